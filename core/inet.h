@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The AF_INET family: the protocol switch (inetsw[], struct inet_protosw)
+ * and struct inet_sock, as in include/net/protocol.h, include/net/inet_sock.h
+ * and net/ipv4/af_inet.c.
+ */
+#ifndef SOCKSHIM_INET_H
+#define SOCKSHIM_INET_H
+
+#include <netinet/in.h>
+
+#include "net.h"
+
+/* This is used to register socket interfaces for IP protocols. */
+struct inet_protosw {
+	struct list_head list;
+
+	/* These two fields form the lookup key. */
+	unsigned short type; /* This is the 2nd argument to socket(2). */
+	unsigned short protocol; /* This is the L4 protocol number. */
+
+	struct proto *prot;
+	const struct proto_ops *ops;
+
+	unsigned char flags; /* See INET_PROTOSW_* below. */
+};
+#define INET_PROTOSW_REUSE     0x01 /* Are ports automatically reusable? */
+#define INET_PROTOSW_PERMANENT 0x02 /* Permanent protocols are unremovable. */
+#define INET_PROTOSW_ICSK      0x04 /* Is this an inet_connection_sock? */
+
+/* Returns 0, or -EPERM when a permanent entry already holds (type, protocol). */
+int inet_register_protosw(struct inet_protosw *p);
+void inet_unregister_protosw(struct inet_protosw *p);
+
+extern const struct net_proto_family inet_family_ops;
+
+/*
+ * Registers AF_INET and the built-in switch entries (TCP, MPTCP's fall-back
+ * to TCP, UDP, UDP-Lite, ping, raw). Idempotent.
+ */
+void inet_init(void);
+
+/*
+ * The request_module() analog: tries to dlopen "<dir>/<name>.so" from the
+ * plugin directory (SOCKSHIM_PLUGIN_DIR, else the one beside the library).
+ * A plugin registers what it provides from a constructor.
+ */
+void request_module(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void request_module_set_dir(const char *dir);
+
+struct inet_sock {
+	struct sock sk; /* must be first: inet_sk() is a cast */
+	uint32_t inet_saddr; /* source address used for sending, network order */
+	int16_t uc_ttl;      /* unicast TTL, -1 = sysctl default */
+	uint16_t inet_sport; /* network order */
+	uint16_t inet_id;
+	uint8_t tos;
+	uint8_t min_ttl;
+	uint8_t mc_ttl;
+	uint8_t pmtudisc;
+	uint8_t rcv_tos;
+	uint8_t is_icsk : 1, hdrincl : 1, nodefrag : 1, mc_loop : 1, mc_all : 1, recverr : 1,
+		freebind : 1, transparent : 1;
+	uint8_t bind_address_no_port : 1, recverr_rfc4884 : 1, defer_connect : 1;
+	int mc_index;
+	uint32_t cmsg_flags; /* IP_PKTINFO, IP_RECVTTL, IP_RECVTOS ... */
+};
+
+static inline struct inet_sock *inet_sk(const struct sock *sk)
+{
+	return (struct inet_sock *)sk;
+}
+
+/* net/ipv4/af_inet.c: the generic inet socket operations */
+int inet_release(struct socket *sock);
+int inet_bind(struct socket *sock, const struct sockaddr *uaddr, int addr_len);
+int inet_stream_connect(struct socket *sock, const struct sockaddr *uaddr, int addr_len,
+			int flags);
+int inet_dgram_connect(struct socket *sock, const struct sockaddr *uaddr, int addr_len,
+		       int flags);
+int inet_accept(struct socket *sock, struct socket *newsock, int flags, bool kern);
+int inet_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
+int inet_listen(struct socket *sock, int backlog);
+int inet_shutdown(struct socket *sock, int how);
+int inet_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
+int inet_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
+int inet_recvmsg(struct socket *sock, struct msghdr *msg, size_t size, int flags);
+int sock_common_setsockopt(struct socket *sock, int level, int optname, const void *optval,
+			   unsigned int optlen);
+int sock_common_getsockopt(struct socket *sock, int level, int optname, void *optval,
+			   int *optlen);
+
+extern const struct proto_ops inet_stream_ops;
+extern const struct proto_ops inet_dgram_ops;
+extern const struct proto_ops inet_sockraw_ops;
+
+extern struct proto tcp_prot;
+extern struct proto udp_prot;
+extern struct proto udplite_prot;
+extern struct proto ping_prot;
+extern struct proto raw_prot;
+
+/* IP_PMTUDISC_* defaults live in <netinet/in.h>. */
+
+#endif

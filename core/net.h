@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The socket layer: struct socket (what a file descriptor sees), struct sock
+ * (the protocol's state), and the two operation tables that join them,
+ * proto_ops (socket layer -> family) and proto (family -> transport).
+ * Names and meanings follow include/linux/net.h and include/net/sock.h.
+ *
+ * Conventions: every core function returns 0 or a byte count on success and a
+ * negative errno on failure, as in the kernel. Nothing here makes a system
+ * call; time comes in through struct net's clock.
+ */
+#ifndef SOCKSHIM_NET_H
+#define SOCKSHIM_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "list.h"
+#include "skbuff.h"
+
+struct net;
+struct sock;
+struct socket;
+
+/* include/linux/net.h */
+#define SOCK_TYPE_MASK 0xf
+#ifndef SOCK_MAX
+#define SOCK_MAX (SOCK_PACKET + 1)
+#endif
+#define NPROTO AF_MAX
+
+typedef enum {
+	SS_FREE = 0,
+	SS_UNCONNECTED,
+	SS_CONNECTING,
+	SS_CONNECTED,
+	SS_DISCONNECTING
+} socket_state;
+
+/* sk->sk_state values: the TCP states double as generic ones, as in the kernel. */
+enum {
+	TCP_ESTABLISHED = 1,
+	TCP_SYN_SENT,
+	TCP_SYN_RECV,
+	TCP_FIN_WAIT1,
+	TCP_FIN_WAIT2,
+	TCP_TIME_WAIT,
+	TCP_CLOSE,
+	TCP_CLOSE_WAIT,
+	TCP_LAST_ACK,
+	TCP_LISTEN,
+	TCP_CLOSING,
+	TCP_NEW_SYN_RECV,
+	TCP_MAX_STATES
+};
+
+/* sk->sk_shutdown */
+#define RCV_SHUTDOWN  1
+#define SEND_SHUTDOWN 2
+#define SHUTDOWN_MASK 3
+
+/* sk->sk_flags bits (enum sock_flags) */
+enum sock_flags {
+	SOCK_DEAD,
+	SOCK_DONE,
+	SOCK_URGINLINE,
+	SOCK_KEEPOPEN,
+	SOCK_LINGER,
+	SOCK_DESTROY,
+	SOCK_BROADCAST,
+	SOCK_TIMESTAMP,
+	SOCK_ZAPPED,
+	SOCK_RCVTSTAMP,
+	SOCK_DBG,
+	SOCK_SELECT_ERR_QUEUE,
+};
+
+/* sk->sk_userlocks */
+#define SOCK_SNDBUF_LOCK  1
+#define SOCK_RCVBUF_LOCK  2
+#define SOCK_BINDADDR_LOCK 4
+#define SOCK_BINDPORT_LOCK 8
+
+/* sk->sk_reuse */
+#define SK_NO_REUSE    0
+#define SK_CAN_REUSE   1
+#define SK_FORCE_REUSE 2
+
+/* What a socket is told when the stack changes its state; set by the owner (the stack host). */
+struct sock {
+	/* struct sock_common: the part the lookup tables use */
+	uint32_t sk_daddr;     /* foreign IPv4 address, network order */
+	uint32_t sk_rcv_saddr; /* bound local IPv4 address, network order */
+	uint16_t sk_dport;     /* foreign port, network order */
+	uint16_t sk_num;       /* local port, host order */
+	unsigned short sk_family;
+	unsigned char sk_state;
+	unsigned char sk_reuse;
+	unsigned char sk_reuseport;
+	struct hlist_node sk_node;      /* established / listening hash */
+	struct hlist_node sk_bind_node; /* bind (port) hash */
+
+	unsigned short sk_type;
+	unsigned short sk_protocol;
+	uint8_t sk_shutdown;
+	uint8_t sk_userlocks;
+	uint32_t sk_flags; /* 1 << enum sock_flags */
+	int sk_err;        /* pending error, reported once (SO_ERROR, next call) */
+	int sk_err_soft;   /* error to report if the operation times out */
+	int sk_rcvbuf;
+	int sk_sndbuf;
+	int sk_rmem_alloc;   /* bytes held in receive queues */
+	int sk_wmem_queued;  /* bytes held in the write queue */
+	int sk_rcvlowat;
+	int64_t sk_rcvtimeo; /* ns, INT64_MAX = forever (MAX_SCHEDULE_TIMEOUT) */
+	int64_t sk_sndtimeo;
+	int sk_lingertime;   /* seconds */
+	uint32_t sk_priority;
+	uint32_t sk_mark;
+	int sk_bound_dev_if;
+	unsigned int sk_ack_backlog;
+	unsigned int sk_max_ack_backlog;
+	int sk_peek_off;
+
+	struct sk_buff_head sk_receive_queue;
+	struct sk_buff_head sk_write_queue;
+	struct sk_buff_head sk_error_queue;
+
+	struct proto *sk_prot;
+	struct net *sk_net;
+	struct socket *sk_socket;
+	void *sk_user_data; /* the owner's per-socket record (the stack host's pipe) */
+
+	/* Callbacks: the kernel wakes waiters through these; the host pumps pipes. */
+	void (*sk_state_change)(struct sock *sk);
+	void (*sk_data_ready)(struct sock *sk);
+	void (*sk_write_space)(struct sock *sk);
+	void (*sk_error_report)(struct sock *sk);
+	void (*sk_destruct)(struct sock *sk);
+};
+
+static inline bool sock_flag(const struct sock *sk, enum sock_flags flag)
+{
+	return sk->sk_flags & (1u << flag);
+}
+
+static inline void sock_set_flag(struct sock *sk, enum sock_flags flag)
+{
+	sk->sk_flags |= 1u << flag;
+}
+
+static inline void sock_reset_flag(struct sock *sk, enum sock_flags flag)
+{
+	sk->sk_flags &= ~(1u << flag);
+}
+
+/* Free room in the send buffer of a stream socket (include/net/sock.h). */
+static inline int sk_stream_wspace(const struct sock *sk)
+{
+	return sk->sk_sndbuf - sk->sk_wmem_queued;
+}
+
+static inline struct net *sock_net(const struct sock *sk)
+{
+	return sk->sk_net;
+}
+
+/* Transport protocol operations (include/net/sock.h: struct proto). */
+struct proto {
+	const char *name; /* "TCP", "UDP", "UDP-Lite", "PING", "RAW" as in /proc/net/protocols */
+	unsigned int obj_size; /* sizeof the protocol's sock, e.g. struct tcp_sock */
+
+	void (*close)(struct sock *sk, long timeout);
+	int (*pre_connect)(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
+	int (*connect)(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
+	int (*disconnect)(struct sock *sk, int flags);
+	struct sock *(*accept)(struct sock *sk, int flags, int *err);
+	int (*ioctl)(struct sock *sk, int cmd, int *karg);
+	int (*init)(struct sock *sk);
+	void (*destroy)(struct sock *sk);
+	void (*shutdown)(struct sock *sk, int how);
+	int (*setsockopt)(struct sock *sk, int level, int optname, const void *optval,
+			  unsigned int optlen);
+	int (*getsockopt)(struct sock *sk, int level, int optname, void *optval, int *optlen);
+	int (*sendmsg)(struct sock *sk, struct msghdr *msg, size_t len);
+	int (*recvmsg)(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len);
+	int (*bind)(struct sock *sk, const struct sockaddr *addr, int addr_len);
+	int (*backlog_rcv)(struct sock *sk, struct sk_buff *skb);
+	int (*hash)(struct sock *sk);
+	void (*unhash)(struct sock *sk);
+	int (*get_port)(struct sock *sk, unsigned short snum);
+
+	struct list_head node; /* proto_register list, for /proc/net/protocols-like stats */
+};
+
+/* Socket-layer operations of a family (include/linux/net.h: struct proto_ops). */
+struct proto_ops {
+	int family;
+	int (*release)(struct socket *sock);
+	int (*bind)(struct socket *sock, const struct sockaddr *myaddr, int sockaddr_len);
+	int (*connect)(struct socket *sock, const struct sockaddr *vaddr, int sockaddr_len,
+		       int flags);
+	int (*accept)(struct socket *sock, struct socket *newsock, int flags, bool kern);
+	int (*getname)(struct socket *sock, struct sockaddr *addr, int peer);
+	int (*ioctl)(struct socket *sock, unsigned int cmd, unsigned long arg);
+	int (*listen)(struct socket *sock, int len);
+	int (*shutdown)(struct socket *sock, int flags);
+	int (*setsockopt)(struct socket *sock, int level, int optname, const void *optval,
+			  unsigned int optlen);
+	int (*getsockopt)(struct socket *sock, int level, int optname, void *optval, int *optlen);
+	int (*sendmsg)(struct socket *sock, struct msghdr *m, size_t total_len);
+	int (*recvmsg)(struct socket *sock, struct msghdr *m, size_t total_len, int flags);
+	/*
+	 * Stream sockets only (NULL elsewhere): the owner moves received bytes
+	 * to its pipe without an intermediate copy. peek_iov points up to
+	 * max_iov iovecs at in-order received data (at most max_len bytes)
+	 * without consuming it and returns how many it filled (0 = nothing
+	 * queued; check sk_shutdown & RCV_SHUTDOWN for EOF). consume frees len
+	 * bytes from the front, opens the window and may send a window update.
+	 */
+	int (*peek_iov)(struct socket *sock, struct iovec *iov, int max_iov, size_t max_len);
+	void (*consume)(struct socket *sock, size_t len);
+};
+
+struct socket {
+	socket_state state;
+	short type;
+	unsigned long flags;
+	struct sock *sk;
+	const struct proto_ops *ops;
+};
+
+/* A protocol family (include/linux/net.h: struct net_proto_family). */
+struct net_proto_family {
+	int family;
+	int (*create)(struct net *net, struct socket *sock, int protocol, int kern);
+};
+
+/* net/socket.c */
+int sock_register(const struct net_proto_family *ops);
+void sock_unregister(int family);
+/* Runs the creation path; on success *res is a new socket, freed with sock_release(). */
+int __sock_create(struct net *net, int family, int type, int protocol, struct socket **res,
+		  int kern);
+void sock_release(struct socket *sock);
+
+/*
+ * sys_socket's own checks: splits type into the socket type and the
+ * SOCK_NONBLOCK/SOCK_CLOEXEC flags; -EINVAL for any other flag bit.
+ */
+int sock_check_type_flags(int type, int *sock_type, int *flags);
+
+/* net/core/sock.c */
+struct sock *sk_alloc(struct net *net, int family, struct proto *prot);
+void sock_init_data(struct socket *sock, struct sock *sk);
+void sk_free(struct sock *sk);
+/* SOL_SOCKET options: the generic part of setsockopt/getsockopt. */
+int sock_setsockopt(struct socket *sock, int level, int op, const void *optval,
+		    unsigned int optlen);
+int sock_getsockopt(struct socket *sock, int level, int op, void *optval, int *optlen);
+int sock_error(struct sock *sk); /* returns and clears -sk_err */
+
+/*
+ * The creation path reports its steps through this hook so that the
+ * interposer's trace can show them (flag check, family, inetsw match, ...).
+ * NULL hook: no cost beyond the test.
+ */
+extern void (*sock_create_trace)(const char *step);
+void sock_trace_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct net: one instance of the network stack, i.e. one (namespace,
+ * interface, address) in sockshim terms. It holds the sysctls, the device,
+ * the neighbour (ARP) table, the protocol tables, the counters, the timers and
+ * the clock. Protocol code reads the time from net->now and never asks the OS,
+ * so a test can drive hours of timers in microseconds (smoltcp's rule).
+ */
+#ifndef SOCKSHIM_NET_NAMESPACE_H
+#define SOCKSHIM_NET_NAMESPACE_H
+
+#include <stdint.h>
+
+#include "list.h"
+#include "skbuff.h"
+#include "snmp.h"
+#include "timer.h"
+
+struct net_device;
+struct neigh_table;
+struct inet_hashinfo;
+struct udp_table;
+
+/* The sysctls the stack consults, read from /proc/sys at start (see sysctl.c). */
+struct netns_sysctl {
+	int rmem_default, wmem_default, rmem_max, wmem_max; /* net.core */
+	int somaxconn;
+	int tcp_rmem[3], tcp_wmem[3]; /* net.ipv4.tcp_rmem / tcp_wmem */
+	int ip_local_port_range[2];
+	int ip_unprivileged_port_start;
+	uint32_t ping_group_range[2]; /* gid range; [1] < [0] means nobody */
+	int ip_default_ttl;
+	int ip_no_pmtu_disc;
+	int tcp_fin_timeout;   /* s */
+	int tcp_syn_retries;
+	int tcp_synack_retries;
+	int tcp_retries2;
+	int tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes; /* s, s, count */
+	int tcp_max_syn_backlog;
+	int tcp_timestamps, tcp_window_scaling, tcp_sack; /* for the next TCP issue */
+	int udp_rmem_min, udp_wmem_min;
+};
+
+struct net {
+	struct netns_sysctl sysctl;
+
+	/* Identity of this stack: its own address, prefix, gateway and MAC. */
+	uint32_t addr;    /* network order */
+	uint32_t netmask; /* network order */
+	uint32_t gateway; /* network order, 0 = none */
+	uint8_t mac[6];
+
+	uint64_t now; /* ns, the stack clock; advanced by the owner before each call */
+
+	struct net_device *dev;
+	struct neigh_table *arp_tbl;
+	struct inet_hashinfo *tcp_hashinfo;
+	struct udp_table *udp_table;
+	struct udp_table *udplite_table;
+	void *ping_table;
+	void *raw_table;
+
+	struct timer_base timers;
+	struct net_mib mib;
+
+	uint32_t isn_secret[4]; /* for secure_tcp_seq(), filled from getrandom at init */
+	uint16_t ip_id_next;
+};
+
+/*
+ * Fills sysctl with this machine's values (from /proc/sys, falling back to
+ * the kernel's defaults where a file is missing).
+ */
+void net_sysctl_init(struct netns_sysctl *s);
+
+/*
+ * Brings up a stack on dev with the given identity. dev may be NULL for a
+ * registry-only instance (the interposer creates sockets there but never
+ * sends). Returns 0 or -errno.
+ */
+int net_init(struct net *net, struct net_device *dev, uint32_t addr, uint32_t netmask,
+	     uint32_t gateway, const uint8_t mac[6], uint64_t now);
+void net_exit(struct net *net);
+
+/* Entry points for the owner's event loop. */
+void net_set_time(struct net *net, uint64_t now);
+/* A frame arrived from the link (Ethernet header at skb->data); consumes skb. */
+void netif_receive_skb(struct net *net, struct sk_buff *skb);
+/* Runs every timer due at net->now. */
+void net_run_timers(struct net *net);
+/* Absolute time of the next timer, UINT64_MAX if none. */
+uint64_t net_next_timer(const struct net *net);
+
+#endif

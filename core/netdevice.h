@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct net_device: the link under a stack. Three kinds exist: the AF_PACKET
+ * link on a real interface (link_packet.c), the in-memory link joining two
+ * stacks for unit tests (link_mem.c), and a pcap tap that any link can carry
+ * (pcap.c). A link moves whole Ethernet frames; it knows nothing of IP.
+ */
+#ifndef SOCKSHIM_NETDEVICE_H
+#define SOCKSHIM_NETDEVICE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "skbuff.h"
+
+#define ETH_ALEN 6
+#define ETH_HLEN 14
+
+struct net_device;
+struct net;
+struct pcap_writer;
+
+struct net_device_ops {
+	/*
+	 * Queues one frame (Ethernet header at skb->data) for sending and
+	 * consumes skb. May batch: frames are on the wire after ndo_flush.
+	 */
+	int (*ndo_start_xmit)(struct net_device *dev, struct sk_buff *skb);
+	/* Sends whatever ndo_start_xmit batched. */
+	void (*ndo_flush)(struct net_device *dev);
+	/*
+	 * Receives up to budget frames and hands each to netif_receive_skb on
+	 * dev->net; returns how many. Never blocks.
+	 */
+	int (*ndo_poll)(struct net_device *dev, int budget);
+	void (*ndo_uninit)(struct net_device *dev);
+};
+
+struct net_device {
+	char name[16];
+	uint8_t dev_addr[ETH_ALEN]; /* the stack's own MAC */
+	unsigned int mtu;
+	int ifindex;
+	int fd; /* pollable fd for the owner's event loop, -1 if none */
+	/* Offloads this link accepts: a TCP segment of up to gso_max_size with gso_size set. */
+	unsigned int gso_max_size;
+	const struct net_device_ops *netdev_ops;
+	struct net *net; /* the stack receiving from this device */
+	struct pcap_writer *pcap; /* NULL: no capture */
+	void *priv;
+};
+
+/* Sends one frame through dev, writing it to the capture first if any. */
+int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb);
+
+/* link_packet.c: AF_PACKET on a real interface, BPF-filtered to ARP and IPv4 for addr. */
+struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_ALEN],
+				    uint32_t addr, int *err);
+
+/*
+ * link_mem.c: two devices joined by a wire with a virtual clock. Frames sent
+ * on one arrive on the other when mem_link_deliver() runs and their delivery
+ * time (send time + delay) has come. The impairment is seeded and therefore
+ * repeatable.
+ */
+struct mem_link_impair {
+	uint32_t seed;
+	unsigned int loss_pct;    /* drop this percentage of frames */
+	unsigned int reorder_pct; /* hold back this percentage by one extra delay */
+	unsigned int dup_pct;     /* deliver this percentage twice */
+	uint64_t delay_ns;        /* one-way delay */
+};
+struct mem_link;
+struct mem_link *mem_link_create(const struct mem_link_impair *imp);
+struct net_device *mem_link_dev(struct mem_link *l, int side, const uint8_t mac[ETH_ALEN]);
+/* Delivers every frame due at time now; returns how many were delivered. */
+int mem_link_deliver(struct mem_link *l, uint64_t now);
+/* Earliest pending delivery time, UINT64_MAX if the wire is empty. */
+uint64_t mem_link_next(const struct mem_link *l);
+/* Count of frames ever dropped by the impairment. */
+uint64_t mem_link_dropped(const struct mem_link *l);
+void mem_link_destroy(struct mem_link *l);
+/* Optional filter for tests: return 0 to drop a frame (side is the sender). */
+void mem_link_set_filter(struct mem_link *l,
+			 int (*filter)(void *arg, int side, const uint8_t *frame, unsigned int len),
+			 void *arg);
+
+/* pcap.c: classic libpcap format, LINKTYPE_ETHERNET, ns timestamps. */
+struct pcap_writer *pcap_open(const char *path, int *err);
+void pcap_write(struct pcap_writer *w, uint64_t ts_ns, const uint8_t *frame, unsigned int len);
+void pcap_close(struct pcap_writer *w);
+
+#endif

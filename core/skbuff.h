@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * struct sk_buff: the one frame buffer type that crosses every layer.
+ *
+ * A buffer is allocated with headroom (MAX_HEADER) so that each layer on the
+ * way out prepends its header with skb_push() instead of copying the payload;
+ * on the way in each layer skb_pull()s its header and records where it was
+ * (mac/network/transport offsets). Buffers come from a per-thread free list so
+ * that the hot path does not call malloc per packet.
+ *
+ * What this is not: there are no fragments, clones or shared data; a payload
+ * lives in exactly one buffer, linear.
+ */
+#ifndef SOCKSHIM_SKBUFF_H
+#define SOCKSHIM_SKBUFF_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+/* Ethernet (14) + IPv4 with options (60) + TCP with options (60), rounded. */
+#define MAX_HEADER 160
+
+struct sock;
+struct net_device;
+
+struct sk_buff {
+	struct sk_buff *next, *prev; /* queue linkage; owned by one queue at a time */
+	struct sock *sk;             /* owning socket on transmit, NULL on receive */
+	struct net_device *dev;
+
+	uint8_t *head; /* start of the allocation */
+	uint8_t *data; /* start of valid data */
+	uint32_t len;  /* bytes of valid data from data */
+	uint32_t end;  /* size of the allocation from head */
+
+	/* Offsets from head, set by the layer that parsed or built the header. */
+	uint16_t mac_header;
+	uint16_t network_header;
+	uint16_t transport_header;
+
+	uint16_t protocol;  /* ethertype, host order */
+	uint8_t pkt_type;   /* PACKET_HOST etc. */
+	uint8_t ip_summed;  /* CHECKSUM_NONE / CHECKSUM_UNNECESSARY / CHECKSUM_PARTIAL */
+	uint16_t csum_start; /* CHECKSUM_PARTIAL: offset from head where summing starts */
+	uint16_t csum_offset; /* ... and where to store it, relative to csum_start */
+	uint16_t gso_size;   /* > 0: segment into gso_size payload pieces on the wire */
+	uint64_t tstamp;     /* ns, the stack clock, when received or last sent */
+
+	/*
+	 * Control buffer: private to the layer that owns the skb at the moment,
+	 * as in the kernel (TCP keeps struct tcp_skb_cb here).
+	 */
+	_Alignas(8) uint8_t cb[48];
+};
+
+struct sk_buff_head {
+	struct sk_buff *next, *prev; /* circular, the head itself is the sentinel */
+	uint32_t qlen;
+};
+
+/* Allocation: size is the payload room; MAX_HEADER headroom is always added. */
+struct sk_buff *alloc_skb(unsigned int size);
+void kfree_skb(struct sk_buff *skb);
+/* Drops every buffer cached on this thread's free list (for leak checkers). */
+void skb_cache_drain(void);
+/* A copy with the same headroom, data and header offsets; cb is copied too. */
+struct sk_buff *skb_copy(const struct sk_buff *skb);
+
+static inline unsigned int skb_headroom(const struct sk_buff *skb)
+{
+	return (unsigned int)(skb->data - skb->head);
+}
+
+static inline unsigned int skb_tailroom(const struct sk_buff *skb)
+{
+	return skb->end - skb_headroom(skb) - skb->len;
+}
+
+static inline uint8_t *skb_tail_pointer(const struct sk_buff *skb)
+{
+	return skb->data + skb->len;
+}
+
+static inline void skb_reserve(struct sk_buff *skb, unsigned int len)
+{
+	skb->data += len;
+}
+
+/* Extend the data at the end; returns where the new bytes go. */
+static inline uint8_t *skb_put(struct sk_buff *skb, unsigned int len)
+{
+	uint8_t *tmp = skb_tail_pointer(skb);
+
+	skb->len += len;
+	return tmp;
+}
+
+/* Prepend a header; returns its start. The caller guarantees the headroom. */
+static inline uint8_t *skb_push(struct sk_buff *skb, unsigned int len)
+{
+	skb->data -= len;
+	skb->len += len;
+	return skb->data;
+}
+
+/* Consume a header at the front; returns the new data start, NULL if short. */
+static inline uint8_t *skb_pull(struct sk_buff *skb, unsigned int len)
+{
+	if (len > skb->len)
+		return NULL;
+	skb->len -= len;
+	skb->data += len;
+	return skb->data;
+}
+
+static inline void skb_trim(struct sk_buff *skb, unsigned int len)
+{
+	if (skb->len > len)
+		skb->len = len;
+}
+
+static inline void skb_reset_mac_header(struct sk_buff *skb)
+{
+	skb->mac_header = (uint16_t)(skb->data - skb->head);
+}
+
+static inline void skb_reset_network_header(struct sk_buff *skb)
+{
+	skb->network_header = (uint16_t)(skb->data - skb->head);
+}
+
+static inline void skb_reset_transport_header(struct sk_buff *skb)
+{
+	skb->transport_header = (uint16_t)(skb->data - skb->head);
+}
+
+static inline uint8_t *skb_mac_header(const struct sk_buff *skb)
+{
+	return skb->head + skb->mac_header;
+}
+
+static inline uint8_t *skb_network_header(const struct sk_buff *skb)
+{
+	return skb->head + skb->network_header;
+}
+
+static inline uint8_t *skb_transport_header(const struct sk_buff *skb)
+{
+	return skb->head + skb->transport_header;
+}
+
+/* Queues, as in the kernel; none of them lock. */
+static inline void skb_queue_head_init(struct sk_buff_head *list)
+{
+	list->next = list->prev = (struct sk_buff *)list;
+	list->qlen = 0;
+}
+
+static inline int skb_queue_empty(const struct sk_buff_head *list)
+{
+	return list->next == (const struct sk_buff *)list;
+}
+
+static inline uint32_t skb_queue_len(const struct sk_buff_head *list)
+{
+	return list->qlen;
+}
+
+static inline struct sk_buff *skb_peek(const struct sk_buff_head *list)
+{
+	struct sk_buff *skb = list->next;
+
+	return skb == (const struct sk_buff *)list ? NULL : skb;
+}
+
+static inline struct sk_buff *skb_peek_tail(const struct sk_buff_head *list)
+{
+	struct sk_buff *skb = list->prev;
+
+	return skb == (const struct sk_buff *)list ? NULL : skb;
+}
+
+static inline int skb_queue_is_last(const struct sk_buff_head *list, const struct sk_buff *skb)
+{
+	return skb->next == (const struct sk_buff *)list;
+}
+
+static inline void __skb_insert(struct sk_buff *newsk, struct sk_buff *prev, struct sk_buff *next,
+				struct sk_buff_head *list)
+{
+	newsk->next = next;
+	newsk->prev = prev;
+	next->prev = newsk;
+	prev->next = newsk;
+	list->qlen++;
+}
+
+static inline void __skb_queue_tail(struct sk_buff_head *list, struct sk_buff *newsk)
+{
+	__skb_insert(newsk, list->prev, (struct sk_buff *)list, list);
+}
+
+static inline void __skb_queue_head(struct sk_buff_head *list, struct sk_buff *newsk)
+{
+	__skb_insert(newsk, (struct sk_buff *)list, list->next, list);
+}
+
+/* Insert newsk after old in list. */
+static inline void __skb_queue_after(struct sk_buff_head *list, struct sk_buff *old,
+				     struct sk_buff *newsk)
+{
+	__skb_insert(newsk, old, old->next, list);
+}
+
+static inline void __skb_queue_before(struct sk_buff_head *list, struct sk_buff *next,
+				      struct sk_buff *newsk)
+{
+	__skb_insert(newsk, next->prev, next, list);
+}
+
+static inline void __skb_unlink(struct sk_buff *skb, struct sk_buff_head *list)
+{
+	struct sk_buff *next = skb->next, *prev = skb->prev;
+
+	list->qlen--;
+	next->prev = prev;
+	prev->next = next;
+	skb->next = skb->prev = NULL;
+}
+
+static inline struct sk_buff *__skb_dequeue(struct sk_buff_head *list)
+{
+	struct sk_buff *skb = skb_peek(list);
+
+	if (skb)
+		__skb_unlink(skb, list);
+	return skb;
+}
+
+void __skb_queue_purge(struct sk_buff_head *list);
+
+#define skb_queue_walk(queue, skb)                                                                 \
+	for (skb = (queue)->next; skb != (struct sk_buff *)(queue); skb = skb->next)
+
+#define skb_queue_walk_safe(queue, skb, tmp)                                                       \
+	for (skb = (queue)->next, tmp = skb->next; skb != (struct sk_buff *)(queue);               \
+	     skb = tmp, tmp = skb->next)
+
+#endif

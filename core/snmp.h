@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Counters, named as in /proc/net/snmp and /proc/net/netstat so that
+ * `sockshim stat` reads like `netstat -s`. One struct per MIB; the X-macro
+ * lists are the only place a counter name is written.
+ */
+#ifndef SOCKSHIM_SNMP_H
+#define SOCKSHIM_SNMP_H
+
+#include <stdint.h>
+
+#define IP_MIB(X)                                                                                  \
+	X(InReceives) X(InHdrErrors) X(InAddrErrors) X(InUnknownProtos) X(InDiscards)              \
+	X(InDelivers) X(OutRequests) X(OutDiscards) X(OutNoRoutes) X(ReasmFails) X(FragFails)
+
+#define ICMP_MIB(X)                                                                                \
+	X(InMsgs) X(InErrors) X(InCsumErrors) X(InDestUnreachs) X(InEchos) X(InEchoReps)           \
+	X(OutMsgs) X(OutErrors) X(OutDestUnreachs) X(OutEchos) X(OutEchoReps)
+
+#define TCP_MIB(X)                                                                                 \
+	X(ActiveOpens) X(PassiveOpens) X(AttemptFails) X(EstabResets) X(CurrEstab) X(InSegs)       \
+	X(OutSegs) X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors)
+
+#define UDP_MIB(X)                                                                                 \
+	X(InDatagrams) X(NoPorts) X(InErrors) X(OutDatagrams) X(RcvbufErrors) X(SndbufErrors)      \
+	X(InCsumErrors)
+
+/* Link-level counters (not in /proc/net/snmp; named like /proc/net/dev). */
+#define LINK_MIB(X)                                                                                \
+	X(RxFrames) X(RxBytes) X(RxDropped) X(RxErrors) X(TxFrames) X(TxBytes) X(TxDropped)       \
+	X(ArpRequestsIn) X(ArpRepliesIn) X(ArpRequestsOut) X(ArpRepliesOut) X(ArpQueueDrops)
+
+/* TcpExt (/proc/net/netstat) */
+#define TCPEXT_MIB(X)                                                                              \
+	X(TCPTimeouts) X(TCPOFOQueue) X(TCPOFODrop) X(TCPAbortOnData) X(TCPAbortOnTimeout)         \
+	X(ListenOverflows) X(ListenDrops) X(TW) X(TCPBacklogDrop) X(TCPRcvQDrop)
+
+#define SNMP_FIELD(name) uint64_t name;
+struct ip_mib {
+	IP_MIB(SNMP_FIELD)
+};
+struct icmp_mib {
+	ICMP_MIB(SNMP_FIELD)
+};
+struct tcp_mib {
+	TCP_MIB(SNMP_FIELD)
+};
+struct udp_mib {
+	UDP_MIB(SNMP_FIELD)
+};
+struct link_mib {
+	LINK_MIB(SNMP_FIELD)
+};
+struct tcpext_mib {
+	TCPEXT_MIB(SNMP_FIELD)
+};
+#undef SNMP_FIELD
+
+struct net_mib {
+	struct ip_mib ip;
+	struct icmp_mib icmp;
+	struct tcp_mib tcp;
+	struct udp_mib udp;
+	struct udp_mib udplite;
+	struct link_mib link;
+	struct tcpext_mib tcpext;
+};
+
+#define __IP_INC_STATS(net, field)     ((net)->mib.ip.field++)
+#define __ICMP_INC_STATS(net, field)   ((net)->mib.icmp.field++)
+#define __TCP_INC_STATS(net, field)    ((net)->mib.tcp.field++)
+#define __UDP_INC_STATS(net, field)    ((net)->mib.udp.field++)
+#define __LINK_INC_STATS(net, field)   ((net)->mib.link.field++)
+#define __NET_INC_STATS(net, field)    ((net)->mib.tcpext.field++)
+
+/* Writes the counters as "Ip: InReceives=12 ..." lines; returns bytes written. */
+struct net;
+int snmp_format(const struct net *net, char *buf, int len);
+
+#endif
