@@ -25,6 +25,13 @@
  *    connects to that listener from a socket bound to shim_conn_name(), so
  *    accept() is the kernel's own and getpeername() on the accepted fd names
  *    the new socket's id.
+ *  - Identity: the host binds the application's end of every pair to
+ *    shim_app_name() before handing it over, so any process that inherits
+ *    the fd (fork, exec, posix_spawn, SCM_RIGHTS) can tell what it is with
+ *    one getsockname() (the interposer scans its fds once at start-up);
+ *    listeners are named shim_listen_name() and accepted connections have
+ *    shim_conn_name() as their peer name. SO_TYPE of the AF_UNIX socket
+ *    tells framing: SOCK_DGRAM pairs are datagram sockets.
  *  - SOCK_DGRAM and SOCK_RAW sockets: a SOCK_DGRAM pair; every datagram in
  *    either direction starts with struct shim_dgram, which the interposer
  *    adds and strips so that the application never sees it.
@@ -96,6 +103,11 @@ static inline int shim_ctl_name(char *buf, size_t len, unsigned long netns, cons
 				const char *addr)
 {
 	return snprintf(buf, len, "sockshim/ctl/%lu/%s/%s", netns, iface, addr);
+}
+
+static inline int shim_app_name(char *buf, size_t len, int host_pid, uint32_t id)
+{
+	return snprintf(buf, len, "sockshim/a/%d/%u", host_pid, id);
 }
 
 static inline int shim_listen_name(char *buf, size_t len, int host_pid, uint32_t id)
