@@ -319,8 +319,11 @@ static void udp_broadcast_deliver(struct net *net, struct sk_buff *skb, int lite
 	}
 	if (first)
 		udp_queue_rcv_skb(first, skb);
-	else
-		kfree_skb(skb); /* no port unreachable for broadcasts */
+	else {
+		/* No port unreachable for broadcasts, and no NoPorts either. */
+		UDP_INC_STATS(net, IgnoredMulti, lite);
+		kfree_skb(skb);
+	}
 }
 
 static int __udp4_lib_rcv(struct net *net, struct sk_buff *skb, int lite)
