@@ -201,6 +201,7 @@ Test(icmp, errno_mapping_follows_icmp_err_convert)
 }
 
 struct captured {
+	_Alignas(8) uint8_t pad[NET_IP_ALIGN]; /* so that the IP header in frame is aligned */
 	uint8_t frame[600];
 	unsigned int len;
 };

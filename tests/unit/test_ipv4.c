@@ -125,6 +125,7 @@ Test(ipv4, route_subnet_gateway_and_none, .init = setup, .fini = teardown)
 /* ---- ip_rcv's checks ---- */
 
 struct frame {
+	_Alignas(8) uint8_t pad[NET_IP_ALIGN]; /* so that the IP header in b is aligned */
 	uint8_t b[200];
 	unsigned int len;
 };
