@@ -287,6 +287,8 @@ static int udp_csum_check(struct net *net, struct sk_buff *skb, int lite)
 	} else if (!uh->check) {
 		return 0;
 	}
+	if (skb->ip_summed == CHECKSUM_UNNECESSARY)
+		return 0;
 	sum = csum_partial(skb->data, (int)cscov, 0);
 	if (csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len,
 			      lite ? IPPROTO_UDPLITE : IPPROTO_UDP, sum))

@@ -97,8 +97,10 @@ Test(pcap, exchange_is_captured_in_both_directions)
 		got = fread(out, 1, sizeof(out) - 1, p);
 		out[got] = 0;
 		cr_assert_eq(pclose(p), 0, "tcpdump failed: %s", out);
-		cr_assert_not_null(strstr(out, "ARP, Request who-has 10.0.0.2 tell 10.0.0.1"), "%s", out);
-		cr_assert_not_null(strstr(out, "ARP, Reply 10.0.0.2 is-at 02:00:00:00:00:02"), "%s", out);
+		cr_assert_not_null(strstr(out, "ARP, Request who-has 10.0.0.2 tell 10.0.0.1"), "%s",
+				   out);
+		cr_assert_not_null(strstr(out, "ARP, Reply 10.0.0.2 is-at 02:00:00:00:00:02"), "%s",
+				   out);
 		cr_assert_not_null(strstr(out, "10.0.0.1."), "%s", out);
 		cr_assert_not_null(strstr(out, "> 10.0.0.2.9000: UDP, length 8"), "%s", out);
 	}
