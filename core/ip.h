@@ -6,9 +6,7 @@
  * UDP, TCP, raw and ping sockets. Names follow net/ipv4/ip_input.c,
  * ip_output.c and ip_sockglue.c.
  *
- * Not here: fragmentation and reassembly (fragments are dropped and counted
- * as ReasmFails; outgoing packets larger than the MTU fail with -EMSGSIZE),
- * IP options on output, multicast, more than one route.
+ * Not here: IP options on output, multicast, more than one route.
  */
 #ifndef SOCKSHIM_IP_H
 #define SOCKSHIM_IP_H
@@ -68,6 +66,14 @@ enum { IP_DF_NONE, IP_DF_WANT, IP_DF_STRICT };
 /* TTL and DF a socket sends with (IP_TTL / IP_MTU_DISCOVER and sysctls). */
 uint8_t ip_select_ttl(const struct sock *sk);
 int ip_dont_fragment(const struct sock *sk);
+
+/*
+ * Reassembly (ip_fragment.c): takes a fragment (skb->data at its IP header,
+ * trimmed to tot_len) and returns the whole datagram once complete, else
+ * NULL; consumes the fragment either way.
+ */
+struct sk_buff *ip_defrag(struct net *net, struct sk_buff *skb);
+void ip_defrag_exit(struct net *net);
 
 /* Called by the Ethernet layer for ETH_P_IP; consumes skb (data at the IP header). */
 int ip_rcv(struct net *net, struct sk_buff *skb);

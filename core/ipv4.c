@@ -5,8 +5,8 @@
  * Receive (ip_rcv): the header checks of net/ipv4/ip_input.c, each failure
  * counted under its /proc/net/snmp name and dropped; then raw sockets get a
  * look and the transport in inet_protos[] gets the packet, or the sender
- * gets an ICMP protocol unreachable. Fragments are not reassembled: they
- * are dropped and counted as ReasmFails.
+ * gets an ICMP protocol unreachable. Fragments are reassembled first
+ * (ip_fragment.c).
  *
  * Output (ip_build_and_send_pkt): route (own address -> loopback, subnet ->
  * on-link, else the gateway), IP header, fragmentation when allowed and
@@ -148,9 +148,12 @@ static int ip_fragment(struct net *net, struct sk_buff *skb, unsigned int mtu, u
 		err = ip_finish_output(net, frag, nexthop);
 		if (err)
 			break;
+		__IP_INC_STATS(net, FragCreates);
 		offset += len;
 		left -= len;
 	}
+	if (!err)
+		__IP_INC_STATS(net, FragOKs);
 	kfree_skb(skb);
 	return err;
 }
@@ -274,8 +277,9 @@ int ip_rcv(struct net *net, struct sk_buff *skb)
 		goto drop;
 	}
 	if (ntohs(iph->frag_off) & (IP_MF | IP_OFFMASK)) {
-		__IP_INC_STATS(net, ReasmFails);
-		goto drop;
+		skb = ip_defrag(net, skb);
+		if (!skb)
+			return 0;
 	}
 	ip_local_deliver(net, skb);
 	return 0;

@@ -365,17 +365,24 @@ Test(udp, datagram_to_the_stack_itself_loops_back)
 	sock_release(b);
 }
 
-Test(udp, large_datagram_is_fragmented_on_the_wire)
+Test(udp, large_datagram_is_fragmented_and_reassembled)
 {
 	struct socket *a = udp_socket(0), *b = udp_socket(1);
 	struct sockaddr_in to_b = twostack_sin(1, 9000);
-	static char big[4000];
+	static char big[4000], got[5000];
 
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7);
 	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
 	cr_assert_eq(twostack_sendto(a, big, sizeof(big), &to_b), (int)sizeof(big));
 	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
-	/* 4008 bytes of UDP in 1480-byte pieces: 3 fragments. No reassembly yet. */
-	cr_assert_eq(ts->net[1].mib.ip.ReasmFails, 3);
+	/* 4008 bytes of UDP in 1480-byte pieces: 3 fragments, one datagram. */
+	cr_assert_eq(ts->net[0].mib.ip.FragCreates, 3);
+	cr_assert_eq(ts->net[0].mib.ip.FragOKs, 1);
+	cr_assert_eq(ts->net[1].mib.ip.ReasmReqds, 3);
+	cr_assert_eq(ts->net[1].mib.ip.ReasmOKs, 1);
+	cr_assert_eq(twostack_recvfrom(b, got, sizeof(got), 0, NULL), (int)sizeof(big));
+	cr_assert_eq(memcmp(got, big, sizeof(big)), 0);
 
 	/* IP_PMTUDISC_DO forbids it. */
 	int val = IP_PMTUDISC_DO;
@@ -383,6 +390,42 @@ Test(udp, large_datagram_is_fragmented_on_the_wire)
 	cr_assert_eq(a->ops->setsockopt(a, SOL_IP, IP_MTU_DISCOVER, &val, sizeof(val)), 0);
 	cr_assert_eq(twostack_sendto(a, big, 1473, &to_b), -EMSGSIZE);
 	cr_assert_eq(twostack_sendto(a, big, 1472, &to_b), 1472);
+	sock_release(a);
+	sock_release(b);
+}
+
+Test(udp, reassembly_survives_reordering_and_duplication)
+{
+	struct twostack *rough;
+	struct mem_link_impair imp = {
+		.seed = 7, .reorder_pct = 40, .dup_pct = 20, .delay_ns = NSEC_PER_MSEC};
+	static char big[20000], got[20000];
+	int ok = 0;
+
+	twostack_destroy(ts);
+	ts = rough = twostack_create(&imp);
+	cr_assert_not_null(rough);
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to_b = twostack_sin(1, 9000);
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 13);
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(twostack_sendto(a, big, sizeof(big), &to_b), (int)sizeof(big));
+		twostack_run_for(ts, 20 * NSEC_PER_MSEC);
+	}
+	int n;
+
+	while ((n = twostack_recvfrom(b, got, sizeof(got), 0, NULL)) > 0) {
+		cr_assert_eq(n, (int)sizeof(big));
+		cr_assert_eq(memcmp(got, big, sizeof(big)), 0);
+		ok++;
+	}
+	cr_assert_eq(ok, 5);
+	cr_assert_eq(ts->net[1].mib.ip.ReasmOKs, 5);
+	cr_assert_gt(mem_link_dropped(ts->link) + ts->net[1].mib.ip.ReasmReqds, 70,
+		     "the wire did duplicate fragments");
 	sock_release(a);
 	sock_release(b);
 }
