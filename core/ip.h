@@ -90,4 +90,20 @@ int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *op
  */
 void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb);
 
+/*
+ * IP_RECVERR (ip_icmp_error): queues a copy of an ICMP error on the
+ * socket's error queue, for recvmsg(MSG_ERRQUEUE). skb->data is at the
+ * quoted IP header, the network header is the IP header of the error's
+ * sender (the offender); payload points into skb after the quoted transport
+ * header. Does nothing unless the socket set IP_RECVERR; consumes nothing.
+ */
+void ip_icmp_error(struct sock *sk, const struct sk_buff *skb, int err, uint8_t type, uint8_t code,
+		   uint32_t info, uint16_t port, const uint8_t *payload);
+/*
+ * recvmsg(MSG_ERRQUEUE): the oldest queued error, its quoted payload as
+ * data, the quoted destination as msg_name, and an IP_RECVERR control
+ * message (struct sock_extended_err + offender). -EAGAIN when empty.
+ */
+int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len);
+
 #endif

@@ -17,9 +17,8 @@
  * and drops beyond sk_rcvbuf (RcvbufErrors). Nothing here blocks: an empty
  * queue is -EAGAIN.
  *
- * Not here: the IP_RECVERR error queue (MSG_ERRQUEUE reads are -EAGAIN; the
- * error itself is reported through sk_err as with IP_RECVERR), UDP_CORK
- * (accepted, without effect), GSO/GRO, multicast, SO_PEEK_OFF.
+ * Not here: UDP_CORK (accepted, without effect), GSO/GRO, multicast,
+ * SO_PEEK_OFF.
  */
 #include "udp.h"
 
@@ -409,8 +408,17 @@ static void __udp4_lib_err(struct net *net, struct sk_buff *skb, uint32_t info, 
 		if (!err)
 			return;
 	}
-	if (!inet_sk(sk)->recverr && (!harderr || sk->sk_state != TCP_ESTABLISHED))
-		return;
+	if (!inet_sk(sk)->recverr) {
+		if (!harderr || sk->sk_state != TCP_ESTABLISHED)
+			return;
+	} else {
+		ip_icmp_error(sk, skb, err, (uint8_t)type, (uint8_t)code,
+			      type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED
+				      ? ntohs(((const struct icmphdr *)skb_transport_header(skb))
+						      ->un.frag.mtu)
+				      : 0,
+			      uh->dest, (const uint8_t *)(uh + 1));
+	}
 	sk->sk_err = err;
 	if (sk->sk_error_report)
 		sk->sk_error_report(sk);
@@ -617,12 +625,14 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flag
 	int err;
 
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN; /* the error queue is not kept (see the file comment) */
+		return ip_recv_error(sk, msg, len, addr_len);
+	/* A pending error comes first, even before queued data (__skb_recv_udp). */
+	err = sock_error(sk);
+	if (err)
+		return err;
 	skb = skb_peek(&sk->sk_receive_queue);
-	if (!skb) {
-		err = sock_error(sk);
-		return err ? err : -EAGAIN;
-	}
+	if (!skb)
+		return -EAGAIN;
 	uh = udp_hdr(skb);
 	ulen = skb->len - sizeof(*uh);
 	copied = len;

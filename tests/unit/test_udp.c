@@ -8,7 +8,9 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <linux/sockios.h>
+#include <netinet/ip_icmp.h>
 #include <netinet/udp.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -132,17 +134,74 @@ Test(udp, unconnected_socket_ignores_port_unreachable)
 	sock_release(a);
 }
 
-Test(udp, recverr_reports_errors_on_unconnected_sockets)
+Test(udp, recverr_queues_the_error_with_its_details)
 {
+	/* The same dialogue against Linux 6.18 gives exactly these values. */
 	struct socket *a = udp_socket(0);
-	struct sockaddr_in to = twostack_sin(1, 9999);
+	struct sockaddr_in to = twostack_sin(1, 9999), from;
 	int one = 1;
+	char buf[64], cbuf[256];
+	struct iovec iov = {.iov_base = buf, .iov_len = 4};
+	struct msghdr msg = {.msg_name = &from,
+			     .msg_namelen = sizeof(from),
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm;
+	struct sock_extended_err *ee;
+	struct sockaddr_in *offender;
 
 	cr_assert_eq(a->ops->setsockopt(a, SOL_IP, IP_RECVERR, &one, sizeof(one)), 0);
-	cr_assert_eq(twostack_sendto(a, "x", 1, &to), 1);
+	cr_assert_eq(twostack_sendto(a, "payload!", 8, &to), 8);
 	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
-	cr_assert_eq(a->sk->sk_err, ECONNREFUSED);
+	cr_assert_eq(a->sk->sk_err, ECONNREFUSED, "reported even though not connected");
+	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), 0, NULL), -ECONNREFUSED);
+
+	cr_assert_eq(a->ops->recvmsg(a, &msg, 4, MSG_ERRQUEUE | MSG_DONTWAIT), 4);
+	cr_assert_eq(msg.msg_flags, MSG_ERRQUEUE | MSG_TRUNC);
+	cr_assert_eq(memcmp(buf, "payl", 4), 0, "the quoted payload");
+	cr_assert_eq(from.sin_addr.s_addr, twostack_addr(1));
+	cr_assert_eq(ntohs(from.sin_port), 9999);
+	cr_assert_eq(msg.msg_controllen, CMSG_SPACE(sizeof(*ee) + sizeof(*offender)));
+	cm = CMSG_FIRSTHDR(&msg);
+	cr_assert_not_null(cm);
+	cr_assert_eq(cm->cmsg_level, SOL_IP);
+	cr_assert_eq(cm->cmsg_type, IP_RECVERR);
+	cr_assert_eq(cm->cmsg_len, CMSG_LEN(sizeof(*ee) + sizeof(*offender)));
+	ee = (struct sock_extended_err *)CMSG_DATA(cm);
+	offender = (struct sockaddr_in *)SO_EE_OFFENDER(ee);
+	cr_assert_eq(ee->ee_errno, ECONNREFUSED);
+	cr_assert_eq(ee->ee_origin, SO_EE_ORIGIN_ICMP);
+	cr_assert_eq(ee->ee_type, ICMP_DEST_UNREACH);
+	cr_assert_eq(ee->ee_code, ICMP_PORT_UNREACH);
+	cr_assert_eq(offender->sin_family, AF_INET);
+	cr_assert_eq(offender->sin_addr.s_addr, twostack_addr(1));
+
+	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), MSG_ERRQUEUE, NULL), -EAGAIN);
+	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), 0, NULL), -EAGAIN);
+	cr_assert_eq(a->sk->sk_rmem_alloc, 0);
 	sock_release(a);
+}
+
+Test(udp, a_pending_error_comes_before_queued_data)
+{
+	/* Linux: recv returns ECONNREFUSED first, then the datagram. */
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to_b = twostack_sin(1, 9000), to_a = twostack_sin(0, 5000);
+	char buf[16];
+
+	cr_assert_eq(twostack_bind(a, 0, 5000), 0);
+	cr_assert_eq(twostack_connect(a, &to_b), 0);
+	cr_assert_eq(twostack_sendto(a, "x", 1, NULL), 1);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	cr_assert_eq(twostack_sendto(b, "data", 4, &to_a), 4);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), 0, NULL), -ECONNREFUSED);
+	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), 0, NULL), 4);
+	sock_release(a);
+	sock_release(b);
 }
 
 Test(udp, peek_trunc_and_inq)
