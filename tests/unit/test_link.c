@@ -9,7 +9,8 @@
  * filter must keep frames for other addresses away from the stack.
  *
  * Needs root (CAP_SYS_ADMIN for the namespace, CAP_NET_RAW for the link)
- * and iproute2; otherwise each test is skipped with the reason.
+ * and iproute2; otherwise each test is skipped with the reason. The
+ * in-memory wire's impairments are tested at the end, without privileges.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -238,4 +239,120 @@ Test(link, the_filter_passes_only_frames_for_the_stack)
 	cr_assert_eq(net.mib.link.RxFrames, before + 1);
 	cr_assert_eq(net.mib.ip.InReceives, 1);
 	cr_assert_eq(net.mib.ip.InHdrErrors, 1, "the raw frame had no IP checksum");
+}
+
+/* ---- the in-memory wire (no privileges needed) ---- */
+
+/* Sends n numbered frames from side 0 at its net's time. */
+static void mem_send(struct net_device *d0, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct sk_buff *skb = alloc_skb(64);
+		uint8_t *p = skb_put(skb, 60);
+
+		memset(p, 0, 60);
+		memcpy(p, "\x02\x00\x00\x00\x00\x02", 6);
+		p[14] = (uint8_t)i; /* sequence number where the IP header would be */
+		d0->netdev_ops->ndo_start_xmit(d0, skb);
+	}
+}
+
+static struct mem_link *wire(const struct mem_link_impair *imp, struct net *n1, struct net *n0,
+			     struct net_device **d0)
+{
+	static const uint8_t m0[6] = {2, 0, 0, 0, 0, 1}, m1[6] = {2, 0, 0, 0, 0, 2};
+	struct mem_link *l = mem_link_create(imp);
+	struct net_device *d1;
+
+	*d0 = mem_link_dev(l, 0, m0);
+	d1 = mem_link_dev(l, 1, m1);
+	/* Bare receivers: frames land in netif_receive_skb and are counted there. */
+	memset(n0, 0, sizeof(*n0));
+	memset(n1, 0, sizeof(*n1));
+	(*d0)->net = n0;
+	d1->net = n1;
+	memcpy(n1->mac, m1, 6);
+	return l;
+}
+
+Test(mem_link, delay_loss_and_duplication_are_seeded)
+{
+	struct mem_link_impair imp = {.seed = 42, .loss_pct = 30, .delay_ns = 5 * NSEC_PER_MSEC};
+	struct net n0, n1;
+	struct net_device *d0;
+	struct mem_link *l = wire(&imp, &n1, &n0, &d0);
+	int delivered;
+
+	n0.now = 1000;
+	mem_send(d0, 1000);
+	cr_assert_eq(mem_link_next(l), 1000 + 5 * NSEC_PER_MSEC, "one-way delay");
+	cr_assert_eq(mem_link_deliver(l, 1000 + 5 * NSEC_PER_MSEC - 1), 0, "not before its time");
+	delivered = mem_link_deliver(l, 1000 + 5 * NSEC_PER_MSEC);
+	cr_assert_eq((uint64_t)delivered + mem_link_dropped(l), 1000);
+	cr_assert_gt(mem_link_dropped(l), 250);
+	cr_assert_lt(mem_link_dropped(l), 350);
+	cr_assert_eq(n1.mib.link.RxFrames, (uint64_t)delivered);
+	cr_assert_eq(mem_link_next(l), UINT64_MAX);
+	mem_link_destroy(l);
+
+	/* The same seed drops the same frames. */
+	l = wire(&imp, &n1, &n0, &d0);
+	n0.now = 1000;
+	mem_send(d0, 1000);
+	cr_assert_eq(mem_link_deliver(l, UINT64_MAX - 1), delivered);
+	mem_link_destroy(l);
+
+	/* Duplication: every frame at least once, some twice. */
+	struct mem_link_impair dup = {.seed = 1, .dup_pct = 50};
+
+	l = wire(&dup, &n1, &n0, &d0);
+	mem_send(d0, 100);
+	delivered = mem_link_deliver(l, 0);
+	cr_assert_gt(delivered, 130);
+	cr_assert_lt(delivered, 170);
+	mem_link_destroy(l);
+	skb_cache_drain();
+}
+
+Test(mem_link, reordering_holds_frames_back)
+{
+	struct mem_link_impair imp = {.seed = 9, .reorder_pct = 25, .delay_ns = NSEC_PER_MSEC};
+	struct net n0, n1;
+	struct net_device *d0;
+	struct mem_link *l = wire(&imp, &n1, &n0, &d0);
+
+	mem_send(d0, 100);
+	int first = mem_link_deliver(l, NSEC_PER_MSEC);
+
+	cr_assert_gt(first, 60, "most frames arrive after one delay");
+	cr_assert_lt(first, 90);
+	cr_assert_eq(mem_link_next(l), 2 * NSEC_PER_MSEC, "the held-back ones one delay later");
+	cr_assert_eq(first + mem_link_deliver(l, 2 * NSEC_PER_MSEC), 100);
+	cr_assert_eq(mem_link_dropped(l), 0);
+	mem_link_destroy(l);
+	skb_cache_drain();
+}
+
+static int drop_odd(void *arg, int side, const uint8_t *frame, unsigned int len)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	return !(frame[14] & 1);
+}
+
+Test(mem_link, the_filter_sees_and_drops)
+{
+	struct net n0, n1;
+	struct net_device *d0;
+	struct mem_link *l = wire(NULL, &n1, &n0, &d0);
+	int calls = 0;
+
+	mem_link_set_filter(l, drop_odd, &calls);
+	mem_send(d0, 10);
+	cr_assert_eq(calls, 10);
+	cr_assert_eq(mem_link_dropped(l), 5);
+	cr_assert_eq(mem_link_deliver(l, 0), 5);
+	mem_link_destroy(l);
+	skb_cache_drain();
 }
