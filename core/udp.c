@@ -134,14 +134,18 @@ int udp_v4_get_port(struct sock *sk, unsigned short snum)
 		return -EADDRINUSE;
 	{
 		uint32_t remaining = (uint32_t)(high - low + 1);
-		/* A random start, as the kernel's get_random_u32() scaled into the range. */
-		uint32_t x =
-			net->isn_secret[2] ^ (uint32_t)(net->now >> 10) ^ (uint32_t)(uintptr_t)sk;
+		/*
+		 * A random start, as the kernel's get_random_u32() scaled into
+		 * the range: the stack's secret mixed with the clock and the
+		 * socket (the secret itself is TCP's and stays untouched).
+		 */
+		uint32_t x = net->isn_secret[2] ^ (uint32_t)(net->now >> 10) ^
+			     (uint32_t)(uintptr_t)sk ^ (uint32_t)((uintptr_t)sk >> 32);
 
 		x ^= x << 13;
 		x ^= x >> 17;
 		x ^= x << 5;
-		net->isn_secret[2] = x;
+		x *= 0x9e3779b1u;
 		for (uint32_t i = 0; i < remaining; i++) {
 			uint16_t port = (uint16_t)(low + (x + i) % remaining);
 
