@@ -168,6 +168,97 @@ Test(link, udp_both_ways_with_the_kernel)
 	sock_release(s);
 }
 
+Test(link, fragmented_datagrams_both_ways)
+{
+	stack_up();
+	struct socket *s = stack_udp(7000);
+	int k = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in kaddr = {.sin_family = AF_INET, .sin_port = htons(6000)};
+	struct sockaddr_in saddr = {.sin_family = AF_INET, .sin_port = htons(7000)};
+	static char big[6000], got[8000];
+	ssize_t n = -1;
+	int r = -EAGAIN;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 31 + 1);
+	kaddr.sin_addr.s_addr = inet_addr("10.77.0.1");
+	saddr.sin_addr.s_addr = inet_addr("10.77.0.2");
+	cr_assert_eq(bind(k, (struct sockaddr *)&kaddr, sizeof(kaddr)), 0);
+
+	/* The stack fragments, the kernel reassembles. */
+	struct iovec iov = {.iov_base = big, .iov_len = sizeof(big)};
+	struct msghdr msg = {
+		.msg_name = &kaddr, .msg_namelen = sizeof(kaddr), .msg_iov = &iov, .msg_iovlen = 1};
+
+	cr_assert_eq(s->ops->sendmsg(s, &msg, sizeof(big)), (int)sizeof(big));
+	dev_flush(dev);
+	for (int i = 0; i < 200 && n < 0; i++) {
+		stack_round(5);
+		n = recv(k, got, sizeof(got), 0);
+	}
+	cr_assert_eq(n, (ssize_t)sizeof(big));
+	cr_assert_eq(memcmp(got, big, sizeof(big)), 0);
+	cr_assert_eq(net.mib.ip.FragCreates, 5);
+
+	/* The kernel fragments, the stack reassembles. */
+	cr_assert_eq(sendto(k, big, sizeof(big), 0, (struct sockaddr *)&saddr, sizeof(saddr)),
+		     (ssize_t)sizeof(big));
+	iov.iov_base = got;
+	iov.iov_len = sizeof(got);
+	msg.msg_name = NULL;
+	msg.msg_namelen = 0;
+	for (int i = 0; i < 200 && r == -EAGAIN; i++) {
+		stack_round(5);
+		r = s->ops->recvmsg(s, &msg, sizeof(got), MSG_DONTWAIT);
+	}
+	cr_assert_eq(r, (int)sizeof(big));
+	cr_assert_eq(memcmp(got, big, sizeof(big)), 0);
+	cr_assert_geq(net.mib.ip.ReasmOKs, 1);
+	close(k);
+	sock_release(s);
+}
+
+Test(link, port_unreachable_both_ways)
+{
+	stack_up();
+	int k = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in to_stack = {.sin_family = AF_INET, .sin_port = htons(9)};
+	struct sockaddr_in to_kernel = {.sin_family = AF_INET, .sin_port = htons(9)};
+	struct socket *s;
+	char buf[8];
+	ssize_t n = 0;
+
+	/* The kernel's connected socket learns ECONNREFUSED from the stack's ICMP. */
+	to_stack.sin_addr.s_addr = inet_addr("10.77.0.2");
+	cr_assert_eq(connect(k, (struct sockaddr *)&to_stack, sizeof(to_stack)), 0);
+	cr_assert_eq(send(k, "?", 1, 0), 1);
+	for (int i = 0; i < 200; i++) {
+		stack_round(5);
+		n = recv(k, buf, sizeof(buf), 0);
+		if (n < 0 && errno != EAGAIN)
+			break;
+	}
+	cr_assert_eq(n, -1);
+	cr_assert_eq(errno, ECONNREFUSED, "the kernel did not accept the ICMP: %s",
+		     strerror(errno));
+	cr_assert_eq(net.mib.udp.NoPorts, 1);
+
+	/* The stack's connected socket learns it from the kernel's ICMP. */
+	cr_assert_eq(__sock_create(&net, AF_INET, SOCK_DGRAM, IPPROTO_UDP, &s, 1), 0);
+	to_kernel.sin_addr.s_addr = inet_addr("10.77.0.1");
+	cr_assert_eq(s->ops->connect(s, (struct sockaddr *)&to_kernel, sizeof(to_kernel), 0), 0);
+	struct iovec iov = {.iov_base = (void *)"?", .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	cr_assert_eq(s->ops->sendmsg(s, &msg, 1), 1);
+	dev_flush(dev);
+	for (int i = 0; i < 200 && !s->sk->sk_err; i++)
+		stack_round(5);
+	cr_assert_eq(s->sk->sk_err, ECONNREFUSED);
+	close(k);
+	sock_release(s);
+}
+
 Test(link, the_kernel_can_ping_the_stack)
 {
 	stack_up();
