@@ -20,6 +20,7 @@ struct net_device;
 struct neigh_table;
 struct inet_hashinfo;
 struct udp_table;
+struct cred;
 
 /* The sysctls the stack consults, read from /proc/sys at start (see sysctl.c). */
 struct netns_sysctl {
@@ -39,6 +40,12 @@ struct netns_sysctl {
 	int tcp_max_syn_backlog;
 	int tcp_timestamps, tcp_window_scaling, tcp_sack; /* for the next TCP issue */
 	int udp_rmem_min, udp_wmem_min;
+	int ip_nonlocal_bind;
+	/*
+	 * The kernel's tick rate (CONFIG_HZ): SO_RCVTIMEO/SO_SNDTIMEO are kept
+	 * in jiffies, so the value read back is rounded up to a tick.
+	 */
+	int hz;
 };
 
 struct net {
@@ -65,6 +72,12 @@ struct net {
 
 	uint32_t isn_secret[4]; /* for secure_tcp_seq(), filled from getrandom at init */
 	uint16_t ip_id_next;
+
+	/*
+	 * Whose call this is (current_cred() in the kernel): set by the owner
+	 * before each call into the socket layer; NULL = kernel context.
+	 */
+	const struct cred *current_cred;
 };
 
 /*
