@@ -29,8 +29,9 @@ head -n 8 "$TB_WORK/curl.trace" | sed 's/^/    /'
 # the connect to the peer, and data both ways on the same fd.
 sock=$(grep -E 'socket\(.*AF_INET.*SOCK_STREAM' "$TB_WORK/curl.trace" | head -n 1)
 [ -n "$sock" ] || tb_fail "no socket(AF_INET, SOCK_STREAM...) line in the trace"
-grep -E 'socket\(.*AF_INET' "$TB_WORK/curl.trace" | grep -qi 'inetsw' ||
-	tb_fail "the socket() line does not show the creation path (inetsw match): $sock"
+# The creation path's steps go on the socket() line or right beside it.
+grep -A3 -E 'socket\(.*AF_INET' "$TB_WORK/curl.trace" | grep -qi 'inetsw' ||
+	tb_fail "the trace does not show socket()'s creation path (inetsw match): $sock"
 grep -qE 'connect\(.*'"${TB_PEER_ADDR//./\\.}"'.*8080' "$TB_WORK/curl.trace" ||
 	tb_fail "no connect(... $TB_PEER_ADDR:8080) line in the trace"
 grep -qE '(send|sendto|sendmsg|write|writev)\(' "$TB_WORK/curl.trace" || tb_fail "no send/write line in the trace"
