@@ -46,7 +46,26 @@ void inet_init(void);
  * A plugin registers what it provides from a constructor.
  */
 void request_module(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* NULL: back to SOCKSHIM_PLUGIN_DIR from the environment (none: nothing is loaded). */
 void request_module_set_dir(const char *dir);
+
+/*
+ * What a plugin gets from the stack that loads it. A plugin cannot reach the
+ * loader's registry through symbols: the core is a static library built with
+ * hidden visibility, so a plugin linked with it would register into its own
+ * private copy. Instead the plugin exports sockshim_module_init (the
+ * module_init() of this world), which request_module() calls once, right after
+ * dlopen(), with the loader's tables. It returns 0 or -errno.
+ */
+struct sockshim_module_api {
+	int (*inet_register_protosw)(struct inet_protosw *p);
+	void (*inet_unregister_protosw)(struct inet_protosw *p);
+	int (*sock_register)(const struct net_proto_family *ops);
+	struct proto *tcp_prot, *udp_prot, *udplite_prot, *ping_prot, *raw_prot;
+	const struct proto_ops *inet_stream_ops, *inet_dgram_ops, *inet_sockraw_ops;
+};
+#define SOCKSHIM_MODULE_INIT "sockshim_module_init"
+typedef int (*sockshim_module_init_t)(const struct sockshim_module_api *api);
 
 struct inet_sock {
 	struct sock sk; /* must be first: inet_sk() is a cast */
@@ -89,6 +108,29 @@ int sock_common_setsockopt(struct socket *sock, int level, int optname, const vo
 			   unsigned int optlen);
 int sock_common_getsockopt(struct socket *sock, int level, int optname, void *optval,
 			   int *optlen);
+
+/* SO_RCVLOWAT of stream sockets: tcp_set_rcvlowat's cap at half the buffer. */
+int inet_stream_set_rcvlowat(struct sock *sk, int val);
+/* The kernel's inet_addr_type() for this stack: RTN_LOCAL, RTN_BROADCAST ... */
+int inet_addr_type(const struct net *net, uint32_t addr);
+enum { RTN_UNSPEC, RTN_UNICAST, RTN_LOCAL, RTN_BROADCAST, RTN_ANYCAST, RTN_MULTICAST };
+/* May sk bind to addr (of type addr_type)? Local, any, multicast, broadcast, or non-local allowed. */
+bool inet_addr_valid_or_nonlocal(const struct net *net, const struct inet_sock *inet,
+				 uint32_t addr, int addr_type);
+
+/* Datagram receive helpers shared by raw and ping sockets (raw.c). */
+/* Queues skb unless the receive buffer is full; consumes skb; 0 or -ENOMEM. */
+int inet_sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb);
+/* recvmsg of the queued skb (data as queued, name from its IP header); -EAGAIN if none. */
+int inet_recv_queued(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len);
+/* The ping sockets' per-stack table (ping.c), set up by raw_net_init. */
+int ping_net_init(struct net *net);
+void ping_net_exit(struct net *net);
+
+/* Provided by TCP (tcp.h, part C), used by inet_stream_ops. */
+int inet_csk_listen_start(struct sock *sk);
+int tcp_peek_iov(struct sock *sk, struct iovec *iov, int max_iov, size_t max_len);
+void tcp_consume(struct sock *sk, size_t len);
 
 extern const struct proto_ops inet_stream_ops;
 extern const struct proto_ops inet_dgram_ops;

@@ -56,6 +56,9 @@ enum {
 	TCP_MAX_STATES
 };
 
+/* The kernel's "no such ioctl here, try the next layer" (include/linux/errno.h). */
+#define ENOIOCTLCMD 515
+
 /* sk->sk_shutdown */
 #define RCV_SHUTDOWN  1
 #define SEND_SHUTDOWN 2
@@ -75,6 +78,9 @@ enum sock_flags {
 	SOCK_RCVTSTAMP,
 	SOCK_DBG,
 	SOCK_SELECT_ERR_QUEUE,
+	SOCK_LOCALROUTE,  /* SO_DONTROUTE */
+	SOCK_RCVTSTAMPNS, /* SO_TIMESTAMPNS: SO_TIMESTAMP then reads 0 */
+	SOCK_TSTAMP_NEW,  /* set through the *_NEW (64-bit time) option names */
 };
 
 /* sk->sk_userlocks */
@@ -116,7 +122,7 @@ struct sock {
 	int sk_rcvlowat;
 	int64_t sk_rcvtimeo; /* ns, INT64_MAX = forever (MAX_SCHEDULE_TIMEOUT) */
 	int64_t sk_sndtimeo;
-	int sk_lingertime;   /* seconds */
+	int sk_lingertime;   /* seconds; negative = forever (MAX_SCHEDULE_TIMEOUT) */
 	uint32_t sk_priority;
 	uint32_t sk_mark;
 	int sk_bound_dev_if;
@@ -181,6 +187,8 @@ struct proto {
 	int (*init)(struct sock *sk);
 	void (*destroy)(struct sock *sk);
 	void (*shutdown)(struct sock *sk, int how);
+	/* SO_KEEPALIVE changed (tcp_set_keepalive); NULL for protocols without keepalive. */
+	void (*keepalive)(struct sock *sk, int valbool);
 	int (*setsockopt)(struct sock *sk, int level, int optname, const void *optval,
 			  unsigned int optlen);
 	int (*getsockopt)(struct sock *sk, int level, int optname, void *optval, int *optlen);
@@ -222,6 +230,10 @@ struct proto_ops {
 	 */
 	int (*peek_iov)(struct socket *sock, struct iovec *iov, int max_iov, size_t max_len);
 	void (*consume)(struct socket *sock, size_t len);
+	/* SO_RCVLOWAT for families that bound it (streams); NULL: the generic rule. */
+	int (*set_rcvlowat)(struct sock *sk, int val);
+	/* SO_PEEK_OFF; NULL where peeking at an offset means nothing (-EOPNOTSUPP). */
+	int (*set_peek_off)(struct sock *sk, int val);
 };
 
 struct socket {
@@ -238,6 +250,30 @@ struct net_proto_family {
 	int (*create)(struct net *net, struct socket *sock, int protocol, int kern);
 };
 
+/*
+ * The credentials a check is made against (the kernel's current_cred()):
+ * the interposer passes its own, the stack host the caller's (SO_PEERCRED
+ * plus shim_req.cap_eff). Supplementary groups matter for ping sockets.
+ */
+struct cred {
+	uint32_t uid, gid;
+	uint64_t cap_eff; /* 1 << CAP_* */
+	int ngroups;
+	uint32_t groups[32];
+};
+
+/* <linux/capability.h> */
+#define CAP_NET_BIND_SERVICE 10
+#define CAP_NET_ADMIN        12
+#define CAP_NET_RAW          13
+
+/*
+ * Whether the caller on net holds cap (ns_capable()). The caller is
+ * net->current_cred, which the owner sets before calling into the socket
+ * layer; NULL means kernel context, where everything is allowed.
+ */
+bool ns_capable(const struct net *net, int cap);
+
 /* net/socket.c */
 int sock_register(const struct net_proto_family *ops);
 void sock_unregister(int family);
@@ -245,6 +281,16 @@ void sock_unregister(int family);
 int __sock_create(struct net *net, int family, int type, int protocol, struct socket **res,
 		  int kern);
 void sock_release(struct socket *sock);
+/*
+ * socket(2) for the caller cred: sys_socket's flag check on type (which may
+ * carry SOCK_NONBLOCK/SOCK_CLOEXEC; they belong to the caller's fd and are
+ * not kept), then __sock_create(kern = 0) with net->current_cred = cred for
+ * the duration. Returns 0 or -errno exactly as the kernel's socket() would.
+ */
+int sock_create_cred(struct net *net, int family, int type, int protocol,
+		     const struct cred *cred, struct socket **res);
+/* The one-line name of a family for traces, e.g. "AF_INET"; "AF_42" if unknown. */
+const char *sock_family_name(int family);
 
 /*
  * sys_socket's own checks: splits type into the socket type and the
@@ -256,11 +302,17 @@ int sock_check_type_flags(int type, int *sock_type, int *flags);
 struct sock *sk_alloc(struct net *net, int family, struct proto *prot);
 void sock_init_data(struct socket *sock, struct sock *sk);
 void sk_free(struct sock *sk);
+/*
+ * The end of a socket that has no connection to wind down (UDP, raw, ping,
+ * a failed create): prot->destroy, unhash, orphan, free (sk_common_release).
+ */
+void sk_common_release(struct sock *sk);
 /* SOL_SOCKET options: the generic part of setsockopt/getsockopt. */
 int sock_setsockopt(struct socket *sock, int level, int op, const void *optval,
 		    unsigned int optlen);
 int sock_getsockopt(struct socket *sock, int level, int op, void *optval, int *optlen);
 int sock_error(struct sock *sk); /* returns and clears -sk_err */
+int sk_set_peek_off(struct sock *sk, int val);
 
 /*
  * The creation path reports its steps through this hook so that the

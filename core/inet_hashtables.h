@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TCP lookup tables of one stack (include/net/inet_hashtables.h):
+ * established (4-tuple, TIME_WAIT included: a TIME_WAIT connection stays a
+ * full tcp_sock here), listening (local port) and bind (local port) hashes,
+ * plus port allocation: inet_csk_get_port for bind() and listen(), and
+ * inet_hash_connect for connect()'s ephemeral port from ip_local_port_range.
+ *
+ * What this is not: no SO_REUSEPORT groups (the flag is honoured as
+ * SO_REUSEADDR would be), no bhash2, no per-device binding.
+ */
+#ifndef SOCKSHIM_INET_HASHTABLES_H
+#define SOCKSHIM_INET_HASHTABLES_H
+
+#include <stdint.h>
+
+#include "list.h"
+
+struct net;
+struct sock;
+
+#define INET_EHASH_SIZE 4096u /* power of two */
+#define INET_LHASH_SIZE 64u
+#define INET_BHASH_SIZE 1024u
+
+struct inet_hashinfo {
+	struct hlist_head ehash[INET_EHASH_SIZE]; /* sk_node, by 4-tuple */
+	struct hlist_head lhash[INET_LHASH_SIZE]; /* sk_node, by local port */
+	struct hlist_head bhash[INET_BHASH_SIZE]; /* sk_bind_node, by local port */
+	uint32_t hash_rnd;
+	uint32_t port_cursor; /* where the next ephemeral port search starts */
+};
+
+int inet_hashinfo_init(struct net *net);
+void inet_hashinfo_exit(struct net *net);
+
+/* Established lookup; raddr/rport: the peer, laddr/lport: us; ports network order. */
+struct sock *__inet_lookup_established(struct net *net, uint32_t raddr, uint16_t rport,
+				       uint32_t laddr, uint16_t lport);
+/* Listener lookup: an exact address beats INADDR_ANY. lport network order. */
+struct sock *__inet_lookup_listener(struct net *net, uint32_t laddr, uint16_t lport);
+
+/*
+ * Takes local port snum (host order) for sk, or an ephemeral one when snum
+ * is 0; returns 0 or -EADDRINUSE, as the kernel's inet_csk_get_port.
+ */
+int inet_csk_get_port(struct sock *sk, unsigned short snum);
+/* Leaves the bind hash (the port is free again unless shared). */
+void inet_put_port(struct sock *sk);
+/* The accepted child shares its listener's port. */
+void inet_inherit_port(struct sock *parent, struct sock *child);
+/* Listening hash (prot->hash) and removal from whichever hash sk_node is on. */
+int inet_hash(struct sock *sk);
+void inet_unhash(struct sock *sk);
+/* Established hash; returns -EADDRNOTAVAIL when the 4-tuple is taken. */
+int inet_ehash_insert(struct sock *sk);
+/*
+ * connect(): picks an ephemeral port when sk has none (the kernel's
+ * __inet_hash_connect) and enters the established hash.
+ */
+int inet_hash_connect(struct sock *sk);
+
+#endif

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IPv4 (ipv4.c): receive with header checks and demux to the transports,
+ * output with routing (the stack's subnet or its one gateway), ARP
+ * resolution and Ethernet framing, and the SOL_IP socket options shared by
+ * UDP, TCP, raw and ping sockets. Names follow net/ipv4/ip_input.c,
+ * ip_output.c and ip_sockglue.c.
+ *
+ * Not here: fragmentation and reassembly (fragments are dropped and counted
+ * as ReasmFails; outgoing packets larger than the MTU fail with -EMSGSIZE),
+ * IP options on output, multicast, more than one route.
+ */
+#ifndef SOCKSHIM_IP_H
+#define SOCKSHIM_IP_H
+
+#include <netinet/ip.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "skbuff.h"
+
+struct net;
+struct sock;
+struct msghdr;
+
+#define IPV4_HLEN 20
+/* Largest UDP payload in one IPv4 datagram: 65535 - 20 - 8. */
+#define IP_MAX_UDP_PAYLOAD 65507
+
+static inline struct iphdr *ip_hdr(const struct sk_buff *skb)
+{
+	return (struct iphdr *)skb_network_header(skb);
+}
+
+/*
+ * Sends one transport packet. skb->data is at the transport header, already
+ * checksummed by the transport; this pushes the IP header (id, TTL, DF as
+ * given), routes, resolves the next hop with ARP (queueing while resolving)
+ * and hands the frame to the device. Consumes skb in every case. Returns 0,
+ * -ENETUNREACH (no route), -EMSGSIZE or -ENOBUFS. ttl 0 means the sysctl
+ * default (ip_default_ttl).
+ *
+ * df is what ip_dont_fragment() returns: IP_DF_NONE, IP_DF_WANT (set DF,
+ * but a packet above the MTU is fragmented without DF, as the kernel's
+ * ignore_df for IP_PMTUDISC_WANT) or IP_DF_STRICT (above the MTU:
+ * -EMSGSIZE, IP_PMTUDISC_DO/PROBE). A packet with skb->gso_size set is
+ * never fragmented: the link segments it.
+ */
+int ip_build_and_send_pkt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
+			  uint8_t protocol, uint8_t tos, uint8_t ttl, int df);
+
+/*
+ * Routing: the subnet is on-link, everything else goes to net->gateway.
+ * Fills *saddr (the stack's address, if *saddr was 0) and *nexthop; returns
+ * 0 or -ENETUNREACH. Limited broadcast and the subnet broadcast are on-link.
+ */
+int ip_route_output(struct net *net, uint32_t daddr, uint32_t *saddr, uint32_t *nexthop);
+
+/* The device MTU towards daddr (the stack has one device). */
+unsigned int ip_dst_mtu(const struct net *net);
+
+/* Whether daddr is the stack's own address, a broadcast, or 0.0.0.0. */
+int ip_addr_is_local(const struct net *net, uint32_t addr);
+int ip_addr_is_broadcast(const struct net *net, uint32_t addr);
+
+enum { IP_DF_NONE, IP_DF_WANT, IP_DF_STRICT };
+
+/* TTL and DF a socket sends with (IP_TTL / IP_MTU_DISCOVER and sysctls). */
+uint8_t ip_select_ttl(const struct sock *sk);
+int ip_dont_fragment(const struct sock *sk);
+
+/* Called by the Ethernet layer for ETH_P_IP; consumes skb (data at the IP header). */
+int ip_rcv(struct net *net, struct sk_buff *skb);
+
+/* SOL_IP options (ip_sockglue.c): IP_TTL, IP_TOS, IP_RECVERR, IP_PKTINFO, ... */
+int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, unsigned int optlen);
+int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *optlen);
+
+/*
+ * Fills the IP_PKTINFO / IP_TTL / IP_TOS control messages the socket asked
+ * for from the received packet (network header set), as ip_cmsg_recv().
+ * msg_controllen is the room on entry and the bytes used on return (what
+ * recvmsg(2) reports); MSG_CTRUNC is set when the room is too small.
+ */
+void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb);
+
+#endif

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: MIT
+/*
+ * struct sock's life and its generic options, as in net/core/sock.c:
+ * sk_alloc and sock_init_data give a new sock the kernel's defaults (buffer
+ * sizes from net.core.rmem_default/wmem_default, infinite timeouts, lowat 1,
+ * no peek offset), sk_free and sk_common_release end it, and
+ * sock_setsockopt/sock_getsockopt implement the SOL_SOCKET level with the
+ * kernel's clamping, rounding and errno.
+ *
+ * What this is not: options that configure kernel machinery the stack does
+ * not have (SO_ATTACH_FILTER, SO_BINDTODEVICE, SO_ZEROCOPY, SO_TXTIME, busy
+ * polling, ...) answer -ENOPROTOOPT.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "inet.h"
+#include "net.h"
+#include "net_namespace.h"
+
+#ifndef SO_TIMESTAMP_OLD
+#define SO_TIMESTAMP_OLD   29
+#define SO_TIMESTAMPNS_OLD 35
+#define SO_TIMESTAMP_NEW   63
+#define SO_TIMESTAMPNS_NEW 64
+#define SO_RCVTIMEO_OLD	   20
+#define SO_SNDTIMEO_OLD	   21
+#define SO_RCVTIMEO_NEW	   66
+#define SO_SNDTIMEO_NEW	   67
+#endif
+
+/*
+ * The smallest buffers the kernel lets a socket have: room for two (send)
+ * or one (receive) 2048-byte packet plus the sk_buff overhead. Values are
+ * the running kernel's (setsockopt(SO_SNDBUF, 1) reads back 4608).
+ */
+#define SOCK_MIN_SNDBUF 4608
+#define SOCK_MIN_RCVBUF 2304
+
+#define TC_PRIO_INTERACTIVE 6
+#define USEC_PER_SEC	    1000000L
+#define NSEC_PER_SEC_L	    1000000000LL
+
+static void sock_def_callback(struct sock *sk)
+{
+}
+
+struct sock *sk_alloc(struct net *net, int family, struct proto *prot)
+{
+	struct sock *sk = calloc(1, prot->obj_size > sizeof(struct sock) ? prot->obj_size
+									 : sizeof(struct sock));
+
+	if (!sk)
+		return NULL;
+	sk->sk_family = (unsigned short)family;
+	sk->sk_prot = prot;
+	sk->sk_net = net;
+	INIT_HLIST_NODE(&sk->sk_node);
+	INIT_HLIST_NODE(&sk->sk_bind_node);
+	return sk;
+}
+
+void sock_init_data(struct socket *sock, struct sock *sk)
+{
+	const struct netns_sysctl *sysctl = &sock_net(sk)->sysctl;
+
+	skb_queue_head_init(&sk->sk_receive_queue);
+	skb_queue_head_init(&sk->sk_write_queue);
+	skb_queue_head_init(&sk->sk_error_queue);
+
+	sk->sk_rcvbuf = sysctl->rmem_default;
+	sk->sk_sndbuf = sysctl->wmem_default;
+	sk->sk_state = TCP_CLOSE;
+	sock_set_flag(sk, SOCK_ZAPPED);
+
+	if (sock) {
+		sk->sk_type = (unsigned short)sock->type;
+		sock->sk = sk;
+	}
+	sk->sk_socket = sock;
+
+	sk->sk_state_change = sock_def_callback;
+	sk->sk_data_ready = sock_def_callback;
+	sk->sk_write_space = sock_def_callback;
+	sk->sk_error_report = sock_def_callback;
+	sk->sk_destruct = NULL;
+
+	sk->sk_peek_off = -1;
+	sk->sk_rcvlowat = 1;
+	sk->sk_rcvtimeo = INT64_MAX; /* MAX_SCHEDULE_TIMEOUT */
+	sk->sk_sndtimeo = INT64_MAX;
+}
+
+void sk_free(struct sock *sk)
+{
+	if (sk->sk_destruct)
+		sk->sk_destruct(sk);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&sk->sk_error_queue);
+	__skb_queue_purge(&sk->sk_write_queue);
+	free(sk);
+}
+
+void sk_common_release(struct sock *sk)
+{
+	if (sk->sk_prot->destroy)
+		sk->sk_prot->destroy(sk);
+	/* Observation: when sk_common_release is called, processes have no access to socket. */
+	if (sk->sk_prot->unhash)
+		sk->sk_prot->unhash(sk);
+	sock_set_flag(sk, SOCK_DEAD);
+	if (sk->sk_socket)
+		sk->sk_socket->sk = NULL;
+	sk->sk_socket = NULL;
+	sk_free(sk);
+}
+
+int sock_error(struct sock *sk)
+{
+	int err = sk->sk_err;
+
+	sk->sk_err = 0;
+	return -err;
+}
+
+int sk_set_peek_off(struct sock *sk, int val)
+{
+	sk->sk_peek_off = val;
+	return 0;
+}
+
+static int sock_hz(const struct sock *sk)
+{
+	int hz = sock_net(sk)->sysctl.hz;
+
+	return hz > 0 ? hz : 250;
+}
+
+/*
+ * SO_RCVTIMEO/SO_SNDTIMEO: the kernel keeps jiffies, rounding the
+ * microseconds up to a tick; a negative time means "do not wait at all".
+ * Both timeval forms are 16 bytes on 64-bit Linux.
+ */
+static int sock_set_timeout(const struct sock *sk, int64_t *timeo_p, const void *optval,
+			    unsigned int optlen)
+{
+	struct {
+		int64_t tv_sec, tv_usec;
+	} tv;
+	int64_t hz = sock_hz(sk), jiffies;
+
+	if (optlen < sizeof(tv))
+		return -EINVAL;
+	memcpy(&tv, optval, sizeof(tv));
+	if (tv.tv_usec < 0 || tv.tv_usec >= USEC_PER_SEC)
+		return -EDOM;
+	if (tv.tv_sec < 0) {
+		*timeo_p = 0;
+		return 0;
+	}
+	*timeo_p = INT64_MAX;
+	if ((tv.tv_sec || tv.tv_usec) && tv.tv_sec < LONG_MAX / hz - 1) {
+		jiffies =
+			tv.tv_sec * hz + (tv.tv_usec + USEC_PER_SEC / hz - 1) / (USEC_PER_SEC / hz);
+		/* Beyond 292 years in ns: keep it finite but as long as we can. */
+		if (jiffies > (INT64_MAX - 1) / (NSEC_PER_SEC_L / hz))
+			*timeo_p = INT64_MAX - 1;
+		else
+			*timeo_p = jiffies * (NSEC_PER_SEC_L / hz);
+	}
+	return 0;
+}
+
+static int sock_get_timeout(const struct sock *sk, int64_t timeo, void *out)
+{
+	struct {
+		int64_t tv_sec, tv_usec;
+	} tv = {0, 0};
+	int64_t hz = sock_hz(sk), jiffies;
+
+	if (timeo != INT64_MAX) {
+		jiffies = timeo / (NSEC_PER_SEC_L / hz);
+		tv.tv_sec = jiffies / hz;
+		tv.tv_usec = ((jiffies % hz) * USEC_PER_SEC) / hz;
+	}
+	memcpy(out, &tv, sizeof(tv));
+	return (int)sizeof(tv);
+}
+
+static void sock_valbool_flag(struct sock *sk, enum sock_flags bit, int valbool)
+{
+	if (valbool)
+		sock_set_flag(sk, bit);
+	else
+		sock_reset_flag(sk, bit);
+}
+
+static void sock_set_timestamp(struct sock *sk, int optname, bool valbool)
+{
+	bool is_new = optname == SO_TIMESTAMP_NEW || optname == SO_TIMESTAMPNS_NEW;
+	bool ns = optname == SO_TIMESTAMPNS_OLD || optname == SO_TIMESTAMPNS_NEW;
+
+	if (valbool) {
+		sock_valbool_flag(sk, SOCK_TSTAMP_NEW, is_new);
+		sock_valbool_flag(sk, SOCK_RCVTSTAMPNS, ns);
+		sock_set_flag(sk, SOCK_RCVTSTAMP);
+	} else {
+		sock_reset_flag(sk, SOCK_RCVTSTAMP);
+		sock_reset_flag(sk, SOCK_RCVTSTAMPNS);
+	}
+}
+
+static void sock_set_sndbuf(struct sock *sk, unsigned int val)
+{
+	/* Ensure val * 2 fits into an int, to prevent max_t() from treating it as a negative value.
+	 */
+	if (val > INT_MAX / 2)
+		val = INT_MAX / 2;
+	sk->sk_userlocks |= SOCK_SNDBUF_LOCK;
+	sk->sk_sndbuf = (int)val * 2 > SOCK_MIN_SNDBUF ? (int)val * 2 : SOCK_MIN_SNDBUF;
+	/* Wake up sending tasks if we upped the value. */
+	sk->sk_write_space(sk);
+}
+
+static void sock_set_rcvbuf(struct sock *sk, unsigned int val)
+{
+	if (val > INT_MAX / 2)
+		val = INT_MAX / 2;
+	/*
+	 * We double it on the way in to account for "struct sk_buff" etc.
+	 * overhead; applications assume that the SO_RCVBUF setting they make
+	 * will allow that much actual data to be received on that socket.
+	 */
+	sk->sk_userlocks |= SOCK_RCVBUF_LOCK;
+	sk->sk_rcvbuf = (int)val * 2 > SOCK_MIN_RCVBUF ? (int)val * 2 : SOCK_MIN_RCVBUF;
+}
+
+static unsigned int min_u32(unsigned int a, unsigned int b)
+{
+	return a < b ? a : b;
+}
+
+int sock_setsockopt(struct socket *sock, int level, int optname, const void *optval,
+		    unsigned int optlen)
+{
+	struct sock *sk = sock->sk;
+	struct net *net = sock_net(sk);
+	struct linger ling;
+	int val, valbool;
+	int ret = 0;
+
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	memcpy(&val, optval, sizeof(val));
+	valbool = val ? 1 : 0;
+
+	switch (optname) {
+	case SO_DEBUG:
+		if (val && !ns_capable(net, CAP_NET_ADMIN))
+			ret = -EACCES;
+		else
+			sock_valbool_flag(sk, SOCK_DBG, valbool);
+		break;
+	case SO_REUSEADDR:
+		sk->sk_reuse = valbool ? SK_CAN_REUSE : SK_NO_REUSE;
+		break;
+	case SO_REUSEPORT:
+		sk->sk_reuseport = (unsigned char)valbool;
+		break;
+	case SO_TYPE:
+	case SO_PROTOCOL:
+	case SO_DOMAIN:
+	case SO_ERROR:
+		ret = -ENOPROTOOPT;
+		break;
+	case SO_DONTROUTE:
+		sock_valbool_flag(sk, SOCK_LOCALROUTE, valbool);
+		break;
+	case SO_BROADCAST:
+		sock_valbool_flag(sk, SOCK_BROADCAST, valbool);
+		break;
+	case SO_SNDBUF:
+		/*
+		 * Don't error on this BSD doesn't and if you think about it
+		 * this is right. Otherwise apps have to play 'guess the
+		 * biggest size' games. RCVBUF/SNDBUF are treated in BSD as
+		 * hints. A negative value is a huge unsigned one: the maximum.
+		 */
+		sock_set_sndbuf(sk, min_u32((unsigned int)val, (unsigned int)net->sysctl.wmem_max));
+		break;
+	case SO_SNDBUFFORCE:
+		if (!ns_capable(net, CAP_NET_ADMIN)) {
+			ret = -EPERM;
+			break;
+		}
+		/* No negative values (to prevent underflow, as val will be multiplied by 2). */
+		sock_set_sndbuf(sk, (unsigned int)(val < 0 ? 0 : val));
+		break;
+	case SO_RCVBUF:
+		sock_set_rcvbuf(sk, min_u32((unsigned int)val, (unsigned int)net->sysctl.rmem_max));
+		break;
+	case SO_RCVBUFFORCE:
+		if (!ns_capable(net, CAP_NET_ADMIN)) {
+			ret = -EPERM;
+			break;
+		}
+		sock_set_rcvbuf(sk, (unsigned int)(val < 0 ? 0 : val));
+		break;
+	case SO_KEEPALIVE:
+		if (sk->sk_prot->keepalive)
+			sk->sk_prot->keepalive(sk, valbool);
+		sock_valbool_flag(sk, SOCK_KEEPOPEN, valbool);
+		break;
+	case SO_OOBINLINE:
+		sock_valbool_flag(sk, SOCK_URGINLINE, valbool);
+		break;
+	case SO_NO_CHECK:
+		/* UDP's checksum switch; the stack always sums, as IPv4 UDP may. */
+		break;
+	case SO_PRIORITY:
+		if ((val >= 0 && val <= TC_PRIO_INTERACTIVE) || ns_capable(net, CAP_NET_RAW) ||
+		    ns_capable(net, CAP_NET_ADMIN))
+			sk->sk_priority = (uint32_t)val;
+		else
+			ret = -EPERM;
+		break;
+	case SO_LINGER:
+		if (optlen < sizeof(ling)) {
+			ret = -EINVAL; /* 1003.1g */
+			break;
+		}
+		memcpy(&ling, optval, sizeof(ling));
+		if (!ling.l_onoff) {
+			sock_reset_flag(sk, SOCK_LINGER);
+		} else {
+			/*
+			 * The kernel converts to unsigned long jiffies: a
+			 * negative l_linger is beyond MAX_SCHEDULE_TIMEOUT/HZ,
+			 * i.e. forever.
+			 */
+			sk->sk_lingertime = ling.l_linger < 0 ? -1 : ling.l_linger;
+			sock_set_flag(sk, SOCK_LINGER);
+		}
+		break;
+	case SO_RCVLOWAT:
+		if (val < 0)
+			val = INT_MAX;
+		if (sock->ops && sock->ops->set_rcvlowat)
+			ret = sock->ops->set_rcvlowat(sk, val);
+		else
+			sk->sk_rcvlowat = val ? val : 1;
+		break;
+	case SO_RCVTIMEO_OLD:
+	case SO_RCVTIMEO_NEW:
+		ret = sock_set_timeout(sk, &sk->sk_rcvtimeo, optval, optlen);
+		break;
+	case SO_SNDTIMEO_OLD:
+	case SO_SNDTIMEO_NEW:
+		ret = sock_set_timeout(sk, &sk->sk_sndtimeo, optval, optlen);
+		break;
+	case SO_TIMESTAMP_OLD:
+	case SO_TIMESTAMP_NEW:
+	case SO_TIMESTAMPNS_OLD:
+	case SO_TIMESTAMPNS_NEW:
+		sock_set_timestamp(sk, optname, valbool);
+		break;
+	case SO_MARK:
+		if (!ns_capable(net, CAP_NET_RAW) && !ns_capable(net, CAP_NET_ADMIN)) {
+			ret = -EPERM;
+			break;
+		}
+		sk->sk_mark = (uint32_t)val;
+		break;
+	case SO_PEEK_OFF:
+		if (sock->ops && sock->ops->set_peek_off)
+			ret = sock->ops->set_peek_off(sk, val);
+		else
+			ret = -EOPNOTSUPP;
+		break;
+	case SO_PASSCRED:
+	case SO_PASSSEC:
+		/* Credentials and security labels travel only over AF_UNIX and netlink. */
+		ret = -EOPNOTSUPP;
+		break;
+	default:
+		ret = -ENOPROTOOPT;
+		break;
+	}
+	return ret;
+}
+
+int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, int *optlen)
+{
+	struct sock *sk = sock->sk;
+	union {
+		int val;
+		struct linger ling;
+		char tv[16];
+	} v;
+	int lv = sizeof(int);
+	int len = *optlen;
+
+	if (len < 0)
+		return -EINVAL;
+
+	memset(&v, 0, sizeof(v));
+
+	switch (optname) {
+	case SO_DEBUG:
+		v.val = sock_flag(sk, SOCK_DBG);
+		break;
+	case SO_DONTROUTE:
+		v.val = sock_flag(sk, SOCK_LOCALROUTE);
+		break;
+	case SO_BROADCAST:
+		v.val = sock_flag(sk, SOCK_BROADCAST);
+		break;
+	case SO_SNDBUF:
+		v.val = sk->sk_sndbuf;
+		break;
+	case SO_RCVBUF:
+		v.val = sk->sk_rcvbuf;
+		break;
+	case SO_REUSEADDR:
+		v.val = sk->sk_reuse;
+		break;
+	case SO_REUSEPORT:
+		v.val = sk->sk_reuseport;
+		break;
+	case SO_KEEPALIVE:
+		v.val = sock_flag(sk, SOCK_KEEPOPEN);
+		break;
+	case SO_TYPE:
+		v.val = sk->sk_type;
+		break;
+	case SO_PROTOCOL:
+		v.val = sk->sk_protocol;
+		break;
+	case SO_DOMAIN:
+		v.val = sk->sk_family;
+		break;
+	case SO_ERROR:
+		v.val = -sock_error(sk);
+		if (v.val == 0) {
+			v.val = sk->sk_err_soft;
+			sk->sk_err_soft = 0;
+		}
+		break;
+	case SO_OOBINLINE:
+		v.val = sock_flag(sk, SOCK_URGINLINE);
+		break;
+	case SO_NO_CHECK:
+		v.val = 0;
+		break;
+	case SO_PRIORITY:
+		v.val = (int)sk->sk_priority;
+		break;
+	case SO_LINGER:
+		lv = sizeof(v.ling);
+		v.ling.l_onoff = sock_flag(sk, SOCK_LINGER);
+		/* "Forever" is MAX_SCHEDULE_TIMEOUT / HZ, truncated to an int, as the kernel
+		 * reports it. */
+		v.ling.l_linger =
+			sk->sk_lingertime < 0 ? (int)(LONG_MAX / sock_hz(sk)) : sk->sk_lingertime;
+		break;
+	case SO_BSDCOMPAT:
+		break;
+	case SO_TIMESTAMP_OLD:
+		v.val = sock_flag(sk, SOCK_RCVTSTAMP) && !sock_flag(sk, SOCK_TSTAMP_NEW) &&
+			!sock_flag(sk, SOCK_RCVTSTAMPNS);
+		break;
+	case SO_TIMESTAMPNS_OLD:
+		v.val = sock_flag(sk, SOCK_RCVTSTAMPNS) && !sock_flag(sk, SOCK_TSTAMP_NEW);
+		break;
+	case SO_TIMESTAMP_NEW:
+		v.val = sock_flag(sk, SOCK_RCVTSTAMP) && sock_flag(sk, SOCK_TSTAMP_NEW) &&
+			!sock_flag(sk, SOCK_RCVTSTAMPNS);
+		break;
+	case SO_TIMESTAMPNS_NEW:
+		v.val = sock_flag(sk, SOCK_RCVTSTAMPNS) && sock_flag(sk, SOCK_TSTAMP_NEW);
+		break;
+	case SO_RCVTIMEO_OLD:
+	case SO_RCVTIMEO_NEW:
+		lv = sock_get_timeout(sk, sk->sk_rcvtimeo, v.tv);
+		break;
+	case SO_SNDTIMEO_OLD:
+	case SO_SNDTIMEO_NEW:
+		lv = sock_get_timeout(sk, sk->sk_sndtimeo, v.tv);
+		break;
+	case SO_RCVLOWAT:
+		v.val = sk->sk_rcvlowat;
+		break;
+	case SO_SNDLOWAT:
+		v.val = 1;
+		break;
+	case SO_ACCEPTCONN:
+		v.val = sk->sk_state == TCP_LISTEN;
+		break;
+	case SO_MARK:
+		v.val = (int)sk->sk_mark;
+		break;
+	case SO_PEEK_OFF:
+		if (!sock->ops || !sock->ops->set_peek_off)
+			return -EOPNOTSUPP;
+		v.val = sk->sk_peek_off;
+		break;
+	case SO_PASSCRED:
+	case SO_PASSSEC:
+		return -EOPNOTSUPP;
+	default:
+		/* We implement the SO_SNDLOWAT etc to not be settable (1003.1g 7). */
+		return -ENOPROTOOPT;
+	}
+
+	if (len > lv)
+		len = lv;
+	memcpy(optval, &v, (size_t)len);
+	*optlen = len;
+	return 0;
+}

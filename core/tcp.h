@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TCP: struct tcp_sock and the entry points shared by the TCP files, split as
+ * in the kernel (include/net/tcp.h, include/linux/tcp.h):
+ *   tcp_input.c   segment arrival and the RFC 9293 state machine
+ *   tcp_output.c  segment building, transmit, the advertised window
+ *   tcp_timer.c   RTO, delayed ACK, zero-window probe, keepalive, TIME_WAIT
+ *   tcp.c         the socket API (sendmsg, recvmsg, peek_iov/consume, close...)
+ *   tcp_ipv4.c    tcp_prot, demultiplexing, connect, resets, ICMP errors
+ *
+ * What this is not (yet): window scaling, SACK and timestamps are parsed but
+ * not negotiated (struct tcp_options_received keeps their slots); congestion
+ * control is NewReno built in (struct tcp_cong keeps its state apart so that a
+ * pluggable tcp_congestion_ops can take it over); no urgent data, no
+ * TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
+ * in SYN_RECV).
+ *
+ * Ownership: prot->close() hands the sock to TCP for good. TCP keeps it
+ * alive (SOCK_DEAD) until FIN exchange / TIME_WAIT are over, then frees it.
+ */
+#ifndef SOCKSHIM_TCP_H
+#define SOCKSHIM_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "inet.h"
+#include "protocol.h"
+#include "timer.h"
+
+/* Wire format of the TCP header (RFC 9293 section 3.1). */
+struct tcphdr {
+	uint16_t source;
+	uint16_t dest;
+	uint32_t seq;
+	uint32_t ack_seq;
+	uint8_t doff_res; /* data offset in 32-bit words << 4 */
+	uint8_t flags;
+	uint16_t window;
+	uint16_t check;
+	uint16_t urg_ptr;
+};
+
+#define TCPHDR_FIN 0x01
+#define TCPHDR_SYN 0x02
+#define TCPHDR_RST 0x04
+#define TCPHDR_PSH 0x08
+#define TCPHDR_ACK 0x10
+#define TCPHDR_URG 0x20
+#define TCPHDR_ECE 0x40
+#define TCPHDR_CWR 0x80
+
+static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
+{
+	return (th->doff_res >> 4) * 4u;
+}
+
+/* Options (RFC 9293, 7323, 2018). */
+#define TCPOPT_EOL	  0
+#define TCPOPT_NOP	  1
+#define TCPOPT_MSS	  2
+#define TCPOPT_WINDOW	  3
+#define TCPOPT_SACK_PERM  4
+#define TCPOPT_SACK	  5
+#define TCPOPT_TIMESTAMP  8
+#define TCPOLEN_MSS	  4
+#define TCPOLEN_WINDOW	  3
+#define TCPOLEN_SACK_PERM 2
+#define TCPOLEN_TIMESTAMP 10
+
+#define TCP_MSS_DEFAULT	       536u   /* RFC 9293: when the peer sends no MSS option */
+#define TCP_MIN_MSS	       88u    /* include/net/tcp.h */
+#define TCP_MAX_WINDOW	       65535u /* without window scaling */
+#define TCP_INIT_CWND	       10u    /* RFC 6928, as Linux */
+#define TCP_TIMEWAIT_LEN       (60ull * NSEC_PER_SEC)
+#define TCP_RTO_MIN	       (200ull * NSEC_PER_MSEC)
+#define TCP_RTO_MAX	       (120ull * NSEC_PER_SEC)
+#define TCP_TIMEOUT_INIT       (1ull * NSEC_PER_SEC)
+#define TCP_DELACK_MAX	       (200ull * NSEC_PER_MSEC)
+#define TCP_DELACK_MIN	       (40ull * NSEC_PER_MSEC)
+#define TCP_ATO_MIN	       (40ull * NSEC_PER_MSEC)
+#define TCP_RESOURCE_PROBE     (500ull * NSEC_PER_MSEC)
+#define TCP_MAX_QUICKACKS      16u
+#define TCP_FASTRETRANS_THRESH 3u
+#define TCP_MAX_TCP_KEEPIDLE   32767
+#define TCP_MAX_TCP_KEEPINTVL  32767
+#define TCP_MAX_TCP_KEEPCNT    127
+
+/* Per-segment state kept in skb->cb while TCP owns the buffer. */
+struct tcp_skb_cb {
+	uint32_t seq;	  /* first sequence number */
+	uint32_t end_seq; /* seq + FIN + SYN + data length */
+	uint32_t ack_seq; /* received segments: the ACK field */
+	uint64_t when;	  /* sent segments: last transmit time (ns), for RTT */
+	uint8_t tcp_flags;
+	uint8_t sacked;	 /* TCPCB_RETRANS: sent more than once (Karn: no RTT sample) */
+	uint16_t window; /* received segments: the raw window field */
+};
+#define TCPCB_RETRANS 0x01
+
+#define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)&(skb)->cb[0])
+
+/* Sequence space comparisons (include/net/tcp.h). */
+static inline bool before(uint32_t seq1, uint32_t seq2)
+{
+	return (int32_t)(seq1 - seq2) < 0;
+}
+#define after(seq2, seq1) before(seq1, seq2)
+
+static inline bool between(uint32_t seq1, uint32_t seq2, uint32_t seq3)
+{
+	return seq3 - seq2 >= seq1 - seq2;
+}
+
+/* What the peer said in its options (include/linux/tcp.h). */
+struct tcp_options_received {
+	uint32_t rcv_tsval, rcv_tsecr; /* parsed, not used until timestamps are negotiated */
+	uint16_t saw_tstamp : 1, tstamp_ok : 1, sack_ok : 1, wscale_ok : 1;
+	uint8_t snd_wscale; /* the peer's shift (parsed; 0 while not negotiated) */
+	uint8_t rcv_wscale; /* our shift (0 while not negotiated) */
+	uint16_t mss_clamp; /* the peer's MSS option, or TCP_MSS_DEFAULT */
+	uint16_t user_mss;  /* TCP_MAXSEG set by the user, 0 = none */
+};
+
+/*
+ * Congestion state, NewReno (RFC 5681, 6582). Kept apart from the rest of
+ * tcp_sock so that tcp_congestion_ops can own it later.
+ */
+struct tcp_cong {
+	uint32_t snd_cwnd;     /* segments */
+	uint32_t snd_ssthresh; /* segments */
+	uint32_t snd_cwnd_cnt; /* acked segments towards the next +1 in congestion avoidance */
+	uint32_t high_seq;     /* snd_nxt when recovery started */
+	uint32_t prior_cwnd;
+	uint8_t ca_state; /* TCP_CA_* */
+};
+
+enum { TCP_CA_Open, TCP_CA_Disorder, TCP_CA_CWR, TCP_CA_Recovery, TCP_CA_Loss };
+
+/* Delayed-ACK state (include/net/inet_connection_sock.h: icsk_ack). */
+struct tcp_ack_state {
+	uint8_t pending;  /* ICSK_ACK_* */
+	uint8_t quick;	  /* segments still to be acked at once */
+	bool pingpong;	  /* interactive: ACKs ride on our data */
+	uint64_t ato;	  /* ns */
+	uint32_t rcv_mss; /* estimate of the peer's segment size */
+	uint64_t lrcvtime;
+};
+#define ICSK_ACK_SCHED	1
+#define ICSK_ACK_TIMER	2
+#define ICSK_ACK_PUSHED 4
+#define ICSK_ACK_NOW	8
+
+struct tcp_sock {
+	struct inet_sock inet; /* must be first */
+
+	/* Receive side (RFC 9293 RCV.*). */
+	uint32_t rcv_nxt;    /* next sequence expected */
+	uint32_t copied_seq; /* head of data not yet consumed by the owner */
+	uint32_t rcv_wup;    /* rcv_nxt when the window was last advertised */
+	uint32_t rcv_wnd;    /* window last advertised */
+	uint32_t window_clamp;
+	uint32_t irs;
+	struct sk_buff_head out_of_order_queue; /* sorted by seq, non-overlapping */
+
+	/* Send side (RFC 9293 SND.*). */
+	uint32_t snd_una;
+	uint32_t snd_nxt;
+	uint32_t snd_wnd; /* the peer's window, bytes */
+	uint32_t snd_wl1, snd_wl2;
+	uint32_t max_window;
+	uint32_t write_seq; /* tail of data queued by the owner */
+	uint32_t iss;
+	struct sk_buff *send_head; /* first never-sent skb on sk_write_queue, NULL if none */
+	uint32_t pushed_seq;	   /* last byte the owner flushed (MSG_MORE/cork aware) */
+
+	uint16_t mss_cache; /* current effective send MSS */
+	uint16_t advmss;    /* MSS we advertise (dev->mtu - 40) */
+	struct tcp_options_received rx_opt;
+
+	/* RTT estimation and retransmission (RFC 6298), in ns. */
+	uint64_t srtt; /* smoothed RTT, 0 = no sample yet */
+	uint64_t rttvar;
+	uint64_t rto;
+	uint8_t backoff;	/* exponential back-off count of the retransmit timer */
+	uint8_t retransmits;	/* consecutive timeouts of the head segment */
+	uint8_t probes_out;	/* unanswered zero-window or keepalive probes */
+	uint8_t syn_retries;	/* TCP_SYNCNT, 0 = sysctl */
+	uint64_t retrans_stamp; /* time of the first retransmission of the head, 0 = none */
+	uint32_t dup_acks;
+	uint32_t lost_out, retrans_out;
+	struct tcp_cong cong;
+
+	struct tcp_ack_state ack;
+
+	/* Sending policy. */
+	uint8_t nonagle;	  /* TCP_NAGLE_* */
+	uint8_t keepalive_probes; /* TCP_KEEPCNT, 0 = sysctl */
+	int keepalive_time;	  /* TCP_KEEPIDLE, s, 0 = sysctl */
+	int keepalive_intvl;	  /* TCP_KEEPINTVL, s, 0 = sysctl */
+	int linger2;		  /* TCP_LINGER2, s, 0 = sysctl tcp_fin_timeout */
+	uint32_t user_timeout;	  /* TCP_USER_TIMEOUT, ms */
+	uint64_t rcv_tstamp;	  /* last time a segment arrived (keepalive idle) */
+	uint64_t lsndtime;	  /* last time data was sent */
+
+	/* Timers (net->timers). */
+	struct timer_list retransmit_timer; /* RTO, zero-window probe */
+	struct timer_list delack_timer;
+	struct timer_list keepalive_timer; /* keepalive, FIN_WAIT2, TIME_WAIT */
+	uint8_t pending_timer;		   /* ICSK_TIME_RETRANS / ICSK_TIME_PROBE0 */
+
+	/* Listener and child linkage (inet_connection_sock's accept queue). */
+	struct tcp_sock *parent;       /* a child not accepted yet: its listener */
+	struct list_head accept_node;  /* on parent's syn_queue or accept_queue */
+	struct list_head syn_queue;    /* children in SYN_RECV */
+	struct list_head accept_queue; /* children ESTABLISHED (or later), not accepted */
+	unsigned int syn_qlen;
+
+	/* Statistics for TCP_INFO. */
+	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
+	uint32_t segs_in, segs_out, data_segs_in, data_segs_out, total_retrans;
+	uint64_t last_data_recv, last_ack_recv;
+
+	uint8_t hashed_est : 1,	   /* in the established hash */
+		closing_abort : 1; /* close() found unread data: RST sent */
+};
+
+#define TCP_NAGLE_OFF  1 /* TCP_NODELAY */
+#define TCP_NAGLE_CORK 2 /* TCP_CORK */
+#define TCP_NAGLE_PUSH 4 /* flush now, once */
+
+#define ICSK_TIME_RETRANS 1
+#define ICSK_TIME_PROBE0  3
+
+static inline struct tcp_sock *tcp_sk(const struct sock *sk)
+{
+	return (struct tcp_sock *)sk;
+}
+
+/* tcp_ipv4.c */
+extern struct proto tcp_prot;
+int tcp_v4_rcv(struct net *net, struct sk_buff *skb);
+void tcp_v4_err(struct net *net, struct sk_buff *skb, uint32_t info);
+int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
+/* Answers skb (a segment for no socket or a bad one) with a RST as RFC 9293 says. */
+void tcp_v4_send_reset(struct net *net, const struct sk_buff *skb);
+int tcp_v4_init_sock(struct sock *sk);
+void tcp_v4_destroy_sock(struct sock *sk);
+/* Frees a sock TCP owns (SOCK_DEAD, state CLOSE): unhash, purge, sk_free. */
+void tcp_done_free(struct sock *sk);
+
+/* tcp.c: the socket API */
+void tcp_init_sock(struct sock *sk);
+int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len);
+/*
+ * Zero-copy receive for the owner: points up to max_iov iovecs at in-order
+ * received bytes (at most max_len) and returns how many it filled; 0 when
+ * nothing is queued (then RCV_SHUTDOWN in sk_shutdown means EOF).
+ */
+int tcp_peek_iov(struct sock *sk, struct iovec *iov, int max_iov, size_t max_len);
+/* Frees len bytes from the front of the receive queue; may send a window update. */
+void tcp_consume(struct sock *sk, size_t len);
+void tcp_close(struct sock *sk, long timeout);
+void tcp_shutdown(struct sock *sk, int how);
+int tcp_disconnect(struct sock *sk, int flags);
+int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval,
+		   unsigned int optlen);
+int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *optlen);
+int tcp_ioctl(struct sock *sk, int cmd, int *karg);
+struct sock *inet_csk_accept(struct sock *sk, int flags, int *err);
+/* Enters LISTEN (called by inet_listen): takes the port again and hashes. */
+int inet_csk_listen_start(struct sock *sk);
+void tcp_set_state(struct sock *sk, int state);
+/* Terminal: state CLOSE, timers stopped, unhashed; frees the sock if SOCK_DEAD. */
+void tcp_done(struct sock *sk);
+/* Records err in sk_err, reports it and ends the connection (tcp_reset). */
+void tcp_reset(struct sock *sk, int err);
+void tcp_sndbuf_expand(struct sock *sk);
+/* Bytes the owner can still read. */
+uint32_t tcp_inq(const struct sock *sk);
+
+/* tcp_input.c */
+/* A segment for sk (any state but LISTEN and TIME_WAIT handled here); consumes skb. */
+int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
+/* A segment for a listener; consumes skb. */
+int tcp_v4_do_listen(struct sock *sk, struct sk_buff *skb);
+void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt, bool syn);
+void tcp_rtt_estimator(struct sock *sk, uint64_t rtt);
+void tcp_init_transfer(struct sock *sk);
+
+/* tcp_output.c */
+int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone);
+int tcp_connect(struct sock *sk);
+void tcp_send_ack(struct sock *sk);
+void tcp_send_delayed_ack(struct sock *sk);
+void tcp_send_fin(struct sock *sk);
+void tcp_send_active_reset(struct sock *sk);
+int tcp_send_synack(struct sock *sk);
+/* Sends what the windows and Nagle allow; nonagle as TCP_NAGLE_*. */
+void tcp_push_pending_frames(struct sock *sk, int nonagle);
+bool tcp_write_xmit(struct sock *sk, int nonagle);
+int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
+void tcp_send_probe0(struct sock *sk);
+int tcp_write_wakeup(struct sock *sk);
+uint32_t tcp_select_window(struct sock *sk);
+uint32_t __tcp_space(const struct sock *sk);
+unsigned int tcp_current_mss(struct sock *sk);
+unsigned int tcp_mss_for_mtu(const struct sock *sk);
+uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
+void tcp_init_rcv_wnd(struct sock *sk);
+
+/* tcp_timer.c */
+void tcp_init_xmit_timers(struct sock *sk);
+void tcp_clear_xmit_timers(struct sock *sk);
+void tcp_reset_xmit_timer(struct sock *sk, int what, uint64_t when);
+void tcp_rearm_rto(struct sock *sk);
+void tcp_set_keepalive(struct sock *sk, int val);
+void tcp_reset_keepalive_timer(struct sock *sk, uint64_t len);
+void tcp_time_wait(struct sock *sk, int state, uint64_t timeo);
+uint64_t keepalive_time_when(const struct tcp_sock *tp);
+uint64_t keepalive_intvl_when(const struct tcp_sock *tp);
+int keepalive_probes(const struct tcp_sock *tp);
+
+#endif

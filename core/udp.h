@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UDP and UDP-Lite (udp.c), as net/ipv4/udp.c and udplite.c: the per-stack
+ * socket table hashed by local port, port allocation, the datagram socket
+ * calls behind udp_prot / udplite_prot, receive demux and ICMP errors.
+ */
+#ifndef SOCKSHIM_UDP_H
+#define SOCKSHIM_UDP_H
+
+#include <netinet/udp.h>
+#include <stdint.h>
+
+#include "inet.h"
+#include "list.h"
+
+#ifndef IPPROTO_UDPLITE
+#define IPPROTO_UDPLITE 136
+#endif
+#ifndef UDPLITE_SEND_CSCOV
+#define UDPLITE_SEND_CSCOV 10
+#define UDPLITE_RECV_CSCOV 11
+#endif
+
+#define UDP_HTABLE_SIZE 256
+
+struct udp_hslot {
+	struct hlist_head head;
+	int count;
+};
+
+/* One per protocol per stack (net->udp_table, net->udplite_table). */
+struct udp_table {
+	struct udp_hslot hash[UDP_HTABLE_SIZE]; /* keyed on the local port */
+	int protocol;				/* IPPROTO_UDP or IPPROTO_UDPLITE */
+};
+
+struct udp_sock {
+	struct inet_sock inet; /* must be first */
+	int corkflag;	       /* UDP_CORK (accepted; datagrams are still sent one by one) */
+	uint8_t no_check6_tx;  /* unused in IPv4, kept for getsockopt symmetry */
+	uint8_t pcflag;	       /* UDP-Lite: which coverage options were set */
+#define UDPLITE_SEND_CC 0x1
+#define UDPLITE_RECV_CC 0x2
+	uint16_t pcslen; /* UDP-Lite send coverage */
+	uint16_t pcrlen; /* UDP-Lite minimum receive coverage */
+};
+
+static inline struct udp_sock *udp_sk(const struct sock *sk)
+{
+	return (struct udp_sock *)sk;
+}
+
+static inline struct udphdr *udp_hdr(const struct sk_buff *skb)
+{
+	return (struct udphdr *)skb_transport_header(skb);
+}
+
+int udp_rcv(struct net *net, struct sk_buff *skb);
+int udplite_rcv(struct net *net, struct sk_buff *skb);
+void udp_err(struct net *net, struct sk_buff *skb, uint32_t info);
+void udplite_err(struct net *net, struct sk_buff *skb, uint32_t info);
+int udp_v4_get_port(struct sock *sk, unsigned short snum);
+/* net/ipv4/datagram.c: connect for datagram sockets, AF_UNSPEC disconnects. */
+int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
+int udp_disconnect(struct sock *sk, int flags);
+
+#endif
