@@ -37,8 +37,14 @@ static inline struct iphdr *ip_hdr(const struct sk_buff *skb)
  * checksummed by the transport; this pushes the IP header (id, TTL, DF as
  * given), routes, resolves the next hop with ARP (queueing while resolving)
  * and hands the frame to the device. Consumes skb in every case. Returns 0,
- * -ENETUNREACH (no route), -EMSGSIZE (larger than the device MTU without
- * GSO) or -ENOBUFS. ttl 0 means the sysctl default (ip_default_ttl).
+ * -ENETUNREACH (no route), -EMSGSIZE or -ENOBUFS. ttl 0 means the sysctl
+ * default (ip_default_ttl).
+ *
+ * df is what ip_dont_fragment() returns: IP_DF_NONE, IP_DF_WANT (set DF,
+ * but a packet above the MTU is fragmented without DF, as the kernel's
+ * ignore_df for IP_PMTUDISC_WANT) or IP_DF_STRICT (above the MTU:
+ * -EMSGSIZE, IP_PMTUDISC_DO/PROBE). A packet with skb->gso_size set is
+ * never fragmented: the link segments it.
  */
 int ip_build_and_send_pkt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
 			  uint8_t protocol, uint8_t tos, uint8_t ttl, int df);
@@ -57,6 +63,8 @@ unsigned int ip_dst_mtu(const struct net *net);
 int ip_addr_is_local(const struct net *net, uint32_t addr);
 int ip_addr_is_broadcast(const struct net *net, uint32_t addr);
 
+enum { IP_DF_NONE, IP_DF_WANT, IP_DF_STRICT };
+
 /* TTL and DF a socket sends with (IP_TTL / IP_MTU_DISCOVER and sysctls). */
 uint8_t ip_select_ttl(const struct sock *sk);
 int ip_dont_fragment(const struct sock *sk);
@@ -70,19 +78,10 @@ int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *op
 
 /*
  * Fills the IP_PKTINFO / IP_TTL / IP_TOS control messages the socket asked
- * for from the received packet (network header set). Sets MSG_CTRUNC when
- * msg_control is too small.
+ * for from the received packet (network header set), as ip_cmsg_recv().
+ * msg_controllen is the room on entry and the bytes used on return (what
+ * recvmsg(2) reports); MSG_CTRUNC is set when the room is too small.
  */
 void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb);
-
-/*
- * IP_RECVERR: queues an ICMP error for the socket's error queue
- * (MSG_ERRQUEUE), as ip_icmp_error(). skb->data at the quoted IP header;
- * the payload is the quoted transport payload. Consumes nothing.
- */
-void ip_icmp_error(struct sock *sk, const struct sk_buff *skb, int err, uint8_t type, uint8_t code,
-		   uint32_t info, uint16_t port);
-/* recvmsg(MSG_ERRQUEUE): dequeues one error with its sock_extended_err. */
-int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len);
 
 #endif

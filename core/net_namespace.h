@@ -78,6 +78,21 @@ struct net {
 	 * before each call into the socket layer; NULL = kernel context.
 	 */
 	const struct cred *current_cred;
+
+	/*
+	 * Packets to the stack's own address (or 127/8) are not sent but queued
+	 * here and received from a timer due at once, as the kernel's loopback
+	 * device defers them through netif_rx: the sender's call returns before
+	 * the receiver runs, so no layer re-enters itself.
+	 */
+	struct sk_buff_head loopback_queue;
+	struct timer_list loopback_timer;
+	/* ICMP error rate limits (icmp.c): the global bucket and one per peer. */
+	uint64_t icmp_global_credit, icmp_global_stamp;
+	struct icmp_ratelimit_peer {
+		uint32_t daddr;
+		uint64_t tokens, last; /* ns of credit, last refill */
+	} icmp_peers[16];
 };
 
 /*
@@ -89,7 +104,10 @@ void net_sysctl_init(struct netns_sysctl *s);
 /*
  * Brings up a stack on dev with the given identity. dev may be NULL for a
  * registry-only instance (the interposer creates sockets there but never
- * sends). Returns 0 or -errno.
+ * sends). net must be zeroed, except that the caller may fill net->sysctl
+ * beforehand (tests tweak it): when net->sysctl.ip_default_ttl is 0,
+ * net_init fills it with net_sysctl_init(). Sends a gratuitous ARP when dev
+ * is set. Returns 0 or -errno.
  */
 int net_init(struct net *net, struct net_device *dev, uint32_t addr, uint32_t netmask,
 	     uint32_t gateway, const uint8_t mac[6], uint64_t now);

@@ -52,6 +52,12 @@ struct net_device {
 
 /* Sends one frame through dev, writing it to the capture first if any. */
 int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb);
+/*
+ * Pushes out what the link batched (ndo_flush). The owner calls it once per
+ * event-loop round, after the round's calls into the stack; links also flush
+ * by themselves when a batch is full.
+ */
+void dev_flush(struct net_device *dev);
 
 /* link_packet.c: AF_PACKET on a real interface, BPF-filtered to ARP and IPv4 for addr. */
 struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_ALEN],

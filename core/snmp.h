@@ -11,7 +11,8 @@
 
 #define IP_MIB(X)                                                                                  \
 	X(InReceives) X(InHdrErrors) X(InAddrErrors) X(InUnknownProtos) X(InDiscards)              \
-	X(InDelivers) X(OutRequests) X(OutDiscards) X(OutNoRoutes) X(ReasmFails) X(FragFails)
+	X(InDelivers) X(OutRequests) X(OutDiscards) X(OutNoRoutes) X(ReasmFails) X(FragFails)      \
+	X(InTruncatedPkts) X(InCsumErrors)
 
 #define ICMP_MIB(X)                                                                                \
 	X(InMsgs) X(InErrors) X(InCsumErrors) X(InDestUnreachs) X(InEchos) X(InEchoReps)           \

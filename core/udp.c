@@ -1,34 +1,784 @@
 // SPDX-License-Identifier: MIT
 /*
- * UDP and UDP-Lite. FIRST COMMIT: only the objects other parts link against;
- * the protocol is being written (receive drops everything).
+ * UDP and UDP-Lite (RFC 768, RFC 3828), one implementation for both, as
+ * net/ipv4/udp.c with udplite.c's differences (protocol 136, checksum
+ * coverage in the length field, UDPLITE_SEND_CSCOV / UDPLITE_RECV_CSCOV).
+ *
+ * The per-stack table (struct udp_table) hashes sockets by local port; a
+ * lookup scores every socket on the port as compute_score() does (exact
+ * local address, connected peer) and picks the best, spreading over a
+ * SO_REUSEPORT group by a hash of the source. Broadcasts go to every
+ * matching socket.
+ *
+ * Sending is synchronous: a datagram leaves (or waits in ARP's queue) before
+ * sendmsg returns, so the send buffer never fills and SIOCOUTQ is 0; a
+ * datagram above the MTU is fragmented unless IP_PMTUDISC_DO forbids it.
+ * Receiving charges sk_rmem_alloc with an estimate of the kernel's truesize
+ * and drops beyond sk_rcvbuf (RcvbufErrors). Nothing here blocks: an empty
+ * queue is -EAGAIN.
+ *
+ * Not here: the IP_RECVERR error queue (MSG_ERRQUEUE reads are -EAGAIN; the
+ * error itself is reported through sk_err as with IP_RECVERR), UDP_CORK
+ * (accepted, without effect), GSO/GRO, multicast, SO_PEEK_OFF.
  */
 #include "udp.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <linux/if_packet.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <netinet/ip_icmp.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "checksum.h"
+#include "icmp.h"
+#include "ip.h"
 #include "net_namespace.h"
 #include "protocol.h"
 
-int udp_rcv(struct net *net, struct sk_buff *skb)
+#ifndef SOL_UDPLITE
+#define SOL_UDPLITE 136
+#endif
+#ifndef ENOIOCTLCMD
+#define ENOIOCTLCMD 515 /* kernel-internal: "not mine", inet_ioctl falls back */
+#endif
+
+/* Per-skb state while queued on a socket (UDP_SKB_CB). */
+struct udp_skb_cb {
+	uint32_t truesize; /* what sk_rmem_alloc was charged */
+	uint16_t cscov;	   /* UDP-Lite checksum coverage */
+	uint8_t partial_cov;
+};
+#define UDP_SKB_CB(skb) ((struct udp_skb_cb *)(skb)->cb)
+
+/*
+ * The kernel charges skb->truesize: the payload plus sk_buff and
+ * skb_shared_info overhead, about 640 bytes for a frame from a veth.
+ */
+#define UDP_SKB_OVERHEAD 640u
+
+static int udp_is_lite(const struct sock *sk)
 {
+	return sk->sk_protocol == IPPROTO_UDPLITE;
+}
+
+static struct udp_table *udp_table_of(const struct net *net, int udplite)
+{
+	return udplite ? net->udplite_table : net->udp_table;
+}
+
+static struct udp_mib *udp_mib_of(struct net *net, int udplite)
+{
+	return udplite ? &net->mib.udplite : &net->mib.udp;
+}
+
+#define UDP_INC_STATS(net, field, lite) (udp_mib_of(net, lite)->field++)
+
+static struct udp_hslot *udp_hashslot(struct udp_table *t, uint16_t num)
+{
+	return &t->hash[num & (UDP_HTABLE_SIZE - 1)];
+}
+
+/* ---- port allocation (udp_lib_get_port) ---- */
+
+/* inet_rcv_saddr_equal(..., match_wildcard = true) */
+static int udp_rcv_saddr_equal(const struct sock *a, const struct sock *b)
+{
+	return !a->sk_rcv_saddr || !b->sk_rcv_saddr || a->sk_rcv_saddr == b->sk_rcv_saddr;
+}
+
+/* udp_lib_lport_inuse(): would sk conflict with a socket already on num? */
+static int udp_lib_lport_inuse(struct udp_hslot *slot, const struct sock *sk, uint16_t num)
+{
+	struct sock *sk2;
+
+	hlist_for_each_entry (sk2, &slot->head, sk_node) {
+		if (sk2 == sk || sk2->sk_num != num)
+			continue;
+		if (sk2->sk_reuse && sk->sk_reuse)
+			continue;
+		if (sk2->sk_bound_dev_if && sk->sk_bound_dev_if &&
+		    sk2->sk_bound_dev_if != sk->sk_bound_dev_if)
+			continue;
+		if (!udp_rcv_saddr_equal(sk, sk2))
+			continue;
+		/* A SO_REUSEPORT group on the same address may grow. */
+		if (sk2->sk_reuseport && sk->sk_reuseport && sk2->sk_rcv_saddr == sk->sk_rcv_saddr)
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+static void udp_hash_add(struct udp_table *t, struct sock *sk, uint16_t num)
+{
+	struct udp_hslot *slot = udp_hashslot(t, num);
+
+	sk->sk_num = num;
+	inet_sk(sk)->inet_sport = htons(num);
+	hlist_add_head(&sk->sk_node, &slot->head);
+	slot->count++;
+}
+
+int udp_v4_get_port(struct sock *sk, unsigned short snum)
+{
+	struct net *net = sock_net(sk);
+	struct udp_table *t = udp_table_of(net, udp_is_lite(sk));
+	int low = net->sysctl.ip_local_port_range[0];
+	int high = net->sysctl.ip_local_port_range[1];
+
+	if (!hlist_unhashed(&sk->sk_node))
+		return -EINVAL;
+	if (snum) {
+		if (udp_lib_lport_inuse(udp_hashslot(t, snum), sk, snum))
+			return -EADDRINUSE;
+		udp_hash_add(t, sk, snum);
+		return 0;
+	}
+	if (low < 1 || high > 65535 || high < low)
+		return -EADDRINUSE;
+	{
+		uint32_t remaining = (uint32_t)(high - low + 1);
+		/* A random start, as the kernel's get_random_u32() scaled into the range. */
+		uint32_t x =
+			net->isn_secret[2] ^ (uint32_t)(net->now >> 10) ^ (uint32_t)(uintptr_t)sk;
+
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		net->isn_secret[2] = x;
+		for (uint32_t i = 0; i < remaining; i++) {
+			uint16_t port = (uint16_t)(low + (x + i) % remaining);
+
+			if (!udp_lib_lport_inuse(udp_hashslot(t, port), sk, port)) {
+				udp_hash_add(t, sk, port);
+				return 0;
+			}
+		}
+	}
+	return -EADDRINUSE;
+}
+
+static int udp_lib_hash(struct sock *sk)
+{
+	/* Sockets are hashed when they get a port (udp_v4_get_port). */
+	return 0;
+}
+
+static void udp_lib_unhash(struct sock *sk)
+{
+	struct udp_table *t = udp_table_of(sock_net(sk), udp_is_lite(sk));
+
+	if (hlist_unhashed(&sk->sk_node))
+		return;
+	hlist_del_init(&sk->sk_node);
+	udp_hashslot(t, sk->sk_num)->count--;
+	sk->sk_num = 0;
+	inet_sk(sk)->inet_sport = 0;
+}
+
+/* ---- lookup ---- */
+
+static int udp_compute_score(const struct sock *sk, uint32_t saddr, uint16_t sport, uint32_t daddr,
+			     uint16_t hnum)
+{
+	int score;
+
+	if (sk->sk_num != hnum)
+		return -1;
+	score = 1;
+	if (sk->sk_rcv_saddr) {
+		if (sk->sk_rcv_saddr != daddr)
+			return -1;
+		score += 4;
+	}
+	if (sk->sk_daddr) {
+		if (sk->sk_daddr != saddr)
+			return -1;
+		score += 4;
+	}
+	if (sk->sk_dport) {
+		if (sk->sk_dport != sport)
+			return -1;
+		score += 4;
+	}
+	return score;
+}
+
+/* __udp4_lib_lookup(): addresses and ports in network order. */
+static struct sock *udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint16_t sport,
+				    uint32_t daddr, uint16_t dport)
+{
+	struct udp_table *t = udp_table_of(net, udplite);
+	uint16_t hnum = ntohs(dport);
+	struct sock *sk, *result = NULL;
+	int best = 0, matches = 0;
+	uint32_t hash = (saddr * 2654435761u) ^ sport;
+
+	hlist_for_each_entry (sk, &udp_hashslot(t, hnum)->head, sk_node) {
+		int score = udp_compute_score(sk, saddr, sport, daddr, hnum);
+
+		if (score > best) {
+			result = sk;
+			best = score;
+			matches = 1;
+		} else if (score == best && score > 0 && sk->sk_reuseport && result->sk_reuseport) {
+			/* Reservoir choice over the group, stable for one source. */
+			matches++;
+			if ((hash % (uint32_t)matches) == 0)
+				result = sk;
+		}
+	}
+	return result;
+}
+
+/* ---- receive ---- */
+
+static int udp_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
+{
+	struct net *net = sock_net(sk);
+	int lite = udp_is_lite(sk);
+	struct udp_sock *up = udp_sk(sk);
+	uint32_t truesize = skb->len + UDP_SKB_OVERHEAD;
+
+	if (lite && (up->pcflag & UDPLITE_RECV_CC) && UDP_SKB_CB(skb)->partial_cov) {
+		/* RFC 3828 3.3: coverage below what the receiver asked for. */
+		if (up->pcrlen == 0 || UDP_SKB_CB(skb)->cscov < up->pcrlen)
+			goto drop;
+	}
+	/* __udp_enqueue_schedule_skb(): one datagram may overshoot sk_rcvbuf. */
+	if (sk->sk_rmem_alloc > sk->sk_rcvbuf) {
+		UDP_INC_STATS(net, RcvbufErrors, lite);
+		goto drop;
+	}
+	UDP_SKB_CB(skb)->truesize = truesize;
+	sk->sk_rmem_alloc += (int)truesize;
+	skb->sk = NULL;
+	__skb_queue_tail(&sk->sk_receive_queue, skb);
+	if (sk->sk_data_ready)
+		sk->sk_data_ready(sk);
+	return 0;
+drop:
+	UDP_INC_STATS(net, InErrors, lite);
+	kfree_skb(skb);
+	return -1;
+}
+
+/* Checksum and coverage checks (udp4_csum_init / udplite_checksum_init). */
+static int udp_csum_check(struct net *net, struct sk_buff *skb, int lite)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct udphdr *uh = (const struct udphdr *)skb->data;
+	unsigned int cscov = skb->len;
+	uint32_t sum;
+
+	UDP_SKB_CB(skb)->partial_cov = 0;
+	UDP_SKB_CB(skb)->cscov = (uint16_t)skb->len;
+	if (lite) {
+		unsigned int cov = ntohs(uh->len);
+
+		if (!uh->check)
+			return -1; /* RFC 3828 3.1: the checksum is mandatory */
+		if (cov) {
+			if (cov < sizeof(*uh) || cov > skb->len)
+				return -1;
+			if (cov < skb->len) {
+				UDP_SKB_CB(skb)->partial_cov = 1;
+				UDP_SKB_CB(skb)->cscov = (uint16_t)cov;
+				cscov = cov;
+			}
+		}
+	} else if (!uh->check) {
+		return 0;
+	}
+	sum = csum_partial(skb->data, (int)cscov, 0);
+	if (csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len,
+			      lite ? IPPROTO_UDPLITE : IPPROTO_UDP, sum))
+		return -1;
+	return 0;
+}
+
+/* Broadcast: a copy to every socket bound to the port (__udp4_lib_mcast_deliver). */
+static void udp_broadcast_deliver(struct net *net, struct sk_buff *skb, int lite)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct udphdr *uh = udp_hdr(skb);
+	uint16_t hnum = ntohs(uh->dest);
+	struct sock *sk, *first = NULL;
+
+	hlist_for_each_entry (sk, &udp_hashslot(udp_table_of(net, lite), hnum)->head, sk_node) {
+		struct sk_buff *copy;
+
+		if (sk->sk_num != hnum || (sk->sk_rcv_saddr && sk->sk_rcv_saddr != iph->daddr) ||
+		    (sk->sk_daddr && sk->sk_daddr != iph->saddr) ||
+		    (sk->sk_dport && sk->sk_dport != uh->source))
+			continue;
+		if (!first) {
+			first = sk;
+			continue;
+		}
+		copy = skb_copy(skb);
+		if (copy)
+			udp_queue_rcv_skb(sk, copy);
+	}
+	if (first)
+		udp_queue_rcv_skb(first, skb);
+	else
+		kfree_skb(skb); /* no port unreachable for broadcasts */
+}
+
+static int __udp4_lib_rcv(struct net *net, struct sk_buff *skb, int lite)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct udphdr *uh;
+	unsigned int ulen;
+	struct sock *sk;
+
+	if (skb->len < sizeof(struct udphdr))
+		goto short_packet;
+	skb_reset_transport_header(skb);
+	uh = (const struct udphdr *)skb->data;
+	ulen = ntohs(uh->len);
+	if (!lite) {
+		if (ulen > skb->len || ulen < sizeof(*uh))
+			goto short_packet;
+		skb_trim(skb, ulen);
+	}
+	if (udp_csum_check(net, skb, lite))
+		goto csum_error;
+
+	if (skb->pkt_type == PACKET_BROADCAST) {
+		udp_broadcast_deliver(net, skb, lite);
+		return 0;
+	}
+	sk = udp4_lib_lookup(net, lite, iph->saddr, uh->source, iph->daddr, uh->dest);
+	if (sk) {
+		udp_queue_rcv_skb(sk, skb);
+		return 0;
+	}
+	UDP_INC_STATS(net, NoPorts, lite);
+	icmp_send(net, skb, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0);
 	kfree_skb(skb);
 	return 0;
+
+csum_error:
+	UDP_INC_STATS(net, InCsumErrors, lite);
+short_packet:
+	UDP_INC_STATS(net, InErrors, lite);
+	kfree_skb(skb);
+	return 0;
+}
+
+int udp_rcv(struct net *net, struct sk_buff *skb)
+{
+	return __udp4_lib_rcv(net, skb, 0);
 }
 
 int udplite_rcv(struct net *net, struct sk_buff *skb)
 {
-	kfree_skb(skb);
-	return 0;
+	return __udp4_lib_rcv(net, skb, 1);
+}
+
+/* ---- ICMP errors (__udp4_lib_err) ---- */
+
+static void __udp4_lib_err(struct net *net, struct sk_buff *skb, uint32_t info, int lite)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct udphdr *uh = (const struct udphdr *)(skb->data + iph->ihl * 4);
+	int type = (int)(info >> 8), code = (int)(info & 0xff);
+	int harderr = 0, err;
+	struct sock *sk;
+
+	/* The quoted packet went from us (saddr) to the peer (daddr). */
+	sk = udp4_lib_lookup(net, lite, iph->daddr, uh->dest, iph->saddr, uh->source);
+	if (!sk) {
+		__ICMP_INC_STATS(net, InErrors);
+		return;
+	}
+	if (type == ICMP_SOURCE_QUENCH)
+		return;
+	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
+		/* Path MTU: the one-route stack keeps no per-destination MTU. */
+		if (inet_sk(sk)->pmtudisc == IP_PMTUDISC_DONT)
+			return;
+		err = EMSGSIZE;
+		harderr = 1;
+	} else {
+		err = icmp_err_to_errno(type, code, &harderr);
+		if (!err)
+			return;
+	}
+	if (!inet_sk(sk)->recverr && (!harderr || sk->sk_state != TCP_ESTABLISHED))
+		return;
+	sk->sk_err = err;
+	if (sk->sk_error_report)
+		sk->sk_error_report(sk);
 }
 
 void udp_err(struct net *net, struct sk_buff *skb, uint32_t info)
 {
+	__udp4_lib_err(net, skb, info, 0);
 }
 
 void udplite_err(struct net *net, struct sk_buff *skb, uint32_t info)
 {
+	__udp4_lib_err(net, skb, info, 1);
+}
+
+/* ---- socket calls ---- */
+
+static int udp_autobind(struct sock *sk)
+{
+	if (sk->sk_num)
+		return 0;
+	/* inet_autobind(): no free port is -EAGAIN. */
+	return udp_v4_get_port(sk, 0) ? -EAGAIN : 0;
+}
+
+int udp_disconnect(struct sock *sk, int flags)
+{
+	struct inet_sock *inet = inet_sk(sk);
+
+	sk->sk_state = TCP_CLOSE;
+	sk->sk_daddr = 0;
+	sk->sk_dport = 0;
+	sk->sk_bound_dev_if = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet->inet_saddr = 0;
+		sk->sk_rcv_saddr = 0;
+	}
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+		udp_lib_unhash(sk);
+	return 0;
+}
+
+int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
+{
+	const struct sockaddr_in *usin = (const struct sockaddr_in *)uaddr;
+	struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+	uint32_t daddr, saddr, nexthop;
+	int err;
+
+	if (addr_len >= (int)sizeof(sa_family_t) && uaddr->sa_family == AF_UNSPEC)
+		return udp_disconnect(sk, 0);
+	if (addr_len < (int)sizeof(*usin))
+		return -EINVAL;
+	if (usin->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+
+	saddr = inet->inet_saddr;
+	daddr = usin->sin_addr.s_addr;
+	/* ip_route_output_key: 0.0.0.0 means this host. */
+	if (!daddr)
+		daddr = saddr ? saddr : htonl(INADDR_LOOPBACK);
+	err = ip_route_output(net, daddr, &saddr, &nexthop);
+	if (err) {
+		if (err == -ENETUNREACH)
+			__IP_INC_STATS(net, OutNoRoutes);
+		return err;
+	}
+	if (ip_addr_is_broadcast(net, daddr) && !sock_flag(sk, SOCK_BROADCAST))
+		return -EACCES;
+	if (!inet->inet_saddr)
+		inet->inet_saddr = saddr;
+	if (!sk->sk_rcv_saddr)
+		sk->sk_rcv_saddr = saddr;
+	sk->sk_daddr = daddr;
+	sk->sk_dport = usin->sin_port;
+	sk->sk_state = TCP_ESTABLISHED;
+	inet->inet_id = (uint16_t)(net->isn_secret[0] ^ (uint32_t)net->now);
+	return 0;
+}
+
+static int udp_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
+{
+	int err = udp_autobind(sk);
+
+	return err ? err : ip4_datagram_connect(sk, uaddr, addr_len);
+}
+
+static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct udp_sock *up = udp_sk(sk);
+	struct net *net = sock_net(sk);
+	int lite = udp_is_lite(sk);
+	uint32_t daddr, saddr, nexthop, csum;
+	unsigned int ulen = (unsigned int)len + sizeof(struct udphdr);
+	unsigned int cscov = ulen;
+	struct sk_buff *skb;
+	struct udphdr *uh;
+	uint16_t dport;
+	uint8_t *p;
+	int df, err;
+
+	if (len > 0xffff)
+		return -EMSGSIZE;
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (msg->msg_name) {
+		const struct sockaddr_in *usin = msg->msg_name;
+
+		if (msg->msg_namelen < sizeof(*usin))
+			return -EINVAL;
+		if (usin->sin_family != AF_INET && usin->sin_family != AF_UNSPEC)
+			return -EAFNOSUPPORT;
+		daddr = usin->sin_addr.s_addr;
+		dport = usin->sin_port;
+		if (dport == 0)
+			return -EINVAL;
+	} else {
+		if (sk->sk_state != TCP_ESTABLISHED)
+			return -EDESTADDRREQ;
+		daddr = sk->sk_daddr;
+		dport = sk->sk_dport;
+	}
+	err = udp_autobind(sk);
+	if (err)
+		return err;
+
+	saddr = inet->inet_saddr;
+	if (!daddr)
+		daddr = saddr ? saddr : htonl(INADDR_LOOPBACK);
+	err = ip_route_output(net, daddr, &saddr, &nexthop);
+	if (err) {
+		if (err == -ENETUNREACH)
+			__IP_INC_STATS(net, OutNoRoutes);
+		return err;
+	}
+	if (ip_addr_is_broadcast(net, daddr) && !sock_flag(sk, SOCK_BROADCAST))
+		return -EACCES;
+
+	/* __ip_append_data(): without DF the limit is the IP maximum, with it the MTU. */
+	df = ip_dont_fragment(sk);
+	if (len > IP_MAX_UDP_PAYLOAD ||
+	    (df == IP_DF_STRICT && ulen + sizeof(struct iphdr) > ip_dst_mtu(net)))
+		return -EMSGSIZE;
+
+	/* A pending error (e.g. ECONNREFUSED) is reported by the next send, once. */
+	err = sock_error(sk);
+	if (err)
+		return err;
+
+	skb = alloc_skb(ulen);
+	if (!skb) {
+		UDP_INC_STATS(net, SndbufErrors, lite);
+		return -ENOBUFS;
+	}
+	skb->sk = sk;
+	uh = (struct udphdr *)skb_put(skb, ulen);
+	p = (uint8_t *)(uh + 1);
+	for (size_t i = 0, left = len; i < msg->msg_iovlen && left; i++) {
+		size_t n = msg->msg_iov[i].iov_len < left ? msg->msg_iov[i].iov_len : left;
+
+		if (n && !msg->msg_iov[i].iov_base) {
+			kfree_skb(skb);
+			return -EFAULT;
+		}
+		memcpy(p, msg->msg_iov[i].iov_base, n);
+		p += n;
+		left -= n;
+	}
+	uh->source = inet->inet_sport;
+	uh->dest = dport;
+	uh->len = htons((uint16_t)ulen);
+	uh->check = 0;
+	if (lite && (up->pcflag & UDPLITE_SEND_CC) && up->pcslen < ulen) {
+		/* udplite_csum(): coverage in the length field, 0 = everything. */
+		if (up->pcslen)
+			cscov = up->pcslen;
+		uh->len = htons(up->pcslen);
+	}
+	csum = csum_partial(uh, (int)cscov, 0);
+	uh->check =
+		csum_tcpudp_magic(saddr, daddr, ulen, lite ? IPPROTO_UDPLITE : IPPROTO_UDP, csum);
+	if (!uh->check)
+		uh->check = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
+
+	err = ip_build_and_send_pkt(net, skb, saddr, daddr, lite ? IPPROTO_UDPLITE : IPPROTO_UDP,
+				    inet->tos, ip_select_ttl(sk), df);
+	if (err) {
+		if (err == -ENOBUFS)
+			UDP_INC_STATS(net, SndbufErrors, lite);
+		return err;
+	}
+	UDP_INC_STATS(net, OutDatagrams, lite);
+	return (int)len;
+}
+
+static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len)
+{
+	struct net *net = sock_net(sk);
+	const struct udphdr *uh;
+	struct sk_buff *skb;
+	size_t ulen, copied, off = 0;
+	int err;
+
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN; /* the error queue is not kept (see the file comment) */
+	skb = skb_peek(&sk->sk_receive_queue);
+	if (!skb) {
+		err = sock_error(sk);
+		return err ? err : -EAGAIN;
+	}
+	uh = udp_hdr(skb);
+	ulen = skb->len - sizeof(*uh);
+	copied = len;
+	if (copied > ulen)
+		copied = ulen;
+	else if (copied < ulen)
+		msg->msg_flags |= MSG_TRUNC;
+
+	for (size_t i = 0; i < msg->msg_iovlen && off < copied; i++) {
+		size_t n = msg->msg_iov[i].iov_len < copied - off ? msg->msg_iov[i].iov_len
+								  : copied - off;
+
+		if (n && !msg->msg_iov[i].iov_base)
+			return -EFAULT;
+		memcpy(msg->msg_iov[i].iov_base, (const uint8_t *)(uh + 1) + off, n);
+		off += n;
+	}
+	if (msg->msg_name) {
+		struct sockaddr_in *sin = msg->msg_name;
+
+		memset(sin, 0, sizeof(*sin));
+		sin->sin_family = AF_INET;
+		sin->sin_port = uh->source;
+		sin->sin_addr.s_addr = ip_hdr(skb)->saddr;
+		if (addr_len)
+			*addr_len = sizeof(*sin);
+	}
+	if (msg->msg_control)
+		ip_cmsg_recv(msg, sk, skb);
+	if (!(flags & MSG_PEEK)) {
+		UDP_INC_STATS(net, InDatagrams, udp_is_lite(sk));
+		__skb_unlink(skb, &sk->sk_receive_queue);
+		sk->sk_rmem_alloc -= (int)UDP_SKB_CB(skb)->truesize;
+		kfree_skb(skb);
+	}
+	return (int)((flags & MSG_TRUNC) ? ulen : copied);
+}
+
+static int udp_ioctl(struct sock *sk, int cmd, int *karg)
+{
+	switch (cmd) {
+	case SIOCOUTQ:
+		*karg = 0; /* datagrams leave synchronously */
+		return 0;
+	case SIOCINQ: {
+		struct sk_buff *skb = skb_peek(&sk->sk_receive_queue);
+
+		*karg = skb ? (int)(skb->len - sizeof(struct udphdr)) : 0;
+		return 0;
+	}
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+static int udp_lib_setsockopt(struct sock *sk, int level, int optname, const void *optval,
+			      unsigned int optlen)
+{
+	struct udp_sock *up = udp_sk(sk);
+	int val;
+
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (!optval)
+		return -EFAULT;
+	memcpy(&val, optval, sizeof(val));
+
+	switch (optname) {
+	case UDP_CORK:
+		up->corkflag = !!val;
+		return 0;
+	case UDPLITE_SEND_CSCOV:
+		if (!udp_is_lite(sk))
+			return -ENOPROTOOPT;
+		if (val != 0 && val < 8) /* illegal coverage: use the default (8) */
+			val = 8;
+		else if (val > USHRT_MAX)
+			val = USHRT_MAX;
+		up->pcslen = (uint16_t)val;
+		up->pcflag |= UDPLITE_SEND_CC;
+		return 0;
+	case UDPLITE_RECV_CSCOV:
+		if (!udp_is_lite(sk))
+			return -ENOPROTOOPT;
+		if (val != 0 && val < 8)
+			val = 8;
+		else if (val > USHRT_MAX)
+			val = USHRT_MAX;
+		up->pcrlen = (uint16_t)val;
+		up->pcflag |= UDPLITE_RECV_CC;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int udp_setsockopt(struct sock *sk, int level, int optname, const void *optval,
+			  unsigned int optlen)
+{
+	if (level == SOL_UDP || level == SOL_UDPLITE)
+		return udp_lib_setsockopt(sk, level, optname, optval, optlen);
+	return ip_setsockopt(sk, level, optname, optval, optlen);
+}
+
+static int udp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *optlen)
+{
+	struct udp_sock *up = udp_sk(sk);
+	int val, len;
+
+	if (level != SOL_UDP && level != SOL_UDPLITE)
+		return ip_getsockopt(sk, level, optname, optval, optlen);
+	if (!optlen)
+		return -EFAULT;
+	len = *optlen < (int)sizeof(int) ? *optlen : (int)sizeof(int);
+	if (len < 0)
+		return -EINVAL;
+	switch (optname) {
+	case UDP_CORK:
+		val = up->corkflag;
+		break;
+	case UDPLITE_SEND_CSCOV:
+		val = up->pcslen;
+		break;
+	case UDPLITE_RECV_CSCOV:
+		val = up->pcrlen;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (len && !optval)
+		return -EFAULT;
+	*optlen = len;
+	memcpy(optval, &val, (size_t)len);
+	return 0;
+}
+
+static void udp_lib_close(struct sock *sk, long timeout)
+{
+	/* sk_common_release(): out of the table, queues dropped, memory freed. */
+	udp_lib_unhash(sk);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&sk->sk_error_queue);
+	sk->sk_rmem_alloc = 0;
+	sk_free(sk);
+}
+
+static int udp_init_sock(struct sock *sk)
+{
+	struct udp_sock *up = udp_sk(sk);
+
+	up->corkflag = 0;
+	up->pcflag = 0;
+	up->pcslen = up->pcrlen = 0;
+	return 0;
 }
 
 int udp_net_init(struct net *net)
@@ -55,11 +805,35 @@ void udp_net_exit(struct net *net)
 struct proto udp_prot = {
 	.name = "UDP",
 	.obj_size = sizeof(struct udp_sock),
+	.close = udp_lib_close,
+	.connect = udp_connect,
+	.disconnect = udp_disconnect,
+	.ioctl = udp_ioctl,
+	.init = udp_init_sock,
+	.setsockopt = udp_setsockopt,
+	.getsockopt = udp_getsockopt,
+	.sendmsg = udp_sendmsg,
+	.recvmsg = udp_recvmsg,
+	.hash = udp_lib_hash,
+	.unhash = udp_lib_unhash,
+	.get_port = udp_v4_get_port,
 };
 
 struct proto udplite_prot = {
 	.name = "UDP-Lite",
 	.obj_size = sizeof(struct udp_sock),
+	.close = udp_lib_close,
+	.connect = udp_connect,
+	.disconnect = udp_disconnect,
+	.ioctl = udp_ioctl,
+	.init = udp_init_sock,
+	.setsockopt = udp_setsockopt,
+	.getsockopt = udp_getsockopt,
+	.sendmsg = udp_sendmsg,
+	.recvmsg = udp_recvmsg,
+	.hash = udp_lib_hash,
+	.unhash = udp_lib_unhash,
+	.get_port = udp_v4_get_port,
 };
 
 const struct net_protocol udp_protocol = {

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ARP over Ethernet and the neighbour table of the stack's one device.
+ *
+ * States and timings follow net/core/neighbour.c with the defaults of
+ * arp_tbl: an unknown neighbour is INCOMPLETE while up to 3 broadcast probes
+ * go out 1 s apart, with the packets for it held in a short queue (the
+ * oldest dropped beyond ARP_QUEUE_LEN, counted as ArpQueueDrops); when the
+ * probes run out it is FAILED, its queue is dropped and each sender hears
+ * "host unreachable" through its transport's err_handler (the kernel gets
+ * there by an ICMP to itself; calling the handler directly is the same
+ * outcome without the round trip). A reply makes it REACHABLE for a random
+ * 15-45 s; after that it is STALE: still used, but the first use starts
+ * DELAY (5 s) and then up to 3 unicast probes (PROBE) before FAILED.
+ * Entries unused for 60 s and not being resolved are collected.
+ *
+ * Malformed frames are dropped and counted as RxErrors, never trusted.
+ */
+#include "arp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_arp.h>
+#include <linux/if_packet.h>
+#include <netinet/ip_icmp.h>
+#include <stdlib.h>
+
+#include "ethernet.h"
+#include "ip.h"
+#include "net_namespace.h"
+#include "protocol.h"
+
+/* The Ethernet/IPv4 ARP packet (RFC 826), 28 bytes. */
+struct arp_eth {
+	uint16_t ar_hrd, ar_pro;
+	uint8_t ar_hln, ar_pln;
+	uint16_t ar_op;
+	uint8_t ar_sha[ETH_ALEN];
+	uint8_t ar_sip[4];
+	uint8_t ar_tha[ETH_ALEN];
+	uint8_t ar_tip[4];
+} __attribute__((packed));
+
+static uint32_t neigh_hash(uint32_t ip)
+{
+	return (ip * 2654435761u) >> 26; /* 6 bits: NEIGH_HASH_SIZE */
+}
+
+static uint64_t neigh_rand_reach_time(struct neigh_table *tbl)
+{
+	/* xorshift32: deterministic for a given seed, cheap, good enough to spread probes. */
+	uint32_t x = tbl->rand_state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	tbl->rand_state = x;
+	return ARP_BASE_REACHABLE_TIME / 2 + (uint64_t)x % ARP_BASE_REACHABLE_TIME;
+}
+
+static void arp_send(struct net *net, int op, const uint8_t *dest_hw, uint32_t tip,
+		     const uint8_t *tha, uint32_t sip)
+{
+	struct sk_buff *skb = alloc_skb(sizeof(struct arp_eth));
+	struct arp_eth *arp;
+
+	if (!skb)
+		return;
+	arp = (struct arp_eth *)skb_put(skb, sizeof(*arp));
+	arp->ar_hrd = htons(ARPHRD_ETHER);
+	arp->ar_pro = htons(ETH_P_IP);
+	arp->ar_hln = ETH_ALEN;
+	arp->ar_pln = 4;
+	arp->ar_op = htons((uint16_t)op);
+	memcpy(arp->ar_sha, net->mac, ETH_ALEN);
+	memcpy(arp->ar_sip, &sip, 4);
+	if (tha)
+		memcpy(arp->ar_tha, tha, ETH_ALEN);
+	else
+		memset(arp->ar_tha, 0, ETH_ALEN);
+	memcpy(arp->ar_tip, &tip, 4);
+	if (op == ARPOP_REQUEST)
+		__LINK_INC_STATS(net, ArpRequestsOut);
+	else
+		__LINK_INC_STATS(net, ArpRepliesOut);
+	eth_output(net, skb, dest_hw, ETH_P_ARP);
+}
+
+void arp_send_gratuitous(struct net *net)
+{
+	arp_send(net, ARPOP_REQUEST, eth_broadcast_addr, net->addr, NULL, net->addr);
+}
+
+/* A probe: broadcast while INCOMPLETE, unicast to the cached address in PROBE. */
+static void arp_solicit(struct neighbour *n)
+{
+	struct net *net = n->tbl->net;
+	const uint8_t *dst = n->nud_state == NUD_PROBE ? n->ha : eth_broadcast_addr;
+
+	arp_send(net, ARPOP_REQUEST, dst, n->primary_key, NULL, net->addr);
+	n->probes++;
+}
+
+struct neighbour *neigh_lookup(struct neigh_table *tbl, uint32_t ip)
+{
+	struct neighbour *n;
+
+	for (n = tbl->hash[neigh_hash(ip)]; n; n = n->next)
+		if (n->primary_key == ip)
+			return n;
+	return NULL;
+}
+
+static void neigh_free(struct neighbour *n)
+{
+	del_timer(&n->tbl->net->timers, &n->timer);
+	__skb_queue_purge(&n->arp_queue);
+	free(n);
+}
+
+/*
+ * Removes entries that are not being resolved and have not been used for
+ * staletime; returns how many.
+ */
+static unsigned int neigh_forced_gc(struct neigh_table *tbl, uint64_t staletime)
+{
+	uint64_t now = tbl->net->now;
+	unsigned int removed = 0;
+
+	for (unsigned int i = 0; i < NEIGH_HASH_SIZE; i++) {
+		struct neighbour **np = &tbl->hash[i], *n;
+
+		while ((n = *np) != NULL) {
+			if (!(n->nud_state & (NUD_INCOMPLETE | NUD_DELAY | NUD_PROBE)) &&
+			    now - n->used >= staletime) {
+				*np = n->next;
+				neigh_free(n);
+				tbl->entries--;
+				removed++;
+				continue;
+			}
+			np = &n->next;
+		}
+	}
+	return removed;
+}
+
+static void neigh_periodic_work(struct timer_list *t)
+{
+	struct neigh_table *tbl = from_timer(tbl, t, gc_timer);
+
+	neigh_forced_gc(tbl, ARP_GC_STALETIME);
+	tbl->reachable_time = neigh_rand_reach_time(tbl);
+	/* Only while there is something to collect, so that an idle stack has no timers. */
+	if (tbl->entries)
+		mod_timer(&tbl->net->timers, &tbl->gc_timer, tbl->net->now + ARP_GC_STALETIME / 2);
+}
+
+static void neigh_timer_handler(struct timer_list *t);
+
+static struct neighbour *neigh_create(struct neigh_table *tbl, uint32_t ip)
+{
+	struct net *net = tbl->net;
+	struct neighbour *n;
+	uint32_t h = neigh_hash(ip);
+
+	if (tbl->entries >= ARP_TABLE_MAX && !neigh_forced_gc(tbl, 0))
+		return NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->tbl = tbl;
+	n->primary_key = ip;
+	n->used = n->updated = net->now;
+	skb_queue_head_init(&n->arp_queue);
+	timer_setup(&n->timer, neigh_timer_handler);
+	n->next = tbl->hash[h];
+	tbl->hash[h] = n;
+	if (!tbl->entries++ && !timer_pending(&tbl->gc_timer))
+		mod_timer(&net->timers, &tbl->gc_timer, net->now + ARP_GC_STALETIME / 2);
+	return n;
+}
+
+static void neigh_set_state(struct neighbour *n, uint8_t state)
+{
+	n->nud_state = state;
+	n->updated = n->tbl->net->now;
+}
+
+static void neigh_add_timer(struct neighbour *n, uint64_t when)
+{
+	mod_timer(&n->tbl->net->timers, &n->timer, when);
+}
+
+/* Sends the packets that waited for the address. */
+static void neigh_flush_queue(struct net *net, struct neighbour *n)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&n->arp_queue)) != NULL)
+		eth_output(net, skb, n->ha, ETH_P_IP);
+}
+
+/*
+ * Resolution failed: each queued packet's sender learns that the host is
+ * unreachable, as arp_error_report() -> icmp_send(ICMP_HOST_UNREACH) would
+ * tell it.
+ */
+static void neigh_invalidate(struct net *net, struct neighbour *n)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&n->arp_queue)) != NULL) {
+		const struct iphdr *iph = (const struct iphdr *)skb->data;
+		const struct net_protocol *prot;
+
+		skb_reset_network_header(skb);
+		skb->transport_header = skb->network_header;
+		prot = inet_protos[iph->protocol];
+		if (prot && prot->err_handler && skb->len >= (unsigned int)iph->ihl * 4 + 8)
+			prot->err_handler(net, skb, ICMP_DEST_UNREACH << 8 | ICMP_HOST_UNREACH);
+		__IP_INC_STATS(net, OutDiscards);
+		kfree_skb(skb);
+	}
+}
+
+static void neigh_timer_handler(struct timer_list *t)
+{
+	struct neighbour *n = from_timer(n, t, timer);
+	struct net *net = n->tbl->net;
+	uint64_t now = net->now;
+
+	switch (n->nud_state) {
+	case NUD_DELAY:
+		if (now < n->confirmed + ARP_DELAY_PROBE_TIME) {
+			neigh_set_state(n, NUD_REACHABLE);
+			return;
+		}
+		neigh_set_state(n, NUD_PROBE);
+		n->probes = 0;
+		break;
+	case NUD_PROBE:
+		if (n->probes >= ARP_UCAST_PROBES) {
+			neigh_set_state(n, NUD_FAILED);
+			neigh_invalidate(net, n);
+			return;
+		}
+		break;
+	case NUD_INCOMPLETE:
+		if (n->probes >= ARP_MCAST_PROBES) {
+			neigh_set_state(n, NUD_FAILED);
+			neigh_invalidate(net, n);
+			return;
+		}
+		break;
+	default:
+		return;
+	}
+	arp_solicit(n);
+	neigh_add_timer(n, now + ARP_RETRANS_TIME);
+}
+
+/*
+ * New information about a neighbour (net/core/neighbour.c: __neigh_update).
+ * lladdr NULL keeps the cached address. A STALE update that does not change
+ * the address does not downgrade a valid entry.
+ */
+static void neigh_update(struct net *net, struct neighbour *n, const uint8_t *lladdr,
+			 uint8_t new_state)
+{
+	uint8_t old = n->nud_state;
+	int changed = lladdr && (!(old & NUD_VALID) || !ether_addr_equal(lladdr, n->ha));
+
+	if (lladdr)
+		memcpy(n->ha, lladdr, ETH_ALEN);
+	if (new_state == NUD_REACHABLE)
+		n->confirmed = net->now;
+	if (new_state == NUD_STALE && !changed && (old & NUD_VALID))
+		return;
+	del_timer(&net->timers, &n->timer);
+	neigh_set_state(n, new_state);
+	n->probes = 0;
+	if (new_state & NUD_VALID)
+		neigh_flush_queue(net, n);
+}
+
+/* Queues skb on an unresolved neighbour, dropping the oldest beyond the limit. */
+static void neigh_queue(struct net *net, struct neighbour *n, struct sk_buff *skb)
+{
+	if (skb_queue_len(&n->arp_queue) >= ARP_QUEUE_LEN) {
+		kfree_skb(__skb_dequeue(&n->arp_queue));
+		__LINK_INC_STATS(net, ArpQueueDrops);
+	}
+	__skb_queue_tail(&n->arp_queue, skb);
+}
+
+int arp_output(struct net *net, struct sk_buff *skb, uint32_t nexthop)
+{
+	struct neigh_table *tbl = net->arp_tbl;
+	struct neighbour *n;
+
+	if (ip_addr_is_broadcast(net, nexthop))
+		return eth_output(net, skb, eth_broadcast_addr, ETH_P_IP);
+
+	n = neigh_lookup(tbl, nexthop);
+	if (!n)
+		n = neigh_create(tbl, nexthop);
+	if (!n) {
+		kfree_skb(skb);
+		return -ENOBUFS;
+	}
+	n->used = net->now;
+
+	/* REACHABLE expires lazily: no timer per entry while traffic flows. */
+	if (n->nud_state == NUD_REACHABLE && net->now >= n->confirmed + tbl->reachable_time)
+		neigh_set_state(n, NUD_STALE);
+
+	switch (n->nud_state) {
+	case NUD_STALE:
+		neigh_set_state(n, NUD_DELAY);
+		neigh_add_timer(n, net->now + ARP_DELAY_PROBE_TIME);
+		/* fall through */
+	case NUD_REACHABLE:
+	case NUD_DELAY:
+	case NUD_PROBE:
+		return eth_output(net, skb, n->ha, ETH_P_IP);
+	case NUD_INCOMPLETE:
+		neigh_queue(net, n, skb);
+		return 0;
+	default: /* new or FAILED: start resolving */
+		neigh_set_state(n, NUD_INCOMPLETE);
+		n->probes = 0;
+		neigh_queue(net, n, skb);
+		arp_solicit(n);
+		neigh_add_timer(n, net->now + ARP_RETRANS_TIME);
+		return 0;
+	}
+}
+
+int arp_rcv(struct net *net, struct sk_buff *skb)
+{
+	const struct arp_eth *arp = (const struct arp_eth *)skb->data;
+	struct neighbour *n;
+	uint32_t sip, tip;
+	uint16_t op;
+
+	if (skb->len < sizeof(*arp) || arp->ar_hrd != htons(ARPHRD_ETHER) ||
+	    arp->ar_pro != htons(ETH_P_IP) || arp->ar_hln != ETH_ALEN || arp->ar_pln != 4)
+		goto bad;
+	op = ntohs(arp->ar_op);
+	if (op != ARPOP_REQUEST && op != ARPOP_REPLY)
+		goto bad;
+	memcpy(&sip, arp->ar_sip, 4);
+	memcpy(&tip, arp->ar_tip, 4);
+	/* arp_process(): no multicast targets, no multicast or broadcast senders. */
+	if (IN_MULTICAST(ntohl(tip)) || IN_MULTICAST(ntohl(sip)) ||
+	    (sip && ip_addr_is_broadcast(net, sip)) || is_multicast_ether_addr(arp->ar_sha))
+		goto bad;
+	if (op == ARPOP_REQUEST)
+		__LINK_INC_STATS(net, ArpRequestsIn);
+	else
+		__LINK_INC_STATS(net, ArpRepliesIn);
+
+	/* Someone else claims our address: never learn it (no conflict handling). */
+	if (sip == net->addr)
+		goto out;
+
+	/* RFC 2131 duplicate address detection probe: answer, learn nothing. */
+	if (sip == 0) {
+		if (op == ARPOP_REQUEST && tip == net->addr)
+			arp_send(net, ARPOP_REPLY, arp->ar_sha, 0, arp->ar_sha, tip);
+		goto out;
+	}
+
+	if (op == ARPOP_REQUEST && tip == net->addr) {
+		/* neigh_event_ns(): the asker is probably about to talk to us. */
+		n = neigh_lookup(net->arp_tbl, sip);
+		if (!n)
+			n = neigh_create(net->arp_tbl, sip);
+		if (n)
+			neigh_update(net, n, arp->ar_sha, NUD_STALE);
+		arp_send(net, ARPOP_REPLY, arp->ar_sha, sip, arp->ar_sha, net->addr);
+		goto out;
+	}
+
+	/* Anything else only refreshes an entry we already have. */
+	n = neigh_lookup(net->arp_tbl, sip);
+	if (n) {
+		int reachable = op == ARPOP_REPLY && skb->pkt_type == PACKET_HOST;
+
+		neigh_update(net, n, arp->ar_sha, reachable ? NUD_REACHABLE : NUD_STALE);
+	}
+out:
+	kfree_skb(skb);
+	return 0;
+bad:
+	__LINK_INC_STATS(net, RxErrors);
+	kfree_skb(skb);
+	return 0;
+}
+
+int arp_net_init(struct net *net)
+{
+	struct neigh_table *tbl = calloc(1, sizeof(*tbl));
+
+	if (!tbl)
+		return -ENOMEM;
+	tbl->net = net;
+	tbl->rand_state = net->isn_secret[1] | 1;
+	tbl->reachable_time = neigh_rand_reach_time(tbl);
+	timer_setup(&tbl->gc_timer, neigh_periodic_work);
+	net->arp_tbl = tbl;
+	return 0;
+}
+
+void arp_net_exit(struct net *net)
+{
+	struct neigh_table *tbl = net->arp_tbl;
+
+	if (!tbl)
+		return;
+	for (unsigned int i = 0; i < NEIGH_HASH_SIZE; i++) {
+		while (tbl->hash[i]) {
+			struct neighbour *n = tbl->hash[i];
+
+			tbl->hash[i] = n->next;
+			neigh_free(n);
+		}
+	}
+	del_timer(&net->timers, &tbl->gc_timer);
+	free(tbl);
+	net->arp_tbl = NULL;
+}

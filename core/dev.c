@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The transmit entry of every link: counts the frame, copies it to the
+ * capture (SOCKSHIM_PCAP) if one is open, and hands it to the link. The
+ * receive side's tap is in netif_receive_skb (net_namespace.c).
+ */
+#include <errno.h>
+
+#include "net_namespace.h"
+#include "netdevice.h"
+
+int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb)
+{
+	struct net *net = dev->net;
+
+	skb->dev = dev;
+	if (net) {
+		skb->tstamp = net->now;
+		__LINK_INC_STATS(net, TxFrames);
+		net->mib.link.TxBytes += skb->len;
+	}
+	if (dev->pcap)
+		pcap_write(dev->pcap, skb->tstamp, skb->data, skb->len);
+	return dev->netdev_ops->ndo_start_xmit(dev, skb);
+}
+
+void dev_flush(struct net_device *dev)
+{
+	if (dev && dev->netdev_ops->ndo_flush)
+		dev->netdev_ops->ndo_flush(dev);
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Ethernet demux and framing. The stack's MAC is its own (locally
+ * administered, not the interface's), so on a promiscuous AF_PACKET link
+ * frames for other hosts arrive too: anything not unicast to us or
+ * broadcast is dropped here and counted as RxDropped, as is an ethertype
+ * the stack does not speak. A frame shorter than a header is an RxError.
+ */
+#include "ethernet.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+
+#include "arp.h"
+#include "ip.h"
+#include "net_namespace.h"
+#include "netdevice.h"
+
+const uint8_t eth_broadcast_addr[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+void eth_rcv(struct net *net, struct sk_buff *skb)
+{
+	const struct ethhdr *eth;
+
+	if (skb->len < ETH_HLEN) {
+		__LINK_INC_STATS(net, RxErrors);
+		goto drop;
+	}
+	skb_reset_mac_header(skb);
+	eth = eth_hdr(skb);
+	if (ether_addr_equal(eth->h_dest, net->mac)) {
+		skb->pkt_type = PACKET_HOST;
+	} else if (is_broadcast_ether_addr(eth->h_dest)) {
+		skb->pkt_type = PACKET_BROADCAST;
+	} else {
+		__LINK_INC_STATS(net, RxDropped);
+		goto drop;
+	}
+	skb->protocol = ntohs(eth->h_proto);
+	skb_pull(skb, ETH_HLEN);
+	skb_reset_network_header(skb);
+
+	switch (skb->protocol) {
+	case ETH_P_IP:
+		ip_rcv(net, skb);
+		return;
+	case ETH_P_ARP:
+		arp_rcv(net, skb);
+		return;
+	default:
+		__LINK_INC_STATS(net, RxDropped);
+		break;
+	}
+drop:
+	kfree_skb(skb);
+}
+
+int eth_output(struct net *net, struct sk_buff *skb, const uint8_t *dst, uint16_t ethertype)
+{
+	struct ethhdr *eth;
+
+	if (!net->dev) {
+		kfree_skb(skb);
+		return -ENETDOWN;
+	}
+	eth = (struct ethhdr *)skb_push(skb, ETH_HLEN);
+	memcpy(eth->h_dest, dst, ETH_ALEN);
+	memcpy(eth->h_source, net->mac, ETH_ALEN);
+	eth->h_proto = htons(ethertype);
+	skb_reset_mac_header(skb);
+	skb->protocol = ethertype;
+	return dev_queue_xmit(net->dev, skb);
+}

@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IPv4 for a stack with one address on one Ethernet device.
+ *
+ * Receive (ip_rcv): the header checks of net/ipv4/ip_input.c, each failure
+ * counted under its /proc/net/snmp name and dropped; then raw sockets get a
+ * look and the transport in inet_protos[] gets the packet, or the sender
+ * gets an ICMP protocol unreachable. Fragments are not reassembled: they
+ * are dropped and counted as ReasmFails.
+ *
+ * Output (ip_build_and_send_pkt): route (own address -> loopback, subnet ->
+ * on-link, else the gateway), IP header, fragmentation when allowed and
+ * needed, then ARP. Packets to the stack itself loop back through a
+ * zero-delay timer (see net->loopback_queue).
+ *
+ * Socket options at SOL_IP (ip_setsockopt/ip_getsockopt) follow
+ * net/ipv4/ip_sockglue.c for the options the stack implements; the others
+ * answer -ENOPROTOOPT.
+ */
+#include "ip.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/errqueue.h>
+#include <linux/if_packet.h>
+#include <string.h>
+
+#include "arp.h"
+#include "checksum.h"
+#include "icmp.h"
+#include "inet.h"
+#include "net_namespace.h"
+#include "netdevice.h"
+#include "protocol.h"
+
+static int ipv4_is_loopback(uint32_t addr)
+{
+	return (addr & htonl(0xff000000)) == htonl(0x7f000000);
+}
+
+int ip_addr_is_broadcast(const struct net *net, uint32_t addr)
+{
+	if (addr == INADDR_BROADCAST)
+		return 1;
+	/* The subnet's broadcast, unless the prefix is /31 or /32 (RFC 3021). */
+	return ~net->netmask & htonl(0xfffffffe) && (addr | net->netmask) == INADDR_BROADCAST &&
+	       (addr & net->netmask) == (net->addr & net->netmask);
+}
+
+int ip_addr_is_local(const struct net *net, uint32_t addr)
+{
+	return addr == net->addr || ipv4_is_loopback(addr);
+}
+
+unsigned int ip_dst_mtu(const struct net *net)
+{
+	return net->dev ? net->dev->mtu : 65535;
+}
+
+int ip_route_output(struct net *net, uint32_t daddr, uint32_t *saddr, uint32_t *nexthop)
+{
+	if (ip_addr_is_local(net, daddr)) {
+		*nexthop = daddr;
+		if (!*saddr)
+			*saddr = ipv4_is_loopback(daddr) ? htonl(INADDR_LOOPBACK) : net->addr;
+		return 0;
+	}
+	if (!net->dev || !net->addr)
+		return -ENETUNREACH;
+	if (!*saddr)
+		*saddr = net->addr;
+	if (daddr == INADDR_BROADCAST || (daddr & net->netmask) == (net->addr & net->netmask)) {
+		*nexthop = daddr;
+		return 0;
+	}
+	if (!net->gateway)
+		return -ENETUNREACH;
+	*nexthop = net->gateway;
+	return 0;
+}
+
+uint8_t ip_select_ttl(const struct sock *sk)
+{
+	int ttl = inet_sk(sk)->uc_ttl;
+
+	return (uint8_t)(ttl < 0 ? sock_net(sk)->sysctl.ip_default_ttl : ttl);
+}
+
+int ip_dont_fragment(const struct sock *sk)
+{
+	switch (inet_sk(sk)->pmtudisc) {
+	case IP_PMTUDISC_DO:
+	case IP_PMTUDISC_PROBE:
+		return IP_DF_STRICT;
+	case IP_PMTUDISC_WANT:
+		return IP_DF_WANT;
+	default:
+		return IP_DF_NONE;
+	}
+}
+
+/* Hands a finished IP packet (skb->data at the IP header) to loopback or ARP. */
+static int ip_finish_output(struct net *net, struct sk_buff *skb, uint32_t nexthop)
+{
+	if (ip_addr_is_local(net, nexthop)) {
+		skb->tstamp = net->now;
+		__skb_queue_tail(&net->loopback_queue, skb);
+		if (!timer_pending(&net->loopback_timer))
+			mod_timer(&net->timers, &net->loopback_timer, net->now);
+		return 0;
+	}
+	return arp_output(net, skb, nexthop);
+}
+
+/*
+ * Splits an IP packet into MTU-sized fragments (ip_do_fragment's slow
+ * path): every fragment but the last carries a multiple of 8 payload bytes.
+ * Consumes skb.
+ */
+static int ip_fragment(struct net *net, struct sk_buff *skb, unsigned int mtu, uint32_t nexthop)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	unsigned int hlen = iph->ihl * 4;
+	unsigned int left = skb->len - hlen;
+	unsigned int chunk = (mtu - hlen) & ~7u;
+	unsigned int offset = 0;
+	int err = 0;
+
+	while (left > 0) {
+		unsigned int len = left > chunk ? chunk : left;
+		struct sk_buff *frag = alloc_skb(hlen + len + ETH_HLEN);
+		struct iphdr *fh;
+
+		if (!frag) {
+			__IP_INC_STATS(net, FragFails);
+			err = -ENOBUFS;
+			break;
+		}
+		skb_reserve(frag, ETH_HLEN);
+		fh = (struct iphdr *)skb_put(frag, hlen + len);
+		memcpy(fh, iph, hlen);
+		memcpy((uint8_t *)fh + hlen, skb->data + hlen + offset, len);
+		fh->tot_len = htons((uint16_t)(hlen + len));
+		fh->frag_off = htons((uint16_t)((offset >> 3) | (left > len ? IP_MF : 0)));
+		fh->check = 0;
+		fh->check = ip_fast_csum(fh, fh->ihl);
+		skb_reset_network_header(frag);
+		frag->sk = skb->sk;
+		err = ip_finish_output(net, frag, nexthop);
+		if (err)
+			break;
+		offset += len;
+		left -= len;
+	}
+	kfree_skb(skb);
+	return err;
+}
+
+int ip_build_and_send_pkt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
+			  uint8_t protocol, uint8_t tos, uint8_t ttl, int df)
+{
+	unsigned int mtu = ip_dst_mtu(net);
+	uint32_t nexthop;
+	struct iphdr *iph;
+	int err;
+
+	err = ip_route_output(net, daddr, &saddr, &nexthop);
+	if (err) {
+		__IP_INC_STATS(net, OutNoRoutes);
+		kfree_skb(skb);
+		return err;
+	}
+	if (skb_headroom(skb) < IPV4_HLEN + ETH_HLEN || skb->len + IPV4_HLEN > 65535) {
+		kfree_skb(skb);
+		return -EMSGSIZE;
+	}
+	skb_reset_transport_header(skb);
+	iph = (struct iphdr *)skb_push(skb, IPV4_HLEN);
+	skb_reset_network_header(skb);
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tos = tos;
+	iph->tot_len = htons((uint16_t)skb->len);
+	iph->id = htons(net->ip_id_next++);
+	iph->frag_off = df != IP_DF_NONE ? htons(IP_DF) : 0;
+	iph->ttl = ttl ? ttl : (uint8_t)net->sysctl.ip_default_ttl;
+	iph->protocol = protocol;
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	iph->check = 0;
+	iph->check = ip_fast_csum(iph, iph->ihl);
+	__IP_INC_STATS(net, OutRequests);
+
+	if (skb->len > mtu && !skb->gso_size && !ip_addr_is_local(net, nexthop)) {
+		if (df == IP_DF_STRICT) {
+			__IP_INC_STATS(net, FragFails);
+			kfree_skb(skb);
+			return -EMSGSIZE;
+		}
+		iph->frag_off = 0;
+		return ip_fragment(net, skb, mtu, nexthop);
+	}
+	return ip_finish_output(net, skb, nexthop);
+}
+
+/* Local delivery (ip_local_deliver_finish): raw sockets first, then the transport. */
+static void ip_local_deliver(struct net *net, struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	int protocol = iph->protocol;
+	const struct net_protocol *ipprot;
+	int raw;
+
+	skb_pull(skb, iph->ihl * 4);
+	skb_reset_transport_header(skb);
+	raw = raw_local_deliver(net, skb, protocol);
+	ipprot = inet_protos[protocol];
+	if (ipprot && ipprot->handler) {
+		__IP_INC_STATS(net, InDelivers);
+		ipprot->handler(net, skb);
+		return;
+	}
+	if (!raw) {
+		__IP_INC_STATS(net, InUnknownProtos);
+		icmp_send(net, skb, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH, 0);
+	} else {
+		__IP_INC_STATS(net, InDelivers);
+	}
+	kfree_skb(skb);
+}
+
+int ip_rcv(struct net *net, struct sk_buff *skb)
+{
+	const struct iphdr *iph;
+	unsigned int len;
+
+	__IP_INC_STATS(net, InReceives);
+	skb_reset_network_header(skb);
+	if (skb->len < sizeof(struct iphdr))
+		goto inhdr_error;
+	iph = ip_hdr(skb);
+	/* RFC 1122 3.2.1.2: silently discard a bad version or header length. */
+	if (iph->ihl < 5 || iph->version != 4)
+		goto inhdr_error;
+	if (skb->len < (unsigned int)iph->ihl * 4)
+		goto inhdr_error;
+	if (ip_fast_csum(iph, iph->ihl)) {
+		__IP_INC_STATS(net, InCsumErrors);
+		goto inhdr_error;
+	}
+	len = ntohs(iph->tot_len);
+	if (skb->len < len) {
+		__IP_INC_STATS(net, InTruncatedPkts);
+		goto drop;
+	}
+	if (len < (unsigned int)iph->ihl * 4)
+		goto inhdr_error;
+	/* Ethernet pads short frames: the IP length is the truth. */
+	skb_trim(skb, len);
+
+	/*
+	 * Martians: no multicast or broadcast sources, and 127/8 only from the
+	 * loopback path (skb->dev is NULL there, set for frames off the link).
+	 */
+	if (IN_MULTICAST(ntohl(iph->saddr)) || ip_addr_is_broadcast(net, iph->saddr) ||
+	    ((ipv4_is_loopback(iph->saddr) || ipv4_is_loopback(iph->daddr)) && skb->dev)) {
+		__IP_INC_STATS(net, InAddrErrors);
+		goto drop;
+	}
+	if (ip_addr_is_broadcast(net, iph->daddr)) {
+		skb->pkt_type = PACKET_BROADCAST;
+	} else if (!ip_addr_is_local(net, iph->daddr)) {
+		/* Not ours and forwarding is off: ip_route_input's verdict. */
+		__IP_INC_STATS(net, InAddrErrors);
+		goto drop;
+	}
+	if (ntohs(iph->frag_off) & (IP_MF | IP_OFFMASK)) {
+		__IP_INC_STATS(net, ReasmFails);
+		goto drop;
+	}
+	ip_local_deliver(net, skb);
+	return 0;
+
+inhdr_error:
+	__IP_INC_STATS(net, InHdrErrors);
+drop:
+	kfree_skb(skb);
+	return 0;
+}
+
+/* ---- SOL_IP socket options (net/ipv4/ip_sockglue.c) ---- */
+
+#define INET_ECN_MASK	3
+#define IP_CMSG_PKTINFO 1u
+#define IP_CMSG_TTL	2u
+#define IP_CMSG_TOS	4u
+
+static void inet_set_cmsg(struct sock *sk, uint32_t flag, int on)
+{
+	if (on)
+		inet_sk(sk)->cmsg_flags |= flag;
+	else
+		inet_sk(sk)->cmsg_flags &= ~flag;
+}
+
+int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, unsigned int optlen)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	int val = 0;
+
+	if (level != SOL_IP)
+		return -ENOPROTOOPT;
+
+	switch (optname) {
+	case IP_PKTINFO:
+	case IP_RECVTTL:
+	case IP_RECVTOS:
+	case IP_RECVERR:
+	case IP_RECVERR_RFC4884:
+	case IP_TOS:
+	case IP_TTL:
+	case IP_MTU_DISCOVER:
+	case IP_FREEBIND:
+	case IP_BIND_ADDRESS_NO_PORT:
+	case IP_MINTTL:
+	case IP_MULTICAST_TTL:
+	case IP_MULTICAST_LOOP:
+		/* An int, or a single byte; optlen 0 means 0. */
+		if (optlen >= sizeof(int)) {
+			if (!optval)
+				return -EFAULT;
+			memcpy(&val, optval, sizeof(int));
+		} else if (optlen >= 1) {
+			if (!optval)
+				return -EFAULT;
+			val = *(const unsigned char *)optval;
+		}
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+
+	switch (optname) {
+	case IP_PKTINFO:
+		inet_set_cmsg(sk, IP_CMSG_PKTINFO, val);
+		return 0;
+	case IP_RECVTTL:
+		inet_set_cmsg(sk, IP_CMSG_TTL, val);
+		return 0;
+	case IP_RECVTOS:
+		inet_set_cmsg(sk, IP_CMSG_TOS, val);
+		return 0;
+	case IP_RECVERR:
+		inet->recverr = !!val;
+		if (!val)
+			__skb_queue_purge(&sk->sk_error_queue);
+		return 0;
+	case IP_RECVERR_RFC4884:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		inet->recverr_rfc4884 = !!val;
+		return 0;
+	case IP_TOS:
+		/* __ip_sock_set_tos(): TCP keeps its own ECN bits. */
+		if (sk->sk_type == SOCK_STREAM) {
+			val &= ~INET_ECN_MASK;
+			val |= inet->tos & INET_ECN_MASK;
+		}
+		inet->tos = (uint8_t)val;
+		return 0;
+	case IP_TTL:
+		if (optlen < 1)
+			return -EINVAL;
+		if (val != -1 && (val < 1 || val > 255))
+			return -EINVAL;
+		inet->uc_ttl = (int16_t)val;
+		return 0;
+	case IP_MTU_DISCOVER:
+		if (val < IP_PMTUDISC_DONT || val > IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		inet->pmtudisc = (uint8_t)val;
+		return 0;
+	case IP_FREEBIND:
+		if (optlen < 1)
+			return -EINVAL;
+		inet->freebind = !!val;
+		return 0;
+	case IP_BIND_ADDRESS_NO_PORT:
+		inet->bind_address_no_port = !!val;
+		return 0;
+	case IP_MINTTL:
+		if (optlen < 1)
+			return -EINVAL;
+		if (val < 0 || val > 255)
+			return -EINVAL;
+		inet->min_ttl = (uint8_t)val;
+		return 0;
+	case IP_MULTICAST_TTL:
+		if (sk->sk_type == SOCK_STREAM)
+			return -EINVAL;
+		if (optlen < 1)
+			return -EINVAL;
+		if (val == -1)
+			val = 1;
+		if (val < 0 || val > 255)
+			return -EINVAL;
+		inet->mc_ttl = (uint8_t)val;
+		return 0;
+	case IP_MULTICAST_LOOP:
+		if (optlen < 1)
+			return -EINVAL;
+		inet->mc_loop = !!val;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *optlen)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	int val, len;
+
+	if (level != SOL_IP)
+		return -EOPNOTSUPP;
+	if (!optlen)
+		return -EFAULT;
+	len = *optlen;
+	if (len < 0)
+		return -EINVAL;
+
+	switch (optname) {
+	case IP_PKTINFO:
+		val = !!(inet->cmsg_flags & IP_CMSG_PKTINFO);
+		break;
+	case IP_RECVTTL:
+		val = !!(inet->cmsg_flags & IP_CMSG_TTL);
+		break;
+	case IP_RECVTOS:
+		val = !!(inet->cmsg_flags & IP_CMSG_TOS);
+		break;
+	case IP_RECVERR:
+		val = inet->recverr;
+		break;
+	case IP_RECVERR_RFC4884:
+		val = inet->recverr_rfc4884;
+		break;
+	case IP_TOS:
+		val = inet->tos;
+		break;
+	case IP_TTL:
+		val = ip_select_ttl(sk);
+		break;
+	case IP_MTU_DISCOVER:
+		val = inet->pmtudisc;
+		break;
+	case IP_MTU:
+		if (sk->sk_state != TCP_ESTABLISHED && !sk->sk_daddr)
+			return -ENOTCONN;
+		val = (int)ip_dst_mtu(sock_net(sk));
+		break;
+	case IP_FREEBIND:
+		val = inet->freebind;
+		break;
+	case IP_BIND_ADDRESS_NO_PORT:
+		val = inet->bind_address_no_port;
+		break;
+	case IP_MINTTL:
+		val = inet->min_ttl;
+		break;
+	case IP_MULTICAST_TTL:
+		val = inet->mc_ttl;
+		break;
+	case IP_MULTICAST_LOOP:
+		val = inet->mc_loop;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+
+	/* A short buffer gets one byte when the value fits, as the kernel does. */
+	if (len < (int)sizeof(int) && len > 0 && val >= 0 && val <= 255) {
+		unsigned char ucval = (unsigned char)val;
+
+		if (!optval)
+			return -EFAULT;
+		*optlen = 1;
+		memcpy(optval, &ucval, 1);
+	} else {
+		len = len < (int)sizeof(int) ? len : (int)sizeof(int);
+		if (len && !optval)
+			return -EFAULT;
+		*optlen = len;
+		memcpy(optval, &val, (size_t)len);
+	}
+	return 0;
+}
+
+struct cmsg_writer {
+	struct msghdr *msg;
+	size_t room, used;
+};
+
+/* net/core/scm.c: put_cmsg(), truncating with MSG_CTRUNC when out of room. */
+static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *data, size_t len)
+{
+	size_t cmlen = CMSG_LEN(len), space = CMSG_SPACE(len);
+	struct cmsghdr *cm = (struct cmsghdr *)((uint8_t *)w->msg->msg_control + w->used);
+	size_t left = w->room - w->used;
+
+	if (!w->msg->msg_control || left < sizeof(struct cmsghdr)) {
+		w->msg->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	if (left < cmlen) {
+		w->msg->msg_flags |= MSG_CTRUNC;
+		cmlen = left;
+	}
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = cmlen;
+	memcpy(CMSG_DATA(cm), data, cmlen - sizeof(struct cmsghdr));
+	w->used += space < left ? space : left;
+}
+
+void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	uint32_t flags = inet_sk(sk)->cmsg_flags;
+	struct cmsg_writer w = {msg, msg->msg_controllen, 0};
+
+	if (flags & IP_CMSG_PKTINFO) {
+		struct in_pktinfo info = {
+			.ipi_ifindex = skb->dev ? skb->dev->ifindex : 1,
+			.ipi_spec_dst = {sock_net(sk)->addr},
+			.ipi_addr = {iph->daddr},
+		};
+
+		put_cmsg(&w, SOL_IP, IP_PKTINFO, &info, sizeof(info));
+	}
+	if (flags & IP_CMSG_TTL) {
+		int ttl = iph->ttl;
+
+		put_cmsg(&w, SOL_IP, IP_TTL, &ttl, sizeof(ttl));
+	}
+	if (flags & IP_CMSG_TOS) {
+		uint8_t tos = iph->tos;
+
+		put_cmsg(&w, SOL_IP, IP_TOS, &tos, sizeof(tos));
+	}
+	msg->msg_controllen = w.used;
+}
