@@ -128,7 +128,7 @@ static int ip_fragment(struct net *net, struct sk_buff *skb, unsigned int mtu, u
 
 	while (left > 0) {
 		unsigned int len = left > chunk ? chunk : left;
-		struct sk_buff *frag = alloc_skb(hlen + len + ETH_HLEN);
+		struct sk_buff *frag = alloc_skb(hlen + len); /* headroom for Ethernet included */
 		struct iphdr *fh;
 
 		if (!frag) {
@@ -136,7 +136,6 @@ static int ip_fragment(struct net *net, struct sk_buff *skb, unsigned int mtu, u
 			err = -ENOBUFS;
 			break;
 		}
-		skb_reserve(frag, ETH_HLEN);
 		fh = (struct iphdr *)skb_put(frag, hlen + len);
 		memcpy(fh, iph, hlen);
 		memcpy((uint8_t *)fh + hlen, skb->data + hlen + offset, len);

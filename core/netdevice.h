@@ -15,6 +15,11 @@
 
 #define ETH_ALEN 6
 #define ETH_HLEN 14
+/*
+ * Links reserve this much before a received Ethernet header so that the IP
+ * header behind it is 4-byte aligned, as the kernel's NET_IP_ALIGN.
+ */
+#define NET_IP_ALIGN 2
 
 struct net_device;
 struct net;

@@ -39,13 +39,6 @@
 #include "net_namespace.h"
 #include "protocol.h"
 
-#ifndef SOL_UDPLITE
-#define SOL_UDPLITE 136
-#endif
-#ifndef ENOIOCTLCMD
-#define ENOIOCTLCMD 515 /* kernel-internal: "not mine", inet_ioctl falls back */
-#endif
-
 /* Per-skb state while queued on a socket (UDP_SKB_CB). */
 struct udp_skb_cb {
 	uint32_t truesize; /* what sk_rmem_alloc was charged */
@@ -763,12 +756,8 @@ static int udp_getsockopt(struct sock *sk, int level, int optname, void *optval,
 
 static void udp_lib_close(struct sock *sk, long timeout)
 {
-	/* sk_common_release(): out of the table, queues dropped, memory freed. */
-	udp_lib_unhash(sk);
-	__skb_queue_purge(&sk->sk_receive_queue);
-	__skb_queue_purge(&sk->sk_error_queue);
-	sk->sk_rmem_alloc = 0;
-	sk_free(sk);
+	/* Out of the table (udp_lib_unhash), queues dropped, memory freed. */
+	sk_common_release(sk);
 }
 
 static int udp_init_sock(struct sock *sk)

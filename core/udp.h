@@ -16,6 +16,9 @@
 #ifndef IPPROTO_UDPLITE
 #define IPPROTO_UDPLITE 136
 #endif
+#ifndef SOL_UDPLITE
+#define SOL_UDPLITE 136
+#endif
 #ifndef UDPLITE_SEND_CSCOV
 #define UDPLITE_SEND_CSCOV 10
 #define UDPLITE_RECV_CSCOV 11
