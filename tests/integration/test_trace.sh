@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The trace: with SOCKSHIM_TRACE=1 and SOCKSHIM_TRACE_FILE (set by the
 # launcher's "sockshim run --trace-file"), a curl run writes one line per
-# intercepted call to the file (nothing to curl's
-# stderr): socket() with its creation path (the inetsw match), connect(),
-# and the data calls. A bad configuration (SOCKSHIM_ADDR=bogus) is one
+# intercepted call to the file and nothing to curl's stderr: socket() with
+# its creation path (the inetsw match), connect(), and the data calls. A bad configuration (SOCKSHIM_ADDR=bogus) is one
 # line on stderr naming the variable, AF_INET sockets then fail instead of
 # falling back to the kernel, and other families still pass through.
 set -u
