@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The trace: with SOCKSHIM_TRACE=1 and SOCKSHIM_TRACE_FILE, a curl run
-# writes one line per intercepted call to the file (nothing to curl's
-# stderr): socket() with its creation path (the inetsw match), connect(),
-# and the data calls. A bad configuration (SOCKSHIM_ADDR=bogus) is one
+# The trace: with SOCKSHIM_TRACE=1 and SOCKSHIM_TRACE_FILE (set by the
+# launcher's "sockshim run --trace-file"), a curl run writes one line per
+# intercepted call to the file and nothing to curl's stderr: socket() with
+# its creation path (the inetsw match), connect(), and the data calls. A bad configuration (SOCKSHIM_ADDR=bogus) is one
 # line on stderr naming the variable, AF_INET sockets then fail instead of
 # falling back to the kernel, and other families still pass through.
 set -u
@@ -15,10 +15,14 @@ testbed_peer "$TB_PY" -m http.server 8080 --bind "$TB_PEER_ADDR" --directory "$T
 	>"$TB_WORK/server.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" tcp 8080 10 || tb_fail "the kernel-side http server did not start"
 
-tb_say "curl under the shim with SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE=curl.trace"
-SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/curl.trace" \
-	testbed_shim curl -sS --max-time 60 -o "$TB_WORK/fetched" "http://$TB_PEER_ADDR:8080/file" \
-	>"$TB_WORK/curl.log" 2>&1 || tb_fail "curl under the shim failed (status $?)"
+# Through the launcher this time: sockshim run --trace-file sets
+# SOCKSHIM_TRACE=1 and SOCKSHIM_TRACE_FILE.
+launcher=$SOCKSHIM_BUILD_DIR/sockshim
+[ -x "$launcher" ] || tb_fail "missing the build-tree launcher $launcher"
+tb_say "sockshim run --iface $TB_IF_SHIM --addr $TB_SHIM_ADDR/$TB_PREFIX --trace-file curl.trace -- curl ..."
+testbed_native_shim_ns "$launcher" run --iface "$TB_IF_SHIM" --addr "$TB_SHIM_ADDR/$TB_PREFIX" \
+	--trace-file "$TB_WORK/curl.trace" -- curl -sS --max-time 60 -o "$TB_WORK/fetched" \
+	"http://$TB_PEER_ADDR:8080/file" >"$TB_WORK/curl.log" 2>&1 || tb_fail "curl under the shim failed (status $?)"
 cmp -s "$TB_WORK/www/file" "$TB_WORK/fetched" || tb_fail "the traced download differs"
 [ -s "$TB_WORK/curl.trace" ] || tb_fail "the trace file is empty"
 [ -s "$TB_WORK/curl.log" ] && tb_fail "the trace leaked onto curl's stderr: $(head -n 2 "$TB_WORK/curl.log")"
