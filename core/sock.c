@@ -11,6 +11,7 @@
  * not have (SO_ATTACH_FILTER, SO_BINDTODEVICE, SO_ZEROCOPY, SO_TXTIME, busy
  * polling, ...) answer -ENOPROTOOPT.
  */
+#define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -399,6 +400,8 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 	union {
 		int val;
 		struct linger ling;
+		struct ucred peercred;
+		struct sockaddr_in addr;
 		char tv[16];
 	} v;
 	int lv = sizeof(int);
@@ -511,6 +514,28 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 	case SO_PASSCRED:
 	case SO_PASSSEC:
 		return -EOPNOTSUPP;
+	case SO_PEERCRED:
+		/* An inet socket has no peer credentials: no pid, uid and gid -1. */
+		lv = sizeof(v.peercred);
+		v.peercred.pid = 0;
+		v.peercred.uid = (uid_t)-1;
+		v.peercred.gid = (gid_t)-1;
+		break;
+	case SO_PEERNAME:
+		lv = sock->ops->getname(sock, (struct sockaddr *)&v.addr, 2);
+		if (lv < 0)
+			return -ENOTCONN;
+		if (lv < len)
+			return -EINVAL;
+		break;
+	case SO_BINDTODEVICE:
+		/* Not bound to a device (the stack has one): an empty answer. */
+		*optlen = 0;
+		return 0;
+	case SO_GET_FILTER:
+		/* No socket filter attached: nothing to copy. */
+		*optlen = 0;
+		return 0;
 	default:
 		/* We implement the SO_SNDLOWAT etc to not be settable (1003.1g 7). */
 		return -ENOPROTOOPT;
