@@ -407,10 +407,13 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 				ss->pair_writable = false;
 				break;
 			}
-			/* EPIPE/ECONNRESET: the application closed; the pair side will say so. */
-			ss->pair_hup = true;
-			ss->pair_writable = false;
-			break;
+			/*
+			 * EPIPE: the application shut down its reading side (SHUT_RD,
+			 * or closed: EPOLLHUP says which); what arrives is dropped.
+			 */
+			stackd_trace("id %u: pair write: %s", ss->id, strerror(errno));
+			ss->pair_wr_shut = true;
+			continue;
 		}
 		stackd_clock();
 		sock->ops->consume(sock, (size_t)w);
@@ -690,7 +693,8 @@ static int stackd_child_connect(struct stackd_sock *ls)
 			     strerror(errno));
 		ls->child = NULL;
 		stackd_sock_free(child);
-		stackd_scan_unix();
+		/* Probably closed by the application: look now, but not from inside its work. */
+		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now());
 		return -ECONNREFUSED;
 	}
 	ls->child = NULL;
