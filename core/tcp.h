@@ -25,23 +25,17 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include <linux/tcp.h>
+
 #include "inet.h"
 #include "protocol.h"
 #include "timer.h"
 
-/* Wire format of the TCP header (RFC 9293 section 3.1). */
-struct tcphdr {
-	uint16_t source;
-	uint16_t dest;
-	uint32_t seq;
-	uint32_t ack_seq;
-	uint8_t doff_res; /* data offset in 32-bit words << 4 */
-	uint8_t flags;
-	uint16_t window;
-	uint16_t check;
-	uint16_t urg_ptr;
-};
-
+/*
+ * The wire header (struct tcphdr), struct tcp_info and the TCP_* option
+ * names come from the kernel's UAPI header, so they match what applications
+ * compile against.
+ */
 #define TCPHDR_FIN 0x01
 #define TCPHDR_SYN 0x02
 #define TCPHDR_RST 0x04
@@ -51,12 +45,22 @@ struct tcphdr {
 #define TCPHDR_ECE 0x40
 #define TCPHDR_CWR 0x80
 
+/* The flags byte (byte 13 of the header). */
+static inline uint8_t tcp_flag_byte(const struct tcphdr *th)
+{
+	return ((const uint8_t *)th)[13];
+}
+
 static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 {
-	return (th->doff_res >> 4) * 4u;
+	return th->doff * 4u;
 }
 
 /* Options (RFC 9293, 7323, 2018). */
+#ifndef SOL_TCP
+#define SOL_TCP 6
+#endif
+
 #define TCPOPT_EOL	  0
 #define TCPOPT_NOP	  1
 #define TCPOPT_MSS	  2
@@ -69,7 +73,6 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCPOLEN_SACK_PERM 2
 #define TCPOLEN_TIMESTAMP 10
 
-#define TCP_MSS_DEFAULT	       536u   /* RFC 9293: when the peer sends no MSS option */
 #define TCP_MIN_MSS	       88u    /* include/net/tcp.h */
 #define TCP_MAX_WINDOW	       65535u /* without window scaling */
 #define TCP_INIT_CWND	       10u    /* RFC 6928, as Linux */
@@ -97,7 +100,9 @@ struct tcp_skb_cb {
 	uint8_t sacked;	 /* TCPCB_RETRANS: sent more than once (Karn: no RTT sample) */
 	uint16_t window; /* received segments: the raw window field */
 };
-#define TCPCB_RETRANS 0x01
+#define TCPCB_SACKED_RETRANS 0x01 /* retransmitted and counted in retrans_out */
+#define TCPCB_LOST	     0x02 /* presumed lost, counted in lost_out */
+#define TCPCB_EVER_RETRANS   0x04 /* sent more than once: no RTT sample (Karn) */
 
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)&(skb)->cb[0])
 
@@ -136,7 +141,7 @@ struct tcp_cong {
 	uint8_t ca_state; /* TCP_CA_* */
 };
 
-enum { TCP_CA_Open, TCP_CA_Disorder, TCP_CA_CWR, TCP_CA_Recovery, TCP_CA_Loss };
+/* ca_state takes enum tcp_ca_state (TCP_CA_Open ... TCP_CA_Loss) from <linux/tcp.h>. */
 
 /* Delayed-ACK state (include/net/inet_connection_sock.h: icsk_ack). */
 struct tcp_ack_state {
@@ -189,7 +194,14 @@ struct tcp_sock {
 	uint8_t syn_retries;	/* TCP_SYNCNT, 0 = sysctl */
 	uint64_t retrans_stamp; /* time of the first retransmission of the head, 0 = none */
 	uint32_t dup_acks;
-	uint32_t lost_out, retrans_out;
+	/*
+	 * Segment accounting as the kernel's: in flight = packets_out -
+	 * (sacked_out + lost_out) + retrans_out. Without SACK, sacked_out
+	 * counts duplicate ACKs (Reno's emulation).
+	 */
+	uint32_t packets_out, sacked_out, lost_out, retrans_out;
+	struct sk_buff *retransmit_hint; /* where loss recovery resumes, NULL = head */
+	uint32_t snd_sml;		 /* end of the last small segment sent (Minshall's Nagle) */
 	struct tcp_cong cong;
 
 	struct tcp_ack_state ack;
@@ -222,8 +234,7 @@ struct tcp_sock {
 	uint32_t segs_in, segs_out, data_segs_in, data_segs_out, total_retrans;
 	uint64_t last_data_recv, last_ack_recv;
 
-	uint8_t hashed_est : 1,	   /* in the established hash */
-		closing_abort : 1; /* close() found unread data: RST sent */
+	uint8_t fin_rcvd : 1; /* the peer's FIN is in rcv_nxt */
 };
 
 #define TCP_NAGLE_OFF  1 /* TCP_NODELAY */
@@ -243,6 +254,10 @@ extern struct proto tcp_prot;
 int tcp_v4_rcv(struct net *net, struct sk_buff *skb);
 void tcp_v4_err(struct net *net, struct sk_buff *skb, uint32_t info);
 int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
+/* A SYN for listener parent: creates the child in SYN_RECV and sends the SYN-ACK. */
+struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb);
+/* Leaves the listener's SYN or accept queue (a child ends before accept()). */
+void inet_csk_unlink_child(struct sock *child);
 /* Answers skb (a segment for no socket or a bad one) with a RST as RFC 9293 says. */
 void tcp_v4_send_reset(struct net *net, const struct sk_buff *skb);
 int tcp_v4_init_sock(struct sock *sk);
@@ -275,8 +290,11 @@ int inet_csk_listen_start(struct sock *sk);
 void tcp_set_state(struct sock *sk, int state);
 /* Terminal: state CLOSE, timers stopped, unhashed; frees the sock if SOCK_DEAD. */
 void tcp_done(struct sock *sk);
-/* Records err in sk_err, reports it and ends the connection (tcp_reset). */
-void tcp_reset(struct sock *sk, int err);
+/*
+ * An acceptable RST arrived: sk_err becomes ECONNREFUSED (SYN_SENT), EPIPE
+ * (CLOSE_WAIT) or ECONNRESET, the owner is told, the connection ends.
+ */
+void tcp_reset(struct sock *sk);
 void tcp_sndbuf_expand(struct sock *sk);
 /* Bytes the owner can still read. */
 uint32_t tcp_inq(const struct sock *sk);
@@ -284,8 +302,11 @@ uint32_t tcp_inq(const struct sock *sk);
 /* tcp_input.c */
 /* A segment for sk (any state but LISTEN and TIME_WAIT handled here); consumes skb. */
 int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
-/* A segment for a listener; consumes skb. */
-int tcp_v4_do_listen(struct sock *sk, struct sk_buff *skb);
+/* A segment for a listener; consumes skb. Returns 1 when a RST should answer it (skb kept). */
+int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb);
+/* A segment for a connection in TIME_WAIT; consumes skb. */
+enum tcp_tw_status { TCP_TW_SUCCESS, TCP_TW_SYN };
+enum tcp_tw_status tcp_timewait_state_process(struct sock *sk, struct sk_buff *skb);
 void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt, bool syn);
 void tcp_rtt_estimator(struct sock *sk, uint64_t rtt);
 void tcp_init_transfer(struct sock *sk);
@@ -302,6 +323,8 @@ int tcp_send_synack(struct sock *sk);
 void tcp_push_pending_frames(struct sock *sk, int nonagle);
 bool tcp_write_xmit(struct sock *sk, int nonagle);
 int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
+/* Retransmits segments marked lost while the congestion window allows. */
+void tcp_xmit_retransmit_queue(struct sock *sk);
 void tcp_send_probe0(struct sock *sk);
 int tcp_write_wakeup(struct sock *sk);
 uint32_t tcp_select_window(struct sock *sk);

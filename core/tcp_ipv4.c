@@ -1,30 +1,400 @@
 // SPDX-License-Identifier: MIT
 /*
- * TCP over IPv4: tcp_prot, the receive demultiplexer and per-stack init
- * (net/ipv4/tcp_ipv4.c). First cut: the tables exist so that the other
- * parts link; the protocol behind them follows.
+ * TCP over IPv4 (net/ipv4/tcp_ipv4.c): tcp_prot, the receive demultiplexer
+ * (checksum, established then listening lookup, RST for segments no socket
+ * wants), connect(), the passive child creation, resets, ICMP errors and the
+ * per-stack tables.
+ *
+ * What this is not: SYN cookies, request_sock mini-sockets (a SYN gets a
+ * full child tcp_sock), TCP-MD5, per-route metrics.
  */
-#include <stdlib.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <string.h>
 
+#include "checksum.h"
 #include "inet_hashtables.h"
+#include "ip.h"
 #include "net_namespace.h"
 #include "tcp.h"
 
-struct proto tcp_prot = {
-	.name = "TCP",
-	.obj_size = sizeof(struct tcp_sock),
-};
+#ifndef CHECKSUM_UNNECESSARY
+#define CHECKSUM_UNNECESSARY 1
+#endif
+
+/* RFC 6528: ISN = clock + keyed hash of the 4-tuple (secure_tcp_seq). */
+static uint32_t secure_tcp_seq(const struct net *net, uint32_t saddr, uint32_t daddr,
+			       uint16_t sport, uint16_t dport)
+{
+	uint64_t h = ((uint64_t)saddr << 32 | daddr) ^ net->isn_secret[0];
+
+	h ^= ((uint64_t)sport << 16 | dport | (uint64_t)net->isn_secret[1] << 32);
+	h *= 0x9e3779b97f4a7c15ull;
+	h ^= h >> 29;
+	h ^= net->isn_secret[2];
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	/* The clock ticks every 64 ns, as the kernel's. */
+	return (uint32_t)h + (uint32_t)(net->now >> 6);
+}
+
+int tcp_v4_init_sock(struct sock *sk)
+{
+	tcp_init_sock(sk);
+	return 0;
+}
+
+void tcp_v4_destroy_sock(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tcp_clear_xmit_timers(sk);
+	__skb_queue_purge(&sk->sk_write_queue);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&tp->out_of_order_queue);
+	sk->sk_wmem_queued = 0;
+	sk->sk_rmem_alloc = 0;
+	tp->send_head = NULL;
+	tp->retransmit_hint = NULL;
+}
+
+void tcp_done_free(struct sock *sk)
+{
+	inet_csk_unlink_child(sk);
+	tcp_v4_destroy_sock(sk);
+	inet_unhash(sk);
+	inet_put_port(sk);
+	sk_free(sk);
+}
+
+int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
+{
+	const struct sockaddr_in *usin = (const struct sockaddr_in *)uaddr;
+	struct inet_sock *inet = inet_sk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	uint32_t daddr, saddr, nexthop;
+	int err;
+
+	if (addr_len < (int)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (usin->sin_family != AF_INET)
+		return -EAFNOSUPPORT;
+	daddr = usin->sin_addr.s_addr;
+	if (!daddr)
+		daddr = net->addr; /* connect to 0.0.0.0 means this host, as in Linux */
+	saddr = inet->inet_saddr;
+	err = ip_route_output(net, daddr, &saddr, &nexthop);
+	if (err)
+		return err;
+	if (ip_addr_is_broadcast(net, daddr))
+		return -ENETUNREACH;
+	if (!inet->inet_saddr)
+		inet->inet_saddr = saddr;
+	if (!sk->sk_rcv_saddr)
+		sk->sk_rcv_saddr = saddr;
+	sk->sk_dport = usin->sin_port;
+	sk->sk_daddr = daddr;
+
+	tcp_set_state(sk, TCP_SYN_SENT);
+	err = inet_hash_connect(sk);
+	if (err)
+		goto failure;
+	tp->iss = secure_tcp_seq(net, inet->inet_saddr, daddr, inet->inet_sport, sk->sk_dport);
+	err = tcp_connect(sk);
+	if (err)
+		goto failure;
+	return 0;
+
+failure:
+	/* The kernel's tcp_v4_connect failure path: back to CLOSE, no peer. */
+	tcp_set_state(sk, TCP_CLOSE);
+	sk->sk_dport = 0;
+	sk->sk_daddr = 0;
+	return err;
+}
+
+static void tcp_sk_noop(struct sock *sk)
+{
+}
+
+struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
+{
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct tcp_sock *ptp = tcp_sk(parent);
+	struct net *net = sock_net(parent);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct tcp_sock *tp;
+	struct sock *sk;
+
+	sk = sk_alloc(net, AF_INET, &tcp_prot);
+	if (!sk)
+		return NULL;
+	sock_init_data(NULL, sk);
+	tcp_init_sock(sk);
+	tp = tcp_sk(sk);
+	/* What sk_clone copies from the listener. */
+	sk->sk_type = parent->sk_type;
+	sk->sk_protocol = parent->sk_protocol;
+	sk->sk_reuse = parent->sk_reuse;
+	sk->sk_userlocks = parent->sk_userlocks & ~SOCK_BINDPORT_LOCK;
+	sk->sk_flags = parent->sk_flags &
+		       ((1u << SOCK_KEEPOPEN) | (1u << SOCK_LINGER) | (1u << SOCK_URGINLINE) |
+			(1u << SOCK_TIMESTAMP) | (1u << SOCK_RCVTSTAMP));
+	sk->sk_rcvbuf = parent->sk_rcvbuf;
+	sk->sk_sndbuf = parent->sk_sndbuf;
+	sk->sk_lingertime = parent->sk_lingertime;
+	sk->sk_priority = parent->sk_priority;
+	sk->sk_mark = parent->sk_mark;
+	sk->sk_rcvlowat = parent->sk_rcvlowat;
+	sk->sk_rcvtimeo = parent->sk_rcvtimeo;
+	sk->sk_sndtimeo = parent->sk_sndtimeo;
+	sk->sk_bound_dev_if = parent->sk_bound_dev_if;
+	inet_sk(sk)->tos = inet_sk(parent)->tos;
+	inet_sk(sk)->uc_ttl = inet_sk(parent)->uc_ttl;
+	inet_sk(sk)->pmtudisc = inet_sk(parent)->pmtudisc;
+	inet_sk(sk)->cmsg_flags = inet_sk(parent)->cmsg_flags;
+	inet_sk(sk)->recverr = inet_sk(parent)->recverr;
+	tp->nonagle = ptp->nonagle;
+	tp->keepalive_time = ptp->keepalive_time;
+	tp->keepalive_intvl = ptp->keepalive_intvl;
+	tp->keepalive_probes = ptp->keepalive_probes;
+	tp->linger2 = ptp->linger2;
+	tp->user_timeout = ptp->user_timeout;
+	tp->syn_retries = ptp->syn_retries;
+	tp->window_clamp = ptp->window_clamp;
+	tp->rx_opt.user_mss = ptp->rx_opt.user_mss;
+	/* No owner until accept(): callbacks go nowhere, TCP owns it (SOCK_DEAD). */
+	sk->sk_state_change = tcp_sk_noop;
+	sk->sk_data_ready = tcp_sk_noop;
+	sk->sk_write_space = tcp_sk_noop;
+	sk->sk_error_report = tcp_sk_noop;
+	sock_set_flag(sk, SOCK_DEAD);
+
+	sk->sk_daddr = iph->saddr;
+	sk->sk_dport = th->source;
+	sk->sk_rcv_saddr = iph->daddr;
+	inet_sk(sk)->inet_saddr = iph->daddr;
+	inet_inherit_port(parent, sk);
+
+	tcp_parse_options(th, &tp->rx_opt, true);
+	if (!tp->rx_opt.mss_clamp)
+		tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
+	tp->irs = cb->seq;
+	tp->rcv_nxt = cb->seq + 1;
+	tp->copied_seq = tp->rcv_nxt;
+	tp->snd_wnd = cb->window; /* never scaled in a SYN */
+	tp->max_window = tp->snd_wnd;
+	tp->snd_wl1 = cb->seq;
+	tp->advmss = (uint16_t)tcp_mss_for_mtu(sk);
+	tcp_current_mss(sk);
+	tp->iss = secure_tcp_seq(net, sk->sk_rcv_saddr, sk->sk_daddr, inet_sk(sk)->inet_sport,
+				 sk->sk_dport);
+	tp->snd_una = tp->snd_nxt = tp->write_seq = tp->snd_sml = tp->iss;
+	tp->snd_wl2 = tp->iss;
+	tcp_init_rcv_wnd(sk);
+	sk->sk_state = TCP_SYN_RECV;
+
+	if (inet_ehash_insert(sk)) {
+		tcp_done_free(sk);
+		return NULL;
+	}
+	tp->parent = ptp;
+	list_add_tail(&tp->accept_node, &ptp->syn_queue);
+	ptp->syn_qlen++;
+	if (tcp_send_synack(sk)) {
+		tcp_done(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+/* A RST with addresses and ports from a received segment (tcp_v4_send_reset). */
+void tcp_v4_send_reset(struct net *net, const struct sk_buff *skb)
+{
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct sk_buff *nskb;
+	struct tcphdr *rth;
+
+	if (th->rst || ip_addr_is_broadcast(net, iph->daddr))
+		return;
+	nskb = alloc_skb(sizeof(*rth));
+	if (!nskb)
+		return;
+	rth = (struct tcphdr *)skb_put(nskb, sizeof(*rth));
+	memset(rth, 0, sizeof(*rth));
+	rth->source = th->dest;
+	rth->dest = th->source;
+	rth->doff = sizeof(*rth) / 4;
+	rth->rst = 1;
+	/* RFC 9293 3.10.7.1: take the sequence from the ACK, else ack what came. */
+	if (th->ack) {
+		rth->seq = th->ack_seq;
+	} else {
+		rth->ack = 1;
+		rth->ack_seq = htonl(cb->end_seq);
+	}
+	rth->check = csum_tcpudp_magic(iph->daddr, iph->saddr, sizeof(*rth), IPPROTO_TCP,
+				       csum_partial(rth, sizeof(*rth), 0));
+	skb_reset_transport_header(nskb);
+	__TCP_INC_STATS(net, OutSegs);
+	__TCP_INC_STATS(net, OutRsts);
+	ip_build_and_send_pkt(net, nskb, iph->daddr, iph->saddr, IPPROTO_TCP, 0, 0, 1);
+}
 
 int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 {
+	const struct iphdr *iph = ip_hdr(skb);
+	struct tcp_skb_cb *cb;
+	const struct tcphdr *th;
+	unsigned int hlen;
+	struct sock *sk;
+
 	__TCP_INC_STATS(net, InSegs);
+	if (skb->len < sizeof(struct tcphdr))
+		goto bad_packet;
+	th = (const struct tcphdr *)skb->data;
+	hlen = tcp_hdrlen(th);
+	if (hlen < sizeof(struct tcphdr) || hlen > skb->len)
+		goto bad_packet;
+	if (skb->ip_summed != CHECKSUM_UNNECESSARY &&
+	    csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len, IPPROTO_TCP,
+			      csum_partial(skb->data, (int)skb->len, 0))) {
+		__TCP_INC_STATS(net, InCsumErrors);
+		goto bad_packet;
+	}
+	skb_reset_transport_header(skb);
+	cb = TCP_SKB_CB(skb);
+	memset(cb, 0, sizeof(*cb));
+	cb->seq = ntohl(th->seq);
+	cb->end_seq = cb->seq + th->syn + th->fin + (skb->len - hlen);
+	cb->ack_seq = ntohl(th->ack_seq);
+	cb->tcp_flags = tcp_flag_byte(th);
+	cb->window = ntohs(th->window);
+	skb_pull(skb, hlen);
+
+	sk = __inet_lookup_established(net, iph->saddr, th->source, iph->daddr, th->dest);
+	if (sk && sk->sk_state == TCP_TIME_WAIT) {
+		if (tcp_timewait_state_process(sk, skb) != TCP_TW_SYN)
+			return 0;
+		sk = NULL; /* the old incarnation is gone; a listener may take the SYN */
+	}
+	if (sk) {
+		if (tcp_rcv_state_process(sk, skb)) {
+			tcp_v4_send_reset(net, skb);
+			kfree_skb(skb);
+		}
+		return 0;
+	}
+	sk = __inet_lookup_listener(net, iph->daddr, th->dest);
+	if (sk) {
+		if (tcp_rcv_listen(sk, skb)) {
+			tcp_v4_send_reset(net, skb);
+			kfree_skb(skb);
+		}
+		return 0;
+	}
+	/* No socket: RFC 9293 3.10.7.1, answer with a RST (unless it is one). */
+	tcp_v4_send_reset(net, skb);
+	kfree_skb(skb);
+	return 0;
+
+bad_packet:
+	__TCP_INC_STATS(net, InErrs);
 	kfree_skb(skb);
 	return 0;
 }
 
+/* ICMP destination unreachable codes to errno (net/ipv4/icmp.c: icmp_err_convert). */
+static const struct {
+	int err;
+	bool fatal;
+} icmp_err_convert[] = {
+	{ENETUNREACH, false},  {EHOSTUNREACH, false}, {ENOPROTOOPT, true},  {ECONNREFUSED, true},
+	{EMSGSIZE, false},     {EOPNOTSUPP, false},   {ENETUNREACH, true},  {EHOSTDOWN, true},
+	{ENONET, true},	       {ENETUNREACH, true},   {EHOSTUNREACH, true}, {ENETUNREACH, false},
+	{EHOSTUNREACH, false}, {EHOSTUNREACH, true},  {EHOSTUNREACH, true}, {EHOSTUNREACH, true},
+};
+
 void tcp_v4_err(struct net *net, struct sk_buff *skb, uint32_t info)
 {
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	unsigned int type = info >> 8, code = info & 0xff, ihl;
+	const struct tcphdr *th;
+	struct tcp_sock *tp;
+	struct sock *sk;
+	uint32_t seq;
+	int err;
+
+	if (skb->len < sizeof(*iph))
+		return;
+	ihl = iph->ihl * 4u;
+	if (skb->len < ihl + 8)
+		return;
+	th = (const struct tcphdr *)(skb->data + ihl);
+	sk = __inet_lookup_established(net, iph->daddr, th->dest, iph->saddr, th->source);
+	if (!sk || sk->sk_state == TCP_TIME_WAIT)
+		return;
+	tp = tcp_sk(sk);
+	seq = ntohl(th->seq);
+	if (sk->sk_state != TCP_LISTEN && !between(seq, tp->snd_una, tp->snd_nxt))
+		return; /* not for anything in flight: forged or stale */
+	switch (type) {
+	case 3: /* ICMP_DEST_UNREACH */
+		if (code >= sizeof(icmp_err_convert) / sizeof(icmp_err_convert[0]))
+			return;
+		if (code == 4) /* fragmentation needed: path MTU discovery is not done yet */
+			return;
+		err = icmp_err_convert[code].err;
+		break;
+	case 11: /* ICMP_TIME_EXCEEDED */
+		err = EHOSTUNREACH;
+		break;
+	case 12: /* ICMP_PARAMETERPROB */
+		err = EPROTO;
+		break;
+	default:
+		return;
+	}
+	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV) {
+		sk->sk_err = err;
+		if (!sock_flag(sk, SOCK_DEAD))
+			sk->sk_error_report(sk);
+		tcp_done(sk);
+		return;
+	}
+	if (inet_sk(sk)->recverr) {
+		sk->sk_err = err;
+		sk->sk_error_report(sk);
+	} else {
+		sk->sk_err_soft = err;
+	}
 }
+
+struct proto tcp_prot = {
+	.name = "TCP",
+	.obj_size = sizeof(struct tcp_sock),
+	.close = tcp_close,
+	.connect = tcp_v4_connect,
+	.disconnect = tcp_disconnect,
+	.accept = inet_csk_accept,
+	.ioctl = tcp_ioctl,
+	.init = tcp_v4_init_sock,
+	.destroy = tcp_v4_destroy_sock,
+	.shutdown = tcp_shutdown,
+	.setsockopt = tcp_setsockopt,
+	.getsockopt = tcp_getsockopt,
+	.sendmsg = tcp_sendmsg,
+	.recvmsg = tcp_recvmsg,
+	.hash = inet_hash,
+	.unhash = inet_unhash,
+	.get_port = inet_csk_get_port,
+	.keepalive = tcp_set_keepalive,
+};
 
 const struct net_protocol tcp_protocol = {
 	.handler = tcp_v4_rcv,
@@ -36,7 +406,21 @@ int tcp_net_init(struct net *net)
 	return inet_hashinfo_init(net);
 }
 
+/* Frees what TCP still owns (orphans in FIN_WAIT/TIME_WAIT, unaccepted children). */
 void tcp_net_exit(struct net *net)
 {
+	struct inet_hashinfo *h = net->tcp_hashinfo;
+
+	if (!h)
+		return;
+	for (unsigned int i = 0; i < INET_EHASH_SIZE; i++) {
+		while (h->ehash[i].first) {
+			struct sock *sk = container_of(h->ehash[i].first, struct sock, sk_node);
+
+			inet_unhash(sk);
+			if (sock_flag(sk, SOCK_DEAD))
+				tcp_done_free(sk);
+		}
+	}
 	inet_hashinfo_exit(net);
 }

@@ -1,0 +1,835 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP socket API (net/ipv4/tcp.c, inet_connection_sock.c): state changes,
+ * sendmsg/recvmsg, the owner's zero-copy peek_iov/consume, close, shutdown,
+ * disconnect, listen/accept queues, socket options and ioctls.
+ *
+ * Nothing here blocks: sendmsg queues what the send buffer takes or returns
+ * -EAGAIN, recvmsg returns what is queued, -EAGAIN, or 0 at EOF; the owner
+ * waits for sk_write_space / sk_data_ready.
+ *
+ * What this is not: urgent data (MSG_OOB), MSG_ZEROCOPY, TCP_FASTOPEN,
+ * TCP_REPAIR, TCP_MD5SIG, TCP_DEFER_ACCEPT, TCP_NOTSENT_LOWAT.
+ */
+#include <errno.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "inet_hashtables.h"
+#include "ip.h"
+#include "net_namespace.h"
+#include "tcp.h"
+
+#define TCP_CA_NAME_MAX	      16
+#define TCP_INFINITE_SSTHRESH 0x7fffffffu
+#define MAX_TCP_WINDOW	      32767u /* TCP_MAXSEG upper bound, include/net/tcp.h */
+#define MAX_TCP_SYNCNT	      127
+
+static const char tcp_ca_name[] = "reno";
+
+void tcp_set_state(struct sock *sk, int state)
+{
+	struct net *net = sock_net(sk);
+	int oldstate = sk->sk_state;
+
+	if (oldstate == state)
+		return;
+	if (state == TCP_ESTABLISHED)
+		__TCP_INC_STATS(net, CurrEstab);
+	else if (oldstate == TCP_ESTABLISHED)
+		net->mib.tcp.CurrEstab--;
+	if (state == TCP_CLOSE) {
+		if (oldstate == TCP_CLOSE_WAIT || oldstate == TCP_ESTABLISHED)
+			__TCP_INC_STATS(net, EstabResets);
+		inet_unhash(sk);
+		if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+			inet_put_port(sk);
+	}
+	sk->sk_state = (unsigned char)state;
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_state_change(sk);
+}
+
+void inet_csk_unlink_child(struct sock *child)
+{
+	struct tcp_sock *tp = tcp_sk(child);
+	struct tcp_sock *parent = tp->parent;
+
+	if (!parent)
+		return;
+	if (child->sk_state == TCP_SYN_RECV)
+		parent->syn_qlen--;
+	else
+		parent->inet.sk.sk_ack_backlog--;
+	list_del_init(&tp->accept_node);
+	tp->parent = NULL;
+}
+
+void tcp_done(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+
+	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV)
+		__TCP_INC_STATS(net, AttemptFails);
+	inet_csk_unlink_child(sk);
+	tcp_clear_xmit_timers(sk);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	tcp_set_state(sk, TCP_CLOSE);
+	if (sock_flag(sk, SOCK_DEAD))
+		tcp_done_free(sk);
+}
+
+void tcp_init_sock(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+
+	skb_queue_head_init(&tp->out_of_order_queue);
+	INIT_LIST_HEAD(&tp->accept_node);
+	INIT_LIST_HEAD(&tp->syn_queue);
+	INIT_LIST_HEAD(&tp->accept_queue);
+	tcp_init_xmit_timers(sk);
+	tp->rto = TCP_TIMEOUT_INIT;
+	tp->mss_cache = TCP_MSS_DEFAULT;
+	tp->advmss = (uint16_t)tcp_mss_for_mtu(sk);
+	tp->cong.snd_cwnd = TCP_INIT_CWND;
+	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	sk->sk_state = TCP_CLOSE;
+	/* tcp_init_sock: the TCP buffers come from tcp_rmem/tcp_wmem, not net.core. */
+	sk->sk_sndbuf = net->sysctl.tcp_wmem[1];
+	sk->sk_rcvbuf = net->sysctl.tcp_rmem[1];
+}
+
+/*
+ * Grows the send buffer with the congestion window (tcp_sndbuf_expand):
+ * room for two windows of segments, so that the owner keeps the pipe full.
+ */
+void tcp_sndbuf_expand(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	uint32_t per_mss = 1, nr_segs = tp->cong.snd_cwnd;
+	int64_t sndmem;
+
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+		return;
+	/* The kernel's per-segment truesize: MSS + headers + skb, rounded to a power of two. */
+	while (per_mss < tp->mss_cache + MAX_HEADER + sizeof(struct sk_buff))
+		per_mss <<= 1;
+	if (nr_segs < TCP_INIT_CWND)
+		nr_segs = TCP_INIT_CWND;
+	sndmem = 2 * (int64_t)nr_segs * per_mss;
+	if (sndmem > net->sysctl.tcp_wmem[2])
+		sndmem = net->sysctl.tcp_wmem[2];
+	if (sk->sk_sndbuf < sndmem) {
+		sk->sk_sndbuf = (int)sndmem;
+		if (!sock_flag(sk, SOCK_DEAD) && sk->sk_state != TCP_CLOSE)
+			sk->sk_write_space(sk);
+	}
+}
+
+uint32_t tcp_inq(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	if (sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_SYN_SENT)
+		return 0;
+	return tp->rcv_nxt - tp->copied_seq - tp->fin_rcvd;
+}
+
+/* ---- sending ---- */
+
+int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int flags = msg->msg_flags, err;
+	size_t copied = 0;
+	unsigned int mss;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT) {
+		/* sk_stream_wait_connect() without the wait. */
+		if (sk->sk_err)
+			return sock_error(sk);
+		if (sk->sk_state != TCP_SYN_SENT && sk->sk_state != TCP_SYN_RECV) {
+			err = -EPIPE;
+			goto out_err;
+		}
+		return -EAGAIN;
+	}
+	err = -EPIPE;
+	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+		goto out_err;
+
+	mss = tcp_current_mss(sk);
+	for (size_t i = 0; i < msg->msg_iovlen && copied < size; i++) {
+		const uint8_t *from = msg->msg_iov[i].iov_base;
+		size_t left = msg->msg_iov[i].iov_len;
+
+		if (left > size - copied)
+			left = size - copied;
+		while (left) {
+			struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+			size_t copy;
+
+			/* Fill the last unsent segment before starting a new one. */
+			if (!skb || !tp->send_head || before(TCP_SKB_CB(skb)->seq, tp->snd_nxt) ||
+			    skb->len >= mss ||
+			    (TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN))) {
+				if (sk_stream_wspace(sk) <= 0)
+					goto out;
+				skb = alloc_skb(mss);
+				if (!skb)
+					goto out;
+				TCP_SKB_CB(skb)->seq = tp->write_seq;
+				TCP_SKB_CB(skb)->end_seq = tp->write_seq;
+				__skb_queue_tail(&sk->sk_write_queue, skb);
+				if (!tp->send_head)
+					tp->send_head = skb;
+			}
+			copy = mss - skb->len;
+			if (copy > left)
+				copy = left;
+			if (copy > skb_tailroom(skb))
+				copy = skb_tailroom(skb);
+			memcpy(skb_put(skb, (unsigned int)copy), from, copy);
+			TCP_SKB_CB(skb)->end_seq += (uint32_t)copy;
+			tp->write_seq += (uint32_t)copy;
+			sk->sk_wmem_queued += (int)copy;
+			from += copy;
+			left -= copy;
+			copied += copy;
+		}
+	}
+out:
+	if (!copied)
+		return -EAGAIN;
+	TCP_SKB_CB(skb_peek_tail(&sk->sk_write_queue))->tcp_flags |= TCPHDR_PSH;
+	tcp_push_pending_frames(sk,
+				(flags & MSG_MORE) ? tp->nonagle | TCP_NAGLE_CORK : tp->nonagle);
+	return (int)copied;
+
+out_err:
+	/* sk_stream_error(): a pending error wins over EPIPE. */
+	if (err == -EPIPE && sk->sk_err)
+		return sock_error(sk);
+	return err;
+}
+
+/* ---- receiving ---- */
+
+/* Sends a window update or the owed ACK after the owner took data (tcp_cleanup_rbuf). */
+static void tcp_cleanup_rbuf(struct sock *sk, size_t copied)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool time_to_ack = false;
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_SYN_SENT)
+		return;
+	if ((tp->ack.pending & ICSK_ACK_SCHED) && tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss)
+		time_to_ack = true;
+	if (copied && !time_to_ack && !(sk->sk_shutdown & RCV_SHUTDOWN)) {
+		int32_t now_win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+		uint32_t rcv_window_now = now_win < 0 ? 0 : (uint32_t)now_win;
+		uint32_t space = __tcp_space(sk);
+		uint32_t mss = tp->ack.rcv_mss ? tp->ack.rcv_mss : tp->advmss;
+
+		/* Open the window once it can at least double (and by a segment). */
+		if (space > TCP_MAX_WINDOW)
+			space = TCP_MAX_WINDOW;
+		if (2 * rcv_window_now <= TCP_MAX_WINDOW && space >= mss &&
+		    space >= 2 * rcv_window_now)
+			time_to_ack = true;
+	}
+	if (time_to_ack)
+		tcp_send_ack(sk);
+}
+
+int tcp_peek_iov(struct sock *sk, struct iovec *iov, int max_iov, size_t max_len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t seq = tp->copied_seq;
+	struct sk_buff *skb;
+	int n = 0;
+
+	skb_queue_walk (&sk->sk_receive_queue, skb) {
+		uint32_t off = seq - TCP_SKB_CB(skb)->seq;
+		size_t avail;
+
+		if (n >= max_iov || !max_len)
+			break;
+		if (off >= skb->len)
+			continue;
+		avail = skb->len - off;
+		if (avail > max_len)
+			avail = max_len;
+		iov[n].iov_base = skb->data + off;
+		iov[n].iov_len = avail;
+		n++;
+		max_len -= avail;
+		seq += (uint32_t)avail;
+	}
+	return n;
+}
+
+void tcp_consume(struct sock *sk, size_t len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	size_t done = 0;
+	struct sk_buff *skb;
+
+	while (done < len && (skb = skb_peek(&sk->sk_receive_queue))) {
+		uint32_t off = tp->copied_seq - TCP_SKB_CB(skb)->seq;
+		size_t avail = skb->len > off ? skb->len - off : 0, n = len - done;
+
+		if (n > avail)
+			n = avail;
+		tp->copied_seq += (uint32_t)n;
+		done += n;
+		if (n == avail) {
+			__skb_unlink(skb, &sk->sk_receive_queue);
+			sk->sk_rmem_alloc -= (int)skb->len;
+			kfree_skb(skb);
+		}
+	}
+	tcp_cleanup_rbuf(sk, done);
+}
+
+/* Copies into the msghdr's iovecs starting at byte pos. */
+static void tcp_copy_to_msg(struct msghdr *msg, size_t pos, const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < msg->msg_iovlen && n; i++) {
+		size_t l = msg->msg_iov[i].iov_len, c;
+
+		if (pos >= l) {
+			pos -= l;
+			continue;
+		}
+		c = l - pos < n ? l - pos : n;
+		memcpy((uint8_t *)msg->msg_iov[i].iov_base + pos, src, c);
+		src += c;
+		n -= c;
+		pos = 0;
+	}
+}
+
+int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t seq = tp->copied_seq;
+	size_t copied = 0;
+	struct sk_buff *skb;
+
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN; /* TCP queues nothing on the error queue (no timestamping) */
+	if (flags & MSG_OOB)
+		return -EINVAL;
+	if (sk->sk_state == TCP_LISTEN)
+		return -ENOTCONN;
+	if (!len)
+		return 0;
+	skb_queue_walk (&sk->sk_receive_queue, skb) {
+		uint32_t off = seq - TCP_SKB_CB(skb)->seq;
+		size_t n;
+
+		if (copied >= len)
+			break;
+		if (off >= skb->len)
+			continue;
+		n = skb->len - off;
+		if (n > len - copied)
+			n = len - copied;
+		if (!(flags & MSG_TRUNC))
+			tcp_copy_to_msg(msg, copied, skb->data + off, n);
+		copied += n;
+		seq += (uint32_t)n;
+	}
+	if (copied) {
+		if (!(flags & MSG_PEEK))
+			tcp_consume(sk, copied);
+		return (int)copied;
+	}
+	if (sk->sk_err)
+		return sock_error(sk);
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		return 0;
+	if (sk->sk_state == TCP_CLOSE)
+		return -ENOTCONN;
+	return -EAGAIN;
+}
+
+/* ---- closing ---- */
+
+/* The state close() or shutdown(SHUT_WR) moves to; true when a FIN must go (tcp_close_state). */
+static bool tcp_close_state(struct sock *sk)
+{
+	int next;
+
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+	case TCP_SYN_RECV:
+		next = TCP_FIN_WAIT1;
+		break;
+	case TCP_CLOSE_WAIT:
+		next = TCP_LAST_ACK;
+		break;
+	case TCP_SYN_SENT:
+	case TCP_LISTEN:
+	case TCP_CLOSE:
+		tcp_set_state(sk, TCP_CLOSE);
+		return false;
+	default:
+		return false;
+	}
+	tcp_set_state(sk, next);
+	return true;
+}
+
+static bool tcp_need_reset(int state)
+{
+	return (1 << state) & ((1 << TCP_ESTABLISHED) | (1 << TCP_CLOSE_WAIT) |
+			       (1 << TCP_FIN_WAIT1) | (1 << TCP_FIN_WAIT2) | (1 << TCP_SYN_RECV));
+}
+
+/* A listener stops: every child not yet accepted is aborted (inet_csk_listen_stop). */
+static void inet_csk_listen_stop(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk), *child, *tmp;
+
+	list_for_each_entry_safe (child, tmp, &tp->accept_queue, accept_node) {
+		tcp_send_active_reset(&child->inet.sk);
+		tcp_done(&child->inet.sk);
+	}
+	list_for_each_entry_safe (child, tmp, &tp->syn_queue, accept_node) {
+		tcp_done(&child->inet.sk);
+	}
+}
+
+void tcp_shutdown(struct sock *sk, int how)
+{
+	if (!(how & SEND_SHUTDOWN))
+		return;
+	if ((1 << sk->sk_state) & ((1 << TCP_ESTABLISHED) | (1 << TCP_SYN_SENT) |
+				   (1 << TCP_SYN_RECV) | (1 << TCP_CLOSE_WAIT))) {
+		if (tcp_close_state(sk))
+			tcp_send_fin(sk);
+	}
+}
+
+/* Free the receive side; returns how many unread bytes there were. */
+static uint32_t tcp_purge_receive(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t unread = tcp_inq(sk);
+
+	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&tp->out_of_order_queue);
+	sk->sk_rmem_alloc = 0;
+	tp->copied_seq = tp->rcv_nxt;
+	return unread;
+}
+
+void tcp_close(struct sock *sk, long timeout)
+{
+	struct net *net = sock_net(sk);
+	uint32_t unread;
+
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	sock_set_flag(sk, SOCK_DEAD); /* the owner is gone: no more callbacks */
+	sk->sk_socket = NULL;
+	if (sk->sk_state == TCP_LISTEN) {
+		tcp_set_state(sk, TCP_CLOSE);
+		inet_csk_listen_stop(sk);
+		tcp_done_free(sk);
+		return;
+	}
+	unread = tcp_purge_receive(sk);
+	if (sk->sk_state == TCP_CLOSE) {
+		tcp_done_free(sk);
+		return;
+	}
+	if (unread) {
+		/* RFC 2525 2.17: unread data means the peer must learn data was lost. */
+		__NET_INC_STATS(net, TCPAbortOnData);
+		if (tcp_need_reset(sk->sk_state))
+			tcp_send_active_reset(sk);
+		tcp_done(sk);
+		return;
+	}
+	if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime) {
+		__NET_INC_STATS(net, TCPAbortOnData);
+		if (tcp_need_reset(sk->sk_state))
+			tcp_send_active_reset(sk);
+		tcp_done(sk);
+		return;
+	}
+	if (tcp_close_state(sk))
+		tcp_send_fin(sk);
+	if (sk->sk_state == TCP_CLOSE) {
+		tcp_done(sk);
+	} else if (sk->sk_state == TCP_FIN_WAIT2) {
+		struct tcp_sock *tp = tcp_sk(sk);
+		int t = tp->linger2 ? tp->linger2 : net->sysctl.tcp_fin_timeout;
+
+		tcp_time_wait(sk, TCP_FIN_WAIT2, (uint64_t)t * NSEC_PER_SEC);
+	}
+}
+
+int tcp_disconnect(struct sock *sk, int flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int old_state = sk->sk_state;
+
+	if (old_state == TCP_LISTEN) {
+		tcp_set_state(sk, TCP_CLOSE);
+		inet_csk_listen_stop(sk);
+	} else if (tcp_need_reset(old_state) ||
+		   (tp->snd_nxt != tp->write_seq &&
+		    ((1 << old_state) & ((1 << TCP_CLOSING) | (1 << TCP_LAST_ACK))))) {
+		tcp_send_active_reset(sk);
+		sk->sk_err = ECONNRESET;
+	} else if (old_state == TCP_SYN_SENT) {
+		sk->sk_err = ECONNRESET;
+	}
+	if (old_state != TCP_CLOSE)
+		tcp_set_state(sk, TCP_CLOSE);
+	tcp_clear_xmit_timers(sk);
+	tcp_purge_receive(sk);
+	__skb_queue_purge(&sk->sk_write_queue);
+	sk->sk_wmem_queued = 0;
+	sk->sk_shutdown = 0;
+	sock_reset_flag(sk, SOCK_DONE);
+	sk->sk_dport = 0;
+	sk->sk_daddr = 0;
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet_sk(sk)->inet_saddr = 0;
+		sk->sk_rcv_saddr = 0;
+	}
+	tp->send_head = NULL;
+	tp->retransmit_hint = NULL;
+	tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
+	tp->fin_rcvd = 0;
+	tp->srtt = tp->rttvar = 0;
+	tp->rto = TCP_TIMEOUT_INIT;
+	tp->backoff = tp->retransmits = tp->probes_out = 0;
+	tp->retrans_stamp = 0;
+	tp->dup_acks = 0;
+	tp->snd_wnd = tp->max_window = 0;
+	memset(&tp->cong, 0, sizeof(tp->cong));
+	tp->cong.snd_cwnd = TCP_INIT_CWND;
+	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	tp->mss_cache = TCP_MSS_DEFAULT;
+	tp->rx_opt.mss_clamp = 0;
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_error_report(sk);
+	return 0;
+}
+
+/* ---- listen / accept ---- */
+
+int inet_csk_listen_start(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int err;
+
+	INIT_LIST_HEAD(&tp->syn_queue);
+	INIT_LIST_HEAD(&tp->accept_queue);
+	tp->syn_qlen = 0;
+	sk->sk_ack_backlog = 0;
+	sk->sk_state = TCP_LISTEN;
+	err = sk->sk_prot->get_port(sk, sk->sk_num);
+	if (err) {
+		sk->sk_state = TCP_CLOSE;
+		return -EADDRINUSE;
+	}
+	return sk->sk_prot->hash(sk);
+}
+
+struct sock *inet_csk_accept(struct sock *sk, int flags, int *err)
+{
+	struct tcp_sock *tp = tcp_sk(sk), *child;
+	struct sock *newsk;
+
+	if (sk->sk_state != TCP_LISTEN) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	if (list_empty(&tp->accept_queue)) {
+		*err = -EAGAIN;
+		return NULL;
+	}
+	child = list_first_entry(&tp->accept_queue, struct tcp_sock, accept_node);
+	newsk = &child->inet.sk;
+	inet_csk_unlink_child(newsk);
+	sock_reset_flag(newsk, SOCK_DEAD);
+	*err = 0;
+	return newsk;
+}
+
+/* ---- options ---- */
+
+static int tcp_get_int(const void *optval, unsigned int optlen, int *val)
+{
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	memcpy(val, optval, sizeof(int));
+	return 0;
+}
+
+int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, unsigned int optlen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int val, err;
+
+	if (level != SOL_TCP)
+		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (optname == TCP_CONGESTION) {
+		char name[TCP_CA_NAME_MAX];
+		unsigned int n = optlen < sizeof(name) - 1 ? optlen : sizeof(name) - 1;
+
+		if ((int)optlen < 1)
+			return -EINVAL;
+		memcpy(name, optval, n);
+		name[n] = '\0';
+		return strcmp(name, tcp_ca_name) ? -ENOENT : 0;
+	}
+	err = tcp_get_int(optval, optlen, &val);
+	if (err)
+		return err;
+	switch (optname) {
+	case TCP_MAXSEG:
+		if (val && (val < (int)TCP_MIN_MSS || val > (int)MAX_TCP_WINDOW))
+			return -EINVAL;
+		tp->rx_opt.user_mss = (uint16_t)val;
+		return 0;
+	case TCP_NODELAY:
+		if (val) {
+			tp->nonagle |= TCP_NAGLE_OFF | TCP_NAGLE_PUSH;
+			tcp_push_pending_frames(sk, tp->nonagle);
+			tp->nonagle &= (uint8_t)~TCP_NAGLE_PUSH;
+		} else {
+			tp->nonagle &= (uint8_t)~TCP_NAGLE_OFF;
+		}
+		return 0;
+	case TCP_CORK:
+		if (val) {
+			tp->nonagle |= TCP_NAGLE_CORK;
+		} else {
+			tp->nonagle &= (uint8_t)~TCP_NAGLE_CORK;
+			if (tp->nonagle & TCP_NAGLE_OFF)
+				tp->nonagle |= TCP_NAGLE_PUSH;
+			tcp_push_pending_frames(sk, tp->nonagle | TCP_NAGLE_PUSH);
+			tp->nonagle &= (uint8_t)~TCP_NAGLE_PUSH;
+		}
+		return 0;
+	case TCP_KEEPIDLE:
+		if (val < 1 || val > TCP_MAX_TCP_KEEPIDLE)
+			return -EINVAL;
+		tp->keepalive_time = val;
+		if (sock_flag(sk, SOCK_KEEPOPEN) &&
+		    !((1 << sk->sk_state) & ((1 << TCP_CLOSE) | (1 << TCP_LISTEN))))
+			tcp_reset_keepalive_timer(sk, keepalive_time_when(tp));
+		return 0;
+	case TCP_KEEPINTVL:
+		if (val < 1 || val > TCP_MAX_TCP_KEEPINTVL)
+			return -EINVAL;
+		tp->keepalive_intvl = val;
+		return 0;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > TCP_MAX_TCP_KEEPCNT)
+			return -EINVAL;
+		tp->keepalive_probes = (uint8_t)val;
+		return 0;
+	case TCP_SYNCNT:
+		if (val < 1 || val > MAX_TCP_SYNCNT)
+			return -EINVAL;
+		tp->syn_retries = (uint8_t)val;
+		return 0;
+	case TCP_LINGER2:
+		tp->linger2 = val < 0 ? -1 : val;
+		return 0;
+	case TCP_WINDOW_CLAMP:
+		if (val < 0)
+			return -EINVAL;
+		tp->window_clamp = (uint32_t)val;
+		return 0;
+	case TCP_QUICKACK:
+		if (val & 1) {
+			tp->ack.quick = TCP_MAX_QUICKACKS;
+			tp->ack.pingpong = false;
+			if (tp->ack.pending & ICSK_ACK_SCHED)
+				tcp_send_ack(sk);
+		} else {
+			tp->ack.pingpong = true;
+		}
+		return 0;
+	case TCP_USER_TIMEOUT:
+		if (val < 0)
+			return -EINVAL;
+		tp->user_timeout = (uint32_t)val;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static void tcp_get_info(struct sock *sk, struct tcp_info *info)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t now = sock_net(sk)->now;
+
+	memset(info, 0, sizeof(*info));
+	info->tcpi_state = sk->sk_state;
+	if (sk->sk_state == TCP_LISTEN) {
+		info->tcpi_unacked = sk->sk_ack_backlog;
+		info->tcpi_sacked = sk->sk_max_ack_backlog;
+		return;
+	}
+	info->tcpi_ca_state = tp->cong.ca_state;
+	info->tcpi_retransmits = tp->retransmits;
+	info->tcpi_probes = tp->probes_out;
+	info->tcpi_backoff = tp->backoff;
+	info->tcpi_rto = (uint32_t)(tp->rto / NSEC_PER_USEC);
+	info->tcpi_ato = (uint32_t)(tp->ack.ato / NSEC_PER_USEC);
+	info->tcpi_snd_mss = tp->mss_cache;
+	info->tcpi_rcv_mss = tp->ack.rcv_mss;
+	info->tcpi_unacked = tp->packets_out;
+	info->tcpi_sacked = tp->sacked_out;
+	info->tcpi_lost = tp->lost_out;
+	info->tcpi_retrans = tp->retrans_out;
+	info->tcpi_last_data_sent = (uint32_t)((now - tp->lsndtime) / NSEC_PER_MSEC);
+	info->tcpi_last_data_recv = (uint32_t)((now - tp->last_data_recv) / NSEC_PER_MSEC);
+	info->tcpi_last_ack_recv = (uint32_t)((now - tp->last_ack_recv) / NSEC_PER_MSEC);
+	info->tcpi_pmtu = tp->mss_cache ? tcp_mss_for_mtu(sk) + 40 : 0;
+	info->tcpi_rcv_ssthresh = tp->rcv_wnd;
+	info->tcpi_rtt = (uint32_t)(tp->srtt / NSEC_PER_USEC);
+	info->tcpi_rttvar = (uint32_t)(tp->rttvar / NSEC_PER_USEC);
+	info->tcpi_snd_ssthresh = tp->cong.snd_ssthresh;
+	info->tcpi_snd_cwnd = tp->cong.snd_cwnd;
+	info->tcpi_advmss = tp->advmss;
+	info->tcpi_reordering = TCP_FASTRETRANS_THRESH;
+	info->tcpi_rcv_space = tp->rcv_wnd;
+	info->tcpi_total_retrans = tp->total_retrans;
+	info->tcpi_bytes_acked = tp->bytes_acked;
+	info->tcpi_bytes_received = tp->bytes_received;
+	info->tcpi_segs_out = tp->segs_out;
+	info->tcpi_segs_in = tp->segs_in;
+	info->tcpi_notsent_bytes = tp->write_seq - tp->snd_nxt;
+	info->tcpi_data_segs_in = tp->data_segs_in;
+	info->tcpi_data_segs_out = tp->data_segs_out;
+	info->tcpi_snd_wnd = tp->snd_wnd;
+	info->tcpi_bytes_sent = tp->bytes_sent;
+	info->tcpi_bytes_retrans = tp->bytes_retrans;
+}
+
+int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *optlen)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	int val, len;
+
+	if (level != SOL_TCP)
+		return ip_getsockopt(sk, level, optname, optval, optlen);
+	len = *optlen;
+	if (len < 0)
+		return -EINVAL;
+	switch (optname) {
+	case TCP_INFO: {
+		struct tcp_info info;
+
+		tcp_get_info(sk, &info);
+		if ((size_t)len > sizeof(info))
+			len = sizeof(info);
+		memcpy(optval, &info, (size_t)len);
+		*optlen = len;
+		return 0;
+	}
+	case TCP_CONGESTION:
+		if (len > TCP_CA_NAME_MAX)
+			len = TCP_CA_NAME_MAX;
+		memset(optval, 0, (size_t)len);
+		memcpy(optval, tcp_ca_name,
+		       (size_t)len < sizeof(tcp_ca_name) ? (size_t)len : sizeof(tcp_ca_name));
+		*optlen = len;
+		return 0;
+	case TCP_MAXSEG:
+		val = tp->mss_cache;
+		if (tp->rx_opt.user_mss &&
+		    ((1 << sk->sk_state) & ((1 << TCP_CLOSE) | (1 << TCP_LISTEN))))
+			val = tp->rx_opt.user_mss;
+		break;
+	case TCP_NODELAY:
+		val = !!(tp->nonagle & TCP_NAGLE_OFF);
+		break;
+	case TCP_CORK:
+		val = !!(tp->nonagle & TCP_NAGLE_CORK);
+		break;
+	case TCP_KEEPIDLE:
+		val = (int)(keepalive_time_when(tp) / NSEC_PER_SEC);
+		break;
+	case TCP_KEEPINTVL:
+		val = (int)(keepalive_intvl_when(tp) / NSEC_PER_SEC);
+		break;
+	case TCP_KEEPCNT:
+		val = keepalive_probes(tp);
+		break;
+	case TCP_SYNCNT:
+		val = tp->syn_retries ? tp->syn_retries : net->sysctl.tcp_syn_retries;
+		break;
+	case TCP_LINGER2:
+		val = tp->linger2;
+		if (val >= 0)
+			val = val ? val : net->sysctl.tcp_fin_timeout;
+		break;
+	case TCP_WINDOW_CLAMP:
+		val = (int)tp->window_clamp;
+		break;
+	case TCP_QUICKACK:
+		val = !tp->ack.pingpong;
+		break;
+	case TCP_USER_TIMEOUT:
+		val = (int)tp->user_timeout;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (len > (int)sizeof(int))
+		len = sizeof(int);
+	memcpy(optval, &val, (size_t)len);
+	*optlen = len;
+	return 0;
+}
+
+int tcp_ioctl(struct sock *sk, int cmd, int *karg)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		*karg = (int)tcp_inq(sk);
+		return 0;
+	case SIOCOUTQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		if ((1 << sk->sk_state) & ((1 << TCP_SYN_SENT) | (1 << TCP_SYN_RECV)))
+			*karg = 0;
+		else
+			*karg = (int)(tp->write_seq - tp->snd_una);
+		return 0;
+	case SIOCOUTQNSD:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		if ((1 << sk->sk_state) & ((1 << TCP_SYN_SENT) | (1 << TCP_SYN_RECV)))
+			*karg = 0;
+		else
+			*karg = (int)(tp->write_seq - tp->snd_nxt);
+		return 0;
+	default:
+		return -ENOIOCTLCMD;
+	}
+}

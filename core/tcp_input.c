@@ -1,0 +1,929 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP input (net/ipv4/tcp_input.c, tcp_minisocks.c): segment arrival and the
+ * RFC 9293 state machine. For a synchronized connection the steps are those
+ * of RFC 9293 3.10.7.4: sequence check, RST (RFC 5961 challenge ACK when
+ * in window but not exact), SYN (challenge ACK), ACK (window update, RTT,
+ * NewReno congestion control), data (in order to the receive queue, out of
+ * order to a sorted queue that is merged as holes fill), FIN.
+ *
+ * Per segment the work is O(1) plus O(skbs acked); the out-of-order queue is
+ * searched from its tail, where arrivals usually land.
+ *
+ * What this is not (yet): SACK, timestamps/PAWS, window scaling, urgent
+ * data, ECN, the header-prediction fast path, receive buffer autotuning.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "net_namespace.h"
+#include "tcp.h"
+
+#define TCP_INFINITE_SSTHRESH 0x7fffffffu
+
+/* Options: MSS is honoured; window scale, SACK-permitted and timestamps are parsed only. */
+void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt, bool syn)
+{
+	const uint8_t *ptr = (const uint8_t *)(th + 1);
+	int length = (int)tcp_hdrlen(th) - (int)sizeof(*th);
+
+	opt->saw_tstamp = 0;
+	while (length > 0) {
+		int opcode = *ptr++, opsize;
+
+		if (opcode == TCPOPT_EOL)
+			return;
+		if (opcode == TCPOPT_NOP) {
+			length--;
+			continue;
+		}
+		if (length < 2)
+			return;
+		opsize = *ptr++;
+		if (opsize < 2 || opsize > length)
+			return; /* malformed: ignore the rest, as the kernel does */
+		switch (opcode) {
+		case TCPOPT_MSS:
+			if (opsize == TCPOLEN_MSS && syn) {
+				uint16_t in_mss = (uint16_t)(ptr[0] << 8 | ptr[1]);
+
+				if (in_mss) {
+					if (opt->user_mss && opt->user_mss < in_mss)
+						in_mss = opt->user_mss;
+					opt->mss_clamp = in_mss;
+				}
+			}
+			break;
+		case TCPOPT_WINDOW:
+			/* Recorded, not negotiated: wscale_ok stays 0 until we send ours. */
+			if (opsize == TCPOLEN_WINDOW && syn)
+				opt->snd_wscale = ptr[0] > 14 ? 14 : ptr[0];
+			break;
+		case TCPOPT_TIMESTAMP:
+			if (opsize == TCPOLEN_TIMESTAMP) {
+				opt->saw_tstamp = 1;
+				opt->rcv_tsval = (uint32_t)ptr[0] << 24 | (uint32_t)ptr[1] << 16 |
+						 (uint32_t)ptr[2] << 8 | ptr[3];
+				opt->rcv_tsecr = (uint32_t)ptr[4] << 24 | (uint32_t)ptr[5] << 16 |
+						 (uint32_t)ptr[6] << 8 | ptr[7];
+			}
+			break;
+		default: /* SACK-permitted, SACK blocks and unknown options are skipped */
+			break;
+		}
+		ptr += opsize - 2;
+		length -= opsize;
+	}
+}
+
+/* RFC 6298 2.2-2.4, with Linux's 200 ms floor on the variance term. */
+void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t var;
+
+	if (!rtt)
+		rtt = 1;
+	if (!tp->srtt) {
+		tp->srtt = rtt;
+		tp->rttvar = rtt / 2;
+	} else {
+		uint64_t delta = tp->srtt > rtt ? tp->srtt - rtt : rtt - tp->srtt;
+
+		tp->rttvar = (3 * tp->rttvar + delta) / 4;
+		tp->srtt = (7 * tp->srtt + rtt) / 8;
+	}
+	var = 4 * tp->rttvar;
+	if (var < TCP_RTO_MIN)
+		var = TCP_RTO_MIN;
+	tp->rto = tp->srtt + var;
+	if (tp->rto > TCP_RTO_MAX)
+		tp->rto = TCP_RTO_MAX;
+}
+
+/* Connection established, either way: windows, MSS, buffers, timers. */
+void tcp_init_transfer(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	unsigned int mss = tcp_current_mss(sk);
+
+	tp->cong.snd_cwnd = TCP_INIT_CWND;
+	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	tp->cong.ca_state = TCP_CA_Open;
+	tp->ack.rcv_mss = mss < TCP_MSS_DEFAULT ? mss : TCP_MSS_DEFAULT;
+	tp->ack.quick = TCP_MAX_QUICKACKS;
+	tp->ack.ato = TCP_ATO_MIN;
+	tp->rcv_tstamp = net->now;
+	tp->ack.lrcvtime = net->now;
+	tp->lsndtime = net->now;
+	tcp_sndbuf_expand(sk);
+	if (sock_flag(sk, SOCK_KEEPOPEN))
+		tcp_reset_keepalive_timer(sk, keepalive_time_when(tp));
+}
+
+/* Drops the owner's view of unsent and unacked data (reset, abort). */
+static void tcp_write_queue_purge(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	__skb_queue_purge(&sk->sk_write_queue);
+	sk->sk_wmem_queued = 0;
+	tp->send_head = NULL;
+	tp->retransmit_hint = NULL;
+	tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
+}
+
+void tcp_reset(struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_SYN_SENT:
+		sk->sk_err = ECONNREFUSED;
+		break;
+	case TCP_CLOSE_WAIT:
+		sk->sk_err = EPIPE;
+		break;
+	case TCP_CLOSE:
+		return;
+	default:
+		sk->sk_err = ECONNRESET;
+	}
+	tcp_write_queue_purge(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_error_report(sk);
+	tcp_done(sk);
+}
+
+/* ---- the ACK ---- */
+
+static void tcp_cong_avoid(struct tcp_sock *tp, uint32_t acked, uint32_t prior_in_flight)
+{
+	struct tcp_cong *c = &tp->cong;
+
+	/* Grow only when the window was the limit (tcp_is_cwnd_limited). */
+	if (prior_in_flight * 2 < c->snd_cwnd)
+		return;
+	if (c->snd_cwnd < c->snd_ssthresh) {
+		uint32_t room = c->snd_ssthresh - c->snd_cwnd;
+		uint32_t inc = acked < room ? acked : room;
+
+		c->snd_cwnd += inc;
+		acked -= inc;
+		if (!acked)
+			return;
+	}
+	c->snd_cwnd_cnt += acked;
+	if (c->snd_cwnd_cnt >= c->snd_cwnd) {
+		c->snd_cwnd_cnt -= c->snd_cwnd;
+		c->snd_cwnd++;
+	}
+}
+
+/*
+ * Frees fully acknowledged segments from the head of the write queue and
+ * trims a partly acknowledged one. Returns the number of skbs freed; takes
+ * an RTT sample from the oldest one never retransmitted (Karn).
+ */
+static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	uint32_t pkts = 0;
+	struct sk_buff *skb;
+
+	*rtt = 0;
+	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != tp->send_head) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (after(cb->end_seq, ack)) {
+			uint32_t n = ack - cb->seq;
+
+			/* Partly acked: drop the acked front, keep the rest queued. */
+			if (before(cb->seq, ack) && n <= skb->len) {
+				skb_pull(skb, n);
+				cb->seq = ack;
+				sk->sk_wmem_queued -= (int)n;
+			}
+			break;
+		}
+		if (!*rtt && !(cb->sacked & TCPCB_EVER_RETRANS))
+			*rtt = net->now - cb->when;
+		if (cb->sacked & TCPCB_LOST)
+			tp->lost_out--;
+		if (cb->sacked & TCPCB_SACKED_RETRANS)
+			tp->retrans_out--;
+		tp->packets_out--;
+		if (skb == tp->retransmit_hint)
+			tp->retransmit_hint = NULL;
+		sk->sk_wmem_queued -= (int)skb->len;
+		__skb_unlink(skb, &sk->sk_write_queue);
+		kfree_skb(skb);
+		pkts++;
+	}
+	if (!tp->retrans_out)
+		tp->retrans_stamp = 0;
+	return pkts;
+}
+
+static void tcp_mark_head_lost(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb || skb == tp->send_head || (TCP_SKB_CB(skb)->sacked & TCPCB_LOST))
+		return;
+	TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
+	TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
+	tp->lost_out++;
+}
+
+static void tcp_clamp_left_out(struct tcp_sock *tp)
+{
+	if (tp->sacked_out + tp->lost_out > tp->packets_out)
+		tp->sacked_out = tp->packets_out - tp->lost_out;
+}
+
+/* Three duplicate ACKs: fast retransmit and enter recovery (RFC 5681 3.2, RFC 6582). */
+static void tcp_enter_recovery(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	uint32_t half = tp->packets_out / 2;
+
+	tp->cong.prior_cwnd = tp->cong.snd_cwnd;
+	tp->cong.snd_ssthresh = half > 2 ? half : 2;
+	tp->cong.snd_cwnd = tp->cong.snd_ssthresh;
+	tp->cong.snd_cwnd_cnt = 0;
+	tp->cong.high_seq = tp->snd_nxt;
+	tp->cong.ca_state = TCP_CA_Recovery;
+	tcp_mark_head_lost(sk);
+	if (head && head != tp->send_head)
+		tcp_retransmit_skb(sk, head);
+}
+
+/* The peer's window: RFC 9293 3.10.7.4, SND.WL1/SND.WL2 guard against old segments. */
+static bool tcp_ack_update_window(struct sock *sk, uint32_t ack, uint32_t seq, uint32_t nwin)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool changed = false;
+
+	if (after(ack, tp->snd_una) || after(seq, tp->snd_wl1) ||
+	    (seq == tp->snd_wl1 && !before(ack, tp->snd_wl2))) {
+		if (tp->snd_wnd != nwin) {
+			tp->snd_wnd = nwin;
+			changed = true;
+		}
+		if (nwin > tp->max_window)
+			tp->max_window = nwin;
+		tp->snd_wl1 = seq;
+		tp->snd_wl2 = ack;
+	}
+	return changed;
+}
+
+/* Processes the ACK field; returns -1 when the segment must be dropped. */
+static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t ack = cb->ack_seq, prior_snd_una = tp->snd_una;
+	uint32_t prior_in_flight = tcp_packets_in_flight(tp);
+	uint32_t prior_packets = tp->packets_out, acked_pkts = 0;
+	uint64_t rtt = 0;
+	bool win_changed, is_dup;
+
+	if (before(ack, prior_snd_una))
+		return 0; /* old duplicate: ignore the ACK, keep the data */
+	if (after(ack, tp->snd_nxt)) {
+		tcp_send_ack(sk); /* acks something not yet sent (RFC 9293) */
+		return -1;
+	}
+	win_changed = tcp_ack_update_window(
+		sk, ack, cb->seq, cb->window << tp->rx_opt.snd_wscale * tp->rx_opt.wscale_ok);
+	tp->probes_out = 0;
+	tp->rcv_tstamp = net->now;
+	tp->last_ack_recv = net->now;
+	sk->sk_err_soft = 0;
+
+	if (after(ack, prior_snd_una)) {
+		tp->snd_una = ack;
+		tp->bytes_acked += ack - prior_snd_una;
+		acked_pkts = tcp_clean_rtx_queue(sk, ack, &rtt);
+		if (rtt) {
+			tcp_rtt_estimator(sk, rtt);
+		}
+		tp->retransmits = 0;
+		tp->backoff = 0;
+		tp->dup_acks = 0;
+		switch (tp->cong.ca_state) {
+		case TCP_CA_Recovery:
+			if (!before(ack, tp->cong.high_seq)) {
+				tp->cong.snd_cwnd = tp->cong.snd_ssthresh;
+				tp->cong.ca_state = TCP_CA_Open;
+				tp->sacked_out = 0;
+			} else {
+				/* NewReno partial ACK: the next hole is lost too. */
+				tp->sacked_out =
+					acked_pkts > tp->sacked_out + 1
+						? 0
+						: tp->sacked_out -
+							  (acked_pkts ? acked_pkts - 1 : 0);
+				tcp_mark_head_lost(sk);
+				tcp_clamp_left_out(tp);
+				tcp_xmit_retransmit_queue(sk);
+			}
+			break;
+		case TCP_CA_Loss:
+			if (!before(ack, tp->cong.high_seq))
+				tp->cong.ca_state = TCP_CA_Open;
+			tcp_cong_avoid(tp, acked_pkts, prior_in_flight);
+			tcp_xmit_retransmit_queue(sk);
+			break;
+		default:
+			tp->sacked_out = 0;
+			tp->cong.ca_state = TCP_CA_Open;
+			tcp_cong_avoid(tp, acked_pkts, prior_in_flight);
+		}
+		tcp_rearm_rto(sk);
+		if (acked_pkts)
+			tcp_sndbuf_expand(sk);
+		if (!sock_flag(sk, SOCK_DEAD))
+			sk->sk_write_space(sk);
+	} else {
+		is_dup = prior_packets && !skb->len &&
+			 !(cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) && !win_changed;
+		if (is_dup) {
+			tp->dup_acks++;
+			if (tp->sacked_out + tp->lost_out < tp->packets_out)
+				tp->sacked_out++; /* Reno: each dup ACK means one segment left */
+			if (tp->cong.ca_state == TCP_CA_Open ||
+			    tp->cong.ca_state == TCP_CA_Disorder) {
+				if (tp->dup_acks >= TCP_FASTRETRANS_THRESH)
+					tcp_enter_recovery(sk);
+				else
+					tp->cong.ca_state = TCP_CA_Disorder;
+			}
+		}
+	}
+	/* The window opened while the persist timer ran: resume at once. */
+	if (!tp->packets_out && tp->pending_timer == ICSK_TIME_PROBE0 && tp->send_head &&
+	    !after(TCP_SKB_CB(tp->send_head)->end_seq, tp->snd_una + tp->snd_wnd)) {
+		del_timer(&net->timers, &tp->retransmit_timer);
+		tp->pending_timer = 0;
+		tp->backoff = 0;
+	}
+	return 1;
+}
+
+/* ---- data ---- */
+
+static void tcp_enter_quickack_mode(struct tcp_sock *tp)
+{
+	tp->ack.quick = TCP_MAX_QUICKACKS;
+	tp->ack.pingpong = false;
+	tp->ack.ato = TCP_ATO_MIN;
+}
+
+static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+
+	tp->ack.pending |= ICSK_ACK_SCHED;
+	if (skb->len > tp->ack.rcv_mss)
+		tp->ack.rcv_mss = (uint32_t)(skb->len < tp->advmss ? skb->len : tp->advmss);
+	/* After an idle period longer than the RTO, ack quickly again (slow start restart). */
+	if (net->now - tp->ack.lrcvtime > tp->rto)
+		tcp_enter_quickack_mode(tp);
+	tp->ack.lrcvtime = net->now;
+	tp->last_data_recv = net->now;
+	tp->bytes_received += skb->len;
+	tp->data_segs_in++;
+}
+
+/* The peer's FIN is in order (tcp_fin). */
+static void tcp_fin(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->fin_rcvd = 1;
+	sk->sk_shutdown |= RCV_SHUTDOWN;
+	sock_set_flag(sk, SOCK_DONE);
+	tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+	switch (sk->sk_state) {
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		tcp_set_state(sk, TCP_CLOSE_WAIT);
+		break;
+	case TCP_FIN_WAIT1:
+		/* Simultaneous close (RFC 9293 figure 13). */
+		tcp_send_ack(sk);
+		tcp_set_state(sk, TCP_CLOSING);
+		break;
+	case TCP_FIN_WAIT2:
+		tcp_send_ack(sk);
+		tcp_time_wait(sk, TCP_TIME_WAIT, TCP_TIMEWAIT_LEN);
+		break;
+	default:
+		break;
+	}
+	__skb_queue_purge(&tp->out_of_order_queue);
+}
+
+/* Appends in-order data, merging small payloads into the tail skb (tcp_try_coalesce). */
+static void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	tp->rcv_nxt = cb->end_seq;
+	sk->sk_rmem_alloc += (int)skb->len;
+	if (tail && skb->len && skb_tailroom(tail) >= skb->len &&
+	    TCP_SKB_CB(tail)->end_seq == cb->seq) {
+		memcpy(skb_put(tail, skb->len), skb->data, skb->len);
+		TCP_SKB_CB(tail)->end_seq = cb->end_seq;
+		TCP_SKB_CB(tail)->tcp_flags |= cb->tcp_flags;
+		kfree_skb(skb);
+		return;
+	}
+	__skb_queue_tail(&sk->sk_receive_queue, skb);
+}
+
+/* Moves segments that became in order from the out-of-order queue. */
+static bool tcp_ofo_queue(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
+	bool fin = false;
+
+	while ((skb = skb_peek(&tp->out_of_order_queue)) &&
+	       !after(TCP_SKB_CB(skb)->seq, tp->rcv_nxt)) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		__skb_unlink(skb, &tp->out_of_order_queue);
+		sk->sk_rmem_alloc -= (int)skb->len;
+		if (!after(cb->end_seq, tp->rcv_nxt)) {
+			kfree_skb(skb);
+			continue;
+		}
+		if (before(cb->seq, tp->rcv_nxt)) {
+			skb_pull(skb, tp->rcv_nxt - cb->seq);
+			cb->seq = tp->rcv_nxt;
+		}
+		fin = cb->tcp_flags & TCPHDR_FIN;
+		tcp_queue_rcv(sk, skb);
+		if (fin)
+			break;
+	}
+	return fin;
+}
+
+/* Inserts into the out-of-order queue, sorted and without overlaps. */
+static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct sk_buff_head *q = &tp->out_of_order_queue;
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct sk_buff *p, *next;
+
+	tcp_enter_quickack_mode(tp);
+	tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+	if (sk->sk_rmem_alloc + (int)skb->len > sk->sk_rcvbuf) {
+		__NET_INC_STATS(net, TCPOFODrop);
+		kfree_skb(skb);
+		return;
+	}
+	__NET_INC_STATS(net, TCPOFOQueue);
+	/* Find the last segment starting at or before this one, from the tail. */
+	for (p = skb_peek_tail(q); p && after(TCP_SKB_CB(p)->seq, cb->seq);
+	     p = p->prev == (struct sk_buff *)q ? NULL : p->prev)
+		;
+	if (p) {
+		struct tcp_skb_cb *pcb = TCP_SKB_CB(p);
+
+		if (!after(cb->end_seq, pcb->end_seq)) {
+			kfree_skb(skb); /* nothing new */
+			return;
+		}
+		if (before(cb->seq, pcb->end_seq)) {
+			uint32_t n = pcb->end_seq - cb->seq;
+
+			if (n > skb->len) {
+				kfree_skb(skb);
+				return;
+			}
+			skb_pull(skb, n);
+			cb->seq = pcb->end_seq;
+		}
+		__skb_queue_after(q, p, skb);
+	} else {
+		__skb_queue_head(q, skb);
+	}
+	/* Later segments this one covers go; a partial overlap trims this one. */
+	while (!skb_queue_is_last(q, skb)) {
+		next = skb->next;
+		if (!after(TCP_SKB_CB(next)->end_seq, cb->end_seq)) {
+			__skb_unlink(next, q);
+			sk->sk_rmem_alloc -= (int)next->len;
+			kfree_skb(next);
+			continue;
+		}
+		if (before(TCP_SKB_CB(next)->seq, cb->end_seq)) {
+			skb_trim(skb, TCP_SKB_CB(next)->seq - cb->seq);
+			cb->end_seq = TCP_SKB_CB(next)->seq;
+			cb->tcp_flags &= (uint8_t)~TCPHDR_FIN;
+		}
+		break;
+	}
+	sk->sk_rmem_alloc += (int)skb->len;
+}
+
+static uint32_t tcp_rcv_window_now(const struct tcp_sock *tp)
+{
+	int32_t win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+
+	return win < 0 ? 0 : (uint32_t)win;
+}
+
+/* Data and FIN of an acceptable segment (tcp_data_queue); consumes skb. */
+static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	bool fin;
+
+	if (cb->seq == cb->end_seq) {
+		kfree_skb(skb);
+		return;
+	}
+	if (!after(cb->end_seq, tp->rcv_nxt)) {
+		/* A retransmission of what we have: ack at once (the peer missed our ACK). */
+		tcp_enter_quickack_mode(tp);
+		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+		kfree_skb(skb);
+		return;
+	}
+	if (!before(cb->seq, tp->rcv_nxt + tcp_rcv_window_now(tp))) {
+		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+		kfree_skb(skb);
+		return;
+	}
+	if (before(cb->seq, tp->rcv_nxt)) {
+		skb_pull(skb, tp->rcv_nxt - cb->seq);
+		cb->seq = tp->rcv_nxt;
+	}
+	if (cb->seq != tp->rcv_nxt) {
+		tcp_data_queue_ofo(sk, skb);
+		return;
+	}
+	if (!tcp_rcv_window_now(tp) && skb->len) {
+		/* Zero window: a probe's byte is not taken, the ACK repeats the window. */
+		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+		kfree_skb(skb);
+		return;
+	}
+	if (sk->sk_rmem_alloc + (int)skb->len > sk->sk_rcvbuf &&
+	    !skb_queue_empty(&sk->sk_receive_queue)) {
+		__NET_INC_STATS(net, TCPRcvQDrop);
+		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+		kfree_skb(skb);
+		return;
+	}
+	if (skb->len)
+		tcp_event_data_recv(sk, skb);
+	fin = cb->tcp_flags & TCPHDR_FIN;
+	tcp_queue_rcv(sk, skb);
+	if (!fin && !skb_queue_empty(&tp->out_of_order_queue)) {
+		fin = tcp_ofo_queue(sk);
+		if (skb_queue_empty(&tp->out_of_order_queue))
+			tp->ack.pending |= ICSK_ACK_NOW; /* the hole is filled: say so now */
+	}
+	if (fin)
+		tcp_fin(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_data_ready(sk);
+}
+
+/* Sends the ACK now or arms the delayed ACK (__tcp_ack_snd_check). */
+static void tcp_ack_snd_check(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!(tp->ack.pending & ICSK_ACK_SCHED))
+		return;
+	if ((tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss) || tp->ack.quick ||
+	    (tp->ack.pending & ICSK_ACK_NOW) || !skb_queue_empty(&tp->out_of_order_queue)) {
+		tcp_send_ack(sk);
+		return;
+	}
+	tcp_send_delayed_ack(sk);
+}
+
+/* RFC 9293 3.10.7.4 first check (tcp_sequence). */
+static bool tcp_sequence(const struct tcp_sock *tp, uint32_t seq, uint32_t end_seq)
+{
+	return !before(end_seq, tp->rcv_wup) && !after(seq, tp->rcv_nxt + tcp_rcv_window_now(tp));
+}
+
+/* RFC 5961 3.2 / 4.2: an in-window RST or SYN that is not exact gets an ACK, not obeyed. */
+static void tcp_send_challenge_ack(struct sock *sk)
+{
+	tcp_send_ack(sk);
+}
+
+/* SYN_SENT (RFC 9293 3.10.7.3); consumes skb. */
+static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint64_t rtt;
+
+	if (th->ack) {
+		if (!after(cb->ack_seq, tp->iss) || after(cb->ack_seq, tp->snd_nxt)) {
+			kfree_skb(skb);
+			return th->rst ? 0 : 1; /* unacceptable ACK: the caller resets */
+		}
+		if (th->rst) {
+			tcp_reset(sk);
+			kfree_skb(skb);
+			return 0;
+		}
+		if (!th->syn) {
+			kfree_skb(skb);
+			return 0;
+		}
+		tcp_parse_options(th, &tp->rx_opt, true);
+		if (!tp->rx_opt.mss_clamp)
+			tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
+		tp->irs = cb->seq;
+		tp->rcv_nxt = cb->seq + 1;
+		tp->copied_seq = tp->rcv_nxt;
+		tp->rcv_wup = tp->rcv_nxt;
+		tp->snd_wnd = cb->window; /* never scaled in a SYN */
+		tp->max_window = tp->snd_wnd;
+		tp->snd_wl1 = cb->seq;
+		tp->snd_wl2 = cb->ack_seq;
+		tp->snd_una = cb->ack_seq;
+		tcp_clean_rtx_queue(sk, cb->ack_seq, &rtt);
+		if (rtt)
+			tcp_rtt_estimator(sk, rtt);
+		tp->retransmits = 0;
+		tp->backoff = 0;
+		tcp_rearm_rto(sk);
+		tcp_set_state(sk, TCP_ESTABLISHED);
+		tcp_init_transfer(sk);
+		tcp_send_ack(sk);
+		tcp_push_pending_frames(sk, tp->nonagle);
+		kfree_skb(skb);
+		return 0;
+	}
+	if (th->rst) {
+		kfree_skb(skb);
+		return 0;
+	}
+	if (th->syn) {
+		/* Simultaneous open: answer with SYN-ACK, the queued SYN now carries the ACK. */
+		tcp_parse_options(th, &tp->rx_opt, true);
+		if (!tp->rx_opt.mss_clamp)
+			tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
+		tp->irs = cb->seq;
+		tp->rcv_nxt = cb->seq + 1;
+		tp->copied_seq = tp->rcv_nxt;
+		tp->rcv_wup = tp->rcv_nxt;
+		tp->snd_wnd = cb->window;
+		tp->snd_wl1 = cb->seq;
+		tcp_set_state(sk, TCP_SYN_RECV);
+		tcp_retransmit_skb(sk, skb_peek(&sk->sk_write_queue));
+		(void)net;
+	}
+	kfree_skb(skb);
+	return 0;
+}
+
+/* SYN_RECV -> ESTABLISHED: a passive child joins its listener's accept queue. */
+static void tcp_synrecv_established(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_sock *parent = tp->parent;
+	struct net *net = sock_net(sk);
+
+	if (parent) {
+		struct sock *psk = &parent->inet.sk;
+
+		list_del_init(&tp->accept_node);
+		parent->syn_qlen--;
+		list_add_tail(&tp->accept_node, &parent->accept_queue);
+		psk->sk_ack_backlog++;
+		__TCP_INC_STATS(net, PassiveOpens);
+	}
+	tcp_set_state(sk, TCP_ESTABLISHED);
+	tcp_init_transfer(sk);
+	if (parent)
+		parent->inet.sk.sk_data_ready(&parent->inet.sk);
+}
+
+/*
+ * Every state but LISTEN, TIME_WAIT and CLOSE; consumes skb. Returns 1 when
+ * the caller must answer with a RST (the skb is then still the caller's).
+ */
+int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	tp->segs_in++;
+	if (sk->sk_state == TCP_SYN_SENT)
+		return tcp_rcv_synsent_state_process(sk, skb);
+
+	/* 1. sequence */
+	if (!tcp_sequence(tp, cb->seq, cb->end_seq)) {
+		if (!th->rst)
+			tcp_send_ack(sk);
+		kfree_skb(skb);
+		return 0;
+	}
+	/* 2. RST */
+	if (th->rst) {
+		if (cb->seq == tp->rcv_nxt)
+			tcp_reset(sk);
+		else
+			tcp_send_challenge_ack(sk);
+		kfree_skb(skb);
+		return 0;
+	}
+	/* 4. SYN */
+	if (th->syn) {
+		if (sk->sk_state == TCP_SYN_RECV && cb->seq == tp->irs) {
+			/* Our SYN-ACK was lost: send it again. */
+			struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+			if (head)
+				tcp_retransmit_skb(sk, head);
+		} else {
+			tcp_send_challenge_ack(sk);
+		}
+		kfree_skb(skb);
+		return 0;
+	}
+	/* 5. ACK */
+	if (!th->ack) {
+		kfree_skb(skb);
+		return 0;
+	}
+	if (sk->sk_state == TCP_SYN_RECV) {
+		if (!after(cb->ack_seq, tp->snd_una) || after(cb->ack_seq, tp->snd_nxt))
+			return 1;
+		/* Accept queue full, tcp_abort_on_overflow = 0: ignore the ACK, the SYN-ACK
+		 * repeats. */
+		if (tp->parent &&
+		    tp->parent->inet.sk.sk_ack_backlog > tp->parent->inet.sk.sk_max_ack_backlog) {
+			__NET_INC_STATS(net, ListenOverflows);
+			__NET_INC_STATS(net, ListenDrops);
+			kfree_skb(skb);
+			return 0;
+		}
+	}
+	if (tcp_ack(sk, skb) < 0) {
+		kfree_skb(skb);
+		return 0;
+	}
+	switch (sk->sk_state) {
+	case TCP_SYN_RECV:
+		tcp_synrecv_established(sk);
+		break;
+	case TCP_FIN_WAIT1:
+		if (tp->snd_una == tp->write_seq) {
+			tcp_set_state(sk, TCP_FIN_WAIT2);
+			sk->sk_shutdown |= SEND_SHUTDOWN;
+			if (sock_flag(sk, SOCK_DEAD)) {
+				int t = tp->linger2 ? tp->linger2 : net->sysctl.tcp_fin_timeout;
+
+				tcp_time_wait(sk, TCP_FIN_WAIT2, (uint64_t)t * NSEC_PER_SEC);
+			}
+		}
+		break;
+	case TCP_CLOSING:
+		if (tp->snd_una == tp->write_seq) {
+			tcp_time_wait(sk, TCP_TIME_WAIT, TCP_TIMEWAIT_LEN);
+			kfree_skb(skb);
+			return 0;
+		}
+		break;
+	case TCP_LAST_ACK:
+		if (tp->snd_una == tp->write_seq) {
+			kfree_skb(skb);
+			tcp_done(sk);
+			return 0;
+		}
+		break;
+	}
+	/* 7. data */
+	switch (sk->sk_state) {
+	case TCP_CLOSE_WAIT:
+	case TCP_CLOSING:
+	case TCP_LAST_ACK:
+		if (!before(cb->seq, tp->rcv_nxt)) {
+			kfree_skb(skb); /* the peer's FIN came already; nothing more is data */
+			break;
+		}
+		tcp_data_queue(sk, skb);
+		break;
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+		/* The owner closed: new data has nowhere to go (TCPAbortOnData, RST). */
+		if ((sk->sk_shutdown & RCV_SHUTDOWN) && !tp->fin_rcvd && skb->len &&
+		    after(cb->end_seq - (th->fin ? 1 : 0), tp->rcv_nxt)) {
+			__NET_INC_STATS(net, TCPAbortOnData);
+			tcp_send_active_reset(sk);
+			kfree_skb(skb);
+			tcp_done(sk);
+			return 0;
+		}
+		tcp_data_queue(sk, skb);
+		break;
+	case TCP_ESTABLISHED:
+		tcp_data_queue(sk, skb);
+		break;
+	default:
+		kfree_skb(skb);
+		return 0;
+	}
+	if (sk->sk_state == TCP_CLOSE)
+		return 0;
+	tcp_push_pending_frames(sk, tp->nonagle);
+	tcp_ack_snd_check(sk);
+	return 0;
+}
+
+/*
+ * A segment for a listener (tcp_conn_request): a SYN makes a child unless
+ * the accept queue is full; a bare ACK gets a RST (no cookies here).
+ */
+int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+
+	if (th->rst) {
+		kfree_skb(skb);
+		return 0;
+	}
+	if (th->ack)
+		return 1;
+	if (!th->syn || th->fin) {
+		kfree_skb(skb);
+		return 0;
+	}
+	if (sk->sk_ack_backlog > sk->sk_max_ack_backlog) {
+		__NET_INC_STATS(net, ListenOverflows);
+		__NET_INC_STATS(net, ListenDrops);
+		kfree_skb(skb);
+		return 0;
+	}
+	if (tp->syn_qlen > sk->sk_max_ack_backlog ||
+	    tp->syn_qlen >= (unsigned int)net->sysctl.tcp_max_syn_backlog) {
+		__NET_INC_STATS(net, ListenDrops);
+		kfree_skb(skb);
+		return 0;
+	}
+	if (!tcp_v4_syn_recv_sock(sk, skb))
+		__NET_INC_STATS(net, ListenDrops);
+	kfree_skb(skb);
+	return 0;
+}
+
+/* TIME_WAIT (tcp_timewait_state_process, RFC 9293 3.10.7.4 with RFC 1337 off as Linux). */
+enum tcp_tw_status tcp_timewait_state_process(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (th->rst) {
+		kfree_skb(skb);
+		tcp_done(sk);
+		return TCP_TW_SUCCESS;
+	}
+	if (th->syn && !th->ack && after(cb->seq, tp->rcv_nxt)) {
+		/* A new incarnation of the connection may start (RFC 6191 style). */
+		tcp_done(sk);
+		return TCP_TW_SYN;
+	}
+	if (th->fin || cb->end_seq != cb->seq || cb->seq != tp->rcv_nxt) {
+		if (th->fin)
+			tcp_reset_keepalive_timer(sk, TCP_TIMEWAIT_LEN);
+		tcp_send_ack(sk);
+	}
+	kfree_skb(skb);
+	return TCP_TW_SUCCESS;
+}

@@ -1,0 +1,559 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP output (net/ipv4/tcp_output.c): building segments, sending what the
+ * congestion window, the peer's window and Nagle allow, retransmitting,
+ * choosing the window we advertise, and the small control segments (ACK,
+ * FIN, RST, SYN, SYN-ACK, window probes).
+ *
+ * The write queue holds the payload once, in skbs of at most one MSS; a
+ * segment on the wire is a fresh skb carrying a copy with the header pushed
+ * in front (skbs are pooled, so this allocates nothing in the steady state),
+ * while the queued original waits for its ACK.
+ *
+ * What this is not (yet): GSO (segments are at most one MSS), window
+ * scaling, SACK and timestamp options, pacing, TSO autosizing.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "ip.h"
+#include "net_namespace.h"
+#include "netdevice.h"
+#include "tcp.h"
+
+#define TCP_MAX_HDR 60u
+
+unsigned int tcp_mss_for_mtu(const struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+	unsigned int mtu = net->dev ? net->dev->mtu : 1500u;
+
+	return mtu - IPV4_HLEN - sizeof(struct tcphdr);
+}
+
+/* The effective send MSS: the path's, the peer's MSS option and TCP_MAXSEG, smallest wins. */
+unsigned int tcp_current_mss(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int mss = tcp_mss_for_mtu(sk);
+
+	if (tp->rx_opt.mss_clamp && tp->rx_opt.mss_clamp < mss)
+		mss = tp->rx_opt.mss_clamp;
+	if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < mss)
+		mss = tp->rx_opt.user_mss;
+	if (mss < TCP_MIN_MSS - 40u)
+		mss = TCP_MIN_MSS - 40u;
+	tp->mss_cache = (uint16_t)mss;
+	return mss;
+}
+
+uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
+{
+	return tp->packets_out - (tp->sacked_out + tp->lost_out) + tp->retrans_out;
+}
+
+/* Free receive space, in bytes of payload (we account payload, not truesize). */
+uint32_t __tcp_space(const struct sock *sk)
+{
+	int space = sk->sk_rcvbuf - sk->sk_rmem_alloc;
+
+	return space > 0 ? (uint32_t)space : 0;
+}
+
+/* The largest window this socket may ever advertise (no scaling yet). */
+static uint32_t tcp_full_window(const struct tcp_sock *tp)
+{
+	uint32_t w = TCP_MAX_WINDOW;
+
+	if (tp->window_clamp && tp->window_clamp < w)
+		w = tp->window_clamp;
+	return w;
+}
+
+void tcp_init_rcv_wnd(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t space = __tcp_space(sk);
+	uint32_t full = tcp_full_window(tp);
+
+	tp->rcv_wnd = space < full ? space : full;
+	tp->rcv_wup = tp->rcv_nxt;
+}
+
+/*
+ * What the window may be now (__tcp_select_window): the free receive space,
+ * rounded down to whole segments so that the peer is not invited to send
+ * tinygrams (receiver-side silly window avoidance, RFC 9293 3.8.6.2.2),
+ * and zero when less than a segment (or half the buffer) is free.
+ */
+static uint32_t __tcp_select_window(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t mss = tp->ack.rcv_mss ? tp->ack.rcv_mss : tp->advmss;
+	uint32_t free_space = __tcp_space(sk);
+	uint32_t full = tcp_full_window(tp);
+	uint32_t window;
+
+	if (mss > full)
+		mss = full;
+	if (free_space > full)
+		free_space = full;
+	if (free_space < (uint32_t)sk->sk_rcvbuf / 2 && free_space < mss)
+		return 0;
+	/* Keep the current window if it is within one segment of the space. */
+	window = tp->rcv_wnd;
+	if (window <= free_space - mss || window > free_space)
+		window = free_space / mss * mss;
+	if (!window)
+		window = free_space;
+	return window;
+}
+
+static uint32_t tcp_receive_window(const struct tcp_sock *tp)
+{
+	int32_t win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+
+	return win < 0 ? 0 : (uint32_t)win;
+}
+
+/*
+ * The window to put in an outgoing segment. Never shrinks the right edge
+ * already offered (RFC 9293 3.8.6.2.2: the receiver must not retract it).
+ */
+uint32_t tcp_select_window(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t cur_win = tcp_receive_window(tp);
+	uint32_t new_win = __tcp_select_window(sk);
+
+	if (new_win < cur_win)
+		new_win = cur_win;
+	tp->rcv_wnd = new_win;
+	tp->rcv_wup = tp->rcv_nxt;
+	return new_win > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : new_win;
+}
+
+/* An ACK went out: the delayed ACK is no longer owed (tcp_event_ack_sent). */
+static void tcp_event_ack_sent(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->ack.quick)
+		tp->ack.quick--;
+	tp->ack.pending = 0;
+	if (timer_pending(&tp->delack_timer))
+		del_timer(&sock_net(sk)->timers, &tp->delack_timer);
+}
+
+/* MSS is the one option we send (only on SYNs) until the next issue adds the rest. */
+static unsigned int tcp_syn_options(struct sock *sk, uint8_t *opt)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint16_t mss = tp->advmss;
+
+	if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < mss)
+		mss = tp->rx_opt.user_mss;
+	opt[0] = TCPOPT_MSS;
+	opt[1] = TCPOLEN_MSS;
+	opt[2] = (uint8_t)(mss >> 8);
+	opt[3] = (uint8_t)mss;
+	return TCPOLEN_MSS;
+}
+
+/*
+ * Pushes the header in front of skb (payload at skb->data), checksums and
+ * hands it to IP. Consumes skb.
+ */
+static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, uint8_t flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+	uint8_t opts[TCP_MAX_HDR - sizeof(struct tcphdr)];
+	unsigned int optlen = 0, hlen;
+	struct tcphdr *th;
+	uint32_t win;
+
+	if (flags & TCPHDR_SYN)
+		optlen = tcp_syn_options(sk, opts);
+	hlen = sizeof(*th) + optlen;
+	th = (struct tcphdr *)skb_push(skb, hlen);
+	memset(th, 0, sizeof(*th));
+	skb_reset_transport_header(skb);
+	th->source = inet->inet_sport;
+	th->dest = sk->sk_dport;
+	th->seq = htonl(seq);
+	th->doff = (uint16_t)(hlen / 4);
+	((uint8_t *)th)[13] = flags;
+	if (flags & TCPHDR_ACK)
+		th->ack_seq = htonl(tp->rcv_nxt);
+	if (flags & TCPHDR_SYN) {
+		/* RFC 7323 2.2: the window in a SYN is never scaled. */
+		win = tp->rcv_wnd > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : tp->rcv_wnd;
+	} else {
+		win = tcp_select_window(sk);
+	}
+	th->window = htons((uint16_t)win);
+	memcpy(th + 1, opts, optlen);
+	th->check = csum_tcpudp_magic(inet->inet_saddr, sk->sk_daddr, skb->len, IPPROTO_TCP,
+				      csum_partial(th, (int)skb->len, 0));
+	skb->sk = sk;
+
+	if (flags & TCPHDR_ACK)
+		tcp_event_ack_sent(sk);
+	if (skb->len > hlen) {
+		tp->lsndtime = net->now;
+		tp->data_segs_out++;
+		tp->bytes_sent += skb->len - hlen;
+	}
+	tp->segs_out++;
+	__TCP_INC_STATS(net, OutSegs);
+	return ip_build_and_send_pkt(net, skb, inet->inet_saddr, sk->sk_daddr, IPPROTO_TCP,
+				     inet->tos, ip_select_ttl(sk), ip_dont_fragment(sk));
+}
+
+static uint8_t tcp_skb_flags(const struct sock *sk, const struct sk_buff *skb)
+{
+	uint8_t flags = TCP_SKB_CB(skb)->tcp_flags;
+
+	/* Every segment but the very first SYN carries an ACK (RFC 9293 3.10.7.3). */
+	if (sk->sk_state != TCP_SYN_SENT)
+		flags |= TCPHDR_ACK;
+	return flags;
+}
+
+/* Sends a copy of a queued segment; the original stays for retransmission. */
+int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
+{
+	struct sk_buff *c;
+
+	TCP_SKB_CB(skb)->when = sock_net(sk)->now;
+	if (!clone)
+		return tcp_xmit_segment(sk, skb, TCP_SKB_CB(skb)->seq, tcp_skb_flags(sk, skb));
+	c = alloc_skb(skb->len + TCP_MAX_HDR);
+	if (!c)
+		return -ENOBUFS;
+	skb_reserve(c, TCP_MAX_HDR);
+	memcpy(skb_put(c, skb->len), skb->data, skb->len);
+	return tcp_xmit_segment(sk, c, TCP_SKB_CB(skb)->seq, tcp_skb_flags(sk, skb));
+}
+
+/* Splits skb so that it carries len bytes; the rest follows it on the queue. */
+static int tcp_fragment(struct sock *sk, struct sk_buff *skb, unsigned int len)
+{
+	struct sk_buff *buff;
+	unsigned int nlen = skb->len - len;
+
+	buff = alloc_skb(nlen + TCP_MAX_HDR);
+	if (!buff)
+		return -ENOBUFS;
+	skb_reserve(buff, TCP_MAX_HDR);
+	memcpy(skb_put(buff, nlen), skb->data + len, nlen);
+	skb_trim(skb, len);
+	*TCP_SKB_CB(buff) = *TCP_SKB_CB(skb);
+	TCP_SKB_CB(buff)->seq = TCP_SKB_CB(skb)->seq + len;
+	TCP_SKB_CB(skb)->end_seq = TCP_SKB_CB(buff)->seq;
+	/* FIN and PSH belong to the tail piece. */
+	TCP_SKB_CB(skb)->tcp_flags &= (uint8_t) ~(TCPHDR_FIN | TCPHDR_PSH);
+	__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	return 0;
+}
+
+static uint32_t tcp_wnd_end(const struct tcp_sock *tp)
+{
+	return tp->snd_una + tp->snd_wnd;
+}
+
+/* Minshall's variant of Nagle: hold a small segment while another small one is unacked. */
+static bool tcp_nagle_test(const struct tcp_sock *tp, const struct sk_buff *skb, unsigned int mss,
+			   int nonagle)
+{
+	if (nonagle & TCP_NAGLE_PUSH)
+		return true;
+	if (skb->len >= mss || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN))
+		return true;
+	if (nonagle & TCP_NAGLE_CORK)
+		return false;
+	if (nonagle & TCP_NAGLE_OFF)
+		return true;
+	return !(tp->packets_out && after(tp->snd_sml, tp->snd_una));
+}
+
+/* Arms the zero-window probe when data waits, nothing is in flight and nothing else runs. */
+static void tcp_check_probe_timer(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->packets_out && tp->send_head && !timer_pending(&tp->retransmit_timer))
+		tcp_reset_xmit_timer(sk, ICSK_TIME_PROBE0, tp->rto);
+}
+
+static void tcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t prior_packets = tp->packets_out;
+
+	tp->snd_nxt = TCP_SKB_CB(skb)->end_seq;
+	tp->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL : skb->next;
+	tp->packets_out++;
+	if (!prior_packets || tp->pending_timer == ICSK_TIME_PROBE0)
+		tcp_rearm_rto(sk);
+}
+
+/*
+ * Sends new segments from send_head while the congestion window, the
+ * peer's window and Nagle allow (tcp_write_xmit). Returns true when
+ * something is still waiting and nothing is in flight (the caller arms the
+ * probe timer).
+ */
+bool tcp_write_xmit(struct sock *sk, int nonagle)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int mss = tcp_current_mss(sk);
+	struct sk_buff *skb;
+	bool sent = false;
+
+	while ((skb = tp->send_head)) {
+		uint32_t end;
+
+		if (tcp_packets_in_flight(tp) >= tp->cong.snd_cwnd)
+			break;
+		if (skb->len > mss && tcp_fragment(sk, skb, mss))
+			break;
+		end = TCP_SKB_CB(skb)->end_seq;
+		if (after(end, tcp_wnd_end(tp)))
+			break;
+		/* The last segment of the queue may wait for more (Nagle, cork). */
+		if (skb_queue_is_last(&sk->sk_write_queue, skb) &&
+		    !tcp_nagle_test(tp, skb, mss, nonagle))
+			break;
+		if (tcp_transmit_skb(sk, skb, true))
+			break;
+		if (skb->len < mss)
+			tp->snd_sml = end;
+		tcp_event_new_data_sent(sk, skb);
+		sent = true;
+	}
+	if (sent)
+		return false;
+	return tp->send_head && !tp->packets_out;
+}
+
+void tcp_push_pending_frames(struct sock *sk, int nonagle)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->send_head)
+		return;
+	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV)
+		return;
+	if (tcp_write_xmit(sk, nonagle))
+		tcp_check_probe_timer(sk);
+}
+
+/* Retransmits the head of skb (one MSS at most); counts RetransSegs. */
+int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	unsigned int mss = tcp_current_mss(sk);
+	int err;
+
+	if (skb->len > mss && tcp_fragment(sk, skb, mss))
+		return -ENOBUFS;
+	if (!before(TCP_SKB_CB(skb)->seq, tp->snd_nxt))
+		return -EAGAIN; /* never sent: not a retransmission */
+	err = tcp_transmit_skb(sk, skb, true);
+	if (err)
+		return err;
+	if (!(TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_RETRANS)) {
+		TCP_SKB_CB(skb)->sacked |= TCPCB_SACKED_RETRANS;
+		tp->retrans_out++;
+	}
+	TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
+	if (!tp->retrans_stamp)
+		tp->retrans_stamp = net->now;
+	tp->total_retrans++;
+	tp->bytes_retrans += skb->len;
+	__TCP_INC_STATS(net, RetransSegs);
+	return 0;
+}
+
+/* Control segments without payload that are not kept for retransmission. */
+static int tcp_send_ctl(struct sock *sk, uint32_t seq, uint8_t flags)
+{
+	struct sk_buff *skb = alloc_skb(TCP_MAX_HDR);
+
+	if (!skb)
+		return -ENOBUFS;
+	skb_reserve(skb, TCP_MAX_HDR);
+	return tcp_xmit_segment(sk, skb, seq, flags);
+}
+
+void tcp_send_ack(struct sock *sk)
+{
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	tcp_send_ctl(sk, tcp_sk(sk)->snd_nxt, TCPHDR_ACK);
+}
+
+/* Schedules the delayed ACK (40 ms by default, the kernel's ato floor). */
+void tcp_send_delayed_ack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	uint64_t ato = tp->ack.ato ? tp->ack.ato : TCP_ATO_MIN;
+
+	if (tp->ack.pending & ICSK_ACK_TIMER)
+		return;
+	tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_TIMER;
+	mod_timer(&net->timers, &tp->delack_timer, net->now + ato);
+}
+
+/* Appends a queued segment at write_seq and starts the clock on it. */
+static struct sk_buff *tcp_queue_ctl_skb(struct sock *sk, uint8_t flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb = alloc_skb(TCP_MAX_HDR);
+
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, TCP_MAX_HDR);
+	TCP_SKB_CB(skb)->seq = tp->write_seq;
+	TCP_SKB_CB(skb)->end_seq = tp->write_seq + 1;
+	TCP_SKB_CB(skb)->tcp_flags = flags;
+	tp->write_seq++;
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	if (!tp->send_head)
+		tp->send_head = skb;
+	return skb;
+}
+
+/*
+ * Queues our FIN: on the last unsent segment if there is one (so that it
+ * rides with data), else as a segment of its own, then pushes.
+ */
+void tcp_send_fin(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_write_queue);
+
+	if (tail && tp->send_head && !(TCP_SKB_CB(tail)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN))) {
+		TCP_SKB_CB(tail)->tcp_flags |= TCPHDR_FIN;
+		TCP_SKB_CB(tail)->end_seq++;
+		tp->write_seq++;
+	} else if (!tcp_queue_ctl_skb(sk, TCPHDR_FIN)) {
+		return;
+	}
+	tcp_push_pending_frames(sk, TCP_NAGLE_OFF);
+}
+
+/* RST on an established connection we abort (close with unread data, SO_LINGER 0). */
+void tcp_send_active_reset(struct sock *sk)
+{
+	tcp_send_ctl(sk, tcp_sk(sk)->snd_nxt, TCPHDR_ACK | TCPHDR_RST);
+	__TCP_INC_STATS(sock_net(sk), OutRsts);
+}
+
+/* The SYN-ACK of a child in SYN_RECV, queued so that the RTO machinery resends it. */
+int tcp_send_synack(struct sock *sk)
+{
+	struct sk_buff *skb = tcp_queue_ctl_skb(sk, TCPHDR_SYN | TCPHDR_ACK);
+
+	if (!skb)
+		return -ENOBUFS;
+	tcp_transmit_skb(sk, skb, true);
+	tcp_event_new_data_sent(sk, skb);
+	return 0;
+}
+
+/* Active open: queue the SYN and send it (tcp_connect). */
+int tcp_connect(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
+
+	tp->snd_una = tp->iss;
+	tp->snd_nxt = tp->iss;
+	tp->write_seq = tp->iss;
+	tp->snd_sml = tp->iss;
+	tp->rcv_nxt = 0;
+	tp->rcv_wup = 0;
+	tp->copied_seq = 0;
+	tp->advmss = (uint16_t)tcp_mss_for_mtu(sk);
+	tp->rx_opt.mss_clamp = 0;
+	tcp_current_mss(sk);
+	tcp_init_rcv_wnd(sk);
+	skb = tcp_queue_ctl_skb(sk, TCPHDR_SYN);
+	if (!skb)
+		return -ENOBUFS;
+	tcp_transmit_skb(sk, skb, true);
+	tcp_event_new_data_sent(sk, skb);
+	__TCP_INC_STATS(sock_net(sk), ActiveOpens);
+	return 0;
+}
+
+/*
+ * A probe that makes the peer answer with its current window (and, for
+ * keepalive, proves it alive): an old sequence number and no data, as
+ * tcp_xmit_probe_skb(sk, 0).
+ */
+static int tcp_xmit_probe_skb(struct sock *sk)
+{
+	return tcp_send_ctl(sk, tcp_sk(sk)->snd_una - 1, TCPHDR_ACK);
+}
+
+/*
+ * The window may have opened without us hearing: send what now fits, or a
+ * probe (tcp_write_wakeup). Returns <= 0 if a probe went out or nothing
+ * could, > 0 when data was sent.
+ */
+int tcp_write_wakeup(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb = tp->send_head;
+
+	if (sk->sk_state == TCP_CLOSE)
+		return -1;
+	if (skb && before(TCP_SKB_CB(skb)->seq, tcp_wnd_end(tp))) {
+		unsigned int mss = tcp_current_mss(sk);
+		uint32_t seg_size = tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq;
+
+		if (seg_size > mss)
+			seg_size = mss;
+		if (seg_size < skb->len && tcp_fragment(sk, skb, seg_size))
+			return -1;
+		if (tcp_transmit_skb(sk, skb, true))
+			return -1;
+		tcp_event_new_data_sent(sk, skb);
+		return 1;
+	}
+	tcp_xmit_probe_skb(sk);
+	return 0;
+}
+
+/* Zero-window probe timer expiry (tcp_send_probe0): probe and back off. */
+void tcp_send_probe0(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t when;
+	int err = tcp_write_wakeup(sk);
+
+	if (tp->packets_out || !tp->send_head) {
+		/* Data went out (or nothing waits): the RTO takes over. */
+		tp->probes_out = 0;
+		tp->backoff = 0;
+		return;
+	}
+	if (err <= 0) {
+		if (tp->backoff < 15)
+			tp->backoff++;
+		tp->probes_out++;
+	}
+	when = tp->rto << tp->backoff;
+	if (when > TCP_RTO_MAX)
+		when = TCP_RTO_MAX;
+	tcp_reset_xmit_timer(sk, ICSK_TIME_PROBE0, when);
+}

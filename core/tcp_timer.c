@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP timers (net/ipv4/tcp_timer.c), on the stack clock (net->timers):
+ *   retransmit_timer  RTO (RFC 6298, exponential back-off, give up after
+ *                     tcp_retries2 / tcp_syn_retries / tcp_synack_retries)
+ *                     or the zero-window probe (persist) timer
+ *   delack_timer      the delayed ACK
+ *   keepalive_timer   keepalive probes, the orphaned FIN_WAIT2 timeout
+ *                     (tcp_fin_timeout) and the end of TIME_WAIT
+ *
+ * What this is not: no tail loss probe, no RACK reordering timer, no
+ * orphan retry limit (tcp_orphan_retries).
+ */
+#include <errno.h>
+
+#include "net_namespace.h"
+#include "tcp.h"
+
+uint64_t keepalive_time_when(const struct tcp_sock *tp)
+{
+	const struct net *net = sock_net(&tp->inet.sk);
+	int s = tp->keepalive_time ? tp->keepalive_time : net->sysctl.tcp_keepalive_time;
+
+	return (uint64_t)s * NSEC_PER_SEC;
+}
+
+uint64_t keepalive_intvl_when(const struct tcp_sock *tp)
+{
+	const struct net *net = sock_net(&tp->inet.sk);
+	int s = tp->keepalive_intvl ? tp->keepalive_intvl : net->sysctl.tcp_keepalive_intvl;
+
+	return (uint64_t)s * NSEC_PER_SEC;
+}
+
+int keepalive_probes(const struct tcp_sock *tp)
+{
+	const struct net *net = sock_net(&tp->inet.sk);
+
+	return tp->keepalive_probes ? tp->keepalive_probes : net->sysctl.tcp_keepalive_probes;
+}
+
+void tcp_reset_xmit_timer(struct sock *sk, int what, uint64_t when)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+
+	if (when > TCP_RTO_MAX)
+		when = TCP_RTO_MAX;
+	tp->pending_timer = (uint8_t)what;
+	mod_timer(&net->timers, &tp->retransmit_timer, net->now + when);
+}
+
+/* Restarts the RTO after progress, or stops it when nothing is in flight. */
+void tcp_rearm_rto(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->packets_out) {
+		if (tp->pending_timer == ICSK_TIME_RETRANS) {
+			del_timer(&sock_net(sk)->timers, &tp->retransmit_timer);
+			tp->pending_timer = 0;
+		}
+		return;
+	}
+	tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
+}
+
+void tcp_reset_keepalive_timer(struct sock *sk, uint64_t len)
+{
+	struct net *net = sock_net(sk);
+
+	mod_timer(&net->timers, &tcp_sk(sk)->keepalive_timer, net->now + len);
+}
+
+/* SO_KEEPALIVE changed (proto->keepalive): start or stop the idle clock. */
+void tcp_set_keepalive(struct sock *sk, int val)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	if (val && !sock_flag(sk, SOCK_KEEPOPEN))
+		tcp_reset_keepalive_timer(sk, keepalive_time_when(tp));
+	else if (!val)
+		del_timer(&sock_net(sk)->timers, &tp->keepalive_timer);
+}
+
+/* The connection is dead: report sk_err_soft or ETIMEDOUT (tcp_write_err). */
+static void tcp_write_err(struct sock *sk)
+{
+	sk->sk_err = sk->sk_err_soft ? sk->sk_err_soft : ETIMEDOUT;
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_error_report(sk);
+	__NET_INC_STATS(sock_net(sk), TCPAbortOnTimeout);
+	tcp_done(sk);
+}
+
+/* Returns true when the retry limit is reached and the connection was ended. */
+static bool tcp_write_timeout(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	int limit;
+
+	if (sk->sk_state == TCP_SYN_SENT)
+		limit = tp->syn_retries ? tp->syn_retries : net->sysctl.tcp_syn_retries;
+	else if (sk->sk_state == TCP_SYN_RECV)
+		limit = net->sysctl.tcp_synack_retries;
+	else
+		limit = net->sysctl.tcp_retries2;
+	if (tp->user_timeout && tp->retrans_stamp &&
+	    net->now - tp->retrans_stamp >= (uint64_t)tp->user_timeout * NSEC_PER_MSEC)
+		limit = 0;
+	if (tp->retransmits < limit)
+		return false;
+	tcp_write_err(sk);
+	return true;
+}
+
+/*
+ * RTO expiry (tcp_retransmit_timer): everything in flight is presumed lost,
+ * the window collapses to one segment (RFC 5681 3.1) and the head goes
+ * again; the timeout doubles (RFC 6298 5.5).
+ */
+static void tcp_retransmit_timer(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct sk_buff *skb;
+
+	if (!tp->packets_out)
+		return;
+	if (tcp_write_timeout(sk))
+		return;
+	__NET_INC_STATS(net, TCPTimeouts);
+	if (tp->cong.ca_state != TCP_CA_Loss) {
+		uint32_t half = tcp_packets_in_flight(tp) / 2;
+
+		tp->cong.prior_cwnd = tp->cong.snd_cwnd;
+		tp->cong.snd_ssthresh = half > 2 ? half : 2;
+		tp->cong.ca_state = TCP_CA_Loss;
+	}
+	tp->cong.high_seq = tp->snd_nxt;
+	tp->cong.snd_cwnd = 1;
+	tp->cong.snd_cwnd_cnt = 0;
+	tp->dup_acks = 0;
+	/* Mark what is in flight lost: O(in flight), once per timeout. */
+	tp->lost_out = 0;
+	tp->retrans_out = 0;
+	tp->sacked_out = 0;
+	skb_queue_walk (&sk->sk_write_queue, skb) {
+		if (skb == tp->send_head)
+			break;
+		TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
+		TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
+		tp->lost_out++;
+	}
+	tp->retransmit_hint = NULL;
+	tcp_xmit_retransmit_queue(sk);
+
+	tp->retransmits++;
+	if (tp->backoff < 31)
+		tp->backoff++;
+	tp->rto = tp->rto * 2 > TCP_RTO_MAX ? TCP_RTO_MAX : tp->rto * 2;
+	tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
+}
+
+/* Persist timer: the peer's window stays closed while data waits. */
+static void tcp_probe_timer(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->packets_out || !tp->send_head) {
+		tp->probes_out = 0;
+		return;
+	}
+	if (tp->probes_out >= sock_net(sk)->sysctl.tcp_retries2) {
+		tcp_write_err(sk);
+		return;
+	}
+	tcp_send_probe0(sk);
+}
+
+static void tcp_write_timer(struct timer_list *t)
+{
+	struct tcp_sock *tp = from_timer(tp, t, retransmit_timer);
+	struct sock *sk = &tp->inet.sk;
+	int what = tp->pending_timer;
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	tp->pending_timer = 0;
+	if (what == ICSK_TIME_RETRANS)
+		tcp_retransmit_timer(sk);
+	else if (what == ICSK_TIME_PROBE0)
+		tcp_probe_timer(sk);
+}
+
+static void tcp_delack_timer(struct timer_list *t)
+{
+	struct tcp_sock *tp = from_timer(tp, t, delack_timer);
+	struct sock *sk = &tp->inet.sk;
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	if (!(tp->ack.pending & ICSK_ACK_TIMER))
+		return;
+	tp->ack.pending &= (uint8_t)~ICSK_ACK_TIMER;
+	if (tp->ack.pending & ICSK_ACK_SCHED)
+		tcp_send_ack(sk);
+}
+
+static void tcp_keepalive_timer(struct timer_list *t)
+{
+	struct tcp_sock *tp = from_timer(tp, t, keepalive_timer);
+	struct sock *sk = &tp->inet.sk;
+	struct net *net = sock_net(sk);
+	uint64_t elapsed, when;
+
+	if (sk->sk_state == TCP_TIME_WAIT) {
+		__NET_INC_STATS(net, TW);
+		tcp_done(sk);
+		return;
+	}
+	if (sk->sk_state == TCP_FIN_WAIT2 && sock_flag(sk, SOCK_DEAD)) {
+		tcp_done(sk);
+		return;
+	}
+	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	    !((1 << sk->sk_state) & ((1 << TCP_ESTABLISHED) | (1 << TCP_CLOSE_WAIT) |
+				     (1 << TCP_FIN_WAIT1) | (1 << TCP_FIN_WAIT2))))
+		return;
+	when = keepalive_time_when(tp);
+	if (tp->packets_out || tp->send_head) {
+		/* The RTO and probe timers watch a connection with data outstanding. */
+		tcp_reset_keepalive_timer(sk, when);
+		return;
+	}
+	elapsed =
+		net->now - (tp->rcv_tstamp > tp->ack.lrcvtime ? tp->rcv_tstamp : tp->ack.lrcvtime);
+	if (elapsed >= when) {
+		if (tp->probes_out >= keepalive_probes(tp)) {
+			tcp_send_active_reset(sk);
+			tcp_write_err(sk);
+			return;
+		}
+		tcp_write_wakeup(sk);
+		tp->probes_out++;
+		when = keepalive_intvl_when(tp);
+	} else {
+		when -= elapsed;
+	}
+	tcp_reset_keepalive_timer(sk, when);
+}
+
+void tcp_init_xmit_timers(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	timer_setup(&tp->retransmit_timer, tcp_write_timer);
+	timer_setup(&tp->delack_timer, tcp_delack_timer);
+	timer_setup(&tp->keepalive_timer, tcp_keepalive_timer);
+}
+
+void tcp_clear_xmit_timers(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct timer_base *base = &sock_net(sk)->timers;
+
+	del_timer(base, &tp->retransmit_timer);
+	del_timer(base, &tp->delack_timer);
+	del_timer(base, &tp->keepalive_timer);
+	tp->pending_timer = 0;
+	tp->ack.pending = 0;
+}
+
+/*
+ * Enters TIME_WAIT (or the orphaned FIN_WAIT2 wait) for timeo: the
+ * connection stays a full tcp_sock in the established hash, answering
+ * retransmitted FINs, until the keepalive timer ends it.
+ */
+void tcp_time_wait(struct sock *sk, int state, uint64_t timeo)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct timer_base *base = &sock_net(sk)->timers;
+
+	del_timer(base, &tp->retransmit_timer);
+	del_timer(base, &tp->delack_timer);
+	tp->pending_timer = 0;
+	tp->ack.pending = 0;
+	if (state != sk->sk_state)
+		tcp_set_state(sk, state);
+	tcp_reset_keepalive_timer(sk, timeo);
+}
