@@ -324,18 +324,31 @@ static void stackd_op_close(struct stackd_sock *ss)
 		stackd_scan_unix();
 }
 
-static int stackd_op_stat(struct shim_rep *rep)
+/*
+ * The counters as text: the stack's (snmp_format) and the host's own. The
+ * text is longer than one reply, so arg[0] asks for it from an offset and
+ * rep.arg[0] tells its total length.
+ */
+static int stackd_op_stat(const struct shim_req *req, struct shim_rep *rep)
 {
-	int n = snmp_format(&stackd.net, (char *)rep->opt, SHIM_OPT_MAX);
+	static char text[8192];
+	int n, off = req->arg[0];
 
+	n = snmp_format(&stackd.net, text, sizeof(text));
 	if (n < 0)
 		return n;
-	if (n < SHIM_OPT_MAX)
-		n += snprintf((char *)rep->opt + n, SHIM_OPT_MAX - (size_t)n,
-			      "Stackd: Sockets=%u LiveSocks=%ld Conns=%u Errors=%llu\n",
-			      stackd.nsocks, stackd.live_sk, stackd.nconns,
-			      (unsigned long long)stackd.errors);
-	rep->optlen = n < SHIM_OPT_MAX ? (uint32_t)n : SHIM_OPT_MAX;
+	if (n >= (int)sizeof(text))
+		n = (int)sizeof(text) - 1;
+	n += snprintf(text + n, sizeof(text) - (size_t)n,
+		      "Stackd: Sockets=%u LiveSocks=%ld Conns=%u Errors=%llu\n", stackd.nsocks,
+		      stackd.live_sk, stackd.nconns, (unsigned long long)stackd.errors);
+	if (n >= (int)sizeof(text))
+		n = (int)sizeof(text) - 1;
+	if (off < 0 || off > n)
+		return -EINVAL;
+	rep->arg[0] = n;
+	rep->optlen = (uint32_t)(n - off < SHIM_OPT_MAX ? n - off : SHIM_OPT_MAX);
+	memcpy(rep->opt, text + off, rep->optlen);
 	return 0;
 }
 
@@ -358,7 +371,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, stru
 	case SHIM_OP_CREATE:
 		return stackd_op_create(req, rep, fd_out);
 	case SHIM_OP_STAT:
-		return stackd_op_stat(rep);
+		return stackd_op_stat(req, rep);
 	default:
 		break;
 	}
