@@ -30,6 +30,16 @@ struct net_device;
  */
 enum { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, CHECKSUM_COMPLETE, CHECKSUM_PARTIAL };
 
+/*
+ * The linkage both struct sk_buff and struct sk_buff_head begin with, so that
+ * a queue head can stand in for a buffer in the circular list (the kernel's
+ * struct sk_buff_list). List surgery goes through this type only, which keeps
+ * the compiler's bounds checks honest about the smaller head object.
+ */
+struct sk_buff_list {
+	struct sk_buff *next, *prev;
+};
+
 struct sk_buff {
 	struct sk_buff *next, *prev; /* queue linkage; owned by one queue at a time */
 	struct sock *sk;             /* owning socket on transmit, NULL on receive */
@@ -192,13 +202,24 @@ static inline int skb_queue_is_last(const struct sk_buff_head *list, const struc
 	return skb->next == (const struct sk_buff *)list;
 }
 
+_Static_assert(offsetof(struct sk_buff, next) == offsetof(struct sk_buff_list, next) &&
+		       offsetof(struct sk_buff_head, next) == offsetof(struct sk_buff_list, next) &&
+		       offsetof(struct sk_buff, prev) == offsetof(struct sk_buff_list, prev) &&
+		       offsetof(struct sk_buff_head, prev) == offsetof(struct sk_buff_list, prev),
+	       "queue heads and buffers share their linkage layout");
+
+static inline struct sk_buff_list *skb_link(struct sk_buff *skb)
+{
+	return (struct sk_buff_list *)skb;
+}
+
 static inline void __skb_insert(struct sk_buff *newsk, struct sk_buff *prev, struct sk_buff *next,
 				struct sk_buff_head *list)
 {
 	newsk->next = next;
 	newsk->prev = prev;
-	next->prev = newsk;
-	prev->next = newsk;
+	skb_link(next)->prev = newsk;
+	skb_link(prev)->next = newsk;
 	list->qlen++;
 }
 
@@ -230,8 +251,8 @@ static inline void __skb_unlink(struct sk_buff *skb, struct sk_buff_head *list)
 	struct sk_buff *next = skb->next, *prev = skb->prev;
 
 	list->qlen--;
-	next->prev = prev;
-	prev->next = next;
+	skb_link(next)->prev = prev;
+	skb_link(prev)->next = next;
 	skb->next = skb->prev = NULL;
 }
 
