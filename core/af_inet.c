@@ -376,7 +376,11 @@ int inet_release(struct socket *sock)
 		 */
 		if (sock_flag(sk, SOCK_LINGER))
 			timeout = sk->sk_lingertime < 0 ? LONG_MAX : sk->sk_lingertime;
-		sk->sk_prot->close(sk, timeout);
+		/* A protocol without close (e.g. a plugin's) has nothing to wind down. */
+		if (sk->sk_prot->close)
+			sk->sk_prot->close(sk, timeout);
+		else
+			sk_common_release(sk);
 		sock->sk = NULL;
 	}
 	return 0;

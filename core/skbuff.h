@@ -23,6 +23,13 @@
 struct sock;
 struct net_device;
 
+/*
+ * skb->ip_summed, as include/linux/skbuff.h. On receive, UNNECESSARY means
+ * the link vouches for the transport checksum (it completed a checksum the
+ * sender left to offload), so the transport need not verify it.
+ */
+enum { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, CHECKSUM_COMPLETE, CHECKSUM_PARTIAL };
+
 struct sk_buff {
 	struct sk_buff *next, *prev; /* queue linkage; owned by one queue at a time */
 	struct sock *sk;             /* owning socket on transmit, NULL on receive */

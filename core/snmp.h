@@ -24,7 +24,7 @@
 
 #define UDP_MIB(X)                                                                                 \
 	X(InDatagrams) X(NoPorts) X(InErrors) X(OutDatagrams) X(RcvbufErrors) X(SndbufErrors)      \
-	X(InCsumErrors)
+	X(InCsumErrors) X(IgnoredMulti)
 
 /* Link-level counters (not in /proc/net/snmp; named like /proc/net/dev). */
 #define LINK_MIB(X)                                                                                \

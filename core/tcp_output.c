@@ -557,3 +557,28 @@ void tcp_send_probe0(struct sock *sk)
 		when = TCP_RTO_MAX;
 	tcp_reset_xmit_timer(sk, ICSK_TIME_PROBE0, when);
 }
+
+/*
+ * Resends segments marked lost, oldest first, while the congestion window
+ * has room (tcp_xmit_retransmit_queue). The hint remembers where the last
+ * pass stopped so that a long recovery does not rescan the queue per ACK.
+ */
+void tcp_xmit_retransmit_queue(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb =
+		tp->retransmit_hint ? tp->retransmit_hint : skb_peek(&sk->sk_write_queue);
+
+	for (; skb && skb != (struct sk_buff *)&sk->sk_write_queue && skb != tp->send_head;
+	     skb = skb->next) {
+		uint8_t s = TCP_SKB_CB(skb)->sacked;
+
+		if (tcp_packets_in_flight(tp) >= tp->cong.snd_cwnd)
+			break;
+		tp->retransmit_hint = skb;
+		if (!(s & TCPCB_LOST) || (s & TCPCB_SACKED_RETRANS))
+			continue;
+		if (tcp_retransmit_skb(sk, skb))
+			break;
+	}
+}

@@ -287,6 +287,8 @@ static int udp_csum_check(struct net *net, struct sk_buff *skb, int lite)
 	} else if (!uh->check) {
 		return 0;
 	}
+	if (skb->ip_summed == CHECKSUM_UNNECESSARY)
+		return 0;
 	sum = csum_partial(skb->data, (int)cscov, 0);
 	if (csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len,
 			      lite ? IPPROTO_UDPLITE : IPPROTO_UDP, sum))
@@ -319,8 +321,11 @@ static void udp_broadcast_deliver(struct net *net, struct sk_buff *skb, int lite
 	}
 	if (first)
 		udp_queue_rcv_skb(first, skb);
-	else
-		kfree_skb(skb); /* no port unreachable for broadcasts */
+	else {
+		/* No port unreachable for broadcasts, and no NoPorts either. */
+		UDP_INC_STATS(net, IgnoredMulti, lite);
+		kfree_skb(skb);
+	}
 }
 
 static int __udp4_lib_rcv(struct net *net, struct sk_buff *skb, int lite)

@@ -33,9 +33,9 @@ static void setup(void)
 {
 	memset(&net, 0, sizeof(net));
 	net_sysctl_init(&net.sysctl);
-	net.addr = htonl(0x0a63000a); /* 10.99.0.10/24 */
-	net.netmask = htonl(0xffffff00);
-	cr_assert_eq(raw_net_init(&net), 0);
+	cr_assert_eq(net_init(&net, NULL, htonl(0x0a63000a), htonl(0xffffff00), 0,
+			      (const uint8_t[6]){2, 0x53, 0x53, 0, 0, 10}, 0),
+		     0); /* 10.99.0.10/24, registry only: no device */
 	inet_init();
 	trace[0] = 0;
 	sock_create_trace = capture;
@@ -46,7 +46,7 @@ static void setup(void)
 static void teardown(void)
 {
 	sock_create_trace = NULL;
-	raw_net_exit(&net);
+	net_exit(&net);
 }
 
 TestSuite(registry, .init = setup, .fini = teardown);

@@ -26,13 +26,15 @@ static void setup(void)
 {
 	memset(&net, 0, sizeof(net));
 	net_sysctl_init(&net.sysctl);
-	cr_assert_eq(raw_net_init(&net), 0);
+	cr_assert_eq(net_init(&net, NULL, htonl(0x0a63000a), htonl(0xffffff00), 0,
+			      (const uint8_t[6]){2, 0x53, 0x53, 0, 0, 10}, 0),
+		     0);
 	inet_init();
 }
 
 static void teardown(void)
 {
-	raw_net_exit(&net);
+	net_exit(&net);
 }
 
 TestSuite(sock, .init = setup, .fini = teardown);

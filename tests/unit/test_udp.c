@@ -79,6 +79,18 @@ Test(udp, datagram_exchange_with_source_addresses)
 	cr_assert_eq(ts->net[0].mib.udp.InDatagrams, 1);
 	/* Nothing more queued. */
 	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), 0, NULL), -EAGAIN);
+
+	/* The counters as `sockshim stat` prints them. */
+	char text[4096];
+	int len = snmp_format(&ts->net[1], text, sizeof(text));
+
+	cr_assert_gt(len, 0);
+	cr_assert_lt(len, (int)sizeof(text));
+	cr_assert_not_null(strstr(text, "Udp: InDatagrams=1 NoPorts=0 "), "%s", text);
+	cr_assert_eq(strncmp(text, "Ip: InReceives=", 15), 0, "%s", text);
+	cr_assert_not_null(strstr(text, "\nTcp: ActiveOpens=0 "), "%s", text);
+	cr_assert_eq(snmp_format(&ts->net[1], text, 10), len, "a short buffer reports the need");
+	cr_assert_eq(strlen(text), 9);
 	sock_release(a);
 	sock_release(b);
 }

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The link on a real interface: an AF_PACKET SOCK_RAW socket bound to it.
+ *
+ * The stack's MAC is its own, so the socket joins the interface in
+ * promiscuous mode, and a classic BPF filter (attached before bind, so no
+ * unfiltered frame slips in) keeps only what the stack may want: ARP
+ * broadcast or unicast to its MAC, and IPv4 to its address or the limited
+ * broadcast. PACKET_IGNORE_OUTGOING hides its own transmissions,
+ * PACKET_QDISC_BYPASS skips the interface's queueing discipline.
+ *
+ * Receive: recvmmsg into a batch of preallocated buffers large enough for
+ * any frame (a kernel peer on a veth hands over TSO segments of up to 64 KiB
+ * in one frame, whatever the MTU). A small frame is copied into a recycled
+ * small skb and the big buffer stays in place; a big frame is handed up as
+ * is and its slot gets a new buffer. When the kernel says the sender left
+ * the transport checksum to offload (PACKET_AUXDATA, TP_STATUS_CSUMNOTREADY),
+ * the link completes it here and marks the skb CHECKSUM_UNNECESSARY, as
+ * skb_checksum_help() would.
+ *
+ * Transmit: frames are batched and sent with sendmmsg when the owner calls
+ * ndo_flush (dev_flush) or when the batch is full. A frame the kernel will
+ * not take is counted in TxDropped: the stack's transports recover as over
+ * a lossy wire.
+ *
+ * Not here (yet): PACKET_VNET_HDR (GSO on transmit: gso_max_size is 0, so
+ * transports send MTU-sized segments), TPACKET_V3 rings.
+ */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/ip.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "checksum.h"
+#include "ethernet.h"
+#include "net_namespace.h"
+#include "netdevice.h"
+
+#define PKT_BATCH   32
+#define PKT_RX_SIZE (65535u + ETH_HLEN + 4) /* any frame, VLAN tag included */
+#define PKT_SMALL   1600u		    /* copied into a small, recycled skb */
+#define PKT_CMSG    CMSG_SPACE(sizeof(struct tpacket_auxdata))
+
+struct packet_link {
+	struct net_device dev;
+	int fd;
+
+	struct sk_buff *rx_skb[PKT_BATCH];
+	struct iovec rx_iov[PKT_BATCH];
+	struct mmsghdr rx_msg[PKT_BATCH];
+	uint8_t rx_cmsg[PKT_BATCH][PKT_CMSG];
+
+	struct sk_buff *tx_skb[PKT_BATCH];
+	struct iovec tx_iov[PKT_BATCH];
+	struct mmsghdr tx_msg[PKT_BATCH];
+	unsigned int tx_n;
+};
+
+static struct packet_link *to_link(struct net_device *dev)
+{
+	return container_of(dev, struct packet_link, dev);
+}
+
+static void link_count(struct net_device *dev, int rx_dropped, int tx_dropped)
+{
+	if (!dev->net)
+		return;
+	dev->net->mib.link.RxDropped += (uint64_t)rx_dropped;
+	dev->net->mib.link.TxDropped += (uint64_t)tx_dropped;
+}
+
+/* The BPF program: see the file comment. ld loads big-endian into host order. */
+static int packet_attach_filter(int fd, const uint8_t mac[ETH_ALEN], uint32_t addr)
+{
+	uint32_t mac_hi = (uint32_t)mac[0] << 24 | mac[1] << 16 | mac[2] << 8 | mac[3];
+	uint32_t mac_lo = (uint32_t)mac[4] << 8 | mac[5];
+	struct sock_filter code[] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 4, 0),
+		/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 11),
+		/* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ETH_HLEN + 16), /* IP daddr */
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(addr), 8, 0),
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 7, 8),
+		/* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0), /* ARP: Ethernet destination */
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 0, 2),
+		/* 8 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
+		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffff, 3, 4),
+		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_hi, 0, 3),
+		/* 11 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
+		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_lo, 0, 1),
+		/* 13 */ BPF_STMT(BPF_RET | BPF_K, 0x40000), /* accept, whole frame */
+		/* 14 */ BPF_STMT(BPF_RET | BPF_K, 0),	     /* drop */
+	};
+	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
+}
+
+/*
+ * The sender (a kernel peer on a veth) left the TCP/UDP checksum to
+ * offload: the field holds only the pseudo-header sum. Compute it fully.
+ */
+static void packet_complete_csum(struct sk_buff *skb)
+{
+	const struct iphdr *iph;
+	unsigned int ihl, len, off;
+	uint8_t *l4;
+	uint16_t c;
+
+	if (skb->len < ETH_HLEN + sizeof(*iph) || skb->data[12] != 0x08 || skb->data[13] != 0x00)
+		return;
+	iph = (const struct iphdr *)(skb->data + ETH_HLEN);
+	ihl = iph->ihl * 4u;
+	len = ntohs(iph->tot_len);
+	if (iph->version != 4 || ihl < 20 || len < ihl || ETH_HLEN + len > skb->len)
+		return;
+	if (iph->protocol == IPPROTO_TCP)
+		off = 16;
+	else if (iph->protocol == IPPROTO_UDP)
+		off = 6;
+	else
+		return;
+	len -= ihl;
+	if (len < off + 2)
+		return;
+	l4 = skb->data + ETH_HLEN + ihl;
+	memset(l4 + off, 0, 2);
+	c = csum_tcpudp_magic(iph->saddr, iph->daddr, len, iph->protocol,
+			      csum_partial(l4, (int)len, 0));
+	if (iph->protocol == IPPROTO_UDP && !c)
+		c = 0xffff;
+	memcpy(l4 + off, &c, 2);
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
+static int packet_rx_refill(struct packet_link *l, int i)
+{
+	struct sk_buff *skb = l->rx_skb[i];
+
+	if (!skb) {
+		skb = alloc_skb(PKT_RX_SIZE + NET_IP_ALIGN);
+		if (!skb)
+			return -ENOBUFS;
+		skb_reserve(skb, NET_IP_ALIGN);
+		l->rx_skb[i] = skb;
+	}
+	l->rx_iov[i].iov_base = skb->data;
+	l->rx_iov[i].iov_len = PKT_RX_SIZE;
+	memset(&l->rx_msg[i].msg_hdr, 0, sizeof(l->rx_msg[i].msg_hdr));
+	l->rx_msg[i].msg_hdr.msg_iov = &l->rx_iov[i];
+	l->rx_msg[i].msg_hdr.msg_iovlen = 1;
+	l->rx_msg[i].msg_hdr.msg_control = l->rx_cmsg[i];
+	l->rx_msg[i].msg_hdr.msg_controllen = PKT_CMSG;
+	return 0;
+}
+
+static int packet_poll(struct net_device *dev, int budget)
+{
+	struct packet_link *l = to_link(dev);
+	int done = 0;
+
+	while (done < budget) {
+		int want = budget - done < PKT_BATCH ? budget - done : PKT_BATCH, n, i;
+
+		for (i = 0; i < want; i++)
+			if (packet_rx_refill(l, i))
+				break;
+		want = i;
+		if (!want)
+			break;
+		n = recvmmsg(l->fd, l->rx_msg, (unsigned int)want, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			struct msghdr *mh = &l->rx_msg[i].msg_hdr;
+			unsigned int len = l->rx_msg[i].msg_len;
+			struct sk_buff *skb = l->rx_skb[i];
+			struct cmsghdr *cm;
+			int csum_notready = 0;
+
+			if (mh->msg_flags & MSG_TRUNC) {
+				link_count(dev, 1, 0);
+				continue;
+			}
+			for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+				struct tpacket_auxdata aux;
+
+				if (cm->cmsg_level != SOL_PACKET || cm->cmsg_type != PACKET_AUXDATA)
+					continue;
+				memcpy(&aux, CMSG_DATA(cm), sizeof(aux));
+				csum_notready = !!(aux.tp_status & TP_STATUS_CSUMNOTREADY);
+			}
+			if (len <= PKT_SMALL) {
+				/* Copy into a recycled small buffer; the big one stays. */
+				struct sk_buff *small = alloc_skb(len + NET_IP_ALIGN);
+
+				if (!small) {
+					link_count(dev, 1, 0);
+					continue;
+				}
+				skb_reserve(small, NET_IP_ALIGN);
+				memcpy(skb_put(small, len), skb->data, len);
+				skb = small;
+			} else {
+				l->rx_skb[i] = NULL; /* handed up; refilled next round */
+				skb->len = len;
+			}
+			if (csum_notready)
+				packet_complete_csum(skb);
+			if (dev->net)
+				netif_receive_skb(dev->net, skb);
+			else
+				kfree_skb(skb);
+		}
+		done += n;
+		if (n < want)
+			break;
+	}
+	return done;
+}
+
+static void packet_flush(struct net_device *dev)
+{
+	struct packet_link *l = to_link(dev);
+	unsigned int sent = 0;
+
+	while (sent < l->tx_n) {
+		int n = sendmmsg(l->fd, l->tx_msg + sent, l->tx_n - sent, MSG_DONTWAIT);
+
+		if (n > 0) {
+			sent += (unsigned int)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* EAGAIN (socket buffer full) or a frame the kernel refuses: skip it. */
+		link_count(dev, 0, 1);
+		sent++;
+	}
+	for (unsigned int i = 0; i < l->tx_n; i++) {
+		kfree_skb(l->tx_skb[i]);
+		l->tx_skb[i] = NULL;
+	}
+	l->tx_n = 0;
+}
+
+static int packet_start_xmit(struct net_device *dev, struct sk_buff *skb)
+{
+	struct packet_link *l = to_link(dev);
+	unsigned int i = l->tx_n;
+
+	l->tx_skb[i] = skb;
+	l->tx_iov[i].iov_base = skb->data;
+	l->tx_iov[i].iov_len = skb->len;
+	memset(&l->tx_msg[i], 0, sizeof(l->tx_msg[i]));
+	l->tx_msg[i].msg_hdr.msg_iov = &l->tx_iov[i];
+	l->tx_msg[i].msg_hdr.msg_iovlen = 1;
+	if (++l->tx_n == PKT_BATCH)
+		packet_flush(dev);
+	return 0;
+}
+
+static void packet_uninit(struct net_device *dev)
+{
+	struct packet_link *l = to_link(dev);
+
+	packet_flush(dev);
+	for (int i = 0; i < PKT_BATCH; i++)
+		kfree_skb(l->rx_skb[i]);
+	close(l->fd);
+	free(l);
+}
+
+static const struct net_device_ops packet_netdev_ops = {
+	.ndo_start_xmit = packet_start_xmit,
+	.ndo_flush = packet_flush,
+	.ndo_poll = packet_poll,
+	.ndo_uninit = packet_uninit,
+};
+
+struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_ALEN], uint32_t addr,
+				    int *err)
+{
+	struct packet_link *l;
+	struct ifreq ifr = {0};
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
+	struct packet_mreq mreq = {.mr_type = PACKET_MR_PROMISC};
+	int one = 1, rcvbuf = 8 << 20;
+
+	if (strlen(ifname) >= IFNAMSIZ) {
+		*err = -ENODEV;
+		return NULL;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	/* Protocol 0: nothing is queued until bind, after the filter is in place. */
+	l->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (l->fd < 0)
+		goto fail;
+	strcpy(ifr.ifr_name, ifname);
+	if (ioctl(l->fd, SIOCGIFINDEX, &ifr) < 0)
+		goto fail;
+	sll.sll_ifindex = ifr.ifr_ifindex;
+	mreq.mr_ifindex = ifr.ifr_ifindex;
+	if (ioctl(l->fd, SIOCGIFMTU, &ifr) < 0)
+		goto fail;
+	l->dev.mtu = (unsigned int)ifr.ifr_mtu;
+
+	if (packet_attach_filter(l->fd, mac, addr) < 0 ||
+	    setsockopt(l->fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0 ||
+	    setsockopt(l->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0 ||
+	    setsockopt(l->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
+		goto fail;
+	/* A bigger receive queue absorbs bursts between polls; best effort. */
+	if (setsockopt(l->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (bind(l->fd, (struct sockaddr *)&sll, sizeof(sll)) < 0 ||
+	    setsockopt(l->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof(mreq)) < 0)
+		goto fail;
+
+	snprintf(l->dev.name, sizeof(l->dev.name), "%s", ifname);
+	memcpy(l->dev.dev_addr, mac, ETH_ALEN);
+	l->dev.ifindex = sll.sll_ifindex;
+	l->dev.fd = l->fd;
+	l->dev.gso_max_size = 0;
+	l->dev.netdev_ops = &packet_netdev_ops;
+	l->dev.priv = l;
+	*err = 0;
+	return &l->dev;
+fail:
+	*err = -errno;
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l);
+	return NULL;
+}

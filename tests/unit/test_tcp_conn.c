@@ -1,0 +1,711 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP between two stacks on the in-memory wire, as packet dialogues on the
+ * virtual clock: handshakes with the MSS option, bulk data both ways (with
+ * and without loss and reordering), RTO back-off, resets, half-close,
+ * simultaneous close, TIME_WAIT, backlog overflow, keepalive, checksum
+ * errors, and the zero window.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "helper_twostack.h"
+#include "inet_hashtables.h"
+#include "ip.h"
+#include "tcp.h"
+
+#define PORT 5000
+
+static struct twostack *ts;
+static struct socket *socks[64];
+static unsigned int nsocks;
+
+static void track(struct socket *sock)
+{
+	if (sock && nsocks < 64)
+		socks[nsocks++] = sock;
+}
+
+/* close(): releases the socket and forgets it. */
+static void rel(struct socket *sock)
+{
+	for (unsigned int i = 0; i < nsocks; i++)
+		if (socks[i] == sock)
+			socks[i] = NULL;
+	sock_release(sock);
+}
+
+static void teardown(void)
+{
+	for (unsigned int i = 0; i < nsocks; i++)
+		if (socks[i])
+			sock_release(socks[i]);
+	nsocks = 0;
+	if (ts)
+		twostack_destroy(ts);
+	ts = NULL;
+	skb_cache_drain();
+}
+
+static struct socket *tcp_socket(int side)
+{
+	int err = 0;
+	struct socket *s = twostack_socket(ts, side, SOCK_STREAM, IPPROTO_TCP, &err);
+
+	cr_assert_not_null(s, "socket: %d", err);
+	track(s);
+	return s;
+}
+
+static struct socket *tcp_listener(int side, uint16_t port, int backlog)
+{
+	struct socket *l = tcp_socket(side);
+	struct sockaddr_in a = twostack_sin(side, port);
+
+	cr_assert_eq(l->ops->bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(l->ops->listen(l, backlog), 0);
+	return l;
+}
+
+static int tcp_connect_to(struct socket *s, int side, uint16_t port)
+{
+	struct sockaddr_in a = twostack_sin(side, port);
+
+	return s->ops->connect(s, (struct sockaddr *)&a, sizeof(a), O_NONBLOCK);
+}
+
+static struct socket *tcp_accept(struct socket *l)
+{
+	struct socket *n = calloc(1, sizeof(*n));
+	int err = l->ops->accept(l, n, O_NONBLOCK, true);
+
+	if (err) {
+		free(n);
+		return NULL;
+	}
+	track(n);
+	return n;
+}
+
+/* A connected pair: client on side 0, server (accepted) on side 1. */
+static void tcp_pair(struct socket **c, struct socket **s, struct socket **l)
+{
+	*l = tcp_listener(1, PORT, 16);
+	*c = tcp_socket(0);
+	cr_assert_eq(tcp_connect_to(*c, 1, PORT), -EINPROGRESS);
+	/* Lossy wires may need SYN retransmissions. */
+	for (int i = 0; i < 600 && !(*s = tcp_accept(*l)); i++)
+		twostack_run_for(ts, 100 * NSEC_PER_MSEC);
+	cr_assert_eq((*c)->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_not_null(*s);
+	cr_assert_eq((*s)->sk->sk_state, TCP_ESTABLISHED);
+}
+
+static int send_buf(struct socket *s, const void *buf, size_t len)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_DONTWAIT};
+
+	return s->ops->sendmsg(s, &m, len);
+}
+
+static int recv_buf(struct socket *s, void *buf, size_t len)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	return s->ops->recvmsg(s, &m, len, MSG_DONTWAIT);
+}
+
+/* Moves len bytes from a to b through the stacks; returns bytes received. */
+static size_t transfer(struct socket *a, struct socket *b, const uint8_t *src, uint8_t *dst,
+		       size_t len, uint64_t limit_ns)
+{
+	size_t sent = 0, got = 0;
+	uint64_t deadline = ts->now + limit_ns;
+
+	while (got < len && ts->now < deadline) {
+		int n;
+
+		if (sent < len) {
+			n = send_buf(a, src + sent, len - sent);
+			if (n > 0)
+				sent += (size_t)n;
+			else
+				cr_assert_eq(n, -EAGAIN);
+		}
+		while ((n = recv_buf(b, dst + got, len - got)) > 0)
+			got += (size_t)n;
+		twostack_run_for(ts, NSEC_PER_MSEC);
+	}
+	return got;
+}
+
+static uint8_t *pattern(size_t len, uint32_t seed)
+{
+	uint8_t *p = malloc(len);
+
+	for (size_t i = 0; i < len; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (uint8_t)(seed >> 16);
+	}
+	return p;
+}
+
+/* ---- a wire tap: decode TCP segments crossing the wire ---- */
+
+struct seg {
+	int side;
+	uint64_t t;
+	uint32_t seq, ack;
+	uint16_t win, len;
+	uint8_t flags;
+	uint16_t mss; /* option value, 0 if none */
+};
+
+#define MAX_SEGS 20000
+static struct seg segs[MAX_SEGS];
+static unsigned int nsegs;
+static int drop_side = -1;	     /* drop everything this side sends */
+static unsigned int drop_data_every; /* drop every n-th data segment of side 0 */
+static unsigned int data_count;
+
+static int tap(void *arg, int side, const uint8_t *f, unsigned int len)
+{
+	const uint8_t *ip = f + 14, *th;
+	unsigned int ihl, thl, tot;
+	struct seg *sg;
+
+	if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00 || ip[9] != IPPROTO_TCP)
+		return 1;
+	ihl = (ip[0] & 15u) * 4;
+	tot = (unsigned int)(ip[2] << 8 | ip[3]);
+	th = ip + ihl;
+	thl = (th[12] >> 4) * 4u;
+	if (nsegs < MAX_SEGS) {
+		sg = &segs[nsegs++];
+		memset(sg, 0, sizeof(*sg));
+		sg->side = side;
+		sg->t = ts->now;
+		sg->seq = (uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 |
+			  th[7];
+		sg->ack = (uint32_t)th[8] << 24 | (uint32_t)th[9] << 16 | (uint32_t)th[10] << 8 |
+			  th[11];
+		sg->flags = th[13];
+		sg->win = (uint16_t)(th[14] << 8 | th[15]);
+		sg->len = (uint16_t)(tot - ihl - thl);
+		if (thl > 20 && th[20] == TCPOPT_MSS)
+			sg->mss = (uint16_t)(th[22] << 8 | th[23]);
+	}
+	if (side == drop_side)
+		return 0;
+	if (drop_data_every && side == 0 && tot - ihl - thl > 0 &&
+	    ++data_count % drop_data_every == 0)
+		return 0;
+	return 1;
+}
+
+static void setup_tap(const struct mem_link_impair *imp)
+{
+	ts = twostack_create(imp);
+	cr_assert_not_null(ts);
+	nsegs = 0;
+	drop_side = -1;
+	drop_data_every = 0;
+	data_count = 0;
+	mem_link_set_filter(ts->link, tap, NULL);
+}
+
+static void setup(void)
+{
+	setup_tap(NULL);
+}
+
+TestSuite(tcp, .init = setup, .fini = teardown);
+
+Test(tcp, handshake_carries_mss_both_ways)
+{
+	struct socket *c, *s, *l;
+
+	tcp_pair(&c, &s, &l);
+	/* SYN (side 0) with MSS 1460, SYN-ACK (side 1) with MSS 1460, then ACK. */
+	cr_assert_geq(nsegs, 3);
+	cr_assert_eq(segs[0].side, 0);
+	cr_assert_eq(segs[0].flags, TCPHDR_SYN);
+	cr_assert_eq(segs[0].mss, 1460);
+	cr_assert_eq(segs[1].side, 1);
+	cr_assert_eq(segs[1].flags, TCPHDR_SYN | TCPHDR_ACK);
+	cr_assert_eq(segs[1].mss, 1460);
+	cr_assert_eq(segs[1].ack, segs[0].seq + 1);
+	cr_assert_eq(segs[2].flags, TCPHDR_ACK);
+	cr_assert_eq(segs[2].ack, segs[1].seq + 1);
+	cr_assert_eq(tcp_sk(c->sk)->mss_cache, 1460);
+	cr_assert_eq(tcp_sk(s->sk)->mss_cache, 1460);
+	cr_assert_eq(ts->net[0].mib.tcp.ActiveOpens, 1);
+	cr_assert_eq(ts->net[1].mib.tcp.PassiveOpens, 1);
+	cr_assert_eq(ts->net[0].mib.tcp.CurrEstab, 1);
+	cr_assert_eq(ts->net[1].mib.tcp.CurrEstab, 1);
+	/* TCP buffers start from tcp_rmem[1] / tcp_wmem[1]. */
+	cr_assert_eq(l->sk->sk_rcvbuf, ts->net[1].sysctl.tcp_rmem[1]);
+}
+
+Test(tcp, peer_mss_option_is_honoured)
+{
+	struct socket *c, *s, *l;
+	int mss = 500, len = sizeof(int);
+	uint8_t buf[4000] = {0};
+
+	l = tcp_listener(1, PORT, 4);
+	cr_assert_eq(l->ops->setsockopt(l, SOL_TCP, TCP_MAXSEG, &mss, sizeof(mss)), 0);
+	c = tcp_socket(0);
+	tcp_connect_to(c, 1, PORT);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	s = tcp_accept(l);
+	cr_assert_not_null(s);
+	cr_assert_eq(segs[1].mss, 500);
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_MAXSEG, &mss, &len), 0);
+	cr_assert_eq(mss, 500);
+	nsegs = 0;
+	cr_assert_eq(send_buf(c, buf, sizeof(buf)), (int)sizeof(buf));
+	twostack_run_for(ts, 100 * NSEC_PER_MSEC);
+	for (unsigned int i = 0; i < nsegs; i++)
+		cr_assert_leq(segs[i].len, 500);
+}
+
+static void bulk(size_t len, uint64_t limit)
+{
+	struct socket *c, *s, *l;
+	uint8_t *a = pattern(len, 1), *b = pattern(len, 2);
+	uint8_t *ra = calloc(1, len), *rb = calloc(1, len);
+
+	tcp_pair(&c, &s, &l);
+	cr_assert_eq(transfer(c, s, a, ra, len, limit), len);
+	cr_assert_eq(memcmp(a, ra, len), 0);
+	cr_assert_eq(transfer(s, c, b, rb, len, limit), len);
+	cr_assert_eq(memcmp(b, rb, len), 0);
+	free(a);
+	free(b);
+	free(ra);
+	free(rb);
+}
+
+Test(tcp, one_megabyte_each_way_intact)
+{
+	bulk(1 << 20, 60 * NSEC_PER_SEC);
+	/* The send buffer grew past tcp_wmem[1] with the window. */
+	cr_assert_eq(ts->net[0].mib.tcp.RetransSegs, 0);
+}
+
+Test(tcp, lossy_reordering_wire_still_delivers_intact)
+{
+	struct mem_link_impair imp = {
+		.seed = 7, .loss_pct = 10, .reorder_pct = 10, .delay_ns = 2 * NSEC_PER_MSEC};
+
+	teardown();
+	setup_tap(&imp);
+	bulk(256 * 1024, 600 * NSEC_PER_SEC);
+	cr_assert_gt(ts->net[0].mib.tcp.RetransSegs + ts->net[1].mib.tcp.RetransSegs, 0);
+	cr_assert_gt(ts->net[0].mib.tcpext.TCPOFOQueue + ts->net[1].mib.tcpext.TCPOFOQueue, 0);
+}
+
+Test(tcp, twenty_percent_loss_still_delivers)
+{
+	struct mem_link_impair imp = {.seed = 11, .loss_pct = 20, .delay_ns = NSEC_PER_MSEC};
+
+	teardown();
+	setup_tap(&imp);
+	bulk(64 * 1024, 1200 * NSEC_PER_SEC);
+}
+
+Test(tcp, fast_retransmit_on_three_dup_acks)
+{
+	struct socket *c, *s, *l;
+	size_t len = 200 * 1000;
+	uint8_t *a = pattern(len, 3), *r = calloc(1, len);
+
+	tcp_pair(&c, &s, &l);
+	drop_data_every = 40;
+	cr_assert_eq(transfer(c, s, a, r, len, 60 * NSEC_PER_SEC), len);
+	cr_assert_eq(memcmp(a, r, len), 0);
+	cr_assert_gt(ts->net[0].mib.tcp.RetransSegs, 0);
+	/* Recovered by duplicate ACKs, not by timeouts. */
+	cr_assert_eq(ts->net[0].mib.tcpext.TCPTimeouts, 0);
+	free(a);
+	free(r);
+}
+
+Test(tcp, rto_backs_off_exponentially_then_gives_up)
+{
+	struct socket *c, *s, *l;
+	uint64_t t[8];
+	unsigned int n = 0;
+
+	tcp_pair(&c, &s, &l);
+	drop_side = 0;
+	nsegs = 0;
+	cr_assert_eq(send_buf(c, "x", 1), 1);
+	twostack_run_for(ts, 30 * NSEC_PER_SEC);
+	for (unsigned int i = 0; i < nsegs && n < 8; i++)
+		if (segs[i].side == 0 && segs[i].len == 1)
+			t[n++] = segs[i].t;
+	cr_assert_geq(n, 5);
+	/* Each gap doubles the previous one (RFC 6298 5.5). */
+	for (unsigned int i = 2; i < n; i++)
+		cr_assert_eq(t[i] - t[i - 1], 2 * (t[i - 1] - t[i - 2]), "gap %u", i);
+	cr_assert_geq(t[1] - t[0], 200 * NSEC_PER_MSEC);
+	twostack_run_for(ts, 3600 * NSEC_PER_SEC);
+	cr_assert_eq(c->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(c->sk->sk_err, ETIMEDOUT);
+}
+
+Test(tcp, syn_retries_give_up_with_etimedout)
+{
+	struct socket *c = tcp_socket(0);
+
+	drop_side = 1;
+	tcp_listener(1, PORT, 4);
+	cr_assert_eq(tcp_connect_to(c, 1, PORT), -EINPROGRESS);
+	twostack_run_for(ts, 60 * NSEC_PER_SEC);
+	cr_assert_eq(c->sk->sk_state, TCP_SYN_SENT);
+	twostack_run_for(ts, 120 * NSEC_PER_SEC);
+	cr_assert_eq(c->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(c->sk->sk_err, ETIMEDOUT);
+	cr_assert_eq(ts->net[0].mib.tcp.AttemptFails, 1);
+}
+
+Test(tcp, syn_to_closed_port_is_refused)
+{
+	struct socket *c = tcp_socket(0);
+
+	cr_assert_eq(tcp_connect_to(c, 1, 9), -EINPROGRESS);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(segs[1].side, 1);
+	cr_assert_eq(segs[1].flags, TCPHDR_RST | TCPHDR_ACK);
+	cr_assert_eq(segs[1].ack, segs[0].seq + 1);
+	cr_assert_eq(c->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(c->sk->sk_err, ECONNREFUSED);
+	cr_assert_eq(ts->net[1].mib.tcp.OutRsts, 1);
+	cr_assert_eq(ts->net[0].mib.tcp.AttemptFails, 1);
+}
+
+Test(tcp, rst_in_established_resets_with_econnreset)
+{
+	struct socket *c, *s, *l;
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	char buf[8];
+
+	tcp_pair(&c, &s, &l);
+	cr_assert_eq(s->ops->setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	rel(s);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(c->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(recv_buf(c, buf, sizeof(buf)), -ECONNRESET);
+	cr_assert_eq(ts->net[0].mib.tcp.EstabResets, 1);
+	cr_assert_eq(send_buf(c, "x", 1), -EPIPE);
+}
+
+Test(tcp, out_of_window_rst_gets_challenge_ack_not_obeyed)
+{
+	struct socket *c, *s, *l;
+	struct tcp_sock *tp;
+
+	tcp_pair(&c, &s, &l);
+	tp = tcp_sk(c->sk);
+	/* An in-window RST that is not exactly rcv_nxt: RFC 5961 says ACK, don't reset. */
+	struct sk_buff *skb = alloc_skb(64);
+	struct iphdr *iph;
+	struct tcphdr *th;
+	uint8_t *p;
+
+	skb_reserve(skb, 2); /* NET_IP_ALIGN: the IP header 4-byte aligned */
+	p = skb_put(skb, 14 + 20 + 20);
+
+	memset(p, 0, 54);
+	memcpy(p, twostack_mac[0], 6);
+	memcpy(p + 6, twostack_mac[1], 6);
+	p[12] = 0x08;
+	iph = (struct iphdr *)(p + 14);
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_TCP;
+	iph->tot_len = htons(40);
+	iph->saddr = twostack_addr(1);
+	iph->daddr = twostack_addr(0);
+	iph->check = ip_fast_csum(iph, 5);
+	th = (struct tcphdr *)(iph + 1);
+	th->source = htons(PORT);
+	th->dest = inet_sk(c->sk)->inet_sport;
+	th->seq = htonl(tp->rcv_nxt + 100);
+	th->doff = 5;
+	th->rst = 1;
+	th->check =
+		csum_tcpudp_magic(iph->saddr, iph->daddr, 20, IPPROTO_TCP, csum_partial(th, 20, 0));
+	nsegs = 0;
+	netif_receive_skb(&ts->net[0], skb);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(c->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_geq(nsegs, 1);
+	cr_assert_eq(segs[0].side, 0);
+	cr_assert_eq(segs[0].flags, TCPHDR_ACK);
+}
+
+Test(tcp, bad_checksum_is_counted_and_dropped)
+{
+	struct socket *l = tcp_listener(1, PORT, 4);
+	struct sk_buff *skb = alloc_skb(64);
+	struct iphdr *iph;
+	struct tcphdr *th;
+	uint8_t *p;
+
+	(void)l;
+	skb_reserve(skb, 2); /* NET_IP_ALIGN: the IP header 4-byte aligned */
+	p = skb_put(skb, 14 + 20 + 20);
+	memset(p, 0, 54);
+	memcpy(p, twostack_mac[1], 6);
+	memcpy(p + 6, twostack_mac[0], 6);
+	p[12] = 0x08;
+	iph = (struct iphdr *)(p + 14);
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_TCP;
+	iph->tot_len = htons(40);
+	iph->saddr = twostack_addr(0);
+	iph->daddr = twostack_addr(1);
+	iph->check = ip_fast_csum(iph, 5);
+	th = (struct tcphdr *)(iph + 1);
+	th->source = htons(40000);
+	th->dest = htons(PORT);
+	th->seq = htonl(1);
+	th->doff = 5;
+	th->syn = 1;
+	th->check = 0x1234; /* wrong */
+	netif_receive_skb(&ts->net[1], skb);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(ts->net[1].mib.tcp.InCsumErrors, 1);
+	cr_assert_eq(ts->net[1].mib.tcp.InErrs, 1);
+	cr_assert_eq(nsegs, 0, "no SYN-ACK, no RST for a corrupt segment");
+}
+
+Test(tcp, half_close_other_side_keeps_sending)
+{
+	struct socket *c, *s, *l;
+	char buf[64];
+
+	tcp_pair(&c, &s, &l);
+	cr_assert_eq(c->ops->shutdown(c, SHUT_WR), 0);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(c->sk->sk_state, TCP_FIN_WAIT2);
+	cr_assert_eq(s->sk->sk_state, TCP_CLOSE_WAIT);
+	cr_assert_eq(recv_buf(s, buf, sizeof(buf)), 0, "EOF after FIN");
+	cr_assert_eq(send_buf(s, "still here", 10), 10);
+	twostack_run_for(ts, 100 * NSEC_PER_MSEC);
+	cr_assert_eq(recv_buf(c, buf, sizeof(buf)), 10);
+	cr_assert_eq(memcmp(buf, "still here", 10), 0);
+	cr_assert_eq(send_buf(c, "x", 1), -EPIPE);
+	rel(s);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(c->sk->sk_state, TCP_TIME_WAIT);
+}
+
+Test(tcp, simultaneous_close_goes_through_closing)
+{
+	struct socket *c, *s, *l;
+
+	tcp_pair(&c, &s, &l);
+	cr_assert_eq(c->ops->shutdown(c, SHUT_WR), 0);
+	cr_assert_eq(s->ops->shutdown(s, SHUT_WR), 0);
+	cr_assert_eq(c->sk->sk_state, TCP_FIN_WAIT1);
+	cr_assert_eq(s->sk->sk_state, TCP_FIN_WAIT1);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(c->sk->sk_state, TCP_TIME_WAIT);
+	cr_assert_eq(s->sk->sk_state, TCP_TIME_WAIT);
+}
+
+Test(tcp, time_wait_lasts_sixty_seconds_and_holds_the_port)
+{
+	struct socket *c, *s, *l, *c2;
+	struct sockaddr_in a = twostack_sin(0, 40000);
+	int one = 1;
+
+	l = tcp_listener(1, PORT, 4);
+	c = tcp_socket(0);
+	cr_assert_eq(c->ops->bind(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	tcp_connect_to(c, 1, PORT);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	s = tcp_accept(l);
+	cr_assert_not_null(s);
+	rel(c); /* active close: this side ends in TIME_WAIT */
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	rel(s);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_not_null(__inet_lookup_established(&ts->net[0], twostack_addr(1), htons(PORT),
+						     twostack_addr(0), htons(40000)));
+	c2 = tcp_socket(0);
+	cr_assert_eq(c2->ops->bind(c2, (struct sockaddr *)&a, sizeof(a)), -EADDRINUSE);
+	twostack_run_for(ts, 59 * NSEC_PER_SEC);
+	cr_assert_not_null(__inet_lookup_established(&ts->net[0], twostack_addr(1), htons(PORT),
+						     twostack_addr(0), htons(40000)));
+	twostack_run_for(ts, 2 * NSEC_PER_SEC);
+	cr_assert_null(__inet_lookup_established(&ts->net[0], twostack_addr(1), htons(PORT),
+						 twostack_addr(0), htons(40000)));
+	cr_assert_eq(c2->ops->setsockopt(c2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	cr_assert_eq(c2->ops->bind(c2, (struct sockaddr *)&a, sizeof(a)), 0);
+}
+
+Test(tcp, listen_backlog_overflow_is_counted)
+{
+	struct socket *l = tcp_listener(1, PORT, 1), *c[5];
+	int accepted = 0;
+	struct socket *n;
+
+	for (int i = 0; i < 5; i++) {
+		c[i] = tcp_socket(0);
+		cr_assert_eq(tcp_connect_to(c[i], 1, PORT), -EINPROGRESS);
+	}
+	/* Retransmitted SYNs find the accept queue full. */
+	twostack_run_for(ts, 3 * NSEC_PER_SEC);
+	cr_assert_gt(ts->net[1].mib.tcpext.ListenOverflows, 0);
+	while ((n = tcp_accept(l))) {
+		accepted++;
+		rel(n);
+	}
+	/* listen(1): the accept queue holds backlog + 1, as Linux. */
+	cr_assert_eq(accepted, 2);
+}
+
+Test(tcp, close_with_unread_data_sends_rst)
+{
+	struct socket *c, *s, *l;
+	char buf[8];
+
+	tcp_pair(&c, &s, &l);
+	cr_assert_eq(send_buf(c, "unread", 6), 6);
+	twostack_run_for(ts, 100 * NSEC_PER_MSEC);
+	nsegs = 0;
+	rel(s);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_geq(nsegs, 1);
+	cr_assert(segs[0].flags & TCPHDR_RST);
+	cr_assert_eq(recv_buf(c, buf, sizeof(buf)), -ECONNRESET);
+}
+
+Test(tcp, keepalive_probes_then_times_out)
+{
+	struct socket *c, *s, *l;
+	int one = 1, idle = 10, intvl = 2, cnt = 3;
+
+	tcp_pair(&c, &s, &l);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)), 0);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)), 0);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)), 0);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)), 0);
+	nsegs = 0;
+	twostack_run_for(ts, 35 * NSEC_PER_SEC);
+	/* The peer answers each probe: still up, probes every idle period. */
+	cr_assert_eq(c->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_geq(nsegs, 6);
+	drop_side = 1;
+	twostack_run_for(ts, 20 * NSEC_PER_SEC);
+	cr_assert_eq(c->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(c->sk->sk_err, ETIMEDOUT);
+}
+
+Test(tcp, slow_reader_window_respected_and_probed)
+{
+	struct socket *c, *s, *l;
+	size_t len = 400 * 1000, sent = 0, got = 0;
+	uint8_t *a = pattern(len, 5), *r = calloc(1, len);
+	uint32_t right_edge = 0;
+	uint32_t last_ack = 0;
+	unsigned int probes = 0;
+
+	tcp_pair(&c, &s, &l);
+	nsegs = 0;
+	right_edge = tcp_sk(s->sk)->rcv_wup + tcp_sk(s->sk)->rcv_wnd;
+	/* Nobody reads for 20 s: the window closes and the sender probes. */
+	for (int i = 0; i < 20000; i++) {
+		int n = send_buf(c, a + sent, len - sent);
+
+		if (n > 0)
+			sent += (size_t)n;
+		twostack_run_for(ts, NSEC_PER_MSEC);
+	}
+	cr_assert_lt(sent, len);
+	cr_assert_eq(tcp_sk(s->sk)->rcv_wnd, 0);
+	/* Every data segment fits the window the receiver had advertised before it. */
+	for (unsigned int i = 0; i < nsegs; i++) {
+		if (segs[i].side == 1 && (segs[i].flags & TCPHDR_ACK)) {
+			uint32_t edge = segs[i].ack + segs[i].win;
+
+			if (!right_edge || after(edge, right_edge))
+				right_edge = edge;
+		}
+		if (segs[i].side == 0 && segs[i].len) {
+			cr_assert(!after(segs[i].seq + segs[i].len, right_edge), "segment %u", i);
+		}
+		if (segs[i].side == 1)
+			last_ack = segs[i].ack;
+		/* A window probe: no data, one below what the peer acknowledged. */
+		if (segs[i].side == 0 && !segs[i].len && segs[i].seq == last_ack - 1)
+			probes++;
+	}
+	cr_assert_gt(probes, 0);
+	cr_assert_gt(tcp_sk(c->sk)->backoff, 0, "persist timer backs off");
+	/* Now read: the window opens and everything arrives. */
+	for (int i = 0; i < 60000 && got < len; i++) {
+		int n = send_buf(c, a + sent, len - sent);
+
+		if (n > 0)
+			sent += (size_t)n;
+		while ((n = recv_buf(s, r + got, len - got)) > 0)
+			got += (size_t)n;
+		twostack_run_for(ts, NSEC_PER_MSEC);
+	}
+	cr_assert_eq(got, len);
+	cr_assert_eq(memcmp(a, r, len), 0);
+	free(a);
+	free(r);
+}
+
+Test(tcp, ioctls_and_options)
+{
+	struct socket *c, *s, *l;
+	int v = 0, len = sizeof(v);
+	char name[16];
+	struct tcp_info info;
+
+	tcp_pair(&c, &s, &l);
+	cr_assert_eq(send_buf(c, "hello", 5), 5);
+	twostack_run_for(ts, 100 * NSEC_PER_MSEC);
+	cr_assert_eq(s->ops->ioctl(s, SIOCINQ, (unsigned long)&v), 0);
+	cr_assert_eq(v, 5);
+	cr_assert_eq(c->ops->ioctl(c, SIOCOUTQ, (unsigned long)&v), 0);
+	cr_assert_eq(v, 0);
+	v = 1;
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_NODELAY, &v, sizeof(v)), 0);
+	v = 0;
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_NODELAY, &v, &len), 0);
+	cr_assert_eq(v, 1);
+	len = sizeof(name);
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_CONGESTION, name, &len), 0);
+	cr_assert_str_eq(name, "reno");
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "cubic", 5), -ENOENT);
+	v = 10;
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_MAXSEG, &v, sizeof(v)), -EINVAL);
+	v = 0;
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_KEEPCNT, &v, sizeof(v)), -EINVAL);
+	len = sizeof(info);
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, &info, &len), 0);
+	cr_assert_eq(info.tcpi_state, TCP_ESTABLISHED);
+	cr_assert_eq(info.tcpi_snd_mss, 1460);
+	cr_assert_eq(info.tcpi_snd_cwnd, 10);
+	cr_assert_geq(info.tcpi_rto, 200000, "RTO floor is 200 ms, as Linux");
+}
