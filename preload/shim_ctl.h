@@ -60,7 +60,8 @@ enum shim_op {
 	SHIM_OP_IOCTL,     /* arg[0] cmd, opt = int argument; rep.opt = int result */
 	SHIM_OP_GETERR,    /* returns and clears the pending socket error (rep.ret = -err or 0) */
 	SHIM_OP_CLOSE,     /* no reply: the application closed its last copy it knows of */
-	SHIM_OP_STAT,      /* rep.opt = counters text (snmp_format) */
+	SHIM_OP_STAT,      /* arg[0] = offset; rep.opt = counters text (snmp_format) from there,
+			      rep.arg[0] = the text's total length */
 };
 
 struct shim_req {

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control client: one SOCK_SEQPACKET connection per process to the stack
+ * host at the abstract name shim_ctl_name(netns, iface, addr), one request
+ * and one reply at a time under a mutex (shim_ctl.h). If nobody listens, it
+ * starts the host (sockshim-stackd beside the library, or at
+ * <libdir>/SOCKSHIM_LIBEXEC_REL when installed) and retries for about three
+ * seconds; two processes racing both start one and the loser exits on
+ * EADDRINUSE.
+ *
+ * What it does not do: keep any socket state (that is the host's), or
+ * reconnect in the middle of a request. A forked child starts without a
+ * connection and opens its own on first use.
+ */
+#include "shim_lib.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static pthread_mutex_t shim_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
+static int shim_ctl_fd = -1;
+static int shim_ctl_host_pid;
+
+extern char **environ;
+
+static socklen_t shim_ctl_addr(struct sockaddr_un *sun)
+{
+	int n;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	n = shim_ctl_name(sun->sun_path + 1, sizeof(sun->sun_path) - 1, shim_cfg.netns,
+			  shim_cfg.iface, shim_cfg.addr_str);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+static int shim_ctl_try_connect(void)
+{
+	struct sockaddr_un sun;
+	socklen_t len = shim_ctl_addr(&sun);
+	int fd, err;
+
+	fd = shim_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (shim_real.connect(fd, (struct sockaddr *)&sun, len) == 0)
+		return fd;
+	err = -errno;
+	shim_real.close(fd);
+	return err;
+}
+
+/*
+ * Path of the host binary: beside the library in a build tree, else the
+ * installed libexec directory relative to it. Returns 0 and fills path.
+ */
+static int shim_host_path(char *path, size_t len)
+{
+	snprintf(path, len, "%s/sockshim-stackd", shim_lib_dir);
+	if (access(path, X_OK) == 0)
+		return 0;
+	snprintf(path, len, "%s/%s/sockshim-stackd", shim_lib_dir, SOCKSHIM_LIBEXEC_REL);
+	if (access(path, X_OK) == 0)
+		return 0;
+	return -1;
+}
+
+/*
+ * Starts the host detached from us: double fork so that it is not our
+ * child (no SIGCHLD, no zombie for the application to reap), setsid so
+ * that the application's terminal and process group signals do not reach
+ * it, stdio on /dev/null, no other fd inherited, and no LD_PRELOAD so that
+ * it uses the kernel's sockets itself.
+ */
+static int shim_host_start(void)
+{
+	static int said;
+	char path[4200];
+	char **envp;
+	size_t n = 0, i, j = 0;
+	pid_t pid;
+	int status;
+
+	if (shim_host_path(path, sizeof(path))) {
+		if (said++)
+			return -1;
+		shim_say("sockshim: cannot find sockshim-stackd beside %s or in %s/%s",
+			 shim_lib_dir, shim_lib_dir, SOCKSHIM_LIBEXEC_REL);
+		return -1;
+	}
+	while (environ && environ[n])
+		n++;
+	envp = calloc(n + 1, sizeof(*envp));
+	if (!envp)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11))
+			envp[j++] = environ[i];
+
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = {path, NULL};
+		int null;
+
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		null = open("/dev/null", O_RDWR);
+		if (null >= 0) {
+			shim_real.dup2(null, 0);
+			shim_real.dup2(null, 1);
+			shim_real.dup2(null, 2);
+		}
+		shim_real.syscall(SYS_close_range, 3, ~0u, 0);
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	free(envp);
+	if (pid < 0)
+		return -1;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+static int shim_ctl_send(int fd, struct shim_req *req)
+{
+	ssize_t n;
+
+	do
+		n = shim_real.send(fd, req, sizeof(*req), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(*req) ? 0 : -1;
+}
+
+static int shim_ctl_recv(int fd, struct shim_rep *rep, int *rfd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {rep, sizeof(*rep)};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	do
+		n = shim_real.recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < (ssize_t)offsetof(struct shim_rep, note))
+		return -1;
+	if (n < (ssize_t)sizeof(*rep))
+		rep->note[0] = 0;
+	rep->note[sizeof(rep->note) - 1] = 0;
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(cm), sizeof(got));
+			if (rfd && *rfd < 0)
+				*rfd = got;
+			else
+				shim_real.close(got);
+		}
+	}
+	return 0;
+}
+
+/* Connects (starting the host if needed) and says hello. Called locked. */
+static int shim_ctl_open(void)
+{
+	struct shim_req req = {.op = SHIM_OP_HELLO, .arg = {SHIM_CTL_VERSION}};
+	struct shim_rep rep;
+	struct timespec pause = {0, 10 * 1000 * 1000};
+	static int said;
+	int fd, tries;
+
+	if (!shim_cfg_ok)
+		return -SHIM_ENOSTACK;
+	fd = shim_ctl_try_connect();
+	if (fd == -ECONNREFUSED || fd == -ENOENT) {
+		if (shim_host_start())
+			return -SHIM_ENOSTACK;
+		for (tries = 0; tries < 300 && fd < 0; tries++) {
+			nanosleep(&pause, NULL);
+			fd = shim_ctl_try_connect();
+		}
+	}
+	if (fd < 0) {
+		if (said++)
+			return -SHIM_ENOSTACK;
+		shim_say("sockshim: cannot reach the stack host for %s %s: %s", shim_cfg.iface,
+			 shim_cfg.addr_str, strerror(-fd));
+		return -SHIM_ENOSTACK;
+	}
+	req.cap_eff = shim_cap_eff();
+	if (shim_ctl_send(fd, &req) || shim_ctl_recv(fd, &rep, NULL) || rep.ret < 0) {
+		shim_real.close(fd);
+		return -SHIM_ENOSTACK;
+	}
+	shim_ctl_host_pid = rep.arg[0];
+	shim_ctl_fd = fd;
+	shim_fd_set(fd, shim_ent(0, SHIM_CTL, 0));
+	return 0;
+}
+
+int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd)
+{
+	int err = 0, attempt;
+
+	if (fd)
+		*fd = -1;
+	req->cap_eff = shim_cap_eff();
+	pthread_mutex_lock(&shim_ctl_lock);
+	/*
+	 * One reconnect if the connection broke before the request went out
+	 * (the application closed our fd, or the host restarted).
+	 */
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (shim_ctl_fd < 0 && (err = shim_ctl_open()))
+			break;
+		if (shim_ctl_send(shim_ctl_fd, req) == 0) {
+			err = 0;
+			break;
+		}
+		shim_fd_set(shim_ctl_fd, 0);
+		shim_real.close(shim_ctl_fd);
+		shim_ctl_fd = -1;
+		err = -SHIM_ENOSTACK;
+	}
+	if (!err && req->op != SHIM_OP_CLOSE) {
+		if (shim_ctl_recv(shim_ctl_fd, rep, fd)) {
+			shim_fd_set(shim_ctl_fd, 0);
+			shim_real.close(shim_ctl_fd);
+			shim_ctl_fd = -1;
+			err = -SHIM_ENOSTACK;
+		}
+	}
+	pthread_mutex_unlock(&shim_ctl_lock);
+	return err;
+}
+
+int shim_host_pid(void)
+{
+	return shim_ctl_host_pid;
+}
+
+/* The application closed (or dup2'd over) our control fd: reconnect when needed. */
+void shim_ctl_forget_fd(int fd)
+{
+	if (__atomic_load_n(&shim_ctl_fd, __ATOMIC_RELAXED) == fd)
+		__atomic_store_n(&shim_ctl_fd, -1, __ATOMIC_RELAXED);
+}
+
+/*
+ * In a forked child: the connection is the parent's (a request from both
+ * would interleave), and the mutex may have been held by a thread that does
+ * not exist here.
+ */
+void shim_ctl_reset_child(void)
+{
+	pthread_mutex_init(&shim_ctl_lock, NULL);
+	if (shim_ctl_fd >= 0) {
+		shim_fd_set(shim_ctl_fd, 0);
+		shim_real.close(shim_ctl_fd);
+		shim_ctl_fd = -1;
+	}
+}

@@ -1,0 +1,772 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data path. On a connected stream socket every read and write call is
+ * the kernel's own call on the AF_UNIX pair (no copy, no lock, no request);
+ * only its failures look further: a read that returns 0 or ECONNRESET, or a
+ * write that fails with EPIPE or ECONNRESET, asks the host for the socket's
+ * pending error (SHIM_OP_GETERR), so that a reset, a refused connection or a
+ * timeout reads as ECONNRESET, ECONNREFUSED, ETIMEDOUT like the kernel's TCP.
+ *
+ * Datagram sockets frame every datagram with struct shim_dgram: sends put
+ * the header in front of the caller's buffers with an iovec (no payload
+ * copy) and check the destination like udp_sendmsg/raw_sendmsg (the host
+ * only sees the datagram later); receives readv into [header | caller's
+ * buffers], fill the source address and report MSG_TRUNC and error reports.
+ *
+ * What it does not do (documented in the README): urgent data (recv with
+ * MSG_OOB is EINVAL as on TCP without urgent data, send with MSG_OOB is
+ * EOPNOTSUPP), ancillary data (cmsgs are neither sent nor received, so
+ * msg_controllen comes back 0), UDP corking (MSG_MORE is passed to the host
+ * as a flag only), sendfile() to a datagram socket (EINVAL), and the timeout
+ * argument of recvmmsg().
+ */
+#include "shim_lib.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* A connected stream with nothing to remember: the only kind the fast path serves. */
+static inline bool shim_plain_stream(uint64_t e)
+{
+	return (e & 0xffff) == SHIM_STREAM;
+}
+
+static ssize_t shim_neg(ssize_t ret)
+{
+	return ret < 0 ? -errno : ret;
+}
+
+/* After a stream read on the pair: EOF or a reset may hide the host's errno. */
+static ssize_t shim_stream_rmap(int fd, uint64_t e, ssize_t ret)
+{
+	int err;
+
+	if (ret == 0 || ret == -ECONNRESET) {
+		err = shim_pending_error(fd, e);
+		if (err)
+			return -err;
+	}
+	return ret;
+}
+
+static ssize_t shim_stream_wmap(int fd, uint64_t e, ssize_t ret)
+{
+	int err;
+
+	if (ret == -EPIPE || ret == -ECONNRESET) {
+		err = shim_pending_error(fd, e);
+		if (err)
+			return -err;
+	}
+	return ret;
+}
+
+/* tcp_sendmsg on a socket that is not connected: EPIPE, and SIGPIPE unless told not to. */
+static ssize_t shim_epipe(int flags)
+{
+	if (!(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+	return -EPIPE;
+}
+
+/* ---- datagrams ---- */
+
+static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int flags)
+{
+	struct shim_dgram h = {0};
+	struct iovec iov[UIO_MAXIOV + 1];
+	struct msghdr lm = {0};
+	unsigned int fl = shim_ent_flags(e);
+	size_t total = 0, i, max;
+	ssize_t ret;
+
+	if (m->msg_iovlen > UIO_MAXIOV)
+		return -EMSGSIZE;
+	memcpy(iov + 1, m->msg_iov, m->msg_iovlen * sizeof(*iov));
+	for (i = 1; i <= m->msg_iovlen; i++)
+		total += iov[i].iov_len;
+	if (m->msg_name) {
+		struct sockaddr_in *sin = m->msg_name; /* already copied in by the caller */
+		bool unspec_ok = fl & (SHIM_F_UDP | SHIM_F_RAW);
+
+		if (m->msg_namelen < sizeof(*sin))
+			return -EINVAL;
+		if (sin->sin_family != AF_INET && !(unspec_ok && sin->sin_family == AF_UNSPEC))
+			return -EAFNOSUPPORT;
+		if ((fl & SHIM_F_UDP) && !sin->sin_port)
+			return -EINVAL;
+		h.addr = *sin;
+		h.addr.sin_family = AF_INET;
+	} else if (!(fl & SHIM_F_PEER)) {
+		return -EDESTADDRREQ;
+	}
+	/* 0xffff minus the IP header, minus the UDP header for UDP. */
+	max = fl & SHIM_F_UDP ? 65507 : 65515;
+	if (total > max)
+		return -EMSGSIZE;
+	h.flags = (uint32_t)flags;
+	iov[0] = (struct iovec){&h, sizeof(h)};
+	lm.msg_iov = iov;
+	lm.msg_iovlen = m->msg_iovlen + 1;
+	ret = shim_real.sendmsg(fd, &lm, flags & MSG_DONTWAIT);
+	if (ret < 0)
+		return -errno;
+	return ret >= (ssize_t)sizeof(h) ? ret - (ssize_t)sizeof(h) : 0;
+}
+
+/*
+ * m->msg_iov is a copy we own; m->msg_name, if set, is our own struct
+ * sockaddr_in. On return msg_namelen and msg_flags are set.
+ */
+static ssize_t shim_dgram_recv(int fd, struct msghdr *m, int flags)
+{
+	struct shim_dgram h;
+	struct iovec iov[UIO_MAXIOV + 1];
+	struct msghdr lm = {0};
+	size_t payload, wire;
+	ssize_t n;
+
+	if (m->msg_iovlen > UIO_MAXIOV)
+		return -EMSGSIZE;
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN; /* ICMP errors come as error reports, not an error queue */
+	iov[0] = (struct iovec){&h, sizeof(h)};
+	memcpy(iov + 1, m->msg_iov, m->msg_iovlen * sizeof(*iov));
+	lm.msg_iov = iov;
+	lm.msg_iovlen = m->msg_iovlen + 1;
+	n = shim_real.recvmsg(fd, &lm, flags & (MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+	if (n < 0)
+		return -errno;
+	m->msg_flags = 0;
+	m->msg_controllen = 0;
+	if ((size_t)n < sizeof(h)) {
+		m->msg_namelen = 0;
+		return 0;
+	}
+	if (h.err) {
+		/* An error is reported once, peeked or not (sock_error clears sk_err). */
+		if (flags & MSG_PEEK)
+			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+		m->msg_namelen = 0;
+		return -h.err;
+	}
+	payload = (size_t)n - sizeof(h);
+	wire = h.orig_len > payload ? h.orig_len : payload;
+	if ((lm.msg_flags & MSG_TRUNC) || (h.flags & MSG_TRUNC) || wire > payload)
+		m->msg_flags |= MSG_TRUNC;
+	if (m->msg_name && h.addr.sin_family) {
+		memcpy(m->msg_name, &h.addr, sizeof(h.addr));
+		m->msg_namelen = sizeof(h.addr);
+	} else {
+		m->msg_namelen = 0;
+	}
+	return (ssize_t)((flags & MSG_TRUNC) ? wire : payload);
+}
+
+/* ---- one receive / one send on an emulated fd, kernel-side msghdr ---- */
+
+static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
+{
+	struct msghdr lm = {0};
+	ssize_t ret;
+
+	switch (shim_ent_kind(e)) {
+	case SHIM_LISTENER:
+		return -ENOTCONN;
+	case SHIM_DGRAM:
+		return shim_dgram_recv(fd, m, flags);
+	default:
+		break;
+	}
+	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
+		return -ENOTCONN;
+	if (flags & MSG_OOB)
+		return -EINVAL;
+	/* TCP names no peer per segment; the pair would name the host's end. */
+	lm.msg_iov = m->msg_iov;
+	lm.msg_iovlen = m->msg_iovlen;
+	ret = shim_neg(shim_real.recvmsg(fd, &lm, flags));
+	m->msg_namelen = 0;
+	m->msg_controllen = 0;
+	m->msg_flags = lm.msg_flags;
+	return shim_stream_rmap(fd, e, ret);
+}
+
+static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int flags)
+{
+	struct msghdr lm = {0};
+
+	switch (shim_ent_kind(e)) {
+	case SHIM_LISTENER:
+		return shim_epipe(flags);
+	case SHIM_DGRAM:
+		return shim_dgram_send(e, fd, m, flags);
+	default:
+		break;
+	}
+	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
+		return shim_epipe(flags);
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	/* A connected TCP socket ignores msg_name; an AF_UNIX stream would refuse it. */
+	lm.msg_iov = m->msg_iov;
+	lm.msg_iovlen = m->msg_iovlen;
+	return shim_stream_wmap(fd, e, shim_neg(shim_real.sendmsg(fd, &lm, flags)));
+}
+
+/* Copies a user iovec array (readv/writev: EINVAL when too long). */
+static int shim_iov_in(struct iovec *dst, const struct iovec *uiov, long cnt, int toolong)
+{
+	if (cnt < 0 || cnt > UIO_MAXIOV)
+		return toolong;
+	if (cnt && shim_copy_from_user(dst, uiov, (size_t)cnt * sizeof(*dst)))
+		return -EFAULT;
+	return 0;
+}
+
+/* ---- read side ---- */
+
+SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	struct iovec iov = {buf, n};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct shim_call c;
+	uint64_t e;
+	ssize_t ret;
+
+	if (likely(!shim_slow)) {
+		e = shim_fd_get(fd);
+		if (likely(!e))
+			return shim_real.read(fd, buf, n);
+		if (likely(shim_plain_stream(e))) {
+			ret = shim_real.read(fd, buf, n);
+			if (likely(ret > 0) || !n)
+				return ret;
+			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)));
+		}
+	}
+	shim_call_begin(&c, SHIM_SYM_read);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.read(fd, buf, n);
+	} else {
+		c.path = "stack";
+		ret = shim_ret(shim_recv_msg(fd, e, &m, 0));
+	}
+	shim_trace(&c, ret, "%d, %p, %zu", fd, buf, n);
+	return ret;
+}
+
+SHIM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
+		return shim_real.__read_chk(fd, buf, n, buflen);
+	if (n > buflen)
+		return shim_real.__read_chk(fd, buf, n, buflen); /* glibc reports the overflow */
+	return read(fd, buf, n);
+}
+
+SHIM_EXPORT ssize_t readv(int fd, const struct iovec *uiov, int cnt)
+{
+	struct iovec iov[UIO_MAXIOV];
+	struct msghdr m = {.msg_iov = iov};
+	struct shim_call c;
+	uint64_t e;
+	ssize_t ret;
+
+	if (likely(!shim_slow)) {
+		e = shim_fd_get(fd);
+		if (likely(!e))
+			return shim_real.readv(fd, uiov, cnt);
+		if (likely(shim_plain_stream(e))) {
+			ret = shim_real.readv(fd, uiov, cnt);
+			if (likely(ret > 0))
+				return ret;
+			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)));
+		}
+	}
+	shim_call_begin(&c, SHIM_SYM_readv);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.readv(fd, uiov, cnt);
+	} else {
+		c.path = "stack";
+		ret = shim_iov_in(iov, uiov, cnt, -EINVAL);
+		m.msg_iovlen = (size_t)cnt;
+		if (!ret)
+			ret = shim_recv_msg(fd, e, &m, 0);
+		ret = shim_ret(ret);
+	}
+	shim_trace(&c, ret, "%d, %p, %d", fd, (void *)uiov, cnt);
+	return ret;
+}
+
+/* recvfrom and recv: the address, if asked for, goes out as move_addr_to_user does. */
+static ssize_t shim_recvfrom(enum shim_sym sym, int fd, void *buf, size_t n, int flags,
+			     struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct sockaddr_in sin;
+	struct iovec iov = {buf, n};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_name = addr ? &sin : NULL};
+	struct shim_call c;
+	char f[128], a[128];
+	uint64_t e;
+	ssize_t ret;
+	int err;
+
+	shim_call_begin(&c, sym);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = sym == SHIM_SYM_recv ? shim_real.recv(fd, buf, n, flags)
+					   : shim_real.recvfrom(fd, buf, n, flags, addr, addrlen);
+	} else {
+		c.path = "stack";
+		ret = shim_recv_msg(fd, e, &m, flags);
+		if (ret >= 0 && addr) {
+			err = shim_addr_out(&sin, (int)m.msg_namelen, addr, addrlen);
+			if (err)
+				ret = err;
+		}
+		ret = shim_ret(ret);
+	}
+	if (unlikely(shim_trace_level)) {
+		socklen_t l = 0;
+
+		if (ret >= 0 && addr && addrlen)
+			shim_copy_from_user(&l, addrlen, sizeof(l));
+		shim_fmt_msgflags(f, sizeof(f), flags);
+		if (sym == SHIM_SYM_recv)
+			shim_trace(&c, ret, "%d, %p, %zu, %s", fd, buf, n, f);
+		else
+			shim_trace(&c, ret, "%d, %p, %zu, %s, %s, %p", fd, buf, n, f,
+				   shim_fmt_addr(a, sizeof(a), ret >= 0 ? addr : NULL, l),
+				   (void *)addrlen);
+	}
+	return ret;
+}
+
+SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	uint64_t e;
+	ssize_t ret;
+
+	if (likely(!shim_slow)) {
+		e = shim_fd_get(fd);
+		if (likely(!e))
+			return shim_real.recv(fd, buf, n, flags);
+		if (likely(shim_plain_stream(e)) && likely(!(flags & MSG_OOB))) {
+			ret = shim_real.recv(fd, buf, n, flags);
+			if (likely(ret > 0) || !n)
+				return ret;
+			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)));
+		}
+	}
+	return shim_recvfrom(SHIM_SYM_recv, fd, buf, n, flags, NULL, NULL);
+}
+
+SHIM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+			     socklen_t *addrlen)
+{
+	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
+		return shim_real.recvfrom(fd, buf, n, flags, addr, addrlen);
+	return shim_recvfrom(SHIM_SYM_recvfrom, fd, buf, n, flags, addr, addrlen);
+}
+
+SHIM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	if ((likely(!shim_slow) && likely(!shim_fd_get(fd))) || n > buflen)
+		return shim_real.__recv_chk(fd, buf, n, buflen, flags);
+	return recv(fd, buf, n, flags);
+}
+
+SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+				   struct sockaddr *addr, socklen_t *addrlen)
+{
+	if ((likely(!shim_slow) && likely(!shim_fd_get(fd))) || n > buflen)
+		return shim_real.__recvfrom_chk(fd, buf, n, buflen, flags, addr, addrlen);
+	return recvfrom(fd, buf, n, flags, addr, addrlen);
+}
+
+/*
+ * recvmsg on an emulated fd with a user msghdr: copied in like
+ * copy_msghdr_from_user, the name and lengths written back like
+ * ____sys_recvmsg.
+ */
+static ssize_t shim_recvmsg_one(int fd, uint64_t e, struct msghdr *umsg, int flags)
+{
+	struct iovec iov[UIO_MAXIOV];
+	struct sockaddr_in sin;
+	struct msghdr m;
+	ssize_t ret;
+	int err;
+
+	if (shim_copy_from_user(&m, umsg, sizeof(m)))
+		return -EFAULT;
+	if ((int)m.msg_namelen < 0)
+		return -EINVAL;
+	err = shim_iov_in(iov, m.msg_iov, (long)m.msg_iovlen, -EMSGSIZE);
+	if (err)
+		return err;
+	struct sockaddr *uname = m.msg_name;
+	socklen_t unamelen = m.msg_namelen;
+
+	m.msg_iov = iov;
+	m.msg_name = uname ? &sin : NULL;
+	ret = shim_recv_msg(fd, e, &m, flags);
+	if (ret < 0)
+		return ret;
+	if (uname) {
+		int klen = (int)m.msg_namelen, len = (int)unamelen < klen ? (int)unamelen : klen;
+
+		if (len > 0 && shim_copy_to_user(uname, &sin, (size_t)len))
+			return -EFAULT;
+		if (shim_copy_to_user(&umsg->msg_namelen, &klen, sizeof(klen)))
+			return -EFAULT;
+	}
+	if (shim_copy_to_user(&umsg->msg_flags, &m.msg_flags, sizeof(m.msg_flags)) ||
+	    shim_copy_to_user(&umsg->msg_controllen, &m.msg_controllen, sizeof(m.msg_controllen)))
+		return -EFAULT;
+	return ret;
+}
+
+SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	struct shim_call c;
+	char f[128];
+	uint64_t e;
+	ssize_t ret;
+
+	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
+		return shim_real.recvmsg(fd, msg, flags);
+	shim_call_begin(&c, SHIM_SYM_recvmsg);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.recvmsg(fd, msg, flags);
+	} else {
+		c.path = "stack";
+		ret = shim_ret(shim_recvmsg_one(fd, e, msg, flags));
+	}
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%d, %p, %s", fd, (void *)msg,
+			   shim_fmt_msgflags(f, sizeof(f), flags));
+	return ret;
+}
+
+/* Datagram by datagram, as the kernel's do_recvmmsg; the timeout is not honoured. */
+SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+			 struct timespec *timeout)
+{
+	struct shim_call c;
+	char f[128];
+	unsigned int i;
+	uint64_t e;
+	ssize_t n;
+	int ret;
+
+	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
+		return shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
+	shim_call_begin(&c, SHIM_SYM_recvmmsg);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e) || shim_plain_stream(e)) {
+		ret = shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
+	} else {
+		c.path = "stack";
+		if (vlen > UIO_MAXIOV)
+			vlen = UIO_MAXIOV;
+		for (i = 0, n = 0; i < vlen; i++) {
+			int fl = flags & ~MSG_WAITFORONE;
+			unsigned int len;
+
+			if (i && (flags & MSG_WAITFORONE))
+				fl |= MSG_DONTWAIT;
+			n = shim_recvmsg_one(fd, e, &vec[i].msg_hdr, fl);
+			if (n < 0)
+				break;
+			len = (unsigned int)n;
+			if (shim_copy_to_user(&vec[i].msg_len, &len, sizeof(len))) {
+				n = -EFAULT;
+				break;
+			}
+		}
+		ret = i ? (int)i : (int)shim_ret(n);
+	}
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%d, %p, %u, %s, %p", fd, (void *)vec, vlen,
+			   shim_fmt_msgflags(f, sizeof(f), flags), (void *)timeout);
+	return ret;
+}
+
+/* ---- write side ---- */
+
+SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	struct iovec iov = {(void *)buf, n};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct shim_call c;
+	uint64_t e;
+	ssize_t ret;
+
+	if (likely(!shim_slow)) {
+		e = shim_fd_get(fd);
+		if (likely(!e))
+			return shim_real.write(fd, buf, n);
+		if (likely(shim_plain_stream(e))) {
+			ret = shim_real.write(fd, buf, n);
+			if (likely(ret >= 0))
+				return ret;
+			return shim_ret(shim_stream_wmap(fd, e, -errno));
+		}
+	}
+	shim_call_begin(&c, SHIM_SYM_write);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.write(fd, buf, n);
+	} else {
+		c.path = "stack";
+		ret = shim_ret(shim_send_msg(fd, e, &m, 0));
+	}
+	shim_trace(&c, ret, "%d, %p, %zu", fd, buf, n);
+	return ret;
+}
+
+SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
+{
+	struct iovec iov[UIO_MAXIOV];
+	struct msghdr m = {.msg_iov = iov};
+	struct shim_call c;
+	uint64_t e;
+	ssize_t ret;
+
+	if (likely(!shim_slow)) {
+		e = shim_fd_get(fd);
+		if (likely(!e))
+			return shim_real.writev(fd, uiov, cnt);
+		if (likely(shim_plain_stream(e))) {
+			ret = shim_real.writev(fd, uiov, cnt);
+			if (likely(ret >= 0))
+				return ret;
+			return shim_ret(shim_stream_wmap(fd, e, -errno));
+		}
+	}
+	shim_call_begin(&c, SHIM_SYM_writev);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.writev(fd, uiov, cnt);
+	} else {
+		c.path = "stack";
+		ret = shim_iov_in(iov, uiov, cnt, -EINVAL);
+		m.msg_iovlen = (size_t)cnt;
+		if (!ret)
+			ret = shim_send_msg(fd, e, &m, 0);
+		ret = shim_ret(ret);
+	}
+	shim_trace(&c, ret, "%d, %p, %d", fd, (void *)uiov, cnt);
+	return ret;
+}
+
+/*
+ * sendto and send. As __sys_sendto: an address is copied in with
+ * move_addr_to_kernel, and a non-NULL address of length 0 still counts as
+ * one (udp_sendmsg then says EINVAL).
+ */
+static ssize_t shim_sendto(enum shim_sym sym, int fd, const void *buf, size_t n, int flags,
+			   const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct sockaddr_storage ss;
+	struct iovec iov = {(void *)buf, n};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct shim_call c;
+	char f[128], a[128];
+	uint64_t e;
+	ssize_t ret = 0;
+
+	shim_call_begin(&c, sym);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = sym == SHIM_SYM_send ? shim_real.send(fd, buf, n, flags)
+					   : shim_real.sendto(fd, buf, n, flags, addr, addrlen);
+	} else {
+		c.path = "stack";
+		if (addr && shim_ent_kind(e) == SHIM_DGRAM) {
+			if ((int)addrlen < 0 || addrlen > sizeof(ss))
+				ret = -EINVAL;
+			else if (shim_copy_from_user(&ss, addr, addrlen))
+				ret = -EFAULT;
+			m.msg_name = &ss;
+			m.msg_namelen = addrlen;
+		}
+		if (!ret)
+			ret = shim_send_msg(fd, e, &m, flags);
+		ret = shim_ret(ret);
+	}
+	if (unlikely(shim_trace_level)) {
+		shim_fmt_msgflags(f, sizeof(f), flags);
+		if (sym == SHIM_SYM_send)
+			shim_trace(&c, ret, "%d, %p, %zu, %s", fd, buf, n, f);
+		else
+			shim_trace(&c, ret, "%d, %p, %zu, %s, %s, %u", fd, buf, n, f,
+				   shim_fmt_addr(a, sizeof(a), addr, addrlen), addrlen);
+	}
+	return ret;
+}
+
+SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	uint64_t e;
+	ssize_t ret;
+
+	if (likely(!shim_slow)) {
+		e = shim_fd_get(fd);
+		if (likely(!e))
+			return shim_real.send(fd, buf, n, flags);
+		if (likely(shim_plain_stream(e)) && likely(!(flags & MSG_OOB))) {
+			ret = shim_real.send(fd, buf, n, flags);
+			if (likely(ret >= 0))
+				return ret;
+			return shim_ret(shim_stream_wmap(fd, e, -errno));
+		}
+	}
+	return shim_sendto(SHIM_SYM_send, fd, buf, n, flags, NULL, 0);
+}
+
+SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			   const struct sockaddr *addr, socklen_t addrlen)
+{
+	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
+		return shim_real.sendto(fd, buf, n, flags, addr, addrlen);
+	return shim_sendto(SHIM_SYM_sendto, fd, buf, n, flags, addr, addrlen);
+}
+
+/* sendmsg with a user msghdr, copied in as copy_msghdr_from_user does. */
+static ssize_t shim_sendmsg_one(int fd, uint64_t e, const struct msghdr *umsg, int flags)
+{
+	struct iovec iov[UIO_MAXIOV];
+	struct sockaddr_storage ss;
+	struct msghdr m;
+	int err;
+
+	if (shim_copy_from_user(&m, umsg, sizeof(m)))
+		return -EFAULT;
+	if ((int)m.msg_namelen < 0)
+		return -EINVAL;
+	err = shim_iov_in(iov, m.msg_iov, (long)m.msg_iovlen, -EMSGSIZE);
+	if (err)
+		return err;
+	m.msg_iov = iov;
+	if (m.msg_name && m.msg_namelen && shim_ent_kind(e) == SHIM_DGRAM) {
+		if (m.msg_namelen > sizeof(ss))
+			m.msg_namelen = sizeof(ss);
+		if (shim_copy_from_user(&ss, m.msg_name, m.msg_namelen))
+			return -EFAULT;
+		m.msg_name = &ss;
+	} else {
+		m.msg_name = NULL;
+		m.msg_namelen = 0;
+	}
+	return shim_send_msg(fd, e, &m, flags);
+}
+
+SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	struct shim_call c;
+	char f[128];
+	uint64_t e;
+	ssize_t ret;
+
+	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
+		return shim_real.sendmsg(fd, msg, flags);
+	shim_call_begin(&c, SHIM_SYM_sendmsg);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.sendmsg(fd, msg, flags);
+	} else {
+		c.path = "stack";
+		ret = shim_ret(shim_sendmsg_one(fd, e, msg, flags));
+	}
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%d, %p, %s", fd, (void *)msg,
+			   shim_fmt_msgflags(f, sizeof(f), flags));
+	return ret;
+}
+
+SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags)
+{
+	struct shim_call c;
+	char f[128];
+	unsigned int i;
+	uint64_t e;
+	ssize_t n = 0;
+	int ret;
+
+	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
+		return shim_real.sendmmsg(fd, vec, vlen, flags);
+	shim_call_begin(&c, SHIM_SYM_sendmmsg);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e) || shim_plain_stream(e)) {
+		ret = shim_real.sendmmsg(fd, vec, vlen, flags);
+	} else {
+		c.path = "stack";
+		if (vlen > UIO_MAXIOV)
+			vlen = UIO_MAXIOV;
+		for (i = 0; i < vlen; i++) {
+			unsigned int len;
+
+			n = shim_sendmsg_one(fd, e, &vec[i].msg_hdr, flags);
+			if (n < 0)
+				break;
+			len = (unsigned int)n;
+			if (shim_copy_to_user(&vec[i].msg_len, &len, sizeof(len))) {
+				n = -EFAULT;
+				break;
+			}
+		}
+		ret = i ? (int)i : (int)shim_ret(n);
+	}
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%d, %p, %u, %s", fd, (void *)vec, vlen,
+			   shim_fmt_msgflags(f, sizeof(f), flags));
+	return ret;
+}
+
+/* sendfile into a stream is the kernel's splice into the pair. */
+static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size_t n)
+{
+	struct shim_call c;
+	uint64_t e;
+	ssize_t ret;
+
+	shim_call_begin(&c, sym);
+	e = shim_fd_get(out);
+	if (shim_emulated(e))
+		c.path = "stack";
+	if (shim_ent_kind(e) == SHIM_DGRAM)
+		ret = shim_ret(-EINVAL);
+	else if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_UNCONNECTED))
+		ret = shim_ret(shim_epipe(0));
+	else if (sym == SHIM_SYM_sendfile)
+		ret = shim_real.sendfile(out, in, off, n);
+	else
+		ret = shim_real.sendfile64(out, in, off, n);
+	if (ret < 0 && shim_ent_kind(e) == SHIM_STREAM)
+		ret = shim_ret(shim_stream_wmap(out, e, -errno));
+	shim_trace(&c, ret, "%d, %d, %p, %zu", out, in, off, n);
+	return ret;
+}
+
+SHIM_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	if (likely(!shim_slow) && likely(!shim_fd_get(out)))
+		return shim_real.sendfile(out, in, off, n);
+	return shim_sendfile(SHIM_SYM_sendfile, out, in, off, n);
+}
+
+SHIM_EXPORT ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
+{
+	if (likely(!shim_slow) && likely(!shim_fd_get(out)))
+		return shim_real.sendfile64(out, in, off, n);
+	return shim_sendfile(SHIM_SYM_sendfile64, out, in, off, n);
+}

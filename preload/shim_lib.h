@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the interposer's files share: the fd table, the control client, the
+ * call record the trace prints, and the user-memory helpers. Not part of any
+ * contract with the stack host (that is shim_ctl.h).
+ *
+ * Every shim_*.c includes this first: it turns fortify off because the
+ * interposer defines read(), recv() ... itself and must not see glibc's
+ * inline fortify wrappers of them.
+ */
+#ifndef SOCKSHIM_SHIM_LIB_H
+#define SOCKSHIM_SHIM_LIB_H
+
+#undef _FORTIFY_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "config.h"
+#include "shim_ctl.h"
+#include "shim_syms.h"
+
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define SHIM_EXPORT __attribute__((visibility("default")))
+
+/*
+ * The errno of an AF_INET socket() when there is no stack to put it on:
+ * the configuration is missing or invalid, or the stack host cannot be
+ * started. ENONET ("Machine is not on the network") says exactly that;
+ * socket(2) never returns it for other reasons, so it cannot be mistaken
+ * for a kernel answer.
+ */
+#define SHIM_ENOSTACK ENONET
+
+/* ---- the fd table (shim_main.c) ---- */
+
+enum shim_kind {
+	SHIM_NONE = 0,
+	SHIM_STREAM,   /* SOCK_STREAM pair: the byte stream as is */
+	SHIM_DGRAM,    /* SOCK_DGRAM pair: struct shim_dgram framing */
+	SHIM_LISTENER, /* AF_UNIX listener from SHIM_OP_LISTEN */
+	SHIM_CTL,      /* our own control connection: only closing it is noticed */
+};
+
+/* Per-fd state the interposer keeps because the kernel's answer depends on it. */
+#define SHIM_F_UNCONNECTED 0x01 /* stream never connected: read ENOTCONN, write EPIPE */
+#define SHIM_F_PEER	   0x02 /* datagram socket has a default destination */
+#define SHIM_F_FAILED	   0x04 /* the host reported an error: say SHIM_OP_CLOSE at close */
+#define SHIM_F_UDP	   0x08 /* UDP/UDP-Lite: port 0 and AF_UNSPEC rules of udp_sendmsg */
+#define SHIM_F_RAW	   0x10 /* SOCK_RAW: the IP header counts toward the size limit */
+
+/* One 64-bit word per fd: id << 32 | flags << 8 | kind, read without a lock. */
+extern _Atomic uint64_t *shim_fds;
+extern unsigned int shim_fd_max;
+
+static inline uint64_t shim_fd_get(int fd)
+{
+	if ((unsigned int)fd >= shim_fd_max)
+		return 0;
+	return atomic_load_explicit(&shim_fds[fd], memory_order_relaxed);
+}
+
+static inline enum shim_kind shim_ent_kind(uint64_t e)
+{
+	return (enum shim_kind)(e & 0xff);
+}
+
+static inline unsigned int shim_ent_flags(uint64_t e)
+{
+	return (e >> 8) & 0xff;
+}
+
+static inline uint32_t shim_ent_id(uint64_t e)
+{
+	return (uint32_t)(e >> 32);
+}
+
+static inline uint64_t shim_ent(uint32_t id, enum shim_kind kind, unsigned int flags)
+{
+	return (uint64_t)id << 32 | (flags & 0xff) << 8 | kind;
+}
+
+/* Emulated sockets only: SHIM_CTL is ours and not the application's. */
+static inline bool shim_emulated(uint64_t e)
+{
+	enum shim_kind k = shim_ent_kind(e);
+
+	return k != SHIM_NONE && k != SHIM_CTL;
+}
+
+void shim_fd_set(int fd, uint64_t ent);
+void shim_fd_flags(int fd, unsigned int set, unsigned int clear);
+
+/*
+ * Non-zero while the library is not initialised yet or the trace is on:
+ * the only test a pass-through call makes besides the fd table lookup.
+ */
+extern int shim_slow;
+void shim_init(void);
+
+extern struct shim_config shim_cfg;
+extern int shim_cfg_ok;
+extern char shim_cfg_err[256];
+extern char shim_lib_dir[4096];
+
+/* ---- the control client (shim_ctl.c) ---- */
+
+/*
+ * Sends req and waits for the reply (none for SHIM_OP_CLOSE). *fd, if not
+ * NULL, receives the descriptor the reply carries (or -1). Returns 0, or
+ * -errno when the host cannot be reached (SHIM_ENOSTACK).
+ */
+int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd);
+void shim_ctl_reset_child(void);
+void shim_ctl_forget_fd(int fd);
+int shim_host_pid(void);
+
+/* ---- a traced call (shim_trace.c) ---- */
+
+struct shim_call {
+	enum shim_sym sym;
+	struct timespec t0;
+	const char *path; /* "kernel" or "stack" */
+	char note[224];	  /* creation steps, the host's note */
+};
+
+extern int shim_trace_level;
+
+static inline void shim_call_begin(struct shim_call *c, enum shim_sym sym)
+{
+	if (unlikely(shim_slow))
+		shim_init();
+	c->sym = sym;
+	c->path = "kernel";
+	c->note[0] = 0;
+	if (unlikely(shim_trace_level))
+		clock_gettime(CLOCK_MONOTONIC, &c->t0);
+}
+
+/* One trace line: "name(args) = ret <secs> path: note". Keeps errno. */
+void shim_trace(struct shim_call *c, long ret, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void shim_trace_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void shim_trace_init(void);
+/* An error line for the user (no pid prefix), to the trace destination, trace on or off. */
+void shim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void shim_note(struct shim_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Decoders for the trace's arguments; each returns buf. */
+const char *shim_fmt_family(char *buf, size_t len, int family);
+const char *shim_fmt_type(char *buf, size_t len, int type);
+const char *shim_fmt_proto(char *buf, size_t len, int family, int protocol);
+const char *shim_fmt_addr(char *buf, size_t len, const void *addr, long addrlen);
+const char *shim_fmt_level(char *buf, size_t len, int level);
+const char *shim_fmt_optname(char *buf, size_t len, int level, int optname);
+const char *shim_fmt_msgflags(char *buf, size_t len, int flags);
+const char *shim_fmt_how(char *buf, size_t len, int how);
+const char *shim_fmt_fcntl(char *buf, size_t len, int cmd);
+
+/* ---- user memory (shim_main.c) ---- */
+
+/*
+ * copy_from_user / copy_to_user: the kernel's EFAULT instead of a crash
+ * for a bad application pointer (process_vm_readv/writev on ourselves).
+ * Return 0 or -EFAULT.
+ */
+int shim_copy_from_user(void *dst, const void *src, size_t len);
+int shim_copy_to_user(void *dst, const void *src, size_t len);
+
+/* move_addr_to_user(): klen bytes of kaddr to (uaddr, *ulen), 0 or -errno. */
+int shim_addr_out(const void *kaddr, int klen, struct sockaddr *uaddr, socklen_t *ulen);
+
+/* The capability set to send with each request (capget). */
+uint64_t shim_cap_eff(void);
+
+/* Errors are returned as -errno inside the interposer; wrappers convert. */
+static inline long shim_ret(long ret)
+{
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+}
+
+/* ---- the emulated calls (shim_socket.c, shim_io.c) ---- */
+
+void shim_core_init(void);
+int shim_register_inherited(int fd);
+
+/* For the error mapping on stream fds: the host's pending error, or 0. */
+int shim_pending_error(int fd, uint64_t ent);
+
+#endif

@@ -1,0 +1,538 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The interposer's start-up and bookkeeping: binds the real symbols named in
+ * shim_syms.h, reads the configuration once, keeps the fd table (which fds
+ * are emulated sockets, and of which kind), recognises emulated sockets
+ * inherited over exec, resets per-process state in a forked child, and
+ * serves the calls that only move fds around (close, dup, fcntl) plus the
+ * socket numbers of syscall().
+ *
+ * What it does not do: any socket semantics (shim_socket.c, shim_io.c) or
+ * talking to the stack host (shim_ctl.c).
+ */
+#include "shim_lib.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct shim_real shim_real;
+
+const char *const shim_sym_names[SHIM_SYM_MAX] = {
+#define X(ret, name, args) [SHIM_SYM_##name] = #name,
+	SHIM_SYMBOLS(X)
+#undef X
+};
+
+_Atomic uint64_t *shim_fds;
+unsigned int shim_fd_max;
+/* Highest fd ever registered + 1: close_range() need not walk the whole table. */
+static _Atomic unsigned int shim_fd_hi;
+
+int shim_slow = 1;
+struct shim_config shim_cfg;
+int shim_cfg_ok;
+char shim_cfg_err[256];
+char shim_lib_dir[4096];
+
+static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
+static _Atomic int shim_ready;
+static __thread int shim_in_init;
+static pid_t shim_pid;
+
+static void shim_bind_symbols(void)
+{
+	/*
+	 * A symbol this libc lacks (e.g. fcntl64 on an old glibc) stays NULL;
+	 * its wrapper then serves the call with its sibling.
+	 */
+#define X(ret, name, args) shim_real.name = (ret(*) args)dlsym(RTLD_NEXT, #name);
+	SHIM_SYMBOLS(X)
+#undef X
+	if (!shim_real.fcntl64)
+		shim_real.fcntl64 = shim_real.fcntl;
+	if (!shim_real.sendfile64)
+		shim_real.sendfile64 = (ssize_t(*)(int, int, off64_t *, size_t))shim_real.sendfile;
+}
+
+void shim_fd_set(int fd, uint64_t ent)
+{
+	unsigned int hi;
+
+	if ((unsigned int)fd >= shim_fd_max)
+		return;
+	atomic_store_explicit(&shim_fds[fd], ent, memory_order_relaxed);
+	hi = atomic_load_explicit(&shim_fd_hi, memory_order_relaxed);
+	while (ent && (unsigned int)fd >= hi &&
+	       !atomic_compare_exchange_weak(&shim_fd_hi, &hi, (unsigned int)fd + 1))
+		;
+}
+
+void shim_fd_flags(int fd, unsigned int set, unsigned int clear)
+{
+	uint64_t e = shim_fd_get(fd);
+
+	if (!shim_emulated(e))
+		return;
+	shim_fd_set(fd,
+		    shim_ent(shim_ent_id(e), shim_ent_kind(e), (shim_ent_flags(e) | set) & ~clear));
+}
+
+static void shim_fd_table_init(void)
+{
+	struct rlimit rl;
+	rlim_t n = 1 << 16;
+	void *p;
+
+	/*
+	 * Sized by the hard limit, which the application may raise its soft
+	 * limit to; the pages of untouched fds are never backed.
+	 */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
+		n = rl.rlim_max;
+	if (n > (1u << 21))
+		n = 1u << 21;
+	p = mmap(NULL, n * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	shim_fds = p;
+	shim_fd_max = (unsigned int)n;
+}
+
+/* Where libsockshim.so lives: the host and plugins are found relative to it. */
+static void shim_find_lib_dir(void)
+{
+	Dl_info info;
+	char *slash;
+
+	if (!dladdr((void *)shim_find_lib_dir, &info) || !info.dli_fname)
+		return;
+	if (!realpath(info.dli_fname, shim_lib_dir))
+		snprintf(shim_lib_dir, sizeof(shim_lib_dir), "%s", info.dli_fname);
+	slash = strrchr(shim_lib_dir, '/');
+	if (slash)
+		*slash = 0;
+	else
+		snprintf(shim_lib_dir, sizeof(shim_lib_dir), ".");
+}
+
+/*
+ * Emulated sockets inherited over exec or posix_spawn carry their identity
+ * in their AF_UNIX names (shim_ctl.h); one pass over /proc/self/fd finds
+ * them so they keep working without any help from the environment.
+ */
+static void shim_scan_inherited(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+
+		if (*end || end == de->d_name || fd == dirfd(d))
+			continue;
+		shim_register_inherited((int)fd);
+	}
+	closedir(d);
+}
+
+static void shim_atfork_child(void)
+{
+	shim_pid = getpid();
+	shim_ctl_reset_child();
+}
+
+static void shim_init_once(void)
+{
+	shim_in_init = 1;
+	shim_bind_symbols();
+	shim_pid = getpid();
+	shim_fd_table_init();
+	shim_find_lib_dir();
+	shim_cfg_ok = shim_config_load(&shim_cfg, shim_cfg_err, sizeof(shim_cfg_err)) == 0;
+	shim_trace_init();
+	shim_core_init();
+	shim_scan_inherited();
+	pthread_atfork(NULL, NULL, shim_atfork_child);
+	atomic_store(&shim_ready, 1);
+	shim_slow = shim_trace_level != 0;
+	shim_in_init = 0;
+}
+
+/*
+ * Called by the constructor and by any wrapper that runs before it (another
+ * library's constructor may open sockets first). A wrapper re-entered from
+ * inside the initialisation only needs the real symbols.
+ */
+void shim_init(void)
+{
+	if (likely(atomic_load_explicit(&shim_ready, memory_order_acquire)))
+		return;
+	if (shim_in_init) {
+		if (!shim_real.close)
+			shim_bind_symbols();
+		return;
+	}
+	pthread_once(&shim_once, shim_init_once);
+}
+
+__attribute__((constructor)) static void shim_constructor(void)
+{
+	shim_init();
+}
+
+/* ---- user memory ---- */
+
+static int shim_vm_copy(void *dst, const void *src, size_t len, bool to_user)
+{
+	struct iovec local, remote;
+	ssize_t n;
+
+	if (!len)
+		return 0;
+	if (to_user) {
+		local = (struct iovec){(void *)src, len};
+		remote = (struct iovec){dst, len};
+		n = process_vm_writev(shim_pid, &local, 1, &remote, 1, 0);
+	} else {
+		local = (struct iovec){dst, len};
+		remote = (struct iovec){(void *)src, len};
+		n = process_vm_readv(shim_pid, &local, 1, &remote, 1, 0);
+	}
+	if (n == (ssize_t)len)
+		return 0;
+	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+		/* Sandboxed without process_vm_*: trust the pointer like libc would. */
+		memcpy(dst, src, len);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+int shim_copy_from_user(void *dst, const void *src, size_t len)
+{
+	int saved = errno, ret = shim_vm_copy(dst, src, len, false);
+
+	errno = saved;
+	return ret;
+}
+
+int shim_copy_to_user(void *dst, const void *src, size_t len)
+{
+	int saved = errno, ret = shim_vm_copy(dst, src, len, true);
+
+	errno = saved;
+	return ret;
+}
+
+uint64_t shim_cap_eff(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[2] = {0};
+	int saved = errno;
+
+	if (shim_real.syscall(SYS_capget, &hdr, data) < 0)
+		memset(data, 0, sizeof(data));
+	errno = saved;
+	return (uint64_t)data[1].effective << 32 | data[0].effective;
+}
+
+/* ---- close and the dup family: keep the table in step with the kernel ---- */
+
+/* The application closed fd (entry e); tell the host when only it can notice. */
+static void shim_forget(int fd, uint64_t e, struct shim_call *c)
+{
+	struct shim_req req = {.op = SHIM_OP_CLOSE};
+
+	if (shim_ent_kind(e) == SHIM_CTL) {
+		shim_ctl_forget_fd(fd);
+		return;
+	}
+	if (!shim_emulated(e))
+		return;
+	c->path = "stack";
+	/*
+	 * A pair end's last close is seen by the host as a hang-up; a
+	 * listener (an AF_UNIX listener the host cannot watch) and a failed
+	 * socket (whose host end is gone) are not.
+	 */
+	if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_FAILED)) {
+		req.id = shim_ent_id(e);
+		shim_ctl_call(&req, NULL, NULL);
+		shim_note(c, "SHIM_OP_CLOSE id %u", req.id);
+	}
+}
+
+SHIM_EXPORT int close(int fd)
+{
+	struct shim_call c;
+	uint64_t e;
+	int ret;
+
+	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
+		return shim_real.close(fd);
+	shim_call_begin(&c, SHIM_SYM_close);
+	e = shim_fd_get(fd);
+	if (e)
+		shim_fd_set(fd, 0);
+	ret = shim_real.close(fd);
+	shim_forget(fd, e, &c);
+	shim_trace(&c, ret, "%d", fd);
+	return ret;
+}
+
+static void shim_forget_range(unsigned int first, unsigned int last, struct shim_call *c)
+{
+	unsigned int hi = atomic_load(&shim_fd_hi), fd;
+
+	for (fd = first; fd < hi && fd <= last; fd++) {
+		uint64_t e = shim_fd_get((int)fd);
+
+		if (!e)
+			continue;
+		shim_fd_set((int)fd, 0);
+		shim_forget((int)fd, e, c);
+	}
+}
+
+SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	struct shim_call c;
+	int ret;
+
+	shim_call_begin(&c, SHIM_SYM_close_range);
+	ret = shim_real.close_range(first, last, flags);
+	if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		shim_forget_range(first, last, &c);
+	shim_trace(&c, ret, "%u, %u, %#x", first, last, flags);
+	return ret;
+}
+
+SHIM_EXPORT void closefrom(int lowfd)
+{
+	struct shim_call c;
+
+	shim_call_begin(&c, SHIM_SYM_closefrom);
+	shim_real.closefrom(lowfd);
+	if (lowfd >= 0)
+		shim_forget_range((unsigned int)lowfd, ~0u, &c);
+	shim_trace(&c, 0, "%d", lowfd);
+}
+
+/* newfd now refers to what oldfd refers to (entry e of oldfd). */
+static void shim_dup_entry(int newfd, uint64_t e, struct shim_call *c)
+{
+	uint64_t old = shim_fd_get(newfd);
+
+	if (shim_ent_kind(old) == SHIM_CTL)
+		shim_ctl_forget_fd(newfd);
+	if (!shim_emulated(e))
+		e = 0;
+	else
+		c->path = "stack";
+	if (e || old)
+		shim_fd_set(newfd, e);
+}
+
+SHIM_EXPORT int dup(int oldfd)
+{
+	struct shim_call c;
+	uint64_t e;
+	int ret;
+
+	if (likely(!shim_slow) && likely(!shim_fd_get(oldfd)))
+		return shim_real.dup(oldfd);
+	shim_call_begin(&c, SHIM_SYM_dup);
+	e = shim_fd_get(oldfd);
+	ret = shim_real.dup(oldfd);
+	if (ret >= 0)
+		shim_dup_entry(ret, e, &c);
+	shim_trace(&c, ret, "%d", oldfd);
+	return ret;
+}
+
+static int shim_dup3(enum shim_sym sym, int oldfd, int newfd, int flags)
+{
+	struct shim_call c;
+	uint64_t e;
+	int ret;
+
+	shim_call_begin(&c, sym);
+	e = shim_fd_get(oldfd);
+	if (sym == SHIM_SYM_dup2)
+		ret = shim_real.dup2(oldfd, newfd);
+	else
+		ret = shim_real.dup3(oldfd, newfd, flags);
+	if (ret >= 0 && oldfd != newfd)
+		shim_dup_entry(ret, e, &c);
+	if (sym == SHIM_SYM_dup2)
+		shim_trace(&c, ret, "%d, %d", oldfd, newfd);
+	else
+		shim_trace(&c, ret, "%d, %d, %s", oldfd, newfd,
+			   flags & O_CLOEXEC ? "O_CLOEXEC" : "0");
+	return ret;
+}
+
+SHIM_EXPORT int dup2(int oldfd, int newfd)
+{
+	if (likely(!shim_slow) && likely(!shim_fd_get(oldfd)) && likely(!shim_fd_get(newfd)))
+		return shim_real.dup2(oldfd, newfd);
+	return shim_dup3(SHIM_SYM_dup2, oldfd, newfd, 0);
+}
+
+SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	if (likely(!shim_slow) && likely(!shim_fd_get(oldfd)) && likely(!shim_fd_get(newfd)))
+		return shim_real.dup3(oldfd, newfd, flags);
+	return shim_dup3(SHIM_SYM_dup3, oldfd, newfd, flags);
+}
+
+static int shim_fcntl(enum shim_sym sym, int fd, int cmd, void *arg)
+{
+	int (*real)(int, int, ...) = sym == SHIM_SYM_fcntl ? shim_real.fcntl : shim_real.fcntl64;
+	struct shim_call c;
+	uint64_t e;
+	int ret;
+	char b[32];
+
+	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
+		return real(fd, cmd, arg);
+	shim_call_begin(&c, sym);
+	e = shim_fd_get(fd);
+	ret = real(fd, cmd, arg);
+	if (ret >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		shim_dup_entry(ret, e, &c);
+	else if (shim_emulated(e))
+		c.path = "stack";
+	shim_trace(&c, ret, "%d, %s, %#lx", fd, shim_fmt_fcntl(b, sizeof(b), cmd),
+		   (unsigned long)arg);
+	return ret;
+}
+
+SHIM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	/* glibc reads the third argument as a pointer-sized word, so do we. */
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return shim_fcntl(SHIM_SYM_fcntl, fd, cmd, arg);
+}
+
+SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return shim_fcntl(SHIM_SYM_fcntl64, fd, cmd, arg);
+}
+
+/*
+ * syscall(2) with a socket number reaches the same wrapper as the libc
+ * call (programs and runtimes that issue raw system calls, e.g. Go's
+ * syscall package via libc); every other number goes on untouched.
+ */
+SHIM_EXPORT long syscall(long nr, ...)
+{
+	va_list ap;
+	long a[6];
+	int i;
+
+	va_start(ap, nr);
+	for (i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (unlikely(shim_slow))
+		shim_init();
+
+#define P(n) ((void *)a[n])
+#define I(n) ((int)a[n])
+	switch (nr) {
+	case SYS_socket:
+		return socket(I(0), I(1), I(2));
+	case SYS_socketpair:
+		return socketpair(I(0), I(1), I(2), P(3));
+	case SYS_bind:
+		return bind(I(0), P(1), (socklen_t)a[2]);
+	case SYS_listen:
+		return listen(I(0), I(1));
+	case SYS_accept:
+		return accept(I(0), P(1), P(2));
+	case SYS_accept4:
+		return accept4(I(0), P(1), P(2), I(3));
+	case SYS_connect:
+		return connect(I(0), P(1), (socklen_t)a[2]);
+	case SYS_shutdown:
+		return shutdown(I(0), I(1));
+	case SYS_getsockname:
+		return getsockname(I(0), P(1), P(2));
+	case SYS_getpeername:
+		return getpeername(I(0), P(1), P(2));
+	case SYS_getsockopt:
+		return getsockopt(I(0), I(1), I(2), P(3), P(4));
+	case SYS_setsockopt:
+		return setsockopt(I(0), I(1), I(2), P(3), (socklen_t)a[4]);
+	case SYS_sendto:
+		return sendto(I(0), P(1), (size_t)a[2], I(3), P(4), (socklen_t)a[5]);
+	case SYS_recvfrom:
+		return recvfrom(I(0), P(1), (size_t)a[2], I(3), P(4), P(5));
+	case SYS_sendmsg:
+		return sendmsg(I(0), P(1), I(2));
+	case SYS_recvmsg:
+		return recvmsg(I(0), P(1), I(2));
+	case SYS_sendmmsg:
+		return sendmmsg(I(0), P(1), (unsigned int)a[2], I(3));
+	case SYS_recvmmsg:
+		return recvmmsg(I(0), P(1), (unsigned int)a[2], I(3), P(4));
+	case SYS_read:
+		return read(I(0), P(1), (size_t)a[2]);
+	case SYS_write:
+		return write(I(0), P(1), (size_t)a[2]);
+	case SYS_readv:
+		return readv(I(0), P(1), I(2));
+	case SYS_writev:
+		return writev(I(0), P(1), I(2));
+	case SYS_sendfile:
+		return sendfile(I(0), I(1), P(2), (size_t)a[3]);
+	case SYS_ioctl:
+		return ioctl(I(0), (unsigned long)a[1], P(2));
+	case SYS_fcntl:
+		return fcntl(I(0), I(1), P(2));
+	case SYS_close:
+		return close(I(0));
+	case SYS_close_range:
+		return close_range((unsigned int)a[0], (unsigned int)a[1], I(2));
+	case SYS_dup:
+		return dup(I(0));
+	case SYS_dup2:
+		return dup2(I(0), I(1));
+	case SYS_dup3:
+		return dup3(I(0), I(1), I(2));
+	}
+#undef P
+#undef I
+	return shim_real.syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}

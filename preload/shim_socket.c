@@ -1,0 +1,863 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The socket calls of the interposer: socket() runs the core's creation path
+ * in-process with the caller's own credentials (so EINVAL, EAFNOSUPPORT,
+ * EPROTONOSUPPORT, EPERM ... come out exactly as the kernel's, and the trace
+ * shows each step), then asks the stack host for the socket and records the
+ * pair end it hands back. bind, listen, accept, connect, shutdown, the name
+ * and option calls and ioctl on emulated fds are validated here like the
+ * kernel's system call layer does (EFAULT for bad pointers, EINVAL for bad
+ * lengths) and forwarded as shim_req; everything on other fds goes to the
+ * kernel untouched.
+ *
+ * What it does not do: move data (shim_io.c) or any protocol logic (that is
+ * the host's and the core's).
+ */
+#include "shim_lib.h"
+
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "inet.h"
+#include "net.h"
+#include "net_namespace.h"
+
+/* ---- the in-process creation path ---- */
+
+/*
+ * A registry-only stack (no device): sockets are created and released here
+ * only to learn the kernel's answer and the resolved type and protocol.
+ */
+static struct net shim_net;
+static int shim_net_err;
+static pthread_once_t shim_net_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t shim_net_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread struct shim_call *shim_create_call;
+
+static void shim_create_step(const char *step)
+{
+	if (shim_create_call)
+		shim_note(shim_create_call, "%s", step);
+}
+
+static void shim_net_atfork_child(void)
+{
+	pthread_mutex_init(&shim_net_lock, NULL);
+}
+
+static void shim_net_init(void)
+{
+	inet_init();
+	request_module_set_dir(shim_cfg.plugin_dir[0] ? shim_cfg.plugin_dir : shim_lib_dir);
+	shim_net_err = net_init(&shim_net, NULL, shim_cfg.addr, shim_cfg.netmask, shim_cfg.gateway,
+				shim_cfg.mac, 0);
+	if (shim_trace_level)
+		sock_create_trace = shim_create_step;
+	pthread_atfork(NULL, NULL, shim_net_atfork_child);
+}
+
+/*
+ * Nothing to do at library start: the core stack is brought up by the
+ * first AF_INET/AF_INET6 socket(), so that programs that never open one
+ * (most of a shell pipeline) pay nothing for it.
+ */
+void shim_core_init(void)
+{
+}
+
+/* The caller's identity as the kernel's current_cred() would see it. */
+static void shim_own_cred(struct cred *cred)
+{
+	gid_t groups[32];
+	int i, n;
+
+	cred->uid = geteuid();
+	cred->gid = getegid();
+	cred->cap_eff = shim_cap_eff();
+	n = getgroups(32, groups);
+	cred->ngroups = n < 0 ? 0 : n;
+	for (i = 0; i < cred->ngroups; i++)
+		cred->groups[i] = groups[i];
+}
+
+/* Runs sys_socket + __sock_create; fills the resolved type and protocol. */
+static int shim_core_create(int family, int type, int protocol, int *rtype, int *rproto,
+			    struct shim_call *c)
+{
+	struct cred cred;
+	struct socket *sock;
+	int err;
+
+	pthread_once(&shim_net_once, shim_net_init);
+	if (shim_net_err)
+		return shim_net_err;
+	shim_own_cred(&cred);
+	pthread_mutex_lock(&shim_net_lock);
+	shim_create_call = c;
+	err = sock_create_cred(&shim_net, family, type, protocol, &cred, &sock);
+	if (!err) {
+		*rtype = sock->type;
+		*rproto = sock->sk ? sock->sk->sk_protocol : protocol;
+		sock_release(sock);
+	}
+	shim_create_call = NULL;
+	pthread_mutex_unlock(&shim_net_lock);
+	return err;
+}
+
+/* The configuration error, said once per process where the trace goes. */
+static void shim_say_config_error(void)
+{
+	static atomic_int said;
+
+	if (!atomic_exchange(&said, 1))
+		shim_say("%s", shim_cfg_err);
+}
+
+/* Sends req for the socket of entry e; the host's note goes to the trace. */
+static int shim_request(uint64_t e, struct shim_req *req, struct shim_rep *rep, int *fd,
+			struct shim_call *c)
+{
+	int err;
+
+	req->id = shim_ent_id(e);
+	err = shim_ctl_call(req, rep, fd);
+	if (err)
+		return err;
+	if (rep->note[0])
+		shim_note(c, "%s", rep->note);
+	return rep->ret;
+}
+
+static int shim_socket(int family, int type, int protocol, struct shim_call *c)
+{
+	struct shim_req req = {.op = SHIM_OP_CREATE};
+	struct shim_rep rep;
+	unsigned int flags = 0;
+	int rtype, rproto, fd, err;
+
+	/*
+	 * PF_INET + SOCK_PACKET is the kernel's old packet socket: it rewrites
+	 * it to PF_PACKET itself, so it is the kernel's to answer.
+	 */
+	if ((family != AF_INET && family != AF_INET6) ||
+	    (family == AF_INET && (type & SOCK_TYPE_MASK) == SOCK_PACKET)) {
+		fd = shim_real.socket(family, type, protocol);
+		return fd < 0 ? -errno : fd;
+	}
+	c->path = "stack";
+	err = shim_core_create(family, type, protocol, &rtype, &rproto, c);
+	if (err)
+		return err;
+	if (family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (!shim_cfg_ok) {
+		shim_say_config_error();
+		return -SHIM_ENOSTACK;
+	}
+	req.arg[0] = rtype;
+	req.arg[1] = rproto;
+	err = shim_request(0, &req, &rep, &fd, c);
+	if (err < 0) {
+		if (fd >= 0)
+			shim_real.close(fd);
+		return err;
+	}
+	if (fd < 0)
+		return -SHIM_ENOSTACK;
+	/* The fd arrived close-on-exec (MSG_CMSG_CLOEXEC); make it what was asked. */
+	if (!(type & SOCK_CLOEXEC))
+		shim_real.fcntl(fd, F_SETFD, 0);
+	if (type & SOCK_NONBLOCK)
+		shim_real.fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (rtype == SOCK_STREAM)
+		flags |= SHIM_F_UNCONNECTED;
+	if (rproto == IPPROTO_UDP || rproto == IPPROTO_UDPLITE)
+		flags |= SHIM_F_UDP;
+	if (rtype == SOCK_RAW)
+		flags |= SHIM_F_RAW;
+	shim_fd_set(fd, shim_ent(rep.id, rtype == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM, flags));
+	shim_note(c, "host id %u", rep.id);
+	return fd;
+}
+
+SHIM_EXPORT int socket(int family, int type, int protocol)
+{
+	struct shim_call c;
+	char f[24], t[64], p[24];
+	int ret;
+
+	if (likely(!shim_slow) && family != AF_INET && family != AF_INET6)
+		return shim_real.socket(family, type, protocol);
+	shim_call_begin(&c, SHIM_SYM_socket);
+	ret = (int)shim_ret(shim_socket(family, type, protocol, &c));
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%s, %s, %s", shim_fmt_family(f, sizeof(f), family),
+			   shim_fmt_type(t, sizeof(t), type),
+			   shim_fmt_proto(p, sizeof(p), family, protocol));
+	return ret;
+}
+
+SHIM_EXPORT int socketpair(int family, int type, int protocol, int sv[2])
+{
+	struct shim_call c;
+	char f[24], t[64], p[24];
+	int ret, rtype, rproto;
+
+	if (likely(!shim_slow) && family != AF_INET && family != AF_INET6)
+		return shim_real.socketpair(family, type, protocol, sv);
+	shim_call_begin(&c, SHIM_SYM_socketpair);
+	if (family != AF_INET && family != AF_INET6) {
+		ret = shim_real.socketpair(family, type, protocol, sv);
+	} else {
+		/* Created, then refused by inet's proto_ops (sock_no_socketpair). */
+		c.path = "stack";
+		ret = shim_core_create(family, type, protocol, &rtype, &rproto, &c);
+		ret = (int)shim_ret(ret ? ret : -EOPNOTSUPP);
+	}
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%s, %s, %s, %p", shim_fmt_family(f, sizeof(f), family),
+			   shim_fmt_type(t, sizeof(t), type),
+			   shim_fmt_proto(p, sizeof(p), family, protocol), (void *)sv);
+	return ret;
+}
+
+/* ---- addresses between the application and the request ---- */
+
+/* move_addr_to_kernel() */
+static int shim_addr_in(struct shim_req *req, const struct sockaddr *uaddr, socklen_t addrlen)
+{
+	struct sockaddr_storage ss;
+
+	if ((int)addrlen < 0 || addrlen > sizeof(ss))
+		return -EINVAL;
+	if (addrlen && shim_copy_from_user(&ss, uaddr, addrlen))
+		return -EFAULT;
+	memset(&req->addr, 0, sizeof(req->addr));
+	memcpy(&req->addr, &ss, addrlen < sizeof(req->addr) ? addrlen : sizeof(req->addr));
+	req->addrlen = addrlen;
+	return 0;
+}
+
+/* move_addr_to_user(): klen bytes of kaddr, cut to what the caller has room for. */
+int shim_addr_out(const void *kaddr, int klen, struct sockaddr *uaddr, socklen_t *ulen)
+{
+	int len;
+
+	if (shim_copy_from_user(&len, ulen, sizeof(len)))
+		return -EFAULT;
+	if (len > klen)
+		len = klen;
+	if (len < 0)
+		return -EINVAL;
+	if (len && shim_copy_to_user(uaddr, kaddr, (size_t)len))
+		return -EFAULT;
+	return shim_copy_to_user(ulen, &klen, sizeof(klen));
+}
+
+static int shim_rep_addrlen(const struct shim_rep *rep)
+{
+	return rep->addrlen ? (int)rep->addrlen : (int)sizeof(struct sockaddr_in);
+}
+
+/* ---- bind, listen, accept ---- */
+
+#define SHIM_PASS(fd, call)                                                                        \
+	do {                                                                                       \
+		if (likely(!shim_slow) && likely(!shim_fd_get(fd)))                                \
+			return shim_real.call;                                                     \
+	} while (0)
+
+SHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct shim_req req = {.op = SHIM_OP_BIND};
+	struct shim_rep rep;
+	struct shim_call c;
+	char a[128];
+	uint64_t e;
+	int ret;
+
+	SHIM_PASS(fd, bind(fd, addr, len));
+	shim_call_begin(&c, SHIM_SYM_bind);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.bind(fd, addr, len);
+	} else {
+		c.path = "stack";
+		ret = shim_addr_in(&req, addr, len);
+		if (!ret)
+			ret = shim_request(e, &req, &rep, NULL, &c);
+		ret = (int)shim_ret(ret);
+	}
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%d, %s, %u", fd, shim_fmt_addr(a, sizeof(a), addr, len), len);
+	return ret;
+}
+
+/* The host's AF_UNIX listener replaces the pair end, keeping the fd's flags. */
+static int shim_listen(int fd, uint64_t e, int backlog, struct shim_call *c)
+{
+	struct shim_req req = {.op = SHIM_OP_LISTEN, .arg = {backlog}};
+	struct shim_rep rep;
+	int lfd, ret, fdflags, flflags;
+
+	ret = shim_request(e, &req, &rep, &lfd, c);
+	if (ret < 0 || lfd < 0) {
+		if (lfd >= 0)
+			shim_real.close(lfd);
+		return ret;
+	}
+	fdflags = shim_real.fcntl(fd, F_GETFD);
+	flflags = shim_real.fcntl(fd, F_GETFL);
+	if (shim_real.dup3(lfd, fd, fdflags > 0 && (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		ret = -errno;
+		shim_real.close(lfd);
+		return ret;
+	}
+	shim_real.close(lfd);
+	if (flflags >= 0 && (flflags & O_NONBLOCK))
+		shim_real.fcntl(fd, F_SETFL, O_NONBLOCK);
+	shim_fd_set(fd, shim_ent(shim_ent_id(e), SHIM_LISTENER, 0));
+	return 0;
+}
+
+SHIM_EXPORT int listen(int fd, int backlog)
+{
+	struct shim_call c;
+	uint64_t e;
+	int ret;
+
+	SHIM_PASS(fd, listen(fd, backlog));
+	shim_call_begin(&c, SHIM_SYM_listen);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.listen(fd, backlog);
+	} else {
+		c.path = "stack";
+		ret = (int)shim_ret(shim_listen(fd, e, backlog, &c));
+	}
+	shim_trace(&c, ret, "%d, %d", fd, backlog);
+	return ret;
+}
+
+/* "sockshim/<kind>/<host pid>/<id>" in an abstract AF_UNIX name, else -1. */
+static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, char kind)
+{
+	char name[sizeof(sun->sun_path)], k;
+	size_t n;
+	unsigned int pid, id;
+	int end = 0;
+
+	if (len <= offsetof(struct sockaddr_un, sun_path) + 1 || sun->sun_family != AF_UNIX ||
+	    sun->sun_path[0])
+		return -1;
+	n = len - offsetof(struct sockaddr_un, sun_path) - 1;
+	memcpy(name, sun->sun_path + 1, n);
+	name[n] = 0;
+	if (sscanf(name, "sockshim/%c/%u/%u%n", &k, &pid, &id, &end) != 3 || (size_t)end != n ||
+	    k != kind)
+		return -1;
+	return id;
+}
+
+static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *addrlen, int flags,
+		       struct shim_call *c)
+{
+	struct shim_req req = {.op = SHIM_OP_GETNAME, .arg = {1}};
+	struct shim_rep rep;
+	struct sockaddr_un peer;
+	socklen_t plen;
+	int64_t id;
+	int nfd, err;
+
+	/* Not listening: the kernel's own answer on the pair (EINVAL, EOPNOTSUPP). */
+	if (shim_ent_kind(e) != SHIM_LISTENER) {
+		nfd = shim_real.accept4(fd, NULL, NULL, flags);
+		return nfd < 0 ? -errno : nfd;
+	}
+	for (;;) {
+		plen = sizeof(peer);
+		nfd = shim_real.accept4(fd, (struct sockaddr *)&peer, &plen, flags);
+		if (nfd < 0)
+			return -errno;
+		id = shim_parse_name(&peer, plen, 's');
+		if (id >= 0)
+			break;
+		/* Someone else connected to the listener's abstract name: not a TCP peer. */
+		shim_real.close(nfd);
+	}
+	shim_fd_set(nfd, shim_ent((uint32_t)id, SHIM_STREAM, 0));
+	shim_note(c, "id %u", (uint32_t)id);
+	if (!addr)
+		return nfd;
+	/* As the kernel: the address is written after the accept, and a fault loses it. */
+	req.id = (uint32_t)id;
+	err = shim_ctl_call(&req, &rep, NULL);
+	if (!err)
+		err = rep.ret < 0 ? rep.ret : 0;
+	if (!err)
+		err = shim_addr_out(&rep.addr, shim_rep_addrlen(&rep), addr, addrlen);
+	if (err) {
+		shim_fd_set(nfd, 0);
+		shim_real.close(nfd);
+		return err;
+	}
+	return nfd;
+}
+
+static int shim_accept_call(enum shim_sym sym, int fd, struct sockaddr *addr, socklen_t *addrlen,
+			    int flags)
+{
+	struct shim_call c;
+	char a[128];
+	uint64_t e;
+	int ret;
+
+	shim_call_begin(&c, sym);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.accept4(fd, addr, addrlen, flags);
+	} else {
+		c.path = "stack";
+		ret = (int)shim_ret(shim_accept(fd, e, addr, addrlen, flags, &c));
+	}
+	if (unlikely(shim_trace_level)) {
+		socklen_t l = 0;
+
+		if (ret >= 0 && addr && addrlen)
+			shim_copy_from_user(&l, addrlen, sizeof(l));
+		shim_fmt_addr(a, sizeof(a), ret >= 0 ? addr : NULL, l);
+		if (sym == SHIM_SYM_accept)
+			shim_trace(&c, ret, "%d, %s, %p", fd, a, (void *)addrlen);
+		else
+			shim_trace(&c, ret, "%d, %s, %p, %#x", fd, a, (void *)addrlen, flags);
+	}
+	return ret;
+}
+
+SHIM_EXPORT int accept(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	SHIM_PASS(fd, accept(fd, addr, addrlen));
+	return shim_accept_call(SHIM_SYM_accept, fd, addr, addrlen, 0);
+}
+
+SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags)
+{
+	SHIM_PASS(fd, accept4(fd, addr, addrlen, flags));
+	return shim_accept_call(SHIM_SYM_accept4, fd, addr, addrlen, flags);
+}
+
+/* ---- connect ---- */
+
+/*
+ * Fills the application's end until the kernel refuses more, so that it
+ * shows no POLLOUT until the host, once ESTABLISHED, reads the filler away
+ * (shim_ctl.h). Returns the byte count.
+ */
+static int shim_fill(int fd)
+{
+	static const char zeros[65536];
+	long total = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = shim_real.send(fd, zeros, sizeof(zeros), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			total += n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (n < 0 && errno != EAGAIN)
+		return -errno;
+	return (int)total;
+}
+
+/* The timeout a blocking connect waits, SO_SNDTIMEO as set on the pair. */
+static int shim_sndtimeo_ms(int fd)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
+	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) ||
+	    (!tv.tv_sec && !tv.tv_usec))
+		return -1;
+	return (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+}
+
+int shim_pending_error(int fd, uint64_t e)
+{
+	struct shim_req req = {.op = SHIM_OP_GETERR, .id = shim_ent_id(e)};
+	struct shim_rep rep;
+
+	if (shim_ctl_call(&req, &rep, NULL) || rep.ret >= 0)
+		return 0;
+	shim_fd_flags(fd, SHIM_F_FAILED, 0);
+	return -rep.ret;
+}
+
+static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct shim_call *c)
+{
+	struct shim_rep rep;
+	struct pollfd pfd = {fd, POLLOUT, 0};
+	int filler = 0, ret, fl, err;
+
+	if ((shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !req->arg[1]) {
+		filler = shim_fill(fd);
+		if (filler < 0)
+			return filler;
+	}
+	req->arg[0] = filler;
+	ret = shim_request(e, req, &rep, NULL, c);
+	if (filler)
+		shim_note(c, "filler %d", filler);
+	if (req->arg[1]) {
+		if (ret == 0)
+			shim_fd_flags(fd, SHIM_F_UNCONNECTED, 0);
+		return ret;
+	}
+	if (ret == 0 || ret == -EINPROGRESS)
+		shim_fd_flags(fd, 0, SHIM_F_UNCONNECTED);
+	if (ret != -EINPROGRESS)
+		return ret;
+	fl = shim_real.fcntl(fd, F_GETFL);
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return ret;
+	/* Blocking connect: the pair turns writable when the host is ESTABLISHED. */
+	ret = poll(&pfd, 1, shim_sndtimeo_ms(fd));
+	if (ret < 0)
+		return -errno; /* EINTR: the handshake goes on, as the kernel's does */
+	if (ret == 0)
+		return -EINPROGRESS;
+	err = shim_pending_error(fd, e);
+	if (err)
+		return -err;
+	if (pfd.revents & (POLLERR | POLLHUP))
+		return -ECONNRESET;
+	return 0;
+}
+
+static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen_t len,
+			struct shim_call *c)
+{
+	struct shim_req req = {.op = SHIM_OP_CONNECT};
+	struct shim_rep rep;
+	int ret;
+
+	ret = shim_addr_in(&req, addr, len);
+	if (ret)
+		return ret;
+	if (len >= sizeof(sa_family_t) && req.addr.sin_family == AF_UNSPEC)
+		req.arg[1] = 1;
+	if (shim_ent_kind(e) == SHIM_STREAM)
+		return shim_connect_stream(fd, e, &req, c);
+	ret = shim_request(e, &req, &rep, NULL, c);
+	if (ret == 0 && shim_ent_kind(e) == SHIM_DGRAM)
+		shim_fd_flags(fd, req.arg[1] ? 0 : SHIM_F_PEER, req.arg[1] ? SHIM_F_PEER : 0);
+	return ret;
+}
+
+SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct shim_call c;
+	char a[128];
+	uint64_t e;
+	int ret;
+
+	SHIM_PASS(fd, connect(fd, addr, len));
+	shim_call_begin(&c, SHIM_SYM_connect);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.connect(fd, addr, len);
+	} else {
+		c.path = "stack";
+		ret = (int)shim_ret(shim_connect(fd, e, addr, len, &c));
+	}
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%d, %s, %u", fd, shim_fmt_addr(a, sizeof(a), addr, len), len);
+	return ret;
+}
+
+/* ---- shutdown, names, options, ioctl ---- */
+
+SHIM_EXPORT int shutdown(int fd, int how)
+{
+	struct shim_req req = {.op = SHIM_OP_SHUTDOWN, .arg = {how}};
+	struct shim_rep rep;
+	struct shim_call c;
+	char h[16];
+	uint64_t e;
+	int ret;
+
+	SHIM_PASS(fd, shutdown(fd, how));
+	shim_call_begin(&c, SHIM_SYM_shutdown);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.shutdown(fd, how);
+	} else {
+		c.path = "stack";
+		ret = shim_request(e, &req, &rep, NULL, &c);
+		/*
+		 * On a stream the pair carries the direction too: the host sees
+		 * EOF after the bytes already written (then sends FIN), and our
+		 * own later writes fail with EPIPE as on the kernel's socket.
+		 */
+		if (ret == 0 && shim_ent_kind(e) == SHIM_STREAM)
+			shim_real.shutdown(fd, how);
+		ret = (int)shim_ret(ret);
+	}
+	shim_trace(&c, ret, "%d, %s", fd, shim_fmt_how(h, sizeof(h), how));
+	return ret;
+}
+
+static int shim_getname(enum shim_sym sym, int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	struct shim_req req = {.op = SHIM_OP_GETNAME, .arg = {sym == SHIM_SYM_getpeername}};
+	struct shim_rep rep;
+	struct shim_call c;
+	char a[128];
+	uint64_t e;
+	int ret;
+
+	shim_call_begin(&c, sym);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = sym == SHIM_SYM_getsockname ? shim_real.getsockname(fd, addr, addrlen)
+						  : shim_real.getpeername(fd, addr, addrlen);
+	} else {
+		c.path = "stack";
+		ret = shim_request(e, &req, &rep, NULL, &c);
+		if (ret >= 0)
+			ret = shim_addr_out(&rep.addr, shim_rep_addrlen(&rep), addr, addrlen);
+		ret = (int)shim_ret(ret);
+	}
+	if (unlikely(shim_trace_level)) {
+		socklen_t l = 0;
+
+		if (ret == 0)
+			shim_copy_from_user(&l, addrlen, sizeof(l));
+		shim_trace(&c, ret, "%d, %s, [%u]", fd,
+			   shim_fmt_addr(a, sizeof(a), ret == 0 ? addr : NULL, l), l);
+	}
+	return ret;
+}
+
+SHIM_EXPORT int getsockname(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	SHIM_PASS(fd, getsockname(fd, addr, addrlen));
+	return shim_getname(SHIM_SYM_getsockname, fd, addr, addrlen);
+}
+
+SHIM_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
+{
+	SHIM_PASS(fd, getpeername(fd, addr, addrlen));
+	return shim_getname(SHIM_SYM_getpeername, fd, addr, addrlen);
+}
+
+static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *optval,
+			   socklen_t *optlen, struct shim_call *c)
+{
+	struct shim_req req = {.op = SHIM_OP_GETSOCKOPT, .arg = {level, optname}};
+	struct shim_rep rep;
+	int len, ret;
+
+	if (shim_copy_from_user(&len, optlen, sizeof(len)))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	req.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
+	ret = shim_request(e, &req, &rep, NULL, c);
+	if (ret < 0)
+		return ret;
+	if (rep.optlen > req.optlen)
+		rep.optlen = req.optlen;
+	if (shim_copy_to_user(optval, rep.opt, rep.optlen))
+		return -EFAULT;
+	len = (int)rep.optlen;
+	if (shim_copy_to_user(optlen, &len, sizeof(len)))
+		return -EFAULT;
+	return 0;
+}
+
+SHIM_EXPORT int getsockopt(int fd, int level, int optname, void *optval, socklen_t *optlen)
+{
+	struct shim_call c;
+	char l[24], o[32];
+	uint64_t e;
+	int ret;
+
+	SHIM_PASS(fd, getsockopt(fd, level, optname, optval, optlen));
+	shim_call_begin(&c, SHIM_SYM_getsockopt);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.getsockopt(fd, level, optname, optval, optlen);
+	} else {
+		c.path = "stack";
+		ret = (int)shim_ret(shim_getsockopt(fd, e, level, optname, optval, optlen, &c));
+	}
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%d, %s, %s, %p, %p", fd, shim_fmt_level(l, sizeof(l), level),
+			   shim_fmt_optname(o, sizeof(o), level, optname), optval, (void *)optlen);
+	return ret;
+}
+
+static bool shim_is_timeo(int level, int optname)
+{
+	return level == SOL_SOCKET && (optname == 20 || optname == 21 || /* SO_*TIMEO_OLD */
+				       optname == 66 || optname == 67);	 /* SO_*TIMEO_NEW */
+}
+
+static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const void *optval,
+			   socklen_t optlen, struct shim_call *c)
+{
+	struct shim_req req = {.op = SHIM_OP_SETSOCKOPT, .arg = {level, optname}};
+	struct shim_rep rep;
+	int ret;
+
+	if ((int)optlen < 0)
+		return -EINVAL;
+	/* Options longer than a request holds are cut; none the stack knows is. */
+	req.optlen = optlen < SHIM_OPT_MAX ? optlen : SHIM_OPT_MAX;
+	if (shim_copy_from_user(req.opt, optval, req.optlen))
+		return -EFAULT;
+	ret = shim_request(e, &req, &rep, NULL, c);
+	/* Blocking happens on the pair (or listener): its timeouts must match. */
+	if (ret == 0 && shim_is_timeo(level, optname))
+		shim_real.setsockopt(fd, level, optname, req.opt, req.optlen);
+	return ret;
+}
+
+SHIM_EXPORT int setsockopt(int fd, int level, int optname, const void *optval, socklen_t optlen)
+{
+	struct shim_call c;
+	char l[24], o[32];
+	uint64_t e;
+	int ret;
+
+	SHIM_PASS(fd, setsockopt(fd, level, optname, optval, optlen));
+	shim_call_begin(&c, SHIM_SYM_setsockopt);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.setsockopt(fd, level, optname, optval, optlen);
+	} else {
+		c.path = "stack";
+		ret = (int)shim_ret(shim_setsockopt(fd, e, level, optname, optval, optlen, &c));
+	}
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%d, %s, %s, %p, %u", fd, shim_fmt_level(l, sizeof(l), level),
+			   shim_fmt_optname(o, sizeof(o), level, optname), optval, optlen);
+	return ret;
+}
+
+/*
+ * ioctl: the queue sizes the stack knows go to the host (adding what still
+ * sits in the pair for SIOCOUTQ); FIONREAD of a datagram loses our header;
+ * file-level requests (FIONBIO, FIOASYNC, FIOCLEX) and the interface
+ * requests (SIOCGIF*, answered by the kernel for any socket) stay the
+ * kernel's.
+ */
+static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct shim_call *c)
+{
+	struct shim_req req = {.op = SHIM_OP_IOCTL, .arg = {(int32_t)cmd}};
+	struct shim_rep rep;
+	int val = 0, inpair = 0, ret;
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (shim_ent_kind(e) != SHIM_DGRAM)
+			break;
+		ret = shim_real.ioctl(fd, cmd, &val);
+		if (ret < 0)
+			return -errno;
+		if (val >= (int)sizeof(struct shim_dgram))
+			val -= (int)sizeof(struct shim_dgram);
+		return shim_copy_to_user(arg, &val, sizeof(val));
+	case SIOCOUTQ:
+	case SIOCOUTQNSD:
+	case SIOCATMARK:
+		if (shim_ent_kind(e) == SHIM_STREAM && cmd != SIOCATMARK &&
+		    shim_real.ioctl(fd, SIOCOUTQ, &inpair) < 0)
+			inpair = 0;
+		req.optlen = sizeof(int);
+		ret = shim_request(e, &req, &rep, NULL, c);
+		if (ret < 0)
+			return ret;
+		memcpy(&val, rep.opt, sizeof(val));
+		val += inpair;
+		return shim_copy_to_user(arg, &val, sizeof(val));
+	}
+	ret = shim_real.ioctl(fd, cmd, arg);
+	return ret < 0 ? -errno : ret;
+}
+
+SHIM_EXPORT int ioctl(int fd, unsigned long cmd, ...)
+{
+	struct shim_call c;
+	va_list ap;
+	void *arg;
+	uint64_t e;
+	int ret;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	SHIM_PASS(fd, ioctl(fd, cmd, arg));
+	shim_call_begin(&c, SHIM_SYM_ioctl);
+	e = shim_fd_get(fd);
+	if (!shim_emulated(e)) {
+		ret = shim_real.ioctl(fd, cmd, arg);
+	} else {
+		c.path = "stack";
+		ret = (int)shim_ret(shim_ioctl(fd, e, cmd, arg, &c));
+	}
+	shim_trace(&c, ret, "%d, %#lx, %p", fd, cmd, arg);
+	return ret;
+}
+
+/* ---- fds inherited over exec ---- */
+
+int shim_register_inherited(int fd)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun), olen;
+	int type = 0, acc = 0;
+	int64_t id;
+	enum shim_kind kind;
+	unsigned int flags = 0;
+
+	if (shim_real.getsockname(fd, (struct sockaddr *)&sun, &len) < 0 ||
+	    sun.sun_family != AF_UNIX)
+		return 0;
+	olen = sizeof(type);
+	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen))
+		return 0;
+	olen = sizeof(acc);
+	shim_real.getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen);
+	if ((id = shim_parse_name(&sun, len, 'l')) >= 0 && acc) {
+		kind = SHIM_LISTENER;
+	} else if ((id = shim_parse_name(&sun, len, 'a')) >= 0) {
+		/* Its state is unknown here: assume connected, the host knows better. */
+		kind = type == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM;
+		if (kind == SHIM_DGRAM)
+			flags = SHIM_F_PEER;
+	} else {
+		len = sizeof(sun);
+		if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0 ||
+		    (id = shim_parse_name(&sun, len, 's')) < 0 || type != SOCK_STREAM)
+			return 0;
+		kind = SHIM_STREAM;
+	}
+	shim_fd_set(fd, shim_ent((uint32_t)id, kind, flags));
+	return 1;
+}

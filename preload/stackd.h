@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The stack host's internal interfaces: the per-socket record that joins an
+ * emulated socket (struct socket in core) to the host end of its AF_UNIX pair,
+ * the control connections, and the loop services (time, host timers, trace)
+ * that stackd.c provides to stackd_ctl.c and stackd_sock.c.
+ *
+ * Nothing here is part of the wire contract; that is preload/shim_ctl.h.
+ */
+#ifndef SOCKSHIM_STACKD_H
+#define SOCKSHIM_STACKD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "config.h"
+#include "list.h"
+#include "net.h"
+#include "net_namespace.h"
+#include "timer.h"
+
+/* What an epoll event's data.ptr points at: the first member of each owner. */
+enum stackd_ep_kind {
+	STACKD_EP_LINK,
+	STACKD_EP_TIMER,
+	STACKD_EP_CTL_LISTEN,
+	STACKD_EP_CONN,
+	STACKD_EP_PAIR,
+};
+
+struct stackd_ep {
+	enum stackd_ep_kind kind;
+};
+
+/* Events the stack reported through the sk callbacks, handled after the core call returns. */
+#define STACKD_EV_DATA	0x1 /* sk_data_ready */
+#define STACKD_EV_SPACE 0x2 /* sk_write_space */
+#define STACKD_EV_STATE 0x4 /* sk_state_change */
+#define STACKD_EV_ERROR 0x8 /* sk_error_report */
+
+/*
+ * One emulated socket. The record lives from SHIM_OP_CREATE (or the accept of
+ * a connection) until the application has closed every copy of its end; the
+ * struct socket is released then, and the struct sock may live on inside the
+ * stack (FIN_WAIT, TIME_WAIT) with sk_user_data cleared.
+ */
+struct stackd_sock {
+	struct stackd_ep ep; /* STACKD_EP_PAIR, for events on fd */
+	uint32_t id;
+	struct stackd_sock *hash_next;
+	struct list_head ready; /* on stackd.ready while it has work */
+	bool queued;
+
+	struct socket *sock;
+	int fd;	     /* host end of the pair, -1 once closed */
+	bool stream; /* SOCK_STREAM pair (TCP) vs SOCK_DGRAM pair framed with shim_dgram */
+
+	uint32_t events; /* STACKD_EV_* not yet handled */
+
+	/* Pair readiness as last reported by epoll (edge-triggered): cleared on EAGAIN. */
+	bool pair_readable;
+	bool pair_writable;
+	bool pair_hup;	      /* the application closed every copy of its end */
+	bool pair_rd_eof;     /* read() returned 0: the application shut down its write side */
+	bool stack_wr_shut;   /* sock->ops->shutdown(SHUT_WR) done */
+	bool pair_wr_shut;    /* shutdown(fd, SHUT_WR) done after the peer's FIN */
+	bool shut_wr_pending; /* SHIM_OP_SHUTDOWN(SHUT_WR) waits for the pair to drain */
+
+	/* Non-blocking connect: bytes of filler the interposer wrote, read away at ESTABLISHED. */
+	bool connecting;
+	size_t filler;
+
+	/* Bytes read from the pair that the stack did not take yet (stream), or a datagram
+	 * taken from the stack that the pair did not take yet (dgram). */
+	uint8_t *pend;
+	size_t pend_len, pend_off, pend_cap;
+
+	/* Error path: the pair is closed, the socket kept for GETERR/getsockopt. */
+	bool zombie;
+	struct timer_list timer; /* zombie expiry */
+
+	/* Listener: the AF_UNIX listener's name; a child waiting for room in its backlog. */
+	bool listening;
+	struct sockaddr_un lname;
+	socklen_t lname_len;
+	struct stackd_sock *child; /* accepted, its connect() to lname got EAGAIN */
+	bool handover;		   /* this is such a child: fd not connected yet */
+	struct timer_list retry;   /* retries child */
+
+	uint32_t seen_gen; /* /proc/net/unix scan generation in which its name was seen */
+};
+
+/* A control connection (one per interposing process). */
+struct stackd_conn {
+	struct stackd_ep ep; /* STACKD_EP_CONN */
+	int fd;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	int ngroups; /* supplementary groups (SO_PEERGROUPS), for ping_group_range */
+	uint32_t groups[32];
+	struct list_head node;
+};
+
+struct stackd {
+	struct shim_config cfg;
+	struct net net;
+	int epfd;
+	int timerfd;
+	uint64_t timer_armed; /* absolute ns the timerfd is set to, UINT64_MAX = disarmed */
+	pid_t pid;
+	int linger_ms;
+
+	struct stackd_ep link_ep, timer_ep, ctl_ep;
+	int ctl_fd;
+	struct list_head conns;
+	unsigned int nconns;
+
+	/* Records by id. */
+	struct stackd_sock **hash;
+	unsigned int hash_size;
+	unsigned int nsocks;
+	unsigned int nlisteners; /* records with a name to watch in /proc/net/unix */
+	uint32_t next_id;
+	uint32_t scan_gen;
+
+	/* struct socks of ours not yet destroyed, in records or lingering inside the stack. */
+	long live_sk;
+
+	struct list_head ready;
+
+	/* Host timers (zombies, accept retries, the liveness scan), on the stack clock. */
+	struct timer_base timers;
+	struct timer_list scan_timer;
+
+	/* The per-host I/O buffer for pipe reads and datagram framing. */
+	uint8_t *iobuf;
+	size_t iobuf_size;
+
+	uint64_t errors; /* failures logged to stderr (which is usually /dev/null) */
+	FILE *trace;	 /* SOCKSHIM_TRACE >= 2: host-side events */
+};
+
+extern struct stackd stackd;
+
+/* stackd.c */
+uint64_t stackd_now(void);
+/* Sets the stack clock; call before every entry into core. */
+void stackd_clock(void);
+void stackd_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void stackd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int stackd_epoll_add(int fd, uint32_t events, struct stackd_ep *ep);
+void stackd_epoll_del(int fd);
+
+/* stackd_sock.c */
+void stackd_sock_init(void);
+struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream);
+struct stackd_sock *stackd_sock_find(uint32_t id);
+/* Drops the record; releases the socket if still held. */
+void stackd_sock_free(struct stackd_sock *ss);
+void stackd_sock_queue(struct stackd_sock *ss);
+void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
+/* Runs every queued record's pending work; returns whether any was done. */
+bool stackd_run_ready(void);
+int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd);
+void stackd_sock_shutdown_wr(struct stackd_sock *ss);
+/* Looks for vanished AF_UNIX names (closed listeners and datagram pairs). */
+void stackd_scan_unix(void);
+void stackd_sock_closed_by_app(struct stackd_sock *ss);
+
+/* stackd_ctl.c */
+int stackd_ctl_open(void);
+void stackd_ctl_accept(void);
+void stackd_conn_event(struct stackd_conn *c, uint32_t events);
+
+#endif

@@ -1,0 +1,925 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The emulated sockets of the stack host: one record per socket joining the
+ * core's struct socket to the host end of its AF_UNIX pair, and the pumps
+ * that move data between them (preload/shim_ctl.h has the rules both sides
+ * follow).
+ *
+ * The stack's callbacks (sk_data_ready, ...) only note the event and queue
+ * the record; the work runs from stackd_run_ready() once the core call that
+ * raised it has returned, so the core is never re-entered from inside itself
+ * and a burst of segments costs one writev. Pair fds are edge-triggered: the
+ * record remembers readable/writable until a call returns EAGAIN, so nothing
+ * is polled that cannot make progress.
+ *
+ * Streams: stack -> pair is peek_iov + writev + consume (the only copy is
+ * into the pair); pair -> stack reads at most sk_stream_wspace() into the
+ * host's I/O buffer and sendmsg()s it. Datagrams are framed with struct
+ * shim_dgram both ways. Readiness follows TCP: nothing is read from a
+ * connecting socket's pair until ESTABLISHED (then the interposer's filler is
+ * read away), the peer's FIN becomes shutdown(pair, SHUT_WR) once the data
+ * before it is written, and a reset closes the host end without reading so
+ * that the application sees POLLERR|POLLHUP; the record then stays as a
+ * zombie answering GETERR/getsockopt for a while.
+ *
+ * Listeners: the application holds an AF_UNIX listener; each accepted TCP
+ * connection is handed over by connecting to it from a socket named
+ * shim_conn_name(). The host cannot see the application close an AF_UNIX
+ * listener or the last copy of a datagram pair's end, so it looks for their
+ * names in /proc/net/unix (on SHIM_OP_CLOSE and once a second).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "shim_ctl.h"
+#include "stackd.h"
+
+#define STACKD_HASH_SIZE     1024
+#define STACKD_ZOMBIE_NS     (60 * NSEC_PER_SEC)
+#define STACKD_RETRY_NS	     (10 * NSEC_PER_MSEC)
+#define STACKD_SCAN_NS	     NSEC_PER_SEC
+#define STACKD_ROUND_BYTES   (1024 * 1024) /* per record per round, then others get a turn */
+#define STACKD_ROUND_DGRAMS  64
+#define STACKD_ACCEPT_BUDGET 64
+#define STACKD_MAX_IOV	     64
+#define STACKD_PAIR_EVENTS   (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+
+/*
+ * sk_user_data of a struct sock whose socket was released but which lives on
+ * in the stack (FIN_WAIT, TIME_WAIT): callbacks ignore it, the destructor
+ * still counts it.
+ */
+static char stackd_lingering_mark;
+#define STACKD_LINGERING ((void *)&stackd_lingering_mark)
+
+/* ---- the live struct sock count ---------------------------------------- */
+
+/*
+ * The core's own destructor for each proto, called after ours: we override
+ * sk_destruct to count socks that are still alive inside the stack after
+ * their socket was released.
+ */
+static struct {
+	struct proto *prot;
+	void (*destruct)(struct sock *sk);
+} stackd_destructs[16];
+
+static void stackd_sk_destruct(struct sock *sk)
+{
+	struct stackd_sock *ss = sk->sk_user_data;
+
+	/*
+	 * Only socks we attached are counted; a connection cloned from a
+	 * listener inherits our destructor and the listener's user data but was
+	 * never counted unless accepted.
+	 */
+	if (ss == STACKD_LINGERING || (ss && ss->sock && ss->sock->sk == sk))
+		stackd.live_sk--;
+	for (unsigned int i = 0; i < sizeof(stackd_destructs) / sizeof(stackd_destructs[0]); i++) {
+		if (stackd_destructs[i].prot == sk->sk_prot) {
+			if (stackd_destructs[i].destruct)
+				stackd_destructs[i].destruct(sk);
+			return;
+		}
+	}
+}
+
+static void stackd_remember_destruct(struct sock *sk)
+{
+	unsigned int i;
+
+	if (sk->sk_destruct == stackd_sk_destruct)
+		return;
+	for (i = 0; i < sizeof(stackd_destructs) / sizeof(stackd_destructs[0]); i++) {
+		if (stackd_destructs[i].prot == sk->sk_prot || !stackd_destructs[i].prot)
+			break;
+	}
+	if (i == sizeof(stackd_destructs) / sizeof(stackd_destructs[0])) {
+		stackd_error("too many protocols to chain destructors");
+		return;
+	}
+	stackd_destructs[i].prot = sk->sk_prot;
+	stackd_destructs[i].destruct = sk->sk_destruct;
+}
+
+/* ---- stack callbacks ---------------------------------------------------- */
+
+static void stackd_sk_event(struct sock *sk, uint32_t ev)
+{
+	struct stackd_sock *ss = sk->sk_user_data;
+
+	if (!ss || ss == STACKD_LINGERING)
+		return;
+	ss->events |= ev;
+	stackd_sock_queue(ss);
+}
+
+static void stackd_data_ready(struct sock *sk)
+{
+	stackd_sk_event(sk, STACKD_EV_DATA);
+}
+
+static void stackd_write_space(struct sock *sk)
+{
+	stackd_sk_event(sk, STACKD_EV_SPACE);
+}
+
+static void stackd_state_change(struct sock *sk)
+{
+	stackd_sk_event(sk, STACKD_EV_STATE);
+}
+
+static void stackd_error_report(struct sock *sk)
+{
+	stackd_sk_event(sk, STACKD_EV_ERROR);
+}
+
+static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
+{
+	stackd_remember_destruct(sk);
+	sk->sk_user_data = ss;
+	sk->sk_data_ready = stackd_data_ready;
+	sk->sk_write_space = stackd_write_space;
+	sk->sk_state_change = stackd_state_change;
+	sk->sk_error_report = stackd_error_report;
+	sk->sk_destruct = stackd_sk_destruct;
+	stackd.live_sk++;
+}
+
+/* ---- records -------------------------------------------------------------- */
+
+static void stackd_zombie_expire(struct timer_list *t)
+{
+	struct stackd_sock *ss = from_timer(ss, t, timer);
+
+	stackd_trace("id %u: zombie expired", ss->id);
+	stackd_sock_free(ss);
+}
+
+static void stackd_retry_child(struct timer_list *t)
+{
+	struct stackd_sock *ss = from_timer(ss, t, retry);
+
+	stackd_sock_queue(ss);
+}
+
+struct stackd_sock *stackd_sock_find(uint32_t id)
+{
+	struct stackd_sock *ss;
+
+	if (!stackd.hash)
+		return NULL;
+	for (ss = stackd.hash[id % stackd.hash_size]; ss; ss = ss->hash_next) {
+		if (ss->id == id)
+			return ss;
+	}
+	return NULL;
+}
+
+/* Makes a record for sock; fd (the host end, or -1) is added to epoll when given. */
+struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream)
+{
+	struct stackd_sock *ss;
+	unsigned int b;
+
+	if (!stackd.hash) {
+		stackd.hash_size = STACKD_HASH_SIZE;
+		stackd.hash = calloc(stackd.hash_size, sizeof(*stackd.hash));
+		if (!stackd.hash)
+			return NULL;
+	}
+	ss = calloc(1, sizeof(*ss));
+	if (!ss)
+		return NULL;
+	ss->ep.kind = STACKD_EP_PAIR;
+	ss->id = stackd.next_id++;
+	if (!ss->id) /* 0 is never an id */
+		ss->id = stackd.next_id++;
+	INIT_LIST_HEAD(&ss->ready);
+	ss->sock = sock;
+	ss->fd = -1;
+	ss->stream = stream;
+	ss->pair_writable = true;
+	timer_setup(&ss->timer, stackd_zombie_expire);
+	timer_setup(&ss->retry, stackd_retry_child);
+	if (fd >= 0 && stackd_epoll_add(fd, STACKD_PAIR_EVENTS, &ss->ep) < 0) {
+		free(ss);
+		return NULL;
+	}
+	ss->fd = fd;
+	stackd_sk_attach(ss, sock->sk);
+
+	b = ss->id % stackd.hash_size;
+	ss->hash_next = stackd.hash[b];
+	stackd.hash[b] = ss;
+	stackd.nsocks++;
+	if (!stream)
+		stackd.nlisteners++; /* its app end's name is watched */
+	if (stackd.nlisteners && !timer_pending(&stackd.scan_timer))
+		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
+	return ss;
+}
+
+static void stackd_pair_close(struct stackd_sock *ss)
+{
+	if (ss->fd < 0)
+		return;
+	stackd_epoll_del(ss->fd);
+	close(ss->fd);
+	ss->fd = -1;
+}
+
+static bool stackd_watched(const struct stackd_sock *ss)
+{
+	return ss->listening || (!ss->stream && !ss->zombie);
+}
+
+void stackd_sock_free(struct stackd_sock *ss)
+{
+	struct stackd_sock **pp;
+
+	list_del_init(&ss->ready);
+	ss->queued = false;
+	del_timer(&stackd.timers, &ss->timer);
+	del_timer(&stackd.timers, &ss->retry);
+	if (ss->child)
+		stackd_sock_free(ss->child);
+	stackd_pair_close(ss);
+	if (stackd_watched(ss))
+		stackd.nlisteners--;
+
+	if (ss->sock) {
+		struct sock *sk = ss->sock->sk;
+
+		/* Whatever the stack still does with this sock, it is no longer ours to pump. */
+		if (sk)
+			sk->sk_user_data = STACKD_LINGERING;
+		stackd_clock();
+		sock_release(ss->sock);
+		ss->sock = NULL;
+	}
+
+	for (pp = &stackd.hash[ss->id % stackd.hash_size]; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == ss) {
+			*pp = ss->hash_next;
+			break;
+		}
+	}
+	stackd.nsocks--;
+	stackd_trace("id %u: released", ss->id);
+	free(ss->pend);
+	free(ss);
+}
+
+void stackd_sock_queue(struct stackd_sock *ss)
+{
+	if (ss->queued)
+		return;
+	list_add_tail(&ss->ready, &stackd.ready);
+	ss->queued = true;
+}
+
+void stackd_pair_event(struct stackd_sock *ss, uint32_t events)
+{
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		ss->pair_readable = true;
+	if (events & EPOLLOUT)
+		ss->pair_writable = true;
+	if (events & (EPOLLHUP | EPOLLERR))
+		ss->pair_hup = true;
+	stackd_sock_queue(ss);
+}
+
+/* Error path: the application sees POLLERR|POLLHUP; GETERR tells it why. */
+static void stackd_sock_zombie(struct stackd_sock *ss)
+{
+	stackd_trace("id %u: error %d (%s), pair closed", ss->id, ss->sock->sk->sk_err,
+		     strerror(ss->sock->sk->sk_err));
+	if (stackd_watched(ss))
+		stackd.nlisteners--;
+	ss->zombie = true;
+	stackd_pair_close(ss);
+	free(ss->pend);
+	ss->pend = NULL;
+	ss->pend_len = ss->pend_off = ss->pend_cap = 0;
+	mod_timer(&stackd.timers, &ss->timer, stackd_now() + STACKD_ZOMBIE_NS);
+}
+
+/* Keeps bytes (or one datagram) for later; allocates only on this rare path. */
+static int stackd_pend_store(struct stackd_sock *ss, const void *buf, size_t len)
+{
+	if (ss->pend_cap < len) {
+		uint8_t *p = realloc(ss->pend, len);
+
+		if (!p)
+			return -ENOMEM;
+		ss->pend = p;
+		ss->pend_cap = len;
+	}
+	memcpy(ss->pend, buf, len);
+	ss->pend_len = len;
+	ss->pend_off = 0;
+	return 0;
+}
+
+static int stackd_sendmsg(struct socket *sock, const void *buf, size_t len,
+			  struct sockaddr_in *addr, unsigned int flags)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr msg = {
+		.msg_name = addr,
+		.msg_namelen = addr ? sizeof(*addr) : 0,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_flags = (int)(flags | MSG_DONTWAIT),
+	};
+
+	stackd_clock();
+	return sock->ops->sendmsg(sock, &msg, len);
+}
+
+/* ---- streams -------------------------------------------------------------- */
+
+static bool stackd_can_send(const struct sock *sk)
+{
+	return sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT;
+}
+
+/* Reads the interposer's filler away once the connection is up. */
+static void stackd_filler_discard(struct stackd_sock *ss)
+{
+	while (ss->filler) {
+		size_t want = ss->filler < stackd.iobuf_size ? ss->filler : stackd.iobuf_size;
+		ssize_t n = read(ss->fd, stackd.iobuf, want);
+
+		if (n <= 0) {
+			if (n < 0 && errno == EAGAIN)
+				ss->pair_readable = false;
+			else
+				stackd_error("id %u: filler: %zd bytes left unread", ss->id,
+					     (ssize_t)ss->filler);
+			return;
+		}
+		ss->filler -= (size_t)n;
+	}
+	ss->connecting = false;
+	stackd_trace("id %u: established, filler read", ss->id);
+}
+
+/*
+ * Stack -> pair. Writes what is queued in order; at the peer's FIN (nothing
+ * left) the application gets EOF.
+ */
+static void stackd_stream_out(struct stackd_sock *ss, bool *more)
+{
+	struct socket *sock = ss->sock;
+	struct sock *sk = sock->sk;
+	struct iovec iov[STACKD_MAX_IOV];
+	size_t round = 0;
+	int n = 0;
+
+	while (ss->pair_writable && round < STACKD_ROUND_BYTES) {
+		ssize_t w;
+
+		stackd_clock();
+		n = sock->ops->peek_iov(sock, iov, STACKD_MAX_IOV, STACKD_ROUND_BYTES);
+		if (n <= 0)
+			break;
+		if (ss->pair_wr_shut) {
+			/* After SHUT_RD the application reads no more; drop as the kernel does. */
+			size_t total = 0;
+
+			for (int i = 0; i < n; i++)
+				total += iov[i].iov_len;
+			sock->ops->consume(sock, total);
+			continue;
+		}
+		w = writev(ss->fd, iov, n);
+		if (w < 0) {
+			if (errno == EAGAIN) {
+				ss->pair_writable = false;
+				break;
+			}
+			/*
+			 * EPIPE: the application shut down its reading side (SHUT_RD,
+			 * or closed: EPOLLHUP says which); what arrives is dropped.
+			 */
+			if (errno != EPIPE) {
+				stackd_error("id %u: pair write: %s", ss->id, strerror(errno));
+				break;
+			}
+			stackd_trace("id %u: application reads no more", ss->id);
+			ss->pair_wr_shut = true;
+			continue;
+		}
+		stackd_clock();
+		sock->ops->consume(sock, (size_t)w);
+		round += (size_t)w;
+	}
+	if (round >= STACKD_ROUND_BYTES)
+		*more = true;
+	if (ss->pair_writable && n == 0 && (sk->sk_shutdown & RCV_SHUTDOWN) && !ss->pair_wr_shut) {
+		shutdown(ss->fd, SHUT_WR);
+		ss->pair_wr_shut = true;
+		stackd_trace("id %u: FIN -> EOF", ss->id);
+	}
+}
+
+/* Pair -> stack. Returns false if the record was freed. */
+static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
+{
+	struct socket *sock = ss->sock;
+	struct sock *sk = sock->sk;
+	size_t round = 0;
+
+	while (ss->pair_readable && stackd_can_send(sk) && !ss->stack_wr_shut && !ss->pair_rd_eof) {
+		int space;
+		ssize_t n;
+		int r;
+
+		if (ss->pend_off < ss->pend_len) {
+			r = stackd_sendmsg(sock, ss->pend + ss->pend_off,
+					   ss->pend_len - ss->pend_off, NULL, 0);
+			if (r < 0 && r != -EAGAIN) {
+				stackd_error("id %u: sendmsg: %s", ss->id, strerror(-r));
+				ss->pend_len = ss->pend_off = 0;
+				break;
+			}
+			if (r > 0)
+				ss->pend_off += (size_t)r;
+			if (ss->pend_off < ss->pend_len)
+				break; /* sk_write_space brings us back */
+			ss->pend_len = ss->pend_off = 0;
+			continue;
+		}
+		space = sk_stream_wspace(sk);
+		if (space <= 0)
+			break;
+		if (round >= STACKD_ROUND_BYTES) {
+			*more = true;
+			break;
+		}
+		n = read(ss->fd, stackd.iobuf,
+			 (size_t)space < stackd.iobuf_size ? (size_t)space : stackd.iobuf_size);
+		if (n < 0) {
+			if (errno == EAGAIN) {
+				ss->pair_readable = false;
+				break;
+			}
+			/* ECONNRESET: the application closed with our data unread. */
+			ss->pair_hup = true;
+			ss->pair_rd_eof = true;
+			break;
+		}
+		if (n == 0) {
+			ss->pair_rd_eof = true;
+			break;
+		}
+		round += (size_t)n;
+		r = stackd_sendmsg(sock, stackd.iobuf, (size_t)n, NULL, 0);
+		if (r == -EAGAIN)
+			r = 0;
+		if (r < 0) {
+			/* EPIPE after a reset: the error path reports it. */
+			stackd_error("id %u: sendmsg: %s", ss->id, strerror(-r));
+			break;
+		}
+		if (r < n && stackd_pend_store(ss, stackd.iobuf + r, (size_t)(n - r)) < 0) {
+			stackd_error("id %u: out of memory, %zd bytes lost", ss->id, n - r);
+			break;
+		}
+	}
+
+	if (ss->pend_off == ss->pend_len && !ss->stack_wr_shut &&
+	    (ss->pair_rd_eof || (ss->shut_wr_pending && !ss->pair_readable))) {
+		if (stackd_can_send(sk)) {
+			stackd_clock();
+			sock->ops->shutdown(sock, SHUT_WR);
+			stackd_trace("id %u: app SHUT_WR -> FIN", ss->id);
+		}
+		ss->stack_wr_shut = true;
+	}
+
+	/*
+	 * The application closed every copy: close the TCP socket once its data
+	 * has reached the stack (a connection that cannot send any more has
+	 * nothing to wait for).
+	 */
+	if (ss->pair_hup && (!stackd_can_send(sk) || ss->stack_wr_shut ||
+			     (ss->pair_rd_eof && ss->pend_off == ss->pend_len))) {
+		stackd_trace("id %u: app closed", ss->id);
+		stackd_sock_free(ss);
+		return false;
+	}
+	return true;
+}
+
+/* Returns false if the record was freed. */
+static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
+{
+	struct sock *sk = ss->sock->sk;
+
+	if (sk->sk_err && sk->sk_state == TCP_CLOSE) {
+		stackd_sock_zombie(ss);
+		return false;
+	}
+	if (ss->connecting && stackd_can_send(sk))
+		stackd_filler_discard(ss);
+	if (ss->connecting) {
+		if (ss->pair_hup) {
+			/* Closed while still connecting: nothing to deliver. */
+			stackd_trace("id %u: app closed while connecting", ss->id);
+			stackd_sock_free(ss);
+			return false;
+		}
+	} else if (!stackd_stream_in(ss, more)) {
+		return false;
+	}
+	stackd_stream_out(ss, more);
+	return true;
+}
+
+/* ---- datagrams ------------------------------------------------------------ */
+
+/* Sends one framed datagram to the application; stores it if the pair is full. */
+static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
+{
+	if (send(ss->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+		return 0;
+	if (errno == EAGAIN || errno == ENOBUFS) {
+		ss->pair_writable = false;
+		if (stackd_pend_store(ss, buf, len) < 0)
+			stackd_error("id %u: out of memory, datagram lost", ss->id);
+		return -EAGAIN;
+	}
+	/* ECONNREFUSED: every copy of the application's end is closed. */
+	return -errno;
+}
+
+static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
+{
+	struct socket *sock = ss->sock;
+	struct shim_dgram *hdr = (struct shim_dgram *)stackd.iobuf;
+	size_t cap = stackd.iobuf_size - sizeof(*hdr);
+	int count = 0;
+
+	if (ss->sock->sk->sk_err && ss->pair_writable && !ss->pend_len) {
+		/* An ICMP error for this socket (e.g. ECONNREFUSED): the next recv reports it. */
+		memset(hdr, 0, sizeof(*hdr));
+		hdr->err = -sock_error(ss->sock->sk);
+		int r = stackd_dgram_to_pair(ss, hdr, sizeof(*hdr));
+
+		if (r < 0 && r != -EAGAIN)
+			ss->pair_hup = true;
+	}
+
+	while (ss->pair_writable) {
+		struct sockaddr_in addr;
+		struct iovec iov = {.iov_base = stackd.iobuf + sizeof(*hdr), .iov_len = cap};
+		struct msghdr msg = {
+			.msg_name = &addr,
+			.msg_namelen = sizeof(addr),
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+		};
+		size_t copied;
+		int r;
+
+		if (ss->pend_len) {
+			if (send(ss->fd, ss->pend, ss->pend_len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+				if (errno == EAGAIN || errno == ENOBUFS)
+					ss->pair_writable = false;
+				else
+					ss->pair_hup = true;
+				break;
+			}
+			ss->pend_len = 0;
+		}
+		if (++count > STACKD_ROUND_DGRAMS) {
+			*more = true;
+			break;
+		}
+		memset(hdr, 0, sizeof(*hdr));
+		memset(&addr, 0, sizeof(addr));
+		stackd_clock();
+		r = sock->ops->recvmsg(sock, &msg, cap, MSG_DONTWAIT | MSG_TRUNC);
+		if (r == -EAGAIN)
+			break;
+		if (r < 0) {
+			/* A pending error (e.g. ECONNREFUSED): the next recv reports it. */
+			hdr->err = -r;
+			copied = 0;
+		} else {
+			copied = (size_t)r < cap ? (size_t)r : cap;
+			hdr->flags = (uint32_t)(msg.msg_flags & MSG_TRUNC);
+			hdr->orig_len = (uint32_t)r;
+			if (msg.msg_namelen >= sizeof(addr) && addr.sin_family == AF_INET)
+				hdr->addr = addr;
+		}
+		r = stackd_dgram_to_pair(ss, stackd.iobuf, sizeof(*hdr) + copied);
+		if (r == -EAGAIN)
+			break;
+		if (r < 0) {
+			ss->pair_hup = true;
+			break;
+		}
+	}
+}
+
+static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
+{
+	struct shim_dgram *hdr = (struct shim_dgram *)stackd.iobuf;
+	int count = 0;
+
+	while (ss->pair_readable) {
+		ssize_t n;
+		int r;
+
+		if (++count > STACKD_ROUND_DGRAMS) {
+			*more = true;
+			break;
+		}
+		n = recv(ss->fd, stackd.iobuf, stackd.iobuf_size, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN)
+				ss->pair_readable = false;
+			else
+				ss->pair_hup = true;
+			break;
+		}
+		if ((size_t)n < sizeof(*hdr)) {
+			stackd_error("id %u: short datagram from the application (%zd bytes)",
+				     ss->id, n);
+			continue;
+		}
+		r = stackd_sendmsg(ss->sock, stackd.iobuf + sizeof(*hdr), (size_t)n - sizeof(*hdr),
+				   hdr->addr.sin_family ? &hdr->addr : NULL, hdr->flags);
+		/* The application's send() has returned already; the kernel would have told it. */
+		if (r < 0)
+			stackd_trace("id %u: datagram dropped: %s", ss->id, strerror(-r));
+	}
+}
+
+/* Returns false if the record was freed. */
+static bool stackd_dgram_work(struct stackd_sock *ss, bool *more)
+{
+	stackd_dgram_out(ss, more);
+	stackd_dgram_in(ss, more);
+	if (ss->pair_hup) {
+		stackd_trace("id %u: app closed", ss->id);
+		stackd_sock_free(ss);
+		return false;
+	}
+	return true;
+}
+
+/* ---- listeners ------------------------------------------------------------ */
+
+/* Hands the pending child to the application's listener. Returns 0 or -EAGAIN. */
+static int stackd_child_connect(struct stackd_sock *ls)
+{
+	struct stackd_sock *child = ls->child;
+
+	if (connect(child->fd, (struct sockaddr *)&ls->lname, ls->lname_len) < 0) {
+		if (errno == EAGAIN) {
+			/* The application's backlog is full: as the kernel, the peer waits. */
+			mod_timer(&stackd.timers, &ls->retry, stackd_now() + STACKD_RETRY_NS);
+			return -EAGAIN;
+		}
+		stackd_trace("id %u: listener %u refused the connection: %s", child->id, ls->id,
+			     strerror(errno));
+		ls->child = NULL;
+		stackd_sock_free(child);
+		/* Probably closed by the application: look now, but not from inside its work. */
+		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now());
+		return -ECONNREFUSED;
+	}
+	ls->child = NULL;
+	child->handover = false;
+	if (stackd_epoll_add(child->fd, STACKD_PAIR_EVENTS, &child->ep) < 0) {
+		stackd_error("id %u: epoll: %s", child->id, strerror(errno));
+		stackd_sock_free(child);
+		return 0;
+	}
+	stackd_trace("id %u: accepted on listener %u", child->id, ls->id);
+	stackd_sock_queue(child);
+	return 0;
+}
+
+static void stackd_listener_work(struct stackd_sock *ls)
+{
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	if (ls->child && stackd_child_connect(ls) == -EAGAIN)
+		return;
+	for (int i = 0; i < STACKD_ACCEPT_BUDGET && ls->listening && !ls->child; i++) {
+		struct socket *newsock = calloc(1, sizeof(*newsock));
+		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		struct stackd_sock *child;
+		int fd, r;
+
+		if (!newsock) {
+			stackd_error("listener %u: out of memory", ls->id);
+			return;
+		}
+		newsock->type = ls->sock->type;
+		newsock->ops = ls->sock->ops;
+		newsock->state = SS_UNCONNECTED;
+		stackd_clock();
+		r = ls->sock->ops->accept(ls->sock, newsock, O_NONBLOCK, true);
+		if (r < 0) {
+			free(newsock);
+			if (r != -EAGAIN)
+				stackd_trace("listener %u: accept: %s", ls->id, strerror(-r));
+			return;
+		}
+		child = stackd_sock_new(newsock, -1, true);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (!child || fd < 0) {
+			stackd_error("listener %u: cannot hand over a connection: %s", ls->id,
+				     strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			if (child)
+				stackd_sock_free(child);
+			else
+				sock_release(newsock);
+			continue;
+		}
+		shim_conn_name(name, sizeof(name), stackd.pid, child->id);
+		memcpy(sun.sun_path + 1, name, strlen(name));
+		if (bind(fd, (struct sockaddr *)&sun,
+			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) <
+		    0) {
+			stackd_error("id %u: bind %s: %s", child->id, name, strerror(errno));
+			close(fd);
+			stackd_sock_free(child);
+			continue;
+		}
+		child->fd = fd;
+		child->handover = true;
+		ls->child = child;
+		stackd_child_connect(ls);
+	}
+}
+
+int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
+{
+	char name[sizeof(ss->lname.sun_path) - 1];
+	int fd, r;
+
+	*lfd = -1;
+	stackd_clock();
+	r = ss->sock->ops->listen(ss->sock, backlog);
+	if (r < 0 || ss->listening)
+		return r;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	shim_listen_name(name, sizeof(name), stackd.pid, ss->id);
+	memset(&ss->lname, 0, sizeof(ss->lname));
+	ss->lname.sun_family = AF_UNIX;
+	memcpy(ss->lname.sun_path + 1, name, strlen(name));
+	ss->lname_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+	/* The application's backlog bounds connections waiting in accept(), as in TCP. */
+	if (bind(fd, (struct sockaddr *)&ss->lname, ss->lname_len) < 0 || listen(fd, backlog) < 0) {
+		r = -errno;
+		stackd_error("id %u: listener %s: %s", ss->id, name, strerror(errno));
+		close(fd);
+		return r;
+	}
+	/* The application's end of the pair is replaced by the listener (dup3). */
+	stackd_pair_close(ss);
+	ss->listening = true;
+	stackd.nlisteners++;
+	if (!timer_pending(&stackd.scan_timer))
+		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
+	*lfd = fd;
+	stackd_sock_queue(ss);
+	return 0;
+}
+
+/* SHIM_OP_SHUTDOWN(SHUT_WR) of a stream: the FIN goes after what the pair still holds. */
+void stackd_sock_shutdown_wr(struct stackd_sock *ss)
+{
+	ss->shut_wr_pending = true;
+	stackd_sock_queue(ss);
+}
+
+/* ---- the application closing what the host cannot see close ---------------- */
+
+static void stackd_scan_tick(struct timer_list *t)
+{
+	stackd_scan_unix();
+}
+
+/*
+ * Marks every record whose name is still bound (listeners: shim_listen_name,
+ * datagram pairs: shim_app_name) and releases the others: their last copy in
+ * any process is closed.
+ */
+void stackd_scan_unix(void)
+{
+	char prefix[64];
+	size_t plen;
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	uint32_t gen = ++stackd.scan_gen;
+
+	if (!stackd.hash || !stackd.nlisteners)
+		return;
+	f = fopen("/proc/net/unix", "re");
+	if (!f) {
+		stackd_error("/proc/net/unix: %s", strerror(errno));
+		goto rearm;
+	}
+	plen = (size_t)snprintf(prefix, sizeof(prefix), "@sockshim/");
+	while (getline(&line, &cap, f) > 0) {
+		char *p = strstr(line, prefix), kind;
+		int pid;
+		unsigned int id;
+		struct stackd_sock *ss;
+
+		if (!p || sscanf(p + plen, "%c/%d/%u", &kind, &pid, &id) != 3 || pid != stackd.pid)
+			continue;
+		if (kind != 'l' && kind != 'a')
+			continue;
+		ss = stackd_sock_find(id);
+		if (ss)
+			ss->seen_gen = gen;
+	}
+	free(line);
+	fclose(f);
+
+	for (unsigned int b = 0; b < stackd.hash_size; b++) {
+		struct stackd_sock *ss = stackd.hash[b], *next;
+
+		for (; ss; ss = next) {
+			next = ss->hash_next;
+			if (stackd_watched(ss) && ss->seen_gen != gen)
+				stackd_sock_closed_by_app(ss);
+		}
+	}
+rearm:
+	if (stackd.nlisteners)
+		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
+}
+
+void stackd_sock_closed_by_app(struct stackd_sock *ss)
+{
+	stackd_trace("id %u: %s closed by the application", ss->id,
+		     ss->listening ? "listener" : "datagram socket");
+	stackd_sock_free(ss);
+}
+
+void stackd_sock_init(void)
+{
+	timer_setup(&stackd.scan_timer, stackd_scan_tick);
+}
+
+/* ---- the ready list --------------------------------------------------------- */
+
+bool stackd_run_ready(void)
+{
+	struct list_head batch;
+	bool did = false;
+
+	if (list_empty(&stackd.ready))
+		return false;
+	/* Take the current list; what gets queued meanwhile runs next round. */
+	batch = stackd.ready;
+	batch.next->prev = &batch;
+	batch.prev->next = &batch;
+	INIT_LIST_HEAD(&stackd.ready);
+
+	while (!list_empty(&batch)) {
+		struct stackd_sock *ss = list_first_entry(&batch, struct stackd_sock, ready);
+		bool more = false, alive;
+
+		list_del_init(&ss->ready);
+		ss->queued = false;
+		ss->events = 0;
+		did = true;
+		if (ss->zombie || !ss->sock)
+			continue;
+		if (ss->listening) {
+			stackd_listener_work(ss);
+			continue;
+		}
+		if (ss->fd < 0 || ss->handover)
+			continue; /* an accepted connection still waiting for the listener */
+		alive = ss->stream ? stackd_stream_work(ss, &more) : stackd_dgram_work(ss, &more);
+		if (alive && more)
+			stackd_sock_queue(ss);
+	}
+	return did;
+}

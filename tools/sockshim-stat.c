@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+/*
+ * sockshim-stat: print the counters of the stack host serving SOCKSHIM_IFACE
+ * and SOCKSHIM_ADDR in the caller's network namespace ("sockshim stat").
+ *
+ * It speaks the control protocol of preload/shim_ctl.h: SHIM_OP_HELLO, then
+ * SHIM_OP_STAT, and prints the text the host returns (named as in
+ * /proc/net/snmp). It never starts a host: if none is running there is
+ * nothing to report, and it says so.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "shim_ctl.h"
+
+static int ctl_connect(const struct shim_config *cfg)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	socklen_t len;
+	int fd, n;
+
+	/* Abstract name: sun_path[0] stays NUL. */
+	n = shim_ctl_name(sun.sun_path + 1, sizeof(sun.sun_path) - 1, cfg->netns, cfg->iface,
+			  cfg->addr_str);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path) - 1) {
+		fprintf(stderr, "sockshim: stat: control socket name too long\n");
+		return -1;
+	}
+	len = offsetof(struct sockaddr_un, sun_path) + 1 + n;
+
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "sockshim: stat: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, len) < 0) {
+		if (errno == ECONNREFUSED || errno == ENOENT)
+			fprintf(stderr,
+				"sockshim: stat: no stack host for %s %s in this network namespace "
+				"(it starts with the first program run under the shim)\n",
+				cfg->iface, cfg->addr_str);
+		else
+			fprintf(stderr, "sockshim: stat: connect to the stack host: %s\n",
+				strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One request, one reply; a reply's file descriptor, if any, is closed. */
+static int ctl_call(int fd, const struct shim_req *req, struct shim_rep *rep)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = rep, .iov_len = sizeof(*rep)};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = cbuf,
+		.msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	if (send(fd, req, sizeof(*req), MSG_NOSIGNAL) != (ssize_t)sizeof(*req))
+		return -1;
+	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	if (n < (ssize_t)offsetof(struct shim_rep, opt))
+		return -1;
+	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+			int extra;
+
+			memcpy(&extra, CMSG_DATA(cmsg), sizeof(extra));
+			close(extra);
+		}
+	}
+	return 0;
+}
+
+int main(void)
+{
+	struct shim_config cfg;
+	struct shim_req req;
+	struct shim_rep rep;
+	char err[256];
+	size_t len;
+	int fd;
+
+	if (shim_config_load(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	fd = ctl_connect(&cfg);
+	if (fd < 0)
+		return 1;
+
+	memset(&req, 0, sizeof(req));
+	req.op = SHIM_OP_HELLO;
+	req.arg[0] = SHIM_CTL_VERSION;
+	if (ctl_call(fd, &req, &rep) < 0 || rep.ret < 0) {
+		fprintf(stderr, "sockshim: stat: the stack host refused HELLO (version %d)\n",
+			SHIM_CTL_VERSION);
+		return 1;
+	}
+	printf("stack host pid %d, %s %s/%d\n", rep.arg[0], cfg.iface, cfg.addr_str, cfg.prefix);
+
+	memset(&req, 0, sizeof(req));
+	req.op = SHIM_OP_STAT;
+	if (ctl_call(fd, &req, &rep) < 0 || rep.ret < 0) {
+		fprintf(stderr, "sockshim: stat: the stack host did not answer SHIM_OP_STAT\n");
+		return 1;
+	}
+	len = strnlen((const char *)rep.opt,
+		      rep.optlen < sizeof(rep.opt) ? rep.optlen : sizeof(rep.opt));
+	fwrite(rep.opt, 1, len, stdout);
+	if (len && rep.opt[len - 1] != '\n')
+		putchar('\n');
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,353 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# testbed.sh: a throw-away two-namespace testbed for sockshim.
+#
+# Two network namespaces joined by one veth pair:
+#
+#   shim namespace (TB_NS_SHIM)            peer namespace (TB_NS_PEER)
+#   TB_IF_SHIM: up, NO IPv4 address,  <->  TB_IF_PEER: 10.99.0.2/24
+#   IPv6 off; the emulated stack owns      the host kernel's own TCP/IP
+#   10.99.0.10 through AF_PACKET
+#
+# The shim side has no kernel address and no route, so a program there can
+# reach the peer only through the user-space stack: nothing passes by
+# accident when the shim is not in effect. Names carry the pid and a random
+# tag, so parallel runs never meet, and testbed_down removes everything.
+#
+# Use as a library (source it, then testbed_up / testbed_shim / testbed_peer /
+# testbed_down) or as a command:
+#   testbed.sh up [MTU]   prints the exports for a testbed left running
+#   testbed.sh down NS_SHIM NS_PEER
+# It does not build anything and does not start the stack host itself: the
+# interposer starts it on first use.
+
+TB_PEER_ADDR=10.99.0.2
+TB_SHIM_ADDR=10.99.0.10
+TB_KERNEL_ADDR=10.99.0.20 # for bench.sh: the kernel's own address on the shim side
+TB_PREFIX=24
+
+tb_log() { printf 'testbed: %s\n' "$*" >&2; }
+
+# The library the shim side runs under: TB_LIB if set, else the build tree.
+tb_find_lib() {
+	if [ -n "${TB_LIB:-}" ]; then
+		printf '%s\n' "$TB_LIB"
+		return
+	fi
+	local build=${SOCKSHIM_BUILD_DIR:-}
+	if [ -z "$build" ]; then
+		build=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build
+	fi
+	printf '%s\n' "$build/preload/libsockshim.so"
+}
+
+# testbed_up [MTU]: create the namespaces and the veth, export TB_*.
+testbed_up() {
+	local mtu=${1:-1500}
+	local tag
+	tag=$(printf '%x%04x' $$ $((RANDOM)))
+	TB_NS_SHIM="ssA-$tag"
+	TB_NS_PEER="ssB-$tag"
+	# Interface names are at most 15 characters: "ss" + <=10 hex + "s"/"p".
+	TB_IF_SHIM="ss${tag}s"
+	TB_IF_PEER="ss${tag}p"
+	export TB_NS_SHIM TB_NS_PEER TB_IF_SHIM TB_IF_PEER TB_PEER_ADDR TB_SHIM_ADDR
+	export TB_KERNEL_ADDR TB_PREFIX TB_MTU=$mtu
+
+	ip netns add "$TB_NS_SHIM" || { tb_log "cannot create namespace $TB_NS_SHIM (root needed)"; return 1; }
+	ip netns add "$TB_NS_PEER" || { testbed_down; return 1; }
+	# Create both ends directly inside their namespaces: the names never
+	# exist in the caller's namespace, so they cannot clash there.
+	ip link add name "$TB_IF_SHIM" netns "$TB_NS_SHIM" mtu "$mtu" type veth \
+		peer name "$TB_IF_PEER" netns "$TB_NS_PEER" mtu "$mtu" ||
+		{ tb_log "cannot create veth pair $TB_IF_SHIM/$TB_IF_PEER (mtu $mtu)"; testbed_down; return 1; }
+
+	local ns
+	for ns in "$TB_NS_SHIM" "$TB_NS_PEER"; do
+		# IPv6 off on both sides: no router solicitations, MLD reports
+		# or link-local addresses on the wire, only what the test makes.
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
+		ip -n "$ns" link set lo up || { testbed_down; return 1; }
+	done
+	ip -n "$TB_NS_PEER" addr add "$TB_PEER_ADDR/$TB_PREFIX" dev "$TB_IF_PEER" &&
+		ip -n "$TB_NS_PEER" link set "$TB_IF_PEER" up &&
+		ip -n "$TB_NS_SHIM" link set "$TB_IF_SHIM" up ||
+		{ tb_log "cannot configure $TB_IF_PEER/$TB_IF_SHIM"; testbed_down; return 1; }
+
+	if [ "${TB_NATIVE:-0}" = 1 ]; then
+		# Dry run of the scripts without the shim: the kernel takes the
+		# stack's address. Tests then end with status 3, never a pass.
+		ip -n "$TB_NS_SHIM" addr add "$TB_SHIM_ADDR/$TB_PREFIX" dev "$TB_IF_SHIM" || { testbed_down; return 1; }
+		testbed_wait_link || { testbed_down; return 1; }
+		return 0
+	fi
+	# The property every test relies on: the shim side's kernel has no
+	# way to the peer.
+	if ip -n "$TB_NS_SHIM" route get "$TB_PEER_ADDR" >/dev/null 2>&1; then
+		tb_log "the kernel in $TB_NS_SHIM has a route to $TB_PEER_ADDR; refusing to test"
+		testbed_down
+		return 1
+	fi
+	testbed_wait_link || { testbed_down; return 1; }
+}
+
+# The veth carries nothing until both ends report carrier.
+testbed_wait_link() {
+	local i
+	for i in $(seq 1 50); do
+		if ip -n "$TB_NS_SHIM" link show "$TB_IF_SHIM" | grep -q LOWER_UP &&
+			ip -n "$TB_NS_PEER" link show "$TB_IF_PEER" | grep -q LOWER_UP; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	tb_log "veth $TB_IF_SHIM/$TB_IF_PEER never came up"
+	return 1
+}
+
+# Every process still inside a namespace: the stack host (it lingers a few
+# seconds after its last socket, TIME_WAIT included), servers a test left.
+tb_ns_kill() {
+	local ns=$1 pids i
+	pids=$(ip netns pids "$ns" 2>/dev/null) || return 0
+	[ -z "$pids" ] && return 0
+	# shellcheck disable=SC2086
+	kill $pids 2>/dev/null
+	for i in $(seq 1 20); do
+		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	pids=$(ip netns pids "$ns" 2>/dev/null)
+	# shellcheck disable=SC2086
+	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	sleep 0.1
+}
+
+# testbed_down [NS_SHIM NS_PEER]: idempotent; safe from a trap.
+testbed_down() {
+	local shim=${1:-${TB_NS_SHIM:-}} peer=${2:-${TB_NS_PEER:-}} ns
+	for ns in "$shim" "$peer"; do
+		[ -z "$ns" ] && continue
+		ip netns list 2>/dev/null | grep -qw -- "$ns" || continue
+		tb_ns_kill "$ns"
+		# Deleting either namespace destroys the veth pair with it.
+		ip netns del "$ns" 2>/dev/null
+	done
+	return 0
+}
+
+# testbed_shim CMD...: run CMD in the shim namespace under the shim. The
+# caller's SOCKSHIM_TRACE, SOCKSHIM_TRACE_FILE, SOCKSHIM_PCAP, ... pass
+# through; interface and address are the testbed's.
+testbed_shim() {
+	local lib
+	if [ "${TB_NATIVE:-0}" = 1 ]; then
+		ip netns exec "$TB_NS_SHIM" "$@"
+		return
+	fi
+	lib=$(tb_find_lib)
+	[ -r "$lib" ] || { tb_log "no library at $lib (build first, or set SOCKSHIM_BUILD_DIR)"; return 127; }
+	ip netns exec "$TB_NS_SHIM" env LD_PRELOAD="$lib" SOCKSHIM_IFACE="$TB_IF_SHIM" \
+		SOCKSHIM_ADDR="$TB_SHIM_ADDR/$TB_PREFIX" "$@"
+}
+
+# testbed_peer CMD...: run CMD natively in the peer namespace.
+testbed_peer() {
+	ip netns exec "$TB_NS_PEER" "$@"
+}
+
+# testbed_native_shim_ns CMD...: run CMD natively (no shim) in the shim
+# namespace, e.g. to prove the kernel there cannot reach the peer.
+testbed_native_shim_ns() {
+	ip netns exec "$TB_NS_SHIM" "$@"
+}
+
+# testbed_wait_tcp NS ADDR PORT [SECONDS]: wait until a TCP connect from NS
+# (natively) to ADDR:PORT succeeds.
+testbed_wait_tcp() {
+	local ns=$1 addr=$2 port=$3 secs=${4:-10} i
+	for i in $(seq 1 $((secs * 10))); do
+		if ip netns exec "$ns" timeout 2 bash -c "exec 3<>/dev/tcp/$addr/$port" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	tb_log "nothing accepts TCP on $addr:$port (seen from $ns) after ${secs}s"
+	return 1
+}
+
+# testbed_wait_listen NS tcp|udp PORT [SECONDS]: wait until a kernel socket
+# in NS listens on (or, for udp, is bound to) PORT, without connecting to it.
+testbed_wait_listen() {
+	local ns=$1 proto=$2 port=$3 secs=${4:-10} flag i
+	[ "$proto" = udp ] && flag=-Hlun || flag=-Hltn
+	for i in $(seq 1 $((secs * 10))); do
+		[ -n "$(ip netns exec "$ns" ss "$flag" "sport = :$port" 2>/dev/null)" ] && return 0
+		sleep 0.1
+	done
+	tb_log "nothing listens on $proto port $port in $ns after ${secs}s"
+	return 1
+}
+
+# The pids of the stack hosts running in the shim namespace.
+testbed_stackd_pids() {
+	local p
+	for p in $(ip netns pids "$TB_NS_SHIM" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "sockshim-stackd" ] && echo "$p"
+	done
+}
+
+# testbed_kernel_counter_install: count every packet the shim namespace's
+# KERNEL sends out of the shim veth, IPv4 at output and postrouting and ARP
+# at output. The stack's own frames go out through AF_PACKET, which bypasses
+# netfilter, so anything counted here is the kernel answering (an RST, an
+# ICMP error, an ARP reply) for an address it should not know.
+testbed_kernel_counter_install() {
+	ip netns exec "$TB_NS_SHIM" nft -f - <<EOF || { tb_log "cannot install the nftables counter (nft missing?)"; return 1; }
+table inet sockshim_testbed {
+	counter kernel_out { }
+	counter kernel_post { }
+	chain output {
+		type filter hook output priority 0; policy accept;
+		oifname "$TB_IF_SHIM" counter name "kernel_out"
+	}
+	chain postrouting {
+		type filter hook postrouting priority 0; policy accept;
+		oifname "$TB_IF_SHIM" counter name "kernel_post"
+	}
+}
+table arp sockshim_testbed {
+	counter kernel_arp { }
+	chain output {
+		type filter hook output priority 0; policy accept;
+		oifname "$TB_IF_SHIM" counter name "kernel_arp"
+	}
+}
+EOF
+}
+
+# testbed_kernel_counter_read: prints the number of packets counted (the
+# sum over the three hooks; any non-zero value is a failure).
+testbed_kernel_counter_read() {
+	ip netns exec "$TB_NS_SHIM" nft list counters 2>/dev/null |
+		awk '/packets/ { for (i = 1; i < NF; i++) if ($i == "packets") n += $(i + 1) } END { print n + 0 }'
+}
+
+# ---- Helpers for the integration tests (tests/integration/test_*.sh) ----
+#
+# testbed_test_begin NAME [MTU] builds a testbed with the kernel counter and
+# a watcher that records which stack hosts run in the shim namespace, and
+# installs the trap that tears it all down; tb_fail stops the test with one
+# line and the tail of every log in TB_WORK; testbed_test_end checks what
+# every test must hold: the host kernel sent nothing out of the shim veth,
+# and exactly one stack host served the test.
+
+tb_say() { printf '%s: %s\n' "${TB_TEST:-test}" "$*"; }
+
+tb_fail() {
+	local f
+	printf 'FAIL %s: %s\n' "${TB_TEST:-test}" "$*"
+	for f in "${TB_WORK:-/nonexistent}"/*.log "${TB_WORK:-/nonexistent}"/*.trace; do
+		[ -s "$f" ] || continue
+		printf -- '--- last lines of %s\n' "$(basename "$f")"
+		tail -n 15 "$f"
+	done
+	exit 1
+}
+
+testbed_test_begin() {
+	TB_TEST=$1
+	[ "$(id -u)" = 0 ] || { echo "FAIL $TB_TEST: must run as root (network namespaces)"; exit 1; }
+	[ -n "${SOCKSHIM_BUILD_DIR:-}" ] || { echo "FAIL $TB_TEST: SOCKSHIM_BUILD_DIR is not set"; exit 1; }
+	[ "${TB_NATIVE:-0}" = 1 ] || [ -r "$SOCKSHIM_BUILD_DIR/preload/libsockshim.so" ] ||
+		{ echo "FAIL $TB_TEST: no $SOCKSHIM_BUILD_DIR/preload/libsockshim.so"; exit 1; }
+	TB_WORK=$(mktemp -d "/tmp/sockshim-$TB_TEST.XXXXXX") || exit 1
+	TB_PY=/usr/bin/python3
+	export TB_WORK TB_PY
+	trap testbed_test_cleanup EXIT
+	trap 'exit 130' INT TERM
+	testbed_up "${2:-1500}" || tb_fail "cannot build the testbed"
+	tb_say "testbed $TB_NS_SHIM ($TB_IF_SHIM, stack $TB_SHIM_ADDR, $([ "${TB_NATIVE:-0}" = 1 ] && echo "NATIVE dry run: kernel address" || echo "no kernel address")) <-> $TB_NS_PEER ($TB_IF_PEER, kernel $TB_PEER_ADDR), mtu ${2:-1500}"
+	testbed_kernel_counter_install || tb_fail "cannot install the nftables counter"
+	(
+		while :; do
+			testbed_stackd_pids
+			sleep 0.2
+		done
+	) >"$TB_WORK/stackd.pids" 2>/dev/null &
+	TB_WATCH_PID=$!
+}
+
+testbed_test_cleanup() {
+	[ -n "${TB_WATCH_PID:-}" ] && kill "$TB_WATCH_PID" 2>/dev/null && wait "$TB_WATCH_PID" 2>/dev/null
+	TB_WATCH_PID=
+	testbed_down
+	[ -n "${TB_WORK:-}" ] && rm -rf "$TB_WORK"
+}
+
+# The stack hosts seen so far, one pid per line.
+testbed_stackd_seen() {
+	sort -u "$TB_WORK/stackd.pids" 2>/dev/null
+}
+
+# testbed_sha256 FILE: the digest only.
+testbed_sha256() {
+	sha256sum <"$1" | cut -d' ' -f1
+}
+
+# testbed_check_kernel_silent: fail if the host kernel sent anything out of
+# the shim veth.
+testbed_check_kernel_silent() {
+	local n
+	n=$(testbed_kernel_counter_read)
+	[ "$n" = 0 ] || {
+		ip netns exec "$TB_NS_SHIM" nft list counters
+		tb_fail "the host kernel of $TB_NS_SHIM sent $n packet(s) out of $TB_IF_SHIM (it must never answer for $TB_SHIM_ADDR)"
+	}
+	tb_say "ok: the host kernel sent nothing out of $TB_IF_SHIM (nftables counter 0)"
+}
+
+# testbed_check_native_fails CMD...: CMD run natively in the shim namespace
+# must fail: the kernel there has no address, so only the stack can work.
+testbed_check_native_fails() {
+	[ "${TB_NATIVE:-0}" = 1 ] && return 0
+	if testbed_native_shim_ns "$@" >/dev/null 2>&1; then
+		tb_fail "without the shim, '$*' worked in $TB_NS_SHIM: the testbed leaks a kernel path"
+	fi
+	tb_say "ok: without the shim the same command fails (no kernel path)"
+}
+
+testbed_test_end() {
+	local hosts
+	if [ "${TB_NATIVE:-0}" = 1 ]; then
+		echo "DRY RUN $TB_TEST: the script's logic works natively (TB_NATIVE=1); this is not a test of the shim"
+		exit 3
+	fi
+	testbed_check_kernel_silent
+	hosts=$(testbed_stackd_seen | wc -l)
+	[ "$hosts" -ge 1 ] || tb_fail "no sockshim-stackd ever ran in $TB_NS_SHIM: the shim was not in effect"
+	[ "$hosts" = 1 ] || tb_fail "$hosts stack hosts ran in $TB_NS_SHIM for one address (pids $(testbed_stackd_seen | tr '\n' ' '))"
+	tb_say "ok: one stack host served the test (pid $(testbed_stackd_seen))"
+	echo "PASS $TB_TEST"
+}
+
+# Command-line use.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	case "${1:-}" in
+	up)
+		testbed_up "${2:-1500}" || exit 1
+		printf 'export TB_NS_SHIM=%s TB_NS_PEER=%s TB_IF_SHIM=%s TB_IF_PEER=%s TB_PEER_ADDR=%s TB_SHIM_ADDR=%s\n' \
+			"$TB_NS_SHIM" "$TB_NS_PEER" "$TB_IF_SHIM" "$TB_IF_PEER" "$TB_PEER_ADDR" "$TB_SHIM_ADDR"
+		;;
+	down)
+		[ $# -eq 3 ] || { echo "usage: testbed.sh down NS_SHIM NS_PEER" >&2; exit 2; }
+		testbed_down "$2" "$3"
+		;;
+	*)
+		echo "usage: testbed.sh up [MTU] | down NS_SHIM NS_PEER (or source it)" >&2
+		exit 2
+		;;
+	esac
+fi
