@@ -88,6 +88,7 @@ struct stackd_sock {
 	struct sockaddr_un lname;
 	socklen_t lname_len;
 	struct stackd_sock *child; /* accepted, its connect() to lname got EAGAIN */
+	bool handover;		   /* this is such a child: fd not connected yet */
 	struct timer_list retry;   /* retries child */
 
 	uint32_t seen_gen; /* /proc/net/unix scan generation in which its name was seen */

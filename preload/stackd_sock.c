@@ -411,7 +411,11 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 			 * EPIPE: the application shut down its reading side (SHUT_RD,
 			 * or closed: EPOLLHUP says which); what arrives is dropped.
 			 */
-			stackd_trace("id %u: pair write: %s", ss->id, strerror(errno));
+			if (errno != EPIPE) {
+				stackd_error("id %u: pair write: %s", ss->id, strerror(errno));
+				break;
+			}
+			stackd_trace("id %u: application reads no more", ss->id);
 			ss->pair_wr_shut = true;
 			continue;
 		}
@@ -698,6 +702,7 @@ static int stackd_child_connect(struct stackd_sock *ls)
 		return -ECONNREFUSED;
 	}
 	ls->child = NULL;
+	child->handover = false;
 	if (stackd_epoll_add(child->fd, STACKD_PAIR_EVENTS, &child->ep) < 0) {
 		stackd_error("id %u: epoll: %s", child->id, strerror(errno));
 		stackd_sock_free(child);
@@ -759,6 +764,7 @@ static void stackd_listener_work(struct stackd_sock *ls)
 			continue;
 		}
 		child->fd = fd;
+		child->handover = true;
 		ls->child = child;
 		stackd_child_connect(ls);
 	}
@@ -909,7 +915,7 @@ bool stackd_run_ready(void)
 			stackd_listener_work(ss);
 			continue;
 		}
-		if (ss->fd < 0)
+		if (ss->fd < 0 || ss->handover)
 			continue; /* an accepted connection still waiting for the listener */
 		alive = ss->stream ? stackd_stream_work(ss, &more) : stackd_dgram_work(ss, &more);
 		if (alive && more)
