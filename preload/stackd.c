@@ -215,6 +215,11 @@ static bool stackd_idle(void)
 	return !stackd.nsocks && !stackd.nconns && stackd.live_sk <= 0;
 }
 
+/*
+ * Each round: run what is due (stack timers, host timers, queued socket
+ * work), send what that produced in one flush, decide about exiting, arm
+ * the timerfd, then wait for the next events.
+ */
 static int stackd_loop(void)
 {
 	struct epoll_event evs[STACKD_MAX_EVENTS];
@@ -222,17 +227,7 @@ static int stackd_loop(void)
 	uint64_t idle_deadline = UINT64_MAX;
 
 	for (;;) {
-		int timeout = list_empty(&stackd.ready) ? -1 : 0;
-		int n = epoll_wait(stackd.epfd, evs, STACKD_MAX_EVENTS, timeout);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			stackd_error("epoll_wait: %s", strerror(errno));
-			return 1;
-		}
-		for (int i = 0; i < n; i++)
-			stackd_dispatch(&evs[i]);
+		int timeout, n;
 
 		stackd_clock();
 		net_run_timers(&stackd.net);
@@ -241,9 +236,9 @@ static int stackd_loop(void)
 		dev->netdev_ops->ndo_flush(dev);
 
 		if (stackd_idle()) {
-			if (idle_deadline == UINT64_MAX)
+			if (idle_deadline == UINT64_MAX) {
 				idle_deadline = stackd.net.now + stackd.linger_ms * NSEC_PER_MSEC;
-			else if (stackd.net.now >= idle_deadline) {
+			} else if (stackd.net.now >= idle_deadline) {
 				/* A process that connected just now keeps us. */
 				stackd_ctl_accept();
 				if (!stackd.nconns)
@@ -253,6 +248,17 @@ static int stackd_loop(void)
 			idle_deadline = UINT64_MAX;
 		}
 		stackd_timer_arm(idle_deadline);
+
+		timeout = list_empty(&stackd.ready) ? -1 : 0;
+		n = epoll_wait(stackd.epfd, evs, STACKD_MAX_EVENTS, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			stackd_error("epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		for (int i = 0; i < n; i++)
+			stackd_dispatch(&evs[i]);
 	}
 }
 
