@@ -26,7 +26,8 @@
  * connection is handed over by connecting to it from a socket named
  * shim_conn_name(). The host cannot see the application close an AF_UNIX
  * listener or the last copy of a datagram pair's end, so it looks for their
- * names in /proc/net/unix (on SHIM_OP_CLOSE and once a second).
+ * names in /proc/net/unix (on SHIM_OP_CLOSE, before a bind answers
+ * EADDRINUSE, and once a second while there are any).
  */
 #define _GNU_SOURCE
 #include <errno.h>
