@@ -66,6 +66,7 @@ struct stackd_sock {
 	bool pair_writable;
 	bool pair_hup;	      /* the application closed every copy of its end */
 	bool pair_rd_eof;     /* read() returned 0: the application shut down its write side */
+	bool app_unread;      /* it closed with bytes we wrote unread: RST, as TCP would */
 	bool stack_wr_shut;   /* sock->ops->shutdown(SHUT_WR) done */
 	bool pair_wr_shut;    /* shutdown(fd, SHUT_WR) done after the peer's FIN */
 	bool shut_wr_pending; /* SHIM_OP_SHUTDOWN(SHUT_WR) waits for the pair to drain */

@@ -262,6 +262,12 @@ void stackd_sock_free(struct stackd_sock *ss)
 		/* Whatever the stack still does with this sock, it is no longer ours to pump. */
 		if (sk)
 			sk->sk_user_data = STACKD_LINGERING;
+		/* tcp_close's rule for unread data (RFC 2525 2.17) applies to what the pair held.
+		 */
+		if (sk && ss->app_unread) {
+			sock_set_flag(sk, SOCK_LINGER);
+			sk->sk_lingertime = 0;
+		}
 		stackd_clock();
 		sock_release(ss->sock);
 		ss->sock = NULL;
@@ -477,6 +483,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			/* ECONNRESET: the application closed with our data unread. */
 			ss->pair_hup = true;
 			ss->pair_rd_eof = true;
+			ss->app_unread = true;
 			break;
 		}
 		if (n == 0) {
@@ -498,7 +505,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 		}
 	}
 
-	if (ss->pend_off == ss->pend_len && !ss->stack_wr_shut &&
+	if (ss->pend_off == ss->pend_len && !ss->stack_wr_shut && !ss->app_unread &&
 	    (ss->pair_rd_eof || (ss->shut_wr_pending && !ss->pair_readable))) {
 		if (stackd_can_send(sk)) {
 			stackd_clock();
@@ -513,7 +520,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	 * has reached the stack (a connection that cannot send any more has
 	 * nothing to wait for).
 	 */
-	if (ss->pair_hup && (!stackd_can_send(sk) || ss->stack_wr_shut ||
+	if (ss->pair_hup && (!stackd_can_send(sk) || ss->stack_wr_shut || ss->app_unread ||
 			     (ss->pair_rd_eof && ss->pend_off == ss->pend_len))) {
 		stackd_trace("id %u: app closed", ss->id);
 		stackd_sock_free(ss);
