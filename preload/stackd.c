@@ -144,7 +144,7 @@ static void stackd_trace_open(void)
 	setvbuf(stackd.trace, NULL, _IOLBF, 0);
 }
 
-/* Arms the timerfd at the earliest of the stack's timers, the host's and the idle deadline. */
+/* Arms the timerfd for the earliest of the stack's timers, the host's and the idle deadline. */
 static void stackd_timer_arm(uint64_t idle_deadline)
 {
 	uint64_t next = net_next_timer(&stackd.net);
@@ -155,16 +155,19 @@ static void stackd_timer_arm(uint64_t idle_deadline)
 		next = host;
 	if (idle_deadline < next)
 		next = idle_deadline;
-	if (next == stackd.timer_armed)
+	/*
+	 * TCP pushes its timers later with nearly every ACK: only an earlier
+	 * deadline re-arms; a later one lets the timerfd fire early once, and
+	 * the wake-up re-arms it (one syscall per expiry, not per round).
+	 */
+	if (next >= stackd.timer_armed)
 		return;
 	stackd.timer_armed = next;
-	if (next != UINT64_MAX) {
-		/* An absolute time in the past fires at once; 0 would disarm. */
-		if (!next)
-			next = 1;
-		its.it_value.tv_sec = (time_t)(next / NSEC_PER_SEC);
-		its.it_value.tv_nsec = (long)(next % NSEC_PER_SEC);
-	}
+	/* An absolute time in the past fires at once; 0 would disarm. */
+	if (!next)
+		next = 1;
+	its.it_value.tv_sec = (time_t)(next / NSEC_PER_SEC);
+	its.it_value.tv_nsec = (long)(next % NSEC_PER_SEC);
 	if (timerfd_settime(stackd.timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		stackd_error("timerfd_settime: %s", strerror(errno));
 }

@@ -112,7 +112,8 @@ struct stackd {
 	struct net net;
 	int epfd;
 	int timerfd;
-	uint64_t timer_armed; /* absolute ns the timerfd is set to, UINT64_MAX = disarmed */
+	uint64_t
+		timer_armed; /* absolute ns the timerfd fires at (maybe early), UINT64_MAX = none */
 	pid_t pid;
 	int linger_ms;
 
