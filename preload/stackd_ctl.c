@@ -226,7 +226,7 @@ static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, st
 	if (len < 0)
 		return len;
 	r = ss->sock->ops->bind(ss->sock, (const struct sockaddr *)&req->addr, len);
-	if (r == -EADDRINUSE && stackd.nlisteners) {
+	if (r == -EADDRINUSE && stackd.nwatched) {
 		/*
 		 * The port may belong to a socket the application has just
 		 * closed without our knowing yet (a datagram pair's or a

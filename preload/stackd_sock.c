@@ -112,44 +112,28 @@ static void stackd_remember_destruct(struct sock *sk)
 
 /* ---- stack callbacks ---------------------------------------------------- */
 
-static void stackd_sk_event(struct sock *sk, uint32_t ev)
+/*
+ * Every stack callback (data ready, write space, state change, error report)
+ * means the same to the host: look at the socket again once the core call
+ * has returned. The work reads the socket's state, not the event.
+ */
+static void stackd_sk_wake(struct sock *sk)
 {
 	struct stackd_sock *ss = sk->sk_user_data;
 
 	if (!ss || ss == STACKD_LINGERING)
 		return;
-	ss->events |= ev;
 	stackd_sock_queue(ss);
-}
-
-static void stackd_data_ready(struct sock *sk)
-{
-	stackd_sk_event(sk, STACKD_EV_DATA);
-}
-
-static void stackd_write_space(struct sock *sk)
-{
-	stackd_sk_event(sk, STACKD_EV_SPACE);
-}
-
-static void stackd_state_change(struct sock *sk)
-{
-	stackd_sk_event(sk, STACKD_EV_STATE);
-}
-
-static void stackd_error_report(struct sock *sk)
-{
-	stackd_sk_event(sk, STACKD_EV_ERROR);
 }
 
 static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 {
 	stackd_remember_destruct(sk);
 	sk->sk_user_data = ss;
-	sk->sk_data_ready = stackd_data_ready;
-	sk->sk_write_space = stackd_write_space;
-	sk->sk_state_change = stackd_state_change;
-	sk->sk_error_report = stackd_error_report;
+	sk->sk_data_ready = stackd_sk_wake;
+	sk->sk_write_space = stackd_sk_wake;
+	sk->sk_state_change = stackd_sk_wake;
+	sk->sk_error_report = stackd_sk_wake;
 	sk->sk_destruct = stackd_sk_destruct;
 	stackd.live_sk++;
 }
@@ -222,8 +206,8 @@ struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream)
 	stackd.hash[b] = ss;
 	stackd.nsocks++;
 	if (!stream)
-		stackd.nlisteners++; /* its app end's name is watched */
-	if (stackd.nlisteners && !timer_pending(&stackd.scan_timer))
+		stackd.nwatched++; /* its app end's name is watched */
+	if (stackd.nwatched && !timer_pending(&stackd.scan_timer))
 		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
 	return ss;
 }
@@ -254,7 +238,7 @@ void stackd_sock_free(struct stackd_sock *ss)
 		stackd_sock_free(ss->child);
 	stackd_pair_close(ss);
 	if (stackd_watched(ss))
-		stackd.nlisteners--;
+		stackd.nwatched--;
 
 	if (ss->sock) {
 		struct sock *sk = ss->sock->sk;
@@ -262,8 +246,7 @@ void stackd_sock_free(struct stackd_sock *ss)
 		/* Whatever the stack still does with this sock, it is no longer ours to pump. */
 		if (sk)
 			sk->sk_user_data = STACKD_LINGERING;
-		/* tcp_close's rule for unread data (RFC 2525 2.17) applies to what the pair held.
-		 */
+		/* Unread data in the pair counts as unread data for tcp_close (RST). */
 		if (sk && ss->app_unread) {
 			sock_set_flag(sk, SOCK_LINGER);
 			sk->sk_lingertime = 0;
@@ -310,7 +293,7 @@ static void stackd_sock_zombie(struct stackd_sock *ss)
 	stackd_trace("id %u: error %d (%s), pair closed", ss->id, ss->sock->sk->sk_err,
 		     strerror(ss->sock->sk->sk_err));
 	if (stackd_watched(ss))
-		stackd.nlisteners--;
+		stackd.nwatched--;
 	ss->zombie = true;
 	stackd_pair_close(ss);
 	free(ss->pend);
@@ -807,7 +790,7 @@ int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 	/* The application's end of the pair is replaced by the listener (dup3). */
 	stackd_pair_close(ss);
 	ss->listening = true;
-	stackd.nlisteners++;
+	stackd.nwatched++;
 	if (!timer_pending(&stackd.scan_timer))
 		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
 	*lfd = fd;
@@ -829,6 +812,13 @@ static void stackd_scan_tick(struct timer_list *t)
 	stackd_scan_unix();
 }
 
+static void stackd_sock_closed_by_app(struct stackd_sock *ss)
+{
+	stackd_trace("id %u: %s closed by the application", ss->id,
+		     ss->listening ? "listener" : "datagram socket");
+	stackd_sock_free(ss);
+}
+
 /*
  * Marks every record whose name is still bound (listeners: shim_listen_name,
  * datagram pairs: shim_app_name) and releases the others: their last copy in
@@ -843,7 +833,7 @@ void stackd_scan_unix(void)
 	size_t cap = 0;
 	uint32_t gen = ++stackd.scan_gen;
 
-	if (!stackd.hash || !stackd.nlisteners)
+	if (!stackd.hash || !stackd.nwatched)
 		return;
 	f = fopen("/proc/net/unix", "re");
 	if (!f) {
@@ -878,15 +868,8 @@ void stackd_scan_unix(void)
 		}
 	}
 rearm:
-	if (stackd.nlisteners)
+	if (stackd.nwatched)
 		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
-}
-
-void stackd_sock_closed_by_app(struct stackd_sock *ss)
-{
-	stackd_trace("id %u: %s closed by the application", ss->id,
-		     ss->listening ? "listener" : "datagram socket");
-	stackd_sock_free(ss);
 }
 
 void stackd_sock_init(void)
@@ -896,13 +879,12 @@ void stackd_sock_init(void)
 
 /* ---- the ready list --------------------------------------------------------- */
 
-bool stackd_run_ready(void)
+void stackd_run_ready(void)
 {
 	struct list_head batch;
-	bool did = false;
 
 	if (list_empty(&stackd.ready))
-		return false;
+		return;
 	/* Take the current list; what gets queued meanwhile runs next round. */
 	batch = stackd.ready;
 	batch.next->prev = &batch;
@@ -915,8 +897,6 @@ bool stackd_run_ready(void)
 
 		list_del_init(&ss->ready);
 		ss->queued = false;
-		ss->events = 0;
-		did = true;
 		if (ss->zombie || !ss->sock)
 			continue;
 		if (ss->listening) {
@@ -929,5 +909,4 @@ bool stackd_run_ready(void)
 		if (alive && more)
 			stackd_sock_queue(ss);
 	}
-	return did;
 }
