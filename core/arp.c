@@ -4,8 +4,8 @@
  *
  * States and timings follow net/core/neighbour.c with the defaults of
  * arp_tbl: an unknown neighbour is INCOMPLETE while up to 3 broadcast probes
- * go out 1 s apart, with the packets for it held in a short queue (the
- * oldest dropped beyond ARP_QUEUE_LEN, counted as ArpQueueDrops); when the
+ * go out 1 s apart, with the packets for it held in a queue (the
+ * oldest dropped beyond ARP_QUEUE_BYTES, counted as ArpQueueDrops); when the
  * probes run out it is FAILED, its queue is dropped and each sender hears
  * "host unreachable" through its transport's err_handler (the kernel gets
  * there by an ICMP to itself; calling the handler directly is the same
@@ -192,12 +192,26 @@ static void neigh_add_timer(struct neighbour *n, uint64_t when)
 	mod_timer(&n->tbl->net->timers, &n->timer, when);
 }
 
+static unsigned int neigh_charge(const struct sk_buff *skb)
+{
+	return skb->len + ARP_SKB_OVERHEAD;
+}
+
+static struct sk_buff *neigh_dequeue(struct neighbour *n)
+{
+	struct sk_buff *skb = __skb_dequeue(&n->arp_queue);
+
+	if (skb)
+		n->arp_queue_bytes -= neigh_charge(skb);
+	return skb;
+}
+
 /* Sends the packets that waited for the address. */
 static void neigh_flush_queue(struct net *net, struct neighbour *n)
 {
 	struct sk_buff *skb;
 
-	while ((skb = __skb_dequeue(&n->arp_queue)) != NULL)
+	while ((skb = neigh_dequeue(n)) != NULL)
 		eth_output(net, skb, n->ha, ETH_P_IP);
 }
 
@@ -210,7 +224,7 @@ static void neigh_invalidate(struct net *net, struct neighbour *n)
 {
 	struct sk_buff *skb;
 
-	while ((skb = __skb_dequeue(&n->arp_queue)) != NULL) {
+	while ((skb = neigh_dequeue(n)) != NULL) {
 		const struct iphdr *iph = (const struct iphdr *)skb->data;
 		const struct net_protocol *prot;
 
@@ -287,10 +301,12 @@ static void neigh_update(struct net *net, struct neighbour *n, const uint8_t *ll
 /* Queues skb on an unresolved neighbour, dropping the oldest beyond the limit. */
 static void neigh_queue(struct net *net, struct neighbour *n, struct sk_buff *skb)
 {
-	if (skb_queue_len(&n->arp_queue) >= ARP_QUEUE_LEN) {
-		kfree_skb(__skb_dequeue(&n->arp_queue));
+	while (!skb_queue_empty(&n->arp_queue) &&
+	       n->arp_queue_bytes + neigh_charge(skb) > ARP_QUEUE_BYTES) {
+		kfree_skb(neigh_dequeue(n));
 		__LINK_INC_STATS(net, ArpQueueDrops);
 	}
+	n->arp_queue_bytes += neigh_charge(skb);
 	__skb_queue_tail(&n->arp_queue, skb);
 }
 

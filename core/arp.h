@@ -2,7 +2,7 @@
 /*
  * ARP and the neighbour table (arp.c), as net/ipv4/arp.c and
  * net/core/neighbour.c reduced to one device: resolution with broadcast
- * probes, a small queue of packets per unresolved neighbour, the kernel's
+ * probes, a queue of packets per unresolved neighbour, the kernel's
  * NUD states (INCOMPLETE, REACHABLE, STALE, DELAY, PROBE, FAILED) with its
  * default timings, replies to requests for the stack's address and a
  * gratuitous ARP when the stack comes up.
@@ -39,8 +39,14 @@ struct net;
 #define ARP_GC_STALETIME	(60 * NSEC_PER_SEC)
 #define ARP_MCAST_PROBES	3
 #define ARP_UCAST_PROBES	3
-#define ARP_QUEUE_LEN		8 /* packets held per unresolved neighbour */
-#define ARP_TABLE_MAX		512
+/*
+ * Bytes held per unresolved neighbour (unres_qlen_bytes, SK_WMEM_MAX), each
+ * packet charged with its length plus ARP_SKB_OVERHEAD as the kernel
+ * charges truesize: about a hundred full-sized frames.
+ */
+#define ARP_QUEUE_BYTES	 212992u
+#define ARP_SKB_OVERHEAD 640u
+#define ARP_TABLE_MAX	 512
 
 struct neighbour {
 	struct neighbour *next; /* hash chain */
@@ -53,6 +59,7 @@ struct neighbour {
 	uint64_t updated;   /* last state change */
 	uint64_t used;	    /* last time a packet went to it */
 	struct sk_buff_head arp_queue;
+	unsigned int arp_queue_bytes;
 	struct timer_list timer;
 };
 

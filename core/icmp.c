@@ -33,7 +33,6 @@
 #define ICMP_MSGS_PER_SEC  1000	   /* net.ipv4.icmp_msgs_per_sec */
 #define ICMP_MSGS_BURST	   50	   /* net.ipv4.icmp_msgs_burst */
 #define ICMP_RATEMASK	   0x1818u /* dest unreach, quench, time exceeded, param */
-#define NR_ICMP_TYPES_SHIM 18
 
 /* Which ICMP types are errors (icmp_pointers[].error). */
 static int icmp_is_error(uint8_t type)
@@ -109,11 +108,10 @@ static int icmp_ratelimit_allow(struct net *net, uint32_t daddr, uint8_t type)
 	uint64_t now = net->now, burst = XRLIM_BURST_FACTOR * ICMP_RATELIMIT_NS;
 	uint64_t credit;
 
-	if (type > NR_ICMP_TYPES_SHIM || !((1u << type) & ICMP_RATEMASK))
+	if (type > NR_ICMP_TYPES || !((1u << type) & ICMP_RATEMASK))
 		return 1;
 
-	/* Global: ICMP_MSGS_PER_SEC tokens per second, at most ICMP_MSGS_BURST (net_init fills it).
-	 */
+	/* Global: ICMP_MSGS_PER_SEC tokens per second, at most ICMP_MSGS_BURST. */
 	credit = (now - net->icmp_global_stamp) * ICMP_MSGS_PER_SEC / NSEC_PER_SEC;
 	if (credit) {
 		net->icmp_global_credit += credit;
@@ -194,7 +192,7 @@ void icmp_send(struct net *net, const struct sk_buff *skb_in, int type, int code
 	if (iph->protocol == IPPROTO_ICMP) {
 		const uint8_t *itype = (const uint8_t *)iph + iph->ihl * 4;
 
-		if (itype >= tail || *itype > NR_ICMP_TYPES_SHIM || icmp_is_error(*itype))
+		if (itype >= tail || *itype > NR_ICMP_TYPES || icmp_is_error(*itype))
 			return;
 	}
 	if (!icmp_ratelimit_allow(net, iph->saddr, (uint8_t)type))

@@ -6,9 +6,7 @@
  * UDP, TCP, raw and ping sockets. Names follow net/ipv4/ip_input.c,
  * ip_output.c and ip_sockglue.c.
  *
- * Not here: fragmentation and reassembly (fragments are dropped and counted
- * as ReasmFails; outgoing packets larger than the MTU fail with -EMSGSIZE),
- * IP options on output, multicast, more than one route.
+ * Not here: IP options on output, multicast, more than one route.
  */
 #ifndef SOCKSHIM_IP_H
 #define SOCKSHIM_IP_H
@@ -69,6 +67,14 @@ enum { IP_DF_NONE, IP_DF_WANT, IP_DF_STRICT };
 uint8_t ip_select_ttl(const struct sock *sk);
 int ip_dont_fragment(const struct sock *sk);
 
+/*
+ * Reassembly (ip_fragment.c): takes a fragment (skb->data at its IP header,
+ * trimmed to tot_len) and returns the whole datagram once complete, else
+ * NULL; consumes the fragment either way.
+ */
+struct sk_buff *ip_defrag(struct net *net, struct sk_buff *skb);
+void ip_defrag_exit(struct net *net);
+
 /* Called by the Ethernet layer for ETH_P_IP; consumes skb (data at the IP header). */
 int ip_rcv(struct net *net, struct sk_buff *skb);
 
@@ -83,5 +89,21 @@ int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *op
  * recvmsg(2) reports); MSG_CTRUNC is set when the room is too small.
  */
 void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb);
+
+/*
+ * IP_RECVERR (ip_icmp_error): queues a copy of an ICMP error on the
+ * socket's error queue, for recvmsg(MSG_ERRQUEUE). skb->data is at the
+ * quoted IP header, the network header is the IP header of the error's
+ * sender (the offender); payload points into skb after the quoted transport
+ * header. Does nothing unless the socket set IP_RECVERR; consumes nothing.
+ */
+void ip_icmp_error(struct sock *sk, const struct sk_buff *skb, int err, uint8_t type, uint8_t code,
+		   uint32_t info, uint16_t port, const uint8_t *payload);
+/*
+ * recvmsg(MSG_ERRQUEUE): the oldest queued error, its quoted payload as
+ * data, the quoted destination as msg_name, and an IP_RECVERR control
+ * message (struct sock_extended_err + offender). -EAGAIN when empty.
+ */
+int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len);
 
 #endif

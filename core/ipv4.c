@@ -5,8 +5,8 @@
  * Receive (ip_rcv): the header checks of net/ipv4/ip_input.c, each failure
  * counted under its /proc/net/snmp name and dropped; then raw sockets get a
  * look and the transport in inet_protos[] gets the packet, or the sender
- * gets an ICMP protocol unreachable. Fragments are not reassembled: they
- * are dropped and counted as ReasmFails.
+ * gets an ICMP protocol unreachable. Fragments are reassembled first
+ * (ip_fragment.c).
  *
  * Output (ip_build_and_send_pkt): route (own address -> loopback, subnet ->
  * on-link, else the gateway), IP header, fragmentation when allowed and
@@ -148,9 +148,12 @@ static int ip_fragment(struct net *net, struct sk_buff *skb, unsigned int mtu, u
 		err = ip_finish_output(net, frag, nexthop);
 		if (err)
 			break;
+		__IP_INC_STATS(net, FragCreates);
 		offset += len;
 		left -= len;
 	}
+	if (!err)
+		__IP_INC_STATS(net, FragOKs);
 	kfree_skb(skb);
 	return err;
 }
@@ -274,8 +277,9 @@ int ip_rcv(struct net *net, struct sk_buff *skb)
 		goto drop;
 	}
 	if (ntohs(iph->frag_off) & (IP_MF | IP_OFFMASK)) {
-		__IP_INC_STATS(net, ReasmFails);
-		goto drop;
+		skb = ip_defrag(net, skb);
+		if (!skb)
+			return 0;
 	}
 	ip_local_deliver(net, skb);
 	return 0;
@@ -521,11 +525,10 @@ static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *dat
 	w->used += space < left ? space : left;
 }
 
-void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb)
+static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	uint32_t flags = inet_sk(sk)->cmsg_flags;
-	struct cmsg_writer w = {msg, msg->msg_controllen, 0};
 
 	if (flags & IP_CMSG_PKTINFO) {
 		struct in_pktinfo info = {
@@ -534,17 +537,122 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buf
 			.ipi_addr = {iph->daddr},
 		};
 
-		put_cmsg(&w, SOL_IP, IP_PKTINFO, &info, sizeof(info));
+		put_cmsg(w, SOL_IP, IP_PKTINFO, &info, sizeof(info));
 	}
 	if (flags & IP_CMSG_TTL) {
 		int ttl = iph->ttl;
 
-		put_cmsg(&w, SOL_IP, IP_TTL, &ttl, sizeof(ttl));
+		put_cmsg(w, SOL_IP, IP_TTL, &ttl, sizeof(ttl));
 	}
 	if (flags & IP_CMSG_TOS) {
 		uint8_t tos = iph->tos;
 
-		put_cmsg(&w, SOL_IP, IP_TOS, &tos, sizeof(tos));
+		put_cmsg(w, SOL_IP, IP_TOS, &tos, sizeof(tos));
 	}
+}
+
+void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb)
+{
+	struct cmsg_writer w = {msg, msg->msg_controllen, 0};
+
+	ip_cmsg_put(&w, sk, skb);
 	msg->msg_controllen = w.used;
+}
+
+/* ---- IP_RECVERR: the error queue (ip_icmp_error / ip_recv_error) ---- */
+
+/* include/net/sock.h: struct sock_exterr_skb, kept in skb->cb while queued. */
+struct sock_exterr_skb {
+	struct sock_extended_err ee;
+	uint16_t addr_offset; /* of the quoted destination, from the network header */
+	uint16_t port;	      /* quoted destination port, network order */
+	uint32_t truesize;    /* what sk_rmem_alloc was charged */
+};
+#define SKB_EXT_ERR(skb)  ((struct sock_exterr_skb *)(skb)->cb)
+#define ERRQ_SKB_OVERHEAD 640u
+
+void ip_icmp_error(struct sock *sk, const struct sk_buff *skb, int err, uint8_t type, uint8_t code,
+		   uint32_t info, uint16_t port, const uint8_t *payload)
+{
+	const struct iphdr *quoted = (const struct iphdr *)skb->data;
+	struct sock_exterr_skb *serr;
+	struct sk_buff *copy;
+
+	if (!inet_sk(sk)->recverr)
+		return;
+	/* sock_queue_err_skb(): errors share the receive buffer. */
+	if (sk->sk_rmem_alloc + (int)(skb->len + ERRQ_SKB_OVERHEAD) > sk->sk_rcvbuf)
+		return;
+	copy = skb_copy(skb);
+	if (!copy)
+		return;
+	serr = SKB_EXT_ERR(copy);
+	memset(serr, 0, sizeof(*serr));
+	serr->ee.ee_errno = (uint32_t)err;
+	serr->ee.ee_origin = SO_EE_ORIGIN_ICMP;
+	serr->ee.ee_type = type;
+	serr->ee.ee_code = code;
+	serr->ee.ee_info = info;
+	serr->addr_offset = (uint16_t)((const uint8_t *)&quoted->daddr - skb_network_header(skb));
+	serr->port = port;
+	serr->truesize = copy->len + ERRQ_SKB_OVERHEAD;
+	/* Keep only the quoted payload, after the quoted transport header. */
+	skb_pull(copy, (unsigned int)(payload - skb->data));
+	sk->sk_rmem_alloc += (int)serr->truesize;
+	__skb_queue_tail(&sk->sk_error_queue, copy);
+}
+
+int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len)
+{
+	struct sk_buff *skb = __skb_dequeue(&sk->sk_error_queue);
+	struct cmsg_writer w = {msg, msg->msg_controllen, 0};
+	struct {
+		struct sock_extended_err ee;
+		struct sockaddr_in offender;
+	} errhdr;
+	struct sock_exterr_skb *serr;
+	size_t copied, off = 0;
+
+	if (!skb)
+		return -EAGAIN;
+	serr = SKB_EXT_ERR(skb);
+	sk->sk_rmem_alloc -= (int)serr->truesize;
+	copied = skb->len;
+	if (copied > len) {
+		msg->msg_flags |= MSG_TRUNC;
+		copied = len;
+	}
+	for (size_t i = 0; i < msg->msg_iovlen && off < copied; i++) {
+		size_t n = msg->msg_iov[i].iov_len < copied - off ? msg->msg_iov[i].iov_len
+								  : copied - off;
+
+		memcpy(msg->msg_iov[i].iov_base, skb->data + off, n);
+		off += n;
+	}
+	if (msg->msg_name) {
+		struct sockaddr_in *sin = msg->msg_name;
+
+		memset(sin, 0, sizeof(*sin));
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr.s_addr, skb_network_header(skb) + serr->addr_offset, 4);
+		sin->sin_port = serr->port;
+		if (addr_len)
+			*addr_len = sizeof(*sin);
+	}
+	memset(&errhdr, 0, sizeof(errhdr));
+	errhdr.ee = serr->ee;
+	errhdr.offender.sin_family = AF_INET;
+	errhdr.offender.sin_addr.s_addr = ip_hdr(skb)->saddr; /* who sent the ICMP */
+	if (msg->msg_control) {
+		ip_cmsg_put(&w, sk, skb);
+		put_cmsg(&w, SOL_IP, IP_RECVERR, &errhdr, sizeof(errhdr));
+		msg->msg_controllen = w.used;
+	}
+	msg->msg_flags |= MSG_ERRQUEUE;
+	/* sock_dequeue_err_skb(): sk_err follows what is left. */
+	sk->sk_err = skb_queue_empty(&sk->sk_error_queue)
+			     ? 0
+			     : (int)SKB_EXT_ERR(skb_peek(&sk->sk_error_queue))->ee.ee_errno;
+	kfree_skb(skb);
+	return (int)copied;
 }

@@ -16,7 +16,8 @@
  * is and its slot gets a new buffer. When the kernel says the sender left
  * the transport checksum to offload (PACKET_AUXDATA, TP_STATUS_CSUMNOTREADY),
  * the link completes it here and marks the skb CHECKSUM_UNNECESSARY, as
- * skb_checksum_help() would.
+ * skb_checksum_help() would; when the NIC already verified it
+ * (TP_STATUS_CSUM_VALID) the transport is told so and skips the check.
  *
  * Transmit: frames are batched and sent with sendmmsg when the owner calls
  * ndo_flush (dev_flush) or when the batch is full. A frame the kernel will
@@ -184,7 +185,7 @@ static int packet_poll(struct net_device *dev, int budget)
 			unsigned int len = l->rx_msg[i].msg_len;
 			struct sk_buff *skb = l->rx_skb[i];
 			struct cmsghdr *cm;
-			int csum_notready = 0;
+			int csum_notready = 0, csum_valid = 0;
 
 			if (mh->msg_flags & MSG_TRUNC) {
 				link_count(dev, 1, 0);
@@ -197,6 +198,7 @@ static int packet_poll(struct net_device *dev, int budget)
 					continue;
 				memcpy(&aux, CMSG_DATA(cm), sizeof(aux));
 				csum_notready = !!(aux.tp_status & TP_STATUS_CSUMNOTREADY);
+				csum_valid = !!(aux.tp_status & TP_STATUS_CSUM_VALID);
 			}
 			if (len <= PKT_SMALL) {
 				/* Copy into a recycled small buffer; the big one stays. */
@@ -215,6 +217,8 @@ static int packet_poll(struct net_device *dev, int budget)
 			}
 			if (csum_notready)
 				packet_complete_csum(skb);
+			else if (csum_valid)
+				skb->ip_summed = CHECKSUM_UNNECESSARY; /* the NIC checked it */
 			if (dev->net)
 				netif_receive_skb(dev->net, skb);
 			else

@@ -104,6 +104,7 @@ void net_exit(struct net *net)
 	tcp_net_exit(net);
 	udp_net_exit(net);
 	arp_net_exit(net);
+	ip_defrag_exit(net);
 	__skb_queue_purge(&net->loopback_queue);
 	timer_base_exit(&net->timers);
 	if (net->dev && net->dev->net == net)

@@ -93,6 +93,9 @@ struct net {
 		uint32_t daddr;
 		uint64_t tokens, last; /* ns of credit, last refill */
 	} icmp_peers[16];
+	/* IPv4 reassembly queues (ip_fragment.c) and the bytes they hold. */
+	struct ipq *ipfrags;
+	uint64_t ipfrag_mem;
 };
 
 /*

@@ -12,7 +12,8 @@
 #define IP_MIB(X)                                                                                  \
 	X(InReceives) X(InHdrErrors) X(InAddrErrors) X(InUnknownProtos) X(InDiscards)              \
 	X(InDelivers) X(OutRequests) X(OutDiscards) X(OutNoRoutes) X(ReasmFails) X(FragFails)      \
-	X(InTruncatedPkts) X(InCsumErrors)
+	X(InTruncatedPkts) X(InCsumErrors) X(ReasmReqds) X(ReasmOKs) X(ReasmTimeout) X(FragOKs)      \
+	X(FragCreates)
 
 #define ICMP_MIB(X)                                                                                \
 	X(InMsgs) X(InErrors) X(InCsumErrors) X(InDestUnreachs) X(InEchos) X(InEchoReps)           \

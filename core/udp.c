@@ -17,9 +17,8 @@
  * and drops beyond sk_rcvbuf (RcvbufErrors). Nothing here blocks: an empty
  * queue is -EAGAIN.
  *
- * Not here: the IP_RECVERR error queue (MSG_ERRQUEUE reads are -EAGAIN; the
- * error itself is reported through sk_err as with IP_RECVERR), UDP_CORK
- * (accepted, without effect), GSO/GRO, multicast, SO_PEEK_OFF.
+ * Not here: UDP_CORK (accepted, without effect), GSO/GRO, multicast,
+ * SO_PEEK_OFF.
  */
 #include "udp.h"
 
@@ -135,14 +134,18 @@ int udp_v4_get_port(struct sock *sk, unsigned short snum)
 		return -EADDRINUSE;
 	{
 		uint32_t remaining = (uint32_t)(high - low + 1);
-		/* A random start, as the kernel's get_random_u32() scaled into the range. */
-		uint32_t x =
-			net->isn_secret[2] ^ (uint32_t)(net->now >> 10) ^ (uint32_t)(uintptr_t)sk;
+		/*
+		 * A random start, as the kernel's get_random_u32() scaled into
+		 * the range: the stack's secret mixed with the clock and the
+		 * socket (the secret itself is TCP's and stays untouched).
+		 */
+		uint32_t x = net->isn_secret[2] ^ (uint32_t)(net->now >> 10) ^
+			     (uint32_t)(uintptr_t)sk ^ (uint32_t)((uintptr_t)sk >> 32);
 
 		x ^= x << 13;
 		x ^= x >> 17;
 		x ^= x << 5;
-		net->isn_secret[2] = x;
+		x *= 0x9e3779b1u;
 		for (uint32_t i = 0; i < remaining; i++) {
 			uint16_t port = (uint16_t)(low + (x + i) % remaining);
 
@@ -409,8 +412,17 @@ static void __udp4_lib_err(struct net *net, struct sk_buff *skb, uint32_t info, 
 		if (!err)
 			return;
 	}
-	if (!inet_sk(sk)->recverr && (!harderr || sk->sk_state != TCP_ESTABLISHED))
-		return;
+	if (!inet_sk(sk)->recverr) {
+		if (!harderr || sk->sk_state != TCP_ESTABLISHED)
+			return;
+	} else {
+		ip_icmp_error(sk, skb, err, (uint8_t)type, (uint8_t)code,
+			      type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED
+				      ? ntohs(((const struct icmphdr *)skb_transport_header(skb))
+						      ->un.frag.mtu)
+				      : 0,
+			      uh->dest, (const uint8_t *)(uh + 1));
+	}
 	sk->sk_err = err;
 	if (sk->sk_error_report)
 		sk->sk_error_report(sk);
@@ -617,12 +629,14 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flag
 	int err;
 
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN; /* the error queue is not kept (see the file comment) */
+		return ip_recv_error(sk, msg, len, addr_len);
+	/* A pending error comes first, even before queued data (__skb_recv_udp). */
+	err = sock_error(sk);
+	if (err)
+		return err;
 	skb = skb_peek(&sk->sk_receive_queue);
-	if (!skb) {
-		err = sock_error(sk);
-		return err ? err : -EAGAIN;
-	}
+	if (!skb)
+		return -EAGAIN;
 	uh = udp_hdr(skb);
 	ulen = skb->len - sizeof(*uh);
 	copied = len;

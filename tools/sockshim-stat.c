@@ -4,8 +4,8 @@
  * and SOCKSHIM_ADDR in the caller's network namespace ("sockshim stat").
  *
  * It speaks the control protocol of preload/shim_ctl.h: SHIM_OP_HELLO, then
- * SHIM_OP_STAT, and prints the text the host returns (named as in
- * /proc/net/snmp). It never starts a host: if none is running there is
+ * SHIM_OP_STAT page by page, and prints the text the host returns (named as
+ * in /proc/net/snmp). It never starts a host: if none is running there is
  * nothing to report, and it says so.
  */
 #include <errno.h>
@@ -92,7 +92,7 @@ int main(void)
 	struct shim_rep rep;
 	char err[256];
 	size_t len;
-	int fd;
+	int fd, off;
 
 	if (shim_config_load(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
@@ -112,17 +112,23 @@ int main(void)
 	}
 	printf("stack host pid %d, %s %s/%d\n", rep.arg[0], cfg.iface, cfg.addr_str, cfg.prefix);
 
-	memset(&req, 0, sizeof(req));
-	req.op = SHIM_OP_STAT;
-	if (ctl_call(fd, &req, &rep) < 0 || rep.ret < 0) {
-		fprintf(stderr, "sockshim: stat: the stack host did not answer SHIM_OP_STAT\n");
-		return 1;
+	/* The text is longer than one reply: ask for it page by page. */
+	for (off = 0;; off += (int)len) {
+		memset(&req, 0, sizeof(req));
+		req.op = SHIM_OP_STAT;
+		req.arg[0] = off;
+		if (ctl_call(fd, &req, &rep) < 0 || rep.ret < 0) {
+			fprintf(stderr,
+				"sockshim: stat: the stack host did not answer SHIM_OP_STAT "
+				"(offset %d)\n",
+				off);
+			return 1;
+		}
+		len = rep.optlen < sizeof(rep.opt) ? rep.optlen : sizeof(rep.opt);
+		fwrite(rep.opt, 1, len, stdout);
+		if (len == 0 || off + (int)len >= rep.arg[0])
+			break;
 	}
-	len = strnlen((const char *)rep.opt,
-		      rep.optlen < sizeof(rep.opt) ? rep.optlen : sizeof(rep.opt));
-	fwrite(rep.opt, 1, len, stdout);
-	if (len && rep.opt[len - 1] != '\n')
-		putchar('\n');
 	close(fd);
 	return 0;
 }

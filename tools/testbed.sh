@@ -274,7 +274,7 @@ testbed_test_begin() {
 	(
 		while :; do
 			testbed_stackd_pids
-			sleep 0.2
+			sleep 0.1
 		done
 	) >"$TB_WORK/stackd.pids" 2>/dev/null &
 	TB_WATCH_PID=$!
@@ -287,9 +287,14 @@ testbed_test_cleanup() {
 	[ -n "${TB_WORK:-}" ] && rm -rf "$TB_WORK"
 }
 
-# The stack hosts seen so far, one pid per line.
+# The stack hosts seen so far, one pid per line: the watcher's samples plus
+# one taken now (a short test can end between two samples; the host is
+# still there, it lingers after its last socket).
 testbed_stackd_seen() {
-	sort -u "$TB_WORK/stackd.pids" 2>/dev/null
+	{
+		cat "$TB_WORK/stackd.pids" 2>/dev/null
+		testbed_stackd_pids
+	} | sort -u
 }
 
 # testbed_sha256 FILE: the digest only.

@@ -134,21 +134,33 @@ Test(arp, queue_while_resolving_drops_the_oldest)
 {
 	struct socket *a = udp_socket(0), *b = udp_socket(1);
 	struct sockaddr_in to_b = twostack_sin(1, 9000);
-	char buf[8];
-	int got = 0;
+	static char buf[1000];
+	int one = 1 << 24, got = 0, sent = 200;
+	uint64_t drops;
 
+	cr_assert_eq(b->ops->setsockopt(b, SOL_SOCKET, SO_RCVBUFFORCE, &one, sizeof(one)), 0);
 	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
-	for (int i = 0; i < ARP_QUEUE_LEN + 2; i++) {
-		buf[0] = (char)('a' + i);
-		cr_assert_eq(twostack_sendto(a, buf, 1, &to_b), 1);
+	for (int i = 0; i < sent; i++) {
+		memcpy(buf, &i, sizeof(i));
+		cr_assert_eq(twostack_sendto(a, buf, sizeof(buf), &to_b), (int)sizeof(buf));
 	}
-	cr_assert_eq(ts->net[0].mib.link.ArpQueueDrops, 2);
+	struct neighbour *n = neigh_lookup(ts->net[0].arp_tbl, twostack_addr(1));
+
+	cr_assert_leq(n->arp_queue_bytes, ARP_QUEUE_BYTES);
+	drops = ts->net[0].mib.link.ArpQueueDrops;
+	/* About a hundred 1 KB datagrams fit, as with the kernel's unres_qlen_bytes. */
+	cr_assert_gt(drops, 50);
+	cr_assert_lt(drops, 150);
 	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
-	while (twostack_recvfrom(b, buf, sizeof(buf), 0, NULL) == 1) {
-		cr_assert_eq(buf[0], 'a' + 2 + got, "the two oldest were dropped, order kept");
+	while (twostack_recvfrom(b, buf, sizeof(buf), 0, NULL) == (int)sizeof(buf)) {
+		int seq;
+
+		memcpy(&seq, buf, sizeof(seq));
+		cr_assert_eq(seq, (int)drops + got, "the oldest were dropped, order kept");
 		got++;
 	}
-	cr_assert_eq(got, ARP_QUEUE_LEN);
+	cr_assert_eq(got, sent - (int)drops);
+	cr_assert_eq(n->arp_queue_bytes, 0);
 	sock_release(a);
 	sock_release(b);
 }

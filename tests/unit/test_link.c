@@ -9,7 +9,8 @@
  * filter must keep frames for other addresses away from the stack.
  *
  * Needs root (CAP_SYS_ADMIN for the namespace, CAP_NET_RAW for the link)
- * and iproute2; otherwise each test is skipped with the reason.
+ * and iproute2; otherwise each test is skipped with the reason. The
+ * in-memory wire's impairments are tested at the end, without privileges.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -167,6 +168,97 @@ Test(link, udp_both_ways_with_the_kernel)
 	sock_release(s);
 }
 
+Test(link, fragmented_datagrams_both_ways)
+{
+	stack_up();
+	struct socket *s = stack_udp(7000);
+	int k = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in kaddr = {.sin_family = AF_INET, .sin_port = htons(6000)};
+	struct sockaddr_in saddr = {.sin_family = AF_INET, .sin_port = htons(7000)};
+	static char big[6000], got[8000];
+	ssize_t n = -1;
+	int r = -EAGAIN;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 31 + 1);
+	kaddr.sin_addr.s_addr = inet_addr("10.77.0.1");
+	saddr.sin_addr.s_addr = inet_addr("10.77.0.2");
+	cr_assert_eq(bind(k, (struct sockaddr *)&kaddr, sizeof(kaddr)), 0);
+
+	/* The stack fragments, the kernel reassembles. */
+	struct iovec iov = {.iov_base = big, .iov_len = sizeof(big)};
+	struct msghdr msg = {
+		.msg_name = &kaddr, .msg_namelen = sizeof(kaddr), .msg_iov = &iov, .msg_iovlen = 1};
+
+	cr_assert_eq(s->ops->sendmsg(s, &msg, sizeof(big)), (int)sizeof(big));
+	dev_flush(dev);
+	for (int i = 0; i < 200 && n < 0; i++) {
+		stack_round(5);
+		n = recv(k, got, sizeof(got), 0);
+	}
+	cr_assert_eq(n, (ssize_t)sizeof(big));
+	cr_assert_eq(memcmp(got, big, sizeof(big)), 0);
+	cr_assert_eq(net.mib.ip.FragCreates, 5);
+
+	/* The kernel fragments, the stack reassembles. */
+	cr_assert_eq(sendto(k, big, sizeof(big), 0, (struct sockaddr *)&saddr, sizeof(saddr)),
+		     (ssize_t)sizeof(big));
+	iov.iov_base = got;
+	iov.iov_len = sizeof(got);
+	msg.msg_name = NULL;
+	msg.msg_namelen = 0;
+	for (int i = 0; i < 200 && r == -EAGAIN; i++) {
+		stack_round(5);
+		r = s->ops->recvmsg(s, &msg, sizeof(got), MSG_DONTWAIT);
+	}
+	cr_assert_eq(r, (int)sizeof(big));
+	cr_assert_eq(memcmp(got, big, sizeof(big)), 0);
+	cr_assert_geq(net.mib.ip.ReasmOKs, 1);
+	close(k);
+	sock_release(s);
+}
+
+Test(link, port_unreachable_both_ways)
+{
+	stack_up();
+	int k = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in to_stack = {.sin_family = AF_INET, .sin_port = htons(9)};
+	struct sockaddr_in to_kernel = {.sin_family = AF_INET, .sin_port = htons(9)};
+	struct socket *s;
+	char buf[8];
+	ssize_t n = 0;
+
+	/* The kernel's connected socket learns ECONNREFUSED from the stack's ICMP. */
+	to_stack.sin_addr.s_addr = inet_addr("10.77.0.2");
+	cr_assert_eq(connect(k, (struct sockaddr *)&to_stack, sizeof(to_stack)), 0);
+	cr_assert_eq(send(k, "?", 1, 0), 1);
+	for (int i = 0; i < 200; i++) {
+		stack_round(5);
+		n = recv(k, buf, sizeof(buf), 0);
+		if (n < 0 && errno != EAGAIN)
+			break;
+	}
+	cr_assert_eq(n, -1);
+	cr_assert_eq(errno, ECONNREFUSED, "the kernel did not accept the ICMP: %s",
+		     strerror(errno));
+	cr_assert_eq(net.mib.udp.NoPorts, 1);
+
+	/* The stack's connected socket learns it from the kernel's ICMP. */
+	cr_assert_eq(__sock_create(&net, AF_INET, SOCK_DGRAM, IPPROTO_UDP, &s, 1), 0);
+	to_kernel.sin_addr.s_addr = inet_addr("10.77.0.1");
+	cr_assert_eq(s->ops->connect(s, (struct sockaddr *)&to_kernel, sizeof(to_kernel), 0), 0);
+	struct iovec iov = {.iov_base = (void *)"?", .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	cr_assert_eq(s->ops->sendmsg(s, &msg, 1), 1);
+	dev_flush(dev);
+	for (int i = 0; i < 200 && !s->sk->sk_err; i++)
+		stack_round(5);
+	cr_assert_eq(s->sk->sk_err, ECONNREFUSED);
+	close(k);
+	sock_release(s);
+}
+
 Test(link, the_kernel_can_ping_the_stack)
 {
 	stack_up();
@@ -238,4 +330,120 @@ Test(link, the_filter_passes_only_frames_for_the_stack)
 	cr_assert_eq(net.mib.link.RxFrames, before + 1);
 	cr_assert_eq(net.mib.ip.InReceives, 1);
 	cr_assert_eq(net.mib.ip.InHdrErrors, 1, "the raw frame had no IP checksum");
+}
+
+/* ---- the in-memory wire (no privileges needed) ---- */
+
+/* Sends n numbered frames from side 0 at its net's time. */
+static void mem_send(struct net_device *d0, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct sk_buff *skb = alloc_skb(64);
+		uint8_t *p = skb_put(skb, 60);
+
+		memset(p, 0, 60);
+		memcpy(p, "\x02\x00\x00\x00\x00\x02", 6);
+		p[14] = (uint8_t)i; /* sequence number where the IP header would be */
+		d0->netdev_ops->ndo_start_xmit(d0, skb);
+	}
+}
+
+static struct mem_link *wire(const struct mem_link_impair *imp, struct net *n1, struct net *n0,
+			     struct net_device **d0)
+{
+	static const uint8_t m0[6] = {2, 0, 0, 0, 0, 1}, m1[6] = {2, 0, 0, 0, 0, 2};
+	struct mem_link *l = mem_link_create(imp);
+	struct net_device *d1;
+
+	*d0 = mem_link_dev(l, 0, m0);
+	d1 = mem_link_dev(l, 1, m1);
+	/* Bare receivers: frames land in netif_receive_skb and are counted there. */
+	memset(n0, 0, sizeof(*n0));
+	memset(n1, 0, sizeof(*n1));
+	(*d0)->net = n0;
+	d1->net = n1;
+	memcpy(n1->mac, m1, 6);
+	return l;
+}
+
+Test(mem_link, delay_loss_and_duplication_are_seeded)
+{
+	struct mem_link_impair imp = {.seed = 42, .loss_pct = 30, .delay_ns = 5 * NSEC_PER_MSEC};
+	struct net n0, n1;
+	struct net_device *d0;
+	struct mem_link *l = wire(&imp, &n1, &n0, &d0);
+	int delivered;
+
+	n0.now = 1000;
+	mem_send(d0, 1000);
+	cr_assert_eq(mem_link_next(l), 1000 + 5 * NSEC_PER_MSEC, "one-way delay");
+	cr_assert_eq(mem_link_deliver(l, 1000 + 5 * NSEC_PER_MSEC - 1), 0, "not before its time");
+	delivered = mem_link_deliver(l, 1000 + 5 * NSEC_PER_MSEC);
+	cr_assert_eq((uint64_t)delivered + mem_link_dropped(l), 1000);
+	cr_assert_gt(mem_link_dropped(l), 250);
+	cr_assert_lt(mem_link_dropped(l), 350);
+	cr_assert_eq(n1.mib.link.RxFrames, (uint64_t)delivered);
+	cr_assert_eq(mem_link_next(l), UINT64_MAX);
+	mem_link_destroy(l);
+
+	/* The same seed drops the same frames. */
+	l = wire(&imp, &n1, &n0, &d0);
+	n0.now = 1000;
+	mem_send(d0, 1000);
+	cr_assert_eq(mem_link_deliver(l, UINT64_MAX - 1), delivered);
+	mem_link_destroy(l);
+
+	/* Duplication: every frame at least once, some twice. */
+	struct mem_link_impair dup = {.seed = 1, .dup_pct = 50};
+
+	l = wire(&dup, &n1, &n0, &d0);
+	mem_send(d0, 100);
+	delivered = mem_link_deliver(l, 0);
+	cr_assert_gt(delivered, 130);
+	cr_assert_lt(delivered, 170);
+	mem_link_destroy(l);
+	skb_cache_drain();
+}
+
+Test(mem_link, reordering_holds_frames_back)
+{
+	struct mem_link_impair imp = {.seed = 9, .reorder_pct = 25, .delay_ns = NSEC_PER_MSEC};
+	struct net n0, n1;
+	struct net_device *d0;
+	struct mem_link *l = wire(&imp, &n1, &n0, &d0);
+
+	mem_send(d0, 100);
+	int first = mem_link_deliver(l, NSEC_PER_MSEC);
+
+	cr_assert_gt(first, 60, "most frames arrive after one delay");
+	cr_assert_lt(first, 90);
+	cr_assert_eq(mem_link_next(l), 2 * NSEC_PER_MSEC, "the held-back ones one delay later");
+	cr_assert_eq(first + mem_link_deliver(l, 2 * NSEC_PER_MSEC), 100);
+	cr_assert_eq(mem_link_dropped(l), 0);
+	mem_link_destroy(l);
+	skb_cache_drain();
+}
+
+static int drop_odd(void *arg, int side, const uint8_t *frame, unsigned int len)
+{
+	int *calls = arg;
+
+	(*calls)++;
+	return !(frame[14] & 1);
+}
+
+Test(mem_link, the_filter_sees_and_drops)
+{
+	struct net n0, n1;
+	struct net_device *d0;
+	struct mem_link *l = wire(NULL, &n1, &n0, &d0);
+	int calls = 0;
+
+	mem_link_set_filter(l, drop_odd, &calls);
+	mem_send(d0, 10);
+	cr_assert_eq(calls, 10);
+	cr_assert_eq(mem_link_dropped(l), 5);
+	cr_assert_eq(mem_link_deliver(l, 0), 5);
+	mem_link_destroy(l);
+	skb_cache_drain();
 }

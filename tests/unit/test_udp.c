@@ -8,7 +8,9 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <linux/sockios.h>
+#include <netinet/ip_icmp.h>
 #include <netinet/udp.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -132,17 +134,74 @@ Test(udp, unconnected_socket_ignores_port_unreachable)
 	sock_release(a);
 }
 
-Test(udp, recverr_reports_errors_on_unconnected_sockets)
+Test(udp, recverr_queues_the_error_with_its_details)
 {
+	/* The same dialogue against Linux 6.18 gives exactly these values. */
 	struct socket *a = udp_socket(0);
-	struct sockaddr_in to = twostack_sin(1, 9999);
+	struct sockaddr_in to = twostack_sin(1, 9999), from;
 	int one = 1;
+	char buf[64], cbuf[256];
+	struct iovec iov = {.iov_base = buf, .iov_len = 4};
+	struct msghdr msg = {.msg_name = &from,
+			     .msg_namelen = sizeof(from),
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm;
+	struct sock_extended_err *ee;
+	struct sockaddr_in *offender;
 
 	cr_assert_eq(a->ops->setsockopt(a, SOL_IP, IP_RECVERR, &one, sizeof(one)), 0);
-	cr_assert_eq(twostack_sendto(a, "x", 1, &to), 1);
+	cr_assert_eq(twostack_sendto(a, "payload!", 8, &to), 8);
 	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
-	cr_assert_eq(a->sk->sk_err, ECONNREFUSED);
+	cr_assert_eq(a->sk->sk_err, ECONNREFUSED, "reported even though not connected");
+	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), 0, NULL), -ECONNREFUSED);
+
+	cr_assert_eq(a->ops->recvmsg(a, &msg, 4, MSG_ERRQUEUE | MSG_DONTWAIT), 4);
+	cr_assert_eq(msg.msg_flags, MSG_ERRQUEUE | MSG_TRUNC);
+	cr_assert_eq(memcmp(buf, "payl", 4), 0, "the quoted payload");
+	cr_assert_eq(from.sin_addr.s_addr, twostack_addr(1));
+	cr_assert_eq(ntohs(from.sin_port), 9999);
+	cr_assert_eq(msg.msg_controllen, CMSG_SPACE(sizeof(*ee) + sizeof(*offender)));
+	cm = CMSG_FIRSTHDR(&msg);
+	cr_assert_not_null(cm);
+	cr_assert_eq(cm->cmsg_level, SOL_IP);
+	cr_assert_eq(cm->cmsg_type, IP_RECVERR);
+	cr_assert_eq(cm->cmsg_len, CMSG_LEN(sizeof(*ee) + sizeof(*offender)));
+	ee = (struct sock_extended_err *)CMSG_DATA(cm);
+	offender = (struct sockaddr_in *)SO_EE_OFFENDER(ee);
+	cr_assert_eq(ee->ee_errno, ECONNREFUSED);
+	cr_assert_eq(ee->ee_origin, SO_EE_ORIGIN_ICMP);
+	cr_assert_eq(ee->ee_type, ICMP_DEST_UNREACH);
+	cr_assert_eq(ee->ee_code, ICMP_PORT_UNREACH);
+	cr_assert_eq(offender->sin_family, AF_INET);
+	cr_assert_eq(offender->sin_addr.s_addr, twostack_addr(1));
+
+	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), MSG_ERRQUEUE, NULL), -EAGAIN);
+	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), 0, NULL), -EAGAIN);
+	cr_assert_eq(a->sk->sk_rmem_alloc, 0);
 	sock_release(a);
+}
+
+Test(udp, a_pending_error_comes_before_queued_data)
+{
+	/* Linux: recv returns ECONNREFUSED first, then the datagram. */
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to_b = twostack_sin(1, 9000), to_a = twostack_sin(0, 5000);
+	char buf[16];
+
+	cr_assert_eq(twostack_bind(a, 0, 5000), 0);
+	cr_assert_eq(twostack_connect(a, &to_b), 0);
+	cr_assert_eq(twostack_sendto(a, "x", 1, NULL), 1);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	cr_assert_eq(twostack_sendto(b, "data", 4, &to_a), 4);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), 0, NULL), -ECONNREFUSED);
+	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), 0, NULL), 4);
+	sock_release(a);
+	sock_release(b);
 }
 
 Test(udp, peek_trunc_and_inq)
@@ -365,17 +424,24 @@ Test(udp, datagram_to_the_stack_itself_loops_back)
 	sock_release(b);
 }
 
-Test(udp, large_datagram_is_fragmented_on_the_wire)
+Test(udp, large_datagram_is_fragmented_and_reassembled)
 {
 	struct socket *a = udp_socket(0), *b = udp_socket(1);
 	struct sockaddr_in to_b = twostack_sin(1, 9000);
-	static char big[4000];
+	static char big[4000], got[5000];
 
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 7);
 	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
 	cr_assert_eq(twostack_sendto(a, big, sizeof(big), &to_b), (int)sizeof(big));
 	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
-	/* 4008 bytes of UDP in 1480-byte pieces: 3 fragments. No reassembly yet. */
-	cr_assert_eq(ts->net[1].mib.ip.ReasmFails, 3);
+	/* 4008 bytes of UDP in 1480-byte pieces: 3 fragments, one datagram. */
+	cr_assert_eq(ts->net[0].mib.ip.FragCreates, 3);
+	cr_assert_eq(ts->net[0].mib.ip.FragOKs, 1);
+	cr_assert_eq(ts->net[1].mib.ip.ReasmReqds, 3);
+	cr_assert_eq(ts->net[1].mib.ip.ReasmOKs, 1);
+	cr_assert_eq(twostack_recvfrom(b, got, sizeof(got), 0, NULL), (int)sizeof(big));
+	cr_assert_eq(memcmp(got, big, sizeof(big)), 0);
 
 	/* IP_PMTUDISC_DO forbids it. */
 	int val = IP_PMTUDISC_DO;
@@ -383,6 +449,42 @@ Test(udp, large_datagram_is_fragmented_on_the_wire)
 	cr_assert_eq(a->ops->setsockopt(a, SOL_IP, IP_MTU_DISCOVER, &val, sizeof(val)), 0);
 	cr_assert_eq(twostack_sendto(a, big, 1473, &to_b), -EMSGSIZE);
 	cr_assert_eq(twostack_sendto(a, big, 1472, &to_b), 1472);
+	sock_release(a);
+	sock_release(b);
+}
+
+Test(udp, reassembly_survives_reordering_and_duplication)
+{
+	struct twostack *rough;
+	struct mem_link_impair imp = {
+		.seed = 7, .reorder_pct = 40, .dup_pct = 20, .delay_ns = NSEC_PER_MSEC};
+	static char big[20000], got[20000];
+	int ok = 0;
+
+	twostack_destroy(ts);
+	ts = rough = twostack_create(&imp);
+	cr_assert_not_null(rough);
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to_b = twostack_sin(1, 9000);
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)(i * 13);
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	for (int i = 0; i < 5; i++) {
+		cr_assert_eq(twostack_sendto(a, big, sizeof(big), &to_b), (int)sizeof(big));
+		twostack_run_for(ts, 20 * NSEC_PER_MSEC);
+	}
+	int n;
+
+	while ((n = twostack_recvfrom(b, got, sizeof(got), 0, NULL)) > 0) {
+		cr_assert_eq(n, (int)sizeof(big));
+		cr_assert_eq(memcmp(got, big, sizeof(big)), 0);
+		ok++;
+	}
+	cr_assert_eq(ok, 5);
+	cr_assert_eq(ts->net[1].mib.ip.ReasmOKs, 5);
+	cr_assert_gt(mem_link_dropped(ts->link) + ts->net[1].mib.ip.ReasmReqds, 70,
+		     "the wire did duplicate fragments");
 	sock_release(a);
 	sock_release(b);
 }
