@@ -108,6 +108,8 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	max = fl & SHIM_F_UDP ? 65507 : 65515;
 	if (total > max)
 		return -EMSGSIZE;
+	if ((fl & (SHIM_F_UDP | SHIM_F_BOUND)) == SHIM_F_UDP)
+		shim_dgram_autobind(fd, e);
 	h.flags = (uint32_t)flags;
 	iov[0] = (struct iovec){&h, sizeof(h)};
 	lm.msg_iov = iov;

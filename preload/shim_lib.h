@@ -56,6 +56,7 @@ enum shim_kind {
 #define SHIM_F_FAILED	   0x04 /* the host reported an error: say SHIM_OP_CLOSE at close */
 #define SHIM_F_UDP	   0x08 /* UDP/UDP-Lite: port 0 and AF_UNSPEC rules of udp_sendmsg */
 #define SHIM_F_RAW	   0x10 /* SOCK_RAW: the IP header counts toward the size limit */
+#define SHIM_F_BOUND	   0x20 /* datagram socket has a local port (no autobind needed) */
 
 /* One 64-bit word per fd: id << 32 | flags << 8 | kind, read without a lock. */
 extern _Atomic uint64_t *shim_fds;
@@ -195,6 +196,9 @@ static inline long shim_ret(long ret)
 
 void shim_core_init(void);
 int shim_register_inherited(int fd);
+
+/* inet_autobind before a UDP socket's first send (the host sends later). */
+void shim_dgram_autobind(int fd, uint64_t e);
 
 /* For the error mapping on stream fds: the host's pending error, or 0. */
 int shim_pending_error(int fd, uint64_t ent);

@@ -296,11 +296,31 @@ SHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		ret = shim_addr_in(&req, addr, len);
 		if (!ret)
 			ret = shim_request(e, &req, &rep, NULL, &c);
+		if (!ret && shim_ent_kind(e) == SHIM_DGRAM)
+			shim_fd_flags(fd, SHIM_F_BOUND, 0);
 		ret = (int)shim_ret(ret);
 	}
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%d, %s, %u", fd, shim_fmt_addr(a, sizeof(a), addr, len), len);
 	return ret;
+}
+
+/*
+ * The kernel's udp_sendmsg binds an unbound socket to a port before the
+ * datagram leaves, so getsockname() right after sendto() names the port.
+ * Here the datagram reaches the host later, so the interposer asks for the
+ * same binding first (INADDR_ANY, port 0: what inet_autobind does). An
+ * error means someone bound it meanwhile, which is what we wanted.
+ */
+void shim_dgram_autobind(int fd, uint64_t e)
+{
+	struct shim_req req = {.op = SHIM_OP_BIND, .id = shim_ent_id(e)};
+	struct shim_rep rep;
+
+	req.addr.sin_family = AF_INET;
+	req.addrlen = sizeof(req.addr);
+	shim_ctl_call(&req, &rep, NULL);
+	shim_fd_flags(fd, SHIM_F_BOUND, 0);
 }
 
 /* The host's AF_UNIX listener replaces the pair end, keeping the fd's flags. */
@@ -564,7 +584,8 @@ static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen
 		return shim_connect_stream(fd, e, &req, c);
 	ret = shim_request(e, &req, &rep, NULL, c);
 	if (ret == 0 && shim_ent_kind(e) == SHIM_DGRAM)
-		shim_fd_flags(fd, req.arg[1] ? 0 : SHIM_F_PEER, req.arg[1] ? SHIM_F_PEER : 0);
+		shim_fd_flags(fd, req.arg[1] ? 0 : SHIM_F_PEER | SHIM_F_BOUND,
+			      req.arg[1] ? SHIM_F_PEER : 0);
 	return ret;
 }
 
@@ -850,7 +871,7 @@ int shim_register_inherited(int fd)
 		/* Its state is unknown here: assume connected, the host knows better. */
 		kind = type == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM;
 		if (kind == SHIM_DGRAM)
-			flags = SHIM_F_PEER;
+			flags = SHIM_F_PEER | SHIM_F_BOUND;
 	} else {
 		len = sizeof(sun);
 		if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0 ||
