@@ -144,7 +144,7 @@ static void stackd_trace_open(void)
 	setvbuf(stackd.trace, NULL, _IOLBF, 0);
 }
 
-/* Arms the timerfd at the earliest of the stack's timers, the host's and the idle deadline. */
+/* Arms the timerfd for the earliest of the stack's timers, the host's and the idle deadline. */
 static void stackd_timer_arm(uint64_t idle_deadline)
 {
 	uint64_t next = net_next_timer(&stackd.net);
@@ -155,16 +155,19 @@ static void stackd_timer_arm(uint64_t idle_deadline)
 		next = host;
 	if (idle_deadline < next)
 		next = idle_deadline;
-	if (next == stackd.timer_armed)
+	/*
+	 * TCP pushes its timers later with nearly every ACK: only an earlier
+	 * deadline re-arms; a later one lets the timerfd fire early once, and
+	 * the wake-up re-arms it (one syscall per expiry, not per round).
+	 */
+	if (next >= stackd.timer_armed)
 		return;
 	stackd.timer_armed = next;
-	if (next != UINT64_MAX) {
-		/* An absolute time in the past fires at once; 0 would disarm. */
-		if (!next)
-			next = 1;
-		its.it_value.tv_sec = (time_t)(next / NSEC_PER_SEC);
-		its.it_value.tv_nsec = (long)(next % NSEC_PER_SEC);
-	}
+	/* An absolute time in the past fires at once; 0 would disarm. */
+	if (!next)
+		next = 1;
+	its.it_value.tv_sec = (time_t)(next / NSEC_PER_SEC);
+	its.it_value.tv_nsec = (long)(next % NSEC_PER_SEC);
 	if (timerfd_settime(stackd.timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
 		stackd_error("timerfd_settime: %s", strerror(errno));
 }
@@ -215,6 +218,11 @@ static bool stackd_idle(void)
 	return !stackd.nsocks && !stackd.nconns && stackd.live_sk <= 0;
 }
 
+/*
+ * Each round: run what is due (stack timers, host timers, queued socket
+ * work), send what that produced in one flush, decide about exiting, arm
+ * the timerfd, then wait for the next events.
+ */
 static int stackd_loop(void)
 {
 	struct epoll_event evs[STACKD_MAX_EVENTS];
@@ -222,17 +230,7 @@ static int stackd_loop(void)
 	uint64_t idle_deadline = UINT64_MAX;
 
 	for (;;) {
-		int timeout = list_empty(&stackd.ready) ? -1 : 0;
-		int n = epoll_wait(stackd.epfd, evs, STACKD_MAX_EVENTS, timeout);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			stackd_error("epoll_wait: %s", strerror(errno));
-			return 1;
-		}
-		for (int i = 0; i < n; i++)
-			stackd_dispatch(&evs[i]);
+		int timeout, n;
 
 		stackd_clock();
 		net_run_timers(&stackd.net);
@@ -241,9 +239,9 @@ static int stackd_loop(void)
 		dev->netdev_ops->ndo_flush(dev);
 
 		if (stackd_idle()) {
-			if (idle_deadline == UINT64_MAX)
+			if (idle_deadline == UINT64_MAX) {
 				idle_deadline = stackd.net.now + stackd.linger_ms * NSEC_PER_MSEC;
-			else if (stackd.net.now >= idle_deadline) {
+			} else if (stackd.net.now >= idle_deadline) {
 				/* A process that connected just now keeps us. */
 				stackd_ctl_accept();
 				if (!stackd.nconns)
@@ -253,6 +251,17 @@ static int stackd_loop(void)
 			idle_deadline = UINT64_MAX;
 		}
 		stackd_timer_arm(idle_deadline);
+
+		timeout = list_empty(&stackd.ready) ? -1 : 0;
+		n = epoll_wait(stackd.epfd, evs, STACKD_MAX_EVENTS, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			stackd_error("epoll_wait: %s", strerror(errno));
+			return 1;
+		}
+		for (int i = 0; i < n; i++)
+			stackd_dispatch(&evs[i]);
 	}
 }
 

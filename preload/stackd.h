@@ -36,12 +36,6 @@ struct stackd_ep {
 	enum stackd_ep_kind kind;
 };
 
-/* Events the stack reported through the sk callbacks, handled after the core call returns. */
-#define STACKD_EV_DATA	0x1 /* sk_data_ready */
-#define STACKD_EV_SPACE 0x2 /* sk_write_space */
-#define STACKD_EV_STATE 0x4 /* sk_state_change */
-#define STACKD_EV_ERROR 0x8 /* sk_error_report */
-
 /*
  * One emulated socket. The record lives from SHIM_OP_CREATE (or the accept of
  * a connection) until the application has closed every copy of its end; the
@@ -59,13 +53,12 @@ struct stackd_sock {
 	int fd;	     /* host end of the pair, -1 once closed */
 	bool stream; /* SOCK_STREAM pair (TCP) vs SOCK_DGRAM pair framed with shim_dgram */
 
-	uint32_t events; /* STACKD_EV_* not yet handled */
-
 	/* Pair readiness as last reported by epoll (edge-triggered): cleared on EAGAIN. */
 	bool pair_readable;
 	bool pair_writable;
 	bool pair_hup;	      /* the application closed every copy of its end */
 	bool pair_rd_eof;     /* read() returned 0: the application shut down its write side */
+	bool app_unread;      /* it closed with bytes we wrote unread: RST, as TCP would */
 	bool stack_wr_shut;   /* sock->ops->shutdown(SHUT_WR) done */
 	bool pair_wr_shut;    /* shutdown(fd, SHUT_WR) done after the peer's FIN */
 	bool shut_wr_pending; /* SHIM_OP_SHUTDOWN(SHUT_WR) waits for the pair to drain */
@@ -111,7 +104,8 @@ struct stackd {
 	struct net net;
 	int epfd;
 	int timerfd;
-	uint64_t timer_armed; /* absolute ns the timerfd is set to, UINT64_MAX = disarmed */
+	uint64_t
+		timer_armed; /* absolute ns the timerfd fires at (maybe early), UINT64_MAX = none */
 	pid_t pid;
 	int linger_ms;
 
@@ -124,7 +118,7 @@ struct stackd {
 	struct stackd_sock **hash;
 	unsigned int hash_size;
 	unsigned int nsocks;
-	unsigned int nlisteners; /* records with a name to watch in /proc/net/unix */
+	unsigned int nwatched; /* listeners and datagram pairs: their names are watched */
 	uint32_t next_id;
 	uint32_t scan_gen;
 
@@ -164,13 +158,12 @@ struct stackd_sock *stackd_sock_find(uint32_t id);
 void stackd_sock_free(struct stackd_sock *ss);
 void stackd_sock_queue(struct stackd_sock *ss);
 void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
-/* Runs every queued record's pending work; returns whether any was done. */
-bool stackd_run_ready(void);
+/* Runs every queued record's pending work. */
+void stackd_run_ready(void);
 int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd);
 void stackd_sock_shutdown_wr(struct stackd_sock *ss);
 /* Looks for vanished AF_UNIX names (closed listeners and datagram pairs). */
 void stackd_scan_unix(void);
-void stackd_sock_closed_by_app(struct stackd_sock *ss);
 
 /* stackd_ctl.c */
 int stackd_ctl_open(void);

@@ -217,6 +217,32 @@ static void stackd_note_name(struct stackd_sock *ss, const char *what, struct sh
 		 stackd_fmt_addr(&tmp.addr, buf, sizeof(buf)));
 }
 
+static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, struct shim_rep *rep)
+{
+	uint32_t id = ss->id;
+	int len = stackd_addrlen(req);
+	int r;
+
+	if (len < 0)
+		return len;
+	r = ss->sock->ops->bind(ss->sock, (const struct sockaddr *)&req->addr, len);
+	if (r == -EADDRINUSE && stackd.nwatched) {
+		/*
+		 * The port may belong to a socket the application has just
+		 * closed without our knowing yet (a datagram pair's or a
+		 * listener's close makes no event): look, then try again.
+		 */
+		stackd_scan_unix();
+		ss = stackd_sock_find(id);
+		if (!ss || !ss->sock)
+			return -EBADF;
+		r = ss->sock->ops->bind(ss->sock, (const struct sockaddr *)&req->addr, len);
+	}
+	if (!r)
+		stackd_note_name(ss, "bound", rep);
+	return r;
+}
+
 static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep)
 {
@@ -385,12 +411,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, stru
 
 	switch (req->op) {
 	case SHIM_OP_BIND:
-		r = stackd_addrlen(req);
-		if (r >= 0)
-			r = ss->sock->ops->bind(ss->sock, (const struct sockaddr *)&req->addr, r);
-		if (!r)
-			stackd_note_name(ss, "bound", rep);
-		return r;
+		return stackd_op_bind(ss, req, rep);
 	case SHIM_OP_LISTEN:
 		r = stackd_sock_listen(ss, req->arg[0], fd_out);
 		if (!r && *fd_out >= 0) {

@@ -26,7 +26,8 @@
  * connection is handed over by connecting to it from a socket named
  * shim_conn_name(). The host cannot see the application close an AF_UNIX
  * listener or the last copy of a datagram pair's end, so it looks for their
- * names in /proc/net/unix (on SHIM_OP_CLOSE and once a second).
+ * names in /proc/net/unix (on SHIM_OP_CLOSE, before a bind answers
+ * EADDRINUSE, and once a second while there are any).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -111,44 +112,28 @@ static void stackd_remember_destruct(struct sock *sk)
 
 /* ---- stack callbacks ---------------------------------------------------- */
 
-static void stackd_sk_event(struct sock *sk, uint32_t ev)
+/*
+ * Every stack callback (data ready, write space, state change, error report)
+ * means the same to the host: look at the socket again once the core call
+ * has returned. The work reads the socket's state, not the event.
+ */
+static void stackd_sk_wake(struct sock *sk)
 {
 	struct stackd_sock *ss = sk->sk_user_data;
 
 	if (!ss || ss == STACKD_LINGERING)
 		return;
-	ss->events |= ev;
 	stackd_sock_queue(ss);
-}
-
-static void stackd_data_ready(struct sock *sk)
-{
-	stackd_sk_event(sk, STACKD_EV_DATA);
-}
-
-static void stackd_write_space(struct sock *sk)
-{
-	stackd_sk_event(sk, STACKD_EV_SPACE);
-}
-
-static void stackd_state_change(struct sock *sk)
-{
-	stackd_sk_event(sk, STACKD_EV_STATE);
-}
-
-static void stackd_error_report(struct sock *sk)
-{
-	stackd_sk_event(sk, STACKD_EV_ERROR);
 }
 
 static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 {
 	stackd_remember_destruct(sk);
 	sk->sk_user_data = ss;
-	sk->sk_data_ready = stackd_data_ready;
-	sk->sk_write_space = stackd_write_space;
-	sk->sk_state_change = stackd_state_change;
-	sk->sk_error_report = stackd_error_report;
+	sk->sk_data_ready = stackd_sk_wake;
+	sk->sk_write_space = stackd_sk_wake;
+	sk->sk_state_change = stackd_sk_wake;
+	sk->sk_error_report = stackd_sk_wake;
 	sk->sk_destruct = stackd_sk_destruct;
 	stackd.live_sk++;
 }
@@ -221,8 +206,8 @@ struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream)
 	stackd.hash[b] = ss;
 	stackd.nsocks++;
 	if (!stream)
-		stackd.nlisteners++; /* its app end's name is watched */
-	if (stackd.nlisteners && !timer_pending(&stackd.scan_timer))
+		stackd.nwatched++; /* its app end's name is watched */
+	if (stackd.nwatched && !timer_pending(&stackd.scan_timer))
 		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
 	return ss;
 }
@@ -253,7 +238,7 @@ void stackd_sock_free(struct stackd_sock *ss)
 		stackd_sock_free(ss->child);
 	stackd_pair_close(ss);
 	if (stackd_watched(ss))
-		stackd.nlisteners--;
+		stackd.nwatched--;
 
 	if (ss->sock) {
 		struct sock *sk = ss->sock->sk;
@@ -261,6 +246,11 @@ void stackd_sock_free(struct stackd_sock *ss)
 		/* Whatever the stack still does with this sock, it is no longer ours to pump. */
 		if (sk)
 			sk->sk_user_data = STACKD_LINGERING;
+		/* Unread data in the pair counts as unread data for tcp_close (RST). */
+		if (sk && ss->app_unread) {
+			sock_set_flag(sk, SOCK_LINGER);
+			sk->sk_lingertime = 0;
+		}
 		stackd_clock();
 		sock_release(ss->sock);
 		ss->sock = NULL;
@@ -303,7 +293,7 @@ static void stackd_sock_zombie(struct stackd_sock *ss)
 	stackd_trace("id %u: error %d (%s), pair closed", ss->id, ss->sock->sk->sk_err,
 		     strerror(ss->sock->sk->sk_err));
 	if (stackd_watched(ss))
-		stackd.nlisteners--;
+		stackd.nwatched--;
 	ss->zombie = true;
 	stackd_pair_close(ss);
 	free(ss->pend);
@@ -476,6 +466,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			/* ECONNRESET: the application closed with our data unread. */
 			ss->pair_hup = true;
 			ss->pair_rd_eof = true;
+			ss->app_unread = true;
 			break;
 		}
 		if (n == 0) {
@@ -497,7 +488,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 		}
 	}
 
-	if (ss->pend_off == ss->pend_len && !ss->stack_wr_shut &&
+	if (ss->pend_off == ss->pend_len && !ss->stack_wr_shut && !ss->app_unread &&
 	    (ss->pair_rd_eof || (ss->shut_wr_pending && !ss->pair_readable))) {
 		if (stackd_can_send(sk)) {
 			stackd_clock();
@@ -512,7 +503,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	 * has reached the stack (a connection that cannot send any more has
 	 * nothing to wait for).
 	 */
-	if (ss->pair_hup && (!stackd_can_send(sk) || ss->stack_wr_shut ||
+	if (ss->pair_hup && (!stackd_can_send(sk) || ss->stack_wr_shut || ss->app_unread ||
 			     (ss->pair_rd_eof && ss->pend_off == ss->pend_len))) {
 		stackd_trace("id %u: app closed", ss->id);
 		stackd_sock_free(ss);
@@ -799,7 +790,7 @@ int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 	/* The application's end of the pair is replaced by the listener (dup3). */
 	stackd_pair_close(ss);
 	ss->listening = true;
-	stackd.nlisteners++;
+	stackd.nwatched++;
 	if (!timer_pending(&stackd.scan_timer))
 		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
 	*lfd = fd;
@@ -821,6 +812,13 @@ static void stackd_scan_tick(struct timer_list *t)
 	stackd_scan_unix();
 }
 
+static void stackd_sock_closed_by_app(struct stackd_sock *ss)
+{
+	stackd_trace("id %u: %s closed by the application", ss->id,
+		     ss->listening ? "listener" : "datagram socket");
+	stackd_sock_free(ss);
+}
+
 /*
  * Marks every record whose name is still bound (listeners: shim_listen_name,
  * datagram pairs: shim_app_name) and releases the others: their last copy in
@@ -835,7 +833,7 @@ void stackd_scan_unix(void)
 	size_t cap = 0;
 	uint32_t gen = ++stackd.scan_gen;
 
-	if (!stackd.hash || !stackd.nlisteners)
+	if (!stackd.hash || !stackd.nwatched)
 		return;
 	f = fopen("/proc/net/unix", "re");
 	if (!f) {
@@ -870,15 +868,8 @@ void stackd_scan_unix(void)
 		}
 	}
 rearm:
-	if (stackd.nlisteners)
+	if (stackd.nwatched)
 		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
-}
-
-void stackd_sock_closed_by_app(struct stackd_sock *ss)
-{
-	stackd_trace("id %u: %s closed by the application", ss->id,
-		     ss->listening ? "listener" : "datagram socket");
-	stackd_sock_free(ss);
 }
 
 void stackd_sock_init(void)
@@ -888,13 +879,12 @@ void stackd_sock_init(void)
 
 /* ---- the ready list --------------------------------------------------------- */
 
-bool stackd_run_ready(void)
+void stackd_run_ready(void)
 {
 	struct list_head batch;
-	bool did = false;
 
 	if (list_empty(&stackd.ready))
-		return false;
+		return;
 	/* Take the current list; what gets queued meanwhile runs next round. */
 	batch = stackd.ready;
 	batch.next->prev = &batch;
@@ -907,8 +897,6 @@ bool stackd_run_ready(void)
 
 		list_del_init(&ss->ready);
 		ss->queued = false;
-		ss->events = 0;
-		did = true;
 		if (ss->zombie || !ss->sock)
 			continue;
 		if (ss->listening) {
@@ -921,5 +909,4 @@ bool stackd_run_ready(void)
 		if (alive && more)
 			stackd_sock_queue(ss);
 	}
-	return did;
 }
