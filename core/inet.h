@@ -16,7 +16,7 @@ struct inet_protosw {
 	struct list_head list;
 
 	/* These two fields form the lookup key. */
-	unsigned short type; /* This is the 2nd argument to socket(2). */
+	unsigned short type;	 /* This is the 2nd argument to socket(2). */
 	unsigned short protocol; /* This is the L4 protocol number. */
 
 	struct proto *prot;
@@ -68,9 +68,9 @@ struct sockshim_module_api {
 typedef int (*sockshim_module_init_t)(const struct sockshim_module_api *api);
 
 struct inet_sock {
-	struct sock sk; /* must be first: inet_sk() is a cast */
+	struct sock sk;	     /* must be first: inet_sk() is a cast */
 	uint32_t inet_saddr; /* source address used for sending, network order */
-	int16_t uc_ttl;      /* unicast TTL, -1 = sysctl default */
+	int16_t uc_ttl;	     /* unicast TTL, -1 = sysctl default */
 	uint16_t inet_sport; /* network order */
 	uint16_t inet_id;
 	uint8_t tos;
@@ -93,10 +93,8 @@ static inline struct inet_sock *inet_sk(const struct sock *sk)
 /* net/ipv4/af_inet.c: the generic inet socket operations */
 int inet_release(struct socket *sock);
 int inet_bind(struct socket *sock, const struct sockaddr *uaddr, int addr_len);
-int inet_stream_connect(struct socket *sock, const struct sockaddr *uaddr, int addr_len,
-			int flags);
-int inet_dgram_connect(struct socket *sock, const struct sockaddr *uaddr, int addr_len,
-		       int flags);
+int inet_stream_connect(struct socket *sock, const struct sockaddr *uaddr, int addr_len, int flags);
+int inet_dgram_connect(struct socket *sock, const struct sockaddr *uaddr, int addr_len, int flags);
 int inet_accept(struct socket *sock, struct socket *newsock, int flags, bool kern);
 int inet_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
 int inet_listen(struct socket *sock, int backlog);
@@ -106,17 +104,17 @@ int inet_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
 int inet_recvmsg(struct socket *sock, struct msghdr *msg, size_t size, int flags);
 int sock_common_setsockopt(struct socket *sock, int level, int optname, const void *optval,
 			   unsigned int optlen);
-int sock_common_getsockopt(struct socket *sock, int level, int optname, void *optval,
-			   int *optlen);
+int sock_common_getsockopt(struct socket *sock, int level, int optname, void *optval, int *optlen);
 
 /* SO_RCVLOWAT of stream sockets: tcp_set_rcvlowat's cap at half the buffer. */
 int inet_stream_set_rcvlowat(struct sock *sk, int val);
 /* The kernel's inet_addr_type() for this stack: RTN_LOCAL, RTN_BROADCAST ... */
 int inet_addr_type(const struct net *net, uint32_t addr);
 enum { RTN_UNSPEC, RTN_UNICAST, RTN_LOCAL, RTN_BROADCAST, RTN_ANYCAST, RTN_MULTICAST };
-/* May sk bind to addr (of type addr_type)? Local, any, multicast, broadcast, or non-local allowed. */
-bool inet_addr_valid_or_nonlocal(const struct net *net, const struct inet_sock *inet,
-				 uint32_t addr, int addr_type);
+/* May sk bind to addr (of type addr_type)? Local, any, multicast, broadcast, or non-local allowed.
+ */
+bool inet_addr_valid_or_nonlocal(const struct net *net, const struct inet_sock *inet, uint32_t addr,
+				 int addr_type);
 
 /* Datagram receive helpers shared by raw and ping sockets (raw.c). */
 /* Queues skb unless the receive buffer is full; consumes skb; 0 or -ENOMEM. */

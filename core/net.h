@@ -84,8 +84,8 @@ enum sock_flags {
 };
 
 /* sk->sk_userlocks */
-#define SOCK_SNDBUF_LOCK  1
-#define SOCK_RCVBUF_LOCK  2
+#define SOCK_SNDBUF_LOCK   1
+#define SOCK_RCVBUF_LOCK   2
 #define SOCK_BINDADDR_LOCK 4
 #define SOCK_BINDPORT_LOCK 8
 
@@ -105,7 +105,7 @@ struct sock {
 	unsigned char sk_state;
 	unsigned char sk_reuse;
 	unsigned char sk_reuseport;
-	struct hlist_node sk_node;      /* established / listening hash */
+	struct hlist_node sk_node;	/* established / listening hash */
 	struct hlist_node sk_bind_node; /* bind (port) hash */
 
 	unsigned short sk_type;
@@ -113,16 +113,16 @@ struct sock {
 	uint8_t sk_shutdown;
 	uint8_t sk_userlocks;
 	uint32_t sk_flags; /* 1 << enum sock_flags */
-	int sk_err;        /* pending error, reported once (SO_ERROR, next call) */
+	int sk_err;	   /* pending error, reported once (SO_ERROR, next call) */
 	int sk_err_soft;   /* error to report if the operation times out */
 	int sk_rcvbuf;
 	int sk_sndbuf;
-	int sk_rmem_alloc;   /* bytes held in receive queues */
-	int sk_wmem_queued;  /* bytes held in the write queue */
+	int sk_rmem_alloc;  /* bytes held in receive queues */
+	int sk_wmem_queued; /* bytes held in the write queue */
 	int sk_rcvlowat;
 	int64_t sk_rcvtimeo; /* ns, INT64_MAX = forever (MAX_SCHEDULE_TIMEOUT) */
 	int64_t sk_sndtimeo;
-	int sk_lingertime;   /* seconds; negative = forever (MAX_SCHEDULE_TIMEOUT) */
+	int sk_lingertime; /* seconds; negative = forever (MAX_SCHEDULE_TIMEOUT) */
 	uint32_t sk_priority;
 	uint32_t sk_mark;
 	int sk_bound_dev_if;
@@ -264,8 +264,8 @@ struct cred {
 
 /* <linux/capability.h> */
 #define CAP_NET_BIND_SERVICE 10
-#define CAP_NET_ADMIN        12
-#define CAP_NET_RAW          13
+#define CAP_NET_ADMIN	     12
+#define CAP_NET_RAW	     13
 
 /*
  * Whether the caller on net holds cap (ns_capable()). The caller is
@@ -287,8 +287,8 @@ void sock_release(struct socket *sock);
  * not kept), then __sock_create(kern = 0) with net->current_cred = cred for
  * the duration. Returns 0 or -errno exactly as the kernel's socket() would.
  */
-int sock_create_cred(struct net *net, int family, int type, int protocol,
-		     const struct cred *cred, struct socket **res);
+int sock_create_cred(struct net *net, int family, int type, int protocol, const struct cred *cred,
+		     struct socket **res);
 /* The one-line name of a family for traces, e.g. "AF_INET"; "AF_42" if unknown. */
 const char *sock_family_name(int family);
 

@@ -32,7 +32,7 @@ struct netns_sysctl {
 	uint32_t ping_group_range[2]; /* gid range; [1] < [0] means nobody */
 	int ip_default_ttl;
 	int ip_no_pmtu_disc;
-	int tcp_fin_timeout;   /* s */
+	int tcp_fin_timeout; /* s */
 	int tcp_syn_retries;
 	int tcp_synack_retries;
 	int tcp_retries2;
@@ -52,7 +52,7 @@ struct net {
 	struct netns_sysctl sysctl;
 
 	/* Identity of this stack: its own address, prefix, gateway and MAC. */
-	uint32_t addr;    /* network order */
+	uint32_t addr;	  /* network order */
 	uint32_t netmask; /* network order */
 	uint32_t gateway; /* network order, 0 = none */
 	uint8_t mac[6];

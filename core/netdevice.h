@@ -50,7 +50,7 @@ struct net_device {
 	/* Offloads this link accepts: a TCP segment of up to gso_max_size with gso_size set. */
 	unsigned int gso_max_size;
 	const struct net_device_ops *netdev_ops;
-	struct net *net; /* the stack receiving from this device */
+	struct net *net;	  /* the stack receiving from this device */
 	struct pcap_writer *pcap; /* NULL: no capture */
 	void *priv;
 };
@@ -65,8 +65,8 @@ int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb);
 void dev_flush(struct net_device *dev);
 
 /* link_packet.c: AF_PACKET on a real interface, BPF-filtered to ARP and IPv4 for addr. */
-struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_ALEN],
-				    uint32_t addr, int *err);
+struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_ALEN], uint32_t addr,
+				    int *err);
 
 /*
  * link_mem.c: two devices joined by a wire with a virtual clock. Frames sent
@@ -76,10 +76,10 @@ struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_AL
  */
 struct mem_link_impair {
 	uint32_t seed;
-	unsigned int loss_pct;    /* drop this percentage of frames */
+	unsigned int loss_pct;	  /* drop this percentage of frames */
 	unsigned int reorder_pct; /* hold back this percentage by one extra delay */
-	unsigned int dup_pct;     /* deliver this percentage twice */
-	uint64_t delay_ns;        /* one-way delay */
+	unsigned int dup_pct;	  /* deliver this percentage twice */
+	uint64_t delay_ns;	  /* one-way delay */
 };
 struct mem_link;
 struct mem_link *mem_link_create(const struct mem_link_impair *imp);

@@ -32,10 +32,10 @@ int inet_del_protocol(const struct net_protocol *prot, unsigned char num);
 extern const struct net_protocol *inet_protos[256];
 
 /* Defined by each transport, registered by inet_init() (af_inet.c). */
-extern const struct net_protocol icmp_protocol;    /* icmp.c */
-extern const struct net_protocol udp_protocol;     /* udp.c */
+extern const struct net_protocol icmp_protocol;	   /* icmp.c */
+extern const struct net_protocol udp_protocol;	   /* udp.c */
 extern const struct net_protocol udplite_protocol; /* udp.c */
-extern const struct net_protocol tcp_protocol;     /* tcp_ipv4.c */
+extern const struct net_protocol tcp_protocol;	   /* tcp_ipv4.c */
 
 /*
  * Raw sockets see every IP packet of their protocol before the transport

@@ -42,7 +42,7 @@ struct sk_buff_list {
 
 struct sk_buff {
 	struct sk_buff *next, *prev; /* queue linkage; owned by one queue at a time */
-	struct sock *sk;             /* owning socket on transmit, NULL on receive */
+	struct sock *sk;	     /* owning socket on transmit, NULL on receive */
 	struct net_device *dev;
 
 	uint8_t *head; /* start of the allocation */
@@ -55,13 +55,13 @@ struct sk_buff {
 	uint16_t network_header;
 	uint16_t transport_header;
 
-	uint16_t protocol;  /* ethertype, host order */
-	uint8_t pkt_type;   /* PACKET_HOST etc. */
-	uint8_t ip_summed;  /* CHECKSUM_NONE / CHECKSUM_UNNECESSARY / CHECKSUM_PARTIAL */
-	uint16_t csum_start; /* CHECKSUM_PARTIAL: offset from head where summing starts */
+	uint16_t protocol;    /* ethertype, host order */
+	uint8_t pkt_type;     /* PACKET_HOST etc. */
+	uint8_t ip_summed;    /* CHECKSUM_NONE / CHECKSUM_UNNECESSARY / CHECKSUM_PARTIAL */
+	uint16_t csum_start;  /* CHECKSUM_PARTIAL: offset from head where summing starts */
 	uint16_t csum_offset; /* ... and where to store it, relative to csum_start */
-	uint16_t gso_size;   /* > 0: segment into gso_size payload pieces on the wire */
-	uint64_t tstamp;     /* ns, the stack clock, when received or last sent */
+	uint16_t gso_size;    /* > 0: segment into gso_size payload pieces on the wire */
+	uint64_t tstamp;      /* ns, the stack clock, when received or last sent */
 
 	/*
 	 * Control buffer: private to the layer that owns the skb at the moment,

@@ -10,18 +10,18 @@
 #include <stdint.h>
 
 struct shim_config {
-	char iface[IF_NAMESIZE];   /* SOCKSHIM_IFACE */
-	char addr_str[32];         /* SOCKSHIM_ADDR without the prefix, e.g. "10.99.0.10" */
-	uint32_t addr;             /* network order */
-	uint32_t netmask;          /* network order, from the prefix */
+	char iface[IF_NAMESIZE]; /* SOCKSHIM_IFACE */
+	char addr_str[32];	 /* SOCKSHIM_ADDR without the prefix, e.g. "10.99.0.10" */
+	uint32_t addr;		 /* network order */
+	uint32_t netmask;	 /* network order, from the prefix */
 	int prefix;
-	uint32_t gateway;          /* SOCKSHIM_GATEWAY, network order, 0 = none */
-	int trace;                 /* SOCKSHIM_TRACE level, 0 = off */
-	char trace_file[256];      /* SOCKSHIM_TRACE_FILE, "" = stderr */
-	char pcap[256];            /* SOCKSHIM_PCAP, "" = none */
-	char plugin_dir[256];      /* SOCKSHIM_PLUGIN_DIR, "" = beside the library */
-	unsigned long netns;       /* inode of /proc/self/ns/net */
-	uint8_t mac[6];            /* locally administered, derived from addr */
+	uint32_t gateway;     /* SOCKSHIM_GATEWAY, network order, 0 = none */
+	int trace;	      /* SOCKSHIM_TRACE level, 0 = off */
+	char trace_file[256]; /* SOCKSHIM_TRACE_FILE, "" = stderr */
+	char pcap[256];	      /* SOCKSHIM_PCAP, "" = none */
+	char plugin_dir[256]; /* SOCKSHIM_PLUGIN_DIR, "" = beside the library */
+	unsigned long netns;  /* inode of /proc/self/ns/net */
+	uint8_t mac[6];	      /* locally administered, derived from addr */
 };
 
 /*

@@ -45,53 +45,53 @@
 #include <sys/un.h>
 
 #define SHIM_CTL_VERSION 1
-#define SHIM_OPT_MAX     512
+#define SHIM_OPT_MAX	 512
 
 enum shim_op {
-	SHIM_OP_HELLO = 1, /* arg[0] = SHIM_CTL_VERSION; rep.arg[0] = host pid */
-	SHIM_OP_CREATE,    /* arg[0] type, arg[1] protocol; rep.id, fd = host-made pair end */
-	SHIM_OP_BIND,      /* addr */
-	SHIM_OP_LISTEN,    /* arg[0] backlog; fd = AF_UNIX listener (first listen only) */
-	SHIM_OP_CONNECT,   /* addr; arg[0] filler bytes already written; arg[1] = 1 if AF_UNSPEC */
-	SHIM_OP_SHUTDOWN,  /* arg[0] how */
-	SHIM_OP_GETNAME,   /* arg[0] peer; rep.addr */
+	SHIM_OP_HELLO = 1,  /* arg[0] = SHIM_CTL_VERSION; rep.arg[0] = host pid */
+	SHIM_OP_CREATE,	    /* arg[0] type, arg[1] protocol; rep.id, fd = host-made pair end */
+	SHIM_OP_BIND,	    /* addr */
+	SHIM_OP_LISTEN,	    /* arg[0] backlog; fd = AF_UNIX listener (first listen only) */
+	SHIM_OP_CONNECT,    /* addr; arg[0] filler bytes already written; arg[1] = 1 if AF_UNSPEC */
+	SHIM_OP_SHUTDOWN,   /* arg[0] how */
+	SHIM_OP_GETNAME,    /* arg[0] peer; rep.addr */
 	SHIM_OP_SETSOCKOPT, /* arg[0] level, arg[1] optname, opt[optlen] */
 	SHIM_OP_GETSOCKOPT, /* arg[0] level, arg[1] optname, optlen = buffer size; rep.opt */
-	SHIM_OP_IOCTL,     /* arg[0] cmd, opt = int argument; rep.opt = int result */
-	SHIM_OP_GETERR,    /* returns and clears the pending socket error (rep.ret = -err or 0) */
-	SHIM_OP_CLOSE,     /* no reply: the application closed its last copy it knows of */
-	SHIM_OP_STAT,      /* arg[0] = offset; rep.opt = counters text (snmp_format) from there,
-			      rep.arg[0] = the text's total length */
+	SHIM_OP_IOCTL,	    /* arg[0] cmd, opt = int argument; rep.opt = int result */
+	SHIM_OP_GETERR,	    /* returns and clears the pending socket error (rep.ret = -err or 0) */
+	SHIM_OP_CLOSE,	    /* no reply: the application closed its last copy it knows of */
+	SHIM_OP_STAT,	    /* arg[0] = offset; rep.opt = counters text (snmp_format) from there,
+			       rep.arg[0] = the text's total length */
 };
 
 struct shim_req {
 	uint32_t op;
-	uint32_t id;       /* socket id from SHIM_OP_CREATE or an accepted connection */
+	uint32_t id; /* socket id from SHIM_OP_CREATE or an accepted connection */
 	int32_t arg[4];
-	uint64_t cap_eff;  /* caller's effective capabilities (capget), for privilege checks */
-	uint32_t addrlen;  /* as passed by the application (validated by the host) */
+	uint64_t cap_eff; /* caller's effective capabilities (capget), for privilege checks */
+	uint32_t addrlen; /* as passed by the application (validated by the host) */
 	struct sockaddr_in addr;
 	uint32_t optlen;
 	uint8_t opt[SHIM_OPT_MAX];
 };
 
 struct shim_rep {
-	int32_t ret;       /* >= 0 success, < 0 = -errno */
+	int32_t ret; /* >= 0 success, < 0 = -errno */
 	uint32_t id;
 	int32_t arg[4];
 	uint32_t addrlen;
 	struct sockaddr_in addr;
 	uint32_t optlen;
 	uint8_t opt[SHIM_OPT_MAX];
-	char note[160];    /* what the host did, for the trace (e.g. "inetsw exact: UDP") */
+	char note[160]; /* what the host did, for the trace (e.g. "inetsw exact: UDP") */
 };
 
 /* Prefixes every datagram on a SOCK_DGRAM pair. */
 struct shim_dgram {
-	int32_t err;   /* host->app only: != 0 is an error report (e.g. ECONNREFUSED), no payload */
+	int32_t err; /* host->app only: != 0 is an error report (e.g. ECONNREFUSED), no payload */
 	uint32_t flags; /* host->app: MSG_TRUNC if the datagram was cut; app->host: send flags */
 	struct sockaddr_in addr; /* peer; sin_family 0 = none (connected socket) */
-	uint32_t orig_len; /* host->app: length on the wire */
+	uint32_t orig_len;	 /* host->app: length on the wire */
 	uint32_t pad;
 };
 
