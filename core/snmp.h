@@ -9,40 +9,91 @@
 
 #include <stdint.h>
 
-/* clang-format off: one list per MIB, kept readable by hand */
-#define IP_MIB(X)                                                                                  \
-	X(InReceives)                                                                              \
-	X(InHdrErrors) X(InAddrErrors) X(InUnknownProtos) X(InDiscards) X(InDelivers)              \
-		X(OutRequests) X(OutDiscards) X(OutNoRoutes) X(ReasmFails) X(FragFails)            \
-			X(InTruncatedPkts) X(InCsumErrors) X(ReasmReqds) X(ReasmOKs)               \
-				X(ReasmTimeout) X(FragOKs) X(FragCreates)
+/* One list per MIB, kept one counter per line by hand. */
+/* clang-format off */
+#define IP_MIB(X) \
+	X(InReceives) \
+	X(InHdrErrors) \
+	X(InAddrErrors) \
+	X(InUnknownProtos) \
+	X(InDiscards) \
+	X(InDelivers) \
+	X(OutRequests) \
+	X(OutDiscards) \
+	X(OutNoRoutes) \
+	X(ReasmFails) \
+	X(FragFails) \
+	X(InTruncatedPkts) \
+	X(InCsumErrors) \
+	X(ReasmReqds) \
+	X(ReasmOKs) \
+	X(ReasmTimeout) \
+	X(FragOKs) \
+	X(FragCreates)
 
-#define ICMP_MIB(X)                                                                                \
-	X(InMsgs)                                                                                  \
-	X(InErrors) X(InCsumErrors) X(InDestUnreachs) X(InEchos) X(InEchoReps) X(OutMsgs)          \
-		X(OutErrors) X(OutDestUnreachs) X(OutEchos) X(OutEchoReps)
+#define ICMP_MIB(X) \
+	X(InMsgs) \
+	X(InErrors) \
+	X(InCsumErrors) \
+	X(InDestUnreachs) \
+	X(InEchos) \
+	X(InEchoReps) \
+	X(OutMsgs) \
+	X(OutErrors) \
+	X(OutDestUnreachs) \
+	X(OutEchos) \
+	X(OutEchoReps)
 
-#define TCP_MIB(X)                                                                                 \
-	X(ActiveOpens)                                                                             \
-	X(PassiveOpens) X(AttemptFails) X(EstabResets) X(CurrEstab) X(InSegs) X(OutSegs)           \
-		X(RetransSegs) X(InErrs) X(OutRsts) X(InCsumErrors)
+#define TCP_MIB(X) \
+	X(ActiveOpens) \
+	X(PassiveOpens) \
+	X(AttemptFails) \
+	X(EstabResets) \
+	X(CurrEstab) \
+	X(InSegs) \
+	X(OutSegs) \
+	X(RetransSegs) \
+	X(InErrs) \
+	X(OutRsts) \
+	X(InCsumErrors)
 
-#define UDP_MIB(X)                                                                                 \
-	X(InDatagrams)                                                                             \
-	X(NoPorts) X(InErrors) X(OutDatagrams) X(RcvbufErrors) X(SndbufErrors) X(InCsumErrors)     \
-		X(IgnoredMulti)
+#define UDP_MIB(X) \
+	X(InDatagrams) \
+	X(NoPorts) \
+	X(InErrors) \
+	X(OutDatagrams) \
+	X(RcvbufErrors) \
+	X(SndbufErrors) \
+	X(InCsumErrors) \
+	X(IgnoredMulti)
 
 /* Link-level counters (not in /proc/net/snmp; named like /proc/net/dev). */
-#define LINK_MIB(X)                                                                                \
-	X(RxFrames)                                                                                \
-	X(RxBytes) X(RxDropped) X(RxErrors) X(TxFrames) X(TxBytes) X(TxDropped) X(ArpRequestsIn)   \
-		X(ArpRepliesIn) X(ArpRequestsOut) X(ArpRepliesOut) X(ArpQueueDrops)
+#define LINK_MIB(X) \
+	X(RxFrames) \
+	X(RxBytes) \
+	X(RxDropped) \
+	X(RxErrors) \
+	X(TxFrames) \
+	X(TxBytes) \
+	X(TxDropped) \
+	X(ArpRequestsIn) \
+	X(ArpRepliesIn) \
+	X(ArpRequestsOut) \
+	X(ArpRepliesOut) \
+	X(ArpQueueDrops)
 
 /* TcpExt (/proc/net/netstat) */
-#define TCPEXT_MIB(X)                                                                              \
-	X(TCPTimeouts)                                                                             \
-	X(TCPOFOQueue) X(TCPOFODrop) X(TCPAbortOnData) X(TCPAbortOnTimeout) X(ListenOverflows)     \
-		X(ListenDrops) X(TW) X(TCPBacklogDrop) X(TCPRcvQDrop)
+#define TCPEXT_MIB(X) \
+	X(TCPTimeouts) \
+	X(TCPOFOQueue) \
+	X(TCPOFODrop) \
+	X(TCPAbortOnData) \
+	X(TCPAbortOnTimeout) \
+	X(ListenOverflows) \
+	X(ListenDrops) \
+	X(TW) \
+	X(TCPBacklogDrop) \
+	X(TCPRcvQDrop)
 
 /* clang-format on */
 
