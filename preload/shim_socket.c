@@ -734,6 +734,17 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return ret;
 	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_STREAM)
 		shim_pair_clear_err(fd);
+	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_DGRAM &&
+	    rep.optlen >= sizeof(int) && !*(int *)rep.opt) {
+		struct shim_dgram h;
+
+		/* The host turned sk_err into an error report: it is still the pending error. */
+		if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) == sizeof(h) &&
+		    h.err) {
+			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+			memcpy(rep.opt, &h.err, sizeof(int));
+		}
+	}
 	if (rep.optlen > req.optlen)
 		rep.optlen = req.optlen;
 	if (shim_copy_to_user(optval, rep.opt, rep.optlen))
