@@ -49,6 +49,8 @@ static ssize_t shim_stream_rmap(int fd, uint64_t e, ssize_t ret)
 		err = shim_pending_error(fd, e);
 		if (err)
 			return -err;
+		/* The pair's reset stood for an error already collected: EOF now. */
+		return 0;
 	}
 	return ret;
 }
@@ -185,7 +187,7 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 		break;
 	}
 	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
-		return -ENOTCONN;
+		return shim_ent_flags(e) & SHIM_F_RD_SHUT ? 0 : -ENOTCONN;
 	if (flags & MSG_OOB)
 		return -EINVAL;
 	/* TCP names no peer per segment; the pair would name the host's end. */

@@ -516,10 +516,26 @@ static int shim_sndtimeo_ms(int fd)
 	return (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
 }
 
+/*
+ * The pair's own error: the host closing its end over unread filler leaves
+ * ECONNRESET on ours (POLLERR, and the next read). It only stands for the
+ * host's error, so it goes when that is collected, as sk_err does.
+ */
+static void shim_pair_clear_err(int fd)
+{
+	int err;
+	socklen_t len = sizeof(err);
+
+	shim_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+}
+
 int shim_pending_error(int fd, uint64_t e)
 {
 	struct shim_req req = {.op = SHIM_OP_GETERR, .id = shim_ent_id(e)};
 	struct shim_rep rep;
+
+	if (shim_ent_kind(e) == SHIM_STREAM)
+		shim_pair_clear_err(fd);
 
 	/*
 	 * -EBADF: the host has already let the socket go (both directions were
@@ -564,12 +580,19 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 		return -errno; /* EINTR: the handshake goes on, as the kernel's does */
 	if (ret == 0)
 		return -EINPROGRESS;
+	/*
+	 * The host reads the filler at ESTABLISHED; only filler left unread
+	 * makes the pair report a reset. Without it the connect succeeded, and
+	 * an error since (a reset right after the handshake) is the next call's.
+	 */
+	if (!(pfd.revents & POLLERR))
+		return 0;
 	err = shim_pending_error(fd, e);
-	if (err)
-		return -err;
-	if (pfd.revents & (POLLERR | POLLHUP))
-		return -ECONNRESET;
-	return 0;
+	/* A failed blocking connect disconnects, as __inet_stream_connect does. */
+	req->arg[0] = 0;
+	req->arg[1] = 1;
+	shim_request(e, req, &rep, NULL, c);
+	return err ? -err : -ECONNRESET;
 }
 
 static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen_t len,
@@ -640,6 +663,10 @@ SHIM_EXPORT int shutdown(int fd, int how)
 		 */
 		if (ret == 0 && shim_ent_kind(e) == SHIM_STREAM)
 			shim_real.shutdown(fd, how);
+		/* inet_shutdown records how even when it answers ENOTCONN. */
+		if (ret == -ENOTCONN && shim_ent_kind(e) == SHIM_STREAM &&
+		    (how == SHUT_RD || how == SHUT_RDWR))
+			shim_fd_flags(fd, SHIM_F_RD_SHUT, 0);
 		ret = (int)shim_ret(ret);
 	}
 	shim_trace(&c, ret, "%d, %s", fd, shim_fmt_how(h, sizeof(h), how));
@@ -705,6 +732,19 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 	ret = shim_request(e, &req, &rep, NULL, c);
 	if (ret < 0)
 		return ret;
+	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_STREAM)
+		shim_pair_clear_err(fd);
+	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_DGRAM &&
+	    rep.optlen >= sizeof(int) && !*(int *)rep.opt) {
+		struct shim_dgram h;
+
+		/* The host turned sk_err into an error report: it is still the pending error. */
+		if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) == sizeof(h) &&
+		    h.err) {
+			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+			memcpy(rep.opt, &h.err, sizeof(int));
+		}
+	}
 	if (rep.optlen > req.optlen)
 		rep.optlen = req.optlen;
 	if (shim_copy_to_user(optval, rep.opt, rep.optlen))

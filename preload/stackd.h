@@ -62,6 +62,7 @@ struct stackd_sock {
 	bool stack_wr_shut;   /* sock->ops->shutdown(SHUT_WR) done */
 	bool pair_wr_shut;    /* shutdown(fd, SHUT_WR) done after the peer's FIN */
 	bool shut_wr_pending; /* SHIM_OP_SHUTDOWN(SHUT_WR) waits for the pair to drain */
+	bool app_shut;	      /* SHIM_OP_SHUTDOWN succeeded: a pair HUP may not be a close */
 
 	/* Non-blocking connect: bytes of filler the interposer wrote, read away at ESTABLISHED. */
 	bool connecting;

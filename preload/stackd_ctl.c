@@ -275,6 +275,9 @@ static int stackd_op_shutdown(struct stackd_sock *ss, int how, struct shim_rep *
 	struct sock *sk = ss->sock->sk;
 	int r;
 
+	/* The interposer shuts the pair down the same way next (shim_socket.c). */
+	if (ss->stream && how >= SHUT_RD && how <= SHUT_RDWR)
+		ss->app_shut = true;
 	/*
 	 * A stream's FIN must follow the bytes the application wrote before
 	 * shutdown(), which may still sit in the pair: the SHUT_WR part waits

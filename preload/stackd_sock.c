@@ -422,6 +422,44 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 	}
 }
 
+/*
+ * Whether the application's end still exists somewhere: its name is bound
+ * until the last copy is closed. Only asked when a pair HUP is ambiguous.
+ */
+static bool stackd_app_alive(const struct stackd_sock *ss)
+{
+	char name[64], *line = NULL;
+	size_t cap = 0, nlen;
+	bool alive = false;
+	ssize_t n;
+	FILE *f;
+
+	nlen = (size_t)snprintf(name, sizeof(name), "@");
+	nlen += (size_t)shim_app_name(name + nlen, sizeof(name) - nlen, stackd.pid, ss->id);
+	f = fopen("/proc/net/unix", "re");
+	if (!f)
+		return false;
+	while (!alive && (n = getline(&line, &cap, f)) > 0) {
+		while (n && line[n - 1] == '\n')
+			line[--n] = '\0';
+		alive = (size_t)n >= nlen && !strcmp(line + n - nlen, name) &&
+			(n == (ssize_t)nlen || line[n - nlen - 1] == ' ');
+	}
+	free(line);
+	fclose(f);
+	return alive;
+}
+
+/*
+ * A pair shut down both ways hangs up exactly as a closed one does; after
+ * the application's own shutdown() the name of its end tells which it was.
+ * Its close later wakes the pair again (unix_release_sock), and asks anew.
+ */
+static bool stackd_app_closed(const struct stackd_sock *ss)
+{
+	return !ss->app_shut || ss->app_unread || !stackd_app_alive(ss);
+}
+
 /* Pair -> stack. Returns false if the record was freed. */
 static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 {
@@ -505,6 +543,11 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	 */
 	if (ss->pair_hup && (!stackd_can_send(sk) || ss->stack_wr_shut || ss->app_unread ||
 			     (ss->pair_rd_eof && ss->pend_off == ss->pend_len))) {
+		if (!stackd_app_closed(ss)) {
+			ss->pair_hup = false;
+			stackd_trace("id %u: pair shut down both ways, app still holds it", ss->id);
+			return true;
+		}
 		stackd_trace("id %u: app closed", ss->id);
 		stackd_sock_free(ss);
 		return false;
@@ -518,6 +561,13 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 	struct sock *sk = ss->sock->sk;
 
 	if (sk->sk_err && sk->sk_state == TCP_CLOSE) {
+		/*
+		 * Reset after the handshake (tcp_reset: ECONNREFUSED in SYN_SENT):
+		 * the connect itself succeeded, so the application's end must show
+		 * it, then the error.
+		 */
+		if (ss->connecting && (sk->sk_err == ECONNRESET || sk->sk_err == EPIPE))
+			stackd_filler_discard(ss);
 		stackd_sock_zombie(ss);
 		return false;
 	}

@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Differential socket semantics: tests/progs/sock_semantics runs the same
+# call sequences natively (the kernel's TCP/IP) and under the shim against
+# the same kernel peer, and every normalised line (return values, errno
+# names, poll revents, socket options, addresses) must agree. The only
+# differences accepted are the lines the program marks KNOWN(reason); any
+# other difference fails, and so does a line present on one side only.
+#
+# Topology: the usual testbed (shim namespace, no kernel address, stack
+# 10.99.0.10 <-> peer 10.99.0.2) plus a third namespace for the native run,
+# joined to the same peer namespace by a second veth (kernel 10.98.0.10 <->
+# peer 10.98.0.2), so that both runs reach the one kernel peer over a veth.
+set -u
+. "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
+testbed_test_begin sock_semantics
+
+prog=$SOCKSHIM_BUILD_DIR/tests/sock_semantics
+[ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
+
+NAT_PEER_ADDR=10.98.0.2
+NAT_ADDR=10.98.0.10
+NS_NAT="ssN-${TB_NS_SHIM#ssA-}"
+IF_NAT="${TB_IF_SHIM%s}n"
+IF_NAT_PEER="${TB_IF_SHIM%s}q"
+cleanup() {
+	ip netns del "$NS_NAT" 2>/dev/null
+	testbed_test_cleanup
+}
+trap cleanup EXIT
+
+ip netns add "$NS_NAT" || tb_fail "cannot create namespace $NS_NAT"
+ip link add name "$IF_NAT" netns "$NS_NAT" type veth peer name "$IF_NAT_PEER" netns "$TB_NS_PEER" ||
+	tb_fail "cannot create veth $IF_NAT/$IF_NAT_PEER"
+ip netns exec "$NS_NAT" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip -n "$NS_NAT" link set lo up &&
+	ip -n "$NS_NAT" addr add "$NAT_ADDR/24" dev "$IF_NAT" &&
+	ip -n "$NS_NAT" link set "$IF_NAT" up &&
+	ip -n "$TB_NS_PEER" addr add "$NAT_PEER_ADDR/24" dev "$IF_NAT_PEER" &&
+	ip -n "$TB_NS_PEER" link set "$IF_NAT_PEER" up || tb_fail "cannot configure $IF_NAT/$IF_NAT_PEER"
+
+# The kernel-side helpers, one port each (see the header of sock_semantics.c).
+cat >"$TB_WORK/peer.py" <<'EOF'
+import socket, struct, threading
+
+held = []
+
+def serve(port, handle):
+	l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+	l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	l.bind(("0.0.0.0", port))
+	l.listen(16)
+	def loop():
+		while True:
+			c, addr = l.accept()
+			threading.Thread(target=handle, args=(c, addr), daemon=True).start()
+	threading.Thread(target=loop, daemon=True).start()
+
+def hold(c, addr):
+	held.append(c)
+	try:
+		while c.recv(65536):
+			pass
+	except ConnectionResetError:
+		pass  # the client reset it: nothing to hold any more
+
+def fin(c, addr):
+	c.sendall(b"hello")
+	c.close()
+
+def rst(c, addr):
+	c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+	c.close()
+
+def callback(c, addr):
+	held.append(c)
+	f = c.makefile("rb")
+	for line in f:
+		b = socket.create_connection((addr[0], int(line)))
+		held.append(b)
+		b.sendall(b"back\n")
+
+def echo(port):
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.bind(("0.0.0.0", port))
+	while True:
+		data, addr = u.recvfrom(65536)
+		u.sendto(data, addr)
+
+serve(7100, hold)
+serve(7101, fin)
+serve(7102, rst)
+serve(7103, callback)
+print("ready", flush=True)
+echo(7104)
+EOF
+testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
+testbed_wait_listen "$TB_NS_PEER" udp 7104 10 || tb_fail "the kernel-side helpers did not start"
+testbed_wait_listen "$TB_NS_PEER" tcp 7103 10 || tb_fail "the kernel-side helpers did not start"
+
+tb_say "native: sock_semantics from $NAT_ADDR to $NAT_PEER_ADDR"
+ip netns exec "$NS_NAT" "$prog" "$NAT_PEER_ADDR" "$NAT_ADDR" >"$TB_WORK/native" 2>"$TB_WORK/native.log" ||
+	tb_fail "sock_semantics failed natively (status $?)"
+tb_say "shim: sock_semantics from $TB_SHIM_ADDR to $TB_PEER_ADDR"
+testbed_shim "$prog" "$TB_PEER_ADDR" "$TB_SHIM_ADDR" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" ||
+	tb_fail "sock_semantics failed under the shim (status $?)"
+
+[ -s "$TB_WORK/native" ] || tb_fail "the native run printed nothing"
+# Each line is "[KNOWN(reason) ]scenario: step = result"; lines pair up by
+# position (both runs print the same steps in the same order).
+n_native=$(wc -l <"$TB_WORK/native")
+n_shim=$(wc -l <"$TB_WORK/shim")
+bad=0
+known=0
+while IFS= read -r nat <&3 && IFS= read -r sh <&4; do
+	[ "$nat" = "$sh" ] && continue
+	case "$nat" in
+	KNOWN\(*)
+		key=${nat#KNOWN(*) }
+		key=${key%% = *}
+		skey=${sh#KNOWN(*) }
+		if [ "${skey%% = *}" = "$key" ]; then
+			known=$((known + 1))
+			printf 'known difference: %s\n   native: %s\n   shim:   %s\n' "${nat%%) *})" "${nat#KNOWN(*) }" "$skey"
+			continue
+		fi
+		;;
+	esac
+	bad=$((bad + 1))
+	printf -- '- native: %s\n+ shim:   %s\n' "$nat" "$sh"
+done 3<"$TB_WORK/native" 4<"$TB_WORK/shim"
+[ "$n_native" = "$n_shim" ] || tb_fail "native printed $n_native lines, the shim $n_shim (the runs went out of step)"
+[ "$bad" = 0 ] || tb_fail "$bad of $n_native lines differ from the kernel"
+tb_say "ok: $n_native lines, no difference from the kernel but the $known named KNOWN in the program"
+testbed_test_end
