@@ -121,6 +121,14 @@ bool inet_addr_valid_or_nonlocal(const struct net *net, const struct inet_sock *
 int inet_sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb);
 /* recvmsg of the queued skb (data as queued, name from its IP header); -EAGAIN if none. */
 int inet_recv_queued(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len);
+/* Copies len bytes of msg's iovec to to; -EFAULT if a buffer is missing or short. */
+int inet_copy_from_msg(void *to, const struct msghdr *msg, size_t len);
+/*
+ * Routes a raw or ping send from sk: *daddr 0 becomes this host, *saddr is
+ * the source to use. -ENETUNREACH, or -EACCES for a broadcast without
+ * SO_BROADCAST.
+ */
+int inet_dgram_route(struct sock *sk, uint32_t *daddr, uint32_t *saddr);
 /* The ping sockets' per-stack table (ping.c), set up by raw_net_init. */
 int ping_net_init(struct net *net);
 void ping_net_exit(struct net *net);

@@ -6,15 +6,19 @@
  * is not exempt: the default range "1 0" admits nobody). The socket's
  * "port" is the echo identifier; replies are matched to sockets by it.
  *
- * What this is not (yet): sending. ping_prot has no sendmsg until the IPv4
- * output path (ip.h) is merged; receiving, binding and the ident hash work.
+ * Sending (ping_v4_sendmsg): the application writes an echo request, ICMP
+ * header included; the stack checks the type, puts the socket's identifier
+ * in (inet_sendmsg has bound one by then) and computes the checksum.
+ * Replies are read from the ICMP header on, without the IP header.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/ip_icmp.h>
 #include <stdlib.h>
 
+#include "checksum.h"
 #include "inet.h"
+#include "ip.h"
 #include "net_namespace.h"
 #include "protocol.h"
 
@@ -171,6 +175,61 @@ static int ping_disconnect(struct sock *sk, int flags)
 	return 0;
 }
 
+static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct icmphdr *icmph;
+	uint32_t daddr = 0, saddr;
+	struct sk_buff *skb;
+	int err;
+
+	/* ping_common_sendmsg: size, flags and the type come before the address. */
+	if (len > 0xffff)
+		return -EMSGSIZE;
+	if (len < sizeof(*icmph))
+		return -EINVAL;
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	skb = alloc_skb((unsigned int)len);
+	if (!skb)
+		return -ENOBUFS;
+	skb->sk = sk;
+	icmph = (struct icmphdr *)skb_put(skb, (unsigned int)len);
+	err = inet_copy_from_msg(icmph, msg, len);
+	if (!err && (icmph->type != ICMP_ECHO || icmph->code != 0))
+		err = -EINVAL; /* ping_supported */
+	if (!err && msg->msg_name) {
+		const struct sockaddr_in *usin = msg->msg_name;
+
+		if (msg->msg_namelen < sizeof(*usin))
+			err = -EINVAL;
+		else if (usin->sin_family != AF_INET)
+			err = -EAFNOSUPPORT;
+		daddr = usin->sin_addr.s_addr;
+	} else if (!err) {
+		if (sk->sk_state != TCP_ESTABLISHED)
+			err = -EDESTADDRREQ;
+		daddr = sk->sk_daddr;
+	}
+	if (!err)
+		err = inet_dgram_route(sk, &daddr, &saddr);
+	if (err) {
+		kfree_skb(skb);
+		return err;
+	}
+
+	icmph->un.echo.id = inet->inet_sport;
+	icmph->checksum = 0;
+	icmph->checksum = csum_fold(csum_partial(icmph, (int)len, 0));
+	err = ip_build_and_send_pkt(sock_net(sk), skb, saddr, daddr, IPPROTO_ICMP, inet->tos,
+				    ip_select_ttl(sk), ip_dont_fragment(sk));
+	if (err)
+		return err;
+	__ICMP_INC_STATS(sock_net(sk), OutMsgs);
+	__ICMP_INC_STATS(sock_net(sk), OutEchos);
+	return (int)len;
+}
+
 static int ping_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len)
 {
 	return inet_recv_queued(sk, msg, len, flags, addr_len);
@@ -208,6 +267,9 @@ struct proto ping_prot = {
 	.bind = ping_bind,
 	.connect = ping_connect,
 	.disconnect = ping_disconnect,
+	.setsockopt = ip_setsockopt,
+	.getsockopt = ip_getsockopt,
+	.sendmsg = ping_sendmsg,
 	.recvmsg = ping_recvmsg,
 	.hash = ping_hash,
 	.unhash = ping_unhash,

@@ -7,11 +7,17 @@
  * raw_net_init also sets up the per-stack table of ping sockets (ping.c),
  * the other user of inet_sockraw_ops.
  *
- * What this is not (yet): sending. raw_prot has no sendmsg, so send() on a
- * raw socket fails with -EOPNOTSUPP; ICMP_FILTER and IP_HDRINCL output are
- * not implemented.
+ * Sending (raw_sendmsg) builds the IP header with the socket's protocol, or
+ * with IP_HDRINCL (always on for IPPROTO_RAW) takes the application's and
+ * fills in tot_len, id and the checksum as raw_send_hdrinc does. Both go
+ * out through ip_build_and_send_pkt, which writes a 20-byte header of its
+ * own: a supplied header with IP options or fragment bits is refused
+ * (-EINVAL) where the kernel would send it as is, a supplied TTL of 0
+ * becomes the default TTL, and the packet is routed by the header's
+ * destination (the kernel routes by msg_name's and sends the header's).
  */
 #include <arpa/inet.h>
+#include <linux/icmp.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <errno.h>
@@ -20,6 +26,7 @@
 #include <string.h>
 
 #include "inet.h"
+#include "ip.h"
 #include "net_namespace.h"
 #include "protocol.h"
 
@@ -28,6 +35,16 @@
 struct raw_hashinfo {
 	struct hlist_head ht[RAW_HTABLE_SIZE];
 };
+
+struct raw_sock {
+	struct inet_sock inet; /* must be first: raw_sk() is a cast */
+	struct icmp_filter filter;
+};
+
+static inline struct raw_sock *raw_sk(const struct sock *sk)
+{
+	return (struct raw_sock *)sk;
+}
 
 static struct hlist_head *raw_hashbucket(const struct net *net, unsigned int protocol)
 {
@@ -162,6 +179,21 @@ static int raw_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flag
 	return inet_recv_queued(sk, msg, len, flags, addr_len);
 }
 
+/*
+ * ICMP_FILTER (icmp_filter): whether sk drops this ICMP message. skb->data
+ * is at the ICMP header; a message too short to hold one is dropped, types
+ * above 31 always pass.
+ */
+static bool raw_icmp_filtered(const struct sock *sk, const struct sk_buff *skb)
+{
+	uint8_t type;
+
+	if (skb->len < sizeof(struct icmphdr))
+		return true;
+	type = skb->data[0];
+	return type < 32 && (raw_sk(sk)->filter.data & (1u << type));
+}
+
 /* Is sk interested in a packet from saddr to daddr? (raw_v4_match) */
 static bool raw_v4_match(const struct sock *sk, unsigned short num, uint32_t saddr, uint32_t daddr)
 {
@@ -182,7 +214,10 @@ int raw_local_deliver(struct net *net, struct sk_buff *skb, int protocol)
 
 		if (!raw_v4_match(sk, (unsigned short)protocol, iph->saddr, iph->daddr))
 			continue;
+		/* A filtered socket still counts: no protocol unreachable. */
 		delivered = 1;
+		if (protocol == IPPROTO_ICMP && raw_icmp_filtered(sk, skb))
+			continue;
 		clone = skb_copy(skb);
 		if (!clone)
 			continue;
@@ -192,6 +227,184 @@ int raw_local_deliver(struct net *net, struct sk_buff *skb, int protocol)
 		inet_sock_queue_rcv_skb(sk, clone);
 	}
 	return delivered;
+}
+
+int inet_copy_from_msg(void *to, const struct msghdr *msg, size_t len)
+{
+	uint8_t *p = to;
+
+	for (size_t i = 0; i < msg->msg_iovlen && len; i++) {
+		size_t n = msg->msg_iov[i].iov_len < len ? msg->msg_iov[i].iov_len : len;
+
+		if (n && !msg->msg_iov[i].iov_base)
+			return -EFAULT;
+		memcpy(p, msg->msg_iov[i].iov_base, n);
+		p += n;
+		len -= n;
+	}
+	return len ? -EFAULT : 0;
+}
+
+int inet_dgram_route(struct sock *sk, uint32_t *daddr, uint32_t *saddr)
+{
+	struct net *net = sock_net(sk);
+	uint32_t nexthop;
+	int err;
+
+	*saddr = inet_sk(sk)->inet_saddr;
+	/* ip_route_output_key: 0.0.0.0 means this host. */
+	if (!*daddr)
+		*daddr = *saddr ? *saddr : htonl(INADDR_LOOPBACK);
+	err = ip_route_output(net, *daddr, saddr, &nexthop);
+	if (err) {
+		if (err == -ENETUNREACH)
+			__IP_INC_STATS(net, OutNoRoutes);
+		return err;
+	}
+	if (ip_addr_is_broadcast(net, *daddr) && !sock_flag(sk, SOCK_BROADCAST))
+		return -EACCES;
+	return 0;
+}
+
+/*
+ * raw_send_hdrinc: skb holds the application's whole packet. The kernel
+ * keeps the header as given but for tot_len, the checksum, a zero id and a
+ * zero source; ip_build_and_send_pkt writes it anew from the same fields.
+ */
+static int raw_send_hdrinc(struct sock *sk, struct sk_buff *skb, uint32_t daddr, uint32_t saddr)
+{
+	struct net *net = sock_net(sk);
+	struct iphdr iph;
+	uint16_t id_next = net->ip_id_next;
+	int df, err;
+
+	if (ip_addr_is_local(net, daddr) ? skb->len > 65535 : skb->len > ip_dst_mtu(net)) {
+		kfree_skb(skb);
+		return -EMSGSIZE;
+	}
+	if (skb->len < sizeof(iph)) {
+		kfree_skb(skb);
+		return -EINVAL;
+	}
+	memcpy(&iph, skb->data, sizeof(iph));
+	/* Options and fragments cannot pass through ip_build_and_send_pkt's 20-byte header. */
+	if (iph.ihl != 5 || (ntohs(iph.frag_off) & (IP_MF | IP_OFFMASK))) {
+		kfree_skb(skb);
+		return -EINVAL;
+	}
+	if (iph.saddr)
+		saddr = iph.saddr;
+	/* Larger than the MTU was refused above: DF only decides the bit. */
+	df = ntohs(iph.frag_off) & IP_DF ? IP_DF_STRICT : IP_DF_NONE;
+	skb_pull(skb, sizeof(iph));
+	/* A non-zero id is kept (ip_select_ident only fills a zero one) and uses up none. */
+	if (iph.id)
+		net->ip_id_next = ntohs(iph.id);
+	err = ip_build_and_send_pkt(net, skb, saddr, iph.daddr, iph.protocol, iph.tos, iph.ttl, df);
+	if (iph.id)
+		net->ip_id_next = id_next;
+	return err;
+}
+
+static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	uint32_t daddr, saddr;
+	struct sk_buff *skb;
+	int err;
+
+	if (len > 0xffff)
+		return -EMSGSIZE;
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (msg->msg_namelen) {
+		const struct sockaddr_in *usin = msg->msg_name;
+
+		if (msg->msg_namelen < sizeof(*usin))
+			return -EINVAL;
+		/* The kernel lets AF_UNSPEC pass, for programs that forget the family. */
+		if (usin->sin_family != AF_INET && usin->sin_family != AF_UNSPEC)
+			return -EAFNOSUPPORT;
+		daddr = usin->sin_addr.s_addr;
+	} else {
+		if (sk->sk_state != TCP_ESTABLISHED)
+			return -EDESTADDRREQ;
+		daddr = sk->sk_daddr;
+	}
+	err = inet_dgram_route(sk, &daddr, &saddr);
+	if (err)
+		return err;
+
+	skb = alloc_skb((unsigned int)len);
+	if (!skb)
+		return -ENOBUFS;
+	skb->sk = sk;
+	err = inet_copy_from_msg(skb_put(skb, (unsigned int)len), msg, len);
+	if (err) {
+		kfree_skb(skb);
+		return err;
+	}
+	if (inet->hdrincl)
+		err = raw_send_hdrinc(sk, skb, daddr, saddr);
+	else
+		err = ip_build_and_send_pkt(sock_net(sk), skb, saddr, daddr,
+					    (uint8_t)sk->sk_protocol, inet->tos, ip_select_ttl(sk),
+					    ip_dont_fragment(sk));
+	/* As the kernel without IP_RECVERR: a full device queue is not the sender's error. */
+	if (err == -ENOBUFS && !inet->recverr)
+		err = 0;
+	return err ? err : (int)len;
+}
+
+/* IP_HDRINCL is ip_setsockopt's in the kernel, for SOCK_RAW only: here, only raw sockets get it. */
+static int raw_set_hdrincl(struct sock *sk, const void *optval, unsigned int optlen)
+{
+	int val = 0;
+
+	if (optlen >= sizeof(int))
+		memcpy(&val, optval, sizeof(int));
+	else if (optlen >= 1)
+		val = *(const unsigned char *)optval;
+	inet_sk(sk)->hdrincl = !!val;
+	return 0;
+}
+
+static int raw_setsockopt(struct sock *sk, int level, int optname, const void *optval,
+			  unsigned int optlen)
+{
+	if (level == SOL_IP && optname == IP_HDRINCL)
+		return raw_set_hdrincl(sk, optval, optlen);
+	if (level != SOL_RAW)
+		return ip_setsockopt(sk, level, optname, optval, optlen);
+	if (optname != ICMP_FILTER)
+		return -ENOPROTOOPT;
+	if (sk->sk_num != IPPROTO_ICMP)
+		return -EOPNOTSUPP;
+	/* raw_seticmpfilter: a short value sets the low bytes, a long one is cut. */
+	if (optlen > sizeof(struct icmp_filter))
+		optlen = sizeof(struct icmp_filter);
+	memcpy(&raw_sk(sk)->filter, optval, optlen);
+	return 0;
+}
+
+static int raw_getsockopt(struct sock *sk, int level, int optname, void *optval, int *optlen)
+{
+	int len;
+
+	if (level != SOL_RAW)
+		return ip_getsockopt(sk, level, optname, optval, optlen);
+	if (optname != ICMP_FILTER)
+		return -ENOPROTOOPT;
+	if (sk->sk_num != IPPROTO_ICMP)
+		return -EOPNOTSUPP;
+	len = *optlen;
+	if (len < 0)
+		return -EINVAL;
+	if (len > (int)sizeof(struct icmp_filter))
+		len = sizeof(struct icmp_filter);
+	memcpy(optval, &raw_sk(sk)->filter, (size_t)len);
+	*optlen = len;
+	return 0;
 }
 
 static int raw_ioctl(struct sock *sk, int cmd, int *karg)
@@ -213,12 +426,15 @@ static int raw_ioctl(struct sock *sk, int cmd, int *karg)
 
 struct proto raw_prot = {
 	.name = "RAW",
-	.obj_size = sizeof(struct inet_sock),
+	.obj_size = sizeof(struct raw_sock),
 	.close = raw_close,
 	.bind = raw_bind,
 	.connect = raw_connect,
 	.disconnect = raw_disconnect,
 	.ioctl = raw_ioctl,
+	.setsockopt = raw_setsockopt,
+	.getsockopt = raw_getsockopt,
+	.sendmsg = raw_sendmsg,
 	.recvmsg = raw_recvmsg,
 	.hash = raw_hash_sk,
 	.unhash = raw_unhash_sk,

@@ -23,6 +23,7 @@
 #include "shim_lib.h"
 
 #include <limits.h>
+#include <netinet/ip_icmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/sendfile.h>
@@ -77,6 +78,22 @@ static ssize_t shim_epipe(int flags)
 
 /* ---- datagrams ---- */
 
+/* ping_common_sendmsg: the caller's ICMP header must start an echo request (type 8, code 0). */
+static int shim_ping_check(const struct iovec *iov, size_t cnt)
+{
+	uint8_t tc[2];
+	size_t got = 0;
+
+	for (size_t i = 0; i < cnt && got < sizeof(tc); i++) {
+		size_t n = iov[i].iov_len < sizeof(tc) - got ? iov[i].iov_len : sizeof(tc) - got;
+
+		if (n && shim_copy_from_user(tc + got, iov[i].iov_base, n))
+			return -EFAULT;
+		got += n;
+	}
+	return tc[0] == ICMP_ECHO && tc[1] == 0 ? 0 : -EINVAL;
+}
+
 static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int flags)
 {
 	struct shim_dgram h = {0};
@@ -91,6 +108,19 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	memcpy(iov + 1, m->msg_iov, m->msg_iovlen * sizeof(*iov));
 	for (i = 1; i <= m->msg_iovlen; i++)
 		total += iov[i].iov_len;
+	/* udp_sendmsg, raw_sendmsg and ping_common_sendmsg all start so. */
+	if (total > 0xffff)
+		return -EMSGSIZE;
+	if ((fl & SHIM_F_PING) && total < 8)
+		return -EINVAL;
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (fl & SHIM_F_PING) {
+		int err = shim_ping_check(iov + 1, m->msg_iovlen);
+
+		if (err)
+			return err;
+	}
 	if (m->msg_name) {
 		struct sockaddr_in *sin = m->msg_name; /* already copied in by the caller */
 		bool unspec_ok = fl & (SHIM_F_UDP | SHIM_F_RAW);

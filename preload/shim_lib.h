@@ -58,6 +58,7 @@ enum shim_kind {
 #define SHIM_F_RAW	   0x10 /* SOCK_RAW: the IP header counts toward the size limit */
 #define SHIM_F_BOUND	   0x20 /* datagram socket has a local port (no autobind needed) */
 #define SHIM_F_RD_SHUT	   0x40 /* unconnected stream shut for reading: read 0, as tcp_recvmsg */
+#define SHIM_F_PING	   0x80 /* ICMP ping socket: echo requests only (ping_common_sendmsg) */
 
 /* One 64-bit word per fd: id << 32 | flags << 8 | kind, read without a lock. */
 extern _Atomic uint64_t *shim_fds;

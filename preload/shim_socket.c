@@ -185,6 +185,8 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		flags |= SHIM_F_UDP;
 	if (rtype == SOCK_RAW)
 		flags |= SHIM_F_RAW;
+	else if (rproto == IPPROTO_ICMP)
+		flags |= SHIM_F_PING;
 	shim_fd_set(fd, shim_ent(rep.id, rtype == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM, flags));
 	shim_note(c, "host id %u", rep.id);
 	return fd;
