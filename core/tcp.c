@@ -175,9 +175,12 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 			struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 			size_t copy;
 
-			/* Fill the last unsent segment before starting a new one. */
+			/*
+			 * Fill the last unsent segment before starting a new one; one
+			 * allocated while the MSS was smaller may be full below it.
+			 */
 			if (!skb || !tp->send_head || before(TCP_SKB_CB(skb)->seq, tp->snd_nxt) ||
-			    skb->len >= mss ||
+			    skb->len >= mss || !skb_tailroom(skb) ||
 			    (TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN))) {
 				if (sk_stream_wspace(sk) <= 0)
 					goto out;

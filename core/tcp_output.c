@@ -33,7 +33,26 @@ unsigned int tcp_mss_for_mtu(const struct sock *sk)
 	return mtu - IPV4_HLEN - sizeof(struct tcphdr);
 }
 
-/* The effective send MSS: the path's, the peer's MSS option and TCP_MAXSEG, smallest wins. */
+/*
+ * A segment may be no larger than half the largest window the peer offered
+ * (tcp_bound_to_half_wnd). Without it, at MTU 65535 an MSS of 65495 never
+ * fits a window without scaling (at most 65535 less what sits unread) and
+ * every segment waits for the persist timer.
+ */
+static unsigned int tcp_bound_to_half_wnd(const struct tcp_sock *tp, unsigned int pktsize)
+{
+	unsigned int cutoff =
+		tp->max_window > TCP_MSS_DEFAULT ? tp->max_window / 2 : tp->max_window;
+
+	if (cutoff && pktsize > cutoff)
+		return cutoff > 68u - sizeof(struct tcphdr) ? cutoff : 68u - sizeof(struct tcphdr);
+	return pktsize;
+}
+
+/*
+ * The effective send MSS: the path's, the peer's MSS option and TCP_MAXSEG,
+ * smallest wins, then bounded by the peer's window.
+ */
 unsigned int tcp_current_mss(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -43,6 +62,7 @@ unsigned int tcp_current_mss(struct sock *sk)
 		mss = tp->rx_opt.mss_clamp;
 	if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < mss)
 		mss = tp->rx_opt.user_mss;
+	mss = tcp_bound_to_half_wnd(tp, mss);
 	if (mss < TCP_MIN_MSS - 40u)
 		mss = TCP_MIN_MSS - 40u;
 	tp->mss_cache = (uint16_t)mss;

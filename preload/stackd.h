@@ -57,6 +57,7 @@ struct stackd_sock {
 	bool pair_readable;
 	bool pair_writable;
 	bool pair_hup;	      /* the application closed every copy of its end */
+	bool pair_rdhup;      /* EPOLLRDHUP seen: its EOF raises no further edge */
 	bool pair_rd_eof;     /* read() returned 0: the application shut down its write side */
 	bool app_unread;      /* it closed with bytes we wrote unread: RST, as TCP would */
 	bool stack_wr_shut;   /* sock->ops->shutdown(SHUT_WR) done */

@@ -284,6 +284,8 @@ void stackd_pair_event(struct stackd_sock *ss, uint32_t events)
 		ss->pair_writable = true;
 	if (events & (EPOLLHUP | EPOLLERR))
 		ss->pair_hup = true;
+	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		ss->pair_rdhup = true;
 	stackd_sock_queue(ss);
 }
 
@@ -468,6 +470,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	size_t round = 0;
 
 	while (ss->pair_readable && stackd_can_send(sk) && !ss->stack_wr_shut && !ss->pair_rd_eof) {
+		size_t want;
 		int space;
 		ssize_t n;
 		int r;
@@ -494,8 +497,16 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			*more = true;
 			break;
 		}
-		n = read(ss->fd, stackd.iobuf,
-			 (size_t)space < stackd.iobuf_size ? (size_t)space : stackd.iobuf_size);
+		want = (size_t)space < stackd.iobuf_size ? (size_t)space : stackd.iobuf_size;
+		n = read(ss->fd, stackd.iobuf, want);
+		/*
+		 * A short read emptied the pair: the next write raises a new
+		 * edge, so the read that would only say EAGAIN is saved (one
+		 * syscall per request in a ping-pong). Not after EPOLLRDHUP:
+		 * the EOF behind the data raises no new edge and must be read.
+		 */
+		if (n > 0 && (size_t)n < want && !ss->pair_rdhup)
+			ss->pair_readable = false;
 		if (n < 0) {
 			if (errno == EAGAIN) {
 				ss->pair_readable = false;

@@ -709,3 +709,37 @@ Test(tcp, ioctls_and_options)
 	cr_assert_eq(info.tcpi_snd_cwnd, 10);
 	cr_assert_geq(info.tcpi_rto, 200000, "RTO floor is 200 ms, as Linux");
 }
+
+/*
+ * At MTU 65535 the MSS (65495) is larger than any window a peer without
+ * window scaling can offer once a few bytes sit unread (a kernel peer
+ * offered 65458 after iperf3's 37-byte cookie). Segments must then be
+ * bounded by half the peer's largest window, as the kernel's
+ * tcp_bound_to_half_wnd() does, or every segment waits for the persist
+ * timer (one MSS per 200 ms).
+ */
+Test(tcp, mtu_65535_segments_fit_the_peer_window)
+{
+	struct socket *c, *s, *l;
+	size_t len = 8 << 20;
+	uint8_t *a = pattern(len, 7), *r = calloc(1, len), cookie[37] = {0};
+	int clamp = 65458;
+
+	ts->dev[0]->mtu = ts->dev[1]->mtu = 65535;
+	tcp_pair(&c, &s, &l);
+	cr_assert_eq(tcp_sk(c->sk)->advmss, 65495);
+	/* The window the kernel peer offered; smaller than the MSS. */
+	cr_assert_eq(s->ops->setsockopt(s, SOL_TCP, TCP_WINDOW_CLAMP, &clamp, sizeof(clamp)), 0);
+	cr_assert_eq(send_buf(c, cookie, sizeof(cookie)), (int)sizeof(cookie));
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(recv_buf(s, r, sizeof(cookie)), (int)sizeof(cookie));
+	nsegs = 0;
+	cr_assert_eq(transfer(c, s, a, r, len, NSEC_PER_SEC), len);
+	cr_assert_eq(memcmp(a, r, len), 0);
+	for (unsigned int i = 0; i < nsegs; i++)
+		if (segs[i].side == 0)
+			cr_assert_leq(segs[i].len, tcp_sk(c->sk)->max_window / 2, "segment %u", i);
+	cr_assert_eq(tcp_sk(c->sk)->total_retrans, 0);
+	free(a);
+	free(r);
+}
