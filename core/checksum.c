@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * The Internet checksum (RFC 1071): a one's complement sum of 16-bit words.
- * Summing 64 bits at a time and folding at the end gives the same result as
+ * Summing 32-bit words and folding at the end gives the same result as
  * the word-by-word loop because one's complement addition is associative and
  * byte-order independent (RFC 1071 section 2). Nothing here knows IP beyond
  * the pseudo header.
@@ -18,23 +18,31 @@ static uint32_t fold64(uint64_t s)
 	return (uint32_t)s;
 }
 
+/*
+ * 32-bit words added into 64-bit accumulators cannot carry out for any
+ * length below 16 GiB, so no end-around carry chains one addition to the
+ * next: every byte the stack sends is summed here.
+ */
 uint32_t csum_partial(const void *buf, int len, uint32_t sum)
 {
 	const uint8_t *p = buf;
-	uint64_t acc = sum;
+	uint64_t acc = sum, a1 = 0, a2 = 0, a3 = 0;
 
-	while (len >= 8) {
-		uint64_t w;
-		uint64_t old;
+	/* Four independent sums of 32-bit halves: no carry chain between them. */
+	while (len >= 16) {
+		uint64_t w0, w1;
 
-		memcpy(&w, p, 8);
-		old = acc;
-		acc += w;
-		acc += acc < old; /* end-around carry */
-		p += 8;
-		len -= 8;
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		acc += (uint32_t)w0;
+		a1 += w0 >> 32;
+		a2 += (uint32_t)w1;
+		a3 += w1 >> 32;
+		p += 16;
+		len -= 16;
 	}
-	if (len >= 4) {
+	acc += a1 + a2 + a3;
+	while (len >= 4) {
 		uint32_t w;
 
 		memcpy(&w, p, 4);

@@ -743,3 +743,48 @@ Test(tcp, mtu_65535_segments_fit_the_peer_window)
 	free(a);
 	free(r);
 }
+
+/*
+ * The send MSS grows with the peer's largest window; a queued segment
+ * allocated for the smaller MSS is full below the new one and must be
+ * followed by a new segment, not filled forever (the timeout catches that).
+ */
+Test(tcp, send_mss_growing_under_a_queued_segment, .timeout = 10)
+{
+	struct socket *c, *s, *l;
+	uint8_t *a = pattern(60000, 9), *r = calloc(1, 60000);
+	int clamp = 40000, open = 65535, cork = 1;
+	size_t got = 0;
+
+	ts->dev[0]->mtu = ts->dev[1]->mtu = 65535;
+	l = tcp_listener(1, PORT, 4);
+	cr_assert_eq(l->ops->setsockopt(l, SOL_TCP, TCP_WINDOW_CLAMP, &clamp, sizeof(clamp)), 0);
+	c = tcp_socket(0);
+	tcp_connect_to(c, 1, PORT);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	s = tcp_accept(l);
+	cr_assert_not_null(s);
+	cr_assert_eq(tcp_sk(c->sk)->mss_cache, 20000);
+	/* Corked: 15000 bytes wait in a segment allocated for an MSS of 20000. */
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CORK, &cork, sizeof(cork)), 0);
+	cr_assert_eq(send_buf(c, a, 15000), 15000);
+	cr_assert_eq(s->ops->setsockopt(s, SOL_TCP, TCP_WINDOW_CLAMP, &open, sizeof(open)), 0);
+	cr_assert_eq(send_buf(s, "w", 1), 1);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_gt(tcp_sk(c->sk)->max_window, 40000);
+	cr_assert_eq(tcp_sk(c->sk)->snd_nxt, tcp_sk(c->sk)->snd_una, "still corked");
+	cr_assert_eq(send_buf(c, a + 15000, 45000), 45000);
+	cork = 0;
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CORK, &cork, sizeof(cork)), 0);
+	for (int i = 0; i < 1000 && got < 60000; i++) {
+		int n;
+
+		twostack_run_for(ts, NSEC_PER_MSEC);
+		while ((n = recv_buf(s, r + got, 60000 - got)) > 0)
+			got += (size_t)n;
+	}
+	cr_assert_eq(got, 60000);
+	cr_assert_eq(memcmp(a, r, 60000), 0);
+	free(a);
+	free(r);
+}
