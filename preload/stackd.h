@@ -96,7 +96,8 @@ struct stackd_conn {
 	pid_t pid;
 	uid_t uid;
 	gid_t gid;
-	int ngroups; /* supplementary groups (SO_PEERGROUPS), for ping_group_range */
+	uint64_t cap_max; /* CapEff of the peer as of connect(): a request cannot claim more */
+	int ngroups;	  /* supplementary groups (SO_PEERGROUPS), for ping_group_range */
 	uint32_t groups[32];
 	struct list_head node;
 };

@@ -71,6 +71,30 @@ static void stackd_conn_groups(struct stackd_conn *c)
 		c->groups[c->ngroups++] = groups[i];
 }
 
+/*
+ * The peer's effective capabilities as of connect(), from /proc/PID/status.
+ * The interposer sends its own in every request (they can drop later), but a
+ * client could claim anything: the host runs as whoever started it, possibly
+ * root, and anyone in the namespace can reach its abstract name. So a request
+ * counts only the capabilities its process really had; none if unreadable.
+ */
+static uint64_t stackd_conn_caps(pid_t pid)
+{
+	char path[64], line[128];
+	unsigned long long caps = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
 void stackd_ctl_accept(void)
 {
 	for (;;) {
@@ -99,6 +123,7 @@ void stackd_ctl_accept(void)
 		c->pid = cred.pid;
 		c->uid = cred.uid;
 		c->gid = cred.gid;
+		c->cap_max = stackd_conn_caps(cred.pid);
 		stackd_conn_groups(c);
 		if (stackd_epoll_add(fd, EPOLLIN, &c->ep) < 0) {
 			stackd_error("epoll: %s", strerror(errno));
@@ -144,10 +169,13 @@ static int stackd_op_create(const struct shim_req *req, struct shim_rep *rep, in
 
 	/*
 	 * The interposer already ran the creation path with the caller's
-	 * credentials (and got its errno); here it runs in kernel context, as
-	 * for a socket the kernel makes on someone's behalf.
+	 * credentials (and got its errno). It runs again here with the same
+	 * credentials as the host sees them (SO_PEERCRED, capabilities bounded
+	 * by the process's real ones): the host may run as root and anyone in
+	 * the namespace can reach it, so its checks (CAP_NET_RAW,
+	 * ping_group_range) must not rest on the client's word.
 	 */
-	r = __sock_create(&stackd.net, AF_INET, type, protocol, &sock, 1);
+	r = sock_create_cred(&stackd.net, AF_INET, type, protocol, stackd.net.current_cred, &sock);
 	if (r < 0) {
 		snprintf(rep->note, sizeof(rep->note), "create type %d proto %d: %s", type,
 			 protocol, strerror(-r));
@@ -523,8 +551,10 @@ static int stackd_conn_request(struct stackd_conn *c)
 		req.optlen = (uint32_t)((size_t)n - offsetof(struct shim_req, opt));
 
 	memset(&rep, 0, sizeof(rep));
-	cred = (struct cred){
-		.uid = c->uid, .gid = c->gid, .cap_eff = req.cap_eff, .ngroups = c->ngroups};
+	cred = (struct cred){.uid = c->uid,
+			     .gid = c->gid,
+			     .cap_eff = req.cap_eff & c->cap_max,
+			     .ngroups = c->ngroups};
 	memcpy(cred.groups, c->groups, sizeof(cred.groups));
 	stackd.net.current_cred = &cred;
 	stackd_clock();
