@@ -697,6 +697,11 @@ static void tcp_get_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_backoff = tp->backoff;
 	info->tcpi_rto = (uint32_t)(tp->rto / NSEC_PER_USEC);
 	info->tcpi_ato = (uint32_t)(tp->ack.ato / NSEC_PER_USEC);
+	if (tp->rx_opt.wscale_ok) {
+		info->tcpi_options |= TCPI_OPT_WSCALE;
+		info->tcpi_snd_wscale = tp->rx_opt.snd_wscale;
+		info->tcpi_rcv_wscale = tp->rx_opt.rcv_wscale;
+	}
 	info->tcpi_snd_mss = tp->mss_cache;
 	info->tcpi_rcv_mss = tp->ack.rcv_mss;
 	info->tcpi_unacked = tp->packets_out;

@@ -8,8 +8,9 @@
  *   tcp.c         the socket API (sendmsg, recvmsg, peek_iov/consume, close...)
  *   tcp_ipv4.c    tcp_prot, demultiplexing, connect, resets, ICMP errors
  *
- * What this is not (yet): window scaling, SACK and timestamps are parsed but
- * not negotiated (struct tcp_options_received keeps their slots); congestion
+ * Window scaling (RFC 7323) is negotiated as Linux does; SACK and timestamps
+ * are parsed but not negotiated (struct tcp_options_received keeps their
+ * slots). What this is not (yet): congestion
  * control is NewReno built in (struct tcp_cong keeps its state apart so that a
  * pluggable tcp_congestion_ops can take it over); no urgent data, no
  * TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
@@ -75,6 +76,7 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 
 #define TCP_MIN_MSS	       88u    /* include/net/tcp.h */
 #define TCP_MAX_WINDOW	       65535u /* without window scaling */
+#define TCP_MAX_WSCALE	       14     /* RFC 7323 2.3 */
 #define TCP_INIT_CWND	       10u    /* RFC 6928, as Linux */
 #define TCP_TIMEWAIT_LEN       (60ull * NSEC_PER_SEC)
 #define TCP_RTO_MIN	       (200ull * NSEC_PER_MSEC)
@@ -122,8 +124,8 @@ static inline bool between(uint32_t seq1, uint32_t seq2, uint32_t seq3)
 struct tcp_options_received {
 	uint32_t rcv_tsval, rcv_tsecr; /* parsed, not used until timestamps are negotiated */
 	uint16_t saw_tstamp : 1, tstamp_ok : 1, sack_ok : 1, wscale_ok : 1;
-	uint8_t snd_wscale; /* the peer's shift (parsed; 0 while not negotiated) */
-	uint8_t rcv_wscale; /* our shift (0 while not negotiated) */
+	uint8_t snd_wscale; /* the peer's shift (0 unless negotiated, wscale_ok) */
+	uint8_t rcv_wscale; /* our shift (offered in SYN_SENT; 0 unless negotiated) */
 	uint16_t mss_clamp; /* the peer's MSS option, or TCP_MSS_DEFAULT */
 	uint16_t user_mss;  /* TCP_MAXSEG set by the user, 0 = none */
 };
@@ -308,6 +310,8 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb);
 enum tcp_tw_status { TCP_TW_SUCCESS, TCP_TW_SYN };
 enum tcp_tw_status tcp_timewait_state_process(struct sock *sk, struct sk_buff *skb);
 void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt, bool syn);
+/* After the peer's SYN was parsed: scaling only if both SYNs carried the option. */
+void tcp_wscale_settle(struct sock *sk);
 void tcp_rtt_estimator(struct sock *sk, uint64_t rtt);
 void tcp_init_transfer(struct sock *sk);
 
@@ -333,6 +337,15 @@ unsigned int tcp_current_mss(struct sock *sk);
 unsigned int tcp_mss_for_mtu(const struct sock *sk);
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 void tcp_init_rcv_wnd(struct sock *sk);
+uint8_t tcp_select_rcv_wscale(const struct sock *sk);
+
+/* win rounded up to a multiple of 1 << wscale (the kernel's ALIGN). */
+static inline uint32_t tcp_wscale_align(uint32_t win, uint8_t wscale)
+{
+	uint32_t unit = 1u << wscale;
+
+	return (win + unit - 1) & ~(unit - 1);
+}
 
 /* tcp_timer.c */
 void tcp_init_xmit_timers(struct sock *sk);

@@ -10,7 +10,7 @@
  * Per segment the work is O(1) plus O(skbs acked); the out-of-order queue is
  * searched from its tail, where arrivals usually land.
  *
- * What this is not (yet): SACK, timestamps/PAWS, window scaling, urgent
+ * What this is not (yet): SACK, timestamps/PAWS, urgent
  * data, ECN, the header-prediction fast path, receive buffer autotuning.
  */
 #include <errno.h>
@@ -22,7 +22,7 @@
 
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
 
-/* Options: MSS is honoured; window scale, SACK-permitted and timestamps are parsed only. */
+/* Options: MSS and window scale are honoured; SACK-permitted and timestamps are parsed only. */
 void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt, bool syn)
 {
 	const uint8_t *ptr = (const uint8_t *)(th + 1);
@@ -56,9 +56,11 @@ void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt
 			}
 			break;
 		case TCPOPT_WINDOW:
-			/* Recorded, not negotiated: wscale_ok stays 0 until we send ours. */
-			if (opsize == TCPOLEN_WINDOW && syn)
-				opt->snd_wscale = ptr[0] > 14 ? 14 : ptr[0];
+			/* The peer offers it; tcp_wscale_settle() decides (RFC 7323 2.3). */
+			if (opsize == TCPOLEN_WINDOW && syn) {
+				opt->wscale_ok = 1;
+				opt->snd_wscale = ptr[0] > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : ptr[0];
+			}
 			break;
 		case TCPOPT_TIMESTAMP:
 			if (opsize == TCPOLEN_TIMESTAMP) {
@@ -75,6 +77,20 @@ void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt
 		ptr += opsize - 2;
 		length -= opsize;
 	}
+}
+
+/*
+ * Scaling is on only when both SYNs carried the option and
+ * tcp_window_scaling is set; otherwise neither side shifts.
+ */
+void tcp_wscale_settle(struct sock *sk)
+{
+	struct tcp_options_received *opt = &tcp_sk(sk)->rx_opt;
+
+	if (!sock_net(sk)->sysctl.tcp_window_scaling)
+		opt->wscale_ok = 0;
+	if (!opt->wscale_ok)
+		opt->snd_wscale = opt->rcv_wscale = 0;
 }
 
 /* RFC 6298 2.2-2.4, with Linux's 200 ms floor on the variance term. */
@@ -482,6 +498,19 @@ static bool tcp_ofo_queue(struct sock *sk)
 }
 
 /* Inserts into the out-of-order queue, sorted and without overlaps. */
+/*
+ * Whether skb would overrun the receive buffer. Data inside the window we
+ * advertised is taken: with scaling that window is rounded up to a multiple
+ * of 1 << rcv_wscale and may exceed the free space by less than that.
+ */
+static bool tcp_rmem_exceeded(const struct sock *sk, const struct sk_buff *skb)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return sk->sk_rmem_alloc + (int)skb->len > sk->sk_rcvbuf &&
+	       after(TCP_SKB_CB(skb)->end_seq, tp->rcv_wup + tp->rcv_wnd);
+}
+
 static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -492,7 +521,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 
 	tcp_enter_quickack_mode(tp);
 	tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
-	if (sk->sk_rmem_alloc + (int)skb->len > sk->sk_rcvbuf) {
+	if (tcp_rmem_exceeded(sk, skb)) {
 		__NET_INC_STATS(net, TCPOFODrop);
 		kfree_skb(skb);
 		return;
@@ -587,8 +616,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
-	if (sk->sk_rmem_alloc + (int)skb->len > sk->sk_rcvbuf &&
-	    !skb_queue_empty(&sk->sk_receive_queue)) {
+	if (tcp_rmem_exceeded(sk, skb) && !skb_queue_empty(&sk->sk_receive_queue)) {
 		__NET_INC_STATS(net, TCPRcvQDrop);
 		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
 		kfree_skb(skb);
@@ -660,6 +688,7 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 			return 0;
 		}
 		tcp_parse_options(th, &tp->rx_opt, true);
+		tcp_wscale_settle(sk);
 		if (!tp->rx_opt.mss_clamp)
 			tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 		tp->irs = cb->seq;
@@ -691,6 +720,7 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 	if (th->syn) {
 		/* Simultaneous open: answer with SYN-ACK, the queued SYN now carries the ACK. */
 		tcp_parse_options(th, &tp->rx_opt, true);
+		tcp_wscale_settle(sk);
 		if (!tp->rx_opt.mss_clamp)
 			tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 		tp->irs = cb->seq;

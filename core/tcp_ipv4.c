@@ -180,6 +180,9 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
 	inet_inherit_port(parent, sk);
 
 	tcp_parse_options(th, &tp->rx_opt, true);
+	if (tp->rx_opt.wscale_ok)
+		tp->rx_opt.rcv_wscale = tcp_select_rcv_wscale(sk);
+	tcp_wscale_settle(sk);
 	if (!tp->rx_opt.mss_clamp)
 		tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 	tp->irs = cb->seq;

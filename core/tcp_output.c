@@ -82,22 +82,51 @@ uint32_t __tcp_space(const struct sock *sk)
 	return space > 0 ? (uint32_t)space : 0;
 }
 
-/* The largest window this socket may ever advertise (no scaling yet). */
+/*
+ * Our window-scale shift, as tcp_select_initial_window() picks it: from the
+ * largest the receive space may grow to (the locked SO_RCVBUF, else the
+ * largest of the buffer, tcp_rmem[2] and rmem_max), within TCP_WINDOW_CLAMP,
+ * the smallest shift that lets 16 bits cover it, at most 14 (RFC 7323 2.3).
+ */
+uint8_t tcp_select_rcv_wscale(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	const struct net *net = sock_net(sk);
+	uint32_t space = sk->sk_rcvbuf > 0 ? (uint32_t)sk->sk_rcvbuf : 0;
+	int shift = 0;
+
+	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK)) {
+		if ((uint32_t)net->sysctl.tcp_rmem[2] > space)
+			space = (uint32_t)net->sysctl.tcp_rmem[2];
+		if ((uint32_t)net->sysctl.rmem_max > space)
+			space = (uint32_t)net->sysctl.rmem_max;
+	}
+	if (tp->window_clamp && tp->window_clamp < space)
+		space = tp->window_clamp;
+	while (shift < TCP_MAX_WSCALE && (space >> shift) > TCP_MAX_WINDOW)
+		shift++;
+	return (uint8_t)shift;
+}
+
+/* The largest window this socket may ever advertise: 16 bits, scaled once negotiated. */
 static uint32_t tcp_full_window(const struct tcp_sock *tp)
 {
-	uint32_t w = TCP_MAX_WINDOW;
+	uint32_t w = TCP_MAX_WINDOW << tp->rx_opt.rcv_wscale;
 
 	if (tp->window_clamp && tp->window_clamp < w)
 		w = tp->window_clamp;
 	return w;
 }
 
+/* The window of the SYN or SYN-ACK: never scaled, so at most 16 bits. */
 void tcp_init_rcv_wnd(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t space = __tcp_space(sk);
 	uint32_t full = tcp_full_window(tp);
 
+	if (full > TCP_MAX_WINDOW)
+		full = TCP_MAX_WINDOW;
 	tp->rcv_wnd = space < full ? space : full;
 	tp->rcv_wup = tp->rcv_nxt;
 }
@@ -106,7 +135,9 @@ void tcp_init_rcv_wnd(struct sock *sk)
  * What the window may be now (__tcp_select_window): the free receive space,
  * rounded down to whole segments so that the peer is not invited to send
  * tinygrams (receiver-side silly window avoidance, RFC 9293 3.8.6.2.2),
- * and zero when less than a segment (or half the buffer) is free.
+ * and zero when less than a segment (or half the buffer) is free. With
+ * scaling, the free space rounded up to a multiple of 1 << rcv_wscale, so
+ * that the shift does not eat it and what the peer reads is exactly it.
  */
 static uint32_t __tcp_select_window(struct sock *sk)
 {
@@ -122,6 +153,8 @@ static uint32_t __tcp_select_window(struct sock *sk)
 		free_space = full;
 	if (free_space < (uint32_t)sk->sk_rcvbuf / 2 && free_space < mss)
 		return 0;
+	if (tp->rx_opt.rcv_wscale)
+		return tcp_wscale_align(free_space, tp->rx_opt.rcv_wscale);
 	/* Keep the current window if it is within one segment of the space. */
 	window = tp->rcv_wnd;
 	if (window <= free_space - mss || window > free_space)
@@ -139,20 +172,25 @@ static uint32_t tcp_receive_window(const struct tcp_sock *tp)
 }
 
 /*
- * The window to put in an outgoing segment. Never shrinks the right edge
- * already offered (RFC 9293 3.8.6.2.2: the receiver must not retract it).
+ * The window field of an outgoing segment (tcp_select_window). Never shrinks
+ * the right edge already offered (RFC 9293 3.8.6.2.2, RFC 7323 2.4): the
+ * current window stays, rounded up to what the shift can express. rcv_wnd
+ * stays a multiple of 1 << rcv_wscale so that the peer's view is ours.
  */
 uint32_t tcp_select_window(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	uint8_t wscale = tp->rx_opt.rcv_wscale;
 	uint32_t cur_win = tcp_receive_window(tp);
 	uint32_t new_win = __tcp_select_window(sk);
 
 	if (new_win < cur_win)
-		new_win = cur_win;
+		new_win = tcp_wscale_align(cur_win, wscale);
+	if (new_win > TCP_MAX_WINDOW << wscale)
+		new_win = TCP_MAX_WINDOW << wscale;
 	tp->rcv_wnd = new_win;
 	tp->rcv_wup = tp->rcv_nxt;
-	return new_win > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : new_win;
+	return new_win >> wscale;
 }
 
 /* An ACK went out: the delayed ACK is no longer owed (tcp_event_ack_sent). */
@@ -167,11 +205,18 @@ static void tcp_event_ack_sent(struct sock *sk)
 		del_timer(&sock_net(sk)->timers, &tp->delack_timer);
 }
 
-/* MSS is the one option we send (only on SYNs) until the next issue adds the rest. */
-static unsigned int tcp_syn_options(struct sock *sk, uint8_t *opt)
+/*
+ * The options of a SYN or SYN-ACK: MSS, then NOP and window scale as Linux
+ * lays them out. A SYN offers the shift when tcp_window_scaling is set; a
+ * SYN-ACK only when the peer's SYN offered one too (wscale_ok).
+ */
+static unsigned int tcp_syn_options(struct sock *sk, uint8_t *opt, uint8_t flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint16_t mss = tp->advmss;
+	unsigned int len = TCPOLEN_MSS;
+	bool ws = flags & TCPHDR_ACK ? tp->rx_opt.wscale_ok
+				     : sock_net(sk)->sysctl.tcp_window_scaling != 0;
 
 	if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < mss)
 		mss = tp->rx_opt.user_mss;
@@ -179,7 +224,13 @@ static unsigned int tcp_syn_options(struct sock *sk, uint8_t *opt)
 	opt[1] = TCPOLEN_MSS;
 	opt[2] = (uint8_t)(mss >> 8);
 	opt[3] = (uint8_t)mss;
-	return TCPOLEN_MSS;
+	if (ws) {
+		opt[len++] = TCPOPT_NOP;
+		opt[len++] = TCPOPT_WINDOW;
+		opt[len++] = TCPOLEN_WINDOW;
+		opt[len++] = tp->rx_opt.rcv_wscale;
+	}
+	return len;
 }
 
 /*
@@ -197,7 +248,7 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	uint32_t win;
 
 	if (flags & TCPHDR_SYN)
-		optlen = tcp_syn_options(sk, opts);
+		optlen = tcp_syn_options(sk, opts, flags);
 	hlen = sizeof(*th) + optlen;
 	th = (struct tcphdr *)skb_push(skb, hlen);
 	memset(th, 0, sizeof(*th));
@@ -504,6 +555,10 @@ int tcp_connect(struct sock *sk)
 	tp->copied_seq = 0;
 	tp->advmss = (uint16_t)tcp_mss_for_mtu(sk);
 	tp->rx_opt.mss_clamp = 0;
+	tp->rx_opt.wscale_ok = 0;
+	tp->rx_opt.snd_wscale = 0;
+	tp->rx_opt.rcv_wscale =
+		sock_net(sk)->sysctl.tcp_window_scaling ? tcp_select_rcv_wscale(sk) : 0;
 	tcp_current_mss(sk);
 	tcp_init_rcv_wnd(sk);
 	skb = tcp_queue_ctl_skb(sk, TCPHDR_SYN);

@@ -4,7 +4,7 @@
  * virtual clock: handshakes with the MSS option, bulk data both ways (with
  * and without loss and reordering), RTO back-off, resets, half-close,
  * simultaneous close, TIME_WAIT, backlog overflow, keepalive, checksum
- * errors, and the zero window.
+ * errors, the zero window, and window scaling.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -167,6 +167,7 @@ struct seg {
 	uint16_t win, len;
 	uint8_t flags;
 	uint16_t mss; /* option value, 0 if none */
+	int ws;	      /* window-scale option value, -1 if none */
 };
 
 #define MAX_SEGS 20000
@@ -202,6 +203,18 @@ static int tap(void *arg, int side, const uint8_t *f, unsigned int len)
 		sg->len = (uint16_t)(tot - ihl - thl);
 		if (thl > 20 && th[20] == TCPOPT_MSS)
 			sg->mss = (uint16_t)(th[22] << 8 | th[23]);
+		sg->ws = -1;
+		for (unsigned int o = 20; o < thl && th[o] != TCPOPT_EOL;) {
+			if (th[o] == TCPOPT_NOP) {
+				o++;
+				continue;
+			}
+			if (o + 1 >= thl || th[o + 1] < 2)
+				break;
+			if (th[o] == TCPOPT_WINDOW && th[o + 1] == TCPOLEN_WINDOW && o + 2 < thl)
+				sg->ws = th[o + 2];
+			o += th[o + 1];
+		}
 	}
 	if (side == drop_side)
 		return 0;
@@ -209,6 +222,14 @@ static int tap(void *arg, int side, const uint8_t *f, unsigned int len)
 	    ++data_count % drop_data_every == 0)
 		return 0;
 	return 1;
+}
+
+/* The window a segment from sock offers, in bytes: unscaled in a SYN (RFC 7323 2.2). */
+static uint32_t seg_window(const struct seg *sg, const struct socket *from)
+{
+	if (sg->flags & TCPHDR_SYN)
+		return sg->win;
+	return (uint32_t)sg->win << tcp_sk(from->sk)->rx_opt.rcv_wscale;
 }
 
 static void setup_tap(const struct mem_link_impair *imp)
@@ -621,7 +642,8 @@ Test(tcp, keepalive_probes_then_times_out)
 Test(tcp, slow_reader_window_respected_and_probed)
 {
 	struct socket *c, *s, *l;
-	size_t len = 400 * 1000, sent = 0, got = 0;
+	/* More than the receive buffer (scaled window) plus the send buffer. */
+	size_t len = 1000 * 1000, sent = 0, got = 0;
 	uint8_t *a = pattern(len, 5), *r = calloc(1, len);
 	uint32_t right_edge = 0;
 	uint32_t last_ack = 0;
@@ -643,7 +665,7 @@ Test(tcp, slow_reader_window_respected_and_probed)
 	/* Every data segment fits the window the receiver had advertised before it. */
 	for (unsigned int i = 0; i < nsegs; i++) {
 		if (segs[i].side == 1 && (segs[i].flags & TCPHDR_ACK)) {
-			uint32_t edge = segs[i].ack + segs[i].win;
+			uint32_t edge = segs[i].ack + seg_window(&segs[i], s);
 
 			if (!right_edge || after(edge, right_edge))
 				right_edge = edge;
@@ -785,6 +807,174 @@ Test(tcp, send_mss_growing_under_a_queued_segment, .timeout = 10)
 	}
 	cr_assert_eq(got, 60000);
 	cr_assert_eq(memcmp(a, r, 60000), 0);
+	free(a);
+	free(r);
+}
+
+/* ---- window scaling (RFC 7323) ---- */
+
+/* The kernel's defaults, not the host's: tcp_rmem[2] 6 MiB, rmem_max 208 KiB. */
+static void kernel_default_rmem(void)
+{
+	for (int i = 0; i < 2; i++) {
+		ts->net[i].sysctl.tcp_rmem[2] = 6291456;
+		ts->net[i].sysctl.rmem_max = 212992;
+	}
+}
+
+/*
+ * Both SYNs carry the option, so both sides scale. The shift is the
+ * kernel's for the largest receive space (tcp_rmem[2] = 6 MiB: 7); the SYN
+ * windows are unscaled, the windows after them are shifted.
+ */
+Test(tcp, syn_and_synack_carry_wscale_and_negotiate)
+{
+	struct socket *c, *s, *l;
+	struct tcp_sock *ctp, *stp;
+
+	kernel_default_rmem();
+	tcp_pair(&c, &s, &l);
+	ctp = tcp_sk(c->sk);
+	stp = tcp_sk(s->sk);
+	cr_assert_eq(segs[0].flags, TCPHDR_SYN);
+	cr_assert_eq(segs[0].mss, 1460, "MSS stays the first option");
+	cr_assert_eq(segs[0].ws, 7);
+	cr_assert_eq(segs[0].win, 65535, "a SYN's window is never scaled");
+	cr_assert_eq(segs[1].flags, TCPHDR_SYN | TCPHDR_ACK);
+	cr_assert_eq(segs[1].ws, 7);
+	cr_assert_eq(segs[1].win, 65535);
+	cr_assert(ctp->rx_opt.wscale_ok && stp->rx_opt.wscale_ok);
+	cr_assert_eq(ctp->rx_opt.rcv_wscale, 7);
+	cr_assert_eq(ctp->rx_opt.snd_wscale, 7);
+	cr_assert_eq(stp->rx_opt.rcv_wscale, 7);
+	cr_assert_eq(stp->rx_opt.snd_wscale, 7);
+	/* The SYN-ACK's window is taken as is; the ACK's is shifted. */
+	cr_assert_eq(ctp->snd_wnd, 65535);
+	cr_assert_eq(segs[2].flags, TCPHDR_ACK);
+	cr_assert_eq(stp->snd_wnd, (uint32_t)segs[2].win << 7);
+	cr_assert_eq(ctp->rcv_wnd % 128, 0, "rcv_wnd stays a multiple of 1 << rcv_wscale");
+	cr_assert_eq(ctp->rcv_wnd, (uint32_t)segs[2].win << 7);
+	{
+		struct tcp_info info;
+		int len = sizeof(info);
+
+		cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, &info, &len), 0);
+		cr_assert(info.tcpi_options & TCPI_OPT_WSCALE);
+		cr_assert_eq(info.tcpi_snd_wscale, 7);
+		cr_assert_eq(info.tcpi_rcv_wscale, 7);
+	}
+	/* A locked SO_RCVBUF picks the shift from the buffer alone. */
+	{
+		struct socket *c2 = tcp_socket(0);
+		int v = 100000; /* rcvbuf 200000: 200000 >> 2 fits 16 bits */
+
+		cr_assert_eq(c2->ops->setsockopt(c2, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0);
+		nsegs = 0;
+		cr_assert_eq(tcp_connect_to(c2, 1, PORT), -EINPROGRESS);
+		twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+		cr_assert_eq(segs[0].ws, 2);
+		cr_assert_eq(tcp_sk(c2->sk)->rx_opt.rcv_wscale, 2);
+	}
+}
+
+static void no_scaling_either_way(int off_side)
+{
+	struct socket *c, *s, *l;
+	uint8_t *a = pattern(300000, 12), *r = calloc(1, 300000);
+
+	kernel_default_rmem();
+	ts->net[off_side].sysctl.tcp_window_scaling = 0;
+	tcp_pair(&c, &s, &l);
+	cr_assert_eq(segs[0].flags, TCPHDR_SYN);
+	cr_assert_eq(segs[0].ws, off_side == 0 ? -1 : 7);
+	cr_assert_eq(segs[1].ws, -1, "no option in a SYN-ACK unless the SYN had it");
+	for (int i = 0; i < 2; i++) {
+		struct tcp_sock *tp = tcp_sk((i ? s : c)->sk);
+
+		cr_assert_not(tp->rx_opt.wscale_ok);
+		cr_assert_eq(tp->rx_opt.snd_wscale, 0);
+		cr_assert_eq(tp->rx_opt.rcv_wscale, 0);
+	}
+	/* Both ways: every window is the raw field, at most 65535, and fits rcv_wnd. */
+	cr_assert_eq(transfer(c, s, a, r, 300000, 10 * NSEC_PER_SEC), 300000);
+	cr_assert_eq(transfer(s, c, a, r, 300000, 10 * NSEC_PER_SEC), 300000);
+	cr_assert_eq(memcmp(a, r, 300000), 0);
+	for (unsigned int i = 0; i < nsegs; i++)
+		cr_assert_eq(seg_window(&segs[i], segs[i].side ? s : c), segs[i].win);
+	cr_assert_leq(tcp_sk(c->sk)->max_window, 65535);
+	cr_assert_leq(tcp_sk(s->sk)->max_window, 65535);
+	cr_assert_eq(tcp_sk(s->sk)->snd_wnd,
+		     tcp_sk(c->sk)->rcv_wnd - (tcp_sk(c->sk)->rcv_nxt - tcp_sk(c->sk)->rcv_wup));
+	free(a);
+	free(r);
+}
+
+/* The client's SYN has no option: the server neither offers nor scales. */
+Test(tcp, peer_syn_without_wscale_means_no_scaling)
+{
+	no_scaling_either_way(0);
+}
+
+/* The server does not answer the option: the client's offer lapses. */
+Test(tcp, synack_without_wscale_means_no_scaling)
+{
+	no_scaling_either_way(1);
+}
+
+/*
+ * With a large SO_RCVBUF on the receiver and a wire with delay, the sender
+ * keeps more than 64 KiB in flight (impossible without scaling); every data
+ * segment fits the right edge last advertised, which never moves left.
+ */
+Test(tcp, scaled_window_carries_more_than_64k_in_flight)
+{
+	struct mem_link_impair imp = {.seed = 3, .delay_ns = 5 * NSEC_PER_MSEC};
+	struct socket *c, *s, *l;
+	size_t len = 4 << 20;
+	uint8_t *a = pattern(len, 13), *r = calloc(1, len);
+	int rcvbuf = 1 << 20, sndbuf = 1 << 20;
+	uint32_t right_edge = 0, last_ack = 0, max_inflight = 0, max_win = 0;
+
+	teardown();
+	setup_tap(&imp);
+	ts->net[0].sysctl.wmem_max = ts->net[1].sysctl.rmem_max = 4 << 20;
+	l = tcp_listener(1, PORT, 4);
+	cr_assert_eq(l->ops->setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)), 0);
+	c = tcp_socket(0);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+	cr_assert_eq(tcp_connect_to(c, 1, PORT), -EINPROGRESS);
+	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
+	s = tcp_accept(l);
+	cr_assert_not_null(s);
+	/* rcvbuf 2 MiB, locked: shift 6 (2 MiB >> 5 = 65536 does not fit 16 bits). */
+	cr_assert_eq(segs[1].ws, 6);
+	cr_assert_eq(tcp_sk(c->sk)->rx_opt.snd_wscale, 6);
+	cr_assert_eq(transfer(c, s, a, r, len, 20 * NSEC_PER_SEC), len);
+	cr_assert_eq(memcmp(a, r, len), 0);
+	for (unsigned int i = 0; i < nsegs; i++) {
+		if (segs[i].side == 1 && (segs[i].flags & TCPHDR_ACK)) {
+			uint32_t win = seg_window(&segs[i], s), edge = segs[i].ack + win;
+
+			if (right_edge && !(segs[i].flags & TCPHDR_SYN))
+				cr_assert(!before(edge, right_edge), "right edge shrank at %u", i);
+			if (!right_edge || after(edge, right_edge))
+				right_edge = edge;
+			last_ack = segs[i].ack;
+			if (win > max_win)
+				max_win = win;
+		}
+		if (segs[i].side == 0 && segs[i].len) {
+			uint32_t end = segs[i].seq + segs[i].len;
+
+			cr_assert(!after(end, right_edge), "segment %u beyond the window", i);
+			if (last_ack && end - last_ack > max_inflight)
+				max_inflight = end - last_ack;
+		}
+	}
+	cr_assert_gt(max_win, 65535, "the receiver offers more than 16 bits");
+	cr_assert_gt(max_inflight, 65535, "more than 64 KiB in flight: %u", max_inflight);
+	cr_assert_gt(tcp_sk(c->sk)->max_window, 65535);
+	cr_assert_eq(tcp_sk(c->sk)->total_retrans, 0);
 	free(a);
 	free(r);
 }
