@@ -239,12 +239,12 @@ static void tcp_cleanup_rbuf(struct sock *sk, size_t copied)
 		uint32_t rcv_window_now = now_win < 0 ? 0 : (uint32_t)now_win;
 		uint32_t space = __tcp_space(sk);
 		uint32_t mss = tp->ack.rcv_mss ? tp->ack.rcv_mss : tp->advmss;
+		uint32_t full = tcp_full_window(tp);
 
 		/* Open the window once it can at least double (and by a segment). */
-		if (space > TCP_MAX_WINDOW)
-			space = TCP_MAX_WINDOW;
-		if (2 * rcv_window_now <= TCP_MAX_WINDOW && space >= mss &&
-		    space >= 2 * rcv_window_now)
+		if (space > full)
+			space = full;
+		if (2 * rcv_window_now <= full && space >= mss && space >= 2 * rcv_window_now)
 			time_to_ack = true;
 	}
 	if (time_to_ack)

@@ -339,6 +339,16 @@ uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 void tcp_init_rcv_wnd(struct sock *sk);
 uint8_t tcp_select_rcv_wscale(const struct sock *sk);
 
+/* The largest window this socket may ever advertise: 16 bits, scaled once negotiated. */
+static inline uint32_t tcp_full_window(const struct tcp_sock *tp)
+{
+	uint32_t w = TCP_MAX_WINDOW << tp->rx_opt.rcv_wscale;
+
+	if (tp->window_clamp && tp->window_clamp < w)
+		w = tp->window_clamp;
+	return w;
+}
+
 /* win rounded up to a multiple of 1 << wscale (the kernel's ALIGN). */
 static inline uint32_t tcp_wscale_align(uint32_t win, uint8_t wscale)
 {

@@ -108,16 +108,6 @@ uint8_t tcp_select_rcv_wscale(const struct sock *sk)
 	return (uint8_t)shift;
 }
 
-/* The largest window this socket may ever advertise: 16 bits, scaled once negotiated. */
-static uint32_t tcp_full_window(const struct tcp_sock *tp)
-{
-	uint32_t w = TCP_MAX_WINDOW << tp->rx_opt.rcv_wscale;
-
-	if (tp->window_clamp && tp->window_clamp < w)
-		w = tp->window_clamp;
-	return w;
-}
-
 /* The window of the SYN or SYN-ACK: never scaled, so at most 16 bits. */
 void tcp_init_rcv_wnd(struct sock *sk)
 {

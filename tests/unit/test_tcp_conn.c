@@ -978,3 +978,39 @@ Test(tcp, scaled_window_carries_more_than_64k_in_flight)
 	free(a);
 	free(r);
 }
+
+/*
+ * A window update once the reader frees enough to double the window, judged
+ * against the scaled maximum (not 65535): 40000 bytes left open, the reader
+ * takes the 91072 queued, the window may now be 131072, so an ACK says so.
+ */
+Test(tcp, reader_opens_a_scaled_window_with_an_update)
+{
+	struct socket *c, *s, *l;
+	size_t len = 131072 - 40000, got = 0;
+	uint8_t *a = pattern(len, 14), *r = calloc(1, len);
+	int n;
+
+	kernel_default_rmem();
+	tcp_pair(&c, &s, &l);
+	cr_assert_eq(s->sk->sk_rcvbuf, 131072);
+	for (size_t sent = 0; sent < len; twostack_run_for(ts, NSEC_PER_MSEC))
+		if ((n = send_buf(c, a + sent, len - sent)) > 0)
+			sent += (size_t)n;
+	twostack_run_for(ts, 500 * NSEC_PER_MSEC);
+	cr_assert_eq(tcp_inq(s->sk), len);
+	cr_assert_gt(tcp_sk(s->sk)->rcv_wup + tcp_sk(s->sk)->rcv_wnd - tcp_sk(s->sk)->rcv_nxt,
+		     32768);
+	nsegs = 0;
+	while ((n = recv_buf(s, r + got, len - got)) > 0)
+		got += (size_t)n;
+	cr_assert_eq(got, len);
+	cr_assert_eq(memcmp(a, r, len), 0);
+	twostack_run_for(ts, NSEC_PER_MSEC);
+	cr_assert_geq(nsegs, 1);
+	cr_assert_eq(segs[0].side, 1);
+	cr_assert_eq(segs[0].len, 0);
+	cr_assert_eq(seg_window(&segs[0], s), 131072);
+	free(a);
+	free(r);
+}
