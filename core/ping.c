@@ -154,27 +154,6 @@ static int ping_bind(struct sock *sk, const struct sockaddr *uaddr, int addr_len
 	return 0;
 }
 
-static int ping_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
-{
-	const struct sockaddr_in *usin = (const struct sockaddr_in *)uaddr;
-
-	if (addr_len < (int)sizeof(*usin))
-		return -EINVAL;
-	if (usin->sin_family != AF_INET)
-		return -EAFNOSUPPORT;
-	sk->sk_daddr = usin->sin_addr.s_addr;
-	sk->sk_state = TCP_ESTABLISHED;
-	return 0;
-}
-
-static int ping_disconnect(struct sock *sk, int flags)
-{
-	sk->sk_state = TCP_CLOSE;
-	sk->sk_daddr = 0;
-	sk->sk_dport = 0;
-	return 0;
-}
-
 static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct inet_sock *inet = inet_sk(sk);
@@ -265,8 +244,8 @@ struct proto ping_prot = {
 	.init = ping_init_sock,
 	.close = ping_close,
 	.bind = ping_bind,
-	.connect = ping_connect,
-	.disconnect = ping_disconnect,
+	.connect = raw_connect, /* the kernel's ping_prot shares ip4_datagram_connect too */
+	.disconnect = raw_disconnect,
 	.setsockopt = ip_setsockopt,
 	.getsockopt = ip_getsockopt,
 	.sendmsg = ping_sendmsg,

@@ -90,7 +90,7 @@ static int raw_bind(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
  * connect() on a raw or ping socket only fixes the peer (ip4_datagram_connect
  * without the route lookup): sends default to it, receives are filtered.
  */
-static int raw_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
+int raw_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 {
 	const struct sockaddr_in *usin = (const struct sockaddr_in *)uaddr;
 
@@ -104,7 +104,7 @@ static int raw_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_l
 	return 0;
 }
 
-static int raw_disconnect(struct sock *sk, int flags)
+int raw_disconnect(struct sock *sk, int flags)
 {
 	sk->sk_state = TCP_CLOSE;
 	sk->sk_daddr = 0;

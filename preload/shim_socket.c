@@ -781,8 +781,8 @@ SHIM_EXPORT int getsockopt(int fd, int level, int optname, void *optval, socklen
 
 static bool shim_is_timeo(int level, int optname)
 {
-	return level == SOL_SOCKET && (optname == 20 || optname == 21 || /* SO_*TIMEO_OLD */
-				       optname == 66 || optname == 67);	 /* SO_*TIMEO_NEW */
+	return level == SOL_SOCKET && (optname == SO_RCVTIMEO_OLD || optname == SO_SNDTIMEO_OLD ||
+				       optname == SO_RCVTIMEO_NEW || optname == SO_SNDTIMEO_NEW);
 }
 
 static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const void *optval,
