@@ -3,7 +3,7 @@
  * sockshim-stat: print the counters of the stack host serving SOCKSHIM_IFACE
  * and SOCKSHIM_ADDR in the caller's network namespace ("sockshim stat").
  *
- * It speaks the control protocol of preload/shim_ctl.h: SHIM_OP_HELLO, then
+ * It speaks the control protocol of preload/common/shim_ctl.h: SHIM_OP_HELLO, then
  * SHIM_OP_STAT page by page, and prints the text the host returns (named as
  * in /proc/net/snmp). It never starts a host: if none is running there is
  * nothing to report, and it says so.

@@ -24,7 +24,7 @@ for _ in $(seq 1 50); do
 done
 [ -n "$(testbed_stackd_pids)" ] || tb_fail "no stack host started"
 
-# A client speaking preload/shim_ctl.h by hand, claiming all capabilities.
+# A client speaking preload/common/shim_ctl.h by hand, claiming all capabilities.
 cat >"$TB_WORK/client.py" <<'PY'
 import os, socket, struct, sys
 iface, addr = sys.argv[1], sys.argv[2]

@@ -12,7 +12,7 @@
  * pair; stack callbacks only queue records, and the queued work runs after
  * the core call that raised it has returned, followed by one ndo_flush.
  *
- * Environment: the SOCKSHIM_* variables of preload/config.h, plus
+ * Environment: the SOCKSHIM_* variables of preload/common/config.h, plus
  * SOCKSHIM_LINGER_MS (default 3000): how long the host stays after its last
  * socket (including those still in FIN_WAIT/TIME_WAIT inside the stack) and
  * its last control connection are gone; tests set it lower.

@@ -2,7 +2,7 @@
 /*
  * The stack host's control side: the abstract SOCK_SEQPACKET listener at
  * shim_ctl_name(), one connection per interposing process, and one handler
- * per shim_op (preload/shim_ctl.h). Each request runs with the caller's
+ * per shim_op (preload/common/shim_ctl.h). Each request runs with the caller's
  * credentials (SO_PEERCRED uid/gid, shim_req.cap_eff) in net->current_cred,
  * so privilege checks in core see the caller as the kernel's `current`.
  *

@@ -2,7 +2,7 @@
 /*
  * The emulated sockets of the stack host: one record per socket joining the
  * core's struct socket to the host end of its AF_UNIX pair, and the pumps
- * that move data between them (preload/shim_ctl.h has the rules both sides
+ * that move data between them (preload/common/shim_ctl.h has the rules both sides
  * follow).
  *
  * The stack's callbacks (sk_data_ready, ...) only note the event and queue

@@ -5,7 +5,7 @@
  * the control connections, and the loop services (time, host timers, trace)
  * that stackd.c provides to stackd_ctl.c and stackd_sock.c.
  *
- * Nothing here is part of the wire contract; that is preload/shim_ctl.h.
+ * Nothing here is part of the wire contract; that is preload/common/shim_ctl.h.
  */
 #ifndef SOCKSHIM_STACKD_H
 #define SOCKSHIM_STACKD_H
