@@ -5,6 +5,11 @@
  * that the trace settings still work when the network settings are wrong;
  * the error reported is the first one, on one line, naming the variable.
  *
+ * The interposer reads it in two steps: the trace settings at start-up
+ * (getenv and strtol only: nothing that allocates or takes a lock), the rest
+ * only when the first AF_INET socket needs a stack (if_nametoindex opens a
+ * socket, stat reads /proc). The stack host reads both at once.
+ *
  * What it does not do: fall back to anything. A missing SOCKSHIM_IFACE or
  * SOCKSHIM_ADDR is an error, never "use the kernel's network".
  */
@@ -175,16 +180,22 @@ static void cfg_netns(struct shim_config *cfg, struct cfg_err *e)
 	cfg->netns = st.st_ino;
 }
 
-int shim_config_load(struct shim_config *cfg, char *err, int errlen)
+int shim_config_load_trace(struct shim_config *cfg, char *err, int errlen)
 {
 	struct cfg_err e = {err, errlen, 0};
 
-	memset(cfg, 0, sizeof(*cfg));
 	if (errlen > 0)
 		err[0] = 0;
-	/* Trace settings first: they must work even when the rest is wrong. */
 	cfg_trace(cfg, &e);
 	cfg_path(&e, "SOCKSHIM_TRACE_FILE", cfg->trace_file, sizeof(cfg->trace_file));
+	return e.set ? -1 : 0;
+}
+
+int shim_config_load_net(struct shim_config *cfg, char *err, int errlen)
+{
+	/* An error already in err (from the trace settings) stays the one reported. */
+	struct cfg_err e = {err, errlen, errlen > 0 && err[0]};
+
 	cfg_iface(cfg, &e);
 	cfg_addr(cfg, &e);
 	cfg_gateway(cfg, &e);
@@ -192,4 +203,14 @@ int shim_config_load(struct shim_config *cfg, char *err, int errlen)
 	cfg_path(&e, "SOCKSHIM_PLUGIN_DIR", cfg->plugin_dir, sizeof(cfg->plugin_dir));
 	cfg_netns(cfg, &e);
 	return e.set ? -1 : 0;
+}
+
+int shim_config_load(struct shim_config *cfg, char *err, int errlen)
+{
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	/* Trace settings first: they must work even when the rest is wrong. */
+	ret = shim_config_load_trace(cfg, err, errlen);
+	return shim_config_load_net(cfg, err, errlen) || ret ? -1 : 0;
 }

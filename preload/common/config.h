@@ -31,4 +31,12 @@ struct shim_config {
  */
 int shim_config_load(struct shim_config *cfg, char *err, int errlen);
 
+/*
+ * The same in two steps on a zeroed cfg: the trace settings (allocation- and
+ * lock-free), then the rest. Each returns 0 or -1; the net step keeps an
+ * error the trace step left in err, so the first one is reported.
+ */
+int shim_config_load_trace(struct shim_config *cfg, char *err, int errlen);
+int shim_config_load_net(struct shim_config *cfg, char *err, int errlen);
+
 #endif

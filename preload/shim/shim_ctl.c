@@ -221,10 +221,12 @@ static int shim_ctl_open(void)
 
 int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd)
 {
-	int err = 0, attempt;
+	int err = 0, attempt, saved = errno;
 
 	if (fd)
 		*fd = -1;
+	/* A process may reach here with only inherited sockets, before any socket(). */
+	shim_stack_init();
 	req->cap_eff = shim_cap_eff();
 	pthread_mutex_lock(&shim_ctl_lock);
 	/*
@@ -252,6 +254,8 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd)
 		}
 	}
 	pthread_mutex_unlock(&shim_ctl_lock);
+	/* Failed attempts to reach the host (ECONNREFUSED, EINTR ...) are not the caller's. */
+	errno = saved;
 	return err;
 }
 

@@ -277,10 +277,12 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 		if (likely(!e))
 			return shim_real.read(fd, buf, n);
 		if (likely(shim_plain_stream(e))) {
+			int err0 = errno;
+
 			ret = shim_real.read(fd, buf, n);
 			if (likely(ret > 0) || !n)
 				return ret;
-			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)));
+			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)), err0);
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_read);
@@ -289,7 +291,7 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 		ret = shim_real.read(fd, buf, n);
 	} else {
 		c.path = "stack";
-		ret = shim_ret(shim_recv_msg(fd, e, &m, 0));
+		ret = shim_ret(shim_recv_msg(fd, e, &m, 0), c.err0);
 	}
 	shim_trace(&c, ret, "%d, %p, %zu", fd, buf, n);
 	return ret;
@@ -317,10 +319,12 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *uiov, int cnt)
 		if (likely(!e))
 			return shim_real.readv(fd, uiov, cnt);
 		if (likely(shim_plain_stream(e))) {
+			int err0 = errno;
+
 			ret = shim_real.readv(fd, uiov, cnt);
 			if (likely(ret > 0))
 				return ret;
-			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)));
+			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)), err0);
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_readv);
@@ -333,7 +337,7 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *uiov, int cnt)
 		m.msg_iovlen = (size_t)cnt;
 		if (!ret)
 			ret = shim_recv_msg(fd, e, &m, 0);
-		ret = shim_ret(ret);
+		ret = shim_ret(ret, c.err0);
 	}
 	shim_trace(&c, ret, "%d, %p, %d", fd, (void *)uiov, cnt);
 	return ret;
@@ -365,7 +369,7 @@ static ssize_t shim_recvfrom(enum shim_sym sym, int fd, void *buf, size_t n, int
 			if (err)
 				ret = err;
 		}
-		ret = shim_ret(ret);
+		ret = shim_ret(ret, c.err0);
 	}
 	if (unlikely(shim_trace_level)) {
 		socklen_t l = 0;
@@ -393,10 +397,12 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 		if (likely(!e))
 			return shim_real.recv(fd, buf, n, flags);
 		if (likely(shim_plain_stream(e)) && likely(!(flags & MSG_OOB))) {
+			int err0 = errno;
+
 			ret = shim_real.recv(fd, buf, n, flags);
 			if (likely(ret > 0) || !n)
 				return ret;
-			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)));
+			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)), err0);
 		}
 	}
 	return shim_recvfrom(SHIM_SYM_recv, fd, buf, n, flags, NULL, NULL);
@@ -482,7 +488,7 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		ret = shim_real.recvmsg(fd, msg, flags);
 	} else {
 		c.path = "stack";
-		ret = shim_ret(shim_recvmsg_one(fd, e, msg, flags));
+		ret = shim_ret(shim_recvmsg_one(fd, e, msg, flags), c.err0);
 	}
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%d, %p, %s", fd, (void *)msg,
@@ -526,7 +532,7 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 				break;
 			}
 		}
-		ret = i ? (int)i : (int)shim_ret(n);
+		ret = (int)shim_ret(i ? (long)i : n, c.err0);
 	}
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%d, %p, %u, %s, %p", fd, (void *)vec, vlen,
@@ -549,10 +555,12 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 		if (likely(!e))
 			return shim_real.write(fd, buf, n);
 		if (likely(shim_plain_stream(e))) {
+			int err0 = errno;
+
 			ret = shim_real.write(fd, buf, n);
 			if (likely(ret >= 0))
 				return ret;
-			return shim_ret(shim_stream_wmap(fd, e, -errno));
+			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_write);
@@ -561,7 +569,7 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 		ret = shim_real.write(fd, buf, n);
 	} else {
 		c.path = "stack";
-		ret = shim_ret(shim_send_msg(fd, e, &m, 0));
+		ret = shim_ret(shim_send_msg(fd, e, &m, 0), c.err0);
 	}
 	shim_trace(&c, ret, "%d, %p, %zu", fd, buf, n);
 	return ret;
@@ -580,10 +588,12 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 		if (likely(!e))
 			return shim_real.writev(fd, uiov, cnt);
 		if (likely(shim_plain_stream(e))) {
+			int err0 = errno;
+
 			ret = shim_real.writev(fd, uiov, cnt);
 			if (likely(ret >= 0))
 				return ret;
-			return shim_ret(shim_stream_wmap(fd, e, -errno));
+			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_writev);
@@ -596,7 +606,7 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 		m.msg_iovlen = (size_t)cnt;
 		if (!ret)
 			ret = shim_send_msg(fd, e, &m, 0);
-		ret = shim_ret(ret);
+		ret = shim_ret(ret, c.err0);
 	}
 	shim_trace(&c, ret, "%d, %p, %d", fd, (void *)uiov, cnt);
 	return ret;
@@ -635,7 +645,7 @@ static ssize_t shim_sendto(enum shim_sym sym, int fd, const void *buf, size_t n,
 		}
 		if (!ret)
 			ret = shim_send_msg(fd, e, &m, flags);
-		ret = shim_ret(ret);
+		ret = shim_ret(ret, c.err0);
 	}
 	if (unlikely(shim_trace_level)) {
 		shim_fmt_msgflags(f, sizeof(f), flags);
@@ -658,10 +668,12 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 		if (likely(!e))
 			return shim_real.send(fd, buf, n, flags);
 		if (likely(shim_plain_stream(e)) && likely(!(flags & MSG_OOB))) {
+			int err0 = errno;
+
 			ret = shim_real.send(fd, buf, n, flags);
 			if (likely(ret >= 0))
 				return ret;
-			return shim_ret(shim_stream_wmap(fd, e, -errno));
+			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
 		}
 	}
 	return shim_sendto(SHIM_SYM_send, fd, buf, n, flags, NULL, 0);
@@ -719,7 +731,7 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 		ret = shim_real.sendmsg(fd, msg, flags);
 	} else {
 		c.path = "stack";
-		ret = shim_ret(shim_sendmsg_one(fd, e, msg, flags));
+		ret = shim_ret(shim_sendmsg_one(fd, e, msg, flags), c.err0);
 	}
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%d, %p, %s", fd, (void *)msg,
@@ -758,7 +770,7 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 				break;
 			}
 		}
-		ret = i ? (int)i : (int)shim_ret(n);
+		ret = (int)shim_ret(i ? (long)i : n, c.err0);
 	}
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%d, %p, %u, %s", fd, (void *)vec, vlen,
@@ -778,15 +790,15 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 	if (shim_emulated(e))
 		c.path = "stack";
 	if (shim_ent_kind(e) == SHIM_DGRAM)
-		ret = shim_ret(-EINVAL);
+		ret = shim_ret(-EINVAL, c.err0);
 	else if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_UNCONNECTED))
-		ret = shim_ret(shim_epipe(0));
+		ret = shim_ret(shim_epipe(0), c.err0);
 	else if (sym == SHIM_SYM_sendfile)
 		ret = shim_real.sendfile(out, in, off, n);
 	else
 		ret = shim_real.sendfile64(out, in, off, n);
 	if (ret < 0 && shim_ent_kind(e) == SHIM_STREAM)
-		ret = shim_ret(shim_stream_wmap(out, e, -errno));
+		ret = shim_ret(shim_stream_wmap(out, e, -errno), c.err0);
 	shim_trace(&c, ret, "%d, %d, %p, %zu", out, in, off, n);
 	return ret;
 }

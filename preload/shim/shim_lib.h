@@ -107,7 +107,17 @@ void shim_fd_flags(int fd, unsigned int set, unsigned int clear);
  * the only test a pass-through call makes besides the fd table lookup.
  */
 extern int shim_slow;
+/* The fd table, inherited sockets, the trace: allocation- and lock-free (shim_main.c). */
 void shim_init(void);
+/* What a stack needs (network settings, library dir): first AF_INET socket or request. */
+void shim_stack_init(void);
+
+/* ---- the kernel without libc (shim_sys.c) ---- */
+
+/* A raw system call: the kernel's result, -errno on failure. */
+long shim_sys(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
+/* -errno to -1 and errno, as libc's wrappers; errno untouched on success. */
+long shim_sys_ret(long ret);
 
 extern struct shim_config shim_cfg;
 extern int shim_cfg_ok;
@@ -130,6 +140,7 @@ int shim_host_pid(void);
 
 struct shim_call {
 	enum shim_sym sym;
+	int err0; /* the caller's errno: what a successful call leaves */
 	struct timespec t0;
 	const char *path; /* "kernel" or "stack" */
 	char note[224];	  /* creation steps, the host's note */
@@ -139,6 +150,7 @@ extern int shim_trace_level;
 
 static inline void shim_call_begin(struct shim_call *c, enum shim_sym sym)
 {
+	c->err0 = errno;
 	if (unlikely(shim_slow))
 		shim_init();
 	c->sym = sym;
@@ -153,6 +165,8 @@ void shim_trace(struct shim_call *c, long ret, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void shim_trace_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void shim_trace_init(void);
+/* At SOCKSHIM_TRACE=2, the first stack's settings, once. */
+void shim_trace_banner(void);
 /* An error line for the user (no pid prefix), to the trace destination, trace on or off. */
 void shim_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void shim_note(struct shim_call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -184,19 +198,20 @@ int shim_addr_out(const void *kaddr, int klen, struct sockaddr *uaddr, socklen_t
 /* The capability set to send with each request (capget). */
 uint64_t shim_cap_eff(void);
 
-/* Errors are returned as -errno inside the interposer; wrappers convert. */
-static inline long shim_ret(long ret)
+/*
+ * Errors are returned as -errno inside the interposer; wrappers convert.
+ * On success errno goes back to err0, the caller's value on entry: glibc's
+ * wrappers never touch it then, while the interposer's own calls may have
+ * (e.g. the refused first attempt to reach a stack host not yet started).
+ */
+static inline long shim_ret(long ret, int err0)
 {
-	if (ret < 0) {
-		errno = (int)-ret;
-		return -1;
-	}
-	return ret;
+	errno = ret < 0 ? (int)-ret : err0;
+	return ret < 0 ? -1 : ret;
 }
 
 /* ---- the emulated calls (shim_socket.c, shim_io.c) ---- */
 
-void shim_core_init(void);
 int shim_register_inherited(int fd);
 
 /* inet_autobind before a UDP socket's first send (the host sends later). */

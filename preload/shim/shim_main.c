@@ -13,6 +13,7 @@
 #include "shim_lib.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -29,8 +30,6 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-struct shim_real shim_real;
 
 const char *const shim_sym_names[SHIM_SYM_MAX] = {
 #define X(ret, name, args) [SHIM_SYM_##name] = #name,
@@ -49,25 +48,13 @@ int shim_cfg_ok;
 char shim_cfg_err[256];
 char shim_lib_dir[4096];
 
-static pthread_once_t shim_once = PTHREAD_ONCE_INIT;
-static _Atomic int shim_ready;
-static __thread int shim_in_init;
+/* shim_init(): not started, running (in some thread), done. */
+enum { SHIM_EARLY_NONE, SHIM_EARLY_RUNNING, SHIM_EARLY_DONE };
+static _Atomic int shim_early;
+static _Atomic int shim_bound;
+static _Atomic int shim_atfork_set;
+static pthread_once_t shim_stack_once = PTHREAD_ONCE_INIT;
 static pid_t shim_pid;
-
-static void shim_bind_symbols(void)
-{
-	/*
-	 * A symbol this libc lacks (e.g. fcntl64 on an old glibc) stays NULL;
-	 * its wrapper then serves the call with its sibling.
-	 */
-#define X(ret, name, args) shim_real.name = (ret(*) args)dlsym(RTLD_NEXT, #name);
-	SHIM_SYMBOLS(X)
-#undef X
-	if (!shim_real.fcntl64)
-		shim_real.fcntl64 = shim_real.fcntl;
-	if (!shim_real.sendfile64)
-		shim_real.sendfile64 = (ssize_t(*)(int, int, off64_t *, size_t))shim_real.sendfile;
-}
 
 void shim_fd_set(int fd, uint64_t ent)
 {
@@ -114,6 +101,97 @@ static void shim_fd_table_init(void)
 	shim_fd_max = (unsigned int)n;
 }
 
+/*
+ * Emulated sockets inherited over exec or posix_spawn carry their identity
+ * in their AF_UNIX names (shim_ctl.h); one pass over /proc/self/fd finds
+ * them so they keep working without any help from the environment. Raw
+ * getdents64 into a buffer on the stack: opendir would allocate.
+ */
+static void shim_scan_inherited(void)
+{
+	char buf[4096];
+	long dfd, n, off;
+
+	dfd = shim_sys(SYS_openat, AT_FDCWD, (long)"/proc/self/fd",
+		       O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0);
+	if (dfd < 0)
+		return;
+	while ((n = shim_sys(SYS_getdents64, dfd, (long)buf, sizeof(buf), 0, 0, 0)) > 0) {
+		for (off = 0; off < n;) {
+			struct dirent64 *de = (struct dirent64 *)(buf + off);
+			char *end;
+			long fd = strtol(de->d_name, &end, 10);
+
+			off += de->d_reclen;
+			if (*end || end == de->d_name || fd == dfd)
+				continue;
+			shim_register_inherited((int)fd);
+		}
+	}
+	shim_sys(SYS_close, dfd, 0, 0, 0, 0, 0);
+}
+
+/*
+ * The set-up every wrapper may need: the fd table, inherited sockets, the
+ * trace settings. Called by the constructor and by any wrapper that runs
+ * before it, possibly from inside another library's locked section (an
+ * allocator's) or a signal handler: so it allocates nothing, takes no lock,
+ * never waits and makes no call that could come back into the interposer.
+ * A caller that finds it running elsewhere goes on without it; until it is
+ * done no fd is emulated, so every call is the kernel's.
+ */
+void shim_init(void)
+{
+	int expect = SHIM_EARLY_NONE, saved = errno;
+
+	if (!atomic_compare_exchange_strong(&shim_early, &expect, SHIM_EARLY_RUNNING))
+		return;
+	shim_pid = getpid();
+	shim_fd_table_init();
+	shim_cfg_ok = shim_config_load_trace(&shim_cfg, shim_cfg_err, sizeof(shim_cfg_err)) == 0;
+	shim_trace_init();
+	shim_scan_inherited();
+	shim_slow = shim_trace_level != 0;
+	atomic_store(&shim_early, SHIM_EARLY_DONE);
+	errno = saved;
+}
+
+/*
+ * libc's definitions in place of the raw stand-ins (shim_sys.c). dlsym takes
+ * the loader's lock and may allocate, so this runs only where the caller
+ * holds no lock of its own: the constructor and the first AF_INET socket().
+ */
+static void shim_bind_symbols(void)
+{
+	if (atomic_exchange(&shim_bound, 1))
+		return;
+		/*
+		 * A symbol this libc lacks (e.g. fcntl64 on an old glibc) keeps its
+		 * stand-in; the raw system call serves it.
+		 */
+#define X(ret, name, args)                                                                         \
+	{                                                                                          \
+		void *p = dlsym(RTLD_NEXT, #name);                                                 \
+		if (p)                                                                             \
+			__atomic_store_n(&shim_real.name, (ret(*) args)p, __ATOMIC_RELEASE);       \
+	}
+	SHIM_SYMBOLS(X)
+#undef X
+}
+
+static void shim_atfork_child(void)
+{
+	shim_pid = getpid();
+	shim_ctl_reset_child();
+}
+
+/* pthread_atfork takes a lock and may allocate: same rule as shim_bind_symbols. */
+static void shim_atfork_register(void)
+{
+	if (!atomic_exchange(&shim_atfork_set, 1))
+		pthread_atfork(NULL, NULL, shim_atfork_child);
+}
+
 /* Where libsockshim.so lives: the host and plugins are found relative to it. */
 static void shim_find_lib_dir(void)
 {
@@ -131,72 +209,44 @@ static void shim_find_lib_dir(void)
 		snprintf(shim_lib_dir, sizeof(shim_lib_dir), ".");
 }
 
-/*
- * Emulated sockets inherited over exec or posix_spawn carry their identity
- * in their AF_UNIX names (shim_ctl.h); one pass over /proc/self/fd finds
- * them so they keep working without any help from the environment.
- */
-static void shim_scan_inherited(void)
+static void shim_stack_init_once(void)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
+	int ok;
 
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		char *end;
-		long fd = strtol(de->d_name, &end, 10);
-
-		if (*end || end == de->d_name || fd == dirfd(d))
-			continue;
-		shim_register_inherited((int)fd);
-	}
-	closedir(d);
-}
-
-static void shim_atfork_child(void)
-{
-	shim_pid = getpid();
-	shim_ctl_reset_child();
-}
-
-static void shim_init_once(void)
-{
-	shim_in_init = 1;
 	shim_bind_symbols();
-	shim_pid = getpid();
-	shim_fd_table_init();
+	shim_atfork_register();
 	shim_find_lib_dir();
-	shim_cfg_ok = shim_config_load(&shim_cfg, shim_cfg_err, sizeof(shim_cfg_err)) == 0;
-	shim_trace_init();
-	shim_core_init();
-	shim_scan_inherited();
-	pthread_atfork(NULL, NULL, shim_atfork_child);
-	atomic_store(&shim_ready, 1);
-	shim_slow = shim_trace_level != 0;
-	shim_in_init = 0;
+	ok = shim_config_load_net(&shim_cfg, shim_cfg_err, sizeof(shim_cfg_err)) == 0;
+	shim_cfg_ok = shim_cfg_ok && ok;
+	shim_trace_banner();
 }
 
 /*
- * Called by the constructor and by any wrapper that runs before it (another
- * library's constructor may open sockets first). A wrapper re-entered from
- * inside the initialisation only needs the real symbols.
+ * What only a stack needs (the network settings, where the host binary and
+ * plugins are): run by the first AF_INET socket() or control request, so a
+ * program that never makes one never pays for it or sees its effects.
  */
-void shim_init(void)
+void shim_stack_init(void)
 {
-	if (likely(atomic_load_explicit(&shim_ready, memory_order_acquire)))
-		return;
-	if (shim_in_init) {
-		if (!shim_real.close)
-			shim_bind_symbols();
-		return;
-	}
-	pthread_once(&shim_once, shim_init_once);
+	int saved = errno;
+
+	shim_init();
+	/* Another thread's shim_init() is short and never waits: let it finish. */
+	while (atomic_load(&shim_early) != SHIM_EARLY_DONE)
+		sched_yield();
+	pthread_once(&shim_stack_once, shim_stack_init_once);
+	errno = saved;
 }
 
+/* Kept a short list of calls, each safe in a constructor. */
 __attribute__((constructor)) static void shim_constructor(void)
 {
 	shim_init();
+	shim_bind_symbols();
+	shim_atfork_register();
+	/* A fork in an earlier constructor (after a wrapper ran shim_init) left the parent's pid.
+	 */
+	shim_pid = getpid();
 }
 
 /* ---- user memory ---- */
@@ -453,7 +503,10 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 /*
  * syscall(2) with a socket number reaches the same wrapper as the libc
  * call (programs and runtimes that issue raw system calls, e.g. Go's
- * syscall package via libc); every other number goes on untouched.
+ * syscall package via libc), and so does an fd number on an emulated
+ * socket. Every other call goes to the kernel at once, without any set-up:
+ * allocators issue syscall() from inside malloc while holding their own
+ * lock (jemalloc's SYS_open at start-up), where nothing of ours may run.
  */
 SHIM_EXPORT long syscall(long nr, ...)
 {
@@ -465,8 +518,6 @@ SHIM_EXPORT long syscall(long nr, ...)
 	for (i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	if (unlikely(shim_slow))
-		shim_init();
 
 #define P(n) ((void *)a[n])
 #define I(n) ((int)a[n])
@@ -507,32 +558,37 @@ SHIM_EXPORT long syscall(long nr, ...)
 		return sendmmsg(I(0), P(1), (unsigned int)a[2], I(3));
 	case SYS_recvmmsg:
 		return recvmmsg(I(0), P(1), (unsigned int)a[2], I(3), P(4));
-	case SYS_read:
-		return read(I(0), P(1), (size_t)a[2]);
-	case SYS_write:
-		return write(I(0), P(1), (size_t)a[2]);
-	case SYS_readv:
-		return readv(I(0), P(1), I(2));
-	case SYS_writev:
-		return writev(I(0), P(1), I(2));
-	case SYS_sendfile:
-		return sendfile(I(0), I(1), P(2), (size_t)a[3]);
-	case SYS_ioctl:
-		return ioctl(I(0), (unsigned long)a[1], P(2));
-	case SYS_fcntl:
-		return fcntl(I(0), I(1), P(2));
-	case SYS_close:
-		return close(I(0));
-	case SYS_close_range:
-		return close_range((unsigned int)a[0], (unsigned int)a[1], I(2));
-	case SYS_dup:
-		return dup(I(0));
-	case SYS_dup2:
-		return dup2(I(0), I(1));
-	case SYS_dup3:
-		return dup3(I(0), I(1), I(2));
 	}
+	/* Calls on any fd: the interposer's only when the fd is an emulated socket. */
+	if (shim_fd_get(I(0)) || ((nr == SYS_dup2 || nr == SYS_dup3) && shim_fd_get(I(1)))) {
+		switch (nr) {
+		case SYS_read:
+			return read(I(0), P(1), (size_t)a[2]);
+		case SYS_write:
+			return write(I(0), P(1), (size_t)a[2]);
+		case SYS_readv:
+			return readv(I(0), P(1), I(2));
+		case SYS_writev:
+			return writev(I(0), P(1), I(2));
+		case SYS_sendfile:
+			return sendfile(I(0), I(1), P(2), (size_t)a[3]);
+		case SYS_ioctl:
+			return ioctl(I(0), (unsigned long)a[1], P(2));
+		case SYS_fcntl:
+			return fcntl(I(0), I(1), P(2));
+		case SYS_close:
+			return close(I(0));
+		case SYS_dup:
+			return dup(I(0));
+		case SYS_dup2:
+			return dup2(I(0), I(1));
+		case SYS_dup3:
+			return dup3(I(0), I(1), I(2));
+		}
+	}
+	if (nr == SYS_close_range && (unsigned int)a[0] < atomic_load(&shim_fd_hi))
+		return close_range((unsigned int)a[0], (unsigned int)a[1], I(2));
 #undef P
 #undef I
-	return shim_real.syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	return shim_sys_ret(shim_sys(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
 }

@@ -65,15 +65,6 @@ static void shim_net_init(void)
 	pthread_atfork(NULL, NULL, shim_net_atfork_child);
 }
 
-/*
- * Nothing to do at library start: the core stack is brought up by the
- * first AF_INET/AF_INET6 socket(), so that programs that never open one
- * (most of a shell pipeline) pay nothing for it.
- */
-void shim_core_init(void)
-{
-}
-
 /* The caller's identity as the kernel's current_cred() would see it. */
 static void shim_own_cred(struct cred *cred)
 {
@@ -97,6 +88,11 @@ static int shim_core_create(int family, int type, int protocol, int *rtype, int 
 	struct socket *sock;
 	int err;
 
+	/*
+	 * The core stack is brought up by the first AF_INET/AF_INET6 socket(),
+	 * so that programs that never open one pay nothing for it.
+	 */
+	shim_stack_init();
 	pthread_once(&shim_net_once, shim_net_init);
 	if (shim_net_err)
 		return shim_net_err;
@@ -201,7 +197,7 @@ SHIM_EXPORT int socket(int family, int type, int protocol)
 	if (likely(!shim_slow) && family != AF_INET && family != AF_INET6)
 		return shim_real.socket(family, type, protocol);
 	shim_call_begin(&c, SHIM_SYM_socket);
-	ret = (int)shim_ret(shim_socket(family, type, protocol, &c));
+	ret = (int)shim_ret(shim_socket(family, type, protocol, &c), c.err0);
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%s, %s, %s", shim_fmt_family(f, sizeof(f), family),
 			   shim_fmt_type(t, sizeof(t), type),
@@ -224,7 +220,7 @@ SHIM_EXPORT int socketpair(int family, int type, int protocol, int sv[2])
 		/* Created, then refused by inet's proto_ops (sock_no_socketpair). */
 		c.path = "stack";
 		ret = shim_core_create(family, type, protocol, &rtype, &rproto, &c);
-		ret = (int)shim_ret(ret ? ret : -EOPNOTSUPP);
+		ret = (int)shim_ret(ret ? ret : -EOPNOTSUPP, c.err0);
 	}
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%s, %s, %s, %p", shim_fmt_family(f, sizeof(f), family),
@@ -300,7 +296,7 @@ SHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 			ret = shim_request(e, &req, &rep, NULL, &c);
 		if (!ret && shim_ent_kind(e) == SHIM_DGRAM)
 			shim_fd_flags(fd, SHIM_F_BOUND, 0);
-		ret = (int)shim_ret(ret);
+		ret = (int)shim_ret(ret, c.err0);
 	}
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%d, %s, %u", fd, shim_fmt_addr(a, sizeof(a), addr, len), len);
@@ -365,7 +361,7 @@ SHIM_EXPORT int listen(int fd, int backlog)
 		ret = shim_real.listen(fd, backlog);
 	} else {
 		c.path = "stack";
-		ret = (int)shim_ret(shim_listen(fd, e, backlog, &c));
+		ret = (int)shim_ret(shim_listen(fd, e, backlog, &c), c.err0);
 	}
 	shim_trace(&c, ret, "%d, %d", fd, backlog);
 	return ret;
@@ -450,7 +446,7 @@ static int shim_accept_call(enum shim_sym sym, int fd, struct sockaddr *addr, so
 		ret = shim_real.accept4(fd, addr, addrlen, flags);
 	} else {
 		c.path = "stack";
-		ret = (int)shim_ret(shim_accept(fd, e, addr, addrlen, flags, &c));
+		ret = (int)shim_ret(shim_accept(fd, e, addr, addrlen, flags, &c), c.err0);
 	}
 	if (unlikely(shim_trace_level)) {
 		socklen_t l = 0;
@@ -632,7 +628,7 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		ret = shim_real.connect(fd, addr, len);
 	} else {
 		c.path = "stack";
-		ret = (int)shim_ret(shim_connect(fd, e, addr, len, &c));
+		ret = (int)shim_ret(shim_connect(fd, e, addr, len, &c), c.err0);
 	}
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%d, %s, %u", fd, shim_fmt_addr(a, sizeof(a), addr, len), len);
@@ -669,7 +665,7 @@ SHIM_EXPORT int shutdown(int fd, int how)
 		if (ret == -ENOTCONN && shim_ent_kind(e) == SHIM_STREAM &&
 		    (how == SHUT_RD || how == SHUT_RDWR))
 			shim_fd_flags(fd, SHIM_F_RD_SHUT, 0);
-		ret = (int)shim_ret(ret);
+		ret = (int)shim_ret(ret, c.err0);
 	}
 	shim_trace(&c, ret, "%d, %s", fd, shim_fmt_how(h, sizeof(h), how));
 	return ret;
@@ -694,7 +690,7 @@ static int shim_getname(enum shim_sym sym, int fd, struct sockaddr *addr, sockle
 		ret = shim_request(e, &req, &rep, NULL, &c);
 		if (ret >= 0)
 			ret = shim_addr_out(&rep.addr, shim_rep_addrlen(&rep), addr, addrlen);
-		ret = (int)shim_ret(ret);
+		ret = (int)shim_ret(ret, c.err0);
 	}
 	if (unlikely(shim_trace_level)) {
 		socklen_t l = 0;
@@ -771,7 +767,8 @@ SHIM_EXPORT int getsockopt(int fd, int level, int optname, void *optval, socklen
 		ret = shim_real.getsockopt(fd, level, optname, optval, optlen);
 	} else {
 		c.path = "stack";
-		ret = (int)shim_ret(shim_getsockopt(fd, e, level, optname, optval, optlen, &c));
+		ret = (int)shim_ret(shim_getsockopt(fd, e, level, optname, optval, optlen, &c),
+				    c.err0);
 	}
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%d, %s, %s, %p, %p", fd, shim_fmt_level(l, sizeof(l), level),
@@ -819,7 +816,8 @@ SHIM_EXPORT int setsockopt(int fd, int level, int optname, const void *optval, s
 		ret = shim_real.setsockopt(fd, level, optname, optval, optlen);
 	} else {
 		c.path = "stack";
-		ret = (int)shim_ret(shim_setsockopt(fd, e, level, optname, optval, optlen, &c));
+		ret = (int)shim_ret(shim_setsockopt(fd, e, level, optname, optval, optlen, &c),
+				    c.err0);
 	}
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%d, %s, %s, %p, %u", fd, shim_fmt_level(l, sizeof(l), level),
@@ -886,7 +884,7 @@ SHIM_EXPORT int ioctl(int fd, unsigned long cmd, ...)
 		ret = shim_real.ioctl(fd, cmd, arg);
 	} else {
 		c.path = "stack";
-		ret = (int)shim_ret(shim_ioctl(fd, e, cmd, arg, &c));
+		ret = (int)shim_ret(shim_ioctl(fd, e, cmd, arg, &c), c.err0);
 	}
 	shim_trace(&c, ret, "%d, %#lx, %p", fd, cmd, arg);
 	return ret;

@@ -404,6 +404,10 @@ void shim_trace_init(void)
 		if (fd >= 0)
 			shim_trace_fd = fd;
 	}
+}
+
+void shim_trace_banner(void)
+{
 	if (shim_trace_level >= 2) {
 		int maj, min;
 
