@@ -307,6 +307,18 @@ uint64_t shim_cap_eff(void)
 
 /* ---- close and the dup family: keep the table in step with the kernel ---- */
 
+/*
+ * A vfork child shares our memory, the fd table included, but has fds of
+ * its own: what it closes or dups over must change neither the table the
+ * parent reads nor the host's sockets (closing a listener there would shut
+ * the parent's). A fork child has its own pid in shim_pid (the atfork
+ * handler); a vfork child still has the parent's.
+ */
+static bool shim_vfork_child(void)
+{
+	return getpid() != shim_pid;
+}
+
 /* The application closed fd (entry e); tell the host when only it can notice. */
 static void shim_forget(int fd, uint64_t e, struct shim_call *c)
 {
@@ -341,6 +353,8 @@ SHIM_EXPORT int close(int fd)
 		return shim_real.close(fd);
 	shim_call_begin(&c, SHIM_SYM_close);
 	e = shim_fd_get(fd);
+	if (e && shim_vfork_child())
+		e = 0;
 	if (e)
 		shim_fd_set(fd, 0);
 	ret = shim_real.close(fd);
@@ -370,7 +384,7 @@ SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 
 	shim_call_begin(&c, SHIM_SYM_close_range);
 	ret = shim_real.close_range(first, last, flags);
-	if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+	if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC) && !shim_vfork_child())
 		shim_forget_range(first, last, &c);
 	shim_trace(&c, ret, "%u, %u, %#x", first, last, flags);
 	return ret;
@@ -382,7 +396,7 @@ SHIM_EXPORT void closefrom(int lowfd)
 
 	shim_call_begin(&c, SHIM_SYM_closefrom);
 	shim_real.closefrom(lowfd);
-	if (lowfd >= 0)
+	if (lowfd >= 0 && !shim_vfork_child())
 		shim_forget_range((unsigned int)lowfd, ~0u, &c);
 	shim_trace(&c, 0, "%d", lowfd);
 }
@@ -392,6 +406,8 @@ static void shim_dup_entry(int newfd, uint64_t e, struct shim_call *c)
 {
 	uint64_t old = shim_fd_get(newfd);
 
+	if ((e || old) && shim_vfork_child())
+		return;
 	if (shim_ent_kind(old) == SHIM_CTL)
 		shim_ctl_forget_fd(newfd);
 	if (!shim_emulated(e))
