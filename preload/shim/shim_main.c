@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The interposer's start-up and bookkeeping: binds the real symbols named in
- * shim_syms.h, reads the configuration once, keeps the fd table (which fds
- * are emulated sockets, and of which kind), recognises emulated sockets
- * inherited over exec, resets per-process state in a forked child, and
- * serves the calls that only move fds around (close, dup, fcntl) plus the
- * socket numbers of syscall().
+ * The interposer's start-up and bookkeeping: sets itself up in three steps
+ * (shim_init: what any wrapper needs, safe anywhere; the constructor: libc's
+ * symbols; shim_stack_init: what the first AF_INET socket needs), keeps the
+ * fd table (which fds are emulated sockets, and of which kind), recognises
+ * emulated sockets inherited over exec, resets per-process state in a forked
+ * child, and serves the calls that only move fds around (close, dup, fcntl)
+ * plus syscall().
  *
  * What it does not do: any socket semantics (shim_socket.c, shim_io.c) or
  * talking to the stack host (shim_ctl.c).
@@ -13,11 +14,11 @@
 #include "shim_lib.h"
 
 #include <dirent.h>
-#include <sched.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,15 +161,13 @@ void shim_init(void)
  * libc's definitions in place of the raw stand-ins (shim_sys.c). dlsym takes
  * the loader's lock and may allocate, so this runs only where the caller
  * holds no lock of its own: the constructor and the first AF_INET socket().
+ * A symbol this libc lacks (e.g. fcntl64 on an old glibc) keeps its
+ * stand-in; the raw system call serves it.
  */
 static void shim_bind_symbols(void)
 {
 	if (atomic_exchange(&shim_bound, 1))
 		return;
-		/*
-		 * A symbol this libc lacks (e.g. fcntl64 on an old glibc) keeps its
-		 * stand-in; the raw system call serves it.
-		 */
 #define X(ret, name, args)                                                                         \
 	{                                                                                          \
 		void *p = dlsym(RTLD_NEXT, #name);                                                 \
@@ -244,8 +243,7 @@ __attribute__((constructor)) static void shim_constructor(void)
 	shim_init();
 	shim_bind_symbols();
 	shim_atfork_register();
-	/* A fork in an earlier constructor (after a wrapper ran shim_init) left the parent's pid.
-	 */
+	/* A fork in an earlier constructor, after a wrapper ran shim_init(). */
 	shim_pid = getpid();
 }
 
