@@ -6,7 +6,8 @@
 # (SOCKSHIM_IFACE/SOCKSHIM_ADDR), in the shim namespace. Exit status,
 # stdout and stderr must be the same in all three, and each run is bounded
 # by a deadline so a hang (redis-server --version once hung for ever on
-# jemalloc's lock) fails instead of stalling. tests/progs/fd_census checks
+# jemalloc's lock) fails instead of stalling. python3 also runs with jemalloc
+# and tcmalloc preloaded on either side of the library. tests/progs/fd_census checks
 # what output alone cannot: the same fds, threads and children, across
 # fork, vfork, posix_spawn and a signal handler. None of these programs
 # opens an AF_INET socket, so no stack host may start either.
@@ -21,8 +22,20 @@ DEADLINE=30
 mkdir -m 700 "$TB_WORK/gnupg" "$TB_WORK/git"
 export GNUPGHOME=$TB_WORK/gnupg
 
+# Other allocators, preloaded before and after the library (the command
+# puts them beside the mode's LD_PRELOAD).
+jemalloc=$(ldconfig -p | awk '/libjemalloc\.so\.2 / { print $NF; exit }')
+tcmalloc=$(ldconfig -p | awk '/libtcmalloc\.so\.4 / { print $NF; exit }')
+[ -n "$jemalloc" ] || tb_fail "no libjemalloc.so.2 (install libjemalloc2)"
+[ -n "$tcmalloc" ] || tb_fail "no libtcmalloc.so.4 (install libgoogle-perftools4)"
+py_sum="$TB_PY -c 'print(sum(range(10)))'"
+
 # name|command (bash -c, in $TB_WORK, stdin from /dev/null)
 CASES=(
+	"python3-jemalloc-first|LD_PRELOAD=\"$jemalloc \${LD_PRELOAD:-}\" $py_sum"
+	"python3-jemalloc-last|LD_PRELOAD=\"\${LD_PRELOAD:-} $jemalloc\" $py_sum"
+	"python3-tcmalloc-first|LD_PRELOAD=\"$tcmalloc \${LD_PRELOAD:-}\" $py_sum"
+	"python3-tcmalloc-last|LD_PRELOAD=\"\${LD_PRELOAD:-} $tcmalloc\" $py_sum"
 	"redis|redis-server --version"
 	"gpg|gpg --version"
 	"python3|$TB_PY -c 'import json, sys; print(json.dumps({\"v\": sys.version_info[0], \"l\": [1, 2]}))'"
