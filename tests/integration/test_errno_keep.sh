@@ -19,8 +19,16 @@ import socket, sys, threading
 
 def serve(c, addr):
     with c:
-        data = c.recv(65536)
-        if data.startswith(b"BACK "):
+        # The first five bytes say which kind of connection this is.
+        data = b""
+        while len(data) < 5:
+            more = c.recv(5 - len(data))
+            if not more:
+                return
+            data += more
+        if data == b"BACK ":
+            while not data.endswith(b"\n"):
+                data += c.recv(1)
             port = int(data.split()[1])
             for _ in range(2):
                 s = socket.create_connection((addr[0], port), timeout=30)
@@ -63,7 +71,11 @@ tb_say "under the shim: errno_keep $TB_PEER_ADDR"
 timeout 60 ip netns exec "$TB_NS_SHIM" env LD_PRELOAD="$(tb_find_lib)" SOCKSHIM_IFACE="$TB_IF_SHIM" \
 	SOCKSHIM_ADDR="$TB_SHIM_ADDR/$TB_PREFIX" "$prog" "$TB_PEER_ADDR" >"$TB_WORK/shim.log" 2>&1 ||
 	tb_fail "errno_keep under the shim (status $?): $(grep -v '^ok' "$TB_WORK/shim.log" | head -10 | tr '\n' ';')"
-diff <(sed 's/ .*//;s/^ok //' "$TB_WORK/native.log") <(sed 's/ .*//;s/^ok //' "$TB_WORK/shim.log") >/dev/null ||
-	tb_fail "the shim ran other calls than the kernel: $(diff "$TB_WORK/native.log" "$TB_WORK/shim.log" | head -5 | tr '\n' ';')"
+# The same calls succeeded (how many reads an echo takes depends on segmentation).
+calls() { sed -n 's/^ok //p' "$1" | sort -u; }
+diff <(calls "$TB_WORK/native.log") <(calls "$TB_WORK/shim.log") >"$TB_WORK/calls.diff" ||
+	tb_fail "the shim ran other calls than the kernel: $(head -5 "$TB_WORK/calls.diff" | tr '\n' ';')"
+[ "$(calls "$TB_WORK/shim.log" | wc -l)" -ge 39 ] ||
+	tb_fail "only $(calls "$TB_WORK/shim.log" | wc -l) distinct calls checked; the interposer intercepts 39"
 tb_say "ok under the shim: $(tail -n 1 "$TB_WORK/shim.log"), errno kept by every call"
 testbed_test_end
