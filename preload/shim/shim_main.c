@@ -514,6 +514,31 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 	return shim_fcntl(SHIM_SYM_fcntl64, fd, cmd, arg);
 }
 
+/* A call on any fd is the interposer's only when it names an emulated socket. */
+static bool shim_syscall_on_emulated(long nr, const long *a)
+{
+	switch (nr) {
+	case SYS_dup2:
+	case SYS_dup3:
+		if (shim_fd_get((int)a[1]))
+			return true;
+		__attribute__((fallthrough)); /* and the old fd */
+	case SYS_read:
+	case SYS_write:
+	case SYS_readv:
+	case SYS_writev:
+	case SYS_sendfile:
+	case SYS_ioctl:
+	case SYS_fcntl:
+	case SYS_close:
+	case SYS_dup:
+		return shim_fd_get((int)a[0]) != 0;
+	case SYS_close_range:
+		return (unsigned int)a[0] < atomic_load(&shim_fd_hi);
+	}
+	return false;
+}
+
 /*
  * syscall(2) with a socket number reaches the same wrapper as the libc
  * call (programs and runtimes that issue raw system calls, e.g. Go's
@@ -573,8 +598,7 @@ SHIM_EXPORT long syscall(long nr, ...)
 	case SYS_recvmmsg:
 		return recvmmsg(I(0), P(1), (unsigned int)a[2], I(3), P(4));
 	}
-	/* Calls on any fd: the interposer's only when the fd is an emulated socket. */
-	if (shim_fd_get(I(0)) || ((nr == SYS_dup2 || nr == SYS_dup3) && shim_fd_get(I(1)))) {
+	if (shim_syscall_on_emulated(nr, a)) {
 		switch (nr) {
 		case SYS_read:
 			return read(I(0), P(1), (size_t)a[2]);
@@ -598,10 +622,10 @@ SHIM_EXPORT long syscall(long nr, ...)
 			return dup2(I(0), I(1));
 		case SYS_dup3:
 			return dup3(I(0), I(1), I(2));
+		case SYS_close_range:
+			return close_range((unsigned int)a[0], (unsigned int)a[1], I(2));
 		}
 	}
-	if (nr == SYS_close_range && (unsigned int)a[0] < atomic_load(&shim_fd_hi))
-		return close_range((unsigned int)a[0], (unsigned int)a[1], I(2));
 #undef P
 #undef I
 	return shim_sys_ret(shim_sys(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
