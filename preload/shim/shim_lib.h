@@ -17,6 +17,7 @@
 #endif
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -111,6 +112,8 @@ extern int shim_slow;
 void shim_init(void);
 /* What a stack needs (network settings, library dir): first AF_INET socket or request. */
 void shim_stack_init(void);
+/* pthread_once that a signal handler in the same thread cannot re-enter. */
+void shim_once(pthread_once_t *once, _Atomic int *done, void (*routine)(void));
 
 /* ---- the kernel without libc (shim_sys.c) ---- */
 

@@ -19,6 +19,7 @@
 #include <linux/capability.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@ static _Atomic int shim_early;
 static _Atomic int shim_bound;
 static _Atomic int shim_atfork_set;
 static pthread_once_t shim_stack_once = PTHREAD_ONCE_INIT;
+static _Atomic int shim_stack_done;
 static pid_t shim_pid;
 
 void shim_fd_set(int fd, uint64_t ent)
@@ -145,8 +147,13 @@ void shim_init(void)
 {
 	int expect = SHIM_EARLY_NONE, saved = errno;
 
+	sigset_t all, old;
+
 	if (!atomic_compare_exchange_strong(&shim_early, &expect, SHIM_EARLY_RUNNING))
 		return;
+	/* A handler in this thread could not finish it (shim_stack_init waits for it). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	shim_pid = getpid();
 	shim_fd_table_init();
 	shim_cfg_ok = shim_config_load_trace(&shim_cfg, shim_cfg_err, sizeof(shim_cfg_err)) == 0;
@@ -154,7 +161,26 @@ void shim_init(void)
 	shim_scan_inherited();
 	shim_slow = shim_trace_level != 0;
 	atomic_store(&shim_early, SHIM_EARLY_DONE);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = saved;
+}
+
+/*
+ * pthread_once with this thread's signals blocked while the routine runs: a
+ * handler making a socket in the middle of it would wait for itself for
+ * ever. done spares the two system calls once it has run.
+ */
+void shim_once(pthread_once_t *once, _Atomic int *done, void (*routine)(void))
+{
+	sigset_t all, old;
+
+	if (atomic_load_explicit(done, memory_order_acquire))
+		return;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_once(once, routine);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	atomic_store_explicit(done, 1, memory_order_release);
 }
 
 /*
@@ -233,7 +259,7 @@ void shim_stack_init(void)
 	/* Another thread's shim_init() is short and never waits: let it finish. */
 	while (atomic_load(&shim_early) != SHIM_EARLY_DONE)
 		sched_yield();
-	pthread_once(&shim_stack_once, shim_stack_init_once);
+	shim_once(&shim_stack_once, &shim_stack_done, shim_stack_init_once);
 	errno = saved;
 }
 

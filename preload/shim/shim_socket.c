@@ -40,6 +40,7 @@
 static struct net shim_net;
 static int shim_net_err;
 static pthread_once_t shim_net_once = PTHREAD_ONCE_INIT;
+static _Atomic int shim_net_done;
 static pthread_mutex_t shim_net_lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread struct shim_call *shim_create_call;
 
@@ -93,7 +94,7 @@ static int shim_core_create(int family, int type, int protocol, int *rtype, int 
 	 * so that programs that never open one pay nothing for it.
 	 */
 	shim_stack_init();
-	pthread_once(&shim_net_once, shim_net_init);
+	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
 	if (shim_net_err)
 		return shim_net_err;
 	shim_own_cred(&cred);
