@@ -11,6 +11,7 @@
  * talking to the stack host (shim_ctl.c).
  */
 #include "shim_lib.h"
+#include "shim_patch.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -197,6 +198,7 @@ void shim_init(void)
 __attribute__((constructor)) static void shim_constructor(void)
 {
 	shim_init();
+	shim_patch_libc();
 }
 
 /* ---- user memory ---- */
