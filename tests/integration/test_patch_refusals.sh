@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The patching of libc refuses cleanly what it cannot patch safely: with
+# tests/preload/mangle_libc.c preloaded after the library, libc's listen
+# starts with a branch into its own first bytes and getsockname is wrapped
+# by another library. The trace must name both refusals (one line each),
+# the other patches must still be made, and the program must work: listen
+# on a kernel AF_UNIX socket runs libc's (unpatched, mangled) code, and a
+# TCP download through the stack is intact.
+set -u
+SRC="${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$SRC/tools/testbed.sh"
+testbed_test_begin patch_refusals
+
+cc -shared -fPIC -O2 -o "$TB_WORK/libmangle_libc.so" "$SRC/tests/preload/mangle_libc.c" ||
+	tb_fail "cannot build tests/preload/mangle_libc.c"
+mkdir "$TB_WORK/www" && head -c $((256 * 1024)) /dev/urandom >"$TB_WORK/www/file" ||
+	tb_fail "cannot write the test file"
+testbed_peer "$TB_PY" -m http.server 8080 --bind "$TB_PEER_ADDR" --directory "$TB_WORK/www" \
+	>"$TB_WORK/server.log" 2>&1 &
+testbed_wait_listen "$TB_NS_PEER" tcp 8080 10 || tb_fail "the kernel-side http server did not start"
+
+tb_say "shim side: python3 with libsockshim.so:libmangle_libc.so"
+ip netns exec "$TB_NS_SHIM" env LD_PRELOAD="$(tb_find_lib):$TB_WORK/libmangle_libc.so" \
+	SOCKSHIM_IFACE="$TB_IF_SHIM" SOCKSHIM_ADDR="$TB_SHIM_ADDR/$TB_PREFIX" SOCKSHIM_TRACE=2 \
+	SOCKSHIM_TRACE_FILE="$TB_WORK/run.trace" "$TB_PY" -c "
+import socket, urllib.request
+u = socket.socket(socket.AF_UNIX)
+u.bind('\0sockshim-test-$$')
+u.listen()
+print('unix listen ok', u.getsockname() == '\0sockshim-test-$$'.encode())
+data = urllib.request.urlopen('http://$TB_PEER_ADDR:8080/file', timeout=60).read()
+open('$TB_WORK/fetched', 'wb').write(data)
+" >"$TB_WORK/run.log" 2>&1 || tb_fail "python3 failed: $(tail -n 3 "$TB_WORK/run.log")"
+grep -q '^unix listen ok True$' "$TB_WORK/run.log" || tb_fail "python3 printed: $(cat "$TB_WORK/run.log")"
+[ "$(testbed_sha256 "$TB_WORK/www/file")" = "$(testbed_sha256 "$TB_WORK/fetched")" ] ||
+	tb_fail "the download through the stack differs"
+tb_say "ok: the program works (libc's listen, getsockname through the other wrapper, a download)"
+
+count_lines() { grep -c "$1" "$TB_WORK/run.trace"; }
+[ "$(count_lines 'patch listen: refused: instruction at +0 refers to +0x2, inside the jump')" = 1 ] ||
+	tb_fail "no single refusal line for listen: $(grep 'patch listen' "$TB_WORK/run.trace")"
+[ "$(count_lines "patch getsockname: refused: the next getsockname is not libc's")" = 1 ] ||
+	tb_fail "no single refusal line for getsockname: $(grep 'patch getsockname' "$TB_WORK/run.trace")"
+grep -q 'patch listen at\|patch getsockname at' "$TB_WORK/run.trace" &&
+	tb_fail "a refused call was patched after all"
+grep -q 'patch connect at 0x[0-9a-f]*: 7 bytes relocated' "$TB_WORK/run.trace" ||
+	tb_fail "the other patches were not made"
+grep -q 'patch: 21 of 23 libc socket calls go to the interposer' "$TB_WORK/run.trace" ||
+	tb_fail "the summary line does not say 21 of 23: $(grep 'patch:' "$TB_WORK/run.trace")"
+tb_say "ok: two refusals, one trace line each; the 21 other calls patched"
+testbed_test_end
