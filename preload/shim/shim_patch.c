@@ -397,7 +397,7 @@ static int shim_patch_prepare(struct shim_cs *cs, struct shim_patch *p, size_t f
 	uint8_t *out = p->tramp;
 	size_t count, i, k, need, done = 0, w = 0, ilen = 0;
 	cs_insn *insn;
-	int32_t rel;
+	int32_t rel = 0;
 	int ret = -1;
 
 	need = shim_patch_rel32(entry + SHIM_PATCH_REL32, hook, &rel) ? SHIM_PATCH_REL32
@@ -604,7 +604,7 @@ void shim_patch_libc(void)
 	struct shim_patch_obj obj = {0};
 	struct shim_cs cs = {0};
 	void *libc, *page;
-	size_t i, page_size = SHIM_PATCH_N * SHIM_PATCH_SLOT, fn_size;
+	size_t i, page_size = SHIM_PATCH_N * SHIM_PATCH_SLOT, fn_size = 0;
 	int n_ok = 0, maj = 0, min = 0;
 	char err[160];
 	Dl_info self;

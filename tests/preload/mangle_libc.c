@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libmangle_libc.so, for test_patch_refusals.sh: preloaded after
+ * libmangle_libc.so, for test_libc_patch.sh: preloaded after
  * libsockshim.so, so its constructor runs first. It makes two of libc's
  * socket calls something the interposer's patching must refuse, without
  * changing what they do:

@@ -1,16 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The patching of libc refuses cleanly what it cannot patch safely: with
-# tests/preload/mangle_libc.c preloaded after the library, libc's listen
-# starts with a branch into its own first bytes and getsockname is wrapped
-# by another library. The trace must name both refusals (one line each),
-# the other patches must still be made, and the program must work: listen
-# on a kernel AF_UNIX socket runs libc's (unpatched, mangled) code, and a
-# TCP download through the stack is intact.
+# The patching of libc's own socket calls (preload/shim/shim_patch.c):
+# 1. It refuses cleanly what it cannot patch safely: with
+#    tests/preload/mangle_libc.c preloaded after the library, libc's listen
+#    starts with a branch into its own first bytes and getsockname is
+#    wrapped by another library. The trace must name both refusals (one line
+#    each), the other patches must still be made, and the program must work:
+#    listen on a kernel AF_UNIX socket runs libc's (unpatched, mangled) code,
+#    and a TCP download through the stack is intact.
+# 2. posix_spawn's child shares the parent's memory and closes fds for its
+#    file actions through the patched __close_nocancel: closing an emulated
+#    UDP socket there must not make the parent's fd table forget it (the
+#    parent's datagrams would lose their framing); an echo after the spawn
+#    proves it.
 set -u
 SRC="${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$SRC/tools/testbed.sh"
-testbed_test_begin patch_refusals
+testbed_test_begin libc_patch
 
 cc -shared -fPIC -O2 -o "$TB_WORK/libmangle_libc.so" "$SRC/tests/preload/mangle_libc.c" ||
 	tb_fail "cannot build tests/preload/mangle_libc.c"
@@ -18,7 +24,16 @@ mkdir "$TB_WORK/www" && head -c $((256 * 1024)) /dev/urandom >"$TB_WORK/www/file
 	tb_fail "cannot write the test file"
 testbed_peer "$TB_PY" -m http.server 8080 --bind "$TB_PEER_ADDR" --directory "$TB_WORK/www" \
 	>"$TB_WORK/server.log" 2>&1 &
+testbed_peer "$TB_PY" -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('$TB_PEER_ADDR', 7777))
+while True:
+    data, peer = s.recvfrom(2048)
+    s.sendto(data, peer)
+" >"$TB_WORK/echo.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" tcp 8080 10 || tb_fail "the kernel-side http server did not start"
+testbed_wait_listen "$TB_NS_PEER" udp 7777 10 || tb_fail "the kernel-side UDP echo did not start"
 
 tb_say "shim side: python3 with libsockshim.so:libmangle_libc.so"
 ip netns exec "$TB_NS_SHIM" env LD_PRELOAD="$(tb_find_lib):$TB_WORK/libmangle_libc.so" \
@@ -49,4 +64,22 @@ grep -q 'patch connect at 0x[0-9a-f]*: 7 bytes relocated' "$TB_WORK/run.trace" |
 grep -q 'patch: 21 of 23 libc socket calls go to the interposer' "$TB_WORK/run.trace" ||
 	tb_fail "the summary line does not say 21 of 23: $(grep 'patch:' "$TB_WORK/run.trace")"
 tb_say "ok: two refusals, one trace line each; the 21 other calls patched"
+
+tb_say "shim side: posix_spawn closing an emulated UDP socket in the child"
+testbed_shim "$TB_PY" -c "
+import os, socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(20)
+u.connect(('$TB_PEER_ADDR', 7777))
+u.send(b'before')
+assert u.recv(64) == b'before'
+pid = os.posix_spawn('/bin/true', ['true'], os.environ,
+                     file_actions=[(os.POSIX_SPAWN_CLOSE, u.fileno())])
+assert os.waitpid(pid, 0)[1] == 0
+u.send(b'after the spawn')
+got = u.recv(64)
+print('echo', got)
+assert got == b'after the spawn', got
+" >"$TB_WORK/spawn.log" 2>&1 || tb_fail "the parent's socket broke after posix_spawn: $(tail -n 3 "$TB_WORK/spawn.log")"
+tb_say "ok: the parent's UDP socket still echoes after the child closed its copy"
 testbed_test_end
