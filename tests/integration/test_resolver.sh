@@ -6,7 +6,8 @@
 # dnsmasq on the kernel peer answers svc.sockshim.test; the shim namespace
 # (no kernel address) names it in /etc/netns/<ns>/resolv.conf. getent,
 # Python's getaddrinfo, curl (name, then a download compared by SHA-256) and
-# ping must all resolve and work under the shim, and dnsmasq must have seen
+# ping must all resolve and work under the shim (and getnameinfo find the
+# name of the peer's address), and dnsmasq must have seen
 # every query arrive from the stack's address. Without the patches the
 # resolver's sockets are kernel sockets in a namespace with no address, and
 # every lookup fails (also checked natively).
@@ -15,6 +16,7 @@ set -u
 testbed_test_begin resolver
 
 NAME=svc.sockshim.test
+PTR=$(awk -F. '{ print $4 "." $3 "." $2 "." $1 ".in-addr.arpa" }' <<<"$TB_PEER_ADDR")
 DNSLOG="$TB_WORK/dnsmasq.log"
 
 command -v dnsmasq >/dev/null || tb_fail "no dnsmasq (tools/bootstrap installs dnsmasq-base)"
@@ -35,7 +37,7 @@ done
 tb_say "kernel side: dnsmasq on $TB_PEER_ADDR:53 answering $NAME, and python3 -m http.server on :8080"
 testbed_peer dnsmasq --keep-in-foreground --no-resolv --no-hosts --bind-interfaces \
 	--listen-address="$TB_PEER_ADDR" --except-interface=lo --local=/sockshim.test/ \
-	--address="/$NAME/$TB_PEER_ADDR" --log-queries --log-facility="$DNSLOG" \
+	--address="/$NAME/$TB_PEER_ADDR" --ptr-record="$PTR,$NAME" --log-queries --log-facility="$DNSLOG" \
 	--pid-file="$TB_WORK/dnsmasq.pid" --user=root >"$TB_WORK/dnsmasq.out" 2>&1 &
 mkdir "$TB_WORK/www" && head -c $((512 * 1024)) /dev/urandom >"$TB_WORK/www/file" ||
 	tb_fail "cannot write the test file"
@@ -91,6 +93,11 @@ run_step "python3 socket.getaddrinfo($NAME)" "$TB_PY" -c "
 import socket, sys
 addrs = {a[4][0] for a in socket.getaddrinfo('$NAME', 8080, socket.AF_INET, socket.SOCK_STREAM)}
 sys.exit(0 if addrs == {'$TB_PEER_ADDR'} else 'got %r' % addrs)"
+
+run_step "python3 socket.getnameinfo($TB_PEER_ADDR)" "$TB_PY" -c "
+import socket, sys
+host, _ = socket.getnameinfo(('$TB_PEER_ADDR', 80), socket.NI_NAMEREQD)
+sys.exit(0 if host == '$NAME' else 'got %r' % host)"
 
 run_step "curl http://$NAME:8080/file" curl -sS --max-time 60 -o "$TB_WORK/fetched" \
 	"http://$NAME:8080/file"
