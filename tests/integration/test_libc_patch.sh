@@ -13,6 +13,11 @@
 #    UDP socket there must not make the parent's fd table forget it (the
 #    parent's datagrams would lose their framing); an echo after the spawn
 #    proves it.
+# 3. With tests/preload/far_segment.c mapped between the interposer and libc
+#    (a 3 GiB hole), every patch must use the 14-byte absolute jump, and
+#    libc's own calls must still reach the interposer (if_nametoindex's
+#    socket and SIOCGIFINDEX ioctl in the trace, the kernel's answer) while
+#    the interposer's real calls run the trampolines (a UDP echo).
 set -u
 SRC="${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$SRC/tools/testbed.sh"
@@ -20,6 +25,8 @@ testbed_test_begin libc_patch
 
 cc -shared -fPIC -O2 -o "$TB_WORK/libmangle_libc.so" "$SRC/tests/preload/mangle_libc.c" ||
 	tb_fail "cannot build tests/preload/mangle_libc.c"
+cc -shared -fPIC -O2 -Wl,--section-start=.far=0xc0000000 -o "$TB_WORK/libfar_segment.so" \
+	"$SRC/tests/preload/far_segment.c" || tb_fail "cannot build tests/preload/far_segment.c"
 mkdir "$TB_WORK/www" && head -c $((256 * 1024)) /dev/urandom >"$TB_WORK/www/file" ||
 	tb_fail "cannot write the test file"
 testbed_peer "$TB_PY" -m http.server 8080 --bind "$TB_PEER_ADDR" --directory "$TB_WORK/www" \
@@ -82,4 +89,27 @@ print('echo', got)
 assert got == b'after the spawn', got
 " >"$TB_WORK/spawn.log" 2>&1 || tb_fail "the parent's socket broke after posix_spawn: $(tail -n 3 "$TB_WORK/spawn.log")"
 tb_say "ok: the parent's UDP socket still echoes after the child closed its copy"
+
+tb_say "shim side: libsockshim.so:libfar_segment.so (libc more than 2 GiB away)"
+want_index=$(ip -n "$TB_NS_SHIM" -o link show dev "$TB_IF_SHIM" | cut -d: -f1)
+ip netns exec "$TB_NS_SHIM" env LD_PRELOAD="$(tb_find_lib):$TB_WORK/libfar_segment.so" \
+	SOCKSHIM_IFACE="$TB_IF_SHIM" SOCKSHIM_ADDR="$TB_SHIM_ADDR/$TB_PREFIX" SOCKSHIM_TRACE=2 \
+	SOCKSHIM_TRACE_FILE="$TB_WORK/far.trace" "$TB_PY" -c "
+import socket
+print('index', socket.if_nametoindex('$TB_IF_SHIM'))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(20)
+u.sendto(b'far', ('$TB_PEER_ADDR', 7777))
+data, peer = u.recvfrom(64)
+assert data == b'far' and peer == ('$TB_PEER_ADDR', 7777), (data, peer)
+print('echo ok')
+" >"$TB_WORK/far.log" 2>&1 || tb_fail "python3 with the far segment failed: $(tail -n 3 "$TB_WORK/far.log")"
+grep -q "^index $want_index\$" "$TB_WORK/far.log" && grep -q '^echo ok$' "$TB_WORK/far.log" ||
+	tb_fail "want index $want_index and an echo: $(cat "$TB_WORK/far.log")"
+abs=$(grep -c 'patch [a-z_]* at .* jmp abs64 to ' "$TB_WORK/far.trace")
+[ "$abs" = 23 ] || tb_fail "$abs of 23 patches used the absolute jump: $(grep -m3 'patch ' "$TB_WORK/far.trace")"
+grep -q 'socket(AF_UNIX, SOCK_DGRAM|SOCK_CLOEXEC, 0) = [0-9]' "$TB_WORK/far.trace" &&
+	grep -q 'ioctl([0-9]*, 0x8933, ' "$TB_WORK/far.trace" ||
+	tb_fail "if_nametoindex's socket and ioctl (inside libc) did not reach the interposer"
+tb_say "ok: 23 absolute jumps; libc's if_nametoindex went through the interposer; the echo came back"
 testbed_test_end
