@@ -41,6 +41,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -609,7 +610,12 @@ void shim_patch_libc(void)
 	char err[160];
 	Dl_info self;
 
-	if (!shim_cfg_ok || !shim_real.socket)
+	/*
+	 * Configured means named, valid or not: with a bad configuration the
+	 * resolver's sockets fail as the program's own do (SHIM_ENOSTACK)
+	 * instead of leaving through the kernel unseen.
+	 */
+	if ((!getenv("SOCKSHIM_IFACE") && !getenv("SOCKSHIM_ADDR")) || !shim_real.socket)
 		return;
 	shim_patch_pid = getpid();
 	if (!dladdr((void *)shim_patch_libc, &self)) {

@@ -14,7 +14,8 @@
  * Patches libc once. Called only from the library's constructor, before the
  * program's main() and before any thread of ours exists: it loads
  * libcapstone (dlopen, malloc), which no path entered from another library
- * holding a lock may do. Does nothing unless the configuration is valid.
+ * holding a lock may do. Does nothing unless SOCKSHIM_IFACE or SOCKSHIM_ADDR
+ * is set: a program the shim is not configured for never maps libcapstone.
  */
 void shim_patch_libc(void);
 

@@ -124,6 +124,19 @@ grep -q 'patch: [1-9][0-9]* of [0-9]* libc socket calls go to the interposer (ca
 ! grep -q libcapstone "$TB_WORK/maps.configured" || tb_fail "libcapstone stays mapped after patching"
 tb_say "ok: libcapstone is not mapped without configuration, and unmapped after patching"
 
+# A configuration that names the shim but is invalid: the program's own
+# AF_INET sockets fail with ENONET, and so must the resolver's, rather than
+# leave through the kernel unseen. In the peer namespace, where the kernel
+# alone reaches dnsmasq (checked above).
+before=$(queries)
+testbed_peer env LD_PRELOAD="$lib" SOCKSHIM_IFACE="$TB_IF_PEER" SOCKSHIM_ADDR=bogus \
+	getent hosts "$NAME" >"$TB_WORK/bad.log" 2>&1 &&
+	tb_fail "with SOCKSHIM_ADDR=bogus, getent resolved through the kernel: $(cat "$TB_WORK/bad.log")"
+grep -q "SOCKSHIM_ADDR: 'bogus'" "$TB_WORK/bad.log" ||
+	tb_fail "no error line naming SOCKSHIM_ADDR: $(cat "$TB_WORK/bad.log")"
+[ "$(queries)" = "$before" ] || tb_fail "with an invalid configuration a query reached dnsmasq"
+tb_say "ok: an invalid configuration stops name lookups too (no query left through the kernel)"
+
 # Every query dnsmasq saw after the peer's own came from the stack's address.
 total=$(($(queries) - peer_queries))
 ours=$(grep 'query\[' "$DNSLOG" | tail -n +$((peer_queries + 1)) | grep -c "from $TB_SHIM_ADDR\$")
