@@ -520,9 +520,10 @@ int main(int argc, char **argv)
 			return SCAN_ERROR;
 		scanned++;
 	}
-	printf("%s: %s, %d object%s scanned (libc and the loader excepted), %lu syscall "
-	       "instruction%s (%lu with a number not known statically)\n",
-	       prog, dynamic ? "dynamic" : "static", scanned, scanned == 1 ? "" : "s", s.n_syscalls,
+	printf("%s: %s, %d object%s scanned%s, %lu syscall instruction%s (%lu with a number not "
+	       "known statically)\n",
+	       prog, dynamic ? "dynamic" : "static", scanned, scanned == 1 ? "" : "s",
+	       dynamic ? " (libc and the loader excepted)" : "", s.n_syscalls,
 	       s.n_syscalls == 1 ? "" : "s", s.n_unknown);
 	if (s.status == SCAN_OK)
 		printf("OK %s: its socket calls go through libc, which the interposer covers\n",
