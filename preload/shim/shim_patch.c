@@ -122,7 +122,7 @@ struct shim_patch {
 	uint8_t *entry;
 	uint8_t *tramp;
 	size_t len;	  /* bytes of the entry replaced (whole instructions) */
-	uint8_t code[16]; /* what is written over them */
+	uint8_t code[32]; /* what is written over them: a jump, then int3 */
 	char insns[160];  /* the instructions moved, for the trace */
 	char why[128];	  /* why not, when refused */
 };
@@ -195,8 +195,7 @@ static int shim_patch_cs_load(struct shim_cs *cs, char *err, size_t len)
 static void shim_patch_cs_unload(struct shim_cs *cs)
 {
 	cs->close(&cs->h);
-	/* Nothing of capstone is referenced any more: the handle and the decoded instructions are
-	 * freed. */
+	/* The handle and every decoded instruction are freed: nothing points into it. */
 	dlclose(cs->dl);
 }
 
@@ -476,7 +475,7 @@ static int shim_patch_prepare(struct shim_cs *cs, struct shim_patch *p, size_t f
 		out[w] = 0xe9;
 		memcpy(out + w + 1, &rel, 4);
 	}
-	p->len = done;
+	p->len = done; /* < need + 15 (the longest instruction), so within code[] */
 	memset(p->code, 0xcc, sizeof(p->code)); /* int3 after the jump: never reached */
 	if (need == SHIM_PATCH_REL32) {
 		shim_patch_rel32(entry + SHIM_PATCH_REL32, hook, &rel);
