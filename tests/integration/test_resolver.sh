@@ -7,7 +7,7 @@
 # (no kernel address) names it in /etc/netns/<ns>/resolv.conf. getent,
 # Python's getaddrinfo, curl (name, then a download compared by SHA-256) and
 # ping must all resolve and work under the shim (and getnameinfo find the
-# name of the peer's address), and dnsmasq must have seen
+# name of the peer's address, res_query get its A record), and dnsmasq must have seen
 # every query arrive from the stack's address. Without the patches the
 # resolver's sockets are kernel sockets in a namespace with no address, and
 # every lookup fails (also checked natively).
@@ -98,6 +98,14 @@ run_step "python3 socket.getnameinfo($TB_PEER_ADDR)" "$TB_PY" -c "
 import socket, sys
 host, _ = socket.getnameinfo(('$TB_PEER_ADDR', 80), socket.NI_NAMEREQD)
 sys.exit(0 if host == '$NAME' else 'got %r' % host)"
+
+run_step "res_query($NAME, C_IN, T_A) (libresolv)" "$TB_PY" -c "
+import ctypes, sys
+resolv = ctypes.CDLL('libresolv.so.2')
+answer = ctypes.create_string_buffer(512)
+n = resolv.res_query(b'$NAME', 1, 1, answer, 512)
+# One A record for the name: the answer's last 4 bytes are the address.
+sys.exit(0 if n > 0 and answer.raw[n - 4:n] == bytes(map(int, '$TB_PEER_ADDR'.split('.'))) else 'res_query: %d' % n)"
 
 run_step "curl http://$NAME:8080/file" curl -sS --max-time 60 -o "$TB_WORK/fetched" \
 	"http://$NAME:8080/file"
