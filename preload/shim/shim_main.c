@@ -12,6 +12,7 @@
  * talking to the stack host (shim_ctl.c).
  */
 #include "shim_lib.h"
+#include "shim_patch.h"
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -271,6 +272,7 @@ __attribute__((constructor)) static void shim_constructor(void)
 	shim_atfork_register();
 	/* A fork in an earlier constructor, after a wrapper ran shim_init(). */
 	shim_pid = getpid();
+	shim_patch_libc();
 }
 
 /* ---- user memory ---- */

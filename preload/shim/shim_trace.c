@@ -15,7 +15,6 @@
 #include "shim_lib.h"
 
 #include <arpa/inet.h>
-#include <capstone/capstone.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -409,14 +408,10 @@ void shim_trace_init(void)
 void shim_trace_banner(void)
 {
 	if (shim_trace_level >= 2) {
-		int maj, min;
-
-		cs_version(&maj, &min);
-		shim_trace_printf(
-			"sockshim %s (capstone %d.%d) iface %s addr %s/%d netns %lu lib %s%s%s",
-			SOCKSHIM_VERSION, maj, min, shim_cfg.iface[0] ? shim_cfg.iface : "-",
-			shim_cfg.addr_str[0] ? shim_cfg.addr_str : "-", shim_cfg.prefix,
-			shim_cfg.netns, shim_lib_dir, shim_cfg_ok ? "" : "; ",
-			shim_cfg_ok ? "" : shim_cfg_err);
+		shim_trace_printf("sockshim %s iface %s addr %s/%d netns %lu lib %s%s%s",
+				  SOCKSHIM_VERSION, shim_cfg.iface[0] ? shim_cfg.iface : "-",
+				  shim_cfg.addr_str[0] ? shim_cfg.addr_str : "-", shim_cfg.prefix,
+				  shim_cfg.netns, shim_lib_dir, shim_cfg_ok ? "" : "; ",
+				  shim_cfg_ok ? "" : shim_cfg_err);
 	}
 }
