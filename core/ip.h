@@ -78,6 +78,14 @@ void ip_defrag_exit(struct net *net);
 /* Called by the Ethernet layer for ETH_P_IP; consumes skb (data at the IP header). */
 int ip_rcv(struct net *net, struct sk_buff *skb);
 
+/*
+ * The options of a received packet (ip_options.c; skb->data at its IP
+ * header, ihl > 5): checked, record route and timestamp filled in place.
+ * Returns 0 to go on, or -1 to drop: malformed (InHdrErrors, after an ICMP
+ * parameter problem) or source-routed (InDiscards; accept_source_route is 0).
+ */
+int ip_rcv_options(struct net *net, struct sk_buff *skb);
+
 /* SOL_IP options (ip_sockglue.c): IP_TTL, IP_TOS, IP_RECVERR, IP_PKTINFO, ... */
 int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, unsigned int optlen);
 int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *optlen);

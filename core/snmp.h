@@ -72,6 +72,7 @@
 	X(RxFrames) \
 	X(RxBytes) \
 	X(RxDropped) \
+	X(RxOtherhostDropped) \
 	X(RxErrors) \
 	X(TxFrames) \
 	X(TxBytes) \
