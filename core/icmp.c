@@ -212,6 +212,8 @@ void icmp_send(struct net *net, const struct sk_buff *skb_in, int type, int code
 		avail = room;
 	if (type == ICMP_DEST_UNREACH)
 		__ICMP_INC_STATS(net, OutDestUnreachs);
+	else if (type == ICMP_PARAMETERPROB)
+		__ICMP_INC_STATS(net, OutParmProbs);
 	icmp_push_reply(net, &hdr, iph, avail, ip_addr_is_local(net, iph->daddr) ? iph->daddr : 0,
 			iph->saddr, (iph->tos & IPTOS_TOS_MASK) | IPTOS_PREC_INTERNETCONTROL);
 }
@@ -281,7 +283,10 @@ int icmp_rcv(struct net *net, struct sk_buff *skb)
 	case ICMP_DEST_UNREACH:
 	case ICMP_SOURCE_QUENCH:
 	case ICMP_TIME_EXCEEDED:
+		icmp_unreach(net, skb);
+		break;
 	case ICMP_PARAMETERPROB:
+		__ICMP_INC_STATS(net, InParmProbs);
 		icmp_unreach(net, skb);
 		break;
 	default: /* redirects, timestamps, ...: ignored as a host may */

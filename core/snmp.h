@@ -36,11 +36,13 @@
 	X(InErrors) \
 	X(InCsumErrors) \
 	X(InDestUnreachs) \
+	X(InParmProbs) \
 	X(InEchos) \
 	X(InEchoReps) \
 	X(OutMsgs) \
 	X(OutErrors) \
 	X(OutDestUnreachs) \
+	X(OutParmProbs) \
 	X(OutEchos) \
 	X(OutEchoReps)
 
