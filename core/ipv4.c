@@ -248,6 +248,10 @@ static int ipv4_is_zeronet(uint32_t addr)
  * packet from the wire (a "land" packet: accept_local is 0). Anything else
  * not for us is "no route" with forwarding off.
  *
+ * The subnet's broadcast as a source is refused too, where the kernel (with
+ * rp_filter 0) checks only the limited broadcast and answers such a SYN
+ * with a reset to the whole subnet.
+ *
  * Every drop is counted as InAddrErrors. The kernel counts the no-route
  * case there (ip_error) but martians only in /proc/net/stat/rt_cache
  * (in_martian_src, in_martian_dst); InAddrErrors is the nearest snmp name.

@@ -171,8 +171,7 @@ static int packet_poll(struct net_device *dev, int budget)
 				memcpy(&aux, CMSG_DATA(cm), sizeof(aux));
 				csum_ok = aux.tp_status &
 					  (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID);
-				/* The kernel took the VLAN tag off the frame: Ethernet judges it.
-				 */
+				/* A VLAN tag the kernel took off: eth_rcv judges it. */
 				if (aux.tp_status & TP_STATUS_VLAN_VALID) {
 					vlan_proto = aux.tp_status & TP_STATUS_VLAN_TPID_VALID
 							     ? aux.tp_vlan_tpid

@@ -8,8 +8,9 @@
 # sources, capturing everything the stack sends back. Then:
 #  - the only answer on the wire is the ICMP parameter problem the kernel
 #    too sends for the malformed option (no SYN-ACK, no echo, nothing else);
-#  - malformed options and source routes get the kernel's own answers: the
-#    same SYNs sent to the kernel peer and to the stack, answers compared;
+#  - martian sources, VLAN tags, malformed options and source routes get
+#    the kernel's own answers: the same SYNs sent to the kernel peer and to
+#    the stack, answers compared;
 #  - `sockshim stat` shows each drop under the kernel's counter name;
 #  - the stack host is idle (it used to spin for ever on the land packet)
 #    and still serving: a TCP transfer, a UDP echo and ping all work.
@@ -196,25 +197,37 @@ for b in bad:
 sys.exit(1 if bad or parmprobs != 1 else 0)
 EOF
 
-cat >"$TB_WORK/options.py" <<'EOF'
-# The IP option cases, the same for both targets (the kernel peer, the
-# stack): each SYN is sent, then a marker ping; what the target sent before
-# the marker's reply is its answer to the SYN. Prints one line per case.
+cat >"$TB_WORK/oracle.py" <<'EOF'
+# The cases the kernel judges for us, sent alike to both targets (the kernel
+# peer, the stack): each a SYN to the closed port 9, then a marker ping;
+# what the target sent before the marker's reply is its answer to the SYN.
+# Prints one line per case.
 import socket, struct, sys, time
 
-ifname, my_mac, my_ip, dst_mac, dst_ip, dport = sys.argv[1:7]
+ifname, my_mac, my_ip, dst_mac, dst_ip = sys.argv[1:6]
 my_mac, dst_mac = (bytes.fromhex(m.replace(":", "")) for m in (my_mac, dst_mac))
-dport = int(dport)
-# At most five errors: with the one for hostile.py's malformed option, six,
-# the burst the ICMP rate limit allows per peer (icmp_ratelimit).
+route = socket.inet_aton(my_ip) + b"\x00"  # one hop, then the end of the list
+# (name, source address, IP options, VLAN tag). At most five malformed
+# options: with the one for hostile.py's, six, the burst the ICMP rate
+# limit allows per peer (icmp_ratelimit).
 CASES = [
-    ("length 0", b"\x07\x00\x04\x00"),
-    ("cut at the end", b"\x01\x01\x01\x07"),
-    ("record route pointer 3", b"\x07\x07\x03\x00\x00\x00\x00\x00"),
-    ("timestamp overflow 15", b"\x44\x08\x09\xf0\x00\x00\x00\x00"),
-    ("two record routes", b"\x07\x07\x08\x00\x00\x00\x00\x07\x07\x08\x00\x00\x00\x00\x00\x00"),
-    ("loose source route", b"\x83\x07\x04" + socket.inet_aton(my_ip) + b"\x00"),
-    ("strict source route", b"\x89\x07\x04" + socket.inet_aton(my_ip) + b"\x00"),
+    ("plain SYN", my_ip, b"", None),
+    ("land SYN", dst_ip, b"", None),
+    ("loopback source", "127.0.0.1", b"", None),
+    ("zero source", "0.0.0.0", b"", None),
+    ("multicast source", "224.0.0.5", b"", None),
+    ("limited broadcast source", "255.255.255.255", b"", None),
+    ("VLAN 5", my_ip, b"", 5),
+    ("priority tag, VLAN 0", my_ip, b"", 0x6000),
+    ("option length 0", my_ip, b"\x07\x00\x04\x00", None),
+    ("option cut at the end", my_ip, b"\x01\x01\x01\x07", None),
+    ("record route pointer 3", my_ip, b"\x07\x07\x03\x00\x00\x00\x00\x00", None),
+    ("timestamp overflow 15", my_ip, b"\x44\x08\x09\xf0\x00\x00\x00\x00", None),
+    ("two record routes", my_ip, b"\x07\x07\x08\x00\x00\x00\x00\x07\x07\x08" + b"\x00" * 6, None),
+    ("record route with room", my_ip, b"\x07\x07\x04\x00\x00\x00\x00\x00", None),
+    ("timestamp with room", my_ip, b"\x44\x0c\x05\x00" + b"\x00" * 8, None),
+    ("loose source route", my_ip, b"\x83\x07\x04" + route, None),
+    ("strict source route", my_ip, b"\x89\x07\x04" + route, None),
 ]
 
 def csum(b):
@@ -225,28 +238,29 @@ def csum(b):
         s = (s & 0xFFFF) + (s >> 16)
     return ~s & 0xFFFF
 
-def frame(proto, payload, opts=b""):
+def frame(src, proto, payload, opts=b"", vlan=None):
     ihl = 5 + len(opts) // 4
     h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, ihl * 4 + len(payload), 0x4243, 0, 64, proto, 0,
-                    socket.inet_aton(my_ip), socket.inet_aton(dst_ip)) + opts
+                    socket.inet_aton(src), socket.inet_aton(dst_ip)) + opts
     h = h[:10] + struct.pack("!H", csum(h)) + h[12:]
-    return dst_mac + my_mac + b"\x08\x00" + h + payload
+    tag = struct.pack("!HH", 0x8100, vlan) if vlan is not None else b""
+    return dst_mac + my_mac + tag + b"\x08\x00" + h + payload
 
-def syn(sport, opts):
-    seg = struct.pack("!HHIIBBHHH", sport, dport, 0x1000, 0, 5 << 4, 0x02, 64240, 0, 0)
-    pseudo = socket.inet_aton(my_ip) + socket.inet_aton(dst_ip) + struct.pack("!BBH", 0, 6, len(seg))
+def syn(src, sport, opts, vlan):
+    seg = struct.pack("!HHIIBBHHH", sport, 9, 0x1000, 0, 5 << 4, 0x02, 64240, 0, 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst_ip) + struct.pack("!BBH", 0, 6, len(seg))
     seg = seg[:16] + struct.pack("!H", csum(pseudo + seg)) + seg[18:]
-    return frame(6, seg, opts)
+    return frame(src, 6, seg, opts, vlan)
 
 def echo(seq):
     m = struct.pack("!BBHHH", 8, 0, 0, 0x4d4c, seq) + b"marker"
-    return frame(1, m[:2] + struct.pack("!H", csum(m)) + m[4:])
+    return frame(my_ip, 1, m[:2] + struct.pack("!H", csum(m)) + m[4:])
 
 sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
 sock.bind((ifname, 0))
 sock.setblocking(False)
-for n, (name, opts) in enumerate(CASES, 1):
-    sock.send(syn(41000 + n, opts))
+for n, (name, src, opts, vlan) in enumerate(CASES, 1):
+    sock.send(syn(src, 41000 + n, opts, vlan))
     answers, deadline, next_ping = [], time.time() + 30, 0
     while True:
         now = time.time()
@@ -260,7 +274,11 @@ for n, (name, opts) in enumerate(CASES, 1):
         except BlockingIOError:
             time.sleep(0.01)
             continue
-        if sll[2] == socket.PACKET_OUTGOING or f[6:12] != dst_mac or f[0:6] != my_mac or f[12:14] != b"\x08\x00":
+        # Anything the target sends, to whichever address, but ARP.
+        if sll[2] == socket.PACKET_OUTGOING or f[6:12] != dst_mac or f[12:14] == b"\x08\x06":
+            continue
+        if f[12:14] != b"\x08\x00":
+            answers.append("ethertype %s" % f[12:14].hex())
             continue
         ip = f[14:]
         body = ip[(ip[0] & 15) * 4:]
@@ -312,26 +330,27 @@ testbed_peer "$TB_PY" "$TB_WORK/hostile.py" "$TB_IF_PEER" "$TB_PEER_ADDR" "$TB_S
 	tb_fail "answers to hostile frames on the wire: $(grep -E 'unexpected|parameter|marker' "$TB_WORK/hostile.log" | head -n 5 | tr '\n' ';')"
 tb_say "ok: no answer on the wire but the one parameter problem for the malformed option"
 
-# IP options, the kernel as the oracle: the same SYNs to the kernel peer
-# (from an address the peer knows statically, sent and captured on the
-# shim side of the veth) and to the stack (from the peer).
-tb_say "IP options: the kernel peer's answers, then the stack's"
+# The kernel as the oracle: the same SYNs (martian sources, VLAN tags,
+# malformed options, source routes, and harmless twins) to the kernel peer,
+# from an address the peer knows statically, sent and captured on the shim
+# side of the veth, and to the stack, from the peer.
+tb_say "the kernel peer's answers, then the stack's, to the same frames"
 fake_mac=02:00:00:00:00:77
 fake_ip=10.99.0.77
 testbed_peer ip neigh replace "$fake_ip" lladdr "$fake_mac" dev "$TB_IF_PEER" nud permanent ||
 	tb_fail "cannot add the neighbour $fake_ip on the peer"
 peer_mac=$(testbed_peer cat "/sys/class/net/$TB_IF_PEER/address")
-testbed_native_shim_ns "$TB_PY" "$TB_WORK/options.py" "$TB_IF_SHIM" "$fake_mac" "$fake_ip" \
-	"$peer_mac" "$TB_PEER_ADDR" 9 >"$TB_WORK/options-kernel.out" 2>"$TB_WORK/options-kernel.log" ||
-	tb_fail "the option cases against the kernel peer failed"
-testbed_peer "$TB_PY" "$TB_WORK/options.py" "$TB_IF_PEER" "$peer_mac" "$TB_PEER_ADDR" \
-	"$shim_mac" "$TB_SHIM_ADDR" 9 >"$TB_WORK/options-stack.out" 2>"$TB_WORK/options-stack.log" ||
-	tb_fail "the option cases against the stack failed"
-diff -u "$TB_WORK/options-kernel.out" "$TB_WORK/options-stack.out" >"$TB_WORK/options-diff.log" ||
-	tb_fail "the stack answers IP options unlike the kernel (- kernel, + stack)"
-grep -q "parameter problem" "$TB_WORK/options-kernel.out" ||
-	tb_fail "the kernel sent no parameter problem at all: the cases test nothing"
-while read -r line; do tb_say "  as the kernel: $line"; done <"$TB_WORK/options-stack.out"
+testbed_native_shim_ns "$TB_PY" "$TB_WORK/oracle.py" "$TB_IF_SHIM" "$fake_mac" "$fake_ip" \
+	"$peer_mac" "$TB_PEER_ADDR" >"$TB_WORK/oracle-kernel.out" 2>"$TB_WORK/oracle-kernel.log" ||
+	tb_fail "the cases against the kernel peer failed"
+testbed_peer "$TB_PY" "$TB_WORK/oracle.py" "$TB_IF_PEER" "$peer_mac" "$TB_PEER_ADDR" \
+	"$shim_mac" "$TB_SHIM_ADDR" >"$TB_WORK/oracle-stack.out" 2>"$TB_WORK/oracle-stack.log" ||
+	tb_fail "the cases against the stack failed"
+diff -u "$TB_WORK/oracle-kernel.out" "$TB_WORK/oracle-stack.out" >"$TB_WORK/oracle-diff.log" ||
+	tb_fail "the stack answers unlike the kernel (- kernel, + stack)"
+grep -q "parameter problem" "$TB_WORK/oracle-kernel.out" && grep -q "tcp flags" "$TB_WORK/oracle-kernel.out" ||
+	tb_fail "the kernel sent no parameter problem or no reset at all: the cases test nothing"
+while read -r line; do tb_say "  as the kernel: $line"; done <"$TB_WORK/oracle-stack.out"
 
 check_moved() { # check_moved GROUP:NAME WANT
 	local now
@@ -340,14 +359,14 @@ check_moved() { # check_moved GROUP:NAME WANT
 	[ $((now - before[$1])) = "$2" ] || tb_fail "$1 moved by $((now - before[$1])), expected $2"
 	tb_say "ok: $1 +$2"
 }
-# Land SYN, land datagram, 127/8 and multicast sources: martians.
-check_moved Ip:InAddrErrors 4
-# One malformed option and one source route above, the option cases here.
-check_moved Ip:InDiscards 3        # the source routes (accept_source_route=0)
-check_moved Ip:InHdrErrors 6       # the malformed options
+# Martians: land SYN, land datagram, 127/8 and multicast sources in
+# hostile.py; land, loopback, zero, multicast, broadcast in oracle.py.
+check_moved Ip:InAddrErrors 9
+check_moved Ip:InDiscards 3           # the source routes (accept_source_route=0)
+check_moved Ip:InHdrErrors 6          # the malformed options
 check_moved Icmp:OutParmProbs 6
-check_moved Link:RxOtherhostDropped 1 # the VLAN-tagged SYN
-check_moved Tcp:InSegs 0 # no hostile SYN reached TCP
+check_moved Link:RxOtherhostDropped 2 # the VLAN-tagged SYNs
+check_moved Tcp:InSegs 4              # only oracle.py's plain, priority-tagged and good-option SYNs
 check_moved Udp:InDatagrams 0
 
 # Idle: the land packet used to keep the host's timer run going for ever.
