@@ -12,10 +12,12 @@
  *    recomputed: the kernel does that only when forwarding);
  *  - a source route (LSRR/SSRR) is dropped: net.ipv4.conf.all.
  *    accept_source_route is 0 on a host, and the kernel then drops the
- *    packet without a counter or an ICMP (the stack counts InDiscards).
+ *    packet without a counter or an ICMP (the stack counts InDiscards);
+ *  - what was found is kept in IPCB(skb)->opt, from which ICMP builds the
+ *    options of its answer (ip_options_echo): record route and timestamp
+ *    come back with this stack's entry added once more, as ping -R shows.
  *
- * Not here: echoing the options in replies (ip_options_echo) and CIPSO
- * validation (a CIPSO option is accepted as any unknown option is).
+ * Not here: CIPSO (accepted as any unknown option is, not echoed).
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -23,11 +25,6 @@
 #include "icmp.h"
 #include "ip.h"
 #include "net_namespace.h"
-
-/* Offsets of the options the packet carries, from the IP header (0 = none). */
-struct ip_options {
-	unsigned int srr, rr, ts;
-};
 
 /* What the checks return: the offset of the bad byte in the option, or this. */
 #define IPOPT_GOOD (-1)
@@ -44,7 +41,8 @@ static uint32_t ip_option_timestamp(const struct net *net)
 }
 
 /* A timestamp option (IPOPT_TS) with room left: fills the next slot. */
-static int ip_option_ts_record(struct net *net, uint8_t *optptr, unsigned int optlen)
+static int ip_option_ts_record(struct net *net, struct ip_options *opt, uint8_t *optptr,
+			       unsigned int optlen)
 {
 	uint32_t stamp = ip_option_timestamp(net);
 	unsigned int ptr = optptr[2];
@@ -55,6 +53,7 @@ static int ip_option_ts_record(struct net *net, uint8_t *optptr, unsigned int op
 	case IPOPT_TS_TSONLY:
 		memcpy(&optptr[ptr - 1], &stamp, 4);
 		optptr[2] += 4;
+		opt->ts_needtime = true;
 		break;
 	case IPOPT_TS_TSANDADDR:
 		if (ptr + 7 > optlen)
@@ -62,6 +61,7 @@ static int ip_option_ts_record(struct net *net, uint8_t *optptr, unsigned int op
 		memcpy(&optptr[ptr - 1], &net->addr, 4);
 		memcpy(&optptr[ptr + 3], &stamp, 4);
 		optptr[2] += 8;
+		opt->ts_needaddr = opt->ts_needtime = true;
 		break;
 	case IPOPT_TS_PRESPEC: {
 		uint32_t addr;
@@ -74,6 +74,7 @@ static int ip_option_ts_record(struct net *net, uint8_t *optptr, unsigned int op
 			break;
 		memcpy(&optptr[ptr + 3], &stamp, 4);
 		optptr[2] += 8;
+		opt->ts_needtime = true;
 		break;
 	}
 	default:
@@ -111,6 +112,7 @@ static int ip_option_check(struct net *net, struct ip_options *opt, uint8_t *opt
 				return 2;
 			memcpy(&optptr[optptr[2] - 1], &net->addr, 4);
 			optptr[2] += 4;
+			opt->rr_needaddr = true;
 		}
 		opt->rr = at;
 		return IPOPT_GOOD;
@@ -122,7 +124,7 @@ static int ip_option_check(struct net *net, struct ip_options *opt, uint8_t *opt
 		if (optptr[2] < 5)
 			return 2;
 		if (optptr[2] <= optlen) {
-			int bad = ip_option_ts_record(net, optptr, optlen);
+			int bad = ip_option_ts_record(net, opt, optptr, optlen);
 
 			if (bad != IPOPT_GOOD)
 				return bad;
@@ -146,7 +148,9 @@ static int ip_option_check(struct net *net, struct ip_options *opt, uint8_t *opt
 
 /*
  * ip_options_compile() on a received packet (skb->data at the IP header,
- * ihl > 5). Returns 0, or -1 after sending the parameter problem.
+ * ihl > 5), filling opt as it goes: the parameter problem echoes what was
+ * found before the bad byte, as the kernel's does. Returns 0, or -1 after
+ * sending the parameter problem.
  */
 static int ip_options_compile(struct net *net, struct sk_buff *skb, struct ip_options *opt)
 {
@@ -186,15 +190,113 @@ error:
 
 int ip_rcv_options(struct net *net, struct sk_buff *skb)
 {
-	struct ip_options opt = {0};
+	struct ip_options *opt = &IPCB(skb)->opt;
 
-	if (ip_options_compile(net, skb, &opt)) {
+	if (ip_options_compile(net, skb, opt)) {
 		__IP_INC_STATS(net, InHdrErrors);
 		return -1;
 	}
-	if (opt.srr) {
+	if (opt->srr) {
 		__IP_INC_STATS(net, InDiscards);
 		return -1;
 	}
 	return 0;
+}
+
+/* An echoed timestamp option (d, a copy, pointer at ptr): this stack's entry once more. */
+static int ip_option_ts_echo(const struct net *net, const struct ip_options *sopt, uint8_t *d,
+			     unsigned int optlen)
+{
+	uint32_t stamp = ip_option_timestamp(net);
+	unsigned int ptr = d[2];
+	bool needtime = false;
+
+	if (ptr > optlen)
+		return 0; /* full: copied as it came */
+	if (sopt->ts_needaddr) {
+		if (ptr + 3 > optlen)
+			return -1;
+		ptr += 4;
+	}
+	if (sopt->ts_needtime) {
+		if (ptr + 3 > optlen)
+			return -1;
+		if ((d[3] & 0xf) != IPOPT_TS_PRESPEC) {
+			needtime = true;
+			ptr += 4;
+		} else if (ptr + 7 <= optlen) {
+			uint32_t addr;
+
+			memcpy(&addr, &d[ptr - 1], 4);
+			if (ip_addr_is_local(net, addr)) {
+				needtime = true;
+				ptr += 8;
+			}
+		}
+	}
+	d[2] = (uint8_t)ptr;
+	/* ip_options_build(): the address, then the time, before the new pointer. */
+	if (sopt->ts_needaddr)
+		memcpy(&d[ptr - 9], &net->addr, 4);
+	if (needtime)
+		memcpy(&d[ptr - 5], &stamp, 4);
+	return 0;
+}
+
+int ip_options_echo(const struct net *net, const struct sk_buff *skb, uint8_t *dopt)
+{
+	const struct ip_options *sopt = &IPCB(skb)->opt;
+	const uint8_t *sptr = skb_network_header(skb);
+	unsigned int dlen = 0;
+
+	if (sopt->rr) {
+		const uint8_t *o = sptr + sopt->rr;
+		unsigned int optlen = o[1], ptr = o[2];
+		uint8_t *d = dopt + dlen;
+
+		memcpy(d, o, optlen);
+		if (sopt->rr_needaddr && ptr <= optlen) {
+			if (ptr + 3 > optlen)
+				return -1;
+			/* The reply records our address in the next slot too. */
+			memcpy(&d[ptr - 1], &net->addr, 4);
+			d[2] = (uint8_t)(ptr + 4);
+		}
+		dlen += optlen;
+	}
+	if (sopt->ts) {
+		const uint8_t *o = sptr + sopt->ts;
+		unsigned int optlen = o[1];
+
+		memcpy(dopt + dlen, o, optlen);
+		if (ip_option_ts_echo(net, sopt, dopt + dlen, optlen))
+			return -1;
+		dlen += optlen;
+	}
+	while (dlen & 3)
+		dopt[dlen++] = IPOPT_END;
+	return (int)dlen;
+}
+
+void ip_options_fragment(uint8_t *iph)
+{
+	unsigned int end = (iph[0] & 0xf) * 4u, at = sizeof(struct iphdr);
+
+	while (at < end) {
+		unsigned int optlen;
+
+		if (iph[at] == IPOPT_END)
+			return;
+		if (iph[at] == IPOPT_NOOP) {
+			at++;
+			continue;
+		}
+		optlen = at + 1 < end ? iph[at + 1] : 0;
+		if (optlen < 2 || optlen > end - at)
+			return;
+		/* Only options with the copied flag go into every fragment. */
+		if (!IPOPT_COPIED(iph[at]))
+			memset(&iph[at], IPOPT_NOOP, optlen);
+		at += optlen;
+	}
 }

@@ -143,6 +143,8 @@ static int ip_fragment(struct net *net, struct sk_buff *skb, unsigned int mtu, u
 		memcpy((uint8_t *)fh + hlen, skb->data + hlen + offset, len);
 		fh->tot_len = htons((uint16_t)(hlen + len));
 		fh->frag_off = htons((uint16_t)((offset >> 3) | (left > len ? IP_MF : 0)));
+		if (offset && hlen > IPV4_HLEN)
+			ip_options_fragment((uint8_t *)fh);
 		fh->check = 0;
 		fh->check = ip_fast_csum(fh, fh->ihl);
 		skb_reset_network_header(frag);
@@ -163,7 +165,14 @@ static int ip_fragment(struct net *net, struct sk_buff *skb, unsigned int mtu, u
 int ip_build_and_send_pkt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
 			  uint8_t protocol, uint8_t tos, uint8_t ttl, int df)
 {
-	unsigned int mtu = ip_dst_mtu(net);
+	return ip_build_and_send_pkt_opt(net, skb, saddr, daddr, protocol, tos, ttl, df, NULL, 0);
+}
+
+int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
+			      uint8_t protocol, uint8_t tos, uint8_t ttl, int df,
+			      const uint8_t *opt, unsigned int optlen)
+{
+	unsigned int mtu = ip_dst_mtu(net), hlen = IPV4_HLEN + optlen;
 	uint32_t nexthop;
 	struct iphdr *iph;
 	int err;
@@ -174,15 +183,17 @@ int ip_build_and_send_pkt(struct net *net, struct sk_buff *skb, uint32_t saddr, 
 		kfree_skb(skb);
 		return err;
 	}
-	if (skb_headroom(skb) < IPV4_HLEN + ETH_HLEN || skb->len + IPV4_HLEN > 65535) {
+	if (skb_headroom(skb) < hlen + ETH_HLEN || skb->len + hlen > 65535) {
 		kfree_skb(skb);
 		return -EMSGSIZE;
 	}
 	skb_reset_transport_header(skb);
-	iph = (struct iphdr *)skb_push(skb, IPV4_HLEN);
+	iph = (struct iphdr *)skb_push(skb, hlen);
 	skb_reset_network_header(skb);
 	iph->version = 4;
-	iph->ihl = 5;
+	iph->ihl = hlen / 4;
+	if (optlen)
+		memcpy(iph + 1, opt, optlen);
 	iph->tos = tos;
 	iph->tot_len = htons((uint16_t)skb->len);
 	iph->id = htons(net->ip_id_next++);
@@ -296,6 +307,8 @@ int ip_rcv(struct net *net, struct sk_buff *skb)
 
 	__IP_INC_STATS(net, InReceives);
 	skb_reset_network_header(skb);
+	memset(IPCB(skb), 0,
+	       sizeof(struct inet_skb_parm)); /* the sender's control block on loopback */
 	if (skb->len < sizeof(struct iphdr))
 		goto inhdr_error;
 	iph = ip_hdr(skb);

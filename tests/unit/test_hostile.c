@@ -674,3 +674,116 @@ Test(hostile, unknown_and_harmless_options_pass)
 			      sizeof(buf));
 	cr_assert_eq(o[0], 1);
 }
+
+/* ---- options echoed in answers (ip_options_echo) ---- */
+
+/* The options of the last IP packet side 1 sent (NULL if none), and their length. */
+static const uint8_t *last_options(unsigned int *len)
+{
+	const struct iphdr *iph = last_ip();
+
+	cr_assert_not_null(iph);
+	*len = iph->ihl * 4u - 20;
+	return *len ? (const uint8_t *)(iph + 1) : NULL;
+}
+
+Test(hostile, an_echo_reply_brings_the_record_route_back_with_us_once_more)
+{
+	uint8_t buf[128];
+	uint32_t us = twostack_addr(1);
+	const uint8_t *o;
+	unsigned int len;
+
+	ping_with_options("\x07\x0f\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 16,
+			  buf, sizeof(buf));
+	cr_assert_eq(last_ip()->protocol, IPPROTO_ICMP);
+	o = last_options(&len);
+	cr_assert_eq(len, 16);
+	cr_assert_eq(o[0], IPOPT_RR);
+	cr_assert_eq(o[1], 15);
+	cr_assert_eq(o[2], 12, "pointer past two entries");
+	cr_assert_eq(memcmp(o + 3, &us, 4), 0, "recorded on the way in");
+	cr_assert_eq(memcmp(o + 7, &us, 4), 0, "and on the way out");
+	cr_assert_eq(memcmp(o + 11, "\0\0\0\0", 4), 0);
+	cr_assert_eq(o[15], IPOPT_END);
+	cr_assert_eq(ip_fast_csum(last_ip(), last_ip()->ihl), 0);
+}
+
+Test(hostile, an_echo_reply_brings_the_timestamps_back)
+{
+	uint8_t buf[128];
+	uint32_t us = twostack_addr(1);
+	const uint8_t *o;
+	unsigned int len;
+
+	ping_with_options("\x44\x14\x05\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+			  "\x00\x00",
+			  20, buf, sizeof(buf));
+	o = last_options(&len);
+	cr_assert_eq(len, 20);
+	cr_assert_eq(o[2], 21, "two address-and-time entries");
+	cr_assert_eq(memcmp(o + 4, &us, 4), 0);
+	cr_assert_eq(memcmp(o + 12, &us, 4), 0);
+	cr_assert(o[16] & 0x80, "a time, not UT");
+}
+
+Test(hostile, a_full_option_is_echoed_as_it_came)
+{
+	uint8_t buf[128];
+	const uint8_t *o;
+	unsigned int len;
+
+	ping_with_options("\x07\x07\x08\x01\x02\x03\x04\x00", 8, buf, sizeof(buf));
+	o = last_options(&len);
+	cr_assert_eq(len, 8);
+	cr_assert_eq(memcmp(o, "\x07\x07\x08\x01\x02\x03\x04\x00", 8), 0);
+}
+
+Test(hostile, an_option_that_cannot_be_echoed_gets_no_reply)
+{
+	/* Room for one entry on the way in, half a slot on the way out: ip_options_echo fails. */
+	struct pkt p =
+		with_options(IPPROTO_ICMP, "\x07\x09\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00", 12);
+	struct snapshot s = snap();
+
+	inject(&p);
+	cr_assert_eq(MOVED(s, ip.InDelivers), 1);
+	cr_assert_eq(MOVED(s, icmp.InEchos), 1);
+	twostack_run_for(ts, NSEC_PER_SEC);
+	cr_assert_eq(sent.ip_frames - s.ip_frames, 0, "the kernel sends no reply either");
+}
+
+Test(hostile, errors_echo_the_options_of_what_they_quote)
+{
+	struct pkt p;
+	struct snapshot s;
+	const struct icmphdr *ic;
+	const uint8_t *o;
+	unsigned int len;
+
+	/* A port unreachable: UDP's control block keeps IPCB. */
+	sock_release(echo);
+	echo = sock_on(SOCK_DGRAM);
+	p = with_options(IPPROTO_UDP, "\x07\x07\x04\x00\x00\x00\x00\x00", 8);
+	s = snap();
+	inject(&p);
+	assert_answered(&s, "UDP to a closed port");
+	ic = (const struct icmphdr *)((const uint8_t *)last_ip() + last_ip()->ihl * 4);
+	cr_assert_eq(ic->type, ICMP_DEST_UNREACH);
+	o = last_options(&len);
+	cr_assert_eq(len, 8, "the record route came back");
+	cr_assert_eq(o[2], 8, "full on the way in: no second entry");
+
+	/* A parameter problem echoes what was compiled before the bad byte. */
+	twostack_run_for(ts, 2 * NSEC_PER_SEC);
+	p = with_options(IPPROTO_TCP,
+			 "\x07\x07\x08\x00\x00\x00\x00\x07\x07\x08\x00\x00\x00\x00\x00\x00", 16);
+	s = snap();
+	inject(&p);
+	assert_answered(&s, "two record routes");
+	ic = (const struct icmphdr *)((const uint8_t *)last_ip() + last_ip()->ihl * 4);
+	cr_assert_eq(ic->type, ICMP_PARAMETERPROB);
+	o = last_options(&len);
+	cr_assert_eq(len, 8);
+	cr_assert_eq(memcmp(o, "\x07\x07\x08\x00\x00\x00\x00\x00", 8), 0);
+}
