@@ -8,9 +8,10 @@
 # sources, capturing everything the stack sends back. Then:
 #  - the only answer on the wire is the ICMP parameter problem the kernel
 #    too sends for the malformed option (no SYN-ACK, no echo, nothing else);
-#  - martian sources, VLAN tags, malformed options and source routes get
-#    the kernel's own answers: the same SYNs sent to the kernel peer and to
-#    the stack, answers compared;
+#  - martian sources, VLAN tags, malformed options, source routes, and
+#    pings with record-route and timestamp options get the kernel's own
+#    answers: the same frames sent to the kernel peer and to the stack,
+#    answers compared;
 #  - `sockshim stat` shows each drop under the kernel's counter name;
 #  - the stack host is idle (it used to spin for ever on the land packet)
 #    and still serving: a TCP transfer, a UDP echo and ping all work.
@@ -199,15 +200,17 @@ EOF
 
 cat >"$TB_WORK/oracle.py" <<'EOF'
 # The cases the kernel judges for us, sent alike to both targets (the kernel
-# peer, the stack): each a SYN to the closed port 9, then a marker ping;
-# what the target sent before the marker's reply is its answer to the SYN.
-# Prints one line per case.
+# peer, the stack): each a SYN to the closed port 9 (or an echo request),
+# then a marker ping; what the target sent before the marker's reply is its
+# answer. Prints one line per case, addresses as M (me) and T (target),
+# timestamps as t.
 import socket, struct, sys, time
 
 ifname, my_mac, my_ip, dst_mac, dst_ip = sys.argv[1:6]
 my_mac, dst_mac = (bytes.fromhex(m.replace(":", "")) for m in (my_mac, dst_mac))
 route = socket.inet_aton(my_ip) + b"\x00"  # one hop, then the end of the list
-# (name, source address, IP options, VLAN tag). At most five malformed
+# (name, source address, IP options, VLAN tag; "ping" for an echo request
+# instead of a SYN). At most five malformed
 # options: with the one for hostile.py's, six, the burst the ICMP rate
 # limit allows per peer (icmp_ratelimit).
 CASES = [
@@ -226,6 +229,12 @@ CASES = [
     ("two record routes", my_ip, b"\x07\x07\x08\x00\x00\x00\x00\x07\x07\x08" + b"\x00" * 6, None),
     ("record route with room", my_ip, b"\x07\x07\x04\x00\x00\x00\x00\x00", None),
     ("timestamp with room", my_ip, b"\x44\x0c\x05\x00" + b"\x00" * 8, None),
+    ("ping, record route", my_ip, b"\x07\x0f\x04" + b"\x00" * 13, "ping"),
+    ("ping, record route full", my_ip, b"\x07\x07\x08\x01\x02\x03\x04\x00", "ping"),
+    ("ping, record route with half a slot", my_ip, b"\x07\x09\x04" + b"\x00" * 9, "ping"),
+    ("ping, timestamps", my_ip, b"\x44\x0c\x05\x00" + b"\x00" * 8, "ping"),
+    ("ping, addresses and timestamps", my_ip, b"\x44\x14\x05\x01" + b"\x00" * 16, "ping"),
+    ("ping, timestamps full", my_ip, b"\x44\x08\x09\x10" + b"\x00" * 4, "ping"),
     ("loose source route", my_ip, b"\x83\x07\x04" + route, None),
     ("strict source route", my_ip, b"\x89\x07\x04" + route, None),
 ]
@@ -239,6 +248,7 @@ def csum(b):
     return ~s & 0xFFFF
 
 def frame(src, proto, payload, opts=b"", vlan=None):
+    vlan = vlan if isinstance(vlan, int) else None
     ihl = 5 + len(opts) // 4
     h = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, ihl * 4 + len(payload), 0x4243, 0, 64, proto, 0,
                     socket.inet_aton(src), socket.inet_aton(dst_ip)) + opts
@@ -252,15 +262,41 @@ def syn(src, sport, opts, vlan):
     seg = seg[:16] + struct.pack("!H", csum(pseudo + seg)) + seg[18:]
     return frame(src, 6, seg, opts, vlan)
 
-def echo(seq):
-    m = struct.pack("!BBHHH", 8, 0, 0, 0x4d4c, seq) + b"marker"
-    return frame(my_ip, 1, m[:2] + struct.pack("!H", csum(m)) + m[4:])
+def echo(seq, ident=0x4d4c, opts=b""):
+    m = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + b"marker"
+    return frame(my_ip, 1, m[:2] + struct.pack("!H", csum(m)) + m[4:], opts)
+
+def who(a):
+    return {socket.inet_aton(my_ip): "M", socket.inet_aton(dst_ip): "T", bytes(4): "0"}.get(a, socket.inet_ntoa(a))
+
+def options(o):
+    """The options of an answer, readable and free of clocks."""
+    out, i = [], 0
+    while i < len(o) and o[i] != 0:
+        if o[i] == 1:
+            i += 1
+            continue
+        t, n = o[i], o[i + 1]
+        words = [o[j:j + 4] for j in range(i + 4 if t == 68 else i + 3, i + n - 3, 4)]
+        if t == 7:
+            out.append("RR ptr %d %s" % (o[i + 2], " ".join(who(w) for w in words)))
+        elif t == 68:
+            flag = o[i + 3] & 15
+            if flag == 0:
+                ent = ["t" if w != bytes(4) else "0" for w in words]
+            else:
+                ent = [who(w) if k % 2 == 0 else ("t" if w != bytes(4) else "0") for k, w in enumerate(words)]
+            out.append("TS ptr %d overflow %d flag %d %s" % (o[i + 2], o[i + 3] >> 4, flag, " ".join(ent)))
+        else:
+            out.append("option %d length %d" % (t, n))
+        i += n
+    return ", ".join(out) or "none"
 
 sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
 sock.bind((ifname, 0))
 sock.setblocking(False)
 for n, (name, src, opts, vlan) in enumerate(CASES, 1):
-    sock.send(syn(src, 41000 + n, opts, vlan))
+    sock.send(echo(n, 0x4f50, opts) if vlan == "ping" else syn(src, 41000 + n, opts, vlan))
     answers, deadline, next_ping = [], time.time() + 30, 0
     while True:
         now = time.time()
@@ -284,7 +320,9 @@ for n, (name, src, opts, vlan) in enumerate(CASES, 1):
         body = ip[(ip[0] & 15) * 4:]
         if ip[9] == 1 and body[0] == 0 and body[4:8] == struct.pack("!HH", 0x4d4c, n):
             break
-        if ip[9] == 1 and body[0] == 12:
+        if ip[9] == 1 and body[0] == 0 and body[4:8] == struct.pack("!HH", 0x4f50, n):
+            answers.append("echo reply, options %s" % options(ip[20:(ip[0] & 15) * 4]))
+        elif ip[9] == 1 and body[0] == 12:
             answers.append("parameter problem code %d pointer %d" % (body[1], body[4]))
         elif ip[9] == 1:
             answers.append("icmp type %d code %d" % (body[0], body[1]))
