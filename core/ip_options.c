@@ -164,8 +164,11 @@ static int ip_options_compile(struct net *net, struct sk_buff *skb, struct ip_op
 		uint8_t *optptr = iph + at;
 		unsigned int optlen;
 
-		if (optptr[0] == IPOPT_END)
-			return 0; /* the kernel also blanks what follows; nothing reads it */
+		if (optptr[0] == IPOPT_END) {
+			/* What follows the end of the list is blanked, as raw sockets see it. */
+			memset(optptr + 1, IPOPT_END, end - at - 1);
+			return 0;
+		}
 		if (optptr[0] == IPOPT_NOOP) {
 			at++;
 			continue;

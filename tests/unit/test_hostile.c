@@ -787,3 +787,11 @@ Test(hostile, errors_echo_the_options_of_what_they_quote)
 	cr_assert_eq(len, 8);
 	cr_assert_eq(memcmp(o, "\x07\x07\x08\x00\x00\x00\x00\x00", 8), 0);
 }
+
+Test(hostile, what_follows_the_end_of_the_list_is_blanked)
+{
+	uint8_t buf[128];
+	const uint8_t *o = ping_with_options("\x01\x00\x07\x07", 4, buf, sizeof(buf));
+
+	cr_assert_eq(memcmp(o, "\x01\x00\x00\x00", 4), 0);
+}
