@@ -246,14 +246,31 @@ static int ip_option_ts_echo(const struct net *net, const struct ip_options *sop
 	return 0;
 }
 
+/*
+ * The option of this type IPCB names at offset off of skb's header, or
+ * NULL: checked against the header as ip_options_compile left it, so that
+ * a control block some layer reused can never make the echo read or write
+ * out of bounds.
+ */
+static const uint8_t *ip_option_at(const struct sk_buff *skb, unsigned int off, uint8_t type)
+{
+	const uint8_t *iph = skb_network_header(skb);
+	unsigned int hlen = (iph[0] & 0xf) * 4u, minlen = type == IPOPT_TS ? 4 : 3;
+
+	if (!off || off + minlen > hlen || iph[off] != type || iph[off + 1] < minlen ||
+	    off + iph[off + 1] > hlen || iph[off + 2] < minlen + 1)
+		return NULL;
+	return iph + off;
+}
+
 int ip_options_echo(const struct net *net, const struct sk_buff *skb, uint8_t *dopt)
 {
 	const struct ip_options *sopt = &IPCB(skb)->opt;
-	const uint8_t *sptr = skb_network_header(skb);
+	const uint8_t *o;
 	unsigned int dlen = 0;
 
-	if (sopt->rr) {
-		const uint8_t *o = sptr + sopt->rr;
+	o = ip_option_at(skb, sopt->rr, IPOPT_RR);
+	if (o) {
 		unsigned int optlen = o[1], ptr = o[2];
 		uint8_t *d = dopt + dlen;
 
@@ -267,8 +284,8 @@ int ip_options_echo(const struct net *net, const struct sk_buff *skb, uint8_t *d
 		}
 		dlen += optlen;
 	}
-	if (sopt->ts) {
-		const uint8_t *o = sptr + sopt->ts;
+	o = ip_option_at(skb, sopt->ts, IPOPT_TS);
+	if (o && dlen + o[1] <= MAX_IPOPTLEN) {
 		unsigned int optlen = o[1];
 
 		memcpy(dopt + dlen, o, optlen);
