@@ -4,9 +4,10 @@
  * output with routing (the stack's subnet or its one gateway), ARP
  * resolution and Ethernet framing, and the SOL_IP socket options shared by
  * UDP, TCP, raw and ping sockets. Names follow net/ipv4/ip_input.c,
- * ip_output.c and ip_sockglue.c.
+ * ip_output.c and ip_sockglue.c. Received IP options: ip_options.c.
  *
- * Not here: IP options on output, multicast, more than one route.
+ * Not here: IP options set by a socket (IP_OPTIONS; only ICMP answers carry
+ * options, echoed), multicast, more than one route.
  */
 #ifndef SOCKSHIM_IP_H
 #define SOCKSHIM_IP_H

@@ -761,18 +761,20 @@ Test(hostile, errors_echo_the_options_of_what_they_quote)
 	const uint8_t *o;
 	unsigned int len;
 
-	/* A port unreachable: UDP's control block keeps IPCB. */
+	/* A port unreachable: UDP's control block keeps IPCB (which timestamp slots to fill). */
 	sock_release(echo);
 	echo = sock_on(SOCK_DGRAM);
-	p = with_options(IPPROTO_UDP, "\x07\x07\x04\x00\x00\x00\x00\x00", 8);
+	p = with_options(IPPROTO_UDP, "\x44\x0c\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00", 12);
 	s = snap();
 	inject(&p);
 	assert_answered(&s, "UDP to a closed port");
 	ic = (const struct icmphdr *)((const uint8_t *)last_ip() + last_ip()->ihl * 4);
 	cr_assert_eq(ic->type, ICMP_DEST_UNREACH);
 	o = last_options(&len);
-	cr_assert_eq(len, 8, "the record route came back");
-	cr_assert_eq(o[2], 8, "full on the way in: no second entry");
+	cr_assert_eq(len, 12, "the timestamps came back");
+	cr_assert_eq(o[2], 13, "one stamp on the way in, one on the way out");
+	cr_assert(o[4] & 0x80, "a time in the first slot");
+	cr_assert(o[8] & 0x80, "a time in the second slot");
 
 	/* A parameter problem echoes what was compiled before the bad byte. */
 	twostack_run_for(ts, 2 * NSEC_PER_SEC);
@@ -794,4 +796,76 @@ Test(hostile, what_follows_the_end_of_the_list_is_blanked)
 	const uint8_t *o = ping_with_options("\x01\x00\x07\x07", 4, buf, sizeof(buf));
 
 	cr_assert_eq(memcmp(o, "\x01\x00\x00\x00", 4), 0);
+}
+
+/* Injects an IP packet (header and all) as one frame from side 0. */
+static void inject_ip(const uint8_t *ip, unsigned int len)
+{
+	struct sk_buff *skb = alloc_skb(14 + len + NET_IP_ALIGN);
+
+	cr_assert_not_null(skb);
+	skb_reserve(skb, NET_IP_ALIGN);
+	memcpy(skb_put(skb, 6), twostack_mac[1], 6);
+	memcpy(skb_put(skb, 6), twostack_mac[0], 6);
+	memcpy(skb_put(skb, 2), "\x08\x00", 2);
+	memcpy(skb_put(skb, len), ip, len);
+	netif_receive_skb(&ts->net[1], skb);
+}
+
+Test(hostile, a_reassembled_ping_gets_the_first_fragments_options_back)
+{
+	_Alignas(4) uint8_t icmp[24] = {ICMP_ECHO, 0, 0, 0, 0, 7, 0, 1};
+	_Alignas(4) uint8_t f1[32 + 16], f2[20 + 8];
+	struct iphdr *h1 = (struct iphdr *)f1, *h2 = (struct iphdr *)f2;
+	struct snapshot s = snap();
+	uint32_t us = twostack_addr(1);
+	const uint8_t *o;
+	unsigned int len;
+	uint16_t c;
+
+	memcpy(icmp + 8, "fragmented ping!", 16);
+	c = csum_fold(csum_partial(icmp, 24, 0));
+	memcpy(icmp + 2, &c, 2);
+	/* First fragment: record route with two slots and 16 bytes; the rest without it. */
+	memset(f1, 0, sizeof(f1));
+	h1->version = 4;
+	h1->ihl = 8;
+	h1->tot_len = htons(sizeof(f1));
+	h1->id = htons(99);
+	h1->frag_off = htons(IP_MF);
+	h1->ttl = 64;
+	h1->protocol = IPPROTO_ICMP;
+	h1->saddr = twostack_addr(0);
+	h1->daddr = us;
+	memcpy(f1 + 20, "\x07\x0b\x04\x00\x00\x00\x00\x00\x00\x00\x00\x00", 12);
+	memcpy(f1 + 32, icmp, 16);
+	h1->check = ip_fast_csum(h1, 8);
+	memcpy(f2, f1, 20);
+	h2->ihl = 5;
+	h2->tot_len = htons(sizeof(f2));
+	h2->frag_off = htons(2);
+	memcpy(f2 + 20, icmp + 16, 8);
+	h2->check = 0;
+	h2->check = ip_fast_csum(h2, 5);
+
+	inject_ip(f1, sizeof(f1));
+	inject_ip(f2, sizeof(f2));
+	cr_assert_eq(MOVED(s, ip.ReasmOKs), 1);
+	assert_answered(&s, "fragmented ping");
+	cr_assert_eq(MOVED(s, icmp.OutEchoReps), 1);
+	o = last_options(&len);
+	cr_assert_eq(len, 12, "the record route came back");
+	cr_assert_eq(o[2], 12);
+	cr_assert_eq(memcmp(o + 3, &us, 4), 0);
+	cr_assert_eq(memcmp(o + 7, &us, 4), 0);
+}
+
+Test(hostile, later_fragments_keep_only_the_copied_options)
+{
+	_Alignas(4) uint8_t h[32] = {0x48};
+
+	/* Record route (not copied), NOP, security (copied, 130), end. */
+	memcpy(h + 20, "\x07\x03\x04\x01\x82\x04\x00\x00\x00\x00\x00\x00", 12);
+	ip_options_fragment(h);
+	cr_assert_eq(memcmp(h + 20, "\x01\x01\x01\x01\x82\x04\x00\x00\x00\x00\x00\x00", 12), 0);
 }
