@@ -5,6 +5,13 @@
  * frames for other hosts arrive too: anything not unicast to us or
  * broadcast is dropped here and counted as RxDropped, as is an ethertype
  * the stack does not speak. A frame shorter than a header is an RxError.
+ *
+ * VLAN tags, as __netif_receive_skb_core() with no VLAN device: a frame
+ * tagged with a VLAN id belongs to a VLAN the stack is not on; the kernel
+ * marks it PACKET_OTHERHOST, ip_rcv drops it before InReceives and counts
+ * it as the device's rx_otherhost_dropped (RxOtherhostDropped here, for
+ * every ethertype). A priority tag (VLAN id 0) is ignored and the frame
+ * handled as untagged, an inner tag after it checked in turn.
  */
 #include "ethernet.h"
 
@@ -18,6 +25,32 @@
 #include "netdevice.h"
 
 const uint8_t eth_broadcast_addr[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* The VLAN rule of the file comment; returns -1 when the frame is to be dropped (counted). */
+static int eth_vlan_untag(struct net *net, struct sk_buff *skb)
+{
+	for (;;) {
+		uint16_t tag[2];
+
+		if (skb->vlan_proto && (skb->vlan_tci & VLAN_VID_MASK)) {
+			__LINK_INC_STATS(net, RxOtherhostDropped);
+			return -1;
+		}
+		skb->vlan_proto = 0;
+		if (!eth_type_vlan(skb->protocol))
+			return 0;
+		/* A tag still in the frame (skb_vlan_untag): TCI, then the inner ethertype. */
+		if (skb->len < VLAN_HLEN) {
+			__LINK_INC_STATS(net, RxErrors);
+			return -1;
+		}
+		memcpy(tag, skb->data, VLAN_HLEN);
+		skb->vlan_proto = skb->protocol;
+		skb->vlan_tci = ntohs(tag[0]);
+		skb->protocol = ntohs(tag[1]);
+		skb_pull(skb, VLAN_HLEN);
+	}
+}
 
 void eth_rcv(struct net *net, struct sk_buff *skb)
 {
@@ -39,6 +72,8 @@ void eth_rcv(struct net *net, struct sk_buff *skb)
 	}
 	skb->protocol = ntohs(eth->h_proto);
 	skb_pull(skb, ETH_HLEN);
+	if (eth_vlan_untag(net, skb))
+		goto drop;
 	skb_reset_network_header(skb);
 
 	switch (skb->protocol) {

@@ -2,9 +2,11 @@
 /*
  * Ethernet framing (ethernet.c), as net/ethernet/eth.c: checks that a
  * received frame is for the stack (its MAC or broadcast) and hands it to
- * ARP or IPv4 by ethertype; prepends the header on output.
+ * ARP or IPv4 by ethertype; prepends the header on output. A VLAN tag
+ * (in the frame, or taken off it by the link into skb->vlan_*) is handled
+ * as a host without VLAN devices does.
  *
- * Not here: VLAN tags, multicast, 802.3 length frames.
+ * Not here: VLAN devices, multicast, 802.3 length frames.
  */
 #ifndef SOCKSHIM_ETHERNET_H
 #define SOCKSHIM_ETHERNET_H
@@ -19,6 +21,15 @@
 struct net;
 
 extern const uint8_t eth_broadcast_addr[ETH_ALEN];
+
+/* include/linux/if_vlan.h */
+#define VLAN_HLEN     4
+#define VLAN_VID_MASK 0x0fff
+
+static inline bool eth_type_vlan(uint16_t ethertype)
+{
+	return ethertype == ETH_P_8021Q || ethertype == ETH_P_8021AD;
+}
 
 static inline bool is_broadcast_ether_addr(const uint8_t *a)
 {

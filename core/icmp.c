@@ -149,13 +149,23 @@ static int icmp_ratelimit_allow(struct net *net, uint32_t daddr, uint8_t type)
 	return 1;
 }
 
-/* Builds and sends one ICMP message with the given header and body. */
-static void icmp_push_reply(struct net *net, const struct icmphdr *hdr, const void *body,
-			    unsigned int len, uint32_t saddr, uint32_t daddr, uint8_t tos)
+/*
+ * Builds and sends one ICMP message with the given header and body, and the
+ * IP options of skb_in echoed (ip_options_echo); an option that cannot be
+ * echoed means no answer, as in the kernel.
+ */
+static void icmp_push_reply(struct net *net, const struct sk_buff *skb_in,
+			    const struct icmphdr *hdr, const void *body, unsigned int len,
+			    uint32_t saddr, uint32_t daddr, uint8_t tos)
 {
-	struct sk_buff *skb = alloc_skb(sizeof(*hdr) + len);
+	uint8_t opt[MAX_IPOPTLEN];
+	int optlen = ip_options_echo(net, skb_in, opt);
+	struct sk_buff *skb;
 	struct icmphdr *icmph;
 
+	if (optlen < 0)
+		return;
+	skb = alloc_skb(sizeof(*hdr) + len);
 	if (!skb)
 		return;
 	icmph = (struct icmphdr *)skb_put(skb, sizeof(*hdr) + len);
@@ -165,7 +175,8 @@ static void icmp_push_reply(struct net *net, const struct icmphdr *hdr, const vo
 	icmph->checksum = csum_fold(csum_partial(icmph, (int)(sizeof(*hdr) + len), 0));
 	__ICMP_INC_STATS(net, OutMsgs);
 	/* The kernel's ICMP socket has IP_PMTUDISC_DONT: no DF. */
-	if (ip_build_and_send_pkt(net, skb, saddr, daddr, IPPROTO_ICMP, tos, 0, IP_DF_NONE))
+	if (ip_build_and_send_pkt_opt(net, skb, saddr, daddr, IPPROTO_ICMP, tos, 0, IP_DF_NONE, opt,
+				      (unsigned int)optlen))
 		__ICMP_INC_STATS(net, OutErrors);
 }
 
@@ -212,8 +223,11 @@ void icmp_send(struct net *net, const struct sk_buff *skb_in, int type, int code
 		avail = room;
 	if (type == ICMP_DEST_UNREACH)
 		__ICMP_INC_STATS(net, OutDestUnreachs);
-	icmp_push_reply(net, &hdr, iph, avail, ip_addr_is_local(net, iph->daddr) ? iph->daddr : 0,
-			iph->saddr, (iph->tos & IPTOS_TOS_MASK) | IPTOS_PREC_INTERNETCONTROL);
+	else if (type == ICMP_PARAMETERPROB)
+		__ICMP_INC_STATS(net, OutParmProbs);
+	icmp_push_reply(net, skb_in, &hdr, iph, avail,
+			ip_addr_is_local(net, iph->daddr) ? iph->daddr : 0, iph->saddr,
+			(iph->tos & IPTOS_TOS_MASK) | IPTOS_PREC_INTERNETCONTROL);
 }
 
 static void icmp_echo(struct net *net, struct sk_buff *skb)
@@ -227,7 +241,7 @@ static void icmp_echo(struct net *net, struct sk_buff *skb)
 		return;
 	hdr.type = ICMP_ECHOREPLY;
 	__ICMP_INC_STATS(net, OutEchoReps);
-	icmp_push_reply(net, &hdr, skb->data + sizeof(hdr), skb->len - sizeof(hdr), iph->daddr,
+	icmp_push_reply(net, skb, &hdr, skb->data + sizeof(hdr), skb->len - sizeof(hdr), iph->daddr,
 			iph->saddr, iph->tos);
 }
 
@@ -281,7 +295,10 @@ int icmp_rcv(struct net *net, struct sk_buff *skb)
 	case ICMP_DEST_UNREACH:
 	case ICMP_SOURCE_QUENCH:
 	case ICMP_TIME_EXCEEDED:
+		icmp_unreach(net, skb);
+		break;
 	case ICMP_PARAMETERPROB:
+		__ICMP_INC_STATS(net, InParmProbs);
 		icmp_unreach(net, skb);
 		break;
 	default: /* redirects, timestamps, ...: ignored as a host may */

@@ -20,10 +20,9 @@ int icmp_rcv(struct net *net, struct sk_buff *skb);
 /*
  * Sends an ICMP error about skb_in (network header set) to its source:
  * type/code as ICMP_DEST_UNREACH/ICMP_PORT_UNREACH, info is the next-hop MTU
- * for ICMP_FRAG_NEEDED. Follows __icmp_send(): never about an ICMP error,
- * a broadcast, a non-first fragment or a packet from 0.0.0.0; quotes the IP
- * header and as much payload as fits in 576 bytes; rate limited. Does not
- * consume skb_in.
+ * for ICMP_FRAG_NEEDED, the offset of the bad byte for ICMP_PARAMETERPROB. Follows __icmp_send():
+ * never about an ICMP error, a broadcast, a non-first fragment or a packet from 0.0.0.0; quotes the
+ * IP header and as much payload as fits in 576 bytes; rate limited. Does not consume skb_in.
  */
 void icmp_send(struct net *net, const struct sk_buff *skb_in, int type, int code, uint32_t info);
 

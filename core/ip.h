@@ -4,14 +4,16 @@
  * output with routing (the stack's subnet or its one gateway), ARP
  * resolution and Ethernet framing, and the SOL_IP socket options shared by
  * UDP, TCP, raw and ping sockets. Names follow net/ipv4/ip_input.c,
- * ip_output.c and ip_sockglue.c.
+ * ip_output.c and ip_sockglue.c. Received IP options: ip_options.c.
  *
- * Not here: IP options on output, multicast, more than one route.
+ * Not here: IP options set by a socket (IP_OPTIONS; only ICMP answers carry
+ * options, echoed), multicast, more than one route.
  */
 #ifndef SOCKSHIM_IP_H
 #define SOCKSHIM_IP_H
 
 #include <netinet/ip.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -46,6 +48,10 @@ static inline struct iphdr *ip_hdr(const struct sk_buff *skb)
  */
 int ip_build_and_send_pkt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
 			  uint8_t protocol, uint8_t tos, uint8_t ttl, int df);
+/* The same with IP options (opt, optlen a multiple of 4, at most 40; optlen 0 for none). */
+int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
+			      uint8_t protocol, uint8_t tos, uint8_t ttl, int df,
+			      const uint8_t *opt, unsigned int optlen);
 
 /*
  * Routing: the subnet is on-link, everything else goes to net->gateway.
@@ -77,6 +83,41 @@ void ip_defrag_exit(struct net *net);
 
 /* Called by the Ethernet layer for ETH_P_IP; consumes skb (data at the IP header). */
 int ip_rcv(struct net *net, struct sk_buff *skb);
+
+/*
+ * What ip_rcv_options found in a received packet (the kernel's struct
+ * ip_options): offsets from the IP header, 0 for none, and which options
+ * had room for this stack's entry. Kept in skb->cb (IPCB) from ip_rcv until
+ * the transport takes the control block over.
+ */
+struct ip_options {
+	uint8_t srr, rr, ts;
+	bool rr_needaddr, ts_needaddr, ts_needtime;
+};
+struct inet_skb_parm {
+	struct ip_options opt;
+};
+#define IPCB(skb) ((struct inet_skb_parm *)((skb)->cb))
+
+/*
+ * The options of a received packet (ip_options.c; skb->data at its IP
+ * header, ihl > 5): checked, record route and timestamp filled in place,
+ * IPCB(skb)->opt filled. Returns 0 to go on, or -1 to drop: malformed
+ * (InHdrErrors, after an ICMP parameter problem) or source-routed
+ * (InDiscards; accept_source_route is 0).
+ */
+int ip_rcv_options(struct net *net, struct sk_buff *skb);
+
+/*
+ * The options of an answer to skb (network header set, IPCB filled), as
+ * ip_options_echo() and ip_options_build() make them: written to dopt (40
+ * bytes of room), padded to a multiple of 4. Returns their length (0 for
+ * none), or -1 when they cannot be echoed: the kernel then sends no answer.
+ */
+int ip_options_echo(const struct net *net, const struct sk_buff *skb, uint8_t *dopt);
+
+/* Fragments after the first keep only the options flagged as copied (ip_options_fragment). */
+void ip_options_fragment(uint8_t *iph);
 
 /* SOL_IP options (ip_sockglue.c): IP_TTL, IP_TOS, IP_RECVERR, IP_PKTINFO, ... */
 int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, unsigned int optlen);

@@ -43,8 +43,9 @@ struct ipq {
 	struct timer_list timer;
 };
 
-/* Per-fragment bookkeeping while queued. */
+/* Per-fragment bookkeeping while queued, after IPCB (kept for the ICMP answers). */
 struct ipfrag_cb {
+	struct inet_skb_parm h4;
 	unsigned int offset, end;
 };
 #define FRAG_CB(skb) ((struct ipfrag_cb *)(skb)->cb)
@@ -128,6 +129,7 @@ static struct sk_buff *ip_frag_reasm(struct net *net, struct ipq *q)
 		       FRAG_CB(f)->end - FRAG_CB(f)->offset);
 	}
 	skb_reset_network_header(skb);
+	*IPCB(skb) = *IPCB(first); /* the first fragment's options, at the same offsets */
 	skb->dev = first->dev;
 	skb->pkt_type = first->pkt_type;
 	skb->protocol = first->protocol;

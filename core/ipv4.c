@@ -3,7 +3,9 @@
  * IPv4 for a stack with one address on one Ethernet device.
  *
  * Receive (ip_rcv): the header checks of net/ipv4/ip_input.c, each failure
- * counted under its /proc/net/snmp name and dropped; then raw sockets get a
+ * counted under its /proc/net/snmp name and dropped; the input route with
+ * the kernel's martian checks (a packet from the wire never carries a local
+ * or loopback source); IP options (ip_options.c); then raw sockets get a
  * look and the transport in inet_protos[] gets the packet, or the sender
  * gets an ICMP protocol unreachable. Fragments are reassembled first
  * (ip_fragment.c).
@@ -141,6 +143,8 @@ static int ip_fragment(struct net *net, struct sk_buff *skb, unsigned int mtu, u
 		memcpy((uint8_t *)fh + hlen, skb->data + hlen + offset, len);
 		fh->tot_len = htons((uint16_t)(hlen + len));
 		fh->frag_off = htons((uint16_t)((offset >> 3) | (left > len ? IP_MF : 0)));
+		if (offset && hlen > IPV4_HLEN)
+			ip_options_fragment((uint8_t *)fh);
 		fh->check = 0;
 		fh->check = ip_fast_csum(fh, fh->ihl);
 		skb_reset_network_header(frag);
@@ -161,7 +165,14 @@ static int ip_fragment(struct net *net, struct sk_buff *skb, unsigned int mtu, u
 int ip_build_and_send_pkt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
 			  uint8_t protocol, uint8_t tos, uint8_t ttl, int df)
 {
-	unsigned int mtu = ip_dst_mtu(net);
+	return ip_build_and_send_pkt_opt(net, skb, saddr, daddr, protocol, tos, ttl, df, NULL, 0);
+}
+
+int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
+			      uint8_t protocol, uint8_t tos, uint8_t ttl, int df,
+			      const uint8_t *opt, unsigned int optlen)
+{
+	unsigned int mtu = ip_dst_mtu(net), hlen = IPV4_HLEN + optlen;
 	uint32_t nexthop;
 	struct iphdr *iph;
 	int err;
@@ -172,15 +183,17 @@ int ip_build_and_send_pkt(struct net *net, struct sk_buff *skb, uint32_t saddr, 
 		kfree_skb(skb);
 		return err;
 	}
-	if (skb_headroom(skb) < IPV4_HLEN + ETH_HLEN || skb->len + IPV4_HLEN > 65535) {
+	if (skb_headroom(skb) < hlen + ETH_HLEN || skb->len + hlen > 65535) {
 		kfree_skb(skb);
 		return -EMSGSIZE;
 	}
 	skb_reset_transport_header(skb);
-	iph = (struct iphdr *)skb_push(skb, IPV4_HLEN);
+	iph = (struct iphdr *)skb_push(skb, hlen);
 	skb_reset_network_header(skb);
 	iph->version = 4;
-	iph->ihl = 5;
+	iph->ihl = hlen / 4;
+	if (optlen)
+		memcpy(iph + 1, opt, optlen);
 	iph->tos = tos;
 	iph->tot_len = htons((uint16_t)skb->len);
 	iph->id = htons(net->ip_id_next++);
@@ -231,6 +244,62 @@ static void ip_local_deliver(struct net *net, struct sk_buff *skb)
 	kfree_skb(skb);
 }
 
+static int ipv4_is_zeronet(uint32_t addr)
+{
+	return (addr & htonl(0xff000000)) == 0;
+}
+
+/*
+ * The input route of a host with one address (ip_route_input_slow): local
+ * delivery, broadcast, or a drop. Martians, in the kernel's order: a
+ * multicast or broadcast source; a 0/8 source except towards the limited
+ * broadcast (DHCP); a 0/8 destination; 127/8 either way unless the packet
+ * came through the loopback path (skb->dev NULL; route_localnet is 0); and,
+ * as fib_validate_source(), the stack's own address as the source of a
+ * packet from the wire (a "land" packet: accept_local is 0). Anything else
+ * not for us is "no route" with forwarding off.
+ *
+ * The subnet's broadcast as a source is refused too, where the kernel (with
+ * rp_filter 0) checks only the limited broadcast and answers such a SYN
+ * with a reset to the whole subnet.
+ *
+ * Every drop is counted as InAddrErrors. The kernel counts the no-route
+ * case there (ip_error) but martians only in /proc/net/stat/rt_cache
+ * (in_martian_src, in_martian_dst); InAddrErrors is the nearest snmp name.
+ * Returns 0 to deliver (pkt_type set for broadcasts) or -1, counted.
+ */
+static int ip_route_input(struct net *net, struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	uint32_t saddr = iph->saddr, daddr = iph->daddr;
+	int from_wire = skb->dev != NULL;
+
+	if (IN_MULTICAST(ntohl(saddr)) || ip_addr_is_broadcast(net, saddr))
+		goto martian;
+	if (daddr == INADDR_BROADCAST || (!saddr && !daddr))
+		goto brd_input;
+	if (ipv4_is_zeronet(saddr) || ipv4_is_zeronet(daddr))
+		goto martian;
+	if (from_wire && (ipv4_is_loopback(saddr) || ipv4_is_loopback(daddr)))
+		goto martian;
+	if (ip_addr_is_broadcast(net, daddr))
+		goto brd_input;
+	if (!ip_addr_is_local(net, daddr))
+		goto martian; /* ip_error: EHOSTUNREACH, forwarding is off */
+	if (from_wire && ip_addr_is_local(net, saddr))
+		goto martian;
+	return 0;
+
+brd_input:
+	if (saddr && from_wire && ip_addr_is_local(net, saddr))
+		goto martian;
+	skb->pkt_type = PACKET_BROADCAST;
+	return 0;
+martian:
+	__IP_INC_STATS(net, InAddrErrors);
+	return -1;
+}
+
 int ip_rcv(struct net *net, struct sk_buff *skb)
 {
 	const struct iphdr *iph;
@@ -238,6 +307,8 @@ int ip_rcv(struct net *net, struct sk_buff *skb)
 
 	__IP_INC_STATS(net, InReceives);
 	skb_reset_network_header(skb);
+	memset(IPCB(skb), 0,
+	       sizeof(struct inet_skb_parm)); /* the sender's control block on loopback */
 	if (skb->len < sizeof(struct iphdr))
 		goto inhdr_error;
 	iph = ip_hdr(skb);
@@ -260,22 +331,11 @@ int ip_rcv(struct net *net, struct sk_buff *skb)
 	/* Ethernet pads short frames: the IP length is the truth. */
 	skb_trim(skb, len);
 
-	/*
-	 * Martians: no multicast or broadcast sources, and 127/8 only from the
-	 * loopback path (skb->dev is NULL there, set for frames off the link).
-	 */
-	if (IN_MULTICAST(ntohl(iph->saddr)) || ip_addr_is_broadcast(net, iph->saddr) ||
-	    ((ipv4_is_loopback(iph->saddr) || ipv4_is_loopback(iph->daddr)) && skb->dev)) {
-		__IP_INC_STATS(net, InAddrErrors);
+	if (ip_route_input(net, skb))
 		goto drop;
-	}
-	if (ip_addr_is_broadcast(net, iph->daddr)) {
-		skb->pkt_type = PACKET_BROADCAST;
-	} else if (!ip_addr_is_local(net, iph->daddr)) {
-		/* Not ours and forwarding is off: ip_route_input's verdict. */
-		__IP_INC_STATS(net, InAddrErrors);
+	/* After the route, before reassembly: each fragment's options, as the kernel. */
+	if (iph->ihl > 5 && ip_rcv_options(net, skb))
 		goto drop;
-	}
 	if (ntohs(iph->frag_off) & (IP_MF | IP_OFFMASK)) {
 		skb = ip_defrag(net, skb);
 		if (!skb)

@@ -20,7 +20,9 @@
  * (skb_csum_unnecessary): the link marks it CHECKSUM_UNNECESSARY and the
  * field keeps the pseudo-header sum, as tcpdump on the veth shows it. A
  * pass over every received byte is saved. When the NIC already verified it
- * (TP_STATUS_CSUM_VALID) the transport is told so as well.
+ * (TP_STATUS_CSUM_VALID) the transport is told so as well. A VLAN tag the
+ * kernel took off the frame (TP_STATUS_VLAN_VALID) goes up with it in
+ * skb->vlan_*, for the Ethernet layer to refuse as the kernel does.
  *
  * Transmit: frames are batched and sent with sendmmsg when the owner calls
  * ndo_flush (dev_flush) or when the batch is full. A frame the kernel will
@@ -155,6 +157,7 @@ static int packet_poll(struct net_device *dev, int budget)
 			struct sk_buff *skb = l->rx_skb[i];
 			struct cmsghdr *cm;
 			bool csum_ok = false;
+			uint16_t vlan_proto = 0, vlan_tci = 0;
 
 			if (mh->msg_flags & MSG_TRUNC) {
 				link_count(dev, 1, 0);
@@ -168,6 +171,13 @@ static int packet_poll(struct net_device *dev, int budget)
 				memcpy(&aux, CMSG_DATA(cm), sizeof(aux));
 				csum_ok = aux.tp_status &
 					  (TP_STATUS_CSUMNOTREADY | TP_STATUS_CSUM_VALID);
+				/* A VLAN tag the kernel took off: eth_rcv judges it. */
+				if (aux.tp_status & TP_STATUS_VLAN_VALID) {
+					vlan_proto = aux.tp_status & TP_STATUS_VLAN_TPID_VALID
+							     ? aux.tp_vlan_tpid
+							     : ETH_P_8021Q;
+					vlan_tci = aux.tp_vlan_tci;
+				}
 			}
 			if (len <= PKT_SMALL) {
 				/* Copy into a recycled small buffer; the big one stays. */
@@ -186,6 +196,8 @@ static int packet_poll(struct net_device *dev, int budget)
 			}
 			if (csum_ok)
 				skb->ip_summed = CHECKSUM_UNNECESSARY;
+			skb->vlan_proto = vlan_proto;
+			skb->vlan_tci = vlan_tci;
 			if (dev->net)
 				netif_receive_skb(dev->net, skb);
 			else

@@ -61,6 +61,8 @@ struct sk_buff {
 	uint16_t csum_start;  /* CHECKSUM_PARTIAL: offset from head where summing starts */
 	uint16_t csum_offset; /* ... and where to store it, relative to csum_start */
 	uint16_t gso_size;    /* > 0: segment into gso_size payload pieces on the wire */
+	uint16_t vlan_proto;  /* receive: the 802.1Q tag taken off the frame, 0 = none */
+	uint16_t vlan_tci;    /* ... and its tag control (priority, VLAN id), host order */
 	uint64_t tstamp;      /* ns, the stack clock, when received or last sent */
 
 	/*

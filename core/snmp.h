@@ -36,11 +36,13 @@
 	X(InErrors) \
 	X(InCsumErrors) \
 	X(InDestUnreachs) \
+	X(InParmProbs) \
 	X(InEchos) \
 	X(InEchoReps) \
 	X(OutMsgs) \
 	X(OutErrors) \
 	X(OutDestUnreachs) \
+	X(OutParmProbs) \
 	X(OutEchos) \
 	X(OutEchoReps)
 
@@ -72,6 +74,7 @@
 	X(RxFrames) \
 	X(RxBytes) \
 	X(RxDropped) \
+	X(RxOtherhostDropped) \
 	X(RxErrors) \
 	X(TxFrames) \
 	X(TxBytes) \

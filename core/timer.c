@@ -5,6 +5,10 @@
  * are O(log n) sifts instead of searches. The heap grows by doubling when a
  * timer is armed and never shrinks (its size is bounded by the number of
  * timers that exist). Nothing here reads a clock: now is an argument.
+ *
+ * The heap is keyed on (expires, seq), seq counting armings: equal expiry
+ * times fire in the order they were armed, and a run can tell the timers it
+ * started with from those armed while it ran.
  */
 #include "timer.h"
 
@@ -15,6 +19,9 @@ void timer_base_init(struct timer_base *base)
 	base->heap = NULL;
 	base->len = 0;
 	base->cap = 0;
+	base->seq = 0;
+	base->running = false;
+	base->run_now = base->run_cur = 0;
 }
 
 void timer_base_exit(struct timer_base *base)
@@ -28,8 +35,14 @@ void timer_base_exit(struct timer_base *base)
 void timer_setup(struct timer_list *t, void (*fn)(struct timer_list *))
 {
 	t->expires = 0;
+	t->seq = 0;
 	t->function = fn;
 	t->heap_idx = -1;
+}
+
+static bool timer_before(const struct timer_list *a, const struct timer_list *b)
+{
+	return a->expires < b->expires || (a->expires == b->expires && a->seq < b->seq);
 }
 
 static void heap_set(struct timer_base *base, uint32_t i, struct timer_list *t)
@@ -45,7 +58,7 @@ static void sift_up(struct timer_base *base, uint32_t i)
 	while (i > 0) {
 		uint32_t parent = (i - 1) / 2;
 
-		if (base->heap[parent]->expires <= t->expires)
+		if (!timer_before(t, base->heap[parent]))
 			break;
 		heap_set(base, i, base->heap[parent]);
 		i = parent;
@@ -62,9 +75,9 @@ static void sift_down(struct timer_base *base, uint32_t i)
 
 		if (c >= base->len)
 			break;
-		if (c + 1 < base->len && base->heap[c + 1]->expires < base->heap[c]->expires)
+		if (c + 1 < base->len && timer_before(base->heap[c + 1], base->heap[c]))
 			c++;
-		if (t->expires <= base->heap[c]->expires)
+		if (!timer_before(base->heap[c], t))
 			break;
 		heap_set(base, i, base->heap[c]);
 		i = c;
@@ -88,10 +101,18 @@ bool mod_timer(struct timer_base *base, struct timer_list *t, uint64_t expires)
 {
 	bool was_pending = timer_pending(t);
 
+	/*
+	 * Armed by a running timer for no later than that timer's own time:
+	 * due at the run's time, behind every timer the run started with
+	 * (newer seq), which is where timer_run stops.
+	 */
+	if (base->running && expires <= base->run_cur)
+		expires = base->run_now;
 	if (was_pending) {
 		uint32_t i = (uint32_t)t->heap_idx;
 
 		t->expires = expires;
+		t->seq = base->seq++;
 		sift_up(base, i);
 		sift_down(base, (uint32_t)t->heap_idx);
 		return true;
@@ -113,6 +134,7 @@ bool mod_timer(struct timer_base *base, struct timer_list *t, uint64_t expires)
 		base->cap = cap;
 	}
 	t->expires = expires;
+	t->seq = base->seq++;
 	base->heap[base->len] = t;
 	t->heap_idx = (int32_t)base->len++;
 	sift_up(base, base->len - 1);
@@ -129,13 +151,27 @@ bool del_timer(struct timer_base *base, struct timer_list *t)
 
 void timer_run(struct timer_base *base, uint64_t now)
 {
-	/* A timer may re-arm itself or others; each pass takes the current minimum. */
+	uint64_t start = base->seq;
+
+	/*
+	 * A timer may re-arm itself or others; each pass takes the current
+	 * minimum. A timer armed during this run that is due exactly now
+	 * sorts after every timer of the run's start due now, and after all
+	 * due earlier: meeting one at the top means only such timers are
+	 * left, and they wait for the next run.
+	 */
+	base->running = true;
+	base->run_now = now;
 	while (base->len && base->heap[0]->expires <= now) {
 		struct timer_list *t = base->heap[0];
 
+		if (t->expires == now && t->seq >= start)
+			break;
 		heap_remove(base, 0);
+		base->run_cur = t->expires;
 		t->function(t);
 	}
+	base->running = false;
 }
 
 uint64_t timer_next(const struct timer_base *base)

@@ -12,6 +12,7 @@
 
 struct timer_list {
 	uint64_t expires; /* ns, absolute, stack clock */
+	uint64_t seq;	  /* base->seq when armed: orders equal expiries, bounds a run */
 	void (*function)(struct timer_list *t);
 	int32_t heap_idx; /* -1 when not pending */
 };
@@ -19,6 +20,10 @@ struct timer_list {
 struct timer_base {
 	struct timer_list **heap;
 	uint32_t len, cap;
+	uint64_t seq; /* counts armings */
+	/* While timer_run runs: its time, and the expiry of the timer it is running. */
+	bool running;
+	uint64_t run_now, run_cur;
 };
 
 #define NSEC_PER_USEC 1000ull
@@ -28,7 +33,11 @@ struct timer_base {
 void timer_base_init(struct timer_base *base);
 void timer_base_exit(struct timer_base *base);
 void timer_setup(struct timer_list *t, void (*fn)(struct timer_list *));
-/* Arms or re-arms t to fire at expires; returns whether it was pending. */
+/*
+ * Arms or re-arms t to fire at expires; returns whether it was pending.
+ * From inside a timer function, a time not later than the running timer's
+ * own expiry (no time has passed for it) means the next run: see timer_run.
+ */
 bool mod_timer(struct timer_base *base, struct timer_list *t, uint64_t expires);
 /* Cancels t; returns whether it was pending. */
 bool del_timer(struct timer_base *base, struct timer_list *t);
@@ -36,7 +45,14 @@ static inline bool timer_pending(const struct timer_list *t)
 {
 	return t->heap_idx >= 0;
 }
-/* Runs every timer with expires <= now, earliest first. */
+/*
+ * Runs the timers due at now, earliest first. A timer armed from inside the
+ * run fires in it only if it is due later than the timer that armed it; one
+ * armed for the same time or earlier (re-arming itself "now", the loopback
+ * path feeding itself) waits for the next run, as a kernel timer armed for
+ * the current jiffy from a timer fires on the next tick. So a run always
+ * ends, and the owner's loop serves its other events between runs.
+ */
 void timer_run(struct timer_base *base, uint64_t now);
 uint64_t timer_next(const struct timer_base *base);
 

@@ -40,8 +40,9 @@
 
 /* Per-skb state while queued on a socket (UDP_SKB_CB). */
 struct udp_skb_cb {
-	uint32_t truesize; /* what sk_rmem_alloc was charged */
-	uint16_t cscov;	   /* UDP-Lite checksum coverage */
+	struct inet_skb_parm header; /* IPCB, kept for the ICMP answers */
+	uint32_t truesize;	     /* what sk_rmem_alloc was charged */
+	uint16_t cscov;		     /* UDP-Lite checksum coverage */
 	uint8_t partial_cov;
 };
 #define UDP_SKB_CB(skb) ((struct udp_skb_cb *)(skb)->cb)

@@ -163,3 +163,66 @@ Test(timer, random_operations_keep_the_heap_consistent)
 	cr_assert_eq((uint32_t)nfired, pending);
 	timer_base_exit(&base);
 }
+
+static void rearm_same_time(struct timer_list *t)
+{
+	rearm_count++;
+	mod_timer(cur_base, t, t->expires);
+}
+
+Test(timer, a_timer_rearming_itself_without_time_passing_fires_once_per_run, .timeout = 30)
+{
+	struct timer_base base;
+	struct timer_list t;
+
+	timer_base_init(&base);
+	cur_base = &base;
+	rearm_count = 0;
+	timer_setup(&t, rearm_same_time);
+	mod_timer(&base, &t, 10);
+	timer_run(&base, 35);
+	cr_assert_eq(rearm_count, 1, "the run ended");
+	cr_assert(timer_pending(&t));
+	cr_assert_leq(timer_next(&base), 35, "due at once, for the next run");
+	timer_run(&base, 35);
+	cr_assert_eq(rearm_count, 2);
+	timer_base_exit(&base);
+}
+
+static struct timer_list ping_pong[2];
+static uint64_t pp_now;
+
+static void arm_the_other(struct timer_list *t)
+{
+	rearm_count++;
+	mod_timer(cur_base, &ping_pong[t == &ping_pong[0]], pp_now);
+}
+
+Test(timer, two_timers_arming_each_other_for_now_take_one_turn_per_run, .timeout = 30)
+{
+	struct timer_base base;
+	struct probe late = {.id = 9};
+
+	timer_base_init(&base);
+	cur_base = &base;
+	rearm_count = 0;
+	nfired = 0;
+	pp_now = 100;
+	timer_setup(&ping_pong[0], arm_the_other);
+	timer_setup(&ping_pong[1], arm_the_other);
+	timer_setup(&late.t, record);
+	mod_timer(&base, &ping_pong[0], 100);
+	mod_timer(&base, &late.t, 100);
+	timer_run(&base, 100);
+	cr_assert_eq(rearm_count, 1);
+	cr_assert_eq(nfired, 1, "a timer due at the start still ran");
+	for (int i = 2; i <= 5; i++) {
+		timer_run(&base, 100);
+		cr_assert_eq(rearm_count, i);
+	}
+	/* Time passing does not let the pair run away either. */
+	pp_now = 200;
+	timer_run(&base, 200);
+	cr_assert_eq(rearm_count, 6);
+	timer_base_exit(&base);
+}
