@@ -2,7 +2,10 @@
 /*
  * The control client: one SOCK_SEQPACKET connection per process to the stack
  * host at the abstract name shim_ctl_name(netns, iface, addr), one request
- * and one reply at a time under a mutex (shim_ctl.h). If nobody listens, it
+ * and one reply at a time under a mutex (shim_ctl.h). Anyone in the namespace
+ * can bind that name first, so before sending anything it checks that the
+ * listener runs as root or as our own uid (SO_PEERCRED) and refuses it with
+ * one line otherwise; socket() then fails with ENONET. If nobody listens, it
  * starts the host (sockshim-stackd beside the library, or at
  * <libdir>/SOCKSHIM_LIBEXEC_REL when installed) and retries for about three
  * seconds; two processes racing both start one and the loser exits on
@@ -44,6 +47,33 @@ static socklen_t shim_ctl_addr(struct sockaddr_un *sun)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
+/* A stack host we may talk to: root's, or our own user's. */
+static int shim_ctl_cred_ok(const struct ucred *u)
+{
+	return u->uid == 0 || u->uid == getuid() || u->uid == geteuid();
+}
+
+/* The name's owner, refused once per process with one line (the rest is ENONET). */
+static int shim_ctl_check_host(int fd, const struct sockaddr_un *sun, socklen_t len)
+{
+	static int said;
+	struct ucred u;
+	socklen_t ulen = sizeof(u);
+
+	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &ulen) < 0)
+		return -errno;
+	if (shim_ctl_cred_ok(&u)) {
+		shim_ctl_host_pid = u.pid;
+		return 0;
+	}
+	if (!said++)
+		shim_say("sockshim: refusing the stack host at @%.*s: it runs as uid %u (pid %d), "
+			 "not root or uid %u; emulated sockets fail with ENONET",
+			 (int)(len - offsetof(struct sockaddr_un, sun_path) - 1), sun->sun_path + 1,
+			 u.uid, u.pid, getuid());
+	return -EACCES;
+}
+
 static int shim_ctl_try_connect(void)
 {
 	struct sockaddr_un sun;
@@ -53,8 +83,13 @@ static int shim_ctl_try_connect(void)
 	fd = shim_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (shim_real.connect(fd, (struct sockaddr *)&sun, len) == 0)
-		return fd;
+	if (shim_real.connect(fd, (struct sockaddr *)&sun, len) == 0) {
+		err = shim_ctl_check_host(fd, &sun, len);
+		if (!err)
+			return fd;
+		shim_real.close(fd);
+		return err;
+	}
 	err = -errno;
 	shim_real.close(fd);
 	return err;
@@ -133,14 +168,33 @@ static int shim_host_start(void)
 	return 0;
 }
 
-static int shim_ctl_send(int fd, struct shim_req *req)
+/* One request, with sockfd (if >= 0) as the proof of holding the socket. */
+static int shim_ctl_send(int fd, struct shim_req *req, int sockfd)
 {
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {req, req->hdr.len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
 
+	if (sockfd >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &sockfd, sizeof(int));
+	}
 	do
-		n = shim_real.send(fd, req, sizeof(*req), MSG_NOSIGNAL);
+		n = shim_real.sendmsg(fd, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(*req) ? 0 : -1;
+	return n == (ssize_t)req->hdr.len ? 0 : -1;
 }
 
 static int shim_ctl_recv(int fd, struct shim_rep *rep, int *rfd)
@@ -162,10 +216,9 @@ static int shim_ctl_recv(int fd, struct shim_rep *rep, int *rfd)
 	do
 		n = shim_real.recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n < (ssize_t)offsetof(struct shim_rep, note))
+	if (n != (ssize_t)sizeof(*rep) || rep->hdr.len != sizeof(*rep) ||
+	    rep->hdr.version != SHIM_CTL_VERSION)
 		return -1;
-	if (n < (ssize_t)sizeof(*rep))
-		rep->note[0] = 0;
 	rep->note[sizeof(rep->note) - 1] = 0;
 	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
@@ -184,7 +237,12 @@ static int shim_ctl_recv(int fd, struct shim_rep *rep, int *rfd)
 /* Connects (starting the host if needed) and says hello. Called locked. */
 static int shim_ctl_open(void)
 {
-	struct shim_req req = {.op = SHIM_OP_HELLO, .arg = {SHIM_CTL_VERSION}};
+	struct shim_req req = {
+		.hdr = {.version = SHIM_CTL_VERSION,
+			.op = SHIM_OP_HELLO,
+			.len = (uint32_t)shim_req_len(SHIM_OP_HELLO, 0)},
+		.hello = {.min_version = SHIM_CTL_VERSION, .max_version = SHIM_CTL_VERSION},
+	};
 	struct shim_rep rep;
 	struct timespec pause = {0, 10 * 1000 * 1000};
 	static int said;
@@ -201,6 +259,8 @@ static int shim_ctl_open(void)
 			fd = shim_ctl_try_connect();
 		}
 	}
+	if (fd == -EACCES)
+		return -SHIM_ENOSTACK; /* said by shim_ctl_check_host */
 	if (fd < 0) {
 		if (said++)
 			return -SHIM_ENOSTACK;
@@ -208,24 +268,32 @@ static int shim_ctl_open(void)
 			 shim_cfg.addr_str, strerror(-fd));
 		return -SHIM_ENOSTACK;
 	}
-	req.cap_eff = shim_cap_eff();
-	if (shim_ctl_send(fd, &req) || shim_ctl_recv(fd, &rep, NULL) || rep.ret < 0) {
+	if (shim_ctl_send(fd, &req, -1) || shim_ctl_recv(fd, &rep, NULL) || rep.hdr.ret < 0 ||
+	    rep.hello.version != SHIM_CTL_VERSION) {
+		if (!said++)
+			shim_say(
+				"sockshim: the stack host for %s %s does not speak control version "
+				"%d (it answered %d)",
+				shim_cfg.iface, shim_cfg.addr_str, SHIM_CTL_VERSION,
+				rep.hdr.ret < 0 ? rep.hdr.ret : (int)rep.hello.version);
 		shim_real.close(fd);
 		return -SHIM_ENOSTACK;
 	}
-	shim_ctl_host_pid = rep.arg[0];
 	shim_ctl_fd = fd;
 	shim_fd_set(fd, shim_ent(0, SHIM_CTL, 0));
 	return 0;
 }
 
-int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd)
+int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd)
 {
 	int err = 0, attempt;
 
 	if (fd)
 		*fd = -1;
-	req->cap_eff = shim_cap_eff();
+	req->hdr.version = SHIM_CTL_VERSION;
+	req->hdr.ret = 0;
+	req->hdr.len = (uint32_t)shim_req_len(
+		req->hdr.op, req->hdr.op == SHIM_OP_SETSOCKOPT ? req->sockopt.optlen : 0);
 	pthread_mutex_lock(&shim_ctl_lock);
 	/*
 	 * One reconnect if the connection broke before the request went out
@@ -234,7 +302,7 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd)
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (shim_ctl_fd < 0 && (err = shim_ctl_open()))
 			break;
-		if (shim_ctl_send(shim_ctl_fd, req) == 0) {
+		if (shim_ctl_send(shim_ctl_fd, req, sockfd) == 0) {
 			err = 0;
 			break;
 		}
@@ -243,7 +311,7 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd)
 		shim_ctl_fd = -1;
 		err = -SHIM_ENOSTACK;
 	}
-	if (!err && req->op != SHIM_OP_CLOSE) {
+	if (!err && req->hdr.op != SHIM_OP_CLOSE) {
 		if (shim_ctl_recv(shim_ctl_fd, rep, fd)) {
 			shim_fd_set(shim_ctl_fd, 0);
 			shim_real.close(shim_ctl_fd);
@@ -253,6 +321,34 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd)
 	}
 	pthread_mutex_unlock(&shim_ctl_lock);
 	return err;
+}
+
+/*
+ * Anyone can connect to a listener's abstract name. A connection is the
+ * host's if its sender (SO_PEERCRED) is the very process whose pid the
+ * listener's name shim_listen_name() carries, and runs as root or as us.
+ */
+int shim_ctl_from_host(int lfd, int nfd)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	struct ucred u;
+	socklen_t ulen = sizeof(u);
+	char name[sizeof(sun.sun_path)];
+	unsigned int pid, id;
+	size_t n;
+
+	if (shim_real.getsockname(lfd, (struct sockaddr *)&sun, &len) < 0 ||
+	    len <= offsetof(struct sockaddr_un, sun_path) + 1 || sun.sun_path[0])
+		return 0;
+	n = len - offsetof(struct sockaddr_un, sun_path) - 1;
+	memcpy(name, sun.sun_path + 1, n);
+	name[n] = 0;
+	if (sscanf(name, "sockshim/l/%u/%u", &pid, &id) != 2)
+		return 0;
+	if (shim_real.getsockopt(nfd, SOL_SOCKET, SO_PEERCRED, &u, &ulen) < 0)
+		return 0;
+	return u.pid == (pid_t)pid && shim_ctl_cred_ok(&u);
 }
 
 int shim_host_pid(void)

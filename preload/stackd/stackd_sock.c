@@ -25,9 +25,9 @@
  * Listeners: the application holds an AF_UNIX listener; each accepted TCP
  * connection is handed over by connecting to it from a socket named
  * shim_conn_name(). The host cannot see the application close an AF_UNIX
- * listener or the last copy of a datagram pair's end, so it looks for their
- * names in /proc/net/unix (on SHIM_OP_CLOSE, before a bind answers
- * EADDRINUSE, and once a second while there are any).
+ * listener or the last copy of a datagram pair's end, so it asks the kernel
+ * about each of them with sock_diag (stackd_own.c: on SHIM_OP_CLOSE, before a
+ * bind answers EADDRINUSE, and once a second while there are any).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -425,31 +425,22 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 }
 
 /*
- * Whether the application's end still exists somewhere: its name is bound
- * until the last copy is closed. Only asked when a pair HUP is ambiguous.
+ * Whether the application still holds its side of ss (the listener of a
+ * listening socket, else its pair end), asked of the kernel for this one
+ * socket. When the kernel cannot say, it counts as held: the record lives on
+ * until the next look rather than dropping a socket still in use.
  */
-static bool stackd_app_alive(const struct stackd_sock *ss)
+bool stackd_app_held(const struct stackd_sock *ss)
 {
-	char name[64], *line = NULL;
-	size_t cap = 0, nlen;
-	bool alive = false;
-	ssize_t n;
-	FILE *f;
+	const struct stackd_skid *id = ss->listening ? &ss->lsn : &ss->app;
+	int r;
 
-	nlen = (size_t)snprintf(name, sizeof(name), "@");
-	nlen += (size_t)shim_app_name(name + nlen, sizeof(name) - nlen, stackd.pid, ss->id);
-	f = fopen("/proc/net/unix", "re");
-	if (!f)
+	if (!id->cookie)
 		return false;
-	while (!alive && (n = getline(&line, &cap, f)) > 0) {
-		while (n && line[n - 1] == '\n')
-			line[--n] = '\0';
-		alive = (size_t)n >= nlen && !strcmp(line + n - nlen, name) &&
-			(n == (ssize_t)nlen || line[n - nlen - 1] == ' ');
-	}
-	free(line);
-	fclose(f);
-	return alive;
+	r = stackd_skid_alive(id);
+	if (r < 0)
+		stackd_error("id %u: sock_diag: %s", ss->id, strerror(-r));
+	return r != 0;
 }
 
 /*
@@ -459,7 +450,7 @@ static bool stackd_app_alive(const struct stackd_sock *ss)
  */
 static bool stackd_app_closed(const struct stackd_sock *ss)
 {
-	return !ss->app_shut || ss->app_unread || !stackd_app_alive(ss);
+	return !ss->app_shut || ss->app_unread || !stackd_app_held(ss);
 }
 
 /* Pair -> stack. Returns false if the record was freed. */
@@ -848,6 +839,11 @@ int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 		close(fd);
 		return r;
 	}
+	r = stackd_skid_get(fd, &ss->lsn);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	/* The application's end of the pair is replaced by the listener (dup3). */
 	stackd_pair_close(ss);
 	ss->listening = true;
@@ -881,54 +877,24 @@ static void stackd_sock_closed_by_app(struct stackd_sock *ss)
 }
 
 /*
- * Marks every record whose name is still bound (listeners: shim_listen_name,
- * datagram pairs: shim_app_name) and releases the others: their last copy in
- * any process is closed.
+ * Asks the kernel, socket by socket, whether the application still holds
+ * each listener and datagram pair end, and releases those it has closed.
+ * The cost is one sock_diag query per such socket, whatever else exists on
+ * the machine.
  */
 void stackd_scan_unix(void)
 {
-	char prefix[64];
-	size_t plen;
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	uint32_t gen = ++stackd.scan_gen;
-
 	if (!stackd.hash || !stackd.nwatched)
 		return;
-	f = fopen("/proc/net/unix", "re");
-	if (!f) {
-		stackd_error("/proc/net/unix: %s", strerror(errno));
-		goto rearm;
-	}
-	plen = (size_t)snprintf(prefix, sizeof(prefix), "@sockshim/");
-	while (getline(&line, &cap, f) > 0) {
-		char *p = strstr(line, prefix), kind;
-		int pid;
-		unsigned int id;
-		struct stackd_sock *ss;
-
-		if (!p || sscanf(p + plen, "%c/%d/%u", &kind, &pid, &id) != 3 || pid != stackd.pid)
-			continue;
-		if (kind != 'l' && kind != 'a')
-			continue;
-		ss = stackd_sock_find(id);
-		if (ss)
-			ss->seen_gen = gen;
-	}
-	free(line);
-	fclose(f);
-
 	for (unsigned int b = 0; b < stackd.hash_size; b++) {
 		struct stackd_sock *ss = stackd.hash[b], *next;
 
 		for (; ss; ss = next) {
 			next = ss->hash_next;
-			if (stackd_watched(ss) && ss->seen_gen != gen)
+			if (stackd_watched(ss) && !stackd_app_held(ss))
 				stackd_sock_closed_by_app(ss);
 		}
 	}
-rearm:
 	if (stackd.nwatched)
 		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
 }
