@@ -63,6 +63,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 
 /* The version this build speaks; 1 was the flat struct without lengths. */
@@ -244,6 +246,29 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
 static inline int shim_op_has_sock(unsigned int op)
 {
 	return op != SHIM_OP_HELLO && op != SHIM_OP_CREATE && op != SHIM_OP_STAT;
+}
+
+/* Room for one fd passed with a message (SCM_RIGHTS), aligned for cmsghdr. */
+union shim_fd_cmsg {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
+
+/* Attaches fd to msg (if fd >= 0) in the room u gives. */
+static inline void shim_msg_put_fd(struct msghdr *msg, union shim_fd_cmsg *u, int fd)
+{
+	struct cmsghdr *cm;
+
+	if (fd < 0)
+		return;
+	memset(u, 0, sizeof(*u));
+	msg->msg_control = u->buf;
+	msg->msg_controllen = sizeof(u->buf);
+	cm = CMSG_FIRSTHDR(msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 }
 
 /* Prefixes every datagram on a SOCK_DGRAM pair. */

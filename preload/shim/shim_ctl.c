@@ -171,26 +171,12 @@ static int shim_host_start(void)
 /* One request, with sockfd (if >= 0) as the proof of holding the socket. */
 static int shim_ctl_send(int fd, struct shim_req *req, int sockfd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
 	struct iovec iov = {req, req->hdr.len};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	union shim_fd_cmsg u;
 	ssize_t n;
 
-	if (sockfd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&u, 0, sizeof(u));
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &sockfd, sizeof(int));
-	}
+	shim_msg_put_fd(&msg, &u, sockfd);
 	do
 		n = shim_real.sendmsg(fd, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);

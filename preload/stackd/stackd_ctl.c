@@ -480,24 +480,10 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 static int stackd_reply(struct stackd_conn *c, const struct shim_rep *rep, int fd)
 {
 	struct iovec iov = {.iov_base = (void *)rep, .iov_len = sizeof(*rep)};
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	union shim_fd_cmsg u;
 
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&u, 0, sizeof(u));
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
+	shim_msg_put_fd(&msg, &u, fd);
 	if (sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		return -errno;
 	return 0;
