@@ -220,22 +220,12 @@ static int shim_ctl_recv(int fd, struct shim_rep *rep, int *rfd)
 	return 0;
 }
 
-/* Connects (starting the host if needed) and says hello. Called locked. */
-static int shim_ctl_open(void)
+/* A connected control socket (starting the host if nobody listens), or -errno. */
+static int shim_ctl_connect(void)
 {
-	struct shim_req req = {
-		.hdr = {.version = SHIM_CTL_VERSION,
-			.op = SHIM_OP_HELLO,
-			.len = (uint32_t)shim_req_len(SHIM_OP_HELLO, 0)},
-		.hello = {.min_version = SHIM_CTL_VERSION, .max_version = SHIM_CTL_VERSION},
-	};
-	struct shim_rep rep;
 	struct timespec pause = {0, 10 * 1000 * 1000};
-	static int said;
 	int fd, tries;
 
-	if (!shim_cfg_ok)
-		return -SHIM_ENOSTACK;
 	fd = shim_ctl_try_connect();
 	if (fd == -ECONNREFUSED || fd == -ENOENT) {
 		if (shim_host_start())
@@ -245,26 +235,58 @@ static int shim_ctl_open(void)
 			fd = shim_ctl_try_connect();
 		}
 	}
-	if (fd == -EACCES)
-		return -SHIM_ENOSTACK; /* said by shim_ctl_check_host */
-	if (fd < 0) {
-		if (said++)
+	return fd;
+}
+
+/*
+ * HELLO on a fresh connection: 0, 1 if the connection died before the
+ * answer (a host on its way out, e.g. killed, still had its listener open),
+ * or -1 if the host answered but refused our version.
+ */
+static int shim_ctl_hello(int fd, struct shim_rep *rep)
+{
+	struct shim_req req = {
+		.hdr = {.version = SHIM_CTL_VERSION,
+			.op = SHIM_OP_HELLO,
+			.len = (uint32_t)shim_req_len(SHIM_OP_HELLO, 0)},
+		.hello = {.min_version = SHIM_CTL_VERSION, .max_version = SHIM_CTL_VERSION},
+	};
+
+	if (shim_ctl_send(fd, &req, -1) || shim_ctl_recv(fd, rep, NULL))
+		return 1;
+	return rep->hdr.ret < 0 || rep->hello.version != SHIM_CTL_VERSION ? -1 : 0;
+}
+
+/* Connects (starting the host if needed) and says hello. Called locked. */
+static int shim_ctl_open(void)
+{
+	struct shim_rep rep;
+	static int said;
+	int fd, r = 1;
+
+	if (!shim_cfg_ok)
+		return -SHIM_ENOSTACK;
+	for (int round = 0; round < 3 && r > 0; round++) {
+		fd = shim_ctl_connect();
+		if (fd == -EACCES)
+			return -SHIM_ENOSTACK; /* said by shim_ctl_check_host */
+		if (fd < 0) {
+			if (!said++)
+				shim_say("sockshim: cannot reach the stack host for %s %s: %s",
+					 shim_cfg.iface, shim_cfg.addr_str, strerror(-fd));
 			return -SHIM_ENOSTACK;
-		shim_say("sockshim: cannot reach the stack host for %s %s: %s", shim_cfg.iface,
-			 shim_cfg.addr_str, strerror(-fd));
-		return -SHIM_ENOSTACK;
+		}
+		r = shim_ctl_hello(fd, &rep);
+		if (r)
+			shim_real.close(fd);
 	}
-	if (shim_ctl_send(fd, &req, -1) || shim_ctl_recv(fd, &rep, NULL) || rep.hdr.ret < 0 ||
-	    rep.hello.version != SHIM_CTL_VERSION) {
-		if (!said++)
-			shim_say(
-				"sockshim: the stack host for %s %s does not speak control version "
-				"%d (it answered %d)",
-				shim_cfg.iface, shim_cfg.addr_str, SHIM_CTL_VERSION,
-				rep.hdr.ret < 0 ? rep.hdr.ret : (int)rep.hello.version);
-		shim_real.close(fd);
+	if (r < 0 && !said++)
+		shim_say("sockshim: the stack host for %s %s does not speak control version %d "
+			 "(it answered %d, version %u)",
+			 shim_cfg.iface, shim_cfg.addr_str, SHIM_CTL_VERSION, rep.hdr.ret,
+			 rep.hello.version);
+	if (r)
 		return -SHIM_ENOSTACK;
-	}
 	shim_ctl_fd = fd;
 	shim_fd_set(fd, shim_ent(0, SHIM_CTL, 0));
 	return 0;

@@ -176,6 +176,11 @@ bool stackd_app_held(const struct stackd_sock *ss);
 
 /* stackd_own.c */
 int stackd_skid_get(int fd, struct stackd_skid *id);
+/*
+ * Whether fd (received with a request) is a socket of another stack host
+ * that is no longer running: the host killed, its sockets are reset.
+ */
+bool stackd_fd_host_gone(int fd);
 /* Whether fd (received with a request) is the application's side of ss. */
 bool stackd_sock_owned_by(struct stackd_sock *ss, int fd);
 /* 1 if the socket still exists, 0 if closed, -errno if the kernel could not say. */

@@ -430,6 +430,12 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	}
 
 	ss = stackd_sock_find(req->hdr.id);
+	if ((!ss || !ss->sock || !stackd_sock_owned_by(ss, sock_fd)) &&
+	    stackd_fd_host_gone(sock_fd)) {
+		/* Its host died (kill -9): the connection is gone, as after a reset. */
+		snprintf(rep->note, sizeof(rep->note), "socket of a stack host no longer running");
+		return -ECONNRESET;
+	}
 	if (!ss || !ss->sock) {
 		snprintf(rep->note, sizeof(rep->note), "no socket %u", req->hdr.id);
 		return -EBADF;

@@ -82,6 +82,56 @@ bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
 	return false;
 }
 
+/* The pid in "sockshim/<kind>/<pid>/<id>", the name of one of fd's two ends. */
+static pid_t stackd_fd_host_pid(int fd)
+{
+	struct sockaddr_un sun;
+	unsigned int pid, id;
+	char name[sizeof(sun.sun_path)], kind;
+
+	for (int peer = 0; peer < 2; peer++) {
+		socklen_t len = sizeof(sun);
+		int r = peer ? getpeername(fd, (struct sockaddr *)&sun, &len)
+			     : getsockname(fd, (struct sockaddr *)&sun, &len);
+		size_t n;
+
+		if (r < 0 || len <= offsetof(struct sockaddr_un, sun_path) + 1 ||
+		    sun.sun_family != AF_UNIX || sun.sun_path[0])
+			continue;
+		n = len - offsetof(struct sockaddr_un, sun_path) - 1;
+		memcpy(name, sun.sun_path + 1, n);
+		name[n] = 0;
+		if (sscanf(name, "sockshim/%c/%u/%u", &kind, &pid, &id) == 3)
+			return (pid_t)pid;
+	}
+	return 0;
+}
+
+/* A host that was killed may linger as a zombie until reaped: that is gone too. */
+bool stackd_fd_host_gone(int fd)
+{
+	char path[64], stat[128], state = 0;
+	pid_t pid;
+	FILE *f;
+	bool ours;
+
+	if (fd < 0)
+		return false;
+	pid = stackd_fd_host_pid(fd);
+	if (pid <= 0 || pid == getpid())
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	if (!fgets(stat, sizeof(stat), f))
+		stat[0] = 0;
+	fclose(f);
+	/* "PID (sockshim-stackd) S ...": another program took the pid, or it is dead. */
+	ours = sscanf(stat, "%*d (sockshim-stackd) %c", &state) == 1;
+	return !ours || state == 'Z' || state == 'X';
+}
+
 int stackd_skid_alive(const struct stackd_skid *id)
 {
 	if (!id->cookie)
