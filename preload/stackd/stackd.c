@@ -340,7 +340,7 @@ int main(void)
 		return 1;
 	}
 	stackd.linger_ms = stackd_linger_load(err, sizeof(err));
-	if (stackd.linger_ms < 0) {
+	if (stackd.linger_ms < 0 || stackd_limits_load(err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

@@ -94,6 +94,11 @@ struct stackd_sock {
 
 	/* What the application holds: its pair end (or accepted socket), its listener. */
 	struct stackd_skid app, lsn;
+
+	/* The user whose budget it counts against (stackd_user.c), and what it pins there. */
+	bool charged;
+	uid_t owner;
+	long mem;
 };
 
 /* A control connection (one per interposing process). */
@@ -142,6 +147,8 @@ struct stackd {
 	uint8_t *iobuf;
 	size_t iobuf_size;
 
+	long user_socks, user_mem; /* each other user's budget (stackd_user.c) */
+
 	uint64_t errors; /* failures logged to stderr (which is usually /dev/null) */
 	FILE *trace;	 /* SOCKSHIM_TRACE >= 2: host-side events */
 };
@@ -173,6 +180,16 @@ void stackd_sock_shutdown_wr(struct stackd_sock *ss);
 void stackd_scan_unix(void);
 /* Whether the application still holds the socket (sock_diag); false if unknown. */
 bool stackd_app_held(const struct stackd_sock *ss);
+
+/* stackd_user.c */
+int stackd_limits_load(char *err, int errlen);
+/* Whether uid may have one more socket pinning mem bytes: 0, -EMFILE or -ENOBUFS. */
+int stackd_user_may(uid_t uid, long mem);
+/* Counts ss against uid's budget, or (unless forced) returns -EMFILE / -ENOBUFS. */
+int stackd_user_charge(struct stackd_sock *ss, uid_t uid, bool force);
+/* Its buffer sizes may have changed (setsockopt). */
+void stackd_user_recount(struct stackd_sock *ss);
+void stackd_user_uncharge(struct stackd_sock *ss);
 
 /* stackd_own.c */
 int stackd_skid_get(int fd, struct stackd_skid *id);

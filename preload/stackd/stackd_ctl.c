@@ -142,7 +142,8 @@ static const char *stackd_fmt_addr(const struct sockaddr_in *sin, char *buf, siz
 	return buf;
 }
 
-static int stackd_op_create(const struct shim_req *req, struct shim_rep *rep, int *fd_out)
+static int stackd_op_create(const struct shim_req *req, uid_t uid, struct shim_rep *rep,
+			    int *fd_out)
 {
 	int type = req->create.type, protocol = req->create.protocol;
 	struct socket *sock = NULL;
@@ -182,7 +183,10 @@ static int stackd_op_create(const struct shim_req *req, struct shim_rep *rep, in
 	}
 	/* The application proves ownership with this very socket (stackd_own.c). */
 	r = stackd_skid_get(sv[0], &ss->app);
+	if (!r)
+		r = stackd_user_charge(ss, uid, false);
 	if (r < 0) {
+		snprintf(rep->note, sizeof(rep->note), "uid %u: %s", uid, strerror(-r));
 		close(sv[0]);
 		stackd_sock_free(ss);
 		return r;
@@ -332,6 +336,7 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 			r = sock->ops->setsockopt(sock, o->level, o->optname, o->optval,
 						  (unsigned)optlen);
 		stackd_sock_queue(ss); /* buffer sizes may have opened room */
+		stackd_user_recount(ss);
 		return r;
 	}
 	if (o->level == SOL_SOCKET)
@@ -405,10 +410,10 @@ static int stackd_op_stat(const struct shim_req *req, struct shim_rep *rep)
 
 /*
  * Runs one decoded request; returns the reply's ret. sock_fd is the fd that
- * came with it (SCM_RIGHTS, -1 if none); *fd_out is a descriptor to pass
- * back.
+ * came with it (SCM_RIGHTS, -1 if none), uid its sender's real uid (whose
+ * budget a new socket counts against); *fd_out is a descriptor to pass back.
  */
-static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int sock_fd,
+static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int sock_fd, uid_t uid,
 			 struct shim_rep *rep, int *fd_out)
 {
 	struct stackd_sock *ss = NULL;
@@ -422,7 +427,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		c->hello = true;
 		return 0;
 	case SHIM_OP_CREATE:
-		return stackd_op_create(req, rep, fd_out);
+		return stackd_op_create(req, uid, rep, fd_out);
 	case SHIM_OP_STAT:
 		return stackd_op_stat(req, rep);
 	default:
@@ -627,7 +632,7 @@ static int stackd_conn_request(struct stackd_conn *c)
 		stackd_request_cred(&req, &anc.cred, &cred);
 		stackd.net.current_cred = &cred;
 		stackd_clock();
-		ret = stackd_handle(c, &req, anc.fd, &rep, &fd);
+		ret = stackd_handle(c, &req, anc.fd, anc.cred.uid, &rep, &fd);
 		stackd.net.current_cred = NULL;
 	} else if (d.why) {
 		snprintf(rep.note, sizeof(rep.note), "%s", d.why);

@@ -42,15 +42,16 @@
 #include "shim_ctl.h"
 #include "stackd.h"
 
-#define STACKD_HASH_SIZE     1024
-#define STACKD_ZOMBIE_NS     (60 * NSEC_PER_SEC)
-#define STACKD_RETRY_NS	     (10 * NSEC_PER_MSEC)
-#define STACKD_SCAN_NS	     NSEC_PER_SEC
-#define STACKD_ROUND_BYTES   (1024 * 1024) /* per record per round, then others get a turn */
-#define STACKD_ROUND_DGRAMS  64
-#define STACKD_ACCEPT_BUDGET 64
-#define STACKD_MAX_IOV	     64
-#define STACKD_PAIR_EVENTS   (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+#define STACKD_HASH_SIZE      1024
+#define STACKD_ZOMBIE_NS      (60 * NSEC_PER_SEC)
+#define STACKD_RETRY_NS	      (10 * NSEC_PER_MSEC)
+#define STACKD_LIMIT_RETRY_NS (100 * NSEC_PER_MSEC)
+#define STACKD_SCAN_NS	      NSEC_PER_SEC
+#define STACKD_ROUND_BYTES    (1024 * 1024) /* per record per round, then others get a turn */
+#define STACKD_ROUND_DGRAMS   64
+#define STACKD_ACCEPT_BUDGET  64
+#define STACKD_MAX_IOV	      64
+#define STACKD_PAIR_EVENTS    (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 /*
  * sk_user_data of a struct sock whose socket was released but which lives on
@@ -239,6 +240,7 @@ void stackd_sock_free(struct stackd_sock *ss)
 	stackd_pair_close(ss);
 	if (stackd_watched(ss))
 		stackd.nwatched--;
+	stackd_user_uncharge(ss);
 
 	if (ss->sock) {
 		struct sock *sk = ss->sock->sk;
@@ -775,6 +777,12 @@ static void stackd_listener_work(struct stackd_sock *ls)
 		newsock->type = ls->sock->type;
 		newsock->ops = ls->sock->ops;
 		newsock->state = SS_UNCONNECTED;
+		/* Its user at its limit: the connection waits in the accept queue, as on EMFILE. */
+		if (ls->charged && stackd_user_may(ls->owner, ls->mem) < 0) {
+			free(newsock);
+			mod_timer(&stackd.timers, &ls->retry, stackd_now() + STACKD_LIMIT_RETRY_NS);
+			return;
+		}
 		stackd_clock();
 		r = ls->sock->ops->accept(ls->sock, newsock, O_NONBLOCK, true);
 		if (r < 0) {
@@ -784,6 +792,9 @@ static void stackd_listener_work(struct stackd_sock *ls)
 			return;
 		}
 		child = stackd_sock_new(newsock, -1, true);
+		/* Judged above with the listener's buffers, which the child inherits. */
+		if (child && ls->charged)
+			stackd_user_charge(child, ls->owner, true);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (!child || fd < 0) {
 			stackd_error("listener %u: cannot hand over a connection: %s", ls->id,
