@@ -156,6 +156,8 @@ struct stackd {
 extern struct stackd stackd;
 
 /* stackd.c */
+/* A number from the environment: def if unset, -1 and a message in err if not in min..max. */
+long stackd_env_long(const char *var, long def, long min, long max, char *err, int errlen);
 uint64_t stackd_now(void);
 /* Sets the stack clock; call before every entry into core. */
 void stackd_clock(void);

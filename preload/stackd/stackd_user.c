@@ -38,24 +38,6 @@ struct stackd_user {
 
 static struct stackd_user *stackd_users[STACKD_USER_HASH];
 
-static long stackd_env_long(const char *var, long def, long min, char *err, int errlen)
-{
-	const char *v = getenv(var);
-	char *end;
-	long n;
-
-	if (!v || !*v)
-		return def;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || *end || n < min) {
-		snprintf(err, (size_t)errlen, "sockshim: %s: '%s' is not a number >= %ld", var, v,
-			 min);
-		return -1;
-	}
-	return n;
-}
-
 int stackd_limits_load(char *err, int errlen)
 {
 	struct rlimit rl;
@@ -68,10 +50,11 @@ int stackd_limits_load(char *err, int errlen)
 		if (rl.rlim_cur != RLIM_INFINITY && (long)(rl.rlim_cur / 8) > def)
 			def = (long)(rl.rlim_cur / 8);
 	}
-	stackd.user_socks = stackd_env_long("SOCKSHIM_USER_SOCKETS", def, 1, err, errlen);
+	stackd.user_socks = stackd_env_long("SOCKSHIM_USER_SOCKETS", def, 1, 1L << 30, err, errlen);
 	if (stackd.user_socks < 0)
 		return -1;
-	stackd.user_mem = stackd_env_long("SOCKSHIM_USER_MEM", 256L << 20, 4096, err, errlen);
+	stackd.user_mem =
+		stackd_env_long("SOCKSHIM_USER_MEM", 256L << 20, 4096, 1L << 50, err, errlen);
 	return stackd.user_mem < 0 ? -1 : 0;
 }
 
