@@ -51,8 +51,10 @@
  *    one getsockname() (the interposer scans its fds once at start-up);
  *    listeners are named shim_listen_name() and accepted connections have
  *    shim_conn_name() as their peer name. SO_TYPE of the AF_UNIX socket
- *    tells framing: SOCK_DGRAM pairs are datagram sockets.
- *  - SOCK_DGRAM and SOCK_RAW sockets: a SOCK_DGRAM pair; every datagram in
+ *    tells framing: anything but SOCK_STREAM is a datagram socket.
+ *  - SOCK_DGRAM and SOCK_RAW sockets: a SOCK_SEQPACKET pair (datagram bounds
+ *    as SOCK_DGRAM, but either side's last close wakes the other: a recv()
+ *    blocked on a socket whose host died returns); every datagram in
  *    either direction starts with struct shim_dgram, which the interposer
  *    adds and strips so that the application never sees it.
  */
@@ -271,7 +273,7 @@ static inline void shim_msg_put_fd(struct msghdr *msg, union shim_fd_cmsg *u, in
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 }
 
-/* Prefixes every datagram on a SOCK_DGRAM pair. */
+/* Prefixes every datagram on a datagram socket's pair. */
 struct shim_dgram {
 	int32_t err; /* host->app only: != 0 is an error report (e.g. ECONNREFUSED), no payload */
 	uint32_t flags; /* host->app: MSG_TRUNC if the datagram was cut; app->host: send flags */

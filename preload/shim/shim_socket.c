@@ -849,17 +849,18 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 {
 	struct shim_req req = {.hdr.op = SHIM_OP_IOCTL, .ioctl.cmd = (uint32_t)cmd};
 	struct shim_rep rep;
+	struct shim_dgram h;
 	int val = 0, inpair = 0, ret;
 
 	switch (cmd) {
 	case SIOCINQ:
 		if (shim_ent_kind(e) != SHIM_DGRAM)
 			break;
-		ret = shim_real.ioctl(fd, cmd, &val);
-		if (ret < 0)
+		/* The first datagram's size (a SOCK_SEQPACKET pair's SIOCINQ sums them all). */
+		ret = (int)shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+		if (ret < 0 && errno != EAGAIN)
 			return -errno;
-		if (val >= (int)sizeof(struct shim_dgram))
-			val -= (int)sizeof(struct shim_dgram);
+		val = ret >= (int)sizeof(h) ? ret - (int)sizeof(h) : 0;
 		return shim_copy_to_user(arg, &val, sizeof(val));
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:

@@ -168,7 +168,13 @@ static int stackd_op_create(const struct shim_req *req, uid_t uid, struct shim_r
 		return r;
 	}
 	stream = sock->type == SOCK_STREAM;
-	if (socketpair(AF_UNIX, (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0, sv) < 0) {
+	/*
+	 * Datagram sockets get a SOCK_SEQPACKET pair: datagrams keep their
+	 * bounds as on SOCK_DGRAM, and either side's last close wakes the other
+	 * (EPOLLHUP here, EOF there), which SOCK_DGRAM never does.
+	 */
+	if (socketpair(AF_UNIX, (stream ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC, 0, sv) <
+	    0) {
 		r = -errno;
 		goto out_release;
 	}
@@ -366,13 +372,13 @@ static int stackd_op_ioctl(struct stackd_sock *ss, const struct shim_req *req, s
 
 /*
  * CLOSE comes after the application closed its fd, so it proves nothing:
- * it only says when to look. Streams learn it from EPOLLHUP; listeners,
- * datagram pairs and zombies (whose host end is gone) by asking the kernel
- * whether the application's side still exists.
+ * it only says when to look. Pairs learn it from EPOLLHUP; listeners and
+ * zombies (whose host end is gone) by asking the kernel whether the
+ * application's side still exists.
  */
 static void stackd_op_close(struct stackd_sock *ss)
 {
-	if (!ss->listening && ss->stream && !ss->zombie)
+	if (!ss->listening && !ss->zombie)
 		return;
 	if (stackd_app_held(ss))
 		return;

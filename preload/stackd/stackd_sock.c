@@ -25,9 +25,9 @@
  * Listeners: the application holds an AF_UNIX listener; each accepted TCP
  * connection is handed over by connecting to it from a socket named
  * shim_conn_name(). The host cannot see the application close an AF_UNIX
- * listener or the last copy of a datagram pair's end, so it asks the kernel
- * about each of them with sock_diag (stackd_own.c: on SHIM_OP_CLOSE, before a
- * bind answers EADDRINUSE, and once a second while there are any).
+ * listener, so it asks the kernel about each one with sock_diag
+ * (stackd_own.c: on SHIM_OP_CLOSE, before a bind answers EADDRINUSE, and
+ * once a second while there are any).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -206,10 +206,6 @@ struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream)
 	ss->hash_next = stackd.hash[b];
 	stackd.hash[b] = ss;
 	stackd.nsocks++;
-	if (!stream)
-		stackd.nwatched++; /* its app end's name is watched */
-	if (stackd.nwatched && !timer_pending(&stackd.scan_timer))
-		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
 	return ss;
 }
 
@@ -222,9 +218,10 @@ static void stackd_pair_close(struct stackd_sock *ss)
 	ss->fd = -1;
 }
 
+/* Listeners: nothing tells the host when the application closes them. */
 static bool stackd_watched(const struct stackd_sock *ss)
 {
-	return ss->listening || (!ss->stream && !ss->zombie);
+	return ss->listening;
 }
 
 void stackd_sock_free(struct stackd_sock *ss)
@@ -604,7 +601,7 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
 			stackd_error("id %u: out of memory, datagram lost", ss->id);
 		return -EAGAIN;
 	}
-	/* ECONNREFUSED: every copy of the application's end is closed. */
+	/* EPIPE: every copy of the application's end is closed. */
 	return -errno;
 }
 
@@ -692,11 +689,11 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 			break;
 		}
 		n = recv(ss->fd, stackd.iobuf, stackd.iobuf_size, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN)
+		if (n <= 0) {
+			if (n < 0 && errno == EAGAIN)
 				ss->pair_readable = false;
 			else
-				ss->pair_hup = true;
+				ss->pair_hup = true; /* EOF: every copy of its end is closed */
 			break;
 		}
 		if ((size_t)n < sizeof(*hdr)) {

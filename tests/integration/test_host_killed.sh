@@ -4,7 +4,8 @@
 # the way a reset does, not end in a clean EOF that would pass a truncated
 # transfer for a whole one: a recv() blocked on the connection returns
 # ECONNRESET, a send() after it fails too, and the program's next socket()
-# starts a new host that serves it. The kernel peer sends 256 KiB and then
+# starts a new host that serves it; a UDP recv() blocked meanwhile returns
+# too. The kernel peer sends 256 KiB and then
 # holds the connection open, so a clean EOF can only come from the shim.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
@@ -28,8 +29,18 @@ while True:
 testbed_wait_listen "$TB_NS_PEER" tcp 8080 10 || tb_fail "the kernel-side server did not start"
 
 cat >"$TB_WORK/reader.py" <<'PY'
-import errno, socket, sys, time
+import errno, socket, sys, threading, time
 peer, ready = sys.argv[1], sys.argv[2]
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("0.0.0.0", 5353))
+udp = []
+def udp_wait():
+    try:
+        udp.append("returned %d bytes" % len(u.recv(100)))
+    except OSError as e:
+        udp.append("error " + errno.errorcode[e.errno])
+t_udp = threading.Thread(target=udp_wait, daemon=True)
+t_udp.start()
 s = socket.create_connection((peer, 8080), timeout=60)
 s.settimeout(None)
 got = 0
@@ -48,6 +59,8 @@ try:
 except OSError as e:
     print("recv error", errno.errorcode[e.errno])
 print("recv came back after %.1f s" % (time.monotonic() - t), flush=True)
+t_udp.join(60)
+print("udp recv", udp[0] if udp else "still blocked after 60 s", flush=True)
 try:
     s.send(b"more")
     print("send ok")
@@ -75,6 +88,8 @@ sed 's/^/  reader: /' "$TB_WORK/reader.log"
 grep -q "^recv error ECONNRESET$" "$TB_WORK/reader.log" ||
 	tb_fail "the blocked recv() must fail with ECONNRESET when its host dies"
 grep -q "^send error " "$TB_WORK/reader.log" || tb_fail "a send() on the dead host's connection worked"
+grep -q "^udp recv returned\|^udp recv error" "$TB_WORK/reader.log" ||
+	tb_fail "a UDP recv() blocked on the dead host's socket did not return"
 grep -q "^new connection True$" "$TB_WORK/reader.log" || tb_fail "the next socket() was not served"
 new=$(testbed_stackd_pids)
 [ -n "$new" ] && [ "$new" != "$old" ] || tb_fail "no new stack host started (was $old, now '$new')"
