@@ -266,7 +266,9 @@ static int shim_ctl_open(void)
 
 	if (!shim_cfg_ok)
 		return -SHIM_ENOSTACK;
-	for (int round = 0; round < 3 && r > 0; round++) {
+	for (int round = 0; round < 10 && r > 0; round++) {
+		if (round)
+			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
 		fd = shim_ctl_connect();
 		if (fd == -EACCES)
 			return -SHIM_ENOSTACK; /* said by shim_ctl_check_host */
@@ -292,9 +294,17 @@ static int shim_ctl_open(void)
 	return 0;
 }
 
+/* The connection broke: the next request opens a new one. Called locked. */
+static void shim_ctl_drop(void)
+{
+	shim_fd_set(shim_ctl_fd, 0);
+	shim_real.close(shim_ctl_fd);
+	shim_ctl_fd = -1;
+}
+
 int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd)
 {
-	int err = 0, attempt;
+	int err = -SHIM_ENOSTACK, attempt;
 
 	if (fd)
 		*fd = -1;
@@ -304,28 +314,28 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockf
 		req->hdr.op, req->hdr.op == SHIM_OP_SETSOCKOPT ? req->sockopt.optlen : 0);
 	pthread_mutex_lock(&shim_ctl_lock);
 	/*
-	 * One reconnect if the connection broke before the request went out
-	 * (the application closed our fd, or the host restarted).
+	 * One reconnect if the connection broke before the answer came (the
+	 * application closed our fd, or the host died: killed, it may still
+	 * take a request into a socket it will never read). Whatever a dead
+	 * host did with the request died with it, so asking the next is safe.
 	 */
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (shim_ctl_fd < 0 && (err = shim_ctl_open()))
 			break;
-		if (shim_ctl_send(shim_ctl_fd, req, sockfd) == 0) {
+		err = -SHIM_ENOSTACK;
+		if (shim_ctl_send(shim_ctl_fd, req, sockfd)) {
+			shim_ctl_drop();
+			continue;
+		}
+		if (req->hdr.op == SHIM_OP_CLOSE || !shim_ctl_recv(shim_ctl_fd, rep, fd)) {
 			err = 0;
 			break;
 		}
-		shim_fd_set(shim_ctl_fd, 0);
-		shim_real.close(shim_ctl_fd);
-		shim_ctl_fd = -1;
-		err = -SHIM_ENOSTACK;
-	}
-	if (!err && req->hdr.op != SHIM_OP_CLOSE) {
-		if (shim_ctl_recv(shim_ctl_fd, rep, fd)) {
-			shim_fd_set(shim_ctl_fd, 0);
-			shim_real.close(shim_ctl_fd);
-			shim_ctl_fd = -1;
-			err = -SHIM_ENOSTACK;
+		if (fd && *fd >= 0) {
+			shim_real.close(*fd); /* it came with a reply we could not read */
+			*fd = -1;
 		}
+		shim_ctl_drop();
 	}
 	pthread_mutex_unlock(&shim_ctl_lock);
 	return err;

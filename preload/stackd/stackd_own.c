@@ -107,10 +107,17 @@ static pid_t stackd_fd_host_pid(int fd)
 	return 0;
 }
 
-/* A host that was killed may linger as a zombie until reaped: that is gone too. */
+/*
+ * A host that was killed is gone from the moment it starts exiting (the
+ * kernel's PF_EXITING, set before it closes its fds, which is what woke the
+ * application), through its zombie days until it is reaped.
+ */
+#define STACKD_PF_EXITING 0x4
+
 bool stackd_fd_host_gone(int fd)
 {
-	char path[64], stat[128], state = 0;
+	char path[64], stat[512], state = 0;
+	unsigned int flags = 0;
 	pid_t pid;
 	FILE *f;
 	bool ours;
@@ -127,9 +134,10 @@ bool stackd_fd_host_gone(int fd)
 	if (!fgets(stat, sizeof(stat), f))
 		stat[0] = 0;
 	fclose(f);
-	/* "PID (sockshim-stackd) S ...": another program took the pid, or it is dead. */
-	ours = sscanf(stat, "%*d (sockshim-stackd) %c", &state) == 1;
-	return !ours || state == 'Z' || state == 'X';
+	/* "PID (sockshim-stackd) S PPID PGRP SID TTY TPGID FLAGS ...": another program took
+	 * the pid, or it is dying or dead. */
+	ours = sscanf(stat, "%*d (sockshim-stackd) %c %*d %*d %*d %*d %*d %u", &state, &flags) == 2;
+	return !ours || state == 'Z' || state == 'X' || (flags & STACKD_PF_EXITING);
 }
 
 int stackd_skid_alive(const struct stackd_skid *id)

@@ -8,7 +8,9 @@
 # at each request rather than from anything it says: a raw socket
 # (EPERM) and a port below ip_unprivileged_port_start (EACCES), while the
 # same client's ordinary UDP socket works (so the refusals are not protocol
-# errors), and the same requests from root succeed.
+# errors), and the same requests from root succeed; and a process that
+# keeps the connection while the one that opened it execs a setuid program
+# gets nothing from that.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin host_privileges
@@ -54,5 +56,49 @@ printf 'hello True\nraw -1\nudp 0\nbind80 -13\n' | cmp -s - "$TB_WORK/nobody.log
 printf 'hello True\nraw 0\nudp 0\nbind80 0\n' | cmp -s - "$TB_WORK/root.log" ||
 	tb_fail "root's requests should all succeed"
 tb_say "ok: the host checks privileges with the process's real capabilities"
+
+# The exec race: a process connects and says HELLO, forks, and execs a
+# setuid-root program while its child keeps the connection. Privileges are
+# judged per request from the process that sent it (SCM_CREDENTIALS), so the
+# child's raw socket is still refused although the connecting pid is now
+# privileged.
+cp /usr/bin/sleep "$TB_WORK/suid-sleep" && chown root:root "$TB_WORK/suid-sleep" &&
+	chmod 4755 "$TB_WORK/suid-sleep" || tb_fail "cannot make a setuid program"
+cat >"$TB_WORK/race.py" <<'PY'
+import os, socket, sys, time
+from ctl_client import Ctl
+c = Ctl(sys.argv[1], sys.argv[2])
+assert c.hello()
+r, w = os.pipe()
+if os.fork() == 0:
+    os.close(w)
+    os.read(r, 1)  # returns when the parent's exec closes the pipe
+    want = "\nUid:\t65534\t0\t"
+    for _ in range(200):
+        st = open("/proc/%d/status" % os.getppid()).read()
+        if want in st:
+            break
+        time.sleep(0.05)
+    print("connecting process now euid 0", want in st, flush=True)
+    print("raw from the child", c.call("CREATE", 0, socket.SOCK_RAW, socket.IPPROTO_ICMP)[0], flush=True)
+    os._exit(0)
+os.close(r)
+os.execv(sys.argv[3], [sys.argv[3], "5"])
+PY
+chmod 644 "$TB_WORK/race.py"
+ip netns exec "$TB_NS_SHIM" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	env CTL_LAYOUT="$SOCKSHIM_BUILD_DIR/tests/ctl_layout" PYTHONPATH="$TB_WORK" \
+	"$TB_PY" "$TB_WORK/race.py" "$TB_IF_SHIM" "$TB_SHIM_ADDR" "$TB_WORK/suid-sleep" \
+	>"$TB_WORK/race.log" 2>&1 || tb_fail "the exec race client failed: $(cat "$TB_WORK/race.log")"
+for _ in $(seq 1 100); do
+	grep -q "^raw from the child" "$TB_WORK/race.log" && break
+	sleep 0.1
+done
+tb_say "exec race: $(tr '\n' ';' <"$TB_WORK/race.log")"
+grep -q "^connecting process now euid 0 True$" "$TB_WORK/race.log" ||
+	tb_fail "the setuid exec did not happen, so the race was not tried"
+grep -q "^raw from the child -1$" "$TB_WORK/race.log" ||
+	tb_fail "the child got a raw socket on the privileges its parent gained by exec"
+tb_say "ok: an exec of a setuid program lends nothing to the process that kept the connection"
 wait "$holder"
 testbed_test_end
