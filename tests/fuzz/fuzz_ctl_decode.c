@@ -8,12 +8,15 @@
  * Two ways to run it:
  *  - LLVMFuzzerTestOneInput() is a libFuzzer entry (with clang:
  *    -fsanitize=fuzzer,address,undefined -DSOCKSHIM_LIBFUZZER).
- *  - Without libFuzzer, main() is a deterministic driver for CI: a seeded
+ *  - Without libFuzzer, main() is a deterministic driver for CI: first the
+ *    known answers (each rule of the decoder once, with its errno and
+ *    whether the connection is dropped), then a seeded
  *    generator makes random messages and mutations of valid ones (every op,
  *    lengths near each boundary), ITERATIONS of them, and exits non-zero if
  *    an invariant breaks or not every op was accepted at least once (so that
  *    the generator provably reaches past the header checks).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,10 +161,138 @@ static size_t make_valid(uint8_t *buf, unsigned int op)
 	return req.hdr.len;
 }
 
+/* Known answers: each rule of the decoder, once, with the errno and drop it must give. */
+static const struct {
+	const char *what;
+	unsigned int op;
+	bool hello_done;
+	int err;
+	bool drop;
+} known[] = {
+	{"HELLO", SHIM_OP_HELLO, false, 0, false},
+	{"CREATE before HELLO", SHIM_OP_CREATE, false, -EPROTO, true},
+	{"HELLO twice", SHIM_OP_HELLO, true, -EPROTO, true},
+	{"HELLO without our version", SHIM_OP_HELLO, false, -EPROTONOSUPPORT, true},
+	{"HELLO from a newer client", SHIM_OP_HELLO, false, 0, false},
+	{"other version", SHIM_OP_GETERR, true, -EPROTONOSUPPORT, true},
+	{"length field", SHIM_OP_GETERR, true, -EBADMSG, true},
+	{"payload too long", SHIM_OP_LISTEN, true, -EBADMSG, true},
+	{"unknown op", SHIM_OP_GETERR, true, -EPROTO, true},
+	{"ret in a request", SHIM_OP_GETERR, true, -EPROTO, true},
+	{"no socket id", SHIM_OP_BIND, true, -EPROTO, true},
+	{"id on CREATE", SHIM_OP_CREATE, true, -EPROTO, true},
+	{"shutdown how 7", SHIM_OP_SHUTDOWN, true, -EINVAL, false},
+	{"address length 129", SHIM_OP_BIND, true, -EINVAL, false},
+	{"socket type 0", SHIM_OP_CREATE, true, -EINVAL, false},
+	{"protocol 256", SHIM_OP_CREATE, true, -EINVAL, false},
+	{"setsockopt optlen beyond the message", SHIM_OP_SETSOCKOPT, true, -EBADMSG, true},
+	{"getsockopt room 513", SHIM_OP_GETSOCKOPT, true, -EPROTO, true},
+	{"connect flags", SHIM_OP_CONNECT, true, -EPROTO, true},
+	{"getname peer 2", SHIM_OP_GETNAME, true, -EPROTO, true},
+};
+
+/* What case i changes in an otherwise valid request of its op (in known[]'s order). */
+static void known_edit(size_t i, struct shim_req *req, size_t *n)
+{
+	switch (i) {
+	case 3:
+		req->hello.min_version = req->hello.max_version = SHIM_CTL_VERSION + 1;
+		break;
+	case 4:
+		req->hdr.version = SHIM_CTL_VERSION + 1;
+		req->hello.max_version = SHIM_CTL_VERSION + 1;
+		break;
+	case 5:
+		req->hdr.version = SHIM_CTL_VERSION - 1;
+		break;
+	case 6:
+		req->hdr.len++;
+		break;
+	case 7:
+		*n += 4;
+		req->hdr.len += 4;
+		break;
+	case 8:
+		req->hdr.op = SHIM_OP_MAX;
+		break;
+	case 9:
+		req->hdr.ret = -1;
+		break;
+	case 10:
+		req->hdr.id = 0;
+		break;
+	case 11:
+		req->hdr.id = 7;
+		break;
+	case 12:
+		req->shutdown.how = 7;
+		break;
+	case 13:
+		req->bind.addrlen = 129;
+		break;
+	case 14:
+		req->create.type = 0;
+		break;
+	case 15:
+		req->create.protocol = IPPROTO_MAX;
+		break;
+	case 16:
+		req->sockopt.optlen = 1;
+		break;
+	case 17:
+		req->sockopt.optlen = SHIM_OPT_MAX + 1;
+		break;
+	case 18:
+		req->connect.flags = 2;
+		break;
+	case 19:
+		req->getname.peer = 2;
+		break;
+	}
+}
+
+static int known_answers(void)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		struct shim_req req, out;
+		struct shim_decode d;
+		size_t n;
+		int r;
+
+		memset(&req, 0, sizeof(req));
+		req.hdr.version = SHIM_CTL_VERSION;
+		req.hdr.op = (uint16_t)known[i].op;
+		req.hdr.id = shim_op_has_sock(known[i].op) ? 1 : 0;
+		if (known[i].op == SHIM_OP_HELLO)
+			req.hello.min_version = req.hello.max_version = SHIM_CTL_VERSION;
+		if (known[i].op == SHIM_OP_CREATE)
+			req.create.type = SOCK_DGRAM;
+		n = shim_req_len(known[i].op, 0);
+		req.hdr.len = (uint32_t)n;
+		known_edit(i, &req, &n);
+		r = shim_req_decode(&req, n, known[i].hello_done, &out, &d);
+		if (r != known[i].err || (r && d.drop != known[i].drop)) {
+			fprintf(stderr, "fuzz_ctl_decode: %s: got %d%s, want %d%s\n", known[i].what,
+				r, r && d.drop ? " (drop)" : "", known[i].err,
+				known[i].drop ? " (drop)" : "");
+			failed = 1;
+		}
+	}
+	if (!failed)
+		printf("fuzz_ctl_decode: %zu known answers right\n",
+		       sizeof(known) / sizeof(known[0]));
+	return failed;
+}
+
 int main(void)
 {
 	static uint8_t buf[sizeof(struct shim_req) + 64];
 	unsigned int op;
+
+	if (known_answers())
+		return 1;
 
 	for (unsigned long i = 0; i < ITERATIONS; i++) {
 		size_t n;
