@@ -4,10 +4,12 @@
  * and SOCKSHIM_ADDR in the caller's network namespace ("sockshim stat").
  *
  * It speaks the control protocol of preload/common/shim_ctl.h: SHIM_OP_HELLO, then
- * SHIM_OP_STAT page by page, and prints the text the host returns (named as
+ * SHIM_OP_STAT page by page (after checking that the host is root's or its
+ * own user's), and prints the text the host returns (named as
  * in /proc/net/snmp). It never starts a host: if none is running there is
  * nothing to report, and it says so.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -23,7 +25,8 @@
 static int ctl_connect(const struct shim_config *cfg)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	socklen_t len;
+	struct ucred u = {0};
+	socklen_t len, ulen = sizeof(u);
 	int fd, n;
 
 	/* Abstract name: sun_path[0] stays NUL. */
@@ -52,11 +55,21 @@ static int ctl_connect(const struct shim_config *cfg)
 		close(fd);
 		return -1;
 	}
+	/* Anyone can bind the name first: talk only to root's host or our own user's. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &ulen) < 0 ||
+	    (u.uid != 0 && u.uid != getuid() && u.uid != geteuid())) {
+		fprintf(stderr,
+			"sockshim: stat: refusing the stack host at @%s: it runs as uid %u, "
+			"not root or uid %u\n",
+			sun.sun_path + 1, u.uid, getuid());
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
 /* One request, one reply; a reply's file descriptor, if any, is closed. */
-static int ctl_call(int fd, const struct shim_req *req, struct shim_rep *rep)
+static int ctl_call(int fd, struct shim_req *req, struct shim_rep *rep)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {.iov_base = rep, .iov_len = sizeof(*rep)};
@@ -69,10 +82,13 @@ static int ctl_call(int fd, const struct shim_req *req, struct shim_rep *rep)
 	struct cmsghdr *cmsg;
 	ssize_t n;
 
-	if (send(fd, req, sizeof(*req), MSG_NOSIGNAL) != (ssize_t)sizeof(*req))
+	req->hdr.version = SHIM_CTL_VERSION;
+	req->hdr.len = (uint32_t)shim_req_len(req->hdr.op, 0);
+	if (send(fd, req, req->hdr.len, MSG_NOSIGNAL) != (ssize_t)req->hdr.len)
 		return -1;
 	n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-	if (n < (ssize_t)offsetof(struct shim_rep, opt))
+	if (n != (ssize_t)sizeof(*rep) || rep->hdr.len != sizeof(*rep) ||
+	    rep->hdr.version != SHIM_CTL_VERSION)
 		return -1;
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
 		if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
@@ -103,30 +119,31 @@ int main(void)
 		return 1;
 
 	memset(&req, 0, sizeof(req));
-	req.op = SHIM_OP_HELLO;
-	req.arg[0] = SHIM_CTL_VERSION;
-	if (ctl_call(fd, &req, &rep) < 0 || rep.ret < 0) {
+	req.hdr.op = SHIM_OP_HELLO;
+	req.hello.min_version = req.hello.max_version = SHIM_CTL_VERSION;
+	if (ctl_call(fd, &req, &rep) < 0 || rep.hdr.ret < 0) {
 		fprintf(stderr, "sockshim: stat: the stack host refused HELLO (version %d)\n",
 			SHIM_CTL_VERSION);
 		return 1;
 	}
-	printf("stack host pid %d, %s %s/%d\n", rep.arg[0], cfg.iface, cfg.addr_str, cfg.prefix);
+	printf("stack host pid %d, %s %s/%d\n", rep.hello.host_pid, cfg.iface, cfg.addr_str,
+	       cfg.prefix);
 
 	/* The text is longer than one reply: ask for it page by page. */
 	for (off = 0;; off += (int)len) {
 		memset(&req, 0, sizeof(req));
-		req.op = SHIM_OP_STAT;
-		req.arg[0] = off;
-		if (ctl_call(fd, &req, &rep) < 0 || rep.ret < 0) {
+		req.hdr.op = SHIM_OP_STAT;
+		req.stat.offset = (uint32_t)off;
+		if (ctl_call(fd, &req, &rep) < 0 || rep.hdr.ret < 0) {
 			fprintf(stderr,
 				"sockshim: stat: the stack host did not answer SHIM_OP_STAT "
 				"(offset %d)\n",
 				off);
 			return 1;
 		}
-		len = rep.optlen < sizeof(rep.opt) ? rep.optlen : sizeof(rep.opt);
-		fwrite(rep.opt, 1, len, stdout);
-		if (len == 0 || off + (int)len >= rep.arg[0])
+		len = rep.stat.len < sizeof(rep.stat.text) ? rep.stat.len : sizeof(rep.stat.text);
+		fwrite(rep.stat.text, 1, len, stdout);
+		if (len == 0 || off + (int)len >= (int)rep.stat.total)
 			break;
 	}
 	close(fd);

@@ -5,16 +5,35 @@
  * each other.
  *
  * Control: one SOCK_SEQPACKET connection per process to the abstract address
- * shim_ctl_name(). Each request is one struct shim_req, answered by one
- * struct shim_rep, in order; a reply may carry one file descriptor
- * (SCM_RIGHTS). SHIM_OP_CLOSE has no reply. The host learns the caller's
- * uid/gid/pid from SO_PEERCRED and its capabilities from shim_req.cap_eff.
+ * shim_ctl_name(). Every message, either way, starts with struct shim_hdr:
+ * the contract version, the operation, the message's whole length and the
+ * socket id. A request carries exactly the payload struct of its operation
+ * (shim_req_len() says how long it must be); the host's one decoder,
+ * shim_req_decode() (preload/stackd/stackd_decode.c), checks every field
+ * before any handler sees it. Each request is answered by one struct
+ * shim_rep, in order; a reply may carry one file descriptor (SCM_RIGHTS).
+ * SHIM_OP_CLOSE has no reply.
+ *
+ * The first request must be SHIM_OP_HELLO: the client offers a range of
+ * versions, the host answers the one it speaks (or EPROTONOSUPPORT), and any
+ * other first request is answered with EPROTO and the connection dropped.
+ *
+ * Trust, both ways: before sending anything the interposer checks with
+ * SO_PEERCRED that the host runs as root or as its own uid (anyone in the
+ * namespace can bind an abstract name first); the host serves only its own
+ * uid unless it runs as root. Each request's uid, gid and pid come from
+ * SCM_CREDENTIALS, i.e. from the sending process at the time it sent.
+ *
+ * Ownership: a request about a socket carries the application's fd for it
+ * (SCM_RIGHTS). The host accepts it only if that fd is the socket it handed
+ * out, compared by SO_COOKIE (a 64-bit number the kernel never reuses):
+ * holding the fd is the right to act on the socket, as with the kernel's own.
  *
  * Data: each emulated socket is an AF_UNIX pair; the application holds one
  * end as its socket fd, the host the other.
  *  - SOCK_STREAM sockets: a SOCK_STREAM pair carrying the byte stream as is.
  *    Before the connection is established the interposer writes
- *    shim_req.arg[0] filler bytes into the pair (SHIM_OP_CONNECT) so that the
+ *    shim_connect.filler bytes into the pair (SHIM_OP_CONNECT) so that the
  *    application's end is not writable (no POLLOUT) until the host has
  *    reached ESTABLISHED and read the filler away. On failure the host closes
  *    its end without reading, so the application sees POLLERR|POLLHUP, and
@@ -24,15 +43,18 @@
  *    it over the application's fd. For each accepted TCP connection the host
  *    connects to that listener from a socket bound to shim_conn_name(), so
  *    accept() is the kernel's own and getpeername() on the accepted fd names
- *    the new socket's id.
+ *    the new socket's id. The interposer accepts only connections whose
+ *    SO_PEERCRED is the host's process; anything else is dropped.
  *  - Identity: the host binds the application's end of every pair to
  *    shim_app_name() before handing it over, so any process that inherits
  *    the fd (fork, exec, posix_spawn, SCM_RIGHTS) can tell what it is with
  *    one getsockname() (the interposer scans its fds once at start-up);
  *    listeners are named shim_listen_name() and accepted connections have
  *    shim_conn_name() as their peer name. SO_TYPE of the AF_UNIX socket
- *    tells framing: SOCK_DGRAM pairs are datagram sockets.
- *  - SOCK_DGRAM and SOCK_RAW sockets: a SOCK_DGRAM pair; every datagram in
+ *    tells framing: anything but SOCK_STREAM is a datagram socket.
+ *  - SOCK_DGRAM and SOCK_RAW sockets: a SOCK_SEQPACKET pair (datagram bounds
+ *    as SOCK_DGRAM, but either side's last close wakes the other: a recv()
+ *    blocked on a socket whose host died returns); every datagram in
  *    either direction starts with struct shim_dgram, which the interposer
  *    adds and strips so that the application never sees it.
  */
@@ -40,53 +62,218 @@
 #define SOCKSHIM_SHIM_CTL_H
 
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 
-#define SHIM_CTL_VERSION 1
-#define SHIM_OPT_MAX	 512
+/* The version this build speaks; 1 was the flat struct without lengths. */
+#define SHIM_CTL_VERSION 2
+#define SHIM_OPT_MAX	 512  /* the longest socket option value a request carries */
+#define SHIM_NOTE_MAX	 160  /* a reply's note for the trace */
+#define SHIM_STAT_MAX	 8192 /* the longest counters text (SHIM_OP_STAT offsets) */
+#define SHIM_FILLER_MAX	 (1u << 24)
 
 enum shim_op {
-	SHIM_OP_HELLO = 1,  /* arg[0] = SHIM_CTL_VERSION; rep.arg[0] = host pid */
-	SHIM_OP_CREATE,	    /* arg[0] type, arg[1] protocol; rep.id, fd = host-made pair end */
-	SHIM_OP_BIND,	    /* addr */
-	SHIM_OP_LISTEN,	    /* arg[0] backlog; fd = AF_UNIX listener (first listen only) */
-	SHIM_OP_CONNECT,    /* addr; arg[0] filler bytes already written; arg[1] = 1 if AF_UNSPEC */
-	SHIM_OP_SHUTDOWN,   /* arg[0] how */
-	SHIM_OP_GETNAME,    /* arg[0] peer; rep.addr */
-	SHIM_OP_SETSOCKOPT, /* arg[0] level, arg[1] optname, opt[optlen] */
-	SHIM_OP_GETSOCKOPT, /* arg[0] level, arg[1] optname, optlen = buffer size; rep.opt */
-	SHIM_OP_IOCTL,	    /* arg[0] cmd, opt = int argument; rep.opt = int result */
-	SHIM_OP_GETERR,	    /* returns and clears the pending socket error (rep.ret = -err or 0) */
-	SHIM_OP_CLOSE,	    /* no reply: the application closed its last copy it knows of */
-	SHIM_OP_STAT,	    /* arg[0] = offset; rep.opt = counters text (snmp_format) from there,
-			       rep.arg[0] = the text's total length */
+	SHIM_OP_HELLO = 1,  /* shim_hello -> shim_hello_rep */
+	SHIM_OP_CREATE,	    /* shim_create -> hdr.id, fd = the application's pair end */
+	SHIM_OP_BIND,	    /* shim_addr */
+	SHIM_OP_LISTEN,	    /* shim_listen -> fd = AF_UNIX listener (first listen only) */
+	SHIM_OP_CONNECT,    /* shim_connect */
+	SHIM_OP_SHUTDOWN,   /* shim_shutdown */
+	SHIM_OP_GETNAME,    /* shim_getname -> shim_addr */
+	SHIM_OP_SETSOCKOPT, /* shim_sockopt with optlen bytes of optval */
+	SHIM_OP_GETSOCKOPT, /* shim_sockopt without optval (optlen = room) -> shim_sockopt */
+	SHIM_OP_IOCTL,	    /* shim_ioctl -> shim_ioctl (arg = the int result) */
+	SHIM_OP_GETERR,	    /* no payload; hdr.ret = -(pending socket error), cleared */
+	SHIM_OP_CLOSE,	    /* no payload, no reply: the application closed a copy */
+	SHIM_OP_STAT,	    /* shim_stat -> shim_stat_rep */
+	SHIM_OP_MAX,
+};
+
+struct shim_hdr {
+	uint16_t version; /* SHIM_CTL_VERSION (in HELLO: the client's highest) */
+	uint16_t op;	  /* enum shim_op; a reply repeats its request's */
+	uint32_t len;	  /* the whole message, this header included */
+	uint32_t id;	  /* the socket (0 for HELLO, CREATE, STAT requests) */
+	int32_t ret;	  /* replies: >= 0 success, < 0 = -errno; requests: 0 */
+};
+
+struct shim_hello {
+	uint16_t min_version, max_version; /* the versions the client can speak */
+	uint32_t pad;
+};
+
+struct shim_hello_rep {
+	uint32_t version; /* the one the host chose */
+	int32_t host_pid;
+};
+
+struct shim_create {
+	int32_t type; /* SOCK_STREAM ... without flags */
+	int32_t protocol;
+};
+
+struct shim_addr {
+	uint32_t addrlen; /* as the application passed it; only a sockaddr_in travels */
+	struct sockaddr_in addr;
+};
+
+#define SHIM_CONNECT_UNSPEC 1 /* connect(AF_UNSPEC): disconnect */
+
+struct shim_connect {
+	struct shim_addr to;
+	uint32_t filler; /* stream: filler bytes the interposer wrote into the pair */
+	uint32_t flags;	 /* SHIM_CONNECT_* */
+};
+
+struct shim_listen {
+	int32_t backlog;
+};
+
+struct shim_shutdown {
+	int32_t how;
+};
+
+struct shim_getname {
+	uint32_t peer; /* 0 getsockname, 1 getpeername */
+};
+
+struct shim_sockopt {
+	int32_t level, optname;
+	uint32_t optlen; /* set: bytes in optval; get request: room; get reply: bytes */
+	uint8_t optval[SHIM_OPT_MAX];
+};
+
+struct shim_ioctl {
+	uint32_t cmd;
+	int32_t arg; /* reply: the int the kernel would store */
+};
+
+struct shim_stat {
+	uint32_t offset;
+};
+
+struct shim_stat_rep {
+	uint32_t total; /* the whole text's length */
+	uint32_t len;	/* bytes of it in text, from the request's offset */
+	char text[SHIM_OPT_MAX];
 };
 
 struct shim_req {
-	uint32_t op;
-	uint32_t id; /* socket id from SHIM_OP_CREATE or an accepted connection */
-	int32_t arg[4];
-	uint64_t cap_eff; /* caller's effective capabilities (capget), for privilege checks */
-	uint32_t addrlen; /* as passed by the application (validated by the host) */
-	struct sockaddr_in addr;
-	uint32_t optlen;
-	uint8_t opt[SHIM_OPT_MAX];
+	struct shim_hdr hdr;
+	union {
+		struct shim_hello hello;
+		struct shim_create create;
+		struct shim_addr bind;
+		struct shim_listen listen;
+		struct shim_connect connect;
+		struct shim_shutdown shutdown;
+		struct shim_getname getname;
+		struct shim_sockopt sockopt;
+		struct shim_ioctl ioctl;
+		struct shim_stat stat;
+	};
 };
 
 struct shim_rep {
-	int32_t ret; /* >= 0 success, < 0 = -errno */
-	uint32_t id;
-	int32_t arg[4];
-	uint32_t addrlen;
-	struct sockaddr_in addr;
-	uint32_t optlen;
-	uint8_t opt[SHIM_OPT_MAX];
-	char note[160]; /* what the host did, for the trace (e.g. "inetsw exact: UDP") */
+	struct shim_hdr hdr;
+	union {
+		struct shim_hello_rep hello;
+		struct shim_addr name;
+		struct shim_sockopt sockopt;
+		struct shim_ioctl ioctl;
+		struct shim_stat_rep stat;
+	};
+	char note[SHIM_NOTE_MAX]; /* what the host did, for the trace (e.g. "inetsw exact: UDP") */
 };
 
-/* Prefixes every datagram on a SOCK_DGRAM pair. */
+/* The layout is the contract: it must not move under either side. */
+_Static_assert(sizeof(struct shim_hdr) == 16, "shim_hdr");
+_Static_assert(sizeof(struct shim_hello) == 8, "shim_hello");
+_Static_assert(sizeof(struct shim_hello_rep) == 8, "shim_hello_rep");
+_Static_assert(sizeof(struct shim_create) == 8, "shim_create");
+_Static_assert(sizeof(struct shim_addr) == 20, "shim_addr");
+_Static_assert(sizeof(struct shim_connect) == 28, "shim_connect");
+_Static_assert(sizeof(struct shim_sockopt) == 12 + SHIM_OPT_MAX, "shim_sockopt");
+_Static_assert(sizeof(struct shim_ioctl) == 8, "shim_ioctl");
+_Static_assert(sizeof(struct shim_stat_rep) == 8 + SHIM_OPT_MAX, "shim_stat_rep");
+_Static_assert(offsetof(struct shim_req, create) == sizeof(struct shim_hdr), "payload");
+_Static_assert(sizeof(struct shim_req) == 16 + 12 + SHIM_OPT_MAX, "shim_req");
+_Static_assert(sizeof(struct shim_rep) == 16 + 12 + SHIM_OPT_MAX + SHIM_NOTE_MAX, "shim_rep");
+
+/*
+ * The exact length of a request for op whose (set)sockopt value is optlen
+ * bytes; 0 for an unknown op or an optlen beyond SHIM_OPT_MAX.
+ */
+static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
+{
+	const size_t h = sizeof(struct shim_hdr);
+
+	switch (op) {
+	case SHIM_OP_HELLO:
+		return h + sizeof(struct shim_hello);
+	case SHIM_OP_CREATE:
+		return h + sizeof(struct shim_create);
+	case SHIM_OP_BIND:
+		return h + sizeof(struct shim_addr);
+	case SHIM_OP_LISTEN:
+		return h + sizeof(struct shim_listen);
+	case SHIM_OP_CONNECT:
+		return h + sizeof(struct shim_connect);
+	case SHIM_OP_SHUTDOWN:
+		return h + sizeof(struct shim_shutdown);
+	case SHIM_OP_GETNAME:
+		return h + sizeof(struct shim_getname);
+	case SHIM_OP_SETSOCKOPT:
+		if (optlen > SHIM_OPT_MAX)
+			return 0;
+		return h + offsetof(struct shim_sockopt, optval) + optlen;
+	case SHIM_OP_GETSOCKOPT:
+		return h + offsetof(struct shim_sockopt, optval);
+	case SHIM_OP_IOCTL:
+		return h + sizeof(struct shim_ioctl);
+	case SHIM_OP_GETERR:
+	case SHIM_OP_CLOSE:
+		return h;
+	case SHIM_OP_STAT:
+		return h + sizeof(struct shim_stat);
+	}
+	return 0;
+}
+
+/* Whether a request of op names a socket (and so must carry its fd). */
+static inline int shim_op_has_sock(unsigned int op)
+{
+	return op != SHIM_OP_HELLO && op != SHIM_OP_CREATE && op != SHIM_OP_STAT;
+}
+
+/* Room for one fd passed with a message (SCM_RIGHTS), aligned for cmsghdr. */
+union shim_fd_cmsg {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
+
+/* Attaches fd to msg (if fd >= 0) in the room u gives. */
+static inline void shim_msg_put_fd(struct msghdr *msg, union shim_fd_cmsg *u, int fd)
+{
+	struct cmsghdr *cm;
+
+	if (fd < 0)
+		return;
+	memset(u, 0, sizeof(*u));
+	msg->msg_control = u->buf;
+	msg->msg_controllen = sizeof(u->buf);
+	cm = CMSG_FIRSTHDR(msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+}
+
+/* Prefixes every datagram on a datagram socket's pair. */
 struct shim_dgram {
 	int32_t err; /* host->app only: != 0 is an error report (e.g. ECONNREFUSED), no payload */
 	uint32_t flags; /* host->app: MSG_TRUNC if the datagram was cut; app->host: send flags */
@@ -94,6 +281,8 @@ struct shim_dgram {
 	uint32_t orig_len;	 /* host->app: length on the wire */
 	uint32_t pad;
 };
+
+_Static_assert(sizeof(struct shim_dgram) == 32, "shim_dgram");
 
 /*
  * Abstract AF_UNIX names (no leading NUL here; callers put it in sun_path[0]).

@@ -2,7 +2,10 @@
 /*
  * The control client: one SOCK_SEQPACKET connection per process to the stack
  * host at the abstract name shim_ctl_name(netns, iface, addr), one request
- * and one reply at a time under a mutex (shim_ctl.h). If nobody listens, it
+ * and one reply at a time under a mutex (shim_ctl.h). Anyone in the namespace
+ * can bind that name first, so before sending anything it checks that the
+ * listener runs as root or as our own uid (SO_PEERCRED) and refuses it with
+ * one line otherwise; socket() then fails with ENONET. If nobody listens, it
  * starts the host (sockshim-stackd beside the library, or at
  * <libdir>/SOCKSHIM_LIBEXEC_REL when installed) and retries for about three
  * seconds; two processes racing both start one and the loser exits on
@@ -44,6 +47,33 @@ static socklen_t shim_ctl_addr(struct sockaddr_un *sun)
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
+/* A stack host we may talk to: root's, or our own user's. */
+static int shim_ctl_cred_ok(const struct ucred *u)
+{
+	return u->uid == 0 || u->uid == getuid() || u->uid == geteuid();
+}
+
+/* The name's owner, refused once per process with one line (the rest is ENONET). */
+static int shim_ctl_check_host(int fd, const struct sockaddr_un *sun, socklen_t len)
+{
+	static int said;
+	struct ucred u;
+	socklen_t ulen = sizeof(u);
+
+	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &ulen) < 0)
+		return -errno;
+	if (shim_ctl_cred_ok(&u)) {
+		shim_ctl_host_pid = u.pid;
+		return 0;
+	}
+	if (!said++)
+		shim_say("sockshim: refusing the stack host at @%.*s: it runs as uid %u (pid %d), "
+			 "not root or uid %u; emulated sockets fail with ENONET",
+			 (int)(len - offsetof(struct sockaddr_un, sun_path) - 1), sun->sun_path + 1,
+			 u.uid, u.pid, getuid());
+	return -EACCES;
+}
+
 static int shim_ctl_try_connect(void)
 {
 	struct sockaddr_un sun;
@@ -53,8 +83,13 @@ static int shim_ctl_try_connect(void)
 	fd = shim_real.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (shim_real.connect(fd, (struct sockaddr *)&sun, len) == 0)
-		return fd;
+	if (shim_real.connect(fd, (struct sockaddr *)&sun, len) == 0) {
+		err = shim_ctl_check_host(fd, &sun, len);
+		if (!err)
+			return fd;
+		shim_real.close(fd);
+		return err;
+	}
 	err = -errno;
 	shim_real.close(fd);
 	return err;
@@ -133,14 +168,19 @@ static int shim_host_start(void)
 	return 0;
 }
 
-static int shim_ctl_send(int fd, struct shim_req *req)
+/* One request, with sockfd (if >= 0) as the proof of holding the socket. */
+static int shim_ctl_send(int fd, struct shim_req *req, int sockfd)
 {
+	struct iovec iov = {req, req->hdr.len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	union shim_fd_cmsg u;
 	ssize_t n;
 
+	shim_msg_put_fd(&msg, &u, sockfd);
 	do
-		n = shim_real.send(fd, req, sizeof(*req), MSG_NOSIGNAL);
+		n = shim_real.sendmsg(fd, &msg, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(*req) ? 0 : -1;
+	return n == (ssize_t)req->hdr.len ? 0 : -1;
 }
 
 static int shim_ctl_recv(int fd, struct shim_rep *rep, int *rfd)
@@ -162,10 +202,9 @@ static int shim_ctl_recv(int fd, struct shim_rep *rep, int *rfd)
 	do
 		n = shim_real.recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n < (ssize_t)offsetof(struct shim_rep, note))
+	if (n != (ssize_t)sizeof(*rep) || rep->hdr.len != sizeof(*rep) ||
+	    rep->hdr.version != SHIM_CTL_VERSION)
 		return -1;
-	if (n < (ssize_t)sizeof(*rep))
-		rep->note[0] = 0;
 	rep->note[sizeof(rep->note) - 1] = 0;
 	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
 		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
@@ -181,17 +220,12 @@ static int shim_ctl_recv(int fd, struct shim_rep *rep, int *rfd)
 	return 0;
 }
 
-/* Connects (starting the host if needed) and says hello. Called locked. */
-static int shim_ctl_open(void)
+/* A connected control socket (starting the host if nobody listens), or -errno. */
+static int shim_ctl_connect(void)
 {
-	struct shim_req req = {.op = SHIM_OP_HELLO, .arg = {SHIM_CTL_VERSION}};
-	struct shim_rep rep;
 	struct timespec pause = {0, 10 * 1000 * 1000};
-	static int said;
 	int fd, tries;
 
-	if (!shim_cfg_ok)
-		return -SHIM_ENOSTACK;
 	fd = shim_ctl_try_connect();
 	if (fd == -ECONNREFUSED || fd == -ENOENT) {
 		if (shim_host_start())
@@ -201,62 +235,142 @@ static int shim_ctl_open(void)
 			fd = shim_ctl_try_connect();
 		}
 	}
-	if (fd < 0) {
-		if (said++)
+	return fd;
+}
+
+/*
+ * HELLO on a fresh connection: 0, 1 if the connection died before the
+ * answer (a host on its way out, e.g. killed, still had its listener open),
+ * or -1 if the host answered but refused our version.
+ */
+static int shim_ctl_hello(int fd, struct shim_rep *rep)
+{
+	struct shim_req req = {
+		.hdr = {.version = SHIM_CTL_VERSION,
+			.op = SHIM_OP_HELLO,
+			.len = (uint32_t)shim_req_len(SHIM_OP_HELLO, 0)},
+		.hello = {.min_version = SHIM_CTL_VERSION, .max_version = SHIM_CTL_VERSION},
+	};
+
+	if (shim_ctl_send(fd, &req, -1) || shim_ctl_recv(fd, rep, NULL))
+		return 1;
+	return rep->hdr.ret < 0 || rep->hello.version != SHIM_CTL_VERSION ? -1 : 0;
+}
+
+/* Connects (starting the host if needed) and says hello. Called locked. */
+static int shim_ctl_open(void)
+{
+	struct shim_rep rep;
+	static int said;
+	int fd, r = 1;
+
+	if (!shim_cfg_ok)
+		return -SHIM_ENOSTACK;
+	for (int round = 0; round < 10 && r > 0; round++) {
+		if (round)
+			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+		fd = shim_ctl_connect();
+		if (fd == -EACCES)
+			return -SHIM_ENOSTACK; /* said by shim_ctl_check_host */
+		if (fd < 0) {
+			if (!said++)
+				shim_say("sockshim: cannot reach the stack host for %s %s: %s",
+					 shim_cfg.iface, shim_cfg.addr_str, strerror(-fd));
 			return -SHIM_ENOSTACK;
-		shim_say("sockshim: cannot reach the stack host for %s %s: %s", shim_cfg.iface,
-			 shim_cfg.addr_str, strerror(-fd));
-		return -SHIM_ENOSTACK;
+		}
+		r = shim_ctl_hello(fd, &rep);
+		if (r)
+			shim_real.close(fd);
 	}
-	req.cap_eff = shim_cap_eff();
-	if (shim_ctl_send(fd, &req) || shim_ctl_recv(fd, &rep, NULL) || rep.ret < 0) {
-		shim_real.close(fd);
+	if (r < 0 && !said++)
+		shim_say("sockshim: the stack host for %s %s does not speak control version %d "
+			 "(it answered %d, version %u)",
+			 shim_cfg.iface, shim_cfg.addr_str, SHIM_CTL_VERSION, rep.hdr.ret,
+			 rep.hello.version);
+	if (r)
 		return -SHIM_ENOSTACK;
-	}
-	shim_ctl_host_pid = rep.arg[0];
 	shim_ctl_fd = fd;
 	shim_fd_set(fd, shim_ent(0, SHIM_CTL, 0));
 	return 0;
 }
 
-int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd)
+/* The connection broke: the next request opens a new one. Called locked. */
+static void shim_ctl_drop(void)
 {
-	int err = 0, attempt, saved = errno;
+	shim_fd_set(shim_ctl_fd, 0);
+	shim_real.close(shim_ctl_fd);
+	shim_ctl_fd = -1;
+}
+
+int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd)
+{
+	int err = -SHIM_ENOSTACK, attempt, saved = errno;
 
 	if (fd)
 		*fd = -1;
 	/* A process may reach here with only inherited sockets, before any socket(). */
 	shim_stack_init();
-	req->cap_eff = shim_cap_eff();
+	req->hdr.version = SHIM_CTL_VERSION;
+	req->hdr.ret = 0;
+	req->hdr.len = (uint32_t)shim_req_len(
+		req->hdr.op, req->hdr.op == SHIM_OP_SETSOCKOPT ? req->sockopt.optlen : 0);
 	pthread_mutex_lock(&shim_ctl_lock);
 	/*
-	 * One reconnect if the connection broke before the request went out
-	 * (the application closed our fd, or the host restarted).
+	 * One reconnect if the connection broke before the answer came (the
+	 * application closed our fd, or the host died: killed, it may still
+	 * take a request into a socket it will never read). Whatever a dead
+	 * host did with the request died with it, so asking the next is safe.
 	 */
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (shim_ctl_fd < 0 && (err = shim_ctl_open()))
 			break;
-		if (shim_ctl_send(shim_ctl_fd, req) == 0) {
+		err = -SHIM_ENOSTACK;
+		if (shim_ctl_send(shim_ctl_fd, req, sockfd)) {
+			shim_ctl_drop();
+			continue;
+		}
+		if (req->hdr.op == SHIM_OP_CLOSE || !shim_ctl_recv(shim_ctl_fd, rep, fd)) {
 			err = 0;
 			break;
 		}
-		shim_fd_set(shim_ctl_fd, 0);
-		shim_real.close(shim_ctl_fd);
-		shim_ctl_fd = -1;
-		err = -SHIM_ENOSTACK;
-	}
-	if (!err && req->op != SHIM_OP_CLOSE) {
-		if (shim_ctl_recv(shim_ctl_fd, rep, fd)) {
-			shim_fd_set(shim_ctl_fd, 0);
-			shim_real.close(shim_ctl_fd);
-			shim_ctl_fd = -1;
-			err = -SHIM_ENOSTACK;
+		if (fd && *fd >= 0) {
+			shim_real.close(*fd); /* it came with a reply we could not read */
+			*fd = -1;
 		}
+		shim_ctl_drop();
 	}
 	pthread_mutex_unlock(&shim_ctl_lock);
 	/* Failed attempts to reach the host (ECONNREFUSED, EINTR ...) are not the caller's. */
 	errno = saved;
 	return err;
+}
+
+/*
+ * Anyone can connect to a listener's abstract name. A connection is the
+ * host's if its sender (SO_PEERCRED) is the very process whose pid the
+ * listener's name shim_listen_name() carries, and runs as root or as us.
+ */
+int shim_ctl_from_host(int lfd, int nfd)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	struct ucred u;
+	socklen_t ulen = sizeof(u);
+	char name[sizeof(sun.sun_path)];
+	unsigned int pid, id;
+	size_t n;
+
+	if (shim_real.getsockname(lfd, (struct sockaddr *)&sun, &len) < 0 ||
+	    len <= offsetof(struct sockaddr_un, sun_path) + 1 || sun.sun_path[0])
+		return 0;
+	n = len - offsetof(struct sockaddr_un, sun_path) - 1;
+	memcpy(name, sun.sun_path + 1, n);
+	name[n] = 0;
+	if (sscanf(name, "sockshim/l/%u/%u", &pid, &id) != 2)
+		return 0;
+	if (shim_real.getsockopt(nfd, SOL_SOCKET, SO_PEERCRED, &u, &ulen) < 0)
+		return 0;
+	return u.pid == (pid_t)pid && shim_ctl_cred_ok(&u);
 }
 
 int shim_host_pid(void)

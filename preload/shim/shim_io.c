@@ -146,9 +146,10 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	iov[0] = (struct iovec){&h, sizeof(h)};
 	lm.msg_iov = iov;
 	lm.msg_iovlen = m->msg_iovlen + 1;
-	ret = shim_real.sendmsg(fd, &lm, flags & MSG_DONTWAIT);
+	/* A pair whose host is gone says EPIPE; a UDP socket never raises SIGPIPE. */
+	ret = shim_real.sendmsg(fd, &lm, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
 	if (ret < 0)
-		return -errno;
+		return errno == EPIPE ? -SHIM_ENOSTACK : -errno;
 	return ret >= (ssize_t)sizeof(h) ? ret - (ssize_t)sizeof(h) : 0;
 }
 
@@ -177,6 +178,9 @@ static ssize_t shim_dgram_recv(int fd, struct msghdr *m, int flags)
 		return -errno;
 	m->msg_flags = 0;
 	m->msg_controllen = 0;
+	/* EOF on the pair: its stack host is gone (killed), and the socket with it. */
+	if (n == 0)
+		return -SHIM_ENOSTACK;
 	if ((size_t)n < sizeof(h)) {
 		m->msg_namelen = 0;
 		return 0;

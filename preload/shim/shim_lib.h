@@ -130,11 +130,15 @@ extern char shim_lib_dir[4096];
 /* ---- the control client (shim_ctl.c) ---- */
 
 /*
- * Sends req and waits for the reply (none for SHIM_OP_CLOSE). *fd, if not
- * NULL, receives the descriptor the reply carries (or -1). Returns 0, or
- * -errno when the host cannot be reached (SHIM_ENOSTACK).
+ * Sends req (header filled in here) with sockfd, the application's fd for
+ * the socket it is about (-1 for none), and waits for the reply (none for
+ * SHIM_OP_CLOSE). *fd, if not NULL, receives the descriptor the reply
+ * carries (or -1). Returns 0, or -errno when the host cannot be reached
+ * (SHIM_ENOSTACK).
  */
-int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd);
+int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd);
+/* Whether nfd, accepted on listener lfd, was connected by the stack host. */
+int shim_ctl_from_host(int lfd, int nfd);
 void shim_ctl_reset_child(void);
 void shim_ctl_forget_fd(int fd);
 int shim_host_pid(void);

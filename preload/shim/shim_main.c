@@ -348,7 +348,7 @@ static bool shim_vfork_child(void)
 /* The application closed fd (entry e); tell the host when only it can notice. */
 static void shim_forget(int fd, uint64_t e, struct shim_call *c)
 {
-	struct shim_req req = {.op = SHIM_OP_CLOSE};
+	struct shim_req req = {.hdr.op = SHIM_OP_CLOSE};
 
 	if (shim_ent_kind(e) == SHIM_CTL) {
 		shim_ctl_forget_fd(fd);
@@ -363,9 +363,9 @@ static void shim_forget(int fd, uint64_t e, struct shim_call *c)
 	 * socket (whose host end is gone) are not.
 	 */
 	if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_FAILED)) {
-		req.id = shim_ent_id(e);
-		shim_ctl_call(&req, NULL, NULL);
-		shim_note(c, "SHIM_OP_CLOSE id %u", req.id);
+		req.hdr.id = shim_ent_id(e);
+		shim_ctl_call(&req, NULL, NULL, -1);
+		shim_note(c, "SHIM_OP_CLOSE id %u", req.hdr.id);
 	}
 }
 

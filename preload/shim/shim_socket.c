@@ -120,24 +120,27 @@ static void shim_say_config_error(void)
 		shim_say("%s", shim_cfg_err);
 }
 
-/* Sends req for the socket of entry e; the host's note goes to the trace. */
-static int shim_request(uint64_t e, struct shim_req *req, struct shim_rep *rep, int *fd,
+/*
+ * Sends req for the socket of entry e, proving with sockfd that we hold it;
+ * the host's note goes to the trace.
+ */
+static int shim_request(int sockfd, uint64_t e, struct shim_req *req, struct shim_rep *rep, int *fd,
 			struct shim_call *c)
 {
 	int err;
 
-	req->id = shim_ent_id(e);
-	err = shim_ctl_call(req, rep, fd);
+	req->hdr.id = shim_ent_id(e);
+	err = shim_ctl_call(req, rep, fd, sockfd);
 	if (err)
 		return err;
 	if (rep->note[0])
 		shim_note(c, "%s", rep->note);
-	return rep->ret;
+	return rep->hdr.ret;
 }
 
 static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 {
-	struct shim_req req = {.op = SHIM_OP_CREATE};
+	struct shim_req req = {.hdr.op = SHIM_OP_CREATE};
 	struct shim_rep rep;
 	unsigned int flags = 0;
 	int rtype, rproto, fd, err;
@@ -161,9 +164,9 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		shim_say_config_error();
 		return -SHIM_ENOSTACK;
 	}
-	req.arg[0] = rtype;
-	req.arg[1] = rproto;
-	err = shim_request(0, &req, &rep, &fd, c);
+	req.create.type = rtype;
+	req.create.protocol = rproto;
+	err = shim_request(-1, 0, &req, &rep, &fd, c);
 	if (err < 0) {
 		if (fd >= 0)
 			shim_real.close(fd);
@@ -184,8 +187,9 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		flags |= SHIM_F_RAW;
 	else if (rproto == IPPROTO_ICMP)
 		flags |= SHIM_F_PING;
-	shim_fd_set(fd, shim_ent(rep.id, rtype == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM, flags));
-	shim_note(c, "host id %u", rep.id);
+	shim_fd_set(fd,
+		    shim_ent(rep.hdr.id, rtype == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM, flags));
+	shim_note(c, "host id %u", rep.hdr.id);
 	return fd;
 }
 
@@ -233,7 +237,7 @@ SHIM_EXPORT int socketpair(int family, int type, int protocol, int sv[2])
 /* ---- addresses between the application and the request ---- */
 
 /* move_addr_to_kernel() */
-static int shim_addr_in(struct shim_req *req, const struct sockaddr *uaddr, socklen_t addrlen)
+static int shim_addr_in(struct shim_addr *req, const struct sockaddr *uaddr, socklen_t addrlen)
 {
 	struct sockaddr_storage ss;
 
@@ -265,7 +269,7 @@ int shim_addr_out(const void *kaddr, int klen, struct sockaddr *uaddr, socklen_t
 
 static int shim_rep_addrlen(const struct shim_rep *rep)
 {
-	return rep->addrlen ? (int)rep->addrlen : (int)sizeof(struct sockaddr_in);
+	return rep->name.addrlen ? (int)rep->name.addrlen : (int)sizeof(struct sockaddr_in);
 }
 
 /* ---- bind, listen, accept ---- */
@@ -278,7 +282,7 @@ static int shim_rep_addrlen(const struct shim_rep *rep)
 
 SHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	struct shim_req req = {.op = SHIM_OP_BIND};
+	struct shim_req req = {.hdr.op = SHIM_OP_BIND};
 	struct shim_rep rep;
 	struct shim_call c;
 	char a[128];
@@ -292,9 +296,9 @@ SHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		ret = shim_real.bind(fd, addr, len);
 	} else {
 		c.path = "stack";
-		ret = shim_addr_in(&req, addr, len);
+		ret = shim_addr_in(&req.bind, addr, len);
 		if (!ret)
-			ret = shim_request(e, &req, &rep, NULL, &c);
+			ret = shim_request(fd, e, &req, &rep, NULL, &c);
 		if (!ret && shim_ent_kind(e) == SHIM_DGRAM)
 			shim_fd_flags(fd, SHIM_F_BOUND, 0);
 		ret = (int)shim_ret(ret, c.err0);
@@ -313,23 +317,23 @@ SHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
  */
 void shim_dgram_autobind(int fd, uint64_t e)
 {
-	struct shim_req req = {.op = SHIM_OP_BIND, .id = shim_ent_id(e)};
+	struct shim_req req = {.hdr = {.op = SHIM_OP_BIND, .id = shim_ent_id(e)}};
 	struct shim_rep rep;
 
-	req.addr.sin_family = AF_INET;
-	req.addrlen = sizeof(req.addr);
-	shim_ctl_call(&req, &rep, NULL);
+	req.bind.addr.sin_family = AF_INET;
+	req.bind.addrlen = sizeof(req.bind.addr);
+	shim_ctl_call(&req, &rep, NULL, fd);
 	shim_fd_flags(fd, SHIM_F_BOUND, 0);
 }
 
 /* The host's AF_UNIX listener replaces the pair end, keeping the fd's flags. */
 static int shim_listen(int fd, uint64_t e, int backlog, struct shim_call *c)
 {
-	struct shim_req req = {.op = SHIM_OP_LISTEN, .arg = {backlog}};
+	struct shim_req req = {.hdr.op = SHIM_OP_LISTEN, .listen.backlog = backlog};
 	struct shim_rep rep;
 	int lfd, ret, fdflags, flflags;
 
-	ret = shim_request(e, &req, &rep, &lfd, c);
+	ret = shim_request(fd, e, &req, &rep, &lfd, c);
 	if (ret < 0 || lfd < 0) {
 		if (lfd >= 0)
 			shim_real.close(lfd);
@@ -391,7 +395,7 @@ static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, cha
 static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *addrlen, int flags,
 		       struct shim_call *c)
 {
-	struct shim_req req = {.op = SHIM_OP_GETNAME, .arg = {1}};
+	struct shim_req req = {.hdr.op = SHIM_OP_GETNAME, .getname.peer = 1};
 	struct shim_rep rep;
 	struct sockaddr_un peer;
 	socklen_t plen;
@@ -409,7 +413,7 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 		if (nfd < 0)
 			return -errno;
 		id = shim_parse_name(&peer, plen, 's');
-		if (id >= 0)
+		if (id >= 0 && shim_ctl_from_host(fd, nfd))
 			break;
 		/* Someone else connected to the listener's abstract name: not a TCP peer. */
 		shim_real.close(nfd);
@@ -419,12 +423,12 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 	if (!addr)
 		return nfd;
 	/* As the kernel: the address is written after the accept, and a fault loses it. */
-	req.id = (uint32_t)id;
-	err = shim_ctl_call(&req, &rep, NULL);
+	req.hdr.id = (uint32_t)id;
+	err = shim_ctl_call(&req, &rep, NULL, nfd);
 	if (!err)
-		err = rep.ret < 0 ? rep.ret : 0;
+		err = rep.hdr.ret < 0 ? rep.hdr.ret : 0;
 	if (!err)
-		err = shim_addr_out(&rep.addr, shim_rep_addrlen(&rep), addr, addrlen);
+		err = shim_addr_out(&rep.name.addr, shim_rep_addrlen(&rep), addr, addrlen);
 	if (err) {
 		shim_fd_set(nfd, 0);
 		shim_real.close(nfd);
@@ -530,7 +534,7 @@ static void shim_pair_clear_err(int fd)
 
 int shim_pending_error(int fd, uint64_t e)
 {
-	struct shim_req req = {.op = SHIM_OP_GETERR, .id = shim_ent_id(e)};
+	struct shim_req req = {.hdr = {.op = SHIM_OP_GETERR, .id = shim_ent_id(e)}};
 	struct shim_rep rep;
 
 	if (shim_ent_kind(e) == SHIM_STREAM)
@@ -540,10 +544,10 @@ int shim_pending_error(int fd, uint64_t e)
 	 * -EBADF: the host has already let the socket go (both directions were
 	 * shut down, so the pair hung up as if closed); nothing is pending.
 	 */
-	if (shim_ctl_call(&req, &rep, NULL) || rep.ret >= 0 || rep.ret == -EBADF)
+	if (shim_ctl_call(&req, &rep, NULL, fd) || rep.hdr.ret >= 0 || rep.hdr.ret == -EBADF)
 		return 0;
 	shim_fd_flags(fd, SHIM_F_FAILED, 0);
-	return -rep.ret;
+	return -rep.hdr.ret;
 }
 
 static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct shim_call *c)
@@ -552,16 +556,18 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	struct pollfd pfd = {fd, POLLOUT, 0};
 	int filler = 0, ret, fl, err;
 
-	if ((shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !req->arg[1]) {
+	bool unspec = req->connect.flags & SHIM_CONNECT_UNSPEC;
+
+	if ((shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec) {
 		filler = shim_fill(fd);
 		if (filler < 0)
 			return filler;
 	}
-	req->arg[0] = filler;
-	ret = shim_request(e, req, &rep, NULL, c);
+	req->connect.filler = (uint32_t)filler;
+	ret = shim_request(fd, e, req, &rep, NULL, c);
 	if (filler)
 		shim_note(c, "filler %d", filler);
-	if (req->arg[1]) {
+	if (unspec) {
 		if (ret == 0)
 			shim_fd_flags(fd, SHIM_F_UNCONNECTED, 0);
 		return ret;
@@ -588,30 +594,32 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 		return 0;
 	err = shim_pending_error(fd, e);
 	/* A failed blocking connect disconnects, as __inet_stream_connect does. */
-	req->arg[0] = 0;
-	req->arg[1] = 1;
-	shim_request(e, req, &rep, NULL, c);
+	req->connect.filler = 0;
+	req->connect.flags = SHIM_CONNECT_UNSPEC;
+	shim_request(fd, e, req, &rep, NULL, c);
 	return err ? -err : -ECONNRESET;
 }
 
 static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen_t len,
 			struct shim_call *c)
 {
-	struct shim_req req = {.op = SHIM_OP_CONNECT};
+	struct shim_req req = {.hdr.op = SHIM_OP_CONNECT};
 	struct shim_rep rep;
+	bool unspec;
 	int ret;
 
-	ret = shim_addr_in(&req, addr, len);
+	ret = shim_addr_in(&req.connect.to, addr, len);
 	if (ret)
 		return ret;
-	if (len >= sizeof(sa_family_t) && req.addr.sin_family == AF_UNSPEC)
-		req.arg[1] = 1;
+	unspec = len >= sizeof(sa_family_t) && req.connect.to.addr.sin_family == AF_UNSPEC;
+	if (unspec)
+		req.connect.flags = SHIM_CONNECT_UNSPEC;
 	if (shim_ent_kind(e) == SHIM_STREAM)
 		return shim_connect_stream(fd, e, &req, c);
-	ret = shim_request(e, &req, &rep, NULL, c);
+	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret == 0 && shim_ent_kind(e) == SHIM_DGRAM)
-		shim_fd_flags(fd, req.arg[1] ? 0 : SHIM_F_PEER | SHIM_F_BOUND,
-			      req.arg[1] ? SHIM_F_PEER : 0);
+		shim_fd_flags(fd, unspec ? 0 : SHIM_F_PEER | SHIM_F_BOUND,
+			      unspec ? SHIM_F_PEER : 0);
 	return ret;
 }
 
@@ -640,7 +648,7 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 SHIM_EXPORT int shutdown(int fd, int how)
 {
-	struct shim_req req = {.op = SHIM_OP_SHUTDOWN, .arg = {how}};
+	struct shim_req req = {.hdr.op = SHIM_OP_SHUTDOWN, .shutdown.how = how};
 	struct shim_rep rep;
 	struct shim_call c;
 	char h[16];
@@ -654,7 +662,7 @@ SHIM_EXPORT int shutdown(int fd, int how)
 		ret = shim_real.shutdown(fd, how);
 	} else {
 		c.path = "stack";
-		ret = shim_request(e, &req, &rep, NULL, &c);
+		ret = shim_request(fd, e, &req, &rep, NULL, &c);
 		/*
 		 * On a stream the pair carries the direction too: the host sees
 		 * EOF after the bytes already written (then sends FIN), and our
@@ -674,7 +682,8 @@ SHIM_EXPORT int shutdown(int fd, int how)
 
 static int shim_getname(enum shim_sym sym, int fd, struct sockaddr *addr, socklen_t *addrlen)
 {
-	struct shim_req req = {.op = SHIM_OP_GETNAME, .arg = {sym == SHIM_SYM_getpeername}};
+	struct shim_req req = {.hdr.op = SHIM_OP_GETNAME,
+			       .getname.peer = sym == SHIM_SYM_getpeername};
 	struct shim_rep rep;
 	struct shim_call c;
 	char a[128];
@@ -688,9 +697,9 @@ static int shim_getname(enum shim_sym sym, int fd, struct sockaddr *addr, sockle
 						  : shim_real.getpeername(fd, addr, addrlen);
 	} else {
 		c.path = "stack";
-		ret = shim_request(e, &req, &rep, NULL, &c);
+		ret = shim_request(fd, e, &req, &rep, NULL, &c);
 		if (ret >= 0)
-			ret = shim_addr_out(&rep.addr, shim_rep_addrlen(&rep), addr, addrlen);
+			ret = shim_addr_out(&rep.name.addr, shim_rep_addrlen(&rep), addr, addrlen);
 		ret = (int)shim_ret(ret, c.err0);
 	}
 	if (unlikely(shim_trace_level)) {
@@ -719,7 +728,8 @@ SHIM_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
 static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *optval,
 			   socklen_t *optlen, struct shim_call *c)
 {
-	struct shim_req req = {.op = SHIM_OP_GETSOCKOPT, .arg = {level, optname}};
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = level, .optname = optname}};
 	struct shim_rep rep;
 	int len, ret;
 
@@ -727,28 +737,28 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
-	req.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
-	ret = shim_request(e, &req, &rep, NULL, c);
+	req.sockopt.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
+	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret < 0)
 		return ret;
 	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_STREAM)
 		shim_pair_clear_err(fd);
 	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_DGRAM &&
-	    rep.optlen >= sizeof(int) && !*(int *)rep.opt) {
+	    rep.sockopt.optlen >= sizeof(int) && !*(int *)rep.sockopt.optval) {
 		struct shim_dgram h;
 
 		/* The host turned sk_err into an error report: it is still the pending error. */
 		if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) == sizeof(h) &&
 		    h.err) {
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
-			memcpy(rep.opt, &h.err, sizeof(int));
+			memcpy(rep.sockopt.optval, &h.err, sizeof(int));
 		}
 	}
-	if (rep.optlen > req.optlen)
-		rep.optlen = req.optlen;
-	if (shim_copy_to_user(optval, rep.opt, rep.optlen))
+	if (rep.sockopt.optlen > req.sockopt.optlen)
+		rep.sockopt.optlen = req.sockopt.optlen;
+	if (shim_copy_to_user(optval, rep.sockopt.optval, rep.sockopt.optlen))
 		return -EFAULT;
-	len = (int)rep.optlen;
+	len = (int)rep.sockopt.optlen;
 	if (shim_copy_to_user(optlen, &len, sizeof(len)))
 		return -EFAULT;
 	return 0;
@@ -786,20 +796,21 @@ static bool shim_is_timeo(int level, int optname)
 static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const void *optval,
 			   socklen_t optlen, struct shim_call *c)
 {
-	struct shim_req req = {.op = SHIM_OP_SETSOCKOPT, .arg = {level, optname}};
+	struct shim_req req = {.hdr.op = SHIM_OP_SETSOCKOPT,
+			       .sockopt = {.level = level, .optname = optname}};
 	struct shim_rep rep;
 	int ret;
 
 	if ((int)optlen < 0)
 		return -EINVAL;
 	/* Options longer than a request holds are cut; none the stack knows is. */
-	req.optlen = optlen < SHIM_OPT_MAX ? optlen : SHIM_OPT_MAX;
-	if (shim_copy_from_user(req.opt, optval, req.optlen))
+	req.sockopt.optlen = optlen < SHIM_OPT_MAX ? optlen : SHIM_OPT_MAX;
+	if (shim_copy_from_user(req.sockopt.optval, optval, req.sockopt.optlen))
 		return -EFAULT;
-	ret = shim_request(e, &req, &rep, NULL, c);
+	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	/* Blocking happens on the pair (or listener): its timeouts must match. */
 	if (ret == 0 && shim_is_timeo(level, optname))
-		shim_real.setsockopt(fd, level, optname, req.opt, req.optlen);
+		shim_real.setsockopt(fd, level, optname, req.sockopt.optval, req.sockopt.optlen);
 	return ret;
 }
 
@@ -835,19 +846,20 @@ SHIM_EXPORT int setsockopt(int fd, int level, int optname, const void *optval, s
  */
 static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct shim_call *c)
 {
-	struct shim_req req = {.op = SHIM_OP_IOCTL, .arg = {(int32_t)cmd}};
+	struct shim_req req = {.hdr.op = SHIM_OP_IOCTL, .ioctl.cmd = (uint32_t)cmd};
 	struct shim_rep rep;
+	struct shim_dgram h;
 	int val = 0, inpair = 0, ret;
 
 	switch (cmd) {
 	case SIOCINQ:
 		if (shim_ent_kind(e) != SHIM_DGRAM)
 			break;
-		ret = shim_real.ioctl(fd, cmd, &val);
-		if (ret < 0)
+		/* The first datagram's size (a SOCK_SEQPACKET pair's SIOCINQ sums them all). */
+		ret = (int)shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+		if (ret < 0 && errno != EAGAIN)
 			return -errno;
-		if (val >= (int)sizeof(struct shim_dgram))
-			val -= (int)sizeof(struct shim_dgram);
+		val = ret >= (int)sizeof(h) ? ret - (int)sizeof(h) : 0;
 		return shim_copy_to_user(arg, &val, sizeof(val));
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:
@@ -855,11 +867,10 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 		if (shim_ent_kind(e) == SHIM_STREAM && cmd != SIOCATMARK &&
 		    shim_real.ioctl(fd, SIOCOUTQ, &inpair) < 0)
 			inpair = 0;
-		req.optlen = sizeof(int);
-		ret = shim_request(e, &req, &rep, NULL, c);
+		ret = shim_request(fd, e, &req, &rep, NULL, c);
 		if (ret < 0)
 			return ret;
-		memcpy(&val, rep.opt, sizeof(val));
+		val = rep.ioctl.arg;
 		val += inpair;
 		return shim_copy_to_user(arg, &val, sizeof(val));
 	}

@@ -106,25 +106,22 @@ void stackd_epoll_del(int fd)
 	epoll_ctl(stackd.epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-/* Parses SOCKSHIM_LINGER_MS; -1 with a message naming it when invalid. */
-static int stackd_linger_load(char *err, int errlen)
+long stackd_env_long(const char *var, long def, long min, long max, char *err, int errlen)
 {
-	const char *v = getenv("SOCKSHIM_LINGER_MS");
+	const char *v = getenv(var);
 	char *end;
-	long ms;
+	long n;
 
 	if (!v || !*v)
-		return STACKD_DEFAULT_LINGER_MS;
+		return def;
 	errno = 0;
-	ms = strtol(v, &end, 10);
-	if (errno || *end || ms < 0 || ms > 3600000) {
-		snprintf(err, errlen,
-			 "sockshim: SOCKSHIM_LINGER_MS: '%s' is not a number of milliseconds "
-			 "(0..3600000)",
-			 v);
+	n = strtol(v, &end, 10);
+	if (errno || *end || n < min || n > max) {
+		snprintf(err, (size_t)errlen, "sockshim: %s: '%s' is not a number in %ld..%ld", var,
+			 v, min, max);
 		return -1;
 	}
-	return (int)ms;
+	return n;
 }
 
 static void stackd_trace_open(void)
@@ -339,8 +336,9 @@ int main(void)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	stackd.linger_ms = stackd_linger_load(err, sizeof(err));
-	if (stackd.linger_ms < 0) {
+	stackd.linger_ms = (int)stackd_env_long("SOCKSHIM_LINGER_MS", STACKD_DEFAULT_LINGER_MS, 0,
+						3600000, err, sizeof(err));
+	if (stackd.linger_ms < 0 || stackd_limits_load(err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

@@ -36,6 +36,12 @@ struct stackd_ep {
 	enum stackd_ep_kind kind;
 };
 
+/* A socket as the kernel names it: inode (for sock_diag) and SO_COOKIE (never reused). */
+struct stackd_skid {
+	uint64_t cookie; /* 0: not known */
+	uint32_t ino;
+};
+
 /*
  * One emulated socket. The record lives from SHIM_OP_CREATE (or the accept of
  * a connection) until the application has closed every copy of its end; the
@@ -86,19 +92,23 @@ struct stackd_sock {
 	bool handover;		   /* this is such a child: fd not connected yet */
 	struct timer_list retry;   /* retries child */
 
-	uint32_t seen_gen; /* /proc/net/unix scan generation in which its name was seen */
+	/* What the application holds: its pair end (or accepted socket), its listener. */
+	struct stackd_skid app, lsn;
+
+	/* The user whose budget it counts against (stackd_user.c), and what it pins there. */
+	bool charged;
+	uid_t owner;
+	long mem;
 };
 
 /* A control connection (one per interposing process). */
 struct stackd_conn {
 	struct stackd_ep ep; /* STACKD_EP_CONN */
 	int fd;
-	pid_t pid;
+	pid_t pid; /* SO_PEERCRED, as of connect(); requests carry their own */
 	uid_t uid;
 	gid_t gid;
-	uint64_t cap_max; /* CapEff of the peer as of connect(): a request cannot claim more */
-	int ngroups;	  /* supplementary groups (SO_PEERGROUPS), for ping_group_range */
-	uint32_t groups[32];
+	bool hello; /* SHIM_OP_HELLO done: the only request allowed before it */
 	struct list_head node;
 };
 
@@ -123,7 +133,6 @@ struct stackd {
 	unsigned int nsocks;
 	unsigned int nwatched; /* listeners and datagram pairs: their names are watched */
 	uint32_t next_id;
-	uint32_t scan_gen;
 
 	/* struct socks of ours not yet destroyed, in records or lingering inside the stack. */
 	long live_sk;
@@ -138,6 +147,8 @@ struct stackd {
 	uint8_t *iobuf;
 	size_t iobuf_size;
 
+	long user_socks, user_mem; /* each other user's budget (stackd_user.c) */
+
 	uint64_t errors; /* failures logged to stderr (which is usually /dev/null) */
 	FILE *trace;	 /* SOCKSHIM_TRACE >= 2: host-side events */
 };
@@ -145,6 +156,8 @@ struct stackd {
 extern struct stackd stackd;
 
 /* stackd.c */
+/* A number from the environment: def if unset, -1 and a message in err if not in min..max. */
+long stackd_env_long(const char *var, long def, long min, long max, char *err, int errlen);
 uint64_t stackd_now(void);
 /* Sets the stack clock; call before every entry into core. */
 void stackd_clock(void);
@@ -165,8 +178,33 @@ void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
 void stackd_run_ready(void);
 int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd);
 void stackd_sock_shutdown_wr(struct stackd_sock *ss);
-/* Looks for vanished AF_UNIX names (closed listeners and datagram pairs). */
+/* Releases listeners and datagram sockets whose application side is closed. */
 void stackd_scan_unix(void);
+/* Whether the application still holds the socket (sock_diag); false if unknown. */
+bool stackd_app_held(const struct stackd_sock *ss);
+
+/* stackd_user.c */
+int stackd_limits_load(char *err, int errlen);
+/* Whether uid may have one more socket pinning mem bytes: 0, -EMFILE or -ENOBUFS. */
+int stackd_user_may(uid_t uid, long mem);
+/* Counts ss against uid's budget, or (unless forced) returns -EMFILE / -ENOBUFS. */
+int stackd_user_charge(struct stackd_sock *ss, uid_t uid, bool force);
+/* Its buffer sizes may have changed (setsockopt). */
+void stackd_user_recount(struct stackd_sock *ss);
+void stackd_user_uncharge(struct stackd_sock *ss);
+
+/* stackd_own.c */
+int stackd_skid_get(int fd, struct stackd_skid *id);
+/*
+ * Whether fd (received with a request) is a socket of another stack host
+ * that is no longer running: the host killed, its sockets are reset.
+ */
+bool stackd_fd_host_gone(int fd);
+/* Whether fd (received with a request) is the application's side of ss. */
+bool stackd_sock_owned_by(struct stackd_sock *ss, int fd);
+/* 1 if the socket still exists, 0 if closed, -errno if the kernel could not say. */
+int stackd_skid_alive(const struct stackd_skid *id);
+int stackd_proc_cred(pid_t pid, uid_t uid, struct cred *cred);
 
 /* stackd_ctl.c */
 int stackd_ctl_open(void);

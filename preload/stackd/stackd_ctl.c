@@ -2,9 +2,13 @@
 /*
  * The stack host's control side: the abstract SOCK_SEQPACKET listener at
  * shim_ctl_name(), one connection per interposing process, and one handler
- * per shim_op (preload/common/shim_ctl.h). Each request runs with the caller's
- * credentials (SO_PEERCRED uid/gid, shim_req.cap_eff) in net->current_cred,
- * so privilege checks in core see the caller as the kernel's `current`.
+ * per shim_op (preload/common/shim_ctl.h). Every request goes through the one
+ * decoder (stackd_decode.c) first; a request about a socket must carry the
+ * caller's fd for it (stackd_own.c). Each request runs with the credentials
+ * of the process that sent it, as of now (SCM_CREDENTIALS, then
+ * /proc/PID/status for the ops that check privileges), in
+ * net->current_cred, so privilege checks in core see the caller as the
+ * kernel's `current`.
  *
  * What it does not do: move data. Data flows through each socket's AF_UNIX
  * pair (stackd_sock.c); here the pair is only made and handed over.
@@ -22,6 +26,7 @@
 #include "inet.h"
 #include "shim_ctl.h"
 #include "stackd.h"
+#include "stackd_decode.h"
 
 #define STACKD_CONN_BATCH 32 /* requests handled per connection per wake-up */
 
@@ -39,7 +44,10 @@ int stackd_ctl_open(void)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sun, len) < 0 || listen(fd, SOMAXCONN) < 0) {
+	/* Accepted connections inherit it (unix_sock_inherit_flags): every request has
+	 * its sender's pid, uid and gid. */
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sun, len) < 0 || listen(fd, SOMAXCONN) < 0) {
 		r = -errno;
 		close(fd);
 		return r;
@@ -57,42 +65,16 @@ static void stackd_conn_close(struct stackd_conn *c)
 	free(c);
 }
 
-/* The peer's supplementary groups as of connect(), as SO_PEERCRED has uid and gid. */
-static void stackd_conn_groups(struct stackd_conn *c)
-{
-	gid_t groups[64];
-	socklen_t len = sizeof(groups);
-
-	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
-		stackd_error("pid %d: SO_PEERGROUPS: %s", c->pid, strerror(errno));
-		return;
-	}
-	for (size_t i = 0; i < len / sizeof(gid_t) && c->ngroups < 32; i++)
-		c->groups[c->ngroups++] = groups[i];
-}
-
 /*
- * The peer's effective capabilities as of connect(), from /proc/PID/status.
- * The interposer sends its own in every request (they can drop later), but a
- * client could claim anything: the host runs as whoever started it, possibly
- * root, and anyone in the namespace can reach its abstract name. So a request
- * counts only the capabilities its process really had; none if unreadable.
+ * A host started by root serves everyone in the namespace, as the kernel's
+ * stack does; one started by a user serves only that user (and root, whose
+ * interposer refuses it anyway). Anyone can reach the abstract name.
  */
-static uint64_t stackd_conn_caps(pid_t pid)
+static bool stackd_client_allowed(uid_t uid)
 {
-	char path[64], line[128];
-	unsigned long long caps = 0;
-	FILE *f;
+	uid_t self = geteuid();
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
-	return caps;
+	return self == 0 || uid == self || uid == 0;
 }
 
 void stackd_ctl_accept(void)
@@ -118,13 +100,18 @@ void stackd_ctl_accept(void)
 			close(fd);
 			continue;
 		}
+		if (!stackd_client_allowed(cred.uid)) {
+			stackd_trace("pid %d (uid %u): refused, this host serves uid %u", cred.pid,
+				     cred.uid, geteuid());
+			free(c);
+			close(fd);
+			continue;
+		}
 		c->ep.kind = STACKD_EP_CONN;
 		c->fd = fd;
 		c->pid = cred.pid;
 		c->uid = cred.uid;
 		c->gid = cred.gid;
-		c->cap_max = stackd_conn_caps(cred.pid);
-		stackd_conn_groups(c);
 		if (stackd_epoll_add(fd, EPOLLIN, &c->ep) < 0) {
 			stackd_error("epoll: %s", strerror(errno));
 			free(c);
@@ -137,15 +124,13 @@ void stackd_ctl_accept(void)
 	}
 }
 
-/* The address length as the socket layer sees it: move_addr_to_kernel's bound, then ours. */
-static int stackd_addrlen(const struct shim_req *req)
+/* The address length as the socket layer sees it (the decoder bounded it). */
+static int stackd_addrlen(const struct shim_addr *a)
 {
-	if (req->addrlen > sizeof(struct sockaddr_storage))
-		return -EINVAL;
 	/* Only a sockaddr_in travels; longer lengths mean the same to AF_INET. */
-	if (req->addrlen > sizeof(req->addr))
-		return sizeof(req->addr);
-	return (int)req->addrlen;
+	if (a->addrlen > sizeof(a->addr))
+		return sizeof(a->addr);
+	return (int)a->addrlen;
 }
 
 static const char *stackd_fmt_addr(const struct sockaddr_in *sin, char *buf, size_t len)
@@ -157,9 +142,10 @@ static const char *stackd_fmt_addr(const struct sockaddr_in *sin, char *buf, siz
 	return buf;
 }
 
-static int stackd_op_create(const struct shim_req *req, struct shim_rep *rep, int *fd_out)
+static int stackd_op_create(const struct shim_req *req, uid_t uid, struct shim_rep *rep,
+			    int *fd_out)
 {
-	int type = req->arg[0], protocol = req->arg[1];
+	int type = req->create.type, protocol = req->create.protocol;
 	struct socket *sock = NULL;
 	struct stackd_sock *ss;
 	char name[sizeof(((struct sockaddr_un *)0)->sun_path) - 1];
@@ -182,7 +168,13 @@ static int stackd_op_create(const struct shim_req *req, struct shim_rep *rep, in
 		return r;
 	}
 	stream = sock->type == SOCK_STREAM;
-	if (socketpair(AF_UNIX, (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0, sv) < 0) {
+	/*
+	 * Datagram sockets get a SOCK_SEQPACKET pair: datagrams keep their
+	 * bounds as on SOCK_DGRAM, and either side's last close wakes the other
+	 * (EPOLLHUP here, EOF there), which SOCK_DGRAM never does.
+	 */
+	if (socketpair(AF_UNIX, (stream ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC, 0, sv) <
+	    0) {
 		r = -errno;
 		goto out_release;
 	}
@@ -195,6 +187,16 @@ static int stackd_op_create(const struct shim_req *req, struct shim_rep *rep, in
 		r = -ENOMEM;
 		goto out_close;
 	}
+	/* The application proves ownership with this very socket (stackd_own.c). */
+	r = stackd_skid_get(sv[0], &ss->app);
+	if (!r)
+		r = stackd_user_charge(ss, uid, false);
+	if (r < 0) {
+		snprintf(rep->note, sizeof(rep->note), "uid %u: %s", uid, strerror(-r));
+		close(sv[0]);
+		stackd_sock_free(ss);
+		return r;
+	}
 	/* The application's end carries its identity across fork, exec and SCM_RIGHTS. */
 	shim_app_name(name, sizeof(name), stackd.pid, ss->id);
 	memcpy(sun.sun_path + 1, name, strlen(name));
@@ -205,7 +207,7 @@ static int stackd_op_create(const struct shim_req *req, struct shim_rep *rep, in
 		stackd_sock_free(ss); /* closes sv[1], releases sock */
 		return r;
 	}
-	rep->id = ss->id;
+	rep->hdr.id = ss->id;
 	*fd_out = sv[0];
 	snprintf(rep->note, sizeof(rep->note), "id %u: %s, %s pair", ss->id,
 		 sock->sk->sk_prot->name, stream ? "stream" : "datagram");
@@ -228,9 +230,9 @@ static int stackd_op_getname(struct stackd_sock *ss, int peer, struct shim_rep *
 	r = ss->sock->ops->getname(ss->sock, (struct sockaddr *)&sin, peer);
 	if (r < 0)
 		return r;
-	rep->addr = sin;
+	rep->name.addr = sin;
 	/* Like kernel 5.x+: getname returns the length. */
-	rep->addrlen = r > 0 ? (uint32_t)r : sizeof(sin);
+	rep->name.addrlen = r > 0 ? (uint32_t)r : sizeof(sin);
 	return 0;
 }
 
@@ -242,18 +244,17 @@ static void stackd_note_name(struct stackd_sock *ss, const char *what, struct sh
 	if (stackd_op_getname(ss, 0, &tmp) < 0)
 		return;
 	snprintf(rep->note, sizeof(rep->note), "%s %s", what,
-		 stackd_fmt_addr(&tmp.addr, buf, sizeof(buf)));
+		 stackd_fmt_addr(&tmp.name.addr, buf, sizeof(buf)));
 }
 
 static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, struct shim_rep *rep)
 {
+	const struct sockaddr *addr = (const struct sockaddr *)&req->bind.addr;
 	uint32_t id = ss->id;
-	int len = stackd_addrlen(req);
+	int len = stackd_addrlen(&req->bind);
 	int r;
 
-	if (len < 0)
-		return len;
-	r = ss->sock->ops->bind(ss->sock, (const struct sockaddr *)&req->addr, len);
+	r = ss->sock->ops->bind(ss->sock, addr, len);
 	if (r == -EADDRINUSE && stackd.nwatched) {
 		/*
 		 * The port may belong to a socket the application has just
@@ -264,7 +265,7 @@ static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, st
 		ss = stackd_sock_find(id);
 		if (!ss || !ss->sock)
 			return -EBADF;
-		r = ss->sock->ops->bind(ss->sock, (const struct sockaddr *)&req->addr, len);
+		r = ss->sock->ops->bind(ss->sock, addr, len);
 	}
 	if (!r)
 		stackd_note_name(ss, "bound", rep);
@@ -274,18 +275,16 @@ static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, st
 static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep)
 {
-	struct sockaddr_in sin = req->addr;
-	int len = stackd_addrlen(req);
+	struct sockaddr_in sin = req->connect.to.addr;
+	int len = stackd_addrlen(&req->connect.to);
 	char buf[48];
 	int r;
 
-	if (len < 0)
-		return len;
-	if (req->arg[1])
+	if (req->connect.flags & SHIM_CONNECT_UNSPEC)
 		sin.sin_family = AF_UNSPEC;
-	if (ss->stream && req->arg[0] > 0) {
+	if (ss->stream && req->connect.filler > 0) {
 		/* Read away at ESTABLISHED so that the application's end turns writable then. */
-		ss->filler += (size_t)req->arg[0];
+		ss->filler += req->connect.filler;
 		ss->connecting = true;
 	}
 	r = ss->sock->ops->connect(ss->sock, (struct sockaddr *)&sin, len, O_NONBLOCK);
@@ -329,56 +328,62 @@ static int stackd_op_shutdown(struct stackd_sock *ss, int how, struct shim_rep *
 static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep, bool set)
 {
-	int level = req->arg[0], optname = req->arg[1];
+	const struct shim_sockopt *o = &req->sockopt;
 	struct socket *sock = ss->sock;
+	int optlen = (int)o->optlen; /* the decoder bounded it by SHIM_OPT_MAX */
 	int r;
 
 	if (set) {
-		unsigned int optlen = req->optlen > SHIM_OPT_MAX ? SHIM_OPT_MAX : req->optlen;
-
 		/* As __sys_setsockopt: SOL_SOCKET is the socket layer's, the rest the family's. */
-		if (level == SOL_SOCKET)
-			r = sock_setsockopt(sock, level, optname, req->opt, optlen);
+		if (o->level == SOL_SOCKET)
+			r = sock_setsockopt(sock, o->level, o->optname, o->optval,
+					    (unsigned)optlen);
 		else
-			r = sock->ops->setsockopt(sock, level, optname, req->opt, optlen);
+			r = sock->ops->setsockopt(sock, o->level, o->optname, o->optval,
+						  (unsigned)optlen);
 		stackd_sock_queue(ss); /* buffer sizes may have opened room */
+		stackd_user_recount(ss);
 		return r;
 	}
-	int optlen = req->optlen > SHIM_OPT_MAX ? SHIM_OPT_MAX : (int)req->optlen;
-
-	if (level == SOL_SOCKET)
-		r = sock_getsockopt(sock, level, optname, rep->opt, &optlen);
+	if (o->level == SOL_SOCKET)
+		r = sock_getsockopt(sock, o->level, o->optname, rep->sockopt.optval, &optlen);
 	else
-		r = sock->ops->getsockopt(sock, level, optname, rep->opt, &optlen);
-	if (r >= 0)
-		rep->optlen = (uint32_t)optlen;
+		r = sock->ops->getsockopt(sock, o->level, o->optname, rep->sockopt.optval, &optlen);
+	if (r >= 0) {
+		rep->sockopt.level = o->level;
+		rep->sockopt.optname = o->optname;
+		rep->sockopt.optlen = (uint32_t)optlen;
+	}
 	return r;
 }
 
 static int stackd_op_ioctl(struct stackd_sock *ss, const struct shim_req *req, struct shim_rep *rep)
 {
-	int karg = 0;
+	int karg = req->ioctl.arg;
 	int r;
 
-	if (req->optlen >= sizeof(karg))
-		memcpy(&karg, req->opt, sizeof(karg));
-	r = ss->sock->ops->ioctl(ss->sock, (unsigned int)req->arg[0], (unsigned long)&karg);
+	r = ss->sock->ops->ioctl(ss->sock, req->ioctl.cmd, (unsigned long)&karg);
 	if (r >= 0) {
-		memcpy(rep->opt, &karg, sizeof(karg));
-		rep->optlen = sizeof(karg);
+		rep->ioctl.cmd = req->ioctl.cmd;
+		rep->ioctl.arg = karg;
 	}
 	return r;
 }
 
+/*
+ * CLOSE comes after the application closed its fd, so it proves nothing:
+ * it only says when to look. Pairs learn it from EPOLLHUP; listeners and
+ * zombies (whose host end is gone) by asking the kernel whether the
+ * application's side still exists.
+ */
 static void stackd_op_close(struct stackd_sock *ss)
 {
-	if (ss->zombie) {
-		stackd_sock_free(ss);
+	if (!ss->listening && !ss->zombie)
 		return;
-	}
-	/* Streams learn it from EPOLLHUP; listeners and datagram pairs only by their names. */
-	if (ss->listening || !ss->stream)
-		stackd_scan_unix();
+	if (stackd_app_held(ss))
+		return;
+	stackd_trace("id %u: closed by the application", ss->id);
+	stackd_sock_free(ss);
 }
 
 /*
@@ -388,8 +393,8 @@ static void stackd_op_close(struct stackd_sock *ss)
  */
 static int stackd_op_stat(const struct shim_req *req, struct shim_rep *rep)
 {
-	static char text[8192];
-	int n, off = req->arg[0];
+	static char text[SHIM_STAT_MAX];
+	int n, off = (int)req->stat.offset;
 
 	n = snmp_format(&stackd.net, text, sizeof(text));
 	if (n < 0)
@@ -403,48 +408,65 @@ static int stackd_op_stat(const struct shim_req *req, struct shim_rep *rep)
 		n = (int)sizeof(text) - 1;
 	if (off < 0 || off > n)
 		return -EINVAL;
-	rep->arg[0] = n;
-	rep->optlen = (uint32_t)(n - off < SHIM_OPT_MAX ? n - off : SHIM_OPT_MAX);
-	memcpy(rep->opt, text + off, rep->optlen);
+	rep->stat.total = (uint32_t)n;
+	rep->stat.len = (uint32_t)(n - off < SHIM_OPT_MAX ? n - off : SHIM_OPT_MAX);
+	memcpy(rep->stat.text, text + off, rep->stat.len);
 	return 0;
 }
 
-/* Runs one request; returns the reply's ret. *fd_out is a descriptor to pass along. */
-static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, struct shim_rep *rep,
-			 int *fd_out)
+/*
+ * Runs one decoded request; returns the reply's ret. sock_fd is the fd that
+ * came with it (SCM_RIGHTS, -1 if none), uid its sender's real uid (whose
+ * budget a new socket counts against); *fd_out is a descriptor to pass back.
+ */
+static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int sock_fd, uid_t uid,
+			 struct shim_rep *rep, int *fd_out)
 {
 	struct stackd_sock *ss = NULL;
 	int r;
 
-	switch (req->op) {
+	switch (req->hdr.op) {
 	case SHIM_OP_HELLO:
-		rep->arg[0] = stackd.pid;
-		if (req->arg[0] != SHIM_CTL_VERSION) {
-			snprintf(rep->note, sizeof(rep->note), "version %d, host speaks %d",
-				 req->arg[0], SHIM_CTL_VERSION);
-			return -EPROTONOSUPPORT;
-		}
+		/* The decoder checked that the client's range holds ours. */
+		rep->hello.version = SHIM_CTL_VERSION;
+		rep->hello.host_pid = stackd.pid;
+		c->hello = true;
 		return 0;
 	case SHIM_OP_CREATE:
-		return stackd_op_create(req, rep, fd_out);
+		return stackd_op_create(req, uid, rep, fd_out);
 	case SHIM_OP_STAT:
 		return stackd_op_stat(req, rep);
 	default:
 		break;
 	}
 
-	ss = stackd_sock_find(req->id);
+	ss = stackd_sock_find(req->hdr.id);
+	if ((!ss || !ss->sock || !stackd_sock_owned_by(ss, sock_fd)) &&
+	    stackd_fd_host_gone(sock_fd)) {
+		/* Its host died (kill -9): the connection is gone, as after a reset. */
+		snprintf(rep->note, sizeof(rep->note), "socket of a stack host no longer running");
+		return -ECONNRESET;
+	}
 	if (!ss || !ss->sock) {
-		snprintf(rep->note, sizeof(rep->note), "no socket %u", req->id);
+		snprintf(rep->note, sizeof(rep->note), "no socket %u", req->hdr.id);
 		return -EBADF;
 	}
-	rep->id = ss->id;
+	if (req->hdr.op == SHIM_OP_CLOSE) {
+		stackd_op_close(ss);
+		return 0;
+	}
+	/* As the kernel: only a process holding the socket's fd can act on it. */
+	if (!stackd_sock_owned_by(ss, sock_fd)) {
+		snprintf(rep->note, sizeof(rep->note), "pid %d does not hold socket %u", c->pid,
+			 ss->id);
+		return -EBADF;
+	}
 
-	switch (req->op) {
+	switch (req->hdr.op) {
 	case SHIM_OP_BIND:
 		return stackd_op_bind(ss, req, rep);
 	case SHIM_OP_LISTEN:
-		r = stackd_sock_listen(ss, req->arg[0], fd_out);
+		r = stackd_sock_listen(ss, req->listen.backlog, fd_out);
 		if (!r && *fd_out >= 0) {
 			char name[sizeof(ss->lname.sun_path)];
 
@@ -456,9 +478,9 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, stru
 	case SHIM_OP_CONNECT:
 		return stackd_op_connect(ss, req, rep);
 	case SHIM_OP_SHUTDOWN:
-		return stackd_op_shutdown(ss, req->arg[0], rep);
+		return stackd_op_shutdown(ss, req->shutdown.how, rep);
 	case SHIM_OP_GETNAME:
-		return stackd_op_getname(ss, req->arg[0], rep);
+		return stackd_op_getname(ss, (int)req->getname.peer, rep);
 	case SHIM_OP_SETSOCKOPT:
 		return stackd_op_sockopt(ss, req, rep, true);
 	case SHIM_OP_GETSOCKOPT:
@@ -467,37 +489,18 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, stru
 		return stackd_op_ioctl(ss, req, rep);
 	case SHIM_OP_GETERR:
 		return sock_error(ss->sock->sk);
-	case SHIM_OP_CLOSE:
-		stackd_op_close(ss);
-		return 0;
-	default:
-		snprintf(rep->note, sizeof(rep->note), "unknown op %u from pid %d", req->op,
-			 c->pid);
-		return -EOPNOTSUPP;
 	}
+	/* The decoder lets no other op through. */
+	return -EOPNOTSUPP;
 }
 
 static int stackd_reply(struct stackd_conn *c, const struct shim_rep *rep, int fd)
 {
 	struct iovec iov = {.iov_base = (void *)rep, .iov_len = sizeof(*rep)};
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} u;
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	union shim_fd_cmsg u;
 
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&u, 0, sizeof(u));
-		msg.msg_control = u.buf;
-		msg.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
+	shim_msg_put_fd(&msg, &u, fd);
 	if (sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
 		return -errno;
 	return 0;
@@ -526,54 +529,144 @@ static const char *stackd_op_name(uint32_t op)
 	return "?";
 }
 
+/* What came with a request: at most one fd, and the sender's credentials. */
+struct stackd_anc {
+	int fd;
+	bool have_cred;
+	struct ucred cred;
+};
+
+static void stackd_anc_parse(struct msghdr *msg, struct stackd_anc *anc)
+{
+	struct cmsghdr *cm;
+
+	anc->fd = -1;
+	anc->have_cred = false;
+	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred))) {
+			memcpy(&anc->cred, CMSG_DATA(cm), sizeof(anc->cred));
+			anc->have_cred = true;
+		} else if (cm->cmsg_type == SCM_RIGHTS) {
+			size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			/* One is used; any more are the sender's mistake and are closed. */
+			for (size_t i = 0; i < nfd; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+				if (anc->fd < 0)
+					anc->fd = fd;
+				else
+					close(fd);
+			}
+		}
+	}
+}
+
+/*
+ * The credentials a request runs with: the sender's uid and gid from
+ * SCM_CREDENTIALS; for the ops that check privileges (creating raw and ping
+ * sockets, binding low ports, options), its effective ids, groups and
+ * capabilities read now, so that what the process is at this request counts
+ * (an exec of a setuid program since connect() lends nothing to the others
+ * holding the connection).
+ */
+static void stackd_request_cred(const struct shim_req *req, const struct ucred *u,
+				struct cred *cred)
+{
+	*cred = (struct cred){.uid = u->uid, .gid = u->gid};
+	switch (req->hdr.op) {
+	case SHIM_OP_CREATE:
+	case SHIM_OP_BIND:
+	case SHIM_OP_SETSOCKOPT:
+		if (stackd_proc_cred(u->pid, u->uid, cred) < 0)
+			*cred = (struct cred){.uid = u->uid, .gid = u->gid};
+		break;
+	}
+}
+
 /* Returns 1 after a request, 0 when none is waiting, -1 if the connection was closed. */
 static int stackd_conn_request(struct stackd_conn *c)
 {
+	/* One byte more than the longest request, so that a longer one shows. */
+	static union {
+		struct shim_hdr hdr;
+		uint8_t raw[sizeof(struct shim_req) + 1];
+	} in;
 	static struct shim_req req;
 	static struct shim_rep rep;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+	} u;
+	struct iovec iov = {.iov_base = in.raw, .iov_len = sizeof(in.raw)};
+	struct msghdr msg = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = u.buf,
+		.msg_controllen = sizeof(u.buf),
+	};
+	struct shim_decode d;
+	struct stackd_anc anc;
 	struct cred cred;
 	ssize_t n;
-	int fd = -1;
+	int fd = -1, ret;
 
-	n = recv(c->fd, &req, sizeof(req), MSG_DONTWAIT);
+	n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0 && errno == EAGAIN)
 		return 0;
 	if (n <= 0) {
 		stackd_conn_close(c);
 		return -1;
 	}
-	if ((size_t)n < offsetof(struct shim_req, opt)) {
-		stackd_error("pid %d: short request (%zd bytes)", c->pid, n);
-		stackd_conn_close(c);
-		return -1;
-	}
-	if (req.optlen > (size_t)n - offsetof(struct shim_req, opt))
-		req.optlen = (uint32_t)((size_t)n - offsetof(struct shim_req, opt));
+	stackd_anc_parse(&msg, &anc);
 
 	memset(&rep, 0, sizeof(rep));
-	cred = (struct cred){.uid = c->uid,
-			     .gid = c->gid,
-			     .cap_eff = req.cap_eff & c->cap_max,
-			     .ngroups = c->ngroups};
-	memcpy(cred.groups, c->groups, sizeof(cred.groups));
-	stackd.net.current_cred = &cred;
-	stackd_clock();
-	rep.ret = stackd_handle(c, &req, &rep, &fd);
-	stackd.net.current_cred = NULL;
+	ret = shim_req_decode(in.raw, (size_t)n, c->hello, &req, &d);
+	if (!ret && !anc.have_cred) {
+		d.drop = true;
+		d.why = "no credentials";
+		ret = -EPROTO;
+	} else if (!ret && (msg.msg_flags & MSG_CTRUNC) && shim_op_has_sock(req.hdr.op)) {
+		/* The fd it sent did not fit in our table: as accept() would say. */
+		ret = -EMFILE;
+	}
+	if (!ret) {
+		stackd_request_cred(&req, &anc.cred, &cred);
+		stackd.net.current_cred = &cred;
+		stackd_clock();
+		ret = stackd_handle(c, &req, anc.fd, anc.cred.uid, &rep, &fd);
+		stackd.net.current_cred = NULL;
+	} else if (d.why) {
+		snprintf(rep.note, sizeof(rep.note), "%s", d.why);
+	}
+	if (anc.fd >= 0)
+		close(anc.fd);
 
-	stackd_trace("pid %d: %s id %u -> %d%s%s", c->pid, stackd_op_name(req.op), req.id, rep.ret,
-		     rep.note[0] ? ": " : "", rep.note);
-	if (req.op == SHIM_OP_CLOSE)
+	stackd_trace("pid %d: %s id %u -> %d%s%s", anc.have_cred ? anc.cred.pid : c->pid,
+		     stackd_op_name(req.hdr.op), req.hdr.id, ret, rep.note[0] ? ": " : "",
+		     rep.note);
+	if (req.hdr.op == SHIM_OP_CLOSE && !d.drop)
 		return 1;
+	rep.hdr = (struct shim_hdr){.version = SHIM_CTL_VERSION,
+				    .op = (uint16_t)(n >= (ssize_t)sizeof(in.hdr) ? in.hdr.op : 0),
+				    .len = sizeof(rep),
+				    .id = rep.hdr.id ? rep.hdr.id : req.hdr.id,
+				    .ret = ret};
 	if (stackd_reply(c, &rep, fd) < 0) {
 		stackd_error("pid %d: reply: %s", c->pid, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		stackd_conn_close(c);
-		return -1;
+		d.drop = true;
 	}
 	if (fd >= 0)
 		close(fd);
+	if (d.drop) {
+		stackd_trace("pid %d: connection dropped: %s", c->pid, d.why ? d.why : "reply");
+		stackd_conn_close(c);
+		return -1;
+	}
 	return 1;
 }
 

@@ -25,9 +25,9 @@
  * Listeners: the application holds an AF_UNIX listener; each accepted TCP
  * connection is handed over by connecting to it from a socket named
  * shim_conn_name(). The host cannot see the application close an AF_UNIX
- * listener or the last copy of a datagram pair's end, so it looks for their
- * names in /proc/net/unix (on SHIM_OP_CLOSE, before a bind answers
- * EADDRINUSE, and once a second while there are any).
+ * listener, so it asks the kernel about each one with sock_diag
+ * (stackd_own.c: on SHIM_OP_CLOSE, before a bind answers EADDRINUSE, and
+ * once a second while there are any).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,15 +42,16 @@
 #include "shim_ctl.h"
 #include "stackd.h"
 
-#define STACKD_HASH_SIZE     1024
-#define STACKD_ZOMBIE_NS     (60 * NSEC_PER_SEC)
-#define STACKD_RETRY_NS	     (10 * NSEC_PER_MSEC)
-#define STACKD_SCAN_NS	     NSEC_PER_SEC
-#define STACKD_ROUND_BYTES   (1024 * 1024) /* per record per round, then others get a turn */
-#define STACKD_ROUND_DGRAMS  64
-#define STACKD_ACCEPT_BUDGET 64
-#define STACKD_MAX_IOV	     64
-#define STACKD_PAIR_EVENTS   (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+#define STACKD_HASH_SIZE      1024
+#define STACKD_ZOMBIE_NS      (60 * NSEC_PER_SEC)
+#define STACKD_RETRY_NS	      (10 * NSEC_PER_MSEC)
+#define STACKD_LIMIT_RETRY_NS (100 * NSEC_PER_MSEC)
+#define STACKD_SCAN_NS	      NSEC_PER_SEC
+#define STACKD_ROUND_BYTES    (1024 * 1024) /* per record per round, then others get a turn */
+#define STACKD_ROUND_DGRAMS   64
+#define STACKD_ACCEPT_BUDGET  64
+#define STACKD_MAX_IOV	      64
+#define STACKD_PAIR_EVENTS    (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 /*
  * sk_user_data of a struct sock whose socket was released but which lives on
@@ -205,10 +206,6 @@ struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream)
 	ss->hash_next = stackd.hash[b];
 	stackd.hash[b] = ss;
 	stackd.nsocks++;
-	if (!stream)
-		stackd.nwatched++; /* its app end's name is watched */
-	if (stackd.nwatched && !timer_pending(&stackd.scan_timer))
-		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
 	return ss;
 }
 
@@ -221,9 +218,10 @@ static void stackd_pair_close(struct stackd_sock *ss)
 	ss->fd = -1;
 }
 
+/* Listeners: nothing tells the host when the application closes them. */
 static bool stackd_watched(const struct stackd_sock *ss)
 {
-	return ss->listening || (!ss->stream && !ss->zombie);
+	return ss->listening;
 }
 
 void stackd_sock_free(struct stackd_sock *ss)
@@ -239,6 +237,7 @@ void stackd_sock_free(struct stackd_sock *ss)
 	stackd_pair_close(ss);
 	if (stackd_watched(ss))
 		stackd.nwatched--;
+	stackd_user_uncharge(ss);
 
 	if (ss->sock) {
 		struct sock *sk = ss->sock->sk;
@@ -425,31 +424,22 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 }
 
 /*
- * Whether the application's end still exists somewhere: its name is bound
- * until the last copy is closed. Only asked when a pair HUP is ambiguous.
+ * Whether the application still holds its side of ss (the listener of a
+ * listening socket, else its pair end), asked of the kernel for this one
+ * socket. When the kernel cannot say, it counts as held: the record lives on
+ * until the next look rather than dropping a socket still in use.
  */
-static bool stackd_app_alive(const struct stackd_sock *ss)
+bool stackd_app_held(const struct stackd_sock *ss)
 {
-	char name[64], *line = NULL;
-	size_t cap = 0, nlen;
-	bool alive = false;
-	ssize_t n;
-	FILE *f;
+	const struct stackd_skid *id = ss->listening ? &ss->lsn : &ss->app;
+	int r;
 
-	nlen = (size_t)snprintf(name, sizeof(name), "@");
-	nlen += (size_t)shim_app_name(name + nlen, sizeof(name) - nlen, stackd.pid, ss->id);
-	f = fopen("/proc/net/unix", "re");
-	if (!f)
+	if (!id->cookie)
 		return false;
-	while (!alive && (n = getline(&line, &cap, f)) > 0) {
-		while (n && line[n - 1] == '\n')
-			line[--n] = '\0';
-		alive = (size_t)n >= nlen && !strcmp(line + n - nlen, name) &&
-			(n == (ssize_t)nlen || line[n - nlen - 1] == ' ');
-	}
-	free(line);
-	fclose(f);
-	return alive;
+	r = stackd_skid_alive(id);
+	if (r < 0)
+		stackd_error("id %u: sock_diag: %s", ss->id, strerror(-r));
+	return r != 0;
 }
 
 /*
@@ -459,7 +449,7 @@ static bool stackd_app_alive(const struct stackd_sock *ss)
  */
 static bool stackd_app_closed(const struct stackd_sock *ss)
 {
-	return !ss->app_shut || ss->app_unread || !stackd_app_alive(ss);
+	return !ss->app_shut || ss->app_unread || !stackd_app_held(ss);
 }
 
 /* Pair -> stack. Returns false if the record was freed. */
@@ -611,7 +601,7 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
 			stackd_error("id %u: out of memory, datagram lost", ss->id);
 		return -EAGAIN;
 	}
-	/* ECONNREFUSED: every copy of the application's end is closed. */
+	/* EPIPE: every copy of the application's end is closed. */
 	return -errno;
 }
 
@@ -699,11 +689,11 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 			break;
 		}
 		n = recv(ss->fd, stackd.iobuf, stackd.iobuf_size, MSG_DONTWAIT);
-		if (n < 0) {
-			if (errno == EAGAIN)
+		if (n <= 0) {
+			if (n < 0 && errno == EAGAIN)
 				ss->pair_readable = false;
 			else
-				ss->pair_hup = true;
+				ss->pair_hup = true; /* EOF: every copy of its end is closed */
 			break;
 		}
 		if ((size_t)n < sizeof(*hdr)) {
@@ -784,6 +774,12 @@ static void stackd_listener_work(struct stackd_sock *ls)
 		newsock->type = ls->sock->type;
 		newsock->ops = ls->sock->ops;
 		newsock->state = SS_UNCONNECTED;
+		/* Its user at its limit: the connection waits in the accept queue, as on EMFILE. */
+		if (ls->charged && stackd_user_may(ls->owner, ls->mem) < 0) {
+			free(newsock);
+			mod_timer(&stackd.timers, &ls->retry, stackd_now() + STACKD_LIMIT_RETRY_NS);
+			return;
+		}
 		stackd_clock();
 		r = ls->sock->ops->accept(ls->sock, newsock, O_NONBLOCK, true);
 		if (r < 0) {
@@ -793,6 +789,9 @@ static void stackd_listener_work(struct stackd_sock *ls)
 			return;
 		}
 		child = stackd_sock_new(newsock, -1, true);
+		/* Judged above with the listener's buffers, which the child inherits. */
+		if (child && ls->charged)
+			stackd_user_charge(child, ls->owner, true);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (!child || fd < 0) {
 			stackd_error("listener %u: cannot hand over a connection: %s", ls->id,
@@ -848,6 +847,11 @@ int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 		close(fd);
 		return r;
 	}
+	r = stackd_skid_get(fd, &ss->lsn);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	/* The application's end of the pair is replaced by the listener (dup3). */
 	stackd_pair_close(ss);
 	ss->listening = true;
@@ -881,54 +885,24 @@ static void stackd_sock_closed_by_app(struct stackd_sock *ss)
 }
 
 /*
- * Marks every record whose name is still bound (listeners: shim_listen_name,
- * datagram pairs: shim_app_name) and releases the others: their last copy in
- * any process is closed.
+ * Asks the kernel, socket by socket, whether the application still holds
+ * each listener and datagram pair end, and releases those it has closed.
+ * The cost is one sock_diag query per such socket, whatever else exists on
+ * the machine.
  */
 void stackd_scan_unix(void)
 {
-	char prefix[64];
-	size_t plen;
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0;
-	uint32_t gen = ++stackd.scan_gen;
-
 	if (!stackd.hash || !stackd.nwatched)
 		return;
-	f = fopen("/proc/net/unix", "re");
-	if (!f) {
-		stackd_error("/proc/net/unix: %s", strerror(errno));
-		goto rearm;
-	}
-	plen = (size_t)snprintf(prefix, sizeof(prefix), "@sockshim/");
-	while (getline(&line, &cap, f) > 0) {
-		char *p = strstr(line, prefix), kind;
-		int pid;
-		unsigned int id;
-		struct stackd_sock *ss;
-
-		if (!p || sscanf(p + plen, "%c/%d/%u", &kind, &pid, &id) != 3 || pid != stackd.pid)
-			continue;
-		if (kind != 'l' && kind != 'a')
-			continue;
-		ss = stackd_sock_find(id);
-		if (ss)
-			ss->seen_gen = gen;
-	}
-	free(line);
-	fclose(f);
-
 	for (unsigned int b = 0; b < stackd.hash_size; b++) {
 		struct stackd_sock *ss = stackd.hash[b], *next;
 
 		for (; ss; ss = next) {
 			next = ss->hash_next;
-			if (stackd_watched(ss) && ss->seen_gen != gen)
+			if (stackd_watched(ss) && !stackd_app_held(ss))
 				stackd_sock_closed_by_app(ss);
 		}
 	}
-rearm:
 	if (stackd.nwatched)
 		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
 }

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fair shares of a shared host. A host started by root serves every user in
+ * the namespace; without limits one user could take all of its fds (each
+ * socket costs the host one) or memory, and every other user's socket()
+ * would fail. So each user other than the host's own has a budget:
+ *
+ *  - sockets: SOCKSHIM_USER_SOCKETS (default: an eighth of the host's fd
+ *    limit, at least 256). Past it, socket() and accept() get EMFILE, as
+ *    from a process at its RLIMIT_NOFILE; a listener's connections wait in
+ *    the stack's accept queue meanwhile, as in the kernel.
+ *  - memory: SOCKSHIM_USER_MEM bytes (default 256 MiB) of socket buffers,
+ *    counted as each socket's sk_sndbuf + sk_rcvbuf (what it may pin).
+ *    Past it, socket() gets ENOBUFS, as when the kernel cannot allocate a
+ *    sock.
+ *
+ * Users are charged by the real uid of the request's sender (SCM_CREDENTIALS),
+ * so an exec of a setuid program does not move its sockets to root's budget.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "stackd.h"
+
+#define STACKD_USER_HASH 64
+
+struct stackd_user {
+	uid_t uid;
+	unsigned int nsocks;
+	long mem;
+	struct stackd_user *next;
+};
+
+static struct stackd_user *stackd_users[STACKD_USER_HASH];
+
+int stackd_limits_load(char *err, int errlen)
+{
+	struct rlimit rl;
+	long def = 256;
+
+	/* Each socket is one fd of ours: take all the kernel allows us. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		if (rl.rlim_cur != RLIM_INFINITY && (long)(rl.rlim_cur / 8) > def)
+			def = (long)(rl.rlim_cur / 8);
+	}
+	stackd.user_socks = stackd_env_long("SOCKSHIM_USER_SOCKETS", def, 1, 1L << 30, err, errlen);
+	if (stackd.user_socks < 0)
+		return -1;
+	stackd.user_mem =
+		stackd_env_long("SOCKSHIM_USER_MEM", 256L << 20, 4096, 1L << 50, err, errlen);
+	return stackd.user_mem < 0 ? -1 : 0;
+}
+
+static struct stackd_user *stackd_user_get(uid_t uid, bool create)
+{
+	struct stackd_user **pp = &stackd_users[uid % STACKD_USER_HASH], *u;
+
+	for (u = *pp; u; u = u->next)
+		if (u->uid == uid)
+			return u;
+	if (!create)
+		return NULL;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return NULL;
+	u->uid = uid;
+	u->next = *pp;
+	*pp = u;
+	return u;
+}
+
+/* The host's own user has no budget: it owns the host. */
+static bool stackd_user_limited(uid_t uid)
+{
+	return uid != geteuid();
+}
+
+/* Whether uid may have one more socket pinning mem bytes: 0, -EMFILE or -ENOBUFS. */
+static int stackd_user_room(uid_t uid, long mem)
+{
+	struct stackd_user *u = stackd_user_get(uid, false);
+
+	if (!u || !stackd_user_limited(uid))
+		return 0;
+	if (u->nsocks >= (unsigned long)stackd.user_socks)
+		return -EMFILE;
+	if (u->mem + mem > stackd.user_mem)
+		return -ENOBUFS;
+	return 0;
+}
+
+/*
+ * The user's datagram sockets whose pairs have hung up (every copy closed)
+ * but whose EPOLLHUP the loop has not handled yet: their budget is given
+ * back now, and they are queued to be released (not freed here: an event
+ * of this very epoll round may still point at them). Only run when the user
+ * is at its limit, so its cost (a look at every record) is paid by the user
+ * over its budget.
+ */
+static void stackd_user_reap(uid_t uid)
+{
+	for (unsigned int b = 0; stackd.hash && b < stackd.hash_size; b++) {
+		struct stackd_sock *ss = stackd.hash[b];
+
+		for (; ss; ss = ss->hash_next) {
+			struct pollfd p;
+
+			if (!ss->charged || ss->owner != uid || ss->stream || ss->fd < 0)
+				continue;
+			p = (struct pollfd){.fd = ss->fd};
+			if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
+				stackd_user_uncharge(ss);
+				stackd_pair_event(ss, EPOLLHUP);
+			}
+		}
+	}
+}
+
+int stackd_user_may(uid_t uid, long mem)
+{
+	int r = stackd_user_room(uid, mem);
+
+	if (r < 0) {
+		/* Some of its sockets may be closed without our knowing yet: look, then judge. */
+		stackd_user_reap(uid);
+		if (stackd.nwatched)
+			stackd_scan_unix();
+		r = stackd_user_room(uid, mem);
+	}
+	return r;
+}
+
+int stackd_user_charge(struct stackd_sock *ss, uid_t uid, bool force)
+{
+	struct sock *sk = ss->sock->sk;
+	long mem = (long)sk->sk_sndbuf + sk->sk_rcvbuf;
+	struct stackd_user *u;
+	int r = force ? 0 : stackd_user_may(uid, mem);
+
+	if (r < 0)
+		return r;
+	u = stackd_user_get(uid, true);
+	if (!u)
+		return -ENOBUFS;
+	u->nsocks++;
+	u->mem += mem;
+	ss->owner = uid;
+	ss->mem = mem;
+	ss->charged = true;
+	return 0;
+}
+
+void stackd_user_recount(struct stackd_sock *ss)
+{
+	struct stackd_user *u;
+	long mem;
+
+	if (!ss->charged || !ss->sock || !ss->sock->sk)
+		return;
+	u = stackd_user_get(ss->owner, false);
+	mem = (long)ss->sock->sk->sk_sndbuf + ss->sock->sk->sk_rcvbuf;
+	if (u)
+		u->mem += mem - ss->mem;
+	ss->mem = mem;
+}
+
+void stackd_user_uncharge(struct stackd_sock *ss)
+{
+	struct stackd_user *u;
+
+	if (!ss->charged)
+		return;
+	u = stackd_user_get(ss->owner, false);
+	if (u) {
+		u->nsocks--;
+		u->mem -= ss->mem;
+	}
+	ss->charged = false;
+}
