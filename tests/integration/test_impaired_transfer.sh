@@ -48,11 +48,8 @@ transfer() {
 	[ "$curl_rc" = 0 ] || tb_fail "$who: curl failed (status $curl_rc)"
 	[ "$nc_rc" = 0 ] || tb_fail "$who: nc -N failed (status $nc_rc)"
 	# The server's nc ends once it has read the upload's FIN.
-	for _ in $(seq 1 100); do
-		kill -0 "$nc_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$nc_pid" 2>/dev/null && tb_fail "$who: the kernel-side nc never saw the end of the upload"
+	timeout 10 tail --pid="$nc_pid" -f /dev/null ||
+		tb_fail "$who: the kernel-side nc never saw the end of the upload"
 	got=$(testbed_sha256 "$TB_WORK/fetched-$who")
 	[ "$got" = "$want_down" ] ||
 		tb_fail "$who: download SHA-256 differs ($(stat -c %s "$TB_WORK/fetched-$who") bytes)"
