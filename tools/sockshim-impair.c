@@ -26,7 +26,8 @@
  * until a socket is readable or the next frame of either direction is due,
  * never longer and never by a fixed sleep. On SIGINT or SIGTERM it prints
  * what it did (received, sent, lost, duplicated, reordered, ...) per
- * direction and exits; SIGUSR1 prints the same and goes on.
+ * direction and exits; SIGUSR1 prints the same and goes on. If an
+ * interface disappears it prints them too and exits with status 1.
  */
 #define _GNU_SOURCE /* recvmmsg, sendmmsg, ppoll */
 #include <arpa/inet.h>
@@ -90,6 +91,7 @@ struct path {
 
 static struct frame *free_small;
 static volatile sig_atomic_t stop_sig, stats_sig;
+static int gone; /* an interface disappeared */
 
 __attribute__((noreturn, format(printf, 2, 3))) static void die(int status, const char *fmt, ...)
 {
@@ -230,9 +232,19 @@ static void path_receive(struct path *pa, uint64_t now)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
-			/* The interface went down: the socket reports it once. */
+			/*
+			 * The interface went down: the socket reports it once.
+			 * If it is gone for good (its namespace or veth deleted),
+			 * nothing will ever come again: stop, with the counters.
+			 */
 			if (errno == ENETDOWN) {
-				fprintf(stderr, PROG ": %s: interface down\n", in->name);
+				if (if_nametoindex(in->name)) {
+					fprintf(stderr, PROG ": %s: interface down\n", in->name);
+				} else {
+					fprintf(stderr, PROG ": %s: interface gone, stopping\n",
+						in->name);
+					gone = 1;
+				}
 				return;
 			}
 			die(1, "%s: receive: %s", in->name, strerror(errno));
@@ -503,7 +515,7 @@ static void run(struct port port[2], struct path path[2], const sigset_t *waitma
 	uint64_t now, next, t;
 	int d;
 
-	while (!stop_sig) {
+	while (!stop_sig && !gone) {
 		now = now_ns();
 		next = UINT64_MAX;
 		for (d = 0; d < 2; d++) {
@@ -625,5 +637,5 @@ int main(int argc, char **argv)
 		impair_destroy(&path[d].q);
 		port_close(&port[d]);
 	}
-	return 0;
+	return gone;
 }
