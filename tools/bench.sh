@@ -168,7 +168,7 @@ loss_row() {
 loss_rows() {
 	local ks kr ss sr
 	testbed_down
-	TB_IMPAIR_LOG=$WORK/impair.log
+	export TB_IMPAIR_LOG=$WORK/impair.log # testbed_impair_start writes the bridge's output there
 	testbed_up_impaired 1500 || die "cannot build the impaired testbed"
 	echo
 	echo "bench: impaired testbed $TB_NS_SHIM <-> $TB_NS_IMPAIR (sockshim-impair) <-> $TB_NS_PEER;" \

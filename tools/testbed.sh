@@ -478,9 +478,8 @@ testbed_impair_count() {
 # the kernel's own TCP as the client over the same wire; on returns once the
 # kernel reaches the peer (ARP resolved, through any impairment).
 testbed_kernel_addr_on() {
-	local i
 	ip -n "$TB_NS_SHIM" addr add "$TB_KERNEL_ADDR/$TB_PREFIX" dev "$TB_IF_SHIM" || return 1
-	for i in $(seq 1 30); do
+	for _ in $(seq 1 30); do
 		ip netns exec "$TB_NS_SHIM" ping -c 1 -W 1 -q "$TB_PEER_ADDR" >/dev/null 2>&1 && return 0
 	done
 	tb_log "the kernel at $TB_KERNEL_ADDR cannot reach $TB_PEER_ADDR"
