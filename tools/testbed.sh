@@ -125,10 +125,11 @@ tb_ns_kill() {
 	sleep 0.1
 }
 
-# testbed_down [NS_SHIM NS_PEER]: idempotent; safe from a trap.
+# testbed_down [NS_SHIM NS_PEER [NS_IMPAIR]]: idempotent; safe from a trap.
+# The impairment namespace (testbed_up_impaired) goes too, if there is one.
 testbed_down() {
-	local shim=${1:-${TB_NS_SHIM:-}} peer=${2:-${TB_NS_PEER:-}} ns
-	for ns in "$shim" "$peer"; do
+	local shim=${1:-${TB_NS_SHIM:-}} peer=${2:-${TB_NS_PEER:-}} impair=${3:-${TB_NS_IMPAIR:-}} ns
+	for ns in "$shim" "$peer" "$impair"; do
 		[ -z "$ns" ] && continue
 		ip netns list 2>/dev/null | grep -qw -- "$ns" || continue
 		tb_ns_kill "$ns"
@@ -268,7 +269,11 @@ testbed_test_begin() {
 	export TB_WORK TB_PY
 	trap testbed_test_cleanup EXIT
 	trap 'exit 130' INT TERM
-	testbed_up "${2:-1500}" || tb_fail "cannot build the testbed"
+	if [ -n "${TB_IMPAIR_ARGS+set}" ]; then
+		testbed_up_impaired "${2:-1500}" "${TB_IMPAIR_ARGS[@]}" || tb_fail "cannot build the impaired testbed"
+	else
+		testbed_up "${2:-1500}" || tb_fail "cannot build the testbed"
+	fi
 	tb_say "testbed $TB_NS_SHIM ($TB_IF_SHIM, stack $TB_SHIM_ADDR, $([ "${TB_NATIVE:-0}" = 1 ] && echo "NATIVE dry run: kernel address" || echo "no kernel address")) <-> $TB_NS_PEER ($TB_IF_PEER, kernel $TB_PEER_ADDR), mtu ${2:-1500}"
 	testbed_kernel_counter_install || tb_fail "cannot install the nftables counter"
 	(
@@ -336,6 +341,167 @@ testbed_test_end() {
 	[ "$hosts" = 1 ] || tb_fail "$hosts stack hosts ran in $TB_NS_SHIM for one address (pids $(testbed_stackd_seen | tr '\n' ' '))"
 	tb_say "ok: one stack host served the test (pid $(testbed_stackd_seen))"
 	echo "PASS $TB_TEST"
+}
+
+# ---- The impaired testbed: the same two ends, sockshim-impair between ----
+#
+#   shim namespace        impair namespace (TB_NS_IMPAIR)                 peer namespace
+#   TB_IF_SHIM <-veth-> TB_IF_IMP_SHIM [sockshim-impair] TB_IF_IMP_PEER <-veth-> TB_IF_PEER
+#
+# Addresses, names and guarantees are testbed_up's (peer 10.99.0.2, stack
+# 10.99.0.10, no kernel address and no route on the shim side):
+# testbed_up_impaired builds the usual testbed first, then moves the shim
+# end of its veth into the impair namespace and gives the shim namespace a
+# new veth to it. The bridge's direction a2b is shim -> peer, b2a is
+# peer -> shim. This kernel has no netem, hence the project's own tool.
+#
+# Segmentation offload goes off on the kernel ends (the peer, and the shim
+# side for testbed_kernel_addr_on), so each loss or reorder decision is
+# about one wire-sized frame, not a 64 KiB GSO frame.
+
+# The bridge: TB_IMPAIR if set, else beside this script (installed), else
+# the build tree.
+tb_find_impair() {
+	local here build
+	if [ -n "${TB_IMPAIR:-}" ]; then
+		printf '%s\n' "$TB_IMPAIR"
+		return
+	fi
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	if [ -x "$here/sockshim-impair" ]; then
+		printf '%s\n' "$here/sockshim-impair"
+		return
+	fi
+	build=${SOCKSHIM_BUILD_DIR:-$here/../build}
+	printf '%s\n' "$build/tools/sockshim-impair"
+}
+
+# testbed_up_impaired [MTU [IMPAIR_ARGS...]]: the topology above, the
+# bridge started with IMPAIR_ARGS (see sockshim-impair --help); exports
+# TB_NS_IMPAIR, TB_IF_IMP_SHIM, TB_IF_IMP_PEER besides testbed_up's.
+testbed_up_impaired() {
+	local mtu=${1:-1500} tag ns
+	[ $# -gt 0 ] && shift
+	command -v ethtool >/dev/null ||
+		{ tb_log "ethtool not found (apt-get install ethtool): needed to turn segmentation offload off"; return 1; }
+	testbed_up "$mtu" || return 1
+	tag=${TB_NS_SHIM#ssA-}
+	TB_NS_IMPAIR="ssI-$tag"
+	TB_IF_IMP_SHIM="ss${tag}a"
+	TB_IF_IMP_PEER="ss${tag}b"
+	export TB_NS_IMPAIR TB_IF_IMP_SHIM TB_IF_IMP_PEER
+	ip netns add "$TB_NS_IMPAIR" || { tb_log "cannot create namespace $TB_NS_IMPAIR"; testbed_down; return 1; }
+	ip netns exec "$TB_NS_IMPAIR" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
+	# The old shim end becomes the bridge's peer-side port; a new veth
+	# joins the shim namespace to the bridge's shim-side port.
+	ip -n "$TB_NS_SHIM" link set "$TB_IF_SHIM" down &&
+		ip -n "$TB_NS_SHIM" link set "$TB_IF_SHIM" netns "$TB_NS_IMPAIR" &&
+		ip -n "$TB_NS_IMPAIR" link set "$TB_IF_SHIM" name "$TB_IF_IMP_PEER" &&
+		ip link add name "$TB_IF_SHIM" netns "$TB_NS_SHIM" mtu "$mtu" type veth \
+			peer name "$TB_IF_IMP_SHIM" netns "$TB_NS_IMPAIR" mtu "$mtu" ||
+		{ tb_log "cannot build the veths through $TB_NS_IMPAIR"; testbed_down; return 1; }
+	for ns in "$TB_NS_IMPAIR:$TB_IF_IMP_SHIM" "$TB_NS_IMPAIR:$TB_IF_IMP_PEER" "$TB_NS_SHIM:$TB_IF_SHIM"; do
+		ip -n "${ns%%:*}" link set "${ns#*:}" up || { testbed_down; return 1; }
+	done
+	ip -n "$TB_NS_IMPAIR" link set lo up
+	ip netns exec "$TB_NS_PEER" ethtool -K "$TB_IF_PEER" tso off gso off >/dev/null 2>&1 &&
+		ip netns exec "$TB_NS_SHIM" ethtool -K "$TB_IF_SHIM" tso off gso off >/dev/null 2>&1 &&
+		ip netns exec "$TB_NS_IMPAIR" ethtool -K "$TB_IF_IMP_SHIM" gro off tso off gso off >/dev/null 2>&1 &&
+		ip netns exec "$TB_NS_IMPAIR" ethtool -K "$TB_IF_IMP_PEER" gro off tso off gso off >/dev/null 2>&1 ||
+		{ tb_log "cannot turn segmentation offload off"; testbed_down; return 1; }
+	if [ "${TB_NATIVE:-0}" = 1 ]; then
+		# As testbed_up: the kernel takes the stack's address (moving the
+		# interface took it away).
+		ip -n "$TB_NS_SHIM" addr add "$TB_SHIM_ADDR/$TB_PREFIX" dev "$TB_IF_SHIM" || { testbed_down; return 1; }
+	elif ip -n "$TB_NS_SHIM" route get "$TB_PEER_ADDR" >/dev/null 2>&1; then
+		tb_log "the kernel in $TB_NS_SHIM has a route to $TB_PEER_ADDR; refusing to test"
+		testbed_down
+		return 1
+	fi
+	# Carrier on each outer end means both ends of its veth are up.
+	testbed_wait_link || { testbed_down; return 1; }
+	testbed_impair_start "$@" || { testbed_down; return 1; }
+}
+
+# testbed_impair_start [IMPAIR_ARGS...]: (re)start the bridge with these
+# arguments, its output in TB_IMPAIR_LOG (TB_WORK/impair.log in a test);
+# returns once it bridges. Until then the two sides cannot reach each other.
+testbed_impair_start() {
+	local bin i
+	bin=$(tb_find_impair)
+	[ -x "$bin" ] || { tb_log "no sockshim-impair at $bin (build first, or set SOCKSHIM_BUILD_DIR)"; return 1; }
+	testbed_impair_stop
+	if [ -z "${TB_IMPAIR_LOG:-}" ]; then
+		if [ -n "${TB_WORK:-}" ]; then
+			TB_IMPAIR_LOG=$TB_WORK/impair.log
+		else
+			TB_IMPAIR_LOG=$(mktemp /tmp/sockshim-impair.XXXXXX) || return 1
+		fi
+	fi
+	ip netns exec "$TB_NS_IMPAIR" "$bin" "$@" "$TB_IF_IMP_SHIM" "$TB_IF_IMP_PEER" >"$TB_IMPAIR_LOG" 2>&1 &
+	TB_IMPAIR_PID=$!
+	for i in $(seq 1 100); do
+		grep -q ': bridging ' "$TB_IMPAIR_LOG" && return 0
+		kill -0 "$TB_IMPAIR_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	tb_log "sockshim-impair did not start: $(tail -n 1 "$TB_IMPAIR_LOG")"
+	testbed_impair_stop
+	return 1
+}
+
+# testbed_impair_stop: stop the bridge (it writes its counters to
+# TB_IMPAIR_LOG as it exits); nothing crosses until the next start.
+testbed_impair_stop() {
+	[ -n "${TB_IMPAIR_PID:-}" ] || return 0
+	kill -TERM "$TB_IMPAIR_PID" 2>/dev/null
+	wait "$TB_IMPAIR_PID" 2>/dev/null
+	TB_IMPAIR_PID=
+}
+
+# testbed_impair_count a2b|b2a WORD: from the bridge's last report in
+# TB_IMPAIR_LOG (after testbed_impair_stop), the count named WORD
+# (received, sent, lost, duplicated, reordered, overflow, ...).
+testbed_impair_count() {
+	local from=$TB_IF_IMP_SHIM
+	[ "$1" = b2a ] && from=$TB_IF_IMP_PEER
+	awk -v dir="$from ->" -v word="$2" '
+		index($0, dir) && /received/ {
+			for (i = 1; i < NF; i++) if ($i == word) { v = $(i + 1); sub(/,$/, "", v) }
+		}
+		END { print v + 0 }' "$TB_IMPAIR_LOG"
+}
+
+# testbed_kernel_addr_on / testbed_kernel_addr_off: give the shim
+# namespace's kernel TB_KERNEL_ADDR on TB_IF_SHIM (and take it back), to run
+# the kernel's own TCP as the client over the same wire; on returns once the
+# kernel reaches the peer (ARP resolved, through any impairment).
+testbed_kernel_addr_on() {
+	ip -n "$TB_NS_SHIM" addr add "$TB_KERNEL_ADDR/$TB_PREFIX" dev "$TB_IF_SHIM" || return 1
+	for _ in $(seq 1 30); do
+		ip netns exec "$TB_NS_SHIM" ping -c 1 -W 1 -q "$TB_PEER_ADDR" >/dev/null 2>&1 && return 0
+	done
+	tb_log "the kernel at $TB_KERNEL_ADDR cannot reach $TB_PEER_ADDR"
+	return 1
+}
+
+testbed_kernel_addr_off() {
+	ip -n "$TB_NS_SHIM" addr del "$TB_KERNEL_ADDR/$TB_PREFIX" dev "$TB_IF_SHIM"
+}
+
+# testbed_kernel_counter_reset: zero the kernel counter, e.g. after a
+# phase in which the kernel had an address on purpose.
+testbed_kernel_counter_reset() {
+	ip netns exec "$TB_NS_SHIM" nft reset counters >/dev/null
+}
+
+# testbed_test_begin_impaired NAME MTU IMPAIR_ARGS...: testbed_test_begin
+# on the impaired topology.
+testbed_test_begin_impaired() {
+	TB_IMPAIR_ARGS=("${@:3}")
+	testbed_test_begin "$1" "$2"
+	tb_say "impaired: $TB_NS_IMPAIR bridges $TB_IF_IMP_SHIM <-> $TB_IF_IMP_PEER with: ${TB_IMPAIR_ARGS[*]}"
 }
 
 # Command-line use.
