@@ -38,7 +38,7 @@ struct netns_sysctl {
 	int tcp_retries2;
 	int tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes; /* s, s, count */
 	int tcp_max_syn_backlog;
-	int tcp_timestamps, tcp_window_scaling, tcp_sack; /* for the next TCP issue */
+	int tcp_timestamps, tcp_window_scaling, tcp_sack, tcp_dsack;
 	int udp_rmem_min, udp_wmem_min;
 	int ip_nonlocal_bind;
 	/*

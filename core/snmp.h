@@ -93,7 +93,16 @@
 	X(ListenDrops) \
 	X(TW) \
 	X(TCPBacklogDrop) \
-	X(TCPRcvQDrop)
+	X(TCPRcvQDrop) \
+	X(PAWSActive) \
+	X(PAWSEstab) \
+	X(PAWSOldAck) \
+	X(TCPACKSkippedPAWS) \
+	X(TCPACKSkippedSeq) \
+	X(TCPDSACKOldSent) \
+	X(TCPDSACKOfoSent) \
+	X(TCPOFOMerge) \
+	X(TCPMD5Unexpected)
 
 /* clang-format on */
 

@@ -104,6 +104,7 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_timestamps = 1,
 		.tcp_window_scaling = 1,
 		.tcp_sack = 1,
+		.tcp_dsack = 1,
 		.udp_rmem_min = 4096,
 		.udp_wmem_min = 4096,
 		.ip_nonlocal_bind = 0,
@@ -139,6 +140,7 @@ void net_sysctl_init(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_timestamps", &s->tcp_timestamps);
 	read_int("net/ipv4/tcp_window_scaling", &s->tcp_window_scaling);
 	read_int("net/ipv4/tcp_sack", &s->tcp_sack);
+	read_int("net/ipv4/tcp_dsack", &s->tcp_dsack);
 	read_int("net/ipv4/udp_rmem_min", &s->udp_rmem_min);
 	read_int("net/ipv4/udp_wmem_min", &s->udp_wmem_min);
 	read_int("net/ipv4/ip_nonlocal_bind", &s->ip_nonlocal_bind);

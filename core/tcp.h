@@ -8,9 +8,12 @@
  *   tcp.c         the socket API (sendmsg, recvmsg, peek_iov/consume, close...)
  *   tcp_ipv4.c    tcp_prot, demultiplexing, connect, resets, ICMP errors
  *
- * Window scaling (RFC 7323) is negotiated as Linux does; SACK and timestamps
- * are parsed but not negotiated (struct tcp_options_received keeps their
- * slots). What this is not (yet): congestion
+ * SYN, SYN-ACK and later segments carry MSS, SACK-permitted, timestamps and
+ * window scale as Linux negotiates and lays them out (tcp_options_write);
+ * timestamps give RTT samples and PAWS (RFC 7323); the receiver reports
+ * out-of-order data in SACK blocks and duplicates in D-SACK (RFC 2018,
+ * 2883). What this is not (yet): the sender ignores the peer's SACK blocks
+ * (recovery is NewReno's); congestion
  * control is NewReno built in (struct tcp_cong keeps its state apart so that a
  * pluggable tcp_congestion_ops can take it over); no urgent data, no
  * TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
@@ -73,6 +76,21 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCPOLEN_WINDOW	  3
 #define TCPOLEN_SACK_PERM 2
 #define TCPOLEN_TIMESTAMP 10
+#define TCPOPT_MD5SIG	  19
+#define TCPOLEN_MD5SIG	  18
+
+/* Aligned sizes, as the kernel writes them (include/net/tcp.h). */
+#define TCPOLEN_TSTAMP_ALIGNED	  12
+#define TCPOLEN_WSCALE_ALIGNED	  4
+#define TCPOLEN_SACKPERM_ALIGNED  4
+#define TCPOLEN_SACK_BASE	  2
+#define TCPOLEN_SACK_BASE_ALIGNED 4
+#define TCPOLEN_SACK_PERBLOCK	  8
+#define MAX_TCP_OPTION_SPACE	  40
+#define TCP_NUM_SACKS		  4	/* blocks remembered (at most 3 fit beside a timestamp) */
+#define TCP_PAWS_WINDOW		  1	/* replay window of PAWS, in timestamp ticks */
+#define TCP_PAWS_WRAP		  2147u /* s: INT_MAX / USEC_PER_SEC, ts_recent grows stale */
+#define TCP_INVALID_RATELIMIT	  (500ull * NSEC_PER_MSEC) /* tcp_invalid_ratelimit */
 
 #define TCP_MIN_MSS	       88u    /* include/net/tcp.h */
 #define TCP_MAX_WINDOW	       65535u /* without window scaling */
@@ -120,10 +138,18 @@ static inline bool between(uint32_t seq1, uint32_t seq2, uint32_t seq3)
 	return seq3 - seq2 >= seq1 - seq2;
 }
 
+struct tcp_sack_block {
+	uint32_t start_seq, end_seq;
+};
+
 /* What the peer said in its options (include/linux/tcp.h). */
 struct tcp_options_received {
-	uint32_t rcv_tsval, rcv_tsecr; /* parsed, not used until timestamps are negotiated */
-	uint16_t saw_tstamp : 1, tstamp_ok : 1, sack_ok : 1, wscale_ok : 1;
+	uint32_t rcv_tsval, rcv_tsecr; /* of the segment being processed (saw_tstamp) */
+	uint32_t ts_recent;	       /* TS.Recent: the peer's timestamp we echo */
+	uint64_t ts_recent_stamp;      /* s, when ts_recent was stored (0 = never) */
+	uint16_t saw_tstamp : 1, tstamp_ok : 1, sack_ok : 1, wscale_ok : 1, dsack : 1;
+	uint8_t num_sacks;  /* selective_acks in use */
+	uint8_t md5;	    /* the segment carried a TCP-MD5 option (kind 19) */
 	uint8_t snd_wscale; /* the peer's shift (0 unless negotiated, wscale_ok) */
 	uint8_t rcv_wscale; /* our shift (offered in SYN_SENT; 0 unless negotiated) */
 	uint16_t mss_clamp; /* the peer's MSS option, or TCP_MSS_DEFAULT */
@@ -182,8 +208,14 @@ struct tcp_sock {
 	struct sk_buff *send_head; /* first never-sent skb on sk_write_queue, NULL if none */
 	uint32_t pushed_seq;	   /* last byte the owner flushed (MSG_MORE/cork aware) */
 
-	uint16_t mss_cache; /* current effective send MSS */
-	uint16_t advmss;    /* MSS we advertise (dev->mtu - 40) */
+	uint16_t mss_cache;	 /* current effective send MSS */
+	uint16_t tcp_header_len; /* header and options every segment carries (20, 32 with TS) */
+	uint32_t tsoffset;	 /* added to our timestamp clock (RFC 7323 5.4, random per pair) */
+	uint64_t last_oow_ack_time; /* last ACK answering an out-of-window segment */
+	/* The receiver's SACK state: the D-SACK block goes first, then the rest. */
+	struct tcp_sack_block duplicate_sack[1];
+	struct tcp_sack_block selective_acks[TCP_NUM_SACKS];
+	uint16_t advmss; /* MSS we advertise (dev->mtu - 40) */
 	struct tcp_options_received rx_opt;
 
 	/* RTT estimation and retransmission (RFC 6298), in ns. */
@@ -264,6 +296,8 @@ void inet_csk_unlink_child(struct sock *child);
 void tcp_v4_send_reset(struct net *net, const struct sk_buff *skb);
 int tcp_v4_init_sock(struct sock *sk);
 void tcp_v4_destroy_sock(struct sock *sk);
+/* The timestamp offset of a connection (secure_tcp_ts_off): 0 when tcp_timestamps is 2. */
+uint32_t secure_tcp_ts_off(const struct net *net, uint32_t saddr, uint32_t daddr);
 /* Frees a sock TCP owns (SOCK_DEAD, state CLOSE): unhash, purge, sk_free. */
 void tcp_done_free(struct sock *sk);
 
@@ -309,10 +343,14 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb);
 /* A segment for a connection in TIME_WAIT; consumes skb. */
 enum tcp_tw_status { TCP_TW_SUCCESS, TCP_TW_SYN };
 enum tcp_tw_status tcp_timewait_state_process(struct sock *sk, struct sk_buff *skb);
-void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt, bool syn);
+/* estab: the connection is past its SYNs (only negotiated options count). */
+void tcp_parse_options(const struct net *net, const struct tcphdr *th,
+		       struct tcp_options_received *opt, bool estab);
 /* After the peer's SYN was parsed: scaling only if both SYNs carried the option. */
 void tcp_wscale_settle(struct sock *sk);
 void tcp_rtt_estimator(struct sock *sk, uint64_t rtt);
+/* After the peer's SYN or SYN-ACK was parsed: timestamps and SACK on or off. */
+void tcp_ts_sack_settle(struct sock *sk);
 void tcp_init_transfer(struct sock *sk);
 
 /* tcp_output.c */
@@ -338,6 +376,9 @@ unsigned int tcp_mss_for_mtu(const struct sock *sk);
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 void tcp_init_rcv_wnd(struct sock *sk);
 uint8_t tcp_select_rcv_wscale(const struct sock *sk);
+
+/* The timestamp clock: milliseconds of the stack clock (TCP_TS_HZ 1000), without tsoffset. */
+uint32_t tcp_time_stamp_ts(const struct tcp_sock *tp);
 
 /* The largest window this socket may ever advertise: 16 bits, scaled once negotiated. */
 static inline uint32_t tcp_full_window(const struct tcp_sock *tp)

@@ -10,8 +10,12 @@
  * Per segment the work is O(1) plus O(skbs acked); the out-of-order queue is
  * searched from its tail, where arrivals usually land.
  *
- * What this is not (yet): SACK, timestamps/PAWS, urgent
- * data, ECN, the header-prediction fast path, receive buffer autotuning.
+ * Timestamps (RFC 7323) give RTT samples and PAWS; out-of-order data is
+ * reported in SACK blocks, duplicates in D-SACK (RFC 2018, 2883).
+ *
+ * What this is not (yet): the sender ignores SACK blocks (NewReno
+ * recovery), no urgent data, ECN, header-prediction fast path or receive
+ * buffer autotuning.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,11 +26,23 @@
 
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
 
-/* Options: MSS and window scale are honoured; SACK-permitted and timestamps are parsed only. */
-void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt, bool syn)
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Options as tcp_parse_options() takes them: MSS, window scale and
+ * SACK-permitted only in a SYN (!estab) and only when the namespace's
+ * sysctl allows; a timestamp in a SYN when tcp_timestamps is set, later only
+ * once negotiated. SACK blocks are skipped (the sender does not use them).
+ */
+void tcp_parse_options(const struct net *net, const struct tcphdr *th,
+		       struct tcp_options_received *opt, bool estab)
 {
 	const uint8_t *ptr = (const uint8_t *)(th + 1);
 	int length = (int)tcp_hdrlen(th) - (int)sizeof(*th);
+	bool syn = th->syn && !estab;
 
 	opt->saw_tstamp = 0;
 	while (length > 0) {
@@ -57,21 +73,27 @@ void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt
 			break;
 		case TCPOPT_WINDOW:
 			/* The peer offers it; tcp_wscale_settle() decides (RFC 7323 2.3). */
-			if (opsize == TCPOLEN_WINDOW && syn) {
+			if (opsize == TCPOLEN_WINDOW && syn && net->sysctl.tcp_window_scaling) {
 				opt->wscale_ok = 1;
 				opt->snd_wscale = ptr[0] > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : ptr[0];
 			}
 			break;
 		case TCPOPT_TIMESTAMP:
-			if (opsize == TCPOLEN_TIMESTAMP) {
+			if (opsize == TCPOLEN_TIMESTAMP &&
+			    ((estab && opt->tstamp_ok) || (!estab && net->sysctl.tcp_timestamps))) {
 				opt->saw_tstamp = 1;
-				opt->rcv_tsval = (uint32_t)ptr[0] << 24 | (uint32_t)ptr[1] << 16 |
-						 (uint32_t)ptr[2] << 8 | ptr[3];
-				opt->rcv_tsecr = (uint32_t)ptr[4] << 24 | (uint32_t)ptr[5] << 16 |
-						 (uint32_t)ptr[6] << 8 | ptr[7];
+				opt->rcv_tsval = get_be32(ptr);
+				opt->rcv_tsecr = get_be32(ptr + 4);
 			}
 			break;
-		default: /* SACK-permitted, SACK blocks and unknown options are skipped */
+		case TCPOPT_SACK_PERM:
+			if (opsize == TCPOLEN_SACK_PERM && syn && net->sysctl.tcp_sack) {
+				opt->sack_ok = 1;
+				opt->num_sacks = 0;
+				opt->dsack = 0;
+			}
+			break;
+		default: /* SACK blocks and unknown options are skipped */
 			break;
 		}
 		ptr += opsize - 2;
@@ -91,6 +113,106 @@ void tcp_wscale_settle(struct sock *sk)
 		opt->wscale_ok = 0;
 	if (!opt->wscale_ok)
 		opt->snd_wscale = opt->rcv_wscale = 0;
+}
+
+/* TS.Recent takes the timestamp of the segment being processed (tcp_store_ts_recent). */
+static void tcp_store_ts_recent(struct tcp_sock *tp)
+{
+	tp->rx_opt.ts_recent = tp->rx_opt.rcv_tsval;
+	tp->rx_opt.ts_recent_stamp = sock_net(&tp->inet.sk)->now / NSEC_PER_SEC;
+}
+
+/*
+ * After the peer's SYN-ACK (or SYN, simultaneous open): timestamps are on
+ * when it carried one (we offered ours, or parsing would not have taken it),
+ * and every later segment carries 12 bytes of them.
+ */
+void tcp_ts_sack_settle(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->rx_opt.tstamp_ok = tp->rx_opt.saw_tstamp;
+	if (tp->rx_opt.tstamp_ok) {
+		tp->tcp_header_len = sizeof(struct tcphdr) + TCPOLEN_TSTAMP_ALIGNED;
+		tcp_store_ts_recent(tp);
+	} else {
+		tp->tcp_header_len = sizeof(struct tcphdr);
+	}
+}
+
+/*
+ * RFC 7323 5.3 (tcp_paws_check): the segment's timestamp is not older than
+ * TS.Recent by more than paws_win, or TS.Recent is stale (idle longer than
+ * the clock takes to wrap) or unset.
+ */
+static bool tcp_paws_check(const struct tcp_sock *tp, int paws_win)
+{
+	const struct tcp_options_received *o = &tp->rx_opt;
+
+	if ((int32_t)(o->ts_recent - o->rcv_tsval) <= paws_win)
+		return true;
+	if (sock_net(&tp->inet.sk)->now / NSEC_PER_SEC >= o->ts_recent_stamp + TCP_PAWS_WRAP)
+		return true;
+	return !o->ts_recent;
+}
+
+/* RFC 7323 4.3: TS.Recent follows segments covering Last.ACK.sent (rcv_wup). */
+static void tcp_replace_ts_recent(struct tcp_sock *tp, uint32_t seq)
+{
+	if (tp->rx_opt.saw_tstamp && !after(seq, tp->rcv_wup) && tcp_paws_check(tp, 0))
+		tcp_store_ts_recent(tp);
+}
+
+/* Whether the ACK may move the peer's window (tcp_may_update_window). */
+static bool tcp_may_update_window(const struct tcp_sock *tp, uint32_t ack, uint32_t ack_seq,
+				  uint32_t nwin)
+{
+	return after(ack, tp->snd_una) || after(ack_seq, tp->snd_wl1) ||
+	       (ack_seq == tp->snd_wl1 && (nwin > tp->snd_wnd || !nwin));
+}
+
+enum tcp_paws_verdict { TCP_PAWS_OK, TCP_PAWS_REJECT, TCP_PAWS_OLD_ACK };
+
+/*
+ * A segment that fails PAWS is still taken when it is a pure duplicate ACK
+ * reordered within the RTO (tcp_disordered_ack_check); an old pure ACK is
+ * dropped silently (common, not worth a counter or an answer).
+ */
+static enum tcp_paws_verdict tcp_paws_discard(const struct sock *sk, const struct sk_buff *skb)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint64_t replay_ms = tp->rto * 1200 / NSEC_PER_SEC; /* rto * 1.2, in ticks (ms) */
+
+	if (tcp_paws_check(tp, TCP_PAWS_WINDOW))
+		return TCP_PAWS_OK;
+	if (!(cb->tcp_flags & TCPHDR_ACK) || cb->seq != cb->end_seq)
+		return TCP_PAWS_REJECT;
+	if (cb->seq != tp->rcv_nxt)
+		return before(cb->seq, tp->rcv_nxt) ? TCP_PAWS_OLD_ACK : TCP_PAWS_REJECT;
+	if (cb->ack_seq != tp->snd_una ||
+	    tcp_may_update_window(tp, cb->ack_seq, cb->seq,
+				  (uint32_t)cb->window << tp->rx_opt.snd_wscale) ||
+	    (int32_t)(tp->rx_opt.ts_recent - tp->rx_opt.rcv_tsval) > (int64_t)replay_ms)
+		return TCP_PAWS_REJECT;
+	return TCP_PAWS_OK;
+}
+
+/*
+ * RTT from the echoed timestamp (tcp_rtt_tsopt_us), in ns; 0 when the echo
+ * is absent or not plausible. Gives samples for retransmitted segments too,
+ * where Karn forbids timing by send time.
+ */
+static uint64_t tcp_rtt_tsopt(const struct tcp_sock *tp)
+{
+	uint32_t delta;
+
+	if (!tp->rx_opt.saw_tstamp || !tp->rx_opt.rcv_tsecr)
+		return 0;
+	delta = tcp_time_stamp_ts(tp) - (tp->rx_opt.rcv_tsecr - tp->tsoffset);
+	if (delta >= INT32_MAX / 1000)
+		return 0;
+	return (delta ? delta : 1) * NSEC_PER_MSEC;
 }
 
 /* RFC 6298 2.2-2.4, with Linux's 200 ms floor on the variance term. */
@@ -316,6 +438,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		tcp_send_ack(sk); /* acks something not yet sent (RFC 9293) */
 		return -1;
 	}
+	/* The ACK is acceptable: TS.Recent may move (FLAG_UPDATE_TS_RECENT). */
+	tcp_replace_ts_recent(tp, cb->seq);
 	win_changed = tcp_ack_update_window(
 		sk, ack, cb->seq, cb->window << tp->rx_opt.snd_wscale * tp->rx_opt.wscale_ok);
 	tp->probes_out = 0;
@@ -327,9 +451,10 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		tp->snd_una = ack;
 		tp->bytes_acked += ack - prior_snd_una;
 		acked_pkts = tcp_clean_rtx_queue(sk, ack, &rtt);
-		if (rtt) {
+		if (!rtt)
+			rtt = tcp_rtt_tsopt(tp);
+		if (rtt)
 			tcp_rtt_estimator(sk, rtt);
-		}
 		tp->retransmits = 0;
 		tp->backoff = 0;
 		tp->dup_acks = 0;
@@ -468,6 +593,122 @@ static void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
 }
 
+/* ---- SACK and D-SACK, the receiver's side (RFC 2018, 2883) ---- */
+
+static bool tcp_is_sack(const struct tcp_sock *tp)
+{
+	return tp->rx_opt.sack_ok;
+}
+
+/* Grows sp to cover [seq, end_seq) when they touch or overlap (tcp_sack_extend). */
+static bool tcp_sack_extend(struct tcp_sack_block *sp, uint32_t seq, uint32_t end_seq)
+{
+	if (!after(seq, sp->end_seq) && !after(sp->start_seq, end_seq)) {
+		if (before(seq, sp->start_seq))
+			sp->start_seq = seq;
+		if (after(end_seq, sp->end_seq))
+			sp->end_seq = end_seq;
+		return true;
+	}
+	return false;
+}
+
+/* The next ACK reports [seq, end_seq) as received twice (tcp_dsack_set). */
+static void tcp_dsack_set(struct sock *sk, uint32_t seq, uint32_t end_seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+
+	if (!tcp_is_sack(tp) || !net->sysctl.tcp_dsack)
+		return;
+	if (before(seq, tp->rcv_nxt))
+		__NET_INC_STATS(net, TCPDSACKOldSent);
+	else
+		__NET_INC_STATS(net, TCPDSACKOfoSent);
+	tp->rx_opt.dsack = 1;
+	tp->duplicate_sack[0].start_seq = seq;
+	tp->duplicate_sack[0].end_seq = end_seq;
+}
+
+static void tcp_dsack_extend(struct sock *sk, uint32_t seq, uint32_t end_seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->rx_opt.dsack)
+		tcp_dsack_set(sk, seq, end_seq);
+	else
+		tcp_sack_extend(tp->duplicate_sack, seq, end_seq);
+}
+
+/* After the first block grew: swallow the blocks it now touches (tcp_sack_maybe_coalesce). */
+static void tcp_sack_maybe_coalesce(struct tcp_sock *tp)
+{
+	struct tcp_sack_block *sp = tp->selective_acks;
+
+	for (int i = 1; i < tp->rx_opt.num_sacks;) {
+		if (tcp_sack_extend(sp, sp[i].start_seq, sp[i].end_seq)) {
+			tp->rx_opt.num_sacks--;
+			for (int j = i; j < tp->rx_opt.num_sacks; j++)
+				sp[j] = sp[j + 1];
+			continue;
+		}
+		i++;
+	}
+}
+
+/*
+ * New out-of-order data [seq, end_seq) (tcp_sack_new_ofo_skb): the block it
+ * joins, or a new one, moves to the front (RFC 2018 4: the first block
+ * reports the most recent segment); the oldest falls off when all 4 are used.
+ */
+static void tcp_sack_new_ofo_skb(struct tcp_sock *tp, uint32_t seq, uint32_t end_seq)
+{
+	struct tcp_sack_block *sp = tp->selective_acks;
+	int n = tp->rx_opt.num_sacks, i;
+
+	for (i = 0; i < n; i++) {
+		if (tcp_sack_extend(&sp[i], seq, end_seq)) {
+			struct tcp_sack_block b = sp[i];
+
+			for (; i > 0; i--)
+				sp[i] = sp[i - 1];
+			sp[0] = b;
+			if (n > 1)
+				tcp_sack_maybe_coalesce(tp);
+			return;
+		}
+	}
+	if (n >= TCP_NUM_SACKS)
+		n = TCP_NUM_SACKS - 1;
+	for (i = n; i > 0; i--)
+		sp[i] = sp[i - 1];
+	sp[0].start_seq = seq;
+	sp[0].end_seq = end_seq;
+	tp->rx_opt.num_sacks = (uint8_t)(n + 1);
+}
+
+/* rcv_nxt moved: blocks it now covers are no longer news (tcp_sack_remove). */
+static void tcp_sack_remove(struct tcp_sock *tp)
+{
+	struct tcp_sack_block *sp = tp->selective_acks;
+	int n = tp->rx_opt.num_sacks;
+
+	if (skb_queue_empty(&tp->out_of_order_queue)) {
+		tp->rx_opt.num_sacks = 0;
+		return;
+	}
+	for (int i = 0; i < n;) {
+		if (!before(tp->rcv_nxt, sp[i].start_seq)) {
+			for (int j = i + 1; j < n; j++)
+				sp[j - 1] = sp[j];
+			n--;
+			continue;
+		}
+		i++;
+	}
+	tp->rx_opt.num_sacks = (uint8_t)n;
+}
+
 /* Moves segments that became in order from the out-of-order queue. */
 static bool tcp_ofo_queue(struct sock *sk)
 {
@@ -497,7 +738,6 @@ static bool tcp_ofo_queue(struct sock *sk)
 	return fin;
 }
 
-/* Inserts into the out-of-order queue, sorted and without overlaps. */
 /*
  * Whether skb would overrun the receive buffer. Data inside the window we
  * advertised is taken: with scaling that window is rounded up to a multiple
@@ -511,12 +751,17 @@ static bool tcp_rmem_exceeded(const struct sock *sk, const struct sk_buff *skb)
 	       after(TCP_SKB_CB(skb)->end_seq, tp->rcv_wup + tp->rcv_wnd);
 }
 
+/*
+ * Inserts into the out-of-order queue, sorted and without overlaps; what was
+ * here already is reported in a D-SACK, the new data in the SACK blocks.
+ */
 static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct sk_buff_head *q = &tp->out_of_order_queue;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t seq = cb->seq, end_seq = cb->end_seq;
 	struct sk_buff *p, *next;
 
 	tcp_enter_quickack_mode(tp);
@@ -527,6 +772,10 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	__NET_INC_STATS(net, TCPOFOQueue);
+	if (skb_queue_empty(q) && tcp_is_sack(tp)) {
+		/* The first hole: one block, whatever was reported before. */
+		tp->rx_opt.num_sacks = 0;
+	}
 	/* Find the last segment starting at or before this one, from the tail. */
 	for (p = skb_peek_tail(q); p && after(TCP_SKB_CB(p)->seq, cb->seq);
 	     p = p->prev == (struct sk_buff *)q ? NULL : p->prev)
@@ -535,16 +784,19 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 		struct tcp_skb_cb *pcb = TCP_SKB_CB(p);
 
 		if (!after(cb->end_seq, pcb->end_seq)) {
-			kfree_skb(skb); /* nothing new */
-			return;
+			/* All of it is here already: report it as a duplicate. */
+			__NET_INC_STATS(net, TCPOFOMerge);
+			tcp_dsack_set(sk, seq, end_seq);
+			kfree_skb(skb);
+			goto add_sack;
 		}
 		if (before(cb->seq, pcb->end_seq)) {
 			uint32_t n = pcb->end_seq - cb->seq;
 
-			if (n > skb->len) {
-				kfree_skb(skb);
-				return;
-			}
+			if (cb->seq == pcb->seq)
+				tcp_dsack_extend(sk, pcb->seq, pcb->end_seq);
+			else
+				tcp_dsack_set(sk, seq, pcb->end_seq);
 			skb_pull(skb, n);
 			cb->seq = pcb->end_seq;
 		}
@@ -556,12 +808,15 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 	while (!skb_queue_is_last(q, skb)) {
 		next = skb->next;
 		if (!after(TCP_SKB_CB(next)->end_seq, cb->end_seq)) {
+			tcp_dsack_extend(sk, TCP_SKB_CB(next)->seq, TCP_SKB_CB(next)->end_seq);
+			__NET_INC_STATS(net, TCPOFOMerge);
 			__skb_unlink(next, q);
 			sk->sk_rmem_alloc -= (int)next->len;
 			kfree_skb(next);
 			continue;
 		}
 		if (before(TCP_SKB_CB(next)->seq, cb->end_seq)) {
+			tcp_dsack_extend(sk, TCP_SKB_CB(next)->seq, cb->end_seq);
 			skb_trim(skb, TCP_SKB_CB(next)->seq - cb->seq);
 			cb->end_seq = TCP_SKB_CB(next)->seq;
 			cb->tcp_flags &= (uint8_t)~TCPHDR_FIN;
@@ -569,6 +824,9 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 		break;
 	}
 	sk->sk_rmem_alloc += (int)skb->len;
+add_sack:
+	if (tcp_is_sack(tp))
+		tcp_sack_new_ofo_skb(tp, seq, end_seq);
 }
 
 static uint32_t tcp_rcv_window_now(const struct tcp_sock *tp)
@@ -592,6 +850,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!after(cb->end_seq, tp->rcv_nxt)) {
 		/* A retransmission of what we have: ack at once (the peer missed our ACK). */
+		tcp_dsack_set(sk, cb->seq, cb->end_seq);
 		tcp_enter_quickack_mode(tp);
 		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
 		kfree_skb(skb);
@@ -603,6 +862,8 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	if (before(cb->seq, tp->rcv_nxt)) {
+		/* Partly old: the old part is a duplicate. */
+		tcp_dsack_set(sk, cb->seq, tp->rcv_nxt);
 		skb_pull(skb, tp->rcv_nxt - cb->seq);
 		cb->seq = tp->rcv_nxt;
 	}
@@ -631,6 +892,8 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		if (skb_queue_empty(&tp->out_of_order_queue))
 			tp->ack.pending |= ICSK_ACK_NOW; /* the hole is filled: say so now */
 	}
+	if (tp->rx_opt.num_sacks)
+		tcp_sack_remove(tp);
 	if (fin)
 		tcp_fin(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
@@ -656,6 +919,43 @@ static void tcp_ack_snd_check(struct sock *sk)
 static bool tcp_sequence(const struct tcp_sock *tp, uint32_t seq, uint32_t end_seq)
 {
 	return !before(end_seq, tp->rcv_wup) && !after(seq, tp->rcv_nxt + tcp_rcv_window_now(tp));
+}
+
+/*
+ * ACKs answering out-of-window segments are limited to one per
+ * tcp_invalid_ratelimit (tcp_oow_rate_limited), so that two confused ends
+ * cannot loop; data segments are not limited (they are not part of a loop).
+ */
+static bool tcp_oow_rate_limited(struct sock *sk, const struct sk_buff *skb, bool paws)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (cb->seq != cb->end_seq && !(cb->tcp_flags & TCPHDR_SYN))
+		return false;
+	if (tp->last_oow_ack_time && net->now - tp->last_oow_ack_time < TCP_INVALID_RATELIMIT) {
+		if (paws)
+			__NET_INC_STATS(net, TCPACKSkippedPAWS);
+		else
+			__NET_INC_STATS(net, TCPACKSkippedSeq);
+		return true;
+	}
+	tp->last_oow_ack_time = net->now;
+	return false;
+}
+
+/* An unacceptable segment: ACK it, with a D-SACK when it was old data (tcp_send_dupack). */
+static void tcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (cb->end_seq != cb->seq && before(cb->seq, tp->rcv_nxt)) {
+		tcp_enter_quickack_mode(tp);
+		tcp_dsack_set(sk, cb->seq, cb->end_seq);
+	}
+	tcp_send_ack(sk);
 }
 
 /* RFC 5961 3.2 / 4.2: an in-window RST or SYN that is not exact gets an ACK, not obeyed. */
@@ -687,8 +987,21 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 			kfree_skb(skb);
 			return 0;
 		}
-		tcp_parse_options(th, &tp->rx_opt, true);
+		tcp_parse_options(net, th, &tp->rx_opt, false);
+		/* The echo must be of a timestamp our SYN could have carried (PAWS). */
+		if (tp->rx_opt.saw_tstamp && tp->rx_opt.rcv_tsecr &&
+		    !between(tp->rx_opt.rcv_tsecr - tp->tsoffset,
+			     (uint32_t)(tp->retrans_stamp / NSEC_PER_MSEC),
+			     tcp_time_stamp_ts(tp))) {
+			__NET_INC_STATS(net, PAWSActive);
+			kfree_skb(skb);
+			return 1;
+		}
 		tcp_wscale_settle(sk);
+		tcp_ts_sack_settle(sk);
+		/* The segments we receive carry timestamps too: expect less payload. */
+		if (tp->rx_opt.tstamp_ok)
+			tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
 		if (!tp->rx_opt.mss_clamp)
 			tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 		tp->irs = cb->seq;
@@ -719,8 +1032,9 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	if (th->syn) {
 		/* Simultaneous open: answer with SYN-ACK, the queued SYN now carries the ACK. */
-		tcp_parse_options(th, &tp->rx_opt, true);
+		tcp_parse_options(net, th, &tp->rx_opt, false);
 		tcp_wscale_settle(sk);
+		tcp_ts_sack_settle(sk);
 		if (!tp->rx_opt.mss_clamp)
 			tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 		tp->irs = cb->seq;
@@ -731,7 +1045,6 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		tp->snd_wl1 = cb->seq;
 		tcp_set_state(sk, TCP_SYN_RECV);
 		tcp_retransmit_skb(sk, skb_peek(&sk->sk_write_queue));
-		(void)net;
 	}
 	kfree_skb(skb);
 	return 0;
@@ -753,6 +1066,8 @@ static void tcp_synrecv_established(struct sock *sk)
 		psk->sk_ack_backlog++;
 		__TCP_INC_STATS(net, PassiveOpens);
 	}
+	if (tp->rx_opt.tstamp_ok)
+		tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
 	tcp_set_state(sk, TCP_ESTABLISHED);
 	tcp_init_transfer(sk);
 	if (parent)
@@ -774,10 +1089,29 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (sk->sk_state == TCP_SYN_SENT)
 		return tcp_rcv_synsent_state_process(sk, skb);
 
+	tcp_parse_options(net, th, &tp->rx_opt, true);
+	/* 0. PAWS (RFC 7323 5): a RST is judged by its sequence alone. */
+	if (tp->rx_opt.saw_tstamp && !th->rst) {
+		enum tcp_paws_verdict v = tcp_paws_discard(sk, skb);
+
+		if (v != TCP_PAWS_OK) {
+			if (th->syn) {
+				tcp_send_challenge_ack(sk);
+			} else if (v == TCP_PAWS_REJECT) {
+				__NET_INC_STATS(net, PAWSEstab);
+				if (!tcp_oow_rate_limited(sk, skb, true))
+					tcp_send_dupack(sk, skb);
+			} else {
+				__NET_INC_STATS(net, PAWSOldAck);
+			}
+			kfree_skb(skb);
+			return 0;
+		}
+	}
 	/* 1. sequence */
 	if (!tcp_sequence(tp, cb->seq, cb->end_seq)) {
-		if (!th->rst)
-			tcp_send_ack(sk);
+		if (!th->rst && !tcp_oow_rate_limited(sk, skb, false))
+			tcp_send_dupack(sk, skb);
 		kfree_skb(skb);
 		return 0;
 	}

@@ -102,6 +102,7 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	if (err)
 		goto failure;
 	tp->iss = secure_tcp_seq(net, inet->inet_saddr, daddr, inet->inet_sport, sk->sk_dport);
+	tp->tsoffset = secure_tcp_ts_off(net, inet->inet_saddr, daddr);
 	err = tcp_connect(sk);
 	if (err)
 		goto failure;
@@ -113,6 +114,25 @@ failure:
 	sk->sk_dport = 0;
 	sk->sk_daddr = 0;
 	return err;
+}
+
+/*
+ * RFC 7323 5.4: each pair of hosts sees its own timestamp clock offset, so
+ * that the clock reveals neither uptime nor other connections. Keyed on
+ * the addresses only, as the kernel's (tcp_timestamps = 1); 2 means none.
+ */
+uint32_t secure_tcp_ts_off(const struct net *net, uint32_t saddr, uint32_t daddr)
+{
+	uint64_t h;
+
+	if (net->sysctl.tcp_timestamps != 1)
+		return 0;
+	h = ((uint64_t)saddr << 32 | daddr) ^ net->isn_secret[3];
+	h *= 0x9e3779b97f4a7c15ull;
+	h ^= h >> 31;
+	h ^= (uint64_t)net->isn_secret[1] << 17;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h ^ h >> 32);
 }
 
 static void tcp_sk_noop(struct sock *sk)
@@ -179,10 +199,18 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
 	inet_sk(sk)->inet_saddr = iph->daddr;
 	inet_inherit_port(parent, sk);
 
-	tcp_parse_options(th, &tp->rx_opt, true);
+	tcp_parse_options(net, th, &tp->rx_opt, false);
 	if (tp->rx_opt.wscale_ok)
 		tp->rx_opt.rcv_wscale = tcp_select_rcv_wscale(sk);
 	tcp_wscale_settle(sk);
+	/* tcp_openreq_init: the SYN's timestamp is the first TS.Recent. */
+	tp->rx_opt.tstamp_ok = tp->rx_opt.saw_tstamp;
+	if (tp->rx_opt.tstamp_ok) {
+		tp->rx_opt.ts_recent = tp->rx_opt.rcv_tsval;
+		tp->rx_opt.ts_recent_stamp = net->now / NSEC_PER_SEC;
+		tp->tcp_header_len = sizeof(struct tcphdr) + TCPOLEN_TSTAMP_ALIGNED;
+	}
+	tp->tsoffset = secure_tcp_ts_off(net, iph->daddr, iph->saddr);
 	if (!tp->rx_opt.mss_clamp)
 		tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 	tp->irs = cb->seq;
@@ -249,6 +277,47 @@ void tcp_v4_send_reset(struct net *net, const struct sk_buff *skb)
 	ip_build_and_send_pkt(net, nskb, iph->daddr, iph->saddr, IPPROTO_TCP, 0, 0, 1);
 }
 
+/* Whether the segment carries a TCP-MD5 signature (tcp_parse_md5sig_option). */
+static bool tcp_has_md5sig(const struct tcphdr *th)
+{
+	const uint8_t *p = (const uint8_t *)(th + 1);
+	int length = (int)tcp_hdrlen(th) - (int)sizeof(*th);
+
+	while (length > 0) {
+		int opcode = *p++, opsize;
+
+		if (opcode == TCPOPT_EOL)
+			return false;
+		if (opcode == TCPOPT_NOP) {
+			length--;
+			continue;
+		}
+		if (length < 2)
+			return false;
+		opsize = *p++;
+		if (opsize < 2 || opsize > length)
+			return false;
+		if (opcode == TCPOPT_MD5SIG)
+			return opsize == TCPOLEN_MD5SIG;
+		p += opsize - 2;
+		length -= opsize;
+	}
+	return false;
+}
+
+/*
+ * No socket here holds an MD5 key (TCP_MD5SIG is not supported), so a
+ * signed segment for a socket is dropped and counted, as the kernel drops
+ * one for a socket without a key (tcp_inbound_md5_hash, TCPMD5Unexpected).
+ */
+static bool tcp_inbound_md5_unexpected(struct net *net, const struct tcphdr *th)
+{
+	if (!tcp_has_md5sig(th))
+		return false;
+	__NET_INC_STATS(net, TCPMD5Unexpected);
+	return true;
+}
+
 int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
@@ -278,22 +347,29 @@ int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 	cb->ack_seq = ntohl(th->ack_seq);
 	cb->tcp_flags = tcp_flag_byte(th);
 	cb->window = ntohs(th->window);
-	skb_pull(skb, hlen);
 
 	sk = __inet_lookup_established(net, iph->saddr, th->source, iph->daddr, th->dest);
+	if (!sk)
+		sk = __inet_lookup_listener(net, iph->daddr, th->dest);
+	if (sk && tcp_inbound_md5_unexpected(net, th)) {
+		kfree_skb(skb);
+		return 0;
+	}
+	skb_pull(skb, hlen);
 	if (sk && sk->sk_state == TCP_TIME_WAIT) {
 		if (tcp_timewait_state_process(sk, skb) != TCP_TW_SYN)
 			return 0;
 		sk = NULL; /* the old incarnation is gone; a listener may take the SYN */
 	}
-	if (sk) {
+	if (sk && sk->sk_state != TCP_LISTEN) {
 		if (tcp_rcv_state_process(sk, skb)) {
 			tcp_v4_send_reset(net, skb);
 			kfree_skb(skb);
 		}
 		return 0;
 	}
-	sk = __inet_lookup_listener(net, iph->daddr, th->dest);
+	if (!sk)
+		sk = __inet_lookup_listener(net, iph->daddr, th->dest);
 	if (sk) {
 		if (tcp_rcv_listen(sk, skb)) {
 			tcp_v4_send_reset(net, skb);

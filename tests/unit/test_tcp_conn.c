@@ -240,6 +240,13 @@ static void setup_tap(const struct mem_link_impair *imp)
 	drop_side = -1;
 	drop_data_every = 0;
 	data_count = 0;
+	/* The kernel's defaults, not the host's: SYN options do not depend on the machine. */
+	for (int i = 0; i < 2; i++) {
+		ts->net[i].sysctl.tcp_timestamps = 1;
+		ts->net[i].sysctl.tcp_sack = 1;
+		ts->net[i].sysctl.tcp_dsack = 1;
+		ts->net[i].sysctl.tcp_window_scaling = 1;
+	}
 	mem_link_set_filter(ts->link, tap, NULL);
 }
 
@@ -266,8 +273,9 @@ Test(tcp, handshake_carries_mss_both_ways)
 	cr_assert_eq(segs[1].ack, segs[0].seq + 1);
 	cr_assert_eq(segs[2].flags, TCPHDR_ACK);
 	cr_assert_eq(segs[2].ack, segs[1].seq + 1);
-	cr_assert_eq(tcp_sk(c->sk)->mss_cache, 1460);
-	cr_assert_eq(tcp_sk(s->sk)->mss_cache, 1460);
+	/* Timestamps were negotiated: every segment spends 12 bytes on them (as Linux: 1448). */
+	cr_assert_eq(tcp_sk(c->sk)->mss_cache, 1448);
+	cr_assert_eq(tcp_sk(s->sk)->mss_cache, 1448);
 	cr_assert_eq(ts->net[0].mib.tcp.ActiveOpens, 1);
 	cr_assert_eq(ts->net[1].mib.tcp.PassiveOpens, 1);
 	cr_assert_eq(ts->net[0].mib.tcp.CurrEstab, 1);
@@ -291,7 +299,7 @@ Test(tcp, peer_mss_option_is_honoured)
 	cr_assert_not_null(s);
 	cr_assert_eq(segs[1].mss, 500);
 	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_MAXSEG, &mss, &len), 0);
-	cr_assert_eq(mss, 500);
+	cr_assert_eq(mss, 488, "the peer's 500 less the timestamp option, as Linux");
 	nsegs = 0;
 	cr_assert_eq(send_buf(c, buf, sizeof(buf)), (int)sizeof(buf));
 	twostack_run_for(ts, 100 * NSEC_PER_MSEC);
@@ -727,7 +735,9 @@ Test(tcp, ioctls_and_options)
 	len = sizeof(info);
 	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, &info, &len), 0);
 	cr_assert_eq(info.tcpi_state, TCP_ESTABLISHED);
-	cr_assert_eq(info.tcpi_snd_mss, 1460);
+	cr_assert_eq(info.tcpi_snd_mss, 1448, "1460 less the timestamp option");
+	cr_assert_eq(info.tcpi_options & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE),
+		     TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE);
 	cr_assert_eq(info.tcpi_snd_cwnd, 10);
 	cr_assert_geq(info.tcpi_rto, 200000, "RTO floor is 200 ms, as Linux");
 }
@@ -749,7 +759,7 @@ Test(tcp, mtu_65535_segments_fit_the_peer_window)
 
 	ts->dev[0]->mtu = ts->dev[1]->mtu = 65535;
 	tcp_pair(&c, &s, &l);
-	cr_assert_eq(tcp_sk(c->sk)->advmss, 65495);
+	cr_assert_eq(tcp_sk(c->sk)->advmss, 65495 - 12, "less the timestamps, as Linux");
 	/* The window the kernel peer offered; smaller than the MSS. */
 	cr_assert_eq(s->ops->setsockopt(s, SOL_TCP, TCP_WINDOW_CLAMP, &clamp, sizeof(clamp)), 0);
 	cr_assert_eq(send_buf(c, cookie, sizeof(cookie)), (int)sizeof(cookie));
