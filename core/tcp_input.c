@@ -975,8 +975,10 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 
 	if (th->ack) {
 		if (!after(cb->ack_seq, tp->iss) || after(cb->ack_seq, tp->snd_nxt)) {
+			if (!th->rst)
+				return 1; /* unacceptable ACK: the caller resets (and frees skb) */
 			kfree_skb(skb);
-			return th->rst ? 0 : 1; /* unacceptable ACK: the caller resets */
+			return 0;
 		}
 		if (th->rst) {
 			tcp_reset(sk);
@@ -994,8 +996,7 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 			     (uint32_t)(tp->retrans_stamp / NSEC_PER_MSEC),
 			     tcp_time_stamp_ts(tp))) {
 			__NET_INC_STATS(net, PAWSActive);
-			kfree_skb(skb);
-			return 1;
+			return 1; /* reset_and_undo: the caller resets; the SYN stays ours */
 		}
 		tcp_wscale_settle(sk);
 		tcp_ts_sack_settle(sk);

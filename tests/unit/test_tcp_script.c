@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP against scripted peers (helper_tcpscript): each mechanism as the exact
+ * segments Linux would send, at their exact virtual times. The stack under
+ * test runs with tcp_timestamps = 2 (timestamps without a per-connection
+ * offset), so its TSval is its clock in ms ("now"; the clock starts at
+ * 1000 ms), and with the kernel's default buffer sysctls (window scale 7).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+
+#include "helper_tcpscript.h"
+#include "inet.h"
+#include "tcp.h"
+
+#define PORT 5000
+
+static struct tcpscript *sc;
+static struct socket *socks[8];
+static unsigned int nsocks;
+
+static struct socket *track(struct socket *s)
+{
+	cr_assert_not_null(s);
+	if (nsocks < 8)
+		socks[nsocks++] = s;
+	return s;
+}
+
+static void setup(void)
+{
+	sc = tcpscript_start();
+	cr_assert_not_null(sc);
+	nsocks = 0;
+	for (int i = 0; i < 2; i++) {
+		struct netns_sysctl *s = &sc->ts->net[i].sysctl;
+
+		s->tcp_timestamps = 2;
+		s->tcp_sack = 1;
+		s->tcp_dsack = 1;
+		s->tcp_window_scaling = 1;
+		s->tcp_rmem[2] = 6291456;
+		s->rmem_max = 212992;
+	}
+}
+
+static void teardown(void)
+{
+	for (unsigned int i = 0; i < nsocks; i++)
+		sock_release(socks[i]);
+	tcpscript_stop(sc);
+	skb_cache_drain();
+}
+
+TestSuite(tcp_script, .init = setup, .fini = teardown);
+
+static struct netns_sysctl *stack_sysctl(void)
+{
+	return &sc->ts->net[0].sysctl;
+}
+
+static struct tcpext_mib *ext(void)
+{
+	return &sc->ts->net[0].mib.tcpext;
+}
+
+#define RUN(...)                                                                                   \
+	do {                                                                                       \
+		static const struct tcpscript_step steps_[] = {__VA_ARGS__, {0}};                  \
+		cr_assert(tcpscript_run(sc, steps_), "%s", sc->err);                               \
+	} while (0)
+
+/* connect() from the stack; the SYN goes out at time 0. */
+static struct socket *stack_connect(void)
+{
+	int err = 0;
+	struct socket *c = track(twostack_socket(sc->ts, 0, SOCK_STREAM, IPPROTO_TCP, &err));
+	struct sockaddr_in to = twostack_sin(1, TCPSCRIPT_PEER_PORT);
+
+	cr_assert_eq(twostack_connect(c, &to), -EINPROGRESS);
+	return c;
+}
+
+static struct socket *stack_listen(void)
+{
+	int err = 0;
+	struct socket *l = track(twostack_socket(sc->ts, 0, SOCK_STREAM, IPPROTO_TCP, &err));
+
+	cr_assert_eq(twostack_bind(l, twostack_addr(0), PORT), 0);
+	cr_assert_eq(l->ops->listen(l, 8), 0);
+	sc->stack_port = PORT;
+	return l;
+}
+
+static int send_bytes(struct socket *s, size_t len)
+{
+	static char buf[4096];
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_DONTWAIT};
+
+	return s->ops->sendmsg(s, &m, len);
+}
+
+/* ---- SYN, SYN-ACK, ACK options (tcp_syn_options, tcp_synack_options) ---- */
+
+static void syn_layout(int ts, int sack, int ws, const char *opts)
+{
+	stack_sysctl()->tcp_timestamps = ts ? 2 : 0;
+	stack_sysctl()->tcp_sack = sack;
+	stack_sysctl()->tcp_window_scaling = ws;
+	stack_connect();
+	{
+		const struct tcpscript_step steps[] = {
+			{0, '>', {"S", 0, 0, 0, 65535, opts}},
+			{0},
+		};
+
+		cr_assert(tcpscript_run(sc, steps), "%s", sc->err);
+	}
+}
+
+Test(tcp_script, syn_offers_all_options_in_20_bytes)
+{
+	syn_layout(1, 1, 1, "mss 1460,sackOK,TS val now ecr 0,nop,wscale 7");
+}
+
+Test(tcp_script, syn_without_timestamps_pads_sack_permitted)
+{
+	syn_layout(0, 1, 1, "mss 1460,nop,nop,sackOK,nop,wscale 7");
+}
+
+Test(tcp_script, syn_without_sack_pads_the_timestamp)
+{
+	syn_layout(1, 0, 1, "mss 1460,nop,nop,TS val now ecr 0,nop,wscale 7");
+}
+
+Test(tcp_script, syn_without_window_scaling)
+{
+	syn_layout(1, 1, 0, "mss 1460,sackOK,TS val now ecr 0");
+}
+
+Test(tcp_script, syn_with_everything_off_carries_mss_only)
+{
+	syn_layout(0, 0, 0, "mss 1460");
+}
+
+/* The handshake: the ACK echoes the SYN-ACK's timestamp, RTT from it. */
+Test(tcp_script, handshake_ack_carries_the_timestamp_echo)
+{
+	struct socket *c = stack_connect();
+	struct tcp_info info;
+	int len = sizeof(info);
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val now ecr 0,nop,wscale 7"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(c->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, &info, &len), 0);
+	cr_assert_eq(info.tcpi_options & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE),
+		     TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE);
+	cr_assert_eq(info.tcpi_snd_mss, 1448);
+	cr_assert_eq(info.tcpi_rtt, 10000);
+}
+
+/* A SYN-ACK without timestamps: none on later segments either. */
+Test(tcp_script, synack_without_timestamps_turns_them_off)
+{
+	struct socket *c = stack_connect();
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, NULL}});
+	cr_assert_not(tcp_sk(c->sk)->rx_opt.tstamp_ok);
+	cr_assert_not(tcp_sk(c->sk)->rx_opt.sack_ok);
+	cr_assert_eq(tcp_sk(c->sk)->mss_cache, 1460);
+}
+
+/* RFC 7323 3.2 / Linux: a SYN-ACK echoing a timestamp we never sent is answered with a RST. */
+Test(tcp_script, synack_with_a_bogus_echo_is_reset)
+{
+	struct socket *c = stack_connect();
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 999999,nop,wscale 7"}},
+	    {10, '>', {"R", 1, 0, 0, 0, NULL}});
+	cr_assert_eq(ext()->PAWSActive, 1);
+	cr_assert_eq(c->sk->sk_state, TCP_SYN_SENT, "the SYN stays; it is retransmitted");
+	RUN({1000, '>', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val now ecr 0,nop,wscale 7"}});
+}
+
+/* The SYN-ACK answers exactly what the SYN offered. */
+static void synack_answers(const char *syn_opts, const char *synack_opts)
+{
+	const struct tcpscript_step steps[] = {
+		{0, '<', {"S", 0, 0, 0, 0, syn_opts}},
+		{0, '>', {"S.", 0, 1, 0, 65535, synack_opts}},
+		{0},
+	};
+
+	stack_listen();
+	cr_assert(tcpscript_run(sc, steps), "%s", sc->err);
+}
+
+Test(tcp_script, synack_to_a_full_offer)
+{
+	synack_answers("mss 1460,sackOK,TS val 700 ecr 0,nop,wscale 7",
+		       "mss 1460,sackOK,TS val now ecr 700,nop,wscale 7");
+}
+
+Test(tcp_script, synack_to_mss_only)
+{
+	synack_answers("mss 1460", "mss 1460");
+}
+
+Test(tcp_script, synack_to_sack_and_wscale)
+{
+	synack_answers("mss 1460,nop,nop,sackOK,nop,wscale 2",
+		       "mss 1460,nop,nop,sackOK,nop,wscale 7");
+}
+
+Test(tcp_script, synack_to_timestamps_only)
+{
+	synack_answers("mss 1400,nop,nop,TS val 700 ecr 0", "mss 1460,nop,nop,TS val now ecr 700");
+}
+
+Test(tcp_script, synack_when_our_sack_is_off)
+{
+	stack_sysctl()->tcp_sack = 0;
+	synack_answers("mss 1460,sackOK,TS val 700 ecr 0,nop,wscale 7",
+		       "mss 1460,nop,nop,TS val now ecr 700,nop,wscale 7");
+}
+
+/* TCP-MD5 signed SYNs for a socket without a key are dropped and counted, no answer. */
+Test(tcp_script, md5_signed_syn_is_dropped_and_counted)
+{
+	struct socket *l = stack_listen();
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460,nop,nop,md5"}});
+	cr_assert(tcpscript_quiet_until(sc, 3000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPMD5Unexpected, 1);
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 0);
+	RUN({3000, '<', {"S", 0, 0, 0, 0, "mss 1460"}},
+	    {3000, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+}
+
+/* ---- timestamps after the handshake (RFC 7323) ---- */
+
+/* Established at 10 ms with TS.Recent 5000; the stack's RTT sample is 10 ms. */
+static struct socket *established(void)
+{
+	struct socket *c = stack_connect();
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	return c;
+}
+
+/*
+ * TS.Recent moves only for segments at or before Last.ACK.sent (RFC 7323
+ * 4.3): an out-of-order segment's timestamp is not echoed.
+ */
+Test(tcp_script, ts_recent_follows_last_ack_sent)
+{
+	established();
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5010 ecr 1010"}},
+	    {20, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5010"}},
+	    {30, '<', {"P.", 201, 1, 100, 0, "nop,nop,TS val 5020 ecr 1010"}},
+	    {30, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5010,nop,nop,sack 201:301"}},
+	    {40, '<', {"P.", 101, 1, 100, 0, "nop,nop,TS val 5030 ecr 1010"}},
+	    {40, '>', {".", 1, 301, 0, 0, "nop,nop,TS val now ecr 5030"}});
+}
+
+/*
+ * RTTM: the ACK of a retransmitted segment gives no sample by send time
+ * (Karn) but does by its echoed timestamp, so the backed-off RTO comes
+ * back to what the path needs instead of staying doubled.
+ */
+Test(tcp_script, rtt_from_the_echo_of_a_retransmission_resets_the_rto)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	/* srtt 10 ms, rttvar 5 ms: RTO = 10 + max(4 * 5, 200) ms. */
+	cr_assert_eq(tp->rto, 210 * NSEC_PER_MSEC);
+	cr_assert_eq(send_bytes(c, 100), 100);
+	RUN({10, '>', {"P.", 1, 1, 100, 0, "nop,nop,TS val now ecr 5000"}},
+	    {220, '>', {"P.", 1, 1, 100, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(tp->rto, 420 * NSEC_PER_MSEC, "doubled by the timeout");
+	cr_assert_eq(tp->backoff, 1);
+	/* The ACK echoes the retransmission's timestamp (1220): RTT 30 ms. */
+	RUN({250, '<', {".", 1, 101, 0, 0, "nop,nop,TS val 5100 ecr 1220"}});
+	/* srtt = 7/8 * 10 + 30/8 = 12.5 ms, rttvar = (3 * 5 + 20) / 4 = 8.75 ms. */
+	cr_assert_eq(tp->srtt, 12500 * NSEC_PER_USEC);
+	cr_assert_eq(tp->rto, 212500 * NSEC_PER_USEC);
+	cr_assert_eq(tp->backoff, 0);
+}
+
+/*
+ * PAWS (RFC 7323 5): an older timestamp than TS.Recent is rejected with a
+ * duplicate ACK (pure ACKs at most one per tcp_invalid_ratelimit); an old
+ * pure ACK is dropped silently; a RST is judged by its sequence alone.
+ */
+Test(tcp_script, paws_rejects_old_timestamps)
+{
+	struct socket *c = established();
+
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 4000 ecr 1010"}},
+	    {20, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(ext()->PAWSEstab, 1);
+	cr_assert_eq(tcp_inq(c->sk), 0, "the data was not taken");
+	/*
+	 * Answers to pure ACKs failing PAWS are rate limited (data is not): the
+	 * first is answered, the next within 500 ms is not, the one after is.
+	 */
+	RUN({100, '<', {".", 1, 1, 0, 1000, "nop,nop,TS val 4000 ecr 1010"}},
+	    {100, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}},
+	    {300, '<', {".", 1, 1, 0, 1000, "nop,nop,TS val 4000 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 599), "%s", sc->err);
+	cr_assert_eq(ext()->PAWSEstab, 3);
+	cr_assert_eq(ext()->TCPACKSkippedPAWS, 1);
+	RUN({600, '<', {".", 1, 1, 0, 1000, "nop,nop,TS val 4000 ecr 1010"}},
+	    {600, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	/* An old pure ACK (sequence before rcv_nxt): dropped, no answer. */
+	RUN({700, '<', {".", 0, 1, 0, 0, "nop,nop,TS val 4000 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 800), "%s", sc->err);
+	cr_assert_eq(ext()->PAWSOldAck, 1);
+	/* Current timestamps are taken again. */
+	RUN({900, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5100 ecr 1010"}},
+	    {900, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5100"}});
+	cr_assert_eq(tcp_inq(c->sk), 100);
+	/* A RST with an old timestamp still resets. */
+	RUN({1000, '<', {"R.", 101, 1, 0, 0, "nop,nop,TS val 1 ecr 1010"}});
+	cr_assert_eq(c->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(c->sk->sk_err, ECONNRESET);
+}
+
+/* ---- SACK and D-SACK from the receiver (RFC 2018, 2883) ---- */
+
+/*
+ * Out-of-order data is reported at once, the newest block first; with a
+ * timestamp only 3 blocks fit; blocks merge as holes fill; a duplicate is
+ * reported in a D-SACK block in front of the SACK blocks.
+ */
+Test(tcp_script, sack_blocks_newest_first_three_beside_a_timestamp)
+{
+	established();
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {20, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5001"}},
+	    {30, '<', {"P.", 201, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {30, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5001,nop,nop,sack 201:301"}},
+	    {40, '<', {"P.", 401, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {40,
+	     '>',
+	     {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5001,nop,nop,sack 401:501 201:301"}},
+	    {50, '<', {"P.", 601, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {50,
+	     '>',
+	     {".", 1, 101, 0, 0,
+	      "nop,nop,TS val now ecr 5001,nop,nop,sack 601:701 401:501 201:301"}},
+	    {60, '<', {"P.", 801, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {60,
+	     '>',
+	     {".", 1, 101, 0, 0,
+	      "nop,nop,TS val now ecr 5001,nop,nop,sack 801:901 601:701 401:501"}},
+	    /* 301:401 joins 201:301 and then 401:501: one block, moved to the front. */
+	    {70, '<', {"P.", 301, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {70,
+	     '>',
+	     {".", 1, 101, 0, 0,
+	      "nop,nop,TS val now ecr 5001,nop,nop,sack 201:501 801:901 601:701"}},
+	    /* The first hole fills: rcv_nxt 501, the blocks below it go. */
+	    {80, '<', {"P.", 101, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {80,
+	     '>',
+	     {".", 1, 501, 0, 0, "nop,nop,TS val now ecr 5001,nop,nop,sack 801:901 601:701"}},
+	    /* Old data again: D-SACK below the ACK (RFC 2883 4.1.1). */
+	    {90, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {90,
+	     '>',
+	     {".", 1, 501, 0, 0, "nop,nop,TS val now ecr 5001,nop,nop,sack 1:101 801:901 601:701"}},
+	    /* Out-of-order data again: D-SACK, then its block at the front (4.1.2). */
+	    {100, '<', {"P.", 601, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {100,
+	     '>',
+	     {".", 1, 501, 0, 0,
+	      "nop,nop,TS val now ecr 5001,nop,nop,sack 601:701 601:701 801:901"}},
+	    /* The D-SACK is reported once. */
+	    {110, '<', {"P.", 501, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {110, '>', {".", 1, 701, 0, 0, "nop,nop,TS val now ecr 5001,nop,nop,sack 801:901"}},
+	    {120, '<', {"P.", 701, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {120, '>', {".", 1, 901, 0, 0, "nop,nop,TS val now ecr 5001"}});
+	cr_assert_eq(ext()->TCPDSACKOldSent, 1);
+	cr_assert_eq(ext()->TCPDSACKOfoSent, 1);
+}
+
+/* Without timestamps 4 blocks fit; the oldest falls off beyond that. */
+Test(tcp_script, sack_four_blocks_without_timestamps)
+{
+	stack_sysctl()->tcp_timestamps = 0;
+	stack_connect();
+	RUN({0, '>', {"S", 0, 0, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 7"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, NULL}}, {20, '<', {"P.", 101, 1, 100, 0, NULL}},
+	    {20, '>', {".", 1, 1, 0, 0, "nop,nop,sack 101:201"}},
+	    {21, '<', {"P.", 301, 1, 100, 0, NULL}},
+	    {21, '>', {".", 1, 1, 0, 0, "nop,nop,sack 301:401 101:201"}},
+	    {22, '<', {"P.", 501, 1, 100, 0, NULL}},
+	    {22, '>', {".", 1, 1, 0, 0, "nop,nop,sack 501:601 301:401 101:201"}},
+	    {23, '<', {"P.", 701, 1, 100, 0, NULL}},
+	    {23, '>', {".", 1, 1, 0, 0, "nop,nop,sack 701:801 501:601 301:401 101:201"}},
+	    {24, '<', {"P.", 901, 1, 100, 0, NULL}},
+	    {24, '>', {".", 1, 1, 0, 0, "nop,nop,sack 901:1001 701:801 501:601 301:401"}});
+}
+
+/* A segment that covers queued out-of-order data reports the overlap as D-SACK. */
+Test(tcp_script, dsack_for_an_overlapping_out_of_order_segment)
+{
+	established();
+	RUN({20, '<', {"P.", 201, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {20, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 201:301"}},
+	    {30, '<', {"P.", 251, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {30,
+	     '>',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 251:301 201:351"}});
+	cr_assert_eq(ext()->TCPDSACKOfoSent, 1);
+}
