@@ -12,8 +12,8 @@
  * window scale as Linux negotiates and lays them out (tcp_options_write);
  * timestamps give RTT samples and PAWS (RFC 7323); the receiver reports
  * out-of-order data in SACK blocks and duplicates in D-SACK (RFC 2018,
- * 2883). What this is not (yet): the sender ignores the peer's SACK blocks
- * (recovery is NewReno's); congestion
+ * 2883); the sender keeps a SACK scoreboard and retransmits only the holes
+ * (RFC 6675's IsLost, no RACK-TLP). What this is not (yet): congestion
  * control is NewReno built in (struct tcp_cong keeps its state apart so that a
  * pluggable tcp_congestion_ops can take it over); no urgent data, no
  * TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
@@ -123,6 +123,7 @@ struct tcp_skb_cb {
 #define TCPCB_SACKED_RETRANS 0x01 /* retransmitted and counted in retrans_out */
 #define TCPCB_LOST	     0x02 /* presumed lost, counted in lost_out */
 #define TCPCB_EVER_RETRANS   0x04 /* sent more than once: no RTT sample (Karn) */
+#define TCPCB_SACKED_ACKED   0x08 /* the peer SACKed it, counted in sacked_out */
 
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)&(skb)->cb[0])
 
@@ -148,7 +149,9 @@ struct tcp_options_received {
 	uint32_t ts_recent;	       /* TS.Recent: the peer's timestamp we echo */
 	uint64_t ts_recent_stamp;      /* s, when ts_recent was stored (0 = never) */
 	uint16_t saw_tstamp : 1, tstamp_ok : 1, sack_ok : 1, wscale_ok : 1, dsack : 1;
-	uint8_t num_sacks;  /* selective_acks in use */
+	uint8_t num_sacks;   /* selective_acks in use */
+	uint8_t num_sack_in; /* SACK blocks in the segment being processed (sack_in) */
+	struct tcp_sack_block sack_in[TCP_NUM_SACKS];
 	uint8_t md5;	    /* the segment carried a TCP-MD5 option (kind 19) */
 	uint8_t snd_wscale; /* the peer's shift (0 unless negotiated, wscale_ok) */
 	uint8_t rcv_wscale; /* our shift (offered in SYN_SENT; 0 unless negotiated) */
@@ -230,8 +233,9 @@ struct tcp_sock {
 	uint32_t dup_acks;
 	/*
 	 * Segment accounting as the kernel's: in flight = packets_out -
-	 * (sacked_out + lost_out) + retrans_out. Without SACK, sacked_out
-	 * counts duplicate ACKs (Reno's emulation).
+	 * (sacked_out + lost_out) + retrans_out. With SACK, sacked_out counts
+	 * the segments the peer SACKed (the scoreboard); without, duplicate
+	 * ACKs (Reno's emulation).
 	 */
 	uint32_t packets_out, sacked_out, lost_out, retrans_out;
 	struct sk_buff *retransmit_hint; /* where loss recovery resumes, NULL = head */

@@ -35,7 +35,7 @@ static uint32_t get_be32(const uint8_t *p)
  * Options as tcp_parse_options() takes them: MSS, window scale and
  * SACK-permitted only in a SYN (!estab) and only when the namespace's
  * sysctl allows; a timestamp in a SYN when tcp_timestamps is set, later only
- * once negotiated. SACK blocks are skipped (the sender does not use them).
+ * once negotiated; SACK blocks once SACK was negotiated.
  */
 void tcp_parse_options(const struct net *net, const struct tcphdr *th,
 		       struct tcp_options_received *opt, bool estab)
@@ -45,6 +45,7 @@ void tcp_parse_options(const struct net *net, const struct tcphdr *th,
 	bool syn = th->syn && !estab;
 
 	opt->saw_tstamp = 0;
+	opt->num_sack_in = 0;
 	while (length > 0) {
 		int opcode = *ptr++, opsize;
 
@@ -93,7 +94,23 @@ void tcp_parse_options(const struct net *net, const struct tcphdr *th,
 				opt->dsack = 0;
 			}
 			break;
-		default: /* SACK blocks and unknown options are skipped */
+		case TCPOPT_SACK:
+			/* Blocks of whole 8 bytes, only once SACK was negotiated. */
+			if (opsize >= TCPOLEN_SACK_BASE + TCPOLEN_SACK_PERBLOCK &&
+			    !((opsize - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK) &&
+			    opt->sack_ok) {
+				int n = (opsize - TCPOLEN_SACK_BASE) / TCPOLEN_SACK_PERBLOCK;
+
+				if (n > TCP_NUM_SACKS)
+					n = TCP_NUM_SACKS;
+				for (int i = 0; i < n; i++) {
+					opt->sack_in[i].start_seq = get_be32(ptr + 8 * i);
+					opt->sack_in[i].end_seq = get_be32(ptr + 8 * i + 4);
+				}
+				opt->num_sack_in = (uint8_t)n;
+			}
+			break;
+		default: /* unknown options are skipped */
 			break;
 		}
 		ptr += opsize - 2;
@@ -347,6 +364,8 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 		}
 		if (!*rtt && !(cb->sacked & TCPCB_EVER_RETRANS))
 			*rtt = net->now - cb->when;
+		if (cb->sacked & TCPCB_SACKED_ACKED)
+			tp->sacked_out--;
 		if (cb->sacked & TCPCB_LOST)
 			tp->lost_out--;
 		if (cb->sacked & TCPCB_SACKED_RETRANS)
@@ -369,7 +388,8 @@ static void tcp_mark_head_lost(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
-	if (!skb || skb == tp->send_head || (TCP_SKB_CB(skb)->sacked & TCPCB_LOST))
+	if (!skb || skb == tp->send_head ||
+	    (TCP_SKB_CB(skb)->sacked & (TCPCB_LOST | TCPCB_SACKED_ACKED)))
 		return;
 	TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
 	TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
@@ -380,6 +400,94 @@ static void tcp_clamp_left_out(struct tcp_sock *tp)
 {
 	if (tp->sacked_out + tp->lost_out > tp->packets_out)
 		tp->sacked_out = tp->packets_out - tp->lost_out;
+}
+
+/* ---- SACK, the sender's side: the scoreboard (RFC 2018, 6675) ---- */
+
+/*
+ * A block worth taking (tcp_is_sackblock_valid): inside what was sent and
+ * not yet cumulatively acked. D-SACK blocks (RFC 2883: below the ACK, or
+ * inside the next block) report duplicates, not holes: they are skipped.
+ */
+static bool tcp_sack_block_usable(const struct tcp_sock *tp, const struct tcp_sack_block *b, int i)
+{
+	const struct tcp_options_received *o = &tp->rx_opt;
+
+	if (!before(b->start_seq, b->end_seq) || after(b->end_seq, tp->snd_nxt) ||
+	    before(b->start_seq, tp->snd_una))
+		return false;
+	if (i == 0 && o->num_sack_in > 1 && !before(b->start_seq, o->sack_in[1].start_seq) &&
+	    !after(b->end_seq, o->sack_in[1].end_seq))
+		return false;
+	return true;
+}
+
+/*
+ * Marks the segments the ACK's SACK blocks cover (tcp_sacktag_write_queue):
+ * they leave lost_out and retrans_out for sacked_out. Returns how many were
+ * newly SACKed; *rtt is a sample from the oldest of them never sent twice.
+ */
+static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint64_t *rtt)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t now = sock_net(sk)->now, first = 0;
+	uint32_t newly = 0;
+
+	for (int i = 0; i < tp->rx_opt.num_sack_in; i++) {
+		const struct tcp_sack_block *b = &tp->rx_opt.sack_in[i];
+		struct sk_buff *skb;
+
+		if (!tcp_sack_block_usable(tp, b, i))
+			continue;
+		skb_queue_walk (&sk->sk_write_queue, skb) {
+			struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+			if (skb == tp->send_head || !before(cb->seq, b->end_seq))
+				break;
+			if (before(cb->seq, b->start_seq) || after(cb->end_seq, b->end_seq) ||
+			    (cb->sacked & TCPCB_SACKED_ACKED))
+				continue;
+			if (cb->sacked & TCPCB_LOST)
+				tp->lost_out--;
+			if (cb->sacked & TCPCB_SACKED_RETRANS)
+				tp->retrans_out--;
+			if (!(cb->sacked & TCPCB_EVER_RETRANS) && (!first || cb->when < first))
+				first = cb->when;
+			cb->sacked &= (uint8_t) ~(TCPCB_LOST | TCPCB_SACKED_RETRANS);
+			cb->sacked |= TCPCB_SACKED_ACKED;
+			tp->sacked_out++;
+			newly++;
+		}
+	}
+	*rtt = first ? now - first : 0;
+	return newly;
+}
+
+/*
+ * RFC 6675 IsLost: a segment not SACKed with at least DupThresh SACKed
+ * segments above it is lost. The next retransmission pass starts over.
+ */
+static void tcp_sack_mark_lost(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t above = tp->sacked_out;
+	struct sk_buff *skb;
+
+	skb_queue_walk (&sk->sk_write_queue, skb) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (skb == tp->send_head || above < TCP_FASTRETRANS_THRESH)
+			break;
+		if (cb->sacked & TCPCB_SACKED_ACKED) {
+			above--;
+			continue;
+		}
+		if (!(cb->sacked & TCPCB_LOST)) {
+			cb->sacked |= TCPCB_LOST;
+			tp->lost_out++;
+			tp->retransmit_hint = NULL;
+		}
+	}
 }
 
 /* Three duplicate ACKs: fast retransmit and enter recovery (RFC 5681 3.2, RFC 6582). */
@@ -396,8 +504,15 @@ static void tcp_enter_recovery(struct sock *sk)
 	tp->cong.high_seq = tp->snd_nxt;
 	tp->cong.ca_state = TCP_CA_Recovery;
 	tcp_mark_head_lost(sk);
-	if (head && head != tp->send_head)
+	/* The first hole goes at once, whatever the window (RFC 5681 3.2, RFC 6675 5 (4.3)). */
+	if (head && head != tp->send_head && !(TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED))
 		tcp_retransmit_skb(sk, head);
+	if (tp->rx_opt.sack_ok) {
+		/* Then the other holes the scoreboard shows, as the window allows. */
+		tcp_sack_mark_lost(sk);
+		tp->retransmit_hint = NULL;
+		tcp_xmit_retransmit_queue(sk);
+	}
 }
 
 /* The peer's window: RFC 9293 3.10.7.4, SND.WL1/SND.WL2 guard against old segments. */
@@ -429,8 +544,9 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	uint32_t ack = cb->ack_seq, prior_snd_una = tp->snd_una;
 	uint32_t prior_in_flight = tcp_packets_in_flight(tp);
 	uint32_t prior_packets = tp->packets_out, acked_pkts = 0;
-	uint64_t rtt = 0;
-	bool win_changed, is_dup;
+	uint64_t rtt = 0, sack_rtt = 0;
+	uint32_t newly_sacked = 0;
+	bool win_changed, is_dup, sack = tp->rx_opt.sack_ok;
 
 	if (before(ack, prior_snd_una))
 		return 0; /* old duplicate: ignore the ACK, keep the data */
@@ -446,11 +562,16 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	tp->rcv_tstamp = net->now;
 	tp->last_ack_recv = net->now;
 	sk->sk_err_soft = 0;
+	if (sack && tp->rx_opt.num_sack_in)
+		newly_sacked = tcp_sacktag_write_queue(sk, &sack_rtt);
 
 	if (after(ack, prior_snd_una)) {
 		tp->snd_una = ack;
 		tp->bytes_acked += ack - prior_snd_una;
 		acked_pkts = tcp_clean_rtx_queue(sk, ack, &rtt);
+		/* Samples as tcp_ack_update_rtt prefers them: send time, SACK, echo. */
+		if (!rtt)
+			rtt = sack_rtt;
 		if (!rtt)
 			rtt = tcp_rtt_tsopt(tp);
 		if (rtt)
@@ -462,8 +583,15 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		case TCP_CA_Recovery:
 			if (!before(ack, tp->cong.high_seq)) {
 				tp->cong.snd_cwnd = tp->cong.snd_ssthresh;
-				tp->cong.ca_state = TCP_CA_Open;
-				tp->sacked_out = 0;
+				tp->cong.ca_state =
+					tp->sacked_out && sack ? TCP_CA_Disorder : TCP_CA_Open;
+				if (!sack)
+					tp->sacked_out = 0;
+			} else if (sack) {
+				/* The scoreboard says which holes remain; the head is one. */
+				tcp_mark_head_lost(sk);
+				tcp_sack_mark_lost(sk);
+				tcp_xmit_retransmit_queue(sk);
 			} else {
 				/* NewReno partial ACK: the next hole is lost too. */
 				tp->sacked_out =
@@ -483,9 +611,12 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 			tcp_xmit_retransmit_queue(sk);
 			break;
 		default:
-			tp->sacked_out = 0;
-			tp->cong.ca_state = TCP_CA_Open;
+			if (!sack)
+				tp->sacked_out = 0;
+			tp->cong.ca_state = tp->sacked_out ? TCP_CA_Disorder : TCP_CA_Open;
 			tcp_cong_avoid(tp, acked_pkts, prior_in_flight);
+			if (sack && tp->sacked_out >= TCP_FASTRETRANS_THRESH)
+				tcp_enter_recovery(sk);
 		}
 		tcp_rearm_rto(sk);
 		if (acked_pkts)
@@ -495,7 +626,23 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	} else {
 		is_dup = prior_packets && !skb->len &&
 			 !(cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) && !win_changed;
-		if (is_dup) {
+		if (sack_rtt)
+			tcp_rtt_estimator(sk, sack_rtt);
+		if (sack) {
+			/* The scoreboard, not the count of duplicates, says what is lost. */
+			if (is_dup)
+				tp->dup_acks++;
+			if (tp->cong.ca_state == TCP_CA_Open ||
+			    tp->cong.ca_state == TCP_CA_Disorder) {
+				if (tp->sacked_out >= TCP_FASTRETRANS_THRESH)
+					tcp_enter_recovery(sk);
+				else if (tp->sacked_out)
+					tp->cong.ca_state = TCP_CA_Disorder;
+			} else if (newly_sacked) {
+				tcp_sack_mark_lost(sk);
+				tcp_xmit_retransmit_queue(sk);
+			}
+		} else if (is_dup) {
 			tp->dup_acks++;
 			if (tp->sacked_out + tp->lost_out < tp->packets_out)
 				tp->sacked_out++; /* Reno: each dup ACK means one segment left */

@@ -127,6 +127,7 @@ static void tcp_retransmit_timer(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct sk_buff *skb;
+	bool reneged;
 
 	if (!tp->packets_out)
 		return;
@@ -144,13 +145,24 @@ static void tcp_retransmit_timer(struct sock *sk)
 	tp->cong.snd_cwnd = 1;
 	tp->cong.snd_cwnd_cnt = 0;
 	tp->dup_acks = 0;
-	/* Mark what is in flight lost: O(in flight), once per timeout. */
+	/*
+	 * Mark what is in flight lost: O(in flight), once per timeout. SACKed
+	 * segments stay SACKed (tcp_timeout_mark_lost) unless the peer reneged:
+	 * the head is SACKed yet still not acknowledged.
+	 */
+	skb = skb_peek(&sk->sk_write_queue);
+	reneged = skb && (TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_ACKED);
 	tp->lost_out = 0;
 	tp->retrans_out = 0;
-	tp->sacked_out = 0;
+	if (!tp->rx_opt.sack_ok || reneged)
+		tp->sacked_out = 0;
 	skb_queue_walk (&sk->sk_write_queue, skb) {
 		if (skb == tp->send_head)
 			break;
+		if (reneged)
+			TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_ACKED;
+		else if (TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_ACKED)
+			continue;
 		TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
 		TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
 		tp->lost_out++;

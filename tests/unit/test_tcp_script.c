@@ -68,7 +68,7 @@ static struct tcpext_mib *ext(void)
 
 #define RUN(...)                                                                                   \
 	do {                                                                                       \
-		static const struct tcpscript_step steps_[] = {__VA_ARGS__, {0}};                  \
+		const struct tcpscript_step steps_[] = {__VA_ARGS__, {0}};                         \
 		cr_assert(tcpscript_run(sc, steps_), "%s", sc->err);                               \
 	} while (0)
 
@@ -96,7 +96,7 @@ static struct socket *stack_listen(void)
 
 static int send_bytes(struct socket *s, size_t len)
 {
-	static char buf[4096];
+	static char buf[16384];
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_DONTWAIT};
 
@@ -426,4 +426,87 @@ Test(tcp_script, dsack_for_an_overlapping_out_of_order_segment)
 	     '>',
 	     {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 251:301 201:351"}});
 	cr_assert_eq(ext()->TCPDSACKOfoSent, 1);
+}
+
+/* ---- SACK, the sender's side: the scoreboard (RFC 6675) ---- */
+
+#define SEG(i) (1 + (i)*1448u) /* the stack's i-th full segment, from 0 */
+
+/*
+ * Segments 0 and 2 of 8 are lost. The peer's SACK blocks put the stack in
+ * recovery after the third SACKed segment: segment 0 goes at once, segment
+ * 2 as soon as three SACKed segments lie above it; no SACKed segment is
+ * ever sent again, and a full ACK ends the recovery.
+ */
+Test(tcp_script, sack_recovery_retransmits_only_the_holes)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "nop,nop,TS val now ecr 5000"}},
+	    {10, '>', {".", SEG(1), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(2), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(3), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(4), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(5), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(6), 1, 1448, 0, "*"}},
+	    {10, '>', {"P.", SEG(7), 1, 1448, 0, "*"}});
+	RUN({20, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 1449:2897"}},
+	    {21,
+	     '<',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 4345:5793 1449:2897"}},
+	    /* Three SACKed: recovery, the first hole at once. */
+	    {22,
+	     '<',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 4345:7241 1449:2897"}},
+	    {22, '>', {".", SEG(0), 1, 1448, 0, "nop,nop,TS val now ecr 5001"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->sacked_out, 3);
+	/* Three SACKed above segment 2 now: it is lost too. */
+	RUN({23,
+	     '<',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 4345:8689 1449:2897"}},
+	    {23, '>', {".", SEG(2), 1, 1448, 0, "nop,nop,TS val now ecr 5001"}},
+	    {24,
+	     '<',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 4345:10137 1449:2897"}},
+	    {25,
+	     '<',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 4345:11585 1449:2897"}},
+	    /* Segment 0 arrived: a partial ACK up to the second hole, already resent. */
+	    {32,
+	     '<',
+	     {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1022,nop,nop,sack 4345:11585"}},
+	    {33, '<', {".", 1, SEG(8), 0, 0, "nop,nop,TS val 5003 ecr 1023"}});
+	cr_assert(tcpscript_quiet_until(sc, 1000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 2);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->sacked_out + tp->lost_out + tp->retrans_out + tp->packets_out, 0);
+	cr_assert_eq(tp->cong.snd_cwnd, 4, "ssthresh: half of the 8 in flight");
+}
+
+/*
+ * A timeout keeps the SACKed segments: only the holes go again. When the
+ * peer reneges (the head it SACKed is still not acknowledged at the next
+ * timeout), everything is resent.
+ */
+Test(tcp_script, rto_keeps_sacked_segments_unless_the_peer_reneges)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 3 * 1448), 3 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {"P.", SEG(2), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 1449:2897"}});
+	cr_assert_eq(tp->sacked_out, 1);
+	/* RTO 210 ms after the send: segment 0, then 2; not 1. */
+	RUN({220, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	RUN({230,
+	     '<',
+	     {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1220,nop,nop,sack 1449:2897"}},
+	    {230, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->sacked_out, 1);
+	/* The peer dropped what it SACKed: the next timeout resends from the head. */
+	RUN({230 + tp->rto / NSEC_PER_MSEC, '>', {".", SEG(1), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->sacked_out, 0);
 }
