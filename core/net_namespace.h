@@ -39,6 +39,7 @@ struct netns_sysctl {
 	int tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes; /* s, s, count */
 	int tcp_max_syn_backlog;
 	int tcp_timestamps, tcp_window_scaling, tcp_sack, tcp_dsack;
+	int tcp_challenge_ack_limit; /* per second and namespace; INT_MAX = no limit */
 	int udp_rmem_min, udp_wmem_min;
 	int ip_nonlocal_bind;
 	/*
@@ -72,6 +73,9 @@ struct net {
 
 	uint32_t isn_secret[4]; /* for secure_tcp_seq(), filled from getrandom at init */
 	uint16_t ip_id_next;
+	/* RFC 5961 challenge ACKs left this second (tcp_challenge_ack_limit). */
+	uint64_t tcp_challenge_timestamp; /* s */
+	uint32_t tcp_challenge_count;
 
 	/*
 	 * Whose call this is (current_cred() in the kernel): set by the owner

@@ -99,6 +99,9 @@
 	X(PAWSOldAck) \
 	X(TCPACKSkippedPAWS) \
 	X(TCPACKSkippedSeq) \
+	X(TCPACKSkippedChallenge) \
+	X(TCPChallengeACK) \
+	X(TCPSYNChallenge) \
 	X(TCPDSACKOldSent) \
 	X(TCPDSACKOfoSent) \
 	X(TCPOFOMerge) \

@@ -9,6 +9,7 @@
  * started with (the kernel's per-namespace sysctls rarely change under a
  * running program, and re-reading would be a system call on a hot path).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -105,6 +106,7 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_window_scaling = 1,
 		.tcp_sack = 1,
 		.tcp_dsack = 1,
+		.tcp_challenge_ack_limit = INT_MAX,
 		.udp_rmem_min = 4096,
 		.udp_wmem_min = 4096,
 		.ip_nonlocal_bind = 0,
@@ -141,6 +143,7 @@ void net_sysctl_init(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_window_scaling", &s->tcp_window_scaling);
 	read_int("net/ipv4/tcp_sack", &s->tcp_sack);
 	read_int("net/ipv4/tcp_dsack", &s->tcp_dsack);
+	read_int("net/ipv4/tcp_challenge_ack_limit", &s->tcp_challenge_ack_limit);
 	read_int("net/ipv4/udp_rmem_min", &s->udp_rmem_min);
 	read_int("net/ipv4/udp_wmem_min", &s->udp_wmem_min);
 	read_int("net/ipv4/ip_nonlocal_bind", &s->ip_nonlocal_bind);

@@ -574,10 +574,12 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 			rtt = sack_rtt;
 		if (!rtt)
 			rtt = tcp_rtt_tsopt(tp);
-		if (rtt)
+		/* RFC 6298 5.7: the back-off ends with a valid sample (tcp_ack_update_rtt). */
+		if (rtt) {
 			tcp_rtt_estimator(sk, rtt);
+			tp->backoff = 0;
+		}
 		tp->retransmits = 0;
-		tp->backoff = 0;
 		tp->dup_acks = 0;
 		switch (tp->cong.ca_state) {
 		case TCP_CA_Recovery:
@@ -1105,9 +1107,38 @@ static void tcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
 	tcp_send_ack(sk);
 }
 
-/* RFC 5961 3.2 / 4.2: an in-window RST or SYN that is not exact gets an ACK, not obeyed. */
+/*
+ * RFC 5961 3.2 / 4.2: an in-window RST or SYN that is not exact gets an
+ * ACK, not obeyed (tcp_send_challenge_ack). At most one per socket per
+ * tcp_invalid_ratelimit, then at most about tcp_challenge_ack_limit per
+ * second in the namespace (randomized so that the count leaks nothing).
+ */
 static void tcp_send_challenge_ack(struct sock *sk)
 {
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	uint32_t limit = (uint32_t)net->sysctl.tcp_challenge_ack_limit;
+	uint64_t now_s = net->now / NSEC_PER_SEC;
+
+	if (tp->last_oow_ack_time && net->now - tp->last_oow_ack_time < TCP_INVALID_RATELIMIT) {
+		__NET_INC_STATS(net, TCPACKSkippedChallenge);
+		return;
+	}
+	tp->last_oow_ack_time = net->now;
+	if (limit != INT32_MAX) {
+		if (now_s != net->tcp_challenge_timestamp) {
+			uint32_t half = (limit + 1) >> 1;
+			uint64_t r = (now_s ^ net->isn_secret[2]) * 0x9e3779b97f4a7c15ull;
+
+			net->tcp_challenge_timestamp = now_s;
+			net->tcp_challenge_count =
+				half + (uint32_t)((r >> 32) % (limit ? limit : 1));
+		}
+		if (!net->tcp_challenge_count)
+			return;
+		net->tcp_challenge_count--;
+	}
+	__NET_INC_STATS(net, TCPChallengeACK);
 	tcp_send_ack(sk);
 }
 
@@ -1244,6 +1275,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 
 		if (v != TCP_PAWS_OK) {
 			if (th->syn) {
+				__NET_INC_STATS(net, TCPSYNChallenge);
 				tcp_send_challenge_ack(sk);
 			} else if (v == TCP_PAWS_REJECT) {
 				__NET_INC_STATS(net, PAWSEstab);
@@ -1258,8 +1290,12 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	/* 1. sequence */
 	if (!tcp_sequence(tp, cb->seq, cb->end_seq)) {
-		if (!th->rst && !tcp_oow_rate_limited(sk, skb, false))
+		if (th->syn && !th->rst) {
+			__NET_INC_STATS(net, TCPSYNChallenge);
+			tcp_send_challenge_ack(sk);
+		} else if (!th->rst && !tcp_oow_rate_limited(sk, skb, false)) {
 			tcp_send_dupack(sk, skb);
+		}
 		kfree_skb(skb);
 		return 0;
 	}
@@ -1281,6 +1317,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			if (head)
 				tcp_retransmit_skb(sk, head);
 		} else {
+			__NET_INC_STATS(net, TCPSYNChallenge);
 			tcp_send_challenge_ack(sk);
 		}
 		kfree_skb(skb);

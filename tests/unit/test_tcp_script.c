@@ -510,3 +510,31 @@ Test(tcp_script, rto_keeps_sacked_segments_unless_the_peer_reneges)
 	RUN({230 + tp->rto / NSEC_PER_MSEC, '>', {".", SEG(1), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->sacked_out, 0);
 }
+
+/* ---- RFC 5961 challenge ACKs ---- */
+
+/*
+ * An in-window RST that is not exact and an in-window SYN get a challenge
+ * ACK, not obeyed: at most one per socket per 500 ms, and at most
+ * tcp_challenge_ack_limit per second in the namespace.
+ */
+Test(tcp_script, challenge_acks_are_rate_limited)
+{
+	struct socket *c = established();
+
+	stack_sysctl()->tcp_challenge_ack_limit = 1;
+	RUN({20, '<', {"R.", 1000, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {20, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}},
+	    {300, '<', {"R.", 1000, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 590), "%s", sc->err);
+	cr_assert_eq(ext()->TCPACKSkippedChallenge, 1);
+	/* Past the socket's limit but not the namespace's: the second is the limit's. */
+	RUN({600, '<', {"S", 500, 0, 0, 0, "mss 1460,sackOK,TS val 5002 ecr 0,nop,wscale 7"}});
+	cr_assert(tcpscript_quiet_until(sc, 1090), "%s", sc->err);
+	cr_assert_eq(ext()->TCPSYNChallenge, 1);
+	/* A new second: the namespace's budget is back. */
+	RUN({1100, '<', {"S", 500, 0, 0, 0, "mss 1460,sackOK,TS val 5003 ecr 0,nop,wscale 7"}},
+	    {1100, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(ext()->TCPChallengeACK, 2);
+	cr_assert_eq(c->sk->sk_state, TCP_ESTABLISHED, "neither the RSTs nor the SYNs were obeyed");
+}
