@@ -40,6 +40,7 @@ struct netns_sysctl {
 	int tcp_max_syn_backlog;
 	int tcp_timestamps, tcp_window_scaling, tcp_sack, tcp_dsack;
 	int tcp_challenge_ack_limit; /* per second and namespace; INT_MAX = no limit */
+	int tcp_syncookies;	     /* 0 never, 1 when the SYN queue is full, 2 always */
 	int udp_rmem_min, udp_wmem_min;
 	int ip_nonlocal_bind;
 	/*

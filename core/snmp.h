@@ -102,6 +102,11 @@
 	X(TCPACKSkippedChallenge) \
 	X(TCPChallengeACK) \
 	X(TCPSYNChallenge) \
+	X(SyncookiesSent) \
+	X(SyncookiesRecv) \
+	X(SyncookiesFailed) \
+	X(TCPReqQFullDoCookies) \
+	X(TCPReqQFullDrop) \
 	X(TCPDSACKOldSent) \
 	X(TCPDSACKOfoSent) \
 	X(TCPOFOMerge) \

@@ -7,6 +7,7 @@
  *   tcp_timer.c   RTO, delayed ACK, zero-window probe, keepalive, TIME_WAIT
  *   tcp.c         the socket API (sendmsg, recvmsg, peek_iov/consume, close...)
  *   tcp_ipv4.c    tcp_prot, demultiplexing, connect, resets, ICMP errors
+ *   tcp_syncookies.c  SYN cookies (syncookies.c)
  *
  * SYN, SYN-ACK and later segments carry MSS, SACK-permitted, timestamps and
  * window scale as Linux negotiates and lays them out (tcp_options_write);
@@ -17,7 +18,7 @@
  * control is NewReno built in (struct tcp_cong keeps its state apart so that a
  * pluggable tcp_congestion_ops can take it over); no urgent data, no
  * TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
- * in SYN_RECV).
+ * in SYN_RECV; past a full SYN queue, a SYN cookie: tcp_syncookies.c).
  *
  * Ownership: prot->close() hands the sock to TCP for good. TCP keeps it
  * alive (SOCK_DEAD) until FIN exchange / TIME_WAIT are over, then frees it.
@@ -266,6 +267,7 @@ struct tcp_sock {
 	struct list_head syn_queue;    /* children in SYN_RECV */
 	struct list_head accept_queue; /* children ESTABLISHED (or later), not accepted */
 	unsigned int syn_qlen;
+	uint64_t last_synq_overflow; /* a listener: when it last answered with a SYN cookie */
 
 	/* Statistics for TCP_INFO. */
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
@@ -294,6 +296,10 @@ void tcp_v4_err(struct net *net, struct sk_buff *skb, uint32_t info);
 int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
 /* A SYN for listener parent: creates the child in SYN_RECV and sends the SYN-ACK. */
 struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb);
+/* The child for skb's connection in SYN_RECV on parent's SYN queue, nothing sent. */
+struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
+				 const struct tcp_options_received *opt, uint32_t iss,
+				 uint32_t irs);
 /* Leaves the listener's SYN or accept queue (a child ends before accept()). */
 void inet_csk_unlink_child(struct sock *child);
 /* Answers skb (a segment for no socket or a bad one) with a RST as RFC 9293 says. */
@@ -356,6 +362,20 @@ void tcp_rtt_estimator(struct sock *sk, uint64_t rtt);
 /* After the peer's SYN or SYN-ACK was parsed: timestamps and SACK on or off. */
 void tcp_ts_sack_settle(struct sock *sk);
 void tcp_init_transfer(struct sock *sk);
+/* SYN_RECV -> ESTABLISHED: a passive child joins its listener's accept queue. */
+void tcp_synrecv_established(struct sock *sk);
+
+/* tcp_syncookies.c */
+/* The cookie ISN for the SYN in skb; *mssp: the peer's MSS in, what the cookie keeps out. */
+uint32_t cookie_v4_init_sequence(const struct net *net, const struct sk_buff *skb, uint16_t *mssp);
+/* Our TSval (without offset) for a cookie SYN-ACK: window scale and SACK in its low bits. */
+uint32_t cookie_init_timestamp(uint32_t ts_now, const struct tcp_options_received *opt);
+/*
+ * An ACK for listener parent: the child its valid cookie makes (SYN_RECV,
+ * the SYN-ACK acknowledged), parent when it is no cookie of ours (answer
+ * with a RST), NULL when it was one but cannot be taken now (drop).
+ */
+struct sock *cookie_v4_check(struct sock *parent, struct sk_buff *skb);
 
 /* tcp_output.c */
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone);
@@ -365,6 +385,8 @@ void tcp_send_delayed_ack(struct sock *sk);
 void tcp_send_fin(struct sock *sk);
 void tcp_send_active_reset(struct sock *sk);
 int tcp_send_synack(struct sock *sk);
+int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, uint32_t isn,
+			      const struct tcp_options_received *opt);
 /* Sends what the windows and Nagle allow; nonagle as TCP_NAGLE_*. */
 void tcp_push_pending_frames(struct sock *sk, int nonagle);
 bool tcp_write_xmit(struct sock *sk, int nonagle);

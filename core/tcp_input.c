@@ -1229,8 +1229,7 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* SYN_RECV -> ESTABLISHED: a passive child joins its listener's accept queue. */
-static void tcp_synrecv_established(struct sock *sk)
+void tcp_synrecv_established(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_sock *parent = tp->parent;
@@ -1414,24 +1413,70 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * A SYN when the SYN queue is full, or always with tcp_syncookies = 2: a
+ * cookie SYN-ACK and no state (tcp_syn_flood_action and want_cookie).
+ */
+static void tcp_send_syn_cookie(struct sock *sk, struct sk_buff *skb)
+{
+	struct net *net = sock_net(sk);
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct tcp_options_received opt = {.user_mss = tcp_sk(sk)->rx_opt.user_mss};
+	uint16_t mss;
+	uint32_t isn;
+
+	tcp_parse_options(net, th, &opt, false);
+	mss = opt.mss_clamp ? opt.mss_clamp : TCP_MSS_DEFAULT;
+	isn = cookie_v4_init_sequence(net, skb, &mss);
+	tcp_sk(sk)->last_synq_overflow = net->now;
+	if (!tcp_v4_send_synack_cookie(sk, skb, isn, &opt))
+		__NET_INC_STATS(net, SyncookiesSent);
+}
+
+/*
  * A segment for a listener (tcp_conn_request): a SYN makes a child unless
- * the accept queue is full; a bare ACK gets a RST (no cookies here).
+ * a queue is full; past a full SYN queue a SYN cookie answers
+ * (tcp_syncookies); an ACK may carry a cookie back, else it gets a RST.
  */
 int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	int syncookies = net->sysctl.tcp_syncookies;
+	bool want_cookie = false;
 
 	if (th->rst) {
 		kfree_skb(skb);
 		return 0;
 	}
-	if (th->ack)
-		return 1;
+	if (th->ack) {
+		struct sock *child = th->syn || !syncookies ? sk : cookie_v4_check(sk, skb);
+
+		if (child == sk)
+			return 1;
+		if (!child) {
+			kfree_skb(skb);
+			return 0;
+		}
+		tcp_synrecv_established(child);
+		if (tcp_rcv_state_process(child, skb)) {
+			kfree_skb(skb); /* nothing a new connection must answer with a RST */
+		}
+		return 0;
+	}
 	if (!th->syn || th->fin) {
 		kfree_skb(skb);
 		return 0;
+	}
+	if (syncookies == 2 || tp->syn_qlen > sk->sk_max_ack_backlog) {
+		if (!syncookies) {
+			__NET_INC_STATS(net, TCPReqQFullDrop);
+			__NET_INC_STATS(net, ListenDrops);
+			kfree_skb(skb);
+			return 0;
+		}
+		want_cookie = true;
+		__NET_INC_STATS(net, TCPReqQFullDoCookies);
 	}
 	if (sk->sk_ack_backlog > sk->sk_max_ack_backlog) {
 		__NET_INC_STATS(net, ListenOverflows);
@@ -1439,8 +1484,14 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
-	if (tp->syn_qlen > sk->sk_max_ack_backlog ||
-	    tp->syn_qlen >= (unsigned int)net->sysctl.tcp_max_syn_backlog) {
+	if (want_cookie) {
+		tcp_send_syn_cookie(sk, skb);
+		kfree_skb(skb);
+		return 0;
+	}
+	/* Without cookies, the last quarter of tcp_max_syn_backlog stays free. */
+	if (!syncookies && net->sysctl.tcp_max_syn_backlog - (int)tp->syn_qlen <
+				   net->sysctl.tcp_max_syn_backlog >> 2) {
 		__NET_INC_STATS(net, ListenDrops);
 		kfree_skb(skb);
 		return 0;

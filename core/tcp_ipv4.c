@@ -5,8 +5,9 @@
  * wants), connect(), the passive child creation, resets, ICMP errors and the
  * per-stack tables.
  *
- * What this is not: SYN cookies, request_sock mini-sockets (a SYN gets a
- * full child tcp_sock), TCP-MD5, per-route metrics.
+ * What this is not: request_sock mini-sockets (a SYN gets a full child
+ * tcp_sock until the SYN queue is full, then a SYN cookie: tcp_syncookies.c),
+ * TCP-MD5 (signed segments are dropped), per-route metrics.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -139,13 +140,19 @@ static void tcp_sk_noop(struct sock *sk)
 {
 }
 
-struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
+/*
+ * The child of a listener for the connection skb belongs to
+ * (tcp_create_openreq_child), in SYN_RECV on the listener's SYN queue: what
+ * the SYN said is in opt, our ISN is iss, the peer's irs.
+ */
+struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
+				 const struct tcp_options_received *opt, uint32_t iss, uint32_t irs)
 {
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	const struct iphdr *iph = ip_hdr(skb);
 	struct tcp_sock *ptp = tcp_sk(parent);
 	struct net *net = sock_net(parent);
-	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct tcp_sock *tp;
 	struct sock *sk;
 
@@ -199,7 +206,8 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
 	inet_sk(sk)->inet_saddr = iph->daddr;
 	inet_inherit_port(parent, sk);
 
-	tcp_parse_options(net, th, &tp->rx_opt, false);
+	tp->rx_opt = *opt;
+	tp->rx_opt.user_mss = ptp->rx_opt.user_mss;
 	if (tp->rx_opt.wscale_ok)
 		tp->rx_opt.rcv_wscale = tcp_select_rcv_wscale(sk);
 	tcp_wscale_settle(sk);
@@ -213,16 +221,16 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
 	tp->tsoffset = secure_tcp_ts_off(net, iph->daddr, iph->saddr);
 	if (!tp->rx_opt.mss_clamp)
 		tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
-	tp->irs = cb->seq;
-	tp->rcv_nxt = cb->seq + 1;
+	tp->irs = irs;
+	tp->rcv_nxt = irs + 1;
 	tp->copied_seq = tp->rcv_nxt;
-	tp->snd_wnd = cb->window; /* never scaled in a SYN */
+	/* The SYN's window is never scaled; a cookie's ACK's is (tcp_create_openreq_child). */
+	tp->snd_wnd = th->syn ? cb->window : (uint32_t)cb->window << tp->rx_opt.snd_wscale;
 	tp->max_window = tp->snd_wnd;
-	tp->snd_wl1 = cb->seq;
+	tp->snd_wl1 = irs;
 	tp->advmss = (uint16_t)tcp_mss_for_mtu(sk);
 	tcp_current_mss(sk);
-	tp->iss = secure_tcp_seq(net, sk->sk_rcv_saddr, sk->sk_daddr, inet_sk(sk)->inet_sport,
-				 sk->sk_dport);
+	tp->iss = iss;
 	tp->snd_una = tp->snd_nxt = tp->write_seq = tp->snd_sml = tp->iss;
 	tp->snd_wl2 = tp->iss;
 	tcp_init_rcv_wnd(sk);
@@ -235,7 +243,22 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
 	tp->parent = ptp;
 	list_add_tail(&tp->accept_node, &ptp->syn_queue);
 	ptp->syn_qlen++;
-	if (tcp_send_synack(sk)) {
+	return sk;
+}
+
+struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
+{
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct net *net = sock_net(parent);
+	struct tcp_options_received opt = {.user_mss = tcp_sk(parent)->rx_opt.user_mss};
+	struct sock *sk;
+
+	tcp_parse_options(net, th, &opt, false);
+	sk = tcp_v4_create_child(parent, skb, &opt,
+				 secure_tcp_seq(net, iph->daddr, iph->saddr, th->dest, th->source),
+				 TCP_SKB_CB(skb)->seq);
+	if (sk && tcp_send_synack(sk)) {
 		tcp_done(sk);
 		return NULL;
 	}

@@ -150,28 +150,52 @@ static unsigned int tcp_syn_options(struct sock *sk, struct tcp_out_options *o)
 	return size;
 }
 
+/* What a SYN-ACK says: from a child in SYN_RECV or from a SYN cookie (request_sock's part). */
+struct tcp_synack_req {
+	uint16_t mss;
+	uint8_t rcv_wscale;
+	bool wscale_ok, tstamp_ok, sack_ok;
+	uint32_t tsval, tsecr;
+};
+
 /* A SYN-ACK (tcp_synack_options) answers only what the SYN offered and we allow. */
-static unsigned int tcp_synack_options(struct sock *sk, struct tcp_out_options *o)
+static unsigned int tcp_synack_options(const struct tcp_synack_req *req, struct tcp_out_options *o)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
 	unsigned int size = TCPOLEN_MSS;
 
-	o->mss = tcp_advertised_mss(tp);
-	if (tp->rx_opt.wscale_ok) {
-		o->ws = tp->rx_opt.rcv_wscale;
+	o->mss = req->mss;
+	if (req->wscale_ok) {
+		o->ws = req->rcv_wscale;
 		o->options |= OPTION_WSCALE;
 		size += TCPOLEN_WSCALE_ALIGNED;
 	}
-	if (tp->rx_opt.tstamp_ok) {
-		tcp_options_ts(tp, o, tp->rx_opt.ts_recent);
+	if (req->tstamp_ok) {
+		o->options |= OPTION_TS;
+		o->tsval = req->tsval;
+		o->tsecr = req->tsecr;
 		size += TCPOLEN_TSTAMP_ALIGNED;
 	}
-	if (tp->rx_opt.sack_ok) {
+	if (req->sack_ok) {
 		o->options |= OPTION_SACK_ADVERTISE;
 		if (!(o->options & OPTION_TS))
 			size += TCPOLEN_SACKPERM_ALIGNED;
 	}
 	return size;
+}
+
+static unsigned int tcp_child_synack_options(struct tcp_sock *tp, struct tcp_out_options *o)
+{
+	const struct tcp_synack_req req = {
+		.mss = tcp_advertised_mss(tp),
+		.rcv_wscale = tp->rx_opt.rcv_wscale,
+		.wscale_ok = tp->rx_opt.wscale_ok,
+		.tstamp_ok = tp->rx_opt.tstamp_ok,
+		.sack_ok = tp->rx_opt.sack_ok,
+		.tsval = tcp_time_stamp_ts(tp) + tp->tsoffset,
+		.tsecr = tp->rx_opt.ts_recent,
+	};
+
+	return tcp_synack_options(&req, o);
 }
 
 /*
@@ -396,7 +420,7 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	uint32_t win;
 
 	if (flags & TCPHDR_SYN)
-		optlen = flags & TCPHDR_ACK ? tcp_synack_options(sk, &opts)
+		optlen = flags & TCPHDR_ACK ? tcp_child_synack_options(tp, &opts)
 					    : tcp_syn_options(sk, &opts);
 	else
 		optlen = tcp_established_options(tp, &opts);
@@ -689,6 +713,64 @@ int tcp_send_synack(struct sock *sk)
 	tcp_transmit_skb(sk, skb, true);
 	tcp_event_new_data_sent(sk, skb);
 	return 0;
+}
+
+/*
+ * The SYN-ACK of a SYN cookie (tcp_conn_request with want_cookie): built
+ * from the listener and the SYN alone, nothing queued. Without a timestamp
+ * to carry them, window scale and SACK are not offered.
+ */
+int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, uint32_t isn,
+			      const struct tcp_options_received *opt)
+{
+	const struct tcphdr *sth = (const struct tcphdr *)skb_transport_header(syn);
+	const struct iphdr *iph = ip_hdr(syn);
+	struct tcp_sock *ptp = tcp_sk(parent);
+	struct net *net = sock_net(parent);
+	struct tcp_out_options opts = {0};
+	struct tcp_synack_req req = {
+		.mss = tcp_advertised_mss(ptp),
+		.tstamp_ok = opt->saw_tstamp,
+		.wscale_ok = opt->saw_tstamp && opt->wscale_ok,
+		.sack_ok = opt->saw_tstamp && opt->sack_ok,
+		.tsecr = opt->rcv_tsval,
+	};
+	uint32_t win = parent->sk_rcvbuf > 0 ? (uint32_t)parent->sk_rcvbuf : 0;
+	unsigned int hlen;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+
+	if (req.wscale_ok)
+		req.rcv_wscale = tcp_select_rcv_wscale(parent);
+	if (req.tstamp_ok)
+		req.tsval = cookie_init_timestamp(tcp_time_stamp_ts(ptp), opt) +
+			    secure_tcp_ts_off(net, iph->daddr, iph->saddr);
+	if (ptp->window_clamp && ptp->window_clamp < win)
+		win = ptp->window_clamp;
+	if (win > TCP_MAX_WINDOW)
+		win = TCP_MAX_WINDOW;
+	hlen = sizeof(*th) + tcp_synack_options(&req, &opts);
+	skb = alloc_skb(TCP_MAX_HDR);
+	if (!skb)
+		return -ENOBUFS;
+	skb_reserve(skb, TCP_MAX_HDR);
+	th = (struct tcphdr *)skb_push(skb, hlen);
+	memset(th, 0, sizeof(*th));
+	skb_reset_transport_header(skb);
+	th->source = sth->dest;
+	th->dest = sth->source;
+	th->seq = htonl(isn);
+	th->ack_seq = htonl(TCP_SKB_CB(syn)->seq + 1);
+	th->doff = (uint16_t)(hlen / 4);
+	((uint8_t *)th)[13] = TCPHDR_SYN | TCPHDR_ACK;
+	th->window = htons((uint16_t)win);
+	tcp_options_write((uint8_t *)(th + 1), ptp, &opts);
+	th->check = csum_tcpudp_magic(iph->daddr, iph->saddr, skb->len, IPPROTO_TCP,
+				      csum_partial(th, (int)skb->len, 0));
+	__TCP_INC_STATS(net, OutSegs);
+	return ip_build_and_send_pkt(net, skb, iph->daddr, iph->saddr, IPPROTO_TCP,
+				     inet_sk(parent)->tos, ip_select_ttl(parent),
+				     ip_dont_fragment(parent));
 }
 
 /* Active open: queue the SYN and send it (tcp_connect). */

@@ -241,10 +241,6 @@ static int capture(void *arg, int side, const uint8_t *f, unsigned int len)
 	p->len = (uint16_t)(tot - ihl - thl);
 	p->optlen = (uint8_t)(thl - 20);
 	memcpy(p->opts, th + 20, p->optlen);
-	if ((p->flags & FLAG_SYN) && !sc->isn_known) {
-		sc->stack_isn = p->seq;
-		sc->isn_known = true;
-	}
 	if (!sc->stack_port)
 		sc->stack_port = p->sport;
 	return 0;
@@ -262,6 +258,7 @@ struct tcpscript *tcpscript_start(void)
 		return NULL;
 	}
 	sc->t0 = sc->ts->now;
+	sc->peer_port = TCPSCRIPT_PEER_PORT;
 	mem_link_set_filter(sc->ts->link, capture, sc);
 	return sc;
 }
@@ -340,8 +337,8 @@ static bool inject(struct tcpscript *sc, int idx, const struct tcpscript_seg *se
 		memcpy(ip + 10, &c, 2);
 	}
 	th = ip + 20;
-	th[0] = TCPSCRIPT_PEER_PORT >> 8;
-	th[1] = TCPSCRIPT_PEER_PORT & 0xff;
+	th[0] = (uint8_t)(sc->peer_port >> 8);
+	th[1] = (uint8_t)sc->peer_port;
 	th[2] = (uint8_t)(sc->stack_port >> 8);
 	th[3] = (uint8_t)sc->stack_port;
 	put32(th + 4, TCPSCRIPT_PEER_ISN + seg->seq);
@@ -393,6 +390,9 @@ static bool expect(struct tcpscript *sc, int idx, uint64_t at_ms, const struct t
 			return false;
 		}
 	}
+	/* A SYN or SYN-ACK tells the ISN that later steps are relative to. */
+	if ((flags & FLAG_SYN) && (p->flags & FLAG_SYN))
+		sc->stack_isn = p->seq - seg->seq;
 	if (p->t != sc->t0 + at_ms * NSEC_PER_MSEC)
 		why = "time";
 	else if (p->flags != flags)
@@ -405,7 +405,7 @@ static bool expect(struct tcpscript *sc, int idx, uint64_t at_ms, const struct t
 		why = "len";
 	else if (seg->win && p->win != (seg->win == TCPSCRIPT_WIN_ZERO ? 0 : seg->win))
 		why = "window";
-	else if (p->dport != TCPSCRIPT_PEER_PORT)
+	else if (p->dport != sc->peer_port)
 		why = "port";
 	else if (!seg->opts || strcmp(seg->opts, "*")) {
 		if (p->optlen != optlen)

@@ -11,7 +11,8 @@
  * an inject step or the end of a table fails when one is left unexplained.
  *
  * Sequence numbers are relative, as tcpdump shows them: the stack's to its
- * ISN (learned from its SYN or SYN-ACK), the script's to TCPSCRIPT_PEER_ISN.
+ * ISN (that of the SYN or SYN-ACK expected last), the script's to
+ * TCPSCRIPT_PEER_ISN.
  * Options are written as a comma-separated list, in wire order:
  *   "mss 1460,sackOK,TS val 5 ecr 0,nop,wscale 7,sack 101:201 301:401,md5,eol"
  * A timestamp value may be "*" (any) or "now" (the stack's clock in ms,
@@ -60,8 +61,8 @@ struct tcpscript {
 	struct twostack *ts;
 	uint64_t t0;
 	uint16_t stack_port; /* learned from the stack's first segment, or set for a listener */
-	uint32_t stack_isn;
-	bool isn_known;
+	uint16_t peer_port; /* the script's port: TCPSCRIPT_PEER_PORT unless a test plays several */
+	uint32_t stack_isn; /* of the SYN or SYN-ACK expected last */
 	struct tcpscript_pkt out[TCPSCRIPT_MAX_OUT];
 	unsigned int nout, next;
 	char err[1024];

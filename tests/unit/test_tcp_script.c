@@ -538,3 +538,117 @@ Test(tcp_script, challenge_acks_are_rate_limited)
 	cr_assert_eq(ext()->TCPChallengeACK, 2);
 	cr_assert_eq(c->sk->sk_state, TCP_ESTABLISHED, "neither the RSTs nor the SYNs were obeyed");
 }
+
+/* ---- SYN cookies (tcp_syncookies) ---- */
+
+static struct socket *accept_one(struct socket *l)
+{
+	struct socket *n = calloc(1, sizeof(*n));
+
+	if (l->ops->accept(l, n, O_NONBLOCK, true)) {
+		free(n);
+		return NULL;
+	}
+	return track(n);
+}
+
+/*
+ * tcp_syncookies = 2: every SYN gets a cookie and no state. The peer's
+ * window scale (5) and SACK-permitted ride in the low 6 bits of our TSval
+ * (5 | 16 = 21 below the clock: 1000 ms -> 981); the ACK echoing it brings
+ * them back.
+ */
+Test(tcp_script, syn_cookie_carries_options_in_the_timestamp)
+{
+	struct socket *l, *n;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_syncookies = 2;
+	l = stack_listen();
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1400,sackOK,TS val 700 ecr 0,nop,wscale 5"}},
+	    {0, '>', {"S.", 0, 1, 0, 65535, "mss 1460,sackOK,TS val 981 ecr 700,nop,wscale 7"}});
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 0, "no state for a cookie");
+	cr_assert_eq(ext()->SyncookiesSent, 1);
+	RUN({10, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 710 ecr 981"}});
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	tp = tcp_sk(n->sk);
+	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_eq(ext()->SyncookiesRecv, 1);
+	cr_assert(tp->rx_opt.wscale_ok && tp->rx_opt.sack_ok && tp->rx_opt.tstamp_ok);
+	cr_assert_eq(tp->rx_opt.snd_wscale, 5);
+	cr_assert_eq(tp->rx_opt.rcv_wscale, 7);
+	cr_assert_eq(tp->mss_cache, 1300 - 12, "the cookie keeps 1300 for the peer's 1400");
+	/* The connection works: data is acknowledged with the echo of its timestamp. */
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 720 ecr 981"}},
+	    {20, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 720"}});
+}
+
+/* Without a timestamp to carry them, a cookie SYN-ACK offers MSS only. */
+Test(tcp_script, syn_cookie_without_timestamps_offers_mss_only)
+{
+	stack_sysctl()->tcp_syncookies = 2;
+	stack_listen();
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 5"}},
+	    {0, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+}
+
+/* An ACK whose cookie is not ours gets a RST and is counted. */
+Test(tcp_script, bad_syn_cookie_is_reset)
+{
+	stack_sysctl()->tcp_syncookies = 2;
+	stack_listen();
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {0, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+	    {10, '<', {".", 1, 77, 0, 0, NULL}}, {10, '>', {"R", 77, 0, 0, 0, NULL}});
+	cr_assert_eq(ext()->SyncookiesFailed, 1);
+}
+
+/*
+ * A SYN flood fills the SYN queue (backlog 2: 3 embryonic children); with
+ * tcp_syncookies = 1 the next SYNs get cookies and a legitimate client
+ * still gets through. With 0 its SYN is dropped.
+ */
+static void flood_then_connect(int syncookies)
+{
+	struct socket *l;
+
+	stack_sysctl()->tcp_syncookies = syncookies;
+	l = stack_listen();
+	l->ops->listen(l, 2);
+	for (uint16_t i = 0; i < 6; i++) {
+		struct tcpscript_step syn[] = {
+			{i, '<', {"S", 0, 0, 0, 0, "mss 1460"}},
+			{i, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+			{0},
+		};
+
+		sc->peer_port = (uint16_t)(41000 + i);
+		syn[1].dir = i < 3 || syncookies ? '>' : 0; /* without cookies: no answer */
+		cr_assert(tcpscript_run(sc, syn), "SYN %u: %s", i, sc->err);
+	}
+	sc->peer_port = TCPSCRIPT_PEER_PORT;
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 3);
+	if (!syncookies) {
+		RUN({10, '<', {"S", 0, 0, 0, 0, "mss 1460"}});
+		cr_assert(tcpscript_quiet_until(sc, 900), "%s", sc->err);
+		cr_assert_eq(ext()->TCPReqQFullDrop, 4);
+		cr_assert_null(accept_one(l));
+		return;
+	}
+	RUN({10, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {10, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+	    {20, '<', {".", 1, 1, 0, 0, NULL}});
+	cr_assert_eq(ext()->SyncookiesSent, 4);
+	cr_assert_eq(ext()->TCPReqQFullDoCookies, 4);
+	cr_assert_not_null(accept_one(l), "the legitimate client got through the flood");
+	cr_assert(tcpscript_quiet_until(sc, 900), "%s", sc->err);
+}
+
+Test(tcp_script, syn_flood_with_cookies_lets_a_client_through)
+{
+	flood_then_connect(1);
+}
+
+Test(tcp_script, syn_flood_without_cookies_drops_the_client)
+{
+	flood_then_connect(0);
+}
