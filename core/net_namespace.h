@@ -41,6 +41,7 @@ struct netns_sysctl {
 	int tcp_timestamps, tcp_window_scaling, tcp_sack, tcp_dsack;
 	int tcp_challenge_ack_limit; /* per second and namespace; INT_MAX = no limit */
 	int tcp_syncookies;	     /* 0 never, 1 when the SYN queue is full, 2 always */
+	int tcp_live_read[5];	     /* what /proc said last for net_sysctl_refresh_tcp */
 	int udp_rmem_min, udp_wmem_min;
 	int ip_nonlocal_bind;
 	/*
@@ -108,6 +109,13 @@ struct net {
  * the kernel's defaults where a file is missing).
  */
 void net_sysctl_init(struct netns_sysctl *s);
+/*
+ * Called when a TCP socket is created: the option sysctls (tcp_timestamps,
+ * tcp_sack, tcp_window_scaling, tcp_dsack, tcp_syncookies) that changed in
+ * the namespace since they were last read take the new value, as the
+ * kernel reads them when a connection uses them.
+ */
+void net_sysctl_refresh_tcp(struct netns_sysctl *s);
 
 /*
  * Brings up a stack on dev with the given identity. dev may be NULL for a

@@ -6,8 +6,10 @@
 # by its own veth (10.99.1.20 <-> 10.99.1.2), so the shim namespace's kernel
 # stays silent; both fresh namespaces start from the same defaults, which the
 # test checks. tcpdump on the peer records both veths.
-#   client: the stack connects to the peer, the reference kernel does too:
-#           SYN and the ACK completing the handshake are compared;
+#   client: the stack connects to the peer, the reference kernel does too,
+#           with their own tcp_timestamps, tcp_sack and tcp_window_scaling
+#           changed between connections (one stack host follows them): SYN
+#           and the ACK completing the handshake are compared;
 #   server: the peer's kernel connects to a listener under the stack and to
 #           one on the reference kernel, with the peer's tcp_timestamps,
 #           tcp_sack and tcp_window_scaling in every combination, so each
@@ -74,11 +76,27 @@ c=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20); c.senda
 testbed_peer "$TB_PY" -c "$server" 0.0.0.0 9000 >"$TB_WORK/peer-server.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" tcp 9000 10 || tb_fail "the peer's server did not start"
 
-tb_say "client side: the stack and the reference kernel connect to the peer"
-testbed_shim "$TB_PY" -c "$client" "$TB_PEER_ADDR" 9000 >"$TB_WORK/shim-client.log" 2>&1 ||
-	tb_fail "the connect under the shim failed: $(cat "$TB_WORK/shim-client.log")"
-ip netns exec "$REF_NS" "$TB_PY" -c "$client" "$PEER_ADDR2" 9000 >"$TB_WORK/ref-client.log" 2>&1 ||
-	tb_fail "the reference connect failed: $(cat "$TB_WORK/ref-client.log")"
+# set_tcp_sysctls NS TIMESTAMPS SACK WSCALE
+set_tcp_sysctls() {
+	ip netns exec "$1" sysctl -qw net.ipv4.tcp_timestamps="$2" net.ipv4.tcp_sack="$3" \
+		net.ipv4.tcp_window_scaling="$4" || tb_fail "cannot set the sysctls of $1"
+}
+
+# The stack reads the option sysctls again for each new socket: the same
+# stack host follows every change, as the kernel does.
+client_variants="1,1,1 0,1,1 1,0,1 1,1,0 0,0,0"
+tb_say "client side: the stack and the reference kernel connect to the peer, own sysctls $client_variants"
+for v in $client_variants; do
+	IFS=, read -r t s w <<<"$v"
+	set_tcp_sysctls "$TB_NS_SHIM" "$t" "$s" "$w"
+	set_tcp_sysctls "$REF_NS" "$t" "$s" "$w"
+	testbed_shim "$TB_PY" -c "$client" "$TB_PEER_ADDR" 9000 >"$TB_WORK/shim-client.log" 2>&1 ||
+		tb_fail "the connect under the shim ($v) failed: $(cat "$TB_WORK/shim-client.log")"
+	ip netns exec "$REF_NS" "$TB_PY" -c "$client" "$PEER_ADDR2" 9000 >"$TB_WORK/ref-client.log" 2>&1 ||
+		tb_fail "the reference connect ($v) failed: $(cat "$TB_WORK/ref-client.log")"
+done
+set_tcp_sysctls "$TB_NS_SHIM" 1 1 1
+set_tcp_sysctls "$REF_NS" 1 1 1
 
 tb_say "server side: the peer connects to a listener under the stack and to the reference kernel"
 testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9001 >"$TB_WORK/shim-server.log" 2>&1 &
@@ -93,8 +111,7 @@ done
 variants="1,1,1 0,0,1 1,0,0 0,1,0 0,0,0"
 for v in $variants; do
 	IFS=, read -r t s w <<<"$v"
-	testbed_peer sysctl -qw net.ipv4.tcp_timestamps="$t" net.ipv4.tcp_sack="$s" \
-		net.ipv4.tcp_window_scaling="$w" || tb_fail "cannot set the peer's sysctls"
+	set_tcp_sysctls "$TB_NS_PEER" "$t" "$s" "$w"
 	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9001 >>"$TB_WORK/peer-client.log" 2>&1 ||
 		tb_fail "peer ($v) -> stack failed"
 	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" 9001 >>"$TB_WORK/peer-client.log" 2>&1 ||
@@ -143,22 +160,26 @@ def masked(opts):
     return ' '.join(out)
 
 def pick(path, addr):
-    syn = synack = ack = None
-    synacks = []
+    """Per connection to the peer: its first SYN and the ACK completing the
+    handshake; and every SYN-ACK of the listeners, in order."""
+    syns, acks, synacks, conns, acked = [], [], [], [], set()
     for src, sport, dport, flags, opts in segments(path):
         if src != addr:
             continue
-        if flags & 0x12 == 0x02 and syn is None:
-            syn = opts
-        elif flags & 0x12 == 0x10 and syn is not None and ack is None and dport == 9000:
-            ack = opts
-        elif flags & 0x12 == 0x12 and sport == 9001:
+        if dport == 9000 and flags & 0x12 == 0x02 and sport not in conns:
+            conns.append(sport)
+            syns.append(opts)
+        elif dport == 9000 and flags & 0x12 == 0x10 and sport in conns and sport not in acked:
+            acked.add(sport)
+            acks.append(opts)
+        elif sport == 9001 and flags & 0x12 == 0x12:
             synacks.append(opts)
-    return syn, ack, synacks
+    return syns, acks, synacks
 
 shim = pick(sys.argv[1], sys.argv[3])
 ref = pick(sys.argv[2], sys.argv[4])
-variants = sys.argv[5:]
+client_variants = sys.argv[5].split()
+variants = sys.argv[6:]
 bad = 0
 def check(what, a, b):
     global bad
@@ -170,8 +191,10 @@ def check(what, a, b):
     if ma != mb:
         print('  DIFFERENT'); bad = 1
 
-check('SYN', shim[0], ref[0])
-check('ACK of the handshake', shim[1], ref[1])
+for i, v in enumerate(client_variants):
+    at = lambda l: l[i] if i < len(l) else None
+    check('SYN, own ts,sack,ws=' + v, at(shim[0]), at(ref[0]))
+    check('ACK of the handshake', at(shim[1]), at(ref[1]))
 # The last SYN-ACKs answered the variants (the stack's first, the reachability probe).
 if len(shim[2]) < len(variants) or len(ref[2]) < len(variants):
     print('MISSING SYN-ACKs: stack %d reference %d' % (len(shim[2]), len(ref[2]))); bad = bad or 2
@@ -179,13 +202,13 @@ else:
     for i, v in enumerate(variants):
         check('SYN-ACK, peer ts,sack,ws=' + v, shim[2][-len(variants) + i], ref[2][-len(variants) + i])
 # Not vacuous: with the defaults the SYN carries all four options in 20 bytes.
-if shim[0] is not None and len(shim[0]) != 20:
-    print('the SYN carries %d option bytes, not 20' % len(shim[0])); bad = 1
+if shim[0] and len(shim[0][0]) != 20:
+    print('the SYN carries %d option bytes, not 20' % len(shim[0][0])); bad = 1
 sys.exit(bad)
 EOF
 compare() {
 	"$TB_PY" "$TB_WORK/compare.py" "$TB_WORK/cap1.pcap" "$TB_WORK/cap2.pcap" "$TB_SHIM_ADDR" \
-		"$REF_ADDR" $variants >"$TB_WORK/compare.log" 2>&1
+		"$REF_ADDR" "$client_variants" $variants >"$TB_WORK/compare.log" 2>&1
 }
 for _ in $(seq 1 100); do
 	compare
@@ -197,5 +220,5 @@ kill %1 %2 2>/dev/null
 wait %1 %2 2>/dev/null
 cat "$TB_WORK/compare.log"
 [ $rc = 0 ] || tb_fail "option bytes differ from the kernel's (see above)"
-tb_say "ok: SYN, SYN-ACK (5 peer variants) and ACK options equal the kernel's"
+tb_say "ok: SYN and ACK (5 own sysctl variants, one stack host), SYN-ACK (5 peer variants) options equal the kernel's"
 testbed_test_end
