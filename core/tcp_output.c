@@ -501,6 +501,17 @@ static int tcp_fragment(struct sock *sk, struct sk_buff *skb, unsigned int len)
 	*TCP_SKB_CB(buff) = *TCP_SKB_CB(skb);
 	TCP_SKB_CB(buff)->seq = TCP_SKB_CB(skb)->seq + len;
 	TCP_SKB_CB(skb)->end_seq = TCP_SKB_CB(buff)->seq;
+	if (before(TCP_SKB_CB(skb)->seq, tcp_sk(sk)->snd_nxt)) {
+		/* Sent already: both pieces count, with the marks they share (tcp_adjust_pcount).
+		 */
+		struct tcp_sock *tp = tcp_sk(sk);
+		uint8_t marks = TCP_SKB_CB(buff)->sacked;
+
+		tp->packets_out++;
+		tp->lost_out += !!(marks & TCPCB_LOST);
+		tp->retrans_out += !!(marks & TCPCB_SACKED_RETRANS);
+		tp->sacked_out += !!(marks & TCPCB_SACKED_ACKED);
+	}
 	/* FIN and PSH belong to the tail piece. */
 	TCP_SKB_CB(skb)->tcp_flags &= (uint8_t) ~(TCPHDR_FIN | TCPHDR_PSH);
 	__skb_queue_after(&sk->sk_write_queue, skb, buff);
