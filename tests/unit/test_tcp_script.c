@@ -682,3 +682,31 @@ Test(tcp_script, rto_follows_the_kernels_estimator)
 	cr_assert_eq(tp->rttvar, 391875 * NSEC_PER_USEC);
 	cr_assert_eq(tp->rto, 52656250 + 391875 * NSEC_PER_USEC);
 }
+
+/*
+ * Reordering below the duplicate threshold: two SACKed segments above a
+ * late one, then the late one arrives. Nothing is resent, the state goes
+ * back to Open, the window is not reduced.
+ */
+Test(tcp_script, reordering_below_dupthresh_resends_nothing)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {20,
+	     '<',
+	     {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 2897:4345"}},
+	    {21,
+	     '<',
+	     {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 2897:5793"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Disorder);
+	cr_assert_eq(tp->sacked_out, 2);
+	RUN({22, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 1000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_cwnd, 10, "4 in flight never limited a window of 10: no growth");
+}
