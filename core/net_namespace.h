@@ -41,6 +41,8 @@ struct netns_sysctl {
 	int tcp_timestamps, tcp_window_scaling, tcp_sack, tcp_dsack;
 	int tcp_challenge_ack_limit; /* per second and namespace; INT_MAX = no limit */
 	int tcp_syncookies;	     /* 0 never, 1 when the SYN queue is full, 2 always */
+	int tcp_comp_sack_nr;	     /* ACKs SACK compression may hold back, 0 = off */
+	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_live_read[5];	     /* what /proc said last for net_sysctl_refresh_tcp */
 	int udp_rmem_min, udp_wmem_min;
 	int ip_nonlocal_bind;

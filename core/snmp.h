@@ -107,6 +107,7 @@
 	X(SyncookiesFailed) \
 	X(TCPReqQFullDoCookies) \
 	X(TCPReqQFullDrop) \
+	X(TCPAckCompressed) \
 	X(TCPDSACKOldSent) \
 	X(TCPDSACKOfoSent) \
 	X(TCPOFOMerge) \

@@ -139,6 +139,8 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_dsack = 1,
 		.tcp_challenge_ack_limit = INT_MAX,
 		.tcp_syncookies = 1,
+		.tcp_comp_sack_nr = 44,
+		.tcp_comp_sack_delay_ns = 1000000,
 		.udp_rmem_min = 4096,
 		.udp_wmem_min = 4096,
 		.ip_nonlocal_bind = 0,
@@ -177,6 +179,8 @@ void net_sysctl_init(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_dsack", &s->tcp_dsack);
 	read_int("net/ipv4/tcp_challenge_ack_limit", &s->tcp_challenge_ack_limit);
 	read_int("net/ipv4/tcp_syncookies", &s->tcp_syncookies);
+	read_int("net/ipv4/tcp_comp_sack_nr", &s->tcp_comp_sack_nr);
+	read_ints("net/ipv4/tcp_comp_sack_delay_ns", &s->tcp_comp_sack_delay_ns, 1);
 	read_int("net/ipv4/udp_rmem_min", &s->udp_rmem_min);
 	read_int("net/ipv4/udp_wmem_min", &s->udp_wmem_min);
 	read_int("net/ipv4/ip_nonlocal_bind", &s->ip_nonlocal_bind);

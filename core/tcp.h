@@ -89,6 +89,7 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCPOLEN_SACK_PERBLOCK	  8
 #define MAX_TCP_OPTION_SPACE	  40
 #define TCP_NUM_SACKS		  4	/* blocks remembered (at most 3 fit beside a timestamp) */
+#define TCP_SACK_BLOCKS_EXPECTED  3	/* a change past these flushes compressed ACKs */
 #define TCP_PAWS_WINDOW		  1	/* replay window of PAWS, in timestamp ticks */
 #define TCP_PAWS_WRAP		  2147u /* s: INT_MAX / USEC_PER_SEC, ts_recent grows stale */
 #define TCP_INVALID_RATELIMIT	  (500ull * NSEC_PER_MSEC) /* tcp_invalid_ratelimit */
@@ -247,6 +248,10 @@ struct tcp_sock {
 	struct tcp_cong cong;
 
 	struct tcp_ack_state ack;
+	/* SACK compression (net.ipv4.tcp_comp_sack_*): ACKs held back on out-of-order data. */
+	uint32_t compressed_ack_rcv_nxt;
+	uint8_t dup_ack_counter; /* immediate ACKs for this rcv_nxt so far */
+	uint16_t compressed_ack; /* ACKs held back */
 
 	/* Sending policy. */
 	uint8_t nonagle;	  /* TCP_NAGLE_* */
@@ -262,7 +267,8 @@ struct tcp_sock {
 	struct timer_list retransmit_timer; /* RTO, zero-window probe */
 	struct timer_list delack_timer;
 	struct timer_list keepalive_timer; /* keepalive, FIN_WAIT2, TIME_WAIT */
-	uint8_t pending_timer;		   /* ICSK_TIME_RETRANS / ICSK_TIME_PROBE0 */
+	struct timer_list compressed_ack_timer;
+	uint8_t pending_timer; /* ICSK_TIME_RETRANS / ICSK_TIME_PROBE0 */
 
 	/* Listener and child linkage (inet_connection_sock's accept queue). */
 	struct tcp_sock *parent;       /* a child not accepted yet: its listener */
@@ -434,6 +440,8 @@ void tcp_reset_xmit_timer(struct sock *sk, int what, uint64_t when);
 void tcp_rearm_rto(struct sock *sk);
 void tcp_set_keepalive(struct sock *sk, int val);
 void tcp_reset_keepalive_timer(struct sock *sk, uint64_t len);
+/* Holds an ACK back for out-of-order data (SACK compression), at most the delay. */
+void tcp_compressed_ack_arm(struct sock *sk, uint64_t delay);
 void tcp_time_wait(struct sock *sk, int state, uint64_t timeo);
 uint64_t keepalive_time_when(const struct tcp_sock *tp);
 uint64_t keepalive_intvl_when(const struct tcp_sock *tp);

@@ -813,6 +813,17 @@ static void tcp_dsack_extend(struct sock *sk, uint32_t seq, uint32_t end_seq)
 		tcp_sack_extend(tp->duplicate_sack, seq, end_seq);
 }
 
+/* A SACK block past the first three changed: the held-back ACK goes now. */
+static void tcp_sack_compress_send_ack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->compressed_ack)
+		return;
+	tp->compressed_ack--; /* the ACK sent now is one of them */
+	tcp_send_ack(sk);
+}
+
 /* After the first block grew: swallow the blocks it now touches (tcp_sack_maybe_coalesce). */
 static void tcp_sack_maybe_coalesce(struct tcp_sock *tp)
 {
@@ -834,14 +845,18 @@ static void tcp_sack_maybe_coalesce(struct tcp_sock *tp)
  * joins, or a new one, moves to the front (RFC 2018 4: the first block
  * reports the most recent segment); the oldest falls off when all 4 are used.
  */
-static void tcp_sack_new_ofo_skb(struct tcp_sock *tp, uint32_t seq, uint32_t end_seq)
+static void tcp_sack_new_ofo_skb(struct sock *sk, uint32_t seq, uint32_t end_seq)
 {
+	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_sack_block *sp = tp->selective_acks;
 	int n = tp->rx_opt.num_sacks, i;
 
 	for (i = 0; i < n; i++) {
 		if (tcp_sack_extend(&sp[i], seq, end_seq)) {
 			struct tcp_sack_block b = sp[i];
+
+			if (i >= TCP_SACK_BLOCKS_EXPECTED)
+				tcp_sack_compress_send_ack(sk);
 
 			for (; i > 0; i--)
 				sp[i] = sp[i - 1];
@@ -851,6 +866,8 @@ static void tcp_sack_new_ofo_skb(struct tcp_sock *tp, uint32_t seq, uint32_t end
 			return;
 		}
 	}
+	if (n >= TCP_SACK_BLOCKS_EXPECTED)
+		tcp_sack_compress_send_ack(sk);
 	if (n >= TCP_NUM_SACKS)
 		n = TCP_NUM_SACKS - 1;
 	for (i = n; i > 0; i--)
@@ -937,8 +954,8 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 	uint32_t seq = cb->seq, end_seq = cb->end_seq;
 	struct sk_buff *p, *next;
 
-	tcp_enter_quickack_mode(tp);
-	tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+	/* The ACK decides in tcp_ack_snd_check: at once, or held back (SACK compression). */
+	tp->ack.pending |= ICSK_ACK_SCHED;
 	if (tcp_rmem_exceeded(sk, skb)) {
 		__NET_INC_STATS(net, TCPOFODrop);
 		kfree_skb(skb);
@@ -999,7 +1016,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 	sk->sk_rmem_alloc += (int)skb->len;
 add_sack:
 	if (tcp_is_sack(tp))
-		tcp_sack_new_ofo_skb(tp, seq, end_seq);
+		tcp_sack_new_ofo_skb(sk, seq, end_seq);
 }
 
 static uint32_t tcp_rcv_window_now(const struct tcp_sock *tp)
@@ -1073,19 +1090,49 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		sk->sk_data_ready(sk);
 }
 
-/* Sends the ACK now or arms the delayed ACK (__tcp_ack_snd_check). */
+/*
+ * Sends the ACK now, arms the delayed ACK, or with out-of-order data
+ * (__tcp_ack_snd_check): the first three ACKs for one rcv_nxt go at once
+ * (the sender's duplicate threshold), later ones are held back (SACK
+ * compression) up to tcp_comp_sack_nr of them, for 5% of the RTT, at most
+ * tcp_comp_sack_delay_ns.
+ */
 static void tcp_ack_snd_check(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	const struct netns_sysctl *sc = &sock_net(sk)->sysctl;
+	uint64_t delay;
 
 	if (!(tp->ack.pending & ICSK_ACK_SCHED))
 		return;
 	if ((tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss) || tp->ack.quick ||
-	    (tp->ack.pending & ICSK_ACK_NOW) || !skb_queue_empty(&tp->out_of_order_queue)) {
+	    (tp->ack.pending & ICSK_ACK_NOW)) {
 		tcp_send_ack(sk);
 		return;
 	}
-	tcp_send_delayed_ack(sk);
+	if (skb_queue_empty(&tp->out_of_order_queue)) {
+		tcp_send_delayed_ack(sk);
+		return;
+	}
+	if (!tcp_is_sack(tp) || tp->compressed_ack >= sc->tcp_comp_sack_nr) {
+		tcp_send_ack(sk);
+		return;
+	}
+	if (tp->compressed_ack_rcv_nxt != tp->rcv_nxt) {
+		tp->compressed_ack_rcv_nxt = tp->rcv_nxt;
+		tp->dup_ack_counter = 0;
+	}
+	if (tp->dup_ack_counter < TCP_FASTRETRANS_THRESH) {
+		tp->dup_ack_counter++;
+		tcp_send_ack(sk);
+		return;
+	}
+	if (tp->compressed_ack++)
+		return; /* the timer runs already */
+	delay = tp->srtt / 20;
+	if (delay > (uint64_t)sc->tcp_comp_sack_delay_ns)
+		delay = (uint64_t)sc->tcp_comp_sack_delay_ns;
+	tcp_compressed_ack_arm(sk, delay);
 }
 
 /* RFC 9293 3.10.7.4 first check (tcp_sequence). */

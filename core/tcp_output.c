@@ -403,6 +403,12 @@ static void tcp_event_ack_sent(struct sock *sk)
 	tp->ack.pending = 0;
 	if (timer_pending(&tp->delack_timer))
 		del_timer(&sock_net(sk)->timers, &tp->delack_timer);
+	if (tp->compressed_ack) {
+		/* This ACK stands for those held back. */
+		sock_net(sk)->mib.tcpext.TCPAckCompressed += tp->compressed_ack;
+		tp->compressed_ack = 0;
+		del_timer(&sock_net(sk)->timers, &tp->compressed_ack_timer);
+	}
 }
 
 /*

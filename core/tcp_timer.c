@@ -265,6 +265,26 @@ static void tcp_keepalive_timer(struct timer_list *t)
 	tcp_reset_keepalive_timer(sk, when);
 }
 
+/* The held-back ACK is due (tcp_compressed_ack_kick). */
+static void tcp_compressed_ack_kick(struct timer_list *t)
+{
+	struct tcp_sock *tp = from_timer(tp, t, compressed_ack_timer);
+	struct sock *sk = &tp->inet.sk;
+
+	if (!tp->compressed_ack || sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	/* The ACK sent now is one of them: count the others as compressed. */
+	tp->compressed_ack--;
+	tcp_send_ack(sk);
+}
+
+void tcp_compressed_ack_arm(struct sock *sk, uint64_t delay)
+{
+	struct net *net = sock_net(sk);
+
+	mod_timer(&net->timers, &tcp_sk(sk)->compressed_ack_timer, net->now + delay);
+}
+
 void tcp_init_xmit_timers(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -272,6 +292,7 @@ void tcp_init_xmit_timers(struct sock *sk)
 	timer_setup(&tp->retransmit_timer, tcp_write_timer);
 	timer_setup(&tp->delack_timer, tcp_delack_timer);
 	timer_setup(&tp->keepalive_timer, tcp_keepalive_timer);
+	timer_setup(&tp->compressed_ack_timer, tcp_compressed_ack_kick);
 }
 
 void tcp_clear_xmit_timers(struct sock *sk)
@@ -282,6 +303,8 @@ void tcp_clear_xmit_timers(struct sock *sk)
 	del_timer(base, &tp->retransmit_timer);
 	del_timer(base, &tp->delack_timer);
 	del_timer(base, &tp->keepalive_timer);
+	del_timer(base, &tp->compressed_ack_timer);
+	tp->compressed_ack = 0;
 	tp->pending_timer = 0;
 	tp->ack.pending = 0;
 }
@@ -298,6 +321,8 @@ void tcp_time_wait(struct sock *sk, int state, uint64_t timeo)
 
 	del_timer(base, &tp->retransmit_timer);
 	del_timer(base, &tp->delack_timer);
+	del_timer(base, &tp->compressed_ack_timer);
+	tp->compressed_ack = 0;
 	tp->pending_timer = 0;
 	tp->ack.pending = 0;
 	if (state != sk->sk_state)

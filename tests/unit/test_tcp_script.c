@@ -710,3 +710,62 @@ Test(tcp_script, reordering_below_dupthresh_resends_nothing)
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
 	cr_assert_eq(tp->cong.snd_cwnd, 10, "4 in flight never limited a window of 10: no growth");
 }
+
+/*
+ * SACK compression (tcp_comp_sack_*): past quick-ACK mode, the first three
+ * ACKs for one rcv_nxt go at once; later ones wait 5% of the RTT (at most
+ * tcp_comp_sack_delay_ns, 1 ms) and one ACK stands for all that came
+ * meanwhile, unless a SACK block past the first three changes.
+ */
+Test(tcp_script, sack_compression_after_three_immediate_acks)
+{
+	struct socket *c = stack_connect();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	/* An RTT of 100 ms: the delay is min(5 ms, 1 ms). */
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {100, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
+	    {100, '>', {".", 1, 1, 0, 0, "*"}});
+	tp->ack.quick = 0;
+	RUN({110, '<', {"P.", 201, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {110, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 201:301"}},
+	    {111, '<', {"P.", 401, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {111,
+	     '>',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 401:501 201:301"}},
+	    {112, '<', {"P.", 601, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {112,
+	     '>',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 601:701 401:501 201:301"}},
+	    /* The fourth waits 1 ms. */
+	    {113, '<', {"P.", 801, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {114,
+	     '>',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 801:901 601:701 401:501"}},
+	    /* Two segments extending the first block within the delay: one ACK for both. */
+	    {120, '<', {"P.", 901, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {120, '<', {"P.", 1001, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {121,
+	     '>',
+	     {".", 1, 1, 0, 0,
+	      "nop,nop,TS val now ecr 5000,nop,nop,sack 801:1101 601:701 401:501"}});
+	cr_assert_eq(ext()->TCPAckCompressed, 1);
+	/*
+	 * A fourth block while an ACK is held: the held ACK goes at once, with
+	 * the blocks before it; as in the kernel, that ACK also ends the one
+	 * scheduled for the new segment, which waits for the next event.
+	 */
+	RUN({130, '<', {"P.", 1201, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {130, '<', {"P.", 1401, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {130,
+	     '>',
+	     {".", 1, 1, 0, 0,
+	      "nop,nop,TS val now ecr 5000,nop,nop,sack 1201:1301 801:1101 601:701"}});
+	cr_assert(tcpscript_quiet_until(sc, 139), "%s", sc->err);
+	/* The hole fills: the ACK goes at once (RFC 5681 4.2). */
+	RUN({140, '<', {"P.", 1, 1, 200, 0, "nop,nop,TS val 5002 ecr 1100"}},
+	    {140,
+	     '>',
+	     {".", 1, 301, 0, 0,
+	      "nop,nop,TS val now ecr 5002,nop,nop,sack 1401:1501 1201:1301 801:1101"}});
+}
