@@ -559,7 +559,42 @@ static bool tcp_ack_update_window(struct sock *sk, uint32_t ack, uint32_t seq, u
 	return changed;
 }
 
-/* Processes the ACK field; returns -1 when the segment must be dropped. */
+/*
+ * RFC 5961 3.2 / 4.2: an in-window RST or SYN that is not exact gets an
+ * ACK, not obeyed (tcp_send_challenge_ack). At most one per socket per
+ * tcp_invalid_ratelimit, then at most about tcp_challenge_ack_limit per
+ * second in the namespace (randomized so that the count leaks nothing).
+ */
+static void tcp_send_challenge_ack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	uint32_t limit = (uint32_t)net->sysctl.tcp_challenge_ack_limit;
+	uint64_t now_s = net->now / NSEC_PER_SEC;
+
+	if (tp->last_oow_ack_time && net->now - tp->last_oow_ack_time < TCP_INVALID_RATELIMIT) {
+		__NET_INC_STATS(net, TCPACKSkippedChallenge);
+		return;
+	}
+	tp->last_oow_ack_time = net->now;
+	if (limit != INT32_MAX) {
+		if (now_s != net->tcp_challenge_timestamp) {
+			uint32_t half = (limit + 1) >> 1;
+			uint64_t r = (now_s ^ net->isn_secret[2]) * 0x9e3779b97f4a7c15ull;
+
+			net->tcp_challenge_timestamp = now_s;
+			net->tcp_challenge_count =
+				half + (uint32_t)((r >> 32) % (limit ? limit : 1));
+		}
+		if (!net->tcp_challenge_count)
+			return;
+		net->tcp_challenge_count--;
+	}
+	__NET_INC_STATS(net, TCPChallengeACK);
+	tcp_send_ack(sk);
+}
+
+/* Processes the ACK field: 1 taken, 0 an old duplicate, -1 the segment must be dropped. */
 static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -572,12 +607,24 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	uint32_t newly_sacked = 0;
 	bool win_changed, is_dup, sack = tp->rx_opt.sack_ok;
 
-	if (before(ack, prior_snd_una))
-		return 0; /* old duplicate: ignore the ACK, keep the data */
-	if (after(ack, tp->snd_nxt)) {
-		tcp_send_ack(sk); /* acks something not yet sent (RFC 9293) */
-		return -1;
+	if (before(ack, prior_snd_una)) {
+		uint32_t max_window = tp->max_window;
+
+		if (tp->bytes_acked < max_window)
+			max_window = (uint32_t)tp->bytes_acked;
+		/* RFC 5961 5.2: older than any window we had: blind data injection, drop. */
+		if (before(ack, prior_snd_una - max_window)) {
+			if (sk->sk_state == TCP_ESTABLISHED)
+				tcp_send_challenge_ack(sk);
+			return -1;
+		}
+		/* An old duplicate: its SACK blocks still count, its data is taken. */
+		if (sack && tp->rx_opt.num_sack_in)
+			tcp_sacktag_write_queue(sk, &sack_rtt);
+		return 0;
 	}
+	if (after(ack, tp->snd_nxt))
+		return -1; /* acks what was never sent (RFC 9293 3.10.7.4): drop */
 	/* The ACK is acceptable: TS.Recent may move (FLAG_UPDATE_TS_RECENT). */
 	tcp_replace_ts_recent(tp, cb->seq);
 	win_changed = tcp_ack_update_window(
@@ -1178,41 +1225,6 @@ static void tcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
 	tcp_send_ack(sk);
 }
 
-/*
- * RFC 5961 3.2 / 4.2: an in-window RST or SYN that is not exact gets an
- * ACK, not obeyed (tcp_send_challenge_ack). At most one per socket per
- * tcp_invalid_ratelimit, then at most about tcp_challenge_ack_limit per
- * second in the namespace (randomized so that the count leaks nothing).
- */
-static void tcp_send_challenge_ack(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	struct net *net = sock_net(sk);
-	uint32_t limit = (uint32_t)net->sysctl.tcp_challenge_ack_limit;
-	uint64_t now_s = net->now / NSEC_PER_SEC;
-
-	if (tp->last_oow_ack_time && net->now - tp->last_oow_ack_time < TCP_INVALID_RATELIMIT) {
-		__NET_INC_STATS(net, TCPACKSkippedChallenge);
-		return;
-	}
-	tp->last_oow_ack_time = net->now;
-	if (limit != INT32_MAX) {
-		if (now_s != net->tcp_challenge_timestamp) {
-			uint32_t half = (limit + 1) >> 1;
-			uint64_t r = (now_s ^ net->isn_secret[2]) * 0x9e3779b97f4a7c15ull;
-
-			net->tcp_challenge_timestamp = now_s;
-			net->tcp_challenge_count =
-				half + (uint32_t)((r >> 32) % (limit ? limit : 1));
-		}
-		if (!net->tcp_challenge_count)
-			return;
-		net->tcp_challenge_count--;
-	}
-	__NET_INC_STATS(net, TCPChallengeACK);
-	tcp_send_ack(sk);
-}
-
 /* SYN_SENT (RFC 9293 3.10.7.3); consumes skb. */
 static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 {
@@ -1333,6 +1345,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	struct net *net = sock_net(sk);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	int ack_verdict;
 
 	tp->segs_in++;
 	if (sk->sk_state == TCP_SYN_SENT)
@@ -1411,7 +1424,14 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			return 0;
 		}
 	}
-	if (tcp_ack(sk, skb) < 0) {
+	/*
+	 * An unacceptable ACK drops the segment; past ESTABLISHED an old one
+	 * too, with a challenge ACK (tcp_rcv_state_process's !acceptable).
+	 */
+	ack_verdict = tcp_ack(sk, skb);
+	if (ack_verdict < 0 || (ack_verdict == 0 && sk->sk_state != TCP_ESTABLISHED)) {
+		if (sk->sk_state != TCP_ESTABLISHED)
+			tcp_send_challenge_ack(sk);
 		kfree_skb(skb);
 		return 0;
 	}

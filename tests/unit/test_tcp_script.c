@@ -769,3 +769,35 @@ Test(tcp_script, sack_compression_after_three_immediate_acks)
 	     {".", 1, 301, 0, 0,
 	      "nop,nop,TS val now ecr 5002,nop,nop,sack 1401:1501 1201:1301 801:1101"}});
 }
+
+/*
+ * RFC 5961 5.2 and RFC 9293 3.10.7.4: data whose ACK is older than the
+ * bytes ever acknowledged (or the largest window) is a blind injection:
+ * dropped, with a challenge ACK; an ACK of what was never sent drops the
+ * segment silently in ESTABLISHED; an old ACK within that range is a
+ * duplicate and its data is taken.
+ */
+Test(tcp_script, acks_out_of_range_drop_the_data)
+{
+	struct socket *c = established();
+
+	cr_assert_eq(send_bytes(c, 1000), 1000);
+	RUN({10, '>', {"P.", 1, 1, 1000, 0, "*"}},
+	    {20, '<', {".", 1, 1001, 0, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    /* ACK 0 - 1000 relative: before snd_una - 1000 bytes acked. */
+	    {30, '<', {"P.", 1, (uint32_t)-1001, 100, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {30, '>', {".", 1001, 1, 0, 0, "nop,nop,TS val now ecr 5001"}},
+	    /* An ACK of data never sent. */
+	    {40, '<', {"P.", 1, 5001, 100, 0, "nop,nop,TS val 5003 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 50), "%s", sc->err);
+	cr_assert_eq(tcp_inq(c->sk), 0);
+	cr_assert_eq(ext()->TCPChallengeACK, 1);
+	/*
+	 * ACK 1: old but within what was acknowledged: the data is taken. An
+	 * old ACK does not move TS.Recent (the kernel updates it only for an
+	 * ACK in the window): the echo stays 5001.
+	 */
+	RUN({50, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5004 ecr 1010"}},
+	    {50, '>', {".", 1001, 101, 0, 0, "nop,nop,TS val now ecr 5001"}});
+	cr_assert_eq(tcp_inq(c->sk), 100);
+}
