@@ -97,9 +97,11 @@
 	X(PAWSActive) \
 	X(PAWSEstab) \
 	X(PAWSOldAck) \
+	X(PAWSTimewait) \
 	X(TCPACKSkippedPAWS) \
 	X(TCPACKSkippedSeq) \
 	X(TCPACKSkippedChallenge) \
+	X(TCPACKSkippedTimeWait) \
 	X(TCPChallengeACK) \
 	X(TCPSYNChallenge) \
 	X(SyncookiesSent) \

@@ -93,6 +93,7 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCP_PAWS_WINDOW		  1	/* replay window of PAWS, in timestamp ticks */
 #define TCP_PAWS_WRAP		  2147u /* s: INT_MAX / USEC_PER_SEC, ts_recent grows stale */
 #define TCP_INVALID_RATELIMIT	  (500ull * NSEC_PER_MSEC) /* tcp_invalid_ratelimit */
+#define TCP_PAWS_MSL		  60 /* s: a RST may ignore PAWS when TS.Recent is older */
 
 #define TCP_MIN_MSS	       88u    /* include/net/tcp.h */
 #define TCP_MAX_WINDOW	       65535u /* without window scaling */
@@ -121,6 +122,7 @@ struct tcp_skb_cb {
 	uint8_t tcp_flags;
 	uint8_t sacked;	 /* TCPCB_RETRANS: sent more than once (Karn: no RTT sample) */
 	uint16_t window; /* received segments: the raw window field */
+	uint32_t tw_isn; /* a SYN that ended a TIME_WAIT: the ISN its successor takes, 0 = none */
 };
 #define TCPCB_SACKED_RETRANS 0x01 /* retransmitted and counted in retrans_out */
 #define TCPCB_LOST	     0x02 /* presumed lost, counted in lost_out */

@@ -1559,7 +1559,9 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
-	if (syncookies == 2 || tp->syn_qlen > sk->sk_max_ack_backlog) {
+	/* A SYN that ended a TIME_WAIT has its ISN already: no cookie for it. */
+	if ((syncookies == 2 || tp->syn_qlen > sk->sk_max_ack_backlog) &&
+	    !TCP_SKB_CB(skb)->tw_isn) {
 		if (!syncookies) {
 			__NET_INC_STATS(net, TCPReqQFullDrop);
 			__NET_INC_STATS(net, ListenDrops);
@@ -1593,27 +1595,66 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* TIME_WAIT (tcp_timewait_state_process, RFC 9293 3.10.7.4 with RFC 1337 off as Linux). */
+/*
+ * PAWS in TIME_WAIT (tcp_paws_reject): a RST is spared once TS.Recent is
+ * older than TCP_PAWS_MSL, since the peer may have rebooted.
+ */
+static bool tcp_paws_reject(const struct tcp_sock *tp, bool rst)
+{
+	if (tcp_paws_check(tp, 0))
+		return false;
+	return !(rst && sock_net(&tp->inet.sk)->now / NSEC_PER_SEC >=
+				tp->rx_opt.ts_recent_stamp + TCP_PAWS_MSL);
+}
+
+/*
+ * TIME_WAIT (tcp_timewait_state_process, tcp_rfc1337 off as Linux): a bare
+ * ACK or RST exactly at rcv_nxt is taken (the RST ends it); a new SYN
+ * (higher sequence, or newer timestamp) starts a new incarnation whose ISN
+ * lies past ours; anything else is acknowledged (pure ACKs at most one per
+ * tcp_invalid_ratelimit) and restarts the 60 s, and an out-of-window RST is
+ * ignored.
+ */
 enum tcp_tw_status tcp_timewait_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	bool paws_reject = false;
 
-	if (th->rst) {
+	tcp_parse_options(net, th, &tp->rx_opt, true);
+	if (tp->rx_opt.saw_tstamp)
+		paws_reject = tcp_paws_reject(tp, th->rst);
+	if (!paws_reject && cb->seq == tp->rcv_nxt && (cb->seq == cb->end_seq || th->rst)) {
 		kfree_skb(skb);
-		tcp_done(sk);
+		if (th->rst)
+			tcp_done(sk);
 		return TCP_TW_SUCCESS;
 	}
-	if (th->syn && !th->ack && after(cb->seq, tp->rcv_nxt)) {
-		/* A new incarnation of the connection may start (RFC 6191 style). */
+	if (th->syn && !th->rst && !th->ack && !paws_reject &&
+	    (after(cb->seq, tp->rcv_nxt) ||
+	     (tp->rx_opt.saw_tstamp &&
+	      (int32_t)(tp->rx_opt.ts_recent - tp->rx_opt.rcv_tsval) < 0))) {
+		cb->tw_isn = tp->snd_nxt + 65535 + 2;
+		if (!cb->tw_isn)
+			cb->tw_isn++;
 		tcp_done(sk);
 		return TCP_TW_SYN;
 	}
-	if (th->fin || cb->end_seq != cb->seq || cb->seq != tp->rcv_nxt) {
-		if (th->fin)
+	if (paws_reject)
+		__NET_INC_STATS(net, PAWSTimewait);
+	if (!th->rst) {
+		if (paws_reject || th->ack)
 			tcp_reset_keepalive_timer(sk, TCP_TIMEWAIT_LEN);
-		tcp_send_ack(sk);
+		if (cb->seq != cb->end_seq || th->syn || !tp->last_oow_ack_time ||
+		    net->now - tp->last_oow_ack_time >= TCP_INVALID_RATELIMIT) {
+			if (cb->seq == cb->end_seq && !th->syn)
+				tp->last_oow_ack_time = net->now;
+			tcp_send_ack(sk);
+		} else {
+			__NET_INC_STATS(net, TCPACKSkippedTimeWait);
+		}
 	}
 	kfree_skb(skb);
 	return TCP_TW_SUCCESS;

@@ -257,9 +257,13 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
 	struct sock *sk;
 
 	tcp_parse_options(net, th, &opt, false);
-	sk = tcp_v4_create_child(parent, skb, &opt,
-				 secure_tcp_seq(net, iph->daddr, iph->saddr, th->dest, th->source),
-				 TCP_SKB_CB(skb)->seq);
+	/* After TIME_WAIT, the ISN that TIME_WAIT chose: past the old incarnation's. */
+	sk = tcp_v4_create_child(
+		parent, skb, &opt,
+		TCP_SKB_CB(skb)->tw_isn
+			? TCP_SKB_CB(skb)->tw_isn
+			: secure_tcp_seq(net, iph->daddr, iph->saddr, th->dest, th->source),
+		TCP_SKB_CB(skb)->seq);
 	if (sk && tcp_send_synack(sk)) {
 		tcp_done(sk);
 		return NULL;

@@ -801,3 +801,66 @@ Test(tcp_script, acks_out_of_range_drop_the_data)
 	    {50, '>', {".", 1001, 101, 0, 0, "nop,nop,TS val now ecr 5001"}});
 	cr_assert_eq(tcp_inq(c->sk), 100);
 }
+
+/* ---- TIME_WAIT with timestamps ---- */
+
+/* close() of a tracked socket: it leaves the list teardown releases. */
+static void stack_close(struct socket *s)
+{
+	for (unsigned int i = 0; i < nsocks; i++)
+		if (socks[i] == s)
+			socks[i] = socks[--nsocks];
+	sock_release(s);
+}
+
+/* A server connection the stack closed first: it is in TIME_WAIT at 30 ms. */
+static struct socket *server_in_time_wait(void)
+{
+	struct socket *l = stack_listen(), *n;
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 700 ecr 0,nop,wscale 7"}},
+	    {0, '>', {"S.", 0, 1, 0, 0, "*"}},
+	    {10, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 710 ecr 1000"}});
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	stack_close(n);
+	RUN({10, '>', {"F.", 1, 1, 0, 0, "nop,nop,TS val now ecr 710"}},
+	    {20, '<', {"F.", 1, 2, 0, 0, "nop,nop,TS val 720 ecr 1010"}},
+	    {20, '>', {".", 2, 2, 0, 0, "nop,nop,TS val now ecr 720"}});
+	return l;
+}
+
+/*
+ * A SYN for a connection in TIME_WAIT starts a new one when its timestamp
+ * is newer, even with a lower sequence number; the new ISN lies past the
+ * old connection's sequence space (snd_nxt + 65537). An older timestamp is
+ * answered with an ACK, as any unacceptable segment.
+ */
+Test(tcp_script, time_wait_reuse_by_a_newer_timestamp)
+{
+	uint32_t old_isn;
+
+	server_in_time_wait();
+	old_isn = sc->stack_isn;
+	RUN({30, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 600 ecr 0,nop,wscale 7"}},
+	    {30, '>', {".", 2, 2, 0, 0, "nop,nop,TS val now ecr 720"}});
+	cr_assert_eq(ext()->PAWSTimewait, 1);
+	RUN({40, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 800 ecr 0,nop,wscale 7"}},
+	    {40, '>', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val now ecr 800,nop,wscale 7"}});
+	cr_assert_eq(sc->stack_isn, old_isn + 2 + 65537);
+}
+
+/* Only a RST exactly at rcv_nxt ends TIME_WAIT (RFC 5961); others are ignored. */
+Test(tcp_script, time_wait_ends_only_on_an_exact_rst)
+{
+	server_in_time_wait();
+	RUN({30, '<', {"R", 100, 0, 0, 0, "nop,nop,TS val 730 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 40), "%s", sc->err);
+	/* Still there: a stray ACK is answered. */
+	RUN({40, '<', {".", 1, 2, 0, 0, "nop,nop,TS val 740 ecr 1010"}},
+	    {40, '>', {".", 2, 2, 0, 0, "nop,nop,TS val now ecr 720"}},
+	    {50, '<', {"R", 2, 0, 0, 0, "nop,nop,TS val 750 ecr 1010"}});
+	/* Gone: a segment for it meets the listener, which resets it. */
+	RUN({60, '<', {".", 2, 2, 0, 0, "nop,nop,TS val 760 ecr 1010"}},
+	    {60, '>', {"R", 2, 0, 0, 0, NULL}});
+}
