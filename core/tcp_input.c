@@ -11,11 +11,13 @@
  * searched from its tail, where arrivals usually land.
  *
  * Timestamps (RFC 7323) give RTT samples and PAWS; out-of-order data is
- * reported in SACK blocks, duplicates in D-SACK (RFC 2018, 2883).
+ * reported in SACK blocks, duplicates in D-SACK (RFC 2018, 2883), with the
+ * kernel's SACK compression; the sender keeps a SACK scoreboard and resends
+ * the holes RFC 6675's IsLost names. ACKs are validated as RFC 5961.
  *
- * What this is not (yet): the sender ignores SACK blocks (NewReno
- * recovery), no urgent data, ECN, header-prediction fast path or receive
- * buffer autotuning.
+ * What this is not (yet): RACK-TLP, PRR, F-RTO and undo (recovery is
+ * NewReno's with a scoreboard), urgent data, ECN, the header-prediction
+ * fast path, receive buffer autotuning.
  */
 #include <errno.h>
 #include <netinet/in.h>

@@ -10,8 +10,12 @@
  * in front (skbs are pooled, so this allocates nothing in the steady state),
  * while the queued original waits for its ACK.
  *
- * What this is not (yet): GSO (segments are at most one MSS), window
- * scaling, SACK and timestamp options, pacing, TSO autosizing.
+ * Options are laid out as tcp_options_write does: MSS, SACK-permitted,
+ * timestamps and window scale in SYNs and SYN-ACKs (also for SYN cookies),
+ * timestamps and SACK/D-SACK blocks after.
+ *
+ * What this is not (yet): GSO (segments are at most one MSS), pacing, TSO
+ * autosizing, tail loss probes.
  */
 #include <errno.h>
 #include <netinet/in.h>

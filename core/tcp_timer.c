@@ -7,6 +7,7 @@
  *   delack_timer      the delayed ACK
  *   keepalive_timer   keepalive probes, the orphaned FIN_WAIT2 timeout
  *                     (tcp_fin_timeout) and the end of TIME_WAIT
+ *   compressed_ack_timer  an ACK held back by SACK compression
  *
  * What this is not: no tail loss probe, no RACK reordering timer, no
  * orphan retry limit (tcp_orphan_retries).
