@@ -13,7 +13,9 @@
 #   server: the peer's kernel connects to a listener under the stack and to
 #           one on the reference kernel, with the peer's tcp_timestamps,
 #           tcp_sack and tcp_window_scaling in every combination, so each
-#           SYN-ACK answers exactly what its SYN offered.
+#           SYN-ACK answers exactly what its SYN offered;
+#   cookies: with tcp_syncookies=2 on both, the cookie SYN-ACKs compare
+#           too, and the kernel's connections through them work.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin tcp_syn_options
@@ -118,6 +120,34 @@ for v in $variants; do
 		tb_fail "peer ($v) -> reference failed"
 done
 
+# SYN cookies (tcp_syncookies = 2: every SYN), read by the stack when the
+# listener is created: the cookie SYN-ACK carries what the kernel's does
+# (window scale and SACK only with timestamps), and the kernel's ACK
+# echoing the cookie makes a working connection.
+tb_say "SYN cookies: listeners on both sides with tcp_syncookies=2"
+for ns in "$TB_NS_SHIM" "$REF_NS"; do
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=2 || tb_fail "cannot set tcp_syncookies in $ns"
+done
+set_tcp_sysctls "$TB_NS_PEER" 1 1 1
+testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9002 >"$TB_WORK/shim-server2.log" 2>&1 &
+ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" 9002 >"$TB_WORK/ref-server2.log" 2>&1 &
+testbed_wait_listen "$REF_NS" tcp 9002 10 || tb_fail "the reference cookie server did not start"
+ok=0
+for _ in $(seq 1 100); do
+	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9002 >/dev/null 2>&1 && ok=1 && break
+	sleep 0.1
+done
+[ $ok = 1 ] || tb_fail "the cookie server under the shim is not reachable"
+cookie_variants="1,1,1 0,1,1"
+for v in $cookie_variants; do
+	IFS=, read -r t s w <<<"$v"
+	set_tcp_sysctls "$TB_NS_PEER" "$t" "$s" "$w"
+	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9002 >>"$TB_WORK/peer-client.log" 2>&1 ||
+		tb_fail "peer ($v) -> stack with SYN cookies failed"
+	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" 9002 >>"$TB_WORK/peer-client.log" 2>&1 ||
+		tb_fail "peer ($v) -> reference with SYN cookies failed"
+done
+
 # The comparison: option bytes per segment, the timestamp values masked.
 # Exit status 2 while a segment is still missing from the captures (tcpdump
 # writes each packet as it comes: the check repeats until a deadline).
@@ -162,7 +192,7 @@ def masked(opts):
 def pick(path, addr):
     """Per connection to the peer: its first SYN and the ACK completing the
     handshake; and every SYN-ACK of the listeners, in order."""
-    syns, acks, synacks, conns, acked = [], [], [], [], set()
+    syns, acks, synacks, cookies, conns, acked = [], [], [], [], [], set()
     for src, sport, dport, flags, opts in segments(path):
         if src != addr:
             continue
@@ -174,12 +204,15 @@ def pick(path, addr):
             acks.append(opts)
         elif sport == 9001 and flags & 0x12 == 0x12:
             synacks.append(opts)
-    return syns, acks, synacks
+        elif sport == 9002 and flags & 0x12 == 0x12:
+            cookies.append(opts)
+    return syns, acks, synacks, cookies
 
 shim = pick(sys.argv[1], sys.argv[3])
 ref = pick(sys.argv[2], sys.argv[4])
 client_variants = sys.argv[5].split()
-variants = sys.argv[6:]
+cookie_variants = sys.argv[6].split()
+variants = sys.argv[7:]
 bad = 0
 def check(what, a, b):
     global bad
@@ -201,6 +234,12 @@ if len(shim[2]) < len(variants) or len(ref[2]) < len(variants):
 else:
     for i, v in enumerate(variants):
         check('SYN-ACK, peer ts,sack,ws=' + v, shim[2][-len(variants) + i], ref[2][-len(variants) + i])
+if len(shim[3]) < len(cookie_variants) or len(ref[3]) < len(cookie_variants):
+    print('MISSING cookie SYN-ACKs: stack %d reference %d' % (len(shim[3]), len(ref[3]))); bad = bad or 2
+else:
+    for i, v in enumerate(cookie_variants):
+        n = len(cookie_variants)
+        check('cookie SYN-ACK, peer ' + v, shim[3][-n + i], ref[3][-n + i])
 # Not vacuous: with the defaults the SYN carries all four options in 20 bytes.
 if shim[0] and len(shim[0][0]) != 20:
     print('the SYN carries %d option bytes, not 20' % len(shim[0][0])); bad = 1
@@ -208,7 +247,7 @@ sys.exit(bad)
 EOF
 compare() {
 	"$TB_PY" "$TB_WORK/compare.py" "$TB_WORK/cap1.pcap" "$TB_WORK/cap2.pcap" "$TB_SHIM_ADDR" \
-		"$REF_ADDR" "$client_variants" $variants >"$TB_WORK/compare.log" 2>&1
+		"$REF_ADDR" "$client_variants" "$cookie_variants" $variants >"$TB_WORK/compare.log" 2>&1
 }
 for _ in $(seq 1 100); do
 	compare
@@ -220,5 +259,5 @@ kill %1 %2 2>/dev/null
 wait %1 %2 2>/dev/null
 cat "$TB_WORK/compare.log"
 [ $rc = 0 ] || tb_fail "option bytes differ from the kernel's (see above)"
-tb_say "ok: SYN and ACK (5 own sysctl variants, one stack host), SYN-ACK (5 peer variants) options equal the kernel's"
+tb_say "ok: SYN and ACK (5 own sysctl variants, one stack host), SYN-ACK (5 peer variants) and cookie SYN-ACK options equal the kernel's"
 testbed_test_end
