@@ -1278,6 +1278,8 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		tp->snd_wl2 = cb->ack_seq;
 		tp->snd_una = cb->ack_seq;
 		tcp_clean_rtx_queue(sk, cb->ack_seq, &rtt);
+		if (!rtt)
+			rtt = tcp_rtt_tsopt(tp); /* the SYN went twice: time its echo */
 		if (rtt)
 			tcp_rtt_estimator(sk, rtt);
 		tp->retransmits = 0;

@@ -864,3 +864,15 @@ Test(tcp_script, time_wait_ends_only_on_an_exact_rst)
 	RUN({60, '<', {".", 2, 2, 0, 0, "nop,nop,TS val 760 ecr 1010"}},
 	    {60, '>', {"R", 2, 0, 0, 0, NULL}});
 }
+
+/* A SYN-ACK answering the retransmitted SYN: Karn forbids the send time, the echo gives the RTT. */
+Test(tcp_script, handshake_rtt_from_the_echo_after_a_syn_retransmission)
+{
+	struct socket *c = stack_connect();
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val now ecr 0,nop,wscale 7"}},
+	    {1000, '>', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val now ecr 0,nop,wscale 7"}},
+	    {1030, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 2000,nop,wscale 7"}},
+	    {1030, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(tcp_sk(c->sk)->srtt, 30 * NSEC_PER_MSEC);
+}
