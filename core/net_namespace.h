@@ -38,7 +38,12 @@ struct netns_sysctl {
 	int tcp_retries2;
 	int tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes; /* s, s, count */
 	int tcp_max_syn_backlog;
-	int tcp_timestamps, tcp_window_scaling, tcp_sack; /* for the next TCP issue */
+	int tcp_timestamps, tcp_window_scaling, tcp_sack, tcp_dsack;
+	int tcp_challenge_ack_limit; /* per second and namespace; INT_MAX = no limit */
+	int tcp_syncookies;	     /* 0 never, 1 when the SYN queue is full, 2 always */
+	int tcp_comp_sack_nr;	     /* ACKs SACK compression may hold back, 0 = off */
+	long tcp_comp_sack_delay_ns; /* the longest it holds one */
+	int tcp_live_read[5];	     /* what /proc said last for net_sysctl_refresh_tcp */
 	int udp_rmem_min, udp_wmem_min;
 	int ip_nonlocal_bind;
 	/*
@@ -72,6 +77,9 @@ struct net {
 
 	uint32_t isn_secret[4]; /* for secure_tcp_seq(), filled from getrandom at init */
 	uint16_t ip_id_next;
+	/* RFC 5961 challenge ACKs left this second (tcp_challenge_ack_limit). */
+	uint64_t tcp_challenge_timestamp; /* s */
+	uint32_t tcp_challenge_count;
 
 	/*
 	 * Whose call this is (current_cred() in the kernel): set by the owner
@@ -103,6 +111,13 @@ struct net {
  * the kernel's defaults where a file is missing).
  */
 void net_sysctl_init(struct netns_sysctl *s);
+/*
+ * Called when a TCP socket is created: the option sysctls (tcp_timestamps,
+ * tcp_sack, tcp_window_scaling, tcp_dsack, tcp_syncookies) that changed in
+ * the namespace since they were last read take the new value, as the
+ * kernel reads them when a connection uses them.
+ */
+void net_sysctl_refresh_tcp(struct netns_sysctl *s);
 
 /*
  * Brings up a stack on dev with the given identity. dev may be NULL for a

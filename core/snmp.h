@@ -96,7 +96,27 @@
 	X(ListenDrops) \
 	X(TW) \
 	X(TCPBacklogDrop) \
-	X(TCPRcvQDrop)
+	X(TCPRcvQDrop) \
+	X(PAWSActive) \
+	X(PAWSEstab) \
+	X(PAWSOldAck) \
+	X(PAWSTimewait) \
+	X(TCPACKSkippedPAWS) \
+	X(TCPACKSkippedSeq) \
+	X(TCPACKSkippedChallenge) \
+	X(TCPACKSkippedTimeWait) \
+	X(TCPChallengeACK) \
+	X(TCPSYNChallenge) \
+	X(SyncookiesSent) \
+	X(SyncookiesRecv) \
+	X(SyncookiesFailed) \
+	X(TCPReqQFullDoCookies) \
+	X(TCPReqQFullDrop) \
+	X(TCPAckCompressed) \
+	X(TCPDSACKOldSent) \
+	X(TCPDSACKOfoSent) \
+	X(TCPOFOMerge) \
+	X(TCPMD5Unexpected)
 
 /* clang-format on */
 

@@ -5,10 +5,13 @@
  * thresholds as a kernel socket in the same namespace. A file that is
  * missing or unreadable keeps the kernel's compiled-in default.
  *
- * What this is not: no writes and no re-reading; a stack keeps the values it
- * started with (the kernel's per-namespace sysctls rarely change under a
- * running program, and re-reading would be a system call on a hot path).
+ * What this is not: no writes, and no re-reading but for the TCP option
+ * sysctls a new TCP socket reads again (net_sysctl_refresh_tcp); the rest
+ * keep the values the stack started with (re-reading would be a system
+ * call on a hot path).
  */
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -49,6 +52,35 @@ static void read_triple(const char *name, int dst[3])
 	if (read_ints(name, v, 3) == 3)
 		for (int i = 0; i < 3; i++)
 			dst[i] = (int)v[i];
+}
+
+/* The sysctls a new TCP socket reads again; tcp_live_read keeps the last value read of each. */
+static const struct {
+	const char *name;
+	size_t off;
+} tcp_live[] = {
+	{"net/ipv4/tcp_timestamps", offsetof(struct netns_sysctl, tcp_timestamps)},
+	{"net/ipv4/tcp_sack", offsetof(struct netns_sysctl, tcp_sack)},
+	{"net/ipv4/tcp_window_scaling", offsetof(struct netns_sysctl, tcp_window_scaling)},
+	{"net/ipv4/tcp_dsack", offsetof(struct netns_sysctl, tcp_dsack)},
+	{"net/ipv4/tcp_syncookies", offsetof(struct netns_sysctl, tcp_syncookies)},
+};
+
+/*
+ * A value changed in the namespace since the last read replaces ours; one
+ * set in-process (a test, say) stays until the namespace's changes. Five
+ * small reads per socket(), where the kernel reads a variable.
+ */
+void net_sysctl_refresh_tcp(struct netns_sysctl *s)
+{
+	for (size_t i = 0; i < sizeof(tcp_live) / sizeof(tcp_live[0]); i++) {
+		long v;
+
+		if (read_ints(tcp_live[i].name, &v, 1) != 1 || (int)v == s->tcp_live_read[i])
+			continue;
+		s->tcp_live_read[i] = (int)v;
+		*(int *)((char *)s + tcp_live[i].off) = (int)v;
+	}
 }
 
 /*
@@ -104,6 +136,11 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_timestamps = 1,
 		.tcp_window_scaling = 1,
 		.tcp_sack = 1,
+		.tcp_dsack = 1,
+		.tcp_challenge_ack_limit = INT_MAX,
+		.tcp_syncookies = 1,
+		.tcp_comp_sack_nr = 44,
+		.tcp_comp_sack_delay_ns = 1000000,
 		.udp_rmem_min = 4096,
 		.udp_wmem_min = 4096,
 		.ip_nonlocal_bind = 0,
@@ -139,9 +176,17 @@ void net_sysctl_init(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_timestamps", &s->tcp_timestamps);
 	read_int("net/ipv4/tcp_window_scaling", &s->tcp_window_scaling);
 	read_int("net/ipv4/tcp_sack", &s->tcp_sack);
+	read_int("net/ipv4/tcp_dsack", &s->tcp_dsack);
+	read_int("net/ipv4/tcp_challenge_ack_limit", &s->tcp_challenge_ack_limit);
+	read_int("net/ipv4/tcp_syncookies", &s->tcp_syncookies);
+	read_int("net/ipv4/tcp_comp_sack_nr", &s->tcp_comp_sack_nr);
+	read_ints("net/ipv4/tcp_comp_sack_delay_ns", &s->tcp_comp_sack_delay_ns, 1);
 	read_int("net/ipv4/udp_rmem_min", &s->udp_rmem_min);
 	read_int("net/ipv4/udp_wmem_min", &s->udp_wmem_min);
 	read_int("net/ipv4/ip_nonlocal_bind", &s->ip_nonlocal_bind);
+
+	for (size_t i = 0; i < sizeof(tcp_live) / sizeof(tcp_live[0]); i++)
+		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);
 
 	hz = probe_hz();
 	if (hz > 0)

@@ -93,6 +93,7 @@ void tcp_init_sock(struct sock *sk)
 	tcp_init_xmit_timers(sk);
 	tp->rto = TCP_TIMEOUT_INIT;
 	tp->mss_cache = TCP_MSS_DEFAULT;
+	tp->tcp_header_len = sizeof(struct tcphdr);
 	tp->advmss = (uint16_t)tcp_mss_for_mtu(sk);
 	tp->cong.snd_cwnd = TCP_INIT_CWND;
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
@@ -515,7 +516,7 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->retransmit_hint = NULL;
 	tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
 	tp->fin_rcvd = 0;
-	tp->srtt = tp->rttvar = 0;
+	tp->srtt = tp->mdev = tp->mdev_max = tp->rttvar = 0;
 	tp->rto = TCP_TIMEOUT_INIT;
 	tp->backoff = tp->retransmits = tp->probes_out = 0;
 	tp->retrans_stamp = 0;
@@ -525,7 +526,12 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->cong.snd_cwnd = TCP_INIT_CWND;
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->mss_cache = TCP_MSS_DEFAULT;
+	tp->tcp_header_len = sizeof(struct tcphdr);
 	tp->rx_opt.mss_clamp = 0;
+	tp->rx_opt.tstamp_ok = tp->rx_opt.sack_ok = tp->rx_opt.dsack = 0;
+	tp->rx_opt.num_sacks = 0;
+	tp->rx_opt.ts_recent = 0;
+	tp->rx_opt.ts_recent_stamp = 0;
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_error_report(sk);
 	return 0;
@@ -702,6 +708,10 @@ static void tcp_get_info(struct sock *sk, struct tcp_info *info)
 		info->tcpi_snd_wscale = tp->rx_opt.snd_wscale;
 		info->tcpi_rcv_wscale = tp->rx_opt.rcv_wscale;
 	}
+	if (tp->rx_opt.tstamp_ok)
+		info->tcpi_options |= TCPI_OPT_TIMESTAMPS;
+	if (tp->rx_opt.sack_ok)
+		info->tcpi_options |= TCPI_OPT_SACK;
 	info->tcpi_snd_mss = tp->mss_cache;
 	info->tcpi_rcv_mss = tp->ack.rcv_mss;
 	info->tcpi_unacked = tp->packets_out;
@@ -714,7 +724,7 @@ static void tcp_get_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_pmtu = tp->mss_cache ? tcp_mss_for_mtu(sk) + 40 : 0;
 	info->tcpi_rcv_ssthresh = tp->rcv_wnd;
 	info->tcpi_rtt = (uint32_t)(tp->srtt / NSEC_PER_USEC);
-	info->tcpi_rttvar = (uint32_t)(tp->rttvar / NSEC_PER_USEC);
+	info->tcpi_rttvar = (uint32_t)(tp->mdev / 4 / NSEC_PER_USEC);
 	info->tcpi_snd_ssthresh = tp->cong.snd_ssthresh;
 	info->tcpi_snd_cwnd = tp->cong.snd_cwnd;
 	info->tcpi_advmss = tp->advmss;

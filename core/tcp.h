@@ -7,14 +7,18 @@
  *   tcp_timer.c   RTO, delayed ACK, zero-window probe, keepalive, TIME_WAIT
  *   tcp.c         the socket API (sendmsg, recvmsg, peek_iov/consume, close...)
  *   tcp_ipv4.c    tcp_prot, demultiplexing, connect, resets, ICMP errors
+ *   tcp_syncookies.c  SYN cookies (syncookies.c)
  *
- * Window scaling (RFC 7323) is negotiated as Linux does; SACK and timestamps
- * are parsed but not negotiated (struct tcp_options_received keeps their
- * slots). What this is not (yet): congestion
+ * SYN, SYN-ACK and later segments carry MSS, SACK-permitted, timestamps and
+ * window scale as Linux negotiates and lays them out (tcp_options_write);
+ * timestamps give RTT samples and PAWS (RFC 7323); the receiver reports
+ * out-of-order data in SACK blocks and duplicates in D-SACK (RFC 2018,
+ * 2883); the sender keeps a SACK scoreboard and retransmits only the holes
+ * (RFC 6675's IsLost, no RACK-TLP). What this is not (yet): congestion
  * control is NewReno built in (struct tcp_cong keeps its state apart so that a
  * pluggable tcp_congestion_ops can take it over); no urgent data, no
  * TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
- * in SYN_RECV).
+ * in SYN_RECV; past a full SYN queue, a SYN cookie: tcp_syncookies.c).
  *
  * Ownership: prot->close() hands the sock to TCP for good. TCP keeps it
  * alive (SOCK_DEAD) until FIN exchange / TIME_WAIT are over, then frees it.
@@ -73,6 +77,23 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCPOLEN_WINDOW	  3
 #define TCPOLEN_SACK_PERM 2
 #define TCPOLEN_TIMESTAMP 10
+#define TCPOPT_MD5SIG	  19
+#define TCPOLEN_MD5SIG	  18
+
+/* Aligned sizes, as the kernel writes them (include/net/tcp.h). */
+#define TCPOLEN_TSTAMP_ALIGNED	  12
+#define TCPOLEN_WSCALE_ALIGNED	  4
+#define TCPOLEN_SACKPERM_ALIGNED  4
+#define TCPOLEN_SACK_BASE	  2
+#define TCPOLEN_SACK_BASE_ALIGNED 4
+#define TCPOLEN_SACK_PERBLOCK	  8
+#define MAX_TCP_OPTION_SPACE	  40
+#define TCP_NUM_SACKS		  4	/* blocks remembered (at most 3 fit beside a timestamp) */
+#define TCP_SACK_BLOCKS_EXPECTED  3	/* a change past these flushes compressed ACKs */
+#define TCP_PAWS_WINDOW		  1	/* replay window of PAWS, in timestamp ticks */
+#define TCP_PAWS_WRAP		  2147u /* s: INT_MAX / USEC_PER_SEC, ts_recent grows stale */
+#define TCP_INVALID_RATELIMIT	  (500ull * NSEC_PER_MSEC) /* tcp_invalid_ratelimit */
+#define TCP_PAWS_MSL		  60 /* s: a RST may ignore PAWS when TS.Recent is older */
 
 #define TCP_MIN_MSS	       88u    /* include/net/tcp.h */
 #define TCP_MAX_WINDOW	       65535u /* without window scaling */
@@ -101,10 +122,12 @@ struct tcp_skb_cb {
 	uint8_t tcp_flags;
 	uint8_t sacked;	 /* TCPCB_RETRANS: sent more than once (Karn: no RTT sample) */
 	uint16_t window; /* received segments: the raw window field */
+	uint32_t tw_isn; /* a SYN that ended a TIME_WAIT: the ISN its successor takes, 0 = none */
 };
 #define TCPCB_SACKED_RETRANS 0x01 /* retransmitted and counted in retrans_out */
 #define TCPCB_LOST	     0x02 /* presumed lost, counted in lost_out */
 #define TCPCB_EVER_RETRANS   0x04 /* sent more than once: no RTT sample (Karn) */
+#define TCPCB_SACKED_ACKED   0x08 /* the peer SACKed it, counted in sacked_out */
 
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)&(skb)->cb[0])
 
@@ -120,10 +143,20 @@ static inline bool between(uint32_t seq1, uint32_t seq2, uint32_t seq3)
 	return seq3 - seq2 >= seq1 - seq2;
 }
 
+struct tcp_sack_block {
+	uint32_t start_seq, end_seq;
+};
+
 /* What the peer said in its options (include/linux/tcp.h). */
 struct tcp_options_received {
-	uint32_t rcv_tsval, rcv_tsecr; /* parsed, not used until timestamps are negotiated */
-	uint16_t saw_tstamp : 1, tstamp_ok : 1, sack_ok : 1, wscale_ok : 1;
+	uint32_t rcv_tsval, rcv_tsecr; /* of the segment being processed (saw_tstamp) */
+	uint32_t ts_recent;	       /* TS.Recent: the peer's timestamp we echo */
+	uint64_t ts_recent_stamp;      /* s, when ts_recent was stored (0 = never) */
+	uint16_t saw_tstamp : 1, tstamp_ok : 1, sack_ok : 1, wscale_ok : 1, dsack : 1;
+	uint8_t num_sacks;   /* selective_acks in use */
+	uint8_t num_sack_in; /* SACK blocks in the segment being processed (sack_in) */
+	struct tcp_sack_block sack_in[TCP_NUM_SACKS];
+	uint8_t md5;	    /* the segment carried a TCP-MD5 option (kind 19) */
 	uint8_t snd_wscale; /* the peer's shift (0 unless negotiated, wscale_ok) */
 	uint8_t rcv_wscale; /* our shift (offered in SYN_SENT; 0 unless negotiated) */
 	uint16_t mss_clamp; /* the peer's MSS option, or TCP_MSS_DEFAULT */
@@ -182,13 +215,22 @@ struct tcp_sock {
 	struct sk_buff *send_head; /* first never-sent skb on sk_write_queue, NULL if none */
 	uint32_t pushed_seq;	   /* last byte the owner flushed (MSG_MORE/cork aware) */
 
-	uint16_t mss_cache; /* current effective send MSS */
-	uint16_t advmss;    /* MSS we advertise (dev->mtu - 40) */
+	uint16_t mss_cache;	 /* current effective send MSS */
+	uint16_t tcp_header_len; /* header and options every segment carries (20, 32 with TS) */
+	uint32_t tsoffset;	 /* added to our timestamp clock (RFC 7323 5.4, random per pair) */
+	uint64_t last_oow_ack_time; /* last ACK answering an out-of-window segment */
+	/* The receiver's SACK state: the D-SACK block goes first, then the rest. */
+	struct tcp_sack_block duplicate_sack[1];
+	struct tcp_sack_block selective_acks[TCP_NUM_SACKS];
+	uint16_t advmss; /* MSS we advertise (dev->mtu - 40) */
 	struct tcp_options_received rx_opt;
 
 	/* RTT estimation and retransmission (RFC 6298), in ns. */
-	uint64_t srtt; /* smoothed RTT, 0 = no sample yet */
-	uint64_t rttvar;
+	uint64_t srtt;	   /* smoothed RTT, 0 = no sample yet */
+	uint64_t mdev;	   /* 4 x the mean deviation (the kernel's mdev_us) */
+	uint64_t mdev_max; /* the largest mdev in the last RTT, at least TCP_RTO_MIN */
+	uint64_t rttvar;   /* what the RTO adds to srtt: mdev_max, decaying per RTT */
+	uint32_t rtt_seq;  /* snd_nxt when the RTT window began */
 	uint64_t rto;
 	uint8_t backoff;	/* exponential back-off count of the retransmit timer */
 	uint8_t retransmits;	/* consecutive timeouts of the head segment */
@@ -198,8 +240,9 @@ struct tcp_sock {
 	uint32_t dup_acks;
 	/*
 	 * Segment accounting as the kernel's: in flight = packets_out -
-	 * (sacked_out + lost_out) + retrans_out. Without SACK, sacked_out
-	 * counts duplicate ACKs (Reno's emulation).
+	 * (sacked_out + lost_out) + retrans_out. With SACK, sacked_out counts
+	 * the segments the peer SACKed (the scoreboard); without, duplicate
+	 * ACKs (Reno's emulation).
 	 */
 	uint32_t packets_out, sacked_out, lost_out, retrans_out;
 	struct sk_buff *retransmit_hint; /* where loss recovery resumes, NULL = head */
@@ -207,6 +250,10 @@ struct tcp_sock {
 	struct tcp_cong cong;
 
 	struct tcp_ack_state ack;
+	/* SACK compression (net.ipv4.tcp_comp_sack_*): ACKs held back on out-of-order data. */
+	uint32_t compressed_ack_rcv_nxt;
+	uint8_t dup_ack_counter; /* immediate ACKs for this rcv_nxt so far */
+	uint16_t compressed_ack; /* ACKs held back */
 
 	/* Sending policy. */
 	uint8_t nonagle;	  /* TCP_NAGLE_* */
@@ -222,7 +269,8 @@ struct tcp_sock {
 	struct timer_list retransmit_timer; /* RTO, zero-window probe */
 	struct timer_list delack_timer;
 	struct timer_list keepalive_timer; /* keepalive, FIN_WAIT2, TIME_WAIT */
-	uint8_t pending_timer;		   /* ICSK_TIME_RETRANS / ICSK_TIME_PROBE0 */
+	struct timer_list compressed_ack_timer;
+	uint8_t pending_timer; /* ICSK_TIME_RETRANS / ICSK_TIME_PROBE0 */
 
 	/* Listener and child linkage (inet_connection_sock's accept queue). */
 	struct tcp_sock *parent;       /* a child not accepted yet: its listener */
@@ -230,6 +278,7 @@ struct tcp_sock {
 	struct list_head syn_queue;    /* children in SYN_RECV */
 	struct list_head accept_queue; /* children ESTABLISHED (or later), not accepted */
 	unsigned int syn_qlen;
+	uint64_t last_synq_overflow; /* a listener: when it last answered with a SYN cookie */
 
 	/* Statistics for TCP_INFO. */
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
@@ -258,12 +307,18 @@ void tcp_v4_err(struct net *net, struct sk_buff *skb, uint32_t info);
 int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
 /* A SYN for listener parent: creates the child in SYN_RECV and sends the SYN-ACK. */
 struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb);
+/* The child for skb's connection in SYN_RECV on parent's SYN queue, nothing sent. */
+struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
+				 const struct tcp_options_received *opt, uint32_t iss,
+				 uint32_t irs);
 /* Leaves the listener's SYN or accept queue (a child ends before accept()). */
 void inet_csk_unlink_child(struct sock *child);
 /* Answers skb (a segment for no socket or a bad one) with a RST as RFC 9293 says. */
 void tcp_v4_send_reset(struct net *net, const struct sk_buff *skb);
 int tcp_v4_init_sock(struct sock *sk);
 void tcp_v4_destroy_sock(struct sock *sk);
+/* The timestamp offset of a connection (secure_tcp_ts_off): 0 when tcp_timestamps is 2. */
+uint32_t secure_tcp_ts_off(const struct net *net, uint32_t saddr, uint32_t daddr);
 /* Frees a sock TCP owns (SOCK_DEAD, state CLOSE): unhash, purge, sk_free. */
 void tcp_done_free(struct sock *sk);
 
@@ -309,11 +364,29 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb);
 /* A segment for a connection in TIME_WAIT; consumes skb. */
 enum tcp_tw_status { TCP_TW_SUCCESS, TCP_TW_SYN };
 enum tcp_tw_status tcp_timewait_state_process(struct sock *sk, struct sk_buff *skb);
-void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt, bool syn);
+/* estab: the connection is past its SYNs (only negotiated options count). */
+void tcp_parse_options(const struct net *net, const struct tcphdr *th,
+		       struct tcp_options_received *opt, bool estab);
 /* After the peer's SYN was parsed: scaling only if both SYNs carried the option. */
 void tcp_wscale_settle(struct sock *sk);
 void tcp_rtt_estimator(struct sock *sk, uint64_t rtt);
+/* After the peer's SYN or SYN-ACK was parsed: timestamps and SACK on or off. */
+void tcp_ts_sack_settle(struct sock *sk);
 void tcp_init_transfer(struct sock *sk);
+/* SYN_RECV -> ESTABLISHED: a passive child joins its listener's accept queue. */
+void tcp_synrecv_established(struct sock *sk);
+
+/* tcp_syncookies.c */
+/* The cookie ISN for the SYN in skb; *mssp: the peer's MSS in, what the cookie keeps out. */
+uint32_t cookie_v4_init_sequence(const struct net *net, const struct sk_buff *skb, uint16_t *mssp);
+/* Our TSval (without offset) for a cookie SYN-ACK: window scale and SACK in its low bits. */
+uint32_t cookie_init_timestamp(uint32_t ts_now, const struct tcp_options_received *opt);
+/*
+ * An ACK for listener parent: the child its valid cookie makes (SYN_RECV,
+ * the SYN-ACK acknowledged), parent when it is no cookie of ours (answer
+ * with a RST), NULL when it was one but cannot be taken now (drop).
+ */
+struct sock *cookie_v4_check(struct sock *parent, struct sk_buff *skb);
 
 /* tcp_output.c */
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone);
@@ -323,6 +396,8 @@ void tcp_send_delayed_ack(struct sock *sk);
 void tcp_send_fin(struct sock *sk);
 void tcp_send_active_reset(struct sock *sk);
 int tcp_send_synack(struct sock *sk);
+int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, uint32_t isn,
+			      const struct tcp_options_received *opt);
 /* Sends what the windows and Nagle allow; nonagle as TCP_NAGLE_*. */
 void tcp_push_pending_frames(struct sock *sk, int nonagle);
 bool tcp_write_xmit(struct sock *sk, int nonagle);
@@ -338,6 +413,9 @@ unsigned int tcp_mss_for_mtu(const struct sock *sk);
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 void tcp_init_rcv_wnd(struct sock *sk);
 uint8_t tcp_select_rcv_wscale(const struct sock *sk);
+
+/* The timestamp clock: milliseconds of the stack clock (TCP_TS_HZ 1000), without tsoffset. */
+uint32_t tcp_time_stamp_ts(const struct tcp_sock *tp);
 
 /* The largest window this socket may ever advertise: 16 bits, scaled once negotiated. */
 static inline uint32_t tcp_full_window(const struct tcp_sock *tp)
@@ -364,6 +442,8 @@ void tcp_reset_xmit_timer(struct sock *sk, int what, uint64_t when);
 void tcp_rearm_rto(struct sock *sk);
 void tcp_set_keepalive(struct sock *sk, int val);
 void tcp_reset_keepalive_timer(struct sock *sk, uint64_t len);
+/* Holds an ACK back for out-of-order data (SACK compression), at most the delay. */
+void tcp_compressed_ack_arm(struct sock *sk, uint64_t delay);
 void tcp_time_wait(struct sock *sk, int state, uint64_t timeo);
 uint64_t keepalive_time_when(const struct tcp_sock *tp);
 uint64_t keepalive_intvl_when(const struct tcp_sock *tp);

@@ -10,8 +10,14 @@
  * Per segment the work is O(1) plus O(skbs acked); the out-of-order queue is
  * searched from its tail, where arrivals usually land.
  *
- * What this is not (yet): SACK, timestamps/PAWS, urgent
- * data, ECN, the header-prediction fast path, receive buffer autotuning.
+ * Timestamps (RFC 7323) give RTT samples and PAWS; out-of-order data is
+ * reported in SACK blocks, duplicates in D-SACK (RFC 2018, 2883), with the
+ * kernel's SACK compression; the sender keeps a SACK scoreboard and resends
+ * the holes RFC 6675's IsLost names. ACKs are validated as RFC 5961.
+ *
+ * What this is not (yet): RACK-TLP, PRR, F-RTO and undo (recovery is
+ * NewReno's with a scoreboard), urgent data, ECN, the header-prediction
+ * fast path, receive buffer autotuning.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,13 +28,26 @@
 
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
 
-/* Options: MSS and window scale are honoured; SACK-permitted and timestamps are parsed only. */
-void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt, bool syn)
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Options as tcp_parse_options() takes them: MSS, window scale and
+ * SACK-permitted only in a SYN (!estab) and only when the namespace's
+ * sysctl allows; a timestamp in a SYN when tcp_timestamps is set, later only
+ * once negotiated; SACK blocks once SACK was negotiated.
+ */
+void tcp_parse_options(const struct net *net, const struct tcphdr *th,
+		       struct tcp_options_received *opt, bool estab)
 {
 	const uint8_t *ptr = (const uint8_t *)(th + 1);
 	int length = (int)tcp_hdrlen(th) - (int)sizeof(*th);
+	bool syn = th->syn && !estab;
 
 	opt->saw_tstamp = 0;
+	opt->num_sack_in = 0;
 	while (length > 0) {
 		int opcode = *ptr++, opsize;
 
@@ -57,21 +76,43 @@ void tcp_parse_options(const struct tcphdr *th, struct tcp_options_received *opt
 			break;
 		case TCPOPT_WINDOW:
 			/* The peer offers it; tcp_wscale_settle() decides (RFC 7323 2.3). */
-			if (opsize == TCPOLEN_WINDOW && syn) {
+			if (opsize == TCPOLEN_WINDOW && syn && net->sysctl.tcp_window_scaling) {
 				opt->wscale_ok = 1;
 				opt->snd_wscale = ptr[0] > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : ptr[0];
 			}
 			break;
 		case TCPOPT_TIMESTAMP:
-			if (opsize == TCPOLEN_TIMESTAMP) {
+			if (opsize == TCPOLEN_TIMESTAMP &&
+			    ((estab && opt->tstamp_ok) || (!estab && net->sysctl.tcp_timestamps))) {
 				opt->saw_tstamp = 1;
-				opt->rcv_tsval = (uint32_t)ptr[0] << 24 | (uint32_t)ptr[1] << 16 |
-						 (uint32_t)ptr[2] << 8 | ptr[3];
-				opt->rcv_tsecr = (uint32_t)ptr[4] << 24 | (uint32_t)ptr[5] << 16 |
-						 (uint32_t)ptr[6] << 8 | ptr[7];
+				opt->rcv_tsval = get_be32(ptr);
+				opt->rcv_tsecr = get_be32(ptr + 4);
 			}
 			break;
-		default: /* SACK-permitted, SACK blocks and unknown options are skipped */
+		case TCPOPT_SACK_PERM:
+			if (opsize == TCPOLEN_SACK_PERM && syn && net->sysctl.tcp_sack) {
+				opt->sack_ok = 1;
+				opt->num_sacks = 0;
+				opt->dsack = 0;
+			}
+			break;
+		case TCPOPT_SACK:
+			/* Blocks of whole 8 bytes, only once SACK was negotiated. */
+			if (opsize >= TCPOLEN_SACK_BASE + TCPOLEN_SACK_PERBLOCK &&
+			    !((opsize - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK) &&
+			    opt->sack_ok) {
+				int n = (opsize - TCPOLEN_SACK_BASE) / TCPOLEN_SACK_PERBLOCK;
+
+				if (n > TCP_NUM_SACKS)
+					n = TCP_NUM_SACKS;
+				for (int i = 0; i < n; i++) {
+					opt->sack_in[i].start_seq = get_be32(ptr + 8 * i);
+					opt->sack_in[i].end_seq = get_be32(ptr + 8 * i + 4);
+				}
+				opt->num_sack_in = (uint8_t)n;
+			}
+			break;
+		default: /* unknown options are skipped */
 			break;
 		}
 		ptr += opsize - 2;
@@ -93,27 +134,151 @@ void tcp_wscale_settle(struct sock *sk)
 		opt->snd_wscale = opt->rcv_wscale = 0;
 }
 
-/* RFC 6298 2.2-2.4, with Linux's 200 ms floor on the variance term. */
+/* TS.Recent takes the timestamp of the segment being processed (tcp_store_ts_recent). */
+static void tcp_store_ts_recent(struct tcp_sock *tp)
+{
+	tp->rx_opt.ts_recent = tp->rx_opt.rcv_tsval;
+	tp->rx_opt.ts_recent_stamp = sock_net(&tp->inet.sk)->now / NSEC_PER_SEC;
+}
+
+/*
+ * After the peer's SYN-ACK (or SYN, simultaneous open): timestamps are on
+ * when it carried one (we offered ours, or parsing would not have taken it),
+ * and every later segment carries 12 bytes of them.
+ */
+void tcp_ts_sack_settle(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->rx_opt.tstamp_ok = tp->rx_opt.saw_tstamp;
+	if (tp->rx_opt.tstamp_ok) {
+		tp->tcp_header_len = sizeof(struct tcphdr) + TCPOLEN_TSTAMP_ALIGNED;
+		tcp_store_ts_recent(tp);
+	} else {
+		tp->tcp_header_len = sizeof(struct tcphdr);
+	}
+}
+
+/*
+ * RFC 7323 5.3 (tcp_paws_check): the segment's timestamp is not older than
+ * TS.Recent by more than paws_win, or TS.Recent is stale (idle longer than
+ * the clock takes to wrap) or unset.
+ */
+static bool tcp_paws_check(const struct tcp_sock *tp, int paws_win)
+{
+	const struct tcp_options_received *o = &tp->rx_opt;
+
+	if ((int32_t)(o->ts_recent - o->rcv_tsval) <= paws_win)
+		return true;
+	if (sock_net(&tp->inet.sk)->now / NSEC_PER_SEC >= o->ts_recent_stamp + TCP_PAWS_WRAP)
+		return true;
+	return !o->ts_recent;
+}
+
+/* RFC 7323 4.3: TS.Recent follows segments covering Last.ACK.sent (rcv_wup). */
+static void tcp_replace_ts_recent(struct tcp_sock *tp, uint32_t seq)
+{
+	if (tp->rx_opt.saw_tstamp && !after(seq, tp->rcv_wup) && tcp_paws_check(tp, 0))
+		tcp_store_ts_recent(tp);
+}
+
+/* Whether the ACK may move the peer's window (tcp_may_update_window). */
+static bool tcp_may_update_window(const struct tcp_sock *tp, uint32_t ack, uint32_t ack_seq,
+				  uint32_t nwin)
+{
+	return after(ack, tp->snd_una) || after(ack_seq, tp->snd_wl1) ||
+	       (ack_seq == tp->snd_wl1 && (nwin > tp->snd_wnd || !nwin));
+}
+
+enum tcp_paws_verdict { TCP_PAWS_OK, TCP_PAWS_REJECT, TCP_PAWS_OLD_ACK };
+
+/*
+ * A segment that fails PAWS is still taken when it is a pure duplicate ACK
+ * reordered within the RTO (tcp_disordered_ack_check); an old pure ACK is
+ * dropped silently (common, not worth a counter or an answer).
+ */
+static enum tcp_paws_verdict tcp_paws_discard(const struct sock *sk, const struct sk_buff *skb)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint64_t replay_ms = tp->rto * 1200 / NSEC_PER_SEC; /* rto * 1.2, in ticks (ms) */
+
+	if (tcp_paws_check(tp, TCP_PAWS_WINDOW))
+		return TCP_PAWS_OK;
+	if (!(cb->tcp_flags & TCPHDR_ACK) || cb->seq != cb->end_seq)
+		return TCP_PAWS_REJECT;
+	if (cb->seq != tp->rcv_nxt)
+		return before(cb->seq, tp->rcv_nxt) ? TCP_PAWS_OLD_ACK : TCP_PAWS_REJECT;
+	if (cb->ack_seq != tp->snd_una ||
+	    tcp_may_update_window(tp, cb->ack_seq, cb->seq,
+				  (uint32_t)cb->window << tp->rx_opt.snd_wscale) ||
+	    (int32_t)(tp->rx_opt.ts_recent - tp->rx_opt.rcv_tsval) > (int64_t)replay_ms)
+		return TCP_PAWS_REJECT;
+	return TCP_PAWS_OK;
+}
+
+/*
+ * RTT from the echoed timestamp (tcp_rtt_tsopt_us), in ns; 0 when the echo
+ * is absent or not plausible. Gives samples for retransmitted segments too,
+ * where Karn forbids timing by send time.
+ */
+static uint64_t tcp_rtt_tsopt(const struct tcp_sock *tp)
+{
+	uint32_t delta;
+
+	if (!tp->rx_opt.saw_tstamp || !tp->rx_opt.rcv_tsecr)
+		return 0;
+	delta = tcp_time_stamp_ts(tp) - (tp->rx_opt.rcv_tsecr - tp->tsoffset);
+	if (delta >= INT32_MAX / 1000)
+		return 0;
+	return (delta ? delta : 1) * NSEC_PER_MSEC;
+}
+
+/*
+ * RFC 6298 as the kernel computes it (tcp_rtt_estimator, tcp_set_rto):
+ * srtt gains 1/8 of the error; mdev (4 x the mean deviation) 1/4 of its
+ * error, or 1/32 when the RTT fell (so that a drop does not inflate the
+ * RTO); the RTO adds to srtt the largest mdev of the last RTT, at least
+ * TCP_RTO_MIN, decaying by 1/4 per RTT when the path calms down.
+ */
 void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint64_t var;
+	int64_t m = (int64_t)(rtt ? rtt : 1);
 
-	if (!rtt)
-		rtt = 1;
-	if (!tp->srtt) {
-		tp->srtt = rtt;
-		tp->rttvar = rtt / 2;
+	if (tp->srtt) {
+		int64_t err = m - (int64_t)tp->srtt;
+
+		tp->srtt = (uint64_t)((int64_t)tp->srtt + err / 8);
+		if (err < 0) {
+			err = -err - (int64_t)(tp->mdev / 4);
+			if (err > 0)
+				err /= 8;
+		} else {
+			err -= (int64_t)(tp->mdev / 4);
+		}
+		tp->mdev = (uint64_t)((int64_t)tp->mdev + err);
+		if (tp->mdev > tp->mdev_max) {
+			tp->mdev_max = tp->mdev;
+			if (tp->mdev_max > tp->rttvar)
+				tp->rttvar = tp->mdev_max;
+		}
+		if (after(tp->snd_una, tp->rtt_seq)) {
+			if (tp->mdev_max < tp->rttvar)
+				tp->rttvar -= (tp->rttvar - tp->mdev_max) / 4;
+			tp->rtt_seq = tp->snd_nxt;
+			tp->mdev_max = TCP_RTO_MIN;
+		}
 	} else {
-		uint64_t delta = tp->srtt > rtt ? tp->srtt - rtt : rtt - tp->srtt;
-
-		tp->rttvar = (3 * tp->rttvar + delta) / 4;
-		tp->srtt = (7 * tp->srtt + rtt) / 8;
+		tp->srtt = (uint64_t)m;
+		tp->mdev = (uint64_t)m * 2; /* the first RTO is 3 x the RTT, or more */
+		tp->rttvar = tp->mdev > TCP_RTO_MIN ? tp->mdev : TCP_RTO_MIN;
+		tp->mdev_max = tp->rttvar;
+		tp->rtt_seq = tp->snd_nxt;
 	}
-	var = 4 * tp->rttvar;
-	if (var < TCP_RTO_MIN)
-		var = TCP_RTO_MIN;
-	tp->rto = tp->srtt + var;
+	if (!tp->srtt)
+		tp->srtt = 1;
+	tp->rto = tp->srtt + tp->rttvar;
 	if (tp->rto > TCP_RTO_MAX)
 		tp->rto = TCP_RTO_MAX;
 }
@@ -225,6 +390,8 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 		}
 		if (!*rtt && !(cb->sacked & TCPCB_EVER_RETRANS))
 			*rtt = net->now - cb->when;
+		if (cb->sacked & TCPCB_SACKED_ACKED)
+			tp->sacked_out--;
 		if (cb->sacked & TCPCB_LOST)
 			tp->lost_out--;
 		if (cb->sacked & TCPCB_SACKED_RETRANS)
@@ -247,7 +414,8 @@ static void tcp_mark_head_lost(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
-	if (!skb || skb == tp->send_head || (TCP_SKB_CB(skb)->sacked & TCPCB_LOST))
+	if (!skb || skb == tp->send_head ||
+	    (TCP_SKB_CB(skb)->sacked & (TCPCB_LOST | TCPCB_SACKED_ACKED)))
 		return;
 	TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
 	TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
@@ -258,6 +426,94 @@ static void tcp_clamp_left_out(struct tcp_sock *tp)
 {
 	if (tp->sacked_out + tp->lost_out > tp->packets_out)
 		tp->sacked_out = tp->packets_out - tp->lost_out;
+}
+
+/* ---- SACK, the sender's side: the scoreboard (RFC 2018, 6675) ---- */
+
+/*
+ * A block worth taking (tcp_is_sackblock_valid): inside what was sent and
+ * not yet cumulatively acked. D-SACK blocks (RFC 2883: below the ACK, or
+ * inside the next block) report duplicates, not holes: they are skipped.
+ */
+static bool tcp_sack_block_usable(const struct tcp_sock *tp, const struct tcp_sack_block *b, int i)
+{
+	const struct tcp_options_received *o = &tp->rx_opt;
+
+	if (!before(b->start_seq, b->end_seq) || after(b->end_seq, tp->snd_nxt) ||
+	    before(b->start_seq, tp->snd_una))
+		return false;
+	if (i == 0 && o->num_sack_in > 1 && !before(b->start_seq, o->sack_in[1].start_seq) &&
+	    !after(b->end_seq, o->sack_in[1].end_seq))
+		return false;
+	return true;
+}
+
+/*
+ * Marks the segments the ACK's SACK blocks cover (tcp_sacktag_write_queue):
+ * they leave lost_out and retrans_out for sacked_out. Returns how many were
+ * newly SACKed; *rtt is a sample from the oldest of them never sent twice.
+ */
+static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint64_t *rtt)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t now = sock_net(sk)->now, first = 0;
+	uint32_t newly = 0;
+
+	for (int i = 0; i < tp->rx_opt.num_sack_in; i++) {
+		const struct tcp_sack_block *b = &tp->rx_opt.sack_in[i];
+		struct sk_buff *skb;
+
+		if (!tcp_sack_block_usable(tp, b, i))
+			continue;
+		skb_queue_walk (&sk->sk_write_queue, skb) {
+			struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+			if (skb == tp->send_head || !before(cb->seq, b->end_seq))
+				break;
+			if (before(cb->seq, b->start_seq) || after(cb->end_seq, b->end_seq) ||
+			    (cb->sacked & TCPCB_SACKED_ACKED))
+				continue;
+			if (cb->sacked & TCPCB_LOST)
+				tp->lost_out--;
+			if (cb->sacked & TCPCB_SACKED_RETRANS)
+				tp->retrans_out--;
+			if (!(cb->sacked & TCPCB_EVER_RETRANS) && (!first || cb->when < first))
+				first = cb->when;
+			cb->sacked &= (uint8_t) ~(TCPCB_LOST | TCPCB_SACKED_RETRANS);
+			cb->sacked |= TCPCB_SACKED_ACKED;
+			tp->sacked_out++;
+			newly++;
+		}
+	}
+	*rtt = first ? now - first : 0;
+	return newly;
+}
+
+/*
+ * RFC 6675 IsLost: a segment not SACKed with at least DupThresh SACKed
+ * segments above it is lost. The next retransmission pass starts over.
+ */
+static void tcp_sack_mark_lost(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t above = tp->sacked_out;
+	struct sk_buff *skb;
+
+	skb_queue_walk (&sk->sk_write_queue, skb) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (skb == tp->send_head || above < TCP_FASTRETRANS_THRESH)
+			break;
+		if (cb->sacked & TCPCB_SACKED_ACKED) {
+			above--;
+			continue;
+		}
+		if (!(cb->sacked & TCPCB_LOST)) {
+			cb->sacked |= TCPCB_LOST;
+			tp->lost_out++;
+			tp->retransmit_hint = NULL;
+		}
+	}
 }
 
 /* Three duplicate ACKs: fast retransmit and enter recovery (RFC 5681 3.2, RFC 6582). */
@@ -274,8 +530,15 @@ static void tcp_enter_recovery(struct sock *sk)
 	tp->cong.high_seq = tp->snd_nxt;
 	tp->cong.ca_state = TCP_CA_Recovery;
 	tcp_mark_head_lost(sk);
-	if (head && head != tp->send_head)
+	/* The first hole goes at once, whatever the window (RFC 5681 3.2, RFC 6675 5 (4.3)). */
+	if (head && head != tp->send_head && !(TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED))
 		tcp_retransmit_skb(sk, head);
+	if (tp->rx_opt.sack_ok) {
+		/* Then the other holes the scoreboard shows, as the window allows. */
+		tcp_sack_mark_lost(sk);
+		tp->retransmit_hint = NULL;
+		tcp_xmit_retransmit_queue(sk);
+	}
 }
 
 /* The peer's window: RFC 9293 3.10.7.4, SND.WL1/SND.WL2 guard against old segments. */
@@ -298,7 +561,42 @@ static bool tcp_ack_update_window(struct sock *sk, uint32_t ack, uint32_t seq, u
 	return changed;
 }
 
-/* Processes the ACK field; returns -1 when the segment must be dropped. */
+/*
+ * RFC 5961 3.2 / 4.2: an in-window RST or SYN that is not exact gets an
+ * ACK, not obeyed (tcp_send_challenge_ack). At most one per socket per
+ * tcp_invalid_ratelimit, then at most about tcp_challenge_ack_limit per
+ * second in the namespace (randomized so that the count leaks nothing).
+ */
+static void tcp_send_challenge_ack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	uint32_t limit = (uint32_t)net->sysctl.tcp_challenge_ack_limit;
+	uint64_t now_s = net->now / NSEC_PER_SEC;
+
+	if (tp->last_oow_ack_time && net->now - tp->last_oow_ack_time < TCP_INVALID_RATELIMIT) {
+		__NET_INC_STATS(net, TCPACKSkippedChallenge);
+		return;
+	}
+	tp->last_oow_ack_time = net->now;
+	if (limit != INT32_MAX) {
+		if (now_s != net->tcp_challenge_timestamp) {
+			uint32_t half = (limit + 1) >> 1;
+			uint64_t r = (now_s ^ net->isn_secret[2]) * 0x9e3779b97f4a7c15ull;
+
+			net->tcp_challenge_timestamp = now_s;
+			net->tcp_challenge_count =
+				half + (uint32_t)((r >> 32) % (limit ? limit : 1));
+		}
+		if (!net->tcp_challenge_count)
+			return;
+		net->tcp_challenge_count--;
+	}
+	__NET_INC_STATS(net, TCPChallengeACK);
+	tcp_send_ack(sk);
+}
+
+/* Processes the ACK field: 1 taken, 0 an old duplicate, -1 the segment must be dropped. */
 static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -307,38 +605,68 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	uint32_t ack = cb->ack_seq, prior_snd_una = tp->snd_una;
 	uint32_t prior_in_flight = tcp_packets_in_flight(tp);
 	uint32_t prior_packets = tp->packets_out, acked_pkts = 0;
-	uint64_t rtt = 0;
-	bool win_changed, is_dup;
+	uint64_t rtt = 0, sack_rtt = 0;
+	uint32_t newly_sacked = 0;
+	bool win_changed, is_dup, sack = tp->rx_opt.sack_ok;
 
-	if (before(ack, prior_snd_una))
-		return 0; /* old duplicate: ignore the ACK, keep the data */
-	if (after(ack, tp->snd_nxt)) {
-		tcp_send_ack(sk); /* acks something not yet sent (RFC 9293) */
-		return -1;
+	if (before(ack, prior_snd_una)) {
+		uint32_t max_window = tp->max_window;
+
+		if (tp->bytes_acked < max_window)
+			max_window = (uint32_t)tp->bytes_acked;
+		/* RFC 5961 5.2: older than any window we had: blind data injection, drop. */
+		if (before(ack, prior_snd_una - max_window)) {
+			if (sk->sk_state == TCP_ESTABLISHED)
+				tcp_send_challenge_ack(sk);
+			return -1;
+		}
+		/* An old duplicate: its SACK blocks still count, its data is taken. */
+		if (sack && tp->rx_opt.num_sack_in)
+			tcp_sacktag_write_queue(sk, &sack_rtt);
+		return 0;
 	}
+	if (after(ack, tp->snd_nxt))
+		return -1; /* acks what was never sent (RFC 9293 3.10.7.4): drop */
+	/* The ACK is acceptable: TS.Recent may move (FLAG_UPDATE_TS_RECENT). */
+	tcp_replace_ts_recent(tp, cb->seq);
 	win_changed = tcp_ack_update_window(
 		sk, ack, cb->seq, cb->window << tp->rx_opt.snd_wscale * tp->rx_opt.wscale_ok);
 	tp->probes_out = 0;
 	tp->rcv_tstamp = net->now;
 	tp->last_ack_recv = net->now;
 	sk->sk_err_soft = 0;
+	if (sack && tp->rx_opt.num_sack_in)
+		newly_sacked = tcp_sacktag_write_queue(sk, &sack_rtt);
 
 	if (after(ack, prior_snd_una)) {
 		tp->snd_una = ack;
 		tp->bytes_acked += ack - prior_snd_una;
 		acked_pkts = tcp_clean_rtx_queue(sk, ack, &rtt);
+		/* Samples as tcp_ack_update_rtt prefers them: send time, SACK, echo. */
+		if (!rtt)
+			rtt = sack_rtt;
+		if (!rtt)
+			rtt = tcp_rtt_tsopt(tp);
+		/* RFC 6298 5.7: the back-off ends with a valid sample (tcp_ack_update_rtt). */
 		if (rtt) {
 			tcp_rtt_estimator(sk, rtt);
+			tp->backoff = 0;
 		}
 		tp->retransmits = 0;
-		tp->backoff = 0;
 		tp->dup_acks = 0;
 		switch (tp->cong.ca_state) {
 		case TCP_CA_Recovery:
 			if (!before(ack, tp->cong.high_seq)) {
 				tp->cong.snd_cwnd = tp->cong.snd_ssthresh;
-				tp->cong.ca_state = TCP_CA_Open;
-				tp->sacked_out = 0;
+				tp->cong.ca_state =
+					tp->sacked_out && sack ? TCP_CA_Disorder : TCP_CA_Open;
+				if (!sack)
+					tp->sacked_out = 0;
+			} else if (sack) {
+				/* The scoreboard says which holes remain; the head is one. */
+				tcp_mark_head_lost(sk);
+				tcp_sack_mark_lost(sk);
+				tcp_xmit_retransmit_queue(sk);
 			} else {
 				/* NewReno partial ACK: the next hole is lost too. */
 				tp->sacked_out =
@@ -358,9 +686,12 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 			tcp_xmit_retransmit_queue(sk);
 			break;
 		default:
-			tp->sacked_out = 0;
-			tp->cong.ca_state = TCP_CA_Open;
+			if (!sack)
+				tp->sacked_out = 0;
+			tp->cong.ca_state = tp->sacked_out ? TCP_CA_Disorder : TCP_CA_Open;
 			tcp_cong_avoid(tp, acked_pkts, prior_in_flight);
+			if (sack && tp->sacked_out >= TCP_FASTRETRANS_THRESH)
+				tcp_enter_recovery(sk);
 		}
 		tcp_rearm_rto(sk);
 		if (acked_pkts)
@@ -370,7 +701,23 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	} else {
 		is_dup = prior_packets && !skb->len &&
 			 !(cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) && !win_changed;
-		if (is_dup) {
+		if (sack_rtt)
+			tcp_rtt_estimator(sk, sack_rtt);
+		if (sack) {
+			/* The scoreboard, not the count of duplicates, says what is lost. */
+			if (is_dup)
+				tp->dup_acks++;
+			if (tp->cong.ca_state == TCP_CA_Open ||
+			    tp->cong.ca_state == TCP_CA_Disorder) {
+				if (tp->sacked_out >= TCP_FASTRETRANS_THRESH)
+					tcp_enter_recovery(sk);
+				else if (tp->sacked_out)
+					tp->cong.ca_state = TCP_CA_Disorder;
+			} else if (newly_sacked) {
+				tcp_sack_mark_lost(sk);
+				tcp_xmit_retransmit_queue(sk);
+			}
+		} else if (is_dup) {
 			tp->dup_acks++;
 			if (tp->sacked_out + tp->lost_out < tp->packets_out)
 				tp->sacked_out++; /* Reno: each dup ACK means one segment left */
@@ -468,6 +815,139 @@ static void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
 }
 
+/* ---- SACK and D-SACK, the receiver's side (RFC 2018, 2883) ---- */
+
+static bool tcp_is_sack(const struct tcp_sock *tp)
+{
+	return tp->rx_opt.sack_ok;
+}
+
+/* Grows sp to cover [seq, end_seq) when they touch or overlap (tcp_sack_extend). */
+static bool tcp_sack_extend(struct tcp_sack_block *sp, uint32_t seq, uint32_t end_seq)
+{
+	if (!after(seq, sp->end_seq) && !after(sp->start_seq, end_seq)) {
+		if (before(seq, sp->start_seq))
+			sp->start_seq = seq;
+		if (after(end_seq, sp->end_seq))
+			sp->end_seq = end_seq;
+		return true;
+	}
+	return false;
+}
+
+/* The next ACK reports [seq, end_seq) as received twice (tcp_dsack_set). */
+static void tcp_dsack_set(struct sock *sk, uint32_t seq, uint32_t end_seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+
+	if (!tcp_is_sack(tp) || !net->sysctl.tcp_dsack)
+		return;
+	if (before(seq, tp->rcv_nxt))
+		__NET_INC_STATS(net, TCPDSACKOldSent);
+	else
+		__NET_INC_STATS(net, TCPDSACKOfoSent);
+	tp->rx_opt.dsack = 1;
+	tp->duplicate_sack[0].start_seq = seq;
+	tp->duplicate_sack[0].end_seq = end_seq;
+}
+
+static void tcp_dsack_extend(struct sock *sk, uint32_t seq, uint32_t end_seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->rx_opt.dsack)
+		tcp_dsack_set(sk, seq, end_seq);
+	else
+		tcp_sack_extend(tp->duplicate_sack, seq, end_seq);
+}
+
+/* A SACK block past the first three changed: the held-back ACK goes now. */
+static void tcp_sack_compress_send_ack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->compressed_ack)
+		return;
+	tp->compressed_ack--; /* the ACK sent now is one of them */
+	tcp_send_ack(sk);
+}
+
+/* After the first block grew: swallow the blocks it now touches (tcp_sack_maybe_coalesce). */
+static void tcp_sack_maybe_coalesce(struct tcp_sock *tp)
+{
+	struct tcp_sack_block *sp = tp->selective_acks;
+
+	for (int i = 1; i < tp->rx_opt.num_sacks;) {
+		if (tcp_sack_extend(sp, sp[i].start_seq, sp[i].end_seq)) {
+			tp->rx_opt.num_sacks--;
+			for (int j = i; j < tp->rx_opt.num_sacks; j++)
+				sp[j] = sp[j + 1];
+			continue;
+		}
+		i++;
+	}
+}
+
+/*
+ * New out-of-order data [seq, end_seq) (tcp_sack_new_ofo_skb): the block it
+ * joins, or a new one, moves to the front (RFC 2018 4: the first block
+ * reports the most recent segment); the oldest falls off when all 4 are used.
+ */
+static void tcp_sack_new_ofo_skb(struct sock *sk, uint32_t seq, uint32_t end_seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_sack_block *sp = tp->selective_acks;
+	int n = tp->rx_opt.num_sacks, i;
+
+	for (i = 0; i < n; i++) {
+		if (tcp_sack_extend(&sp[i], seq, end_seq)) {
+			struct tcp_sack_block b = sp[i];
+
+			if (i >= TCP_SACK_BLOCKS_EXPECTED)
+				tcp_sack_compress_send_ack(sk);
+
+			for (; i > 0; i--)
+				sp[i] = sp[i - 1];
+			sp[0] = b;
+			if (n > 1)
+				tcp_sack_maybe_coalesce(tp);
+			return;
+		}
+	}
+	if (n >= TCP_SACK_BLOCKS_EXPECTED)
+		tcp_sack_compress_send_ack(sk);
+	if (n >= TCP_NUM_SACKS)
+		n = TCP_NUM_SACKS - 1;
+	for (i = n; i > 0; i--)
+		sp[i] = sp[i - 1];
+	sp[0].start_seq = seq;
+	sp[0].end_seq = end_seq;
+	tp->rx_opt.num_sacks = (uint8_t)(n + 1);
+}
+
+/* rcv_nxt moved: blocks it now covers are no longer news (tcp_sack_remove). */
+static void tcp_sack_remove(struct tcp_sock *tp)
+{
+	struct tcp_sack_block *sp = tp->selective_acks;
+	int n = tp->rx_opt.num_sacks;
+
+	if (skb_queue_empty(&tp->out_of_order_queue)) {
+		tp->rx_opt.num_sacks = 0;
+		return;
+	}
+	for (int i = 0; i < n;) {
+		if (!before(tp->rcv_nxt, sp[i].start_seq)) {
+			for (int j = i + 1; j < n; j++)
+				sp[j - 1] = sp[j];
+			n--;
+			continue;
+		}
+		i++;
+	}
+	tp->rx_opt.num_sacks = (uint8_t)n;
+}
+
 /* Moves segments that became in order from the out-of-order queue. */
 static bool tcp_ofo_queue(struct sock *sk)
 {
@@ -497,7 +977,6 @@ static bool tcp_ofo_queue(struct sock *sk)
 	return fin;
 }
 
-/* Inserts into the out-of-order queue, sorted and without overlaps. */
 /*
  * Whether skb would overrun the receive buffer. Data inside the window we
  * advertised is taken: with scaling that window is rounded up to a multiple
@@ -511,22 +990,31 @@ static bool tcp_rmem_exceeded(const struct sock *sk, const struct sk_buff *skb)
 	       after(TCP_SKB_CB(skb)->end_seq, tp->rcv_wup + tp->rcv_wnd);
 }
 
+/*
+ * Inserts into the out-of-order queue, sorted and without overlaps; what was
+ * here already is reported in a D-SACK, the new data in the SACK blocks.
+ */
 static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct sk_buff_head *q = &tp->out_of_order_queue;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t seq = cb->seq, end_seq = cb->end_seq;
 	struct sk_buff *p, *next;
 
-	tcp_enter_quickack_mode(tp);
-	tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+	/* The ACK decides in tcp_ack_snd_check: at once, or held back (SACK compression). */
+	tp->ack.pending |= ICSK_ACK_SCHED;
 	if (tcp_rmem_exceeded(sk, skb)) {
 		__NET_INC_STATS(net, TCPOFODrop);
 		kfree_skb(skb);
 		return;
 	}
 	__NET_INC_STATS(net, TCPOFOQueue);
+	if (skb_queue_empty(q) && tcp_is_sack(tp)) {
+		/* The first hole: one block, whatever was reported before. */
+		tp->rx_opt.num_sacks = 0;
+	}
 	/* Find the last segment starting at or before this one, from the tail. */
 	for (p = skb_peek_tail(q); p && after(TCP_SKB_CB(p)->seq, cb->seq);
 	     p = p->prev == (struct sk_buff *)q ? NULL : p->prev)
@@ -535,16 +1023,19 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 		struct tcp_skb_cb *pcb = TCP_SKB_CB(p);
 
 		if (!after(cb->end_seq, pcb->end_seq)) {
-			kfree_skb(skb); /* nothing new */
-			return;
+			/* All of it is here already: report it as a duplicate. */
+			__NET_INC_STATS(net, TCPOFOMerge);
+			tcp_dsack_set(sk, seq, end_seq);
+			kfree_skb(skb);
+			goto add_sack;
 		}
 		if (before(cb->seq, pcb->end_seq)) {
 			uint32_t n = pcb->end_seq - cb->seq;
 
-			if (n > skb->len) {
-				kfree_skb(skb);
-				return;
-			}
+			if (cb->seq == pcb->seq)
+				tcp_dsack_extend(sk, pcb->seq, pcb->end_seq);
+			else
+				tcp_dsack_set(sk, seq, pcb->end_seq);
 			skb_pull(skb, n);
 			cb->seq = pcb->end_seq;
 		}
@@ -556,12 +1047,15 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 	while (!skb_queue_is_last(q, skb)) {
 		next = skb->next;
 		if (!after(TCP_SKB_CB(next)->end_seq, cb->end_seq)) {
+			tcp_dsack_extend(sk, TCP_SKB_CB(next)->seq, TCP_SKB_CB(next)->end_seq);
+			__NET_INC_STATS(net, TCPOFOMerge);
 			__skb_unlink(next, q);
 			sk->sk_rmem_alloc -= (int)next->len;
 			kfree_skb(next);
 			continue;
 		}
 		if (before(TCP_SKB_CB(next)->seq, cb->end_seq)) {
+			tcp_dsack_extend(sk, TCP_SKB_CB(next)->seq, cb->end_seq);
 			skb_trim(skb, TCP_SKB_CB(next)->seq - cb->seq);
 			cb->end_seq = TCP_SKB_CB(next)->seq;
 			cb->tcp_flags &= (uint8_t)~TCPHDR_FIN;
@@ -569,6 +1063,9 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 		break;
 	}
 	sk->sk_rmem_alloc += (int)skb->len;
+add_sack:
+	if (tcp_is_sack(tp))
+		tcp_sack_new_ofo_skb(sk, seq, end_seq);
 }
 
 static uint32_t tcp_rcv_window_now(const struct tcp_sock *tp)
@@ -592,6 +1089,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	}
 	if (!after(cb->end_seq, tp->rcv_nxt)) {
 		/* A retransmission of what we have: ack at once (the peer missed our ACK). */
+		tcp_dsack_set(sk, cb->seq, cb->end_seq);
 		tcp_enter_quickack_mode(tp);
 		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
 		kfree_skb(skb);
@@ -603,6 +1101,8 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	if (before(cb->seq, tp->rcv_nxt)) {
+		/* Partly old: the old part is a duplicate. */
+		tcp_dsack_set(sk, cb->seq, tp->rcv_nxt);
 		skb_pull(skb, tp->rcv_nxt - cb->seq);
 		cb->seq = tp->rcv_nxt;
 	}
@@ -631,25 +1131,57 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		if (skb_queue_empty(&tp->out_of_order_queue))
 			tp->ack.pending |= ICSK_ACK_NOW; /* the hole is filled: say so now */
 	}
+	if (tp->rx_opt.num_sacks)
+		tcp_sack_remove(tp);
 	if (fin)
 		tcp_fin(sk);
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_data_ready(sk);
 }
 
-/* Sends the ACK now or arms the delayed ACK (__tcp_ack_snd_check). */
+/*
+ * Sends the ACK now, arms the delayed ACK, or with out-of-order data
+ * (__tcp_ack_snd_check): the first three ACKs for one rcv_nxt go at once
+ * (the sender's duplicate threshold), later ones are held back (SACK
+ * compression) up to tcp_comp_sack_nr of them, for 5% of the RTT, at most
+ * tcp_comp_sack_delay_ns.
+ */
 static void tcp_ack_snd_check(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	const struct netns_sysctl *sc = &sock_net(sk)->sysctl;
+	uint64_t delay;
 
 	if (!(tp->ack.pending & ICSK_ACK_SCHED))
 		return;
 	if ((tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss) || tp->ack.quick ||
-	    (tp->ack.pending & ICSK_ACK_NOW) || !skb_queue_empty(&tp->out_of_order_queue)) {
+	    (tp->ack.pending & ICSK_ACK_NOW)) {
 		tcp_send_ack(sk);
 		return;
 	}
-	tcp_send_delayed_ack(sk);
+	if (skb_queue_empty(&tp->out_of_order_queue)) {
+		tcp_send_delayed_ack(sk);
+		return;
+	}
+	if (!tcp_is_sack(tp) || tp->compressed_ack >= sc->tcp_comp_sack_nr) {
+		tcp_send_ack(sk);
+		return;
+	}
+	if (tp->compressed_ack_rcv_nxt != tp->rcv_nxt) {
+		tp->compressed_ack_rcv_nxt = tp->rcv_nxt;
+		tp->dup_ack_counter = 0;
+	}
+	if (tp->dup_ack_counter < TCP_FASTRETRANS_THRESH) {
+		tp->dup_ack_counter++;
+		tcp_send_ack(sk);
+		return;
+	}
+	if (tp->compressed_ack++)
+		return; /* the timer runs already */
+	delay = tp->srtt / 20;
+	if (delay > (uint64_t)sc->tcp_comp_sack_delay_ns)
+		delay = (uint64_t)sc->tcp_comp_sack_delay_ns;
+	tcp_compressed_ack_arm(sk, delay);
 }
 
 /* RFC 9293 3.10.7.4 first check (tcp_sequence). */
@@ -658,9 +1190,40 @@ static bool tcp_sequence(const struct tcp_sock *tp, uint32_t seq, uint32_t end_s
 	return !before(end_seq, tp->rcv_wup) && !after(seq, tp->rcv_nxt + tcp_rcv_window_now(tp));
 }
 
-/* RFC 5961 3.2 / 4.2: an in-window RST or SYN that is not exact gets an ACK, not obeyed. */
-static void tcp_send_challenge_ack(struct sock *sk)
+/*
+ * ACKs answering out-of-window segments are limited to one per
+ * tcp_invalid_ratelimit (tcp_oow_rate_limited), so that two confused ends
+ * cannot loop; data segments are not limited (they are not part of a loop).
+ */
+static bool tcp_oow_rate_limited(struct sock *sk, const struct sk_buff *skb, bool paws)
 {
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (cb->seq != cb->end_seq && !(cb->tcp_flags & TCPHDR_SYN))
+		return false;
+	if (tp->last_oow_ack_time && net->now - tp->last_oow_ack_time < TCP_INVALID_RATELIMIT) {
+		if (paws)
+			__NET_INC_STATS(net, TCPACKSkippedPAWS);
+		else
+			__NET_INC_STATS(net, TCPACKSkippedSeq);
+		return true;
+	}
+	tp->last_oow_ack_time = net->now;
+	return false;
+}
+
+/* An unacceptable segment: ACK it, with a D-SACK when it was old data (tcp_send_dupack). */
+static void tcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (cb->end_seq != cb->seq && before(cb->seq, tp->rcv_nxt)) {
+		tcp_enter_quickack_mode(tp);
+		tcp_dsack_set(sk, cb->seq, cb->end_seq);
+	}
 	tcp_send_ack(sk);
 }
 
@@ -675,8 +1238,10 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 
 	if (th->ack) {
 		if (!after(cb->ack_seq, tp->iss) || after(cb->ack_seq, tp->snd_nxt)) {
+			if (!th->rst)
+				return 1; /* unacceptable ACK: the caller resets (and frees skb) */
 			kfree_skb(skb);
-			return th->rst ? 0 : 1; /* unacceptable ACK: the caller resets */
+			return 0;
 		}
 		if (th->rst) {
 			tcp_reset(sk);
@@ -687,8 +1252,20 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 			kfree_skb(skb);
 			return 0;
 		}
-		tcp_parse_options(th, &tp->rx_opt, true);
+		tcp_parse_options(net, th, &tp->rx_opt, false);
+		/* The echo must be of a timestamp our SYN could have carried (PAWS). */
+		if (tp->rx_opt.saw_tstamp && tp->rx_opt.rcv_tsecr &&
+		    !between(tp->rx_opt.rcv_tsecr - tp->tsoffset,
+			     (uint32_t)(tp->retrans_stamp / NSEC_PER_MSEC),
+			     tcp_time_stamp_ts(tp))) {
+			__NET_INC_STATS(net, PAWSActive);
+			return 1; /* reset_and_undo: the caller resets; the SYN stays ours */
+		}
 		tcp_wscale_settle(sk);
+		tcp_ts_sack_settle(sk);
+		/* The segments we receive carry timestamps too: expect less payload. */
+		if (tp->rx_opt.tstamp_ok)
+			tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
 		if (!tp->rx_opt.mss_clamp)
 			tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 		tp->irs = cb->seq;
@@ -701,6 +1278,8 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		tp->snd_wl2 = cb->ack_seq;
 		tp->snd_una = cb->ack_seq;
 		tcp_clean_rtx_queue(sk, cb->ack_seq, &rtt);
+		if (!rtt)
+			rtt = tcp_rtt_tsopt(tp); /* the SYN went twice: time its echo */
 		if (rtt)
 			tcp_rtt_estimator(sk, rtt);
 		tp->retransmits = 0;
@@ -719,8 +1298,9 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	if (th->syn) {
 		/* Simultaneous open: answer with SYN-ACK, the queued SYN now carries the ACK. */
-		tcp_parse_options(th, &tp->rx_opt, true);
+		tcp_parse_options(net, th, &tp->rx_opt, false);
 		tcp_wscale_settle(sk);
+		tcp_ts_sack_settle(sk);
 		if (!tp->rx_opt.mss_clamp)
 			tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
 		tp->irs = cb->seq;
@@ -731,14 +1311,12 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		tp->snd_wl1 = cb->seq;
 		tcp_set_state(sk, TCP_SYN_RECV);
 		tcp_retransmit_skb(sk, skb_peek(&sk->sk_write_queue));
-		(void)net;
 	}
 	kfree_skb(skb);
 	return 0;
 }
 
-/* SYN_RECV -> ESTABLISHED: a passive child joins its listener's accept queue. */
-static void tcp_synrecv_established(struct sock *sk)
+void tcp_synrecv_established(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_sock *parent = tp->parent;
@@ -753,6 +1331,8 @@ static void tcp_synrecv_established(struct sock *sk)
 		psk->sk_ack_backlog++;
 		__TCP_INC_STATS(net, PassiveOpens);
 	}
+	if (tp->rx_opt.tstamp_ok)
+		tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
 	tcp_set_state(sk, TCP_ESTABLISHED);
 	tcp_init_transfer(sk);
 	if (parent)
@@ -769,15 +1349,40 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	struct net *net = sock_net(sk);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	int ack_verdict;
 
 	tp->segs_in++;
 	if (sk->sk_state == TCP_SYN_SENT)
 		return tcp_rcv_synsent_state_process(sk, skb);
 
+	tcp_parse_options(net, th, &tp->rx_opt, true);
+	/* 0. PAWS (RFC 7323 5): a RST is judged by its sequence alone. */
+	if (tp->rx_opt.saw_tstamp && !th->rst) {
+		enum tcp_paws_verdict v = tcp_paws_discard(sk, skb);
+
+		if (v != TCP_PAWS_OK) {
+			if (th->syn) {
+				__NET_INC_STATS(net, TCPSYNChallenge);
+				tcp_send_challenge_ack(sk);
+			} else if (v == TCP_PAWS_REJECT) {
+				__NET_INC_STATS(net, PAWSEstab);
+				if (!tcp_oow_rate_limited(sk, skb, true))
+					tcp_send_dupack(sk, skb);
+			} else {
+				__NET_INC_STATS(net, PAWSOldAck);
+			}
+			kfree_skb(skb);
+			return 0;
+		}
+	}
 	/* 1. sequence */
 	if (!tcp_sequence(tp, cb->seq, cb->end_seq)) {
-		if (!th->rst)
-			tcp_send_ack(sk);
+		if (th->syn && !th->rst) {
+			__NET_INC_STATS(net, TCPSYNChallenge);
+			tcp_send_challenge_ack(sk);
+		} else if (!th->rst && !tcp_oow_rate_limited(sk, skb, false)) {
+			tcp_send_dupack(sk, skb);
+		}
 		kfree_skb(skb);
 		return 0;
 	}
@@ -799,6 +1404,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			if (head)
 				tcp_retransmit_skb(sk, head);
 		} else {
+			__NET_INC_STATS(net, TCPSYNChallenge);
 			tcp_send_challenge_ack(sk);
 		}
 		kfree_skb(skb);
@@ -822,7 +1428,14 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			return 0;
 		}
 	}
-	if (tcp_ack(sk, skb) < 0) {
+	/*
+	 * An unacceptable ACK drops the segment; past ESTABLISHED an old one
+	 * too, with a challenge ACK (tcp_rcv_state_process's !acceptable).
+	 */
+	ack_verdict = tcp_ack(sk, skb);
+	if (ack_verdict < 0 || (ack_verdict == 0 && sk->sk_state != TCP_ESTABLISHED)) {
+		if (sk->sk_state != TCP_ESTABLISHED)
+			tcp_send_challenge_ack(sk);
 		kfree_skb(skb);
 		return 0;
 	}
@@ -895,24 +1508,72 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * A SYN when the SYN queue is full, or always with tcp_syncookies = 2: a
+ * cookie SYN-ACK and no state (tcp_syn_flood_action and want_cookie).
+ */
+static void tcp_send_syn_cookie(struct sock *sk, struct sk_buff *skb)
+{
+	struct net *net = sock_net(sk);
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct tcp_options_received opt = {.user_mss = tcp_sk(sk)->rx_opt.user_mss};
+	uint16_t mss;
+	uint32_t isn;
+
+	tcp_parse_options(net, th, &opt, false);
+	mss = opt.mss_clamp ? opt.mss_clamp : TCP_MSS_DEFAULT;
+	isn = cookie_v4_init_sequence(net, skb, &mss);
+	tcp_sk(sk)->last_synq_overflow = net->now;
+	if (!tcp_v4_send_synack_cookie(sk, skb, isn, &opt))
+		__NET_INC_STATS(net, SyncookiesSent);
+}
+
+/*
  * A segment for a listener (tcp_conn_request): a SYN makes a child unless
- * the accept queue is full; a bare ACK gets a RST (no cookies here).
+ * a queue is full; past a full SYN queue a SYN cookie answers
+ * (tcp_syncookies); an ACK may carry a cookie back, else it gets a RST.
  */
 int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	int syncookies = net->sysctl.tcp_syncookies;
+	bool want_cookie = false;
 
 	if (th->rst) {
 		kfree_skb(skb);
 		return 0;
 	}
-	if (th->ack)
-		return 1;
+	if (th->ack) {
+		struct sock *child = th->syn || !syncookies ? sk : cookie_v4_check(sk, skb);
+
+		if (child == sk)
+			return 1;
+		if (!child) {
+			kfree_skb(skb);
+			return 0;
+		}
+		tcp_synrecv_established(child);
+		if (tcp_rcv_state_process(child, skb)) {
+			kfree_skb(skb); /* nothing a new connection must answer with a RST */
+		}
+		return 0;
+	}
 	if (!th->syn || th->fin) {
 		kfree_skb(skb);
 		return 0;
+	}
+	/* A SYN that ended a TIME_WAIT has its ISN already: no cookie for it. */
+	if ((syncookies == 2 || tp->syn_qlen > sk->sk_max_ack_backlog) &&
+	    !TCP_SKB_CB(skb)->tw_isn) {
+		if (!syncookies) {
+			__NET_INC_STATS(net, TCPReqQFullDrop);
+			__NET_INC_STATS(net, ListenDrops);
+			kfree_skb(skb);
+			return 0;
+		}
+		want_cookie = true;
+		__NET_INC_STATS(net, TCPReqQFullDoCookies);
 	}
 	if (sk->sk_ack_backlog > sk->sk_max_ack_backlog) {
 		__NET_INC_STATS(net, ListenOverflows);
@@ -920,8 +1581,14 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
-	if (tp->syn_qlen > sk->sk_max_ack_backlog ||
-	    tp->syn_qlen >= (unsigned int)net->sysctl.tcp_max_syn_backlog) {
+	if (want_cookie) {
+		tcp_send_syn_cookie(sk, skb);
+		kfree_skb(skb);
+		return 0;
+	}
+	/* Without cookies, the last quarter of tcp_max_syn_backlog stays free. */
+	if (!syncookies && net->sysctl.tcp_max_syn_backlog - (int)tp->syn_qlen <
+				   net->sysctl.tcp_max_syn_backlog >> 2) {
 		__NET_INC_STATS(net, ListenDrops);
 		kfree_skb(skb);
 		return 0;
@@ -932,27 +1599,66 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-/* TIME_WAIT (tcp_timewait_state_process, RFC 9293 3.10.7.4 with RFC 1337 off as Linux). */
+/*
+ * PAWS in TIME_WAIT (tcp_paws_reject): a RST is spared once TS.Recent is
+ * older than TCP_PAWS_MSL, since the peer may have rebooted.
+ */
+static bool tcp_paws_reject(const struct tcp_sock *tp, bool rst)
+{
+	if (tcp_paws_check(tp, 0))
+		return false;
+	return !(rst && sock_net(&tp->inet.sk)->now / NSEC_PER_SEC >=
+				tp->rx_opt.ts_recent_stamp + TCP_PAWS_MSL);
+}
+
+/*
+ * TIME_WAIT (tcp_timewait_state_process, tcp_rfc1337 off as Linux): a bare
+ * ACK or RST exactly at rcv_nxt is taken (the RST ends it); a new SYN
+ * (higher sequence, or newer timestamp) starts a new incarnation whose ISN
+ * lies past ours; anything else is acknowledged (pure ACKs at most one per
+ * tcp_invalid_ratelimit) and restarts the 60 s, and an out-of-window RST is
+ * ignored.
+ */
 enum tcp_tw_status tcp_timewait_state_process(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	bool paws_reject = false;
 
-	if (th->rst) {
+	tcp_parse_options(net, th, &tp->rx_opt, true);
+	if (tp->rx_opt.saw_tstamp)
+		paws_reject = tcp_paws_reject(tp, th->rst);
+	if (!paws_reject && cb->seq == tp->rcv_nxt && (cb->seq == cb->end_seq || th->rst)) {
 		kfree_skb(skb);
-		tcp_done(sk);
+		if (th->rst)
+			tcp_done(sk);
 		return TCP_TW_SUCCESS;
 	}
-	if (th->syn && !th->ack && after(cb->seq, tp->rcv_nxt)) {
-		/* A new incarnation of the connection may start (RFC 6191 style). */
+	if (th->syn && !th->rst && !th->ack && !paws_reject &&
+	    (after(cb->seq, tp->rcv_nxt) ||
+	     (tp->rx_opt.saw_tstamp &&
+	      (int32_t)(tp->rx_opt.ts_recent - tp->rx_opt.rcv_tsval) < 0))) {
+		cb->tw_isn = tp->snd_nxt + 65535 + 2;
+		if (!cb->tw_isn)
+			cb->tw_isn++;
 		tcp_done(sk);
 		return TCP_TW_SYN;
 	}
-	if (th->fin || cb->end_seq != cb->seq || cb->seq != tp->rcv_nxt) {
-		if (th->fin)
+	if (paws_reject)
+		__NET_INC_STATS(net, PAWSTimewait);
+	if (!th->rst) {
+		if (paws_reject || th->ack)
 			tcp_reset_keepalive_timer(sk, TCP_TIMEWAIT_LEN);
-		tcp_send_ack(sk);
+		if (cb->seq != cb->end_seq || th->syn || !tp->last_oow_ack_time ||
+		    net->now - tp->last_oow_ack_time >= TCP_INVALID_RATELIMIT) {
+			if (cb->seq == cb->end_seq && !th->syn)
+				tp->last_oow_ack_time = net->now;
+			tcp_send_ack(sk);
+		} else {
+			__NET_INC_STATS(net, TCPACKSkippedTimeWait);
+		}
 	}
 	kfree_skb(skb);
 	return TCP_TW_SUCCESS;

@@ -5,8 +5,9 @@
  * wants), connect(), the passive child creation, resets, ICMP errors and the
  * per-stack tables.
  *
- * What this is not: SYN cookies, request_sock mini-sockets (a SYN gets a
- * full child tcp_sock), TCP-MD5, per-route metrics.
+ * What this is not: request_sock mini-sockets (a SYN gets a full child
+ * tcp_sock until the SYN queue is full, then a SYN cookie: tcp_syncookies.c),
+ * TCP-MD5 (signed segments are dropped), per-route metrics.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -41,6 +42,8 @@ static uint32_t secure_tcp_seq(const struct net *net, uint32_t saddr, uint32_t d
 
 int tcp_v4_init_sock(struct sock *sk)
 {
+	/* A new socket sees the option sysctls as the namespace has them now. */
+	net_sysctl_refresh_tcp(&sock_net(sk)->sysctl);
 	tcp_init_sock(sk);
 	return 0;
 }
@@ -102,6 +105,7 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	if (err)
 		goto failure;
 	tp->iss = secure_tcp_seq(net, inet->inet_saddr, daddr, inet->inet_sport, sk->sk_dport);
+	tp->tsoffset = secure_tcp_ts_off(net, inet->inet_saddr, daddr);
 	err = tcp_connect(sk);
 	if (err)
 		goto failure;
@@ -115,17 +119,42 @@ failure:
 	return err;
 }
 
+/*
+ * RFC 7323 5.4: each pair of hosts sees its own timestamp clock offset, so
+ * that the clock reveals neither uptime nor other connections. Keyed on
+ * the addresses only, as the kernel's (tcp_timestamps = 1); 2 means none.
+ */
+uint32_t secure_tcp_ts_off(const struct net *net, uint32_t saddr, uint32_t daddr)
+{
+	uint64_t h;
+
+	if (net->sysctl.tcp_timestamps != 1)
+		return 0;
+	h = ((uint64_t)saddr << 32 | daddr) ^ net->isn_secret[3];
+	h *= 0x9e3779b97f4a7c15ull;
+	h ^= h >> 31;
+	h ^= (uint64_t)net->isn_secret[1] << 17;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (uint32_t)(h ^ h >> 32);
+}
+
 static void tcp_sk_noop(struct sock *sk)
 {
 }
 
-struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
+/*
+ * The child of a listener for the connection skb belongs to
+ * (tcp_create_openreq_child), in SYN_RECV on the listener's SYN queue: what
+ * the SYN said is in opt, our ISN is iss, the peer's irs.
+ */
+struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
+				 const struct tcp_options_received *opt, uint32_t iss, uint32_t irs)
 {
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	const struct iphdr *iph = ip_hdr(skb);
 	struct tcp_sock *ptp = tcp_sk(parent);
 	struct net *net = sock_net(parent);
-	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct tcp_sock *tp;
 	struct sock *sk;
 
@@ -179,22 +208,31 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
 	inet_sk(sk)->inet_saddr = iph->daddr;
 	inet_inherit_port(parent, sk);
 
-	tcp_parse_options(th, &tp->rx_opt, true);
+	tp->rx_opt = *opt;
+	tp->rx_opt.user_mss = ptp->rx_opt.user_mss;
 	if (tp->rx_opt.wscale_ok)
 		tp->rx_opt.rcv_wscale = tcp_select_rcv_wscale(sk);
 	tcp_wscale_settle(sk);
+	/* tcp_openreq_init: the SYN's timestamp is the first TS.Recent. */
+	tp->rx_opt.tstamp_ok = tp->rx_opt.saw_tstamp;
+	if (tp->rx_opt.tstamp_ok) {
+		tp->rx_opt.ts_recent = tp->rx_opt.rcv_tsval;
+		tp->rx_opt.ts_recent_stamp = net->now / NSEC_PER_SEC;
+		tp->tcp_header_len = sizeof(struct tcphdr) + TCPOLEN_TSTAMP_ALIGNED;
+	}
+	tp->tsoffset = secure_tcp_ts_off(net, iph->daddr, iph->saddr);
 	if (!tp->rx_opt.mss_clamp)
 		tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
-	tp->irs = cb->seq;
-	tp->rcv_nxt = cb->seq + 1;
+	tp->irs = irs;
+	tp->rcv_nxt = irs + 1;
 	tp->copied_seq = tp->rcv_nxt;
-	tp->snd_wnd = cb->window; /* never scaled in a SYN */
+	/* The SYN's window is never scaled; a cookie's ACK's is (tcp_create_openreq_child). */
+	tp->snd_wnd = th->syn ? cb->window : (uint32_t)cb->window << tp->rx_opt.snd_wscale;
 	tp->max_window = tp->snd_wnd;
-	tp->snd_wl1 = cb->seq;
+	tp->snd_wl1 = irs;
 	tp->advmss = (uint16_t)tcp_mss_for_mtu(sk);
 	tcp_current_mss(sk);
-	tp->iss = secure_tcp_seq(net, sk->sk_rcv_saddr, sk->sk_daddr, inet_sk(sk)->inet_sport,
-				 sk->sk_dport);
+	tp->iss = iss;
 	tp->snd_una = tp->snd_nxt = tp->write_seq = tp->snd_sml = tp->iss;
 	tp->snd_wl2 = tp->iss;
 	tcp_init_rcv_wnd(sk);
@@ -207,7 +245,26 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
 	tp->parent = ptp;
 	list_add_tail(&tp->accept_node, &ptp->syn_queue);
 	ptp->syn_qlen++;
-	if (tcp_send_synack(sk)) {
+	return sk;
+}
+
+struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
+{
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	struct net *net = sock_net(parent);
+	struct tcp_options_received opt = {.user_mss = tcp_sk(parent)->rx_opt.user_mss};
+	struct sock *sk;
+
+	tcp_parse_options(net, th, &opt, false);
+	/* After TIME_WAIT, the ISN that TIME_WAIT chose: past the old incarnation's. */
+	sk = tcp_v4_create_child(
+		parent, skb, &opt,
+		TCP_SKB_CB(skb)->tw_isn
+			? TCP_SKB_CB(skb)->tw_isn
+			: secure_tcp_seq(net, iph->daddr, iph->saddr, th->dest, th->source),
+		TCP_SKB_CB(skb)->seq);
+	if (sk && tcp_send_synack(sk)) {
 		tcp_done(sk);
 		return NULL;
 	}
@@ -249,6 +306,47 @@ void tcp_v4_send_reset(struct net *net, const struct sk_buff *skb)
 	ip_build_and_send_pkt(net, nskb, iph->daddr, iph->saddr, IPPROTO_TCP, 0, 0, 1);
 }
 
+/* Whether the segment carries a TCP-MD5 signature (tcp_parse_md5sig_option). */
+static bool tcp_has_md5sig(const struct tcphdr *th)
+{
+	const uint8_t *p = (const uint8_t *)(th + 1);
+	int length = (int)tcp_hdrlen(th) - (int)sizeof(*th);
+
+	while (length > 0) {
+		int opcode = *p++, opsize;
+
+		if (opcode == TCPOPT_EOL)
+			return false;
+		if (opcode == TCPOPT_NOP) {
+			length--;
+			continue;
+		}
+		if (length < 2)
+			return false;
+		opsize = *p++;
+		if (opsize < 2 || opsize > length)
+			return false;
+		if (opcode == TCPOPT_MD5SIG)
+			return opsize == TCPOLEN_MD5SIG;
+		p += opsize - 2;
+		length -= opsize;
+	}
+	return false;
+}
+
+/*
+ * No socket here holds an MD5 key (TCP_MD5SIG is not supported), so a
+ * signed segment for a socket is dropped and counted, as the kernel drops
+ * one for a socket without a key (tcp_inbound_md5_hash, TCPMD5Unexpected).
+ */
+static bool tcp_inbound_md5_unexpected(struct net *net, const struct tcphdr *th)
+{
+	if (!tcp_has_md5sig(th))
+		return false;
+	__NET_INC_STATS(net, TCPMD5Unexpected);
+	return true;
+}
+
 int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
@@ -278,22 +376,29 @@ int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 	cb->ack_seq = ntohl(th->ack_seq);
 	cb->tcp_flags = tcp_flag_byte(th);
 	cb->window = ntohs(th->window);
-	skb_pull(skb, hlen);
 
 	sk = __inet_lookup_established(net, iph->saddr, th->source, iph->daddr, th->dest);
+	if (!sk)
+		sk = __inet_lookup_listener(net, iph->daddr, th->dest);
+	if (sk && tcp_inbound_md5_unexpected(net, th)) {
+		kfree_skb(skb);
+		return 0;
+	}
+	skb_pull(skb, hlen);
 	if (sk && sk->sk_state == TCP_TIME_WAIT) {
 		if (tcp_timewait_state_process(sk, skb) != TCP_TW_SYN)
 			return 0;
 		sk = NULL; /* the old incarnation is gone; a listener may take the SYN */
 	}
-	if (sk) {
+	if (sk && sk->sk_state != TCP_LISTEN) {
 		if (tcp_rcv_state_process(sk, skb)) {
 			tcp_v4_send_reset(net, skb);
 			kfree_skb(skb);
 		}
 		return 0;
 	}
-	sk = __inet_lookup_listener(net, iph->daddr, th->dest);
+	if (!sk)
+		sk = __inet_lookup_listener(net, iph->daddr, th->dest);
 	if (sk) {
 		if (tcp_rcv_listen(sk, skb)) {
 			tcp_v4_send_reset(net, skb);

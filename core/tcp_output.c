@@ -10,8 +10,12 @@
  * in front (skbs are pooled, so this allocates nothing in the steady state),
  * while the queued original waits for its ACK.
  *
- * What this is not (yet): GSO (segments are at most one MSS), window
- * scaling, SACK and timestamp options, pacing, TSO autosizing.
+ * Options are laid out as tcp_options_write does: MSS, SACK-permitted,
+ * timestamps and window scale in SYNs and SYN-ACKs (also for SYN cookies),
+ * timestamps and SACK/D-SACK blocks after.
+ *
+ * What this is not (yet): GSO (segments are at most one MSS), pacing, TSO
+ * autosizing, tail loss probes.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -24,6 +28,203 @@
 #include "tcp.h"
 
 #define TCP_MAX_HDR 60u
+
+uint32_t tcp_time_stamp_ts(const struct tcp_sock *tp)
+{
+	return (uint32_t)(sock_net(&tp->inet.sk)->now / NSEC_PER_MSEC);
+}
+
+#define OPTION_SACK_ADVERTISE 0x01
+#define OPTION_TS	      0x02
+#define OPTION_WSCALE	      0x08
+
+/* What a segment carries, before it is laid out (struct tcp_out_options). */
+struct tcp_out_options {
+	uint8_t options; /* OPTION_* */
+	uint8_t ws;
+	uint8_t num_sack_blocks;
+	uint16_t mss; /* 0: none */
+	uint32_t tsval, tsecr;
+};
+
+static uint8_t *put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+	return p + 4;
+}
+
+static uint32_t opt_word(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
+}
+
+/*
+ * Lays the options out in the kernel's order and 32-bit words
+ * (tcp_options_write): MSS; SACK-permitted sharing the timestamp's word
+ * (else NOP, NOP before it); NOP, NOP, timestamp; NOP, window scale; NOP,
+ * NOP, SACK blocks with the D-SACK block first. Writing the blocks spends
+ * the D-SACK.
+ */
+static void tcp_options_write(uint8_t *ptr, struct tcp_sock *tp, const struct tcp_out_options *o)
+{
+	if (o->mss)
+		ptr = put_be32(ptr, opt_word(TCPOPT_MSS, TCPOLEN_MSS, (uint8_t)(o->mss >> 8),
+					     (uint8_t)o->mss));
+	if (o->options & OPTION_TS) {
+		if (o->options & OPTION_SACK_ADVERTISE)
+			ptr = put_be32(ptr, opt_word(TCPOPT_SACK_PERM, TCPOLEN_SACK_PERM,
+						     TCPOPT_TIMESTAMP, TCPOLEN_TIMESTAMP));
+		else
+			ptr = put_be32(ptr, opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP,
+						     TCPOLEN_TIMESTAMP));
+		ptr = put_be32(ptr, o->tsval);
+		ptr = put_be32(ptr, o->tsecr);
+	} else if (o->options & OPTION_SACK_ADVERTISE) {
+		ptr = put_be32(
+			ptr, opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERM, TCPOLEN_SACK_PERM));
+	}
+	if (o->options & OPTION_WSCALE)
+		ptr = put_be32(ptr, opt_word(TCPOPT_NOP, TCPOPT_WINDOW, TCPOLEN_WINDOW, o->ws));
+	if (o->num_sack_blocks) {
+		const struct tcp_sack_block *sp =
+			tp->rx_opt.dsack ? tp->duplicate_sack : tp->selective_acks;
+
+		ptr = put_be32(ptr,
+			       opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK,
+					(uint8_t)(TCPOLEN_SACK_BASE +
+						  o->num_sack_blocks * TCPOLEN_SACK_PERBLOCK)));
+		for (int i = 0; i < o->num_sack_blocks; i++) {
+			/* The D-SACK block, then the SACK blocks that follow it. */
+			const struct tcp_sack_block *b =
+				tp->rx_opt.dsack ? (i ? &tp->selective_acks[i - 1] : sp) : &sp[i];
+
+			ptr = put_be32(ptr, b->start_seq);
+			ptr = put_be32(ptr, b->end_seq);
+		}
+		tp->rx_opt.dsack = 0;
+	}
+}
+
+/* Timestamps: our clock plus the connection's offset, and TS.Recent echoed. */
+static void tcp_options_ts(const struct tcp_sock *tp, struct tcp_out_options *o, uint32_t tsecr)
+{
+	o->options |= OPTION_TS;
+	o->tsval = tcp_time_stamp_ts(tp) + tp->tsoffset;
+	o->tsecr = tsecr;
+}
+
+/* The MSS we announce: the path's, lowered by TCP_MAXSEG. */
+static uint16_t tcp_advertised_mss(const struct tcp_sock *tp)
+{
+	uint16_t mss = tp->advmss;
+
+	if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < mss)
+		mss = tp->rx_opt.user_mss;
+	return mss;
+}
+
+/*
+ * A SYN (tcp_syn_options) offers what the namespace's sysctls enable:
+ * tcp_timestamps, tcp_window_scaling, tcp_sack. 20 bytes with all three.
+ */
+static unsigned int tcp_syn_options(struct sock *sk, struct tcp_out_options *o)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const struct netns_sysctl *sc = &sock_net(sk)->sysctl;
+	unsigned int size = TCPOLEN_MSS;
+
+	o->mss = tcp_advertised_mss(tp);
+	if (sc->tcp_timestamps) {
+		tcp_options_ts(tp, o, tp->rx_opt.ts_recent);
+		size += TCPOLEN_TSTAMP_ALIGNED;
+	}
+	if (sc->tcp_window_scaling) {
+		o->ws = tp->rx_opt.rcv_wscale;
+		o->options |= OPTION_WSCALE;
+		size += TCPOLEN_WSCALE_ALIGNED;
+	}
+	if (sc->tcp_sack) {
+		o->options |= OPTION_SACK_ADVERTISE;
+		if (!(o->options & OPTION_TS))
+			size += TCPOLEN_SACKPERM_ALIGNED;
+	}
+	return size;
+}
+
+/* What a SYN-ACK says: from a child in SYN_RECV or from a SYN cookie (request_sock's part). */
+struct tcp_synack_req {
+	uint16_t mss;
+	uint8_t rcv_wscale;
+	bool wscale_ok, tstamp_ok, sack_ok;
+	uint32_t tsval, tsecr;
+};
+
+/* A SYN-ACK (tcp_synack_options) answers only what the SYN offered and we allow. */
+static unsigned int tcp_synack_options(const struct tcp_synack_req *req, struct tcp_out_options *o)
+{
+	unsigned int size = TCPOLEN_MSS;
+
+	o->mss = req->mss;
+	if (req->wscale_ok) {
+		o->ws = req->rcv_wscale;
+		o->options |= OPTION_WSCALE;
+		size += TCPOLEN_WSCALE_ALIGNED;
+	}
+	if (req->tstamp_ok) {
+		o->options |= OPTION_TS;
+		o->tsval = req->tsval;
+		o->tsecr = req->tsecr;
+		size += TCPOLEN_TSTAMP_ALIGNED;
+	}
+	if (req->sack_ok) {
+		o->options |= OPTION_SACK_ADVERTISE;
+		if (!(o->options & OPTION_TS))
+			size += TCPOLEN_SACKPERM_ALIGNED;
+	}
+	return size;
+}
+
+static unsigned int tcp_child_synack_options(struct tcp_sock *tp, struct tcp_out_options *o)
+{
+	const struct tcp_synack_req req = {
+		.mss = tcp_advertised_mss(tp),
+		.rcv_wscale = tp->rx_opt.rcv_wscale,
+		.wscale_ok = tp->rx_opt.wscale_ok,
+		.tstamp_ok = tp->rx_opt.tstamp_ok,
+		.sack_ok = tp->rx_opt.sack_ok,
+		.tsval = tcp_time_stamp_ts(tp) + tp->tsoffset,
+		.tsecr = tp->rx_opt.ts_recent,
+	};
+
+	return tcp_synack_options(&req, o);
+}
+
+/*
+ * Every other segment (tcp_established_options): the timestamp when
+ * negotiated, then as many SACK blocks (D-SACK first) as the remaining
+ * option space holds: 3 beside a timestamp, 4 without.
+ */
+static unsigned int tcp_established_options(const struct tcp_sock *tp, struct tcp_out_options *o)
+{
+	unsigned int size = 0, eff_sacks;
+
+	if (tp->rx_opt.tstamp_ok) {
+		tcp_options_ts(tp, o, tp->rx_opt.ts_recent);
+		size += TCPOLEN_TSTAMP_ALIGNED;
+	}
+	eff_sacks = tp->rx_opt.num_sacks + tp->rx_opt.dsack;
+	if (eff_sacks) {
+		unsigned int room = (MAX_TCP_OPTION_SPACE - size - TCPOLEN_SACK_BASE_ALIGNED) /
+				    TCPOLEN_SACK_PERBLOCK;
+
+		o->num_sack_blocks = (uint8_t)(eff_sacks < room ? eff_sacks : room);
+		size += TCPOLEN_SACK_BASE_ALIGNED + o->num_sack_blocks * TCPOLEN_SACK_PERBLOCK;
+	}
+	return size;
+}
 
 unsigned int tcp_mss_for_mtu(const struct sock *sk)
 {
@@ -50,22 +251,35 @@ static unsigned int tcp_bound_to_half_wnd(const struct tcp_sock *tp, unsigned in
 }
 
 /*
- * The effective send MSS: the path's, the peer's MSS option and TCP_MAXSEG,
- * smallest wins, then bounded by the peer's window.
+ * The effective send MSS (tcp_sync_mss, tcp_current_mss): the path's, the
+ * peer's MSS option and TCP_MAXSEG, smallest wins, less the options every
+ * segment carries (the timestamp), bounded by the peer's window; mss_cache
+ * keeps that. What is returned also leaves room for the SACK blocks the next
+ * segment will carry, so that it still fits the MTU.
  */
 unsigned int tcp_current_mss(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	unsigned int mss = tcp_mss_for_mtu(sk);
+	struct tcp_out_options opts = {0};
+	unsigned int hdr;
 
 	if (tp->rx_opt.mss_clamp && tp->rx_opt.mss_clamp < mss)
 		mss = tp->rx_opt.mss_clamp;
 	if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < mss)
 		mss = tp->rx_opt.user_mss;
+	mss -= tp->tcp_header_len - sizeof(struct tcphdr);
 	mss = tcp_bound_to_half_wnd(tp, mss);
 	if (mss < TCP_MIN_MSS - 40u)
 		mss = TCP_MIN_MSS - 40u;
 	tp->mss_cache = (uint16_t)mss;
+	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT &&
+	    sk->sk_state != TCP_FIN_WAIT1 && sk->sk_state != TCP_FIN_WAIT2 &&
+	    sk->sk_state != TCP_CLOSING && sk->sk_state != TCP_LAST_ACK)
+		return mss;
+	hdr = sizeof(struct tcphdr) + tcp_established_options(tp, &opts);
+	if (hdr > tp->tcp_header_len)
+		mss -= hdr - tp->tcp_header_len;
 	return mss;
 }
 
@@ -193,34 +407,12 @@ static void tcp_event_ack_sent(struct sock *sk)
 	tp->ack.pending = 0;
 	if (timer_pending(&tp->delack_timer))
 		del_timer(&sock_net(sk)->timers, &tp->delack_timer);
-}
-
-/*
- * The options of a SYN or SYN-ACK: MSS, then NOP and window scale as Linux
- * lays them out. A SYN offers the shift when tcp_window_scaling is set; a
- * SYN-ACK only when the peer's SYN offered one too (wscale_ok).
- */
-static unsigned int tcp_syn_options(struct sock *sk, uint8_t *opt, uint8_t flags)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	uint16_t mss = tp->advmss;
-	unsigned int len = TCPOLEN_MSS;
-	bool ws = flags & TCPHDR_ACK ? tp->rx_opt.wscale_ok
-				     : sock_net(sk)->sysctl.tcp_window_scaling != 0;
-
-	if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < mss)
-		mss = tp->rx_opt.user_mss;
-	opt[0] = TCPOPT_MSS;
-	opt[1] = TCPOLEN_MSS;
-	opt[2] = (uint8_t)(mss >> 8);
-	opt[3] = (uint8_t)mss;
-	if (ws) {
-		opt[len++] = TCPOPT_NOP;
-		opt[len++] = TCPOPT_WINDOW;
-		opt[len++] = TCPOLEN_WINDOW;
-		opt[len++] = tp->rx_opt.rcv_wscale;
+	if (tp->compressed_ack) {
+		/* This ACK stands for those held back. */
+		sock_net(sk)->mib.tcpext.TCPAckCompressed += tp->compressed_ack;
+		tp->compressed_ack = 0;
+		del_timer(&sock_net(sk)->timers, &tp->compressed_ack_timer);
 	}
-	return len;
 }
 
 /*
@@ -232,13 +424,16 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct inet_sock *inet = inet_sk(sk);
 	struct net *net = sock_net(sk);
-	uint8_t opts[TCP_MAX_HDR - sizeof(struct tcphdr)];
-	unsigned int optlen = 0, hlen;
+	struct tcp_out_options opts = {0};
+	unsigned int optlen, hlen;
 	struct tcphdr *th;
 	uint32_t win;
 
 	if (flags & TCPHDR_SYN)
-		optlen = tcp_syn_options(sk, opts, flags);
+		optlen = flags & TCPHDR_ACK ? tcp_child_synack_options(tp, &opts)
+					    : tcp_syn_options(sk, &opts);
+	else
+		optlen = tcp_established_options(tp, &opts);
 	hlen = sizeof(*th) + optlen;
 	th = (struct tcphdr *)skb_push(skb, hlen);
 	memset(th, 0, sizeof(*th));
@@ -257,7 +452,7 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 		win = tcp_select_window(sk);
 	}
 	th->window = htons((uint16_t)win);
-	memcpy(th + 1, opts, optlen);
+	tcp_options_write((uint8_t *)(th + 1), tp, &opts);
 	th->check = csum_tcpudp_magic(inet->inet_saddr, sk->sk_daddr, skb->len, IPPROTO_TCP,
 				      csum_partial(th, (int)skb->len, 0));
 	skb->sk = sk;
@@ -316,6 +511,17 @@ static int tcp_fragment(struct sock *sk, struct sk_buff *skb, unsigned int len)
 	*TCP_SKB_CB(buff) = *TCP_SKB_CB(skb);
 	TCP_SKB_CB(buff)->seq = TCP_SKB_CB(skb)->seq + len;
 	TCP_SKB_CB(skb)->end_seq = TCP_SKB_CB(buff)->seq;
+	if (before(TCP_SKB_CB(skb)->seq, tcp_sk(sk)->snd_nxt)) {
+		/* Sent already: both pieces count, with the marks they share (tcp_adjust_pcount).
+		 */
+		struct tcp_sock *tp = tcp_sk(sk);
+		uint8_t marks = TCP_SKB_CB(buff)->sacked;
+
+		tp->packets_out++;
+		tp->lost_out += !!(marks & TCPCB_LOST);
+		tp->retrans_out += !!(marks & TCPCB_SACKED_RETRANS);
+		tp->sacked_out += !!(marks & TCPCB_SACKED_ACKED);
+	}
 	/* FIN and PSH belong to the tail piece. */
 	TCP_SKB_CB(skb)->tcp_flags &= (uint8_t) ~(TCPHDR_FIN | TCPHDR_PSH);
 	__skb_queue_after(&sk->sk_write_queue, skb, buff);
@@ -530,6 +736,64 @@ int tcp_send_synack(struct sock *sk)
 	return 0;
 }
 
+/*
+ * The SYN-ACK of a SYN cookie (tcp_conn_request with want_cookie): built
+ * from the listener and the SYN alone, nothing queued. Without a timestamp
+ * to carry them, window scale and SACK are not offered.
+ */
+int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, uint32_t isn,
+			      const struct tcp_options_received *opt)
+{
+	const struct tcphdr *sth = (const struct tcphdr *)skb_transport_header(syn);
+	const struct iphdr *iph = ip_hdr(syn);
+	struct tcp_sock *ptp = tcp_sk(parent);
+	struct net *net = sock_net(parent);
+	struct tcp_out_options opts = {0};
+	struct tcp_synack_req req = {
+		.mss = tcp_advertised_mss(ptp),
+		.tstamp_ok = opt->saw_tstamp,
+		.wscale_ok = opt->saw_tstamp && opt->wscale_ok,
+		.sack_ok = opt->saw_tstamp && opt->sack_ok,
+		.tsecr = opt->rcv_tsval,
+	};
+	uint32_t win = parent->sk_rcvbuf > 0 ? (uint32_t)parent->sk_rcvbuf : 0;
+	unsigned int hlen;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+
+	if (req.wscale_ok)
+		req.rcv_wscale = tcp_select_rcv_wscale(parent);
+	if (req.tstamp_ok)
+		req.tsval = cookie_init_timestamp(tcp_time_stamp_ts(ptp), opt) +
+			    secure_tcp_ts_off(net, iph->daddr, iph->saddr);
+	if (ptp->window_clamp && ptp->window_clamp < win)
+		win = ptp->window_clamp;
+	if (win > TCP_MAX_WINDOW)
+		win = TCP_MAX_WINDOW;
+	hlen = sizeof(*th) + tcp_synack_options(&req, &opts);
+	skb = alloc_skb(TCP_MAX_HDR);
+	if (!skb)
+		return -ENOBUFS;
+	skb_reserve(skb, TCP_MAX_HDR);
+	th = (struct tcphdr *)skb_push(skb, hlen);
+	memset(th, 0, sizeof(*th));
+	skb_reset_transport_header(skb);
+	th->source = sth->dest;
+	th->dest = sth->source;
+	th->seq = htonl(isn);
+	th->ack_seq = htonl(TCP_SKB_CB(syn)->seq + 1);
+	th->doff = (uint16_t)(hlen / 4);
+	((uint8_t *)th)[13] = TCPHDR_SYN | TCPHDR_ACK;
+	th->window = htons((uint16_t)win);
+	tcp_options_write((uint8_t *)(th + 1), ptp, &opts);
+	th->check = csum_tcpudp_magic(iph->daddr, iph->saddr, skb->len, IPPROTO_TCP,
+				      csum_partial(th, (int)skb->len, 0));
+	__TCP_INC_STATS(net, OutSegs);
+	return ip_build_and_send_pkt(net, skb, iph->daddr, iph->saddr, IPPROTO_TCP,
+				     inet_sk(parent)->tos, ip_select_ttl(parent),
+				     ip_dont_fragment(parent));
+}
+
 /* Active open: queue the SYN and send it (tcp_connect). */
 int tcp_connect(struct sock *sk)
 {
@@ -547,6 +811,13 @@ int tcp_connect(struct sock *sk)
 	tp->rx_opt.mss_clamp = 0;
 	tp->rx_opt.wscale_ok = 0;
 	tp->rx_opt.snd_wscale = 0;
+	tp->rx_opt.tstamp_ok = tp->rx_opt.sack_ok = tp->rx_opt.dsack = 0;
+	tp->rx_opt.num_sacks = 0;
+	tp->rx_opt.ts_recent = 0;
+	tp->rx_opt.ts_recent_stamp = 0;
+	tp->tcp_header_len = sizeof(struct tcphdr);
+	/* The first SYN's time: a SYN-ACK must echo a timestamp from then on. */
+	tp->retrans_stamp = sock_net(sk)->now;
 	tp->rx_opt.rcv_wscale =
 		sock_net(sk)->sysctl.tcp_window_scaling ? tcp_select_rcv_wscale(sk) : 0;
 	tcp_current_mss(sk);

@@ -7,6 +7,7 @@
  *   delack_timer      the delayed ACK
  *   keepalive_timer   keepalive probes, the orphaned FIN_WAIT2 timeout
  *                     (tcp_fin_timeout) and the end of TIME_WAIT
+ *   compressed_ack_timer  an ACK held back by SACK compression
  *
  * What this is not: no tail loss probe, no RACK reordering timer, no
  * orphan retry limit (tcp_orphan_retries).
@@ -127,6 +128,7 @@ static void tcp_retransmit_timer(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct sk_buff *skb;
+	bool reneged;
 
 	if (!tp->packets_out)
 		return;
@@ -144,13 +146,24 @@ static void tcp_retransmit_timer(struct sock *sk)
 	tp->cong.snd_cwnd = 1;
 	tp->cong.snd_cwnd_cnt = 0;
 	tp->dup_acks = 0;
-	/* Mark what is in flight lost: O(in flight), once per timeout. */
+	/*
+	 * Mark what is in flight lost: O(in flight), once per timeout. SACKed
+	 * segments stay SACKed (tcp_timeout_mark_lost) unless the peer reneged:
+	 * the head is SACKed yet still not acknowledged.
+	 */
+	skb = skb_peek(&sk->sk_write_queue);
+	reneged = skb && (TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_ACKED);
 	tp->lost_out = 0;
 	tp->retrans_out = 0;
-	tp->sacked_out = 0;
+	if (!tp->rx_opt.sack_ok || reneged)
+		tp->sacked_out = 0;
 	skb_queue_walk (&sk->sk_write_queue, skb) {
 		if (skb == tp->send_head)
 			break;
+		if (reneged)
+			TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_ACKED;
+		else if (TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_ACKED)
+			continue;
 		TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
 		TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
 		tp->lost_out++;
@@ -253,6 +266,26 @@ static void tcp_keepalive_timer(struct timer_list *t)
 	tcp_reset_keepalive_timer(sk, when);
 }
 
+/* The held-back ACK is due (tcp_compressed_ack_kick). */
+static void tcp_compressed_ack_kick(struct timer_list *t)
+{
+	struct tcp_sock *tp = from_timer(tp, t, compressed_ack_timer);
+	struct sock *sk = &tp->inet.sk;
+
+	if (!tp->compressed_ack || sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	/* The ACK sent now is one of them: count the others as compressed. */
+	tp->compressed_ack--;
+	tcp_send_ack(sk);
+}
+
+void tcp_compressed_ack_arm(struct sock *sk, uint64_t delay)
+{
+	struct net *net = sock_net(sk);
+
+	mod_timer(&net->timers, &tcp_sk(sk)->compressed_ack_timer, net->now + delay);
+}
+
 void tcp_init_xmit_timers(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -260,6 +293,7 @@ void tcp_init_xmit_timers(struct sock *sk)
 	timer_setup(&tp->retransmit_timer, tcp_write_timer);
 	timer_setup(&tp->delack_timer, tcp_delack_timer);
 	timer_setup(&tp->keepalive_timer, tcp_keepalive_timer);
+	timer_setup(&tp->compressed_ack_timer, tcp_compressed_ack_kick);
 }
 
 void tcp_clear_xmit_timers(struct sock *sk)
@@ -270,6 +304,8 @@ void tcp_clear_xmit_timers(struct sock *sk)
 	del_timer(base, &tp->retransmit_timer);
 	del_timer(base, &tp->delack_timer);
 	del_timer(base, &tp->keepalive_timer);
+	del_timer(base, &tp->compressed_ack_timer);
+	tp->compressed_ack = 0;
 	tp->pending_timer = 0;
 	tp->ack.pending = 0;
 }
@@ -286,6 +322,8 @@ void tcp_time_wait(struct sock *sk, int state, uint64_t timeo)
 
 	del_timer(base, &tp->retransmit_timer);
 	del_timer(base, &tp->delack_timer);
+	del_timer(base, &tp->compressed_ack_timer);
+	tp->compressed_ack = 0;
 	tp->pending_timer = 0;
 	tp->ack.pending = 0;
 	if (state != sk->sk_state)

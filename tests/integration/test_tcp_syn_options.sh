@@ -1,0 +1,263 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The stack's SYN, SYN-ACK and handshake ACK carry the same option bytes as
+# the kernel's for the same sysctls (timestamp values masked: they are
+# clocks). The kernel reference runs in a third namespace joined to the peer
+# by its own veth (10.99.1.20 <-> 10.99.1.2), so the shim namespace's kernel
+# stays silent; both fresh namespaces start from the same defaults, which the
+# test checks. tcpdump on the peer records both veths.
+#   client: the stack connects to the peer, the reference kernel does too,
+#           with their own tcp_timestamps, tcp_sack and tcp_window_scaling
+#           changed between connections (one stack host follows them): SYN
+#           and the ACK completing the handshake are compared;
+#   server: the peer's kernel connects to a listener under the stack and to
+#           one on the reference kernel, with the peer's tcp_timestamps,
+#           tcp_sack and tcp_window_scaling in every combination, so each
+#           SYN-ACK answers exactly what its SYN offered;
+#   cookies: with tcp_syncookies=2 on both, the cookie SYN-ACKs compare
+#           too, and the kernel's connections through them work.
+set -u
+. "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
+testbed_test_begin tcp_syn_options
+
+REF_NS="ssR-${TB_NS_SHIM#ssA-}"
+REF_IF="${TB_IF_SHIM%s}r"
+PEER_IF2="${TB_IF_SHIM%s}q"
+REF_ADDR=10.99.1.20
+PEER_ADDR2=10.99.1.2
+ref_down() {
+	tb_ns_kill "$REF_NS"
+	ip netns del "$REF_NS" 2>/dev/null
+	testbed_test_cleanup
+}
+trap ref_down EXIT
+
+ip netns add "$REF_NS" || tb_fail "cannot create $REF_NS"
+ip link add name "$REF_IF" netns "$REF_NS" mtu "$TB_MTU" type veth \
+	peer name "$PEER_IF2" netns "$TB_NS_PEER" mtu "$TB_MTU" || tb_fail "cannot create the reference veth"
+ip netns exec "$REF_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
+ip -n "$REF_NS" link set lo up &&
+	ip -n "$REF_NS" addr add "$REF_ADDR/24" dev "$REF_IF" &&
+	ip -n "$REF_NS" link set "$REF_IF" up &&
+	ip -n "$TB_NS_PEER" addr add "$PEER_ADDR2/24" dev "$PEER_IF2" &&
+	ip -n "$TB_NS_PEER" link set "$PEER_IF2" up || tb_fail "cannot configure the reference veth"
+
+# The options depend on these sysctls (and the window-scale shift on the
+# buffer sizes): the stack reads the shim namespace's, the reference kernel
+# uses its own; they must agree or the comparison means nothing.
+for k in net.ipv4.tcp_timestamps net.ipv4.tcp_sack net.ipv4.tcp_window_scaling net.ipv4.tcp_rmem \
+	net.core.rmem_max net.ipv4.tcp_rmem; do
+	a=$(ip netns exec "$TB_NS_SHIM" sysctl -n "$k")
+	b=$(ip netns exec "$REF_NS" sysctl -n "$k")
+	[ "$a" = "$b" ] || tb_fail "$k differs: shim namespace '$a', reference '$b'"
+done
+tb_say "sysctls equal in both namespaces: timestamps $(ip netns exec "$REF_NS" sysctl -n net.ipv4.tcp_timestamps)," \
+	"sack $(ip netns exec "$REF_NS" sysctl -n net.ipv4.tcp_sack), window_scaling $(ip netns exec "$REF_NS" sysctl -n net.ipv4.tcp_window_scaling)"
+
+for i in 1 2; do
+	[ $i = 1 ] && ifc=$TB_IF_PEER || ifc=$PEER_IF2
+	ip netns exec "$TB_NS_PEER" tcpdump -i "$ifc" -nn -U -s 200 -w "$TB_WORK/cap$i.pcap" tcp \
+		2>"$TB_WORK/tcpdump$i.log" &
+done
+for _ in $(seq 1 50); do
+	grep -q 'listening on' "$TB_WORK/tcpdump1.log" && grep -q 'listening on' "$TB_WORK/tcpdump2.log" && break
+	sleep 0.1
+done
+grep -q 'listening on' "$TB_WORK/tcpdump2.log" && grep -q 'listening on' "$TB_WORK/tcpdump1.log" ||
+	tb_fail "tcpdump did not start"
+
+# An accept-and-close server for each side.
+server='import socket,sys
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
+while True:
+    c,_=s.accept(); c.recv(16); c.close()'
+client='import socket,sys
+c=socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20); c.sendall(b"x"); c.recv(16); c.close()'
+
+testbed_peer "$TB_PY" -c "$server" 0.0.0.0 9000 >"$TB_WORK/peer-server.log" 2>&1 &
+testbed_wait_listen "$TB_NS_PEER" tcp 9000 10 || tb_fail "the peer's server did not start"
+
+# set_tcp_sysctls NS TIMESTAMPS SACK WSCALE
+set_tcp_sysctls() {
+	ip netns exec "$1" sysctl -qw net.ipv4.tcp_timestamps="$2" net.ipv4.tcp_sack="$3" \
+		net.ipv4.tcp_window_scaling="$4" || tb_fail "cannot set the sysctls of $1"
+}
+
+# The stack reads the option sysctls again for each new socket: the same
+# stack host follows every change, as the kernel does.
+client_variants="1,1,1 0,1,1 1,0,1 1,1,0 0,0,0"
+tb_say "client side: the stack and the reference kernel connect to the peer, own sysctls $client_variants"
+for v in $client_variants; do
+	IFS=, read -r t s w <<<"$v"
+	set_tcp_sysctls "$TB_NS_SHIM" "$t" "$s" "$w"
+	set_tcp_sysctls "$REF_NS" "$t" "$s" "$w"
+	testbed_shim "$TB_PY" -c "$client" "$TB_PEER_ADDR" 9000 >"$TB_WORK/shim-client.log" 2>&1 ||
+		tb_fail "the connect under the shim ($v) failed: $(cat "$TB_WORK/shim-client.log")"
+	ip netns exec "$REF_NS" "$TB_PY" -c "$client" "$PEER_ADDR2" 9000 >"$TB_WORK/ref-client.log" 2>&1 ||
+		tb_fail "the reference connect ($v) failed: $(cat "$TB_WORK/ref-client.log")"
+done
+set_tcp_sysctls "$TB_NS_SHIM" 1 1 1
+set_tcp_sysctls "$REF_NS" 1 1 1
+
+tb_say "server side: the peer connects to a listener under the stack and to the reference kernel"
+testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9001 >"$TB_WORK/shim-server.log" 2>&1 &
+ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" 9001 >"$TB_WORK/ref-server.log" 2>&1 &
+testbed_wait_listen "$REF_NS" tcp 9001 10 || tb_fail "the reference server did not start"
+ok=0
+for _ in $(seq 1 100); do
+	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9001 >/dev/null 2>&1 && ok=1 && break
+	sleep 0.1
+done
+[ $ok = 1 ] || tb_fail "the server under the shim is not reachable"
+variants="1,1,1 0,0,1 1,0,0 0,1,0 0,0,0"
+for v in $variants; do
+	IFS=, read -r t s w <<<"$v"
+	set_tcp_sysctls "$TB_NS_PEER" "$t" "$s" "$w"
+	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9001 >>"$TB_WORK/peer-client.log" 2>&1 ||
+		tb_fail "peer ($v) -> stack failed"
+	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" 9001 >>"$TB_WORK/peer-client.log" 2>&1 ||
+		tb_fail "peer ($v) -> reference failed"
+done
+
+# SYN cookies (tcp_syncookies = 2: every SYN), read by the stack when the
+# listener is created: the cookie SYN-ACK carries what the kernel's does
+# (window scale and SACK only with timestamps), and the kernel's ACK
+# echoing the cookie makes a working connection.
+tb_say "SYN cookies: listeners on both sides with tcp_syncookies=2"
+for ns in "$TB_NS_SHIM" "$REF_NS"; do
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=2 || tb_fail "cannot set tcp_syncookies in $ns"
+done
+set_tcp_sysctls "$TB_NS_PEER" 1 1 1
+testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9002 >"$TB_WORK/shim-server2.log" 2>&1 &
+ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" 9002 >"$TB_WORK/ref-server2.log" 2>&1 &
+testbed_wait_listen "$REF_NS" tcp 9002 10 || tb_fail "the reference cookie server did not start"
+ok=0
+for _ in $(seq 1 100); do
+	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9002 >/dev/null 2>&1 && ok=1 && break
+	sleep 0.1
+done
+[ $ok = 1 ] || tb_fail "the cookie server under the shim is not reachable"
+cookie_variants="1,1,1 0,1,1"
+for v in $cookie_variants; do
+	IFS=, read -r t s w <<<"$v"
+	set_tcp_sysctls "$TB_NS_PEER" "$t" "$s" "$w"
+	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9002 >>"$TB_WORK/peer-client.log" 2>&1 ||
+		tb_fail "peer ($v) -> stack with SYN cookies failed"
+	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" 9002 >>"$TB_WORK/peer-client.log" 2>&1 ||
+		tb_fail "peer ($v) -> reference with SYN cookies failed"
+done
+
+# The comparison: option bytes per segment, the timestamp values masked.
+# Exit status 2 while a segment is still missing from the captures (tcpdump
+# writes each packet as it comes: the check repeats until a deadline).
+cat >"$TB_WORK/compare.py" <<'EOF'
+import struct, sys
+
+def segments(path):
+    data = open(path, 'rb').read()
+    magic = struct.unpack('<I', data[:4])[0]
+    e = '<' if magic in (0xa1b2c3d4, 0xa1b23c4d) else '>'
+    off = 24
+    while off + 16 <= len(data):
+        _, _, incl, _ = struct.unpack(e + 'IIII', data[off:off + 16])
+        if off + 16 + incl > len(data):
+            break  # a record still being written
+        f = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        if len(f) < 34 or f[12:14] != b'\x08\x00' or f[23] != 6:
+            continue
+        ip = f[14:]
+        ihl = (ip[0] & 15) * 4
+        th = ip[ihl:]
+        doff = (th[12] >> 4) * 4
+        yield ('.'.join(map(str, ip[12:16])), struct.unpack('>H', th[0:2])[0],
+               struct.unpack('>H', th[2:4])[0], th[13], bytes(th[20:doff]))
+
+def masked(opts):
+    out, i = [], 0
+    while i < len(opts):
+        k = opts[i]
+        if k in (0, 1):
+            out.append('%02x' % k); i += 1; continue
+        ln = opts[i + 1] if i + 1 < len(opts) else 2
+        b = ['%02x' % x for x in opts[i:i + ln]]
+        if k == 8 and ln == 10:
+            b[2:6] = ['TV'] * 4          # TSval: a clock
+            if opts[i + 6:i + 10] != b'\0\0\0\0':
+                b[6:10] = ['TE'] * 4     # TSecr: the other side's clock
+        out += b; i += ln
+    return ' '.join(out)
+
+def pick(path, addr):
+    """Per connection to the peer: its first SYN and the ACK completing the
+    handshake; and every SYN-ACK of the listeners, in order."""
+    syns, acks, synacks, cookies, conns, acked = [], [], [], [], [], set()
+    for src, sport, dport, flags, opts in segments(path):
+        if src != addr:
+            continue
+        if dport == 9000 and flags & 0x12 == 0x02 and sport not in conns:
+            conns.append(sport)
+            syns.append(opts)
+        elif dport == 9000 and flags & 0x12 == 0x10 and sport in conns and sport not in acked:
+            acked.add(sport)
+            acks.append(opts)
+        elif sport == 9001 and flags & 0x12 == 0x12:
+            synacks.append(opts)
+        elif sport == 9002 and flags & 0x12 == 0x12:
+            cookies.append(opts)
+    return syns, acks, synacks, cookies
+
+shim = pick(sys.argv[1], sys.argv[3])
+ref = pick(sys.argv[2], sys.argv[4])
+client_variants = sys.argv[5].split()
+cookie_variants = sys.argv[6].split()
+variants = sys.argv[7:]
+bad = 0
+def check(what, a, b):
+    global bad
+    if a is None or b is None:
+        print('MISSING %s: stack %s reference %s' % (what, a, b)); bad = bad or 2; return
+    ma, mb = masked(a), masked(b)
+    print('%-28s stack     %s' % (what, ma))
+    print('%-28s reference %s' % ('', mb))
+    if ma != mb:
+        print('  DIFFERENT'); bad = 1
+
+for i, v in enumerate(client_variants):
+    at = lambda l: l[i] if i < len(l) else None
+    check('SYN, own ts,sack,ws=' + v, at(shim[0]), at(ref[0]))
+    check('ACK of the handshake', at(shim[1]), at(ref[1]))
+# The last SYN-ACKs answered the variants (the stack's first, the reachability probe).
+if len(shim[2]) < len(variants) or len(ref[2]) < len(variants):
+    print('MISSING SYN-ACKs: stack %d reference %d' % (len(shim[2]), len(ref[2]))); bad = bad or 2
+else:
+    for i, v in enumerate(variants):
+        check('SYN-ACK, peer ts,sack,ws=' + v, shim[2][-len(variants) + i], ref[2][-len(variants) + i])
+if len(shim[3]) < len(cookie_variants) or len(ref[3]) < len(cookie_variants):
+    print('MISSING cookie SYN-ACKs: stack %d reference %d' % (len(shim[3]), len(ref[3]))); bad = bad or 2
+else:
+    for i, v in enumerate(cookie_variants):
+        n = len(cookie_variants)
+        check('cookie SYN-ACK, peer ' + v, shim[3][-n + i], ref[3][-n + i])
+# Not vacuous: with the defaults the SYN carries all four options in 20 bytes.
+if shim[0] and len(shim[0][0]) != 20:
+    print('the SYN carries %d option bytes, not 20' % len(shim[0][0])); bad = 1
+sys.exit(bad)
+EOF
+compare() {
+	"$TB_PY" "$TB_WORK/compare.py" "$TB_WORK/cap1.pcap" "$TB_WORK/cap2.pcap" "$TB_SHIM_ADDR" \
+		"$REF_ADDR" "$client_variants" "$cookie_variants" $variants >"$TB_WORK/compare.log" 2>&1
+}
+for _ in $(seq 1 100); do
+	compare
+	rc=$?
+	[ $rc = 2 ] || break
+	sleep 0.1
+done
+kill %1 %2 2>/dev/null
+wait %1 %2 2>/dev/null
+cat "$TB_WORK/compare.log"
+[ $rc = 0 ] || tb_fail "option bytes differ from the kernel's (see above)"
+tb_say "ok: SYN and ACK (5 own sysctl variants, one stack host), SYN-ACK (5 peer variants) and cookie SYN-ACK options equal the kernel's"
+testbed_test_end

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scripted TCP peers for unit tests, in the spirit of packetdrill: a table
+ * of steps on the virtual clock, each "at T ms inject this segment" ('<')
+ * or "at T ms the stack sends exactly this segment" ('>').
+ *
+ * The stack under test is side 0 of a twostack (10.0.0.1); the script plays
+ * 10.0.0.2. Every TCP segment side 0 sends is captured and kept from side
+ * 1 (whose stack still answers ARP); injected segments go on the wire from
+ * side 1. Each segment the stack sends must be expected, at its exact time:
+ * an inject step or the end of a table fails when one is left unexplained.
+ *
+ * Sequence numbers are relative, as tcpdump shows them: the stack's to its
+ * ISN (that of the SYN or SYN-ACK expected last), the script's to
+ * TCPSCRIPT_PEER_ISN.
+ * Options are written as a comma-separated list, in wire order:
+ *   "mss 1460,sackOK,TS val 5 ecr 0,nop,wscale 7,sack 101:201 301:401,md5,eol"
+ * A timestamp value may be "*" (any) or "now" (the stack's clock in ms,
+ * which is its TSval when tcp_timestamps is 2: no per-connection offset).
+ * SACK edges are relative to the sequence space they acknowledge (the
+ * script's data when the stack sends them, the stack's when injected).
+ * opts NULL means no options at all; "*" means not checked.
+ */
+#ifndef SOCKSHIM_HELPER_TCPSCRIPT_H
+#define SOCKSHIM_HELPER_TCPSCRIPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "helper_twostack.h"
+
+#define TCPSCRIPT_PEER_ISN  1000000u
+#define TCPSCRIPT_PEER_PORT 40000
+#define TCPSCRIPT_WIN_ZERO  (-1) /* win: the field must be 0 (0 means not checked) */
+
+struct tcpscript_seg {
+	const char *flags; /* tcpdump's: "S", "S.", ".", "P.", "F.", "R", "R." */
+	uint32_t seq, ack; /* relative; ack is ignored (and must be 0 on the wire) without '.' */
+	uint32_t len;	   /* payload bytes (injected ones are filled with 'a' + seq % 26) */
+	int32_t win;	   /* raw window field; 0 = not checked when expected, 65535 injected */
+	const char *opts;
+};
+
+struct tcpscript_step {
+	uint64_t at_ms; /* since tcpscript_start */
+	char dir;	/* '<' inject, '>' expect; 0 ends the table */
+	struct tcpscript_seg seg;
+};
+
+#define TCPSCRIPT_MAX_OUT 512
+
+struct tcpscript_pkt {
+	uint64_t t;
+	uint32_t seq, ack;
+	uint16_t win, len, sport, dport;
+	uint8_t flags, optlen;
+	uint8_t opts[40];
+};
+
+struct tcpscript {
+	struct twostack *ts;
+	uint64_t t0;
+	uint16_t stack_port; /* learned from the stack's first segment, or set for a listener */
+	uint16_t peer_port; /* the script's port: TCPSCRIPT_PEER_PORT unless a test plays several */
+	uint32_t stack_isn; /* of the SYN or SYN-ACK expected last */
+	struct tcpscript_pkt out[TCPSCRIPT_MAX_OUT];
+	unsigned int nout, next;
+	char err[1024];
+};
+
+/* A twostack with the capture in place; time 0 of the script is now. */
+struct tcpscript *tcpscript_start(void);
+void tcpscript_stop(struct tcpscript *sc);
+
+/* Runs the table; false with sc->err describing the first mismatch. */
+bool tcpscript_run(struct tcpscript *sc, const struct tcpscript_step *steps);
+/* Runs the clock to at_ms; false if the stack sent anything in the meantime. */
+bool tcpscript_quiet_until(struct tcpscript *sc, uint64_t at_ms);
+
+/* The stack's clock in ms (its TSval with tcp_timestamps = 2). */
+uint32_t tcpscript_now_ms(const struct tcpscript *sc);
+
+#endif

@@ -1,0 +1,878 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TCP against scripted peers (helper_tcpscript): each mechanism as the exact
+ * segments Linux would send, at their exact virtual times. The stack under
+ * test runs with tcp_timestamps = 2 (timestamps without a per-connection
+ * offset), so its TSval is its clock in ms ("now"; the clock starts at
+ * 1000 ms), and with the kernel's default buffer sysctls (window scale 7).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+
+#include "helper_tcpscript.h"
+#include "inet.h"
+#include "tcp.h"
+
+#define PORT 5000
+
+static struct tcpscript *sc;
+static struct socket *socks[8];
+static unsigned int nsocks;
+
+static struct socket *track(struct socket *s)
+{
+	cr_assert_not_null(s);
+	if (nsocks < 8)
+		socks[nsocks++] = s;
+	return s;
+}
+
+static void setup(void)
+{
+	sc = tcpscript_start();
+	cr_assert_not_null(sc);
+	nsocks = 0;
+	for (int i = 0; i < 2; i++) {
+		struct netns_sysctl *s = &sc->ts->net[i].sysctl;
+
+		s->tcp_timestamps = 2;
+		s->tcp_sack = 1;
+		s->tcp_dsack = 1;
+		s->tcp_window_scaling = 1;
+		s->tcp_rmem[2] = 6291456;
+		s->rmem_max = 212992;
+	}
+}
+
+static void teardown(void)
+{
+	for (unsigned int i = 0; i < nsocks; i++)
+		sock_release(socks[i]);
+	tcpscript_stop(sc);
+	skb_cache_drain();
+}
+
+TestSuite(tcp_script, .init = setup, .fini = teardown);
+
+static struct netns_sysctl *stack_sysctl(void)
+{
+	return &sc->ts->net[0].sysctl;
+}
+
+static struct tcpext_mib *ext(void)
+{
+	return &sc->ts->net[0].mib.tcpext;
+}
+
+#define RUN(...)                                                                                   \
+	do {                                                                                       \
+		const struct tcpscript_step steps_[] = {__VA_ARGS__, {0}};                         \
+		cr_assert(tcpscript_run(sc, steps_), "%s", sc->err);                               \
+	} while (0)
+
+/* connect() from the stack; the SYN goes out at time 0. */
+static struct socket *stack_connect(void)
+{
+	int err = 0;
+	struct socket *c = track(twostack_socket(sc->ts, 0, SOCK_STREAM, IPPROTO_TCP, &err));
+	struct sockaddr_in to = twostack_sin(1, TCPSCRIPT_PEER_PORT);
+
+	cr_assert_eq(twostack_connect(c, &to), -EINPROGRESS);
+	return c;
+}
+
+static struct socket *stack_listen(void)
+{
+	int err = 0;
+	struct socket *l = track(twostack_socket(sc->ts, 0, SOCK_STREAM, IPPROTO_TCP, &err));
+
+	cr_assert_eq(twostack_bind(l, twostack_addr(0), PORT), 0);
+	cr_assert_eq(l->ops->listen(l, 8), 0);
+	sc->stack_port = PORT;
+	return l;
+}
+
+static int send_bytes(struct socket *s, size_t len)
+{
+	static char buf[16384];
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_DONTWAIT};
+
+	return s->ops->sendmsg(s, &m, len);
+}
+
+/* ---- SYN, SYN-ACK, ACK options (tcp_syn_options, tcp_synack_options) ---- */
+
+static void syn_layout(int ts, int sack, int ws, const char *opts)
+{
+	stack_sysctl()->tcp_timestamps = ts ? 2 : 0;
+	stack_sysctl()->tcp_sack = sack;
+	stack_sysctl()->tcp_window_scaling = ws;
+	stack_connect();
+	{
+		const struct tcpscript_step steps[] = {
+			{0, '>', {"S", 0, 0, 0, 65535, opts}},
+			{0},
+		};
+
+		cr_assert(tcpscript_run(sc, steps), "%s", sc->err);
+	}
+}
+
+Test(tcp_script, syn_offers_all_options_in_20_bytes)
+{
+	syn_layout(1, 1, 1, "mss 1460,sackOK,TS val now ecr 0,nop,wscale 7");
+}
+
+Test(tcp_script, syn_without_timestamps_pads_sack_permitted)
+{
+	syn_layout(0, 1, 1, "mss 1460,nop,nop,sackOK,nop,wscale 7");
+}
+
+Test(tcp_script, syn_without_sack_pads_the_timestamp)
+{
+	syn_layout(1, 0, 1, "mss 1460,nop,nop,TS val now ecr 0,nop,wscale 7");
+}
+
+Test(tcp_script, syn_without_window_scaling)
+{
+	syn_layout(1, 1, 0, "mss 1460,sackOK,TS val now ecr 0");
+}
+
+Test(tcp_script, syn_with_everything_off_carries_mss_only)
+{
+	syn_layout(0, 0, 0, "mss 1460");
+}
+
+/* The handshake: the ACK echoes the SYN-ACK's timestamp, RTT from it. */
+Test(tcp_script, handshake_ack_carries_the_timestamp_echo)
+{
+	struct socket *c = stack_connect();
+	struct tcp_info info;
+	int len = sizeof(info);
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val now ecr 0,nop,wscale 7"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(c->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, &info, &len), 0);
+	cr_assert_eq(info.tcpi_options & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE),
+		     TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE);
+	cr_assert_eq(info.tcpi_snd_mss, 1448);
+	cr_assert_eq(info.tcpi_rtt, 10000);
+}
+
+/* A SYN-ACK without timestamps: none on later segments either. */
+Test(tcp_script, synack_without_timestamps_turns_them_off)
+{
+	struct socket *c = stack_connect();
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, NULL}});
+	cr_assert_not(tcp_sk(c->sk)->rx_opt.tstamp_ok);
+	cr_assert_not(tcp_sk(c->sk)->rx_opt.sack_ok);
+	cr_assert_eq(tcp_sk(c->sk)->mss_cache, 1460);
+}
+
+/* RFC 7323 3.2 / Linux: a SYN-ACK echoing a timestamp we never sent is answered with a RST. */
+Test(tcp_script, synack_with_a_bogus_echo_is_reset)
+{
+	struct socket *c = stack_connect();
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 999999,nop,wscale 7"}},
+	    {10, '>', {"R", 1, 0, 0, 0, NULL}});
+	cr_assert_eq(ext()->PAWSActive, 1);
+	cr_assert_eq(c->sk->sk_state, TCP_SYN_SENT, "the SYN stays; it is retransmitted");
+	RUN({1000, '>', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val now ecr 0,nop,wscale 7"}});
+}
+
+/* The SYN-ACK answers exactly what the SYN offered. */
+static void synack_answers(const char *syn_opts, const char *synack_opts)
+{
+	const struct tcpscript_step steps[] = {
+		{0, '<', {"S", 0, 0, 0, 0, syn_opts}},
+		{0, '>', {"S.", 0, 1, 0, 65535, synack_opts}},
+		{0},
+	};
+
+	stack_listen();
+	cr_assert(tcpscript_run(sc, steps), "%s", sc->err);
+}
+
+Test(tcp_script, synack_to_a_full_offer)
+{
+	synack_answers("mss 1460,sackOK,TS val 700 ecr 0,nop,wscale 7",
+		       "mss 1460,sackOK,TS val now ecr 700,nop,wscale 7");
+}
+
+Test(tcp_script, synack_to_mss_only)
+{
+	synack_answers("mss 1460", "mss 1460");
+}
+
+Test(tcp_script, synack_to_sack_and_wscale)
+{
+	synack_answers("mss 1460,nop,nop,sackOK,nop,wscale 2",
+		       "mss 1460,nop,nop,sackOK,nop,wscale 7");
+}
+
+Test(tcp_script, synack_to_timestamps_only)
+{
+	synack_answers("mss 1400,nop,nop,TS val 700 ecr 0", "mss 1460,nop,nop,TS val now ecr 700");
+}
+
+Test(tcp_script, synack_when_our_sack_is_off)
+{
+	stack_sysctl()->tcp_sack = 0;
+	synack_answers("mss 1460,sackOK,TS val 700 ecr 0,nop,wscale 7",
+		       "mss 1460,nop,nop,TS val now ecr 700,nop,wscale 7");
+}
+
+/* TCP-MD5 signed SYNs for a socket without a key are dropped and counted, no answer. */
+Test(tcp_script, md5_signed_syn_is_dropped_and_counted)
+{
+	struct socket *l = stack_listen();
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460,nop,nop,md5"}});
+	cr_assert(tcpscript_quiet_until(sc, 3000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPMD5Unexpected, 1);
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 0);
+	RUN({3000, '<', {"S", 0, 0, 0, 0, "mss 1460"}},
+	    {3000, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+}
+
+/* ---- timestamps after the handshake (RFC 7323) ---- */
+
+/* Established at 10 ms with TS.Recent 5000; the stack's RTT sample is 10 ms. */
+static struct socket *established(void)
+{
+	struct socket *c = stack_connect();
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	return c;
+}
+
+/*
+ * TS.Recent moves only for segments at or before Last.ACK.sent (RFC 7323
+ * 4.3): an out-of-order segment's timestamp is not echoed.
+ */
+Test(tcp_script, ts_recent_follows_last_ack_sent)
+{
+	established();
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5010 ecr 1010"}},
+	    {20, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5010"}},
+	    {30, '<', {"P.", 201, 1, 100, 0, "nop,nop,TS val 5020 ecr 1010"}},
+	    {30, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5010,nop,nop,sack 201:301"}},
+	    {40, '<', {"P.", 101, 1, 100, 0, "nop,nop,TS val 5030 ecr 1010"}},
+	    {40, '>', {".", 1, 301, 0, 0, "nop,nop,TS val now ecr 5030"}});
+}
+
+/*
+ * RTTM: the ACK of a retransmitted segment gives no sample by send time
+ * (Karn) but does by its echoed timestamp, so the backed-off RTO comes
+ * back to what the path needs instead of staying doubled.
+ */
+Test(tcp_script, rtt_from_the_echo_of_a_retransmission_resets_the_rto)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	/* srtt 10 ms, mdev 2 x 10 ms: RTO = 10 + max(20, 200) ms (the first is 3 RTTs or more). */
+	cr_assert_eq(tp->rto, 210 * NSEC_PER_MSEC);
+	cr_assert_eq(send_bytes(c, 100), 100);
+	RUN({10, '>', {"P.", 1, 1, 100, 0, "nop,nop,TS val now ecr 5000"}},
+	    {220, '>', {"P.", 1, 1, 100, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(tp->rto, 420 * NSEC_PER_MSEC, "doubled by the timeout");
+	cr_assert_eq(tp->backoff, 1);
+	/* The ACK echoes the retransmission's timestamp (1220): RTT 30 ms. */
+	RUN({250, '<', {".", 1, 101, 0, 0, "nop,nop,TS val 5100 ecr 1220"}});
+	/* srtt = 7/8 * 10 + 30/8 = 12.5 ms; mdev 35 ms stays under the 200 ms floor. */
+	cr_assert_eq(tp->srtt, 12500 * NSEC_PER_USEC);
+	cr_assert_eq(tp->rto, 212500 * NSEC_PER_USEC);
+	cr_assert_eq(tp->backoff, 0);
+}
+
+/*
+ * PAWS (RFC 7323 5): an older timestamp than TS.Recent is rejected with a
+ * duplicate ACK (pure ACKs at most one per tcp_invalid_ratelimit); an old
+ * pure ACK is dropped silently; a RST is judged by its sequence alone.
+ */
+Test(tcp_script, paws_rejects_old_timestamps)
+{
+	struct socket *c = established();
+
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 4000 ecr 1010"}},
+	    {20, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(ext()->PAWSEstab, 1);
+	cr_assert_eq(tcp_inq(c->sk), 0, "the data was not taken");
+	/*
+	 * Answers to pure ACKs failing PAWS are rate limited (data is not): the
+	 * first is answered, the next within 500 ms is not, the one after is.
+	 */
+	RUN({100, '<', {".", 1, 1, 0, 1000, "nop,nop,TS val 4000 ecr 1010"}},
+	    {100, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}},
+	    {300, '<', {".", 1, 1, 0, 1000, "nop,nop,TS val 4000 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 599), "%s", sc->err);
+	cr_assert_eq(ext()->PAWSEstab, 3);
+	cr_assert_eq(ext()->TCPACKSkippedPAWS, 1);
+	RUN({600, '<', {".", 1, 1, 0, 1000, "nop,nop,TS val 4000 ecr 1010"}},
+	    {600, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	/* An old pure ACK (sequence before rcv_nxt): dropped, no answer. */
+	RUN({700, '<', {".", 0, 1, 0, 0, "nop,nop,TS val 4000 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 800), "%s", sc->err);
+	cr_assert_eq(ext()->PAWSOldAck, 1);
+	/* Current timestamps are taken again. */
+	RUN({900, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5100 ecr 1010"}},
+	    {900, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5100"}});
+	cr_assert_eq(tcp_inq(c->sk), 100);
+	/* A RST with an old timestamp still resets. */
+	RUN({1000, '<', {"R.", 101, 1, 0, 0, "nop,nop,TS val 1 ecr 1010"}});
+	cr_assert_eq(c->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(c->sk->sk_err, ECONNRESET);
+}
+
+/* ---- SACK and D-SACK from the receiver (RFC 2018, 2883) ---- */
+
+/*
+ * Out-of-order data is reported at once, the newest block first; with a
+ * timestamp only 3 blocks fit; blocks merge as holes fill; a duplicate is
+ * reported in a D-SACK block in front of the SACK blocks.
+ */
+Test(tcp_script, sack_blocks_newest_first_three_beside_a_timestamp)
+{
+	established();
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {20, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5001"}},
+	    {30, '<', {"P.", 201, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {30, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5001,nop,nop,sack 201:301"}},
+	    {40, '<', {"P.", 401, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {40,
+	     '>',
+	     {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5001,nop,nop,sack 401:501 201:301"}},
+	    {50, '<', {"P.", 601, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {50,
+	     '>',
+	     {".", 1, 101, 0, 0,
+	      "nop,nop,TS val now ecr 5001,nop,nop,sack 601:701 401:501 201:301"}},
+	    {60, '<', {"P.", 801, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {60,
+	     '>',
+	     {".", 1, 101, 0, 0,
+	      "nop,nop,TS val now ecr 5001,nop,nop,sack 801:901 601:701 401:501"}},
+	    /* 301:401 joins 201:301 and then 401:501: one block, moved to the front. */
+	    {70, '<', {"P.", 301, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {70,
+	     '>',
+	     {".", 1, 101, 0, 0,
+	      "nop,nop,TS val now ecr 5001,nop,nop,sack 201:501 801:901 601:701"}},
+	    /* The first hole fills: rcv_nxt 501, the blocks below it go. */
+	    {80, '<', {"P.", 101, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {80,
+	     '>',
+	     {".", 1, 501, 0, 0, "nop,nop,TS val now ecr 5001,nop,nop,sack 801:901 601:701"}},
+	    /* Old data again: D-SACK below the ACK (RFC 2883 4.1.1). */
+	    {90, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {90,
+	     '>',
+	     {".", 1, 501, 0, 0, "nop,nop,TS val now ecr 5001,nop,nop,sack 1:101 801:901 601:701"}},
+	    /* Out-of-order data again: D-SACK, then its block at the front (4.1.2). */
+	    {100, '<', {"P.", 601, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {100,
+	     '>',
+	     {".", 1, 501, 0, 0,
+	      "nop,nop,TS val now ecr 5001,nop,nop,sack 601:701 601:701 801:901"}},
+	    /* The D-SACK is reported once. */
+	    {110, '<', {"P.", 501, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {110, '>', {".", 1, 701, 0, 0, "nop,nop,TS val now ecr 5001,nop,nop,sack 801:901"}},
+	    {120, '<', {"P.", 701, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {120, '>', {".", 1, 901, 0, 0, "nop,nop,TS val now ecr 5001"}});
+	cr_assert_eq(ext()->TCPDSACKOldSent, 1);
+	cr_assert_eq(ext()->TCPDSACKOfoSent, 1);
+}
+
+/* Without timestamps 4 blocks fit; the oldest falls off beyond that. */
+Test(tcp_script, sack_four_blocks_without_timestamps)
+{
+	stack_sysctl()->tcp_timestamps = 0;
+	stack_connect();
+	RUN({0, '>', {"S", 0, 0, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 7"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, NULL}}, {20, '<', {"P.", 101, 1, 100, 0, NULL}},
+	    {20, '>', {".", 1, 1, 0, 0, "nop,nop,sack 101:201"}},
+	    {21, '<', {"P.", 301, 1, 100, 0, NULL}},
+	    {21, '>', {".", 1, 1, 0, 0, "nop,nop,sack 301:401 101:201"}},
+	    {22, '<', {"P.", 501, 1, 100, 0, NULL}},
+	    {22, '>', {".", 1, 1, 0, 0, "nop,nop,sack 501:601 301:401 101:201"}},
+	    {23, '<', {"P.", 701, 1, 100, 0, NULL}},
+	    {23, '>', {".", 1, 1, 0, 0, "nop,nop,sack 701:801 501:601 301:401 101:201"}},
+	    {24, '<', {"P.", 901, 1, 100, 0, NULL}},
+	    {24, '>', {".", 1, 1, 0, 0, "nop,nop,sack 901:1001 701:801 501:601 301:401"}});
+}
+
+/* A segment that covers queued out-of-order data reports the overlap as D-SACK. */
+Test(tcp_script, dsack_for_an_overlapping_out_of_order_segment)
+{
+	established();
+	RUN({20, '<', {"P.", 201, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {20, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 201:301"}},
+	    {30, '<', {"P.", 251, 1, 100, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {30,
+	     '>',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 251:301 201:351"}});
+	cr_assert_eq(ext()->TCPDSACKOfoSent, 1);
+}
+
+/* ---- SACK, the sender's side: the scoreboard (RFC 6675) ---- */
+
+#define SEG(i) (1 + (i)*1448u) /* the stack's i-th full segment, from 0 */
+
+/*
+ * Segments 0 and 2 of 8 are lost. The peer's SACK blocks put the stack in
+ * recovery after the third SACKed segment: segment 0 goes at once, segment
+ * 2 as soon as three SACKed segments lie above it; no SACKed segment is
+ * ever sent again, and a full ACK ends the recovery.
+ */
+Test(tcp_script, sack_recovery_retransmits_only_the_holes)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "nop,nop,TS val now ecr 5000"}},
+	    {10, '>', {".", SEG(1), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(2), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(3), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(4), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(5), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(6), 1, 1448, 0, "*"}},
+	    {10, '>', {"P.", SEG(7), 1, 1448, 0, "*"}});
+	RUN({20, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 1449:2897"}},
+	    {21,
+	     '<',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 4345:5793 1449:2897"}},
+	    /* Three SACKed: recovery, the first hole at once. */
+	    {22,
+	     '<',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 4345:7241 1449:2897"}},
+	    {22, '>', {".", SEG(0), 1, 1448, 0, "nop,nop,TS val now ecr 5001"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->sacked_out, 3);
+	/* Three SACKed above segment 2 now: it is lost too. */
+	RUN({23,
+	     '<',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 4345:8689 1449:2897"}},
+	    {23, '>', {".", SEG(2), 1, 1448, 0, "nop,nop,TS val now ecr 5001"}},
+	    {24,
+	     '<',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 4345:10137 1449:2897"}},
+	    {25,
+	     '<',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 4345:11585 1449:2897"}},
+	    /* Segment 0 arrived: a partial ACK up to the second hole, already resent. */
+	    {32,
+	     '<',
+	     {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1022,nop,nop,sack 4345:11585"}},
+	    {33, '<', {".", 1, SEG(8), 0, 0, "nop,nop,TS val 5003 ecr 1023"}});
+	cr_assert(tcpscript_quiet_until(sc, 1000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 2);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->sacked_out + tp->lost_out + tp->retrans_out + tp->packets_out, 0);
+	cr_assert_eq(tp->cong.snd_cwnd, 4, "ssthresh: half of the 8 in flight");
+}
+
+/*
+ * A timeout keeps the SACKed segments: only the holes go again. When the
+ * peer reneges (the head it SACKed is still not acknowledged at the next
+ * timeout), everything is resent.
+ */
+Test(tcp_script, rto_keeps_sacked_segments_unless_the_peer_reneges)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 3 * 1448), 3 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {"P.", SEG(2), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 1449:2897"}});
+	cr_assert_eq(tp->sacked_out, 1);
+	/* RTO 210 ms after the send: segment 0, then 2; not 1. */
+	RUN({220, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	RUN({230,
+	     '<',
+	     {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1220,nop,nop,sack 1449:2897"}},
+	    {230, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->sacked_out, 1);
+	/* The peer dropped what it SACKed: the next timeout resends from the head. */
+	RUN({230 + tp->rto / NSEC_PER_MSEC, '>', {".", SEG(1), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->sacked_out, 0);
+}
+
+/* ---- RFC 5961 challenge ACKs ---- */
+
+/*
+ * An in-window RST that is not exact and an in-window SYN get a challenge
+ * ACK, not obeyed: at most one per socket per 500 ms, and at most
+ * tcp_challenge_ack_limit per second in the namespace.
+ */
+Test(tcp_script, challenge_acks_are_rate_limited)
+{
+	struct socket *c = established();
+
+	stack_sysctl()->tcp_challenge_ack_limit = 1;
+	RUN({20, '<', {"R.", 1000, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {20, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}},
+	    {300, '<', {"R.", 1000, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 590), "%s", sc->err);
+	cr_assert_eq(ext()->TCPACKSkippedChallenge, 1);
+	/* Past the socket's limit but not the namespace's: the second is the limit's. */
+	RUN({600, '<', {"S", 500, 0, 0, 0, "mss 1460,sackOK,TS val 5002 ecr 0,nop,wscale 7"}});
+	cr_assert(tcpscript_quiet_until(sc, 1090), "%s", sc->err);
+	cr_assert_eq(ext()->TCPSYNChallenge, 1);
+	/* A new second: the namespace's budget is back. */
+	RUN({1100, '<', {"S", 500, 0, 0, 0, "mss 1460,sackOK,TS val 5003 ecr 0,nop,wscale 7"}},
+	    {1100, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(ext()->TCPChallengeACK, 2);
+	cr_assert_eq(c->sk->sk_state, TCP_ESTABLISHED, "neither the RSTs nor the SYNs were obeyed");
+}
+
+/* ---- SYN cookies (tcp_syncookies) ---- */
+
+static struct socket *accept_one(struct socket *l)
+{
+	struct socket *n = calloc(1, sizeof(*n));
+
+	if (l->ops->accept(l, n, O_NONBLOCK, true)) {
+		free(n);
+		return NULL;
+	}
+	return track(n);
+}
+
+/*
+ * tcp_syncookies = 2: every SYN gets a cookie and no state. The peer's
+ * window scale (5) and SACK-permitted ride in the low 6 bits of our TSval
+ * (5 | 16 = 21 below the clock: 1000 ms -> 981); the ACK echoing it brings
+ * them back.
+ */
+Test(tcp_script, syn_cookie_carries_options_in_the_timestamp)
+{
+	struct socket *l, *n;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_syncookies = 2;
+	l = stack_listen();
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1400,sackOK,TS val 700 ecr 0,nop,wscale 5"}},
+	    {0, '>', {"S.", 0, 1, 0, 65535, "mss 1460,sackOK,TS val 981 ecr 700,nop,wscale 7"}});
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 0, "no state for a cookie");
+	cr_assert_eq(ext()->SyncookiesSent, 1);
+	RUN({10, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 710 ecr 981"}});
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	tp = tcp_sk(n->sk);
+	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_eq(ext()->SyncookiesRecv, 1);
+	cr_assert(tp->rx_opt.wscale_ok && tp->rx_opt.sack_ok && tp->rx_opt.tstamp_ok);
+	cr_assert_eq(tp->rx_opt.snd_wscale, 5);
+	cr_assert_eq(tp->rx_opt.rcv_wscale, 7);
+	cr_assert_eq(tp->mss_cache, 1300 - 12, "the cookie keeps 1300 for the peer's 1400");
+	/* The connection works: data is acknowledged with the echo of its timestamp. */
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 720 ecr 981"}},
+	    {20, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 720"}});
+}
+
+/* Without a timestamp to carry them, a cookie SYN-ACK offers MSS only. */
+Test(tcp_script, syn_cookie_without_timestamps_offers_mss_only)
+{
+	stack_sysctl()->tcp_syncookies = 2;
+	stack_listen();
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 5"}},
+	    {0, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+}
+
+/* An ACK whose cookie is not ours gets a RST and is counted. */
+Test(tcp_script, bad_syn_cookie_is_reset)
+{
+	stack_sysctl()->tcp_syncookies = 2;
+	stack_listen();
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {0, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+	    {10, '<', {".", 1, 77, 0, 0, NULL}}, {10, '>', {"R", 77, 0, 0, 0, NULL}});
+	cr_assert_eq(ext()->SyncookiesFailed, 1);
+}
+
+/*
+ * A SYN flood fills the SYN queue (backlog 2: 3 embryonic children); with
+ * tcp_syncookies = 1 the next SYNs get cookies and a legitimate client
+ * still gets through. With 0 its SYN is dropped.
+ */
+static void flood_then_connect(int syncookies)
+{
+	struct socket *l;
+
+	stack_sysctl()->tcp_syncookies = syncookies;
+	l = stack_listen();
+	l->ops->listen(l, 2);
+	for (uint16_t i = 0; i < 6; i++) {
+		struct tcpscript_step syn[] = {
+			{i, '<', {"S", 0, 0, 0, 0, "mss 1460"}},
+			{i, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+			{0},
+		};
+
+		sc->peer_port = (uint16_t)(41000 + i);
+		syn[1].dir = i < 3 || syncookies ? '>' : 0; /* without cookies: no answer */
+		cr_assert(tcpscript_run(sc, syn), "SYN %u: %s", i, sc->err);
+	}
+	sc->peer_port = TCPSCRIPT_PEER_PORT;
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 3);
+	if (!syncookies) {
+		RUN({10, '<', {"S", 0, 0, 0, 0, "mss 1460"}});
+		cr_assert(tcpscript_quiet_until(sc, 900), "%s", sc->err);
+		cr_assert_eq(ext()->TCPReqQFullDrop, 4);
+		cr_assert_null(accept_one(l));
+		return;
+	}
+	RUN({10, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {10, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+	    {20, '<', {".", 1, 1, 0, 0, NULL}});
+	cr_assert_eq(ext()->SyncookiesSent, 4);
+	cr_assert_eq(ext()->TCPReqQFullDoCookies, 4);
+	cr_assert_not_null(accept_one(l), "the legitimate client got through the flood");
+	cr_assert(tcpscript_quiet_until(sc, 900), "%s", sc->err);
+}
+
+Test(tcp_script, syn_flood_with_cookies_lets_a_client_through)
+{
+	flood_then_connect(1);
+}
+
+Test(tcp_script, syn_flood_without_cookies_drops_the_client)
+{
+	flood_then_connect(0);
+}
+
+/*
+ * The RTO as the kernel computes it: a jump in the RTT raises the variance
+ * term to the window's largest deviation; calmer samples then pull it down
+ * by a quarter of the excess per RTT, never below srtt + 200 ms.
+ */
+Test(tcp_script, rto_follows_the_kernels_estimator)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	/* The ACK of a retransmitted segment: the echo of the original says 400 ms. */
+	cr_assert_eq(send_bytes(c, 100), 100);
+	RUN({10, '>', {"P.", 1, 1, 100, 0, "*"}}, {220, '>', {"P.", 1, 1, 100, 0, "*"}},
+	    {410, '<', {".", 1, 101, 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
+	/* err 390: srtt 10 + 390/8; mdev 20 + 390 - 20/4 = 405 ms, the variance term now. */
+	cr_assert_eq(tp->srtt, 58750 * NSEC_PER_USEC);
+	cr_assert_eq(tp->mdev, 405 * NSEC_PER_MSEC);
+	cr_assert_eq(tp->rto, (58750 + 405000) * NSEC_PER_USEC);
+	cr_assert_eq(tp->backoff, 0);
+	/* A 10 ms sample: err -48.75 ms, srtt 52.65625 ms, mdev 405 - 52.5 = 352.5 ms. */
+	cr_assert_eq(send_bytes(c, 100), 100);
+	RUN({410, '>', {"P.", 101, 1, 100, 0, "*"}},
+	    {420, '<', {".", 1, 201, 0, 0, "nop,nop,TS val 5002 ecr 1410"}});
+	cr_assert_eq(tp->srtt, 52656250);
+	cr_assert_eq(tp->mdev, 352500 * NSEC_PER_USEC);
+	/* A new RTT window: 405 decays by a quarter of (405 - 352.5) to 391.875 ms. */
+	cr_assert_eq(tp->rttvar, 391875 * NSEC_PER_USEC);
+	cr_assert_eq(tp->rto, 52656250 + 391875 * NSEC_PER_USEC);
+}
+
+/*
+ * Reordering below the duplicate threshold: two SACKed segments above a
+ * late one, then the late one arrives. Nothing is resent, the state goes
+ * back to Open, the window is not reduced.
+ */
+Test(tcp_script, reordering_below_dupthresh_resends_nothing)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {20,
+	     '<',
+	     {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 2897:4345"}},
+	    {21,
+	     '<',
+	     {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 2897:5793"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Disorder);
+	cr_assert_eq(tp->sacked_out, 2);
+	RUN({22, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 1000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_cwnd, 10, "4 in flight never limited a window of 10: no growth");
+}
+
+/*
+ * SACK compression (tcp_comp_sack_*): past quick-ACK mode, the first three
+ * ACKs for one rcv_nxt go at once; later ones wait 5% of the RTT (at most
+ * tcp_comp_sack_delay_ns, 1 ms) and one ACK stands for all that came
+ * meanwhile, unless a SACK block past the first three changes.
+ */
+Test(tcp_script, sack_compression_after_three_immediate_acks)
+{
+	struct socket *c = stack_connect();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	/* An RTT of 100 ms: the delay is min(5 ms, 1 ms). */
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {100, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
+	    {100, '>', {".", 1, 1, 0, 0, "*"}});
+	tp->ack.quick = 0;
+	RUN({110, '<', {"P.", 201, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {110, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 201:301"}},
+	    {111, '<', {"P.", 401, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {111,
+	     '>',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 401:501 201:301"}},
+	    {112, '<', {"P.", 601, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {112,
+	     '>',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 601:701 401:501 201:301"}},
+	    /* The fourth waits 1 ms. */
+	    {113, '<', {"P.", 801, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {114,
+	     '>',
+	     {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 801:901 601:701 401:501"}},
+	    /* Two segments extending the first block within the delay: one ACK for both. */
+	    {120, '<', {"P.", 901, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {120, '<', {"P.", 1001, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {121,
+	     '>',
+	     {".", 1, 1, 0, 0,
+	      "nop,nop,TS val now ecr 5000,nop,nop,sack 801:1101 601:701 401:501"}});
+	cr_assert_eq(ext()->TCPAckCompressed, 1);
+	/*
+	 * A fourth block while an ACK is held: the held ACK goes at once, with
+	 * the blocks before it; as in the kernel, that ACK also ends the one
+	 * scheduled for the new segment, which waits for the next event.
+	 */
+	RUN({130, '<', {"P.", 1201, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {130, '<', {"P.", 1401, 1, 100, 0, "nop,nop,TS val 5001 ecr 1100"}},
+	    {130,
+	     '>',
+	     {".", 1, 1, 0, 0,
+	      "nop,nop,TS val now ecr 5000,nop,nop,sack 1201:1301 801:1101 601:701"}});
+	cr_assert(tcpscript_quiet_until(sc, 139), "%s", sc->err);
+	/* The hole fills: the ACK goes at once (RFC 5681 4.2). */
+	RUN({140, '<', {"P.", 1, 1, 200, 0, "nop,nop,TS val 5002 ecr 1100"}},
+	    {140,
+	     '>',
+	     {".", 1, 301, 0, 0,
+	      "nop,nop,TS val now ecr 5002,nop,nop,sack 1401:1501 1201:1301 801:1101"}});
+}
+
+/*
+ * RFC 5961 5.2 and RFC 9293 3.10.7.4: data whose ACK is older than the
+ * bytes ever acknowledged (or the largest window) is a blind injection:
+ * dropped, with a challenge ACK; an ACK of what was never sent drops the
+ * segment silently in ESTABLISHED; an old ACK within that range is a
+ * duplicate and its data is taken.
+ */
+Test(tcp_script, acks_out_of_range_drop_the_data)
+{
+	struct socket *c = established();
+
+	cr_assert_eq(send_bytes(c, 1000), 1000);
+	RUN({10, '>', {"P.", 1, 1, 1000, 0, "*"}},
+	    {20, '<', {".", 1, 1001, 0, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    /* ACK 0 - 1000 relative: before snd_una - 1000 bytes acked. */
+	    {30, '<', {"P.", 1, (uint32_t)-1001, 100, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {30, '>', {".", 1001, 1, 0, 0, "nop,nop,TS val now ecr 5001"}},
+	    /* An ACK of data never sent. */
+	    {40, '<', {"P.", 1, 5001, 100, 0, "nop,nop,TS val 5003 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 50), "%s", sc->err);
+	cr_assert_eq(tcp_inq(c->sk), 0);
+	cr_assert_eq(ext()->TCPChallengeACK, 1);
+	/*
+	 * ACK 1: old but within what was acknowledged: the data is taken. An
+	 * old ACK does not move TS.Recent (the kernel updates it only for an
+	 * ACK in the window): the echo stays 5001.
+	 */
+	RUN({50, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5004 ecr 1010"}},
+	    {50, '>', {".", 1001, 101, 0, 0, "nop,nop,TS val now ecr 5001"}});
+	cr_assert_eq(tcp_inq(c->sk), 100);
+}
+
+/* ---- TIME_WAIT with timestamps ---- */
+
+/* close() of a tracked socket: it leaves the list teardown releases. */
+static void stack_close(struct socket *s)
+{
+	for (unsigned int i = 0; i < nsocks; i++)
+		if (socks[i] == s)
+			socks[i] = socks[--nsocks];
+	sock_release(s);
+}
+
+/* A server connection the stack closed first: it is in TIME_WAIT at 30 ms. */
+static struct socket *server_in_time_wait(void)
+{
+	struct socket *l = stack_listen(), *n;
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 700 ecr 0,nop,wscale 7"}},
+	    {0, '>', {"S.", 0, 1, 0, 0, "*"}},
+	    {10, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 710 ecr 1000"}});
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	stack_close(n);
+	RUN({10, '>', {"F.", 1, 1, 0, 0, "nop,nop,TS val now ecr 710"}},
+	    {20, '<', {"F.", 1, 2, 0, 0, "nop,nop,TS val 720 ecr 1010"}},
+	    {20, '>', {".", 2, 2, 0, 0, "nop,nop,TS val now ecr 720"}});
+	return l;
+}
+
+/*
+ * A SYN for a connection in TIME_WAIT starts a new one when its timestamp
+ * is newer, even with a lower sequence number; the new ISN lies past the
+ * old connection's sequence space (snd_nxt + 65537). An older timestamp is
+ * answered with an ACK, as any unacceptable segment.
+ */
+Test(tcp_script, time_wait_reuse_by_a_newer_timestamp)
+{
+	uint32_t old_isn;
+
+	server_in_time_wait();
+	old_isn = sc->stack_isn;
+	RUN({30, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 600 ecr 0,nop,wscale 7"}},
+	    {30, '>', {".", 2, 2, 0, 0, "nop,nop,TS val now ecr 720"}});
+	cr_assert_eq(ext()->PAWSTimewait, 1);
+	RUN({40, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 800 ecr 0,nop,wscale 7"}},
+	    {40, '>', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val now ecr 800,nop,wscale 7"}});
+	cr_assert_eq(sc->stack_isn, old_isn + 2 + 65537);
+}
+
+/* Only a RST exactly at rcv_nxt ends TIME_WAIT (RFC 5961); others are ignored. */
+Test(tcp_script, time_wait_ends_only_on_an_exact_rst)
+{
+	server_in_time_wait();
+	RUN({30, '<', {"R", 100, 0, 0, 0, "nop,nop,TS val 730 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 40), "%s", sc->err);
+	/* Still there: a stray ACK is answered. */
+	RUN({40, '<', {".", 1, 2, 0, 0, "nop,nop,TS val 740 ecr 1010"}},
+	    {40, '>', {".", 2, 2, 0, 0, "nop,nop,TS val now ecr 720"}},
+	    {50, '<', {"R", 2, 0, 0, 0, "nop,nop,TS val 750 ecr 1010"}});
+	/* Gone: a segment for it meets the listener, which resets it. */
+	RUN({60, '<', {".", 2, 2, 0, 0, "nop,nop,TS val 760 ecr 1010"}},
+	    {60, '>', {"R", 2, 0, 0, 0, NULL}});
+}
+
+/* A SYN-ACK answering the retransmitted SYN: Karn forbids the send time, the echo gives the RTT. */
+Test(tcp_script, handshake_rtt_from_the_echo_after_a_syn_retransmission)
+{
+	struct socket *c = stack_connect();
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val now ecr 0,nop,wscale 7"}},
+	    {1000, '>', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val now ecr 0,nop,wscale 7"}},
+	    {1030, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 2000,nop,wscale 7"}},
+	    {1030, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(tcp_sk(c->sk)->srtt, 30 * NSEC_PER_MSEC);
+}
