@@ -23,16 +23,8 @@ testbed_peer "$TB_PY" -m http.server 8080 --bind "$TB_PEER_ADDR" --directory "$T
 testbed_wait_listen "$TB_NS_PEER" tcp 8080 10 || tb_fail "the kernel-side http server did not start"
 
 tb_say "root starts the host with SOCKSHIM_USER_SOCKETS=40 SOCKSHIM_USER_MEM=25165824"
-SOCKSHIM_USER_SOCKETS=40 SOCKSHIM_USER_MEM=25165824 testbed_shim "$TB_PY" -c 'import os, socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-while not os.path.exists(sys.argv[1]):
-    time.sleep(0.05)' "$TB_WORK/all.done" >"$TB_WORK/holder.log" 2>&1 &
-holder=$!
-for _ in $(seq 1 100); do
-	[ -n "$(testbed_stackd_pids)" ] && break
-	sleep 0.1
-done
-[ -n "$(testbed_stackd_pids)" ] || tb_fail "no stack host started"
+. "$SOCKSHIM_SOURCE_DIR/tests/integration/lib_holder.sh"
+SOCKSHIM_USER_SOCKETS=40 SOCKSHIM_USER_MEM=25165824 holder_start "$TB_WORK/all.done" "$TB_WORK/holder.log"
 
 cat >"$TB_WORK/hog.py" <<'PY'
 import errno, os, socket, sys, time
@@ -96,6 +88,6 @@ big=$(sed -n 's/^big sockets \([0-9]*\) ENOBUFS$/\1/p' "$TB_WORK/hog.log")
 grep -q "^after closing 40 EMFILE$" "$TB_WORK/hog.log" ||
 	tb_fail "uid 65534 did not get its budget back after closing its sockets"
 touch "$TB_WORK/all.done"
-wait "$holder"
+wait "$HOLDER_PID"
 tb_say "ok: EMFILE and ENOBUFS for the user over its budget only; the others were served"
 testbed_test_end
