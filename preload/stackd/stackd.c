@@ -330,6 +330,7 @@ int main(void)
 	INIT_LIST_HEAD(&stackd.ready);
 	timer_base_init(&stackd.timers);
 	stackd_sock_init();
+	stackd_ctl_init();
 	stackd.next_id = 1;
 
 	if (shim_config_load(&stackd.cfg, err, sizeof(err)) < 0) {

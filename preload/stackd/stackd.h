@@ -142,6 +142,7 @@ struct stackd {
 	/* Host timers (zombies, accept retries, the liveness scan), on the stack clock. */
 	struct timer_base timers;
 	struct timer_list scan_timer;
+	struct timer_list ctl_retry; /* the control listener resting after EMFILE */
 
 	/* The per-host I/O buffer for pipe reads and datagram framing. */
 	uint8_t *iobuf;
@@ -208,6 +209,7 @@ int stackd_proc_cred(pid_t pid, uid_t uid, struct cred *cred);
 
 /* stackd_ctl.c */
 int stackd_ctl_open(void);
+void stackd_ctl_init(void);
 void stackd_ctl_accept(void);
 void stackd_conn_event(struct stackd_conn *c, uint32_t events);
 

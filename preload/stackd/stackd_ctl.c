@@ -77,6 +77,33 @@ static bool stackd_client_allowed(uid_t uid)
 	return self == 0 || uid == self || uid == 0;
 }
 
+/*
+ * Out of fds (our own user's sockets are not budgeted): a level-triggered
+ * listener would wake us at once, for ever. It rests a while instead; the
+ * connections wait in its backlog as in any server's at its limit.
+ */
+#define STACKD_CTL_REST_NS (100 * NSEC_PER_MSEC)
+
+static void stackd_ctl_rest_end(struct timer_list *t)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &stackd.ctl_ep};
+
+	epoll_ctl(stackd.epfd, EPOLL_CTL_MOD, stackd.ctl_fd, &ev);
+}
+
+static void stackd_ctl_rest(void)
+{
+	struct epoll_event ev = {.events = 0, .data.ptr = &stackd.ctl_ep};
+
+	epoll_ctl(stackd.epfd, EPOLL_CTL_MOD, stackd.ctl_fd, &ev);
+	mod_timer(&stackd.timers, &stackd.ctl_retry, stackd_now() + STACKD_CTL_REST_NS);
+}
+
+void stackd_ctl_init(void)
+{
+	timer_setup(&stackd.ctl_retry, stackd_ctl_rest_end);
+}
+
 void stackd_ctl_accept(void)
 {
 	for (;;) {
@@ -90,6 +117,9 @@ void stackd_ctl_accept(void)
 				stackd_error("accept4: %s", strerror(errno));
 			if (errno == ECONNABORTED || errno == EINTR)
 				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				stackd_ctl_rest();
 			return;
 		}
 		c = calloc(1, sizeof(*c));
