@@ -51,6 +51,7 @@ struct stackd_skid {
 struct stackd_sock {
 	struct stackd_ep ep; /* STACKD_EP_PAIR, for events on fd */
 	uint32_t id;
+	uint64_t nonce; /* random: the unguessable part of its AF_UNIX names (shim_sock_name) */
 	struct stackd_sock *hash_next;
 	struct list_head ready; /* on stackd.ready while it has work */
 	bool queued;

@@ -228,7 +228,7 @@ static int stackd_op_create(const struct shim_req *req, uid_t uid, struct shim_r
 		return r;
 	}
 	/* The application's end carries its identity across fork, exec and SCM_RIGHTS. */
-	shim_app_name(name, sizeof(name), stackd.pid, ss->id);
+	shim_sock_name(name, sizeof(name), 'a', stackd.pid, ss->id, ss->nonce);
 	memcpy(sun.sun_path + 1, name, strlen(name));
 	if (bind(sv[0], (struct sockaddr *)&sun,
 		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) < 0) {

@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shim_ctl.h"
 #include "stackd.h"
 #include "stackd_diag.h"
 
@@ -86,22 +87,21 @@ bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
 static pid_t stackd_fd_host_pid(int fd)
 {
 	struct sockaddr_un sun;
-	unsigned int pid, id;
-	char name[sizeof(sun.sun_path)], kind;
+	unsigned int pid;
+	uint32_t id;
+	char kind;
 
 	for (int peer = 0; peer < 2; peer++) {
 		socklen_t len = sizeof(sun);
 		int r = peer ? getpeername(fd, (struct sockaddr *)&sun, &len)
 			     : getsockname(fd, (struct sockaddr *)&sun, &len);
-		size_t n;
 
 		if (r < 0 || len <= offsetof(struct sockaddr_un, sun_path) + 1 ||
 		    sun.sun_family != AF_UNIX || sun.sun_path[0])
 			continue;
-		n = len - offsetof(struct sockaddr_un, sun_path) - 1;
-		memcpy(name, sun.sun_path + 1, n);
-		name[n] = 0;
-		if (sscanf(name, "sockshim/%c/%u/%u", &kind, &pid, &id) == 3)
+		if (!shim_sock_name_parse(sun.sun_path + 1,
+					  len - offsetof(struct sockaddr_un, sun_path) - 1, &kind,
+					  &pid, &id))
 			return (pid_t)pid;
 	}
 	return 0;

@@ -24,7 +24,7 @@
  *
  * Listeners: the application holds an AF_UNIX listener; each accepted TCP
  * connection is handed over by connecting to it from a socket named
- * shim_conn_name(). The host cannot see the application close an AF_UNIX
+ * shim_sock_name('s'). The host cannot see the application close an AF_UNIX
  * listener, so it asks the kernel about each one with sock_diag
  * (stackd_own.c: on SHIM_OP_CLOSE, before a bind answers EADDRINUSE, and
  * once a second while there are any).
@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -185,6 +186,10 @@ struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream)
 	if (!ss)
 		return NULL;
 	ss->ep.kind = STACKD_EP_PAIR;
+	if (getrandom(&ss->nonce, sizeof(ss->nonce), 0) != sizeof(ss->nonce)) {
+		free(ss);
+		return NULL;
+	}
 	ss->id = stackd.next_id++;
 	if (!ss->id) /* 0 is never an id */
 		ss->id = stackd.next_id++;
@@ -804,7 +809,7 @@ static void stackd_listener_work(struct stackd_sock *ls)
 				sock_release(newsock);
 			continue;
 		}
-		shim_conn_name(name, sizeof(name), stackd.pid, child->id);
+		shim_sock_name(name, sizeof(name), 's', stackd.pid, child->id, child->nonce);
 		memcpy(sun.sun_path + 1, name, strlen(name));
 		if (bind(fd, (struct sockaddr *)&sun,
 			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) <
@@ -835,7 +840,7 @@ int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	shim_listen_name(name, sizeof(name), stackd.pid, ss->id);
+	shim_sock_name(name, sizeof(name), 'l', stackd.pid, ss->id, ss->nonce);
 	memset(&ss->lname, 0, sizeof(ss->lname));
 	ss->lname.sun_family = AF_UNIX;
 	memcpy(ss->lname.sun_path + 1, name, strlen(name));
