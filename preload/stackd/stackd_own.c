@@ -50,19 +50,28 @@ int stackd_skid_get(int fd, struct stackd_skid *id)
 	return 0;
 }
 
-/* Whether fd's peer is the socket bound to the name the host end of ss has. */
+/*
+ * Whether fd is the socket accept() made for the accepted connection ss: its
+ * peer has the name of our end of it (shim_sock_name 's'; abstract names
+ * are unique while bound, and a closed end keeps its name for the peer's
+ * getpeername), and was connected by this very process (SO_PEERCRED), which
+ * no one else can arrange, even by binding that name after our end closed.
+ */
 static bool stackd_peer_is_host_end(const struct stackd_sock *ss, int fd)
 {
-	struct sockaddr_un ours, theirs;
-	socklen_t olen = sizeof(ours), tlen = sizeof(theirs);
+	struct sockaddr_un theirs;
+	socklen_t tlen = sizeof(theirs), clen;
+	char name[sizeof(theirs.sun_path)];
+	struct ucred cred;
+	int n;
 
-	if (ss->fd < 0 || getsockname(ss->fd, (struct sockaddr *)&ours, &olen) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&theirs, &tlen) < 0)
+	n = shim_sock_name(name, sizeof(name), 's', stackd.pid, ss->id, ss->nonce);
+	if (getpeername(fd, (struct sockaddr *)&theirs, &tlen) < 0 ||
+	    tlen != offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n || theirs.sun_path[0] ||
+	    memcmp(theirs.sun_path + 1, name, (size_t)n))
 		return false;
-	/* An unbound host end (a created pair) has no name to match. */
-	if (olen <= offsetof(struct sockaddr_un, sun_path) + 1 || ours.sun_path[0])
-		return false;
-	return olen == tlen && !memcmp(&ours, &theirs, olen);
+	clen = sizeof(cred);
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid == stackd.pid;
 }
 
 bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
@@ -75,7 +84,10 @@ bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
 		return true;
 	if (ss->lsn.cookie && id.cookie == ss->lsn.cookie)
 		return true;
-	/* An accepted connection's first request: learn which socket accept() made. */
+	/*
+	 * An accepted connection's first request (maybe after a reset closed
+	 * our end): learn which socket accept() made.
+	 */
 	if (!ss->app.cookie && stackd_peer_is_host_end(ss, fd)) {
 		ss->app = id;
 		return true;

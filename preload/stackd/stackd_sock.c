@@ -440,7 +440,7 @@ bool stackd_app_held(const struct stackd_sock *ss)
 	int r;
 
 	if (!id->cookie)
-		return false;
+		return true; /* an accepted socket not yet named to us: its pair will tell */
 	r = stackd_skid_alive(id);
 	if (r < 0)
 		stackd_error("id %u: sock_diag: %s", ss->id, strerror(-r));
