@@ -259,6 +259,7 @@ static int stackd_loop(void)
 		}
 		for (int i = 0; i < n; i++)
 			stackd_dispatch(&evs[i]);
+		stackd_sock_bury();
 	}
 }
 

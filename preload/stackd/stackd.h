@@ -55,6 +55,7 @@ struct stackd_sock {
 	struct stackd_sock *hash_next;
 	struct list_head ready; /* on stackd.ready while it has work */
 	bool queued;
+	bool dead; /* released; freed after the current epoll round (stackd_sock_bury) */
 
 	struct socket *sock;
 	int fd;	     /* host end of the pair, -1 once closed */
@@ -132,13 +133,14 @@ struct stackd {
 	struct stackd_sock **hash;
 	unsigned int hash_size;
 	unsigned int nsocks;
-	unsigned int nwatched; /* listeners and datagram pairs: their names are watched */
+	unsigned int nwatched; /* listeners: asked about with sock_diag */
 	uint32_t next_id;
 
 	/* struct socks of ours not yet destroyed, in records or lingering inside the stack. */
 	long live_sk;
 
 	struct list_head ready;
+	struct list_head graveyard; /* released records, freed once no event can point at them */
 
 	/* Host timers (zombies, accept retries, the liveness scan), on the stack clock. */
 	struct timer_base timers;
@@ -172,8 +174,16 @@ void stackd_epoll_del(int fd);
 void stackd_sock_init(void);
 struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream);
 struct stackd_sock *stackd_sock_find(uint32_t id);
-/* Drops the record; releases the socket if still held. */
+/* Drops the record; releases the socket if still held. Safe while events point at it. */
 void stackd_sock_free(struct stackd_sock *ss);
+/* Frees the records dropped since the last call; after each epoll round. */
+void stackd_sock_bury(void);
+/*
+ * Releases datagram sockets (of every user, or of uid) whose pair has hung
+ * up but whose EPOLLHUP is not handled yet. A look at every record: only
+ * where it matters now (a port in use, a budget reached).
+ */
+void stackd_reap_dgrams(bool any_user, uid_t uid);
 void stackd_sock_queue(struct stackd_sock *ss);
 void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
 /* Runs every queued record's pending work. */

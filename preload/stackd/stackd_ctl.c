@@ -285,12 +285,14 @@ static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, st
 	int r;
 
 	r = ss->sock->ops->bind(ss->sock, addr, len);
-	if (r == -EADDRINUSE && stackd.nwatched) {
+	if (r == -EADDRINUSE) {
 		/*
 		 * The port may belong to a socket the application has just
-		 * closed without our knowing yet (a datagram pair's or a
-		 * listener's close makes no event): look, then try again.
+		 * closed without our knowing yet (a listener's close makes no
+		 * event, a pair's may wait in this epoll round): look, then try
+		 * again.
 		 */
+		stackd_reap_dgrams(true, 0);
 		stackd_scan_unix();
 		ss = stackd_sock_find(id);
 		if (!ss || !ss->sock)

@@ -8,17 +8,17 @@
  * a socket carries the caller's fd for it by SCM_RIGHTS; the host takes it
  * only if the received fd's cookie is the recorded one. Accepted connections
  * are made by the application's accept(), so their cookie is learned on the
- * first request, from an fd whose peer name is the host end's own bound name
- * (abstract names are unique while bound, and the host end is bound for its
- * whole life): only the socket accept() returned has that peer. The cost per
- * request is one fd passed in, one getsockopt() and one close().
+ * first request, from an fd whose peer has the host end's name and was
+ * connected by the host process itself (stackd_peer_is_host_end): only the
+ * socket accept() returned is such. The cost per request is one fd passed
+ * in, one fstat(), one getsockopt() and one close().
  *
  * Liveness: the host cannot see the application close the last copy of an
- * AF_UNIX listener or of a datagram pair's end (neither wakes the host's
- * side). It asks the kernel about that one socket with sock_diag
- * (NETLINK_SOCK_DIAG, UNIX_DIAG, by inode and cookie): ENOENT or ESTALE
- * means closed. The cost is one netlink round trip per socket asked about;
- * the kernel finds the inode in the namespace's AF_UNIX table.
+ * AF_UNIX listener (nothing wakes the host: it holds no end of it). It asks
+ * the kernel about that one socket with sock_diag (NETLINK_SOCK_DIAG,
+ * UNIX_DIAG, by inode and cookie): ENOENT or ESTALE means closed. The cost
+ * is one netlink round trip per listener asked about; the kernel finds the
+ * inode in the namespace's AF_UNIX table.
  *
  * Credentials: privileges are read for the process that sent the request,
  * at the time it is handled (stackd_proc_cred), as the kernel judges them at

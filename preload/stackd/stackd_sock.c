@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/uio.h>
@@ -269,12 +270,47 @@ void stackd_sock_free(struct stackd_sock *ss)
 	stackd.nsocks--;
 	stackd_trace("id %u: released", ss->id);
 	free(ss->pend);
-	free(ss);
+	ss->pend = NULL;
+	/* An event of the current epoll round may still point at it: freed after the round. */
+	ss->dead = true;
+	list_add_tail(&ss->ready, &stackd.graveyard);
+}
+
+void stackd_sock_bury(void)
+{
+	while (!list_empty(&stackd.graveyard)) {
+		struct stackd_sock *ss =
+			list_first_entry(&stackd.graveyard, struct stackd_sock, ready);
+
+		list_del_init(&ss->ready);
+		free(ss);
+	}
+}
+
+void stackd_reap_dgrams(bool any_user, uid_t uid)
+{
+	for (unsigned int b = 0; stackd.hash && b < stackd.hash_size; b++) {
+		struct stackd_sock *ss = stackd.hash[b], *next;
+
+		for (; ss; ss = next) {
+			struct pollfd p;
+
+			next = ss->hash_next;
+			if (ss->stream || ss->fd < 0 ||
+			    (!any_user && (!ss->charged || ss->owner != uid)))
+				continue;
+			p = (struct pollfd){.fd = ss->fd};
+			if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
+				stackd_trace("id %u: app closed", ss->id);
+				stackd_sock_free(ss);
+			}
+		}
+	}
 }
 
 void stackd_sock_queue(struct stackd_sock *ss)
 {
-	if (ss->queued)
+	if (ss->queued || ss->dead)
 		return;
 	list_add_tail(&ss->ready, &stackd.ready);
 	ss->queued = true;
@@ -282,6 +318,8 @@ void stackd_sock_queue(struct stackd_sock *ss)
 
 void stackd_pair_event(struct stackd_sock *ss, uint32_t events)
 {
+	if (ss->dead)
+		return; /* released earlier in this epoll round */
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		ss->pair_readable = true;
 	if (events & EPOLLOUT)
@@ -890,8 +928,8 @@ static void stackd_sock_closed_by_app(struct stackd_sock *ss)
 }
 
 /*
- * Asks the kernel, socket by socket, whether the application still holds
- * each listener and datagram pair end, and releases those it has closed.
+ * Asks the kernel, listener by listener, whether the application still
+ * holds each, and releases those it has closed.
  * The cost is one sock_diag query per such socket, whatever else exists on
  * the machine.
  */
@@ -914,6 +952,7 @@ void stackd_scan_unix(void)
 
 void stackd_sock_init(void)
 {
+	INIT_LIST_HEAD(&stackd.graveyard);
 	timer_setup(&stackd.scan_timer, stackd_scan_tick);
 }
 

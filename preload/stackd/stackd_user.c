@@ -22,8 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -98,40 +96,13 @@ static int stackd_user_room(uid_t uid, long mem)
 	return 0;
 }
 
-/*
- * The user's datagram sockets whose pairs have hung up (every copy closed)
- * but whose EPOLLHUP the loop has not handled yet: their budget is given
- * back now, and they are queued to be released (not freed here: an event
- * of this very epoll round may still point at them). Only run when the user
- * is at its limit, so its cost (a look at every record) is paid by the user
- * over its budget.
- */
-static void stackd_user_reap(uid_t uid)
-{
-	for (unsigned int b = 0; stackd.hash && b < stackd.hash_size; b++) {
-		struct stackd_sock *ss = stackd.hash[b];
-
-		for (; ss; ss = ss->hash_next) {
-			struct pollfd p;
-
-			if (!ss->charged || ss->owner != uid || ss->stream || ss->fd < 0)
-				continue;
-			p = (struct pollfd){.fd = ss->fd};
-			if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
-				stackd_user_uncharge(ss);
-				stackd_pair_event(ss, EPOLLHUP);
-			}
-		}
-	}
-}
-
 int stackd_user_may(uid_t uid, long mem)
 {
 	int r = stackd_user_room(uid, mem);
 
 	if (r < 0) {
 		/* Some of its sockets may be closed without our knowing yet: look, then judge. */
-		stackd_user_reap(uid);
+		stackd_reap_dgrams(false, uid);
 		if (stackd.nwatched)
 			stackd_scan_unix();
 		r = stackd_user_room(uid, mem);
