@@ -204,6 +204,9 @@ int stackd_user_charge(struct stackd_sock *ss, uid_t uid, bool force);
 /* Its buffer sizes may have changed (setsockopt). */
 void stackd_user_recount(struct stackd_sock *ss);
 void stackd_user_uncharge(struct stackd_sock *ss);
+/* A control connection of uid's, within its budget (0), or -EMFILE; and its end. */
+int stackd_user_conn_add(uid_t uid);
+void stackd_user_conn_del(uid_t uid);
 
 /* stackd_own.c */
 int stackd_skid_get(int fd, struct stackd_skid *id);

@@ -62,6 +62,7 @@ static void stackd_conn_close(struct stackd_conn *c)
 	close(c->fd);
 	list_del_init(&c->node);
 	stackd.nconns--;
+	stackd_user_conn_del(c->uid);
 	free(c);
 }
 
@@ -137,6 +138,13 @@ void stackd_ctl_accept(void)
 			close(fd);
 			continue;
 		}
+		if (stackd_user_conn_add(cred.uid) < 0) {
+			stackd_trace("pid %d (uid %u): refused, its user is at its budget",
+				     cred.pid, cred.uid);
+			free(c);
+			close(fd);
+			continue;
+		}
 		c->ep.kind = STACKD_EP_CONN;
 		c->fd = fd;
 		c->pid = cred.pid;
@@ -144,6 +152,7 @@ void stackd_ctl_accept(void)
 		c->gid = cred.gid;
 		if (stackd_epoll_add(fd, EPOLLIN, &c->ep) < 0) {
 			stackd_error("epoll: %s", strerror(errno));
+			stackd_user_conn_del(cred.uid);
 			free(c);
 			close(fd);
 			continue;

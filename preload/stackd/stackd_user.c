@@ -6,9 +6,10 @@
  * would fail. So each user other than the host's own has a budget:
  *
  *  - sockets: SOCKSHIM_USER_SOCKETS (default: an eighth of the host's fd
- *    limit, at least 256). Past it, socket() and accept() get EMFILE, as
- *    from a process at its RLIMIT_NOFILE; a listener's connections wait in
- *    the stack's accept queue meanwhile, as in the kernel.
+ *    limit, at least 256), control connections included. Past it, socket()
+ *    and accept() get EMFILE, as from a process at its RLIMIT_NOFILE; a
+ *    listener's connections wait in the stack's accept queue meanwhile, as
+ *    in the kernel; a new control connection is closed unanswered.
  *  - memory: SOCKSHIM_USER_MEM bytes (default 256 MiB) of socket buffers,
  *    counted as each socket's sk_sndbuf + sk_rcvbuf (what it may pin).
  *    Past it, socket() gets ENOBUFS, as when the kernel cannot allocate a
@@ -32,6 +33,7 @@
 struct stackd_user {
 	uid_t uid;
 	unsigned int nsocks;
+	unsigned int nconns; /* control connections: each is one of our fds too */
 	long mem;
 	struct stackd_user *next;
 };
@@ -89,7 +91,7 @@ static int stackd_user_room(uid_t uid, long mem)
 
 	if (!u || !stackd_user_limited(uid))
 		return 0;
-	if (u->nsocks >= (unsigned long)stackd.user_socks)
+	if ((unsigned long)u->nsocks + u->nconns >= (unsigned long)stackd.user_socks)
 		return -EMFILE;
 	if (u->mem + mem > stackd.user_mem)
 		return -ENOBUFS;
@@ -156,4 +158,26 @@ void stackd_user_uncharge(struct stackd_sock *ss)
 		u->mem -= ss->mem;
 	}
 	ss->charged = false;
+}
+
+int stackd_user_conn_add(uid_t uid)
+{
+	struct stackd_user *u;
+	int r = stackd_user_may(uid, 0);
+
+	if (r < 0)
+		return r;
+	u = stackd_user_get(uid, true);
+	if (!u)
+		return -ENOMEM;
+	u->nconns++;
+	return 0;
+}
+
+void stackd_user_conn_del(uid_t uid)
+{
+	struct stackd_user *u = stackd_user_get(uid, false);
+
+	if (u && u->nconns)
+		u->nconns--;
 }
