@@ -39,18 +39,18 @@
  *    its end without reading, so the application sees POLLERR|POLLHUP, and
  *    the errno comes from SHIM_OP_GETERR.
  *  - Listening sockets: at SHIM_OP_LISTEN the host replies with an AF_UNIX
- *    SOCK_STREAM listener bound to shim_listen_name(); the interposer dup3()s
+ *    SOCK_STREAM listener bound to shim_sock_name('l'); the interposer dup3()s
  *    it over the application's fd. For each accepted TCP connection the host
- *    connects to that listener from a socket bound to shim_conn_name(), so
+ *    connects to that listener from a socket bound to shim_sock_name('s'), so
  *    accept() is the kernel's own and getpeername() on the accepted fd names
  *    the new socket's id. The interposer accepts only connections whose
  *    SO_PEERCRED is the host's process; anything else is dropped.
  *  - Identity: the host binds the application's end of every pair to
- *    shim_app_name() before handing it over, so any process that inherits
+ *    shim_sock_name('a') before handing it over, so any process that inherits
  *    the fd (fork, exec, posix_spawn, SCM_RIGHTS) can tell what it is with
  *    one getsockname() (the interposer scans its fds once at start-up);
- *    listeners are named shim_listen_name() and accepted connections have
- *    shim_conn_name() as their peer name. SO_TYPE of the AF_UNIX socket
+ *    listeners are named shim_sock_name('l') and accepted connections have
+ *    shim_sock_name('s') as their peer name. SO_TYPE of the AF_UNIX socket
  *    tells framing: anything but SOCK_STREAM is a datagram socket.
  *  - SOCK_DGRAM and SOCK_RAW sockets: a SOCK_SEQPACKET pair (datagram bounds
  *    as SOCK_DGRAM, but either side's last close wakes the other: a recv()
@@ -295,19 +295,39 @@ static inline int shim_ctl_name(char *buf, size_t len, unsigned long netns, cons
 	return snprintf(buf, len, "sockshim/ctl/%lu/%s/%s", netns, iface, addr);
 }
 
-static inline int shim_app_name(char *buf, size_t len, int host_pid, uint32_t id)
+/*
+ * The names of a socket's AF_UNIX ends: "sockshim/<kind>/<host pid>/<id>/<nonce>",
+ * kind 'a' (a pair's application end), 'l' (a listener) or 's' (the host's
+ * end of an accepted connection). The nonce is 64 random bits of the host's
+ * for that socket: anyone can bind an abstract name first, and a name one
+ * cannot guess cannot be taken before the host binds it.
+ */
+static inline int shim_sock_name(char *buf, size_t len, char kind, int host_pid, uint32_t id,
+				 uint64_t nonce)
 {
-	return snprintf(buf, len, "sockshim/a/%d/%u", host_pid, id);
+	return snprintf(buf, len, "sockshim/%c/%d/%u/%016llx", kind, host_pid, id,
+			(unsigned long long)nonce);
 }
 
-static inline int shim_listen_name(char *buf, size_t len, int host_pid, uint32_t id)
+/*
+ * The kind, host pid and id of such a name (n bytes, not NUL-terminated, as
+ * in sun_path after its leading NUL); 0, or -1 if it is not one.
+ */
+static inline int shim_sock_name_parse(const char *path, size_t n, char *kind,
+				       unsigned int *host_pid, uint32_t *id)
 {
-	return snprintf(buf, len, "sockshim/l/%d/%u", host_pid, id);
-}
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	unsigned long long nonce;
+	int end = 0;
 
-static inline int shim_conn_name(char *buf, size_t len, int host_pid, uint32_t id)
-{
-	return snprintf(buf, len, "sockshim/s/%d/%u", host_pid, id);
+	if (n >= sizeof(name))
+		return -1;
+	memcpy(name, path, n);
+	name[n] = 0;
+	if (sscanf(name, "sockshim/%c/%u/%u/%16llx%n", kind, host_pid, id, &nonce, &end) != 4 ||
+	    (size_t)end != n)
+		return -1;
+	return 0;
 }
 
 #endif

@@ -348,7 +348,7 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockf
 /*
  * Anyone can connect to a listener's abstract name. A connection is the
  * host's if its sender (SO_PEERCRED) is the very process whose pid the
- * listener's name shim_listen_name() carries, and runs as root or as us.
+ * listener's name shim_sock_name('l') carries, and runs as root or as us.
  */
 int shim_ctl_from_host(int lfd, int nfd)
 {
@@ -356,17 +356,15 @@ int shim_ctl_from_host(int lfd, int nfd)
 	socklen_t len = sizeof(sun);
 	struct ucred u;
 	socklen_t ulen = sizeof(u);
-	char name[sizeof(sun.sun_path)];
-	unsigned int pid, id;
-	size_t n;
+	unsigned int pid;
+	uint32_t id;
+	char kind;
 
 	if (shim_real.getsockname(lfd, (struct sockaddr *)&sun, &len) < 0 ||
-	    len <= offsetof(struct sockaddr_un, sun_path) + 1 || sun.sun_path[0])
-		return 0;
-	n = len - offsetof(struct sockaddr_un, sun_path) - 1;
-	memcpy(name, sun.sun_path + 1, n);
-	name[n] = 0;
-	if (sscanf(name, "sockshim/l/%u/%u", &pid, &id) != 2)
+	    len <= offsetof(struct sockaddr_un, sun_path) + 1 || sun.sun_path[0] ||
+	    shim_sock_name_parse(sun.sun_path + 1, len - offsetof(struct sockaddr_un, sun_path) - 1,
+				 &kind, &pid, &id) < 0 ||
+	    kind != 'l')
 		return 0;
 	if (shim_real.getsockopt(nfd, SOL_SOCKET, SO_PEERCRED, &u, &ulen) < 0)
 		return 0;

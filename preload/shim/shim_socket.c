@@ -372,21 +372,19 @@ SHIM_EXPORT int listen(int fd, int backlog)
 	return ret;
 }
 
-/* "sockshim/<kind>/<host pid>/<id>" in an abstract AF_UNIX name, else -1. */
+/* The id in a shim_sock_name() of kind in an abstract AF_UNIX name, else -1. */
 static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, char kind)
 {
-	char name[sizeof(sun->sun_path)], k;
-	size_t n;
-	unsigned int pid, id;
-	int end = 0;
+	unsigned int pid;
+	uint32_t id;
+	char k;
 
 	if (len <= offsetof(struct sockaddr_un, sun_path) + 1 || sun->sun_family != AF_UNIX ||
 	    sun->sun_path[0])
 		return -1;
-	n = len - offsetof(struct sockaddr_un, sun_path) - 1;
-	memcpy(name, sun->sun_path + 1, n);
-	name[n] = 0;
-	if (sscanf(name, "sockshim/%c/%u/%u%n", &k, &pid, &id, &end) != 3 || (size_t)end != n ||
+	if (shim_sock_name_parse(sun->sun_path + 1,
+				 len - offsetof(struct sockaddr_un, sun_path) - 1, &k, &pid,
+				 &id) < 0 ||
 	    k != kind)
 		return -1;
 	return id;

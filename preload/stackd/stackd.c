@@ -259,6 +259,7 @@ static int stackd_loop(void)
 		}
 		for (int i = 0; i < n; i++)
 			stackd_dispatch(&evs[i]);
+		stackd_sock_bury();
 	}
 }
 
@@ -330,6 +331,7 @@ int main(void)
 	INIT_LIST_HEAD(&stackd.ready);
 	timer_base_init(&stackd.timers);
 	stackd_sock_init();
+	stackd_ctl_init();
 	stackd.next_id = 1;
 
 	if (shim_config_load(&stackd.cfg, err, sizeof(err)) < 0) {

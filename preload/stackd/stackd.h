@@ -51,9 +51,11 @@ struct stackd_skid {
 struct stackd_sock {
 	struct stackd_ep ep; /* STACKD_EP_PAIR, for events on fd */
 	uint32_t id;
+	uint64_t nonce; /* random: the unguessable part of its AF_UNIX names (shim_sock_name) */
 	struct stackd_sock *hash_next;
 	struct list_head ready; /* on stackd.ready while it has work */
 	bool queued;
+	bool dead; /* released; freed after the current epoll round (stackd_sock_bury) */
 
 	struct socket *sock;
 	int fd;	     /* host end of the pair, -1 once closed */
@@ -131,17 +133,19 @@ struct stackd {
 	struct stackd_sock **hash;
 	unsigned int hash_size;
 	unsigned int nsocks;
-	unsigned int nwatched; /* listeners and datagram pairs: their names are watched */
+	unsigned int nwatched; /* listeners: asked about with sock_diag */
 	uint32_t next_id;
 
 	/* struct socks of ours not yet destroyed, in records or lingering inside the stack. */
 	long live_sk;
 
 	struct list_head ready;
+	struct list_head graveyard; /* released records, freed once no event can point at them */
 
 	/* Host timers (zombies, accept retries, the liveness scan), on the stack clock. */
 	struct timer_base timers;
 	struct timer_list scan_timer;
+	struct timer_list ctl_retry; /* the control listener resting after EMFILE */
 
 	/* The per-host I/O buffer for pipe reads and datagram framing. */
 	uint8_t *iobuf;
@@ -170,8 +174,16 @@ void stackd_epoll_del(int fd);
 void stackd_sock_init(void);
 struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream);
 struct stackd_sock *stackd_sock_find(uint32_t id);
-/* Drops the record; releases the socket if still held. */
+/* Drops the record; releases the socket if still held. Safe while events point at it. */
 void stackd_sock_free(struct stackd_sock *ss);
+/* Frees the records dropped since the last call; after each epoll round. */
+void stackd_sock_bury(void);
+/*
+ * Releases datagram sockets (of every user, or of uid) whose pair has hung
+ * up but whose EPOLLHUP is not handled yet. A look at every record: only
+ * where it matters now (a port in use, a budget reached).
+ */
+void stackd_reap_dgrams(bool any_user, uid_t uid);
 void stackd_sock_queue(struct stackd_sock *ss);
 void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
 /* Runs every queued record's pending work. */
@@ -192,6 +204,9 @@ int stackd_user_charge(struct stackd_sock *ss, uid_t uid, bool force);
 /* Its buffer sizes may have changed (setsockopt). */
 void stackd_user_recount(struct stackd_sock *ss);
 void stackd_user_uncharge(struct stackd_sock *ss);
+/* A control connection of uid's, within its budget (0), or -EMFILE; and its end. */
+int stackd_user_conn_add(uid_t uid);
+void stackd_user_conn_del(uid_t uid);
 
 /* stackd_own.c */
 int stackd_skid_get(int fd, struct stackd_skid *id);
@@ -208,6 +223,7 @@ int stackd_proc_cred(pid_t pid, uid_t uid, struct cred *cred);
 
 /* stackd_ctl.c */
 int stackd_ctl_open(void);
+void stackd_ctl_init(void);
 void stackd_ctl_accept(void);
 void stackd_conn_event(struct stackd_conn *c, uint32_t events);
 

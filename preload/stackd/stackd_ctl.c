@@ -62,6 +62,7 @@ static void stackd_conn_close(struct stackd_conn *c)
 	close(c->fd);
 	list_del_init(&c->node);
 	stackd.nconns--;
+	stackd_user_conn_del(c->uid);
 	free(c);
 }
 
@@ -77,6 +78,33 @@ static bool stackd_client_allowed(uid_t uid)
 	return self == 0 || uid == self || uid == 0;
 }
 
+/*
+ * Out of fds (our own user's sockets are not budgeted): a level-triggered
+ * listener would wake us at once, for ever. It rests a while instead; the
+ * connections wait in its backlog as in any server's at its limit.
+ */
+#define STACKD_CTL_REST_NS (100 * NSEC_PER_MSEC)
+
+static void stackd_ctl_rest_end(struct timer_list *t)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &stackd.ctl_ep};
+
+	epoll_ctl(stackd.epfd, EPOLL_CTL_MOD, stackd.ctl_fd, &ev);
+}
+
+static void stackd_ctl_rest(void)
+{
+	struct epoll_event ev = {.events = 0, .data.ptr = &stackd.ctl_ep};
+
+	epoll_ctl(stackd.epfd, EPOLL_CTL_MOD, stackd.ctl_fd, &ev);
+	mod_timer(&stackd.timers, &stackd.ctl_retry, stackd_now() + STACKD_CTL_REST_NS);
+}
+
+void stackd_ctl_init(void)
+{
+	timer_setup(&stackd.ctl_retry, stackd_ctl_rest_end);
+}
+
 void stackd_ctl_accept(void)
 {
 	for (;;) {
@@ -90,6 +118,9 @@ void stackd_ctl_accept(void)
 				stackd_error("accept4: %s", strerror(errno));
 			if (errno == ECONNABORTED || errno == EINTR)
 				continue;
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			    errno == ENOMEM)
+				stackd_ctl_rest();
 			return;
 		}
 		c = calloc(1, sizeof(*c));
@@ -107,6 +138,13 @@ void stackd_ctl_accept(void)
 			close(fd);
 			continue;
 		}
+		if (stackd_user_conn_add(cred.uid) < 0) {
+			stackd_trace("pid %d (uid %u): refused, its user is at its budget",
+				     cred.pid, cred.uid);
+			free(c);
+			close(fd);
+			continue;
+		}
 		c->ep.kind = STACKD_EP_CONN;
 		c->fd = fd;
 		c->pid = cred.pid;
@@ -114,6 +152,7 @@ void stackd_ctl_accept(void)
 		c->gid = cred.gid;
 		if (stackd_epoll_add(fd, EPOLLIN, &c->ep) < 0) {
 			stackd_error("epoll: %s", strerror(errno));
+			stackd_user_conn_del(cred.uid);
 			free(c);
 			close(fd);
 			continue;
@@ -198,7 +237,7 @@ static int stackd_op_create(const struct shim_req *req, uid_t uid, struct shim_r
 		return r;
 	}
 	/* The application's end carries its identity across fork, exec and SCM_RIGHTS. */
-	shim_app_name(name, sizeof(name), stackd.pid, ss->id);
+	shim_sock_name(name, sizeof(name), 'a', stackd.pid, ss->id, ss->nonce);
 	memcpy(sun.sun_path + 1, name, strlen(name));
 	if (bind(sv[0], (struct sockaddr *)&sun,
 		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) < 0) {
@@ -255,12 +294,14 @@ static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, st
 	int r;
 
 	r = ss->sock->ops->bind(ss->sock, addr, len);
-	if (r == -EADDRINUSE && stackd.nwatched) {
+	if (r == -EADDRINUSE) {
 		/*
 		 * The port may belong to a socket the application has just
-		 * closed without our knowing yet (a datagram pair's or a
-		 * listener's close makes no event): look, then try again.
+		 * closed without our knowing yet (a listener's close makes no
+		 * event, a pair's may wait in this epoll round): look, then try
+		 * again.
 		 */
+		stackd_reap_dgrams(true, 0);
 		stackd_scan_unix();
 		ss = stackd_sock_find(id);
 		if (!ss || !ss->sock)

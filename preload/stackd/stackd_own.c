@@ -8,17 +8,17 @@
  * a socket carries the caller's fd for it by SCM_RIGHTS; the host takes it
  * only if the received fd's cookie is the recorded one. Accepted connections
  * are made by the application's accept(), so their cookie is learned on the
- * first request, from an fd whose peer name is the host end's own bound name
- * (abstract names are unique while bound, and the host end is bound for its
- * whole life): only the socket accept() returned has that peer. The cost per
- * request is one fd passed in, one getsockopt() and one close().
+ * first request, from an fd whose peer has the host end's name and was
+ * connected by the host process itself (stackd_peer_is_host_end): only the
+ * socket accept() returned is such. The cost per request is one fd passed
+ * in, one fstat(), one getsockopt() and one close().
  *
  * Liveness: the host cannot see the application close the last copy of an
- * AF_UNIX listener or of a datagram pair's end (neither wakes the host's
- * side). It asks the kernel about that one socket with sock_diag
- * (NETLINK_SOCK_DIAG, UNIX_DIAG, by inode and cookie): ENOENT or ESTALE
- * means closed. The cost is one netlink round trip per socket asked about;
- * the kernel finds the inode in the namespace's AF_UNIX table.
+ * AF_UNIX listener (nothing wakes the host: it holds no end of it). It asks
+ * the kernel about that one socket with sock_diag (NETLINK_SOCK_DIAG,
+ * UNIX_DIAG, by inode and cookie): ENOENT or ESTALE means closed. The cost
+ * is one netlink round trip per listener asked about; the kernel finds the
+ * inode in the namespace's AF_UNIX table.
  *
  * Credentials: privileges are read for the process that sent the request,
  * at the time it is handled (stackd_proc_cred), as the kernel judges them at
@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shim_ctl.h"
 #include "stackd.h"
 #include "stackd_diag.h"
 
@@ -49,19 +50,28 @@ int stackd_skid_get(int fd, struct stackd_skid *id)
 	return 0;
 }
 
-/* Whether fd's peer is the socket bound to the name the host end of ss has. */
+/*
+ * Whether fd is the socket accept() made for the accepted connection ss: its
+ * peer has the name of our end of it (shim_sock_name 's'; abstract names
+ * are unique while bound, and a closed end keeps its name for the peer's
+ * getpeername), and was connected by this very process (SO_PEERCRED), which
+ * no one else can arrange, even by binding that name after our end closed.
+ */
 static bool stackd_peer_is_host_end(const struct stackd_sock *ss, int fd)
 {
-	struct sockaddr_un ours, theirs;
-	socklen_t olen = sizeof(ours), tlen = sizeof(theirs);
+	struct sockaddr_un theirs;
+	socklen_t tlen = sizeof(theirs), clen;
+	char name[sizeof(theirs.sun_path)];
+	struct ucred cred;
+	int n;
 
-	if (ss->fd < 0 || getsockname(ss->fd, (struct sockaddr *)&ours, &olen) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&theirs, &tlen) < 0)
+	n = shim_sock_name(name, sizeof(name), 's', stackd.pid, ss->id, ss->nonce);
+	if (getpeername(fd, (struct sockaddr *)&theirs, &tlen) < 0 ||
+	    tlen != offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n || theirs.sun_path[0] ||
+	    memcmp(theirs.sun_path + 1, name, (size_t)n))
 		return false;
-	/* An unbound host end (a created pair) has no name to match. */
-	if (olen <= offsetof(struct sockaddr_un, sun_path) + 1 || ours.sun_path[0])
-		return false;
-	return olen == tlen && !memcmp(&ours, &theirs, olen);
+	clen = sizeof(cred);
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid == stackd.pid;
 }
 
 bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
@@ -74,7 +84,10 @@ bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
 		return true;
 	if (ss->lsn.cookie && id.cookie == ss->lsn.cookie)
 		return true;
-	/* An accepted connection's first request: learn which socket accept() made. */
+	/*
+	 * An accepted connection's first request (maybe after a reset closed
+	 * our end): learn which socket accept() made.
+	 */
 	if (!ss->app.cookie && stackd_peer_is_host_end(ss, fd)) {
 		ss->app = id;
 		return true;
@@ -86,22 +99,21 @@ bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
 static pid_t stackd_fd_host_pid(int fd)
 {
 	struct sockaddr_un sun;
-	unsigned int pid, id;
-	char name[sizeof(sun.sun_path)], kind;
+	unsigned int pid;
+	uint32_t id;
+	char kind;
 
 	for (int peer = 0; peer < 2; peer++) {
 		socklen_t len = sizeof(sun);
 		int r = peer ? getpeername(fd, (struct sockaddr *)&sun, &len)
 			     : getsockname(fd, (struct sockaddr *)&sun, &len);
-		size_t n;
 
 		if (r < 0 || len <= offsetof(struct sockaddr_un, sun_path) + 1 ||
 		    sun.sun_family != AF_UNIX || sun.sun_path[0])
 			continue;
-		n = len - offsetof(struct sockaddr_un, sun_path) - 1;
-		memcpy(name, sun.sun_path + 1, n);
-		name[n] = 0;
-		if (sscanf(name, "sockshim/%c/%u/%u", &kind, &pid, &id) == 3)
+		if (!shim_sock_name_parse(sun.sun_path + 1,
+					  len - offsetof(struct sockaddr_un, sun_path) - 1, &kind,
+					  &pid, &id))
 			return (pid_t)pid;
 	}
 	return 0;

@@ -24,7 +24,7 @@
  *
  * Listeners: the application holds an AF_UNIX listener; each accepted TCP
  * connection is handed over by connecting to it from a socket named
- * shim_conn_name(). The host cannot see the application close an AF_UNIX
+ * shim_sock_name('s'). The host cannot see the application close an AF_UNIX
  * listener, so it asks the kernel about each one with sock_diag
  * (stackd_own.c: on SHIM_OP_CLOSE, before a bind answers EADDRINUSE, and
  * once a second while there are any).
@@ -35,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -185,6 +187,10 @@ struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream)
 	if (!ss)
 		return NULL;
 	ss->ep.kind = STACKD_EP_PAIR;
+	if (getrandom(&ss->nonce, sizeof(ss->nonce), 0) != sizeof(ss->nonce)) {
+		free(ss);
+		return NULL;
+	}
 	ss->id = stackd.next_id++;
 	if (!ss->id) /* 0 is never an id */
 		ss->id = stackd.next_id++;
@@ -264,12 +270,47 @@ void stackd_sock_free(struct stackd_sock *ss)
 	stackd.nsocks--;
 	stackd_trace("id %u: released", ss->id);
 	free(ss->pend);
-	free(ss);
+	ss->pend = NULL;
+	/* An event of the current epoll round may still point at it: freed after the round. */
+	ss->dead = true;
+	list_add_tail(&ss->ready, &stackd.graveyard);
+}
+
+void stackd_sock_bury(void)
+{
+	while (!list_empty(&stackd.graveyard)) {
+		struct stackd_sock *ss =
+			list_first_entry(&stackd.graveyard, struct stackd_sock, ready);
+
+		list_del_init(&ss->ready);
+		free(ss);
+	}
+}
+
+void stackd_reap_dgrams(bool any_user, uid_t uid)
+{
+	for (unsigned int b = 0; stackd.hash && b < stackd.hash_size; b++) {
+		struct stackd_sock *ss = stackd.hash[b], *next;
+
+		for (; ss; ss = next) {
+			struct pollfd p;
+
+			next = ss->hash_next;
+			if (ss->stream || ss->fd < 0 ||
+			    (!any_user && (!ss->charged || ss->owner != uid)))
+				continue;
+			p = (struct pollfd){.fd = ss->fd};
+			if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
+				stackd_trace("id %u: app closed", ss->id);
+				stackd_sock_free(ss);
+			}
+		}
+	}
 }
 
 void stackd_sock_queue(struct stackd_sock *ss)
 {
-	if (ss->queued)
+	if (ss->queued || ss->dead)
 		return;
 	list_add_tail(&ss->ready, &stackd.ready);
 	ss->queued = true;
@@ -277,6 +318,8 @@ void stackd_sock_queue(struct stackd_sock *ss)
 
 void stackd_pair_event(struct stackd_sock *ss, uint32_t events)
 {
+	if (ss->dead)
+		return; /* released earlier in this epoll round */
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		ss->pair_readable = true;
 	if (events & EPOLLOUT)
@@ -435,7 +478,7 @@ bool stackd_app_held(const struct stackd_sock *ss)
 	int r;
 
 	if (!id->cookie)
-		return false;
+		return true; /* an accepted socket not yet named to us: its pair will tell */
 	r = stackd_skid_alive(id);
 	if (r < 0)
 		stackd_error("id %u: sock_diag: %s", ss->id, strerror(-r));
@@ -804,7 +847,7 @@ static void stackd_listener_work(struct stackd_sock *ls)
 				sock_release(newsock);
 			continue;
 		}
-		shim_conn_name(name, sizeof(name), stackd.pid, child->id);
+		shim_sock_name(name, sizeof(name), 's', stackd.pid, child->id, child->nonce);
 		memcpy(sun.sun_path + 1, name, strlen(name));
 		if (bind(fd, (struct sockaddr *)&sun,
 			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) <
@@ -835,7 +878,7 @@ int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	shim_listen_name(name, sizeof(name), stackd.pid, ss->id);
+	shim_sock_name(name, sizeof(name), 'l', stackd.pid, ss->id, ss->nonce);
 	memset(&ss->lname, 0, sizeof(ss->lname));
 	ss->lname.sun_family = AF_UNIX;
 	memcpy(ss->lname.sun_path + 1, name, strlen(name));
@@ -885,8 +928,8 @@ static void stackd_sock_closed_by_app(struct stackd_sock *ss)
 }
 
 /*
- * Asks the kernel, socket by socket, whether the application still holds
- * each listener and datagram pair end, and releases those it has closed.
+ * Asks the kernel, listener by listener, whether the application still
+ * holds each, and releases those it has closed.
  * The cost is one sock_diag query per such socket, whatever else exists on
  * the machine.
  */
@@ -909,6 +952,7 @@ void stackd_scan_unix(void)
 
 void stackd_sock_init(void)
 {
+	INIT_LIST_HEAD(&stackd.graveyard);
 	timer_setup(&stackd.scan_timer, stackd_scan_tick);
 }
 

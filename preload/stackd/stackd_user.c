@@ -6,9 +6,10 @@
  * would fail. So each user other than the host's own has a budget:
  *
  *  - sockets: SOCKSHIM_USER_SOCKETS (default: an eighth of the host's fd
- *    limit, at least 256). Past it, socket() and accept() get EMFILE, as
- *    from a process at its RLIMIT_NOFILE; a listener's connections wait in
- *    the stack's accept queue meanwhile, as in the kernel.
+ *    limit, at least 256), control connections included. Past it, socket()
+ *    and accept() get EMFILE, as from a process at its RLIMIT_NOFILE; a
+ *    listener's connections wait in the stack's accept queue meanwhile, as
+ *    in the kernel; a new control connection is closed unanswered.
  *  - memory: SOCKSHIM_USER_MEM bytes (default 256 MiB) of socket buffers,
  *    counted as each socket's sk_sndbuf + sk_rcvbuf (what it may pin).
  *    Past it, socket() gets ENOBUFS, as when the kernel cannot allocate a
@@ -22,8 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -34,6 +33,7 @@
 struct stackd_user {
 	uid_t uid;
 	unsigned int nsocks;
+	unsigned int nconns; /* control connections: each is one of our fds too */
 	long mem;
 	struct stackd_user *next;
 };
@@ -91,38 +91,11 @@ static int stackd_user_room(uid_t uid, long mem)
 
 	if (!u || !stackd_user_limited(uid))
 		return 0;
-	if (u->nsocks >= (unsigned long)stackd.user_socks)
+	if ((unsigned long)u->nsocks + u->nconns >= (unsigned long)stackd.user_socks)
 		return -EMFILE;
 	if (u->mem + mem > stackd.user_mem)
 		return -ENOBUFS;
 	return 0;
-}
-
-/*
- * The user's datagram sockets whose pairs have hung up (every copy closed)
- * but whose EPOLLHUP the loop has not handled yet: their budget is given
- * back now, and they are queued to be released (not freed here: an event
- * of this very epoll round may still point at them). Only run when the user
- * is at its limit, so its cost (a look at every record) is paid by the user
- * over its budget.
- */
-static void stackd_user_reap(uid_t uid)
-{
-	for (unsigned int b = 0; stackd.hash && b < stackd.hash_size; b++) {
-		struct stackd_sock *ss = stackd.hash[b];
-
-		for (; ss; ss = ss->hash_next) {
-			struct pollfd p;
-
-			if (!ss->charged || ss->owner != uid || ss->stream || ss->fd < 0)
-				continue;
-			p = (struct pollfd){.fd = ss->fd};
-			if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
-				stackd_user_uncharge(ss);
-				stackd_pair_event(ss, EPOLLHUP);
-			}
-		}
-	}
 }
 
 int stackd_user_may(uid_t uid, long mem)
@@ -131,7 +104,7 @@ int stackd_user_may(uid_t uid, long mem)
 
 	if (r < 0) {
 		/* Some of its sockets may be closed without our knowing yet: look, then judge. */
-		stackd_user_reap(uid);
+		stackd_reap_dgrams(false, uid);
 		if (stackd.nwatched)
 			stackd_scan_unix();
 		r = stackd_user_room(uid, mem);
@@ -185,4 +158,26 @@ void stackd_user_uncharge(struct stackd_sock *ss)
 		u->mem -= ss->mem;
 	}
 	ss->charged = false;
+}
+
+int stackd_user_conn_add(uid_t uid)
+{
+	struct stackd_user *u;
+	int r = stackd_user_may(uid, 0);
+
+	if (r < 0)
+		return r;
+	u = stackd_user_get(uid, true);
+	if (!u)
+		return -ENOMEM;
+	u->nconns++;
+	return 0;
+}
+
+void stackd_user_conn_del(uid_t uid)
+{
+	struct stackd_user *u = stackd_user_get(uid, false);
+
+	if (u && u->nconns)
+		u->nconns--;
 }

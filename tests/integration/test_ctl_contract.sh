@@ -14,17 +14,8 @@ set -u
 testbed_test_begin ctl_contract
 
 command -v setpriv >/dev/null || tb_fail "setpriv (util-linux) is missing"
-testbed_shim "$TB_PY" -c 'import os, socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 0))
-while not os.path.exists(sys.argv[1]):
-    time.sleep(0.05)
-print("root socket still named", s.getsockname()[1] > 0)' "$TB_WORK/done" >"$TB_WORK/holder.log" 2>&1 &
-holder=$!
-for _ in $(seq 1 100); do
-	[ -n "$(testbed_stackd_pids)" ] && break
-	sleep 0.1
-done
-[ -n "$(testbed_stackd_pids)" ] || tb_fail "no stack host started"
+. "$SOCKSHIM_SOURCE_DIR/tests/integration/lib_holder.sh"
+holder_start "$TB_WORK/done" "$TB_WORK/holder.log"
 
 cp "$SOCKSHIM_SOURCE_DIR/tests/integration/ctl_client.py" "$TB_WORK/"
 cat >"$TB_WORK/client.py" <<'PY'
@@ -58,7 +49,7 @@ printf '%s\n' "CREATE first: EPROTO dropped" "HELLO for a version to come: EPROT
 	"garbage: EBADMSG dropped" "shutdown how 7: EINVAL" "then getname: ok" |
 	cmp -s - "$TB_WORK/client.log" || tb_fail "the host did not enforce the contract as specified"
 touch "$TB_WORK/done"
-wait "$holder" || tb_fail "root's program failed: $(cat "$TB_WORK/holder.log")"
+wait "$HOLDER_PID" || tb_fail "root's program failed: $(cat "$TB_WORK/holder.log")"
 grep -q "^root socket still named True$" "$TB_WORK/holder.log" || tb_fail "root's socket was disturbed"
 tb_say "ok: HELLO first, versions, malformed requests and field errors as the contract says"
 testbed_test_end

@@ -17,15 +17,8 @@ testbed_test_begin host_privileges
 
 command -v setpriv >/dev/null || tb_fail "setpriv (util-linux) is missing"
 tb_say "shim side: a root process under the shim starts the stack host and holds a socket"
-testbed_shim "$TB_PY" -c 'import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 0)); time.sleep(8)' \
-	>"$TB_WORK/holder.log" 2>&1 &
-holder=$!
-for _ in $(seq 1 50); do
-	[ -n "$(testbed_stackd_pids)" ] && break
-	sleep 0.1
-done
-[ -n "$(testbed_stackd_pids)" ] || tb_fail "no stack host started"
+. "$SOCKSHIM_SOURCE_DIR/tests/integration/lib_holder.sh"
+holder_start "$TB_WORK/done" "$TB_WORK/holder.log"
 
 # A client speaking preload/common/shim_ctl.h by hand (sizes from the header, via
 # tests/progs/ctl_layout). Capabilities are no longer claimed by the client at
@@ -100,5 +93,6 @@ grep -q "^connecting process now euid 0 True$" "$TB_WORK/race.log" ||
 grep -q "^raw from the child -1$" "$TB_WORK/race.log" ||
 	tb_fail "the child got a raw socket on the privileges its parent gained by exec"
 tb_say "ok: an exec of a setuid program lends nothing to the process that kept the connection"
-wait "$holder"
+touch "$TB_WORK/done"
+wait "$HOLDER_PID"
 testbed_test_end

@@ -89,7 +89,8 @@ print("control requests refused", refused, "of", tried)
 # The host is still serving this client after all that.
 print("own getname after", c.call("GETNAME", own_id, 0, fds=[own_fd])[0] == 0)
 # Kernel paths: root's pair ends by name, and a forged handover into root's listener.
-names = re.findall(r"@(sockshim/[als]/\d+/\d+)", open("/proc/net/unix").read())
+names = re.findall(r"@(sockshim/[als]/\d+/\d+/[0-9a-f]{16})", open("/proc/net/unix").read())
+print("names of root's sockets found", len(names))
 reached = 0
 for n in names:
     kind = n.split("/")[1]
@@ -110,7 +111,7 @@ for n in names:
 print("pair ends reached", reached)
 host_pid = [n for n in names if n.startswith("sockshim/l/")][0].split("/")[2]
 inj = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-inj.bind(("\0sockshim/s/%s/4000000000" % host_pid).encode())
+inj.bind(("\0sockshim/s/%s/4000000000/0123456789abcdef" % host_pid).encode())
 for n in names:
     if n.startswith("sockshim/l/"):
         inj.connect(("\0" + n).encode())
@@ -149,6 +150,8 @@ grep -Eq "^control requests refused ([0-9]+) of \1$" "$TB_WORK/attacker.log" ||
 	tb_fail "not every crafted request was refused"
 grep -Eq "^control requests refused [1-9][0-9]* " "$TB_WORK/attacker.log" || tb_fail "no request was tried"
 grep -q "^own getname after True" "$TB_WORK/attacker.log" || tb_fail "the host stopped serving"
+grep -Eq "^names of root's sockets found [1-9]" "$TB_WORK/attacker.log" ||
+	tb_fail "the attacker found none of root's socket names to try"
 grep -q "^pair ends reached 0" "$TB_WORK/attacker.log" || tb_fail "root's pair ends were reachable"
 grep -q "^injected into True" "$TB_WORK/attacker.log" || tb_fail "the injection was not even attempted"
 

@@ -47,22 +47,20 @@ peer=$!
 testbed_wait_listen "$TB_NS_PEER" tcp 8080 10 || tb_fail "the kernel-side sender did not start"
 
 tb_say "shim side: a program reads 64 KiB of the peer's stream, then stops reading"
-testbed_shim "$TB_PY" -c 'import socket, sys, time
+testbed_shim "$TB_PY" -c 'import os, socket, sys, time
 s = socket.create_connection((sys.argv[1], 8080), timeout=30)
 got = 0
 while got < 65536:
     got += len(s.recv(65536))
-print("reading stopped", flush=True)
+print("reading stopped, pid", os.getpid(), flush=True)
 time.sleep(300)' "$TB_PEER_ADDR" >"$TB_WORK/program.log" 2>&1 &
-program=$!
 for _ in $(seq 1 300); do
 	[ -e "$TB_WORK/flowing" ] && grep -q "reading stopped" "$TB_WORK/program.log" && break
 	sleep 0.1
 done
 [ -e "$TB_WORK/flowing" ] || tb_fail "the peer could not send 1 MiB to the program"
 grep -q "reading stopped" "$TB_WORK/program.log" || tb_fail "the program did not start reading"
-# testbed_shim runs the program through ip netns exec and env: find the python itself.
-victim=$(pgrep -P "$program" -f "time.sleep(300)" || pgrep -f "time.sleep\(300\)" | head -n 1)
+victim=$(sed -n 's/^reading stopped, pid \([0-9]*\)$/\1/p' "$TB_WORK/program.log")
 [ -n "$victim" ] || tb_fail "cannot find the program's pid"
 tb_say "kill -9 of the program (pid $victim) with unread data in its socket"
 kill -9 $victim

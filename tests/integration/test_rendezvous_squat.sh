@@ -6,6 +6,7 @@
 # impostor (SO_PEERCRED: not root, not its own uid) before sending it a
 # single byte: one clear line on stderr, and socket() failing with ENONET
 # (the shim's "no stack" errno) each time, never silently talking to it.
+# sockshim-stat refuses it the same way.
 # Once the impostor is gone, the same program gets its sockets from a real
 # host that it starts itself.
 set -u
@@ -67,6 +68,13 @@ sed 's/^/  stderr: /' "$TB_WORK/root.err"
 [ "$(grep -c . "$TB_WORK/root.err")" = 1 ] && grep -q "refusing the stack host at @sockshim/ctl/.*: it runs as uid 65534" "$TB_WORK/root.err" ||
 	tb_fail "want exactly one line naming the refused host and its uid"
 [ -z "$(testbed_stackd_pids)" ] || tb_fail "a stack host started although the name was taken"
+tb_say "sockshim-stat refuses the impostor too"
+if ip netns exec "$TB_NS_SHIM" env SOCKSHIM_IFACE="$TB_IF_SHIM" SOCKSHIM_ADDR="$TB_SHIM_ADDR/$TB_PREFIX" \
+	"$SOCKSHIM_BUILD_DIR/tools/sockshim-stat" >"$TB_WORK/stat.out" 2>&1; then
+	tb_fail "sockshim-stat talked to the impostor: $(cat "$TB_WORK/stat.out")"
+fi
+grep -q "refusing the stack host at @sockshim/ctl/.*: it runs as uid 65534" "$TB_WORK/stat.out" ||
+	tb_fail "sockshim-stat did not say why: $(cat "$TB_WORK/stat.out")"
 exec 7>&-
 wait "$impostor"
 grep -q "^impostor received 0 bytes$" "$TB_WORK/impostor.log" ||

@@ -3,12 +3,14 @@
 # One user cannot exhaust a stack host it shares with others. Root starts the
 # host with small budgets (SOCKSHIM_USER_SOCKETS=40, SOCKSHIM_USER_MEM=24 MiB:
 # room for 40 sockets with default buffers). uid 65534, under the shim,
-# opens UDP sockets until socket() fails: the
-# 41st must fail with EMFILE (as at a process's fd limit). While it holds
-# its 40, uid 65533 still gets sockets and root still downloads. Then uid
-# 65534 closes them and asks for buffers instead: sockets with the largest
-# SO_SNDBUF/SO_RCVBUF it may set, until socket() fails with ENOBUFS, before
-# its socket count is reached. After it closes those, it gets sockets again.
+# opens UDP sockets until socket() fails: with its control connection
+# counted, the 40th must fail with EMFILE (as at a process's fd limit), and
+# a new control connection of its own is refused. While it holds its 39,
+# uid 65533 still gets sockets and a connection, and root still downloads.
+# Then uid 65534 closes them and asks for buffers instead: sockets with the
+# largest SO_SNDBUF/SO_RCVBUF it may set, until socket() fails with
+# ENOBUFS, before its socket count is reached. After it closes those, it
+# gets sockets again.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin user_limits
@@ -23,16 +25,8 @@ testbed_peer "$TB_PY" -m http.server 8080 --bind "$TB_PEER_ADDR" --directory "$T
 testbed_wait_listen "$TB_NS_PEER" tcp 8080 10 || tb_fail "the kernel-side http server did not start"
 
 tb_say "root starts the host with SOCKSHIM_USER_SOCKETS=40 SOCKSHIM_USER_MEM=25165824"
-SOCKSHIM_USER_SOCKETS=40 SOCKSHIM_USER_MEM=25165824 testbed_shim "$TB_PY" -c 'import os, socket, sys, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-while not os.path.exists(sys.argv[1]):
-    time.sleep(0.05)' "$TB_WORK/all.done" >"$TB_WORK/holder.log" 2>&1 &
-holder=$!
-for _ in $(seq 1 100); do
-	[ -n "$(testbed_stackd_pids)" ] && break
-	sleep 0.1
-done
-[ -n "$(testbed_stackd_pids)" ] || tb_fail "no stack host started"
+. "$SOCKSHIM_SOURCE_DIR/tests/integration/lib_holder.sh"
+SOCKSHIM_USER_SOCKETS=40 SOCKSHIM_USER_MEM=25165824 holder_start "$TB_WORK/all.done" "$TB_WORK/holder.log"
 
 cat >"$TB_WORK/hog.py" <<'PY'
 import errno, os, socket, sys, time
@@ -75,8 +69,22 @@ for _ in $(seq 1 300); do
 	sleep 0.1
 done
 [ -e "$TB_WORK/hog.full" ] || tb_fail "uid 65534 did not fill its budget: $(cat "$TB_WORK/hog.log")"
-grep -q "^sockets 40 EMFILE$" "$TB_WORK/hog.log" ||
-	tb_fail "want 40 sockets then EMFILE for uid 65534: $(head -n 1 "$TB_WORK/hog.log")"
+grep -q "^sockets 39 EMFILE$" "$TB_WORK/hog.log" ||
+	tb_fail "want 39 sockets (its control connection is the 40th fd) then EMFILE for uid 65534: $(head -n 1 "$TB_WORK/hog.log")"
+tb_say "uid 65534 at its budget: a new control connection of its own is closed unanswered"
+cp "$SOCKSHIM_SOURCE_DIR/tests/integration/ctl_client.py" "$TB_WORK/" && chmod 644 "$TB_WORK/ctl_client.py"
+conn_try() {
+	ip netns exec "$TB_NS_SHIM" setpriv --reuid="$1" --regid="$1" --clear-groups \
+		env CTL_LAYOUT="$SOCKSHIM_BUILD_DIR/tests/ctl_layout" PYTHONPATH="$TB_WORK" "$TB_PY" -c '
+import sys
+from ctl_client import Ctl
+try:
+    print("hello", Ctl(sys.argv[1], sys.argv[2]).hello())
+except OSError:
+    print("hello False")' "$TB_IF_SHIM" "$TB_SHIM_ADDR"
+}
+[ "$(conn_try 65534)" = "hello False" ] || tb_fail "uid 65534 got a control connection past its budget"
+[ "$(conn_try 65533)" = "hello True" ] || tb_fail "uid 65533 was refused a control connection"
 
 tb_say "meanwhile uid 65533 opens 20 sockets and root downloads 1 MiB"
 testbed_shim setpriv --reuid=65533 --regid=65533 --clear-groups "$TB_PY" -c 'import socket
@@ -93,9 +101,9 @@ sed 's/^/  uid 65534: /' "$TB_WORK/hog.log"
 big=$(sed -n 's/^big sockets \([0-9]*\) ENOBUFS$/\1/p' "$TB_WORK/hog.log")
 [ -n "$big" ] && [ "$big" -ge 1 ] && [ "$big" -lt 40 ] ||
 	tb_fail "want ENOBUFS after a few sockets with large buffers, before the socket limit"
-grep -q "^after closing 40 EMFILE$" "$TB_WORK/hog.log" ||
+grep -q "^after closing 39 EMFILE$" "$TB_WORK/hog.log" ||
 	tb_fail "uid 65534 did not get its budget back after closing its sockets"
 touch "$TB_WORK/all.done"
-wait "$holder"
+wait "$HOLDER_PID"
 tb_say "ok: EMFILE and ENOBUFS for the user over its budget only; the others were served"
 testbed_test_end
