@@ -340,7 +340,7 @@ static void tcp_cong_avoid(struct tcp_sock *tp, uint32_t acked, uint32_t prior_i
 /*
  * Frees fully acknowledged segments from the head of the write queue and
  * trims a partly acknowledged one. Returns the number of skbs freed; takes
- * an RTT sample from the oldest one never retransmitted (Karn).
+ * an RTT sample from the oldest one acked now, unless any was sent twice.
  */
 static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt)
 {
@@ -348,6 +348,8 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 	struct net *net = sock_net(sk);
 	uint32_t pkts = 0;
 	struct sk_buff *skb;
+	uint64_t first_ackt = 0;
+	bool retrans_acked = false;
 
 	*rtt = 0;
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != tp->send_head) {
@@ -364,8 +366,15 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 			}
 			break;
 		}
-		if (!*rtt && !(cb->sacked & TCPCB_EVER_RETRANS))
-			*rtt = net->now - cb->when;
+		/*
+		 * Karn, as the kernel applies it: no sample at all when the ACK
+		 * covers anything sent twice; SACKed segments were timed when
+		 * SACKed, not now.
+		 */
+		if (cb->sacked & TCPCB_EVER_RETRANS)
+			retrans_acked = true;
+		else if (!first_ackt && !(cb->sacked & TCPCB_SACKED_ACKED))
+			first_ackt = cb->when;
 		if (cb->sacked & TCPCB_SACKED_ACKED)
 			tp->sacked_out--;
 		if (cb->sacked & TCPCB_LOST)
@@ -382,6 +391,8 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 	}
 	if (!tp->retrans_out)
 		tp->retrans_stamp = 0;
+	if (first_ackt && !retrans_acked)
+		*rtt = net->now - first_ackt;
 	return pkts;
 }
 

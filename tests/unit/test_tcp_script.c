@@ -845,3 +845,28 @@ Test(tcp_script, handshake_rtt_from_the_echo_after_a_syn_retransmission)
 	    {1030, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
 	cr_assert_eq(tcp_sk(c->sk)->srtt, 30 * NSEC_PER_MSEC);
 }
+
+/*
+ * Karn as the kernel applies it (FLAG_RETRANS_DATA_ACKED): an ACK that
+ * covers a retransmitted segment gives no sample from send times at all,
+ * even for the segments sent once; without timestamps the backed-off RTO
+ * stays until a clean sample.
+ */
+Test(tcp_script, no_rtt_sample_from_an_ack_covering_a_retransmission)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_timestamps = 0;
+	c = stack_connect();
+	tp = tcp_sk(c->sk);
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, NULL}});
+	/* No timestamps: full 1460-byte segments. */
+	cr_assert_eq(send_bytes(c, 2 * 1460), 2 * 1460);
+	RUN({10, '>', {".", 1, 1, 1460, 0, NULL}}, {10, '>', {"P.", 1461, 1, 1460, 0, NULL}},
+	    {220, '>', {".", 1, 1, 1460, 0, NULL}}, {230, '<', {".", 1, 2921, 0, 0, NULL}});
+	cr_assert_eq(tp->srtt, 10 * NSEC_PER_MSEC, "no sample: segment 0 was sent twice");
+	cr_assert_eq(tp->rto, 420 * NSEC_PER_MSEC);
+}
