@@ -226,11 +226,8 @@ struct tcp_sock {
 	struct tcp_options_received rx_opt;
 
 	/* RTT estimation and retransmission (RFC 6298), in ns. */
-	uint64_t srtt;	   /* smoothed RTT, 0 = no sample yet */
-	uint64_t mdev;	   /* 4 x the mean deviation (the kernel's mdev_us) */
-	uint64_t mdev_max; /* the largest mdev in the last RTT, at least TCP_RTO_MIN */
-	uint64_t rttvar;   /* what the RTO adds to srtt: mdev_max, decaying per RTT */
-	uint32_t rtt_seq;  /* snd_nxt when the RTT window began */
+	uint64_t srtt; /* smoothed RTT, 0 = no sample yet */
+	uint64_t rttvar;
 	uint64_t rto;
 	uint8_t backoff;	/* exponential back-off count of the retransmit timer */
 	uint8_t retransmits;	/* consecutive timeouts of the head segment */

@@ -234,51 +234,27 @@ static uint64_t tcp_rtt_tsopt(const struct tcp_sock *tp)
 	return (delta ? delta : 1) * NSEC_PER_MSEC;
 }
 
-/*
- * RFC 6298 as the kernel computes it (tcp_rtt_estimator, tcp_set_rto):
- * srtt gains 1/8 of the error; mdev (4 x the mean deviation) 1/4 of its
- * error, or 1/32 when the RTT fell (so that a drop does not inflate the
- * RTO); the RTO adds to srtt the largest mdev of the last RTT, at least
- * TCP_RTO_MIN, decaying by 1/4 per RTT when the path calms down.
- */
+/* RFC 6298 2.2-2.4, with Linux's 200 ms floor on the variance term. */
 void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	int64_t m = (int64_t)(rtt ? rtt : 1);
+	uint64_t var;
 
-	if (tp->srtt) {
-		int64_t err = m - (int64_t)tp->srtt;
-
-		tp->srtt = (uint64_t)((int64_t)tp->srtt + err / 8);
-		if (err < 0) {
-			err = -err - (int64_t)(tp->mdev / 4);
-			if (err > 0)
-				err /= 8;
-		} else {
-			err -= (int64_t)(tp->mdev / 4);
-		}
-		tp->mdev = (uint64_t)((int64_t)tp->mdev + err);
-		if (tp->mdev > tp->mdev_max) {
-			tp->mdev_max = tp->mdev;
-			if (tp->mdev_max > tp->rttvar)
-				tp->rttvar = tp->mdev_max;
-		}
-		if (after(tp->snd_una, tp->rtt_seq)) {
-			if (tp->mdev_max < tp->rttvar)
-				tp->rttvar -= (tp->rttvar - tp->mdev_max) / 4;
-			tp->rtt_seq = tp->snd_nxt;
-			tp->mdev_max = TCP_RTO_MIN;
-		}
+	if (!rtt)
+		rtt = 1;
+	if (!tp->srtt) {
+		tp->srtt = rtt;
+		tp->rttvar = rtt / 2;
 	} else {
-		tp->srtt = (uint64_t)m;
-		tp->mdev = (uint64_t)m * 2; /* the first RTO is 3 x the RTT, or more */
-		tp->rttvar = tp->mdev > TCP_RTO_MIN ? tp->mdev : TCP_RTO_MIN;
-		tp->mdev_max = tp->rttvar;
-		tp->rtt_seq = tp->snd_nxt;
+		uint64_t delta = tp->srtt > rtt ? tp->srtt - rtt : rtt - tp->srtt;
+
+		tp->rttvar = (3 * tp->rttvar + delta) / 4;
+		tp->srtt = (7 * tp->srtt + rtt) / 8;
 	}
-	if (!tp->srtt)
-		tp->srtt = 1;
-	tp->rto = tp->srtt + tp->rttvar;
+	var = 4 * tp->rttvar;
+	if (var < TCP_RTO_MIN)
+		var = TCP_RTO_MIN;
+	tp->rto = tp->srtt + var;
 	if (tp->rto > TCP_RTO_MAX)
 		tp->rto = TCP_RTO_MAX;
 }
@@ -364,7 +340,7 @@ static void tcp_cong_avoid(struct tcp_sock *tp, uint32_t acked, uint32_t prior_i
 /*
  * Frees fully acknowledged segments from the head of the write queue and
  * trims a partly acknowledged one. Returns the number of skbs freed; takes
- * an RTT sample from the oldest one never retransmitted (Karn).
+ * an RTT sample from the oldest one acked now, unless any was sent twice.
  */
 static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt)
 {
@@ -372,6 +348,8 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 	struct net *net = sock_net(sk);
 	uint32_t pkts = 0;
 	struct sk_buff *skb;
+	uint64_t first_ackt = 0;
+	bool retrans_acked = false;
 
 	*rtt = 0;
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != tp->send_head) {
@@ -388,8 +366,15 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 			}
 			break;
 		}
-		if (!*rtt && !(cb->sacked & TCPCB_EVER_RETRANS))
-			*rtt = net->now - cb->when;
+		/*
+		 * Karn, as the kernel applies it: no sample at all when the ACK
+		 * covers anything sent twice; SACKed segments were timed when
+		 * SACKed, not now.
+		 */
+		if (cb->sacked & TCPCB_EVER_RETRANS)
+			retrans_acked = true;
+		else if (!first_ackt && !(cb->sacked & TCPCB_SACKED_ACKED))
+			first_ackt = cb->when;
 		if (cb->sacked & TCPCB_SACKED_ACKED)
 			tp->sacked_out--;
 		if (cb->sacked & TCPCB_LOST)
@@ -406,6 +391,8 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 	}
 	if (!tp->retrans_out)
 		tp->retrans_stamp = 0;
+	if (first_ackt && !retrans_acked)
+		*rtt = net->now - first_ackt;
 	return pkts;
 }
 

@@ -283,7 +283,7 @@ Test(tcp_script, rtt_from_the_echo_of_a_retransmission_resets_the_rto)
 	struct socket *c = established();
 	struct tcp_sock *tp = tcp_sk(c->sk);
 
-	/* srtt 10 ms, mdev 2 x 10 ms: RTO = 10 + max(20, 200) ms (the first is 3 RTTs or more). */
+	/* srtt 10 ms, rttvar 5 ms: RTO = 10 + max(4 * 5, 200) ms. */
 	cr_assert_eq(tp->rto, 210 * NSEC_PER_MSEC);
 	cr_assert_eq(send_bytes(c, 100), 100);
 	RUN({10, '>', {"P.", 1, 1, 100, 0, "nop,nop,TS val now ecr 5000"}},
@@ -292,7 +292,7 @@ Test(tcp_script, rtt_from_the_echo_of_a_retransmission_resets_the_rto)
 	cr_assert_eq(tp->backoff, 1);
 	/* The ACK echoes the retransmission's timestamp (1220): RTT 30 ms. */
 	RUN({250, '<', {".", 1, 101, 0, 0, "nop,nop,TS val 5100 ecr 1220"}});
-	/* srtt = 7/8 * 10 + 30/8 = 12.5 ms; mdev 35 ms stays under the 200 ms floor. */
+	/* srtt = 7/8 * 10 + 30/8 = 12.5 ms, rttvar = (3 * 5 + 20) / 4 = 8.75 ms. */
 	cr_assert_eq(tp->srtt, 12500 * NSEC_PER_USEC);
 	cr_assert_eq(tp->rto, 212500 * NSEC_PER_USEC);
 	cr_assert_eq(tp->backoff, 0);
@@ -652,37 +652,6 @@ Test(tcp_script, syn_flood_without_cookies_drops_the_client)
 {
 	flood_then_connect(0);
 }
-
-/*
- * The RTO as the kernel computes it: a jump in the RTT raises the variance
- * term to the window's largest deviation; calmer samples then pull it down
- * by a quarter of the excess per RTT, never below srtt + 200 ms.
- */
-Test(tcp_script, rto_follows_the_kernels_estimator)
-{
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
-
-	/* The ACK of a retransmitted segment: the echo of the original says 400 ms. */
-	cr_assert_eq(send_bytes(c, 100), 100);
-	RUN({10, '>', {"P.", 1, 1, 100, 0, "*"}}, {220, '>', {"P.", 1, 1, 100, 0, "*"}},
-	    {410, '<', {".", 1, 101, 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
-	/* err 390: srtt 10 + 390/8; mdev 20 + 390 - 20/4 = 405 ms, the variance term now. */
-	cr_assert_eq(tp->srtt, 58750 * NSEC_PER_USEC);
-	cr_assert_eq(tp->mdev, 405 * NSEC_PER_MSEC);
-	cr_assert_eq(tp->rto, (58750 + 405000) * NSEC_PER_USEC);
-	cr_assert_eq(tp->backoff, 0);
-	/* A 10 ms sample: err -48.75 ms, srtt 52.65625 ms, mdev 405 - 52.5 = 352.5 ms. */
-	cr_assert_eq(send_bytes(c, 100), 100);
-	RUN({410, '>', {"P.", 101, 1, 100, 0, "*"}},
-	    {420, '<', {".", 1, 201, 0, 0, "nop,nop,TS val 5002 ecr 1410"}});
-	cr_assert_eq(tp->srtt, 52656250);
-	cr_assert_eq(tp->mdev, 352500 * NSEC_PER_USEC);
-	/* A new RTT window: 405 decays by a quarter of (405 - 352.5) to 391.875 ms. */
-	cr_assert_eq(tp->rttvar, 391875 * NSEC_PER_USEC);
-	cr_assert_eq(tp->rto, 52656250 + 391875 * NSEC_PER_USEC);
-}
-
 /*
  * Reordering below the duplicate threshold: two SACKed segments above a
  * late one, then the late one arrives. Nothing is resent, the state goes
@@ -875,4 +844,29 @@ Test(tcp_script, handshake_rtt_from_the_echo_after_a_syn_retransmission)
 	    {1030, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 2000,nop,wscale 7"}},
 	    {1030, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
 	cr_assert_eq(tcp_sk(c->sk)->srtt, 30 * NSEC_PER_MSEC);
+}
+
+/*
+ * Karn as the kernel applies it (FLAG_RETRANS_DATA_ACKED): an ACK that
+ * covers a retransmitted segment gives no sample from send times at all,
+ * even for the segments sent once; without timestamps the backed-off RTO
+ * stays until a clean sample.
+ */
+Test(tcp_script, no_rtt_sample_from_an_ack_covering_a_retransmission)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_timestamps = 0;
+	c = stack_connect();
+	tp = tcp_sk(c->sk);
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, NULL}});
+	/* No timestamps: full 1460-byte segments. */
+	cr_assert_eq(send_bytes(c, 2 * 1460), 2 * 1460);
+	RUN({10, '>', {".", 1, 1, 1460, 0, NULL}}, {10, '>', {"P.", 1461, 1, 1460, 0, NULL}},
+	    {220, '>', {".", 1, 1, 1460, 0, NULL}}, {230, '<', {".", 1, 2921, 0, 0, NULL}});
+	cr_assert_eq(tp->srtt, 10 * NSEC_PER_MSEC, "no sample: segment 0 was sent twice");
+	cr_assert_eq(tp->rto, 420 * NSEC_PER_MSEC);
 }
