@@ -565,6 +565,8 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	}
 	req->connect.filler = (uint32_t)filler;
 	ret = shim_request(fd, e, req, &rep, NULL, c);
+	if (ret == SHIM_CONNECT_KERNEL)
+		return shim_loopback_connect(fd, e, req, &rep, c);
 	if (filler)
 		shim_note(c, "filler %d", filler);
 	if (unspec) {
@@ -617,6 +619,8 @@ static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen
 	if (shim_ent_kind(e) == SHIM_STREAM)
 		return shim_connect_stream(fd, e, &req, c);
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
+	if (ret == SHIM_CONNECT_KERNEL)
+		return shim_loopback_connect(fd, e, &req, &rep, c);
 	if (ret == 0 && shim_ent_kind(e) == SHIM_DGRAM)
 		shim_fd_flags(fd, unspec ? 0 : SHIM_F_PEER | SHIM_F_BOUND,
 			      unspec ? SHIM_F_PEER : 0);

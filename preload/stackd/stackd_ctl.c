@@ -27,6 +27,7 @@
 #include "shim_ctl.h"
 #include "stackd.h"
 #include "stackd_decode.h"
+#include "stackd_loopback.h"
 
 #define STACKD_CONN_BATCH 32 /* requests handled per connection per wake-up */
 
@@ -282,6 +283,9 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 
 	if (req->connect.flags & SHIM_CONNECT_UNSPEC)
 		sin.sin_family = AF_UNSPEC;
+	r = stackd_loopback_handoff(ss, &sin, len, rep);
+	if (r)
+		return r;
 	if (ss->stream && req->connect.filler > 0) {
 		/* Read away at ESTABLISHED so that the application's end turns writable then. */
 		ss->filler += req->connect.filler;

@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Loopback across the boundary, the Onload rule (README "Loopback"), in the
+# shim namespace (lo up, no other kernel address):
+#  - curl under the shim downloads from a kernel python3 http.server on
+#    127.0.0.1 (SHA-256), and the trace says the kernel served the socket;
+#  - the same socket calls (options and a bind set before connect, then a
+#    connect to the kernel server; nonblocking and blocking connects to a
+#    closed port; UDP to a closed port) give the same results natively and
+#    under the shim, and the fd keeps its number, O_NONBLOCK and
+#    close-on-exec;
+#  - a shim'd server on 127.0.0.1 is still reached by a shim'd curl through
+#    the stack (trace: stack), and the kernel sees no connection;
+#  - the peer outside still reaches a shim'd server on the stack's address.
+set -u
+. "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
+testbed_test_begin loopback
+
+mkdir "$TB_WORK/www" && head -c $((4 * 1024 * 1024)) /dev/urandom >"$TB_WORK/www/file" ||
+	tb_fail "cannot write the test file"
+want=$(testbed_sha256 "$TB_WORK/www/file")
+
+# ---- a shim'd client reaches a kernel service on 127.0.0.1 ----
+tb_say "kernel side, shim namespace: python3 -m http.server on 127.0.0.1:8081"
+testbed_native_shim_ns "$TB_PY" -m http.server 8081 --bind 127.0.0.1 --directory "$TB_WORK/www" \
+	>"$TB_WORK/kserver.log" 2>&1 &
+testbed_wait_listen "$TB_NS_SHIM" tcp 8081 10 || tb_fail "the kernel http server did not start"
+
+tb_say "shim side: curl http://127.0.0.1:8081/file"
+SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/curl.trace" testbed_shim curl -sS --max-time 60 \
+	-o "$TB_WORK/fetched" "http://127.0.0.1:8081/file" >"$TB_WORK/curl.log" 2>&1 ||
+	tb_fail "curl under the shim to a kernel server on 127.0.0.1 failed: $(cat "$TB_WORK/curl.log")"
+got=$(testbed_sha256 "$TB_WORK/fetched")
+[ "$want" = "$got" ] || tb_fail "SHA-256 differs: served $want, fetched $got"
+grep -E '\] connect\(.*127\.0\.0\.1:8081.*kernel loopback' "$TB_WORK/curl.trace" >/dev/null ||
+	tb_fail "the trace does not say the kernel served curl's socket: $(grep connect "$TB_WORK/curl.trace")"
+tb_say "ok: 4 MiB from the kernel's 127.0.0.1 intact (sha256 $got), trace: kernel loopback"
+
+# ---- the same calls natively and under the shim ----
+cat >"$TB_WORK/calls.py" <<'PY'
+# Prints what the kernel's answers are for a fixed sequence; the test
+# compares the output natively and under the shim.
+import errno, fcntl, os, select, socket, struct, sys
+S, T = socket.SOL_SOCKET, socket.IPPROTO_TCP
+port, closed, uport = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+
+def err(e):
+    return errno.errorcode.get(e, str(e))
+
+def fdflags(s):
+    fl = fcntl.fcntl(s.fileno(), fcntl.F_GETFL)
+    fd = fcntl.fcntl(s.fileno(), fcntl.F_GETFD)
+    return "nonblock=%d cloexec=%d" % (bool(fl & os.O_NONBLOCK), bool(fd & fcntl.FD_CLOEXEC))
+
+# Options and a bind before a connect to the kernel's server: all carried.
+s = socket.socket()
+fd = s.fileno()
+s.setsockopt(S, socket.SO_REUSEADDR, 1)
+s.setsockopt(S, socket.SO_KEEPALIVE, 1)
+s.setsockopt(T, socket.TCP_NODELAY, 1)
+s.setsockopt(T, socket.TCP_KEEPIDLE, 77)
+s.setsockopt(S, socket.SO_RCVBUF, 65536)
+s.setsockopt(S, socket.SO_SNDBUF, 32768)
+s.setsockopt(S, socket.SO_LINGER, struct.pack("ii", 1, 5))
+s.bind(("127.0.0.1", 0))
+s.set_inheritable(True)
+s.connect(("127.0.0.1", port))
+print("connected fd same:", s.fileno() == fd, fdflags(s))
+for name, lvl, opt in (("SO_REUSEADDR", S, socket.SO_REUSEADDR),
+                       ("SO_KEEPALIVE", S, socket.SO_KEEPALIVE),
+                       ("TCP_NODELAY", T, socket.TCP_NODELAY),
+                       ("TCP_KEEPIDLE", T, socket.TCP_KEEPIDLE),
+                       ("SO_RCVBUF", S, socket.SO_RCVBUF),
+                       ("SO_SNDBUF", S, socket.SO_SNDBUF)):
+    print(name, s.getsockopt(lvl, opt))
+print("SO_LINGER", struct.unpack("ii", s.getsockopt(S, socket.SO_LINGER, 8)))
+print("local addr", s.getsockname()[0], "peer", s.getpeername())
+s.sendall(b"GET /file HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+print("status line", data.split(b"\r\n")[0].decode(), "body bytes", len(data.split(b"\r\n\r\n", 1)[1]))
+s.close()
+
+# Nonblocking connect to a closed port: EINPROGRESS, then ECONNREFUSED.
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+fd = s.fileno()
+print("nonblocking connect:", err(s.connect_ex(("127.0.0.1", closed))), "fd same:", s.fileno() == fd, fdflags(s))
+p = select.poll()
+p.register(s, select.POLLOUT)
+ev = p.poll(10000)
+print("poll:", [(e & (select.POLLOUT | select.POLLERR | select.POLLHUP)) for _, e in ev])
+print("SO_ERROR:", err(s.getsockopt(S, socket.SO_ERROR)), "then", err(s.getsockopt(S, socket.SO_ERROR)))
+print("connect again:", err(s.connect_ex(("127.0.0.1", closed))))
+s.close()
+
+# Blocking connect to a closed port.
+s = socket.socket()
+print("blocking connect:", err(s.connect_ex(("127.0.0.1", closed))))
+s.close()
+
+# UDP to a closed port: the kernel's ICMP port unreachable.
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.connect(("127.0.0.1", uport))
+print("udp send:", u.send(b"x"))
+try:
+    u.recv(10)
+except OSError as e:
+    print("udp recv:", err(e.errno))
+u.close()
+PY
+testbed_native_shim_ns "$TB_PY" "$TB_WORK/calls.py" 8081 8099 8098 >"$TB_WORK/native.out" 2>&1 ||
+	tb_fail "the call sequence failed natively: $(cat "$TB_WORK/native.out")"
+SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/calls.trace" testbed_shim "$TB_PY" "$TB_WORK/calls.py" \
+	8081 8099 8098 >"$TB_WORK/shim.out" 2>&1 || tb_fail "the call sequence failed under the shim: $(cat "$TB_WORK/shim.out")"
+diff -u "$TB_WORK/native.out" "$TB_WORK/shim.out" >"$TB_WORK/calls.diff" ||
+	tb_fail "the shim differs from the kernel: $(cat "$TB_WORK/calls.diff")"
+grep -q 'ECONNREFUSED' "$TB_WORK/shim.out" && grep -q 'EINPROGRESS' "$TB_WORK/shim.out" ||
+	tb_fail "the sequence did not see the kernel's errors: $(cat "$TB_WORK/shim.out")"
+n=$(grep -c '\] connect(.*kernel loopback' "$TB_WORK/calls.trace")
+[ "$n" -ge 4 ] || tb_fail "expected 4 connects served by the kernel, the trace has $n"
+tb_say "ok: options, bind, flags and errors as the kernel's:"
+sed 's/^/    /' "$TB_WORK/shim.out"
+
+# ---- two shim'd programs talk inside the stack; the peer still reaches the server ----
+tb_say "shim side: python3 -m http.server on 0.0.0.0:8082 under the shim"
+SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/sserver.trace" testbed_shim "$TB_PY" -m http.server 8082 \
+	--bind 0.0.0.0 --directory "$TB_WORK/www" >"$TB_WORK/sserver.log" 2>&1 &
+testbed_wait_tcp "$TB_NS_PEER" "$TB_SHIM_ADDR" 8082 20 || tb_fail "the shim'd http server did not start"
+
+SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/curl2.trace" testbed_shim curl -sS --max-time 60 \
+	-o "$TB_WORK/fetched2" "http://127.0.0.1:8082/file" >"$TB_WORK/curl2.log" 2>&1 ||
+	tb_fail "shim'd curl to the shim'd server on 127.0.0.1 failed: $(cat "$TB_WORK/curl2.log")"
+got=$(testbed_sha256 "$TB_WORK/fetched2")
+[ "$want" = "$got" ] || tb_fail "shim to shim: SHA-256 differs: served $want, fetched $got"
+grep -E '\] connect\(.*127\.0\.0\.1:8082.* stack' "$TB_WORK/curl2.trace" >/dev/null ||
+	tb_fail "the trace does not say the stack served the shim-to-shim connect: $(grep connect "$TB_WORK/curl2.trace")"
+! grep -q 'kernel loopback' "$TB_WORK/curl2.trace" || tb_fail "a shim-to-shim socket went to the kernel"
+tb_say "ok: shim'd curl to the shim'd server on 127.0.0.1 through the stack (sha256 $got)"
+
+testbed_peer curl -sS --max-time 60 -o "$TB_WORK/fetched3" "http://$TB_SHIM_ADDR:8082/file" \
+	>"$TB_WORK/curl3.log" 2>&1 || tb_fail "the peer cannot reach the shim'd server: $(cat "$TB_WORK/curl3.log")"
+got=$(testbed_sha256 "$TB_WORK/fetched3")
+[ "$want" = "$got" ] || tb_fail "peer to shim: SHA-256 differs: served $want, fetched $got"
+tb_say "ok: the peer outside still reaches the shim'd server on $TB_SHIM_ADDR (sha256 $got)"
+
+testbed_test_end
