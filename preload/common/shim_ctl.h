@@ -45,6 +45,11 @@
  *    accept() is the kernel's own and getpeername() on the accepted fd names
  *    the new socket's id. The interposer accepts only connections whose
  *    SO_PEERCRED is the host's process; anything else is dropped.
+ *  - Kernel loopback (README "Loopback"): a listener bound to INADDR_ANY or
+ *    127.x also has a kernel listener on the kernel's loopback; for each
+ *    kernel connection the host connects to the AF_UNIX listener from a
+ *    socket bound to shim_kconn_name() and sends one byte with the accepted
+ *    kernel socket (SCM_RIGHTS), which accept() returns as it is.
  *  - Identity: the host binds the application's end of every pair to
  *    shim_app_name() before handing it over, so any process that inherits
  *    the fd (fork, exec, posix_spawn, SCM_RIGHTS) can tell what it is with
@@ -334,6 +339,12 @@ static inline int shim_listen_name(char *buf, size_t len, int host_pid, uint32_t
 static inline int shim_conn_name(char *buf, size_t len, int host_pid, uint32_t id)
 {
 	return snprintf(buf, len, "sockshim/s/%d/%u", host_pid, id);
+}
+
+/* The n-th connection that carries a kernel loopback socket to a listener. */
+static inline int shim_kconn_name(char *buf, size_t len, int host_pid, uint32_t n)
+{
+	return snprintf(buf, len, "sockshim/k/%d/%u", host_pid, n);
 }
 
 #endif

@@ -8,6 +8,10 @@
  * table: every call on it is the kernel's, and the host forgets its socket
  * when the pair end goes (dup3 closes it here).
  *
+ * The server half (shim_loopback_accepted): accept() on a listener whose
+ * twin on the kernel's loopback took a kernel connection returns that
+ * kernel socket, which the host sends over the listener (shim_ctl.h).
+ *
  * What it does not carry: options the stack keeps but the kernel would
  * refuse are skipped, and other fds that still share the old pair (dup,
  * fork) stay stack sockets that were never connected.
@@ -16,6 +20,7 @@
 
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <unistd.h>
 
 /* An option carried when `lock` (SHIM_HANDOFF_*, 0: always) says it was set. */
@@ -147,4 +152,38 @@ int shim_loopback_connect(int fd, uint64_t e, const struct shim_req *req,
 	ret = shim_real.connect(fd, (const struct sockaddr *)&to->addr,
 				to->addrlen < sizeof(to->addr) ? to->addrlen : sizeof(to->addr));
 	return ret < 0 ? -errno : ret;
+}
+
+/*
+ * The server half: nfd is a connection from the host (shim_kconn_name) that
+ * carries a kernel socket a kernel client connected to our listener's twin
+ * on the kernel's loopback. Returns that socket with accept4's flags, or -1
+ * (nothing came: the host died); closes nfd either way.
+ */
+int shim_loopback_accepted(int nfd, int flags)
+{
+	char byte;
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+	union shim_fd_cmsg u;
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	struct pollfd pfd = {nfd, POLLIN, 0};
+	struct cmsghdr *cm;
+	int kfd = -1;
+	ssize_t n;
+
+	/* The host sends right after its connect; the byte may trail the accept. */
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		;
+	n = shim_real.recvmsg(nfd, &msg, (flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
+	cm = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&kfd, CMSG_DATA(cm), sizeof(int));
+	shim_real.close(nfd);
+	if (kfd >= 0 && (flags & SOCK_NONBLOCK))
+		shim_real.fcntl(kfd, F_SETFL, shim_real.fcntl(kfd, F_GETFL) | O_NONBLOCK);
+	return kfd;
 }

@@ -392,6 +392,20 @@ static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, cha
 	return id;
 }
 
+/* accept() got a kernel socket (README "Loopback"): its address is the kernel's. */
+static int shim_accept_kernel(int nfd, struct sockaddr *addr, socklen_t *addrlen,
+			      struct shim_call *c)
+{
+	c->path = "kernel loopback";
+	if (addr && shim_real.getpeername(nfd, addr, addrlen) < 0) {
+		int err = -errno;
+
+		shim_real.close(nfd);
+		return err;
+	}
+	return nfd;
+}
+
 static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *addrlen, int flags,
 		       struct shim_call *c)
 {
@@ -415,6 +429,12 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 		id = shim_parse_name(&peer, plen, 's');
 		if (id >= 0 && shim_ctl_from_host(fd, nfd))
 			break;
+		if (shim_parse_name(&peer, plen, 'k') >= 0 && shim_ctl_from_host(fd, nfd)) {
+			nfd = shim_loopback_accepted(nfd, flags);
+			if (nfd >= 0)
+				return shim_accept_kernel(nfd, addr, addrlen, c);
+			continue;
+		}
 		/* Someone else connected to the listener's abstract name: not a TCP peer. */
 		shim_real.close(nfd);
 	}

@@ -477,6 +477,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 			memcpy(name, ss->lname.sun_path + 1, sizeof(name) - 1);
 			name[ss->lname_len - offsetof(struct sockaddr_un, sun_path) - 1] = 0;
 			snprintf(rep->note, sizeof(rep->note), "listener %s", name);
+			stackd_loopback_listen(ss, req->listen.backlog, rep);
 		}
 		return r;
 	case SHIM_OP_CONNECT:

@@ -8,11 +8,23 @@
  * SHIM_CONNECT_KERNEL with what the interposer needs to make the same
  * socket in the kernel (shim_ctl.h), and forgets the socket when the
  * application's pair end goes.
+ *
+ * The server half: a stack TCP listener on INADDR_ANY or 127.x gets a twin
+ * listener on the kernel's loopback, and each kernel connection it accepts
+ * goes to the application's accept() as the kernel socket it is (over the
+ * listener's AF_UNIX name, shim_ctl.h "Kernel loopback").
  */
+
+/* Kernel connections handed over per readiness event, as STACKD_ACCEPT_BUDGET. */
+#define STACKD_KACCEPT_BUDGET 64
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "inet.h"
 #include "inet_hashtables.h"
@@ -81,4 +93,133 @@ int stackd_loopback_handoff(struct stackd_sock *ss, const struct sockaddr_in *to
 	stackd_trace("id %u: connect to %s:%u handed to the kernel", ss->id, ip,
 		     ntohs(to->sin_port));
 	return SHIM_CONNECT_KERNEL;
+}
+
+/* ---- the server half: a stack listener also on the kernel's loopback ---- */
+
+void stackd_loopback_listen(struct stackd_sock *ss, int backlog, struct shim_rep *rep)
+{
+	struct sock *sk = ss->sock->sk;
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(sk->sk_num)};
+	struct stackd_klisten *kl;
+	size_t used = strlen(rep->note);
+	char ip[INET_ADDRSTRLEN];
+	int fd, one = 1;
+
+	if (ss->kl || sk->sk_protocol != IPPROTO_TCP)
+		return;
+	/* INADDR_ANY: the kernel's 127.0.0.1 (its other addresses are no stack's). */
+	if (!sk->sk_rcv_saddr)
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	else if (stackd_is_loopback(sk->sk_rcv_saddr))
+		sin.sin_addr.s_addr = sk->sk_rcv_saddr;
+	else
+		return;
+	inet_ntop(AF_INET, &sin.sin_addr, ip, sizeof(ip));
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	/* As the application's own listener would, so that a restart finds the port. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, backlog) < 0)
+		goto fail_close;
+	kl = calloc(1, sizeof(*kl));
+	if (!kl) {
+		errno = ENOMEM;
+		goto fail_close;
+	}
+	kl->ep.kind = STACKD_EP_KLISTEN;
+	kl->fd = fd;
+	kl->id = ss->id;
+	if (stackd_epoll_add(fd, EPOLLIN, &kl->ep) < 0) {
+		free(kl);
+		goto fail_close;
+	}
+	ss->kl = kl;
+	snprintf(rep->note + used, sizeof(rep->note) - used, "; kernel loopback %s:%u", ip,
+		 ntohs(sin.sin_port));
+	stackd_trace("id %u: also listening on the kernel's %s:%u", ss->id, ip,
+		     ntohs(sin.sin_port));
+	return;
+
+fail_close:
+	close(fd);
+fail:
+	/* The stack listener works on; only kernel programs cannot reach it. */
+	snprintf(rep->note + used, sizeof(rep->note) - used, "; no kernel loopback %s:%u: %s", ip,
+		 ntohs(sin.sin_port), strerror(errno));
+}
+
+void stackd_loopback_unlisten(struct stackd_sock *ss)
+{
+	if (!ss->kl)
+		return;
+	stackd_epoll_del(ss->kl->fd);
+	close(ss->kl->fd);
+	free(ss->kl);
+	ss->kl = NULL;
+}
+
+/*
+ * Gives the kernel socket kfd to listener ls: a connection to its AF_UNIX
+ * listener, named so that the interposer knows what comes with it, carrying
+ * one byte and kfd. The host keeps nothing: what is queued stays readable
+ * after its close.
+ */
+static int stackd_loopback_hand(struct stackd_sock *ls, int kfd)
+{
+	static uint32_t n;
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path) - 1];
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct iovec iov = {.iov_base = "k", .iov_len = 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	union shim_fd_cmsg u;
+	int fd, r = 0;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	shim_kconn_name(name, sizeof(name), stackd.pid, ++n);
+	memcpy(sun.sun_path + 1, name, strlen(name));
+	shim_msg_put_fd(&msg, &u, kfd);
+	if (bind(fd, (struct sockaddr *)&sun,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) < 0 ||
+	    connect(fd, (struct sockaddr *)&ls->lname, ls->lname_len) < 0 ||
+	    sendmsg(fd, &msg, MSG_NOSIGNAL) != 1)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+void stackd_loopback_accept(struct stackd_klisten *kl)
+{
+	struct stackd_sock *ls = stackd_sock_find(kl->id);
+	struct sockaddr_in peer;
+	char ip[INET_ADDRSTRLEN];
+	int i, kfd, r;
+
+	for (i = 0; i < STACKD_KACCEPT_BUDGET; i++) {
+		socklen_t len = sizeof(peer);
+
+		kfd = accept4(kl->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+		if (kfd < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				stackd_trace("kernel loopback listener of %u: accept: %s", kl->id,
+					     strerror(errno));
+			return;
+		}
+		inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
+		/*
+		 * The application's backlog full (EAGAIN) or its listener
+		 * gone: the kernel client sees its connection closed.
+		 */
+		r = ls && ls->listening ? stackd_loopback_hand(ls, kfd) : -ENOTCONN;
+		if (r < 0)
+			stackd_trace("id %u: kernel connection from %s:%u dropped: %s", kl->id, ip,
+				     ntohs(peer.sin_port), strerror(-r));
+		else
+			stackd_trace("id %u: kernel connection from %s:%u handed over", kl->id, ip,
+				     ntohs(peer.sin_port));
+		close(kfd);
+	}
 }

@@ -9,9 +9,10 @@
 #    closed port; UDP to a closed port) give the same results natively and
 #    under the shim, and the fd keeps its number, O_NONBLOCK and
 #    close-on-exec;
-#  - a shim'd server on 127.0.0.1 is still reached by a shim'd curl through
-#    the stack (trace: stack), and the kernel sees no connection;
-#  - the peer outside still reaches a shim'd server on the stack's address.
+#  - a shim'd server on 0.0.0.0 is still reached by a shim'd curl on
+#    127.0.0.1 through the stack (trace: stack), by the peer outside on the
+#    stack's address, and by a kernel curl on 127.0.0.1: its accept()
+#    returns the kernel socket (trace: kernel loopback).
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin loopback
@@ -20,6 +21,18 @@ mkdir "$TB_WORK/www" && head -c $((4 * 1024 * 1024)) /dev/urandom >"$TB_WORK/www
 	tb_fail "cannot write the test file"
 want=$(testbed_sha256 "$TB_WORK/www/file")
 
+# fetch NAME WHAT RUNNER URL: downloads URL with curl run by RUNNER (a testbed
+# function; under the shim with the trace in $TB_WORK/NAME.trace) and checks
+# the SHA-256 against the served file.
+fetch() {
+	local name=$1 what=$2 runner=$3 url=$4 got
+	SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/$name.trace" "$runner" curl -sS --max-time 60 \
+		-o "$TB_WORK/$name.out" "$url" >"$TB_WORK/$name.log" 2>&1 ||
+		tb_fail "$what: curl failed: $(cat "$TB_WORK/$name.log")"
+	got=$(testbed_sha256 "$TB_WORK/$name.out")
+	[ "$want" = "$got" ] || tb_fail "$what: SHA-256 differs: served $want, fetched $got"
+}
+
 # ---- a shim'd client reaches a kernel service on 127.0.0.1 ----
 tb_say "kernel side, shim namespace: python3 -m http.server on 127.0.0.1:8081"
 testbed_native_shim_ns "$TB_PY" -m http.server 8081 --bind 127.0.0.1 --directory "$TB_WORK/www" \
@@ -27,14 +40,10 @@ testbed_native_shim_ns "$TB_PY" -m http.server 8081 --bind 127.0.0.1 --directory
 testbed_wait_listen "$TB_NS_SHIM" tcp 8081 10 || tb_fail "the kernel http server did not start"
 
 tb_say "shim side: curl http://127.0.0.1:8081/file"
-SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/curl.trace" testbed_shim curl -sS --max-time 60 \
-	-o "$TB_WORK/fetched" "http://127.0.0.1:8081/file" >"$TB_WORK/curl.log" 2>&1 ||
-	tb_fail "curl under the shim to a kernel server on 127.0.0.1 failed: $(cat "$TB_WORK/curl.log")"
-got=$(testbed_sha256 "$TB_WORK/fetched")
-[ "$want" = "$got" ] || tb_fail "SHA-256 differs: served $want, fetched $got"
+fetch curl "shim to kernel on 127.0.0.1" testbed_shim http://127.0.0.1:8081/file
 grep -E '\] connect\(.*127\.0\.0\.1:8081.*kernel loopback' "$TB_WORK/curl.trace" >/dev/null ||
 	tb_fail "the trace does not say the kernel served curl's socket: $(grep connect "$TB_WORK/curl.trace")"
-tb_say "ok: 4 MiB from the kernel's 127.0.0.1 intact (sha256 $got), trace: kernel loopback"
+tb_say "ok: 4 MiB from the kernel's 127.0.0.1 intact (sha256 $want), trace: kernel loopback"
 
 # ---- the same calls natively and under the shim ----
 cat >"$TB_WORK/calls.py" <<'PY'
@@ -131,20 +140,55 @@ SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/sserver.trace" testbed_shim "$TB_
 	--bind 0.0.0.0 --directory "$TB_WORK/www" >"$TB_WORK/sserver.log" 2>&1 &
 testbed_wait_tcp "$TB_NS_PEER" "$TB_SHIM_ADDR" 8082 20 || tb_fail "the shim'd http server did not start"
 
-SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/curl2.trace" testbed_shim curl -sS --max-time 60 \
-	-o "$TB_WORK/fetched2" "http://127.0.0.1:8082/file" >"$TB_WORK/curl2.log" 2>&1 ||
-	tb_fail "shim'd curl to the shim'd server on 127.0.0.1 failed: $(cat "$TB_WORK/curl2.log")"
-got=$(testbed_sha256 "$TB_WORK/fetched2")
-[ "$want" = "$got" ] || tb_fail "shim to shim: SHA-256 differs: served $want, fetched $got"
+fetch curl2 "shim to shim on 127.0.0.1" testbed_shim http://127.0.0.1:8082/file
 grep -E '\] connect\(.*127\.0\.0\.1:8082.* stack' "$TB_WORK/curl2.trace" >/dev/null ||
 	tb_fail "the trace does not say the stack served the shim-to-shim connect: $(grep connect "$TB_WORK/curl2.trace")"
 ! grep -q 'kernel loopback' "$TB_WORK/curl2.trace" || tb_fail "a shim-to-shim socket went to the kernel"
-tb_say "ok: shim'd curl to the shim'd server on 127.0.0.1 through the stack (sha256 $got)"
+tb_say "ok: shim'd curl to the shim'd server on 127.0.0.1 through the stack"
 
-testbed_peer curl -sS --max-time 60 -o "$TB_WORK/fetched3" "http://$TB_SHIM_ADDR:8082/file" \
-	>"$TB_WORK/curl3.log" 2>&1 || tb_fail "the peer cannot reach the shim'd server: $(cat "$TB_WORK/curl3.log")"
-got=$(testbed_sha256 "$TB_WORK/fetched3")
-[ "$want" = "$got" ] || tb_fail "peer to shim: SHA-256 differs: served $want, fetched $got"
-tb_say "ok: the peer outside still reaches the shim'd server on $TB_SHIM_ADDR (sha256 $got)"
+fetch curl3 "peer to shim on $TB_SHIM_ADDR" testbed_peer "http://$TB_SHIM_ADDR:8082/file"
+tb_say "ok: the peer outside still reaches the shim'd server on $TB_SHIM_ADDR"
+
+# ---- a kernel program reaches the shim'd server on 127.0.0.1 ----
+fetch curl4 "kernel to shim on 127.0.0.1" testbed_native_shim_ns http://127.0.0.1:8082/file
+grep -E '\] accept4?\(.*127\.0\.0\.1:[0-9]+.* kernel loopback' "$TB_WORK/sserver.trace" >/dev/null ||
+	tb_fail "the server's trace does not say accept returned a kernel socket: $(grep accept "$TB_WORK/sserver.trace")"
+tb_say "ok: a kernel curl on 127.0.0.1 downloads from the shim'd server, accept: kernel loopback"
+
+# ---- the accepted kernel socket, natively and under the shim ----
+cat >"$TB_WORK/server.py" <<'PY'
+# One connection from a kernel client: what accept() returned, then an echo.
+import socket, sys
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("0.0.0.0", int(sys.argv[1])))
+ls.listen(4)
+open(sys.argv[2], "w").close()  # listening
+c, peer = ls.accept()
+print("peer", peer[0], "name", c.getsockname(), "peername", c.getpeername()[0])
+print("type", c.type, "blocking", c.getblocking(), "inheritable", c.get_inheritable())
+print("TCP_NODELAY", c.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+c.sendall(c.recv(100).upper())
+c.close()
+PY
+for mode in native shim; do
+	runner=testbed_native_shim_ns
+	[ $mode = shim ] && runner=testbed_shim
+	"$runner" "$TB_PY" "$TB_WORK/server.py" 8083 "$TB_WORK/ready.$mode" >"$TB_WORK/server.$mode" 2>&1 &
+	spid=$!
+	for _ in $(seq 1 200); do [ -e "$TB_WORK/ready.$mode" ] && break; sleep 0.05; done
+	[ -e "$TB_WORK/ready.$mode" ] || tb_fail "the $mode server did not start: $(cat "$TB_WORK/server.$mode")"
+	echo=$(testbed_native_shim_ns "$TB_PY" -c '
+import socket
+s = socket.create_connection(("127.0.0.1", 8083), timeout=20)
+s.sendall(b"hello")
+print(s.recv(100).decode())') || tb_fail "the kernel client cannot talk to the $mode server"
+	[ "$echo" = HELLO ] || tb_fail "the $mode server echoed '$echo'"
+	wait "$spid" || tb_fail "the $mode server failed: $(cat "$TB_WORK/server.$mode")"
+done
+diff -u "$TB_WORK/server.native" "$TB_WORK/server.shim" >"$TB_WORK/server.diff" ||
+	tb_fail "accept() of a kernel client differs from the kernel's: $(cat "$TB_WORK/server.diff")"
+tb_say "ok: the accepted socket of a kernel client is as the kernel's:"
+sed 's/^/    /' "$TB_WORK/server.shim"
 
 testbed_test_end
