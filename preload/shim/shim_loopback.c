@@ -17,37 +17,11 @@
  * fork) stay stack sockets that were never connected.
  */
 #include "shim_lib.h"
+#include "loopback_opts.h"
 
 #include <fcntl.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <unistd.h>
-
-/* An option carried when `lock` (SHIM_HANDOFF_*, 0: always) says it was set. */
-struct shim_carried {
-	int level, optname;
-	uint32_t lock;
-	bool stream_only;
-};
-
-static const struct shim_carried shim_carried[] = {
-	{SOL_SOCKET, SO_REUSEADDR, 0, false},
-	{SOL_SOCKET, SO_REUSEPORT, 0, false},
-	{SOL_SOCKET, SO_KEEPALIVE, 0, false},
-	{SOL_SOCKET, SO_BROADCAST, 0, false},
-	{SOL_SOCKET, SO_OOBINLINE, 0, false},
-	{SOL_SOCKET, SO_LINGER, 0, false},
-	{SOL_SOCKET, SO_PRIORITY, 0, false},
-	{SOL_SOCKET, SO_SNDBUF, SHIM_HANDOFF_SNDBUF, false},
-	{SOL_SOCKET, SO_RCVBUF, SHIM_HANDOFF_RCVBUF, false},
-	{IPPROTO_IP, IP_TOS, 0, false},
-	{IPPROTO_IP, IP_TTL, 0, false},
-	{IPPROTO_TCP, TCP_NODELAY, 0, true},
-	{IPPROTO_TCP, TCP_KEEPIDLE, 0, true},
-	{IPPROTO_TCP, TCP_KEEPINTVL, 0, true},
-	{IPPROTO_TCP, TCP_KEEPCNT, 0, true},
-	{IPPROTO_TCP, TCP_USER_TIMEOUT, 0, true},
-};
 
 /* Copies one option from the stack socket of entry e (on fd) to kfd. */
 static void shim_carry_opt(int fd, uint64_t e, int kfd, const struct shim_carried *o,
@@ -57,17 +31,10 @@ static void shim_carry_opt(int fd, uint64_t e, int kfd, const struct shim_carrie
 		.hdr = {.op = SHIM_OP_GETSOCKOPT, .id = shim_ent_id(e)},
 		.sockopt = {.level = o->level, .optname = o->optname, .optlen = SHIM_OPT_MAX}};
 	struct shim_rep rep;
-	int val;
 
 	if (shim_ctl_call(&req, &rep, NULL, fd) || rep.hdr.ret < 0)
 		return; /* an option the stack does not keep was never set */
-	/* The buffer sizes read back doubled (sock_setsockopt); set what the program asked. */
-	if (o->level == SOL_SOCKET && (o->optname == SO_SNDBUF || o->optname == SO_RCVBUF) &&
-	    rep.sockopt.optlen == sizeof(int)) {
-		memcpy(&val, rep.sockopt.optval, sizeof(val));
-		val /= 2;
-		memcpy(rep.sockopt.optval, &val, sizeof(val));
-	}
+	shim_carried_value(o, rep.sockopt.optval, rep.sockopt.optlen);
 	if (shim_real.setsockopt(kfd, o->level, o->optname, rep.sockopt.optval,
 				 rep.sockopt.optlen) < 0)
 		shim_note(c, "option %d/%d not carried: %s", o->level, o->optname,
@@ -94,7 +61,7 @@ static int shim_kernel_twin(int fd, uint64_t e, const struct shim_handoff *h, st
 	kfd = shim_real.socket(AF_INET, h->type | SOCK_CLOEXEC, h->protocol);
 	if (kfd < 0)
 		return -errno;
-	for (i = 0; i < sizeof(shim_carried) / sizeof(shim_carried[0]); i++) {
+	for (i = 0; i < shim_ncarried; i++) {
 		const struct shim_carried *o = &shim_carried[i];
 
 		if ((o->lock && !(h->locks & o->lock)) ||

@@ -28,6 +28,7 @@
 
 #include "inet.h"
 #include "inet_hashtables.h"
+#include "loopback_opts.h"
 #include "shim_ctl.h"
 #include "stackd.h"
 #include "stackd_loopback.h"
@@ -47,6 +48,22 @@ static bool stackd_stack_has_port(struct sock *sk, uint32_t daddr, uint16_t dpor
 		return __inet_lookup_listener(&stackd.net, daddr, dport) != NULL;
 	return udp4_lib_lookup(&stackd.net, sk->sk_protocol == IPPROTO_UDPLITE, saddr,
 			       htons(sk->sk_num), daddr, dport) != NULL;
+}
+
+/* What the program set of what a hand-off carries (SHIM_HANDOFF_*). */
+static uint32_t stackd_handoff_locks(const struct sock *sk)
+{
+	uint32_t locks = 0;
+
+	if (sk->sk_userlocks & SOCK_BINDADDR_LOCK)
+		locks |= SHIM_HANDOFF_ADDR;
+	if (sk->sk_userlocks & SOCK_BINDPORT_LOCK)
+		locks |= SHIM_HANDOFF_PORT;
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+		locks |= SHIM_HANDOFF_SNDBUF;
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
+		locks |= SHIM_HANDOFF_RCVBUF;
+	return locks;
 }
 
 int stackd_loopback_handoff(struct stackd_sock *ss, const struct sockaddr_in *to, int len,
@@ -80,14 +97,7 @@ int stackd_loopback_handoff(struct stackd_sock *ss, const struct sockaddr_in *to
 	h->bound.addr = name;
 	h->type = ss->sock->type;
 	h->protocol = sk->sk_protocol;
-	if (sk->sk_userlocks & SOCK_BINDADDR_LOCK)
-		h->locks |= SHIM_HANDOFF_ADDR;
-	if (sk->sk_userlocks & SOCK_BINDPORT_LOCK)
-		h->locks |= SHIM_HANDOFF_PORT;
-	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
-		h->locks |= SHIM_HANDOFF_SNDBUF;
-	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
-		h->locks |= SHIM_HANDOFF_RCVBUF;
+	h->locks = stackd_handoff_locks(sk);
 	inet_ntop(AF_INET, &to->sin_addr, ip, sizeof(ip));
 	snprintf(rep->note, sizeof(rep->note), "no stack socket on %s:%u", ip, ntohs(to->sin_port));
 	stackd_trace("id %u: connect to %s:%u handed to the kernel", ss->id, ip,
@@ -160,6 +170,33 @@ void stackd_loopback_unlisten(struct stackd_sock *ss)
 	ss->kl = NULL;
 }
 
+/* What the kernel's accept copies from a listener to its children: the carried options. */
+static void stackd_loopback_inherit(struct stackd_sock *ls, int kfd)
+{
+	struct socket *sock = ls->sock;
+	uint32_t locks = stackd_handoff_locks(sock->sk);
+	uint8_t val[SHIM_OPT_MAX];
+	size_t i;
+
+	for (i = 0; i < shim_ncarried; i++) {
+		const struct shim_carried *o = &shim_carried[i];
+		int len = sizeof(val), r;
+
+		if (o->lock && !(locks & o->lock))
+			continue;
+		if (o->level == SOL_SOCKET)
+			r = sock_getsockopt(sock, o->level, o->optname, val, &len);
+		else
+			r = sock->ops->getsockopt(sock, o->level, o->optname, val, &len);
+		if (r < 0)
+			continue;
+		shim_carried_value(o, val, (uint32_t)len);
+		if (setsockopt(kfd, o->level, o->optname, val, (socklen_t)len) < 0)
+			stackd_trace("id %u: option %d/%d not carried to a kernel connection: %s",
+				     ls->id, o->level, o->optname, strerror(errno));
+	}
+}
+
 /*
  * Gives the kernel socket kfd to listener ls: a connection to its AF_UNIX
  * listener, named so that the interposer knows what comes with it, carrying
@@ -213,7 +250,11 @@ void stackd_loopback_accept(struct stackd_klisten *kl)
 		 * The application's backlog full (EAGAIN) or its listener
 		 * gone: the kernel client sees its connection closed.
 		 */
-		r = ls && ls->listening ? stackd_loopback_hand(ls, kfd) : -ENOTCONN;
+		r = -ENOTCONN;
+		if (ls && ls->listening) {
+			stackd_loopback_inherit(ls, kfd);
+			r = stackd_loopback_hand(ls, kfd);
+		}
 		if (r < 0)
 			stackd_trace("id %u: kernel connection from %s:%u dropped: %s", kl->id, ip,
 				     ntohs(peer.sin_port), strerror(-r));

@@ -161,13 +161,19 @@ cat >"$TB_WORK/server.py" <<'PY'
 import socket, sys
 ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+# What accept() copies from the listener to its children.
+ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
 ls.bind(("0.0.0.0", int(sys.argv[1])))
 ls.listen(4)
 open(sys.argv[2], "w").close()  # listening
 c, peer = ls.accept()
 print("peer", peer[0], "name", c.getsockname(), "peername", c.getpeername()[0])
 print("type", c.type, "blocking", c.getblocking(), "inheritable", c.get_inheritable())
-print("TCP_NODELAY", c.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+print("TCP_NODELAY", c.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY),
+      "SO_KEEPALIVE", c.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+      "SO_RCVBUF", c.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
 c.sendall(c.recv(100).upper())
 c.close()
 PY
