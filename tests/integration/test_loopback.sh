@@ -149,6 +149,33 @@ tb_say "ok: shim'd curl to the shim'd server on 127.0.0.1 through the stack"
 fetch curl3 "peer to shim on $TB_SHIM_ADDR" testbed_peer "http://$TB_SHIM_ADDR:8082/file"
 tb_say "ok: the peer outside still reaches the shim'd server on $TB_SHIM_ADDR"
 
+# UDP: a stack socket bound to the port keeps a shim'd client's datagrams in the stack.
+cat >"$TB_WORK/udp_echo.py" <<'PY'
+import socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.1", 8084))
+open(sys.argv[1], "w").close()  # bound
+data, peer = u.recvfrom(100)
+u.sendto(data.upper(), peer)
+PY
+SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/udp_echo.trace" testbed_shim "$TB_PY" "$TB_WORK/udp_echo.py" \
+	"$TB_WORK/udp.ready" >"$TB_WORK/udp_echo.log" 2>&1 &
+upid=$!
+for _ in $(seq 1 200); do [ -e "$TB_WORK/udp.ready" ] && break; sleep 0.05; done
+[ -e "$TB_WORK/udp.ready" ] || tb_fail "the shim'd UDP echo did not start: $(cat "$TB_WORK/udp_echo.log")"
+echo=$(SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/udp_client.trace" testbed_shim "$TB_PY" -c '
+import socket
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(20)
+u.connect(("127.0.0.1", 8084))
+u.send(b"ping")
+print(u.recv(100).decode())') || tb_fail "the shim'd UDP client failed"
+[ "$echo" = PING ] || tb_fail "shim to shim over UDP echoed '$echo'"
+wait "$upid" || tb_fail "the shim'd UDP echo failed: $(cat "$TB_WORK/udp_echo.log")"
+grep -E '\] connect\(.*127\.0\.0\.1:8084.* stack' "$TB_WORK/udp_client.trace" >/dev/null ||
+	tb_fail "the UDP connect to a stack socket's port did not stay in the stack: $(grep connect "$TB_WORK/udp_client.trace")"
+tb_say "ok: shim'd UDP client to a shim'd UDP socket on 127.0.0.1 through the stack"
+
 # ---- a kernel program reaches the shim'd server on 127.0.0.1 ----
 fetch curl4 "kernel to shim on 127.0.0.1" testbed_native_shim_ns http://127.0.0.1:8082/file
 grep -E '\] accept4?\(.*127\.0\.0\.1:[0-9]+.* kernel loopback' "$TB_WORK/sserver.trace" >/dev/null ||
