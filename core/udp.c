@@ -206,8 +206,8 @@ static int udp_compute_score(const struct sock *sk, uint32_t saddr, uint16_t spo
 }
 
 /* __udp4_lib_lookup(): addresses and ports in network order. */
-static struct sock *udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint16_t sport,
-				    uint32_t daddr, uint16_t dport)
+struct sock *udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint16_t sport,
+			     uint32_t daddr, uint16_t dport)
 {
 	struct udp_table *t = udp_table_of(net, udplite);
 	uint16_t hnum = ntohs(dport);

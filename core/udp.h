@@ -63,6 +63,9 @@ int udplite_rcv(struct net *net, struct sk_buff *skb);
 void udp_err(struct net *net, struct sk_buff *skb, uint32_t info);
 void udplite_err(struct net *net, struct sk_buff *skb, uint32_t info);
 int udp_v4_get_port(struct sock *sk, unsigned short snum);
+/* The socket a datagram saddr:sport -> daddr:dport goes to (network order), or NULL. */
+struct sock *udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint16_t sport,
+			     uint32_t daddr, uint16_t dport);
 /* net/ipv4/datagram.c: connect for datagram sockets, AF_UNSPEC disconnects. */
 int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
 int udp_disconnect(struct sock *sk, int flags);

@@ -45,6 +45,11 @@
  *    accept() is the kernel's own and getpeername() on the accepted fd names
  *    the new socket's id. The interposer accepts only connections whose
  *    SO_PEERCRED is the host's process; anything else is dropped.
+ *  - Kernel loopback (README "Loopback"): a listener bound to INADDR_ANY or
+ *    127.x also has a kernel listener on the kernel's loopback; for each
+ *    kernel connection the host connects to the AF_UNIX listener from a
+ *    socket bound to shim_kconn_name() and sends one byte with the accepted
+ *    kernel socket (SCM_RIGHTS), which accept() returns as it is.
  *  - Identity: the host binds the application's end of every pair to
  *    shim_sock_name('a') before handing it over, so any process that inherits
  *    the fd (fork, exec, posix_spawn, SCM_RIGHTS) can tell what it is with
@@ -69,8 +74,11 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-/* The version this build speaks; 1 was the flat struct without lengths. */
-#define SHIM_CTL_VERSION 2
+/*
+ * The version this build speaks; 1 was the flat struct without lengths, 2
+ * had no loopback hand-off (SHIM_CONNECT_KERNEL).
+ */
+#define SHIM_CTL_VERSION 3
 #define SHIM_OPT_MAX	 512  /* the longest socket option value a request carries */
 #define SHIM_NOTE_MAX	 160  /* a reply's note for the trace */
 #define SHIM_STAT_MAX	 8192 /* the longest counters text (SHIM_OP_STAT offsets) */
@@ -127,6 +135,27 @@ struct shim_connect {
 	struct shim_addr to;
 	uint32_t filler; /* stream: filler bytes the interposer wrote into the pair */
 	uint32_t flags;	 /* SHIM_CONNECT_* */
+};
+
+/*
+ * A CONNECT reply's ret when the destination is in 127.0.0.0/8 and no stack
+ * socket has that port (the Onload rule, README "Loopback"): the host did
+ * not connect; the interposer turns the fd into a kernel socket described
+ * by rep.handoff and lets the kernel connect it. The host forgets the
+ * socket when the application's pair end goes.
+ */
+#define SHIM_CONNECT_KERNEL 1
+
+#define SHIM_HANDOFF_ADDR   0x1 /* bound to handoff.bound's address */
+#define SHIM_HANDOFF_PORT   0x2 /* bound to handoff.bound's port */
+#define SHIM_HANDOFF_SNDBUF 0x4 /* SO_SNDBUF was set: carry it */
+#define SHIM_HANDOFF_RCVBUF 0x8 /* SO_RCVBUF was set: carry it */
+
+struct shim_handoff {
+	struct shim_addr bound; /* the local address (getsockname) */
+	int32_t type;		/* SOCK_STREAM or SOCK_DGRAM */
+	int32_t protocol;	/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE */
+	uint32_t locks;		/* SHIM_HANDOFF_* */
 };
 
 struct shim_listen {
@@ -186,6 +215,7 @@ struct shim_rep {
 		struct shim_sockopt sockopt;
 		struct shim_ioctl ioctl;
 		struct shim_stat_rep stat;
+		struct shim_handoff handoff;
 	};
 	char note[SHIM_NOTE_MAX]; /* what the host did, for the trace (e.g. "inetsw exact: UDP") */
 };
@@ -199,6 +229,7 @@ _Static_assert(sizeof(struct shim_addr) == 20, "shim_addr");
 _Static_assert(sizeof(struct shim_connect) == 28, "shim_connect");
 _Static_assert(sizeof(struct shim_sockopt) == 12 + SHIM_OPT_MAX, "shim_sockopt");
 _Static_assert(sizeof(struct shim_ioctl) == 8, "shim_ioctl");
+_Static_assert(sizeof(struct shim_handoff) == 32, "shim_handoff");
 _Static_assert(sizeof(struct shim_stat_rep) == 8 + SHIM_OPT_MAX, "shim_stat_rep");
 _Static_assert(offsetof(struct shim_req, create) == sizeof(struct shim_hdr), "payload");
 _Static_assert(sizeof(struct shim_req) == 16 + 12 + SHIM_OPT_MAX, "shim_req");
@@ -328,6 +359,12 @@ static inline int shim_sock_name_parse(const char *path, size_t n, char *kind,
 	    (size_t)end != n)
 		return -1;
 	return 0;
+}
+
+/* The n-th connection that carries a kernel loopback socket to a listener. */
+static inline int shim_kconn_name(char *buf, size_t len, int host_pid, uint32_t n)
+{
+	return snprintf(buf, len, "sockshim/k/%d/%u", host_pid, n);
 }
 
 #endif

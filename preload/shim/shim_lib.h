@@ -227,4 +227,10 @@ void shim_dgram_autobind(int fd, uint64_t e);
 /* For the error mapping on stream fds: the host's pending error, or 0. */
 int shim_pending_error(int fd, uint64_t ent);
 
+/* shim_loopback.c: the host answered req with SHIM_CONNECT_KERNEL; the kernel connects fd. */
+int shim_loopback_connect(int fd, uint64_t e, const struct shim_req *req,
+			  const struct shim_rep *rep, struct shim_call *c);
+/* nfd came from the host named shim_kconn_name(): the kernel socket it carries, or -1. */
+int shim_loopback_accepted(int nfd, int flags);
+
 #endif

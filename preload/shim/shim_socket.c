@@ -390,6 +390,20 @@ static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, cha
 	return id;
 }
 
+/* accept() got a kernel socket (README "Loopback"): its address is the kernel's. */
+static int shim_accept_kernel(int nfd, struct sockaddr *addr, socklen_t *addrlen,
+			      struct shim_call *c)
+{
+	c->path = "kernel loopback";
+	if (addr && shim_real.getpeername(nfd, addr, addrlen) < 0) {
+		int err = -errno;
+
+		shim_real.close(nfd);
+		return err;
+	}
+	return nfd;
+}
+
 static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *addrlen, int flags,
 		       struct shim_call *c)
 {
@@ -413,6 +427,12 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 		id = shim_parse_name(&peer, plen, 's');
 		if (id >= 0 && shim_ctl_from_host(fd, nfd))
 			break;
+		if (shim_parse_name(&peer, plen, 'k') >= 0 && shim_ctl_from_host(fd, nfd)) {
+			nfd = shim_loopback_accepted(nfd, flags);
+			if (nfd >= 0)
+				return shim_accept_kernel(nfd, addr, addrlen, c);
+			continue;
+		}
 		/* Someone else connected to the listener's abstract name: not a TCP peer. */
 		shim_real.close(nfd);
 	}
@@ -563,6 +583,8 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	}
 	req->connect.filler = (uint32_t)filler;
 	ret = shim_request(fd, e, req, &rep, NULL, c);
+	if (ret == SHIM_CONNECT_KERNEL)
+		return shim_loopback_connect(fd, e, req, &rep, c);
 	if (filler)
 		shim_note(c, "filler %d", filler);
 	if (unspec) {
@@ -615,6 +637,8 @@ static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen
 	if (shim_ent_kind(e) == SHIM_STREAM)
 		return shim_connect_stream(fd, e, &req, c);
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
+	if (ret == SHIM_CONNECT_KERNEL)
+		return shim_loopback_connect(fd, e, &req, &rep, c);
 	if (ret == 0 && shim_ent_kind(e) == SHIM_DGRAM)
 		shim_fd_flags(fd, unspec ? 0 : SHIM_F_PEER | SHIM_F_BOUND,
 			      unspec ? SHIM_F_PEER : 0);

@@ -37,6 +37,7 @@
 #include "inet.h"
 #include "netdevice.h"
 #include "stackd.h"
+#include "stackd_loopback.h"
 
 struct stackd stackd;
 
@@ -206,6 +207,9 @@ static void stackd_dispatch(struct epoll_event *ev)
 		break;
 	case STACKD_EP_PAIR:
 		stackd_pair_event(container_of(ep, struct stackd_sock, ep), ev->events);
+		break;
+	case STACKD_EP_KLISTEN:
+		stackd_loopback_accept(container_of(ep, struct stackd_klisten, ep));
 		break;
 	}
 }

@@ -30,6 +30,7 @@ enum stackd_ep_kind {
 	STACKD_EP_CTL_LISTEN,
 	STACKD_EP_CONN,
 	STACKD_EP_PAIR,
+	STACKD_EP_KLISTEN, /* a listener's twin on the kernel's loopback (stackd_loopback.c) */
 };
 
 struct stackd_ep {
@@ -91,6 +92,7 @@ struct stackd_sock {
 	struct sockaddr_un lname;
 	socklen_t lname_len;
 	struct stackd_sock *child; /* accepted, its connect() to lname got EAGAIN */
+	struct stackd_klisten *kl; /* its twin on the kernel's loopback, or NULL */
 	bool handover;		   /* this is such a child: fd not connected yet */
 	struct timer_list retry;   /* retries child */
 

@@ -27,6 +27,7 @@
 #include "shim_ctl.h"
 #include "stackd.h"
 #include "stackd_decode.h"
+#include "stackd_loopback.h"
 
 #define STACKD_CONN_BATCH 32 /* requests handled per connection per wake-up */
 
@@ -323,6 +324,9 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 
 	if (req->connect.flags & SHIM_CONNECT_UNSPEC)
 		sin.sin_family = AF_UNSPEC;
+	r = stackd_loopback_handoff(ss, &sin, len, rep);
+	if (r)
+		return r;
 	if (ss->stream && req->connect.filler > 0) {
 		/* Read away at ESTABLISHED so that the application's end turns writable then. */
 		ss->filler += req->connect.filler;
@@ -514,6 +518,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 			memcpy(name, ss->lname.sun_path + 1, sizeof(name) - 1);
 			name[ss->lname_len - offsetof(struct sockaddr_un, sun_path) - 1] = 0;
 			snprintf(rep->note, sizeof(rep->note), "listener %s", name);
+			stackd_loopback_listen(ss, req->listen.backlog, rep);
 		}
 		return r;
 	case SHIM_OP_CONNECT:

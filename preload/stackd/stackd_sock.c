@@ -43,6 +43,7 @@
 
 #include "shim_ctl.h"
 #include "stackd.h"
+#include "stackd_loopback.h"
 
 #define STACKD_HASH_SIZE      1024
 #define STACKD_ZOMBIE_NS      (60 * NSEC_PER_SEC)
@@ -240,6 +241,7 @@ void stackd_sock_free(struct stackd_sock *ss)
 	del_timer(&stackd.timers, &ss->retry);
 	if (ss->child)
 		stackd_sock_free(ss->child);
+	stackd_loopback_unlisten(ss);
 	stackd_pair_close(ss);
 	if (stackd_watched(ss))
 		stackd.nwatched--;
