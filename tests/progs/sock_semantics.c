@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PORT_HOLD     7100
@@ -634,6 +635,144 @@ static void udp_connected(void)
 	close(fd);
 }
 
+/* The error queue of a TCP socket is empty: EAGAIN, and the data stays. */
+static void tcp_errqueue(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	char buf[16];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	recv_step("recv(ERRQUEUE) fresh", fd, 100, MSG_ERRQUEUE);
+	res("listen", listen(l, 1));
+	recv_step("recv(ERRQUEUE) listener", l, 100, MSG_ERRQUEUE);
+	res("connect", do_connect(fd, sa(peer, PORT_FIN)));
+	wait_for(fd, POLLRDHUP);
+	recv_step("recv(ERRQUEUE)", fd, 100, MSG_ERRQUEUE);
+	recv_step("recv(ERRQUEUE|DONTWAIT)", fd, 100, MSG_ERRQUEUE | MSG_DONTWAIT);
+	res("recvmsg(ERRQUEUE)", recvmsg(fd, &m, MSG_ERRQUEUE));
+	fionread("FIONREAD", fd);
+	recv_step("recv", fd, 100, 0);
+	close(fd);
+	close(l);
+}
+
+/* sendmsg's control buffer: size and pointer checks, then the cmsg headers. */
+static void sendmsg_control_on(int fd)
+{
+	static char ctl[131072];
+	struct cmsghdr *ch = (struct cmsghdr *)ctl;
+	struct iovec iov = {.iov_base = "x", .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	m.msg_control = (void *)1;
+	m.msg_controllen = 16;
+	res("bad msg_control", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_controllen = 0x80000000u;
+	res("msg_controllen 2^31", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_controllen = sizeof(ctl);
+	res("msg_controllen 131072 bad pointer", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_controllen = 36;
+	res("msg_controllen 36 bad pointer", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_controllen = 0;
+	res("bad msg_control, length 0", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl) - 1;
+	res("msg_controllen 131071 of zeros", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_controllen = 8;
+	res("msg_controllen 8", sendmsg(fd, &m, MSG_NOSIGNAL));
+	ch->cmsg_len = 100;
+	ch->cmsg_level = SOL_SOCKET;
+	ch->cmsg_type = SCM_RIGHTS;
+	m.msg_controllen = CMSG_SPACE(4);
+	res("cmsg_len beyond msg_controllen", sendmsg(fd, &m, MSG_NOSIGNAL));
+	ch->cmsg_len = 0;
+	m.msg_control = NULL;
+	m.msg_controllen = 0;
+	m.msg_name = (void *)1;
+	m.msg_namelen = sizeof(struct sockaddr_in);
+	res("bad msg_name", sendmsg(fd, &m, MSG_NOSIGNAL));
+}
+
+static void sendmsg_control(void)
+{
+	int fresh = socket(AF_INET, SOCK_STREAM, 0);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	int uc = socket(AF_INET, SOCK_DGRAM, 0);
+
+	scen = "sendmsg_control fresh tcp";
+	sendmsg_control_on(fresh);
+	scen = "sendmsg_control unconnected udp";
+	sendmsg_control_on(u);
+	scen = "sendmsg_control tcp";
+	res("connect", do_connect(t, sa(peer, PORT_HOLD)));
+	sendmsg_control_on(t);
+	scen = "sendmsg_control udp";
+	res("connect", do_connect(uc, sa(peer, PORT_ECHO)));
+	sendmsg_control_on(uc);
+	close(fresh);
+	close(t);
+	close(u);
+	close(uc);
+}
+
+static void mmsg_step(const char *step, int fd, int flags, struct timespec *ts)
+{
+	char buf[2][16];
+	struct iovec iov[2] = {{buf[0], sizeof(buf[0])}, {buf[1], sizeof(buf[1])}};
+	struct mmsghdr v[2] = {{.msg_hdr = {.msg_iov = &iov[0], .msg_iovlen = 1}},
+			       {.msg_hdr = {.msg_iov = &iov[1], .msg_iovlen = 1}}};
+	int r = recvmmsg(fd, v, 2, flags, ts);
+
+	if (r <= 0)
+		res(step, r);
+	else
+		out(step, "%d \"%.*s\"", r, (int)v[0].msg_len, buf[0]);
+}
+
+/* recvmmsg's timeout: checked before anything, then after each datagram. */
+static void recvmmsg_timeout(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	struct timespec ts;
+
+	res("connect", do_connect(fd, sa(peer, PORT_ECHO)));
+	mmsg_step("bad timeout pointer", fd, MSG_DONTWAIT, (struct timespec *)1);
+	ts = (struct timespec){-1, 0};
+	mmsg_step("tv_sec -1", fd, MSG_DONTWAIT, &ts);
+	ts = (struct timespec){0, 1000000000};
+	mmsg_step("tv_nsec 1e9", fd, MSG_DONTWAIT, &ts);
+	ts = (struct timespec){0, -1};
+	mmsg_step("tv_nsec -1", fd, MSG_DONTWAIT, &ts);
+	ts = (struct timespec){0, 0};
+	mmsg_step("nothing queued, zero timeout", fd, MSG_DONTWAIT, &ts);
+	mmsg_step("ERRQUEUE", fd, MSG_ERRQUEUE, NULL);
+
+	/* One datagram queued, a blocking socket: the zero timeout ends the call after it. */
+	res("send", send(fd, "one", 3, 0));
+	wait_for(fd, POLLIN);
+	ts = (struct timespec){0, 0};
+	mmsg_step("zero timeout", fd, 0, &ts);
+	out("time left", "%ld.%09ld", (long)ts.tv_sec, ts.tv_nsec);
+	res("send", send(fd, "two", 3, 0));
+	wait_for(fd, POLLIN);
+	ts = (struct timespec){30, 0};
+	mmsg_step("WAITFORONE, 30 s", fd, MSG_WAITFORONE, &ts);
+	out("time left in (0, 30 s]", "%d",
+	    ts.tv_sec < 30 || (ts.tv_sec == 30 && ts.tv_nsec == 0) ? ts.tv_sec || ts.tv_nsec : -1);
+
+	res("tcp connect", do_connect(t, sa(peer, PORT_HOLD)));
+	mmsg_step("tcp bad timeout pointer", t, MSG_DONTWAIT, (struct timespec *)1);
+	ts = (struct timespec){0, 1000000000};
+	mmsg_step("tcp tv_nsec 1e9", t, MSG_DONTWAIT, &ts);
+	mmsg_step("tcp ERRQUEUE", t, MSG_ERRQUEUE, NULL);
+	close(fd);
+	close(t);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -656,6 +795,9 @@ static const struct {
 	{"udp_refused", udp_refused},
 	{"udp_echo", udp_echo},
 	{"udp_connected", udp_connected},
+	{"tcp_errqueue", tcp_errqueue},
+	{"sendmsg_control", sendmsg_control},
+	{"recvmmsg_timeout", recvmmsg_timeout},
 };
 
 int main(int argc, char **argv)
