@@ -26,6 +26,7 @@
 #include <netinet/ip_icmp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -145,6 +146,9 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 		return -EMSGSIZE;
 	if ((fl & (SHIM_F_UDP | SHIM_F_BOUND)) == SHIM_F_UDP)
 		shim_dgram_autobind(fd, e);
+	/* glibc's MSG_PROXY is the kernel's MSG_PROBE: the checks, but nothing sent. */
+	if (flags & MSG_PROXY)
+		return (ssize_t)total;
 	h.flags = (uint32_t)flags;
 	iov[0] = (struct iovec){&h, sizeof(h)};
 	lm.msg_iov = iov;
@@ -210,6 +214,48 @@ static ssize_t shim_dgram_recv(int fd, struct msghdr *m, int flags)
 
 /* ---- one receive / one send on an emulated fd, kernel-side msghdr ---- */
 
+static size_t shim_iov_total(const struct msghdr *m)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < m->msg_iovlen; i++)
+		total += m->msg_iov[i].iov_len;
+	return total;
+}
+
+/*
+ * tcp_recvmsg with MSG_TRUNC: the bytes are counted and, unless peeked,
+ * dropped; the caller's buffer is never written (it may be NULL).
+ */
+static ssize_t shim_stream_discard(int fd, const struct msghdr *m, int flags)
+{
+	size_t want = shim_iov_total(m), got = 0;
+	char scratch[4096];
+	int avail;
+	ssize_t r;
+
+	if (flags & MSG_PEEK) {
+		/* One byte waits as the kernel would; the pair then counts what is there. */
+		r = shim_real.recv(fd, scratch, 1, flags);
+		if (r <= 0)
+			return shim_neg(r);
+		if (shim_real.ioctl(fd, FIONREAD, &avail) < 0)
+			return -errno;
+		return (size_t)avail < want ? avail : (ssize_t)want;
+	}
+	while (got < want) {
+		r = shim_real.recv(fd, scratch,
+				   want - got < sizeof(scratch) ? want - got : sizeof(scratch),
+				   flags);
+		if (r <= 0)
+			return got ? (ssize_t)got : shim_neg(r);
+		got += (size_t)r;
+		if (!(flags & MSG_WAITALL))
+			flags |= MSG_DONTWAIT;
+	}
+	return (ssize_t)got;
+}
+
 static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 {
 	struct msghdr lm = {0};
@@ -231,6 +277,8 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 		return shim_ent_flags(e) & SHIM_F_RD_SHUT ? 0 : -ENOTCONN;
 	if (flags & MSG_OOB)
 		return -EINVAL;
+	if ((flags & MSG_TRUNC) && shim_iov_total(m))
+		return shim_stream_rmap(fd, e, shim_stream_discard(fd, m, flags & ~MSG_TRUNC));
 	/* TCP names no peer per segment; the pair would name the host's end. */
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
@@ -260,6 +308,9 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 		return cmsg_err;
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	/* tcp_sendmsg_fastopen on a connected socket: __inet_stream_connect says EISCONN. */
+	if (flags & MSG_FASTOPEN)
+		return -EISCONN;
 	/* A connected TCP socket ignores msg_name; an AF_UNIX stream would refuse it. */
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
@@ -410,7 +461,8 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 		e = shim_fd_get(fd);
 		if (likely(!e))
 			return shim_real.recv(fd, buf, n, flags);
-		if (likely(shim_plain_stream(e)) && likely(!(flags & (MSG_OOB | MSG_ERRQUEUE)))) {
+		if (likely(shim_plain_stream(e)) &&
+		    likely(!(flags & (MSG_OOB | MSG_ERRQUEUE | MSG_TRUNC)))) {
 			int err0 = errno;
 
 			ret = shim_real.recv(fd, buf, n, flags);
@@ -605,7 +657,8 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 		return shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
 	shim_call_begin(&c, SHIM_SYM_recvmmsg);
 	e = shim_fd_get(fd);
-	if (!shim_emulated(e) || (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_ERRQUEUE)))) {
+	if (!shim_emulated(e) ||
+	    (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_ERRQUEUE | MSG_TRUNC)))) {
 		ret = shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
 	} else {
 		c.path = "stack";
@@ -744,7 +797,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 		e = shim_fd_get(fd);
 		if (likely(!e))
 			return shim_real.send(fd, buf, n, flags);
-		if (likely(shim_plain_stream(e)) && likely(!(flags & MSG_OOB))) {
+		if (likely(shim_plain_stream(e)) && likely(!(flags & (MSG_OOB | MSG_FASTOPEN)))) {
 			int err0 = errno;
 
 			ret = shim_real.send(fd, buf, n, flags);
@@ -878,7 +931,7 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 		return shim_real.sendmmsg(fd, vec, vlen, flags);
 	shim_call_begin(&c, SHIM_SYM_sendmmsg);
 	e = shim_fd_get(fd);
-	if (!shim_emulated(e) || shim_plain_stream(e)) {
+	if (!shim_emulated(e) || (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_FASTOPEN)))) {
 		ret = shim_real.sendmmsg(fd, vec, vlen, flags);
 	} else {
 		c.path = "stack";

@@ -774,6 +774,70 @@ static void recvmmsg_timeout(void)
 }
 
 static const struct {
+	int flag;
+	const char *name;
+} odd_flags[] = {
+	{MSG_CONFIRM, "CONFIRM"},
+	{MSG_DONTROUTE, "DONTROUTE"},
+	{MSG_EOR, "EOR"},
+	{MSG_ZEROCOPY, "ZEROCOPY"},
+	{MSG_FASTOPEN, "FASTOPEN"},
+	{MSG_CMSG_CLOEXEC, "CMSG_CLOEXEC"},
+	{MSG_WAITFORONE, "WAITFORONE"},
+	{MSG_SYN, "SYN"},
+	{MSG_RST, "RST"},
+	{MSG_PROXY, "PROXY"},
+	{MSG_FIN, "FIN"},
+	{1 << 25, "1<<25"},
+};
+
+/* Flags a call does not use are ignored, per socket type, as the kernel's. */
+static void flag_matrix(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	char step[64];
+
+	res("tcp connect", do_connect(t, sa(peer, PORT_FIN)));
+	wait_for(t, POLLRDHUP);
+	res("udp connect", do_connect(u, sa(peer, PORT_ECHO)));
+	for (size_t i = 0; i < sizeof(odd_flags) / sizeof(odd_flags[0]); i++) {
+		snprintf(step, sizeof(step), "tcp recv(PEEK|%s)", odd_flags[i].name);
+		recv_step(step, t, 1, MSG_PEEK | MSG_DONTWAIT | odd_flags[i].flag);
+		if (odd_flags[i].flag == MSG_PROXY)
+			continue; /* the kernel's MSG_PROBE: nothing is sent (below) */
+		snprintf(step, sizeof(step), "udp send(%s)", odd_flags[i].name);
+		res(step, send(u, "x", 1, odd_flags[i].flag));
+		wait_for(u, POLLIN);
+		snprintf(step, sizeof(step), "udp recv(%s)", odd_flags[i].name);
+		recv_step(step, u, 10, MSG_DONTWAIT | odd_flags[i].flag);
+	}
+	res("udp send(PROBE)", send(u, "x", 1, MSG_PROXY));
+	res("udp send", send(u, "y", 1, 0));
+	wait_for(u, POLLIN);
+	recv_step("udp recv after PROBE", u, 10, 0);
+	/* TCP's MSG_TRUNC counts (and drops) bytes without writing the buffer. */
+	res("tcp recv(PEEK|TRUNC)", recv(t, NULL, 2, MSG_PEEK | MSG_TRUNC));
+	res("tcp recv(NULL, 1, TRUNC)", recv(t, NULL, 1, MSG_TRUNC));
+	recv_step("tcp recv", t, 100, 0);
+	close(t);
+	close(u);
+}
+
+static void tcp_send_flags(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	char step[64];
+
+	res("connect", do_connect(t, sa(peer, PORT_HOLD)));
+	for (size_t i = 0; i < sizeof(odd_flags) / sizeof(odd_flags[0]); i++) {
+		snprintf(step, sizeof(step), "send(%s)", odd_flags[i].name);
+		res(step, send(t, "x", 1, MSG_NOSIGNAL | odd_flags[i].flag));
+	}
+	close(t);
+}
+
+static const struct {
 	const char *name;
 	void (*run)(void);
 } scenarios[] = {
@@ -798,6 +862,8 @@ static const struct {
 	{"tcp_errqueue", tcp_errqueue},
 	{"sendmsg_control", sendmsg_control},
 	{"recvmmsg_timeout", recvmmsg_timeout},
+	{"flag_matrix", flag_matrix},
+	{"tcp_send_flags", tcp_send_flags},
 };
 
 int main(int argc, char **argv)
