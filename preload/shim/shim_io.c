@@ -34,7 +34,7 @@
 /* A connected stream with nothing to remember: the only kind the fast path serves. */
 static inline bool shim_plain_stream(uint64_t e)
 {
-	return (e & 0xffff) == SHIM_STREAM;
+	return (e & 0xffffff) == SHIM_STREAM;
 }
 
 static ssize_t shim_neg(ssize_t ret)
@@ -199,6 +199,9 @@ static ssize_t shim_dgram_recv(int fd, struct msghdr *m, int flags)
 		m->msg_namelen = 0;
 		return -h.err;
 	}
+	/* sock_recv_timestamp: from now on SIOCGSTAMP has a time to give. */
+	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
+		shim_fd_flags(fd, SHIM_F_RECEIVED, 0);
 	payload = (size_t)n - sizeof(h);
 	wire = h.orig_len > payload ? h.orig_len : payload;
 	if ((lm.msg_flags & MSG_TRUNC) || (h.flags & MSG_TRUNC) || wire > payload)

@@ -838,6 +838,33 @@ SHIM_EXPORT int setsockopt(int fd, int level, int optname, const void *optval, s
 }
 
 /*
+ * sock_gettstamp: ENOENT until a packet was received (TCP never records
+ * one); then the time of the call, where the kernel gives the arrival time
+ * of the last datagram received once SIOCGSTAMP turned stamping on.
+ */
+static int shim_gettstamp(uint64_t e, unsigned long cmd, void *arg)
+{
+	struct timespec now;
+	long long v[2];
+	struct timeval tv;
+
+	if (!(shim_ent_flags(e) & SHIM_F_RECEIVED))
+		return -ENOENT;
+	clock_gettime(CLOCK_REALTIME, &now);
+	switch (cmd) {
+	case SIOCGSTAMP_OLD:
+		tv = (struct timeval){now.tv_sec, now.tv_nsec / 1000};
+		return shim_copy_to_user(arg, &tv, sizeof(tv));
+	case SIOCGSTAMPNS_OLD:
+		return shim_copy_to_user(arg, &now, sizeof(now));
+	default: /* the _NEW forms: two 64-bit numbers */
+		v[0] = now.tv_sec;
+		v[1] = cmd == SIOCGSTAMP_NEW ? now.tv_nsec / 1000 : now.tv_nsec;
+		return shim_copy_to_user(arg, v, sizeof(v));
+	}
+}
+
+/*
  * ioctl: the queue sizes the stack knows go to the host (adding what still
  * sits in the pair for SIOCOUTQ); FIONREAD of a datagram loses our header;
  * file-level requests (FIONBIO, FIOASYNC, FIOCLEX) and the interface
@@ -852,6 +879,11 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	int val = 0, inpair = 0, ret;
 
 	switch (cmd) {
+	case SIOCGSTAMP_OLD:
+	case SIOCGSTAMPNS_OLD:
+	case SIOCGSTAMP_NEW:
+	case SIOCGSTAMPNS_NEW:
+		return shim_gettstamp(e, cmd, arg);
 	case SIOCINQ:
 		if (shim_ent_kind(e) != SHIM_DGRAM)
 			break;
@@ -864,6 +896,9 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:
 	case SIOCATMARK:
+		/* The stack has no urgent data, so a TCP socket is never at the mark. */
+		if (cmd == SIOCATMARK && shim_ent_kind(e) == SHIM_STREAM)
+			return shim_copy_to_user(arg, &val, sizeof(val));
 		if (shim_ent_kind(e) == SHIM_STREAM && cmd != SIOCATMARK &&
 		    shim_real.ioctl(fd, SIOCOUTQ, &inpair) < 0)
 			inpair = 0;

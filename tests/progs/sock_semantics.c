@@ -32,14 +32,17 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -837,6 +840,148 @@ static void tcp_send_flags(void)
 	close(t);
 }
 
+/* A 100,000-byte option value: each option reads what it needs, or refuses. */
+static void big_options(void)
+{
+	static char big[100000];
+	static const struct {
+		int level, name;
+		const char *step;
+		bool udp;
+		const char *known; /* why the shim differs (the README's limits) */
+	} opts[] = {
+		{SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF", false, NULL},
+		{SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", false, NULL},
+		{SOL_SOCKET, SO_LINGER, "SO_LINGER", false, NULL},
+		{SOL_SOCKET, SO_RCVTIMEO, "SO_RCVTIMEO", false, NULL},
+		{SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE", false, "no SO_BINDTODEVICE"},
+		{SOL_SOCKET, SO_ATTACH_FILTER, "SO_ATTACH_FILTER", false, "no socket filters"},
+		{SOL_IP, IP_TOS, "IP_TOS", false, NULL},
+		{SOL_IP, IP_TTL, "IP_TTL", false, NULL},
+		{SOL_IP, IP_OPTIONS, "IP_OPTIONS", false, NULL},
+		{SOL_IP, IP_RECVERR, "IP_RECVERR", false, NULL},
+		{SOL_TCP, TCP_NODELAY, "TCP_NODELAY", false, NULL},
+		{SOL_TCP, TCP_MAXSEG, "TCP_MAXSEG", false, NULL},
+		{SOL_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", false, NULL},
+		{SOL_TCP, TCP_CONGESTION, "TCP_CONGESTION", false, NULL},
+		{SOL_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", false, NULL},
+		{SOL_SOCKET, SO_BROADCAST, "udp SO_BROADCAST", true, NULL},
+		{SOL_IP, IP_PKTINFO, "udp IP_PKTINFO", true, NULL},
+		{SOL_IP, IP_MULTICAST_TTL, "udp IP_MULTICAST_TTL", true, NULL},
+		{SOL_IP, IP_ADD_MEMBERSHIP, "udp IP_ADD_MEMBERSHIP", true, "no multicast"},
+		{SOL_UDP, UDP_CORK, "udp UDP_CORK", true, NULL},
+	};
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	char step[64];
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		snprintf(step, sizeof(step), "set %s, 100000 bytes", opts[i].step);
+		if (opts[i].known)
+			known(opts[i].known);
+		res(step,
+		    setsockopt(opts[i].udp ? u : t, opts[i].level, opts[i].name, big, sizeof(big)));
+	}
+	close(t);
+	close(u);
+}
+
+static void getopt_len(const char *step, int fd, int level, int optname, socklen_t room)
+{
+	static char buf[100000];
+	socklen_t len = room;
+
+	if (getsockopt(fd, level, optname, buf, &len) < 0)
+		out(step, "%s", err_name(errno));
+	else
+		out(step, "len %u", len);
+}
+
+static void option_sizes(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+
+	getopt_len("IP_OPTIONS room 40", t, SOL_IP, IP_OPTIONS, 40);
+	getopt_len("IP_OPTIONS room 0", t, SOL_IP, IP_OPTIONS, 0);
+	getopt_len("udp IP_OPTIONS", u, SOL_IP, IP_OPTIONS, 40);
+	res("set IP_OPTIONS empty", setsockopt(t, SOL_IP, IP_OPTIONS, "", 0));
+	res("set IP_OPTIONS 41 bytes", setsockopt(t, SOL_IP, IP_OPTIONS, (char[41]){0}, 41));
+	getopt_len("TCP_INFO fresh, room 100000", t, SOL_TCP, TCP_INFO, 100000);
+	getopt_len("TCP_CONGESTION room 100000", t, SOL_TCP, TCP_CONGESTION, 100000);
+	getopt_len("SO_RCVBUF room 100000", t, SOL_SOCKET, SO_RCVBUF, 100000);
+	res("connect", do_connect(t, sa(peer, PORT_HOLD)));
+	getopt_len("TCP_INFO room 1000", t, SOL_TCP, TCP_INFO, 1000);
+	getopt_len("TCP_INFO room 100", t, SOL_TCP, TCP_INFO, 100);
+	close(t);
+	close(u);
+}
+
+static void ioctl_step(const char *step, int fd, unsigned long cmd)
+{
+	char buf[64] = {0};
+
+	res(step, ioctl(fd, cmd, buf));
+}
+
+static void socket_ioctls(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct timespec before, after, ts = {0};
+	struct timeval tv = {0};
+	int v;
+
+	ioctl_step("tcp SIOCGSTAMP", t, SIOCGSTAMP);
+	ioctl_step("tcp SIOCGSTAMPNS", t, SIOCGSTAMPNS);
+	ioctl_step("udp SIOCGSTAMP", u, SIOCGSTAMP);
+	ioctl_step("udp SIOCGSTAMPNS", u, SIOCGSTAMPNS);
+	ioctl_step("udp SIOCATMARK", u, SIOCATMARK);
+	ioctl_step("tcp SIOCATMARK", t, SIOCATMARK);
+	ioctl_step("tcp SIOCOUTQ", t, SIOCOUTQ);
+	ioctl_step("tcp SIOCOUTQNSD", t, SIOCOUTQNSD);
+	ioctl_step("udp SIOCOUTQ", u, SIOCOUTQ);
+	ioctl_step("udp SIOCOUTQNSD", u, SIOCOUTQNSD);
+	res("tcp SIOCINQ bad pointer", ioctl(t, SIOCINQ, (void *)1));
+	res("udp SIOCINQ bad pointer", ioctl(u, SIOCINQ, (void *)1));
+	v = 1;
+	res("FIONBIO on", ioctl(t, FIONBIO, &v));
+	out("O_NONBLOCK", "%d", (fcntl(t, F_GETFL) & O_NONBLOCK) ? 1 : 0);
+	v = 0;
+	res("FIONBIO off", ioctl(t, FIONBIO, &v));
+	out("O_NONBLOCK", "%d", (fcntl(t, F_GETFL) & O_NONBLOCK) ? 1 : 0);
+	ioctl_step("unknown ioctl", t, 0x89ff);
+	res("connect", do_connect(t, sa(peer, PORT_FIN)));
+	wait_for(t, POLLRDHUP);
+	v = -1;
+	res("tcp SIOCATMARK", ioctl(t, SIOCATMARK, &v));
+	out("at mark", "%d", v);
+	fionread("SIOCINQ", t);
+	ioctl_step("tcp SIOCGSTAMP connected", t, SIOCGSTAMP);
+	ioctl_step("tcp SIOCGSTAMPNS connected", t, SIOCGSTAMPNS);
+
+	/* After a datagram: a time between the send and now. */
+	res("udp connect", do_connect(u, sa(peer, PORT_ECHO)));
+	ioctl_step("udp SIOCGSTAMP, nothing received", u, SIOCGSTAMP);
+	clock_gettime(CLOCK_REALTIME, &before);
+	res("udp send", send(u, "x", 1, 0));
+	wait_for(u, POLLIN);
+	ioctl_step("udp SIOCGSTAMP, nothing read yet", u, SIOCGSTAMP);
+	recv_step("udp recv", u, 10, 0);
+	res("udp SIOCGSTAMP", ioctl(u, SIOCGSTAMP, &tv));
+	res("udp SIOCGSTAMPNS", ioctl(u, SIOCGSTAMPNS, &ts));
+	clock_gettime(CLOCK_REALTIME, &after);
+	out("stamps between send and now", "%d",
+	    tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL >=
+			    before.tv_sec * 1000000000LL + before.tv_nsec / 1000 * 1000 &&
+		    ts.tv_sec * 1000000000LL + ts.tv_nsec >=
+			    before.tv_sec * 1000000000LL + before.tv_nsec &&
+		    ts.tv_sec * 1000000000LL + ts.tv_nsec <=
+			    after.tv_sec * 1000000000LL + after.tv_nsec);
+	close(t);
+	close(u);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -864,6 +1009,9 @@ static const struct {
 	{"recvmmsg_timeout", recvmmsg_timeout},
 	{"flag_matrix", flag_matrix},
 	{"tcp_send_flags", tcp_send_flags},
+	{"big_options", big_options},
+	{"option_sizes", option_sizes},
+	{"socket_ioctls", socket_ioctls},
 };
 
 int main(int argc, char **argv)
