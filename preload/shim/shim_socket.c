@@ -17,6 +17,8 @@
 
 #include <fcntl.h>
 #include <linux/sockios.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -838,6 +840,91 @@ SHIM_EXPORT int setsockopt(int fd, int level, int optname, const void *optval, s
 }
 
 /*
+ * The interface requests on an emulated socket. The pair is AF_UNIX, which
+ * knows no SIOCGIFADDR, so they go to a kernel AF_INET socket of the
+ * moment; for the stack's own interface the address, netmask, broadcast
+ * and MAC are the stack's (the kernel has no address on it in the stack's
+ * namespace), and SIOCGIFCONF lists it after the kernel's interfaces.
+ * Other requests (flags, MTU, index) are the kernel's: the stack's link
+ * is that interface.
+ * So programs find their address as under Onload.
+ */
+static int shim_ifreq_kernel(unsigned long cmd, void *arg)
+{
+	int s = shim_real.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (s < 0)
+		return -errno;
+	ret = shim_real.ioctl(s, cmd, arg);
+	ret = ret < 0 ? -errno : ret;
+	shim_real.close(s);
+	return ret;
+}
+
+static void shim_ifaddr(struct sockaddr *sa, uint32_t addr)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = addr};
+
+	memcpy(sa, &sin, sizeof(sin));
+}
+
+static int shim_ifconf(void *arg)
+{
+	struct ifconf ifc;
+	struct ifreq ifr = {0};
+	int room, ret;
+
+	if (shim_copy_from_user(&ifc, arg, sizeof(ifc)))
+		return -EFAULT;
+	room = ifc.ifc_len;
+	ret = shim_ifreq_kernel(SIOCGIFCONF, arg);
+	if (ret < 0 || !shim_cfg_ok || shim_copy_from_user(&ifc, arg, sizeof(ifc)))
+		return ret;
+	/* The kernel's list is in ifc now; the stack's entry goes after it if it fits. */
+	if (ifc.ifc_buf) {
+		if (ifc.ifc_len < 0 || (long)ifc.ifc_len + (long)sizeof(ifr) > room)
+			return 0;
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", shim_cfg.iface);
+		shim_ifaddr(&ifr.ifr_addr, shim_cfg.addr);
+		if (shim_copy_to_user(ifc.ifc_buf + ifc.ifc_len, &ifr, sizeof(ifr)))
+			return -EFAULT;
+	}
+	ifc.ifc_len += (int)sizeof(ifr);
+	return shim_copy_to_user(arg, &ifc, sizeof(ifc));
+}
+
+static int shim_ifreq(unsigned long cmd, void *arg)
+{
+	struct ifreq ifr;
+
+	if (cmd == SIOCGIFCONF)
+		return shim_ifconf(arg);
+	if (shim_copy_from_user(&ifr, arg, sizeof(ifr)))
+		return -EFAULT;
+	if (!shim_cfg_ok || strncmp(ifr.ifr_name, shim_cfg.iface, sizeof(ifr.ifr_name)))
+		return shim_ifreq_kernel(cmd, arg);
+	switch (cmd) {
+	case SIOCGIFADDR:
+		shim_ifaddr(&ifr.ifr_addr, shim_cfg.addr);
+		break;
+	case SIOCGIFNETMASK:
+		shim_ifaddr(&ifr.ifr_netmask, shim_cfg.netmask);
+		break;
+	case SIOCGIFBRDADDR:
+		/* SOCKSHIM_ADDR names no broadcast: as "ip addr add A/P" without "brd". */
+		shim_ifaddr(&ifr.ifr_broadaddr, 0);
+		break;
+	case SIOCGIFHWADDR:
+		ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+		memcpy(ifr.ifr_hwaddr.sa_data, shim_cfg.mac, sizeof(shim_cfg.mac));
+		break;
+	default:
+		return shim_ifreq_kernel(cmd, arg);
+	}
+	return shim_copy_to_user(arg, &ifr, sizeof(ifr));
+}
+
+/*
  * sock_gettstamp: ENOENT until a packet was received (TCP never records
  * one); then the time of the call, where the kernel gives the arrival time
  * of the last datagram received once SIOCGSTAMP turned stamping on.
@@ -884,6 +971,20 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCGSTAMP_NEW:
 	case SIOCGSTAMPNS_NEW:
 		return shim_gettstamp(e, cmd, arg);
+	case SIOCGIFCONF:
+	case SIOCGIFADDR:
+	case SIOCGIFNETMASK:
+	case SIOCGIFBRDADDR:
+	case SIOCGIFDSTADDR:
+	case SIOCGIFHWADDR:
+	case SIOCGIFFLAGS:
+	case SIOCGIFMTU:
+	case SIOCGIFINDEX:
+	case SIOCGIFNAME:
+	case SIOCGIFMETRIC:
+	case SIOCGIFTXQLEN:
+	case SIOCGIFMAP:
+		return shim_ifreq(cmd, arg);
 	case SIOCINQ:
 		if (shim_ent_kind(e) != SHIM_DGRAM)
 			break;

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/sockios.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -982,6 +983,73 @@ static void socket_ioctls(void)
 	close(u);
 }
 
+static void ifr_addr_step(const char *step, int fd, unsigned long cmd, const char *ifname)
+{
+	struct ifreq ifr = {0};
+	char buf[64];
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, cmd, &ifr) < 0)
+		out(step, "%s", err_name(errno));
+	else
+		out(step, "%s",
+		    addr_str((struct sockaddr_in *)&ifr.ifr_addr, sizeof(struct sockaddr_in), buf,
+			     sizeof(buf)));
+}
+
+/*
+ * The SIOCGIF* requests on an AF_INET socket find this side's interface and
+ * address (names differ between the runs: the one holding SELF prints as
+ * SELF-IF).
+ */
+static void interfaces(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq list[8], ifr;
+	struct ifconf ifc = {.ifc_len = 0, .ifc_buf = NULL};
+	char self_if[IFNAMSIZ] = "", buf[64];
+	int n;
+
+	res("SIOCGIFCONF length", ioctl(fd, SIOCGIFCONF, &ifc));
+	out("entries", "%d", ifc.ifc_len / (int)sizeof(struct ifreq));
+	ifc = (struct ifconf){.ifc_len = sizeof(list), .ifc_req = list};
+	res("SIOCGIFCONF", ioctl(fd, SIOCGIFCONF, &ifc));
+	n = ifc.ifc_len / (int)sizeof(struct ifreq);
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&list[i].ifr_addr;
+		bool mine = sin->sin_addr.s_addr == self.s_addr;
+
+		if (mine)
+			memcpy(self_if, list[i].ifr_name, sizeof(self_if) - 1);
+		out("entry", "%s %s", mine ? "SELF-IF" : list[i].ifr_name,
+		    addr_str(sin, sizeof(*sin), buf, sizeof(buf)));
+	}
+	ifc = (struct ifconf){.ifc_len = sizeof(struct ifreq) + 1, .ifc_req = list};
+	res("SIOCGIFCONF room for one", ioctl(fd, SIOCGIFCONF, &ifc));
+	out("entries", "%d", ifc.ifc_len / (int)sizeof(struct ifreq));
+	res("SIOCGIFCONF bad pointer", ioctl(fd, SIOCGIFCONF, (void *)1));
+
+	ifr_addr_step("SIOCGIFADDR", fd, SIOCGIFADDR, self_if);
+	ifr_addr_step("SIOCGIFNETMASK", fd, SIOCGIFNETMASK, self_if);
+	ifr_addr_step("SIOCGIFBRDADDR", fd, SIOCGIFBRDADDR, self_if);
+	ifr_addr_step("SIOCGIFADDR lo", fd, SIOCGIFADDR, "lo");
+	ifr_addr_step("SIOCGIFADDR no such interface", fd, SIOCGIFADDR, "nosuch0");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", self_if);
+	res("SIOCGIFHWADDR", ioctl(fd, SIOCGIFHWADDR, &ifr));
+	out("hardware type", "%d", ifr.ifr_hwaddr.sa_family);
+	res("SIOCGIFFLAGS", ioctl(fd, SIOCGIFFLAGS, &ifr));
+	out("flags", "%#x", ifr.ifr_flags & (IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST));
+	res("SIOCGIFMTU", ioctl(fd, SIOCGIFMTU, &ifr));
+	out("mtu", "%d", ifr.ifr_mtu);
+	res("SIOCGIFINDEX", ioctl(fd, SIOCGIFINDEX, &ifr));
+	out("index names it", "%d", if_nametoindex(self_if) == (unsigned int)ifr.ifr_ifindex);
+	res("SIOCGIFNAME", ioctl(fd, SIOCGIFNAME, &ifr));
+	out("same name", "%d", !strcmp(ifr.ifr_name, self_if));
+	res("SIOCGIFADDR bad pointer", ioctl(fd, SIOCGIFADDR, (void *)1));
+	close(fd);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1012,6 +1080,7 @@ static const struct {
 	{"big_options", big_options},
 	{"option_sizes", option_sizes},
 	{"socket_ioctls", socket_ioctls},
+	{"interfaces", interfaces},
 };
 
 int main(int argc, char **argv)
