@@ -727,6 +727,12 @@ SHIM_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	return shim_getname(SHIM_SYM_getpeername, fd, addr, addrlen);
 }
 
+/* A stream's bytes are peeked on the pair, which moves its own SO_PEEK_OFF as TCP does. */
+static bool shim_is_stream_peek_off(uint64_t e, int level, int optname)
+{
+	return level == SOL_SOCKET && optname == SO_PEEK_OFF && shim_ent_kind(e) == SHIM_STREAM;
+}
+
 static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *optval,
 			   socklen_t *optlen, struct shim_call *c)
 {
@@ -739,6 +745,8 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	if (shim_is_stream_peek_off(e, level, optname))
+		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
 	req.sockopt.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret < 0)
@@ -810,8 +818,9 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (shim_copy_from_user(req.sockopt.optval, optval, req.sockopt.optlen))
 		return -EFAULT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
-	/* Blocking happens on the pair (or listener): its timeouts must match. */
-	if (ret == 0 && shim_is_timeo(level, optname))
+	/* Blocking and peeking happen on the pair (or listener): its settings must match. */
+	if (ret == 0 &&
+	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname)))
 		shim_real.setsockopt(fd, level, optname, req.sockopt.optval, req.sockopt.optlen);
 	return ret;
 }

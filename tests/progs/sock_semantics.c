@@ -1050,6 +1050,35 @@ static void interfaces(void)
 	close(fd);
 }
 
+/* MSG_OOB per type, and SO_PEEK_OFF moving the peek position. */
+static void oob_peek_off(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	int v = 0;
+
+	res("udp connect", do_connect(u, sa(peer, PORT_ECHO)));
+	res("udp send(OOB)", send(u, "x", 1, MSG_OOB));
+	res("udp send", send(u, "y", 1, 0));
+	wait_for(u, POLLIN);
+	recv_step("udp recv(OOB)", u, 10, MSG_OOB | MSG_DONTWAIT);
+	res("tcp connect", do_connect(t, sa(peer, PORT_FIN)));
+	wait_for(t, POLLRDHUP);
+	recv_step("tcp recv(OOB)", t, 10, MSG_OOB);
+	res("set SO_PEEK_OFF 0", setsockopt(t, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)));
+	opt("SO_PEEK_OFF", t, SOL_SOCKET, SO_PEEK_OFF);
+	recv_step("recv(PEEK) 2", t, 2, MSG_PEEK);
+	recv_step("recv(PEEK) 2 again", t, 2, MSG_PEEK);
+	opt("SO_PEEK_OFF after", t, SOL_SOCKET, SO_PEEK_OFF);
+	recv_step("recv 1", t, 1, 0);
+	opt("SO_PEEK_OFF after recv", t, SOL_SOCKET, SO_PEEK_OFF);
+	recv_step("recv(PEEK) 10", t, 10, MSG_PEEK);
+	recv_step("recv", t, 10, 0);
+	res("udp set SO_PEEK_OFF 0", setsockopt(u, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)));
+	close(t);
+	close(u);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1081,6 +1110,7 @@ static const struct {
 	{"option_sizes", option_sizes},
 	{"socket_ioctls", socket_ioctls},
 	{"interfaces", interfaces},
+	{"oob_peek_off", oob_peek_off},
 };
 
 int main(int argc, char **argv)
