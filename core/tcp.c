@@ -685,12 +685,40 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 	}
 }
 
-static void tcp_get_info(struct sock *sk, struct tcp_info *info)
+/*
+ * The kernel's struct tcp_info is longer than the UAPI header the stack is
+ * built with (280 bytes on 6.18, 232 in 6.1's header): the fields after
+ * tcpi_snd_wnd. Of those the stack fills tcpi_rcv_wnd; it does not rehash,
+ * count RTO episodes or do AccECN, so the others are 0.
+ */
+struct tcp_info_full {
+	struct tcp_info base;
+	uint32_t tcpi_rcv_wnd;
+	uint32_t tcpi_rehash;
+	uint16_t tcpi_total_rto;
+	uint16_t tcpi_total_rto_recoveries;
+	uint32_t tcpi_total_rto_time;
+	uint32_t tcpi_received_ce;
+	uint32_t tcpi_delivered_e1_bytes;
+	uint32_t tcpi_delivered_e0_bytes;
+	uint32_t tcpi_delivered_ce_bytes;
+	uint32_t tcpi_received_e1_bytes;
+	uint32_t tcpi_received_e0_bytes;
+	uint32_t tcpi_received_ce_bytes;
+	uint16_t tcpi_accecn_fail_mode;
+	uint16_t tcpi_accecn_opt_seen;
+};
+_Static_assert(sizeof(struct tcp_info) == 232, "struct tcp_info_full extends the 6.1 header");
+_Static_assert(sizeof(struct tcp_info_full) == 280, "the kernel's struct tcp_info");
+
+static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 {
+	struct tcp_info *info = &full->base;
+
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint64_t now = sock_net(sk)->now;
 
-	memset(info, 0, sizeof(*info));
+	memset(full, 0, sizeof(*full));
 	info->tcpi_state = sk->sk_state;
 	if (sk->sk_state == TCP_LISTEN) {
 		info->tcpi_unacked = sk->sk_ack_backlog;
@@ -741,6 +769,7 @@ static void tcp_get_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_snd_wnd = tp->snd_wnd;
 	info->tcpi_bytes_sent = tp->bytes_sent;
 	info->tcpi_bytes_retrans = tp->bytes_retrans;
+	full->tcpi_rcv_wnd = tp->rcv_wnd;
 }
 
 int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *optlen)
@@ -756,7 +785,7 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 		return -EINVAL;
 	switch (optname) {
 	case TCP_INFO: {
-		struct tcp_info info;
+		struct tcp_info_full info;
 
 		tcp_get_info(sk, &info);
 		if ((size_t)len > sizeof(info))

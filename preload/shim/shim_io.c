@@ -16,9 +16,9 @@
  * What it does not do (documented in the README): urgent data (recv with
  * MSG_OOB is EINVAL as on TCP without urgent data, send with MSG_OOB is
  * EOPNOTSUPP), ancillary data (cmsgs are neither sent nor received, so
- * msg_controllen comes back 0), UDP corking (MSG_MORE is passed to the host
- * as a flag only), sendfile() to a datagram socket (EINVAL), and the timeout
- * argument of recvmmsg().
+ * msg_controllen comes back 0; sent cmsgs are only checked as the kernel
+ * checks their buffer and headers), UDP corking (MSG_MORE is passed to the
+ * host as a flag only) and sendfile() to a datagram socket (EINVAL).
  */
 #include "shim_lib.h"
 
@@ -26,6 +26,7 @@
 #include <netinet/ip_icmp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -33,7 +34,7 @@
 /* A connected stream with nothing to remember: the only kind the fast path serves. */
 static inline bool shim_plain_stream(uint64_t e)
 {
-	return (e & 0xffff) == SHIM_STREAM;
+	return (e & 0xffffff) == SHIM_STREAM;
 }
 
 static ssize_t shim_neg(ssize_t ret)
@@ -94,7 +95,8 @@ static int shim_ping_check(const struct iovec *iov, size_t cnt)
 	return tc[0] == ICMP_ECHO && tc[1] == 0 ? 0 : -EINVAL;
 }
 
-static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int flags)
+/* cmsg_err: what the protocol's cmsg walk says, after the address checks. */
+static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int flags, int cmsg_err)
 {
 	struct shim_dgram h = {0};
 	struct iovec iov[UIO_MAXIOV + 1];
@@ -136,12 +138,17 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	} else if (!(fl & SHIM_F_PEER)) {
 		return -EDESTADDRREQ;
 	}
+	if (cmsg_err)
+		return cmsg_err;
 	/* 0xffff minus the IP header, minus the UDP header for UDP. */
 	max = fl & SHIM_F_UDP ? 65507 : 65515;
 	if (total > max)
 		return -EMSGSIZE;
 	if ((fl & (SHIM_F_UDP | SHIM_F_BOUND)) == SHIM_F_UDP)
 		shim_dgram_autobind(fd, e);
+	/* glibc's MSG_PROXY is the kernel's MSG_PROBE: the checks, but nothing sent. */
+	if (flags & MSG_PROXY)
+		return (ssize_t)total;
 	h.flags = (uint32_t)flags;
 	iov[0] = (struct iovec){&h, sizeof(h)};
 	lm.msg_iov = iov;
@@ -192,6 +199,9 @@ static ssize_t shim_dgram_recv(int fd, struct msghdr *m, int flags)
 		m->msg_namelen = 0;
 		return -h.err;
 	}
+	/* sock_recv_timestamp: from now on SIOCGSTAMP has a time to give. */
+	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
+		shim_fd_flags(fd, SHIM_F_RECEIVED, 0);
 	payload = (size_t)n - sizeof(h);
 	wire = h.orig_len > payload ? h.orig_len : payload;
 	if ((lm.msg_flags & MSG_TRUNC) || (h.flags & MSG_TRUNC) || wire > payload)
@@ -207,6 +217,48 @@ static ssize_t shim_dgram_recv(int fd, struct msghdr *m, int flags)
 
 /* ---- one receive / one send on an emulated fd, kernel-side msghdr ---- */
 
+static size_t shim_iov_total(const struct msghdr *m)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < m->msg_iovlen; i++)
+		total += m->msg_iov[i].iov_len;
+	return total;
+}
+
+/*
+ * tcp_recvmsg with MSG_TRUNC: the bytes are counted and, unless peeked,
+ * dropped; the caller's buffer is never written (it may be NULL).
+ */
+static ssize_t shim_stream_discard(int fd, const struct msghdr *m, int flags)
+{
+	size_t want = shim_iov_total(m), got = 0;
+	char scratch[4096];
+	int avail;
+	ssize_t r;
+
+	if (flags & MSG_PEEK) {
+		/* One byte waits as the kernel would; the pair then counts what is there. */
+		r = shim_real.recv(fd, scratch, 1, flags);
+		if (r <= 0)
+			return shim_neg(r);
+		if (shim_real.ioctl(fd, FIONREAD, &avail) < 0)
+			return -errno;
+		return (size_t)avail < want ? avail : (ssize_t)want;
+	}
+	while (got < want) {
+		r = shim_real.recv(fd, scratch,
+				   want - got < sizeof(scratch) ? want - got : sizeof(scratch),
+				   flags);
+		if (r <= 0)
+			return got ? (ssize_t)got : shim_neg(r);
+		got += (size_t)r;
+		if (!(flags & MSG_WAITALL))
+			flags |= MSG_DONTWAIT;
+	}
+	return (ssize_t)got;
+}
+
 static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 {
 	struct msghdr lm = {0};
@@ -214,16 +266,22 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 
 	switch (shim_ent_kind(e)) {
 	case SHIM_LISTENER:
-		return -ENOTCONN;
+		/* tcp_recvmsg reads the (empty) error queue before it looks at the state. */
+		return flags & MSG_ERRQUEUE ? -EAGAIN : -ENOTCONN;
 	case SHIM_DGRAM:
 		return shim_dgram_recv(fd, m, flags);
 	default:
 		break;
 	}
+	/* Nothing is queued on a TCP socket's error queue yet (no SO_TIMESTAMPING, no zerocopy). */
+	if (flags & MSG_ERRQUEUE)
+		return -EAGAIN;
 	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
 		return shim_ent_flags(e) & SHIM_F_RD_SHUT ? 0 : -ENOTCONN;
 	if (flags & MSG_OOB)
 		return -EINVAL;
+	if ((flags & MSG_TRUNC) && shim_iov_total(m))
+		return shim_stream_rmap(fd, e, shim_stream_discard(fd, m, flags & ~MSG_TRUNC));
 	/* TCP names no peer per segment; the pair would name the host's end. */
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
@@ -234,7 +292,7 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	return shim_stream_rmap(fd, e, ret);
 }
 
-static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int flags)
+static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int flags, int cmsg_err)
 {
 	struct msghdr lm = {0};
 
@@ -242,14 +300,20 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	case SHIM_LISTENER:
 		return shim_epipe(flags);
 	case SHIM_DGRAM:
-		return shim_dgram_send(e, fd, m, flags);
+		return shim_dgram_send(e, fd, m, flags, cmsg_err);
 	default:
 		break;
 	}
 	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
 		return shim_epipe(flags);
+	/* tcp_sendmsg_locked reads the cmsgs once it knows it is connected. */
+	if (cmsg_err)
+		return cmsg_err;
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	/* tcp_sendmsg_fastopen on a connected socket: __inet_stream_connect says EISCONN. */
+	if (flags & MSG_FASTOPEN)
+		return -EISCONN;
 	/* A connected TCP socket ignores msg_name; an AF_UNIX stream would refuse it. */
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
@@ -400,7 +464,8 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 		e = shim_fd_get(fd);
 		if (likely(!e))
 			return shim_real.recv(fd, buf, n, flags);
-		if (likely(shim_plain_stream(e)) && likely(!(flags & MSG_OOB))) {
+		if (likely(shim_plain_stream(e)) &&
+		    likely(!(flags & (MSG_OOB | MSG_ERRQUEUE | MSG_TRUNC)))) {
 			int err0 = errno;
 
 			ret = shim_real.recv(fd, buf, n, flags);
@@ -500,43 +565,107 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	return ret;
 }
 
-/* Datagram by datagram, as the kernel's do_recvmmsg; the timeout is not honoured. */
+/*
+ * The timeout as __sys_recvmmsg reads it: EFAULT before EINVAL, and an end
+ * time on CLOCK_MONOTONIC (a zero timeout ends at once).
+ */
+static int shim_mmsg_timeout(const struct timespec *ut, struct timespec *ts, struct timespec *end)
+{
+	if (shim_copy_from_user(ts, ut, sizeof(*ts)))
+		return -EFAULT;
+	if (ts->tv_sec < 0 || (unsigned long)ts->tv_nsec >= 1000000000UL)
+		return -EINVAL;
+	*end = (struct timespec){0};
+	if (ts->tv_sec || ts->tv_nsec) {
+		clock_gettime(CLOCK_MONOTONIC, end);
+		end->tv_sec += ts->tv_sec;
+		end->tv_nsec += ts->tv_nsec;
+		if (end->tv_nsec >= 1000000000L) {
+			end->tv_sec++;
+			end->tv_nsec -= 1000000000L;
+		}
+	}
+	return 0;
+}
+
+/* do_recvmmsg after a datagram: the time left, and whether it is up. */
+static bool shim_mmsg_expired(const struct timespec *end, struct timespec *left)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left->tv_sec = end->tv_sec - now.tv_sec;
+	left->tv_nsec = end->tv_nsec - now.tv_nsec;
+	if (left->tv_nsec < 0) {
+		left->tv_sec--;
+		left->tv_nsec += 1000000000L;
+	}
+	if (left->tv_sec < 0)
+		*left = (struct timespec){0};
+	return !left->tv_sec && !left->tv_nsec;
+}
+
+/*
+ * Datagram by datagram, as the kernel's do_recvmmsg: the timeout is checked
+ * after each datagram (a blocking wait for one is not cut short) and the
+ * time left is written back when datagrams were received.
+ */
+static int shim_recvmmsg(int fd, uint64_t e, struct mmsghdr *vec, unsigned int vlen, int flags,
+			 struct timespec *timeout)
+{
+	struct timespec ts, end;
+	unsigned int i;
+	ssize_t n = 0;
+	int err;
+
+	if (timeout && (err = shim_mmsg_timeout(timeout, &ts, &end)))
+		return err;
+	if (vlen > UIO_MAXIOV)
+		vlen = UIO_MAXIOV;
+	for (i = 0; i < vlen; i++) {
+		int fl = flags & ~MSG_WAITFORONE;
+		unsigned int len;
+
+		if (i && (flags & MSG_WAITFORONE))
+			fl |= MSG_DONTWAIT;
+		n = shim_recvmsg_one(fd, e, &vec[i].msg_hdr, fl);
+		if (n < 0)
+			break;
+		len = (unsigned int)n;
+		if (shim_copy_to_user(&vec[i].msg_len, &len, sizeof(len))) {
+			n = -EFAULT;
+			break;
+		}
+		if (timeout && shim_mmsg_expired(&end, &ts)) {
+			i++;
+			break;
+		}
+	}
+	if (!i)
+		return (int)n;
+	if (timeout && shim_copy_to_user(timeout, &ts, sizeof(ts)))
+		return -EFAULT;
+	return (int)i;
+}
+
 SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 			 struct timespec *timeout)
 {
 	struct shim_call c;
 	char f[128];
-	unsigned int i;
 	uint64_t e;
-	ssize_t n;
 	int ret;
 
 	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
 		return shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
 	shim_call_begin(&c, SHIM_SYM_recvmmsg);
 	e = shim_fd_get(fd);
-	if (!shim_emulated(e) || shim_plain_stream(e)) {
+	if (!shim_emulated(e) ||
+	    (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_ERRQUEUE | MSG_TRUNC)))) {
 		ret = shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
 	} else {
 		c.path = "stack";
-		if (vlen > UIO_MAXIOV)
-			vlen = UIO_MAXIOV;
-		for (i = 0, n = 0; i < vlen; i++) {
-			int fl = flags & ~MSG_WAITFORONE;
-			unsigned int len;
-
-			if (i && (flags & MSG_WAITFORONE))
-				fl |= MSG_DONTWAIT;
-			n = shim_recvmsg_one(fd, e, &vec[i].msg_hdr, fl);
-			if (n < 0)
-				break;
-			len = (unsigned int)n;
-			if (shim_copy_to_user(&vec[i].msg_len, &len, sizeof(len))) {
-				n = -EFAULT;
-				break;
-			}
-		}
-		ret = (int)shim_ret(i ? (long)i : n, c.err0);
+		ret = (int)shim_ret(shim_recvmmsg(fd, e, vec, vlen, flags, timeout), c.err0);
 	}
 	if (unlikely(shim_trace_level))
 		shim_trace(&c, ret, "%d, %p, %u, %s, %p", fd, (void *)vec, vlen,
@@ -573,7 +702,7 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 		ret = shim_real.write(fd, buf, n);
 	} else {
 		c.path = "stack";
-		ret = shim_ret(shim_send_msg(fd, e, &m, 0), c.err0);
+		ret = shim_ret(shim_send_msg(fd, e, &m, 0, 0), c.err0);
 	}
 	shim_trace(&c, ret, "%d, %p, %zu", fd, buf, n);
 	return ret;
@@ -609,7 +738,7 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 		ret = shim_iov_in(iov, uiov, cnt, -EINVAL);
 		m.msg_iovlen = (size_t)cnt;
 		if (!ret)
-			ret = shim_send_msg(fd, e, &m, 0);
+			ret = shim_send_msg(fd, e, &m, 0, 0);
 		ret = shim_ret(ret, c.err0);
 	}
 	shim_trace(&c, ret, "%d, %p, %d", fd, (void *)uiov, cnt);
@@ -648,7 +777,7 @@ static ssize_t shim_sendto(enum shim_sym sym, int fd, const void *buf, size_t n,
 			m.msg_namelen = addrlen;
 		}
 		if (!ret)
-			ret = shim_send_msg(fd, e, &m, flags);
+			ret = shim_send_msg(fd, e, &m, flags, 0);
 		ret = shim_ret(ret, c.err0);
 	}
 	if (unlikely(shim_trace_level)) {
@@ -671,7 +800,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 		e = shim_fd_get(fd);
 		if (likely(!e))
 			return shim_real.send(fd, buf, n, flags);
-		if (likely(shim_plain_stream(e)) && likely(!(flags & MSG_OOB))) {
+		if (likely(shim_plain_stream(e)) && likely(!(flags & (MSG_OOB | MSG_FASTOPEN)))) {
 			int err0 = errno;
 
 			ret = shim_real.send(fd, buf, n, flags);
@@ -691,33 +820,82 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	return shim_sendto(SHIM_SYM_sendto, fd, buf, n, flags, addr, addrlen);
 }
 
+/*
+ * ____sys_sendmsg's control buffer: longer than INT_MAX or than
+ * sock_kmalloc grants (net.core.optmem_max, whose default every new
+ * namespace starts with; the stack has no sysctl of its own) is ENOBUFS,
+ * unreadable EFAULT. Then, as sock_cmsg_send and udp_cmsg_send walk it, a
+ * header that does not fit (!CMSG_OK) is EINVAL, which the protocol
+ * reports at its own step (*malformed). The cmsgs themselves are not
+ * carried to the stack (see the README's limits).
+ */
+#define SHIM_OPTMEM_MAX 131072
+
+static int shim_cmsg_check(const struct msghdr *m, bool *malformed)
+{
+	const char *ctl = m->msg_control;
+	size_t len = m->msg_controllen, off;
+	struct cmsghdr ch;
+	char chunk[512];
+
+	*malformed = false;
+	if (len > INT_MAX)
+		return -ENOBUFS;
+	/* The kernel copies up to 36 bytes on its stack, more with sock_kmalloc. */
+	if (len > sizeof(struct cmsghdr) + 20 && len >= SHIM_OPTMEM_MAX)
+		return -ENOBUFS;
+	for (off = 0; off < len; off += sizeof(chunk)) {
+		size_t n = len - off < sizeof(chunk) ? len - off : sizeof(chunk);
+
+		if (shim_copy_from_user(chunk, ctl + off, n))
+			return -EFAULT;
+	}
+	for (off = 0; off + sizeof(ch) <= len; off += CMSG_ALIGN(ch.cmsg_len)) {
+		if (shim_copy_from_user(&ch, ctl + off, sizeof(ch)))
+			return -EFAULT;
+		if (ch.cmsg_len < sizeof(ch) || ch.cmsg_len > len - off) {
+			*malformed = true;
+			break;
+		}
+	}
+	return 0;
+}
+
 /* sendmsg with a user msghdr, copied in as copy_msghdr_from_user does. */
 static ssize_t shim_sendmsg_one(int fd, uint64_t e, const struct msghdr *umsg, int flags)
 {
 	struct iovec iov[UIO_MAXIOV];
 	struct sockaddr_storage ss;
 	struct msghdr m;
+	bool malformed = false;
 	int err;
 
 	if (shim_copy_from_user(&m, umsg, sizeof(m)))
 		return -EFAULT;
 	if ((int)m.msg_namelen < 0)
 		return -EINVAL;
+	/* The name is copied in even where the protocol then ignores it (TCP). */
+	if (m.msg_name && m.msg_namelen) {
+		if (m.msg_namelen > sizeof(ss))
+			m.msg_namelen = sizeof(ss);
+		if (shim_copy_from_user(&ss, m.msg_name, m.msg_namelen))
+			return -EFAULT;
+	}
 	err = shim_iov_in(iov, m.msg_iov, (long)m.msg_iovlen, -EMSGSIZE);
 	if (err)
 		return err;
 	m.msg_iov = iov;
 	if (m.msg_name && m.msg_namelen && shim_ent_kind(e) == SHIM_DGRAM) {
-		if (m.msg_namelen > sizeof(ss))
-			m.msg_namelen = sizeof(ss);
-		if (shim_copy_from_user(&ss, m.msg_name, m.msg_namelen))
-			return -EFAULT;
 		m.msg_name = &ss;
 	} else {
 		m.msg_name = NULL;
 		m.msg_namelen = 0;
 	}
-	return shim_send_msg(fd, e, &m, flags);
+	if (m.msg_controllen && (err = shim_cmsg_check(&m, &malformed)))
+		return err;
+	m.msg_control = NULL;
+	m.msg_controllen = 0;
+	return shim_send_msg(fd, e, &m, flags, malformed ? -EINVAL : 0);
 }
 
 SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
@@ -756,7 +934,7 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 		return shim_real.sendmmsg(fd, vec, vlen, flags);
 	shim_call_begin(&c, SHIM_SYM_sendmmsg);
 	e = shim_fd_get(fd);
-	if (!shim_emulated(e) || shim_plain_stream(e)) {
+	if (!shim_emulated(e) || (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_FASTOPEN)))) {
 		ret = shim_real.sendmmsg(fd, vec, vlen, flags);
 	} else {
 		c.path = "stack";

@@ -52,14 +52,15 @@ enum shim_kind {
 };
 
 /* Per-fd state the interposer keeps because the kernel's answer depends on it. */
-#define SHIM_F_UNCONNECTED 0x01 /* stream never connected: read ENOTCONN, write EPIPE */
-#define SHIM_F_PEER	   0x02 /* datagram socket has a default destination */
-#define SHIM_F_FAILED	   0x04 /* the host reported an error: say SHIM_OP_CLOSE at close */
-#define SHIM_F_UDP	   0x08 /* UDP/UDP-Lite: port 0 and AF_UNSPEC rules of udp_sendmsg */
-#define SHIM_F_RAW	   0x10 /* SOCK_RAW: the IP header counts toward the size limit */
-#define SHIM_F_BOUND	   0x20 /* datagram socket has a local port (no autobind needed) */
-#define SHIM_F_RD_SHUT	   0x40 /* unconnected stream shut for reading: read 0, as tcp_recvmsg */
-#define SHIM_F_PING	   0x80 /* ICMP ping socket: echo requests only (ping_common_sendmsg) */
+#define SHIM_F_UNCONNECTED 0x01	 /* stream never connected: read ENOTCONN, write EPIPE */
+#define SHIM_F_PEER	   0x02	 /* datagram socket has a default destination */
+#define SHIM_F_FAILED	   0x04	 /* the host reported an error: say SHIM_OP_CLOSE at close */
+#define SHIM_F_UDP	   0x08	 /* UDP/UDP-Lite: port 0 and AF_UNSPEC rules of udp_sendmsg */
+#define SHIM_F_RAW	   0x10	 /* SOCK_RAW: the IP header counts toward the size limit */
+#define SHIM_F_BOUND	   0x20	 /* datagram socket has a local port (no autobind needed) */
+#define SHIM_F_RD_SHUT	   0x40	 /* unconnected stream shut for reading: read 0, as tcp_recvmsg */
+#define SHIM_F_PING	   0x80	 /* ICMP ping socket: echo requests only (ping_common_sendmsg) */
+#define SHIM_F_RECEIVED	   0x100 /* datagram socket received one: SIOCGSTAMP has a time */
 
 /* One 64-bit word per fd: id << 32 | flags << 8 | kind, read without a lock. */
 extern _Atomic uint64_t *shim_fds;
@@ -79,7 +80,7 @@ static inline enum shim_kind shim_ent_kind(uint64_t e)
 
 static inline unsigned int shim_ent_flags(uint64_t e)
 {
-	return (e >> 8) & 0xff;
+	return (e >> 8) & 0xffff;
 }
 
 static inline uint32_t shim_ent_id(uint64_t e)
@@ -89,7 +90,7 @@ static inline uint32_t shim_ent_id(uint64_t e)
 
 static inline uint64_t shim_ent(uint32_t id, enum shim_kind kind, unsigned int flags)
 {
-	return (uint64_t)id << 32 | (flags & 0xff) << 8 | kind;
+	return (uint64_t)id << 32 | (uint64_t)(flags & 0xffff) << 8 | kind;
 }
 
 /* Emulated sockets only: SHIM_CTL is ours and not the application's. */

@@ -17,6 +17,8 @@
 
 #include <fcntl.h>
 #include <linux/sockios.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -747,6 +749,12 @@ SHIM_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	return shim_getname(SHIM_SYM_getpeername, fd, addr, addrlen);
 }
 
+/* A stream's bytes are peeked on the pair, which moves its own SO_PEEK_OFF as TCP does. */
+static bool shim_is_stream_peek_off(uint64_t e, int level, int optname)
+{
+	return level == SOL_SOCKET && optname == SO_PEEK_OFF && shim_ent_kind(e) == SHIM_STREAM;
+}
+
 static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *optval,
 			   socklen_t *optlen, struct shim_call *c)
 {
@@ -759,6 +767,8 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	if (shim_is_stream_peek_off(e, level, optname))
+		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
 	req.sockopt.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret < 0)
@@ -830,8 +840,9 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (shim_copy_from_user(req.sockopt.optval, optval, req.sockopt.optlen))
 		return -EFAULT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
-	/* Blocking happens on the pair (or listener): its timeouts must match. */
-	if (ret == 0 && shim_is_timeo(level, optname))
+	/* Blocking and peeking happen on the pair (or listener): its settings must match. */
+	if (ret == 0 &&
+	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname)))
 		shim_real.setsockopt(fd, level, optname, req.sockopt.optval, req.sockopt.optlen);
 	return ret;
 }
@@ -860,6 +871,118 @@ SHIM_EXPORT int setsockopt(int fd, int level, int optname, const void *optval, s
 }
 
 /*
+ * The interface requests on an emulated socket. The pair is AF_UNIX, which
+ * knows no SIOCGIFADDR, so they go to a kernel AF_INET socket of the
+ * moment; for the stack's own interface the address, netmask, broadcast
+ * and MAC are the stack's (the kernel has no address on it in the stack's
+ * namespace), and SIOCGIFCONF lists it after the kernel's interfaces.
+ * Other requests (flags, MTU, index) are the kernel's: the stack's link
+ * is that interface.
+ * So programs find their address as under Onload.
+ */
+static int shim_ifreq_kernel(unsigned long cmd, void *arg)
+{
+	int s = shim_real.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (s < 0)
+		return -errno;
+	ret = shim_real.ioctl(s, cmd, arg);
+	ret = ret < 0 ? -errno : ret;
+	shim_real.close(s);
+	return ret;
+}
+
+static void shim_ifaddr(struct sockaddr *sa, uint32_t addr)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = addr};
+
+	memcpy(sa, &sin, sizeof(sin));
+}
+
+static int shim_ifconf(void *arg)
+{
+	struct ifconf ifc;
+	struct ifreq ifr = {0};
+	int room, ret;
+
+	if (shim_copy_from_user(&ifc, arg, sizeof(ifc)))
+		return -EFAULT;
+	room = ifc.ifc_len;
+	ret = shim_ifreq_kernel(SIOCGIFCONF, arg);
+	if (ret < 0 || !shim_cfg_ok || shim_copy_from_user(&ifc, arg, sizeof(ifc)))
+		return ret;
+	/* The kernel's list is in ifc now; the stack's entry goes after it if it fits. */
+	if (ifc.ifc_buf) {
+		if (ifc.ifc_len < 0 || (long)ifc.ifc_len + (long)sizeof(ifr) > room)
+			return 0;
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", shim_cfg.iface);
+		shim_ifaddr(&ifr.ifr_addr, shim_cfg.addr);
+		if (shim_copy_to_user(ifc.ifc_buf + ifc.ifc_len, &ifr, sizeof(ifr)))
+			return -EFAULT;
+	}
+	ifc.ifc_len += (int)sizeof(ifr);
+	return shim_copy_to_user(arg, &ifc, sizeof(ifc));
+}
+
+static int shim_ifreq(unsigned long cmd, void *arg)
+{
+	struct ifreq ifr;
+
+	if (cmd == SIOCGIFCONF)
+		return shim_ifconf(arg);
+	if (shim_copy_from_user(&ifr, arg, sizeof(ifr)))
+		return -EFAULT;
+	if (!shim_cfg_ok || strncmp(ifr.ifr_name, shim_cfg.iface, sizeof(ifr.ifr_name)))
+		return shim_ifreq_kernel(cmd, arg);
+	switch (cmd) {
+	case SIOCGIFADDR:
+		shim_ifaddr(&ifr.ifr_addr, shim_cfg.addr);
+		break;
+	case SIOCGIFNETMASK:
+		shim_ifaddr(&ifr.ifr_netmask, shim_cfg.netmask);
+		break;
+	case SIOCGIFBRDADDR:
+		/* SOCKSHIM_ADDR names no broadcast: as "ip addr add A/P" without "brd". */
+		shim_ifaddr(&ifr.ifr_broadaddr, 0);
+		break;
+	case SIOCGIFHWADDR:
+		ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+		memcpy(ifr.ifr_hwaddr.sa_data, shim_cfg.mac, sizeof(shim_cfg.mac));
+		break;
+	default:
+		return shim_ifreq_kernel(cmd, arg);
+	}
+	return shim_copy_to_user(arg, &ifr, sizeof(ifr));
+}
+
+/*
+ * sock_gettstamp: ENOENT until a packet was received (TCP never records
+ * one); then the time of the call, where the kernel gives the arrival time
+ * of the last datagram received once SIOCGSTAMP turned stamping on.
+ */
+static int shim_gettstamp(uint64_t e, unsigned long cmd, void *arg)
+{
+	struct timespec now;
+	long long v[2];
+	struct timeval tv;
+
+	if (!(shim_ent_flags(e) & SHIM_F_RECEIVED))
+		return -ENOENT;
+	clock_gettime(CLOCK_REALTIME, &now);
+	switch (cmd) {
+	case SIOCGSTAMP_OLD:
+		tv = (struct timeval){now.tv_sec, now.tv_nsec / 1000};
+		return shim_copy_to_user(arg, &tv, sizeof(tv));
+	case SIOCGSTAMPNS_OLD:
+		return shim_copy_to_user(arg, &now, sizeof(now));
+	default: /* the _NEW forms: two 64-bit numbers */
+		v[0] = now.tv_sec;
+		v[1] = cmd == SIOCGSTAMP_NEW ? now.tv_nsec / 1000 : now.tv_nsec;
+		return shim_copy_to_user(arg, v, sizeof(v));
+	}
+}
+
+/*
  * ioctl: the queue sizes the stack knows go to the host (adding what still
  * sits in the pair for SIOCOUTQ); FIONREAD of a datagram loses our header;
  * file-level requests (FIONBIO, FIOASYNC, FIOCLEX) and the interface
@@ -874,6 +997,25 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	int val = 0, inpair = 0, ret;
 
 	switch (cmd) {
+	case SIOCGSTAMP_OLD:
+	case SIOCGSTAMPNS_OLD:
+	case SIOCGSTAMP_NEW:
+	case SIOCGSTAMPNS_NEW:
+		return shim_gettstamp(e, cmd, arg);
+	case SIOCGIFCONF:
+	case SIOCGIFADDR:
+	case SIOCGIFNETMASK:
+	case SIOCGIFBRDADDR:
+	case SIOCGIFDSTADDR:
+	case SIOCGIFHWADDR:
+	case SIOCGIFFLAGS:
+	case SIOCGIFMTU:
+	case SIOCGIFINDEX:
+	case SIOCGIFNAME:
+	case SIOCGIFMETRIC:
+	case SIOCGIFTXQLEN:
+	case SIOCGIFMAP:
+		return shim_ifreq(cmd, arg);
 	case SIOCINQ:
 		if (shim_ent_kind(e) != SHIM_DGRAM)
 			break;
@@ -886,6 +1028,9 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:
 	case SIOCATMARK:
+		/* The stack has no urgent data, so a TCP socket is never at the mark. */
+		if (cmd == SIOCATMARK && shim_ent_kind(e) == SHIM_STREAM)
+			return shim_copy_to_user(arg, &val, sizeof(val));
 		if (shim_ent_kind(e) == SHIM_STREAM && cmd != SIOCATMARK &&
 		    shim_real.ioctl(fd, SIOCOUTQ, &inpair) < 0)
 			inpair = 0;

@@ -370,6 +370,22 @@ static int stackd_op_shutdown(struct stackd_sock *ss, int how, struct shim_rep *
 	return r;
 }
 
+/*
+ * IP_OPTIONS: the stack sends no IP options, so it keeps none. Reading
+ * gives the kernel's answer for a socket without options (length 0),
+ * clearing them succeeds, more than 40 bytes is EINVAL as in
+ * ip_options_get, and setting real options is ENOPROTOOPT (README limits).
+ */
+static int stackd_ip_options(const struct shim_sockopt *o, struct shim_rep *rep, bool set)
+{
+	if (set)
+		return o->optlen > 40 ? -EINVAL : o->optlen ? -ENOPROTOOPT : 0;
+	rep->sockopt.level = o->level;
+	rep->sockopt.optname = o->optname;
+	rep->sockopt.optlen = 0;
+	return 0;
+}
+
 static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep, bool set)
 {
@@ -377,6 +393,9 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 	struct socket *sock = ss->sock;
 	int optlen = (int)o->optlen; /* the decoder bounded it by SHIM_OPT_MAX */
 	int r;
+
+	if (o->level == SOL_IP && o->optname == IP_OPTIONS)
+		return stackd_ip_options(o, rep, set);
 
 	if (set) {
 		/* As __sys_setsockopt: SOL_SOCKET is the socket layer's, the rest the family's. */

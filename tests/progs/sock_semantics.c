@@ -32,14 +32,19 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PORT_HOLD     7100
@@ -634,6 +639,446 @@ static void udp_connected(void)
 	close(fd);
 }
 
+/* The error queue of a TCP socket is empty: EAGAIN, and the data stays. */
+static void tcp_errqueue(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+	char buf[16];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	recv_step("recv(ERRQUEUE) fresh", fd, 100, MSG_ERRQUEUE);
+	res("listen", listen(l, 1));
+	recv_step("recv(ERRQUEUE) listener", l, 100, MSG_ERRQUEUE);
+	res("connect", do_connect(fd, sa(peer, PORT_FIN)));
+	wait_for(fd, POLLRDHUP);
+	recv_step("recv(ERRQUEUE)", fd, 100, MSG_ERRQUEUE);
+	recv_step("recv(ERRQUEUE|DONTWAIT)", fd, 100, MSG_ERRQUEUE | MSG_DONTWAIT);
+	res("recvmsg(ERRQUEUE)", recvmsg(fd, &m, MSG_ERRQUEUE));
+	fionread("FIONREAD", fd);
+	recv_step("recv", fd, 100, 0);
+	close(fd);
+	close(l);
+}
+
+/* sendmsg's control buffer: size and pointer checks, then the cmsg headers. */
+static void sendmsg_control_on(int fd)
+{
+	static char ctl[131072];
+	struct cmsghdr *ch = (struct cmsghdr *)ctl;
+	struct iovec iov = {.iov_base = "x", .iov_len = 1};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	m.msg_control = (void *)1;
+	m.msg_controllen = 16;
+	res("bad msg_control", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_controllen = 0x80000000u;
+	res("msg_controllen 2^31", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_controllen = sizeof(ctl);
+	res("msg_controllen 131072 bad pointer", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_controllen = 36;
+	res("msg_controllen 36 bad pointer", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_controllen = 0;
+	res("bad msg_control, length 0", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_control = ctl;
+	m.msg_controllen = sizeof(ctl) - 1;
+	res("msg_controllen 131071 of zeros", sendmsg(fd, &m, MSG_NOSIGNAL));
+	m.msg_controllen = 8;
+	res("msg_controllen 8", sendmsg(fd, &m, MSG_NOSIGNAL));
+	ch->cmsg_len = 100;
+	ch->cmsg_level = SOL_SOCKET;
+	ch->cmsg_type = SCM_RIGHTS;
+	m.msg_controllen = CMSG_SPACE(4);
+	res("cmsg_len beyond msg_controllen", sendmsg(fd, &m, MSG_NOSIGNAL));
+	ch->cmsg_len = 0;
+	m.msg_control = NULL;
+	m.msg_controllen = 0;
+	m.msg_name = (void *)1;
+	m.msg_namelen = sizeof(struct sockaddr_in);
+	res("bad msg_name", sendmsg(fd, &m, MSG_NOSIGNAL));
+}
+
+static void sendmsg_control(void)
+{
+	int fresh = socket(AF_INET, SOCK_STREAM, 0);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	int uc = socket(AF_INET, SOCK_DGRAM, 0);
+
+	scen = "sendmsg_control fresh tcp";
+	sendmsg_control_on(fresh);
+	scen = "sendmsg_control unconnected udp";
+	sendmsg_control_on(u);
+	scen = "sendmsg_control tcp";
+	res("connect", do_connect(t, sa(peer, PORT_HOLD)));
+	sendmsg_control_on(t);
+	scen = "sendmsg_control udp";
+	res("connect", do_connect(uc, sa(peer, PORT_ECHO)));
+	sendmsg_control_on(uc);
+	close(fresh);
+	close(t);
+	close(u);
+	close(uc);
+}
+
+static void mmsg_step(const char *step, int fd, int flags, struct timespec *ts)
+{
+	char buf[2][16];
+	struct iovec iov[2] = {{buf[0], sizeof(buf[0])}, {buf[1], sizeof(buf[1])}};
+	struct mmsghdr v[2] = {{.msg_hdr = {.msg_iov = &iov[0], .msg_iovlen = 1}},
+			       {.msg_hdr = {.msg_iov = &iov[1], .msg_iovlen = 1}}};
+	int r = recvmmsg(fd, v, 2, flags, ts);
+
+	if (r <= 0)
+		res(step, r);
+	else
+		out(step, "%d \"%.*s\"", r, (int)v[0].msg_len, buf[0]);
+}
+
+/* recvmmsg's timeout: checked before anything, then after each datagram. */
+static void recvmmsg_timeout(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	struct timespec ts;
+
+	res("connect", do_connect(fd, sa(peer, PORT_ECHO)));
+	mmsg_step("bad timeout pointer", fd, MSG_DONTWAIT, (struct timespec *)1);
+	ts = (struct timespec){-1, 0};
+	mmsg_step("tv_sec -1", fd, MSG_DONTWAIT, &ts);
+	ts = (struct timespec){0, 1000000000};
+	mmsg_step("tv_nsec 1e9", fd, MSG_DONTWAIT, &ts);
+	ts = (struct timespec){0, -1};
+	mmsg_step("tv_nsec -1", fd, MSG_DONTWAIT, &ts);
+	ts = (struct timespec){0, 0};
+	mmsg_step("nothing queued, zero timeout", fd, MSG_DONTWAIT, &ts);
+	mmsg_step("ERRQUEUE", fd, MSG_ERRQUEUE, NULL);
+
+	/* One datagram queued, a blocking socket: the zero timeout ends the call after it. */
+	res("send", send(fd, "one", 3, 0));
+	wait_for(fd, POLLIN);
+	ts = (struct timespec){0, 0};
+	mmsg_step("zero timeout", fd, 0, &ts);
+	out("time left", "%ld.%09ld", (long)ts.tv_sec, ts.tv_nsec);
+	res("send", send(fd, "two", 3, 0));
+	wait_for(fd, POLLIN);
+	ts = (struct timespec){30, 0};
+	mmsg_step("WAITFORONE, 30 s", fd, MSG_WAITFORONE, &ts);
+	out("time left in (0, 30 s]", "%d",
+	    ts.tv_sec < 30 || (ts.tv_sec == 30 && ts.tv_nsec == 0) ? ts.tv_sec || ts.tv_nsec : -1);
+
+	res("tcp connect", do_connect(t, sa(peer, PORT_HOLD)));
+	mmsg_step("tcp bad timeout pointer", t, MSG_DONTWAIT, (struct timespec *)1);
+	ts = (struct timespec){0, 1000000000};
+	mmsg_step("tcp tv_nsec 1e9", t, MSG_DONTWAIT, &ts);
+	mmsg_step("tcp ERRQUEUE", t, MSG_ERRQUEUE, NULL);
+	close(fd);
+	close(t);
+}
+
+static const struct {
+	int flag;
+	const char *name;
+} odd_flags[] = {
+	{MSG_CONFIRM, "CONFIRM"},
+	{MSG_DONTROUTE, "DONTROUTE"},
+	{MSG_EOR, "EOR"},
+	{MSG_ZEROCOPY, "ZEROCOPY"},
+	{MSG_FASTOPEN, "FASTOPEN"},
+	{MSG_CMSG_CLOEXEC, "CMSG_CLOEXEC"},
+	{MSG_WAITFORONE, "WAITFORONE"},
+	{MSG_SYN, "SYN"},
+	{MSG_RST, "RST"},
+	{MSG_PROXY, "PROXY"},
+	{MSG_FIN, "FIN"},
+	{1 << 25, "1<<25"},
+};
+
+/* Flags a call does not use are ignored, per socket type, as the kernel's. */
+static void flag_matrix(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	char step[64];
+
+	res("tcp connect", do_connect(t, sa(peer, PORT_FIN)));
+	wait_for(t, POLLRDHUP);
+	res("udp connect", do_connect(u, sa(peer, PORT_ECHO)));
+	for (size_t i = 0; i < sizeof(odd_flags) / sizeof(odd_flags[0]); i++) {
+		snprintf(step, sizeof(step), "tcp recv(PEEK|%s)", odd_flags[i].name);
+		recv_step(step, t, 1, MSG_PEEK | MSG_DONTWAIT | odd_flags[i].flag);
+		if (odd_flags[i].flag == MSG_PROXY)
+			continue; /* the kernel's MSG_PROBE: nothing is sent (below) */
+		snprintf(step, sizeof(step), "udp send(%s)", odd_flags[i].name);
+		res(step, send(u, "x", 1, odd_flags[i].flag));
+		wait_for(u, POLLIN);
+		snprintf(step, sizeof(step), "udp recv(%s)", odd_flags[i].name);
+		recv_step(step, u, 10, MSG_DONTWAIT | odd_flags[i].flag);
+	}
+	res("udp send(PROBE)", send(u, "x", 1, MSG_PROXY));
+	res("udp send", send(u, "y", 1, 0));
+	wait_for(u, POLLIN);
+	recv_step("udp recv after PROBE", u, 10, 0);
+	/* TCP's MSG_TRUNC counts (and drops) bytes without writing the buffer. */
+	res("tcp recv(PEEK|TRUNC)", recv(t, NULL, 2, MSG_PEEK | MSG_TRUNC));
+	res("tcp recv(NULL, 1, TRUNC)", recv(t, NULL, 1, MSG_TRUNC));
+	recv_step("tcp recv", t, 100, 0);
+	close(t);
+	close(u);
+}
+
+static void tcp_send_flags(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	char step[64];
+
+	res("connect", do_connect(t, sa(peer, PORT_HOLD)));
+	for (size_t i = 0; i < sizeof(odd_flags) / sizeof(odd_flags[0]); i++) {
+		snprintf(step, sizeof(step), "send(%s)", odd_flags[i].name);
+		res(step, send(t, "x", 1, MSG_NOSIGNAL | odd_flags[i].flag));
+	}
+	close(t);
+}
+
+/* A 100,000-byte option value: each option reads what it needs, or refuses. */
+static void big_options(void)
+{
+	static char big[100000];
+	static const struct {
+		int level, name;
+		const char *step;
+		bool udp;
+		const char *known; /* why the shim differs (the README's limits) */
+	} opts[] = {
+		{SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF", false, NULL},
+		{SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", false, NULL},
+		{SOL_SOCKET, SO_LINGER, "SO_LINGER", false, NULL},
+		{SOL_SOCKET, SO_RCVTIMEO, "SO_RCVTIMEO", false, NULL},
+		{SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE", false, "no SO_BINDTODEVICE"},
+		{SOL_SOCKET, SO_ATTACH_FILTER, "SO_ATTACH_FILTER", false, "no socket filters"},
+		{SOL_IP, IP_TOS, "IP_TOS", false, NULL},
+		{SOL_IP, IP_TTL, "IP_TTL", false, NULL},
+		{SOL_IP, IP_OPTIONS, "IP_OPTIONS", false, NULL},
+		{SOL_IP, IP_RECVERR, "IP_RECVERR", false, NULL},
+		{SOL_TCP, TCP_NODELAY, "TCP_NODELAY", false, NULL},
+		{SOL_TCP, TCP_MAXSEG, "TCP_MAXSEG", false, NULL},
+		{SOL_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", false, NULL},
+		{SOL_TCP, TCP_CONGESTION, "TCP_CONGESTION", false, NULL},
+		{SOL_TCP, TCP_USER_TIMEOUT, "TCP_USER_TIMEOUT", false, NULL},
+		{SOL_SOCKET, SO_BROADCAST, "udp SO_BROADCAST", true, NULL},
+		{SOL_IP, IP_PKTINFO, "udp IP_PKTINFO", true, NULL},
+		{SOL_IP, IP_MULTICAST_TTL, "udp IP_MULTICAST_TTL", true, NULL},
+		{SOL_IP, IP_ADD_MEMBERSHIP, "udp IP_ADD_MEMBERSHIP", true, "no multicast"},
+		{SOL_UDP, UDP_CORK, "udp UDP_CORK", true, NULL},
+	};
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	char step[64];
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		snprintf(step, sizeof(step), "set %s, 100000 bytes", opts[i].step);
+		if (opts[i].known)
+			known(opts[i].known);
+		res(step,
+		    setsockopt(opts[i].udp ? u : t, opts[i].level, opts[i].name, big, sizeof(big)));
+	}
+	close(t);
+	close(u);
+}
+
+static void getopt_len(const char *step, int fd, int level, int optname, socklen_t room)
+{
+	static char buf[100000];
+	socklen_t len = room;
+
+	if (getsockopt(fd, level, optname, buf, &len) < 0)
+		out(step, "%s", err_name(errno));
+	else
+		out(step, "len %u", len);
+}
+
+static void option_sizes(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+
+	getopt_len("IP_OPTIONS room 40", t, SOL_IP, IP_OPTIONS, 40);
+	getopt_len("IP_OPTIONS room 0", t, SOL_IP, IP_OPTIONS, 0);
+	getopt_len("udp IP_OPTIONS", u, SOL_IP, IP_OPTIONS, 40);
+	res("set IP_OPTIONS empty", setsockopt(t, SOL_IP, IP_OPTIONS, "", 0));
+	res("set IP_OPTIONS 41 bytes", setsockopt(t, SOL_IP, IP_OPTIONS, (char[41]){0}, 41));
+	getopt_len("TCP_INFO fresh, room 100000", t, SOL_TCP, TCP_INFO, 100000);
+	getopt_len("TCP_CONGESTION room 100000", t, SOL_TCP, TCP_CONGESTION, 100000);
+	getopt_len("SO_RCVBUF room 100000", t, SOL_SOCKET, SO_RCVBUF, 100000);
+	res("connect", do_connect(t, sa(peer, PORT_HOLD)));
+	getopt_len("TCP_INFO room 1000", t, SOL_TCP, TCP_INFO, 1000);
+	getopt_len("TCP_INFO room 100", t, SOL_TCP, TCP_INFO, 100);
+	close(t);
+	close(u);
+}
+
+static void ioctl_step(const char *step, int fd, unsigned long cmd)
+{
+	char buf[64] = {0};
+
+	res(step, ioctl(fd, cmd, buf));
+}
+
+static void socket_ioctls(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct timespec before, after, ts = {0};
+	struct timeval tv = {0};
+	int v;
+
+	ioctl_step("tcp SIOCGSTAMP", t, SIOCGSTAMP);
+	ioctl_step("tcp SIOCGSTAMPNS", t, SIOCGSTAMPNS);
+	ioctl_step("udp SIOCGSTAMP", u, SIOCGSTAMP);
+	ioctl_step("udp SIOCGSTAMPNS", u, SIOCGSTAMPNS);
+	ioctl_step("udp SIOCATMARK", u, SIOCATMARK);
+	ioctl_step("tcp SIOCATMARK", t, SIOCATMARK);
+	ioctl_step("tcp SIOCOUTQ", t, SIOCOUTQ);
+	ioctl_step("tcp SIOCOUTQNSD", t, SIOCOUTQNSD);
+	ioctl_step("udp SIOCOUTQ", u, SIOCOUTQ);
+	ioctl_step("udp SIOCOUTQNSD", u, SIOCOUTQNSD);
+	res("tcp SIOCINQ bad pointer", ioctl(t, SIOCINQ, (void *)1));
+	res("udp SIOCINQ bad pointer", ioctl(u, SIOCINQ, (void *)1));
+	v = 1;
+	res("FIONBIO on", ioctl(t, FIONBIO, &v));
+	out("O_NONBLOCK", "%d", (fcntl(t, F_GETFL) & O_NONBLOCK) ? 1 : 0);
+	v = 0;
+	res("FIONBIO off", ioctl(t, FIONBIO, &v));
+	out("O_NONBLOCK", "%d", (fcntl(t, F_GETFL) & O_NONBLOCK) ? 1 : 0);
+	ioctl_step("unknown ioctl", t, 0x89ff);
+	res("connect", do_connect(t, sa(peer, PORT_FIN)));
+	wait_for(t, POLLRDHUP);
+	v = -1;
+	res("tcp SIOCATMARK", ioctl(t, SIOCATMARK, &v));
+	out("at mark", "%d", v);
+	fionread("SIOCINQ", t);
+	ioctl_step("tcp SIOCGSTAMP connected", t, SIOCGSTAMP);
+	ioctl_step("tcp SIOCGSTAMPNS connected", t, SIOCGSTAMPNS);
+
+	/* After a datagram: a time between the send and now. */
+	res("udp connect", do_connect(u, sa(peer, PORT_ECHO)));
+	ioctl_step("udp SIOCGSTAMP, nothing received", u, SIOCGSTAMP);
+	clock_gettime(CLOCK_REALTIME, &before);
+	res("udp send", send(u, "x", 1, 0));
+	wait_for(u, POLLIN);
+	ioctl_step("udp SIOCGSTAMP, nothing read yet", u, SIOCGSTAMP);
+	recv_step("udp recv", u, 10, 0);
+	res("udp SIOCGSTAMP", ioctl(u, SIOCGSTAMP, &tv));
+	res("udp SIOCGSTAMPNS", ioctl(u, SIOCGSTAMPNS, &ts));
+	clock_gettime(CLOCK_REALTIME, &after);
+	out("stamps between send and now", "%d",
+	    tv.tv_sec * 1000000000LL + tv.tv_usec * 1000LL >=
+			    before.tv_sec * 1000000000LL + before.tv_nsec / 1000 * 1000 &&
+		    ts.tv_sec * 1000000000LL + ts.tv_nsec >=
+			    before.tv_sec * 1000000000LL + before.tv_nsec &&
+		    ts.tv_sec * 1000000000LL + ts.tv_nsec <=
+			    after.tv_sec * 1000000000LL + after.tv_nsec);
+	close(t);
+	close(u);
+}
+
+static void ifr_addr_step(const char *step, int fd, unsigned long cmd, const char *ifname)
+{
+	struct ifreq ifr = {0};
+	char buf[64];
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, cmd, &ifr) < 0)
+		out(step, "%s", err_name(errno));
+	else
+		out(step, "%s",
+		    addr_str((struct sockaddr_in *)&ifr.ifr_addr, sizeof(struct sockaddr_in), buf,
+			     sizeof(buf)));
+}
+
+/*
+ * The SIOCGIF* requests on an AF_INET socket find this side's interface and
+ * address (names differ between the runs: the one holding SELF prints as
+ * SELF-IF).
+ */
+static void interfaces(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct ifreq list[8], ifr;
+	struct ifconf ifc = {.ifc_len = 0, .ifc_buf = NULL};
+	char self_if[IFNAMSIZ] = "", buf[64];
+	int n;
+
+	res("SIOCGIFCONF length", ioctl(fd, SIOCGIFCONF, &ifc));
+	out("entries", "%d", ifc.ifc_len / (int)sizeof(struct ifreq));
+	ifc = (struct ifconf){.ifc_len = sizeof(list), .ifc_req = list};
+	res("SIOCGIFCONF", ioctl(fd, SIOCGIFCONF, &ifc));
+	n = ifc.ifc_len / (int)sizeof(struct ifreq);
+	for (int i = 0; i < n; i++) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&list[i].ifr_addr;
+		bool mine = sin->sin_addr.s_addr == self.s_addr;
+
+		if (mine)
+			memcpy(self_if, list[i].ifr_name, sizeof(self_if) - 1);
+		out("entry", "%s %s", mine ? "SELF-IF" : list[i].ifr_name,
+		    addr_str(sin, sizeof(*sin), buf, sizeof(buf)));
+	}
+	ifc = (struct ifconf){.ifc_len = sizeof(struct ifreq) + 1, .ifc_req = list};
+	res("SIOCGIFCONF room for one", ioctl(fd, SIOCGIFCONF, &ifc));
+	out("entries", "%d", ifc.ifc_len / (int)sizeof(struct ifreq));
+	res("SIOCGIFCONF bad pointer", ioctl(fd, SIOCGIFCONF, (void *)1));
+
+	ifr_addr_step("SIOCGIFADDR", fd, SIOCGIFADDR, self_if);
+	ifr_addr_step("SIOCGIFNETMASK", fd, SIOCGIFNETMASK, self_if);
+	ifr_addr_step("SIOCGIFBRDADDR", fd, SIOCGIFBRDADDR, self_if);
+	ifr_addr_step("SIOCGIFADDR lo", fd, SIOCGIFADDR, "lo");
+	ifr_addr_step("SIOCGIFADDR no such interface", fd, SIOCGIFADDR, "nosuch0");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", self_if);
+	res("SIOCGIFHWADDR", ioctl(fd, SIOCGIFHWADDR, &ifr));
+	out("hardware type", "%d", ifr.ifr_hwaddr.sa_family);
+	res("SIOCGIFFLAGS", ioctl(fd, SIOCGIFFLAGS, &ifr));
+	out("flags", "%#x", ifr.ifr_flags & (IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST));
+	res("SIOCGIFMTU", ioctl(fd, SIOCGIFMTU, &ifr));
+	out("mtu", "%d", ifr.ifr_mtu);
+	res("SIOCGIFINDEX", ioctl(fd, SIOCGIFINDEX, &ifr));
+	out("index names it", "%d", if_nametoindex(self_if) == (unsigned int)ifr.ifr_ifindex);
+	res("SIOCGIFNAME", ioctl(fd, SIOCGIFNAME, &ifr));
+	out("same name", "%d", !strcmp(ifr.ifr_name, self_if));
+	res("SIOCGIFADDR bad pointer", ioctl(fd, SIOCGIFADDR, (void *)1));
+	close(fd);
+}
+
+/* MSG_OOB per type, and SO_PEEK_OFF moving the peek position. */
+static void oob_peek_off(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	int v = 0;
+
+	res("udp connect", do_connect(u, sa(peer, PORT_ECHO)));
+	res("udp send(OOB)", send(u, "x", 1, MSG_OOB));
+	res("udp send", send(u, "y", 1, 0));
+	wait_for(u, POLLIN);
+	recv_step("udp recv(OOB)", u, 10, MSG_OOB | MSG_DONTWAIT);
+	res("tcp connect", do_connect(t, sa(peer, PORT_FIN)));
+	wait_for(t, POLLRDHUP);
+	recv_step("tcp recv(OOB)", t, 10, MSG_OOB);
+	res("set SO_PEEK_OFF 0", setsockopt(t, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)));
+	opt("SO_PEEK_OFF", t, SOL_SOCKET, SO_PEEK_OFF);
+	recv_step("recv(PEEK) 2", t, 2, MSG_PEEK);
+	recv_step("recv(PEEK) 2 again", t, 2, MSG_PEEK);
+	opt("SO_PEEK_OFF after", t, SOL_SOCKET, SO_PEEK_OFF);
+	recv_step("recv 1", t, 1, 0);
+	opt("SO_PEEK_OFF after recv", t, SOL_SOCKET, SO_PEEK_OFF);
+	recv_step("recv(PEEK) 10", t, 10, MSG_PEEK);
+	recv_step("recv", t, 10, 0);
+	res("udp set SO_PEEK_OFF 0", setsockopt(u, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)));
+	close(t);
+	close(u);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -656,6 +1101,16 @@ static const struct {
 	{"udp_refused", udp_refused},
 	{"udp_echo", udp_echo},
 	{"udp_connected", udp_connected},
+	{"tcp_errqueue", tcp_errqueue},
+	{"sendmsg_control", sendmsg_control},
+	{"recvmmsg_timeout", recvmmsg_timeout},
+	{"flag_matrix", flag_matrix},
+	{"tcp_send_flags", tcp_send_flags},
+	{"big_options", big_options},
+	{"option_sizes", option_sizes},
+	{"socket_ioctls", socket_ioctls},
+	{"interfaces", interfaces},
+	{"oob_peek_off", oob_peek_off},
 };
 
 int main(int argc, char **argv)
