@@ -361,10 +361,14 @@ static inline int shim_sock_name_parse(const char *path, size_t n, char *kind,
 	return 0;
 }
 
-/* The n-th connection that carries a kernel loopback socket to a listener. */
-static inline int shim_kconn_name(char *buf, size_t len, int host_pid, uint32_t n)
+/*
+ * The n-th connection that carries a kernel loopback socket to a listener:
+ * kind 'k' in the same form, so that the interposer parses it as the others
+ * and nobody can bind it first to make the host drop the connection.
+ */
+static inline int shim_kconn_name(char *buf, size_t len, int host_pid, uint32_t n, uint64_t nonce)
 {
-	return snprintf(buf, len, "sockshim/k/%d/%u", host_pid, n);
+	return shim_sock_name(buf, len, 'k', host_pid, n, nonce);
 }
 
 #endif

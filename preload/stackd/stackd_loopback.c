@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "inet.h"
@@ -211,12 +212,19 @@ static int stackd_loopback_hand(struct stackd_sock *ls, int kfd)
 	struct iovec iov = {.iov_base = "k", .iov_len = 1};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	union shim_fd_cmsg u;
+	uint64_t nonce;
 	int fd, r = 0;
 
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	shim_kconn_name(name, sizeof(name), stackd.pid, ++n);
+	/* A fresh nonce: names already bound are public in /proc/net/unix. */
+	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce)) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	shim_kconn_name(name, sizeof(name), stackd.pid, ++n, nonce);
 	memcpy(sun.sun_path + 1, name, strlen(name));
 	shim_msg_put_fd(&msg, &u, kfd);
 	if (bind(fd, (struct sockaddr *)&sun,
