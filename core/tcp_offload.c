@@ -45,7 +45,7 @@ int skb_gso_segment(const struct sk_buff *skb, struct sk_buff_head *segs)
 	for (off = 0; off < payload; off += mss) {
 		unsigned int len = payload - off < mss ? payload - off : mss;
 		int last = off + len >= payload;
-		struct sk_buff *seg = alloc_skb(hdrlen + len);
+		struct sk_buff *seg = alloc_skb(NET_IP_ALIGN + hdrlen + len);
 		struct iphdr *siph;
 		struct tcphdr *sth;
 		uint8_t *flags;
@@ -54,6 +54,7 @@ int skb_gso_segment(const struct sk_buff *skb, struct sk_buff_head *segs)
 			__skb_queue_purge(segs);
 			return -ENOBUFS;
 		}
+		skb_reserve(seg, NET_IP_ALIGN); /* the IP header 4-byte aligned */
 		memcpy(skb_put(seg, hdrlen), skb->data, hdrlen);
 		memcpy(skb_put(seg, len), skb->data + hdrlen + off, len);
 		siph = (struct iphdr *)(seg->data + ETH_HLEN);
