@@ -9,6 +9,8 @@
 #include "net_namespace.h"
 #include "netdevice.h"
 
+void (*netdev_trace)(const struct net_device *dev, const char *msg);
+
 int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb)
 {
 	struct net *net = dev->net;

@@ -196,7 +196,9 @@ int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t sad
 		memcpy(iph + 1, opt, optlen);
 	iph->tos = tos;
 	iph->tot_len = htons((uint16_t)skb->len);
-	iph->id = htons(net->ip_id_next++);
+	iph->id = htons(net->ip_id_next);
+	/* A GSO frame's pieces take the ids after this one (ip_select_ident_segs). */
+	net->ip_id_next += skb->gso_segs > 1 ? skb->gso_segs : 1;
 	iph->frag_off = df != IP_DF_NONE ? htons(IP_DF) : 0;
 	iph->ttl = ttl ? ttl : (uint8_t)net->sysctl.ip_default_ttl;
 	iph->protocol = protocol;

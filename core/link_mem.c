@@ -7,6 +7,12 @@
  * duplication come from a seeded xorshift generator, so a test with the same
  * seed sees the same wire every run. An optional filter lets a test drop or
  * observe chosen frames. No system calls, no real time.
+ *
+ * The devices offer GSO as a veth does (gso_max_size 64 KiB), so TCP sends
+ * large segments through the same path as over AF_PACKET; the wire cuts
+ * each into MSS-sized frames in software (skb_gso_segment), so the peer,
+ * the filter and the impairment see only wire-sized, fully checksummed
+ * frames, each one lost, delayed or duplicated on its own.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -71,26 +77,43 @@ static void mem_enqueue(struct mem_link *l, int to, uint64_t due, const uint8_t 
 	*pp = f;
 }
 
-static int mem_start_xmit(struct net_device *dev, struct sk_buff *skb)
+/* One wire frame: the filter, then the impairment, then the queue. */
+static void mem_wire_xmit(struct mem_link *l, int side, uint64_t now, const struct sk_buff *skb)
 {
-	struct mem_link *l = dev->priv;
-	int side = (int)(dev - l->dev);
-	uint64_t now = dev->net ? dev->net->now : 0;
 	uint64_t due = now + l->imp.delay_ns;
 
-	if (l->filter && !l->filter(l->filter_arg, side, skb->data, skb->len))
-		goto drop;
-	if (mem_chance(l, l->imp.loss_pct))
-		goto drop;
+	if ((l->filter && !l->filter(l->filter_arg, side, skb->data, skb->len)) ||
+	    mem_chance(l, l->imp.loss_pct)) {
+		l->dropped++;
+		return;
+	}
 	if (mem_chance(l, l->imp.reorder_pct))
 		due += l->imp.delay_ns > NSEC_PER_MSEC ? l->imp.delay_ns : NSEC_PER_MSEC;
 	mem_enqueue(l, !side, due, skb->data, skb->len);
 	if (mem_chance(l, l->imp.dup_pct))
 		mem_enqueue(l, !side, due, skb->data, skb->len);
-	kfree_skb(skb);
-	return 0;
-drop:
-	l->dropped++;
+}
+
+static int mem_start_xmit(struct net_device *dev, struct sk_buff *skb)
+{
+	struct mem_link *l = dev->priv;
+	int side = (int)(dev - l->dev);
+	uint64_t now = dev->net ? dev->net->now : 0;
+	struct sk_buff_head segs;
+	struct sk_buff *seg;
+
+	if (!skb->gso_size) {
+		mem_wire_xmit(l, side, now, skb);
+		kfree_skb(skb);
+		return 0;
+	}
+	skb_queue_head_init(&segs);
+	if (skb_gso_segment(skb, &segs) < 0)
+		l->dropped++; /* as a device drops a GSO frame it cannot cut */
+	while ((seg = __skb_dequeue(&segs)) != NULL) {
+		mem_wire_xmit(l, side, now, seg);
+		kfree_skb(seg);
+	}
 	kfree_skb(skb);
 	return 0;
 }
@@ -123,6 +146,7 @@ struct mem_link *mem_link_create(const struct mem_link_impair *imp)
 		dev->name[2] = 'm';
 		dev->name[3] = (char)('0' + i);
 		dev->mtu = 1500;
+		dev->gso_max_size = 65536;
 		dev->ifindex = i + 2;
 		dev->fd = -1;
 		dev->netdev_ops = &mem_netdev_ops;

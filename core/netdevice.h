@@ -47,7 +47,12 @@ struct net_device {
 	unsigned int mtu;
 	int ifindex;
 	int fd; /* pollable fd for the owner's event loop, -1 if none */
-	/* Offloads this link accepts: a TCP segment of up to gso_max_size with gso_size set. */
+	/*
+	 * Offloads this link accepts (the kernel's NETIF_F_TSO and
+	 * gso_max_size): a TCP frame of up to gso_max_size bytes of IP packet
+	 * with skb->gso_size set and CHECKSUM_PARTIAL, cut into gso_size
+	 * pieces by the device or the link. 0: frames no larger than the MTU.
+	 */
 	unsigned int gso_max_size;
 	const struct net_device_ops *netdev_ops;
 	struct net *net;	  /* the stack receiving from this device */
@@ -63,6 +68,20 @@ int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb);
  * by themselves when a batch is full.
  */
 void dev_flush(struct net_device *dev);
+
+/*
+ * tcp_offload.c: software GSO (skb_segment). Cuts the GSO frame skb
+ * (Ethernet header at skb->data, TCP over IPv4) into wire frames of at most
+ * gso_size payload bytes each, fully checksummed, appended to segs. Returns
+ * how many, or -EINVAL (not such a frame) or -ENOBUFS; skb is not consumed.
+ */
+int skb_gso_segment(const struct sk_buff *skb, struct sk_buff_head *segs);
+
+/*
+ * Where set, links report here, once, what they could not offer (offloads
+ * the interface lacks); the stack host points it at its trace.
+ */
+extern void (*netdev_trace)(const struct net_device *dev, const char *msg);
 
 /* link_packet.c: AF_PACKET on a real interface, BPF-filtered to ARP and IPv4 for addr. */
 struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_ALEN], uint32_t addr,

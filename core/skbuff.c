@@ -91,6 +91,7 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->csum_start = skb->csum_start;
 	n->csum_offset = skb->csum_offset;
 	n->gso_size = skb->gso_size;
+	n->gso_segs = skb->gso_segs;
 	n->tstamp = skb->tstamp;
 	memcpy(n->cb, skb->cb, sizeof(n->cb));
 	return n;

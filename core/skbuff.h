@@ -60,10 +60,17 @@ struct sk_buff {
 	uint8_t ip_summed;    /* CHECKSUM_NONE / CHECKSUM_UNNECESSARY / CHECKSUM_PARTIAL */
 	uint16_t csum_start;  /* CHECKSUM_PARTIAL: offset from head where summing starts */
 	uint16_t csum_offset; /* ... and where to store it, relative to csum_start */
-	uint16_t gso_size;    /* > 0: segment into gso_size payload pieces on the wire */
-	uint16_t vlan_proto;  /* receive: the 802.1Q tag taken off the frame, 0 = none */
-	uint16_t vlan_tci;    /* ... and its tag control (priority, VLAN id), host order */
-	uint64_t tstamp;      /* ns, the stack clock, when received or last sent */
+	/*
+	 * GSO (skb_shinfo(skb)->gso_size/gso_segs): a TCP segment of gso_segs
+	 * MSS-sized pieces sent as one buffer; the link or the device cuts it
+	 * into gso_size-byte payloads. On receive: the sender's piece size of
+	 * a frame the kernel peer sent or merged whole (TSO, GRO), 0 if none.
+	 */
+	uint16_t gso_size;
+	uint16_t gso_segs;
+	uint16_t vlan_proto; /* receive: the 802.1Q tag taken off the frame, 0 = none */
+	uint16_t vlan_tci;   /* ... and its tag control (priority, VLAN id), host order */
+	uint64_t tstamp;     /* ns, the stack clock, when received or last sent */
 
 	/*
 	 * Control buffer: private to the layer that owns the skb at the moment,

@@ -741,9 +741,17 @@ static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 
+	/*
+	 * The peer's segment size (tcp_measure_rcv_mss): a frame the kernel
+	 * peer sent or merged whole (TSO, GRO) says it in gso_size. Such a
+	 * frame is more than one rcv_mss of data, so tcp_ack_snd_check
+	 * answers it with one ACK at once, as the kernel after GRO.
+	 */
+	uint32_t seg = skb->gso_size ? skb->gso_size : skb->len;
+
 	tp->ack.pending |= ICSK_ACK_SCHED;
-	if (skb->len > tp->ack.rcv_mss)
-		tp->ack.rcv_mss = (uint32_t)(skb->len < tp->advmss ? skb->len : tp->advmss);
+	if (seg > tp->ack.rcv_mss)
+		tp->ack.rcv_mss = seg < tp->advmss ? seg : tp->advmss;
 	/* After an idle period longer than the RTO, ack quickly again (slow start restart). */
 	if (net->now - tp->ack.lrcvtime > tp->rto)
 		tcp_enter_quickack_mode(tp);

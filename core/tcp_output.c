@@ -14,8 +14,17 @@
  * timestamps and window scale in SYNs and SYN-ACKs (also for SYN cookies),
  * timestamps and SACK/D-SACK blocks after.
  *
- * What this is not (yet): GSO (segments are at most one MSS), pacing, TSO
- * autosizing, tail loss probes.
+ * GSO: where the device takes large segments (dev->gso_max_size), new data
+ * goes out as one frame carrying a run of queued segments (tcp_tso_segs):
+ * as many as the congestion window, the peer's window and the device
+ * allow. The queue keeps its one-MSS skbs, each counted as one packet in
+ * flight, so SACK, loss marking and retransmission (always one MSS) see
+ * the same segments whether they left alone or inside a GSO frame; the
+ * frame is only the vehicle, with its checksum left to the device.
+ *
+ * What this is not (yet): pacing, TSO deferral (tcp_tso_should_defer:
+ * whatever the windows allow goes now), GSO retransmissions, tail loss
+ * probes.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -425,7 +434,7 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	struct inet_sock *inet = inet_sk(sk);
 	struct net *net = sock_net(sk);
 	struct tcp_out_options opts = {0};
-	unsigned int optlen, hlen;
+	unsigned int optlen, hlen, segs;
 	struct tcphdr *th;
 	uint32_t win;
 
@@ -453,19 +462,32 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	}
 	th->window = htons((uint16_t)win);
 	tcp_options_write((uint8_t *)(th + 1), tp, &opts);
-	th->check = csum_tcpudp_magic(inet->inet_saddr, sk->sk_daddr, skb->len, IPPROTO_TCP,
-				      csum_partial(th, (int)skb->len, 0));
+	if (skb->gso_size) {
+		/*
+		 * The device sums each piece (tcp_v4_send_check): the field
+		 * holds the pseudo-header sum over the whole frame.
+		 */
+		skb->ip_summed = CHECKSUM_PARTIAL;
+		skb->csum_start = skb->transport_header;
+		skb->csum_offset = offsetof(struct tcphdr, check);
+		th->check = (uint16_t)~csum_tcpudp_magic(inet->inet_saddr, sk->sk_daddr, skb->len,
+							 IPPROTO_TCP, 0);
+	} else {
+		th->check = csum_tcpudp_magic(inet->inet_saddr, sk->sk_daddr, skb->len, IPPROTO_TCP,
+					      csum_partial(th, (int)skb->len, 0));
+	}
 	skb->sk = sk;
 
 	if (flags & TCPHDR_ACK)
 		tcp_event_ack_sent(sk);
+	segs = skb->gso_segs ? skb->gso_segs : 1;
 	if (skb->len > hlen) {
 		tp->lsndtime = net->now;
-		tp->data_segs_out++;
+		tp->data_segs_out += segs;
 		tp->bytes_sent += skb->len - hlen;
 	}
-	tp->segs_out++;
-	__TCP_INC_STATS(net, OutSegs);
+	tp->segs_out += segs;
+	net->mib.tcp.OutSegs += segs; /* per wire segment, as tcp_skb_pcount() */
 	return ip_build_and_send_pkt(net, skb, inet->inet_saddr, sk->sk_daddr, IPPROTO_TCP,
 				     inet->tos, ip_select_ttl(sk), ip_dont_fragment(sk));
 }
@@ -494,6 +516,36 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	skb_reserve(c, TCP_MAX_HDR);
 	memcpy(skb_put(c, skb->len), skb->data, skb->len);
 	return tcp_xmit_segment(sk, c, TCP_SKB_CB(skb)->seq, tcp_skb_flags(sk, skb));
+}
+
+/*
+ * Sends the n queued segments from skb as one GSO frame of gso_size mss
+ * (the run tcp_tso_segs chose: contiguous, all but the last full). The
+ * frame's flags are the first segment's; PSH and FIN, if any segment has
+ * them, go on its last piece only when it is cut.
+ */
+static int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int n, unsigned int mss)
+{
+	struct sk_buff *c, *s = skb;
+	uint32_t seq = TCP_SKB_CB(skb)->seq, len = skb->len;
+	uint8_t flags = tcp_skb_flags(sk, skb);
+
+	for (unsigned int i = 1; i < n; i++) {
+		s = s->next;
+		len += s->len;
+	}
+	c = alloc_skb(len + TCP_MAX_HDR);
+	if (!c)
+		return -ENOBUFS;
+	skb_reserve(c, TCP_MAX_HDR);
+	for (s = skb; n--; s = s->next) {
+		TCP_SKB_CB(s)->when = sock_net(sk)->now;
+		flags |= TCP_SKB_CB(s)->tcp_flags & (TCPHDR_PSH | TCPHDR_FIN);
+		memcpy(skb_put(c, s->len), s->data, s->len);
+	}
+	c->gso_size = (uint16_t)mss;
+	c->gso_segs = (uint16_t)((len + mss - 1) / mss);
+	return tcp_xmit_segment(sk, c, seq, flags);
 }
 
 /* Splits skb so that it carries len bytes; the rest follows it on the queue. */
@@ -548,6 +600,41 @@ static bool tcp_nagle_test(const struct tcp_sock *tp, const struct sk_buff *skb,
 	return !(tp->packets_out && after(tp->snd_sml, tp->snd_una));
 }
 
+/*
+ * How many queued segments from skb (sendable on its own) leave as one frame
+ * (tcp_tso_autosize and tcp_mss_split_point, simply): while the device takes
+ * GSO frames, up to the 64 KiB of one IP packet, the congestion window's
+ * room (quota) and the peer's window; a short segment or a FIN ends the run,
+ * and the queue's last segment joins only if Nagle lets it go.
+ */
+static unsigned int tcp_tso_segs(struct sock *sk, struct sk_buff *skb, unsigned int mss,
+				 uint32_t quota, int nonagle)
+{
+	const struct net_device *dev = sock_net(sk)->dev;
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int max, n = 1;
+
+	if (!dev || !dev->gso_max_size || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN))
+		return 1;
+	max = (dev->gso_max_size < 65535 ? dev->gso_max_size : 65535) - IPV4_HLEN - TCP_MAX_HDR;
+	max /= mss;
+	if (max > quota)
+		max = quota;
+	while (n < max && skb->len == mss && !(TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN) &&
+	       !skb_queue_is_last(&sk->sk_write_queue, skb)) {
+		struct sk_buff *next = skb->next;
+
+		if (next->len > mss || after(TCP_SKB_CB(next)->end_seq, tcp_wnd_end(tp)))
+			break;
+		if (skb_queue_is_last(&sk->sk_write_queue, next) &&
+		    !tcp_nagle_test(tp, next, mss, nonagle))
+			break;
+		skb = next;
+		n++;
+	}
+	return n;
+}
+
 /* Arms the zero-window probe when data waits, nothing is in flight and nothing else runs. */
 static void tcp_check_probe_timer(struct sock *sk)
 {
@@ -583,24 +670,28 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 	bool sent = false;
 
 	while ((skb = tp->send_head)) {
-		uint32_t end;
+		uint32_t in_flight = tcp_packets_in_flight(tp);
+		unsigned int n;
 
-		if (tcp_packets_in_flight(tp) >= tp->cong.snd_cwnd)
+		if (in_flight >= tp->cong.snd_cwnd)
 			break;
 		if (skb->len > mss && tcp_fragment(sk, skb, mss))
 			break;
-		end = TCP_SKB_CB(skb)->end_seq;
-		if (after(end, tcp_wnd_end(tp)))
+		if (after(TCP_SKB_CB(skb)->end_seq, tcp_wnd_end(tp)))
 			break;
 		/* The last segment of the queue may wait for more (Nagle, cork). */
 		if (skb_queue_is_last(&sk->sk_write_queue, skb) &&
 		    !tcp_nagle_test(tp, skb, mss, nonagle))
 			break;
-		if (tcp_transmit_skb(sk, skb, true))
+		n = tcp_tso_segs(sk, skb, mss, tp->cong.snd_cwnd - in_flight, nonagle);
+		if (n > 1 ? tcp_transmit_gso(sk, skb, n, mss) : tcp_transmit_skb(sk, skb, true))
 			break;
-		if (skb->len < mss)
-			tp->snd_sml = end;
-		tcp_event_new_data_sent(sk, skb);
+		while (n--) {
+			skb = tp->send_head;
+			if (skb->len < mss)
+				tp->snd_sml = TCP_SKB_CB(skb)->end_seq;
+			tcp_event_new_data_sent(sk, skb);
+		}
 		sent = true;
 	}
 	if (sent)

@@ -6,7 +6,9 @@
  * MAC) to the kernel on the other (10.77.0.1). The kernel must resolve the
  * stack by ARP, exchange UDP with it both ways (the kernel's datagrams carry
  * offloaded checksums the link completes), get answers to ping, and the BPF
- * filter must keep frames for other addresses away from the stack.
+ * filter must keep frames for other addresses away from the stack. The
+ * link must offer GSO where the veth has TSO and, with tso off, fall back
+ * with one trace line.
  *
  * Needs root (CAP_SYS_ADMIN for the namespace, CAP_NET_RAW for the link)
  * and iproute2; otherwise each test is skipped with the reason. The
@@ -285,6 +287,48 @@ Test(link, the_kernel_can_ping_the_stack)
 }
 
 /* Sends a raw frame from the kernel side of the veth. */
+static char offload_note[160];
+static unsigned int offload_notes;
+
+static void note_offload(const struct net_device *d, const char *msg)
+{
+	snprintf(offload_note, sizeof(offload_note), "%s: %s", d->name, msg);
+	offload_notes++;
+}
+
+/* The veth has TSO: the link offers GSO and has nothing to say. */
+Test(link, gso_offered_where_the_device_has_tso)
+{
+	offload_notes = 0;
+	netdev_trace = note_offload;
+	stack_up();
+	netdev_trace = NULL;
+	cr_assert_eq(dev->gso_max_size, 65536);
+	cr_assert_eq(offload_notes, 0, "unexpected note: %s", offload_note);
+}
+
+/* tso off (ethtool -K): no GSO, and one trace line that says why. */
+Test(link, no_gso_and_one_trace_line_where_tso_is_off)
+{
+	int err;
+
+	need_root_and_netns();
+	if (system("ethtool --version >/dev/null 2>&1"))
+		cr_skip_test("needs ethtool (tools/bootstrap installs it)");
+	cr_assert_eq(system("ethtool -K sstk0 tso off gso off"), 0);
+	offload_notes = 0;
+	netdev_trace = note_offload;
+	dev = packet_link_open("sstk0", stack_mac, inet_addr("10.77.0.2"), &err);
+	netdev_trace = NULL;
+	cr_assert_not_null(dev, "packet_link_open: %s", strerror(-err));
+	cr_assert_eq(dev->gso_max_size, 0);
+	cr_assert_eq(offload_notes, 1);
+	cr_assert_str_eq(offload_note,
+			 "sstk0: no GSO (tcp-segmentation-offload off): MTU-sized frames");
+	dev->netdev_ops->ndo_uninit(dev);
+	dev = NULL;
+}
+
 static void send_raw(const uint8_t *dst_mac, const char *dst_ip)
 {
 	int fd = socket(AF_PACKET, SOCK_RAW, 0);

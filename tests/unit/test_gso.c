@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Large segments (GSO out, TSO/GRO frames in) over the in-memory wire:
+ *
+ * - skb_gso_segment cuts a GSO frame as a TSO device does: sequence numbers
+ *   one MSS apart, IP ids counting up, CWR on the first piece only, PSH and
+ *   FIN on the last only, every IP and TCP checksum valid;
+ * - TCP hands the device GSO frames (gso_size = MSS, CHECKSUM_PARTIAL) where
+ *   it offers GSO and never where it does not, while the wire carries only
+ *   MSS-sized segments and the segment counters count them;
+ * - a large frame arriving whole, as the kernel peer's TSO or GRO frames do
+ *   over AF_PACKET, is taken whole when the link vouches for its checksum,
+ *   dropped as a checksum error when it does not, and answered with exactly
+ *   one ACK for all of it.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checksum.h"
+#include "ethernet.h"
+#include "helper_twostack.h"
+#include "inet.h"
+#include "ip.h"
+#include "tcp.h"
+
+#define PORT	 7000
+#define MSS	 1448u /* 1500 - 20 - 20 - 12 (timestamps) */
+#define FRAME_HL (ETH_HLEN + IPV4_HLEN)
+
+static struct twostack *ts;
+static struct socket *socks[4];
+static unsigned int nsocks;
+
+/* What side 0's device was handed, before the wire cuts it. */
+static const struct net_device_ops *mem_ops;
+static struct net_device_ops rec_ops;
+static unsigned int gso_frames, max_segs;
+static bool gso_bad;	     /* a GSO frame without CHECKSUM_PARTIAL or with another size */
+static struct sk_buff *held; /* hold_next: the next GSO frame, kept off the wire */
+static bool hold_next;
+static unsigned int wire_frames[2]; /* TCP frames on the wire per sending side */
+static unsigned int wire_too_big;
+static uint32_t last_ack; /* ACK field of side 1's last frame */
+
+static int rec_xmit(struct net_device *dev, struct sk_buff *skb)
+{
+	if (skb->gso_size) {
+		gso_frames++;
+		if (skb->gso_segs > max_segs)
+			max_segs = skb->gso_segs;
+		if (skb->ip_summed != CHECKSUM_PARTIAL || skb->gso_size != MSS)
+			gso_bad = true;
+		if (hold_next && !held) {
+			held = skb;
+			return 0;
+		}
+	}
+	return mem_ops->ndo_start_xmit(dev, skb);
+}
+
+/* Counts TCP frames on the wire and checks their size and checksum. */
+static int tap(void *arg, int side, const uint8_t *frame, unsigned int len)
+{
+	const struct iphdr *iph = (const struct iphdr *)(frame + ETH_HLEN);
+	const struct tcphdr *th = (const struct tcphdr *)(frame + FRAME_HL);
+
+	(void)arg;
+	if (len < FRAME_HL + sizeof(*th) || iph->protocol != IPPROTO_TCP)
+		return 1;
+	wire_frames[side]++;
+	if (len > ETH_HLEN + 1500)
+		wire_too_big++;
+	cr_expect_eq(csum_tcpudp_magic(iph->saddr, iph->daddr, len - FRAME_HL, IPPROTO_TCP,
+				       csum_partial(th, (int)(len - FRAME_HL), 0)),
+		     0, "a TCP frame on the wire has a bad checksum");
+	if (side == 1)
+		last_ack = ntohl(th->ack_seq);
+	return 1;
+}
+
+static void setup(void)
+{
+	ts = twostack_create(NULL);
+	cr_assert_not_null(ts);
+	for (int i = 0; i < 2; i++)
+		ts->net[i].sysctl.tcp_timestamps = 1;
+	mem_ops = ts->dev[0]->netdev_ops;
+	rec_ops = *mem_ops;
+	rec_ops.ndo_start_xmit = rec_xmit;
+	ts->dev[0]->netdev_ops = &rec_ops;
+	mem_link_set_filter(ts->link, tap, NULL);
+	gso_frames = max_segs = wire_too_big = 0;
+	wire_frames[0] = wire_frames[1] = 0;
+	gso_bad = hold_next = false;
+	held = NULL;
+	nsocks = 0;
+}
+
+static void teardown(void)
+{
+	kfree_skb(held);
+	for (unsigned int i = 0; i < nsocks; i++)
+		sock_release(socks[i]);
+	twostack_destroy(ts);
+	skb_cache_drain();
+}
+
+TestSuite(gso, .init = setup, .fini = teardown);
+
+static struct socket *tcp_socket(int side)
+{
+	int err = 0;
+	struct socket *s = twostack_socket(ts, side, SOCK_STREAM, IPPROTO_TCP, &err);
+
+	cr_assert_not_null(s, "socket: %d", err);
+	socks[nsocks++] = s;
+	return s;
+}
+
+/* Client on side 0 connected to a server accepted on side 1. */
+static void tcp_pair(struct socket **c, struct socket **s)
+{
+	struct socket *l = tcp_socket(1), *n = calloc(1, sizeof(*n));
+	struct sockaddr_in a = twostack_sin(1, PORT);
+
+	cr_assert_eq(l->ops->bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(l->ops->listen(l, 4), 0);
+	*c = tcp_socket(0);
+	cr_assert_eq((*c)->ops->connect(*c, (struct sockaddr *)&a, sizeof(a), O_NONBLOCK),
+		     -EINPROGRESS);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(l->ops->accept(l, n, O_NONBLOCK, true), 0);
+	socks[nsocks++] = n;
+	*s = n;
+}
+
+static int send_buf(struct socket *s, const uint8_t *buf, size_t len)
+{
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_DONTWAIT};
+
+	return s->ops->sendmsg(s, &m, len);
+}
+
+static int recv_buf(struct socket *s, uint8_t *buf, size_t len)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	return s->ops->recvmsg(s, &m, len, MSG_DONTWAIT);
+}
+
+static uint8_t *pattern(size_t len)
+{
+	uint8_t *p = malloc(len);
+
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + i / 251);
+	return p;
+}
+
+/* Sends len bytes from c to s and checks they arrive intact. */
+static void transfer_intact(struct socket *c, struct socket *s, size_t len)
+{
+	uint8_t *src = pattern(len), *dst = malloc(len);
+	size_t sent = 0, got = 0;
+	uint64_t deadline = ts->now + 60 * NSEC_PER_SEC;
+
+	while (got < len && ts->now < deadline) {
+		int n;
+
+		if (sent < len && (n = send_buf(c, src + sent, len - sent)) > 0)
+			sent += (size_t)n;
+		while ((n = recv_buf(s, dst + got, len - got)) > 0)
+			got += (size_t)n;
+		twostack_run_for(ts, NSEC_PER_MSEC);
+	}
+	cr_assert_eq(got, len, "%zu of %zu bytes arrived", got, len);
+	cr_assert(memcmp(src, dst, len) == 0, "the data differs");
+	free(src);
+	free(dst);
+}
+
+/*
+ * A GSO frame by hand: 10.0.0.1 -> 10.0.0.2, IP id 100 with DF, TCP with the
+ * timestamp option (doff 8), seq 1000, the given flags, len bytes of
+ * payload, gso_size mss, the pseudo-header sum in the TCP checksum field.
+ */
+static struct sk_buff *gso_frame(unsigned int len, unsigned int mss, uint8_t flags)
+{
+	unsigned int thl = 32;
+	struct sk_buff *skb = alloc_skb(NET_IP_ALIGN + FRAME_HL + thl + len);
+	uint8_t *p, *payload;
+	struct iphdr *iph;
+	struct tcphdr *th;
+
+	cr_assert_not_null(skb);
+	skb_reserve(skb, NET_IP_ALIGN);
+	p = skb_put(skb, FRAME_HL + thl + len);
+	memset(p, 0, FRAME_HL + thl);
+	memcpy(p, twostack_mac[1], 6);
+	memcpy(p + 6, twostack_mac[0], 6);
+	p[12] = 0x08;
+	iph = (struct iphdr *)(p + ETH_HLEN);
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tot_len = htons((uint16_t)(IPV4_HLEN + thl + len));
+	iph->id = htons(100);
+	iph->frag_off = htons(IP_DF);
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_TCP;
+	iph->saddr = twostack_addr(0);
+	iph->daddr = twostack_addr(1);
+	iph->check = ip_fast_csum(iph, 5);
+	th = (struct tcphdr *)(p + FRAME_HL);
+	th->source = htons(40000);
+	th->dest = htons(PORT);
+	th->seq = htonl(1000);
+	th->ack_seq = htonl(77);
+	th->doff = 8;
+	((uint8_t *)th)[13] = flags;
+	th->window = htons(512);
+	memcpy((uint8_t *)(th + 1), "\x01\x01\x08\x0a\x00\x00\x00\x01\x00\x00\x00\x02", 12);
+	th->check = (uint16_t)~csum_tcpudp_magic(iph->saddr, iph->daddr, thl + len, IPPROTO_TCP, 0);
+	payload = p + FRAME_HL + thl;
+	for (unsigned int i = 0; i < len; i++)
+		payload[i] = (uint8_t)(i * 13);
+	skb->gso_size = (uint16_t)mss;
+	skb->gso_segs = (uint16_t)((len + mss - 1) / mss);
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	return skb;
+}
+
+Test(gso, segment_cuts_like_a_tso_device)
+{
+	const uint8_t flags = TCPHDR_ACK | TCPHDR_PSH | TCPHDR_FIN | TCPHDR_CWR;
+	struct sk_buff *skb = gso_frame(4000, MSS, flags), *seg;
+	const unsigned int want_len[] = {MSS, MSS, 4000 - 2 * MSS};
+	struct sk_buff_head segs;
+	unsigned int i = 0, off = 0;
+
+	skb_queue_head_init(&segs);
+	cr_assert_eq(skb_gso_segment(skb, &segs), 3);
+	cr_assert_eq(skb_queue_len(&segs), 3);
+	skb_queue_walk (&segs, seg) {
+		const struct iphdr *iph = (const struct iphdr *)(seg->data + ETH_HLEN);
+		const struct tcphdr *th = (const struct tcphdr *)(seg->data + FRAME_HL);
+		unsigned int tcplen = seg->len - FRAME_HL;
+		uint8_t f = tcp_flag_byte(th);
+
+		cr_assert_eq(seg->len, FRAME_HL + 32 + want_len[i], "piece %u: %u bytes", i,
+			     seg->len);
+		cr_assert(memcmp(seg->data, skb->data, ETH_HLEN) == 0, "piece %u: Ethernet header",
+			  i);
+		cr_assert_eq(ntohs(iph->tot_len), IPV4_HLEN + tcplen);
+		cr_assert_eq(ntohs(iph->id), 100 + i, "piece %u: IP id %u", i, ntohs(iph->id));
+		cr_assert_eq(iph->frag_off, htons(IP_DF));
+		cr_assert_eq(ip_fast_csum(iph, iph->ihl), 0, "piece %u: IP checksum", i);
+		cr_assert_eq(ntohl(th->seq), 1000 + off, "piece %u: seq %u", i, ntohl(th->seq));
+		cr_assert_eq(ntohl(th->ack_seq), 77);
+		cr_assert_eq(th->doff, 8);
+		cr_assert(f & TCPHDR_ACK);
+		cr_assert_eq(!!(f & TCPHDR_CWR), i == 0, "piece %u: CWR only on the first", i);
+		cr_assert_eq(!!(f & TCPHDR_PSH), i == 2, "piece %u: PSH only on the last", i);
+		cr_assert_eq(!!(f & TCPHDR_FIN), i == 2, "piece %u: FIN only on the last", i);
+		cr_assert_eq(csum_tcpudp_magic(iph->saddr, iph->daddr, tcplen, IPPROTO_TCP,
+					       csum_partial(th, (int)tcplen, 0)),
+			     0, "piece %u: TCP checksum", i);
+		cr_assert(memcmp(seg->data + FRAME_HL + 32, skb->data + FRAME_HL + 32 + off,
+				 want_len[i]) == 0,
+			  "piece %u: payload", i);
+		off += want_len[i];
+		i++;
+	}
+	__skb_queue_purge(&segs);
+
+	/* Not a GSO TCP frame: refused, nothing queued. */
+	skb->gso_size = 0;
+	cr_assert_eq(skb_gso_segment(skb, &segs), -EINVAL);
+	skb->gso_size = MSS;
+	((struct iphdr *)(skb->data + ETH_HLEN))->protocol = IPPROTO_UDP;
+	cr_assert_eq(skb_gso_segment(skb, &segs), -EINVAL);
+	cr_assert(skb_queue_empty(&segs));
+	kfree_skb(skb);
+}
+
+Test(gso, tcp_sends_gso_frames_the_wire_cuts_to_mss)
+{
+	struct socket *c, *s;
+
+	tcp_pair(&c, &s);
+	transfer_intact(c, s, 1 << 20);
+	cr_assert_gt(gso_frames, 0, "TCP never handed the device a GSO frame");
+	cr_assert_gt(max_segs, 10, "no GSO frame above the initial window (largest %u)", max_segs);
+	cr_assert_leq(max_segs, 65535 / MSS, "a GSO frame of %u segments is above 64 KiB",
+		      max_segs);
+	cr_assert(!gso_bad, "a GSO frame without CHECKSUM_PARTIAL or gso_size != MSS");
+	cr_assert_eq(wire_too_big, 0, "%u frames above the MTU on the wire", wire_too_big);
+	/* Segments are counted as they cross the wire (tcp_skb_pcount), not per frame. */
+	cr_assert_eq(ts->net[0].mib.tcp.OutSegs, wire_frames[0], "OutSegs %llu, wire %u",
+		     (unsigned long long)ts->net[0].mib.tcp.OutSegs, wire_frames[0]);
+	cr_assert_eq(tcp_sk(c->sk)->segs_out, wire_frames[0]);
+}
+
+Test(gso, no_gso_frames_without_device_support)
+{
+	struct socket *c, *s;
+
+	ts->dev[0]->gso_max_size = 0;
+	tcp_pair(&c, &s);
+	transfer_intact(c, s, 256 << 10);
+	cr_assert_eq(gso_frames, 0, "%u GSO frames on a device without GSO", gso_frames);
+	cr_assert_eq(wire_too_big, 0);
+}
+
+/*
+ * The first GSO frame side 0 sends is kept off the wire and handed to side 1
+ * whole, as the AF_PACKET link hands up a TSO frame from the kernel peer.
+ */
+static struct sk_buff *receive_whole(struct sk_buff *frame, uint8_t ip_summed)
+{
+	struct sk_buff *skb = alloc_skb(NET_IP_ALIGN + frame->len);
+
+	cr_assert_not_null(skb);
+	skb_reserve(skb, NET_IP_ALIGN);
+	memcpy(skb_put(skb, frame->len), frame->data, frame->len);
+	skb->ip_summed = ip_summed;
+	skb->gso_size = frame->gso_size;
+	net_set_time(&ts->net[1], ts->now);
+	netif_receive_skb(&ts->net[1], skb);
+	return skb;
+}
+
+Test(gso, large_frame_received_whole_gets_one_ack)
+{
+	struct socket *c, *s;
+	uint8_t *src = pattern(20000), dst[20000];
+	struct tcp_sock *rtp;
+	uint32_t start, frame_end;
+	unsigned int acks;
+	uint64_t csum_errors;
+
+	tcp_pair(&c, &s);
+	rtp = tcp_sk(s->sk);
+	start = rtp->rcv_nxt;
+	hold_next = true;
+	cr_assert_eq(send_buf(c, src, sizeof(dst)), (int)sizeof(dst));
+	cr_assert_not_null(held, "no GSO frame for 20000 bytes with an initial window of 10");
+	cr_assert_gt(held->gso_segs, 1);
+	frame_end = start + (held->len - FRAME_HL - 32);
+
+	/* Without the link's word on the checksum, the partial one fails. */
+	csum_errors = ts->net[1].mib.tcp.InCsumErrors;
+	acks = wire_frames[1];
+	receive_whole(held, CHECKSUM_NONE);
+	cr_assert_eq(ts->net[1].mib.tcp.InCsumErrors, csum_errors + 1);
+	cr_assert_eq(rtp->rcv_nxt, start, "a frame with a bad checksum was taken");
+	cr_assert_eq(wire_frames[1], acks);
+
+	/* NEEDS_CSUM or DATA_VALID from the link: taken whole, one ACK at once. */
+	receive_whole(held, CHECKSUM_UNNECESSARY);
+	cr_assert_eq(rtp->rcv_nxt, frame_end, "rcv_nxt %u, the frame ends at %u", rtp->rcv_nxt,
+		     frame_end);
+	cr_assert_eq(wire_frames[1], acks + 1, "%u ACKs for one large frame",
+		     wire_frames[1] - acks);
+	cr_assert_eq(last_ack, frame_end, "the ACK covers %u, not the frame's end %u", last_ack,
+		     frame_end);
+	cr_assert_eq(rtp->ack.rcv_mss, MSS,
+		     "rcv_mss %u: the peer's segment size is the frame's "
+		     "gso_size",
+		     rtp->ack.rcv_mss);
+
+	/* The rest follows over the wire; the byte stream is whole. */
+	for (size_t got = 0; got < sizeof(dst) && ts->now < TWOSTACK_T0 + 60 * NSEC_PER_SEC;) {
+		int n;
+
+		twostack_run_for(ts, NSEC_PER_MSEC);
+		while ((n = recv_buf(s, dst + got, sizeof(dst) - got)) > 0)
+			got += (size_t)n;
+		if (got == sizeof(dst))
+			break;
+	}
+	cr_assert(memcmp(src, dst, sizeof(dst)) == 0, "the data differs");
+	free(src);
+}
