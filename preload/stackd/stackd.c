@@ -267,6 +267,12 @@ static int stackd_loop(void)
 	}
 }
 
+/* The link's one-line notes (e.g. no GSO on this device) go to the host's trace. */
+static void stackd_netdev_trace(const struct net_device *dev, const char *msg)
+{
+	stackd_trace("%s: %s", dev->name, msg);
+}
+
 static int stackd_setup(void)
 {
 	struct shim_config *cfg = &stackd.cfg;
@@ -277,6 +283,7 @@ static int stackd_setup(void)
 	if (cfg->plugin_dir[0])
 		request_module_set_dir(cfg->plugin_dir);
 
+	netdev_trace = stackd_netdev_trace;
 	dev = packet_link_open(cfg->iface, cfg->mac, cfg->addr, &err);
 	if (!dev) {
 		fprintf(stderr, "sockshim: SOCKSHIM_IFACE: cannot open '%s': %s\n", cfg->iface,
