@@ -200,6 +200,18 @@ testbed_stackd_pids() {
 	done
 }
 
+# The pids of the stack hosts that serve: those holding a control listener
+# (@sockshim/ctl/...). When two programs start a host at once, the one that
+# finds the name taken exits without touching anything; it never served.
+testbed_stackd_serving() {
+	local p
+	for p in $(ip netns exec "$TB_NS_SHIM" ss -xlpnH 2>/dev/null |
+		awk '/@sockshim\/ctl\// { while (match($0, /pid=[0-9]+/)) { print substr($0, RSTART + 4, RLENGTH - 4); $0 = substr($0, RSTART + RLENGTH) } }' |
+		sort -u); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "sockshim-stackd" ] && echo "$p"
+	done
+}
+
 # testbed_kernel_counter_install: count every packet the shim namespace's
 # KERNEL sends out of the shim veth, IPv4 at output and postrouting and ARP
 # at output. The stack's own frames go out through AF_PACKET, which bypasses
@@ -278,7 +290,7 @@ testbed_test_begin() {
 	testbed_kernel_counter_install || tb_fail "cannot install the nftables counter"
 	(
 		while :; do
-			testbed_stackd_pids
+			testbed_stackd_serving
 			sleep 0.1
 		done
 	) >"$TB_WORK/stackd.pids" 2>/dev/null &
@@ -292,13 +304,13 @@ testbed_test_cleanup() {
 	[ -n "${TB_WORK:-}" ] && rm -rf "$TB_WORK"
 }
 
-# The stack hosts seen so far, one pid per line: the watcher's samples plus
-# one taken now (a short test can end between two samples; the host is
-# still there, it lingers after its last socket).
+# The stack hosts seen serving so far, one pid per line: the watcher's
+# samples plus one taken now (a short test can end between two samples; the
+# host is still there, it lingers after its last socket).
 testbed_stackd_seen() {
 	{
 		cat "$TB_WORK/stackd.pids" 2>/dev/null
-		testbed_stackd_pids
+		testbed_stackd_serving
 	} | sort -u
 }
 
