@@ -426,7 +426,9 @@ static ssize_t shim_recvfrom(enum shim_sym sym, int fd, void *buf, size_t n, int
 
 	shim_call_begin(&c, sym);
 	e = shim_fd_get(fd);
-	if (!shim_emulated(e)) {
+	if (unlikely(shim_nl_dump(e))) {
+		ret = shim_ret(shim_nl_recvfrom(fd, e, buf, n, flags, addr, addrlen), c.err0);
+	} else if (!shim_emulated(e)) {
 		ret = sym == SHIM_SYM_recv ? shim_real.recv(fd, buf, n, flags)
 					   : shim_real.recvfrom(fd, buf, n, flags, addr, addrlen);
 	} else {
@@ -553,7 +555,9 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 		return shim_real.recvmsg(fd, msg, flags);
 	shim_call_begin(&c, SHIM_SYM_recvmsg);
 	e = shim_fd_get(fd);
-	if (!shim_emulated(e)) {
+	if (unlikely(shim_nl_dump(e))) {
+		ret = shim_ret(shim_nl_recvmsg_user(fd, e, msg, flags), c.err0);
+	} else if (!shim_emulated(e)) {
 		ret = shim_real.recvmsg(fd, msg, flags);
 	} else {
 		c.path = "stack";
@@ -766,6 +770,8 @@ static ssize_t shim_sendto(enum shim_sym sym, int fd, const void *buf, size_t n,
 	if (!shim_emulated(e)) {
 		ret = sym == SHIM_SYM_send ? shim_real.send(fd, buf, n, flags)
 					   : shim_real.sendto(fd, buf, n, flags, addr, addrlen);
+		if (ret >= 0 && shim_ent_kind(e) == SHIM_NETLINK)
+			shim_nl_sent(fd, buf, n);
 	} else {
 		c.path = "stack";
 		if (addr && shim_ent_kind(e) == SHIM_DGRAM) {
@@ -911,6 +917,8 @@ SHIM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	e = shim_fd_get(fd);
 	if (!shim_emulated(e)) {
 		ret = shim_real.sendmsg(fd, msg, flags);
+		if (ret >= 0 && shim_ent_kind(e) == SHIM_NETLINK)
+			shim_nl_sentmsg(fd, msg);
 	} else {
 		c.path = "stack";
 		ret = shim_ret(shim_sendmsg_one(fd, e, msg, flags), c.err0);

@@ -49,6 +49,7 @@ enum shim_kind {
 	SHIM_DGRAM,    /* SOCK_DGRAM pair: struct shim_dgram framing */
 	SHIM_LISTENER, /* AF_UNIX listener from SHIM_OP_LISTEN */
 	SHIM_CTL,      /* our own control connection: only closing it is noticed */
+	SHIM_NETLINK,  /* the kernel's NETLINK_ROUTE socket: address dumps (shim_netlink.c) */
 };
 
 /* Per-fd state the interposer keeps because the kernel's answer depends on it. */
@@ -61,6 +62,9 @@ enum shim_kind {
 #define SHIM_F_RD_SHUT	   0x40	 /* unconnected stream shut for reading: read 0, as tcp_recvmsg */
 #define SHIM_F_PING	   0x80	 /* ICMP ping socket: echo requests only (ping_common_sendmsg) */
 #define SHIM_F_RECEIVED	   0x100 /* datagram socket received one: SIOCGSTAMP has a time */
+/* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
+#define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
+#define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
 
 /* One 64-bit word per fd: id << 32 | flags << 8 | kind, read without a lock. */
 extern _Atomic uint64_t *shim_fds;
@@ -93,12 +97,15 @@ static inline uint64_t shim_ent(uint32_t id, enum shim_kind kind, unsigned int f
 	return (uint64_t)id << 32 | (uint64_t)(flags & 0xffff) << 8 | kind;
 }
 
-/* Emulated sockets only: SHIM_CTL is ours and not the application's. */
+/*
+ * Emulated sockets only: SHIM_CTL is ours and not the application's, a
+ * SHIM_NETLINK fd is the kernel's.
+ */
 static inline bool shim_emulated(uint64_t e)
 {
 	enum shim_kind k = shim_ent_kind(e);
 
-	return k != SHIM_NONE && k != SHIM_CTL;
+	return k != SHIM_NONE && k != SHIM_CTL && k != SHIM_NETLINK;
 }
 
 void shim_fd_set(int fd, uint64_t ent);
@@ -115,6 +122,21 @@ void shim_init(void);
 void shim_stack_init(void);
 /* pthread_once that a signal handler in the same thread cannot re-enter. */
 void shim_once(pthread_once_t *once, _Atomic int *done, void (*routine)(void));
+
+/* ---- the stack's address in NETLINK_ROUTE dumps (shim_netlink.c) ---- */
+
+void shim_nl_socket(int fd, int protocol);
+void shim_nl_sent(int fd, const void *buf, size_t len);
+void shim_nl_sentmsg(int fd, const struct msghdr *umsg);
+ssize_t shim_nl_recvmsg(int fd, uint64_t e, struct msghdr *m, int flags);
+ssize_t shim_nl_recvmsg_user(int fd, uint64_t e, struct msghdr *umsg, int flags);
+ssize_t shim_nl_recvfrom(int fd, uint64_t e, void *buf, size_t n, int flags, struct sockaddr *addr,
+			 socklen_t *addrlen);
+
+static inline bool shim_nl_dump(uint64_t e)
+{
+	return shim_ent_kind(e) == SHIM_NETLINK && (shim_ent_flags(e) & SHIM_F_NL_GETADDR);
+}
 
 /* ---- the kernel without libc (shim_sys.c) ---- */
 

@@ -154,6 +154,8 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 	if ((family != AF_INET && family != AF_INET6) ||
 	    (family == AF_INET && (type & SOCK_TYPE_MASK) == SOCK_PACKET)) {
 		fd = shim_real.socket(family, type, protocol);
+		if (family == AF_NETLINK)
+			shim_nl_socket(fd, protocol);
 		return fd < 0 ? -errno : fd;
 	}
 	c->path = "stack";
@@ -201,7 +203,7 @@ SHIM_EXPORT int socket(int family, int type, int protocol)
 	char f[24], t[64], p[24];
 	int ret;
 
-	if (likely(!shim_slow) && family != AF_INET && family != AF_INET6)
+	if (likely(!shim_slow) && family != AF_INET && family != AF_INET6 && family != AF_NETLINK)
 		return shim_real.socket(family, type, protocol);
 	shim_call_begin(&c, SHIM_SYM_socket);
 	ret = (int)shim_ret(shim_socket(family, type, protocol, &c), c.err0);
