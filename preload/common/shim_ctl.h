@@ -79,10 +79,12 @@
  * had no loopback hand-off (SHIM_CONNECT_KERNEL).
  */
 #define SHIM_CTL_VERSION 3
-#define SHIM_OPT_MAX	 512  /* the longest socket option value a request carries */
-#define SHIM_NOTE_MAX	 160  /* a reply's note for the trace */
-#define SHIM_STAT_MAX	 8192 /* the longest counters text (SHIM_OP_STAT offsets) */
-#define SHIM_FILLER_MAX	 (1u << 24)
+/* How long an interposer waits for a host it started to listen; the host waits as long for it. */
+#define SHIM_HOST_START_WAIT_MS 3000
+#define SHIM_OPT_MAX		512  /* the longest socket option value a request carries */
+#define SHIM_NOTE_MAX		160  /* a reply's note for the trace */
+#define SHIM_STAT_MAX		8192 /* the longest counters text (SHIM_OP_STAT offsets) */
+#define SHIM_FILLER_MAX		(1u << 24)
 
 enum shim_op {
 	SHIM_OP_HELLO = 1,  /* shim_hello -> shim_hello_rep */

@@ -230,7 +230,7 @@ static int shim_ctl_connect(void)
 	if (fd == -ECONNREFUSED || fd == -ENOENT) {
 		if (shim_host_start())
 			return -SHIM_ENOSTACK;
-		for (tries = 0; tries < 300 && fd < 0; tries++) {
+		for (tries = 0; tries < SHIM_HOST_START_WAIT_MS / 10 && fd < 0; tries++) {
 			nanosleep(&pause, NULL);
 			fd = shim_ctl_try_connect();
 		}

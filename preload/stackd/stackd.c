@@ -36,6 +36,7 @@
 
 #include "inet.h"
 #include "netdevice.h"
+#include "shim_ctl.h"
 #include "stackd.h"
 #include "stackd_loopback.h"
 
@@ -241,7 +242,16 @@ static int stackd_loop(void)
 
 		if (stackd_idle()) {
 			if (idle_deadline == UINT64_MAX) {
-				idle_deadline = stackd.net.now + stackd.linger_ms * NSEC_PER_MSEC;
+				/*
+				 * Until the process that started us has connected, wait
+				 * as long as it waits for us, whatever the linger
+				 * (SOCKSHIM_LINGER_MS=0 must not leave it with no host).
+				 */
+				uint64_t ms = (uint64_t)stackd.linger_ms;
+
+				if (!stackd.served && ms < SHIM_HOST_START_WAIT_MS)
+					ms = SHIM_HOST_START_WAIT_MS;
+				idle_deadline = stackd.net.now + ms * NSEC_PER_MSEC;
 			} else if (stackd.net.now >= idle_deadline) {
 				/* A process that connected just now keeps us. */
 				stackd_ctl_accept();

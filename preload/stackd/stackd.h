@@ -130,6 +130,7 @@ struct stackd {
 	int ctl_fd;
 	struct list_head conns;
 	unsigned int nconns;
+	bool served; /* a control connection came: the starter found us */
 
 	/* Records by id. */
 	struct stackd_sock **hash;

@@ -160,6 +160,7 @@ void stackd_ctl_accept(void)
 		}
 		list_add_tail(&c->node, &stackd.conns);
 		stackd.nconns++;
+		stackd.served = true;
 		stackd_trace("pid %d (uid %u): control connection", c->pid, c->uid);
 	}
 }
