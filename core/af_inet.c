@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "igmp.h"
 #include "inet.h"
 #include "net_namespace.h"
 #include "protocol.h"
@@ -376,6 +377,8 @@ int inet_release(struct socket *sock)
 		 */
 		if (sock_flag(sk, SOCK_LINGER))
 			timeout = sk->sk_lingertime < 0 ? LONG_MAX : sk->sk_lingertime;
+		/* Applications forget to leave groups before exiting. */
+		ip_mc_drop_socket(sk);
 		/* A protocol without close (e.g. a plugin's) has nothing to wind down. */
 		if (sk->sk_prot->close)
 			sk->sk_prot->close(sk, timeout);
@@ -931,6 +934,7 @@ void inet_init(void)
 	inet_add_protocol(&udp_protocol, IPPROTO_UDP);
 	inet_add_protocol(&udplite_protocol, IPPROTO_UDPLITE);
 	inet_add_protocol(&tcp_protocol, IPPROTO_TCP);
+	inet_add_protocol(&igmp_protocol, IPPROTO_IGMP);
 
 	/* Register the socket-side information for inet_create. */
 	for (i = 0; i < sizeof(inetsw_array) / sizeof(inetsw_array[0]); i++)

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 
 #include "ethernet.h"
+#include "igmp.h"
 #include "ip.h"
 #include "net_namespace.h"
 #include "protocol.h"
@@ -317,6 +318,12 @@ int arp_output(struct net *net, struct sk_buff *skb, uint32_t nexthop)
 
 	if (ip_addr_is_broadcast(net, nexthop))
 		return eth_output(net, skb, eth_broadcast_addr, ETH_P_IP);
+	if (ipv4_is_multicast(nexthop)) {
+		uint8_t mac[ETH_ALEN];
+
+		ip_eth_mc_map(nexthop, mac);
+		return eth_output(net, skb, mac, ETH_P_IP);
+	}
 
 	n = neigh_lookup(tbl, nexthop);
 	if (!n)

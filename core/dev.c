@@ -2,9 +2,12 @@
 /*
  * The transmit entry of every link: counts the frame, copies it to the
  * capture (SOCKSHIM_PCAP) if one is open, and hands it to the link. The
- * receive side's tap is in netif_receive_skb (net_namespace.c).
+ * receive side's tap is in netif_receive_skb (net_namespace.c). And the
+ * devices by name and index, as a socket names them: the stack's link and
+ * lo (the loopback path of net_namespace.c).
  */
 #include <errno.h>
+#include <string.h>
 
 #include "net_namespace.h"
 #include "netdevice.h"
@@ -30,4 +33,27 @@ void dev_flush(struct net_device *dev)
 {
 	if (dev && dev->netdev_ops->ndo_flush)
 		dev->netdev_ops->ndo_flush(dev);
+}
+
+bool dev_index_valid(const struct net *net, int ifindex)
+{
+	return netdev_get_name(net, ifindex) != NULL;
+}
+
+int dev_ifindex_by_name(const struct net *net, const char *name)
+{
+	if (!strcmp(name, "lo"))
+		return LOOPBACK_IFINDEX;
+	if (net->dev && !strcmp(name, net->dev->name))
+		return net->dev->ifindex;
+	return 0;
+}
+
+const char *netdev_get_name(const struct net *net, int ifindex)
+{
+	if (ifindex == LOOPBACK_IFINDEX)
+		return "lo";
+	if (net->dev && ifindex == net->dev->ifindex)
+		return net->dev->name;
+	return NULL;
 }

@@ -20,6 +20,7 @@
 #include <linux/if_packet.h>
 
 #include "arp.h"
+#include "igmp.h"
 #include "ip.h"
 #include "net_namespace.h"
 #include "netdevice.h"
@@ -66,6 +67,9 @@ void eth_rcv(struct net *net, struct sk_buff *skb)
 		skb->pkt_type = PACKET_HOST;
 	} else if (is_broadcast_ether_addr(eth->h_dest)) {
 		skb->pkt_type = PACKET_BROADCAST;
+	} else if ((eth->h_dest[0] & 1) && ip_mc_mac_joined(net, eth->h_dest)) {
+		/* A group's MAC: admitted while a group maps to it (the device's filter). */
+		skb->pkt_type = PACKET_MULTICAST;
 	} else {
 		__LINK_INC_STATS(net, RxDropped);
 		goto drop;

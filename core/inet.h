@@ -11,6 +11,8 @@
 
 #include "net.h"
 
+struct ip_mc_socklist;
+
 /* This is used to register socket interfaces for IP protocols. */
 struct inet_protosw {
 	struct list_head list;
@@ -82,6 +84,8 @@ struct inet_sock {
 		freebind : 1, transparent : 1;
 	uint8_t bind_address_no_port : 1, recverr_rfc4884 : 1, defer_connect : 1;
 	int mc_index;
+	uint32_t mc_addr;		     /* IP_MULTICAST_IF source, network order */
+	struct ip_mc_socklist *mc_list; /* joined groups (igmp.c) */
 	uint32_t cmsg_flags; /* IP_PKTINFO, IP_RECVTTL, IP_RECVTOS ... */
 };
 

@@ -30,6 +30,7 @@
 #include "arp.h"
 #include "checksum.h"
 #include "icmp.h"
+#include "igmp.h"
 #include "inet.h"
 #include "net_namespace.h"
 #include "netdevice.h"
@@ -71,7 +72,9 @@ int ip_route_output(struct net *net, uint32_t daddr, uint32_t *saddr, uint32_t *
 		return -ENETUNREACH;
 	if (!*saddr)
 		*saddr = net->addr;
-	if (daddr == INADDR_BROADCAST || (daddr & net->netmask) == (net->addr & net->netmask)) {
+	/* Broadcast, multicast and the subnet are on the device's link. */
+	if (daddr == INADDR_BROADCAST || ipv4_is_multicast(daddr) ||
+	    (daddr & net->netmask) == (net->addr & net->netmask)) {
 		*nexthop = daddr;
 		return 0;
 	}
@@ -101,18 +104,49 @@ int ip_dont_fragment(const struct sock *sk)
 	}
 }
 
+static void ip_loopback_queue(struct net *net, struct sk_buff *skb)
+{
+	skb->tstamp = net->now;
+	__skb_queue_tail(&net->loopback_queue, skb);
+	if (!timer_pending(&net->loopback_timer))
+		mod_timer(&net->timers, &net->loopback_timer, net->now);
+}
+
 /* Hands a finished IP packet (skb->data at the IP header) to loopback or ARP. */
 static int ip_finish_output(struct net *net, struct sk_buff *skb, uint32_t nexthop)
 {
 	if (ip_addr_is_local(net, nexthop)) {
-		skb->tstamp = net->now;
-		__skb_queue_tail(&net->loopback_queue, skb);
-		if (!timer_pending(&net->loopback_timer))
-			mod_timer(&net->timers, &net->loopback_timer, net->now);
+		ip_loopback_queue(net, skb);
 		return 0;
 	}
 	return arp_output(net, skb, nexthop);
 }
+
+/*
+ * A socket's broadcast, and its multicast to a group this host joined with
+ * IP_MULTICAST_LOOP on, reach local sockets too (ip_mc_output's loopback
+ * copy), through the loopback path. skb holds the finished IP packet.
+ */
+static void ip_mc_loop(struct net *net, const struct sk_buff *skb)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	struct sk_buff *copy;
+
+	if (ipv4_is_multicast(iph->daddr)) {
+		if (!inet_sk(skb->sk)->mc_loop ||
+		    !ip_check_mc(net, iph->daddr, iph->saddr, iph->protocol))
+			return;
+	} else if (!ip_addr_is_broadcast(net, iph->daddr)) {
+		return;
+	}
+	copy = skb_copy(skb);
+	if (!copy)
+		return;
+	copy->sk = NULL;
+	skb_reset_network_header(copy);
+	ip_loopback_queue(net, copy);
+}
+
 
 /*
  * Splits an IP packet into MTU-sized fragments (ip_do_fragment's slow
@@ -200,7 +234,8 @@ int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t sad
 	/* A GSO frame's pieces take the ids after this one (ip_select_ident_segs). */
 	net->ip_id_next += skb->gso_segs > 1 ? skb->gso_segs : 1;
 	iph->frag_off = df != IP_DF_NONE ? htons(IP_DF) : 0;
-	iph->ttl = ttl ? ttl : (uint8_t)net->sysctl.ip_default_ttl;
+	/* Multicast TTL 0 is meaningful: it stays on this host. */
+	iph->ttl = ttl || ipv4_is_multicast(daddr) ? ttl : (uint8_t)net->sysctl.ip_default_ttl;
 	iph->protocol = protocol;
 	iph->saddr = saddr;
 	iph->daddr = daddr;
@@ -208,6 +243,13 @@ int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t sad
 	iph->check = ip_fast_csum(iph, iph->ihl);
 	__IP_INC_STATS(net, OutRequests);
 
+	if (skb->sk && !ip_addr_is_local(net, nexthop)) {
+		ip_mc_loop(net, skb);
+		if (ipv4_is_multicast(daddr) && !iph->ttl) {
+			kfree_skb(skb);
+			return 0;
+		}
+	}
 	if (skb->len > mtu && !skb->gso_size && !ip_addr_is_local(net, nexthop)) {
 		if (df == IP_DF_STRICT) {
 			__IP_INC_STATS(net, FragFails);
@@ -280,6 +322,8 @@ static int ip_route_input(struct net *net, struct sk_buff *skb)
 		goto martian;
 	if (daddr == INADDR_BROADCAST || (!saddr && !daddr))
 		goto brd_input;
+	if (ipv4_is_multicast(daddr))
+		goto mc_input;
 	if (ipv4_is_zeronet(saddr) || ipv4_is_zeronet(daddr))
 		goto martian;
 	if (from_wire && (ipv4_is_loopback(saddr) || ipv4_is_loopback(daddr)))
@@ -296,6 +340,18 @@ brd_input:
 	if (saddr && from_wire && ip_addr_is_local(net, saddr))
 		goto martian;
 	skb->pkt_type = PACKET_BROADCAST;
+	return 0;
+mc_input:
+	/* A group the device did not join is not for us (ip_check_mc_rcu), and not counted. */
+	if (!ip_check_mc(net, daddr, saddr, iph->protocol))
+		return -1;
+	/* ip_mc_validate_source(): 0.0.0.0 only to link-local groups or in IGMP. */
+	if (ipv4_is_zeronet(saddr) && !ipv4_is_local_multicast(daddr) &&
+	    iph->protocol != IPPROTO_IGMP)
+		goto martian;
+	if (from_wire && (ipv4_is_loopback(saddr) || ip_addr_is_local(net, saddr)))
+		goto martian;
+	skb->pkt_type = PACKET_MULTICAST;
 	return 0;
 martian:
 	__IP_INC_STATS(net, InAddrErrors);
@@ -390,6 +446,7 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 	case IP_MINTTL:
 	case IP_MULTICAST_TTL:
 	case IP_MULTICAST_LOOP:
+	case IP_MULTICAST_ALL:
 		/* An int, or a single byte; optlen 0 means 0. */
 		if (optlen >= sizeof(int)) {
 			if (!optval)
@@ -402,7 +459,8 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 		}
 		break;
 	default:
-		return -ENOPROTOOPT;
+		/* Multicast joins and filters read their own structures (ip_mc_setsockopt). */
+		return ip_mc_setsockopt(sk, optname, optval, optlen);
 	}
 
 	switch (optname) {
@@ -476,6 +534,13 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 			return -EINVAL;
 		inet->mc_loop = !!val;
 		return 0;
+	case IP_MULTICAST_ALL:
+		if (optlen < 1)
+			return -EINVAL;
+		if (val != 0 && val != 1)
+			return -EINVAL;
+		inet->mc_all = (uint8_t)val;
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -538,8 +603,11 @@ int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *op
 	case IP_MULTICAST_LOOP:
 		val = inet->mc_loop;
 		break;
+	case IP_MULTICAST_ALL:
+		val = inet->mc_all;
+		break;
 	default:
-		return -ENOPROTOOPT;
+		return ip_mc_getsockopt(sk, optname, optval, optlen);
 	}
 
 	/* A short buffer gets one byte when the value fits, as the kernel does. */

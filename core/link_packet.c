@@ -5,8 +5,10 @@
  * The stack's MAC is its own, so the socket joins the interface in
  * promiscuous mode, and a classic BPF filter (attached before bind, so no
  * unfiltered frame slips in) keeps only what the stack may want: ARP
- * broadcast or unicast to its MAC, and IPv4 to its address or the limited
- * broadcast. PACKET_IGNORE_OUTGOING hides its own transmissions,
+ * broadcast or unicast to its MAC, and IPv4 to its address, the limited
+ * broadcast or a multicast group (the Ethernet layer keeps the groups
+ * joined). A joined group's MAC is added to the interface as well
+ * (PACKET_MR_MULTICAST), so a NIC's filter admits it without promiscuity. PACKET_IGNORE_OUTGOING hides its own transmissions,
  * PACKET_QDISC_BYPASS skips the interface's queueing discipline.
  *
  * Receive: recvmmsg into a batch of preallocated buffers large enough for
@@ -112,20 +114,22 @@ static int packet_attach_filter(int fd, const uint8_t mac[ETH_ALEN], uint32_t ad
 	uint32_t mac_lo = (uint32_t)mac[4] << 8 | mac[5];
 	struct sock_filter code[] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 4, 0),
-		/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 11),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 6, 0),
+		/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 13),
 		/* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ETH_HLEN + 16), /* IP daddr */
-		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(addr), 8, 0),
-		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 7, 8),
-		/* 6 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0), /* ARP: Ethernet destination */
-		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 0, 2),
-		/* 8 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
-		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffff, 3, 4),
-		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_hi, 0, 3),
-		/* 11 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
-		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_lo, 0, 1),
-		/* 13 */ BPF_STMT(BPF_RET | BPF_K, 0x40000), /* accept, whole frame */
-		/* 14 */ BPF_STMT(BPF_RET | BPF_K, 0),	     /* drop */
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(addr), 10, 0),
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 9, 0),
+		/* 6 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf0000000u), /* 224/4: groups */
+		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xe0000000u, 7, 8),
+		/* 8 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0), /* ARP: Ethernet destination */
+		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 0, 2),
+		/* 10 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
+		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffff, 3, 4),
+		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_hi, 0, 3),
+		/* 13 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
+		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_lo, 0, 1),
+		/* 15 */ BPF_STMT(BPF_RET | BPF_K, 0x40000), /* accept, whole frame */
+		/* 16 */ BPF_STMT(BPF_RET | BPF_K, 0),	     /* drop */
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
 
@@ -348,6 +352,18 @@ trace:
 		netdev_trace(&l->dev, msg);
 }
 
+/* dev_mc_add / dev_mc_del: the interface's multicast filter; best effort. */
+static void packet_mc_update(struct net_device *dev, const uint8_t mac[ETH_ALEN], bool add)
+{
+	struct packet_mreq mreq = {.mr_ifindex = dev->ifindex,
+				   .mr_type = PACKET_MR_MULTICAST,
+				   .mr_alen = ETH_ALEN};
+
+	memcpy(mreq.mr_address, mac, ETH_ALEN);
+	setsockopt(to_link(dev)->fd, SOL_PACKET,
+		   add ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP, &mreq, sizeof(mreq));
+}
+
 static void packet_uninit(struct net_device *dev)
 {
 	struct packet_link *l = to_link(dev);
@@ -364,6 +380,7 @@ static const struct net_device_ops packet_netdev_ops = {
 	.ndo_flush = packet_flush,
 	.ndo_poll = packet_poll,
 	.ndo_uninit = packet_uninit,
+	.ndo_mc_update = packet_mc_update,
 };
 
 struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_ALEN], uint32_t addr,

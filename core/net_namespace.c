@@ -15,6 +15,7 @@
 
 #include "arp.h"
 #include "ethernet.h"
+#include "igmp.h"
 #include "ip.h"
 #include "netdevice.h"
 #include "protocol.h"
@@ -79,6 +80,9 @@ int net_init(struct net *net, struct net_device *dev, uint32_t addr, uint32_t ne
 	err = raw_net_init(net);
 	if (err)
 		goto out_tcp;
+	err = igmp_net_init(net);
+	if (err)
+		goto out_raw;
 
 	if (dev) {
 		dev->net = net;
@@ -87,6 +91,8 @@ int net_init(struct net *net, struct net_device *dev, uint32_t addr, uint32_t ne
 	}
 	return 0;
 
+out_raw:
+	raw_net_exit(net);
 out_tcp:
 	tcp_net_exit(net);
 out_udp:
@@ -100,6 +106,7 @@ out:
 
 void net_exit(struct net *net)
 {
+	igmp_net_exit(net);
 	raw_net_exit(net);
 	tcp_net_exit(net);
 	udp_net_exit(net);

@@ -21,6 +21,7 @@ struct neigh_table;
 struct inet_hashinfo;
 struct udp_table;
 struct cred;
+struct in_device;
 
 /* The sysctls the stack consults, read from /proc/sys at start (see sysctl.c). */
 struct netns_sysctl {
@@ -46,6 +47,11 @@ struct netns_sysctl {
 	int tcp_live_read[5];	     /* what /proc said last for net_sysctl_refresh_tcp */
 	int udp_rmem_min, udp_wmem_min;
 	int ip_nonlocal_bind;
+	/* Multicast: net.ipv4.igmp_*, conf.all.force_igmp_version, the device's intervals (ms). */
+	int igmp_max_memberships, igmp_max_msf, igmp_qrv, igmp_llm_reports;
+	int force_igmp_version;
+	int igmpv2_unsolicited_report_interval, igmpv3_unsolicited_report_interval;
+	int optmem_max; /* net.core.optmem_max: the longest option value */
 	/*
 	 * The kernel's tick rate (CONFIG_HZ): SO_RCVTIMEO/SO_SNDTIMEO are kept
 	 * in jiffies, so the value read back is rounded up to a tick.
@@ -71,6 +77,7 @@ struct net {
 	struct udp_table *udplite_table;
 	void *ping_table;
 	void *raw_table;
+	struct in_device *in_dev; /* multicast groups and IGMP state (igmp.c) */
 
 	struct timer_base timers;
 	struct net_mib mib;

@@ -8,6 +8,7 @@
 #ifndef SOCKSHIM_NETDEVICE_H
 #define SOCKSHIM_NETDEVICE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -39,6 +40,11 @@ struct net_device_ops {
 	 */
 	int (*ndo_poll)(struct net_device *dev, int budget);
 	void (*ndo_uninit)(struct net_device *dev);
+	/*
+	 * Optional: admit (add) or stop admitting frames to a multicast MAC,
+	 * as dev_mc_add / dev_mc_del program a NIC's address filter.
+	 */
+	void (*ndo_mc_update)(struct net_device *dev, const uint8_t mac[ETH_ALEN], bool add);
 };
 
 struct net_device {
@@ -59,6 +65,17 @@ struct net_device {
 	struct pcap_writer *pcap; /* NULL: no capture */
 	void *priv;
 };
+
+/*
+ * The devices a socket can name (SO_BINDTODEVICE, IP_MULTICAST_IF): the
+ * stack's link and lo, whose index is always 1 (LOOPBACK_IFINDEX).
+ */
+#define LOOPBACK_IFINDEX 1
+bool dev_index_valid(const struct net *net, int ifindex);
+/* The index of the device called name, 0 if none (dev_get_by_name). */
+int dev_ifindex_by_name(const struct net *net, const char *name);
+/* The name of device ifindex, NULL if none (netdev_get_name). */
+const char *netdev_get_name(const struct net *net, int ifindex);
 
 /* Sends one frame through dev, writing it to the capture first if any. */
 int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb);

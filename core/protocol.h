@@ -36,6 +36,7 @@ extern const struct net_protocol icmp_protocol;	   /* icmp.c */
 extern const struct net_protocol udp_protocol;	   /* udp.c */
 extern const struct net_protocol udplite_protocol; /* udp.c */
 extern const struct net_protocol tcp_protocol;	   /* tcp_ipv4.c */
+extern const struct net_protocol igmp_protocol;	   /* igmp.c */
 
 /*
  * Raw sockets see every IP packet of their protocol before the transport
@@ -54,5 +55,7 @@ int tcp_net_init(struct net *net); /* tcp_ipv4.c */
 void tcp_net_exit(struct net *net);
 int raw_net_init(struct net *net); /* raw.c, raw and ping sockets */
 void raw_net_exit(struct net *net);
+int igmp_net_init(struct net *net); /* igmp.c, multicast groups */
+void igmp_net_exit(struct net *net);
 
 #endif

@@ -7,13 +7,17 @@
  * sock_setsockopt/sock_getsockopt implement the SOL_SOCKET level with the
  * kernel's clamping, rounding and errno.
  *
+ * SO_BINDTODEVICE and SO_BINDTOIFINDEX name the stack's device or lo
+ * (netdev_get_name); a bound socket takes only what arrives there.
+ *
  * What this is not: options that configure kernel machinery the stack does
- * not have (SO_ATTACH_FILTER, SO_BINDTODEVICE, SO_ZEROCOPY, SO_TXTIME, busy
- * polling, ...) answer -ENOPROTOOPT.
+ * not have (SO_ATTACH_FILTER, SO_ZEROCOPY, SO_TXTIME, busy polling, ...)
+ * answer -ENOPROTOOPT.
  */
 #define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +26,7 @@
 #include "inet.h"
 #include "net.h"
 #include "net_namespace.h"
+#include "netdevice.h"
 
 #ifndef SO_TIMESTAMP_OLD
 #define SO_TIMESTAMP_OLD   29
@@ -245,6 +250,36 @@ static unsigned int min_u32(unsigned int a, unsigned int b)
 	return a < b ? a : b;
 }
 
+/* Changing a device binding needs CAP_NET_RAW, the first one does not (sock_bindtoindex_locked). */
+static int sock_bindtoindex(struct sock *sk, int ifindex)
+{
+	if (sk->sk_bound_dev_if && !ns_capable(sock_net(sk), CAP_NET_RAW))
+		return -EPERM;
+	if (ifindex < 0)
+		return -EINVAL;
+	sk->sk_bound_dev_if = ifindex;
+	return 0;
+}
+
+/* A device name, cut at IFNAMSIZ - 1; "" or nothing unbinds (sock_setbindtodevice). */
+static int sock_setbindtodevice(struct sock *sk, const void *optval, unsigned int optlen)
+{
+	char devname[IFNAMSIZ] = {0};
+	int index = 0;
+
+	if ((int)optlen < 0)
+		return -EINVAL;
+	if (optlen > IFNAMSIZ - 1)
+		optlen = IFNAMSIZ - 1;
+	memcpy(devname, optval, optlen);
+	if (devname[0]) {
+		index = dev_ifindex_by_name(sock_net(sk), devname);
+		if (!index)
+			return -ENODEV;
+	}
+	return sock_bindtoindex(sk, index);
+}
+
 int sock_setsockopt(struct socket *sock, int level, int optname, const void *optval,
 		    unsigned int optlen)
 {
@@ -254,6 +289,8 @@ int sock_setsockopt(struct socket *sock, int level, int optname, const void *opt
 	int val, valbool;
 	int ret = 0;
 
+	if (optname == SO_BINDTODEVICE)
+		return sock_setbindtodevice(sk, optval, optlen);
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	memcpy(&val, optval, sizeof(val));
@@ -283,6 +320,9 @@ int sock_setsockopt(struct socket *sock, int level, int optname, const void *opt
 		break;
 	case SO_BROADCAST:
 		sock_valbool_flag(sk, SOCK_BROADCAST, valbool);
+		break;
+	case SO_BINDTOIFINDEX:
+		ret = sock_bindtoindex(sk, val);
 		break;
 	case SO_SNDBUF:
 		/*
@@ -528,10 +568,26 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 		if (lv < len)
 			return -EINVAL;
 		break;
-	case SO_BINDTODEVICE:
-		/* Not bound to a device (the stack has one): an empty answer. */
-		*optlen = 0;
+	case SO_BINDTODEVICE: {
+		/* sock_getbindtodevice(): the name with its NUL, nothing when unbound. */
+		const char *name;
+
+		if (!sk->sk_bound_dev_if) {
+			*optlen = 0;
+			return 0;
+		}
+		if (len < IFNAMSIZ)
+			return -EINVAL;
+		name = netdev_get_name(sock_net(sk), sk->sk_bound_dev_if);
+		if (!name)
+			return -ENODEV;
+		*optlen = (int)strlen(name) + 1;
+		memcpy(optval, name, (size_t)*optlen);
 		return 0;
+	}
+	case SO_BINDTOIFINDEX:
+		v.val = sk->sk_bound_dev_if;
+		break;
 	case SO_GET_FILTER:
 		/* No socket filter attached: nothing to copy. */
 		*optlen = 0;

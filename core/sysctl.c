@@ -144,6 +144,14 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.udp_rmem_min = 4096,
 		.udp_wmem_min = 4096,
 		.ip_nonlocal_bind = 0,
+		.igmp_max_memberships = 20,
+		.igmp_max_msf = 10,
+		.igmp_qrv = 2,
+		.igmp_llm_reports = 1,
+		.force_igmp_version = 0,
+		.igmpv2_unsolicited_report_interval = 10000,
+		.igmpv3_unsolicited_report_interval = 1000,
+		.optmem_max = 131072,
 		.hz = 250,
 	};
 
@@ -184,6 +192,17 @@ void net_sysctl_init(struct netns_sysctl *s)
 	read_int("net/ipv4/udp_rmem_min", &s->udp_rmem_min);
 	read_int("net/ipv4/udp_wmem_min", &s->udp_wmem_min);
 	read_int("net/ipv4/ip_nonlocal_bind", &s->ip_nonlocal_bind);
+	read_int("net/ipv4/igmp_max_memberships", &s->igmp_max_memberships);
+	read_int("net/ipv4/igmp_max_msf", &s->igmp_max_msf);
+	read_int("net/ipv4/igmp_qrv", &s->igmp_qrv);
+	read_int("net/ipv4/igmp_link_local_mcast_reports", &s->igmp_llm_reports);
+	read_int("net/ipv4/conf/all/force_igmp_version", &s->force_igmp_version);
+	/* The stack's device takes the namespace's defaults for new devices. */
+	read_int("net/ipv4/conf/default/igmpv2_unsolicited_report_interval",
+		 &s->igmpv2_unsolicited_report_interval);
+	read_int("net/ipv4/conf/default/igmpv3_unsolicited_report_interval",
+		 &s->igmpv3_unsolicited_report_interval);
+	read_int("net/core/optmem_max", &s->optmem_max);
 
 	for (size_t i = 0; i < sizeof(tcp_live) / sizeof(tcp_live[0]); i++)
 		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);

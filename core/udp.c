@@ -17,7 +17,7 @@
  * and drops beyond sk_rcvbuf (RcvbufErrors). Nothing here blocks: an empty
  * queue is -EAGAIN.
  *
- * Not here: UDP_CORK (accepted, without effect), GSO/GRO, multicast,
+ * Not here: UDP_CORK (accepted, without effect), GSO/GRO,
  * SO_PEEK_OFF.
  */
 #include "udp.h"
@@ -34,8 +34,10 @@
 
 #include "checksum.h"
 #include "icmp.h"
+#include "igmp.h"
 #include "ip.h"
 #include "net_namespace.h"
+#include "netdevice.h"
 #include "protocol.h"
 
 /* Per-skb state while queued on a socket (UDP_SKB_CB). */
@@ -180,13 +182,19 @@ static void udp_lib_unhash(struct sock *sk)
 /* ---- lookup ---- */
 
 static int udp_compute_score(const struct sock *sk, uint32_t saddr, uint16_t sport, uint32_t daddr,
-			     uint16_t hnum)
+			     uint16_t hnum, int dif)
 {
 	int score;
 
 	if (sk->sk_num != hnum)
 		return -1;
 	score = 1;
+	/* SO_BINDTODEVICE: only what arrives on that device (dif 0: any). */
+	if (sk->sk_bound_dev_if) {
+		if (dif && sk->sk_bound_dev_if != dif)
+			return -1;
+		score += 4;
+	}
 	if (sk->sk_rcv_saddr) {
 		if (sk->sk_rcv_saddr != daddr)
 			return -1;
@@ -205,9 +213,9 @@ static int udp_compute_score(const struct sock *sk, uint32_t saddr, uint16_t spo
 	return score;
 }
 
-/* __udp4_lib_lookup(): addresses and ports in network order. */
-struct sock *udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint16_t sport,
-			     uint32_t daddr, uint16_t dport)
+/* __udp4_lib_lookup(): addresses and ports in network order, dif the arrival device. */
+static struct sock *__udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint16_t sport,
+				      uint32_t daddr, uint16_t dport, int dif)
 {
 	struct udp_table *t = udp_table_of(net, udplite);
 	uint16_t hnum = ntohs(dport);
@@ -216,7 +224,7 @@ struct sock *udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint1
 	uint32_t hash = (saddr * 2654435761u) ^ sport;
 
 	hlist_for_each_entry (sk, &udp_hashslot(t, hnum)->head, sk_node) {
-		int score = udp_compute_score(sk, saddr, sport, daddr, hnum);
+		int score = udp_compute_score(sk, saddr, sport, daddr, hnum, dif);
 
 		if (score > best) {
 			result = sk;
@@ -230,6 +238,12 @@ struct sock *udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint1
 		}
 	}
 	return result;
+}
+
+struct sock *udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint16_t sport,
+			     uint32_t daddr, uint16_t dport)
+{
+	return __udp4_lib_lookup(net, udplite, saddr, sport, daddr, dport, 0);
 }
 
 /* ---- receive ---- */
@@ -300,12 +314,18 @@ static int udp_csum_check(struct net *net, struct sk_buff *skb, int lite)
 	return 0;
 }
 
-/* Broadcast: a copy to every socket bound to the port (__udp4_lib_mcast_deliver). */
+/*
+ * Broadcast and multicast: a copy to every socket bound to the port, every
+ * member of a SO_REUSEPORT group included, that the device it is bound to
+ * and its group filter admit (__udp4_lib_mcast_deliver, __udp_is_mcast_sock).
+ * Both arrive on the stack's device, looped back copies too.
+ */
 static void udp_broadcast_deliver(struct net *net, struct sk_buff *skb, int lite)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	const struct udphdr *uh = udp_hdr(skb);
 	uint16_t hnum = ntohs(uh->dest);
+	int dif = net->dev ? net->dev->ifindex : 0;
 	struct sock *sk, *first = NULL;
 
 	hlist_for_each_entry (sk, &udp_hashslot(udp_table_of(net, lite), hnum)->head, sk_node) {
@@ -313,7 +333,9 @@ static void udp_broadcast_deliver(struct net *net, struct sk_buff *skb, int lite
 
 		if (sk->sk_num != hnum || (sk->sk_rcv_saddr && sk->sk_rcv_saddr != iph->daddr) ||
 		    (sk->sk_daddr && sk->sk_daddr != iph->saddr) ||
-		    (sk->sk_dport && sk->sk_dport != uh->source))
+		    (sk->sk_dport && sk->sk_dport != uh->source) ||
+		    (sk->sk_bound_dev_if && sk->sk_bound_dev_if != dif) ||
+		    !ip_mc_sf_allow(sk, iph->daddr, iph->saddr, dif))
 			continue;
 		if (!first) {
 			first = sk;
@@ -352,11 +374,13 @@ static int __udp4_lib_rcv(struct net *net, struct sk_buff *skb, int lite)
 	if (udp_csum_check(net, skb, lite))
 		goto csum_error;
 
-	if (skb->pkt_type == PACKET_BROADCAST) {
+	if (skb->pkt_type == PACKET_BROADCAST || skb->pkt_type == PACKET_MULTICAST) {
 		udp_broadcast_deliver(net, skb, lite);
 		return 0;
 	}
-	sk = udp4_lib_lookup(net, lite, iph->saddr, uh->source, iph->daddr, uh->dest);
+	/* What the stack sends itself arrives on lo, as the kernel's local route. */
+	sk = __udp4_lib_lookup(net, lite, iph->saddr, uh->source, iph->daddr, uh->dest,
+			       skb->dev ? skb->dev->ifindex : LOOPBACK_IFINDEX);
 	if (sk) {
 		udp_queue_rcv_skb(sk, skb);
 		return 0;
@@ -553,6 +577,9 @@ static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		return err;
 
 	saddr = inet->inet_saddr;
+	/* IP_MULTICAST_IF's address is the source of multicast from an unbound socket. */
+	if (ipv4_is_multicast(daddr) && !saddr)
+		saddr = inet->mc_addr;
 	if (!daddr)
 		daddr = saddr ? saddr : htonl(INADDR_LOOPBACK);
 	err = ip_route_output(net, daddr, &saddr, &nexthop);
@@ -611,7 +638,8 @@ static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		uh->check = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
 
 	err = ip_build_and_send_pkt(net, skb, saddr, daddr, lite ? IPPROTO_UDPLITE : IPPROTO_UDP,
-				    inet->tos, ip_select_ttl(sk), df);
+				    inet->tos,
+				    ipv4_is_multicast(daddr) ? inet->mc_ttl : ip_select_ttl(sk), df);
 	if (err) {
 		if (err == -ENOBUFS)
 			UDP_INC_STATS(net, SndbufErrors, lite);

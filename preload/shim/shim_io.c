@@ -95,6 +95,14 @@ static int shim_ping_check(const struct iovec *iov, size_t cnt)
 	return tc[0] == ICMP_ECHO && tc[1] == 0 ? 0 : -EINVAL;
 }
 
+/* The limited broadcast, or the stack's subnet broadcast unless a /31 or /32 (RFC 3021). */
+static bool shim_is_broadcast(uint32_t daddr)
+{
+	return daddr == INADDR_BROADCAST ||
+	       (shim_cfg.prefix < 31 && (daddr | shim_cfg.netmask) == INADDR_BROADCAST &&
+		(daddr & shim_cfg.netmask) == (shim_cfg.addr & shim_cfg.netmask));
+}
+
 /* cmsg_err: what the protocol's cmsg walk says, after the address checks. */
 static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int flags, int cmsg_err)
 {
@@ -135,6 +143,9 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 			return -EINVAL;
 		h.addr = *sin;
 		h.addr.sin_family = AF_INET;
+		/* udp_sendmsg, raw_sendmsg, ping: a broadcast needs SO_BROADCAST. */
+		if (!(fl & SHIM_F_BROADCAST) && shim_is_broadcast(sin->sin_addr.s_addr))
+			return -EACCES;
 	} else if (!(fl & SHIM_F_PEER)) {
 		return -EDESTADDRREQ;
 	}

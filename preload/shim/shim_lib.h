@@ -62,6 +62,7 @@ enum shim_kind {
 #define SHIM_F_RD_SHUT	   0x40	 /* unconnected stream shut for reading: read 0, as tcp_recvmsg */
 #define SHIM_F_PING	   0x80	 /* ICMP ping socket: echo requests only (ping_common_sendmsg) */
 #define SHIM_F_RECEIVED	   0x100 /* datagram socket received one: SIOCGSTAMP has a time */
+#define SHIM_F_BROADCAST   0x200 /* SO_BROADCAST is on: sends to a broadcast address allowed */
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */

@@ -842,7 +842,10 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (shim_copy_from_user(req.sockopt.optval, optval, req.sockopt.optlen))
 		return -EFAULT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
-	/* Blocking and peeking happen on the pair (or listener): its settings must match. */
+	/* The send path checks broadcast destinations itself (shim_dgram_send). */
+	if (ret == 0 && level == SOL_SOCKET && optname == SO_BROADCAST)
+		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_BROADCAST : 0,
+			      *(int *)req.sockopt.optval ? 0 : SHIM_F_BROADCAST);
 	if (ret == 0 &&
 	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname)))
 		shim_real.setsockopt(fd, level, optname, req.sockopt.optval, req.sockopt.optlen);

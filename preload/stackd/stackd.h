@@ -188,6 +188,12 @@ void stackd_sock_bury(void);
  */
 void stackd_reap_dgrams(bool any_user, uid_t uid);
 void stackd_sock_queue(struct stackd_sock *ss);
+/*
+ * Sends the datagrams the program wrote to the pair before its request
+ * (e.g. a setsockopt that changes how the next ones go, IP_MULTICAST_LOOP
+ * or IP_TTL): the kernel applies both in the program's order.
+ */
+void stackd_dgram_flush(struct stackd_sock *ss);
 void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
 /* Runs every queued record's pending work. */
 void stackd_run_ready(void);

@@ -399,6 +399,7 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		return stackd_ip_options(o, rep, set);
 
 	if (set) {
+		stackd_dgram_flush(ss);
 		/* As __sys_setsockopt: SOL_SOCKET is the socket layer's, the rest the family's. */
 		if (o->level == SOL_SOCKET)
 			r = sock_setsockopt(sock, o->level, o->optname, o->optval,

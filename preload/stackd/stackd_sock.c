@@ -754,6 +754,19 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 	}
 }
 
+void stackd_dgram_flush(struct stackd_sock *ss)
+{
+	bool more = true;
+
+	if (ss->stream || ss->pair_hup)
+		return;
+	ss->pair_readable = true; /* a datagram may sit there unannounced yet */
+	while (more && ss->pair_readable && !ss->pair_hup) {
+		more = false;
+		stackd_dgram_in(ss, &more);
+	}
+}
+
 /* Returns false if the record was freed. */
 static bool stackd_dgram_work(struct stackd_sock *ss, bool *more)
 {
