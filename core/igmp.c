@@ -44,11 +44,11 @@
 #include "netdevice.h"
 #include "protocol.h"
 
-#define IGMP_QUERY_INTERVAL	      (125 * NSEC_PER_SEC)
-#define IGMP_QUERY_RESPONSE_INTERVAL  (10 * NSEC_PER_SEC)
-#define IGMP_TIMER_SCALE_NS	      (NSEC_PER_SEC / 10) /* max response codes are in 1/10 s */
-#define IGMP_RA_OPT		      0x94040000u	  /* Router Alert, value 0 (RFC 2113) */
-#define IGMP_TOS		      0xc0
+#define IGMP_QUERY_INTERVAL	     (125 * NSEC_PER_SEC)
+#define IGMP_QUERY_RESPONSE_INTERVAL (10 * NSEC_PER_SEC)
+#define IGMP_TIMER_SCALE_NS	     (NSEC_PER_SEC / 10) /* max response codes are in 1/10 s */
+#define IGMP_RA_OPT		     0x94040000u	 /* Router Alert, value 0 (RFC 2113) */
+#define IGMP_TOS		     0xc0
 
 static struct in_device *in_dev_get(const struct net *net)
 {
@@ -178,8 +178,7 @@ static bool is_in(const struct ip_mc_list *pmc, const struct ip_sf_list *psf, in
 	return false;
 }
 
-static struct igmpv3_grec *add_grhead(struct igmpv3_pack *p, const struct ip_mc_list *pmc,
-				      int type)
+static struct igmpv3_grec *add_grhead(struct igmpv3_pack *p, const struct ip_mc_list *pmc, int type)
 {
 	struct igmpv3_grec *pgr;
 
@@ -342,8 +341,7 @@ static void igmp_ifc_start_timer(struct in_device *in_dev, uint64_t delay)
 {
 	struct net *net = in_dev->net;
 
-	mod_timer(&net->timers, &in_dev->mr_ifc_timer,
-		  net->now + igmp_random_below(in_dev, delay));
+	mod_timer(&net->timers, &in_dev->mr_ifc_timer, net->now + igmp_random_below(in_dev, delay));
 }
 
 static void igmp_ifc_timer_expire(struct timer_list *t)
@@ -378,8 +376,7 @@ static void igmp_start_timer(struct ip_mc_list *im, uint64_t max_delay)
 	struct net *net = im->net;
 
 	im->tm_running = true;
-	mod_timer(&net->timers, &im->timer,
-		  net->now + igmp_random_below(net->in_dev, max_delay));
+	mod_timer(&net->timers, &im->timer, net->now + igmp_random_below(net->in_dev, max_delay));
 }
 
 static void igmp_stop_timer(struct ip_mc_list *im)
@@ -620,8 +617,8 @@ static void ip_mc_mode_change(struct ip_mc_list *pmc)
 }
 
 /* A socket's sources (or none, delta 0: the socket itself) counted in the device's group. */
-static int ip_mc_add_src(struct in_device *in_dev, uint32_t addr, int sfmode,
-			 unsigned int sfcount, const uint32_t *psfsrc, int delta)
+static int ip_mc_add_src(struct in_device *in_dev, uint32_t addr, int sfmode, unsigned int sfcount,
+			 const uint32_t *psfsrc, int delta)
 {
 	struct ip_mc_list *pmc = ip_mc_find(in_dev->mc_list, addr);
 	bool isexclude;
@@ -655,8 +652,8 @@ static int ip_mc_add_src(struct in_device *in_dev, uint32_t addr, int sfmode,
 	return err;
 }
 
-static int ip_mc_del_src(struct in_device *in_dev, uint32_t addr, int sfmode,
-			 unsigned int sfcount, const uint32_t *psfsrc, int delta)
+static int ip_mc_del_src(struct in_device *in_dev, uint32_t addr, int sfmode, unsigned int sfcount,
+			 const uint32_t *psfsrc, int delta)
 {
 	struct ip_mc_list *pmc = ip_mc_find(in_dev->mc_list, addr);
 	int changerec = 0, err = 0;
@@ -881,8 +878,8 @@ static int igmp_rcv(struct net *net, struct sk_buff *skb)
 	case IGMP_HOST_MEMBERSHIP_REPORT:
 	case IGMPV2_HOST_MEMBERSHIP_REPORT:
 		/* Our own report looped back is no one else's. */
-		if (skb->dev && (skb->pkt_type == PACKET_MULTICAST ||
-				 skb->pkt_type == PACKET_BROADCAST))
+		if (skb->dev &&
+		    (skb->pkt_type == PACKET_MULTICAST || skb->pkt_type == PACKET_BROADCAST))
 			igmp_heard_report(in_dev, ih->group);
 		break;
 	default:
@@ -938,7 +935,8 @@ static int __ip_mc_join_group(struct sock *sk, struct ip_mreqn *imr, unsigned in
 	if (!in_dev)
 		return -ENODEV;
 	for (i = inet->mc_list; i; i = i->next) {
-		if (i->multi.imr_multiaddr.s_addr == addr && i->multi.imr_ifindex == imr->imr_ifindex)
+		if (i->multi.imr_multiaddr.s_addr == addr &&
+		    i->multi.imr_ifindex == imr->imr_ifindex)
 			return -EADDRINUSE;
 		count++;
 	}
@@ -1079,12 +1077,11 @@ int ip_mc_source(int add, int omode, struct sock *sk, const struct ip_mreq_sourc
 	return 0;
 }
 
-int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t iface, int ifindex,
-		   unsigned int fmode, unsigned int numsrc, const uint32_t *slist)
+int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t iface, int ifindex, unsigned int fmode,
+		   unsigned int numsrc, const uint32_t *slist)
 {
-	struct ip_mreqn imr = {.imr_multiaddr.s_addr = group,
-			       .imr_address.s_addr = iface,
-			       .imr_ifindex = ifindex};
+	struct ip_mreqn imr = {
+		.imr_multiaddr.s_addr = group, .imr_address.s_addr = iface, .imr_ifindex = ifindex};
 	struct ip_sf_socklist *newpsl = NULL, *psl;
 	struct ip_mc_socklist *pmc;
 	struct in_device *in_dev;
@@ -1124,12 +1121,11 @@ int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t iface, int ifindex,
 	return 0;
 }
 
-int ip_mc_msfget(struct sock *sk, uint32_t group, uint32_t iface, int ifindex,
-		 unsigned int *fmode, unsigned int *numsrc, uint32_t *slist, unsigned int max)
+int ip_mc_msfget(struct sock *sk, uint32_t group, uint32_t iface, int ifindex, unsigned int *fmode,
+		 unsigned int *numsrc, uint32_t *slist, unsigned int max)
 {
-	struct ip_mreqn imr = {.imr_multiaddr.s_addr = group,
-			       .imr_address.s_addr = iface,
-			       .imr_ifindex = ifindex};
+	struct ip_mreqn imr = {
+		.imr_multiaddr.s_addr = group, .imr_address.s_addr = iface, .imr_ifindex = ifindex};
 	struct ip_mc_socklist *pmc;
 	unsigned int count;
 
@@ -1309,7 +1305,8 @@ static int ip_mc_set_if(struct sock *sk, const void *optval, unsigned int optlen
 	return 0;
 }
 
-/* IP_BLOCK_SOURCE ... IP_DROP_SOURCE_MEMBERSHIP and their MCAST_* forms (__do_mcast_group_source). */
+/* IP_BLOCK_SOURCE ... IP_DROP_SOURCE_MEMBERSHIP and their MCAST_* forms (__do_mcast_group_source).
+ */
 static int ip_mc_group_source(struct sock *sk, int optname, struct ip_mreq_source *mreqs,
 			      int ifindex)
 {
@@ -1419,7 +1416,8 @@ int ip_mc_setsockopt(struct sock *sk, int optname, const void *optval, unsigned 
 		if (IP_MSFILTER_SIZE(msf->imsf_numsrc) > optlen)
 			return -EINVAL;
 		return ip_mc_msfilter(sk, msf->imsf_multiaddr.s_addr, msf->imsf_interface.s_addr, 0,
-				      msf->imsf_fmode, msf->imsf_numsrc, (const uint32_t *)msf->imsf_slist);
+				      msf->imsf_fmode, msf->imsf_numsrc,
+				      (const uint32_t *)msf->imsf_slist);
 	}
 	case IP_BLOCK_SOURCE:
 	case IP_UNBLOCK_SOURCE:
@@ -1460,7 +1458,8 @@ int ip_mc_setsockopt(struct sock *sk, int optname, const void *optval, unsigned 
 		memcpy(&greqs, optval, sizeof(greqs));
 		if (greqs.gsr_group.ss_family != AF_INET || greqs.gsr_source.ss_family != AF_INET)
 			return -EADDRNOTAVAIL;
-		mreqs.imr_multiaddr.s_addr = ((const struct sockaddr_in *)&greqs.gsr_group)->sin_addr.s_addr;
+		mreqs.imr_multiaddr.s_addr =
+			((const struct sockaddr_in *)&greqs.gsr_group)->sin_addr.s_addr;
 		mreqs.imr_sourceaddr.s_addr =
 			((const struct sockaddr_in *)&greqs.gsr_source)->sin_addr.s_addr;
 		mreqs.imr_interface.s_addr = 0; /* the index names the device */
@@ -1486,8 +1485,8 @@ static int ip_mc_get_msfilter(struct sock *sk, void *optval, int *optlen)
 	/* The sources land after the header; never beyond the caller's room. */
 	if (IP_MSFILTER_SIZE(room) > (size_t)*optlen)
 		room = (unsigned int)((size_t)*optlen - IP_MSFILTER_HDR) / sizeof(uint32_t);
-	err = ip_mc_msfget(sk, msf->imsf_multiaddr.s_addr, msf->imsf_interface.s_addr, 0, &fmode, &count,
-			   (uint32_t *)msf->imsf_slist, room);
+	err = ip_mc_msfget(sk, msf->imsf_multiaddr.s_addr, msf->imsf_interface.s_addr, 0, &fmode,
+			   &count, (uint32_t *)msf->imsf_slist, room);
 	if (err)
 		return err;
 	room = count < msf->imsf_numsrc ? count : msf->imsf_numsrc;

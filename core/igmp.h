@@ -68,8 +68,8 @@ struct ip_mc_list {
 struct in_device {
 	struct net *net;
 	struct ip_mc_list *mc_list;
-	struct ip_mc_list *mc_tomb; /* groups left, their leave still being reported */
-	uint64_t mr_v1_seen, mr_v2_seen; /* ns: an older querier is present until then */
+	struct ip_mc_list *mc_tomb;	     /* groups left, their leave still being reported */
+	uint64_t mr_v1_seen, mr_v2_seen;     /* ns: an older querier is present until then */
 	uint64_t mr_maxdelay, mr_qi, mr_qri; /* ns */
 	unsigned char mr_qrv;		     /* robustness from the last v3 query */
 	unsigned char mr_ifc_count;	     /* state-change reports left to send */
@@ -78,11 +78,11 @@ struct in_device {
 	uint32_t rnd;			     /* report delays (xorshift state) */
 };
 
-#define IGMP_ALL_HOSTS	  htonl(0xe0000001u) /* 224.0.0.1 */
-#define IGMP_ALL_ROUTER	  htonl(0xe0000002u) /* 224.0.0.2 */
-#define IGMPV3_ALL_MCR	  htonl(0xe0000016u) /* 224.0.0.22 */
-#define IGMP_LOCAL_GROUP  htonl(0xe0000000u)
-#define IGMP_LOCAL_MASK	  htonl(0xffffff00u)
+#define IGMP_ALL_HOSTS	 htonl(0xe0000001u) /* 224.0.0.1 */
+#define IGMP_ALL_ROUTER	 htonl(0xe0000002u) /* 224.0.0.2 */
+#define IGMPV3_ALL_MCR	 htonl(0xe0000016u) /* 224.0.0.22 */
+#define IGMP_LOCAL_GROUP htonl(0xe0000000u)
+#define IGMP_LOCAL_MASK	 htonl(0xffffff00u)
 
 static inline bool ipv4_is_multicast(uint32_t addr)
 {
@@ -118,14 +118,14 @@ int ip_mc_leave_group(struct sock *sk, struct ip_mreqn *imr);
 int ip_mc_source(int add, int omode, struct sock *sk, const struct ip_mreq_source *mreqs,
 		 int ifindex);
 /* IP_MSFILTER / MCAST_MSFILTER set: mode and sources for (group, interface). */
-int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t iface, int ifindex,
-		   unsigned int fmode, unsigned int numsrc, const uint32_t *slist);
+int ip_mc_msfilter(struct sock *sk, uint32_t group, uint32_t iface, int ifindex, unsigned int fmode,
+		   unsigned int numsrc, const uint32_t *slist);
 /*
  * IP_MSFILTER / MCAST_MSFILTER get: *fmode and the number of sources, up to
  * max of them written to slist; -EADDRNOTAVAIL without a join.
  */
-int ip_mc_msfget(struct sock *sk, uint32_t group, uint32_t iface, int ifindex,
-		 unsigned int *fmode, unsigned int *numsrc, uint32_t *slist, unsigned int max);
+int ip_mc_msfget(struct sock *sk, uint32_t group, uint32_t iface, int ifindex, unsigned int *fmode,
+		 unsigned int *numsrc, uint32_t *slist, unsigned int max);
 /*
  * The SOL_IP multicast options ip_setsockopt/ip_getsockopt hand over:
  * IP_MULTICAST_IF, IP_ADD/DROP_MEMBERSHIP, IP_*_SOURCE*, IP_MSFILTER,

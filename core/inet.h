@@ -84,9 +84,9 @@ struct inet_sock {
 		freebind : 1, transparent : 1;
 	uint8_t bind_address_no_port : 1, recverr_rfc4884 : 1, defer_connect : 1;
 	int mc_index;
-	uint32_t mc_addr;		     /* IP_MULTICAST_IF source, network order */
+	uint32_t mc_addr;		/* IP_MULTICAST_IF source, network order */
 	struct ip_mc_socklist *mc_list; /* joined groups (igmp.c) */
-	uint32_t cmsg_flags; /* IP_PKTINFO, IP_RECVTTL, IP_RECVTOS ... */
+	uint32_t cmsg_flags;		/* IP_PKTINFO, IP_RECVTTL, IP_RECVTOS ... */
 };
 
 static inline struct inet_sock *inet_sk(const struct sock *sk)

@@ -147,7 +147,6 @@ static void ip_mc_loop(struct net *net, const struct sk_buff *skb)
 	ip_loopback_queue(net, copy);
 }
 
-
 /*
  * Splits an IP packet into MTU-sized fragments (ip_do_fragment's slow
  * path): every fragment but the last carries a multiple of 8 payload bytes.

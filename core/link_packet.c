@@ -8,8 +8,8 @@
  * broadcast or unicast to its MAC, and IPv4 to its address, the limited
  * broadcast or a multicast group (the Ethernet layer keeps the groups
  * joined). A joined group's MAC is added to the interface as well
- * (PACKET_MR_MULTICAST), so a NIC's filter admits it without promiscuity. PACKET_IGNORE_OUTGOING hides its own transmissions,
- * PACKET_QDISC_BYPASS skips the interface's queueing discipline.
+ * (PACKET_MR_MULTICAST), so a NIC's filter admits it without promiscuity. PACKET_IGNORE_OUTGOING
+ * hides its own transmissions, PACKET_QDISC_BYPASS skips the interface's queueing discipline.
  *
  * Receive: recvmmsg into a batch of preallocated buffers large enough for
  * any frame (a kernel peer on a veth hands over TSO segments of up to 64 KiB
@@ -355,9 +355,8 @@ trace:
 /* dev_mc_add / dev_mc_del: the interface's multicast filter; best effort. */
 static void packet_mc_update(struct net_device *dev, const uint8_t mac[ETH_ALEN], bool add)
 {
-	struct packet_mreq mreq = {.mr_ifindex = dev->ifindex,
-				   .mr_type = PACKET_MR_MULTICAST,
-				   .mr_alen = ETH_ALEN};
+	struct packet_mreq mreq = {
+		.mr_ifindex = dev->ifindex, .mr_type = PACKET_MR_MULTICAST, .mr_alen = ETH_ALEN};
 
 	memcpy(mreq.mr_address, mac, ETH_ALEN);
 	setsockopt(to_link(dev)->fd, SOL_PACKET,

@@ -637,9 +637,9 @@ static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	if (!uh->check)
 		uh->check = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
 
-	err = ip_build_and_send_pkt(net, skb, saddr, daddr, lite ? IPPROTO_UDPLITE : IPPROTO_UDP,
-				    inet->tos,
-				    ipv4_is_multicast(daddr) ? inet->mc_ttl : ip_select_ttl(sk), df);
+	err = ip_build_and_send_pkt(
+		net, skb, saddr, daddr, lite ? IPPROTO_UDPLITE : IPPROTO_UDP, inet->tos,
+		ipv4_is_multicast(daddr) ? inet->mc_ttl : ip_select_ttl(sk), df);
 	if (err) {
 		if (err == -ENOBUFS)
 			UDP_INC_STATS(net, SndbufErrors, lite);

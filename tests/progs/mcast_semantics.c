@@ -258,7 +258,10 @@ static void msfilter(void)
 	setopt("msfilter bad mode", fd, SOL_IP, IP_MSFILTER, &msf, IP_MSFILTER_SIZE(1));
 	msf.f.imsf_fmode = MCAST_INCLUDE;
 	setopt("msfilter include 1", fd, SOL_IP, IP_MSFILTER, &msf, IP_MSFILTER_SIZE(1));
-	setopt("block in include", fd, SOL_IP, IP_BLOCK_SOURCE, &(struct ip_mreq_source){.imr_multiaddr = msf.f.imsf_multiaddr, .imr_sourceaddr.s_addr = peer}, sizeof(struct ip_mreq_source));
+	setopt("block in include", fd, SOL_IP, IP_BLOCK_SOURCE,
+	       &(struct ip_mreq_source){.imr_multiaddr = msf.f.imsf_multiaddr,
+					.imr_sourceaddr.s_addr = peer},
+	       sizeof(struct ip_mreq_source));
 	msf.f.imsf_numsrc = 0;
 	setopt("msfilter include empty leaves", fd, SOL_IP, IP_MSFILTER, &msf, IP_MSFILTER_SIZE(0));
 	setopt("drop after", fd, SOL_IP, IP_DROP_MEMBERSHIP, &m, sizeof(m));
@@ -414,8 +417,8 @@ static void recv_one(const char *who, int fd)
 
 static void send_to(const char *what, int fd, uint32_t daddr, uint16_t port, const char *msg)
 {
-	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port),
-				 .sin_addr.s_addr = daddr};
+	struct sockaddr_in to = {
+		.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = daddr};
 
 	result(what, (int)sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&to, sizeof(to)));
 }
@@ -459,7 +462,8 @@ static void delivery(void)
 	send_to("limited broadcast without SO_BROADCAST", tx, INADDR_BROADCAST, 7002, "x");
 	send_to("subnet broadcast without SO_BROADCAST", tx, bcast, 7002, "x");
 	{
-		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(7002),
+		struct sockaddr_in to = {.sin_family = AF_INET,
+					 .sin_port = htons(7002),
 					 .sin_addr.s_addr = INADDR_BROADCAST};
 
 		result("connect broadcast without SO_BROADCAST",
