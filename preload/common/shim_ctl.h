@@ -76,12 +76,18 @@
 
 /*
  * The version this build speaks; 1 was the flat struct without lengths, 2
- * had no loopback hand-off (SHIM_CONNECT_KERNEL).
+ * had no loopback hand-off (SHIM_CONNECT_KERNEL), 3 cut option values at
+ * 512 bytes and carried no getsockopt input (shim_req_optbytes).
  */
-#define SHIM_CTL_VERSION 3
+#define SHIM_CTL_VERSION 4
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
-#define SHIM_OPT_MAX		512  /* the longest socket option value a request carries */
+/*
+ * The longest socket option value a request carries whole: every value the
+ * stack reads with the kernel's default sysctls fits (the largest,
+ * MCAST_MSFILTER with igmp_max_msf's 10 sources, is 1424 bytes).
+ */
+#define SHIM_OPT_MAX		4096
 #define SHIM_NOTE_MAX		160  /* a reply's note for the trace */
 #define SHIM_STAT_MAX		8192 /* the longest counters text (SHIM_OP_STAT offsets) */
 #define SHIM_FILLER_MAX		(1u << 24)
@@ -174,7 +180,12 @@ struct shim_getname {
 
 struct shim_sockopt {
 	int32_t level, optname;
-	uint32_t optlen; /* set: bytes in optval; get request: room; get reply: bytes */
+	/*
+	 * set: the caller's length, of which optval carries the first
+	 * SHIM_OPT_MAX bytes; get request: room, optval the input the kernel
+	 * reads (shim_getsockopt_input); get reply: bytes.
+	 */
+	uint32_t optlen;
 	uint8_t optval[SHIM_OPT_MAX];
 };
 
@@ -238,8 +249,9 @@ _Static_assert(sizeof(struct shim_req) == 16 + 12 + SHIM_OPT_MAX, "shim_req");
 _Static_assert(sizeof(struct shim_rep) == 16 + 12 + SHIM_OPT_MAX + SHIM_NOTE_MAX, "shim_rep");
 
 /*
- * The exact length of a request for op whose (set)sockopt value is optlen
- * bytes; 0 for an unknown op or an optlen beyond SHIM_OPT_MAX.
+ * The exact length of a request for op that carries optbytes of option
+ * value (shim_req_optbytes); 0 for an unknown op or optbytes beyond
+ * SHIM_OPT_MAX.
  */
 static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
 {
@@ -261,11 +273,10 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
 	case SHIM_OP_GETNAME:
 		return h + sizeof(struct shim_getname);
 	case SHIM_OP_SETSOCKOPT:
+	case SHIM_OP_GETSOCKOPT:
 		if (optlen > SHIM_OPT_MAX)
 			return 0;
 		return h + offsetof(struct shim_sockopt, optval) + optlen;
-	case SHIM_OP_GETSOCKOPT:
-		return h + offsetof(struct shim_sockopt, optval);
 	case SHIM_OP_IOCTL:
 		return h + sizeof(struct shim_ioctl);
 	case SHIM_OP_GETERR:
@@ -274,6 +285,34 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
 	case SHIM_OP_STAT:
 		return h + sizeof(struct shim_stat);
 	}
+	return 0;
+}
+
+/*
+ * The bytes of the caller's buffer a getsockopt reads before it answers:
+ * IP_MSFILTER and MCAST_MSFILTER name the group in the header they fill
+ * in. Only the header, as the kernel: the rest may not even be readable.
+ */
+static inline uint32_t shim_getsockopt_input(int level, int optname, uint32_t room)
+{
+	uint32_t n = 0;
+
+	if (level == SOL_IP && optname == IP_MSFILTER)
+		n = IP_MSFILTER_SIZE(0);
+	else if (level == SOL_IP && optname == MCAST_MSFILTER)
+		n = GROUP_FILTER_SIZE(0);
+	return n < room ? n : room;
+}
+
+/* The option value bytes a (set|get)sockopt request carries; 0 for other ops. */
+static inline uint32_t shim_req_optbytes(const struct shim_req *req)
+{
+	const struct shim_sockopt *o = &req->sockopt;
+
+	if (req->hdr.op == SHIM_OP_SETSOCKOPT)
+		return o->optlen < SHIM_OPT_MAX ? o->optlen : SHIM_OPT_MAX;
+	if (req->hdr.op == SHIM_OP_GETSOCKOPT)
+		return shim_getsockopt_input(o->level, o->optname, o->optlen);
 	return 0;
 }
 

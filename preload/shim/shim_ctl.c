@@ -312,8 +312,7 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockf
 	shim_stack_init();
 	req->hdr.version = SHIM_CTL_VERSION;
 	req->hdr.ret = 0;
-	req->hdr.len = (uint32_t)shim_req_len(
-		req->hdr.op, req->hdr.op == SHIM_OP_SETSOCKOPT ? req->sockopt.optlen : 0);
+	req->hdr.len = (uint32_t)shim_req_len(req->hdr.op, shim_req_optbytes(req));
 	pthread_mutex_lock(&shim_ctl_lock);
 	/*
 	 * One reconnect if the connection broke before the answer came (the

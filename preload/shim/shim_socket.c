@@ -772,6 +772,8 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 	if (shim_is_stream_peek_off(e, level, optname))
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
 	req.sockopt.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
+	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
+		return -EFAULT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret < 0)
 		return ret;
@@ -837,9 +839,9 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 
 	if ((int)optlen < 0)
 		return -EINVAL;
-	/* Options longer than a request holds are cut; none the stack knows is. */
-	req.sockopt.optlen = optlen < SHIM_OPT_MAX ? optlen : SHIM_OPT_MAX;
-	if (shim_copy_from_user(req.sockopt.optval, optval, req.sockopt.optlen))
+	/* The whole length travels, the value up to SHIM_OPT_MAX (shim_req_optbytes). */
+	req.sockopt.optlen = optlen;
+	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
 		return -EFAULT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	/* The send path checks broadcast destinations itself (shim_dgram_send). */
@@ -848,7 +850,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_BROADCAST);
 	if (ret == 0 &&
 	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname)))
-		shim_real.setsockopt(fd, level, optname, req.sockopt.optval, req.sockopt.optlen);
+		shim_real.setsockopt(fd, level, optname, req.sockopt.optval,
+				     shim_req_optbytes(&req));
 	return ret;
 }
 

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "inet.h"
+#include "net_namespace.h"
 #include "shim_ctl.h"
 #include "stackd.h"
 #include "stackd_decode.h"
@@ -392,25 +393,43 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 {
 	const struct shim_sockopt *o = &req->sockopt;
 	struct socket *sock = ss->sock;
-	int optlen = (int)o->optlen; /* the decoder bounded it by SHIM_OPT_MAX */
+	int optlen = (int)o->optlen; /* the decoder bounded it by INT_MAX (set) or SHIM_OPT_MAX */
+	const void *val = o->optval;
+	void *whole = NULL;
 	int r;
 
 	if (o->level == SOL_IP && o->optname == IP_OPTIONS)
 		return stackd_ip_options(o, rep, set);
 
 	if (set) {
+		/*
+		 * A value longer than a request carries: the options that read
+		 * that far (IP_MSFILTER, MCAST_MSFILTER) take up to optmem_max
+		 * bytes and see zeros past SHIM_OPT_MAX; beyond optmem_max they
+		 * refuse before reading, and every other option reads a fixed size.
+		 */
+		if (o->optlen > SHIM_OPT_MAX &&
+		    o->optlen <= (uint32_t)sock_net(sock->sk)->sysctl.optmem_max) {
+			whole = calloc(1, o->optlen);
+			if (!whole)
+				return -ENOBUFS;
+			memcpy(whole, o->optval, SHIM_OPT_MAX);
+			val = whole;
+		}
 		stackd_dgram_flush(ss);
 		/* As __sys_setsockopt: SOL_SOCKET is the socket layer's, the rest the family's. */
 		if (o->level == SOL_SOCKET)
-			r = sock_setsockopt(sock, o->level, o->optname, o->optval,
-					    (unsigned)optlen);
+			r = sock_setsockopt(sock, o->level, o->optname, val, (unsigned)optlen);
 		else
-			r = sock->ops->setsockopt(sock, o->level, o->optname, o->optval,
+			r = sock->ops->setsockopt(sock, o->level, o->optname, val,
 						  (unsigned)optlen);
+		free(whole);
 		stackd_sock_queue(ss); /* buffer sizes may have opened room */
 		stackd_user_recount(ss);
 		return r;
 	}
+	/* What the kernel reads of the caller's buffer first (IP_MSFILTER's group). */
+	memcpy(rep->sockopt.optval, o->optval, shim_req_optbytes(req));
 	if (o->level == SOL_SOCKET)
 		r = sock_getsockopt(sock, o->level, o->optname, rep->sockopt.optval, &optlen);
 	else

@@ -8,6 +8,7 @@
  * the interposer never sends (a bad length, version, op, id or flag) breaks
  * the contract, is answered once and the connection is dropped.
  */
+#include <limits.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -64,6 +65,11 @@ static int shim_decode_payload(const struct shim_req *req, struct shim_decode *d
 		if (req->sockopt.optlen > SHIM_OPT_MAX)
 			return shim_decode_fail(d, -EPROTO, true, "getsockopt room");
 		return 0;
+	case SHIM_OP_SETSOCKOPT:
+		/* The kernel takes an int: a negative length is EINVAL (__sys_setsockopt). */
+		if (req->sockopt.optlen > INT_MAX)
+			return shim_decode_fail(d, -EINVAL, false, "setsockopt length");
+		return 0;
 	case SHIM_OP_STAT:
 		if (req->stat.offset > SHIM_STAT_MAX)
 			return shim_decode_fail(d, -EINVAL, false, "stat offset");
@@ -103,10 +109,10 @@ int shim_req_decode(const void *buf, size_t n, bool hello_done, struct shim_req 
 		return shim_decode_fail(d, -EPROTO, true, "HELLO again");
 	if (shim_op_has_sock(h->op) ? h->id == 0 : h->id != 0)
 		return shim_decode_fail(d, -EPROTO, true, "socket id");
-	if (h->op == SHIM_OP_SETSOCKOPT) {
+	if (h->op == SHIM_OP_SETSOCKOPT || h->op == SHIM_OP_GETSOCKOPT) {
 		if (n < sizeof(*h) + offsetof(struct shim_sockopt, optval))
-			return shim_decode_fail(d, -EBADMSG, true, "short setsockopt");
-		optlen = req->sockopt.optlen;
+			return shim_decode_fail(d, -EBADMSG, true, "short sockopt");
+		optlen = shim_req_optbytes(req);
 	}
 	want = shim_req_len(h->op, optlen);
 	if (want == 0 || want != n)

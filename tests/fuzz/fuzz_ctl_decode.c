@@ -16,6 +16,7 @@
  *    an invariant breaks or not every op was accepted at least once (so that
  *    the generator provably reaches past the header checks).
  */
+#include <limits.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,8 +47,7 @@ static void check_decoded(const uint8_t *data, size_t size, bool hello_done,
 	check(h->ret == 0, "ret");
 	check(hello_done == (h->op != SHIM_OP_HELLO), "HELLO first and once");
 	check(h->op == SHIM_OP_HELLO || h->version == SHIM_CTL_VERSION, "version");
-	check(shim_req_len(h->op, h->op == SHIM_OP_SETSOCKOPT ? req->sockopt.optlen : 0) == size,
-	      "payload size");
+	check(shim_req_len(h->op, shim_req_optbytes(req)) == size, "payload size");
 	check(!memcmp(req, data, size), "copied as sent");
 	switch (h->op) {
 	case SHIM_OP_CREATE:
@@ -66,6 +66,8 @@ static void check_decoded(const uint8_t *data, size_t size, bool hello_done,
 		check(req->shutdown.how >= SHUT_RD && req->shutdown.how <= SHUT_RDWR, "how");
 		break;
 	case SHIM_OP_SETSOCKOPT:
+		check(req->sockopt.optlen <= INT_MAX, "optlen");
+		break;
 	case SHIM_OP_GETSOCKOPT:
 		check(req->sockopt.optlen <= SHIM_OPT_MAX, "optlen");
 		break;
@@ -156,7 +158,7 @@ static size_t make_valid(uint8_t *buf, unsigned int op)
 		req.stat.offset = (uint32_t)(next() % (SHIM_STAT_MAX + 1));
 		break;
 	}
-	req.hdr.len = (uint32_t)shim_req_len(op, op == SHIM_OP_SETSOCKOPT ? req.sockopt.optlen : 0);
+	req.hdr.len = (uint32_t)shim_req_len(op, shim_req_optbytes(&req));
 	memcpy(buf, &req, req.hdr.len);
 	return req.hdr.len;
 }

@@ -230,6 +230,74 @@ static void sources(void)
 	close(fd);
 }
 
+/* getsockopt(IP_MSFILTER) with room for room sources: the kernel reads the group from the buffer. */
+static void get_msfilter(const char *what, int fd, const char *group, unsigned int room)
+{
+	struct {
+		struct ip_msfilter f;
+		struct in_addr more[16];
+	} msf;
+	socklen_t len = (socklen_t)IP_MSFILTER_SIZE(room);
+	int r;
+
+	memset(&msf, 0, sizeof(msf));
+	msf.f.imsf_multiaddr.s_addr = ip(group);
+	msf.f.imsf_numsrc = room;
+	r = getsockopt(fd, SOL_IP, IP_MSFILTER, &msf, &len);
+	if (r < 0) {
+		result(what, r);
+		return;
+	}
+	printf("%s: mode %u numsrc %u len %u:", what, msf.f.imsf_fmode, msf.f.imsf_numsrc, len);
+	for (unsigned int i = 0; i < msf.f.imsf_numsrc && i < room; i++)
+		printf(" %s", aname(msf.f.imsf_slist[i].s_addr));
+	printf("\n");
+}
+
+/* MCAST_MSFILTER both ways: values beyond 512 bytes (ten sources are 1424). */
+static void group_filter(int fd, const char *group)
+{
+	size_t size = GROUP_FILTER_SIZE(12);
+	struct group_filter *gf = calloc(1, size);
+	struct sockaddr_in *g = (struct sockaddr_in *)&gf->gf_group;
+	socklen_t len;
+	int r;
+
+	gf->gf_interface = (uint32_t)ifindex;
+	g->sin_family = AF_INET;
+	g->sin_addr.s_addr = ip(group);
+	gf->gf_fmode = MCAST_EXCLUDE;
+	gf->gf_numsrc = 10;
+	for (int i = 0; i < 12; i++) {
+		struct sockaddr_in *s = (struct sockaddr_in *)&gf->gf_slist[i];
+
+		s->sin_family = AF_INET;
+		s->sin_addr.s_addr = htonl(0x0a070700u + (uint32_t)i);
+	}
+	setopt("group_filter 10 sources", fd, SOL_IP, MCAST_MSFILTER, gf,
+	       (socklen_t)GROUP_FILTER_SIZE(10));
+	gf->gf_numsrc = 11;
+	setopt("group_filter 11 sources", fd, SOL_IP, MCAST_MSFILTER, gf,
+	       (socklen_t)GROUP_FILTER_SIZE(11));
+	gf->gf_numsrc = 12;
+	len = (socklen_t)size;
+	r = getsockopt(fd, SOL_IP, MCAST_MSFILTER, gf, &len);
+	if (r < 0) {
+		result("get group_filter", r);
+	} else {
+		printf("get group_filter: mode %u numsrc %u len %u:", gf->gf_fmode, gf->gf_numsrc,
+		       len);
+		for (unsigned int i = 0; i < gf->gf_numsrc && i < 12; i++)
+			printf(" %s", aname(((struct sockaddr_in *)&gf->gf_slist[i])->sin_addr.s_addr));
+		printf("\n");
+	}
+	gf->gf_numsrc = 12;
+	gf->gf_interface = 0;
+	len = (socklen_t)size;
+	result("get group_filter index 0", getsockopt(fd, SOL_IP, MCAST_MSFILTER, gf, &len));
+	free(gf);
+}
+
 static void msfilter(void)
 {
 	struct {
@@ -249,6 +317,27 @@ static void msfilter(void)
 	setopt("msfilter without join", fd, SOL_IP, IP_MSFILTER, &msf, IP_MSFILTER_SIZE(2));
 	setopt("join", fd, SOL_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m));
 	setopt("msfilter exclude 2", fd, SOL_IP, IP_MSFILTER, &msf, IP_MSFILTER_SIZE(2));
+	get_msfilter("get msfilter", fd, "239.1.2.6", 4);
+	get_msfilter("get msfilter room 1", fd, "239.1.2.6", 1);
+	get_msfilter("get msfilter not joined", fd, "239.1.2.99", 4);
+	get_msfilter("get msfilter unicast", fd, "10.1.1.1", 4);
+	{
+		socklen_t len = IP_MSFILTER_SIZE(0) - 1;
+
+		result("get msfilter short", getsockopt(fd, SOL_IP, IP_MSFILTER, &msf, &len));
+	}
+	{
+		/* The kernel takes values up to optmem_max whole; the tail is not read. */
+		char *big = calloc(1, 200000);
+
+		memcpy(big, &msf, IP_MSFILTER_SIZE(2));
+		setopt("msfilter 100000 bytes", fd, SOL_IP, IP_MSFILTER, big, 100000);
+		setopt("msfilter 200000 bytes", fd, SOL_IP, IP_MSFILTER, big, 200000);
+		setopt("multicast_ttl 100000 bytes", fd, SOL_IP, IP_MULTICAST_TTL, big, 100000);
+		free(big);
+	}
+	group_filter(fd, "239.1.2.6");
+	get_msfilter("get msfilter after group_filter", fd, "239.1.2.6", 12);
 	setopt("msfilter short header", fd, SOL_IP, IP_MSFILTER, &msf, IP_MSFILTER_SIZE(0) - 1);
 	setopt("msfilter short list", fd, SOL_IP, IP_MSFILTER, &msf, IP_MSFILTER_SIZE(1));
 	msf.f.imsf_numsrc = 11;
