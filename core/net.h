@@ -81,6 +81,7 @@ enum sock_flags {
 	SOCK_LOCALROUTE,  /* SO_DONTROUTE */
 	SOCK_RCVTSTAMPNS, /* SO_TIMESTAMPNS: SO_TIMESTAMP then reads 0 */
 	SOCK_TSTAMP_NEW,  /* set through the *_NEW (64-bit time) option names */
+	SOCK_ZEROCOPY,	  /* SO_ZEROCOPY: MSG_ZEROCOPY sends allowed */
 };
 
 /* sk->sk_userlocks */

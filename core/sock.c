@@ -11,8 +11,8 @@
  * (netdev_get_name); a bound socket takes only what arrives there.
  *
  * What this is not: options that configure kernel machinery the stack does
- * not have (SO_ATTACH_FILTER, SO_ZEROCOPY, SO_TXTIME, busy polling, ...)
- * answer -ENOPROTOOPT.
+ * not have (SO_ATTACH_FILTER, SO_TXTIME, busy polling, ...) answer
+ * -ENOPROTOOPT. SO_ZEROCOPY is kept but changes nothing: every send copies.
  */
 #define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
@@ -324,6 +324,16 @@ int sock_setsockopt(struct socket *sock, int level, int optname, const void *opt
 	case SO_BINDTOIFINDEX:
 		ret = sock_bindtoindex(sk, val);
 		break;
+	case SO_ZEROCOPY:
+		/* TCP and UDP only (not UDP-Lite, raw or ping), a boolean strictly. */
+		if (!(sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP) &&
+		    !(sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_UDP))
+			ret = -EOPNOTSUPP;
+		else if (val < 0 || val > 1)
+			ret = -EINVAL;
+		else
+			sock_valbool_flag(sk, SOCK_ZEROCOPY, valbool);
+		break;
 	case SO_SNDBUF:
 		/*
 		 * Don't error on this BSD doesn't and if you think about it
@@ -587,6 +597,9 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 	}
 	case SO_BINDTOIFINDEX:
 		v.val = sk->sk_bound_dev_if;
+		break;
+	case SO_ZEROCOPY:
+		v.val = sock_flag(sk, SOCK_ZEROCOPY);
 		break;
 	case SO_GET_FILTER:
 		/* No socket filter attached: nothing to copy. */

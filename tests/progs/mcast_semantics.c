@@ -230,7 +230,8 @@ static void sources(void)
 	close(fd);
 }
 
-/* getsockopt(IP_MSFILTER) with room for room sources: the kernel reads the group from the buffer. */
+/* getsockopt(IP_MSFILTER) with room for room sources: the kernel reads the group from the buffer.
+ */
 static void get_msfilter(const char *what, int fd, const char *group, unsigned int room)
 {
 	struct {
@@ -288,7 +289,8 @@ static void group_filter(int fd, const char *group)
 		printf("get group_filter: mode %u numsrc %u len %u:", gf->gf_fmode, gf->gf_numsrc,
 		       len);
 		for (unsigned int i = 0; i < gf->gf_numsrc && i < 12; i++)
-			printf(" %s", aname(((struct sockaddr_in *)&gf->gf_slist[i])->sin_addr.s_addr));
+			printf(" %s",
+			       aname(((struct sockaddr_in *)&gf->gf_slist[i])->sin_addr.s_addr));
 		printf("\n");
 	}
 	gf->gf_numsrc = 12;
@@ -482,6 +484,38 @@ static void bindtodevice(void)
 	wait(NULL);
 }
 
+static void send_to(const char *what, int fd, uint32_t daddr, uint16_t port, const char *msg,
+		    int flags)
+{
+	struct sockaddr_in to = {
+		.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = daddr};
+
+	result(what, (int)sendto(fd, msg, strlen(msg), flags, (struct sockaddr *)&to, sizeof(to)));
+}
+
+static void zerocopy(void)
+{
+	int udp = udp_socket(), tcp = socket(AF_INET, SOCK_STREAM, 0);
+	int raw = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+	int lite = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+
+	puts("# SO_ZEROCOPY");
+	getint("udp zerocopy", udp, SOL_SOCKET, SO_ZEROCOPY);
+	send_to("udp MSG_ZEROCOPY without SO_ZEROCOPY", udp, peer, 9, "zc", MSG_ZEROCOPY);
+	setint("udp zerocopy 2", udp, SOL_SOCKET, SO_ZEROCOPY, 2);
+	setint("udp zerocopy 1", udp, SOL_SOCKET, SO_ZEROCOPY, 1);
+	getint("udp zerocopy", udp, SOL_SOCKET, SO_ZEROCOPY);
+	send_to("udp MSG_ZEROCOPY", udp, peer, 9, "zc", MSG_ZEROCOPY);
+	setint("tcp zerocopy 1", tcp, SOL_SOCKET, SO_ZEROCOPY, 1);
+	getint("tcp zerocopy", tcp, SOL_SOCKET, SO_ZEROCOPY);
+	setint("raw zerocopy 1", raw, SOL_SOCKET, SO_ZEROCOPY, 1);
+	setint("udplite zerocopy 1", lite, SOL_SOCKET, SO_ZEROCOPY, 1);
+	close(udp);
+	close(tcp);
+	close(raw);
+	close(lite);
+}
+
 /* The next datagram on fd within 5 s, printed; "none" if nothing came. */
 static void recv_one(const char *who, int fd)
 {
@@ -504,14 +538,6 @@ static void recv_one(const char *who, int fd)
 	printf("%s: '%s' from %s\n", who, buf, aname(from.sin_addr.s_addr));
 }
 
-static void send_to(const char *what, int fd, uint32_t daddr, uint16_t port, const char *msg)
-{
-	struct sockaddr_in to = {
-		.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = daddr};
-
-	result(what, (int)sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&to, sizeof(to)));
-}
-
 static void delivery(void)
 {
 	struct ip_mreq m = mreq("239.1.2.8", INADDR_ANY);
@@ -522,34 +548,34 @@ static void delivery(void)
 
 	puts("# delivery to local members (IP_MULTICAST_LOOP)");
 	setopt("a joins", a, SOL_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m));
-	send_to("send both", tx, group, 7001, "both");
+	send_to("send both", tx, group, 7001, "both", 0);
 	recv_one("a", a);
 	recv_one("b (IP_MULTICAST_ALL)", b);
 	setint("b multicast_all 0", b, SOL_IP, IP_MULTICAST_ALL, 0);
-	send_to("send a only", tx, group, 7001, "a-only");
+	send_to("send a only", tx, group, 7001, "a-only", 0);
 	recv_one("a", a);
 	setopt("b joins", b, SOL_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m));
-	send_to("send b too", tx, group, 7001, "b-too");
+	send_to("send b too", tx, group, 7001, "b-too", 0);
 	recv_one("b", b);
 	recv_one("a", a);
 	setopt("a blocks LOCAL", a, SOL_IP, IP_BLOCK_SOURCE, &s, sizeof(s));
-	send_to("send blocked for a", tx, group, 7001, "blocked");
+	send_to("send blocked for a", tx, group, 7001, "blocked", 0);
 	recv_one("b", b);
 	setopt("a unblocks LOCAL", a, SOL_IP, IP_UNBLOCK_SOURCE, &s, sizeof(s));
-	send_to("send after unblock", tx, group, 7001, "unblocked");
+	send_to("send after unblock", tx, group, 7001, "unblocked", 0);
 	recv_one("a", a);
 	recv_one("b", b);
 	setint("loop off", tx, SOL_IP, IP_MULTICAST_LOOP, 0);
-	send_to("send not looped", tx, group, 7001, "not-looped");
+	send_to("send not looped", tx, group, 7001, "not-looped", 0);
 	setint("loop on", tx, SOL_IP, IP_MULTICAST_LOOP, 1);
-	send_to("send marker", tx, group, 7001, "marker");
+	send_to("send marker", tx, group, 7001, "marker", 0);
 	recv_one("a", a);
 	recv_one("b", b);
-	send_to("send group not joined", tx, ip("239.1.2.9"), 7001, "nobody");
+	send_to("send group not joined", tx, ip("239.1.2.9"), 7001, "nobody", 0);
 
 	puts("# broadcast (SO_BROADCAST)");
-	send_to("limited broadcast without SO_BROADCAST", tx, INADDR_BROADCAST, 7002, "x");
-	send_to("subnet broadcast without SO_BROADCAST", tx, bcast, 7002, "x");
+	send_to("limited broadcast without SO_BROADCAST", tx, INADDR_BROADCAST, 7002, "x", 0);
+	send_to("subnet broadcast without SO_BROADCAST", tx, bcast, 7002, "x", 0);
 	{
 		struct sockaddr_in to = {.sin_family = AF_INET,
 					 .sin_port = htons(7002),
@@ -559,9 +585,9 @@ static void delivery(void)
 		       connect(udp_socket(), (struct sockaddr *)&to, sizeof(to)));
 	}
 	setint("SO_BROADCAST", tx, SOL_SOCKET, SO_BROADCAST, 1);
-	send_to("limited broadcast", tx, INADDR_BROADCAST, 7002, "limited");
+	send_to("limited broadcast", tx, INADDR_BROADCAST, 7002, "limited", 0);
 	recv_one("c", c);
-	send_to("subnet broadcast", tx, bcast, 7002, "subnet");
+	send_to("subnet broadcast", tx, bcast, 7002, "subnet", 0);
 	recv_one("c", c);
 	close(a);
 	close(b);
@@ -592,5 +618,6 @@ int main(int argc, char **argv)
 	mcast_options();
 	bindtodevice();
 	delivery();
+	zerocopy();
 	return 0;
 }
