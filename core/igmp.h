@@ -9,6 +9,7 @@
 #ifndef SOCKSHIM_IGMP_H
 #define SOCKSHIM_IGMP_H
 
+#include <linux/igmp.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -78,11 +79,7 @@ struct in_device {
 	uint32_t rnd;			     /* report delays (xorshift state) */
 };
 
-#define IGMP_ALL_HOSTS	 htonl(0xe0000001u) /* 224.0.0.1 */
-#define IGMP_ALL_ROUTER	 htonl(0xe0000002u) /* 224.0.0.2 */
-#define IGMPV3_ALL_MCR	 htonl(0xe0000016u) /* 224.0.0.22 */
-#define IGMP_LOCAL_GROUP htonl(0xe0000000u)
-#define IGMP_LOCAL_MASK	 htonl(0xffffff00u)
+/* IGMP_ALL_HOSTS, IGMP_ALL_ROUTER, IGMPV3_ALL_MCR, IGMP_LOCAL_GROUP(_MASK): <linux/igmp.h>. */
 
 static inline bool ipv4_is_multicast(uint32_t addr)
 {
@@ -91,7 +88,7 @@ static inline bool ipv4_is_multicast(uint32_t addr)
 
 static inline bool ipv4_is_local_multicast(uint32_t addr)
 {
-	return (addr & IGMP_LOCAL_MASK) == IGMP_LOCAL_GROUP;
+	return (addr & IGMP_LOCAL_GROUP_MASK) == IGMP_LOCAL_GROUP;
 }
 
 /* ip_eth_mc_map(): 01:00:5e and the group's low 23 bits. */
