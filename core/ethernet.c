@@ -2,8 +2,9 @@
 /*
  * Ethernet demux and framing. The stack's MAC is its own (locally
  * administered, not the interface's), so on a promiscuous AF_PACKET link
- * frames for other hosts arrive too: anything not unicast to us or
- * broadcast is dropped here and counted as RxDropped, as is an ethertype
+ * frames for other hosts arrive too: anything not unicast to us, broadcast
+ * or to a joined group's MAC (ip_mc_mac_joined, the device's multicast
+ * filter) is dropped here and counted as RxDropped, as is an ethertype
  * the stack does not speak. A frame shorter than a header is an RxError.
  *
  * VLAN tags, as __netif_receive_skb_core() with no VLAN device: a frame

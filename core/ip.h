@@ -6,8 +6,12 @@
  * UDP, TCP, raw and ping sockets. Names follow net/ipv4/ip_input.c,
  * ip_output.c and ip_sockglue.c. Received IP options: ip_options.c.
  *
+ * Multicast: groups route to the device, a joined group's packets are
+ * delivered (igmp.c keeps the groups), and a socket's multicast and
+ * broadcast loop back to local members.
+ *
  * Not here: IP options set by a socket (IP_OPTIONS; only ICMP answers carry
- * options, echoed), multicast, more than one route.
+ * options, echoed), multicast routing, more than one route.
  */
 #ifndef SOCKSHIM_IP_H
 #define SOCKSHIM_IP_H

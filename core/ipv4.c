@@ -294,7 +294,9 @@ static int ipv4_is_zeronet(uint32_t addr)
 
 /*
  * The input route of a host with one address (ip_route_input_slow): local
- * delivery, broadcast, or a drop. Martians, in the kernel's order: a
+ * delivery, broadcast, multicast to a group the device joined
+ * (ip_route_input_mc; other groups are dropped uncounted), or a drop.
+ * Martians, in the kernel's order: a
  * multicast or broadcast source; a 0/8 source except towards the limited
  * broadcast (DHCP); a 0/8 destination; 127/8 either way unless the packet
  * came through the loopback path (skb->dev NULL; route_localnet is 0); and,
@@ -309,7 +311,7 @@ static int ipv4_is_zeronet(uint32_t addr)
  * Every drop is counted as InAddrErrors. The kernel counts the no-route
  * case there (ip_error) but martians only in /proc/net/stat/rt_cache
  * (in_martian_src, in_martian_dst); InAddrErrors is the nearest snmp name.
- * Returns 0 to deliver (pkt_type set for broadcasts) or -1, counted.
+ * Returns 0 to deliver (pkt_type set for broadcasts and multicasts) or -1.
  */
 static int ip_route_input(struct net *net, struct sk_buff *skb)
 {

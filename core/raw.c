@@ -25,9 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "igmp.h"
 #include "inet.h"
 #include "ip.h"
 #include "net_namespace.h"
+#include "netdevice.h"
 #include "protocol.h"
 
 #define RAW_HTABLE_SIZE 256 /* one bucket per protocol number (mod 256) */
@@ -217,6 +219,9 @@ int raw_local_deliver(struct net *net, struct sk_buff *skb, int protocol)
 		/* A filtered socket still counts: no protocol unreachable. */
 		delivered = 1;
 		if (protocol == IPPROTO_ICMP && raw_icmp_filtered(sk, skb))
+			continue;
+		/* A group's datagrams pass the socket's source filter (raw_v4_input). */
+		if (!ip_mc_sf_allow(sk, iph->daddr, iph->saddr, net->dev ? net->dev->ifindex : 0))
 			continue;
 		clone = skb_copy(skb);
 		if (!clone)
