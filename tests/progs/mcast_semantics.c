@@ -132,8 +132,10 @@ static int udp_bound(uint16_t port, int reuse)
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
 	int fd = udp_socket();
 
+	/* reuse 1: SO_REUSEADDR, 2: SO_REUSEPORT */
 	if (reuse)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof(reuse));
+		setsockopt(fd, SOL_SOCKET, reuse == 1 ? SO_REUSEADDR : SO_REUSEPORT, &(int){1},
+			   sizeof(int));
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
 		perror("bind");
 		exit(2);
@@ -542,7 +544,8 @@ static void delivery(void)
 {
 	struct ip_mreq m = mreq("239.1.2.8", INADDR_ANY);
 	struct ip_mreq_source s = mreqs("239.1.2.8", local);
-	int a = udp_bound(7001, 1), b = udp_bound(7001, 1), c = udp_bound(7002, 0);
+	int a = udp_bound(7001, 1), b = udp_bound(7001, 1), c = udp_bound(7002, 1);
+	int d = udp_bound(7002, 1), e = udp_bound(7003, 2), f = udp_bound(7003, 2);
 	int tx = udp_socket();
 	uint32_t group = ip("239.1.2.8");
 
@@ -587,8 +590,19 @@ static void delivery(void)
 	setint("SO_BROADCAST", tx, SOL_SOCKET, SO_BROADCAST, 1);
 	send_to("limited broadcast", tx, INADDR_BROADCAST, 7002, "limited", 0);
 	recv_one("c", c);
+	recv_one("d (SO_REUSEADDR)", d);
 	send_to("subnet broadcast", tx, bcast, 7002, "subnet", 0);
 	recv_one("c", c);
+	recv_one("d (SO_REUSEADDR)", d);
+
+	puts("# a SO_REUSEPORT group gets a group's datagram in every member");
+	setopt("e joins", e, SOL_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m));
+	send_to("send to the group", tx, group, 7003, "reuseport", 0);
+	recv_one("e", e);
+	recv_one("f", f);
+	close(d);
+	close(e);
+	close(f);
 	close(a);
 	close(b);
 	close(c);

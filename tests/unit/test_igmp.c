@@ -256,3 +256,58 @@ Test(igmp, v2_query_switches_to_v2_reports_and_leave)
 	cr_assert_eq(count(IGMP_HOST_LEAVE_MESSAGE, "239.1.2.3"), 1);
 	cr_assert_eq(seen[nseen - 1].daddr, IGMP_ALL_ROUTER);
 }
+
+Test(igmp, force_igmp_version_2_reports_v2_on_join)
+{
+	struct socket *a = sock(0, SOCK_DGRAM, IPPROTO_UDP);
+
+	ts->net[0].sysctl.force_igmp_version = 2;
+	cr_assert_eq(join(a, IP_ADD_MEMBERSHIP, "239.1.2.3", NULL), 0);
+	twostack_run_for(ts, 12 * NSEC_PER_SEC);
+	cr_assert_eq(count(IGMPV2_HOST_MEMBERSHIP_REPORT, "239.1.2.3"), 2);
+	cr_assert_eq(count(IGMPV3_CHANGE_TO_EXCLUDE, "239.1.2.3"), 0);
+	cr_assert(seen[0].ra, "Router Alert");
+	cr_assert_eq(seen[0].ttl, 1);
+}
+
+Test(igmp, v1_query_gets_v1_reports_and_no_leave)
+{
+	struct socket *a = sock(0, SOCK_DGRAM, IPPROTO_UDP);
+	uint8_t q[8] = {0x11, 0, 0, 0, 0, 0, 0, 0}; /* code 0: a v1 querier */
+	uint16_t sum = csum_fold(csum_partial(q, sizeof(q), 0));
+
+	cr_assert_eq(join(a, IP_ADD_MEMBERSHIP, "239.1.2.3", NULL), 0);
+	twostack_run_for(ts, 3 * NSEC_PER_SEC);
+	nseen = 0;
+	memcpy(q + 2, &sum, 2);
+	query(q, sizeof(q));
+	/* v1 answers within IGMP_QUERY_RESPONSE_INTERVAL (10 s). */
+	twostack_run_for(ts, 11 * NSEC_PER_SEC);
+	cr_assert_eq(count(IGMP_HOST_MEMBERSHIP_REPORT, "239.1.2.3"), 1);
+	cr_assert_eq(join(a, IP_DROP_MEMBERSHIP, "239.1.2.3", NULL), 0);
+	twostack_run_for(ts, 3 * NSEC_PER_SEC);
+	cr_assert_eq(nseen, 1, "v1 has no leave: %u messages", nseen);
+}
+
+Test(igmp, group_specific_query_is_answered_for_that_group_only)
+{
+	struct socket *a = sock(0, SOCK_DGRAM, IPPROTO_UDP);
+	uint8_t q[12] = {0x11, 10, 0, 0, 239, 1, 2, 4, 2, 125, 0, 0};
+	uint16_t sum = csum_fold(csum_partial(q, sizeof(q), 0));
+	struct socket *r = sock(1, SOCK_RAW, IPPROTO_IGMP);
+	struct sockaddr_in to = group_sin("239.1.2.4", 0);
+
+	cr_assert_eq(join(a, IP_ADD_MEMBERSHIP, "239.1.2.3", NULL), 0);
+	cr_assert_eq(join(a, IP_ADD_MEMBERSHIP, "239.1.2.4", NULL), 0);
+	twostack_run_for(ts, 3 * NSEC_PER_SEC);
+	nseen = 0;
+	memcpy(q + 2, &sum, 2);
+	cr_assert_eq(twostack_sendto(r, q, sizeof(q), &to), (int)sizeof(q));
+	twostack_run_for(ts, 2 * NSEC_PER_SEC);
+	/*
+	 * The join left unsolicit_count set, so the answer is repeated once
+	 * within the unsolicited interval, as the kernel's igmp_timer_expire.
+	 */
+	cr_assert_geq(count(IGMPV3_MODE_IS_EXCLUDE, "239.1.2.4"), 1);
+	cr_assert_eq(count(IGMPV3_MODE_IS_EXCLUDE, "239.1.2.4"), nseen, "only the queried group");
+}
