@@ -216,6 +216,9 @@ int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t sad
 		kfree_skb(skb);
 		return err;
 	}
+	/* SO_BINDTODEVICE "lo": the kernel routes everything out lo, back to this host. */
+	if (skb->sk && skb->sk->sk_bound_dev_if == LOOPBACK_IFINDEX)
+		nexthop = htonl(INADDR_LOOPBACK);
 	if (skb_headroom(skb) < hlen + ETH_HLEN || skb->len + hlen > 65535) {
 		kfree_skb(skb);
 		return -EMSGSIZE;

@@ -27,6 +27,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static void send_to(const char *what, int fd, uint32_t daddr, uint16_t port, const char *msg,
+		    int flags);
+static void recv_one(const char *who, int fd);
+
 static const char *ifname;
 static int ifindex;
 static uint32_t local, peer, bcast;
@@ -465,6 +469,20 @@ static void bindtodevice(void)
 	getint("ifindex", fd, SOL_SOCKET, SO_BINDTOIFINDEX);
 	setint("bindtoifindex IFINDEX", fd, SOL_SOCKET, SO_BINDTOIFINDEX, ifindex);
 	close(fd);
+	{
+		/* Bound to lo: what goes to this host still arrives. */
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(7010)};
+		int rx = udp_socket(), tx = udp_socket();
+
+		setopt("rx bind lo", rx, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+		result("rx bind", bind(rx, (struct sockaddr *)&sin, sizeof(sin)));
+		setopt("tx bind lo", tx, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3);
+		send_to("tx to LOCAL", tx, local, 7010, "via-lo", 0);
+		recv_one("rx", rx);
+		send_to("tx to PEER (out lo)", tx, peer, 7010, "lost", 0);
+		close(rx);
+		close(tx);
+	}
 
 	/* Without CAP_NET_RAW: a first binding is allowed, changing it is not. */
 	fflush(stdout);
