@@ -87,7 +87,7 @@
  * stack reads with the kernel's default sysctls fits (the largest,
  * MCAST_MSFILTER with igmp_max_msf's 10 sources, is 1424 bytes).
  */
-#define SHIM_OPT_MAX	4096
+#define SHIM_OPT_MAX	2048
 #define SHIM_NOTE_MAX	160  /* a reply's note for the trace */
 #define SHIM_STAT_MAX	8192 /* the longest counters text (SHIM_OP_STAT offsets) */
 #define SHIM_FILLER_MAX (1u << 24)
