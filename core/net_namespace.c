@@ -125,7 +125,7 @@ void netif_receive_skb(struct net *net, struct sk_buff *skb)
 	skb->tstamp = net->now;
 	skb->dev = net->dev;
 	if (net->dev && net->dev->pcap)
-		pcap_write(net->dev->pcap, net->now, skb->data, skb->len);
+		net->dev->pcap->write(net->dev->pcap, net->now, skb->data, skb->len);
 	eth_rcv(net, skb);
 }
 

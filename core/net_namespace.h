@@ -22,7 +22,7 @@ struct inet_hashinfo;
 struct udp_table;
 struct cred;
 
-/* The sysctls the stack consults, read from /proc/sys at start (see sysctl.c). */
+/* The sysctls the stack consults: the kernel's defaults, or what the owner read from /proc/sys. */
 struct netns_sysctl {
 	int rmem_default, wmem_default, rmem_max, wmem_max; /* net.core */
 	int somaxconn;
@@ -43,7 +43,15 @@ struct netns_sysctl {
 	int tcp_syncookies;	     /* 0 never, 1 when the SYN queue is full, 2 always */
 	int tcp_comp_sack_nr;	     /* ACKs SACK compression may hold back, 0 = off */
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
-	int tcp_live_read[5];	     /* what /proc said last for net_sysctl_refresh_tcp */
+	int tcp_live_read[5];	     /* what /proc said last, for refresh_tcp */
+	/*
+	 * Called when a TCP socket is created, if set: the option sysctls
+	 * (tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_dsack,
+	 * tcp_syncookies) that changed in the namespace since they were last
+	 * read take the new value, as the kernel reads them when a connection
+	 * uses them. The owner sets it (preload/common/sysctl_proc.c).
+	 */
+	void (*refresh_tcp)(struct netns_sysctl *s);
 	int udp_rmem_min, udp_wmem_min;
 	int ip_nonlocal_bind;
 	/*
@@ -106,18 +114,8 @@ struct net {
 	uint64_t ipfrag_mem;
 };
 
-/*
- * Fills sysctl with this machine's values (from /proc/sys, falling back to
- * the kernel's defaults where a file is missing).
- */
+/* Fills sysctl with the kernel's compiled-in defaults (no file is read). */
 void net_sysctl_init(struct netns_sysctl *s);
-/*
- * Called when a TCP socket is created: the option sysctls (tcp_timestamps,
- * tcp_sack, tcp_window_scaling, tcp_dsack, tcp_syncookies) that changed in
- * the namespace since they were last read take the new value, as the
- * kernel reads them when a connection uses them.
- */
-void net_sysctl_refresh_tcp(struct netns_sysctl *s);
 
 /*
  * Brings up a stack on dev with the given identity. dev may be NULL for a

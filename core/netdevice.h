@@ -23,7 +23,16 @@
 
 struct net_device;
 struct net;
-struct pcap_writer;
+
+/*
+ * A capture tap (the host's pcap writer): sees every frame in and out with
+ * the stack clock. The core only calls it; opening and writing files is the
+ * owner's (preload/stackd/pcap.c).
+ */
+struct pcap_writer {
+	void (*write)(struct pcap_writer *w, uint64_t ts_ns, const uint8_t *frame,
+		      unsigned int len);
+};
 
 struct net_device_ops {
 	/*
@@ -117,7 +126,6 @@ void mem_link_set_filter(struct mem_link *l,
 
 /* pcap.c: classic libpcap format, LINKTYPE_ETHERNET, ns timestamps. */
 struct pcap_writer *pcap_open(const char *path, int *err);
-void pcap_write(struct pcap_writer *w, uint64_t ts_ns, const uint8_t *frame, unsigned int len);
 void pcap_close(struct pcap_writer *w);
 
 #endif

@@ -32,6 +32,7 @@
 #include "inet.h"
 #include "net.h"
 #include "net_namespace.h"
+#include "sysctl_proc.h"
 
 /* ---- the in-process creation path ---- */
 
@@ -61,6 +62,7 @@ static void shim_net_init(void)
 {
 	inet_init();
 	request_module_set_dir(shim_cfg.plugin_dir[0] ? shim_cfg.plugin_dir : shim_lib_dir);
+	sysctl_proc_read(&shim_net.sysctl);
 	shim_net_err = net_init(&shim_net, NULL, shim_cfg.addr, shim_cfg.netmask, shim_cfg.gateway,
 				shim_cfg.mac, 0);
 	if (shim_trace_level)

@@ -39,6 +39,7 @@
 #include "shim_ctl.h"
 #include "stackd.h"
 #include "stackd_loopback.h"
+#include "sysctl_proc.h"
 
 struct stackd stackd;
 
@@ -308,6 +309,7 @@ static int stackd_setup(void)
 			return -1;
 		}
 	}
+	sysctl_proc_read(&stackd.net.sysctl);
 	err = net_init(&stackd.net, dev, cfg->addr, cfg->netmask, cfg->gateway, cfg->mac,
 		       stackd_now());
 	if (err < 0) {
