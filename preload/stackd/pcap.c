@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netdevice.h"
+#include "stackd_link.h"
 
 #define PCAP_MAGIC_NSEC	  0xa1b23c4du
 #define PCAP_SNAPLEN	  262144u

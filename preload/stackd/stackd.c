@@ -38,6 +38,7 @@
 #include "netdevice.h"
 #include "shim_ctl.h"
 #include "stackd.h"
+#include "stackd_link.h"
 #include "stackd_loopback.h"
 #include "sysctl_proc.h"
 
