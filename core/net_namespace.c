@@ -118,6 +118,12 @@ void net_set_time(struct net *net, uint64_t now)
 		net->now = now;
 }
 
+void net_enter(struct net *net, uint64_t now, const struct cred *cred)
+{
+	net_set_time(net, now);
+	net->current_cred = cred;
+}
+
 void netif_receive_skb(struct net *net, struct sk_buff *skb)
 {
 	__LINK_INC_STATS(net, RxFrames);

@@ -21,6 +21,7 @@ struct neigh_table;
 struct inet_hashinfo;
 struct udp_table;
 struct cred;
+struct sock;
 
 /* The sysctls the stack consults: the kernel's defaults, or what the owner read from /proc/sys. */
 struct netns_sysctl {
@@ -96,6 +97,14 @@ struct net {
 	const struct cred *current_cred;
 
 	/*
+	 * The owner's socket hook: told when a struct sock of this stack is
+	 * freed, which may be long after its socket was released (FIN_WAIT,
+	 * TIME_WAIT), so that the owner can count what still lives inside.
+	 * The per-socket events are the kernel's sk_data_ready & co. NULL: none.
+	 */
+	void (*sk_owner_free)(struct sock *sk);
+
+	/*
 	 * Packets to the stack's own address (or 127/8) are not sent but queued
 	 * here and received from a timer due at once, as the kernel's loopback
 	 * device defers them through netif_rx: the sender's call returns before
@@ -131,6 +140,12 @@ void net_exit(struct net *net);
 
 /* Entry points for the owner's event loop. */
 void net_set_time(struct net *net, uint64_t now);
+/*
+ * The owner's entry into the stack: the clock to now and whose call this is
+ * (cred; NULL for the stack's own work: timers, frames, pumping data). Every
+ * call into the stack is preceded by one.
+ */
+void net_enter(struct net *net, uint64_t now, const struct cred *cred);
 /* A frame arrived from the link (Ethernet header at skb->data); consumes skb. */
 void netif_receive_skb(struct net *net, struct sk_buff *skb);
 /* Runs every timer due at net->now. */

@@ -46,8 +46,7 @@ uint64_t stackd_time(struct stackd *sd)
 
 void stackd_enter(struct stackd *sd, const struct cred *cred)
 {
-	net_set_time(&sd->net, stackd_time(sd));
-	sd->net.current_cred = cred;
+	net_enter(&sd->net, stackd_time(sd), cred);
 }
 
 void stackd_leave(struct stackd *sd)
@@ -198,14 +197,11 @@ static void stackd_dispatch(struct stackd *sd, struct epoll_event *ev)
 /* Runs what is due (stack timers, host timers, queued socket work) and sends it in one flush. */
 static void stackd_run_due(struct stackd *sd)
 {
-	struct net_device *dev = sd->net.dev;
-
 	stackd_enter(sd, NULL);
 	net_run_timers(&sd->net);
 	timer_run(&sd->timers, sd->net.now);
 	stackd_run_ready(sd);
-	if (dev)
-		dev->netdev_ops->ndo_flush(dev);
+	dev_flush(sd->net.dev);
 }
 
 int stackd_round(struct stackd *sd, uint64_t idle_deadline, int timeout_ms)
@@ -238,7 +234,6 @@ int stackd_init(struct stackd *sd, struct net_device *dev)
 	INIT_LIST_HEAD(&sd->conns);
 	INIT_LIST_HEAD(&sd->ready);
 	timer_base_init(&sd->timers);
-	stackd_sock_init(sd);
 	stackd_ctl_init(sd);
 	sd->next_id = 1;
 	sd->ctl_fd = -1;
@@ -255,6 +250,7 @@ int stackd_init(struct stackd *sd, struct net_device *dev)
 			cfg->addr_str, cfg->prefix, strerror(-err));
 		return -1;
 	}
+	stackd_sock_init(sd); /* hooks the stack's sockets */
 
 	sd->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sd->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

@@ -66,59 +66,24 @@ static char stackd_lingering_mark;
 
 /* ---- the live struct sock count ---------------------------------------- */
 
-/*
- * The core's own destructor for each proto, called after ours: we override
- * sk_destruct to count socks that are still alive inside the stack after
- * their socket was released.
- */
-static struct {
-	struct proto *prot;
-	void (*destruct)(struct sock *sk);
-} stackd_destructs[16];
-
 /* The host whose stack sk lives in: its struct net is the host's. */
 static struct stackd *stackd_of(const struct sock *sk)
 {
 	return container_of(sock_net(sk), struct stackd, net);
 }
 
-static void stackd_sk_destruct(struct sock *sk)
+/* The core's owner hook (net->sk_owner_free): counts socks still alive after their release. */
+static void stackd_sk_owner_free(struct sock *sk)
 {
 	struct stackd_sock *ss = sk->sk_user_data;
-	struct stackd *sd = stackd_of(sk);
 
 	/*
 	 * Only socks we attached are counted; a connection cloned from a
-	 * listener inherits our destructor and the listener's user data but was
-	 * never counted unless accepted.
+	 * listener inherits the listener's user data but was never counted
+	 * unless accepted.
 	 */
 	if (ss == STACKD_LINGERING || (ss && ss->sock && ss->sock->sk == sk))
-		sd->live_sk--;
-	for (unsigned int i = 0; i < sizeof(stackd_destructs) / sizeof(stackd_destructs[0]); i++) {
-		if (stackd_destructs[i].prot == sk->sk_prot) {
-			if (stackd_destructs[i].destruct)
-				stackd_destructs[i].destruct(sk);
-			return;
-		}
-	}
-}
-
-static void stackd_remember_destruct(struct stackd *sd, struct sock *sk)
-{
-	unsigned int i;
-
-	if (sk->sk_destruct == stackd_sk_destruct)
-		return;
-	for (i = 0; i < sizeof(stackd_destructs) / sizeof(stackd_destructs[0]); i++) {
-		if (stackd_destructs[i].prot == sk->sk_prot || !stackd_destructs[i].prot)
-			break;
-	}
-	if (i == sizeof(stackd_destructs) / sizeof(stackd_destructs[0])) {
-		stackd_error(sd, "too many protocols to chain destructors");
-		return;
-	}
-	stackd_destructs[i].prot = sk->sk_prot;
-	stackd_destructs[i].destruct = sk->sk_destruct;
+		stackd_of(sk)->live_sk--;
 }
 
 /* ---- stack callbacks ---------------------------------------------------- */
@@ -141,13 +106,11 @@ static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 {
 	struct stackd *sd = ss->sd;
 
-	stackd_remember_destruct(sd, sk);
 	sk->sk_user_data = ss;
 	sk->sk_data_ready = stackd_sk_wake;
 	sk->sk_write_space = stackd_sk_wake;
 	sk->sk_state_change = stackd_sk_wake;
 	sk->sk_error_report = stackd_sk_wake;
-	sk->sk_destruct = stackd_sk_destruct;
 	sd->live_sk++;
 }
 
@@ -989,6 +952,7 @@ void stackd_scan_unix(struct stackd *sd)
 
 void stackd_sock_init(struct stackd *sd)
 {
+	sd->net.sk_owner_free = stackd_sk_owner_free;
 	INIT_LIST_HEAD(&sd->graveyard);
 	timer_setup(&sd->scan_timer, stackd_scan_tick);
 }
