@@ -209,6 +209,7 @@ int stackd_round(struct stackd *sd, uint64_t idle_deadline, int timeout_ms)
 	struct epoll_event evs[STACKD_MAX_EVENTS];
 	int n;
 
+	sd->round++;
 	stackd_run_due(sd);
 	stackd_timer_arm(sd, idle_deadline);
 	if (!list_empty(&sd->ready))

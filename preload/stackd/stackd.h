@@ -169,6 +169,7 @@ struct stackd {
 	long user_socks, user_mem;		     /* each other user's budget (stackd_user.c) */
 	struct stackd_user *users[STACKD_USER_HASH]; /* their accounts, hashed by uid */
 
+	uint64_t round;	 /* rounds of the loop so far (stackd_round) */
 	uint64_t errors; /* failures logged to stderr (which is usually /dev/null) */
 	FILE *trace;	 /* SOCKSHIM_TRACE >= 2: host-side events */
 };
@@ -244,6 +245,9 @@ void stackd_user_uncharge(struct stackd_sock *ss);
 int stackd_user_conn_add(struct stackd *sd, uid_t uid);
 void stackd_user_conn_del(struct stackd *sd, uid_t uid);
 void stackd_user_free_all(struct stackd *sd);
+/* Whether uid may have one more control request read in this round of the loop. */
+#define STACKD_USER_ROUND_REQS 64
+bool stackd_user_turn(struct stackd *sd, uid_t uid);
 
 /* stackd_own.c */
 int stackd_skid_get(int fd, struct stackd_skid *id);

@@ -666,7 +666,6 @@ static void stackd_request_cred(const struct shim_req *req, const struct ucred *
 static int stackd_conn_request(struct stackd_conn *c)
 {
 	struct stackd *sd = c->sd;
-
 	/* One byte more than the longest request, so that a longer one shows. */
 	static union {
 		struct shim_hdr hdr;
@@ -751,9 +750,12 @@ void stackd_conn_event(struct stackd_conn *c, uint32_t events)
 		stackd_conn_close(c);
 		return;
 	}
-	/* If more wait after the batch, level-triggered epoll brings us back after the others. */
+	/*
+	 * If more wait after the batch, or its user had its share of this
+	 * round, level-triggered epoll brings us back after the others.
+	 */
 	for (int i = 0; i < STACKD_CONN_BATCH; i++) {
-		if (stackd_conn_request(c) <= 0)
+		if (!stackd_user_turn(c->sd, c->uid) || stackd_conn_request(c) <= 0)
 			return;
 	}
 }

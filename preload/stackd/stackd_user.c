@@ -33,6 +33,9 @@ struct stackd_user {
 	unsigned int nsocks;
 	unsigned int nconns; /* control connections: each is one of our fds too */
 	long mem;
+	/* Control requests handled in round `round` of the loop (stackd_user_turn). */
+	uint64_t round;
+	unsigned int reqs;
 	struct stackd_user *next;
 };
 
@@ -191,4 +194,23 @@ void stackd_user_free_all(struct stackd *sd)
 			free(u);
 		}
 	}
+}
+
+/*
+ * A user's share of one round of the loop: a request flood from many
+ * connections of one user (each already limited to a batch per round)
+ * waits for the next round once the user has had STACKD_USER_ROUND_REQS,
+ * so every other user's requests are read in the same round as the flood's.
+ */
+bool stackd_user_turn(struct stackd *sd, uid_t uid)
+{
+	struct stackd_user *u = stackd_user_get(sd, uid, true);
+
+	if (!u)
+		return true;
+	if (u->round != sd->round) {
+		u->round = sd->round;
+		u->reqs = 0;
+	}
+	return u->reqs++ < STACKD_USER_ROUND_REQS;
 }

@@ -329,3 +329,16 @@ Test(pumps, pair_closed_with_bytes_unread_sends_rst)
 	sock_release(s);
 	sock_release(l);
 }
+
+/* A user's share of control requests per round of the loop; other users keep theirs. */
+Test(pumps, control_requests_share_a_round_per_user)
+{
+	int granted = 0;
+
+	for (int i = 0; i < 10 * STACKD_USER_ROUND_REQS; i++)
+		granted += stackd_user_turn(&sd, 65534);
+	cr_assert_eq(granted, STACKD_USER_ROUND_REQS);
+	cr_assert(stackd_user_turn(&sd, 0), "another user must still get its turn");
+	step(); /* the next round */
+	cr_assert(stackd_user_turn(&sd, 65534), "a new round brings a new share");
+}
