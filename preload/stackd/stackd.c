@@ -238,6 +238,7 @@ int stackd_init(struct stackd *sd, struct net_device *dev)
 	stackd_ctl_init(sd);
 	sd->next_id = 1;
 	sd->ctl_fd = -1;
+	sd->diag_fd = -1;
 	sd->timer_armed = UINT64_MAX;
 	sd->link_ep.kind = STACKD_EP_LINK;
 	sd->timer_ep.kind = STACKD_EP_TIMER;
@@ -286,4 +287,6 @@ void stackd_destroy(struct stackd *sd)
 		close(sd->epfd);
 	if (sd->timerfd >= 0)
 		close(sd->timerfd);
+	if (sd->diag_fd >= 0)
+		close(sd->diag_fd);
 }

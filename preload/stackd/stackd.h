@@ -150,6 +150,7 @@ struct stackd {
 	unsigned int nsocks;
 	unsigned int nwatched; /* listeners: asked about with sock_diag */
 	uint32_t next_id;
+	int diag_fd; /* NETLINK_SOCK_DIAG, for stackd_skid_alive; -1 until first use */
 
 	/* struct socks of ours not yet destroyed, in records or lingering inside the stack. */
 	long live_sk;
@@ -259,7 +260,7 @@ bool stackd_fd_host_gone(int fd);
 /* Whether fd (received with a request) is the application's side of ss. */
 bool stackd_sock_owned_by(struct stackd_sock *ss, int fd);
 /* 1 if the socket still exists, 0 if closed, -errno if the kernel could not say. */
-int stackd_skid_alive(const struct stackd_skid *id);
+int stackd_skid_alive(struct stackd *sd, const struct stackd_skid *id);
 int stackd_proc_cred(pid_t pid, uid_t uid, struct cred *cred);
 
 /* stackd_ctl.c */

@@ -153,11 +153,11 @@ bool stackd_fd_host_gone(int fd)
 	return !ours || state == 'Z' || state == 'X' || (flags & STACKD_PF_EXITING);
 }
 
-int stackd_skid_alive(const struct stackd_skid *id)
+int stackd_skid_alive(struct stackd *sd, const struct stackd_skid *id)
 {
 	if (!id->cookie)
 		return -EINVAL;
-	return stackd_diag_unix_alive(id->ino, id->cookie);
+	return stackd_diag_unix_alive(&sd->diag_fd, id->ino, id->cookie);
 }
 
 /*

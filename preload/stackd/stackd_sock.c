@@ -465,7 +465,7 @@ bool stackd_app_held(const struct stackd_sock *ss)
 
 	if (!id->cookie)
 		return true; /* an accepted socket not yet named to us: its pair will tell */
-	r = stackd_skid_alive(id);
+	r = stackd_skid_alive(sd, id);
 	if (r < 0)
 		stackd_error(sd, "id %u: sock_diag: %s", ss->id, strerror(-r));
 	return r != 0;
