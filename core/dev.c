@@ -25,7 +25,7 @@ int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb)
 		net->mib.link.TxBytes += skb->len;
 	}
 	if (dev->pcap)
-		pcap_write(dev->pcap, skb->tstamp, skb->data, skb->len);
+		dev->pcap->write(dev->pcap, skb->tstamp, skb->data, skb->len);
 	return dev->netdev_ops->ndo_start_xmit(dev, skb);
 }
 

@@ -125,6 +125,12 @@ void net_set_time(struct net *net, uint64_t now)
 		net->now = now;
 }
 
+void net_enter(struct net *net, uint64_t now, const struct cred *cred)
+{
+	net_set_time(net, now);
+	net->current_cred = cred;
+}
+
 void netif_receive_skb(struct net *net, struct sk_buff *skb)
 {
 	__LINK_INC_STATS(net, RxFrames);
@@ -132,7 +138,7 @@ void netif_receive_skb(struct net *net, struct sk_buff *skb)
 	skb->tstamp = net->now;
 	skb->dev = net->dev;
 	if (net->dev && net->dev->pcap)
-		pcap_write(net->dev->pcap, net->now, skb->data, skb->len);
+		net->dev->pcap->write(net->dev->pcap, net->now, skb->data, skb->len);
 	eth_rcv(net, skb);
 }
 

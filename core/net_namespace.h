@@ -22,8 +22,9 @@ struct inet_hashinfo;
 struct udp_table;
 struct cred;
 struct in_device;
+struct sock;
 
-/* The sysctls the stack consults, read from /proc/sys at start (see sysctl.c). */
+/* The sysctls the stack consults: the kernel's defaults, or what the owner read from /proc/sys. */
 struct netns_sysctl {
 	int rmem_default, wmem_default, rmem_max, wmem_max; /* net.core */
 	int somaxconn;
@@ -44,7 +45,15 @@ struct netns_sysctl {
 	int tcp_syncookies;	     /* 0 never, 1 when the SYN queue is full, 2 always */
 	int tcp_comp_sack_nr;	     /* ACKs SACK compression may hold back, 0 = off */
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
-	int tcp_live_read[5];	     /* what /proc said last for net_sysctl_refresh_tcp */
+	int tcp_live_read[5];	     /* what /proc said last, for refresh_tcp */
+	/*
+	 * Called when a TCP socket is created, if set: the option sysctls
+	 * (tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_dsack,
+	 * tcp_syncookies) that changed in the namespace since they were last
+	 * read take the new value, as the kernel reads them when a connection
+	 * uses them. The owner sets it (preload/common/sysctl_proc.c).
+	 */
+	void (*refresh_tcp)(struct netns_sysctl *s);
 	int udp_rmem_min, udp_wmem_min;
 	int ip_nonlocal_bind;
 	/* Multicast: net.ipv4.igmp_*, conf.all.force_igmp_version, the device's intervals (ms). */
@@ -95,6 +104,14 @@ struct net {
 	const struct cred *current_cred;
 
 	/*
+	 * The owner's socket hook: told when a struct sock of this stack is
+	 * freed, which may be long after its socket was released (FIN_WAIT,
+	 * TIME_WAIT), so that the owner can count what still lives inside.
+	 * The per-socket events are the kernel's sk_data_ready & co. NULL: none.
+	 */
+	void (*sk_owner_free)(struct sock *sk);
+
+	/*
 	 * Packets to the stack's own address (or 127/8) are not sent but queued
 	 * here and received from a timer due at once, as the kernel's loopback
 	 * device defers them through netif_rx: the sender's call returns before
@@ -113,18 +130,8 @@ struct net {
 	uint64_t ipfrag_mem;
 };
 
-/*
- * Fills sysctl with this machine's values (from /proc/sys, falling back to
- * the kernel's defaults where a file is missing).
- */
+/* Fills sysctl with the kernel's compiled-in defaults (no file is read). */
 void net_sysctl_init(struct netns_sysctl *s);
-/*
- * Called when a TCP socket is created: the option sysctls (tcp_timestamps,
- * tcp_sack, tcp_window_scaling, tcp_dsack, tcp_syncookies) that changed in
- * the namespace since they were last read take the new value, as the
- * kernel reads them when a connection uses them.
- */
-void net_sysctl_refresh_tcp(struct netns_sysctl *s);
 
 /*
  * Brings up a stack on dev with the given identity. dev may be NULL for a
@@ -140,6 +147,12 @@ void net_exit(struct net *net);
 
 /* Entry points for the owner's event loop. */
 void net_set_time(struct net *net, uint64_t now);
+/*
+ * The owner's entry into the stack: the clock to now and whose call this is
+ * (cred; NULL for the stack's own work: timers, frames, pumping data). Every
+ * call into the stack is preceded by one.
+ */
+void net_enter(struct net *net, uint64_t now, const struct cred *cred);
 /* A frame arrived from the link (Ethernet header at skb->data); consumes skb. */
 void netif_receive_skb(struct net *net, struct sk_buff *skb);
 /* Runs every timer due at net->now. */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct net_device: the link under a stack. Three kinds exist: the AF_PACKET
- * link on a real interface (link_packet.c), the in-memory link joining two
- * stacks for unit tests (link_mem.c), and a pcap tap that any link can carry
- * (pcap.c). A link moves whole Ethernet frames; it knows nothing of IP.
+ * struct net_device: the link under a stack. Two kinds exist: the in-memory
+ * link joining two stacks for unit tests (link_mem.c), and the AF_PACKET
+ * link on a real interface, which makes system calls and so lives with the
+ * stack host (preload/stackd/link_packet.c); any link can carry a capture
+ * tap (the host's pcap writer). A link moves whole Ethernet frames; it knows
+ * nothing of IP.
  */
 #ifndef SOCKSHIM_NETDEVICE_H
 #define SOCKSHIM_NETDEVICE_H
@@ -24,7 +26,16 @@
 
 struct net_device;
 struct net;
-struct pcap_writer;
+
+/*
+ * A capture tap (the host's pcap writer): sees every frame in and out with
+ * the stack clock. The core only calls it; opening and writing files is the
+ * owner's (preload/stackd/pcap.c).
+ */
+struct pcap_writer {
+	void (*write)(struct pcap_writer *w, uint64_t ts_ns, const uint8_t *frame,
+		      unsigned int len);
+};
 
 struct net_device_ops {
 	/*
@@ -100,10 +111,6 @@ int skb_gso_segment(const struct sk_buff *skb, struct sk_buff_head *segs);
  */
 extern void (*netdev_trace)(const struct net_device *dev, const char *msg);
 
-/* link_packet.c: AF_PACKET on a real interface, BPF-filtered to ARP and IPv4 for addr. */
-struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_ALEN], uint32_t addr,
-				    int *err);
-
 /*
  * link_mem.c: two devices joined by a wire with a virtual clock. Frames sent
  * on one arrive on the other when mem_link_deliver() runs and their delivery
@@ -131,10 +138,5 @@ void mem_link_destroy(struct mem_link *l);
 void mem_link_set_filter(struct mem_link *l,
 			 int (*filter)(void *arg, int side, const uint8_t *frame, unsigned int len),
 			 void *arg);
-
-/* pcap.c: classic libpcap format, LINKTYPE_ETHERNET, ns timestamps. */
-struct pcap_writer *pcap_open(const char *path, int *err);
-void pcap_write(struct pcap_writer *w, uint64_t ts_ns, const uint8_t *frame, unsigned int len);
-void pcap_close(struct pcap_writer *w);
 
 #endif

@@ -103,6 +103,8 @@ void sock_init_data(struct socket *sock, struct sock *sk)
 
 void sk_free(struct sock *sk)
 {
+	if (sk->sk_net && sk->sk_net->sk_owner_free)
+		sk->sk_net->sk_owner_free(sk);
 	if (sk->sk_destruct)
 		sk->sk_destruct(sk);
 	__skb_queue_purge(&sk->sk_receive_queue);

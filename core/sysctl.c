@@ -1,115 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * The sysctls a stack consults, read once from /proc/sys so that an emulated
- * socket starts with the same buffer sizes, port range, TTL and privilege
- * thresholds as a kernel socket in the same namespace. A file that is
- * missing or unreadable keeps the kernel's compiled-in default.
- *
- * What this is not: no writes, and no re-reading but for the TCP option
- * sysctls a new TCP socket reads again (net_sysctl_refresh_tcp); the rest
- * keep the values the stack started with (re-reading would be a system
- * call on a hot path).
+ * The sysctls a stack consults, with the kernel's compiled-in defaults. The
+ * core reads no files: the owner fills in this machine's values from
+ * /proc/sys (preload/common/sysctl_proc.c) before net_init, and may hook
+ * refresh_tcp to re-read the TCP option sysctls when a TCP socket is made.
  */
 #include <limits.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "net_namespace.h"
 
-/* Reads up to n whitespace-separated integers; returns how many it got. */
-static int read_ints(const char *name, long *v, int n)
-{
-	char path[256];
-	FILE *f;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/sys/%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (fscanf(f, "%ld", &v[i]) != 1)
-			break;
-	fclose(f);
-	return i;
-}
-
-static void read_int(const char *name, int *dst)
-{
-	long v;
-
-	if (read_ints(name, &v, 1) == 1)
-		*dst = (int)v;
-}
-
-static void read_triple(const char *name, int dst[3])
-{
-	long v[3];
-
-	if (read_ints(name, v, 3) == 3)
-		for (int i = 0; i < 3; i++)
-			dst[i] = (int)v[i];
-}
-
-/* The sysctls a new TCP socket reads again; tcp_live_read keeps the last value read of each. */
-static const struct {
-	const char *name;
-	size_t off;
-} tcp_live[] = {
-	{"net/ipv4/tcp_timestamps", offsetof(struct netns_sysctl, tcp_timestamps)},
-	{"net/ipv4/tcp_sack", offsetof(struct netns_sysctl, tcp_sack)},
-	{"net/ipv4/tcp_window_scaling", offsetof(struct netns_sysctl, tcp_window_scaling)},
-	{"net/ipv4/tcp_dsack", offsetof(struct netns_sysctl, tcp_dsack)},
-	{"net/ipv4/tcp_syncookies", offsetof(struct netns_sysctl, tcp_syncookies)},
-};
-
-/*
- * A value changed in the namespace since the last read replaces ours; one
- * set in-process (a test, say) stays until the namespace's changes. Five
- * small reads per socket(), where the kernel reads a variable.
- */
-void net_sysctl_refresh_tcp(struct netns_sysctl *s)
-{
-	for (size_t i = 0; i < sizeof(tcp_live) / sizeof(tcp_live[0]); i++) {
-		long v;
-
-		if (read_ints(tcp_live[i].name, &v, 1) != 1 || (int)v == s->tcp_live_read[i])
-			continue;
-		s->tcp_live_read[i] = (int)v;
-		*(int *)((char *)s + tcp_live[i].off) = (int)v;
-	}
-}
-
-/*
- * CONFIG_HZ is not a sysctl, but socket timeouts are rounded to it. The
- * kernel's own rounding tells it: a 1 us SO_RCVTIMEO reads back as one
- * tick. An AF_UNIX socket goes through the same code (sock_set_timeout) and
- * is never emulated, so this works under the interposer too.
- */
-static int probe_hz(void)
-{
-	struct timeval tv = {0, 1};
-	socklen_t len = sizeof(tv);
-	int fd, hz = 0;
-
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return 0;
-	if (!setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) &&
-	    !getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) && tv.tv_sec == 0 && tv.tv_usec > 0)
-		hz = (int)(1000000 / tv.tv_usec);
-	close(fd);
-	return hz;
-}
-
 void net_sysctl_init(struct netns_sysctl *s)
 {
-	long range[2];
-	int hz;
-
 	/* The kernel's defaults (net/core/sock.c and the net/ipv4 files), for missing files. */
 	*s = (struct netns_sysctl){
 		.rmem_default = 212992,
@@ -154,60 +55,4 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.optmem_max = 131072,
 		.hz = 250,
 	};
-
-	read_int("net/core/rmem_default", &s->rmem_default);
-	read_int("net/core/wmem_default", &s->wmem_default);
-	read_int("net/core/rmem_max", &s->rmem_max);
-	read_int("net/core/wmem_max", &s->wmem_max);
-	read_int("net/core/somaxconn", &s->somaxconn);
-	read_triple("net/ipv4/tcp_rmem", s->tcp_rmem);
-	read_triple("net/ipv4/tcp_wmem", s->tcp_wmem);
-	if (read_ints("net/ipv4/ip_local_port_range", range, 2) == 2) {
-		s->ip_local_port_range[0] = (int)range[0];
-		s->ip_local_port_range[1] = (int)range[1];
-	}
-	read_int("net/ipv4/ip_unprivileged_port_start", &s->ip_unprivileged_port_start);
-	if (read_ints("net/ipv4/ping_group_range", range, 2) == 2) {
-		s->ping_group_range[0] = (uint32_t)range[0];
-		s->ping_group_range[1] = (uint32_t)range[1];
-	}
-	read_int("net/ipv4/ip_default_ttl", &s->ip_default_ttl);
-	read_int("net/ipv4/ip_no_pmtu_disc", &s->ip_no_pmtu_disc);
-	read_int("net/ipv4/tcp_fin_timeout", &s->tcp_fin_timeout);
-	read_int("net/ipv4/tcp_syn_retries", &s->tcp_syn_retries);
-	read_int("net/ipv4/tcp_synack_retries", &s->tcp_synack_retries);
-	read_int("net/ipv4/tcp_retries2", &s->tcp_retries2);
-	read_int("net/ipv4/tcp_keepalive_time", &s->tcp_keepalive_time);
-	read_int("net/ipv4/tcp_keepalive_intvl", &s->tcp_keepalive_intvl);
-	read_int("net/ipv4/tcp_keepalive_probes", &s->tcp_keepalive_probes);
-	read_int("net/ipv4/tcp_max_syn_backlog", &s->tcp_max_syn_backlog);
-	read_int("net/ipv4/tcp_timestamps", &s->tcp_timestamps);
-	read_int("net/ipv4/tcp_window_scaling", &s->tcp_window_scaling);
-	read_int("net/ipv4/tcp_sack", &s->tcp_sack);
-	read_int("net/ipv4/tcp_dsack", &s->tcp_dsack);
-	read_int("net/ipv4/tcp_challenge_ack_limit", &s->tcp_challenge_ack_limit);
-	read_int("net/ipv4/tcp_syncookies", &s->tcp_syncookies);
-	read_int("net/ipv4/tcp_comp_sack_nr", &s->tcp_comp_sack_nr);
-	read_ints("net/ipv4/tcp_comp_sack_delay_ns", &s->tcp_comp_sack_delay_ns, 1);
-	read_int("net/ipv4/udp_rmem_min", &s->udp_rmem_min);
-	read_int("net/ipv4/udp_wmem_min", &s->udp_wmem_min);
-	read_int("net/ipv4/ip_nonlocal_bind", &s->ip_nonlocal_bind);
-	read_int("net/ipv4/igmp_max_memberships", &s->igmp_max_memberships);
-	read_int("net/ipv4/igmp_max_msf", &s->igmp_max_msf);
-	read_int("net/ipv4/igmp_qrv", &s->igmp_qrv);
-	read_int("net/ipv4/igmp_link_local_mcast_reports", &s->igmp_llm_reports);
-	read_int("net/ipv4/conf/all/force_igmp_version", &s->force_igmp_version);
-	/* The stack's device takes the namespace's defaults for new devices. */
-	read_int("net/ipv4/conf/default/igmpv2_unsolicited_report_interval",
-		 &s->igmpv2_unsolicited_report_interval);
-	read_int("net/ipv4/conf/default/igmpv3_unsolicited_report_interval",
-		 &s->igmpv3_unsolicited_report_interval);
-	read_int("net/core/optmem_max", &s->optmem_max);
-
-	for (size_t i = 0; i < sizeof(tcp_live) / sizeof(tcp_live[0]); i++)
-		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);
-
-	hz = probe_hz();
-	if (hz > 0)
-		s->hz = hz;
 }

@@ -42,8 +42,10 @@ static uint32_t secure_tcp_seq(const struct net *net, uint32_t saddr, uint32_t d
 
 int tcp_v4_init_sock(struct sock *sk)
 {
-	/* A new socket sees the option sysctls as the namespace has them now. */
-	net_sysctl_refresh_tcp(&sock_net(sk)->sysctl);
+	struct netns_sysctl *sysctl = &sock_net(sk)->sysctl;
+
+	if (sysctl->refresh_tcp)
+		sysctl->refresh_tcp(sysctl); /* the namespace's option sysctls as they are now */
 	tcp_init_sock(sk);
 	return 0;
 }

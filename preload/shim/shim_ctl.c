@@ -349,12 +349,10 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockf
  * host's if its sender (SO_PEERCRED) is the very process whose pid the
  * listener's name shim_sock_name('l') carries, and runs as root or as us.
  */
-int shim_ctl_from_host(int lfd, int nfd)
+pid_t shim_listener_host(int lfd)
 {
 	struct sockaddr_un sun;
 	socklen_t len = sizeof(sun);
-	struct ucred u;
-	socklen_t ulen = sizeof(u);
 	unsigned int pid;
 	uint32_t id;
 	char kind;
@@ -364,10 +362,19 @@ int shim_ctl_from_host(int lfd, int nfd)
 	    shim_sock_name_parse(sun.sun_path + 1, len - offsetof(struct sockaddr_un, sun_path) - 1,
 				 &kind, &pid, &id) < 0 ||
 	    kind != 'l')
+		return -1;
+	return (pid_t)pid;
+}
+
+int shim_ctl_from_host(int lfd, int nfd)
+{
+	pid_t pid = shim_listener_host(lfd);
+	struct ucred u;
+	socklen_t ulen = sizeof(u);
+
+	if (pid < 0 || shim_real.getsockopt(nfd, SOL_SOCKET, SO_PEERCRED, &u, &ulen) < 0)
 		return 0;
-	if (shim_real.getsockopt(nfd, SOL_SOCKET, SO_PEERCRED, &u, &ulen) < 0)
-		return 0;
-	return u.pid == (pid_t)pid && shim_ctl_cred_ok(&u);
+	return u.pid == pid && shim_ctl_cred_ok(&u);
 }
 
 int shim_host_pid(void)

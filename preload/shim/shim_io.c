@@ -167,7 +167,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	/* A pair whose host is gone says EPIPE; a UDP socket never raises SIGPIPE. */
 	ret = shim_real.sendmsg(fd, &lm, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
 	if (ret < 0)
-		return errno == EPIPE ? -SHIM_ENOSTACK : -errno;
+		return errno == EPIPE ? -SHIM_EGONE_SEND : -errno;
 	return ret >= (ssize_t)sizeof(h) ? ret - (ssize_t)sizeof(h) : 0;
 }
 
@@ -198,7 +198,7 @@ static ssize_t shim_dgram_recv(int fd, struct msghdr *m, int flags)
 	m->msg_controllen = 0;
 	/* EOF on the pair: its stack host is gone (killed), and the socket with it. */
 	if (n == 0)
-		return -SHIM_ENOSTACK;
+		return -SHIM_EGONE_RECV;
 	if ((size_t)n < sizeof(h)) {
 		m->msg_namelen = 0;
 		return 0;

@@ -40,6 +40,14 @@
  * for a kernel answer.
  */
 #define SHIM_ENOSTACK ENONET
+/*
+ * A datagram socket whose host died (kill -9) is gone with it. A receive
+ * fails as the kernel's does on a socket destroyed under it (SOCK_DESTROY,
+ * `ss -K`: ECONNABORTED); a send as the kernel's sendto when the route went
+ * away with its interface (ENETUNREACH).
+ */
+#define SHIM_EGONE_RECV ECONNABORTED
+#define SHIM_EGONE_SEND ENETUNREACH
 
 /* ---- the fd table (shim_main.c) ---- */
 
@@ -161,6 +169,8 @@ extern char shim_lib_dir[4096];
  * (SHIM_ENOSTACK).
  */
 int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd);
+/* The pid of the host that made listener lfd (from its name), -1 if not one. */
+pid_t shim_listener_host(int lfd);
 /* Whether nfd, accepted on listener lfd, was connected by the stack host. */
 int shim_ctl_from_host(int lfd, int nfd);
 void shim_ctl_reset_child(void);

@@ -26,12 +26,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "inet.h"
 #include "net.h"
 #include "net_namespace.h"
+#include "sysctl_proc.h"
 
 /* ---- the in-process creation path ---- */
 
@@ -61,6 +63,7 @@ static void shim_net_init(void)
 {
 	inet_init();
 	request_module_set_dir(shim_cfg.plugin_dir[0] ? shim_cfg.plugin_dir : shim_lib_dir);
+	sysctl_proc_read(&shim_net.sysctl);
 	shim_net_err = net_init(&shim_net, NULL, shim_cfg.addr, shim_cfg.netmask, shim_cfg.gateway,
 				shim_cfg.mac, 0);
 	if (shim_trace_level)
@@ -408,6 +411,50 @@ static int shim_accept_kernel(int nfd, struct sockaddr *addr, socklen_t *addrlen
 	return nfd;
 }
 
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+/*
+ * A blocking accept() waits for a connection or for the death of the host
+ * that connects them, whichever comes first: nothing in the kernel tells an
+ * AF_UNIX listener that the process that connects to it died. With the host
+ * gone the listener is gone, and accept fails as the kernel's does on a
+ * listener destroyed under it (SOCK_DESTROY, `ss -K`): EINVAL, now and on
+ * every later call. 0: accept now (it may still block if another process
+ * took the connection first); -errno: the answer.
+ */
+static int shim_accept_wait(int fd)
+{
+	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.events = POLLIN}};
+	struct timeval tv = {0};
+	socklen_t tlen = sizeof(tv);
+	struct timespec ts, *tsp = NULL;
+	pid_t host = shim_listener_host(fd);
+	int fl = shim_real.fcntl(fd, F_GETFL), n;
+
+	if (host <= 0 || fl < 0 || (fl & O_NONBLOCK))
+		return 0;
+	p[1].fd = (int)shim_real.syscall(SYS_pidfd_open, host, 0);
+	if (p[1].fd < 0)
+		return errno == ESRCH ? -EINVAL : 0;
+	/* SO_RCVTIMEO bounds accept() as it bounds a read. */
+	if (!shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen) &&
+	    (tv.tv_sec || tv.tv_usec)) {
+		ts = (struct timespec){tv.tv_sec, tv.tv_usec * 1000};
+		tsp = &ts;
+	}
+	n = (int)shim_real.syscall(SYS_ppoll, p, 2, tsp, NULL, (size_t)8);
+	if (n < 0)
+		n = -errno;
+	shim_real.close(p[1].fd);
+	if (n == 0)
+		return -EAGAIN;
+	if (n > 0 && (p[1].revents & POLLIN) && !(p[0].revents & POLLIN))
+		return -EINVAL;
+	return n < 0 ? n : 0;
+}
+
 static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *addrlen, int flags,
 		       struct shim_call *c)
 {
@@ -424,6 +471,9 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 		return nfd < 0 ? -errno : nfd;
 	}
 	for (;;) {
+		err = shim_accept_wait(fd);
+		if (err)
+			return err;
 		plen = sizeof(peer);
 		nfd = shim_real.accept4(fd, (struct sockaddr *)&peer, &plen, flags);
 		if (nfd < 0)

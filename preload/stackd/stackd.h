@@ -51,10 +51,11 @@ struct stackd_skid {
  */
 struct stackd_sock {
 	struct stackd_ep ep; /* STACKD_EP_PAIR, for events on fd */
+	struct stackd *sd;   /* the host it lives in */
 	uint32_t id;
 	uint64_t nonce; /* random: the unguessable part of its AF_UNIX names (shim_sock_name) */
 	struct stackd_sock *hash_next;
-	struct list_head ready; /* on stackd.ready while it has work */
+	struct list_head ready; /* on sd->ready while it has work */
 	bool queued;
 	bool dead; /* released; freed after the current epoll round (stackd_sock_bury) */
 
@@ -108,6 +109,7 @@ struct stackd_sock {
 /* A control connection (one per interposing process). */
 struct stackd_conn {
 	struct stackd_ep ep; /* STACKD_EP_CONN */
+	struct stackd *sd;
 	int fd;
 	pid_t pid; /* SO_PEERCRED, as of connect(); requests carry their own */
 	uid_t uid;
@@ -116,9 +118,19 @@ struct stackd_conn {
 	struct list_head node;
 };
 
+struct stackd_user;
+#define STACKD_USER_HASH 64
+
+/*
+ * One stack host: everything its loop, control path and pumps share, passed
+ * to each of them (no global), so that tests can run a host of their own on
+ * an in-memory link with a virtual clock (tests/unit/test_pumps.c).
+ */
 struct stackd {
 	struct shim_config cfg;
 	struct net net;
+	/* The host's clock (CLOCK_MONOTONIC; a test's virtual one), read by stackd_enter. */
+	uint64_t (*clock)(struct stackd *sd);
 	int epfd;
 	int timerfd;
 	uint64_t
@@ -138,6 +150,7 @@ struct stackd {
 	unsigned int nsocks;
 	unsigned int nwatched; /* listeners: asked about with sock_diag */
 	uint32_t next_id;
+	int diag_fd; /* NETLINK_SOCK_DIAG, for stackd_skid_alive; -1 until first use */
 
 	/* struct socks of ours not yet destroyed, in records or lingering inside the stack. */
 	long live_sk;
@@ -154,39 +167,61 @@ struct stackd {
 	uint8_t *iobuf;
 	size_t iobuf_size;
 
-	long user_socks, user_mem; /* each other user's budget (stackd_user.c) */
+	long user_socks, user_mem;		     /* each other user's budget (stackd_user.c) */
+	struct stackd_user *users[STACKD_USER_HASH]; /* their accounts, hashed by uid */
 
+	uint64_t round;	 /* rounds of the loop so far (stackd_round) */
 	uint64_t errors; /* failures logged to stderr (which is usually /dev/null) */
 	FILE *trace;	 /* SOCKSHIM_TRACE >= 2: host-side events */
 };
 
-extern struct stackd stackd;
-
 /* stackd.c */
 /* A number from the environment: def if unset, -1 and a message in err if not in min..max. */
 long stackd_env_long(const char *var, long def, long min, long max, char *err, int errlen);
-uint64_t stackd_now(void);
-/* Sets the stack clock; call before every entry into core. */
-void stackd_clock(void);
-void stackd_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void stackd_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int stackd_epoll_add(int fd, uint32_t events, struct stackd_ep *ep);
-void stackd_epoll_del(int fd);
+/*
+ * Prepares sd for a link already opened (dev, or NULL for none): the core
+ * stack, epoll, the timerfd, the I/O buffer. The control listener is
+ * added by the caller. 0 or -1 with a message on stderr.
+ */
+int stackd_init(struct stackd *sd, struct net_device *dev);
+void stackd_destroy(struct stackd *sd);
+/* The host's time now (its clock), ns. */
+uint64_t stackd_time(struct stackd *sd);
+/*
+ * The core entry: every call into core/ from the host is preceded by this
+ * one, which sets the stack clock and whose call it is (cred, or NULL for
+ * the stack's own work: timers, frames, pumps). A call with cred must be
+ * closed with stackd_leave so that no later work runs with those rights.
+ */
+void stackd_enter(struct stackd *sd, const struct cred *cred);
+void stackd_leave(struct stackd *sd);
+/*
+ * One round of the loop: due timers, queued socket work, one flush, then
+ * waits at most timeout_ms (-1: until an event; 0 when work is queued) and
+ * handles what came. Returns the number of events or -errno.
+ */
+int stackd_round(struct stackd *sd, uint64_t idle_deadline, int timeout_ms);
+void stackd_trace(struct stackd *sd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void stackd_error(struct stackd *sd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int stackd_epoll_add(struct stackd *sd, int fd, uint32_t events, struct stackd_ep *ep);
+void stackd_epoll_del(struct stackd *sd, int fd);
 
 /* stackd_sock.c */
-void stackd_sock_init(void);
-struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream);
-struct stackd_sock *stackd_sock_find(uint32_t id);
+void stackd_sock_init(struct stackd *sd);
+struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int fd, bool stream);
+struct stackd_sock *stackd_sock_find(struct stackd *sd, uint32_t id);
 /* Drops the record; releases the socket if still held. Safe while events point at it. */
 void stackd_sock_free(struct stackd_sock *ss);
 /* Frees the records dropped since the last call; after each epoll round. */
-void stackd_sock_bury(void);
+void stackd_sock_bury(struct stackd *sd);
+/* Drops every record (stackd_destroy). */
+void stackd_sock_free_all(struct stackd *sd);
 /*
  * Releases datagram sockets (of every user, or of uid) whose pair has hung
  * up but whose EPOLLHUP is not handled yet. A look at every record: only
  * where it matters now (a port in use, a budget reached).
  */
-void stackd_reap_dgrams(bool any_user, uid_t uid);
+void stackd_reap_dgrams(struct stackd *sd, bool any_user, uid_t uid);
 void stackd_sock_queue(struct stackd_sock *ss);
 /*
  * Sends the datagrams the program wrote to the pair before its request
@@ -196,26 +231,30 @@ void stackd_sock_queue(struct stackd_sock *ss);
 void stackd_dgram_flush(struct stackd_sock *ss);
 void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
 /* Runs every queued record's pending work. */
-void stackd_run_ready(void);
+void stackd_run_ready(struct stackd *sd);
 int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd);
 void stackd_sock_shutdown_wr(struct stackd_sock *ss);
 /* Releases listeners and datagram sockets whose application side is closed. */
-void stackd_scan_unix(void);
+void stackd_scan_unix(struct stackd *sd);
 /* Whether the application still holds the socket (sock_diag); false if unknown. */
 bool stackd_app_held(const struct stackd_sock *ss);
 
 /* stackd_user.c */
-int stackd_limits_load(char *err, int errlen);
+int stackd_limits_load(struct stackd *sd, char *err, int errlen);
 /* Whether uid may have one more socket pinning mem bytes: 0, -EMFILE or -ENOBUFS. */
-int stackd_user_may(uid_t uid, long mem);
+int stackd_user_may(struct stackd *sd, uid_t uid, long mem);
 /* Counts ss against uid's budget, or (unless forced) returns -EMFILE / -ENOBUFS. */
 int stackd_user_charge(struct stackd_sock *ss, uid_t uid, bool force);
 /* Its buffer sizes may have changed (setsockopt). */
 void stackd_user_recount(struct stackd_sock *ss);
 void stackd_user_uncharge(struct stackd_sock *ss);
 /* A control connection of uid's, within its budget (0), or -EMFILE; and its end. */
-int stackd_user_conn_add(uid_t uid);
-void stackd_user_conn_del(uid_t uid);
+int stackd_user_conn_add(struct stackd *sd, uid_t uid);
+void stackd_user_conn_del(struct stackd *sd, uid_t uid);
+void stackd_user_free_all(struct stackd *sd);
+/* Whether uid may have one more control request read in this round of the loop. */
+#define STACKD_USER_ROUND_REQS 64
+bool stackd_user_turn(struct stackd *sd, uid_t uid);
 
 /* stackd_own.c */
 int stackd_skid_get(int fd, struct stackd_skid *id);
@@ -227,13 +266,14 @@ bool stackd_fd_host_gone(int fd);
 /* Whether fd (received with a request) is the application's side of ss. */
 bool stackd_sock_owned_by(struct stackd_sock *ss, int fd);
 /* 1 if the socket still exists, 0 if closed, -errno if the kernel could not say. */
-int stackd_skid_alive(const struct stackd_skid *id);
+int stackd_skid_alive(struct stackd *sd, const struct stackd_skid *id);
 int stackd_proc_cred(pid_t pid, uid_t uid, struct cred *cred);
 
 /* stackd_ctl.c */
-int stackd_ctl_open(void);
-void stackd_ctl_init(void);
-void stackd_ctl_accept(void);
+int stackd_ctl_open(struct stackd *sd);
+void stackd_ctl_init(struct stackd *sd);
+void stackd_ctl_accept(struct stackd *sd);
 void stackd_conn_event(struct stackd_conn *c, uint32_t events);
+void stackd_conn_close(struct stackd_conn *c);
 
 #endif

@@ -32,14 +32,14 @@
 
 #define STACKD_CONN_BATCH 32 /* requests handled per connection per wake-up */
 
-int stackd_ctl_open(void)
+int stackd_ctl_open(struct stackd *sd)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	socklen_t len;
 	int fd, r;
 
-	r = shim_ctl_name(sun.sun_path + 1, sizeof(sun.sun_path) - 1, stackd.cfg.netns,
-			  stackd.cfg.iface, stackd.cfg.addr_str);
+	r = shim_ctl_name(sun.sun_path + 1, sizeof(sun.sun_path) - 1, sd->cfg.netns, sd->cfg.iface,
+			  sd->cfg.addr_str);
 	if (r < 0 || (size_t)r >= sizeof(sun.sun_path) - 1)
 		return -ENAMETOOLONG;
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)r);
@@ -57,14 +57,16 @@ int stackd_ctl_open(void)
 	return fd;
 }
 
-static void stackd_conn_close(struct stackd_conn *c)
+void stackd_conn_close(struct stackd_conn *c)
 {
-	stackd_trace("pid %d: control connection closed", c->pid);
-	stackd_epoll_del(c->fd);
+	struct stackd *sd = c->sd;
+
+	stackd_trace(sd, "pid %d: control connection closed", c->pid);
+	stackd_epoll_del(sd, c->fd);
 	close(c->fd);
 	list_del_init(&c->node);
-	stackd.nconns--;
-	stackd_user_conn_del(c->uid);
+	sd->nconns--;
+	stackd_user_conn_del(sd, c->uid);
 	free(c);
 }
 
@@ -89,80 +91,82 @@ static bool stackd_client_allowed(uid_t uid)
 
 static void stackd_ctl_rest_end(struct timer_list *t)
 {
-	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &stackd.ctl_ep};
+	struct stackd *sd = container_of(t, struct stackd, ctl_retry);
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &sd->ctl_ep};
 
-	epoll_ctl(stackd.epfd, EPOLL_CTL_MOD, stackd.ctl_fd, &ev);
+	epoll_ctl(sd->epfd, EPOLL_CTL_MOD, sd->ctl_fd, &ev);
 }
 
-static void stackd_ctl_rest(void)
+static void stackd_ctl_rest(struct stackd *sd)
 {
-	struct epoll_event ev = {.events = 0, .data.ptr = &stackd.ctl_ep};
+	struct epoll_event ev = {.events = 0, .data.ptr = &sd->ctl_ep};
 
-	epoll_ctl(stackd.epfd, EPOLL_CTL_MOD, stackd.ctl_fd, &ev);
-	mod_timer(&stackd.timers, &stackd.ctl_retry, stackd_now() + STACKD_CTL_REST_NS);
+	epoll_ctl(sd->epfd, EPOLL_CTL_MOD, sd->ctl_fd, &ev);
+	mod_timer(&sd->timers, &sd->ctl_retry, stackd_time(sd) + STACKD_CTL_REST_NS);
 }
 
-void stackd_ctl_init(void)
+void stackd_ctl_init(struct stackd *sd)
 {
-	timer_setup(&stackd.ctl_retry, stackd_ctl_rest_end);
+	timer_setup(&sd->ctl_retry, stackd_ctl_rest_end);
 }
 
-void stackd_ctl_accept(void)
+void stackd_ctl_accept(struct stackd *sd)
 {
 	for (;;) {
 		struct ucred cred;
 		socklen_t clen = sizeof(cred);
 		struct stackd_conn *c;
-		int fd = accept4(stackd.ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(sd->ctl_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR)
-				stackd_error("accept4: %s", strerror(errno));
+				stackd_error(sd, "accept4: %s", strerror(errno));
 			if (errno == ECONNABORTED || errno == EINTR)
 				continue;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			    errno == ENOMEM)
-				stackd_ctl_rest();
+				stackd_ctl_rest(sd);
 			return;
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
-			stackd_error("control connection: %s",
+			stackd_error(sd, "control connection: %s",
 				     c ? strerror(errno) : "out of memory");
 			free(c);
 			close(fd);
 			continue;
 		}
 		if (!stackd_client_allowed(cred.uid)) {
-			stackd_trace("pid %d (uid %u): refused, this host serves uid %u", cred.pid,
-				     cred.uid, geteuid());
+			stackd_trace(sd, "pid %d (uid %u): refused, this host serves uid %u",
+				     cred.pid, cred.uid, geteuid());
 			free(c);
 			close(fd);
 			continue;
 		}
-		if (stackd_user_conn_add(cred.uid) < 0) {
-			stackd_trace("pid %d (uid %u): refused, its user is at its budget",
+		if (stackd_user_conn_add(sd, cred.uid) < 0) {
+			stackd_trace(sd, "pid %d (uid %u): refused, its user is at its budget",
 				     cred.pid, cred.uid);
 			free(c);
 			close(fd);
 			continue;
 		}
 		c->ep.kind = STACKD_EP_CONN;
+		c->sd = sd;
 		c->fd = fd;
 		c->pid = cred.pid;
 		c->uid = cred.uid;
 		c->gid = cred.gid;
-		if (stackd_epoll_add(fd, EPOLLIN, &c->ep) < 0) {
-			stackd_error("epoll: %s", strerror(errno));
-			stackd_user_conn_del(cred.uid);
+		if (stackd_epoll_add(sd, fd, EPOLLIN, &c->ep) < 0) {
+			stackd_error(sd, "epoll: %s", strerror(errno));
+			stackd_user_conn_del(sd, cred.uid);
 			free(c);
 			close(fd);
 			continue;
 		}
-		list_add_tail(&c->node, &stackd.conns);
-		stackd.nconns++;
-		stackd.served = true;
-		stackd_trace("pid %d (uid %u): control connection", c->pid, c->uid);
+		list_add_tail(&c->node, &sd->conns);
+		sd->nconns++;
+		sd->served = true;
+		stackd_trace(sd, "pid %d (uid %u): control connection", c->pid, c->uid);
 	}
 }
 
@@ -184,8 +188,8 @@ static const char *stackd_fmt_addr(const struct sockaddr_in *sin, char *buf, siz
 	return buf;
 }
 
-static int stackd_op_create(const struct shim_req *req, uid_t uid, struct shim_rep *rep,
-			    int *fd_out)
+static int stackd_op_create(struct stackd *sd, const struct shim_req *req, uid_t uid,
+			    struct shim_rep *rep, int *fd_out)
 {
 	int type = req->create.type, protocol = req->create.protocol;
 	struct socket *sock = NULL;
@@ -203,7 +207,7 @@ static int stackd_op_create(const struct shim_req *req, uid_t uid, struct shim_r
 	 * the namespace can reach it, so its checks (CAP_NET_RAW,
 	 * ping_group_range) must not rest on the client's word.
 	 */
-	r = sock_create_cred(&stackd.net, AF_INET, type, protocol, stackd.net.current_cred, &sock);
+	r = sock_create_cred(&sd->net, AF_INET, type, protocol, sd->net.current_cred, &sock);
 	if (r < 0) {
 		snprintf(rep->note, sizeof(rep->note), "create type %d proto %d: %s", type,
 			 protocol, strerror(-r));
@@ -224,7 +228,7 @@ static int stackd_op_create(const struct shim_req *req, uid_t uid, struct shim_r
 		r = -errno;
 		goto out_close;
 	}
-	ss = stackd_sock_new(sock, sv[1], stream);
+	ss = stackd_sock_new(sd, sock, sv[1], stream);
 	if (!ss) {
 		r = -ENOMEM;
 		goto out_close;
@@ -240,7 +244,7 @@ static int stackd_op_create(const struct shim_req *req, uid_t uid, struct shim_r
 		return r;
 	}
 	/* The application's end carries its identity across fork, exec and SCM_RIGHTS. */
-	shim_sock_name(name, sizeof(name), 'a', stackd.pid, ss->id, ss->nonce);
+	shim_sock_name(name, sizeof(name), 'a', sd->pid, ss->id, ss->nonce);
 	memcpy(sun.sun_path + 1, name, strlen(name));
 	if (bind(sv[0], (struct sockaddr *)&sun,
 		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) < 0) {
@@ -291,6 +295,7 @@ static void stackd_note_name(struct stackd_sock *ss, const char *what, struct sh
 
 static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, struct shim_rep *rep)
 {
+	struct stackd *sd = ss->sd;
 	const struct sockaddr *addr = (const struct sockaddr *)&req->bind.addr;
 	uint32_t id = ss->id;
 	int len = stackd_addrlen(&req->bind);
@@ -304,9 +309,9 @@ static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, st
 		 * event, a pair's may wait in this epoll round): look, then try
 		 * again.
 		 */
-		stackd_reap_dgrams(true, 0);
-		stackd_scan_unix();
-		ss = stackd_sock_find(id);
+		stackd_reap_dgrams(sd, true, 0);
+		stackd_scan_unix(sd);
+		ss = stackd_sock_find(sd, id);
 		if (!ss || !ss->sock)
 			return -EBADF;
 		r = ss->sock->ops->bind(ss->sock, addr, len);
@@ -463,11 +468,13 @@ static int stackd_op_ioctl(struct stackd_sock *ss, const struct shim_req *req, s
  */
 static void stackd_op_close(struct stackd_sock *ss)
 {
+	struct stackd *sd = ss->sd;
+
 	if (!ss->listening && !ss->zombie)
 		return;
 	if (stackd_app_held(ss))
 		return;
-	stackd_trace("id %u: closed by the application", ss->id);
+	stackd_trace(sd, "id %u: closed by the application", ss->id);
 	stackd_sock_free(ss);
 }
 
@@ -476,19 +483,19 @@ static void stackd_op_close(struct stackd_sock *ss)
  * text is longer than one reply, so arg[0] asks for it from an offset and
  * rep.arg[0] tells its total length.
  */
-static int stackd_op_stat(const struct shim_req *req, struct shim_rep *rep)
+static int stackd_op_stat(struct stackd *sd, const struct shim_req *req, struct shim_rep *rep)
 {
 	static char text[SHIM_STAT_MAX];
 	int n, off = (int)req->stat.offset;
 
-	n = snmp_format(&stackd.net, text, sizeof(text));
+	n = snmp_format(&sd->net, text, sizeof(text));
 	if (n < 0)
 		return n;
 	if (n >= (int)sizeof(text))
 		n = (int)sizeof(text) - 1;
 	n += snprintf(text + n, sizeof(text) - (size_t)n,
-		      "Stackd: Sockets=%u LiveSocks=%ld Conns=%u Errors=%llu\n", stackd.nsocks,
-		      stackd.live_sk, stackd.nconns, (unsigned long long)stackd.errors);
+		      "Stackd: Sockets=%u LiveSocks=%ld Conns=%u Errors=%llu\n", sd->nsocks,
+		      sd->live_sk, sd->nconns, (unsigned long long)sd->errors);
 	if (n >= (int)sizeof(text))
 		n = (int)sizeof(text) - 1;
 	if (off < 0 || off > n)
@@ -507,6 +514,7 @@ static int stackd_op_stat(const struct shim_req *req, struct shim_rep *rep)
 static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int sock_fd, uid_t uid,
 			 struct shim_rep *rep, int *fd_out)
 {
+	struct stackd *sd = c->sd;
 	struct stackd_sock *ss = NULL;
 	int r;
 
@@ -514,18 +522,18 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	case SHIM_OP_HELLO:
 		/* The decoder checked that the client's range holds ours. */
 		rep->hello.version = SHIM_CTL_VERSION;
-		rep->hello.host_pid = stackd.pid;
+		rep->hello.host_pid = sd->pid;
 		c->hello = true;
 		return 0;
 	case SHIM_OP_CREATE:
-		return stackd_op_create(req, uid, rep, fd_out);
+		return stackd_op_create(sd, req, uid, rep, fd_out);
 	case SHIM_OP_STAT:
-		return stackd_op_stat(req, rep);
+		return stackd_op_stat(sd, req, rep);
 	default:
 		break;
 	}
 
-	ss = stackd_sock_find(req->hdr.id);
+	ss = stackd_sock_find(sd, req->hdr.id);
 	if ((!ss || !ss->sock || !stackd_sock_owned_by(ss, sock_fd)) &&
 	    stackd_fd_host_gone(sock_fd)) {
 		/* Its host died (kill -9): the connection is gone, as after a reset. */
@@ -677,6 +685,7 @@ static void stackd_request_cred(const struct shim_req *req, const struct ucred *
 /* Returns 1 after a request, 0 when none is waiting, -1 if the connection was closed. */
 static int stackd_conn_request(struct stackd_conn *c)
 {
+	struct stackd *sd = c->sd;
 	/* One byte more than the longest request, so that a longer one shows. */
 	static union {
 		struct shim_hdr hdr;
@@ -722,17 +731,16 @@ static int stackd_conn_request(struct stackd_conn *c)
 	}
 	if (!ret) {
 		stackd_request_cred(&req, &anc.cred, &cred);
-		stackd.net.current_cred = &cred;
-		stackd_clock();
+		stackd_enter(sd, &cred);
 		ret = stackd_handle(c, &req, anc.fd, anc.cred.uid, &rep, &fd);
-		stackd.net.current_cred = NULL;
+		stackd_leave(sd);
 	} else if (d.why) {
 		snprintf(rep.note, sizeof(rep.note), "%s", d.why);
 	}
 	if (anc.fd >= 0)
 		close(anc.fd);
 
-	stackd_trace("pid %d: %s id %u -> %d%s%s", anc.have_cred ? anc.cred.pid : c->pid,
+	stackd_trace(sd, "pid %d: %s id %u -> %d%s%s", anc.have_cred ? anc.cred.pid : c->pid,
 		     stackd_op_name(req.hdr.op), req.hdr.id, ret, rep.note[0] ? ": " : "",
 		     rep.note);
 	if (req.hdr.op == SHIM_OP_CLOSE && !d.drop)
@@ -743,13 +751,13 @@ static int stackd_conn_request(struct stackd_conn *c)
 				    .id = rep.hdr.id ? rep.hdr.id : req.hdr.id,
 				    .ret = ret};
 	if (stackd_reply(c, &rep, fd) < 0) {
-		stackd_error("pid %d: reply: %s", c->pid, strerror(errno));
+		stackd_error(sd, "pid %d: reply: %s", c->pid, strerror(errno));
 		d.drop = true;
 	}
 	if (fd >= 0)
 		close(fd);
 	if (d.drop) {
-		stackd_trace("pid %d: connection dropped: %s", c->pid, d.why ? d.why : "reply");
+		stackd_trace(sd, "pid %d: connection dropped: %s", c->pid, d.why ? d.why : "reply");
 		stackd_conn_close(c);
 		return -1;
 	}
@@ -762,9 +770,12 @@ void stackd_conn_event(struct stackd_conn *c, uint32_t events)
 		stackd_conn_close(c);
 		return;
 	}
-	/* If more wait after the batch, level-triggered epoll brings us back after the others. */
+	/*
+	 * If more wait after the batch, or its user had its share of this
+	 * round, level-triggered epoll brings us back after the others.
+	 */
 	for (int i = 0; i < STACKD_CONN_BATCH; i++) {
-		if (stackd_conn_request(c) <= 0)
+		if (!stackd_user_turn(c->sd, c->uid) || stackd_conn_request(c) <= 0)
 			return;
 	}
 }

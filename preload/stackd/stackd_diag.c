@@ -14,9 +14,7 @@
 
 #include "stackd_diag.h"
 
-static int stackd_diag_fd = -1;
-
-int stackd_diag_unix_alive(uint32_t ino, uint64_t cookie)
+int stackd_diag_unix_alive(int *fd, uint32_t ino, uint64_t cookie)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -35,14 +33,14 @@ int stackd_diag_unix_alive(uint32_t ino, uint64_t cookie)
 	ssize_t n;
 
 	memcpy(q.req.udiag_cookie, &cookie, sizeof(q.req.udiag_cookie));
-	if (stackd_diag_fd < 0) {
-		stackd_diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-		if (stackd_diag_fd < 0)
+	if (*fd < 0) {
+		*fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+		if (*fd < 0)
 			return -errno;
 	}
-	if (sendto(stackd_diag_fd, &q, sizeof(q), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0)
+	if (sendto(*fd, &q, sizeof(q), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0)
 		return -errno;
-	n = recv(stackd_diag_fd, &a, sizeof(a), 0);
+	n = recv(*fd, &a, sizeof(a), 0);
 	if (n < (ssize_t)sizeof(struct nlmsghdr))
 		return n < 0 ? -errno : -EPROTO;
 	if (a.nlh.nlmsg_type == SOCK_DIAG_BY_FAMILY)

@@ -41,14 +41,14 @@ static bool stackd_is_loopback(uint32_t addr)
 }
 
 /* Whether a stack socket would take what sk sends to daddr:dport (network order). */
-static bool stackd_stack_has_port(struct sock *sk, uint32_t daddr, uint16_t dport)
+static bool stackd_stack_has_port(struct net *net, struct sock *sk, uint32_t daddr, uint16_t dport)
 {
 	uint32_t saddr = sk->sk_rcv_saddr ? sk->sk_rcv_saddr : htonl(INADDR_LOOPBACK);
 
 	if (sk->sk_protocol == IPPROTO_TCP)
-		return __inet_lookup_listener(&stackd.net, daddr, dport) != NULL;
-	return udp4_lib_lookup(&stackd.net, sk->sk_protocol == IPPROTO_UDPLITE, saddr,
-			       htons(sk->sk_num), daddr, dport) != NULL;
+		return __inet_lookup_listener(net, daddr, dport) != NULL;
+	return udp4_lib_lookup(net, sk->sk_protocol == IPPROTO_UDPLITE, saddr, htons(sk->sk_num),
+			       daddr, dport) != NULL;
 }
 
 /* What the program set of what a hand-off carries (SHIM_HANDOFF_*). */
@@ -87,7 +87,7 @@ int stackd_loopback_handoff(struct stackd_sock *ss, const struct sockaddr_in *to
 		return 0;
 	if (sk->sk_protocol == IPPROTO_TCP && sk->sk_state != TCP_CLOSE)
 		return 0; /* connecting or connected: the stack's own answer (EALREADY, EISCONN) */
-	if (stackd_stack_has_port(sk, to->sin_addr.s_addr, to->sin_port))
+	if (stackd_stack_has_port(sock_net(sk), sk, to->sin_addr.s_addr, to->sin_port))
 		return 0;
 
 	r = ss->sock->ops->getname(ss->sock, (struct sockaddr *)&name, 0);
@@ -101,7 +101,7 @@ int stackd_loopback_handoff(struct stackd_sock *ss, const struct sockaddr_in *to
 	h->locks = stackd_handoff_locks(sk);
 	inet_ntop(AF_INET, &to->sin_addr, ip, sizeof(ip));
 	snprintf(rep->note, sizeof(rep->note), "no stack socket on %s:%u", ip, ntohs(to->sin_port));
-	stackd_trace("id %u: connect to %s:%u handed to the kernel", ss->id, ip,
+	stackd_trace(ss->sd, "id %u: connect to %s:%u handed to the kernel", ss->id, ip,
 		     ntohs(to->sin_port));
 	return SHIM_CONNECT_KERNEL;
 }
@@ -110,6 +110,7 @@ int stackd_loopback_handoff(struct stackd_sock *ss, const struct sockaddr_in *to
 
 void stackd_loopback_listen(struct stackd_sock *ss, int backlog, struct shim_rep *rep)
 {
+	struct stackd *sd = ss->sd;
 	struct sock *sk = ss->sock->sk;
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(sk->sk_num)};
 	struct stackd_klisten *kl;
@@ -142,14 +143,14 @@ void stackd_loopback_listen(struct stackd_sock *ss, int backlog, struct shim_rep
 	kl->ep.kind = STACKD_EP_KLISTEN;
 	kl->fd = fd;
 	kl->id = ss->id;
-	if (stackd_epoll_add(fd, EPOLLIN, &kl->ep) < 0) {
+	if (stackd_epoll_add(sd, fd, EPOLLIN, &kl->ep) < 0) {
 		free(kl);
 		goto fail_close;
 	}
 	ss->kl = kl;
 	snprintf(rep->note + used, sizeof(rep->note) - used, "; kernel loopback %s:%u", ip,
 		 ntohs(sin.sin_port));
-	stackd_trace("id %u: also listening on the kernel's %s:%u", ss->id, ip,
+	stackd_trace(sd, "id %u: also listening on the kernel's %s:%u", ss->id, ip,
 		     ntohs(sin.sin_port));
 	return;
 
@@ -163,9 +164,11 @@ fail:
 
 void stackd_loopback_unlisten(struct stackd_sock *ss)
 {
+	struct stackd *sd = ss->sd;
+
 	if (!ss->kl)
 		return;
-	stackd_epoll_del(ss->kl->fd);
+	stackd_epoll_del(sd, ss->kl->fd);
 	close(ss->kl->fd);
 	free(ss->kl);
 	ss->kl = NULL;
@@ -174,6 +177,7 @@ void stackd_loopback_unlisten(struct stackd_sock *ss)
 /* What the kernel's accept copies from a listener to its children: the carried options. */
 static void stackd_loopback_inherit(struct stackd_sock *ls, int kfd)
 {
+	struct stackd *sd = ls->sd;
 	struct socket *sock = ls->sock;
 	uint32_t locks = stackd_handoff_locks(sock->sk);
 	uint8_t val[SHIM_OPT_MAX];
@@ -193,7 +197,8 @@ static void stackd_loopback_inherit(struct stackd_sock *ls, int kfd)
 			continue;
 		shim_carried_value(o, val, (uint32_t)len);
 		if (setsockopt(kfd, o->level, o->optname, val, (socklen_t)len) < 0)
-			stackd_trace("id %u: option %d/%d not carried to a kernel connection: %s",
+			stackd_trace(sd,
+				     "id %u: option %d/%d not carried to a kernel connection: %s",
 				     ls->id, o->level, o->optname, strerror(errno));
 	}
 }
@@ -206,6 +211,7 @@ static void stackd_loopback_inherit(struct stackd_sock *ls, int kfd)
  */
 static int stackd_loopback_hand(struct stackd_sock *ls, int kfd)
 {
+	struct stackd *sd = ls->sd;
 	static uint32_t n;
 	char name[sizeof(((struct sockaddr_un *)0)->sun_path) - 1];
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -224,7 +230,7 @@ static int stackd_loopback_hand(struct stackd_sock *ls, int kfd)
 		close(fd);
 		return r;
 	}
-	shim_kconn_name(name, sizeof(name), stackd.pid, ++n, nonce);
+	shim_kconn_name(name, sizeof(name), sd->pid, ++n, nonce);
 	memcpy(sun.sun_path + 1, name, strlen(name));
 	shim_msg_put_fd(&msg, &u, kfd);
 	if (bind(fd, (struct sockaddr *)&sun,
@@ -236,9 +242,9 @@ static int stackd_loopback_hand(struct stackd_sock *ls, int kfd)
 	return r;
 }
 
-void stackd_loopback_accept(struct stackd_klisten *kl)
+void stackd_loopback_accept(struct stackd *sd, struct stackd_klisten *kl)
 {
-	struct stackd_sock *ls = stackd_sock_find(kl->id);
+	struct stackd_sock *ls = stackd_sock_find(sd, kl->id);
 	struct sockaddr_in peer;
 	char ip[INET_ADDRSTRLEN];
 	int i, kfd, r;
@@ -249,8 +255,8 @@ void stackd_loopback_accept(struct stackd_klisten *kl)
 		kfd = accept4(kl->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
 		if (kfd < 0) {
 			if (errno != EAGAIN && errno != EINTR)
-				stackd_trace("kernel loopback listener of %u: accept: %s", kl->id,
-					     strerror(errno));
+				stackd_trace(sd, "kernel loopback listener of %u: accept: %s",
+					     kl->id, strerror(errno));
 			return;
 		}
 		inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
@@ -264,11 +270,11 @@ void stackd_loopback_accept(struct stackd_klisten *kl)
 			r = stackd_loopback_hand(ls, kfd);
 		}
 		if (r < 0)
-			stackd_trace("id %u: kernel connection from %s:%u dropped: %s", kl->id, ip,
-				     ntohs(peer.sin_port), strerror(-r));
+			stackd_trace(sd, "id %u: kernel connection from %s:%u dropped: %s", kl->id,
+				     ip, ntohs(peer.sin_port), strerror(-r));
 		else
-			stackd_trace("id %u: kernel connection from %s:%u handed over", kl->id, ip,
-				     ntohs(peer.sin_port));
+			stackd_trace(sd, "id %u: kernel connection from %s:%u handed over", kl->id,
+				     ip, ntohs(peer.sin_port));
 		close(kfd);
 	}
 }

@@ -33,6 +33,6 @@ void stackd_loopback_listen(struct stackd_sock *ss, int backlog, struct shim_rep
 /* Closes the twin of ss, if any. */
 void stackd_loopback_unlisten(struct stackd_sock *ss);
 /* The twin is readable: hands each kernel connection to the application's listener. */
-void stackd_loopback_accept(struct stackd_klisten *kl);
+void stackd_loopback_accept(struct stackd *sd, struct stackd_klisten *kl);
 
 #endif

@@ -59,19 +59,20 @@ int stackd_skid_get(int fd, struct stackd_skid *id)
  */
 static bool stackd_peer_is_host_end(const struct stackd_sock *ss, int fd)
 {
+	struct stackd *sd = ss->sd;
 	struct sockaddr_un theirs;
 	socklen_t tlen = sizeof(theirs), clen;
 	char name[sizeof(theirs.sun_path)];
 	struct ucred cred;
 	int n;
 
-	n = shim_sock_name(name, sizeof(name), 's', stackd.pid, ss->id, ss->nonce);
+	n = shim_sock_name(name, sizeof(name), 's', sd->pid, ss->id, ss->nonce);
 	if (getpeername(fd, (struct sockaddr *)&theirs, &tlen) < 0 ||
 	    tlen != offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n || theirs.sun_path[0] ||
 	    memcmp(theirs.sun_path + 1, name, (size_t)n))
 		return false;
 	clen = sizeof(cred);
-	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid == stackd.pid;
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid == sd->pid;
 }
 
 bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
@@ -152,11 +153,11 @@ bool stackd_fd_host_gone(int fd)
 	return !ours || state == 'Z' || state == 'X' || (flags & STACKD_PF_EXITING);
 }
 
-int stackd_skid_alive(const struct stackd_skid *id)
+int stackd_skid_alive(struct stackd *sd, const struct stackd_skid *id)
 {
 	if (!id->cookie)
 		return -EINVAL;
-	return stackd_diag_unix_alive(id->ino, id->cookie);
+	return stackd_diag_unix_alive(&sd->diag_fd, id->ino, id->cookie);
 }
 
 /*

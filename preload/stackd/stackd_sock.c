@@ -66,52 +66,24 @@ static char stackd_lingering_mark;
 
 /* ---- the live struct sock count ---------------------------------------- */
 
-/*
- * The core's own destructor for each proto, called after ours: we override
- * sk_destruct to count socks that are still alive inside the stack after
- * their socket was released.
- */
-static struct {
-	struct proto *prot;
-	void (*destruct)(struct sock *sk);
-} stackd_destructs[16];
+/* The host whose stack sk lives in: its struct net is the host's. */
+static struct stackd *stackd_of(const struct sock *sk)
+{
+	return container_of(sock_net(sk), struct stackd, net);
+}
 
-static void stackd_sk_destruct(struct sock *sk)
+/* The core's owner hook (net->sk_owner_free): counts socks still alive after their release. */
+static void stackd_sk_owner_free(struct sock *sk)
 {
 	struct stackd_sock *ss = sk->sk_user_data;
 
 	/*
 	 * Only socks we attached are counted; a connection cloned from a
-	 * listener inherits our destructor and the listener's user data but was
-	 * never counted unless accepted.
+	 * listener inherits the listener's user data but was never counted
+	 * unless accepted.
 	 */
 	if (ss == STACKD_LINGERING || (ss && ss->sock && ss->sock->sk == sk))
-		stackd.live_sk--;
-	for (unsigned int i = 0; i < sizeof(stackd_destructs) / sizeof(stackd_destructs[0]); i++) {
-		if (stackd_destructs[i].prot == sk->sk_prot) {
-			if (stackd_destructs[i].destruct)
-				stackd_destructs[i].destruct(sk);
-			return;
-		}
-	}
-}
-
-static void stackd_remember_destruct(struct sock *sk)
-{
-	unsigned int i;
-
-	if (sk->sk_destruct == stackd_sk_destruct)
-		return;
-	for (i = 0; i < sizeof(stackd_destructs) / sizeof(stackd_destructs[0]); i++) {
-		if (stackd_destructs[i].prot == sk->sk_prot || !stackd_destructs[i].prot)
-			break;
-	}
-	if (i == sizeof(stackd_destructs) / sizeof(stackd_destructs[0])) {
-		stackd_error("too many protocols to chain destructors");
-		return;
-	}
-	stackd_destructs[i].prot = sk->sk_prot;
-	stackd_destructs[i].destruct = sk->sk_destruct;
+		stackd_of(sk)->live_sk--;
 }
 
 /* ---- stack callbacks ---------------------------------------------------- */
@@ -132,14 +104,14 @@ static void stackd_sk_wake(struct sock *sk)
 
 static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 {
-	stackd_remember_destruct(sk);
+	struct stackd *sd = ss->sd;
+
 	sk->sk_user_data = ss;
 	sk->sk_data_ready = stackd_sk_wake;
 	sk->sk_write_space = stackd_sk_wake;
 	sk->sk_state_change = stackd_sk_wake;
 	sk->sk_error_report = stackd_sk_wake;
-	sk->sk_destruct = stackd_sk_destruct;
-	stackd.live_sk++;
+	sd->live_sk++;
 }
 
 /* ---- records -------------------------------------------------------------- */
@@ -148,7 +120,7 @@ static void stackd_zombie_expire(struct timer_list *t)
 {
 	struct stackd_sock *ss = from_timer(ss, t, timer);
 
-	stackd_trace("id %u: zombie expired", ss->id);
+	stackd_trace(ss->sd, "id %u: zombie expired", ss->id);
 	stackd_sock_free(ss);
 }
 
@@ -159,13 +131,13 @@ static void stackd_retry_child(struct timer_list *t)
 	stackd_sock_queue(ss);
 }
 
-struct stackd_sock *stackd_sock_find(uint32_t id)
+struct stackd_sock *stackd_sock_find(struct stackd *sd, uint32_t id)
 {
 	struct stackd_sock *ss;
 
-	if (!stackd.hash)
+	if (!sd->hash)
 		return NULL;
-	for (ss = stackd.hash[id % stackd.hash_size]; ss; ss = ss->hash_next) {
+	for (ss = sd->hash[id % sd->hash_size]; ss; ss = ss->hash_next) {
 		if (ss->id == id)
 			return ss;
 	}
@@ -173,15 +145,15 @@ struct stackd_sock *stackd_sock_find(uint32_t id)
 }
 
 /* Makes a record for sock; fd (the host end, or -1) is added to epoll when given. */
-struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream)
+struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int fd, bool stream)
 {
 	struct stackd_sock *ss;
 	unsigned int b;
 
-	if (!stackd.hash) {
-		stackd.hash_size = STACKD_HASH_SIZE;
-		stackd.hash = calloc(stackd.hash_size, sizeof(*stackd.hash));
-		if (!stackd.hash)
+	if (!sd->hash) {
+		sd->hash_size = STACKD_HASH_SIZE;
+		sd->hash = calloc(sd->hash_size, sizeof(*sd->hash));
+		if (!sd->hash)
 			return NULL;
 	}
 	ss = calloc(1, sizeof(*ss));
@@ -192,35 +164,38 @@ struct stackd_sock *stackd_sock_new(struct socket *sock, int fd, bool stream)
 		free(ss);
 		return NULL;
 	}
-	ss->id = stackd.next_id++;
+	ss->id = sd->next_id++;
 	if (!ss->id) /* 0 is never an id */
-		ss->id = stackd.next_id++;
+		ss->id = sd->next_id++;
 	INIT_LIST_HEAD(&ss->ready);
+	ss->sd = sd;
 	ss->sock = sock;
 	ss->fd = -1;
 	ss->stream = stream;
 	ss->pair_writable = true;
 	timer_setup(&ss->timer, stackd_zombie_expire);
 	timer_setup(&ss->retry, stackd_retry_child);
-	if (fd >= 0 && stackd_epoll_add(fd, STACKD_PAIR_EVENTS, &ss->ep) < 0) {
+	if (fd >= 0 && stackd_epoll_add(sd, fd, STACKD_PAIR_EVENTS, &ss->ep) < 0) {
 		free(ss);
 		return NULL;
 	}
 	ss->fd = fd;
 	stackd_sk_attach(ss, sock->sk);
 
-	b = ss->id % stackd.hash_size;
-	ss->hash_next = stackd.hash[b];
-	stackd.hash[b] = ss;
-	stackd.nsocks++;
+	b = ss->id % sd->hash_size;
+	ss->hash_next = sd->hash[b];
+	sd->hash[b] = ss;
+	sd->nsocks++;
 	return ss;
 }
 
 static void stackd_pair_close(struct stackd_sock *ss)
 {
+	struct stackd *sd = ss->sd;
+
 	if (ss->fd < 0)
 		return;
-	stackd_epoll_del(ss->fd);
+	stackd_epoll_del(sd, ss->fd);
 	close(ss->fd);
 	ss->fd = -1;
 }
@@ -233,18 +208,19 @@ static bool stackd_watched(const struct stackd_sock *ss)
 
 void stackd_sock_free(struct stackd_sock *ss)
 {
+	struct stackd *sd = ss->sd;
 	struct stackd_sock **pp;
 
 	list_del_init(&ss->ready);
 	ss->queued = false;
-	del_timer(&stackd.timers, &ss->timer);
-	del_timer(&stackd.timers, &ss->retry);
+	del_timer(&sd->timers, &ss->timer);
+	del_timer(&sd->timers, &ss->retry);
 	if (ss->child)
 		stackd_sock_free(ss->child);
 	stackd_loopback_unlisten(ss);
 	stackd_pair_close(ss);
 	if (stackd_watched(ss))
-		stackd.nwatched--;
+		sd->nwatched--;
 	stackd_user_uncharge(ss);
 
 	if (ss->sock) {
@@ -258,41 +234,41 @@ void stackd_sock_free(struct stackd_sock *ss)
 			sock_set_flag(sk, SOCK_LINGER);
 			sk->sk_lingertime = 0;
 		}
-		stackd_clock();
+		stackd_enter(sd, NULL);
 		sock_release(ss->sock);
 		ss->sock = NULL;
 	}
 
-	for (pp = &stackd.hash[ss->id % stackd.hash_size]; *pp; pp = &(*pp)->hash_next) {
+	for (pp = &sd->hash[ss->id % sd->hash_size]; *pp; pp = &(*pp)->hash_next) {
 		if (*pp == ss) {
 			*pp = ss->hash_next;
 			break;
 		}
 	}
-	stackd.nsocks--;
-	stackd_trace("id %u: released", ss->id);
+	sd->nsocks--;
+	stackd_trace(sd, "id %u: released", ss->id);
 	free(ss->pend);
 	ss->pend = NULL;
 	/* An event of the current epoll round may still point at it: freed after the round. */
 	ss->dead = true;
-	list_add_tail(&ss->ready, &stackd.graveyard);
+	list_add_tail(&ss->ready, &sd->graveyard);
 }
 
-void stackd_sock_bury(void)
+void stackd_sock_bury(struct stackd *sd)
 {
-	while (!list_empty(&stackd.graveyard)) {
+	while (!list_empty(&sd->graveyard)) {
 		struct stackd_sock *ss =
-			list_first_entry(&stackd.graveyard, struct stackd_sock, ready);
+			list_first_entry(&sd->graveyard, struct stackd_sock, ready);
 
 		list_del_init(&ss->ready);
 		free(ss);
 	}
 }
 
-void stackd_reap_dgrams(bool any_user, uid_t uid)
+void stackd_reap_dgrams(struct stackd *sd, bool any_user, uid_t uid)
 {
-	for (unsigned int b = 0; stackd.hash && b < stackd.hash_size; b++) {
-		struct stackd_sock *ss = stackd.hash[b], *next;
+	for (unsigned int b = 0; sd->hash && b < sd->hash_size; b++) {
+		struct stackd_sock *ss = sd->hash[b], *next;
 
 		for (; ss; ss = next) {
 			struct pollfd p;
@@ -303,7 +279,7 @@ void stackd_reap_dgrams(bool any_user, uid_t uid)
 				continue;
 			p = (struct pollfd){.fd = ss->fd};
 			if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
-				stackd_trace("id %u: app closed", ss->id);
+				stackd_trace(sd, "id %u: app closed", ss->id);
 				stackd_sock_free(ss);
 			}
 		}
@@ -312,9 +288,11 @@ void stackd_reap_dgrams(bool any_user, uid_t uid)
 
 void stackd_sock_queue(struct stackd_sock *ss)
 {
+	struct stackd *sd = ss->sd;
+
 	if (ss->queued || ss->dead)
 		return;
-	list_add_tail(&ss->ready, &stackd.ready);
+	list_add_tail(&ss->ready, &sd->ready);
 	ss->queued = true;
 }
 
@@ -336,16 +314,18 @@ void stackd_pair_event(struct stackd_sock *ss, uint32_t events)
 /* Error path: the application sees POLLERR|POLLHUP; GETERR tells it why. */
 static void stackd_sock_zombie(struct stackd_sock *ss)
 {
-	stackd_trace("id %u: error %d (%s), pair closed", ss->id, ss->sock->sk->sk_err,
+	struct stackd *sd = ss->sd;
+
+	stackd_trace(sd, "id %u: error %d (%s), pair closed", ss->id, ss->sock->sk->sk_err,
 		     strerror(ss->sock->sk->sk_err));
 	if (stackd_watched(ss))
-		stackd.nwatched--;
+		sd->nwatched--;
 	ss->zombie = true;
 	stackd_pair_close(ss);
 	free(ss->pend);
 	ss->pend = NULL;
 	ss->pend_len = ss->pend_off = ss->pend_cap = 0;
-	mod_timer(&stackd.timers, &ss->timer, stackd_now() + STACKD_ZOMBIE_NS);
+	mod_timer(&sd->timers, &ss->timer, stackd_time(sd) + STACKD_ZOMBIE_NS);
 }
 
 /* Keeps bytes (or one datagram) for later; allocates only on this rare path. */
@@ -377,7 +357,7 @@ static int stackd_sendmsg(struct socket *sock, const void *buf, size_t len,
 		.msg_flags = (int)(flags | MSG_DONTWAIT),
 	};
 
-	stackd_clock();
+	stackd_enter(stackd_of(sock->sk), NULL);
 	return sock->ops->sendmsg(sock, &msg, len);
 }
 
@@ -391,22 +371,24 @@ static bool stackd_can_send(const struct sock *sk)
 /* Reads the interposer's filler away once the connection is up. */
 static void stackd_filler_discard(struct stackd_sock *ss)
 {
+	struct stackd *sd = ss->sd;
+
 	while (ss->filler) {
-		size_t want = ss->filler < stackd.iobuf_size ? ss->filler : stackd.iobuf_size;
-		ssize_t n = read(ss->fd, stackd.iobuf, want);
+		size_t want = ss->filler < sd->iobuf_size ? ss->filler : sd->iobuf_size;
+		ssize_t n = read(ss->fd, sd->iobuf, want);
 
 		if (n <= 0) {
 			if (n < 0 && errno == EAGAIN)
 				ss->pair_readable = false;
 			else
-				stackd_error("id %u: filler: %zd bytes left unread", ss->id,
+				stackd_error(sd, "id %u: filler: %zd bytes left unread", ss->id,
 					     (ssize_t)ss->filler);
 			return;
 		}
 		ss->filler -= (size_t)n;
 	}
 	ss->connecting = false;
-	stackd_trace("id %u: established, filler read", ss->id);
+	stackd_trace(sd, "id %u: established, filler read", ss->id);
 }
 
 /*
@@ -415,6 +397,7 @@ static void stackd_filler_discard(struct stackd_sock *ss)
  */
 static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 {
+	struct stackd *sd = ss->sd;
 	struct socket *sock = ss->sock;
 	struct sock *sk = sock->sk;
 	struct iovec iov[STACKD_MAX_IOV];
@@ -424,7 +407,7 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 	while (ss->pair_writable && round < STACKD_ROUND_BYTES) {
 		ssize_t w;
 
-		stackd_clock();
+		stackd_enter(sd, NULL);
 		n = sock->ops->peek_iov(sock, iov, STACKD_MAX_IOV, STACKD_ROUND_BYTES);
 		if (n <= 0)
 			break;
@@ -448,14 +431,14 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 			 * or closed: EPOLLHUP says which); what arrives is dropped.
 			 */
 			if (errno != EPIPE) {
-				stackd_error("id %u: pair write: %s", ss->id, strerror(errno));
+				stackd_error(sd, "id %u: pair write: %s", ss->id, strerror(errno));
 				break;
 			}
-			stackd_trace("id %u: application reads no more", ss->id);
+			stackd_trace(sd, "id %u: application reads no more", ss->id);
 			ss->pair_wr_shut = true;
 			continue;
 		}
-		stackd_clock();
+		stackd_enter(sd, NULL);
 		sock->ops->consume(sock, (size_t)w);
 		round += (size_t)w;
 	}
@@ -464,7 +447,7 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 	if (ss->pair_writable && n == 0 && (sk->sk_shutdown & RCV_SHUTDOWN) && !ss->pair_wr_shut) {
 		shutdown(ss->fd, SHUT_WR);
 		ss->pair_wr_shut = true;
-		stackd_trace("id %u: FIN -> EOF", ss->id);
+		stackd_trace(sd, "id %u: FIN -> EOF", ss->id);
 	}
 }
 
@@ -476,14 +459,15 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
  */
 bool stackd_app_held(const struct stackd_sock *ss)
 {
+	struct stackd *sd = ss->sd;
 	const struct stackd_skid *id = ss->listening ? &ss->lsn : &ss->app;
 	int r;
 
 	if (!id->cookie)
 		return true; /* an accepted socket not yet named to us: its pair will tell */
-	r = stackd_skid_alive(id);
+	r = stackd_skid_alive(sd, id);
 	if (r < 0)
-		stackd_error("id %u: sock_diag: %s", ss->id, strerror(-r));
+		stackd_error(sd, "id %u: sock_diag: %s", ss->id, strerror(-r));
 	return r != 0;
 }
 
@@ -500,6 +484,7 @@ static bool stackd_app_closed(const struct stackd_sock *ss)
 /* Pair -> stack. Returns false if the record was freed. */
 static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 {
+	struct stackd *sd = ss->sd;
 	struct socket *sock = ss->sock;
 	struct sock *sk = sock->sk;
 	size_t round = 0;
@@ -514,7 +499,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			r = stackd_sendmsg(sock, ss->pend + ss->pend_off,
 					   ss->pend_len - ss->pend_off, NULL, 0);
 			if (r < 0 && r != -EAGAIN) {
-				stackd_error("id %u: sendmsg: %s", ss->id, strerror(-r));
+				stackd_error(sd, "id %u: sendmsg: %s", ss->id, strerror(-r));
 				ss->pend_len = ss->pend_off = 0;
 				break;
 			}
@@ -532,8 +517,8 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			*more = true;
 			break;
 		}
-		want = (size_t)space < stackd.iobuf_size ? (size_t)space : stackd.iobuf_size;
-		n = read(ss->fd, stackd.iobuf, want);
+		want = (size_t)space < sd->iobuf_size ? (size_t)space : sd->iobuf_size;
+		n = read(ss->fd, sd->iobuf, want);
 		/*
 		 * A short read emptied the pair: the next write raises a new
 		 * edge, so the read that would only say EAGAIN is saved (one
@@ -558,16 +543,16 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			break;
 		}
 		round += (size_t)n;
-		r = stackd_sendmsg(sock, stackd.iobuf, (size_t)n, NULL, 0);
+		r = stackd_sendmsg(sock, sd->iobuf, (size_t)n, NULL, 0);
 		if (r == -EAGAIN)
 			r = 0;
 		if (r < 0) {
 			/* EPIPE after a reset: the error path reports it. */
-			stackd_error("id %u: sendmsg: %s", ss->id, strerror(-r));
+			stackd_error(sd, "id %u: sendmsg: %s", ss->id, strerror(-r));
 			break;
 		}
-		if (r < n && stackd_pend_store(ss, stackd.iobuf + r, (size_t)(n - r)) < 0) {
-			stackd_error("id %u: out of memory, %zd bytes lost", ss->id, n - r);
+		if (r < n && stackd_pend_store(ss, sd->iobuf + r, (size_t)(n - r)) < 0) {
+			stackd_error(sd, "id %u: out of memory, %zd bytes lost", ss->id, n - r);
 			break;
 		}
 	}
@@ -575,9 +560,9 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	if (ss->pend_off == ss->pend_len && !ss->stack_wr_shut && !ss->app_unread &&
 	    (ss->pair_rd_eof || (ss->shut_wr_pending && !ss->pair_readable))) {
 		if (stackd_can_send(sk)) {
-			stackd_clock();
+			stackd_enter(sd, NULL);
 			sock->ops->shutdown(sock, SHUT_WR);
-			stackd_trace("id %u: app SHUT_WR -> FIN", ss->id);
+			stackd_trace(sd, "id %u: app SHUT_WR -> FIN", ss->id);
 		}
 		ss->stack_wr_shut = true;
 	}
@@ -591,10 +576,11 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			     (ss->pair_rd_eof && ss->pend_off == ss->pend_len))) {
 		if (!stackd_app_closed(ss)) {
 			ss->pair_hup = false;
-			stackd_trace("id %u: pair shut down both ways, app still holds it", ss->id);
+			stackd_trace(sd, "id %u: pair shut down both ways, app still holds it",
+				     ss->id);
 			return true;
 		}
-		stackd_trace("id %u: app closed", ss->id);
+		stackd_trace(sd, "id %u: app closed", ss->id);
 		stackd_sock_free(ss);
 		return false;
 	}
@@ -604,6 +590,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 /* Returns false if the record was freed. */
 static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 {
+	struct stackd *sd = ss->sd;
 	struct sock *sk = ss->sock->sk;
 
 	if (sk->sk_err && sk->sk_state == TCP_CLOSE) {
@@ -622,7 +609,7 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 	if (ss->connecting) {
 		if (ss->pair_hup) {
 			/* Closed while still connecting: nothing to deliver. */
-			stackd_trace("id %u: app closed while connecting", ss->id);
+			stackd_trace(sd, "id %u: app closed while connecting", ss->id);
 			stackd_sock_free(ss);
 			return false;
 		}
@@ -638,12 +625,14 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 /* Sends one framed datagram to the application; stores it if the pair is full. */
 static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
 {
+	struct stackd *sd = ss->sd;
+
 	if (send(ss->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 		return 0;
 	if (errno == EAGAIN || errno == ENOBUFS) {
 		ss->pair_writable = false;
 		if (stackd_pend_store(ss, buf, len) < 0)
-			stackd_error("id %u: out of memory, datagram lost", ss->id);
+			stackd_error(sd, "id %u: out of memory, datagram lost", ss->id);
 		return -EAGAIN;
 	}
 	/* EPIPE: every copy of the application's end is closed. */
@@ -652,9 +641,10 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
 
 static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 {
+	struct stackd *sd = ss->sd;
 	struct socket *sock = ss->sock;
-	struct shim_dgram *hdr = (struct shim_dgram *)stackd.iobuf;
-	size_t cap = stackd.iobuf_size - sizeof(*hdr);
+	struct shim_dgram *hdr = (struct shim_dgram *)sd->iobuf;
+	size_t cap = sd->iobuf_size - sizeof(*hdr);
 	int count = 0;
 
 	if (ss->sock->sk->sk_err && ss->pair_writable && !ss->pend_len) {
@@ -669,7 +659,7 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 
 	while (ss->pair_writable) {
 		struct sockaddr_in addr;
-		struct iovec iov = {.iov_base = stackd.iobuf + sizeof(*hdr), .iov_len = cap};
+		struct iovec iov = {.iov_base = sd->iobuf + sizeof(*hdr), .iov_len = cap};
 		struct msghdr msg = {
 			.msg_name = &addr,
 			.msg_namelen = sizeof(addr),
@@ -695,7 +685,7 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 		}
 		memset(hdr, 0, sizeof(*hdr));
 		memset(&addr, 0, sizeof(addr));
-		stackd_clock();
+		stackd_enter(sd, NULL);
 		r = sock->ops->recvmsg(sock, &msg, cap, MSG_DONTWAIT | MSG_TRUNC);
 		if (r == -EAGAIN)
 			break;
@@ -710,7 +700,7 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 			if (msg.msg_namelen >= sizeof(addr) && addr.sin_family == AF_INET)
 				hdr->addr = addr;
 		}
-		r = stackd_dgram_to_pair(ss, stackd.iobuf, sizeof(*hdr) + copied);
+		r = stackd_dgram_to_pair(ss, sd->iobuf, sizeof(*hdr) + copied);
 		if (r == -EAGAIN)
 			break;
 		if (r < 0) {
@@ -722,7 +712,8 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 
 static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 {
-	struct shim_dgram *hdr = (struct shim_dgram *)stackd.iobuf;
+	struct stackd *sd = ss->sd;
+	struct shim_dgram *hdr = (struct shim_dgram *)sd->iobuf;
 	int count = 0;
 
 	while (ss->pair_readable) {
@@ -733,7 +724,7 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 			*more = true;
 			break;
 		}
-		n = recv(ss->fd, stackd.iobuf, stackd.iobuf_size, MSG_DONTWAIT);
+		n = recv(ss->fd, sd->iobuf, sd->iobuf_size, MSG_DONTWAIT);
 		if (n <= 0) {
 			if (n < 0 && errno == EAGAIN)
 				ss->pair_readable = false;
@@ -742,15 +733,15 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 			break;
 		}
 		if ((size_t)n < sizeof(*hdr)) {
-			stackd_error("id %u: short datagram from the application (%zd bytes)",
+			stackd_error(sd, "id %u: short datagram from the application (%zd bytes)",
 				     ss->id, n);
 			continue;
 		}
-		r = stackd_sendmsg(ss->sock, stackd.iobuf + sizeof(*hdr), (size_t)n - sizeof(*hdr),
+		r = stackd_sendmsg(ss->sock, sd->iobuf + sizeof(*hdr), (size_t)n - sizeof(*hdr),
 				   hdr->addr.sin_family ? &hdr->addr : NULL, hdr->flags);
 		/* The application's send() has returned already; the kernel would have told it. */
 		if (r < 0)
-			stackd_trace("id %u: datagram dropped: %s", ss->id, strerror(-r));
+			stackd_trace(sd, "id %u: datagram dropped: %s", ss->id, strerror(-r));
 	}
 }
 
@@ -770,10 +761,12 @@ void stackd_dgram_flush(struct stackd_sock *ss)
 /* Returns false if the record was freed. */
 static bool stackd_dgram_work(struct stackd_sock *ss, bool *more)
 {
+	struct stackd *sd = ss->sd;
+
 	stackd_dgram_out(ss, more);
 	stackd_dgram_in(ss, more);
 	if (ss->pair_hup) {
-		stackd_trace("id %u: app closed", ss->id);
+		stackd_trace(sd, "id %u: app closed", ss->id);
 		stackd_sock_free(ss);
 		return false;
 	}
@@ -785,36 +778,38 @@ static bool stackd_dgram_work(struct stackd_sock *ss, bool *more)
 /* Hands the pending child to the application's listener. Returns 0 or -EAGAIN. */
 static int stackd_child_connect(struct stackd_sock *ls)
 {
+	struct stackd *sd = ls->sd;
 	struct stackd_sock *child = ls->child;
 
 	if (connect(child->fd, (struct sockaddr *)&ls->lname, ls->lname_len) < 0) {
 		if (errno == EAGAIN) {
 			/* The application's backlog is full: as the kernel, the peer waits. */
-			mod_timer(&stackd.timers, &ls->retry, stackd_now() + STACKD_RETRY_NS);
+			mod_timer(&sd->timers, &ls->retry, stackd_time(sd) + STACKD_RETRY_NS);
 			return -EAGAIN;
 		}
-		stackd_trace("id %u: listener %u refused the connection: %s", child->id, ls->id,
+		stackd_trace(sd, "id %u: listener %u refused the connection: %s", child->id, ls->id,
 			     strerror(errno));
 		ls->child = NULL;
 		stackd_sock_free(child);
 		/* Probably closed by the application: look now, but not from inside its work. */
-		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now());
+		mod_timer(&sd->timers, &sd->scan_timer, stackd_time(sd));
 		return -ECONNREFUSED;
 	}
 	ls->child = NULL;
 	child->handover = false;
-	if (stackd_epoll_add(child->fd, STACKD_PAIR_EVENTS, &child->ep) < 0) {
-		stackd_error("id %u: epoll: %s", child->id, strerror(errno));
+	if (stackd_epoll_add(sd, child->fd, STACKD_PAIR_EVENTS, &child->ep) < 0) {
+		stackd_error(sd, "id %u: epoll: %s", child->id, strerror(errno));
 		stackd_sock_free(child);
 		return 0;
 	}
-	stackd_trace("id %u: accepted on listener %u", child->id, ls->id);
+	stackd_trace(sd, "id %u: accepted on listener %u", child->id, ls->id);
 	stackd_sock_queue(child);
 	return 0;
 }
 
 static void stackd_listener_work(struct stackd_sock *ls)
 {
+	struct stackd *sd = ls->sd;
 	char name[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 	if (ls->child && stackd_child_connect(ls) == -EAGAIN)
@@ -826,33 +821,33 @@ static void stackd_listener_work(struct stackd_sock *ls)
 		int fd, r;
 
 		if (!newsock) {
-			stackd_error("listener %u: out of memory", ls->id);
+			stackd_error(sd, "listener %u: out of memory", ls->id);
 			return;
 		}
 		newsock->type = ls->sock->type;
 		newsock->ops = ls->sock->ops;
 		newsock->state = SS_UNCONNECTED;
 		/* Its user at its limit: the connection waits in the accept queue, as on EMFILE. */
-		if (ls->charged && stackd_user_may(ls->owner, ls->mem) < 0) {
+		if (ls->charged && stackd_user_may(sd, ls->owner, ls->mem) < 0) {
 			free(newsock);
-			mod_timer(&stackd.timers, &ls->retry, stackd_now() + STACKD_LIMIT_RETRY_NS);
+			mod_timer(&sd->timers, &ls->retry, stackd_time(sd) + STACKD_LIMIT_RETRY_NS);
 			return;
 		}
-		stackd_clock();
+		stackd_enter(sd, NULL);
 		r = ls->sock->ops->accept(ls->sock, newsock, O_NONBLOCK, true);
 		if (r < 0) {
 			free(newsock);
 			if (r != -EAGAIN)
-				stackd_trace("listener %u: accept: %s", ls->id, strerror(-r));
+				stackd_trace(sd, "listener %u: accept: %s", ls->id, strerror(-r));
 			return;
 		}
-		child = stackd_sock_new(newsock, -1, true);
+		child = stackd_sock_new(sd, newsock, -1, true);
 		/* Judged above with the listener's buffers, which the child inherits. */
 		if (child && ls->charged)
 			stackd_user_charge(child, ls->owner, true);
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (!child || fd < 0) {
-			stackd_error("listener %u: cannot hand over a connection: %s", ls->id,
+			stackd_error(sd, "listener %u: cannot hand over a connection: %s", ls->id,
 				     strerror(errno));
 			if (fd >= 0)
 				close(fd);
@@ -862,12 +857,12 @@ static void stackd_listener_work(struct stackd_sock *ls)
 				sock_release(newsock);
 			continue;
 		}
-		shim_sock_name(name, sizeof(name), 's', stackd.pid, child->id, child->nonce);
+		shim_sock_name(name, sizeof(name), 's', sd->pid, child->id, child->nonce);
 		memcpy(sun.sun_path + 1, name, strlen(name));
 		if (bind(fd, (struct sockaddr *)&sun,
 			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) <
 		    0) {
-			stackd_error("id %u: bind %s: %s", child->id, name, strerror(errno));
+			stackd_error(sd, "id %u: bind %s: %s", child->id, name, strerror(errno));
 			close(fd);
 			stackd_sock_free(child);
 			continue;
@@ -881,11 +876,12 @@ static void stackd_listener_work(struct stackd_sock *ls)
 
 int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 {
+	struct stackd *sd = ss->sd;
 	char name[sizeof(ss->lname.sun_path) - 1];
 	int fd, r;
 
 	*lfd = -1;
-	stackd_clock();
+	stackd_enter(sd, NULL);
 	r = ss->sock->ops->listen(ss->sock, backlog);
 	if (r < 0 || ss->listening)
 		return r;
@@ -893,7 +889,7 @@ int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	shim_sock_name(name, sizeof(name), 'l', stackd.pid, ss->id, ss->nonce);
+	shim_sock_name(name, sizeof(name), 'l', sd->pid, ss->id, ss->nonce);
 	memset(&ss->lname, 0, sizeof(ss->lname));
 	ss->lname.sun_family = AF_UNIX;
 	memcpy(ss->lname.sun_path + 1, name, strlen(name));
@@ -901,7 +897,7 @@ int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 	/* The application's backlog bounds connections waiting in accept(), as in TCP. */
 	if (bind(fd, (struct sockaddr *)&ss->lname, ss->lname_len) < 0 || listen(fd, backlog) < 0) {
 		r = -errno;
-		stackd_error("id %u: listener %s: %s", ss->id, name, strerror(errno));
+		stackd_error(sd, "id %u: listener %s: %s", ss->id, name, strerror(errno));
 		close(fd);
 		return r;
 	}
@@ -913,9 +909,9 @@ int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 	/* The application's end of the pair is replaced by the listener (dup3). */
 	stackd_pair_close(ss);
 	ss->listening = true;
-	stackd.nwatched++;
-	if (!timer_pending(&stackd.scan_timer))
-		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
+	sd->nwatched++;
+	if (!timer_pending(&sd->scan_timer))
+		mod_timer(&sd->timers, &sd->scan_timer, stackd_time(sd) + STACKD_SCAN_NS);
 	*lfd = fd;
 	stackd_sock_queue(ss);
 	return 0;
@@ -932,12 +928,14 @@ void stackd_sock_shutdown_wr(struct stackd_sock *ss)
 
 static void stackd_scan_tick(struct timer_list *t)
 {
-	stackd_scan_unix();
+	stackd_scan_unix(container_of(t, struct stackd, scan_timer));
 }
 
 static void stackd_sock_closed_by_app(struct stackd_sock *ss)
 {
-	stackd_trace("id %u: %s closed by the application", ss->id,
+	struct stackd *sd = ss->sd;
+
+	stackd_trace(sd, "id %u: %s closed by the application", ss->id,
 		     ss->listening ? "listener" : "datagram socket");
 	stackd_sock_free(ss);
 }
@@ -948,12 +946,12 @@ static void stackd_sock_closed_by_app(struct stackd_sock *ss)
  * The cost is one sock_diag query per such socket, whatever else exists on
  * the machine.
  */
-void stackd_scan_unix(void)
+void stackd_scan_unix(struct stackd *sd)
 {
-	if (!stackd.hash || !stackd.nwatched)
+	if (!sd->hash || !sd->nwatched)
 		return;
-	for (unsigned int b = 0; b < stackd.hash_size; b++) {
-		struct stackd_sock *ss = stackd.hash[b], *next;
+	for (unsigned int b = 0; b < sd->hash_size; b++) {
+		struct stackd_sock *ss = sd->hash[b], *next;
 
 		for (; ss; ss = next) {
 			next = ss->hash_next;
@@ -961,29 +959,30 @@ void stackd_scan_unix(void)
 				stackd_sock_closed_by_app(ss);
 		}
 	}
-	if (stackd.nwatched)
-		mod_timer(&stackd.timers, &stackd.scan_timer, stackd_now() + STACKD_SCAN_NS);
+	if (sd->nwatched)
+		mod_timer(&sd->timers, &sd->scan_timer, stackd_time(sd) + STACKD_SCAN_NS);
 }
 
-void stackd_sock_init(void)
+void stackd_sock_init(struct stackd *sd)
 {
-	INIT_LIST_HEAD(&stackd.graveyard);
-	timer_setup(&stackd.scan_timer, stackd_scan_tick);
+	sd->net.sk_owner_free = stackd_sk_owner_free;
+	INIT_LIST_HEAD(&sd->graveyard);
+	timer_setup(&sd->scan_timer, stackd_scan_tick);
 }
 
 /* ---- the ready list --------------------------------------------------------- */
 
-void stackd_run_ready(void)
+void stackd_run_ready(struct stackd *sd)
 {
 	struct list_head batch;
 
-	if (list_empty(&stackd.ready))
+	if (list_empty(&sd->ready))
 		return;
 	/* Take the current list; what gets queued meanwhile runs next round. */
-	batch = stackd.ready;
+	batch = sd->ready;
 	batch.next->prev = &batch;
 	batch.prev->next = &batch;
-	INIT_LIST_HEAD(&stackd.ready);
+	INIT_LIST_HEAD(&sd->ready);
 
 	while (!list_empty(&batch)) {
 		struct stackd_sock *ss = list_first_entry(&batch, struct stackd_sock, ready);
@@ -1003,4 +1002,14 @@ void stackd_run_ready(void)
 		if (alive && more)
 			stackd_sock_queue(ss);
 	}
+}
+
+void stackd_sock_free_all(struct stackd *sd)
+{
+	for (unsigned int b = 0; sd->hash && b < sd->hash_size; b++)
+		while (sd->hash[b])
+			stackd_sock_free(sd->hash[b]);
+	stackd_sock_bury(sd);
+	free(sd->hash);
+	sd->hash = NULL;
 }

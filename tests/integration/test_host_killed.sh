@@ -4,9 +4,13 @@
 # the way a reset does, not end in a clean EOF that would pass a truncated
 # transfer for a whole one: a recv() blocked on the connection returns
 # ECONNRESET, a send() after it fails too, and the program's next socket()
-# starts a new host that serves it; a UDP recv() blocked meanwhile fails
-# with ENONET, the shim's "no stack" errno. The kernel peer sends 256 KiB and then
-# holds the connection open, so a clean EOF can only come from the shim.
+# starts a new host that serves it. The sockets of the dead host answer as
+# the kernel's do when their stack goes away under them, which this test
+# learns from the kernel itself in the same run (in the peer's namespace):
+# a blocked UDP recv() and a blocked accept() as on sockets destroyed with
+# `ss -K` (SOCK_DESTROY: ECONNABORTED and EINVAL), a later UDP send as a
+# sendto() with no route (ENETUNREACH). The kernel peer sends 256 KiB and
+# then holds the connection open, so a clean EOF can only come from the shim.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin host_killed
@@ -28,6 +32,51 @@ while True:
 	"$TB_PEER_ADDR" >"$TB_WORK/server.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" tcp 8080 10 || tb_fail "the kernel-side server did not start"
 
+# The kernel's answers: a UDP socket and a listener destroyed while a thread
+# blocks on each, and a send with no route to its destination.
+cat >"$TB_WORK/oracle.py" <<'PY'
+import errno, socket, subprocess, threading, time
+def blocked(call, out):
+    try:
+        call()
+        out.append("returned")
+    except OSError as e:
+        out.append("error " + errno.errorcode[e.errno])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("127.0.0.1", 5354))
+l = socket.socket()
+l.bind(("127.0.0.1", 9091))
+l.listen(4)
+res_u, res_l = [], []
+threads = [threading.Thread(target=blocked, args=(lambda: u.recv(100), res_u), daemon=True),
+           threading.Thread(target=blocked, args=(l.accept, res_l), daemon=True)]
+for t in threads:
+    t.start()
+# ss -K destroys what it lists; retry until both threads have come back.
+deadline = time.monotonic() + 30
+while (not res_u or not res_l) and time.monotonic() < deadline:
+    subprocess.run(["ss", "-K", "-a", "-t", "-u", "( sport = :5354 or sport = :9091 )"],
+                   capture_output=True)
+    for t in threads:
+        t.join(0.2)
+print("udp recv", res_u[0] if res_u else "still blocked")
+print("accept", res_l[0] if res_l else "still blocked")
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("10.123.0.1", 5353))
+    print("udp send ok")
+except OSError as e:
+    print("udp send error", errno.errorcode[e.errno])
+PY
+testbed_peer "$TB_PY" "$TB_WORK/oracle.py" >"$TB_WORK/oracle.log" 2>&1 ||
+	tb_fail "the kernel oracle failed: $(cat "$TB_WORK/oracle.log")"
+sed 's/^/  kernel: /' "$TB_WORK/oracle.log"
+k_udp_recv=$(sed -n 's/^udp recv //p' "$TB_WORK/oracle.log")
+k_accept=$(sed -n 's/^accept //p' "$TB_WORK/oracle.log")
+k_udp_send=$(sed -n 's/^udp send //p' "$TB_WORK/oracle.log")
+case "$k_udp_recv $k_accept $k_udp_send" in
+*blocked* | *" ok"* | *returned*) tb_fail "the kernel gave no error to compare with" ;;
+esac
+
 cat >"$TB_WORK/reader.py" <<'PY'
 import errno, socket, sys, threading, time
 peer, ready = sys.argv[1], sys.argv[2]
@@ -41,6 +90,17 @@ def udp_wait():
         udp.append("error " + errno.errorcode[e.errno])
 t_udp = threading.Thread(target=udp_wait, daemon=True)
 t_udp.start()
+l = socket.socket()
+l.bind(("0.0.0.0", 9090))
+l.listen(4)
+acc = []
+def accept_wait():
+    try:
+        acc.append("returned a connection from %s" % (l.accept()[1],))
+    except OSError as e:
+        acc.append("error " + errno.errorcode[e.errno])
+t_acc = threading.Thread(target=accept_wait, daemon=True)
+t_acc.start()
 s = socket.create_connection((peer, 8080), timeout=60)
 s.settimeout(None)
 got = 0
@@ -61,6 +121,13 @@ except OSError as e:
 print("recv came back after %.1f s" % (time.monotonic() - t), flush=True)
 t_udp.join(60)
 print("udp recv", udp[0] if udp else "still blocked after 60 s", flush=True)
+t_acc.join(60)
+print("accept", acc[0] if acc else "still blocked after 60 s", flush=True)
+try:
+    u.sendto(b"x", (peer, 5353))
+    print("udp send ok")
+except OSError as e:
+    print("udp send error", errno.errorcode[e.errno])
 try:
     s.send(b"more")
     print("send ok")
@@ -88,8 +155,12 @@ sed 's/^/  reader: /' "$TB_WORK/reader.log"
 grep -q "^recv error ECONNRESET$" "$TB_WORK/reader.log" ||
 	tb_fail "the blocked recv() must fail with ECONNRESET when its host dies"
 grep -q "^send error " "$TB_WORK/reader.log" || tb_fail "a send() on the dead host's connection worked"
-grep -q "^udp recv error ENONET$" "$TB_WORK/reader.log" ||
-	tb_fail "a UDP recv() blocked on the dead host's socket must fail with ENONET (no stack)"
+grep -qx "udp recv $k_udp_recv" "$TB_WORK/reader.log" ||
+	tb_fail "a UDP recv() blocked on the dead host's socket must fail as the kernel's destroyed one ($k_udp_recv)"
+grep -qx "accept $k_accept" "$TB_WORK/reader.log" ||
+	tb_fail "an accept() blocked on the dead host's listener must fail as the kernel's destroyed one ($k_accept)"
+grep -qx "udp send $k_udp_send" "$TB_WORK/reader.log" ||
+	tb_fail "a UDP send on the dead host's socket must fail as the kernel's with no route ($k_udp_send)"
 grep -q "^new connection True$" "$TB_WORK/reader.log" || tb_fail "the next socket() was not served"
 new=$(testbed_stackd_pids)
 [ -n "$new" ] && [ "$new" != "$old" ] || tb_fail "no new stack host started (was $old, now '$new')"

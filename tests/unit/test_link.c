@@ -34,6 +34,7 @@
 #include "inet.h"
 #include "net_namespace.h"
 #include "netdevice.h"
+#include "stackd_link.h"
 
 static const uint8_t stack_mac[6] = {0x02, 0x53, 0x53, 0x4d, 0x00, 0x02};
 static struct net net;

@@ -14,6 +14,7 @@
 
 #include "helper_twostack.h"
 #include "inet.h"
+#include "stackd_link.h"
 
 struct rec {
 	uint32_t sec, nsec, incl, orig;

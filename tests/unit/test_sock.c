@@ -19,13 +19,14 @@
 #include "inet.h"
 #include "net_namespace.h"
 #include "protocol.h"
+#include "sysctl_proc.h"
 
 static struct net net;
 
 static void setup(void)
 {
 	memset(&net, 0, sizeof(net));
-	net_sysctl_init(&net.sysctl);
+	sysctl_proc_read(&net.sysctl); /* the kernel's values here: tests compare with it */
 	cr_assert_eq(net_init(&net, NULL, htonl(0x0a63000a), htonl(0xffffff00), 0,
 			      (const uint8_t[6]){2, 0x53, 0x53, 0, 0, 10}, 0),
 		     0);

@@ -10,13 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netdevice.h"
+#include "stackd_link.h"
 
 #define PCAP_MAGIC_NSEC	  0xa1b23c4du
 #define PCAP_SNAPLEN	  262144u
 #define LINKTYPE_ETHERNET 1u
 
-struct pcap_writer {
+struct pcap_file {
+	struct pcap_writer w; /* first: the core's tap */
 	FILE *f;
 };
 
@@ -33,6 +34,22 @@ struct pcap_rec_header {
 	uint32_t ts_sec, ts_nsec, incl_len, orig_len;
 };
 
+static void pcap_file_write(struct pcap_writer *tap, uint64_t ts_ns, const uint8_t *frame,
+			    unsigned int len)
+{
+	struct pcap_file *w = (struct pcap_file *)tap;
+	struct pcap_rec_header r = {
+		.ts_sec = (uint32_t)(ts_ns / 1000000000u),
+		.ts_nsec = (uint32_t)(ts_ns % 1000000000u),
+		.incl_len = len < PCAP_SNAPLEN ? len : PCAP_SNAPLEN,
+		.orig_len = len,
+	};
+
+	fwrite(&r, sizeof(r), 1, w->f);
+	fwrite(frame, r.incl_len, 1, w->f);
+	fflush(w->f);
+}
+
 struct pcap_writer *pcap_open(const char *path, int *err)
 {
 	struct pcap_file_header h = {
@@ -42,7 +59,7 @@ struct pcap_writer *pcap_open(const char *path, int *err)
 		.snaplen = PCAP_SNAPLEN,
 		.linktype = LINKTYPE_ETHERNET,
 	};
-	struct pcap_writer *w = calloc(1, sizeof(*w));
+	struct pcap_file *w = calloc(1, sizeof(*w));
 
 	if (!w) {
 		*err = -ENOMEM;
@@ -56,28 +73,15 @@ struct pcap_writer *pcap_open(const char *path, int *err)
 		free(w);
 		return NULL;
 	}
+	w->w.write = pcap_file_write;
 	*err = 0;
-	return w;
+	return &w->w;
 }
 
-void pcap_write(struct pcap_writer *w, uint64_t ts_ns, const uint8_t *frame, unsigned int len)
+void pcap_close(struct pcap_writer *tap)
 {
-	struct pcap_rec_header r = {
-		.ts_sec = (uint32_t)(ts_ns / 1000000000u),
-		.ts_nsec = (uint32_t)(ts_ns % 1000000000u),
-		.incl_len = len < PCAP_SNAPLEN ? len : PCAP_SNAPLEN,
-		.orig_len = len,
-	};
+	struct pcap_file *w = (struct pcap_file *)tap;
 
-	if (!w)
-		return;
-	fwrite(&r, sizeof(r), 1, w->f);
-	fwrite(frame, r.incl_len, 1, w->f);
-	fflush(w->f);
-}
-
-void pcap_close(struct pcap_writer *w)
-{
 	if (!w)
 		return;
 	fclose(w->f);

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The stack host's pumps without root: a host of the test's own (struct
+ * stackd on side 0 of the in-memory link, virtual clock) and a plain core
+ * stack as its peer on side 1. Each emulated socket's application end is a
+ * real AF_UNIX pair, as a program under the interposer holds it; the test
+ * plays the program on that end and the peer on the other side of the wire.
+ *
+ * What must hold: bytes both ways through a TCP connection, a datagram both
+ * ways with its peer address, a pair the program never reads does not stop
+ * another connection's transfer, and a pair the program closes ends its
+ * connection as the kernel would (FIN after everything was read, RST with
+ * bytes unread).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "helper_twostack.h"
+#include "inet.h"
+#include "shim_ctl.h"
+#include "stackd.h"
+
+#define PORT	 8080
+#define STEP_NS	 (100 * NSEC_PER_USEC)
+#define MAXSTEPS 400000 /* 40 s of virtual time: any wait below ends far sooner */
+
+static struct stackd sd;
+static struct net peer;
+static struct mem_link *wire;
+static struct net_device *peer_dev;
+static uint64_t vnow;
+
+static uint64_t virtual_clock(struct stackd *host)
+{
+	return vnow;
+}
+
+static void setup(void)
+{
+	memset(&sd, 0, sizeof(sd));
+	memset(&peer, 0, sizeof(peer));
+	vnow = TWOSTACK_T0;
+	wire = mem_link_create(NULL);
+	cr_assert_not_null(wire);
+	sd.clock = virtual_clock;
+	sd.cfg.addr = twostack_addr(0);
+	sd.cfg.netmask = htonl(0xffffff00u);
+	memcpy(sd.cfg.mac, twostack_mac[0], sizeof(sd.cfg.mac));
+	cr_assert_eq(stackd_init(&sd, mem_link_dev(wire, 0, twostack_mac[0])), 0);
+	peer_dev = mem_link_dev(wire, 1, twostack_mac[1]);
+	cr_assert_eq(net_init(&peer, peer_dev, twostack_addr(1), htonl(0xffffff00u), 0,
+			      twostack_mac[1], vnow),
+		     0);
+}
+
+static void teardown(void)
+{
+	stackd_destroy(&sd);
+	net_exit(&peer);
+	mem_link_destroy(wire);
+	skb_cache_drain();
+}
+
+TestSuite(pumps, .init = setup, .fini = teardown);
+
+/* One step of virtual time: the wire, the peer's timers, one round of the host's loop. */
+static void step(void)
+{
+	vnow += STEP_NS;
+	net_set_time(&peer, vnow);
+	stackd_enter(&sd, NULL);
+	mem_link_deliver(wire, vnow);
+	net_run_timers(&peer);
+	dev_flush(peer_dev);
+	cr_assert_geq(stackd_round(&sd, UINT64_MAX, 0), 0);
+}
+
+/* Steps until cond holds (evaluated once per step: it may consume what it checks). */
+#define RUN_UNTIL(cond)                                                                            \
+	do {                                                                                       \
+		bool done_ = false;                                                                \
+		for (int steps_ = 0; !(done_ = (cond)) && steps_ < MAXSTEPS; steps_++)             \
+			step();                                                                    \
+		cr_assert(done_, "not reached in virtual time: " #cond);                           \
+	} while (0)
+
+/* A host socket as SHIM_OP_CREATE makes it: the core socket, its pair, its record. */
+static struct stackd_sock *host_socket(int type, int *app_fd)
+{
+	struct socket *sock = NULL;
+	struct stackd_sock *ss;
+	bool stream = type == SOCK_STREAM;
+	int sv[2];
+
+	stackd_enter(&sd, NULL);
+	cr_assert_eq(sock_create_cred(&sd.net, AF_INET, type, 0, NULL, &sock), 0);
+	cr_assert_eq(
+		socketpair(AF_UNIX, (stream ? SOCK_STREAM : SOCK_SEQPACKET) | SOCK_CLOEXEC, 0, sv),
+		0);
+	cr_assert_eq(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	cr_assert_eq(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	ss = stackd_sock_new(&sd, sock, sv[1], stream);
+	cr_assert_not_null(ss);
+	cr_assert_eq(stackd_skid_get(sv[0], &ss->app), 0);
+	*app_fd = sv[0];
+	return ss;
+}
+
+static struct socket *peer_socket(int type)
+{
+	struct socket *s = NULL;
+
+	cr_assert_eq(__sock_create(&peer, AF_INET, type, 0, &s, 1), 0);
+	return s;
+}
+
+static struct socket *peer_listener(void)
+{
+	struct socket *l = peer_socket(SOCK_STREAM);
+
+	cr_assert_eq(twostack_bind(l, twostack_addr(1), PORT), 0);
+	cr_assert_eq(l->ops->listen(l, 16), 0);
+	return l;
+}
+
+static struct socket *peer_accept(struct socket *l)
+{
+	struct socket *n = calloc(1, sizeof(*n));
+
+	cr_assert_not_null(n);
+	if (l->ops->accept(l, n, O_NONBLOCK, true)) {
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* The program connects its socket to the peer's listener; returns the peer's end. */
+static struct socket *connect_through_host(struct stackd_sock *ss, struct socket *l)
+{
+	struct sockaddr_in to = twostack_sin(1, PORT);
+	struct socket *s = NULL;
+	int r;
+
+	stackd_enter(&sd, NULL);
+	r = ss->sock->ops->connect(ss->sock, (struct sockaddr *)&to, sizeof(to), O_NONBLOCK);
+	cr_assert(r == 0 || r == -EINPROGRESS, "connect: %d", r);
+	stackd_sock_queue(ss);
+	RUN_UNTIL((s = peer_accept(l)) != NULL);
+	return s;
+}
+
+static int peer_recv(struct socket *s, void *buf, size_t len)
+{
+	return twostack_recvfrom(s, buf, len, 0, NULL);
+}
+
+static int peer_send(struct socket *s, const void *buf, size_t len)
+{
+	return twostack_sendto(s, buf, len, NULL);
+}
+
+static void fill_pattern(uint8_t *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + seed);
+}
+
+Test(pumps, tcp_bytes_both_ways_through_the_pump)
+{
+	enum { LEN = 300000 };
+	uint8_t *out = malloc(LEN), *in = calloc(1, LEN);
+	struct socket *l = peer_listener(), *s;
+	size_t sent = 0, got = 0;
+	int app, steps = 0;
+	char reply[8] = {0};
+	struct stackd_sock *ss = host_socket(SOCK_STREAM, &app);
+
+	s = connect_through_host(ss, l);
+	fill_pattern(out, LEN, 1);
+	/* The program writes as its pair takes it; the peer reads as bytes arrive. */
+	while ((sent < LEN || got < LEN) && steps++ < MAXSTEPS) {
+		ssize_t w = sent < LEN ? write(app, out + sent, LEN - sent) : 0;
+		int r;
+
+		if (w > 0)
+			sent += (size_t)w;
+		else
+			cr_assert(w == 0 || errno == EAGAIN, "write: %s", strerror(errno));
+		step();
+		r = peer_recv(s, in + got, LEN - got);
+		if (r > 0)
+			got += (size_t)r;
+		else
+			cr_assert_eq(r, -EAGAIN);
+	}
+	cr_assert_eq(got, LEN);
+	cr_assert_eq(memcmp(in, out, LEN), 0, "the peer got other bytes than the program wrote");
+
+	cr_assert_eq(peer_send(s, "pong", 4), 4);
+	RUN_UNTIL(read(app, reply, sizeof(reply)) == 4);
+	cr_assert_str_eq(reply, "pong");
+
+	close(app);
+	sock_release(s);
+	sock_release(l);
+	free(out);
+	free(in);
+}
+
+Test(pumps, datagram_both_ways_with_its_address)
+{
+	struct socket *u = peer_socket(SOCK_DGRAM);
+	struct shim_dgram hdr = {.addr = twostack_sin(1, 9000)};
+	struct sockaddr_in from;
+	uint8_t frame[sizeof(struct shim_dgram) + 64];
+	struct shim_dgram *back = (struct shim_dgram *)frame;
+	char buf[16] = {0};
+	int app;
+	ssize_t n = -1;
+
+	host_socket(SOCK_DGRAM, &app);
+	cr_assert_eq(twostack_bind(u, 0, 9000), 0);
+	memcpy(frame, &hdr, sizeof(hdr));
+	memcpy(frame + sizeof(hdr), "ping", 4);
+	cr_assert_eq(send(app, frame, sizeof(hdr) + 4, 0), (ssize_t)(sizeof(hdr) + 4));
+
+	RUN_UNTIL(twostack_recvfrom(u, buf, sizeof(buf), 0, &from) == 4);
+	cr_assert_str_eq(buf, "ping");
+	cr_assert_eq(from.sin_addr.s_addr, twostack_addr(0));
+
+	cr_assert_eq(twostack_sendto(u, "pong!", 5, &from), 5);
+	RUN_UNTIL((n = recv(app, frame, sizeof(frame), 0)) > 0);
+	cr_assert_eq(n, (ssize_t)(sizeof(*back) + 5));
+	cr_assert_eq(back->err, 0);
+	cr_assert_eq(back->addr.sin_addr.s_addr, twostack_addr(1));
+	cr_assert_eq(back->addr.sin_port, htons(9000));
+	cr_assert_eq(memcmp(frame + sizeof(*back), "pong!", 5), 0);
+
+	close(app);
+	sock_release(u);
+}
+
+/* The peer sends into conn A, whose program never reads; conn B's transfer still completes. */
+Test(pumps, a_full_pair_does_not_block_another)
+{
+	enum { LEN = 200000 };
+	static uint8_t chunk[65536], in[LEN];
+	struct socket *l = peer_listener(), *sa, *sb;
+	int app_a, app_b, sent_b = 0, got = 0, steps = 0;
+	struct stackd_sock *a = host_socket(SOCK_STREAM, &app_a);
+	struct stackd_sock *b = host_socket(SOCK_STREAM, &app_b);
+	bool a_stalled = false;
+	static uint8_t expect[LEN];
+
+	sa = connect_through_host(a, l);
+	sb = connect_through_host(b, l);
+	fill_pattern(chunk, sizeof(chunk), 3);
+	fill_pattern(expect, LEN, 5);
+
+	while (got < LEN && steps++ < MAXSTEPS) {
+		ssize_t r;
+
+		/* A: as much as the peer's socket takes, for ever. */
+		if (peer_send(sa, chunk, sizeof(chunk)) == -EAGAIN)
+			a_stalled = true;
+		if (sent_b < LEN) {
+			int w = peer_send(sb, expect + sent_b, (size_t)(LEN - sent_b));
+
+			if (w > 0)
+				sent_b += w;
+		}
+		step();
+		r = read(app_b, in + got, (size_t)(LEN - got));
+		if (r > 0)
+			got += (int)r;
+	}
+	cr_assert_eq(got, LEN, "B got %d of %d bytes while A's pair was full", got, LEN);
+	cr_assert_eq(memcmp(in, expect, LEN), 0);
+	/* A really was stuck: the peer's sends were refused and the pair holds A's bytes. */
+	cr_assert(a_stalled, "conn A never filled up");
+	cr_assert_gt(read(app_a, chunk, sizeof(chunk)), 0);
+
+	close(app_a);
+	close(app_b);
+	sock_release(sa);
+	sock_release(sb);
+	sock_release(l);
+}
+
+Test(pumps, pair_closed_after_reading_all_sends_fin)
+{
+	struct socket *l = peer_listener(), *s;
+	char buf[8];
+	int app, r = -EAGAIN;
+	struct stackd_sock *ss = host_socket(SOCK_STREAM, &app);
+
+	s = connect_through_host(ss, l);
+	cr_assert_eq(peer_send(s, "bye", 3), 3);
+	RUN_UNTIL(read(app, buf, sizeof(buf)) == 3);
+	close(app);
+	RUN_UNTIL((r = peer_recv(s, buf, sizeof(buf))) != -EAGAIN);
+	cr_assert_eq(r, 0, "the peer should see EOF (FIN), got %d", r);
+
+	sock_release(s);
+	sock_release(l);
+}
+
+Test(pumps, pair_closed_with_bytes_unread_sends_rst)
+{
+	struct socket *l = peer_listener(), *s;
+	char buf[8];
+	int app, r = -EAGAIN;
+	struct stackd_sock *ss = host_socket(SOCK_STREAM, &app);
+
+	s = connect_through_host(ss, l);
+	cr_assert_eq(peer_send(s, "unread", 6), 6);
+	/* The bytes reach the program's end of the pair, which it closes without reading. */
+	RUN_UNTIL(recv(app, buf, sizeof(buf), MSG_PEEK) == 6);
+	close(app);
+	RUN_UNTIL((r = peer_recv(s, buf, sizeof(buf))) != -EAGAIN);
+	cr_assert_eq(r, -ECONNRESET, "the peer should see a reset, got %d", r);
+
+	sock_release(s);
+	sock_release(l);
+}
+
+/* A user's share of control requests per round of the loop; other users keep theirs. */
+Test(pumps, control_requests_share_a_round_per_user)
+{
+	int granted = 0;
+
+	for (int i = 0; i < 10 * STACKD_USER_ROUND_REQS; i++)
+		granted += stackd_user_turn(&sd, 65534);
+	cr_assert_eq(granted, STACKD_USER_ROUND_REQS);
+	cr_assert(stackd_user_turn(&sd, 0), "another user must still get its turn");
+	step(); /* the next round */
+	cr_assert(stackd_user_turn(&sd, 65534), "a new round brings a new share");
+}
