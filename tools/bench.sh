@@ -26,7 +26,8 @@
 #    closing first so TIME_WAIT stays there): the stack host's RSS growth and
 #    the kernel's slab growth (/proc/meminfo, machine-wide, so noisy on a
 #    busy machine) per connection.
-# SOCKSHIM_BUSY_POLL_US passes through to the stack host (README).
+#  - the ping-pong again with SOCKSHIM_BUSY_POLL_US=BENCH_BUSY_POLL_US (50),
+#    and the stack hosts' CPU use during each ping-pong.
 #
 # Then the loss rows, through tools/sockshim-impair between the namespaces
 # (testbed_up_impaired; seeded, the same in each direction): a 20 MiB
@@ -50,6 +51,7 @@ LOSS_MB=20
 PY=/usr/bin/python3
 CONNS=${BENCH_CONNS:-10000}
 ROUNDS=${BENCH_ROUNDS:-3}
+BUSY=${BENCH_BUSY_POLL_US:-50}
 
 die() {
 	echo "bench: $*" >&2
@@ -276,14 +278,22 @@ PY
 	fi
 }
 
-# pingpong side: records the p50 and p99 round trip in microseconds.
+# pingpong side [KEY]: records the p50 and p99 round trip in microseconds
+# and, for the stack, its hosts' CPU use meanwhile in percent of one core.
 pingpong() {
-	local side=$1 out=$WORK/sockperf.log p
+	local side=$1 key=${2:-$1} out=$WORK/sockperf.log p
+	{
+		echo "0 0"
+		stackd_ticks
+	} >"$WORK/ticks0"
 	run_side "$side" timeout $((SECS + 20)) sockperf ping-pong --tcp -i "$TB_PEER_ADDR" -p 11111 \
 		-t "$SECS" -m 64 >"$out" 2>&1
+	stackd_ticks >"$WORK/ticks1"
 	for p in 50 99; do
-		record "$side-p$p" "$(sed -n "s/.*percentile $p.000 = *\([0-9.]*\).*/\1/p" "$out" | head -n 1)"
+		record "$key-p$p" "$(sed -n "s/.*percentile $p.000 = *\([0-9.]*\).*/\1/p" "$out" | head -n 1)"
 	done
+	[ "$side" = stack ] &&
+		record "$key-cpu" "$(awk -v c="$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1")" -v s="$SECS" 'BEGIN { printf "%.0f", c * 100 / s }')"
 }
 
 # nginx_conf ADDR PORT: a configuration answering "ok" on ADDR:PORT.
@@ -420,6 +430,9 @@ for round in $(seq 1 "$ROUNDS"); do
 		bulk stack "$mtu" down
 		if [ "$mtu" = 1500 ]; then
 			pingpong stack
+			kill_hosts # the busy-poll setting is read when a host starts
+			SOCKSHIM_BUSY_POLL_US=$BUSY pingpong stack busy
+			kill_hosts
 			connrate stack "$TB_SHIM_ADDR"
 			kill_hosts
 			idle stack
@@ -449,6 +462,10 @@ for mtu in 1500 65535; do
 done
 mrow "sockperf tcp p50 us" kernel-p50 stack-p50
 mrow "sockperf tcp p99 us" kernel-p99 stack-p99
+mrow "sockperf tcp p50 us, busy-poll ${BUSY}us" kernel-p50 busy-p50
+mrow "sockperf tcp p99 us, busy-poll ${BUSY}us" kernel-p99 busy-p99
+row "stack host CPU % in ping-pong" "-" "$(median stack-cpu)" "-"
+row "stack host CPU %, busy-poll ${BUSY}us" "-" "$(median busy-cpu)" "-"
 mrow "connections/s, shim side client (ab)" kernel-client stack-client
 mrow "connections/s, shim side server (ab)" kernel-server stack-server
 mrow "kernel slab KiB/conn, $CONNS idle" kernel-slab stack-slab

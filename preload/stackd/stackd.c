@@ -215,6 +215,31 @@ static void stackd_dispatch(struct epoll_event *ev)
 	}
 }
 
+/*
+ * SOCKSHIM_BUSY_POLL_US: instead of going to sleep at once, look again
+ * (epoll_wait with no timeout) until the spin time has passed, so a reply
+ * frame or the program's next request that comes within it is served without
+ * a wake-up of this process: the host's half of the scheduler latency on a
+ * request/response path (SO_BUSY_POLL, Onload's spinning). Every wake-up
+ * (one per event while traffic flows) buys at most that much spinning; an
+ * idle host sleeps as before.
+ */
+static int stackd_wait(struct epoll_event *evs, int timeout)
+{
+	uint64_t until;
+	int n;
+
+	if (!timeout || !stackd.cfg.busy_poll_us)
+		return epoll_wait(stackd.epfd, evs, STACKD_MAX_EVENTS, timeout);
+	until = stackd_now() + (uint64_t)stackd.cfg.busy_poll_us * NSEC_PER_USEC;
+	do {
+		n = epoll_wait(stackd.epfd, evs, STACKD_MAX_EVENTS, 0);
+		if (n)
+			return n;
+	} while (stackd_now() < until);
+	return epoll_wait(stackd.epfd, evs, STACKD_MAX_EVENTS, timeout);
+}
+
 static bool stackd_idle(void)
 {
 	return !stackd.nsocks && !stackd.nconns && stackd.live_sk <= 0;
@@ -264,7 +289,7 @@ static int stackd_loop(void)
 		stackd_timer_arm(idle_deadline);
 
 		timeout = list_empty(&stackd.ready) ? -1 : 0;
-		n = epoll_wait(stackd.epfd, evs, STACKD_MAX_EVENTS, timeout);
+		n = stackd_wait(evs, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -380,8 +405,8 @@ int main(void)
 
 	if (stackd_setup() < 0)
 		return 1;
-	stackd_trace("up: %s on %s, netns %lu, linger %d ms", stackd.cfg.addr_str, stackd.cfg.iface,
-		     stackd.cfg.netns, stackd.linger_ms);
+	stackd_trace("up: %s on %s, netns %lu, linger %d ms, busy-poll %d us", stackd.cfg.addr_str,
+		     stackd.cfg.iface, stackd.cfg.netns, stackd.linger_ms, stackd.cfg.busy_poll_us);
 
 	ret = stackd_loop();
 	if (stackd.net.dev->pcap)
