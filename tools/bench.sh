@@ -242,6 +242,15 @@ stackd_cpu() {
 		"$1" "$2"
 }
 
+# ns_kill NS COMM: end the processes named COMM in namespace NS (a
+# background "testbed_peer CMD &" leaves $! the subshell, not CMD).
+ns_kill() {
+	local p
+	for p in $(ip netns pids "$1" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && kill "$p" 2>/dev/null
+	done
+}
+
 kill_hosts() {
 	local pid
 	for pid in $(testbed_stackd_pids); do
@@ -336,7 +345,7 @@ connrate() {
 		testbed_wait_tcp "$TB_NS_PEER" "$addr" 8089 10
 	fi
 	record "$side-server" "$(ab_rate testbed_peer "http://$addr:8089/")"
-	kill "$pid" 2>/dev/null
+	ns_kill "$TB_NS_SHIM" nginx
 	wait "$pid" 2>/dev/null
 }
 
@@ -358,7 +367,7 @@ idle() {
 	local side=$1 srv cli one rss0=0 slab0 n
 	testbed_peer "$MANY" serve "$TB_PEER_ADDR" 9100 >"$WORK/many-serve.log" 2>&1 &
 	srv=$!
-	testbed_wait_listen "$TB_NS_PEER" tcp 9100 10 || { kill $srv; return; }
+	testbed_wait_listen "$TB_NS_PEER" tcp 9100 10 || return
 	if [ "$side" = stack ]; then
 		# A host already up with one connection: the baseline.
 		run_side "$side" "$MANY" open "$TB_PEER_ADDR" 9100 1 3600 >"$WORK/many-one.log" 2>&1 &
@@ -385,10 +394,10 @@ idle() {
 		echo "bench: $side: $CONNS connections did not open: $(tail -n 1 "$WORK/many-open.log")" >&2
 	fi
 	# The peer closes first: TIME_WAIT stays on its side, not in the next round's ports.
-	kill $srv 2>/dev/null
+	ns_kill "$TB_NS_PEER" many_conns
 	wait $srv 2>/dev/null
 	sleep 1
-	kill $cli ${one:-} 2>/dev/null
+	ns_kill "$TB_NS_SHIM" many_conns
 	wait $cli ${one:-} 2>/dev/null
 }
 
