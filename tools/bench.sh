@@ -25,9 +25,11 @@
 #  - BENCH_CONNS (10000) idle connections (tests/progs/many_conns, the peer
 #    closing first so TIME_WAIT stays there): the stack host's RSS growth and
 #    the kernel's slab growth (/proc/meminfo, machine-wide, so noisy on a
-#    busy machine) per connection.
+#    busy machine) per connection;
 #  - the ping-pong again with SOCKSHIM_BUSY_POLL_US=BENCH_BUSY_POLL_US (50),
-#    and the stack hosts' CPU use during each ping-pong.
+#    and the stack hosts' CPU use during each ping-pong; and again while
+#    BENCH_LOADED_CONNS (1000) other connections of the shim side stream to
+#    the peer (8 iperf3 -P clients).
 #
 # Then the loss rows, through tools/sockshim-impair between the namespaces
 # (testbed_up_impaired; seeded, the same in each direction): a 20 MiB
@@ -52,6 +54,7 @@ PY=/usr/bin/python3
 CONNS=${BENCH_CONNS:-10000}
 ROUNDS=${BENCH_ROUNDS:-3}
 BUSY=${BENCH_BUSY_POLL_US:-50}
+LOADED=${BENCH_LOADED_CONNS:-1000}
 
 die() {
 	echo "bench: $*" >&2
@@ -305,6 +308,20 @@ pingpong() {
 		record "$key-cpu" "$(awk -v c="$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1")" -v s="$SECS" 'BEGIN { printf "%.0f", c * 100 / s }')"
 }
 
+# pingpong_loaded side: the ping-pong while LOADED other connections stream
+# to the peer (8 iperf3 clients of LOADED / 8 parallel streams each).
+pingpong_loaded() {
+	local side=$1 i pids=()
+	for i in 1 2 3 4 5 6 7 8; do
+		run_side "$side" timeout $((SECS + 30)) iperf3 -c "$TB_PEER_ADDR" -p $((5300 + i)) \
+			-P $((LOADED / 8)) -t $((SECS + 6)) >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	sleep 3 # every stream connected and sending
+	pingpong "$side" "$side-load"
+	wait "${pids[@]}"
+}
+
 # nginx_conf ADDR PORT: a configuration answering "ok" on ADDR:PORT.
 nginx_conf() {
 	mkdir -p "$WORK/nginx-$2"
@@ -421,6 +438,10 @@ testbed_peer nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >/dev/null 2>
 testbed_wait_listen "$TB_NS_PEER" tcp 5201 10 || die "iperf3 server did not start"
 testbed_wait_listen "$TB_NS_PEER" tcp 11111 10 || die "sockperf server did not start"
 testbed_wait_listen "$TB_NS_PEER" tcp 8088 10 || die "nginx did not start"
+for i in 1 2 3 4 5 6 7 8; do
+	testbed_peer iperf3 -s -B "$TB_PEER_ADDR" -p $((5300 + i)) >/dev/null 2>&1 &
+	testbed_wait_listen "$TB_NS_PEER" tcp $((5300 + i)) 10 || die "iperf3 server $i did not start"
+done
 
 for round in $(seq 1 "$ROUNDS"); do
 	echo "bench: round $round of $ROUNDS" >&2
@@ -431,6 +452,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		bulk kernel "$mtu" down
 		if [ "$mtu" = 1500 ]; then
 			pingpong kernel
+			pingpong_loaded kernel
 			connrate kernel "$TB_KERNEL_ADDR"
 			idle kernel
 		fi
@@ -442,6 +464,7 @@ for round in $(seq 1 "$ROUNDS"); do
 			kill_hosts # the busy-poll setting is read when a host starts
 			SOCKSHIM_BUSY_POLL_US=$BUSY pingpong stack busy
 			kill_hosts
+			pingpong_loaded stack
 			connrate stack "$TB_SHIM_ADDR"
 			kill_hosts
 			idle stack
@@ -473,6 +496,8 @@ mrow "sockperf tcp p50 us" kernel-p50 stack-p50
 mrow "sockperf tcp p99 us" kernel-p99 stack-p99
 mrow "sockperf tcp p50 us, busy-poll ${BUSY}us" kernel-p50 busy-p50
 mrow "sockperf tcp p99 us, busy-poll ${BUSY}us" kernel-p99 busy-p99
+mrow "sockperf tcp p50 us, $LOADED conns streaming" kernel-load-p50 stack-load-p50
+mrow "sockperf tcp p99 us, $LOADED conns streaming" kernel-load-p99 stack-load-p99
 row "stack host CPU % in ping-pong" "-" "$(median stack-cpu)" "-"
 row "stack host CPU %, busy-poll ${BUSY}us" "-" "$(median busy-cpu)" "-"
 mrow "connections/s, shim side client (ab)" kernel-client stack-client
