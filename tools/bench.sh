@@ -465,6 +465,7 @@ for round in $(seq 1 "$ROUNDS"); do
 			SOCKSHIM_BUSY_POLL_US=$BUSY pingpong stack busy
 			kill_hosts
 			pingpong_loaded stack
+			kill_hosts # a fresh host for the connection rate, not one still closing 1000 streams
 			connrate stack "$TB_SHIM_ADDR"
 			kill_hosts
 			idle stack
