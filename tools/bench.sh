@@ -387,12 +387,14 @@ idle() {
 	testbed_wait_listen "$TB_NS_PEER" tcp 9100 10 || return
 	if [ "$side" = stack ]; then
 		# A host already up with one connection: the baseline.
+		: >"$WORK/many-one.log"
 		run_side "$side" "$MANY" open "$TB_PEER_ADDR" 9100 1 3600 >"$WORK/many-one.log" 2>&1 &
 		one=$!
 		for _ in $(seq 1 100); do grep -q '^echo' "$WORK/many-one.log" && break; sleep 0.1; done
 		rss0=$(stackd_rss)
 	fi
 	slab0=$(meminfo_slab)
+	: >"$WORK/many-open.log"
 	run_side "$side" "$MANY" open "$TB_PEER_ADDR" 9100 "$CONNS" 3600 >"$WORK/many-open.log" 2>&1 &
 	cli=$!
 	for _ in $(seq 1 1200); do
