@@ -19,9 +19,14 @@
 struct net;
 struct sock;
 
-#define INET_EHASH_SIZE 4096u /* power of two */
+/*
+ * Sized for tens of thousands of connections (TIME_WAIT included), short
+ * chains for every segment's lookup and every ephemeral port probe; the
+ * kernel sizes its own by memory. The heads cost 160 KiB per stack.
+ */
+#define INET_EHASH_SIZE 16384u /* power of two */
 #define INET_LHASH_SIZE 64u
-#define INET_BHASH_SIZE 1024u
+#define INET_BHASH_SIZE 4096u
 
 struct inet_hashinfo {
 	struct hlist_head ehash[INET_EHASH_SIZE]; /* sk_node, by 4-tuple */

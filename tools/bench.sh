@@ -8,12 +8,28 @@
 #
 #   SOCKSHIM_BUILD_DIR=build bash tools/bench.sh      [BENCH_SECONDS=5]
 #
-# For each MTU (1500, 65535): iperf3 throughput, shim side sending and (-R)
-# receiving, first with the kernel (the shim namespace temporarily gets the
-# kernel address 10.99.0.20 on the same veth), then with the stack
-# (10.99.0.10, no kernel address). At MTU 1500: sockperf ping-pong --tcp
-# median latency, both ways. Then the stack host's resident memory with
-# 1,000 idle connections open to a kernel-side listener.
+# Base rows, each the median of BENCH_ROUNDS (3) rounds, every round
+# measuring the kernel (the shim namespace temporarily gets the kernel
+# address 10.99.0.20 on the same veth) and then the stack (10.99.0.10, no
+# kernel address), so each figure is stack / kernel from the same run:
+#  - iperf3 throughput at MTU 1500 and 65535, shim side sending and (-R)
+#    receiving, with the CPU seconds per GB moved on the shim side: the
+#    program's own (iperf3 -J, its user + system time) plus, for the stack,
+#    the stack hosts' (/proc/PID/stat); the peer's is the same kernel's in
+#    both and is left out;
+#  - sockperf ping-pong --tcp (64 bytes) p50 and p99 round trip, MTU 1500;
+#  - connection rate: ab (one request per connection, HTTP/1.0 without
+#    keep-alive, 8 at a time) for BENCH_SECONDS against nginx, the shim side
+#    as client (nginx on the peer) and as server (nginx in the shim
+#    namespace, ab on the peer);
+#  - BENCH_CONNS (10000) idle connections (tests/progs/many_conns, the peer
+#    closing first so TIME_WAIT stays there): the stack host's RSS growth and
+#    the kernel's slab growth (/proc/meminfo, machine-wide, so noisy on a
+#    busy machine) per connection;
+#  - the ping-pong again with SOCKSHIM_BUSY_POLL_US=BENCH_BUSY_POLL_US (50),
+#    and the stack hosts' CPU use during each ping-pong; and again while
+#    BENCH_LOADED_CONNS (1000) other connections of the shim side stream to
+#    the peer (8 iperf3 -P clients).
 #
 # Then the loss rows, through tools/sockshim-impair between the namespaces
 # (testbed_up_impaired; seeded, the same in each direction): a 20 MiB
@@ -35,7 +51,10 @@ ROWS=${BENCH_ROWS:-all}
 LOSS_TIMEOUT=${BENCH_LOSS_TIMEOUT:-120}
 LOSS_MB=20
 PY=/usr/bin/python3
-CONNS=${BENCH_CONNS:-1000}
+CONNS=${BENCH_CONNS:-10000}
+ROUNDS=${BENCH_ROUNDS:-3}
+BUSY=${BENCH_BUSY_POLL_US:-50}
+LOADED=${BENCH_LOADED_CONNS:-1000}
 
 die() {
 	echo "bench: $*" >&2
@@ -43,15 +62,17 @@ die() {
 }
 [ "$(id -u)" = 0 ] || die "must run as root (network namespaces)"
 unset TB_NATIVE
-for p in iperf3 sockperf "$PY" curl nc ethtool; do
+for p in iperf3 sockperf "$PY" curl nc ethtool ab nginx; do
 	command -v "$p" >/dev/null ||
-		die "$p not found (apt-get install iperf3 sockperf python3 curl netcat-openbsd ethtool)"
+		die "$p not found (apt-get install iperf3 sockperf python3 curl netcat-openbsd ethtool apache2-utils nginx-light)"
 done
 case "$ROWS" in
 all | base | loss) ;;
 *) die "BENCH_ROWS: '$ROWS' is not all, base or loss" ;;
 esac
 [ -r "$SOCKSHIM_BUILD_DIR/preload/libsockshim.so" ] || die "no $SOCKSHIM_BUILD_DIR/preload/libsockshim.so (build first)"
+MANY=$SOCKSHIM_BUILD_DIR/tests/many_conns
+[ -x "$MANY" ] || die "no $MANY (build the tests)"
 
 WORK=$(mktemp -d /tmp/sockshim-bench.XXXXXX) || die "cannot create a temporary directory"
 trap 'testbed_down; rm -rf "$WORK"' EXIT
@@ -90,11 +111,6 @@ iperf_rate() {
 	else
 		echo fail
 	fi
-}
-
-# iperf side [-R]: prints Gbit/s received, or "fail".
-iperf() {
-	iperf_rate 1e9 "$@"
 }
 
 ratio() {
@@ -203,89 +219,296 @@ if [ "$ROWS" = loss ]; then
 	exit 0
 fi
 
-testbed_up 1500 || die "cannot build the testbed"
-echo "bench: testbed $TB_NS_SHIM <-> $TB_NS_PEER, ${SECS}s per measurement"
+# ---- The base rows ----
 
-testbed_peer iperf3 -s -B "$TB_PEER_ADDR" -p 5201 >"$WORK/iperf3-server.log" 2>&1 &
-testbed_peer sockperf server --tcp -i "$TB_PEER_ADDR" -p 11111 >"$WORK/sockperf-server.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" tcp 5201 10 || die "iperf3 server did not start"
-testbed_wait_listen "$TB_NS_PEER" tcp 11111 10 || die "sockperf server did not start"
-
-# latency side: prints the median round trip in microseconds, or "fail".
-latency() {
-	local side=$1 out
-	out=$WORK/sockperf-$side.log
-	run_side "$side" timeout $((SECS + 20)) sockperf ping-pong --tcp -i "$TB_PEER_ADDR" -p 11111 \
-		-t "$SECS" -m 64 >"$out" 2>&1 || { echo fail; return; }
-	sed -n 's/.*percentile 50.000 = *\([0-9.]*\).*/\1/p' "$out" | head -n 1 | grep . || echo fail
+# record KEY VALUE / median KEY: the rounds' figures; the median of the
+# numeric ones, or "fail" when no round gave one.
+record() {
+	echo "$2" >>"$WORK/res.$1"
+}
+median() {
+	grep -hE '^[0-9.]+$' "$WORK/res.$1" 2>/dev/null | sort -g |
+		awk '{ v[NR] = $1 } END { if (!NR) print "fail"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-echo
-row "measurement" "kernel" "stack" "ratio"
-for mtu in 1500 65535; do
-	# A stack host left from the previous MTU would keep its old MTU.
+# stackd_ticks: "pid ticks" (utime + stime) of every stack host in the shim namespace.
+stackd_ticks() {
+	local p
+	for p in $(testbed_stackd_pids); do
+		awk -v p="$p" '{ sub(/.*\) /, ""); print p, $12 + $13 }' "/proc/$p/stat" 2>/dev/null
+	done
+}
+
+# stackd_cpu BEFORE AFTER: CPU seconds the hosts used between two stackd_ticks.
+stackd_cpu() {
+	awk -v hz="$(getconf CLK_TCK)" 'NR == FNR { b[$1] = $2; next } { t += $2 - b[$1] } END { printf "%.3f", t / hz }' \
+		"$1" "$2"
+}
+
+# ns_kill NS COMM: end the processes named COMM in namespace NS (a
+# background "testbed_peer CMD &" leaves $! the subshell, not CMD).
+ns_kill() {
+	local p
+	for p in $(ip netns pids "$1" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && kill "$p" 2>/dev/null
+	done
+}
+
+kill_hosts() {
+	local pid
 	for pid in $(testbed_stackd_pids); do
 		kill "$pid" 2>/dev/null
 	done
-	sleep 0.5
-	ip -n "$TB_NS_SHIM" link set "$TB_IF_SHIM" mtu "$mtu"
-	ip -n "$TB_NS_PEER" link set "$TB_IF_PEER" mtu "$mtu"
-	kernel_on
-	k_up=$(iperf kernel)
-	k_down=$(iperf kernel -R)
-	[ "$mtu" = 1500 ] && k_lat=$(latency kernel)
-	kernel_off
-	s_up=$(iperf stack)
-	s_down=$(iperf stack -R)
-	[ "$mtu" = 1500 ] && s_lat=$(latency stack)
-	row "iperf3 send Gbit/s, mtu $mtu" "$k_up" "$s_up" "$(ratio "$s_up" "$k_up")"
-	row "iperf3 receive (-R) Gbit/s, mtu $mtu" "$k_down" "$s_down" "$(ratio "$s_down" "$k_down")"
-	if [ "$mtu" = 1500 ]; then
-		row "sockperf tcp median us, mtu 1500" "$k_lat" "$s_lat" "$(ratio "$s_lat" "$k_lat")"
+	for _ in $(seq 1 50); do
+		[ -z "$(testbed_stackd_pids)" ] && return
+		sleep 0.1
+	done
+}
+
+# bulk side MTU up|down: one iperf3 run; records Gbit/s and CPU s/GB.
+bulk() {
+	local side=$1 mtu=$2 dir=$3 out=$WORK/iperf3.json host=0
+	{
+		echo "0 0" # never empty: stackd_cpu tells its two files apart by it
+		stackd_ticks
+	} >"$WORK/ticks0"
+	if run_side "$side" timeout $((SECS + 20)) iperf3 -c "$TB_PEER_ADDR" -p 5201 -t "$SECS" -J \
+		$([ "$dir" = down ] && echo -R) >"$out" 2>&1; then
+		stackd_ticks >"$WORK/ticks1"
+		[ "$side" = stack ] && host=$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1")
+		"$PY" - "$out" "$host" "$WORK/res.$side-$mtu-$dir" "$WORK/res.cpu-$side-$mtu-$dir" <<'PY' ||
+import json, sys
+e = json.load(open(sys.argv[1]))["end"]
+r = e["sum_received"]
+prog = e["cpu_utilization_percent"]["host_total"] / 100.0 * r["seconds"]
+open(sys.argv[3], "a").write("%.2f\n" % (r["bits_per_second"] / 1e9))
+open(sys.argv[4], "a").write("%.2f\n" % ((prog + float(sys.argv[2])) / (r["bytes"] / 1e9)))
+PY
+			record "$side-$mtu-$dir" fail
+	else
+		record "$side-$mtu-$dir" fail
 	fi
+}
+
+# pingpong side [KEY]: records the p50 and p99 round trip in microseconds
+# and, for the stack, its hosts' CPU use meanwhile in percent of one core.
+pingpong() {
+	local side=$1 key=${2:-$1} out=$WORK/sockperf.log p
+	{
+		echo "0 0"
+		stackd_ticks
+	} >"$WORK/ticks0"
+	run_side "$side" timeout $((SECS + 20)) sockperf ping-pong --tcp -i "$TB_PEER_ADDR" -p 11111 \
+		-t "$SECS" -m 64 >"$out" 2>&1
+	stackd_ticks >"$WORK/ticks1"
+	for p in 50 99; do
+		record "$key-p$p" "$(sed -n "s/.*percentile $p.000 = *\([0-9.]*\).*/\1/p" "$out" | head -n 1)"
+	done
+	[ "$side" = stack ] &&
+		record "$key-cpu" "$(awk -v c="$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1")" -v s="$SECS" 'BEGIN { printf "%.0f", c * 100 / s }')"
+}
+
+# pingpong_loaded side: the ping-pong while LOADED other connections stream
+# to the peer (8 iperf3 clients of LOADED / 8 parallel streams each).
+pingpong_loaded() {
+	local side=$1 i pids=()
+	for i in 1 2 3 4 5 6 7 8; do
+		run_side "$side" timeout $((SECS + 30)) iperf3 -c "$TB_PEER_ADDR" -p $((5300 + i)) \
+			-P $((LOADED / 8)) -t $((SECS + 6)) >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	sleep 3 # every stream connected and sending
+	pingpong "$side" "$side-load"
+	wait "${pids[@]}"
+}
+
+# nginx_conf ADDR PORT: a configuration answering "ok" on ADDR:PORT.
+nginx_conf() {
+	mkdir -p "$WORK/nginx-$2"
+	cat >"$WORK/nginx-$2/nginx.conf" <<EOF
+worker_processes 1;
+pid $WORK/nginx-$2/nginx.pid;
+error_log $WORK/nginx-$2/error.log;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	server { listen $1:$2 backlog=4096; location / { return 200 "ok\n"; } }
+}
+EOF
+	echo "$WORK/nginx-$2"
+}
+
+# ab_rate WHERE URL: requests per second from ab run by WHERE (a command
+# prefix), one connection per request, 8 at a time; "fail" on any failure.
+ab_rate() {
+	local out=$WORK/ab.log
+	"${@:1:$#-1}" timeout $((SECS + 30)) ab -q -r -t "$SECS" -n 10000000 -c 8 "${!#}" >"$out" 2>&1 ||
+		{ echo fail; return; }
+	grep -q '^Failed requests: *0$' "$out" || { echo fail; return; }
+	sed -n 's/^Requests per second: *\([0-9.]*\).*/\1/p' "$out" | grep . || echo fail
+}
+
+# connrate side ADDR: records the rate as client (against the peer's nginx)
+# and as server (nginx on ADDR in the shim namespace, ab on the peer).
+connrate() {
+	local side=$1 addr=$2 dir pid
+	record "$side-client" "$(ab_rate run_side "$side" "http://$TB_PEER_ADDR:8088/")"
+	dir=$(nginx_conf "$addr" 8089)
+	run_side "$side" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 &
+	pid=$!
+	if [ "$side" = kernel ]; then
+		testbed_wait_listen "$TB_NS_SHIM" tcp 8089 10
+	else
+		testbed_wait_tcp "$TB_NS_PEER" "$addr" 8089 10
+	fi
+	record "$side-server" "$(ab_rate testbed_peer "http://$addr:8089/")"
+	ns_kill "$TB_NS_SHIM" nginx
+	wait "$pid" 2>/dev/null
+}
+
+meminfo_slab() {
+	awk '/^Slab:/ { print $2 }' /proc/meminfo
+}
+
+stackd_rss() {
+	local p t=0
+	for p in $(testbed_stackd_pids); do
+		t=$((t + $(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)))
+	done
+	echo $t
+}
+
+# idle side: CONNS idle connections to the peer; records KiB per connection
+# of kernel slab and (stack) host RSS growth.
+idle() {
+	local side=$1 srv cli one rss0=0 slab0 n
+	testbed_peer "$MANY" serve "$TB_PEER_ADDR" 9100 >"$WORK/many-serve.log" 2>&1 &
+	srv=$!
+	testbed_wait_listen "$TB_NS_PEER" tcp 9100 10 || return
+	if [ "$side" = stack ]; then
+		# A host already up with one connection: the baseline.
+		: >"$WORK/many-one.log"
+		run_side "$side" "$MANY" open "$TB_PEER_ADDR" 9100 1 3600 >"$WORK/many-one.log" 2>&1 &
+		one=$!
+		for _ in $(seq 1 100); do grep -q '^echo' "$WORK/many-one.log" && break; sleep 0.1; done
+		rss0=$(stackd_rss)
+	fi
+	slab0=$(meminfo_slab)
+	: >"$WORK/many-open.log"
+	run_side "$side" "$MANY" open "$TB_PEER_ADDR" 9100 "$CONNS" 3600 >"$WORK/many-open.log" 2>&1 &
+	cli=$!
+	for _ in $(seq 1 1200); do
+		grep -q '^echo' "$WORK/many-open.log" && break
+		kill -0 $cli 2>/dev/null || break
+		sleep 0.2
+	done
+	if grep -q '^echo' "$WORK/many-open.log"; then
+		sleep 1 # let the last ACKs settle
+		n=$CONNS
+		record "$side-slab" "$(awk -v a="$slab0" -v b="$(meminfo_slab)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
+		[ "$side" = stack ] &&
+			record "stack-rss" "$(awk -v a="$rss0" -v b="$(stackd_rss)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
+	else
+		record "$side-slab" fail
+		echo "bench: $side: $CONNS connections did not open: $(tail -n 1 "$WORK/many-open.log")" >&2
+	fi
+	# The peer closes first: TIME_WAIT stays on its side, not in the next round's ports.
+	ns_kill "$TB_NS_PEER" many_conns
+	wait $srv 2>/dev/null
+	sleep 1
+	ns_kill "$TB_NS_SHIM" many_conns
+	wait $cli ${one:-} 2>/dev/null
+}
+
+set_mtu() {
+	kill_hosts # a stack host keeps the MTU it started with
+	ip -n "$TB_NS_SHIM" link set "$TB_IF_SHIM" mtu "$1"
+	ip -n "$TB_NS_PEER" link set "$TB_IF_PEER" mtu "$1"
+}
+
+testbed_up 1500 || die "cannot build the testbed"
+echo "bench: testbed $TB_NS_SHIM <-> $TB_NS_PEER, ${SECS}s per measurement, median of $ROUNDS rounds"
+echo "bench: $(nproc) CPUs, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+ulimit -n "$(ulimit -Hn)"
+# One host across a round's measurements (its CPU is read per measurement).
+export SOCKSHIM_LINGER_MS=30000
+
+testbed_peer iperf3 -s -B "$TB_PEER_ADDR" -p 5201 >"$WORK/iperf3-server.log" 2>&1 &
+testbed_peer sockperf server --tcp -i "$TB_PEER_ADDR" -p 11111 >"$WORK/sockperf-server.log" 2>&1 &
+dir=$(nginx_conf "$TB_PEER_ADDR" 8088)
+testbed_peer nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 &
+testbed_wait_listen "$TB_NS_PEER" tcp 5201 10 || die "iperf3 server did not start"
+testbed_wait_listen "$TB_NS_PEER" tcp 11111 10 || die "sockperf server did not start"
+testbed_wait_listen "$TB_NS_PEER" tcp 8088 10 || die "nginx did not start"
+for i in 1 2 3 4 5 6 7 8; do
+	testbed_peer iperf3 -s -B "$TB_PEER_ADDR" -p $((5300 + i)) >/dev/null 2>&1 &
+	testbed_wait_listen "$TB_NS_PEER" tcp $((5300 + i)) 10 || die "iperf3 server $i did not start"
 done
 
-# Memory: CONNS idle connections through the stack, held by one process.
-cat >"$WORK/listener.py" <<'PY'
-import socket, sys, time
-ls = socket.socket()
-ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind((sys.argv[1], int(sys.argv[2])))
-ls.listen(4096)
-held = []
-while True:
-    held.append(ls.accept()[0])
-PY
-cat >"$WORK/opener.py" <<'PY'
-import resource, socket, sys, time
-n = int(sys.argv[3])
-resource.setrlimit(resource.RLIMIT_NOFILE, (n + 256, n + 256))
-conns = []
-for i in range(n):
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-    conns.append(s)
-print("open", len(conns), flush=True)
-time.sleep(3600)
-PY
-ulimit -n $((CONNS + 512)) 2>/dev/null
-testbed_peer "$PY" "$WORK/listener.py" "$TB_PEER_ADDR" 9100 >"$WORK/listener.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" tcp 9100 10 || die "idle-connection listener did not start"
-testbed_shim "$PY" "$WORK/opener.py" "$TB_PEER_ADDR" 9100 "$CONNS" >"$WORK/opener.log" 2>&1 &
-for _ in $(seq 1 600); do
-	grep -q '^open' "$WORK/opener.log" && break
-	kill -0 $! 2>/dev/null || break
-	sleep 0.1
-done
-echo
-if grep -q '^open' "$WORK/opener.log"; then
-	for pid in $(testbed_stackd_pids); do
-		printf '%-38s %s\n' "stack host RSS, $CONNS idle conns" \
-			"$(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$pid/status") (pid $pid)"
+for round in $(seq 1 "$ROUNDS"); do
+	echo "bench: round $round of $ROUNDS" >&2
+	for mtu in 1500 65535; do
+		set_mtu "$mtu"
+		kernel_on
+		bulk kernel "$mtu" up
+		bulk kernel "$mtu" down
+		if [ "$mtu" = 1500 ]; then
+			pingpong kernel
+			pingpong_loaded kernel
+			connrate kernel "$TB_KERNEL_ADDR"
+			idle kernel
+		fi
+		kernel_off
+		bulk stack "$mtu" up
+		bulk stack "$mtu" down
+		if [ "$mtu" = 1500 ]; then
+			pingpong stack
+			kill_hosts # the busy-poll setting is read when a host starts
+			SOCKSHIM_BUSY_POLL_US=$BUSY pingpong stack busy
+			kill_hosts
+			pingpong_loaded stack
+			kill_hosts # a fresh host for the connection rate, not one still closing 1000 streams
+			connrate stack "$TB_SHIM_ADDR"
+			kill_hosts
+			idle stack
+		fi
 	done
-else
-	echo "stack host RSS: the $CONNS connections did not open: $(tail -n 1 "$WORK/opener.log")"
-fi
+done
+set_mtu 1500
+unset SOCKSHIM_LINGER_MS
+
+# mrow LABEL KEY_KERNEL KEY_STACK: one row of medians and their ratio.
+mrow() {
+	local k s
+	k=$(median "$2")
+	s=$(median "$3")
+	row "$1" "$k" "$s" "$(ratio "$s" "$k")"
+}
+
 echo
-echo "ratios: stack / kernel (throughput: higher is better; latency: lower is better)"
+row "measurement (median of $ROUNDS)" "kernel" "stack" "ratio"
+for mtu in 1500 65535; do
+	mrow "iperf3 send Gbit/s, mtu $mtu" "kernel-$mtu-up" "stack-$mtu-up"
+	mrow "iperf3 receive (-R) Gbit/s, mtu $mtu" "kernel-$mtu-down" "stack-$mtu-down"
+done
+for mtu in 1500 65535; do
+	mrow "CPU s/GB sending, mtu $mtu" "cpu-kernel-$mtu-up" "cpu-stack-$mtu-up"
+	mrow "CPU s/GB receiving, mtu $mtu" "cpu-kernel-$mtu-down" "cpu-stack-$mtu-down"
+done
+mrow "sockperf tcp p50 us" kernel-p50 stack-p50
+mrow "sockperf tcp p99 us" kernel-p99 stack-p99
+mrow "sockperf tcp p50 us, busy-poll ${BUSY}us" kernel-p50 busy-p50
+mrow "sockperf tcp p99 us, busy-poll ${BUSY}us" kernel-p99 busy-p99
+mrow "sockperf tcp p50 us, $LOADED conns streaming" kernel-load-p50 stack-load-p50
+mrow "sockperf tcp p99 us, $LOADED conns streaming" kernel-load-p99 stack-load-p99
+row "stack host CPU % in ping-pong" "-" "$(median stack-cpu)" "-"
+row "stack host CPU %, busy-poll ${BUSY}us" "-" "$(median busy-cpu)" "-"
+mrow "connections/s, shim side client (ab)" kernel-client stack-client
+mrow "connections/s, shim side server (ab)" kernel-server stack-server
+mrow "kernel slab KiB/conn, $CONNS idle" kernel-slab stack-slab
+row "stack host RSS KiB/conn, $CONNS idle" "-" "$(median stack-rss)" "-"
+echo
+echo "ratios: stack / kernel (throughput, connections/s: higher is better; CPU, latency, memory:"
+echo "lower is better). CPU s/GB: the shim side's program plus, for the stack, its host."
 [ "$ROWS" = all ] && loss_rows
 exit 0

@@ -167,6 +167,32 @@ static void cfg_gateway(struct shim_config *cfg, struct cfg_err *e)
 			 v);
 }
 
+/*
+ * Read by the stack host only, but checked here so that a bad value is
+ * reported by the program that started it (the host's stderr is /dev/null).
+ * Bounded: a spin is CPU burnt on every wake-up, as net.core.busy_poll.
+ */
+static void cfg_busy_poll(struct shim_config *cfg, struct cfg_err *e)
+{
+	const char *v = getenv("SOCKSHIM_BUSY_POLL_US");
+	char *end;
+	long n;
+
+	cfg->busy_poll_us = 0;
+	if (!v || !*v)
+		return;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (end == v || *end || errno || n < 0 || n > SHIM_BUSY_POLL_MAX_US) {
+		cfg_fail(e,
+			 "sockshim: SOCKSHIM_BUSY_POLL_US: '%s' is not a number of microseconds in "
+			 "0..%d (0 = off)",
+			 v, SHIM_BUSY_POLL_MAX_US);
+		return;
+	}
+	cfg->busy_poll_us = (int)n;
+}
+
 static void cfg_netns(struct shim_config *cfg, struct cfg_err *e)
 {
 	struct stat st;
@@ -201,6 +227,7 @@ int shim_config_load_net(struct shim_config *cfg, char *err, int errlen)
 	cfg_gateway(cfg, &e);
 	cfg_path(&e, "SOCKSHIM_PCAP", cfg->pcap, sizeof(cfg->pcap));
 	cfg_path(&e, "SOCKSHIM_PLUGIN_DIR", cfg->plugin_dir, sizeof(cfg->plugin_dir));
+	cfg_busy_poll(cfg, &e);
 	cfg_netns(cfg, &e);
 	return e.set ? -1 : 0;
 }

@@ -9,6 +9,8 @@
 #include <net/if.h>
 #include <stdint.h>
 
+#define SHIM_BUSY_POLL_MAX_US 100000
+
 struct shim_config {
 	char iface[IF_NAMESIZE]; /* SOCKSHIM_IFACE */
 	char addr_str[32];	 /* SOCKSHIM_ADDR without the prefix, e.g. "10.99.0.10" */
@@ -22,6 +24,7 @@ struct shim_config {
 	char plugin_dir[256]; /* SOCKSHIM_PLUGIN_DIR, "" = beside the library */
 	unsigned long netns;  /* inode of /proc/self/ns/net */
 	uint8_t mac[6];	      /* locally administered, derived from addr */
+	int busy_poll_us;     /* SOCKSHIM_BUSY_POLL_US: the host spins this long before sleeping */
 };
 
 /*

@@ -204,6 +204,31 @@ static void stackd_run_due(struct stackd *sd)
 	dev_flush(sd->net.dev);
 }
 
+/*
+ * SOCKSHIM_BUSY_POLL_US: instead of going to sleep at once, look again
+ * (epoll_wait with no timeout) until the spin time has passed, so a reply
+ * frame or the program's next request that comes within it is served without
+ * a wake-up of this process: the host's half of the scheduler latency on a
+ * request/response path (SO_BUSY_POLL, Onload's spinning). Every wake-up
+ * (one per event while traffic flows) buys at most that much spinning; an
+ * idle host sleeps as before.
+ */
+static int stackd_wait(struct stackd *sd, struct epoll_event *evs, int timeout)
+{
+	uint64_t until;
+	int n;
+
+	if (!timeout || !sd->cfg.busy_poll_us)
+		return epoll_wait(sd->epfd, evs, STACKD_MAX_EVENTS, timeout);
+	until = stackd_time(sd) + (uint64_t)sd->cfg.busy_poll_us * NSEC_PER_USEC;
+	do {
+		n = epoll_wait(sd->epfd, evs, STACKD_MAX_EVENTS, 0);
+		if (n)
+			return n;
+	} while (stackd_time(sd) < until);
+	return epoll_wait(sd->epfd, evs, STACKD_MAX_EVENTS, timeout);
+}
+
 int stackd_round(struct stackd *sd, uint64_t idle_deadline, int timeout_ms)
 {
 	struct epoll_event evs[STACKD_MAX_EVENTS];
@@ -214,7 +239,7 @@ int stackd_round(struct stackd *sd, uint64_t idle_deadline, int timeout_ms)
 	stackd_timer_arm(sd, idle_deadline);
 	if (!list_empty(&sd->ready))
 		timeout_ms = 0;
-	n = epoll_wait(sd->epfd, evs, STACKD_MAX_EVENTS, timeout_ms);
+	n = stackd_wait(sd, evs, timeout_ms);
 	if (n < 0)
 		return -errno;
 	for (int i = 0; i < n; i++)

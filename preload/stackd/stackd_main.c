@@ -169,8 +169,8 @@ int main(void)
 		fprintf(stderr, "sockshim-stackd: epoll_ctl: %s\n", strerror(errno));
 		return 1;
 	}
-	stackd_trace(sd, "up: %s on %s, netns %lu, linger %d ms", sd->cfg.addr_str, sd->cfg.iface,
-		     sd->cfg.netns, sd->linger_ms);
+	stackd_trace(sd, "up: %s on %s, netns %lu, linger %d ms, busy-poll %d us", sd->cfg.addr_str,
+		     sd->cfg.iface, sd->cfg.netns, sd->linger_ms, sd->cfg.busy_poll_us);
 
 	ret = stackd_loop(sd);
 	if (sd->net.dev->pcap)
