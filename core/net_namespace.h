@@ -44,6 +44,12 @@ struct netns_sysctl {
 	int tcp_comp_sack_nr;	     /* ACKs SACK compression may hold back, 0 = off */
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_live_read[5];	     /* what /proc said last for net_sysctl_refresh_tcp */
+	int tcp_recovery;	     /* bit 0: RACK loss detection (else RFC 6675's DupThresh) */
+	int tcp_early_retrans;	     /* 3 or 4: tail loss probes */
+	/* tcp_congestion_control and tcp_allowed_congestion_control, as /proc spells them. */
+	char tcp_congestion_control[16];
+	char tcp_allowed_congestion_control[256];
+	char tcp_cc_live_read[2][256]; /* what /proc said last of the two */
 	int udp_rmem_min, udp_wmem_min;
 	int ip_nonlocal_bind;
 	/*

@@ -116,7 +116,13 @@
 	X(TCPDSACKOldSent) \
 	X(TCPDSACKOfoSent) \
 	X(TCPOFOMerge) \
-	X(TCPMD5Unexpected)
+	X(TCPMD5Unexpected) \
+	X(TCPLostRetransmit) \
+	X(TCPLossProbes) \
+	X(TCPLossProbeRecovery) \
+	X(TCPSackRecovery) \
+	X(TCPRenoRecovery) \
+	X(TCPDSACKRecv)
 
 /* clang-format on */
 

@@ -280,8 +280,13 @@ Test(tcp_script, ts_recent_follows_last_ack_sent)
  */
 Test(tcp_script, rtt_from_the_echo_of_a_retransmission_resets_the_rto)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	/* The RTO alone: no tail loss probe (it would go at the RTO's time instead). */
+	stack_sysctl()->tcp_early_retrans = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
 
 	/* srtt 10 ms, rttvar 5 ms: RTO = 10 + max(4 * 5, 200) ms. */
 	cr_assert_eq(tp->rto, 210 * NSEC_PER_MSEC);
@@ -433,15 +438,20 @@ Test(tcp_script, dsack_for_an_overlapping_out_of_order_segment)
 #define SEG(i) (1 + (i)*1448u) /* the stack's i-th full segment, from 0 */
 
 /*
- * Segments 0 and 2 of 8 are lost. The peer's SACK blocks put the stack in
- * recovery after the third SACKed segment: segment 0 goes at once, segment
- * 2 as soon as three SACKed segments lie above it; no SACKed segment is
- * ever sent again, and a full ACK ends the recovery.
+ * Segments 0 and 2 of 8 are lost. Without RACK (tcp_recovery 0, RFC 6675's
+ * DupThresh), the peer's SACK blocks put the stack in recovery after the
+ * third SACKed segment: segment 0 goes at once, segment 2 as soon as three
+ * SACKed segments lie above it; no SACKed segment is ever sent again, and a
+ * full ACK ends the recovery with the window at CUBIC's ssthresh.
  */
 Test(tcp_script, sack_recovery_retransmits_only_the_holes)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_recovery = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
 
 	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "nop,nop,TS val now ecr 5000"}},
@@ -480,7 +490,7 @@ Test(tcp_script, sack_recovery_retransmits_only_the_holes)
 	cr_assert_eq(tp->total_retrans, 2);
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
 	cr_assert_eq(tp->sacked_out + tp->lost_out + tp->retrans_out + tp->packets_out, 0);
-	cr_assert_eq(tp->cong.snd_cwnd, 4, "ssthresh: half of the 8 in flight");
+	cr_assert_eq(tp->cong.snd_cwnd, 7, "ssthresh: CUBIC's 717/1024 of the window of 10");
 }
 
 /*
@@ -490,8 +500,14 @@ Test(tcp_script, sack_recovery_retransmits_only_the_holes)
  */
 Test(tcp_script, rto_keeps_sacked_segments_unless_the_peer_reneges)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	/* The RTO alone: RACK's timer and the tail loss probe would repair earlier. */
+	stack_sysctl()->tcp_recovery = 0;
+	stack_sysctl()->tcp_early_retrans = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
 
 	cr_assert_eq(send_bytes(c, 3 * 1448), 3 * 1448);
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
@@ -858,6 +874,7 @@ Test(tcp_script, no_rtt_sample_from_an_ack_covering_a_retransmission)
 	struct tcp_sock *tp;
 
 	stack_sysctl()->tcp_timestamps = 0;
+	stack_sysctl()->tcp_early_retrans = 0; /* the RTO alone, no tail loss probe */
 	c = stack_connect();
 	tp = tcp_sk(c->sk);
 	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
