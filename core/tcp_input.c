@@ -270,6 +270,7 @@ void tcp_init_transfer(struct sock *sk)
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->cong.ca_state = TCP_CA_Open;
 	tcp_init_congestion_control(sk);
+	tp->rack.fack = tp->snd_una; /* nothing delivered out of order yet */
 	tp->ack.rcv_mss = mss < TCP_MSS_DEFAULT ? mss : TCP_MSS_DEFAULT;
 	tp->ack.quick = TCP_MAX_QUICKACKS;
 	tp->ack.ato = TCP_ATO_MIN;
@@ -366,7 +367,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 			retrans_acked = true;
 		else if (!first_ackt && !(cb->sacked & TCPCB_SACKED_ACKED))
 			first_ackt = cb->when;
-		if (!(cb->sacked & TCPCB_SACKED_ACKED)) {
+		if (!(cb->sacked & TCPCB_SACKED_ACKED) && !(cb->tcp_flags & TCPHDR_SYN)) {
 			/* Delivered now (SACKed ones were counted when SACKed). */
 			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
 			tcp_check_reordering(tp, cb);
@@ -848,6 +849,9 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	tp->rcv_tstamp = net->now;
 	tp->last_ack_recv = net->now;
 	sk->sk_err_soft = 0;
+	/* What lies below snd_una was delivered in order as far as RACK is concerned. */
+	if (before(tp->rack.fack, prior_snd_una))
+		tp->rack.fack = prior_snd_una;
 	if (sack && tp->rx_opt.num_sack_in) {
 		dsack = tcp_check_dsack(tp, ack);
 		if (dsack) {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "helper_tcpscript.h"
 #include "inet.h"
@@ -43,6 +44,9 @@ static void setup(void)
 		s->tcp_window_scaling = 1;
 		s->tcp_rmem[2] = 6291456;
 		s->rmem_max = 212992;
+		s->tcp_recovery = 1;	  /* RACK */
+		s->tcp_early_retrans = 3; /* tail loss probes */
+		strcpy(s->tcp_congestion_control, "cubic");
 	}
 }
 
@@ -886,4 +890,151 @@ Test(tcp_script, no_rtt_sample_from_an_ack_covering_a_retransmission)
 	    {220, '>', {".", 1, 1, 1460, 0, NULL}}, {230, '<', {".", 1, 2921, 0, 0, NULL}});
 	cr_assert_eq(tp->srtt, 10 * NSEC_PER_MSEC, "no sample: segment 0 was sent twice");
 	cr_assert_eq(tp->rto, 420 * NSEC_PER_MSEC);
+}
+
+/* ---- RACK-TLP (RFC 8985), PRR (RFC 6937) ---- */
+
+#define PEER_SACK(ecr, blocks) "nop,nop,TS val 5001 ecr " #ecr ",nop,nop,sack " blocks
+
+/*
+ * RACK: once three segments sent after segment 0 are SACKed, it is lost at
+ * once (no reordering seen: no window). Its retransmission is lost too;
+ * when new data sent after it is SACKed one RTT later, RACK marks the
+ * retransmission lost and sends it a third time, long before the RTO.
+ */
+Test(tcp_script, rack_resends_a_lost_retransmission_without_the_rto)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	/* New data goes after the retransmission (PRR leaves room for it). */
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({20, '>', {"P.", SEG(4), 1, 1448, 0, "*"}},
+	    {30, '<', {".", 1, 1, 0, 0, PEER_SACK(1020, "1449:7241")}},
+	    {30, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {40, '<', {".", 1, SEG(5), 0, 0, "nop,nop,TS val 5002 ecr 1030"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPLostRetransmit, 1);
+	cr_assert_eq(ext()->TCPTimeouts, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+}
+
+/*
+ * With one segment SACKed above a hole RACK waits a reordering window (a
+ * quarter of the minimum RTT, here 8 ms / 4) past the RTT before calling
+ * the hole lost: its timer fires 8 + 2 ms after the hole was sent, plus
+ * the kernel's two-tick slack (TCP_TIMEOUT_MIN).
+ */
+Test(tcp_script, rack_reordering_window_then_its_timer)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {18, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}});
+	cr_assert_eq(tp->pending_timer, ICSK_TIME_REO_TIMEOUT);
+	cr_assert_eq(tp->lost_out, 0, "inside the reordering window");
+	RUN({22, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {30, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1022"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPTimeouts, 0);
+}
+
+/*
+ * A hole filled by the original segment (not a retransmission) inside the
+ * window is reordering, not loss: nothing is resent, and RACK remembers
+ * that the path reorders (then keeps its window even with DupThresh
+ * segments SACKed).
+ */
+Test(tcp_script, rack_reordering_is_not_loss)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {18, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
+	    {19, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 0);
+	cr_assert(tp->rack.reord);
+}
+
+/*
+ * Tail loss probe: the last segments of a flight are lost and no ACK comes.
+ * After 2 SRTT + 2 ms (RFC 8985 7.2, srtt 10 ms) the last segment goes
+ * again, so that the peer's SACK lets RACK repair the tail instead of the
+ * RTO.
+ */
+Test(tcp_script, tail_loss_probe_resends_the_last_segment)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 3 * 1448), 3 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {"P.", SEG(2), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    /* srtt now 10 ms: the probe 2 * 10 + 2 ms after the ACK. */
+	    {42, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
+	cr_assert_eq(ext()->TCPLossProbes, 1);
+	cr_assert_eq(tp->tlp_high_seq, SEG(3) + tp->iss);
+	/* The probe's SACK: segment 1, sent before it, is lost; recovery resends it. */
+	RUN({52, '<', {".", 1, SEG(1), 0, 0, PEER_SACK(1042, "2897:4345")}},
+	    {52, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {62, '<', {".", 1, SEG(3), 0, 0, "nop,nop,TS val 5003 ecr 1052"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPTimeouts, 0);
+}
+
+/*
+ * PRR (RFC 6937): segment 0 of a flight of ten is lost. Before recovery,
+ * each SACK lets a new segment go (SACKed ones left the network). In
+ * recovery the window comes down in proportion to what is delivered:
+ * ceil(ssthresh * delivered / prior_cwnd) - sent, CUBIC's ssthresh 7 of the
+ * window 10 (the retransmission first), so seven segments go for every ten
+ * delivered, not a stall and then a burst.
+ */
+Test(tcp_script, prr_sends_in_proportion_during_recovery)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(5), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(6), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(7), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(8), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(9), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
+	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
+	    {20, '>', {".", SEG(11), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	cr_assert_eq(tp->cong.prior_cwnd, 10);
+	RUN({21, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:7241")}},
+	    {21, '>', {".", SEG(12), 1, 1448, 0, "*"}},
+	    {22, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:8689")}},
+	    {22, '>', {".", SEG(13), 1, 1448, 0, "*"}},
+	    /* ceil(7 * 4 / 10) = 3 sent already: nothing. */
+	    {23, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:10137")}},
+	    /* In flight is down to ssthresh: from now on one for one (PRR-CRB). */
+	    {24, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:11585")}},
+	    {25, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:13033")}},
+	    {25, '>', {".", SEG(14), 1, 1448, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 26), "%s", sc->err);
+	cr_assert_eq(tp->cong.prr_delivered, 6);
+	cr_assert_eq(tp->cong.prr_out, 4);
+	cr_assert_eq(tcp_packets_in_flight(tp), 7);
 }
