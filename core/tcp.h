@@ -8,15 +8,16 @@
  *   tcp.c         the socket API (sendmsg, recvmsg, peek_iov/consume, close...)
  *   tcp_ipv4.c    tcp_prot, demultiplexing, connect, resets, ICMP errors
  *   tcp_syncookies.c  SYN cookies (syncookies.c)
+ *   tcp_recovery.c  RACK loss detection (RFC 8985)
+ *   tcp_cong.c    pluggable congestion control, Reno; tcp_cubic.c  CUBIC
  *
  * SYN, SYN-ACK and later segments carry MSS, SACK-permitted, timestamps and
  * window scale as Linux negotiates and lays them out (tcp_options_write);
  * timestamps give RTT samples and PAWS (RFC 7323); the receiver reports
  * out-of-order data in SACK blocks and duplicates in D-SACK (RFC 2018,
- * 2883); the sender keeps a SACK scoreboard and retransmits only the holes
- * (RFC 6675's IsLost, no RACK-TLP). What this is not (yet): congestion
- * control is NewReno built in (struct tcp_cong keeps its state apart so that a
- * pluggable tcp_congestion_ops can take it over); no urgent data, no
+ * 2883); the sender keeps a SACK scoreboard, finds losses with RACK-TLP and
+ * recovers with PRR under the socket's congestion control (CUBIC by
+ * default, Reno). What this is not (yet): no F-RTO or undo, no urgent data, no
  * TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
  * in SYN_RECV; past a full SYN queue, a SYN cookie: tcp_syncookies.c).
  *

@@ -4,7 +4,7 @@
  * RFC 9293 state machine. For a synchronized connection the steps are those
  * of RFC 9293 3.10.7.4: sequence check, RST (RFC 5961 challenge ACK when
  * in window but not exact), SYN (challenge ACK), ACK (window update, RTT,
- * NewReno congestion control), data (in order to the receive queue, out of
+ * loss recovery, congestion control), data (in order to the receive queue, out of
  * order to a sorted queue that is merged as holes fill), FIN.
  *
  * Per segment the work is O(1) plus O(skbs acked); the out-of-order queue is
@@ -12,12 +12,13 @@
  *
  * Timestamps (RFC 7323) give RTT samples and PAWS; out-of-order data is
  * reported in SACK blocks, duplicates in D-SACK (RFC 2018, 2883), with the
- * kernel's SACK compression; the sender keeps a SACK scoreboard and resends
- * the holes RFC 6675's IsLost names. ACKs are validated as RFC 5961.
+ * kernel's SACK compression; the sender keeps a SACK scoreboard, RACK
+ * (tcp_recovery.c) says what is lost, PRR paces recovery, and the socket's
+ * tcp_congestion_ops (tcp_cong.c) grows and cuts the window; without SACK,
+ * NewReno. ACKs are validated as RFC 5961.
  *
- * What this is not (yet): RACK-TLP, PRR, F-RTO and undo (recovery is
- * NewReno's with a scoreboard), urgent data, ECN, the header-prediction
- * fast path, receive buffer autotuning.
+ * What this is not (yet): F-RTO and undo of spurious reductions, urgent
+ * data, ECN, the header-prediction fast path, receive buffer autotuning.
  */
 #include <errno.h>
 #include <netinet/in.h>
