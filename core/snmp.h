@@ -122,7 +122,10 @@
 	X(TCPLossProbeRecovery) \
 	X(TCPSackRecovery) \
 	X(TCPRenoRecovery) \
-	X(TCPDSACKRecv)
+	X(TCPDSACKRecv) \
+	X(TCPDSACKUndo) \
+	X(TCPFullUndo) \
+	X(TCPLossUndo)
 
 /* clang-format on */
 

@@ -182,6 +182,11 @@ struct tcp_cong {
 	/* Proportional rate reduction (RFC 6937) while in recovery. */
 	uint32_t prr_delivered; /* segments delivered since recovery began */
 	uint32_t prr_out;	/* segments sent since recovery began */
+	/* Undo of a reduction found spurious (tcp_undo_cwnd_reduction). */
+	uint32_t prior_ssthresh; /* ssthresh before the episode, 0 = nothing to undo to */
+	uint32_t undo_marker;	 /* snd_una when the episode began, 0 = no undo possible */
+	int32_t undo_retrans;	 /* retransmissions not yet shown spurious by D-SACK, -1 none */
+	uint64_t undo_stamp;	 /* first retransmission of the episode (retrans_stamp), ns */
 };
 
 /*
@@ -432,6 +437,10 @@ void tcp_synrecv_established(struct sock *sk);
 
 /* Enters fast recovery (loss found by RACK or by duplicate ACKs). */
 void tcp_enter_recovery(struct sock *sk);
+/* An episode (recovery or loss) begins: what it may be undone to (tcp_init_undo). */
+void tcp_init_undo(struct sock *sk);
+/* ssthresh as it stands, for undo (tcp_current_ssthresh). */
+uint32_t tcp_current_ssthresh(const struct tcp_sock *tp);
 
 /* The minimum RTT in the last tcp_min_rtt_wlen, ~0 before the first sample. */
 static inline uint64_t tcp_min_rtt(const struct tcp_sock *tp)

@@ -563,6 +563,87 @@ static void tcp_end_cwnd_reduction(struct sock *sk)
 	tcp_rack_recovery_done(tp);
 }
 
+uint32_t tcp_current_ssthresh(const struct tcp_sock *tp)
+{
+	const struct tcp_cong *c = &tp->cong;
+	uint32_t three_quarters = (c->snd_cwnd >> 1) + (c->snd_cwnd >> 2);
+
+	if (c->ca_state == TCP_CA_Recovery || c->ca_state == TCP_CA_CWR)
+		return c->snd_ssthresh;
+	return c->snd_ssthresh > three_quarters ? c->snd_ssthresh : three_quarters;
+}
+
+void tcp_init_undo(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->cong.undo_marker = tp->snd_una;
+	/* Retransmissions still in flight may cause D-SACKs later. */
+	tp->cong.undo_retrans = tp->retrans_out ? (int32_t)tp->retrans_out : -1;
+	tp->cong.undo_stamp = 0;
+}
+
+/*
+ * The peer echoes a timestamp older than the episode's first
+ * retransmission: the original arrived, the retransmission was not needed
+ * (tcp_packet_delayed, the Eifel test of RFC 3522).
+ */
+static bool tcp_packet_delayed(const struct tcp_sock *tp)
+{
+	const struct tcp_options_received *o = &tp->rx_opt;
+
+	return tp->cong.undo_stamp && o->saw_tstamp && o->rcv_tsecr &&
+	       before(o->rcv_tsecr - tp->tsoffset, (uint32_t)(tp->cong.undo_stamp / NSEC_PER_MSEC));
+}
+
+/* Every retransmission was D-SACKed, or the timestamps say it was needless (tcp_may_undo). */
+static bool tcp_may_undo(const struct tcp_sock *tp)
+{
+	return tp->cong.undo_marker && (!tp->cong.undo_retrans || tcp_packet_delayed(tp));
+}
+
+/*
+ * Takes a spurious reduction back (tcp_undo_cwnd_reduction): the window
+ * the congestion control had, ssthresh as before; after a timeout, the
+ * segments it marked lost are not.
+ */
+static void tcp_undo_cwnd_reduction(struct sock *sk, bool unmark_loss)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_cong *c = &tp->cong;
+
+	if (unmark_loss) {
+		struct sk_buff *skb;
+
+		skb_queue_walk (&sk->sk_write_queue, skb) {
+			if (skb == tp->send_head)
+				break;
+			TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_LOST;
+		}
+		tp->lost_out = 0;
+		tp->retransmit_hint = NULL;
+	}
+	if (c->prior_ssthresh) {
+		c->snd_cwnd = tp->ca_ops->undo_cwnd ? tp->ca_ops->undo_cwnd(sk) : c->snd_cwnd;
+		if (c->prior_ssthresh > c->snd_ssthresh)
+			c->snd_ssthresh = c->prior_ssthresh;
+	}
+	c->undo_marker = 0;
+	tp->rack.advanced = 1; /* RACK looks again at what is lost */
+}
+
+/* D-SACKs showed every retransmission needless (tcp_try_undo_dsack). */
+static bool tcp_try_undo_dsack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->cong.undo_marker || tp->cong.undo_retrans)
+		return false;
+	tcp_undo_cwnd_reduction(sk, false);
+	__NET_INC_STATS(sock_net(sk), TCPDSACKUndo);
+	return true;
+}
+
 /*
  * Enters fast recovery (tcp_enter_recovery, tcp_init_cwnd_reduction):
  * ssthresh from the congestion control, PRR from zero. Without SACK the
@@ -577,6 +658,8 @@ void tcp_enter_recovery(struct sock *sk)
 		__NET_INC_STATS(sock_net(sk), TCPSackRecovery);
 	else
 		__NET_INC_STATS(sock_net(sk), TCPRenoRecovery);
+	tcp_init_undo(sk);
+	c->prior_ssthresh = tcp_current_ssthresh(tp);
 	c->prior_cwnd = c->snd_cwnd;
 	c->snd_ssthresh = tcp_ca_ssthresh(sk);
 	c->snd_cwnd_cnt = 0;
@@ -603,12 +686,27 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 	uint32_t prior_lost = tp->lost_out, prior_retrans = tp->retrans_out;
 	bool reo_armed = false;
 
-	if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {
-		tcp_end_cwnd_reduction(sk);
+	if (c->ca_state == TCP_CA_Loss && una_advanced && tcp_may_undo(tp)) {
+		/* The timeout was spurious (tcp_try_undo_loss). */
+		tcp_undo_cwnd_reduction(sk, true);
+		__NET_INC_STATS(sock_net(sk), TCPLossUndo);
+		tcp_set_ca_state(sk, TCP_CA_Open);
+	} else if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {
+		/* The episode is over: undone if it was needless (tcp_try_undo_recovery). */
+		if (tcp_may_undo(tp)) {
+			tcp_undo_cwnd_reduction(sk, false);
+			__NET_INC_STATS(sock_net(sk), TCPFullUndo);
+		} else {
+			tcp_end_cwnd_reduction(sk);
+		}
 		tcp_set_ca_state(sk, TCP_CA_Open);
 	} else if (c->ca_state == TCP_CA_Loss && !before(tp->snd_una, c->high_seq)) {
 		tcp_set_ca_state(sk, TCP_CA_Open);
+	} else if (c->ca_state == TCP_CA_Recovery) {
+		tcp_try_undo_dsack(sk);
 	}
+	if (c->ca_state <= TCP_CA_Disorder)
+		tcp_try_undo_dsack(sk);
 	if (tcp_is_rack(sk)) {
 		reo_armed = tcp_rack_mark_lost(sk);
 	} else if (tp->sacked_out >= TCP_FASTRETRANS_THRESH || c->ca_state == TCP_CA_Recovery) {
@@ -856,8 +954,14 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	if (sack && tp->rx_opt.num_sack_in) {
 		dsack = tcp_check_dsack(tp, ack);
 		if (dsack) {
+			const struct tcp_sack_block *d = &tp->rx_opt.sack_in[0];
+
 			__NET_INC_STATS(net, TCPDSACKRecv);
 			tcp_rack_dsack_seen(tp);
+			/* A retransmission of this episode arrived twice: it was needless. */
+			if (tp->cong.undo_marker && tp->cong.undo_retrans > 0 &&
+			    after(d->end_seq, tp->cong.undo_marker))
+				tp->cong.undo_retrans--;
 		}
 		newly_sacked = tcp_sacktag_write_queue(sk, &sack_rtt);
 	}

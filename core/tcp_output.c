@@ -742,6 +742,13 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 	TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
 	if (tp->cong.ca_state == TCP_CA_Recovery)
 		tp->cong.prr_out++;
+	if (tp->cong.undo_marker) {
+		if (tp->cong.undo_retrans < 0)
+			tp->cong.undo_retrans = 0;
+		tp->cong.undo_retrans++;
+		if (!tp->cong.undo_stamp)
+			tp->cong.undo_stamp = net->now;
+	}
 	if (!tp->retrans_stamp)
 		tp->retrans_stamp = net->now;
 	tp->total_retrans++;

@@ -166,6 +166,8 @@ static void tcp_retransmit_timer(struct sock *sk)
 	__NET_INC_STATS(net, TCPTimeouts);
 	/* tcp_enter_loss: the congestion control's ssthresh, once per episode. */
 	if (tp->cong.ca_state != TCP_CA_Loss) {
+		tp->cong.prior_ssthresh = tcp_current_ssthresh(tp);
+		tcp_init_undo(sk);
 		tp->cong.prior_cwnd = tp->cong.snd_cwnd;
 		tp->cong.snd_ssthresh = tcp_ca_ssthresh(sk);
 		tcp_ca_event(sk, CA_EVENT_LOSS);

@@ -1038,3 +1038,74 @@ Test(tcp_script, prr_sends_in_proportion_during_recovery)
 	cr_assert_eq(tp->cong.prr_out, 4);
 	cr_assert_eq(tcp_packets_in_flight(tp), 7);
 }
+
+/* ---- undo (RFC 2883 D-SACK, RFC 3522 Eifel, tcp_undo_cwnd_reduction) ---- */
+
+/*
+ * A fast retransmit the peer reports as a duplicate (D-SACK below the
+ * cumulative ACK): every retransmission of the episode was needless, so at
+ * its end the window and ssthresh come back to what they were.
+ */
+Test(tcp_script, dsack_undoes_a_needless_fast_retransmit)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	/* Segment 0 was only delayed: the peer got it twice, the echo is the retransmission's. */
+	RUN({30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:1449"}});
+	cr_assert_eq(ext()->TCPDSACKRecv, 1);
+	cr_assert_eq(ext()->TCPFullUndo, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu, "ssthresh as before the episode");
+	cr_assert_eq(tp->cong.snd_cwnd, 10, "the window as before");
+}
+
+/*
+ * A timeout that was not needed: the ACK after the retransmission echoes
+ * the original's timestamp, so the original arrived (the Eifel test). The
+ * loss state, its window of one and the lost marks are taken back.
+ */
+Test(tcp_script, timestamp_undoes_a_spurious_timeout)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_early_retrans = 0; /* the RTO, not a loss probe */
+	c = established();
+	tp = tcp_sk(c->sk);
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {220, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	cr_assert_eq(tp->cong.snd_cwnd, 1);
+	RUN({225, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert_eq(ext()->TCPLossUndo, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_cwnd, 10);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu);
+	cr_assert_eq(tp->lost_out, 0);
+}
+
+/* The same timeout with the retransmission's echo: a real loss, nothing undone. */
+Test(tcp_script, a_needed_timeout_is_not_undone)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_early_retrans = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {220, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {230, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1220"}});
+	cr_assert_eq(ext()->TCPLossUndo, 0);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut of the window of 10");
+	cr_assert_lt(tp->cong.snd_cwnd, 10);
+}
