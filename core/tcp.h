@@ -437,6 +437,9 @@ void tcp_synrecv_established(struct sock *sk);
 
 /* Enters fast recovery (loss found by RACK or by duplicate ACKs). */
 void tcp_enter_recovery(struct sock *sk);
+/* PRR's window for what this ACK (or timer) delivered (RFC 6937). */
+void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_advanced,
+			bool newly_lost);
 /* An episode (recovery or loss) begins: what it may be undone to (tcp_init_undo). */
 void tcp_init_undo(struct sock *sk);
 /* ssthresh as it stands, for undo (tcp_current_ssthresh). */

@@ -520,8 +520,8 @@ static bool tcp_is_rack(const struct sock *sk)
  * or the stall halving at once gives. PRR-SSRB once in flight is below
  * ssthresh; the first retransmission always goes.
  */
-static void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_advanced,
-			       bool newly_lost)
+void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_advanced,
+			bool newly_lost)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;

@@ -152,8 +152,10 @@ void tcp_rack_reo_timeout(struct sock *sk)
 
 	tcp_rack_detect_loss(sk, &timeout);
 	if (prior_inflight != tcp_packets_in_flight(tp)) {
-		if (tp->cong.ca_state != TCP_CA_Recovery && tp->cong.ca_state != TCP_CA_Loss)
+		if (tp->cong.ca_state != TCP_CA_Recovery && tp->cong.ca_state != TCP_CA_Loss) {
 			tcp_enter_recovery(sk);
+			tcp_cwnd_reduction(sk, 1, false, false);
+		}
 		tcp_xmit_retransmit_queue(sk);
 	}
 	if (tp->pending_timer != ICSK_TIME_RETRANS)
