@@ -54,6 +54,12 @@ struct netns_sysctl {
 	 * uses them. The owner sets it (preload/common/sysctl_proc.c).
 	 */
 	void (*refresh_tcp)(struct netns_sysctl *s);
+	int tcp_recovery;      /* bit 0: RACK loss detection (else RFC 6675's DupThresh) */
+	int tcp_early_retrans; /* 3 or 4: tail loss probes */
+	/* tcp_congestion_control and tcp_allowed_congestion_control, as /proc spells them. */
+	char tcp_congestion_control[16];
+	char tcp_allowed_congestion_control[256];
+	char tcp_cc_live_read[2][256]; /* what /proc said last of the two */
 	int udp_rmem_min, udp_wmem_min;
 	int ip_nonlocal_bind;
 	/* Multicast: net.ipv4.igmp_*, conf.all.force_igmp_version, the device's intervals (ms). */

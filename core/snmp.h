@@ -116,7 +116,16 @@
 	X(TCPDSACKOldSent) \
 	X(TCPDSACKOfoSent) \
 	X(TCPOFOMerge) \
-	X(TCPMD5Unexpected)
+	X(TCPMD5Unexpected) \
+	X(TCPLostRetransmit) \
+	X(TCPLossProbes) \
+	X(TCPLossProbeRecovery) \
+	X(TCPSackRecovery) \
+	X(TCPRenoRecovery) \
+	X(TCPDSACKRecv) \
+	X(TCPDSACKUndo) \
+	X(TCPFullUndo) \
+	X(TCPLossUndo)
 
 /* clang-format on */
 

@@ -54,5 +54,9 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.igmpv3_unsolicited_report_interval = 1000,
 		.optmem_max = 131072,
 		.hz = 250,
+		.tcp_recovery = 1,
+		.tcp_early_retrans = 3,
+		.tcp_congestion_control = "cubic",
+		.tcp_allowed_congestion_control = "reno cubic",
 	};
 }

@@ -12,6 +12,7 @@
  * TCP_REPAIR, TCP_MD5SIG, TCP_DEFER_ACCEPT, TCP_NOTSENT_LOWAT.
  */
 #include <errno.h>
+#include <linux/inet_diag.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -22,12 +23,9 @@
 #include "net_namespace.h"
 #include "tcp.h"
 
-#define TCP_CA_NAME_MAX	      16
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
 #define MAX_TCP_WINDOW	      32767u /* TCP_MAXSEG upper bound, include/net/tcp.h */
 #define MAX_TCP_SYNCNT	      127
-
-static const char tcp_ca_name[] = "reno";
 
 void tcp_set_state(struct sock *sk, int state)
 {
@@ -97,6 +95,9 @@ void tcp_init_sock(struct sock *sk)
 	tp->advmss = (uint16_t)tcp_mss_for_mtu(sk);
 	tp->cong.snd_cwnd = TCP_INIT_CWND;
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	tp->cong.snd_cwnd_clamp = UINT32_MAX;
+	tp->rack.reo_wnd_steps = 1;
+	tcp_assign_congestion_control(sk);
 	sk->sk_state = TCP_CLOSE;
 	/* tcp_init_sock: the TCP buffers come from tcp_rmem/tcp_wmem, not net.core. */
 	sk->sk_sndbuf = net->sysctl.tcp_wmem[1];
@@ -525,6 +526,12 @@ int tcp_disconnect(struct sock *sk, int flags)
 	memset(&tp->cong, 0, sizeof(tp->cong));
 	tp->cong.snd_cwnd = TCP_INIT_CWND;
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	tp->cong.snd_cwnd_clamp = UINT32_MAX;
+	memset(&tp->rack, 0, sizeof(tp->rack));
+	tp->rack.reo_wnd_steps = 1;
+	tp->rtt_min = tp->rtt_min_stamp = 0;
+	tp->tlp_high_seq = 0;
+	tcp_cleanup_congestion_control(sk);
 	tp->mss_cache = TCP_MSS_DEFAULT;
 	tp->tcp_header_len = sizeof(struct tcphdr);
 	tp->rx_opt.mss_clamp = 0;
@@ -601,9 +608,11 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 
 		if ((int)optlen < 1)
 			return -EINVAL;
+		/* strncpy_from_sockptr: the name ends at its first NUL. */
 		memcpy(name, optval, n);
 		name[n] = '\0';
-		return strcmp(name, tcp_ca_name) ? -ENOENT : 0;
+		return tcp_set_congestion_control(sk, name,
+						  ns_capable(sock_net(sk), CAP_NET_ADMIN));
 	}
 	err = tcp_get_int(optval, optlen, &val);
 	if (err)
@@ -794,14 +803,31 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 		*optlen = len;
 		return 0;
 	}
-	case TCP_CONGESTION:
+	case TCP_CONGESTION: {
+		/* The kernel copies len bytes of the NUL-padded char name[16]. */
+		char name[TCP_CA_NAME_MAX] = {0};
+
 		if (len > TCP_CA_NAME_MAX)
 			len = TCP_CA_NAME_MAX;
-		memset(optval, 0, (size_t)len);
-		memcpy(optval, tcp_ca_name,
-		       (size_t)len < sizeof(tcp_ca_name) ? (size_t)len : sizeof(tcp_ca_name));
+		strncpy(name, tp->ca_ops->name, sizeof(name) - 1);
+		memcpy(optval, name, (size_t)len);
 		*optlen = len;
 		return 0;
+	}
+	case TCP_CC_INFO: {
+		/* Neither reno nor cubic has get_info: zero bytes, success. */
+		union tcp_cc_info info;
+		size_t sz = 0;
+		int attr;
+
+		if (tp->ca_ops->get_info)
+			sz = tp->ca_ops->get_info(sk, ~0u, &attr, &info);
+		if ((size_t)len > sz)
+			len = (int)sz;
+		memcpy(optval, &info, (size_t)len);
+		*optlen = len;
+		return 0;
+	}
 	case TCP_MAXSEG:
 		val = tp->mss_cache;
 		if (tp->rx_opt.user_mss &&

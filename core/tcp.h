@@ -8,15 +8,16 @@
  *   tcp.c         the socket API (sendmsg, recvmsg, peek_iov/consume, close...)
  *   tcp_ipv4.c    tcp_prot, demultiplexing, connect, resets, ICMP errors
  *   tcp_syncookies.c  SYN cookies (syncookies.c)
+ *   tcp_recovery.c  RACK loss detection (RFC 8985)
+ *   tcp_cong.c    pluggable congestion control, Reno; tcp_cubic.c  CUBIC
  *
  * SYN, SYN-ACK and later segments carry MSS, SACK-permitted, timestamps and
  * window scale as Linux negotiates and lays them out (tcp_options_write);
  * timestamps give RTT samples and PAWS (RFC 7323); the receiver reports
  * out-of-order data in SACK blocks and duplicates in D-SACK (RFC 2018,
- * 2883); the sender keeps a SACK scoreboard and retransmits only the holes
- * (RFC 6675's IsLost, no RACK-TLP). What this is not (yet): congestion
- * control is NewReno built in (struct tcp_cong keeps its state apart so that a
- * pluggable tcp_congestion_ops can take it over); no urgent data, no
+ * 2883); the sender keeps a SACK scoreboard, finds losses with RACK-TLP and
+ * recovers with PRR under the socket's congestion control (CUBIC by
+ * default, Reno). What this is not (yet): no F-RTO or undo, no urgent data, no
  * TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
  * in SYN_RECV; past a full SYN queue, a SYN cookie: tcp_syncookies.c).
  *
@@ -103,6 +104,8 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCP_RTO_MIN	       (200ull * NSEC_PER_MSEC)
 #define TCP_RTO_MAX	       (120ull * NSEC_PER_SEC)
 #define TCP_TIMEOUT_INIT       (1ull * NSEC_PER_SEC)
+#define TCP_TIMEOUT_MIN	       (2ull * NSEC_PER_MSEC) /* 2 jiffies: slack of the RACK and TLP timers */
+#define TCP_MIN_RTT_WLEN       (300ull * NSEC_PER_SEC) /* tcp_min_rtt_wlen */
 #define TCP_DELACK_MAX	       (200ull * NSEC_PER_MSEC)
 #define TCP_DELACK_MIN	       (40ull * NSEC_PER_MSEC)
 #define TCP_ATO_MIN	       (40ull * NSEC_PER_MSEC)
@@ -164,8 +167,8 @@ struct tcp_options_received {
 };
 
 /*
- * Congestion state, NewReno (RFC 5681, 6582). Kept apart from the rest of
- * tcp_sock so that tcp_congestion_ops can own it later.
+ * Congestion state (RFC 5681, 6582, 6937), shared by every congestion
+ * control; the algorithm's own state lives in tcp_sock's ca_priv.
  */
 struct tcp_cong {
 	uint32_t snd_cwnd;     /* segments */
@@ -173,7 +176,58 @@ struct tcp_cong {
 	uint32_t snd_cwnd_cnt; /* acked segments towards the next +1 in congestion avoidance */
 	uint32_t high_seq;     /* snd_nxt when recovery started */
 	uint32_t prior_cwnd;
-	uint8_t ca_state; /* TCP_CA_* */
+	uint32_t snd_cwnd_clamp;
+	uint32_t prior_in_flight; /* in flight before the ACK being processed (cwnd-limited test) */
+	uint8_t ca_state;	  /* TCP_CA_* */
+	/* Proportional rate reduction (RFC 6937) while in recovery. */
+	uint32_t prr_delivered; /* segments delivered since recovery began */
+	uint32_t prr_out;	/* segments sent since recovery began */
+	/* Undo of a reduction found spurious (tcp_undo_cwnd_reduction). */
+	uint32_t prior_ssthresh; /* ssthresh before the episode, 0 = nothing to undo to */
+	uint32_t undo_marker;	 /* snd_una when the episode began, 0 = no undo possible */
+	int32_t undo_retrans;	 /* retransmissions not yet shown spurious by D-SACK, -1 none */
+	uint64_t undo_stamp;	 /* first retransmission of the episode (retrans_stamp), ns */
+};
+
+/*
+ * A congestion control (include/net/tcp.h struct tcp_congestion_ops):
+ * tcp_cong.c keeps the list (Reno built in, CUBIC in tcp_cubic.c) and picks
+ * one per socket: net.ipv4.tcp_congestion_control, or TCP_CONGESTION.
+ */
+#define TCP_CA_NAME_MAX	 16
+#define TCP_CA_PRIV_SIZE 104 /* ICSK_CA_PRIV_SIZE */
+enum tcp_ca_event {
+	CA_EVENT_TX_START, /* first transmit when nothing was in flight */
+	CA_EVENT_CWND_RESTART,
+	CA_EVENT_COMPLETE_CWR,
+	CA_EVENT_LOSS, /* the RTO fired */
+};
+struct sock;
+union tcp_cc_info;
+struct tcp_congestion_ops {
+	const char *name;
+	void (*init)(struct sock *sk);
+	uint32_t (*ssthresh)(struct sock *sk);				   /* required */
+	void (*cong_avoid)(struct sock *sk, uint32_t ack, uint32_t acked); /* required */
+	void (*set_state)(struct sock *sk, uint8_t new_state);
+	void (*cwnd_event)(struct sock *sk, enum tcp_ca_event ev);
+	void (*pkts_acked)(struct sock *sk, uint32_t acked, int64_t rtt_ns); /* rtt < 0: none */
+	uint32_t (*undo_cwnd)(struct sock *sk);
+	size_t (*get_info)(struct sock *sk, uint32_t ext, int *attr, union tcp_cc_info *info);
+};
+
+/* RACK's state (RFC 8985, include/linux/tcp.h struct tcp_rack), times in ns. */
+struct tcp_rack {
+	uint64_t mstamp;	 /* transmit time of the last-sent segment delivered */
+	uint64_t rtt;		 /* its RTT */
+	uint32_t end_seq;	 /* its end, to order segments sent at the same time */
+	uint32_t dsack_round;	 /* snd_nxt when the window last grew: once per round trip */
+	uint32_t fack;		 /* highest sequence SACKed or ACKed, to see reordering */
+	uint8_t reo_wnd_steps;	 /* the window in quarters of the minimum RTT */
+	uint8_t reo_wnd_persist; /* recoveries before it falls back to one step */
+	uint8_t advanced : 1;	 /* mstamp moved since the last detection */
+	uint8_t reord : 1;	 /* reordering seen (tp->reord_seen) */
+	uint8_t reord_round_set : 1;
 };
 
 /* ca_state takes enum tcp_ca_state (TCP_CA_Open ... TCP_CA_Loss) from <linux/tcp.h>. */
@@ -234,6 +288,10 @@ struct tcp_sock {
 	uint8_t probes_out;	/* unanswered zero-window or keepalive probes */
 	uint8_t syn_retries;	/* TCP_SYNCNT, 0 = sysctl */
 	uint64_t retrans_stamp; /* time of the first retransmission of the head, 0 = none */
+	uint64_t rtt_min, rtt_min_stamp; /* windowed minimum RTT (tcp_min_rtt_wlen), 0 = none */
+	struct tcp_rack rack;
+	uint32_t tlp_high_seq; /* snd_nxt when the outstanding loss probe went, 0 = none */
+	uint8_t tlp_retrans;   /* that probe was a retransmission */
 	uint32_t dup_acks;
 	/*
 	 * Segment accounting as the kernel's: in flight = packets_out -
@@ -245,6 +303,8 @@ struct tcp_sock {
 	struct sk_buff *retransmit_hint; /* where loss recovery resumes, NULL = head */
 	uint32_t snd_sml;		 /* end of the last small segment sent (Minshall's Nagle) */
 	struct tcp_cong cong;
+	const struct tcp_congestion_ops *ca_ops;
+	uint64_t ca_priv[TCP_CA_PRIV_SIZE / sizeof(uint64_t)];
 
 	struct tcp_ack_state ack;
 	/* SACK compression (net.ipv4.tcp_comp_sack_*): ACKs held back on out-of-order data. */
@@ -289,8 +349,10 @@ struct tcp_sock {
 #define TCP_NAGLE_CORK 2 /* TCP_CORK */
 #define TCP_NAGLE_PUSH 4 /* flush now, once */
 
-#define ICSK_TIME_RETRANS 1
-#define ICSK_TIME_PROBE0  3
+#define ICSK_TIME_RETRANS     1
+#define ICSK_TIME_PROBE0      3
+#define ICSK_TIME_REO_TIMEOUT 4 /* RACK's reordering timer */
+#define ICSK_TIME_LOSS_PROBE  5 /* tail loss probe (RFC 8985 7) */
 
 static inline struct tcp_sock *tcp_sk(const struct sock *sk)
 {
@@ -373,6 +435,57 @@ void tcp_init_transfer(struct sock *sk);
 /* SYN_RECV -> ESTABLISHED: a passive child joins its listener's accept queue. */
 void tcp_synrecv_established(struct sock *sk);
 
+/* Enters fast recovery (loss found by RACK or by duplicate ACKs). */
+void tcp_enter_recovery(struct sock *sk);
+/* PRR's window for what this ACK (or timer) delivered (RFC 6937). */
+void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_advanced,
+			bool newly_lost);
+/* An episode (recovery or loss) begins: what it may be undone to (tcp_init_undo). */
+void tcp_init_undo(struct sock *sk);
+/* ssthresh as it stands, for undo (tcp_current_ssthresh). */
+uint32_t tcp_current_ssthresh(const struct tcp_sock *tp);
+
+/* The minimum RTT in the last tcp_min_rtt_wlen, ~0 before the first sample. */
+static inline uint64_t tcp_min_rtt(const struct tcp_sock *tp)
+{
+	return tp->rtt_min ? tp->rtt_min : UINT64_MAX;
+}
+
+/* tcp_cong.c */
+extern const struct tcp_congestion_ops tcp_reno, tcp_cubic;
+void tcp_assign_congestion_control(struct sock *sk);
+void tcp_init_congestion_control(struct sock *sk);
+void tcp_cleanup_congestion_control(struct sock *sk);
+int tcp_set_congestion_control(struct sock *sk, const char *name, bool cap_net_admin);
+void tcp_set_ca_state(struct sock *sk, uint8_t ca_state);
+void tcp_ca_event(struct sock *sk, enum tcp_ca_event ev);
+uint32_t tcp_ca_ssthresh(struct sock *sk);
+void tcp_cong_avoid(struct sock *sk, uint32_t acked, uint32_t prior_in_flight);
+uint32_t tcp_slow_start(struct tcp_sock *tp, uint32_t acked);
+void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked);
+bool tcp_is_cwnd_limited(const struct sock *sk);
+uint32_t tcp_reno_ssthresh(struct sock *sk);
+uint32_t tcp_reno_undo_cwnd(struct sock *sk);
+void tcp_reno_cong_avoid(struct sock *sk, uint32_t ack, uint32_t acked);
+
+static inline void *inet_csk_ca(const struct sock *sk)
+{
+	return (void *)tcp_sk(sk)->ca_priv;
+}
+
+static inline bool tcp_in_slow_start(const struct tcp_sock *tp)
+{
+	return tp->cong.snd_cwnd < tp->cong.snd_ssthresh;
+}
+
+/* tcp_recovery.c: RACK (RFC 8985) */
+void tcp_rack_advance(struct tcp_sock *tp, uint8_t sacked, uint32_t end_seq, uint64_t xmit_time);
+bool tcp_rack_mark_lost(struct sock *sk);
+void tcp_rack_reo_timeout(struct sock *sk);
+void tcp_rack_dsack_seen(struct tcp_sock *tp);
+void tcp_rack_recovery_done(struct tcp_sock *tp);
+void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
+
 /* tcp_syncookies.c */
 /* The cookie ISN for the SYN in skb; *mssp: the peer's MSS in, what the cookie keeps out. */
 uint32_t cookie_v4_init_sequence(const struct net *net, const struct sk_buff *skb, uint16_t *mssp);
@@ -402,6 +515,9 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 /* Retransmits segments marked lost while the congestion window allows. */
 void tcp_xmit_retransmit_queue(struct sock *sk);
 void tcp_send_probe0(struct sock *sk);
+/* Arms the tail loss probe if it applies (tcp_schedule_loss_probe); false if not. */
+bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);
+void tcp_send_loss_probe(struct sock *sk);
 int tcp_write_wakeup(struct sock *sk);
 uint32_t tcp_select_window(struct sock *sk);
 uint32_t __tcp_space(const struct sock *sk);
@@ -437,6 +553,7 @@ void tcp_init_xmit_timers(struct sock *sk);
 void tcp_clear_xmit_timers(struct sock *sk);
 void tcp_reset_xmit_timer(struct sock *sk, int what, uint64_t when);
 void tcp_rearm_rto(struct sock *sk);
+uint64_t tcp_rto_delta(const struct sock *sk);
 void tcp_set_keepalive(struct sock *sk, int val);
 void tcp_reset_keepalive_timer(struct sock *sk, uint64_t len);
 /* Holds an ACK back for out-of-order data (SACK compression), at most the delay. */

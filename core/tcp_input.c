@@ -4,7 +4,7 @@
  * RFC 9293 state machine. For a synchronized connection the steps are those
  * of RFC 9293 3.10.7.4: sequence check, RST (RFC 5961 challenge ACK when
  * in window but not exact), SYN (challenge ACK), ACK (window update, RTT,
- * NewReno congestion control), data (in order to the receive queue, out of
+ * loss recovery, congestion control), data (in order to the receive queue, out of
  * order to a sorted queue that is merged as holes fill), FIN.
  *
  * Per segment the work is O(1) plus O(skbs acked); the out-of-order queue is
@@ -12,12 +12,13 @@
  *
  * Timestamps (RFC 7323) give RTT samples and PAWS; out-of-order data is
  * reported in SACK blocks, duplicates in D-SACK (RFC 2018, 2883), with the
- * kernel's SACK compression; the sender keeps a SACK scoreboard and resends
- * the holes RFC 6675's IsLost names. ACKs are validated as RFC 5961.
+ * kernel's SACK compression; the sender keeps a SACK scoreboard, RACK
+ * (tcp_recovery.c) says what is lost, PRR paces recovery, and the socket's
+ * tcp_congestion_ops (tcp_cong.c) grows and cuts the window; without SACK,
+ * NewReno. ACKs are validated as RFC 5961.
  *
- * What this is not (yet): RACK-TLP, PRR, F-RTO and undo (recovery is
- * NewReno's with a scoreboard), urgent data, ECN, the header-prediction
- * fast path, receive buffer autotuning.
+ * What this is not (yet): F-RTO and undo of spurious reductions, urgent
+ * data, ECN, the header-prediction fast path, receive buffer autotuning.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -269,6 +270,8 @@ void tcp_init_transfer(struct sock *sk)
 	tp->cong.snd_cwnd = TCP_INIT_CWND;
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->cong.ca_state = TCP_CA_Open;
+	tcp_init_congestion_control(sk);
+	tp->rack.fack = tp->snd_una; /* nothing delivered out of order yet */
 	tp->ack.rcv_mss = mss < TCP_MSS_DEFAULT ? mss : TCP_MSS_DEFAULT;
 	tp->ack.quick = TCP_MAX_QUICKACKS;
 	tp->ack.ato = TCP_ATO_MIN;
@@ -314,27 +317,17 @@ void tcp_reset(struct sock *sk)
 
 /* ---- the ACK ---- */
 
-static void tcp_cong_avoid(struct tcp_sock *tp, uint32_t acked, uint32_t prior_in_flight)
+/*
+ * A segment never sent twice arrived below one delivered before it: the
+ * network reorders (tcp_check_sack_reordering), RACK widens its window.
+ */
+static void tcp_check_reordering(struct tcp_sock *tp, const struct tcp_skb_cb *cb)
 {
-	struct tcp_cong *c = &tp->cong;
-
-	/* Grow only when the window was the limit (tcp_is_cwnd_limited). */
-	if (prior_in_flight * 2 < c->snd_cwnd)
-		return;
-	if (c->snd_cwnd < c->snd_ssthresh) {
-		uint32_t room = c->snd_ssthresh - c->snd_cwnd;
-		uint32_t inc = acked < room ? acked : room;
-
-		c->snd_cwnd += inc;
-		acked -= inc;
-		if (!acked)
-			return;
-	}
-	c->snd_cwnd_cnt += acked;
-	if (c->snd_cwnd_cnt >= c->snd_cwnd) {
-		c->snd_cwnd_cnt -= c->snd_cwnd;
-		c->snd_cwnd++;
-	}
+	if (!(cb->sacked & TCPCB_EVER_RETRANS) && before(cb->end_seq, tp->rack.fack) &&
+	    !tp->rack.reord)
+		tp->rack.reord = 1;
+	if (after(cb->end_seq, tp->rack.fack))
+		tp->rack.fack = cb->end_seq;
 }
 
 /*
@@ -375,6 +368,11 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 			retrans_acked = true;
 		else if (!first_ackt && !(cb->sacked & TCPCB_SACKED_ACKED))
 			first_ackt = cb->when;
+		if (!(cb->sacked & TCPCB_SACKED_ACKED) && !(cb->tcp_flags & TCPHDR_SYN)) {
+			/* Delivered now (SACKed ones were counted when SACKed). */
+			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
+			tcp_check_reordering(tp, cb);
+		}
 		if (cb->sacked & TCPCB_SACKED_ACKED)
 			tp->sacked_out--;
 		if (cb->sacked & TCPCB_LOST)
@@ -407,6 +405,8 @@ static void tcp_mark_head_lost(struct sock *sk)
 	TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
 	TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
 	tp->lost_out++;
+	/* The next pass must start at the head (tcp_verify_retransmit_hint). */
+	tp->retransmit_hint = NULL;
 }
 
 static void tcp_clamp_left_out(struct tcp_sock *tp)
@@ -466,6 +466,8 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint64_t *rtt)
 				tp->retrans_out--;
 			if (!(cb->sacked & TCPCB_EVER_RETRANS) && (!first || cb->when < first))
 				first = cb->when;
+			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
+			tcp_check_reordering(tp, cb);
 			cb->sacked &= (uint8_t) ~(TCPCB_LOST | TCPCB_SACKED_RETRANS);
 			cb->sacked |= TCPCB_SACKED_ACKED;
 			tp->sacked_out++;
@@ -476,9 +478,12 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint64_t *rtt)
 	return newly;
 }
 
+/* ---- loss recovery (tcp_fastretrans_alert) ---- */
+
 /*
- * RFC 6675 IsLost: a segment not SACKed with at least DupThresh SACKed
- * segments above it is lost. The next retransmission pass starts over.
+ * RFC 6675 IsLost, used when RACK is off (tcp_recovery without bit 0): a
+ * segment not SACKed with at least DupThresh SACKed segments above it is
+ * lost. The next retransmission pass starts over.
  */
 static void tcp_sack_mark_lost(struct sock *sk)
 {
@@ -503,29 +508,349 @@ static void tcp_sack_mark_lost(struct sock *sk)
 	}
 }
 
-/* Three duplicate ACKs: fast retransmit and enter recovery (RFC 5681 3.2, RFC 6582). */
-static void tcp_enter_recovery(struct sock *sk)
+static bool tcp_is_rack(const struct sock *sk)
+{
+	return sock_net(sk)->sysctl.tcp_recovery & 1;
+}
+
+/*
+ * Proportional rate reduction (RFC 6937, tcp_cwnd_reduction): while in
+ * recovery, the window follows what the peer delivers, so that at the end
+ * of the episode about ssthresh segments are in flight, without the burst
+ * or the stall halving at once gives. PRR-SSRB once in flight is below
+ * ssthresh; the first retransmission always goes.
+ */
+void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_advanced,
+			bool newly_lost)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
-	uint32_t half = tp->packets_out / 2;
+	struct tcp_cong *c = &tp->cong;
+	int64_t delta = (int64_t)c->snd_ssthresh - tcp_packets_in_flight(tp);
+	int64_t sndcnt;
 
-	tp->cong.prior_cwnd = tp->cong.snd_cwnd;
-	tp->cong.snd_ssthresh = half > 2 ? half : 2;
-	tp->cong.snd_cwnd = tp->cong.snd_ssthresh;
-	tp->cong.snd_cwnd_cnt = 0;
-	tp->cong.high_seq = tp->snd_nxt;
-	tp->cong.ca_state = TCP_CA_Recovery;
-	tcp_mark_head_lost(sk);
-	/* The first hole goes at once, whatever the window (RFC 5681 3.2, RFC 6675 5 (4.3)). */
-	if (head && head != tp->send_head && !(TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED))
-		tcp_retransmit_skb(sk, head);
-	if (tp->rx_opt.sack_ok) {
-		/* Then the other holes the scoreboard shows, as the window allows. */
-		tcp_sack_mark_lost(sk);
-		tp->retransmit_hint = NULL;
-		tcp_xmit_retransmit_queue(sk);
+	if (!newly_acked_sacked && c->prr_out)
+		return;
+	c->prr_delivered += newly_acked_sacked;
+	if (delta < 0) {
+		uint64_t dividend =
+			(uint64_t)c->snd_ssthresh * c->prr_delivered + c->prior_cwnd - 1;
+
+		sndcnt = (int64_t)(dividend / c->prior_cwnd) - c->prr_out;
+	} else {
+		int64_t ssrb = (int64_t)c->prr_delivered - c->prr_out;
+
+		if (una_advanced || newly_lost)
+			sndcnt = (ssrb > newly_acked_sacked ? ssrb : newly_acked_sacked) + 1;
+		else
+			sndcnt = newly_acked_sacked;
+		if (sndcnt > delta)
+			sndcnt = delta;
 	}
+	/* Force a fast retransmit upon entering fast recovery. */
+	if (sndcnt < (c->prr_out ? 0 : 1))
+		sndcnt = c->prr_out ? 0 : 1;
+	c->snd_cwnd = tcp_packets_in_flight(tp) + (uint32_t)sndcnt;
+}
+
+/* The episode is over (tcp_end_cwnd_reduction): the window is ssthresh. */
+static void tcp_end_cwnd_reduction(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->cong.snd_ssthresh < TCP_INFINITE_SSTHRESH)
+		tp->cong.snd_cwnd = tp->cong.snd_ssthresh;
+	tp->cong.snd_cwnd_cnt = 0;
+	tcp_rack_recovery_done(tp);
+}
+
+uint32_t tcp_current_ssthresh(const struct tcp_sock *tp)
+{
+	const struct tcp_cong *c = &tp->cong;
+	uint32_t three_quarters = (c->snd_cwnd >> 1) + (c->snd_cwnd >> 2);
+
+	if (c->ca_state == TCP_CA_Recovery || c->ca_state == TCP_CA_CWR)
+		return c->snd_ssthresh;
+	return c->snd_ssthresh > three_quarters ? c->snd_ssthresh : three_quarters;
+}
+
+void tcp_init_undo(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->cong.undo_marker = tp->snd_una;
+	/* Retransmissions still in flight may cause D-SACKs later. */
+	tp->cong.undo_retrans = tp->retrans_out ? (int32_t)tp->retrans_out : -1;
+	tp->cong.undo_stamp = 0;
+}
+
+/*
+ * The peer echoes a timestamp older than the episode's first
+ * retransmission: the original arrived, the retransmission was not needed
+ * (tcp_packet_delayed, the Eifel test of RFC 3522).
+ */
+static bool tcp_packet_delayed(const struct tcp_sock *tp)
+{
+	const struct tcp_options_received *o = &tp->rx_opt;
+
+	return tp->cong.undo_stamp && o->saw_tstamp && o->rcv_tsecr &&
+	       before(o->rcv_tsecr - tp->tsoffset, (uint32_t)(tp->cong.undo_stamp / NSEC_PER_MSEC));
+}
+
+/* Every retransmission was D-SACKed, or the timestamps say it was needless (tcp_may_undo). */
+static bool tcp_may_undo(const struct tcp_sock *tp)
+{
+	return tp->cong.undo_marker && (!tp->cong.undo_retrans || tcp_packet_delayed(tp));
+}
+
+/*
+ * Takes a spurious reduction back (tcp_undo_cwnd_reduction): the window
+ * the congestion control had, ssthresh as before; after a timeout, the
+ * segments it marked lost are not.
+ */
+static void tcp_undo_cwnd_reduction(struct sock *sk, bool unmark_loss)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_cong *c = &tp->cong;
+
+	if (unmark_loss) {
+		struct sk_buff *skb;
+
+		skb_queue_walk (&sk->sk_write_queue, skb) {
+			if (skb == tp->send_head)
+				break;
+			TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_LOST;
+		}
+		tp->lost_out = 0;
+		tp->retransmit_hint = NULL;
+	}
+	if (c->prior_ssthresh) {
+		c->snd_cwnd = tp->ca_ops->undo_cwnd ? tp->ca_ops->undo_cwnd(sk) : c->snd_cwnd;
+		if (c->prior_ssthresh > c->snd_ssthresh)
+			c->snd_ssthresh = c->prior_ssthresh;
+	}
+	c->undo_marker = 0;
+	tp->rack.advanced = 1; /* RACK looks again at what is lost */
+}
+
+/* D-SACKs showed every retransmission needless (tcp_try_undo_dsack). */
+static bool tcp_try_undo_dsack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->cong.undo_marker || tp->cong.undo_retrans)
+		return false;
+	tcp_undo_cwnd_reduction(sk, false);
+	__NET_INC_STATS(sock_net(sk), TCPDSACKUndo);
+	return true;
+}
+
+/*
+ * Enters fast recovery (tcp_enter_recovery, tcp_init_cwnd_reduction):
+ * ssthresh from the congestion control, PRR from zero. Without SACK the
+ * head is the loss the duplicate ACKs report (RFC 5681 3.2, RFC 6582).
+ */
+void tcp_enter_recovery(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_cong *c = &tp->cong;
+
+	if (tp->rx_opt.sack_ok)
+		__NET_INC_STATS(sock_net(sk), TCPSackRecovery);
+	else
+		__NET_INC_STATS(sock_net(sk), TCPRenoRecovery);
+	tcp_init_undo(sk);
+	c->prior_ssthresh = tcp_current_ssthresh(tp);
+	c->prior_cwnd = c->snd_cwnd;
+	c->snd_ssthresh = tcp_ca_ssthresh(sk);
+	c->snd_cwnd_cnt = 0;
+	c->prr_delivered = 0;
+	c->prr_out = 0;
+	c->high_seq = tp->snd_nxt;
+	tcp_set_ca_state(sk, TCP_CA_Recovery);
+	if (!tp->rx_opt.sack_ok)
+		tcp_mark_head_lost(sk);
+}
+
+/*
+ * After an ACK with SACK in use (tcp_fastretrans_alert with RACK): ends a
+ * recovery or loss episode the ACK completed, lets RACK mark what is lost,
+ * enters recovery when something is, and sets the window (PRR during
+ * recovery, the congestion control's growth otherwise). Returns true when
+ * RACK armed its reordering timer.
+ */
+static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t newly_sacked,
+				       bool una_advanced, uint32_t prior_in_flight)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_cong *c = &tp->cong;
+	uint32_t prior_lost = tp->lost_out, prior_retrans = tp->retrans_out;
+	bool reo_armed = false;
+
+	if (c->ca_state == TCP_CA_Loss && una_advanced && tcp_may_undo(tp)) {
+		/* The timeout was spurious (tcp_try_undo_loss). */
+		tcp_undo_cwnd_reduction(sk, true);
+		__NET_INC_STATS(sock_net(sk), TCPLossUndo);
+		tcp_set_ca_state(sk, TCP_CA_Open);
+	} else if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {
+		/* The episode is over: undone if it was needless (tcp_try_undo_recovery). */
+		if (tcp_may_undo(tp)) {
+			tcp_undo_cwnd_reduction(sk, false);
+			__NET_INC_STATS(sock_net(sk), TCPFullUndo);
+		} else {
+			tcp_end_cwnd_reduction(sk);
+		}
+		tcp_set_ca_state(sk, TCP_CA_Open);
+	} else if (c->ca_state == TCP_CA_Loss && !before(tp->snd_una, c->high_seq)) {
+		tcp_set_ca_state(sk, TCP_CA_Open);
+	} else if (c->ca_state == TCP_CA_Recovery) {
+		tcp_try_undo_dsack(sk);
+	}
+	if (c->ca_state <= TCP_CA_Disorder)
+		tcp_try_undo_dsack(sk);
+	if (tcp_is_rack(sk)) {
+		reo_armed = tcp_rack_mark_lost(sk);
+	} else if (tp->sacked_out >= TCP_FASTRETRANS_THRESH || c->ca_state == TCP_CA_Recovery) {
+		/* DupThresh: the head at the start and at each partial ACK, then IsLost. */
+		if (c->ca_state != TCP_CA_Recovery || una_advanced)
+			tcp_mark_head_lost(sk);
+		tcp_sack_mark_lost(sk);
+	}
+	switch (c->ca_state) {
+	case TCP_CA_Open:
+	case TCP_CA_Disorder:
+		if (tp->lost_out) {
+			tcp_enter_recovery(sk);
+			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, true);
+			break;
+		}
+		tcp_set_ca_state(sk, tp->sacked_out ? TCP_CA_Disorder : TCP_CA_Open);
+		if (acked)
+			tcp_cong_avoid(sk, acked, prior_in_flight);
+		break;
+	case TCP_CA_Recovery:
+		tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced,
+				   tp->lost_out > prior_lost || tp->retrans_out < prior_retrans);
+		break;
+	case TCP_CA_Loss:
+		if (acked)
+			tcp_cong_avoid(sk, acked, prior_in_flight);
+		break;
+	}
+	tcp_xmit_retransmit_queue(sk);
+	return reo_armed;
+}
+
+/*
+ * Without SACK (tcp_fastretrans_alert for Reno): duplicate ACKs count
+ * segments that left the network; three start recovery at the head, each
+ * partial ACK says the next hole is lost too (NewReno, RFC 6582).
+ */
+static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_dup,
+				       uint32_t prior_in_flight)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_cong *c = &tp->cong;
+
+	if (is_dup) {
+		tp->dup_acks++;
+		if (tp->sacked_out + tp->lost_out < tp->packets_out)
+			tp->sacked_out++; /* Reno: each dup ACK means one segment left */
+	}
+	switch (c->ca_state) {
+	case TCP_CA_Recovery:
+		if (!acked)
+			break;
+		if (!before(tp->snd_una, c->high_seq)) {
+			tp->sacked_out = 0;
+			tcp_end_cwnd_reduction(sk);
+			tcp_set_ca_state(sk, TCP_CA_Open);
+			break;
+		}
+		/* NewReno partial ACK: the next hole is lost too. */
+		tp->sacked_out = acked > tp->sacked_out + 1 ? 0 : tp->sacked_out - (acked - 1);
+		tcp_mark_head_lost(sk);
+		tcp_clamp_left_out(tp);
+		break;
+	case TCP_CA_Loss:
+		if (!before(tp->snd_una, c->high_seq))
+			tcp_set_ca_state(sk, TCP_CA_Open);
+		if (acked)
+			tcp_cong_avoid(sk, acked, prior_in_flight);
+		break;
+	default:
+		if (acked) {
+			tp->sacked_out = 0;
+			tcp_cong_avoid(sk, acked, prior_in_flight);
+		}
+		if (tp->dup_acks >= TCP_FASTRETRANS_THRESH)
+			tcp_enter_recovery(sk);
+		else
+			tcp_set_ca_state(sk, tp->sacked_out ? TCP_CA_Disorder : TCP_CA_Open);
+	}
+	/* A duplicate ACK stands for one segment delivered. */
+	if (c->ca_state == TCP_CA_Recovery && (acked || is_dup))
+		tcp_cwnd_reduction(sk, acked ? acked : 1, acked > 0, false);
+	tcp_xmit_retransmit_queue(sk);
+}
+
+/*
+ * The tail loss probe's answer (tcp_process_tlp_ack): an ACK past the probe
+ * that did not D-SACK it means the probe repaired a real loss, so the
+ * window comes down once (as a one-episode CWR).
+ */
+static void tcp_process_tlp_ack(struct sock *sk, uint32_t ack, bool dsack, bool advanced,
+				bool sacked)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (before(ack, tp->tlp_high_seq))
+		return;
+	if (!tp->tlp_retrans || dsack) {
+		tp->tlp_high_seq = 0;
+	} else if (after(ack, tp->tlp_high_seq)) {
+		tp->tlp_high_seq = 0;
+		tp->cong.prior_cwnd = tp->cong.snd_cwnd;
+		tp->cong.snd_ssthresh = tcp_ca_ssthresh(sk);
+		tcp_end_cwnd_reduction(sk);
+		__NET_INC_STATS(sock_net(sk), TCPLossProbeRecovery);
+	} else if (!advanced && !sacked) {
+		tp->tlp_high_seq = 0; /* a pure duplicate: the probe's own ACK */
+	}
+}
+
+/*
+ * A D-SACK block heads the option (RFC 2883, tcp_check_dsack): below the
+ * cumulative ACK, or inside the second block.
+ */
+static bool tcp_check_dsack(const struct tcp_sock *tp, uint32_t ack)
+{
+	const struct tcp_options_received *o = &tp->rx_opt;
+	const struct tcp_sack_block *b = o->sack_in;
+
+	if (!o->num_sack_in)
+		return false;
+	if (before(b[0].start_seq, ack))
+		return true;
+	return o->num_sack_in > 1 && !after(b[0].end_seq, b[1].end_seq) &&
+	       !before(b[0].start_seq, b[1].start_seq);
+}
+
+/* The windowed minimum RTT (tcp_update_rtt_min, tcp_min_rtt_wlen). */
+static void tcp_update_rtt_min(struct tcp_sock *tp, uint64_t rtt)
+{
+	uint64_t now = sock_net(&tp->inet.sk)->now;
+
+	if (!tp->rtt_min || rtt <= tp->rtt_min || now - tp->rtt_min_stamp > TCP_MIN_RTT_WLEN) {
+		tp->rtt_min = rtt ? rtt : 1;
+		tp->rtt_min_stamp = now;
+	}
+}
+
+/* The retransmission timer after an ACK (tcp_set_xmit_timer): a loss probe, else the RTO. */
+static void tcp_set_xmit_timer(struct sock *sk)
+{
+	if (!tcp_schedule_loss_probe(sk, true))
+		tcp_rearm_rto(sk);
 }
 
 /* The peer's window: RFC 9293 3.10.7.4, SND.WL1/SND.WL2 guard against old segments. */
@@ -594,7 +919,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	uint32_t prior_packets = tp->packets_out, acked_pkts = 0;
 	uint64_t rtt = 0, sack_rtt = 0;
 	uint32_t newly_sacked = 0;
-	bool win_changed, is_dup, sack = tp->rx_opt.sack_ok;
+	bool win_changed, is_dup, dsack = false, reo_armed = false;
+	bool sack = tp->rx_opt.sack_ok, advanced = after(ack, prior_snd_una);
 
 	if (before(ack, prior_snd_una)) {
 		uint32_t max_window = tp->max_window;
@@ -622,16 +948,37 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	tp->rcv_tstamp = net->now;
 	tp->last_ack_recv = net->now;
 	sk->sk_err_soft = 0;
-	if (sack && tp->rx_opt.num_sack_in)
-		newly_sacked = tcp_sacktag_write_queue(sk, &sack_rtt);
+	/* What lies below snd_una was delivered in order as far as RACK is concerned. */
+	if (before(tp->rack.fack, prior_snd_una))
+		tp->rack.fack = prior_snd_una;
+	if (sack && tp->rx_opt.num_sack_in) {
+		dsack = tcp_check_dsack(tp, ack);
+		if (dsack) {
+			const struct tcp_sack_block *d = &tp->rx_opt.sack_in[0];
 
-	if (after(ack, prior_snd_una)) {
+			__NET_INC_STATS(net, TCPDSACKRecv);
+			tcp_rack_dsack_seen(tp);
+			/* A retransmission of this episode arrived twice: it was needless. */
+			if (tp->cong.undo_marker && tp->cong.undo_retrans > 0 &&
+			    after(d->end_seq, tp->cong.undo_marker))
+				tp->cong.undo_retrans--;
+		}
+		newly_sacked = tcp_sacktag_write_queue(sk, &sack_rtt);
+	}
+	is_dup = !advanced && prior_packets && !skb->len &&
+		 !(cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) && !win_changed;
+
+	if (advanced) {
 		tp->snd_una = ack;
 		tp->bytes_acked += ack - prior_snd_una;
 		acked_pkts = tcp_clean_rtx_queue(sk, ack, &rtt);
 		/* Samples as tcp_ack_update_rtt prefers them: send time, SACK, echo. */
 		if (!rtt)
 			rtt = sack_rtt;
+		if (rtt)
+			tcp_update_rtt_min(tp, rtt);
+		if (tp->ca_ops->pkts_acked)
+			tp->ca_ops->pkts_acked(sk, acked_pkts, rtt ? (int64_t)rtt : -1);
 		if (!rtt)
 			rtt = tcp_rtt_tsopt(tp);
 		/* RFC 6298 5.7: the back-off ends with a valid sample (tcp_ack_update_rtt). */
@@ -641,81 +988,33 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		}
 		tp->retransmits = 0;
 		tp->dup_acks = 0;
-		switch (tp->cong.ca_state) {
-		case TCP_CA_Recovery:
-			if (!before(ack, tp->cong.high_seq)) {
-				tp->cong.snd_cwnd = tp->cong.snd_ssthresh;
-				tp->cong.ca_state =
-					tp->sacked_out && sack ? TCP_CA_Disorder : TCP_CA_Open;
-				if (!sack)
-					tp->sacked_out = 0;
-			} else if (sack) {
-				/* The scoreboard says which holes remain; the head is one. */
-				tcp_mark_head_lost(sk);
-				tcp_sack_mark_lost(sk);
-				tcp_xmit_retransmit_queue(sk);
-			} else {
-				/* NewReno partial ACK: the next hole is lost too. */
-				tp->sacked_out =
-					acked_pkts > tp->sacked_out + 1
-						? 0
-						: tp->sacked_out -
-							  (acked_pkts ? acked_pkts - 1 : 0);
-				tcp_mark_head_lost(sk);
-				tcp_clamp_left_out(tp);
-				tcp_xmit_retransmit_queue(sk);
-			}
-			break;
-		case TCP_CA_Loss:
-			if (!before(ack, tp->cong.high_seq))
-				tp->cong.ca_state = TCP_CA_Open;
-			tcp_cong_avoid(tp, acked_pkts, prior_in_flight);
-			tcp_xmit_retransmit_queue(sk);
-			break;
-		default:
-			if (!sack)
-				tp->sacked_out = 0;
-			tp->cong.ca_state = tp->sacked_out ? TCP_CA_Disorder : TCP_CA_Open;
-			tcp_cong_avoid(tp, acked_pkts, prior_in_flight);
-			if (sack && tp->sacked_out >= TCP_FASTRETRANS_THRESH)
-				tcp_enter_recovery(sk);
-		}
-		tcp_rearm_rto(sk);
+	} else if (sack_rtt) {
+		tcp_update_rtt_min(tp, sack_rtt);
+		tcp_rtt_estimator(sk, sack_rtt);
+	}
+	if (tp->tlp_high_seq)
+		tcp_process_tlp_ack(sk, ack, dsack, advanced, newly_sacked);
+	if (sack) {
+		/* The scoreboard and RACK, not the count of duplicates, say what is lost. */
+		if (is_dup)
+			tp->dup_acks++;
+		/* Only a dubious ACK needs the alert (tcp_ack_is_dubious). */
+		if (is_dup || newly_sacked || dsack || tp->cong.ca_state != TCP_CA_Open)
+			reo_armed = tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
+							       advanced, prior_in_flight);
+		else if (acked_pkts)
+			tcp_cong_avoid(sk, acked_pkts, prior_in_flight);
+	} else if (advanced || is_dup) {
+		tcp_reno_fastretrans_alert(sk, acked_pkts, is_dup, prior_in_flight);
+	}
+	if (advanced) {
+		/* RACK's reordering timer, when armed, stays (FLAG_SET_XMIT_TIMER). */
+		if (!reo_armed)
+			tcp_set_xmit_timer(sk);
 		if (acked_pkts)
 			tcp_sndbuf_expand(sk);
 		if (!sock_flag(sk, SOCK_DEAD))
 			sk->sk_write_space(sk);
-	} else {
-		is_dup = prior_packets && !skb->len &&
-			 !(cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) && !win_changed;
-		if (sack_rtt)
-			tcp_rtt_estimator(sk, sack_rtt);
-		if (sack) {
-			/* The scoreboard, not the count of duplicates, says what is lost. */
-			if (is_dup)
-				tp->dup_acks++;
-			if (tp->cong.ca_state == TCP_CA_Open ||
-			    tp->cong.ca_state == TCP_CA_Disorder) {
-				if (tp->sacked_out >= TCP_FASTRETRANS_THRESH)
-					tcp_enter_recovery(sk);
-				else if (tp->sacked_out)
-					tp->cong.ca_state = TCP_CA_Disorder;
-			} else if (newly_sacked) {
-				tcp_sack_mark_lost(sk);
-				tcp_xmit_retransmit_queue(sk);
-			}
-		} else if (is_dup) {
-			tp->dup_acks++;
-			if (tp->sacked_out + tp->lost_out < tp->packets_out)
-				tp->sacked_out++; /* Reno: each dup ACK means one segment left */
-			if (tp->cong.ca_state == TCP_CA_Open ||
-			    tp->cong.ca_state == TCP_CA_Disorder) {
-				if (tp->dup_acks >= TCP_FASTRETRANS_THRESH)
-					tcp_enter_recovery(sk);
-				else
-					tp->cong.ca_state = TCP_CA_Disorder;
-			}
-		}
 	}
 	/* The window opened while the persist timer ran: resume at once. */
 	if (!tp->packets_out && tp->pending_timer == ICSK_TIME_PROBE0 && tp->send_head &&

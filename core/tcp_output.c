@@ -22,9 +22,11 @@
  * the same segments whether they left alone or inside a GSO frame; the
  * frame is only the vehicle, with its checksum left to the device.
  *
+ * Tail loss probes (RFC 8985 7, tcp_schedule_loss_probe) go from the
+ * retransmit timer.
+ *
  * What this is not (yet): pacing, TSO deferral (tcp_tso_should_defer:
- * whatever the windows allow goes now), GSO retransmissions, tail loss
- * probes.
+ * whatever the windows allow goes now), GSO retransmissions.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -684,6 +686,8 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 		    !tcp_nagle_test(tp, skb, mss, nonagle))
 			break;
 		n = tcp_tso_segs(sk, skb, mss, tp->cong.snd_cwnd - in_flight, nonagle);
+		if (!tp->packets_out)
+			tcp_ca_event(sk, CA_EVENT_TX_START);
 		if (n > 1 ? tcp_transmit_gso(sk, skb, n, mss) : tcp_transmit_skb(sk, skb, true))
 			break;
 		while (n--) {
@@ -691,11 +695,16 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 			if (skb->len < mss)
 				tp->snd_sml = TCP_SKB_CB(skb)->end_seq;
 			tcp_event_new_data_sent(sk, skb);
+			if (tp->cong.ca_state == TCP_CA_Recovery)
+				tp->cong.prr_out++;
 		}
 		sent = true;
 	}
-	if (sent)
+	if (sent) {
+		/* One loss probe per tail loss episode (tcp_write_xmit). */
+		tcp_schedule_loss_probe(sk, false);
 		return false;
+	}
 	return tp->send_head && !tp->packets_out;
 }
 
@@ -731,6 +740,15 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 		tp->retrans_out++;
 	}
 	TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
+	if (tp->cong.ca_state == TCP_CA_Recovery)
+		tp->cong.prr_out++;
+	if (tp->cong.undo_marker) {
+		if (tp->cong.undo_retrans < 0)
+			tp->cong.undo_retrans = 0;
+		tp->cong.undo_retrans++;
+		if (!tp->cong.undo_stamp)
+			tp->cong.undo_stamp = net->now;
+	}
 	if (!tp->retrans_stamp)
 		tp->retrans_stamp = net->now;
 	tp->total_retrans++;
@@ -1007,5 +1025,72 @@ void tcp_xmit_retransmit_queue(struct sock *sk)
 			continue;
 		if (tcp_retransmit_skb(sk, skb))
 			break;
+		/* The head went again: the RTO (not a loss probe) now guards it. */
+		if (skb == skb_peek(&sk->sk_write_queue) &&
+		    tp->pending_timer != ICSK_TIME_REO_TIMEOUT)
+			tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
 	}
+}
+
+/*
+ * Arms the tail loss probe (RFC 8985 7.2, tcp_schedule_loss_probe): with
+ * SACK, outside recovery, at two smoothed RTTs (plus the delayed-ACK
+ * allowance when one segment is out), never later than the RTO would fire.
+ */
+bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t timeout, rto_delta;
+	int early_retrans = sock_net(sk)->sysctl.tcp_early_retrans;
+
+	if ((early_retrans != 3 && early_retrans != 4) || !tp->packets_out || !tp->rx_opt.sack_ok ||
+	    (tp->cong.ca_state != TCP_CA_Open && tp->cong.ca_state != TCP_CA_CWR))
+		return false;
+	if (tp->pending_timer == ICSK_TIME_PROBE0)
+		return false;
+	if (tp->srtt) {
+		timeout = 2 * tp->srtt;
+		timeout += tp->packets_out == 1 ? TCP_RTO_MIN : TCP_TIMEOUT_MIN;
+	} else {
+		timeout = TCP_TIMEOUT_INIT;
+	}
+	rto_delta = advancing_rto ? tp->rto : tcp_rto_delta(sk);
+	if (rto_delta && rto_delta < timeout)
+		timeout = rto_delta;
+	tcp_reset_xmit_timer(sk, ICSK_TIME_LOSS_PROBE, timeout);
+	return true;
+}
+
+/*
+ * The probe (tcp_send_loss_probe): new data if the windows allow, else the
+ * last segment sent again, so that the peer's ACK (with SACK) tells RACK
+ * what of the tail was lost without waiting for the RTO. One probe at a
+ * time (tlp_high_seq); the RTO takes over after it.
+ */
+void tcp_send_loss_probe(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t prior_packets = tp->packets_out;
+	struct sk_buff *skb;
+
+	if (tp->tlp_high_seq)
+		goto rearm_timer;
+	tp->tlp_retrans = 0;
+	if (tp->send_head) {
+		tcp_write_xmit(sk, TCP_NAGLE_OFF);
+		if (tp->packets_out > prior_packets)
+			goto probe_sent;
+	}
+	skb = tp->send_head ? tp->send_head->prev : skb_peek_tail(&sk->sk_write_queue);
+	if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue || !tp->packets_out)
+		goto rearm_timer;
+	if (tcp_retransmit_skb(sk, skb))
+		goto rearm_timer;
+	tp->tlp_retrans = 1;
+probe_sent:
+	tp->tlp_high_seq = tp->snd_nxt;
+	__NET_INC_STATS(sock_net(sk), TCPLossProbes);
+	tp->pending_timer = 0;
+rearm_timer:
+	tcp_rearm_rto(sk);
 }

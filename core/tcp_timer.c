@@ -9,8 +9,11 @@
  *                     (tcp_fin_timeout) and the end of TIME_WAIT
  *   compressed_ack_timer  an ACK held back by SACK compression
  *
- * What this is not: no tail loss probe, no RACK reordering timer, no
- * orphan retry limit (tcp_orphan_retries).
+ * The retransmit timer also carries RACK's reordering timer
+ * (ICSK_TIME_REO_TIMEOUT, tcp_recovery.c) and the tail loss probe
+ * (ICSK_TIME_LOSS_PROBE, tcp_output.c), as the kernel's icsk_retransmit_timer.
+ *
+ * What this is not: no orphan retry limit (tcp_orphan_retries).
  */
 #include <errno.h>
 
@@ -51,19 +54,45 @@ void tcp_reset_xmit_timer(struct sock *sk, int what, uint64_t when)
 	mod_timer(&net->timers, &tp->retransmit_timer, net->now + when);
 }
 
-/* Restarts the RTO after progress, or stops it when nothing is in flight. */
+/*
+ * Restarts the RTO after progress, or stops it when nothing is in flight
+ * (tcp_rearm_rto). Taking over from RACK's timer or a loss probe, the RTO
+ * still counts from the head's last transmission (tcp_rto_delta_us).
+ */
 void tcp_rearm_rto(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t rto = tp->rto;
 
 	if (!tp->packets_out) {
-		if (tp->pending_timer == ICSK_TIME_RETRANS) {
+		if (tp->pending_timer == ICSK_TIME_RETRANS ||
+		    tp->pending_timer == ICSK_TIME_REO_TIMEOUT ||
+		    tp->pending_timer == ICSK_TIME_LOSS_PROBE) {
 			del_timer(&sock_net(sk)->timers, &tp->retransmit_timer);
 			tp->pending_timer = 0;
 		}
 		return;
 	}
-	tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
+	if (tp->pending_timer == ICSK_TIME_REO_TIMEOUT ||
+	    tp->pending_timer == ICSK_TIME_LOSS_PROBE) {
+		uint64_t delta = tcp_rto_delta(sk);
+
+		rto = delta ? delta : 1;
+	}
+	tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, rto);
+}
+
+/* What is left of the RTO since the head last went (tcp_rto_delta_us); 0 if overdue. */
+uint64_t tcp_rto_delta(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	const struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+	uint64_t now = sock_net(sk)->now, elapsed;
+
+	if (!head || head == tp->send_head)
+		return tp->rto;
+	elapsed = now - TCP_SKB_CB(head)->when;
+	return elapsed < tp->rto ? tp->rto - elapsed : 0;
 }
 
 void tcp_reset_keepalive_timer(struct sock *sk, uint64_t len)
@@ -135,17 +164,20 @@ static void tcp_retransmit_timer(struct sock *sk)
 	if (tcp_write_timeout(sk))
 		return;
 	__NET_INC_STATS(net, TCPTimeouts);
+	/* tcp_enter_loss: the congestion control's ssthresh, once per episode. */
 	if (tp->cong.ca_state != TCP_CA_Loss) {
-		uint32_t half = tcp_packets_in_flight(tp) / 2;
-
+		tp->cong.prior_ssthresh = tcp_current_ssthresh(tp);
+		tcp_init_undo(sk);
 		tp->cong.prior_cwnd = tp->cong.snd_cwnd;
-		tp->cong.snd_ssthresh = half > 2 ? half : 2;
-		tp->cong.ca_state = TCP_CA_Loss;
+		tp->cong.snd_ssthresh = tcp_ca_ssthresh(sk);
+		tcp_ca_event(sk, CA_EVENT_LOSS);
+		tcp_set_ca_state(sk, TCP_CA_Loss);
 	}
 	tp->cong.high_seq = tp->snd_nxt;
 	tp->cong.snd_cwnd = 1;
 	tp->cong.snd_cwnd_cnt = 0;
 	tp->dup_acks = 0;
+	tp->tlp_high_seq = 0;
 	/*
 	 * Mark what is in flight lost: O(in flight), once per timeout. SACKed
 	 * segments stay SACKed (tcp_timeout_mark_lost) unless the peer reneged:
@@ -203,10 +235,20 @@ static void tcp_write_timer(struct timer_list *t)
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
 		return;
 	tp->pending_timer = 0;
-	if (what == ICSK_TIME_RETRANS)
+	switch (what) {
+	case ICSK_TIME_REO_TIMEOUT:
+		tcp_rack_reo_timeout(sk);
+		break;
+	case ICSK_TIME_LOSS_PROBE:
+		tcp_send_loss_probe(sk);
+		break;
+	case ICSK_TIME_RETRANS:
 		tcp_retransmit_timer(sk);
-	else if (what == ICSK_TIME_PROBE0)
+		break;
+	case ICSK_TIME_PROBE0:
 		tcp_probe_timer(sk);
+		break;
+	}
 }
 
 static void tcp_delack_timer(struct timer_list *t)

@@ -14,6 +14,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -47,6 +48,27 @@ static void read_int(const char *name, int *dst)
 		*dst = (int)v;
 }
 
+/* Reads one line (a string sysctl) into dst, without its newline; keeps dst if unreadable. */
+static void read_str(const char *name, char *dst, size_t size)
+{
+	char path[256], buf[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f)) {
+		size_t n = strcspn(buf, "\n");
+
+		if (n >= size)
+			n = size - 1;
+		memcpy(dst, buf, n);
+		dst[n] = '\0';
+	}
+	fclose(f);
+}
+
 static void read_triple(const char *name, int dst[3])
 {
 	long v[3];
@@ -68,6 +90,20 @@ static const struct {
 	{"net/ipv4/tcp_syncookies", offsetof(struct netns_sysctl, tcp_syncookies)},
 };
 
+/* A string sysctl: as the integers below, a change in the namespace replaces ours. */
+static void refresh_str(const char *name, char *dst, size_t size, char last[256])
+{
+	char now[256] = "";
+
+	read_str(name, now, sizeof(now));
+	if (!now[0] || !strcmp(now, last))
+		return;
+	memcpy(last, now, sizeof(now));
+	size = strlen(now) < size ? strlen(now) + 1 : size;
+	memcpy(dst, now, size);
+	dst[size - 1] = '\0';
+}
+
 /*
  * A value changed in the namespace since the last read replaces ours; one
  * set in-process (a test, say) stays until the namespace's changes. Five
@@ -83,6 +119,11 @@ static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
 		s->tcp_live_read[i] = (int)v;
 		*(int *)((char *)s + tcp_live[i].off) = (int)v;
 	}
+	/* The congestion control a new socket starts with, as the kernel's at creation. */
+	refresh_str("net/ipv4/tcp_congestion_control", s->tcp_congestion_control,
+		    sizeof(s->tcp_congestion_control), s->tcp_cc_live_read[0]);
+	refresh_str("net/ipv4/tcp_allowed_congestion_control", s->tcp_allowed_congestion_control,
+		    sizeof(s->tcp_allowed_congestion_control), s->tcp_cc_live_read[1]);
 }
 
 /*
@@ -150,6 +191,16 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/udp_rmem_min", &s->udp_rmem_min);
 	read_int("net/ipv4/udp_wmem_min", &s->udp_wmem_min);
 	read_int("net/ipv4/ip_nonlocal_bind", &s->ip_nonlocal_bind);
+	read_int("net/ipv4/tcp_recovery", &s->tcp_recovery);
+	read_int("net/ipv4/tcp_early_retrans", &s->tcp_early_retrans);
+	read_str("net/ipv4/tcp_congestion_control", s->tcp_congestion_control,
+		 sizeof(s->tcp_congestion_control));
+	read_str("net/ipv4/tcp_allowed_congestion_control", s->tcp_allowed_congestion_control,
+		 sizeof(s->tcp_allowed_congestion_control));
+	memcpy(s->tcp_cc_live_read[0], s->tcp_congestion_control,
+	       sizeof(s->tcp_congestion_control));
+	memcpy(s->tcp_cc_live_read[1], s->tcp_allowed_congestion_control,
+	       sizeof(s->tcp_allowed_congestion_control));
 	read_int("net/ipv4/igmp_max_memberships", &s->igmp_max_memberships);
 	read_int("net/ipv4/igmp_max_msf", &s->igmp_max_msf);
 	read_int("net/ipv4/igmp_qrv", &s->igmp_qrv);

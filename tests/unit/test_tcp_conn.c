@@ -383,9 +383,14 @@ Test(tcp, rto_backs_off_exponentially_then_gives_up)
 	for (unsigned int i = 0; i < nsegs && n < 8; i++)
 		if (segs[i].side == 0 && segs[i].len == 1)
 			t[n++] = segs[i].t;
-	cr_assert_geq(n, 5);
-	/* Each gap doubles the previous one (RFC 6298 5.5). */
-	for (unsigned int i = 2; i < n; i++)
+	cr_assert_geq(n, 6);
+	/*
+	 * The first resend is the tail loss probe (RFC 8985 7, one probe per
+	 * episode); from the RTO on, each gap doubles the previous one (RFC
+	 * 6298 5.5).
+	 */
+	cr_assert_eq(ts->net[0].mib.tcpext.TCPLossProbes, 1);
+	for (unsigned int i = 3; i < n; i++)
 		cr_assert_eq(t[i] - t[i - 1], 2 * (t[i - 1] - t[i - 2]), "gap %u", i);
 	cr_assert_geq(t[1] - t[0], 200 * NSEC_PER_MSEC);
 	twostack_run_for(ts, 3600 * NSEC_PER_SEC);
@@ -726,8 +731,8 @@ Test(tcp, ioctls_and_options)
 	cr_assert_eq(v, 1);
 	len = sizeof(name);
 	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_CONGESTION, name, &len), 0);
-	cr_assert_str_eq(name, "reno");
-	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "cubic", 5), -ENOENT);
+	cr_assert_str_eq(name, "cubic", "the default (the namespace's, else cubic)");
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "vegas", 5), -ENOENT);
 	v = 10;
 	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_MAXSEG, &v, sizeof(v)), -EINVAL);
 	v = 0;
@@ -1070,5 +1075,77 @@ Test(tcp, both_ways_at_once_on_a_lossy_wire_with_sack)
 		cr_assert_gt(tp->total_retrans, 0, "the wire lost something");
 		free(src[i]);
 		free(dst[i]);
+	}
+}
+
+/*
+ * TCP_CONGESTION as the kernel's tcp_set_congestion_control: a new socket
+ * takes the namespace's tcp_congestion_control (cubic in place of one the
+ * stack lacks, such as bbr); any algorithm in tcp_allowed_congestion_control
+ * may be chosen, others only with CAP_NET_ADMIN (EPERM), unknown names give
+ * ENOENT. The name reads back NUL-padded to TCP_CA_NAME_MAX; TCP_CC_INFO
+ * is empty for reno and cubic (neither has get_info in the kernel).
+ */
+Test(tcp, congestion_control_choice_as_the_kernel)
+{
+	struct netns_sysctl *sys = &ts->net[0].sysctl;
+	struct cred user = {.uid = 1000, .gid = 1000};
+	struct socket *c;
+	char name[32];
+	uint64_t info[8];
+	int len;
+
+	strcpy(sys->tcp_congestion_control, "reno");
+	c = tcp_socket(0);
+	len = sizeof(name);
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_CONGESTION, name, &len), 0);
+	cr_assert_eq(len, 16);
+	cr_assert_str_eq(name, "reno");
+	strcpy(sys->tcp_congestion_control, "bbr");
+	c = tcp_socket(0);
+	len = 4;
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_CONGESTION, name, &len), 0);
+	cr_assert_eq(len, 4);
+	cr_assert_eq(memcmp(name, "cubi", 4), 0, "the fallback for a missing algorithm");
+
+	strcpy(sys->tcp_allowed_congestion_control, "reno");
+	ts->net[0].current_cred = &user;
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "cubic", 5), 0,
+		     "the algorithm it has already");
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "reno\0junk", 9), 0);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "cubic", 5), -EPERM);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "bbr", 3), -ENOENT);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "", 0), -EINVAL);
+	ts->net[0].current_cred = NULL; /* all capabilities */
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "cubic", 5), 0);
+	len = sizeof(name);
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_CONGESTION, name, &len), 0);
+	cr_assert_str_eq(name, "cubic");
+
+	len = sizeof(info);
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_CC_INFO, info, &len), 0);
+	cr_assert_eq(len, 0);
+}
+
+/*
+ * The window after a loss is the algorithm's: CUBIC keeps 717/1024 of it,
+ * Reno half (ssthresh), and slow start and congestion avoidance follow.
+ */
+Test(tcp, ssthresh_after_loss_is_the_algorithms)
+{
+	static const struct {
+		const char *name;
+		uint32_t ssthresh;
+	} cases[] = {{"cubic", 7}, {"reno", 5}};
+
+	for (size_t i = 0; i < 2; i++) {
+		struct socket *c = tcp_socket(0);
+		struct tcp_sock *tp = tcp_sk(c->sk);
+
+		cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, cases[i].name,
+						(unsigned int)strlen(cases[i].name)),
+			     0);
+		tp->cong.snd_cwnd = 10;
+		cr_assert_eq(tcp_ca_ssthresh(c->sk), cases[i].ssthresh, "%s", cases[i].name);
 	}
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "helper_tcpscript.h"
 #include "inet.h"
@@ -43,6 +44,9 @@ static void setup(void)
 		s->tcp_window_scaling = 1;
 		s->tcp_rmem[2] = 6291456;
 		s->rmem_max = 212992;
+		s->tcp_recovery = 1;	  /* RACK */
+		s->tcp_early_retrans = 3; /* tail loss probes */
+		strcpy(s->tcp_congestion_control, "cubic");
 	}
 }
 
@@ -280,8 +284,13 @@ Test(tcp_script, ts_recent_follows_last_ack_sent)
  */
 Test(tcp_script, rtt_from_the_echo_of_a_retransmission_resets_the_rto)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	/* The RTO alone: no tail loss probe (it would go at the RTO's time instead). */
+	stack_sysctl()->tcp_early_retrans = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
 
 	/* srtt 10 ms, rttvar 5 ms: RTO = 10 + max(4 * 5, 200) ms. */
 	cr_assert_eq(tp->rto, 210 * NSEC_PER_MSEC);
@@ -433,15 +442,20 @@ Test(tcp_script, dsack_for_an_overlapping_out_of_order_segment)
 #define SEG(i) (1 + (i)*1448u) /* the stack's i-th full segment, from 0 */
 
 /*
- * Segments 0 and 2 of 8 are lost. The peer's SACK blocks put the stack in
- * recovery after the third SACKed segment: segment 0 goes at once, segment
- * 2 as soon as three SACKed segments lie above it; no SACKed segment is
- * ever sent again, and a full ACK ends the recovery.
+ * Segments 0 and 2 of 8 are lost. Without RACK (tcp_recovery 0, RFC 6675's
+ * DupThresh), the peer's SACK blocks put the stack in recovery after the
+ * third SACKed segment: segment 0 goes at once, segment 2 as soon as three
+ * SACKed segments lie above it; no SACKed segment is ever sent again, and a
+ * full ACK ends the recovery with the window at CUBIC's ssthresh.
  */
 Test(tcp_script, sack_recovery_retransmits_only_the_holes)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_recovery = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
 
 	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "nop,nop,TS val now ecr 5000"}},
@@ -480,7 +494,7 @@ Test(tcp_script, sack_recovery_retransmits_only_the_holes)
 	cr_assert_eq(tp->total_retrans, 2);
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
 	cr_assert_eq(tp->sacked_out + tp->lost_out + tp->retrans_out + tp->packets_out, 0);
-	cr_assert_eq(tp->cong.snd_cwnd, 4, "ssthresh: half of the 8 in flight");
+	cr_assert_eq(tp->cong.snd_cwnd, 7, "ssthresh: CUBIC's 717/1024 of the window of 10");
 }
 
 /*
@@ -490,8 +504,14 @@ Test(tcp_script, sack_recovery_retransmits_only_the_holes)
  */
 Test(tcp_script, rto_keeps_sacked_segments_unless_the_peer_reneges)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	/* The RTO alone: RACK's timer and the tail loss probe would repair earlier. */
+	stack_sysctl()->tcp_recovery = 0;
+	stack_sysctl()->tcp_early_retrans = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
 
 	cr_assert_eq(send_bytes(c, 3 * 1448), 3 * 1448);
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
@@ -858,6 +878,7 @@ Test(tcp_script, no_rtt_sample_from_an_ack_covering_a_retransmission)
 	struct tcp_sock *tp;
 
 	stack_sysctl()->tcp_timestamps = 0;
+	stack_sysctl()->tcp_early_retrans = 0; /* the RTO alone, no tail loss probe */
 	c = stack_connect();
 	tp = tcp_sk(c->sk);
 	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
@@ -869,4 +890,222 @@ Test(tcp_script, no_rtt_sample_from_an_ack_covering_a_retransmission)
 	    {220, '>', {".", 1, 1, 1460, 0, NULL}}, {230, '<', {".", 1, 2921, 0, 0, NULL}});
 	cr_assert_eq(tp->srtt, 10 * NSEC_PER_MSEC, "no sample: segment 0 was sent twice");
 	cr_assert_eq(tp->rto, 420 * NSEC_PER_MSEC);
+}
+
+/* ---- RACK-TLP (RFC 8985), PRR (RFC 6937) ---- */
+
+#define PEER_SACK(ecr, blocks) "nop,nop,TS val 5001 ecr " #ecr ",nop,nop,sack " blocks
+
+/*
+ * RACK: once three segments sent after segment 0 are SACKed, it is lost at
+ * once (no reordering seen: no window). Its retransmission is lost too;
+ * when new data sent after it is SACKed one RTT later, RACK marks the
+ * retransmission lost and sends it a third time, long before the RTO.
+ */
+Test(tcp_script, rack_resends_a_lost_retransmission_without_the_rto)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	/* New data goes after the retransmission (PRR leaves room for it). */
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({20, '>', {"P.", SEG(4), 1, 1448, 0, "*"}},
+	    {30, '<', {".", 1, 1, 0, 0, PEER_SACK(1020, "1449:7241")}},
+	    {30, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {40, '<', {".", 1, SEG(5), 0, 0, "nop,nop,TS val 5002 ecr 1030"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPLostRetransmit, 1);
+	cr_assert_eq(ext()->TCPTimeouts, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+}
+
+/*
+ * With one segment SACKed above a hole RACK waits a reordering window (a
+ * quarter of the minimum RTT, here 8 ms / 4) past the RTT before calling
+ * the hole lost: its timer fires 8 + 2 ms after the hole was sent, plus
+ * the kernel's two-tick slack (TCP_TIMEOUT_MIN).
+ */
+Test(tcp_script, rack_reordering_window_then_its_timer)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {18, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}});
+	cr_assert_eq(tp->pending_timer, ICSK_TIME_REO_TIMEOUT);
+	cr_assert_eq(tp->lost_out, 0, "inside the reordering window");
+	RUN({22, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {30, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1022"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPTimeouts, 0);
+}
+
+/*
+ * A hole filled by the original segment (not a retransmission) inside the
+ * window is reordering, not loss: nothing is resent, and RACK remembers
+ * that the path reorders (then keeps its window even with DupThresh
+ * segments SACKed).
+ */
+Test(tcp_script, rack_reordering_is_not_loss)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {18, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
+	    {19, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 0);
+	cr_assert(tp->rack.reord);
+}
+
+/*
+ * Tail loss probe: the last segments of a flight are lost and no ACK comes.
+ * After 2 SRTT + 2 ms (RFC 8985 7.2, srtt 10 ms) the last segment goes
+ * again, so that the peer's SACK lets RACK repair the tail instead of the
+ * RTO.
+ */
+Test(tcp_script, tail_loss_probe_resends_the_last_segment)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 3 * 1448), 3 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {"P.", SEG(2), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    /* srtt now 10 ms: the probe 2 * 10 + 2 ms after the ACK. */
+	    {42, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
+	cr_assert_eq(ext()->TCPLossProbes, 1);
+	cr_assert_eq(tp->tlp_high_seq, SEG(3) + tp->iss);
+	/* The probe's SACK: segment 1, sent before it, is lost; recovery resends it. */
+	RUN({52, '<', {".", 1, SEG(1), 0, 0, PEER_SACK(1042, "2897:4345")}},
+	    {52, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {62, '<', {".", 1, SEG(3), 0, 0, "nop,nop,TS val 5003 ecr 1052"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPTimeouts, 0);
+}
+
+/*
+ * PRR (RFC 6937): segment 0 of a flight of ten is lost. Before recovery,
+ * each SACK lets a new segment go (SACKed ones left the network). In
+ * recovery the window comes down in proportion to what is delivered:
+ * ceil(ssthresh * delivered / prior_cwnd) - sent, CUBIC's ssthresh 7 of the
+ * window 10 (the retransmission first), so seven segments go for every ten
+ * delivered, not a stall and then a burst.
+ */
+Test(tcp_script, prr_sends_in_proportion_during_recovery)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(5), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(6), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(7), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(8), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(9), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
+	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
+	    {20, '>', {".", SEG(11), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	cr_assert_eq(tp->cong.prior_cwnd, 10);
+	RUN({21, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:7241")}},
+	    {21, '>', {".", SEG(12), 1, 1448, 0, "*"}},
+	    {22, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:8689")}},
+	    {22, '>', {".", SEG(13), 1, 1448, 0, "*"}},
+	    /* ceil(7 * 4 / 10) = 3 sent already: nothing. */
+	    {23, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:10137")}},
+	    /* In flight is down to ssthresh: from now on one for one (PRR-CRB). */
+	    {24, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:11585")}},
+	    {25, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:13033")}},
+	    {25, '>', {".", SEG(14), 1, 1448, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 26), "%s", sc->err);
+	cr_assert_eq(tp->cong.prr_delivered, 6);
+	cr_assert_eq(tp->cong.prr_out, 4);
+	cr_assert_eq(tcp_packets_in_flight(tp), 7);
+}
+
+/* ---- undo (RFC 2883 D-SACK, RFC 3522 Eifel, tcp_undo_cwnd_reduction) ---- */
+
+/*
+ * A fast retransmit the peer reports as a duplicate (D-SACK below the
+ * cumulative ACK): every retransmission of the episode was needless, so at
+ * its end the window and ssthresh come back to what they were.
+ */
+Test(tcp_script, dsack_undoes_a_needless_fast_retransmit)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	/* Segment 0 was only delayed: the peer got it twice, the echo is the retransmission's. */
+	RUN({30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:1449"}});
+	cr_assert_eq(ext()->TCPDSACKRecv, 1);
+	cr_assert_eq(ext()->TCPFullUndo, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu, "ssthresh as before the episode");
+	cr_assert_eq(tp->cong.snd_cwnd, 10, "the window as before");
+}
+
+/*
+ * A timeout that was not needed: the ACK after the retransmission echoes
+ * the original's timestamp, so the original arrived (the Eifel test). The
+ * loss state, its window of one and the lost marks are taken back.
+ */
+Test(tcp_script, timestamp_undoes_a_spurious_timeout)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_early_retrans = 0; /* the RTO, not a loss probe */
+	c = established();
+	tp = tcp_sk(c->sk);
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {220, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	cr_assert_eq(tp->cong.snd_cwnd, 1);
+	RUN({225, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert_eq(ext()->TCPLossUndo, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_cwnd, 10);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu);
+	cr_assert_eq(tp->lost_out, 0);
+}
+
+/* The same timeout with the retransmission's echo: a real loss, nothing undone. */
+Test(tcp_script, a_needed_timeout_is_not_undone)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_early_retrans = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {220, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {230, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1220"}});
+	cr_assert_eq(ext()->TCPLossUndo, 0);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut of the window of 10");
+	cr_assert_lt(tp->cong.snd_cwnd, 10);
 }

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/*
+ * RACK loss detection (RFC 8985, net/ipv4/tcp_recovery.c): a sent segment
+ * is lost once a segment sent after it has been delivered (ACKed or SACKed)
+ * and more than the latest RTT plus a reordering window has passed since it
+ * was sent. Time, not the count of segments above a hole, decides: so a
+ * lost retransmission is found as soon as anything sent after it arrives,
+ * without waiting for the RTO.
+ *
+ * The reordering window (tcp_rack_reo_wnd) is a quarter of the minimum RTT
+ * times reo_wnd_steps, at most the smoothed RTT, and zero (as the kernel)
+ * while no reordering was seen and the connection is in recovery or has
+ * DupThresh segments SACKed. D-SACKs (spurious retransmissions) widen it,
+ * for 16 recoveries (tcp_rack_update_reo_wnd).
+ *
+ * What this is not: the kernel walks a list kept in transmit order and stops
+ * at the first segment sent after the RACK one; the write queue here is in
+ * sequence order, so the walk covers every segment still in flight.
+ */
+#include "net_namespace.h"
+#include "tcp.h"
+
+#define TCP_RACK_RECOVERY_THRESH 16
+
+/* True when a (t1, seq1) was sent after (t2, seq2) (tcp_rack_sent_after). */
+static bool tcp_rack_sent_after(uint64_t t1, uint64_t t2, uint32_t seq1, uint32_t seq2)
+{
+	return t1 > t2 || (t1 == t2 && after(seq1, seq2));
+}
+
+/*
+ * A segment sent at xmit_time was delivered now (tcp_rack_advance). An ACK
+ * faster than the minimum RTT for a retransmitted segment acknowledges the
+ * original, not the retransmission: it says nothing about what was sent
+ * after the retransmission.
+ */
+void tcp_rack_advance(struct tcp_sock *tp, uint8_t sacked, uint32_t end_seq, uint64_t xmit_time)
+{
+	uint64_t now = sock_net(&tp->inet.sk)->now;
+	uint64_t rtt = now > xmit_time ? now - xmit_time : 0;
+
+	if ((sacked & TCPCB_EVER_RETRANS) && rtt < tcp_min_rtt(tp))
+		return;
+	tp->rack.advanced = 1;
+	tp->rack.rtt = rtt;
+	if (tcp_rack_sent_after(xmit_time, tp->rack.mstamp, end_seq, tp->rack.end_seq)) {
+		tp->rack.mstamp = xmit_time;
+		tp->rack.end_seq = end_seq;
+	}
+}
+
+/* The reordering window RACK grants (tcp_rack_reo_wnd). */
+static uint64_t tcp_rack_reo_wnd(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t wnd;
+
+	if (!tp->rack.reord) {
+		/* Without seen reordering, be as quick as DupThresh would be. */
+		if (tp->cong.ca_state >= TCP_CA_Recovery)
+			return 0;
+		if (tp->sacked_out >= TCP_FASTRETRANS_THRESH)
+			return 0;
+	}
+	wnd = (tcp_min_rtt(tp) / 4) * tp->rack.reo_wnd_steps;
+	return wnd < tp->srtt ? wnd : tp->srtt;
+}
+
+/*
+ * Marks a segment lost (tcp_mark_skb_lost): a lost retransmission leaves
+ * retrans_out so that it can go again.
+ */
+void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+	if (cb->sacked & TCPCB_SACKED_ACKED)
+		return;
+	if (cb->sacked & TCPCB_SACKED_RETRANS) {
+		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
+		tp->retrans_out--;
+		__NET_INC_STATS(sock_net(sk), TCPLostRetransmit);
+	}
+	if (!(cb->sacked & TCPCB_LOST)) {
+		cb->sacked |= TCPCB_LOST;
+		tp->lost_out++;
+	}
+	/* The next retransmission pass starts at the head (tcp_verify_retransmit_hint). */
+	tp->retransmit_hint = NULL;
+}
+
+/*
+ * Marks lost what RACK says is (tcp_rack_detect_loss); *reo_timeout: how
+ * long until the next segment would be, 0 if none waits.
+ */
+static void tcp_rack_detect_loss(struct sock *sk, uint64_t *reo_timeout)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t now = sock_net(sk)->now, reo_wnd = tcp_rack_reo_wnd(sk);
+	struct sk_buff *skb;
+
+	*reo_timeout = 0;
+	skb_queue_walk (&sk->sk_write_queue, skb) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+		uint64_t waited, deadline;
+
+		if (skb == tp->send_head)
+			break;
+		/* SACKed, or lost and not yet sent again: nothing to decide. */
+		if ((cb->sacked & TCPCB_SACKED_ACKED) ||
+		    ((cb->sacked & TCPCB_LOST) && !(cb->sacked & TCPCB_SACKED_RETRANS)))
+			continue;
+		if (!tcp_rack_sent_after(tp->rack.mstamp, cb->when, tp->rack.end_seq, cb->end_seq))
+			continue;
+		waited = now - cb->when;
+		deadline = tp->rack.rtt + reo_wnd;
+		if (waited >= deadline)
+			tcp_mark_skb_lost(sk, skb);
+		else if (deadline - waited > *reo_timeout)
+			*reo_timeout = deadline - waited;
+	}
+}
+
+/*
+ * Runs RACK after an ACK that delivered something (tcp_rack_mark_lost).
+ * Returns true when it armed the reordering timer for a segment that is
+ * not yet overdue (the caller then leaves the timer alone).
+ */
+bool tcp_rack_mark_lost(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t timeout;
+
+	if (!tp->rack.advanced)
+		return false;
+	tp->rack.advanced = 0;
+	tcp_rack_detect_loss(sk, &timeout);
+	if (timeout) {
+		tcp_reset_xmit_timer(sk, ICSK_TIME_REO_TIMEOUT, timeout + TCP_TIMEOUT_MIN);
+		return true;
+	}
+	return false;
+}
+
+/* The reordering timer fired (tcp_rack_reo_timeout). */
+void tcp_rack_reo_timeout(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t prior_inflight = tcp_packets_in_flight(tp);
+	uint64_t timeout;
+
+	tcp_rack_detect_loss(sk, &timeout);
+	if (prior_inflight != tcp_packets_in_flight(tp)) {
+		if (tp->cong.ca_state != TCP_CA_Recovery && tp->cong.ca_state != TCP_CA_Loss) {
+			tcp_enter_recovery(sk);
+			tcp_cwnd_reduction(sk, 1, false, false);
+		}
+		tcp_xmit_retransmit_queue(sk);
+	}
+	if (tp->pending_timer != ICSK_TIME_RETRANS)
+		tcp_rearm_rto(sk);
+}
+
+/*
+ * A D-SACK arrived: a retransmission was spurious, so the reordering window
+ * grows a step, at most once a round trip, and stays wider for
+ * TCP_RACK_RECOVERY_THRESH recoveries (tcp_rack_update_reo_wnd).
+ */
+void tcp_rack_dsack_seen(struct tcp_sock *tp)
+{
+	if (tp->rack.reord_round_set && before(tp->snd_una, tp->rack.dsack_round))
+		return;
+	tp->rack.reord_round_set = 1;
+	tp->rack.dsack_round = tp->snd_nxt;
+	if (tp->rack.reo_wnd_steps < UINT8_MAX)
+		tp->rack.reo_wnd_steps++;
+	tp->rack.reo_wnd_persist = TCP_RACK_RECOVERY_THRESH;
+	tp->rack.reord = 1;
+}
+
+/* A recovery episode ended: one step toward the default window (tcp_rack_reo_wnd persist). */
+void tcp_rack_recovery_done(struct tcp_sock *tp)
+{
+	if (tp->rack.reo_wnd_persist && !--tp->rack.reo_wnd_persist)
+		tp->rack.reo_wnd_steps = 1;
+}
