@@ -31,10 +31,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* A connected stream with nothing to remember: the only kind the fast path serves. */
+/*
+ * A connected stream with nothing to remember: the only kind the fast path
+ * serves. What only readiness needs (a hang-up seen, the error it left, which
+ * a failed read or write takes) does not count.
+ */
 static inline bool shim_plain_stream(uint64_t e)
 {
-	return (e & 0xffffff) == SHIM_STREAM;
+	return (e & 0xffffff & ~((uint64_t)SHIM_F_HUPSEEN << 8)) == SHIM_STREAM;
 }
 
 static ssize_t shim_neg(ssize_t ret)
