@@ -45,9 +45,10 @@
 struct shim_ep_reg {
 	uint32_t set; /* 0: free */
 	int fd;
-	int epfd;	 /* the set's fd the application named */
-	pid_t pid;	 /* the process that registered it (a fork child only forgets it) */
-	uint32_t events; /* as the application gave them */
+	int epfd;	  /* the set's fd the application named */
+	pid_t pid;	  /* the process that registered it (a fork child only forgets it) */
+	uint32_t events;  /* as the application gave them */
+	uint32_t hup_rev; /* EPOLLET: the last event reported with HUP */
 	uint64_t data;
 	uint32_t next_fd;     /* the fd's other registrations; the free list */
 	uint32_t next_static; /* the set's sockets ready by correction alone */
@@ -376,6 +377,12 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 		if (r->asked_in && (k.events & EPOLLIN) && !(rev & EPOLLERR) &&
 		    (r->events & EPOLLET) && !r->pending)
 			rev = 0;
+		/*
+		 * The host's close wakes the pair twice (hang-up, then the connect
+		 * filler freed); TCP_CLOSE has no wake-up left to give.
+		 */
+		if ((r->events & EPOLLET) && !r->pending && (rev & EPOLLHUP) && rev == r->hup_rev)
+			rev = 0;
 		r->pending = false;
 		if (!rev) {
 			if (r->events & EPOLLONESHOT) {
@@ -388,6 +395,8 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			}
 			continue;
 		}
+		if (rev & EPOLLHUP)
+			r->hup_rev = rev;
 		ev[m++] = (struct epoll_event){.events = rev, .data.u64 = r->data};
 	}
 	return m;

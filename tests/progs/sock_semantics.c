@@ -234,7 +234,8 @@ static void snap_all(const char *when, int fd)
 	snap_epoll(STEP("epoll ET"), fd, ALL_EVENTS | EPOLLET);
 	snap_epoll(STEP("epoll ONESHOT"), fd, ALL_EVENTS | EPOLLONESHOT);
 	snap_epoll(STEP("epoll ET|ONESHOT"), fd, ALL_EVENTS | EPOLLET | EPOLLONESHOT);
-	snap_epoll(STEP("epoll EXCLUSIVE"), fd, POLLIN | POLLOUT | POLLRDHUP | EPOLLEXCLUSIVE);
+	snap_epoll(STEP("epoll EXCLUSIVE"), fd, POLLIN | POLLOUT | EPOLLEXCLUSIVE);
+	snap_epoll(STEP("epoll EXCLUSIVE|ET"), fd, POLLIN | POLLOUT | EPOLLEXCLUSIVE | EPOLLET);
 	snap_epoll(STEP("epoll IN"), fd, POLLIN);
 	snap_epoll(STEP("epoll OUT|ET"), fd, POLLOUT | EPOLLET);
 }
@@ -421,6 +422,88 @@ static void nb_connect_ok(void)
 	res("send", send(fd, "abc", 3, MSG_NOSIGNAL));
 	fionread("FIONREAD", fd);
 	close(fd);
+}
+
+/* Waits on ep for an event; prints it (or the count of a wait that is not 1). */
+static void ep_step(const char *step, int ep, int ms)
+{
+	struct epoll_event got[4];
+	char buf[128];
+	int n = epoll_wait(ep, got, 4, ms);
+
+	if (n == 1)
+		out(step, "%s", ev_names((int)got[0].events, buf, sizeof(buf)));
+	else
+		out(step, "%d events", n);
+}
+
+/* Until an event with bit comes (edge-triggered: other changes may come first). */
+static void ep_until(const char *step, int ep, unsigned int bit)
+{
+	struct epoll_event got[4];
+	char buf[128];
+
+	for (int i = 0; i < 8; i++) {
+		int n = epoll_wait(ep, got, 4, WAIT_MS);
+
+		if (n == 1 && (got[0].events & bit)) {
+			out(step, "%s", ev_names((int)got[0].events, buf, sizeof(buf)));
+			return;
+		}
+		if (n != 1)
+			break;
+	}
+	out(step, "timeout");
+}
+
+/*
+ * Edge-triggered epoll across the changes the stack makes: one event per
+ * change, registered before it happens (a refused connect, an established
+ * one, an ICMP error on a connected UDP socket, a reset).
+ */
+static void et_changes(void)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int r = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int x = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct epoll_event ev = {.events = ALL_EVENTS | EPOLLET};
+
+	res("refused connect", do_connect(r, sa(peer, PORT_CLOSED)));
+	res("refused ADD", epoll_ctl(ep, EPOLL_CTL_ADD, r, &ev));
+	ep_step("refused: first wait", ep, WAIT_MS);
+	ep_step("refused: nothing new", ep, 0);
+	opt("refused: SO_ERROR", r, SOL_SOCKET, SO_ERROR);
+	ep_step("refused: nothing new after SO_ERROR", ep, 0);
+	res("refused DEL", epoll_ctl(ep, EPOLL_CTL_DEL, r, NULL));
+
+	res("connect", do_connect(c, sa(peer, PORT_HOLD)));
+	res("connecting ADD", epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev));
+	ep_step("established: first wait", ep, WAIT_MS);
+	ep_step("established: nothing new", ep, 0);
+	res("established DEL", epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL));
+
+	res("reset connect", do_connect(x, sa(peer, PORT_RST)));
+	ev.events = POLLOUT | EPOLLET;
+	res("reset ADD (OUT)", epoll_ctl(ep, EPOLL_CTL_ADD, x, &ev));
+	ep_step("reset: writable at ADD", ep, WAIT_MS);
+	ep_until("reset: the reset", ep, POLLERR);
+	ep_step("reset: nothing new", ep, 0);
+	res("reset DEL", epoll_ctl(ep, EPOLL_CTL_DEL, x, NULL));
+
+	res("udp connect", do_connect(u, sa(peer, PORT_CLOSED)));
+	res("udp ADD (OUT)", epoll_ctl(ep, EPOLL_CTL_ADD, u, &ev));
+	ep_step("udp: writable at ADD", ep, WAIT_MS);
+	res("udp send", send(u, "ping", 4, 0));
+	ep_until("udp: the ICMP error", ep, POLLERR);
+	ep_step("udp: nothing new", ep, 0);
+	recv_step("udp recv", u, 10, MSG_DONTWAIT);
+	close(ep);
+	close(r);
+	close(c);
+	close(x);
+	close(u);
 }
 
 /* SYN_SENT: a neighbour that does not answer ARP (PEER + 1 on the same /24). */
@@ -1222,6 +1305,7 @@ static const struct {
 	{"fresh_udp", fresh_udp},
 	{"nb_connect_ok", nb_connect_ok},
 	{"nb_connecting", nb_connecting},
+	{"et_changes", et_changes},
 	{"connect_refused", connect_refused},
 	{"nb_connect_refused", nb_connect_refused},
 	{"listener", listener},
