@@ -16,10 +16,11 @@
  *    pair (IN): udp_poll says ERR, and IN only if datagrams follow it;
  *  - a pair says WRBAND where tcp_poll does not.
  * shim_ready_fix() turns the pair's answer into the kernel's. Only sets that
- * hold an emulated stream or datagram socket take the slow path: the
- * caller's array is copied in (EFAULT as the kernel's), the pair asked, the
- * answers corrected and copied out. A set with a socket that is ready by
- * correction alone (never connected) does not sleep.
+ * hold an emulated stream or datagram socket take the slow path (the pairs
+ * asked, the answers corrected); any other set costs one fd table check per
+ * fd. A set with a socket that is ready by correction alone (never
+ * connected) does not sleep. select's sets are copied in and out (the
+ * kernel's select overwrites them), so select costs two more calls.
  */
 #include "shim_lib.h"
 
@@ -238,36 +239,39 @@ static bool shim_poll_idle(void)
 	return likely(!shim_slow) && !shim_fd_hi_get();
 }
 
+/*
+ * The kernel's call with no timeout comes first: it checks the caller's
+ * array (EFAULT, EINVAL) before anything of ours reads it, and is the whole
+ * answer when no fd needs a correction and one is ready. A set of plain
+ * fds that has to sleep makes the kernel's call once more.
+ */
 static int shim_ppoll(struct pollfd *ufds, nfds_t n, const struct timespec *ts,
 		      const sigset_t *mask)
 {
+	struct timespec zero = {0, 0};
 	struct shim_pollbuf b;
 	struct pollfd *u, *p;
 	bool any = false;
 	int ret;
 
-	/* More fds than the process may open: the kernel's EINVAL. */
-	if (n > shim_fd_max || !(u = shim_pollbuf_get(&b, n)))
-		return shim_real.ppoll(ufds, n, ts, mask) < 0 ? -errno : 0;
-	p = u + (n <= SHIM_POLL_STACK ? SHIM_POLL_STACK : n);
-	if (shim_copy_from_user(u, ufds, n * sizeof(*u))) {
-		shim_pollbuf_put(&b);
-		return -EFAULT;
-	}
+	ret = shim_real.ppoll(ufds, n, &zero, mask);
+	if (ret < 0)
+		return -errno;
 	for (nfds_t i = 0; i < n && !any; i++)
-		any = shim_ready_corrected(shim_fd_get(u[i].fd));
+		any = shim_ready_corrected(shim_fd_get(ufds[i].fd));
 	if (!any) {
-		shim_pollbuf_put(&b);
+		if (ret || (ts && !ts->tv_sec && !ts->tv_nsec))
+			return ret;
 		ret = shim_real.ppoll(ufds, n, ts, mask);
 		return ret < 0 ? -errno : ret;
 	}
+	if (!(u = shim_pollbuf_get(&b, n)))
+		return -ENOMEM;
+	p = u + (n <= SHIM_POLL_STACK ? SHIM_POLL_STACK : n);
+	memcpy(u, ufds, n * sizeof(*u));
 	ret = shim_poll_pairs(p, u, n, ts, mask);
-	if (ret >= 0) {
-		for (nfds_t i = 0; i < n; i++)
-			u[i].revents = p[i].revents;
-		if (shim_copy_to_user(ufds, u, n * sizeof(*u)))
-			ret = -EFAULT;
-	}
+	for (nfds_t i = 0; ret >= 0 && i < n; i++)
+		ufds[i].revents = p[i].revents;
 	shim_pollbuf_put(&b);
 	return ret;
 }
