@@ -30,7 +30,9 @@
  */
 #include "shim_lib.h"
 
+#include <linux/sockios.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -45,10 +47,10 @@
 struct shim_ep_reg {
 	uint32_t set; /* 0: free */
 	int fd;
-	int epfd;	  /* the set's fd the application named */
-	pid_t pid;	  /* the process that registered it (a fork child only forgets it) */
-	uint32_t events;  /* as the application gave them */
-	uint32_t hup_rev; /* EPOLLET: the last event reported with HUP */
+	int epfd;	   /* the set's fd the application named */
+	pid_t pid;	   /* the process that registered it (a fork child only forgets it) */
+	uint32_t events;   /* as the application gave them */
+	uint32_t last_rev; /* EPOLLET: the last event reported */
 	uint64_t data;
 	uint32_t next_fd;     /* the fd's other registrations; the free list */
 	uint32_t next_static; /* the set's sockets ready by correction alone */
@@ -350,6 +352,29 @@ static int shim_ep_synth(uint32_t set, struct epoll_event *out, int cap)
 	return n;
 }
 
+/*
+ * An edge-triggered event with the bits of the last one reported, which
+ * TCP would not give: the host's close wakes the pair twice (hang-up, then
+ * the connect filler freed) where TCP_CLOSE has no wake-up left, and the
+ * host reading the filler away wakes it once per part where TCP's
+ * establishment wakes once (until the application writes, or the filler is
+ * gone: SIOCOUTQ of the pair).
+ */
+static bool shim_ep_same_edge(int fd, uint64_t e, unsigned int rev)
+{
+	int outq = 1;
+
+	if (shim_ent_kind(e) != SHIM_STREAM)
+		return false;
+	if (rev & EPOLLHUP)
+		return true;
+	if (!(shim_ent_flags(e) & SHIM_F_FILLED) || (rev & ~(EPOLLOUT | EPOLLWRNORM)))
+		return false;
+	if (shim_real.ioctl(fd, SIOCOUTQ, &outq) == 0 && outq == 0)
+		shim_fd_flags(fd, 0, SHIM_F_FILLED);
+	return true;
+}
+
 /* The kernel's n events in ev, translated in place; returns how many are left. */
 static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int n)
 {
@@ -377,11 +402,8 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 		if (r->asked_in && (k.events & EPOLLIN) && !(rev & EPOLLERR) &&
 		    (r->events & EPOLLET) && !r->pending)
 			rev = 0;
-		/*
-		 * The host's close wakes the pair twice (hang-up, then the connect
-		 * filler freed); TCP_CLOSE has no wake-up left to give.
-		 */
-		if ((r->events & EPOLLET) && !r->pending && (rev & EPOLLHUP) && rev == r->hup_rev)
+		if ((r->events & EPOLLET) && !r->pending && rev == r->last_rev &&
+		    shim_ep_same_edge(r->fd, e, rev))
 			rev = 0;
 		r->pending = false;
 		if (!rev) {
@@ -395,8 +417,7 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			}
 			continue;
 		}
-		if (rev & EPOLLHUP)
-			r->hup_rev = rev;
+		r->last_rev = rev;
 		ev[m++] = (struct epoll_event){.events = rev, .data.u64 = r->data};
 	}
 	return m;

@@ -69,6 +69,13 @@ enum shim_kind {
  * fast data path still serves the fd (shim_plain_stream).
  */
 #define SHIM_F_HUPSEEN 0x200
+/*
+ * Stream whose connect put filler in the pair, not written to since: the
+ * host reading the filler away wakes the pair more than once, where TCP's
+ * establishment wakes once (shim_epoll.c). Readiness only, like HUPSEEN.
+ */
+#define SHIM_F_FILLED	      0x400
+#define SHIM_F_READINESS_ONLY (SHIM_F_HUPSEEN | SHIM_F_FILLED)
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */

@@ -614,7 +614,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 		return ret;
 	}
 	if (ret == 0 || ret == -EINPROGRESS)
-		shim_fd_flags(fd, 0, SHIM_F_UNCONNECTED);
+		shim_fd_flags(fd, filler ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
 	if (ret != -EINPROGRESS)
 		return ret;
 	fl = shim_real.fcntl(fd, F_GETFL);
