@@ -439,11 +439,9 @@ static int shim_ep_real_wait(int epfd, struct epoll_event *ev, int max, const st
 
 static bool shim_ts_past(const struct timespec *end)
 {
-	struct timespec now;
+	struct timespec left = shim_ts_left(end);
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > end->tv_sec ||
-	       (now.tv_sec == end->tv_sec && now.tv_nsec >= end->tv_nsec);
+	return !left.tv_sec && !left.tv_nsec;
 }
 
 static int shim_ep_wait(int epfd, uint32_t set, struct epoll_event *uev, int max,
@@ -455,12 +453,7 @@ static int shim_ep_wait(int epfd, uint32_t set, struct epoll_event *uev, int max
 
 	if (ts) {
 		clock_gettime(CLOCK_MONOTONIC, &end);
-		end.tv_sec += ts->tv_sec;
-		end.tv_nsec += ts->tv_nsec;
-		if (end.tv_nsec >= 1000000000L) {
-			end.tv_sec++;
-			end.tv_nsec -= 1000000000L;
-		}
+		shim_ts_add(&end, ts);
 	}
 	for (;;) {
 		pthread_mutex_lock(&shim_ep_lock);
@@ -468,20 +461,8 @@ static int shim_ep_wait(int epfd, uint32_t set, struct epoll_event *uev, int max
 		pthread_mutex_unlock(&shim_ep_lock);
 		n = 0;
 		if (nsyn < max) {
-			if (ts && !nsyn) {
-				left = zero;
-				if (!shim_ts_past(&end)) {
-					struct timespec now;
-
-					clock_gettime(CLOCK_MONOTONIC, &now);
-					left.tv_sec = end.tv_sec - now.tv_sec;
-					left.tv_nsec = end.tv_nsec - now.tv_nsec;
-					if (left.tv_nsec < 0) {
-						left.tv_sec--;
-						left.tv_nsec += 1000000000L;
-					}
-				}
-			}
+			if (ts)
+				left = shim_ts_left(&end);
 			n = shim_ep_real_wait(epfd, uev + nsyn, max - nsyn,
 					      nsyn ? &zero
 					      : ts ? &left

@@ -191,6 +191,10 @@ void shim_epoll_forget_fd(int fd);
 /* An epoll set's fd is closed. */
 void shim_epoll_forget_set(int epfd, uint64_t e);
 void shim_epoll_atfork_child(void);
+/* t += d (normalised). */
+void shim_ts_add(struct timespec *t, const struct timespec *d);
+/* The time from now to end on CLOCK_MONOTONIC, 0 once it is past. */
+struct timespec shim_ts_left(const struct timespec *end);
 
 /* ---- the kernel without libc (shim_sys.c) ---- */
 

@@ -121,7 +121,7 @@ static bool shim_ready_corrected(uint64_t e)
 
 #define SHIM_POLL_STACK 64
 
-static void shim_ts_add(struct timespec *t, const struct timespec *d)
+void shim_ts_add(struct timespec *t, const struct timespec *d)
 {
 	t->tv_sec += d->tv_sec;
 	t->tv_nsec += d->tv_nsec;
@@ -131,8 +131,7 @@ static void shim_ts_add(struct timespec *t, const struct timespec *d)
 	}
 }
 
-/* The time from now to end, 0 once it is past. */
-static struct timespec shim_ts_left(const struct timespec *end)
+struct timespec shim_ts_left(const struct timespec *end)
 {
 	struct timespec now, left;
 
@@ -195,8 +194,8 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 			count += p[i].revents != 0;
 		}
 		/* Only what we asked for ourselves was there: wait on, without it. */
-		if (count || !ret || ready ||
-		    (ts && !shim_ts_left(&end).tv_sec && !shim_ts_left(&end).tv_nsec))
+		left = ts ? shim_ts_left(&end) : zero;
+		if (count || !ret || ready || (ts && !left.tv_sec && !left.tv_nsec))
 			return count;
 		for (nfds_t i = 0; i < n; i++)
 			p[i].events = u[i].events;
