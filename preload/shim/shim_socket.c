@@ -570,9 +570,10 @@ int shim_pending_error(int fd, uint64_t e)
 	err = shim_fd_err_take(fd);
 	if (err)
 		return err;
-	/* That hang-up was final: the host has nothing more to report. */
+	/* That hang-up was final: the host has nothing more (another thread may just have kept it).
+	 */
 	if (shim_ent_flags(shim_fd_get(fd)) & SHIM_F_HUPSEEN)
-		return 0;
+		return shim_fd_err_take(fd);
 	/*
 	 * -EBADF: the host has already let the socket go (both directions were
 	 * shut down, so the pair hung up as if closed); nothing is pending.
