@@ -576,7 +576,7 @@ void shim_epoll_fd_changed(int fd)
 	pthread_mutex_unlock(&shim_ep_lock);
 }
 
-void shim_epoll_forget_fd(int fd)
+void shim_epoll_forget_fd(int fd, bool del)
 {
 	uint32_t i;
 
@@ -587,7 +587,7 @@ void shim_epoll_forget_fd(int fd)
 		struct shim_ep_reg *r = &shim_ep_regs[i];
 
 		/* Still open here: the kernel forgets it with us (not in a fork child's copy). */
-		if (r->pid == getpid())
+		if (del && r->pid == getpid())
 			shim_real.epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
 		shim_ep_release(i);
 	}

@@ -186,8 +186,11 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev);
 bool shim_ready_ask_in(uint64_t e, unsigned int events);
 /* fd's readiness changed in the interposer itself: epoll sets holding it learn it. */
 void shim_epoll_fd_changed(int fd);
-/* fd (an emulated socket) is being closed or replaced: its epoll registrations go. */
-void shim_epoll_forget_fd(int fd);
+/*
+ * fd (an emulated socket) is being closed (del: still open, so the kernel's
+ * registrations go too) or was replaced: its epoll registrations go.
+ */
+void shim_epoll_forget_fd(int fd, bool del);
 /* An epoll set's fd is closed. */
 void shim_epoll_forget_set(int epfd, uint64_t e);
 void shim_epoll_atfork_child(void);

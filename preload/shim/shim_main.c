@@ -416,7 +416,7 @@ SHIM_EXPORT int close(int fd)
 	if (shim_ent_kind(e) == SHIM_EPOLL)
 		shim_epoll_forget_set(fd, e);
 	else if (shim_emulated(e))
-		shim_epoll_forget_fd(fd);
+		shim_epoll_forget_fd(fd, true);
 	if (e)
 		shim_fd_set(fd, 0);
 	ret = shim_real.close(fd);
@@ -437,7 +437,7 @@ static void shim_forget_range(unsigned int first, unsigned int last, struct shim
 		if (shim_ent_kind(e) == SHIM_EPOLL)
 			shim_epoll_forget_set((int)fd, e);
 		else if (shim_emulated(e))
-			shim_epoll_forget_fd((int)fd);
+			shim_epoll_forget_fd((int)fd, false);
 		shim_fd_set((int)fd, 0);
 		shim_forget((int)fd, e, c);
 	}
@@ -476,6 +476,9 @@ static void shim_dup_entry(int newfd, uint64_t e, struct shim_call *c)
 		return;
 	if (shim_ent_kind(old) == SHIM_CTL)
 		shim_ctl_forget_fd(newfd);
+	/* The socket that was newfd is gone from it, and so are its epoll registrations. */
+	if (shim_emulated(old))
+		shim_epoll_forget_fd(newfd, false);
 	if (shim_ent_kind(e) == SHIM_EPOLL)
 		; /* the same set under another number */
 	else if (!shim_emulated(e))

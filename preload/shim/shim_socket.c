@@ -352,7 +352,7 @@ static int shim_listen(int fd, uint64_t e, int backlog, struct shim_call *c)
 	}
 	shim_real.close(lfd);
 	/* The pair end is gone, and with it its epoll registrations (the kernel's, and ours). */
-	shim_epoll_forget_fd(fd);
+	shim_epoll_forget_fd(fd, false);
 	if (flflags >= 0 && (flflags & O_NONBLOCK))
 		shim_real.fcntl(fd, F_SETFL, O_NONBLOCK);
 	shim_fd_set(fd, shim_ent(shim_ent_id(e), SHIM_LISTENER, 0));

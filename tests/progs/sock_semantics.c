@@ -559,6 +559,29 @@ static void readiness_bad_input(void)
 	close(u);
 }
 
+/* A registered socket closed, or replaced by dup2: the set forgets it, as the kernel's. */
+static void epoll_close(void)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int t2 = socket(AF_INET, SOCK_STREAM, 0);
+	int t3 = socket(AF_INET, SOCK_STREAM, 0);
+	struct epoll_event ev = {.events = EPOLLOUT};
+
+	res("ADD", epoll_ctl(ep, EPOLL_CTL_ADD, t, &ev));
+	ep_step("ready", ep, 0);
+	close(t);
+	ep_step("after close", ep, 0);
+	res("ADD another", epoll_ctl(ep, EPOLL_CTL_ADD, t2, &ev));
+	res("dup2 over it", dup2(t3, t2) == t2 ? 0 : -1);
+	ep_step("after dup2 over it", ep, 0);
+	res("ADD the new one", epoll_ctl(ep, EPOLL_CTL_ADD, t2, &ev));
+	ep_step("the new one", ep, 0);
+	close(ep);
+	close(t2);
+	close(t3);
+}
+
 /* SYN_SENT: a neighbour that does not answer ARP (PEER + 1 on the same /24). */
 static void nb_connecting(void)
 {
@@ -1360,6 +1383,7 @@ static const struct {
 	{"nb_connecting", nb_connecting},
 	{"et_changes", et_changes},
 	{"readiness_bad_input", readiness_bad_input},
+	{"epoll_close", epoll_close},
 	{"connect_refused", connect_refused},
 	{"nb_connect_refused", nb_connect_refused},
 	{"listener", listener},
