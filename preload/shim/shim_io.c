@@ -31,10 +31,21 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* A connected stream with nothing to remember: the only kind the fast path serves. */
+/*
+ * A connected stream with nothing to remember: the only kind the fast path
+ * serves. What only readiness needs (a hang-up seen, the error it left, which
+ * a failed read or write takes) does not count.
+ */
 static inline bool shim_plain_stream(uint64_t e)
 {
-	return (e & 0xffffff) == SHIM_STREAM;
+	return (e & 0xffffff & ~((uint64_t)SHIM_F_READINESS_ONLY << 8)) == SHIM_STREAM;
+}
+
+/* The application writes to a stream: the connect filler is no longer all it holds. */
+static inline void shim_stream_wrote(int fd, uint64_t e)
+{
+	if (unlikely(e & ((uint64_t)SHIM_F_FILLED << 8)))
+		shim_fd_flags(fd, 0, SHIM_F_FILLED);
 }
 
 static ssize_t shim_neg(ssize_t ret)
@@ -328,6 +339,7 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	/* A connected TCP socket ignores msg_name; an AF_UNIX stream would refuse it. */
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
+	shim_stream_wrote(fd, e);
 	return shim_stream_wmap(fd, e, shim_neg(shim_real.sendmsg(fd, &lm, flags)));
 }
 
@@ -705,6 +717,7 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 		if (likely(shim_plain_stream(e))) {
 			int err0 = errno;
 
+			shim_stream_wrote(fd, e);
 			ret = shim_real.write(fd, buf, n);
 			if (likely(ret >= 0))
 				return ret;
@@ -738,6 +751,7 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 		if (likely(shim_plain_stream(e))) {
 			int err0 = errno;
 
+			shim_stream_wrote(fd, e);
 			ret = shim_real.writev(fd, uiov, cnt);
 			if (likely(ret >= 0))
 				return ret;
@@ -820,6 +834,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 		if (likely(shim_plain_stream(e)) && likely(!(flags & (MSG_OOB | MSG_FASTOPEN)))) {
 			int err0 = errno;
 
+			shim_stream_wrote(fd, e);
 			ret = shim_real.send(fd, buf, n, flags);
 			if (likely(ret >= 0))
 				return ret;
@@ -954,6 +969,7 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 	shim_call_begin(&c, SHIM_SYM_sendmmsg);
 	e = shim_fd_get(fd);
 	if (!shim_emulated(e) || (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_FASTOPEN)))) {
+		shim_stream_wrote(fd, e);
 		ret = shim_real.sendmmsg(fd, vec, vlen, flags);
 	} else {
 		c.path = "stack";
@@ -990,6 +1006,8 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 	e = shim_fd_get(out);
 	if (shim_emulated(e))
 		c.path = "stack";
+	if (shim_ent_kind(e) == SHIM_STREAM)
+		shim_stream_wrote(out, e);
 	if (shim_ent_kind(e) == SHIM_DGRAM)
 		ret = shim_ret(-EINVAL, c.err0);
 	else if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_UNCONNECTED))

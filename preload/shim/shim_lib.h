@@ -58,6 +58,7 @@ enum shim_kind {
 	SHIM_LISTENER, /* AF_UNIX listener from SHIM_OP_LISTEN */
 	SHIM_CTL,      /* our own control connection: only closing it is noticed */
 	SHIM_NETLINK,  /* the kernel's NETLINK_ROUTE socket: address dumps (shim_netlink.c) */
+	SHIM_EPOLL,    /* an epoll set holding an emulated socket; the id names it (shim_epoll.c) */
 };
 
 /* Per-fd state the interposer keeps because the kernel's answer depends on it. */
@@ -71,13 +72,38 @@ enum shim_kind {
 #define SHIM_F_PING	   0x80	 /* ICMP ping socket: echo requests only (ping_common_sendmsg) */
 #define SHIM_F_RECEIVED	   0x100 /* datagram socket received one: SIOCGSTAMP has a time */
 #define SHIM_F_BROADCAST   0x200 /* SO_BROADCAST is on: sends to a broadcast address allowed */
+/*
+ * Stream whose pair the host hung up on, asked once for its pending error
+ * (kept in the entry's error byte until collected): readiness only, so the
+ * fast data path still serves the fd (shim_plain_stream).
+ */
+#define SHIM_F_HUPSEEN 0x400
+/*
+ * Stream whose connect put filler in the pair, not written to since: the
+ * host reading the filler away wakes the pair more than once, where TCP's
+ * establishment wakes once (shim_epoll.c). Readiness only, like HUPSEEN.
+ */
+#define SHIM_F_FILLED	      0x800
+#define SHIM_F_READINESS_ONLY (SHIM_F_HUPSEEN | SHIM_F_FILLED)
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
 
-/* One 64-bit word per fd: id << 32 | flags << 8 | kind, read without a lock. */
+/*
+ * One 64-bit word per fd: id << 32 | err << 24 | flags << 8 | kind, read
+ * without a lock and changed only by whole-word stores or compare-and-swap.
+ * err is a stream's pending socket error taken from the host when the pair
+ * hung up (sk_err: readiness reports POLLERR until it is collected).
+ */
 extern _Atomic uint64_t *shim_fds;
 extern unsigned int shim_fd_max;
+/* Highest fd ever registered + 1 (0: the process never had a socket of ours). */
+extern _Atomic unsigned int shim_fd_hi;
+
+static inline unsigned int shim_fd_hi_get(void)
+{
+	return atomic_load_explicit(&shim_fd_hi, memory_order_relaxed);
+}
 
 static inline uint64_t shim_fd_get(int fd)
 {
@@ -101,6 +127,11 @@ static inline uint32_t shim_ent_id(uint64_t e)
 	return (uint32_t)(e >> 32);
 }
 
+static inline int shim_ent_err(uint64_t e)
+{
+	return (int)((e >> 24) & 0xff);
+}
+
 static inline uint64_t shim_ent(uint32_t id, enum shim_kind kind, unsigned int flags)
 {
 	return (uint64_t)id << 32 | (uint64_t)(flags & 0xffff) << 8 | kind;
@@ -114,11 +145,16 @@ static inline bool shim_emulated(uint64_t e)
 {
 	enum shim_kind k = shim_ent_kind(e);
 
-	return k != SHIM_NONE && k != SHIM_CTL && k != SHIM_NETLINK;
+	return k != SHIM_NONE && k != SHIM_CTL && k != SHIM_NETLINK && k != SHIM_EPOLL;
 }
 
 void shim_fd_set(int fd, uint64_t ent);
+/* Atomic updates of an emulated fd's flags and error byte. */
 void shim_fd_flags(int fd, unsigned int set, unsigned int clear);
+/* Keeps err (non-zero) as the stream's pending error, with SHIM_F_HUPSEEN; 0 if one was kept. */
+int shim_fd_err_keep(int fd, int err);
+/* Takes the pending error kept in the entry (0 if none), as sock_error() does. */
+int shim_fd_err_take(int fd);
 
 /*
  * Non-zero while the library is not initialised yet or the trace is on:
@@ -146,6 +182,31 @@ static inline bool shim_nl_dump(uint64_t e)
 {
 	return shim_ent_kind(e) == SHIM_NETLINK && (shim_ent_flags(e) & SHIM_F_NL_GETADDR);
 }
+
+/* ---- readiness (shim_poll.c, shim_epoll.c) ---- */
+
+/*
+ * The kernel's readiness for emulated fd (entry e) whose pair end reported
+ * rev: tcp_poll's or udp_poll's bits (all of them, before the caller's
+ * events filter them).
+ */
+unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev);
+/* Whether the pair must be asked for POLLIN too to see what events need (an error report). */
+bool shim_ready_ask_in(uint64_t e, unsigned int events);
+/* fd's readiness changed in the interposer itself: epoll sets holding it learn it. */
+void shim_epoll_fd_changed(int fd);
+/*
+ * fd (an emulated socket) is being closed (del: still open, so the kernel's
+ * registrations go too) or was replaced: its epoll registrations go.
+ */
+void shim_epoll_forget_fd(int fd, bool del);
+/* An epoll set's fd is closed. */
+void shim_epoll_forget_set(int epfd, uint64_t e);
+void shim_epoll_atfork_child(void);
+/* t += d (normalised). */
+void shim_ts_add(struct timespec *t, const struct timespec *d);
+/* The time from now to end on CLOCK_MONOTONIC, 0 once it is past. */
+struct timespec shim_ts_left(const struct timespec *end);
 
 /* ---- the kernel without libc (shim_sys.c) ---- */
 

@@ -142,7 +142,7 @@ int shim_loopback_accepted(int nfd, int flags)
 	ssize_t n;
 
 	/* The host sends right after its connect; the byte may trail the accept. */
-	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+	while (shim_real.poll(&pfd, 1, -1) < 0 && errno == EINTR)
 		;
 	n = shim_real.recvmsg(nfd, &msg, (flags & SOCK_CLOEXEC) ? MSG_CMSG_CLOEXEC : 0);
 	cm = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;

@@ -43,7 +43,7 @@ const char *const shim_sym_names[SHIM_SYM_MAX] = {
 _Atomic uint64_t *shim_fds;
 unsigned int shim_fd_max;
 /* Highest fd ever registered + 1: close_range() need not walk the whole table. */
-static _Atomic unsigned int shim_fd_hi;
+_Atomic unsigned int shim_fd_hi;
 
 int shim_slow = 1;
 struct shim_config shim_cfg;
@@ -73,14 +73,45 @@ void shim_fd_set(int fd, uint64_t ent)
 		;
 }
 
+/*
+ * Compare-and-swap on the fd's word: two threads changing different bits
+ * of one socket (a reader's error, a writer's flag) both keep theirs.
+ */
 void shim_fd_flags(int fd, unsigned int set, unsigned int clear)
+{
+	uint64_t e = shim_fd_get(fd), n;
+
+	do {
+		if (!shim_emulated(e))
+			return;
+		n = (e & ~(0xffffULL << 8)) | (uint64_t)((shim_ent_flags(e) | set) & ~clear) << 8;
+	} while (!atomic_compare_exchange_weak(&shim_fds[fd], &e, n));
+}
+
+int shim_fd_err_keep(int fd, int err)
+{
+	uint64_t e = shim_fd_get(fd), n;
+
+	do {
+		if (!shim_emulated(e))
+			return 0;
+		if (shim_ent_err(e))
+			return 0;
+		n = (e & ~(0xffULL << 24)) | (uint64_t)(err & 0xff) << 24 |
+		    (uint64_t)(SHIM_F_HUPSEEN | SHIM_F_FAILED) << 8;
+	} while (!atomic_compare_exchange_weak(&shim_fds[fd], &e, n));
+	return err;
+}
+
+int shim_fd_err_take(int fd)
 {
 	uint64_t e = shim_fd_get(fd);
 
-	if (!shim_emulated(e))
-		return;
-	shim_fd_set(fd,
-		    shim_ent(shim_ent_id(e), shim_ent_kind(e), (shim_ent_flags(e) | set) & ~clear));
+	do {
+		if (!shim_ent_err(e))
+			return 0;
+	} while (!atomic_compare_exchange_weak(&shim_fds[fd], &e, e & ~(0xffULL << 24)));
+	return shim_ent_err(e);
 }
 
 static void shim_fd_table_init(void)
@@ -209,6 +240,7 @@ static void shim_atfork_child(void)
 {
 	shim_pid = getpid();
 	shim_ctl_reset_child();
+	shim_epoll_atfork_child();
 }
 
 /* pthread_atfork takes a lock and may allocate: same rule as shim_bind_symbols. */
@@ -381,6 +413,10 @@ SHIM_EXPORT int close(int fd)
 	e = shim_fd_get(fd);
 	if (e && shim_vfork_child())
 		e = 0;
+	if (shim_ent_kind(e) == SHIM_EPOLL)
+		shim_epoll_forget_set(fd, e);
+	else if (shim_emulated(e))
+		shim_epoll_forget_fd(fd, true);
 	if (e)
 		shim_fd_set(fd, 0);
 	ret = shim_real.close(fd);
@@ -398,6 +434,10 @@ static void shim_forget_range(unsigned int first, unsigned int last, struct shim
 
 		if (!e)
 			continue;
+		if (shim_ent_kind(e) == SHIM_EPOLL)
+			shim_epoll_forget_set((int)fd, e);
+		else if (shim_emulated(e))
+			shim_epoll_forget_fd((int)fd, false);
 		shim_fd_set((int)fd, 0);
 		shim_forget((int)fd, e, c);
 	}
@@ -436,7 +476,12 @@ static void shim_dup_entry(int newfd, uint64_t e, struct shim_call *c)
 		return;
 	if (shim_ent_kind(old) == SHIM_CTL)
 		shim_ctl_forget_fd(newfd);
-	if (!shim_emulated(e))
+	/* The socket that was newfd is gone from it, and so are its epoll registrations. */
+	if (shim_emulated(old))
+		shim_epoll_forget_fd(newfd, false);
+	if (shim_ent_kind(e) == SHIM_EPOLL)
+		; /* the same set under another number */
+	else if (!shim_emulated(e))
 		e = 0;
 	else
 		c->path = "stack";

@@ -354,6 +354,8 @@ static int shim_listen(int fd, uint64_t e, int backlog, struct shim_call *c)
 		return ret;
 	}
 	shim_real.close(lfd);
+	/* The pair end is gone, and with it its epoll registrations (the kernel's, and ours). */
+	shim_epoll_forget_fd(fd, false);
 	if (flflags >= 0 && (flflags & O_NONBLOCK))
 		shim_real.fcntl(fd, F_SETFL, O_NONBLOCK);
 	shim_fd_set(fd, shim_ent(shim_ent_id(e), SHIM_LISTENER, 0));
@@ -609,14 +611,28 @@ int shim_pending_error(int fd, uint64_t e)
 	struct shim_req req = {.hdr = {.op = SHIM_OP_GETERR, .id = shim_ent_id(e)}};
 	struct shim_rep rep;
 
-	if (shim_ent_kind(e) == SHIM_STREAM)
-		shim_pair_clear_err(fd);
+	bool stream = shim_ent_kind(e) == SHIM_STREAM;
+	int err;
 
+	if (stream)
+		shim_pair_clear_err(fd);
+	/* Taken from the host when the pair hung up (shim_poll.c); sock_error() clears it. */
+	err = shim_fd_err_take(fd);
+	if (err)
+		return err;
+	/* That hang-up was final: the host has nothing more (another thread may just have kept it).
+	 */
+	if (shim_ent_flags(shim_fd_get(fd)) & SHIM_F_HUPSEEN)
+		return shim_fd_err_take(fd);
 	/*
 	 * -EBADF: the host has already let the socket go (both directions were
 	 * shut down, so the pair hung up as if closed); nothing is pending.
 	 */
-	if (shim_ctl_call(&req, &rep, NULL, fd) || rep.hdr.ret >= 0 || rep.hdr.ret == -EBADF)
+	if (shim_ctl_call(&req, &rep, NULL, fd) || rep.hdr.ret >= 0)
+		return 0;
+	/* A stream's host end closes with its error (stackd_sock_zombie): nothing follows it. */
+	shim_fd_flags(fd, stream ? SHIM_F_HUPSEEN : 0, 0);
+	if (rep.hdr.ret == -EBADF)
 		return 0;
 	shim_fd_flags(fd, SHIM_F_FAILED, 0);
 	return -rep.hdr.ret;
@@ -642,19 +658,21 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	if (filler)
 		shim_note(c, "filler %d", filler);
 	if (unspec) {
-		if (ret == 0)
+		if (ret == 0) {
 			shim_fd_flags(fd, SHIM_F_UNCONNECTED, 0);
+			shim_epoll_fd_changed(fd);
+		}
 		return ret;
 	}
 	if (ret == 0 || ret == -EINPROGRESS)
-		shim_fd_flags(fd, 0, SHIM_F_UNCONNECTED);
+		shim_fd_flags(fd, filler ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
 	if (ret != -EINPROGRESS)
 		return ret;
 	fl = shim_real.fcntl(fd, F_GETFL);
 	if (fl < 0 || (fl & O_NONBLOCK))
 		return ret;
 	/* Blocking connect: the pair turns writable when the host is ESTABLISHED. */
-	ret = poll(&pfd, 1, shim_sndtimeo_ms(fd));
+	ret = shim_real.poll(&pfd, 1, shim_sndtimeo_ms(fd));
 	if (ret < 0)
 		return -errno; /* EINTR: the handshake goes on, as the kernel's does */
 	if (ret == 0)
@@ -671,6 +689,9 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	req->connect.filler = 0;
 	req->connect.flags = SHIM_CONNECT_UNSPEC;
 	shim_request(fd, e, req, &rep, NULL, c);
+	/* tcp_disconnect: TCP_CLOSE again (recv ENOTCONN, poll OUT|HUP). */
+	shim_fd_flags(fd, SHIM_F_UNCONNECTED, 0);
+	shim_epoll_fd_changed(fd);
 	return err ? -err : -ECONNRESET;
 }
 
@@ -748,8 +769,10 @@ SHIM_EXPORT int shutdown(int fd, int how)
 			shim_real.shutdown(fd, how);
 		/* inet_shutdown records how even when it answers ENOTCONN. */
 		if (ret == -ENOTCONN && shim_ent_kind(e) == SHIM_STREAM &&
-		    (how == SHUT_RD || how == SHUT_RDWR))
+		    (how == SHUT_RD || how == SHUT_RDWR)) {
 			shim_fd_flags(fd, SHIM_F_RD_SHUT, 0);
+			shim_epoll_fd_changed(fd);
+		}
 		ret = (int)shim_ret(ret, c.err0);
 	}
 	shim_trace(&c, ret, "%d, %s", fd, shim_fmt_how(h, sizeof(h), how));
@@ -827,8 +850,14 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret < 0)
 		return ret;
-	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_STREAM)
+	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_STREAM) {
+		int err = shim_fd_err_take(fd);
+
 		shim_pair_clear_err(fd);
+		/* The error the host gave up when the pair hung up is still the pending one. */
+		if (err && rep.sockopt.optlen >= sizeof(int) && !*(int *)rep.sockopt.optval)
+			memcpy(rep.sockopt.optval, &err, sizeof(int));
+	}
 	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_DGRAM &&
 	    rep.sockopt.optlen >= sizeof(int) && !*(int *)rep.sockopt.optval) {
 		struct shim_dgram h;

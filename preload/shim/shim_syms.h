@@ -10,13 +10,17 @@
  * the control calls, shim_io.c for the data path, shim_main.c for the fd
  * bookkeeping calls).
  *
- * poll, select, epoll and __poll_chk are not here: the application's fds are
- * real kernel fds, so readiness needs no help.
+ * The readiness calls (poll ... epoll_pwait2) are here because a pair end
+ * cannot raise every readiness a TCP or UDP socket reports (shim_poll.c).
  */
 #ifndef SOCKSHIM_SHIM_SYMS_H
 #define SOCKSHIM_SHIM_SYMS_H
 
+#include <poll.h>
+#include <signal.h>
 #include <stddef.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -62,7 +66,20 @@
 	X(ssize_t, __read_chk, (int, void *, size_t, size_t))                                      \
 	X(ssize_t, __recv_chk, (int, void *, size_t, size_t, int))                                 \
 	X(ssize_t, __recvfrom_chk,                                                                 \
-	  (int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *))
+	  (int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *))                      \
+	X(int, poll, (struct pollfd *, nfds_t, int))                                               \
+	X(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))        \
+	X(int, __poll_chk, (struct pollfd *, nfds_t, int, size_t))                                 \
+	X(int, __ppoll_chk,                                                                        \
+	  (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *, size_t))            \
+	X(int, select, (int, fd_set *, fd_set *, fd_set *, struct timeval *))                      \
+	X(int, pselect,                                                                            \
+	  (int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *))          \
+	X(int, epoll_ctl, (int, int, int, struct epoll_event *))                                   \
+	X(int, epoll_wait, (int, struct epoll_event *, int, int))                                  \
+	X(int, epoll_pwait, (int, struct epoll_event *, int, int, const sigset_t *))               \
+	X(int, epoll_pwait2,                                                                       \
+	  (int, struct epoll_event *, int, const struct timespec *, const sigset_t *))
 
 /* The real (next) definition of every intercepted symbol. */
 struct shim_real {

@@ -314,6 +314,93 @@ static ssize_t shim_sys___recvfrom_chk(int fd, void *buf, size_t n, size_t bufle
 	return shim_sys_recvfrom(fd, buf, n, flags, addr, len);
 }
 
+/* The readiness calls, on the kernel's ppoll, pselect6 and epoll_pwait(2); sigsets of _NSIG bits.
+ */
+#define SHIM_SIGSET_BYTES 8
+
+static int shim_sys_ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+			  const sigset_t *mask)
+{
+	struct timespec t;
+
+	/* As libc's: the kernel may write the time left back, the caller's copy stays. */
+	if (ts)
+		t = *ts;
+	return (int)SYS6(SYS_ppoll, fds, n, ts ? &t : NULL, mask, SHIM_SIGSET_BYTES, 0);
+}
+
+static int shim_sys_poll(struct pollfd *fds, nfds_t n, int ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	return shim_sys_ppoll(fds, n, ms < 0 ? NULL : &ts, NULL);
+}
+
+static int shim_sys___poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		__chk_fail();
+	return shim_sys_poll(fds, n, ms);
+}
+
+static int shim_sys___ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+				const sigset_t *mask, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		__chk_fail();
+	return shim_sys_ppoll(fds, n, ts, mask);
+}
+
+static int shim_sys_pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
+			    const sigset_t *mask)
+{
+	struct timespec t;
+	struct {
+		const sigset_t *mask;
+		size_t size;
+	} sig = {mask, SHIM_SIGSET_BYTES};
+
+	if (ts)
+		t = *ts;
+	return (int)SYS6(SYS_pselect6, n, r, w, x, ts ? &t : NULL, &sig);
+}
+
+static int shim_sys_select(int n, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
+{
+	struct timespec ts;
+	int ret;
+
+	if (!tv)
+		return shim_sys_pselect(n, r, w, x, NULL, NULL);
+	ts = (struct timespec){tv->tv_sec, tv->tv_usec * 1000L};
+	ret = (int)SYS6(SYS_pselect6, n, r, w, x, &ts, 0);
+	/* select() says how much time was left, as the kernel's select does. */
+	*tv = (struct timeval){ts.tv_sec, ts.tv_nsec / 1000};
+	return ret;
+}
+
+static int shim_sys_epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	return (int)SYS4(SYS_epoll_ctl, epfd, op, fd, ev);
+}
+
+static int shim_sys_epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms,
+				const sigset_t *mask)
+{
+	return (int)SYS6(SYS_epoll_pwait, epfd, ev, max, ms, mask, SHIM_SIGSET_BYTES);
+}
+
+static int shim_sys_epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
+{
+	return shim_sys_epoll_pwait(epfd, ev, max, ms, NULL);
+}
+
+static int shim_sys_epoll_pwait2(int epfd, struct epoll_event *ev, int max,
+				 const struct timespec *ts, const sigset_t *mask)
+{
+	return (int)SYS6(SYS_epoll_pwait2, epfd, ev, max, ts, mask, SHIM_SIGSET_BYTES);
+}
+
 /* Every symbol of SHIM_SYMBOLS has its stand-in: a missing one does not compile. */
 struct shim_real shim_real = {
 #define X(ret, name, args) .name = shim_sys_##name,

@@ -1,0 +1,610 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * epoll with the kernel's readiness for emulated sockets (what the pair
+ * cannot say: shim_poll.c). An emulated stream or datagram socket added to
+ * a set is registered with the kernel under a cookie of ours in place of
+ * the application's data; the set is marked in the fd table (SHIM_EPOLL),
+ * so epoll_wait on any other set is the kernel's call untouched.
+ *
+ * epoll_wait on a marked set translates each cookie back: the pair's
+ * events corrected by shim_ready_fix(), filtered by the application's
+ * events, with its data. An event left empty is dropped; a one-shot one is
+ * armed again (the kernel disarmed it for nothing). A socket ready by
+ * correction alone (a TCP socket never connected: OUT|HUP) gets synthetic
+ * events: every call when level-triggered, once per ADD/MOD or change of
+ * its state when edge-triggered, once until the next MOD with
+ * EPOLLONESHOT. Edge-triggered events of pair-based sockets are the
+ * kernel's own wake-ups of the pair, which happen where TCP's would (the
+ * host hangs up the pair on a reset or a refused connect, queues an error
+ * report on an ICMP error).
+ *
+ * The cookie is a per-process random tag (top bit set: no user-space
+ * pointer, no small number) and a registration index; a registration must
+ * also belong to the set it is reported for.
+ *
+ * What it does not do: follow a set over exec (the new program sees our
+ * cookies), keep reporting a closed fd whose socket a dup still holds (the
+ * kernel does; here closing the fd removes what the process registered),
+ * or wake a thread sleeping on a set when another thread changes a socket
+ * that is ready by correction alone (shutdown of a never-connected socket).
+ */
+#include "shim_lib.h"
+
+#include <linux/sockios.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#define SHIM_EP_SETS	 4096
+#define SHIM_EP_REGS_MAX (1u << 20)
+#define SHIM_EP_SYN	 64
+/* fs/eventpoll.c: EP_MAX_EVENTS */
+#define SHIM_EP_MAX_EVENTS (INT32_MAX / (int)sizeof(struct epoll_event))
+#define SHIM_EP_FLAGS	   (EPOLLET | EPOLLONESHOT | EPOLLWAKEUP | EPOLLEXCLUSIVE)
+
+struct shim_ep_reg {
+	uint32_t set; /* 0: free */
+	int fd;
+	int epfd;	   /* the set's fd the application named */
+	pid_t pid;	   /* the process that registered it (a fork child only forgets it) */
+	uint32_t events;   /* as the application gave them */
+	uint32_t last_rev; /* EPOLLET: the last event reported */
+	uint64_t data;
+	uint32_t next_fd;     /* the fd's other registrations; the free list */
+	uint32_t next_static; /* the set's sockets ready by correction alone */
+	bool on_static;
+	bool asked_in; /* POLLIN added for the pair (an error report) */
+	bool armed;    /* EPOLLONESHOT: not reported since ADD/MOD */
+	bool pending;  /* EPOLLET: a change not reported yet */
+};
+
+static pthread_mutex_t shim_ep_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shim_ep_reg *shim_ep_regs;
+static uint32_t shim_ep_hi = 1, shim_ep_free;
+static uint32_t *shim_ep_by_fd;
+static uint32_t shim_ep_static_head[SHIM_EP_SETS];
+static bool shim_ep_set_used[SHIM_EP_SETS];
+static uint32_t shim_ep_next_set = 1;
+static uint64_t shim_ep_tag;
+
+void shim_epoll_atfork_child(void)
+{
+	pthread_mutex_init(&shim_ep_lock, NULL);
+}
+
+/* The tables, mapped once (pages of unused entries never backed). */
+static bool shim_ep_init(void)
+{
+	void *r, *f;
+	uint32_t t = 0;
+
+	if (shim_ep_regs)
+		return true;
+	r = mmap(NULL, SHIM_EP_REGS_MAX * sizeof(struct shim_ep_reg), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	f = mmap(NULL, (size_t)shim_fd_max * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (r == MAP_FAILED || f == MAP_FAILED) {
+		if (r != MAP_FAILED)
+			munmap(r, SHIM_EP_REGS_MAX * sizeof(struct shim_ep_reg));
+		if (f != MAP_FAILED)
+			munmap(f, (size_t)shim_fd_max * sizeof(uint32_t));
+		return false;
+	}
+	if (getrandom(&t, sizeof(t), GRND_NONBLOCK) != sizeof(t))
+		t = (uint32_t)getpid() * 2654435761u ^ (uint32_t)(uintptr_t)r;
+	shim_ep_tag = (uint64_t)(t | 0x80000000u) << 32;
+	shim_ep_by_fd = f;
+	shim_ep_regs = r;
+	return true;
+}
+
+static uint64_t shim_ep_cookie(uint32_t i)
+{
+	return shim_ep_tag | i;
+}
+
+/* The registration a reported cookie names in set, or NULL (the application's own data). */
+static struct shim_ep_reg *shim_ep_reg_of(uint64_t data, uint32_t set)
+{
+	uint32_t i = (uint32_t)data;
+
+	if ((data & ~0xffffffffULL) != shim_ep_tag || !i || i >= shim_ep_hi ||
+	    shim_ep_regs[i].set != set)
+		return NULL;
+	return &shim_ep_regs[i];
+}
+
+static uint32_t shim_ep_find(uint32_t set, int fd)
+{
+	for (uint32_t i = shim_ep_by_fd[fd]; i; i = shim_ep_regs[i].next_fd) {
+		if (shim_ep_regs[i].set == set)
+			return i;
+	}
+	return 0;
+}
+
+/* A socket ready by correction alone: a stream in TCP_CLOSE that never had a pair of its own. */
+static bool shim_ep_static(uint64_t e)
+{
+	return shim_ent_kind(e) == SHIM_STREAM && (shim_ent_flags(e) & SHIM_F_UNCONNECTED);
+}
+
+static void shim_ep_static_push(struct shim_ep_reg *r, uint32_t i)
+{
+	if (r->on_static)
+		return;
+	r->on_static = true;
+	r->next_static = shim_ep_static_head[r->set];
+	shim_ep_static_head[r->set] = i;
+}
+
+static uint32_t shim_ep_alloc(void)
+{
+	uint32_t i = shim_ep_free;
+
+	if (i) {
+		shim_ep_free = shim_ep_regs[i].next_fd;
+		return i;
+	}
+	if (shim_ep_hi >= SHIM_EP_REGS_MAX)
+		return 0;
+	return shim_ep_hi++;
+}
+
+/* Unlinks registration i from its fd and its set and frees it. */
+static void shim_ep_release(uint32_t i)
+{
+	struct shim_ep_reg *r = &shim_ep_regs[i];
+	uint32_t *link;
+
+	for (link = &shim_ep_by_fd[r->fd]; *link; link = &shim_ep_regs[*link].next_fd) {
+		if (*link == i) {
+			*link = r->next_fd;
+			break;
+		}
+	}
+	if (r->on_static) {
+		for (link = &shim_ep_static_head[r->set]; *link;
+		     link = &shim_ep_regs[*link].next_static) {
+			if (*link == i) {
+				*link = r->next_static;
+				break;
+			}
+		}
+	}
+	memset(r, 0, sizeof(*r));
+	r->next_fd = shim_ep_free;
+	shim_ep_free = i;
+}
+
+static uint32_t shim_ep_set_alloc(void)
+{
+	for (uint32_t k = 0; k < SHIM_EP_SETS - 1; k++) {
+		uint32_t s = shim_ep_next_set;
+
+		shim_ep_next_set = s + 1 < SHIM_EP_SETS ? s + 1 : 1;
+		if (!shim_ep_set_used[s]) {
+			shim_ep_set_used[s] = true;
+			shim_ep_static_head[s] = 0;
+			return s;
+		}
+	}
+	return 0;
+}
+
+/* What the kernel gets for the application's event on entry e under registration i. */
+static struct epoll_event shim_ep_kernel_event(uint64_t e, const struct epoll_event *ev, uint32_t i,
+					       bool *asked_in)
+{
+	struct epoll_event k = {.events = ev->events, .data.u64 = shim_ep_cookie(i)};
+
+	/* A datagram socket's error report is readable data on the pair. */
+	*asked_in = shim_ent_kind(e) == SHIM_DGRAM && (ev->events & EPOLLOUT) &&
+		    !(ev->events & EPOLLIN);
+	if (*asked_in)
+		k.events |= EPOLLIN;
+	return k;
+}
+
+static int shim_ep_add(int epfd, uint64_t ee, int fd, uint64_t e, const struct epoll_event *ev)
+{
+	uint32_t set = shim_ent_kind(ee) == SHIM_EPOLL ? shim_ent_id(ee) : 0, i;
+	bool new_set = !set, asked_in;
+	struct epoll_event k;
+	struct shim_ep_reg *r;
+
+	if (new_set && !(set = shim_ep_set_alloc()))
+		return shim_real.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, (struct epoll_event *)ev) < 0
+			       ? -errno
+			       : 0;
+	i = shim_ep_alloc();
+	if (!i) {
+		if (new_set)
+			shim_ep_set_used[set] = false;
+		return -ENOMEM;
+	}
+	k = shim_ep_kernel_event(e, ev, i, &asked_in);
+	if (shim_real.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &k) < 0) {
+		int err = -errno;
+
+		shim_ep_regs[i].next_fd = shim_ep_free;
+		shim_ep_free = i;
+		if (new_set)
+			shim_ep_set_used[set] = false;
+		return err;
+	}
+	if (new_set)
+		shim_fd_set(epfd, shim_ent(set, SHIM_EPOLL, 0));
+	r = &shim_ep_regs[i];
+	*r = (struct shim_ep_reg){.set = set,
+				  .fd = fd,
+				  .epfd = epfd,
+				  .pid = getpid(),
+				  .events = ev->events,
+				  .data = ev->data.u64,
+				  .next_fd = shim_ep_by_fd[fd],
+				  .asked_in = asked_in,
+				  .armed = true,
+				  .pending = true};
+	shim_ep_by_fd[fd] = i;
+	if (shim_ep_static(e))
+		shim_ep_static_push(r, i);
+	return 0;
+}
+
+static int shim_ep_ctl(int epfd, int op, int fd, struct epoll_event *uev)
+{
+	uint64_t e = shim_fd_get(fd), ee = shim_fd_get(epfd);
+	uint32_t set = shim_ent_kind(ee) == SHIM_EPOLL ? shim_ent_id(ee) : 0, i;
+	struct epoll_event ev = {0}, k;
+	struct shim_ep_reg *r;
+	bool asked_in;
+	int ret;
+
+	if ((op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) &&
+	    shim_copy_from_user(&ev, uev, sizeof(ev)))
+		return -EFAULT;
+	if (op == EPOLL_CTL_ADD)
+		return shim_ep_add(epfd, ee, fd, e, &ev);
+	i = set ? shim_ep_find(set, fd) : 0;
+	if (!i)
+		return shim_real.epoll_ctl(epfd, op, fd, op == EPOLL_CTL_MOD ? &ev : uev) < 0
+			       ? -errno
+			       : 0;
+	r = &shim_ep_regs[i];
+	if (op == EPOLL_CTL_DEL) {
+		ret = shim_real.epoll_ctl(epfd, op, fd, uev) < 0 ? -errno : 0;
+		if (!ret)
+			shim_ep_release(i);
+		return ret;
+	}
+	k = shim_ep_kernel_event(e, &ev, i, &asked_in);
+	if (shim_real.epoll_ctl(epfd, op, fd, &k) < 0)
+		return -errno;
+	/* ep_modify: a ready fd is reported again, and a one-shot one is armed. */
+	r->events = ev.events;
+	r->data = ev.data.u64;
+	r->asked_in = asked_in;
+	r->armed = true;
+	r->pending = true;
+	if (shim_ep_static(e))
+		shim_ep_static_push(r, i);
+	return 0;
+}
+
+SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+	struct shim_call c;
+	uint64_t e;
+	int ret;
+
+	if (likely(!shim_slow) && likely(!shim_fd_get(fd)) && likely(!shim_fd_get(epfd)))
+		return shim_real.epoll_ctl(epfd, op, fd, ev);
+	shim_call_begin(&c, SHIM_SYM_epoll_ctl);
+	e = shim_fd_get(fd);
+	if (shim_ent_kind(e) != SHIM_STREAM && shim_ent_kind(e) != SHIM_DGRAM) {
+		ret = shim_real.epoll_ctl(epfd, op, fd, ev);
+	} else {
+		c.path = "stack";
+		pthread_mutex_lock(&shim_ep_lock);
+		ret = shim_ep_init() ? shim_ep_ctl(epfd, op, fd, ev) : -ENOMEM;
+		pthread_mutex_unlock(&shim_ep_lock);
+		ret = (int)shim_ret(ret, c.err0);
+	}
+	shim_trace(&c, ret, "%d, %d, %d, %p", epfd, op, fd, (void *)ev);
+	return ret;
+}
+
+/* ---- epoll_wait ---- */
+
+/* The events of set's sockets that are ready by correction alone, at most cap. */
+static int shim_ep_synth(uint32_t set, struct epoll_event *out, int cap)
+{
+	uint32_t *link = &shim_ep_static_head[set];
+	int n = 0;
+
+	while (*link && n < cap) {
+		struct shim_ep_reg *r = &shim_ep_regs[*link];
+		uint64_t e = shim_fd_get(r->fd);
+		unsigned int rev;
+
+		if (!shim_ep_static(e)) {
+			/* Connected since: the pair says it all now. */
+			*link = r->next_static;
+			r->on_static = false;
+			continue;
+		}
+		link = &r->next_static;
+		if (((r->events & EPOLLONESHOT) && !r->armed) ||
+		    ((r->events & EPOLLET) && !r->pending))
+			continue;
+		rev = shim_ready_fix(r->fd, e, 0) & (r->events | EPOLLERR | EPOLLHUP) &
+		      ~SHIM_EP_FLAGS;
+		if (!rev)
+			continue;
+		r->pending = false;
+		r->armed = false;
+		out[n++] = (struct epoll_event){.events = rev, .data.u64 = r->data};
+	}
+	return n;
+}
+
+/*
+ * An edge-triggered event with the bits of the last one reported, which
+ * TCP would not give: the host's close wakes the pair twice (hang-up, then
+ * the connect filler freed) where TCP_CLOSE has no wake-up left, and the
+ * host reading the filler away wakes it once per part where TCP's
+ * establishment wakes once (until the application writes, or the filler is
+ * gone: SIOCOUTQ of the pair).
+ */
+static bool shim_ep_same_edge(int fd, uint64_t e, unsigned int rev)
+{
+	int outq = 1;
+
+	if (shim_ent_kind(e) != SHIM_STREAM)
+		return false;
+	if (rev & EPOLLHUP)
+		return true;
+	if (!(shim_ent_flags(e) & SHIM_F_FILLED) || (rev & ~(EPOLLOUT | EPOLLWRNORM)))
+		return false;
+	if (shim_real.ioctl(fd, SIOCOUTQ, &outq) == 0 && outq == 0)
+		shim_fd_flags(fd, 0, SHIM_F_FILLED);
+	return true;
+}
+
+/* The kernel's n events in ev, translated in place; returns how many are left. */
+static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int n)
+{
+	int m = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct epoll_event k = ev[i];
+		struct shim_ep_reg *r = shim_ep_reg_of(k.data.u64, set);
+		unsigned int rev;
+		uint64_t e;
+
+		if (!r) {
+			ev[m++] = k;
+			continue;
+		}
+		e = shim_fd_get(r->fd);
+		if (shim_ep_static(e))
+			continue; /* shim_ep_synth() speaks for it */
+		rev = shim_ready_fix(r->fd, e, k.events) & (r->events | EPOLLERR | EPOLLHUP) &
+		      ~SHIM_EP_FLAGS;
+		/*
+		 * Woken by data the application did not ask for, not by an error
+		 * report (the first report after ADD/MOD is ep_insert's own).
+		 */
+		if (r->asked_in && (k.events & EPOLLIN) && !(rev & EPOLLERR) &&
+		    (r->events & EPOLLET) && !r->pending)
+			rev = 0;
+		if ((r->events & EPOLLET) && !r->pending && rev == r->last_rev &&
+		    shim_ep_same_edge(r->fd, e, rev))
+			rev = 0;
+		r->pending = false;
+		if (!rev) {
+			if (r->events & EPOLLONESHOT) {
+				bool asked_in;
+				struct epoll_event a = {.events = r->events, .data.u64 = r->data};
+
+				a = shim_ep_kernel_event(e, &a, (uint32_t)(r - shim_ep_regs),
+							 &asked_in);
+				shim_real.epoll_ctl(epfd, EPOLL_CTL_MOD, r->fd, &a);
+			}
+			continue;
+		}
+		r->last_rev = rev;
+		ev[m++] = (struct epoll_event){.events = rev, .data.u64 = r->data};
+	}
+	return m;
+}
+
+/* One kernel wait: epoll_pwait2 when asked with a timespec, else epoll_pwait in ms. */
+static int shim_ep_real_wait(int epfd, struct epoll_event *ev, int max, const struct timespec *left,
+			     const sigset_t *mask, bool ns)
+{
+	long long ms;
+
+	if (ns)
+		return shim_real.epoll_pwait2(epfd, ev, max, left, mask);
+	if (!left)
+		return shim_real.epoll_pwait(epfd, ev, max, -1, mask);
+	ms = left->tv_sec * 1000LL + (left->tv_nsec + 999999) / 1000000;
+	return shim_real.epoll_pwait(epfd, ev, max, ms > INT32_MAX ? INT32_MAX : (int)ms, mask);
+}
+
+static bool shim_ts_past(const struct timespec *end)
+{
+	struct timespec left = shim_ts_left(end);
+
+	return !left.tv_sec && !left.tv_nsec;
+}
+
+static int shim_ep_wait(int epfd, uint32_t set, struct epoll_event *uev, int max,
+			const struct timespec *ts, const sigset_t *mask, bool ns)
+{
+	struct epoll_event syn[SHIM_EP_SYN];
+	struct timespec end, left, zero = {0, 0};
+	int nsyn, n, m;
+
+	if (ts) {
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		shim_ts_add(&end, ts);
+	}
+	for (;;) {
+		pthread_mutex_lock(&shim_ep_lock);
+		nsyn = shim_ep_synth(set, syn, max < SHIM_EP_SYN ? max : SHIM_EP_SYN);
+		pthread_mutex_unlock(&shim_ep_lock);
+		n = 0;
+		if (nsyn < max) {
+			if (ts)
+				left = shim_ts_left(&end);
+			n = shim_ep_real_wait(epfd, uev + nsyn, max - nsyn,
+					      nsyn ? &zero
+					      : ts ? &left
+						   : NULL,
+					      mask, ns);
+			if (n < 0) {
+				if (!nsyn)
+					return -errno;
+				n = 0;
+			}
+		}
+		pthread_mutex_lock(&shim_ep_lock);
+		m = shim_ep_translate(epfd, set, uev + nsyn, n);
+		pthread_mutex_unlock(&shim_ep_lock);
+		if (nsyn && shim_copy_to_user(uev, syn, (size_t)nsyn * sizeof(*syn)))
+			return -EFAULT;
+		/* Only events nobody asked for: wait on for the rest of the time. */
+		if (nsyn + m || !n || (ts && shim_ts_past(&end)))
+			return nsyn + m;
+	}
+}
+
+/* The set epfd names if it holds an emulated socket, else 0 (the kernel's call as is). */
+static uint32_t shim_ep_set_of(int epfd, int max)
+{
+	uint64_t ee = shim_fd_get(epfd);
+
+	if (shim_ent_kind(ee) != SHIM_EPOLL || max <= 0 || max > SHIM_EP_MAX_EVENTS)
+		return 0;
+	return shim_ent_id(ee);
+}
+
+static int shim_epoll_wait_call(enum shim_sym sym, int epfd, struct epoll_event *ev, int max,
+				const struct timespec *ts, const sigset_t *mask, int ms)
+{
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+	uint32_t set = shim_ep_set_of(epfd, max);
+	struct shim_call c;
+	int ret;
+
+	shim_call_begin(&c, sym);
+	if (sym == SHIM_SYM_epoll_pwait2 && ts) {
+		if (shim_copy_from_user(&t, ts, sizeof(t))) {
+			ret = (int)shim_ret(-EFAULT, c.err0);
+			goto out;
+		}
+		if (t.tv_sec < 0 || (unsigned long)t.tv_nsec >= 1000000000UL) {
+			ret = (int)shim_ret(-EINVAL, c.err0);
+			goto out;
+		}
+	}
+	if (!set) {
+		if (sym == SHIM_SYM_epoll_pwait2)
+			ret = shim_real.epoll_pwait2(epfd, ev, max, ts, mask);
+		else
+			ret = shim_real.epoll_pwait(epfd, ev, max, ms, mask);
+	} else {
+		c.path = "stack";
+		ret = shim_ep_wait(epfd, set, ev, max,
+				   sym == SHIM_SYM_epoll_pwait2 ? (ts ? &t : NULL)
+				   : ms < 0			? NULL
+								: &t,
+				   mask, sym == SHIM_SYM_epoll_pwait2);
+		ret = (int)shim_ret(ret, c.err0);
+	}
+out:
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%d, %p, %d, %d", epfd, (void *)ev, max, ms);
+	return ret;
+}
+
+SHIM_EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int ms)
+{
+	if (likely(!shim_slow) && likely(!shim_fd_get(epfd)))
+		return shim_real.epoll_wait(epfd, ev, max, ms);
+	return shim_epoll_wait_call(SHIM_SYM_epoll_wait, epfd, ev, max, NULL, NULL, ms);
+}
+
+SHIM_EXPORT int epoll_pwait(int epfd, struct epoll_event *ev, int max, int ms, const sigset_t *mask)
+{
+	if (likely(!shim_slow) && likely(!shim_fd_get(epfd)))
+		return shim_real.epoll_pwait(epfd, ev, max, ms, mask);
+	return shim_epoll_wait_call(SHIM_SYM_epoll_pwait, epfd, ev, max, NULL, mask, ms);
+}
+
+SHIM_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max, const struct timespec *ts,
+			     const sigset_t *mask)
+{
+	if (likely(!shim_slow) && likely(!shim_fd_get(epfd)))
+		return shim_real.epoll_pwait2(epfd, ev, max, ts, mask);
+	return shim_epoll_wait_call(SHIM_SYM_epoll_pwait2, epfd, ev, max, ts, mask, -1);
+}
+
+/* ---- the interposer's own changes ---- */
+
+void shim_epoll_fd_changed(int fd)
+{
+	uint64_t e = shim_fd_get(fd);
+
+	if (!shim_ep_regs || (unsigned int)fd >= shim_fd_max)
+		return;
+	pthread_mutex_lock(&shim_ep_lock);
+	for (uint32_t i = shim_ep_by_fd[fd]; i; i = shim_ep_regs[i].next_fd) {
+		struct shim_ep_reg *r = &shim_ep_regs[i];
+
+		/* sk_state_change wakes the set: an edge for every registration. */
+		r->pending = true;
+		if (shim_ep_static(e))
+			shim_ep_static_push(r, i);
+	}
+	pthread_mutex_unlock(&shim_ep_lock);
+}
+
+void shim_epoll_forget_fd(int fd, bool del)
+{
+	uint32_t i;
+
+	if (!shim_ep_regs || (unsigned int)fd >= shim_fd_max)
+		return;
+	pthread_mutex_lock(&shim_ep_lock);
+	while ((i = shim_ep_by_fd[fd])) {
+		struct shim_ep_reg *r = &shim_ep_regs[i];
+
+		/* Still open here: the kernel forgets it with us (not in a fork child's copy). */
+		if (del && r->pid == getpid())
+			shim_real.epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+		shim_ep_release(i);
+	}
+	pthread_mutex_unlock(&shim_ep_lock);
+}
+
+void shim_epoll_forget_set(int epfd, uint64_t ee)
+{
+	uint32_t set = shim_ent_id(ee);
+
+	if (!shim_ep_regs || set >= SHIM_EP_SETS)
+		return;
+	pthread_mutex_lock(&shim_ep_lock);
+	for (uint32_t i = 1; i < shim_ep_hi; i++) {
+		if (shim_ep_regs[i].set == set)
+			shim_ep_release(i);
+	}
+	shim_ep_set_used[set] = false;
+	pthread_mutex_unlock(&shim_ep_lock);
+}

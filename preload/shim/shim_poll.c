@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Readiness as the kernel's TCP and UDP report it, through poll, ppoll,
+ * select and pselect (epoll: shim_epoll.c). The application's fd is one end
+ * of an AF_UNIX pair, and a few of TCP's and UDP's answers have no pair
+ * state that gives them (README "How it works", readiness):
+ *  - a TCP socket never connected (or disconnected) is in TCP_CLOSE:
+ *    tcp_poll says OUT|HUP, a pair says OUT;
+ *  - when the host hangs up a stream's pair (reset, refused, both FINs)
+ *    TCP is in TCP_CLOSE, always writable, and ERR while sk_err is set: the
+ *    pair shows no OUT while the connect filler is being freed and no ERR
+ *    for an error the host holds. The first time a pair is seen hung up,
+ *    the host's pending error is taken (SHIM_OP_GETERR) and kept in the fd
+ *    table until it is collected (recv, SO_ERROR), as sk_err is;
+ *  - a datagram socket's pending error is a report at the head of the
+ *    pair (IN): udp_poll says ERR, and IN only if datagrams follow it;
+ *  - a pair says WRBAND where tcp_poll does not.
+ * shim_ready_fix() turns the pair's answer into the kernel's. Only sets that
+ * hold an emulated stream or datagram socket take the slow path (the pairs
+ * asked, the answers corrected); any other set costs one fd table check per
+ * fd. A set with a socket that is ready by correction alone (never
+ * connected) does not sleep. select's sets are copied in and out (the
+ * kernel's select overwrites them), so select costs two more calls.
+ */
+#include "shim_lib.h"
+
+#include <linux/sockios.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+/* The first time the host's end of a stream pair is seen hung up: take its error. */
+static uint64_t shim_hup_collect(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_GETERR, .id = shim_ent_id(e)}};
+	struct shim_rep rep;
+
+	if (shim_ctl_call(&req, &rep, NULL, fd))
+		return e;
+	if (rep.hdr.ret < 0 && rep.hdr.ret != -EBADF)
+		shim_fd_err_keep(fd, -rep.hdr.ret);
+	else if (rep.hdr.ret == -EBADF)
+		shim_fd_flags(fd, SHIM_F_HUPSEEN, 0);
+	/* 0: the host still has the socket (we shut both ways): ask again next time. */
+	return shim_fd_get(fd);
+}
+
+/* Datagram sockets whose host may queue an error report (sk_err set by an ICMP error). */
+static bool shim_dgram_may_err(uint64_t e)
+{
+	return shim_ent_kind(e) == SHIM_DGRAM &&
+	       (shim_ent_flags(e) & (SHIM_F_PEER | SHIM_F_RAW | SHIM_F_PING));
+}
+
+bool shim_ready_ask_in(uint64_t e, unsigned int events)
+{
+	return (events & POLLOUT) && !(events & POLLIN) && shim_dgram_may_err(e);
+}
+
+static unsigned int shim_stream_fix(int fd, uint64_t e, unsigned int rev)
+{
+	unsigned int fl = shim_ent_flags(e);
+
+	if (fl & SHIM_F_UNCONNECTED) {
+		/* TCP_CLOSE: HUP, writable; readable at EOF once shut for reading. */
+		rev = POLLOUT | POLLWRNORM | POLLHUP;
+		if (fl & SHIM_F_RD_SHUT)
+			rev |= POLLIN | POLLRDNORM | POLLRDHUP;
+		return rev;
+	}
+	rev &= ~POLLWRBAND;
+	if (!(rev & POLLHUP))
+		return rev;
+	rev |= POLLOUT | POLLWRNORM;
+	if (!(fl & SHIM_F_HUPSEEN))
+		e = shim_hup_collect(fd, e);
+	/* The host answered: sk_err is what it gave, not the pair's own reset. */
+	if (shim_ent_flags(e) & SHIM_F_HUPSEEN)
+		rev = (rev & ~POLLERR) | (shim_ent_err(e) ? POLLERR : 0);
+	return rev;
+}
+
+/* An error report at the head of the pair: ERR, and IN only if a datagram follows. */
+static unsigned int shim_dgram_fix(int fd, unsigned int rev)
+{
+	struct shim_dgram h;
+	int inq = 0;
+
+	if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) != sizeof(h) || !h.err)
+		return rev;
+	rev |= POLLERR;
+	/* SIOCINQ of a SOCK_SEQPACKET pair counts every queued datagram. */
+	if (shim_real.ioctl(fd, SIOCINQ, &inq) < 0 || inq <= (int)sizeof(h))
+		rev &= ~(POLLIN | POLLRDNORM);
+	return rev;
+}
+
+unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
+{
+	if (rev & POLLNVAL)
+		return rev;
+	switch (shim_ent_kind(e)) {
+	case SHIM_STREAM:
+		return shim_stream_fix(fd, e, rev);
+	case SHIM_DGRAM:
+		if ((rev & POLLIN) && shim_dgram_may_err(e))
+			return shim_dgram_fix(fd, rev);
+		return rev;
+	default:
+		return rev;
+	}
+}
+
+/* Whether readiness of entry e needs the slow path. */
+static bool shim_ready_corrected(uint64_t e)
+{
+	return shim_ent_kind(e) == SHIM_STREAM || shim_ent_kind(e) == SHIM_DGRAM;
+}
+
+/* ---- poll and ppoll ---- */
+
+#define SHIM_POLL_STACK 64
+
+void shim_ts_add(struct timespec *t, const struct timespec *d)
+{
+	t->tv_sec += d->tv_sec;
+	t->tv_nsec += d->tv_nsec;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+struct timespec shim_ts_left(const struct timespec *end)
+{
+	struct timespec now, left;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left.tv_sec = end->tv_sec - now.tv_sec;
+	left.tv_nsec = end->tv_nsec - now.tv_nsec;
+	if (left.tv_nsec < 0) {
+		left.tv_sec--;
+		left.tv_nsec += 1000000000L;
+	}
+	if (left.tv_sec < 0)
+		left = (struct timespec){0, 0};
+	return left;
+}
+
+/*
+ * Polls p (n entries, the caller's events in u) on the pairs and corrects
+ * the answers; ts NULL waits for ever. Returns the number of fds with
+ * events, or -errno.
+ */
+static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
+			   const struct timespec *ts, const sigset_t *mask)
+{
+	struct timespec end, left, zero = {0, 0};
+	bool ready = false;
+	int ret, count;
+
+	for (nfds_t i = 0; i < n; i++) {
+		uint64_t e = shim_fd_get(u[i].fd);
+
+		p[i] = u[i];
+		if (!shim_ready_corrected(e))
+			continue;
+		if (shim_ready_ask_in(e, (unsigned short)u[i].events))
+			p[i].events |= POLLIN;
+		/* Ready by correction alone: the call must not sleep. */
+		if ((shim_ent_flags(e) & SHIM_F_UNCONNECTED) && shim_ent_kind(e) == SHIM_STREAM)
+			ready = true;
+	}
+	if (ts) {
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		shim_ts_add(&end, ts);
+	}
+	for (;;) {
+		left = ts ? shim_ts_left(&end) : zero;
+		ret = shim_real.ppoll(p, n, ready ? &zero : ts ? &left : NULL, mask);
+		if (ret < 0)
+			return -errno;
+		count = 0;
+		for (nfds_t i = 0; i < n; i++) {
+			uint64_t e = shim_fd_get(u[i].fd);
+			unsigned int rev = (unsigned short)p[i].revents;
+
+			if (shim_ready_corrected(e) && u[i].fd >= 0) {
+				rev = shim_ready_fix(u[i].fd, e, rev);
+				if (!(rev & POLLNVAL))
+					rev &= (unsigned short)u[i].events | POLLERR | POLLHUP;
+				p[i].revents = (short)rev;
+			}
+			count += p[i].revents != 0;
+		}
+		/* Only what we asked for ourselves was there: wait on, without it. */
+		left = ts ? shim_ts_left(&end) : zero;
+		if (count || !ret || ready || (ts && !left.tv_sec && !left.tv_nsec))
+			return count;
+		for (nfds_t i = 0; i < n; i++)
+			p[i].events = u[i].events;
+	}
+}
+
+/* An array of n pollfd for the slow path: on the stack if small, else mapped. */
+struct shim_pollbuf {
+	struct pollfd stack[2 * SHIM_POLL_STACK];
+	struct pollfd *p;
+	size_t len;
+};
+
+static struct pollfd *shim_pollbuf_get(struct shim_pollbuf *b, size_t n)
+{
+	b->len = 0;
+	if (n <= SHIM_POLL_STACK)
+		return b->p = b->stack;
+	b->len = 2 * n * sizeof(struct pollfd);
+	b->p = mmap(NULL, b->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->p == MAP_FAILED) {
+		b->len = 0;
+		return b->p = NULL;
+	}
+	return b->p;
+}
+
+static void shim_pollbuf_put(struct shim_pollbuf *b)
+{
+	if (b->len)
+		munmap(b->p, b->len);
+}
+
+/*
+ * Whether the process has ever had an emulated fd: if not, readiness is the
+ * kernel's and nothing of the caller's is even read.
+ */
+static bool shim_poll_idle(void)
+{
+	return likely(!shim_slow) && !shim_fd_hi_get();
+}
+
+/*
+ * The kernel's call with no timeout comes first: it checks the caller's
+ * array (EFAULT, EINVAL) before anything of ours reads it, and is the whole
+ * answer when no fd needs a correction and one is ready. A set of plain
+ * fds that has to sleep makes the kernel's call once more.
+ */
+static int shim_ppoll(struct pollfd *ufds, nfds_t n, const struct timespec *ts,
+		      const sigset_t *mask)
+{
+	struct timespec zero = {0, 0};
+	struct shim_pollbuf b;
+	struct pollfd *u, *p;
+	bool any = false;
+	int ret;
+
+	ret = shim_real.ppoll(ufds, n, &zero, mask);
+	if (ret < 0)
+		return -errno;
+	for (nfds_t i = 0; i < n && !any; i++)
+		any = shim_ready_corrected(shim_fd_get(ufds[i].fd));
+	if (!any) {
+		if (ret || (ts && !ts->tv_sec && !ts->tv_nsec))
+			return ret;
+		ret = shim_real.ppoll(ufds, n, ts, mask);
+		return ret < 0 ? -errno : ret;
+	}
+	if (!(u = shim_pollbuf_get(&b, n)))
+		return -ENOMEM;
+	p = u + (n <= SHIM_POLL_STACK ? SHIM_POLL_STACK : n);
+	memcpy(u, ufds, n * sizeof(*u));
+	ret = shim_poll_pairs(p, u, n, ts, mask);
+	for (nfds_t i = 0; ret >= 0 && i < n; i++)
+		ufds[i].revents = p[i].revents;
+	shim_pollbuf_put(&b);
+	return ret;
+}
+
+SHIM_EXPORT int poll(struct pollfd *fds, nfds_t n, int ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	struct shim_call c;
+	int ret;
+
+	if (shim_poll_idle())
+		return shim_real.poll(fds, n, ms);
+	shim_call_begin(&c, SHIM_SYM_poll);
+	ret = (int)shim_ret(shim_ppoll(fds, n, ms < 0 ? NULL : &ts, NULL), c.err0);
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%p, %lu, %d", (void *)fds, (unsigned long)n, ms);
+	return ret;
+}
+
+SHIM_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		return shim_real.__poll_chk(fds, n, ms, fdslen); /* glibc reports the overflow */
+	return poll(fds, n, ms);
+}
+
+/* ppoll's timeout is checked before anything, as do_sys_ppoll does. */
+static int shim_ppoll_call(struct pollfd *fds, nfds_t n, const struct timespec *uts,
+			   const sigset_t *mask)
+{
+	struct timespec ts;
+
+	if (uts) {
+		if (shim_copy_from_user(&ts, uts, sizeof(ts)))
+			return -EFAULT;
+		if (ts.tv_sec < 0 || (unsigned long)ts.tv_nsec >= 1000000000UL)
+			return -EINVAL;
+	}
+	return shim_ppoll(fds, n, uts ? &ts : NULL, mask);
+}
+
+SHIM_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+{
+	struct shim_call c;
+	int ret;
+
+	if (shim_poll_idle())
+		return shim_real.ppoll(fds, n, ts, mask);
+	shim_call_begin(&c, SHIM_SYM_ppoll);
+	ret = (int)shim_ret(shim_ppoll_call(fds, n, ts, mask), c.err0);
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%p, %lu, %p, %p", (void *)fds, (unsigned long)n, (void *)ts,
+			   (void *)mask);
+	return ret;
+}
+
+SHIM_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
+			    const sigset_t *mask, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		return shim_real.__ppoll_chk(fds, n, ts, mask, fdslen);
+	return ppoll(fds, n, ts, mask);
+}
+
+/* ---- select and pselect: the same, through a pollfd array ---- */
+
+/* do_select's sets (fs/select.c): what each readiness bit counts for. */
+#define SHIM_SEL_IN  (POLLRDNORM | POLLRDBAND | POLLIN | POLLHUP | POLLERR)
+#define SHIM_SEL_OUT (POLLWRBAND | POLLWRNORM | POLLOUT | POLLERR)
+#define SHIM_SEL_EX  (POLLPRI)
+
+struct shim_fdsets {
+	fd_set r, w, x;
+};
+
+/*
+ * select over the pairs: returns the count of bits set (as the kernel's),
+ * or -errno; out holds the result sets.
+ */
+static int shim_select_pairs(int nfds, const struct shim_fdsets *in, struct shim_fdsets *out,
+			     const struct timespec *ts, const sigset_t *mask)
+{
+	struct shim_pollbuf b;
+	struct pollfd *u, *p;
+	nfds_t n = 0;
+	int ret, count = 0;
+
+	if (!(u = shim_pollbuf_get(&b, (size_t)nfds)))
+		return -ENOMEM;
+	p = u + (nfds <= SHIM_POLL_STACK ? SHIM_POLL_STACK : nfds);
+	for (int fd = 0; fd < nfds; fd++) {
+		short ev = 0;
+
+		if (FD_ISSET(fd, &in->r))
+			ev |= SHIM_SEL_IN;
+		if (FD_ISSET(fd, &in->w))
+			ev |= SHIM_SEL_OUT;
+		if (FD_ISSET(fd, &in->x))
+			ev |= SHIM_SEL_EX;
+		if (ev)
+			u[n++] = (struct pollfd){fd, ev, 0};
+	}
+	ret = shim_poll_pairs(p, u, n, ts, mask);
+	memset(out, 0, sizeof(*out));
+	for (nfds_t i = 0; ret >= 0 && i < n; i++) {
+		short rev = p[i].revents;
+
+		/* A closed fd: select's EBADF (poll's POLLNVAL). */
+		if (rev & POLLNVAL) {
+			ret = -EBADF;
+			break;
+		}
+		if ((rev & SHIM_SEL_IN) && FD_ISSET(u[i].fd, &in->r)) {
+			FD_SET(u[i].fd, &out->r);
+			count++;
+		}
+		if ((rev & SHIM_SEL_OUT) && FD_ISSET(u[i].fd, &in->w)) {
+			FD_SET(u[i].fd, &out->w);
+			count++;
+		}
+		if ((rev & SHIM_SEL_EX) && FD_ISSET(u[i].fd, &in->x)) {
+			FD_SET(u[i].fd, &out->x);
+			count++;
+		}
+	}
+	shim_pollbuf_put(&b);
+	return ret < 0 ? ret : count;
+}
+
+/*
+ * Copies in the caller's sets (EFAULT as the kernel's); true if one of them
+ * names an emulated socket. in is cleared first (NULL sets stay empty).
+ */
+static int shim_sets_in(int nfds, fd_set *r, fd_set *w, fd_set *x, struct shim_fdsets *in,
+			bool *any)
+{
+	size_t len = ((size_t)nfds + 7) / 8;
+	fd_set *const src[3] = {r, w, x};
+	fd_set *const dst[3] = {&in->r, &in->w, &in->x};
+
+	memset(in, 0, sizeof(*in));
+	*any = false;
+	for (int k = 0; k < 3; k++) {
+		if (src[k] && shim_copy_from_user(dst[k], src[k], len))
+			return -EFAULT;
+	}
+	for (int fd = 0; fd < nfds && !*any; fd++) {
+		if (FD_ISSET(fd, &in->r) || FD_ISSET(fd, &in->w) || FD_ISSET(fd, &in->x))
+			*any = shim_ready_corrected(shim_fd_get(fd));
+	}
+	return 0;
+}
+
+static int shim_sets_out(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct shim_fdsets *out)
+{
+	size_t len = ((size_t)nfds + 7) / 8;
+	fd_set *const dst[3] = {r, w, x};
+	const fd_set *const src[3] = {&out->r, &out->w, &out->x};
+
+	for (int k = 0; k < 3; k++) {
+		if (dst[k] && shim_copy_to_user(dst[k], src[k], len))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* *ts the timeout on entry (NULL: none); on return the time left, as the kernel's select. */
+static int shim_select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timespec *ts,
+		       const sigset_t *mask, bool *passed)
+{
+	struct shim_fdsets in, out;
+	struct timespec end;
+	bool any;
+	int ret;
+
+	*passed = false;
+	/* Beyond FD_SETSIZE (or negative): the kernel's own answer and checks. */
+	if (nfds < 0 || nfds > FD_SETSIZE) {
+		*passed = true;
+		return 0;
+	}
+	ret = shim_sets_in(nfds, r, w, x, &in, &any);
+	if (ret || !any) {
+		*passed = !ret;
+		return ret;
+	}
+	if (ts) {
+		clock_gettime(CLOCK_MONOTONIC, &end);
+		shim_ts_add(&end, ts);
+	}
+	ret = shim_select_pairs(nfds, &in, &out, ts, mask);
+	if (ts)
+		*ts = shim_ts_left(&end);
+	if (ret >= 0 && shim_sets_out(nfds, r, w, x, &out))
+		ret = -EFAULT;
+	return ret;
+}
+
+SHIM_EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *x, struct timeval *tv)
+{
+	struct timespec ts;
+	struct timeval t;
+	struct shim_call c;
+	bool passed;
+	int ret;
+
+	if (shim_poll_idle())
+		return shim_real.select(nfds, r, w, x, tv);
+	shim_call_begin(&c, SHIM_SYM_select);
+	if (tv && shim_copy_from_user(&t, tv, sizeof(t))) {
+		ret = (int)shim_ret(-EFAULT, c.err0);
+	} else if (tv && (t.tv_sec < 0 || t.tv_usec < 0)) {
+		ret = (int)shim_ret(-EINVAL, c.err0);
+	} else {
+		/* poll_select_set_timeout: microseconds beyond a second carry over. */
+		if (tv)
+			ts = (struct timespec){t.tv_sec + t.tv_usec / 1000000,
+					       (t.tv_usec % 1000000) * 1000L};
+		ret = shim_select(nfds, r, w, x, tv ? &ts : NULL, NULL, &passed);
+		if (passed) {
+			ret = shim_real.select(nfds, r, w, x, tv);
+		} else {
+			if (tv) {
+				t = (struct timeval){ts.tv_sec, ts.tv_nsec / 1000};
+				if (shim_copy_to_user(tv, &t, sizeof(t)) && ret >= 0)
+					ret = -EFAULT;
+			}
+			ret = (int)shim_ret(ret, c.err0);
+		}
+	}
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%d, %p, %p, %p, %p", nfds, (void *)r, (void *)w, (void *)x,
+			   (void *)tv);
+	return ret;
+}
+
+SHIM_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct timespec *uts,
+			const sigset_t *mask)
+{
+	struct timespec ts;
+	struct shim_call c;
+	bool passed = false;
+	int ret;
+
+	if (shim_poll_idle())
+		return shim_real.pselect(nfds, r, w, x, uts, mask);
+	shim_call_begin(&c, SHIM_SYM_pselect);
+	if (uts && shim_copy_from_user(&ts, uts, sizeof(ts)))
+		ret = -EFAULT;
+	else if (uts && (ts.tv_sec < 0 || (unsigned long)ts.tv_nsec >= 1000000000UL))
+		ret = -EINVAL;
+	else
+		/* glibc's pselect keeps the caller's timeout as it was. */
+		ret = shim_select(nfds, r, w, x, uts ? &ts : NULL, mask, &passed);
+	if (passed)
+		ret = shim_real.pselect(nfds, r, w, x, uts, mask);
+	else
+		ret = (int)shim_ret(ret, c.err0);
+	if (unlikely(shim_trace_level))
+		shim_trace(&c, ret, "%d, %p, %p, %p, %p, %p", nfds, (void *)r, (void *)w, (void *)x,
+			   (void *)uts, (void *)mask);
+	return ret;
+}
