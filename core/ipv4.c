@@ -587,15 +587,44 @@ static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *dat
 	w->used += space < left ? space : left;
 }
 
+/*
+ * sock_recv_timestamp: SO_TIMESTAMP(NS) stamps the arrival time on the
+ * wall clock, as a struct timeval or timespec (the _NEW option names: the
+ * same two 64-bit numbers on a 64-bit host, under their own type).
+ */
+static void sock_recv_timestamp(struct cmsg_writer *w, const struct sock *sk,
+				const struct sk_buff *skb)
+{
+	int64_t t = (int64_t)skb->tstamp + sock_net(sk)->realtime_offset;
+	bool is_new = sock_flag(sk, SOCK_TSTAMP_NEW);
+	int64_t v[2] = {t / (int64_t)NSEC_PER_SEC, t % (int64_t)NSEC_PER_SEC};
+
+	if (!sock_flag(sk, SOCK_RCVTSTAMP))
+		return;
+	if (sock_flag(sk, SOCK_RCVTSTAMPNS)) {
+		put_cmsg(w, SOL_SOCKET, is_new ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMPNS_OLD, v,
+			 sizeof(v));
+	} else {
+		v[1] /= 1000;
+		put_cmsg(w, SOL_SOCKET, is_new ? SO_TIMESTAMP_NEW : SO_TIMESTAMP_OLD, v, sizeof(v));
+	}
+}
+
+/* ip_cmsg_recv_offset: in the kernel's order, after the socket-level stamps. */
 static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	uint32_t flags = inet_sk(sk)->cmsg_flags;
 
 	if (flags & IP_CMSG_PKTINFO) {
+		/*
+		 * ipv4_pktinfo_prepare() computes the specific destination for
+		 * UDP and raw sockets; ping sockets skip it and report 0.
+		 */
+		bool ping = sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_ICMP;
 		struct in_pktinfo info = {
 			.ipi_ifindex = skb->dev ? skb->dev->ifindex : 1,
-			.ipi_spec_dst = {sock_net(sk)->addr},
+			.ipi_spec_dst = {ping ? 0 : sock_net(sk)->addr},
 			.ipi_addr = {iph->daddr},
 		};
 
@@ -617,6 +646,7 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buf
 {
 	struct cmsg_writer w = {msg, msg->msg_controllen, 0};
 
+	sock_recv_timestamp(&w, sk, skb);
 	ip_cmsg_put(&w, sk, skb);
 	msg->msg_controllen = w.used;
 }
@@ -706,6 +736,7 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 	errhdr.offender.sin_family = AF_INET;
 	errhdr.offender.sin_addr.s_addr = ip_hdr(skb)->saddr; /* who sent the ICMP */
 	if (msg->msg_control) {
+		sock_recv_timestamp(&w, sk, skb);
 		ip_cmsg_put(&w, sk, skb);
 		put_cmsg(&w, SOL_IP, IP_RECVERR, &errhdr, sizeof(errhdr));
 		msg->msg_controllen = w.used;

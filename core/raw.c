@@ -165,6 +165,9 @@ int inet_recv_queued(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		sin->sin_addr.s_addr = iph->saddr;
 		*addr_len = (int)sizeof(*sin);
 	}
+	/* raw_recvmsg and ping_recvmsg: the stamps, then the IP cmsgs asked for. */
+	if (msg->msg_control)
+		ip_cmsg_recv(msg, sk, skb);
 
 	if (!(flags & MSG_PEEK)) {
 		__skb_unlink(skb, &sk->sk_receive_queue);

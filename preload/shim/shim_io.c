@@ -161,35 +161,66 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 }
 
 /*
- * m->msg_iov is a copy we own; m->msg_name, if set, is our own struct
- * sockaddr_in. On return msg_namelen and msg_flags are set.
+ * On a socket that asked for control messages: how many bytes of them the
+ * next datagram carries, peeked before it is read so that they land in our
+ * buffer and the payload in the caller's (0 for an error report).
  */
-static ssize_t shim_dgram_recv(int fd, struct msghdr *m, int flags)
+static ssize_t shim_dgram_ctl_peek(int fd, int flags)
 {
 	struct shim_dgram h;
-	struct iovec iov[UIO_MAXIOV + 1];
+	ssize_t n = shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | (flags & MSG_DONTWAIT));
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -SHIM_ENOSTACK;
+	if ((size_t)n < sizeof(h) || h.err || h.ctl_len > SHIM_DGRAM_CTL_MAX)
+		return 0;
+	return h.ctl_len;
+}
+
+/*
+ * m->msg_iov is a copy we own; m->msg_name, if set, is our own struct
+ * sockaddr_in; m->msg_control is the caller's. On return msg_namelen,
+ * msg_controllen and msg_flags are set.
+ */
+static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
+{
+	struct shim_dgram h;
+	uint64_t ctl[SHIM_DGRAM_CTL_MAX / sizeof(uint64_t)];
+	struct iovec iov[UIO_MAXIOV + 2];
 	struct msghdr lm = {0};
-	size_t payload, wire;
+	size_t payload, wire, room = 0;
 	ssize_t n;
 
 	if (m->msg_iovlen > UIO_MAXIOV)
 		return -EMSGSIZE;
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN; /* ICMP errors come as error reports, not an error queue */
+		return shim_errqueue_recv(fd, e, m, flags);
+	if (shim_ent_flags(e) & SHIM_F_CMSG) {
+		n = shim_dgram_ctl_peek(fd, flags);
+		if (n < 0)
+			return n;
+		room = (size_t)n;
+	}
 	iov[0] = (struct iovec){&h, sizeof(h)};
-	memcpy(iov + 1, m->msg_iov, m->msg_iovlen * sizeof(*iov));
-	lm.msg_iov = iov;
-	lm.msg_iovlen = m->msg_iovlen + 1;
+	iov[1] = (struct iovec){ctl, room};
+	memcpy(iov + 2, m->msg_iov, m->msg_iovlen * sizeof(*iov));
+	lm.msg_iov = room ? iov : iov + 1;
+	lm.msg_iovlen = m->msg_iovlen + (room ? 2 : 1);
+	if (!room)
+		iov[1] = iov[0];
 	n = shim_real.recvmsg(fd, &lm, flags & (MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
 	if (n < 0)
 		return -errno;
-	m->msg_flags = 0;
-	m->msg_controllen = 0;
+	/* ____sys_recvmsg hands MSG_CMSG_CLOEXEC back in msg_flags. */
+	m->msg_flags = flags & MSG_CMSG_CLOEXEC;
 	/* EOF on the pair: its stack host is gone (killed), and the socket with it. */
 	if (n == 0)
 		return -SHIM_ENOSTACK;
 	if ((size_t)n < sizeof(h)) {
 		m->msg_namelen = 0;
+		m->msg_controllen = 0;
 		return 0;
 	}
 	if (h.err) {
@@ -197,12 +228,19 @@ static ssize_t shim_dgram_recv(int fd, struct msghdr *m, int flags)
 		if (flags & MSG_PEEK)
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
 		m->msg_namelen = 0;
+		m->msg_controllen = 0;
 		return -h.err;
 	}
 	/* sock_recv_timestamp: from now on SIOCGSTAMP has a time to give. */
 	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
 		shim_fd_flags(fd, SHIM_F_RECEIVED, 0);
-	payload = (size_t)n - sizeof(h);
+	payload = (size_t)n - sizeof(h) - room;
+	if (h.ctl_len > SHIM_DGRAM_CTL_MAX)
+		h.ctl_len = 0; /* the host never sends more; ignore rather than misplace data */
+	if (h.ctl_len != room)
+		payload = shim_dgram_ctl_fixup((uint8_t *)ctl, room, h.ctl_len, m->msg_iov,
+					       m->msg_iovlen, (size_t)n - sizeof(h));
+	shim_put_cmsgs(m, ctl, h.ctl_len);
 	wire = h.orig_len > payload ? h.orig_len : payload;
 	if ((lm.msg_flags & MSG_TRUNC) || (h.flags & MSG_TRUNC) || wire > payload)
 		m->msg_flags |= MSG_TRUNC;
@@ -269,7 +307,7 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 		/* tcp_recvmsg reads the (empty) error queue before it looks at the state. */
 		return flags & MSG_ERRQUEUE ? -EAGAIN : -ENOTCONN;
 	case SHIM_DGRAM:
-		return shim_dgram_recv(fd, m, flags);
+		return shim_dgram_recv(fd, e, m, flags);
 	default:
 		break;
 	}

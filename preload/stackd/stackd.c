@@ -57,7 +57,15 @@ uint64_t stackd_now(void)
 
 void stackd_clock(void)
 {
-	net_set_time(&stackd.net, stackd_now());
+	struct timespec wall;
+	uint64_t now = stackd_now();
+
+	net_set_time(&stackd.net, now);
+	/* Receive timestamps (SO_TIMESTAMP) are on the wall clock, which may be stepped. */
+	clock_gettime(CLOCK_REALTIME, &wall);
+	stackd.net.realtime_offset =
+		(int64_t)((uint64_t)wall.tv_sec * NSEC_PER_SEC + (uint64_t)wall.tv_nsec) -
+		(int64_t)now;
 }
 
 void stackd_trace(const char *fmt, ...)

@@ -187,6 +187,11 @@ void stackd_sock_bury(void);
  * where it matters now (a port in use, a budget reached).
  */
 void stackd_reap_dgrams(bool any_user, uid_t uid);
+struct shim_errqueue;
+struct shim_errqueue_rep;
+/* recvmsg(MSG_ERRQUEUE) on a datagram socket (SHIM_OP_ERRQUEUE); the reply's ret. */
+int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
+			  struct shim_errqueue_rep *r);
 void stackd_sock_queue(struct stackd_sock *ss);
 void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
 /* Runs every queued record's pending work. */

@@ -555,6 +555,11 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		return stackd_op_ioctl(ss, req, rep);
 	case SHIM_OP_GETERR:
 		return sock_error(ss->sock->sk);
+	case SHIM_OP_ERRQUEUE:
+		/* tcp_recvmsg reads an (empty) error queue too. */
+		if (ss->stream)
+			return -EAGAIN;
+		return stackd_dgram_errqueue(ss, &req->errqueue, &rep->errqueue);
 	}
 	/* The decoder lets no other op through. */
 	return -EOPNOTSUPP;
@@ -586,6 +591,7 @@ static const char *const stackd_op_names[] = {
 	[SHIM_OP_GETERR] = "GETERR",
 	[SHIM_OP_CLOSE] = "CLOSE",
 	[SHIM_OP_STAT] = "STAT",
+	[SHIM_OP_ERRQUEUE] = "ERRQUEUE",
 };
 
 static const char *stackd_op_name(uint32_t op)

@@ -650,11 +650,18 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
 	return -errno;
 }
 
+/*
+ * Stack -> application. The payload lands at a fixed offset with room for
+ * the most control messages before it; the header and the control messages
+ * the socket asked for are then put just in front of it, so that the
+ * datagram leaves in one piece without moving the payload.
+ */
 static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 {
 	struct socket *sock = ss->sock;
 	struct shim_dgram *hdr = (struct shim_dgram *)stackd.iobuf;
-	size_t cap = stackd.iobuf_size - sizeof(*hdr);
+	uint8_t *payload = stackd.iobuf + sizeof(*hdr) + SHIM_DGRAM_CTL_MAX;
+	size_t cap = stackd.iobuf_size - sizeof(*hdr) - SHIM_DGRAM_CTL_MAX;
 	int count = 0;
 
 	if (ss->sock->sk->sk_err && ss->pair_writable && !ss->pend_len) {
@@ -669,12 +676,15 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 
 	while (ss->pair_writable) {
 		struct sockaddr_in addr;
-		struct iovec iov = {.iov_base = stackd.iobuf + sizeof(*hdr), .iov_len = cap};
+		uint64_t ctl[SHIM_DGRAM_CTL_MAX / sizeof(uint64_t)]; /* aligned for cmsghdr */
+		struct iovec iov = {.iov_base = payload, .iov_len = cap};
 		struct msghdr msg = {
 			.msg_name = &addr,
 			.msg_namelen = sizeof(addr),
 			.msg_iov = &iov,
 			.msg_iovlen = 1,
+			.msg_control = ctl,
+			.msg_controllen = sizeof(ctl),
 		};
 		size_t copied;
 		int r;
@@ -693,12 +703,15 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 			*more = true;
 			break;
 		}
-		memset(hdr, 0, sizeof(*hdr));
 		memset(&addr, 0, sizeof(addr));
 		stackd_clock();
 		r = sock->ops->recvmsg(sock, &msg, cap, MSG_DONTWAIT | MSG_TRUNC);
 		if (r == -EAGAIN)
 			break;
+		if (r < 0)
+			msg.msg_controllen = 0;
+		hdr = (struct shim_dgram *)(payload - msg.msg_controllen) - 1;
+		memset(hdr, 0, sizeof(*hdr));
 		if (r < 0) {
 			/* A pending error (e.g. ECONNREFUSED): the next recv reports it. */
 			hdr->err = -r;
@@ -707,10 +720,12 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 			copied = (size_t)r < cap ? (size_t)r : cap;
 			hdr->flags = (uint32_t)(msg.msg_flags & MSG_TRUNC);
 			hdr->orig_len = (uint32_t)r;
+			hdr->ctl_len = (uint32_t)msg.msg_controllen;
+			memcpy(hdr + 1, ctl, msg.msg_controllen);
 			if (msg.msg_namelen >= sizeof(addr) && addr.sin_family == AF_INET)
 				hdr->addr = addr;
 		}
-		r = stackd_dgram_to_pair(ss, stackd.iobuf, sizeof(*hdr) + copied);
+		r = stackd_dgram_to_pair(ss, hdr, sizeof(*hdr) + hdr->ctl_len + copied);
 		if (r == -EAGAIN)
 			break;
 		if (r < 0) {
@@ -741,17 +756,58 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 				ss->pair_hup = true; /* EOF: every copy of its end is closed */
 			break;
 		}
-		if ((size_t)n < sizeof(*hdr)) {
-			stackd_error("id %u: short datagram from the application (%zd bytes)",
+		if ((size_t)n < sizeof(*hdr) || hdr->ctl_len > SHIM_DGRAM_CTL_MAX ||
+		    hdr->ctl_len > (size_t)n - sizeof(*hdr)) {
+			stackd_error("id %u: malformed datagram from the application (%zd bytes)",
 				     ss->id, n);
 			continue;
 		}
-		r = stackd_sendmsg(ss->sock, stackd.iobuf + sizeof(*hdr), (size_t)n - sizeof(*hdr),
+		r = stackd_sendmsg(ss->sock, stackd.iobuf + sizeof(*hdr) + hdr->ctl_len,
+				   (size_t)n - sizeof(*hdr) - hdr->ctl_len,
 				   hdr->addr.sin_family ? &hdr->addr : NULL, hdr->flags);
 		/* The application's send() has returned already; the kernel would have told it. */
 		if (r < 0)
 			stackd_trace("id %u: datagram dropped: %s", ss->id, strerror(-r));
 	}
+}
+
+/*
+ * recvmsg(MSG_ERRQUEUE) for the application: the oldest entry of the
+ * socket's error queue (ip_recv_error), whose data and control messages
+ * fit one reply. The entry's errno, if another is queued, becomes the
+ * socket's pending error again, which the pump then reports.
+ */
+int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
+			  struct shim_errqueue_rep *r)
+{
+	uint64_t ctl[SHIM_ERRQ_BUF / 2 / sizeof(uint64_t)];
+	struct sockaddr_in name = {0};
+	struct iovec iov = {.iov_base = r->buf, .iov_len = SHIM_ERRQ_BUF - sizeof(ctl)};
+	struct msghdr msg = {
+		.msg_name = &name,
+		.msg_namelen = sizeof(name),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl,
+		.msg_controllen = sizeof(ctl),
+	};
+	size_t len = q->len < iov.iov_len ? q->len : iov.iov_len;
+	int ret;
+
+	stackd_clock();
+	ret = ss->sock->ops->recvmsg(ss->sock, &msg, len,
+				     (q->flags & (MSG_PEEK | MSG_TRUNC)) | MSG_ERRQUEUE |
+					     MSG_DONTWAIT);
+	if (ret < 0)
+		return ret;
+	r->msg_flags = (uint32_t)msg.msg_flags;
+	r->data_len = (uint32_t)((size_t)ret < len ? (size_t)ret : len);
+	r->ctl_len = (uint32_t)msg.msg_controllen;
+	memmove(r->buf + r->data_len, ctl, msg.msg_controllen);
+	if (name.sin_family == AF_INET)
+		r->name = name;
+	stackd_sock_queue(ss); /* a next entry's errno is pending now */
+	return ret;
 }
 
 /* Returns false if the record was freed. */
