@@ -355,10 +355,13 @@ drop:
 
 /* ---- SOL_IP socket options (net/ipv4/ip_sockglue.c) ---- */
 
-#define INET_ECN_MASK	3
-#define IP_CMSG_PKTINFO 1u
-#define IP_CMSG_TTL	2u
-#define IP_CMSG_TOS	4u
+#define INET_ECN_MASK	    3
+#define IP_CMSG_PKTINFO	    1u
+#define IP_CMSG_TTL	    2u
+#define IP_CMSG_TOS	    4u
+#define IP_CMSG_RECVOPTS    8u
+#define IP_CMSG_RETOPTS	    16u
+#define IP_CMSG_ORIGDSTADDR 64u
 
 static void inet_set_cmsg(struct sock *sk, uint32_t flag, int on)
 {
@@ -380,6 +383,9 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 	case IP_PKTINFO:
 	case IP_RECVTTL:
 	case IP_RECVTOS:
+	case IP_RECVOPTS:
+	case IP_RETOPTS:
+	case IP_RECVORIGDSTADDR:
 	case IP_RECVERR:
 	case IP_RECVERR_RFC4884:
 	case IP_TOS:
@@ -414,6 +420,15 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 		return 0;
 	case IP_RECVTOS:
 		inet_set_cmsg(sk, IP_CMSG_TOS, val);
+		return 0;
+	case IP_RECVOPTS:
+		inet_set_cmsg(sk, IP_CMSG_RECVOPTS, val);
+		return 0;
+	case IP_RETOPTS:
+		inet_set_cmsg(sk, IP_CMSG_RETOPTS, val);
+		return 0;
+	case IP_RECVORIGDSTADDR:
+		inet_set_cmsg(sk, IP_CMSG_ORIGDSTADDR, val);
 		return 0;
 	case IP_RECVERR:
 		inet->recverr = !!val;
@@ -502,6 +517,15 @@ int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *op
 		break;
 	case IP_RECVTOS:
 		val = !!(inet->cmsg_flags & IP_CMSG_TOS);
+		break;
+	case IP_RECVOPTS:
+		val = !!(inet->cmsg_flags & IP_CMSG_RECVOPTS);
+		break;
+	case IP_RETOPTS:
+		val = !!(inet->cmsg_flags & IP_CMSG_RETOPTS);
+		break;
+	case IP_RECVORIGDSTADDR:
+		val = !!(inet->cmsg_flags & IP_CMSG_ORIGDSTADDR);
 		break;
 	case IP_RECVERR:
 		val = inet->recverr;
@@ -639,6 +663,26 @@ static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const stru
 		uint8_t tos = iph->tos;
 
 		put_cmsg(w, SOL_IP, IP_TOS, &tos, sizeof(tos));
+	}
+	/* The options as received, and as an answer would carry them; none: no message. */
+	if ((flags & IP_CMSG_RECVOPTS) && iph->ihl > 5)
+		put_cmsg(w, SOL_IP, IP_RECVOPTS, iph + 1, (size_t)iph->ihl * 4 - sizeof(*iph));
+	if ((flags & IP_CMSG_RETOPTS) && iph->ihl > 5) {
+		uint8_t opt[40];
+		int n = ip_options_echo(sock_net(sk), skb, opt);
+
+		if (n < 0)
+			w->msg->msg_flags |= MSG_CTRUNC;
+		else
+			put_cmsg(w, SOL_IP, IP_RETOPTS, opt, (size_t)n);
+	}
+	/* ip_cmsg_recv_dstaddr: the second 16-bit word of the transport header as the port. */
+	if ((flags & IP_CMSG_ORIGDSTADDR) &&
+	    skb_transport_header(skb) + 4 <= skb->data + skb->len) {
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = {iph->daddr}};
+
+		memcpy(&sin.sin_port, skb_transport_header(skb) + 2, sizeof(sin.sin_port));
+		put_cmsg(w, SOL_IP, IP_ORIGDSTADDR, &sin, sizeof(sin));
 	}
 }
 

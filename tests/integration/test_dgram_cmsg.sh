@@ -13,15 +13,21 @@ testbed_test_begin dgram_cmsg
 prog=$SOCKSHIM_BUILD_DIR/tests/dgram_cmsg
 [ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
 
-# The peer echoes UDP with a TOS of its own, so that IP_RECVTOS has something to show.
+# The peer echoes UDP with a TOS of its own (7104), so that IP_RECVTOS has
+# something to show, and with a record route option (7106) for IP_RECVOPTS.
 cat >"$TB_WORK/peer.py" <<'PY'
-import socket
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, 0x28)
-u.bind(("0.0.0.0", 7104))
-while True:
-	data, addr = u.recvfrom(65536)
-	u.sendto(data, addr)
+import socket, threading
+def echo(port, level, name, value):
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.setsockopt(level, name, value)
+	u.bind(("0.0.0.0", port))
+	while True:
+		data, addr = u.recvfrom(65536)
+		u.sendto(data, addr)
+IP_OPTIONS = 4
+threading.Thread(target=echo, args=(7106, socket.IPPROTO_IP, IP_OPTIONS,
+	bytes([7, 11, 4] + [0] * 9)), daemon=True).start()
+echo(7104, socket.IPPROTO_IP, socket.IP_TOS, 0x28)
 PY
 testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" udp 7104 10 || tb_fail "the peer's echo did not start"

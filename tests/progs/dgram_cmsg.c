@@ -7,6 +7,7 @@
  * PEER runs the helpers of the test script:
  *   PORT_ECHO   UDP: echoes every datagram to its sender with TOS 0x28
  *   PORT_CLOSED nothing listens (ICMP port unreachable)
+ *   PORT_RR     UDP: echoes with a record route option of two slots
  * and answers pings (the kernel's ICMP). SELF is this side's address,
  * IFACE the interface it is on.
  *
@@ -36,6 +37,7 @@
 
 #define PORT_ECHO   7104
 #define PORT_CLOSED 7105
+#define PORT_RR	    7106
 #define WAIT_MS	    10000
 
 static struct in_addr peer, self;
@@ -88,6 +90,25 @@ static const char *stamp_name(long long sec, long long sub, long long per_sec)
 	return d >= 0 && d < 60 ? "now" : "off";
 }
 
+/* Option bytes in hex, the two known addresses by name. */
+static void hex_opts(char *v, size_t room, const unsigned char *d, size_t len)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < len && used + 8 < room;) {
+		struct in_addr a;
+
+		memcpy(&a, d + i, sizeof(a));
+		if (i + 4 <= len && (a.s_addr == peer.s_addr || a.s_addr == self.s_addr)) {
+			used += (size_t)snprintf(v + used, room - used, "%s ", addr_name(a));
+			i += 4;
+		} else {
+			used += (size_t)snprintf(v + used, room - used, "%02x ", d[i]);
+			i++;
+		}
+	}
+}
+
 /* One control message, normalised. */
 static void print_cmsg(const struct cmsghdr *cm)
 {
@@ -125,6 +146,17 @@ static void print_cmsg(const struct cmsghdr *cm)
 
 		memcpy(t, d, sizeof(t));
 		snprintf(v, sizeof(v), "%s", stamp_name(t[0], t[1], 1000000000));
+	} else if (cm->cmsg_level == SOL_IP &&
+		   (cm->cmsg_type == IP_RECVOPTS || cm->cmsg_type == IP_RETOPTS)) {
+		hex_opts(v, sizeof(v), d, len);
+	} else if (cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_ORIGDSTADDR &&
+		   len >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in sin;
+
+		memcpy(&sin, d, sizeof(sin));
+		snprintf(v, sizeof(v), "family %u %s:%u", sin.sin_family, addr_name(sin.sin_addr),
+			 ntohs(sin.sin_port) == PORT_ECHO || ntohs(sin.sin_port) == PORT_RR ? 0
+											    : 1);
 	} else if (cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR &&
 		   len >= sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in)) {
 		struct sock_extended_err ee;
@@ -282,6 +314,21 @@ static void udp_cmsgs(void)
 	echo_once("recvmsg", fd, 1024, 1);
 	setopt("SO_TIMESTAMPNS_NEW", fd, SOL_SOCKET, SO_TIMESTAMPNS_NEW, 1);
 	echo_once("recvmsg", fd, 1024, 1);
+	close(fd);
+
+	fd = udp_to(PORT_RR);
+	scenario = "udp options and original destination";
+	setopt("IP_RECVOPTS", fd, SOL_IP, IP_RECVOPTS, 1);
+	setopt("IP_RETOPTS", fd, SOL_IP, IP_RETOPTS, 1);
+	setopt("IP_RECVORIGDSTADDR", fd, SOL_IP, IP_RECVORIGDSTADDR, 1);
+	echo_once("recvmsg", fd, 1024, 1);
+	{
+		int v = -1;
+		socklen_t l = sizeof(v);
+
+		res("getsockopt IP_RETOPTS", getsockopt(fd, SOL_IP, IP_RETOPTS, &v, &l));
+		out("value", "%d len %u", v, l);
+	}
 	close(fd);
 }
 
