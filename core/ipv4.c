@@ -695,6 +695,125 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buf
 	msg->msg_controllen = w.used;
 }
 
+#ifndef IP_PROTOCOL
+#define IP_PROTOCOL 52 /* linux/in.h, absent from older libc headers */
+#endif
+#ifndef SCM_CREDENTIALS
+#define SCM_CREDENTIALS 2 /* sys/socket.h has it only with _GNU_SOURCE */
+#endif
+
+/* SOF_TIMESTAMPING_TX_RECORD_MASK: the only stamping a send may ask for. */
+#define SOF_TX_RECORD_MASK 0x4042u
+
+/* __sock_cmsg_send for the types a datagram socket meets. */
+static int sock_cmsg_send(const struct cmsghdr *cm)
+{
+	uint32_t tsflags;
+
+	switch (cm->cmsg_type) {
+	case SO_TIMESTAMPING_OLD:
+	case SO_TIMESTAMPING_NEW:
+		if (cm->cmsg_len != CMSG_LEN(sizeof(uint32_t)))
+			return -EINVAL;
+		memcpy(&tsflags, CMSG_DATA(cm), sizeof(tsflags));
+		return tsflags & ~SOF_TX_RECORD_MASK ? -EINVAL : 0;
+	case SCM_RIGHTS:
+	case SCM_CREDENTIALS:
+		return 0;
+	default:
+		return -EINVAL; /* SO_MARK and SCM_TXTIME need what the stack does not give */
+	}
+}
+
+int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
+{
+	const uint8_t *ctl = msg->msg_control;
+	size_t len = msg->msg_controllen, off;
+	struct cmsghdr cm;
+	int val, err;
+
+	for (off = 0; off + sizeof(cm) <= len; off += CMSG_ALIGN(cm.cmsg_len)) {
+		const uint8_t *data = ctl + off + sizeof(cm);
+
+		memcpy(&cm, ctl + off, sizeof(cm));
+		if (cm.cmsg_len < sizeof(cm) || cm.cmsg_len > len - off)
+			return -EINVAL; /* !CMSG_OK */
+		if (cm.cmsg_level == SOL_SOCKET) {
+			err = sock_cmsg_send((const struct cmsghdr *)(ctl + off));
+			if (err)
+				return err;
+			continue;
+		}
+		if (cm.cmsg_level != SOL_IP)
+			continue;
+		switch (cm.cmsg_type) {
+		case IP_RETOPTS:
+			break;
+		case IP_PKTINFO: {
+			struct in_pktinfo info;
+
+			if (cm.cmsg_len != CMSG_LEN(sizeof(info)))
+				return -EINVAL;
+			memcpy(&info, data, sizeof(info));
+			if (info.ipi_ifindex)
+				ipc->oif = info.ipi_ifindex;
+			ipc->addr = info.ipi_spec_dst.s_addr;
+			break;
+		}
+		case IP_TTL:
+			if (cm.cmsg_len != CMSG_LEN(sizeof(int)))
+				return -EINVAL;
+			memcpy(&val, data, sizeof(val));
+			if (val < 1 || val > 255)
+				return -EINVAL;
+			ipc->ttl = val;
+			break;
+		case IP_TOS:
+			if (cm.cmsg_len == CMSG_LEN(sizeof(int)))
+				memcpy(&val, data, sizeof(val));
+			else if (cm.cmsg_len == CMSG_LEN(1))
+				val = data[0];
+			else
+				return -EINVAL;
+			if (val < 0 || val > 255)
+				return -EINVAL;
+			ipc->tos = val;
+			break;
+		case IP_PROTOCOL:
+			if (cm.cmsg_len != CMSG_LEN(sizeof(int)))
+				return -EINVAL;
+			memcpy(&val, data, sizeof(val));
+			if (val < 1 || val > 255)
+				return -EINVAL;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int ipc_saddr(const struct net *net, const struct ipcm_cookie *ipc, uint32_t *saddr)
+{
+	if (!ipc->addr)
+		return 0;
+	/* No route from an address the host does not have (the kernel's answer here). */
+	if (!ip_addr_is_local(net, ipc->addr))
+		return -ENETUNREACH;
+	*saddr = ipc->addr;
+	return 0;
+}
+
+uint8_t ipc_tos(const struct ipcm_cookie *ipc, const struct sock *sk)
+{
+	return ipc->tos >= 0 ? (uint8_t)ipc->tos : inet_sk(sk)->tos;
+}
+
+int ipc_ttl(const struct ipcm_cookie *ipc, const struct sock *sk)
+{
+	return ipc->ttl > 0 ? ipc->ttl : ip_select_ttl(sk);
+}
+
 /* ---- IP_RECVERR: the error queue (ip_icmp_error / ip_recv_error) ---- */
 
 /* include/net/sock.h: struct sock_exterr_skb, kept in skb->cb while queued. */

@@ -158,6 +158,7 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct icmphdr *icmph;
+	struct ipcm_cookie ipc;
 	uint32_t daddr = 0, saddr;
 	struct sk_buff *skb;
 	int err;
@@ -190,8 +191,13 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 			err = -EDESTADDRREQ;
 		daddr = sk->sk_daddr;
 	}
+	ipcm_init(&ipc);
+	if (!err)
+		err = ip_cmsg_send(msg, &ipc);
 	if (!err)
 		err = inet_dgram_route(sk, &daddr, &saddr);
+	if (!err)
+		err = ipc_saddr(sock_net(sk), &ipc, &saddr);
 	if (err) {
 		kfree_skb(skb);
 		return err;
@@ -200,8 +206,8 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	icmph->un.echo.id = inet->inet_sport;
 	icmph->checksum = 0;
 	icmph->checksum = csum_fold(csum_partial(icmph, (int)len, 0));
-	err = ip_build_and_send_pkt(sock_net(sk), skb, saddr, daddr, IPPROTO_ICMP, inet->tos,
-				    ip_select_ttl(sk), ip_dont_fragment(sk));
+	err = ip_build_and_send_pkt(sock_net(sk), skb, saddr, daddr, IPPROTO_ICMP,
+				    ipc_tos(&ipc, sk), ipc_ttl(&ipc, sk), ip_dont_fragment(sk));
 	if (err)
 		return err;
 	__ICMP_INC_STATS(sock_net(sk), OutMsgs);

@@ -521,6 +521,7 @@ static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	uint32_t daddr, saddr, nexthop, csum;
 	unsigned int ulen = (unsigned int)len + sizeof(struct udphdr);
 	unsigned int cscov = ulen;
+	struct ipcm_cookie ipc;
 	struct sk_buff *skb;
 	struct udphdr *uh;
 	uint16_t dport;
@@ -548,11 +549,18 @@ static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		daddr = sk->sk_daddr;
 		dport = sk->sk_dport;
 	}
+	ipcm_init(&ipc);
+	err = ip_cmsg_send(msg, &ipc);
+	if (err)
+		return err;
 	err = udp_autobind(sk);
 	if (err)
 		return err;
 
 	saddr = inet->inet_saddr;
+	err = ipc_saddr(net, &ipc, &saddr);
+	if (err)
+		return err;
 	if (!daddr)
 		daddr = saddr ? saddr : htonl(INADDR_LOOPBACK);
 	err = ip_route_output(net, daddr, &saddr, &nexthop);
@@ -611,7 +619,7 @@ static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		uh->check = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
 
 	err = ip_build_and_send_pkt(net, skb, saddr, daddr, lite ? IPPROTO_UDPLITE : IPPROTO_UDP,
-				    inet->tos, ip_select_ttl(sk), df);
+				    ipc_tos(&ipc, sk), ipc_ttl(&ipc, sk), df);
 	if (err) {
 		if (err == -ENOBUFS)
 			UDP_INC_STATS(net, SndbufErrors, lite);

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ip.h"
+
 void shim_put_cmsgs(struct msghdr *m, const void *ctl, size_t ctl_len)
 {
 	const uint8_t *src = ctl;
@@ -87,6 +89,33 @@ size_t shim_dgram_ctl_fixup(uint8_t *ctl, size_t room, size_t ctl_len, const str
 	memcpy(ctl, tmp, ctl_len < got ? ctl_len : got);
 	free(tmp);
 	return payload;
+}
+
+/* One message of the kernel's layout at out + *off. */
+static void shim_cmsg_add(uint8_t *out, size_t *off, int type, const void *data, size_t len)
+{
+	struct cmsghdr ch = {.cmsg_len = CMSG_LEN(len), .cmsg_level = SOL_IP, .cmsg_type = type};
+
+	memcpy(out + *off, &ch, sizeof(ch));
+	memcpy(out + *off + sizeof(ch), data, len);
+	*off += CMSG_SPACE(len);
+}
+
+size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc)
+{
+	size_t off = 0;
+
+	memset(out, 0, SHIM_DGRAM_CTL_MAX);
+	if (ipc->ttl > 0)
+		shim_cmsg_add(out, &off, IP_TTL, &ipc->ttl, sizeof(ipc->ttl));
+	if (ipc->tos >= 0)
+		shim_cmsg_add(out, &off, IP_TOS, &ipc->tos, sizeof(ipc->tos));
+	if (ipc->addr || ipc->oif) {
+		struct in_pktinfo pi = {.ipi_ifindex = ipc->oif, .ipi_spec_dst = {ipc->addr}};
+
+		shim_cmsg_add(out, &off, IP_PKTINFO, &pi, sizeof(pi));
+	}
+	return off;
 }
 
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)

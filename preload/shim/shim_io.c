@@ -22,7 +22,9 @@
  */
 #include "shim_lib.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <netinet/ip_icmp.h>
 #include <signal.h>
 #include <string.h>
@@ -30,6 +32,8 @@
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include "ip.h" /* ip_cmsg_send: the kernel's reading of a send's control messages */
 
 /* A connected stream with nothing to remember: the only kind the fast path serves. */
 static inline bool shim_plain_stream(uint64_t e)
@@ -95,11 +99,15 @@ static int shim_ping_check(const struct iovec *iov, size_t cnt)
 	return tc[0] == ICMP_ECHO && tc[1] == 0 ? 0 : -EINVAL;
 }
 
-/* cmsg_err: what the protocol's cmsg walk says, after the address checks. */
+/*
+ * cmsg_err: what the protocol's cmsg walk says, after the address checks;
+ * m->msg_control, if set, holds the control messages to carry (our own
+ * copy, m->msg_controllen bytes).
+ */
 static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int flags, int cmsg_err)
 {
 	struct shim_dgram h = {0};
-	struct iovec iov[UIO_MAXIOV + 1];
+	struct iovec iov[UIO_MAXIOV + 2];
 	struct msghdr lm = {0};
 	unsigned int fl = shim_ent_flags(e);
 	size_t total = 0, i, max;
@@ -107,8 +115,8 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 
 	if (m->msg_iovlen > UIO_MAXIOV)
 		return -EMSGSIZE;
-	memcpy(iov + 1, m->msg_iov, m->msg_iovlen * sizeof(*iov));
-	for (i = 1; i <= m->msg_iovlen; i++)
+	memcpy(iov + 2, m->msg_iov, m->msg_iovlen * sizeof(*iov));
+	for (i = 2; i < m->msg_iovlen + 2; i++)
 		total += iov[i].iov_len;
 	/* udp_sendmsg, raw_sendmsg and ping_common_sendmsg all start so. */
 	if (total > 0xffff)
@@ -118,7 +126,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (fl & SHIM_F_PING) {
-		int err = shim_ping_check(iov + 1, m->msg_iovlen);
+		int err = shim_ping_check(iov + 2, m->msg_iovlen);
 
 		if (err)
 			return err;
@@ -150,14 +158,17 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	if (flags & MSG_PROXY)
 		return (ssize_t)total;
 	h.flags = (uint32_t)flags;
+	h.ctl_len = (uint32_t)m->msg_controllen;
 	iov[0] = (struct iovec){&h, sizeof(h)};
+	iov[1] = (struct iovec){m->msg_control, m->msg_controllen};
 	lm.msg_iov = iov;
-	lm.msg_iovlen = m->msg_iovlen + 1;
+	lm.msg_iovlen = m->msg_iovlen + 2;
 	/* A pair whose host is gone says EPIPE; a UDP socket never raises SIGPIPE. */
 	ret = shim_real.sendmsg(fd, &lm, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
 	if (ret < 0)
 		return errno == EPIPE ? -SHIM_ENOSTACK : -errno;
-	return ret >= (ssize_t)sizeof(h) ? ret - (ssize_t)sizeof(h) : 0;
+	ret -= (ssize_t)(sizeof(h) + h.ctl_len);
+	return ret > 0 ? ret : 0;
 }
 
 /*
@@ -905,6 +916,38 @@ static int shim_cmsg_check(const struct msghdr *m, bool *malformed)
 	return 0;
 }
 
+/*
+ * A datagram sendmsg with well-formed control messages: read whole as
+ * ip_cmsg_send reads them (its errors come after the address checks), and
+ * what they ask for (TTL, TOS, source address) carried to the host as a
+ * few messages of the kernel's layout.
+ */
+static ssize_t shim_dgram_sendmsg_ctl(int fd, uint64_t e, struct msghdr *m, int flags)
+{
+	uint64_t small[512], out[SHIM_DGRAM_CTL_MAX / sizeof(uint64_t)];
+	void *buf = small;
+	struct ipcm_cookie ipc;
+	int err = -EFAULT;
+
+	ipcm_init(&ipc);
+	/* shim_cmsg_check bounded the length by the kernel's optmem_max. */
+	if (m->msg_controllen > sizeof(small) && !(buf = malloc(m->msg_controllen)))
+		return -ENOBUFS;
+	if (!shim_copy_from_user(buf, m->msg_control, m->msg_controllen)) {
+		struct msghdr k = {.msg_control = buf, .msg_controllen = m->msg_controllen};
+
+		err = ip_cmsg_send(&k, &ipc);
+	}
+	if (buf != small)
+		free(buf);
+	/* The source must be the stack's own (ipc_saddr: the kernel's ENETUNREACH). */
+	if (!err && ipc.addr && ipc.addr != shim_cfg.addr && (ntohl(ipc.addr) >> 24) != 127)
+		err = -ENETUNREACH;
+	m->msg_control = out;
+	m->msg_controllen = err ? 0 : shim_cmsg_build(out, &ipc);
+	return shim_send_msg(fd, e, m, flags, err);
+}
+
 /* sendmsg with a user msghdr, copied in as copy_msghdr_from_user does. */
 static ssize_t shim_sendmsg_one(int fd, uint64_t e, const struct msghdr *umsg, int flags)
 {
@@ -937,6 +980,8 @@ static ssize_t shim_sendmsg_one(int fd, uint64_t e, const struct msghdr *umsg, i
 	}
 	if (m.msg_controllen && (err = shim_cmsg_check(&m, &malformed)))
 		return err;
+	if (m.msg_controllen && !malformed && shim_ent_kind(e) == SHIM_DGRAM)
+		return shim_dgram_sendmsg_ctl(fd, e, &m, flags);
 	m.msg_control = NULL;
 	m.msg_controllen = 0;
 	return shim_send_msg(fd, e, &m, flags, malformed ? -EINVAL : 0);

@@ -266,6 +266,12 @@ void shim_put_cmsgs(struct msghdr *m, const void *ctl, size_t ctl_len);
  */
 size_t shim_dgram_ctl_fixup(uint8_t *ctl, size_t room, size_t ctl_len, const struct iovec *iov,
 			    size_t cnt, size_t got);
+/*
+ * What a send's control messages asked for, as the messages the host reads
+ * (IP_TTL, IP_TOS, IP_PKTINFO) in out (SHIM_DGRAM_CTL_MAX bytes); their length.
+ */
+struct ipcm_cookie;
+size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket: one entry from the host. */
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
 

@@ -365,8 +365,9 @@ static int stackd_pend_store(struct stackd_sock *ss, const void *buf, size_t len
 	return 0;
 }
 
+/* ctl: control messages of the kernel's layout (datagrams only), ctl_len bytes. */
 static int stackd_sendmsg(struct socket *sock, const void *buf, size_t len,
-			  struct sockaddr_in *addr, unsigned int flags)
+			  struct sockaddr_in *addr, unsigned int flags, void *ctl, size_t ctl_len)
 {
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	struct msghdr msg = {
@@ -374,6 +375,8 @@ static int stackd_sendmsg(struct socket *sock, const void *buf, size_t len,
 		.msg_namelen = addr ? sizeof(*addr) : 0,
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
+		.msg_control = ctl_len ? ctl : NULL,
+		.msg_controllen = ctl_len,
 		.msg_flags = (int)(flags | MSG_DONTWAIT),
 	};
 
@@ -512,7 +515,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 
 		if (ss->pend_off < ss->pend_len) {
 			r = stackd_sendmsg(sock, ss->pend + ss->pend_off,
-					   ss->pend_len - ss->pend_off, NULL, 0);
+					   ss->pend_len - ss->pend_off, NULL, 0, NULL, 0);
 			if (r < 0 && r != -EAGAIN) {
 				stackd_error("id %u: sendmsg: %s", ss->id, strerror(-r));
 				ss->pend_len = ss->pend_off = 0;
@@ -558,7 +561,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			break;
 		}
 		round += (size_t)n;
-		r = stackd_sendmsg(sock, stackd.iobuf, (size_t)n, NULL, 0);
+		r = stackd_sendmsg(sock, stackd.iobuf, (size_t)n, NULL, 0, NULL, 0);
 		if (r == -EAGAIN)
 			r = 0;
 		if (r < 0) {
@@ -764,7 +767,8 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 		}
 		r = stackd_sendmsg(ss->sock, stackd.iobuf + sizeof(*hdr) + hdr->ctl_len,
 				   (size_t)n - sizeof(*hdr) - hdr->ctl_len,
-				   hdr->addr.sin_family ? &hdr->addr : NULL, hdr->flags);
+				   hdr->addr.sin_family ? &hdr->addr : NULL, hdr->flags, hdr + 1,
+				   hdr->ctl_len);
 		/* The application's send() has returned already; the kernel would have told it. */
 		if (r < 0)
 			stackd_trace("id %u: datagram dropped: %s", ss->id, strerror(-r));

@@ -27,6 +27,18 @@ def echo(port, level, name, value):
 IP_OPTIONS = 4
 threading.Thread(target=echo, args=(7106, socket.IPPROTO_IP, IP_OPTIONS,
 	bytes([7, 11, 4] + [0] * 9)), daemon=True).start()
+def seen():
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.setsockopt(socket.IPPROTO_IP, 12, 1)  # IP_RECVTTL
+	u.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
+	u.bind(("0.0.0.0", 7107))
+	while True:
+		data, anc, flags, addr = u.recvmsg(512, 256)
+		got = {t: d for l, t, d in anc}
+		ttl = int.from_bytes(got.get(socket.IP_TTL, b"\0\0\0\0")[:4], "little")
+		tos = got.get(socket.IP_TOS, b"\0")[0]
+		u.sendto(("ttl=%d tos=0x%02x from=%s" % (ttl, tos, addr[0])).encode(), addr)
+threading.Thread(target=seen, daemon=True).start()
 echo(7104, socket.IPPROTO_IP, socket.IP_TOS, 0x28)
 PY
 testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &

@@ -8,6 +8,7 @@
  *   PORT_ECHO   UDP: echoes every datagram to its sender with TOS 0x28
  *   PORT_CLOSED nothing listens (ICMP port unreachable)
  *   PORT_RR     UDP: echoes with a record route option of two slots
+ *   PORT_SEEN   UDP: answers "ttl=T tos=S from=ADDR", what it received
  * and answers pings (the kernel's ICMP). SELF is this side's address,
  * IFACE the interface it is on.
  *
@@ -38,6 +39,7 @@
 #define PORT_ECHO   7104
 #define PORT_CLOSED 7105
 #define PORT_RR	    7106
+#define PORT_SEEN   7107
 #define WAIT_MS	    10000
 
 static struct in_addr peer, self;
@@ -424,6 +426,78 @@ static void icmp_cmsgs(int type)
 	close(fd);
 }
 
+/* sendmsg with one control message (level, type, data of len bytes), then the peer's view. */
+static void send_cmsg(int fd, const char *step, int level, int type, const void *data, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(64)];
+	} ctl = {0};
+	struct iovec iov = {"seen?", 5};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl.buf,
+			   .msg_controllen = CMSG_SPACE(len)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	char b[128], selfs[INET_ADDRSTRLEN], *at;
+	ssize_t n;
+
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	n = sendmsg(fd, &m, 0);
+	res(step, n);
+	if (n < 0)
+		return;
+	wait_in(fd);
+	n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+	if (n < 0) {
+		res("peer saw", n);
+		return;
+	}
+	b[n] = 0;
+	inet_ntop(AF_INET, &self, selfs, sizeof(selfs));
+	at = strstr(b, selfs);
+	if (at)
+		snprintf(at, sizeof(b) - (size_t)(at - b), "SELF");
+	out("peer saw", "%s", b);
+}
+
+/* Control messages on send: IP_TTL, IP_TOS, IP_PKTINFO, and the ones refused. */
+static void udp_send_cmsgs(void)
+{
+	int fd = udp_to(PORT_SEEN), v;
+	unsigned char byte;
+	struct in_pktinfo pi = {0};
+
+	scenario = "udp send cmsgs";
+	v = 7;
+	send_cmsg(fd, "IP_TTL 7", SOL_IP, IP_TTL, &v, sizeof(v));
+	v = 0x10;
+	send_cmsg(fd, "IP_TOS 0x10", SOL_IP, IP_TOS, &v, sizeof(v));
+	byte = 0x08;
+	send_cmsg(fd, "IP_TOS byte 0x08", SOL_IP, IP_TOS, &byte, 1);
+	v = 0;
+	send_cmsg(fd, "other level ignored", IPPROTO_TCP, 1, &v, sizeof(v));
+	pi.ipi_spec_dst = self;
+	send_cmsg(fd, "IP_PKTINFO SELF", SOL_IP, IP_PKTINFO, &pi, sizeof(pi));
+	inet_aton("10.99.0.99", &pi.ipi_spec_dst);
+	send_cmsg(fd, "IP_PKTINFO not ours", SOL_IP, IP_PKTINFO, &pi, sizeof(pi));
+	v = 0;
+	send_cmsg(fd, "IP_TTL 0", SOL_IP, IP_TTL, &v, sizeof(v));
+	v = 256;
+	send_cmsg(fd, "IP_TTL 256", SOL_IP, IP_TTL, &v, sizeof(v));
+	send_cmsg(fd, "IP_TTL byte", SOL_IP, IP_TTL, &byte, 1);
+	v = 256;
+	send_cmsg(fd, "IP_TOS 256", SOL_IP, IP_TOS, &v, sizeof(v));
+	send_cmsg(fd, "IP_PKTINFO short", SOL_IP, IP_PKTINFO, &pi, 8);
+	v = 1;
+	send_cmsg(fd, "IP_RECVERR on send", SOL_IP, IP_RECVERR, &v, sizeof(v));
+	send_cmsg(fd, "SO_RCVBUF on send", SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4 || !inet_aton(argv[1], &peer) || !inet_aton(argv[2], &self) ||
@@ -432,6 +506,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	udp_cmsgs();
+	udp_send_cmsgs();
 	udp_errqueue();
 	udp_stamp_ioctl();
 	icmp_cmsgs(SOCK_DGRAM);
