@@ -187,6 +187,8 @@ void stackd_sock_bury(void);
  * where it matters now (a port in use, a budget reached).
  */
 void stackd_reap_dgrams(bool any_user, uid_t uid);
+/* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
+void stackd_dgram_sync(struct stackd_sock *ss);
 struct shim_errqueue;
 struct shim_errqueue_rep;
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket (SHIM_OP_ERRQUEUE); the reply's ret. */

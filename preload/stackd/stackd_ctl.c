@@ -529,6 +529,14 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 
 	switch (req->hdr.op) {
 	case SHIM_OP_BIND:
+	case SHIM_OP_CONNECT:
+	case SHIM_OP_SHUTDOWN:
+	case SHIM_OP_SETSOCKOPT:
+		stackd_dgram_sync(ss);
+		break;
+	}
+	switch (req->hdr.op) {
+	case SHIM_OP_BIND:
 		return stackd_op_bind(ss, req, rep);
 	case SHIM_OP_LISTEN:
 		r = stackd_sock_listen(ss, req->listen.backlog, fd_out);

@@ -776,6 +776,27 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 }
 
 /*
+ * Before a request that changes how a datagram socket sends (setsockopt
+ * IP_TTL or UDP_CORK, connect, ...): every datagram the application sent
+ * before it goes first, whether or not the pair's readiness was seen yet,
+ * so that the request acts between the same sends as on the kernel.
+ */
+void stackd_dgram_sync(struct stackd_sock *ss)
+{
+	bool more = true;
+
+	if (ss->stream || !ss->sock)
+		return;
+	while (more && !ss->pair_hup) {
+		more = false;
+		ss->pair_readable = true;
+		stackd_dgram_in(ss, &more);
+	}
+	if (ss->pair_hup)
+		stackd_sock_queue(ss); /* the pump notices and frees the record */
+}
+
+/*
  * recvmsg(MSG_ERRQUEUE) for the application: the oldest entry of the
  * socket's error queue (ip_recv_error), whose data and control messages
  * fit one reply. The entry's errno, if another is queued, becomes the

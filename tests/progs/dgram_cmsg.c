@@ -25,6 +25,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip_icmp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -498,6 +499,55 @@ static void udp_send_cmsgs(void)
 	close(fd);
 }
 
+/* The next datagram from the echo, as text. */
+static void echo_read(const char *step, int fd)
+{
+	char b[64];
+	ssize_t n;
+
+	wait_in(fd);
+	n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+	if (n < 0) {
+		res(step, n);
+		return;
+	}
+	b[n] = 0;
+	out(step, "\"%s\"", b);
+}
+
+/*
+ * MSG_MORE and UDP_CORK: one datagram from several sends. A marker sent
+ * after each corked one shows that nothing left early (the echo answers in
+ * order).
+ */
+static void udp_cork(void)
+{
+	struct sockaddr_in other = {
+		.sin_family = AF_INET, .sin_port = htons(PORT_CLOSED), .sin_addr = peer};
+	int fd = udp_to(PORT_ECHO);
+
+	scenario = "udp MSG_MORE";
+	res("send ab MORE", send(fd, "ab", 2, MSG_MORE));
+	res("send cd MORE", send(fd, "cd", 2, MSG_MORE));
+	res("sendto elsewhere MORE",
+	    sendto(fd, "ef", 2, MSG_MORE, (struct sockaddr *)&other, sizeof(other)));
+	res("send gh", send(fd, "gh", 2, 0));
+	res("send marker", send(fd, "marker", 6, 0));
+	echo_read("echo", fd);
+	echo_read("echo", fd);
+
+	scenario = "udp UDP_CORK";
+	setopt("UDP_CORK 1", fd, IPPROTO_UDP, UDP_CORK, 1);
+	res("send 12", send(fd, "12", 2, 0));
+	res("send 34", send(fd, "34", 2, 0));
+	setopt("UDP_CORK 0", fd, IPPROTO_UDP, UDP_CORK, 0);
+	res("send marker", send(fd, "marker", 6, 0));
+	echo_read("echo", fd);
+	echo_read("echo", fd);
+
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4 || !inet_aton(argv[1], &peer) || !inet_aton(argv[2], &self) ||
@@ -507,6 +557,7 @@ int main(int argc, char **argv)
 	}
 	udp_cmsgs();
 	udp_send_cmsgs();
+	udp_cork();
 	udp_errqueue();
 	udp_stamp_ioctl();
 	icmp_cmsgs(SOCK_DGRAM);
