@@ -313,5 +313,5 @@ error:
 }
 
 const struct net_protocol icmp_protocol = {
-	.handler = icmp_rcv,
+	.handler = icmp_rcv, .err_handler = ping_err, /* icmp_err: errors about our echo requests */
 };

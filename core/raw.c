@@ -137,6 +137,8 @@ int inet_recv_queued(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	if (flags & MSG_ERRQUEUE)
+		return ip_recv_error(sk, msg, len, addr_len);
 	if (!skb) {
 		if (sk->sk_err)
 			return sock_error(sk);

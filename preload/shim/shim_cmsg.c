@@ -126,6 +126,18 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	size_t off = 0;
 	int err;
 
+	/*
+	 * sock_dequeue_err_skb: the socket's pending error becomes the next
+	 * entry's (the host reports it before answering), so a report of the
+	 * one about to be read, still waiting at the head of the pair, is void.
+	 */
+	if (!(flags & MSG_PEEK)) {
+		struct shim_dgram h;
+
+		if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) == sizeof(h) &&
+		    h.err)
+			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+	}
 	req.errqueue.flags = flags;
 	for (size_t i = 0; i < m->msg_iovlen; i++)
 		req.errqueue.len += (uint32_t)m->msg_iov[i].iov_len;
@@ -154,18 +166,6 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 		m->msg_namelen = sizeof(r->name);
 	} else {
 		m->msg_namelen = 0;
-	}
-	/*
-	 * sock_dequeue_err_skb: the socket's pending error is the next entry's
-	 * now, so a report of the one just read, waiting at the head of the
-	 * pair, is void.
-	 */
-	if (!(flags & MSG_PEEK)) {
-		struct shim_dgram h;
-
-		if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) == sizeof(h) &&
-		    h.err)
-			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
 	}
 	return rep.hdr.ret;
 }

@@ -653,6 +653,20 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
 	return -errno;
 }
 
+/* An ICMP error for this socket (e.g. ECONNREFUSED): the next recv reports it. */
+static void stackd_dgram_report_err(struct stackd_sock *ss)
+{
+	struct shim_dgram hdr = {0};
+	int r;
+
+	if (!ss->sock->sk->sk_err || !ss->pair_writable || ss->pend_len)
+		return;
+	hdr.err = -sock_error(ss->sock->sk);
+	r = stackd_dgram_to_pair(ss, &hdr, sizeof(hdr));
+	if (r < 0 && r != -EAGAIN)
+		ss->pair_hup = true;
+}
+
 /*
  * Stack -> application. The payload lands at a fixed offset with room for
  * the most control messages before it; the header and the control messages
@@ -667,15 +681,7 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 	size_t cap = stackd.iobuf_size - sizeof(*hdr) - SHIM_DGRAM_CTL_MAX;
 	int count = 0;
 
-	if (ss->sock->sk->sk_err && ss->pair_writable && !ss->pend_len) {
-		/* An ICMP error for this socket (e.g. ECONNREFUSED): the next recv reports it. */
-		memset(hdr, 0, sizeof(*hdr));
-		hdr->err = -sock_error(ss->sock->sk);
-		int r = stackd_dgram_to_pair(ss, hdr, sizeof(*hdr));
-
-		if (r < 0 && r != -EAGAIN)
-			ss->pair_hup = true;
-	}
+	stackd_dgram_report_err(ss);
 
 	while (ss->pair_writable) {
 		struct sockaddr_in addr;
@@ -799,8 +805,9 @@ void stackd_dgram_sync(struct stackd_sock *ss)
 /*
  * recvmsg(MSG_ERRQUEUE) for the application: the oldest entry of the
  * socket's error queue (ip_recv_error), whose data and control messages
- * fit one reply. The entry's errno, if another is queued, becomes the
- * socket's pending error again, which the pump then reports.
+ * fit one reply. The next entry's errno, if another is queued, becomes the
+ * socket's pending error again: it is in the pair before the reply, so the
+ * application's next recv reports it as the kernel's would.
  */
 int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 			  struct shim_errqueue_rep *r)
@@ -831,7 +838,7 @@ int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 	memmove(r->buf + r->data_len, ctl, msg.msg_controllen);
 	if (name.sin_family == AF_INET)
 		r->name = name;
-	stackd_sock_queue(ss); /* a next entry's errno is pending now */
+	stackd_dgram_report_err(ss);
 	return ret;
 }
 

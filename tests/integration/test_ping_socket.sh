@@ -6,6 +6,8 @@
 #    print the same ttl= as the kernel's own ping over the same wire (it
 #    printed ttl=0 while the stack sent no control messages), without the
 #    warning it gives when IP_RETOPTS is refused;
+#  - ping to an address nobody has reports "Destination Host Unreachable"
+#    from the error queue (IP_RECVERR) once ARP gives up, as with the kernel;
 #  - traceroute -I (ICMP echo probes) times each probe with the SO_TIMESTAMP
 #    of its reply and must list the peer as hop 1 with a sane time.
 set -u
@@ -34,6 +36,15 @@ got=$(grep -o 'ttl=[0-9]*' "$TB_WORK/ping.log" | sort -u)
 [ "$got" = "$want" ] || tb_fail "ping printed $(echo $got) under the shim, the kernel's ping $want"
 ! grep -qi 'warning' "$TB_WORK/ping.log" || tb_fail "ping warned: $(grep -i warning "$TB_WORK/ping.log")"
 tb_say "ok: 3 replies, $got as the kernel's ping, no warning"
+
+# Nobody at .77: ARP fails and ping reads each error from the error queue.
+tb_say "shim side: ping -c 2 10.99.0.77 (nobody there)"
+testbed_shim ping -n -c 2 -i 0.5 -w 10 10.99.0.77 >"$TB_WORK/unreach.log" 2>&1
+grep -q "^From $TB_SHIM_ADDR icmp_seq=1 Destination Host Unreachable" "$TB_WORK/unreach.log" ||
+	tb_fail "ping did not report the unreachable host: $(cat "$TB_WORK/unreach.log")"
+grep -q 'received, +[1-9][0-9]* errors' "$TB_WORK/unreach.log" ||
+	tb_fail "ping counted no errors: $(cat "$TB_WORK/unreach.log")"
+tb_say "ok: $(grep -c 'Destination Host Unreachable' "$TB_WORK/unreach.log") 'Destination Host Unreachable' from the stack's address"
 
 tb_say "shim side: traceroute -I $TB_PEER_ADDR"
 testbed_shim traceroute -I -n -w 5 -q 2 -m 3 "$TB_PEER_ADDR" >"$TB_WORK/tr.log" 2>&1 ||

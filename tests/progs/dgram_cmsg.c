@@ -9,7 +9,8 @@
  *   PORT_CLOSED nothing listens (ICMP port unreachable)
  *   PORT_RR     UDP: echoes with a record route option of two slots
  *   PORT_SEEN   UDP: answers "ttl=T tos=S from=ADDR", what it received
- * and answers pings (the kernel's ICMP). SELF is this side's address,
+ * and answers pings (the kernel's ICMP); NOBODY is on the subnet but
+ * absent. SELF is this side's address,
  * IFACE the interface it is on.
  *
  * Every control message is printed as level/type/length and a value that
@@ -41,6 +42,7 @@
 #define PORT_CLOSED 7105
 #define PORT_RR	    7106
 #define PORT_SEEN   7107
+#define NOBODY	    "10.99.0.77" /* on the subnet, never answers ARP */
 #define WAIT_MS	    10000
 
 static struct in_addr peer, self;
@@ -548,6 +550,32 @@ static void udp_cork(void)
 	close(fd);
 }
 
+/*
+ * ARP finds nobody at an address of the subnet: the sender hears
+ * EHOSTUNREACH, and with IP_RECVERR reads the error as ping does.
+ */
+static void host_unreachable(int type)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(PORT_CLOSED)};
+	struct icmphdr req = {.type = ICMP_ECHO};
+	char b[64];
+	int fd;
+
+	scenario = type == SOCK_DGRAM ? "ping socket, nobody there" : "udp, nobody there";
+	inet_aton(NOBODY, &to.sin_addr);
+	fd = socket(AF_INET, SOCK_DGRAM, type == SOCK_DGRAM ? IPPROTO_ICMP : 0);
+	res("socket", fd < 0 ? -1 : 0);
+	if (fd < 0)
+		return;
+	setopt("IP_RECVERR", fd, SOL_IP, IP_RECVERR, 1);
+	res("sendto", sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)));
+	wait_in(fd);
+	res("recv", recv(fd, b, sizeof(b), 0));
+	recv_print("MSG_ERRQUEUE", fd, sizeof(b), 1024, 1, MSG_ERRQUEUE);
+	res("recv after", recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4 || !inet_aton(argv[1], &peer) || !inet_aton(argv[2], &self) ||
@@ -562,5 +590,7 @@ int main(int argc, char **argv)
 	udp_stamp_ioctl();
 	icmp_cmsgs(SOCK_DGRAM);
 	icmp_cmsgs(SOCK_RAW);
+	host_unreachable(SOCK_DGRAM);
+	host_unreachable(SOCK_STREAM); /* i.e. UDP */
 	return 0;
 }
