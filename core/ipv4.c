@@ -611,6 +611,11 @@ static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *dat
 	w->used += space < left ? space : left;
 }
 
+/* include/uapi/linux/net_tstamp.h (OPT_RX_FILTER is newer than this libc's copy). */
+#define SOF_TIMESTAMPING_RX_SOFTWARE   (1u << 3)
+#define SOF_TIMESTAMPING_SOFTWARE      (1u << 4)
+#define SOF_TIMESTAMPING_OPT_RX_FILTER (1u << 17)
+
 /*
  * sock_recv_timestamp: SO_TIMESTAMP(NS) stamps the arrival time on the
  * wall clock, as a struct timeval or timespec (the _NEW option names: the
@@ -623,14 +628,29 @@ static void sock_recv_timestamp(struct cmsg_writer *w, const struct sock *sk,
 	bool is_new = sock_flag(sk, SOCK_TSTAMP_NEW);
 	int64_t v[2] = {t / (int64_t)NSEC_PER_SEC, t % (int64_t)NSEC_PER_SEC};
 
-	if (!sock_flag(sk, SOCK_RCVTSTAMP))
-		return;
-	if (sock_flag(sk, SOCK_RCVTSTAMPNS)) {
+	uint32_t tsflags = sk->sk_tsflags;
+
+	if (sock_flag(sk, SOCK_RCVTSTAMP) && sock_flag(sk, SOCK_RCVTSTAMPNS)) {
 		put_cmsg(w, SOL_SOCKET, is_new ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMPNS_OLD, v,
 			 sizeof(v));
-	} else {
-		v[1] /= 1000;
-		put_cmsg(w, SOL_SOCKET, is_new ? SO_TIMESTAMP_NEW : SO_TIMESTAMP_OLD, v, sizeof(v));
+	} else if (sock_flag(sk, SOCK_RCVTSTAMP)) {
+		int64_t us[2] = {v[0], v[1] / 1000};
+
+		put_cmsg(w, SOL_SOCKET, is_new ? SO_TIMESTAMP_NEW : SO_TIMESTAMP_OLD, us,
+			 sizeof(us));
+	}
+	/*
+	 * SO_TIMESTAMPING: the software stamp in the first of three timespecs
+	 * (struct scm_timestamping); unless SOF_TIMESTAMPING_OPT_RX_FILTER
+	 * asks for receive stamps only where RX_SOFTWARE was set.
+	 */
+	if ((tsflags & SOF_TIMESTAMPING_SOFTWARE) &&
+	    ((tsflags & SOF_TIMESTAMPING_RX_SOFTWARE) ||
+	     !(tsflags & SOF_TIMESTAMPING_OPT_RX_FILTER))) {
+		int64_t tss[6] = {v[0], v[1]};
+
+		put_cmsg(w, SOL_SOCKET, is_new ? SO_TIMESTAMPING_NEW : SO_TIMESTAMPING_OLD, tss,
+			 sizeof(tss));
 	}
 }
 

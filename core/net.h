@@ -125,6 +125,7 @@ struct sock {
 	int sk_lingertime; /* seconds; negative = forever (MAX_SCHEDULE_TIMEOUT) */
 	uint32_t sk_priority;
 	uint32_t sk_mark;
+	uint32_t sk_tsflags; /* SO_TIMESTAMPING: SOF_TIMESTAMPING_* */
 	int sk_bound_dev_if;
 	unsigned int sk_ack_backlog;
 	unsigned int sk_max_ack_backlog;

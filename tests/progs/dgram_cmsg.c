@@ -151,6 +151,14 @@ static void print_cmsg(const struct cmsghdr *cm)
 
 		memcpy(t, d, sizeof(t));
 		snprintf(v, sizeof(v), "%s", stamp_name(t[0], t[1], 1000000000));
+	} else if (cm->cmsg_level == SOL_SOCKET &&
+		   (cm->cmsg_type == SO_TIMESTAMPING_OLD || cm->cmsg_type == SO_TIMESTAMPING_NEW) &&
+		   len >= 48) {
+		long long t[6];
+
+		memcpy(t, d, sizeof(t));
+		snprintf(v, sizeof(v), "sw %s then %lld %lld %lld %lld",
+			 stamp_name(t[0], t[1], 1000000000), t[2], t[3], t[4], t[5]);
 	} else if (cm->cmsg_level == SOL_IP &&
 		   (cm->cmsg_type == IP_RECVOPTS || cm->cmsg_type == IP_RETOPTS)) {
 		hex_opts(v, sizeof(v), d, len);
@@ -309,6 +317,30 @@ static void udp_cmsgs(void)
 	wait_in(fd);
 	recv_print("peek", fd, 100, 1024, 1, MSG_PEEK);
 	recv_print("read", fd, 100, 1024, 1, MSG_CMSG_CLOEXEC);
+
+	scenario = "udp SO_TIMESTAMPING";
+	setopt("SO_TIMESTAMP off", fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 0);
+	setopt("RX_SOFTWARE|SOFTWARE", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 0x18);
+	echo_once("recvmsg", fd, 1024, 1);
+	{
+		int ts[2] = {-1, -1};
+		socklen_t l = sizeof(ts);
+
+		res("getsockopt", getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, ts, &l));
+		out("value", "%d %d len %u", ts[0], ts[1], l);
+		l = sizeof(ts);
+		res("getsockopt _NEW", getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING_NEW, ts, &l));
+		out("value", "%d %d len %u", ts[0], ts[1], l);
+	}
+	setopt("flag 1<<19", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 1 << 19);
+	setopt("OPT_STATS without TSONLY", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 1 << 12);
+	setopt("OPT_ID_TCP without OPT_ID", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 1 << 16);
+	setopt("SOFTWARE only", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 0x10);
+	echo_once("recvmsg", fd, 1024, 1);
+	setopt("_NEW RX_SOFTWARE|SOFTWARE", fd, SOL_SOCKET, SO_TIMESTAMPING_NEW, 0x18);
+	echo_once("recvmsg", fd, 1024, 1);
+	setopt("off", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 0);
+	setopt("SO_TIMESTAMP on", fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
 
 	scenario = "udp timestampns";
 	setopt("SO_TIMESTAMPNS", fd, SOL_SOCKET, SO_TIMESTAMPNS_OLD, 1);
