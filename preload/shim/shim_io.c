@@ -100,6 +100,22 @@ static int shim_ping_check(const struct iovec *iov, size_t cnt)
 }
 
 /*
+ * ip_route_output for a datagram's destination, which the host would run
+ * too late to tell the sender: the stack has its subnet and, if configured,
+ * a gateway; anything else is ENETUNREACH at once, as from the kernel.
+ * Local, broadcast and multicast destinations are the host's to judge.
+ */
+static bool shim_dgram_unroutable(uint32_t daddr)
+{
+	uint32_t a = ntohl(daddr);
+
+	if (!shim_cfg_ok || shim_cfg.gateway || !daddr || (a >> 24) == 127 ||
+	    daddr == INADDR_BROADCAST || IN_MULTICAST(a))
+		return false;
+	return (daddr & shim_cfg.netmask) != (shim_cfg.addr & shim_cfg.netmask);
+}
+
+/*
  * cmsg_err: what the protocol's cmsg walk says, after the address checks;
  * m->msg_control, if set, holds the control messages to carry (our own
  * copy, m->msg_controllen bytes).
@@ -148,6 +164,8 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	}
 	if (cmsg_err)
 		return cmsg_err;
+	if (m->msg_name && shim_dgram_unroutable(h.addr.sin_addr.s_addr))
+		return -ENETUNREACH;
 	/* 0xffff minus the IP header, minus the UDP header for UDP. */
 	max = fl & SHIM_F_UDP ? 65507 : 65515;
 	if (total > max)

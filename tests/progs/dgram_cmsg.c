@@ -608,6 +608,22 @@ static void host_unreachable(int type)
 	close(fd);
 }
 
+/* A destination off the subnet with no route: the send itself fails. */
+static void no_route(void)
+{
+	struct sockaddr_in far = {.sin_family = AF_INET, .sin_port = htons(9)};
+	struct icmphdr req = {.type = ICMP_ECHO};
+	int u = socket(AF_INET, SOCK_DGRAM, 0), p = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+
+	scenario = "no route";
+	inet_aton("10.50.0.1", &far.sin_addr);
+	res("udp sendto", sendto(u, "x", 1, 0, (struct sockaddr *)&far, sizeof(far)));
+	res("ping sendto", sendto(p, &req, sizeof(req), 0, (struct sockaddr *)&far, sizeof(far)));
+	res("udp connect", connect(u, (struct sockaddr *)&far, sizeof(far)));
+	close(u);
+	close(p);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4 || !inet_aton(argv[1], &peer) || !inet_aton(argv[2], &self) ||
@@ -622,6 +638,7 @@ int main(int argc, char **argv)
 	udp_stamp_ioctl();
 	icmp_cmsgs(SOCK_DGRAM);
 	icmp_cmsgs(SOCK_RAW);
+	no_route();
 	host_unreachable(SOCK_DGRAM);
 	host_unreachable(SOCK_STREAM); /* i.e. UDP */
 	return 0;
