@@ -13,12 +13,14 @@
  * only sees the datagram later); receives readv into [header | caller's
  * buffers], fill the source address and report MSG_TRUNC and error reports.
  *
+ * Control messages of datagram sockets travel in the same framing
+ * (shim_dgram.ctl_len, shim_cmsg.c); a stream's are only checked as the
+ * kernel checks their buffer and headers. MSG_MORE is the host's to act on
+ * (UDP corking in the core).
+ *
  * What it does not do (documented in the README): urgent data (recv with
  * MSG_OOB is EINVAL as on TCP without urgent data, send with MSG_OOB is
- * EOPNOTSUPP), ancillary data (cmsgs are neither sent nor received, so
- * msg_controllen comes back 0; sent cmsgs are only checked as the kernel
- * checks their buffer and headers), UDP corking (MSG_MORE is passed to the
- * host as a flag only) and sendfile() to a datagram socket (EINVAL).
+ * EOPNOTSUPP) and sendfile() to a datagram socket (EINVAL).
  */
 #include "shim_lib.h"
 
