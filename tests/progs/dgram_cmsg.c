@@ -298,6 +298,22 @@ static void udp_cmsgs(void)
 	echo_once("recvmsg room 8", fd, 8, 1);
 	echo_once("recvmsg NULL control", fd, 0, 0);
 
+	scenario = "udp bad control pointer";
+	res("send", send(fd, "ping", 4, 0));
+	wait_in(fd);
+	{
+		char b[16];
+		struct iovec iov = {b, sizeof(b)};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = (void *)8,
+				   .msg_controllen = 200};
+
+		res("recvmsg", recvmsg(fd, &m, 0));
+		out("flags", "%s", flag_names(m.msg_flags));
+		out("controllen", "%zu", (size_t)m.msg_controllen);
+	}
+
 	scenario = "udp recvfrom with options";
 	res("send", send(fd, "ping", 4, 0));
 	wait_in(fd);
