@@ -156,12 +156,15 @@ uint8_t ipc_tos(const struct ipcm_cookie *ipc, const struct sock *sk);
 int ipc_ttl(const struct ipcm_cookie *ipc, const struct sock *sk);
 
 /*
- * Fills the IP_PKTINFO / IP_TTL / IP_TOS control messages the socket asked
- * for from the received packet (network header set), as ip_cmsg_recv().
+ * Fills the control messages the socket asked for from the received packet
+ * (network header set): the time stamps and, with SO_RXQ_OVFL, a non-zero
+ * dropcount (sk_drops when skb was queued) as sock_recv_cmsgs(), then
+ * IP_PKTINFO, IP_TTL, IP_TOS, ... as ip_cmsg_recv().
  * msg_controllen is the room on entry and the bytes used on return (what
  * recvmsg(2) reports); MSG_CTRUNC is set when the room is too small.
  */
-void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb);
+void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb,
+		  uint32_t dropcount);
 
 /*
  * IP_RECVERR (ip_icmp_error): queues a copy of an ICMP error on the

@@ -706,11 +706,14 @@ static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const stru
 	}
 }
 
-void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb)
+void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb,
+		  uint32_t dropcount)
 {
 	struct cmsg_writer w = {msg, msg->msg_controllen, 0};
 
 	sock_recv_timestamp(&w, sk, skb);
+	if (sock_flag(sk, SOCK_RXQ_OVFL) && dropcount)
+		put_cmsg(&w, SOL_SOCKET, SO_RXQ_OVFL, &dropcount, sizeof(dropcount));
 	ip_cmsg_put(&w, sk, skb);
 	msg->msg_controllen = w.used;
 }

@@ -412,6 +412,9 @@ int sock_setsockopt(struct socket *sock, int level, int optname, const void *opt
 	case SO_TIMESTAMPING_NEW:
 		ret = sock_set_timestamping(sk, optname, optval, optlen, val);
 		break;
+	case SO_RXQ_OVFL:
+		sock_valbool_flag(sk, SOCK_RXQ_OVFL, valbool);
+		break;
 	case SO_MARK:
 		if (!ns_capable(net, CAP_NET_RAW) && !ns_capable(net, CAP_NET_ADMIN)) {
 			ret = -EPERM;
@@ -529,6 +532,9 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 		break;
 	case SO_TIMESTAMPNS_NEW:
 		v.val = sock_flag(sk, SOCK_RCVTSTAMPNS) && sock_flag(sk, SOCK_TSTAMP_NEW);
+		break;
+	case SO_RXQ_OVFL:
+		v.val = sock_flag(sk, SOCK_RXQ_OVFL);
 		break;
 	case SO_TIMESTAMPING_OLD:
 	case SO_TIMESTAMPING_NEW:

@@ -47,6 +47,7 @@ struct udp_skb_cb {
 	struct inet_skb_parm header; /* IPCB, kept for the ICMP answers */
 	uint32_t truesize;	     /* what sk_rmem_alloc was charged */
 	uint16_t cscov;		     /* UDP-Lite checksum coverage */
+	uint32_t dropcount;	     /* sk_drops when queued, with SO_RXQ_OVFL */
 	uint8_t partial_cov;
 };
 #define UDP_SKB_CB(skb) ((struct udp_skb_cb *)(skb)->cb)
@@ -256,6 +257,7 @@ static int udp_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	}
 	UDP_SKB_CB(skb)->truesize = truesize;
+	UDP_SKB_CB(skb)->dropcount = sock_flag(sk, SOCK_RXQ_OVFL) ? sk->sk_drops : 0;
 	sk->sk_rmem_alloc += (int)truesize;
 	skb->sk = NULL;
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
@@ -264,6 +266,7 @@ static int udp_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 	return 0;
 drop:
 	UDP_INC_STATS(net, InErrors, lite);
+	sk->sk_drops++;
 	kfree_skb(skb);
 	return -1;
 }
@@ -775,7 +778,7 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flag
 			*addr_len = sizeof(*sin);
 	}
 	if (msg->msg_control)
-		ip_cmsg_recv(msg, sk, skb);
+		ip_cmsg_recv(msg, sk, skb, UDP_SKB_CB(skb)->dropcount);
 	if (!(flags & MSG_PEEK)) {
 		UDP_INC_STATS(net, InDatagrams, udp_is_lite(sk));
 		__skb_unlink(skb, &sk->sk_receive_queue);

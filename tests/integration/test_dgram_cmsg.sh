@@ -9,7 +9,6 @@
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin dgram_cmsg
-[ -n "${KEEP:-}" ] && trap "cp -r \$TB_WORK /tmp/keep-dgram; testbed_test_cleanup" EXIT
 
 prog=$SOCKSHIM_BUILD_DIR/tests/dgram_cmsg
 [ -x "$prog" ] || tb_fail "missing $prog (build the tests)"

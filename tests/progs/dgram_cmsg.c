@@ -358,6 +358,17 @@ static void udp_cmsgs(void)
 	setopt("off", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 0);
 	setopt("SO_TIMESTAMP on", fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
 
+	scenario = "udp SO_RXQ_OVFL, nothing dropped";
+	setopt("SO_RXQ_OVFL", fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
+	{
+		int v = -1;
+		socklen_t l = sizeof(v);
+
+		res("getsockopt", getsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &v, &l));
+		out("value", "%d len %u", v, l);
+	}
+	echo_once("recvmsg", fd, 1024, 1);
+
 	scenario = "udp timestampns";
 	setopt("SO_TIMESTAMPNS", fd, SOL_SOCKET, SO_TIMESTAMPNS_OLD, 1);
 	setopt("IP_PKTINFO off", fd, SOL_IP, IP_PKTINFO, 0);
