@@ -268,9 +268,21 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	payload = (size_t)n - sizeof(h) - room;
 	if (h.ctl_len > SHIM_DGRAM_CTL_MAX)
 		h.ctl_len = 0; /* the host never sends more; ignore rather than misplace data */
-	if (h.ctl_len != room)
+	if (h.ctl_len != room) {
+		/*
+		 * Not peeked for (another reader took it, or this process came
+		 * by exec and never saw the option set): sort the bytes out,
+		 * and peek from now on. Control messages cut short are lost.
+		 */
 		payload = shim_dgram_ctl_fixup((uint8_t *)ctl, room, h.ctl_len, m->msg_iov,
 					       m->msg_iovlen, (size_t)n - sizeof(h));
+		if (!(shim_ent_flags(e) & SHIM_F_CMSG))
+			shim_fd_flags(fd, SHIM_F_CMSG, 0);
+		if ((size_t)n - sizeof(h) < h.ctl_len) {
+			m->msg_flags |= MSG_CTRUNC;
+			h.ctl_len = 0;
+		}
+	}
 	shim_put_cmsgs(m, ctl, h.ctl_len);
 	wire = h.orig_len > payload ? h.orig_len : payload;
 	if ((lm.msg_flags & MSG_TRUNC) || (h.flags & MSG_TRUNC) || wire > payload)

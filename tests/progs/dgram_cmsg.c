@@ -35,6 +35,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -651,8 +652,53 @@ static void no_route(void)
 	close(p);
 }
 
+/*
+ * A program that inherits, through exec, a socket whose options ask for
+ * control messages reads them as the one that set them (the interposer
+ * learns it from the first datagram).
+ */
+static void after_exec(char **argv)
+{
+	int fd = udp_to(PORT_ECHO), status;
+	char fdarg[16];
+	pid_t pid;
+
+	scenario = "udp cmsgs after exec";
+	setopt("IP_RECVTTL", fd, SOL_IP, IP_RECVTTL, 1);
+	res("send", send(fd, "one", 3, 0));
+	wait_in(fd);
+	snprintf(fdarg, sizeof(fdarg), "%d", fd);
+	pid = fork();
+	if (pid == 0) {
+		char *args[] = {argv[0], argv[1], argv[2], argv[3], "--inherited", fdarg, NULL};
+
+		execv(argv[0], args);
+		_exit(127);
+	}
+	res("child",
+	    waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	close(fd);
+}
+
+/* The exec'd side of after_exec(). */
+static int inherited(int fd)
+{
+	scenario = "udp cmsgs after exec";
+	recv_print("recvmsg in the new program", fd, 100, 1024, 1, 0);
+	res("send", send(fd, "second", 6, 0));
+	wait_in(fd);
+	recv_print("recvmsg 3 bytes", fd, 3, 1024, 1, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 6 && !strcmp(argv[4], "--inherited")) {
+		inet_aton(argv[1], &peer);
+		inet_aton(argv[2], &self);
+		ifindex = if_nametoindex(argv[3]);
+		return inherited(atoi(argv[5]));
+	}
 	if (argc != 4 || !inet_aton(argv[1], &peer) || !inet_aton(argv[2], &self) ||
 	    !(ifindex = if_nametoindex(argv[3]))) {
 		fprintf(stderr, "usage: dgram_cmsg PEER SELF IFACE\n");
@@ -662,6 +708,7 @@ int main(int argc, char **argv)
 	udp_send_cmsgs();
 	udp_cork();
 	udp_errqueue();
+	after_exec(argv);
 	udp_stamp_ioctl();
 	icmp_cmsgs(SOCK_DGRAM);
 	icmp_cmsgs(SOCK_RAW);
