@@ -5,7 +5,8 @@
  *    replies go to ping sockets (ping_rcv, ping.c);
  *  - destination unreachable, time exceeded, source quench and parameter
  *    problem messages quoting one of our packets go to the err_handler of
- *    the quoted transport (udp_err, tcp_v4_err), with the ICMP header at
+ *    the quoted transport (udp_err, tcp_v4_err, ping_err for our echo
+ *    requests), with the ICMP header at
  *    skb_transport_header() so that handlers can read the MTU of
  *    ICMP_FRAG_NEEDED;
  *  - icmp_send() builds errors about received packets with __icmp_send's
@@ -313,5 +314,5 @@ error:
 }
 
 const struct net_protocol icmp_protocol = {
-	.handler = icmp_rcv,
+	.handler = icmp_rcv, .err_handler = ping_err, /* icmp_err: errors about our echo requests */
 };

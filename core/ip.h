@@ -128,12 +128,47 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *optlen);
 
 /*
- * Fills the IP_PKTINFO / IP_TTL / IP_TOS control messages the socket asked
- * for from the received packet (network header set), as ip_cmsg_recv().
+ * What the control messages of one send ask for (struct ipcm_cookie):
+ * ttl and tos -1, addr 0 and oif 0 mean the socket's own.
+ */
+struct ipcm_cookie {
+	uint32_t addr; /* IP_PKTINFO ipi_spec_dst: the source address, network order */
+	int oif;       /* IP_PKTINFO ipi_ifindex */
+	int ttl, tos;  /* IP_TTL, IP_TOS */
+};
+
+static inline void ipcm_init(struct ipcm_cookie *ipc)
+{
+	*ipc = (struct ipcm_cookie){.ttl = -1, .tos = -1};
+}
+
+/*
+ * ip_cmsg_send with __sock_cmsg_send: reads a send's control messages
+ * (msg_control in this address space) into ipc. -EINVAL for a header that
+ * does not fit (!CMSG_OK), a SOL_IP or SOL_SOCKET message the kernel does
+ * not take, or a value out of range; other levels are skipped. IP_RETOPTS
+ * and SO_TIMESTAMPING are checked and then not acted on.
+ */
+int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
+/*
+ * The source address a send uses: IP_PKTINFO's, which must be one of ours
+ * (else -ENETUNREACH, as the kernel's route lookup says), else *saddr as routed.
+ */
+int ipc_saddr(const struct net *net, const struct ipcm_cookie *ipc, uint32_t *saddr);
+/* The TOS and TTL a send uses: the message's, else the socket's. */
+uint8_t ipc_tos(const struct ipcm_cookie *ipc, const struct sock *sk);
+int ipc_ttl(const struct ipcm_cookie *ipc, const struct sock *sk);
+
+/*
+ * Fills the control messages the socket asked for from the received packet
+ * (network header set): the time stamps and, with SO_RXQ_OVFL, a non-zero
+ * dropcount (sk_drops when skb was queued) as sock_recv_cmsgs(), then
+ * IP_PKTINFO, IP_TTL, IP_TOS, ... as ip_cmsg_recv().
  * msg_controllen is the room on entry and the bytes used on return (what
  * recvmsg(2) reports); MSG_CTRUNC is set when the room is too small.
  */
-void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb);
+void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb,
+		  uint32_t dropcount);
 
 /*
  * IP_RECVERR (ip_icmp_error): queues a copy of an ICMP error on the

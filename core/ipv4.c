@@ -415,10 +415,13 @@ drop:
 
 /* ---- SOL_IP socket options (net/ipv4/ip_sockglue.c) ---- */
 
-#define INET_ECN_MASK	3
-#define IP_CMSG_PKTINFO 1u
-#define IP_CMSG_TTL	2u
-#define IP_CMSG_TOS	4u
+#define INET_ECN_MASK	    3
+#define IP_CMSG_PKTINFO	    1u
+#define IP_CMSG_TTL	    2u
+#define IP_CMSG_TOS	    4u
+#define IP_CMSG_RECVOPTS    8u
+#define IP_CMSG_RETOPTS	    16u
+#define IP_CMSG_ORIGDSTADDR 64u
 
 static void inet_set_cmsg(struct sock *sk, uint32_t flag, int on)
 {
@@ -440,6 +443,9 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 	case IP_PKTINFO:
 	case IP_RECVTTL:
 	case IP_RECVTOS:
+	case IP_RECVOPTS:
+	case IP_RETOPTS:
+	case IP_RECVORIGDSTADDR:
 	case IP_RECVERR:
 	case IP_RECVERR_RFC4884:
 	case IP_TOS:
@@ -476,6 +482,15 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 		return 0;
 	case IP_RECVTOS:
 		inet_set_cmsg(sk, IP_CMSG_TOS, val);
+		return 0;
+	case IP_RECVOPTS:
+		inet_set_cmsg(sk, IP_CMSG_RECVOPTS, val);
+		return 0;
+	case IP_RETOPTS:
+		inet_set_cmsg(sk, IP_CMSG_RETOPTS, val);
+		return 0;
+	case IP_RECVORIGDSTADDR:
+		inet_set_cmsg(sk, IP_CMSG_ORIGDSTADDR, val);
 		return 0;
 	case IP_RECVERR:
 		inet->recverr = !!val;
@@ -572,6 +587,15 @@ int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *op
 	case IP_RECVTOS:
 		val = !!(inet->cmsg_flags & IP_CMSG_TOS);
 		break;
+	case IP_RECVOPTS:
+		val = !!(inet->cmsg_flags & IP_CMSG_RECVOPTS);
+		break;
+	case IP_RETOPTS:
+		val = !!(inet->cmsg_flags & IP_CMSG_RETOPTS);
+		break;
+	case IP_RECVORIGDSTADDR:
+		val = !!(inet->cmsg_flags & IP_CMSG_ORIGDSTADDR);
+		break;
 	case IP_RECVERR:
 		val = inet->recverr;
 		break;
@@ -659,15 +683,64 @@ static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *dat
 	w->used += space < left ? space : left;
 }
 
+/* include/uapi/linux/net_tstamp.h (OPT_RX_FILTER is newer than this libc's copy). */
+#define SOF_TIMESTAMPING_RX_SOFTWARE   (1u << 3)
+#define SOF_TIMESTAMPING_SOFTWARE      (1u << 4)
+#define SOF_TIMESTAMPING_OPT_RX_FILTER (1u << 17)
+
+/*
+ * sock_recv_timestamp: SO_TIMESTAMP(NS) stamps the arrival time on the
+ * wall clock, as a struct timeval or timespec (the _NEW option names: the
+ * same two 64-bit numbers on a 64-bit host, under their own type).
+ */
+static void sock_recv_timestamp(struct cmsg_writer *w, const struct sock *sk,
+				const struct sk_buff *skb)
+{
+	int64_t t = (int64_t)skb->tstamp + sock_net(sk)->realtime_offset;
+	bool is_new = sock_flag(sk, SOCK_TSTAMP_NEW);
+	int64_t v[2] = {t / (int64_t)NSEC_PER_SEC, t % (int64_t)NSEC_PER_SEC};
+
+	uint32_t tsflags = sk->sk_tsflags;
+
+	if (sock_flag(sk, SOCK_RCVTSTAMP) && sock_flag(sk, SOCK_RCVTSTAMPNS)) {
+		put_cmsg(w, SOL_SOCKET, is_new ? SO_TIMESTAMPNS_NEW : SO_TIMESTAMPNS_OLD, v,
+			 sizeof(v));
+	} else if (sock_flag(sk, SOCK_RCVTSTAMP)) {
+		int64_t us[2] = {v[0], v[1] / 1000};
+
+		put_cmsg(w, SOL_SOCKET, is_new ? SO_TIMESTAMP_NEW : SO_TIMESTAMP_OLD, us,
+			 sizeof(us));
+	}
+	/*
+	 * SO_TIMESTAMPING: the software stamp in the first of three timespecs
+	 * (struct scm_timestamping); unless SOF_TIMESTAMPING_OPT_RX_FILTER
+	 * asks for receive stamps only where RX_SOFTWARE was set.
+	 */
+	if ((tsflags & SOF_TIMESTAMPING_SOFTWARE) &&
+	    ((tsflags & SOF_TIMESTAMPING_RX_SOFTWARE) ||
+	     !(tsflags & SOF_TIMESTAMPING_OPT_RX_FILTER))) {
+		int64_t tss[6] = {v[0], v[1]};
+
+		put_cmsg(w, SOL_SOCKET, is_new ? SO_TIMESTAMPING_NEW : SO_TIMESTAMPING_OLD, tss,
+			 sizeof(tss));
+	}
+}
+
+/* ip_cmsg_recv_offset: in the kernel's order, after the socket-level stamps. */
 static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	uint32_t flags = inet_sk(sk)->cmsg_flags;
 
 	if (flags & IP_CMSG_PKTINFO) {
+		/*
+		 * ipv4_pktinfo_prepare() computes the specific destination for
+		 * UDP and raw sockets; ping sockets skip it and report 0.
+		 */
+		bool ping = sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_ICMP;
 		struct in_pktinfo info = {
 			.ipi_ifindex = skb->dev ? skb->dev->ifindex : 1,
-			.ipi_spec_dst = {sock_net(sk)->addr},
+			.ipi_spec_dst = {ping ? 0 : sock_net(sk)->addr},
 			.ipi_addr = {iph->daddr},
 		};
 
@@ -683,14 +756,157 @@ static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const stru
 
 		put_cmsg(w, SOL_IP, IP_TOS, &tos, sizeof(tos));
 	}
+	/* The options as received, and as an answer would carry them; none: no message. */
+	if ((flags & IP_CMSG_RECVOPTS) && iph->ihl > 5)
+		put_cmsg(w, SOL_IP, IP_RECVOPTS, iph + 1, (size_t)iph->ihl * 4 - sizeof(*iph));
+	if ((flags & IP_CMSG_RETOPTS) && iph->ihl > 5) {
+		uint8_t opt[40];
+		int n = ip_options_echo(sock_net(sk), skb, opt);
+
+		if (n < 0)
+			w->msg->msg_flags |= MSG_CTRUNC;
+		else
+			put_cmsg(w, SOL_IP, IP_RETOPTS, opt, (size_t)n);
+	}
+	/* ip_cmsg_recv_dstaddr: the second 16-bit word of the transport header as the port. */
+	if ((flags & IP_CMSG_ORIGDSTADDR) &&
+	    skb_transport_header(skb) + 4 <= skb->data + skb->len) {
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr = {iph->daddr}};
+
+		memcpy(&sin.sin_port, skb_transport_header(skb) + 2, sizeof(sin.sin_port));
+		put_cmsg(w, SOL_IP, IP_ORIGDSTADDR, &sin, sizeof(sin));
+	}
 }
 
-void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb)
+void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb,
+		  uint32_t dropcount)
 {
 	struct cmsg_writer w = {msg, msg->msg_controllen, 0};
 
+	sock_recv_timestamp(&w, sk, skb);
+	if (sock_flag(sk, SOCK_RXQ_OVFL) && dropcount)
+		put_cmsg(&w, SOL_SOCKET, SO_RXQ_OVFL, &dropcount, sizeof(dropcount));
 	ip_cmsg_put(&w, sk, skb);
 	msg->msg_controllen = w.used;
+}
+
+#ifndef IP_PROTOCOL
+#define IP_PROTOCOL 52 /* linux/in.h, absent from older libc headers */
+#endif
+#ifndef SCM_CREDENTIALS
+#define SCM_CREDENTIALS 2 /* sys/socket.h has it only with _GNU_SOURCE */
+#endif
+
+/* SOF_TIMESTAMPING_TX_RECORD_MASK: the only stamping a send may ask for. */
+#define SOF_TX_RECORD_MASK 0x4042u
+
+/* __sock_cmsg_send for the types a datagram socket meets. */
+static int sock_cmsg_send(const struct cmsghdr *cm)
+{
+	uint32_t tsflags;
+
+	switch (cm->cmsg_type) {
+	case SO_TIMESTAMPING_OLD:
+	case SO_TIMESTAMPING_NEW:
+		if (cm->cmsg_len != CMSG_LEN(sizeof(uint32_t)))
+			return -EINVAL;
+		memcpy(&tsflags, CMSG_DATA(cm), sizeof(tsflags));
+		return tsflags & ~SOF_TX_RECORD_MASK ? -EINVAL : 0;
+	case SCM_RIGHTS:
+	case SCM_CREDENTIALS:
+		return 0;
+	default:
+		return -EINVAL; /* SO_MARK and SCM_TXTIME need what the stack does not give */
+	}
+}
+
+int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
+{
+	const uint8_t *ctl = msg->msg_control;
+	size_t len = msg->msg_controllen, off;
+	struct cmsghdr cm;
+	int val, err;
+
+	for (off = 0; off + sizeof(cm) <= len; off += CMSG_ALIGN(cm.cmsg_len)) {
+		const uint8_t *data = ctl + off + sizeof(cm);
+
+		memcpy(&cm, ctl + off, sizeof(cm));
+		if (cm.cmsg_len < sizeof(cm) || cm.cmsg_len > len - off)
+			return -EINVAL; /* !CMSG_OK */
+		if (cm.cmsg_level == SOL_SOCKET) {
+			err = sock_cmsg_send((const struct cmsghdr *)(ctl + off));
+			if (err)
+				return err;
+			continue;
+		}
+		if (cm.cmsg_level != SOL_IP)
+			continue;
+		switch (cm.cmsg_type) {
+		case IP_RETOPTS:
+			break;
+		case IP_PKTINFO: {
+			struct in_pktinfo info;
+
+			if (cm.cmsg_len != CMSG_LEN(sizeof(info)))
+				return -EINVAL;
+			memcpy(&info, data, sizeof(info));
+			if (info.ipi_ifindex)
+				ipc->oif = info.ipi_ifindex;
+			ipc->addr = info.ipi_spec_dst.s_addr;
+			break;
+		}
+		case IP_TTL:
+			if (cm.cmsg_len != CMSG_LEN(sizeof(int)))
+				return -EINVAL;
+			memcpy(&val, data, sizeof(val));
+			if (val < 1 || val > 255)
+				return -EINVAL;
+			ipc->ttl = val;
+			break;
+		case IP_TOS:
+			if (cm.cmsg_len == CMSG_LEN(sizeof(int)))
+				memcpy(&val, data, sizeof(val));
+			else if (cm.cmsg_len == CMSG_LEN(1))
+				val = data[0];
+			else
+				return -EINVAL;
+			if (val < 0 || val > 255)
+				return -EINVAL;
+			ipc->tos = val;
+			break;
+		case IP_PROTOCOL:
+			if (cm.cmsg_len != CMSG_LEN(sizeof(int)))
+				return -EINVAL;
+			memcpy(&val, data, sizeof(val));
+			if (val < 1 || val > 255)
+				return -EINVAL;
+			break;
+		default:
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int ipc_saddr(const struct net *net, const struct ipcm_cookie *ipc, uint32_t *saddr)
+{
+	if (!ipc->addr)
+		return 0;
+	/* No route from an address the host does not have (the kernel's answer here). */
+	if (!ip_addr_is_local(net, ipc->addr))
+		return -ENETUNREACH;
+	*saddr = ipc->addr;
+	return 0;
+}
+
+uint8_t ipc_tos(const struct ipcm_cookie *ipc, const struct sock *sk)
+{
+	return ipc->tos >= 0 ? (uint8_t)ipc->tos : inet_sk(sk)->tos;
+}
+
+int ipc_ttl(const struct ipcm_cookie *ipc, const struct sock *sk)
+{
+	return ipc->ttl > 0 ? ipc->ttl : ip_select_ttl(sk);
 }
 
 /* ---- IP_RECVERR: the error queue (ip_icmp_error / ip_recv_error) ---- */
@@ -778,6 +994,7 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 	errhdr.offender.sin_family = AF_INET;
 	errhdr.offender.sin_addr.s_addr = ip_hdr(skb)->saddr; /* who sent the ICMP */
 	if (msg->msg_control) {
+		sock_recv_timestamp(&w, sk, skb);
 		ip_cmsg_put(&w, sk, skb);
 		put_cmsg(&w, SOL_IP, IP_RECVERR, &errhdr, sizeof(errhdr));
 		msg->msg_controllen = w.used;

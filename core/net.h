@@ -82,6 +82,7 @@ enum sock_flags {
 	SOCK_RCVTSTAMPNS, /* SO_TIMESTAMPNS: SO_TIMESTAMP then reads 0 */
 	SOCK_TSTAMP_NEW,  /* set through the *_NEW (64-bit time) option names */
 	SOCK_ZEROCOPY,	  /* SO_ZEROCOPY: MSG_ZEROCOPY sends allowed */
+	SOCK_RXQ_OVFL,	  /* SO_RXQ_OVFL: datagrams carry the drop count */
 };
 
 /* sk->sk_userlocks */
@@ -126,6 +127,8 @@ struct sock {
 	int sk_lingertime; /* seconds; negative = forever (MAX_SCHEDULE_TIMEOUT) */
 	uint32_t sk_priority;
 	uint32_t sk_mark;
+	uint32_t sk_tsflags; /* SO_TIMESTAMPING: SOF_TIMESTAMPING_* */
+	uint32_t sk_drops;   /* datagrams dropped on arrival (SO_RXQ_OVFL) */
 	int sk_bound_dev_if;
 	unsigned int sk_ack_backlog;
 	unsigned int sk_max_ack_backlog;

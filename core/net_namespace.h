@@ -83,7 +83,8 @@ struct net {
 	uint32_t gateway; /* network order, 0 = none */
 	uint8_t mac[6];
 
-	uint64_t now; /* ns, the stack clock; advanced by the owner before each call */
+	uint64_t now;		 /* ns, the stack clock; advanced by the owner before each call */
+	int64_t realtime_offset; /* ns, CLOCK_REALTIME minus the stack clock (SO_TIMESTAMP) */
 
 	struct net_device *dev;
 	struct neigh_table *arp_tbl;

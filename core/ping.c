@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "checksum.h"
+#include "icmp.h"
 #include "inet.h"
 #include "ip.h"
 #include "net_namespace.h"
@@ -158,6 +159,7 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct icmphdr *icmph;
+	struct ipcm_cookie ipc;
 	uint32_t daddr = 0, saddr;
 	struct sk_buff *skb;
 	int err;
@@ -190,8 +192,13 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 			err = -EDESTADDRREQ;
 		daddr = sk->sk_daddr;
 	}
+	ipcm_init(&ipc);
+	if (!err)
+		err = ip_cmsg_send(msg, &ipc);
 	if (!err)
 		err = inet_dgram_route(sk, &daddr, &saddr);
+	if (!err)
+		err = ipc_saddr(sock_net(sk), &ipc, &saddr);
 	if (err) {
 		kfree_skb(skb);
 		return err;
@@ -200,8 +207,8 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	icmph->un.echo.id = inet->inet_sport;
 	icmph->checksum = 0;
 	icmph->checksum = csum_fold(csum_partial(icmph, (int)len, 0));
-	err = ip_build_and_send_pkt(sock_net(sk), skb, saddr, daddr, IPPROTO_ICMP, inet->tos,
-				    ip_select_ttl(sk), ip_dont_fragment(sk));
+	err = ip_build_and_send_pkt(sock_net(sk), skb, saddr, daddr, IPPROTO_ICMP,
+				    ipc_tos(&ipc, sk), ipc_ttl(&ipc, sk), ip_dont_fragment(sk));
 	if (err)
 		return err;
 	__ICMP_INC_STATS(sock_net(sk), OutMsgs);
@@ -236,6 +243,61 @@ int ping_rcv(struct net *net, struct sk_buff *skb)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * ping_err: an ICMP error quoting one of our echo requests (skb->data at
+ * the quoted IP header), or an echo request ARP could not deliver, goes to
+ * the ping socket whose identifier it carries: as an entry of the error
+ * queue with IP_RECVERR (what ping reads to print "Destination Host
+ * Unreachable"), and as the socket's error when IP_RECVERR is set or the
+ * error is hard on a connected socket.
+ */
+void ping_err(struct net *net, struct sk_buff *skb, uint32_t info)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct icmphdr *icmph = (const struct icmphdr *)(skb->data + iph->ihl * 4);
+	int type = (int)(info >> 8), code = (int)(info & 0xff);
+	int harderr = 0, err;
+	struct sock *sk = NULL, *s;
+
+	if (!net->ping_table || icmph->type != ICMP_ECHO)
+		return;
+	hlist_for_each_entry (s, ping_hashslot(net, ntohs(icmph->un.echo.id)), sk_node) {
+		if (s->sk_num == ntohs(icmph->un.echo.id) &&
+		    (!s->sk_rcv_saddr || s->sk_rcv_saddr == iph->saddr)) {
+			sk = s;
+			break;
+		}
+	}
+	if (!sk)
+		return;
+	switch (type) {
+	case ICMP_SOURCE_QUENCH:
+		err = EREMOTEIO; /* not a real error, but ping wants to see it */
+		break;
+	case ICMP_DEST_UNREACH:
+		if (code == ICMP_FRAG_NEEDED) {
+			err = EMSGSIZE;
+			harderr = inet_sk(sk)->pmtudisc != IP_PMTUDISC_DONT;
+			break;
+		}
+		/* fall through */
+	default:
+		err = icmp_err_to_errno(type, code, &harderr);
+		if (!err)
+			return;
+	}
+	if (!inet_sk(sk)->recverr) {
+		if (!harderr || sk->sk_state != TCP_ESTABLISHED)
+			return;
+	} else {
+		ip_icmp_error(sk, skb, err, (uint8_t)type, (uint8_t)code, 0, 0,
+			      (const uint8_t *)icmph);
+	}
+	sk->sk_err = err;
+	if (sk->sk_error_report)
+		sk->sk_error_report(sk);
 }
 
 struct proto ping_prot = {

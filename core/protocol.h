@@ -45,6 +45,8 @@ extern const struct net_protocol igmp_protocol;	   /* igmp.c */
 int raw_local_deliver(struct net *net, struct sk_buff *skb, int protocol);
 /* ICMP echo replies for ping sockets (ping.c); returns 1 if a socket took skb. */
 int ping_rcv(struct net *net, struct sk_buff *skb);
+/* An ICMP error about one of our echo requests (ping.c; skb->data at the quoted IP header). */
+void ping_err(struct net *net, struct sk_buff *skb, uint32_t info);
 
 /* Per-stack state, called by net_init() in this order. */
 int arp_net_init(struct net *net); /* arp.c */

@@ -139,6 +139,8 @@ int inet_recv_queued(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	if (flags & MSG_ERRQUEUE)
+		return ip_recv_error(sk, msg, len, addr_len);
 	if (!skb) {
 		if (sk->sk_err)
 			return sock_error(sk);
@@ -167,6 +169,9 @@ int inet_recv_queued(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		sin->sin_addr.s_addr = iph->saddr;
 		*addr_len = (int)sizeof(*sin);
 	}
+	/* raw_recvmsg and ping_recvmsg: the stamps, then the IP cmsgs asked for. */
+	if (msg->msg_control)
+		ip_cmsg_recv(msg, sk, skb, 0);
 
 	if (!(flags & MSG_PEEK)) {
 		__skb_unlink(skb, &sk->sk_receive_queue);
@@ -314,6 +319,7 @@ static int raw_send_hdrinc(struct sock *sk, struct sk_buff *skb, uint32_t daddr,
 static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct inet_sock *inet = inet_sk(sk);
+	struct ipcm_cookie ipc;
 	uint32_t daddr, saddr;
 	struct sk_buff *skb;
 	int err;
@@ -336,7 +342,12 @@ static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 			return -EDESTADDRREQ;
 		daddr = sk->sk_daddr;
 	}
-	err = inet_dgram_route(sk, &daddr, &saddr);
+	ipcm_init(&ipc);
+	err = ip_cmsg_send(msg, &ipc);
+	if (!err)
+		err = inet_dgram_route(sk, &daddr, &saddr);
+	if (!err)
+		err = ipc_saddr(sock_net(sk), &ipc, &saddr);
 	if (err)
 		return err;
 
@@ -353,8 +364,8 @@ static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		err = raw_send_hdrinc(sk, skb, daddr, saddr);
 	else
 		err = ip_build_and_send_pkt(sock_net(sk), skb, saddr, daddr,
-					    (uint8_t)sk->sk_protocol, inet->tos, ip_select_ttl(sk),
-					    ip_dont_fragment(sk));
+					    (uint8_t)sk->sk_protocol, ipc_tos(&ipc, sk),
+					    ipc_ttl(&ipc, sk), ip_dont_fragment(sk));
 	/* As the kernel without IP_RECVERR: a full device queue is not the sender's error. */
 	if (err == -ENOBUFS && !inet->recverr)
 		err = 0;

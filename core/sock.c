@@ -222,6 +222,45 @@ static void sock_set_timestamp(struct sock *sk, int optname, bool valbool)
 	}
 }
 
+/*
+ * The SOF_TIMESTAMPING_* bits the running kernel knows (through
+ * SOF_TIMESTAMPING_OPT_TX_SWHW, 1 << 18) and the ones checked together.
+ */
+#define SOF_TIMESTAMPING_MASK	    0x7ffffu
+#define SOF_TIMESTAMPING_OPT_ID	    (1u << 7)
+#define SOF_TIMESTAMPING_OPT_TSONLY (1u << 11)
+#define SOF_TIMESTAMPING_OPT_STATS  (1u << 12)
+#define SOF_TIMESTAMPING_BIND_PHC   (1u << 15)
+#define SOF_TIMESTAMPING_OPT_ID_TCP (1u << 16)
+
+/*
+ * sock_set_timestamping: an int of flags, or a struct so_timestamping
+ * (flags, bind_phc) when optlen is its size. Only software stamps on
+ * receive are produced (ip_cmsg_recv); a PHC needs a device the stack has
+ * not got.
+ */
+static int sock_set_timestamping(struct sock *sk, int optname, const void *optval,
+				 unsigned int optlen, int val)
+{
+	int ts[2] = {val, 0};
+	uint32_t flags;
+
+	if (optlen == sizeof(ts))
+		memcpy(ts, optval, sizeof(ts));
+	flags = (uint32_t)ts[0];
+	if (flags & ~SOF_TIMESTAMPING_MASK)
+		return -EINVAL;
+	if ((flags & SOF_TIMESTAMPING_OPT_ID_TCP) && !(flags & SOF_TIMESTAMPING_OPT_ID))
+		return -EINVAL;
+	if ((flags & SOF_TIMESTAMPING_OPT_STATS) && !(flags & SOF_TIMESTAMPING_OPT_TSONLY))
+		return -EINVAL;
+	if (flags & SOF_TIMESTAMPING_BIND_PHC)
+		return -EOPNOTSUPP;
+	sk->sk_tsflags = flags;
+	sock_valbool_flag(sk, SOCK_TSTAMP_NEW, optname == SO_TIMESTAMPING_NEW);
+	return 0;
+}
+
 static void sock_set_sndbuf(struct sock *sk, unsigned int val)
 {
 	/* Ensure val * 2 fits into an int, to prevent max_t() from treating it as a negative value.
@@ -421,6 +460,13 @@ int sock_setsockopt(struct socket *sock, int level, int optname, const void *opt
 	case SO_TIMESTAMPNS_NEW:
 		sock_set_timestamp(sk, optname, valbool);
 		break;
+	case SO_TIMESTAMPING_OLD:
+	case SO_TIMESTAMPING_NEW:
+		ret = sock_set_timestamping(sk, optname, optval, optlen, val);
+		break;
+	case SO_RXQ_OVFL:
+		sock_valbool_flag(sk, SOCK_RXQ_OVFL, valbool);
+		break;
 	case SO_MARK:
 		if (!ns_capable(net, CAP_NET_RAW) && !ns_capable(net, CAP_NET_ADMIN)) {
 			ret = -EPERM;
@@ -455,6 +501,7 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 		struct ucred peercred;
 		struct sockaddr_in addr;
 		char tv[16];
+		int timestamping[2]; /* struct so_timestamping: flags, bind_phc */
 	} v;
 	int lv = sizeof(int);
 	int len = *optlen;
@@ -537,6 +584,17 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 		break;
 	case SO_TIMESTAMPNS_NEW:
 		v.val = sock_flag(sk, SOCK_RCVTSTAMPNS) && sock_flag(sk, SOCK_TSTAMP_NEW);
+		break;
+	case SO_RXQ_OVFL:
+		v.val = sock_flag(sk, SOCK_RXQ_OVFL);
+		break;
+	case SO_TIMESTAMPING_OLD:
+	case SO_TIMESTAMPING_NEW:
+		/* The _NEW name reads the flags only when they were set through it. */
+		lv = sizeof(v.timestamping);
+		memset(&v, 0, sizeof(v));
+		if (optname == SO_TIMESTAMPING_OLD || sock_flag(sk, SOCK_TSTAMP_NEW))
+			v.timestamping[0] = (int)sk->sk_tsflags;
 		break;
 	case SO_RCVTIMEO_OLD:
 	case SO_RCVTIMEO_NEW:

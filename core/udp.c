@@ -17,7 +17,11 @@
  * and drops beyond sk_rcvbuf (RcvbufErrors). Nothing here blocks: an empty
  * queue is -EAGAIN.
  *
- * Not here: UDP_CORK (accepted, without effect), GSO/GRO,
+ * UDP_CORK and MSG_MORE hold one datagram's payload (struct udp_cork) until
+ * a send without them or the uncork, as ip_append_data and
+ * udp_push_pending_frames do.
+ *
+ * Not here: GSO/GRO,
  * SO_PEEK_OFF.
  */
 #include "udp.h"
@@ -45,6 +49,7 @@ struct udp_skb_cb {
 	struct inet_skb_parm header; /* IPCB, kept for the ICMP answers */
 	uint32_t truesize;	     /* what sk_rmem_alloc was charged */
 	uint16_t cscov;		     /* UDP-Lite checksum coverage */
+	uint32_t dropcount;	     /* sk_drops when queued, with SO_RXQ_OVFL */
 	uint8_t partial_cov;
 };
 #define UDP_SKB_CB(skb) ((struct udp_skb_cb *)(skb)->cb)
@@ -266,6 +271,7 @@ static int udp_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 		goto drop;
 	}
 	UDP_SKB_CB(skb)->truesize = truesize;
+	UDP_SKB_CB(skb)->dropcount = sock_flag(sk, SOCK_RXQ_OVFL) ? sk->sk_drops : 0;
 	sk->sk_rmem_alloc += (int)truesize;
 	skb->sk = NULL;
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
@@ -274,6 +280,7 @@ static int udp_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 	return 0;
 drop:
 	UDP_INC_STATS(net, InErrors, lite);
+	sk->sk_drops++;
 	kfree_skb(skb);
 	return -1;
 }
@@ -536,71 +543,51 @@ static int udp_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_l
 	return err ? err : ip4_datagram_connect(sk, uaddr, addr_len);
 }
 
-static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+/* Where a datagram goes and how (ip_build_and_send_pkt's arguments). */
+struct udp_dest {
+	uint32_t saddr, daddr; /* network order */
+	uint16_t dport;	       /* network order */
+	int tos, ttl, df;
+};
+
+/* A corked datagram (UDP_CORK, MSG_MORE): its destination, then its payload so far. */
+struct udp_cork {
+	struct udp_dest dst;
+	size_t len;
+	uint8_t data[IP_MAX_UDP_PAYLOAD];
+};
+
+/* Copies len bytes of msg's data to p (msg may be NULL when len is 0). */
+static int udp_copy_from_msg(uint8_t *p, const struct msghdr *msg, size_t len)
 {
-	struct inet_sock *inet = inet_sk(sk);
+	for (size_t i = 0, left = len; left && i < msg->msg_iovlen; i++) {
+		size_t n = msg->msg_iov[i].iov_len < left ? msg->msg_iov[i].iov_len : left;
+
+		if (n && !msg->msg_iov[i].iov_base)
+			return -EFAULT;
+		memcpy(p, msg->msg_iov[i].iov_base, n);
+		p += n;
+		left -= n;
+	}
+	return 0;
+}
+
+/*
+ * udp_send_skb: one datagram to dst whose payload is head (hlen bytes, a
+ * corked datagram so far) followed by len bytes of msg. 0 or -errno.
+ */
+static int udp_send_datagram(struct sock *sk, const struct udp_dest *dst, const uint8_t *head,
+			     size_t hlen, const struct msghdr *msg, size_t len)
+{
 	struct udp_sock *up = udp_sk(sk);
 	struct net *net = sock_net(sk);
 	int lite = udp_is_lite(sk);
-	uint32_t daddr, saddr, nexthop, csum;
-	unsigned int ulen = (unsigned int)len + sizeof(struct udphdr);
+	unsigned int ulen = (unsigned int)(hlen + len) + sizeof(struct udphdr);
 	unsigned int cscov = ulen;
 	struct sk_buff *skb;
 	struct udphdr *uh;
-	uint16_t dport;
-	uint8_t *p;
-	int df, err;
-
-	if (len > 0xffff)
-		return -EMSGSIZE;
-	if (msg->msg_flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	if (msg->msg_name) {
-		const struct sockaddr_in *usin = msg->msg_name;
-
-		if (msg->msg_namelen < sizeof(*usin))
-			return -EINVAL;
-		if (usin->sin_family != AF_INET && usin->sin_family != AF_UNSPEC)
-			return -EAFNOSUPPORT;
-		daddr = usin->sin_addr.s_addr;
-		dport = usin->sin_port;
-		if (dport == 0)
-			return -EINVAL;
-	} else {
-		if (sk->sk_state != TCP_ESTABLISHED)
-			return -EDESTADDRREQ;
-		daddr = sk->sk_daddr;
-		dport = sk->sk_dport;
-	}
-	err = udp_autobind(sk);
-	if (err)
-		return err;
-
-	saddr = inet->inet_saddr;
-	/* IP_MULTICAST_IF's address is the source of multicast from an unbound socket. */
-	if (ipv4_is_multicast(daddr) && !saddr)
-		saddr = inet->mc_addr;
-	if (!daddr)
-		daddr = saddr ? saddr : htonl(INADDR_LOOPBACK);
-	err = ip_route_output(net, daddr, &saddr, &nexthop);
-	if (err) {
-		if (err == -ENETUNREACH)
-			__IP_INC_STATS(net, OutNoRoutes);
-		return err;
-	}
-	if (ip_addr_is_broadcast(net, daddr) && !sock_flag(sk, SOCK_BROADCAST))
-		return -EACCES;
-
-	/* __ip_append_data(): without DF the limit is the IP maximum, with it the MTU. */
-	df = ip_dont_fragment(sk);
-	if (len > IP_MAX_UDP_PAYLOAD ||
-	    (df == IP_DF_STRICT && ulen + sizeof(struct iphdr) > ip_dst_mtu(net)))
-		return -EMSGSIZE;
-
-	/* A pending error (e.g. ECONNREFUSED) is reported by the next send, once. */
-	err = sock_error(sk);
-	if (err)
-		return err;
+	uint32_t csum;
+	int err;
 
 	skb = alloc_skb(ulen);
 	if (!skb) {
@@ -609,20 +596,15 @@ static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	}
 	skb->sk = sk;
 	uh = (struct udphdr *)skb_put(skb, ulen);
-	p = (uint8_t *)(uh + 1);
-	for (size_t i = 0, left = len; i < msg->msg_iovlen && left; i++) {
-		size_t n = msg->msg_iov[i].iov_len < left ? msg->msg_iov[i].iov_len : left;
-
-		if (n && !msg->msg_iov[i].iov_base) {
-			kfree_skb(skb);
-			return -EFAULT;
-		}
-		memcpy(p, msg->msg_iov[i].iov_base, n);
-		p += n;
-		left -= n;
+	if (hlen)
+		memcpy(uh + 1, head, hlen);
+	err = udp_copy_from_msg((uint8_t *)(uh + 1) + hlen, msg, len);
+	if (err) {
+		kfree_skb(skb);
+		return err;
 	}
-	uh->source = inet->inet_sport;
-	uh->dest = dport;
+	uh->source = inet_sk(sk)->inet_sport;
+	uh->dest = dst->dport;
 	uh->len = htons((uint16_t)ulen);
 	uh->check = 0;
 	if (lite && (up->pcflag & UDPLITE_SEND_CC) && up->pcslen < ulen) {
@@ -632,21 +614,151 @@ static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		uh->len = htons(up->pcslen);
 	}
 	csum = csum_partial(uh, (int)cscov, 0);
-	uh->check =
-		csum_tcpudp_magic(saddr, daddr, ulen, lite ? IPPROTO_UDPLITE : IPPROTO_UDP, csum);
+	uh->check = csum_tcpudp_magic(dst->saddr, dst->daddr, ulen,
+				      lite ? IPPROTO_UDPLITE : IPPROTO_UDP, csum);
 	if (!uh->check)
 		uh->check = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
 
-	err = ip_build_and_send_pkt(
-		net, skb, saddr, daddr, lite ? IPPROTO_UDPLITE : IPPROTO_UDP, inet->tos,
-		ipv4_is_multicast(daddr) ? inet->mc_ttl : ip_select_ttl(sk), df);
+	err = ip_build_and_send_pkt(net, skb, dst->saddr, dst->daddr,
+				    lite ? IPPROTO_UDPLITE : IPPROTO_UDP, (uint8_t)dst->tos,
+				    dst->ttl, dst->df);
 	if (err) {
 		if (err == -ENOBUFS)
 			UDP_INC_STATS(net, SndbufErrors, lite);
 		return err;
 	}
 	UDP_INC_STATS(net, OutDatagrams, lite);
-	return (int)len;
+	return 0;
+}
+
+/* udp_flush_pending_frames: the corked datagram is dropped. */
+static void udp_flush_pending(struct sock *sk)
+{
+	free(udp_sk(sk)->cork);
+	udp_sk(sk)->cork = NULL;
+}
+
+/* udp_push_pending_frames: the corked datagram leaves, with len more bytes of msg. */
+static int udp_push_pending(struct sock *sk, const struct msghdr *msg, size_t len)
+{
+	struct udp_cork *c = udp_sk(sk)->cork;
+	int err;
+
+	udp_sk(sk)->cork = NULL;
+	err = udp_send_datagram(sk, &c->dst, c->data, c->len, msg, len);
+	free(c);
+	return err;
+}
+
+/*
+ * ip_append_data on a corked socket: the bytes join the pending datagram,
+ * which leaves once the cork is off. Past the IP maximum the whole pending
+ * datagram is dropped with EMSGSIZE, as __ip_append_data fails and
+ * udp_sendmsg flushes.
+ */
+static int udp_append(struct sock *sk, const struct msghdr *msg, size_t len, bool corkreq)
+{
+	struct udp_cork *c = udp_sk(sk)->cork;
+	int err;
+
+	if (c->len + len > IP_MAX_UDP_PAYLOAD) {
+		udp_flush_pending(sk);
+		return -EMSGSIZE;
+	}
+	if (!corkreq)
+		err = udp_push_pending(sk, msg, len);
+	else if (!(err = udp_copy_from_msg(c->data + c->len, msg, len)))
+		c->len += len;
+	if (err == -EFAULT)
+		udp_flush_pending(sk);
+	return err ? err : (int)len;
+}
+
+static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct udp_sock *up = udp_sk(sk);
+	struct net *net = sock_net(sk);
+	bool corkreq = up->corkflag || (msg->msg_flags & MSG_MORE);
+	unsigned int ulen = (unsigned int)len + sizeof(struct udphdr);
+	struct ipcm_cookie ipc;
+	struct udp_dest dst;
+	uint32_t nexthop;
+	int err;
+
+	if (len > 0xffff)
+		return -EMSGSIZE;
+	if (msg->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	/* A corked datagram keeps its destination: this send's address is not looked at. */
+	if (up->cork)
+		return udp_append(sk, msg, len, corkreq);
+	if (msg->msg_name) {
+		const struct sockaddr_in *usin = msg->msg_name;
+
+		if (msg->msg_namelen < sizeof(*usin))
+			return -EINVAL;
+		if (usin->sin_family != AF_INET && usin->sin_family != AF_UNSPEC)
+			return -EAFNOSUPPORT;
+		dst.daddr = usin->sin_addr.s_addr;
+		dst.dport = usin->sin_port;
+		if (dst.dport == 0)
+			return -EINVAL;
+	} else {
+		if (sk->sk_state != TCP_ESTABLISHED)
+			return -EDESTADDRREQ;
+		dst.daddr = sk->sk_daddr;
+		dst.dport = sk->sk_dport;
+	}
+	ipcm_init(&ipc);
+	err = ip_cmsg_send(msg, &ipc);
+	if (err)
+		return err;
+	err = udp_autobind(sk);
+	if (err)
+		return err;
+
+	dst.saddr = inet->inet_saddr;
+	err = ipc_saddr(net, &ipc, &dst.saddr);
+	if (err)
+		return err;
+	/* IP_MULTICAST_IF's address is the source of multicast from an unbound socket. */
+	if (ipv4_is_multicast(dst.daddr) && !dst.saddr)
+		dst.saddr = inet->mc_addr;
+	if (!dst.daddr)
+		dst.daddr = dst.saddr ? dst.saddr : htonl(INADDR_LOOPBACK);
+	err = ip_route_output(net, dst.daddr, &dst.saddr, &nexthop);
+	if (err) {
+		if (err == -ENETUNREACH)
+			__IP_INC_STATS(net, OutNoRoutes);
+		return err;
+	}
+	if (ip_addr_is_broadcast(net, dst.daddr) && !sock_flag(sk, SOCK_BROADCAST))
+		return -EACCES;
+
+	/* __ip_append_data(): without DF the limit is the IP maximum, with it the MTU. */
+	dst.df = ip_dont_fragment(sk);
+	if (len > IP_MAX_UDP_PAYLOAD ||
+	    (dst.df == IP_DF_STRICT && ulen + sizeof(struct iphdr) > ip_dst_mtu(net)))
+		return -EMSGSIZE;
+
+	/* A pending error (e.g. ECONNREFUSED) is reported by the next send, once. */
+	err = sock_error(sk);
+	if (err)
+		return err;
+	dst.tos = ipc_tos(&ipc, sk);
+	/* __ip_make_skb: an IP_TTL message first, then IP_MULTICAST_TTL for a group. */
+	dst.ttl = ipv4_is_multicast(dst.daddr) && ipc.ttl <= 0 ? inet->mc_ttl : ipc_ttl(&ipc, sk);
+	if (corkreq) {
+		up->cork = malloc(sizeof(*up->cork));
+		if (!up->cork)
+			return -ENOBUFS;
+		up->cork->dst = dst;
+		up->cork->len = 0;
+		return udp_append(sk, msg, len, corkreq);
+	}
+	err = udp_send_datagram(sk, &dst, NULL, 0, msg, len);
+	return err ? err : (int)len;
 }
 
 static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len)
@@ -694,7 +806,7 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flag
 			*addr_len = sizeof(*sin);
 	}
 	if (msg->msg_control)
-		ip_cmsg_recv(msg, sk, skb);
+		ip_cmsg_recv(msg, sk, skb, UDP_SKB_CB(skb)->dropcount);
 	if (!(flags & MSG_PEEK)) {
 		UDP_INC_STATS(net, InDatagrams, udp_is_lite(sk));
 		__skb_unlink(skb, &sk->sk_receive_queue);
@@ -736,6 +848,9 @@ static int udp_lib_setsockopt(struct sock *sk, int level, int optname, const voi
 	switch (optname) {
 	case UDP_CORK:
 		up->corkflag = !!val;
+		/* Uncorking sends what was held (its error goes nowhere, as the kernel's). */
+		if (!val && up->cork)
+			udp_push_pending(sk, NULL, 0);
 		return 0;
 	case UDPLITE_SEND_CSCOV:
 		if (!udp_is_lite(sk))
@@ -805,6 +920,7 @@ static int udp_getsockopt(struct sock *sk, int level, int optname, void *optval,
 static void udp_lib_close(struct sock *sk, long timeout)
 {
 	/* Out of the table (udp_lib_unhash), queues dropped, memory freed. */
+	udp_flush_pending(sk);
 	sk_common_release(sk);
 }
 
@@ -813,6 +929,7 @@ static int udp_init_sock(struct sock *sk)
 	struct udp_sock *up = udp_sk(sk);
 
 	up->corkflag = 0;
+	up->cork = NULL;
 	up->pcflag = 0;
 	up->pcslen = up->pcrlen = 0;
 	return 0;

@@ -37,9 +37,12 @@ struct udp_table {
 	int protocol;				/* IPPROTO_UDP or IPPROTO_UDPLITE */
 };
 
+struct udp_cork; /* udp.c */
+
 struct udp_sock {
 	struct inet_sock inet; /* must be first */
-	int corkflag;	       /* UDP_CORK (accepted; datagrams are still sent one by one) */
+	int corkflag;	       /* UDP_CORK */
+	struct udp_cork *cork; /* the datagram being corked, or NULL */
 	uint8_t no_check6_tx;  /* unused in IPv4, kept for getsockopt symmetry */
 	uint8_t pcflag;	       /* UDP-Lite: which coverage options were set */
 #define UDPLITE_SEND_CC 0x1

@@ -77,7 +77,8 @@
 /*
  * The version this build speaks; 1 was the flat struct without lengths, 2
  * had no loopback hand-off (SHIM_CONNECT_KERNEL), 3 cut option values at
- * 512 bytes and carried no getsockopt input (shim_req_optbytes).
+ * 512 bytes, carried no getsockopt input (shim_req_optbytes) and no control
+ * messages (shim_dgram.ctl_len, SHIM_OP_ERRQUEUE).
  */
 #define SHIM_CTL_VERSION 4
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
@@ -106,6 +107,7 @@ enum shim_op {
 	SHIM_OP_GETERR,	    /* no payload; hdr.ret = -(pending socket error), cleared */
 	SHIM_OP_CLOSE,	    /* no payload, no reply: the application closed a copy */
 	SHIM_OP_STAT,	    /* shim_stat -> shim_stat_rep */
+	SHIM_OP_ERRQUEUE,   /* shim_errqueue -> shim_errqueue_rep: recvmsg(MSG_ERRQUEUE) */
 	SHIM_OP_MAX,
 };
 
@@ -198,6 +200,24 @@ struct shim_stat {
 	uint32_t offset;
 };
 
+struct shim_errqueue {
+	uint32_t len;  /* the application's buffer: the most data it takes */
+	int32_t flags; /* its recvmsg flags (MSG_PEEK, MSG_TRUNC) */
+};
+
+/*
+ * One entry of the error queue: the data, then the control messages
+ * (struct cmsghdr as the kernel lays them out) in buf; hdr.ret is what
+ * recvmsg returns.
+ */
+#define SHIM_ERRQ_BUF (SHIM_OPT_MAX - 16)
+struct shim_errqueue_rep {
+	uint32_t msg_flags;
+	uint32_t data_len, ctl_len; /* bytes of buf: data_len of data, then ctl_len of cmsgs */
+	struct sockaddr_in name;    /* sin_family 0: none */
+	uint8_t buf[SHIM_ERRQ_BUF];
+};
+
 struct shim_stat_rep {
 	uint32_t total; /* the whole text's length */
 	uint32_t len;	/* bytes of it in text, from the request's offset */
@@ -217,6 +237,7 @@ struct shim_req {
 		struct shim_sockopt sockopt;
 		struct shim_ioctl ioctl;
 		struct shim_stat stat;
+		struct shim_errqueue errqueue;
 	};
 };
 
@@ -229,6 +250,7 @@ struct shim_rep {
 		struct shim_ioctl ioctl;
 		struct shim_stat_rep stat;
 		struct shim_handoff handoff;
+		struct shim_errqueue_rep errqueue;
 	};
 	char note[SHIM_NOTE_MAX]; /* what the host did, for the trace (e.g. "inetsw exact: UDP") */
 };
@@ -244,6 +266,7 @@ _Static_assert(sizeof(struct shim_sockopt) == 12 + SHIM_OPT_MAX, "shim_sockopt")
 _Static_assert(sizeof(struct shim_ioctl) == 8, "shim_ioctl");
 _Static_assert(sizeof(struct shim_handoff) == 32, "shim_handoff");
 _Static_assert(sizeof(struct shim_stat_rep) == 8 + SHIM_OPT_MAX, "shim_stat_rep");
+_Static_assert(sizeof(struct shim_errqueue_rep) == 12 + SHIM_OPT_MAX, "shim_errqueue_rep");
 _Static_assert(offsetof(struct shim_req, create) == sizeof(struct shim_hdr), "payload");
 _Static_assert(sizeof(struct shim_req) == 16 + 12 + SHIM_OPT_MAX, "shim_req");
 _Static_assert(sizeof(struct shim_rep) == 16 + 12 + SHIM_OPT_MAX + SHIM_NOTE_MAX, "shim_rep");
@@ -284,6 +307,8 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
 		return h;
 	case SHIM_OP_STAT:
 		return h + sizeof(struct shim_stat);
+	case SHIM_OP_ERRQUEUE:
+		return h + sizeof(struct shim_errqueue);
 	}
 	return 0;
 }
@@ -345,14 +370,25 @@ static inline void shim_msg_put_fd(struct msghdr *msg, union shim_fd_cmsg *u, in
 	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 }
 
-/* Prefixes every datagram on a datagram socket's pair. */
+/*
+ * Prefixes every datagram on a datagram socket's pair. Control messages
+ * travel only when there are any, i.e. when the socket asked for them
+ * (IP_PKTINFO, IP_RECVTTL, SO_TIMESTAMP, ... one way; IP_TTL, IP_TOS,
+ * IP_PKTINFO per message the other): ctl_len bytes of struct cmsghdr
+ * records as the kernel lays them out, between this header and the
+ * payload. The interposer peeks at the header first only on a socket it
+ * saw ask for them (SHIM_F_CMSG), so other datagrams cost nothing more.
+ */
 struct shim_dgram {
 	int32_t err; /* host->app only: != 0 is an error report (e.g. ECONNREFUSED), no payload */
 	uint32_t flags; /* host->app: MSG_TRUNC if the datagram was cut; app->host: send flags */
 	struct sockaddr_in addr; /* peer; sin_family 0 = none (connected socket) */
 	uint32_t orig_len;	 /* host->app: length on the wire */
-	uint32_t pad;
+	uint32_t ctl_len;	 /* bytes of control messages after this header */
 };
+
+/* The most control-message bytes one datagram carries either way. */
+#define SHIM_DGRAM_CTL_MAX 512
 
 _Static_assert(sizeof(struct shim_dgram) == 32, "shim_dgram");
 

@@ -13,16 +13,20 @@
  * only sees the datagram later); receives readv into [header | caller's
  * buffers], fill the source address and report MSG_TRUNC and error reports.
  *
+ * Control messages of datagram sockets travel in the same framing
+ * (shim_dgram.ctl_len, shim_cmsg.c); a stream's are only checked as the
+ * kernel checks their buffer and headers. MSG_MORE is the host's to act on
+ * (UDP corking in the core).
+ *
  * What it does not do (documented in the README): urgent data (recv with
  * MSG_OOB is EINVAL as on TCP without urgent data, send with MSG_OOB is
- * EOPNOTSUPP), ancillary data (cmsgs are neither sent nor received, so
- * msg_controllen comes back 0; sent cmsgs are only checked as the kernel
- * checks their buffer and headers), UDP corking (MSG_MORE is passed to the
- * host as a flag only) and sendfile() to a datagram socket (EINVAL).
+ * EOPNOTSUPP) and sendfile() to a datagram socket (EINVAL).
  */
 #include "shim_lib.h"
 
+#include <arpa/inet.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <netinet/ip_icmp.h>
 #include <signal.h>
 #include <string.h>
@@ -30,6 +34,8 @@
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
+
+#include "ip.h" /* ip_cmsg_send: the kernel's reading of a send's control messages */
 
 /*
  * A connected stream with nothing to remember: the only kind the fast path
@@ -114,11 +120,31 @@ static bool shim_is_broadcast(uint32_t daddr)
 		(daddr & shim_cfg.netmask) == (shim_cfg.addr & shim_cfg.netmask));
 }
 
-/* cmsg_err: what the protocol's cmsg walk says, after the address checks. */
+/*
+ * ip_route_output for a datagram's destination, which the host would run
+ * too late to tell the sender: the stack has its subnet and, if configured,
+ * a gateway; anything else is ENETUNREACH at once, as from the kernel.
+ * Local, broadcast and multicast destinations are the host's to judge.
+ */
+static bool shim_dgram_unroutable(uint32_t daddr)
+{
+	uint32_t a = ntohl(daddr);
+
+	if (!shim_cfg_ok || shim_cfg.gateway || !daddr || (a >> 24) == 127 ||
+	    daddr == INADDR_BROADCAST || IN_MULTICAST(a))
+		return false;
+	return (daddr & shim_cfg.netmask) != (shim_cfg.addr & shim_cfg.netmask);
+}
+
+/*
+ * cmsg_err: what the protocol's cmsg walk says, after the address checks;
+ * m->msg_control, if set, holds the control messages to carry (our own
+ * copy, m->msg_controllen bytes).
+ */
 static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int flags, int cmsg_err)
 {
 	struct shim_dgram h = {0};
-	struct iovec iov[UIO_MAXIOV + 1];
+	struct iovec iov[UIO_MAXIOV + 2];
 	struct msghdr lm = {0};
 	unsigned int fl = shim_ent_flags(e);
 	size_t total = 0, i, max;
@@ -126,8 +152,8 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 
 	if (m->msg_iovlen > UIO_MAXIOV)
 		return -EMSGSIZE;
-	memcpy(iov + 1, m->msg_iov, m->msg_iovlen * sizeof(*iov));
-	for (i = 1; i <= m->msg_iovlen; i++)
+	memcpy(iov + 2, m->msg_iov, m->msg_iovlen * sizeof(*iov));
+	for (i = 2; i < m->msg_iovlen + 2; i++)
 		total += iov[i].iov_len;
 	/* udp_sendmsg, raw_sendmsg and ping_common_sendmsg all start so. */
 	if (total > 0xffff)
@@ -137,7 +163,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (fl & SHIM_F_PING) {
-		int err = shim_ping_check(iov + 1, m->msg_iovlen);
+		int err = shim_ping_check(iov + 2, m->msg_iovlen);
 
 		if (err)
 			return err;
@@ -162,6 +188,8 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	}
 	if (cmsg_err)
 		return cmsg_err;
+	if (m->msg_name && shim_dgram_unroutable(h.addr.sin_addr.s_addr))
+		return -ENETUNREACH;
 	/* 0xffff minus the IP header, minus the UDP header for UDP. */
 	max = fl & SHIM_F_UDP ? 65507 : 65515;
 	if (total > max)
@@ -172,46 +200,80 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	if (flags & MSG_PROXY)
 		return (ssize_t)total;
 	h.flags = (uint32_t)flags;
+	h.ctl_len = (uint32_t)m->msg_controllen;
 	iov[0] = (struct iovec){&h, sizeof(h)};
+	iov[1] = (struct iovec){m->msg_control, m->msg_controllen};
 	lm.msg_iov = iov;
-	lm.msg_iovlen = m->msg_iovlen + 1;
+	lm.msg_iovlen = m->msg_iovlen + 2;
 	/* A pair whose host is gone says EPIPE; a UDP socket never raises SIGPIPE. */
 	ret = shim_real.sendmsg(fd, &lm, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
 	if (ret < 0)
 		return errno == EPIPE ? -SHIM_EGONE_SEND : -errno;
-	return ret >= (ssize_t)sizeof(h) ? ret - (ssize_t)sizeof(h) : 0;
+	ret -= (ssize_t)(sizeof(h) + h.ctl_len);
+	return ret > 0 ? ret : 0;
+}
+
+/*
+ * On a socket that asked for control messages: how many bytes of them the
+ * next datagram carries, peeked before it is read so that they land in our
+ * buffer and the payload in the caller's (0 for an error report).
+ */
+static ssize_t shim_dgram_ctl_peek(int fd, int flags)
+{
+	struct shim_dgram h;
+	ssize_t n = shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | (flags & MSG_DONTWAIT));
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -SHIM_EGONE_RECV;
+	if ((size_t)n < sizeof(h) || h.err || h.ctl_len > SHIM_DGRAM_CTL_MAX)
+		return 0;
+	return h.ctl_len;
 }
 
 /*
  * m->msg_iov is a copy we own; m->msg_name, if set, is our own struct
- * sockaddr_in. On return msg_namelen and msg_flags are set.
+ * sockaddr_in; m->msg_control is the caller's. On return msg_namelen,
+ * msg_controllen and msg_flags are set.
  */
-static ssize_t shim_dgram_recv(int fd, struct msghdr *m, int flags)
+static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 {
 	struct shim_dgram h;
-	struct iovec iov[UIO_MAXIOV + 1];
+	uint64_t ctl[SHIM_DGRAM_CTL_MAX / sizeof(uint64_t)];
+	struct iovec iov[UIO_MAXIOV + 2];
 	struct msghdr lm = {0};
-	size_t payload, wire;
+	size_t payload, wire, room = 0;
 	ssize_t n;
 
 	if (m->msg_iovlen > UIO_MAXIOV)
 		return -EMSGSIZE;
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN; /* ICMP errors come as error reports, not an error queue */
+		return shim_errqueue_recv(fd, e, m, flags);
+	if (shim_ent_flags(e) & SHIM_F_CMSG) {
+		n = shim_dgram_ctl_peek(fd, flags);
+		if (n < 0)
+			return n;
+		room = (size_t)n;
+	}
 	iov[0] = (struct iovec){&h, sizeof(h)};
-	memcpy(iov + 1, m->msg_iov, m->msg_iovlen * sizeof(*iov));
-	lm.msg_iov = iov;
-	lm.msg_iovlen = m->msg_iovlen + 1;
+	iov[1] = (struct iovec){ctl, room};
+	memcpy(iov + 2, m->msg_iov, m->msg_iovlen * sizeof(*iov));
+	lm.msg_iov = room ? iov : iov + 1;
+	lm.msg_iovlen = m->msg_iovlen + (room ? 2 : 1);
+	if (!room)
+		iov[1] = iov[0];
 	n = shim_real.recvmsg(fd, &lm, flags & (MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
 	if (n < 0)
 		return -errno;
-	m->msg_flags = 0;
-	m->msg_controllen = 0;
+	/* ____sys_recvmsg hands MSG_CMSG_CLOEXEC back in msg_flags. */
+	m->msg_flags = flags & MSG_CMSG_CLOEXEC;
 	/* EOF on the pair: its stack host is gone (killed), and the socket with it. */
 	if (n == 0)
 		return -SHIM_EGONE_RECV;
 	if ((size_t)n < sizeof(h)) {
 		m->msg_namelen = 0;
+		m->msg_controllen = 0;
 		return 0;
 	}
 	if (h.err) {
@@ -219,12 +281,31 @@ static ssize_t shim_dgram_recv(int fd, struct msghdr *m, int flags)
 		if (flags & MSG_PEEK)
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
 		m->msg_namelen = 0;
+		m->msg_controllen = 0;
 		return -h.err;
 	}
 	/* sock_recv_timestamp: from now on SIOCGSTAMP has a time to give. */
 	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
 		shim_fd_flags(fd, SHIM_F_RECEIVED, 0);
-	payload = (size_t)n - sizeof(h);
+	payload = (size_t)n - sizeof(h) - room;
+	if (h.ctl_len > SHIM_DGRAM_CTL_MAX)
+		h.ctl_len = 0; /* the host never sends more; ignore rather than misplace data */
+	if (h.ctl_len != room) {
+		/*
+		 * Not peeked for (another reader took it, or this process came
+		 * by exec and never saw the option set): sort the bytes out,
+		 * and peek from now on. Control messages cut short are lost.
+		 */
+		payload = shim_dgram_ctl_fixup((uint8_t *)ctl, room, h.ctl_len, m->msg_iov,
+					       m->msg_iovlen, (size_t)n - sizeof(h));
+		if (!(shim_ent_flags(e) & SHIM_F_CMSG))
+			shim_fd_flags(fd, SHIM_F_CMSG, 0);
+		if ((size_t)n - sizeof(h) < h.ctl_len) {
+			m->msg_flags |= MSG_CTRUNC;
+			h.ctl_len = 0;
+		}
+	}
+	shim_put_cmsgs(m, ctl, h.ctl_len);
 	wire = h.orig_len > payload ? h.orig_len : payload;
 	if ((lm.msg_flags & MSG_TRUNC) || (h.flags & MSG_TRUNC) || wire > payload)
 		m->msg_flags |= MSG_TRUNC;
@@ -291,7 +372,7 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 		/* tcp_recvmsg reads the (empty) error queue before it looks at the state. */
 		return flags & MSG_ERRQUEUE ? -EAGAIN : -ENOTCONN;
 	case SHIM_DGRAM:
-		return shim_dgram_recv(fd, m, flags);
+		return shim_dgram_recv(fd, e, m, flags);
 	default:
 		break;
 	}
@@ -893,6 +974,38 @@ static int shim_cmsg_check(const struct msghdr *m, bool *malformed)
 	return 0;
 }
 
+/*
+ * A datagram sendmsg with well-formed control messages: read whole as
+ * ip_cmsg_send reads them (its errors come after the address checks), and
+ * what they ask for (TTL, TOS, source address) carried to the host as a
+ * few messages of the kernel's layout.
+ */
+static ssize_t shim_dgram_sendmsg_ctl(int fd, uint64_t e, struct msghdr *m, int flags)
+{
+	uint64_t small[512], out[SHIM_DGRAM_CTL_MAX / sizeof(uint64_t)];
+	void *buf = small;
+	struct ipcm_cookie ipc;
+	int err = -EFAULT;
+
+	ipcm_init(&ipc);
+	/* shim_cmsg_check bounded the length by the kernel's optmem_max. */
+	if (m->msg_controllen > sizeof(small) && !(buf = malloc(m->msg_controllen)))
+		return -ENOBUFS;
+	if (!shim_copy_from_user(buf, m->msg_control, m->msg_controllen)) {
+		struct msghdr k = {.msg_control = buf, .msg_controllen = m->msg_controllen};
+
+		err = ip_cmsg_send(&k, &ipc);
+	}
+	if (buf != small)
+		free(buf);
+	/* The source must be the stack's own (ipc_saddr: the kernel's ENETUNREACH). */
+	if (!err && ipc.addr && ipc.addr != shim_cfg.addr && (ntohl(ipc.addr) >> 24) != 127)
+		err = -ENETUNREACH;
+	m->msg_control = out;
+	m->msg_controllen = err ? 0 : shim_cmsg_build(out, &ipc);
+	return shim_send_msg(fd, e, m, flags, err);
+}
+
 /* sendmsg with a user msghdr, copied in as copy_msghdr_from_user does. */
 static ssize_t shim_sendmsg_one(int fd, uint64_t e, const struct msghdr *umsg, int flags)
 {
@@ -925,6 +1038,8 @@ static ssize_t shim_sendmsg_one(int fd, uint64_t e, const struct msghdr *umsg, i
 	}
 	if (m.msg_controllen && (err = shim_cmsg_check(&m, &malformed)))
 		return err;
+	if (m.msg_controllen && !malformed && shim_ent_kind(e) == SHIM_DGRAM)
+		return shim_dgram_sendmsg_ctl(fd, e, &m, flags);
 	m.msg_control = NULL;
 	m.msg_controllen = 0;
 	return shim_send_msg(fd, e, &m, flags, malformed ? -EINVAL : 0);

@@ -85,6 +85,7 @@ enum shim_kind {
  */
 #define SHIM_F_FILLED	      0x800
 #define SHIM_F_READINESS_ONLY (SHIM_F_HUPSEEN | SHIM_F_FILLED)
+#define SHIM_F_CMSG	      0x1000 /* datagram socket asked for control messages (shim_dgram.ctl_len) */
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
@@ -321,6 +322,30 @@ void shim_dgram_autobind(int fd, uint64_t e);
 
 /* For the error mapping on stream fds: the host's pending error, or 0. */
 int shim_pending_error(int fd, uint64_t ent);
+
+/*
+ * shim_cmsg.c: the control messages a datagram brought (ctl_len bytes as the
+ * host wrote them) copied into m->msg_control as put_cmsg() does;
+ * msg_controllen becomes the bytes written, MSG_CTRUNC is set in msg_flags
+ * when they do not all fit.
+ */
+void shim_put_cmsgs(struct msghdr *m, const void *ctl, size_t ctl_len);
+/*
+ * A datagram read with room bytes reserved for control messages (ctl, of
+ * SHIM_DGRAM_CTL_MAX bytes) but carrying ctl_len: got bytes landed in
+ * [ctl | iov]. Moves the control messages to ctl and the payload to the
+ * start of iov; returns the payload bytes now in iov.
+ */
+size_t shim_dgram_ctl_fixup(uint8_t *ctl, size_t room, size_t ctl_len, const struct iovec *iov,
+			    size_t cnt, size_t got);
+/*
+ * What a send's control messages asked for, as the messages the host reads
+ * (IP_TTL, IP_TOS, IP_PKTINFO) in out (SHIM_DGRAM_CTL_MAX bytes); their length.
+ */
+struct ipcm_cookie;
+size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
+/* recvmsg(MSG_ERRQUEUE) on a datagram socket: one entry from the host. */
+ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
 
 /* shim_loopback.c: the host answered req with SHIM_CONNECT_KERNEL; the kernel connects fd. */
 int shim_loopback_connect(int fd, uint64_t e, const struct shim_req *req,

@@ -908,6 +908,25 @@ static bool shim_is_timeo(int level, int optname)
 				       optname == SO_RCVTIMEO_NEW || optname == SO_SNDTIMEO_NEW);
 }
 
+/*
+ * The options after which the host may put control messages in front of a
+ * received datagram: from then on a receive looks at the header first.
+ */
+static bool shim_is_recv_cmsg(uint64_t e, int level, int optname)
+{
+	if (shim_ent_kind(e) != SHIM_DGRAM)
+		return false;
+	if (level == SOL_IP)
+		return optname == IP_PKTINFO || optname == IP_RECVTTL || optname == IP_RECVTOS ||
+		       optname == IP_RECVOPTS || optname == IP_RETOPTS ||
+		       optname == IP_RECVORIGDSTADDR;
+	return level == SOL_SOCKET &&
+	       (optname == SO_TIMESTAMP_OLD || optname == SO_TIMESTAMP_NEW ||
+		optname == SO_TIMESTAMPNS_OLD || optname == SO_TIMESTAMPNS_NEW ||
+		optname == SO_TIMESTAMPING_OLD || optname == SO_TIMESTAMPING_NEW ||
+		optname == SO_RXQ_OVFL);
+}
+
 static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const void *optval,
 			   socklen_t optlen, struct shim_call *c)
 {
@@ -927,6 +946,9 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (ret == 0 && level == SOL_SOCKET && optname == SO_BROADCAST)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_BROADCAST : 0,
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_BROADCAST);
+	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))
+		shim_fd_flags(fd, SHIM_F_CMSG, 0);
+	/* Blocking and peeking happen on the pair (or listener): its settings must match. */
 	if (ret == 0 &&
 	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname)))
 		shim_real.setsockopt(fd, level, optname, req.sockopt.optval,

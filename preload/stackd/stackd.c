@@ -46,7 +46,15 @@ uint64_t stackd_time(struct stackd *sd)
 
 void stackd_enter(struct stackd *sd, const struct cred *cred)
 {
-	net_enter(&sd->net, stackd_time(sd), cred);
+	struct timespec wall;
+	uint64_t now = stackd_time(sd);
+
+	net_enter(&sd->net, now, cred);
+	/* Receive timestamps (SO_TIMESTAMP) are on the wall clock, which may be stepped. */
+	clock_gettime(CLOCK_REALTIME, &wall);
+	sd->net.realtime_offset =
+		(int64_t)((uint64_t)wall.tv_sec * NSEC_PER_SEC + (uint64_t)wall.tv_nsec) -
+		(int64_t)now;
 }
 
 void stackd_leave(struct stackd *sd)

@@ -222,13 +222,14 @@ void stackd_sock_free_all(struct stackd *sd);
  * where it matters now (a port in use, a budget reached).
  */
 void stackd_reap_dgrams(struct stackd *sd, bool any_user, uid_t uid);
+/* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
+void stackd_dgram_sync(struct stackd_sock *ss);
+struct shim_errqueue;
+struct shim_errqueue_rep;
+/* recvmsg(MSG_ERRQUEUE) on a datagram socket (SHIM_OP_ERRQUEUE); the reply's ret. */
+int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
+			  struct shim_errqueue_rep *r);
 void stackd_sock_queue(struct stackd_sock *ss);
-/*
- * Sends the datagrams the program wrote to the pair before its request
- * (e.g. a setsockopt that changes how the next ones go, IP_MULTICAST_LOOP
- * or IP_TTL): the kernel applies both in the program's order.
- */
-void stackd_dgram_flush(struct stackd_sock *ss);
 void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
 /* Runs every queued record's pending work. */
 void stackd_run_ready(struct stackd *sd);

@@ -421,7 +421,6 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 			memcpy(whole, o->optval, SHIM_OPT_MAX);
 			val = whole;
 		}
-		stackd_dgram_flush(ss);
 		/* As __sys_setsockopt: SOL_SOCKET is the socket layer's, the rest the family's. */
 		if (o->level == SOL_SOCKET)
 			r = sock_setsockopt(sock, o->level, o->optname, val, (unsigned)optlen);
@@ -557,6 +556,14 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 
 	switch (req->hdr.op) {
 	case SHIM_OP_BIND:
+	case SHIM_OP_CONNECT:
+	case SHIM_OP_SHUTDOWN:
+	case SHIM_OP_SETSOCKOPT:
+		stackd_dgram_sync(ss);
+		break;
+	}
+	switch (req->hdr.op) {
+	case SHIM_OP_BIND:
 		return stackd_op_bind(ss, req, rep);
 	case SHIM_OP_LISTEN:
 		r = stackd_sock_listen(ss, req->listen.backlog, fd_out);
@@ -583,6 +590,11 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		return stackd_op_ioctl(ss, req, rep);
 	case SHIM_OP_GETERR:
 		return sock_error(ss->sock->sk);
+	case SHIM_OP_ERRQUEUE:
+		/* tcp_recvmsg reads an (empty) error queue too. */
+		if (ss->stream)
+			return -EAGAIN;
+		return stackd_dgram_errqueue(ss, &req->errqueue, &rep->errqueue);
 	}
 	/* The decoder lets no other op through. */
 	return -EOPNOTSUPP;
@@ -614,6 +626,7 @@ static const char *const stackd_op_names[] = {
 	[SHIM_OP_GETERR] = "GETERR",
 	[SHIM_OP_CLOSE] = "CLOSE",
 	[SHIM_OP_STAT] = "STAT",
+	[SHIM_OP_ERRQUEUE] = "ERRQUEUE",
 };
 
 static const char *stackd_op_name(uint32_t op)

@@ -345,8 +345,9 @@ static int stackd_pend_store(struct stackd_sock *ss, const void *buf, size_t len
 	return 0;
 }
 
+/* ctl: control messages of the kernel's layout (datagrams only), ctl_len bytes. */
 static int stackd_sendmsg(struct socket *sock, const void *buf, size_t len,
-			  struct sockaddr_in *addr, unsigned int flags)
+			  struct sockaddr_in *addr, unsigned int flags, void *ctl, size_t ctl_len)
 {
 	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
 	struct msghdr msg = {
@@ -354,6 +355,8 @@ static int stackd_sendmsg(struct socket *sock, const void *buf, size_t len,
 		.msg_namelen = addr ? sizeof(*addr) : 0,
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
+		.msg_control = ctl_len ? ctl : NULL,
+		.msg_controllen = ctl_len,
 		.msg_flags = (int)(flags | MSG_DONTWAIT),
 	};
 
@@ -497,7 +500,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 
 		if (ss->pend_off < ss->pend_len) {
 			r = stackd_sendmsg(sock, ss->pend + ss->pend_off,
-					   ss->pend_len - ss->pend_off, NULL, 0);
+					   ss->pend_len - ss->pend_off, NULL, 0, NULL, 0);
 			if (r < 0 && r != -EAGAIN) {
 				stackd_error(sd, "id %u: sendmsg: %s", ss->id, strerror(-r));
 				ss->pend_len = ss->pend_off = 0;
@@ -543,7 +546,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			break;
 		}
 		round += (size_t)n;
-		r = stackd_sendmsg(sock, sd->iobuf, (size_t)n, NULL, 0);
+		r = stackd_sendmsg(sock, sd->iobuf, (size_t)n, NULL, 0, NULL, 0);
 		if (r == -EAGAIN)
 			r = 0;
 		if (r < 0) {
@@ -639,32 +642,48 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
 	return -errno;
 }
 
+/* An ICMP error for this socket (e.g. ECONNREFUSED): the next recv reports it. */
+static void stackd_dgram_report_err(struct stackd_sock *ss)
+{
+	struct shim_dgram hdr = {0};
+	int r;
+
+	if (!ss->sock->sk->sk_err || !ss->pair_writable || ss->pend_len)
+		return;
+	hdr.err = -sock_error(ss->sock->sk);
+	r = stackd_dgram_to_pair(ss, &hdr, sizeof(hdr));
+	if (r < 0 && r != -EAGAIN)
+		ss->pair_hup = true;
+}
+
+/*
+ * Stack -> application. The payload lands at a fixed offset with room for
+ * the most control messages before it; the header and the control messages
+ * the socket asked for are then put just in front of it, so that the
+ * datagram leaves in one piece without moving the payload.
+ */
 static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 {
 	struct stackd *sd = ss->sd;
 	struct socket *sock = ss->sock;
 	struct shim_dgram *hdr = (struct shim_dgram *)sd->iobuf;
-	size_t cap = sd->iobuf_size - sizeof(*hdr);
+	uint8_t *payload = sd->iobuf + sizeof(*hdr) + SHIM_DGRAM_CTL_MAX;
+	size_t cap = sd->iobuf_size - sizeof(*hdr) - SHIM_DGRAM_CTL_MAX;
 	int count = 0;
 
-	if (ss->sock->sk->sk_err && ss->pair_writable && !ss->pend_len) {
-		/* An ICMP error for this socket (e.g. ECONNREFUSED): the next recv reports it. */
-		memset(hdr, 0, sizeof(*hdr));
-		hdr->err = -sock_error(ss->sock->sk);
-		int r = stackd_dgram_to_pair(ss, hdr, sizeof(*hdr));
-
-		if (r < 0 && r != -EAGAIN)
-			ss->pair_hup = true;
-	}
+	stackd_dgram_report_err(ss);
 
 	while (ss->pair_writable) {
 		struct sockaddr_in addr;
-		struct iovec iov = {.iov_base = sd->iobuf + sizeof(*hdr), .iov_len = cap};
+		uint64_t ctl[SHIM_DGRAM_CTL_MAX / sizeof(uint64_t)]; /* aligned for cmsghdr */
+		struct iovec iov = {.iov_base = payload, .iov_len = cap};
 		struct msghdr msg = {
 			.msg_name = &addr,
 			.msg_namelen = sizeof(addr),
 			.msg_iov = &iov,
 			.msg_iovlen = 1,
+			.msg_control = ctl,
+			.msg_controllen = sizeof(ctl),
 		};
 		size_t copied;
 		int r;
@@ -683,12 +702,15 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 			*more = true;
 			break;
 		}
-		memset(hdr, 0, sizeof(*hdr));
 		memset(&addr, 0, sizeof(addr));
 		stackd_enter(sd, NULL);
 		r = sock->ops->recvmsg(sock, &msg, cap, MSG_DONTWAIT | MSG_TRUNC);
 		if (r == -EAGAIN)
 			break;
+		if (r < 0)
+			msg.msg_controllen = 0;
+		hdr = (struct shim_dgram *)(payload - msg.msg_controllen) - 1;
+		memset(hdr, 0, sizeof(*hdr));
 		if (r < 0) {
 			/* A pending error (e.g. ECONNREFUSED): the next recv reports it. */
 			hdr->err = -r;
@@ -697,10 +719,12 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 			copied = (size_t)r < cap ? (size_t)r : cap;
 			hdr->flags = (uint32_t)(msg.msg_flags & MSG_TRUNC);
 			hdr->orig_len = (uint32_t)r;
+			hdr->ctl_len = (uint32_t)msg.msg_controllen;
+			memcpy(hdr + 1, ctl, msg.msg_controllen);
 			if (msg.msg_namelen >= sizeof(addr) && addr.sin_family == AF_INET)
 				hdr->addr = addr;
 		}
-		r = stackd_dgram_to_pair(ss, sd->iobuf, sizeof(*hdr) + copied);
+		r = stackd_dgram_to_pair(ss, hdr, sizeof(*hdr) + hdr->ctl_len + copied);
 		if (r == -EAGAIN)
 			break;
 		if (r < 0) {
@@ -732,30 +756,82 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 				ss->pair_hup = true; /* EOF: every copy of its end is closed */
 			break;
 		}
-		if ((size_t)n < sizeof(*hdr)) {
-			stackd_error(sd, "id %u: short datagram from the application (%zd bytes)",
+		if ((size_t)n < sizeof(*hdr) || hdr->ctl_len > SHIM_DGRAM_CTL_MAX ||
+		    hdr->ctl_len > (size_t)n - sizeof(*hdr)) {
+			stackd_error(sd,
+				     "id %u: malformed datagram from the application (%zd bytes)",
 				     ss->id, n);
 			continue;
 		}
-		r = stackd_sendmsg(ss->sock, sd->iobuf + sizeof(*hdr), (size_t)n - sizeof(*hdr),
-				   hdr->addr.sin_family ? &hdr->addr : NULL, hdr->flags);
+		r = stackd_sendmsg(ss->sock, sd->iobuf + sizeof(*hdr) + hdr->ctl_len,
+				   (size_t)n - sizeof(*hdr) - hdr->ctl_len,
+				   hdr->addr.sin_family ? &hdr->addr : NULL, hdr->flags, hdr + 1,
+				   hdr->ctl_len);
 		/* The application's send() has returned already; the kernel would have told it. */
 		if (r < 0)
 			stackd_trace(sd, "id %u: datagram dropped: %s", ss->id, strerror(-r));
 	}
 }
 
-void stackd_dgram_flush(struct stackd_sock *ss)
+/*
+ * Before a request that changes how a datagram socket sends (setsockopt
+ * IP_TTL or UDP_CORK, connect, ...): every datagram the application sent
+ * before it goes first, whether or not the pair's readiness was seen yet,
+ * so that the request acts between the same sends as on the kernel.
+ */
+void stackd_dgram_sync(struct stackd_sock *ss)
 {
 	bool more = true;
 
-	if (ss->stream || ss->pair_hup)
+	if (ss->stream || !ss->sock)
 		return;
-	ss->pair_readable = true; /* a datagram may sit there unannounced yet */
-	while (more && ss->pair_readable && !ss->pair_hup) {
+	while (more && !ss->pair_hup) {
 		more = false;
+		ss->pair_readable = true;
 		stackd_dgram_in(ss, &more);
 	}
+	if (ss->pair_hup)
+		stackd_sock_queue(ss); /* the pump notices and frees the record */
+}
+
+/*
+ * recvmsg(MSG_ERRQUEUE) for the application: the oldest entry of the
+ * socket's error queue (ip_recv_error), whose data and control messages
+ * fit one reply. The next entry's errno, if another is queued, becomes the
+ * socket's pending error again: it is in the pair before the reply, so the
+ * application's next recv reports it as the kernel's would.
+ */
+int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
+			  struct shim_errqueue_rep *r)
+{
+	uint64_t ctl[SHIM_ERRQ_BUF / 2 / sizeof(uint64_t)];
+	struct sockaddr_in name = {0};
+	struct iovec iov = {.iov_base = r->buf, .iov_len = SHIM_ERRQ_BUF - sizeof(ctl)};
+	struct msghdr msg = {
+		.msg_name = &name,
+		.msg_namelen = sizeof(name),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl,
+		.msg_controllen = sizeof(ctl),
+	};
+	size_t len = q->len < iov.iov_len ? q->len : iov.iov_len;
+	int ret;
+
+	/* A control request: the caller entered the core (stackd_conn_request). */
+	ret = ss->sock->ops->recvmsg(ss->sock, &msg, len,
+				     (q->flags & (MSG_PEEK | MSG_TRUNC)) | MSG_ERRQUEUE |
+					     MSG_DONTWAIT);
+	if (ret < 0)
+		return ret;
+	r->msg_flags = (uint32_t)msg.msg_flags;
+	r->data_len = (uint32_t)((size_t)ret < len ? (size_t)ret : len);
+	r->ctl_len = (uint32_t)msg.msg_controllen;
+	memmove(r->buf + r->data_len, ctl, msg.msg_controllen);
+	if (name.sin_family == AF_INET)
+		r->name = name;
+	stackd_dgram_report_err(ss);
+	return ret;
 }
 
 /* Returns false if the record was freed. */

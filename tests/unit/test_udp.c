@@ -605,3 +605,148 @@ Test(udp, datagrams_wake_the_owner)
 	sock_release(a);
 	sock_release(b);
 }
+
+/* sendmsg with flags (e.g. MSG_MORE) and optional control messages. */
+static int send_flags(struct socket *s, const char *data, const struct sockaddr_in *to, int flags,
+		      void *ctl, size_t ctl_len)
+{
+	struct iovec iov = {.iov_base = (void *)data, .iov_len = strlen(data)};
+	struct msghdr msg = {.msg_name = (void *)to,
+			     .msg_namelen = to ? sizeof(*to) : 0,
+			     .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl,
+			     .msg_controllen = ctl_len,
+			     .msg_flags = flags};
+
+	return s->ops->sendmsg(s, &msg, iov.iov_len);
+}
+
+Test(udp, msg_more_and_udp_cork_build_one_datagram)
+{
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to = twostack_sin(1, 9000), elsewhere = twostack_sin(1, 9001);
+	int one = 1, zero = 0;
+	char buf[64] = {0};
+
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	cr_assert_eq(send_flags(a, "ab", &to, MSG_MORE, NULL, 0), 2);
+	cr_assert_eq(send_flags(a, "cd", &elsewhere, MSG_MORE, NULL, 0), 2, "address ignored");
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(b, buf, sizeof(buf), 0, NULL), -EAGAIN, "held back");
+	cr_assert_eq(send_flags(a, "ef", NULL, 0, NULL, 0), 2);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(b, buf, sizeof(buf), 0, NULL), 6);
+	cr_assert_str_eq(buf, "abcdef");
+
+	cr_assert_eq(a->ops->setsockopt(a, SOL_UDP, UDP_CORK, &one, sizeof(one)), 0);
+	cr_assert_eq(send_flags(a, "12", &to, 0, NULL, 0), 2);
+	cr_assert_eq(send_flags(a, "34", &to, 0, NULL, 0), 2);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(b, buf, sizeof(buf), 0, NULL), -EAGAIN);
+	cr_assert_eq(a->ops->setsockopt(a, SOL_UDP, UDP_CORK, &zero, sizeof(zero)), 0);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	memset(buf, 0, sizeof(buf));
+	cr_assert_eq(twostack_recvfrom(b, buf, sizeof(buf), 0, NULL), 4);
+	cr_assert_str_eq(buf, "1234");
+	sock_release(a);
+	sock_release(b);
+}
+
+Test(udp, corked_datagram_past_the_ip_maximum_is_dropped)
+{
+	static char big[40001];
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to = twostack_sin(1, 9000);
+	char buf[16] = {0};
+
+	memset(big, 'x', sizeof(big) - 1);
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	cr_assert_eq(send_flags(a, big, &to, MSG_MORE, NULL, 0), 40000);
+	cr_assert_eq(send_flags(a, big, &to, MSG_MORE, NULL, 0), -EMSGSIZE);
+	cr_assert_eq(send_flags(a, "ok", &to, 0, NULL, 0), 2, "a new datagram");
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(b, buf, sizeof(buf), 0, NULL), 2);
+	cr_assert_str_eq(buf, "ok");
+	sock_release(a);
+	sock_release(b);
+}
+
+Test(udp, per_message_ttl_and_tos_and_their_errors)
+{
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to = twostack_sin(1, 9000);
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} ctl = {0};
+	struct cmsghdr *cm = &ctl.align;
+	char buf[16], cbuf[128];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	int one = 1, v = 9;
+
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	cr_assert_eq(b->ops->setsockopt(b, SOL_IP, IP_RECVTTL, &one, sizeof(one)), 0);
+	cm->cmsg_level = SOL_IP;
+	cm->cmsg_type = IP_TTL;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &v, sizeof(v));
+	cr_assert_eq(send_flags(a, "t", &to, 0, ctl.buf, sizeof(ctl.buf)), 1);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(b->ops->recvmsg(b, &msg, sizeof(buf), MSG_DONTWAIT), 1);
+	cm = CMSG_FIRSTHDR(&msg);
+	cr_assert_not_null(cm);
+	cr_assert_eq(cm->cmsg_type, IP_TTL);
+	memcpy(&v, CMSG_DATA(cm), sizeof(v));
+	cr_assert_eq(v, 9, "the message's TTL, not the default");
+
+	cm = &ctl.align;
+	v = 0;
+	memcpy(CMSG_DATA(cm), &v, sizeof(v));
+	cr_assert_eq(send_flags(a, "t", &to, 0, ctl.buf, sizeof(ctl.buf)), -EINVAL);
+	cm->cmsg_type = IP_RECVERR;
+	cr_assert_eq(send_flags(a, "t", &to, 0, ctl.buf, sizeof(ctl.buf)), -EINVAL);
+	sock_release(a);
+	sock_release(b);
+}
+
+Test(udp, rxq_ovfl_reports_the_drops_before_a_datagram)
+{
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to = twostack_sin(1, 9000);
+	char buf[16], cbuf[64];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	int one = 1, small = 1, got, drops;
+	uint32_t count;
+
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	cr_assert_eq(sock_setsockopt(b, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)), 0);
+	cr_assert_eq(sock_setsockopt(b, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	for (int i = 0; i < 8; i++)
+		cr_assert_eq(twostack_sendto(a, "d", 1, &to), 1);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	drops = (int)b->sk->sk_drops;
+	cr_assert_gt(drops, 0, "the small buffer overflowed");
+	for (got = 0; twostack_recvfrom(b, buf, sizeof(buf), 0, NULL) == 1; got++)
+		;
+	cr_assert_eq(got + drops, 8);
+	cr_assert_eq(twostack_sendto(a, "e", 1, &to), 1);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cr_assert_eq(b->ops->recvmsg(b, &msg, sizeof(buf), MSG_DONTWAIT), 1);
+	cm = CMSG_FIRSTHDR(&msg);
+	cr_assert_not_null(cm);
+	cr_assert_eq(cm->cmsg_level, SOL_SOCKET);
+	cr_assert_eq(cm->cmsg_type, SO_RXQ_OVFL);
+	memcpy(&count, CMSG_DATA(cm), sizeof(count));
+	cr_assert_eq(count, (uint32_t)drops);
+	sock_release(a);
+	sock_release(b);
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Control messages on the datagram path (shim_ctl.h, struct shim_dgram):
+ * the host writes the ones a socket asked for (IP_PKTINFO, IP_TTL, IP_TOS,
+ * SO_TIMESTAMP(NS), ...) with all the room they need, and here they are
+ * copied into the program's msg_control as the kernel's put_cmsg() would:
+ * one that does not fit is cut to the room left and MSG_CTRUNC is set, a
+ * buffer that cannot be written stops the copy (the data is still
+ * delivered, msg_controllen says how much of the control data arrived).
+ * The error queue (recvmsg with MSG_ERRQUEUE) is read from the host with
+ * one request, since the pair carries only the receive queue.
+ *
+ * Not here: file descriptors (no datagram socket of the stack carries
+ * SCM_RIGHTS, so MSG_CMSG_CLOEXEC has nothing to act on).
+ */
+#include "shim_lib.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ip.h"
+
+void shim_put_cmsgs(struct msghdr *m, const void *ctl, size_t ctl_len)
+{
+	const uint8_t *src = ctl;
+	uint8_t *dst = m->msg_control;
+	size_t room = m->msg_controllen, used = 0, off;
+	struct cmsghdr ch;
+
+	for (off = 0; off + sizeof(ch) <= ctl_len; off += CMSG_ALIGN(ch.cmsg_len)) {
+		size_t len, cmlen, left = room - used;
+
+		memcpy(&ch, src + off, sizeof(ch));
+		if (ch.cmsg_len < sizeof(ch) || ch.cmsg_len > ctl_len - off)
+			break; /* the host writes none such: stop rather than guess */
+		len = ch.cmsg_len - sizeof(ch);
+		cmlen = CMSG_LEN(len);
+		if (!dst || left < sizeof(ch)) {
+			m->msg_flags |= MSG_CTRUNC;
+			continue;
+		}
+		if (left < cmlen) {
+			m->msg_flags |= MSG_CTRUNC;
+			cmlen = left;
+		}
+		ch.cmsg_len = cmlen;
+		if (shim_copy_to_user(dst + used, &ch, sizeof(ch)) ||
+		    shim_copy_to_user(dst + used + sizeof(ch), src + off + sizeof(ch),
+				      cmlen - sizeof(ch)))
+			break;
+		used += CMSG_SPACE(len) < left ? CMSG_SPACE(len) : left;
+	}
+	m->msg_controllen = used;
+}
+
+/* The byte at logical offset off of [ctl | iov...] (off < the bytes there). */
+static uint8_t *shim_stream_at(uint8_t *ctl, size_t ctl_n, const struct iovec *iov, size_t cnt,
+			       size_t off)
+{
+	if (off < ctl_n)
+		return ctl + off;
+	off -= ctl_n;
+	for (size_t i = 0; i < cnt; i++) {
+		if (off < iov[i].iov_len)
+			return (uint8_t *)iov[i].iov_base + off;
+		off -= iov[i].iov_len;
+	}
+	return NULL;
+}
+
+size_t shim_dgram_ctl_fixup(uint8_t *ctl, size_t room, size_t ctl_len, const struct iovec *iov,
+			    size_t cnt, size_t got)
+{
+	size_t payload = got > ctl_len ? got - ctl_len : 0, cap = 0, i;
+	uint8_t *tmp;
+
+	for (i = 0; i < cnt; i++)
+		cap += iov[i].iov_len;
+	if (payload > cap)
+		payload = cap;
+	/* A rare path (another reader took the peeked datagram, or an exec lost the flag). */
+	tmp = malloc(got ? got : 1);
+	if (!tmp)
+		return 0;
+	for (i = 0; i < got; i++)
+		tmp[i] = *shim_stream_at(ctl, room, iov, cnt, i);
+	for (i = 0; i < payload; i++)
+		*shim_stream_at(NULL, 0, iov, cnt, i) = tmp[ctl_len + i];
+	memcpy(ctl, tmp, ctl_len < got ? ctl_len : got);
+	free(tmp);
+	return payload;
+}
+
+/* One message of the kernel's layout at out + *off. */
+static void shim_cmsg_add(uint8_t *out, size_t *off, int type, const void *data, size_t len)
+{
+	struct cmsghdr ch = {.cmsg_len = CMSG_LEN(len), .cmsg_level = SOL_IP, .cmsg_type = type};
+
+	memcpy(out + *off, &ch, sizeof(ch));
+	memcpy(out + *off + sizeof(ch), data, len);
+	*off += CMSG_SPACE(len);
+}
+
+size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc)
+{
+	size_t off = 0;
+
+	memset(out, 0, SHIM_DGRAM_CTL_MAX);
+	if (ipc->ttl > 0)
+		shim_cmsg_add(out, &off, IP_TTL, &ipc->ttl, sizeof(ipc->ttl));
+	if (ipc->tos >= 0)
+		shim_cmsg_add(out, &off, IP_TOS, &ipc->tos, sizeof(ipc->tos));
+	if (ipc->addr || ipc->oif) {
+		struct in_pktinfo pi = {.ipi_ifindex = ipc->oif, .ipi_spec_dst = {ipc->addr}};
+
+		shim_cmsg_add(out, &off, IP_PKTINFO, &pi, sizeof(pi));
+	}
+	return off;
+}
+
+ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_ERRQUEUE, .id = shim_ent_id(e)}};
+	const struct shim_errqueue_rep *r;
+	struct shim_rep rep;
+	size_t off = 0;
+	int err;
+
+	/*
+	 * sock_dequeue_err_skb: the socket's pending error becomes the next
+	 * entry's (the host reports it before answering), so a report of the
+	 * one about to be read, still waiting at the head of the pair, is void.
+	 */
+	if (!(flags & MSG_PEEK)) {
+		struct shim_dgram h;
+
+		if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) == sizeof(h) &&
+		    h.err)
+			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+	}
+	req.errqueue.flags = flags;
+	for (size_t i = 0; i < m->msg_iovlen; i++)
+		req.errqueue.len += (uint32_t)m->msg_iov[i].iov_len;
+	err = shim_ctl_call(&req, &rep, NULL, fd);
+	if (err)
+		return err;
+	if (rep.hdr.ret < 0) {
+		m->msg_controllen = 0;
+		return rep.hdr.ret;
+	}
+	r = &rep.errqueue;
+	if (r->data_len > SHIM_ERRQ_BUF || r->ctl_len > SHIM_ERRQ_BUF - r->data_len)
+		return -EPROTO;
+	for (size_t i = 0; i < m->msg_iovlen && off < r->data_len; i++) {
+		size_t n = m->msg_iov[i].iov_len < r->data_len - off ? m->msg_iov[i].iov_len
+								     : r->data_len - off;
+
+		if (n && shim_copy_to_user(m->msg_iov[i].iov_base, r->buf + off, n))
+			return -EFAULT;
+		off += n;
+	}
+	m->msg_flags = (int)r->msg_flags | (flags & MSG_CMSG_CLOEXEC);
+	shim_put_cmsgs(m, r->buf + r->data_len, r->ctl_len);
+	if (m->msg_name && r->name.sin_family) {
+		memcpy(m->msg_name, &r->name, sizeof(r->name));
+		m->msg_namelen = sizeof(r->name);
+	} else {
+		m->msg_namelen = 0;
+	}
+	return rep.hdr.ret;
+}

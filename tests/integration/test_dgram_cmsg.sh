@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Differential ancillary data on datagram sockets: tests/progs/dgram_cmsg
+# runs the same sequence (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, SO_TIMESTAMP*,
+# short control buffers and MSG_CTRUNC, IP_RECVERR and the error queue,
+# SIOCGSTAMP, ping and raw ICMP sockets) first on the kernel of the shim
+# namespace (given an address for that phase only), then under the shim,
+# against the same kernel peer; every line must agree.
+set -u
+. "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
+testbed_test_begin dgram_cmsg
+
+prog=$SOCKSHIM_BUILD_DIR/tests/dgram_cmsg
+[ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
+
+# The peer echoes UDP with a TOS of its own (7104), so that IP_RECVTOS has
+# something to show, and with a record route option (7106) for IP_RECVOPTS.
+cat >"$TB_WORK/peer.py" <<'PY'
+import socket, threading
+def echo(port, level, name, value):
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.setsockopt(level, name, value)
+	u.bind(("0.0.0.0", port))
+	while True:
+		data, addr = u.recvfrom(65536)
+		u.sendto(data, addr)
+IP_OPTIONS = 4
+threading.Thread(target=echo, args=(7106, socket.IPPROTO_IP, IP_OPTIONS,
+	bytes([7, 11, 4] + [0] * 9)), daemon=True).start()
+def seen():
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.setsockopt(socket.IPPROTO_IP, 12, 1)  # IP_RECVTTL
+	u.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTOS, 1)
+	u.bind(("0.0.0.0", 7107))
+	while True:
+		data, anc, flags, addr = u.recvmsg(512, 256)
+		got = {t: d for l, t, d in anc}
+		ttl = int.from_bytes(got.get(socket.IP_TTL, b"\0\0\0\0")[:4], "little")
+		tos = got.get(socket.IP_TOS, b"\0")[0]
+		u.sendto(("ttl=%d tos=0x%02x from=%s" % (ttl, tos, addr[0])).encode(), addr)
+threading.Thread(target=seen, daemon=True).start()
+echo(7104, socket.IPPROTO_IP, socket.IP_TOS, 0x28)
+PY
+testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
+testbed_wait_listen "$TB_NS_PEER" udp 7104 10 || tb_fail "the peer's echo did not start"
+# Ping sockets for root too, on both sides of the comparison.
+ip netns exec "$TB_NS_SHIM" sysctl -qw net.ipv4.ping_group_range="0 2147483647" ||
+	tb_fail "cannot set ping_group_range"
+
+tb_say "native: dgram_cmsg from the kernel at $TB_KERNEL_ADDR"
+testbed_kernel_addr_on || tb_fail "cannot give the kernel an address"
+testbed_native_shim_ns "$prog" "$TB_PEER_ADDR" "$TB_KERNEL_ADDR" "$TB_IF_SHIM" \
+	>"$TB_WORK/native" 2>"$TB_WORK/native.log" || tb_fail "dgram_cmsg failed natively: $(cat "$TB_WORK/native.log")"
+testbed_kernel_addr_off
+testbed_kernel_counter_reset
+
+tb_say "shim: dgram_cmsg from the stack at $TB_SHIM_ADDR"
+testbed_shim "$prog" "$TB_PEER_ADDR" "$TB_SHIM_ADDR" "$TB_IF_SHIM" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" ||
+	tb_fail "dgram_cmsg failed under the shim: $(cat "$TB_WORK/shim.log")"
+
+[ -s "$TB_WORK/native" ] || tb_fail "the native run printed nothing"
+grep -q 'type 2 len 20 ttl 64' "$TB_WORK/native" || tb_fail "the native run saw no TTL: the comparison would prove nothing"
+if ! diff -u "$TB_WORK/native" "$TB_WORK/shim" >"$TB_WORK/diff"; then
+	cat "$TB_WORK/diff"
+	tb_fail "$(grep -c '^-[^-]' "$TB_WORK/diff") of $(wc -l <"$TB_WORK/native") lines differ from the kernel"
+fi
+tb_say "ok: $(wc -l <"$TB_WORK/native") lines, no difference from the kernel"
+testbed_test_end

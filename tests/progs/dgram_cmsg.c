@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dgram_cmsg PEER SELF IFACE: ancillary data on datagram sockets, one
+ * normalised line per step, for a differential run (natively and under the
+ * shim; tests/integration/test_dgram_cmsg.sh diffs the two outputs).
+ *
+ * PEER runs the helpers of the test script:
+ *   PORT_ECHO   UDP: echoes every datagram to its sender with TOS 0x28
+ *   PORT_CLOSED nothing listens (ICMP port unreachable)
+ *   PORT_RR     UDP: echoes with a record route option of two slots
+ *   PORT_SEEN   UDP: answers "ttl=T tos=S from=ADDR", what it received
+ * and answers pings (the kernel's ICMP); NOBODY is on the subnet but
+ * absent. SELF is this side's address,
+ * IFACE the interface it is on.
+ *
+ * Every control message is printed as level/type/length and a value that
+ * does not vary between runs: addresses as PEER/SELF, the interface index
+ * as IFACE, a time stamp as "now" when it is within a minute of the wall
+ * clock. Waits are polls with a generous timeout, never sleeps.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/errqueue.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PORT_ECHO   7104
+#define PORT_CLOSED 7105
+#define PORT_RR	    7106
+#define PORT_SEEN   7107
+#define NOBODY	    "10.99.0.77" /* on the subnet, never answers ARP */
+#define WAIT_MS	    10000
+
+static struct in_addr peer, self;
+static unsigned int ifindex;
+static const char *scenario = "";
+
+static void out(const char *step, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out(const char *step, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s: %s = ", scenario, step);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void res(const char *step, long ret)
+{
+	if (ret < 0)
+		out(step, "-1 %s", strerrorname_np(errno));
+	else
+		out(step, "%ld", ret);
+}
+
+static const char *addr_name(struct in_addr a)
+{
+	static char buf[INET_ADDRSTRLEN];
+
+	if (a.s_addr == peer.s_addr)
+		return "PEER";
+	if (a.s_addr == self.s_addr)
+		return "SELF";
+	if (a.s_addr == 0)
+		return "ANY";
+	return inet_ntop(AF_INET, &a, buf, sizeof(buf));
+}
+
+static const char *stamp_name(long long sec, long long sub, long long per_sec)
+{
+	struct timespec now;
+	long long d;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	d = now.tv_sec - sec;
+	if (sub < 0 || sub >= per_sec)
+		return "bad-fraction";
+	return d >= 0 && d < 60 ? "now" : "off";
+}
+
+/* Option bytes in hex, the two known addresses by name. */
+static void hex_opts(char *v, size_t room, const unsigned char *d, size_t len)
+{
+	size_t used = 0;
+
+	for (size_t i = 0; i < len && used + 8 < room;) {
+		struct in_addr a;
+
+		memcpy(&a, d + i, sizeof(a));
+		if (i + 4 <= len && (a.s_addr == peer.s_addr || a.s_addr == self.s_addr)) {
+			used += (size_t)snprintf(v + used, room - used, "%s ", addr_name(a));
+			i += 4;
+		} else {
+			used += (size_t)snprintf(v + used, room - used, "%02x ", d[i]);
+			i++;
+		}
+	}
+}
+
+/* One control message, normalised. */
+static void print_cmsg(const struct cmsghdr *cm)
+{
+	const unsigned char *d = CMSG_DATA(cm);
+	size_t len = cm->cmsg_len - CMSG_LEN(0);
+	char v[160] = "";
+
+	if (cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_PKTINFO &&
+	    len >= sizeof(struct in_pktinfo)) {
+		struct in_pktinfo pi;
+
+		memcpy(&pi, d, sizeof(pi));
+		snprintf(v, sizeof(v), "ifindex %s spec_dst %s",
+			 pi.ipi_ifindex == (int)ifindex ? "IFACE" : "other",
+			 addr_name(pi.ipi_spec_dst));
+		snprintf(v + strlen(v), sizeof(v) - strlen(v), " addr %s", addr_name(pi.ipi_addr));
+	} else if (cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_TTL && len >= sizeof(int)) {
+		int ttl;
+
+		memcpy(&ttl, d, sizeof(ttl));
+		snprintf(v, sizeof(v), "ttl %d", ttl);
+	} else if (cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_TOS && len >= 1) {
+		snprintf(v, sizeof(v), "tos 0x%02x", d[0]);
+	} else if (cm->cmsg_level == SOL_SOCKET &&
+		   (cm->cmsg_type == SO_TIMESTAMP_OLD || cm->cmsg_type == SO_TIMESTAMP_NEW) &&
+		   len >= 16) {
+		long long t[2];
+
+		memcpy(t, d, sizeof(t));
+		snprintf(v, sizeof(v), "%s", stamp_name(t[0], t[1], 1000000));
+	} else if (cm->cmsg_level == SOL_SOCKET &&
+		   (cm->cmsg_type == SO_TIMESTAMPNS_OLD || cm->cmsg_type == SO_TIMESTAMPNS_NEW) &&
+		   len >= 16) {
+		long long t[2];
+
+		memcpy(t, d, sizeof(t));
+		snprintf(v, sizeof(v), "%s", stamp_name(t[0], t[1], 1000000000));
+	} else if (cm->cmsg_level == SOL_SOCKET &&
+		   (cm->cmsg_type == SO_TIMESTAMPING_OLD || cm->cmsg_type == SO_TIMESTAMPING_NEW) &&
+		   len >= 48) {
+		long long t[6];
+
+		memcpy(t, d, sizeof(t));
+		snprintf(v, sizeof(v), "sw %s then %lld %lld %lld %lld",
+			 stamp_name(t[0], t[1], 1000000000), t[2], t[3], t[4], t[5]);
+	} else if (cm->cmsg_level == SOL_IP &&
+		   (cm->cmsg_type == IP_RECVOPTS || cm->cmsg_type == IP_RETOPTS)) {
+		hex_opts(v, sizeof(v), d, len);
+	} else if (cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_ORIGDSTADDR &&
+		   len >= sizeof(struct sockaddr_in)) {
+		struct sockaddr_in sin;
+
+		memcpy(&sin, d, sizeof(sin));
+		snprintf(v, sizeof(v), "family %u %s:%u", sin.sin_family, addr_name(sin.sin_addr),
+			 ntohs(sin.sin_port) == PORT_ECHO || ntohs(sin.sin_port) == PORT_RR ? 0
+											    : 1);
+	} else if (cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR &&
+		   len >= sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in)) {
+		struct sock_extended_err ee;
+		struct sockaddr_in off;
+
+		memcpy(&ee, d, sizeof(ee));
+		memcpy(&off, d + sizeof(ee), sizeof(off));
+		snprintf(v, sizeof(v), "errno %s origin %u type %u code %u info %u offender %s",
+			 strerrorname_np((int)ee.ee_errno), ee.ee_origin, ee.ee_type, ee.ee_code,
+			 ee.ee_info, off.sin_family == AF_INET ? addr_name(off.sin_addr) : "none");
+	} else {
+		snprintf(v, sizeof(v), "(%zu bytes)", len);
+	}
+	out("cmsg", "level %d type %d len %zu %s", cm->cmsg_level, cm->cmsg_type,
+	    (size_t)cm->cmsg_len, v);
+}
+
+static const char *flag_names(int f)
+{
+	static char buf[96];
+
+	snprintf(buf, sizeof(buf), "%s%s%s%s", f & MSG_TRUNC ? "TRUNC " : "",
+		 f & MSG_CTRUNC ? "CTRUNC " : "", f & MSG_ERRQUEUE ? "ERRQUEUE " : "",
+		 f & ~(MSG_TRUNC | MSG_CTRUNC | MSG_ERRQUEUE) ? "other" : "");
+	return buf;
+}
+
+/* Waits until fd has something (a datagram or an error); prints only a timeout. */
+static void wait_in(int fd)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+
+	if (poll(&p, 1, WAIT_MS) != 1)
+		out("wait", "timeout");
+}
+
+/* recvmsg with ctl_room bytes of control buffer (ctl_ptr 0: NULL), everything printed. */
+static void recv_print(const char *step, int fd, size_t buf_len, size_t ctl_room, int ctl_ptr,
+		       int flags)
+{
+	union {
+		struct cmsghdr align;
+		char buf[1024];
+	} ctl;
+	char data[2048];
+	struct sockaddr_in from = {0};
+	struct iovec iov = {data, buf_len};
+	struct msghdr m = {.msg_name = &from,
+			   .msg_namelen = sizeof(from),
+			   .msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl_ptr ? ctl.buf : NULL,
+			   .msg_controllen = ctl_room};
+	ssize_t n;
+
+	memset(&ctl, 0xa5, sizeof(ctl));
+	n = recvmsg(fd, &m, flags);
+	res(step, n);
+	if (n < 0)
+		return;
+	out("name", "%s:%s len %u", m.msg_namelen ? addr_name(from.sin_addr) : "none",
+	    m.msg_namelen ? (ntohs(from.sin_port) == PORT_ECHO	   ? "ECHO"
+			     : ntohs(from.sin_port) == PORT_CLOSED ? "CLOSED"
+			     : ntohs(from.sin_port)		   ? "EPH"
+								   : "0")
+			  : "-",
+	    m.msg_namelen);
+	out("flags", "%s", flag_names(m.msg_flags));
+	out("controllen", "%zu", (size_t)m.msg_controllen);
+	if (!ctl_ptr)
+		return;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		if (cm->cmsg_len < sizeof(*cm))
+			break;
+		print_cmsg(cm);
+	}
+	/* The kernel writes nothing past what it reports. */
+	out("control untouched past controllen", "%s",
+	    m.msg_controllen < sizeof(ctl) && (unsigned char)ctl.buf[m.msg_controllen] != 0xa5
+		    ? "no"
+		    : "yes");
+}
+
+static void setopt(const char *step, int fd, int level, int name, int val)
+{
+	res(step, setsockopt(fd, level, name, &val, sizeof(val)));
+}
+
+static int udp_to(unsigned short port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = peer};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		perror("udp socket");
+		exit(2);
+	}
+	return fd;
+}
+
+/* An echo through PORT_ECHO: send, wait, receive with the given control room. */
+static void echo_once(const char *step, int fd, size_t ctl_room, int ctl_ptr)
+{
+	res("send", send(fd, "ping", 4, 0));
+	wait_in(fd);
+	recv_print(step, fd, 100, ctl_room, ctl_ptr, 0);
+}
+
+static void udp_cmsgs(void)
+{
+	int fd = udp_to(PORT_ECHO);
+
+	scenario = "udp no options";
+	echo_once("recvmsg", fd, 1024, 1);
+
+	scenario = "udp pktinfo ttl tos timestamp";
+	setopt("IP_PKTINFO", fd, SOL_IP, IP_PKTINFO, 1);
+	setopt("IP_RECVTTL", fd, SOL_IP, IP_RECVTTL, 1);
+	setopt("IP_RECVTOS", fd, SOL_IP, IP_RECVTOS, 1);
+	setopt("SO_TIMESTAMP", fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
+	echo_once("recvmsg", fd, 1024, 1);
+
+	scenario = "udp short control buffer";
+	echo_once("recvmsg room 50", fd, 50, 1);
+	echo_once("recvmsg room 16", fd, 16, 1);
+	echo_once("recvmsg room 8", fd, 8, 1);
+	echo_once("recvmsg NULL control", fd, 0, 0);
+
+	scenario = "udp bad control pointer";
+	res("send", send(fd, "ping", 4, 0));
+	wait_in(fd);
+	{
+		char b[16];
+		struct iovec iov = {b, sizeof(b)};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = (void *)8,
+				   .msg_controllen = 200};
+
+		res("recvmsg", recvmsg(fd, &m, 0));
+		out("flags", "%s", flag_names(m.msg_flags));
+		out("controllen", "%zu", (size_t)m.msg_controllen);
+	}
+
+	scenario = "udp recvfrom with options";
+	res("send", send(fd, "ping", 4, 0));
+	wait_in(fd);
+	{
+		char b[16];
+
+		res("recv", recv(fd, b, sizeof(b), 0));
+	}
+
+	scenario = "udp MSG_TRUNC with options";
+	res("send", send(fd, "ping", 4, 0));
+	wait_in(fd);
+	recv_print("recvmsg 2 bytes TRUNC", fd, 2, 1024, 1, MSG_TRUNC);
+
+	scenario = "udp MSG_PEEK with options";
+	res("send", send(fd, "ping", 4, 0));
+	wait_in(fd);
+	recv_print("peek", fd, 100, 1024, 1, MSG_PEEK);
+	recv_print("read", fd, 100, 1024, 1, MSG_CMSG_CLOEXEC);
+
+	scenario = "udp SO_TIMESTAMPING";
+	setopt("SO_TIMESTAMP off", fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 0);
+	setopt("RX_SOFTWARE|SOFTWARE", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 0x18);
+	echo_once("recvmsg", fd, 1024, 1);
+	{
+		int ts[2] = {-1, -1};
+		socklen_t l = sizeof(ts);
+
+		res("getsockopt", getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, ts, &l));
+		out("value", "%d %d len %u", ts[0], ts[1], l);
+		l = sizeof(ts);
+		res("getsockopt _NEW", getsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING_NEW, ts, &l));
+		out("value", "%d %d len %u", ts[0], ts[1], l);
+	}
+	setopt("flag 1<<19", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 1 << 19);
+	setopt("OPT_STATS without TSONLY", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 1 << 12);
+	setopt("OPT_ID_TCP without OPT_ID", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 1 << 16);
+	setopt("SOFTWARE only", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 0x10);
+	echo_once("recvmsg", fd, 1024, 1);
+	setopt("_NEW RX_SOFTWARE|SOFTWARE", fd, SOL_SOCKET, SO_TIMESTAMPING_NEW, 0x18);
+	echo_once("recvmsg", fd, 1024, 1);
+	setopt("off", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, 0);
+	setopt("SO_TIMESTAMP on", fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
+
+	scenario = "udp SO_RXQ_OVFL, nothing dropped";
+	setopt("SO_RXQ_OVFL", fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
+	{
+		int v = -1;
+		socklen_t l = sizeof(v);
+
+		res("getsockopt", getsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &v, &l));
+		out("value", "%d len %u", v, l);
+	}
+	echo_once("recvmsg", fd, 1024, 1);
+
+	scenario = "udp timestampns";
+	setopt("SO_TIMESTAMPNS", fd, SOL_SOCKET, SO_TIMESTAMPNS_OLD, 1);
+	setopt("IP_PKTINFO off", fd, SOL_IP, IP_PKTINFO, 0);
+	setopt("IP_RECVTOS off", fd, SOL_IP, IP_RECVTOS, 0);
+	echo_once("recvmsg", fd, 1024, 1);
+	setopt("SO_TIMESTAMP_NEW", fd, SOL_SOCKET, SO_TIMESTAMP_NEW, 1);
+	echo_once("recvmsg", fd, 1024, 1);
+	setopt("SO_TIMESTAMPNS_NEW", fd, SOL_SOCKET, SO_TIMESTAMPNS_NEW, 1);
+	echo_once("recvmsg", fd, 1024, 1);
+	close(fd);
+
+	fd = udp_to(PORT_RR);
+	scenario = "udp options and original destination";
+	setopt("IP_RECVOPTS", fd, SOL_IP, IP_RECVOPTS, 1);
+	setopt("IP_RETOPTS", fd, SOL_IP, IP_RETOPTS, 1);
+	setopt("IP_RECVORIGDSTADDR", fd, SOL_IP, IP_RECVORIGDSTADDR, 1);
+	echo_once("recvmsg", fd, 1024, 1);
+	{
+		int v = -1;
+		socklen_t l = sizeof(v);
+
+		res("getsockopt IP_RETOPTS", getsockopt(fd, SOL_IP, IP_RETOPTS, &v, &l));
+		out("value", "%d len %u", v, l);
+	}
+	close(fd);
+}
+
+/* IP_RECVERR and the error queue: an ICMP port unreachable from the peer. */
+static void udp_errqueue(void)
+{
+	int fd = udp_to(PORT_CLOSED);
+	char b[64];
+
+	scenario = "udp errqueue empty";
+	recv_print("MSG_ERRQUEUE without IP_RECVERR", fd, 64, 1024, 1, MSG_ERRQUEUE);
+	setopt("IP_RECVERR", fd, SOL_IP, IP_RECVERR, 1);
+	recv_print("MSG_ERRQUEUE empty", fd, 64, 1024, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+
+	scenario = "udp port unreachable, read the queue first";
+	res("send", send(fd, "probe-one", 9, 0));
+	wait_in(fd);
+	recv_print("MSG_ERRQUEUE", fd, 64, 1024, 1, MSG_ERRQUEUE);
+	res("recv after the queue", recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	recv_print("MSG_ERRQUEUE again", fd, 64, 1024, 1, MSG_ERRQUEUE);
+
+	scenario = "udp port unreachable, recv first";
+	res("send", send(fd, "probe-two", 9, 0));
+	wait_in(fd);
+	res("recv", recv(fd, b, sizeof(b), 0));
+	recv_print("MSG_ERRQUEUE short buffers", fd, 4, 24, 1, MSG_ERRQUEUE);
+	res("recv after the queue", recv(fd, b, sizeof(b), MSG_DONTWAIT));
+
+	scenario = "udp port unreachable with IP_RECVTTL";
+	setopt("IP_RECVTTL", fd, SOL_IP, IP_RECVTTL, 1);
+	res("send", send(fd, "probe-three", 11, 0));
+	wait_in(fd);
+	recv_print("MSG_ERRQUEUE", fd, 64, 1024, 1, MSG_ERRQUEUE);
+	close(fd);
+}
+
+/* SIOCGSTAMP: ENOENT before a datagram, a time after one. */
+static void udp_stamp_ioctl(void)
+{
+	int fd = udp_to(PORT_ECHO);
+	struct timeval tv;
+	struct timespec ts;
+	char b[16];
+
+	scenario = "udp SIOCGSTAMP";
+	res("SIOCGSTAMP fresh", ioctl(fd, SIOCGSTAMP, &tv));
+	res("send", send(fd, "ping", 4, 0));
+	wait_in(fd);
+	res("recv", recv(fd, b, sizeof(b), 0));
+	if (ioctl(fd, SIOCGSTAMP, &tv) == 0)
+		out("SIOCGSTAMP", "%s", stamp_name(tv.tv_sec, tv.tv_usec, 1000000));
+	else
+		res("SIOCGSTAMP", -1);
+	if (ioctl(fd, SIOCGSTAMPNS, &ts) == 0)
+		out("SIOCGSTAMPNS", "%s", stamp_name(ts.tv_sec, ts.tv_nsec, 1000000000));
+	else
+		res("SIOCGSTAMPNS", -1);
+	close(fd);
+}
+
+/* ICMP sockets: a ping socket and a raw socket read the reply's TTL. */
+static void icmp_cmsgs(int type)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = peer};
+	struct icmphdr req = {.type = ICMP_ECHO};
+	char b[128];
+	int fd;
+
+	scenario = type == SOCK_DGRAM ? "ping socket" : "raw icmp socket";
+	fd = socket(AF_INET, type, IPPROTO_ICMP);
+	res("socket", fd < 0 ? -1 : 0);
+	if (fd < 0)
+		return;
+	setopt("IP_RECVTTL", fd, SOL_IP, IP_RECVTTL, 1);
+	setopt("IP_PKTINFO", fd, SOL_IP, IP_PKTINFO, 1);
+	setopt("SO_TIMESTAMP", fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
+	req.un.echo.id = htons(0x4242);
+	req.un.echo.sequence = htons(1);
+	/* A raw socket must checksum itself; a ping socket fills it in. */
+	{
+		unsigned int sum = 0;
+		const unsigned short *w = (const unsigned short *)&req;
+
+		for (size_t i = 0; i < sizeof(req) / 2; i++)
+			sum += w[i];
+		sum = (sum >> 16) + (sum & 0xffff);
+		req.checksum = (unsigned short)~(sum + (sum >> 16));
+	}
+	res("sendto", sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)));
+	/* A raw socket also sees other ICMP (none here): the first message is the reply. */
+	wait_in(fd);
+	recv_print("recvmsg", fd, type == SOCK_DGRAM ? sizeof(b) : 20, 1024, 1, 0);
+	close(fd);
+}
+
+/* sendmsg with one control message (level, type, data of len bytes), then the peer's view. */
+static void send_cmsg(int fd, const char *step, int level, int type, const void *data, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(64)];
+	} ctl = {0};
+	struct iovec iov = {"seen?", 5};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl.buf,
+			   .msg_controllen = CMSG_SPACE(len)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	char b[128], selfs[INET_ADDRSTRLEN], *at;
+	ssize_t n;
+
+	cm->cmsg_level = level;
+	cm->cmsg_type = type;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), data, len);
+	n = sendmsg(fd, &m, 0);
+	res(step, n);
+	if (n < 0)
+		return;
+	wait_in(fd);
+	n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+	if (n < 0) {
+		res("peer saw", n);
+		return;
+	}
+	b[n] = 0;
+	inet_ntop(AF_INET, &self, selfs, sizeof(selfs));
+	at = strstr(b, selfs);
+	if (at)
+		snprintf(at, sizeof(b) - (size_t)(at - b), "SELF");
+	out("peer saw", "%s", b);
+}
+
+/* Control messages on send: IP_TTL, IP_TOS, IP_PKTINFO, and the ones refused. */
+static void udp_send_cmsgs(void)
+{
+	int fd = udp_to(PORT_SEEN), v;
+	unsigned char byte;
+	struct in_pktinfo pi = {0};
+
+	scenario = "udp send cmsgs";
+	v = 7;
+	send_cmsg(fd, "IP_TTL 7", SOL_IP, IP_TTL, &v, sizeof(v));
+	v = 0x10;
+	send_cmsg(fd, "IP_TOS 0x10", SOL_IP, IP_TOS, &v, sizeof(v));
+	byte = 0x08;
+	send_cmsg(fd, "IP_TOS byte 0x08", SOL_IP, IP_TOS, &byte, 1);
+	v = 0;
+	send_cmsg(fd, "other level ignored", IPPROTO_TCP, 1, &v, sizeof(v));
+	pi.ipi_spec_dst = self;
+	send_cmsg(fd, "IP_PKTINFO SELF", SOL_IP, IP_PKTINFO, &pi, sizeof(pi));
+	inet_aton("10.99.0.99", &pi.ipi_spec_dst);
+	send_cmsg(fd, "IP_PKTINFO not ours", SOL_IP, IP_PKTINFO, &pi, sizeof(pi));
+	v = 0;
+	send_cmsg(fd, "IP_TTL 0", SOL_IP, IP_TTL, &v, sizeof(v));
+	v = 256;
+	send_cmsg(fd, "IP_TTL 256", SOL_IP, IP_TTL, &v, sizeof(v));
+	send_cmsg(fd, "IP_TTL byte", SOL_IP, IP_TTL, &byte, 1);
+	v = 256;
+	send_cmsg(fd, "IP_TOS 256", SOL_IP, IP_TOS, &v, sizeof(v));
+	send_cmsg(fd, "IP_PKTINFO short", SOL_IP, IP_PKTINFO, &pi, 8);
+	v = 1;
+	send_cmsg(fd, "IP_RECVERR on send", SOL_IP, IP_RECVERR, &v, sizeof(v));
+	send_cmsg(fd, "SO_RCVBUF on send", SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+	close(fd);
+}
+
+/* The next datagram from the echo, as text. */
+static void echo_read(const char *step, int fd)
+{
+	char b[64];
+	ssize_t n;
+
+	wait_in(fd);
+	n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+	if (n < 0) {
+		res(step, n);
+		return;
+	}
+	b[n] = 0;
+	out(step, "\"%s\"", b);
+}
+
+/*
+ * MSG_MORE and UDP_CORK: one datagram from several sends. A marker sent
+ * after each corked one shows that nothing left early (the echo answers in
+ * order).
+ */
+static void udp_cork(void)
+{
+	struct sockaddr_in other = {
+		.sin_family = AF_INET, .sin_port = htons(PORT_CLOSED), .sin_addr = peer};
+	int fd = udp_to(PORT_ECHO);
+
+	scenario = "udp MSG_MORE";
+	res("send ab MORE", send(fd, "ab", 2, MSG_MORE));
+	res("send cd MORE", send(fd, "cd", 2, MSG_MORE));
+	res("sendto elsewhere MORE",
+	    sendto(fd, "ef", 2, MSG_MORE, (struct sockaddr *)&other, sizeof(other)));
+	res("send gh", send(fd, "gh", 2, 0));
+	res("send marker", send(fd, "marker", 6, 0));
+	echo_read("echo", fd);
+	echo_read("echo", fd);
+
+	scenario = "udp UDP_CORK";
+	setopt("UDP_CORK 1", fd, IPPROTO_UDP, UDP_CORK, 1);
+	res("send 12", send(fd, "12", 2, 0));
+	res("send 34", send(fd, "34", 2, 0));
+	setopt("UDP_CORK 0", fd, IPPROTO_UDP, UDP_CORK, 0);
+	res("send marker", send(fd, "marker", 6, 0));
+	echo_read("echo", fd);
+	echo_read("echo", fd);
+
+	close(fd);
+}
+
+/*
+ * ARP finds nobody at an address of the subnet: the sender hears
+ * EHOSTUNREACH, and with IP_RECVERR reads the error as ping does.
+ */
+static void host_unreachable(int type)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(PORT_CLOSED)};
+	struct icmphdr req = {.type = ICMP_ECHO};
+	char b[64];
+	int fd;
+
+	scenario = type == SOCK_DGRAM ? "ping socket, nobody there" : "udp, nobody there";
+	inet_aton(NOBODY, &to.sin_addr);
+	fd = socket(AF_INET, SOCK_DGRAM, type == SOCK_DGRAM ? IPPROTO_ICMP : 0);
+	res("socket", fd < 0 ? -1 : 0);
+	if (fd < 0)
+		return;
+	setopt("IP_RECVERR", fd, SOL_IP, IP_RECVERR, 1);
+	res("sendto", sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)));
+	wait_in(fd);
+	res("recv", recv(fd, b, sizeof(b), 0));
+	recv_print("MSG_ERRQUEUE", fd, sizeof(b), 1024, 1, MSG_ERRQUEUE);
+	res("recv after", recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	close(fd);
+}
+
+/* A destination off the subnet with no route: the send itself fails. */
+static void no_route(void)
+{
+	struct sockaddr_in far = {.sin_family = AF_INET, .sin_port = htons(9)};
+	struct icmphdr req = {.type = ICMP_ECHO};
+	int u = socket(AF_INET, SOCK_DGRAM, 0), p = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+
+	scenario = "no route";
+	inet_aton("10.50.0.1", &far.sin_addr);
+	res("udp sendto", sendto(u, "x", 1, 0, (struct sockaddr *)&far, sizeof(far)));
+	res("ping sendto", sendto(p, &req, sizeof(req), 0, (struct sockaddr *)&far, sizeof(far)));
+	res("udp connect", connect(u, (struct sockaddr *)&far, sizeof(far)));
+	close(u);
+	close(p);
+}
+
+/*
+ * A program that inherits, through exec, a socket whose options ask for
+ * control messages reads them as the one that set them (the interposer
+ * learns it from the first datagram).
+ */
+static void after_exec(char **argv)
+{
+	int fd = udp_to(PORT_ECHO), status;
+	char fdarg[16];
+	pid_t pid;
+
+	scenario = "udp cmsgs after exec";
+	setopt("IP_RECVTTL", fd, SOL_IP, IP_RECVTTL, 1);
+	res("send", send(fd, "one", 3, 0));
+	wait_in(fd);
+	snprintf(fdarg, sizeof(fdarg), "%d", fd);
+	pid = fork();
+	if (pid == 0) {
+		char *args[] = {argv[0], argv[1], argv[2], argv[3], "--inherited", fdarg, NULL};
+
+		execv(argv[0], args);
+		_exit(127);
+	}
+	res("child",
+	    waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	close(fd);
+}
+
+/* The exec'd side of after_exec(). */
+static int inherited(int fd)
+{
+	scenario = "udp cmsgs after exec";
+	recv_print("recvmsg in the new program", fd, 100, 1024, 1, 0);
+	res("send", send(fd, "second", 6, 0));
+	wait_in(fd);
+	recv_print("recvmsg 3 bytes", fd, 3, 1024, 1, 0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 6 && !strcmp(argv[4], "--inherited")) {
+		inet_aton(argv[1], &peer);
+		inet_aton(argv[2], &self);
+		ifindex = if_nametoindex(argv[3]);
+		return inherited(atoi(argv[5]));
+	}
+	if (argc != 4 || !inet_aton(argv[1], &peer) || !inet_aton(argv[2], &self) ||
+	    !(ifindex = if_nametoindex(argv[3]))) {
+		fprintf(stderr, "usage: dgram_cmsg PEER SELF IFACE\n");
+		return 2;
+	}
+	udp_cmsgs();
+	udp_send_cmsgs();
+	udp_cork();
+	udp_errqueue();
+	after_exec(argv);
+	udp_stamp_ioctl();
+	icmp_cmsgs(SOCK_DGRAM);
+	icmp_cmsgs(SOCK_RAW);
+	no_route();
+	host_unreachable(SOCK_DGRAM);
+	host_unreachable(SOCK_STREAM); /* i.e. UDP */
+	return 0;
+}
