@@ -1163,7 +1163,7 @@ static void big_options(void)
 		{SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE", false, NULL},
 		{SOL_SOCKET, SO_LINGER, "SO_LINGER", false, NULL},
 		{SOL_SOCKET, SO_RCVTIMEO, "SO_RCVTIMEO", false, NULL},
-		{SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE", false, "no SO_BINDTODEVICE"},
+		{SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE", false, NULL},
 		{SOL_SOCKET, SO_ATTACH_FILTER, "SO_ATTACH_FILTER", false, "no socket filters"},
 		{SOL_IP, IP_TOS, "IP_TOS", false, NULL},
 		{SOL_IP, IP_TTL, "IP_TTL", false, NULL},
@@ -1177,7 +1177,7 @@ static void big_options(void)
 		{SOL_SOCKET, SO_BROADCAST, "udp SO_BROADCAST", true, NULL},
 		{SOL_IP, IP_PKTINFO, "udp IP_PKTINFO", true, NULL},
 		{SOL_IP, IP_MULTICAST_TTL, "udp IP_MULTICAST_TTL", true, NULL},
-		{SOL_IP, IP_ADD_MEMBERSHIP, "udp IP_ADD_MEMBERSHIP", true, "no multicast"},
+		{SOL_IP, IP_ADD_MEMBERSHIP, "udp IP_ADD_MEMBERSHIP", true, NULL},
 		{SOL_UDP, UDP_CORK, "udp UDP_CORK", true, NULL},
 	};
 	int t = socket(AF_INET, SOCK_STREAM, 0);
