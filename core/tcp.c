@@ -65,17 +65,34 @@ void inet_csk_unlink_child(struct sock *child)
 	tp->parent = NULL;
 }
 
+/*
+ * A child past SYN_RECV that is still on its listener's accept queue: it
+ * has no owner yet, but it is not an orphan either (the kernel orphans a
+ * child only in inet_csk_listen_stop).
+ */
+static bool inet_csk_child_queued(const struct sock *sk)
+{
+	return tcp_sk(sk)->parent && sk->sk_state != TCP_SYN_RECV;
+}
+
 void tcp_done(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
+	bool queued = inet_csk_child_queued(sk);
 
 	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV)
 		__TCP_INC_STATS(net, AttemptFails);
-	inet_csk_unlink_child(sk);
+	/*
+	 * An embryonic child leaves the SYN queue; a queued one stays, closed,
+	 * until accept() returns it (its first read gives sk_err, e.g.
+	 * ECONNRESET) or its listener closes.
+	 */
+	if (!queued)
+		inet_csk_unlink_child(sk);
 	tcp_clear_xmit_timers(sk);
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	tcp_set_state(sk, TCP_CLOSE);
-	if (sock_flag(sk, SOCK_DEAD))
+	if (sock_flag(sk, SOCK_DEAD) && !queued)
 		tcp_done_free(sk);
 }
 
@@ -405,8 +422,15 @@ static void inet_csk_listen_stop(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk), *child, *tmp;
 
 	list_for_each_entry_safe (child, tmp, &tp->accept_queue, accept_node) {
-		tcp_send_active_reset(&child->inet.sk);
-		tcp_done(&child->inet.sk);
+		struct sock *csk = &child->inet.sk;
+
+		inet_csk_unlink_child(csk);
+		if (csk->sk_state == TCP_CLOSE) {
+			tcp_done_free(csk); /* reset or timed out while queued: nothing to tell */
+			continue;
+		}
+		tcp_send_active_reset(csk);
+		tcp_done(csk);
 	}
 	list_for_each_entry_safe (child, tmp, &tp->syn_queue, accept_node) {
 		tcp_done(&child->inet.sk);

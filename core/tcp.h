@@ -333,7 +333,7 @@ struct tcp_sock {
 	struct tcp_sock *parent;       /* a child not accepted yet: its listener */
 	struct list_head accept_node;  /* on parent's syn_queue or accept_queue */
 	struct list_head syn_queue;    /* children in SYN_RECV */
-	struct list_head accept_queue; /* children ESTABLISHED (or later), not accepted */
+	struct list_head accept_queue; /* children past SYN_RECV (CLOSE too), not accepted */
 	unsigned int syn_qlen;
 	uint64_t last_synq_overflow; /* a listener: when it last answered with a SYN cookie */
 
@@ -370,7 +370,7 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb);
 struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 				 const struct tcp_options_received *opt, uint32_t iss,
 				 uint32_t irs);
-/* Leaves the listener's SYN or accept queue (a child ends before accept()). */
+/* Leaves the listener's SYN or accept queue (accept, embryo's end, listener's close). */
 void inet_csk_unlink_child(struct sock *child);
 /* Answers skb (a segment for no socket or a bad one) with a RST as RFC 9293 says. */
 void tcp_v4_send_reset(struct net *net, const struct sk_buff *skb);
@@ -404,7 +404,11 @@ struct sock *inet_csk_accept(struct sock *sk, int flags, int *err);
 /* Enters LISTEN (called by inet_listen): takes the port again and hashes. */
 int inet_csk_listen_start(struct sock *sk);
 void tcp_set_state(struct sock *sk, int state);
-/* Terminal: state CLOSE, timers stopped, unhashed; frees the sock if SOCK_DEAD. */
+/*
+ * Terminal: state CLOSE, timers stopped, unhashed; frees the sock if SOCK_DEAD,
+ * unless it is a child waiting on its listener's accept queue: that one stays
+ * queued for accept() (inet_csk_listen_stop frees it if the listener closes).
+ */
 void tcp_done(struct sock *sk);
 /*
  * An acceptable RST arrived: sk_err becomes ECONNREFUSED (SYN_SENT), EPIPE

@@ -418,40 +418,67 @@ static int shim_accept_kernel(int nfd, struct sockaddr *addr, socklen_t *addrlen
 #endif
 
 /*
+ * Whether the kernel would restart an accept() that a signal handler
+ * interrupted: it does when the handler has SA_RESTART and the socket has no
+ * SO_RCVTIMEO (sock_intr_errno). ppoll() never restarts, and which signal
+ * came is not known here, so the wait goes on only if every handler the
+ * program installed has SA_RESTART.
+ */
+static bool shim_handlers_restart(void)
+{
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+
+		/* libc's own signals (SIGCANCEL, SIGSETXID) answer EINVAL: not the program's. */
+		if (sigaction(sig, NULL, &sa) < 0)
+			continue;
+		if (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN &&
+		    !(sa.sa_flags & SA_RESTART))
+			return false;
+	}
+	return true;
+}
+
+/*
  * A blocking accept() waits for a connection or for the death of the host
  * that connects them, whichever comes first: nothing in the kernel tells an
  * AF_UNIX listener that the process that connects to it died. With the host
  * gone the listener is gone, and accept fails as the kernel's does on a
  * listener destroyed under it (SOCK_DESTROY, `ss -K`): EINVAL, now and on
- * every later call. 0: accept now (it may still block if another process
- * took the connection first); -errno: the answer.
+ * every later call, blocking or not. 0: accept now (it may still block if
+ * another process took the connection first; a non-blocking one may say
+ * EAGAIN); -errno: the answer.
  */
 static int shim_accept_wait(int fd)
 {
 	struct pollfd p[2] = {{.fd = fd, .events = POLLIN}, {.events = POLLIN}};
 	struct timeval tv = {0};
 	socklen_t tlen = sizeof(tv);
-	struct timespec ts, *tsp = NULL;
+	struct timespec ts = {0}, *tsp = NULL;
 	pid_t host = shim_listener_host(fd);
 	int fl = shim_real.fcntl(fd, F_GETFL), n;
 
-	if (host <= 0 || fl < 0 || (fl & O_NONBLOCK))
+	if (host <= 0 || fl < 0)
 		return 0;
 	p[1].fd = (int)shim_real.syscall(SYS_pidfd_open, host, 0);
 	if (p[1].fd < 0)
 		return errno == ESRCH ? -EINVAL : 0;
-	/* SO_RCVTIMEO bounds accept() as it bounds a read. */
-	if (!shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen) &&
-	    (tv.tv_sec || tv.tv_usec)) {
+	if (fl & O_NONBLOCK) {
+		tsp = &ts; /* only a look: is the host still there? */
+	} else if (!shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen) &&
+		   (tv.tv_sec || tv.tv_usec)) {
+		/* SO_RCVTIMEO bounds accept() as it bounds a read. */
 		ts = (struct timespec){tv.tv_sec, tv.tv_usec * 1000};
 		tsp = &ts;
 	}
-	n = (int)shim_real.syscall(SYS_ppoll, p, 2, tsp, NULL, (size_t)8);
-	if (n < 0)
-		n = -errno;
+	do {
+		n = (int)shim_real.syscall(SYS_ppoll, p, 2, tsp, NULL, (size_t)8);
+		if (n < 0)
+			n = -errno;
+	} while (n == -EINTR && !tsp && shim_handlers_restart());
 	shim_real.close(p[1].fd);
 	if (n == 0)
-		return -EAGAIN;
+		return fl & O_NONBLOCK ? 0 : -EAGAIN;
 	if (n > 0 && (p[1].revents & POLLIN) && !(p[0].revents & POLLIN))
 		return -EINVAL;
 	return n < 0 ? n : 0;

@@ -8,7 +8,8 @@
 # the kernel's do when their stack goes away under them, which this test
 # learns from the kernel itself in the same run (in the peer's namespace):
 # a blocked UDP recv() and a blocked accept() as on sockets destroyed with
-# `ss -K` (SOCK_DESTROY: ECONNABORTED and EINVAL), a later UDP send as a
+# `ss -K` (SOCK_DESTROY: ECONNABORTED and EINVAL; a non-blocking accept()
+# after it too), a later UDP send as a
 # sendto() with no route (ENETUNREACH). The kernel peer sends 256 KiB and
 # then holds the connection open, so a clean EOF can only come from the shim.
 set -u
@@ -61,6 +62,10 @@ while (not res_u or not res_l) and time.monotonic() < deadline:
         t.join(0.2)
 print("udp recv", res_u[0] if res_u else "still blocked")
 print("accept", res_l[0] if res_l else "still blocked")
+l.setblocking(False)
+res_nb = []
+blocked(l.accept, res_nb)
+print("nonblocking accept", res_nb[0])
 try:
     socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("10.123.0.1", 5353))
     print("udp send ok")
@@ -72,8 +77,9 @@ testbed_peer "$TB_PY" "$TB_WORK/oracle.py" >"$TB_WORK/oracle.log" 2>&1 ||
 sed 's/^/  kernel: /' "$TB_WORK/oracle.log"
 k_udp_recv=$(sed -n 's/^udp recv //p' "$TB_WORK/oracle.log")
 k_accept=$(sed -n 's/^accept //p' "$TB_WORK/oracle.log")
+k_accept_nb=$(sed -n 's/^nonblocking accept //p' "$TB_WORK/oracle.log")
 k_udp_send=$(sed -n 's/^udp send //p' "$TB_WORK/oracle.log")
-case "$k_udp_recv $k_accept $k_udp_send" in
+case "$k_udp_recv $k_accept $k_accept_nb $k_udp_send" in
 *blocked* | *" ok"* | *returned*) tb_fail "the kernel gave no error to compare with" ;;
 esac
 
@@ -123,6 +129,12 @@ t_udp.join(60)
 print("udp recv", udp[0] if udp else "still blocked after 60 s", flush=True)
 t_acc.join(60)
 print("accept", acc[0] if acc else "still blocked after 60 s", flush=True)
+l.setblocking(False)
+try:
+    l.accept()
+    print("nonblocking accept returned")
+except OSError as e:
+    print("nonblocking accept error", errno.errorcode[e.errno])
 try:
     u.sendto(b"x", (peer, 5353))
     print("udp send ok")
@@ -159,6 +171,8 @@ grep -qx "udp recv $k_udp_recv" "$TB_WORK/reader.log" ||
 	tb_fail "a UDP recv() blocked on the dead host's socket must fail as the kernel's destroyed one ($k_udp_recv)"
 grep -qx "accept $k_accept" "$TB_WORK/reader.log" ||
 	tb_fail "an accept() blocked on the dead host's listener must fail as the kernel's destroyed one ($k_accept)"
+grep -qx "nonblocking accept $k_accept_nb" "$TB_WORK/reader.log" ||
+	tb_fail "a non-blocking accept() on the dead host's listener must fail as the kernel's destroyed one ($k_accept_nb)"
 grep -qx "udp send $k_udp_send" "$TB_WORK/reader.log" ||
 	tb_fail "a UDP send on the dead host's socket must fail as the kernel's with no route ($k_udp_send)"
 grep -q "^new connection True$" "$TB_WORK/reader.log" || tb_fail "the next socket() was not served"

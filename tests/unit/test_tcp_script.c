@@ -672,6 +672,76 @@ Test(tcp_script, syn_flood_without_cookies_drops_the_client)
 {
 	flood_then_connect(0);
 }
+
+/* ---- the accept queue (inet_csk_accept, inet_csk_listen_stop) ---- */
+
+/* A client on port completes its handshake with the listener at `at` ms. */
+static void handshake(uint16_t port, uint64_t at)
+{
+	const struct tcpscript_step hs[] = {
+		{at, '<', {"S", 0, 0, 0, 0, "mss 1460"}},
+		{at, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+		{at, '<', {".", 1, 1, 0, 0, NULL}},
+		{0},
+	};
+
+	sc->peer_port = port;
+	cr_assert(tcpscript_run(sc, hs), "port %u: %s", port, sc->err);
+}
+
+static int recv_some(struct socket *s)
+{
+	char buf[64];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	return s->ops->recvmsg(s, &m, sizeof(buf), MSG_DONTWAIT);
+}
+
+/*
+ * The peer resets a connection still waiting in the accept queue: as in
+ * Linux, the child stays queued (closed), accept() returns it and its first
+ * read gives ECONNRESET, the next one EOF. Nothing answers the RST.
+ */
+Test(tcp_script, reset_child_in_the_accept_queue_is_still_accepted)
+{
+	struct socket *l = stack_listen(), *n;
+
+	handshake(TCPSCRIPT_PEER_PORT, 0);
+	cr_assert_eq(l->sk->sk_ack_backlog, 1);
+	RUN({10, '<', {"R", 1, 0, 0, 0, NULL}});
+	cr_assert_eq(l->sk->sk_ack_backlog, 1, "the reset child left the accept queue");
+	n = accept_one(l);
+	cr_assert_not_null(n, "accept() did not return the reset connection");
+	cr_assert_eq(n->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(l->sk->sk_ack_backlog, 0);
+	cr_assert_null(accept_one(l), "one connection, accepted once");
+	cr_assert_eq(recv_some(n), -ECONNRESET);
+	cr_assert_eq(recv_some(n), 0);
+	cr_assert(tcpscript_quiet_until(sc, 500), "%s", sc->err);
+}
+
+/*
+ * The listener closes with two children queued, one of them reset by its
+ * peer: only the live one gets a RST (inet_csk_listen_stop); both are
+ * freed (ASan: no leak, no use after free).
+ */
+Test(tcp_script, listener_close_resets_only_the_live_queued_child)
+{
+	struct socket *l = stack_listen();
+
+	handshake(TCPSCRIPT_PEER_PORT, 0);
+	handshake(TCPSCRIPT_PEER_PORT + 1, 5);
+	sc->peer_port = TCPSCRIPT_PEER_PORT;
+	RUN({10, '<', {"R", 1, 0, 0, 0, NULL}});
+	cr_assert_eq(l->sk->sk_ack_backlog, 2);
+	cr_assert_eq(socks[nsocks - 1], l);
+	nsocks--; /* released here, not by the teardown */
+	sock_release(l);
+	sc->peer_port = TCPSCRIPT_PEER_PORT + 1;
+	RUN({10, '>', {"R.", 1, 1, 0, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 500), "%s", sc->err);
+}
 /*
  * Reordering below the duplicate threshold: two SACKed segments above a
  * late one, then the late one arrives. Nothing is resent, the state goes
