@@ -381,7 +381,12 @@ static inline void shim_msg_put_fd(struct msghdr *msg, union shim_fd_cmsg *u, in
  */
 struct shim_dgram {
 	int32_t err; /* host->app only: != 0 is an error report (e.g. ECONNREFUSED), no payload */
-	uint32_t flags; /* host->app: MSG_TRUNC if the datagram was cut; app->host: send flags */
+	/*
+	 * host->app: MSG_TRUNC if the datagram was cut; on an error report,
+	 * MSG_ERRQUEUE if the socket's error queue is not empty.
+	 * app->host: send flags.
+	 */
+	uint32_t flags;
 	struct sockaddr_in addr; /* peer; sin_family 0 = none (connected socket) */
 	uint32_t orig_len;	 /* host->app: length on the wire */
 	uint32_t ctl_len;	 /* bytes of control messages after this header */

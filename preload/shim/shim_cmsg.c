@@ -118,6 +118,12 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc)
 	return off;
 }
 
+void shim_errq_note(int fd)
+{
+	shim_fd_flags(fd, SHIM_F_ERRQ, 0);
+	shim_epoll_fd_static(fd);
+}
+
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 {
 	struct shim_req req = {.hdr = {.op = SHIM_OP_ERRQUEUE, .id = shim_ent_id(e)}};
@@ -144,6 +150,10 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	err = shim_ctl_call(&req, &rep, NULL, fd);
 	if (err)
 		return err;
+	/* Whatever is left has its report in the pair again (or the queue is empty). */
+	if (!(flags & MSG_PEEK) && (rep.hdr.ret >= 0 || rep.hdr.ret == -EAGAIN) &&
+	    (shim_ent_flags(shim_fd_get(fd)) & SHIM_F_ERRQ))
+		shim_fd_flags(fd, 0, SHIM_F_ERRQ);
 	if (rep.hdr.ret < 0) {
 		m->msg_controllen = 0;
 		return rep.hdr.ret;

@@ -280,6 +280,8 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 		/* An error is reported once, peeked or not (sock_error clears sk_err). */
 		if (flags & MSG_PEEK)
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+		if (h.flags & MSG_ERRQUEUE)
+			shim_errq_note(fd);
 		m->msg_namelen = 0;
 		m->msg_controllen = 0;
 		return -h.err;

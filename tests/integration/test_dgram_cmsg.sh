@@ -43,6 +43,8 @@ echo(7104, socket.IPPROTO_IP, socket.IP_TOS, 0x28)
 PY
 testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" udp 7104 10 || tb_fail "the peer's echo did not start"
+# Every probe to the closed port draws a port unreachable: no rate limit.
+testbed_peer sysctl -qw net.ipv4.icmp_ratelimit=0 || tb_fail "cannot lift the peer's ICMP rate limit"
 # Ping sockets for root too, on both sides of the comparison.
 ip netns exec "$TB_NS_SHIM" sysctl -qw net.ipv4.ping_group_range="0 2147483647" ||
 	tb_fail "cannot set ping_group_range"

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -254,6 +255,52 @@ static void recv_print(const char *step, int fd, size_t buf_len, size_t ctl_room
 		    : "yes");
 }
 
+static const char *rev_names(unsigned int r)
+{
+	static char bufs[2][64];
+	static int next;
+	char *buf = bufs[next++ % 2];
+
+	snprintf(buf, sizeof(bufs[0]), "%s%s%s%s%s", r & POLLIN ? "IN " : "",
+		 r & POLLOUT ? "OUT " : "", r & POLLERR ? "ERR " : "", r & POLLHUP ? "HUP " : "",
+		 r & ~(unsigned int)(POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDNORM |
+				     POLLWRNORM | POLLWRBAND)
+			 ? "other"
+			 : "");
+	return buf;
+}
+
+/*
+ * Readiness now (no waiting): poll for IN|OUT and for nothing (ERR and HUP
+ * are always reported), select's three sets, a level-triggered epoll set
+ * asking IN only.
+ */
+static void ready_print(const char *step, int fd)
+{
+	struct pollfd p[2] = {{fd, POLLIN | POLLOUT, 0}, {fd, 0, 0}};
+	struct epoll_event ev = {.events = EPOLLIN}, got = {0};
+	struct timeval tv = {0, 0};
+	fd_set r, w, x;
+	int ep = epoll_create1(EPOLL_CLOEXEC), n;
+
+	n = poll(p, 2, 0);
+	out(step, "poll %d: %s/ %s", n, rev_names((unsigned short)p[0].revents),
+	    rev_names((unsigned short)p[1].revents));
+	FD_ZERO(&r);
+	FD_ZERO(&w);
+	FD_ZERO(&x);
+	FD_SET(fd, &r);
+	FD_SET(fd, &w);
+	FD_SET(fd, &x);
+	n = select(fd + 1, &r, &w, &x, &tv);
+	out(step, "select %d:%s%s%s", n, FD_ISSET(fd, &r) ? " r" : "", FD_ISSET(fd, &w) ? " w" : "",
+	    FD_ISSET(fd, &x) ? " x" : "");
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	n = epoll_wait(ep, &got, 1, 0);
+	out(step, "epoll IN %d: %s", n, n == 1 ? rev_names(got.events) : "");
+	close(ep);
+}
+
 static void setopt(const char *step, int fd, int level, int name, int val)
 {
 	res(step, setsockopt(fd, level, name, &val, sizeof(val)));
@@ -408,10 +455,14 @@ static void udp_errqueue(void)
 	setopt("IP_RECVERR", fd, SOL_IP, IP_RECVERR, 1);
 	recv_print("MSG_ERRQUEUE empty", fd, 64, 1024, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
 
+	ready_print("ready, nothing queued", fd);
+
 	scenario = "udp port unreachable, read the queue first";
 	res("send", send(fd, "probe-one", 9, 0));
 	wait_in(fd);
+	ready_print("ready, error pending and queued", fd);
 	recv_print("MSG_ERRQUEUE", fd, 64, 1024, 1, MSG_ERRQUEUE);
+	ready_print("ready, queue read", fd);
 	res("recv after the queue", recv(fd, b, sizeof(b), MSG_DONTWAIT));
 	recv_print("MSG_ERRQUEUE again", fd, 64, 1024, 1, MSG_ERRQUEUE);
 
@@ -419,8 +470,33 @@ static void udp_errqueue(void)
 	res("send", send(fd, "probe-two", 9, 0));
 	wait_in(fd);
 	res("recv", recv(fd, b, sizeof(b), 0));
+	ready_print("ready, error taken, still queued", fd);
 	recv_print("MSG_ERRQUEUE short buffers", fd, 4, 24, 1, MSG_ERRQUEUE);
+	ready_print("ready, queue read", fd);
 	res("recv after the queue", recv(fd, b, sizeof(b), MSG_DONTWAIT));
+
+	scenario = "udp error queued, SO_ERROR first";
+	res("send", send(fd, "probe-a", 7, 0));
+	wait_in(fd);
+	{
+		int v = -1;
+		socklen_t l = sizeof(v);
+
+		res("SO_ERROR", getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &l));
+		out("value", "%d", v);
+	}
+	ready_print("ready, error taken, one queued", fd);
+	recv_print("MSG_ERRQUEUE", fd, 64, 1024, 1, MSG_ERRQUEUE);
+	ready_print("ready, queue read", fd);
+
+	scenario = "udp error queued, IP_RECVERR off";
+	res("send", send(fd, "probe-b", 7, 0));
+	wait_in(fd);
+	res("recv", recv(fd, b, sizeof(b), 0));
+	setopt("IP_RECVERR off", fd, SOL_IP, IP_RECVERR, 0);
+	ready_print("ready, queue purged", fd);
+	recv_print("MSG_ERRQUEUE", fd, 64, 1024, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+	setopt("IP_RECVERR", fd, SOL_IP, IP_RECVERR, 1);
 
 	scenario = "udp port unreachable with IP_RECVTTL";
 	setopt("IP_RECVTTL", fd, SOL_IP, IP_RECVTTL, 1);
