@@ -210,10 +210,11 @@ struct shim_errqueue {
  * (struct cmsghdr as the kernel lays them out) in buf; hdr.ret is what
  * recvmsg returns.
  */
-#define SHIM_ERRQ_BUF (SHIM_OPT_MAX - 16)
+#define SHIM_ERRQ_BUF (SHIM_OPT_MAX - 20)
 struct shim_errqueue_rep {
 	uint32_t msg_flags;
 	uint32_t data_len, ctl_len; /* bytes of buf: data_len of data, then ctl_len of cmsgs */
+	uint32_t left;		    /* entries are left on the queue after this one */
 	struct sockaddr_in name;    /* sin_family 0: none */
 	uint8_t buf[SHIM_ERRQ_BUF];
 };

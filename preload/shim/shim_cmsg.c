@@ -150,9 +150,11 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	err = shim_ctl_call(&req, &rep, NULL, fd);
 	if (err)
 		return err;
-	/* Whatever is left has its report in the pair again (or the queue is empty). */
-	if (!(flags & MSG_PEEK) && (rep.hdr.ret >= 0 || rep.hdr.ret == -EAGAIN) &&
-	    (shim_ent_flags(shim_fd_get(fd)) & SHIM_F_ERRQ))
+	/* sock_poll's ERR stays while entries are left, and goes with the last. */
+	if (!(flags & MSG_PEEK) && rep.hdr.ret >= 0 && rep.errqueue.left)
+		shim_errq_note(fd);
+	else if (!(flags & MSG_PEEK) && (rep.hdr.ret >= 0 || rep.hdr.ret == -EAGAIN) &&
+		 (shim_ent_flags(shim_fd_get(fd)) & SHIM_F_ERRQ))
 		shim_fd_flags(fd, 0, SHIM_F_ERRQ);
 	if (rep.hdr.ret < 0) {
 		m->msg_controllen = 0;

@@ -91,7 +91,8 @@ enum shim_kind {
  * took the report of it from the pair (shim_dgram.flags MSG_ERRQUEUE):
  * sock_poll says ERR until recvmsg(MSG_ERRQUEUE) takes it.
  */
-#define SHIM_F_ERRQ 0x2000
+#define SHIM_F_ERRQ	0x2000
+#define SHIM_F_ZEROCOPY 0x4000 /* UDP socket with SO_ZEROCOPY: MSG_ZEROCOPY sends complete */
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */

@@ -948,6 +948,9 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (ret == 0 && level == SOL_SOCKET && optname == SO_BROADCAST)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_BROADCAST : 0,
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_BROADCAST);
+	if (ret == 0 && level == SOL_SOCKET && optname == SO_ZEROCOPY)
+		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_ZEROCOPY : 0,
+			      *(int *)req.sockopt.optval ? 0 : SHIM_F_ZEROCOPY);
 	/* ip_setsockopt: turning IP_RECVERR off purges the error queue. */
 	if (ret == 0 && level == SOL_IP && optname == IP_RECVERR &&
 	    (shim_ent_flags(e) & SHIM_F_ERRQ) &&

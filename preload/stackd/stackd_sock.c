@@ -838,6 +838,7 @@ int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 	memmove(r->buf + r->data_len, ctl, msg.msg_controllen);
 	if (name.sin_family == AF_INET)
 		r->name = name;
+	r->left = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
 	stackd_dgram_report_err(ss);
 	return ret;
 }

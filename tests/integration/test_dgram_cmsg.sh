@@ -62,6 +62,10 @@ testbed_shim "$prog" "$TB_PEER_ADDR" "$TB_SHIM_ADDR" "$TB_IF_SHIM" >"$TB_WORK/sh
 
 [ -s "$TB_WORK/native" ] || tb_fail "the native run printed nothing"
 grep -q 'type 2 len 20 ttl 64' "$TB_WORK/native" || tb_fail "the native run saw no TTL: the comparison would prove nothing"
+grep -q 'still queued = poll 2: OUT ERR / ERR' "$TB_WORK/native" ||
+	tb_fail "the native run saw no ERR for a queued error: the comparison would prove nothing"
+[ "$(grep -c 'completions = ids [0-9]*\.\.[0-9]*, each as the kernel.s copied completion: yes' "$TB_WORK/native")" = 2 ] ||
+	tb_fail "the native run read no copied zerocopy completions: the comparison would prove nothing"
 if ! diff -u "$TB_WORK/native" "$TB_WORK/shim" >"$TB_WORK/diff"; then
 	cat "$TB_WORK/diff"
 	tb_fail "$(grep -c '^-[^-]' "$TB_WORK/diff") of $(wc -l <"$TB_WORK/native") lines differ from the kernel"
