@@ -120,6 +120,9 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc)
 
 void shim_errq_note(int fd)
 {
+	/* Set already: every epoll registration of fd is on its set's static list. */
+	if (shim_ent_flags(shim_fd_get(fd)) & SHIM_F_ERRQ)
+		return;
 	shim_fd_flags(fd, SHIM_F_ERRQ, 0);
 	shim_epoll_fd_static(fd);
 }
