@@ -185,5 +185,13 @@ void ip_icmp_error(struct sock *sk, const struct sk_buff *skb, int err, uint8_t 
  * message (struct sock_extended_err + offender). -EAGAIN when empty.
  */
 int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len);
+/*
+ * A MSG_ZEROCOPY send on a socket with SO_ZEROCOPY, done: its completion
+ * (SO_EE_ORIGIN_ZEROCOPY, the send's id in ee_info..ee_data) goes on the
+ * error queue, merged into the last one if that ends just before. The
+ * stack always copies, so the code is SO_EE_CODE_ZEROCOPY_COPIED, as the
+ * kernel reports a send whose pages it had to copy.
+ */
+void msg_zerocopy_copied(struct sock *sk);
 
 #endif

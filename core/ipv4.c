@@ -952,6 +952,36 @@ void ip_icmp_error(struct sock *sk, const struct sk_buff *skb, int err, uint8_t 
 	__skb_queue_tail(&sk->sk_error_queue, copy);
 }
 
+void msg_zerocopy_copied(struct sock *sk)
+{
+	struct sk_buff *tail = skb_peek_tail(&sk->sk_error_queue);
+	uint32_t id = sk->sk_zckey++;
+	struct sock_exterr_skb *serr;
+	struct sk_buff *skb;
+
+	/* __msg_zerocopy_callback: skb_zerocopy_notify_extend() */
+	if (tail) {
+		serr = SKB_EXT_ERR(tail);
+		if (serr->ee.ee_origin == SO_EE_ORIGIN_ZEROCOPY && serr->ee.ee_data + 1 == id &&
+		    (uint64_t)(serr->ee.ee_data - serr->ee.ee_info) + 2 < (1ULL << 32)) {
+			serr->ee.ee_data = id;
+			return;
+		}
+	}
+	skb = alloc_skb(0);
+	if (!skb)
+		return; /* the kernel's sock_omalloc() failing: the completion is lost */
+	serr = SKB_EXT_ERR(skb);
+	memset(serr, 0, sizeof(*serr));
+	serr->ee.ee_origin = SO_EE_ORIGIN_ZEROCOPY;
+	serr->ee.ee_code = SO_EE_CODE_ZEROCOPY_COPIED;
+	serr->ee.ee_info = id;
+	serr->ee.ee_data = id;
+	__skb_queue_tail(&sk->sk_error_queue, skb);
+	if (sk->sk_error_report)
+		sk->sk_error_report(sk);
+}
+
 int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len)
 {
 	struct sk_buff *skb = __skb_dequeue(&sk->sk_error_queue);
@@ -962,10 +992,12 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 	} errhdr;
 	struct sock_exterr_skb *serr;
 	size_t copied, off = 0;
+	bool icmp;
 
 	if (!skb)
 		return -EAGAIN;
 	serr = SKB_EXT_ERR(skb);
+	icmp = serr->ee.ee_origin == SO_EE_ORIGIN_ICMP;
 	sk->sk_rmem_alloc -= (int)serr->truesize;
 	copied = skb->len;
 	if (copied > len) {
@@ -979,7 +1011,8 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 		memcpy(msg->msg_iov[i].iov_base, skb->data + off, n);
 		off += n;
 	}
-	if (msg->msg_name) {
+	/* Only an ICMP error quotes a destination and has an offender (not a completion). */
+	if (msg->msg_name && icmp) {
 		struct sockaddr_in *sin = msg->msg_name;
 
 		memset(sin, 0, sizeof(*sin));
@@ -991,11 +1024,14 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 	}
 	memset(&errhdr, 0, sizeof(errhdr));
 	errhdr.ee = serr->ee;
-	errhdr.offender.sin_family = AF_INET;
-	errhdr.offender.sin_addr.s_addr = ip_hdr(skb)->saddr; /* who sent the ICMP */
+	if (icmp) {
+		errhdr.offender.sin_family = AF_INET;
+		errhdr.offender.sin_addr.s_addr = ip_hdr(skb)->saddr; /* who sent the ICMP */
+	}
 	if (msg->msg_control) {
 		sock_recv_timestamp(&w, sk, skb);
-		ip_cmsg_put(&w, sk, skb);
+		if (icmp)
+			ip_cmsg_put(&w, sk, skb);
 		put_cmsg(&w, SOL_IP, IP_RECVERR, &errhdr, sizeof(errhdr));
 		msg->msg_controllen = w.used;
 	}

@@ -129,6 +129,7 @@ struct sock {
 	uint32_t sk_mark;
 	uint32_t sk_tsflags; /* SO_TIMESTAMPING: SOF_TIMESTAMPING_* */
 	uint32_t sk_drops;   /* datagrams dropped on arrival (SO_RXQ_OVFL) */
+	uint32_t sk_zckey;   /* the next MSG_ZEROCOPY send's id (msg_zerocopy_copied) */
 	int sk_bound_dev_if;
 	unsigned int sk_ack_backlog;
 	unsigned int sk_max_ack_backlog;

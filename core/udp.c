@@ -674,7 +674,7 @@ static int udp_append(struct sock *sk, const struct msghdr *msg, size_t len, boo
 	return err ? err : (int)len;
 }
 
-static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct udp_sock *up = udp_sk(sk);
@@ -759,6 +759,19 @@ static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	}
 	err = udp_send_datagram(sk, &dst, NULL, 0, msg, len);
 	return err ? err : (int)len;
+}
+
+/*
+ * __ip_append_data: a MSG_ZEROCOPY send's data, copied, completes at once;
+ * an empty datagram has one too (its length counts the UDP header).
+ */
+static int udp_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	int ret = udp_do_sendmsg(sk, msg, len);
+
+	if (ret >= 0 && (msg->msg_flags & MSG_ZEROCOPY) && sock_flag(sk, SOCK_ZEROCOPY))
+		msg_zerocopy_copied(sk);
+	return ret;
 }
 
 static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len)

@@ -210,10 +210,11 @@ struct shim_errqueue {
  * (struct cmsghdr as the kernel lays them out) in buf; hdr.ret is what
  * recvmsg returns.
  */
-#define SHIM_ERRQ_BUF (SHIM_OPT_MAX - 16)
+#define SHIM_ERRQ_BUF (SHIM_OPT_MAX - 20)
 struct shim_errqueue_rep {
 	uint32_t msg_flags;
 	uint32_t data_len, ctl_len; /* bytes of buf: data_len of data, then ctl_len of cmsgs */
+	uint32_t left;		    /* entries are left on the queue after this one */
 	struct sockaddr_in name;    /* sin_family 0: none */
 	uint8_t buf[SHIM_ERRQ_BUF];
 };
@@ -381,7 +382,12 @@ static inline void shim_msg_put_fd(struct msghdr *msg, union shim_fd_cmsg *u, in
  */
 struct shim_dgram {
 	int32_t err; /* host->app only: != 0 is an error report (e.g. ECONNREFUSED), no payload */
-	uint32_t flags; /* host->app: MSG_TRUNC if the datagram was cut; app->host: send flags */
+	/*
+	 * host->app: MSG_TRUNC if the datagram was cut; on an error report,
+	 * MSG_ERRQUEUE if the socket's error queue is not empty.
+	 * app->host: send flags.
+	 */
+	uint32_t flags;
 	struct sockaddr_in addr; /* peer; sin_family 0 = none (connected socket) */
 	uint32_t orig_len;	 /* host->app: length on the wire */
 	uint32_t ctl_len;	 /* bytes of control messages after this header */

@@ -118,6 +118,15 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc)
 	return off;
 }
 
+void shim_errq_note(int fd)
+{
+	/* Set already: every epoll registration of fd is on its set's static list. */
+	if (shim_ent_flags(shim_fd_get(fd)) & SHIM_F_ERRQ)
+		return;
+	shim_fd_flags(fd, SHIM_F_ERRQ, 0);
+	shim_epoll_fd_static(fd);
+}
+
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 {
 	struct shim_req req = {.hdr = {.op = SHIM_OP_ERRQUEUE, .id = shim_ent_id(e)}};
@@ -144,6 +153,12 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	err = shim_ctl_call(&req, &rep, NULL, fd);
 	if (err)
 		return err;
+	/* sock_poll's ERR stays while entries are left, and goes with the last. */
+	if (!(flags & MSG_PEEK) && rep.hdr.ret >= 0 && rep.errqueue.left)
+		shim_errq_note(fd);
+	else if (!(flags & MSG_PEEK) && (rep.hdr.ret >= 0 || rep.hdr.ret == -EAGAIN) &&
+		 (shim_ent_flags(shim_fd_get(fd)) & SHIM_F_ERRQ))
+		shim_fd_flags(fd, 0, SHIM_F_ERRQ);
 	if (rep.hdr.ret < 0) {
 		m->msg_controllen = 0;
 		return rep.hdr.ret;

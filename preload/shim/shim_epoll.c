@@ -58,6 +58,7 @@ struct shim_ep_reg {
 	bool asked_in; /* POLLIN added for the pair (an error report) */
 	bool armed;    /* EPOLLONESHOT: not reported since ADD/MOD */
 	bool pending;  /* EPOLLET: a change not reported yet */
+	bool syn_now;  /* shim_ep_synth() reported it in this round */
 };
 
 static pthread_mutex_t shim_ep_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -124,12 +125,6 @@ static uint32_t shim_ep_find(uint32_t set, int fd)
 			return i;
 	}
 	return 0;
-}
-
-/* A socket ready by correction alone: a stream in TCP_CLOSE that never had a pair of its own. */
-static bool shim_ep_static(uint64_t e)
-{
-	return shim_ent_kind(e) == SHIM_STREAM && (shim_ent_flags(e) & SHIM_F_UNCONNECTED);
 }
 
 static void shim_ep_static_push(struct shim_ep_reg *r, uint32_t i)
@@ -250,7 +245,7 @@ static int shim_ep_add(int epfd, uint64_t ee, int fd, uint64_t e, const struct e
 				  .armed = true,
 				  .pending = true};
 	shim_ep_by_fd[fd] = i;
-	if (shim_ep_static(e))
+	if (shim_ready_static(e))
 		shim_ep_static_push(r, i);
 	return 0;
 }
@@ -290,7 +285,7 @@ static int shim_ep_ctl(int epfd, int op, int fd, struct epoll_event *uev)
 	r->asked_in = asked_in;
 	r->armed = true;
 	r->pending = true;
-	if (shim_ep_static(e))
+	if (shim_ready_static(e))
 		shim_ep_static_push(r, i);
 	return 0;
 }
@@ -320,6 +315,20 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 
 /* ---- epoll_wait ---- */
 
+/*
+ * What the pair of a socket ready by correction alone says now: nothing for
+ * a stream that has none of its own, the datagrams and room of a datagram
+ * socket's.
+ */
+static unsigned int shim_ep_pair_now(int fd, uint64_t e)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT};
+
+	if (shim_ent_kind(e) != SHIM_DGRAM || shim_real.poll(&p, 1, 0) != 1)
+		return 0;
+	return (unsigned short)p.revents;
+}
+
 /* The events of set's sockets that are ready by correction alone, at most cap. */
 static int shim_ep_synth(uint32_t set, struct epoll_event *out, int cap)
 {
@@ -331,20 +340,22 @@ static int shim_ep_synth(uint32_t set, struct epoll_event *out, int cap)
 		uint64_t e = shim_fd_get(r->fd);
 		unsigned int rev;
 
-		if (!shim_ep_static(e)) {
+		if (!shim_ready_static(e)) {
 			/* Connected since: the pair says it all now. */
 			*link = r->next_static;
 			r->on_static = false;
 			continue;
 		}
 		link = &r->next_static;
+		r->syn_now = false;
 		if (((r->events & EPOLLONESHOT) && !r->armed) ||
 		    ((r->events & EPOLLET) && !r->pending))
 			continue;
-		rev = shim_ready_fix(r->fd, e, 0) & (r->events | EPOLLERR | EPOLLHUP) &
-		      ~SHIM_EP_FLAGS;
+		rev = shim_ready_fix(r->fd, e, shim_ep_pair_now(r->fd, e)) &
+		      (r->events | EPOLLERR | EPOLLHUP) & ~SHIM_EP_FLAGS;
 		if (!rev)
 			continue;
+		r->syn_now = true;
 		r->pending = false;
 		r->armed = false;
 		out[n++] = (struct epoll_event){.events = rev, .data.u64 = r->data};
@@ -391,8 +402,13 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			continue;
 		}
 		e = shim_fd_get(r->fd);
-		if (shim_ep_static(e))
-			continue; /* shim_ep_synth() speaks for it */
+		/*
+		 * shim_ep_synth() speaks for a stream without a pair of its own,
+		 * and for a datagram socket it reported this round; a datagram's
+		 * pair still wakes an edge-triggered set (a datagram came).
+		 */
+		if (shim_ready_static(e) && (shim_ent_kind(e) == SHIM_STREAM || r->syn_now))
+			continue;
 		rev = shim_ready_fix(r->fd, e, k.events) & (r->events | EPOLLERR | EPOLLHUP) &
 		      ~SHIM_EP_FLAGS;
 		/*
@@ -558,7 +574,7 @@ SHIM_EXPORT int epoll_pwait2(int epfd, struct epoll_event *ev, int max, const st
 
 /* ---- the interposer's own changes ---- */
 
-void shim_epoll_fd_changed(int fd)
+static void shim_ep_fd_update(int fd, bool edge)
 {
 	uint64_t e = shim_fd_get(fd);
 
@@ -568,12 +584,27 @@ void shim_epoll_fd_changed(int fd)
 	for (uint32_t i = shim_ep_by_fd[fd]; i; i = shim_ep_regs[i].next_fd) {
 		struct shim_ep_reg *r = &shim_ep_regs[i];
 
-		/* sk_state_change wakes the set: an edge for every registration. */
-		r->pending = true;
-		if (shim_ep_static(e))
+		if (edge)
+			r->pending = true;
+		if (shim_ready_static(e))
 			shim_ep_static_push(r, i);
 	}
 	pthread_mutex_unlock(&shim_ep_lock);
+}
+
+/* sk_state_change wakes the set: an edge for every registration. */
+void shim_epoll_fd_changed(int fd)
+{
+	shim_ep_fd_update(fd, true);
+}
+
+/*
+ * Taking the error report leaves the error queue as it was: no wake-up, but
+ * a level-triggered set keeps reporting ERR.
+ */
+void shim_epoll_fd_static(int fd)
+{
+	shim_ep_fd_update(fd, false);
 }
 
 void shim_epoll_forget_fd(int fd, bool del)

@@ -210,6 +210,12 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	if (ret < 0)
 		return errno == EPIPE ? -SHIM_EGONE_SEND : -errno;
 	ret -= (ssize_t)(sizeof(h) + h.ctl_len);
+	/*
+	 * Its completion will be on the error queue (the stack copies at once):
+	 * ERR from now on; an ERRQUEUE request sends what is in the pair first.
+	 */
+	if (ret >= 0 && (flags & MSG_ZEROCOPY) && (fl & SHIM_F_ZEROCOPY))
+		shim_errq_note(fd);
 	return ret > 0 ? ret : 0;
 }
 
@@ -280,6 +286,8 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 		/* An error is reported once, peeked or not (sock_error clears sk_err). */
 		if (flags & MSG_PEEK)
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+		if (h.flags & MSG_ERRQUEUE)
+			shim_errq_note(fd);
 		m->msg_namelen = 0;
 		m->msg_controllen = 0;
 		return -h.err;

@@ -86,6 +86,13 @@ enum shim_kind {
 #define SHIM_F_FILLED	      0x800
 #define SHIM_F_READINESS_ONLY (SHIM_F_HUPSEEN | SHIM_F_FILLED)
 #define SHIM_F_CMSG	      0x1000 /* datagram socket asked for control messages (shim_dgram.ctl_len) */
+/*
+ * Datagram socket whose error queue held an entry when the application
+ * took the report of it from the pair (shim_dgram.flags MSG_ERRQUEUE):
+ * sock_poll says ERR until recvmsg(MSG_ERRQUEUE) takes it.
+ */
+#define SHIM_F_ERRQ	0x2000
+#define SHIM_F_ZEROCOPY 0x4000 /* UDP socket with SO_ZEROCOPY: MSG_ZEROCOPY sends complete */
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
@@ -192,10 +199,18 @@ static inline bool shim_nl_dump(uint64_t e)
  * events filter them).
  */
 unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev);
+/*
+ * Whether entry e is ready by correction alone, whatever its pair says: a
+ * stream in TCP_CLOSE that never had a pair of its own (OUT|HUP), a
+ * datagram socket with an entry on its error queue (ERR).
+ */
+bool shim_ready_static(uint64_t e);
 /* Whether the pair must be asked for POLLIN too to see what events need (an error report). */
 bool shim_ready_ask_in(uint64_t e, unsigned int events);
 /* fd's readiness changed in the interposer itself: epoll sets holding it learn it. */
 void shim_epoll_fd_changed(int fd);
+/* fd became ready by correction alone without a wake-up (shim_ready_static). */
+void shim_epoll_fd_static(int fd);
 /*
  * fd (an emulated socket) is being closed (del: still open, so the kernel's
  * registrations go too) or was replaced: its epoll registrations go.
@@ -346,6 +361,8 @@ struct ipcm_cookie;
 size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket: one entry from the host. */
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
+/* The application took an error report that said the error queue is not empty. */
+void shim_errq_note(int fd);
 
 /* shim_loopback.c: the host answered req with SHIM_CONNECT_KERNEL; the kernel connects fd. */
 int shim_loopback_connect(int fd, uint64_t e, const struct shim_req *req,

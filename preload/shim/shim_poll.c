@@ -14,6 +14,9 @@
  *    table until it is collected (recv, SO_ERROR), as sk_err is;
  *  - a datagram socket's pending error is a report at the head of the
  *    pair (IN): udp_poll says ERR, and IN only if datagrams follow it;
+ *  - once that report is taken, an entry left on the error queue keeps the
+ *    socket ERR (sock_poll) with nothing in the pair (SHIM_F_ERRQ), until
+ *    recvmsg(MSG_ERRQUEUE) takes it;
  *  - a pair says WRBAND where tcp_poll does not.
  * shim_ready_fix() turns the pair's answer into the kernel's. Only sets that
  * hold an emulated stream or datagram socket take the slow path (the pairs
@@ -52,9 +55,16 @@ static bool shim_dgram_may_err(uint64_t e)
 	       (shim_ent_flags(e) & (SHIM_F_PEER | SHIM_F_RAW | SHIM_F_PING));
 }
 
+/*
+ * An error report is a datagram of the pair, so POLLIN is asked for it.
+ * Asked for POLLOUT, the pair is writable anyway; asked for nothing (ERR
+ * only), a report at the head is seen, and one that comes wakes the call if
+ * no datagram is queued before it (a datagram wakes it once; it then waits
+ * without POLLIN).
+ */
 bool shim_ready_ask_in(uint64_t e, unsigned int events)
 {
-	return (events & POLLOUT) && !(events & POLLIN) && shim_dgram_may_err(e);
+	return !(events & POLLIN) && shim_dgram_may_err(e);
 }
 
 static unsigned int shim_stream_fix(int fd, uint64_t e, unsigned int rev)
@@ -104,11 +114,20 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		return shim_stream_fix(fd, e, rev);
 	case SHIM_DGRAM:
 		if ((rev & POLLIN) && shim_dgram_may_err(e))
-			return shim_dgram_fix(fd, rev);
-		return rev;
+			rev = shim_dgram_fix(fd, rev);
+		return rev | (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
 	default:
 		return rev;
 	}
+}
+
+bool shim_ready_static(uint64_t e)
+{
+	unsigned int fl = shim_ent_flags(e);
+
+	if (shim_ent_kind(e) == SHIM_STREAM)
+		return fl & SHIM_F_UNCONNECTED;
+	return shim_ent_kind(e) == SHIM_DGRAM && (fl & SHIM_F_ERRQ);
 }
 
 /* Whether readiness of entry e needs the slow path. */
@@ -168,7 +187,7 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 		if (shim_ready_ask_in(e, (unsigned short)u[i].events))
 			p[i].events |= POLLIN;
 		/* Ready by correction alone: the call must not sleep. */
-		if ((shim_ent_flags(e) & SHIM_F_UNCONNECTED) && shim_ent_kind(e) == SHIM_STREAM)
+		if (shim_ready_static(e))
 			ready = true;
 	}
 	if (ts) {

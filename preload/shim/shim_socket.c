@@ -894,6 +894,8 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		    h.err) {
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
 			memcpy(rep.sockopt.optval, &h.err, sizeof(int));
+			if (h.flags & MSG_ERRQUEUE)
+				shim_errq_note(fd);
 		}
 	}
 	if (rep.sockopt.optlen > req.sockopt.optlen)
@@ -973,6 +975,16 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (ret == 0 && level == SOL_SOCKET && optname == SO_BROADCAST)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_BROADCAST : 0,
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_BROADCAST);
+	if (ret == 0 && level == SOL_SOCKET && optname == SO_ZEROCOPY)
+		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_ZEROCOPY : 0,
+			      *(int *)req.sockopt.optval ? 0 : SHIM_F_ZEROCOPY);
+	/* ip_setsockopt: turning IP_RECVERR off purges the error queue. */
+	if (ret == 0 && level == SOL_IP && optname == IP_RECVERR &&
+	    (shim_ent_flags(e) & SHIM_F_ERRQ) &&
+	    !(optlen >= sizeof(int) ? *(int *)req.sockopt.optval
+	      : optlen		    ? req.sockopt.optval[0]
+				    : 1))
+		shim_fd_flags(fd, 0, SHIM_F_ERRQ);
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))
 		shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	/* Blocking and peeking happen on the pair (or listener): its settings must match. */

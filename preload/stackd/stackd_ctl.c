@@ -559,6 +559,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	case SHIM_OP_CONNECT:
 	case SHIM_OP_SHUTDOWN:
 	case SHIM_OP_SETSOCKOPT:
+	case SHIM_OP_ERRQUEUE: /* a MSG_ZEROCOPY send's completion is queued when it is sent */
 		stackd_dgram_sync(ss);
 		break;
 	}

@@ -642,6 +642,12 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
 	return -errno;
 }
 
+/* An error report says whether the error queue holds an entry: sock_poll's ERR after it. */
+static uint32_t stackd_errq_flag(const struct sock *sk)
+{
+	return skb_queue_empty(&sk->sk_error_queue) ? 0 : MSG_ERRQUEUE;
+}
+
 /* An ICMP error for this socket (e.g. ECONNREFUSED): the next recv reports it. */
 static void stackd_dgram_report_err(struct stackd_sock *ss)
 {
@@ -651,6 +657,7 @@ static void stackd_dgram_report_err(struct stackd_sock *ss)
 	if (!ss->sock->sk->sk_err || !ss->pair_writable || ss->pend_len)
 		return;
 	hdr.err = -sock_error(ss->sock->sk);
+	hdr.flags = stackd_errq_flag(ss->sock->sk);
 	r = stackd_dgram_to_pair(ss, &hdr, sizeof(hdr));
 	if (r < 0 && r != -EAGAIN)
 		ss->pair_hup = true;
@@ -714,6 +721,7 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 		if (r < 0) {
 			/* A pending error (e.g. ECONNREFUSED): the next recv reports it. */
 			hdr->err = -r;
+			hdr->flags = stackd_errq_flag(sock->sk);
 			copied = 0;
 		} else {
 			copied = (size_t)r < cap ? (size_t)r : cap;
@@ -830,6 +838,7 @@ int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 	memmove(r->buf + r->data_len, ctl, msg.msg_controllen);
 	if (name.sin_family == AF_INET)
 		r->name = name;
+	r->left = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
 	stackd_dgram_report_err(ss);
 	return ret;
 }

@@ -43,6 +43,8 @@ echo(7104, socket.IPPROTO_IP, socket.IP_TOS, 0x28)
 PY
 testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" udp 7104 10 || tb_fail "the peer's echo did not start"
+# Every probe to the closed port draws a port unreachable: no rate limit.
+testbed_peer sysctl -qw net.ipv4.icmp_ratelimit=0 || tb_fail "cannot lift the peer's ICMP rate limit"
 # Ping sockets for root too, on both sides of the comparison.
 ip netns exec "$TB_NS_SHIM" sysctl -qw net.ipv4.ping_group_range="0 2147483647" ||
 	tb_fail "cannot set ping_group_range"
@@ -60,6 +62,10 @@ testbed_shim "$prog" "$TB_PEER_ADDR" "$TB_SHIM_ADDR" "$TB_IF_SHIM" >"$TB_WORK/sh
 
 [ -s "$TB_WORK/native" ] || tb_fail "the native run printed nothing"
 grep -q 'type 2 len 20 ttl 64' "$TB_WORK/native" || tb_fail "the native run saw no TTL: the comparison would prove nothing"
+grep -q 'still queued = poll 2: OUT ERR / ERR' "$TB_WORK/native" ||
+	tb_fail "the native run saw no ERR for a queued error: the comparison would prove nothing"
+[ "$(grep -c 'completions = ids [0-9]*\.\.[0-9]*, each as the kernel.s copied completion: yes' "$TB_WORK/native")" = 2 ] ||
+	tb_fail "the native run read no copied zerocopy completions: the comparison would prove nothing"
 if ! diff -u "$TB_WORK/native" "$TB_WORK/shim" >"$TB_WORK/diff"; then
 	cat "$TB_WORK/diff"
 	tb_fail "$(grep -c '^-[^-]' "$TB_WORK/diff") of $(wc -l <"$TB_WORK/native") lines differ from the kernel"

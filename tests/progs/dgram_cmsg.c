@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -254,6 +255,52 @@ static void recv_print(const char *step, int fd, size_t buf_len, size_t ctl_room
 		    : "yes");
 }
 
+static const char *rev_names(unsigned int r)
+{
+	static char bufs[2][64];
+	static int next;
+	char *buf = bufs[next++ % 2];
+
+	snprintf(buf, sizeof(bufs[0]), "%s%s%s%s%s", r & POLLIN ? "IN " : "",
+		 r & POLLOUT ? "OUT " : "", r & POLLERR ? "ERR " : "", r & POLLHUP ? "HUP " : "",
+		 r & ~(unsigned int)(POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDNORM |
+				     POLLWRNORM | POLLWRBAND)
+			 ? "other"
+			 : "");
+	return buf;
+}
+
+/*
+ * Readiness now (no waiting): poll for IN|OUT and for nothing (ERR and HUP
+ * are always reported), select's three sets, a level-triggered epoll set
+ * asking IN only.
+ */
+static void ready_print(const char *step, int fd)
+{
+	struct pollfd p[2] = {{fd, POLLIN | POLLOUT, 0}, {fd, 0, 0}};
+	struct epoll_event ev = {.events = EPOLLIN}, got = {0};
+	struct timeval tv = {0, 0};
+	fd_set r, w, x;
+	int ep = epoll_create1(EPOLL_CLOEXEC), n;
+
+	n = poll(p, 2, 0);
+	out(step, "poll %d: %s/ %s", n, rev_names((unsigned short)p[0].revents),
+	    rev_names((unsigned short)p[1].revents));
+	FD_ZERO(&r);
+	FD_ZERO(&w);
+	FD_ZERO(&x);
+	FD_SET(fd, &r);
+	FD_SET(fd, &w);
+	FD_SET(fd, &x);
+	n = select(fd + 1, &r, &w, &x, &tv);
+	out(step, "select %d:%s%s%s", n, FD_ISSET(fd, &r) ? " r" : "", FD_ISSET(fd, &w) ? " w" : "",
+	    FD_ISSET(fd, &x) ? " x" : "");
+	epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+	n = epoll_wait(ep, &got, 1, 0);
+	out(step, "epoll IN %d: %s", n, n == 1 ? rev_names(got.events) : "");
+	close(ep);
+}
+
 static void setopt(const char *step, int fd, int level, int name, int val)
 {
 	res(step, setsockopt(fd, level, name, &val, sizeof(val)));
@@ -408,10 +455,14 @@ static void udp_errqueue(void)
 	setopt("IP_RECVERR", fd, SOL_IP, IP_RECVERR, 1);
 	recv_print("MSG_ERRQUEUE empty", fd, 64, 1024, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
 
+	ready_print("ready, nothing queued", fd);
+
 	scenario = "udp port unreachable, read the queue first";
 	res("send", send(fd, "probe-one", 9, 0));
 	wait_in(fd);
+	ready_print("ready, error pending and queued", fd);
 	recv_print("MSG_ERRQUEUE", fd, 64, 1024, 1, MSG_ERRQUEUE);
+	ready_print("ready, queue read", fd);
 	res("recv after the queue", recv(fd, b, sizeof(b), MSG_DONTWAIT));
 	recv_print("MSG_ERRQUEUE again", fd, 64, 1024, 1, MSG_ERRQUEUE);
 
@@ -419,14 +470,130 @@ static void udp_errqueue(void)
 	res("send", send(fd, "probe-two", 9, 0));
 	wait_in(fd);
 	res("recv", recv(fd, b, sizeof(b), 0));
+	ready_print("ready, error taken, still queued", fd);
 	recv_print("MSG_ERRQUEUE short buffers", fd, 4, 24, 1, MSG_ERRQUEUE);
+	ready_print("ready, queue read", fd);
 	res("recv after the queue", recv(fd, b, sizeof(b), MSG_DONTWAIT));
+
+	scenario = "udp error queued, SO_ERROR first";
+	res("send", send(fd, "probe-a", 7, 0));
+	wait_in(fd);
+	{
+		int v = -1;
+		socklen_t l = sizeof(v);
+
+		res("SO_ERROR", getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &l));
+		out("value", "%d", v);
+	}
+	ready_print("ready, error taken, one queued", fd);
+	recv_print("MSG_ERRQUEUE", fd, 64, 1024, 1, MSG_ERRQUEUE);
+	ready_print("ready, queue read", fd);
+
+	scenario = "udp error queued, IP_RECVERR off";
+	res("send", send(fd, "probe-b", 7, 0));
+	wait_in(fd);
+	res("recv", recv(fd, b, sizeof(b), 0));
+	setopt("IP_RECVERR off", fd, SOL_IP, IP_RECVERR, 0);
+	ready_print("ready, queue purged", fd);
+	recv_print("MSG_ERRQUEUE", fd, 64, 1024, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+	setopt("IP_RECVERR", fd, SOL_IP, IP_RECVERR, 1);
 
 	scenario = "udp port unreachable with IP_RECVTTL";
 	setopt("IP_RECVTTL", fd, SOL_IP, IP_RECVTTL, 1);
 	res("send", send(fd, "probe-three", 11, 0));
 	wait_in(fd);
 	recv_print("MSG_ERRQUEUE", fd, 64, 1024, 1, MSG_ERRQUEUE);
+	close(fd);
+}
+
+/*
+ * Reads zerocopy completions until one ends at id last: how many arrive
+ * depends on when the kernel freed each send (it merges adjacent ones
+ * still queued), so only what they cover and say is printed.
+ */
+static void zc_collect(const char *step, int fd, unsigned int first, unsigned int last)
+{
+	unsigned int next = first, bad = 0;
+	int64_t lo = -1;
+
+	for (;;) {
+		union {
+			struct cmsghdr align;
+			char buf[256];
+		} ctl;
+		struct sockaddr_in from;
+		char data[16];
+		struct iovec iov = {data, sizeof(data)};
+		struct msghdr m = {.msg_name = &from,
+				   .msg_namelen = sizeof(from),
+				   .msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = ctl.buf,
+				   .msg_controllen = sizeof(ctl)};
+		struct pollfd p = {fd, 0, 0};
+		struct cmsghdr *cm;
+		struct sock_extended_err ee;
+		ssize_t n;
+
+		if (poll(&p, 1, WAIT_MS) != 1) {
+			out(step, "timeout after ids %lld..%u", (long long)lo, next - 1);
+			return;
+		}
+		n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+		cm = n < 0 ? NULL : CMSG_FIRSTHDR(&m);
+		if (!cm || cm->cmsg_level != SOL_IP || cm->cmsg_type != IP_RECVERR) {
+			out(step, "recvmsg %zd errno %s, no IP_RECVERR", n,
+			    n < 0 ? strerror(errno) : "-");
+			return;
+		}
+		memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+		/* Each: no data, no name, errno 0, ZEROCOPY COPIED, no offender, ids in order. */
+		bad += n != 0 || m.msg_namelen != 0 || m.msg_flags != MSG_ERRQUEUE ||
+		       ee.ee_errno != 0 || ee.ee_origin != SO_EE_ORIGIN_ZEROCOPY ||
+		       ee.ee_code != SO_EE_CODE_ZEROCOPY_COPIED || ee.ee_info != next ||
+		       ee.ee_data < ee.ee_info ||
+		       ((struct sockaddr_in *)SO_EE_OFFENDER(
+				(struct sock_extended_err *)CMSG_DATA(cm)))
+				       ->sin_family != AF_UNSPEC;
+		if (lo < 0)
+			lo = ee.ee_info;
+		next = ee.ee_data + 1;
+		if (ee.ee_data >= last)
+			break;
+	}
+	out(step, "ids %lld..%u, each as the kernel's copied completion: %s", (long long)lo,
+	    next - 1, bad ? "no" : "yes");
+}
+
+/* SO_ZEROCOPY and MSG_ZEROCOPY: completions on the error queue, as copied. */
+static void udp_zerocopy(void)
+{
+	/* Nobody answers there, and an unconnected socket hears no port unreachable. */
+	struct sockaddr_in to = {
+		.sin_family = AF_INET, .sin_port = htons(PORT_CLOSED), .sin_addr = peer};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	scenario = "udp zerocopy";
+	setopt("SO_ZEROCOPY", fd, SOL_SOCKET, SO_ZEROCOPY, 1);
+	ready_print("ready before", fd);
+	for (int i = 0; i < 3; i++)
+		res("sendto MSG_ZEROCOPY",
+		    sendto(fd, "zc", 2, MSG_ZEROCOPY, (struct sockaddr *)&to, sizeof(to)));
+	zc_collect("completions", fd, 0, 2);
+	ready_print("ready, completions read", fd);
+	recv_print("MSG_ERRQUEUE empty", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+
+	scenario = "udp zerocopy: no id without SO_ZEROCOPY or MSG_ZEROCOPY, one for no data";
+	setopt("SO_ZEROCOPY off", fd, SOL_SOCKET, SO_ZEROCOPY, 0);
+	res("sendto MSG_ZEROCOPY",
+	    sendto(fd, "zc", 2, MSG_ZEROCOPY, (struct sockaddr *)&to, sizeof(to)));
+	setopt("SO_ZEROCOPY", fd, SOL_SOCKET, SO_ZEROCOPY, 1);
+	res("sendto", sendto(fd, "zc", 2, 0, (struct sockaddr *)&to, sizeof(to)));
+	res("sendto 0 bytes MSG_ZEROCOPY",
+	    sendto(fd, "", 0, MSG_ZEROCOPY, (struct sockaddr *)&to, sizeof(to)));
+	res("sendto MSG_ZEROCOPY",
+	    sendto(fd, "zc", 2, MSG_ZEROCOPY, (struct sockaddr *)&to, sizeof(to)));
+	zc_collect("completions", fd, 3, 4);
 	close(fd);
 }
 
@@ -708,6 +875,7 @@ int main(int argc, char **argv)
 	udp_send_cmsgs();
 	udp_cork();
 	udp_errqueue();
+	udp_zerocopy();
 	after_exec(argv);
 	udp_stamp_ioctl();
 	icmp_cmsgs(SOCK_DGRAM);
