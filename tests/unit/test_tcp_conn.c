@@ -1175,9 +1175,9 @@ static void autotuned_transfer(int so_rcvbuf, int moderate, uint32_t *win_first,
 	ts->net[0].sysctl.wmem_max = 8 << 20;
 	l = tcp_listener(1, PORT, 4);
 	if (so_rcvbuf)
-		cr_assert_eq(l->ops->setsockopt(l, SOL_SOCKET, SO_RCVBUF, &so_rcvbuf,
-						sizeof(so_rcvbuf)),
-			     0);
+		cr_assert_eq(
+			l->ops->setsockopt(l, SOL_SOCKET, SO_RCVBUF, &so_rcvbuf, sizeof(so_rcvbuf)),
+			0);
 	c = tcp_socket(0);
 	cr_assert_eq(c->ops->setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
 	cr_assert_eq(tcp_connect_to(c, 1, PORT), -EINPROGRESS);
