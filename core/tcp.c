@@ -724,13 +724,23 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 		tp->window_clamp = (uint32_t)val;
 		return 0;
 	case TCP_QUICKACK:
-		if (val & 1) {
-			tp->ack.quick = TCP_MAX_QUICKACKS;
-			tp->ack.pingpong = false;
-			if (tp->ack.pending & ICSK_ACK_SCHED)
-				tcp_send_ack(sk);
-		} else {
+		/*
+		 * __tcp_sock_set_quickack: 0 delays ACKs (pingpong); non-zero
+		 * ends that and sends the ACK owed, when tcp_cleanup_rbuf would
+		 * for a pushed segment (the receive queue read empty, or more
+		 * than a segment unacknowledged). It renews no quick-ACK credit.
+		 */
+		if (!val) {
 			tp->ack.pingpong = true;
+			return 0;
+		}
+		tp->ack.pingpong = false;
+		if ((sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT) &&
+		    (tp->ack.pending & ICSK_ACK_SCHED)) {
+			if (tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss || !sk->sk_rmem_alloc)
+				tcp_send_ack(sk);
+			if (!(val & 1))
+				tp->ack.pingpong = true;
 		}
 		return 0;
 	case TCP_USER_TIMEOUT:

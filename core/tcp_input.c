@@ -1499,7 +1499,8 @@ static void tcp_ack_snd_check(struct sock *sk)
 
 	if (!(tp->ack.pending & ICSK_ACK_SCHED))
 		return;
-	if ((tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss) || tp->ack.quick ||
+	/* Quick-ACK mode (tcp_in_quickack_mode): not while interactive (TCP_QUICKACK 0). */
+	if ((tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss) || (tp->ack.quick && !tp->ack.pingpong) ||
 	    (tp->ack.pending & ICSK_ACK_NOW)) {
 		tcp_send_ack(sk);
 		return;
