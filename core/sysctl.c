@@ -42,6 +42,7 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_syncookies = 1,
 		.tcp_comp_sack_nr = 44,
 		.tcp_comp_sack_delay_ns = 1000000,
+		.tcp_moderate_rcvbuf = 1,
 		.udp_rmem_min = 4096,
 		.udp_wmem_min = 4096,
 		.ip_nonlocal_bind = 0,

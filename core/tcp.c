@@ -297,6 +297,54 @@ int tcp_peek_iov(struct sock *sk, struct iovec *iov, int max_iov, size_t max_len
 	return n;
 }
 
+/* The first measure starts at establishment, from the initial window (tcp_init_buffer_space). */
+void tcp_init_buffer_space(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t init = TCP_INIT_CWND * tp->advmss;
+
+	tp->rcvq_space.space = tp->rcv_wnd < init ? tp->rcv_wnd : init;
+	tp->rcvq_space.seq = tp->copied_seq;
+	tp->rcvq_space.time = sock_net(sk)->now;
+}
+
+/*
+ * Receive-buffer autotuning (tcp_rcv_space_adjust, "dynamic right-sizing"):
+ * once per receiver RTT, when the owner consumed more than in the last one,
+ * the buffer grows to twice that (loss) plus the growth rate again twice
+ * (the sender may double per RTT) plus 16 segments of cushion, up to
+ * tcp_rmem[2]; never when SO_RCVBUF locked it. The window follows: it is
+ * the free buffer, and the scale was chosen for tcp_rmem[2] at the SYN.
+ * The stack charges payload, not truesize, so buffer and window are equal.
+ */
+void tcp_rcv_space_adjust(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	uint64_t rtt_ns = (uint64_t)(tp->rcv_rtt_est.rtt_us >> 3) * NSEC_PER_USEC;
+	uint32_t copied;
+
+	if (!tp->rcv_rtt_est.rtt_us || net->now - tp->rcvq_space.time < rtt_ns)
+		return;
+	copied = tp->copied_seq - tp->rcvq_space.seq;
+	if (copied > tp->rcvq_space.space) {
+		if (net->sysctl.tcp_moderate_rcvbuf && !(sk->sk_userlocks & SOCK_RCVBUF_LOCK)) {
+			uint64_t rcvwin = ((uint64_t)copied << 1) + 16ull * tp->advmss;
+			uint64_t grow = rcvwin * (copied - tp->rcvq_space.space) /
+					(tp->rcvq_space.space ? tp->rcvq_space.space : 1);
+
+			rcvwin += grow << 1;
+			if (rcvwin > (uint64_t)net->sysctl.tcp_rmem[2])
+				rcvwin = (uint64_t)net->sysctl.tcp_rmem[2];
+			if (rcvwin > (uint64_t)sk->sk_rcvbuf)
+				sk->sk_rcvbuf = (int)rcvwin;
+		}
+		tp->rcvq_space.space = copied;
+	}
+	tp->rcvq_space.seq = tp->copied_seq;
+	tp->rcvq_space.time = net->now;
+}
+
 void tcp_consume(struct sock *sk, size_t len)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -317,6 +365,7 @@ void tcp_consume(struct sock *sk, size_t len)
 			kfree_skb(skb);
 		}
 	}
+	tcp_rcv_space_adjust(sk);
 	tcp_cleanup_rbuf(sk, done);
 }
 
@@ -699,13 +748,23 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 		tp->window_clamp = (uint32_t)val;
 		return 0;
 	case TCP_QUICKACK:
-		if (val & 1) {
-			tp->ack.quick = TCP_MAX_QUICKACKS;
-			tp->ack.pingpong = false;
-			if (tp->ack.pending & ICSK_ACK_SCHED)
-				tcp_send_ack(sk);
-		} else {
+		/*
+		 * __tcp_sock_set_quickack: 0 delays ACKs (pingpong); non-zero
+		 * ends that and sends the ACK owed, when tcp_cleanup_rbuf would
+		 * for a pushed segment (the receive queue read empty, or more
+		 * than a segment unacknowledged). It renews no quick-ACK credit.
+		 */
+		if (!val) {
 			tp->ack.pingpong = true;
+			return 0;
+		}
+		tp->ack.pingpong = false;
+		if ((sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT) &&
+		    (tp->ack.pending & ICSK_ACK_SCHED)) {
+			if (tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss || !sk->sk_rmem_alloc)
+				tcp_send_ack(sk);
+			if (!(val & 1))
+				tp->ack.pingpong = true;
 		}
 		return 0;
 	case TCP_USER_TIMEOUT:
@@ -790,7 +849,8 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 	info->tcpi_snd_cwnd = tp->cong.snd_cwnd;
 	info->tcpi_advmss = tp->advmss;
 	info->tcpi_reordering = TCP_FASTRETRANS_THRESH;
-	info->tcpi_rcv_space = tp->rcv_wnd;
+	info->tcpi_rcv_space = tp->rcvq_space.space;
+	info->tcpi_rcv_rtt = tp->rcv_rtt_est.rtt_us >> 3;
 	info->tcpi_total_retrans = tp->total_retrans;
 	info->tcpi_bytes_acked = tp->bytes_acked;
 	info->tcpi_bytes_received = tp->bytes_received;

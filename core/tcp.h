@@ -257,6 +257,21 @@ struct tcp_sock {
 	uint32_t window_clamp;
 	uint32_t irs;
 	struct sk_buff_head out_of_order_queue; /* sorted by seq, non-overlapping */
+	/*
+	 * Receive-buffer autotuning (dynamic right-sizing, tcp_rcv_space_adjust):
+	 * the receiver's RTT estimate and what the owner consumed per RTT.
+	 */
+	struct {
+		uint32_t rtt_us; /* << 3, 0 = no sample yet */
+		uint32_t seq;	 /* per-window sample: ends when rcv_nxt passes it */
+		uint64_t time;	 /* ns, 0 = no sample running */
+	} rcv_rtt_est;
+	uint32_t rcv_rtt_last_tsecr;
+	struct {
+		uint32_t space; /* bytes consumed in the last measured RTT */
+		uint32_t seq;	/* copied_seq at the start of the measure */
+		uint64_t time;	/* ns, start of the measure */
+	} rcvq_space;
 
 	/* Send side (RFC 9293 SND.*). */
 	uint32_t snd_una;
@@ -530,6 +545,8 @@ unsigned int tcp_mss_for_mtu(const struct sock *sk);
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 void tcp_init_rcv_wnd(struct sock *sk);
 uint8_t tcp_select_rcv_wscale(const struct sock *sk);
+void tcp_init_buffer_space(struct sock *sk);
+void tcp_rcv_space_adjust(struct sock *sk);
 
 /* The timestamp clock: milliseconds of the stack clock (TCP_TS_HZ 1000), without tsoffset. */
 uint32_t tcp_time_stamp_ts(const struct tcp_sock *tp);

@@ -279,6 +279,7 @@ void tcp_init_transfer(struct sock *sk)
 	tp->ack.lrcvtime = net->now;
 	tp->lsndtime = net->now;
 	tcp_sndbuf_expand(sk);
+	tcp_init_buffer_space(sk);
 	if (sock_flag(sk, SOCK_KEEPOPEN))
 		tcp_reset_keepalive_timer(sk, keepalive_time_when(tp));
 }
@@ -1035,6 +1036,54 @@ static void tcp_enter_quickack_mode(struct tcp_sock *tp)
 	tp->ack.ato = TCP_ATO_MIN;
 }
 
+/*
+ * The receiver's RTT sample (tcp_rcv_rtt_update), kept << 3 in us: a
+ * timestamp echo is smoothed (1/8 gain); a per-window sample is an upper
+ * bound, so only a smaller one replaces the estimate.
+ */
+static void tcp_rcv_rtt_update(struct tcp_sock *tp, uint32_t sample_us, bool win_dep)
+{
+	uint32_t est = tp->rcv_rtt_est.rtt_us;
+
+	if (!est)
+		est = sample_us << 3;
+	else if (!win_dep)
+		est += sample_us - (est >> 3);
+	else if (sample_us << 3 < est)
+		est = sample_us << 3;
+	tp->rcv_rtt_est.rtt_us = est;
+}
+
+/* Without timestamps: the time one advertised window takes to arrive (tcp_rcv_rtt_measure). */
+static void tcp_rcv_rtt_measure(struct tcp_sock *tp, uint64_t now)
+{
+	if (tp->rcv_rtt_est.time) {
+		uint64_t delta_us = (now - tp->rcv_rtt_est.time) / NSEC_PER_USEC;
+
+		if (before(tp->rcv_nxt, tp->rcv_rtt_est.seq))
+			return;
+		tcp_rcv_rtt_update(tp, delta_us ? (uint32_t)delta_us : 1, true);
+	}
+	tp->rcv_rtt_est.seq = tp->rcv_nxt + tp->rcv_wnd;
+	tp->rcv_rtt_est.time = now;
+}
+
+/* With timestamps: a full segment echoing a new TSecr (tcp_rcv_rtt_measure_ts). */
+static void tcp_rcv_rtt_measure_ts(struct tcp_sock *tp, const struct sk_buff *skb)
+{
+	uint32_t delta_ms;
+
+	if (!tp->rx_opt.saw_tstamp || !tp->rx_opt.rcv_tsecr ||
+	    tp->rx_opt.rcv_tsecr == tp->rcv_rtt_last_tsecr)
+		return;
+	tp->rcv_rtt_last_tsecr = tp->rx_opt.rcv_tsecr;
+	if (TCP_SKB_CB(skb)->end_seq - TCP_SKB_CB(skb)->seq < tp->ack.rcv_mss)
+		return;
+	delta_ms = tcp_time_stamp_ts(tp) - (tp->rx_opt.rcv_tsecr - tp->tsoffset);
+	if (delta_ms < INT32_MAX / 1000u)
+		tcp_rcv_rtt_update(tp, delta_ms ? delta_ms * 1000u : 1, false);
+}
+
 static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -1055,6 +1104,8 @@ static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 	if (net->now - tp->ack.lrcvtime > tp->rto)
 		tcp_enter_quickack_mode(tp);
 	tp->ack.lrcvtime = net->now;
+	tcp_rcv_rtt_measure(tp, net->now);
+	tcp_rcv_rtt_measure_ts(tp, skb);
 	tp->last_data_recv = net->now;
 	tp->bytes_received += skb->len;
 	tp->data_segs_in++;
@@ -1448,7 +1499,8 @@ static void tcp_ack_snd_check(struct sock *sk)
 
 	if (!(tp->ack.pending & ICSK_ACK_SCHED))
 		return;
-	if ((tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss) || tp->ack.quick ||
+	/* Quick-ACK mode (tcp_in_quickack_mode): not while interactive (TCP_QUICKACK 0). */
+	if ((tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss) || (tp->ack.quick && !tp->ack.pingpong) ||
 	    (tp->ack.pending & ICSK_ACK_NOW)) {
 		tcp_send_ack(sk);
 		return;

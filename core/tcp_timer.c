@@ -261,8 +261,14 @@ static void tcp_delack_timer(struct timer_list *t)
 	if (!(tp->ack.pending & ICSK_ACK_TIMER))
 		return;
 	tp->ack.pending &= (uint8_t)~ICSK_ACK_TIMER;
-	if (tp->ack.pending & ICSK_ACK_SCHED)
-		tcp_send_ack(sk);
+	if (!(tp->ack.pending & ICSK_ACK_SCHED))
+		return;
+	/* The owner sent no data to carry the ACK: not so interactive after all. */
+	if (tp->ack.pingpong) {
+		tp->ack.pingpong = false;
+		tp->ack.ato = TCP_ATO_MIN;
+	}
+	tcp_send_ack(sk);
 }
 
 static void tcp_keepalive_timer(struct timer_list *t)

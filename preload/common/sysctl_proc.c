@@ -188,6 +188,7 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_syncookies", &s->tcp_syncookies);
 	read_int("net/ipv4/tcp_comp_sack_nr", &s->tcp_comp_sack_nr);
 	read_ints("net/ipv4/tcp_comp_sack_delay_ns", &s->tcp_comp_sack_delay_ns, 1);
+	read_int("net/ipv4/tcp_moderate_rcvbuf", &s->tcp_moderate_rcvbuf);
 	read_int("net/ipv4/udp_rmem_min", &s->udp_rmem_min);
 	read_int("net/ipv4/udp_wmem_min", &s->udp_wmem_min);
 	read_int("net/ipv4/ip_nonlocal_bind", &s->ip_nonlocal_bind);

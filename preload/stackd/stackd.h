@@ -224,6 +224,7 @@ void stackd_sock_free_all(struct stackd *sd);
 void stackd_reap_dgrams(struct stackd *sd, bool any_user, uid_t uid);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
+bool stackd_stream_sync(struct stackd_sock *ss);
 struct shim_errqueue;
 struct shim_errqueue_rep;
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket (SHIM_OP_ERRQUEUE); the reply's ret. */

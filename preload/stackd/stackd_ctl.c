@@ -561,6 +561,8 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	case SHIM_OP_SETSOCKOPT:
 	case SHIM_OP_ERRQUEUE: /* a MSG_ZEROCOPY send's completion is queued when it is sent */
 		stackd_dgram_sync(ss);
+		if (!stackd_stream_sync(ss))
+			return -EBADF; /* the application closed it meanwhile */
 		break;
 	}
 	switch (req->hdr.op) {

@@ -590,6 +590,31 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	return true;
 }
 
+/*
+ * Before a request that changes how the socket sends (TCP_NODELAY, TCP_CORK
+ * and the other options): the bytes the application wrote before it go to
+ * the socket's send queue first, as far as the send buffer takes them, so
+ * that the option acts on them as the kernel's would (a push covers them,
+ * a cork comes after them). Returns false if the record was freed.
+ */
+bool stackd_stream_sync(struct stackd_sock *ss)
+{
+	bool more = true;
+
+	if (!ss->stream || !ss->sock || ss->connecting || ss->listening ||
+	    !stackd_can_send(ss->sock->sk))
+		return true;
+	while (more && !ss->pair_hup) {
+		more = false;
+		ss->pair_readable = true;
+		if (!stackd_stream_in(ss, &more))
+			return false;
+	}
+	if (ss->pair_hup)
+		stackd_sock_queue(ss); /* the pump notices and frees the record */
+	return true;
+}
+
 /* Returns false if the record was freed. */
 static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 {

@@ -24,6 +24,7 @@
 #include "inet.h"
 #include "shim_ctl.h"
 #include "stackd.h"
+#include "tcp.h"
 
 #define PORT	 8080
 #define STEP_NS	 (100 * NSEC_PER_USEC)
@@ -331,6 +332,48 @@ Test(pumps, pair_closed_with_bytes_unread_sends_rst)
 }
 
 /* A user's share of control requests per round of the loop; other users keep theirs. */
+/* What the host does for SHIM_OP_SETSOCKOPT(SOL_TCP, TCP_CORK): the pair first, then the option. */
+static void host_set_cork(struct stackd_sock *ss, int on)
+{
+	cr_assert(stackd_stream_sync(ss));
+	stackd_enter(&sd, NULL);
+	cr_assert_eq(ss->sock->ops->setsockopt(ss->sock, SOL_TCP, TCP_CORK, &on, sizeof(on)), 0);
+	stackd_sock_queue(ss);
+}
+
+/*
+ * write("a"); TCP_CORK on; write("b"): as on the kernel, "a" leaves at once
+ * (it was written before the cork), "b" waits for the uncork. Without the
+ * pair drained first, the cork would overtake "a" and hold it too.
+ */
+Test(pumps, cork_set_after_a_write_applies_after_its_bytes)
+{
+	struct socket *l = peer_listener(), *s;
+	struct stackd_sock *ss;
+	char got[4] = {0};
+	int app, r;
+
+	ss = host_socket(SOCK_STREAM, &app);
+	s = connect_through_host(ss, l);
+	RUN_UNTIL(ss->sock->sk->sk_state == TCP_ESTABLISHED && !ss->connecting);
+	cr_assert_eq(write(app, "a", 1), 1);
+	host_set_cork(ss, 1);
+	for (int i = 0; i < 100; i++) /* 10 ms of virtual time, a zero-delay wire */
+		step();
+	cr_assert_eq(peer_recv(s, got, sizeof(got)), 1, "the byte before the cork was held");
+	cr_assert_eq(got[0], 'a');
+	cr_assert_eq(write(app, "b", 1), 1);
+	for (int i = 0; i < 1000; i++) /* 100 ms */
+		step();
+	cr_assert_eq(peer_recv(s, got, sizeof(got)), -EAGAIN, "the corked byte left");
+	host_set_cork(ss, 0);
+	RUN_UNTIL((r = peer_recv(s, got, sizeof(got))) == 1);
+	cr_assert_eq(got[0], 'b');
+	close(app);
+	sock_release(s);
+	sock_release(l);
+}
+
 Test(pumps, control_requests_share_a_round_per_user)
 {
 	int granted = 0;

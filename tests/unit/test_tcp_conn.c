@@ -1007,6 +1007,8 @@ Test(tcp, reader_opens_a_scaled_window_with_an_update)
 	int n;
 
 	kernel_default_rmem();
+	/* A fixed buffer: autotuning would grow it on this read (see receive_buffer_*). */
+	ts->net[1].sysctl.tcp_moderate_rcvbuf = 0;
 	tcp_pair(&c, &s, &l);
 	cr_assert_eq(s->sk->sk_rcvbuf, 131072);
 	for (size_t sent = 0; sent < len; twostack_run_for(ts, NSEC_PER_MSEC))
@@ -1148,4 +1150,97 @@ Test(tcp, ssthresh_after_loss_is_the_algorithms)
 		tp->cong.snd_cwnd = 10;
 		cr_assert_eq(tcp_ca_ssthresh(c->sk), cases[i].ssthresh, "%s", cases[i].name);
 	}
+}
+
+/*
+ * Receive-buffer autotuning (tcp_rcv_space_adjust) over a 20 ms RTT: the
+ * most the receiver advertises in the first RTT and in the last 100 ms of
+ * a transfer to a reader that drains every millisecond, and its sk_rcvbuf
+ * at the end.
+ */
+static void autotuned_transfer(int so_rcvbuf, int moderate, uint32_t *win_first, uint32_t *win_last,
+			       int *rcvbuf_end)
+{
+	struct mem_link_impair imp = {.seed = 5, .delay_ns = 10 * NSEC_PER_MSEC};
+	struct socket *c, *s, *l;
+	size_t len = 24 << 20;
+	uint8_t *a = pattern(len, 15), *r = calloc(1, len);
+	int sndbuf = 4 << 20;
+	uint64_t t_est;
+
+	teardown();
+	setup_tap(&imp);
+	kernel_default_rmem();
+	ts->net[1].sysctl.tcp_moderate_rcvbuf = moderate;
+	ts->net[0].sysctl.wmem_max = 8 << 20;
+	l = tcp_listener(1, PORT, 4);
+	if (so_rcvbuf)
+		cr_assert_eq(
+			l->ops->setsockopt(l, SOL_SOCKET, SO_RCVBUF, &so_rcvbuf, sizeof(so_rcvbuf)),
+			0);
+	c = tcp_socket(0);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+	cr_assert_eq(tcp_connect_to(c, 1, PORT), -EINPROGRESS);
+	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
+	s = tcp_accept(l);
+	cr_assert_not_null(s);
+	t_est = ts->now;
+	nsegs = 0;
+	cr_assert_eq(transfer(c, s, a, r, len, 60 * NSEC_PER_SEC), len);
+	cr_assert_eq(memcmp(a, r, len), 0);
+	*win_first = *win_last = 0;
+	for (unsigned int i = 0; i < nsegs; i++) {
+		uint32_t win;
+
+		if (segs[i].side != 1)
+			continue;
+		win = seg_window(&segs[i], s);
+		if (segs[i].t < t_est + 20 * NSEC_PER_MSEC && win > *win_first)
+			*win_first = win;
+		if (segs[i].t + 100 * NSEC_PER_MSEC >= ts->now && win > *win_last)
+			*win_last = win;
+	}
+	*rcvbuf_end = s->sk->sk_rcvbuf;
+	free(a);
+	free(r);
+}
+
+/*
+ * A fast reader on a long path: the buffer, and with it the scaled window,
+ * grows past the initial 128 KiB (the most a 20 ms RTT would otherwise
+ * carry is 52 Mbit/s) and never past tcp_rmem[2].
+ */
+Test(tcp, receive_buffer_grows_with_a_fast_reader, .timeout = 60)
+{
+	uint32_t first, last;
+	int rcvbuf;
+
+	autotuned_transfer(0, 1, &first, &last, &rcvbuf);
+	cr_assert_leq(first, 131072, "starts from tcp_rmem[1]: %u", first);
+	cr_assert_gt(rcvbuf, 4 * 131072, "sk_rcvbuf grew: %d", rcvbuf);
+	cr_assert_leq(rcvbuf, 6291456, "at most tcp_rmem[2]");
+	cr_assert_gt(last, 4 * 131072, "the window followed: %u", last);
+}
+
+/* SO_RCVBUF locks the buffer: neither it nor the window moves. */
+Test(tcp, receive_buffer_locked_by_so_rcvbuf_does_not_grow, .timeout = 60)
+{
+	uint32_t first, last;
+	int rcvbuf;
+
+	autotuned_transfer(65536, 1, &first, &last, &rcvbuf);
+	cr_assert_eq(rcvbuf, 131072, "SO_RCVBUF doubled, as set");
+	cr_assert_leq(first, 131072);
+	cr_assert_leq(last, 131072, "the window stays within the locked buffer: %u", last);
+}
+
+/* tcp_moderate_rcvbuf = 0 turns autotuning off. */
+Test(tcp, receive_buffer_autotuning_off_by_sysctl, .timeout = 60)
+{
+	uint32_t first, last;
+	int rcvbuf;
+
+	autotuned_transfer(0, 0, &first, &last, &rcvbuf);
+	cr_assert_eq(rcvbuf, 131072);
+	cr_assert_leq(last, 131072, "%u", last);
 }

@@ -1179,3 +1179,46 @@ Test(tcp_script, a_needed_timeout_is_not_undone)
 	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut of the window of 10");
 	cr_assert_lt(tp->cong.snd_cwnd, 10);
 }
+
+static void set_quickack(struct socket *s, int val)
+{
+	cr_assert_eq(s->ops->setsockopt(s, SOL_TCP, TCP_QUICKACK, &val, sizeof(val)), 0);
+}
+
+static int get_quickack(struct socket *s)
+{
+	int val = -1, len = sizeof(val);
+
+	cr_assert_eq(s->ops->getsockopt(s, SOL_TCP, TCP_QUICKACK, &val, &len), 0);
+	return val;
+}
+
+/*
+ * TCP_QUICKACK as the kernel's: 0 (pingpong) delays the ACK by the 40 ms
+ * ATO even while quick-ACK credit is left from the start of the connection;
+ * the delayed ACK going out on its timer (no data of ours carried it) ends
+ * pingpong mode. 1 with an ACK owed and the data read sends it at once.
+ */
+Test(tcp_script, quickack_option_delays_then_flushes_the_ack)
+{
+	struct socket *c = established();
+	char buf[512];
+
+	cr_assert_eq(get_quickack(c), 1);
+	cr_assert_gt(tcp_sk(c->sk)->ack.quick, 0, "quick-ACK credit from the start");
+	set_quickack(c, 0);
+	cr_assert_eq(get_quickack(c), 0);
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5010 ecr 1010"}},
+	    {60, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5010"}});
+	cr_assert_eq(get_quickack(c), 1, "the delayed ACK timer left pingpong mode");
+	RUN({80, '<', {"P.", 101, 1, 100, 0, "nop,nop,TS val 5020 ecr 1010"}},
+	    {80, '>', {".", 1, 201, 0, 0, "nop,nop,TS val now ecr 5020"}});
+	/* Delayed again; read before the flush: an ACK owed over unread data waits. */
+	set_quickack(c, 0);
+	RUN({100, '<', {"P.", 201, 1, 100, 0, "nop,nop,TS val 5030 ecr 1010"}});
+	cr_assert_eq(twostack_recvfrom(c, buf, sizeof(buf), 0, NULL), 300);
+	set_quickack(c, 1);
+	cr_assert_eq(get_quickack(c), 1);
+	RUN({100, '>', {".", 1, 301, 0, 0, "nop,nop,TS val now ecr 5030"}});
+	cr_assert(tcpscript_quiet_until(sc, 200), "%s", sc->err);
+}
