@@ -37,7 +37,8 @@
 # 5% and under 20% random loss, timed, stack/kernel; and iperf3 goodput
 # both ways with 20 ms RTT (10 ms each way) and 1% loss, stack/kernel.
 # A transfer that has not finished after BENCH_LOSS_TIMEOUT seconds (120)
-# reports "timeout". BENCH_ROWS=base or BENCH_ROWS=loss runs one part only.
+# reports "timeout". BENCH_ROWS=base or BENCH_ROWS=loss runs one part only;
+# BENCH_ROWS=loaded only the ping-pong while LOADED connections stream.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,8 +68,8 @@ for p in iperf3 sockperf "$PY" curl nc ethtool ab nginx; do
 		die "$p not found (apt-get install iperf3 sockperf python3 curl netcat-openbsd ethtool apache2-utils nginx-light)"
 done
 case "$ROWS" in
-all | base | loss) ;;
-*) die "BENCH_ROWS: '$ROWS' is not all, base or loss" ;;
+all | base | loss | loaded) ;;
+*) die "BENCH_ROWS: '$ROWS' is not all, base, loss or loaded" ;;
 esac
 [ -r "$SOCKSHIM_BUILD_DIR/preload/libsockshim.so" ] || die "no $SOCKSHIM_BUILD_DIR/preload/libsockshim.so (build first)"
 MANY=$SOCKSHIM_BUILD_DIR/tests/many_conns
@@ -447,6 +448,14 @@ done
 
 for round in $(seq 1 "$ROUNDS"); do
 	echo "bench: round $round of $ROUNDS" >&2
+	if [ "$ROWS" = loaded ]; then
+		kernel_on
+		pingpong_loaded kernel
+		kernel_off
+		pingpong_loaded stack
+		kill_hosts
+		continue
+	fi
 	for mtu in 1500 65535; do
 		set_mtu "$mtu"
 		kernel_on
@@ -487,6 +496,11 @@ mrow() {
 
 echo
 row "measurement (median of $ROUNDS)" "kernel" "stack" "ratio"
+if [ "$ROWS" = loaded ]; then
+	mrow "sockperf tcp p50 us, $LOADED conns streaming" kernel-load-p50 stack-load-p50
+	mrow "sockperf tcp p99 us, $LOADED conns streaming" kernel-load-p99 stack-load-p99
+	exit 0
+fi
 for mtu in 1500 65535; do
 	mrow "iperf3 send Gbit/s, mtu $mtu" "kernel-$mtu-up" "stack-$mtu-up"
 	mrow "iperf3 receive (-R) Gbit/s, mtu $mtu" "kernel-$mtu-down" "stack-$mtu-down"

@@ -27,9 +27,24 @@
 #include "stackd.h"
 #include "stackd_loopback.h"
 
-#define STACKD_IOBUF_SIZE  (256 * 1024)
-#define STACKD_LINK_BUDGET 64
-#define STACKD_MAX_EVENTS  128
+#define STACKD_IOBUF_SIZE (256 * 1024)
+/*
+ * The work of one round is bounded, as the kernel's receive softirq is
+ * (netdev_budget, netdev_budget_usecs): the link is read in polls of
+ * STACKD_LINK_BUDGET frames (a NAPI weight) until it is empty, or
+ * STACKD_LINK_ROUND_MAX frames or STACKD_ROUND_NS have gone by; the queued
+ * socket work then gets as long again, in turn. Whatever is left waits for
+ * the next round, which does not sleep. Neither side can starve the other,
+ * nor the control connections, and a reply frame waits at most about two
+ * slices behind bulk traffic, not behind all of it. The slice is shorter
+ * than the kernel's 2 ms because a round is also when requests get their
+ * turn: 2 ms gave 7 ms p50 under load (README, Measured), 500 us 1.4 ms,
+ * for a few percent of bulk throughput in extra rounds.
+ */
+#define STACKD_LINK_BUDGET    64
+#define STACKD_LINK_ROUND_MAX 1024
+#define STACKD_ROUND_NS	      (500 * NSEC_PER_USEC)
+#define STACKD_MAX_EVENTS     128
 
 static uint64_t stackd_monotonic(struct stackd *sd)
 {
@@ -161,9 +176,15 @@ static void stackd_timer_arm(struct stackd *sd, uint64_t idle_deadline)
 static void stackd_link_poll(struct stackd *sd)
 {
 	struct net_device *dev = sd->net.dev;
+	uint64_t until = stackd_time(sd) + STACKD_ROUND_NS;
+	int done = 0, n;
 
-	stackd_enter(sd, NULL);
-	dev->netdev_ops->ndo_poll(dev, STACKD_LINK_BUDGET);
+	do {
+		stackd_enter(sd, NULL);
+		n = dev->netdev_ops->ndo_poll(dev, STACKD_LINK_BUDGET);
+		done += n;
+	} while (n == STACKD_LINK_BUDGET && done < STACKD_LINK_ROUND_MAX &&
+		 stackd_time(sd) < until);
 }
 
 static void stackd_timer_event(struct stackd *sd)
@@ -208,7 +229,7 @@ static void stackd_run_due(struct stackd *sd)
 	stackd_enter(sd, NULL);
 	net_run_timers(&sd->net);
 	timer_run(&sd->timers, sd->net.now);
-	stackd_run_ready(sd);
+	stackd_run_ready(sd, stackd_time(sd) + STACKD_ROUND_NS);
 	dev_flush(sd->net.dev);
 }
 
@@ -245,7 +266,7 @@ int stackd_round(struct stackd *sd, uint64_t idle_deadline, int timeout_ms)
 	sd->round++;
 	stackd_run_due(sd);
 	stackd_timer_arm(sd, idle_deadline);
-	if (!list_empty(&sd->ready))
+	if (!list_empty(&sd->ready) || !list_empty(&sd->ready_sparse))
 		timeout_ms = 0;
 	n = stackd_wait(sd, evs, timeout_ms);
 	if (n < 0)
@@ -267,6 +288,7 @@ int stackd_init(struct stackd *sd, struct net_device *dev)
 		sd->pid = getpid();
 	INIT_LIST_HEAD(&sd->conns);
 	INIT_LIST_HEAD(&sd->ready);
+	INIT_LIST_HEAD(&sd->ready_sparse);
 	timer_base_init(&sd->timers);
 	stackd_ctl_init(sd);
 	sd->next_id = 1;

@@ -57,7 +57,8 @@ struct stackd_sock {
 	struct stackd_sock *hash_next;
 	struct list_head ready; /* on sd->ready while it has work */
 	bool queued;
-	bool dead; /* released; freed after the current epoll round (stackd_sock_bury) */
+	bool sparse; /* its last turn left nothing waiting: queued on sd->ready_sparse */
+	bool dead;   /* released; freed after the current epoll round (stackd_sock_bury) */
 
 	struct socket *sock;
 	int fd;	     /* host end of the pair, -1 once closed */
@@ -155,7 +156,12 @@ struct stackd {
 	/* struct socks of ours not yet destroyed, in records or lingering inside the stack. */
 	long live_sk;
 
-	struct list_head ready;
+	/*
+	 * Records with work, in turn (stackd_run_ready): sparse ones (their last
+	 * turn emptied what they had, as an interactive socket's does) ahead of
+	 * bulk ones, as fq_codel serves its new flows before its old ones.
+	 */
+	struct list_head ready_sparse, ready;
 	struct list_head graveyard; /* released records, freed once no event can point at them */
 
 	/* Host timers (zombies, accept retries, the liveness scan), on the stack clock. */
@@ -232,8 +238,11 @@ int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 			  struct shim_errqueue_rep *r);
 void stackd_sock_queue(struct stackd_sock *ss);
 void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
-/* Runs every queued record's pending work. */
-void stackd_run_ready(struct stackd *sd);
+/*
+ * Runs the queued records' pending work in turn until the host's clock
+ * reaches until; the rest stay queued, first in line for the next round.
+ */
+void stackd_run_ready(struct stackd *sd, uint64_t until);
 int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd);
 void stackd_sock_shutdown_wr(struct stackd_sock *ss);
 /* Releases listeners and datagram sockets whose application side is closed. */

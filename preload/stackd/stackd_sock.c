@@ -292,7 +292,7 @@ void stackd_sock_queue(struct stackd_sock *ss)
 
 	if (ss->queued || ss->dead)
 		return;
-	list_add_tail(&ss->ready, &sd->ready);
+	list_add_tail(&ss->ready, ss->sparse ? &sd->ready_sparse : &sd->ready);
 	ss->queued = true;
 }
 
@@ -1082,17 +1082,14 @@ void stackd_sock_init(struct stackd *sd)
 
 /* ---- the ready list --------------------------------------------------------- */
 
-void stackd_run_ready(struct stackd *sd)
+void stackd_run_ready(struct stackd *sd, uint64_t until)
 {
 	struct list_head batch;
 
-	if (list_empty(&sd->ready))
-		return;
-	/* Take the current list; what gets queued meanwhile runs next round. */
-	batch = sd->ready;
-	batch.next->prev = &batch;
-	batch.prev->next = &batch;
-	INIT_LIST_HEAD(&sd->ready);
+	/* Take the current lists, sparse first; what gets queued meanwhile runs next round. */
+	INIT_LIST_HEAD(&batch);
+	list_splice_init(&sd->ready, &batch);
+	list_splice_init(&sd->ready_sparse, &batch);
 
 	while (!list_empty(&batch)) {
 		struct stackd_sock *ss = list_first_entry(&batch, struct stackd_sock, ready);
@@ -1109,9 +1106,26 @@ void stackd_run_ready(struct stackd *sd)
 		if (ss->fd < 0 || ss->handover)
 			continue; /* an accepted connection still waiting for the listener */
 		alive = ss->stream ? stackd_stream_work(ss, &more) : stackd_dgram_work(ss, &more);
-		if (alive && more)
+		if (!alive)
+			continue;
+		/*
+		 * Bulk: the turn ended with bytes still waiting on either side
+		 * (the pair still readable, the pair full, the round's share
+		 * used up). Otherwise it is sparse and its next turn comes
+		 * before theirs: a request that arrives behind a thousand
+		 * streams waits for none of them.
+		 */
+		ss->sparse = !more && !(ss->pair_readable && !ss->pair_rd_eof) && ss->pair_writable;
+		if (more)
 			stackd_sock_queue(ss);
+		if (stackd_time(sd) >= until)
+			break;
 	}
+	/*
+	 * Out of time: the rest keep their turn, ahead of what was queued
+	 * meanwhile, and run after the link has been read again.
+	 */
+	list_splice_init(&batch, &sd->ready);
 }
 
 void stackd_sock_free_all(struct stackd *sd)

@@ -17,6 +17,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -286,6 +288,62 @@ Test(pumps, a_full_pair_does_not_block_another)
 	/* A really was stuck: the peer's sends were refused and the pair holds A's bytes. */
 	cr_assert(a_stalled, "conn A never filled up");
 	cr_assert_gt(read(app_a, chunk, sizeof(chunk)), 0);
+
+	close(app_a);
+	close(app_b);
+	sock_release(sa);
+	sock_release(sb);
+	sock_release(l);
+}
+
+/* Bytes the application wrote into the pair that the host has not read. */
+static int pair_unread(const struct stackd_sock *ss)
+{
+	int n = -1;
+
+	cr_assert_eq(ioctl(ss->fd, FIONREAD, &n), 0);
+	return n;
+}
+
+Test(pumps, a_sparse_socket_runs_before_bulk_ones_and_the_rest_keep_their_turn)
+{
+	static uint8_t chunk[65536];
+	struct socket *l = peer_listener(), *sa, *sb;
+	int app_a, app_b, a_left;
+	struct stackd_sock *a = host_socket(SOCK_STREAM, &app_a);
+	struct stackd_sock *b = host_socket(SOCK_STREAM, &app_b);
+	char c;
+
+	sa = connect_through_host(a, l);
+	sb = connect_through_host(b, l);
+	/* B: one byte through, its turn empties its pair: sparse. */
+	cr_assert_eq(write(app_b, "x", 1), 1);
+	RUN_UNTIL(peer_recv(sb, &c, 1) == 1);
+	cr_assert(b->sparse);
+	/* A: more than the peer (which never reads) takes: its turns end with bytes waiting. */
+	fill_pattern(chunk, sizeof(chunk), 1);
+	for (int i = 0; i < 200; i++) {
+		while (write(app_a, chunk, sizeof(chunk)) > 0)
+			;
+		step();
+	}
+	cr_assert(!a->sparse, "unread %d readable %d writable %d", pair_unread(a), a->pair_readable,
+		  a->pair_writable);
+	cr_assert_gt(pair_unread(a), 0);
+
+	/* Both have work, A queued first; a round with no time left runs one socket: B. */
+	cr_assert_eq(write(app_b, "y", 1), 1);
+	a_left = pair_unread(a);
+	stackd_pair_event(a, EPOLLIN);
+	stackd_pair_event(b, EPOLLIN);
+	stackd_run_ready(&sd, 0);
+	cr_assert_eq(pair_unread(b), 0, "the sparse socket did not go first");
+	cr_assert_eq(pair_unread(a), a_left);
+	cr_assert(a->queued, "the bulk socket lost its turn");
+	/* The next round serves A, which stays bulk. */
+	stackd_run_ready(&sd, 0);
+	cr_assert_not(a->queued);
+	cr_assert_not(a->sparse);
 
 	close(app_a);
 	close(app_b);
