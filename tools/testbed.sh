@@ -288,9 +288,10 @@ testbed_test_begin() {
 	fi
 	tb_say "testbed $TB_NS_SHIM ($TB_IF_SHIM, stack $TB_SHIM_ADDR, $([ "${TB_NATIVE:-0}" = 1 ] && echo "NATIVE dry run: kernel address" || echo "no kernel address")) <-> $TB_NS_PEER ($TB_IF_PEER, kernel $TB_PEER_ADDR), mtu ${2:-1500}"
 	testbed_kernel_counter_install || tb_fail "cannot install the nftables counter"
+	# One line per sample: the hosts serving at that moment.
 	(
 		while :; do
-			testbed_stackd_serving
+			echo $(testbed_stackd_serving)
 			sleep 0.1
 		done
 	) >"$TB_WORK/stackd.pids" 2>/dev/null &
@@ -309,9 +310,17 @@ testbed_test_cleanup() {
 # host is still there, it lingers after its last socket).
 testbed_stackd_seen() {
 	{
-		cat "$TB_WORK/stackd.pids" 2>/dev/null
+		tr ' ' '\n' <"$TB_WORK/stackd.pids" 2>/dev/null
 		testbed_stackd_serving
-	} | sort -u
+	} | grep . | sort -u
+}
+
+# The most stack hosts any one sample saw serving at the same time.
+testbed_stackd_most_at_once() {
+	{
+		cat "$TB_WORK/stackd.pids" 2>/dev/null
+		echo $(testbed_stackd_serving)
+	} | awk '{ if (NF > n) n = NF } END { print n + 0 }'
 }
 
 # testbed_sha256 FILE: the digest only.
@@ -350,8 +359,16 @@ testbed_test_end() {
 	testbed_check_kernel_silent
 	hosts=$(testbed_stackd_seen | wc -l)
 	[ "$hosts" -ge 1 ] || tb_fail "no sockshim-stackd ever ran in $TB_NS_SHIM: the shim was not in effect"
-	[ "$hosts" = 1 ] || tb_fail "$hosts stack hosts ran in $TB_NS_SHIM for one address (pids $(testbed_stackd_seen | tr '\n' ' '))"
-	tb_say "ok: one stack host served the test (pid $(testbed_stackd_seen))"
+	# One stack per address means never two serving at once. One after the
+	# other is the design: a host leaves SOCKSHIM_LINGER_MS after its last
+	# client, and on a loaded machine a test's native step can outlast that.
+	[ "$(testbed_stackd_most_at_once)" = 1 ] ||
+		tb_fail "two stack hosts served $TB_NS_SHIM at the same time (pids $(testbed_stackd_seen | tr '\n' ' '))"
+	if [ "$hosts" = 1 ]; then
+		tb_say "ok: one stack host served the test (pid $(testbed_stackd_seen))"
+	else
+		tb_say "ok: one stack host at a time served the test ($hosts in turn: pids $(testbed_stackd_seen | tr '\n' ' '))"
+	fi
 	echo "PASS $TB_TEST"
 }
 
