@@ -203,12 +203,18 @@ testbed_stackd_pids() {
 # The pids of the stack hosts that serve: those holding a control listener
 # (@sockshim/ctl/...). When two programs start a host at once, the one that
 # finds the name taken exits without touching anything; it never served.
+# Only the hosts' own fds are looked at (ss -p reads every process's, which
+# takes seconds on a machine running other tests with thousands of sockets).
 testbed_stackd_serving() {
-	local p
-	for p in $(ip netns exec "$TB_NS_SHIM" ss -xlpnH 2>/dev/null |
-		awk '/@sockshim\/ctl\// { while (match($0, /pid=[0-9]+/)) { print substr($0, RSTART + 4, RLENGTH - 4); $0 = substr($0, RSTART + RLENGTH) } }' |
-		sort -u); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "sockshim-stackd" ] && echo "$p"
+	local p i
+	for p in $(testbed_stackd_pids); do
+		# /proc/net/unix as the host sees it: listening (flag __SO_ACCEPTCON) control names.
+		for i in $(awk '$8 ~ /^@sockshim\/ctl\// && $4 == "00010000" { print $7 }' "/proc/$p/net/unix" 2>/dev/null); do
+			if find "/proc/$p/fd" -lname "socket:\[$i\]" -print -quit 2>/dev/null | grep -q .; then
+				echo "$p"
+				break
+			fi
+		done
 	done
 }
 
