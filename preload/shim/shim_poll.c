@@ -79,9 +79,6 @@ static unsigned int shim_stream_fix(int fd, uint64_t e, unsigned int rev)
 		return rev;
 	}
 	rev &= ~POLLWRBAND;
-	/* Writable after a connect: the send buffer gets its size back before any write. */
-	if ((fl & SHIM_F_FILLED) && (rev & POLLOUT) && !(rev & POLLHUP))
-		shim_filler_gone(fd);
 	if (!(rev & POLLHUP))
 		return rev;
 	rev |= POLLOUT | POLLWRNORM;

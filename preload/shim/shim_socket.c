@@ -620,22 +620,22 @@ static int shim_fill(int fd)
 }
 
 /*
- * SHIM_F_FILLED: once the host has read the filler (SIOCOUTQ 0: the
- * connection is up), the pair's send buffer gets the size the host made
- * it with (net.core.wmem_default, as sock_init_data) and the flag goes.
- * Returns whether it went.
+ * SHIM_F_FILLED, at a write: once the host has read the filler (SIOCOUTQ
+ * 0: the connection is up), the pair's send buffer gets the size the host
+ * made it with (net.core.wmem_default, as sock_init_data) and the flag
+ * goes. Only at a write: SO_SNDBUF wakes the pair's writers, an OUT edge
+ * that TCP would not make (epoll) unless the program writes anyway.
  */
-bool shim_filler_gone(int fd)
+void shim_filler_gone(int fd)
 {
 	int outq = 1, half;
 
 	if (shim_real.ioctl(fd, SIOCOUTQ, &outq) || outq)
-		return false;
+		return;
 	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
 	half = shim_net.sysctl.wmem_default / 2; /* SO_SNDBUF doubles it back */
 	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof(half));
 	shim_fd_flags(fd, 0, SHIM_F_FILLED);
-	return true;
 }
 
 /* The timeout a blocking connect waits, SO_SNDTIMEO as set on the pair. */

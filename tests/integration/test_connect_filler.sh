@@ -3,10 +3,9 @@
 # A connect fills the application's end of the pair so that it shows no
 # POLLOUT until the host is ESTABLISHED (preload/common/shim_ctl.h). The fill
 # runs with the pair's send buffer at its least (4 KB of filler, not 230 KB);
-# the buffer must get its size back (net.core.wmem_default) once the filler
-# is gone, whichever way the program learns the connection is up: epoll
-# (edge-triggered, before any write), or its first write after a
-# non-blocking or a blocking connect. Each program then sends 1 MiB, which
+# the buffer must get its size back (net.core.wmem_default) at the first
+# write once the filler is gone, whichever way the program learned the
+# connection is up: edge-triggered epoll, select, or a blocking connect. Each program then sends 1 MiB, which
 # the kernel peer must receive whole.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
@@ -30,9 +29,9 @@ PY
 testbed_peer "$TB_PY" "$TB_WORK/sink.py" "$TB_PEER_ADDR" >"$TB_WORK/sink.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" tcp 8080 10 || tb_fail "the kernel-side sink did not start"
 
-# The program: connects (MODE epoll / write / blocking), writes its pid into
-# WORK/MODE.up once it knows the connection is established (and, but for
-# epoll, has written one byte), waits for WORK/MODE.go, sends 1 MiB, and
+# The program: connects (MODE epoll / select / blocking), writes its pid into
+# WORK/MODE.up once it knows the connection is established and has written
+# one byte, waits for WORK/MODE.go, sends 1 MiB, and
 # prints what the peer says it received.
 cat >"$TB_WORK/client.py" <<'PY'
 import os, select, socket, sys, time
@@ -50,7 +49,7 @@ else:
         assert ep.poll(10), "no EPOLLOUT"
     else:
         assert select.select([], [s], [], 10)[1], "never writable"
-        s.send(b"x")
+    s.send(b"x")
     s.setblocking(True)
 with open(work + "/" + mode + ".up", "w") as f:
     f.write(str(os.getpid()))
@@ -68,7 +67,7 @@ print(got.decode(), flush=True)
 PY
 
 want_tb=$(ip netns exec "$TB_NS_SHIM" cat /proc/sys/net/core/wmem_default)
-for mode in epoll write blocking; do
+for mode in epoll select blocking; do
 	testbed_shim "$TB_PY" "$TB_WORK/client.py" "$TB_PEER_ADDR" "$TB_WORK" "$mode" \
 		>"$TB_WORK/$mode.log" 2>&1 &
 	prog=$!
@@ -89,8 +88,7 @@ for mode in epoll write blocking; do
 		tb_fail "$mode: the pair's send buffer is $tb after connect, not $want_tb (wmem_default)"
 	touch "$TB_WORK/$mode.go"
 	wait "$prog" || tb_fail "$mode: the program failed: $(cat "$TB_WORK/$mode.log")"
-	want=$((1 << 20))
-	[ "$mode" = epoll ] || want=$((want + 1))
+	want=$(((1 << 20) + 1))
 	got=$(tail -n 1 "$TB_WORK/$mode.log")
 	[ "$got" = "$want" ] || tb_fail "$mode: the peer received $got bytes, not $want"
 	tb_say "ok: $mode: send buffer back to $tb bytes, $got bytes delivered"
