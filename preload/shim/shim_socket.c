@@ -588,6 +588,9 @@ SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int f
 
 /* ---- connect ---- */
 
+/* At most what SO_SNDBUF 0 leaves (SOCK_MIN_SNDBUF, 4,608 bytes on x86-64). */
+#define SHIM_FILL_SNDBUF_MAX 8192
+
 /*
  * Fills the application's end until the kernel refuses more, so that it
  * shows no POLLOUT until the host, once ESTABLISHED, reads the filler away
@@ -628,14 +631,19 @@ static int shim_fill(int fd)
  */
 void shim_filler_gone(int fd)
 {
-	int outq = 1, half;
+	int outq = 1, half, saved = errno;
 
-	if (shim_real.ioctl(fd, SIOCOUTQ, &outq) || outq)
+	if (shim_real.ioctl(fd, SIOCOUTQ, &outq) || outq) {
+		errno = saved;
 		return;
+	}
+	/* Set up already unless the socket came with exec (shim_register_inherited). */
+	shim_stack_init();
 	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
 	half = shim_net.sysctl.wmem_default / 2; /* SO_SNDBUF doubles it back */
 	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof(half));
 	shim_fd_flags(fd, 0, SHIM_F_FILLED);
+	errno = saved;
 }
 
 /* The timeout a blocking connect waits, SO_SNDTIMEO as set on the pair. */
@@ -1271,10 +1279,22 @@ int shim_register_inherited(int fd)
 	if ((id = shim_parse_name(&sun, len, 'l')) >= 0 && acc) {
 		kind = SHIM_LISTENER;
 	} else if ((id = shim_parse_name(&sun, len, 'a')) >= 0) {
+		int sndbuf = 0;
+
 		/* Its state is unknown here: assume connected, the host knows better. */
 		kind = type == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM;
 		if (kind == SHIM_DGRAM)
 			flags = SHIM_F_PEER | SHIM_F_BOUND;
+		/*
+		 * Connected by a process that never wrote to it: its send
+		 * buffer is still the filler's least (shim_fill), to give
+		 * back at our first write.
+		 */
+		olen = sizeof(sndbuf);
+		if (kind == SHIM_STREAM &&
+		    !shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &olen) &&
+		    sndbuf <= SHIM_FILL_SNDBUF_MAX)
+			flags = SHIM_F_FILLED;
 	} else {
 		len = sizeof(sun);
 		if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0 ||

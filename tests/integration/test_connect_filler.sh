@@ -5,7 +5,8 @@
 # runs with the pair's send buffer at its least (4 KB of filler, not 230 KB);
 # the buffer must get its size back (net.core.wmem_default) at the first
 # write once the filler is gone, whichever way the program learned the
-# connection is up: edge-triggered epoll, select, or a blocking connect. Each program then sends 1 MiB, which
+# connection is up: edge-triggered epoll, select, or a blocking connect; or
+# in a program exec'd after the connect, which first writes. Each program then sends 1 MiB, which
 # the kernel peer must receive whole.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
@@ -29,18 +30,20 @@ PY
 testbed_peer "$TB_PY" "$TB_WORK/sink.py" "$TB_PEER_ADDR" >"$TB_WORK/sink.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" tcp 8080 10 || tb_fail "the kernel-side sink did not start"
 
-# The program: connects (MODE epoll / select / blocking), writes its pid into
-# WORK/MODE.up once it knows the connection is established and has written
-# one byte, waits for WORK/MODE.go, sends 1 MiB, and
-# prints what the peer says it received.
+# The program: connects (MODE epoll / select / blocking; exec: select, then
+# execs itself with the fd), writes its pid into WORK/MODE.up once it knows
+# the connection is established and has written one byte, waits for
+# WORK/MODE.go, sends 1 MiB, and prints what the peer says it received.
 cat >"$TB_WORK/client.py" <<'PY'
 import os, select, socket, sys, time
 addr, work, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-s = socket.socket()
-if mode == "blocking":
+if len(sys.argv) > 4:
+    s = socket.socket(fileno=int(sys.argv[4]))  # exec'd: connected, never written to
+elif mode == "blocking":
+    s = socket.socket()
     s.connect((addr, 8080))
-    s.send(b"x")
 else:
+    s = socket.socket()
     s.setblocking(False)
     assert s.connect_ex((addr, 8080)) == 115  # EINPROGRESS
     if mode == "epoll":
@@ -49,8 +52,11 @@ else:
         assert ep.poll(10), "no EPOLLOUT"
     else:
         assert select.select([], [s], [], 10)[1], "never writable"
-    s.send(b"x")
     s.setblocking(True)
+    if mode == "exec":
+        os.set_inheritable(s.fileno(), True)
+        os.execv(sys.executable, [sys.executable] + sys.argv + [str(s.fileno())])
+s.send(b"x")
 with open(work + "/" + mode + ".up", "w") as f:
     f.write(str(os.getpid()))
 while not os.path.exists(work + "/" + mode + ".go"):
@@ -67,7 +73,7 @@ print(got.decode(), flush=True)
 PY
 
 want_tb=$(ip netns exec "$TB_NS_SHIM" cat /proc/sys/net/core/wmem_default)
-for mode in epoll select blocking; do
+for mode in epoll select blocking exec; do
 	testbed_shim "$TB_PY" "$TB_WORK/client.py" "$TB_PEER_ADDR" "$TB_WORK" "$mode" \
 		>"$TB_WORK/$mode.log" 2>&1 &
 	prog=$!
