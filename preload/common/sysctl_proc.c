@@ -12,7 +12,9 @@
  * keep the values the stack started with (re-reading would be a system
  * call on a hot path).
  */
+#include <fcntl.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -78,7 +80,10 @@ static void read_triple(const char *name, int dst[3])
 			dst[i] = (int)v[i];
 }
 
-/* The sysctls a new TCP socket reads again; tcp_live_read keeps the last value read of each. */
+/*
+ * The sysctls a new TCP socket reads again; tcp_live_read keeps the last
+ * value read of each. The last two are strings (the congestion control).
+ */
 static const struct {
 	const char *name;
 	size_t off;
@@ -88,15 +93,49 @@ static const struct {
 	{"net/ipv4/tcp_window_scaling", offsetof(struct netns_sysctl, tcp_window_scaling)},
 	{"net/ipv4/tcp_dsack", offsetof(struct netns_sysctl, tcp_dsack)},
 	{"net/ipv4/tcp_syncookies", offsetof(struct netns_sysctl, tcp_syncookies)},
+	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control)},
+	{"net/ipv4/tcp_allowed_congestion_control",
+	 offsetof(struct netns_sysctl, tcp_allowed_congestion_control)},
 };
+#define TCP_LIVE_INTS 5
+#define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
+
+/*
+ * The live files stay open: a read at offset 0 of a /proc/sys file asks
+ * its handler again, so each refresh is one pread per file instead of an
+ * open, a stat, a read and a close (a new connection's cost in the host).
+ * -1: not opened yet; -2: cannot be opened (the default stays).
+ */
+static int tcp_live_fd[TCP_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1};
+
+/* The file's first line, without its newline, in buf; 0, or -1 if unreadable. */
+static int live_read(size_t i, char *buf, size_t size)
+{
+	char path[256];
+	ssize_t n;
+
+	if (tcp_live_fd[i] == -1) {
+		snprintf(path, sizeof(path), "/proc/sys/%s", tcp_live[i].name);
+		tcp_live_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
+		if (tcp_live_fd[i] < 0)
+			tcp_live_fd[i] = -2;
+	}
+	if (tcp_live_fd[i] < 0)
+		return -1;
+	n = pread(tcp_live_fd[i], buf, size - 1, 0);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
 
 /* A string sysctl: as the integers below, a change in the namespace replaces ours. */
-static void refresh_str(const char *name, char *dst, size_t size, char last[256])
+static void refresh_str(size_t i, char *dst, size_t size, char last[256])
 {
-	char now[256] = "";
+	char now[256];
 
-	read_str(name, now, sizeof(now));
-	if (!now[0] || !strcmp(now, last))
+	if (live_read(i, now, sizeof(now)) || !now[0] || !strcmp(now, last))
 		return;
 	memcpy(last, now, sizeof(now));
 	size = strlen(now) < size ? strlen(now) + 1 : size;
@@ -106,23 +145,29 @@ static void refresh_str(const char *name, char *dst, size_t size, char last[256]
 
 /*
  * A value changed in the namespace since the last read replaces ours; one
- * set in-process (a test, say) stays until the namespace's changes. Five
- * small reads per socket(), where the kernel reads a variable.
+ * set in-process (a test, say) stays until the namespace's changes. Seven
+ * small reads per TCP socket(), where the kernel reads a variable.
  */
 static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
 {
-	for (size_t i = 0; i < sizeof(tcp_live) / sizeof(tcp_live[0]); i++) {
+	char buf[256];
+
+	for (size_t i = 0; i < TCP_LIVE_INTS; i++) {
+		char *end;
 		long v;
 
-		if (read_ints(tcp_live[i].name, &v, 1) != 1 || (int)v == s->tcp_live_read[i])
+		if (live_read(i, buf, sizeof(buf)))
+			continue;
+		v = strtol(buf, &end, 10);
+		if (end == buf || (int)v == s->tcp_live_read[i])
 			continue;
 		s->tcp_live_read[i] = (int)v;
 		*(int *)((char *)s + tcp_live[i].off) = (int)v;
 	}
 	/* The congestion control a new socket starts with, as the kernel's at creation. */
-	refresh_str("net/ipv4/tcp_congestion_control", s->tcp_congestion_control,
-		    sizeof(s->tcp_congestion_control), s->tcp_cc_live_read[0]);
-	refresh_str("net/ipv4/tcp_allowed_congestion_control", s->tcp_allowed_congestion_control,
+	refresh_str(TCP_LIVE_INTS, s->tcp_congestion_control, sizeof(s->tcp_congestion_control),
+		    s->tcp_cc_live_read[0]);
+	refresh_str(TCP_LIVE_INTS + 1, s->tcp_allowed_congestion_control,
 		    sizeof(s->tcp_allowed_congestion_control), s->tcp_cc_live_read[1]);
 }
 
@@ -214,7 +259,7 @@ void sysctl_proc_read(struct netns_sysctl *s)
 		 &s->igmpv3_unsolicited_report_interval);
 	read_int("net/core/optmem_max", &s->optmem_max);
 
-	for (size_t i = 0; i < sizeof(tcp_live) / sizeof(tcp_live[0]); i++)
+	for (size_t i = 0; i < TCP_LIVE_INTS; i++)
 		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);
 
 	hz = probe_hz();

@@ -30,9 +30,7 @@
  */
 #include "shim_lib.h"
 
-#include <linux/sockios.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -368,22 +366,17 @@ static int shim_ep_synth(uint32_t set, struct epoll_event *out, int cap)
  * TCP would not give: the host's close wakes the pair twice (hang-up, then
  * the connect filler freed) where TCP_CLOSE has no wake-up left, and the
  * host reading the filler away wakes it once per part where TCP's
- * establishment wakes once (until the application writes, or the filler is
- * gone: SIOCOUTQ of the pair).
+ * establishment wakes once; until the application first writes (which
+ * clears SHIM_F_FILLED), nothing frees room in TCP's send buffer, so no
+ * other OUT edge can come.
  */
-static bool shim_ep_same_edge(int fd, uint64_t e, unsigned int rev)
+static bool shim_ep_same_edge(uint64_t e, unsigned int rev)
 {
-	int outq = 1;
-
 	if (shim_ent_kind(e) != SHIM_STREAM)
 		return false;
 	if (rev & EPOLLHUP)
 		return true;
-	if (!(shim_ent_flags(e) & SHIM_F_FILLED) || (rev & ~(EPOLLOUT | EPOLLWRNORM)))
-		return false;
-	if (shim_real.ioctl(fd, SIOCOUTQ, &outq) == 0 && outq == 0)
-		shim_fd_flags(fd, 0, SHIM_F_FILLED);
-	return true;
+	return (shim_ent_flags(e) & SHIM_F_FILLED) && !(rev & ~(EPOLLOUT | EPOLLWRNORM));
 }
 
 /* The kernel's n events in ev, translated in place; returns how many are left. */
@@ -419,7 +412,7 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 		    (r->events & EPOLLET) && !r->pending)
 			rev = 0;
 		if ((r->events & EPOLLET) && !r->pending && rev == r->last_rev &&
-		    shim_ep_same_edge(r->fd, e, rev))
+		    shim_ep_same_edge(e, rev))
 			rev = 0;
 		r->pending = false;
 		if (!rev) {

@@ -47,11 +47,15 @@ static inline bool shim_plain_stream(uint64_t e)
 	return (e & 0xffffff & ~((uint64_t)SHIM_F_READINESS_ONLY << 8)) == SHIM_STREAM;
 }
 
-/* The application writes to a stream: the connect filler is no longer all it holds. */
+/*
+ * The application writes to a stream: the send buffer gets its size back
+ * first if the connect filler is gone (else the write waits behind it, as
+ * on a connecting socket).
+ */
 static inline void shim_stream_wrote(int fd, uint64_t e)
 {
 	if (unlikely(e & ((uint64_t)SHIM_F_FILLED << 8)))
-		shim_fd_flags(fd, 0, SHIM_F_FILLED);
+		shim_filler_gone(fd);
 }
 
 static ssize_t shim_neg(ssize_t ret)

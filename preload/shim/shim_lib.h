@@ -81,7 +81,9 @@ enum shim_kind {
 /*
  * Stream whose connect put filler in the pair, not written to since: the
  * host reading the filler away wakes the pair more than once, where TCP's
- * establishment wakes once (shim_epoll.c). Readiness only, like HUPSEEN.
+ * establishment wakes once (shim_epoll.c); the pair's send buffer is at
+ * its least until the first write after the filler is gone
+ * (shim_filler_gone). Readiness only, like HUPSEEN.
  */
 #define SHIM_F_FILLED	      0x800
 #define SHIM_F_READINESS_ONLY (SHIM_F_HUPSEEN | SHIM_F_FILLED)
@@ -337,6 +339,7 @@ void shim_dgram_autobind(int fd, uint64_t e);
 
 /* For the error mapping on stream fds: the host's pending error, or 0. */
 int shim_pending_error(int fd, uint64_t ent);
+void shim_filler_gone(int fd);
 
 /*
  * shim_cmsg.c: the control messages a datagram brought (ctl_len bytes as the

@@ -64,6 +64,12 @@ static void shim_net_init(void)
 	inet_init();
 	request_module_set_dir(shim_cfg.plugin_dir[0] ? shim_cfg.plugin_dir : shim_lib_dir);
 	sysctl_proc_read(&shim_net.sysctl);
+	/*
+	 * The TCP option sysctls a new socket reads again matter where the
+	 * socket lives, in the host; here they would only cost each socket()
+	 * seven file reads (and no errno depends on them).
+	 */
+	shim_net.sysctl.refresh_tcp = NULL;
 	shim_net_err = net_init(&shim_net, NULL, shim_cfg.addr, shim_cfg.netmask, shim_cfg.gateway,
 				shim_cfg.mac, 0);
 	if (shim_trace_level)
@@ -582,17 +588,25 @@ SHIM_EXPORT int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int f
 
 /* ---- connect ---- */
 
+/* At most what SO_SNDBUF 0 leaves (SOCK_MIN_SNDBUF, 4,608 bytes on x86-64). */
+#define SHIM_FILL_SNDBUF_MAX 8192
+
 /*
  * Fills the application's end until the kernel refuses more, so that it
  * shows no POLLOUT until the host, once ESTABLISHED, reads the filler away
- * (shim_ctl.h). Returns the byte count.
+ * (shim_ctl.h). At the pair's default SO_SNDBUF that is about 230 KB to
+ * copy in here and out again in the host for every connect; so the fill
+ * runs with the buffer at its least (SOCK_MIN_SNDBUF: one 4 KB write), and
+ * shim_filler_gone() gives the size back. Returns the byte count.
  */
 static int shim_fill(int fd)
 {
 	static const char zeros[65536];
 	long total = 0;
+	int least = 0;
 	ssize_t n;
 
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &least, sizeof(least));
 	for (;;) {
 		n = shim_real.send(fd, zeros, sizeof(zeros), MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0) {
@@ -606,6 +620,30 @@ static int shim_fill(int fd)
 	if (n < 0 && errno != EAGAIN)
 		return -errno;
 	return (int)total;
+}
+
+/*
+ * SHIM_F_FILLED, at a write: once the host has read the filler (SIOCOUTQ
+ * 0: the connection is up), the pair's send buffer gets the size the host
+ * made it with (net.core.wmem_default, as sock_init_data) and the flag
+ * goes. Only at a write: SO_SNDBUF wakes the pair's writers, an OUT edge
+ * that TCP would not make (epoll) unless the program writes anyway.
+ */
+void shim_filler_gone(int fd)
+{
+	int outq = 1, half, saved = errno;
+
+	if (shim_real.ioctl(fd, SIOCOUTQ, &outq) || outq) {
+		errno = saved;
+		return;
+	}
+	/* Set up already unless the socket came with exec (shim_register_inherited). */
+	shim_stack_init();
+	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
+	half = shim_net.sysctl.wmem_default / 2; /* SO_SNDBUF doubles it back */
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof(half));
+	shim_fd_flags(fd, 0, SHIM_F_FILLED);
+	errno = saved;
 }
 
 /* The timeout a blocking connect waits, SO_SNDTIMEO as set on the pair. */
@@ -673,7 +711,9 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 
 	bool unspec = req->connect.flags & SHIM_CONNECT_UNSPEC;
 
-	if ((shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec) {
+	bool fill = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec;
+
+	if (fill) {
 		filler = shim_fill(fd);
 		if (filler < 0)
 			return filler;
@@ -692,7 +732,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 		return ret;
 	}
 	if (ret == 0 || ret == -EINPROGRESS)
-		shim_fd_flags(fd, filler ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
+		shim_fd_flags(fd, fill ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
 	if (ret != -EINPROGRESS)
 		return ret;
 	fl = shim_real.fcntl(fd, F_GETFL);
@@ -1239,10 +1279,22 @@ int shim_register_inherited(int fd)
 	if ((id = shim_parse_name(&sun, len, 'l')) >= 0 && acc) {
 		kind = SHIM_LISTENER;
 	} else if ((id = shim_parse_name(&sun, len, 'a')) >= 0) {
+		int sndbuf = 0;
+
 		/* Its state is unknown here: assume connected, the host knows better. */
 		kind = type == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM;
 		if (kind == SHIM_DGRAM)
 			flags = SHIM_F_PEER | SHIM_F_BOUND;
+		/*
+		 * Connected by a process that never wrote to it: its send
+		 * buffer is still the filler's least (shim_fill), to give
+		 * back at our first write.
+		 */
+		olen = sizeof(sndbuf);
+		if (kind == SHIM_STREAM &&
+		    !shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &olen) &&
+		    sndbuf <= SHIM_FILL_SNDBUF_MAX)
+			flags = SHIM_F_FILLED;
 	} else {
 		len = sizeof(sun);
 		if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0 ||

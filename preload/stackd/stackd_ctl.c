@@ -515,6 +515,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 {
 	struct stackd *sd = c->sd;
 	struct stackd_sock *ss = NULL;
+	bool owned;
 	int r;
 
 	switch (req->hdr.op) {
@@ -533,8 +534,9 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	}
 
 	ss = stackd_sock_find(sd, req->hdr.id);
-	if ((!ss || !ss->sock || !stackd_sock_owned_by(ss, sock_fd)) &&
-	    stackd_fd_host_gone(sock_fd)) {
+	/* Asked once: an fstat and a getsockopt per request. */
+	owned = ss && ss->sock && stackd_sock_owned_by(ss, sock_fd);
+	if (!owned && stackd_fd_host_gone(sock_fd)) {
 		/* Its host died (kill -9): the connection is gone, as after a reset. */
 		snprintf(rep->note, sizeof(rep->note), "socket of a stack host no longer running");
 		return -ECONNRESET;
@@ -548,7 +550,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		return 0;
 	}
 	/* As the kernel: only a process holding the socket's fd can act on it. */
-	if (!stackd_sock_owned_by(ss, sock_fd)) {
+	if (!owned) {
 		snprintf(rep->note, sizeof(rep->note), "pid %d does not hold socket %u", c->pid,
 			 ss->id);
 		return -EBADF;
@@ -677,6 +679,21 @@ static void stackd_anc_parse(struct msghdr *msg, struct stackd_anc *anc)
 }
 
 /*
+ * A TCP or UDP socket: inet_create checks no privilege for it (raw sockets
+ * need CAP_NET_RAW, ping sockets the group range, a plugin's may check
+ * anything), so its CREATE needs no /proc/PID/status read, the biggest
+ * part of a new connection's cost in the host after the round trip.
+ */
+static bool stackd_create_unprivileged(const struct shim_create *cr)
+{
+	if (cr->type == SOCK_STREAM)
+		return cr->protocol == 0 || cr->protocol == IPPROTO_TCP;
+	if (cr->type == SOCK_DGRAM)
+		return cr->protocol == 0 || cr->protocol == IPPROTO_UDP;
+	return false;
+}
+
+/*
  * The credentials a request runs with: the sender's uid and gid from
  * SCM_CREDENTIALS; for the ops that check privileges (creating raw and ping
  * sockets, binding low ports, options), its effective ids, groups and
@@ -690,6 +707,9 @@ static void stackd_request_cred(const struct shim_req *req, const struct ucred *
 	*cred = (struct cred){.uid = u->uid, .gid = u->gid};
 	switch (req->hdr.op) {
 	case SHIM_OP_CREATE:
+		if (stackd_create_unprivileged(&req->create))
+			break;
+		/* fall through */
 	case SHIM_OP_BIND:
 	case SHIM_OP_SETSOCKOPT:
 		if (stackd_proc_cred(u->pid, u->uid, cred) < 0)
