@@ -120,31 +120,13 @@ static void teardown(void)
 
 TestSuite(gso, .init = setup, .fini = teardown);
 
-static struct socket *tcp_socket(int side)
-{
-	int err = 0;
-	struct socket *s = twostack_socket(ts, side, SOCK_STREAM, IPPROTO_TCP, &err);
-
-	cr_assert_not_null(s, "socket: %d", err);
-	socks[nsocks++] = s;
-	return s;
-}
-
 /* Client on side 0 connected to a server accepted on side 1. */
 static void tcp_pair(struct socket **c, struct socket **s)
 {
-	struct socket *l = tcp_socket(1), *n = calloc(1, sizeof(*n));
-	struct sockaddr_in a = twostack_sin(1, PORT);
-
-	cr_assert_eq(l->ops->bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(l->ops->listen(l, 4), 0);
-	*c = tcp_socket(0);
-	cr_assert_eq((*c)->ops->connect(*c, (struct sockaddr *)&a, sizeof(a), O_NONBLOCK),
-		     -EINPROGRESS);
-	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
-	cr_assert_eq(l->ops->accept(l, n, O_NONBLOCK, true), 0);
-	socks[nsocks++] = n;
-	*s = n;
+	cr_assert_eq(twostack_tcp_pair(ts, PORT, socks + nsocks), 0);
+	*c = socks[nsocks + 1];
+	*s = socks[nsocks + 2];
+	nsocks += 3;
 }
 
 static int send_buf(struct socket *s, const uint8_t *buf, size_t len)

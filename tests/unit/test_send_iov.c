@@ -27,7 +27,7 @@
 #define MAXV 64
 
 static struct twostack *ts;
-static struct socket *socks[4];
+static struct socket *socks[8];
 static unsigned int nsocks;
 
 static void setup(void)
@@ -49,31 +49,13 @@ static void teardown(void)
 
 TestSuite(send_iov, .init = setup, .fini = teardown);
 
-static struct socket *tcp_socket(int side)
-{
-	int err = 0;
-	struct socket *s = twostack_socket(ts, side, SOCK_STREAM, IPPROTO_TCP, &err);
-
-	cr_assert_not_null(s, "socket: %d", err);
-	socks[nsocks++] = s;
-	return s;
-}
-
 /* Client on side 0 connected to a server accepted on side 1. */
 static void tcp_pair(struct socket **c, struct socket **s)
 {
-	struct socket *l = tcp_socket(1), *n = calloc(1, sizeof(*n));
-	struct sockaddr_in a = twostack_sin(1, PORT);
-
-	cr_assert_eq(l->ops->bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(l->ops->listen(l, 4), 0);
-	*c = tcp_socket(0);
-	cr_assert_eq((*c)->ops->connect(*c, (struct sockaddr *)&a, sizeof(a), O_NONBLOCK),
-		     -EINPROGRESS);
-	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
-	cr_assert_eq(l->ops->accept(l, n, O_NONBLOCK, true), 0);
-	socks[nsocks++] = n;
-	*s = n;
+	cr_assert_eq(twostack_tcp_pair(ts, PORT, socks + nsocks), 0);
+	*c = socks[nsocks + 1];
+	*s = socks[nsocks + 2];
+	nsocks += 3;
 }
 
 /* Writes len bytes of src into the offered room, as readv would. */
@@ -192,7 +174,9 @@ Test(send_iov, bounded_by_the_send_buffer_and_the_state)
 	int n, space;
 
 	/* Not connected: -EAGAIN, sendmsg tells the error. */
-	fresh = tcp_socket(0);
+	fresh = twostack_socket(ts, 0, SOCK_STREAM, IPPROTO_TCP, &n);
+	cr_assert_not_null(fresh);
+	socks[nsocks++] = fresh;
 	cr_assert_eq(fresh->ops->send_iov(fresh, iov, segs, MAXV, 1000), -EAGAIN);
 
 	tcp_pair(&c, &s);
