@@ -806,6 +806,18 @@ static void inet_stream_consume(struct socket *sock, size_t len)
 	tcp_consume(sock->sk, len);
 }
 
+static int inet_stream_send_iov(struct socket *sock, struct iovec *iov, struct sk_buff **segs,
+				int max_iov, size_t max_len)
+{
+	return tcp_send_iov(sock->sk, iov, segs, max_iov, max_len);
+}
+
+static void inet_stream_send_commit(struct socket *sock, const struct iovec *iov,
+				    struct sk_buff **segs, int n, size_t len)
+{
+	tcp_send_commit(sock->sk, iov, segs, n, len);
+}
+
 const struct proto_ops inet_stream_ops = {
 	.family = PF_INET,
 	.release = inet_release,
@@ -822,6 +834,8 @@ const struct proto_ops inet_stream_ops = {
 	.recvmsg = inet_recvmsg,
 	.peek_iov = inet_stream_peek_iov,
 	.consume = inet_stream_consume,
+	.send_iov = inet_stream_send_iov,
+	.send_commit = inet_stream_send_commit,
 	.set_rcvlowat = inet_stream_set_rcvlowat,
 	.set_peek_off = sk_set_peek_off,
 };

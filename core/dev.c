@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "checksum.h"
 #include "net_namespace.h"
 #include "netdevice.h"
 
@@ -27,6 +28,19 @@ int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb)
 	if (dev->pcap)
 		dev->pcap->write(dev->pcap, skb->tstamp, skb->data, skb->len);
 	return dev->netdev_ops->ndo_start_xmit(dev, skb);
+}
+
+void skb_checksum_help(struct sk_buff *skb)
+{
+	uint8_t *start = skb->head + skb->csum_start, *field = start + skb->csum_offset;
+	uint16_t sum;
+
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return;
+	/* The field holds the pseudo-header sum: summed with the rest, it is whole. */
+	sum = csum_fold(csum_partial(start, (int)(skb->data + skb->len - start), 0));
+	memcpy(field, &sum, sizeof(sum));
+	skb->ip_summed = CHECKSUM_NONE;
 }
 
 void dev_flush(struct net_device *dev)

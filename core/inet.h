@@ -144,6 +144,10 @@ void ping_net_exit(struct net *net);
 int inet_csk_listen_start(struct sock *sk);
 int tcp_peek_iov(struct sock *sk, struct iovec *iov, int max_iov, size_t max_len);
 void tcp_consume(struct sock *sk, size_t len);
+int tcp_send_iov(struct sock *sk, struct iovec *iov, struct sk_buff **segs, int max_iov,
+		 size_t max_len);
+void tcp_send_commit(struct sock *sk, const struct iovec *iov, struct sk_buff **segs, int n,
+		     size_t len);
 
 extern const struct proto_ops inet_stream_ops;
 extern const struct proto_ops inet_dgram_ops;

@@ -259,6 +259,7 @@ int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t sad
 			return -EMSGSIZE;
 		}
 		iph->frag_off = 0;
+		skb_checksum_help(skb); /* the pieces cannot be summed apart (ip_do_fragment) */
 		return ip_fragment(net, skb, mtu, nexthop);
 	}
 	return ip_finish_output(net, skb, nexthop);

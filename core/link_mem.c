@@ -103,6 +103,7 @@ static int mem_start_xmit(struct net_device *dev, struct sk_buff *skb)
 	struct sk_buff *seg;
 
 	if (!skb->gso_size) {
+		skb_checksum_help(skb); /* the device's checksum offload */
 		mem_wire_xmit(l, side, now, skb);
 		kfree_skb(skb);
 		return 0;

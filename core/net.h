@@ -235,6 +235,21 @@ struct proto_ops {
 	 */
 	int (*peek_iov)(struct socket *sock, struct iovec *iov, int max_iov, size_t max_len);
 	void (*consume)(struct socket *sock, size_t len);
+	/*
+	 * Streams only, optional: the owner moves bytes from its pipe into the
+	 * send queue without an intermediate copy. send_iov points up to
+	 * max_iov iovecs at room for at most max_len bytes at the queue's end
+	 * (the unsent last segment's free room, then new segments held aside
+	 * in segs[]) and returns how many; 0 when the send buffer is full,
+	 * -EAGAIN when the socket is not plainly sending (sendmsg then says
+	 * what is wrong). send_commit, the next call into the socket, queues
+	 * the first len bytes written there as sendmsg would, frees the unused
+	 * segments and pushes.
+	 */
+	int (*send_iov)(struct socket *sock, struct iovec *iov, struct sk_buff **segs, int max_iov,
+			size_t max_len);
+	void (*send_commit)(struct socket *sock, const struct iovec *iov, struct sk_buff **segs,
+			    int n, size_t len);
 	/* SO_RCVLOWAT for families that bound it (streams); NULL: the generic rule. */
 	int (*set_rcvlowat)(struct sock *sk, int val);
 	/* SO_PEEK_OFF; NULL where peeking at an offset means nothing (-EOPNOTSUPP). */

@@ -69,6 +69,8 @@ struct net_device {
 	 * gso_max_size): a TCP frame of up to gso_max_size bytes of IP packet
 	 * with skb->gso_size set and CHECKSUM_PARTIAL, cut into gso_size
 	 * pieces by the device or the link. 0: frames no larger than the MTU.
+	 * A link offering GSO also completes the checksum of any other
+	 * CHECKSUM_PARTIAL frame (TSO implies NETIF_F_HW_CSUM).
 	 */
 	unsigned int gso_max_size;
 	const struct net_device_ops *netdev_ops;
@@ -96,6 +98,13 @@ int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb);
  * by themselves when a batch is full.
  */
 void dev_flush(struct net_device *dev);
+
+/*
+ * Completes the transport checksum of a CHECKSUM_PARTIAL frame in software
+ * (the kernel's skb_checksum_help): for a path that cannot leave it to the
+ * device, such as IP fragmentation or a link without checksum offload.
+ */
+void skb_checksum_help(struct sk_buff *skb);
 
 /*
  * tcp_offload.c: software GSO (skb_segment). Cuts the GSO frame skb

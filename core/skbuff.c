@@ -1,10 +1,23 @@
 // SPDX-License-Identifier: MIT
 /*
- * Frame buffer allocation. Buffers of the common size (enough for a 64 KiB
- * GSO segment plus headers would waste memory per idle socket, so the common
- * size is one jumbo-less frame) are recycled through a per-thread free list:
- * the stack host's event loop then allocates nothing per packet in the steady
- * state. Larger requests go straight to malloc.
+ * Frame buffer allocation. Buffers come in two sizes, each recycled through
+ * a per-thread free list (a frame cache, as the kernel's skbuff_head_cache
+ * and page frag caches): the stack host's event loop then allocates
+ * nothing per packet in the steady state, whatever the frame size.
+ *
+ *  - small: one frame of a 1500-byte MTU with its headers; most buffers
+ *    (ACKs, MTU-sized segments, control) are this size, and an idle socket
+ *    holds nothing bigger;
+ *  - large: any frame up to 64 KiB (a GSO segment, a TSO/GRO frame received
+ *    whole, an MSS-sized segment at MTU 65535). Handing these to malloc
+ *    and free each time costs far more than the copy into them: glibc
+ *    gives the top of the heap back (brk) and takes it again, and each
+ *    new page is faulted in and zeroed (measured: 40% of the host's CPU
+ *    while sending at MTU 65535, README "Measured").
+ *
+ * A bulk transfer keeps at most SKB_LARGE_CACHE_MAX large buffers (4 MiB)
+ * after it ends; anything between the sizes, or above them, goes straight
+ * to malloc and free.
  */
 #include "skbuff.h"
 
@@ -12,61 +25,96 @@
 #include <string.h>
 
 /* Room for a 1500-byte MTU frame with its headers and VNET header slack. */
-#define SKB_SMALL_SIZE 2048u
-#define SKB_CACHE_MAX  1024u
+#define SKB_SMALL_SIZE	    2048u
+#define SKB_SMALL_CACHE_MAX 1024u
+/* A 64 KiB IP packet, Ethernet and VLAN header, alignment and headroom. */
+#define SKB_LARGE_SIZE	    (65536u + 64u + MAX_HEADER)
+#define SKB_LARGE_CACHE_MAX 64u
 
-static __thread struct sk_buff *skb_cache;
-static __thread unsigned int skb_cache_len;
+struct skb_cache {
+	struct sk_buff *list;
+	unsigned int len;
+	unsigned int size; /* skb->end of every buffer on the list */
+	unsigned int max;
+};
+
+static __thread struct skb_cache skb_caches[2] = {
+	{.size = SKB_SMALL_SIZE, .max = SKB_SMALL_CACHE_MAX},
+	{.size = SKB_LARGE_SIZE, .max = SKB_LARGE_CACHE_MAX},
+};
+
+/* The class a total size is rounded up to, NULL for a size above both. */
+static struct skb_cache *skb_cache_for(unsigned int total)
+{
+	for (unsigned int i = 0; i < 2; i++)
+		if (total <= skb_caches[i].size)
+			return &skb_caches[i];
+	return NULL;
+}
 
 struct sk_buff *alloc_skb(unsigned int size)
 {
 	unsigned int total = size + MAX_HEADER;
+	struct skb_cache *c;
 	struct sk_buff *skb;
-	uint8_t *head;
 
-	if (total <= SKB_SMALL_SIZE && skb_cache) {
-		skb = skb_cache;
-		skb_cache = skb->next;
-		skb_cache_len--;
-		head = skb->head;
-		total = skb->end;
+	if (total < size)
+		return NULL; /* wrapped */
+	c = skb_cache_for(total);
+	if (c && c->list) {
+		skb = c->list;
+		c->list = skb->next;
+		c->len--;
 	} else {
-		if (total <= SKB_SMALL_SIZE)
-			total = SKB_SMALL_SIZE;
+		if (c)
+			total = c->size;
 		skb = malloc(sizeof(*skb) + total);
 		if (!skb)
 			return NULL;
-		head = (uint8_t *)(skb + 1);
 	}
 	memset(skb, 0, offsetof(struct sk_buff, cb) + sizeof(skb->cb));
-	skb->head = head;
-	skb->end = total;
-	skb->data = head + MAX_HEADER;
+	skb->head = (uint8_t *)(skb + 1);
+	skb->end = c ? c->size : total;
+	skb->data = skb->head + MAX_HEADER;
 	return skb;
 }
 
 void kfree_skb(struct sk_buff *skb)
 {
+	struct skb_cache *c;
+
 	if (!skb)
 		return;
-	if (skb->end == SKB_SMALL_SIZE && skb_cache_len < SKB_CACHE_MAX) {
-		skb->next = skb_cache;
-		skb_cache = skb;
-		skb_cache_len++;
+	c = skb_cache_for(skb->end);
+	if (c && skb->end == c->size && c->len < c->max) {
+		skb->next = c->list;
+		c->list = skb;
+		c->len++;
 		return;
 	}
 	free(skb);
 }
 
+unsigned int skb_cache_count(unsigned int size)
+{
+	struct skb_cache *c = skb_cache_for(size + MAX_HEADER);
+
+	return c ? c->len : 0;
+}
+
 void skb_cache_drain(void)
 {
-	while (skb_cache) {
-		struct sk_buff *skb = skb_cache;
+	for (unsigned int i = 0; i < 2; i++) {
+		struct skb_cache *c = &skb_caches[i];
 
-		skb_cache = skb->next;
-		free(skb);
+		while (c->list) {
+			struct sk_buff *skb = c->list;
+
+			c->list = skb->next;
+			free(skb);
+		}
+		c->len = 0;
 	}
-	skb_cache_len = 0;
 }
 
 struct sk_buff *skb_copy(const struct sk_buff *skb)

@@ -6,7 +6,8 @@
  * way out prepends its header with skb_push() instead of copying the payload;
  * on the way in each layer skb_pull()s its header and records where it was
  * (mac/network/transport offsets). Buffers come from a per-thread free list so
- * that the hot path does not call malloc per packet.
+ * that the hot path does not call malloc per packet (core/skbuff.c: two
+ * size classes, MTU-sized and 64 KiB).
  *
  * What this is not: there are no fragments, clones or shared data; a payload
  * lives in exactly one buffer, linear.
@@ -87,8 +88,10 @@ struct sk_buff_head {
 /* Allocation: size is the payload room; MAX_HEADER headroom is always added. */
 struct sk_buff *alloc_skb(unsigned int size);
 void kfree_skb(struct sk_buff *skb);
-/* Drops every buffer cached on this thread's free list (for leak checkers). */
+/* Drops every buffer cached on this thread's free lists (for leak checkers). */
 void skb_cache_drain(void);
+/* How many freed buffers of the class alloc_skb(size) uses wait for reuse. */
+unsigned int skb_cache_count(unsigned int size);
 /* A copy with the same headroom, data and header offsets; cb is copied too. */
 struct sk_buff *skb_copy(const struct sk_buff *skb);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * TCP socket API (net/ipv4/tcp.c, inet_connection_sock.c): state changes,
- * sendmsg/recvmsg, the owner's zero-copy peek_iov/consume, close, shutdown,
+ * sendmsg/recvmsg, the owner's zero-copy peek_iov/consume and
+ * send_iov/send_commit, close, shutdown,
  * disconnect, listen/accept queues, socket options and ioctls.
  *
  * Nothing here blocks: sendmsg queues what the send buffer takes or returns
@@ -160,6 +161,106 @@ uint32_t tcp_inq(const struct sock *sk)
 
 /* ---- sending ---- */
 
+/*
+ * Whether new bytes may go at the end of skb, the send queue's last
+ * segment: it is unsent, below the MSS and has room (one allocated while
+ * the MSS was smaller may be full below it), and no SYN or FIN ends it.
+ */
+static bool tcp_skb_can_append(const struct tcp_sock *tp, const struct sk_buff *skb,
+			       unsigned int mss)
+{
+	return tp->send_head && !before(TCP_SKB_CB(skb)->seq, tp->snd_nxt) && skb->len < mss &&
+	       skb_tailroom(skb) && !(TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN));
+}
+
+/* Queues an empty new segment at write_seq (tcp_skb_entail). */
+static void tcp_skb_entail(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	TCP_SKB_CB(skb)->seq = tp->write_seq;
+	TCP_SKB_CB(skb)->end_seq = tp->write_seq;
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	if (!tp->send_head)
+		tp->send_head = skb;
+}
+
+/* len bytes were written at the end of skb, the queue's last segment. */
+static void tcp_skb_append(struct sock *sk, struct sk_buff *skb, size_t len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	skb_put(skb, (unsigned int)len);
+	TCP_SKB_CB(skb)->end_seq += (uint32_t)len;
+	tp->write_seq += (uint32_t)len;
+	sk->sk_wmem_queued += (int)len;
+}
+
+int tcp_send_iov(struct sock *sk, struct iovec *iov, struct sk_buff **segs, int max_iov,
+		 size_t max_len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	unsigned int mss;
+	int space, n = 0;
+
+	/* Anything but plain sending is tcp_sendmsg's, errors included. */
+	if ((sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT) || sk->sk_err ||
+	    (sk->sk_shutdown & SEND_SHUTDOWN))
+		return -EAGAIN;
+	mss = tcp_current_mss(sk);
+	if (skb && max_iov && tcp_skb_can_append(tp, skb, mss)) {
+		size_t room =
+			mss - skb->len < skb_tailroom(skb) ? mss - skb->len : skb_tailroom(skb);
+
+		iov[n].iov_base = skb_tail_pointer(skb);
+		iov[n].iov_len = room < max_len ? room : max_len;
+		segs[n++] = skb;
+		max_len -= iov[0].iov_len;
+	}
+	/* New segments while the send buffer has room, as tcp_sendmsg takes them. */
+	space = sk_stream_wspace(sk);
+	while (n < max_iov && max_len && space > 0) {
+		skb = alloc_skb(mss);
+		if (!skb)
+			break;
+		iov[n].iov_base = skb->data;
+		iov[n].iov_len = mss < max_len ? mss : max_len;
+		segs[n] = skb;
+		max_len -= iov[n].iov_len;
+		space -= (int)iov[n].iov_len;
+		n++;
+	}
+	return n;
+}
+
+void tcp_send_commit(struct sock *sk, const struct iovec *iov, struct sk_buff **segs, int n,
+		     size_t len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool copied = false;
+
+	for (int i = 0; i < n; i++) {
+		size_t c = len < iov[i].iov_len ? len : iov[i].iov_len;
+
+		/* A new segment is on no queue yet (no linkage); the tail one is. */
+		if (!segs[i]->next) {
+			if (!c) {
+				kfree_skb(segs[i]);
+				continue;
+			}
+			tcp_skb_entail(sk, segs[i]);
+		}
+		tcp_skb_append(sk, segs[i], c);
+		len -= c;
+		copied |= c > 0;
+	}
+	if (!copied)
+		return;
+	TCP_SKB_CB(skb_peek_tail(&sk->sk_write_queue))->tcp_flags |= TCPHDR_PSH;
+	tcp_push_pending_frames(sk, tp->nonagle);
+}
+
 int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -194,33 +295,22 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 			struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 			size_t copy;
 
-			/*
-			 * Fill the last unsent segment before starting a new one; one
-			 * allocated while the MSS was smaller may be full below it.
-			 */
-			if (!skb || !tp->send_head || before(TCP_SKB_CB(skb)->seq, tp->snd_nxt) ||
-			    skb->len >= mss || !skb_tailroom(skb) ||
-			    (TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN))) {
+			/* Fill the last unsent segment before starting a new one. */
+			if (!skb || !tcp_skb_can_append(tp, skb, mss)) {
 				if (sk_stream_wspace(sk) <= 0)
 					goto out;
 				skb = alloc_skb(mss);
 				if (!skb)
 					goto out;
-				TCP_SKB_CB(skb)->seq = tp->write_seq;
-				TCP_SKB_CB(skb)->end_seq = tp->write_seq;
-				__skb_queue_tail(&sk->sk_write_queue, skb);
-				if (!tp->send_head)
-					tp->send_head = skb;
+				tcp_skb_entail(sk, skb);
 			}
 			copy = mss - skb->len;
 			if (copy > left)
 				copy = left;
 			if (copy > skb_tailroom(skb))
 				copy = skb_tailroom(skb);
-			memcpy(skb_put(skb, (unsigned int)copy), from, copy);
-			TCP_SKB_CB(skb)->end_seq += (uint32_t)copy;
-			tp->write_seq += (uint32_t)copy;
-			sk->sk_wmem_queued += (int)copy;
+			memcpy(skb_tail_pointer(skb), from, copy);
+			tcp_skb_append(sk, skb, copy);
 			from += copy;
 			left -= copy;
 			copied += copy;

@@ -364,7 +364,8 @@ int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 	hlen = tcp_hdrlen(th);
 	if (hlen < sizeof(struct tcphdr) || hlen > skb->len)
 		goto bad_packet;
-	if (skb->ip_summed != CHECKSUM_UNNECESSARY &&
+	/* PARTIAL: built on this host, looped back unsummed (skb_csum_unnecessary). */
+	if (skb->ip_summed != CHECKSUM_UNNECESSARY && skb->ip_summed != CHECKSUM_PARTIAL &&
 	    csum_tcpudp_magic(iph->saddr, iph->daddr, skb->len, IPPROTO_TCP,
 			      csum_partial(skb->data, (int)skb->len, 0))) {
 		__TCP_INC_STATS(net, InCsumErrors);

@@ -38,7 +38,12 @@
 # both ways with 20 ms RTT (10 ms each way) and 1% loss, stack/kernel.
 # A transfer that has not finished after BENCH_LOSS_TIMEOUT seconds (120)
 # reports "timeout". BENCH_ROWS=base or BENCH_ROWS=loss runs one part only;
-# BENCH_ROWS=loaded only the ping-pong while LOADED connections stream.
+# BENCH_ROWS=loaded only the ping-pong while LOADED connections stream;
+# BENCH_ROWS=bulk only the iperf3 rows, and with BENCH_BASELINE=DIR (another
+# build directory, e.g. of the commit before a change) that build's stack
+# too in every round, right after this one's, so that a change is judged
+# against the kernel and its baseline in the same minutes of a shared
+# machine.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,6 +61,7 @@ CONNS=${BENCH_CONNS:-10000}
 ROUNDS=${BENCH_ROUNDS:-3}
 BUSY=${BENCH_BUSY_POLL_US:-50}
 LOADED=${BENCH_LOADED_CONNS:-1000}
+BASELINE=${BENCH_BASELINE:-}
 
 die() {
 	echo "bench: $*" >&2
@@ -68,9 +74,14 @@ for p in iperf3 sockperf "$PY" curl nc ethtool ab nginx; do
 		die "$p not found (apt-get install iperf3 sockperf python3 curl netcat-openbsd ethtool apache2-utils nginx-light)"
 done
 case "$ROWS" in
-all | base | loss | loaded) ;;
-*) die "BENCH_ROWS: '$ROWS' is not all, base, loss or loaded" ;;
+all | base | loss | loaded | bulk) ;;
+*) die "BENCH_ROWS: '$ROWS' is not all, base, loss, loaded or bulk" ;;
 esac
+if [ -n "$BASELINE" ]; then
+	[ "$ROWS" = bulk ] || die "BENCH_BASELINE is for BENCH_ROWS=bulk"
+	BASELINE=$(cd "$BASELINE" 2>/dev/null && pwd) || die "BENCH_BASELINE: no such directory"
+	[ -r "$BASELINE/preload/libsockshim.so" ] || die "no $BASELINE/preload/libsockshim.so"
+fi
 [ -r "$SOCKSHIM_BUILD_DIR/preload/libsockshim.so" ] || die "no $SOCKSHIM_BUILD_DIR/preload/libsockshim.so (build first)"
 MANY=$SOCKSHIM_BUILD_DIR/tests/many_conns
 [ -x "$MANY" ] || die "no $MANY (build the tests)"
@@ -88,13 +99,15 @@ kernel_off() {
 	testbed_kernel_addr_off
 }
 
-# run_side kernel|stack CMD...: run CMD on the shim side, natively or under
-# the shim.
+# run_side kernel|stack|baseline CMD...: run CMD on the shim side, natively
+# or under the shim (the BENCH_BASELINE build's for baseline).
 run_side() {
 	local side=$1
 	shift
 	if [ "$side" = kernel ]; then
 		testbed_native_shim_ns "$@"
+	elif [ "$side" = baseline ]; then
+		TB_LIB=$BASELINE/preload/libsockshim.so testbed_shim "$@"
 	else
 		testbed_shim "$@"
 	fi
@@ -276,7 +289,7 @@ bulk() {
 	if run_side "$side" timeout $((SECS + 20)) iperf3 -c "$TB_PEER_ADDR" -p 5201 -t "$SECS" -J \
 		$([ "$dir" = down ] && echo -R) >"$out" 2>&1; then
 		stackd_ticks >"$WORK/ticks1"
-		[ "$side" = stack ] && host=$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1")
+		[ "$side" != kernel ] && host=$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1")
 		"$PY" - "$out" "$host" "$WORK/res.$side-$mtu-$dir" "$WORK/res.cpu-$side-$mtu-$dir" <<'PY' ||
 import json, sys
 e = json.load(open(sys.argv[1]))["end"]
@@ -456,6 +469,23 @@ for round in $(seq 1 "$ROUNDS"); do
 		kill_hosts
 		continue
 	fi
+	if [ "$ROWS" = bulk ]; then
+		for mtu in 1500 65535; do
+			set_mtu "$mtu"
+			kernel_on
+			bulk kernel "$mtu" up
+			bulk kernel "$mtu" down
+			kernel_off
+			bulk stack "$mtu" up
+			bulk stack "$mtu" down
+			[ -z "$BASELINE" ] && continue
+			kill_hosts # the next program starts the baseline's host
+			bulk baseline "$mtu" up
+			bulk baseline "$mtu" down
+			kill_hosts
+		done
+		continue
+	fi
 	for mtu in 1500 65535; do
 		set_mtu "$mtu"
 		kernel_on
@@ -501,14 +531,18 @@ if [ "$ROWS" = loaded ]; then
 	mrow "sockperf tcp p99 us, $LOADED conns streaming" kernel-load-p99 stack-load-p99
 	exit 0
 fi
-for mtu in 1500 65535; do
-	mrow "iperf3 send Gbit/s, mtu $mtu" "kernel-$mtu-up" "stack-$mtu-up"
-	mrow "iperf3 receive (-R) Gbit/s, mtu $mtu" "kernel-$mtu-down" "stack-$mtu-down"
+for side in stack ${BASELINE:+baseline}; do
+	[ "$side" = baseline ] && echo "baseline: $BASELINE"
+	for mtu in 1500 65535; do
+		mrow "iperf3 send Gbit/s, mtu $mtu" "kernel-$mtu-up" "$side-$mtu-up"
+		mrow "iperf3 receive (-R) Gbit/s, mtu $mtu" "kernel-$mtu-down" "$side-$mtu-down"
+	done
+	for mtu in 1500 65535; do
+		mrow "CPU s/GB sending, mtu $mtu" "cpu-kernel-$mtu-up" "cpu-$side-$mtu-up"
+		mrow "CPU s/GB receiving, mtu $mtu" "cpu-kernel-$mtu-down" "cpu-$side-$mtu-down"
+	done
 done
-for mtu in 1500 65535; do
-	mrow "CPU s/GB sending, mtu $mtu" "cpu-kernel-$mtu-up" "cpu-stack-$mtu-up"
-	mrow "CPU s/GB receiving, mtu $mtu" "cpu-kernel-$mtu-down" "cpu-stack-$mtu-down"
-done
+[ "$ROWS" = bulk ] && exit 0
 mrow "sockperf tcp p50 us" kernel-p50 stack-p50
 mrow "sockperf tcp p99 us" kernel-p99 stack-p99
 mrow "sockperf tcp p50 us, busy-poll ${BUSY}us" kernel-p50 busy-p50

@@ -36,7 +36,8 @@
  * frame from TCP (skb->gso_size) goes out whole with gso_type TCPV4,
  * gso_size and NEEDS_CSUM (csum_start/csum_offset, the pseudo-header sum in
  * the field), so a veth hands it to the peer as the kernel's own TSO
- * segment and a NIC cuts it; other frames carry an empty header. Receive:
+ * segment and a NIC cuts it; a single TCP segment goes with NEEDS_CSUM
+ * only (checksum offload); other frames carry an empty header. Receive:
  * the header says what the auxdata says about checksums (NEEDS_CSUM: the
  * frame never left this host; DATA_VALID: the device verified it), and for
  * a TSO or GRO frame the sender's segment size, which TCP's receive side
@@ -292,17 +293,23 @@ static int packet_start_xmit(struct net_device *dev, struct sk_buff *skb)
 
 	l->tx_skb[i] = skb;
 	memset(&l->tx_vnet[i], 0, sizeof(l->tx_vnet[i]));
-	if (skb->gso_size) {
+	if (!l->vnet_hdr)
+		skb_checksum_help(skb);
+	if (skb->ip_summed == CHECKSUM_PARTIAL) {
 		/* Offsets from the frame's start; the Ethernet header is at data. */
 		unsigned int start = skb->csum_start - skb_headroom(skb);
-		const uint8_t *th = skb->data + start;
 
 		l->tx_vnet[i].flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		l->tx_vnet[i].csum_start = (uint16_t)start;
+		l->tx_vnet[i].csum_offset = skb->csum_offset;
+	}
+	if (skb->gso_size) {
+		unsigned int start = l->tx_vnet[i].csum_start;
+		const uint8_t *th = skb->data + start;
+
 		l->tx_vnet[i].gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
 		l->tx_vnet[i].gso_size = skb->gso_size;
 		l->tx_vnet[i].hdr_len = (uint16_t)(start + (th[12] >> 4) * 4u);
-		l->tx_vnet[i].csum_start = (uint16_t)start;
-		l->tx_vnet[i].csum_offset = skb->csum_offset;
 	}
 	l->tx_iov[i][0].iov_base = &l->tx_vnet[i];
 	l->tx_iov[i][0].iov_len = sizeof(l->tx_vnet[i]);

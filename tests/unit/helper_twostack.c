@@ -5,6 +5,7 @@
 #include "helper_twostack.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
@@ -150,6 +151,36 @@ int twostack_bind(struct socket *sock, uint32_t addr, uint16_t port)
 int twostack_connect(struct socket *sock, const struct sockaddr_in *to)
 {
 	return sock->ops->connect(sock, (const struct sockaddr *)to, sizeof(*to), O_NONBLOCK);
+}
+
+int twostack_tcp_pair(struct twostack *ts, uint16_t port, struct socket *sk[3])
+{
+	struct sockaddr_in a = twostack_sin(1, port);
+	int err = 0;
+
+	sk[0] = twostack_socket(ts, 1, SOCK_STREAM, IPPROTO_TCP, &err);
+	if (!sk[0])
+		return err;
+	sk[1] = twostack_socket(ts, 0, SOCK_STREAM, IPPROTO_TCP, &err);
+	sk[2] = calloc(1, sizeof(*sk[2]));
+	if (!sk[1] || !sk[2])
+		goto fail;
+	if ((err = sk[0]->ops->bind(sk[0], (struct sockaddr *)&a, sizeof(a))) ||
+	    (err = sk[0]->ops->listen(sk[0], 4)))
+		goto fail;
+	err = twostack_connect(sk[1], &a);
+	if (err != -EINPROGRESS)
+		goto fail;
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	err = sk[0]->ops->accept(sk[0], sk[2], O_NONBLOCK, true);
+	if (!err)
+		return 0;
+fail:
+	free(sk[2]);
+	if (sk[1])
+		sock_release(sk[1]);
+	sock_release(sk[0]);
+	return err ? err : -ENOMEM;
 }
 
 int twostack_sendto(struct socket *sock, const void *buf, size_t len, const struct sockaddr_in *to)

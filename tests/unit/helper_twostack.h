@@ -55,6 +55,12 @@ extern const uint8_t twostack_mac[2][6];
 struct socket *twostack_socket(struct twostack *ts, int side, int type, int protocol, int *err);
 int twostack_bind(struct socket *sock, uint32_t addr, uint16_t port);
 int twostack_connect(struct socket *sock, const struct sockaddr_in *to);
+/*
+ * A TCP connection from side 0 to side 1's port: sk[0] the listener (side
+ * 1), sk[1] the client (side 0), sk[2] the accepted server, for the caller
+ * to release; 0, or -errno with nothing left to release.
+ */
+int twostack_tcp_pair(struct twostack *ts, uint16_t port, struct socket *sk[3]);
 /* sendmsg / recvmsg with one buffer; from may be NULL. MSG_DONTWAIT is implied. */
 int twostack_sendto(struct socket *sock, const void *buf, size_t len, const struct sockaddr_in *to);
 int twostack_recvfrom(struct socket *sock, void *buf, size_t len, int flags,

@@ -11,7 +11,9 @@
  * - a large frame arriving whole, as the kernel peer's TSO or GRO frames do
  *   over AF_PACKET, is taken whole when the link vouches for its checksum,
  *   dropped as a checksum error when it does not, and answered with exactly
- *   one ACK for all of it.
+ *   one ACK for all of it;
+ * - a single data segment leaves its checksum to such a device too, which
+ *   completes it (skb_checksum_help), and only there.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -43,7 +45,8 @@ static struct sk_buff *held; /* hold_next: the next GSO frame, kept off the wire
 static bool hold_next;
 static unsigned int wire_frames[2]; /* TCP frames on the wire per sending side */
 static unsigned int wire_too_big;
-static uint32_t last_ack; /* ACK field of side 1's last frame */
+static uint32_t last_ack;			   /* ACK field of side 1's last frame */
+static unsigned int single_partial, single_summed; /* side 0's data frames below GSO */
 
 static int rec_xmit(struct net_device *dev, struct sk_buff *skb)
 {
@@ -57,6 +60,13 @@ static int rec_xmit(struct net_device *dev, struct sk_buff *skb)
 			held = skb;
 			return 0;
 		}
+	} else if (skb->len > FRAME_HL + 20 &&
+		   skb->len > FRAME_HL + tcp_hdrlen((struct tcphdr *)(skb->data + FRAME_HL)) &&
+		   skb->data[ETH_HLEN + 9] == IPPROTO_TCP) {
+		if (skb->ip_summed == CHECKSUM_PARTIAL)
+			single_partial++;
+		else
+			single_summed++;
 	}
 	return mem_ops->ndo_start_xmit(dev, skb);
 }
@@ -92,7 +102,7 @@ static void setup(void)
 	rec_ops.ndo_start_xmit = rec_xmit;
 	ts->dev[0]->netdev_ops = &rec_ops;
 	mem_link_set_filter(ts->link, tap, NULL);
-	gso_frames = max_segs = wire_too_big = 0;
+	gso_frames = max_segs = wire_too_big = single_partial = single_summed = 0;
 	wire_frames[0] = wire_frames[1] = 0;
 	gso_bad = hold_next = false;
 	held = NULL;
@@ -110,31 +120,13 @@ static void teardown(void)
 
 TestSuite(gso, .init = setup, .fini = teardown);
 
-static struct socket *tcp_socket(int side)
-{
-	int err = 0;
-	struct socket *s = twostack_socket(ts, side, SOCK_STREAM, IPPROTO_TCP, &err);
-
-	cr_assert_not_null(s, "socket: %d", err);
-	socks[nsocks++] = s;
-	return s;
-}
-
 /* Client on side 0 connected to a server accepted on side 1. */
 static void tcp_pair(struct socket **c, struct socket **s)
 {
-	struct socket *l = tcp_socket(1), *n = calloc(1, sizeof(*n));
-	struct sockaddr_in a = twostack_sin(1, PORT);
-
-	cr_assert_eq(l->ops->bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	cr_assert_eq(l->ops->listen(l, 4), 0);
-	*c = tcp_socket(0);
-	cr_assert_eq((*c)->ops->connect(*c, (struct sockaddr *)&a, sizeof(a), O_NONBLOCK),
-		     -EINPROGRESS);
-	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
-	cr_assert_eq(l->ops->accept(l, n, O_NONBLOCK, true), 0);
-	socks[nsocks++] = n;
-	*s = n;
+	cr_assert_eq(twostack_tcp_pair(ts, PORT, socks + nsocks), 0);
+	*c = socks[nsocks + 1];
+	*s = socks[nsocks + 2];
+	nsocks += 3;
 }
 
 static int send_buf(struct socket *s, const uint8_t *buf, size_t len)
@@ -314,6 +306,51 @@ Test(gso, no_gso_frames_without_device_support)
 	transfer_intact(c, s, 256 << 10);
 	cr_assert_eq(gso_frames, 0, "%u GSO frames on a device without GSO", gso_frames);
 	cr_assert_eq(wire_too_big, 0);
+	cr_assert_eq(single_partial, 0, "%u frames left to a checksum offload it lacks",
+		     single_partial);
+	cr_assert_gt(single_summed, 0);
+}
+
+/* Small writes with Nagle off: each goes alone, its checksum the device's (the tap checks). */
+Test(gso, single_segments_leave_the_checksum_to_the_device)
+{
+	struct socket *c, *s;
+	uint8_t buf[300], *src = pattern(sizeof(buf));
+	int one = 1, n, got = 0;
+
+	tcp_pair(&c, &s);
+	cr_assert_eq(c->ops->setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(send_buf(c, src + 100 * i, 100), 100);
+		twostack_run_for(ts, NSEC_PER_MSEC);
+	}
+	while ((n = recv_buf(s, buf + got, sizeof(buf) - (size_t)got)) > 0)
+		got += n;
+	cr_assert_eq(got, (int)sizeof(buf));
+	cr_assert(memcmp(buf, src, sizeof(buf)) == 0);
+	cr_assert_eq(single_partial, 3, "%u of 3 segments left to the device", single_partial);
+	cr_assert_eq(single_summed, 0);
+	free(src);
+}
+
+Test(gso, checksum_help_completes_a_partial_checksum)
+{
+	struct sk_buff *skb = gso_frame(1000, MSS, TCPHDR_ACK | TCPHDR_PSH);
+	const struct iphdr *iph = (const struct iphdr *)(skb->data + ETH_HLEN);
+	unsigned int tcplen = skb->len - FRAME_HL;
+
+	skb->gso_size = skb->gso_segs = 0;
+	skb->csum_start = (uint16_t)(skb_headroom(skb) + FRAME_HL);
+	skb->csum_offset = offsetof(struct tcphdr, check);
+	cr_assert_neq(csum_tcpudp_magic(iph->saddr, iph->daddr, tcplen, IPPROTO_TCP,
+					csum_partial(skb->data + FRAME_HL, (int)tcplen, 0)),
+		      0, "the partial sum is not yet a checksum");
+	skb_checksum_help(skb);
+	cr_assert_eq(skb->ip_summed, CHECKSUM_NONE);
+	cr_assert_eq(csum_tcpudp_magic(iph->saddr, iph->daddr, tcplen, IPPROTO_TCP,
+				       csum_partial(skb->data + FRAME_HL, (int)tcplen, 0)),
+		     0, "the completed checksum is valid");
+	kfree_skb(skb);
 }
 
 /*

@@ -432,6 +432,48 @@ Test(pumps, cork_set_after_a_write_applies_after_its_bytes)
 	sock_release(l);
 }
 
+/*
+ * The pump reads the pair straight into the send queue's segments: pieces
+ * the program writes between rounds while corked fill the unsent segment's
+ * room, so they leave as full segments, in order.
+ */
+Test(pumps, pieces_read_apart_fill_whole_segments)
+{
+	enum { PIECE = 333, PIECES = 30, LEN = PIECE * PIECES };
+	struct socket *l = peer_listener(), *s;
+	struct stackd_sock *ss;
+	uint8_t out[LEN], in[LEN];
+	struct tcp_sock *tp;
+	uint32_t seq0;
+	size_t got = 0;
+	int app, r;
+
+	ss = host_socket(SOCK_STREAM, &app);
+	s = connect_through_host(ss, l);
+	RUN_UNTIL(ss->sock->sk->sk_state == TCP_ESTABLISHED && !ss->connecting);
+	tp = tcp_sk(ss->sock->sk);
+	seq0 = tp->write_seq;
+	fill_pattern(out, LEN, 5);
+	host_set_cork(ss, 1);
+	for (int i = 0; i < PIECES; i++) {
+		cr_assert_eq(write(app, out + i * PIECE, PIECE), PIECE);
+		step(); /* one read per piece */
+	}
+	cr_assert_eq(tp->write_seq - seq0, LEN, "every piece reached the send queue");
+	host_set_cork(ss, 0);
+	while (got < LEN) {
+		step();
+		while ((r = peer_recv(s, in + got, LEN - got)) > 0)
+			got += (size_t)r;
+	}
+	cr_assert_eq(memcmp(in, out, LEN), 0, "the peer got other bytes than the program wrote");
+	cr_assert_eq(tp->data_segs_out, (LEN + tp->mss_cache - 1) / tp->mss_cache,
+		     "%u segments for %u bytes at MSS %u", tp->data_segs_out, LEN, tp->mss_cache);
+	close(app);
+	sock_release(s);
+	sock_release(l);
+}
+
 Test(pumps, control_requests_share_a_round_per_user)
 {
 	int granted = 0;
