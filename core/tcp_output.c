@@ -456,6 +456,19 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	((uint8_t *)th)[13] = flags;
 	if (flags & TCPHDR_ACK)
 		th->ack_seq = htonl(tp->rcv_nxt);
+	/*
+	 * Urgent mode (tcp_transmit_skb): point at the byte after the urgent
+	 * one, or as far as 16 bits reach while it lies beyond this segment.
+	 */
+	if (tp->urg_mode && before(seq, tp->snd_up)) {
+		if (before(tp->snd_up, seq + 0x10000)) {
+			th->urg_ptr = htons((uint16_t)(tp->snd_up - seq));
+			th->urg = 1;
+		} else if (after(seq + 0xffff, tp->snd_nxt)) {
+			th->urg_ptr = htons(0xffff);
+			th->urg = 1;
+		}
+	}
 	if (flags & TCPHDR_SYN) {
 		/* RFC 7323 2.2: the window in a SYN is never scaled. */
 		win = tp->rcv_wnd > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : tp->rcv_wnd;
@@ -593,7 +606,8 @@ static bool tcp_nagle_test(const struct tcp_sock *tp, const struct sk_buff *skb,
 {
 	if (nonagle & TCP_NAGLE_PUSH)
 		return true;
-	if (skb->len >= mss || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN))
+	/* Nagle holds back neither urgent data nor the FIN. */
+	if (skb->len >= mss || tp->urg_mode || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN))
 		return true;
 	if (nonagle & TCP_NAGLE_CORK)
 		return false;
@@ -616,7 +630,8 @@ static unsigned int tcp_tso_segs(struct sock *sk, struct sk_buff *skb, unsigned 
 	struct tcp_sock *tp = tcp_sk(sk);
 	unsigned int max, n = 1;
 
-	if (!dev || !dev->gso_max_size || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN))
+	/* In urgent mode each segment's own header carries its urgent pointer. */
+	if (!dev || !dev->gso_max_size || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN) || tp->urg_mode)
 		return 1;
 	max = (dev->gso_max_size < 65535 ? dev->gso_max_size : 65535) - IPV4_HLEN - TCP_MAX_HDR;
 	max /= mss;
