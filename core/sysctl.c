@@ -26,6 +26,8 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.ping_group_range = {1, 0},
 		.ip_default_ttl = 64,
 		.ip_no_pmtu_disc = 0,
+		.ip_rt_min_pmtu = 552,
+		.ip_rt_mtu_expires = 600,
 		.tcp_fin_timeout = 60,
 		.tcp_syn_retries = 6,
 		.tcp_synack_retries = 5,

@@ -555,6 +555,8 @@ bool tcp_write_xmit(struct sock *sk, int nonagle);
 int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 /* Retransmits segments marked lost while the congestion window allows. */
 void tcp_xmit_retransmit_queue(struct sock *sk);
+/* The MSS shrank (path MTU): resend now what was sent larger (tcp_simple_retransmit). */
+void tcp_simple_retransmit(struct sock *sk);
 void tcp_send_probe0(struct sock *sk);
 /* Arms the tail loss probe if it applies (tcp_schedule_loss_probe); false if not. */
 bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);

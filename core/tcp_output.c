@@ -242,6 +242,9 @@ unsigned int tcp_mss_for_mtu(const struct sock *sk)
 	struct net *net = sock_net(sk);
 	unsigned int mtu = net->dev ? net->dev->mtu : 1500u;
 
+	/* Connected: the path's MTU (tcp_sync_mss with the route's, ICMP-lowered, MTU). */
+	if (net->dev && sk->sk_daddr)
+		mtu = ip_sk_mtu(sk, sk->sk_daddr);
 	return mtu - IPV4_HLEN - sizeof(struct tcphdr);
 }
 
@@ -1045,6 +1048,35 @@ void tcp_xmit_retransmit_queue(struct sock *sk)
 		    tp->pending_timer != ICSK_TIME_REO_TIMEOUT)
 			tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
 	}
+}
+
+/*
+ * After the MSS shrank (tcp_simple_retransmit): every segment in flight
+ * larger than it is lost and goes again now, cut to the new size. The
+ * window is not reduced: no more data is in flight, only smaller units.
+ */
+void tcp_simple_retransmit(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int mss = tcp_current_mss(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk (&sk->sk_write_queue, skb) {
+		if (skb == tp->send_head)
+			break;
+		if (skb->len > mss)
+			tcp_mark_skb_lost(sk, skb);
+	}
+	if (!tp->lost_out)
+		return;
+	if (tp->cong.ca_state != TCP_CA_Loss) {
+		tp->cong.high_seq = tp->snd_nxt;
+		tp->cong.snd_ssthresh = tcp_current_ssthresh(tp);
+		tp->cong.prior_ssthresh = 0;
+		tp->cong.undo_marker = 0;
+		tcp_set_ca_state(sk, TCP_CA_Loss);
+	}
+	tcp_xmit_retransmit_queue(sk);
 }
 
 /*

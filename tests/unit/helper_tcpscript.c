@@ -368,6 +368,53 @@ static bool inject(struct tcpscript *sc, int idx, const struct tcpscript_seg *se
 	return true;
 }
 
+void tcpscript_inject_frag_needed(struct tcpscript *sc, uint32_t seq, uint16_t mtu)
+{
+	const unsigned int tot = 20 + 8 + 20 + 8;
+	uint32_t saddr = twostack_addr(1), daddr = twostack_addr(0);
+	struct sk_buff *skb = alloc_skb(14 + tot);
+	uint8_t *f = skb_put(skb, 14 + tot), *ip = f + 14, *icmp = ip + 20, *q = icmp + 8;
+	uint16_t c;
+
+	memset(f, 0, 14 + tot);
+	memcpy(f, twostack_mac[0], 6);
+	memcpy(f + 6, twostack_mac[1], 6);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[3] = (uint8_t)tot;
+	ip[8] = 64;
+	ip[9] = 1;
+	memcpy(ip + 12, &saddr, 4);
+	memcpy(ip + 16, &daddr, 4);
+	c = ip_fast_csum(ip, 5);
+	memcpy(ip + 10, &c, 2);
+	icmp[0] = 3;
+	icmp[1] = 4;
+	icmp[6] = (uint8_t)(mtu >> 8);
+	icmp[7] = (uint8_t)mtu;
+	/* The quoted packet: ours, to the script, as it left (DF, TCP). */
+	q[0] = 0x45;
+	q[2] = 0x05;
+	q[3] = 0xdc;
+	q[6] = 0x40;
+	q[8] = 64;
+	q[9] = 6;
+	memcpy(q + 12, &daddr, 4);
+	memcpy(q + 16, &saddr, 4);
+	c = ip_fast_csum(q, 5);
+	memcpy(q + 10, &c, 2);
+	q[20] = (uint8_t)(sc->stack_port >> 8);
+	q[21] = (uint8_t)sc->stack_port;
+	q[22] = (uint8_t)(sc->peer_port >> 8);
+	q[23] = (uint8_t)sc->peer_port;
+	put32(q + 24, sc->stack_isn + seq);
+	c = csum_fold(csum_partial(icmp, 8 + 28, 0));
+	memcpy(icmp + 2, &c, 2);
+	dev_queue_xmit(sc->ts->dev[1], skb);
+	dev_flush(sc->ts->dev[1]);
+	twostack_run_until(sc->ts, sc->ts->now);
+}
+
 static bool expect(struct tcpscript *sc, int idx, uint64_t at_ms, const struct tcpscript_seg *seg)
 {
 	const struct tcpscript_pkt *p;
