@@ -49,6 +49,7 @@ struct netns_sysctl {
 	int tcp_comp_sack_nr;	     /* ACKs SACK compression may hold back, 0 = off */
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
+	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
 	int tcp_live_read[5];	     /* what /proc said last, for refresh_tcp */
 	/*
 	 * Called when a TCP socket is created, if set: the option sysctls

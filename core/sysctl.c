@@ -28,6 +28,7 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.ip_no_pmtu_disc = 0,
 		.ip_rt_min_pmtu = 552,
 		.ip_rt_mtu_expires = 600,
+		.tcp_stdurg = 0,
 		.tcp_fin_timeout = 60,
 		.tcp_syn_retries = 6,
 		.tcp_synack_retries = 5,

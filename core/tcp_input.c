@@ -1428,14 +1428,15 @@ static uint32_t tcp_rcv_window_now(const struct tcp_sock *tp)
 
 /*
  * A new urgent pointer (tcp_check_urg). The pointer names the byte after the
- * urgent one (tcp_stdurg 0, the kernel's default and BSD's reading).
+ * urgent one (BSD's reading, tcp_stdurg 0: the default), or the urgent byte
+ * itself (RFC 1122, tcp_stdurg 1).
  */
 static void tcp_check_urg(struct sock *sk, const struct tcphdr *th)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t ptr = ntohs(th->urg_ptr);
 
-	if (ptr)
+	if (ptr && !sock_net(sk)->sysctl.tcp_stdurg)
 		ptr--;
 	ptr += ntohl(th->seq);
 	/* Already read, replayed, or not newer than the one we have: nothing new. */

@@ -492,7 +492,7 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 			round++;
 			continue;
 		}
-		if (urg_state)
+		if (urg_state && urg_off < max)
 			max = urg_off; /* the bytes before the mark, then the mark */
 		n = sock->ops->peek_iov(sock, iov, STACKD_MAX_IOV, max);
 		if (n <= 0)
