@@ -146,7 +146,6 @@ struct stackd_sock *stackd_sock_find(struct stackd *sd, uint32_t id)
 	return NULL;
 }
 
-/* Makes a record for sock; fd (the host end, or -1) is added to epoll when given. */
 /*
  * Urgent data rides the pair's own out-of-band byte (AF_UNIX_OOB). Our end
  * reads it inline, so a read stops at the mark and the byte is never lost;
@@ -159,6 +158,7 @@ static void stackd_pair_oobinline(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 }
 
+/* Makes a record for sock; fd (the host end, or -1) is added to epoll when given. */
 struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int fd, bool stream)
 {
 	struct stackd_sock *ss;
