@@ -181,6 +181,20 @@ static void icmp_push_reply(struct net *net, const struct sk_buff *skb_in,
 		__ICMP_INC_STATS(net, OutErrors);
 }
 
+int icmp_frag_mtu(const struct net *net, const struct sk_buff *skb)
+{
+	const struct icmphdr *icmph = (const struct icmphdr *)skb_transport_header(skb);
+
+	switch (net->sysctl.ip_no_pmtu_disc) {
+	case 0:
+		return ntohs(icmph->un.frag.mtu);
+	case 2:
+		return -1;
+	default:
+		return 0;
+	}
+}
+
 void icmp_send(struct net *net, const struct sk_buff *skb_in, int type, int code, uint32_t info)
 {
 	const struct iphdr *iph = ip_hdr(skb_in);

@@ -64,8 +64,22 @@ int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t sad
  */
 int ip_route_output(struct net *net, uint32_t daddr, uint32_t *saddr, uint32_t *nexthop);
 
-/* The device MTU towards daddr (the stack has one device). */
+/* The device MTU (the stack has one device). */
 unsigned int ip_dst_mtu(const struct net *net);
+/* route.c: the path MTU towards daddr (the device's, or lower as ICMP said). */
+unsigned int ip_dst_mtu_to(const struct net *net, uint32_t daddr);
+/* Whether that MTU is locked (it was below min_pmtu): no DF for IP_PMTUDISC_WANT. */
+bool ip_dst_mtu_locked(const struct net *net, uint32_t daddr);
+/* The MTU sk sends to daddr with: the path's, or the device's (ip_sk_use_pmtu). */
+unsigned int ip_sk_mtu(const struct sock *sk, uint32_t daddr);
+/* An ICMP fragmentation-needed said mtu for daddr (__ip_rt_update_pmtu). */
+void ip_rt_update_pmtu(struct net *net, uint32_t daddr, unsigned int mtu);
+/*
+ * The MTU an ICMP fragmentation-needed in skb (transport header at the ICMP
+ * header) gives to the error handlers, as icmp_unreach reads it per
+ * ip_no_pmtu_disc: the message's (0), none (2: -1, ignore it), else 0.
+ */
+int icmp_frag_mtu(const struct net *net, const struct sk_buff *skb);
 
 /* Whether daddr is the stack's own address, a broadcast, or 0.0.0.0. */
 int ip_addr_is_local(const struct net *net, uint32_t addr);
@@ -179,6 +193,11 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buf
  */
 void ip_icmp_error(struct sock *sk, const struct sk_buff *skb, int err, uint8_t type, uint8_t code,
 		   uint32_t info, uint16_t port, const uint8_t *payload);
+/*
+ * An error of our own making (ip_local_error), e.g. EMSGSIZE with the path
+ * MTU in info, queued for IP_RECVERR with SO_EE_ORIGIN_LOCAL.
+ */
+void ip_local_error(struct sock *sk, int err, uint32_t daddr, uint16_t port, uint32_t info);
 /*
  * recvmsg(MSG_ERRQUEUE): the oldest queued error, its quoted payload as
  * data, the quoted destination as msg_name, and an IP_RECVERR control

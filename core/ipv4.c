@@ -98,7 +98,8 @@ int ip_dont_fragment(const struct sock *sk)
 	case IP_PMTUDISC_PROBE:
 		return IP_DF_STRICT;
 	case IP_PMTUDISC_WANT:
-		return IP_DF_WANT;
+		/* A path whose MTU was locked at min_pmtu is left to the routers. */
+		return ip_dst_mtu_locked(sock_net(sk), sk->sk_daddr) ? IP_DF_NONE : IP_DF_WANT;
 	default:
 		return IP_DF_NONE;
 	}
@@ -205,7 +206,8 @@ int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t sad
 			      uint8_t protocol, uint8_t tos, uint8_t ttl, int df,
 			      const uint8_t *opt, unsigned int optlen)
 {
-	unsigned int mtu = ip_dst_mtu(net), hlen = IPV4_HLEN + optlen;
+	unsigned int mtu = skb->sk ? ip_sk_mtu(skb->sk, daddr) : ip_dst_mtu_to(net, daddr);
+	unsigned int hlen = IPV4_HLEN + optlen;
 	uint32_t nexthop;
 	struct iphdr *iph;
 	int err;
@@ -615,7 +617,7 @@ int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *op
 	case IP_MTU:
 		if (sk->sk_state != TCP_ESTABLISHED && !sk->sk_daddr)
 			return -ENOTCONN;
-		val = (int)ip_dst_mtu(sock_net(sk));
+		val = (int)ip_dst_mtu_to(sock_net(sk), sk->sk_daddr);
 		break;
 	case IP_FREEBIND:
 		val = inet->freebind;
@@ -953,6 +955,36 @@ void ip_icmp_error(struct sock *sk, const struct sk_buff *skb, int err, uint8_t 
 	__skb_queue_tail(&sk->sk_error_queue, copy);
 }
 
+void ip_local_error(struct sock *sk, int err, uint32_t daddr, uint16_t port, uint32_t info)
+{
+	struct sock_exterr_skb *serr;
+	struct sk_buff *skb;
+	struct iphdr *iph;
+
+	if (!inet_sk(sk)->recverr)
+		return;
+	if (sk->sk_rmem_alloc + (int)(sizeof(*iph) + ERRQ_SKB_OVERHEAD) > sk->sk_rcvbuf)
+		return;
+	skb = alloc_skb(sizeof(*iph));
+	if (!skb)
+		return;
+	iph = (struct iphdr *)skb_put(skb, sizeof(*iph));
+	memset(iph, 0, sizeof(*iph));
+	skb_reset_network_header(skb);
+	iph->daddr = daddr;
+	serr = SKB_EXT_ERR(skb);
+	memset(serr, 0, sizeof(*serr));
+	serr->ee.ee_errno = (uint32_t)err;
+	serr->ee.ee_origin = SO_EE_ORIGIN_LOCAL;
+	serr->ee.ee_info = info;
+	serr->addr_offset = (uint16_t)((const uint8_t *)&iph->daddr - skb_network_header(skb));
+	serr->port = port;
+	serr->truesize = sizeof(*iph) + ERRQ_SKB_OVERHEAD;
+	skb_pull(skb, sizeof(*iph)); /* no payload: only the destination, in the header */
+	sk->sk_rmem_alloc += (int)serr->truesize;
+	__skb_queue_tail(&sk->sk_error_queue, skb);
+}
+
 void msg_zerocopy_copied(struct sock *sk)
 {
 	struct sk_buff *tail = skb_peek_tail(&sk->sk_error_queue);
@@ -1012,8 +1044,11 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 		memcpy(msg->msg_iov[i].iov_base, skb->data + off, n);
 		off += n;
 	}
-	/* Only an ICMP error quotes a destination and has an offender (not a completion). */
-	if (msg->msg_name && icmp) {
+	/*
+	 * An ICMP error quotes a destination and has an offender; a local one
+	 * (ip_local_error) names its destination only; a completion neither.
+	 */
+	if (msg->msg_name && (icmp || serr->ee.ee_origin == SO_EE_ORIGIN_LOCAL)) {
 		struct sockaddr_in *sin = msg->msg_name;
 
 		memset(sin, 0, sizeof(*sin));

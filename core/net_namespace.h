@@ -9,6 +9,7 @@
 #ifndef SOCKSHIM_NET_NAMESPACE_H
 #define SOCKSHIM_NET_NAMESPACE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "list.h"
@@ -34,7 +35,9 @@ struct netns_sysctl {
 	uint32_t ping_group_range[2]; /* gid range; [1] < [0] means nobody */
 	int ip_default_ttl;
 	int ip_no_pmtu_disc;
-	int tcp_fin_timeout; /* s */
+	int ip_rt_min_pmtu;    /* net.ipv4.route.min_pmtu */
+	int ip_rt_mtu_expires; /* net.ipv4.route.mtu_expires, s */
+	int tcp_fin_timeout;   /* s */
 	int tcp_syn_retries;
 	int tcp_synack_retries;
 	int tcp_retries2;
@@ -46,6 +49,7 @@ struct netns_sysctl {
 	int tcp_comp_sack_nr;	     /* ACKs SACK compression may hold back, 0 = off */
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
+	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
 	int tcp_live_read[5];	     /* what /proc said last, for refresh_tcp */
 	/*
 	 * Called when a TCP socket is created, if set: the option sysctls
@@ -133,6 +137,13 @@ struct net {
 		uint32_t daddr;
 		uint64_t tokens, last; /* ns of credit, last refill */
 	} icmp_peers[16];
+	/* Path MTUs learnt from ICMP fragmentation-needed (route.c). */
+	struct ip_pmtu_exc {
+		uint32_t daddr;
+		uint16_t mtu; /* 0: free */
+		bool locked;  /* below min_pmtu: raised to it, no DF from PMTUDISC_WANT */
+		uint64_t expires;
+	} pmtu[32];
 	/* IPv4 reassembly queues (ip_fragment.c) and the bytes they hold. */
 	struct ipq *ipfrags;
 	uint64_t ipfrag_mem;

@@ -9,7 +9,7 @@
  * -EAGAIN, recvmsg returns what is queued, -EAGAIN, or 0 at EOF; the owner
  * waits for sk_write_space / sk_data_ready.
  *
- * What this is not: urgent data (MSG_OOB), MSG_ZEROCOPY, TCP_FASTOPEN,
+ * What this is not: MSG_ZEROCOPY, TCP_FASTOPEN,
  * TCP_REPAIR, TCP_MD5SIG, TCP_DEFER_ACCEPT, TCP_NOTSENT_LOWAT.
  */
 #include <errno.h>
@@ -261,6 +261,15 @@ void tcp_send_commit(struct sock *sk, const struct iovec *iov, struct sk_buff **
 	tcp_push_pending_frames(sk, tp->nonagle);
 }
 
+/* MSG_OOB: the last byte of this write is urgent; segments up to it carry URG (tcp_mark_urg). */
+static void tcp_mark_urg(struct tcp_sock *tp, int flags)
+{
+	if (flags & MSG_OOB) {
+		tp->snd_up = tp->write_seq;
+		tp->urg_mode = true;
+	}
+}
+
 int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -268,8 +277,6 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	size_t copied = 0;
 	unsigned int mss;
 
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
 	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT) {
 		/* sk_stream_wait_connect() without the wait. */
 		if (sk->sk_err)
@@ -320,6 +327,7 @@ out:
 	if (!copied)
 		return -EAGAIN;
 	TCP_SKB_CB(skb_peek_tail(&sk->sk_write_queue))->tcp_flags |= TCPHDR_PSH;
+	tcp_mark_urg(tp, flags);
 	tcp_push_pending_frames(sk,
 				(flags & MSG_MORE) ? tp->nonagle | TCP_NAGLE_CORK : tp->nonagle);
 	return (int)copied;
@@ -455,6 +463,9 @@ void tcp_consume(struct sock *sk, size_t len)
 			kfree_skb(skb);
 		}
 	}
+	/* Past the urgent byte: it is history (tcp_recvmsg's urg_data = 0). */
+	if (tp->urg_data && after(tp->copied_seq, tp->urg_seq))
+		tp->urg_data = 0;
 	tcp_rcv_space_adjust(sk);
 	tcp_cleanup_rbuf(sk, done);
 }
@@ -477,21 +488,73 @@ static void tcp_copy_to_msg(struct msghdr *msg, size_t pos, const uint8_t *src, 
 	}
 }
 
+/*
+ * recv(MSG_OOB) (tcp_recv_urg): the urgent byte once, never blocking. The
+ * owner calls it for a byte it has not handed over out of band yet.
+ */
+static int tcp_recv_urg(struct sock *sk, struct msghdr *msg, size_t len, int flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint8_t c = (uint8_t)tp->urg_data;
+
+	if (sock_flag(sk, SOCK_URGINLINE) || !tp->urg_data || tp->urg_data == TCP_URG_READ)
+		return -EINVAL;
+	if (sk->sk_state == TCP_CLOSE && !sock_flag(sk, SOCK_DONE))
+		return -ENOTCONN;
+	if (tp->urg_data & TCP_URG_VALID) {
+		if (!(flags & MSG_PEEK))
+			tp->urg_data = TCP_URG_READ;
+		msg->msg_flags |= MSG_OOB;
+		if (!len) {
+			msg->msg_flags |= MSG_TRUNC;
+			return 0;
+		}
+		if (!(flags & MSG_TRUNC))
+			tcp_copy_to_msg(msg, 0, &c, 1);
+		return 1;
+	}
+	if (sk->sk_state == TCP_CLOSE || (sk->sk_shutdown & RCV_SHUTDOWN))
+		return 0;
+	return -EAGAIN;
+}
+
+int tcp_urg_pending(const struct sock *sk, uint32_t *off, uint8_t *byte)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!(tp->urg_data & (TCP_URG_VALID | TCP_URG_READ)))
+		return 0;
+	/* Read already and now inline (SO_OOBINLINE set late): plain data, as tcp_recvmsg. */
+	if (tp->urg_data == TCP_URG_READ && sock_flag(sk, SOCK_URGINLINE))
+		return 0;
+	*off = tp->urg_seq - tp->copied_seq;
+	*byte = (uint8_t)tp->urg_data;
+	return tp->urg_data & (TCP_URG_VALID | TCP_URG_READ);
+}
+
 int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t seq = tp->copied_seq;
-	size_t copied = 0;
+	uint32_t seq = tp->copied_seq, urg_off;
+	size_t copied = 0, skip = 0;
 	struct sk_buff *skb;
 
 	if (flags & MSG_ERRQUEUE)
 		return -EAGAIN; /* TCP queues nothing on the error queue (no timestamping) */
-	if (flags & MSG_OOB)
-		return -EINVAL;
 	if (sk->sk_state == TCP_LISTEN)
 		return -ENOTCONN;
+	if (flags & MSG_OOB)
+		return tcp_recv_urg(sk, msg, len, flags);
 	if (!len)
 		return 0;
+	/* A read stops at the urgent mark and steps over an out-of-band byte there. */
+	if (tp->urg_data & (TCP_URG_VALID | TCP_URG_READ)) {
+		urg_off = tp->urg_seq - seq;
+		if (urg_off)
+			len = len < urg_off ? len : urg_off;
+		else if (!sock_flag(sk, SOCK_URGINLINE))
+			seq++, skip = 1;
+	}
 	skb_queue_walk (&sk->sk_receive_queue, skb) {
 		uint32_t off = seq - TCP_SKB_CB(skb)->seq;
 		size_t n;
@@ -508,6 +571,8 @@ int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int 
 		copied += n;
 		seq += (uint32_t)n;
 	}
+	if (skip && !(flags & MSG_PEEK))
+		tcp_consume(sk, skip);
 	if (copied) {
 		if (!(flags & MSG_PEEK))
 			tcp_consume(sk, copied);
@@ -1075,6 +1140,10 @@ int tcp_ioctl(struct sock *sk, int cmd, int *karg)
 			*karg = 0;
 		else
 			*karg = (int)(tp->write_seq - tp->snd_nxt);
+		return 0;
+	case SIOCATMARK:
+		/* The next byte to read is the urgent one (any state, a listener's too). */
+		*karg = tp->urg_data && tp->urg_seq == tp->copied_seq;
 		return 0;
 	default:
 		return -ENOIOCTLCMD;

@@ -358,7 +358,22 @@ struct tcp_sock {
 	uint64_t last_data_recv, last_ack_recv;
 
 	uint8_t fin_rcvd : 1; /* the peer's FIN is in rcv_nxt */
+
+	/*
+	 * Urgent data (RFC 9293 3.8.5; the kernel's tcp_check_urg, tcp_urg,
+	 * tcp_mark_urg). Receive: the peer's urgent byte is at urg_seq, its
+	 * state in urg_data. The owner hands it to the application out of band
+	 * (tcp_urg_pending); until then MSG_OOB reads it from here.
+	 */
+	uint32_t snd_up;   /* the sequence after our last urgent byte (SND.UP) */
+	bool urg_mode;	   /* snd_up is ahead of snd_una: segments carry URG */
+	uint32_t urg_seq;  /* the peer's urgent byte */
+	uint16_t urg_data; /* TCP_URG_VALID | the byte, TCP_URG_NOTYET or TCP_URG_READ; 0 none */
 };
+
+#define TCP_URG_VALID  0x0100
+#define TCP_URG_NOTYET 0x0200
+#define TCP_URG_READ   0x0400
 
 #define TCP_NAGLE_OFF  1 /* TCP_NODELAY */
 #define TCP_NAGLE_CORK 2 /* TCP_CORK */
@@ -408,6 +423,13 @@ int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int 
 int tcp_peek_iov(struct sock *sk, struct iovec *iov, int max_iov, size_t max_len);
 /* Frees len bytes from the front of the receive queue; may send a window update. */
 void tcp_consume(struct sock *sk, size_t len);
+/*
+ * For the owner's pump, which hands the urgent byte over out of band: 0 when
+ * no urgent byte is queued; else TCP_URG_VALID (hand *byte over out of band)
+ * or TCP_URG_READ (already read with MSG_OOB: skip it), *off bytes from the
+ * head of the receive queue.
+ */
+int tcp_urg_pending(const struct sock *sk, uint32_t *off, uint8_t *byte);
 void tcp_close(struct sock *sk, long timeout);
 void tcp_shutdown(struct sock *sk, int how);
 int tcp_disconnect(struct sock *sk, int flags);
@@ -533,6 +555,8 @@ bool tcp_write_xmit(struct sock *sk, int nonagle);
 int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 /* Retransmits segments marked lost while the congestion window allows. */
 void tcp_xmit_retransmit_queue(struct sock *sk);
+/* The MSS shrank (path MTU): resend now what was sent larger (tcp_simple_retransmit). */
+void tcp_simple_retransmit(struct sock *sk);
 void tcp_send_probe0(struct sock *sk);
 /* Arms the tail loss probe if it applies (tcp_schedule_loss_probe); false if not. */
 bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);

@@ -17,8 +17,11 @@
  * tcp_congestion_ops (tcp_cong.c) grows and cuts the window; without SACK,
  * NewReno. ACKs are validated as RFC 5961.
  *
- * What this is not (yet): F-RTO and undo of spurious reductions, urgent
- * data, ECN, the header-prediction fast path, receive buffer autotuning.
+ * Urgent data as tcp_check_urg/tcp_urg: one urgent byte at a time, a newer
+ * pointer replaces the older one.
+ *
+ * What this is not (yet): F-RTO and undo of spurious reductions, ECN, the header-prediction fast
+ * path, receive buffer autotuning.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -972,6 +975,9 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	if (advanced) {
 		tp->snd_una = ack;
 		tp->bytes_acked += ack - prior_snd_una;
+		/* The urgent data is acked: no more URG (tcp_clean_rtx_queue's snd_up). */
+		if (tp->urg_mode && !before(ack, tp->snd_up))
+			tp->urg_mode = false;
 		acked_pkts = tcp_clean_rtx_queue(sk, ack, &rtt);
 		/* Samples as tcp_ack_update_rtt prefers them: send time, SACK, echo. */
 		if (!rtt)
@@ -1420,6 +1426,53 @@ static uint32_t tcp_rcv_window_now(const struct tcp_sock *tp)
 	return win < 0 ? 0 : (uint32_t)win;
 }
 
+/*
+ * A new urgent pointer (tcp_check_urg). The pointer names the byte after the
+ * urgent one (BSD's reading, tcp_stdurg 0: the default), or the urgent byte
+ * itself (RFC 1122, tcp_stdurg 1).
+ */
+static void tcp_check_urg(struct sock *sk, const struct tcphdr *th)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t ptr = ntohs(th->urg_ptr);
+
+	if (ptr && !sock_net(sk)->sysctl.tcp_stdurg)
+		ptr--;
+	ptr += ntohl(th->seq);
+	/* Already read, replayed, or not newer than the one we have: nothing new. */
+	if (after(tp->copied_seq, ptr) || before(ptr, tp->rcv_nxt))
+		return;
+	if (tp->urg_data && !after(ptr, tp->urg_seq))
+		return;
+	/*
+	 * The old urgent byte was read with MSG_OOB and is next in line: step
+	 * over it now, before urg_seq forgets where it was.
+	 */
+	if (tp->urg_seq == tp->copied_seq && tp->urg_data && !sock_flag(sk, SOCK_URGINLINE) &&
+	    tp->copied_seq != tp->rcv_nxt)
+		tcp_consume(sk, 1);
+	tp->urg_data = TCP_URG_NOTYET;
+	tp->urg_seq = ptr;
+}
+
+/* Step 6 (tcp_urg): note a new pointer, then take the urgent byte if this segment carries it. */
+static void tcp_urg(struct sock *sk, const struct sk_buff *skb, const struct tcphdr *th)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t off;
+
+	if (th->urg)
+		tcp_check_urg(sk, th);
+	if (tp->urg_data != TCP_URG_NOTYET)
+		return;
+	off = tp->urg_seq - TCP_SKB_CB(skb)->seq - th->syn;
+	if (off < skb->len) {
+		tp->urg_data = (uint16_t)(TCP_URG_VALID | skb->data[off]);
+		if (!sock_flag(sk, SOCK_DEAD))
+			sk->sk_data_ready(sk);
+	}
+}
+
 /* Data and FIN of an acceptable segment (tcp_data_queue); consumes skb. */
 static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 {
@@ -1815,6 +1868,8 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 		break;
 	}
+	/* 6. URG */
+	tcp_urg(sk, skb, th);
 	/* 7. data */
 	switch (sk->sk_state) {
 	case TCP_CLOSE_WAIT:

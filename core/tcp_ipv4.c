@@ -431,6 +431,31 @@ static const struct {
 	{EHOSTUNREACH, false}, {EHOSTUNREACH, true},  {EHOSTUNREACH, true}, {EHOSTUNREACH, true},
 };
 
+/*
+ * The path to the peer takes no more than mtu (tcp_v4_mtu_reduced): the
+ * route remembers it, the MSS follows, and what was sent larger is resent
+ * at once in smaller pieces (it was certainly dropped), unless the socket
+ * ignores path MTU (IP_PMTUDISC_DONT, INTERFACE, OMIT): then the RTO does.
+ */
+static void tcp_v4_mtu_reduced(struct sock *sk, unsigned int mtu)
+{
+	struct net *net = sock_net(sk);
+	uint8_t pmtudisc = inet_sk(sk)->pmtudisc;
+	unsigned int old;
+
+	if (sk->sk_state == TCP_CLOSE)
+		return;
+	old = ip_sk_mtu(sk, sk->sk_daddr); /* what the MSS was synced to (icsk_pmtu_cookie) */
+	ip_rt_update_pmtu(net, sk->sk_daddr, mtu);
+	/* Something is about to go wrong: keep a soft error if it cannot recover. */
+	if (mtu < ip_dst_mtu_to(net, sk->sk_daddr) && ip_dont_fragment(sk) != IP_DF_NONE)
+		sk->sk_err_soft = EMSGSIZE;
+	mtu = ip_dst_mtu_to(net, sk->sk_daddr);
+	if (pmtudisc != IP_PMTUDISC_DONT && pmtudisc != IP_PMTUDISC_INTERFACE &&
+	    pmtudisc != IP_PMTUDISC_OMIT && old > mtu)
+		tcp_simple_retransmit(sk);
+}
+
 void tcp_v4_err(struct net *net, struct sk_buff *skb, uint32_t info)
 {
 	const struct iphdr *iph = (const struct iphdr *)skb->data;
@@ -458,8 +483,13 @@ void tcp_v4_err(struct net *net, struct sk_buff *skb, uint32_t info)
 	case 3: /* ICMP_DEST_UNREACH */
 		if (code >= sizeof(icmp_err_convert) / sizeof(icmp_err_convert[0]))
 			return;
-		if (code == 4) /* fragmentation needed: path MTU discovery is not done yet */
+		if (code == 4) { /* ICMP_FRAG_NEEDED: path MTU discovery (RFC 1191) */
+			int mtu = icmp_frag_mtu(net, skb);
+
+			if (sk->sk_state != TCP_LISTEN && mtu >= 0)
+				tcp_v4_mtu_reduced(sk, (unsigned int)mtu);
 			return;
+		}
 		err = icmp_err_convert[code].err;
 		break;
 	case 11: /* ICMP_TIME_EXCEEDED */

@@ -242,6 +242,9 @@ unsigned int tcp_mss_for_mtu(const struct sock *sk)
 	struct net *net = sock_net(sk);
 	unsigned int mtu = net->dev ? net->dev->mtu : 1500u;
 
+	/* Connected: the path's MTU (tcp_sync_mss with the route's, ICMP-lowered, MTU). */
+	if (net->dev && sk->sk_daddr)
+		mtu = ip_sk_mtu(sk, sk->sk_daddr);
 	return mtu - IPV4_HLEN - sizeof(struct tcphdr);
 }
 
@@ -471,6 +474,19 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	((uint8_t *)th)[13] = flags;
 	if (flags & TCPHDR_ACK)
 		th->ack_seq = htonl(tp->rcv_nxt);
+	/*
+	 * Urgent mode (tcp_transmit_skb): point at the byte after the urgent
+	 * one, or as far as 16 bits reach while it lies beyond this segment.
+	 */
+	if (tp->urg_mode && before(seq, tp->snd_up)) {
+		if (before(tp->snd_up, seq + 0x10000)) {
+			th->urg_ptr = htons((uint16_t)(tp->snd_up - seq));
+			th->urg = 1;
+		} else if (after(seq + 0xffff, tp->snd_nxt)) {
+			th->urg_ptr = htons(0xffff);
+			th->urg = 1;
+		}
+	}
 	if (flags & TCPHDR_SYN) {
 		/* RFC 7323 2.2: the window in a SYN is never scaled. */
 		win = tp->rcv_wnd > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : tp->rcv_wnd;
@@ -608,7 +624,8 @@ static bool tcp_nagle_test(const struct tcp_sock *tp, const struct sk_buff *skb,
 {
 	if (nonagle & TCP_NAGLE_PUSH)
 		return true;
-	if (skb->len >= mss || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN))
+	/* Nagle holds back neither urgent data nor the FIN. */
+	if (skb->len >= mss || tp->urg_mode || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN))
 		return true;
 	if (nonagle & TCP_NAGLE_CORK)
 		return false;
@@ -631,7 +648,8 @@ static unsigned int tcp_tso_segs(struct sock *sk, struct sk_buff *skb, unsigned 
 	struct tcp_sock *tp = tcp_sk(sk);
 	unsigned int max, n = 1;
 
-	if (!dev || !dev->gso_max_size || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN))
+	/* In urgent mode each segment's own header carries its urgent pointer. */
+	if (!dev || !dev->gso_max_size || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN) || tp->urg_mode)
 		return 1;
 	max = (dev->gso_max_size < 65535 ? dev->gso_max_size : 65535) - IPV4_HLEN - TCP_MAX_HDR;
 	max /= mss;
@@ -1045,6 +1063,35 @@ void tcp_xmit_retransmit_queue(struct sock *sk)
 		    tp->pending_timer != ICSK_TIME_REO_TIMEOUT)
 			tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
 	}
+}
+
+/*
+ * After the MSS shrank (tcp_simple_retransmit): every segment in flight
+ * larger than it is lost and goes again now, cut to the new size. The
+ * window is not reduced: no more data is in flight, only smaller units.
+ */
+void tcp_simple_retransmit(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int mss = tcp_current_mss(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk (&sk->sk_write_queue, skb) {
+		if (skb == tp->send_head)
+			break;
+		if (skb->len > mss)
+			tcp_mark_skb_lost(sk, skb);
+	}
+	if (!tp->lost_out)
+		return;
+	if (tp->cong.ca_state != TCP_CA_Loss) {
+		tp->cong.high_seq = tp->snd_nxt;
+		tp->cong.snd_ssthresh = tcp_current_ssthresh(tp);
+		tp->cong.prior_ssthresh = 0;
+		tp->cong.undo_marker = 0;
+		tcp_set_ca_state(sk, TCP_CA_Loss);
+	}
+	tcp_xmit_retransmit_queue(sk);
 }
 
 /*

@@ -434,7 +434,11 @@ static void __udp4_lib_err(struct net *net, struct sk_buff *skb, uint32_t info, 
 	if (type == ICMP_SOURCE_QUENCH)
 		return;
 	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
-		/* Path MTU: the one-route stack keeps no per-destination MTU. */
+		int mtu = icmp_frag_mtu(net, skb);
+
+		/* The route learns the path MTU whatever the socket wants (ipv4_sk_update_pmtu). */
+		if (mtu >= 0)
+			ip_rt_update_pmtu(net, iph->daddr, (unsigned int)mtu);
 		if (inet_sk(sk)->pmtudisc == IP_PMTUDISC_DONT)
 			return;
 		err = EMSGSIZE;
@@ -738,9 +742,12 @@ static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 
 	/* __ip_append_data(): without DF the limit is the IP maximum, with it the MTU. */
 	dst.df = ip_dont_fragment(sk);
-	if (len > IP_MAX_UDP_PAYLOAD ||
-	    (dst.df == IP_DF_STRICT && ulen + sizeof(struct iphdr) > ip_dst_mtu(net)))
+	if (len > IP_MAX_UDP_PAYLOAD)
 		return -EMSGSIZE;
+	if (dst.df == IP_DF_STRICT && ulen + sizeof(struct iphdr) > ip_sk_mtu(sk, dst.daddr)) {
+		ip_local_error(sk, EMSGSIZE, dst.daddr, dst.dport, ip_sk_mtu(sk, dst.daddr));
+		return -EMSGSIZE;
+	}
 
 	/* A pending error (e.g. ECONNREFUSED) is reported by the next send, once. */
 	err = sock_error(sk);

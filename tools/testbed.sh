@@ -165,6 +165,25 @@ testbed_native_shim_ns() {
 	ip netns exec "$TB_NS_SHIM" "$@"
 }
 
+# testbed_native_up: a third namespace for native (kernel) runs of a
+# differential test, joined to the peer namespace by a second veth: kernel
+# $TB_NAT_ADDR (10.98.0.10) <-> peer $TB_NAT_PEER_ADDR (10.98.0.2), so that the
+# native run reaches the same kernel peer over a veth. Gone at cleanup.
+testbed_native_up() {
+	TB_NAT_PEER_ADDR=10.98.0.2
+	TB_NAT_ADDR=10.98.0.10
+	TB_NS_NAT="ssN-${TB_NS_SHIM#ssA-}"
+	local ifn="${TB_IF_SHIM%s}n" ifq="${TB_IF_SHIM%s}q"
+	ip netns add "$TB_NS_NAT" || return 1
+	ip link add name "$ifn" netns "$TB_NS_NAT" type veth peer name "$ifq" netns "$TB_NS_PEER" || return 1
+	ip netns exec "$TB_NS_NAT" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	ip -n "$TB_NS_NAT" link set lo up &&
+		ip -n "$TB_NS_NAT" addr add "$TB_NAT_ADDR/24" dev "$ifn" &&
+		ip -n "$TB_NS_NAT" link set "$ifn" up &&
+		ip -n "$TB_NS_PEER" addr add "$TB_NAT_PEER_ADDR/24" dev "$ifq" &&
+		ip -n "$TB_NS_PEER" link set "$ifq" up
+}
+
 # testbed_wait_tcp NS ADDR PORT [SECONDS]: wait until a TCP connect from NS
 # (natively) to ADDR:PORT succeeds.
 testbed_wait_tcp() {
@@ -306,6 +325,8 @@ testbed_test_begin() {
 
 testbed_test_cleanup() {
 	[ -n "${TB_WATCH_PID:-}" ] && kill "$TB_WATCH_PID" 2>/dev/null && wait "$TB_WATCH_PID" 2>/dev/null
+	[ -n "${TB_NS_NAT:-}" ] && ip netns del "$TB_NS_NAT" 2>/dev/null
+	TB_NS_NAT=
 	TB_WATCH_PID=
 	testbed_down
 	[ -n "${TB_WORK:-}" ] && rm -rf "$TB_WORK"

@@ -217,6 +217,9 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	}
 	read_int("net/ipv4/ip_default_ttl", &s->ip_default_ttl);
 	read_int("net/ipv4/ip_no_pmtu_disc", &s->ip_no_pmtu_disc);
+	read_int("net/ipv4/route/min_pmtu", &s->ip_rt_min_pmtu);
+	read_int("net/ipv4/route/mtu_expires", &s->ip_rt_mtu_expires);
+	read_int("net/ipv4/tcp_stdurg", &s->tcp_stdurg);
 	read_int("net/ipv4/tcp_fin_timeout", &s->tcp_fin_timeout);
 	read_int("net/ipv4/tcp_syn_retries", &s->tcp_syn_retries);
 	read_int("net/ipv4/tcp_synack_retries", &s->tcp_synack_retries);

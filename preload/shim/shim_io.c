@@ -18,9 +18,12 @@
  * kernel checks their buffer and headers. MSG_MORE is the host's to act on
  * (UDP corking in the core).
  *
- * What it does not do (documented in the README): urgent data (recv with
- * MSG_OOB is EINVAL as on TCP without urgent data, send with MSG_OOB is
- * EOPNOTSUPP) and sendfile() to a datagram socket (EINVAL).
+ * Urgent data is the pair's own out-of-band byte (AF_UNIX_OOB): send and
+ * recv with MSG_OOB are the pair's, SIOCATMARK and POLLPRI too; the host
+ * answers recv(MSG_OOB) only for a byte it has not put into the pair yet.
+ *
+ * What it does not do (documented in the README): sendfile() to a datagram
+ * socket (EINVAL).
  */
 #include "shim_lib.h"
 
@@ -374,6 +377,54 @@ static ssize_t shim_stream_discard(int fd, const struct msghdr *m, int flags)
 	return (ssize_t)got;
 }
 
+/*
+ * recv(MSG_OOB) on a stream (tcp_recv_urg): the pair's out-of-band byte once
+ * the host put it there; before that the host's answer (the byte, EAGAIN
+ * while it is on its way, EINVAL when there is none or SO_OOBINLINE). It
+ * never blocks. The byte is taken even into no room, as the kernel's
+ * (then MSG_TRUNC says so).
+ */
+static ssize_t shim_stream_recv_oob(int fd, uint64_t e, struct msghdr *m, int flags)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_ERRQUEUE, .id = shim_ent_id(e)}};
+	size_t total = shim_iov_total(m);
+	struct shim_rep rep;
+	uint8_t c = 0;
+	ssize_t ret;
+
+	ret = shim_real.recv(fd, &c, 1, (flags & MSG_PEEK) | MSG_OOB | MSG_DONTWAIT);
+	if (ret != 1) {
+		req.errqueue.flags = (flags & (MSG_PEEK | MSG_TRUNC)) | MSG_OOB;
+		req.errqueue.len = total ? 1 : 0;
+		ret = shim_ctl_call(&req, &rep, NULL, fd);
+		if (ret)
+			return ret;
+		if (rep.hdr.ret < 0)
+			return rep.hdr.ret;
+		if (!(rep.errqueue.msg_flags & MSG_OOB))
+			return 0; /* closed or shut for reading: nothing will come */
+		if (rep.errqueue.data_len)
+			c = rep.errqueue.buf[0];
+	}
+	m->msg_namelen = 0;
+	m->msg_controllen = 0;
+	m->msg_flags = MSG_OOB;
+	if (!total) {
+		m->msg_flags |= MSG_TRUNC;
+		return 0;
+	}
+	if (!(flags & MSG_TRUNC)) {
+		for (size_t i = 0; i < m->msg_iovlen; i++) {
+			if (!m->msg_iov[i].iov_len)
+				continue;
+			if (shim_copy_to_user(m->msg_iov[i].iov_base, &c, 1))
+				return -EFAULT;
+			break;
+		}
+	}
+	return 1;
+}
+
 static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 {
 	struct msghdr lm = {0};
@@ -391,10 +442,11 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	/* Nothing is queued on a TCP socket's error queue yet (no SO_TIMESTAMPING, no zerocopy). */
 	if (flags & MSG_ERRQUEUE)
 		return -EAGAIN;
+	/* tcp_recv_urg: no urgent data is EINVAL before any state check. */
+	if (flags & MSG_OOB)
+		return shim_stream_recv_oob(fd, e, m, flags);
 	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
 		return shim_ent_flags(e) & SHIM_F_RD_SHUT ? 0 : -ENOTCONN;
-	if (flags & MSG_OOB)
-		return -EINVAL;
 	if ((flags & MSG_TRUNC) && shim_iov_total(m))
 		return shim_stream_rmap(fd, e, shim_stream_discard(fd, m, flags & ~MSG_TRUNC));
 	/* TCP names no peer per segment; the pair would name the host's end. */
@@ -424,8 +476,12 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	/* tcp_sendmsg_locked reads the cmsgs once it knows it is connected. */
 	if (cmsg_err)
 		return cmsg_err;
-	if (flags & MSG_OOB)
-		return -EOPNOTSUPP;
+	/*
+	 * MSG_OOB goes to the pair as its out-of-band byte: the host sees the
+	 * mark (stackd_urg_in). Nothing to send is no error on TCP.
+	 */
+	if ((flags & MSG_OOB) && !shim_iov_total(m))
+		return 0;
 	/* tcp_sendmsg_fastopen on a connected socket: __inet_stream_connect says EISCONN. */
 	if (flags & MSG_FASTOPEN)
 		return -EISCONN;

@@ -996,6 +996,12 @@ static bool shim_is_recv_cmsg(uint64_t e, int level, int optname)
 		optname == SO_RXQ_OVFL);
 }
 
+/* Whether the pair reads the urgent byte inline is the pair's own SO_OOBINLINE. */
+static bool shim_is_stream_oobinline(uint64_t e, int level, int optname)
+{
+	return level == SOL_SOCKET && optname == SO_OOBINLINE && shim_ent_kind(e) == SHIM_STREAM;
+}
+
 static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const void *optval,
 			   socklen_t optlen, struct shim_call *c)
 {
@@ -1029,7 +1035,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 		shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	/* Blocking and peeking happen on the pair (or listener): its settings must match. */
 	if (ret == 0 &&
-	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname)))
+	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname) ||
+	     shim_is_stream_oobinline(e, level, optname)))
 		shim_real.setsockopt(fd, level, optname, req.sockopt.optval,
 				     shim_req_optbytes(&req));
 	return ret;
@@ -1216,9 +1223,12 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:
 	case SIOCATMARK:
-		/* The stack has no urgent data, so a TCP socket is never at the mark. */
-		if (cmd == SIOCATMARK && shim_ent_kind(e) == SHIM_STREAM)
+		/* The urgent byte is the pair's out-of-band byte: its mark is TCP's. */
+		if (cmd == SIOCATMARK && shim_ent_kind(e) == SHIM_STREAM) {
+			if (shim_real.ioctl(fd, SIOCATMARK, &val) < 0)
+				val = 0;
 			return shim_copy_to_user(arg, &val, sizeof(val));
+		}
 		if (shim_ent_kind(e) == SHIM_STREAM && cmd != SIOCATMARK &&
 		    shim_real.ioctl(fd, SIOCOUTQ, &inpair) < 0)
 			inpair = 0;

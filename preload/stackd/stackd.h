@@ -75,6 +75,8 @@ struct stackd_sock {
 	bool pair_wr_shut;    /* shutdown(fd, SHUT_WR) done after the peer's FIN */
 	bool shut_wr_pending; /* SHIM_OP_SHUTDOWN(SHUT_WR) waits for the pair to drain */
 	bool app_shut;	      /* SHIM_OP_SHUTDOWN succeeded: a pair HUP may not be a close */
+	bool pair_urg;	      /* EPOLLPRI: the application sent urgent data (MSG_OOB) */
+	bool pend_oob;	      /* pend ends with that urgent byte: it goes with MSG_OOB */
 
 	/* Non-blocking connect: bytes of filler the interposer wrote, read away at ESTABLISHED. */
 	bool connecting;
@@ -234,6 +236,9 @@ bool stackd_stream_sync(struct stackd_sock *ss);
 struct shim_errqueue;
 struct shim_errqueue_rep;
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket (SHIM_OP_ERRQUEUE); the reply's ret. */
+/* recv(MSG_OOB) of the urgent byte the host still holds (the ERRQUEUE op with MSG_OOB). */
+int stackd_stream_recv_urg(struct stackd_sock *ss, const struct shim_errqueue *q,
+			   struct shim_errqueue_rep *r);
 int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 			  struct shim_errqueue_rep *r);
 void stackd_sock_queue(struct stackd_sock *ss);

@@ -596,6 +596,8 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	case SHIM_OP_GETERR:
 		return sock_error(ss->sock->sk);
 	case SHIM_OP_ERRQUEUE:
+		if (ss->stream && (req->errqueue.flags & MSG_OOB))
+			return stackd_stream_recv_urg(ss, &req->errqueue, &rep->errqueue);
 		/* tcp_recvmsg reads an (empty) error queue too. */
 		if (ss->stream)
 			return -EAGAIN;

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -45,6 +46,7 @@
 #include "shim_ctl.h"
 #include "stackd.h"
 #include "stackd_loopback.h"
+#include "tcp.h"
 
 #define STACKD_HASH_SIZE      1024
 #define STACKD_ZOMBIE_NS      (60 * NSEC_PER_SEC)
@@ -57,7 +59,7 @@
 #define STACKD_MAX_IOV	      64
 #define STACKD_SEND_IOV	      128	/* segments one readv fills: 181 KiB at MTU 1500 */
 #define STACKD_PAIR_SNDBUF    (1 << 20) /* the kernel doubles it; see stackd_pair_tune */
-#define STACKD_PAIR_EVENTS    (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+#define STACKD_PAIR_EVENTS    (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 /*
  * sk_user_data of a struct sock whose socket was released but which lives on
@@ -164,6 +166,18 @@ static void stackd_pair_tune(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 }
 
+/*
+ * Urgent data rides the pair's own out-of-band byte (AF_UNIX_OOB). Our end
+ * reads it inline, so a read stops at the mark and the byte is never lost;
+ * SIOCATMARK says when it is next.
+ */
+static void stackd_pair_oobinline(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
+}
+
 /* Makes a record for sock; fd (the host end, or -1) is added to epoll when given. */
 struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int fd, bool stream)
 {
@@ -195,6 +209,8 @@ struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int 
 	ss->pair_writable = true;
 	timer_setup(&ss->timer, stackd_zombie_expire);
 	timer_setup(&ss->retry, stackd_retry_child);
+	if (fd >= 0 && stream)
+		stackd_pair_oobinline(fd);
 	if (fd >= 0 && stackd_epoll_add(sd, fd, STACKD_PAIR_EVENTS, &ss->ep) < 0) {
 		free(ss);
 		return NULL;
@@ -330,6 +346,8 @@ void stackd_pair_event(struct stackd_sock *ss, uint32_t events)
 		ss->pair_hup = true;
 	if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		ss->pair_rdhup = true;
+	if (events & EPOLLPRI)
+		ss->pair_urg = true;
 	stackd_sock_queue(ss);
 }
 
@@ -417,6 +435,58 @@ static void stackd_filler_discard(struct stackd_sock *ss)
 }
 
 /*
+ * The peer's urgent byte is next: it goes into the pair as the pair's
+ * out-of-band byte, so that the application's reads stop at the mark, skip
+ * it unless SO_OOBINLINE, and recv(MSG_OOB), SIOCATMARK, POLLPRI and SIGURG
+ * work on its fd as on TCP's. A byte the application took with MSG_OOB from
+ * us already is dropped. Returns false when the pair is full.
+ */
+static bool stackd_urg_out(struct stackd_sock *ss, int urg_state, uint8_t urg)
+{
+	struct stackd *sd = ss->sd;
+
+	if (urg_state == TCP_URG_VALID && !ss->pair_wr_shut &&
+	    send(ss->fd, &urg, 1, MSG_OOB | MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+		if (errno == EAGAIN) {
+			ss->pair_writable = false;
+			return false;
+		}
+		if (errno != EPIPE)
+			stackd_error(sd, "id %u: pair urgent write: %s", ss->id, strerror(errno));
+		ss->pair_wr_shut = true;
+	}
+	stackd_enter(sd, NULL);
+	ss->sock->ops->consume(ss->sock, 1);
+	return true;
+}
+
+/*
+ * Application -> stack at the pair's mark: the urgent byte the application
+ * sent (read inline on our end) becomes a write of its own with MSG_OOB, so
+ * that it is the segment's urgent byte (tcp_mark_urg). Returns false when
+ * the mark is not next.
+ */
+static bool stackd_urg_in(struct stackd_sock *ss)
+{
+	struct pollfd pfd = {.fd = ss->fd, .events = POLLPRI};
+	int at = 0, r;
+	uint8_t c;
+
+	if (ioctl(ss->fd, SIOCATMARK, &at) < 0 || !at || read(ss->fd, &c, 1) != 1)
+		return false;
+	/* Another urgent byte may be on its way behind this one. */
+	ss->pair_urg = poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLPRI);
+	r = stackd_sendmsg(ss->sock, &c, 1, NULL, MSG_OOB, NULL, 0);
+	if (r == 0 || r == -EAGAIN) {
+		if (stackd_pend_store(ss, &c, 1) == 0)
+			ss->pend_oob = true;
+	} else if (r < 0) {
+		stackd_error(ss->sd, "id %u: sendmsg: %s", ss->id, strerror(-r));
+	}
+	return true;
+}
+
+/*
  * Stack -> pair. Writes what is queued in order; at the peer's FIN (nothing
  * left) the application gets EOF.
  */
@@ -430,10 +500,23 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 	int n = 0;
 
 	while (ss->pair_writable && round < STACKD_ROUND_BYTES) {
+		size_t max = STACKD_ROUND_BYTES;
+		uint32_t urg_off;
+		uint8_t urg;
 		ssize_t w;
+		int urg_state;
 
 		stackd_enter(sd, NULL);
-		n = sock->ops->peek_iov(sock, iov, STACKD_MAX_IOV, STACKD_ROUND_BYTES);
+		urg_state = tcp_urg_pending(sk, &urg_off, &urg);
+		if (urg_state && !urg_off) {
+			if (!stackd_urg_out(ss, urg_state, urg))
+				break;
+			round++;
+			continue;
+		}
+		if (urg_state && urg_off < max)
+			max = urg_off; /* the bytes before the mark, then the mark */
+		n = sock->ops->peek_iov(sock, iov, STACKD_MAX_IOV, max);
 		if (n <= 0)
 			break;
 		if (ss->pair_wr_shut) {
@@ -524,7 +607,8 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 
 		if (ss->pend_off < ss->pend_len) {
 			r = stackd_sendmsg(sock, ss->pend + ss->pend_off,
-					   ss->pend_len - ss->pend_off, NULL, 0, NULL, 0);
+					   ss->pend_len - ss->pend_off, NULL,
+					   ss->pend_oob ? MSG_OOB : 0, NULL, 0);
 			if (r < 0 && r != -EAGAIN) {
 				stackd_error(sd, "id %u: sendmsg: %s", ss->id, strerror(-r));
 				ss->pend_len = ss->pend_off = 0;
@@ -535,6 +619,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			if (ss->pend_off < ss->pend_len)
 				break; /* sk_write_space brings us back */
 			ss->pend_len = ss->pend_off = 0;
+			ss->pend_oob = false;
 			continue;
 		}
 		space = sk_stream_wspace(sk);
@@ -544,6 +629,8 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			*more = true;
 			break;
 		}
+		if (ss->pair_urg && stackd_urg_in(ss))
+			continue;
 		want = (size_t)space < sd->iobuf_size ? (size_t)space : sd->iobuf_size;
 		stackd_enter(sd, NULL);
 		nseg = sock->ops->send_iov
@@ -565,7 +652,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 		 * syscall per request in a ping-pong). Not after EPOLLRDHUP:
 		 * the EOF behind the data raises no new edge and must be read.
 		 */
-		if (n > 0 && (size_t)n < want && !ss->pair_rdhup)
+		if (n > 0 && (size_t)n < want && !ss->pair_rdhup && !ss->pair_urg)
 			ss->pair_readable = false;
 		if (n < 0) {
 			if (errno == EAGAIN) {
@@ -652,6 +739,28 @@ bool stackd_stream_sync(struct stackd_sock *ss)
 	if (ss->pair_hup)
 		stackd_sock_queue(ss); /* the pump notices and frees the record */
 	return true;
+}
+
+/*
+ * recv(MSG_OOB) when the pair holds no urgent byte: the stack may still
+ * hold it (not yet in the pair) or know that it is on its way (EAGAIN);
+ * tcp_recv_urg answers as the kernel's.
+ */
+int stackd_stream_recv_urg(struct stackd_sock *ss, const struct shim_errqueue *q,
+			   struct shim_errqueue_rep *r)
+{
+	struct iovec iov = {.iov_base = r->buf, .iov_len = q->len ? 1 : 0};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	int ret;
+
+	/* A control request: the caller entered the core (stackd_conn_request). */
+	ret = ss->sock->ops->recvmsg(ss->sock, &msg, iov.iov_len,
+				     (q->flags & (MSG_PEEK | MSG_TRUNC)) | MSG_OOB | MSG_DONTWAIT);
+	if (ret < 0)
+		return ret;
+	r->msg_flags = (uint32_t)msg.msg_flags;
+	r->data_len = q->flags & MSG_TRUNC ? 0 : (uint32_t)ret;
+	return ret;
 }
 
 /* Returns false if the record was freed. */
@@ -946,6 +1055,7 @@ static int stackd_child_connect(struct stackd_sock *ls)
 	}
 	ls->child = NULL;
 	child->handover = false;
+	stackd_pair_oobinline(child->fd);
 	if (stackd_epoll_add(sd, child->fd, STACKD_PAIR_EVENTS, &child->ep) < 0) {
 		stackd_error(sd, "id %u: epoll: %s", child->id, strerror(errno));
 		stackd_sock_free(child);

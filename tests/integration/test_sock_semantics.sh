@@ -9,8 +9,9 @@
 #
 # Topology: the usual testbed (shim namespace, no kernel address, stack
 # 10.99.0.10 <-> peer 10.99.0.2) plus a third namespace for the native run,
-# joined to the same peer namespace by a second veth (kernel 10.98.0.10 <->
-# peer 10.98.0.2), so that both runs reach the one kernel peer over a veth.
+# joined to the same peer namespace by a second veth (testbed_native_up:
+# kernel 10.98.0.10 <-> peer 10.98.0.2), so that both runs reach the one
+# kernel peer over a veth.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin sock_semantics
@@ -18,26 +19,7 @@ testbed_test_begin sock_semantics
 prog=$SOCKSHIM_BUILD_DIR/tests/sock_semantics
 [ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
 
-NAT_PEER_ADDR=10.98.0.2
-NAT_ADDR=10.98.0.10
-NS_NAT="ssN-${TB_NS_SHIM#ssA-}"
-IF_NAT="${TB_IF_SHIM%s}n"
-IF_NAT_PEER="${TB_IF_SHIM%s}q"
-cleanup() {
-	ip netns del "$NS_NAT" 2>/dev/null
-	testbed_test_cleanup
-}
-trap cleanup EXIT
-
-ip netns add "$NS_NAT" || tb_fail "cannot create namespace $NS_NAT"
-ip link add name "$IF_NAT" netns "$NS_NAT" type veth peer name "$IF_NAT_PEER" netns "$TB_NS_PEER" ||
-	tb_fail "cannot create veth $IF_NAT/$IF_NAT_PEER"
-ip netns exec "$NS_NAT" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-ip -n "$NS_NAT" link set lo up &&
-	ip -n "$NS_NAT" addr add "$NAT_ADDR/24" dev "$IF_NAT" &&
-	ip -n "$NS_NAT" link set "$IF_NAT" up &&
-	ip -n "$TB_NS_PEER" addr add "$NAT_PEER_ADDR/24" dev "$IF_NAT_PEER" &&
-	ip -n "$TB_NS_PEER" link set "$IF_NAT_PEER" up || tb_fail "cannot configure $IF_NAT/$IF_NAT_PEER"
+testbed_native_up || tb_fail "cannot build the native namespace"
 
 # The kernel-side helpers, one port each (see the header of sock_semantics.c).
 cat >"$TB_WORK/peer.py" <<'EOF'
@@ -98,8 +80,8 @@ testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" udp 7104 10 || tb_fail "the kernel-side helpers did not start"
 testbed_wait_listen "$TB_NS_PEER" tcp 7103 10 || tb_fail "the kernel-side helpers did not start"
 
-tb_say "native: sock_semantics from $NAT_ADDR to $NAT_PEER_ADDR"
-ip netns exec "$NS_NAT" "$prog" "$NAT_PEER_ADDR" "$NAT_ADDR" >"$TB_WORK/native" 2>"$TB_WORK/native.log" ||
+tb_say "native: sock_semantics from $TB_NAT_ADDR to $TB_NAT_PEER_ADDR"
+ip netns exec "$TB_NS_NAT" "$prog" "$TB_NAT_PEER_ADDR" "$TB_NAT_ADDR" >"$TB_WORK/native" 2>"$TB_WORK/native.log" ||
 	tb_fail "sock_semantics failed natively (status $?)"
 tb_say "shim: sock_semantics from $TB_SHIM_ADDR to $TB_PEER_ADDR"
 testbed_shim "$prog" "$TB_PEER_ADDR" "$TB_SHIM_ADDR" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" ||

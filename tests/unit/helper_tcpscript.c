@@ -296,10 +296,46 @@ bool tcpscript_quiet_until(struct tcpscript *sc, uint64_t at_ms)
 	return none_unexplained(sc, "quiet") && !sc->err[0];
 }
 
+/* The IPv4 header's checksum, once the header is complete. */
+static void put_ip_csum(uint8_t *ip)
+{
+	uint16_t c;
+
+	ip[10] = ip[11] = 0;
+	c = ip_fast_csum(ip, 5);
+	memcpy(ip + 10, &c, 2);
+}
+
+/*
+ * A zeroed frame from side 1 to side 0: Ethernet and an IPv4 header of tot
+ * bytes in all (no options, TTL 64, checksum not yet: put_ip_csum); *ip is
+ * set to the IP header.
+ */
+static struct sk_buff *frame_from_peer(unsigned int tot, uint8_t proto, uint8_t **ip)
+{
+	uint32_t saddr = twostack_addr(1), daddr = twostack_addr(0);
+	struct sk_buff *skb = alloc_skb(14 + tot);
+	uint8_t *f = skb_put(skb, 14 + tot);
+
+	memset(f, 0, 14 + tot);
+	memcpy(f, twostack_mac[0], 6);
+	memcpy(f + 6, twostack_mac[1], 6);
+	f[12] = 0x08;
+	*ip = f + 14;
+	(*ip)[0] = 0x45;
+	(*ip)[2] = (uint8_t)(tot >> 8);
+	(*ip)[3] = (uint8_t)tot;
+	(*ip)[8] = 64;
+	(*ip)[9] = proto;
+	memcpy(*ip + 12, &saddr, 4);
+	memcpy(*ip + 16, &daddr, 4);
+	return skb;
+}
+
 /* An Ethernet frame from side 1 carrying seg, put on the wire. */
 static bool inject(struct tcpscript *sc, int idx, const struct tcpscript_seg *seg)
 {
-	uint8_t opts[40], mask[40], *f, *ip, *th;
+	uint8_t opts[40], mask[40], *ip, *th;
 	int optlen = seg->opts ? build_opts(sc, seg->opts, sc->stack_isn, opts, mask) : 0;
 	unsigned int thl, tot;
 	uint8_t flags = parse_flags(seg->flags);
@@ -316,26 +352,9 @@ static bool inject(struct tcpscript *sc, int idx, const struct tcpscript_seg *se
 	}
 	thl = 20u + (unsigned int)optlen;
 	tot = 20u + thl + seg->len;
-	skb = alloc_skb(14 + tot);
-	f = skb_put(skb, 14 + tot);
-	memset(f, 0, 14 + tot);
-	memcpy(f, twostack_mac[0], 6);
-	memcpy(f + 6, twostack_mac[1], 6);
-	f[12] = 0x08;
-	ip = f + 14;
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)(tot >> 8);
-	ip[3] = (uint8_t)tot;
+	skb = frame_from_peer(tot, 6, &ip);
 	ip[6] = 0x40; /* DF */
-	ip[8] = 64;
-	ip[9] = 6;
-	memcpy(ip + 12, &saddr, 4);
-	memcpy(ip + 16, &daddr, 4);
-	{
-		uint16_t c = ip_fast_csum(ip, 5);
-
-		memcpy(ip + 10, &c, 2);
-	}
+	put_ip_csum(ip);
 	th = ip + 20;
 	th[0] = (uint8_t)(sc->peer_port >> 8);
 	th[1] = (uint8_t)sc->peer_port;
@@ -366,6 +385,43 @@ static bool inject(struct tcpscript *sc, int idx, const struct tcpscript_seg *se
 	dev_flush(sc->ts->dev[1]);
 	twostack_run_until(sc->ts, sc->ts->now);
 	return true;
+}
+
+void tcpscript_inject_frag_needed(struct tcpscript *sc, uint32_t seq, uint16_t mtu)
+{
+	const unsigned int tot = 20 + 8 + 20 + 8;
+	uint32_t saddr = twostack_addr(1), daddr = twostack_addr(0);
+	uint8_t *ip, *icmp, *q;
+	struct sk_buff *skb = frame_from_peer(tot, 1, &ip);
+	uint16_t c;
+
+	put_ip_csum(ip);
+	icmp = ip + 20;
+	q = icmp + 8;
+	icmp[0] = 3;
+	icmp[1] = 4;
+	icmp[6] = (uint8_t)(mtu >> 8);
+	icmp[7] = (uint8_t)mtu;
+	/* The quoted packet: ours, to the script, as it left (1500 bytes, DF, TCP). */
+	q[0] = 0x45;
+	q[2] = 0x05;
+	q[3] = 0xdc;
+	q[6] = 0x40;
+	q[8] = 64;
+	q[9] = 6;
+	memcpy(q + 12, &daddr, 4);
+	memcpy(q + 16, &saddr, 4);
+	put_ip_csum(q);
+	q[20] = (uint8_t)(sc->stack_port >> 8);
+	q[21] = (uint8_t)sc->stack_port;
+	q[22] = (uint8_t)(sc->peer_port >> 8);
+	q[23] = (uint8_t)sc->peer_port;
+	put32(q + 24, sc->stack_isn + seq);
+	c = csum_fold(csum_partial(icmp, 8 + 28, 0));
+	memcpy(icmp + 2, &c, 2);
+	dev_queue_xmit(sc->ts->dev[1], skb);
+	dev_flush(sc->ts->dev[1]);
+	twostack_run_until(sc->ts, sc->ts->now);
 }
 
 static bool expect(struct tcpscript *sc, int idx, uint64_t at_ms, const struct tcpscript_seg *seg)

@@ -77,6 +77,13 @@ bool tcpscript_run(struct tcpscript *sc, const struct tcpscript_step *steps);
 /* Runs the clock to at_ms; false if the stack sent anything in the meantime. */
 bool tcpscript_quiet_until(struct tcpscript *sc, uint64_t at_ms);
 
+/*
+ * Injects, now, an ICMP fragmentation-needed (type 3 code 4) from the
+ * script's address saying next-hop MTU mtu, quoting the stack's segment at
+ * relative sequence seq (its IP header and first 8 TCP bytes).
+ */
+void tcpscript_inject_frag_needed(struct tcpscript *sc, uint32_t seq, uint16_t mtu);
+
 /* The stack's clock in ms (its TSval with tcp_timestamps = 2). */
 uint32_t tcpscript_now_ms(const struct tcpscript *sc);
 

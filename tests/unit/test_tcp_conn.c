@@ -324,6 +324,95 @@ static void bulk(size_t len, uint64_t limit)
 	free(rb);
 }
 
+static int recv_flags(struct socket *s, void *buf, size_t len, int flags, int *msg_flags)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	int r = s->ops->recvmsg(s, &m, len, flags | MSG_DONTWAIT);
+
+	*msg_flags = m.msg_flags;
+	return r;
+}
+
+static int at_mark(struct socket *s)
+{
+	int v = -1;
+
+	cr_assert_eq(s->ops->ioctl(s, SIOCATMARK, (unsigned long)&v), 0);
+	return v;
+}
+
+/*
+ * Urgent data between two stacks (tcp_mark_urg, tcp_check_urg, tcp_urg,
+ * tcp_recv_urg): the read stops at the mark, the byte is read once with
+ * MSG_OOB (EINVAL after), the stream skips it; a newer urgent byte before
+ * the old was read turns the old one into plain data; with SO_OOBINLINE it
+ * stays in the stream and MSG_OOB is EINVAL.
+ */
+Test(tcp, urgent_byte_out_of_band_once)
+{
+	struct socket *c, *s, *l;
+	char buf[64];
+	int fl, one = 1;
+
+	tcp_pair(&c, &s, &l);
+	cr_assert_eq(recv_flags(s, buf, 1, MSG_OOB, &fl), -EINVAL, "nothing urgent yet");
+	cr_assert_eq(send_buf(c, "abcX", 4), 4);
+	{
+		struct iovec iov = {.iov_base = "defY", .iov_len = 4};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_OOB};
+
+		cr_assert_eq(c->ops->sendmsg(c, &m, 4), 4);
+	}
+	cr_assert_eq(send_buf(c, "gh", 2), 2);
+	twostack_run_for(ts, 100 * NSEC_PER_MSEC);
+	cr_assert_eq(at_mark(s), 0);
+	cr_assert_eq(recv_buf(s, buf, sizeof(buf)), 7);
+	cr_assert_arr_eq(buf, "abcXdef", 7);
+	cr_assert_eq(at_mark(s), 1);
+	cr_assert_eq(recv_flags(s, buf, 1, MSG_OOB | MSG_PEEK, &fl), 1);
+	cr_assert_eq(recv_flags(s, buf, 1, MSG_OOB, &fl), 1);
+	cr_assert_eq(buf[0], 'Y');
+	cr_assert(fl & MSG_OOB);
+	cr_assert_eq(recv_flags(s, buf, 1, MSG_OOB, &fl), -EINVAL, "read once");
+	cr_assert_eq(recv_buf(s, buf, sizeof(buf)), 2);
+	cr_assert_arr_eq(buf, "gh", 2);
+	cr_assert_eq(at_mark(s), 0);
+
+	/* Two urgent bytes before a read: the first is plain data. */
+	{
+		struct iovec iov = {.iov_base = "iZ", .iov_len = 2};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_OOB};
+
+		cr_assert_eq(c->ops->sendmsg(c, &m, 2), 2);
+		twostack_run_for(ts, 100 * NSEC_PER_MSEC);
+		iov.iov_base = "jW";
+		cr_assert_eq(c->ops->sendmsg(c, &m, 2), 2);
+		twostack_run_for(ts, 100 * NSEC_PER_MSEC);
+	}
+	cr_assert_eq(recv_buf(s, buf, sizeof(buf)), 3);
+	cr_assert_arr_eq(buf, "iZj", 3);
+	cr_assert_eq(recv_flags(s, buf, 1, MSG_OOB, &fl), 1);
+	cr_assert_eq(buf[0], 'W');
+	cr_assert_eq(recv_buf(s, buf, sizeof(buf)), -EAGAIN, "W is stepped over, nothing follows");
+
+	/* Inline: the byte stays in the stream, the read still stops at the mark. */
+	cr_assert_eq(s->ops->setsockopt(s, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one)), 0);
+	{
+		struct iovec iov = {.iov_base = "kV", .iov_len = 2};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_OOB};
+
+		cr_assert_eq(c->ops->sendmsg(c, &m, 2), 2);
+	}
+	cr_assert_eq(send_buf(c, "l", 1), 1);
+	twostack_run_for(ts, 100 * NSEC_PER_MSEC);
+	cr_assert_eq(recv_buf(s, buf, sizeof(buf)), 1);
+	cr_assert_eq(at_mark(s), 1);
+	cr_assert_eq(recv_flags(s, buf, 1, MSG_OOB, &fl), -EINVAL);
+	cr_assert_eq(recv_buf(s, buf, sizeof(buf)), 2);
+	cr_assert_arr_eq(buf, "Vl", 2);
+}
+
 Test(tcp, one_megabyte_each_way_intact)
 {
 	bulk(1 << 20, 60 * NSEC_PER_SEC);

@@ -14,6 +14,7 @@
 
 #include "helper_tcpscript.h"
 #include "inet.h"
+#include "ip.h"
 #include "tcp.h"
 
 #define PORT 5000
@@ -435,6 +436,71 @@ Test(tcp_script, dsack_for_an_overlapping_out_of_order_segment)
 	     '>',
 	     {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000,nop,nop,sack 251:301 201:351"}});
 	cr_assert_eq(ext()->TCPDSACKOfoSent, 1);
+}
+
+/* ---- path MTU (tcp_v4_err, tcp_v4_mtu_reduced, route.c) ---- */
+
+static int ip_mtu(struct socket *s)
+{
+	int v = 0, len = sizeof(v);
+
+	cr_assert_eq(s->ops->getsockopt(s, SOL_IP, IP_MTU, &v, &len), 0);
+	return v;
+}
+
+/*
+ * A router says 1280 for a segment in flight: the path MTU drops, IP_MTU
+ * says so, every segment in flight goes again at once cut to the new MSS
+ * (1280 - 40 - 12 of timestamp = 1228; the rest of each as a piece of its
+ * own, as tcp_fragment leaves it), and new data goes in 1228-byte segments.
+ * An ICMP quoting a sequence not in flight changes nothing.
+ */
+Test(tcp_script, frag_needed_lowers_the_mss_and_resends_at_once)
+{
+	struct socket *c = established();
+	const uint32_t s = 1228, r = 1448 - 1228;
+
+	cr_assert_eq(ip_mtu(c), 1500);
+	cr_assert_eq(send_bytes(c, 3 * 1448), 3 * 1448);
+	RUN({10, '>', {".", 1, 1, 1448, 0, "nop,nop,TS val now ecr 5000"}},
+	    {10, '>', {".", 1449, 1, 1448, 0, "*"}}, {10, '>', {"P.", 2897, 1, 1448, 0, "*"}});
+	tcpscript_inject_frag_needed(sc, 3 * 1448 + 100, 1280); /* beyond snd_nxt: forged */
+	cr_assert(tcpscript_quiet_until(sc, 11), "%s", sc->err);
+	cr_assert_eq(ip_mtu(c), 1500);
+	tcpscript_inject_frag_needed(sc, 1, 1280);
+	cr_assert_eq(ip_mtu(c), 1280);
+	RUN({11, '>', {".", 1, 1, s, 0, "nop,nop,TS val now ecr 5000"}},
+	    {11, '>', {".", 1 + s, 1, r, 0, "*"}}, {11, '>', {".", 1449, 1, s, 0, "*"}},
+	    {11, '>', {".", 1449 + s, 1, r, 0, "*"}}, {11, '>', {".", 2897, 1, s, 0, "*"}},
+	    {11, '>', {"P.", 2897 + s, 1, r, 0, "*"}},
+	    {20, '<', {".", 1, 4345, 0, 0, "nop,nop,TS val 5001 ecr 1011"}});
+	cr_assert_eq(tcp_sk(c->sk)->total_retrans, 6);
+	cr_assert_eq(send_bytes(c, 3000), 3000);
+	RUN({20, '>', {".", 4345, 1, s, 0, "nop,nop,TS val now ecr 5001"}},
+	    {20, '>', {".", 4345 + s, 1, s, 0, "*"}},
+	    {20, '>', {"P.", 4345 + 2 * s, 1, 3000 - 2 * s, 0, "*"}});
+}
+
+/*
+ * An MTU below net.ipv4.route.min_pmtu (552) is raised to it (and locked:
+ * IP_PMTUDISC_WANT sends without DF there); a larger one never raises the
+ * path MTU.
+ */
+Test(tcp_script, frag_needed_below_min_pmtu_is_clamped)
+{
+	struct socket *c = established();
+
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({10, '>', {"P.", 1, 1, 1448, 0, "nop,nop,TS val now ecr 5000"}});
+	tcpscript_inject_frag_needed(sc, 1, 68);
+	cr_assert_eq(ip_mtu(c), 552);
+	cr_assert_eq(ip_dont_fragment(c->sk), IP_DF_NONE, "a locked path: no DF for WANT");
+	RUN({10, '>', {".", 1, 1, 500, 0, "*"}}, {10, '>', {".", 501, 1, 500, 0, "*"}},
+	    {10, '>', {"P.", 1001, 1, 448, 0, "*"}},
+	    {20, '<', {".", 1, 1449, 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
+	tcpscript_inject_frag_needed(sc, 1449, 1400);
+	cr_assert_eq(ip_mtu(c), 552);
+	cr_assert(tcpscript_quiet_until(sc, 100), "%s", sc->err);
 }
 
 /* ---- SACK, the sender's side: the scoreboard (RFC 6675) ---- */
