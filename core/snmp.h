@@ -125,7 +125,14 @@
 	X(TCPDSACKRecv) \
 	X(TCPDSACKUndo) \
 	X(TCPFullUndo) \
-	X(TCPLossUndo)
+	X(TCPLossUndo) \
+	X(TCPFastOpenActive) \
+	X(TCPFastOpenActiveFail) \
+	X(TCPFastOpenPassive) \
+	X(TCPFastOpenPassiveFail) \
+	X(TCPFastOpenListenOverflow) \
+	X(TCPFastOpenCookieReqd) \
+	X(TCPFastOpenPassiveAltKey)
 
 /* clang-format on */
 

@@ -57,22 +57,23 @@ void inet_csk_unlink_child(struct sock *child)
 
 	if (!parent)
 		return;
-	if (child->sk_state == TCP_SYN_RECV)
+	if (child->sk_state == TCP_SYN_RECV && !tp->fastopen_child)
 		parent->syn_qlen--;
 	else
 		parent->inet.sk.sk_ack_backlog--;
+	tcp_fastopen_child_done(child);
 	list_del_init(&tp->accept_node);
 	tp->parent = NULL;
 }
 
 /*
- * A child past SYN_RECV that is still on its listener's accept queue: it
+ * A child past SYN_RECV (or a Fast Open one in it) still on its listener's accept queue: it
  * has no owner yet, but it is not an orphan either (the kernel orphans a
  * child only in inet_csk_listen_stop).
  */
 static bool inet_csk_child_queued(const struct sock *sk)
 {
-	return tcp_sk(sk)->parent && sk->sk_state != TCP_SYN_RECV;
+	return tcp_sk(sk)->parent && (sk->sk_state != TCP_SYN_RECV || tcp_sk(sk)->fastopen_child);
 }
 
 void tcp_done(struct sock *sk)
@@ -590,6 +591,9 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->retransmit_hint = NULL;
 	tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
 	tp->fin_rcvd = 0;
+	inet_sk(sk)->defer_connect = 0;
+	tp->syn_fastopen = tp->syn_fastopen_exp = tp->syn_data = tp->syn_data_acked = 0;
+	tp->fastopen_client_fail = 0;
 	tp->srtt = tp->rttvar = 0;
 	tp->rto = TCP_TIMEOUT_INIT;
 	tp->backoff = tp->retransmits = tp->probes_out = 0;
@@ -628,6 +632,8 @@ int inet_csk_listen_start(struct sock *sk)
 	INIT_LIST_HEAD(&tp->accept_queue);
 	tp->syn_qlen = 0;
 	sk->sk_ack_backlog = 0;
+	/* net.ipv4.tcp_fastopen 0x400: Fast Open without TCP_FASTOPEN (inet_listen). */
+	tcp_fastopen_listen(sk, (int)sk->sk_max_ack_backlog);
 	sk->sk_state = TCP_LISTEN;
 	err = sk->sk_prot->get_port(sk, sk->sk_num);
 	if (err) {
@@ -686,6 +692,13 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 		name[n] = '\0';
 		return tcp_set_congestion_control(sk, name,
 						  ns_capable(sock_net(sk), CAP_NET_ADMIN));
+	}
+	switch (optname) {
+	case TCP_FASTOPEN:
+	case TCP_FASTOPEN_KEY:
+	case TCP_FASTOPEN_CONNECT:
+	case TCP_FASTOPEN_NO_COOKIE:
+		return tcp_fastopen_setsockopt(sk, optname, optval, optlen);
 	}
 	err = tcp_get_int(optval, optlen, &val);
 	if (err)
@@ -832,6 +845,9 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 		info->tcpi_options |= TCPI_OPT_TIMESTAMPS;
 	if (tp->rx_opt.sack_ok)
 		info->tcpi_options |= TCPI_OPT_SACK;
+	if (tp->syn_data_acked)
+		info->tcpi_options |= TCPI_OPT_SYN_DATA;
+	info->tcpi_fastopen_client_fail = tp->fastopen_client_fail & 3;
 	info->tcpi_snd_mss = tp->mss_cache;
 	info->tcpi_rcv_mss = tp->ack.rcv_mss;
 	info->tcpi_unacked = tp->packets_out;
@@ -950,6 +966,11 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 	case TCP_USER_TIMEOUT:
 		val = (int)tp->user_timeout;
 		break;
+	case TCP_FASTOPEN:
+	case TCP_FASTOPEN_KEY:
+	case TCP_FASTOPEN_CONNECT:
+	case TCP_FASTOPEN_NO_COOKIE:
+		return tcp_fastopen_getsockopt(sk, optname, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -1633,7 +1633,9 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		tcp_rearm_rto(sk);
 		tcp_set_state(sk, TCP_ESTABLISHED);
 		tcp_init_transfer(sk);
-		tcp_send_ack(sk);
+		/* Fast Open: the cookie to keep; unacknowledged SYN data goes again, with the ACK. */
+		if (!((tp->syn_fastopen || tp->syn_data) && tcp_rcv_fastopen_synack(sk, skb)))
+			tcp_send_ack(sk);
 		tcp_push_pending_frames(sk, tp->nonagle);
 		kfree_skb(skb);
 		return 0;
@@ -1668,7 +1670,10 @@ void tcp_synrecv_established(struct sock *sk)
 	struct tcp_sock *parent = tp->parent;
 	struct net *net = sock_net(sk);
 
-	if (parent) {
+	/* A Fast Open child is on the accept queue already (tcp_fastopen.c). */
+	if (parent && tp->fastopen_child) {
+		tcp_fastopen_child_done(sk);
+	} else if (parent) {
 		struct sock *psk = &parent->inet.sk;
 
 		list_del_init(&tp->accept_node);
@@ -1766,7 +1771,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			return 1;
 		/* Accept queue full, tcp_abort_on_overflow = 0: ignore the ACK, the SYN-ACK
 		 * repeats. */
-		if (tp->parent &&
+		if (tp->parent && !tp->fastopen_child &&
 		    tp->parent->inet.sk.sk_ack_backlog > tp->parent->inet.sk.sk_max_ack_backlog) {
 			__NET_INC_STATS(net, ListenOverflows);
 			__NET_INC_STATS(net, ListenDrops);
@@ -1939,7 +1944,7 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
-	if (!tcp_v4_syn_recv_sock(sk, skb))
+	if (!tcp_try_fastopen(sk, skb))
 		__NET_INC_STATS(net, ListenDrops);
 	kfree_skb(skb);
 	return 0;

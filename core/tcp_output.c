@@ -56,6 +56,7 @@ struct tcp_out_options {
 	uint8_t num_sack_blocks;
 	uint16_t mss; /* 0: none */
 	uint32_t tsval, tsecr;
+	const struct tcp_fastopen_cookie *fastopen; /* SYN or SYN-ACK: Fast Open, last */
 };
 
 static uint8_t *put_be32(uint8_t *p, uint32_t v)
@@ -117,6 +118,8 @@ static void tcp_options_write(uint8_t *ptr, struct tcp_sock *tp, const struct tc
 		}
 		tp->rx_opt.dsack = 0;
 	}
+	if (o->fastopen)
+		tcp_fastopen_write(ptr, o->fastopen);
 }
 
 /* Timestamps: our clock plus the connection's offset, and TS.Recent echoed. */
@@ -162,6 +165,17 @@ static unsigned int tcp_syn_options(struct sock *sk, struct tcp_out_options *o)
 		if (!(o->options & OPTION_TS))
 			size += TCPOLEN_SACKPERM_ALIGNED;
 	}
+	/* Fast Open: a cookie or a request, if it fits (tcp_syn_options). */
+	if (tp->fastopen_req && tp->fastopen_req->cookie.len >= 0) {
+		unsigned int need = tcp_fastopen_optlen(&tp->fastopen_req->cookie);
+
+		if (MAX_TCP_OPTION_SPACE - size >= need) {
+			o->fastopen = &tp->fastopen_req->cookie;
+			size += need;
+			tp->syn_fastopen = 1;
+			tp->syn_fastopen_exp = tp->fastopen_req->cookie.exp;
+		}
+	}
 	return size;
 }
 
@@ -171,6 +185,7 @@ struct tcp_synack_req {
 	uint8_t rcv_wscale;
 	bool wscale_ok, tstamp_ok, sack_ok;
 	uint32_t tsval, tsecr;
+	const struct tcp_fastopen_cookie *foc; /* a Fast Open cookie to hand out, or NULL */
 };
 
 /* A SYN-ACK (tcp_synack_options) answers only what the SYN offered and we allow. */
@@ -195,6 +210,10 @@ static unsigned int tcp_synack_options(const struct tcp_synack_req *req, struct 
 		if (!(o->options & OPTION_TS))
 			size += TCPOLEN_SACKPERM_ALIGNED;
 	}
+	if (req->foc && MAX_TCP_OPTION_SPACE - size >= tcp_fastopen_optlen(req->foc)) {
+		o->fastopen = req->foc;
+		size += tcp_fastopen_optlen(req->foc);
+	}
 	return size;
 }
 
@@ -208,6 +227,8 @@ static unsigned int tcp_child_synack_options(struct tcp_sock *tp, struct tcp_out
 		.sack_ok = tp->rx_opt.sack_ok,
 		.tsval = tcp_time_stamp_ts(tp) + tp->tsoffset,
 		.tsecr = tp->rx_opt.ts_recent,
+		/* Only the first SYN-ACK carries it (tcp_rtx_synack passes none). */
+		.foc = tp->fastopen_synack.len > 0 ? &tp->fastopen_synack : NULL,
 	};
 
 	return tcp_synack_options(&req, o);
@@ -842,6 +863,7 @@ int tcp_send_synack(struct sock *sk)
 		return -ENOBUFS;
 	tcp_transmit_skb(sk, skb, true);
 	tcp_event_new_data_sent(sk, skb);
+	tcp_sk(sk)->fastopen_synack.len = 0;
 	return 0;
 }
 
@@ -934,8 +956,12 @@ int tcp_connect(struct sock *sk)
 	skb = tcp_queue_ctl_skb(sk, TCPHDR_SYN);
 	if (!skb)
 		return -ENOBUFS;
-	tcp_transmit_skb(sk, skb, true);
+	/* Fast Open: data in the SYN, or a SYN that asks for a cookie. */
+	if (!tp->fastopen_req || tcp_send_syn_data(sk, skb))
+		tcp_transmit_skb(sk, skb, true);
 	tcp_event_new_data_sent(sk, skb);
+	if (tp->send_head) /* the SYN's data, sent with it */
+		tcp_event_new_data_sent(sk, tp->send_head);
 	__TCP_INC_STATS(sock_net(sk), ActiveOpens);
 	return 0;
 }

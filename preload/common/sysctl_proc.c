@@ -88,6 +88,8 @@ static const struct {
 	{"net/ipv4/tcp_window_scaling", offsetof(struct netns_sysctl, tcp_window_scaling)},
 	{"net/ipv4/tcp_dsack", offsetof(struct netns_sysctl, tcp_dsack)},
 	{"net/ipv4/tcp_syncookies", offsetof(struct netns_sysctl, tcp_syncookies)},
+	{"net/ipv4/tcp_fastopen", offsetof(struct netns_sysctl, tcp_fastopen)},
+	{"net/ipv4/tcp_ecn", offsetof(struct netns_sysctl, tcp_ecn)},
 };
 
 /* A string sysctl: as the integers below, a change in the namespace replaces ours. */
@@ -106,7 +108,7 @@ static void refresh_str(const char *name, char *dst, size_t size, char last[256]
 
 /*
  * A value changed in the namespace since the last read replaces ours; one
- * set in-process (a test, say) stays until the namespace's changes. Five
+ * set in-process (a test, say) stays until the namespace's changes. Seven
  * small reads per socket(), where the kernel reads a variable.
  */
 static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
@@ -124,6 +126,8 @@ static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
 		    sizeof(s->tcp_congestion_control), s->tcp_cc_live_read[0]);
 	refresh_str("net/ipv4/tcp_allowed_congestion_control", s->tcp_allowed_congestion_control,
 		    sizeof(s->tcp_allowed_congestion_control), s->tcp_cc_live_read[1]);
+	/* Readable by root only, as the kernel's: otherwise the stack keeps its own key. */
+	read_str("net/ipv4/tcp_fastopen_key", s->tcp_fastopen_key, sizeof(s->tcp_fastopen_key));
 }
 
 /*
@@ -189,6 +193,9 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_comp_sack_nr", &s->tcp_comp_sack_nr);
 	read_ints("net/ipv4/tcp_comp_sack_delay_ns", &s->tcp_comp_sack_delay_ns, 1);
 	read_int("net/ipv4/tcp_moderate_rcvbuf", &s->tcp_moderate_rcvbuf);
+	read_int("net/ipv4/tcp_fastopen", &s->tcp_fastopen);
+	read_int("net/ipv4/tcp_ecn", &s->tcp_ecn);
+	read_str("net/ipv4/tcp_fastopen_key", s->tcp_fastopen_key, sizeof(s->tcp_fastopen_key));
 	read_int("net/ipv4/udp_rmem_min", &s->udp_rmem_min);
 	read_int("net/ipv4/udp_wmem_min", &s->udp_wmem_min);
 	read_int("net/ipv4/ip_nonlocal_bind", &s->ip_nonlocal_bind);

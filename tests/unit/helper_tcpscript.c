@@ -6,6 +6,7 @@
 #include "helper_tcpscript.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +160,27 @@ static int build_opts(struct tcpscript *sc, const char *spec, uint32_t sack_base
 		} else if (!strncmp(s, "wscale ", 7)) {
 			b[n] = 3, b[n + 1] = 3, b[n + 2] = (uint8_t)strtoul(s + 7, (char **)&s, 10);
 			n += 3;
+		} else if (!strncmp(s, "tfo", 3)) {
+			/* Fast Open: "tfo" a request, "tfo *" any 8-byte cookie, "tfo <hex>" one. */
+			int len = 0;
+
+			s += 3;
+			if (!strncmp(s, " *", 2)) {
+				memset(m + n + 2, 0, 8);
+				len = 8;
+				s += 2;
+			} else if (*s == ' ') {
+				for (s++; isxdigit((unsigned char)s[0]) && isxdigit((unsigned char)s[1]);
+				     s += 2) {
+					char hx[3] = {s[0], s[1], 0};
+
+					if (n + 2 + len >= 40)
+						return -1;
+					b[n + 2 + len++] = (uint8_t)strtoul(hx, NULL, 16);
+				}
+			}
+			b[n] = 34, b[n + 1] = (uint8_t)(2 + len);
+			n += 2 + len;
 		} else if (!strncmp(s, "md5", 3)) {
 			b[n] = 19, b[n + 1] = 18;
 			memset(b + n + 2, 0x5a, 16);

@@ -19,6 +19,8 @@
  * which is its TSval when tcp_timestamps is 2: no per-connection offset).
  * SACK edges are relative to the sequence space they acknowledge (the
  * script's data when the stack sends them, the stack's when injected).
+ * Fast Open: "tfo" is a cookie request (kind 34, length 2), "tfo *" any
+ * 8-byte cookie, "tfo 0a0b0c0d0e0f1011" that cookie.
  * opts NULL means no options at all; "*" means not checked.
  */
 #ifndef SOCKSHIM_HELPER_TCPSCRIPT_H
