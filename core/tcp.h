@@ -394,16 +394,16 @@ struct tcp_sock {
 	uint8_t fin_rcvd : 1; /* the peer's FIN is in rcv_nxt */
 
 	/* TCP Fast Open (tcp_fastopen.c). */
-	struct tcp_fastopen_request *fastopen_req; /* client: during the connect call only */
+	struct tcp_fastopen_request *fastopen_req;  /* client: during the connect call only */
 	struct tcp_fastopen_cookie fastopen_synack; /* child: what its first SYN-ACK carries */
 	uint8_t fastopen_key[2][TCP_FASTOPEN_KEY_LENGTH]; /* TCP_FASTOPEN_KEY: primary, backup */
 	uint8_t fastopen_nkeys;				  /* 0: the namespace's key */
-	uint32_t fastopen_max_qlen; /* listener: TCP_FASTOPEN, 0 = off */
-	uint32_t fastopen_qlen;	    /* listener: Fast Open children not past the handshake */
-	uint8_t syn_fastopen : 1;   /* the SYN carried the option */
+	uint32_t fastopen_max_qlen;			  /* listener: TCP_FASTOPEN, 0 = off */
+	uint32_t fastopen_qlen;	  /* listener: Fast Open children not past the handshake */
+	uint8_t syn_fastopen : 1; /* the SYN carried the option */
 	uint8_t syn_fastopen_exp : 1;
-	uint8_t syn_data : 1;	    /* the SYN carried data */
-	uint8_t syn_data_acked : 1; /* ... and the SYN-ACK acknowledged all of it */
+	uint8_t syn_data : 1;		/* the SYN carried data */
+	uint8_t syn_data_acked : 1;	/* ... and the SYN-ACK acknowledged all of it */
 	uint8_t fastopen_connect : 1;	/* TCP_FASTOPEN_CONNECT */
 	uint8_t fastopen_no_cookie : 1; /* TCP_FASTOPEN_NO_COOKIE */
 	uint8_t fastopen_child : 1;	/* a passive Fast Open child counted in fastopen_qlen */

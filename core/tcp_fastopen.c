@@ -498,8 +498,8 @@ bool tcp_rcv_fastopen_synack(struct sock *sk, const struct sk_buff *synack)
 		/* Part of the SYN's data was not acknowledged: send the rest now. */
 		struct sk_buff *skb;
 
-		tp->fastopen_client_fail = tp->total_retrans ? TFO_SYN_RETRANSMITTED
-							     : TFO_DATA_NOT_ACKED;
+		tp->fastopen_client_fail =
+			tp->total_retrans ? TFO_SYN_RETRANSMITTED : TFO_DATA_NOT_ACKED;
 		skb_queue_walk (&sk->sk_write_queue, skb) {
 			if (skb == tp->send_head)
 				break;
@@ -565,6 +565,7 @@ static void tcp_fastopen_adopt(struct sock *parent, struct sock *child, const st
 			child->sk_rmem_alloc += (int)skb->len;
 			tp->rcv_nxt += skb->len;
 			tp->bytes_received += skb->len;
+			tp->syn_data_acked = 1; /* TCP_INFO's TCPI_OPT_SYN_DATA, as the kernel's */
 			tp->data_segs_in++;
 			tp->last_data_recv = sock_net(child)->now;
 		}
@@ -669,8 +670,8 @@ int tcp_fastopen_setsockopt(struct sock *sk, int optname, const void *optval, un
 		if (val < 0 || !((1 << sk->sk_state) & ((1 << TCP_CLOSE) | (1 << TCP_LISTEN))))
 			return -EINVAL;
 		/* fastopen_queue_tune: at most somaxconn. */
-		tp->fastopen_max_qlen = (uint32_t)(val < net->sysctl.somaxconn ? val
-									 : net->sysctl.somaxconn);
+		tp->fastopen_max_qlen =
+			(uint32_t)(val < net->sysctl.somaxconn ? val : net->sysctl.somaxconn);
 		return 0;
 	case TCP_FASTOPEN_CONNECT:
 		if (val > 1 || val < 0)

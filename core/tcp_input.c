@@ -1633,7 +1633,8 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		tcp_rearm_rto(sk);
 		tcp_set_state(sk, TCP_ESTABLISHED);
 		tcp_init_transfer(sk);
-		/* Fast Open: the cookie to keep; unacknowledged SYN data goes again, with the ACK. */
+		/* Fast Open: the cookie to keep; unacknowledged SYN data goes again, with the ACK.
+		 */
 		if (!((tp->syn_fastopen || tp->syn_data) && tcp_rcv_fastopen_synack(sk, skb)))
 			tcp_send_ack(sk);
 		tcp_push_pending_frames(sk, tp->nonagle);

@@ -161,7 +161,8 @@ static int build_opts(struct tcpscript *sc, const char *spec, uint32_t sack_base
 			b[n] = 3, b[n + 1] = 3, b[n + 2] = (uint8_t)strtoul(s + 7, (char **)&s, 10);
 			n += 3;
 		} else if (!strncmp(s, "tfo", 3)) {
-			/* Fast Open: "tfo" a request, "tfo *" any 8-byte cookie, "tfo <hex>" one. */
+			/* Fast Open: "tfo" a request, "tfo *" any 8-byte cookie, "tfo <hex>" one.
+			 */
 			int len = 0;
 
 			s += 3;
@@ -170,7 +171,8 @@ static int build_opts(struct tcpscript *sc, const char *spec, uint32_t sack_base
 				len = 8;
 				s += 2;
 			} else if (*s == ' ') {
-				for (s++; isxdigit((unsigned char)s[0]) && isxdigit((unsigned char)s[1]);
+				for (s++;
+				     isxdigit((unsigned char)s[0]) && isxdigit((unsigned char)s[1]);
 				     s += 2) {
 					char hx[3] = {s[0], s[1], 0};
 
