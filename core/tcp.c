@@ -170,6 +170,19 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 
 	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
+	if (inet_sk(sk)->defer_connect && msg->msg_iovlen) {
+		/*
+		 * TCP_FASTOPEN_CONNECT: the first write goes in the SYN, the rest
+		 * waits for the handshake (-EAGAIN where the kernel, not
+		 * buffering, says EINPROGRESS when the SYN took nothing).
+		 */
+		size_t syn = 0, n = msg->msg_iov[0].iov_len < size ? msg->msg_iov[0].iov_len : size;
+
+		err = tcp_sendmsg_deferred(sk, msg->msg_iov[0].iov_base, n, &syn);
+		if (err != -EINPROGRESS)
+			return err;
+		return syn ? (int)syn : -EAGAIN;
+	}
 	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT) {
 		/* sk_stream_wait_connect() without the wait. */
 		if (sk->sk_err)

@@ -639,6 +639,12 @@ struct socket;
 int tcp_connect_fastopen(struct socket *sock, const struct sockaddr *uaddr, int addr_len,
 			 const void *data, size_t size, size_t *copied);
 /*
+ * The first write after TCP_FASTOPEN_CONNECT deferred the connect
+ * (tcp_sendmsg_fastopen with defer_connect): the SYN goes with what fits of
+ * data; -EINPROGRESS, *copied the bytes it took.
+ */
+int tcp_sendmsg_deferred(struct sock *sk, const void *data, size_t size, size_t *copied);
+/*
  * TCP_FASTOPEN_CONNECT: true with a cookie at hand (connect() returns at
  * once, the SYN waits for the first write); else the SYN asks for one
  * through fo, which tcp_connect uses.

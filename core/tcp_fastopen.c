@@ -442,19 +442,28 @@ int tcp_connect_fastopen(struct socket *sock, const struct sockaddr *uaddr, int 
 		return -EOPNOTSUPP;
 	if (tp->fastopen_req)
 		return -EALREADY;
+	/* TCP_FASTOPEN_CONNECT's connect() returned already: this write sends the SYN. */
+	if (inet_sk(sk)->defer_connect)
+		return tcp_sendmsg_deferred(sk, data, size, copied);
 	tp->fastopen_req = &fo;
-	if (inet_sk(sk)->defer_connect) {
-		/* TCP_FASTOPEN_CONNECT's connect() returned already: the SYN goes now. */
-		inet_sk(sk)->defer_connect = 0;
-		err = tcp_connect(sk);
-		if (!err)
-			err = -EINPROGRESS;
-	} else {
-		err = sock->ops->connect(sock, uaddr, addr_len, O_NONBLOCK);
-	}
+	err = sock->ops->connect(sock, uaddr, addr_len, O_NONBLOCK);
 	tp->fastopen_req = NULL;
 	*copied = fo.copied;
 	return err;
+}
+
+int tcp_sendmsg_deferred(struct sock *sk, const void *data, size_t size, size_t *copied)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_fastopen_request fo = {.data = data, .size = size};
+	int err;
+
+	inet_sk(sk)->defer_connect = 0;
+	tp->fastopen_req = &fo;
+	err = tcp_connect(sk);
+	tp->fastopen_req = NULL;
+	*copied = fo.copied;
+	return err ? err : -EINPROGRESS;
 }
 
 /* tcp_fastopen_cache_set: what a SYN-ACK taught about its sender. */

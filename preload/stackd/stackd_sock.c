@@ -41,6 +41,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "inet.h"
 #include "shim_ctl.h"
 #include "stackd.h"
 #include "stackd_loopback.h"
@@ -368,7 +369,9 @@ static int stackd_sendmsg(struct socket *sock, const void *buf, size_t len,
 
 static bool stackd_can_send(const struct sock *sk)
 {
-	return sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT;
+	/* TCP_FASTOPEN_CONNECT's connect() returned: the first write sends the SYN. */
+	return sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT ||
+	       inet_sk(sk)->defer_connect;
 }
 
 /* Reads the interposer's filler away once the connection is up. */

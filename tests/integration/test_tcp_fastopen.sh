@@ -101,6 +101,32 @@ cmp -s "$TB_WORK/shim-client.log" "$TB_WORK/ref-client.log" || tb_fail "the clie
 	tb_fail "the peer's TcpExtTCPFastOpenPassive went $p0 -> $p1 (stack) -> $p2 (reference), not +1 each"
 tb_say "ok: same outcome; the peer counted one Fast Open connection from each"
 
+# TCP_FASTOPEN_CONNECT (30): with the cookie now cached, connect() returns
+# at once and the first send() fills the SYN.
+connect_client='import socket,sys
+for i in range(2):
+    c=socket.socket(); c.setsockopt(socket.IPPROTO_TCP, 30, 1)
+    c.connect((sys.argv[1], int(sys.argv[2]))); n=c.send(b"again%d" % i)
+    r=c.recv(100); info=c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    print("%s sent=%d syn_data=%d client_fail=%d" % (r.decode(), n, 1 if info[5] & 32 else 0, (info[7] >> 1) & 3))
+    c.close()'
+tb_say "client: TCP_FASTOPEN_CONNECT, connect() then send(), from the stack and from the reference kernel"
+testbed_shim timeout 60 "$TB_PY" -c "$connect_client" "$TB_PEER_ADDR" 9000 >"$TB_WORK/shim-connect.log" 2>&1 ||
+	tb_fail "the TCP_FASTOPEN_CONNECT client under the shim failed: $(cat "$TB_WORK/shim-connect.log")"
+p3=$(netstat_get "$TB_NS_PEER" TCPFastOpenPassive)
+ip netns exec "$REF_NS" timeout 60 "$TB_PY" -c "$connect_client" "$PEER_ADDR2" 9000 >"$TB_WORK/ref-connect.log" 2>&1 ||
+	tb_fail "the reference TCP_FASTOPEN_CONNECT client failed: $(cat "$TB_WORK/ref-connect.log")"
+p4=$(netstat_get "$TB_NS_PEER" TCPFastOpenPassive)
+tb_say "stack:     $(tr '\n' '|' <"$TB_WORK/shim-connect.log")"
+tb_say "reference: $(tr '\n' '|' <"$TB_WORK/ref-connect.log")"
+cmp -s "$TB_WORK/shim-connect.log" "$TB_WORK/ref-connect.log" ||
+	tb_fail "the TCP_FASTOPEN_CONNECT outcome differs from the kernel's"
+[ "$(sed -n 1p "$TB_WORK/shim-connect.log")" = "1:again0 sent=6 syn_data=1 client_fail=0" ] ||
+	tb_fail "TCP_FASTOPEN_CONNECT did not put the first send in the SYN"
+[ $((p3 - p2)) = 2 ] && [ $((p4 - p3)) = 2 ] ||
+	tb_fail "the peer's TcpExtTCPFastOpenPassive went $p2 -> $p3 (stack) -> $p4 (reference), not +2 each"
+tb_say "ok: same outcome, every connection's first send rode in its SYN"
+
 tb_say "server: the peer's kernel client to a TCP_FASTOPEN listener under the stack and on the reference kernel"
 testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9001 >"$TB_WORK/shim-server.log" 2>&1 &
 ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" 9001 >"$TB_WORK/ref-server.log" 2>&1 &

@@ -186,8 +186,9 @@ Test(tcp_fastopen, client_bit_off_refuses_msg_fastopen)
 Test(tcp_fastopen, fastopen_connect_defers_the_syn_to_the_first_write)
 {
 	struct sockaddr_in to = twostack_sin(1, TCPSCRIPT_PEER_PORT);
+	struct iovec iov = {.iov_base = (void *)payload, .iov_len = 2000};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_DONTWAIT};
 	struct socket *c;
-	size_t copied = 0;
 	int one = 1;
 
 	client_learns_cookie();
@@ -195,10 +196,27 @@ Test(tcp_fastopen, fastopen_connect_defers_the_syn_to_the_first_write)
 	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)), 0);
 	sc->stack_port = 0;
 	cr_assert_eq(twostack_connect(c, &to), 0);
+	cr_assert_eq(twostack_connect(c, &to), -EISCONN, "connecting, as the kernel says then");
 	cr_assert(tcpscript_quiet_until(sc, 20), "%s", sc->err);
-	cr_assert_eq(tcp_connect_fastopen(c, NULL, 0, payload, 50, &copied), -EINPROGRESS);
-	cr_assert_eq(copied, 50);
-	RUN({20, '>', {"S", 0, 0, 50, 0, SYN_OPTS ",tfo 0102030405060708,nop,nop"}});
+	cr_assert_eq(c->ops->sendmsg(c, &m, 2000), 1420, "the SYN takes what fits");
+	RUN({20, '>', {"S", 0, 0, 1420, 0, SYN_OPTS ",tfo 0102030405060708,nop,nop"}},
+	    {30, '<', {"S.", 0, 1421, 0, 0, "mss 1460,sackOK,TS val 5010 ecr 1020,nop,wscale 7"}},
+	    {30, '>', {".", 1421, 1, 0, 0, "nop,nop,TS val now ecr 5010"}});
+	cr_assert_eq(c->ops->sendmsg(c, &m, 580), 580, "the rest once connected");
+}
+
+/* TCP_FASTOPEN_CONNECT without a cookie: a plain connect whose SYN asks for one. */
+Test(tcp_fastopen, fastopen_connect_without_a_cookie_asks_for_one)
+{
+	struct sockaddr_in to = twostack_sin(1, TCPSCRIPT_PEER_PORT);
+	struct socket *c = new_socket();
+	int one = 1;
+
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)), 0);
+	cr_assert_eq(twostack_connect(c, &to), -EINPROGRESS);
+	RUN({0, '>', {"S", 0, 0, 0, 0, SYN_OPTS ",tfo,nop,nop"}});
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_FASTOPEN_CONNECT, &one, sizeof(one)),
+		     -EINVAL, "only before connect");
 }
 
 /* ---- the server ---- */
