@@ -132,7 +132,8 @@
 	X(TCPFastOpenPassiveFail) \
 	X(TCPFastOpenListenOverflow) \
 	X(TCPFastOpenCookieReqd) \
-	X(TCPFastOpenPassiveAltKey)
+	X(TCPFastOpenPassiveAltKey) \
+	X(TCPDeliveredCE)
 
 /* clang-format on */
 

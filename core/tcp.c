@@ -8,8 +8,8 @@
  * -EAGAIN, recvmsg returns what is queued, -EAGAIN, or 0 at EOF; the owner
  * waits for sk_write_space / sk_data_ready.
  *
- * What this is not: urgent data (MSG_OOB), MSG_ZEROCOPY, TCP_FASTOPEN,
- * TCP_REPAIR, TCP_MD5SIG, TCP_DEFER_ACCEPT, TCP_NOTSENT_LOWAT.
+ * What this is not: urgent data (MSG_OOB), MSG_ZEROCOPY (Fast Open's
+ * options are tcp_fastopen.c's), TCP_REPAIR, TCP_MD5SIG, TCP_DEFER_ACCEPT, TCP_NOTSENT_LOWAT.
  */
 #include <errno.h>
 #include <linux/inet_diag.h>
@@ -607,6 +607,8 @@ int tcp_disconnect(struct sock *sk, int flags)
 	inet_sk(sk)->defer_connect = 0;
 	tp->syn_fastopen = tp->syn_fastopen_exp = tp->syn_data = tp->syn_data_acked = 0;
 	tp->fastopen_client_fail = 0;
+	tp->ecn_flags = 0;
+	tp->delivered_ce = 0;
 	tp->srtt = tp->rttvar = 0;
 	tp->rto = TCP_TIMEOUT_INIT;
 	tp->backoff = tp->retransmits = tp->probes_out = 0;
@@ -860,6 +862,11 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 		info->tcpi_options |= TCPI_OPT_SACK;
 	if (tp->syn_data_acked)
 		info->tcpi_options |= TCPI_OPT_SYN_DATA;
+	if (tp->ecn_flags & TCP_ECN_OK)
+		info->tcpi_options |= TCPI_OPT_ECN;
+	if (tp->ecn_flags & TCP_ECN_SEEN)
+		info->tcpi_options |= TCPI_OPT_ECN_SEEN;
+	info->tcpi_delivered_ce = tp->delivered_ce;
 	info->tcpi_fastopen_client_fail = tp->fastopen_client_fail & 3;
 	info->tcpi_snd_mss = tp->mss_cache;
 	info->tcpi_rcv_mss = tp->ack.rcv_mss;

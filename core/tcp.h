@@ -10,6 +10,8 @@
  *   tcp_syncookies.c  SYN cookies (syncookies.c)
  *   tcp_recovery.c  RACK loss detection (RFC 8985)
  *   tcp_cong.c    pluggable congestion control, Reno; tcp_cubic.c  CUBIC
+ *   tcp_fastopen.c  TCP Fast Open (RFC 7413): cookies, SYN data
+ *   tcp_ecn.c     ECN (RFC 3168)
  *
  * SYN, SYN-ACK and later segments carry MSS, SACK-permitted, timestamps and
  * window scale as Linux negotiates and lays them out (tcp_options_write);
@@ -17,8 +19,8 @@
  * out-of-order data in SACK blocks and duplicates in D-SACK (RFC 2018,
  * 2883); the sender keeps a SACK scoreboard, finds losses with RACK-TLP and
  * recovers with PRR under the socket's congestion control (CUBIC by
- * default, Reno). What this is not (yet): no F-RTO or undo, no urgent data, no
- * TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
+ * default, Reno). What this is not (yet): no F-RTO or undo, no urgent data,
+ * no request_sock mini-sockets (a SYN creates a child tcp_sock
  * in SYN_RECV; past a full SYN queue, a SYN cookie: tcp_syncookies.c).
  *
  * Ownership: prot->close() hands the sock to TCP for good. TCP keeps it
@@ -408,6 +410,10 @@ struct tcp_sock {
 	uint8_t fastopen_no_cookie : 1; /* TCP_FASTOPEN_NO_COOKIE */
 	uint8_t fastopen_child : 1;	/* a passive Fast Open child counted in fastopen_qlen */
 	uint8_t fastopen_client_fail;	/* TFO_* of tcpi_fastopen_client_fail */
+
+	/* ECN (RFC 3168, tcp_ecn.c). */
+	uint8_t ecn_flags;     /* TCP_ECN_* */
+	uint32_t delivered_ce; /* segments the peer echoed CE for (tcpi_delivered_ce) */
 };
 
 #define TCP_NAGLE_OFF  1 /* TCP_NODELAY */
@@ -514,6 +520,8 @@ void tcp_enter_recovery(struct sock *sk);
 /* PRR's window for what this ACK (or timer) delivered (RFC 6937). */
 void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_advanced,
 			bool newly_lost);
+/* The reduction is over (tcp_end_cwnd_reduction): the window is ssthresh. */
+void tcp_end_cwnd_reduction(struct sock *sk);
 /* An episode (recovery or loss) begins: what it may be undone to (tcp_init_undo). */
 void tcp_init_undo(struct sock *sk);
 /* ssthresh as it stands, for undo (tcp_current_ssthresh). */
@@ -666,6 +674,27 @@ void tcp_fastopen_listen(struct sock *sk, int backlog);
 int tcp_fastopen_setsockopt(struct sock *sk, int optname, const void *optval, unsigned int optlen);
 int tcp_fastopen_getsockopt(struct sock *sk, int optname, void *optval, int *optlen);
 void tcp_fastopen_net_exit(struct net *net);
+
+/* tcp_ecn.c: ECN (RFC 3168); ecn_flags */
+#define TCP_ECN_OK	   1 /* negotiated */
+#define TCP_ECN_QUEUE_CWR  2 /* the next new data segment carries CWR */
+#define TCP_ECN_DEMAND_CWR 4 /* CE seen: echo ECE until the peer's CWR */
+#define TCP_ECN_SEEN	   8 /* an ECT or CE segment arrived */
+/* The SYN's ECE|CWR when net.ipv4.tcp_ecn asks for ECN (tcp_ecn_send_syn). */
+uint8_t tcp_ecn_send_syn(struct sock *sk);
+void tcp_ecn_rcv_synack(struct sock *sk, const struct tcphdr *th);
+/* A listener's child: ECN if the SYN asked for it and tcp_ecn allows (tcp_ecn_create_request). */
+void tcp_ecn_create_request(struct sock *child, const struct sk_buff *syn);
+void tcp_ecn_queue_cwr(struct tcp_sock *tp);
+/* A segment with data or FIN: the peer's CWR, and CE marks on its IP header. */
+void tcp_ecn_rcv_data(struct sock *sk, const struct sk_buff *skb);
+void tcp_ecn_quickack(struct tcp_sock *tp);
+/* An ACK's ECE: delivered segments saw CE; the window comes down once (CWR state). */
+void tcp_ecn_rcv_ack(struct sock *sk, uint8_t tcp_flags, uint32_t delivered);
+/* An ACK in the CWR state: PRR, or the end of the reduction past high_seq. */
+void tcp_ecn_cwr_ack(struct sock *sk, uint32_t acked_sacked, bool una_advanced);
+/* The flags and IP TOS of a segment being sent (tcp_ecn_send, tcp_ecn_make_synack). */
+uint8_t tcp_ecn_send(struct sock *sk, uint32_t seq, uint8_t flags, unsigned int len, uint8_t *tos);
 
 /* tcp_timer.c */
 void tcp_init_xmit_timers(struct sock *sk);

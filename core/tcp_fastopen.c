@@ -419,7 +419,7 @@ int tcp_send_syn_data(struct sock *sk, struct sk_buff *syn)
 	skb_reserve(c, 60);
 	memcpy(skb_put(c, (unsigned int)space), fo->data, space);
 	TCP_SKB_CB(c)->seq = TCP_SKB_CB(syn)->seq;
-	TCP_SKB_CB(c)->tcp_flags = TCPHDR_SYN;
+	TCP_SKB_CB(c)->tcp_flags = TCP_SKB_CB(syn)->tcp_flags; /* SYN, and ECN's ECE|CWR */
 	TCP_SKB_CB(syn)->when = sock_net(sk)->now;
 	tcp_transmit_skb(sk, c, false);
 	fo->copied = space;

@@ -18,7 +18,8 @@
  * NewReno. ACKs are validated as RFC 5961.
  *
  * What this is not (yet): F-RTO and undo of spurious reductions, urgent
- * data, ECN, the header-prediction fast path, receive buffer autotuning.
+ * data, the header-prediction fast path, receive buffer autotuning. ECN
+ * (tcp_ecn.c) and Fast Open (tcp_fastopen.c) hook in where the kernel's do.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -553,8 +554,7 @@ void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_a
 	c->snd_cwnd = tcp_packets_in_flight(tp) + (uint32_t)sndcnt;
 }
 
-/* The episode is over (tcp_end_cwnd_reduction): the window is ssthresh. */
-static void tcp_end_cwnd_reduction(struct sock *sk)
+void tcp_end_cwnd_reduction(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -667,6 +667,7 @@ void tcp_enter_recovery(struct sock *sk)
 	c->prr_delivered = 0;
 	c->prr_out = 0;
 	c->high_seq = tp->snd_nxt;
+	tcp_ecn_queue_cwr(tp);
 	tcp_set_ca_state(sk, TCP_CA_Recovery);
 	if (!tp->rx_opt.sack_ok)
 		tcp_mark_head_lost(sk);
@@ -732,6 +733,14 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced,
 				   tp->lost_out > prior_lost || tp->retrans_out < prior_retrans);
 		break;
+	case TCP_CA_CWR: /* an ECN reduction (tcp_ecn.c) gives way to recovery */
+		if (tp->lost_out) {
+			tcp_enter_recovery(sk);
+			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, true);
+			break;
+		}
+		tcp_ecn_cwr_ack(sk, acked + newly_sacked, una_advanced);
+		break;
 	case TCP_CA_Loss:
 		if (acked)
 			tcp_cong_avoid(sk, acked, prior_in_flight);
@@ -777,6 +786,15 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 			tcp_set_ca_state(sk, TCP_CA_Open);
 		if (acked)
 			tcp_cong_avoid(sk, acked, prior_in_flight);
+		break;
+	case TCP_CA_CWR: /* an ECN reduction (tcp_ecn.c) gives way to recovery */
+		if (tp->dup_acks >= TCP_FASTRETRANS_THRESH) {
+			tcp_enter_recovery(sk);
+			break;
+		}
+		if (acked)
+			tp->sacked_out = 0;
+		tcp_ecn_cwr_ack(sk, acked ? acked : is_dup, acked > 0);
 		break;
 	default:
 		if (acked) {
@@ -995,6 +1013,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	}
 	if (tp->tlp_high_seq)
 		tcp_process_tlp_ack(sk, ack, dsack, advanced, newly_sacked);
+	tcp_ecn_rcv_ack(sk, cb->tcp_flags, acked_pkts + newly_sacked);
 	if (sack) {
 		/* The scoreboard and RACK, not the count of duplicates, say what is lost. */
 		if (is_dup)
@@ -1609,6 +1628,7 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 		tcp_wscale_settle(sk);
 		tcp_ts_sack_settle(sk);
+		tcp_ecn_rcv_synack(sk, th);
 		/* The segments we receive carry timestamps too: expect less payload. */
 		if (tp->rx_opt.tstamp_ok)
 			tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
@@ -1821,7 +1841,9 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 		break;
 	}
-	/* 7. data */
+	/* 7. data; ECN first: the peer's CWR, CE marks. */
+	if (skb->len || th->fin)
+		tcp_ecn_rcv_data(sk, skb);
 	switch (sk->sk_state) {
 	case TCP_CLOSE_WAIT:
 	case TCP_CLOSING:

@@ -274,8 +274,10 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb,
 			? TCP_SKB_CB(skb)->tw_isn
 			: secure_tcp_seq(net, iph->daddr, iph->saddr, th->dest, th->source),
 		TCP_SKB_CB(skb)->seq);
-	if (sk)
+	if (sk) {
+		tcp_ecn_create_request(sk, skb);
 		tcp_fastopen_child_init(parent, sk, skb, foc, fastopen);
+	}
 	if (sk && tcp_send_synack(sk)) {
 		tcp_done(sk);
 		return NULL;

@@ -458,9 +458,12 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	struct net *net = sock_net(sk);
 	struct tcp_out_options opts = {0};
 	unsigned int optlen, hlen, segs;
+	uint8_t tos = inet->tos;
 	struct tcphdr *th;
 	uint32_t win;
 
+	/* ECN: ECT(0) on new data, CWR, ECE (tcp_ecn.c). */
+	flags = tcp_ecn_send(sk, seq, flags, skb->len, &tos);
 	if (flags & TCPHDR_SYN)
 		optlen = flags & TCPHDR_ACK ? tcp_child_synack_options(tp, &opts)
 					    : tcp_syn_options(sk, &opts);
@@ -511,8 +514,8 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	}
 	tp->segs_out += segs;
 	net->mib.tcp.OutSegs += segs; /* per wire segment, as tcp_skb_pcount() */
-	return ip_build_and_send_pkt(net, skb, inet->inet_saddr, sk->sk_daddr, IPPROTO_TCP,
-				     inet->tos, ip_select_ttl(sk), ip_dont_fragment(sk));
+	return ip_build_and_send_pkt(net, skb, inet->inet_saddr, sk->sk_daddr, IPPROTO_TCP, tos,
+				     ip_select_ttl(sk), ip_dont_fragment(sk));
 }
 
 static uint8_t tcp_skb_flags(const struct sock *sk, const struct sk_buff *skb)
@@ -716,7 +719,7 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 			if (skb->len < mss)
 				tp->snd_sml = TCP_SKB_CB(skb)->end_seq;
 			tcp_event_new_data_sent(sk, skb);
-			if (tp->cong.ca_state == TCP_CA_Recovery)
+			if (tp->cong.ca_state == TCP_CA_Recovery || tp->cong.ca_state == TCP_CA_CWR)
 				tp->cong.prr_out++;
 		}
 		sent = true;
@@ -753,6 +756,9 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 		return -ENOBUFS;
 	if (!before(TCP_SKB_CB(skb)->seq, tp->snd_nxt))
 		return -EAGAIN; /* never sent: not a retransmission */
+	/* tcp_ecn_clear_syn (tcp_ecn_fallback): a SYN sent again asks for no ECN. */
+	if ((TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
+		TCP_SKB_CB(skb)->tcp_flags &= (uint8_t) ~(TCPHDR_ECE | TCPHDR_CWR);
 	err = tcp_transmit_skb(sk, skb, true);
 	if (err)
 		return err;
@@ -761,7 +767,7 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 		tp->retrans_out++;
 	}
 	TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
-	if (tp->cong.ca_state == TCP_CA_Recovery)
+	if (tp->cong.ca_state == TCP_CA_Recovery || tp->cong.ca_state == TCP_CA_CWR)
 		tp->cong.prr_out++;
 	if (tp->cong.undo_marker) {
 		if (tp->cong.undo_retrans < 0)
@@ -956,6 +962,7 @@ int tcp_connect(struct sock *sk)
 	skb = tcp_queue_ctl_skb(sk, TCPHDR_SYN);
 	if (!skb)
 		return -ENOBUFS;
+	TCP_SKB_CB(skb)->tcp_flags |= tcp_ecn_send_syn(sk);
 	/* Fast Open: data in the SYN, or a SYN that asks for a cookie. */
 	if (!tp->fastopen_req || tcp_send_syn_data(sk, skb))
 		tcp_transmit_skb(sk, skb, true);

@@ -21,6 +21,8 @@
 #define FLAG_RST 0x04
 #define FLAG_PSH 0x08
 #define FLAG_ACK 0x10
+#define FLAG_ECE 0x40
+#define FLAG_CWR 0x80
 
 static void fail(struct tcpscript *sc, const char *fmt, ...)
 {
@@ -37,7 +39,7 @@ static uint8_t parse_flags(const char *s)
 {
 	uint8_t f = 0;
 
-	for (; s && *s; s++) {
+	for (; s && *s && *s != ':'; s++) {
 		switch (*s) {
 		case 'S':
 			f |= FLAG_SYN;
@@ -54,9 +56,27 @@ static uint8_t parse_flags(const char *s)
 		case '.':
 			f |= FLAG_ACK;
 			break;
+		case 'E':
+			f |= FLAG_ECE;
+			break;
+		case 'W':
+			f |= FLAG_CWR;
+			break;
 		}
 	}
 	return f;
+}
+
+/* The IP ECN field a flags spec names after ':' (0: Not-ECT). */
+static uint8_t parse_ecn(const char *s)
+{
+	const char *c = s ? strchr(s, ':') : NULL;
+
+	if (!c)
+		return 0;
+	if (!strcmp(c, ":ce"))
+		return 3;
+	return !strcmp(c, ":ect0") ? 2 : !strcmp(c, ":ect1") ? 1 : 0;
 }
 
 static void flags_str(uint8_t f, char *buf)
@@ -71,6 +91,10 @@ static void flags_str(uint8_t f, char *buf)
 		*p++ = 'R';
 	if (f & FLAG_PSH)
 		*p++ = 'P';
+	if (f & FLAG_ECE)
+		*p++ = 'E';
+	if (f & FLAG_CWR)
+		*p++ = 'W';
 	if (f & FLAG_ACK)
 		*p++ = '.';
 	*p = 0;
@@ -230,9 +254,9 @@ static void seg_str(const struct tcpscript_pkt *p, uint32_t seq_base, uint32_t a
 
 	flags_str(p->flags, fl);
 	opts_str(p->opts, p->optlen, ob, sizeof(ob));
-	snprintf(buf, size, "at %llu ms: %s seq %u ack %u len %u win %u <%s>",
+	snprintf(buf, size, "at %llu ms: %s seq %u ack %u len %u win %u ecn %u <%s>",
 		 (unsigned long long)((p->t - t0) / NSEC_PER_MSEC), fl, p->seq - seq_base,
-		 p->flags & FLAG_ACK ? p->ack - ack_base : 0, p->len, p->win, ob);
+		 p->flags & FLAG_ACK ? p->ack - ack_base : 0, p->len, p->win, p->ecn, ob);
 }
 
 /* The wire filter: side 0's TCP is captured and kept from side 1. */
@@ -261,6 +285,7 @@ static int capture(void *arg, int side, const uint8_t *f, unsigned int len)
 	p->seq = get32(th + 4);
 	p->ack = get32(th + 8);
 	p->flags = th[13];
+	p->ecn = ip[1] & 3;
 	p->win = (uint16_t)(th[14] << 8 | th[15]);
 	p->len = (uint16_t)(tot - ihl - thl);
 	p->optlen = (uint8_t)(thl - 20);
@@ -348,6 +373,7 @@ static bool inject(struct tcpscript *sc, int idx, const struct tcpscript_seg *se
 	f[12] = 0x08;
 	ip = f + 14;
 	ip[0] = 0x45;
+	ip[1] = parse_ecn(seg->flags);
 	ip[2] = (uint8_t)(tot >> 8);
 	ip[3] = (uint8_t)tot;
 	ip[6] = 0x40; /* DF */
@@ -425,6 +451,8 @@ static bool expect(struct tcpscript *sc, int idx, uint64_t at_ms, const struct t
 		why = "seq";
 	else if ((flags & FLAG_ACK) && p->ack != TCPSCRIPT_PEER_ISN + seg->ack)
 		why = "ack";
+	else if (p->ecn != parse_ecn(seg->flags))
+		why = "ecn";
 	else if (p->len != seg->len)
 		why = "len";
 	else if (seg->win && p->win != (seg->win == TCPSCRIPT_WIN_ZERO ? 0 : seg->win))

@@ -36,7 +36,11 @@
 #define TCPSCRIPT_WIN_ZERO  (-1) /* win: the field must be 0 (0 means not checked) */
 
 struct tcpscript_seg {
-	const char *flags; /* tcpdump's: "S", "S.", ".", "P.", "F.", "R", "R." */
+	/*
+	 * tcpdump's: "S", "S.", ".", "P.", "F.", "R", "R.", "SEW", ".E"; then
+	 * the IP header's ECN field if not Not-ECT: ":ect0", ":ect1", ":ce".
+	 */
+	const char *flags;
 	uint32_t seq, ack; /* relative; ack is ignored (and must be 0 on the wire) without '.' */
 	uint32_t len;	   /* payload bytes (injected ones are filled with 'a' + seq % 26) */
 	int32_t win;	   /* raw window field; 0 = not checked when expected, 65535 injected */
@@ -55,7 +59,7 @@ struct tcpscript_pkt {
 	uint64_t t;
 	uint32_t seq, ack;
 	uint16_t win, len, sport, dport;
-	uint8_t flags, optlen;
+	uint8_t flags, optlen, ecn;
 	uint8_t opts[40];
 };
 
