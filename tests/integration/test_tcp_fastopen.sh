@@ -19,44 +19,14 @@ set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin tcp_fastopen
 
-REF_NS="ssR-${TB_NS_SHIM#ssA-}"
-REF_IF="${TB_IF_SHIM%s}r"
-PEER_IF2="${TB_IF_SHIM%s}q"
-REF_ADDR=10.99.1.20
-PEER_ADDR2=10.99.1.2
 KEY=00112233-44556677-8899aabb-ccddeeff
-ref_down() {
-	tb_ns_kill "$REF_NS"
-	ip netns del "$REF_NS" 2>/dev/null
-	testbed_test_cleanup
-}
-trap ref_down EXIT
-
-ip netns add "$REF_NS" || tb_fail "cannot create $REF_NS"
-ip link add name "$REF_IF" netns "$REF_NS" mtu "$TB_MTU" type veth \
-	peer name "$PEER_IF2" netns "$TB_NS_PEER" mtu "$TB_MTU" || tb_fail "cannot create the reference veth"
-ip netns exec "$REF_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
-ip -n "$REF_NS" link set lo up &&
-	ip -n "$REF_NS" addr add "$REF_ADDR/24" dev "$REF_IF" &&
-	ip -n "$REF_NS" link set "$REF_IF" up &&
-	ip -n "$TB_NS_PEER" addr add "$PEER_ADDR2/24" dev "$PEER_IF2" &&
-	ip -n "$TB_NS_PEER" link set "$PEER_IF2" up || tb_fail "cannot configure the reference veth"
+testbed_ref_up
 for ns in "$TB_NS_SHIM" "$TB_NS_PEER" "$REF_NS"; do
 	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fastopen=3 net.ipv4.tcp_fastopen_key="$KEY" ||
 		tb_fail "cannot set tcp_fastopen in $ns"
 done
 
-for i in 1 2; do
-	[ $i = 1 ] && ifc=$TB_IF_PEER || ifc=$PEER_IF2
-	ip netns exec "$TB_NS_PEER" tcpdump -i "$ifc" -nn -U -s 200 -w "$TB_WORK/cap$i.pcap" tcp \
-		2>"$TB_WORK/tcpdump$i.log" &
-done
-for _ in $(seq 1 50); do
-	grep -q 'listening on' "$TB_WORK/tcpdump1.log" && grep -q 'listening on' "$TB_WORK/tcpdump2.log" && break
-	sleep 0.1
-done
-grep -q 'listening on' "$TB_WORK/tcpdump2.log" && grep -q 'listening on' "$TB_WORK/tcpdump1.log" ||
-	tb_fail "tcpdump did not start"
+testbed_ref_capture
 
 # A TCP_FASTOPEN listener: per connection it answers "<SYN data seen>:<what it read>".
 server='import socket,sys
@@ -236,8 +206,7 @@ for _ in $(seq 1 100); do
 	[ $rc = 2 ] || break
 	sleep 0.1
 done
-kill %1 %2 2>/dev/null
-wait %1 %2 2>/dev/null
+testbed_ref_capture_stop
 cat "$TB_WORK/cookies.log"
 [ $rc = 0 ] || tb_fail "a cookie is not the kernel's SipHash of the addresses under the key"
 tb_say "ok: the stack's and the kernels' cookies are SipHash-2-4 of (client, server) under tcp_fastopen_key"

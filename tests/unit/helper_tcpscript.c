@@ -312,10 +312,43 @@ struct tcpscript *tcpscript_start(void)
 	return sc;
 }
 
+void tcpscript_linux_sysctls(struct tcpscript *sc, const char *cong)
+{
+	for (int i = 0; i < 2; i++) {
+		struct netns_sysctl *s = &sc->ts->net[i].sysctl;
+
+		s->tcp_timestamps = 2;
+		s->tcp_sack = 1;
+		s->tcp_dsack = 1;
+		s->tcp_window_scaling = 1;
+		s->tcp_rmem[2] = 6291456;
+		s->rmem_max = 212992;
+		s->tcp_recovery = 1;
+		s->tcp_early_retrans = 3;
+		snprintf(s->tcp_congestion_control, sizeof(s->tcp_congestion_control), "%s", cong);
+	}
+}
+
+struct socket *tcpscript_track(struct tcpscript *sc, struct socket *s)
+{
+	if (s && sc->nsocks < TCPSCRIPT_MAX_SOCKS)
+		sc->socks[sc->nsocks++] = s;
+	return s;
+}
+
+struct socket *tcpscript_socket(struct tcpscript *sc)
+{
+	int err = 0;
+
+	return tcpscript_track(sc, twostack_socket(sc->ts, 0, SOCK_STREAM, IPPROTO_TCP, &err));
+}
+
 void tcpscript_stop(struct tcpscript *sc)
 {
 	if (!sc)
 		return;
+	for (unsigned int i = 0; i < sc->nsocks; i++)
+		sock_release(sc->socks[i]);
 	twostack_destroy(sc->ts);
 	free(sc);
 }

@@ -63,8 +63,12 @@ struct tcpscript_pkt {
 	uint8_t opts[40];
 };
 
+#define TCPSCRIPT_MAX_SOCKS 8
+
 struct tcpscript {
 	struct twostack *ts;
+	struct socket *socks[TCPSCRIPT_MAX_SOCKS]; /* tcpscript_socket's, released at the stop */
+	unsigned int nsocks;
 	uint64_t t0;
 	uint16_t stack_port; /* learned from the stack's first segment, or set for a listener */
 	uint16_t peer_port; /* the script's port: TCPSCRIPT_PEER_PORT unless a test plays several */
@@ -78,8 +82,26 @@ struct tcpscript {
 struct tcpscript *tcpscript_start(void);
 void tcpscript_stop(struct tcpscript *sc);
 
+/*
+ * Both stacks as Linux's defaults would have them, but for timestamps
+ * without a per-connection offset (tcp_timestamps 2) and the given
+ * congestion control: SACK, D-SACK, window scaling, the kernel's buffers.
+ */
+void tcpscript_linux_sysctls(struct tcpscript *sc, const char *cong);
+/* A TCP socket of the stack under test (side 0); tcpscript_stop releases it. */
+struct socket *tcpscript_socket(struct tcpscript *sc);
+/* Adopts s (e.g. an accepted socket) for release by tcpscript_stop. */
+struct socket *tcpscript_track(struct tcpscript *sc, struct socket *s);
+
 /* Runs the table; false with sc->err describing the first mismatch. */
 bool tcpscript_run(struct tcpscript *sc, const struct tcpscript_step *steps);
+/* Runs the steps given (a table without its end) and fails the test on a mismatch. */
+#define TCPSCRIPT_RUN(sc, ...)                                                                     \
+	do {                                                                                       \
+		const struct tcpscript_step steps_[] = {__VA_ARGS__, {0}};                         \
+		cr_assert(tcpscript_run(sc, steps_), "%s", (sc)->err);                             \
+	} while (0)
+
 /* Runs the clock to at_ms; false if the stack sent anything in the meantime. */
 bool tcpscript_quiet_until(struct tcpscript *sc, uint64_t at_ms);
 

@@ -24,33 +24,20 @@ static void setup(void)
 {
 	sc = tcpscript_start();
 	cr_assert_not_null(sc);
-	sock = NULL;
-	for (int i = 0; i < 2; i++) {
-		struct netns_sysctl *s = &sc->ts->net[i].sysctl;
-
-		s->tcp_timestamps = 2;
-		s->tcp_sack = 1;
-		s->tcp_window_scaling = 1;
-		s->tcp_ecn = 2;
-		strcpy(s->tcp_congestion_control, "reno");
-	}
+	tcpscript_linux_sysctls(sc, "reno");
+	sock = tcpscript_socket(sc);
+	cr_assert_not_null(sock);
 }
 
 static void teardown(void)
 {
-	if (sock)
-		sock_release(sock);
 	tcpscript_stop(sc);
 	skb_cache_drain();
 }
 
 TestSuite(tcp_ecn, .init = setup, .fini = teardown);
 
-#define RUN(...)                                                                                   \
-	do {                                                                                       \
-		const struct tcpscript_step steps_[] = {__VA_ARGS__, {0}};                         \
-		cr_assert(tcpscript_run(sc, steps_), "%s", sc->err);                               \
-	} while (0)
+#define RUN(...) TCPSCRIPT_RUN(sc, __VA_ARGS__)
 
 static struct netns_sysctl *stack_sysctl(void)
 {
@@ -59,11 +46,8 @@ static struct netns_sysctl *stack_sysctl(void)
 
 static struct socket *stack_connect(void)
 {
-	int err = 0;
 	struct sockaddr_in to = twostack_sin(1, TCPSCRIPT_PEER_PORT);
 
-	sock = twostack_socket(sc->ts, 0, SOCK_STREAM, IPPROTO_TCP, &err);
-	cr_assert_not_null(sock);
 	cr_assert_eq(twostack_connect(sock, &to), -EINPROGRESS);
 	return sock;
 }
@@ -179,10 +163,6 @@ Test(tcp_ecn, ece_reduces_the_window_once_and_sends_cwr)
 
 static void synack_to(const char *syn_flags, const char *synack_flags)
 {
-	int err = 0;
-
-	sock = twostack_socket(sc->ts, 0, SOCK_STREAM, IPPROTO_TCP, &err);
-	cr_assert_not_null(sock);
 	cr_assert_eq(twostack_bind(sock, twostack_addr(0), 5000), 0);
 	cr_assert_eq(sock->ops->listen(sock, 8), 0);
 	sc->stack_port = 5000;

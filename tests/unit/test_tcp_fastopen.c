@@ -24,40 +24,19 @@
 #define OUR_SYNACK "mss 1460,sackOK,TS val now ecr 700,nop,wscale 7"
 
 static struct tcpscript *sc;
-static struct socket *socks[8];
-static unsigned int nsocks;
 static const char payload[2048] = "fast open";
-
-static struct socket *track(struct socket *s)
-{
-	cr_assert_not_null(s);
-	if (nsocks < 8)
-		socks[nsocks++] = s;
-	return s;
-}
 
 static void setup(void)
 {
 	sc = tcpscript_start();
 	cr_assert_not_null(sc);
-	nsocks = 0;
-	for (int i = 0; i < 2; i++) {
-		struct netns_sysctl *s = &sc->ts->net[i].sysctl;
-
-		s->tcp_timestamps = 2;
-		s->tcp_sack = 1;
-		s->tcp_window_scaling = 1;
-		s->tcp_rmem[2] = 6291456;
-		s->rmem_max = 212992;
-		s->tcp_fastopen = TFO_CLIENT_ENABLE | TFO_SERVER_ENABLE;
-		strcpy(s->tcp_congestion_control, "cubic");
-	}
+	tcpscript_linux_sysctls(sc, "cubic");
+	for (int i = 0; i < 2; i++)
+		sc->ts->net[i].sysctl.tcp_fastopen = TFO_CLIENT_ENABLE | TFO_SERVER_ENABLE;
 }
 
 static void teardown(void)
 {
-	for (unsigned int i = 0; i < nsocks; i++)
-		sock_release(socks[i]);
 	tcpscript_stop(sc);
 	skb_cache_drain();
 }
@@ -74,17 +53,14 @@ static struct tcpext_mib *ext(void)
 	return &sc->ts->net[0].mib.tcpext;
 }
 
-#define RUN(...)                                                                                   \
-	do {                                                                                       \
-		const struct tcpscript_step steps_[] = {__VA_ARGS__, {0}};                         \
-		cr_assert(tcpscript_run(sc, steps_), "%s", sc->err);                               \
-	} while (0)
+#define RUN(...) TCPSCRIPT_RUN(sc, __VA_ARGS__)
 
 static struct socket *new_socket(void)
 {
-	int err = 0;
+	struct socket *s = tcpscript_socket(sc);
 
-	return track(twostack_socket(sc->ts, 0, SOCK_STREAM, IPPROTO_TCP, &err));
+	cr_assert_not_null(s);
+	return s;
 }
 
 /* sendto(MSG_FASTOPEN) of len bytes to the script; *copied: what the SYN took. */
@@ -240,7 +216,7 @@ static struct socket *accept_one(struct socket *l)
 		free(n);
 		return NULL;
 	}
-	return track(n);
+	return tcpscript_track(sc, n);
 }
 
 /* The cookie in the last segment the stack sent, as "tfo <hex>". */
