@@ -50,8 +50,8 @@ struct netns_sysctl {
 	/*
 	 * Called when a TCP socket is created, if set: the option sysctls
 	 * (tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_dsack,
-	 * tcp_syncookies) that changed in the namespace since they were last
-	 * read take the new value, as the kernel reads them when a connection
+	 * tcp_syncookies, tcp_fastopen, tcp_ecn; tcp_fastopen_key) that changed in the namespace
+	 * since they were last read take the new value, as the kernel reads them when a connection
 	 * uses them. The owner sets it (preload/common/sysctl_proc.c).
 	 */
 	void (*refresh_tcp)(struct netns_sysctl *s);

@@ -91,6 +91,9 @@ static const struct {
 	{"net/ipv4/tcp_fastopen", offsetof(struct netns_sysctl, tcp_fastopen)},
 	{"net/ipv4/tcp_ecn", offsetof(struct netns_sysctl, tcp_ecn)},
 };
+_Static_assert(sizeof(tcp_live) / sizeof(tcp_live[0]) ==
+		       sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
+	       "one tcp_live_read slot per live sysctl");
 
 /* A string sysctl: as the integers below, a change in the namespace replaces ours. */
 static void refresh_str(const char *name, char *dst, size_t size, char last[256])
