@@ -14,7 +14,9 @@
 #           listener under the shim: the listener reads the SYN's data
 #           and the kernel client sees it acknowledged (TcpExtTCPFastOpenActive);
 #   cookies: every cookie on the wire is SipHash-2-4 of the client's and
-#           the server's address under the shared key, the stack's too.
+#           the server's address under the shared key, the stack's too;
+#   layout: the stack's SYNs and SYN-ACKs have the flags, option layout
+#           (kinds and lengths in order) and payload length of the kernel's.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin tcp_fastopen
@@ -144,8 +146,18 @@ def segments(path):
         if len(f) < 54 or f[12:14] != b'\x08\x00' or f[23] != 6:
             continue
         ip = f[14:]
-        th = ip[(ip[0] & 15) * 4:]
-        yield ip[12:16], ip[16:20], th[13], bytes(th[20:(th[12] >> 4) * 4])
+        ihl = (ip[0] & 15) * 4
+        th = ip[ihl:]
+        paylen = struct.unpack('>H', ip[2:4])[0] - ihl - (th[12] >> 4) * 4
+        yield ip[12:16], ip[16:20], th[13], bytes(th[20:(th[12] >> 4) * 4]), paylen
+
+def layout(flags, opts, paylen):
+    out, i = ['flags %02x:' % flags], 0
+    while i < len(opts):
+        if opts[i] in (0, 1):
+            out.append('nop' if opts[i] else 'eol'); i += 1; continue
+        out.append('%d/%d' % (opts[i], opts[i + 1])); i += max(opts[i + 1], 2)
+    return ' '.join(out + ['len %d' % paylen])
 
 def cookie(opts):
     i = 0
@@ -179,13 +191,20 @@ def siphash24(key, msg):
     return struct.pack('<Q', v[0] ^ v[1] ^ v[2] ^ v[3])
 
 key = b''.join(struct.pack('<I', int(w, 16)) for w in sys.argv[1].split('-'))
-servers = set(sys.argv[2].split(','))
+addrs = sys.argv[2].split(',')
+servers = set(addrs)
 seen = {}
+syns = {addrs[0]: [], addrs[1]: []}
+synacks = {addrs[0]: [], addrs[1]: []}
 bad = 0
 for path in sys.argv[3:]:
-    for src, dst, flags, opts in segments(path):
+    for src, dst, flags, opts, paylen in segments(path):
         c = cookie(opts)
         srcs = '.'.join(map(str, src))
+        if srcs in syns and flags & 0x12 == 0x02:
+            syns[srcs].append(layout(flags, opts, paylen))
+        elif srcs in syns and flags & 0x12 == 0x12:
+            synacks[srcs].append(layout(flags, opts, paylen))
         if c is None or flags & 0x12 != 0x12 or srcs not in servers:
             continue
         want = siphash24(key, dst + src)
@@ -194,9 +213,18 @@ for path in sys.argv[3:]:
         if c != want:
             bad = 1
 missing = servers - set(seen)
-if missing:
+if missing or len(syns[addrs[0]]) < 4 or len(syns[addrs[1]]) < 4 or len(synacks[addrs[1]]) < 2:
     print('no cookie SYN-ACK yet from', ' '.join(sorted(missing)))
     sys.exit(2)
+# The four client SYNs, and the SYN-ACKs of the two Fast Open connections
+# (the stack's listener also answered a reachability probe first).
+pairs = list(zip(syns[addrs[0]], syns[addrs[1]])) + list(zip(synacks[addrs[0]][-2:], synacks[addrs[1]][-2:]))
+for a, b in pairs:
+    print('stack     %s\nreference %s' % (a, b))
+    if a != b:
+        print('  DIFFERENT'); bad = 1
+if not any('34/10' in a and not a.endswith('len 0') for a in syns[addrs[0]]):
+    print('no SYN of the stack carried a cookie and data'); bad = 1
 sys.exit(bad)
 EOF
 for _ in $(seq 1 100); do
@@ -208,6 +236,6 @@ for _ in $(seq 1 100); do
 done
 testbed_ref_capture_stop
 cat "$TB_WORK/cookies.log"
-[ $rc = 0 ] || tb_fail "a cookie is not the kernel's SipHash of the addresses under the key"
-tb_say "ok: the stack's and the kernels' cookies are SipHash-2-4 of (client, server) under tcp_fastopen_key"
+[ $rc = 0 ] || tb_fail "a cookie is not the kernel's SipHash of the addresses under the key, or a SYN's layout differs"
+tb_say "ok: the stack's and the kernels' cookies are SipHash-2-4 of (client, server) under tcp_fastopen_key; SYN and SYN-ACK layouts equal the kernel's"
 testbed_test_end

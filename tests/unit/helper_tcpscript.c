@@ -184,6 +184,11 @@ static int build_opts(struct tcpscript *sc, const char *spec, uint32_t sack_base
 		} else if (!strncmp(s, "wscale ", 7)) {
 			b[n] = 3, b[n + 1] = 3, b[n + 2] = (uint8_t)strtoul(s + 7, (char **)&s, 10);
 			n += 3;
+		} else if (!strncmp(s, "tfoexp", 6)) {
+			/* The experimental Fast Open request: kind 254, magic 0xF989. */
+			b[n] = 254, b[n + 1] = 4, b[n + 2] = 0xf9, b[n + 3] = 0x89;
+			n += 4;
+			s += 6;
 		} else if (!strncmp(s, "tfo", 3)) {
 			/* Fast Open: "tfo" a request, "tfo *" any 8-byte cookie, "tfo <hex>" one.
 			 */

@@ -20,7 +20,8 @@
  * SACK edges are relative to the sequence space they acknowledge (the
  * script's data when the stack sends them, the stack's when injected).
  * Fast Open: "tfo" is a cookie request (kind 34, length 2), "tfo *" any
- * 8-byte cookie, "tfo 0a0b0c0d0e0f1011" that cookie.
+ * 8-byte cookie, "tfo 0a0b0c0d0e0f1011" that cookie; "tfoexp" the
+ * experimental request (kind 254, magic 0xF989).
  * opts NULL means no options at all; "*" means not checked.
  */
 #ifndef SOCKSHIM_HELPER_TCPSCRIPT_H

@@ -144,6 +144,28 @@ Test(tcp_fastopen, partly_acked_syn_data_is_resent)
 	cr_assert_not(info_of(c).tcpi_options & TCPI_OPT_SYN_DATA);
 }
 
+/*
+ * A request that got no cookie: the next asks with the experimental option
+ * (try_exp), and one that fails too goes back to the RFC's.
+ */
+Test(tcp_fastopen, unanswered_request_retries_with_the_experimental_option)
+{
+	size_t copied = 1;
+
+	cr_assert_eq(fastopen_send(new_socket(), 100, &copied), -EINPROGRESS);
+	RUN({0, '>', {"S", 0, 0, 0, 0, SYN_OPTS ",tfo,nop,nop"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, SYNACK_TO}}, {10, '>', {".", 1, 1, 0, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 20), "%s", sc->err);
+	cr_assert_eq(fastopen_send(new_socket(), 100, &copied), -EINPROGRESS);
+	cr_assert_eq(copied, 0);
+	RUN({20, '>', {"S", 0, 0, 0, 0, SYN_OPTS ",tfoexp"}},
+	    {30, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5010 ecr 1020,nop,wscale 7"}},
+	    {30, '>', {".", 1, 1, 0, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 40), "%s", sc->err);
+	cr_assert_eq(fastopen_send(new_socket(), 100, &copied), -EINPROGRESS);
+	RUN({40, '>', {"S", 0, 0, 0, 0, SYN_OPTS ",tfo,nop,nop"}});
+}
+
 /* tcp_fastopen without the client bit: MSG_FASTOPEN is EOPNOTSUPP, nothing is sent. */
 Test(tcp_fastopen, client_bit_off_refuses_msg_fastopen)
 {
