@@ -183,7 +183,9 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 			return err;
 		return syn ? (int)syn : -EAGAIN;
 	}
-	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT) {
+	/* A passive Fast Open child may send before its handshake completes. */
+	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT &&
+	    !tcp_passive_fastopen(sk)) {
 		/* sk_stream_wait_connect() without the wait. */
 		if (sk->sk_err)
 			return sock_error(sk);

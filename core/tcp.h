@@ -409,6 +409,7 @@ struct tcp_sock {
 	uint8_t fastopen_connect : 1;	/* TCP_FASTOPEN_CONNECT */
 	uint8_t fastopen_no_cookie : 1; /* TCP_FASTOPEN_NO_COOKIE */
 	uint8_t fastopen_child : 1;	/* a passive Fast Open child counted in fastopen_qlen */
+	uint8_t fastopen_passive : 1;	/* ... not past its handshake: it may send (fastopen_rsk) */
 	uint8_t fastopen_client_fail;	/* TFO_* of tcpi_fastopen_client_fail */
 
 	/* ECN (RFC 3168, tcp_ecn.c). */
@@ -669,6 +670,11 @@ void tcp_fastopen_child_init(struct sock *parent, struct sock *child, const stru
 			     const struct tcp_fastopen_cookie *foc, bool fastopen);
 /* A passive Fast Open child completed its handshake or ended: off the listener's count. */
 void tcp_fastopen_child_done(struct sock *sk);
+/* A passive Fast Open child before its handshake completes: it may send already. */
+static inline bool tcp_passive_fastopen(const struct sock *sk)
+{
+	return sk->sk_state == TCP_SYN_RECV && tcp_sk(sk)->fastopen_passive;
+}
 /* listen(): net.ipv4.tcp_fastopen 0x400 enables it without TCP_FASTOPEN. */
 void tcp_fastopen_listen(struct sock *sk, int backlog);
 int tcp_fastopen_setsockopt(struct sock *sk, int optname, const void *optval, unsigned int optlen);

@@ -562,6 +562,7 @@ static void tcp_fastopen_adopt(struct sock *parent, struct sock *child, const st
 	struct tcp_sock *tp = tcp_sk(child), *ptp = tcp_sk(parent);
 
 	tp->fastopen_child = 1;
+	tp->fastopen_passive = 1;
 	ptp->fastopen_qlen++;
 	if (skb->len) {
 		struct sk_buff *d = alloc_skb(skb->len);

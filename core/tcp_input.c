@@ -1705,6 +1705,7 @@ void tcp_synrecv_established(struct sock *sk)
 	}
 	if (tp->rx_opt.tstamp_ok)
 		tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
+	tp->fastopen_passive = 0;
 	tcp_set_state(sk, TCP_ESTABLISHED);
 	tcp_init_transfer(sk);
 	if (parent)

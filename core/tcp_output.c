@@ -738,7 +738,8 @@ void tcp_push_pending_frames(struct sock *sk, int nonagle)
 
 	if (!tp->send_head)
 		return;
-	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV)
+	if (sk->sk_state == TCP_SYN_SENT ||
+	    (sk->sk_state == TCP_SYN_RECV && !tcp_passive_fastopen(sk)))
 		return;
 	if (tcp_write_xmit(sk, nonagle))
 		tcp_check_probe_timer(sk);
