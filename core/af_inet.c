@@ -551,6 +551,9 @@ int inet_stream_connect(struct socket *sock, const struct sockaddr *uaddr, int a
 		if (err < 0)
 			return err;
 		sock->state = SS_CONNECTING;
+		/* TCP_FASTOPEN_CONNECT: the SYN waits for the first write. */
+		if (!err && inet_sk(sk)->defer_connect)
+			return 0;
 		/*
 		 * Just entered SS_CONNECTING state; the only difference is
 		 * that return value in non-blocking case is EINPROGRESS,

@@ -50,15 +50,20 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[5];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[7];	     /* what /proc said last, for refresh_tcp */
 	/*
 	 * Called when a TCP socket is created, if set: the option sysctls
 	 * (tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_dsack,
-	 * tcp_syncookies) that changed in the namespace since they were last
-	 * read take the new value, as the kernel reads them when a connection
+	 * tcp_syncookies, tcp_fastopen, tcp_ecn; tcp_fastopen_key) that changed in the namespace
+	 * since they were last read take the new value, as the kernel reads them when a connection
 	 * uses them. The owner sets it (preload/common/sysctl_proc.c).
 	 */
 	void (*refresh_tcp)(struct netns_sysctl *s);
+	/* TCP Fast Open: net.ipv4.tcp_fastopen's TFO_* bits, read live as the option sysctls. */
+	int tcp_fastopen;
+	int tcp_ecn; /* 0 off, 1 request and accept, 2 accept only (RFC 3168) */
+	/* net.ipv4.tcp_fastopen_key as /proc spells it; "" or all zeros: the stack's own. */
+	char tcp_fastopen_key[80];
 	int tcp_recovery;      /* bit 0: RACK loss detection (else RFC 6675's DupThresh) */
 	int tcp_early_retrans; /* 3 or 4: tail loss probes */
 	/* tcp_congestion_control and tcp_allowed_congestion_control, as /proc spells them. */
@@ -147,6 +152,8 @@ struct net {
 	/* IPv4 reassembly queues (ip_fragment.c) and the bytes they hold. */
 	struct ipq *ipfrags;
 	uint64_t ipfrag_mem;
+	/* TCP Fast Open: the keys and the client's cookie cache (tcp_fastopen.c). */
+	struct tcp_fastopen_net *tfo;
 };
 
 /* Fills sysctl with the kernel's compiled-in defaults (no file is read). */

@@ -125,7 +125,15 @@
 	X(TCPDSACKRecv) \
 	X(TCPDSACKUndo) \
 	X(TCPFullUndo) \
-	X(TCPLossUndo)
+	X(TCPLossUndo) \
+	X(TCPFastOpenActive) \
+	X(TCPFastOpenActiveFail) \
+	X(TCPFastOpenPassive) \
+	X(TCPFastOpenPassiveFail) \
+	X(TCPFastOpenListenOverflow) \
+	X(TCPFastOpenCookieReqd) \
+	X(TCPFastOpenPassiveAltKey) \
+	X(TCPDeliveredCE)
 
 /* clang-format on */
 

@@ -8,6 +8,7 @@
 #include <limits.h>
 
 #include "net_namespace.h"
+#include "tcp.h"
 
 void net_sysctl_init(struct netns_sysctl *s)
 {
@@ -46,6 +47,8 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_comp_sack_nr = 44,
 		.tcp_comp_sack_delay_ns = 1000000,
 		.tcp_moderate_rcvbuf = 1,
+		.tcp_fastopen = TFO_CLIENT_ENABLE,
+		.tcp_ecn = 2,
 		.udp_rmem_min = 4096,
 		.udp_wmem_min = 4096,
 		.ip_nonlocal_bind = 0,

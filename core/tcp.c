@@ -9,7 +9,7 @@
  * -EAGAIN, recvmsg returns what is queued, -EAGAIN, or 0 at EOF; the owner
  * waits for sk_write_space / sk_data_ready.
  *
- * What this is not: MSG_ZEROCOPY, TCP_FASTOPEN,
+ * What this is not: MSG_ZEROCOPY (Fast Open's options are tcp_fastopen.c's),
  * TCP_REPAIR, TCP_MD5SIG, TCP_DEFER_ACCEPT, TCP_NOTSENT_LOWAT.
  */
 #include <errno.h>
@@ -58,22 +58,23 @@ void inet_csk_unlink_child(struct sock *child)
 
 	if (!parent)
 		return;
-	if (child->sk_state == TCP_SYN_RECV)
+	if (child->sk_state == TCP_SYN_RECV && !tp->fastopen_child)
 		parent->syn_qlen--;
 	else
 		parent->inet.sk.sk_ack_backlog--;
+	tcp_fastopen_child_done(child);
 	list_del_init(&tp->accept_node);
 	tp->parent = NULL;
 }
 
 /*
- * A child past SYN_RECV that is still on its listener's accept queue: it
+ * A child past SYN_RECV (or a Fast Open one in it) still on its listener's accept queue: it
  * has no owner yet, but it is not an orphan either (the kernel orphans a
  * child only in inet_csk_listen_stop).
  */
 static bool inet_csk_child_queued(const struct sock *sk)
 {
-	return tcp_sk(sk)->parent && sk->sk_state != TCP_SYN_RECV;
+	return tcp_sk(sk)->parent && (sk->sk_state != TCP_SYN_RECV || tcp_sk(sk)->fastopen_child);
 }
 
 void tcp_done(struct sock *sk)
@@ -277,7 +278,22 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	size_t copied = 0;
 	unsigned int mss;
 
-	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT) {
+	if (inet_sk(sk)->defer_connect && msg->msg_iovlen) {
+		/*
+		 * TCP_FASTOPEN_CONNECT: the first write goes in the SYN, the rest
+		 * waits for the handshake (-EAGAIN where the kernel, not
+		 * buffering, says EINPROGRESS when the SYN took nothing).
+		 */
+		size_t syn = 0, n = msg->msg_iov[0].iov_len < size ? msg->msg_iov[0].iov_len : size;
+
+		err = tcp_sendmsg_deferred(sk, msg->msg_iov[0].iov_base, n, &syn);
+		if (err != -EINPROGRESS)
+			return err;
+		return syn ? (int)syn : -EAGAIN;
+	}
+	/* A passive Fast Open child may send before its handshake completes. */
+	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT &&
+	    !tcp_passive_fastopen(sk)) {
 		/* sk_stream_wait_connect() without the wait. */
 		if (sk->sk_err)
 			return sock_error(sk);
@@ -745,6 +761,11 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->retransmit_hint = NULL;
 	tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
 	tp->fin_rcvd = 0;
+	inet_sk(sk)->defer_connect = 0;
+	tp->syn_fastopen = tp->syn_fastopen_exp = tp->syn_data = tp->syn_data_acked = 0;
+	tp->fastopen_client_fail = 0;
+	tp->ecn_flags = 0;
+	tp->delivered_ce = 0;
 	tp->srtt = tp->rttvar = 0;
 	tp->rto = TCP_TIMEOUT_INIT;
 	tp->backoff = tp->retransmits = tp->probes_out = 0;
@@ -783,6 +804,8 @@ int inet_csk_listen_start(struct sock *sk)
 	INIT_LIST_HEAD(&tp->accept_queue);
 	tp->syn_qlen = 0;
 	sk->sk_ack_backlog = 0;
+	/* net.ipv4.tcp_fastopen 0x400: Fast Open without TCP_FASTOPEN (inet_listen). */
+	tcp_fastopen_listen(sk, (int)sk->sk_max_ack_backlog);
 	sk->sk_state = TCP_LISTEN;
 	err = sk->sk_prot->get_port(sk, sk->sk_num);
 	if (err) {
@@ -841,6 +864,13 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 		name[n] = '\0';
 		return tcp_set_congestion_control(sk, name,
 						  ns_capable(sock_net(sk), CAP_NET_ADMIN));
+	}
+	switch (optname) {
+	case TCP_FASTOPEN:
+	case TCP_FASTOPEN_KEY:
+	case TCP_FASTOPEN_CONNECT:
+	case TCP_FASTOPEN_NO_COOKIE:
+		return tcp_fastopen_setsockopt(sk, optname, optval, optlen);
 	}
 	err = tcp_get_int(optval, optlen, &val);
 	if (err)
@@ -987,6 +1017,14 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 		info->tcpi_options |= TCPI_OPT_TIMESTAMPS;
 	if (tp->rx_opt.sack_ok)
 		info->tcpi_options |= TCPI_OPT_SACK;
+	if (tp->syn_data_acked)
+		info->tcpi_options |= TCPI_OPT_SYN_DATA;
+	if (tp->ecn_flags & TCP_ECN_OK)
+		info->tcpi_options |= TCPI_OPT_ECN;
+	if (tp->ecn_flags & TCP_ECN_SEEN)
+		info->tcpi_options |= TCPI_OPT_ECN_SEEN;
+	info->tcpi_delivered_ce = tp->delivered_ce;
+	info->tcpi_fastopen_client_fail = tp->fastopen_client_fail & 3;
 	info->tcpi_snd_mss = tp->mss_cache;
 	info->tcpi_rcv_mss = tp->ack.rcv_mss;
 	info->tcpi_unacked = tp->packets_out;
@@ -1105,6 +1143,11 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 	case TCP_USER_TIMEOUT:
 		val = (int)tp->user_timeout;
 		break;
+	case TCP_FASTOPEN:
+	case TCP_FASTOPEN_KEY:
+	case TCP_FASTOPEN_CONNECT:
+	case TCP_FASTOPEN_NO_COOKIE:
+		return tcp_fastopen_getsockopt(sk, optname, optval, optlen);
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -10,6 +10,8 @@
  *   tcp_syncookies.c  SYN cookies (syncookies.c)
  *   tcp_recovery.c  RACK loss detection (RFC 8985)
  *   tcp_cong.c    pluggable congestion control, Reno; tcp_cubic.c  CUBIC
+ *   tcp_fastopen.c  TCP Fast Open (RFC 7413): cookies, SYN data
+ *   tcp_ecn.c     ECN (RFC 3168)
  *
  * SYN, SYN-ACK and later segments carry MSS, SACK-permitted, timestamps and
  * window scale as Linux negotiates and lays them out (tcp_options_write);
@@ -17,8 +19,8 @@
  * out-of-order data in SACK blocks and duplicates in D-SACK (RFC 2018,
  * 2883); the sender keeps a SACK scoreboard, finds losses with RACK-TLP and
  * recovers with PRR under the socket's congestion control (CUBIC by
- * default, Reno). What this is not (yet): no F-RTO or undo, no urgent data, no
- * TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
+ * default, Reno). What this is not (yet): no F-RTO or undo, no urgent data,
+ * no request_sock mini-sockets (a SYN creates a child tcp_sock
  * in SYN_RECV; past a full SYN queue, a SYN cookie: tcp_syncookies.c).
  *
  * Ownership: prot->close() hands the sock to TCP for good. TCP keeps it
@@ -246,6 +248,40 @@ struct tcp_ack_state {
 #define ICSK_ACK_PUSHED 4
 #define ICSK_ACK_NOW	8
 
+/*
+ * TCP Fast Open (RFC 7413, tcp_fastopen.c): net.ipv4.tcp_fastopen's bits,
+ * the option (kind 34, or the experimental 254 with magic 0xF989) and the
+ * cookie as the kernel keeps it.
+ */
+#define TCPOPT_FASTOPEN		   34
+#define TCPOPT_EXP		   254
+#define TCPOPT_FASTOPEN_MAGIC	   0xF989
+#define TCPOLEN_FASTOPEN_BASE	   2
+#define TCPOLEN_EXP_FASTOPEN_BASE  4
+#define TCP_FASTOPEN_COOKIE_MIN	   4
+#define TCP_FASTOPEN_COOKIE_MAX	   16
+#define TCP_FASTOPEN_COOKIE_SIZE   8
+#define TCP_FASTOPEN_KEY_LENGTH	   16
+#define TFO_CLIENT_ENABLE	   0x1
+#define TFO_SERVER_ENABLE	   0x2
+#define TFO_CLIENT_NO_COOKIE	   0x4
+#define TFO_SERVER_COOKIE_NOT_REQD 0x200
+#define TFO_SERVER_WO_SOCKOPT1	   0x400
+
+struct tcp_fastopen_cookie {
+	uint8_t val[TCP_FASTOPEN_COOKIE_MAX];
+	int8_t len; /* -1 no option, 0 a request (empty option), > 0 a cookie */
+	bool exp;   /* the experimental option (kind 254) */
+};
+
+/* A connect that may put data in its SYN (struct tcp_fastopen_request), for that call only. */
+struct tcp_fastopen_request {
+	struct tcp_fastopen_cookie cookie; /* what the SYN carries */
+	const uint8_t *data;
+	size_t size;   /* bytes offered */
+	size_t copied; /* bytes the SYN took */
+};
+
 struct tcp_sock {
 	struct inet_sock inet; /* must be first */
 
@@ -369,6 +405,27 @@ struct tcp_sock {
 	bool urg_mode;	   /* snd_up is ahead of snd_una: segments carry URG */
 	uint32_t urg_seq;  /* the peer's urgent byte */
 	uint16_t urg_data; /* TCP_URG_VALID | the byte, TCP_URG_NOTYET or TCP_URG_READ; 0 none */
+
+	/* TCP Fast Open (tcp_fastopen.c). */
+	struct tcp_fastopen_request *fastopen_req;  /* client: during the connect call only */
+	struct tcp_fastopen_cookie fastopen_synack; /* child: what its first SYN-ACK carries */
+	uint8_t fastopen_key[2][TCP_FASTOPEN_KEY_LENGTH]; /* TCP_FASTOPEN_KEY: primary, backup */
+	uint8_t fastopen_nkeys;				  /* 0: the namespace's key */
+	uint32_t fastopen_max_qlen;			  /* listener: TCP_FASTOPEN, 0 = off */
+	uint32_t fastopen_qlen;	  /* listener: Fast Open children not past the handshake */
+	uint8_t syn_fastopen : 1; /* the SYN carried the option */
+	uint8_t syn_fastopen_exp : 1;
+	uint8_t syn_data : 1;		/* the SYN carried data */
+	uint8_t syn_data_acked : 1;	/* ... and the SYN-ACK acknowledged all of it */
+	uint8_t fastopen_connect : 1;	/* TCP_FASTOPEN_CONNECT */
+	uint8_t fastopen_no_cookie : 1; /* TCP_FASTOPEN_NO_COOKIE */
+	uint8_t fastopen_child : 1;	/* a passive Fast Open child counted in fastopen_qlen */
+	uint8_t fastopen_passive : 1;	/* ... not past its handshake: it may send (fastopen_rsk) */
+	uint8_t fastopen_client_fail;	/* TFO_* of tcpi_fastopen_client_fail */
+
+	/* ECN (RFC 3168, tcp_ecn.c). */
+	uint8_t ecn_flags;     /* TCP_ECN_* */
+	uint32_t delivered_ce; /* segments the peer echoed CE for (tcpi_delivered_ce) */
 };
 
 #define TCP_URG_VALID  0x0100
@@ -394,8 +451,13 @@ extern struct proto tcp_prot;
 int tcp_v4_rcv(struct net *net, struct sk_buff *skb);
 void tcp_v4_err(struct net *net, struct sk_buff *skb, uint32_t info);
 int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
-/* A SYN for listener parent: creates the child in SYN_RECV and sends the SYN-ACK. */
-struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb);
+/*
+ * A SYN for listener parent: creates the child in SYN_RECV and sends the
+ * SYN-ACK, with foc's cookie if any; a Fast Open child (fastopen) takes the
+ * SYN's data and joins the accept queue at once.
+ */
+struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb,
+				  const struct tcp_fastopen_cookie *foc, bool fastopen);
 /* The child for skb's connection in SYN_RECV on parent's SYN queue, nothing sent. */
 struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 				 const struct tcp_options_received *opt, uint32_t iss,
@@ -481,6 +543,8 @@ void tcp_enter_recovery(struct sock *sk);
 /* PRR's window for what this ACK (or timer) delivered (RFC 6937). */
 void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_advanced,
 			bool newly_lost);
+/* The reduction is over (tcp_end_cwnd_reduction): the window is ssthresh. */
+void tcp_end_cwnd_reduction(struct sock *sk);
 /* An episode (recovery or loss) begins: what it may be undone to (tcp_init_undo). */
 void tcp_init_undo(struct sock *sk);
 /* ssthresh as it stands, for undo (tcp_current_ssthresh). */
@@ -592,6 +656,75 @@ static inline uint32_t tcp_wscale_align(uint32_t win, uint8_t wscale)
 
 	return (win + unit - 1) & ~(unit - 1);
 }
+
+/* tcp_fastopen.c */
+/* The Fast Open option of a SYN or SYN-ACK (tcp_parse_fastopen_option); len -1 if none. */
+void tcp_fastopen_parse(const struct tcphdr *th, struct tcp_fastopen_cookie *foc);
+/* Bytes the option takes in a SYN or SYN-ACK, aligned (0 when foc->len < 0). */
+unsigned int tcp_fastopen_optlen(const struct tcp_fastopen_cookie *foc);
+/* Lays the option out at ptr as tcp_options_write; returns the end. */
+uint8_t *tcp_fastopen_write(uint8_t *ptr, const struct tcp_fastopen_cookie *foc);
+/*
+ * connect() carrying data (sendto/sendmsg MSG_FASTOPEN: tcp_sendmsg_fastopen):
+ * *copied is what the SYN took. Returns what connect returns.
+ */
+struct socket;
+int tcp_connect_fastopen(struct socket *sock, const struct sockaddr *uaddr, int addr_len,
+			 const void *data, size_t size, size_t *copied);
+/*
+ * The first write after TCP_FASTOPEN_CONNECT deferred the connect
+ * (tcp_sendmsg_fastopen with defer_connect): the SYN goes with what fits of
+ * data; -EINPROGRESS, *copied the bytes it took.
+ */
+int tcp_sendmsg_deferred(struct sock *sk, const void *data, size_t size, size_t *copied);
+/*
+ * TCP_FASTOPEN_CONNECT: true with a cookie at hand (connect() returns at
+ * once, the SYN waits for the first write); else the SYN asks for one
+ * through fo, which tcp_connect uses.
+ */
+bool tcp_fastopen_defer_connect(struct sock *sk, struct tcp_fastopen_request *fo);
+/* tcp_connect's SYN with data or a cookie request; 1 when it did not apply. */
+int tcp_send_syn_data(struct sock *sk, struct sk_buff *syn);
+/* A SYN-ACK to a Fast Open SYN; true when the SYN's data was resent (no pure ACK then). */
+bool tcp_rcv_fastopen_synack(struct sock *sk, const struct sk_buff *synack);
+/* A SYN for a listener (tcp_conn_request's Fast Open part): the child made, or NULL. */
+struct sock *tcp_try_fastopen(struct sock *parent, struct sk_buff *skb);
+/* The child of tcp_v4_syn_recv_sock, before its SYN-ACK goes. */
+void tcp_fastopen_child_init(struct sock *parent, struct sock *child, const struct sk_buff *skb,
+			     const struct tcp_fastopen_cookie *foc, bool fastopen);
+/* A passive Fast Open child completed its handshake or ended: off the listener's count. */
+void tcp_fastopen_child_done(struct sock *sk);
+/* A passive Fast Open child before its handshake completes: it may send already. */
+static inline bool tcp_passive_fastopen(const struct sock *sk)
+{
+	return sk->sk_state == TCP_SYN_RECV && tcp_sk(sk)->fastopen_passive;
+}
+/* listen(): net.ipv4.tcp_fastopen 0x400 enables it without TCP_FASTOPEN. */
+void tcp_fastopen_listen(struct sock *sk, int backlog);
+int tcp_fastopen_setsockopt(struct sock *sk, int optname, const void *optval, unsigned int optlen);
+int tcp_fastopen_getsockopt(struct sock *sk, int optname, void *optval, int *optlen);
+void tcp_fastopen_net_exit(struct net *net);
+
+/* tcp_ecn.c: ECN (RFC 3168); ecn_flags */
+#define TCP_ECN_OK	   1 /* negotiated */
+#define TCP_ECN_QUEUE_CWR  2 /* the next new data segment carries CWR */
+#define TCP_ECN_DEMAND_CWR 4 /* CE seen: echo ECE until the peer's CWR */
+#define TCP_ECN_SEEN	   8 /* an ECT or CE segment arrived */
+/* The SYN's ECE|CWR when net.ipv4.tcp_ecn asks for ECN (tcp_ecn_send_syn). */
+uint8_t tcp_ecn_send_syn(struct sock *sk);
+void tcp_ecn_rcv_synack(struct sock *sk, const struct tcphdr *th);
+/* A listener's child: ECN if the SYN asked for it and tcp_ecn allows (tcp_ecn_create_request). */
+void tcp_ecn_create_request(struct sock *child, const struct sk_buff *syn);
+void tcp_ecn_queue_cwr(struct tcp_sock *tp);
+/* A segment with data or FIN: the peer's CWR, and CE marks on its IP header. */
+void tcp_ecn_rcv_data(struct sock *sk, const struct sk_buff *skb);
+void tcp_ecn_quickack(struct tcp_sock *tp);
+/* An ACK's ECE: delivered segments saw CE; the window comes down once (CWR state). */
+void tcp_ecn_rcv_ack(struct sock *sk, uint8_t tcp_flags, uint32_t delivered);
+/* An ACK in the CWR state: PRR, or the end of the reduction past high_seq. */
+void tcp_ecn_cwr_ack(struct sock *sk, uint32_t acked_sacked, bool una_advanced);
+/* The flags and IP TOS of a segment being sent (tcp_ecn_send, tcp_ecn_make_synack). */
+uint8_t tcp_ecn_send(struct sock *sk, uint32_t seq, uint8_t flags, unsigned int len, uint8_t *tos);
 
 /* tcp_timer.c */
 void tcp_init_xmit_timers(struct sock *sk);

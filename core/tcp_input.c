@@ -18,10 +18,11 @@
  * NewReno. ACKs are validated as RFC 5961.
  *
  * Urgent data as tcp_check_urg/tcp_urg: one urgent byte at a time, a newer
- * pointer replaces the older one.
+ * pointer replaces the older one. ECN (tcp_ecn.c) and Fast Open
+ * (tcp_fastopen.c) hook in where the kernel's do.
  *
- * What this is not (yet): F-RTO and undo of spurious reductions, ECN, the header-prediction fast
- * path, receive buffer autotuning.
+ * What this is not (yet): F-RTO and undo of spurious reductions, the
+ * header-prediction fast path.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -556,8 +557,7 @@ void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_a
 	c->snd_cwnd = tcp_packets_in_flight(tp) + (uint32_t)sndcnt;
 }
 
-/* The episode is over (tcp_end_cwnd_reduction): the window is ssthresh. */
-static void tcp_end_cwnd_reduction(struct sock *sk)
+void tcp_end_cwnd_reduction(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
@@ -670,6 +670,7 @@ void tcp_enter_recovery(struct sock *sk)
 	c->prr_delivered = 0;
 	c->prr_out = 0;
 	c->high_seq = tp->snd_nxt;
+	tcp_ecn_queue_cwr(tp);
 	tcp_set_ca_state(sk, TCP_CA_Recovery);
 	if (!tp->rx_opt.sack_ok)
 		tcp_mark_head_lost(sk);
@@ -735,6 +736,14 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced,
 				   tp->lost_out > prior_lost || tp->retrans_out < prior_retrans);
 		break;
+	case TCP_CA_CWR: /* an ECN reduction (tcp_ecn.c) gives way to recovery */
+		if (tp->lost_out) {
+			tcp_enter_recovery(sk);
+			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, true);
+			break;
+		}
+		tcp_ecn_cwr_ack(sk, acked + newly_sacked, una_advanced);
+		break;
 	case TCP_CA_Loss:
 		if (acked)
 			tcp_cong_avoid(sk, acked, prior_in_flight);
@@ -780,6 +789,15 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 			tcp_set_ca_state(sk, TCP_CA_Open);
 		if (acked)
 			tcp_cong_avoid(sk, acked, prior_in_flight);
+		break;
+	case TCP_CA_CWR: /* an ECN reduction (tcp_ecn.c) gives way to recovery */
+		if (tp->dup_acks >= TCP_FASTRETRANS_THRESH) {
+			tcp_enter_recovery(sk);
+			break;
+		}
+		if (acked)
+			tp->sacked_out = 0;
+		tcp_ecn_cwr_ack(sk, acked ? acked : is_dup, acked > 0);
 		break;
 	default:
 		if (acked) {
@@ -1001,6 +1019,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	}
 	if (tp->tlp_high_seq)
 		tcp_process_tlp_ack(sk, ack, dsack, advanced, newly_sacked);
+	tcp_ecn_rcv_ack(sk, cb->tcp_flags, acked_pkts + newly_sacked);
 	if (sack) {
 		/* The scoreboard and RACK, not the count of duplicates, say what is lost. */
 		if (is_dup)
@@ -1662,6 +1681,7 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		}
 		tcp_wscale_settle(sk);
 		tcp_ts_sack_settle(sk);
+		tcp_ecn_rcv_synack(sk, th);
 		/* The segments we receive carry timestamps too: expect less payload. */
 		if (tp->rx_opt.tstamp_ok)
 			tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
@@ -1686,7 +1706,10 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		tcp_rearm_rto(sk);
 		tcp_set_state(sk, TCP_ESTABLISHED);
 		tcp_init_transfer(sk);
-		tcp_send_ack(sk);
+		/* Fast Open: the cookie to keep; unacknowledged SYN data goes again, with the ACK.
+		 */
+		if (!((tp->syn_fastopen || tp->syn_data) && tcp_rcv_fastopen_synack(sk, skb)))
+			tcp_send_ack(sk);
 		tcp_push_pending_frames(sk, tp->nonagle);
 		kfree_skb(skb);
 		return 0;
@@ -1721,7 +1744,10 @@ void tcp_synrecv_established(struct sock *sk)
 	struct tcp_sock *parent = tp->parent;
 	struct net *net = sock_net(sk);
 
-	if (parent) {
+	/* A Fast Open child is on the accept queue already (tcp_fastopen.c). */
+	if (parent && tp->fastopen_child) {
+		tcp_fastopen_child_done(sk);
+	} else if (parent) {
 		struct sock *psk = &parent->inet.sk;
 
 		list_del_init(&tp->accept_node);
@@ -1732,6 +1758,7 @@ void tcp_synrecv_established(struct sock *sk)
 	}
 	if (tp->rx_opt.tstamp_ok)
 		tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
+	tp->fastopen_passive = 0;
 	tcp_set_state(sk, TCP_ESTABLISHED);
 	tcp_init_transfer(sk);
 	if (parent)
@@ -1819,7 +1846,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 			return 1;
 		/* Accept queue full, tcp_abort_on_overflow = 0: ignore the ACK, the SYN-ACK
 		 * repeats. */
-		if (tp->parent &&
+		if (tp->parent && !tp->fastopen_child &&
 		    tp->parent->inet.sk.sk_ack_backlog > tp->parent->inet.sk.sk_max_ack_backlog) {
 			__NET_INC_STATS(net, ListenOverflows);
 			__NET_INC_STATS(net, ListenDrops);
@@ -1870,7 +1897,9 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	/* 6. URG */
 	tcp_urg(sk, skb, th);
-	/* 7. data */
+	/* 7. data; ECN first: the peer's CWR, CE marks. */
+	if (skb->len || th->fin)
+		tcp_ecn_rcv_data(sk, skb);
 	switch (sk->sk_state) {
 	case TCP_CLOSE_WAIT:
 	case TCP_CLOSING:
@@ -1994,7 +2023,7 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
-	if (!tcp_v4_syn_recv_sock(sk, skb))
+	if (!tcp_try_fastopen(sk, skb))
 		__NET_INC_STATS(net, ListenDrops);
 	kfree_skb(skb);
 	return 0;

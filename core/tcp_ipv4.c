@@ -7,7 +7,8 @@
  *
  * What this is not: request_sock mini-sockets (a SYN gets a full child
  * tcp_sock until the SYN queue is full, then a SYN cookie: tcp_syncookies.c),
- * TCP-MD5 (signed segments are dropped), per-route metrics.
+ * TCP-MD5 (signed segments are dropped), per-route metrics (but Fast Open's
+ * cookie cache: tcp_fastopen.c).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -79,6 +80,7 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	struct inet_sock *inet = inet_sk(sk);
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
+	struct tcp_fastopen_request fo = {.cookie.len = -1};
 	uint32_t daddr, saddr, nexthop;
 	int err;
 
@@ -108,7 +110,12 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 		goto failure;
 	tp->iss = secure_tcp_seq(net, inet->inet_saddr, daddr, inet->inet_sport, sk->sk_dport);
 	tp->tsoffset = secure_tcp_ts_off(net, inet->inet_saddr, daddr);
+	/* TCP_FASTOPEN_CONNECT with a cookie: the first write sends the SYN. */
+	if (tcp_fastopen_defer_connect(sk, &fo))
+		return 0;
 	err = tcp_connect(sk);
+	if (tp->fastopen_req == &fo)
+		tp->fastopen_req = NULL;
 	if (err)
 		goto failure;
 	return 0;
@@ -250,7 +257,8 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	return sk;
 }
 
-struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
+struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb,
+				  const struct tcp_fastopen_cookie *foc, bool fastopen)
 {
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	const struct iphdr *iph = ip_hdr(skb);
@@ -266,6 +274,10 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb)
 			? TCP_SKB_CB(skb)->tw_isn
 			: secure_tcp_seq(net, iph->daddr, iph->saddr, th->dest, th->source),
 		TCP_SKB_CB(skb)->seq);
+	if (sk) {
+		tcp_ecn_create_request(sk, skb);
+		tcp_fastopen_child_init(parent, sk, skb, foc, fastopen);
+	}
 	if (sk && tcp_send_synack(sk)) {
 		tcp_done(sk);
 		return NULL;
@@ -552,6 +564,7 @@ void tcp_net_exit(struct net *net)
 {
 	struct inet_hashinfo *h = net->tcp_hashinfo;
 
+	tcp_fastopen_net_exit(net);
 	if (!h)
 		return;
 	for (unsigned int i = 0; i < INET_EHASH_SIZE; i++) {

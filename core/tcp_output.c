@@ -56,6 +56,7 @@ struct tcp_out_options {
 	uint8_t num_sack_blocks;
 	uint16_t mss; /* 0: none */
 	uint32_t tsval, tsecr;
+	const struct tcp_fastopen_cookie *fastopen; /* SYN or SYN-ACK: Fast Open, last */
 };
 
 static uint8_t *put_be32(uint8_t *p, uint32_t v)
@@ -117,6 +118,8 @@ static void tcp_options_write(uint8_t *ptr, struct tcp_sock *tp, const struct tc
 		}
 		tp->rx_opt.dsack = 0;
 	}
+	if (o->fastopen)
+		tcp_fastopen_write(ptr, o->fastopen);
 }
 
 /* Timestamps: our clock plus the connection's offset, and TS.Recent echoed. */
@@ -162,6 +165,17 @@ static unsigned int tcp_syn_options(struct sock *sk, struct tcp_out_options *o)
 		if (!(o->options & OPTION_TS))
 			size += TCPOLEN_SACKPERM_ALIGNED;
 	}
+	/* Fast Open: a cookie or a request, if it fits (tcp_syn_options). */
+	if (tp->fastopen_req && tp->fastopen_req->cookie.len >= 0) {
+		unsigned int need = tcp_fastopen_optlen(&tp->fastopen_req->cookie);
+
+		if (MAX_TCP_OPTION_SPACE - size >= need) {
+			o->fastopen = &tp->fastopen_req->cookie;
+			size += need;
+			tp->syn_fastopen = 1;
+			tp->syn_fastopen_exp = tp->fastopen_req->cookie.exp;
+		}
+	}
 	return size;
 }
 
@@ -171,6 +185,7 @@ struct tcp_synack_req {
 	uint8_t rcv_wscale;
 	bool wscale_ok, tstamp_ok, sack_ok;
 	uint32_t tsval, tsecr;
+	const struct tcp_fastopen_cookie *foc; /* a Fast Open cookie to hand out, or NULL */
 };
 
 /* A SYN-ACK (tcp_synack_options) answers only what the SYN offered and we allow. */
@@ -195,6 +210,10 @@ static unsigned int tcp_synack_options(const struct tcp_synack_req *req, struct 
 		if (!(o->options & OPTION_TS))
 			size += TCPOLEN_SACKPERM_ALIGNED;
 	}
+	if (req->foc && MAX_TCP_OPTION_SPACE - size >= tcp_fastopen_optlen(req->foc)) {
+		o->fastopen = req->foc;
+		size += tcp_fastopen_optlen(req->foc);
+	}
 	return size;
 }
 
@@ -208,6 +227,8 @@ static unsigned int tcp_child_synack_options(struct tcp_sock *tp, struct tcp_out
 		.sack_ok = tp->rx_opt.sack_ok,
 		.tsval = tcp_time_stamp_ts(tp) + tp->tsoffset,
 		.tsecr = tp->rx_opt.ts_recent,
+		/* Only the first SYN-ACK carries it (tcp_rtx_synack passes none). */
+		.foc = tp->fastopen_synack.len > 0 ? &tp->fastopen_synack : NULL,
 	};
 
 	return tcp_synack_options(&req, o);
@@ -455,9 +476,12 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	struct net *net = sock_net(sk);
 	struct tcp_out_options opts = {0};
 	unsigned int optlen, hlen, segs;
+	uint8_t tos = inet->tos;
 	struct tcphdr *th;
 	uint32_t win;
 
+	/* ECN: ECT(0) on new data, CWR, ECE (tcp_ecn.c). */
+	flags = tcp_ecn_send(sk, seq, flags, skb->len, &tos);
 	if (flags & TCPHDR_SYN)
 		optlen = flags & TCPHDR_ACK ? tcp_child_synack_options(tp, &opts)
 					    : tcp_syn_options(sk, &opts);
@@ -521,8 +545,8 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	}
 	tp->segs_out += segs;
 	net->mib.tcp.OutSegs += segs; /* per wire segment, as tcp_skb_pcount() */
-	return ip_build_and_send_pkt(net, skb, inet->inet_saddr, sk->sk_daddr, IPPROTO_TCP,
-				     inet->tos, ip_select_ttl(sk), ip_dont_fragment(sk));
+	return ip_build_and_send_pkt(net, skb, inet->inet_saddr, sk->sk_daddr, IPPROTO_TCP, tos,
+				     ip_select_ttl(sk), ip_dont_fragment(sk));
 }
 
 static uint8_t tcp_skb_flags(const struct sock *sk, const struct sk_buff *skb)
@@ -728,7 +752,7 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 			if (skb->len < mss)
 				tp->snd_sml = TCP_SKB_CB(skb)->end_seq;
 			tcp_event_new_data_sent(sk, skb);
-			if (tp->cong.ca_state == TCP_CA_Recovery)
+			if (tp->cong.ca_state == TCP_CA_Recovery || tp->cong.ca_state == TCP_CA_CWR)
 				tp->cong.prr_out++;
 		}
 		sent = true;
@@ -747,7 +771,8 @@ void tcp_push_pending_frames(struct sock *sk, int nonagle)
 
 	if (!tp->send_head)
 		return;
-	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV)
+	if (sk->sk_state == TCP_SYN_SENT ||
+	    (sk->sk_state == TCP_SYN_RECV && !tcp_passive_fastopen(sk)))
 		return;
 	if (tcp_write_xmit(sk, nonagle))
 		tcp_check_probe_timer(sk);
@@ -765,6 +790,9 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 		return -ENOBUFS;
 	if (!before(TCP_SKB_CB(skb)->seq, tp->snd_nxt))
 		return -EAGAIN; /* never sent: not a retransmission */
+	/* tcp_ecn_clear_syn (tcp_ecn_fallback): a SYN sent again asks for no ECN. */
+	if ((TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
+		TCP_SKB_CB(skb)->tcp_flags &= (uint8_t) ~(TCPHDR_ECE | TCPHDR_CWR);
 	err = tcp_transmit_skb(sk, skb, true);
 	if (err)
 		return err;
@@ -773,7 +801,7 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 		tp->retrans_out++;
 	}
 	TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
-	if (tp->cong.ca_state == TCP_CA_Recovery)
+	if (tp->cong.ca_state == TCP_CA_Recovery || tp->cong.ca_state == TCP_CA_CWR)
 		tp->cong.prr_out++;
 	if (tp->cong.undo_marker) {
 		if (tp->cong.undo_retrans < 0)
@@ -875,6 +903,7 @@ int tcp_send_synack(struct sock *sk)
 		return -ENOBUFS;
 	tcp_transmit_skb(sk, skb, true);
 	tcp_event_new_data_sent(sk, skb);
+	tcp_sk(sk)->fastopen_synack.len = 0;
 	return 0;
 }
 
@@ -967,8 +996,13 @@ int tcp_connect(struct sock *sk)
 	skb = tcp_queue_ctl_skb(sk, TCPHDR_SYN);
 	if (!skb)
 		return -ENOBUFS;
-	tcp_transmit_skb(sk, skb, true);
+	TCP_SKB_CB(skb)->tcp_flags |= tcp_ecn_send_syn(sk);
+	/* Fast Open: data in the SYN, or a SYN that asks for a cookie. */
+	if (!tp->fastopen_req || tcp_send_syn_data(sk, skb))
+		tcp_transmit_skb(sk, skb, true);
 	tcp_event_new_data_sent(sk, skb);
+	if (tp->send_head) /* the SYN's data, sent with it */
+		tcp_event_new_data_sent(sk, tp->send_head);
 	__TCP_INC_STATS(sock_net(sk), ActiveOpens);
 	return 0;
 }

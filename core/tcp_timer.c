@@ -174,6 +174,7 @@ static void tcp_retransmit_timer(struct sock *sk)
 		tcp_set_ca_state(sk, TCP_CA_Loss);
 	}
 	tp->cong.high_seq = tp->snd_nxt;
+	tcp_ecn_queue_cwr(tp); /* tcp_enter_loss */
 	tp->cong.snd_cwnd = 1;
 	tp->cong.snd_cwnd_cnt = 0;
 	tp->dup_acks = 0;

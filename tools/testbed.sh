@@ -560,6 +560,61 @@ testbed_test_begin_impaired() {
 	tb_say "impaired: $TB_NS_IMPAIR bridges $TB_IF_IMP_SHIM <-> $TB_IF_IMP_PEER with: ${TB_IMPAIR_ARGS[*]}"
 }
 
+# ---- A reference kernel beside the stack, for differential tests ----
+#
+# testbed_ref_up: a third namespace, REF_NS, whose kernel does what the
+# stack does in the same test, joined to the peer by a veth of its own:
+# REF_ADDR (10.99.1.20) <-> the peer's PEER_ADDR2 (10.99.1.2), so the shim
+# namespace's kernel stays silent. It goes with the testbed at exit.
+testbed_ref_up() {
+	REF_NS="ssR-${TB_NS_SHIM#ssA-}"
+	REF_IF="${TB_IF_SHIM%s}r"
+	PEER_IF2="${TB_IF_SHIM%s}q"
+	REF_ADDR=10.99.1.20
+	PEER_ADDR2=10.99.1.2
+	trap testbed_ref_down EXIT
+	ip netns add "$REF_NS" || tb_fail "cannot create $REF_NS"
+	ip link add name "$REF_IF" netns "$REF_NS" mtu "$TB_MTU" type veth \
+		peer name "$PEER_IF2" netns "$TB_NS_PEER" mtu "$TB_MTU" || tb_fail "cannot create the reference veth"
+	ip netns exec "$REF_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
+	ip -n "$REF_NS" link set lo up &&
+		ip -n "$REF_NS" addr add "$REF_ADDR/24" dev "$REF_IF" &&
+		ip -n "$REF_NS" link set "$REF_IF" up &&
+		ip -n "$TB_NS_PEER" addr add "$PEER_ADDR2/24" dev "$PEER_IF2" &&
+		ip -n "$TB_NS_PEER" link set "$PEER_IF2" up || tb_fail "cannot configure the reference veth"
+}
+
+testbed_ref_down() {
+	tb_ns_kill "$REF_NS"
+	ip netns del "$REF_NS" 2>/dev/null
+	testbed_test_cleanup
+}
+
+# testbed_ref_capture: tcpdump of TCP on both of the peer's veths, into
+# TB_WORK/cap1.pcap (to the stack) and cap2.pcap (to the reference), once
+# both listen. Stop them with testbed_ref_capture_stop.
+testbed_ref_capture() {
+	local i ifc
+	for i in 1 2; do
+		[ $i = 1 ] && ifc=$TB_IF_PEER || ifc=$PEER_IF2
+		ip netns exec "$TB_NS_PEER" tcpdump -i "$ifc" -nn -U -s 200 -w "$TB_WORK/cap$i.pcap" tcp \
+			2>"$TB_WORK/tcpdump$i.log" &
+		TB_CAPTURE_PIDS="${TB_CAPTURE_PIDS:-} $!"
+	done
+	for _ in $(seq 1 50); do
+		grep -q 'listening on' "$TB_WORK/tcpdump1.log" && grep -q 'listening on' "$TB_WORK/tcpdump2.log" && return 0
+		sleep 0.1
+	done
+	tb_fail "tcpdump did not start"
+}
+
+testbed_ref_capture_stop() {
+	# shellcheck disable=SC2086
+	kill $TB_CAPTURE_PIDS 2>/dev/null
+	wait $TB_CAPTURE_PIDS 2>/dev/null
+	TB_CAPTURE_PIDS=
+}
+
 # Command-line use.
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	case "${1:-}" in

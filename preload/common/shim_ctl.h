@@ -37,7 +37,11 @@
  *    application's end is not writable (no POLLOUT) until the host has
  *    reached ESTABLISHED and read the filler away. On failure the host closes
  *    its end without reading, so the application sees POLLERR|POLLHUP, and
- *    the errno comes from SHIM_OP_GETERR.
+ *    the errno comes from SHIM_OP_GETERR. sendto/sendmsg(MSG_FASTOPEN) on
+ *    an unconnected stream is SHIM_OP_FASTOPEN: a CONNECT (filler and all)
+ *    that carries the first bytes of the data for the SYN; the reply's ret
+ *    is CONNECT's and shim_fastopen_rep.copied says how many the SYN took
+ *    (the rest, if any, the interposer writes into the pair as usual).
  *  - Listening sockets: at SHIM_OP_LISTEN the host replies with an AF_UNIX
  *    SOCK_STREAM listener bound to shim_sock_name('l'); the interposer dup3()s
  *    it over the application's fd. For each accepted TCP connection the host
@@ -108,6 +112,7 @@ enum shim_op {
 	SHIM_OP_CLOSE,	    /* no payload, no reply: the application closed a copy */
 	SHIM_OP_STAT,	    /* shim_stat -> shim_stat_rep */
 	SHIM_OP_ERRQUEUE,   /* shim_errqueue -> shim_errqueue_rep: recvmsg(MSG_ERRQUEUE) */
+	SHIM_OP_FASTOPEN,   /* shim_fastopen with len bytes of data -> shim_fastopen_rep */
 	SHIM_OP_MAX,
 };
 
@@ -219,6 +224,18 @@ struct shim_errqueue_rep {
 	uint8_t buf[SHIM_ERRQ_BUF];
 };
 
+/* SHIM_OP_FASTOPEN: connect() carrying data for the SYN (tcp_sendmsg_fastopen). */
+#define SHIM_FASTOPEN_MAX (SHIM_OPT_MAX - 20) /* beyond any MSS less 40 on a 1500 MTU */
+struct shim_fastopen {
+	struct shim_connect conn; /* first: the same place as shim_req.connect */
+	uint32_t len;		  /* bytes of data */
+	uint8_t data[SHIM_FASTOPEN_MAX];
+};
+
+struct shim_fastopen_rep {
+	uint32_t copied; /* bytes the SYN took */
+};
+
 struct shim_stat_rep {
 	uint32_t total; /* the whole text's length */
 	uint32_t len;	/* bytes of it in text, from the request's offset */
@@ -239,6 +256,7 @@ struct shim_req {
 		struct shim_ioctl ioctl;
 		struct shim_stat stat;
 		struct shim_errqueue errqueue;
+		struct shim_fastopen fastopen;
 	};
 };
 
@@ -252,6 +270,7 @@ struct shim_rep {
 		struct shim_stat_rep stat;
 		struct shim_handoff handoff;
 		struct shim_errqueue_rep errqueue;
+		struct shim_fastopen_rep fastopen;
 	};
 	char note[SHIM_NOTE_MAX]; /* what the host did, for the trace (e.g. "inetsw exact: UDP") */
 };
@@ -268,6 +287,7 @@ _Static_assert(sizeof(struct shim_ioctl) == 8, "shim_ioctl");
 _Static_assert(sizeof(struct shim_handoff) == 32, "shim_handoff");
 _Static_assert(sizeof(struct shim_stat_rep) == 8 + SHIM_OPT_MAX, "shim_stat_rep");
 _Static_assert(sizeof(struct shim_errqueue_rep) == 12 + SHIM_OPT_MAX, "shim_errqueue_rep");
+_Static_assert(sizeof(struct shim_fastopen) == 12 + SHIM_OPT_MAX, "shim_fastopen");
 _Static_assert(offsetof(struct shim_req, create) == sizeof(struct shim_hdr), "payload");
 _Static_assert(sizeof(struct shim_req) == 16 + 12 + SHIM_OPT_MAX, "shim_req");
 _Static_assert(sizeof(struct shim_rep) == 16 + 12 + SHIM_OPT_MAX + SHIM_NOTE_MAX, "shim_rep");
@@ -310,6 +330,10 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
 		return h + sizeof(struct shim_stat);
 	case SHIM_OP_ERRQUEUE:
 		return h + sizeof(struct shim_errqueue);
+	case SHIM_OP_FASTOPEN:
+		if (optlen > SHIM_FASTOPEN_MAX)
+			return 0;
+		return h + offsetof(struct shim_fastopen, data) + optlen;
 	}
 	return 0;
 }
@@ -330,7 +354,7 @@ static inline uint32_t shim_getsockopt_input(int level, int optname, uint32_t ro
 	return n < room ? n : room;
 }
 
-/* The option value bytes a (set|get)sockopt request carries; 0 for other ops. */
+/* The option value bytes a (set|get)sockopt request carries, FASTOPEN's data; 0 for other ops. */
 static inline uint32_t shim_req_optbytes(const struct shim_req *req)
 {
 	const struct shim_sockopt *o = &req->sockopt;
@@ -339,6 +363,8 @@ static inline uint32_t shim_req_optbytes(const struct shim_req *req)
 		return o->optlen < SHIM_OPT_MAX ? o->optlen : SHIM_OPT_MAX;
 	if (req->hdr.op == SHIM_OP_GETSOCKOPT)
 		return shim_getsockopt_input(o->level, o->optname, o->optlen);
+	if (req->hdr.op == SHIM_OP_FASTOPEN)
+		return req->fastopen.len;
 	return 0;
 }
 

@@ -82,7 +82,8 @@ static void read_triple(const char *name, int dst[3])
 
 /*
  * The sysctls a new TCP socket reads again; tcp_live_read keeps the last
- * value read of each. The last two are strings (the congestion control).
+ * value read of each integer. The last three are strings (the congestion
+ * control, and the Fast Open key, readable by root only as the kernel's).
  */
 static const struct {
 	const char *name;
@@ -93,12 +94,17 @@ static const struct {
 	{"net/ipv4/tcp_window_scaling", offsetof(struct netns_sysctl, tcp_window_scaling)},
 	{"net/ipv4/tcp_dsack", offsetof(struct netns_sysctl, tcp_dsack)},
 	{"net/ipv4/tcp_syncookies", offsetof(struct netns_sysctl, tcp_syncookies)},
+	{"net/ipv4/tcp_fastopen", offsetof(struct netns_sysctl, tcp_fastopen)},
+	{"net/ipv4/tcp_ecn", offsetof(struct netns_sysctl, tcp_ecn)},
 	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control)},
 	{"net/ipv4/tcp_allowed_congestion_control",
 	 offsetof(struct netns_sysctl, tcp_allowed_congestion_control)},
+	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key)},
 };
-#define TCP_LIVE_INTS 5
+#define TCP_LIVE_INTS 7
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
+_Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
+	       "one tcp_live_read slot per live integer sysctl");
 
 /*
  * The live files stay open: a read at offset 0 of a /proc/sys file asks
@@ -106,7 +112,7 @@ static const struct {
  * open, a stat, a read and a close (a new connection's cost in the host).
  * -1: not opened yet; -2: cannot be opened (the default stays).
  */
-static int tcp_live_fd[TCP_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1};
+static int tcp_live_fd[TCP_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
 
 /* The file's first line, without its newline, in buf; 0, or -1 if unreadable. */
 static int live_read(size_t i, char *buf, size_t size)
@@ -145,7 +151,7 @@ static void refresh_str(size_t i, char *dst, size_t size, char last[256])
 
 /*
  * A value changed in the namespace since the last read replaces ours; one
- * set in-process (a test, say) stays until the namespace's changes. Seven
+ * set in-process (a test, say) stays until the namespace's changes. Ten
  * small reads per TCP socket(), where the kernel reads a variable.
  */
 static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
@@ -169,6 +175,15 @@ static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
 		    s->tcp_cc_live_read[0]);
 	refresh_str(TCP_LIVE_INTS + 1, s->tcp_allowed_congestion_control,
 		    sizeof(s->tcp_allowed_congestion_control), s->tcp_cc_live_read[1]);
+	/* Unreadable (not root): the stack keeps its own key. */
+	if (!live_read(TCP_LIVE_INTS + 2, buf, sizeof(buf))) {
+		size_t n = strlen(buf) < sizeof(s->tcp_fastopen_key)
+				   ? strlen(buf)
+				   : sizeof(s->tcp_fastopen_key) - 1;
+
+		memcpy(s->tcp_fastopen_key, buf, n);
+		s->tcp_fastopen_key[n] = '\0';
+	}
 }
 
 /*
@@ -237,6 +252,9 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_comp_sack_nr", &s->tcp_comp_sack_nr);
 	read_ints("net/ipv4/tcp_comp_sack_delay_ns", &s->tcp_comp_sack_delay_ns, 1);
 	read_int("net/ipv4/tcp_moderate_rcvbuf", &s->tcp_moderate_rcvbuf);
+	read_int("net/ipv4/tcp_fastopen", &s->tcp_fastopen);
+	read_int("net/ipv4/tcp_ecn", &s->tcp_ecn);
+	read_str("net/ipv4/tcp_fastopen_key", s->tcp_fastopen_key, sizeof(s->tcp_fastopen_key));
 	read_int("net/ipv4/udp_rmem_min", &s->udp_rmem_min);
 	read_int("net/ipv4/udp_wmem_min", &s->udp_wmem_min);
 	read_int("net/ipv4/ip_nonlocal_bind", &s->ip_nonlocal_bind);

@@ -459,6 +459,47 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	return shim_stream_rmap(fd, e, ret);
 }
 
+/*
+ * MSG_FASTOPEN before connect (tcp_sendmsg_fastopen): connect with data for
+ * the SYN; non-blocking, what the SYN took (or EINPROGRESS); blocking, once
+ * connected the rest goes through the pair as any write.
+ */
+static ssize_t shim_fastopen_send(int fd, uint64_t e, const struct msghdr *m, int flags)
+{
+	struct iovec iov[UIO_MAXIOV];
+	struct msghdr lm = {0};
+	size_t copied = 0, skip;
+	ssize_t ret;
+
+	ret = shim_fastopen_connect(fd, e, m, flags, &copied);
+	if (ret == SHIM_CONNECT_KERNEL)
+		return shim_neg(shim_real.sendmsg(fd, m, flags));
+	if (ret == -EINPROGRESS && copied)
+		return (ssize_t)copied;
+	if (ret)
+		return ret;
+	skip = copied;
+	for (size_t i = 0; i < m->msg_iovlen; i++) {
+		const struct iovec *v = &m->msg_iov[i];
+
+		if (skip >= v->iov_len) {
+			skip -= v->iov_len;
+			continue;
+		}
+		iov[lm.msg_iovlen].iov_base = (char *)v->iov_base + skip;
+		iov[lm.msg_iovlen++].iov_len = v->iov_len - skip;
+		skip = 0;
+	}
+	if (!lm.msg_iovlen)
+		return (ssize_t)copied;
+	lm.msg_iov = iov;
+	shim_stream_wrote(fd, e);
+	ret = shim_stream_wmap(fd, e, shim_neg(shim_real.sendmsg(fd, &lm, flags & ~MSG_FASTOPEN)));
+	if (ret < 0)
+		return copied ? (ssize_t)copied : ret;
+	return (ssize_t)copied + ret;
+}
+
 static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int flags, int cmsg_err)
 {
 	struct msghdr lm = {0};
@@ -471,6 +512,8 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	default:
 		break;
 	}
+	if ((shim_ent_flags(e) & SHIM_F_UNCONNECTED) && (flags & MSG_FASTOPEN) && !cmsg_err)
+		return shim_fastopen_send(fd, e, m, flags);
 	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
 		return shim_epipe(flags);
 	/* tcp_sendmsg_locked reads the cmsgs once it knows it is connected. */
@@ -948,7 +991,8 @@ static ssize_t shim_sendto(enum shim_sym sym, int fd, const void *buf, size_t n,
 			shim_nl_sent(fd, buf, n);
 	} else {
 		c.path = "stack";
-		if (addr && shim_ent_kind(e) == SHIM_DGRAM) {
+		/* A stream takes an address only to connect (MSG_FASTOPEN). */
+		if (addr && (shim_ent_kind(e) == SHIM_DGRAM || (flags & MSG_FASTOPEN))) {
 			if ((int)addrlen < 0 || addrlen > sizeof(ss))
 				ret = -EINVAL;
 			else if (shim_copy_from_user(&ss, addr, addrlen))
@@ -1098,7 +1142,8 @@ static ssize_t shim_sendmsg_one(int fd, uint64_t e, const struct msghdr *umsg, i
 	if (err)
 		return err;
 	m.msg_iov = iov;
-	if (m.msg_name && m.msg_namelen && shim_ent_kind(e) == SHIM_DGRAM) {
+	if (m.msg_name && m.msg_namelen &&
+	    (shim_ent_kind(e) == SHIM_DGRAM || (flags & MSG_FASTOPEN))) {
 		m.msg_name = &ss;
 	} else {
 		m.msg_name = NULL;

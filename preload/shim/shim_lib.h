@@ -367,7 +367,18 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
 /* The application took an error report that said the error queue is not empty. */
 void shim_errq_note(int fd);
 
-/* shim_loopback.c: the host answered req with SHIM_CONNECT_KERNEL; the kernel connects fd. */
+/*
+ * sendto/sendmsg(MSG_FASTOPEN) on an unconnected stream: a connect that
+ * hands the host the first bytes of m for the SYN (SHIM_OP_FASTOPEN).
+ * Returns what connect returns (0 once a blocking one is connected) and in
+ * *copied the bytes the SYN took; SHIM_CONNECT_KERNEL when fd became a
+ * kernel socket, not connected yet (its own sendmsg does the Fast Open).
+ */
+int shim_fastopen_connect(int fd, uint64_t e, const struct msghdr *m, int flags, size_t *copied);
+/*
+ * shim_loopback.c: the host answered req with SHIM_CONNECT_KERNEL; the
+ * kernel connects fd (for FASTOPEN the caller's sendmsg does).
+ */
 int shim_loopback_connect(int fd, uint64_t e, const struct shim_req *req,
 			  const struct shim_rep *rep, struct shim_call *c);
 /* nfd came from the host named shim_kconn_name(): the kernel socket it carries, or -1. */

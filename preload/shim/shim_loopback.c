@@ -116,6 +116,8 @@ int shim_loopback_connect(int fd, uint64_t e, const struct shim_req *req,
 		return ret;
 	}
 	shim_real.close(kfd);
+	if (req->hdr.op == SHIM_OP_FASTOPEN)
+		return SHIM_CONNECT_KERNEL; /* the caller's sendmsg(MSG_FASTOPEN) connects */
 	ret = shim_real.connect(fd, (const struct sockaddr *)&to->addr,
 				to->addrlen < sizeof(to->addr) ? to->addrlen : sizeof(to->addr));
 	return ret < 0 ? -errno : ret;

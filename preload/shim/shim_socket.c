@@ -703,7 +703,12 @@ int shim_pending_error(int fd, uint64_t e)
 	return -rep.hdr.ret;
 }
 
-static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct shim_call *c)
+/*
+ * CONNECT, or FASTOPEN (*syn_copied: the bytes its SYN took); dontwait as
+ * MSG_DONTWAIT, which makes a sendto's connect non-blocking.
+ */
+static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct shim_call *c,
+			       bool dontwait, uint32_t *syn_copied)
 {
 	struct shim_rep rep;
 	struct pollfd pfd = {fd, POLLOUT, 0};
@@ -720,6 +725,8 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	}
 	req->connect.filler = (uint32_t)filler;
 	ret = shim_request(fd, e, req, &rep, NULL, c);
+	if (syn_copied && (ret == 0 || ret == -EINPROGRESS))
+		*syn_copied = rep.fastopen.copied;
 	if (ret == SHIM_CONNECT_KERNEL)
 		return shim_loopback_connect(fd, e, req, &rep, c);
 	if (filler)
@@ -736,7 +743,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	if (ret != -EINPROGRESS)
 		return ret;
 	fl = shim_real.fcntl(fd, F_GETFL);
-	if (fl < 0 || (fl & O_NONBLOCK))
+	if (fl < 0 || (fl & O_NONBLOCK) || dontwait)
 		return ret;
 	/* Blocking connect: the pair turns writable when the host is ESTABLISHED. */
 	ret = shim_real.poll(&pfd, 1, shim_sndtimeo_ms(fd));
@@ -753,6 +760,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 		return 0;
 	err = shim_pending_error(fd, e);
 	/* A failed blocking connect disconnects, as __inet_stream_connect does. */
+	req->hdr.op = SHIM_OP_CONNECT;
 	req->connect.filler = 0;
 	req->connect.flags = SHIM_CONNECT_UNSPEC;
 	shim_request(fd, e, req, &rep, NULL, c);
@@ -777,13 +785,39 @@ static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen
 	if (unspec)
 		req.connect.flags = SHIM_CONNECT_UNSPEC;
 	if (shim_ent_kind(e) == SHIM_STREAM)
-		return shim_connect_stream(fd, e, &req, c);
+		return shim_connect_stream(fd, e, &req, c, false, NULL);
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret == SHIM_CONNECT_KERNEL)
 		return shim_loopback_connect(fd, e, &req, &rep, c);
 	if (ret == 0 && shim_ent_kind(e) == SHIM_DGRAM)
 		shim_fd_flags(fd, unspec ? 0 : SHIM_F_PEER | SHIM_F_BOUND,
 			      unspec ? SHIM_F_PEER : 0);
+	return ret;
+}
+
+int shim_fastopen_connect(int fd, uint64_t e, const struct msghdr *m, int flags, size_t *copied)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_FASTOPEN};
+	struct shim_call c = {0};
+	uint32_t syn = 0, n = 0;
+	int ret;
+
+	ret = shim_addr_in(&req.connect.to, m->msg_name, m->msg_name ? m->msg_namelen : 0);
+	if (ret)
+		return ret;
+	/* What a SYN can carry; the rest goes through the pair once connected. */
+	for (size_t i = 0; i < m->msg_iovlen && n < SHIM_FASTOPEN_MAX; i++) {
+		size_t k = m->msg_iov[i].iov_len;
+
+		if (k > SHIM_FASTOPEN_MAX - n)
+			k = SHIM_FASTOPEN_MAX - n;
+		if (k && shim_copy_from_user(req.fastopen.data + n, m->msg_iov[i].iov_base, k))
+			return -EFAULT;
+		n += (uint32_t)k;
+	}
+	req.fastopen.len = n;
+	ret = shim_connect_stream(fd, e, &req, &c, flags & MSG_DONTWAIT, &syn);
+	*copied = syn;
 	return ret;
 }
 

@@ -29,6 +29,7 @@
 #include "stackd.h"
 #include "stackd_decode.h"
 #include "stackd_loopback.h"
+#include "tcp.h"
 
 #define STACKD_CONN_BATCH 32 /* requests handled per connection per wake-up */
 
@@ -321,11 +322,14 @@ static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, st
 	return r;
 }
 
+/* CONNECT, or FASTOPEN: a connect whose SYN may carry the data that came with it. */
 static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep)
 {
 	struct sockaddr_in sin = req->connect.to.addr;
 	int len = stackd_addrlen(&req->connect.to);
+	bool fastopen = req->hdr.op == SHIM_OP_FASTOPEN;
+	size_t copied = 0;
 	char buf[48];
 	int r;
 
@@ -339,11 +343,19 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 		ss->filler += req->connect.filler;
 		ss->connecting = true;
 	}
-	r = ss->sock->ops->connect(ss->sock, (struct sockaddr *)&sin, len, O_NONBLOCK);
+	if (fastopen && ss->stream)
+		r = tcp_connect_fastopen(ss->sock, (struct sockaddr *)&sin, len, req->fastopen.data,
+					 req->fastopen.len, &copied);
+	else if (fastopen)
+		r = -EOPNOTSUPP; /* MSG_FASTOPEN is TCP's (the interposer sends only streams) */
+	else
+		r = ss->sock->ops->connect(ss->sock, (struct sockaddr *)&sin, len, O_NONBLOCK);
+	rep->fastopen.copied = (uint32_t)copied;
 	stackd_sock_queue(ss);
 	if (ss->stream && (r == 0 || r == -EINPROGRESS))
-		snprintf(rep->note, sizeof(rep->note), "%s to %s", r ? "SYN sent" : "connected",
-			 stackd_fmt_addr(&sin, buf, sizeof(buf)));
+		snprintf(rep->note, sizeof(rep->note), "%s to %s, %zu bytes in it",
+			 r ? "SYN sent" : "connected", stackd_fmt_addr(&sin, buf, sizeof(buf)),
+			 copied);
 	else if (!r)
 		stackd_note_name(ss, "connected from", rep);
 	return r;
@@ -559,6 +571,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	switch (req->hdr.op) {
 	case SHIM_OP_BIND:
 	case SHIM_OP_CONNECT:
+	case SHIM_OP_FASTOPEN:
 	case SHIM_OP_SHUTDOWN:
 	case SHIM_OP_SETSOCKOPT:
 	case SHIM_OP_ERRQUEUE: /* a MSG_ZEROCOPY send's completion is queued when it is sent */
@@ -582,6 +595,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		}
 		return r;
 	case SHIM_OP_CONNECT:
+	case SHIM_OP_FASTOPEN:
 		return stackd_op_connect(ss, req, rep);
 	case SHIM_OP_SHUTDOWN:
 		return stackd_op_shutdown(ss, req->shutdown.how, rep);
@@ -634,6 +648,7 @@ static const char *const stackd_op_names[] = {
 	[SHIM_OP_CLOSE] = "CLOSE",
 	[SHIM_OP_STAT] = "STAT",
 	[SHIM_OP_ERRQUEUE] = "ERRQUEUE",
+	[SHIM_OP_FASTOPEN] = "FASTOPEN",
 };
 
 static const char *stackd_op_name(uint32_t op)

@@ -46,6 +46,7 @@ static int shim_decode_payload(const struct shim_req *req, struct shim_decode *d
 			return shim_decode_fail(d, -EINVAL, false, "address length");
 		return 0;
 	case SHIM_OP_CONNECT:
+	case SHIM_OP_FASTOPEN: /* the data's length was checked with the message's */
 		if (req->connect.to.addrlen > sizeof(struct sockaddr_storage))
 			return shim_decode_fail(d, -EINVAL, false, "address length");
 		if (req->connect.filler > SHIM_FILLER_MAX)
@@ -112,6 +113,11 @@ int shim_req_decode(const void *buf, size_t n, bool hello_done, struct shim_req 
 	if (h->op == SHIM_OP_SETSOCKOPT || h->op == SHIM_OP_GETSOCKOPT) {
 		if (n < sizeof(*h) + offsetof(struct shim_sockopt, optval))
 			return shim_decode_fail(d, -EBADMSG, true, "short sockopt");
+		optlen = shim_req_optbytes(req);
+	}
+	if (h->op == SHIM_OP_FASTOPEN) {
+		if (n < sizeof(*h) + offsetof(struct shim_fastopen, data))
+			return shim_decode_fail(d, -EBADMSG, true, "short fastopen");
 		optlen = shim_req_optbytes(req);
 	}
 	want = shim_req_len(h->op, optlen);

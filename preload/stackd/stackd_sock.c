@@ -43,7 +43,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "inet.h"
 #include "shim_ctl.h"
+#include "tcp.h"
 #include "stackd.h"
 #include "stackd_loopback.h"
 #include "tcp.h"
@@ -408,7 +410,12 @@ static int stackd_sendmsg(struct socket *sock, const void *buf, size_t len,
 
 static bool stackd_can_send(const struct sock *sk)
 {
-	return sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT;
+	/*
+	 * TCP_FASTOPEN_CONNECT's connect() returned: the first write sends the
+	 * SYN; a passive Fast Open child sends before its handshake completes.
+	 */
+	return sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT ||
+	       inet_sk(sk)->defer_connect || tcp_passive_fastopen(sk);
 }
 
 /* Reads the interposer's filler away once the connection is up. */

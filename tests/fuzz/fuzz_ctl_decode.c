@@ -58,9 +58,12 @@ static void check_decoded(const uint8_t *data, size_t size, bool hello_done,
 		check(req->bind.addrlen <= sizeof(struct sockaddr_storage), "bind addrlen");
 		break;
 	case SHIM_OP_CONNECT:
+	case SHIM_OP_FASTOPEN:
 		check(req->connect.to.addrlen <= sizeof(struct sockaddr_storage),
 		      "connect addrlen");
 		check(req->connect.filler <= SHIM_FILLER_MAX, "filler");
+		if (h->op == SHIM_OP_FASTOPEN)
+			check(req->fastopen.len <= SHIM_FASTOPEN_MAX, "fastopen data");
 		break;
 	case SHIM_OP_SHUTDOWN:
 		check(req->shutdown.how >= SHUT_RD && req->shutdown.how <= SHUT_RDWR, "how");
@@ -146,6 +149,11 @@ static size_t make_valid(uint8_t *buf, unsigned int op)
 		req.connect.to.addrlen = (uint32_t)(next() % 129);
 		req.connect.filler = (uint32_t)(next() % (SHIM_FILLER_MAX + 1));
 		req.connect.flags = (uint32_t)(next() & 1);
+		break;
+	case SHIM_OP_FASTOPEN:
+		req.fastopen.conn.to.addrlen = (uint32_t)(next() % 129);
+		req.fastopen.conn.filler = (uint32_t)(next() % (SHIM_FILLER_MAX + 1));
+		req.fastopen.len = (uint32_t)(next() % (SHIM_FASTOPEN_MAX + 1));
 		break;
 	case SHIM_OP_SHUTDOWN:
 		req.shutdown.how = (int32_t)(next() % 3);

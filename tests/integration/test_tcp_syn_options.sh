@@ -15,37 +15,20 @@
 #           tcp_sack and tcp_window_scaling in every combination, so each
 #           SYN-ACK answers exactly what its SYN offered;
 #   cookies: with tcp_syncookies=2 on both, the cookie SYN-ACKs compare
-#           too, and the kernel's connections through them work.
+#           too, and the kernel's connections through them work;
+#   ECN:    the TCP flags byte of SYNs, SYN-ACKs and handshake ACKs compares
+#           too, with tcp_ecn=1 on the connecting side once (ECE|CWR in the
+#           SYN, ECE in the SYN-ACK).
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin tcp_syn_options
 
-REF_NS="ssR-${TB_NS_SHIM#ssA-}"
-REF_IF="${TB_IF_SHIM%s}r"
-PEER_IF2="${TB_IF_SHIM%s}q"
-REF_ADDR=10.99.1.20
-PEER_ADDR2=10.99.1.2
-ref_down() {
-	tb_ns_kill "$REF_NS"
-	ip netns del "$REF_NS" 2>/dev/null
-	testbed_test_cleanup
-}
-trap ref_down EXIT
-
-ip netns add "$REF_NS" || tb_fail "cannot create $REF_NS"
-ip link add name "$REF_IF" netns "$REF_NS" mtu "$TB_MTU" type veth \
-	peer name "$PEER_IF2" netns "$TB_NS_PEER" mtu "$TB_MTU" || tb_fail "cannot create the reference veth"
-ip netns exec "$REF_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 >/dev/null 2>&1
-ip -n "$REF_NS" link set lo up &&
-	ip -n "$REF_NS" addr add "$REF_ADDR/24" dev "$REF_IF" &&
-	ip -n "$REF_NS" link set "$REF_IF" up &&
-	ip -n "$TB_NS_PEER" addr add "$PEER_ADDR2/24" dev "$PEER_IF2" &&
-	ip -n "$TB_NS_PEER" link set "$PEER_IF2" up || tb_fail "cannot configure the reference veth"
+testbed_ref_up
 
 # The options depend on these sysctls (and the window-scale shift on the
 # buffer sizes): the stack reads the shim namespace's, the reference kernel
 # uses its own; they must agree or the comparison means nothing.
-for k in net.ipv4.tcp_timestamps net.ipv4.tcp_sack net.ipv4.tcp_window_scaling net.ipv4.tcp_rmem \
+for k in net.ipv4.tcp_timestamps net.ipv4.tcp_sack net.ipv4.tcp_window_scaling net.ipv4.tcp_ecn net.ipv4.tcp_rmem \
 	net.core.rmem_max net.ipv4.tcp_rmem; do
 	a=$(ip netns exec "$TB_NS_SHIM" sysctl -n "$k")
 	b=$(ip netns exec "$REF_NS" sysctl -n "$k")
@@ -54,17 +37,7 @@ done
 tb_say "sysctls equal in both namespaces: timestamps $(ip netns exec "$REF_NS" sysctl -n net.ipv4.tcp_timestamps)," \
 	"sack $(ip netns exec "$REF_NS" sysctl -n net.ipv4.tcp_sack), window_scaling $(ip netns exec "$REF_NS" sysctl -n net.ipv4.tcp_window_scaling)"
 
-for i in 1 2; do
-	[ $i = 1 ] && ifc=$TB_IF_PEER || ifc=$PEER_IF2
-	ip netns exec "$TB_NS_PEER" tcpdump -i "$ifc" -nn -U -s 200 -w "$TB_WORK/cap$i.pcap" tcp \
-		2>"$TB_WORK/tcpdump$i.log" &
-done
-for _ in $(seq 1 50); do
-	grep -q 'listening on' "$TB_WORK/tcpdump1.log" && grep -q 'listening on' "$TB_WORK/tcpdump2.log" && break
-	sleep 0.1
-done
-grep -q 'listening on' "$TB_WORK/tcpdump2.log" && grep -q 'listening on' "$TB_WORK/tcpdump1.log" ||
-	tb_fail "tcpdump did not start"
+testbed_ref_capture
 
 # An accept-and-close server for each side.
 server='import socket,sys
@@ -86,12 +59,21 @@ set_tcp_sysctls() {
 
 # The stack reads the option sysctls again for each new socket: the same
 # stack host follows every change, as the kernel does.
-client_variants="1,1,1 0,1,1 1,0,1 1,1,0 0,0,0"
+# set_tcp_ecn NS VALUE
+set_tcp_ecn() {
+	ip netns exec "$1" sysctl -qw net.ipv4.tcp_ecn="$2" || tb_fail "cannot set tcp_ecn in $1"
+}
+# ts,sack,ws; "ecn" is 1,1,1 with tcp_ecn=1.
+client_variants="1,1,1 0,1,1 1,0,1 1,1,0 0,0,0 ecn"
 tb_say "client side: the stack and the reference kernel connect to the peer, own sysctls $client_variants"
 for v in $client_variants; do
+	ecn=2
+	[ "$v" = ecn ] && v=1,1,1 && ecn=1
 	IFS=, read -r t s w <<<"$v"
 	set_tcp_sysctls "$TB_NS_SHIM" "$t" "$s" "$w"
 	set_tcp_sysctls "$REF_NS" "$t" "$s" "$w"
+	set_tcp_ecn "$TB_NS_SHIM" "$ecn"
+	set_tcp_ecn "$REF_NS" "$ecn"
 	testbed_shim "$TB_PY" -c "$client" "$TB_PEER_ADDR" 9000 >"$TB_WORK/shim-client.log" 2>&1 ||
 		tb_fail "the connect under the shim ($v) failed: $(cat "$TB_WORK/shim-client.log")"
 	ip netns exec "$REF_NS" "$TB_PY" -c "$client" "$PEER_ADDR2" 9000 >"$TB_WORK/ref-client.log" 2>&1 ||
@@ -99,6 +81,8 @@ for v in $client_variants; do
 done
 set_tcp_sysctls "$TB_NS_SHIM" 1 1 1
 set_tcp_sysctls "$REF_NS" 1 1 1
+set_tcp_ecn "$TB_NS_SHIM" 2
+set_tcp_ecn "$REF_NS" 2
 
 tb_say "server side: the peer connects to a listener under the stack and to the reference kernel"
 testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9001 >"$TB_WORK/shim-server.log" 2>&1 &
@@ -110,10 +94,13 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 [ $ok = 1 ] || tb_fail "the server under the shim is not reachable"
-variants="1,1,1 0,0,1 1,0,0 0,1,0 0,0,0"
+variants="1,1,1 0,0,1 1,0,0 0,1,0 0,0,0 ecn"
 for v in $variants; do
+	ecn=2
+	[ "$v" = ecn ] && v=1,1,1 && ecn=1
 	IFS=, read -r t s w <<<"$v"
 	set_tcp_sysctls "$TB_NS_PEER" "$t" "$s" "$w"
+	set_tcp_ecn "$TB_NS_PEER" "$ecn"
 	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9001 >>"$TB_WORK/peer-client.log" 2>&1 ||
 		tb_fail "peer ($v) -> stack failed"
 	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" 9001 >>"$TB_WORK/peer-client.log" 2>&1 ||
@@ -129,6 +116,7 @@ for ns in "$TB_NS_SHIM" "$REF_NS"; do
 	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=2 || tb_fail "cannot set tcp_syncookies in $ns"
 done
 set_tcp_sysctls "$TB_NS_PEER" 1 1 1
+set_tcp_ecn "$TB_NS_PEER" 2
 testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9002 >"$TB_WORK/shim-server2.log" 2>&1 &
 ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" 9002 >"$TB_WORK/ref-server2.log" 2>&1 &
 testbed_wait_listen "$REF_NS" tcp 9002 10 || tb_fail "the reference cookie server did not start"
@@ -198,14 +186,14 @@ def pick(path, addr):
             continue
         if dport == 9000 and flags & 0x12 == 0x02 and sport not in conns:
             conns.append(sport)
-            syns.append(opts)
+            syns.append((flags, opts))
         elif dport == 9000 and flags & 0x12 == 0x10 and sport in conns and sport not in acked:
             acked.add(sport)
-            acks.append(opts)
+            acks.append((flags, opts))
         elif sport == 9001 and flags & 0x12 == 0x12:
-            synacks.append(opts)
+            synacks.append((flags, opts))
         elif sport == 9002 and flags & 0x12 == 0x12:
-            cookies.append(opts)
+            cookies.append((flags, opts))
     return syns, acks, synacks, cookies
 
 shim = pick(sys.argv[1], sys.argv[3])
@@ -218,7 +206,8 @@ def check(what, a, b):
     global bad
     if a is None or b is None:
         print('MISSING %s: stack %s reference %s' % (what, a, b)); bad = bad or 2; return
-    ma, mb = masked(a), masked(b)
+    ma = 'flags %02x: %s' % (a[0], masked(a[1]))
+    mb = 'flags %02x: %s' % (b[0], masked(b[1]))
     print('%-28s stack     %s' % (what, ma))
     print('%-28s reference %s' % ('', mb))
     if ma != mb:
@@ -241,8 +230,13 @@ else:
         n = len(cookie_variants)
         check('cookie SYN-ACK, peer ' + v, shim[3][-n + i], ref[3][-n + i])
 # Not vacuous: with the defaults the SYN carries all four options in 20 bytes.
-if shim[0] and len(shim[0][0]) != 20:
-    print('the SYN carries %d option bytes, not 20' % len(shim[0][0])); bad = 1
+if shim[0] and len(shim[0][0][1]) != 20:
+    print('the SYN carries %d option bytes, not 20' % len(shim[0][0][1])); bad = 1
+# Not vacuous either: the tcp_ecn=1 SYN asks for ECN, its SYN-ACKs agree.
+if len(shim[0]) == len(client_variants) and shim[0][-1][0] != 0xc2:
+    print('the tcp_ecn=1 SYN has flags %02x, not ECE|CWR|SYN' % shim[0][-1][0]); bad = 1
+if len(shim[2]) >= len(variants) and shim[2][-1][0] != 0x52:
+    print('the SYN-ACK to an ECN SYN has flags %02x, not ECE|ACK|SYN' % shim[2][-1][0]); bad = 1
 sys.exit(bad)
 EOF
 compare() {
@@ -255,9 +249,8 @@ for _ in $(seq 1 100); do
 	[ $rc = 2 ] || break
 	sleep 0.1
 done
-kill %1 %2 2>/dev/null
-wait %1 %2 2>/dev/null
+testbed_ref_capture_stop
 cat "$TB_WORK/compare.log"
 [ $rc = 0 ] || tb_fail "option bytes differ from the kernel's (see above)"
-tb_say "ok: SYN and ACK (5 own sysctl variants, one stack host), SYN-ACK (5 peer variants) and cookie SYN-ACK options equal the kernel's"
+tb_say "ok: SYN and ACK (6 own sysctl variants, one stack host), SYN-ACK (6 peer variants) and cookie SYN-ACK flags and options equal the kernel's"
 testbed_test_end

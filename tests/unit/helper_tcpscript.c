@@ -6,6 +6,7 @@
 #include "helper_tcpscript.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,8 @@
 #define FLAG_RST 0x04
 #define FLAG_PSH 0x08
 #define FLAG_ACK 0x10
+#define FLAG_ECE 0x40
+#define FLAG_CWR 0x80
 
 static void fail(struct tcpscript *sc, const char *fmt, ...)
 {
@@ -36,7 +39,7 @@ static uint8_t parse_flags(const char *s)
 {
 	uint8_t f = 0;
 
-	for (; s && *s; s++) {
+	for (; s && *s && *s != ':'; s++) {
 		switch (*s) {
 		case 'S':
 			f |= FLAG_SYN;
@@ -53,9 +56,27 @@ static uint8_t parse_flags(const char *s)
 		case '.':
 			f |= FLAG_ACK;
 			break;
+		case 'E':
+			f |= FLAG_ECE;
+			break;
+		case 'W':
+			f |= FLAG_CWR;
+			break;
 		}
 	}
 	return f;
+}
+
+/* The IP ECN field a flags spec names after ':' (0: Not-ECT). */
+static uint8_t parse_ecn(const char *s)
+{
+	const char *c = s ? strchr(s, ':') : NULL;
+
+	if (!c)
+		return 0;
+	if (!strcmp(c, ":ce"))
+		return 3;
+	return !strcmp(c, ":ect0") ? 2 : !strcmp(c, ":ect1") ? 1 : 0;
 }
 
 static void flags_str(uint8_t f, char *buf)
@@ -70,6 +91,10 @@ static void flags_str(uint8_t f, char *buf)
 		*p++ = 'R';
 	if (f & FLAG_PSH)
 		*p++ = 'P';
+	if (f & FLAG_ECE)
+		*p++ = 'E';
+	if (f & FLAG_CWR)
+		*p++ = 'W';
 	if (f & FLAG_ACK)
 		*p++ = '.';
 	*p = 0;
@@ -159,6 +184,34 @@ static int build_opts(struct tcpscript *sc, const char *spec, uint32_t sack_base
 		} else if (!strncmp(s, "wscale ", 7)) {
 			b[n] = 3, b[n + 1] = 3, b[n + 2] = (uint8_t)strtoul(s + 7, (char **)&s, 10);
 			n += 3;
+		} else if (!strncmp(s, "tfoexp", 6)) {
+			/* The experimental Fast Open request: kind 254, magic 0xF989. */
+			b[n] = 254, b[n + 1] = 4, b[n + 2] = 0xf9, b[n + 3] = 0x89;
+			n += 4;
+			s += 6;
+		} else if (!strncmp(s, "tfo", 3)) {
+			/* Fast Open: "tfo" a request, "tfo *" any 8-byte cookie, "tfo <hex>" one.
+			 */
+			int len = 0;
+
+			s += 3;
+			if (!strncmp(s, " *", 2)) {
+				memset(m + n + 2, 0, 8);
+				len = 8;
+				s += 2;
+			} else if (*s == ' ') {
+				for (s++;
+				     isxdigit((unsigned char)s[0]) && isxdigit((unsigned char)s[1]);
+				     s += 2) {
+					char hx[3] = {s[0], s[1], 0};
+
+					if (n + 2 + len >= 40)
+						return -1;
+					b[n + 2 + len++] = (uint8_t)strtoul(hx, NULL, 16);
+				}
+			}
+			b[n] = 34, b[n + 1] = (uint8_t)(2 + len);
+			n += 2 + len;
 		} else if (!strncmp(s, "md5", 3)) {
 			b[n] = 19, b[n + 1] = 18;
 			memset(b + n + 2, 0x5a, 16);
@@ -206,9 +259,9 @@ static void seg_str(const struct tcpscript_pkt *p, uint32_t seq_base, uint32_t a
 
 	flags_str(p->flags, fl);
 	opts_str(p->opts, p->optlen, ob, sizeof(ob));
-	snprintf(buf, size, "at %llu ms: %s seq %u ack %u len %u win %u <%s>",
+	snprintf(buf, size, "at %llu ms: %s seq %u ack %u len %u win %u ecn %u <%s>",
 		 (unsigned long long)((p->t - t0) / NSEC_PER_MSEC), fl, p->seq - seq_base,
-		 p->flags & FLAG_ACK ? p->ack - ack_base : 0, p->len, p->win, ob);
+		 p->flags & FLAG_ACK ? p->ack - ack_base : 0, p->len, p->win, p->ecn, ob);
 }
 
 /* The wire filter: side 0's TCP is captured and kept from side 1. */
@@ -237,6 +290,7 @@ static int capture(void *arg, int side, const uint8_t *f, unsigned int len)
 	p->seq = get32(th + 4);
 	p->ack = get32(th + 8);
 	p->flags = th[13];
+	p->ecn = ip[1] & 3;
 	p->win = (uint16_t)(th[14] << 8 | th[15]);
 	p->len = (uint16_t)(tot - ihl - thl);
 	p->optlen = (uint8_t)(thl - 20);
@@ -263,10 +317,43 @@ struct tcpscript *tcpscript_start(void)
 	return sc;
 }
 
+void tcpscript_linux_sysctls(struct tcpscript *sc, const char *cong)
+{
+	for (int i = 0; i < 2; i++) {
+		struct netns_sysctl *s = &sc->ts->net[i].sysctl;
+
+		s->tcp_timestamps = 2;
+		s->tcp_sack = 1;
+		s->tcp_dsack = 1;
+		s->tcp_window_scaling = 1;
+		s->tcp_rmem[2] = 6291456;
+		s->rmem_max = 212992;
+		s->tcp_recovery = 1;
+		s->tcp_early_retrans = 3;
+		snprintf(s->tcp_congestion_control, sizeof(s->tcp_congestion_control), "%s", cong);
+	}
+}
+
+struct socket *tcpscript_track(struct tcpscript *sc, struct socket *s)
+{
+	if (s && sc->nsocks < TCPSCRIPT_MAX_SOCKS)
+		sc->socks[sc->nsocks++] = s;
+	return s;
+}
+
+struct socket *tcpscript_socket(struct tcpscript *sc)
+{
+	int err = 0;
+
+	return tcpscript_track(sc, twostack_socket(sc->ts, 0, SOCK_STREAM, IPPROTO_TCP, &err));
+}
+
 void tcpscript_stop(struct tcpscript *sc)
 {
 	if (!sc)
 		return;
+	for (unsigned int i = 0; i < sc->nsocks; i++)
+		sock_release(sc->socks[i]);
 	twostack_destroy(sc->ts);
 	free(sc);
 }
@@ -353,6 +440,7 @@ static bool inject(struct tcpscript *sc, int idx, const struct tcpscript_seg *se
 	thl = 20u + (unsigned int)optlen;
 	tot = 20u + thl + seg->len;
 	skb = frame_from_peer(tot, 6, &ip);
+	ip[1] = parse_ecn(seg->flags);
 	ip[6] = 0x40; /* DF */
 	put_ip_csum(ip);
 	th = ip + 20;
@@ -457,6 +545,8 @@ static bool expect(struct tcpscript *sc, int idx, uint64_t at_ms, const struct t
 		why = "seq";
 	else if ((flags & FLAG_ACK) && p->ack != TCPSCRIPT_PEER_ISN + seg->ack)
 		why = "ack";
+	else if (p->ecn != parse_ecn(seg->flags))
+		why = "ecn";
 	else if (p->len != seg->len)
 		why = "len";
 	else if (seg->win && p->win != (seg->win == TCPSCRIPT_WIN_ZERO ? 0 : seg->win))

@@ -19,6 +19,9 @@
  * which is its TSval when tcp_timestamps is 2: no per-connection offset).
  * SACK edges are relative to the sequence space they acknowledge (the
  * script's data when the stack sends them, the stack's when injected).
+ * Fast Open: "tfo" is a cookie request (kind 34, length 2), "tfo *" any
+ * 8-byte cookie, "tfo 0a0b0c0d0e0f1011" that cookie; "tfoexp" the
+ * experimental request (kind 254, magic 0xF989).
  * opts NULL means no options at all; "*" means not checked.
  */
 #ifndef SOCKSHIM_HELPER_TCPSCRIPT_H
@@ -34,7 +37,11 @@
 #define TCPSCRIPT_WIN_ZERO  (-1) /* win: the field must be 0 (0 means not checked) */
 
 struct tcpscript_seg {
-	const char *flags; /* tcpdump's: "S", "S.", ".", "P.", "F.", "R", "R." */
+	/*
+	 * tcpdump's: "S", "S.", ".", "P.", "F.", "R", "R.", "SEW", ".E"; then
+	 * the IP header's ECN field if not Not-ECT: ":ect0", ":ect1", ":ce".
+	 */
+	const char *flags;
 	uint32_t seq, ack; /* relative; ack is ignored (and must be 0 on the wire) without '.' */
 	uint32_t len;	   /* payload bytes (injected ones are filled with 'a' + seq % 26) */
 	int32_t win;	   /* raw window field; 0 = not checked when expected, 65535 injected */
@@ -53,12 +60,16 @@ struct tcpscript_pkt {
 	uint64_t t;
 	uint32_t seq, ack;
 	uint16_t win, len, sport, dport;
-	uint8_t flags, optlen;
+	uint8_t flags, optlen, ecn;
 	uint8_t opts[40];
 };
 
+#define TCPSCRIPT_MAX_SOCKS 8
+
 struct tcpscript {
 	struct twostack *ts;
+	struct socket *socks[TCPSCRIPT_MAX_SOCKS]; /* tcpscript_socket's, released at the stop */
+	unsigned int nsocks;
 	uint64_t t0;
 	uint16_t stack_port; /* learned from the stack's first segment, or set for a listener */
 	uint16_t peer_port; /* the script's port: TCPSCRIPT_PEER_PORT unless a test plays several */
@@ -72,8 +83,26 @@ struct tcpscript {
 struct tcpscript *tcpscript_start(void);
 void tcpscript_stop(struct tcpscript *sc);
 
+/*
+ * Both stacks as Linux's defaults would have them, but for timestamps
+ * without a per-connection offset (tcp_timestamps 2) and the given
+ * congestion control: SACK, D-SACK, window scaling, the kernel's buffers.
+ */
+void tcpscript_linux_sysctls(struct tcpscript *sc, const char *cong);
+/* A TCP socket of the stack under test (side 0); tcpscript_stop releases it. */
+struct socket *tcpscript_socket(struct tcpscript *sc);
+/* Adopts s (e.g. an accepted socket) for release by tcpscript_stop. */
+struct socket *tcpscript_track(struct tcpscript *sc, struct socket *s);
+
 /* Runs the table; false with sc->err describing the first mismatch. */
 bool tcpscript_run(struct tcpscript *sc, const struct tcpscript_step *steps);
+/* Runs the steps given (a table without its end) and fails the test on a mismatch. */
+#define TCPSCRIPT_RUN(sc, ...)                                                                     \
+	do {                                                                                       \
+		const struct tcpscript_step steps_[] = {__VA_ARGS__, {0}};                         \
+		cr_assert(tcpscript_run(sc, steps_), "%s", (sc)->err);                             \
+	} while (0)
+
 /* Runs the clock to at_ms; false if the stack sent anything in the meantime. */
 bool tcpscript_quiet_until(struct tcpscript *sc, uint64_t at_ms);
 

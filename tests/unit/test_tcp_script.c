@@ -36,19 +36,7 @@ static void setup(void)
 	sc = tcpscript_start();
 	cr_assert_not_null(sc);
 	nsocks = 0;
-	for (int i = 0; i < 2; i++) {
-		struct netns_sysctl *s = &sc->ts->net[i].sysctl;
-
-		s->tcp_timestamps = 2;
-		s->tcp_sack = 1;
-		s->tcp_dsack = 1;
-		s->tcp_window_scaling = 1;
-		s->tcp_rmem[2] = 6291456;
-		s->rmem_max = 212992;
-		s->tcp_recovery = 1;	  /* RACK */
-		s->tcp_early_retrans = 3; /* tail loss probes */
-		strcpy(s->tcp_congestion_control, "cubic");
-	}
+	tcpscript_linux_sysctls(sc, "cubic"); /* with RACK and tail loss probes */
 }
 
 static void teardown(void)
