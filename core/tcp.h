@@ -9,16 +9,17 @@
  *   tcp_ipv4.c    tcp_prot, demultiplexing, connect, resets, ICMP errors
  *   tcp_syncookies.c  SYN cookies (syncookies.c)
  *   tcp_recovery.c  RACK loss detection (RFC 8985)
- *   tcp_cong.c    pluggable congestion control, Reno; tcp_cubic.c  CUBIC
+ *   tcp_cong.c    pluggable congestion control, Reno; tcp_cubic.c  CUBIC;
+ *                 tcp_bbr.c  BBR v1; tcp_rate.c  delivery-rate sampling
  *
  * SYN, SYN-ACK and later segments carry MSS, SACK-permitted, timestamps and
  * window scale as Linux negotiates and lays them out (tcp_options_write);
  * timestamps give RTT samples and PAWS (RFC 7323); the receiver reports
  * out-of-order data in SACK blocks and duplicates in D-SACK (RFC 2018,
  * 2883); the sender keeps a SACK scoreboard, finds losses with RACK-TLP and
- * recovers with PRR under the socket's congestion control (CUBIC by
- * default, Reno). What this is not (yet): no F-RTO or undo, no urgent data, no
- * TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
+ * recovers with PRR under the socket's congestion control (CUBIC, Reno,
+ * or BBR with internal pacing). What this is not (yet): no F-RTO or undo,
+ * no urgent data, no TCP_FASTOPEN, no request_sock mini-sockets (a SYN creates a child tcp_sock
  * in SYN_RECV; past a full SYN queue, a SYN cookie: tcp_syncookies.c).
  *
  * Ownership: prot->close() hands the sock to TCP for good. TCP keeps it
@@ -419,11 +420,13 @@ struct tcp_sock {
 	uint64_t sk_pacing_rate;     /* bytes/s, ~0 = unlimited */
 	uint64_t sk_max_pacing_rate; /* SO_MAX_PACING_RATE: ~0 (the option is not offered) */
 	uint64_t tcp_wstamp_ns;	     /* earliest departure time of the next segment */
+	uint64_t pacing_late_ns;     /* the pacing timer ran this late: what may catch up */
 	struct timer_list pacing_timer;
 };
 
-#define SK_PACING_NONE	 0
-#define SK_PACING_NEEDED 1 /* the CC asked for pacing: TCP paces itself (no fq here) */
+#define TCP_PACING_CATCHUP_MAX (4ull * NSEC_PER_MSEC) /* see tcp_output.c */
+#define SK_PACING_NONE	       0
+#define SK_PACING_NEEDED       1 /* the CC asked for pacing: TCP paces itself (no fq here) */
 
 #define TCP_NAGLE_OFF  1 /* TCP_NODELAY */
 #define TCP_NAGLE_CORK 2 /* TCP_CORK */

@@ -33,6 +33,11 @@
  * pacing: each data frame moves the earliest departure time
  * (tcp_wstamp_ns) on by its length at the pacing rate, and nothing more
  * goes before that time; the pacing timer sends on (tcp_pacing_check).
+ * One difference: the kernel's pacing timer is a microsecond hrtimer, the
+ * stack host's wakeups can come milliseconds late on a busy machine, so a
+ * late pacing timer sends every frame that fell due meanwhile (up to
+ * TCP_PACING_CATCHUP_MAX of them), as fq releases its due packets, rather
+ * than one frame per wakeup, which would pace below the rate.
  *
  * What this is not (yet): TSO deferral (tcp_tso_should_defer: whatever the
  * windows allow goes now), GSO retransmissions.
@@ -577,8 +582,9 @@ static void tcp_data_sent_paced(struct sock *sk, struct sk_buff *skb, unsigned i
 
 	for (; n--; skb = skb->next)
 		tcp_rate_skb_sent(sk, skb);
-	if (tp->tcp_wstamp_ns < now)
-		tp->tcp_wstamp_ns = now;
+	/* From a late pacing timer: the frames due meanwhile go now (tcp_pace_kick). */
+	if (tp->tcp_wstamp_ns + tp->pacing_late_ns < now)
+		tp->tcp_wstamp_ns = now - tp->pacing_late_ns;
 	if (tp->sk_pacing_status != SK_PACING_NONE && rate != ~0ull && rate &&
 	    tp->data_segs_out >= TCP_INIT_CWND) {
 		uint64_t len_ns = (uint64_t)len * NSEC_PER_SEC / rate;

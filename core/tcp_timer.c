@@ -347,11 +347,16 @@ static void tcp_pace_kick(struct timer_list *t)
 	struct tcp_sock *tp = from_timer(tp, t, pacing_timer);
 	struct sock *sk = &tp->inet.sk;
 
+	uint64_t late = sock_net(sk)->now - t->expires;
+
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
 		return;
+	/* A late wakeup (the host's, not the path's) catches up: see tcp_output.c. */
+	tp->pacing_late_ns = late < TCP_PACING_CATCHUP_MAX ? late : TCP_PACING_CATCHUP_MAX;
 	if (tp->lost_out > tp->retrans_out && tp->cong.snd_cwnd > tcp_packets_in_flight(tp))
 		tcp_xmit_retransmit_queue(sk);
 	tcp_push_pending_frames(sk, tp->nonagle);
+	tp->pacing_late_ns = 0;
 }
 
 void tcp_init_xmit_timers(struct sock *sk)
