@@ -505,3 +505,53 @@ Test(tcp_bbr, probe_rtt_after_ten_seconds_without_a_new_min_rtt)
 	cr_assert_eq(cc_info(c).bbr_cwnd_gain, BBR_CWND_GAIN, "back to PROBE_BW");
 	cr_assert_geq(cc_info(c).bbr_min_rtt, 30000, "the new minimum: %u", cc_info(c).bbr_min_rtt);
 }
+
+static int count_data(void *arg, int side, const uint8_t *f, unsigned int len)
+{
+	uint32_t *bytes = arg;
+
+	if (side == 0)
+		*bytes += tcp_payload(f, len);
+	return 1;
+}
+
+/*
+ * The stack host may wake late (the kernel's pacing timer is an hrtimer):
+ * a pacing timer that runs 3 ms late sends what fell due in those 3 ms and
+ * the frame due now, not one frame, and no more than that.
+ */
+Test(tcp_bbr, late_pacing_timer_catches_up)
+{
+	struct socket *c, *s;
+	struct tcp_sock *tp;
+	uint32_t bytes = 0, frame;
+	uint64_t due, late, rate;
+
+	setup_link(&path_10m, "bbr");
+	tcp_pair(&c, &s);
+	tp = tcp_sk(c->sk);
+	bulk(c, s, 1500 * NSEC_PER_MSEC, NULL, NULL);
+	/* Run on until the sender waits for its pacing timer, with room in cwnd. */
+	for (int i = 0; i < 1000 && !(timer_pending(&tp->pacing_timer) &&
+				      tcp_packets_in_flight(tp) + 8 < tp->cong.snd_cwnd);
+	     i++)
+		bulk(c, s, NSEC_PER_MSEC / 4, NULL, NULL);
+	cr_assert(timer_pending(&tp->pacing_timer));
+	due = tp->pacing_timer.expires;
+	rate = tp->sk_pacing_rate;
+	frame = 2 * tp->mss_cache; /* tcp_tso_autosize at ~1.2 MB/s */
+	late = due + 3 * NSEC_PER_MSEC;
+	mem_link_set_filter(ts->link, count_data, &bytes);
+	ts->now = late;
+	net_set_time(&ts->net[0], late);
+	net_set_time(&ts->net[1], late);
+	timer_run(&ts->net[0].timers, late);
+	/* 3 ms at the rate, and the frame due now: each frame's length at the rate. */
+	cr_assert_geq(bytes, (uint32_t)(3 * rate / 1000) - frame, "%u bytes at %llu B/s", bytes,
+		      (unsigned long long)rate);
+	cr_assert_leq(bytes, (uint32_t)(3 * rate / 1000) + frame, "%u bytes at %llu B/s", bytes,
+		      (unsigned long long)rate);
+	cr_assert_gt(bytes, frame, "more than one frame");
+	mem_link_set_filter(ts->link, NULL, NULL);
+	bulk(c, s, 100 * NSEC_PER_MSEC, NULL, NULL); /* the stream goes on intact */
+}
