@@ -353,7 +353,8 @@ static void watch_modes(void *arg)
  * bottleneck BBR leaves STARTUP within the first second, its estimate
  * then less than 25% above what it was three rounds before (the growth
  * that would keep it there) and at 90-102% of the bottleneck's payload
- * rate; PROBE_BW's cwnd gain of 2 follows.
+ * rate; PROBE_BW's cwnd gain of 2 follows. TCP_INFO's delivery rate is
+ * the bottleneck's.
  */
 Test(tcp_bbr, startup_ends_at_the_bandwidth_plateau)
 {
@@ -381,6 +382,19 @@ Test(tcp_bbr, startup_ends_at_the_bandwidth_plateau)
 	cr_assert(cc_info(c).bbr_pacing_gain == 320 || cc_info(c).bbr_pacing_gain == 192 ||
 		  cc_info(c).bbr_pacing_gain == 256);
 	cr_assert_eq(tcp_sk(c->sk)->total_retrans, 0, "the queue holds STARTUP's overshoot");
+	/* TCP_INFO's delivery rate: the last good sample, about the bottleneck's rate. */
+	{
+		struct tcp_info ti;
+		int len = sizeof(ti);
+
+		cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, &ti, &len), 0);
+		cr_assert_gt(ti.tcpi_delivery_rate, payload_rate * 80 / 100, "%llu",
+			     (unsigned long long)ti.tcpi_delivery_rate);
+		cr_assert_leq(ti.tcpi_delivery_rate, payload_rate * 105 / 100, "%llu",
+			      (unsigned long long)ti.tcpi_delivery_rate);
+		cr_assert_geq(ti.tcpi_delivered, ti.tcpi_bytes_acked / ti.tcpi_snd_mss);
+		cr_assert_eq(ti.tcpi_delivery_rate_app_limited, 0);
+	}
 }
 
 /* ---- one random loss ---- */
@@ -517,15 +531,16 @@ static int count_data(void *arg, int side, const uint8_t *f, unsigned int len)
 
 /*
  * The stack host may wake late (the kernel's pacing timer is an hrtimer):
- * a pacing timer that runs 3 ms late sends what fell due in those 3 ms and
- * the frame due now, not one frame, and no more than that.
+ * a pacing timer that runs TCP_PACING_CATCHUP_MAX (4 ms) late sends every
+ * frame that fell due meanwhile, each its length at the rate after the
+ * one before, and the frame due now: not one frame, and no more.
  */
 Test(tcp_bbr, late_pacing_timer_catches_up)
 {
 	struct socket *c, *s;
 	struct tcp_sock *tp;
-	uint32_t bytes = 0, frame;
-	uint64_t due, late, rate;
+	uint32_t bytes = 0, frame, frames;
+	uint64_t late, len_ns;
 
 	setup_link(&path_10m, "bbr");
 	tcp_pair(&c, &s);
@@ -537,21 +552,18 @@ Test(tcp_bbr, late_pacing_timer_catches_up)
 	     i++)
 		bulk(c, s, NSEC_PER_MSEC / 4, NULL, NULL);
 	cr_assert(timer_pending(&tp->pacing_timer));
-	due = tp->pacing_timer.expires;
-	rate = tp->sk_pacing_rate;
-	frame = 2 * tp->mss_cache; /* tcp_tso_autosize at ~1.2 MB/s */
-	late = due + 3 * NSEC_PER_MSEC;
+	cr_assert_eq(tp->pacing_timer.expires, tp->tcp_wstamp_ns);
+	frame = 2 * tp->mss_cache; /* tcp_tso_autosize at ~1 MB/s: min_tso_segs */
+	len_ns = (uint64_t)frame * NSEC_PER_SEC / tp->sk_pacing_rate;
+	frames = (uint32_t)(TCP_PACING_CATCHUP_MAX / len_ns) + 1;
+	cr_assert_geq(frames, 2, "at %llu B/s", (unsigned long long)tp->sk_pacing_rate);
+	late = tp->tcp_wstamp_ns + TCP_PACING_CATCHUP_MAX;
 	mem_link_set_filter(ts->link, count_data, &bytes);
 	ts->now = late;
 	net_set_time(&ts->net[0], late);
 	net_set_time(&ts->net[1], late);
 	timer_run(&ts->net[0].timers, late);
-	/* 3 ms at the rate, and the frame due now: each frame's length at the rate. */
-	cr_assert_geq(bytes, (uint32_t)(3 * rate / 1000) - frame, "%u bytes at %llu B/s", bytes,
-		      (unsigned long long)rate);
-	cr_assert_leq(bytes, (uint32_t)(3 * rate / 1000) + frame, "%u bytes at %llu B/s", bytes,
-		      (unsigned long long)rate);
-	cr_assert_gt(bytes, frame, "more than one frame");
+	cr_assert_eq(bytes, frames * frame, "%u bytes, %u frames of %u due", bytes, frames, frame);
 	mem_link_set_filter(ts->link, NULL, NULL);
 	bulk(c, s, 100 * NSEC_PER_MSEC, NULL, NULL); /* the stream goes on intact */
 }
