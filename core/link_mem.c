@@ -13,6 +13,11 @@
  * each into MSS-sized frames in software (skb_gso_segment), so the peer,
  * the filter and the impairment see only wire-sized, fully checksummed
  * frames, each one lost, delayed or duplicated on its own.
+ *
+ * A bottleneck rate (rate_bps) serializes each side's frames at that rate
+ * ahead of the delay, behind a drop-tail queue of queue_bytes, as a
+ * rate-limited router port: what congestion control tests need to see a
+ * bandwidth plateau and queueing delay.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,6 +41,7 @@ struct mem_link {
 	uint64_t seq;
 	uint64_t dropped;
 	struct mem_frame *frames; /* sorted by (due, seq) */
+	uint64_t busy_until[2];	  /* the bottleneck of each side sends until then */
 	struct net_device dev[2];
 	int (*filter)(void *arg, int side, const uint8_t *frame, unsigned int len);
 	void *filter_arg;
@@ -87,6 +93,18 @@ static void mem_wire_xmit(struct mem_link *l, int side, uint64_t now, const stru
 		l->dropped++;
 		return;
 	}
+	if (l->imp.rate_bps) {
+		uint64_t start = l->busy_until[side] > now ? l->busy_until[side] : now;
+		uint64_t backlog = (start - now) * l->imp.rate_bps / 8 / NSEC_PER_SEC;
+
+		if (l->imp.queue_bytes && backlog + skb->len > l->imp.queue_bytes) {
+			l->dropped++; /* tail drop */
+			return;
+		}
+		l->busy_until[side] =
+			start + (uint64_t)skb->len * 8 * NSEC_PER_SEC / l->imp.rate_bps;
+		due = l->busy_until[side] + l->imp.delay_ns;
+	}
 	if (mem_chance(l, l->imp.reorder_pct))
 		due += l->imp.delay_ns > NSEC_PER_MSEC ? l->imp.delay_ns : NSEC_PER_MSEC;
 	mem_enqueue(l, !side, due, skb->data, skb->len);
@@ -117,6 +135,11 @@ static int mem_start_xmit(struct net_device *dev, struct sk_buff *skb)
 	}
 	kfree_skb(skb);
 	return 0;
+}
+
+void mem_link_set_delay(struct mem_link *l, uint64_t delay_ns)
+{
+	l->imp.delay_ns = delay_ns;
 }
 
 static int mem_poll(struct net_device *dev, int budget)

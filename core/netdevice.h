@@ -132,6 +132,8 @@ struct mem_link_impair {
 	unsigned int reorder_pct; /* hold back this percentage by one extra delay */
 	unsigned int dup_pct;	  /* deliver this percentage twice */
 	uint64_t delay_ns;	  /* one-way delay */
+	uint64_t rate_bps;	  /* a bottleneck: frames leave at this rate, 0 = unlimited */
+	unsigned int queue_bytes; /* its drop-tail queue, 0 = unbounded */
 };
 struct mem_link;
 struct mem_link *mem_link_create(const struct mem_link_impair *imp);
@@ -140,6 +142,8 @@ struct net_device *mem_link_dev(struct mem_link *l, int side, const uint8_t mac[
 int mem_link_deliver(struct mem_link *l, uint64_t now);
 /* Earliest pending delivery time, UINT64_MAX if the wire is empty. */
 uint64_t mem_link_next(const struct mem_link *l);
+/* A new one-way delay for frames sent from now on (a path that changes). */
+void mem_link_set_delay(struct mem_link *l, uint64_t delay_ns);
 /* Count of frames ever dropped by the impairment. */
 uint64_t mem_link_dropped(const struct mem_link *l);
 void mem_link_destroy(struct mem_link *l);

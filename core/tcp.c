@@ -116,6 +116,7 @@ void tcp_init_sock(struct sock *sk)
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->cong.snd_cwnd_clamp = UINT32_MAX;
 	tp->rack.reo_wnd_steps = 1;
+	tp->sk_pacing_rate = tp->sk_max_pacing_rate = ~0ull; /* sock_init_data */
 	tcp_assign_congestion_control(sk);
 	sk->sk_state = TCP_CLOSE;
 	/* tcp_init_sock: the TCP buffers come from tcp_rmem/tcp_wmem, not net.core. */
@@ -125,7 +126,8 @@ void tcp_init_sock(struct sock *sk)
 
 /*
  * Grows the send buffer with the congestion window (tcp_sndbuf_expand):
- * room for two windows of segments, so that the owner keeps the pipe full.
+ * room for two windows of segments (BBR: three), so that the owner keeps the
+ * pipe full.
  */
 void tcp_sndbuf_expand(struct sock *sk)
 {
@@ -141,7 +143,8 @@ void tcp_sndbuf_expand(struct sock *sk)
 		per_mss <<= 1;
 	if (nr_segs < TCP_INIT_CWND)
 		nr_segs = TCP_INIT_CWND;
-	sndmem = 2 * (int64_t)nr_segs * per_mss;
+	sndmem = (int64_t)(tp->ca_ops->sndbuf_expand ? tp->ca_ops->sndbuf_expand(sk) : 2) *
+		 nr_segs * per_mss;
 	if (sndmem > net->sysctl.tcp_wmem[2])
 		sndmem = net->sysctl.tcp_wmem[2];
 	if (sk->sk_sndbuf < sndmem) {
@@ -307,6 +310,7 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 		goto out_err;
 
+	tcp_rate_check_app_limited(sk); /* is sending application-limited? */
 	mss = tcp_current_mss(sk);
 	for (size_t i = 0; i < msg->msg_iovlen && copied < size; i++) {
 		const uint8_t *from = msg->msg_iov[i].iov_base;
@@ -1055,6 +1059,15 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 	info->tcpi_snd_wnd = tp->snd_wnd;
 	info->tcpi_bytes_sent = tp->bytes_sent;
 	info->tcpi_bytes_retrans = tp->bytes_retrans;
+	/* Pacing and delivery rate (tcp_get_info's rate fields). */
+	info->tcpi_pacing_rate = tp->sk_pacing_rate;
+	info->tcpi_max_pacing_rate = tp->sk_max_pacing_rate;
+	info->tcpi_min_rtt = tp->rtt_min ? (uint32_t)(tp->rtt_min / NSEC_PER_USEC) : ~0u;
+	info->tcpi_delivered = tp->delivered;
+	info->tcpi_delivery_rate_app_limited = tp->rate_app_limited;
+	if (tp->rate_interval_us)
+		info->tcpi_delivery_rate = (uint64_t)tp->rate_delivered * tp->mss_cache *
+					   1000000ull / tp->rate_interval_us;
 	full->tcpi_rcv_wnd = tp->rcv_wnd;
 }
 

@@ -9,7 +9,8 @@
  *   tcp_ipv4.c    tcp_prot, demultiplexing, connect, resets, ICMP errors
  *   tcp_syncookies.c  SYN cookies (syncookies.c)
  *   tcp_recovery.c  RACK loss detection (RFC 8985)
- *   tcp_cong.c    pluggable congestion control, Reno; tcp_cubic.c  CUBIC
+ *   tcp_cong.c    pluggable congestion control, Reno; tcp_cubic.c  CUBIC;
+ *                 tcp_bbr.c  BBR v1; tcp_rate.c  delivery-rate sampling
  *   tcp_fastopen.c  TCP Fast Open (RFC 7413): cookies, SYN data
  *   tcp_ecn.c     ECN (RFC 3168)
  *
@@ -18,8 +19,8 @@
  * timestamps give RTT samples and PAWS (RFC 7323); the receiver reports
  * out-of-order data in SACK blocks and duplicates in D-SACK (RFC 2018,
  * 2883); the sender keeps a SACK scoreboard, finds losses with RACK-TLP and
- * recovers with PRR under the socket's congestion control (CUBIC by
- * default, Reno). What this is not (yet): no F-RTO or undo, no urgent data,
+ * recovers with PRR under the socket's congestion control (CUBIC, Reno,
+ * or BBR with internal pacing). What this is not (yet): no F-RTO or undo,
  * no request_sock mini-sockets (a SYN creates a child tcp_sock
  * in SYN_RECV; past a full SYN queue, a SYN cookie: tcp_syncookies.c).
  *
@@ -102,6 +103,7 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCP_MAX_WINDOW	       65535u /* without window scaling */
 #define TCP_MAX_WSCALE	       14     /* RFC 7323 2.3 */
 #define TCP_INIT_CWND	       10u    /* RFC 6928, as Linux */
+#define TCP_INFINITE_SSTHRESH  0x7fffffffu
 #define TCP_TIMEWAIT_LEN       (60ull * NSEC_PER_SEC)
 #define TCP_RTO_MIN	       (200ull * NSEC_PER_MSEC)
 #define TCP_RTO_MAX	       (120ull * NSEC_PER_SEC)
@@ -122,13 +124,27 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 struct tcp_skb_cb {
 	uint32_t seq;	  /* first sequence number */
 	uint32_t end_seq; /* seq + FIN + SYN + data length */
-	uint32_t ack_seq; /* received segments: the ACK field */
 	uint64_t when;	  /* sent segments: last transmit time (ns), for RTT */
 	uint8_t tcp_flags;
-	uint8_t sacked;	 /* TCPCB_RETRANS: sent more than once (Karn: no RTT sample) */
-	uint16_t window; /* received segments: the raw window field */
-	uint32_t tw_isn; /* a SYN that ended a TIME_WAIT: the ISN its successor takes, 0 = none */
+	uint8_t sacked; /* TCPCB_RETRANS: sent more than once (Karn: no RTT sample) */
+	union {
+		struct {
+			uint32_t ack_seq; /* received segments: the ACK field */
+			uint16_t window;  /* received segments: the raw window field */
+			uint32_t tw_isn;  /* a SYN that ended a TIME_WAIT: its successor's ISN, 0 =
+					     none */
+		};
+		/* Sent segments: the delivery state at their last transmit (tcp_rate.c). */
+		struct {
+			uint64_t first_tx_mstamp;  /* ns, start of the send window of that time */
+			uint64_t delivered_mstamp; /* ns, when tp->delivered last moved; 0 = SACKed
+						    */
+			uint32_t delivered;	   /* tp->delivered then */
+			uint32_t is_app_limited;   /* sent while the sender was app-limited */
+		} tx;
+	};
 };
+_Static_assert(sizeof(struct tcp_skb_cb) <= 48, "tcp_skb_cb fits skb->cb");
 #define TCPCB_SACKED_RETRANS 0x01 /* retransmitted and counted in retrans_out */
 #define TCPCB_LOST	     0x02 /* presumed lost, counted in lost_out */
 #define TCPCB_EVER_RETRANS   0x04 /* sent more than once: no RTT sample (Karn) */
@@ -206,6 +222,30 @@ enum tcp_ca_event {
 };
 struct sock;
 union tcp_cc_info;
+
+/*
+ * A delivery-rate sample (include/net/tcp.h struct rate_sample), made by
+ * tcp_rate.c for every ACK: how many segments were delivered over what
+ * interval, for congestion controls that model the path (BBR).
+ */
+struct rate_sample {
+	uint64_t prior_mstamp;	  /* ns, start of the sampled interval (0 = no sample) */
+	uint32_t prior_delivered; /* tp->delivered at that start */
+	int32_t delivered;	  /* segments delivered over the interval, -1 = invalid */
+	int64_t interval_us;	  /* the longer of the send and ACK intervals, -1 = invalid */
+	uint32_t snd_interval_us;
+	uint32_t rcv_interval_us;
+	int64_t rtt_us;		  /* RTT of the last segment (S)ACKed, -1 = none */
+	int32_t losses;		  /* segments newly marked lost by this ACK */
+	uint32_t acked_sacked;	  /* segments newly (S)ACKed by this ACK */
+	uint32_t prior_in_flight; /* in flight before this ACK */
+	uint32_t last_end_seq;	  /* end of the most recently sent segment delivered */
+	uint64_t last_tx;	  /* ns, its transmit time (for rtt_us) */
+	bool is_app_limited;	  /* the sample's data was sent app-limited */
+	bool is_retrans;	  /* the sample's segment was a retransmission */
+	bool is_ack_delayed;	  /* the ACK may have been delayed (never set: see tcp_rate.c) */
+};
+
 struct tcp_congestion_ops {
 	const char *name;
 	void (*init)(struct sock *sk);
@@ -216,6 +256,10 @@ struct tcp_congestion_ops {
 	void (*pkts_acked)(struct sock *sk, uint32_t acked, int64_t rtt_ns); /* rtt < 0: none */
 	uint32_t (*undo_cwnd)(struct sock *sk);
 	size_t (*get_info)(struct sock *sk, uint32_t ext, int *attr, union tcp_cc_info *info);
+	/* Takes over cwnd and pacing on every ACK (BBR): no cong_avoid, no PRR. */
+	void (*cong_control)(struct sock *sk, const struct rate_sample *rs);
+	uint32_t (*sndbuf_expand)(struct sock *sk); /* send buffer in cwnds, 2 if unset */
+	uint32_t (*min_tso_segs)(struct sock *sk);  /* sysctl tcp_min_tso_segs if unset */
 };
 
 /* RACK's state (RFC 8985, include/linux/tcp.h struct tcp_rack), times in ns. */
@@ -426,11 +470,35 @@ struct tcp_sock {
 	/* ECN (RFC 3168, tcp_ecn.c). */
 	uint8_t ecn_flags;     /* TCP_ECN_* */
 	uint32_t delivered_ce; /* segments the peer echoed CE for (tcpi_delivered_ce) */
+
+	/*
+	 * BBR's inputs: delivery-rate sampling (tcp_rate.c) and TCP internal
+	 * pacing (tcp_output.c), as the kernel's tcp_sock and sock fields.
+	 * Times in ns of the stack clock.
+	 */
+	uint32_t delivered;	     /* segments (S)ACKed, ever */
+	uint32_t lost;		     /* segments marked lost, ever (tcp_sum_lost) */
+	uint32_t app_limited;	     /* delivered at the end of the app-limited phase, 0 = none */
+	uint64_t first_tx_mstamp;    /* start of the current send window */
+	uint64_t delivered_mstamp;   /* when delivered last moved */
+	uint32_t rate_delivered;     /* the last good sample: segments ... */
+	uint32_t rate_interval_us;   /* ... over this interval */
+	bool rate_app_limited;	     /* ... taken app-limited */
+	uint8_t sk_pacing_status;    /* SK_PACING_* */
+	uint64_t sk_pacing_rate;     /* bytes/s, ~0 = unlimited */
+	uint64_t sk_max_pacing_rate; /* SO_MAX_PACING_RATE: ~0 (the option is not offered) */
+	uint64_t tcp_wstamp_ns;	     /* earliest departure time of the next segment */
+	uint64_t pacing_late_ns;     /* the pacing timer ran this late: what may catch up */
+	struct timer_list pacing_timer;
 };
 
 #define TCP_URG_VALID  0x0100
 #define TCP_URG_NOTYET 0x0200
 #define TCP_URG_READ   0x0400
+
+#define TCP_PACING_CATCHUP_MAX (4ull * NSEC_PER_MSEC) /* see tcp_output.c */
+#define SK_PACING_NONE	       0
+#define SK_PACING_NEEDED       1 /* the CC asked for pacing: TCP paces itself (no fq here) */
 
 #define TCP_NAGLE_OFF  1 /* TCP_NODELAY */
 #define TCP_NAGLE_CORK 2 /* TCP_CORK */
@@ -566,6 +634,8 @@ void tcp_set_ca_state(struct sock *sk, uint8_t ca_state);
 void tcp_ca_event(struct sock *sk, enum tcp_ca_event ev);
 uint32_t tcp_ca_ssthresh(struct sock *sk);
 void tcp_cong_avoid(struct sock *sk, uint32_t acked, uint32_t prior_in_flight);
+/* After every acceptable ACK: cong_control if the CC has it, else the pacing rate. */
+void tcp_cong_control(struct sock *sk, const struct rate_sample *rs);
 uint32_t tcp_slow_start(struct tcp_sock *tp, uint32_t acked);
 void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked);
 bool tcp_is_cwnd_limited(const struct sock *sk);
@@ -590,6 +660,15 @@ void tcp_rack_reo_timeout(struct sock *sk);
 void tcp_rack_dsack_seen(struct tcp_sock *tp);
 void tcp_rack_recovery_done(struct tcp_sock *tp);
 void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
+
+/* tcp_rate.c: delivery-rate sampling */
+void tcp_rate_skb_sent(struct sock *sk, struct sk_buff *skb);
+void tcp_rate_skb_delivered(struct sock *sk, struct sk_buff *skb, struct rate_sample *rs);
+void tcp_rate_gen(struct sock *sk, uint32_t delivered, uint32_t lost, struct rate_sample *rs);
+void tcp_rate_check_app_limited(struct sock *sk);
+
+/* tcp_bbr.c */
+extern const struct tcp_congestion_ops tcp_bbr;
 
 /* tcp_syncookies.c */
 /* The cookie ISN for the SYN in skb; *mssp: the peer's MSS in, what the cookie keeps out. */
@@ -616,6 +695,10 @@ int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, ui
 /* Sends what the windows and Nagle allow; nonagle as TCP_NAGLE_*. */
 void tcp_push_pending_frames(struct sock *sk, int nonagle);
 bool tcp_write_xmit(struct sock *sk, int nonagle);
+/* Pacing: the rate for CCs without cong_control (tcp_update_pacing_rate). */
+void tcp_update_pacing_rate(struct sock *sk);
+/* Internal pacing: true when the next segment must wait (its timer is armed). */
+bool tcp_pacing_check(struct sock *sk);
 int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb);
 /* Retransmits segments marked lost while the congestion window allows. */
 void tcp_xmit_retransmit_queue(struct sock *sk);

@@ -7,9 +7,9 @@
  * Choice, as the kernel's: a new socket takes net.ipv4.tcp_congestion_control
  * of its namespace (read at creation); TCP_CONGESTION changes it to any
  * algorithm listed in tcp_allowed_congestion_control, or to any the stack
- * has for a caller with CAP_NET_ADMIN. The stack has "reno" and "cubic".
- * When the namespace's default is an algorithm it lacks (bbr on many
- * machines), a new socket gets cubic: the kernel's built-in default, as the
+ * has for a caller with CAP_NET_ADMIN. The stack has "reno", "cubic" and
+ * "bbr" (tcp_bbr.c). When the namespace's default is an algorithm it lacks,
+ * a new socket gets cubic: the kernel's built-in default, as the
  * kernel falls back to its built-in when the configured module cannot be
  * had. TCP_CONGESTION with a name the stack lacks fails with ENOENT, as the
  * kernel's for a module it cannot load.
@@ -20,8 +20,12 @@
 #include "net_namespace.h"
 #include "tcp.h"
 
-/* The kernel registers reno first, so its available list reads "reno cubic ...". */
-static const struct tcp_congestion_ops *const tcp_cong_list[] = {&tcp_reno, &tcp_cubic};
+/*
+ * The kernel registers reno first, so its available list reads "reno cubic
+ * bbr" where bbr is a module (a kernel with bbr built in may list it
+ * before cubic).
+ */
+static const struct tcp_congestion_ops *const tcp_cong_list[] = {&tcp_reno, &tcp_cubic, &tcp_bbr};
 
 static const struct tcp_congestion_ops *tcp_ca_find(const char *name)
 {
@@ -130,7 +134,27 @@ void tcp_cong_avoid(struct sock *sk, uint32_t acked, uint32_t prior_in_flight)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tp->cong.prior_in_flight = prior_in_flight;
-	tp->ca_ops->cong_avoid(sk, tp->snd_una, acked);
+	if (tp->ca_ops->cong_avoid) /* a CC with cong_control has none */
+		tp->ca_ops->cong_avoid(sk, tp->snd_una, acked);
+}
+
+/*
+ * The end of every acceptable ACK (tcp_cong_control): an algorithm with
+ * cong_control (BBR) sets the window and the pacing rate from the rate
+ * sample, then what it lets go is retransmitted; the others had their
+ * window set by cong_avoid or PRR, and get a pacing rate from it.
+ */
+void tcp_cong_control(struct sock *sk, const struct rate_sample *rs)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->ca_ops->cong_control) {
+		tp->ca_ops->cong_control(sk, rs);
+		if (tp->lost_out > tp->retrans_out)
+			tcp_xmit_retransmit_queue(sk);
+		return;
+	}
+	tcp_update_pacing_rate(sk);
 }
 
 /* Slow start (RFC 5681 3.1, tcp_slow_start): returns the ACKed segments left over. */

@@ -340,7 +340,8 @@ static void tcp_check_reordering(struct tcp_sock *tp, const struct tcp_skb_cb *c
  * trims a partly acknowledged one. Returns the number of skbs freed; takes
  * an RTT sample from the oldest one acked now, unless any was sent twice.
  */
-static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt)
+static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt,
+				    struct rate_sample *rs)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
@@ -378,6 +379,9 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
 			tcp_check_reordering(tp, cb);
 		}
+		if (!(cb->sacked & TCPCB_SACKED_ACKED))
+			tp->delivered++; /* SACKed ones counted when SACKed */
+		tcp_rate_skb_delivered(sk, skb, rs);
 		if (cb->sacked & TCPCB_SACKED_ACKED)
 			tp->sacked_out--;
 		if (cb->sacked & TCPCB_LOST)
@@ -410,6 +414,7 @@ static void tcp_mark_head_lost(struct sock *sk)
 	TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
 	TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
 	tp->lost_out++;
+	tp->lost++;
 	/* The next pass must start at the head (tcp_verify_retransmit_hint). */
 	tp->retransmit_hint = NULL;
 }
@@ -445,7 +450,7 @@ static bool tcp_sack_block_usable(const struct tcp_sock *tp, const struct tcp_sa
  * they leave lost_out and retrans_out for sacked_out. Returns how many were
  * newly SACKed; *rtt is a sample from the oldest of them never sent twice.
  */
-static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint64_t *rtt)
+static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint64_t *rtt, struct rate_sample *rs)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint64_t now = sock_net(sk)->now, first = 0;
@@ -476,6 +481,8 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint64_t *rtt)
 			cb->sacked &= (uint8_t) ~(TCPCB_LOST | TCPCB_SACKED_RETRANS);
 			cb->sacked |= TCPCB_SACKED_ACKED;
 			tp->sacked_out++;
+			tp->delivered++;
+			tcp_rate_skb_delivered(sk, skb, rs);
 			newly++;
 		}
 	}
@@ -508,6 +515,7 @@ static void tcp_sack_mark_lost(struct sock *sk)
 		if (!(cb->sacked & TCPCB_LOST)) {
 			cb->sacked |= TCPCB_LOST;
 			tp->lost_out++;
+			tp->lost++;
 			tp->retransmit_hint = NULL;
 		}
 	}
@@ -533,7 +541,8 @@ void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_a
 	int64_t delta = (int64_t)c->snd_ssthresh - tcp_packets_in_flight(tp);
 	int64_t sndcnt;
 
-	if (!newly_acked_sacked && c->prr_out)
+	/* A CC with cong_control (BBR) keeps its own window in recovery. */
+	if (tp->ca_ops->cong_control || (!newly_acked_sacked && c->prr_out))
 		return;
 	c->prr_delivered += newly_acked_sacked;
 	if (delta < 0) {
@@ -561,7 +570,8 @@ void tcp_end_cwnd_reduction(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (tp->cong.snd_ssthresh < TCP_INFINITE_SSTHRESH)
+	/* A CC with cong_control (BBR) sets the window itself. */
+	if (tp->cong.snd_ssthresh < TCP_INFINITE_SSTHRESH && !tp->ca_ops->cong_control)
 		tp->cong.snd_cwnd = tp->cong.snd_ssthresh;
 	tp->cong.snd_cwnd_cnt = 0;
 	tcp_rack_recovery_done(tp);
@@ -940,7 +950,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	uint32_t prior_in_flight = tcp_packets_in_flight(tp);
 	uint32_t prior_packets = tp->packets_out, acked_pkts = 0;
 	uint64_t rtt = 0, sack_rtt = 0;
-	uint32_t newly_sacked = 0;
+	uint32_t newly_sacked = 0, prior_delivered = tp->delivered, prior_lost = tp->lost;
+	struct rate_sample rs = {.prior_in_flight = prior_in_flight};
 	bool win_changed, is_dup, dsack = false, reo_armed = false;
 	bool sack = tp->rx_opt.sack_ok, advanced = after(ack, prior_snd_una);
 
@@ -957,7 +968,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		}
 		/* An old duplicate: its SACK blocks still count, its data is taken. */
 		if (sack && tp->rx_opt.num_sack_in)
-			tcp_sacktag_write_queue(sk, &sack_rtt);
+			tcp_sacktag_write_queue(sk, &sack_rtt, &rs);
 		return 0;
 	}
 	if (after(ack, tp->snd_nxt))
@@ -985,7 +996,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 			    after(d->end_seq, tp->cong.undo_marker))
 				tp->cong.undo_retrans--;
 		}
-		newly_sacked = tcp_sacktag_write_queue(sk, &sack_rtt);
+		newly_sacked = tcp_sacktag_write_queue(sk, &sack_rtt, &rs);
 	}
 	is_dup = !advanced && prior_packets && !skb->len &&
 		 !(cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) && !win_changed;
@@ -996,7 +1007,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		/* The urgent data is acked: no more URG (tcp_clean_rtx_queue's snd_up). */
 		if (tp->urg_mode && !before(ack, tp->snd_up))
 			tp->urg_mode = false;
-		acked_pkts = tcp_clean_rtx_queue(sk, ack, &rtt);
+		acked_pkts = tcp_clean_rtx_queue(sk, ack, &rtt, &rs);
 		/* Samples as tcp_ack_update_rtt prefers them: send time, SACK, echo. */
 		if (!rtt)
 			rtt = sack_rtt;
@@ -1033,6 +1044,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	} else if (advanced || is_dup) {
 		tcp_reno_fastretrans_alert(sk, acked_pkts, is_dup, prior_in_flight);
 	}
+	tcp_rate_gen(sk, tp->delivered - prior_delivered, tp->lost - prior_lost, &rs);
+	tcp_cong_control(sk, &rs);
 	if (advanced) {
 		/* RACK's reordering timer, when armed, stays (FLAG_SET_XMIT_TIMER). */
 		if (!reo_armed)
@@ -1652,6 +1665,7 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 	struct net *net = sock_net(sk);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct rate_sample syn_rs = {0};
 	uint64_t rtt;
 
 	if (th->ack) {
@@ -1696,11 +1710,13 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		tp->snd_wl1 = cb->seq;
 		tp->snd_wl2 = cb->ack_seq;
 		tp->snd_una = cb->ack_seq;
-		tcp_clean_rtx_queue(sk, cb->ack_seq, &rtt);
+		tcp_clean_rtx_queue(sk, cb->ack_seq, &rtt, &syn_rs);
 		if (!rtt)
 			rtt = tcp_rtt_tsopt(tp); /* the SYN went twice: time its echo */
-		if (rtt)
+		if (rtt) {
+			tcp_update_rtt_min(tp, rtt); /* tcp_ack's, as for any ACK */
 			tcp_rtt_estimator(sk, rtt);
+		}
 		tp->retransmits = 0;
 		tp->backoff = 0;
 		tcp_rearm_rto(sk);

@@ -25,8 +25,22 @@
  * Tail loss probes (RFC 8985 7, tcp_schedule_loss_probe) go from the
  * retransmit timer.
  *
- * What this is not (yet): pacing, TSO deferral (tcp_tso_should_defer:
- * whatever the windows allow goes now), GSO retransmissions.
+ * Pacing, as the kernel's without the fq qdisc: every congestion control
+ * gets a pacing rate (BBR its own, the others 200% of cwnd/srtt in slow
+ * start, 120% after: tcp_update_pacing_rate) that sizes GSO frames to about
+ * a millisecond of data (tcp_tso_autosize); only a CC that asks for pacing
+ * (BBR: SK_PACING_NEEDED) has its data spaced in time, by TCP's internal
+ * pacing: each data frame moves the earliest departure time
+ * (tcp_wstamp_ns) on by its length at the pacing rate, and nothing more
+ * goes before that time; the pacing timer sends on (tcp_pacing_check).
+ * One difference: the kernel's pacing timer is a microsecond hrtimer, the
+ * stack host's wakeups can come milliseconds late on a busy machine, so a
+ * late pacing timer sends every frame that fell due meanwhile (up to
+ * TCP_PACING_CATCHUP_MAX of them), as fq releases its due packets, rather
+ * than one frame per wakeup, which would pace below the rate.
+ *
+ * What this is not (yet): TSO deferral (tcp_tso_should_defer: whatever the
+ * windows allow goes now), GSO retransmissions.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -559,6 +573,83 @@ static uint8_t tcp_skb_flags(const struct sock *sk, const struct sk_buff *skb)
 	return flags;
 }
 
+/* The kernel's defaults of tcp_pacing_ss_ratio, tcp_pacing_ca_ratio, tcp_min_tso_segs. */
+#define TCP_PACING_SS_RATIO 200
+#define TCP_PACING_CA_RATIO 120
+#define TCP_MIN_TSO_SEGS    2
+#define TCP_TSO_RTT_LOG	    9  /* tcp_tso_rtt_log */
+#define SK_PACING_SHIFT	    10 /* sk_pacing_shift: frames of ~1 ms of the rate */
+
+/*
+ * The pacing rate of a CC without cong_control (tcp_update_pacing_rate):
+ * a multiple of cwnd * mss / srtt, 200% in slow start so that the rate
+ * keeps up with the window's growth, 120% after.
+ */
+void tcp_update_pacing_rate(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t cwnd = tp->cong.snd_cwnd > tp->packets_out ? tp->cong.snd_cwnd : tp->packets_out;
+	unsigned __int128 rate = (unsigned __int128)tp->mss_cache * cwnd * NSEC_PER_SEC;
+
+	rate *= tp->cong.snd_cwnd < tp->cong.snd_ssthresh / 2 ? TCP_PACING_SS_RATIO
+							      : TCP_PACING_CA_RATIO;
+	rate /= 100;
+	if (tp->srtt)
+		rate /= tp->srtt;
+	tp->sk_pacing_rate =
+		rate < tp->sk_max_pacing_rate ? (uint64_t)rate : tp->sk_max_pacing_rate;
+}
+
+static bool tcp_needs_internal_pacing(const struct tcp_sock *tp)
+{
+	return tp->sk_pacing_status == SK_PACING_NEEDED;
+}
+
+/*
+ * The next data segment may not leave yet (tcp_pacing_check): the pacing
+ * timer is armed for its departure time.
+ */
+bool tcp_pacing_check(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+
+	if (!tcp_needs_internal_pacing(tp) || tp->tcp_wstamp_ns <= net->now)
+		return false;
+	if (!timer_pending(&tp->pacing_timer))
+		mod_timer(&net->timers, &tp->pacing_timer, tp->tcp_wstamp_ns);
+	return true;
+}
+
+/*
+ * A data frame of len bytes leaves now (__tcp_transmit_skb and
+ * tcp_update_skb_after_send): the rate sample's stamp, and the departure
+ * time of the next one. A frame that left late (credit) takes back at most
+ * half its own time, so the average rate holds without a burst; the first
+ * ten segments go unpaced, as fq does.
+ */
+static void tcp_data_sent_paced(struct sock *sk, struct sk_buff *skb, unsigned int n,
+				unsigned int len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t now = sock_net(sk)->now, prior_wstamp = tp->tcp_wstamp_ns;
+	uint64_t rate = tp->sk_pacing_rate;
+
+	for (; n--; skb = skb->next)
+		tcp_rate_skb_sent(sk, skb);
+	/* From a late pacing timer: the frames due meanwhile go now (tcp_pace_kick). */
+	if (tp->tcp_wstamp_ns + tp->pacing_late_ns < now)
+		tp->tcp_wstamp_ns = now - tp->pacing_late_ns;
+	if (tp->sk_pacing_status != SK_PACING_NONE && rate != ~0ull && rate &&
+	    tp->data_segs_out >= TCP_INIT_CWND) {
+		uint64_t len_ns = (uint64_t)len * NSEC_PER_SEC / rate;
+		uint64_t credit = tp->tcp_wstamp_ns - prior_wstamp;
+
+		len_ns -= len_ns / 2 < credit ? len_ns / 2 : credit;
+		tp->tcp_wstamp_ns += len_ns;
+	}
+}
+
 /* Sends a copy of a queued segment; the original stays for retransmission. */
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 {
@@ -659,6 +750,28 @@ static bool tcp_nagle_test(const struct tcp_sock *tp, const struct sk_buff *skb,
 }
 
 /*
+ * Segments per GSO frame at the pacing rate (tcp_tso_autosize, tcp_tso_segs):
+ * about 1 ms of data (sk_pacing_shift), more on a short path (the device's
+ * limit halves per 512 us of minimum RTT), at least min_tso_segs.
+ */
+static unsigned int tcp_tso_autosize(struct sock *sk, unsigned int mss)
+{
+	const struct net_device *dev = sock_net(sk)->dev;
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t gso_max = dev->gso_max_size < 65536 ? dev->gso_max_size : 65536;
+	uint64_t bytes = tp->sk_pacing_rate >> SK_PACING_SHIFT;
+	uint64_t r = tcp_min_rtt(tp) / NSEC_PER_USEC >> TCP_TSO_RTT_LOG;
+	unsigned int min_segs =
+		tp->ca_ops->min_tso_segs ? tp->ca_ops->min_tso_segs(sk) : TCP_MIN_TSO_SEGS;
+
+	if (r < 32)
+		bytes += gso_max >> r;
+	if (bytes > gso_max)
+		bytes = gso_max;
+	return bytes / mss > min_segs ? (unsigned int)(bytes / mss) : min_segs;
+}
+
+/*
  * How many queued segments from skb (sendable on its own) leave as one frame
  * (tcp_tso_autosize and tcp_mss_split_point, simply): while the device takes
  * GSO frames, up to the 64 KiB of one IP packet, the congestion window's
@@ -677,6 +790,8 @@ static unsigned int tcp_tso_segs(struct sock *sk, struct sk_buff *skb, unsigned 
 		return 1;
 	max = (dev->gso_max_size < 65535 ? dev->gso_max_size : 65535) - IPV4_HLEN - TCP_MAX_HDR;
 	max /= mss;
+	if (max > tcp_tso_autosize(sk, mss))
+		max = tcp_tso_autosize(sk, mss);
 	if (max > quota)
 		max = quota;
 	while (n < max && skb->len == mss && !(TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN) &&
@@ -730,8 +845,10 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 
 	while ((skb = tp->send_head)) {
 		uint32_t in_flight = tcp_packets_in_flight(tp);
-		unsigned int n;
+		unsigned int n, len = 0;
 
+		if (tcp_pacing_check(sk))
+			break;
 		if (in_flight >= tp->cong.snd_cwnd)
 			break;
 		if (skb->len > mss && tcp_fragment(sk, skb, mss))
@@ -747,6 +864,9 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 			tcp_ca_event(sk, CA_EVENT_TX_START);
 		if (n > 1 ? tcp_transmit_gso(sk, skb, n, mss) : tcp_transmit_skb(sk, skb, true))
 			break;
+		for (unsigned int i = 0; i < n; i++, skb = skb->next)
+			len += skb->len;
+		tcp_data_sent_paced(sk, tp->send_head, n, len);
 		while (n--) {
 			skb = tp->send_head;
 			if (skb->len < mss)
@@ -796,6 +916,7 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 	err = tcp_transmit_skb(sk, skb, true);
 	if (err)
 		return err;
+	tcp_data_sent_paced(sk, skb, 1, skb->len);
 	if (!(TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_RETRANS)) {
 		TCP_SKB_CB(skb)->sacked |= TCPCB_SACKED_RETRANS;
 		tp->retrans_out++;
@@ -1085,7 +1206,7 @@ void tcp_xmit_retransmit_queue(struct sock *sk)
 	     skb = skb->next) {
 		uint8_t s = TCP_SKB_CB(skb)->sacked;
 
-		if (tcp_packets_in_flight(tp) >= tp->cong.snd_cwnd)
+		if (tcp_pacing_check(sk) || tcp_packets_in_flight(tp) >= tp->cong.snd_cwnd)
 			break;
 		tp->retransmit_hint = skb;
 		if (!(s & TCPCB_LOST) || (s & TCPCB_SACKED_RETRANS))

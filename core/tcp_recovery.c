@@ -77,6 +77,9 @@ void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 
 	if (cb->sacked & TCPCB_SACKED_ACKED)
 		return;
+	/* tcp_sum_lost: a lost retransmission counts again. */
+	if (!(cb->sacked & TCPCB_LOST) || (cb->sacked & TCPCB_SACKED_RETRANS))
+		tp->lost++;
 	if (cb->sacked & TCPCB_SACKED_RETRANS) {
 		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
 		tp->retrans_out--;

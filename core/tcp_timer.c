@@ -8,6 +8,7 @@
  *   keepalive_timer   keepalive probes, the orphaned FIN_WAIT2 timeout
  *                     (tcp_fin_timeout) and the end of TIME_WAIT
  *   compressed_ack_timer  an ACK held back by SACK compression
+ *   pacing_timer      the next paced departure (internal pacing, tcp_output.c)
  *
  * The retransmit timer also carries RACK's reordering timer
  * (ICSK_TIME_REO_TIMEOUT, tcp_recovery.c) and the tail loss probe
@@ -197,6 +198,9 @@ static void tcp_retransmit_timer(struct sock *sk)
 			TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_ACKED;
 		else if (TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_ACKED)
 			continue;
+		if (!(TCP_SKB_CB(skb)->sacked & TCPCB_LOST) ||
+		    (TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_RETRANS))
+			tp->lost++; /* tcp_sum_lost */
 		TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
 		TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
 		tp->lost_out++;
@@ -335,6 +339,27 @@ void tcp_compressed_ack_arm(struct sock *sk, uint64_t delay)
 	mod_timer(&net->timers, &tcp_sk(sk)->compressed_ack_timer, net->now + delay);
 }
 
+/*
+ * The paced departure time came (tcp_pace_kick, tcp_tsq_write): what
+ * waits for retransmission first, then new data.
+ */
+static void tcp_pace_kick(struct timer_list *t)
+{
+	struct tcp_sock *tp = from_timer(tp, t, pacing_timer);
+	struct sock *sk = &tp->inet.sk;
+
+	uint64_t late = sock_net(sk)->now - t->expires;
+
+	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
+		return;
+	/* A late wakeup (the host's, not the path's) catches up: see tcp_output.c. */
+	tp->pacing_late_ns = late < TCP_PACING_CATCHUP_MAX ? late : TCP_PACING_CATCHUP_MAX;
+	if (tp->lost_out > tp->retrans_out && tp->cong.snd_cwnd > tcp_packets_in_flight(tp))
+		tcp_xmit_retransmit_queue(sk);
+	tcp_push_pending_frames(sk, tp->nonagle);
+	tp->pacing_late_ns = 0;
+}
+
 void tcp_init_xmit_timers(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -343,6 +368,7 @@ void tcp_init_xmit_timers(struct sock *sk)
 	timer_setup(&tp->delack_timer, tcp_delack_timer);
 	timer_setup(&tp->keepalive_timer, tcp_keepalive_timer);
 	timer_setup(&tp->compressed_ack_timer, tcp_compressed_ack_kick);
+	timer_setup(&tp->pacing_timer, tcp_pace_kick);
 }
 
 void tcp_clear_xmit_timers(struct sock *sk)
@@ -354,6 +380,7 @@ void tcp_clear_xmit_timers(struct sock *sk)
 	del_timer(base, &tp->delack_timer);
 	del_timer(base, &tp->keepalive_timer);
 	del_timer(base, &tp->compressed_ack_timer);
+	del_timer(base, &tp->pacing_timer);
 	tp->compressed_ack = 0;
 	tp->pending_timer = 0;
 	tp->ack.pending = 0;
@@ -372,6 +399,7 @@ void tcp_time_wait(struct sock *sk, int state, uint64_t timeo)
 	del_timer(base, &tp->retransmit_timer);
 	del_timer(base, &tp->delack_timer);
 	del_timer(base, &tp->compressed_ack_timer);
+	del_timer(base, &tp->pacing_timer);
 	tp->compressed_ack = 0;
 	tp->pending_timer = 0;
 	tp->ack.pending = 0;

@@ -1172,7 +1172,7 @@ Test(tcp, both_ways_at_once_on_a_lossy_wire_with_sack)
 /*
  * TCP_CONGESTION as the kernel's tcp_set_congestion_control: a new socket
  * takes the namespace's tcp_congestion_control (cubic in place of one the
- * stack lacks, such as bbr); any algorithm in tcp_allowed_congestion_control
+ * stack lacks, such as vegas); any algorithm in tcp_allowed_congestion_control
  * may be chosen, others only with CAP_NET_ADMIN (EPERM), unknown names give
  * ENOENT. The name reads back NUL-padded to TCP_CA_NAME_MAX; TCP_CC_INFO
  * is empty for reno and cubic (neither has get_info in the kernel).
@@ -1192,7 +1192,7 @@ Test(tcp, congestion_control_choice_as_the_kernel)
 	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_CONGESTION, name, &len), 0);
 	cr_assert_eq(len, 16);
 	cr_assert_str_eq(name, "reno");
-	strcpy(sys->tcp_congestion_control, "bbr");
+	strcpy(sys->tcp_congestion_control, "vegas");
 	c = tcp_socket(0);
 	len = 4;
 	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_CONGESTION, name, &len), 0);
@@ -1205,7 +1205,8 @@ Test(tcp, congestion_control_choice_as_the_kernel)
 		     "the algorithm it has already");
 	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "reno\0junk", 9), 0);
 	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "cubic", 5), -EPERM);
-	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "bbr", 3), -ENOENT);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "bbr", 3), -EPERM);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "vegas", 5), -ENOENT);
 	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "", 0), -EINVAL);
 	ts->net[0].current_cred = NULL; /* all capabilities */
 	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CONGESTION, "cubic", 5), 0);
