@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter.h"
 #include "igmp.h"
 #include "inet.h"
 #include "ip.h"
@@ -115,11 +116,16 @@ int raw_disconnect(struct sock *sk, int flags)
 }
 
 /*
- * Queues skb on sk unless the receive buffer is full (sock_queue_rcv_skb);
- * consumes skb either way and returns 0 or -ENOMEM.
+ * Queues skb on sk unless its filter drops it or the receive buffer is full
+ * (sock_queue_rcv_skb); consumes skb either way and returns 0, -EPERM or
+ * -ENOMEM.
  */
 int inet_sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 {
+	if (sk_filter(sk, skb)) {
+		kfree_skb(skb);
+		return -EPERM;
+	}
 	if (sk->sk_rmem_alloc + (int)skb->len >= sk->sk_rcvbuf) {
 		kfree_skb(skb);
 		return -ENOMEM;

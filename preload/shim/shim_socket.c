@@ -16,6 +16,7 @@
 #include "shim_lib.h"
 
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -871,6 +872,8 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return -EINVAL;
 	if (shim_is_stream_peek_off(e, level, optname))
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
+	if (level == SOL_SOCKET && optname == SO_GET_FILTER)
+		return shim_get_filter(fd, e, optval, optlen, c);
 	req.sockopt.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
 		return -EFAULT;
@@ -966,11 +969,16 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 
 	if ((int)optlen < 0)
 		return -EINVAL;
+	if (level == SOL_SOCKET && optname == SO_ATTACH_FILTER &&
+	    optlen == sizeof(struct sock_fprog))
+		return shim_attach_filter(fd, e, optval, c);
 	/* The whole length travels, the value up to SHIM_OPT_MAX (shim_req_optbytes). */
 	req.sockopt.optlen = optlen;
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
 		return -EFAULT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
+	if (ret == -EOPNOTSUPP && level == SOL_SOCKET && optname == SO_ATTACH_BPF)
+		return shim_attach_bpf_check(req.sockopt.optval);
 	/* The send path checks broadcast destinations itself (shim_dgram_send). */
 	if (ret == 0 && level == SOL_SOCKET && optname == SO_BROADCAST)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_BROADCAST : 0,

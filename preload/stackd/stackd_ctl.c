@@ -405,6 +405,11 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 
 	if (o->level == SOL_IP && o->optname == IP_OPTIONS)
 		return stackd_ip_options(o, rep, set);
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_FILTER_PART)
+		return set ? stackd_filter_set(ss, o) : stackd_filter_get(ss, o, rep);
+	/* The program's length counts instructions: the interposer asks in parts (above). */
+	if (o->level == SOL_SOCKET && o->optname == SO_GET_FILTER && !set)
+		return -EOPNOTSUPP;
 
 	if (set) {
 		/*

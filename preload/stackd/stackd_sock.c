@@ -249,6 +249,7 @@ void stackd_sock_free(struct stackd_sock *ss)
 	stackd_trace(sd, "id %u: released", ss->id);
 	free(ss->pend);
 	ss->pend = NULL;
+	stackd_filter_drop(ss);
 	/* An event of the current epoll round may still point at it: freed after the round. */
 	ss->dead = true;
 	list_add_tail(&ss->ready, &sd->graveyard);

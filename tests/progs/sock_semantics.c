@@ -40,10 +40,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -1164,7 +1166,7 @@ static void big_options(void)
 		{SOL_SOCKET, SO_LINGER, "SO_LINGER", false, NULL},
 		{SOL_SOCKET, SO_RCVTIMEO, "SO_RCVTIMEO", false, NULL},
 		{SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE", false, NULL},
-		{SOL_SOCKET, SO_ATTACH_FILTER, "SO_ATTACH_FILTER", false, "no socket filters"},
+		{SOL_SOCKET, SO_ATTACH_FILTER, "SO_ATTACH_FILTER", false, NULL},
 		{SOL_IP, IP_TOS, "IP_TOS", false, NULL},
 		{SOL_IP, IP_TTL, "IP_TTL", false, NULL},
 		{SOL_IP, IP_OPTIONS, "IP_OPTIONS", false, NULL},
@@ -1387,6 +1389,144 @@ static void oob_peek_off(void)
 	close(u);
 }
 
+static void attach(const char *step, int fd, unsigned short len, struct sock_filter *insns)
+{
+	struct sock_fprog fprog = {.len = len, .filter = insns};
+
+	res(step, setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)));
+}
+
+/* SO_GET_FILTER: the length (in instructions) and whether the program came back as given. */
+static void get_filter(const char *step, int fd, socklen_t room, const struct sock_filter *want)
+{
+	static struct sock_filter got[BPF_MAXINSNS + 1];
+	socklen_t len = room;
+
+	memset(got, 0xa5, sizeof(got));
+	if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, got, &len) < 0)
+		out(step, "%s", err_name(errno));
+	else if (want && len && len <= BPF_MAXINSNS)
+		out(step, "len %u, %s", len,
+		    memcmp(got, want, len * sizeof(*got)) ? "differs" : "as attached");
+	else
+		out(step, "len %u", len);
+}
+
+/* Classic BPF socket filters: their checks, locking and reading back (the packets: dgram_cmsg). */
+static void socket_filters(void)
+{
+	static struct sock_filter big[BPF_MAXINSNS + 1];
+	struct sock_filter ret_all[] = {BPF_STMT(BPF_RET | BPF_K, 0xffff)};
+	struct sock_filter bad[][3] = {
+		{BPF_STMT(BPF_LD | BPF_IMM, 1), BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		 BPF_STMT(BPF_LD | BPF_IMM, 2)}, /* no return at the end */
+		{BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* jump past the end */
+		{BPF_STMT(BPF_JMP | BPF_JA, 5), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* ja past the end */
+		{BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 0), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* division by 0 */
+		{BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 32), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* shift by 32 */
+		{BPF_STMT(BPF_ST, 16), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* scratch word 16 */
+		{BPF_STMT(BPF_LD | BPF_MEM, 3), BPF_STMT(BPF_RET | BPF_A, 0),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* read before written */
+		{BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1), BPF_STMT(BPF_ST, 0),
+		 BPF_STMT(BPF_LD | BPF_MEM, 0)}, /* written on one path only */
+		{BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_MAX),
+		 BPF_STMT(BPF_RET | BPF_A, 0),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* unknown ancillary */
+		{BPF_STMT(BPF_RET | BPF_X, 0), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* ret X: no such opcode */
+		{BPF_STMT(0xff, 0), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* an unknown opcode */
+		{BPF_STMT(BPF_LD | BPF_H | BPF_IMM, 1), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* ld imm of a half word */
+	};
+	struct sock_filter good[] = {
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 1, 0),
+		BPF_STMT(BPF_ST, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL),
+		BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 3),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sock_fprog fprog = {.len = 1, .filter = ret_all};
+	char step[64], *edge;
+	int one = 1, zero = 0, ufd;
+
+	get_filter("get, none attached", t, 10, NULL);
+	res("detach, none attached",
+	    setsockopt(t, SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)));
+	res("attach, optlen 15", setsockopt(t, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, 15));
+	res("attach, optlen 17", setsockopt(t, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, 17));
+	res("attach, bad fprog pointer",
+	    setsockopt(t, SOL_SOCKET, SO_ATTACH_FILTER, (void *)16, sizeof(fprog)));
+	attach("attach, length 0", t, 0, ret_all);
+	attach("attach, NULL program", t, 1, NULL);
+	attach("attach, bad program pointer", t, 1, (struct sock_filter *)16);
+	attach("attach, length 4097", t, BPF_MAXINSNS + 1, big);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(step, sizeof(step), "attach bad program %zu", i);
+		attach(step, t, 3, bad[i]);
+	}
+	get_filter("get after refusals", t, 10, NULL);
+	attach("attach good", t, sizeof(good) / sizeof(good[0]), good);
+	get_filter("get, room 0", t, 0, NULL);
+	get_filter("get, room 4", t, 4, NULL);
+	get_filter("get, room 5", t, 5, good);
+	get_filter("get, room 100", t, 100, good);
+	res("get, bad buffer",
+	    getsockopt(t, SOL_SOCKET, SO_GET_FILTER, (void *)16, &(socklen_t){5}));
+	for (int i = 0; i < BPF_MAXINSNS; i++)
+		big[i] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (unsigned int)i);
+	attach("attach 4096 instructions", t, BPF_MAXINSNS, big);
+	get_filter("get 4096, room 4095", t, BPF_MAXINSNS - 1, NULL);
+	get_filter("get 4096, room 4096", t, BPF_MAXINSNS, big);
+	/* A refused program leaves the one attached in place: unreadable late, or no return. */
+	edge = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(edge + 4096, 4096);
+	memcpy(edge, big, 4096);
+	attach("attach 600 ending past the mapping", t, 600, (struct sock_filter *)edge);
+	big[BPF_MAXINSNS - 1] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_IMM, 0);
+	attach("attach 4096 without a return", t, BPF_MAXINSNS, big);
+	get_filter("get after", t, 0, NULL);
+	munmap(edge, 4096);
+	res("detach", setsockopt(t, SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)));
+	res("detach again", setsockopt(t, SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)));
+	res("detach, optlen 2", setsockopt(t, SOL_SOCKET, SO_DETACH_FILTER, &one, 2));
+	opt("SO_LOCK_FILTER", t, SOL_SOCKET, SO_LOCK_FILTER);
+
+	/* SO_ATTACH_BPF: an eBPF program's fd; the checks of the fd come after the lock's. */
+	ufd = -1;
+	res("attach bpf, optlen 8", setsockopt(u, SOL_SOCKET, SO_ATTACH_BPF, &ufd, 8));
+	res("attach bpf, fd -1", setsockopt(u, SOL_SOCKET, SO_ATTACH_BPF, &ufd, sizeof(ufd)));
+	ufd = t;
+	res("attach bpf, a socket's fd",
+	    setsockopt(u, SOL_SOCKET, SO_ATTACH_BPF, &ufd, sizeof(ufd)));
+	ufd = 1000;
+	res("attach bpf, closed fd", setsockopt(u, SOL_SOCKET, SO_ATTACH_BPF, &ufd, sizeof(ufd)));
+
+	attach("udp attach", u, 1, ret_all);
+	res("udp lock", setsockopt(u, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)));
+	opt("udp SO_LOCK_FILTER", u, SOL_SOCKET, SO_LOCK_FILTER);
+	res("udp lock again", setsockopt(u, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)));
+	res("udp unlock", setsockopt(u, SOL_SOCKET, SO_LOCK_FILTER, &zero, sizeof(zero)));
+	attach("udp attach locked", u, 1, ret_all);
+	attach("udp attach locked, bad program", u, 3, bad[0]);
+	attach("udp attach locked, NULL program", u, 1, NULL);
+	attach("udp attach locked, bad pointer", u, 1, (struct sock_filter *)16);
+	attach("udp attach locked, 4096", u, BPF_MAXINSNS, big);
+	res("udp detach locked", setsockopt(u, SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)));
+	ufd = -1;
+	res("udp attach bpf locked", setsockopt(u, SOL_SOCKET, SO_ATTACH_BPF, &ufd, sizeof(ufd)));
+	get_filter("udp get locked", u, 1, ret_all);
+	close(t);
+	close(u);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1423,6 +1563,7 @@ static const struct {
 	{"socket_ioctls", socket_ioctls},
 	{"interfaces", interfaces},
 	{"oob_peek_off", oob_peek_off},
+	{"socket_filters", socket_filters},
 };
 
 int main(int argc, char **argv)
