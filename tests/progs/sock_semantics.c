@@ -1527,6 +1527,32 @@ static void socket_filters(void)
 	close(u);
 }
 
+/* A segment the filter drops is as if lost: the connection comes up once it lets the SYN-ACK in. */
+static void tcp_filter(void)
+{
+	struct sock_filter no_synack[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
+			 13), /* the TCP flags: the filter sees TCP's header */
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x12, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	};
+	int t = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct pollfd p = {.fd = t, .events = POLLOUT};
+
+	attach("attach no SYN-ACK", t, sizeof(no_synack) / sizeof(no_synack[0]), no_synack);
+	res("connect", do_connect(t, sa(peer, PORT_HOLD)));
+	/* Nothing may come: the wait's end is the result. */
+	res("poll OUT for 300 ms", poll(&p, 1, 300));
+	snap("still connecting", t);
+	res("detach", setsockopt(t, SOL_SOCKET, SO_DETACH_FILTER, &(int){0}, sizeof(int)));
+	wait_for(t, POLLOUT);
+	snap("connected", t);
+	opt("SO_ERROR", t, SOL_SOCKET, SO_ERROR);
+	close(t);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1564,6 +1590,7 @@ static const struct {
 	{"interfaces", interfaces},
 	{"oob_peek_off", oob_peek_off},
 	{"socket_filters", socket_filters},
+	{"tcp_filter", tcp_filter},
 };
 
 int main(int argc, char **argv)
