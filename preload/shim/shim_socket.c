@@ -189,8 +189,8 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		shim_real.fcntl(fd, F_SETFL, O_NONBLOCK);
 	if (rtype == SOCK_STREAM)
 		flags |= SHIM_F_UNCONNECTED;
-	if (rproto == IPPROTO_UDP || rproto == IPPROTO_UDPLITE)
-		flags |= SHIM_F_UDP;
+	if (rtype != SOCK_RAW && (rproto == IPPROTO_UDP || rproto == IPPROTO_UDPLITE))
+		flags |= SHIM_F_UDP; /* a raw socket of protocol UDP is no UDP socket */
 	if (rtype == SOCK_RAW)
 		flags |= SHIM_F_RAW;
 	else if (rproto == IPPROTO_ICMP)

@@ -911,6 +911,60 @@ static void icmp_filter(int type)
 	close(fd);
 }
 
+/* Waits until fd reports an error (POLLERR, always polled); prints only a timeout. */
+static void wait_err(int fd)
+{
+	struct pollfd p = {fd, 0, 0};
+
+	if (poll(&p, 1, WAIT_MS) != 1)
+		out("wait for ERR", "timeout");
+}
+
+/* A UDP datagram to PORT_CLOSED through a raw UDP socket (checksum 0: none). */
+static void raw_udp_send(const char *step, int fd)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = peer};
+	struct {
+		struct udphdr uh;
+		char data[4];
+	} pkt = {.uh = {.source = htons(40000), .dest = htons(PORT_CLOSED), .len = htons(12)},
+		 .data = "raw!"};
+
+	res(step, sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)));
+}
+
+/*
+ * ICMP errors on raw sockets (raw_err): queued with IP_RECVERR (the quoted
+ * packet from its transport header as data), the error pending with
+ * IP_RECVERR or on a connected socket for a hard error, nothing otherwise.
+ */
+static void raw_errqueue(void)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = peer};
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+	char b[64];
+
+	scenario = "raw errqueue";
+	res("socket", fd < 0 ? -1 : 0);
+	if (fd < 0)
+		return;
+	setopt("IP_RECVERR", fd, SOL_IP, IP_RECVERR, 1);
+	raw_udp_send("send to a closed port", fd);
+	wait_err(fd);
+	ready_print("queued", fd);
+	recv_print("recvmsg(ERRQUEUE)", fd, 100, 1024, 1, MSG_ERRQUEUE);
+	recv_print("recvmsg(ERRQUEUE) again", fd, 100, 1024, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+	ready_print("after", fd);
+	setopt("IP_RECVERR off", fd, SOL_IP, IP_RECVERR, 0);
+	res("connect", connect(fd, (struct sockaddr *)&to, sizeof(to)));
+	raw_udp_send("connected, send to a closed port", fd);
+	wait_err(fd);
+	ready_print("hard error", fd);
+	res("recv", recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	res("recv again", recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	close(fd);
+}
+
 /* sendmsg with one control message (level, type, data of len bytes), then the peer's view. */
 static void send_cmsg(int fd, const char *step, int level, int type, const void *data, size_t len)
 {
@@ -1138,6 +1192,7 @@ int main(int argc, char **argv)
 	udp_filter();
 	icmp_filter(SOCK_DGRAM);
 	icmp_filter(SOCK_RAW);
+	raw_errqueue();
 	no_route();
 	host_unreachable(SOCK_DGRAM);
 	host_unreachable(SOCK_STREAM); /* i.e. UDP */
