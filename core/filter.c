@@ -355,19 +355,20 @@ static uint32_t bpf_pay_offset(const struct sk_buff *skb)
 {
 	const uint8_t *nh = skb_network_header(skb);
 	int32_t nhoff = (int32_t)(nh - skb->data);
-	const struct iphdr *iph = (const struct iphdr *)nh;
 	uint32_t poff, ihl;
+	struct iphdr iph;
 
-	if (nh < skb->head || nh + sizeof(*iph) > skb_tail_pointer(skb) || iph->version != 4)
+	if (nh < skb->head || nh + sizeof(iph) > skb_tail_pointer(skb))
 		return 0;
-	ihl = iph->ihl * 4u;
-	if (ihl < sizeof(*iph))
+	memcpy(&iph, nh, sizeof(iph)); /* a packet's header need not be aligned */
+	ihl = iph.ihl * 4u;
+	if (iph.version != 4 || ihl < sizeof(iph))
 		return 0;
 	poff = (uint32_t)(nhoff + (int32_t)ihl);
 	/* A fragment after the first has no transport header. */
-	if (ntohs(iph->frag_off) & 0x1fff) /* IP_OFFSET */
+	if (ntohs(iph.frag_off) & 0x1fff) /* IP_OFFSET */
 		return poff;
-	switch (iph->protocol) {
+	switch (iph.protocol) {
 	case IPPROTO_TCP: {
 		const uint8_t *doff = bpf_load_pointer(skb, (int32_t)poff + 12, 1);
 
