@@ -199,6 +199,16 @@ static struct epoll_event shim_ep_kernel_event(uint64_t e, const struct epoll_ev
 	/* A datagram socket's error report is readable data on the pair. */
 	*asked_in = shim_ent_kind(e) == SHIM_DGRAM && (ev->events & EPOLLOUT) &&
 		    !(ev->events & EPOLLIN);
+	/*
+	 * Asked for neither IN nor OUT, only an error report may wake it: the
+	 * pair is watched by its edges, so that a datagram wakes the set once
+	 * (and is dropped) instead of at every call; a level-triggered
+	 * registration is armed again after each event (shim_ep_rearm).
+	 */
+	if (!(ev->events & (EPOLLIN | EPOLLOUT)) && shim_ready_ask_in(e, ev->events)) {
+		*asked_in = true;
+		k.events |= EPOLLET;
+	}
 	if (*asked_in)
 		k.events |= EPOLLIN;
 	return k;
@@ -386,6 +396,22 @@ static bool shim_ep_same_edge(int fd, uint64_t e, unsigned int rev)
 	return true;
 }
 
+/*
+ * A level-triggered registration the kernel watches by edges (asked for
+ * neither IN nor OUT, shim_ep_kernel_event) reports again while it stays
+ * ready: ep_modify queues it at once if it is.
+ */
+static void shim_ep_rearm(int epfd, const struct shim_ep_reg *r, uint64_t e)
+{
+	struct epoll_event a = {.events = r->events, .data.u64 = r->data};
+	bool asked_in;
+
+	if (r->events & (EPOLLET | EPOLLONESHOT | EPOLLIN | EPOLLOUT) || !r->asked_in)
+		return;
+	a = shim_ep_kernel_event(e, &a, (uint32_t)(r - shim_ep_regs), &asked_in);
+	shim_real.epoll_ctl(epfd, EPOLL_CTL_MOD, r->fd, &a);
+}
+
 /* The kernel's n events in ev, translated in place; returns how many are left. */
 static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int n)
 {
@@ -435,6 +461,7 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 		}
 		r->last_rev = rev;
 		ev[m++] = (struct epoll_event){.events = rev, .data.u64 = r->data};
+		shim_ep_rearm(epfd, r, e);
 	}
 	return m;
 }

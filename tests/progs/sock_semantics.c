@@ -1553,6 +1553,51 @@ static void tcp_filter(void)
 	close(t);
 }
 
+/*
+ * A UDP socket registered for neither IN nor OUT: an ICMP error wakes the
+ * set with ERR (level-triggered: until the error is taken), a datagram
+ * does not wake it.
+ */
+static void epoll_udp_nothing(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0), v = socket(AF_INET, SOCK_DGRAM, 0);
+	int lt = epoll_create1(0), et = epoll_create1(0), quiet = epoll_create1(0);
+	struct epoll_event ev = {.events = 0};
+	char b[16];
+
+	res("connect to the closed port", do_connect(u, sa(peer, PORT_CLOSED)));
+	res("add, events 0", epoll_ctl(lt, EPOLL_CTL_ADD, u, &ev));
+	ev.events = EPOLLET;
+	res("add, events ET", epoll_ctl(et, EPOLL_CTL_ADD, u, &ev));
+	ep_step("nothing yet", lt, 0);
+	res("send", send(u, "x", 1, 0));
+	ep_step("wait", lt, WAIT_MS);
+	ep_step("wait again", lt, 0);
+	ep_step("ET wait", et, WAIT_MS);
+	ep_step("ET wait again", et, 0);
+	res("recv", recv(u, b, sizeof(b), MSG_DONTWAIT));
+	ep_step("after recv", lt, 0);
+	ep_step("ET after recv", et, 0);
+	res("send again", send(u, "x", 1, 0));
+	ep_step("wait for the second error", lt, WAIT_MS);
+	res("SO_ERROR takes it", getsockopt(u, SOL_SOCKET, SO_ERROR, b, &(socklen_t){4}));
+	ep_step("after SO_ERROR", lt, 0);
+
+	res("echo connect", do_connect(v, sa(peer, PORT_ECHO)));
+	ev.events = 0;
+	res("echo add, events 0", epoll_ctl(quiet, EPOLL_CTL_ADD, v, &ev));
+	res("echo send", send(v, "y", 1, 0));
+	wait_for(v, POLLIN);
+	/* Nothing may come: the wait's end is the result. */
+	ep_step("a datagram does not wake it", quiet, 300);
+	ep_step("nor later", quiet, 0);
+	close(lt);
+	close(et);
+	close(quiet);
+	close(u);
+	close(v);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1591,6 +1636,7 @@ static const struct {
 	{"oob_peek_off", oob_peek_off},
 	{"socket_filters", socket_filters},
 	{"tcp_filter", tcp_filter},
+	{"epoll_udp_nothing", epoll_udp_nothing},
 };
 
 int main(int argc, char **argv)
