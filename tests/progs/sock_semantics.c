@@ -1598,6 +1598,50 @@ static void epoll_udp_nothing(void)
 	close(v);
 }
 
+/*
+ * Closing an fd that a dup keeps open leaves its registration: the set
+ * still reports the closed number's event (with its data), until the
+ * socket's last fd is closed.
+ */
+static void epoll_close_dup(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0), d, ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 42}, got[4];
+	char b[16];
+	int n;
+
+	res("connect", do_connect(u, sa(peer, PORT_ECHO)));
+	d = dup(u);
+	res("ADD", epoll_ctl(ep, EPOLL_CTL_ADD, u, &ev));
+	res("close the registered fd", close(u));
+	res("send through the dup", send(d, "x", 1, 0));
+	n = epoll_wait(ep, got, 4, WAIT_MS);
+	out("wait", "%d events, data %llu", n, n == 1 ? (unsigned long long)got[0].data.u64 : 0ULL);
+	res("DEL the closed number", epoll_ctl(ep, EPOLL_CTL_DEL, u, NULL));
+	res("MOD the dup", epoll_ctl(ep, EPOLL_CTL_MOD, d, &ev));
+	res("recv", recv(d, b, sizeof(b), MSG_DONTWAIT));
+	ep_step("after recv", ep, 0);
+	ev.data.u64 = 7;
+	res("ADD the dup", epoll_ctl(ep, EPOLL_CTL_ADD, d, &ev));
+	res("send again", send(d, "y", 1, 0));
+	wait_for(d, POLLIN);
+	n = epoll_wait(ep, got, 4, WAIT_MS);
+	out("both registrations", "%d events, data %llu+%llu", n,
+	    n == 2 ? (unsigned long long)(got[0].data.u64 < got[1].data.u64 ? got[0] : got[1])
+			     .data.u64
+		   : 0ULL,
+	    n == 2 ? (unsigned long long)(got[0].data.u64 < got[1].data.u64 ? got[1] : got[0])
+			     .data.u64
+		   : 0ULL);
+	res("DEL the dup", epoll_ctl(ep, EPOLL_CTL_DEL, d, NULL));
+	n = epoll_wait(ep, got, 4, 0);
+	out("the closed number's alone", "%d events, data %llu", n,
+	    n == 1 ? (unsigned long long)got[0].data.u64 : 0ULL);
+	res("close the last fd", close(d));
+	ep_step("after the last close", ep, 0);
+	close(ep);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1637,6 +1681,7 @@ static const struct {
 	{"socket_filters", socket_filters},
 	{"tcp_filter", tcp_filter},
 	{"epoll_udp_nothing", epoll_udp_nothing},
+	{"epoll_close_dup", epoll_close_dup},
 };
 
 int main(int argc, char **argv)
