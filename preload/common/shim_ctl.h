@@ -480,4 +480,11 @@ struct shim_filter_part {
 #define SHIM_FILTER_INSN 8
 #define SHIM_FILTER_PART ((SHIM_OPT_MAX - sizeof(struct shim_filter_part)) / SHIM_FILTER_INSN)
 
+/*
+ * A TCP send with MSG_ZEROCOPY on a socket with SO_ZEROCOPY went into the
+ * pair: set with no value, it queues the send's completion on the socket's
+ * error queue (msg_zerocopy_copied), as the kernel reports a copied send.
+ */
+#define SHIM_SO_ZEROCOPY_SENT 0x53480002
+
 #endif

@@ -363,6 +363,8 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
 /* The application took an error report that said the error queue is not empty. */
 void shim_errq_note(int fd);
+/* A TCP MSG_ZEROCOPY send took bytes: its completion is queued on the host (shim_ctl.h). */
+void shim_zerocopy_sent(int fd, uint64_t e);
 
 /* shim_loopback.c: the host answered req with SHIM_CONNECT_KERNEL; the kernel connects fd. */
 int shim_loopback_connect(int fd, uint64_t e, const struct shim_req *req,

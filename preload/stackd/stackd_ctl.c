@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "inet.h"
+#include "ip.h"
 #include "net_namespace.h"
 #include "shim_ctl.h"
 #include "stackd.h"
@@ -405,6 +406,10 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 
 	if (o->level == SOL_IP && o->optname == IP_OPTIONS)
 		return stackd_ip_options(o, rep, set);
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_ZEROCOPY_SENT && set && ss->stream) {
+		msg_zerocopy_copied(sock->sk);
+		return 0;
+	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_FILTER_PART)
 		return set ? stackd_filter_set(ss, o) : stackd_filter_get(ss, o, rep);
 	/* The program's length counts instructions: the interposer asks in parts (above). */
@@ -599,9 +604,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	case SHIM_OP_GETERR:
 		return sock_error(ss->sock->sk);
 	case SHIM_OP_ERRQUEUE:
-		/* tcp_recvmsg reads an (empty) error queue too. */
-		if (ss->stream)
-			return -EAGAIN;
+		/* tcp_recvmsg reads the error queue too (MSG_ZEROCOPY completions). */
 		return stackd_dgram_errqueue(ss, &req->errqueue, &rep->errqueue);
 	}
 	/* The decoder lets no other op through. */

@@ -865,7 +865,8 @@ int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 	if (name.sin_family == AF_INET)
 		r->name = name;
 	r->left = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
-	stackd_dgram_report_err(ss);
+	if (!ss->stream) /* a stream's pair carries no error reports */
+		stackd_dgram_report_err(ss);
 	return ret;
 }
 

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/errqueue.h>
 #include <linux/filter.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -1642,6 +1643,78 @@ static void epoll_close_dup(void)
 	close(ep);
 }
 
+/*
+ * Reads MSG_ZEROCOPY completions from id first until one ends at id last; prints whether
+ * they came in order with the kernel's fields and which codes were seen
+ * (how the kernel splits the range depends on when the peer acknowledges).
+ */
+static void zc_until(const char *step, int fd, unsigned int first, unsigned int last)
+{
+	unsigned int next = first, codes = 0;
+	bool ok = true;
+
+	for (;;) {
+		union {
+			struct cmsghdr align;
+			char buf[256];
+		} ctl;
+		char data[16];
+		struct iovec iov = {data, sizeof(data)};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = ctl.buf,
+				   .msg_controllen = sizeof(ctl)};
+		struct pollfd p = {fd, 0, 0};
+		struct sock_extended_err ee = {0};
+		struct cmsghdr *cm;
+
+		if (poll(&p, 1, WAIT_MS) != 1 || !(p.revents & POLLERR)) {
+			out(step, "timeout at id %u", next);
+			return;
+		}
+		if (recvmsg(fd, &m, MSG_ERRQUEUE) < 0) {
+			out(step, "%s at id %u", err_name(errno), next);
+			return;
+		}
+		cm = CMSG_FIRSTHDR(&m);
+		if (cm && cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR)
+			memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+		ok &= ee.ee_errno == 0 && ee.ee_origin == SO_EE_ORIGIN_ZEROCOPY &&
+		      ee.ee_info == next && ee.ee_data >= ee.ee_info &&
+		      (m.msg_flags & MSG_ERRQUEUE) && !CMSG_NXTHDR(&m, cm);
+		codes |= 1u << (ee.ee_code & 7);
+		next = ee.ee_data + 1;
+		if (ee.ee_data >= last)
+			break;
+	}
+	out(step, "ids %u..%u %s, codes %#x", first, next - 1,
+	    ok ? "in order" : "not as the kernel's", codes);
+}
+
+/* MSG_ZEROCOPY on TCP: one id per send that took bytes, completions on the error queue. */
+static void tcp_zerocopy(void)
+{
+	static char big[100000];
+	int t = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	res("connect", do_connect(t, sa(peer, PORT_HOLD)));
+	res("send ZEROCOPY without SO_ZEROCOPY", send(t, big, 10, MSG_ZEROCOPY));
+	res("SO_ZEROCOPY", setsockopt(t, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)));
+	snap("nothing sent yet", t);
+	recv_step("recv(ERRQUEUE) nothing sent yet", t, 100, MSG_ERRQUEUE);
+	res("send 0 bytes", send(t, big, 0, MSG_ZEROCOPY));
+	res("send 1000", send(t, big, 1000, MSG_ZEROCOPY));
+	res("send 100000", send(t, big, sizeof(big), MSG_ZEROCOPY));
+	res("send without the flag", send(t, big, 10, 0));
+	res("send 10", send(t, big, 10, MSG_ZEROCOPY));
+	zc_until("completions", t, 0, 2);
+	snap("all read", t);
+	recv_step("recv(ERRQUEUE) all read", t, 100, MSG_ERRQUEUE);
+	res("send 10 more", send(t, big, 10, MSG_ZEROCOPY));
+	zc_until("completion", t, 3, 3);
+	close(t);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1682,6 +1755,7 @@ static const struct {
 	{"tcp_filter", tcp_filter},
 	{"epoll_udp_nothing", epoll_udp_nothing},
 	{"epoll_close_dup", epoll_close_dup},
+	{"tcp_zerocopy", tcp_zerocopy},
 };
 
 int main(int argc, char **argv)
