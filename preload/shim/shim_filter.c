@@ -18,20 +18,6 @@
 
 _Static_assert(sizeof(struct sock_filter) == SHIM_FILTER_INSN, "sock_filter");
 
-static int shim_filter_request(int fd, uint64_t e, struct shim_req *req, struct shim_rep *rep,
-			       struct shim_call *c)
-{
-	int err;
-
-	req->hdr.id = shim_ent_id(e);
-	err = shim_ctl_call(req, rep, NULL, fd);
-	if (err)
-		return err;
-	if (rep->note[0])
-		shim_note(c, "%s", rep->note);
-	return rep->hdr.ret;
-}
-
 /* setsockopt(SO_ATTACH_FILTER) with a value of struct sock_fprog's size. */
 int shim_attach_filter(int fd, uint64_t e, const void *optval, struct shim_call *c)
 {
@@ -49,7 +35,7 @@ int shim_attach_filter(int fd, uint64_t e, const void *optval, struct shim_call 
 	/* bpf_check_basics_ok fails: the host still answers first if the filter is locked. */
 	if (!fprog.filter || !fprog.len || fprog.len > BPF_MAXINSNS) {
 		p->flags = SHIM_FILTER_NULL;
-		return shim_filter_request(fd, e, &req, &rep, c);
+		return shim_request(fd, e, &req, &rep, NULL, c);
 	}
 	for (unsigned int first = 0; first < fprog.len; first += p->count) {
 		p->first = (uint16_t)first;
@@ -62,7 +48,7 @@ int shim_attach_filter(int fd, uint64_t e, const void *optval, struct shim_call 
 			p->count = 0;
 		}
 		req.sockopt.optlen = (uint32_t)(sizeof(*p) + p->count * sizeof(struct sock_filter));
-		ret = shim_filter_request(fd, e, &req, &rep, c);
+		ret = shim_request(fd, e, &req, &rep, NULL, c);
 		if (ret < 0 || p->flags)
 			return ret;
 	}
@@ -88,7 +74,7 @@ int shim_get_filter(int fd, uint64_t e, void *optval, socklen_t *optlen, struct 
 		return -EINVAL;
 	for (uint32_t part = 0;; part++) {
 		req.sockopt.optlen = part;
-		ret = shim_filter_request(fd, e, &req, &rep, c);
+		ret = shim_request(fd, e, &req, &rep, NULL, c);
 		if (ret < 0)
 			return ret;
 		p = (const struct shim_filter_part *)rep.sockopt.optval;

@@ -130,8 +130,8 @@ static void shim_say_config_error(void)
  * Sends req for the socket of entry e, proving with sockfd that we hold it;
  * the host's note goes to the trace.
  */
-static int shim_request(int sockfd, uint64_t e, struct shim_req *req, struct shim_rep *rep, int *fd,
-			struct shim_call *c)
+int shim_request(int sockfd, uint64_t e, struct shim_req *req, struct shim_rep *rep, int *fd,
+		 struct shim_call *c)
 {
 	int err;
 

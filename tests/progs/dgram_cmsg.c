@@ -624,6 +624,19 @@ static void udp_stamp_ioctl(void)
 }
 
 /* ICMP sockets: a ping socket and a raw socket read the reply's TTL. */
+/* The checksum of an ICMP header without payload. */
+static void icmp_checksum(struct icmphdr *req)
+{
+	const unsigned short *w = (const unsigned short *)req;
+	unsigned int sum = 0;
+
+	req->checksum = 0;
+	for (size_t i = 0; i < sizeof(*req) / 2; i++)
+		sum += w[i];
+	sum = (sum >> 16) + (sum & 0xffff);
+	req->checksum = (unsigned short)~(sum + (sum >> 16));
+}
+
 static void icmp_cmsgs(int type)
 {
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = peer};
@@ -642,15 +655,7 @@ static void icmp_cmsgs(int type)
 	req.un.echo.id = htons(0x4242);
 	req.un.echo.sequence = htons(1);
 	/* A raw socket must checksum itself; a ping socket fills it in. */
-	{
-		unsigned int sum = 0;
-		const unsigned short *w = (const unsigned short *)&req;
-
-		for (size_t i = 0; i < sizeof(req) / 2; i++)
-			sum += w[i];
-		sum = (sum >> 16) + (sum & 0xffff);
-		req.checksum = (unsigned short)~(sum + (sum >> 16));
-	}
+	icmp_checksum(&req);
 	res("sendto", sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)));
 	/* A raw socket also sees other ICMP (none here): the first message is the reply. */
 	wait_in(fd);
@@ -881,9 +886,6 @@ static void icmp_filter(int type)
 		return;
 	req.un.echo.id = htons(0x4243);
 	for (int i = 0; i < 3; i++) {
-		unsigned int sum = 0;
-		const unsigned short *w = (const unsigned short *)&req;
-
 		if (i == 0)
 			filter_on("keep by header", fd, keep, sizeof(keep) / sizeof(keep[0]));
 		else if (i == 1)
@@ -891,11 +893,7 @@ static void icmp_filter(int type)
 		else
 			filter_on("drop", fd, none, 1);
 		req.un.echo.sequence = htons((unsigned short)(i + 1));
-		req.checksum = 0;
-		for (size_t j = 0; j < sizeof(req) / 2; j++)
-			sum += w[j];
-		sum = (sum >> 16) + (sum & 0xffff);
-		req.checksum = (unsigned short)~(sum + (sum >> 16));
+		icmp_checksum(&req);
 		res("sendto", sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)));
 		if (i == 2) {
 			struct pollfd p = {fd, POLLIN, 0};
