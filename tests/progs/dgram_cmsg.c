@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <linux/errqueue.h>
 #include <linux/filter.h>
+#include <linux/net_tstamp.h>
 #include <linux/netlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -326,6 +327,54 @@ static void echo_once(const char *step, int fd, size_t ctl_room, int ctl_ptr)
 	res("send", send(fd, "ping", 4, 0));
 	wait_in(fd);
 	recv_print(step, fd, 100, ctl_room, ctl_ptr, 0);
+}
+
+/*
+ * The kernel stamps arriving packets only while some socket asks for it
+ * (netstamp_needed_key), and turns that on and off from a work item: a
+ * socket that asks from the start to the end of the run, and an echo that
+ * came back stamped, make every software stamp below deterministic.
+ */
+static void rx_stamps_live(void)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET, .sin_port = htons(PORT_ECHO), .sin_addr = peer};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), live = 0;
+	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	scenario = "setup";
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, &flags, sizeof(flags)) < 0) {
+		perror("time stamp keeper");
+		exit(2);
+	}
+	for (int i = 0; i < 100 && !live; i++) {
+		union {
+			struct cmsghdr align;
+			char buf[256];
+		} ctl;
+		char data[16];
+		struct iovec iov = {data, sizeof(data)};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = ctl.buf,
+				   .msg_controllen = sizeof(ctl)};
+		struct pollfd p = {fd, POLLIN, 0};
+
+		send(fd, "warm", 4, 0);
+		if (poll(&p, 1, WAIT_MS) != 1 || recvmsg(fd, &m, MSG_DONTWAIT) < 0)
+			break;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			struct timespec ts;
+
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_TIMESTAMPING_OLD)
+				continue;
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			live = ts.tv_sec != 0;
+		}
+	}
+	/* Kept open to the end: the kernel's stamping stays on. */
+	out("received packets stamped", "%s", live ? "yes" : "no");
 }
 
 static void udp_cmsgs(void)
@@ -1178,6 +1227,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: dgram_cmsg PEER SELF IFACE\n");
 		return 2;
 	}
+	rx_stamps_live();
 	udp_cmsgs();
 	udp_send_cmsgs();
 	udp_cork();
