@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,6 +413,10 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_FILTER_PART)
 		return set ? stackd_filter_set(ss, o) : stackd_filter_get(ss, o, rep);
+	/* A struct sock_fprog points into the caller's memory: never read here. */
+	if (o->level == SOL_SOCKET && o->optname == SO_ATTACH_FILTER && set &&
+	    o->optlen == sizeof(struct sock_fprog))
+		return -EFAULT;
 	/* The program's length counts instructions: the interposer asks in parts (above). */
 	if (o->level == SOL_SOCKET && o->optname == SO_GET_FILTER && !set)
 		return -EOPNOTSUPP;
