@@ -278,6 +278,7 @@ static void icmp_unreach(struct net *net, struct sk_buff *skb)
 	/* Only errors about packets we sent. */
 	if (!ip_addr_is_local(net, qiph->saddr))
 		return;
+	raw_icmp_error(net, skb, info);
 	ipprot = inet_protos[qiph->protocol];
 	if (ipprot && ipprot->err_handler)
 		ipprot->err_handler(net, skb, info);

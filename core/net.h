@@ -78,11 +78,12 @@ enum sock_flags {
 	SOCK_RCVTSTAMP,
 	SOCK_DBG,
 	SOCK_SELECT_ERR_QUEUE,
-	SOCK_LOCALROUTE,  /* SO_DONTROUTE */
-	SOCK_RCVTSTAMPNS, /* SO_TIMESTAMPNS: SO_TIMESTAMP then reads 0 */
-	SOCK_TSTAMP_NEW,  /* set through the *_NEW (64-bit time) option names */
-	SOCK_ZEROCOPY,	  /* SO_ZEROCOPY: MSG_ZEROCOPY sends allowed */
-	SOCK_RXQ_OVFL,	  /* SO_RXQ_OVFL: datagrams carry the drop count */
+	SOCK_LOCALROUTE,    /* SO_DONTROUTE */
+	SOCK_RCVTSTAMPNS,   /* SO_TIMESTAMPNS: SO_TIMESTAMP then reads 0 */
+	SOCK_TSTAMP_NEW,    /* set through the *_NEW (64-bit time) option names */
+	SOCK_ZEROCOPY,	    /* SO_ZEROCOPY: MSG_ZEROCOPY sends allowed */
+	SOCK_RXQ_OVFL,	    /* SO_RXQ_OVFL: datagrams carry the drop count */
+	SOCK_FILTER_LOCKED, /* SO_LOCK_FILTER: the filter can no longer change */
 };
 
 /* sk->sk_userlocks */
@@ -142,7 +143,8 @@ struct sock {
 	struct proto *sk_prot;
 	struct net *sk_net;
 	struct socket *sk_socket;
-	void *sk_user_data; /* the owner's per-socket record (the stack host's pipe) */
+	void *sk_user_data;	     /* the owner's per-socket record (the stack host's pipe) */
+	struct sk_filter *sk_filter; /* SO_ATTACH_FILTER's program (filter.h), or NULL */
 
 	/* Callbacks: the kernel wakes waiters through these; the host pumps pipes. */
 	void (*sk_state_change)(struct sock *sk);

@@ -43,6 +43,12 @@ extern const struct net_protocol igmp_protocol;	   /* igmp.c */
  * does (raw.c); returns whether some raw socket took a copy.
  */
 int raw_local_deliver(struct net *net, struct sk_buff *skb, int protocol);
+/*
+ * An ICMP error (info: type << 8 | code) quoting a packet of a raw socket's
+ * protocol (skb->data at the quoted IP header), for every raw socket of it
+ * (raw_icmp_error), before the transport's err_handler.
+ */
+void raw_icmp_error(struct net *net, const struct sk_buff *skb, uint32_t info);
 /* ICMP echo replies for ping sockets (ping.c); returns 1 if a socket took skb. */
 int ping_rcv(struct net *net, struct sk_buff *skb);
 /* An ICMP error about one of our echo requests (ping.c; skb->data at the quoted IP header). */

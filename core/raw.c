@@ -25,12 +25,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "filter.h"
 #include "igmp.h"
 #include "inet.h"
 #include "ip.h"
 #include "net_namespace.h"
 #include "netdevice.h"
 #include "protocol.h"
+
+/* icmp.h's, whose <netinet/ip_icmp.h> clashes with <linux/icmp.h> (ICMP_FILTER). */
+int icmp_err_to_errno(int type, int code, int *fatal);
 
 #define RAW_HTABLE_SIZE 256 /* one bucket per protocol number (mod 256) */
 
@@ -115,11 +119,16 @@ int raw_disconnect(struct sock *sk, int flags)
 }
 
 /*
- * Queues skb on sk unless the receive buffer is full (sock_queue_rcv_skb);
- * consumes skb either way and returns 0 or -ENOMEM.
+ * Queues skb on sk unless its filter drops it or the receive buffer is full
+ * (sock_queue_rcv_skb); consumes skb either way and returns 0, -EPERM or
+ * -ENOMEM.
  */
 int inet_sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 {
+	if (sk_filter(sk, skb)) {
+		kfree_skb(skb);
+		return -EPERM;
+	}
 	if (sk->sk_rmem_alloc + (int)skb->len >= sk->sk_rcvbuf) {
 		kfree_skb(skb);
 		return -ENOMEM;
@@ -237,6 +246,56 @@ int raw_local_deliver(struct net *net, struct sk_buff *skb, int protocol)
 		inet_sock_queue_rcv_skb(sk, clone);
 	}
 	return delivered;
+}
+
+/*
+ * raw_err: an ICMP error about a packet of sk's protocol. Reported only to
+ * a socket that asked (IP_RECVERR: queued, with the quoted packet from its
+ * transport header, or its IP header under IP_HDRINCL, as data) or that is
+ * connected and the error is hard; source quench is nothing.
+ */
+static void raw_err(struct sock *sk, const struct sk_buff *skb, int type, int code)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	const struct inet_sock *inet = inet_sk(sk);
+	uint32_t info = 0;
+	int harderr = 0, err;
+
+	if (!inet->recverr && sk->sk_state != TCP_ESTABLISHED)
+		return;
+	if (type == ICMP_SOURCE_QUENCH)
+		return;
+	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED) {
+		harderr = inet->pmtudisc != IP_PMTUDISC_DONT;
+		err = EMSGSIZE;
+		info = ntohs(((const struct icmphdr *)skb_transport_header(skb))->un.frag.mtu);
+	} else {
+		err = icmp_err_to_errno(type, code, &harderr);
+		if (!err) /* any other type: the kernel's default */
+			err = EHOSTUNREACH;
+	}
+	if (inet->recverr)
+		ip_icmp_error(sk, skb, err, (uint8_t)type, (uint8_t)code, info, 0,
+			      inet->hdrincl ? skb->data : skb->data + iph->ihl * 4u);
+	if (inet->recverr || harderr) {
+		sk->sk_err = err;
+		if (sk->sk_error_report)
+			sk->sk_error_report(sk);
+	}
+}
+
+void raw_icmp_error(struct net *net, const struct sk_buff *skb, uint32_t info)
+{
+	const struct iphdr *iph = (const struct iphdr *)skb->data;
+	struct sock *sk;
+
+	if (!net->raw_table)
+		return;
+	hlist_for_each_entry (sk, raw_hashbucket(net, iph->protocol), sk_node) {
+		/* The quoted packet went from us (saddr) to the peer (daddr). */
+		if (raw_v4_match(sk, iph->protocol, iph->daddr, iph->saddr))
+			raw_err(sk, skb, (int)(info >> 8), (int)(info & 0xff));
+	}
 }
 
 int inet_copy_from_msg(void *to, const struct msghdr *msg, size_t len)

@@ -10,9 +10,12 @@
  * SO_BINDTODEVICE and SO_BINDTOIFINDEX name the stack's device or lo
  * (netdev_get_name); a bound socket takes only what arrives there.
  *
+ * Socket filters (SO_ATTACH_FILTER and its kin) are filter.c's.
+ *
  * What this is not: options that configure kernel machinery the stack does
- * not have (SO_ATTACH_FILTER, SO_TXTIME, busy polling, ...) answer
- * -ENOPROTOOPT. SO_ZEROCOPY is kept but changes nothing: every send copies.
+ * not have (SO_TXTIME, busy polling, eBPF programs, ...) answer
+ * -ENOPROTOOPT (SO_ATTACH_BPF: -EOPNOTSUPP once the caller's fd passed). SO_ZEROCOPY is kept but
+ * changes nothing: every send copies.
  */
 #define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
@@ -23,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "filter.h"
 #include "inet.h"
 #include "net.h"
 #include "net_namespace.h"
@@ -110,6 +114,7 @@ void sk_free(struct sock *sk)
 	__skb_queue_purge(&sk->sk_receive_queue);
 	__skb_queue_purge(&sk->sk_error_queue);
 	__skb_queue_purge(&sk->sk_write_queue);
+	sk_filter_release(sk);
 	free(sk);
 }
 
@@ -485,6 +490,40 @@ int sock_setsockopt(struct socket *sock, int level, int optname, const void *opt
 		/* Credentials and security labels travel only over AF_UNIX and netlink. */
 		ret = -EOPNOTSUPP;
 		break;
+	case SO_ATTACH_FILTER: {
+		struct sock_fprog fprog;
+
+		/* copy_bpf_fprog_from_user: exactly a struct sock_fprog. */
+		if (optlen != sizeof(fprog)) {
+			ret = -EINVAL;
+			break;
+		}
+		memcpy(&fprog, optval, sizeof(fprog));
+		ret = sk_attach_filter(&fprog, sk);
+		break;
+	}
+	case SO_ATTACH_BPF:
+		/*
+		 * The value names an eBPF program by the caller's fd, which the
+		 * interposer checks after this answer (EBADF, EINVAL); one that
+		 * passes cannot run here, so nothing is attached.
+		 */
+		if (optlen != sizeof(uint32_t))
+			ret = -EINVAL;
+		else if (sock_flag(sk, SOCK_FILTER_LOCKED))
+			ret = -EPERM;
+		else
+			ret = -EOPNOTSUPP;
+		break;
+	case SO_DETACH_FILTER:
+		ret = sk_detach_filter(sk);
+		break;
+	case SO_LOCK_FILTER:
+		if (sock_flag(sk, SOCK_FILTER_LOCKED) && !valbool)
+			ret = -EPERM;
+		else
+			sock_valbool_flag(sk, SOCK_FILTER_LOCKED, valbool);
+		break;
 	default:
 		ret = -ENOPROTOOPT;
 		break;
@@ -662,9 +701,15 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 		v.val = sock_flag(sk, SOCK_ZEROCOPY);
 		break;
 	case SO_GET_FILTER:
-		/* No socket filter attached: nothing to copy. */
-		*optlen = 0;
+		/* sk_get_filter: the lengths count instructions, not bytes. */
+		len = sk_get_filter(sk, optval, (unsigned int)len);
+		if (len < 0)
+			return len;
+		*optlen = len;
 		return 0;
+	case SO_LOCK_FILTER:
+		v.val = sock_flag(sk, SOCK_FILTER_LOCKED);
+		break;
 	default:
 		/* We implement the SO_SNDLOWAT etc to not be settable (1003.1g 7). */
 		return -ENOPROTOOPT;

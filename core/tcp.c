@@ -559,8 +559,8 @@ int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int 
 	size_t copied = 0, skip = 0;
 	struct sk_buff *skb;
 
-	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN; /* TCP queues nothing on the error queue (no timestamping) */
+	if (flags & MSG_ERRQUEUE) /* MSG_ZEROCOPY completions (no timestamping) */
+		return ip_recv_error(sk, msg, len, addr_len);
 	if (sk->sk_state == TCP_LISTEN)
 		return -ENOTCONN;
 	if (flags & MSG_OOB)

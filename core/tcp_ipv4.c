@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "filter.h"
 #include "inet_hashtables.h"
 #include "ip.h"
 #include "net_namespace.h"
@@ -396,6 +397,10 @@ int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 	if (!sk)
 		sk = __inet_lookup_listener(net, iph->daddr, th->dest);
 	if (sk && tcp_inbound_md5_unexpected(net, th)) {
+		kfree_skb(skb);
+		return 0;
+	}
+	if (sk && sk->sk_state != TCP_TIME_WAIT && tcp_filter(sk, skb)) {
 		kfree_skb(skb);
 		return 0;
 	}

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "filter.h"
 #include "icmp.h"
 #include "igmp.h"
 #include "ip.h"
@@ -265,6 +266,9 @@ static int udp_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
 		if (up->pcrlen == 0 || UDP_SKB_CB(skb)->cscov < up->pcrlen)
 			goto drop;
 	}
+	/* The socket filter sees the UDP header and may trim up to it. */
+	if (sk_filter_trim_cap(sk, skb, sizeof(struct udphdr)))
+		goto drop;
 	/* __udp_enqueue_schedule_skb(): one datagram may overshoot sk_rcvbuf. */
 	if (sk->sk_rmem_alloc > sk->sk_rcvbuf) {
 		UDP_INC_STATS(net, RcvbufErrors, lite);

@@ -480,4 +480,37 @@ static inline int shim_kconn_name(char *buf, size_t len, int host_pid, uint32_t 
 	return shim_sock_name(buf, len, 'k', host_pid, n, nonce);
 }
 
+/*
+ * Socket filters (SO_ATTACH_FILTER, SO_GET_FILTER). The program lies in the
+ * caller's memory (struct sock_fprog points to it) and may be BPF_MAXINSNS
+ * instructions (32 KiB) long, more than one request carries, so it travels
+ * in parts as the value of SHIM_SO_FILTER_PART at SOL_SOCKET, a name the
+ * kernel does not use. Set: the parts in order; the host answers each and
+ * attaches the program at the last (errors of the whole program come
+ * then), SHIM_FILTER_NULL asks for the kernel's answer to a program
+ * without instructions (NULL, empty or too long), SHIM_FILTER_FAULT says
+ * the caller's instructions from first on were unreadable. Get: optlen is
+ * the number of the part asked for; the reply is that part (len 0: no
+ * filter attached).
+ */
+#define SHIM_SO_FILTER_PART 0x53480001
+#define SHIM_FILTER_NULL    1
+#define SHIM_FILTER_FAULT   2
+struct shim_filter_part {
+	uint16_t len;	 /* the program's instructions (sock_fprog.len) */
+	uint16_t first;	 /* the index of the first instruction here */
+	uint16_t count;	 /* instructions here */
+	uint16_t flags;	 /* SHIM_FILTER_* */
+	uint8_t insns[]; /* count struct sock_filter, 8 bytes each */
+};
+#define SHIM_FILTER_INSN 8
+#define SHIM_FILTER_PART ((SHIM_OPT_MAX - sizeof(struct shim_filter_part)) / SHIM_FILTER_INSN)
+
+/*
+ * A TCP send with MSG_ZEROCOPY on a socket with SO_ZEROCOPY went into the
+ * pair: set with no value, it queues the send's completion on the socket's
+ * error queue (msg_zerocopy_copied), as the kernel reports a copied send.
+ */
+#define SHIM_SO_ZEROCOPY_SENT 0x53480002
+
 #endif

@@ -127,6 +127,16 @@ void shim_errq_note(int fd)
 	shim_epoll_fd_static(fd);
 }
 
+void shim_zerocopy_sent(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_SETSOCKOPT, .id = shim_ent_id(e)},
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_ZEROCOPY_SENT}};
+	struct shim_rep rep;
+
+	if (!shim_ctl_call(&req, &rep, NULL, fd) && rep.hdr.ret == 0)
+		shim_errq_note(fd);
+}
+
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 {
 	struct shim_req req = {.hdr = {.op = SHIM_OP_ERRQUEUE, .id = shim_ent_id(e)}};
@@ -140,7 +150,7 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	 * entry's (the host reports it before answering), so a report of the
 	 * one about to be read, still waiting at the head of the pair, is void.
 	 */
-	if (!(flags & MSG_PEEK)) {
+	if (!(flags & MSG_PEEK) && shim_ent_kind(e) == SHIM_DGRAM) {
 		struct shim_dgram h;
 
 		if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) == sizeof(h) &&

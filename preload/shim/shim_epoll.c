@@ -22,10 +22,14 @@
  * pointer, no small number) and a registration index; a registration must
  * also belong to the set it is reported for.
  *
+ * A registration whose fd is closed while another fd of the process holds
+ * the socket stays, as the kernel's (ep_remove comes at the last close):
+ * it reads the socket through that other fd (shim_ep_reg.moved).
+ *
  * What it does not do: follow a set over exec (the new program sees our
- * cookies), keep reporting a closed fd whose socket a dup still holds (the
- * kernel does; here closing the fd removes what the process registered),
- * or wake a thread sleeping on a set when another thread changes a socket
+ * cookies), keep reporting a closed fd whose socket only another process
+ * still holds (here the last close in this process removes what it
+ * registered), or wake a thread sleeping on a set when another thread changes a socket
  * that is ready by correction alone (shutdown of a never-connected socket).
  */
 #include "shim_lib.h"
@@ -57,6 +61,12 @@ struct shim_ep_reg {
 	bool armed;    /* EPOLLONESHOT: not reported since ADD/MOD */
 	bool pending;  /* EPOLLET: a change not reported yet */
 	bool syn_now;  /* shim_ep_synth() reported it in this round */
+	/*
+	 * Its fd was closed while another fd of the process keeps the socket
+	 * (a dup): the kernel keeps the registration under the closed number,
+	 * and fd is now that other one, to read the socket's state through.
+	 */
+	bool moved;
 };
 
 static pthread_mutex_t shim_ep_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -119,7 +129,7 @@ static struct shim_ep_reg *shim_ep_reg_of(uint64_t data, uint32_t set)
 static uint32_t shim_ep_find(uint32_t set, int fd)
 {
 	for (uint32_t i = shim_ep_by_fd[fd]; i; i = shim_ep_regs[i].next_fd) {
-		if (shim_ep_regs[i].set == set)
+		if (shim_ep_regs[i].set == set && !shim_ep_regs[i].moved)
 			return i;
 	}
 	return 0;
@@ -197,6 +207,16 @@ static struct epoll_event shim_ep_kernel_event(uint64_t e, const struct epoll_ev
 	/* A datagram socket's error report is readable data on the pair. */
 	*asked_in = shim_ent_kind(e) == SHIM_DGRAM && (ev->events & EPOLLOUT) &&
 		    !(ev->events & EPOLLIN);
+	/*
+	 * Asked for neither IN nor OUT, only an error report may wake it: the
+	 * pair is watched by its edges, so that a datagram wakes the set once
+	 * (and is dropped) instead of at every call; a level-triggered
+	 * registration is armed again after each event (shim_ep_rearm).
+	 */
+	if (!(ev->events & (EPOLLIN | EPOLLOUT)) && shim_ready_ask_in(e, ev->events)) {
+		*asked_in = true;
+		k.events |= EPOLLET;
+	}
 	if (*asked_in)
 		k.events |= EPOLLIN;
 	return k;
@@ -379,6 +399,23 @@ static bool shim_ep_same_edge(uint64_t e, unsigned int rev)
 	return (shim_ent_flags(e) & SHIM_F_FILLED) && !(rev & ~(EPOLLOUT | EPOLLWRNORM));
 }
 
+/*
+ * A level-triggered registration the kernel watches by edges (asked for
+ * neither IN nor OUT, shim_ep_kernel_event) reports again while it stays
+ * ready: ep_modify queues it at once if it is.
+ */
+static void shim_ep_rearm(int epfd, const struct shim_ep_reg *r, uint64_t e)
+{
+	struct epoll_event a = {.events = r->events, .data.u64 = r->data};
+	bool asked_in;
+
+	/* A moved one is under a closed number: the kernel takes no MOD for it. */
+	if (r->events & (EPOLLET | EPOLLONESHOT | EPOLLIN | EPOLLOUT) || !r->asked_in || r->moved)
+		return;
+	a = shim_ep_kernel_event(e, &a, (uint32_t)(r - shim_ep_regs), &asked_in);
+	shim_real.epoll_ctl(epfd, EPOLL_CTL_MOD, r->fd, &a);
+}
+
 /* The kernel's n events in ev, translated in place; returns how many are left. */
 static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int n)
 {
@@ -391,7 +428,10 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 		uint64_t e;
 
 		if (!r) {
-			ev[m++] = k;
+			/* One of ours whose registration is gone (its socket's last fd closed
+			 * here). */
+			if ((k.data.u64 & ~0xffffffffULL) != shim_ep_tag)
+				ev[m++] = k;
 			continue;
 		}
 		e = shim_fd_get(r->fd);
@@ -416,7 +456,7 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			rev = 0;
 		r->pending = false;
 		if (!rev) {
-			if (r->events & EPOLLONESHOT) {
+			if ((r->events & EPOLLONESHOT) && !r->moved) {
 				bool asked_in;
 				struct epoll_event a = {.events = r->events, .data.u64 = r->data};
 
@@ -428,6 +468,7 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 		}
 		r->last_rev = rev;
 		ev[m++] = (struct epoll_event){.events = rev, .data.u64 = r->data};
+		shim_ep_rearm(epfd, r, e);
 	}
 	return m;
 }
@@ -600,8 +641,22 @@ void shim_epoll_fd_static(int fd)
 	shim_ep_fd_update(fd, false);
 }
 
+/* Another fd of this process on the same socket as fd (entry e), or -1. */
+static int shim_ep_other_fd(int fd, uint64_t e)
+{
+	unsigned int hi = shim_fd_hi_get();
+
+	for (unsigned int o = 0; o < hi; o++) {
+		if ((int)o != fd && shim_fd_get((int)o) == e)
+			return (int)o;
+	}
+	return -1;
+}
+
 void shim_epoll_forget_fd(int fd, bool del)
 {
+	uint64_t e = shim_fd_get(fd);
+	int other = -2;
 	uint32_t i;
 
 	if (!shim_ep_regs || (unsigned int)fd >= shim_fd_max)
@@ -609,6 +664,18 @@ void shim_epoll_forget_fd(int fd, bool del)
 	pthread_mutex_lock(&shim_ep_lock);
 	while ((i = shim_ep_by_fd[fd])) {
 		struct shim_ep_reg *r = &shim_ep_regs[i];
+
+		/* ep_remove happens at the socket's last close: a dup keeps it reported. */
+		if (other == -2)
+			other = shim_ep_other_fd(fd, e);
+		if (other >= 0 && r->pid == getpid()) {
+			shim_ep_by_fd[fd] = r->next_fd;
+			r->fd = other;
+			r->moved = true;
+			r->next_fd = shim_ep_by_fd[other];
+			shim_ep_by_fd[other] = i;
+			continue;
+		}
 
 		/* Still open here: the kernel forgets it with us (not in a fork child's copy). */
 		if (del && r->pid == getpid())

@@ -439,9 +439,11 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	default:
 		break;
 	}
-	/* Nothing is queued on a TCP socket's error queue yet (no SO_TIMESTAMPING, no zerocopy). */
+	/* A TCP socket's error queue holds MSG_ZEROCOPY completions only (no SO_TIMESTAMPING). */
 	if (flags & MSG_ERRQUEUE)
-		return -EAGAIN;
+		return shim_ent_flags(e) & (SHIM_F_ZEROCOPY | SHIM_F_ERRQ)
+			       ? shim_errqueue_recv(fd, e, m, flags)
+			       : -EAGAIN;
 	/* tcp_recv_urg: no urgent data is EINVAL before any state check. */
 	if (flags & MSG_OOB)
 		return shim_stream_recv_oob(fd, e, m, flags);
@@ -503,6 +505,7 @@ static ssize_t shim_fastopen_send(int fd, uint64_t e, const struct msghdr *m, in
 static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int flags, int cmsg_err)
 {
 	struct msghdr lm = {0};
+	ssize_t ret;
 
 	switch (shim_ent_kind(e)) {
 	case SHIM_LISTENER:
@@ -532,7 +535,11 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
 	shim_stream_wrote(fd, e);
-	return shim_stream_wmap(fd, e, shim_neg(shim_real.sendmsg(fd, &lm, flags)));
+	ret = shim_stream_wmap(fd, e, shim_neg(shim_real.sendmsg(fd, &lm, flags & ~MSG_ZEROCOPY)));
+	/* tcp_sendmsg_locked: a send that took bytes has an id, and (copied) its completion. */
+	if (ret > 0 && (flags & MSG_ZEROCOPY) && (shim_ent_flags(e) & SHIM_F_ZEROCOPY))
+		shim_zerocopy_sent(fd, e);
+	return ret;
 }
 
 /* Copies a user iovec array (readv/writev: EINVAL when too long). */

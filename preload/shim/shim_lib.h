@@ -366,6 +366,8 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
 /* The application took an error report that said the error queue is not empty. */
 void shim_errq_note(int fd);
+/* A TCP MSG_ZEROCOPY send took bytes: its completion is queued on the host (shim_ctl.h). */
+void shim_zerocopy_sent(int fd, uint64_t e);
 
 /*
  * sendto/sendmsg(MSG_FASTOPEN) on an unconnected stream: a connect that
@@ -383,5 +385,16 @@ int shim_loopback_connect(int fd, uint64_t e, const struct shim_req *req,
 			  const struct shim_rep *rep, struct shim_call *c);
 /* nfd came from the host named shim_kconn_name(): the kernel socket it carries, or -1. */
 int shim_loopback_accepted(int nfd, int flags);
+
+/*
+ * shim_socket.c: sends req for the socket of entry e, proving with sockfd
+ * that we hold it; the host's note goes to the trace. Returns the reply's ret.
+ */
+int shim_request(int sockfd, uint64_t e, struct shim_req *req, struct shim_rep *rep, int *fd,
+		 struct shim_call *c);
+/* shim_filter.c: socket filters, whose programs are in the caller's memory. */
+int shim_attach_filter(int fd, uint64_t e, const void *optval, struct shim_call *c);
+int shim_get_filter(int fd, uint64_t e, void *optval, socklen_t *optlen, struct shim_call *c);
+int shim_attach_bpf_check(const void *optval);
 
 #endif

@@ -111,7 +111,9 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		return rev;
 	switch (shim_ent_kind(e)) {
 	case SHIM_STREAM:
-		return shim_stream_fix(fd, e, rev);
+		/* tcp_poll: ERR while the error queue holds MSG_ZEROCOPY completions. */
+		return shim_stream_fix(fd, e, rev) |
+		       (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
 	case SHIM_DGRAM:
 		if ((rev & POLLIN) && shim_dgram_may_err(e))
 			rev = shim_dgram_fix(fd, rev);

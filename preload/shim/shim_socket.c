@@ -16,6 +16,7 @@
 #include "shim_lib.h"
 
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -135,8 +136,8 @@ static void shim_say_config_error(void)
  * Sends req for the socket of entry e, proving with sockfd that we hold it;
  * the host's note goes to the trace.
  */
-static int shim_request(int sockfd, uint64_t e, struct shim_req *req, struct shim_rep *rep, int *fd,
-			struct shim_call *c)
+int shim_request(int sockfd, uint64_t e, struct shim_req *req, struct shim_rep *rep, int *fd,
+		 struct shim_call *c)
 {
 	int err;
 
@@ -194,8 +195,8 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		shim_real.fcntl(fd, F_SETFL, O_NONBLOCK);
 	if (rtype == SOCK_STREAM)
 		flags |= SHIM_F_UNCONNECTED;
-	if (rproto == IPPROTO_UDP || rproto == IPPROTO_UDPLITE)
-		flags |= SHIM_F_UDP;
+	if (rtype != SOCK_RAW && (rproto == IPPROTO_UDP || rproto == IPPROTO_UDPLITE))
+		flags |= SHIM_F_UDP; /* a raw socket of protocol UDP is no UDP socket */
 	if (rtype == SOCK_RAW)
 		flags |= SHIM_F_RAW;
 	else if (rproto == IPPROTO_ICMP)
@@ -945,6 +946,8 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return -EINVAL;
 	if (shim_is_stream_peek_off(e, level, optname))
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
+	if (level == SOL_SOCKET && optname == SO_GET_FILTER)
+		return shim_get_filter(fd, e, optval, optlen, c);
 	req.sockopt.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
 		return -EFAULT;
@@ -1046,11 +1049,16 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 
 	if ((int)optlen < 0)
 		return -EINVAL;
+	if (level == SOL_SOCKET && optname == SO_ATTACH_FILTER &&
+	    optlen == sizeof(struct sock_fprog))
+		return shim_attach_filter(fd, e, optval, c);
 	/* The whole length travels, the value up to SHIM_OPT_MAX (shim_req_optbytes). */
 	req.sockopt.optlen = optlen;
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
 		return -EFAULT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
+	if (ret == -EOPNOTSUPP && level == SOL_SOCKET && optname == SO_ATTACH_BPF)
+		return shim_attach_bpf_check(req.sockopt.optval);
 	/* The send path checks broadcast destinations itself (shim_dgram_send). */
 	if (ret == 0 && level == SOL_SOCKET && optname == SO_BROADCAST)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_BROADCAST : 0,

@@ -107,6 +107,10 @@ struct stackd_sock {
 	bool charged;
 	uid_t owner;
 	long mem;
+
+	/* A socket filter arriving in parts (stackd_filter.c): the instructions so far. */
+	struct sock_filter *filter_stage; /* linux/filter.h */
+	unsigned int filter_len, filter_staged;
 };
 
 /* A control connection (one per interposing process). */
@@ -220,6 +224,12 @@ struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int 
 struct stackd_sock *stackd_sock_find(struct stackd *sd, uint32_t id);
 /* Drops the record; releases the socket if still held. Safe while events point at it. */
 void stackd_sock_free(struct stackd_sock *ss);
+/* stackd_filter.c: SHIM_SO_FILTER_PART (set, get); drop frees a program half sent. */
+struct shim_sockopt;
+struct shim_rep;
+int stackd_filter_set(struct stackd_sock *ss, const struct shim_sockopt *o);
+int stackd_filter_get(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);
+void stackd_filter_drop(struct stackd_sock *ss);
 /* Frees the records dropped since the last call; after each epoll round. */
 void stackd_sock_bury(struct stackd *sd);
 /* Drops every record (stackd_destroy). */

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "inet.h"
+#include "ip.h"
 #include "net_namespace.h"
 #include "shim_ctl.h"
 #include "stackd.h"
@@ -417,6 +419,19 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 
 	if (o->level == SOL_IP && o->optname == IP_OPTIONS)
 		return stackd_ip_options(o, rep, set);
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_ZEROCOPY_SENT && set && ss->stream) {
+		msg_zerocopy_copied(sock->sk);
+		return 0;
+	}
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_FILTER_PART)
+		return set ? stackd_filter_set(ss, o) : stackd_filter_get(ss, o, rep);
+	/* A struct sock_fprog points into the caller's memory: never read here. */
+	if (o->level == SOL_SOCKET && o->optname == SO_ATTACH_FILTER && set &&
+	    o->optlen == sizeof(struct sock_fprog))
+		return -EFAULT;
+	/* The program's length counts instructions: the interposer asks in parts (above). */
+	if (o->level == SOL_SOCKET && o->optname == SO_GET_FILTER && !set)
+		return -EOPNOTSUPP;
 
 	if (set) {
 		/*
@@ -612,9 +627,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	case SHIM_OP_ERRQUEUE:
 		if (ss->stream && (req->errqueue.flags & MSG_OOB))
 			return stackd_stream_recv_urg(ss, &req->errqueue, &rep->errqueue);
-		/* tcp_recvmsg reads an (empty) error queue too. */
-		if (ss->stream)
-			return -EAGAIN;
+		/* tcp_recvmsg reads the error queue too (MSG_ZEROCOPY completions). */
 		return stackd_dgram_errqueue(ss, &req->errqueue, &rep->errqueue);
 	}
 	/* The decoder lets no other op through. */

@@ -289,6 +289,7 @@ void stackd_sock_free(struct stackd_sock *ss)
 	stackd_trace(sd, "id %u: released", ss->id);
 	free(ss->pend);
 	ss->pend = NULL;
+	stackd_filter_drop(ss);
 	/* An event of the current epoll round may still point at it: freed after the round. */
 	ss->dead = true;
 	list_add_tail(&ss->ready, &sd->graveyard);
@@ -1019,7 +1020,8 @@ int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 	if (name.sin_family == AF_INET)
 		r->name = name;
 	r->left = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
-	stackd_dgram_report_err(ss);
+	if (!ss->stream) /* a stream's pair carries no error reports */
+		stackd_dgram_report_err(ss);
 	return ret;
 }
 

@@ -8,6 +8,8 @@
 #  - bytes that are no request: EBADMSG, dropped;
 #  - a value an application may pass and the kernel refuses (shutdown how 7)
 #    gets the kernel's EINVAL, and the connection goes on;
+#  - a socket filter's struct sock_fprog sent as is (its pointer names the
+#    client's memory) is EFAULT, never read;
 #  - after all that the host serves a new client and root's socket as before.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
@@ -19,7 +21,7 @@ holder_start "$TB_WORK/done" "$TB_WORK/holder.log"
 
 cp "$SOCKSHIM_SOURCE_DIR/tests/integration/ctl_client.py" "$TB_WORK/"
 cat >"$TB_WORK/client.py" <<'PY'
-import errno, socket, sys
+import errno, socket, struct, sys
 from ctl_client import Ctl, L
 iface, addr = sys.argv[1], sys.argv[2]
 def name(r):
@@ -37,6 +39,10 @@ c = Ctl(iface, addr)
 assert c.hello()
 ret, sid, _, fd = c.call("CREATE", 0, socket.SOCK_DGRAM, 0)
 print("shutdown how 7:", name(c.call("SHUTDOWN", sid, 7, fds=[fd])))
+# A struct sock_fprog by value: its pointer is the client's, never read by the host.
+fprog = struct.pack("=H6xQ", 1, 0xdead0000beef)
+print("SO_ATTACH_FILTER fprog:", name(c.call("SETSOCKOPT", sid, socket.SOL_SOCKET, 26, len(fprog),
+                                             value=fprog, fds=[fd])))
 print("then getname:", name(c.call("GETNAME", sid, 0, fds=[fd])))
 PY
 chmod 755 "$TB_WORK" && chmod 644 "$TB_WORK"/*.py
@@ -46,7 +52,8 @@ ip netns exec "$TB_NS_SHIM" setpriv --reuid=65534 --regid=65534 --clear-groups \
 	tb_fail "the client failed: $(cat "$TB_WORK/client.log")"
 sed 's/^/  client: /' "$TB_WORK/client.log"
 printf '%s\n' "CREATE first: EPROTO dropped" "HELLO for a version to come: EPROTONOSUPPORT dropped" \
-	"garbage: EBADMSG dropped" "shutdown how 7: EINVAL" "then getname: ok" |
+	"garbage: EBADMSG dropped" "shutdown how 7: EINVAL" "SO_ATTACH_FILTER fprog: EFAULT" \
+	"then getname: ok" |
 	cmp -s - "$TB_WORK/client.log" || tb_fail "the host did not enforce the contract as specified"
 touch "$TB_WORK/done"
 wait "$HOLDER_PID" || tb_fail "root's program failed: $(cat "$TB_WORK/holder.log")"

@@ -22,6 +22,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/errqueue.h>
+#include <linux/filter.h>
+#include <linux/net_tstamp.h>
+#include <linux/netlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -326,6 +329,54 @@ static void echo_once(const char *step, int fd, size_t ctl_room, int ctl_ptr)
 	recv_print(step, fd, 100, ctl_room, ctl_ptr, 0);
 }
 
+/*
+ * The kernel stamps arriving packets only while some socket asks for it
+ * (netstamp_needed_key), and turns that on and off from a work item: a
+ * socket that asks from the start to the end of the run, and an echo that
+ * came back stamped, make every software stamp below deterministic.
+ */
+static void rx_stamps_live(void)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET, .sin_port = htons(PORT_ECHO), .sin_addr = peer};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), live = 0;
+	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	scenario = "setup";
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, &flags, sizeof(flags)) < 0) {
+		perror("time stamp keeper");
+		exit(2);
+	}
+	for (int i = 0; i < 100 && !live; i++) {
+		union {
+			struct cmsghdr align;
+			char buf[256];
+		} ctl;
+		char data[16];
+		struct iovec iov = {data, sizeof(data)};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = ctl.buf,
+				   .msg_controllen = sizeof(ctl)};
+		struct pollfd p = {fd, POLLIN, 0};
+
+		send(fd, "warm", 4, 0);
+		if (poll(&p, 1, WAIT_MS) != 1 || recvmsg(fd, &m, MSG_DONTWAIT) < 0)
+			break;
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+			struct timespec ts;
+
+			if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SO_TIMESTAMPING_OLD)
+				continue;
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			live = ts.tv_sec != 0;
+		}
+	}
+	/* Kept open to the end: the kernel's stamping stays on. */
+	out("received packets stamped", "%s", live ? "yes" : "no");
+}
+
 static void udp_cmsgs(void)
 {
 	int fd = udp_to(PORT_ECHO);
@@ -622,6 +673,19 @@ static void udp_stamp_ioctl(void)
 }
 
 /* ICMP sockets: a ping socket and a raw socket read the reply's TTL. */
+/* The checksum of an ICMP header without payload. */
+static void icmp_checksum(struct icmphdr *req)
+{
+	const unsigned short *w = (const unsigned short *)req;
+	unsigned int sum = 0;
+
+	req->checksum = 0;
+	for (size_t i = 0; i < sizeof(*req) / 2; i++)
+		sum += w[i];
+	sum = (sum >> 16) + (sum & 0xffff);
+	req->checksum = (unsigned short)~(sum + (sum >> 16));
+}
+
 static void icmp_cmsgs(int type)
 {
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = peer};
@@ -640,19 +704,311 @@ static void icmp_cmsgs(int type)
 	req.un.echo.id = htons(0x4242);
 	req.un.echo.sequence = htons(1);
 	/* A raw socket must checksum itself; a ping socket fills it in. */
-	{
-		unsigned int sum = 0;
-		const unsigned short *w = (const unsigned short *)&req;
-
-		for (size_t i = 0; i < sizeof(req) / 2; i++)
-			sum += w[i];
-		sum = (sum >> 16) + (sum & 0xffff);
-		req.checksum = (unsigned short)~(sum + (sum >> 16));
-	}
+	icmp_checksum(&req);
 	res("sendto", sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)));
 	/* A raw socket also sees other ICMP (none here): the first message is the reply. */
 	wait_in(fd);
 	recv_print("recvmsg", fd, type == SOCK_DGRAM ? sizeof(b) : 20, 1024, 1, 0);
+	close(fd);
+}
+
+static void filter_on(const char *step, int fd, struct sock_filter *prog, size_t n)
+{
+	struct sock_fprog fprog = {.len = (unsigned short)n, .filter = prog};
+
+	res(step, setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)));
+}
+
+/*
+ * Attaches prog, sends a 200-byte datagram to the echo and shows how much
+ * of the echo the filter kept, less one (the programs add 1: 0 would drop).
+ */
+static void udp_filter_run(int fd, const char *what, struct sock_filter *prog, size_t n)
+{
+	/* Netlink attributes at payload offset 0 (UDP offset 8), for SKF_AD_NLATTR(_NEST). */
+	unsigned char payload[200] = {16, 0, 1, 0, 8, 0, 3, 0, 'n', 'e', 's', 't',
+				      0,  0, 0, 0, 8, 0, 7, 0, 'x', 'y', 'z', 0};
+	char b[300];
+	ssize_t got;
+
+	filter_on(what, fd, prog, n);
+	send(fd, payload, sizeof(payload), 0);
+	wait_in(fd);
+	got = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+	if (got <= 0)
+		out(what, "recv %zd", got);
+	else
+		out(what, "value %zd", got - 1);
+}
+
+/*
+ * A filter that shows a value: first (a load into A, with X = 7), then
+ * A = ((A >> shift) - sub) & 0x7f, keep the UDP header and A + 1 bytes.
+ */
+static void udp_filter_value(int fd, const char *what, struct sock_filter first, unsigned int shift,
+			     unsigned int sub)
+{
+	struct sock_filter prog[] = {
+		BPF_STMT(BPF_LDX | BPF_IMM, 7),
+		first,
+		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, shift),
+		BPF_STMT(BPF_ALU | BPF_SUB | BPF_K, sub),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x7f),
+		BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 8 + 1),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+
+	udp_filter_run(fd, what, prog, sizeof(prog) / sizeof(prog[0]));
+}
+
+/* SKF_AD_NLATTR(_NEST) with A = the UDP offset of the attributes, X = the type looked for. */
+static void udp_filter_nlattr(int fd, const char *what, int anc, unsigned int a, unsigned int x)
+{
+	struct sock_filter prog[] = {
+		BPF_STMT(BPF_LD | BPF_IMM, a),
+		BPF_STMT(BPF_LDX | BPF_IMM, x),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + (unsigned int)anc),
+		BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 8 + 1),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+
+	udp_filter_run(fd, what, prog, sizeof(prog) / sizeof(prog[0]));
+}
+
+/* The SO_RXQ_OVFL count on the next datagram. */
+static void rxq_ovfl_print(const char *step, int fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[256];
+	} ctl;
+	char data[100];
+	struct iovec iov = {data, sizeof(data)};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl.buf,
+			   .msg_controllen = sizeof(ctl)};
+	unsigned int drops = 0;
+
+	wait_in(fd);
+	if (recvmsg(fd, &m, MSG_DONTWAIT) < 0) {
+		res(step, -1);
+		return;
+	}
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL)
+			memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
+	out(step, "%u", drops);
+}
+
+/* Receives until "kend", printing what came. */
+static void recv_until_end(int fd)
+{
+	char b[300];
+	ssize_t n;
+
+	do {
+		wait_in(fd);
+		n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+		if (n < 0) {
+			res("recv", n);
+			return;
+		}
+		b[n] = '\0';
+		out("received", "%zd \"%s\"", n, b);
+	} while (strcmp(b, "kend"));
+}
+
+/*
+ * Socket filters on UDP: the program sees the datagram from its UDP header,
+ * the IP and link headers at SKF_NET_OFF and SKF_LL_OFF, the metadata at
+ * SKF_AD_*; 0 drops it (SO_RXQ_OVFL counts it), n keeps n bytes but never
+ * the header's 8 less.
+ */
+static void udp_filter(void)
+{
+	struct sock_filter by_content[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 8),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 'k', 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 'o', 0, 2),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 1000), /* past the end: the program returns 0 */
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 'd', 0, 3),
+		BPF_STMT(BPF_LDX | BPF_IMM, 0),
+		BPF_STMT(BPF_ALU | BPF_DIV | BPF_X, 0), /* by 0: the program returns 0 */
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 't', 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 3), /* below the UDP header: the header stays */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 's', 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 8 + 2),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	static const struct {
+		const char *what;
+		struct sock_filter first;
+		unsigned int shift, sub;
+	} values[] = {
+		{"len", BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0), 1, 0},
+		{"udp source port", BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 0), 0, PORT_ECHO},
+		{"ip version", BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF), 4, 0},
+		{"ip ttl", BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + 8), 0, 0},
+		{"ip protocol", BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + 9), 0, 0},
+		{"ip tos", BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF + 1), 2, 0},
+		{"ethertype", BPF_STMT(BPF_LD | BPF_H | BPF_ABS, SKF_LL_OFF + 12), 5, 0},
+		{"payload by index", BPF_STMT(BPF_LD | BPF_B | BPF_IND, 1), 0, 0}, /* X = 7 */
+		{"protocol", BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL), 5,
+		 0},
+		{"ll source mac", BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_LL_OFF + 6), 0, 0},
+		{"pkttype", BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE), 0, 0},
+		{"ifindex", BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_IFINDEX), 0, 0},
+		{"hatype", BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_HATYPE), 0, 0},
+		{"mark", BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK), 0, 0},
+		{"vlan tag", BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_VLAN_TAG), 0,
+		 0},
+		{"vlan present",
+		 BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_VLAN_TAG_PRESENT), 0, 0},
+		{"pay offset", BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PAY_OFFSET),
+		 0, 0},
+		{"xor x", BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_ALU_XOR_X), 0, 0},
+	};
+	int fd = udp_to(PORT_ECHO), ifx = (int)ifindex;
+
+	scenario = "udp filter";
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		struct sock_filter first = values[i].first;
+		unsigned int sub = values[i].sub;
+
+		if (!strcmp(values[i].what, "ifindex"))
+			sub = (unsigned int)ifx; /* 0: the interface the datagram came in on */
+		udp_filter_value(fd, values[i].what, first, values[i].shift, sub);
+	}
+	/* SKF_AD_NLATTR reads A: the first attribute's offset; _NEST looks inside it. */
+	udp_filter_nlattr(fd, "nlattr 7 from 8", SKF_AD_NLATTR, 8, 7);
+	udp_filter_nlattr(fd, "nlattr 3 from 8", SKF_AD_NLATTR, 8, 3);
+	udp_filter_nlattr(fd, "nlattr nest 3 in 8", SKF_AD_NLATTR_NEST, 8, 3);
+	udp_filter_nlattr(fd, "nlattr nest 7 in 8", SKF_AD_NLATTR_NEST, 8, 7);
+	udp_filter_nlattr(fd, "nlattr 7 from 300", SKF_AD_NLATTR, 300, 7);
+	filter_on("by content", fd, by_content, sizeof(by_content) / sizeof(by_content[0]));
+	setopt("SO_RXQ_OVFL", fd, SOL_SOCKET, SO_RXQ_OVFL, 1);
+	for (const char *const *m =
+		     (const char *const[]){"o", "d", "z", "kept", "t", "short", "kend", NULL};
+	     *m; m++)
+		send(fd, *m, strlen(*m), 0);
+	recv_until_end(fd);
+	send(fd, "kend", 4, 0);
+	rxq_ovfl_print("drops counted", fd);
+	res("detach", setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &(int){0}, sizeof(int)));
+	send(fd, "z", 1, 0);
+	send(fd, "kend", 4, 0);
+	recv_until_end(fd);
+	close(fd);
+}
+
+/*
+ * Socket filters on ping and raw ICMP sockets: the program sees the reply
+ * from its ICMP header (ping) or IP header (raw); n keeps n bytes.
+ */
+static void icmp_filter(int type)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = peer};
+	struct sock_filter keep[] = {
+		/* ping: the ICMP type (0) + 6; raw: the IP protocol (1) + 20 */
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, type == SOCK_DGRAM ? 0 : 9),
+		BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, type == SOCK_DGRAM ? 6 : 20),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_filter pay[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PAY_OFFSET),
+		BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_filter none[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+	struct icmphdr req = {.type = ICMP_ECHO};
+	char b[128];
+	int fd;
+
+	scenario = type == SOCK_DGRAM ? "ping filter" : "raw icmp filter";
+	fd = socket(AF_INET, type, IPPROTO_ICMP);
+	res("socket", fd < 0 ? -1 : 0);
+	if (fd < 0)
+		return;
+	req.un.echo.id = htons(0x4243);
+	for (int i = 0; i < 3; i++) {
+		if (i == 0)
+			filter_on("keep by header", fd, keep, sizeof(keep) / sizeof(keep[0]));
+		else if (i == 1)
+			filter_on("keep to the payload", fd, pay, sizeof(pay) / sizeof(pay[0]));
+		else
+			filter_on("drop", fd, none, 1);
+		req.un.echo.sequence = htons((unsigned short)(i + 1));
+		icmp_checksum(&req);
+		res("sendto", sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)));
+		if (i == 2) {
+			struct pollfd p = {fd, POLLIN, 0};
+
+			/* Nothing may come: the reply was dropped (a short wait, its absence is the
+			 * result). */
+			res("poll after the dropped reply", poll(&p, 1, 300));
+			break;
+		}
+		wait_in(fd);
+		res("recv", recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	}
+	close(fd);
+}
+
+/* Waits until fd reports an error (POLLERR, always polled); prints only a timeout. */
+static void wait_err(int fd)
+{
+	struct pollfd p = {fd, 0, 0};
+
+	if (poll(&p, 1, WAIT_MS) != 1)
+		out("wait for ERR", "timeout");
+}
+
+/* A UDP datagram to PORT_CLOSED through a raw UDP socket (checksum 0: none). */
+static void raw_udp_send(const char *step, int fd)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = peer};
+	struct {
+		struct udphdr uh;
+		char data[4];
+	} pkt = {.uh = {.source = htons(40000), .dest = htons(PORT_CLOSED), .len = htons(12)},
+		 .data = "raw!"};
+
+	res(step, sendto(fd, &pkt, sizeof(pkt), 0, (struct sockaddr *)&to, sizeof(to)));
+}
+
+/*
+ * ICMP errors on raw sockets (raw_err): queued with IP_RECVERR (the quoted
+ * packet from its transport header as data), the error pending with
+ * IP_RECVERR or on a connected socket for a hard error, nothing otherwise.
+ */
+static void raw_errqueue(void)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = peer};
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+	char b[64];
+
+	scenario = "raw errqueue";
+	res("socket", fd < 0 ? -1 : 0);
+	if (fd < 0)
+		return;
+	setopt("IP_RECVERR", fd, SOL_IP, IP_RECVERR, 1);
+	raw_udp_send("send to a closed port", fd);
+	wait_err(fd);
+	ready_print("queued", fd);
+	recv_print("recvmsg(ERRQUEUE)", fd, 100, 1024, 1, MSG_ERRQUEUE);
+	recv_print("recvmsg(ERRQUEUE) again", fd, 100, 1024, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+	ready_print("after", fd);
+	setopt("IP_RECVERR off", fd, SOL_IP, IP_RECVERR, 0);
+	res("connect", connect(fd, (struct sockaddr *)&to, sizeof(to)));
+	raw_udp_send("connected, send to a closed port", fd);
+	wait_err(fd);
+	ready_print("hard error", fd);
+	res("recv", recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	res("recv again", recv(fd, b, sizeof(b), MSG_DONTWAIT));
 	close(fd);
 }
 
@@ -871,6 +1227,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: dgram_cmsg PEER SELF IFACE\n");
 		return 2;
 	}
+	rx_stamps_live();
 	udp_cmsgs();
 	udp_send_cmsgs();
 	udp_cork();
@@ -880,6 +1237,10 @@ int main(int argc, char **argv)
 	udp_stamp_ioctl();
 	icmp_cmsgs(SOCK_DGRAM);
 	icmp_cmsgs(SOCK_RAW);
+	udp_filter();
+	icmp_filter(SOCK_DGRAM);
+	icmp_filter(SOCK_RAW);
+	raw_errqueue();
 	no_route();
 	host_unreachable(SOCK_DGRAM);
 	host_unreachable(SOCK_STREAM); /* i.e. UDP */

@@ -40,10 +40,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/errqueue.h>
+#include <linux/filter.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -1164,7 +1167,7 @@ static void big_options(void)
 		{SOL_SOCKET, SO_LINGER, "SO_LINGER", false, NULL},
 		{SOL_SOCKET, SO_RCVTIMEO, "SO_RCVTIMEO", false, NULL},
 		{SOL_SOCKET, SO_BINDTODEVICE, "SO_BINDTODEVICE", false, NULL},
-		{SOL_SOCKET, SO_ATTACH_FILTER, "SO_ATTACH_FILTER", false, "no socket filters"},
+		{SOL_SOCKET, SO_ATTACH_FILTER, "SO_ATTACH_FILTER", false, NULL},
 		{SOL_IP, IP_TOS, "IP_TOS", false, NULL},
 		{SOL_IP, IP_TTL, "IP_TTL", false, NULL},
 		{SOL_IP, IP_OPTIONS, "IP_OPTIONS", false, NULL},
@@ -1387,6 +1390,331 @@ static void oob_peek_off(void)
 	close(u);
 }
 
+static void attach(const char *step, int fd, unsigned short len, struct sock_filter *insns)
+{
+	struct sock_fprog fprog = {.len = len, .filter = insns};
+
+	res(step, setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)));
+}
+
+/* SO_GET_FILTER: the length (in instructions) and whether the program came back as given. */
+static void get_filter(const char *step, int fd, socklen_t room, const struct sock_filter *want)
+{
+	static struct sock_filter got[BPF_MAXINSNS + 1];
+	socklen_t len = room;
+
+	memset(got, 0xa5, sizeof(got));
+	if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, got, &len) < 0)
+		out(step, "%s", err_name(errno));
+	else if (want && len && len <= BPF_MAXINSNS)
+		out(step, "len %u, %s", len,
+		    memcmp(got, want, len * sizeof(*got)) ? "differs" : "as attached");
+	else
+		out(step, "len %u", len);
+}
+
+/* Classic BPF socket filters: their checks, locking and reading back (the packets: dgram_cmsg). */
+static void socket_filters(void)
+{
+	static struct sock_filter big[BPF_MAXINSNS + 1];
+	struct sock_filter ret_all[] = {BPF_STMT(BPF_RET | BPF_K, 0xffff)};
+	struct sock_filter bad[][3] = {
+		{BPF_STMT(BPF_LD | BPF_IMM, 1), BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		 BPF_STMT(BPF_LD | BPF_IMM, 2)}, /* no return at the end */
+		{BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 2), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* jump past the end */
+		{BPF_STMT(BPF_JMP | BPF_JA, 5), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* ja past the end */
+		{BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 0), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* division by 0 */
+		{BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 32), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* shift by 32 */
+		{BPF_STMT(BPF_ST, 16), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* scratch word 16 */
+		{BPF_STMT(BPF_LD | BPF_MEM, 3), BPF_STMT(BPF_RET | BPF_A, 0),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* read before written */
+		{BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 0, 1), BPF_STMT(BPF_ST, 0),
+		 BPF_STMT(BPF_LD | BPF_MEM, 0)}, /* written on one path only */
+		{BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_AD_OFF + SKF_AD_MAX),
+		 BPF_STMT(BPF_RET | BPF_A, 0),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* unknown ancillary */
+		{BPF_STMT(BPF_RET | BPF_X, 0), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* ret X: no such opcode */
+		{BPF_STMT(0xff, 0), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* an unknown opcode */
+		{BPF_STMT(BPF_LD | BPF_H | BPF_IMM, 1), BPF_STMT(BPF_RET | BPF_K, 1),
+		 BPF_STMT(BPF_RET | BPF_K, 2)}, /* ld imm of a half word */
+	};
+	struct sock_filter good[] = {
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 1, 1, 0),
+		BPF_STMT(BPF_ST, 0),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PROTOCOL),
+		BPF_STMT(BPF_ALU | BPF_DIV | BPF_K, 3),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sock_fprog fprog = {.len = 1, .filter = ret_all};
+	char step[64], *edge;
+	int one = 1, zero = 0, ufd;
+
+	get_filter("get, none attached", t, 10, NULL);
+	res("detach, none attached",
+	    setsockopt(t, SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)));
+	res("attach, optlen 15", setsockopt(t, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, 15));
+	res("attach, optlen 17", setsockopt(t, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, 17));
+	res("attach, bad fprog pointer",
+	    setsockopt(t, SOL_SOCKET, SO_ATTACH_FILTER, (void *)16, sizeof(fprog)));
+	attach("attach, length 0", t, 0, ret_all);
+	attach("attach, NULL program", t, 1, NULL);
+	attach("attach, bad program pointer", t, 1, (struct sock_filter *)16);
+	attach("attach, length 4097", t, BPF_MAXINSNS + 1, big);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(step, sizeof(step), "attach bad program %zu", i);
+		attach(step, t, 3, bad[i]);
+	}
+	get_filter("get after refusals", t, 10, NULL);
+	attach("attach good", t, sizeof(good) / sizeof(good[0]), good);
+	get_filter("get, room 0", t, 0, NULL);
+	get_filter("get, room 4", t, 4, NULL);
+	get_filter("get, room 5", t, 5, good);
+	get_filter("get, room 100", t, 100, good);
+	res("get, bad buffer",
+	    getsockopt(t, SOL_SOCKET, SO_GET_FILTER, (void *)16, &(socklen_t){5}));
+	for (int i = 0; i < BPF_MAXINSNS; i++)
+		big[i] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, (unsigned int)i);
+	attach("attach 4096 instructions", t, BPF_MAXINSNS, big);
+	get_filter("get 4096, room 4095", t, BPF_MAXINSNS - 1, NULL);
+	get_filter("get 4096, room 4096", t, BPF_MAXINSNS, big);
+	/* A refused program leaves the one attached in place: unreadable late, or no return. */
+	edge = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(edge + 4096, 4096);
+	memcpy(edge, big, 4096);
+	attach("attach 600 ending past the mapping", t, 600, (struct sock_filter *)edge);
+	big[BPF_MAXINSNS - 1] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_IMM, 0);
+	attach("attach 4096 without a return", t, BPF_MAXINSNS, big);
+	get_filter("get after", t, 0, NULL);
+	munmap(edge, 4096);
+	res("detach", setsockopt(t, SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)));
+	res("detach again", setsockopt(t, SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)));
+	res("detach, optlen 2", setsockopt(t, SOL_SOCKET, SO_DETACH_FILTER, &one, 2));
+	opt("SO_LOCK_FILTER", t, SOL_SOCKET, SO_LOCK_FILTER);
+
+	/* SO_ATTACH_BPF: an eBPF program's fd; the checks of the fd come after the lock's. */
+	ufd = -1;
+	res("attach bpf, optlen 8", setsockopt(u, SOL_SOCKET, SO_ATTACH_BPF, &ufd, 8));
+	res("attach bpf, fd -1", setsockopt(u, SOL_SOCKET, SO_ATTACH_BPF, &ufd, sizeof(ufd)));
+	ufd = t;
+	res("attach bpf, a socket's fd",
+	    setsockopt(u, SOL_SOCKET, SO_ATTACH_BPF, &ufd, sizeof(ufd)));
+	ufd = 1000;
+	res("attach bpf, closed fd", setsockopt(u, SOL_SOCKET, SO_ATTACH_BPF, &ufd, sizeof(ufd)));
+
+	attach("udp attach", u, 1, ret_all);
+	res("udp lock", setsockopt(u, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)));
+	opt("udp SO_LOCK_FILTER", u, SOL_SOCKET, SO_LOCK_FILTER);
+	res("udp lock again", setsockopt(u, SOL_SOCKET, SO_LOCK_FILTER, &one, sizeof(one)));
+	res("udp unlock", setsockopt(u, SOL_SOCKET, SO_LOCK_FILTER, &zero, sizeof(zero)));
+	attach("udp attach locked", u, 1, ret_all);
+	attach("udp attach locked, bad program", u, 3, bad[0]);
+	attach("udp attach locked, NULL program", u, 1, NULL);
+	attach("udp attach locked, bad pointer", u, 1, (struct sock_filter *)16);
+	attach("udp attach locked, 4096", u, BPF_MAXINSNS, big);
+	res("udp detach locked", setsockopt(u, SOL_SOCKET, SO_DETACH_FILTER, &one, sizeof(one)));
+	ufd = -1;
+	res("udp attach bpf locked", setsockopt(u, SOL_SOCKET, SO_ATTACH_BPF, &ufd, sizeof(ufd)));
+	get_filter("udp get locked", u, 1, ret_all);
+	close(t);
+	close(u);
+}
+
+/* A segment the filter drops is as if lost: the connection comes up once it lets the SYN-ACK in. */
+static void tcp_filter(void)
+{
+	struct sock_filter no_synack[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS,
+			 13), /* the TCP flags: the filter sees TCP's header */
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x12, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	};
+	int t = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct pollfd p = {.fd = t, .events = POLLOUT};
+
+	attach("attach no SYN-ACK", t, sizeof(no_synack) / sizeof(no_synack[0]), no_synack);
+	res("connect", do_connect(t, sa(peer, PORT_HOLD)));
+	/* Nothing may come: the wait's end is the result. */
+	res("poll OUT for 300 ms", poll(&p, 1, 300));
+	snap("still connecting", t);
+	res("detach", setsockopt(t, SOL_SOCKET, SO_DETACH_FILTER, &(int){0}, sizeof(int)));
+	wait_for(t, POLLOUT);
+	snap("connected", t);
+	opt("SO_ERROR", t, SOL_SOCKET, SO_ERROR);
+	close(t);
+}
+
+/*
+ * A UDP socket registered for neither IN nor OUT: an ICMP error wakes the
+ * set with ERR (level-triggered: until the error is taken), a datagram
+ * does not wake it.
+ */
+static void epoll_udp_nothing(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0), v = socket(AF_INET, SOCK_DGRAM, 0);
+	int lt = epoll_create1(0), et = epoll_create1(0), quiet = epoll_create1(0);
+	struct epoll_event ev = {.events = 0};
+	char b[16];
+
+	res("connect to the closed port", do_connect(u, sa(peer, PORT_CLOSED)));
+	res("add, events 0", epoll_ctl(lt, EPOLL_CTL_ADD, u, &ev));
+	ev.events = EPOLLET;
+	res("add, events ET", epoll_ctl(et, EPOLL_CTL_ADD, u, &ev));
+	ep_step("nothing yet", lt, 0);
+	res("send", send(u, "x", 1, 0));
+	ep_step("wait", lt, WAIT_MS);
+	ep_step("wait again", lt, 0);
+	ep_step("ET wait", et, WAIT_MS);
+	ep_step("ET wait again", et, 0);
+	res("recv", recv(u, b, sizeof(b), MSG_DONTWAIT));
+	ep_step("after recv", lt, 0);
+	ep_step("ET after recv", et, 0);
+	res("send again", send(u, "x", 1, 0));
+	ep_step("wait for the second error", lt, WAIT_MS);
+	res("SO_ERROR takes it", getsockopt(u, SOL_SOCKET, SO_ERROR, b, &(socklen_t){4}));
+	ep_step("after SO_ERROR", lt, 0);
+
+	res("echo connect", do_connect(v, sa(peer, PORT_ECHO)));
+	ev.events = 0;
+	res("echo add, events 0", epoll_ctl(quiet, EPOLL_CTL_ADD, v, &ev));
+	res("echo send", send(v, "y", 1, 0));
+	wait_for(v, POLLIN);
+	/* Nothing may come: the wait's end is the result. */
+	ep_step("a datagram does not wake it", quiet, 300);
+	ep_step("nor later", quiet, 0);
+	close(lt);
+	close(et);
+	close(quiet);
+	close(u);
+	close(v);
+}
+
+/*
+ * Closing an fd that a dup keeps open leaves its registration: the set
+ * still reports the closed number's event (with its data), until the
+ * socket's last fd is closed.
+ */
+static void epoll_close_dup(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0), d, ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 42}, got[4];
+	char b[16];
+	int n;
+
+	res("connect", do_connect(u, sa(peer, PORT_ECHO)));
+	d = dup(u);
+	res("ADD", epoll_ctl(ep, EPOLL_CTL_ADD, u, &ev));
+	res("close the registered fd", close(u));
+	res("send through the dup", send(d, "x", 1, 0));
+	n = epoll_wait(ep, got, 4, WAIT_MS);
+	out("wait", "%d events, data %llu", n, n == 1 ? (unsigned long long)got[0].data.u64 : 0ULL);
+	res("DEL the closed number", epoll_ctl(ep, EPOLL_CTL_DEL, u, NULL));
+	res("MOD the dup", epoll_ctl(ep, EPOLL_CTL_MOD, d, &ev));
+	res("recv", recv(d, b, sizeof(b), MSG_DONTWAIT));
+	ep_step("after recv", ep, 0);
+	ev.data.u64 = 7;
+	res("ADD the dup", epoll_ctl(ep, EPOLL_CTL_ADD, d, &ev));
+	res("send again", send(d, "y", 1, 0));
+	wait_for(d, POLLIN);
+	n = epoll_wait(ep, got, 4, WAIT_MS);
+	out("both registrations", "%d events, data %llu+%llu", n,
+	    n == 2 ? (unsigned long long)(got[0].data.u64 < got[1].data.u64 ? got[0] : got[1])
+			     .data.u64
+		   : 0ULL,
+	    n == 2 ? (unsigned long long)(got[0].data.u64 < got[1].data.u64 ? got[1] : got[0])
+			     .data.u64
+		   : 0ULL);
+	res("DEL the dup", epoll_ctl(ep, EPOLL_CTL_DEL, d, NULL));
+	n = epoll_wait(ep, got, 4, 0);
+	out("the closed number's alone", "%d events, data %llu", n,
+	    n == 1 ? (unsigned long long)got[0].data.u64 : 0ULL);
+	res("close the last fd", close(d));
+	ep_step("after the last close", ep, 0);
+	close(ep);
+}
+
+/*
+ * Reads MSG_ZEROCOPY completions from id first until one ends at id last; prints whether
+ * they came in order with the kernel's fields and which codes were seen
+ * (how the kernel splits the range depends on when the peer acknowledges).
+ */
+static void zc_until(const char *step, int fd, unsigned int first, unsigned int last)
+{
+	unsigned int next = first, codes = 0;
+	bool ok = true;
+
+	for (;;) {
+		union {
+			struct cmsghdr align;
+			char buf[256];
+		} ctl;
+		char data[16];
+		struct iovec iov = {data, sizeof(data)};
+		struct msghdr m = {.msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = ctl.buf,
+				   .msg_controllen = sizeof(ctl)};
+		struct pollfd p = {fd, 0, 0};
+		struct sock_extended_err ee = {0};
+		struct cmsghdr *cm;
+
+		if (poll(&p, 1, WAIT_MS) != 1 || !(p.revents & POLLERR)) {
+			out(step, "timeout at id %u", next);
+			return;
+		}
+		if (recvmsg(fd, &m, MSG_ERRQUEUE) < 0) {
+			out(step, "%s at id %u", err_name(errno), next);
+			return;
+		}
+		cm = CMSG_FIRSTHDR(&m);
+		if (cm && cm->cmsg_level == SOL_IP && cm->cmsg_type == IP_RECVERR)
+			memcpy(&ee, CMSG_DATA(cm), sizeof(ee));
+		ok &= ee.ee_errno == 0 && ee.ee_origin == SO_EE_ORIGIN_ZEROCOPY &&
+		      ee.ee_info == next && ee.ee_data >= ee.ee_info &&
+		      (m.msg_flags & MSG_ERRQUEUE) && !CMSG_NXTHDR(&m, cm);
+		codes |= 1u << (ee.ee_code & 7);
+		next = ee.ee_data + 1;
+		if (ee.ee_data >= last)
+			break;
+	}
+	out(step, "ids %u..%u %s, codes %#x", first, next - 1,
+	    ok ? "in order" : "not as the kernel's", codes);
+}
+
+/* MSG_ZEROCOPY on TCP: one id per send that took bytes, completions on the error queue. */
+static void tcp_zerocopy(void)
+{
+	static char big[100000];
+	int t = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	res("connect", do_connect(t, sa(peer, PORT_HOLD)));
+	res("send ZEROCOPY without SO_ZEROCOPY", send(t, big, 10, MSG_ZEROCOPY));
+	res("SO_ZEROCOPY", setsockopt(t, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one)));
+	snap("nothing sent yet", t);
+	recv_step("recv(ERRQUEUE) nothing sent yet", t, 100, MSG_ERRQUEUE);
+	res("send 0 bytes", send(t, big, 0, MSG_ZEROCOPY));
+	res("send 1000", send(t, big, 1000, MSG_ZEROCOPY));
+	res("send 100000", send(t, big, sizeof(big), MSG_ZEROCOPY));
+	res("send without the flag", send(t, big, 10, 0));
+	res("send 10", send(t, big, 10, MSG_ZEROCOPY));
+	zc_until("completions", t, 0, 2);
+	snap("all read", t);
+	recv_step("recv(ERRQUEUE) all read", t, 100, MSG_ERRQUEUE);
+	res("send 10 more", send(t, big, 10, MSG_ZEROCOPY));
+	zc_until("completion", t, 3, 3);
+	close(t);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1423,6 +1751,11 @@ static const struct {
 	{"socket_ioctls", socket_ioctls},
 	{"interfaces", interfaces},
 	{"oob_peek_off", oob_peek_off},
+	{"socket_filters", socket_filters},
+	{"tcp_filter", tcp_filter},
+	{"epoll_udp_nothing", epoll_udp_nothing},
+	{"epoll_close_dup", epoll_close_dup},
+	{"tcp_zerocopy", tcp_zerocopy},
 };
 
 int main(int argc, char **argv)
