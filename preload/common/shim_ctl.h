@@ -82,9 +82,12 @@
  * The version this build speaks; 1 was the flat struct without lengths, 2
  * had no loopback hand-off (SHIM_CONNECT_KERNEL), 3 cut option values at
  * 512 bytes, carried no getsockopt input (shim_req_optbytes) and no control
- * messages (shim_dgram.ctl_len, SHIM_OP_ERRQUEUE).
+ * messages (shim_dgram.ctl_len, SHIM_OP_ERRQUEUE), 4 had no Fast Open
+ * (SHIM_OP_FASTOPEN), no socket filters (SHIM_SO_FILTER_PART), no TCP
+ * zerocopy completions (SHIM_SO_ZEROCOPY_SENT) and no urgent data
+ * (SHIM_OP_ERRQUEUE with MSG_OOB on a stream).
  */
-#define SHIM_CTL_VERSION 4
+#define SHIM_CTL_VERSION 5
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
