@@ -595,8 +595,10 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb);
 enum tcp_tw_status { TCP_TW_SUCCESS, TCP_TW_SYN };
 enum tcp_tw_status tcp_timewait_state_process(struct sock *sk, struct sk_buff *skb);
 /* estab: the connection is past its SYNs (only negotiated options count). */
+/* foc (or NULL): the Fast Open option of a SYN or SYN-ACK, len -1 if none. */
 void tcp_parse_options(const struct net *net, const struct tcphdr *th,
-		       struct tcp_options_received *opt, bool estab);
+		       struct tcp_options_received *opt, bool estab,
+		       struct tcp_fastopen_cookie *foc);
 /* After the peer's SYN was parsed: scaling only if both SYNs carried the option. */
 void tcp_wscale_settle(struct sock *sk);
 void tcp_rtt_estimator(struct sock *sk, uint64_t rtt);
@@ -741,8 +743,8 @@ static inline uint32_t tcp_wscale_align(uint32_t win, uint8_t wscale)
 }
 
 /* tcp_fastopen.c */
-/* The Fast Open option of a SYN or SYN-ACK (tcp_parse_fastopen_option); len -1 if none. */
-void tcp_fastopen_parse(const struct tcphdr *th, struct tcp_fastopen_cookie *foc);
+/* A Fast Open option's cookie of len bytes into foc (tcp_parse_fastopen_option). */
+void tcp_fastopen_take(int len, const uint8_t *cookie, struct tcp_fastopen_cookie *foc, bool exp);
 /* Bytes the option takes in a SYN or SYN-ACK, aligned (0 when foc->len < 0). */
 unsigned int tcp_fastopen_optlen(const struct tcp_fastopen_cookie *foc);
 /* Lays the option out at ptr as tcp_options_write; returns the end. */

@@ -220,8 +220,7 @@ static int tcp_fastopen_cookie_check(struct sock *parent, const struct sk_buff *
 
 /* ---- the option ---- */
 
-static void tcp_fastopen_take(int len, const uint8_t *cookie, struct tcp_fastopen_cookie *foc,
-			      bool exp)
+void tcp_fastopen_take(int len, const uint8_t *cookie, struct tcp_fastopen_cookie *foc, bool exp)
 {
 	/* tcp_parse_fastopen_option: even lengths only, 0 is a request. */
 	if (len < 0 || (len & 1))
@@ -232,37 +231,6 @@ static void tcp_fastopen_take(int len, const uint8_t *cookie, struct tcp_fastope
 		len = -1;
 	foc->len = (int8_t)len;
 	foc->exp = exp;
-}
-
-void tcp_fastopen_parse(const struct tcphdr *th, struct tcp_fastopen_cookie *foc)
-{
-	const uint8_t *p = (const uint8_t *)(th + 1);
-	int length = (int)tcp_hdrlen(th) - (int)sizeof(*th);
-
-	foc->len = -1;
-	foc->exp = false;
-	while (length > 0) {
-		int opcode = *p++, opsize;
-
-		if (opcode == TCPOPT_EOL)
-			return;
-		if (opcode == TCPOPT_NOP) {
-			length--;
-			continue;
-		}
-		if (length < 2)
-			return;
-		opsize = *p++;
-		if (opsize < 2 || opsize > length)
-			return;
-		if (opcode == TCPOPT_FASTOPEN)
-			tcp_fastopen_take(opsize - TCPOLEN_FASTOPEN_BASE, p, foc, false);
-		else if (opcode == TCPOPT_EXP && opsize >= TCPOLEN_EXP_FASTOPEN_BASE &&
-			 (p[0] << 8 | p[1]) == TCPOPT_FASTOPEN_MAGIC)
-			tcp_fastopen_take(opsize - TCPOLEN_EXP_FASTOPEN_BASE, p + 2, foc, true);
-		p += opsize - 2;
-		length -= opsize;
-	}
 }
 
 unsigned int tcp_fastopen_optlen(const struct tcp_fastopen_cookie *foc)
@@ -494,8 +462,7 @@ bool tcp_rcv_fastopen_synack(struct sock *sk, const struct sk_buff *synack)
 	if (data == tp->send_head)
 		data = NULL; /* all of it was acknowledged (tcp_clean_rtx_queue took it) */
 	/* The peer's own MSS, not the one TCP_MAXSEG lowered. */
-	tcp_parse_options(sock_net(sk), th, &opt, false);
-	tcp_fastopen_parse(th, &cookie);
+	tcp_parse_options(sock_net(sk), th, &opt, false, &cookie);
 	if (!tp->syn_fastopen)
 		cookie.len = -1; /* an unsolicited cookie is ignored */
 	else if (tp->total_retrans)
@@ -595,11 +562,12 @@ struct sock *tcp_try_fastopen(struct sock *parent, struct sk_buff *skb)
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	struct net *net = sock_net(parent);
 	struct tcp_fastopen_cookie foc, valid = {.len = -1};
+	struct tcp_options_received opt = {0};
 	bool syn_data = skb->len > 0;
 	struct sock *child;
 	int ret = 0;
 
-	tcp_fastopen_parse(th, &foc);
+	tcp_parse_options(net, th, &opt, false, &foc);
 	if (foc.len == 0)
 		__NET_INC_STATS(net, TCPFastOpenCookieReqd);
 	if (!((net->sysctl.tcp_fastopen & TFO_SERVER_ENABLE) && (syn_data || foc.len >= 0) &&

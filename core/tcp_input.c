@@ -45,7 +45,8 @@ static uint32_t get_be32(const uint8_t *p)
  * once negotiated; SACK blocks once SACK was negotiated.
  */
 void tcp_parse_options(const struct net *net, const struct tcphdr *th,
-		       struct tcp_options_received *opt, bool estab)
+		       struct tcp_options_received *opt, bool estab,
+		       struct tcp_fastopen_cookie *foc)
 {
 	const uint8_t *ptr = (const uint8_t *)(th + 1);
 	int length = (int)tcp_hdrlen(th) - (int)sizeof(*th);
@@ -53,6 +54,10 @@ void tcp_parse_options(const struct net *net, const struct tcphdr *th,
 
 	opt->saw_tstamp = 0;
 	opt->num_sack_in = 0;
+	if (foc) {
+		foc->len = -1;
+		foc->exp = false;
+	}
 	while (length > 0) {
 		int opcode = *ptr++, opsize;
 
@@ -116,6 +121,16 @@ void tcp_parse_options(const struct net *net, const struct tcphdr *th,
 				}
 				opt->num_sack_in = (uint8_t)n;
 			}
+			break;
+		case TCPOPT_FASTOPEN: /* in a SYN or SYN-ACK, when the caller asks */
+			if (foc && th->syn)
+				tcp_fastopen_take(opsize - TCPOLEN_FASTOPEN_BASE, ptr, foc, false);
+			break;
+		case TCPOPT_EXP: /* the experimental Fast Open option (RFC 6994 magic) */
+			if (foc && th->syn && opsize >= TCPOLEN_EXP_FASTOPEN_BASE &&
+			    (ptr[0] << 8 | ptr[1]) == TCPOPT_FASTOPEN_MAGIC)
+				tcp_fastopen_take(opsize - TCPOLEN_EXP_FASTOPEN_BASE, ptr + 2, foc,
+						  true);
 			break;
 		default: /* unknown options are skipped */
 			break;
@@ -1684,7 +1699,7 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 			kfree_skb(skb);
 			return 0;
 		}
-		tcp_parse_options(net, th, &tp->rx_opt, false);
+		tcp_parse_options(net, th, &tp->rx_opt, false, NULL);
 		/* The echo must be of a timestamp our SYN could have carried (PAWS). */
 		if (tp->rx_opt.saw_tstamp && tp->rx_opt.rcv_tsecr &&
 		    !between(tp->rx_opt.rcv_tsecr - tp->tsoffset,
@@ -1736,7 +1751,7 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	if (th->syn) {
 		/* Simultaneous open: answer with SYN-ACK, the queued SYN now carries the ACK. */
-		tcp_parse_options(net, th, &tp->rx_opt, false);
+		tcp_parse_options(net, th, &tp->rx_opt, false, NULL);
 		tcp_wscale_settle(sk);
 		tcp_ts_sack_settle(sk);
 		if (!tp->rx_opt.mss_clamp)
@@ -1797,7 +1812,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (sk->sk_state == TCP_SYN_SENT)
 		return tcp_rcv_synsent_state_process(sk, skb);
 
-	tcp_parse_options(net, th, &tp->rx_opt, true);
+	tcp_parse_options(net, th, &tp->rx_opt, true, NULL);
 	/* 0. PAWS (RFC 7323 5): a RST is judged by its sequence alone. */
 	if (tp->rx_opt.saw_tstamp && !th->rst) {
 		enum tcp_paws_verdict v = tcp_paws_discard(sk, skb);
@@ -1965,7 +1980,7 @@ static void tcp_send_syn_cookie(struct sock *sk, struct sk_buff *skb)
 	uint16_t mss;
 	uint32_t isn;
 
-	tcp_parse_options(net, th, &opt, false);
+	tcp_parse_options(net, th, &opt, false, NULL);
 	mss = opt.mss_clamp ? opt.mss_clamp : TCP_MSS_DEFAULT;
 	isn = cookie_v4_init_sequence(net, skb, &mss);
 	tcp_sk(sk)->last_synq_overflow = net->now;
@@ -2073,7 +2088,7 @@ enum tcp_tw_status tcp_timewait_state_process(struct sock *sk, struct sk_buff *s
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	bool paws_reject = false;
 
-	tcp_parse_options(net, th, &tp->rx_opt, true);
+	tcp_parse_options(net, th, &tp->rx_opt, true, NULL);
 	if (tp->rx_opt.saw_tstamp)
 		paws_reject = tcp_paws_reject(tp, th->rst);
 	if (!paws_reject && cb->seq == tp->rcv_nxt && (cb->seq == cb->end_seq || th->rst)) {

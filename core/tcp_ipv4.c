@@ -267,7 +267,7 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb,
 	struct tcp_options_received opt = {.user_mss = tcp_sk(parent)->rx_opt.user_mss};
 	struct sock *sk;
 
-	tcp_parse_options(net, th, &opt, false);
+	tcp_parse_options(net, th, &opt, false, NULL);
 	/* After TIME_WAIT, the ISN that TIME_WAIT chose: past the old incarnation's. */
 	sk = tcp_v4_create_child(
 		parent, skb, &opt,

@@ -136,7 +136,7 @@ struct sock *cookie_v4_check(struct sock *parent, struct sk_buff *skb)
 		return parent;
 	}
 	__NET_INC_STATS(net, SyncookiesRecv);
-	tcp_parse_options(net, th, &opt, false);
+	tcp_parse_options(net, th, &opt, false, NULL);
 	if (opt.saw_tstamp)
 		opt.rcv_tsecr -= secure_tcp_ts_off(net, iph->daddr, iph->saddr);
 	if (!cookie_timestamp_decode(net, &opt))
