@@ -61,25 +61,13 @@ ip netns exec "$TB_NS_PEER" nft list table ip ce_mark | grep -q 'counter packets
 
 # The wire, as the peer saw it before marking: per sender, the SYN's flags,
 # new data ECT(0) and resent data Not-ECT, CWR sent, ECE received.
+cp "$SOCKSHIM_SOURCE_DIR/tests/integration/pcap_tcp.py" "$TB_WORK/"
 cat >"$TB_WORK/wire.py" <<'EOF'
 import struct, sys
+from pcap_tcp import tcp_segments
 
 def segments(path):
-    data = open(path, 'rb').read()
-    e = '<' if struct.unpack('<I', data[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else '>'
-    off = 24
-    while off + 16 <= len(data):
-        incl = struct.unpack(e + 'IIII', data[off:off + 16])[2]
-        if off + 16 + incl > len(data):
-            break
-        f = data[off + 16:off + 16 + incl]
-        off += 16 + incl
-        if len(f) < 54 or f[12:14] != b'\x08\x00' or f[23] != 6:
-            continue
-        ip = f[14:]
-        ihl = (ip[0] & 15) * 4
-        th = ip[ihl:]
-        paylen = struct.unpack('>H', ip[2:4])[0] - ihl - (th[12] >> 4) * 4
+    for ip, th, paylen in tcp_segments(path):
         yield (struct.unpack('>H', th[2:4])[0], struct.unpack('>H', th[0:2])[0], th[13],
                ip[1] & 3, struct.unpack('>I', th[4:8])[0], paylen)
 

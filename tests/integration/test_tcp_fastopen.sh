@@ -130,25 +130,13 @@ tb_say "ok: same outcome; the peer's client had its SYN data acknowledged by bot
 
 # Every cookie on the wire (kind 34, 8 bytes), SYN-ACKs of the stack and of
 # the kernels, against SipHash-2-4 of (client, server) under the key.
+cp "$SOCKSHIM_SOURCE_DIR/tests/integration/pcap_tcp.py" "$TB_WORK/"
 cat >"$TB_WORK/cookies.py" <<'EOF'
 import struct, sys
+from pcap_tcp import tcp_segments
 
 def segments(path):
-    data = open(path, 'rb').read()
-    e = '<' if struct.unpack('<I', data[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else '>'
-    off = 24
-    while off + 16 <= len(data):
-        incl = struct.unpack(e + 'IIII', data[off:off + 16])[2]
-        if off + 16 + incl > len(data):
-            break
-        f = data[off + 16:off + 16 + incl]
-        off += 16 + incl
-        if len(f) < 54 or f[12:14] != b'\x08\x00' or f[23] != 6:
-            continue
-        ip = f[14:]
-        ihl = (ip[0] & 15) * 4
-        th = ip[ihl:]
-        paylen = struct.unpack('>H', ip[2:4])[0] - ihl - (th[12] >> 4) * 4
+    for ip, th, paylen in tcp_segments(path):
         yield ip[12:16], ip[16:20], th[13], bytes(th[20:(th[12] >> 4) * 4]), paylen
 
 def layout(flags, opts, paylen):

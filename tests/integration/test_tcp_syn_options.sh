@@ -139,28 +139,15 @@ done
 # The comparison: option bytes per segment, the timestamp values masked.
 # Exit status 2 while a segment is still missing from the captures (tcpdump
 # writes each packet as it comes: the check repeats until a deadline).
+cp "$SOCKSHIM_SOURCE_DIR/tests/integration/pcap_tcp.py" "$TB_WORK/"
 cat >"$TB_WORK/compare.py" <<'EOF'
 import struct, sys
+from pcap_tcp import tcp_segments
 
 def segments(path):
-    data = open(path, 'rb').read()
-    magic = struct.unpack('<I', data[:4])[0]
-    e = '<' if magic in (0xa1b2c3d4, 0xa1b23c4d) else '>'
-    off = 24
-    while off + 16 <= len(data):
-        _, _, incl, _ = struct.unpack(e + 'IIII', data[off:off + 16])
-        if off + 16 + incl > len(data):
-            break  # a record still being written
-        f = data[off + 16:off + 16 + incl]
-        off += 16 + incl
-        if len(f) < 34 or f[12:14] != b'\x08\x00' or f[23] != 6:
-            continue
-        ip = f[14:]
-        ihl = (ip[0] & 15) * 4
-        th = ip[ihl:]
-        doff = (th[12] >> 4) * 4
+    for ip, th, _ in tcp_segments(path):
         yield ('.'.join(map(str, ip[12:16])), struct.unpack('>H', th[0:2])[0],
-               struct.unpack('>H', th[2:4])[0], th[13], bytes(th[20:doff]))
+               struct.unpack('>H', th[2:4])[0], th[13], bytes(th[20:(th[12] >> 4) * 4]))
 
 def masked(opts):
     out, i = [], 0
