@@ -299,6 +299,16 @@ static void neigh_update(struct net *net, struct neighbour *n, const uint8_t *ll
 		neigh_flush_queue(net, n);
 }
 
+void neigh_forget_sock(struct neigh_table *tbl, const struct sock *sk)
+{
+	for (unsigned int i = 0; i < NEIGH_HASH_SIZE; i++)
+		for (struct neighbour *n = tbl->hash[i]; n; n = n->next)
+			for (struct sk_buff *skb = n->arp_queue.next;
+			     skb != (struct sk_buff *)&n->arp_queue; skb = skb->next)
+				if (skb->sk == sk)
+					skb->sk = NULL;
+}
+
 /* Queues skb on an unresolved neighbour, dropping the oldest beyond the limit. */
 static void neigh_queue(struct net *net, struct neighbour *n, struct sk_buff *skb)
 {

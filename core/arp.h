@@ -21,6 +21,8 @@
 #include "skbuff.h"
 #include "timer.h"
 
+struct sock;
+
 struct net;
 
 /* include/net/neighbour.h */
@@ -88,5 +90,10 @@ void arp_send_gratuitous(struct net *net);
 
 /* The entry for ip, NULL if none (for tests and `sockshim stat`). */
 struct neighbour *neigh_lookup(struct neigh_table *tbl, uint32_t ip);
+/*
+ * sk is going away: packets of its waiting for an address no longer name
+ * it (they are still sent, without the transmit time stamp it asked for).
+ */
+void neigh_forget_sock(struct neigh_table *tbl, const struct sock *sk);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "ip.h"
 #include "net_namespace.h"
 #include "netdevice.h"
 
@@ -27,6 +28,9 @@ int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb)
 	}
 	if (dev->pcap)
 		dev->pcap->write(dev->pcap, skb->tstamp, skb->data, skb->len);
+	/* skb_tx_timestamp(): the driver stamps what it is handed. */
+	if ((skb->tx_flags & SKBTX_SW_TSTAMP) && skb->sk)
+		skb_tstamp_tx(skb);
 	return dev->netdev_ops->ndo_start_xmit(dev, skb);
 }
 

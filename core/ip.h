@@ -212,5 +212,18 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
  * kernel reports a send whose pages it had to copy.
  */
 void msg_zerocopy_copied(struct sock *sk);
+/*
+ * sock_tx_timestamp for a datagram about to be sent: with
+ * SOF_TIMESTAMPING_TX_SOFTWARE, marks skb (SKBTX_SW_TSTAMP, and the next
+ * OPT_ID key) so that the link stamps it when it is handed the frame.
+ */
+void sock_tx_timestamp(struct sock *sk, struct sk_buff *skb);
+/*
+ * skb_tstamp_tx: the link took orig (skb->sk set, orig->tstamp the time):
+ * queues the software transmit stamp on the socket's error queue
+ * (SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND), with a copy of the whole
+ * frame from its link header unless SOF_TIMESTAMPING_OPT_TSONLY.
+ */
+void skb_tstamp_tx(const struct sk_buff *orig);
 
 #endif

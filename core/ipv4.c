@@ -687,8 +687,11 @@ static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *dat
 }
 
 /* include/uapi/linux/net_tstamp.h (OPT_RX_FILTER is newer than this libc's copy). */
+#define SOF_TIMESTAMPING_TX_SOFTWARE   (1u << 1)
 #define SOF_TIMESTAMPING_RX_SOFTWARE   (1u << 3)
 #define SOF_TIMESTAMPING_SOFTWARE      (1u << 4)
+#define SOF_TIMESTAMPING_OPT_ID	       (1u << 7)
+#define SOF_TIMESTAMPING_OPT_TSONLY    (1u << 11)
 #define SOF_TIMESTAMPING_OPT_RX_FILTER (1u << 17)
 
 /*
@@ -697,7 +700,7 @@ static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *dat
  * same two 64-bit numbers on a 64-bit host, under their own type).
  */
 static void sock_recv_timestamp(struct cmsg_writer *w, const struct sock *sk,
-				const struct sk_buff *skb)
+				const struct sk_buff *skb, bool tx_tstamp)
 {
 	int64_t t = (int64_t)skb->tstamp + sock_net(sk)->realtime_offset;
 	bool is_new = sock_flag(sk, SOCK_TSTAMP_NEW);
@@ -717,10 +720,11 @@ static void sock_recv_timestamp(struct cmsg_writer *w, const struct sock *sk,
 	/*
 	 * SO_TIMESTAMPING: the software stamp in the first of three timespecs
 	 * (struct scm_timestamping); unless SOF_TIMESTAMPING_OPT_RX_FILTER
-	 * asks for receive stamps only where RX_SOFTWARE was set.
+	 * asks for receive stamps only where RX_SOFTWARE was set. A transmit
+	 * stamp from the error queue is always reported.
 	 */
 	if ((tsflags & SOF_TIMESTAMPING_SOFTWARE) &&
-	    ((tsflags & SOF_TIMESTAMPING_RX_SOFTWARE) ||
+	    (tx_tstamp || (tsflags & SOF_TIMESTAMPING_RX_SOFTWARE) ||
 	     !(tsflags & SOF_TIMESTAMPING_OPT_RX_FILTER))) {
 		int64_t tss[6] = {v[0], v[1]};
 
@@ -786,7 +790,7 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buf
 {
 	struct cmsg_writer w = {msg, msg->msg_controllen, 0};
 
-	sock_recv_timestamp(&w, sk, skb);
+	sock_recv_timestamp(&w, sk, skb, false);
 	if (sock_flag(sk, SOCK_RXQ_OVFL) && dropcount)
 		put_cmsg(&w, SOL_SOCKET, SO_RXQ_OVFL, &dropcount, sizeof(dropcount));
 	ip_cmsg_put(&w, sk, skb);
@@ -1015,6 +1019,52 @@ void msg_zerocopy_copied(struct sock *sk)
 		sk->sk_error_report(sk);
 }
 
+void sock_tx_timestamp(struct sock *sk, struct sk_buff *skb)
+{
+	if (!(sk->sk_tsflags & SOF_TIMESTAMPING_TX_SOFTWARE))
+		return;
+	skb->tx_flags |= SKBTX_SW_TSTAMP;
+	/* __ip_append_data: one key per datagram sent, OPT_ID counting. */
+	if (sk->sk_tsflags & SOF_TIMESTAMPING_OPT_ID)
+		skb->tskey = sk->sk_tskey++;
+	sock_set_flag(sk, SOCK_TX_TSTAMPED);
+}
+
+void skb_tstamp_tx(const struct sk_buff *orig)
+{
+	struct sock *sk = orig->sk;
+	bool tsonly = sk->sk_tsflags & SOF_TIMESTAMPING_OPT_TSONLY;
+	struct sock_exterr_skb *serr;
+	struct sk_buff *skb;
+
+	/* __skb_tstamp_tx: the frame as the driver has it, or nothing with OPT_TSONLY. */
+	skb = tsonly ? alloc_skb(0) : skb_copy(orig);
+	if (!skb)
+		return;
+	skb->sk = NULL;
+	skb->tstamp = orig->tstamp;
+	if (tsonly)
+		skb->dev = NULL;
+	/* sock_queue_err_skb(): errors share the receive buffer. */
+	if (sk->sk_rmem_alloc + (int)(skb->len + ERRQ_SKB_OVERHEAD) > sk->sk_rcvbuf) {
+		kfree_skb(skb);
+		return;
+	}
+	/* __skb_complete_tx_timestamp */
+	serr = SKB_EXT_ERR(skb);
+	memset(serr, 0, sizeof(*serr));
+	serr->ee.ee_errno = ENOMSG;
+	serr->ee.ee_origin = SO_EE_ORIGIN_TIMESTAMPING;
+	serr->ee.ee_info = SCM_TSTAMP_SND;
+	if (sk->sk_tsflags & SOF_TIMESTAMPING_OPT_ID)
+		serr->ee.ee_data = orig->tskey;
+	serr->truesize = skb->len + ERRQ_SKB_OVERHEAD;
+	sk->sk_rmem_alloc += (int)serr->truesize;
+	__skb_queue_tail(&sk->sk_error_queue, skb);
+	if (sk->sk_error_report)
+		sk->sk_error_report(sk);
+}
+
 int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len)
 {
 	struct sk_buff *skb = __skb_dequeue(&sk->sk_error_queue);
@@ -1025,12 +1075,13 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 	} errhdr;
 	struct sock_exterr_skb *serr;
 	size_t copied, off = 0;
-	bool icmp;
+	bool icmp, tx_tstamp;
 
 	if (!skb)
 		return -EAGAIN;
 	serr = SKB_EXT_ERR(skb);
 	icmp = serr->ee.ee_origin == SO_EE_ORIGIN_ICMP;
+	tx_tstamp = serr->ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING;
 	sk->sk_rmem_alloc -= (int)serr->truesize;
 	copied = skb->len;
 	if (copied > len) {
@@ -1065,7 +1116,7 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 		errhdr.offender.sin_addr.s_addr = ip_hdr(skb)->saddr; /* who sent the ICMP */
 	}
 	if (msg->msg_control) {
-		sock_recv_timestamp(&w, sk, skb);
+		sock_recv_timestamp(&w, sk, skb, tx_tstamp);
 		if (icmp)
 			ip_cmsg_put(&w, sk, skb);
 		put_cmsg(&w, SOL_IP, IP_RECVERR, &errhdr, sizeof(errhdr));

@@ -84,6 +84,7 @@ enum sock_flags {
 	SOCK_ZEROCOPY,	    /* SO_ZEROCOPY: MSG_ZEROCOPY sends allowed */
 	SOCK_RXQ_OVFL,	    /* SO_RXQ_OVFL: datagrams carry the drop count */
 	SOCK_FILTER_LOCKED, /* SO_LOCK_FILTER: the filter can no longer change */
+	SOCK_TX_TSTAMPED,   /* sent a frame marked SKBTX_SW_TSTAMP (sk_free: neigh_forget_sock) */
 };
 
 /* sk->sk_userlocks */
@@ -131,6 +132,7 @@ struct sock {
 	uint32_t sk_tsflags; /* SO_TIMESTAMPING: SOF_TIMESTAMPING_* */
 	uint32_t sk_drops;   /* datagrams dropped on arrival (SO_RXQ_OVFL) */
 	uint32_t sk_zckey;   /* the next MSG_ZEROCOPY send's id (msg_zerocopy_copied) */
+	uint32_t sk_tskey;   /* the next SOF_TIMESTAMPING_OPT_ID key (sock_tx_timestamp) */
 	int sk_bound_dev_if;
 	unsigned int sk_ack_backlog;
 	unsigned int sk_max_ack_backlog;

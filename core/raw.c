@@ -419,6 +419,7 @@ static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		kfree_skb(skb);
 		return err;
 	}
+	sock_tx_timestamp(sk, skb);
 	if (inet->hdrincl)
 		err = raw_send_hdrinc(sk, skb, daddr, saddr);
 	else

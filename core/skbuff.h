@@ -72,6 +72,13 @@ struct sk_buff {
 	uint16_t vlan_proto; /* receive: the 802.1Q tag taken off the frame, 0 = none */
 	uint16_t vlan_tci;   /* ... and its tag control (priority, VLAN id), host order */
 	uint64_t tstamp;     /* ns, the stack clock, when received or last sent */
+	/*
+	 * skb_shinfo(skb)->tx_flags and ->tskey: SKBTX_SW_TSTAMP asks the link
+	 * to queue a transmit time stamp for skb->sk (skb_tstamp_tx), with
+	 * tskey its SOF_TIMESTAMPING_OPT_ID counter.
+	 */
+	uint8_t tx_flags;
+	uint32_t tskey;
 
 	/*
 	 * Control buffer: private to the layer that owns the skb at the moment,
@@ -84,6 +91,8 @@ struct sk_buff_head {
 	struct sk_buff *next, *prev; /* circular, the head itself is the sentinel */
 	uint32_t qlen;
 };
+
+#define SKBTX_SW_TSTAMP 0x02 /* include/linux/skbuff.h */
 
 /* Allocation: size is the payload room; MAX_HEADER headroom is always added. */
 struct sk_buff *alloc_skb(unsigned int size);

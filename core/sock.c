@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "arp.h"
 #include "filter.h"
 #include "inet.h"
 #include "net.h"
@@ -107,6 +108,9 @@ void sock_init_data(struct socket *sock, struct sock *sk)
 
 void sk_free(struct sock *sk)
 {
+	/* A stamped frame still waiting for ARP must not name a freed socket. */
+	if (sock_flag(sk, SOCK_TX_TSTAMPED) && sk->sk_net && sk->sk_net->arp_tbl)
+		neigh_forget_sock(sk->sk_net->arp_tbl, sk);
 	if (sk->sk_net && sk->sk_net->sk_owner_free)
 		sk->sk_net->sk_owner_free(sk);
 	if (sk->sk_destruct)
@@ -241,8 +245,8 @@ static void sock_set_timestamp(struct sock *sk, int optname, bool valbool)
 /*
  * sock_set_timestamping: an int of flags, or a struct so_timestamping
  * (flags, bind_phc) when optlen is its size. Only software stamps on
- * receive are produced (ip_cmsg_recv); a PHC needs a device the stack has
- * not got.
+ * receive (ip_cmsg_recv) and transmit (skb_tstamp_tx) are produced; a PHC
+ * needs a device the stack has not got.
  */
 static int sock_set_timestamping(struct sock *sk, int optname, const void *optval,
 				 unsigned int optlen, int val)
@@ -261,6 +265,9 @@ static int sock_set_timestamping(struct sock *sk, int optname, const void *optva
 		return -EINVAL;
 	if (flags & SOF_TIMESTAMPING_BIND_PHC)
 		return -EOPNOTSUPP;
+	/* Turning OPT_ID on starts the keys again at 0. */
+	if ((flags & SOF_TIMESTAMPING_OPT_ID) && !(sk->sk_tsflags & SOF_TIMESTAMPING_OPT_ID))
+		sk->sk_tskey = 0;
 	sk->sk_tsflags = flags;
 	sock_valbool_flag(sk, SOCK_TSTAMP_NEW, optname == SO_TIMESTAMPING_NEW);
 	return 0;

@@ -627,6 +627,7 @@ static int udp_send_datagram(struct sock *sk, const struct udp_dest *dst, const 
 	if (!uh->check)
 		uh->check = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
 
+	sock_tx_timestamp(sk, skb);
 	err = ip_build_and_send_pkt(net, skb, dst->saddr, dst->daddr,
 				    lite ? IPPROTO_UDPLITE : IPPROTO_UDP, (uint8_t)dst->tos,
 				    dst->ttl, dst->df);

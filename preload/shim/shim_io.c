@@ -218,10 +218,12 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 		return errno == EPIPE ? -SHIM_EGONE_SEND : -errno;
 	ret -= (ssize_t)(sizeof(h) + h.ctl_len);
 	/*
-	 * Its completion will be on the error queue (the stack copies at once):
-	 * ERR from now on; an ERRQUEUE request sends what is in the pair first.
+	 * Its completion, or its transmit time stamp, will be on the error
+	 * queue (the stack copies at once, the link stamps as it sends): ERR
+	 * from now on; an ERRQUEUE request sends what is in the pair first.
 	 */
-	if (ret >= 0 && (flags & MSG_ZEROCOPY) && (fl & SHIM_F_ZEROCOPY))
+	if (ret >= 0 &&
+	    (((flags & MSG_ZEROCOPY) && (fl & SHIM_F_ZEROCOPY)) || (fl & SHIM_F_TXSTAMP)))
 		shim_errq_note(fd);
 	return ret > 0 ? ret : 0;
 }

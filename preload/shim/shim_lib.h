@@ -95,6 +95,8 @@ enum shim_kind {
  */
 #define SHIM_F_ERRQ	0x2000
 #define SHIM_F_ZEROCOPY 0x4000 /* UDP socket with SO_ZEROCOPY: MSG_ZEROCOPY sends complete */
+/* Datagram socket with SOF_TIMESTAMPING_TX_SOFTWARE: each send queues a transmit stamp. */
+#define SHIM_F_TXSTAMP 0x8000
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */

@@ -17,6 +17,7 @@
 
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/net_tstamp.h>
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <net/if_arp.h>
@@ -1066,6 +1067,12 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (ret == 0 && level == SOL_SOCKET && optname == SO_ZEROCOPY)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_ZEROCOPY : 0,
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_ZEROCOPY);
+	if (ret == 0 && level == SOL_SOCKET &&
+	    (optname == SO_TIMESTAMPING_OLD || optname == SO_TIMESTAMPING_NEW)) {
+		bool tx = *(int *)req.sockopt.optval & SOF_TIMESTAMPING_TX_SOFTWARE;
+
+		shim_fd_flags(fd, tx ? SHIM_F_TXSTAMP : 0, tx ? 0 : SHIM_F_TXSTAMP);
+	}
 	/* ip_setsockopt: turning IP_RECVERR off purges the error queue. */
 	if (ret == 0 && level == SOL_IP && optname == IP_RECVERR &&
 	    (shim_ent_flags(e) & SHIM_F_ERRQ) &&

@@ -589,7 +589,8 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	case SHIM_OP_FASTOPEN:
 	case SHIM_OP_SHUTDOWN:
 	case SHIM_OP_SETSOCKOPT:
-	case SHIM_OP_ERRQUEUE: /* a MSG_ZEROCOPY send's completion is queued when it is sent */
+	case SHIM_OP_ERRQUEUE: /* MSG_ZEROCOPY completions and transmit stamps are queued when sent
+				*/
 		stackd_dgram_sync(ss);
 		if (!stackd_stream_sync(ss))
 			return -EBADF; /* the application closed it meanwhile */

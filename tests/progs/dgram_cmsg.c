@@ -28,6 +28,7 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/udp.h>
 #include <poll.h>
@@ -185,6 +186,9 @@ static void print_cmsg(const struct cmsghdr *cm)
 		snprintf(v, sizeof(v), "errno %s origin %u type %u code %u info %u offender %s",
 			 strerrorname_np((int)ee.ee_errno), ee.ee_origin, ee.ee_type, ee.ee_code,
 			 ee.ee_info, off.sin_family == AF_INET ? addr_name(off.sin_addr) : "none");
+		/* A transmit stamp's OPT_ID key. */
+		if (ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING)
+			snprintf(v + strlen(v), sizeof(v) - strlen(v), " key %u", ee.ee_data);
 	} else {
 		snprintf(v, sizeof(v), "(%zu bytes)", len);
 	}
@@ -648,6 +652,154 @@ static void udp_zerocopy(void)
 	close(fd);
 }
 
+/* Waits until fd reports an error (POLLERR, always polled); prints only a timeout. */
+static void wait_err(int fd)
+{
+	struct pollfd p = {fd, 0, 0};
+
+	if (poll(&p, 1, WAIT_MS) != 1)
+		out("wait for ERR", "timeout");
+}
+
+static long long ts_ns(const struct timespec *t)
+{
+	return t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+/*
+ * The frame a transmit stamp returns (without OPT_TSONLY), summarised
+ * without the values that change from run to run (addresses by name, no
+ * MACs, IP id or checksums).
+ */
+static void tx_frame_print(const unsigned char *d, size_t n)
+{
+	const struct iphdr *iph = (const struct iphdr *)(d + 14);
+	struct in_addr sa, da;
+
+	if (n < 14 + sizeof(*iph)) {
+		out("frame", "%zu bytes", n);
+		return;
+	}
+	memcpy(&sa, &iph->saddr, sizeof(sa));
+	memcpy(&da, &iph->daddr, sizeof(da));
+	out("frame",
+	    "%zu bytes, ethertype %02x%02x, ip ihl %u tos 0x%02x len %u df %u ttl %u proto %u", n,
+	    d[12], d[13], iph->ihl, iph->tos, ntohs(iph->tot_len), !!(ntohs(iph->frag_off) & IP_DF),
+	    iph->ttl, iph->protocol);
+	out("frame", "from %s", addr_name(sa));
+	out("frame", "to %s, then %zu bytes ending '%.*s'", addr_name(da), n - 14 - iph->ihl * 4u,
+	    4, (const char *)d + n - 4);
+}
+
+/*
+ * Waits for ERR, reads one entry from the error queue and prints it; its
+ * software stamp must lie between sent (taken before the send) and now.
+ */
+static void tx_stamp_read(const char *step, int fd, const struct timespec *sent)
+{
+	union {
+		struct cmsghdr align;
+		char buf[1024];
+	} ctl;
+	unsigned char data[256];
+	struct sockaddr_in from = {0};
+	struct iovec iov = {data, sizeof(data)};
+	struct msghdr m = {.msg_name = &from,
+			   .msg_namelen = sizeof(from),
+			   .msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl.buf,
+			   .msg_controllen = sizeof(ctl)};
+	struct timespec now;
+	const char *when = "no stamp";
+	ssize_t n;
+
+	wait_err(fd);
+	n = recvmsg(fd, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+	clock_gettime(CLOCK_REALTIME, &now);
+	res(step, n);
+	if (n < 0)
+		return;
+	out("name", "len %u", m.msg_namelen);
+	out("flags", "%s", flag_names(m.msg_flags));
+	if (n > 0)
+		tx_frame_print(data, (size_t)n);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&m); cm; cm = CMSG_NXTHDR(&m, cm)) {
+		print_cmsg(cm);
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPING_OLD) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			when = ts_ns(&ts) >= ts_ns(sent) && ts_ns(&ts) <= ts_ns(&now)
+				       ? "between the send and the read"
+				       : "outside the send and the read";
+		}
+	}
+	out("stamp", "%s", when);
+}
+
+/* Sends one datagram, then reads its transmit stamp. */
+static void tx_stamp_one(const char *step, int fd, const struct sockaddr_in *to, const void *d,
+			 size_t len)
+{
+	struct timespec sent;
+
+	clock_gettime(CLOCK_REALTIME, &sent);
+	res(step, sendto(fd, d, len, 0, (const struct sockaddr *)to, sizeof(*to)));
+	tx_stamp_read("MSG_ERRQUEUE", fd, &sent);
+}
+
+/*
+ * SO_TIMESTAMPING with TX_SOFTWARE: each datagram's software transmit
+ * stamp on the error queue, with its OPT_ID key, alone (OPT_TSONLY) or
+ * with the frame as it left; ERR while one is queued.
+ */
+static void tx_stamps(void)
+{
+	const int tsonly = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+			   SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+	struct sockaddr_in to = {
+		.sin_family = AF_INET, .sin_port = htons(PORT_CLOSED), .sin_addr = peer};
+	struct icmphdr req = {.type = ICMP_ECHO};
+	struct timespec sent;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), p;
+
+	scenario = "udp tx stamps, OPT_TSONLY and OPT_ID";
+	setopt("SO_TIMESTAMPING", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, tsonly);
+	clock_gettime(CLOCK_REALTIME, &sent);
+	res("sendto", sendto(fd, "tx-1", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+	res("sendto", sendto(fd, "tx-2", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+	wait_err(fd);
+	ready_print("ready, stamps queued", fd);
+	tx_stamp_read("MSG_ERRQUEUE first", fd, &sent);
+	tx_stamp_read("MSG_ERRQUEUE second", fd, &sent);
+	ready_print("ready, stamps read", fd);
+	recv_print("MSG_ERRQUEUE empty", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+
+	scenario = "udp tx stamps, the whole frame";
+	setopt("SO_TIMESTAMPING", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+	       SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE);
+	tx_stamp_one("sendto", fd, &to, "frame", 5);
+	setopt("SO_TIMESTAMP too", fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
+	tx_stamp_one("sendto", fd, &to, "frame", 5);
+	setopt("SO_TIMESTAMP off", fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 0);
+
+	scenario = "udp tx stamps, OPT_ID on again starts at 0";
+	setopt("SO_TIMESTAMPING", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, tsonly);
+	tx_stamp_one("sendto", fd, &to, "again", 5);
+	scenario = "udp tx stamps, TX_SOFTWARE off";
+	setopt("SO_TIMESTAMPING", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, SOF_TIMESTAMPING_SOFTWARE);
+	res("sendto", sendto(fd, "none", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+	recv_print("MSG_ERRQUEUE", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+	close(fd);
+
+	scenario = "ping socket tx stamps";
+	p = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	setopt("SO_TIMESTAMPING", p, SOL_SOCKET, SO_TIMESTAMPING_OLD, tsonly);
+	tx_stamp_one("sendto", p, &to, &req, sizeof(req));
+	close(p);
+}
+
 /* SIOCGSTAMP: ENOENT before a datagram, a time after one. */
 static void udp_stamp_ioctl(void)
 {
@@ -958,15 +1110,6 @@ static void icmp_filter(int type)
 	close(fd);
 }
 
-/* Waits until fd reports an error (POLLERR, always polled); prints only a timeout. */
-static void wait_err(int fd)
-{
-	struct pollfd p = {fd, 0, 0};
-
-	if (poll(&p, 1, WAIT_MS) != 1)
-		out("wait for ERR", "timeout");
-}
-
 /* A UDP datagram to PORT_CLOSED through a raw UDP socket (checksum 0: none). */
 static void raw_udp_send(const char *step, int fd)
 {
@@ -1233,6 +1376,7 @@ int main(int argc, char **argv)
 	udp_cork();
 	udp_errqueue();
 	udp_zerocopy();
+	tx_stamps();
 	after_exec(argv);
 	udp_stamp_ioctl();
 	icmp_cmsgs(SOCK_DGRAM);

@@ -3,12 +3,13 @@
  * UDP between two stacks on the in-memory wire: exchange, errors from the
  * peer (port unreachable -> ECONNREFUSED), receive semantics (MSG_PEEK,
  * MSG_TRUNC, SIOCINQ, -EAGAIN), port allocation, the checks of sendmsg and
- * of udp_rcv, UDP-Lite coverage.
+ * of udp_rcv, UDP-Lite coverage, software transmit stamps after ARP.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <linux/sockios.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/udp.h>
@@ -182,6 +183,78 @@ Test(udp, recverr_queues_the_error_with_its_details)
 	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), 0, NULL), -EAGAIN);
 	cr_assert_eq(a->sk->sk_rmem_alloc, 0);
 	sock_release(a);
+}
+
+/*
+ * SOF_TIMESTAMPING_TX_SOFTWARE: the stamp is taken when the link is handed
+ * the frame, so a datagram that waited for ARP is stamped when it leaves.
+ */
+Test(udp, tx_stamp_is_taken_when_the_frame_leaves)
+{
+	int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+		    SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+	struct mem_link_impair imp = {.delay_ns = NSEC_PER_MSEC};
+	struct socket *a;
+	struct sockaddr_in to = twostack_sin(1, 9999);
+	char buf[64], cbuf[256];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	struct sock_extended_err *ee;
+	struct cmsghdr *cm;
+	uint64_t sent;
+	int64_t stamp[2];
+
+	/* A wire with a 1 ms delay: the ARP exchange takes 2 ms. */
+	twostack_destroy(ts);
+	ts = twostack_create(&imp);
+	cr_assert_not_null(ts);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	a = udp_socket(0);
+	cr_assert_eq(a->ops->setsockopt(a, SOL_SOCKET, SO_TIMESTAMPING_OLD, &flags, sizeof(flags)),
+		     0);
+	sent = ts->net[0].now;
+	cr_assert_eq(twostack_sendto(a, "x", 1, &to), 1);
+	cr_assert_eq(twostack_recvfrom(a, buf, sizeof(buf), MSG_ERRQUEUE, NULL), -EAGAIN,
+		     "no stamp while the frame waits for ARP");
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(a->ops->recvmsg(a, &msg, sizeof(buf), MSG_ERRQUEUE | MSG_DONTWAIT), 0);
+	cm = CMSG_FIRSTHDR(&msg);
+	cr_assert_not_null(cm);
+	cr_assert_eq(cm->cmsg_type, SO_TIMESTAMPING_OLD);
+	memcpy(stamp, CMSG_DATA(cm), sizeof(stamp));
+	/* The request out, the reply back: 2 ms after the send. */
+	cr_assert_eq(stamp[0] * (int64_t)NSEC_PER_SEC + stamp[1] - ts->net[0].realtime_offset,
+		     (int64_t)(sent + 2 * NSEC_PER_MSEC), "stamped when the link took it");
+	cm = CMSG_NXTHDR(&msg, cm);
+	cr_assert_not_null(cm);
+	ee = (struct sock_extended_err *)CMSG_DATA(cm);
+	cr_assert_eq(ee->ee_errno, ENOMSG);
+	cr_assert_eq(ee->ee_origin, SO_EE_ORIGIN_TIMESTAMPING);
+	cr_assert_eq(ee->ee_info, SCM_TSTAMP_SND);
+	cr_assert_eq(ee->ee_data, 0);
+	cr_assert_eq(a->sk->sk_rmem_alloc, 0);
+	sock_release(a);
+}
+
+/* A socket closed while its stamped frame waits for ARP: the frame leaves, unstamped. */
+Test(udp, tx_stamped_frame_outlives_its_socket)
+{
+	int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to = twostack_sin(1, 9000);
+	char buf[16];
+
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	cr_assert_eq(a->ops->setsockopt(a, SOL_SOCKET, SO_TIMESTAMPING_OLD, &flags, sizeof(flags)),
+		     0);
+	cr_assert_eq(twostack_sendto(a, "late", 4, &to), 4);
+	sock_release(a);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(b, buf, sizeof(buf), 0, NULL), 4);
+	sock_release(b);
 }
 
 Test(udp, a_pending_error_comes_before_queued_data)
