@@ -1248,18 +1248,20 @@ Test(tcp_script, a_needed_timeout_is_not_undone)
  * probe: four segments at 10 ms, the RTO resends segment 0 at 220 ms, two
  * more segments wait behind the window of one.
  */
-static struct tcp_sock *frto_timeout(void)
+static struct tcp_sock *frto_timeout_sack(int sack)
 {
 	struct socket *c;
 	struct tcp_sock *tp;
 
 	stack_sysctl()->tcp_timestamps = 0;
+	stack_sysctl()->tcp_sack = sack;
 	stack_sysctl()->tcp_early_retrans = 0;
 	c = stack_connect();
 	tp = tcp_sk(c->sk);
 	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
 	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 7"}},
 	    {10, '>', {".", 1, 1, 0, 0, NULL}});
+	cr_assert_eq(tp->rx_opt.sack_ok, sack);
 	cr_assert_eq(send_bytes(c, 4 * 1460), 4 * 1460);
 	RUN({10, '>', {".", FSEG(0), 1, 1460, 0, NULL}},
 	    {10, '>', {".", FSEG(1), 1, 1460, 0, NULL}},
@@ -1271,6 +1273,11 @@ static struct tcp_sock *frto_timeout(void)
 	cr_assert_eq(send_bytes(c, 2 * 1460), 2 * 1460);
 	cr_assert(tcpscript_quiet_until(sc, 222), "%s", sc->err);
 	return tp;
+}
+
+static struct tcp_sock *frto_timeout(void)
+{
+	return frto_timeout_sack(1);
 }
 
 /*
@@ -1298,6 +1305,20 @@ Test(tcp_script, frto_undoes_a_spurious_timeout)
 	cr_assert(tcpscript_quiet_until(sc, 240), "nothing resent: %s", sc->err);
 	RUN({240, '<', {".", 1, FSEG(6), 0, 0, NULL}});
 	cr_assert_eq(tp->packets_out, 0);
+}
+
+/* Without SACK (NewReno) the same: the cumulative ACK of segment 1 is the proof. */
+Test(tcp_script, frto_undoes_a_spurious_timeout_without_sack)
+{
+	struct tcp_sock *tp = frto_timeout_sack(0);
+
+	RUN({225, '<', {".", 1, FSEG(1), 0, 0, NULL}}, {225, '>', {".", FSEG(4), 1, 1460, 0, NULL}},
+	    {225, '>', {"P.", FSEG(5), 1, 1460, 0, NULL}},
+	    {230, '<', {".", 1, FSEG(2), 0, 0, NULL}});
+	cr_assert_eq(ext()->TCPSpuriousRTOs, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_cwnd, 10);
+	cr_assert(tcpscript_quiet_until(sc, 240), "nothing resent: %s", sc->err);
 }
 
 /*
