@@ -126,6 +126,7 @@
 	X(TCPDSACKUndo) \
 	X(TCPFullUndo) \
 	X(TCPLossUndo) \
+	X(TCPSpuriousRTOs) \
 	X(TCPFastOpenActive) \
 	X(TCPFastOpenActiveFail) \
 	X(TCPFastOpenPassive) \

@@ -63,6 +63,7 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.hz = 250,
 		.tcp_recovery = 1,
 		.tcp_early_retrans = 3,
+		.tcp_frto = 2,
 		.tcp_congestion_control = "cubic",
 		.tcp_allowed_congestion_control = "reno cubic",
 	};

@@ -21,8 +21,10 @@
  * pointer replaces the older one. ECN (tcp_ecn.c) and Fast Open
  * (tcp_fastopen.c) hook in where the kernel's do.
  *
- * What this is not (yet): F-RTO and undo of spurious reductions, the
- * header-prediction fast path.
+ * A reduction found needless is undone (D-SACK, the Eifel timestamp test,
+ * F-RTO after a timeout).
+ *
+ * What this is not (yet): the header-prediction fast path.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -351,6 +353,19 @@ static void tcp_check_reordering(struct tcp_sock *tp, const struct tcp_skb_cb *c
 }
 
 /*
+ * A segment sent once was (s)acked: *first keeps the oldest send time for
+ * an RTT sample; one sent before the timeout tells F-RTO that not
+ * everything was lost (FLAG_ORIG_SACK_ACKED).
+ */
+static void tcp_orig_delivered(struct tcp_sock *tp, const struct tcp_skb_cb *cb, uint64_t *first)
+{
+	if (!*first || cb->when < *first)
+		*first = cb->when;
+	if (!after(cb->end_seq, tp->cong.high_seq))
+		tp->cong.orig_acked = 1;
+}
+
+/*
  * Frees fully acknowledged segments from the head of the write queue and
  * trims a partly acknowledged one. Returns the number of skbs freed; takes
  * an RTT sample from the oldest one acked now, unless any was sent twice.
@@ -387,8 +402,8 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 		 */
 		if (cb->sacked & TCPCB_EVER_RETRANS)
 			retrans_acked = true;
-		else if (!first_ackt && !(cb->sacked & TCPCB_SACKED_ACKED))
-			first_ackt = cb->when;
+		else if (!(cb->sacked & TCPCB_SACKED_ACKED))
+			tcp_orig_delivered(tp, cb, &first_ackt);
 		if (!(cb->sacked & TCPCB_SACKED_ACKED) && !(cb->tcp_flags & TCPHDR_SYN)) {
 			/* Delivered now (SACKed ones were counted when SACKed). */
 			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
@@ -489,8 +504,8 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint64_t *rtt, struct r
 				tp->lost_out--;
 			if (cb->sacked & TCPCB_SACKED_RETRANS)
 				tp->retrans_out--;
-			if (!(cb->sacked & TCPCB_EVER_RETRANS) && (!first || cb->when < first))
-				first = cb->when;
+			if (!(cb->sacked & TCPCB_EVER_RETRANS))
+				tcp_orig_delivered(tp, cb, &first);
 			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
 			tcp_check_reordering(tp, cb);
 			cb->sacked &= (uint8_t) ~(TCPCB_LOST | TCPCB_SACKED_RETRANS);
@@ -674,6 +689,81 @@ static bool tcp_try_undo_dsack(struct sock *sk)
 }
 
 /*
+ * The timeout was spurious (tcp_try_undo_loss): by the timestamps or
+ * D-SACKs, or F-RTO's proof (frto_undo). Without SACK and without F-RTO's
+ * proof the Loss state stays until its end.
+ */
+static bool tcp_try_undo_loss(struct sock *sk, bool frto_undo)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!frto_undo && !tcp_may_undo(tp))
+		return false;
+	tcp_undo_cwnd_reduction(sk, true);
+	__NET_INC_STATS(sock_net(sk), TCPLossUndo);
+	if (frto_undo)
+		__NET_INC_STATS(sock_net(sk), TCPSpuriousRTOs);
+	tp->retransmits = 0;
+	if (frto_undo || tp->rx_opt.sack_ok)
+		tcp_set_ca_state(sk, TCP_CA_Open);
+	return true;
+}
+
+/*
+ * An ACK in the Loss state (tcp_process_loss), with F-RTO (RFC 5682 3.1,
+ * the SACK-enhanced version): the first ACK that advances snd_una after
+ * the timeout's retransmission is answered with new data, not with more
+ * retransmissions (step 2.b); if the next ACK then (s)acks data sent only
+ * once before the timeout, the timeout was spurious and is undone (3.b);
+ * a duplicate ACK or a SACK instead says the loss was real and recovery
+ * goes on as conventional go-back-N (3.a). Returns true when new data is
+ * to go out instead of retransmissions (REXMIT_NEW).
+ */
+static bool tcp_process_loss(struct sock *sk, bool una_advanced, bool dup_or_sacked)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_cong *c = &tp->cong;
+	bool recovered = !before(tp->snd_una, c->high_seq);
+
+	if (una_advanced && tcp_try_undo_loss(sk, false))
+		return false;
+	if (c->frto) {
+		if (c->orig_acked && tcp_try_undo_loss(sk, true))
+			return false;
+		if (after(tp->snd_nxt, c->high_seq)) {
+			if (dup_or_sacked)
+				c->frto = 0;
+		} else if (una_advanced && !recovered) {
+			c->high_seq = tp->snd_nxt;
+			if (tp->send_head && after(tp->snd_una + tp->snd_wnd, tp->snd_nxt))
+				return true;
+			c->frto = 0; /* nothing new to send: conventional recovery */
+		}
+	}
+	if (recovered)
+		tcp_set_ca_state(sk, TCP_CA_Open);
+	return false;
+}
+
+/*
+ * Sends what the ACK allows (tcp_xmit_recovery): new data while F-RTO
+ * waits for its proof, else the segments marked lost. When no new data
+ * could go, F-RTO gives up.
+ */
+static void tcp_xmit_recovery(struct sock *sk, bool send_new)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (send_new) {
+		tcp_push_pending_frames(sk, TCP_NAGLE_OFF);
+		if (after(tp->snd_nxt, tp->cong.high_seq))
+			return;
+		tp->cong.frto = 0;
+	}
+	tcp_xmit_retransmit_queue(sk);
+}
+
+/*
  * Enters fast recovery (tcp_enter_recovery, tcp_init_cwnd_reduction):
  * ssthresh from the congestion control, PRR from zero. Without SACK the
  * head is the loss the duplicate ACKs report (RFC 5681 3.2, RFC 6582).
@@ -709,18 +799,15 @@ void tcp_enter_recovery(struct sock *sk)
  * RACK armed its reordering timer.
  */
 static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t newly_sacked,
-				       bool una_advanced, uint32_t prior_in_flight)
+				       bool una_advanced, bool is_dup, uint32_t prior_in_flight)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
 	uint32_t prior_lost = tp->lost_out, prior_retrans = tp->retrans_out;
-	bool reo_armed = false;
+	bool reo_armed = false, send_new = false;
 
-	if (c->ca_state == TCP_CA_Loss && una_advanced && tcp_may_undo(tp)) {
-		/* The timeout was spurious (tcp_try_undo_loss). */
-		tcp_undo_cwnd_reduction(sk, true);
-		__NET_INC_STATS(sock_net(sk), TCPLossUndo);
-		tcp_set_ca_state(sk, TCP_CA_Open);
+	if (c->ca_state == TCP_CA_Loss) {
+		send_new = tcp_process_loss(sk, una_advanced, newly_sacked || is_dup);
 	} else if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {
 		/* The episode is over: undone if it was needless (tcp_try_undo_recovery). */
 		if (tcp_may_undo(tp)) {
@@ -729,8 +816,6 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		} else {
 			tcp_end_cwnd_reduction(sk);
 		}
-		tcp_set_ca_state(sk, TCP_CA_Open);
-	} else if (c->ca_state == TCP_CA_Loss && !before(tp->snd_una, c->high_seq)) {
 		tcp_set_ca_state(sk, TCP_CA_Open);
 	} else if (c->ca_state == TCP_CA_Recovery) {
 		tcp_try_undo_dsack(sk);
@@ -774,7 +859,7 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 			tcp_cong_avoid(sk, acked, prior_in_flight);
 		break;
 	}
-	tcp_xmit_retransmit_queue(sk);
+	tcp_xmit_recovery(sk, send_new);
 	return reo_armed;
 }
 
@@ -788,6 +873,7 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
+	bool send_new = false;
 
 	if (is_dup) {
 		tp->dup_acks++;
@@ -810,8 +896,7 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 		tcp_clamp_left_out(tp);
 		break;
 	case TCP_CA_Loss:
-		if (!before(tp->snd_una, c->high_seq))
-			tcp_set_ca_state(sk, TCP_CA_Open);
+		send_new = tcp_process_loss(sk, acked > 0, is_dup);
 		if (acked)
 			tcp_cong_avoid(sk, acked, prior_in_flight);
 		break;
@@ -837,7 +922,7 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 	/* A duplicate ACK stands for one segment delivered. */
 	if (c->ca_state == TCP_CA_Recovery && (acked || is_dup))
 		tcp_cwnd_reduction(sk, acked ? acked : 1, acked > 0, false);
-	tcp_xmit_retransmit_queue(sk);
+	tcp_xmit_recovery(sk, send_new);
 }
 
 /*
@@ -970,6 +1055,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	bool win_changed, is_dup, dsack = false, reo_armed = false;
 	bool sack = tp->rx_opt.sack_ok, advanced = after(ack, prior_snd_una);
 
+	tp->cong.orig_acked = 0;
 	if (before(ack, prior_snd_una)) {
 		uint32_t max_window = tp->max_window;
 
@@ -1053,7 +1139,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		/* Only a dubious ACK needs the alert (tcp_ack_is_dubious). */
 		if (is_dup || newly_sacked || dsack || tp->cong.ca_state != TCP_CA_Open)
 			reo_armed = tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
-							       advanced, prior_in_flight);
+							       advanced, is_dup, prior_in_flight);
 		else if (acked_pkts)
 			tcp_cong_avoid(sk, acked_pkts, prior_in_flight);
 	} else if (advanced || is_dup) {

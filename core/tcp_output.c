@@ -1244,6 +1244,7 @@ void tcp_simple_retransmit(struct sock *sk)
 		tp->cong.snd_ssthresh = tcp_current_ssthresh(tp);
 		tp->cong.prior_ssthresh = 0;
 		tp->cong.undo_marker = 0;
+		tp->cong.frto = 0; /* no timeout to test */
 		tcp_set_ca_state(sk, TCP_CA_Loss);
 	}
 	tcp_xmit_retransmit_queue(sk);

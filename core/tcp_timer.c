@@ -165,6 +165,13 @@ static void tcp_retransmit_timer(struct sock *sk)
 	if (tcp_write_timeout(sk))
 		return;
 	__NET_INC_STATS(net, TCPTimeouts);
+	/*
+	 * F-RTO step 1 (RFC 5682 3.1, 3.2): test whether this timeout is
+	 * spurious unless it interrupts a recovery; a timeout repeating on the
+	 * same snd_una is tested again.
+	 */
+	tp->cong.frto =
+		net->sysctl.tcp_frto && (tp->cong.ca_state < TCP_CA_Recovery || tp->retransmits);
 	/* tcp_enter_loss: the congestion control's ssthresh, once per episode. */
 	if (tp->cong.ca_state != TCP_CA_Loss) {
 		tp->cong.prior_ssthresh = tcp_current_ssthresh(tp);

@@ -96,12 +96,13 @@ static const struct {
 	{"net/ipv4/tcp_syncookies", offsetof(struct netns_sysctl, tcp_syncookies)},
 	{"net/ipv4/tcp_fastopen", offsetof(struct netns_sysctl, tcp_fastopen)},
 	{"net/ipv4/tcp_ecn", offsetof(struct netns_sysctl, tcp_ecn)},
+	{"net/ipv4/tcp_frto", offsetof(struct netns_sysctl, tcp_frto)},
 	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control)},
 	{"net/ipv4/tcp_allowed_congestion_control",
 	 offsetof(struct netns_sysctl, tcp_allowed_congestion_control)},
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key)},
 };
-#define TCP_LIVE_INTS 7
+#define TCP_LIVE_INTS 8
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -112,7 +113,7 @@ _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read
  * open, a stat, a read and a close (a new connection's cost in the host).
  * -1: not opened yet; -2: cannot be opened (the default stays).
  */
-static int tcp_live_fd[TCP_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+static int tcp_live_fd[TCP_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
 
 /* The file's first line, without its newline, in buf; 0, or -1 if unreadable. */
 static int live_read(size_t i, char *buf, size_t size)
@@ -151,7 +152,7 @@ static void refresh_str(size_t i, char *dst, size_t size, char last[256])
 
 /*
  * A value changed in the namespace since the last read replaces ours; one
- * set in-process (a test, say) stays until the namespace's changes. Ten
+ * set in-process (a test, say) stays until the namespace's changes. Eleven
  * small reads per TCP socket(), where the kernel reads a variable.
  */
 static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
@@ -260,6 +261,7 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/ip_nonlocal_bind", &s->ip_nonlocal_bind);
 	read_int("net/ipv4/tcp_recovery", &s->tcp_recovery);
 	read_int("net/ipv4/tcp_early_retrans", &s->tcp_early_retrans);
+	read_int("net/ipv4/tcp_frto", &s->tcp_frto);
 	read_str("net/ipv4/tcp_congestion_control", s->tcp_congestion_control,
 		 sizeof(s->tcp_congestion_control));
 	read_str("net/ipv4/tcp_allowed_congestion_control", s->tcp_allowed_congestion_control,

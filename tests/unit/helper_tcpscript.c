@@ -330,6 +330,7 @@ void tcpscript_linux_sysctls(struct tcpscript *sc, const char *cong)
 		s->rmem_max = 212992;
 		s->tcp_recovery = 1;
 		s->tcp_early_retrans = 3;
+		s->tcp_frto = 2;
 		snprintf(s->tcp_congestion_control, sizeof(s->tcp_congestion_control), "%s", cong);
 	}
 }

@@ -1216,13 +1216,18 @@ Test(tcp_script, timestamp_undoes_a_spurious_timeout)
 	cr_assert_eq(tp->lost_out, 0);
 }
 
-/* The same timeout with the retransmission's echo: a real loss, nothing undone. */
+/*
+ * The same timeout with the retransmission's echo: a real loss, nothing
+ * undone. F-RTO is off: the ACK also covers segment 1, sent only once, which
+ * F-RTO would take as proof of a spurious timeout (see the F-RTO tests).
+ */
 Test(tcp_script, a_needed_timeout_is_not_undone)
 {
 	struct socket *c;
 	struct tcp_sock *tp;
 
 	stack_sysctl()->tcp_early_retrans = 0;
+	stack_sysctl()->tcp_frto = 0;
 	c = established();
 	tp = tcp_sk(c->sk);
 	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
@@ -1232,6 +1237,126 @@ Test(tcp_script, a_needed_timeout_is_not_undone)
 	cr_assert_eq(ext()->TCPLossUndo, 0);
 	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut of the window of 10");
 	cr_assert_lt(tp->cong.snd_cwnd, 10);
+}
+
+/* ---- F-RTO (RFC 5682, tcp_process_loss) ---- */
+
+#define FSEG(i) (1 + (i)*1460u) /* segment i without timestamps */
+
+/*
+ * Without timestamps (so the Eifel test cannot decide) and without a loss
+ * probe: four segments at 10 ms, the RTO resends segment 0 at 220 ms, two
+ * more segments wait behind the window of one.
+ */
+static struct tcp_sock *frto_timeout_sack(int sack)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_timestamps = 0;
+	stack_sysctl()->tcp_sack = sack;
+	stack_sysctl()->tcp_early_retrans = 0;
+	c = stack_connect();
+	tp = tcp_sk(c->sk);
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, NULL}});
+	cr_assert_eq(tp->rx_opt.sack_ok, sack);
+	cr_assert_eq(send_bytes(c, 4 * 1460), 4 * 1460);
+	RUN({10, '>', {".", FSEG(0), 1, 1460, 0, NULL}},
+	    {10, '>', {".", FSEG(1), 1, 1460, 0, NULL}},
+	    {10, '>', {".", FSEG(2), 1, 1460, 0, NULL}},
+	    {10, '>', {"P.", FSEG(3), 1, 1460, 0, NULL}},
+	    {220, '>', {".", FSEG(0), 1, 1460, 0, NULL}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	cr_assert_eq(tp->cong.snd_cwnd, 1);
+	cr_assert_eq(send_bytes(c, 2 * 1460), 2 * 1460);
+	cr_assert(tcpscript_quiet_until(sc, 222), "%s", sc->err);
+	return tp;
+}
+
+static struct tcp_sock *frto_timeout(void)
+{
+	return frto_timeout_sack(1);
+}
+
+/*
+ * The timeout was spurious: the first ACK after it acks segment 0, and F-RTO
+ * answers with the two new segments (the window is 2 now), not with
+ * segments 1 and 2 again. The next ACK covers segment 1, which was sent
+ * only once: it arrived, so not everything was lost. The timeout is undone
+ * (window and ssthresh as before it) and nothing is resent.
+ */
+Test(tcp_script, frto_undoes_a_spurious_timeout)
+{
+	struct tcp_sock *tp = frto_timeout();
+
+	cr_assert_eq(tp->cong.frto, 1);
+	RUN({225, '<', {".", 1, FSEG(1), 0, 0, NULL}}, {225, '>', {".", FSEG(4), 1, 1460, 0, NULL}},
+	    {225, '>', {"P.", FSEG(5), 1, 1460, 0, NULL}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss, "still testing");
+	RUN({230, '<', {".", 1, FSEG(2), 0, 0, NULL}});
+	cr_assert_eq(ext()->TCPSpuriousRTOs, 1);
+	cr_assert_eq(ext()->TCPLossUndo, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_cwnd, 10, "the window before the timeout");
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu, "ssthresh before the timeout");
+	cr_assert_eq(tp->lost_out, 0);
+	cr_assert(tcpscript_quiet_until(sc, 240), "nothing resent: %s", sc->err);
+	RUN({240, '<', {".", 1, FSEG(6), 0, 0, NULL}});
+	cr_assert_eq(tp->packets_out, 0);
+}
+
+/* Without SACK (NewReno) the same: the cumulative ACK of segment 1 is the proof. */
+Test(tcp_script, frto_undoes_a_spurious_timeout_without_sack)
+{
+	struct tcp_sock *tp = frto_timeout_sack(0);
+
+	RUN({225, '<', {".", 1, FSEG(1), 0, 0, NULL}}, {225, '>', {".", FSEG(4), 1, 1460, 0, NULL}},
+	    {225, '>', {"P.", FSEG(5), 1, 1460, 0, NULL}},
+	    {230, '<', {".", 1, FSEG(2), 0, 0, NULL}});
+	cr_assert_eq(ext()->TCPSpuriousRTOs, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_cwnd, 10);
+	cr_assert(tcpscript_quiet_until(sc, 240), "nothing resent: %s", sc->err);
+}
+
+/*
+ * A real loss: after the new data the peer SACKs it while segment 1 is
+ * still missing (step 3.a). F-RTO stops and the recovery goes on as
+ * without it: segment 1 is resent, the cut window stays.
+ */
+Test(tcp_script, frto_continues_recovery_after_a_real_loss)
+{
+	struct tcp_sock *tp = frto_timeout();
+
+	RUN({225, '<', {".", 1, FSEG(1), 0, 0, NULL}}, {225, '>', {".", FSEG(4), 1, 1460, 0, NULL}},
+	    {225, '>', {"P.", FSEG(5), 1, 1460, 0, NULL}},
+	    {230, '<', {".", 1, FSEG(1), 0, 0, "nop,nop,sack 5841:7301"}},
+	    {230, '>', {".", FSEG(1), 1, 1460, 0, NULL}});
+	cr_assert_eq(tp->cong.frto, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut of the window of 10");
+	cr_assert_eq(ext()->TCPSpuriousRTOs, 0);
+	cr_assert_eq(ext()->TCPLossUndo, 0);
+}
+
+/* tcp_frto = 0: the first ACK after the timeout is answered by go-back-N, as before. */
+Test(tcp_script, frto_off_resends_the_window)
+{
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_frto = 0;
+	tp = frto_timeout();
+	cr_assert_eq(tp->cong.frto, 0);
+	RUN({225, '<', {".", 1, FSEG(1), 0, 0, NULL}}, {225, '>', {".", FSEG(1), 1, 1460, 0, NULL}},
+	    {225, '>', {".", FSEG(2), 1, 1460, 0, NULL}});
+	/* Segment 3 goes again too (it had arrived), then new data in the window of 3. */
+	RUN({230, '<', {".", 1, FSEG(2), 0, 0, NULL}},
+	    {230, '>', {"P.", FSEG(3), 1, 1460, 0, NULL}},
+	    {230, '>', {".", FSEG(4), 1, 1460, 0, NULL}});
+	cr_assert_eq(ext()->TCPSpuriousRTOs, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
 }
 
 static void set_quickack(struct socket *s, int val)
