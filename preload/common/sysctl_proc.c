@@ -152,8 +152,9 @@ static void refresh_str(size_t i, char *dst, size_t size, char last[256])
 
 /*
  * A value changed in the namespace since the last read replaces ours; one
- * set in-process (a test, say) stays until the namespace's changes. Eleven
- * small reads per TCP socket(), where the kernel reads a variable.
+ * set in-process (a test, say) stays until the namespace's changes. One
+ * small read per live sysctl for each TCP socket(), where the kernel reads
+ * a variable.
  */
 static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
 {
