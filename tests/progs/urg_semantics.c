@@ -91,11 +91,18 @@ static void wait_ev(const char *step, int fd, short events)
 	    p.revents & POLLHUP ? "|HUP" : "");
 }
 
+/* A signal (recv_sigurg's SIGURG, which may come first) interrupts the wait, not ends it. */
 static void wait_silent(int fd, short events)
 {
 	struct pollfd p = {.fd = fd, .events = events};
+	uint64_t end = now_ms() + WAIT_MS, now;
+	int r;
 
-	if (poll(&p, 1, WAIT_MS) <= 0)
+	do {
+		now = now_ms();
+		r = poll(&p, 1, now < end ? (int)(end - now) : 0);
+	} while (r < 0 && errno == EINTR);
+	if (r <= 0)
 		out("wait", "timeout");
 }
 
