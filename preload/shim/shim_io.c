@@ -47,7 +47,8 @@
  */
 static inline bool shim_plain_stream(uint64_t e)
 {
-	return (e & 0xffffff & ~((uint64_t)SHIM_F_READINESS_ONLY << 8)) == SHIM_STREAM;
+	return (e & 0xffffff & ~((uint64_t)SHIM_F_READINESS_ONLY << SHIM_ENT_FLAGS_SHIFT)) ==
+	       SHIM_STREAM;
 }
 
 /*
@@ -57,7 +58,7 @@ static inline bool shim_plain_stream(uint64_t e)
  */
 static inline void shim_stream_wrote(int fd, uint64_t e)
 {
-	if (unlikely(e & ((uint64_t)SHIM_F_FILLED << 8)))
+	if (unlikely(e & ((uint64_t)SHIM_F_FILLED << SHIM_ENT_FLAGS_SHIFT)))
 		shim_filler_gone(fd);
 }
 

@@ -102,10 +102,10 @@ enum shim_kind {
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
 
 /*
- * One 64-bit word per fd: id << 32 | err << 24 | flags << 8 | kind, read
- * without a lock and changed only by whole-word stores or compare-and-swap.
- * err is a stream's pending socket error taken from the host when the pair
- * hung up (sk_err: readiness reports POLLERR until it is collected).
+ * One 64-bit word per fd: id << 32 | err << 24 | flags << 4 | kind (4 bits:
+ * the kinds fit, and SHIM_F_* get 20), read without a lock and changed only by whole-word stores or
+ * compare-and-swap. err is a stream's pending socket error taken from the host when the pair hung
+ * up (sk_err: readiness reports POLLERR until it is collected).
  */
 extern _Atomic uint64_t *shim_fds;
 extern unsigned int shim_fd_max;
@@ -124,14 +124,18 @@ static inline uint64_t shim_fd_get(int fd)
 	return atomic_load_explicit(&shim_fds[fd], memory_order_relaxed);
 }
 
+#define SHIM_ENT_FLAGS_SHIFT 4
+#define SHIM_ENT_FLAGS_MASK  0xfffffu
+#define SHIM_ENT_KIND_MASK   0xfu
+
 static inline enum shim_kind shim_ent_kind(uint64_t e)
 {
-	return (enum shim_kind)(e & 0xff);
+	return (enum shim_kind)(e & SHIM_ENT_KIND_MASK);
 }
 
 static inline unsigned int shim_ent_flags(uint64_t e)
 {
-	return (e >> 8) & 0xffff;
+	return (e >> SHIM_ENT_FLAGS_SHIFT) & SHIM_ENT_FLAGS_MASK;
 }
 
 static inline uint32_t shim_ent_id(uint64_t e)
@@ -146,7 +150,8 @@ static inline int shim_ent_err(uint64_t e)
 
 static inline uint64_t shim_ent(uint32_t id, enum shim_kind kind, unsigned int flags)
 {
-	return (uint64_t)id << 32 | (uint64_t)(flags & 0xffff) << 8 | kind;
+	return (uint64_t)id << 32 |
+	       (uint64_t)(flags & SHIM_ENT_FLAGS_MASK) << SHIM_ENT_FLAGS_SHIFT | kind;
 }
 
 /*

@@ -84,7 +84,9 @@ void shim_fd_flags(int fd, unsigned int set, unsigned int clear)
 	do {
 		if (!shim_emulated(e))
 			return;
-		n = (e & ~(0xffffULL << 8)) | (uint64_t)((shim_ent_flags(e) | set) & ~clear) << 8;
+		n = (e & ~((uint64_t)SHIM_ENT_FLAGS_MASK << SHIM_ENT_FLAGS_SHIFT)) |
+		    (uint64_t)((shim_ent_flags(e) | set) & ~clear & SHIM_ENT_FLAGS_MASK)
+			    << SHIM_ENT_FLAGS_SHIFT;
 	} while (!atomic_compare_exchange_weak(&shim_fds[fd], &e, n));
 }
 
@@ -98,7 +100,7 @@ int shim_fd_err_keep(int fd, int err)
 		if (shim_ent_err(e))
 			return 0;
 		n = (e & ~(0xffULL << 24)) | (uint64_t)(err & 0xff) << 24 |
-		    (uint64_t)(SHIM_F_HUPSEEN | SHIM_F_FAILED) << 8;
+		    (uint64_t)(SHIM_F_HUPSEEN | SHIM_F_FAILED) << SHIM_ENT_FLAGS_SHIFT;
 	} while (!atomic_compare_exchange_weak(&shim_fds[fd], &e, n));
 	return err;
 }
