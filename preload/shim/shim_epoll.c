@@ -61,6 +61,7 @@ struct shim_ep_reg {
 	bool armed;    /* EPOLLONESHOT: not reported since ADD/MOD */
 	bool pending;  /* EPOLLET: a change not reported yet */
 	bool syn_now;  /* shim_ep_synth() reported it in this round */
+	bool out_wake; /* EPOLLET stream: room came back after SOCK_NOSPACE, not reported yet */
 	/*
 	 * Its fd was closed while another fd of the process keeps the socket
 	 * (a dup): the kernel keeps the registration under the closed number,
@@ -400,6 +401,36 @@ static bool shim_ep_same_edge(uint64_t e, unsigned int rev)
 }
 
 /*
+ * An edge-triggered OUT event of a connected stream that only the host
+ * taking written bytes out of the pair made (unix_write_space wakes the
+ * pair's writers each time): TCP wakes a writer only when room comes back
+ * after a write or a poll found none (SOCK_NOSPACE, sk_stream_write_space).
+ * That one wake goes to every registration of the socket (out_wake). An
+ * event with IN may be data that came (sock_def_readable): it stays, as
+ * does one with a bit the last one lacked (a state change). One-shot ones
+ * stay too, since arming one again at once would report it again.
+ */
+static bool shim_ep_write_space_only(struct shim_ep_reg *r, uint64_t e, unsigned int rev)
+{
+	const unsigned int out = EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+
+	if (shim_ent_kind(e) != SHIM_STREAM || (r->events & (EPOLLET | EPOLLONESHOT)) != EPOLLET ||
+	    r->pending || !(rev & EPOLLOUT) || (rev & (EPOLLIN | EPOLLRDNORM)) ||
+	    (rev & ~out & ~r->last_rev))
+		return false;
+	if (shim_ent_flags(e) & SHIM_F_NOSPACE) {
+		for (uint32_t i = shim_ep_by_fd[r->fd]; i; i = shim_ep_regs[i].next_fd)
+			shim_ep_regs[i].out_wake = true;
+		shim_fd_flags(r->fd, 0, SHIM_F_NOSPACE);
+	}
+	if (r->out_wake) {
+		r->out_wake = false;
+		return false;
+	}
+	return true;
+}
+
+/*
  * A level-triggered registration the kernel watches by edges (asked for
  * neither IN nor OUT, shim_ep_kernel_event) reports again while it stays
  * ready: ep_modify queues it at once if it is.
@@ -444,6 +475,7 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			continue;
 		rev = shim_ready_fix(r->fd, e, k.events) & (r->events | EPOLLERR | EPOLLHUP) &
 		      ~SHIM_EP_FLAGS;
+		shim_ready_nospace(r->fd, e, r->events, rev);
 		/*
 		 * Woken by data the application did not ask for, not by an error
 		 * report (the first report after ADD/MOD is ep_insert's own).
@@ -453,6 +485,8 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			rev = 0;
 		if ((r->events & EPOLLET) && !r->pending && rev == r->last_rev &&
 		    shim_ep_same_edge(e, rev))
+			rev = 0;
+		else if (shim_ep_write_space_only(r, e, rev))
 			rev = 0;
 		r->pending = false;
 		if (!rev) {

@@ -82,9 +82,23 @@ static ssize_t shim_stream_rmap(int fd, uint64_t e, ssize_t ret)
 	return ret;
 }
 
+/*
+ * A stream write found the pair full (EAGAIN, or it took less than asked):
+ * tcp_sendmsg sets SOCK_NOSPACE there, so room coming back is a wake-up
+ * (SHIM_F_NOSPACE, shim_epoll.c).
+ */
+static inline void shim_stream_full(int fd, uint64_t e)
+{
+	if (!(shim_ent_flags(e) & SHIM_F_NOSPACE))
+		shim_fd_flags(fd, SHIM_F_NOSPACE, 0);
+}
+
 static ssize_t shim_stream_wmap(int fd, uint64_t e, ssize_t ret)
 {
 	int err;
+
+	if (ret == -EAGAIN)
+		shim_stream_full(fd, e);
 
 	if (ret == -EPIPE || ret == -ECONNRESET) {
 		err = shim_pending_error(fd, e);
@@ -539,6 +553,8 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	lm.msg_iovlen = m->msg_iovlen;
 	shim_stream_wrote(fd, e);
 	ret = shim_stream_wmap(fd, e, shim_neg(shim_real.sendmsg(fd, &lm, flags & ~MSG_ZEROCOPY)));
+	if (ret >= 0 && (size_t)ret < shim_iov_total(&lm))
+		shim_stream_full(fd, e);
 	/* tcp_sendmsg_locked: a send that took bytes has an id, and (copied) its completion. */
 	if (ret > 0 && (flags & MSG_ZEROCOPY) && (shim_ent_flags(e) & SHIM_F_ZEROCOPY))
 		shim_zerocopy_sent(fd, e);
@@ -921,8 +937,11 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 
 			shim_stream_wrote(fd, e);
 			ret = shim_real.write(fd, buf, n);
-			if (likely(ret >= 0))
+			if (likely(ret >= 0)) {
+				if (unlikely((size_t)ret < n))
+					shim_stream_full(fd, e);
 				return ret;
+			}
 			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
 		}
 	}
@@ -955,8 +974,14 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 
 			shim_stream_wrote(fd, e);
 			ret = shim_real.writev(fd, uiov, cnt);
-			if (likely(ret >= 0))
+			if (likely(ret >= 0)) {
+				/* The kernel read uiov whole: it is there to sum. */
+				m.msg_iov = (struct iovec *)uiov;
+				m.msg_iovlen = (size_t)cnt;
+				if (unlikely((size_t)ret < shim_iov_total(&m)))
+					shim_stream_full(fd, e);
 				return ret;
+			}
 			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
 		}
 	}
@@ -1039,8 +1064,11 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 
 			shim_stream_wrote(fd, e);
 			ret = shim_real.send(fd, buf, n, flags);
-			if (likely(ret >= 0))
+			if (likely(ret >= 0)) {
+				if (unlikely((size_t)ret < n))
+					shim_stream_full(fd, e);
 				return ret;
+			}
 			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
 		}
 	}

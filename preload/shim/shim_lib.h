@@ -86,7 +86,7 @@ enum shim_kind {
  * (shim_filler_gone). Readiness only, like HUPSEEN.
  */
 #define SHIM_F_FILLED	      0x800
-#define SHIM_F_READINESS_ONLY (SHIM_F_HUPSEEN | SHIM_F_FILLED)
+#define SHIM_F_READINESS_ONLY (SHIM_F_HUPSEEN | SHIM_F_FILLED | SHIM_F_NOSPACE)
 #define SHIM_F_CMSG	      0x1000 /* datagram socket asked for control messages (shim_dgram.ctl_len) */
 /*
  * Datagram socket whose error queue held an entry when the application
@@ -97,6 +97,15 @@ enum shim_kind {
 #define SHIM_F_ZEROCOPY 0x4000 /* UDP socket with SO_ZEROCOPY: MSG_ZEROCOPY sends complete */
 /* Datagram socket with SOF_TIMESTAMPING_TX_SOFTWARE: each send queues a transmit stamp. */
 #define SHIM_F_TXSTAMP 0x8000
+/*
+ * Stream whose write found the pair full (or whose poll found it not
+ * writable): tcp_sendmsg and tcp_poll set SOCK_NOSPACE there, and only then
+ * does TCP wake a writer when room comes back (sk_stream_write_space). The
+ * host taking bytes out of the pair wakes its writers every time
+ * (unix_write_space): edge-triggered epoll keeps an OUT edge only after
+ * this (shim_epoll.c). Readiness only, like HUPSEEN.
+ */
+#define SHIM_F_NOSPACE 0x10000
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
@@ -214,6 +223,8 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev);
  * datagram socket with an entry on its error queue (ERR).
  */
 bool shim_ready_static(uint64_t e);
+/* tcp_poll found a stream asked for OUT not writable: SOCK_NOSPACE (SHIM_F_NOSPACE). */
+void shim_ready_nospace(int fd, uint64_t e, unsigned int asked, unsigned int rev);
 /* Whether the pair must be asked for POLLIN too to see what events need (an error report). */
 bool shim_ready_ask_in(uint64_t e, unsigned int events);
 /* fd's readiness changed in the interposer itself: epoll sets holding it learn it. */

@@ -132,6 +132,13 @@ bool shim_ready_static(uint64_t e)
 	return shim_ent_kind(e) == SHIM_DGRAM && (fl & SHIM_F_ERRQ);
 }
 
+void shim_ready_nospace(int fd, uint64_t e, unsigned int asked, unsigned int rev)
+{
+	if (shim_ent_kind(e) == SHIM_STREAM && (asked & POLLOUT) && !(rev & (POLLOUT | POLLNVAL)) &&
+	    !(shim_ent_flags(e) & (SHIM_F_UNCONNECTED | SHIM_F_FILLED | SHIM_F_NOSPACE)))
+		shim_fd_flags(fd, SHIM_F_NOSPACE, 0);
+}
+
 /* Whether readiness of entry e needs the slow path. */
 static bool shim_ready_corrected(uint64_t e)
 {
@@ -208,6 +215,7 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 
 			if (shim_ready_corrected(e) && u[i].fd >= 0) {
 				rev = shim_ready_fix(u[i].fd, e, rev);
+				shim_ready_nospace(u[i].fd, e, (unsigned short)u[i].events, rev);
 				if (!(rev & POLLNVAL))
 					rev &= (unsigned short)u[i].events | POLLERR | POLLHUP;
 				p[i].revents = (short)rev;

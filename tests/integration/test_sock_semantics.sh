@@ -62,6 +62,28 @@ def callback(c, addr):
 		held.append(b)
 		b.sendall(b"back\n")
 
+gated = {}
+gate_cv = threading.Condition()
+
+def gate(c, addr):
+	line = b""
+	while not line.endswith(b"\n"):
+		b = c.recv(1)
+		if not b:
+			return
+		line += b
+	word, _, arg = line.strip().partition(b" ")
+	if word == b"hold":
+		held.append(c)
+		with gate_cv:
+			gated[addr[1]] = c
+			gate_cv.notify_all()
+	elif word == b"drain":
+		with gate_cv:
+			gate_cv.wait_for(lambda: int(arg) in gated)
+			d = gated.pop(int(arg))
+		hold(d, None)
+
 def echo(port):
 	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 	u.bind(("0.0.0.0", port))
@@ -73,6 +95,7 @@ serve(7100, hold)
 serve(7101, fin)
 serve(7102, rst)
 serve(7103, callback)
+serve(7106, gate)
 print("ready", flush=True)
 echo(7104)
 EOF

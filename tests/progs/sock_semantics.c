@@ -12,6 +12,9 @@
  *                 the sender's address at that port, sends "back\n", holds
  *   PORT_ECHO     UDP: echoes every datagram to its sender
  *   PORT_CLOSED   nothing listens (TCP RST, ICMP port unreachable)
+ *   PORT_GATE     TCP: reads a line; "hold" keeps the socket unread until
+ *                 another connection says "drain PORT" (the first one's
+ *                 port), then reads it until EOF
  * SELF is the address this side has (the kernel's or the stack's).
  *
  * Every line is "scenario: step = result" with results that do not vary
@@ -59,6 +62,7 @@
 #define PORT_CALLBACK 7103
 #define PORT_ECHO     7104
 #define PORT_CLOSED   7105
+#define PORT_GATE     7106
 #define WAIT_MS	      5000
 /* Ephemeral ports start here (ip_local_port_range); fixed ones are below. */
 #define EPH_MIN 10000
@@ -1715,6 +1719,102 @@ static void tcp_zerocopy(void)
 	close(t);
 }
 
+/* Until the peer acknowledged every byte written to fd (SIOCOUTQ 0), at most WAIT_MS. */
+static bool outq_empty(int fd)
+{
+	for (int i = 0; i < WAIT_MS / 5; i++) {
+		int q = -1;
+
+		if (ioctl(fd, SIOCOUTQ, &q) == 0 && q == 0)
+			return true;
+		poll(NULL, 0, 5);
+	}
+	return false;
+}
+
+/* Until nothing written to fd is in flight (sent and not acknowledged), at most WAIT_MS. */
+static bool in_flight_none(int fd)
+{
+	for (int i = 0; i < WAIT_MS / 5; i++) {
+		int q = -1, nsd = -1;
+
+		if (ioctl(fd, SIOCOUTQ, &q) == 0 && ioctl(fd, SIOCOUTQNSD, &nsd) == 0 && q == nsd)
+			return true;
+		poll(NULL, 0, 5);
+	}
+	return false;
+}
+
+/* How many events ep holds now (each edge-triggered one reported once). */
+static int ep_count(int ep)
+{
+	struct epoll_event got[4];
+	int n, total = 0;
+
+	while ((n = epoll_wait(ep, got, 4, 0)) > 0)
+		total += n;
+	return n < 0 ? n : total;
+}
+
+/*
+ * Edge-triggered EPOLLOUT on TCP: writes that never fill the send buffer
+ * wake nobody as the peer acknowledges them (SOCK_NOSPACE is not set), one
+ * that fills it wakes the writer once when room comes back
+ * (sk_stream_write_space), and nothing more comes as the rest drains.
+ */
+static void et_write_space(void)
+{
+	static char chunk[65536];
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int c = socket(AF_INET, SOCK_STREAM, 0), d = socket(AF_INET, SOCK_STREAM, 0);
+	struct epoll_event ev = {.events = EPOLLOUT | EPOLLET};
+	int events = 0, full = 0;
+	char line[32];
+
+	res("connect", do_connect(c, sa(peer, PORT_GATE)));
+	res("hold", send(c, "hold\n", 5, 0));
+	if (!outq_empty(c))
+		out("hold acknowledged", "timeout");
+	res("ADD (OUT, ET)", epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev));
+	ep_step("writable at ADD", ep, WAIT_MS);
+	for (int i = 0; i < 5; i++) {
+		if (send(c, chunk, 1000, 0) != 1000 || !outq_empty(c))
+			out("write 1000", "failed or not acknowledged");
+		events += ep_count(ep);
+	}
+	out("five writes the peer acknowledged", "%d events", events);
+	res("O_NONBLOCK", fcntl(c, F_SETFL, O_NONBLOCK));
+	/*
+	 * Full for good: acknowledgements of what was in flight free room
+	 * (and may wake the writer), so fill again until a round takes nothing
+	 * with nothing in flight (the peer's window is shut).
+	 */
+	for (int round = 0; round < 1000 && !full; round++) {
+		int sent = 0;
+
+		while (send(c, chunk, sizeof(chunk), 0) > 0)
+			sent++;
+		if (errno != EAGAIN || !in_flight_none(c)) {
+			full = -1;
+			break;
+		}
+		full = !sent;
+		ep_count(ep);
+	}
+	out("filled", "%s", full == 1 ? "yes" : "no");
+	ep_step("nothing while full", ep, 0);
+	snprintf(line, sizeof(line), "drain %u\n", local_port(c));
+	res("connect the drain", do_connect(d, sa(peer, PORT_GATE)));
+	res("drain", send(d, line, strlen(line), 0) == (ssize_t)strlen(line));
+	ep_step("room came back", ep, WAIT_MS);
+	if (!outq_empty(c))
+		out("drained", "timeout");
+	out("after the drain", "%d events", ep_count(ep));
+	close(ep);
+	close(c);
+	close(d);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1724,6 +1824,7 @@ static const struct {
 	{"nb_connect_ok", nb_connect_ok},
 	{"nb_connecting", nb_connecting},
 	{"et_changes", et_changes},
+	{"et_write_space", et_write_space},
 	{"readiness_bad_input", readiness_bad_input},
 	{"epoll_close", epoll_close},
 	{"connect_refused", connect_refused},
