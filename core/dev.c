@@ -8,6 +8,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h> /* linux/errqueue.h needs struct timespec */
+
+#include <linux/errqueue.h>
 
 #include "checksum.h"
 #include "ip.h"
@@ -28,9 +31,14 @@ int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb)
 	}
 	if (dev->pcap)
 		dev->pcap->write(dev->pcap, skb->tstamp, skb->data, skb->len);
-	/* skb_tx_timestamp(): the driver stamps what it is handed. */
+	/*
+	 * __dev_queue_xmit stamps a frame entering the qdisc (there is none:
+	 * the same moment), then skb_tx_timestamp() what the driver is handed.
+	 */
+	if ((skb->tx_flags & SKBTX_SCHED_TSTAMP) && skb->sk)
+		skb_tstamp_tx(skb, SCM_TSTAMP_SCHED);
 	if ((skb->tx_flags & SKBTX_SW_TSTAMP) && skb->sk)
-		skb_tstamp_tx(skb);
+		skb_tstamp_tx(skb, SCM_TSTAMP_SND);
 	return dev->netdev_ops->ndo_start_xmit(dev, skb);
 }
 

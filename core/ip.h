@@ -149,7 +149,14 @@ struct ipcm_cookie {
 	uint32_t addr; /* IP_PKTINFO ipi_spec_dst: the source address, network order */
 	int oif;       /* IP_PKTINFO ipi_ifindex */
 	int ttl, tos;  /* IP_TTL, IP_TOS */
+	/* SO_TIMESTAMPING: this send's SOF_TIMESTAMPING_TX_* bits (sockcm_cookie.tsflags) */
+	bool ts_set;
+	uint32_t tsflags;
 };
+
+/* SOF_TIMESTAMPING_TX_RECORD_MASK of this kernel (TX_HARDWARE, _SOFTWARE, _SCHED, _ACK,
+ * _COMPLETION). */
+#define SOF_TX_RECORD_MASK 0x40303u
 
 static inline void ipcm_init(struct ipcm_cookie *ipc)
 {
@@ -161,7 +168,7 @@ static inline void ipcm_init(struct ipcm_cookie *ipc)
  * (msg_control in this address space) into ipc. -EINVAL for a header that
  * does not fit (!CMSG_OK), a SOL_IP or SOL_SOCKET message the kernel does
  * not take, or a value out of range; other levels are skipped. IP_RETOPTS
- * and SO_TIMESTAMPING are checked and then not acted on.
+ * is checked and then not acted on.
  */
 int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
 /*
@@ -169,6 +176,8 @@ int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
  * (else -ENETUNREACH, as the kernel's route lookup says), else *saddr as routed.
  */
 int ipc_saddr(const struct net *net, const struct ipcm_cookie *ipc, uint32_t *saddr);
+/* The stamping a send asks for: the socket's, its TX_* bits replaced by the message's. */
+uint32_t ipc_tsflags(const struct ipcm_cookie *ipc, const struct sock *sk);
 /* The TOS and TTL a send uses: the message's, else the socket's. */
 uint8_t ipc_tos(const struct ipcm_cookie *ipc, const struct sock *sk);
 int ipc_ttl(const struct ipcm_cookie *ipc, const struct sock *sk);
@@ -213,17 +222,20 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
  */
 void msg_zerocopy_copied(struct sock *sk);
 /*
- * sock_tx_timestamp for a datagram about to be sent: with
- * SOF_TIMESTAMPING_TX_SOFTWARE, marks skb (SKBTX_SW_TSTAMP, and the next
- * OPT_ID key) so that the link stamps it when it is handed the frame.
+ * sock_tx_timestamp for a datagram about to be sent with the stamping
+ * tsflags (ipc_tsflags): TX_SOFTWARE and TX_SCHED mark skb
+ * (SKBTX_SW_TSTAMP, SKBTX_SCHED_TSTAMP) so that the link stamps it when it
+ * is handed the frame; any stamp asked for (TX_HARDWARE too, which no
+ * device here gives) takes the next OPT_ID key.
  */
-void sock_tx_timestamp(struct sock *sk, struct sk_buff *skb);
+void sock_tx_timestamp(struct sock *sk, struct sk_buff *skb, uint32_t tsflags);
 /*
  * skb_tstamp_tx: the link took orig (skb->sk set, orig->tstamp the time):
- * queues the software transmit stamp on the socket's error queue
- * (SO_EE_ORIGIN_TIMESTAMPING, SCM_TSTAMP_SND), with a copy of the whole
- * frame from its link header unless SOF_TIMESTAMPING_OPT_TSONLY.
+ * queues a software transmit stamp of type tstype (SCM_TSTAMP_SCHED, then
+ * SCM_TSTAMP_SND) on the socket's error queue (SO_EE_ORIGIN_TIMESTAMPING),
+ * with a copy of the whole frame from its link header unless
+ * SOF_TIMESTAMPING_OPT_TSONLY.
  */
-void skb_tstamp_tx(const struct sk_buff *orig);
+void skb_tstamp_tx(const struct sk_buff *orig, uint32_t tstype);
 
 #endif

@@ -687,10 +687,12 @@ static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *dat
 }
 
 /* include/uapi/linux/net_tstamp.h (OPT_RX_FILTER is newer than this libc's copy). */
+#define SOF_TIMESTAMPING_TX_HARDWARE   (1u << 0)
 #define SOF_TIMESTAMPING_TX_SOFTWARE   (1u << 1)
 #define SOF_TIMESTAMPING_RX_SOFTWARE   (1u << 3)
 #define SOF_TIMESTAMPING_SOFTWARE      (1u << 4)
 #define SOF_TIMESTAMPING_OPT_ID	       (1u << 7)
+#define SOF_TIMESTAMPING_TX_SCHED      (1u << 8)
 #define SOF_TIMESTAMPING_OPT_TSONLY    (1u << 11)
 #define SOF_TIMESTAMPING_OPT_RX_FILTER (1u << 17)
 
@@ -804,11 +806,8 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buf
 #define SCM_CREDENTIALS 2 /* sys/socket.h has it only with _GNU_SOURCE */
 #endif
 
-/* SOF_TIMESTAMPING_TX_RECORD_MASK: the only stamping a send may ask for. */
-#define SOF_TX_RECORD_MASK 0x4042u
-
 /* __sock_cmsg_send for the types a datagram socket meets. */
-static int sock_cmsg_send(const struct cmsghdr *cm)
+static int sock_cmsg_send(const struct cmsghdr *cm, struct ipcm_cookie *ipc)
 {
 	uint32_t tsflags;
 
@@ -818,7 +817,11 @@ static int sock_cmsg_send(const struct cmsghdr *cm)
 		if (cm->cmsg_len != CMSG_LEN(sizeof(uint32_t)))
 			return -EINVAL;
 		memcpy(&tsflags, CMSG_DATA(cm), sizeof(tsflags));
-		return tsflags & ~SOF_TX_RECORD_MASK ? -EINVAL : 0;
+		if (tsflags & ~SOF_TX_RECORD_MASK)
+			return -EINVAL;
+		ipc->ts_set = true;
+		ipc->tsflags = tsflags;
+		return 0;
 	case SCM_RIGHTS:
 	case SCM_CREDENTIALS:
 		return 0;
@@ -841,7 +844,7 @@ int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
 		if (cm.cmsg_len < sizeof(cm) || cm.cmsg_len > len - off)
 			return -EINVAL; /* !CMSG_OK */
 		if (cm.cmsg_level == SOL_SOCKET) {
-			err = sock_cmsg_send((const struct cmsghdr *)(ctl + off));
+			err = sock_cmsg_send((const struct cmsghdr *)(ctl + off), ipc);
 			if (err)
 				return err;
 			continue;
@@ -904,6 +907,13 @@ int ipc_saddr(const struct net *net, const struct ipcm_cookie *ipc, uint32_t *sa
 		return -ENETUNREACH;
 	*saddr = ipc->addr;
 	return 0;
+}
+
+uint32_t ipc_tsflags(const struct ipcm_cookie *ipc, const struct sock *sk)
+{
+	if (!ipc->ts_set)
+		return sk->sk_tsflags;
+	return (sk->sk_tsflags & ~SOF_TX_RECORD_MASK) | ipc->tsflags;
 }
 
 uint8_t ipc_tos(const struct ipcm_cookie *ipc, const struct sock *sk)
@@ -1019,18 +1029,23 @@ void msg_zerocopy_copied(struct sock *sk)
 		sk->sk_error_report(sk);
 }
 
-void sock_tx_timestamp(struct sock *sk, struct sk_buff *skb)
+void sock_tx_timestamp(struct sock *sk, struct sk_buff *skb, uint32_t tsflags)
 {
-	if (!(sk->sk_tsflags & SOF_TIMESTAMPING_TX_SOFTWARE))
+	if (!(tsflags & (SOF_TIMESTAMPING_TX_HARDWARE | SOF_TIMESTAMPING_TX_SOFTWARE |
+			 SOF_TIMESTAMPING_TX_SCHED)))
 		return;
-	skb->tx_flags |= SKBTX_SW_TSTAMP;
-	/* __ip_append_data: one key per datagram sent, OPT_ID counting. */
+	/* __ip_append_data: one key per datagram marked (SKBTX_ANY_TSTAMP), OPT_ID counting. */
 	if (sk->sk_tsflags & SOF_TIMESTAMPING_OPT_ID)
 		skb->tskey = sk->sk_tskey++;
-	sock_set_flag(sk, SOCK_TX_TSTAMPED);
+	if (tsflags & SOF_TIMESTAMPING_TX_SOFTWARE)
+		skb->tx_flags |= SKBTX_SW_TSTAMP;
+	if (tsflags & SOF_TIMESTAMPING_TX_SCHED)
+		skb->tx_flags |= SKBTX_SCHED_TSTAMP;
+	if (skb->tx_flags)
+		sock_set_flag(sk, SOCK_TX_TSTAMPED);
 }
 
-void skb_tstamp_tx(const struct sk_buff *orig)
+void skb_tstamp_tx(const struct sk_buff *orig, uint32_t tstype)
 {
 	struct sock *sk = orig->sk;
 	bool tsonly = sk->sk_tsflags & SOF_TIMESTAMPING_OPT_TSONLY;
@@ -1055,7 +1070,7 @@ void skb_tstamp_tx(const struct sk_buff *orig)
 	memset(serr, 0, sizeof(*serr));
 	serr->ee.ee_errno = ENOMSG;
 	serr->ee.ee_origin = SO_EE_ORIGIN_TIMESTAMPING;
-	serr->ee.ee_info = SCM_TSTAMP_SND;
+	serr->ee.ee_info = tstype;
 	if (sk->sk_tsflags & SOF_TIMESTAMPING_OPT_ID)
 		serr->ee.ee_data = orig->tskey;
 	serr->truesize = skb->len + ERRQ_SKB_OVERHEAD;

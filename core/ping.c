@@ -207,7 +207,7 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	icmph->un.echo.id = inet->inet_sport;
 	icmph->checksum = 0;
 	icmph->checksum = csum_fold(csum_partial(icmph, (int)len, 0));
-	sock_tx_timestamp(sk, skb);
+	sock_tx_timestamp(sk, skb, ipc_tsflags(&ipc, sk));
 	err = ip_build_and_send_pkt(sock_net(sk), skb, saddr, daddr, IPPROTO_ICMP,
 				    ipc_tos(&ipc, sk), ipc_ttl(&ipc, sk), ip_dont_fragment(sk));
 	if (err)

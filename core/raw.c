@@ -419,7 +419,7 @@ static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		kfree_skb(skb);
 		return err;
 	}
-	sock_tx_timestamp(sk, skb);
+	sock_tx_timestamp(sk, skb, ipc_tsflags(&ipc, sk));
 	if (inet->hdrincl)
 		err = raw_send_hdrinc(sk, skb, daddr, saddr);
 	else

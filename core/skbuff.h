@@ -73,9 +73,9 @@ struct sk_buff {
 	uint16_t vlan_tci;   /* ... and its tag control (priority, VLAN id), host order */
 	uint64_t tstamp;     /* ns, the stack clock, when received or last sent */
 	/*
-	 * skb_shinfo(skb)->tx_flags and ->tskey: SKBTX_SW_TSTAMP asks the link
-	 * to queue a transmit time stamp for skb->sk (skb_tstamp_tx), with
-	 * tskey its SOF_TIMESTAMPING_OPT_ID counter.
+	 * skb_shinfo(skb)->tx_flags and ->tskey: SKBTX_SW_TSTAMP and
+	 * SKBTX_SCHED_TSTAMP ask the link to queue a transmit time stamp for skb->sk
+	 * (skb_tstamp_tx), with tskey its SOF_TIMESTAMPING_OPT_ID counter.
 	 */
 	uint8_t tx_flags;
 	uint32_t tskey;
@@ -92,7 +92,8 @@ struct sk_buff_head {
 	uint32_t qlen;
 };
 
-#define SKBTX_SW_TSTAMP 0x02 /* include/linux/skbuff.h */
+#define SKBTX_SW_TSTAMP	   0x02 /* include/linux/skbuff.h */
+#define SKBTX_SCHED_TSTAMP 0x40 /* ... when the frame enters the (absent) qdisc */
 
 /* Allocation: size is the payload room; MAX_HEADER headroom is always added. */
 struct sk_buff *alloc_skb(unsigned int size);

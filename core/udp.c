@@ -556,6 +556,7 @@ struct udp_dest {
 	uint32_t saddr, daddr; /* network order */
 	uint16_t dport;	       /* network order */
 	int tos, ttl, df;
+	uint32_t tsflags; /* ipc_tsflags */
 };
 
 /* A corked datagram (UDP_CORK, MSG_MORE): its destination, then its payload so far. */
@@ -627,7 +628,7 @@ static int udp_send_datagram(struct sock *sk, const struct udp_dest *dst, const 
 	if (!uh->check)
 		uh->check = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
 
-	sock_tx_timestamp(sk, skb);
+	sock_tx_timestamp(sk, skb, dst->tsflags);
 	err = ip_build_and_send_pkt(net, skb, dst->saddr, dst->daddr,
 				    lite ? IPPROTO_UDPLITE : IPPROTO_UDP, (uint8_t)dst->tos,
 				    dst->ttl, dst->df);
@@ -759,6 +760,7 @@ static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	if (err)
 		return err;
 	dst.tos = ipc_tos(&ipc, sk);
+	dst.tsflags = ipc_tsflags(&ipc, sk);
 	/* __ip_make_skb: an IP_TTL message first, then IP_MULTICAST_TTL for a group. */
 	dst.ttl = ipv4_is_multicast(dst.daddr) && ipc.ttl <= 0 ? inet->mc_ttl : ipc_ttl(&ipc, sk);
 	if (corkreq) {

@@ -92,9 +92,10 @@ size_t shim_dgram_ctl_fixup(uint8_t *ctl, size_t room, size_t ctl_len, const str
 }
 
 /* One message of the kernel's layout at out + *off. */
-static void shim_cmsg_add(uint8_t *out, size_t *off, int type, const void *data, size_t len)
+static void shim_cmsg_add(uint8_t *out, size_t *off, int level, int type, const void *data,
+			  size_t len)
 {
-	struct cmsghdr ch = {.cmsg_len = CMSG_LEN(len), .cmsg_level = SOL_IP, .cmsg_type = type};
+	struct cmsghdr ch = {.cmsg_len = CMSG_LEN(len), .cmsg_level = level, .cmsg_type = type};
 
 	memcpy(out + *off, &ch, sizeof(ch));
 	memcpy(out + *off + sizeof(ch), data, len);
@@ -107,15 +108,34 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc)
 
 	memset(out, 0, SHIM_DGRAM_CTL_MAX);
 	if (ipc->ttl > 0)
-		shim_cmsg_add(out, &off, IP_TTL, &ipc->ttl, sizeof(ipc->ttl));
+		shim_cmsg_add(out, &off, SOL_IP, IP_TTL, &ipc->ttl, sizeof(ipc->ttl));
 	if (ipc->tos >= 0)
-		shim_cmsg_add(out, &off, IP_TOS, &ipc->tos, sizeof(ipc->tos));
+		shim_cmsg_add(out, &off, SOL_IP, IP_TOS, &ipc->tos, sizeof(ipc->tos));
 	if (ipc->addr || ipc->oif) {
 		struct in_pktinfo pi = {.ipi_ifindex = ipc->oif, .ipi_spec_dst = {ipc->addr}};
 
-		shim_cmsg_add(out, &off, IP_PKTINFO, &pi, sizeof(pi));
+		shim_cmsg_add(out, &off, SOL_IP, IP_PKTINFO, &pi, sizeof(pi));
 	}
+	if (ipc->ts_set)
+		shim_cmsg_add(out, &off, SOL_SOCKET, SO_TIMESTAMPING_OLD, &ipc->tsflags,
+			      sizeof(ipc->tsflags));
 	return off;
+}
+
+int shim_cmsg_tsflags(const void *ctl, size_t len)
+{
+	const uint8_t *p = ctl;
+	struct cmsghdr ch;
+	uint32_t flags;
+
+	for (size_t off = 0; off + sizeof(ch) <= len; off += CMSG_ALIGN(ch.cmsg_len)) {
+		memcpy(&ch, p + off, sizeof(ch));
+		if (ch.cmsg_level == SOL_SOCKET && ch.cmsg_type == SO_TIMESTAMPING_OLD) {
+			memcpy(&flags, p + off + sizeof(ch), sizeof(flags));
+			return (int)flags;
+		}
+	}
+	return -1;
 }
 
 void shim_errq_note(int fd)

@@ -170,7 +170,9 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	struct msghdr lm = {0};
 	unsigned int fl = shim_ent_flags(e);
 	size_t total = 0, i, max;
+	bool stamped;
 	ssize_t ret;
+	int ts;
 
 	if (m->msg_iovlen > UIO_MAXIOV)
 		return -EMSGSIZE;
@@ -237,8 +239,9 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	 * queue (the stack copies at once, the link stamps as it sends): ERR
 	 * from now on; an ERRQUEUE request sends what is in the pair first.
 	 */
-	if (ret >= 0 &&
-	    (((flags & MSG_ZEROCOPY) && (fl & SHIM_F_ZEROCOPY)) || (fl & SHIM_F_TXSTAMP)))
+	ts = shim_cmsg_tsflags(h.ctl_len ? m->msg_control : NULL, h.ctl_len);
+	stamped = ts < 0 ? fl & SHIM_F_TXSTAMP : ts & SHIM_TX_STAMPED;
+	if (ret >= 0 && (((flags & MSG_ZEROCOPY) && (fl & SHIM_F_ZEROCOPY)) || stamped))
 		shim_errq_note(fd);
 	return ret > 0 ? ret : 0;
 }

@@ -95,7 +95,7 @@ enum shim_kind {
  */
 #define SHIM_F_ERRQ	0x2000
 #define SHIM_F_ZEROCOPY 0x4000 /* UDP socket with SO_ZEROCOPY: MSG_ZEROCOPY sends complete */
-/* Datagram socket with SOF_TIMESTAMPING_TX_SOFTWARE: each send queues a transmit stamp. */
+/* Datagram socket with SOF_TIMESTAMPING_TX_SOFTWARE or _TX_SCHED: each send queues a stamp. */
 #define SHIM_F_TXSTAMP 0x8000
 /*
  * Stream whose write found the pair full (or whose poll found it not
@@ -380,6 +380,10 @@ size_t shim_dgram_ctl_fixup(uint8_t *ctl, size_t room, size_t ctl_len, const str
  */
 struct ipcm_cookie;
 size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
+/* The SO_TIMESTAMPING flags of a send's control messages as built above, or -1 if none. */
+int shim_cmsg_tsflags(const void *ctl, size_t len);
+/* The SOF_TIMESTAMPING_* bits that queue a stamp on the error queue: TX_SOFTWARE, TX_SCHED. */
+#define SHIM_TX_STAMPED ((1u << 1) | (1u << 8))
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket: one entry from the host. */
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
 /* The application took an error report that said the error queue is not empty. */

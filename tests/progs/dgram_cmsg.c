@@ -800,6 +800,100 @@ static void tx_stamps(void)
 	close(p);
 }
 
+/* sendto with SO_TIMESTAMPING flags as a control message (none if flags < 0). */
+static ssize_t send_ts(int fd, const struct sockaddr_in *to, const void *d, size_t len,
+		       long long flags)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(uint32_t))];
+	} ctl = {0};
+	struct iovec iov = {(void *)d, len};
+	struct msghdr m = {.msg_name = (void *)to,
+			   .msg_namelen = sizeof(*to),
+			   .msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = flags < 0 ? NULL : ctl.buf,
+			   .msg_controllen = flags < 0 ? 0 : sizeof(ctl.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	uint32_t f = (uint32_t)flags;
+
+	if (flags >= 0) {
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SO_TIMESTAMPING_OLD;
+		cm->cmsg_len = CMSG_LEN(sizeof(f));
+		memcpy(CMSG_DATA(cm), &f, sizeof(f));
+	}
+	return sendmsg(fd, &m, 0);
+}
+
+/*
+ * SO_TIMESTAMPING as a control message of a send (__sock_cmsg_send: the
+ * bits it takes, which replace the socket's TX_* bits for that datagram
+ * only), and TX_SCHED (a stamp as the frame enters the qdisc, before the
+ * software one): on the error queue in the kernel's order, OPT_ID keys
+ * counting only the datagrams stamped.
+ */
+static void tx_stamps_send(void)
+{
+	const int base =
+		SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
+	struct sockaddr_in to = {
+		.sin_family = AF_INET, .sin_port = htons(PORT_CLOSED), .sin_addr = peer};
+	struct icmphdr req = {.type = ICMP_ECHO};
+	struct timespec sent;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), p;
+	char step[32];
+
+	scenario = "udp tx stamps, the bits a send's SO_TIMESTAMPING takes";
+	clock_gettime(CLOCK_REALTIME, &sent);
+	for (int b = 0; b < 20; b++) {
+		snprintf(step, sizeof(step), "bit %d", b);
+		res(step, send_ts(fd, &to, "bits", 4, 1LL << b));
+	}
+	/* TX_SOFTWARE's stamp, then TX_SCHED's (each its own datagram). */
+	tx_stamp_read("MSG_ERRQUEUE first", fd, &sent);
+	tx_stamp_read("MSG_ERRQUEUE second", fd, &sent);
+	recv_print("MSG_ERRQUEUE empty", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+
+	scenario = "udp tx stamps, per message";
+	setopt("SO_TIMESTAMPING", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD, base);
+	clock_gettime(CLOCK_REALTIME, &sent);
+	res("sendmsg TX_SOFTWARE", send_ts(fd, &to, "msg1", 4, SOF_TIMESTAMPING_TX_SOFTWARE));
+	res("sendmsg none", send_ts(fd, &to, "msg2", 4, -1));
+	res("sendmsg TX_SOFTWARE", send_ts(fd, &to, "msg3", 4, SOF_TIMESTAMPING_TX_SOFTWARE));
+	tx_stamp_read("MSG_ERRQUEUE first", fd, &sent);
+	tx_stamp_read("MSG_ERRQUEUE second", fd, &sent);
+	recv_print("MSG_ERRQUEUE empty", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+	setopt("SO_TIMESTAMPING TX_SOFTWARE", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+	       base | SOF_TIMESTAMPING_TX_SOFTWARE);
+	clock_gettime(CLOCK_REALTIME, &sent);
+	res("sendmsg 0", send_ts(fd, &to, "msg4", 4, 0));
+	res("sendmsg none", send_ts(fd, &to, "msg5", 4, -1));
+	tx_stamp_read("MSG_ERRQUEUE", fd, &sent);
+	recv_print("MSG_ERRQUEUE empty", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+
+	scenario = "udp tx stamps, TX_SCHED";
+	setopt("SO_TIMESTAMPING", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+	       base | SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_TX_SOFTWARE);
+	clock_gettime(CLOCK_REALTIME, &sent);
+	res("sendto", sendto(fd, "sch1", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+	tx_stamp_read("MSG_ERRQUEUE first", fd, &sent);
+	tx_stamp_read("MSG_ERRQUEUE second", fd, &sent);
+	setopt("SO_TIMESTAMPING", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+	       base | SOF_TIMESTAMPING_TX_SCHED);
+	tx_stamp_one("sendto", fd, &to, "sch2", 4);
+	recv_print("MSG_ERRQUEUE empty", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+	close(fd);
+
+	scenario = "ping socket tx stamps, TX_SCHED";
+	p = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	setopt("SO_TIMESTAMPING", p, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+	       base | SOF_TIMESTAMPING_TX_SCHED);
+	tx_stamp_one("sendto", p, &to, &req, sizeof(req));
+	close(p);
+}
+
 /* SIOCGSTAMP: ENOENT before a datagram, a time after one. */
 static void udp_stamp_ioctl(void)
 {
@@ -1377,6 +1471,7 @@ int main(int argc, char **argv)
 	udp_errqueue();
 	udp_zerocopy();
 	tx_stamps();
+	tx_stamps_send();
 	after_exec(argv);
 	udp_stamp_ioctl();
 	icmp_cmsgs(SOCK_DGRAM);
