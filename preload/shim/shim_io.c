@@ -1291,6 +1291,34 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 	return ret;
 }
 
+/*
+ * splice into a stream is the kernel's into the pair; one that finds the
+ * pair full counts as a write that did (SHIM_F_NOSPACE: the writer's next
+ * edge-triggered EPOLLOUT comes), and the first gives the send buffer back.
+ */
+SHIM_EXPORT ssize_t splice(int in, off64_t *off_in, int out, off64_t *off_out, size_t n,
+			   unsigned int flags)
+{
+	struct shim_call c;
+	uint64_t e;
+	ssize_t ret;
+
+	if (likely(!shim_slow) && likely(shim_ent_kind(shim_fd_get(out)) != SHIM_STREAM))
+		return shim_real.splice(in, off_in, out, off_out, n, flags);
+	shim_call_begin(&c, SHIM_SYM_splice);
+	e = shim_fd_get(out);
+	if (shim_ent_kind(e) == SHIM_STREAM) {
+		c.path = "stack";
+		shim_stream_wrote(out, e);
+	}
+	ret = shim_real.splice(in, off_in, out, off_out, n, flags);
+	if (ret < 0 && errno == EAGAIN && shim_ent_kind(e) == SHIM_STREAM)
+		shim_stream_full(out, e);
+	shim_trace(&c, ret, "%d, %p, %d, %p, %zu, %#x", in, (void *)off_in, out, (void *)off_out, n,
+		   flags);
+	return ret;
+}
+
 SHIM_EXPORT ssize_t sendfile(int out, int in, off_t *off, size_t n)
 {
 	if (likely(!shim_slow) && likely(!shim_fd_get(out)))

@@ -56,6 +56,7 @@
 	X(ssize_t, writev, (int, const struct iovec *, int))                                       \
 	X(ssize_t, sendfile, (int, int, off_t *, size_t))                                          \
 	X(ssize_t, sendfile64, (int, int, off64_t *, size_t))                                      \
+	X(ssize_t, splice, (int, off64_t *, int, off64_t *, size_t, unsigned int))                 \
 	X(int, ioctl, (int, unsigned long, ...))                                                   \
 	X(int, fcntl, (int, int, ...))                                                             \
 	X(int, fcntl64, (int, int, ...))                                                           \

@@ -220,6 +220,12 @@ static ssize_t shim_sys_sendfile64(int out, int in, off64_t *off, size_t n)
 	return SYS4(SYS_sendfile, out, in, off, n);
 }
 
+static ssize_t shim_sys_splice(int in, off64_t *off_in, int out, off64_t *off_out, size_t n,
+			       unsigned int flags)
+{
+	return SYS6(SYS_splice, in, off_in, out, off_out, n, flags);
+}
+
 /* ioctl and fcntl: glibc reads the third argument as one pointer-sized word. */
 static int shim_sys_ioctl(int fd, unsigned long cmd, ...)
 {

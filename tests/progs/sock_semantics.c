@@ -1756,33 +1756,38 @@ static int ep_count(int ep)
 	return n < 0 ? n : total;
 }
 
-/*
- * Edge-triggered EPOLLOUT on TCP: writes that never fill the send buffer
- * wake nobody as the peer acknowledges them (SOCK_NOSPACE is not set), one
- * that fills it wakes the writer once when room comes back
- * (sk_stream_write_space), and nothing more comes as the rest drains.
- */
-static void et_write_space(void)
-{
-	static char chunk[65536];
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int c = socket(AF_INET, SOCK_STREAM, 0), d = socket(AF_INET, SOCK_STREAM, 0);
-	struct epoll_event ev = {.events = EPOLLOUT | EPOLLET};
-	int events = 0, full = 0;
-	char line[32];
+static char chunk[65536];
+static int chunk_pipe[2] = {-1, -1};
+static size_t chunk_piped;
 
-	res("connect", do_connect(c, sa(peer, PORT_GATE)));
-	res("hold", send(c, "hold\n", 5, 0));
-	if (!outq_empty(c))
-		out("hold acknowledged", "timeout");
-	res("ADD (OUT, ET)", epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev));
-	ep_step("writable at ADD", ep, WAIT_MS);
-	for (int i = 0; i < 5; i++) {
-		if (send(c, chunk, 1000, 0) != 1000 || !outq_empty(c))
-			out("write 1000", "failed or not acknowledged");
-		events += ep_count(ep);
-	}
-	out("five writes the peer acknowledged", "%d events", events);
+static ssize_t put_send(int fd)
+{
+	return send(fd, chunk, sizeof(chunk), 0);
+}
+
+/* splice from a pipe kept full of chunk's bytes (the pipe never says EAGAIN). */
+static ssize_t put_splice(int fd)
+{
+	ssize_t n;
+
+	if (!chunk_piped && write(chunk_pipe[1], chunk, sizeof(chunk)) == (ssize_t)sizeof(chunk))
+		chunk_piped = sizeof(chunk);
+	n = splice(chunk_pipe[0], NULL, fd, NULL, chunk_piped, SPLICE_F_NONBLOCK);
+	if (n > 0)
+		chunk_piped -= (size_t)n;
+	return n;
+}
+
+/*
+ * Fills c for good with put (non-blocking), lets the peer drain it and
+ * prints the edge-triggered events of ep: none while full, one when room
+ * comes back (sk_stream_write_space), none after.
+ */
+static void et_fill_drain(const char *how, int ep, int c, ssize_t (*put)(int))
+{
+	char line[32], step[64];
+	int d = socket(AF_INET, SOCK_STREAM, 0), full = 0;
+
 	res("O_NONBLOCK", fcntl(c, F_SETFL, O_NONBLOCK));
 	/*
 	 * Full for good: acknowledgements of what was in flight free room
@@ -1792,7 +1797,7 @@ static void et_write_space(void)
 	for (int round = 0; round < 1000 && !full; round++) {
 		int sent = 0;
 
-		while (send(c, chunk, sizeof(chunk), 0) > 0)
+		while (put(c) > 0)
 			sent++;
 		if (errno != EAGAIN || !in_flight_none(c)) {
 			full = -1;
@@ -1801,7 +1806,8 @@ static void et_write_space(void)
 		full = !sent;
 		ep_count(ep);
 	}
-	out("filled", "%s", full == 1 ? "yes" : "no");
+	snprintf(step, sizeof(step), "filled by %s", how);
+	out(step, "%s", full == 1 ? "yes" : "no");
 	ep_step("nothing while full", ep, 0);
 	snprintf(line, sizeof(line), "drain %u\n", local_port(c));
 	res("connect the drain", do_connect(d, sa(peer, PORT_GATE)));
@@ -1810,9 +1816,52 @@ static void et_write_space(void)
 	if (!outq_empty(c))
 		out("drained", "timeout");
 	out("after the drain", "%d events", ep_count(ep));
-	close(ep);
-	close(c);
 	close(d);
+}
+
+/* A connection to PORT_GATE that the peer holds unread, registered edge-triggered for OUT. */
+static int et_gated(int ep)
+{
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	struct epoll_event ev = {.events = EPOLLOUT | EPOLLET};
+
+	res("connect", do_connect(c, sa(peer, PORT_GATE)));
+	res("hold", send(c, "hold\n", 5, 0));
+	if (!outq_empty(c))
+		out("hold acknowledged", "timeout");
+	res("ADD (OUT, ET)", epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev));
+	ep_step("writable at ADD", ep, WAIT_MS);
+	return c;
+}
+
+/*
+ * Edge-triggered EPOLLOUT on TCP: writes that never fill the send buffer
+ * wake nobody as the peer acknowledges them (SOCK_NOSPACE is not set), one
+ * that fills it wakes the writer once when room comes back
+ * (sk_stream_write_space), and nothing more comes as the rest drains;
+ * filled by send, then on another connection by splice.
+ */
+static void et_write_space(void)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), c, events = 0;
+
+	c = et_gated(ep);
+	for (int i = 0; i < 5; i++) {
+		if (send(c, chunk, 1000, 0) != 1000 || !outq_empty(c))
+			out("write 1000", "failed or not acknowledged");
+		events += ep_count(ep);
+	}
+	out("five writes the peer acknowledged", "%d events", events);
+	et_fill_drain("send", ep, c, put_send);
+	close(c);
+
+	res("pipe", pipe(chunk_pipe));
+	c = et_gated(ep);
+	et_fill_drain("splice", ep, c, put_splice);
+	close(c);
+	close(chunk_pipe[0]);
+	close(chunk_pipe[1]);
+	close(ep);
 }
 
 static const struct {
