@@ -693,6 +693,7 @@ static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *dat
 #define SOF_TIMESTAMPING_SOFTWARE      (1u << 4)
 #define SOF_TIMESTAMPING_OPT_ID	       (1u << 7)
 #define SOF_TIMESTAMPING_TX_SCHED      (1u << 8)
+#define SOF_TIMESTAMPING_OPT_CMSG      (1u << 10)
 #define SOF_TIMESTAMPING_OPT_TSONLY    (1u << 11)
 #define SOF_TIMESTAMPING_OPT_RX_FILTER (1u << 17)
 
@@ -736,7 +737,9 @@ static void sock_recv_timestamp(struct cmsg_writer *w, const struct sock *sk,
 }
 
 /* ip_cmsg_recv_offset: in the kernel's order, after the socket-level stamps. */
-static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const struct sk_buff *skb)
+/* tx: skb is a frame of ours stamped as it left (the error queue, OPT_CMSG). */
+static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const struct sk_buff *skb,
+			bool tx)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	uint32_t flags = inet_sk(sk)->cmsg_flags;
@@ -744,12 +747,14 @@ static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const stru
 	if (flags & IP_CMSG_PKTINFO) {
 		/*
 		 * ipv4_pktinfo_prepare() computes the specific destination for
-		 * UDP and raw sockets; ping sockets skip it and report 0.
+		 * UDP and raw sockets; ping sockets skip it and report 0. A
+		 * stamped frame's is its source (ipv4_datagram_support_cmsg).
 		 */
 		bool ping = sk->sk_type == SOCK_DGRAM && sk->sk_protocol == IPPROTO_ICMP;
+		uint32_t spec_dst = tx ? iph->saddr : ping ? 0 : sock_net(sk)->addr;
 		struct in_pktinfo info = {
 			.ipi_ifindex = skb->dev ? skb->dev->ifindex : 1,
-			.ipi_spec_dst = {ping ? 0 : sock_net(sk)->addr},
+			.ipi_spec_dst = {spec_dst},
 			.ipi_addr = {iph->daddr},
 		};
 
@@ -795,7 +800,7 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buf
 	sock_recv_timestamp(&w, sk, skb, false);
 	if (sock_flag(sk, SOCK_RXQ_OVFL) && dropcount)
 		put_cmsg(&w, SOL_SOCKET, SO_RXQ_OVFL, &dropcount, sizeof(dropcount));
-	ip_cmsg_put(&w, sk, skb);
+	ip_cmsg_put(&w, sk, skb, false);
 	msg->msg_controllen = w.used;
 }
 
@@ -1090,13 +1095,19 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 	} errhdr;
 	struct sock_exterr_skb *serr;
 	size_t copied, off = 0;
-	bool icmp, tx_tstamp;
+	bool icmp, tx_tstamp, tx_cmsg;
 
 	if (!skb)
 		return -EAGAIN;
 	serr = SKB_EXT_ERR(skb);
 	icmp = serr->ee.ee_origin == SO_EE_ORIGIN_ICMP;
 	tx_tstamp = serr->ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING;
+	/*
+	 * ipv4_datagram_support_cmsg: with OPT_CMSG a stamped frame that left
+	 * by a device (not OPT_TSONLY's empty entry) names its source as the
+	 * offender and gets the socket's IP_* messages, as an ICMP error does.
+	 */
+	tx_cmsg = tx_tstamp && (sk->sk_tsflags & SOF_TIMESTAMPING_OPT_CMSG) && skb->dev;
 	sk->sk_rmem_alloc -= (int)serr->truesize;
 	copied = skb->len;
 	if (copied > len) {
@@ -1126,14 +1137,14 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 	}
 	memset(&errhdr, 0, sizeof(errhdr));
 	errhdr.ee = serr->ee;
-	if (icmp) {
+	if (icmp || tx_cmsg) {
 		errhdr.offender.sin_family = AF_INET;
-		errhdr.offender.sin_addr.s_addr = ip_hdr(skb)->saddr; /* who sent the ICMP */
+		errhdr.offender.sin_addr.s_addr = ip_hdr(skb)->saddr; /* who sent the ICMP, or we */
 	}
 	if (msg->msg_control) {
 		sock_recv_timestamp(&w, sk, skb, tx_tstamp);
-		if (icmp)
-			ip_cmsg_put(&w, sk, skb);
+		if (icmp || tx_cmsg)
+			ip_cmsg_put(&w, sk, skb, tx_cmsg);
 		put_cmsg(&w, SOL_IP, IP_RECVERR, &errhdr, sizeof(errhdr));
 		msg->msg_controllen = w.used;
 	}

@@ -886,6 +886,24 @@ static void tx_stamps_send(void)
 	recv_print("MSG_ERRQUEUE empty", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
 	close(fd);
 
+	/*
+	 * OPT_CMSG: a stamp with the frame gets the socket's IP_* messages
+	 * (IP_PKTINFO naming the device it left by) and its source as the
+	 * offender; OPT_TSONLY's gets neither.
+	 */
+	scenario = "udp tx stamps, OPT_CMSG";
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	setopt("IP_PKTINFO", fd, SOL_IP, IP_PKTINFO, 1);
+	setopt("IP_RECVTTL", fd, SOL_IP, IP_RECVTTL, 1);
+	setopt("SO_TIMESTAMPING", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+	       SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+		       SOF_TIMESTAMPING_OPT_CMSG);
+	tx_stamp_one("sendto", fd, &to, "ocms", 4);
+	setopt("SO_TIMESTAMPING OPT_TSONLY", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+	       base | SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_CMSG);
+	tx_stamp_one("sendto", fd, &to, "ocms", 4);
+	close(fd);
+
 	scenario = "ping socket tx stamps, TX_SCHED";
 	p = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
 	setopt("SO_TIMESTAMPING", p, SOL_SOCKET, SO_TIMESTAMPING_OLD,
