@@ -63,9 +63,11 @@ static int shim_patch_close_nocancel(int fd);
  * setsockopt for IP_RECVERR), getaddrinfo's source address sort (socket,
  * connect, getsockname), if_nametoindex/getifaddrs/netlink (socket, bind,
  * sendto, recvmsg, ioctl), and the Sun RPC code (listen, accept, sendmsg,
- * recv, getsockopt ...). __close_nocancel is how the resolver closes its
- * sockets: without it the fd table would keep an emulated entry for a
- * number the kernel hands out again.
+ * recv, getsockopt ...), and poll: the resolver's and Sun RPC's waits
+ * (__poll) then see the kernel's readiness (shim_poll.c), e.g. POLLERR for
+ * an ICMP error rather than a readable report. __close_nocancel is how the
+ * resolver closes its sockets: without it the fd table would keep an
+ * emulated entry for a number the kernel hands out again.
  *
  * Not patched although wrapped: dup, dup2, dup3, fcntl and close_range.
  * libc calls them inside posix_spawn's child, which shares the parent's
@@ -97,6 +99,7 @@ static const struct shim_patch_target {
 	{"readv", (void *)readv},
 	{"writev", (void *)writev},
 	{"ioctl", (void *)ioctl},
+	{"poll", (void *)poll},
 	{"close", (void *)close},
 	{"__close_nocancel", (void *)shim_patch_close_nocancel},
 };

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Names through the stack: glibc's resolver opens and uses its sockets
 # through libc-internal calls (__socket, __connect, __sendmmsg, __recvfrom,
-# __close_nocancel) that only the interposer's code patching reaches. A
+# __poll, __close_nocancel) that only the interposer's code patching reaches. A
 # dnsmasq on the kernel peer answers svc.sockshim.test; the shim namespace
 # (no kernel address) names it in /etc/netns/<ns>/resolv.conf. getent,
 # Python's getaddrinfo, curl (name, then a download compared by SHA-256) and
@@ -82,12 +82,15 @@ run_step() {
 SOCKSHIM_TRACE=2 SOCKSHIM_TRACE_FILE="$TB_WORK/getent.trace" \
 	run_step "getent hosts $NAME" getent hosts "$NAME"
 grep -q "^10.99.0.2 .*$NAME" "$TB_WORK/step.log" || tb_fail "getent printed: $(cat "$TB_WORK/step.log")"
-for f in socket connect __close_nocancel; do
+for f in socket connect __close_nocancel poll; do
 	grep -q "patch $f at 0x[0-9a-f]*: [0-9]* bytes relocated" "$TB_WORK/getent.trace" ||
 		tb_fail "SOCKSHIM_TRACE=2 does not list the patch of $f"
 done
 grep -q 'socket(AF_INET, SOCK_DGRAM.*) = [0-9]* .* stack' "$TB_WORK/getent.trace" ||
 	tb_fail "the resolver's socket was not made on the stack"
+# The resolver waits for the answer in libc's own __poll: readiness as the kernel's.
+grep -q '\] poll(0x[0-9a-f]*, 1, [0-9]*) = 1' "$TB_WORK/getent.trace" ||
+	tb_fail "the resolver's wait (libc's __poll) did not reach the interposer"
 
 run_step "python3 socket.getaddrinfo($NAME)" "$TB_PY" -c "
 import socket, sys
