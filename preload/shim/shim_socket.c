@@ -868,8 +868,11 @@ SHIM_EXPORT int shutdown(int fd, int how)
 		 * EOF after the bytes already written (then sends FIN), and our
 		 * own later writes fail with EPIPE as on the kernel's socket.
 		 */
-		if (ret == 0 && shim_ent_kind(e) == SHIM_STREAM)
+		if (ret == 0 && shim_ent_kind(e) == SHIM_STREAM) {
 			shim_real.shutdown(fd, how);
+			/* inet_shutdown's sk_state_change: an edge whatever the bits. */
+			shim_epoll_fd_changed(fd);
+		}
 		/* inet_shutdown records how even when it answers ENOTCONN. */
 		if (ret == -ENOTCONN && shim_ent_kind(e) == SHIM_STREAM &&
 		    (how == SHUT_RD || how == SHUT_RDWR)) {

@@ -1858,6 +1858,10 @@ static void et_write_space(void)
 	res("pipe", pipe(chunk_pipe));
 	c = et_gated(ep);
 	et_fill_drain("splice", ep, c, put_splice);
+	/* inet_shutdown wakes the socket (sk_state_change): an edge with the same bits. */
+	res("SHUT_WR", shutdown(c, SHUT_WR));
+	ep_step("SHUT_WR: an edge", ep, WAIT_MS);
+	ep_step("SHUT_WR: nothing new", ep, 0);
 	close(c);
 	close(chunk_pipe[0]);
 	close(chunk_pipe[1]);
