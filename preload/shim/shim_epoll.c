@@ -34,7 +34,9 @@
  */
 #include "shim_lib.h"
 
+#include <linux/sockios.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -431,6 +433,22 @@ static bool shim_ep_write_space_only(struct shim_ep_reg *r, uint64_t e, unsigned
 }
 
 /*
+ * A datagram socket registered for OUT only (the pair asked for IN too, for
+ * error reports) woken while a datagram waits unread in its pair: the wake
+ * may be the host taking a sent datagram out of the pair, which wakes the
+ * writer each time (sock_def_write_space). It was if the socket sent since
+ * it was last reported writable and nothing it sent is left in the pair.
+ */
+static bool shim_ep_dgram_sent(const struct shim_ep_reg *r, uint64_t e)
+{
+	int outq = -1;
+
+	if (!(r->events & EPOLLOUT) || !(shim_ent_flags(e) & SHIM_F_DG_SENT))
+		return false;
+	return shim_real.ioctl(r->fd, SIOCOUTQ, &outq) == 0 && outq == 0;
+}
+
+/*
  * A level-triggered registration the kernel watches by edges (asked for
  * neither IN nor OUT, shim_ep_kernel_event) reports again while it stays
  * ready: ep_modify queues it at once if it is.
@@ -481,8 +499,11 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 		 * report (the first report after ADD/MOD is ep_insert's own).
 		 */
 		if (r->asked_in && (k.events & EPOLLIN) && !(rev & EPOLLERR) &&
-		    (r->events & EPOLLET) && !r->pending)
+		    (r->events & EPOLLET) && !r->pending && !shim_ep_dgram_sent(r, e))
 			rev = 0;
+		/* Reported writable: the next sent datagram's wake-up is a new one. */
+		if ((rev & EPOLLOUT) && (shim_ent_flags(e) & SHIM_F_DG_SENT))
+			shim_fd_flags(r->fd, 0, SHIM_F_DG_SENT);
 		if ((r->events & EPOLLET) && !r->pending && rev == r->last_rev &&
 		    shim_ep_same_edge(e, rev))
 			rev = 0;

@@ -230,6 +230,9 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	lm.msg_iov = iov;
 	lm.msg_iovlen = m->msg_iovlen + 2;
 	/* A pair whose host is gone says EPIPE; a UDP socket never raises SIGPIPE. */
+	/* Before the host can take it: a waiter on another thread must see it sent. */
+	if (!(fl & SHIM_F_DG_SENT))
+		shim_fd_flags(fd, SHIM_F_DG_SENT, 0);
 	ret = shim_real.sendmsg(fd, &lm, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
 	if (ret < 0)
 		return errno == EPIPE ? -SHIM_EGONE_SEND : -errno;

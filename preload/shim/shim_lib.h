@@ -106,6 +106,13 @@ enum shim_kind {
  * this (shim_epoll.c). Readiness only, like HUPSEEN.
  */
 #define SHIM_F_NOSPACE 0x10000
+/*
+ * Datagram socket that sent since edge-triggered epoll last reported it
+ * writable: the host taking that datagram out of the pair is a wake-up of
+ * the writer (sock_def_write_space), told from an arriving datagram's by
+ * SIOCOUTQ (shim_epoll.c).
+ */
+#define SHIM_F_DG_SENT 0x20000
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */

@@ -1868,6 +1868,29 @@ static void et_write_space(void)
 	close(ep);
 }
 
+/*
+ * Edge-triggered EPOLLOUT on UDP: every datagram that leaves frees its
+ * room and wakes the writer (sock_def_write_space), one event per send;
+ * the echoes wake nobody registered for OUT only.
+ */
+static void et_udp_write_space(void)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), u = socket(AF_INET, SOCK_DGRAM, 0);
+	struct epoll_event ev = {.events = EPOLLOUT | EPOLLET};
+	struct sockaddr_in to = sa(peer, PORT_ECHO);
+
+	res("ADD (OUT, ET)", epoll_ctl(ep, EPOLL_CTL_ADD, u, &ev));
+	ep_step("writable at ADD", ep, WAIT_MS);
+	for (int i = 0; i < 3; i++) {
+		res("sendto", sendto(u, "ping", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+		ep_step("sent: an edge", ep, WAIT_MS);
+	}
+	wait_for(u, POLLIN);
+	ep_step("echoes: nothing", ep, 0);
+	close(ep);
+	close(u);
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1878,6 +1901,7 @@ static const struct {
 	{"nb_connecting", nb_connecting},
 	{"et_changes", et_changes},
 	{"et_write_space", et_write_space},
+	{"et_udp_write_space", et_udp_write_space},
 	{"readiness_bad_input", readiness_bad_input},
 	{"epoll_close", epoll_close},
 	{"connect_refused", connect_refused},
