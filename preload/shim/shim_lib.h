@@ -368,6 +368,8 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
 /* The application took an error report that said the error queue is not empty. */
 void shim_errq_note(int fd);
+/* shim_io.c: a socket of this process was told IP_MTU_DISCOVER: big sends ask first. */
+void shim_dgram_pmtu_chosen(void);
 /* A TCP MSG_ZEROCOPY send took bytes: its completion is queued on the host (shim_ctl.h). */
 void shim_zerocopy_sent(int fd, uint64_t e);
 

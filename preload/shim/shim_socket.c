@@ -1080,6 +1080,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	      : optlen		    ? req.sockopt.optval[0]
 				    : 1))
 		shim_fd_flags(fd, 0, SHIM_F_ERRQ);
+	if (ret == 0 && level == SOL_IP && optname == IP_MTU_DISCOVER)
+		shim_dgram_pmtu_chosen();
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))
 		shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	/* Blocking and peeking happen on the pair (or listener): its settings must match. */

@@ -32,6 +32,7 @@
 #include "stackd_decode.h"
 #include "stackd_loopback.h"
 #include "tcp.h"
+#include "udp.h"
 
 #define STACKD_CONN_BATCH 32 /* requests handled per connection per wake-up */
 
@@ -407,6 +408,33 @@ static int stackd_ip_options(const struct shim_sockopt *o, struct shim_rep *rep,
 	return 0;
 }
 
+/*
+ * SHIM_SO_DGRAM_SIZE: udp_sendmsg's MTU check ahead of the datagram, which
+ * the interposer has not written into the pair yet.
+ */
+static int stackd_dgram_size(struct stackd_sock *ss, const struct shim_sockopt *o,
+			     struct shim_rep *rep)
+{
+	struct sock *sk = ss->sock->sk;
+	struct shim_dgram_size_rep r = {.floor = ip_mtu_floor(sock_net(sk))};
+	struct shim_dgram_size d;
+	uint32_t daddr;
+	int err = 0;
+
+	if (o->optlen != sizeof(d) || ss->stream ||
+	    (sk->sk_protocol != IPPROTO_UDP && sk->sk_protocol != IPPROTO_UDPLITE))
+		return -EINVAL;
+	memcpy(&d, o->optval, sizeof(d));
+	daddr = d.to.sin_family ? d.to.sin_addr.s_addr : sk->sk_daddr;
+	/* Unconnected and no address: the send itself says EDESTADDRREQ. */
+	if (daddr && (d.to.sin_family || sk->sk_state == TCP_ESTABLISHED))
+		err = udp_check_mtu(sk, daddr, d.len);
+	r.errq = !skb_queue_empty(&sk->sk_error_queue);
+	memcpy(rep->sockopt.optval, &r, sizeof(r));
+	rep->sockopt.optlen = sizeof(r);
+	return err;
+}
+
 static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep, bool set)
 {
@@ -423,6 +451,8 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		msg_zerocopy_copied(sock->sk);
 		return 0;
 	}
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_SIZE && set)
+		return stackd_dgram_size(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_FILTER_PART)
 		return set ? stackd_filter_set(ss, o) : stackd_filter_get(ss, o, rep);
 	/* A struct sock_fprog points into the caller's memory: never read here. */
