@@ -86,7 +86,8 @@
  * (SHIM_OP_FASTOPEN), no socket filters (SHIM_SO_FILTER_PART), no TCP
  * zerocopy completions (SHIM_SO_ZEROCOPY_SENT) and no urgent data
  * (SHIM_OP_ERRQUEUE with MSG_OOB on a stream), 5 had no size check of a
- * datagram before it is sent (SHIM_SO_DGRAM_SIZE).
+ * datagram before it is sent (SHIM_SO_DGRAM_SIZE) and no SHIM_CONNECT_WAIT
+ * or SHIM_CONNECT_AGAIN.
  */
 #define SHIM_CTL_VERSION 6
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
@@ -149,6 +150,18 @@ struct shim_addr {
 };
 
 #define SHIM_CONNECT_UNSPEC 1 /* connect(AF_UNSPEC): disconnect */
+/*
+ * The caller waits for the handshake (a blocking connect): once it is
+ * done the socket is SS_CONNECTED, as __inet_stream_connect leaves it.
+ * A non-blocking connect leaves SS_CONNECTING until connect is called again.
+ */
+#define SHIM_CONNECT_WAIT 2
+/*
+ * FASTOPEN on a socket past connect(): no data, the answer of
+ * tcp_sendmsg_fastopen (EOPNOTSUPP, EALREADY, EISCONN); 0 says the data
+ * goes through the pair as any write.
+ */
+#define SHIM_CONNECT_AGAIN 4
 
 struct shim_connect {
 	struct shim_addr to;

@@ -562,6 +562,13 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 
 	switch (shim_ent_kind(e)) {
 	case SHIM_LISTENER:
+		/* tcp_sendmsg_fastopen before the state check: the listener's connect says EISCONN.
+		 */
+		if (flags & MSG_FASTOPEN) {
+			ret = shim_fastopen_again(fd, e, m);
+			if (ret)
+				return ret;
+		}
 		return shim_epipe(flags);
 	case SHIM_DGRAM:
 		return shim_dgram_send(e, fd, m, flags, cmsg_err);
@@ -572,6 +579,17 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 		return shim_fastopen_send(fd, e, m, flags);
 	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
 		return shim_epipe(flags);
+	/*
+	 * tcp_sendmsg_fastopen on a socket past connect, first thing in
+	 * tcp_sendmsg_locked: EALREADY connecting, EISCONN connected (the
+	 * host knows which, and the tcp_fastopen client bit: EOPNOTSUPP).
+	 */
+	if (flags & MSG_FASTOPEN) {
+		ret = shim_fastopen_again(fd, e, m);
+		if (ret)
+			return ret;
+		flags &= ~MSG_FASTOPEN;
+	}
 	/* tcp_sendmsg_locked reads the cmsgs once it knows it is connected. */
 	if (cmsg_err)
 		return cmsg_err;
@@ -581,9 +599,6 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	 */
 	if ((flags & MSG_OOB) && !shim_iov_total(m))
 		return 0;
-	/* tcp_sendmsg_fastopen on a connected socket: __inet_stream_connect says EISCONN. */
-	if (flags & MSG_FASTOPEN)
-		return -EISCONN;
 	/* A connected TCP socket ignores msg_name; an AF_UNIX stream would refuse it. */
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;

@@ -382,6 +382,11 @@ void shim_zerocopy_sent(int fd, uint64_t e);
  */
 int shim_fastopen_connect(int fd, uint64_t e, const struct msghdr *m, int flags, size_t *copied);
 /*
+ * MSG_FASTOPEN on a stream past connect (connecting, connected, listening):
+ * tcp_sendmsg_fastopen's answer from the host; 0: send the data as usual.
+ */
+int shim_fastopen_again(int fd, uint64_t e, const struct msghdr *m);
+/*
  * shim_loopback.c: the host answered req with SHIM_CONNECT_KERNEL; the
  * kernel connects fd (for FASTOPEN the caller's sendmsg does).
  */

@@ -724,6 +724,9 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 		filler = shim_fill(fd);
 		if (filler < 0)
 			return filler;
+		fl = shim_real.fcntl(fd, F_GETFL);
+		if (fl >= 0 && !(fl & O_NONBLOCK) && !dontwait)
+			req->connect.flags |= SHIM_CONNECT_WAIT;
 	}
 	req->connect.filler = (uint32_t)filler;
 	ret = shim_request(fd, e, req, &rep, NULL, c);
@@ -742,10 +745,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	}
 	if (ret == 0 || ret == -EINPROGRESS)
 		shim_fd_flags(fd, fill ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
-	if (ret != -EINPROGRESS)
-		return ret;
-	fl = shim_real.fcntl(fd, F_GETFL);
-	if (fl < 0 || (fl & O_NONBLOCK) || dontwait)
+	if (ret != -EINPROGRESS || !(req->connect.flags & SHIM_CONNECT_WAIT))
 		return ret;
 	/* Blocking connect: the pair turns writable when the host is ESTABLISHED. */
 	ret = shim_real.poll(&pfd, 1, shim_sndtimeo_ms(fd));
@@ -821,6 +821,19 @@ int shim_fastopen_connect(int fd, uint64_t e, const struct msghdr *m, int flags,
 	ret = shim_connect_stream(fd, e, &req, &c, flags & MSG_DONTWAIT, &syn);
 	*copied = syn;
 	return ret;
+}
+
+int shim_fastopen_again(int fd, uint64_t e, const struct msghdr *m)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_FASTOPEN, .connect.flags = SHIM_CONNECT_AGAIN};
+	struct shim_call c = {0};
+	struct shim_rep rep;
+	int ret;
+
+	ret = shim_addr_in(&req.connect.to, m->msg_name, m->msg_name ? m->msg_namelen : 0);
+	if (ret)
+		return ret;
+	return shim_request(fd, e, &req, &rep, NULL, &c);
 }
 
 SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)

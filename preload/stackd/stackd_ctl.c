@@ -325,6 +325,27 @@ static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, st
 	return r;
 }
 
+/*
+ * sendmsg(MSG_FASTOPEN) on a socket that connect() (or accept) made:
+ * tcp_sendmsg_fastopen's connect, which says EALREADY while connecting,
+ * EISCONN once connected, and 0 the first time after a non-blocking
+ * connect completed; after TCP_FASTOPEN_CONNECT's connect the data, which
+ * follows through the pair, sends the SYN.
+ */
+static int stackd_fastopen_again(struct stackd_sock *ss, struct sockaddr_in *sin, int len)
+{
+	struct sock *sk = ss->sock->sk;
+	size_t copied;
+
+	if (!ss->stream)
+		return -EOPNOTSUPP;
+	if (inet_sk(sk)->defer_connect && (sock_net(sk)->sysctl.tcp_fastopen & TFO_CLIENT_ENABLE))
+		return 0;
+	/* No msg_name: __inet_stream_connect gets none either. */
+	return tcp_connect_fastopen(ss->sock, len ? (struct sockaddr *)sin : NULL, len, NULL, 0,
+				    &copied);
+}
+
 /* CONNECT, or FASTOPEN: a connect whose SYN may carry the data that came with it. */
 static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep)
@@ -338,6 +359,8 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 
 	if (req->connect.flags & SHIM_CONNECT_UNSPEC)
 		sin.sin_family = AF_UNSPEC;
+	if (fastopen && (req->connect.flags & SHIM_CONNECT_AGAIN))
+		return stackd_fastopen_again(ss, &sin, len);
 	r = stackd_loopback_handoff(ss, &sin, len, rep);
 	if (r)
 		return r;
@@ -345,6 +368,7 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 		/* Read away at ESTABLISHED so that the application's end turns writable then. */
 		ss->filler += req->connect.filler;
 		ss->connecting = true;
+		ss->connect_wait = req->connect.flags & SHIM_CONNECT_WAIT;
 	}
 	if (fastopen && ss->stream)
 		r = tcp_connect_fastopen(ss->sock, (struct sockaddr *)&sin, len, req->fastopen.data,
