@@ -494,6 +494,9 @@ struct tcp_sock {
 	uint64_t tcp_wstamp_ns;	     /* earliest departure time of the next segment */
 	uint64_t pacing_late_ns;     /* the pacing timer ran this late: what may catch up */
 	struct timer_list pacing_timer;
+
+	/* Accept inheritance: TCP_CONGESTION was set (icsk_ca_setsockopt), children keep it. */
+	bool ca_setsockopt;
 };
 
 #define TCP_URG_VALID  0x0100

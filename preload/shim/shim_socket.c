@@ -341,6 +341,48 @@ void shim_dgram_autobind(int fd, uint64_t e)
 	shim_fd_flags(fd, SHIM_F_BOUND, 0);
 }
 
+/*
+ * The options the pair itself carries out (shim_setsockopt sets them on
+ * the pair or the listener too): reading urgent data inline and the
+ * blocking timeouts. sk_clone_lock copies them to every accepted socket,
+ * so they go from the pair to the listener at listen() and from the
+ * listener to each pair accept() returns; a process that never set one
+ * leaves them at their defaults and skips this.
+ */
+struct shim_pair_opts {
+	int oobinline;
+	struct timeval rcvtimeo, sndtimeo;
+};
+static atomic_bool shim_pair_opts_changed;
+
+static void shim_pair_opts_get(int fd, struct shim_pair_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	shim_real.getsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &o->oobinline,
+			     &(socklen_t){sizeof(o->oobinline)});
+	shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &o->rcvtimeo,
+			     &(socklen_t){sizeof(o->rcvtimeo)});
+	shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &o->sndtimeo,
+			     &(socklen_t){sizeof(o->sndtimeo)});
+}
+
+static void shim_pair_opts_set(int fd, const struct shim_pair_opts *o)
+{
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &o->oobinline, sizeof(o->oobinline));
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &o->rcvtimeo, sizeof(o->rcvtimeo));
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &o->sndtimeo, sizeof(o->sndtimeo));
+}
+
+static void shim_pair_opts_inherit(int from, int to)
+{
+	struct shim_pair_opts o;
+
+	if (!atomic_load_explicit(&shim_pair_opts_changed, memory_order_relaxed))
+		return;
+	shim_pair_opts_get(from, &o);
+	shim_pair_opts_set(to, &o);
+}
+
 /* The host's AF_UNIX listener replaces the pair end, keeping the fd's flags. */
 static int shim_listen(int fd, uint64_t e, int backlog, struct shim_call *c)
 {
@@ -356,6 +398,7 @@ static int shim_listen(int fd, uint64_t e, int backlog, struct shim_call *c)
 	}
 	fdflags = shim_real.fcntl(fd, F_GETFD);
 	flflags = shim_real.fcntl(fd, F_GETFL);
+	shim_pair_opts_inherit(fd, lfd);
 	if (shim_real.dup3(lfd, fd, fdflags > 0 && (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		ret = -errno;
 		shim_real.close(lfd);
@@ -527,6 +570,7 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 		/* Someone else connected to the listener's abstract name: not a TCP peer. */
 		shim_real.close(nfd);
 	}
+	shim_pair_opts_inherit(fd, nfd);
 	shim_fd_set(nfd, shim_ent((uint32_t)id, SHIM_STREAM, 0));
 	shim_note(c, "id %u", (uint32_t)id);
 	if (!addr)
@@ -1047,10 +1091,14 @@ static bool shim_is_recv_cmsg(uint64_t e, int level, int optname)
 		optname == SO_RXQ_OVFL);
 }
 
-/* Whether the pair reads the urgent byte inline is the pair's own SO_OOBINLINE. */
+/*
+ * Whether the pair reads the urgent byte inline is the pair's own
+ * SO_OOBINLINE; a listener keeps it for the pairs it accepts.
+ */
 static bool shim_is_stream_oobinline(uint64_t e, int level, int optname)
 {
-	return level == SOL_SOCKET && optname == SO_OOBINLINE && shim_ent_kind(e) == SHIM_STREAM;
+	return level == SOL_SOCKET && optname == SO_OOBINLINE &&
+	       (shim_ent_kind(e) == SHIM_STREAM || shim_ent_kind(e) == SHIM_LISTENER);
 }
 
 static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const void *optval,
@@ -1100,9 +1148,12 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	/* Blocking and peeking happen on the pair (or listener): its settings must match. */
 	if (ret == 0 &&
 	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname) ||
-	     shim_is_stream_oobinline(e, level, optname)))
+	     shim_is_stream_oobinline(e, level, optname))) {
 		shim_real.setsockopt(fd, level, optname, req.sockopt.optval,
 				     shim_req_optbytes(&req));
+		if (!shim_is_stream_peek_off(e, level, optname))
+			atomic_store_explicit(&shim_pair_opts_changed, true, memory_order_relaxed);
+	}
 	return ret;
 }
 
