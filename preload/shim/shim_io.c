@@ -445,6 +445,7 @@ static ssize_t shim_stream_recv_oob(int fd, uint64_t e, struct msghdr *m, int fl
 	uint8_t c = 0;
 	ssize_t ret;
 
+	shim_urg_note();
 	ret = shim_real.recv(fd, &c, 1, (flags & MSG_PEEK) | MSG_OOB | MSG_DONTWAIT);
 	if (ret != 1) {
 		req.errqueue.flags = (flags & (MSG_PEEK | MSG_TRUNC)) | MSG_OOB;

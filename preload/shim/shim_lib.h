@@ -209,6 +209,8 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev);
  * datagram socket with an entry on its error queue (ERR).
  */
 bool shim_ready_static(uint64_t e);
+/* The process asked about urgent data: readable streams are checked for the mark. */
+void shim_urg_note(void);
 /* Whether the pair must be asked for POLLIN too to see what events need (an error report). */
 bool shim_ready_ask_in(uint64_t e, unsigned int events);
 /* fd's readiness changed in the interposer itself: epoll sets holding it learn it. */

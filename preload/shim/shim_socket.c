@@ -1153,6 +1153,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 				     shim_req_optbytes(&req));
 		if (!shim_is_stream_peek_off(e, level, optname))
 			atomic_store_explicit(&shim_pair_opts_changed, true, memory_order_relaxed);
+		if (shim_is_stream_oobinline(e, level, optname))
+			shim_urg_note();
 	}
 	return ret;
 }
@@ -1340,6 +1342,7 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCATMARK:
 		/* The urgent byte is the pair's out-of-band byte: its mark is TCP's. */
 		if (cmd == SIOCATMARK && shim_ent_kind(e) == SHIM_STREAM) {
+			shim_urg_note();
 			if (shim_real.ioctl(fd, SIOCATMARK, &val) < 0)
 				val = 0;
 			return shim_copy_to_user(arg, &val, sizeof(val));
