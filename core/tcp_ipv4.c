@@ -186,6 +186,7 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	sk->sk_rcvbuf = parent->sk_rcvbuf;
 	sk->sk_sndbuf = parent->sk_sndbuf;
 	sk->sk_lingertime = parent->sk_lingertime;
+	sk->sk_max_pacing_rate = parent->sk_max_pacing_rate;
 	/*
 	 * Not sk_priority: the kernel here gives an accepted socket 0 whatever
 	 * the listener's SO_PRIORITY or IP_TOS (test_accept_inherit.sh).
