@@ -31,6 +31,7 @@ int inet_hashinfo_init(struct net *net)
 		return -ENOMEM;
 	h->hash_rnd = net->isn_secret[0] ^ net->isn_secret[3];
 	h->port_cursor = net->isn_secret[1];
+	h->perturb_rnd = (uint64_t)net->isn_secret[2] << 32 | net->isn_secret[1] | 1;
 	net->tcp_hashinfo = h;
 	return 0;
 }
@@ -41,16 +42,22 @@ void inet_hashinfo_exit(struct net *net)
 	net->tcp_hashinfo = NULL;
 }
 
-static uint32_t inet_ehashfn(const struct inet_hashinfo *h, uint32_t laddr, uint16_t lport,
-			     uint32_t faddr, uint16_t fport)
+/* A multiplicative mix keyed by a per-stack secret: peers cannot aim at one bucket. */
+static uint64_t inet_mix(const struct inet_hashinfo *h, uint32_t laddr, uint16_t lport,
+			 uint32_t faddr, uint16_t fport)
 {
-	/* A multiplicative mix keyed by a per-stack secret: peers cannot aim at one bucket. */
 	uint64_t x = ((uint64_t)laddr << 32 | faddr) ^ h->hash_rnd;
 
 	x ^= ((uint64_t)lport << 16 | fport) * 0x9e3779b97f4a7c15ull;
 	x *= 0xff51afd7ed558ccdull;
 	x ^= x >> 33;
-	return (uint32_t)x & (INET_EHASH_SIZE - 1);
+	return x;
+}
+
+static uint32_t inet_ehashfn(const struct inet_hashinfo *h, uint32_t laddr, uint16_t lport,
+			     uint32_t faddr, uint16_t fport)
+{
+	return (uint32_t)inet_mix(h, laddr, lport, faddr, fport) & (INET_EHASH_SIZE - 1);
 }
 
 static struct hlist_head *ehash_bucket(struct net *net, const struct sock *sk)
@@ -116,34 +123,23 @@ static bool inet_csk_bind_conflict(const struct sock *sk, unsigned short snum)
 	return false;
 }
 
-static bool port_unused(struct inet_hashinfo *h, unsigned short port)
-{
-	struct sock *sk2;
-
-	hlist_for_each_entry (sk2, &h->bhash[port % INET_BHASH_SIZE], sk_bind_node) {
-		if (sk2->sk_num == port)
-			return false;
-	}
-	return true;
-}
-
 static void inet_bind_hash(struct sock *sk, unsigned short snum)
 {
 	struct inet_hashinfo *h = sk->sk_net->tcp_hashinfo;
 
 	sk->sk_num = snum;
 	inet_sk(sk)->inet_sport = htons(snum);
+	inet_sk(sk)->connect_port = 0;
 	if (hlist_unhashed(&sk->sk_bind_node))
 		hlist_add_head(&sk->sk_bind_node, &h->bhash[snum % INET_BHASH_SIZE]);
 }
 
 /*
- * Searches ip_local_port_range for a port that passes ok(), trying the
- * given parity first as the kernel does (connect() even, bind(0) odd) so
- * that the two rarely compete for the same ports.
+ * bind(0): searches ip_local_port_range for a port that passes ok(),
+ * trying the ports of the parity other than low's first, as the kernel's
+ * inet_csk_find_open_port, so that it rarely competes with connect().
  */
-static int inet_find_port(struct sock *sk, int parity,
-			  bool (*ok)(struct sock *sk, unsigned short port))
+static int inet_find_port(struct sock *sk, bool (*ok)(struct sock *sk, unsigned short port))
 {
 	struct net *net = sk->sk_net;
 	struct inet_hashinfo *h = net->tcp_hashinfo;
@@ -158,7 +154,7 @@ static int inet_find_port(struct sock *sk, int parity,
 		for (uint32_t i = 0; i < remaining; i++) {
 			unsigned short port = (unsigned short)(low + (offset + i) % remaining);
 
-			if ((port & 1) != (pass ? !parity : parity))
+			if (((port ^ low) & 1) == (unsigned int)pass)
 				continue;
 			if (ok(sk, port))
 				return port;
@@ -172,9 +168,23 @@ static bool bind_port_ok(struct sock *sk, unsigned short port)
 	return !inet_csk_bind_conflict(sk, port);
 }
 
+/*
+ * __inet_hash_connect's test of one port: free, or held only by sockets
+ * that connect() bound (a bind() makes the kernel's bucket fastreuse >= 0,
+ * never shared) and then the 4-tuple not yet taken (check_established;
+ * a TIME_WAIT connection holds it, tcp_tw_reuse aside).
+ */
 static bool connect_port_ok(struct sock *sk, unsigned short port)
 {
-	return port_unused(sk->sk_net->tcp_hashinfo, port);
+	struct inet_hashinfo *h = sk->sk_net->tcp_hashinfo;
+	struct sock *sk2;
+
+	hlist_for_each_entry (sk2, &h->bhash[port % INET_BHASH_SIZE], sk_bind_node) {
+		if (sk2->sk_num == port && !inet_sk(sk2)->connect_port)
+			return false;
+	}
+	return !__inet_lookup_established(sk->sk_net, sk->sk_daddr, sk->sk_dport, sk->sk_rcv_saddr,
+					  htons(port));
 }
 
 int inet_csk_get_port(struct sock *sk, unsigned short snum)
@@ -182,7 +192,7 @@ int inet_csk_get_port(struct sock *sk, unsigned short snum)
 	int port;
 
 	if (!snum) {
-		port = inet_find_port(sk, 1, bind_port_ok);
+		port = inet_find_port(sk, bind_port_ok);
 		if (port < 0)
 			return -EADDRINUSE;
 		snum = (unsigned short)port;
@@ -235,15 +245,67 @@ int inet_ehash_insert(struct sock *sk)
 	return 0;
 }
 
+/* get_random_u32_below(n) of the perturbation step, from the stack's own xorshift. */
+static uint32_t inet_perturb_random(struct inet_hashinfo *h, uint32_t n)
+{
+	h->perturb_rnd ^= h->perturb_rnd << 13;
+	h->perturb_rnd ^= h->perturb_rnd >> 7;
+	h->perturb_rnd ^= h->perturb_rnd << 17;
+	return (uint32_t)((h->perturb_rnd >> 32) * n >> 32);
+}
+
+/*
+ * __inet_hash_connect: the search starts at an offset of the destination
+ * (secure_ipv4_port_ephemeral) plus its table_perturb entry, takes the
+ * ports of low's parity first, then the others; the entry then moves past
+ * the port found (with a little randomness), so the next connection to
+ * the same destination starts beyond it.
+ */
+static int inet_connect_find_port(struct sock *sk)
+{
+	struct net *net = sk->sk_net;
+	struct inet_hashinfo *h = net->tcp_hashinfo;
+	uint32_t low = (uint32_t)net->sysctl.ip_local_port_range[0];
+	uint32_t high = (uint32_t)net->sysctl.ip_local_port_range[1] + 1;
+	uint64_t port_offset = inet_mix(h, sk->sk_rcv_saddr, 0, sk->sk_daddr, sk->sk_dport);
+	uint32_t *perturb = &h->table_perturb[port_offset & (INET_TABLE_PERTURB_SIZE - 1)];
+	uint32_t remaining, offset, port, i, step;
+
+	if (high <= low)
+		return -EADDRNOTAVAIL;
+	remaining = high - low;
+	if (remaining > 1)
+		remaining &= ~1u;
+	offset = (*perturb + (uint32_t)(port_offset >> 32)) % remaining;
+	offset &= ~1u;
+	for (;;) {
+		port = low + offset;
+		for (i = 0; i < remaining; i += 2, port += 2) {
+			if (port >= high)
+				port -= remaining;
+			if (connect_port_ok(sk, (unsigned short)port))
+				goto found;
+		}
+		offset++;
+		if (!(offset & 1) || remaining <= 1)
+			return -EADDRNOTAVAIL;
+	}
+found:
+	step = inet_perturb_random(h, 8) * 2;
+	*perturb += (i > step ? i : step) + 2;
+	return (int)port;
+}
+
 int inet_hash_connect(struct sock *sk)
 {
 	int port;
 
 	if (!sk->sk_num) {
-		port = inet_find_port(sk, 0, connect_port_ok);
+		port = inet_connect_find_port(sk);
 		if (port < 0)
-			return -EADDRNOTAVAIL;
+			return port;
 		inet_bind_hash(sk, (unsigned short)port);
+		inet_sk(sk)->connect_port = 1;
 	}
 	return inet_ehash_insert(sk);
 }

@@ -27,13 +27,17 @@ struct sock;
 #define INET_EHASH_SIZE 16384u /* power of two */
 #define INET_LHASH_SIZE 64u
 #define INET_BHASH_SIZE 4096u
+/* Where connect()'s search for a destination starts moves on (table_perturb). */
+#define INET_TABLE_PERTURB_SIZE 256u /* power of two */
 
 struct inet_hashinfo {
 	struct hlist_head ehash[INET_EHASH_SIZE]; /* sk_node, by 4-tuple */
 	struct hlist_head lhash[INET_LHASH_SIZE]; /* sk_node, by local port */
 	struct hlist_head bhash[INET_BHASH_SIZE]; /* sk_bind_node, by local port */
 	uint32_t hash_rnd;
-	uint32_t port_cursor; /* where the next ephemeral port search starts */
+	uint32_t port_cursor; /* where the next bind(0) search starts */
+	uint32_t table_perturb[INET_TABLE_PERTURB_SIZE];
+	uint64_t perturb_rnd; /* xorshift state for the perturbation's random step */
 };
 
 int inet_hashinfo_init(struct net *net);
@@ -61,7 +65,8 @@ void inet_unhash(struct sock *sk);
 int inet_ehash_insert(struct sock *sk);
 /*
  * connect(): picks an ephemeral port when sk has none (the kernel's
- * __inet_hash_connect) and enters the established hash.
+ * __inet_hash_connect: one port serves many destinations, the 4-tuple is
+ * unique) and enters the established hash; -EADDRNOTAVAIL when none is left.
  */
 int inet_hash_connect(struct sock *sk);
 

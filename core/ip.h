@@ -70,6 +70,8 @@ unsigned int ip_dst_mtu(const struct net *net);
 unsigned int ip_dst_mtu_to(const struct net *net, uint32_t daddr);
 /* Whether that MTU is locked (it was below min_pmtu): no DF for IP_PMTUDISC_WANT. */
 bool ip_dst_mtu_locked(const struct net *net, uint32_t daddr);
+/* The lowest MTU any path can have now: no path MTU goes below it. */
+unsigned int ip_mtu_floor(const struct net *net);
 /* The MTU sk sends to daddr with: the path's, or the device's (ip_sk_use_pmtu). */
 unsigned int ip_sk_mtu(const struct sock *sk, uint32_t daddr);
 /* An ICMP fragmentation-needed said mtu for daddr (__ip_rt_update_pmtu). */

@@ -85,6 +85,7 @@ enum sock_flags {
 	SOCK_RXQ_OVFL,	    /* SO_RXQ_OVFL: datagrams carry the drop count */
 	SOCK_FILTER_LOCKED, /* SO_LOCK_FILTER: the filter can no longer change */
 	SOCK_TX_TSTAMPED,   /* sent a frame marked SKBTX_SW_TSTAMP (sk_free: neigh_forget_sock) */
+	SOCK_PACING_ASKED,  /* SO_MAX_PACING_RATE set a cap: SK_PACING_NEEDED, as the kernel */
 };
 
 /* sk->sk_userlocks */
@@ -154,6 +155,8 @@ struct sock {
 	void (*sk_write_space)(struct sock *sk);
 	void (*sk_error_report)(struct sock *sk);
 	void (*sk_destruct)(struct sock *sk);
+
+	uint64_t sk_max_pacing_rate; /* SO_MAX_PACING_RATE, bytes/s; ~0 = no cap */
 };
 
 static inline bool sock_flag(const struct sock *sk, enum sock_flags flag)

@@ -75,6 +75,22 @@ void ip_rt_update_pmtu(struct net *net, uint32_t daddr, unsigned int mtu)
 	e->expires = expires;
 }
 
+unsigned int ip_mtu_floor(const struct net *net)
+{
+	unsigned int mtu = ip_dst_mtu(net);
+
+	if ((unsigned int)net->sysctl.ip_rt_min_pmtu < mtu)
+		mtu = (unsigned int)net->sysctl.ip_rt_min_pmtu;
+	/* An entry made under a higher min_pmtu (a sysctl changed since) may be lower. */
+	for (size_t i = 0; i < sizeof(net->pmtu) / sizeof(net->pmtu[0]); i++) {
+		const struct ip_pmtu_exc *e = &net->pmtu[i];
+
+		if (e->mtu && e->expires > net->now && e->mtu < mtu)
+			mtu = e->mtu;
+	}
+	return mtu;
+}
+
 unsigned int ip_sk_mtu(const struct sock *sk, uint32_t daddr)
 {
 	const struct net *net = sock_net(sk);

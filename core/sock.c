@@ -85,6 +85,7 @@ void sock_init_data(struct socket *sock, struct sock *sk)
 
 	sk->sk_rcvbuf = sysctl->rmem_default;
 	sk->sk_sndbuf = sysctl->wmem_default;
+	sk->sk_max_pacing_rate = ~0ull;
 	sk->sk_state = TCP_CLOSE;
 	sock_set_flag(sk, SOCK_ZAPPED);
 
@@ -479,6 +480,18 @@ int sock_setsockopt(struct socket *sock, int level, int optname, const void *opt
 	case SO_RXQ_OVFL:
 		sock_valbool_flag(sk, SOCK_RXQ_OVFL, valbool);
 		break;
+	case SO_MAX_PACING_RATE: {
+		/* An unsigned long from 8 bytes on; from an int, ~0U means no cap. */
+		uint64_t ulval = val == -1 ? ~0ull : (unsigned int)val;
+
+		if (optlen >= sizeof(ulval))
+			memcpy(&ulval, optval, sizeof(ulval));
+		/* The cap asks for pacing (SK_PACING_NEEDED): TCP paces itself then. */
+		if (ulval != ~0ull)
+			sock_set_flag(sk, SOCK_PACING_ASKED);
+		sk->sk_max_pacing_rate = ulval;
+		break;
+	}
 	case SO_MARK:
 		if (!ns_capable(net, CAP_NET_RAW) && !ns_capable(net, CAP_NET_ADMIN)) {
 			ret = -EPERM;
@@ -661,6 +674,15 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 		break;
 	case SO_MARK:
 		v.val = (int)sk->sk_mark;
+		break;
+	case SO_MAX_PACING_RATE:
+		/* 8 bytes if there is room, else an int capped at ~0U. */
+		if (len >= (int)sizeof(uint64_t)) {
+			lv = sizeof(uint64_t);
+			memcpy(v.tv, &sk->sk_max_pacing_rate, sizeof(uint64_t));
+		} else {
+			v.val = (int)(sk->sk_max_pacing_rate < ~0u ? sk->sk_max_pacing_rate : ~0u);
+		}
 		break;
 	case SO_PEEK_OFF:
 		if (!sock->ops || !sock->ops->set_peek_off)

@@ -116,7 +116,7 @@ void tcp_init_sock(struct sock *sk)
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->cong.snd_cwnd_clamp = UINT32_MAX;
 	tp->rack.reo_wnd_steps = 1;
-	tp->sk_pacing_rate = tp->sk_max_pacing_rate = ~0ull; /* sock_init_data */
+	tp->sk_pacing_rate = ~0ull; /* sock_init_data */
 	tcp_assign_congestion_control(sk);
 	sk->sk_state = TCP_CLOSE;
 	/* tcp_init_sock: the TCP buffers come from tcp_rmem/tcp_wmem, not net.core. */
@@ -1060,8 +1060,11 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 	info->tcpi_bytes_sent = tp->bytes_sent;
 	info->tcpi_bytes_retrans = tp->bytes_retrans;
 	/* Pacing and delivery rate (tcp_get_info's rate fields). */
-	info->tcpi_pacing_rate = tp->sk_pacing_rate;
-	info->tcpi_max_pacing_rate = tp->sk_max_pacing_rate;
+	/* SO_MAX_PACING_RATE caps the rate at once; the transmit path takes it at the next ACK. */
+	info->tcpi_pacing_rate = tp->sk_pacing_rate < sk->sk_max_pacing_rate
+					 ? tp->sk_pacing_rate
+					 : sk->sk_max_pacing_rate;
+	info->tcpi_max_pacing_rate = sk->sk_max_pacing_rate;
 	info->tcpi_min_rtt = tp->rtt_min ? (uint32_t)(tp->rtt_min / NSEC_PER_USEC) : ~0u;
 	info->tcpi_delivered = tp->delivered;
 	info->tcpi_delivery_rate_app_limited = tp->rate_app_limited;

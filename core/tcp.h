@@ -480,20 +480,22 @@ struct tcp_sock {
 	 * pacing (tcp_output.c), as the kernel's tcp_sock and sock fields.
 	 * Times in ns of the stack clock.
 	 */
-	uint32_t delivered;	     /* segments (S)ACKed, ever */
-	uint32_t lost;		     /* segments marked lost, ever (tcp_sum_lost) */
-	uint32_t app_limited;	     /* delivered at the end of the app-limited phase, 0 = none */
-	uint64_t first_tx_mstamp;    /* start of the current send window */
-	uint64_t delivered_mstamp;   /* when delivered last moved */
-	uint32_t rate_delivered;     /* the last good sample: segments ... */
-	uint32_t rate_interval_us;   /* ... over this interval */
-	bool rate_app_limited;	     /* ... taken app-limited */
-	uint8_t sk_pacing_status;    /* SK_PACING_* */
-	uint64_t sk_pacing_rate;     /* bytes/s, ~0 = unlimited */
-	uint64_t sk_max_pacing_rate; /* SO_MAX_PACING_RATE: ~0 (the option is not offered) */
-	uint64_t tcp_wstamp_ns;	     /* earliest departure time of the next segment */
-	uint64_t pacing_late_ns;     /* the pacing timer ran this late: what may catch up */
+	uint32_t delivered;	   /* segments (S)ACKed, ever */
+	uint32_t lost;		   /* segments marked lost, ever (tcp_sum_lost) */
+	uint32_t app_limited;	   /* delivered at the end of the app-limited phase, 0 = none */
+	uint64_t first_tx_mstamp;  /* start of the current send window */
+	uint64_t delivered_mstamp; /* when delivered last moved */
+	uint32_t rate_delivered;   /* the last good sample: segments ... */
+	uint32_t rate_interval_us; /* ... over this interval */
+	bool rate_app_limited;	   /* ... taken app-limited */
+	uint8_t sk_pacing_status;  /* SK_PACING_* */
+	uint64_t sk_pacing_rate;   /* bytes/s, ~0 = unlimited */
+	uint64_t tcp_wstamp_ns;	   /* earliest departure time of the next segment */
+	uint64_t pacing_late_ns;   /* the pacing timer ran this late: what may catch up */
 	struct timer_list pacing_timer;
+
+	/* Accept inheritance: TCP_CONGESTION was set (icsk_ca_setsockopt), children keep it. */
+	bool ca_setsockopt;
 };
 
 #define TCP_URG_VALID  0x0100

@@ -208,7 +208,7 @@ static uint64_t bbr_rate_bytes_per_sec(const struct sock *sk, uint64_t rate, uin
 static uint64_t bbr_bw_to_pacing_rate(const struct sock *sk, uint32_t bw, uint32_t gain)
 {
 	uint64_t rate = bbr_rate_bytes_per_sec(sk, bw, gain);
-	uint64_t max = tcp_sk(sk)->sk_max_pacing_rate;
+	uint64_t max = sk->sk_max_pacing_rate;
 
 	return rate < max ? rate : max;
 }

@@ -89,6 +89,7 @@ int tcp_set_congestion_control(struct sock *sk, const char *name, bool cap_net_a
 		return -EPERM;
 	tcp_cleanup_congestion_control(sk);
 	tp->ca_ops = ca;
+	tp->ca_setsockopt = true;
 	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN && sk->sk_state != TCP_SYN_SENT)
 		tcp_init_congestion_control(sk);
 	return 0;

@@ -179,13 +179,18 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	sk->sk_protocol = parent->sk_protocol;
 	sk->sk_reuse = parent->sk_reuse;
 	sk->sk_userlocks = parent->sk_userlocks & ~SOCK_BINDPORT_LOCK;
-	sk->sk_flags = parent->sk_flags &
-		       ((1u << SOCK_KEEPOPEN) | (1u << SOCK_LINGER) | (1u << SOCK_URGINLINE) |
-			(1u << SOCK_TIMESTAMP) | (1u << SOCK_RCVTSTAMP));
+	/* sock_copy copies every option flag; the life-cycle ones are the child's own. */
+	sk->sk_flags = parent->sk_flags & ~((1u << SOCK_DEAD) | (1u << SOCK_DONE) |
+					    (1u << SOCK_DESTROY) | (1u << SOCK_ZAPPED) |
+					    (1u << SOCK_TX_TSTAMPED) | (1u << SOCK_FILTER_LOCKED));
 	sk->sk_rcvbuf = parent->sk_rcvbuf;
 	sk->sk_sndbuf = parent->sk_sndbuf;
 	sk->sk_lingertime = parent->sk_lingertime;
-	sk->sk_priority = parent->sk_priority;
+	sk->sk_max_pacing_rate = parent->sk_max_pacing_rate;
+	/*
+	 * Not sk_priority: the kernel here gives an accepted socket 0 whatever
+	 * the listener's SO_PRIORITY or IP_TOS (test_accept_inherit.sh).
+	 */
 	sk->sk_mark = parent->sk_mark;
 	sk->sk_rcvlowat = parent->sk_rcvlowat;
 	sk->sk_rcvtimeo = parent->sk_rcvtimeo;
@@ -205,6 +210,11 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	tp->syn_retries = ptp->syn_retries;
 	tp->window_clamp = ptp->window_clamp;
 	tp->rx_opt.user_mss = ptp->rx_opt.user_mss;
+	/* tcp_ca_openreq_child: an algorithm the listener chose stays, else the default. */
+	if (ptp->ca_setsockopt) {
+		tp->ca_ops = ptp->ca_ops;
+		tp->ca_setsockopt = true;
+	}
 	/* No owner until accept(): callbacks go nowhere, TCP owns it (SOCK_DEAD). */
 	sk->sk_state_change = tcp_sk_noop;
 	sk->sk_data_ready = tcp_sk_noop;

@@ -597,7 +597,10 @@ void tcp_update_pacing_rate(struct sock *sk)
 	if (tp->srtt)
 		rate /= tp->srtt;
 	tp->sk_pacing_rate =
-		rate < tp->sk_max_pacing_rate ? (uint64_t)rate : tp->sk_max_pacing_rate;
+		rate < sk->sk_max_pacing_rate ? (uint64_t)rate : sk->sk_max_pacing_rate;
+	/* SO_MAX_PACING_RATE's SK_PACING_NEEDED: the cap is kept by TCP's own pacing. */
+	if (sock_flag(sk, SOCK_PACING_ASKED) && tp->sk_pacing_status == SK_PACING_NONE)
+		tp->sk_pacing_status = SK_PACING_NEEDED;
 }
 
 static bool tcp_needs_internal_pacing(const struct tcp_sock *tp)

@@ -684,13 +684,29 @@ static int udp_append(struct sock *sk, const struct msghdr *msg, size_t len, boo
 	return err ? err : (int)len;
 }
 
+/*
+ * __ip_append_data(): without DF the limit is the IP maximum, with a DF the
+ * socket may not clear (IP_PMTUDISC_DO, PROBE) the MTU ip_sk_mtu gives; the
+ * error goes to IP_RECVERR's queue as well, with that MTU and the socket's
+ * own peer port (inet_dport: 0 unless connected), as the kernel's.
+ */
+int udp_check_mtu(struct sock *sk, uint32_t daddr, size_t len)
+{
+	unsigned int mtu = ip_sk_mtu(sk, daddr);
+
+	if (ip_dont_fragment(sk) != IP_DF_STRICT ||
+	    len + sizeof(struct udphdr) + sizeof(struct iphdr) <= mtu)
+		return 0;
+	ip_local_error(sk, EMSGSIZE, daddr, sk->sk_dport, mtu);
+	return -EMSGSIZE;
+}
+
 static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct udp_sock *up = udp_sk(sk);
 	struct net *net = sock_net(sk);
 	bool corkreq = up->corkflag || (msg->msg_flags & MSG_MORE);
-	unsigned int ulen = (unsigned int)len + sizeof(struct udphdr);
 	struct ipcm_cookie ipc;
 	struct udp_dest dst;
 	uint32_t nexthop;
@@ -746,14 +762,12 @@ static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	if (ip_addr_is_broadcast(net, dst.daddr) && !sock_flag(sk, SOCK_BROADCAST))
 		return -EACCES;
 
-	/* __ip_append_data(): without DF the limit is the IP maximum, with it the MTU. */
 	dst.df = ip_dont_fragment(sk);
 	if (len > IP_MAX_UDP_PAYLOAD)
 		return -EMSGSIZE;
-	if (dst.df == IP_DF_STRICT && ulen + sizeof(struct iphdr) > ip_sk_mtu(sk, dst.daddr)) {
-		ip_local_error(sk, EMSGSIZE, dst.daddr, dst.dport, ip_sk_mtu(sk, dst.daddr));
-		return -EMSGSIZE;
-	}
+	err = udp_check_mtu(sk, dst.daddr, len);
+	if (err)
+		return err;
 
 	/* A pending error (e.g. ECONNREFUSED) is reported by the next send, once. */
 	err = sock_error(sk);

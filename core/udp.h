@@ -72,5 +72,7 @@ struct sock *udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint1
 /* net/ipv4/datagram.c: connect for datagram sockets, AF_UNSPEC disconnects. */
 int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
 int udp_disconnect(struct sock *sk, int flags);
+/* A datagram of len bytes to daddr fits the MTU its socket must keep to: 0, or -EMSGSIZE. */
+int udp_check_mtu(struct sock *sk, uint32_t daddr, size_t len);
 
 #endif

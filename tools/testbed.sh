@@ -184,6 +184,24 @@ testbed_native_up() {
 		ip -n "$TB_NS_PEER" link set "$ifq" up
 }
 
+# testbed_native_vs_shim PY ARGS...: a differential run of the Python
+# program PY, natively (testbed_native_up's namespace) and under the shim,
+# each given its own kernel peer's address first and then ARGS; fails
+# unless both runs succeed and print the same. The outputs stay in
+# $TB_WORK/native and $TB_WORK/shim for the test's own checks.
+testbed_native_vs_shim() {
+	local prog=$1
+	shift
+	tb_say "native: $(basename "$prog") from $TB_NAT_ADDR to $TB_NAT_PEER_ADDR"
+	ip netns exec "$TB_NS_NAT" timeout 60 "$TB_PY" "$prog" "$TB_NAT_PEER_ADDR" "$@" >"$TB_WORK/native" 2>&1 ||
+		tb_fail "the native run failed: $(cat "$TB_WORK/native")"
+	tb_say "shim: the same from $TB_SHIM_ADDR to $TB_PEER_ADDR"
+	testbed_shim timeout 60 "$TB_PY" "$prog" "$TB_PEER_ADDR" "$@" >"$TB_WORK/shim" 2>&1 ||
+		tb_fail "the shim run failed: $(cat "$TB_WORK/shim")"
+	diff -u "$TB_WORK/native" "$TB_WORK/shim" >"$TB_WORK/diff" ||
+		tb_fail "under the shim the output differs from the kernel's: $(cat "$TB_WORK/diff")"
+}
+
 # testbed_wait_tcp NS ADDR PORT [SECONDS]: wait until a TCP connect from NS
 # (natively) to ADDR:PORT succeeds.
 testbed_wait_tcp() {

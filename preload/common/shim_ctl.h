@@ -85,9 +85,11 @@
  * messages (shim_dgram.ctl_len, SHIM_OP_ERRQUEUE), 4 had no Fast Open
  * (SHIM_OP_FASTOPEN), no socket filters (SHIM_SO_FILTER_PART), no TCP
  * zerocopy completions (SHIM_SO_ZEROCOPY_SENT) and no urgent data
- * (SHIM_OP_ERRQUEUE with MSG_OOB on a stream).
+ * (SHIM_OP_ERRQUEUE with MSG_OOB on a stream), 5 had no size check of a
+ * datagram before it is sent (SHIM_SO_DGRAM_SIZE) and no SHIM_CONNECT_WAIT
+ * or SHIM_CONNECT_AGAIN.
  */
-#define SHIM_CTL_VERSION 5
+#define SHIM_CTL_VERSION 6
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -148,6 +150,18 @@ struct shim_addr {
 };
 
 #define SHIM_CONNECT_UNSPEC 1 /* connect(AF_UNSPEC): disconnect */
+/*
+ * The caller waits for the handshake (a blocking connect): once it is
+ * done the socket is SS_CONNECTED, as __inet_stream_connect leaves it.
+ * A non-blocking connect leaves SS_CONNECTING until connect is called again.
+ */
+#define SHIM_CONNECT_WAIT 2
+/*
+ * FASTOPEN on a socket past connect(): no data, the answer of
+ * tcp_sendmsg_fastopen (EOPNOTSUPP, EALREADY, EISCONN); 0 says the data
+ * goes through the pair as any write.
+ */
+#define SHIM_CONNECT_AGAIN 4
 
 struct shim_connect {
 	struct shim_addr to;
@@ -515,5 +529,25 @@ struct shim_filter_part {
  * error queue (msg_zerocopy_copied), as the kernel reports a copied send.
  */
 #define SHIM_SO_ZEROCOPY_SENT 0x53480002
+
+/*
+ * A UDP datagram about to go into the pair is larger than the smallest
+ * MTU the interposer knows of, on a socket that may keep DF set
+ * (IP_PMTUDISC_DO, PROBE): set with this value, the host checks it as
+ * udp_sendmsg would (__ip_append_data's EMSGSIZE, queued for IP_RECVERR
+ * too) and answers 0 or -EMSGSIZE, so that send() fails as the kernel's
+ * does instead of the host dropping it later. The reply's optval holds a
+ * struct shim_dgram_size_rep.
+ */
+#define SHIM_SO_DGRAM_SIZE 0x53480003
+struct shim_dgram_size {
+	struct sockaddr_in to; /* sin_family 0: the connected peer */
+	uint32_t len;	       /* payload bytes */
+};
+struct shim_dgram_size_rep {
+	/* The IP length up to which no datagram needs asking about: no path MTU goes lower. */
+	uint32_t floor;
+	uint32_t errq; /* the error queue holds an entry now (sock_poll's ERR) */
+};
 
 #endif

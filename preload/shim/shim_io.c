@@ -159,6 +159,51 @@ static bool shim_dgram_unroutable(uint32_t daddr)
 }
 
 /*
+ * Path MTU at send (udp_sendmsg's EMSGSIZE): only a socket told
+ * IP_MTU_DISCOVER can keep DF on a datagram (DO, PROBE; the sysctl default
+ * is WANT or DONT), and no path MTU goes below the floor the host last
+ * gave (0: not asked yet). Small datagrams, and every datagram of a
+ * process that never chose a mode, go into the pair without a round trip.
+ */
+static atomic_bool shim_pmtu_chosen;
+static _Atomic uint32_t shim_mtu_floor;
+
+void shim_dgram_pmtu_chosen(void)
+{
+	atomic_store_explicit(&shim_pmtu_chosen, true, memory_order_relaxed);
+}
+
+static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, size_t total)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_SETSOCKOPT, .id = shim_ent_id(e)},
+			       .sockopt = {.level = SOL_SOCKET,
+					   .optname = SHIM_SO_DGRAM_SIZE,
+					   .optlen = sizeof(struct shim_dgram_size)}};
+	struct shim_dgram_size d = {.len = (uint32_t)total};
+	struct shim_dgram_size_rep r;
+	struct shim_rep rep;
+
+	if (!atomic_load_explicit(&shim_pmtu_chosen, memory_order_relaxed) ||
+	    total + 28 <= atomic_load_explicit(&shim_mtu_floor, memory_order_relaxed))
+		return 0;
+	if (m->msg_name) {
+		memcpy(&d.to, m->msg_name, sizeof(d.to));
+		d.to.sin_family = AF_INET; /* AF_UNSPEC is AF_INET to udp_sendmsg */
+	}
+	memcpy(req.sockopt.optval, &d, sizeof(d));
+	/* No host to ask: the send finds out the same. */
+	if (shim_ctl_call(&req, &rep, NULL, fd))
+		return 0;
+	if (rep.hdr.ret != 0 && rep.hdr.ret != -EMSGSIZE)
+		return 0;
+	memcpy(&r, rep.sockopt.optval, sizeof(r));
+	atomic_store_explicit(&shim_mtu_floor, r.floor, memory_order_relaxed);
+	if (r.errq)
+		shim_errq_note(fd);
+	return rep.hdr.ret;
+}
+
+/*
  * cmsg_err: what the protocol's cmsg walk says, after the address checks;
  * m->msg_control, if set, holds the control messages to carry (our own
  * copy, m->msg_controllen bytes).
@@ -223,6 +268,12 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	/* glibc's MSG_PROXY is the kernel's MSG_PROBE: the checks, but nothing sent. */
 	if (flags & MSG_PROXY)
 		return (ssize_t)total;
+	if (fl & SHIM_F_UDP) {
+		int err = shim_dgram_size_check(fd, e, m, total);
+
+		if (err)
+			return err;
+	}
 	h.flags = (uint32_t)flags;
 	h.ctl_len = (uint32_t)m->msg_controllen;
 	iov[0] = (struct iovec){&h, sizeof(h)};
@@ -415,6 +466,7 @@ static ssize_t shim_stream_recv_oob(int fd, uint64_t e, struct msghdr *m, int fl
 	uint8_t c = 0;
 	ssize_t ret;
 
+	shim_urg_note();
 	ret = shim_real.recv(fd, &c, 1, (flags & MSG_PEEK) | MSG_OOB | MSG_DONTWAIT);
 	if (ret != 1) {
 		req.errqueue.flags = (flags & (MSG_PEEK | MSG_TRUNC)) | MSG_OOB;
@@ -532,6 +584,13 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 
 	switch (shim_ent_kind(e)) {
 	case SHIM_LISTENER:
+		/* tcp_sendmsg_fastopen before the state check: the listener's connect says EISCONN.
+		 */
+		if (flags & MSG_FASTOPEN) {
+			ret = shim_fastopen_again(fd, e, m);
+			if (ret)
+				return ret;
+		}
 		return shim_epipe(flags);
 	case SHIM_DGRAM:
 		return shim_dgram_send(e, fd, m, flags, cmsg_err);
@@ -542,6 +601,17 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 		return shim_fastopen_send(fd, e, m, flags);
 	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
 		return shim_epipe(flags);
+	/*
+	 * tcp_sendmsg_fastopen on a socket past connect, first thing in
+	 * tcp_sendmsg_locked: EALREADY connecting, EISCONN connected (the
+	 * host knows which, and the tcp_fastopen client bit: EOPNOTSUPP).
+	 */
+	if (flags & MSG_FASTOPEN) {
+		ret = shim_fastopen_again(fd, e, m);
+		if (ret)
+			return ret;
+		flags &= ~MSG_FASTOPEN;
+	}
 	/* tcp_sendmsg_locked reads the cmsgs once it knows it is connected. */
 	if (cmsg_err)
 		return cmsg_err;
@@ -551,9 +621,6 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	 */
 	if ((flags & MSG_OOB) && !shim_iov_total(m))
 		return 0;
-	/* tcp_sendmsg_fastopen on a connected socket: __inet_stream_connect says EISCONN. */
-	if (flags & MSG_FASTOPEN)
-		return -EISCONN;
 	/* A connected TCP socket ignores msg_name; an AF_UNIX stream would refuse it. */
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;

@@ -232,6 +232,8 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev);
 bool shim_ready_static(uint64_t e);
 /* tcp_poll found a stream asked for OUT not writable: SOCK_NOSPACE (SHIM_F_NOSPACE). */
 void shim_ready_nospace(int fd, uint64_t e, unsigned int asked, unsigned int rev);
+/* The process asked about urgent data: readable streams are checked for the mark. */
+void shim_urg_note(void);
 /* Whether the pair must be asked for POLLIN too to see what events need (an error report). */
 bool shim_ready_ask_in(uint64_t e, unsigned int events);
 /* fd's readiness changed in the interposer itself: epoll sets holding it learn it. */
@@ -395,6 +397,8 @@ int shim_cmsg_tsflags(const void *ctl, size_t len);
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
 /* The application took an error report that said the error queue is not empty. */
 void shim_errq_note(int fd);
+/* shim_io.c: a socket of this process was told IP_MTU_DISCOVER: big sends ask first. */
+void shim_dgram_pmtu_chosen(void);
 /* A TCP MSG_ZEROCOPY send took bytes: its completion is queued on the host (shim_ctl.h). */
 void shim_zerocopy_sent(int fd, uint64_t e);
 
@@ -406,6 +410,11 @@ void shim_zerocopy_sent(int fd, uint64_t e);
  * kernel socket, not connected yet (its own sendmsg does the Fast Open).
  */
 int shim_fastopen_connect(int fd, uint64_t e, const struct msghdr *m, int flags, size_t *copied);
+/*
+ * MSG_FASTOPEN on a stream past connect (connecting, connected, listening):
+ * tcp_sendmsg_fastopen's answer from the host; 0: send the data as usual.
+ */
+int shim_fastopen_again(int fd, uint64_t e, const struct msghdr *m);
 /*
  * shim_loopback.c: the host answered req with SHIM_CONNECT_KERNEL; the
  * kernel connects fd (for FASTOPEN the caller's sendmsg does).

@@ -17,7 +17,10 @@
  *  - once that report is taken, an entry left on the error queue keeps the
  *    socket ERR (sock_poll) with nothing in the pair (SHIM_F_ERRQ), until
  *    recvmsg(MSG_ERRQUEUE) takes it;
- *  - a pair says WRBAND where tcp_poll does not.
+ *  - a pair says WRBAND where tcp_poll does not;
+ *  - at the mark with nothing but a not-inline urgent byte left (read out
+ *    of band or not) a pair says IN and holds nothing a read returns;
+ *    tcp_poll does not count that byte (urg_seq == copied_seq: target + 1).
  * shim_ready_fix() turns the pair's answer into the kernel's. Only sets that
  * hold an emulated stream or datagram socket take the slow path (the pairs
  * asked, the answers corrected); any other set costs one fd table check per
@@ -67,6 +70,31 @@ bool shim_ready_ask_in(uint64_t e, unsigned int events)
 	return !(events & POLLIN) && shim_dgram_may_err(e);
 }
 
+/*
+ * Whether this process has met urgent data (recv(MSG_OOB), SIOCATMARK,
+ * SO_OOBINLINE): from then on a readable stream's pair is checked for the
+ * mark (one peek); before, only when the pair says PRI (a byte not yet
+ * read out of band), so the common readable stream costs nothing more.
+ */
+static atomic_bool shim_urg_used;
+
+void shim_urg_note(void)
+{
+	atomic_store_explicit(&shim_urg_used, true, memory_order_relaxed);
+}
+
+/* IN from the pair with nothing to read: only the urgent byte at the mark is there. */
+static unsigned int shim_stream_urg_fix(int fd, unsigned int rev)
+{
+	int saved = errno;
+	char c;
+
+	if (shim_real.recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
+		rev &= ~(POLLIN | POLLRDNORM);
+	errno = saved;
+	return rev;
+}
+
 static unsigned int shim_stream_fix(int fd, uint64_t e, unsigned int rev)
 {
 	unsigned int fl = shim_ent_flags(e);
@@ -79,6 +107,9 @@ static unsigned int shim_stream_fix(int fd, uint64_t e, unsigned int rev)
 		return rev;
 	}
 	rev &= ~POLLWRBAND;
+	if ((rev & POLLIN) && !(rev & (POLLHUP | POLLRDHUP)) &&
+	    ((rev & POLLPRI) || atomic_load_explicit(&shim_urg_used, memory_order_relaxed)))
+		rev = shim_stream_urg_fix(fd, rev);
 	if (!(rev & POLLHUP))
 		return rev;
 	rev |= POLLOUT | POLLWRNORM;

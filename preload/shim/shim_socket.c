@@ -341,6 +341,48 @@ void shim_dgram_autobind(int fd, uint64_t e)
 	shim_fd_flags(fd, SHIM_F_BOUND, 0);
 }
 
+/*
+ * The options the pair itself carries out (shim_setsockopt sets them on
+ * the pair or the listener too): reading urgent data inline and the
+ * blocking timeouts. sk_clone_lock copies them to every accepted socket,
+ * so they go from the pair to the listener at listen() and from the
+ * listener to each pair accept() returns; a process that never set one
+ * leaves them at their defaults and skips this.
+ */
+struct shim_pair_opts {
+	int oobinline;
+	struct timeval rcvtimeo, sndtimeo;
+};
+static atomic_bool shim_pair_opts_changed;
+
+static void shim_pair_opts_get(int fd, struct shim_pair_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	shim_real.getsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &o->oobinline,
+			     &(socklen_t){sizeof(o->oobinline)});
+	shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &o->rcvtimeo,
+			     &(socklen_t){sizeof(o->rcvtimeo)});
+	shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &o->sndtimeo,
+			     &(socklen_t){sizeof(o->sndtimeo)});
+}
+
+static void shim_pair_opts_set(int fd, const struct shim_pair_opts *o)
+{
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &o->oobinline, sizeof(o->oobinline));
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &o->rcvtimeo, sizeof(o->rcvtimeo));
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &o->sndtimeo, sizeof(o->sndtimeo));
+}
+
+static void shim_pair_opts_inherit(int from, int to)
+{
+	struct shim_pair_opts o;
+
+	if (!atomic_load_explicit(&shim_pair_opts_changed, memory_order_relaxed))
+		return;
+	shim_pair_opts_get(from, &o);
+	shim_pair_opts_set(to, &o);
+}
+
 /* The host's AF_UNIX listener replaces the pair end, keeping the fd's flags. */
 static int shim_listen(int fd, uint64_t e, int backlog, struct shim_call *c)
 {
@@ -356,6 +398,7 @@ static int shim_listen(int fd, uint64_t e, int backlog, struct shim_call *c)
 	}
 	fdflags = shim_real.fcntl(fd, F_GETFD);
 	flflags = shim_real.fcntl(fd, F_GETFL);
+	shim_pair_opts_inherit(fd, lfd);
 	if (shim_real.dup3(lfd, fd, fdflags > 0 && (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
 		ret = -errno;
 		shim_real.close(lfd);
@@ -527,6 +570,7 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 		/* Someone else connected to the listener's abstract name: not a TCP peer. */
 		shim_real.close(nfd);
 	}
+	shim_pair_opts_inherit(fd, nfd);
 	shim_fd_set(nfd, shim_ent((uint32_t)id, SHIM_STREAM, 0));
 	shim_note(c, "id %u", (uint32_t)id);
 	if (!addr)
@@ -724,6 +768,9 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 		filler = shim_fill(fd);
 		if (filler < 0)
 			return filler;
+		fl = shim_real.fcntl(fd, F_GETFL);
+		if (fl >= 0 && !(fl & O_NONBLOCK) && !dontwait)
+			req->connect.flags |= SHIM_CONNECT_WAIT;
 	}
 	req->connect.filler = (uint32_t)filler;
 	ret = shim_request(fd, e, req, &rep, NULL, c);
@@ -742,10 +789,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	}
 	if (ret == 0 || ret == -EINPROGRESS)
 		shim_fd_flags(fd, fill ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
-	if (ret != -EINPROGRESS)
-		return ret;
-	fl = shim_real.fcntl(fd, F_GETFL);
-	if (fl < 0 || (fl & O_NONBLOCK) || dontwait)
+	if (ret != -EINPROGRESS || !(req->connect.flags & SHIM_CONNECT_WAIT))
 		return ret;
 	/* Blocking connect: the pair turns writable when the host is ESTABLISHED. */
 	ret = shim_real.poll(&pfd, 1, shim_sndtimeo_ms(fd));
@@ -821,6 +865,19 @@ int shim_fastopen_connect(int fd, uint64_t e, const struct msghdr *m, int flags,
 	ret = shim_connect_stream(fd, e, &req, &c, flags & MSG_DONTWAIT, &syn);
 	*copied = syn;
 	return ret;
+}
+
+int shim_fastopen_again(int fd, uint64_t e, const struct msghdr *m)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_FASTOPEN, .connect.flags = SHIM_CONNECT_AGAIN};
+	struct shim_call c = {0};
+	struct shim_rep rep;
+	int ret;
+
+	ret = shim_addr_in(&req.connect.to, m->msg_name, m->msg_name ? m->msg_namelen : 0);
+	if (ret)
+		return ret;
+	return shim_request(fd, e, &req, &rep, NULL, &c);
 }
 
 SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
@@ -1037,10 +1094,14 @@ static bool shim_is_recv_cmsg(uint64_t e, int level, int optname)
 		optname == SO_RXQ_OVFL);
 }
 
-/* Whether the pair reads the urgent byte inline is the pair's own SO_OOBINLINE. */
+/*
+ * Whether the pair reads the urgent byte inline is the pair's own
+ * SO_OOBINLINE; a listener keeps it for the pairs it accepts.
+ */
 static bool shim_is_stream_oobinline(uint64_t e, int level, int optname)
 {
-	return level == SOL_SOCKET && optname == SO_OOBINLINE && shim_ent_kind(e) == SHIM_STREAM;
+	return level == SOL_SOCKET && optname == SO_OOBINLINE &&
+	       (shim_ent_kind(e) == SHIM_STREAM || shim_ent_kind(e) == SHIM_LISTENER);
 }
 
 static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const void *optval,
@@ -1083,14 +1144,21 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	      : optlen		    ? req.sockopt.optval[0]
 				    : 1))
 		shim_fd_flags(fd, 0, SHIM_F_ERRQ);
+	if (ret == 0 && level == SOL_IP && optname == IP_MTU_DISCOVER)
+		shim_dgram_pmtu_chosen();
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))
 		shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	/* Blocking and peeking happen on the pair (or listener): its settings must match. */
 	if (ret == 0 &&
 	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname) ||
-	     shim_is_stream_oobinline(e, level, optname)))
+	     shim_is_stream_oobinline(e, level, optname))) {
 		shim_real.setsockopt(fd, level, optname, req.sockopt.optval,
 				     shim_req_optbytes(&req));
+		if (!shim_is_stream_peek_off(e, level, optname))
+			atomic_store_explicit(&shim_pair_opts_changed, true, memory_order_relaxed);
+		if (shim_is_stream_oobinline(e, level, optname))
+			shim_urg_note();
+	}
 	return ret;
 }
 
@@ -1277,6 +1345,7 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCATMARK:
 		/* The urgent byte is the pair's out-of-band byte: its mark is TCP's. */
 		if (cmd == SIOCATMARK && shim_ent_kind(e) == SHIM_STREAM) {
+			shim_urg_note();
 			if (shim_real.ioctl(fd, SIOCATMARK, &val) < 0)
 				val = 0;
 			return shim_copy_to_user(arg, &val, sizeof(val));

@@ -81,6 +81,7 @@ struct stackd_sock {
 	/* Non-blocking connect: bytes of filler the interposer wrote, read away at ESTABLISHED. */
 	bool connecting;
 	size_t filler;
+	bool connect_wait; /* SHIM_CONNECT_WAIT: SS_CONNECTED at ESTABLISHED */
 
 	/* Bytes read from the pair that the stack did not take yet (stream), or a datagram
 	 * taken from the stack that the pair did not take yet (dgram). */

@@ -32,6 +32,7 @@
 #include "stackd_decode.h"
 #include "stackd_loopback.h"
 #include "tcp.h"
+#include "udp.h"
 
 #define STACKD_CONN_BATCH 32 /* requests handled per connection per wake-up */
 
@@ -324,6 +325,27 @@ static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, st
 	return r;
 }
 
+/*
+ * sendmsg(MSG_FASTOPEN) on a socket that connect() (or accept) made:
+ * tcp_sendmsg_fastopen's connect, which says EALREADY while connecting,
+ * EISCONN once connected, and 0 the first time after a non-blocking
+ * connect completed; after TCP_FASTOPEN_CONNECT's connect the data, which
+ * follows through the pair, sends the SYN.
+ */
+static int stackd_fastopen_again(struct stackd_sock *ss, struct sockaddr_in *sin, int len)
+{
+	struct sock *sk = ss->sock->sk;
+	size_t copied;
+
+	if (!ss->stream)
+		return -EOPNOTSUPP;
+	if (inet_sk(sk)->defer_connect && (sock_net(sk)->sysctl.tcp_fastopen & TFO_CLIENT_ENABLE))
+		return 0;
+	/* No msg_name: __inet_stream_connect gets none either. */
+	return tcp_connect_fastopen(ss->sock, len ? (struct sockaddr *)sin : NULL, len, NULL, 0,
+				    &copied);
+}
+
 /* CONNECT, or FASTOPEN: a connect whose SYN may carry the data that came with it. */
 static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep)
@@ -337,6 +359,8 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 
 	if (req->connect.flags & SHIM_CONNECT_UNSPEC)
 		sin.sin_family = AF_UNSPEC;
+	if (fastopen && (req->connect.flags & SHIM_CONNECT_AGAIN))
+		return stackd_fastopen_again(ss, &sin, len);
 	r = stackd_loopback_handoff(ss, &sin, len, rep);
 	if (r)
 		return r;
@@ -344,6 +368,7 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 		/* Read away at ESTABLISHED so that the application's end turns writable then. */
 		ss->filler += req->connect.filler;
 		ss->connecting = true;
+		ss->connect_wait = req->connect.flags & SHIM_CONNECT_WAIT;
 	}
 	if (fastopen && ss->stream)
 		r = tcp_connect_fastopen(ss->sock, (struct sockaddr *)&sin, len, req->fastopen.data,
@@ -407,6 +432,33 @@ static int stackd_ip_options(const struct shim_sockopt *o, struct shim_rep *rep,
 	return 0;
 }
 
+/*
+ * SHIM_SO_DGRAM_SIZE: udp_sendmsg's MTU check ahead of the datagram, which
+ * the interposer has not written into the pair yet.
+ */
+static int stackd_dgram_size(struct stackd_sock *ss, const struct shim_sockopt *o,
+			     struct shim_rep *rep)
+{
+	struct sock *sk = ss->sock->sk;
+	struct shim_dgram_size_rep r = {.floor = ip_mtu_floor(sock_net(sk))};
+	struct shim_dgram_size d;
+	uint32_t daddr;
+	int err = 0;
+
+	if (o->optlen != sizeof(d) || ss->stream ||
+	    (sk->sk_protocol != IPPROTO_UDP && sk->sk_protocol != IPPROTO_UDPLITE))
+		return -EINVAL;
+	memcpy(&d, o->optval, sizeof(d));
+	daddr = d.to.sin_family ? d.to.sin_addr.s_addr : sk->sk_daddr;
+	/* Unconnected and no address: the send itself says EDESTADDRREQ. */
+	if (daddr && (d.to.sin_family || sk->sk_state == TCP_ESTABLISHED))
+		err = udp_check_mtu(sk, daddr, d.len);
+	r.errq = !skb_queue_empty(&sk->sk_error_queue);
+	memcpy(rep->sockopt.optval, &r, sizeof(r));
+	rep->sockopt.optlen = sizeof(r);
+	return err;
+}
+
 static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep, bool set)
 {
@@ -423,6 +475,8 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		msg_zerocopy_copied(sock->sk);
 		return 0;
 	}
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_SIZE && set)
+		return stackd_dgram_size(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_FILTER_PART)
 		return set ? stackd_filter_set(ss, o) : stackd_filter_get(ss, o, rep);
 	/* A struct sock_fprog points into the caller's memory: never read here. */

@@ -51,7 +51,8 @@ static int shim_decode_payload(const struct shim_req *req, struct shim_decode *d
 			return shim_decode_fail(d, -EINVAL, false, "address length");
 		if (req->connect.filler > SHIM_FILLER_MAX)
 			return shim_decode_fail(d, -EPROTO, true, "filler beyond a pair's room");
-		if (req->connect.flags & ~(uint32_t)SHIM_CONNECT_UNSPEC)
+		if (req->connect.flags &
+		    ~(uint32_t)(SHIM_CONNECT_UNSPEC | SHIM_CONNECT_WAIT | SHIM_CONNECT_AGAIN))
 			return shim_decode_fail(d, -EPROTO, true, "unknown connect flags");
 		return 0;
 	case SHIM_OP_SHUTDOWN:

@@ -439,6 +439,9 @@ static void stackd_filler_discard(struct stackd_sock *ss)
 		ss->filler -= (size_t)n;
 	}
 	ss->connecting = false;
+	/* The blocking connect's wait ends here: __inet_stream_connect's SS_CONNECTED. */
+	if (ss->connect_wait && ss->sock->state == SS_CONNECTING)
+		ss->sock->state = SS_CONNECTED;
 	stackd_trace(sd, "id %u: established, filler read", ss->id);
 }
 

@@ -253,7 +253,7 @@ static void known_edit(size_t i, struct shim_req *req, size_t *n)
 		req->sockopt.optlen = SHIM_OPT_MAX + 1;
 		break;
 	case 18:
-		req->connect.flags = 2;
+		req->connect.flags = SHIM_CONNECT_AGAIN << 1; /* the first flag no version has */
 		break;
 	case 19:
 		req->getname.peer = 2;

@@ -8,6 +8,11 @@
 # PMTU discovery: the router drops every full-size segment), and IP_MTU on
 # the connected socket must then read 1280, as the kernel's socket does on
 # the same path (a native namespace behind the same router, same program).
+# Then UDP over the same path, natively and under the shim, with the same
+# answers: with IP_PMTUDISC_DO a datagram over the path MTU (and one over
+# the device MTU on the link) fails in send() with EMSGSIZE, with PROBE
+# only one over the device MTU does, and IP_RECVERR's queue and poll show
+# the error as the kernel's.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin pmtu
@@ -61,6 +66,13 @@ def serve(c, n):
 		f.write("got %d %s\nsent %s\n" % (got, h.hexdigest(), hashlib.sha256(data).hexdigest()))
 	c.close()
 
+def sink():
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.bind(("0.0.0.0", 7121))
+	while True:
+		u.recv(65536)
+
+threading.Thread(target=sink, daemon=True).start()
 l = socket.socket()
 l.bind(("0.0.0.0", 7120))
 l.listen(4)
@@ -92,6 +104,68 @@ print("sent %s" % hashlib.sha256(data).hexdigest())
 print("got %d %s" % (got, h.hexdigest()))
 print("IP_MTU %d" % s.getsockopt(socket.IPPROTO_IP, IP_MTU))
 s.close()
+EOF
+# UDP sends at the MTU's edges (argv: the far host, a host on the link).
+cat >"$TB_WORK/udp.py" <<'EOF'
+import errno, select, socket, struct, sys, time
+
+IP_MTU_DISCOVER, IP_MTU, IP_RECVERR = 10, 14, 11
+DONT, WANT, DO, PROBE = 0, 1, 2, 3
+far, near = (sys.argv[1], 7121), (sys.argv[2], 7121)
+
+def sock(mode, recverr=0):
+	s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, mode)
+	s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, recverr)
+	return s
+
+def send(what, s, n, to=None):
+	try:
+		r = s.sendto(b"x" * n, to) if to else s.send(b"x" * n)
+	except OSError as e:
+		r = errno.errorcode[e.errno]
+	print("%s %d: %s" % (what, n, r))
+
+# The path MTU is learnt from the router's ICMP (natively, already by the TCP run).
+s = sock(DO)
+s.connect(far)
+deadline = time.time() + 30
+while s.getsockopt(socket.IPPROTO_IP, IP_MTU) != 1280:
+	if time.time() > deadline:
+		sys.exit("no path MTU of 1280 learnt")
+	try:
+		s.send(b"x" * 1400)
+	except OSError:
+		pass
+	time.sleep(0.05)
+for n in (1252, 1253, 1472):
+	send("connected DO", s, n)
+s = sock(DO)
+for n in (1252, 1253, 65507, 65508):
+	send("DO to far", s, n, far)
+for n in (1472, 1473):
+	send("DO on the link", s, n, near)
+s = sock(PROBE)
+for n in (1253, 1472, 1473):
+	send("PROBE to far", s, n, far)
+for mode, name in ((DONT, "DONT"), (WANT, "WANT")):
+	send(name + " to far", sock(mode), 1400, far)
+	send(name + " on the link", sock(mode), 1473, near)
+
+# IP_RECVERR: the error queue holds EMSGSIZE with the MTU, and poll says ERR.
+s = sock(DO, 1)
+send("RECVERR DO to far", s, 1253, far)
+p = select.poll()
+p.register(s, select.POLLIN | select.POLLOUT)
+print("poll", [ev for _, ev in p.poll(0)])
+data, anc, flags, name = s.recvmsg(2048, 512, socket.MSG_ERRQUEUE)
+print("errqueue from", name)
+for level, typ, d in anc:
+	eno, origin, typ_, code, pad, info, _ = struct.unpack("IBBBBII", d[:16])
+	print("errqueue", level, typ, errno.errorcode[eno], origin, info,
+	      socket.inet_ntoa(d[20:24]), struct.unpack("!H", d[18:20])[0])
+print("poll", [ev for _, ev in p.poll(0)])
+print("SO_ERROR", s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
 EOF
 ip netns exec "$NS_FAR" "$TB_PY" "$TB_WORK/far.py" "$TB_WORK/far" >"$TB_WORK/far.log" 2>&1 &
 testbed_wait_listen "$NS_FAR" tcp 7120 10 || tb_fail "the far server did not start"
@@ -130,4 +204,15 @@ shim_mtu=$(sed -n 's/^IP_MTU //p' "$TB_WORK/shim")
 [ "$native_mtu" = 1280 ] || tb_fail "the kernel's IP_MTU is $native_mtu, not 1280: the router sent no ICMP?"
 [ "$shim_mtu" = "$native_mtu" ] || tb_fail "IP_MTU under the shim is $shim_mtu, the kernel's $native_mtu"
 tb_say "ok: 5 MB each way, SHA-256 equal, IP_MTU $shim_mtu as the kernel's"
+
+tb_say "UDP at the MTU's edges, natively and under the shim"
+ip netns exec "$TB_NS_NAT" "$TB_PY" "$TB_WORK/udp.py" "$FAR_ADDR" "$TB_NAT_PEER_ADDR" \
+	>"$TB_WORK/udp.native" 2>&1 || tb_fail "the native UDP run failed: $(tail -3 "$TB_WORK/udp.native")"
+SOCKSHIM_GATEWAY=$TB_PEER_ADDR testbed_shim "$TB_PY" "$TB_WORK/udp.py" "$FAR_ADDR" "$TB_PEER_ADDR" \
+	>"$TB_WORK/udp.shim" 2>&1 || tb_fail "the shim UDP run failed: $(tail -3 "$TB_WORK/udp.shim")"
+grep -qx "DO to far 1253: EMSGSIZE" "$TB_WORK/udp.native" ||
+	tb_fail "the kernel did not refuse a DF datagram over the path MTU: $(cat "$TB_WORK/udp.native")"
+diff -u "$TB_WORK/udp.native" "$TB_WORK/udp.shim" >"$TB_WORK/udp.diff" ||
+	tb_fail "UDP sends under the shim differ from the kernel's: $(cat "$TB_WORK/udp.diff")"
+tb_say "ok: $(grep -c EMSGSIZE "$TB_WORK/udp.native") EMSGSIZE sends and the error queue as the kernel's"
 testbed_test_end

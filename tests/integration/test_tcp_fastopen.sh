@@ -17,6 +17,11 @@
 #           the server's address under the shared key, the stack's too;
 #   layout: the stack's SYNs and SYN-ACKs have the flags, option layout
 #           (kinds and lengths in order) and payload length of the kernel's.
+#   states: sendto(MSG_FASTOPEN) on a socket past connect answers as the
+#           kernel's: EALREADY connecting, the data sent once after a
+#           non-blocking connect completed and EISCONN after that or a
+#           blocking connect, EISCONN listening; EOPNOTSUPP in each with
+#           the client bit of tcp_fastopen off.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin tcp_fastopen
@@ -226,4 +231,38 @@ testbed_ref_capture_stop
 cat "$TB_WORK/cookies.log"
 [ $rc = 0 ] || tb_fail "a cookie is not the kernel's SipHash of the addresses under the key, or a SYN's layout differs"
 tb_say "ok: the stack's and the kernels' cookies are SipHash-2-4 of (client, server) under tcp_fastopen_key; SYN and SYN-ACK layouts equal the kernel's"
+
+# MSG_FASTOPEN in each state past connect; a host that never answers (.77) keeps a SYN pending.
+states='import errno,select,socket,sys
+peer=(sys.argv[1], 9000); silent=(sys.argv[1].rsplit(".", 1)[0] + ".77", 9000)
+def fo(what, s, to):
+    try: r=s.sendto(b"x", socket.MSG_FASTOPEN, to) if to else s.send(b"x", socket.MSG_FASTOPEN)
+    except OSError as e: r=errno.errorcode[e.errno]
+    print(what, "to" if to else "no address", r)
+def nb_connect(to):
+    s=socket.socket(); s.setblocking(False)
+    try: s.connect(to)
+    except BlockingIOError: pass
+    return s
+s=nb_connect(silent)
+fo("connecting", s, silent); fo("connecting", s, None); fo("connecting elsewhere", s, peer)
+s=nb_connect(peer)
+select.select([], [s], [], 30)
+fo("connected without a second connect", s, peer); fo("connected without a second connect", s, None)
+s=socket.socket(); s.connect(peer)
+fo("connected", s, peer); fo("connected", s, None)
+l=socket.socket(); l.bind(("0.0.0.0", 0)); l.listen(1)
+fo("listening", l, peer); fo("listening", l, None)'
+for bits in 3 2; do
+	tb_say "states: sendto(MSG_FASTOPEN) past connect, tcp_fastopen=$bits, from the stack and from the reference kernel"
+	ip netns exec "$TB_NS_SHIM" sysctl -qw net.ipv4.tcp_fastopen=$bits &&
+		ip netns exec "$REF_NS" sysctl -qw net.ipv4.tcp_fastopen=$bits || tb_fail "cannot set tcp_fastopen=$bits"
+	testbed_shim timeout 60 "$TB_PY" -c "$states" "$TB_PEER_ADDR" >"$TB_WORK/shim-states$bits.log" 2>&1 ||
+		tb_fail "the states program under the shim failed: $(cat "$TB_WORK/shim-states$bits.log")"
+	ip netns exec "$REF_NS" timeout 60 "$TB_PY" -c "$states" "$PEER_ADDR2" >"$TB_WORK/ref-states$bits.log" 2>&1 ||
+		tb_fail "the reference states program failed: $(cat "$TB_WORK/ref-states$bits.log")"
+	diff -u "$TB_WORK/ref-states$bits.log" "$TB_WORK/shim-states$bits.log" >"$TB_WORK/states.diff" ||
+		tb_fail "MSG_FASTOPEN past connect differs from the kernel's: $(cat "$TB_WORK/states.diff")"
+	tb_say "ok: $(tr '\n' '|' <"$TB_WORK/ref-states$bits.log")"
+done
 testbed_test_end

@@ -80,6 +80,9 @@ def serve(c):
 	if line == b"send CORKED":
 		corked(c, [(b"abcX", socket.MSG_OOB), (b"def", 0)])
 		hold(c)
+	elif line == b"send LAST":
+		c.send(b"abcX", socket.MSG_OOB)
+		hold(c)
 	elif line == b"twice":
 		c.send(b"aX", socket.MSG_OOB)
 		readline(c)

@@ -8,6 +8,7 @@
  * PEER runs the kernel-side helper of the test script on PORT_URG. The
  * client's first line names the scenario:
  *   "send CORKED"  the peer sends "abc" + "X" (MSG_OOB) + "def" in one segment
+ *   "send LAST"    the peer sends "abc" + "X" (MSG_OOB) and nothing after
  *   "twice"        "aX" (MSG_OOB), then after the client's "1\n" "bY"
  *                  (MSG_OOB) + "c" in one segment
  *   "read PLAIN" / "read INLINE"
@@ -107,9 +108,9 @@ static void wait_silent(int fd, short events)
 }
 
 /*
- * POLLPRI right now. Not POLLIN: at the mark with nothing but the urgent
- * byte there, TCP is not readable and the shim's pair is (README, limits),
- * and whether more than that is there yet depends on timing.
+ * POLLPRI right now. Not POLLIN: at the mark TCP is readable only if more
+ * than the urgent byte is there, and whether more is there yet depends on
+ * timing (recv_last checks POLLIN where nothing follows).
  */
 static void snap(const char *step, int fd)
 {
@@ -119,6 +120,21 @@ static void snap(const char *step, int fd)
 		out(step, "%s", err_name(errno));
 	else
 		out(step, "%s", p.revents & POLLPRI ? "PRI" : "-");
+}
+
+/*
+ * IN and PRI right now, where nothing may still be on its way: at the mark
+ * with nothing but a not-inline urgent byte left TCP is not readable.
+ */
+static void snap_in(const char *step, int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLPRI};
+
+	if (poll(&p, 1, 0) < 0)
+		out(step, "%s", err_name(errno));
+	else
+		out(step, "%s%s", p.revents & POLLIN ? "IN" : "-",
+		    p.revents & POLLPRI ? "|PRI" : "");
 }
 
 static void recv_step(const char *step, int fd, size_t len, int flags)
@@ -137,9 +153,7 @@ static void recv_step(const char *step, int fd, size_t len, int flags)
 
 /*
  * Reads until n bytes came (the peer's segments may come apart); prints them
- * together. EAGAIN waits on: right after recv(MSG_OOB) the shim's socket can
- * poll readable with nothing to read yet (README "Limits today", urgent
- * data), and readiness is not what this step compares.
+ * together. EAGAIN waits on: readiness is not what this step compares.
  */
 static void recv_n(const char *step, int fd, size_t n)
 {
@@ -235,6 +249,21 @@ static void recv_plain(void)
 	recv_n("recv", t, 3);
 	atmark("SIOCATMARK past", t);
 	recv_step("recv(OOB) past", t, 10, MSG_OOB);
+	close(t);
+}
+
+/* "abc" X and nothing after: at the mark, not readable, before X is read out of band and after. */
+static void recv_last(void)
+{
+	int t = conn("send LAST\n");
+
+	wait_ev("wait PRI", t, POLLPRI);
+	recv_step("recv", t, 100, 0);
+	atmark("SIOCATMARK at", t);
+	snap_in("readiness at", t);
+	recv_step("recv(OOB)", t, 10, MSG_OOB);
+	snap_in("readiness after OOB", t);
+	recv_step("recv", t, 100, 0);
 	close(t);
 }
 
@@ -373,10 +402,15 @@ static const struct {
 	const char *name;
 	void (*run)(void);
 } scenarios[] = {
-	{"no_urgent", no_urgent},     {"recv_plain", recv_plain},
-	{"recv_inline", recv_inline}, {"recv_late_inline", recv_late_inline},
-	{"recv_trunc", recv_trunc},   {"recv_twice", recv_twice},
-	{"recv_sigurg", recv_sigurg}, {"send_plain", send_plain},
+	{"no_urgent", no_urgent},
+	{"recv_plain", recv_plain},
+	{"recv_last", recv_last},
+	{"recv_inline", recv_inline},
+	{"recv_late_inline", recv_late_inline},
+	{"recv_trunc", recv_trunc},
+	{"recv_twice", recv_twice},
+	{"recv_sigurg", recv_sigurg},
+	{"send_plain", send_plain},
 	{"send_inline", send_inline},
 };
 
