@@ -1285,6 +1285,33 @@ Test(tcp_script, a_needed_timeout_is_not_undone)
 	cr_assert_lt(tp->cong.snd_cwnd, 10);
 }
 
+/*
+ * A timeout inside a recovery whose window is not yet acknowledged
+ * (tcp_enter_loss): the window was cut once for these losses, so ssthresh
+ * stays CUBIC's 7 of the window of 10, not a second cut of the window PRR
+ * left. The retransmission of segment 0 is lost; the RTO resends it.
+ */
+Test(tcp_script, timeout_in_recovery_keeps_its_ssthresh)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	RUN({230, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7, "no second cut for the same window");
+	RUN({240, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1230"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(ext()->TCPTimeouts, 1);
+}
+
 /* ---- F-RTO (RFC 5682, tcp_process_loss) ---- */
 
 #define FSEG(i) (1 + (i)*1460u) /* segment i without timestamps */
