@@ -342,10 +342,15 @@ void tcp_reset(struct sock *sk)
 /*
  * A segment never sent twice arrived below one delivered before it: the
  * network reorders (tcp_check_sack_reordering), RACK widens its window.
+ * "Before" means before this ACK (prior_fack), as the kernel sorts an ACK's
+ * SACK blocks and compares with its prior_fack: the blocks of one ACK come
+ * newest first, and an ACK lost on the way makes the next one cover
+ * segments below its own first block; that is loss of ACKs, not reordering.
  */
-static void tcp_check_reordering(struct tcp_sock *tp, const struct tcp_skb_cb *cb)
+static void tcp_check_reordering(struct tcp_sock *tp, const struct tcp_skb_cb *cb,
+				 uint32_t prior_fack)
 {
-	if (!(cb->sacked & TCPCB_EVER_RETRANS) && before(cb->end_seq, tp->rack.fack) &&
+	if (!(cb->sacked & TCPCB_EVER_RETRANS) && before(cb->end_seq, prior_fack) &&
 	    !tp->rack.reord)
 		tp->rack.reord = 1;
 	if (after(cb->end_seq, tp->rack.fack))
@@ -370,8 +375,8 @@ static void tcp_orig_delivered(struct tcp_sock *tp, const struct tcp_skb_cb *cb,
  * trims a partly acknowledged one. Returns the number of skbs freed; takes
  * an RTT sample from the oldest one acked now, unless any was sent twice.
  */
-static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt,
-				    struct rate_sample *rs)
+static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prior_fack,
+				    uint64_t *rtt, struct rate_sample *rs)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
@@ -407,7 +412,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint64_t *rtt
 		if (!(cb->sacked & TCPCB_SACKED_ACKED) && !(cb->tcp_flags & TCPHDR_SYN)) {
 			/* Delivered now (SACKed ones were counted when SACKed). */
 			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
-			tcp_check_reordering(tp, cb);
+			tcp_check_reordering(tp, cb, prior_fack);
 		}
 		if (!(cb->sacked & TCPCB_SACKED_ACKED))
 			tp->delivered++; /* SACKed ones counted when SACKed */
@@ -480,7 +485,8 @@ static bool tcp_sack_block_usable(const struct tcp_sock *tp, const struct tcp_sa
  * they leave lost_out and retrans_out for sacked_out. Returns how many were
  * newly SACKed; *rtt is a sample from the oldest of them never sent twice.
  */
-static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint64_t *rtt, struct rate_sample *rs)
+static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, uint64_t *rtt,
+					struct rate_sample *rs)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint64_t now = sock_net(sk)->now, first = 0;
@@ -507,7 +513,7 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint64_t *rtt, struct r
 			if (!(cb->sacked & TCPCB_EVER_RETRANS))
 				tcp_orig_delivered(tp, cb, &first);
 			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
-			tcp_check_reordering(tp, cb);
+			tcp_check_reordering(tp, cb, prior_fack);
 			cb->sacked &= (uint8_t) ~(TCPCB_LOST | TCPCB_SACKED_RETRANS);
 			cb->sacked |= TCPCB_SACKED_ACKED;
 			tp->sacked_out++;
@@ -1046,7 +1052,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	uint32_t ack = cb->ack_seq, prior_snd_una = tp->snd_una;
+	uint32_t ack = cb->ack_seq, prior_snd_una = tp->snd_una, prior_fack;
 	uint32_t prior_in_flight = tcp_packets_in_flight(tp);
 	uint32_t prior_packets = tp->packets_out, acked_pkts = 0;
 	uint64_t rtt = 0, sack_rtt = 0;
@@ -1069,7 +1075,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		}
 		/* An old duplicate: its SACK blocks still count, its data is taken. */
 		if (sack && tp->rx_opt.num_sack_in)
-			tcp_sacktag_write_queue(sk, &sack_rtt, &rs);
+			tcp_sacktag_write_queue(sk, tp->rack.fack, &sack_rtt, &rs);
 		return 0;
 	}
 	if (after(ack, tp->snd_nxt))
@@ -1085,6 +1091,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	/* What lies below snd_una was delivered in order as far as RACK is concerned. */
 	if (before(tp->rack.fack, prior_snd_una))
 		tp->rack.fack = prior_snd_una;
+	prior_fack = tp->rack.fack;
 	if (sack && tp->rx_opt.num_sack_in) {
 		dsack = tcp_check_dsack(tp, ack);
 		if (dsack) {
@@ -1097,7 +1104,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 			    after(d->end_seq, tp->cong.undo_marker))
 				tp->cong.undo_retrans--;
 		}
-		newly_sacked = tcp_sacktag_write_queue(sk, &sack_rtt, &rs);
+		newly_sacked = tcp_sacktag_write_queue(sk, prior_fack, &sack_rtt, &rs);
 	}
 	is_dup = !advanced && prior_packets && !skb->len &&
 		 !(cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) && !win_changed;
@@ -1108,7 +1115,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		/* The urgent data is acked: no more URG (tcp_clean_rtx_queue's snd_up). */
 		if (tp->urg_mode && !before(ack, tp->snd_up))
 			tp->urg_mode = false;
-		acked_pkts = tcp_clean_rtx_queue(sk, ack, &rtt, &rs);
+		acked_pkts = tcp_clean_rtx_queue(sk, ack, prior_fack, &rtt, &rs);
 		/* Samples as tcp_ack_update_rtt prefers them: send time, SACK, echo. */
 		if (!rtt)
 			rtt = sack_rtt;
@@ -1811,7 +1818,7 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		tp->snd_wl1 = cb->seq;
 		tp->snd_wl2 = cb->ack_seq;
 		tp->snd_una = cb->ack_seq;
-		tcp_clean_rtx_queue(sk, cb->ack_seq, &rtt, &syn_rs);
+		tcp_clean_rtx_queue(sk, cb->ack_seq, tp->rack.fack, &rtt, &syn_rs);
 		if (!rtt)
 			rtt = tcp_rtt_tsopt(tp); /* the SYN went twice: time its echo */
 		if (rtt) {

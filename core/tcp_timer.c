@@ -172,15 +172,23 @@ static void tcp_retransmit_timer(struct sock *sk)
 	 */
 	tp->cong.frto =
 		net->sysctl.tcp_frto && (tp->cong.ca_state < TCP_CA_Recovery || tp->retransmits);
-	/* tcp_enter_loss: the congestion control's ssthresh, once per episode. */
-	if (tp->cong.ca_state != TCP_CA_Loss) {
+	/*
+	 * tcp_enter_loss: the congestion control's ssthresh once per window,
+	 * as the kernel: not again for a timeout inside a recovery (or ECN
+	 * reduction) whose window is not yet acknowledged, which keeps its
+	 * ssthresh and undo state; again for a timeout after the Loss state's
+	 * ACKs moved snd_una (retransmits back to 0). The congestion control
+	 * hears of every timeout (set_state).
+	 */
+	if (tp->cong.ca_state <= TCP_CA_Disorder || !after(tp->cong.high_seq, tp->snd_una) ||
+	    (tp->cong.ca_state == TCP_CA_Loss && !tp->retransmits)) {
 		tp->cong.prior_ssthresh = tcp_current_ssthresh(tp);
 		tcp_init_undo(sk);
 		tp->cong.prior_cwnd = tp->cong.snd_cwnd;
 		tp->cong.snd_ssthresh = tcp_ca_ssthresh(sk);
 		tcp_ca_event(sk, CA_EVENT_LOSS);
-		tcp_set_ca_state(sk, TCP_CA_Loss);
 	}
+	tcp_set_ca_state(sk, TCP_CA_Loss);
 	tp->cong.high_seq = tp->snd_nxt;
 	tcp_ecn_queue_cwr(tp); /* tcp_enter_loss */
 	tp->cong.snd_cwnd = 1;

@@ -13,15 +13,14 @@
 # Every file's SHA-256 must match, and the bridge's counters must show it
 # really lost, reordered and duplicated frames in each phase.
 #
-# Size: the issue asks 50 MB each way. With RACK-TLP, PRR and CUBIC the
-# stack moves 6 MiB each way in ~20 s under this impairment where the kernel
-# (BBR here) takes ~5 s; CUBIC itself is the limit now (the kernel's own
-# CUBIC is no faster through 5% loss), so 50 MB would take minutes. 10 MiB
-# keeps the whole test near a minute on the loaded 2-core machine. It never
-# fails on a time.
+# Size: 50 MiB each way, as the issue asks (50 MB). With BBR on both sides
+# (this machine's default, which the stack follows) the kernel phase took
+# 35 s and the shim phase 58 s on the loaded 2-core machine, the whole test
+# 1 min 42 s. It never fails on a time: the limits below only end a
+# transfer that stalls, and the test's ctest timeout is raised to match.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
-MB=10
+MB=50
 IMPAIR=(--loss 5 --reorder 5 --duplicate 1 --delay 10 --seed 6)
 testbed_test_begin_impaired impaired_transfer 1500 "${IMPAIR[@]}"
 
@@ -42,9 +41,9 @@ transfer() {
 	nc_pid=$!
 	testbed_wait_listen "$TB_NS_PEER" tcp 9000 10 || tb_fail "the kernel-side nc did not start"
 	start=$(date +%s.%N)
-	$run nc -N -w 150 "$TB_PEER_ADDR" 9000 <"$TB_WORK/up" >"$TB_WORK/nc-$who.log" 2>&1 &
+	$run nc -N -w 240 "$TB_PEER_ADDR" 9000 <"$TB_WORK/up" >"$TB_WORK/nc-$who.log" 2>&1 &
 	local up=$!
-	$run curl -sS --max-time 150 -o "$TB_WORK/fetched-$who" "http://$TB_PEER_ADDR:8080/down" \
+	$run curl -sS --max-time 240 -o "$TB_WORK/fetched-$who" "http://$TB_PEER_ADDR:8080/down" \
 		>"$TB_WORK/curl-$who.log" 2>&1 || curl_rc=$?
 	wait "$up" || nc_rc=$?
 	[ "$curl_rc" = 0 ] || tb_fail "$who: curl failed (status $curl_rc)"

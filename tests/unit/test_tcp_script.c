@@ -1092,6 +1092,52 @@ Test(tcp_script, rack_reordering_is_not_loss)
 }
 
 /*
+ * Lost ACKs are not reordering (the kernel's prior_fack): segments 0, 1, 3,
+ * 5 and 7 are lost, and of the peer's ACKs only the third arrives, its
+ * blocks newest first (6, 4, 2). None of them arrived below a segment
+ * SACKed before this ACK, so RACK keeps no reordering window: with three
+ * SACKed, the holes below segment 6 are lost at once and go again now (PRR
+ * allows four), not after a reordering timer.
+ */
+Test(tcp_script, sack_blocks_of_one_ack_are_not_reordering)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(5), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(6), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(7), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "8689:10137 5793:7241 2897:4345")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {20, '>', {".", SEG(3), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(5), 1, 1448, 0, "*"}});
+	cr_assert(!tp->rack.reord);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	RUN({30, '<', {".", 1, SEG(8), 0, 0, "nop,nop,TS val 5002 ecr 1020"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPTimeouts, 0);
+}
+
+/*
+ * The same for a cumulative ACK: the ACKs for segments 0 and 1 are lost,
+ * the next acknowledges both and SACKs segment 3 (2 is lost). Segments 0
+ * and 1 lie below that block, but nothing was SACKed before this ACK: no
+ * reordering.
+ */
+Test(tcp_script, cumulative_ack_below_its_own_sack_block_is_not_reordering)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(2), 0, 0, PEER_SACK(1010, "4345:5793")}});
+	cr_assert(!tp->rack.reord);
+}
+
+/*
  * Tail loss probe: the last segments of a flight are lost and no ACK comes.
  * After 2 SRTT + 2 ms (RFC 8985 7.2, srtt 10 ms) the last segment goes
  * again, so that the peer's SACK lets RACK repair the tail instead of the
@@ -1237,6 +1283,33 @@ Test(tcp_script, a_needed_timeout_is_not_undone)
 	cr_assert_eq(ext()->TCPLossUndo, 0);
 	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut of the window of 10");
 	cr_assert_lt(tp->cong.snd_cwnd, 10);
+}
+
+/*
+ * A timeout inside a recovery whose window is not yet acknowledged
+ * (tcp_enter_loss): the window was cut once for these losses, so ssthresh
+ * stays CUBIC's 7 of the window of 10, not a second cut of the window PRR
+ * left. The retransmission of segment 0 is lost; the RTO resends it.
+ */
+Test(tcp_script, timeout_in_recovery_keeps_its_ssthresh)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	RUN({230, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7, "no second cut for the same window");
+	RUN({240, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1230"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(ext()->TCPTimeouts, 1);
 }
 
 /* ---- F-RTO (RFC 5682, tcp_process_loss) ---- */
