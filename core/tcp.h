@@ -718,6 +718,8 @@ bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);
 void tcp_send_loss_probe(struct sock *sk);
 int tcp_write_wakeup(struct sock *sk);
 uint32_t tcp_select_window(struct sock *sk);
+/* The window free space allows now, before the never-shrink rule. */
+uint32_t __tcp_select_window(struct sock *sk);
 uint32_t __tcp_space(const struct sock *sk);
 unsigned int tcp_current_mss(struct sock *sk);
 unsigned int tcp_mss_for_mtu(const struct sock *sk);

@@ -1692,9 +1692,17 @@ static void tcp_ack_snd_check(struct sock *sk)
 
 	if (!(tp->ack.pending & ICSK_ACK_SCHED))
 		return;
-	/* Quick-ACK mode (tcp_in_quickack_mode): not while interactive (TCP_QUICKACK 0). */
-	if ((tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss) || (tp->ack.quick && !tp->ack.pingpong) ||
-	    (tp->ack.pending & ICSK_ACK_NOW)) {
+	/*
+	 * More than one full segment unacknowledged, and the window's right
+	 * edge would advance with this ACK (else the owner's read sends it,
+	 * tcp_cleanup_rbuf, or the delayed-ACK timer), or SO_RCVLOWAT is not
+	 * met yet; quick-ACK mode (tcp_in_quickack_mode), not while
+	 * interactive (TCP_QUICKACK 0); or an ACK the protocol owes now.
+	 */
+	if ((tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss &&
+	     (tp->rcv_nxt - tp->copied_seq < (uint32_t)sk->sk_rcvlowat ||
+	      __tcp_select_window(sk) >= tp->rcv_wnd)) ||
+	    (tp->ack.quick && !tp->ack.pingpong) || (tp->ack.pending & ICSK_ACK_NOW)) {
 		tcp_send_ack(sk);
 		return;
 	}

@@ -392,7 +392,7 @@ void tcp_init_rcv_wnd(struct sock *sk)
  * scaling, the free space rounded up to a multiple of 1 << rcv_wscale, so
  * that the shift does not eat it and what the peer reads is exactly it.
  */
-static uint32_t __tcp_select_window(struct sock *sk)
+uint32_t __tcp_select_window(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t mss = tp->ack.rcv_mss ? tp->ack.rcv_mss : tp->advmss;

@@ -73,6 +73,15 @@
 
 #define PKT_BATCH 32
 /*
+ * Payload one poll reads at most. The frames a round reads are copied into
+ * the pairs later in the same round; while a round's frames fit the cache
+ * (L2 is 512 KiB a core here) that second copy reads them from it, not from
+ * memory (README, Measured: less host CPU per GB received). The rest
+ * waits in the socket for the next round, which comes at once. Small frames
+ * (ACKs, requests) are read PKT_BATCH at a time as before.
+ */
+#define PKT_POLL_BYTES (512u * 1024)
+/*
  * A whole 64 KiB window of MTU-sized segments (45) goes out in one
  * sendmmsg: the host loop flushes once per round.
  */
@@ -84,7 +93,8 @@
 struct packet_link {
 	struct net_device dev;
 	int fd;
-	bool vnet_hdr; /* PACKET_VNET_HDR is on: a header before every frame */
+	bool vnet_hdr;	     /* PACKET_VNET_HDR is on: a header before every frame */
+	unsigned int rx_avg; /* the last batch's mean frame size: sizes the next one */
 
 	struct sk_buff *rx_skb[PKT_BATCH];
 	struct virtio_net_hdr rx_vnet[PKT_BATCH];
@@ -168,11 +178,15 @@ static int packet_rx_refill(struct packet_link *l, int i)
 static int packet_poll(struct net_device *dev, int budget)
 {
 	struct packet_link *l = to_link(dev);
+	unsigned int bytes = 0;
 	int done = 0;
 
-	while (done < budget) {
+	while (done < budget && bytes < PKT_POLL_BYTES) {
 		int want = budget - done < PKT_BATCH ? budget - done : PKT_BATCH, n, i;
+		unsigned int fit = (PKT_POLL_BYTES - bytes) / (l->rx_avg ? l->rx_avg : 1) + 1;
 
+		if ((unsigned int)want > fit)
+			want = (int)fit;
 		for (i = 0; i < want; i++)
 			if (packet_rx_refill(l, i))
 				break;
@@ -182,6 +196,10 @@ static int packet_poll(struct net_device *dev, int budget)
 		n = recvmmsg(l->fd, l->rx_msg, (unsigned int)want, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
+		l->rx_avg = 0;
+		for (i = 0; i < n; i++)
+			l->rx_avg += l->rx_msg[i].msg_len / (unsigned int)n;
+		bytes += l->rx_avg * (unsigned int)n;
 		for (i = 0; i < n; i++) {
 			struct msghdr *mh = &l->rx_msg[i].msg_hdr;
 			unsigned int len = l->rx_msg[i].msg_len;

@@ -297,6 +297,62 @@ static void note_offload(const struct net_device *d, const char *msg)
 	offload_notes++;
 }
 
+/*
+ * Sends count UDP datagrams of len bytes from the kernel to the stack and
+ * waits until the link's socket holds them all (PACKET_STATISTICS counts
+ * the frames queued since it was last asked), so the polls that follow
+ * find them there. Then polls with a budget of 64 until all are read
+ * (deadline 5 s); returns the most one poll read.
+ */
+static int poll_kernel_datagrams(int count, size_t len)
+{
+	static char payload[16000];
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+	int k = socket(AF_INET, SOCK_DGRAM, 0), most = 0, got = 0;
+	unsigned int queued = 0;
+	uint64_t deadline = mono_ns() + 5 * NSEC_PER_SEC;
+
+	cr_assert_leq(len, sizeof(payload));
+	to.sin_addr.s_addr = inet_addr("10.77.0.2");
+	for (int i = 0; i < count; i++)
+		cr_assert_eq(sendto(k, payload, len, 0, (struct sockaddr *)&to, sizeof(to)),
+			     (ssize_t)len);
+	close(k);
+	while ((int)queued < count && mono_ns() < deadline) {
+		struct tpacket_stats st;
+		socklen_t sl = sizeof(st);
+
+		cr_assert_eq(getsockopt(dev->fd, SOL_PACKET, PACKET_STATISTICS, &st, &sl), 0);
+		queued += st.tp_packets;
+	}
+	cr_assert_eq(queued, (unsigned int)count, "the link's socket got %u frames", queued);
+	while (got < count && mono_ns() < deadline) {
+		int n = dev->netdev_ops->ndo_poll(dev, 64);
+
+		got += n;
+		if (n > most)
+			most = n;
+	}
+	cr_assert_eq(got, count, "polls read %d of %d frames", got, count);
+	return most;
+}
+
+/*
+ * A poll reads at most 512 KiB of payload (PKT_POLL_BYTES: a round's frames
+ * stay in the cache until they are copied into the pairs), the rest on the
+ * next polls, none lost; small frames fill the whole budget as before.
+ */
+Test(link, a_poll_reads_a_bounded_number_of_bytes)
+{
+	stack_up();
+	cr_assert_eq(system("ip link set sstk0 mtu 65535 && ip link set skrn0 mtu 65535 && "
+			    "ip neigh replace 10.77.0.2 lladdr 02:53:53:4d:00:02 dev skrn0"),
+		     0);
+	cr_assert_eq(poll_kernel_datagrams(100, 100), 64, "small frames: the whole budget");
+	cr_assert_leq(poll_kernel_datagrams(100, 16000), 33, "16 KiB frames: 512 KiB and one");
+	cr_assert_eq(net.mib.link.RxDropped, 0);
+}
+
 /* The veth has TSO: the link offers GSO and has nothing to say. */
 Test(link, gso_offered_where_the_device_has_tso)
 {

@@ -1474,3 +1474,38 @@ Test(tcp_script, quickack_option_delays_then_flushes_the_ack)
 	RUN({100, '>', {".", 1, 301, 0, 0, "nop,nop,TS val now ecr 5030"}});
 	cr_assert(tcpscript_quiet_until(sc, 200), "%s", sc->err);
 }
+
+/*
+ * __tcp_ack_snd_check: more than one full segment unacknowledged sends an
+ * ACK at once only when its window's right edge would not move back (the
+ * free space still covers the window offered) or SO_RCVLOWAT is not met
+ * yet. Data left unread shrinks the free space, so the ACK waits for the
+ * owner's read (tcp_cleanup_rbuf) or the delayed-ACK timer (TCP_ATO_MIN,
+ * 40 ms): a bulk receiver ACKs per read, not per two segments.
+ */
+Test(tcp_script, full_segments_unread_ack_at_the_read_or_the_delack_timer)
+{
+	struct socket *c = established();
+	int lowat = 8192;
+	char buf[8192];
+
+	tcp_sk(c->sk)->ack.quick = 0; /* the connection's quick-ACK credit used up */
+	RUN({20, '<', {".", 1, 1, 1448, 0, "nop,nop,TS val 5010 ecr 1010"}},
+	    {20, '<', {".", 1449, 1, 1448, 0, "nop,nop,TS val 5010 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 59), "%s", sc->err);
+	RUN({60, '>', {".", 1, 2897, 0, 0, "nop,nop,TS val now ecr 5010"}});
+
+	/* Two more, read at 90 ms: the read sends the ACK owed. */
+	RUN({80, '<', {".", 2897, 1, 1448, 0, "nop,nop,TS val 5020 ecr 1060"}},
+	    {80, '<', {".", 4345, 1, 1448, 0, "nop,nop,TS val 5020 ecr 1060"}});
+	cr_assert(tcpscript_quiet_until(sc, 90), "%s", sc->err);
+	cr_assert_eq(twostack_recvfrom(c, buf, sizeof(buf), 0, NULL), 5792);
+	RUN({90, '>', {".", 1, 5793, 0, 0, "nop,nop,TS val now ecr 5020"}});
+
+	/* Below SO_RCVLOWAT the reader is not woken: the ACK goes at once. */
+	cr_assert_eq(c->ops->setsockopt(c, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat)), 0);
+	RUN({100, '<', {".", 5793, 1, 1448, 0, "nop,nop,TS val 5030 ecr 1090"}},
+	    {100, '<', {".", 7241, 1, 1448, 0, "nop,nop,TS val 5030 ecr 1090"}},
+	    {100, '>', {".", 1, 8689, 0, 0, "nop,nop,TS val now ecr 5030"}});
+	cr_assert(tcpscript_quiet_until(sc, 200), "%s", sc->err);
+}
