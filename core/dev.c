@@ -2,9 +2,9 @@
 /*
  * The transmit entry of every link: counts the frame, copies it to the
  * capture (SOCKSHIM_PCAP) if one is open, and hands it to the link (a
- * linear copy of a fragmented frame where the link does not gather or a
- * capture wants it whole). The
- * receive side's tap is in netif_receive_skb (net_namespace.c). And the
+ * fragmented frame as a linear copy where the link does not gather or a
+ * capture wants it whole). The receive side's tap is in netif_receive_skb
+ * (net_namespace.c). And the
  * devices by name and index, as a socket names them: the stack's link and
  * lo (the loopback path of net_namespace.c).
  */
