@@ -4,9 +4,8 @@
  * capture (SOCKSHIM_PCAP) if one is open, and hands it to the link (a
  * fragmented frame as a linear copy where the link does not gather or a
  * capture wants it whole). The receive side's tap is in netif_receive_skb
- * (net_namespace.c). And the
- * devices by name and index, as a socket names them: the stack's link and
- * lo (the loopback path of net_namespace.c).
+ * (net_namespace.c). And the devices by name and index, as a socket names
+ * them: the stack's link and lo (the loopback path of net_namespace.c).
  */
 #include <errno.h>
 #include <string.h>
