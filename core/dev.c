@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The transmit entry of every link: counts the frame, copies it to the
- * capture (SOCKSHIM_PCAP) if one is open, and hands it to the link. The
- * receive side's tap is in netif_receive_skb (net_namespace.c). And the
- * devices by name and index, as a socket names them: the stack's link and
- * lo (the loopback path of net_namespace.c).
+ * capture (SOCKSHIM_PCAP) if one is open, and hands it to the link (a
+ * fragmented frame as a linear copy where the link does not gather or a
+ * capture wants it whole). The receive side's tap is in netif_receive_skb
+ * (net_namespace.c). And the devices by name and index, as a socket names
+ * them: the stack's link and lo (the loopback path of net_namespace.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -23,6 +24,15 @@ int dev_queue_xmit(struct net_device *dev, struct sk_buff *skb)
 {
 	struct net *net = dev->net;
 
+	/* validate_xmit_skb: a link that does not gather gets the payload in one piece. */
+	if (skb_is_nonlinear(skb) && (!dev->sg || dev->pcap)) {
+		skb = skb_linearize(skb);
+		if (!skb) {
+			if (net)
+				__LINK_INC_STATS(net, TxDropped);
+			return -ENOBUFS;
+		}
+	}
 	skb->dev = dev;
 	if (net) {
 		skb->tstamp = net->now;

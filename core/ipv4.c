@@ -117,6 +117,10 @@ static void ip_loopback_queue(struct net *net, struct sk_buff *skb)
 static int ip_finish_output(struct net *net, struct sk_buff *skb, uint32_t nexthop)
 {
 	if (ip_addr_is_local(net, nexthop)) {
+		/* The receive path reads the payload at skb->data. */
+		skb = skb_linearize(skb);
+		if (!skb)
+			return -ENOBUFS;
 		ip_loopback_queue(net, skb);
 		return 0;
 	}
@@ -261,6 +265,9 @@ int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t sad
 			return -EMSGSIZE;
 		}
 		iph->frag_off = 0;
+		skb = skb_linearize(skb);
+		if (!skb)
+			return -ENOBUFS;
 		skb_checksum_help(skb); /* the pieces cannot be summed apart (ip_do_fragment) */
 		return ip_fragment(net, skb, mtu, nexthop);
 	}

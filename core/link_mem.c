@@ -120,6 +120,12 @@ static int mem_start_xmit(struct net_device *dev, struct sk_buff *skb)
 	struct sk_buff_head segs;
 	struct sk_buff *seg;
 
+	/* A device that gathers (dev->sg) reads each fragment where it lies. */
+	skb = skb_linearize(skb);
+	if (!skb) {
+		l->dropped++;
+		return 0;
+	}
 	if (!skb->gso_size) {
 		skb_checksum_help(skb); /* the device's checksum offload */
 		mem_wire_xmit(l, side, now, skb);

@@ -73,6 +73,11 @@ struct net_device {
 	 * CHECKSUM_PARTIAL frame (TSO implies NETIF_F_HW_CSUM).
 	 */
 	unsigned int gso_max_size;
+	/*
+	 * NETIF_F_SG: ndo_start_xmit gathers a frame whose payload sits in
+	 * fragments (skb->frags); other links are handed a linear copy.
+	 */
+	bool sg;
 	const struct net_device_ops *netdev_ops;
 	struct net *net;	  /* the stack receiving from this device */
 	struct pcap_writer *pcap; /* NULL: no capture */

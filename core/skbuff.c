@@ -15,6 +15,9 @@
  *    new page is faulted in and zeroed (measured: 40% of the host's CPU
  *    while sending at MTU 65535, README "Measured").
  *
+ * A frame's fragments hold references on the buffers they point into
+ * (kfree_skb drops them with the frame's own last reference).
+ *
  * A bulk transfer keeps at most SKB_LARGE_CACHE_MAX large buffers (4 MiB)
  * after it ends; anything between the sizes, or above them, goes straight
  * to malloc and free.
@@ -73,18 +76,48 @@ struct sk_buff *alloc_skb(unsigned int size)
 			return NULL;
 	}
 	memset(skb, 0, offsetof(struct sk_buff, cb) + sizeof(skb->cb));
+	skb->users = 1;
 	skb->head = (uint8_t *)(skb + 1);
 	skb->end = c ? c->size : total;
 	skb->data = skb->head + MAX_HEADER;
 	return skb;
 }
 
+struct sk_buff *alloc_skb_frags(unsigned int size, unsigned int max_frags)
+{
+	/* The array sits past the room, 8-aligned (head and MAX_HEADER are). */
+	unsigned int room = (size + 7u) & ~7u;
+	struct sk_buff *skb;
+
+	if (room < size || max_frags > UINT16_MAX)
+		return NULL;
+	skb = alloc_skb(room + max_frags * (unsigned int)sizeof(struct skb_frag));
+	if (!skb)
+		return NULL;
+	skb->frags = (struct skb_frag *)(skb->head + MAX_HEADER + room);
+	skb->frags_max = (uint16_t)max_frags;
+	return skb;
+}
+
+bool skb_add_frag(struct sk_buff *skb, struct sk_buff *owner, const uint8_t *p, uint32_t len)
+{
+	if (skb->nr_frags == skb->frags_max)
+		return false;
+	skb->frags[skb->nr_frags++] =
+		(struct skb_frag){.owner = skb_get(owner), .p = p, .len = len};
+	skb->len += len;
+	skb->data_len += len;
+	return true;
+}
+
 void kfree_skb(struct sk_buff *skb)
 {
 	struct skb_cache *c;
 
-	if (!skb)
+	if (!skb || --skb->users)
 		return;
+	for (unsigned int i = 0; i < skb->nr_frags; i++)
+		kfree_skb(skb->frags[i].owner);
 	c = skb_cache_for(skb->end);
 	if (c && skb->end == c->size && c->len < c->max) {
 		skb->next = c->list;
@@ -119,14 +152,21 @@ void skb_cache_drain(void)
 
 struct sk_buff *skb_copy(const struct sk_buff *skb)
 {
-	unsigned int headroom = skb_headroom(skb);
-	struct sk_buff *n = alloc_skb(skb->end > MAX_HEADER ? skb->end - MAX_HEADER : 0);
+	unsigned int headroom = skb_headroom(skb), need = headroom + skb->len;
+	unsigned int size = skb->end > need ? skb->end : need;
+	struct sk_buff *n = alloc_skb(size > MAX_HEADER ? size - MAX_HEADER : 0);
+	uint8_t *to;
 
 	if (!n)
 		return NULL;
 	/* Keep the same headroom so that the header offsets stay valid. */
 	n->data = n->head + headroom;
-	memcpy(n->head, skb->head, headroom + skb->len);
+	memcpy(n->head, skb->head, headroom + skb_headlen(skb));
+	to = n->data + skb_headlen(skb);
+	for (unsigned int i = 0; i < skb->nr_frags; i++) {
+		memcpy(to, skb->frags[i].p, skb->frags[i].len);
+		to += skb->frags[i].len;
+	}
 	n->len = skb->len;
 	n->sk = skb->sk;
 	n->dev = skb->dev;
@@ -144,6 +184,17 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->tx_flags = skb->tx_flags;
 	n->tskey = skb->tskey;
 	memcpy(n->cb, skb->cb, sizeof(n->cb));
+	return n;
+}
+
+struct sk_buff *skb_linearize(struct sk_buff *skb)
+{
+	struct sk_buff *n;
+
+	if (!skb_is_nonlinear(skb))
+		return skb;
+	n = skb_copy(skb);
+	kfree_skb(skb);
 	return n;
 }
 

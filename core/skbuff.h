@@ -9,20 +9,36 @@
  * that the hot path does not call malloc per packet (core/skbuff.c: two
  * size classes, MTU-sized and 64 KiB).
  *
- * What this is not: there are no fragments, clones or shared data; a payload
- * lives in exactly one buffer, linear.
+ * Fragments (the kernel's skb_shinfo(skb)->frags, for transmit only): a
+ * frame TCP builds may carry its payload as pointers into the queued
+ * segments that hold it (skb_add_frag), each holding a reference on its
+ * segment (skb->users), so a segment an ACK frees while the frame still
+ * waits in the link's batch lives on until the frame is freed. skb->len
+ * counts the fragments, skb->data_len is their share, and skb_headlen()
+ * the bytes at skb->data. Only a link that gathers (dev->sg) is handed such
+ * a frame; every other path takes a linear copy first (skb_linearize).
+ * There are no clones: a payload byte is written once, into its segment.
  */
 #ifndef SOCKSHIM_SKBUFF_H
 #define SOCKSHIM_SKBUFF_H
 
-#include <stdint.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Ethernet (14) + IPv4 with options (60) + TCP with options (60), rounded. */
 #define MAX_HEADER 160
 
 struct sock;
 struct net_device;
+struct sk_buff;
+
+/* One piece of a frame's payload: len bytes at p, inside owner's buffer (skb_frag_t). */
+struct skb_frag {
+	struct sk_buff *owner; /* holds a reference (skb_get) until the frame is freed */
+	const uint8_t *p;
+	uint32_t len;
+};
 
 /*
  * skb->ip_summed, as include/linux/skbuff.h. On receive, UNNECESSARY means
@@ -80,6 +96,14 @@ struct sk_buff {
 	uint8_t tx_flags;
 	uint32_t tskey;
 
+	/* References (the kernel's skb->users): kfree_skb frees at the last. */
+	uint32_t users;
+	/* Fragments after the linear data; room for frags_max at frags (alloc_skb_frags). */
+	uint32_t data_len;
+	uint16_t nr_frags;
+	uint16_t frags_max;
+	struct skb_frag *frags;
+
 	/*
 	 * Control buffer: private to the layer that owns the skb at the moment,
 	 * as in the kernel (TCP keeps struct tcp_skb_cb here).
@@ -97,13 +121,47 @@ struct sk_buff_head {
 
 /* Allocation: size is the payload room; MAX_HEADER headroom is always added. */
 struct sk_buff *alloc_skb(unsigned int size);
+/* ... with room for max_frags fragments besides (past the size bytes of room). */
+struct sk_buff *alloc_skb_frags(unsigned int size, unsigned int max_frags);
+/* Drops a reference; the last one frees the buffer and its fragments' references. */
 void kfree_skb(struct sk_buff *skb);
 /* Drops every buffer cached on this thread's free lists (for leak checkers). */
 void skb_cache_drain(void);
 /* How many freed buffers of the class alloc_skb(size) uses wait for reuse. */
 unsigned int skb_cache_count(unsigned int size);
-/* A copy with the same headroom, data and header offsets; cb is copied too. */
+/*
+ * A copy with the same headroom, data and header offsets; cb is copied too.
+ * The copy is linear: fragments are copied in behind the linear data.
+ */
 struct sk_buff *skb_copy(const struct sk_buff *skb);
+/*
+ * Appends len bytes at p, inside owner, as a fragment (skb_fill_page_desc
+ * with a page reference); false when frags_max are in use.
+ */
+bool skb_add_frag(struct sk_buff *skb, struct sk_buff *owner, const uint8_t *p, uint32_t len);
+/*
+ * Makes skb's payload one run of bytes. Unlike the kernel's skb_linearize
+ * the buffer cannot grow in place: a fragmented skb is replaced by its
+ * linear copy (skb_copy) and freed. Returns the linear skb, or NULL when no
+ * buffer was left (skb freed).
+ */
+struct sk_buff *skb_linearize(struct sk_buff *skb);
+
+static inline struct sk_buff *skb_get(struct sk_buff *skb)
+{
+	skb->users++;
+	return skb;
+}
+
+static inline bool skb_is_nonlinear(const struct sk_buff *skb)
+{
+	return skb->data_len != 0;
+}
+
+static inline unsigned int skb_headlen(const struct sk_buff *skb)
+{
+	return skb->len - skb->data_len;
+}
 
 static inline unsigned int skb_headroom(const struct sk_buff *skb)
 {
@@ -112,12 +170,13 @@ static inline unsigned int skb_headroom(const struct sk_buff *skb)
 
 static inline unsigned int skb_tailroom(const struct sk_buff *skb)
 {
-	return skb->end - skb_headroom(skb) - skb->len;
+	return skb->end - skb_headroom(skb) - skb_headlen(skb) -
+	       skb->frags_max * (unsigned int)sizeof(struct skb_frag);
 }
 
 static inline uint8_t *skb_tail_pointer(const struct sk_buff *skb)
 {
-	return skb->data + skb->len;
+	return skb->data + skb_headlen(skb);
 }
 
 static inline void skb_reserve(struct sk_buff *skb, unsigned int len)

@@ -6,9 +6,11 @@
  * FIN, RST, SYN, SYN-ACK, window probes).
  *
  * The write queue holds the payload once, in skbs of at most one MSS; a
- * segment on the wire is a fresh skb carrying a copy with the header pushed
- * in front (skbs are pooled, so this allocates nothing in the steady state),
- * while the queued original waits for its ACK.
+ * segment on the wire is a fresh skb with the header pushed in front (skbs
+ * are pooled, so this allocates nothing in the steady state), while the
+ * queued original waits for its ACK. Where the link gathers (dev->sg) the
+ * fresh skb's payload is fragments pointing at the queued segments, which
+ * it holds references on (tcp_frame_alloc); elsewhere it is a copy.
  *
  * Options are laid out as tcp_options_write does: MSS, SACK-permitted,
  * timestamps and window scale in SYNs and SYN-ACKs (also for SYN cookies),
@@ -653,6 +655,43 @@ static void tcp_data_sent_paced(struct sock *sk, struct sk_buff *skb, unsigned i
 	}
 }
 
+/* Segments one frame points at (at 1500 bytes of MTU 64 KiB is 46); a longer run is copied. */
+#define TCP_FRAME_FRAGS 64
+
+/*
+ * The frame for the n queued segments from skb, len bytes in all, before
+ * its header: where the link gathers and completes checksums (dev->sg, with
+ * offloads), a buffer with room for the header only, whose fragments point
+ * at the segments' payload, each holding a reference until the link has
+ * sent the frame (so an ACK that frees a segment meanwhile frees nothing
+ * the frame points at); elsewhere a copy of the payload. The queue's bytes
+ * are never written again once sent, so the fragments see what a copy
+ * would have held.
+ */
+static struct sk_buff *tcp_frame_alloc(struct sock *sk, struct sk_buff *skb, unsigned int n,
+				       unsigned int len)
+{
+	const struct net_device *dev = sock_net(sk)->dev;
+	struct sk_buff *c;
+
+	if (len && n <= TCP_FRAME_FRAGS && dev && dev->sg && dev->gso_max_size) {
+		c = alloc_skb_frags(TCP_MAX_HDR, n);
+		if (!c)
+			return NULL;
+		skb_reserve(c, TCP_MAX_HDR);
+		for (; n--; skb = skb->next)
+			skb_add_frag(c, skb, skb->data, skb->len);
+		return c;
+	}
+	c = alloc_skb(len + TCP_MAX_HDR);
+	if (!c)
+		return NULL;
+	skb_reserve(c, TCP_MAX_HDR);
+	for (; n--; skb = skb->next)
+		memcpy(skb_put(c, skb->len), skb->data, skb->len);
+	return c;
+}
+
 /* Sends a copy of a queued segment; the original stays for retransmission. */
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 {
@@ -661,11 +700,9 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	TCP_SKB_CB(skb)->when = sock_net(sk)->now;
 	if (!clone)
 		return tcp_xmit_segment(sk, skb, TCP_SKB_CB(skb)->seq, tcp_skb_flags(sk, skb));
-	c = alloc_skb(skb->len + TCP_MAX_HDR);
+	c = tcp_frame_alloc(sk, skb, 1, skb->len);
 	if (!c)
 		return -ENOBUFS;
-	skb_reserve(c, TCP_MAX_HDR);
-	memcpy(skb_put(c, skb->len), skb->data, skb->len);
 	return tcp_xmit_segment(sk, c, TCP_SKB_CB(skb)->seq, tcp_skb_flags(sk, skb));
 }
 
@@ -685,14 +722,12 @@ static int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int n
 		s = s->next;
 		len += s->len;
 	}
-	c = alloc_skb(len + TCP_MAX_HDR);
+	c = tcp_frame_alloc(sk, skb, n, len);
 	if (!c)
 		return -ENOBUFS;
-	skb_reserve(c, TCP_MAX_HDR);
 	for (s = skb; n--; s = s->next) {
 		TCP_SKB_CB(s)->when = sock_net(sk)->now;
 		flags |= TCP_SKB_CB(s)->tcp_flags & (TCPHDR_PSH | TCPHDR_FIN);
-		memcpy(skb_put(c, s->len), s->data, s->len);
 	}
 	c->gso_size = (uint16_t)mss;
 	c->gso_segs = (uint16_t)((len + mss - 1) / mss);

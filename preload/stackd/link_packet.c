@@ -27,7 +27,11 @@
  * skb->vlan_*, for the Ethernet layer to refuse as the kernel does.
  *
  * Transmit: frames are batched and sent with sendmmsg when the owner calls
- * ndo_flush (dev_flush) or when the batch is full. A frame the kernel will
+ * ndo_flush (dev_flush) or when the batch is full. A frame's payload may be
+ * fragments in TCP's queued segments (dev->sg): each is one iovec, so the
+ * kernel's copy in sendmmsg is the only copy of those bytes on the way out;
+ * the frame's references keep the segments alive until the flush has sent
+ * it, whatever ACKs the round processed meanwhile. A frame the kernel will
  * not take is counted in TxDropped: the stack's transports recover as over
  * a lossy wire.
  *
@@ -88,7 +92,9 @@
 #define PKT_TX_BATCH 64
 #define PKT_RX_SIZE  (65535u + ETH_HLEN + 4) /* any frame, VLAN tag included */
 #define PKT_SMALL    1600u		     /* copied into a small, recycled skb */
-#define PKT_CMSG     CMSG_SPACE(sizeof(struct tpacket_auxdata))
+/* A frame's iovecs: the VNET header, the headers at skb->data, its fragments. */
+#define PKT_TX_IOV 66
+#define PKT_CMSG   CMSG_SPACE(sizeof(struct tpacket_auxdata))
 
 struct packet_link {
 	struct net_device dev;
@@ -104,7 +110,7 @@ struct packet_link {
 
 	struct sk_buff *tx_skb[PKT_TX_BATCH];
 	struct virtio_net_hdr tx_vnet[PKT_TX_BATCH];
-	struct iovec tx_iov[PKT_TX_BATCH][2];
+	struct iovec tx_iov[PKT_TX_BATCH][PKT_TX_IOV];
 	struct mmsghdr tx_msg[PKT_TX_BATCH];
 	unsigned int tx_n;
 };
@@ -308,7 +314,15 @@ static int packet_start_xmit(struct net_device *dev, struct sk_buff *skb)
 {
 	struct packet_link *l = to_link(dev);
 	unsigned int i = l->tx_n;
+	struct iovec *iov;
 
+	if (skb->nr_frags > PKT_TX_IOV - 2) {
+		skb = skb_linearize(skb);
+		if (!skb) {
+			link_count(dev, 0, 1);
+			return -ENOBUFS;
+		}
+	}
 	l->tx_skb[i] = skb;
 	memset(&l->tx_vnet[i], 0, sizeof(l->tx_vnet[i]));
 	if (!l->vnet_hdr)
@@ -329,13 +343,19 @@ static int packet_start_xmit(struct net_device *dev, struct sk_buff *skb)
 		l->tx_vnet[i].gso_size = skb->gso_size;
 		l->tx_vnet[i].hdr_len = (uint16_t)(start + (th[12] >> 4) * 4u);
 	}
-	l->tx_iov[i][0].iov_base = &l->tx_vnet[i];
-	l->tx_iov[i][0].iov_len = sizeof(l->tx_vnet[i]);
-	l->tx_iov[i][1].iov_base = skb->data;
-	l->tx_iov[i][1].iov_len = skb->len;
+	iov = l->tx_iov[i];
+	iov[0].iov_base = &l->tx_vnet[i];
+	iov[0].iov_len = sizeof(l->tx_vnet[i]);
+	iov[1].iov_base = skb->data;
+	iov[1].iov_len = skb_headlen(skb);
+	/* Scatter-gather: the payload goes from the queued segments, uncopied. */
+	for (unsigned int f = 0; f < skb->nr_frags; f++) {
+		iov[2 + f].iov_base = (void *)skb->frags[f].p;
+		iov[2 + f].iov_len = skb->frags[f].len;
+	}
 	memset(&l->tx_msg[i], 0, sizeof(l->tx_msg[i]));
-	l->tx_msg[i].msg_hdr.msg_iov = l->tx_iov[i] + !l->vnet_hdr;
-	l->tx_msg[i].msg_hdr.msg_iovlen = l->vnet_hdr ? 2 : 1;
+	l->tx_msg[i].msg_hdr.msg_iov = iov + !l->vnet_hdr;
+	l->tx_msg[i].msg_hdr.msg_iovlen = 2u + skb->nr_frags - !l->vnet_hdr;
 	if (++l->tx_n == PKT_TX_BATCH)
 		packet_flush(dev);
 	return 0;
@@ -375,6 +395,8 @@ static void packet_offload_init(struct packet_link *l, const char *ifname)
 	if (setsockopt(l->fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
 		setsockopt(l->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	l->dev.gso_max_size = 65536;
+	/* Frames TCP builds then point at its queued segments (one sendmmsg iovec each). */
+	l->dev.sg = true;
 	return;
 trace:
 	if (netdev_trace)

@@ -13,7 +13,12 @@
  *   dropped as a checksum error when it does not, and answered with exactly
  *   one ACK for all of it;
  * - a single data segment leaves its checksum to such a device too, which
- *   completes it (skb_checksum_help), and only there.
+ *   completes it (skb_checksum_help), and only there;
+ * - where the device gathers (dev->sg), every data frame's payload is
+ *   fragments pointing at the queued segments, whatever pieces the program
+ *   wrote them in, and the wire carries the same bytes and valid checksums;
+ *   a frame still waiting to leave keeps its segments after an ACK freed
+ *   them from the queue (and new data cannot reuse their buffers).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -47,9 +52,18 @@ static unsigned int wire_frames[2]; /* TCP frames on the wire per sending side *
 static unsigned int wire_too_big;
 static uint32_t last_ack;			   /* ACK field of side 1's last frame */
 static unsigned int single_partial, single_summed; /* side 0's data frames below GSO */
+static unsigned int gathered, copied; /* side 0's data frames with fragments / without */
 
 static int rec_xmit(struct net_device *dev, struct sk_buff *skb)
 {
+	bool data = skb->gso_size ||
+		    (skb->len > FRAME_HL + 20 &&
+		     skb->len > FRAME_HL + tcp_hdrlen((struct tcphdr *)(skb->data + FRAME_HL)));
+
+	if (data && skb->nr_frags)
+		gathered++;
+	else if (data)
+		copied++;
 	if (skb->gso_size) {
 		gso_frames++;
 		if (skb->gso_segs > max_segs)
@@ -103,6 +117,7 @@ static void setup(void)
 	ts->dev[0]->netdev_ops = &rec_ops;
 	mem_link_set_filter(ts->link, tap, NULL);
 	gso_frames = max_segs = wire_too_big = single_partial = single_summed = 0;
+	gathered = copied = 0;
 	wire_frames[0] = wire_frames[1] = 0;
 	gso_bad = hold_next = false;
 	held = NULL;
@@ -145,26 +160,36 @@ static int recv_buf(struct socket *s, uint8_t *buf, size_t len)
 	return s->ops->recvmsg(s, &m, len, MSG_DONTWAIT);
 }
 
-static uint8_t *pattern(size_t len)
+static uint8_t *pattern_seed(size_t len, uint8_t seed)
 {
 	uint8_t *p = malloc(len);
 
 	for (size_t i = 0; i < len; i++)
-		p[i] = (uint8_t)(i * 7 + i / 251);
+		p[i] = (uint8_t)(i * 7 + i / 251 + seed);
 	return p;
 }
 
-/* Sends len bytes from c to s and checks they arrive intact. */
-static void transfer_intact(struct socket *c, struct socket *s, size_t len)
+static uint8_t *pattern(size_t len)
 {
-	uint8_t *src = pattern(len), *dst = malloc(len);
+	return pattern_seed(len, 0);
+}
+
+/*
+ * Sends len bytes of pattern seed from c to s, at most piece bytes per write
+ * and millisecond, and checks they arrive intact.
+ */
+static void transfer_pieces(struct socket *c, struct socket *s, size_t len, size_t piece,
+			    uint8_t seed)
+{
+	uint8_t *src = pattern_seed(len, seed), *dst = malloc(len);
 	size_t sent = 0, got = 0;
 	uint64_t deadline = ts->now + 60 * NSEC_PER_SEC;
 
 	while (got < len && ts->now < deadline) {
+		size_t want = len - sent < piece ? len - sent : piece;
 		int n;
 
-		if (sent < len && (n = send_buf(c, src + sent, len - sent)) > 0)
+		if (sent < len && (n = send_buf(c, src + sent, want)) > 0)
 			sent += (size_t)n;
 		while ((n = recv_buf(s, dst + got, len - got)) > 0)
 			got += (size_t)n;
@@ -174,6 +199,11 @@ static void transfer_intact(struct socket *c, struct socket *s, size_t len)
 	cr_assert(memcmp(src, dst, len) == 0, "the data differs");
 	free(src);
 	free(dst);
+}
+
+static void transfer_intact(struct socket *c, struct socket *s, size_t len)
+{
+	transfer_pieces(c, s, len, len, 0);
 }
 
 /*
@@ -295,6 +325,85 @@ Test(gso, tcp_sends_gso_frames_the_wire_cuts_to_mss)
 	cr_assert_eq(ts->net[0].mib.tcp.OutSegs, wire_frames[0], "OutSegs %llu, wire %u",
 		     (unsigned long long)ts->net[0].mib.tcp.OutSegs, wire_frames[0]);
 	cr_assert_eq(tcp_sk(c->sk)->segs_out, wire_frames[0]);
+	cr_assert_eq(gathered, 0, "a link that does not gather was handed fragments");
+}
+
+/*
+ * Pieces of 1000 bytes (each segment filled by two writes) and whole runs:
+ * every data frame is gathered from the queue, none copied, and the wire's
+ * bytes and checksums are right (the tap and transfer_pieces check them).
+ */
+Test(gso, gathered_frames_carry_the_queued_bytes)
+{
+	struct socket *c, *s;
+
+	ts->dev[0]->sg = true;
+	tcp_pair(&c, &s);
+	transfer_pieces(c, s, 256 << 10, 1000, 3);
+	transfer_pieces(c, s, 1 << 20, 1 << 20, 5);
+	cr_assert_gt(gso_frames, 0);
+	cr_assert_gt(gathered, 0, "no frame pointed at the queued segments");
+	cr_assert_eq(copied, 0, "%u data frames copied on a link that gathers", copied);
+	cr_assert(!gso_bad);
+	cr_assert_eq(single_summed, 0);
+	cr_assert_eq(ts->net[0].mib.tcp.OutSegs, wire_frames[0]);
+}
+
+/*
+ * A frame still in the link's batch when the ACK for its bytes frees them
+ * from the send queue (the stack host flushes the link once per round,
+ * after the round's ACKs): its segments live on, and fresh data sent
+ * through the recycled buffers leaves them alone.
+ */
+Test(gso, a_pending_frame_keeps_its_segments_after_their_ack)
+{
+	struct socket *c, *s;
+	uint8_t *src = pattern_seed(20000, 11), dst[20000];
+	struct sk_buff *copy;
+	const struct iphdr *iph;
+	unsigned int thl, plen, tcplen;
+	size_t got = 0;
+
+	ts->dev[0]->sg = true;
+	tcp_pair(&c, &s);
+	hold_next = true;
+	cr_assert_eq(send_buf(c, src, sizeof(dst)), (int)sizeof(dst));
+	cr_assert_not_null(held, "no GSO frame for 20000 bytes with an initial window of 10");
+	cr_assert_gt(held->nr_frags, 1, "the held frame is not gathered");
+
+	/* The held bytes go again (loss recovery), are acknowledged and freed. */
+	while (got < sizeof(dst) && ts->now < TWOSTACK_T0 + 60 * NSEC_PER_SEC) {
+		int n;
+
+		twostack_run_for(ts, NSEC_PER_MSEC);
+		while ((n = recv_buf(s, dst + got, sizeof(dst) - got)) > 0)
+			got += (size_t)n;
+	}
+	cr_assert_eq(got, sizeof(dst));
+	cr_assert(memcmp(src, dst, sizeof(dst)) == 0);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert(skb_queue_empty(&c->sk->sk_write_queue), "the send queue still holds data");
+	for (unsigned int f = 0; f < held->nr_frags; f++)
+		cr_assert_eq(held->frags[f].owner->users, 1,
+			     "segment %u: the frame's should be the last reference", f);
+	transfer_pieces(c, s, 512 << 10, 512 << 10, 99);
+
+	/* The frame as it would leave now: the first bytes sent, a valid checksum. */
+	copy = skb_copy(held);
+	cr_assert_not_null(copy);
+	iph = (const struct iphdr *)(copy->data + ETH_HLEN);
+	thl = tcp_hdrlen((const struct tcphdr *)(copy->data + FRAME_HL));
+	plen = copy->len - FRAME_HL - thl;
+	tcplen = copy->len - FRAME_HL;
+	cr_assert_eq(plen, held->data_len);
+	cr_assert(memcmp(copy->data + FRAME_HL + thl, src, plen) == 0,
+		  "the pending frame's payload changed under it");
+	skb_checksum_help(copy);
+	cr_assert_eq(csum_tcpudp_magic(iph->saddr, iph->daddr, tcplen, IPPROTO_TCP,
+				       csum_partial(copy->data + FRAME_HL, (int)tcplen, 0)),
+		     0, "the pending frame's checksum does not complete");
+	kfree_skb(copy);
+	free(src);
 }
 
 Test(gso, no_gso_frames_without_device_support)

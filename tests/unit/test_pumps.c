@@ -474,6 +474,61 @@ Test(pumps, pieces_read_apart_fill_whole_segments)
 	sock_release(l);
 }
 
+/* The host's link, counting frames handed over with their payload in fragments. */
+static const struct net_device_ops *gather_ops;
+static struct net_device_ops gather_count_ops;
+static unsigned int gathered_frames;
+
+static int gather_count_xmit(struct net_device *dev, struct sk_buff *skb)
+{
+	gathered_frames += skb->nr_frags > 0;
+	return gather_ops->ndo_start_xmit(dev, skb);
+}
+
+/*
+ * Where the link gathers (dev->sg), a frame points at the send queue's
+ * segments instead of copying them: what the program wrote in odd pieces,
+ * each segment filled by several pair reads, reaches the peer intact.
+ */
+Test(pumps, pieces_read_apart_leave_gathered_and_intact)
+{
+	enum { PIECE = 777, LEN = 200 * PIECE };
+	uint8_t *out = malloc(LEN), *in = calloc(1, LEN);
+	struct socket *l = peer_listener(), *s;
+	struct net_device *dev = sd.net.dev;
+	size_t sent = 0, got = 0;
+	struct stackd_sock *ss;
+	int app, steps = 0, r;
+
+	dev->sg = true;
+	gather_ops = dev->netdev_ops;
+	gather_count_ops = *gather_ops;
+	gather_count_ops.ndo_start_xmit = gather_count_xmit;
+	dev->netdev_ops = &gather_count_ops;
+	gathered_frames = 0;
+	ss = host_socket(SOCK_STREAM, &app);
+	s = connect_through_host(ss, l);
+	fill_pattern(out, LEN, 9);
+	while ((sent < LEN || got < LEN) && steps++ < MAXSTEPS) {
+		ssize_t w = sent < LEN ? write(app, out + sent, PIECE) : 0;
+
+		if (w > 0)
+			sent += (size_t)w;
+		step();
+		while ((r = peer_recv(s, in + got, LEN - got)) > 0)
+			got += (size_t)r;
+	}
+	cr_assert_eq(got, LEN);
+	cr_assert_eq(memcmp(in, out, LEN), 0, "the peer got other bytes than the program wrote");
+	cr_assert_gt(gathered_frames, 0, "no frame pointed at the send queue");
+	dev->netdev_ops = gather_ops;
+	close(app);
+	sock_release(s);
+	sock_release(l);
+	free(out);
+	free(in);
+}
+
 Test(pumps, control_requests_share_a_round_per_user)
 {
 	int granted = 0;

@@ -3,6 +3,11 @@
  * The frame cache (core/skbuff.c): a freed buffer of either size class comes
  * back from the next allocation of that class, clean and with the full
  * room; buffers of other sizes are not kept; the cache is bounded.
+ *
+ * Fragments: a frame pointing at other buffers' bytes holds a reference on
+ * each, so a buffer freed by its owner meanwhile stays whole and out of the
+ * cache until the frame goes; a copy or a linearized frame is the same
+ * bytes in one piece.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -93,5 +98,60 @@ Test(skbuff, beyond_the_classes_and_the_bound)
 	cr_assert_gt(kept, 0u);
 	cr_assert_lt(kept, 200u);
 	cr_assert_leq(kept * (LARGE + MAX_HEADER), 5u << 20, "at most a few MiB stay");
+	skb_cache_drain();
+}
+
+Test(skbuff, a_fragment_keeps_its_buffer_until_the_frame_is_freed)
+{
+	struct sk_buff *seg[3], *frame, *copy, *reuse;
+	unsigned int cached;
+	uint8_t want[3 * 1000];
+
+	skb_cache_drain();
+	for (int i = 0; i < 3; i++) {
+		seg[i] = alloc_skb(1448);
+		cr_assert_not_null(seg[i]);
+		for (int b = 0; b < 1000; b++)
+			want[i * 1000 + b] = skb_put(seg[i], 1)[0] = (uint8_t)(i * 31 + b * 7);
+	}
+	frame = alloc_skb_frags(60, 3);
+	cr_assert_not_null(frame);
+	skb_reserve(frame, 60);
+	memset(skb_push(frame, 20), 0xee, 20); /* a header in the linear part */
+	for (int i = 0; i < 3; i++)
+		cr_assert(skb_add_frag(frame, seg[i], seg[i]->data, seg[i]->len));
+	cr_assert_not(skb_add_frag(frame, seg[0], seg[0]->data, 1), "room for 3 fragments only");
+	cr_assert_eq(frame->len, 20 + 3000);
+	cr_assert_eq(skb_headlen(frame), 20);
+	cr_assert(skb_is_nonlinear(frame));
+
+	/* The owners let go (an ACK): nothing is freed, nothing reaches the cache. */
+	cached = skb_cache_count(1448);
+	for (int i = 0; i < 3; i++)
+		kfree_skb(seg[i]);
+	cr_assert_eq(skb_cache_count(1448), cached, "a buffer a frame points at was recycled");
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(frame->frags[i].owner->users, 1);
+	/* New allocations cannot be handed those buffers: the bytes stay. */
+	reuse = alloc_skb(1448);
+	cr_assert_not_null(reuse);
+	memset(skb_put(reuse, 1448), 0, 1448);
+
+	copy = skb_copy(frame);
+	cr_assert_not_null(copy);
+	cr_assert_not(skb_is_nonlinear(copy));
+	cr_assert_eq(copy->len, 3020);
+	cr_assert_eq(copy->data[0], 0xee);
+	cr_assert(memcmp(copy->data + 20, want, sizeof(want)) == 0, "the copy's payload differs");
+	kfree_skb(copy);
+
+	frame = skb_linearize(frame);
+	cr_assert_not_null(frame);
+	cr_assert_not(skb_is_nonlinear(frame));
+	cr_assert(memcmp(frame->data + 20, want, sizeof(want)) == 0);
+	/* The fragmented frame (small too) went with its references: all four are free now. */
+	cr_assert_eq(skb_cache_count(1448), cached + 4);
+	kfree_skb(frame);
+	kfree_skb(reuse);
 	skb_cache_drain();
 }
