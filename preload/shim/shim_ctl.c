@@ -328,7 +328,7 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockf
 			shim_ctl_drop();
 			continue;
 		}
-		if (req->hdr.op == SHIM_OP_CLOSE || !shim_ctl_recv(shim_ctl_fd, rep, fd)) {
+		if (shim_op_no_reply(req->hdr.op) || !shim_ctl_recv(shim_ctl_fd, rep, fd)) {
 			err = 0;
 			break;
 		}

@@ -97,6 +97,13 @@ enum shim_kind {
 #define SHIM_F_ZEROCOPY 0x4000 /* UDP socket with SO_ZEROCOPY: MSG_ZEROCOPY sends complete */
 /* Datagram socket with SOF_TIMESTAMPING_TX_SOFTWARE: each send queues a transmit stamp. */
 #define SHIM_F_TXSTAMP 0x8000
+/*
+ * Stream whose non-blocking connect the host answered EINPROGRESS or
+ * EALREADY (sock->state SS_CONNECTING there), no connect() since: once the
+ * pair shows the connection up, the next connect() is answered 0 here
+ * (shim_connect_done). Shares its bit with SHIM_F_PING, a datagram flag.
+ */
+#define SHIM_F_CONNECTING 0x80
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
@@ -163,6 +170,10 @@ static inline bool shim_emulated(uint64_t e)
 void shim_fd_set(int fd, uint64_t ent);
 /* Atomic updates of an emulated fd's flags and error byte. */
 void shim_fd_flags(int fd, unsigned int set, unsigned int clear);
+/* Clears flag if set: true for the one caller that cleared it. */
+bool shim_fd_flag_take(int fd, unsigned int flag);
+/* At fork: another process may now connect() the same sockets (SHIM_F_CONNECTING). */
+void shim_fd_forget_connecting(void);
 /* Keeps err (non-zero) as the stream's pending error, with SHIM_F_HUPSEEN; 0 if one was kept. */
 int shim_fd_err_keep(int fd, int err);
 /* Takes the pending error kept in the entry (0 if none), as sock_error() does. */
