@@ -935,6 +935,9 @@ SHIM_EXPORT int shutdown(int fd, int how)
 	} else {
 		c.path = "stack";
 		ret = shim_request(fd, e, &req, &rep, NULL, &c);
+		/* inet_shutdown moved sock->state on from SS_CONNECTING: connect() asks again. */
+		if (shim_ent_kind(e) == SHIM_STREAM)
+			shim_fd_flags(fd, 0, SHIM_F_CONNECTING);
 		/*
 		 * On a stream the pair carries the direction too: the host sees
 		 * EOF after the bytes already written (then sends FIN), and our

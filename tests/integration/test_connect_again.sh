@@ -8,8 +8,9 @@
 # reset once up). The interposer answers the 0 itself when the pair shows the
 # connection up (shim_connect_done) and tells the host with a note, so each
 # case runs natively and under the shim, and the outputs must be the same:
-# the 0 after SO_ERROR, data already come, a fork (the child's connect has
-# the 0, the parent's then EISCONN) and the reset included.
+# the 0 after SO_ERROR, data already come, a shutdown in between (which
+# ends SS_CONNECTING), a fork (the child's connect has the 0, the parent's
+# then EISCONN) and the reset included.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin connect_again
@@ -87,6 +88,12 @@ wait_for(s, select.POLLIN)
 for n in ("again", "third"):
     print("greeted", n, name(s.connect_ex((addr, 8083))))
 print("greeted read", s.recv(10))
+s.close()
+
+s = started("shutdown", 8081)
+wait_for(s, select.POLLOUT)
+s.shutdown(socket.SHUT_RD)
+print("shutdown again", name(s.connect_ex((addr, 8081))))
 s.close()
 
 s = socket.socket()
