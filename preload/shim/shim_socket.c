@@ -722,12 +722,16 @@ int shim_pending_error(int fd, uint64_t e)
 	return -rep.hdr.ret;
 }
 
-/* The host's sock->state is SS_CONNECTED now: the application saw connect() succeed. */
-static void shim_connected_note(int fd, uint64_t e)
+/*
+ * The connect() that takes SHIM_F_CONNECTING has the 0: the host's
+ * sock->state goes SS_CONNECTED, ahead of any connect() another thread
+ * sends once the flag is gone (which then hears EISCONN).
+ */
+static bool shim_connected_note(int fd, uint64_t e)
 {
 	struct shim_req req = {.hdr = {.op = SHIM_OP_CONNECTED, .id = shim_ent_id(e)}};
 
-	shim_ctl_call(&req, NULL, NULL, fd);
+	return shim_ctl_note_taking(&req, fd, SHIM_F_CONNECTING);
 }
 
 /*
@@ -748,11 +752,7 @@ static bool shim_connect_done(int fd, uint64_t e)
 	if (shim_real.poll(&p, 1, 0) != 1 || p.revents != POLLOUT ||
 	    shim_real.ioctl(fd, SIOCOUTQ, &outq) || outq)
 		return false;
-	/* Of two threads, one has the 0; the other asks and hears EISCONN. */
-	if (!shim_fd_flag_take(fd, SHIM_F_CONNECTING))
-		return false;
-	shim_connected_note(fd, e);
-	return true;
+	return shim_connected_note(fd, e);
 }
 
 /*
@@ -823,8 +823,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	 * The host's connect was non-blocking: it learns the wait's SS_CONNECTED.
 	 */
 	if (!(pfd.revents & POLLERR)) {
-		if (shim_fd_flag_take(fd, SHIM_F_CONNECTING))
-			shim_connected_note(fd, e);
+		shim_connected_note(fd, e);
 		return 0;
 	}
 	err = shim_pending_error(fd, e);
