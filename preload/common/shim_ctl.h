@@ -12,7 +12,7 @@
  * shim_req_decode() (preload/stackd/stackd_decode.c), checks every field
  * before any handler sees it. Each request is answered by one struct
  * shim_rep, in order; a reply may carry one file descriptor (SCM_RIGHTS).
- * SHIM_OP_CLOSE has no reply.
+ * SHIM_OP_CLOSE and SHIM_OP_CONNECTED have no reply (shim_op_no_reply).
  *
  * The first request must be SHIM_OP_HELLO: the client offers a range of
  * versions, the host answers the one it speaks (or EPROTONOSUPPORT), and any
@@ -45,10 +45,10 @@
  *  - Listening sockets: at SHIM_OP_LISTEN the host replies with an AF_UNIX
  *    SOCK_STREAM listener bound to shim_sock_name('l'); the interposer dup3()s
  *    it over the application's fd. For each accepted TCP connection the host
- *    connects to that listener from a socket bound to shim_sock_name('s'), so
+ *    connects to that listener from a socket bound to shim_accepted_name(), so
  *    accept() is the kernel's own and getpeername() on the accepted fd names
- *    the new socket's id. The interposer accepts only connections whose
- *    SO_PEERCRED is the host's process; anything else is dropped.
+ *    the new socket's id and its TCP peer (accept's address, no request). The interposer accepts
+ * only connections whose SO_PEERCRED is the host's process; anything else is dropped.
  *  - Kernel loopback (README "Loopback"): a listener bound to INADDR_ANY or
  *    127.x also has a kernel listener on the kernel's loopback; for each
  *    kernel connection the host connects to the AF_UNIX listener from a
@@ -59,7 +59,7 @@
  *    the fd (fork, exec, posix_spawn, SCM_RIGHTS) can tell what it is with
  *    one getsockname() (the interposer scans its fds once at start-up);
  *    listeners are named shim_sock_name('l') and accepted connections have
- *    shim_sock_name('s') as their peer name. SO_TYPE of the AF_UNIX socket
+ *    shim_accepted_name() as their peer name. SO_TYPE of the AF_UNIX socket
  *    tells framing: anything but SOCK_STREAM is a datagram socket.
  *  - SOCK_DGRAM and SOCK_RAW sockets: a SOCK_SEQPACKET pair (datagram bounds
  *    as SOCK_DGRAM, but either side's last close wakes the other: a recv()
@@ -86,8 +86,9 @@
  * (SHIM_OP_FASTOPEN), no socket filters (SHIM_SO_FILTER_PART), no TCP
  * zerocopy completions (SHIM_SO_ZEROCOPY_SENT) and no urgent data
  * (SHIM_OP_ERRQUEUE with MSG_OOB on a stream), 5 had no size check of a
- * datagram before it is sent (SHIM_SO_DGRAM_SIZE) and no SHIM_CONNECT_WAIT
- * or SHIM_CONNECT_AGAIN.
+ * datagram before it is sent (SHIM_SO_DGRAM_SIZE), no SHIM_CONNECT_WAIT
+ * or SHIM_CONNECT_AGAIN, named accepted connections without their peer's
+ * address (shim_accepted_name) and had no SHIM_OP_CONNECTED.
  */
 #define SHIM_CTL_VERSION 6
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
@@ -118,6 +119,14 @@ enum shim_op {
 	SHIM_OP_STAT,	    /* shim_stat -> shim_stat_rep */
 	SHIM_OP_ERRQUEUE,   /* shim_errqueue -> shim_errqueue_rep: recvmsg(MSG_ERRQUEUE) */
 	SHIM_OP_FASTOPEN,   /* shim_fastopen with len bytes of data -> shim_fastopen_rep */
+	/*
+	 * No payload, no reply: the application's connect() on a socket whose
+	 * non-blocking connect the host answered EINPROGRESS or EALREADY was
+	 * answered 0 without asking (the pair showed the connection up), so
+	 * sock->state goes from SS_CONNECTING to SS_CONNECTED as
+	 * __inet_stream_connect takes it then; the next connect() says EISCONN.
+	 */
+	SHIM_OP_CONNECTED,
 	SHIM_OP_MAX,
 };
 
@@ -342,6 +351,7 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
 		return h + sizeof(struct shim_ioctl);
 	case SHIM_OP_GETERR:
 	case SHIM_OP_CLOSE:
+	case SHIM_OP_CONNECTED:
 		return h;
 	case SHIM_OP_STAT:
 		return h + sizeof(struct shim_stat);
@@ -383,6 +393,12 @@ static inline uint32_t shim_req_optbytes(const struct shim_req *req)
 	if (req->hdr.op == SHIM_OP_FASTOPEN)
 		return req->fastopen.len;
 	return 0;
+}
+
+/* Whether a request of op is only a note: the host sends nothing back. */
+static inline int shim_op_no_reply(unsigned int op)
+{
+	return op == SHIM_OP_CLOSE || op == SHIM_OP_CONNECTED;
 }
 
 /* Whether a request of op names a socket (and so must carry its fd). */
@@ -467,24 +483,58 @@ static inline int shim_sock_name(char *buf, size_t len, char kind, int host_pid,
 }
 
 /*
- * The kind, host pid and id of such a name (n bytes, not NUL-terminated, as
- * in sun_path after its leading NUL); 0, or -1 if it is not one.
+ * The host's end of an accepted connection: shim_sock_name('s') and then
+ * "/<address>/<port>" of its TCP peer in hex, which accept() hands the
+ * program as inet_accept does (the peer as the connection was accepted,
+ * even if it is gone since) without asking the host.
  */
-static inline int shim_sock_name_parse(const char *path, size_t n, char *kind,
-				       unsigned int *host_pid, uint32_t *id)
+static inline int shim_accepted_name(char *buf, size_t len, int host_pid, uint32_t id,
+				     uint64_t nonce, const struct sockaddr_in *peer)
+{
+	int n = shim_sock_name(buf, len, 's', host_pid, id, nonce);
+
+	if (n < 0 || (size_t)n >= len)
+		return n;
+	return n + snprintf(buf + n, len - (size_t)n, "/%08x/%04x",
+			    (unsigned int)ntohl(peer->sin_addr.s_addr),
+			    (unsigned int)ntohs(peer->sin_port));
+}
+
+/*
+ * The kind, host pid and id of such a name (n bytes, not NUL-terminated, as
+ * in sun_path after its leading NUL), and for kind 's' the peer (if peer is
+ * not NULL); 0, or -1 if it is not one.
+ */
+static inline int shim_sock_name_parse_peer(const char *path, size_t n, char *kind,
+					    unsigned int *host_pid, uint32_t *id,
+					    struct sockaddr_in *peer)
 {
 	char name[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	unsigned long long nonce;
-	int end = 0;
+	unsigned int addr, port;
+	int end = 0, tail = 0;
 
 	if (n >= sizeof(name))
 		return -1;
 	memcpy(name, path, n);
 	name[n] = 0;
-	if (sscanf(name, "sockshim/%c/%u/%u/%16llx%n", kind, host_pid, id, &nonce, &end) != 4 ||
-	    (size_t)end != n)
+	if (sscanf(name, "sockshim/%c/%u/%u/%16llx%n", kind, host_pid, id, &nonce, &end) != 4)
 		return -1;
+	if (*kind != 's')
+		return (size_t)end == n ? 0 : -1;
+	if (sscanf(name + end, "/%8x/%4x%n", &addr, &port, &tail) != 2 || (size_t)(end + tail) != n)
+		return -1;
+	if (peer)
+		*peer = (struct sockaddr_in){.sin_family = AF_INET,
+					     .sin_port = htons((uint16_t)port),
+					     .sin_addr.s_addr = htonl(addr)};
 	return 0;
+}
+
+static inline int shim_sock_name_parse(const char *path, size_t n, char *kind,
+				       unsigned int *host_pid, uint32_t *id)
+{
+	return shim_sock_name_parse_peer(path, n, kind, host_pid, id, NULL);
 }
 
 /*

@@ -302,25 +302,28 @@ static void shim_ctl_drop(void)
 	shim_ctl_fd = -1;
 }
 
-int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd)
+/* Fills in the header's version, ret and length. */
+static void shim_ctl_prepare(struct shim_req *req)
 {
-	int err = -SHIM_ENOSTACK, attempt, saved = errno;
-
-	if (fd)
-		*fd = -1;
 	/* A process may reach here with only inherited sockets, before any socket(). */
 	shim_stack_init();
 	req->hdr.version = SHIM_CTL_VERSION;
 	req->hdr.ret = 0;
 	req->hdr.len = (uint32_t)shim_req_len(req->hdr.op, shim_req_optbytes(req));
-	pthread_mutex_lock(&shim_ctl_lock);
+}
+
+/* One request and its reply (none for a note). Called locked. */
+static int shim_ctl_exchange(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd)
+{
+	int err = -SHIM_ENOSTACK;
+
 	/*
 	 * One reconnect if the connection broke before the answer came (the
 	 * application closed our fd, or the host died: killed, it may still
 	 * take a request into a socket it will never read). Whatever a dead
 	 * host did with the request died with it, so asking the next is safe.
 	 */
-	for (attempt = 0; attempt < 2; attempt++) {
+	for (int attempt = 0; attempt < 2; attempt++) {
 		if (shim_ctl_fd < 0 && (err = shim_ctl_open()))
 			break;
 		err = -SHIM_ENOSTACK;
@@ -328,7 +331,7 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockf
 			shim_ctl_drop();
 			continue;
 		}
-		if (req->hdr.op == SHIM_OP_CLOSE || !shim_ctl_recv(shim_ctl_fd, rep, fd)) {
+		if (shim_op_no_reply(req->hdr.op) || !shim_ctl_recv(shim_ctl_fd, rep, fd)) {
 			err = 0;
 			break;
 		}
@@ -338,10 +341,37 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockf
 		}
 		shim_ctl_drop();
 	}
+	return err;
+}
+
+int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd)
+{
+	int err, saved = errno;
+
+	if (fd)
+		*fd = -1;
+	shim_ctl_prepare(req);
+	pthread_mutex_lock(&shim_ctl_lock);
+	err = shim_ctl_exchange(req, rep, fd, sockfd);
 	pthread_mutex_unlock(&shim_ctl_lock);
 	/* Failed attempts to reach the host (ECONNREFUSED, EINTR ...) are not the caller's. */
 	errno = saved;
 	return err;
+}
+
+bool shim_ctl_note_taking(struct shim_req *req, int sockfd, unsigned int flag)
+{
+	int saved = errno;
+	bool taken;
+
+	shim_ctl_prepare(req);
+	pthread_mutex_lock(&shim_ctl_lock);
+	taken = shim_fd_flag_take(sockfd, flag);
+	if (taken)
+		shim_ctl_exchange(req, NULL, NULL, sockfd);
+	pthread_mutex_unlock(&shim_ctl_lock);
+	errno = saved;
+	return taken;
 }
 
 /*

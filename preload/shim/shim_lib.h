@@ -113,6 +113,13 @@ enum shim_kind {
  * SIOCOUTQ (shim_epoll.c).
  */
 #define SHIM_F_DG_SENT 0x20000
+/*
+ * Stream whose non-blocking connect the host answered EINPROGRESS or
+ * EALREADY (sock->state SS_CONNECTING there), no connect() since: once the
+ * pair shows the connection up, the next connect() is answered 0 here
+ * (shim_connect_done).
+ */
+#define SHIM_F_CONNECTING 0x40000
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
@@ -184,6 +191,10 @@ static inline bool shim_emulated(uint64_t e)
 void shim_fd_set(int fd, uint64_t ent);
 /* Atomic updates of an emulated fd's flags and error byte. */
 void shim_fd_flags(int fd, unsigned int set, unsigned int clear);
+/* Clears flag if set: true for the one caller that cleared it. */
+bool shim_fd_flag_take(int fd, unsigned int flag);
+/* At fork: another process may now connect() the same sockets (SHIM_F_CONNECTING). */
+void shim_fd_forget_connecting(void);
 /* Keeps err (non-zero) as the stream's pending error, with SHIM_F_HUPSEEN; 0 if one was kept. */
 int shim_fd_err_keep(int fd, int err);
 /* Takes the pending error kept in the entry (0 if none), as sock_error() does. */
@@ -275,6 +286,13 @@ extern char shim_lib_dir[4096];
  * (SHIM_ENOSTACK).
  */
 int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd);
+/*
+ * Sends the note req (shim_op_no_reply) about sockfd only if it takes flag
+ * off sockfd's entry, both under the lock every request goes out under: a
+ * request another thread sends once it sees the flag gone follows the note.
+ * Whether it took the flag.
+ */
+bool shim_ctl_note_taking(struct shim_req *req, int sockfd, unsigned int flag);
 /* The pid of the host that made listener lfd (from its name), -1 if not one. */
 pid_t shim_listener_host(int lfd);
 /* Whether nfd, accepted on listener lfd, was connected by the stack host. */

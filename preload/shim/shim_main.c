@@ -90,6 +90,27 @@ void shim_fd_flags(int fd, unsigned int set, unsigned int clear)
 	} while (!atomic_compare_exchange_weak(&shim_fds[fd], &e, n));
 }
 
+bool shim_fd_flag_take(int fd, unsigned int flag)
+{
+	uint64_t e = shim_fd_get(fd), n;
+
+	do {
+		if (!shim_emulated(e) || !(shim_ent_flags(e) & flag))
+			return false;
+		n = e & ~((uint64_t)flag << 8);
+	} while (!atomic_compare_exchange_weak(&shim_fds[fd], &e, n));
+	return true;
+}
+
+void shim_fd_forget_connecting(void)
+{
+	unsigned int hi = shim_fd_hi_get();
+
+	for (unsigned int fd = 0; fd < hi; fd++)
+		if (shim_ent_kind(shim_fd_get((int)fd)) == SHIM_STREAM)
+			shim_fd_flags((int)fd, 0, SHIM_F_CONNECTING);
+}
+
 int shim_fd_err_keep(int fd, int err)
 {
 	uint64_t e = shim_fd_get(fd), n;
@@ -238,8 +259,18 @@ static void shim_bind_symbols(void)
 #undef X
 }
 
+/*
+ * Parent and child now share the sockets: a connect() answered here could
+ * no longer know that the other one has not had its 0 already.
+ */
+static void shim_atfork_parent(void)
+{
+	shim_fd_forget_connecting();
+}
+
 static void shim_atfork_child(void)
 {
+	shim_fd_forget_connecting();
 	shim_pid = getpid();
 	shim_ctl_reset_child();
 	shim_epoll_atfork_child();
@@ -249,7 +280,7 @@ static void shim_atfork_child(void)
 static void shim_atfork_register(void)
 {
 	if (!atomic_exchange(&shim_atfork_set, 1))
-		pthread_atfork(NULL, NULL, shim_atfork_child);
+		pthread_atfork(NULL, shim_atfork_parent, shim_atfork_child);
 }
 
 /* Where libsockshim.so lives: the host and plugins are found relative to it. */

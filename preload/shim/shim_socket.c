@@ -432,8 +432,12 @@ SHIM_EXPORT int listen(int fd, int backlog)
 	return ret;
 }
 
-/* The id in a shim_sock_name() of kind in an abstract AF_UNIX name, else -1. */
-static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, char kind)
+/*
+ * The id in a shim_sock_name() of kind in an abstract AF_UNIX name, else -1;
+ * peer (if not NULL) gets an accepted connection's peer (shim_accepted_name).
+ */
+static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, char kind,
+			       struct sockaddr_in *peer)
 {
 	unsigned int pid;
 	uint32_t id;
@@ -442,9 +446,9 @@ static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, cha
 	if (len <= offsetof(struct sockaddr_un, sun_path) + 1 || sun->sun_family != AF_UNIX ||
 	    sun->sun_path[0])
 		return -1;
-	if (shim_sock_name_parse(sun->sun_path + 1,
-				 len - offsetof(struct sockaddr_un, sun_path) - 1, &k, &pid,
-				 &id) < 0 ||
+	if (shim_sock_name_parse_peer(sun->sun_path + 1,
+				      len - offsetof(struct sockaddr_un, sun_path) - 1, &k, &pid,
+				      &id, peer) < 0 ||
 	    k != kind)
 		return -1;
 	return id;
@@ -535,12 +539,33 @@ static int shim_accept_wait(int fd)
 	return n < 0 ? n : 0;
 }
 
+/*
+ * accept4() on the AF_UNIX listener. A non-blocking listener tries it first
+ * and looks at the host only when nothing is queued: with a connection
+ * queued shim_accept_wait() would let it be taken anyway, so the look (four
+ * system calls) is needed only to tell EAGAIN from a dead host's EINVAL.
+ */
+static int shim_accept_unix(int fd, struct sockaddr_un *peer, socklen_t *plen, int flags)
+{
+	int fl = shim_real.fcntl(fd, F_GETFL), nfd, err;
+
+	if (fl >= 0 && (fl & O_NONBLOCK)) {
+		nfd = shim_real.accept4(fd, (struct sockaddr *)peer, plen, flags);
+		if (nfd >= 0 || errno != EAGAIN)
+			return nfd < 0 ? -errno : nfd;
+	}
+	err = shim_accept_wait(fd);
+	if (err)
+		return err;
+	nfd = shim_real.accept4(fd, (struct sockaddr *)peer, plen, flags);
+	return nfd < 0 ? -errno : nfd;
+}
+
 static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *addrlen, int flags,
 		       struct shim_call *c)
 {
-	struct shim_req req = {.hdr.op = SHIM_OP_GETNAME, .getname.peer = 1};
-	struct shim_rep rep;
 	struct sockaddr_un peer;
+	struct sockaddr_in from;
 	socklen_t plen;
 	int64_t id;
 	int nfd, err;
@@ -551,17 +576,14 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 		return nfd < 0 ? -errno : nfd;
 	}
 	for (;;) {
-		err = shim_accept_wait(fd);
-		if (err)
-			return err;
 		plen = sizeof(peer);
-		nfd = shim_real.accept4(fd, (struct sockaddr *)&peer, &plen, flags);
+		nfd = shim_accept_unix(fd, &peer, &plen, flags);
 		if (nfd < 0)
-			return -errno;
-		id = shim_parse_name(&peer, plen, 's');
+			return nfd;
+		id = shim_parse_name(&peer, plen, 's', &from);
 		if (id >= 0 && shim_ctl_from_host(fd, nfd))
 			break;
-		if (shim_parse_name(&peer, plen, 'k') >= 0 && shim_ctl_from_host(fd, nfd)) {
+		if (shim_parse_name(&peer, plen, 'k', NULL) >= 0 && shim_ctl_from_host(fd, nfd)) {
 			nfd = shim_loopback_accepted(nfd, flags);
 			if (nfd >= 0)
 				return shim_accept_kernel(nfd, addr, addrlen, c);
@@ -576,12 +598,7 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 	if (!addr)
 		return nfd;
 	/* As the kernel: the address is written after the accept, and a fault loses it. */
-	req.hdr.id = (uint32_t)id;
-	err = shim_ctl_call(&req, &rep, NULL, nfd);
-	if (!err)
-		err = rep.hdr.ret < 0 ? rep.hdr.ret : 0;
-	if (!err)
-		err = shim_addr_out(&rep.name.addr, shim_rep_addrlen(&rep), addr, addrlen);
+	err = shim_addr_out(&from, sizeof(from), addr, addrlen);
 	if (err) {
 		shim_fd_set(nfd, 0);
 		shim_real.close(nfd);
@@ -750,6 +767,39 @@ int shim_pending_error(int fd, uint64_t e)
 }
 
 /*
+ * The connect() that takes SHIM_F_CONNECTING has the 0: the host's
+ * sock->state goes SS_CONNECTED, ahead of any connect() another thread
+ * sends once the flag is gone (which then hears EISCONN).
+ */
+static bool shim_connected_note(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_CONNECTED, .id = shim_ent_id(e)}};
+
+	return shim_ctl_note_taking(&req, fd, SHIM_F_CONNECTING);
+}
+
+/*
+ * connect() again after a non-blocking one (SHIM_F_CONNECTING): the kernel
+ * answers 0 from SS_CONNECTING once the socket left SYN_SENT for anything
+ * but TCP_CLOSE, whatever the address. The host reads the filler away at
+ * ESTABLISHED (SIOCOUTQ 0); data, end or error it would have put into the
+ * pair since, and it closes its end on a reset. So a pair that shows only
+ * POLLOUT with its filler gone is a connection up: 0 without asking (one
+ * round trip to the host fewer per client connection, README "Measured"),
+ * and a note tells the host to go SS_CONNECTED. Anything else asks.
+ */
+static bool shim_connect_done(int fd, uint64_t e)
+{
+	struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
+	int outq = 1;
+
+	if (shim_real.poll(&p, 1, 0) != 1 || p.revents != POLLOUT ||
+	    shim_real.ioctl(fd, SIOCOUTQ, &outq) || outq)
+		return false;
+	return shim_connected_note(fd, e);
+}
+
+/*
  * CONNECT, or FASTOPEN (*syn_copied: the bytes its SYN took); dontwait as
  * MSG_DONTWAIT, which makes a sendto's connect non-blocking.
  */
@@ -759,6 +809,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	struct shim_rep rep;
 	struct pollfd pfd = {fd, POLLOUT, 0};
 	int filler = 0, ret, fl, err;
+	bool connecting;
 
 	bool unspec = req->connect.flags & SHIM_CONNECT_UNSPEC;
 
@@ -778,6 +829,18 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 		*syn_copied = rep.fastopen.copied;
 	if (ret == SHIM_CONNECT_KERNEL)
 		return shim_loopback_connect(fd, e, req, &rep, c);
+	/*
+	 * From SS_CONNECTING to TCP_CLOSE the kernel answers sock_error(),
+	 * ECONNABORTED only without one; the pair's hang-up may have taken the
+	 * host's already (shim_fd_err_keep), and it is the one to give.
+	 */
+	if (ret == -ECONNABORTED && (err = shim_fd_err_take(fd))) {
+		shim_pair_clear_err(fd);
+		ret = -err;
+	}
+	/* Still SS_CONNECTING in the host: the next connect() may be answered here. */
+	connecting = req->hdr.op == SHIM_OP_CONNECT && (ret == -EINPROGRESS || ret == -EALREADY);
+	shim_fd_flags(fd, connecting ? SHIM_F_CONNECTING : 0, connecting ? 0 : SHIM_F_CONNECTING);
 	if (filler)
 		shim_note(c, "filler %d", filler);
 	if (unspec) {
@@ -801,9 +864,12 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	 * The host reads the filler at ESTABLISHED; only filler left unread
 	 * makes the pair report a reset. Without it the connect succeeded, and
 	 * an error since (a reset right after the handshake) is the next call's.
+	 * The host's connect was non-blocking: it learns the wait's SS_CONNECTED.
 	 */
-	if (!(pfd.revents & POLLERR))
+	if (!(pfd.revents & POLLERR)) {
+		shim_connected_note(fd, e);
 		return 0;
+	}
 	err = shim_pending_error(fd, e);
 	/* A failed blocking connect disconnects, as __inet_stream_connect does. */
 	req->hdr.op = SHIM_OP_CONNECT;
@@ -811,7 +877,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	req->connect.flags = SHIM_CONNECT_UNSPEC;
 	shim_request(fd, e, req, &rep, NULL, c);
 	/* tcp_disconnect: TCP_CLOSE again (recv ENOTCONN, poll OUT|HUP). */
-	shim_fd_flags(fd, SHIM_F_UNCONNECTED, 0);
+	shim_fd_flags(fd, SHIM_F_UNCONNECTED, SHIM_F_CONNECTING);
 	shim_epoll_fd_changed(fd);
 	return err ? -err : -ECONNRESET;
 }
@@ -830,6 +896,11 @@ static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen
 	unspec = len >= sizeof(sa_family_t) && req.connect.to.addr.sin_family == AF_UNSPEC;
 	if (unspec)
 		req.connect.flags = SHIM_CONNECT_UNSPEC;
+	if (shim_ent_kind(e) == SHIM_STREAM && len >= sizeof(sa_family_t) && !unspec &&
+	    (shim_ent_flags(e) & SHIM_F_CONNECTING) && shim_connect_done(fd, e)) {
+		shim_note(c, "connected: the pair shows it");
+		return 0;
+	}
 	if (shim_ent_kind(e) == SHIM_STREAM)
 		return shim_connect_stream(fd, e, &req, c, false, NULL);
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
@@ -920,6 +991,9 @@ SHIM_EXPORT int shutdown(int fd, int how)
 	} else {
 		c.path = "stack";
 		ret = shim_request(fd, e, &req, &rep, NULL, &c);
+		/* inet_shutdown moved sock->state on from SS_CONNECTING: connect() asks again. */
+		if (shim_ent_kind(e) == SHIM_STREAM)
+			shim_fd_flags(fd, 0, SHIM_F_CONNECTING);
 		/*
 		 * On a stream the pair carries the direction too: the host sees
 		 * EOF after the bytes already written (then sends FIN), and our
@@ -1407,9 +1481,9 @@ int shim_register_inherited(int fd)
 		return 0;
 	olen = sizeof(acc);
 	shim_real.getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen);
-	if ((id = shim_parse_name(&sun, len, 'l')) >= 0 && acc) {
+	if ((id = shim_parse_name(&sun, len, 'l', NULL)) >= 0 && acc) {
 		kind = SHIM_LISTENER;
-	} else if ((id = shim_parse_name(&sun, len, 'a')) >= 0) {
+	} else if ((id = shim_parse_name(&sun, len, 'a', NULL)) >= 0) {
 		int sndbuf = 0;
 
 		/* Its state is unknown here: assume connected, the host knows better. */
@@ -1429,7 +1503,7 @@ int shim_register_inherited(int fd)
 	} else {
 		len = sizeof(sun);
 		if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0 ||
-		    (id = shim_parse_name(&sun, len, 's')) < 0 || type != SOCK_STREAM)
+		    (id = shim_parse_name(&sun, len, 's', NULL)) < 0 || type != SOCK_STREAM)
 			return 0;
 		kind = SHIM_STREAM;
 	}

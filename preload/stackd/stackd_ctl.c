@@ -679,6 +679,11 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		return stackd_op_ioctl(ss, req, rep);
 	case SHIM_OP_GETERR:
 		return sock_error(ss->sock->sk);
+	case SHIM_OP_CONNECTED:
+		/* The application saw connect() succeed: __inet_stream_connect's SS_CONNECTED. */
+		if (ss->sock->state == SS_CONNECTING)
+			ss->sock->state = SS_CONNECTED;
+		return 0;
 	case SHIM_OP_ERRQUEUE:
 		if (ss->stream && (req->errqueue.flags & MSG_OOB))
 			return stackd_stream_recv_urg(ss, &req->errqueue, &rep->errqueue);
@@ -717,6 +722,7 @@ static const char *const stackd_op_names[] = {
 	[SHIM_OP_STAT] = "STAT",
 	[SHIM_OP_ERRQUEUE] = "ERRQUEUE",
 	[SHIM_OP_FASTOPEN] = "FASTOPEN",
+	[SHIM_OP_CONNECTED] = "CONNECTED",
 };
 
 static const char *stackd_op_name(uint32_t op)
@@ -864,7 +870,7 @@ static int stackd_conn_request(struct stackd_conn *c)
 	stackd_trace(sd, "pid %d: %s id %u -> %d%s%s", anc.have_cred ? anc.cred.pid : c->pid,
 		     stackd_op_name(req.hdr.op), req.hdr.id, ret, rep.note[0] ? ": " : "",
 		     rep.note);
-	if (req.hdr.op == SHIM_OP_CLOSE && !d.drop)
+	if (shim_op_no_reply(req.hdr.op) && !d.drop)
 		return 1;
 	rep.hdr = (struct shim_hdr){.version = SHIM_CTL_VERSION,
 				    .op = (uint16_t)(n >= (ssize_t)sizeof(in.hdr) ? in.hdr.op : 0),

@@ -52,10 +52,12 @@ int stackd_skid_get(int fd, struct stackd_skid *id)
 
 /*
  * Whether fd is the socket accept() made for the accepted connection ss: its
- * peer has the name of our end of it (shim_sock_name 's'; abstract names
- * are unique while bound, and a closed end keeps its name for the peer's
- * getpeername), and was connected by this very process (SO_PEERCRED), which
- * no one else can arrange, even by binding that name after our end closed.
+ * peer has the name of our end of it (shim_accepted_name: shim_sock_name 's'
+ * and the TCP peer after it; abstract names are unique while bound, and a
+ * closed end keeps its name for the peer's getpeername), and was connected
+ * by this very process (SO_PEERCRED), which no one else can arrange, even
+ * by binding that name after our end closed. The nonce makes the part up to
+ * it unique, so only that part is compared.
  */
 static bool stackd_peer_is_host_end(const struct stackd_sock *ss, int fd)
 {
@@ -68,8 +70,8 @@ static bool stackd_peer_is_host_end(const struct stackd_sock *ss, int fd)
 
 	n = shim_sock_name(name, sizeof(name), 's', sd->pid, ss->id, ss->nonce);
 	if (getpeername(fd, (struct sockaddr *)&theirs, &tlen) < 0 ||
-	    tlen != offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n || theirs.sun_path[0] ||
-	    memcmp(theirs.sun_path + 1, name, (size_t)n))
+	    tlen <= offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n || theirs.sun_path[0] ||
+	    memcmp(theirs.sun_path + 1, name, (size_t)n) || theirs.sun_path[1 + n] != '/')
 		return false;
 	clen = sizeof(cred);
 	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0 && cred.pid == sd->pid;

@@ -1088,6 +1088,7 @@ static void stackd_listener_work(struct stackd_sock *ls)
 	for (int i = 0; i < STACKD_ACCEPT_BUDGET && ls->listening && !ls->child; i++) {
 		struct socket *newsock = calloc(1, sizeof(*newsock));
 		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		struct sockaddr_in peer;
 		struct stackd_sock *child;
 		int fd, r;
 
@@ -1128,7 +1129,9 @@ static void stackd_listener_work(struct stackd_sock *ls)
 				sock_release(newsock);
 			continue;
 		}
-		shim_sock_name(name, sizeof(name), 's', sd->pid, child->id, child->nonce);
+		/* inet_accept's address for accept(): peer 2, whatever the state since. */
+		newsock->ops->getname(newsock, (struct sockaddr *)&peer, 2);
+		shim_accepted_name(name, sizeof(name), sd->pid, child->id, child->nonce, &peer);
 		memcpy(sun.sun_path + 1, name, strlen(name));
 		if (bind(fd, (struct sockaddr *)&sun,
 			 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) <

@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# connect() again on a socket whose non-blocking connect is under way, as
+# programs such as ab (apr_socket_connect) do once it turns writable: Linux
+# answers 0 once (sock->state SS_CONNECTING becomes SS_CONNECTED), then
+# EISCONN whatever the address; after a blocking connect EISCONN at once;
+# after a failure the error (ECONNREFUSED, or ECONNRESET for a connection
+# reset once up). The interposer answers the 0 itself when the pair shows the
+# connection up (shim_connect_done) and tells the host with a note, so each
+# case runs natively and under the shim, and the outputs must be the same:
+# the 0 after SO_ERROR, data already come, a shutdown in between (which
+# ends SS_CONNECTING), a fork (the child's connect has the 0, the parent's
+# then EISCONN) and the reset included.
+set -u
+. "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
+testbed_test_begin connect_again
+testbed_native_up || tb_fail "cannot build the native namespace"
+
+# The peer: 8081 holds connections silently, 8083 greets each, 8084 resets
+# each at once; nothing listens on 8082.
+cat >"$TB_WORK/peer.py" <<'PY'
+import socket, struct, sys, threading
+held = []
+def serve(port, what):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("0.0.0.0", port))
+    l.listen(64)
+    while True:
+        c, _ = l.accept()
+        if what == "greet":
+            c.sendall(b"hi")
+        elif what == "reset":
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+            continue
+        held.append(c)
+for port, what in ((8081, "hold"), (8083, "greet"), (8084, "reset")):
+    threading.Thread(target=serve, args=(port, what), daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+PY
+testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
+for port in 8081 8083 8084; do
+	testbed_wait_listen "$TB_NS_PEER" tcp "$port" 10 || tb_fail "the peer does not listen on $port"
+done
+
+cat >"$TB_WORK/client.py" <<'PY'
+import errno, functools, os, select, socket, sys, time
+print = functools.partial(print, flush=True)
+addr = sys.argv[1]
+
+def name(r):
+    return errno.errorcode.get(r, str(r)) if r else "0"
+
+def wait_for(s, bit):
+    p = select.poll()
+    p.register(s, select.POLLIN | select.POLLOUT)
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        ev = p.poll(1000)
+        if ev and ev[0][1] & bit:
+            return
+    raise SystemExit("no poll bit %#x" % bit)
+
+def started(what, port):
+    s = socket.socket()
+    s.setblocking(False)
+    print(what, "first", name(s.connect_ex((addr, port))))
+    return s
+
+s = started("nonblocking", 8081)
+wait_for(s, select.POLLOUT)
+for n in ("again", "third"):
+    print("nonblocking", n, name(s.connect_ex((addr, 8081))))
+print("nonblocking other address", name(s.connect_ex((addr, 9))))
+s.close()
+
+s = started("so_error", 8081)
+wait_for(s, select.POLLOUT)
+print("so_error SO_ERROR", name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+for n in ("again", "third"):
+    print("so_error", n, name(s.connect_ex((addr, 8081))))
+s.close()
+
+s = started("greeted", 8083)
+wait_for(s, select.POLLIN)
+for n in ("again", "third"):
+    print("greeted", n, name(s.connect_ex((addr, 8083))))
+print("greeted read", s.recv(10))
+s.close()
+
+s = started("shutdown", 8081)
+wait_for(s, select.POLLOUT)
+s.shutdown(socket.SHUT_RD)
+print("shutdown again", name(s.connect_ex((addr, 8081))))
+s.close()
+
+s = socket.socket()
+print("blocking first", name(s.connect_ex((addr, 8081))))
+print("blocking again", name(s.connect_ex((addr, 8081))))
+s.close()
+
+s = started("fork", 8081)
+wait_for(s, select.POLLOUT)
+pid = os.fork()
+if pid == 0:
+    print("fork child", name(s.connect_ex((addr, 8081))))
+    os._exit(0)
+os.waitpid(pid, 0)
+print("fork parent", name(s.connect_ex((addr, 8081))))
+s.close()
+
+s = started("refused", 8082)
+wait_for(s, select.POLLHUP)
+print("refused again", name(s.connect_ex((addr, 8082))))
+s.close()
+
+s = started("reset", 8084)
+wait_for(s, select.POLLHUP)
+print("reset again", name(s.connect_ex((addr, 8084))))
+s.close()
+PY
+
+ip netns exec "$TB_NS_NAT" "$TB_PY" "$TB_WORK/client.py" "$TB_NAT_PEER_ADDR" >"$TB_WORK/native.log" 2>&1 ||
+	tb_fail "the native run failed: $(cat "$TB_WORK/native.log")"
+testbed_shim "$TB_PY" "$TB_WORK/client.py" "$TB_PEER_ADDR" >"$TB_WORK/shim.log" 2>&1 ||
+	tb_fail "the run under the shim failed: $(cat "$TB_WORK/shim.log")"
+sed 's/^/  native: /' "$TB_WORK/native.log"
+grep -q "^nonblocking again 0$" "$TB_WORK/native.log" && grep -q "^nonblocking third EISCONN$" "$TB_WORK/native.log" ||
+	tb_fail "the kernel did not answer 0 then EISCONN: the test proves nothing"
+diff -u "$TB_WORK/native.log" "$TB_WORK/shim.log" >"$TB_WORK/diff" ||
+	tb_fail "the shim differs from Linux: $(cat "$TB_WORK/diff")"
+tb_say "ok: $(wc -l <"$TB_WORK/native.log") answers as Linux's"
+testbed_test_end
