@@ -97,7 +97,7 @@ bool shim_fd_flag_take(int fd, unsigned int flag)
 	do {
 		if (!shim_emulated(e) || !(shim_ent_flags(e) & flag))
 			return false;
-		n = e & ~((uint64_t)flag << 8);
+		n = e & ~((uint64_t)flag << SHIM_ENT_FLAGS_SHIFT);
 	} while (!atomic_compare_exchange_weak(&shim_fds[fd], &e, n));
 	return true;
 }
