@@ -327,11 +327,12 @@ pingpong() {
 }
 
 # pingpong_loaded side: the ping-pong while LOADED other connections stream
-# to the peer (8 iperf3 clients of LOADED / 8 parallel streams each).
+# to the peer (8 iperf3 clients of LOADED / 8 parallel streams each; killed
+# 5 s after their timeout, as a client may hang in its SIGTERM handler).
 pingpong_loaded() {
 	local side=$1 i pids=()
 	for i in 1 2 3 4 5 6 7 8; do
-		run_side "$side" timeout $((SECS + 30)) iperf3 -c "$TB_PEER_ADDR" -p $((5300 + i)) \
+		run_side "$side" timeout -k 5 $((SECS + 30)) iperf3 -c "$TB_PEER_ADDR" -p $((5300 + i)) \
 			-P $((LOADED / 8)) -t $((SECS + 6)) >/dev/null 2>&1 &
 		pids+=($!)
 	done
