@@ -39,11 +39,12 @@
 # A transfer that has not finished after BENCH_LOSS_TIMEOUT seconds (120)
 # reports "timeout". BENCH_ROWS=base or BENCH_ROWS=loss runs one part only;
 # BENCH_ROWS=loaded only the ping-pong while LOADED connections stream;
-# BENCH_ROWS=bulk only the iperf3 rows, and with BENCH_BASELINE=DIR (another
-# build directory, e.g. of the commit before a change) that build's stack
-# too in every round, right after this one's, so that a change is judged
-# against the kernel and its baseline in the same minutes of a shared
-# machine.
+# BENCH_ROWS=pingpong only the ping-pong rows, plain and busy-polling, with
+# the host's CPU; BENCH_ROWS=bulk only the iperf3 rows. With these three,
+# BENCH_BASELINE=DIR (another build directory, e.g. of the commit before a
+# change) measures that build's stack too in every round, right after this
+# one's, so that a change is judged against the kernel and its baseline in
+# the same minutes of a shared machine.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -74,11 +75,14 @@ for p in iperf3 sockperf "$PY" curl nc ethtool ab nginx; do
 		die "$p not found (apt-get install iperf3 sockperf python3 curl netcat-openbsd ethtool apache2-utils nginx-light)"
 done
 case "$ROWS" in
-all | base | loss | loaded | bulk) ;;
-*) die "BENCH_ROWS: '$ROWS' is not all, base, loss, loaded or bulk" ;;
+all | base | loss | loaded | pingpong | bulk) ;;
+*) die "BENCH_ROWS: '$ROWS' is not all, base, loss, loaded, pingpong or bulk" ;;
 esac
 if [ -n "$BASELINE" ]; then
-	[ "$ROWS" = bulk ] || die "BENCH_BASELINE is for BENCH_ROWS=bulk"
+	case "$ROWS" in
+	bulk | loaded | pingpong) ;;
+	*) die "BENCH_BASELINE is for BENCH_ROWS=bulk, loaded or pingpong" ;;
+	esac
 	BASELINE=$(cd "$BASELINE" 2>/dev/null && pwd) || die "BENCH_BASELINE: no such directory"
 	[ -r "$BASELINE/preload/libsockshim.so" ] || die "no $BASELINE/preload/libsockshim.so"
 fi
@@ -318,16 +322,17 @@ pingpong() {
 	for p in 50 99; do
 		record "$key-p$p" "$(sed -n "s/.*percentile $p.000 = *\([0-9.]*\).*/\1/p" "$out" | head -n 1)"
 	done
-	[ "$side" = stack ] &&
+	[ "$side" != kernel ] &&
 		record "$key-cpu" "$(awk -v c="$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1")" -v s="$SECS" 'BEGIN { printf "%.0f", c * 100 / s }')"
 }
 
 # pingpong_loaded side: the ping-pong while LOADED other connections stream
-# to the peer (8 iperf3 clients of LOADED / 8 parallel streams each).
+# to the peer (8 iperf3 clients of LOADED / 8 parallel streams each; killed
+# 5 s after their timeout, as a client may hang in its SIGTERM handler).
 pingpong_loaded() {
 	local side=$1 i pids=()
 	for i in 1 2 3 4 5 6 7 8; do
-		run_side "$side" timeout $((SECS + 30)) iperf3 -c "$TB_PEER_ADDR" -p $((5300 + i)) \
+		run_side "$side" timeout -k 5 $((SECS + 30)) iperf3 -c "$TB_PEER_ADDR" -p $((5300 + i)) \
 			-P $((LOADED / 8)) -t $((SECS + 6)) >/dev/null 2>&1 &
 		pids+=($!)
 	done
@@ -467,6 +472,22 @@ for round in $(seq 1 "$ROUNDS"); do
 		kernel_off
 		pingpong_loaded stack
 		kill_hosts
+		if [ -n "$BASELINE" ]; then
+			pingpong_loaded baseline
+			kill_hosts
+		fi
+		continue
+	fi
+	if [ "$ROWS" = pingpong ]; then
+		kernel_on
+		pingpong kernel
+		kernel_off
+		for side in stack ${BASELINE:+baseline}; do
+			pingpong "$side" "$side"
+			kill_hosts # the busy-poll setting is read when a host starts
+			SOCKSHIM_BUSY_POLL_US=$BUSY pingpong "$side" "$side-busy"
+			kill_hosts
+		done
 		continue
 	fi
 	if [ "$ROWS" = bulk ]; then
@@ -529,6 +550,23 @@ row "measurement (median of $ROUNDS)" "kernel" "stack" "ratio"
 if [ "$ROWS" = loaded ]; then
 	mrow "sockperf tcp p50 us, $LOADED conns streaming" kernel-load-p50 stack-load-p50
 	mrow "sockperf tcp p99 us, $LOADED conns streaming" kernel-load-p99 stack-load-p99
+	if [ -n "$BASELINE" ]; then
+		echo "baseline: $BASELINE"
+		mrow "sockperf tcp p50 us, $LOADED conns streaming" kernel-load-p50 baseline-load-p50
+		mrow "sockperf tcp p99 us, $LOADED conns streaming" kernel-load-p99 baseline-load-p99
+	fi
+	exit 0
+fi
+if [ "$ROWS" = pingpong ]; then
+	for side in stack ${BASELINE:+baseline}; do
+		[ "$side" = baseline ] && echo "baseline: $BASELINE"
+		mrow "sockperf tcp p50 us" kernel-p50 "$side-p50"
+		mrow "sockperf tcp p99 us" kernel-p99 "$side-p99"
+		mrow "sockperf tcp p50 us, busy-poll ${BUSY}us" kernel-p50 "$side-busy-p50"
+		mrow "sockperf tcp p99 us, busy-poll ${BUSY}us" kernel-p99 "$side-busy-p99"
+		row "stack host CPU % in ping-pong" "-" "$(median "$side-cpu")" "-"
+		row "stack host CPU %, busy-poll ${BUSY}us" "-" "$(median "$side-busy-cpu")" "-"
+	done
 	exit 0
 fi
 for side in stack ${BASELINE:+baseline}; do

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "inet.h"
+#include "netdevice.h"
 #include "shim_ctl.h"
 #include "tcp.h"
 #include "stackd.h"
@@ -1247,17 +1248,11 @@ void stackd_sock_init(struct stackd *sd)
 
 /* ---- the ready list --------------------------------------------------------- */
 
-void stackd_run_ready(struct stackd *sd, uint64_t until)
+/* Runs the sockets of list in turn; false when the time ran out. */
+static bool stackd_run_list(struct stackd *sd, struct list_head *list, uint64_t until)
 {
-	struct list_head batch;
-
-	/* Take the current lists, sparse first; what gets queued meanwhile runs next round. */
-	INIT_LIST_HEAD(&batch);
-	list_splice_init(&sd->ready, &batch);
-	list_splice_init(&sd->ready_sparse, &batch);
-
-	while (!list_empty(&batch)) {
-		struct stackd_sock *ss = list_first_entry(&batch, struct stackd_sock, ready);
+	while (!list_empty(list)) {
+		struct stackd_sock *ss = list_first_entry(list, struct stackd_sock, ready);
 		bool more = false, alive;
 
 		list_del_init(&ss->ready);
@@ -1284,13 +1279,42 @@ void stackd_run_ready(struct stackd *sd, uint64_t until)
 		if (more)
 			stackd_sock_queue(ss);
 		if (stackd_time(sd) >= until)
-			break;
+			return false;
+	}
+	return true;
+}
+
+void stackd_run_ready(struct stackd *sd, uint64_t until)
+{
+	struct list_head sparse, bulk;
+	bool in_time = true, had_sparse;
+
+	/* Take the current lists; what gets queued meanwhile runs next round. */
+	INIT_LIST_HEAD(&sparse);
+	INIT_LIST_HEAD(&bulk);
+	list_splice_init(&sd->ready_sparse, &sparse);
+	list_splice_init(&sd->ready, &bulk);
+
+	had_sparse = !list_empty(&sparse);
+	if (had_sparse)
+		in_time = stackd_run_list(sd, &sparse, until);
+	if (in_time && !list_empty(&bulk)) {
+		/*
+		 * What the sparse sockets sent (a request, a reply) leaves
+		 * now rather than after the bulk sockets' turns, which may
+		 * take the rest of the slice: one more sendmmsg in a round
+		 * that has both.
+		 */
+		if (had_sparse)
+			dev_flush(sd->net.dev);
+		stackd_run_list(sd, &bulk, until);
 	}
 	/*
-	 * Out of time: the rest keep their turn, ahead of what was queued
-	 * meanwhile, and run after the link has been read again.
+	 * Out of time: the rest keep their turn, sparse first, ahead of what
+	 * was queued meanwhile, and run after the link has been read again.
 	 */
-	list_splice_init(&batch, &sd->ready);
+	list_splice_init(&bulk, &sd->ready);
+	list_splice_init(&sparse, &sd->ready);
 }
 
 void stackd_sock_free_all(struct stackd *sd)

@@ -305,37 +305,47 @@ static int pair_unread(const struct stackd_sock *ss)
 	return n;
 }
 
-Test(pumps, a_sparse_socket_runs_before_bulk_ones_and_the_rest_keep_their_turn)
+/*
+ * Two connections through the host to the peer's listener l (which never
+ * reads): B sparse (a byte through, its pair empty) and A bulk (its turns
+ * end with bytes still in its pair); then both get work, A queued first.
+ */
+static void sparse_and_bulk(struct socket *l, struct stackd_sock **a, struct stackd_sock **b,
+			    int *app_a, int *app_b, struct socket **sa, struct socket **sb)
 {
 	static uint8_t chunk[65536];
-	struct socket *l = peer_listener(), *sa, *sb;
-	int app_a, app_b, a_left;
-	struct stackd_sock *a = host_socket(SOCK_STREAM, &app_a);
-	struct stackd_sock *b = host_socket(SOCK_STREAM, &app_b);
 	char c;
 
-	sa = connect_through_host(a, l);
-	sb = connect_through_host(b, l);
-	/* B: one byte through, its turn empties its pair: sparse. */
-	cr_assert_eq(write(app_b, "x", 1), 1);
-	RUN_UNTIL(peer_recv(sb, &c, 1) == 1);
-	cr_assert(b->sparse);
-	/* A: more than the peer (which never reads) takes: its turns end with bytes waiting. */
+	*a = host_socket(SOCK_STREAM, app_a);
+	*b = host_socket(SOCK_STREAM, app_b);
+	*sa = connect_through_host(*a, l);
+	*sb = connect_through_host(*b, l);
+	cr_assert_eq(write(*app_b, "x", 1), 1);
+	RUN_UNTIL(peer_recv(*sb, &c, 1) == 1);
+	cr_assert((*b)->sparse);
 	fill_pattern(chunk, sizeof(chunk), 1);
 	for (int i = 0; i < 200; i++) {
-		while (write(app_a, chunk, sizeof(chunk)) > 0)
+		while (write(*app_a, chunk, sizeof(chunk)) > 0)
 			;
 		step();
 	}
-	cr_assert(!a->sparse, "unread %d readable %d writable %d", pair_unread(a), a->pair_readable,
-		  a->pair_writable);
-	cr_assert_gt(pair_unread(a), 0);
+	cr_assert(!(*a)->sparse, "unread %d readable %d writable %d", pair_unread(*a),
+		  (*a)->pair_readable, (*a)->pair_writable);
+	cr_assert_gt(pair_unread(*a), 0);
+	cr_assert_eq(write(*app_b, "y", 1), 1);
+	stackd_pair_event(*a, EPOLLIN);
+	stackd_pair_event(*b, EPOLLIN);
+}
 
-	/* Both have work, A queued first; a round with no time left runs one socket: B. */
-	cr_assert_eq(write(app_b, "y", 1), 1);
+Test(pumps, a_sparse_socket_runs_before_bulk_ones_and_the_rest_keep_their_turn)
+{
+	struct socket *l = peer_listener(), *sa, *sb;
+	struct stackd_sock *a, *b;
+	int app_a, app_b, a_left;
+
+	sparse_and_bulk(l, &a, &b, &app_a, &app_b, &sa, &sb);
+	/* A round with no time left runs one socket: B. */
 	a_left = pair_unread(a);
-	stackd_pair_event(a, EPOLLIN);
-	stackd_pair_event(b, EPOLLIN);
 	stackd_run_ready(&sd, 0);
 	cr_assert_eq(pair_unread(b), 0, "the sparse socket did not go first");
 	cr_assert_eq(pair_unread(a), a_left);
@@ -344,6 +354,57 @@ Test(pumps, a_sparse_socket_runs_before_bulk_ones_and_the_rest_keep_their_turn)
 	stackd_run_ready(&sd, 0);
 	cr_assert_not(a->queued);
 	cr_assert_not(a->sparse);
+
+	close(app_a);
+	close(app_b);
+	sock_release(sa);
+	sock_release(sb);
+	sock_release(l);
+}
+
+/* The host's device with a flush that notes how many times it ran, and A's pair at the first. */
+static struct stackd_sock *flush_watch;
+static int flushes, unread_at_first_flush;
+
+static void counting_flush(struct net_device *dev)
+{
+	if (!flushes++)
+		unread_at_first_flush = pair_unread(flush_watch);
+}
+
+Test(pumps, a_sparse_sockets_frames_leave_before_the_bulk_turns)
+{
+	struct socket *l = peer_listener(), *sa, *sb;
+	struct stackd_sock *a, *b;
+	struct net_device *dev = sd.net.dev;
+	const struct net_device_ops *ops = dev->netdev_ops;
+	struct net_device_ops counting = *ops;
+	int app_a, app_b, a_left;
+	char c;
+
+	sparse_and_bulk(l, &a, &b, &app_a, &app_b, &sa, &sb);
+	a_left = pair_unread(a);
+	counting.ndo_flush = counting_flush;
+	dev->netdev_ops = &counting;
+	flush_watch = a;
+	flushes = 0;
+	/* Time for both: B's byte is flushed to the link before A's turn reads A's pair. */
+	stackd_run_ready(&sd, UINT64_MAX);
+	dev->netdev_ops = ops;
+	cr_assert_eq(flushes, 1, "%d flushes in a round with a sparse and a bulk socket", flushes);
+	cr_assert_eq(unread_at_first_flush, a_left, "the bulk socket ran before the flush");
+	cr_assert_eq(pair_unread(b), 0);
+	RUN_UNTIL(peer_recv(sb, &c, 1) == 1);
+	cr_assert_eq(c, 'y');
+	/* With only bulk work queued, no flush of its own: the round's one flush sends it. */
+	stackd_run_ready(&sd, UINT64_MAX); /* what the peer's ACKs queued */
+	cr_assert_not(b->queued);
+	flushes = 0;
+	dev->netdev_ops = &counting;
+	stackd_pair_event(a, EPOLLIN);
+	stackd_run_ready(&sd, UINT64_MAX);
+	dev->netdev_ops = ops;
+	cr_assert_eq(flushes, 0);
 
 	close(app_a);
 	close(app_b);
