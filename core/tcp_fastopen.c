@@ -123,7 +123,8 @@ static int tcp_fastopen_parse_key(const char *s, uint8_t key[2][TCP_FASTOPEN_KEY
 
 	if (n != 4 && n != 8)
 		return 0;
-	for (int i = 0; i < n; i++) {
+	/* Bounded by the array, not by n, so that the compiler sees no overflow. */
+	for (int i = 0; i < 8 && i < n; i++) {
 		for (int b = 0; b < 4; b++)
 			key[i / 4][(i % 4) * 4 + b] = (uint8_t)(w[i] >> (8 * b));
 		if (i < 4 && w[i])
