@@ -107,6 +107,7 @@
 	X(TCPACKSkippedTimeWait) \
 	X(TCPChallengeACK) \
 	X(TCPSYNChallenge) \
+	X(TCPDeferAcceptDrop) \
 	X(SyncookiesSent) \
 	X(SyncookiesRecv) \
 	X(SyncookiesFailed) \

@@ -10,7 +10,7 @@
  * waits for sk_write_space / sk_data_ready.
  *
  * What this is not: MSG_ZEROCOPY (Fast Open's options are tcp_fastopen.c's),
- * TCP_REPAIR, TCP_MD5SIG, TCP_DEFER_ACCEPT, TCP_NOTSENT_LOWAT.
+ * TCP_REPAIR, TCP_MD5SIG, TCP_NOTSENT_LOWAT.
  */
 #include <errno.h>
 #include <linux/inet_diag.h>
@@ -27,6 +27,48 @@
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
 #define MAX_TCP_WINDOW	      32767u /* TCP_MAXSEG upper bound, include/net/tcp.h */
 #define MAX_TCP_SYNCNT	      127
+#define TCP_TIMEOUT_INIT_S    1	  /* TCP_TIMEOUT_INIT / HZ */
+#define TCP_RTO_MAX_S	      120 /* TCP_RTO_MAX / HZ */
+
+/*
+ * TCP_DEFER_ACCEPT's seconds as the SYN-ACK retransmissions whose backed-off
+ * timeouts first add up to them (at most 255), and back: a read gives the
+ * whole period those retransmissions cover, as the kernel's.
+ */
+static uint8_t secs_to_retrans(int seconds, int timeout, int rto_max)
+{
+	uint8_t res = 0;
+
+	if (seconds > 0) {
+		int period = timeout;
+
+		res = 1;
+		while (seconds > period && res < 255) {
+			res++;
+			timeout <<= 1;
+			if (timeout > rto_max)
+				timeout = rto_max;
+			period += timeout;
+		}
+	}
+	return res;
+}
+
+static int retrans_to_secs(uint8_t retrans, int timeout, int rto_max)
+{
+	int period = 0;
+
+	if (retrans > 0) {
+		period = timeout;
+		while (--retrans) {
+			timeout <<= 1;
+			if (timeout > rto_max)
+				timeout = rto_max;
+			period += timeout;
+		}
+	}
+	return period;
+}
 
 void tcp_set_state(struct sock *sk, int state)
 {
@@ -931,6 +973,9 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 	case TCP_LINGER2:
 		tp->linger2 = val < 0 ? -1 : val;
 		return 0;
+	case TCP_DEFER_ACCEPT:
+		tp->defer_accept = secs_to_retrans(val, TCP_TIMEOUT_INIT_S, TCP_RTO_MAX_S);
+		return 0;
 	case TCP_WINDOW_CLAMP:
 		if (val < 0)
 			return -EINVAL;
@@ -1149,6 +1194,9 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 		val = tp->linger2;
 		if (val >= 0)
 			val = val ? val : net->sysctl.tcp_fin_timeout;
+		break;
+	case TCP_DEFER_ACCEPT:
+		val = retrans_to_secs(tp->defer_accept, TCP_TIMEOUT_INIT_S, TCP_RTO_MAX_S);
 		break;
 	case TCP_WINDOW_CLAMP:
 		val = (int)tp->window_clamp;

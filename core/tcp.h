@@ -382,10 +382,17 @@ struct tcp_sock {
 	uint64_t srtt; /* smoothed RTT, 0 = no sample yet */
 	uint64_t rttvar;
 	uint64_t rto;
-	uint8_t backoff;	/* exponential back-off count of the retransmit timer */
-	uint8_t retransmits;	/* consecutive timeouts of the head segment */
-	uint8_t probes_out;	/* unanswered zero-window or keepalive probes */
-	uint8_t syn_retries;	/* TCP_SYNCNT, 0 = sysctl */
+	uint8_t backoff;     /* exponential back-off count of the retransmit timer */
+	uint8_t retransmits; /* consecutive timeouts of the head segment */
+	uint8_t probes_out;  /* unanswered zero-window or keepalive probes */
+	uint8_t syn_retries; /* TCP_SYNCNT, 0 = sysctl */
+	/*
+	 * TCP_DEFER_ACCEPT as SYN-ACK retransmissions (the listener's
+	 * icsk_accept_queue.rskq_defer_accept; accepted sockets start at 0);
+	 * defer_acked: a child whose bare ACK that deferral dropped (acked).
+	 */
+	uint8_t defer_accept;
+	bool defer_acked;
 	uint64_t retrans_stamp; /* time of the first retransmission of the head, 0 = none */
 	uint64_t rtt_min, rtt_min_stamp; /* windowed minimum RTT (tcp_min_rtt_wlen), 0 = none */
 	struct tcp_rack rack;

@@ -1976,6 +1976,14 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (sk->sk_state == TCP_SYN_RECV) {
 		if (!after(cb->ack_seq, tp->snd_una) || after(cb->ack_seq, tp->snd_nxt))
 			return 1;
+		/* TCP_DEFER_ACCEPT on the listener: a bare ACK waits for data (tcp_check_req). */
+		if (tp->parent && !tp->fastopen_child &&
+		    tp->retransmits < tp->parent->defer_accept && cb->end_seq == tp->irs + 1) {
+			tp->defer_acked = true;
+			__NET_INC_STATS(net, TCPDeferAcceptDrop);
+			kfree_skb(skb);
+			return 0;
+		}
 		/* Accept queue full, tcp_abort_on_overflow = 0: ignore the ACK, the SYN-ACK
 		 * repeats. */
 		if (tp->parent && !tp->fastopen_child &&

@@ -137,6 +137,10 @@ static bool tcp_write_timeout(struct sock *sk)
 		limit = tp->syn_retries ? tp->syn_retries : net->sysctl.tcp_syn_retries;
 	else if (sk->sk_state == TCP_SYN_RECV)
 		limit = net->sysctl.tcp_synack_retries;
+	/* syn_ack_recalc: a deferred child lives out its deferral. */
+	if (sk->sk_state == TCP_SYN_RECV && tp->defer_acked && tp->parent &&
+	    tp->retransmits < tp->parent->defer_accept)
+		return false;
 	else
 		limit = net->sysctl.tcp_retries2;
 	if (tp->user_timeout && tp->retrans_stamp &&
@@ -164,6 +168,20 @@ static void tcp_retransmit_timer(struct sock *sk)
 		return;
 	if (tcp_write_timeout(sk))
 		return;
+	/*
+	 * syn_ack_recalc: while TCP_DEFER_ACCEPT holds a child whose bare ACK
+	 * came, the SYN-ACK is not repeated but for the deferral's last round,
+	 * which gives the peer's ACK (or data) one more chance.
+	 */
+	if (sk->sk_state == TCP_SYN_RECV && tp->defer_acked && tp->parent &&
+	    tp->retransmits + 1 < tp->parent->defer_accept) {
+		tp->retransmits++;
+		if (tp->backoff < 31)
+			tp->backoff++;
+		tp->rto = tp->rto * 2 > TCP_RTO_MAX ? TCP_RTO_MAX : tp->rto * 2;
+		tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
+		return;
+	}
 	__NET_INC_STATS(net, TCPTimeouts);
 	/*
 	 * F-RTO step 1 (RFC 5682 3.1, 3.2): test whether this timeout is
