@@ -13,6 +13,8 @@
  * before any handler sees it. Each request is answered by one struct
  * shim_rep, in order; a reply may carry one file descriptor (SCM_RIGHTS).
  * SHIM_OP_CLOSE and SHIM_OP_CONNECTED have no reply (shim_op_no_reply).
+ * A signal handler's call made while its thread is in one goes on a
+ * short-lived connection of its own (preload/shim/shim_ctl.c).
  *
  * The first request must be SHIM_OP_HELLO: the client offers a range of
  * versions, the host answers the one it speaks (or EPROTONOSUPPORT), and any

@@ -11,6 +11,12 @@
  * seconds; two processes racing both start one and the loser exits on
  * EADDRINUSE.
  *
+ * A signal handler that makes a control call while its thread is inside
+ * one (iperf3 asks TCP_INFO from its SIGTERM handler) cannot wait for the
+ * lock its own thread holds, nor use the connection, whose request or
+ * reply is in flight: it opens a connection of its own for that one
+ * exchange (shim_ctl_nested).
+ *
  * What it does not do: keep any socket state (that is the host's), or
  * reconnect in the middle of a request. A forked child starts without a
  * connection and opens its own on first use.
@@ -33,6 +39,15 @@
 static pthread_mutex_t shim_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 static int shim_ctl_fd = -1;
 static int shim_ctl_host_pid;
+/*
+ * This thread's control calls under way: more than one only in a signal
+ * handler that interrupted one. Counted before the lock is taken and after
+ * it is let go, so a handler that finds 0 cannot have interrupted its
+ * thread while it held the lock. A handler finishes before the call it
+ * interrupted goes on, so a plain thread-local counter is enough; the
+ * initial-exec model keeps its first access in a handler from allocating.
+ */
+static __thread unsigned int shim_ctl_depth __attribute__((tls_model("initial-exec")));
 
 extern char **environ;
 
@@ -257,12 +272,12 @@ static int shim_ctl_hello(int fd, struct shim_rep *rep)
 	return rep->hdr.ret < 0 || rep->hello.version != SHIM_CTL_VERSION ? -1 : 0;
 }
 
-/* Connects (starting the host if needed) and says hello. Called locked. */
+/* A new connection that said hello (starting the host if needed), or -SHIM_ENOSTACK. */
 static int shim_ctl_open(void)
 {
 	struct shim_rep rep;
 	static int said;
-	int fd, r = 1;
+	int fd = -1, r = 1;
 
 	if (!shim_cfg_ok)
 		return -SHIM_ENOSTACK;
@@ -287,19 +302,32 @@ static int shim_ctl_open(void)
 			 "(it answered %d, version %u)",
 			 shim_cfg.iface, shim_cfg.addr_str, SHIM_CTL_VERSION, rep.hdr.ret,
 			 rep.hello.version);
-	if (r)
-		return -SHIM_ENOSTACK;
-	shim_ctl_fd = fd;
-	shim_fd_set(fd, shim_ent(0, SHIM_CTL, 0));
+	return r ? -SHIM_ENOSTACK : fd;
+}
+
+/*
+ * A connection into *cfd: the shared one (shared, called locked) is marked
+ * in the fd table, so that the application closing it is noticed.
+ */
+static int shim_ctl_use(int *cfd, bool shared)
+{
+	int fd = shim_ctl_open();
+
+	if (fd < 0)
+		return fd;
+	*cfd = fd;
+	if (shared)
+		shim_fd_set(fd, shim_ent(0, SHIM_CTL, 0));
 	return 0;
 }
 
-/* The connection broke: the next request opens a new one. Called locked. */
-static void shim_ctl_drop(void)
+/* The connection broke, or served its one exchange. */
+static void shim_ctl_drop(int *cfd, bool shared)
 {
-	shim_fd_set(shim_ctl_fd, 0);
-	shim_real.close(shim_ctl_fd);
-	shim_ctl_fd = -1;
+	if (shared)
+		shim_fd_set(*cfd, 0);
+	shim_real.close(*cfd);
+	*cfd = -1;
 }
 
 /* Fills in the header's version, ret and length. */
@@ -312,8 +340,9 @@ static void shim_ctl_prepare(struct shim_req *req)
 	req->hdr.len = (uint32_t)shim_req_len(req->hdr.op, shim_req_optbytes(req));
 }
 
-/* One request and its reply (none for a note). Called locked. */
-static int shim_ctl_exchange(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd)
+/* One request and its reply (none for a note) on *cfd, opened if needed. */
+static int shim_ctl_exchange(int *cfd, bool shared, struct shim_req *req, struct shim_rep *rep,
+			     int *fd, int sockfd)
 {
 	int err = -SHIM_ENOSTACK;
 
@@ -324,14 +353,14 @@ static int shim_ctl_exchange(struct shim_req *req, struct shim_rep *rep, int *fd
 	 * host did with the request died with it, so asking the next is safe.
 	 */
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (shim_ctl_fd < 0 && (err = shim_ctl_open()))
+		if (*cfd < 0 && (err = shim_ctl_use(cfd, shared)))
 			break;
 		err = -SHIM_ENOSTACK;
-		if (shim_ctl_send(shim_ctl_fd, req, sockfd)) {
-			shim_ctl_drop();
+		if (shim_ctl_send(*cfd, req, sockfd)) {
+			shim_ctl_drop(cfd, shared);
 			continue;
 		}
-		if (shim_op_no_reply(req->hdr.op) || !shim_ctl_recv(shim_ctl_fd, rep, fd)) {
+		if (shim_op_no_reply(req->hdr.op) || !shim_ctl_recv(*cfd, rep, fd)) {
 			err = 0;
 			break;
 		}
@@ -339,21 +368,67 @@ static int shim_ctl_exchange(struct shim_req *req, struct shim_rep *rep, int *fd
 			shim_real.close(*fd); /* it came with a reply we could not read */
 			*fd = -1;
 		}
-		shim_ctl_drop();
+		shim_ctl_drop(cfd, shared);
 	}
 	return err;
+}
+
+/*
+ * The exchange of a signal handler that interrupted its thread's control
+ * call: on a connection of its own, closed after it. The host takes any
+ * number of connections from a process, each with its HELLO, and a request
+ * proves the socket with its fd, not with the connection it came on. The
+ * interrupted call may have been sent already; the host answers the two in
+ * either order, as if the signal came just before it or just after, which
+ * is all the interrupted thread can tell. A note is followed by a HELLO,
+ * whose answer says the host has acted on it, as the lock would have made
+ * sure before any other thread's next request.
+ */
+static int shim_ctl_nested(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd)
+{
+	struct shim_rep hello;
+	int cfd = -1, err;
+
+	err = shim_ctl_exchange(&cfd, false, req, rep, fd, sockfd);
+	if (!err && shim_op_no_reply(req->hdr.op))
+		shim_ctl_hello(cfd, &hello);
+	if (cfd >= 0)
+		shim_ctl_drop(&cfd, false);
+	return err;
+}
+
+/* Takes the shared connection's lock unless this thread holds it already: false then. */
+static bool shim_ctl_enter(void)
+{
+	if (shim_ctl_depth++)
+		return false;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* counted before the lock is held */
+	pthread_mutex_lock(&shim_ctl_lock);
+	return true;
+}
+
+static void shim_ctl_leave(bool shared)
+{
+	if (shared)
+		pthread_mutex_unlock(&shim_ctl_lock);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST); /* and uncounted after it is let go */
+	shim_ctl_depth--;
 }
 
 int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd)
 {
 	int err, saved = errno;
+	bool shared;
 
 	if (fd)
 		*fd = -1;
 	shim_ctl_prepare(req);
-	pthread_mutex_lock(&shim_ctl_lock);
-	err = shim_ctl_exchange(req, rep, fd, sockfd);
-	pthread_mutex_unlock(&shim_ctl_lock);
+	shared = shim_ctl_enter();
+	if (shared)
+		err = shim_ctl_exchange(&shim_ctl_fd, true, req, rep, fd, sockfd);
+	else
+		err = shim_ctl_nested(req, rep, fd, sockfd);
+	shim_ctl_leave(shared);
 	/* Failed attempts to reach the host (ECONNREFUSED, EINTR ...) are not the caller's. */
 	errno = saved;
 	return err;
@@ -362,14 +437,16 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockf
 bool shim_ctl_note_taking(struct shim_req *req, int sockfd, unsigned int flag)
 {
 	int saved = errno;
-	bool taken;
+	bool taken, shared;
 
 	shim_ctl_prepare(req);
-	pthread_mutex_lock(&shim_ctl_lock);
+	shared = shim_ctl_enter();
 	taken = shim_fd_flag_take(sockfd, flag);
-	if (taken)
-		shim_ctl_exchange(req, NULL, NULL, sockfd);
-	pthread_mutex_unlock(&shim_ctl_lock);
+	if (taken && shared)
+		shim_ctl_exchange(&shim_ctl_fd, true, req, NULL, NULL, sockfd);
+	else if (taken)
+		shim_ctl_nested(req, NULL, NULL, sockfd);
+	shim_ctl_leave(shared);
 	errno = saved;
 	return taken;
 }

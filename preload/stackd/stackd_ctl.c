@@ -10,6 +10,10 @@
  * net->current_cred, so privilege checks in core see the caller as the
  * kernel's `current`.
  *
+ * A process may have more than one connection (a signal handler's call
+ * made while its thread is in one, preload/shim/shim_ctl.c): a request
+ * proves its socket with the socket's fd, whatever connection it came on.
+ *
  * What it does not do: move data. Data flows through each socket's AF_UNIX
  * pair (stackd_sock.c); here the pair is only made and handed over.
  */
