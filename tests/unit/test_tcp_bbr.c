@@ -475,7 +475,13 @@ Test(tcp_bbr, single_loss_does_not_cut_the_window)
 				      (unsigned long long)d.bw_before, (unsigned long long)d.bw);
 		teardown();
 	}
-	cr_assert_geq(end[0], before[0], "bbr: cwnd %u -> %u", before[0], end[0]);
+	/*
+	 * BBR keeps its window through the loss: no cut. Its window has 2
+	 * segments more in PROBE_BW's first (1.25 gain) phase than in the others
+	 * (bbr_quantization_budget), and which phase each sample lands in follows
+	 * the random phase BBR entered PROBE_BW with; so "kept" is within those 2.
+	 */
+	cr_assert_geq(end[0] + 2, before[0], "bbr: cwnd %u -> %u", before[0], end[0]);
 	cr_assert_eq(ssthresh[1], before[1] * 717 / 1024, "cubic: ssthresh %u of %u", ssthresh[1],
 		     before[1]);
 	/* (the window is sampled each millisecond: it may have grown by one since) */
