@@ -137,12 +137,12 @@ static bool tcp_write_timeout(struct sock *sk)
 		limit = tp->syn_retries ? tp->syn_retries : net->sysctl.tcp_syn_retries;
 	else if (sk->sk_state == TCP_SYN_RECV)
 		limit = net->sysctl.tcp_synack_retries;
+	else
+		limit = net->sysctl.tcp_retries2;
 	/* syn_ack_recalc: a deferred child lives out its deferral. */
 	if (sk->sk_state == TCP_SYN_RECV && tp->defer_acked && tp->parent &&
 	    tp->retransmits < tp->parent->defer_accept)
 		return false;
-	else
-		limit = net->sysctl.tcp_retries2;
 	if (tp->user_timeout && tp->retrans_stamp &&
 	    net->now - tp->retrans_stamp >= (uint64_t)tp->user_timeout * NSEC_PER_MSEC)
 		limit = 0;

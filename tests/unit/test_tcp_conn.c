@@ -1334,3 +1334,42 @@ Test(tcp, receive_buffer_autotuning_off_by_sysctl, .timeout = 60)
 	cr_assert_eq(rcvbuf, 131072);
 	cr_assert_leq(last, 131072, "%u", last);
 }
+
+static unsigned int synacks_from(int side)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < nsegs; i++)
+		if (segs[i].side == side && (segs[i].flags & 0x12) == 0x12)
+			n++;
+	return n;
+}
+
+/*
+ * TCP_DEFER_ACCEPT of 5 s is 3 SYN-ACK retransmissions, read back as the
+ * 7 s they cover. The client's bare ACK is dropped and the connection is
+ * not acceptable; the SYN-ACK is not repeated at 1 s and 3 s but only in
+ * the deferral's last round (7 s), and the client's ACK of that one makes
+ * the connection acceptable without data (tcp_check_req, syn_ack_recalc).
+ */
+Test(tcp, defer_accept_drops_the_bare_ack_until_its_last_round)
+{
+	struct socket *l = tcp_listener(1, PORT, 4), *c = tcp_socket(0);
+	int v = 5, got = 0;
+	int len = sizeof(got);
+
+	cr_assert_eq(l->ops->setsockopt(l, SOL_TCP, TCP_DEFER_ACCEPT, &v, sizeof(v)), 0);
+	cr_assert_eq(l->ops->getsockopt(l, SOL_TCP, TCP_DEFER_ACCEPT, &got, &len), 0);
+	cr_assert_eq(got, 7);
+	nsegs = 0;
+	cr_assert_eq(tcp_connect_to(c, 1, PORT), -EINPROGRESS);
+	twostack_run_for(ts, 100 * NSEC_PER_MSEC);
+	cr_assert_eq(c->sk->sk_state, TCP_ESTABLISHED);
+	twostack_run_for(ts, 6 * NSEC_PER_SEC);
+	cr_assert_null(tcp_accept(l), "accepted while deferred");
+	cr_assert_eq(ts->net[1].mib.tcpext.TCPDeferAcceptDrop, 1);
+	cr_assert_eq(synacks_from(1), 1, "SYN-ACK repeated during the deferral");
+	twostack_run_for(ts, 2 * NSEC_PER_SEC);
+	cr_assert_eq(synacks_from(1), 2, "no SYN-ACK in the deferral's last round");
+	cr_assert_not_null(tcp_accept(l), "not acceptable after the deferral");
+}
