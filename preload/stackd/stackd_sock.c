@@ -472,6 +472,14 @@ static bool stackd_urg_out(struct stackd_sock *ss, int urg_state, uint8_t urg)
 	return true;
 }
 
+/* An urgent byte is in the pair, next or behind other bytes. */
+static bool stackd_pair_has_urg(const struct stackd_sock *ss)
+{
+	struct pollfd pfd = {.fd = ss->fd, .events = POLLPRI};
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLPRI);
+}
+
 /*
  * Application -> stack at the pair's mark: the urgent byte the application
  * sent (read inline on our end) becomes a write of its own with MSG_OOB, so
@@ -480,14 +488,13 @@ static bool stackd_urg_out(struct stackd_sock *ss, int urg_state, uint8_t urg)
  */
 static bool stackd_urg_in(struct stackd_sock *ss)
 {
-	struct pollfd pfd = {.fd = ss->fd, .events = POLLPRI};
 	int at = 0, r;
 	uint8_t c;
 
 	if (ioctl(ss->fd, SIOCATMARK, &at) < 0 || !at || read(ss->fd, &c, 1) != 1)
 		return false;
 	/* Another urgent byte may be on its way behind this one. */
-	ss->pair_urg = poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLPRI);
+	ss->pair_urg = stackd_pair_has_urg(ss);
 	r = stackd_sendmsg(ss->sock, &c, 1, NULL, MSG_OOB, NULL, 0);
 	if (r == 0 || r == -EAGAIN) {
 		if (stackd_pend_store(ss, &c, 1) == 0)
@@ -742,6 +749,14 @@ bool stackd_stream_sync(struct stackd_sock *ss)
 	if (!ss->stream || !ss->sock || ss->connecting || ss->listening ||
 	    !stackd_can_send(ss->sock->sk))
 		return true;
+	/*
+	 * The pair's EPOLLPRI may not have been dispatched yet: without
+	 * it a read that starts at the mark would take the urgent byte as
+	 * plain data (our end reads inline), so ask the pair. The application
+	 * sent that byte before this request, so the answer is final.
+	 */
+	if (!ss->pair_urg)
+		ss->pair_urg = stackd_pair_has_urg(ss);
 	while (more && !ss->pair_hup) {
 		more = false;
 		ss->pair_readable = true;
