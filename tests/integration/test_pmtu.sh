@@ -23,6 +23,8 @@ NS_FAR="ssF-${TB_NS_SHIM#ssA-}"
 IF_FAR="${TB_IF_SHIM%s}f"
 IF_ROUTER_FAR="${TB_IF_SHIM%s}r"
 cleanup() {
+	# A process outlives its namespace's deletion: the far server first.
+	ip netns pids "$NS_FAR" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	ip netns del "$NS_FAR" 2>/dev/null
 	testbed_test_cleanup
 }
