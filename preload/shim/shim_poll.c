@@ -12,8 +12,9 @@
  *    for an error the host holds. The first time a pair is seen hung up,
  *    the host's pending error is taken (SHIM_OP_GETERR) and kept in the fd
  *    table until it is collected (recv, SO_ERROR), as sk_err is;
- *  - a datagram socket's pending error is a report at the head of the
- *    pair (IN): udp_poll says ERR, and IN only if datagrams follow it;
+ *  - a datagram socket's pending error is a report in the pair (IN):
+ *    udp_poll says ERR at once, which the notice word tells wherever the
+ *    report is, and IN only if datagrams follow a report at the head;
  *  - once that report is taken, an entry left on the error queue keeps the
  *    socket ERR (sock_poll) with nothing in the pair (SHIM_F_ERRQ), until
  *    recvmsg(MSG_ERRQUEUE) takes it;
@@ -121,13 +122,24 @@ static unsigned int shim_stream_fix(int fd, uint64_t e, unsigned int rev)
 	return rev;
 }
 
-/* An error report at the head of the pair: ERR, and IN only if a datagram follows. */
-static unsigned int shim_dgram_fix(int fd, unsigned int rev)
+/*
+ * An error report at the head of the pair: ERR, and IN only if a datagram
+ * follows. One whose error was taken already (ahead of the datagrams
+ * before it) is void: it is dropped here, and the pair is asked again.
+ */
+static unsigned int shim_dgram_fix(int fd, uint64_t e, unsigned int rev)
 {
 	struct shim_dgram h;
-	int inq = 0;
+	int inq = 0, saved = errno;
+	ssize_t n;
 
-	if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) != sizeof(h) || !h.err)
+	while ((n = shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT)) == sizeof(h) &&
+	       h.err && shim_notice_stale(fd, e, &h))
+		shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+	errno = saved;
+	if (n < 0)
+		return rev & ~(POLLIN | POLLRDNORM); /* only void reports were there */
+	if (n != sizeof(h) || !h.err)
 		return rev;
 	rev |= POLLERR;
 	/* SIOCINQ of a SOCK_SEQPACKET pair counts every queued datagram. */
@@ -147,7 +159,10 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		       (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
 	case SHIM_DGRAM:
 		if ((rev & POLLIN) && shim_dgram_may_err(e))
-			rev = shim_dgram_fix(fd, rev);
+			rev = shim_dgram_fix(fd, e, rev);
+		/* udp_poll: ERR while sk_err is set, wherever its report is in the pair. */
+		if (shim_dgram_may_err(e) && (shim_notice_get(fd, e) & SHIM_NOTICE_ERR))
+			rev |= POLLERR;
 		return rev | (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
 	default:
 		return rev;

@@ -955,6 +955,71 @@ static void udp_connected(void)
 	close(fd);
 }
 
+/*
+ * Until an ICMP error for fd (connected to the closed port, one datagram
+ * sent) makes it ERR: the peer's kernel limits port unreachables per
+ * destination (icmp_ratelimit, a burst of 6 then one a second), so a send
+ * that got none after WAIT_MS is sent again (at most twice; it then had
+ * time to earn one). Prints only a wait that times out.
+ */
+static void wait_err(int fd)
+{
+	for (int i = 0; i < 3; i++) {
+		struct pollfd p = {.fd = fd, .events = 0};
+
+		if (poll(&p, 1, WAIT_MS) == 1 && (p.revents & POLLERR))
+			return;
+		send(fd, "two", 3, 0);
+	}
+	out("wait", "timeout for ERR");
+}
+
+/*
+ * An ICMP error that comes while a datagram waits unread: udp_poll says
+ * ERR at once (and IN), SO_ERROR and the next recv give the error before
+ * the datagram (__skb_try_recv_datagram checks sk_err first), and the
+ * datagram is read after it. The datagram comes from the echo port, then
+ * the socket is connected to the closed port (the queue stays) and sends.
+ */
+static void udp_err_behind(void)
+{
+	static const char *const takers[] = {"recv", "SO_ERROR", "epoll ET"};
+
+	for (size_t i = 0; i < sizeof(takers) / sizeof(takers[0]); i++) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0), ep = epoll_create1(EPOLL_CLOEXEC);
+		struct epoll_event ev = {.events = ALL_EVENTS | EPOLLET};
+		static char name[64];
+
+		snprintf(name, sizeof(name), "udp_err_behind (%s)", takers[i]);
+		scen = name;
+		res("connect to echo", do_connect(fd, sa(peer, PORT_ECHO)));
+		res("send", send(fd, "one", 3, 0));
+		wait_for(fd, POLLIN);
+		if (!strcmp(takers[i], "epoll ET")) {
+			res("ADD", epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+			ep_step("the datagram", ep, WAIT_MS);
+		}
+		res("connect to the closed port", do_connect(fd, sa(peer, PORT_CLOSED)));
+		res("send", send(fd, "two", 3, 0));
+		wait_err(fd);
+		if (!strcmp(takers[i], "epoll ET"))
+			ep_step("the error", ep, 0);
+		snap("error behind a datagram", fd);
+		if (!strcmp(takers[i], "SO_ERROR"))
+			opt("SO_ERROR", fd, SOL_SOCKET, SO_ERROR);
+		else
+			recv_step("recv takes the error", fd, 100, MSG_DONTWAIT);
+		snap("after the error", fd);
+		recv_step("recv the datagram", fd, 100, MSG_DONTWAIT);
+		recv_step("recv again", fd, 100, MSG_DONTWAIT);
+		opt("SO_ERROR after", fd, SOL_SOCKET, SO_ERROR);
+		snap("at the end", fd);
+		close(ep);
+		close(fd);
+	}
+	scen = "udp_err_behind";
+}
+
 /* The error queue of a TCP socket is empty: EAGAIN, and the data stays. */
 static void tcp_errqueue(void)
 {
@@ -2030,6 +2095,8 @@ static const struct {
 	{"epoll_udp_nothing", epoll_udp_nothing},
 	{"epoll_close_dup", epoll_close_dup},
 	{"tcp_zerocopy", tcp_zerocopy},
+	/* Last: its port unreachables spend the peer's ICMP rate limit (wait_err). */
+	{"udp_err_behind", udp_err_behind},
 };
 
 int main(int argc, char **argv)
