@@ -611,20 +611,29 @@ struct shim_dgram_size_rep {
  * interposers. A socket's word is at slot id % SHIM_NOTICE_SLOTS and is
  * its own only while it holds its id (a colliding later socket gets none:
  * the interposer then goes by the pair alone). Its bits: the id, the
- * sequence number of the last error report, that report's errno, and
+ * sequence number of the last error report, that report's errno,
  * SHIM_NOTICE_ERR while that report is the socket's pending error (sk_err)
- * nobody has taken yet. An error report in the pair whose sequence number
- * is not the word's pending one was taken already (out of order, as
+ * nobody has taken yet, and whether the error queue holds an entry. An error report in the pair
+ * whose sequence number is not the word's pending one was taken already (out of order, as
  * sock_error takes sk_err before any queued datagram) and is skipped.
+ *
+ * An entry that comes to an empty error queue (a transmit stamp, a
+ * completion) with no error to report sets SHIM_NOTICE_ERRQ_NOW, and the
+ * host wakes the pair with a void report: an error report with sequence
+ * number 0, never pending, which the interposer drops.
  *
  * SHIM_SO_NOTICE at SOL_SOCKET: get (optlen 0) answers with the memfd as
  * the reply's fd; set with a uint32_t sequence number takes the pending
  * error of that report (ret = its errno, 0 if it is no longer pending).
  */
-#define SHIM_SO_NOTICE	     0x53480004
-#define SHIM_NOTICE_SLOTS    65536u
-#define SHIM_NOTICE_ERR	     1u
-#define SHIM_NOTICE_ERRQ     2u /* ... and the error queue held an entry at the report */
+#define SHIM_SO_NOTICE	  0x53480004
+#define SHIM_NOTICE_SLOTS 65536u
+#define SHIM_NOTICE_ERR	  1u
+#define SHIM_NOTICE_ERRQ  2u /* ... and the error queue held an entry at the report */
+/* The error queue holds an entry now (sock_poll's ERR), whatever the reports say. */
+#define SHIM_NOTICE_ERRQ_NOW 4u
+/* What belongs to the last report (the rest is the socket's). */
+#define SHIM_NOTICE_REPORT   (SHIM_NOTICE_ERR | SHIM_NOTICE_ERRQ)
 #define SHIM_NOTICE_FLAGS    0xffu
 #define SHIM_NOTICE_ERRNO(w) ((int)(((w) >> 8) & 0xff))
 #define SHIM_NOTICE_SEQ(w)   ((uint32_t)(((w) >> 16) & 0xffff))

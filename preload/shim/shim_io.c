@@ -295,8 +295,11 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	 */
 	ts = shim_cmsg_tsflags(h.ctl_len ? m->msg_control : NULL, h.ctl_len);
 	stamped = ts < 0 ? fl & SHIM_F_TXSTAMP : ts & SHIM_TX_STAMPED;
-	if (ret >= 0 && (((flags & MSG_ZEROCOPY) && (fl & SHIM_F_ZEROCOPY)) || stamped))
+	if (ret >= 0 && (((flags & MSG_ZEROCOPY) && (fl & SHIM_F_ZEROCOPY)) || stamped)) {
+		if (!(fl & SHIM_F_NOTICED))
+			shim_fd_flags(fd, SHIM_F_NOTICED, 0);
 		shim_errq_note(fd);
+	}
 	return ret > 0 ? ret : 0;
 }
 

@@ -120,6 +120,13 @@ enum shim_kind {
  * (shim_connect_done).
  */
 #define SHIM_F_CONNECTING 0x40000
+/*
+ * Datagram socket that sent a stamped or MSG_ZEROCOPY datagram: entries may
+ * come to its error queue with no error to report, and the host then wakes
+ * the pair with a void report (shim_ctl.h SHIM_NOTICE_VOID), which
+ * readiness asks the pair for (POLLIN) and drops.
+ */
+#define SHIM_F_NOTICED 0x80000
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */

@@ -59,6 +59,13 @@ static bool shim_dgram_may_err(uint64_t e)
 	       (shim_ent_flags(e) & (SHIM_F_PEER | SHIM_F_RAW | SHIM_F_PING));
 }
 
+/* ... or a void report, the host's wake-up for an entry on the error queue. */
+static bool shim_dgram_reports(uint64_t e)
+{
+	return shim_dgram_may_err(e) ||
+	       (shim_ent_kind(e) == SHIM_DGRAM && (shim_ent_flags(e) & SHIM_F_NOTICED));
+}
+
 /*
  * An error report is a datagram of the pair, so POLLIN is asked for it.
  * Asked for POLLOUT, the pair is writable anyway; asked for nothing (ERR
@@ -68,7 +75,7 @@ static bool shim_dgram_may_err(uint64_t e)
  */
 bool shim_ready_ask_in(uint64_t e, unsigned int events)
 {
-	return !(events & POLLIN) && shim_dgram_may_err(e);
+	return !(events & POLLIN) && shim_dgram_reports(e);
 }
 
 /*
@@ -150,6 +157,8 @@ static unsigned int shim_dgram_fix(int fd, uint64_t e, unsigned int rev)
 
 unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 {
+	uint64_t w;
+
 	if (rev & POLLNVAL)
 		return rev;
 	switch (shim_ent_kind(e)) {
@@ -158,10 +167,14 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		return shim_stream_fix(fd, e, rev) |
 		       (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
 	case SHIM_DGRAM:
-		if ((rev & POLLIN) && shim_dgram_may_err(e))
+		if ((rev & POLLIN) && shim_dgram_reports(e))
 			rev = shim_dgram_fix(fd, e, rev);
+		w = shim_notice_get(fd, e);
 		/* udp_poll: ERR while sk_err is set, wherever its report is in the pair. */
-		if (shim_dgram_may_err(e) && (shim_notice_get(fd, e) & SHIM_NOTICE_ERR))
+		if (shim_dgram_may_err(e) && (w & SHIM_NOTICE_ERR))
+			rev |= POLLERR;
+		/* sock_poll: ERR while the error queue holds an entry, queued when it was. */
+		if (w & SHIM_NOTICE_ERRQ_NOW)
 			rev |= POLLERR;
 		return rev | (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
 	default:
@@ -175,7 +188,8 @@ bool shim_ready_static(uint64_t e)
 
 	if (shim_ent_kind(e) == SHIM_STREAM)
 		return fl & SHIM_F_UNCONNECTED;
-	return shim_ent_kind(e) == SHIM_DGRAM && (fl & SHIM_F_ERRQ);
+	return shim_ent_kind(e) == SHIM_DGRAM &&
+	       ((fl & SHIM_F_ERRQ) || (shim_notice_peek(e) & SHIM_NOTICE_ERRQ_NOW));
 }
 
 void shim_ready_nospace(int fd, uint64_t e, unsigned int asked, unsigned int rev)

@@ -521,6 +521,9 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 			r = sock->ops->setsockopt(sock, o->level, o->optname, val,
 						  (unsigned)optlen);
 		free(whole);
+		/* IP_RECVERR off purges the error queue: readiness says so before the reply. */
+		if (!ss->stream)
+			stackd_notice_errq(ss);
 		stackd_sock_queue(ss); /* buffer sizes may have opened room */
 		stackd_user_recount(ss);
 		return r;

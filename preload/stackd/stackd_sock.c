@@ -312,11 +312,15 @@ int stackd_notice_share(struct stackd *sd, int *fd_out)
  */
 static void stackd_notice_report(struct stackd_sock *ss, struct shim_dgram *hdr)
 {
-	uint64_t *w = stackd_notice_slot(ss);
+	uint64_t *w = stackd_notice_slot(ss), v;
 	unsigned int fl = SHIM_NOTICE_ERR;
 
 	if (!w)
 		return;
+	/* The socket's own bits stay. */
+	v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	if (SHIM_NOTICE_ID(v) == ss->id)
+		fl |= (unsigned int)v & (SHIM_NOTICE_FLAGS & ~SHIM_NOTICE_REPORT);
 	if (!(++ss->sd->notice_seq & 0xffff))
 		ss->sd->notice_seq++; /* 0 is no report's */
 	hdr->orig_len = ss->sd->notice_seq & 0xffff;
@@ -347,7 +351,7 @@ int stackd_notice_take(struct stackd_sock *ss, uint32_t seq)
 	v = __atomic_load_n(w, __ATOMIC_RELAXED);
 	if (SHIM_NOTICE_ID(v) != ss->id || !(v & SHIM_NOTICE_ERR) || SHIM_NOTICE_SEQ(v) != seq)
 		return 0;
-	stackd_notice_clear(ss, ~(uint64_t)SHIM_NOTICE_FLAGS);
+	stackd_notice_clear(ss, ~(uint64_t)SHIM_NOTICE_REPORT);
 	return SHIM_NOTICE_ERRNO(v);
 }
 
@@ -947,6 +951,41 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
 	return -errno;
 }
 
+/*
+ * sock_poll's ERR for a datagram socket: whether its error queue holds an
+ * entry, in the word. When one comes to an empty queue (a transmit stamp,
+ * a completion: sock_queue_err_skb's sk_error_report) and no error report
+ * goes into the pair with it, a void report does (sequence number 0, never
+ * pending): it wakes the program's waiters, and the interposer drops it.
+ */
+void stackd_notice_errq(struct stackd_sock *ss)
+{
+	bool errq = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
+	uint64_t *w, v, nv;
+
+	if (!ss->sd->notice && !errq)
+		return; /* nothing to say yet: no page for it */
+	w = stackd_notice_slot(ss);
+	if (!w)
+		return;
+	v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	nv = SHIM_NOTICE_ID(v) == ss->id ? v : shim_notice_word(ss->id, 0, 0, 0);
+	nv = errq ? nv | SHIM_NOTICE_ERRQ_NOW : nv & ~(uint64_t)SHIM_NOTICE_ERRQ_NOW;
+	if (nv == v)
+		return;
+	/* A pending report in the pair wakes the waiters already. */
+	if (errq && !(v & (SHIM_NOTICE_ERRQ_NOW | SHIM_NOTICE_ERR)) && !ss->sock->sk->sk_err &&
+	    ss->pair_writable && !ss->pend_len) {
+		struct shim_dgram hdr = {.err = ENOMSG, .flags = MSG_ERRQUEUE};
+
+		__atomic_store_n(w, nv, __ATOMIC_RELEASE);
+		if (stackd_dgram_to_pair(ss, &hdr, sizeof(hdr)) < 0 && errno != EAGAIN)
+			ss->pair_hup = true;
+		return;
+	}
+	__atomic_store_n(w, nv, __ATOMIC_RELEASE);
+}
+
 /* An error report says whether the error queue holds an entry: sock_poll's ERR after it. */
 static uint32_t stackd_errq_flag(const struct sock *sk)
 {
@@ -1149,8 +1188,9 @@ int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 	if (!ss->stream) { /* a stream's pair carries no error reports */
 		/* sock_dequeue_err_skb: the report of the entry read is void. */
 		if (!(q->flags & MSG_PEEK))
-			stackd_notice_clear(ss, ~(uint64_t)SHIM_NOTICE_FLAGS);
+			stackd_notice_clear(ss, ~(uint64_t)SHIM_NOTICE_REPORT);
 		stackd_dgram_report_err(ss);
+		stackd_notice_errq(ss);
 	}
 	return ret;
 }
@@ -1162,6 +1202,7 @@ static bool stackd_dgram_work(struct stackd_sock *ss, bool *more)
 
 	stackd_dgram_out(ss, more);
 	stackd_dgram_in(ss, more);
+	stackd_notice_errq(ss);
 	if (ss->pair_hup) {
 		stackd_trace(sd, "id %u: app closed", ss->id);
 		stackd_sock_free(ss);
