@@ -969,21 +969,22 @@ void stackd_notice_errq(struct stackd_sock *ss)
 	if (!w)
 		return;
 	v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	if (SHIM_NOTICE_ID(v) != ss->id && !errq)
+		return; /* the slot stays free until there is something to say */
 	nv = SHIM_NOTICE_ID(v) == ss->id ? v : shim_notice_word(ss->id, 0, 0, 0);
 	nv = errq ? nv | SHIM_NOTICE_ERRQ_NOW : nv & ~(uint64_t)SHIM_NOTICE_ERRQ_NOW;
 	if (nv == v)
 		return;
+	__atomic_store_n(w, nv, __ATOMIC_RELEASE);
 	/* A pending report in the pair wakes the waiters already. */
 	if (errq && !(v & (SHIM_NOTICE_ERRQ_NOW | SHIM_NOTICE_ERR)) && !ss->sock->sk->sk_err &&
 	    ss->pair_writable && !ss->pend_len) {
 		struct shim_dgram hdr = {.err = ENOMSG, .flags = MSG_ERRQUEUE};
+		int r = stackd_dgram_to_pair(ss, &hdr, sizeof(hdr));
 
-		__atomic_store_n(w, nv, __ATOMIC_RELEASE);
-		if (stackd_dgram_to_pair(ss, &hdr, sizeof(hdr)) < 0 && errno != EAGAIN)
+		if (r < 0 && r != -EAGAIN)
 			ss->pair_hup = true;
-		return;
 	}
-	__atomic_store_n(w, nv, __ATOMIC_RELEASE);
 }
 
 /* An error report says whether the error queue holds an entry: sock_poll's ERR after it. */
