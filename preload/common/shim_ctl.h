@@ -90,9 +90,10 @@
  * (SHIM_OP_ERRQUEUE with MSG_OOB on a stream), 5 had no size check of a
  * datagram before it is sent (SHIM_SO_DGRAM_SIZE), no SHIM_CONNECT_WAIT
  * or SHIM_CONNECT_AGAIN, named accepted connections without their peer's
- * address (shim_accepted_name) and had no SHIM_OP_CONNECTED.
+ * address (shim_accepted_name) and had no SHIM_OP_CONNECTED, 6 had no
+ * notice page (SHIM_SO_NOTICE) and no sequence number in error reports.
  */
-#define SHIM_CTL_VERSION 6
+#define SHIM_CTL_VERSION 7
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -450,7 +451,7 @@ struct shim_dgram {
 	 */
 	uint32_t flags;
 	struct sockaddr_in addr; /* peer; sin_family 0 = none (connected socket) */
-	uint32_t orig_len;	 /* host->app: length on the wire */
+	uint32_t orig_len;	 /* host->app: length on the wire; an error report's notice seq */
 	uint32_t ctl_len;	 /* bytes of control messages after this header */
 };
 
@@ -601,5 +602,47 @@ struct shim_dgram_size_rep {
 	uint32_t floor;
 	uint32_t errq; /* the error queue holds an entry now (sock_poll's ERR) */
 };
+
+/*
+ * The notice page: what the host has to tell a program about a socket out
+ * of band of the pair's data (README "How it works"). One memfd per host
+ * of SHIM_NOTICE_SLOTS words, written only by the host, sealed against
+ * new writable mappings (F_SEAL_FUTURE_WRITE) and mapped read-only by the
+ * interposers. A socket's word is at slot id % SHIM_NOTICE_SLOTS and is
+ * its own only while it holds its id (a colliding later socket gets none:
+ * the interposer then goes by the pair alone). Its bits: the id, the
+ * sequence number of the last error report, that report's errno,
+ * SHIM_NOTICE_ERR while that report is the socket's pending error (sk_err)
+ * nobody has taken yet, and whether the error queue holds an entry. An error report in the pair
+ * whose sequence number is not the word's pending one was taken already (out of order, as
+ * sock_error takes sk_err before any queued datagram) and is skipped.
+ *
+ * An entry that comes to an empty error queue (a transmit stamp, a
+ * completion) with no error to report sets SHIM_NOTICE_ERRQ_NOW, and the
+ * host wakes the pair with a void report: an error report with sequence
+ * number 0, never pending, which the interposer drops.
+ *
+ * SHIM_SO_NOTICE at SOL_SOCKET: get (optlen 0) answers with the memfd as
+ * the reply's fd; set with a uint32_t sequence number takes the pending
+ * error of that report (ret = its errno, 0 if it is no longer pending).
+ */
+#define SHIM_SO_NOTICE	  0x53480004
+#define SHIM_NOTICE_SLOTS 65536u
+#define SHIM_NOTICE_ERR	  1u
+#define SHIM_NOTICE_ERRQ  2u /* ... and the error queue held an entry at the report */
+/* The error queue holds an entry now (sock_poll's ERR), whatever the reports say. */
+#define SHIM_NOTICE_ERRQ_NOW 4u
+/* What belongs to the last report (the rest is the socket's). */
+#define SHIM_NOTICE_REPORT   (SHIM_NOTICE_ERR | SHIM_NOTICE_ERRQ)
+#define SHIM_NOTICE_FLAGS    0xffu
+#define SHIM_NOTICE_ERRNO(w) ((int)(((w) >> 8) & 0xff))
+#define SHIM_NOTICE_SEQ(w)   ((uint32_t)(((w) >> 16) & 0xffff))
+#define SHIM_NOTICE_ID(w)    ((uint32_t)((w) >> 32))
+
+static inline uint64_t shim_notice_word(uint32_t id, uint32_t seq, int err, unsigned int flags)
+{
+	return (uint64_t)id << 32 | (uint64_t)(seq & 0xffff) << 16 | (uint64_t)(err & 0xff) << 8 |
+	       (flags & SHIM_NOTICE_FLAGS);
+}
 
 #endif

@@ -17,6 +17,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "ip.h"
 
@@ -213,4 +214,103 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 		m->msg_namelen = 0;
 	}
 	return rep.hdr.ret;
+}
+
+/* ---- the notice page (shim_ctl.h SHIM_SO_NOTICE) ---- */
+
+/*
+ * The host's notice page, mapped read-only at the first datagram socket
+ * that needs it (one request per process and host), for the host it came
+ * from: a host started after this one died has a page of its own.
+ */
+static _Atomic(const uint64_t *) shim_notice_page;
+static _Atomic int shim_notice_host; /* the host it is (or failed to be) mapped for */
+static atomic_bool shim_notice_busy;
+
+static const uint64_t *shim_notice_map(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_GETSOCKOPT, .id = shim_ent_id(e)},
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_NOTICE}};
+	const size_t len = SHIM_NOTICE_SLOTS * sizeof(uint64_t);
+	const uint64_t *page = atomic_load_explicit(&shim_notice_page, memory_order_acquire);
+	int host = shim_host_pid(), saved = errno, mfd = -1;
+	struct shim_rep rep;
+	void *p;
+
+	if (atomic_load_explicit(&shim_notice_host, memory_order_relaxed) == host)
+		return page;
+	/* Another thread maps it: the pair alone answers meanwhile. */
+	if (atomic_exchange(&shim_notice_busy, true))
+		return NULL;
+	page = NULL;
+	if (!shim_ctl_call(&req, &rep, &mfd, fd) && rep.hdr.ret == 0 && mfd >= 0) {
+		p = mmap(NULL, len, PROT_READ, MAP_SHARED, mfd, 0);
+		/* An old host's page stays mapped: another thread may be reading it. */
+		if (p != MAP_FAILED)
+			page = p;
+	}
+	if (mfd >= 0)
+		shim_real.close(mfd);
+	atomic_store_explicit(&shim_notice_page, page, memory_order_release);
+	atomic_store_explicit(&shim_notice_host, host, memory_order_release);
+	atomic_store_explicit(&shim_notice_busy, false, memory_order_release);
+	errno = saved;
+	return page;
+}
+
+static uint64_t shim_notice_word_of(const uint64_t *page, uint64_t e)
+{
+	uint64_t w;
+
+	if (!page)
+		return 0;
+	w = __atomic_load_n(&page[shim_ent_id(e) % SHIM_NOTICE_SLOTS], __ATOMIC_ACQUIRE);
+	return SHIM_NOTICE_ID(w) == shim_ent_id(e) ? w : 0;
+}
+
+uint64_t shim_notice_get(int fd, uint64_t e)
+{
+	return shim_notice_word_of(shim_notice_map(fd, e), e);
+}
+
+uint64_t shim_notice_peek(uint64_t e)
+{
+	int host = shim_host_pid();
+
+	if (atomic_load_explicit(&shim_notice_host, memory_order_acquire) != host)
+		return 0;
+	return shim_notice_word_of(atomic_load_explicit(&shim_notice_page, memory_order_acquire),
+				   e);
+}
+
+bool shim_notice_stale(int fd, uint64_t e, const struct shim_dgram *h)
+{
+	uint64_t w = shim_notice_get(fd, e);
+
+	return w && !((w & SHIM_NOTICE_ERR) && SHIM_NOTICE_SEQ(w) == h->orig_len);
+}
+
+int shim_notice_take(int fd, uint64_t e, uint32_t seq)
+{
+	struct shim_req req = {
+		.hdr = {.op = SHIM_OP_SETSOCKOPT, .id = shim_ent_id(e)},
+		.sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_NOTICE, .optlen = sizeof(seq)}};
+	struct shim_rep rep;
+
+	memcpy(req.sockopt.optval, &seq, sizeof(seq));
+	if (shim_ctl_call(&req, &rep, NULL, fd) || rep.hdr.ret <= 0)
+		return 0;
+	return rep.hdr.ret;
+}
+
+int shim_dgram_take_err(int fd, uint64_t e, bool map)
+{
+	uint64_t w = map ? shim_notice_get(fd, e) : shim_notice_peek(e);
+	int err;
+
+	if (!(w & SHIM_NOTICE_ERR) || !(err = shim_notice_take(fd, e, SHIM_NOTICE_SEQ(w))))
+		return 0;
+	if (w & SHIM_NOTICE_ERRQ)
+		shim_errq_note(fd);
+	return err;
 }

@@ -29,8 +29,11 @@
  * What it does not do: follow a set over exec (the new program sees our
  * cookies), keep reporting a closed fd whose socket only another process
  * still holds (here the last close in this process removes what it
- * registered), or wake a thread sleeping on a set when another thread changes a socket
- * that is ready by correction alone (shutdown of a never-connected socket).
+ * registered).
+ *
+ * A thread sleeping on a set is woken when another thread changes a socket
+ * that is ready by correction alone (shutdown of a never-connected socket):
+ * shim_ep_wake.
  */
 #include "shim_lib.h"
 
@@ -64,6 +67,11 @@ struct shim_ep_reg {
 	bool pending;  /* EPOLLET: a change not reported yet */
 	bool syn_now;  /* shim_ep_synth() reported it in this round */
 	bool out_wake; /* EPOLLET stream: room came back after SOCK_NOSPACE, not reported yet */
+	/*
+	 * Registered with the kernel for a wake-up of our own (shim_ep_wake),
+	 * not the application's events: restored at the next event it reports.
+	 */
+	bool woken;
 	/*
 	 * Its fd was closed while another fd of the process keeps the socket
 	 * (a dup): the kernel keeps the registration under the closed number,
@@ -306,6 +314,7 @@ static int shim_ep_ctl(int epfd, int op, int fd, struct epoll_event *uev)
 	r->asked_in = asked_in;
 	r->armed = true;
 	r->pending = true;
+	r->woken = false;
 	if (shim_ready_static(e))
 		shim_ep_static_push(r, i);
 	return 0;
@@ -465,6 +474,40 @@ static void shim_ep_rearm(int epfd, const struct shim_ep_reg *r, uint64_t e)
 	shim_real.epoll_ctl(epfd, EPOLL_CTL_MOD, r->fd, &a);
 }
 
+/*
+ * A socket ready by correction alone changed in the interposer (shutdown
+ * of a never-connected stream): inet_shutdown's sk_state_change wakes a
+ * thread sleeping on the set, and here nothing in the kernel would. The
+ * registration is modified to ask the pair for OUT once (a pair of such a
+ * socket is writable): ep_modify finds it ready, queues it and wakes the
+ * set's waiters; the waiter's loop then reports the change from
+ * shim_ep_synth() and puts the application's events back. One epoll_ctl
+ * per registration, on this rare path only.
+ */
+static void shim_ep_wake(int epfd, struct shim_ep_reg *r)
+{
+	struct epoll_event k = {.events = EPOLLOUT | EPOLLONESHOT,
+				.data.u64 = shim_ep_cookie((uint32_t)(r - shim_ep_regs))};
+
+	if (r->moved || r->pid != getpid())
+		return;
+	if (shim_real.epoll_ctl(epfd, EPOLL_CTL_MOD, r->fd, &k) == 0)
+		r->woken = true;
+}
+
+/* The wake-up came: the application's events again (ep_modify queues them if ready). */
+static void shim_ep_wake_done(int epfd, struct shim_ep_reg *r, uint64_t e)
+{
+	struct epoll_event a = {.events = r->events, .data.u64 = r->data};
+	bool asked_in;
+
+	r->woken = false;
+	if (r->moved)
+		return;
+	a = shim_ep_kernel_event(e, &a, (uint32_t)(r - shim_ep_regs), &asked_in);
+	shim_real.epoll_ctl(epfd, EPOLL_CTL_MOD, r->fd, &a);
+}
+
 /* The kernel's n events in ev, translated in place; returns how many are left. */
 static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int n)
 {
@@ -484,6 +527,12 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			continue;
 		}
 		e = shim_fd_get(r->fd);
+		/* Only our wake-up: what the socket has now comes from synth or the restored MOD.
+		 */
+		if (r->woken) {
+			shim_ep_wake_done(epfd, r, e);
+			continue;
+		}
 		/*
 		 * shim_ep_synth() speaks for a stream without a pair of its own,
 		 * and for a datagram socket it reported this round; a datagram's
@@ -675,8 +724,11 @@ static void shim_ep_fd_update(int fd, bool edge)
 
 		if (edge)
 			r->pending = true;
-		if (shim_ready_static(e))
+		if (shim_ready_static(e)) {
 			shim_ep_static_push(r, i);
+			if (edge && shim_ent_kind(e) == SHIM_STREAM)
+				shim_ep_wake(r->epfd, r);
+		}
 	}
 	pthread_mutex_unlock(&shim_ep_lock);
 }

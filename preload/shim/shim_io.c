@@ -295,8 +295,11 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	 */
 	ts = shim_cmsg_tsflags(h.ctl_len ? m->msg_control : NULL, h.ctl_len);
 	stamped = ts < 0 ? fl & SHIM_F_TXSTAMP : ts & SHIM_TX_STAMPED;
-	if (ret >= 0 && (((flags & MSG_ZEROCOPY) && (fl & SHIM_F_ZEROCOPY)) || stamped))
+	if (ret >= 0 && (((flags & MSG_ZEROCOPY) && (fl & SHIM_F_ZEROCOPY)) || stamped)) {
+		if (!(fl & SHIM_F_NOTICED))
+			shim_fd_flags(fd, SHIM_F_NOTICED, 0);
 		shim_errq_note(fd);
+	}
 	return ret > 0 ? ret : 0;
 }
 
@@ -337,6 +340,20 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 		return -EMSGSIZE;
 	if (flags & MSG_ERRQUEUE)
 		return shim_errqueue_recv(fd, e, m, flags);
+	/*
+	 * __skb_try_recv_datagram: a pending error comes before any queued
+	 * datagram, though its report may sit behind them in the pair (one
+	 * load of the notice word, mapped by the socket's connect, its
+	 * readiness or an earlier report; a request only when one is pending).
+	 */
+	n = shim_dgram_take_err(fd, e, false);
+	if (n) {
+		m->msg_namelen = 0;
+		m->msg_controllen = 0;
+		m->msg_flags = 0;
+		return -n;
+	}
+again:
 	if (shim_ent_flags(e) & SHIM_F_CMSG) {
 		n = shim_dgram_ctl_peek(fd, flags);
 		if (n < 0)
@@ -364,9 +381,17 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 		return 0;
 	}
 	if (h.err) {
+		bool stale = shim_notice_stale(fd, e, &h);
+
+		/* The word says it is pending: it is no longer, once taken here. */
+		if (!stale && shim_notice_get(fd, e) && !shim_notice_take(fd, e, h.orig_len))
+			stale = true;
 		/* An error is reported once, peeked or not (sock_error clears sk_err). */
 		if (flags & MSG_PEEK)
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+		/* Taken already, ahead of the datagrams before it: nothing to report. */
+		if (stale)
+			goto again;
 		if (h.flags & MSG_ERRQUEUE)
 			shim_errq_note(fd);
 		m->msg_namelen = 0;

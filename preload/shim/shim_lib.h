@@ -120,6 +120,13 @@ enum shim_kind {
  * (shim_connect_done).
  */
 #define SHIM_F_CONNECTING 0x40000
+/*
+ * Datagram socket that sent a stamped or MSG_ZEROCOPY datagram: entries may
+ * come to its error queue with no error to report, and the host then wakes
+ * the pair with a void report (shim_ctl.h SHIM_NOTICE_VOID), which
+ * readiness asks the pair for (POLLIN) and drops.
+ */
+#define SHIM_F_NOTICED 0x80000
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
@@ -415,6 +422,19 @@ int shim_cmsg_tsflags(const void *ctl, size_t len);
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
 /* The application took an error report that said the error queue is not empty. */
 void shim_errq_note(int fd);
+/*
+ * The notice page (shim_ctl.h SHIM_SO_NOTICE), mapped at first use (one
+ * request per process): the socket's word (0 when it has none); the same
+ * without mapping it (the data path's look: a load); whether error report
+ * h in the pair was taken already (its seq is not the pending one); taking
+ * the pending error of report seq (its errno, 0 if no longer pending);
+ * taking the pending error the word shows (0 if none), as sock_error does.
+ */
+uint64_t shim_notice_get(int fd, uint64_t e);
+uint64_t shim_notice_peek(uint64_t e);
+bool shim_notice_stale(int fd, uint64_t e, const struct shim_dgram *h);
+int shim_notice_take(int fd, uint64_t e, uint32_t seq);
+int shim_dgram_take_err(int fd, uint64_t e, bool map);
 /* shim_io.c: a socket of this process was told IP_MTU_DISCOVER: big sends ask first. */
 void shim_dgram_pmtu_chosen(void);
 /* A TCP MSG_ZEROCOPY send took bytes: its completion is queued on the host (shim_ctl.h). */

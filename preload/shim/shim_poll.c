@@ -12,8 +12,9 @@
  *    for an error the host holds. The first time a pair is seen hung up,
  *    the host's pending error is taken (SHIM_OP_GETERR) and kept in the fd
  *    table until it is collected (recv, SO_ERROR), as sk_err is;
- *  - a datagram socket's pending error is a report at the head of the
- *    pair (IN): udp_poll says ERR, and IN only if datagrams follow it;
+ *  - a datagram socket's pending error is a report in the pair (IN):
+ *    udp_poll says ERR at once, which the notice word tells wherever the
+ *    report is, and IN only if datagrams follow a report at the head;
  *  - once that report is taken, an entry left on the error queue keeps the
  *    socket ERR (sock_poll) with nothing in the pair (SHIM_F_ERRQ), until
  *    recvmsg(MSG_ERRQUEUE) takes it;
@@ -58,6 +59,13 @@ static bool shim_dgram_may_err(uint64_t e)
 	       (shim_ent_flags(e) & (SHIM_F_PEER | SHIM_F_RAW | SHIM_F_PING));
 }
 
+/* ... or a void report, the host's wake-up for an entry on the error queue. */
+static bool shim_dgram_reports(uint64_t e)
+{
+	return shim_dgram_may_err(e) ||
+	       (shim_ent_kind(e) == SHIM_DGRAM && (shim_ent_flags(e) & SHIM_F_NOTICED));
+}
+
 /*
  * An error report is a datagram of the pair, so POLLIN is asked for it.
  * Asked for POLLOUT, the pair is writable anyway; asked for nothing (ERR
@@ -67,7 +75,7 @@ static bool shim_dgram_may_err(uint64_t e)
  */
 bool shim_ready_ask_in(uint64_t e, unsigned int events)
 {
-	return !(events & POLLIN) && shim_dgram_may_err(e);
+	return !(events & POLLIN) && shim_dgram_reports(e);
 }
 
 /*
@@ -121,13 +129,24 @@ static unsigned int shim_stream_fix(int fd, uint64_t e, unsigned int rev)
 	return rev;
 }
 
-/* An error report at the head of the pair: ERR, and IN only if a datagram follows. */
-static unsigned int shim_dgram_fix(int fd, unsigned int rev)
+/*
+ * An error report at the head of the pair: ERR, and IN only if a datagram
+ * follows. One whose error was taken already (ahead of the datagrams
+ * before it) is void: it is dropped here, and the pair is asked again.
+ */
+static unsigned int shim_dgram_fix(int fd, uint64_t e, unsigned int rev)
 {
 	struct shim_dgram h;
-	int inq = 0;
+	int inq = 0, saved = errno;
+	ssize_t n;
 
-	if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) != sizeof(h) || !h.err)
+	while ((n = shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT)) == sizeof(h) &&
+	       h.err && shim_notice_stale(fd, e, &h))
+		shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
+	errno = saved;
+	if (n < 0)
+		return rev & ~(POLLIN | POLLRDNORM); /* only void reports were there */
+	if (n != sizeof(h) || !h.err)
 		return rev;
 	rev |= POLLERR;
 	/* SIOCINQ of a SOCK_SEQPACKET pair counts every queued datagram. */
@@ -138,6 +157,8 @@ static unsigned int shim_dgram_fix(int fd, unsigned int rev)
 
 unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 {
+	uint64_t w;
+
 	if (rev & POLLNVAL)
 		return rev;
 	switch (shim_ent_kind(e)) {
@@ -146,8 +167,15 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		return shim_stream_fix(fd, e, rev) |
 		       (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
 	case SHIM_DGRAM:
-		if ((rev & POLLIN) && shim_dgram_may_err(e))
-			rev = shim_dgram_fix(fd, rev);
+		if ((rev & POLLIN) && shim_dgram_reports(e))
+			rev = shim_dgram_fix(fd, e, rev);
+		w = shim_notice_get(fd, e);
+		/* udp_poll: ERR while sk_err is set, wherever its report is in the pair. */
+		if (shim_dgram_may_err(e) && (w & SHIM_NOTICE_ERR))
+			rev |= POLLERR;
+		/* sock_poll: ERR while the error queue holds an entry, queued when it was. */
+		if (w & SHIM_NOTICE_ERRQ_NOW)
+			rev |= POLLERR;
 		return rev | (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
 	default:
 		return rev;
@@ -160,7 +188,8 @@ bool shim_ready_static(uint64_t e)
 
 	if (shim_ent_kind(e) == SHIM_STREAM)
 		return fl & SHIM_F_UNCONNECTED;
-	return shim_ent_kind(e) == SHIM_DGRAM && (fl & SHIM_F_ERRQ);
+	return shim_ent_kind(e) == SHIM_DGRAM &&
+	       ((fl & SHIM_F_ERRQ) || (shim_notice_peek(e) & SHIM_NOTICE_ERRQ_NOW));
 }
 
 void shim_ready_nospace(int fd, uint64_t e, unsigned int asked, unsigned int rev)

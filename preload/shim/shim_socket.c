@@ -906,9 +906,12 @@ static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret == SHIM_CONNECT_KERNEL)
 		return shim_loopback_connect(fd, e, &req, &rep, c);
-	if (ret == 0 && shim_ent_kind(e) == SHIM_DGRAM)
+	if (ret == 0 && shim_ent_kind(e) == SHIM_DGRAM) {
 		shim_fd_flags(fd, unspec ? 0 : SHIM_F_PEER | SHIM_F_BOUND,
 			      unspec ? SHIM_F_PEER : 0);
+		/* ICMP errors may come now: recv looks for them in the notice page. */
+		shim_notice_get(fd, e);
+	}
 	return ret;
 }
 
@@ -1100,10 +1103,18 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_DGRAM &&
 	    rep.sockopt.optlen >= sizeof(int) && !*(int *)rep.sockopt.optval) {
 		struct shim_dgram h;
+		int err = shim_dgram_take_err(fd, e, true);
 
-		/* The host turned sk_err into an error report: it is still the pending error. */
-		if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) == sizeof(h) &&
-		    h.err) {
+		/*
+		 * The host turned sk_err into an error report: it is still the
+		 * pending error, behind datagrams or not (the notice word), or
+		 * at the head of the pair (a host without a word for it).
+		 */
+		if (err) {
+			memcpy(rep.sockopt.optval, &err, sizeof(int));
+		} else if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) ==
+				   sizeof(h) &&
+			   h.err && !shim_notice_get(fd, e)) {
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
 			memcpy(rep.sockopt.optval, &h.err, sizeof(int));
 			if (h.flags & MSG_ERRQUEUE)

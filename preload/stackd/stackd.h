@@ -186,6 +186,11 @@ struct stackd {
 	uint64_t round;	 /* rounds of the loop so far (stackd_round) */
 	uint64_t errors; /* failures logged to stderr (which is usually /dev/null) */
 	FILE *trace;	 /* SOCKSHIM_TRACE >= 2: host-side events */
+
+	/* The notice page (shim_ctl.h SHIM_SO_NOTICE), made at first need; its memfd. */
+	uint64_t *notice;
+	int notice_fd;
+	uint32_t notice_seq; /* the last error report's sequence number */
 };
 
 /* stackd.c */
@@ -250,6 +255,15 @@ struct shim_errqueue_rep;
 /* recv(MSG_OOB) of the urgent byte the host still holds (the ERRQUEUE op with MSG_OOB). */
 int stackd_stream_recv_urg(struct stackd_sock *ss, const struct shim_errqueue *q,
 			   struct shim_errqueue_rep *r);
+/*
+ * The notice page (shim_ctl.h SHIM_SO_NOTICE): a copy of its memfd for a
+ * client in *fd_out; the pending error of the report with seq taken (its
+ * errno, 0 if none is pending under that seq).
+ */
+int stackd_notice_share(struct stackd *sd, int *fd_out);
+int stackd_notice_take(struct stackd_sock *ss, uint32_t seq);
+/* A datagram socket's error queue may have changed: the word says so (a void report wakes). */
+void stackd_notice_errq(struct stackd_sock *ss);
 int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 			  struct shim_errqueue_rep *r);
 void stackd_sock_queue(struct stackd_sock *ss);

@@ -481,6 +481,14 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_SIZE && set)
 		return stackd_dgram_size(ss, o, rep);
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_NOTICE && set) {
+		uint32_t seq;
+
+		if (o->optlen != sizeof(seq))
+			return -EINVAL;
+		memcpy(&seq, o->optval, sizeof(seq));
+		return stackd_notice_take(ss, seq);
+	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_FILTER_PART)
 		return set ? stackd_filter_set(ss, o) : stackd_filter_get(ss, o, rep);
 	/* A struct sock_fprog points into the caller's memory: never read here. */
@@ -513,6 +521,9 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 			r = sock->ops->setsockopt(sock, o->level, o->optname, val,
 						  (unsigned)optlen);
 		free(whole);
+		/* IP_RECVERR off purges the error queue: readiness says so before the reply. */
+		if (!ss->stream)
+			stackd_notice_errq(ss);
 		stackd_sock_queue(ss); /* buffer sizes may have opened room */
 		stackd_user_recount(ss);
 		return r;
@@ -654,6 +665,9 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 			return -EBADF; /* the application closed it meanwhile */
 		break;
 	}
+	if (req->hdr.op == SHIM_OP_GETSOCKOPT && req->sockopt.level == SOL_SOCKET &&
+	    req->sockopt.optname == SHIM_SO_NOTICE)
+		return stackd_notice_share(sd, fd_out);
 	switch (req->hdr.op) {
 	case SHIM_OP_BIND:
 		return stackd_op_bind(ss, req, rep);

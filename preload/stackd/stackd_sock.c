@@ -38,6 +38,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -247,6 +248,113 @@ static bool stackd_watched(const struct stackd_sock *ss)
 	return ss->listening;
 }
 
+/* ---- the notice page ------------------------------------------------------ */
+
+/*
+ * The page, made at first need: one memfd, sealed so that the clients it
+ * is shared with can map it read-only and nothing else (no write, no
+ * resize); only the host writes it.
+ */
+static uint64_t *stackd_notice_page(struct stackd *sd)
+{
+	const size_t len = SHIM_NOTICE_SLOTS * sizeof(uint64_t);
+	const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL;
+	void *p;
+	int fd;
+
+	if (sd->notice)
+		return sd->notice;
+	fd = memfd_create("sockshim-notice", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return NULL;
+	p = ftruncate(fd, (off_t)len) ? MAP_FAILED
+				      : mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p != MAP_FAILED && fcntl(fd, F_ADD_SEALS, seals) < 0) {
+		munmap(p, len);
+		p = MAP_FAILED;
+	}
+	if (p == MAP_FAILED) {
+		stackd_error(sd, "notice page: %s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	sd->notice_fd = fd;
+	sd->notice = p;
+	return p;
+}
+
+/* The socket's word, or NULL when its slot is another live socket's (or there is no page). */
+static uint64_t *stackd_notice_slot(struct stackd_sock *ss)
+{
+	uint64_t *page = stackd_notice_page(ss->sd), *w;
+	uint32_t owner;
+
+	if (!page)
+		return NULL;
+	w = &page[ss->id % SHIM_NOTICE_SLOTS];
+	owner = SHIM_NOTICE_ID(__atomic_load_n(w, __ATOMIC_RELAXED));
+	return owner && owner != ss->id ? NULL : w;
+}
+
+int stackd_notice_share(struct stackd *sd, int *fd_out)
+{
+	if (!stackd_notice_page(sd))
+		return -ENOMEM;
+	*fd_out = fcntl(sd->notice_fd, F_DUPFD_CLOEXEC, 0);
+	return *fd_out < 0 ? -errno : 0;
+}
+
+/*
+ * An error report is about to go into the pair: it gets the next sequence
+ * number, and the word says at once that the socket has this error pending
+ * (udp_poll's ERR, sock_error's answer), wherever the report lands in the
+ * pair.
+ */
+static void stackd_notice_report(struct stackd_sock *ss, struct shim_dgram *hdr)
+{
+	uint64_t *w = stackd_notice_slot(ss), v;
+	unsigned int fl = SHIM_NOTICE_ERR;
+
+	if (!w)
+		return;
+	/* The socket's own bits stay. */
+	v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	if (SHIM_NOTICE_ID(v) == ss->id)
+		fl |= (unsigned int)v & (SHIM_NOTICE_FLAGS & ~SHIM_NOTICE_REPORT);
+	if (!(++ss->sd->notice_seq & 0xffff))
+		ss->sd->notice_seq++; /* 0 is no report's */
+	hdr->orig_len = ss->sd->notice_seq & 0xffff;
+	if (hdr->flags & MSG_ERRQUEUE)
+		fl |= SHIM_NOTICE_ERRQ;
+	__atomic_store_n(w, shim_notice_word(ss->id, hdr->orig_len, hdr->err, fl),
+			 __ATOMIC_RELEASE);
+}
+
+/* The pending error of the last report is no longer pending (taken, or voided). */
+static void stackd_notice_clear(struct stackd_sock *ss, uint64_t keep)
+{
+	uint64_t *w = ss->sd->notice ? stackd_notice_slot(ss) : NULL;
+	uint64_t v;
+
+	if (!w || SHIM_NOTICE_ID(v = __atomic_load_n(w, __ATOMIC_RELAXED)) != ss->id)
+		return;
+	__atomic_store_n(w, v & keep, __ATOMIC_RELEASE);
+}
+
+int stackd_notice_take(struct stackd_sock *ss, uint32_t seq)
+{
+	uint64_t *w = ss->sd->notice ? stackd_notice_slot(ss) : NULL;
+	uint64_t v;
+
+	if (!w)
+		return 0;
+	v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	if (SHIM_NOTICE_ID(v) != ss->id || !(v & SHIM_NOTICE_ERR) || SHIM_NOTICE_SEQ(v) != seq)
+		return 0;
+	stackd_notice_clear(ss, ~(uint64_t)SHIM_NOTICE_REPORT);
+	return SHIM_NOTICE_ERRNO(v);
+}
+
 void stackd_sock_free(struct stackd_sock *ss)
 {
 	struct stackd *sd = ss->sd;
@@ -263,6 +371,7 @@ void stackd_sock_free(struct stackd_sock *ss)
 	if (stackd_watched(ss))
 		sd->nwatched--;
 	stackd_user_uncharge(ss);
+	stackd_notice_clear(ss, 0); /* the slot is free for another id */
 
 	if (ss->sock) {
 		struct sock *sk = ss->sock->sk;
@@ -842,6 +951,42 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
 	return -errno;
 }
 
+/*
+ * sock_poll's ERR for a datagram socket: whether its error queue holds an
+ * entry, in the word. When one comes to an empty queue (a transmit stamp,
+ * a completion: sock_queue_err_skb's sk_error_report) and no error report
+ * goes into the pair with it, a void report does (sequence number 0, never
+ * pending): it wakes the program's waiters, and the interposer drops it.
+ */
+void stackd_notice_errq(struct stackd_sock *ss)
+{
+	bool errq = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
+	uint64_t *w, v, nv;
+
+	if (!ss->sd->notice && !errq)
+		return; /* nothing to say yet: no page for it */
+	w = stackd_notice_slot(ss);
+	if (!w)
+		return;
+	v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	if (SHIM_NOTICE_ID(v) != ss->id && !errq)
+		return; /* the slot stays free until there is something to say */
+	nv = SHIM_NOTICE_ID(v) == ss->id ? v : shim_notice_word(ss->id, 0, 0, 0);
+	nv = errq ? nv | SHIM_NOTICE_ERRQ_NOW : nv & ~(uint64_t)SHIM_NOTICE_ERRQ_NOW;
+	if (nv == v)
+		return;
+	__atomic_store_n(w, nv, __ATOMIC_RELEASE);
+	/* A pending report in the pair wakes the waiters already. */
+	if (errq && !(v & (SHIM_NOTICE_ERRQ_NOW | SHIM_NOTICE_ERR)) && !ss->sock->sk->sk_err &&
+	    ss->pair_writable && !ss->pend_len) {
+		struct shim_dgram hdr = {.err = ENOMSG, .flags = MSG_ERRQUEUE};
+		int r = stackd_dgram_to_pair(ss, &hdr, sizeof(hdr));
+
+		if (r < 0 && r != -EAGAIN)
+			ss->pair_hup = true;
+	}
+}
+
 /* An error report says whether the error queue holds an entry: sock_poll's ERR after it. */
 static uint32_t stackd_errq_flag(const struct sock *sk)
 {
@@ -858,6 +1003,7 @@ static void stackd_dgram_report_err(struct stackd_sock *ss)
 		return;
 	hdr.err = -sock_error(ss->sock->sk);
 	hdr.flags = stackd_errq_flag(ss->sock->sk);
+	stackd_notice_report(ss, &hdr);
 	r = stackd_dgram_to_pair(ss, &hdr, sizeof(hdr));
 	if (r < 0 && r != -EAGAIN)
 		ss->pair_hup = true;
@@ -922,6 +1068,7 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 			/* A pending error (e.g. ECONNREFUSED): the next recv reports it. */
 			hdr->err = -r;
 			hdr->flags = stackd_errq_flag(sock->sk);
+			stackd_notice_report(ss, hdr);
 			copied = 0;
 		} else {
 			copied = (size_t)r < cap ? (size_t)r : cap;
@@ -1039,8 +1186,13 @@ int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 	if (name.sin_family == AF_INET)
 		r->name = name;
 	r->left = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
-	if (!ss->stream) /* a stream's pair carries no error reports */
+	if (!ss->stream) { /* a stream's pair carries no error reports */
+		/* sock_dequeue_err_skb: the report of the entry read is void. */
+		if (!(q->flags & MSG_PEEK))
+			stackd_notice_clear(ss, ~(uint64_t)SHIM_NOTICE_REPORT);
 		stackd_dgram_report_err(ss);
+		stackd_notice_errq(ss);
+	}
 	return ret;
 }
 
@@ -1051,6 +1203,7 @@ static bool stackd_dgram_work(struct stackd_sock *ss, bool *more)
 
 	stackd_dgram_out(ss, more);
 	stackd_dgram_in(ss, more);
+	stackd_notice_errq(ss);
 	if (ss->pair_hup) {
 		stackd_trace(sd, "id %u: app closed", ss->id);
 		stackd_sock_free(ss);

@@ -49,6 +49,7 @@
 #define PORT_RR	    7106
 #define PORT_SEEN   7107
 #define NOBODY	    "10.99.0.77" /* on the subnet, never answers ARP */
+#define LATE	    "10.99.0.78" /* on the subnet, answers ARP once DGRAM_CMSG_LATE_ON ran */
 #define WAIT_MS	    10000
 
 static struct in_addr peer, self;
@@ -747,6 +748,41 @@ static void tx_stamp_one(const char *step, int fd, const struct sockaddr_in *to,
 	clock_gettime(CLOCK_REALTIME, &sent);
 	res(step, sendto(fd, d, len, 0, (const struct sockaddr *)to, sizeof(*to)));
 	tx_stamp_read("MSG_ERRQUEUE", fd, &sent);
+}
+
+/*
+ * A stamp queued after a MSG_ERRQUEUE read found the queue empty: the
+ * datagram waits for ARP at LATE, an address nobody has until the test
+ * script's command DGRAM_CMSG_LATE_ON gives it to the peer (ARP probes go
+ * 1 s apart); the stamp comes when it leaves, and raises ERR then
+ * (sk_error_report), which wakes a poll waiting for it.
+ */
+static void tx_stamp_late(void)
+{
+	const char *on = getenv("DGRAM_CMSG_LATE_ON"), *off = getenv("DGRAM_CMSG_LATE_OFF");
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9)};
+	struct timespec sent;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	scenario = "udp tx stamp queued after an empty read";
+	if (!on || !off) {
+		out("DGRAM_CMSG_LATE_ON/OFF", "not set");
+		return;
+	}
+	inet_aton(LATE, &to.sin_addr);
+	setopt("SO_TIMESTAMPING", fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+	       SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
+		       SOF_TIMESTAMPING_OPT_TSONLY);
+	clock_gettime(CLOCK_REALTIME, &sent);
+	res("sendto, waiting for ARP",
+	    sendto(fd, "late", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+	recv_print("MSG_ERRQUEUE before it left", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+	ready_print("ready before it left", fd);
+	res("the address comes", system(on));
+	tx_stamp_read("MSG_ERRQUEUE once it left", fd, &sent);
+	ready_print("ready, the stamp read", fd);
+	res("the address goes", system(off));
+	close(fd);
 }
 
 /*
@@ -1489,6 +1525,7 @@ int main(int argc, char **argv)
 	udp_errqueue();
 	udp_zerocopy();
 	tx_stamps();
+	tx_stamp_late();
 	tx_stamps_send();
 	after_exec(argv);
 	udp_stamp_ioctl();

@@ -37,6 +37,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -952,6 +953,71 @@ static void udp_connected(void)
 	name("getsockname after AF_UNSPEC", fd, 0);
 	res("send after AF_UNSPEC", send(fd, "x", 1, 0));
 	close(fd);
+}
+
+/*
+ * Until an ICMP error for fd (connected to the closed port, one datagram
+ * sent) makes it ERR: the peer's kernel limits port unreachables per
+ * destination (icmp_ratelimit, a burst of 6 then one a second), so a send
+ * that got none after WAIT_MS is sent again (at most twice; it then had
+ * time to earn one). Prints only a wait that times out.
+ */
+static void wait_err(int fd)
+{
+	for (int i = 0; i < 3; i++) {
+		struct pollfd p = {.fd = fd, .events = 0};
+
+		if (poll(&p, 1, WAIT_MS) == 1 && (p.revents & POLLERR))
+			return;
+		send(fd, "two", 3, 0);
+	}
+	out("wait", "timeout for ERR");
+}
+
+/*
+ * An ICMP error that comes while a datagram waits unread: udp_poll says
+ * ERR at once (and IN), SO_ERROR and the next recv give the error before
+ * the datagram (__skb_try_recv_datagram checks sk_err first), and the
+ * datagram is read after it. The datagram comes from the echo port, then
+ * the socket is connected to the closed port (the queue stays) and sends.
+ */
+static void udp_err_behind(void)
+{
+	static const char *const takers[] = {"recv", "SO_ERROR", "epoll ET"};
+
+	for (size_t i = 0; i < sizeof(takers) / sizeof(takers[0]); i++) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0), ep = epoll_create1(EPOLL_CLOEXEC);
+		struct epoll_event ev = {.events = ALL_EVENTS | EPOLLET};
+		static char name[64];
+
+		snprintf(name, sizeof(name), "udp_err_behind (%s)", takers[i]);
+		scen = name;
+		res("connect to echo", do_connect(fd, sa(peer, PORT_ECHO)));
+		res("send", send(fd, "one", 3, 0));
+		wait_for(fd, POLLIN);
+		if (!strcmp(takers[i], "epoll ET")) {
+			res("ADD", epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+			ep_step("the datagram", ep, WAIT_MS);
+		}
+		res("connect to the closed port", do_connect(fd, sa(peer, PORT_CLOSED)));
+		res("send", send(fd, "two", 3, 0));
+		wait_err(fd);
+		if (!strcmp(takers[i], "epoll ET"))
+			ep_step("the error", ep, 0);
+		snap("error behind a datagram", fd);
+		if (!strcmp(takers[i], "SO_ERROR"))
+			opt("SO_ERROR", fd, SOL_SOCKET, SO_ERROR);
+		else
+			recv_step("recv takes the error", fd, 100, MSG_DONTWAIT);
+		snap("after the error", fd);
+		recv_step("recv the datagram", fd, 100, MSG_DONTWAIT);
+		recv_step("recv again", fd, 100, MSG_DONTWAIT);
+		opt("SO_ERROR after", fd, SOL_SOCKET, SO_ERROR);
+		snap("at the end", fd);
+		close(ep);
+		close(fd);
+	}
+	scen = "udp_err_behind";
 }
 
 /* The error queue of a TCP socket is empty: EAGAIN, and the data stays. */
@@ -1891,6 +1957,100 @@ static void et_udp_write_space(void)
 	close(u);
 }
 
+struct sleeper {
+	pid_t tid; /* the thread in epoll_wait */
+	int fd;
+	int how;
+	int ret, err;
+};
+
+/*
+ * Whether thread tid is blocked in one of the epoll waits (its current
+ * system call, /proc/.../syscall: epoll_wait, epoll_pwait, epoll_pwait2).
+ */
+static bool in_epoll_wait(pid_t tid)
+{
+	char path[64], buf[64];
+	FILE *f;
+	long nr = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	nr = strtol(buf, NULL, 10);
+	return nr == 232 || nr == 281 || nr == 441;
+}
+
+/* Once the other thread sleeps in epoll_wait (or after WAIT_MS): shutdown. */
+static void *shut_when_asleep(void *arg)
+{
+	struct sleeper *s = arg;
+	struct timespec t0, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		if (in_epoll_wait(s->tid))
+			break;
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 < WAIT_MS);
+	s->ret = shutdown(s->fd, s->how);
+	s->err = errno;
+	return NULL;
+}
+
+/*
+ * A thread sleeping in epoll_wait on a never-connected socket's
+ * edge-triggered registration is woken when another thread shuts the
+ * socket for reading: inet_shutdown's sk_state_change (it answers
+ * ENOTCONN and records the shutdown). Whether the shutdown comes while the
+ * wait sleeps (the case) or just before it, the wait reports the change.
+ */
+static void et_shutdown_wake(void)
+{
+	static const struct {
+		const char *step;
+		unsigned int events;
+	} regs[] = {
+		{"all events", ALL_EVENTS | EPOLLET},
+		{"IN only", EPOLLIN | EPOLLRDHUP | EPOLLET},
+	};
+
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++) {
+		int ep = epoll_create1(EPOLL_CLOEXEC), fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct epoll_event ev = {.events = regs[i].events};
+		struct sleeper s = {.tid = gettid(), .fd = fd, .how = SHUT_RD};
+		char step[96];
+		pthread_t t;
+
+		snprintf(step, sizeof(step), "%s: ADD", regs[i].step);
+		res(step, epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+		snprintf(step, sizeof(step), "%s: first wait", regs[i].step);
+		ep_step(step, ep, WAIT_MS);
+		snprintf(step, sizeof(step), "%s: nothing new", regs[i].step);
+		ep_step(step, ep, 0);
+		if (pthread_create(&t, NULL, shut_when_asleep, &s)) {
+			out("pthread_create", "failed");
+			break;
+		}
+		snprintf(step, sizeof(step), "%s: woken by the other thread's shutdown",
+			 regs[i].step);
+		ep_step(step, ep, WAIT_MS);
+		pthread_join(t, NULL);
+		snprintf(step, sizeof(step), "%s: shutdown(RD)", regs[i].step);
+		errno = s.err;
+		res(step, s.ret);
+		snprintf(step, sizeof(step), "%s: nothing new after", regs[i].step);
+		ep_step(step, ep, 0);
+		close(ep);
+		close(fd);
+	}
+}
+
 static const struct {
 	const char *name;
 	void (*run)(void);
@@ -1900,6 +2060,7 @@ static const struct {
 	{"nb_connect_ok", nb_connect_ok},
 	{"nb_connecting", nb_connecting},
 	{"et_changes", et_changes},
+	{"et_shutdown_wake", et_shutdown_wake},
 	{"et_write_space", et_write_space},
 	{"et_udp_write_space", et_udp_write_space},
 	{"readiness_bad_input", readiness_bad_input},
@@ -1934,6 +2095,8 @@ static const struct {
 	{"epoll_udp_nothing", epoll_udp_nothing},
 	{"epoll_close_dup", epoll_close_dup},
 	{"tcp_zerocopy", tcp_zerocopy},
+	/* Last: its port unreachables spend the peer's ICMP rate limit (wait_err). */
+	{"udp_err_behind", udp_err_behind},
 };
 
 int main(int argc, char **argv)
