@@ -35,9 +35,10 @@
  * not take is counted in TxDropped: the stack's transports recover as over
  * a lossy wire. With SOCKSHIM_TX_THREAD=1 (packet_link_tx_thread) the same
  * descriptors form a ring of PKT_TX_RING that a second thread sends from
- * (tx_thread.c): ndo_start_xmit publishes each frame at once, the thread is
- * woken every PKT_TX_KICK frames and at each flush, and the flush frees the
- * frames it finds sent.
+ * (tx_thread.c): ndo_start_xmit fills descriptors, which are handed over
+ * and the thread woken every PKT_TX_KICK frames and at each flush, and the
+ * flush frees the frames it finds sent. A flush of at most PKT_TX_INLINE
+ * frames with nothing in flight sends them itself (packet_tx_inline).
  *
  * Offloads (PACKET_VNET_HDR): every frame both ways is preceded by a
  * struct virtio_net_hdr, as a tap or a VM's virtio NIC. Transmit: a GSO
@@ -103,8 +104,10 @@
  */
 #define PKT_TX_RING 256
 #define PKT_TX_KICK 16
-#define PKT_RX_SIZE (65535u + ETH_HLEN + 4) /* any frame, VLAN tag included */
-#define PKT_SMALL   1600u		    /* copied into a small, recycled skb */
+/* What a flush with the ring idle sends itself (packet_tx_inline). */
+#define PKT_TX_INLINE 2
+#define PKT_RX_SIZE   (65535u + ETH_HLEN + 4) /* any frame, VLAN tag included */
+#define PKT_SMALL     1600u		      /* copied into a small, recycled skb */
 /* A frame's iovecs: the VNET header, the headers at skb->data, its fragments. */
 #define PKT_TX_IOV 66
 #define PKT_CMSG   CMSG_SPACE(sizeof(struct tpacket_auxdata))
@@ -126,7 +129,7 @@ struct packet_link {
 	struct virtio_net_hdr tx_vnet[PKT_TX_RING];
 	struct iovec tx_iov[PKT_TX_RING][PKT_TX_IOV];
 	struct mmsghdr tx_msg[PKT_TX_RING];
-	unsigned int tx_n;     /* frames batched, or (thread) published since its last kick */
+	unsigned int tx_n;     /* frames batched (with the thread: filled, not yet published) */
 	struct tx_thread *txt; /* NULL: the stack thread sends itself */
 };
 
@@ -316,6 +319,43 @@ static void packet_tx_reclaim(struct packet_link *l)
 	link_count(&l->dev, 0, (int)atomic_exchange(&l->txt->dropped, 0));
 }
 
+/* Hands the filled descriptors to the transmit thread and wakes it. */
+static void packet_tx_publish(struct packet_link *l)
+{
+	if (!l->tx_n)
+		return;
+	tx_ring_publish(&l->txt->ring, l->tx_n);
+	tx_thread_kick(l->txt);
+	l->tx_n = 0;
+}
+
+/*
+ * With the thread, a flush with a frame or two and nothing in flight (a
+ * request, a reply, an ACK) sends them itself: a hand-off would add a
+ * wake-up of the thread to the round trip, and with the ring idle they
+ * overtake nothing.
+ */
+static bool packet_tx_inline(struct packet_link *l)
+{
+	struct tx_ring *r = &l->txt->ring;
+	uint32_t head = tx_ring_head(r);
+
+	if (l->tx_n > PKT_TX_INLINE || !tx_ring_idle(r))
+		return false;
+	for (unsigned int k = 0, n; k < l->tx_n; k += n) {
+		uint32_t i = tx_ring_slot(r, head + k);
+
+		n = l->tx_n - k < PKT_TX_RING - i ? l->tx_n - k : PKT_TX_RING - i; /* to the wrap */
+		link_count(&l->dev, 0, (int)tx_send(l->fd, &l->tx_msg[i], n));
+		for (unsigned int j = i; j < i + n; j++) {
+			kfree_skb(l->tx_skb[j]);
+			l->tx_skb[j] = NULL;
+		}
+	}
+	l->tx_n = 0; /* never published: the slots are free again */
+	return true;
+}
+
 /* The descriptor for the next frame; with the thread, waits for one while the ring is full. */
 static unsigned int packet_tx_slot(struct packet_link *l)
 {
@@ -324,12 +364,13 @@ static unsigned int packet_tx_slot(struct packet_link *l)
 	if (!l->txt)
 		return l->tx_n;
 	r = &l->txt->ring;
-	while (!tx_ring_free(r)) {
+	while (tx_ring_free(r) == l->tx_n) {
+		packet_tx_publish(l);
 		packet_tx_reclaim(l);
 		if (!tx_ring_free(r))
 			tx_thread_wait_sent(l->txt);
 	}
-	return tx_ring_slot(r, tx_ring_head(r));
+	return tx_ring_slot(r, tx_ring_head(r) + l->tx_n);
 }
 
 static void packet_flush(struct net_device *dev)
@@ -338,8 +379,8 @@ static void packet_flush(struct net_device *dev)
 
 	if (l->txt) {
 		packet_tx_reclaim(l);
-		tx_thread_kick(l->txt);
-		l->tx_n = 0;
+		if (l->tx_n && !packet_tx_inline(l))
+			packet_tx_publish(l);
 		return;
 	}
 	link_count(dev, 0, (int)tx_send(l->fd, l->tx_msg, l->tx_n));
@@ -398,11 +439,8 @@ static int packet_start_xmit(struct net_device *dev, struct sk_buff *skb)
 	l->tx_msg[i].msg_hdr.msg_iov = iov + !l->vnet_hdr;
 	l->tx_msg[i].msg_hdr.msg_iovlen = 2u + skb->nr_frags - !l->vnet_hdr;
 	if (l->txt) {
-		tx_ring_publish(&l->txt->ring, 1);
-		if (++l->tx_n == PKT_TX_KICK) {
-			tx_thread_kick(l->txt);
-			l->tx_n = 0;
-		}
+		if (++l->tx_n == PKT_TX_KICK)
+			packet_tx_publish(l);
 		return 0;
 	}
 	if (++l->tx_n == PKT_TX_BATCH)
@@ -469,6 +507,7 @@ static void packet_uninit(struct net_device *dev)
 
 	if (l->txt) {
 		/* It sends all that was published first. */
+		packet_tx_publish(l);
 		tx_thread_stop(l->txt);
 		packet_tx_reclaim(l);
 		free(l->txt);

@@ -43,6 +43,11 @@ void tx_ring_publish(struct tx_ring *r, uint32_t n);
 uint32_t tx_ring_pending(struct tx_ring *r, uint32_t *first);
 /* Consumer: n more slots are sent; the producer may reclaim them. */
 void tx_ring_consumed(struct tx_ring *r, uint32_t n);
+/* Producer: every slot published has been sent. */
+static inline bool tx_ring_idle(const struct tx_ring *r)
+{
+	return atomic_load_explicit(&r->cons, memory_order_acquire) == tx_ring_head(r);
+}
 /* Producer: slots sent and not yet reclaimed, from tx_ring_slot(r, r->clean). */
 uint32_t tx_ring_completed(const struct tx_ring *r);
 /* Producer: n more slots are reclaimed and free again. */
