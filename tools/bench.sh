@@ -44,7 +44,11 @@
 # BENCH_BASELINE=DIR (another build directory, e.g. of the commit before a
 # change) measures that build's stack too in every round, right after this
 # one's, so that a change is judged against the kernel and its baseline in
-# the same minutes of a shared machine.
+# the same minutes of a shared machine. BENCH_ROWS=txthread: the iperf3
+# rows at both MTUs and the ping-pong, the stack measured in every round
+# with the link's transmit thread off (SOCKSHIM_TX_THREAD=0) and on (=1),
+# each with its hosts' CPU (both threads), and the load average before and
+# after.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -75,8 +79,8 @@ for p in iperf3 sockperf "$PY" curl nc ethtool ab nginx; do
 		die "$p not found (apt-get install iperf3 sockperf python3 curl netcat-openbsd ethtool apache2-utils nginx-light)"
 done
 case "$ROWS" in
-all | base | loss | loaded | pingpong | bulk) ;;
-*) die "BENCH_ROWS: '$ROWS' is not all, base, loss, loaded, pingpong or bulk" ;;
+all | base | loss | loaded | pingpong | bulk | txthread) ;;
+*) die "BENCH_ROWS: '$ROWS' is not all, base, loss, loaded, pingpong, bulk or txthread" ;;
 esac
 if [ -n "$BASELINE" ]; then
 	case "$ROWS" in
@@ -490,6 +494,29 @@ for round in $(seq 1 "$ROUNDS"); do
 		done
 		continue
 	fi
+	if [ "$ROWS" = txthread ]; then
+		for mtu in 1500 65535; do
+			set_mtu "$mtu"
+			kernel_on
+			bulk kernel "$mtu" up
+			bulk kernel "$mtu" down
+			kernel_off
+			for tx in 0 1; do
+				SOCKSHIM_TX_THREAD=$tx bulk "stack-tx$tx" "$mtu" up
+				SOCKSHIM_TX_THREAD=$tx bulk "stack-tx$tx" "$mtu" down
+				kill_hosts # the setting is read when a host starts
+			done
+		done
+		set_mtu 1500
+		kernel_on
+		pingpong kernel
+		kernel_off
+		for tx in 0 1; do
+			SOCKSHIM_TX_THREAD=$tx pingpong "stack-tx$tx"
+			kill_hosts
+		done
+		continue
+	fi
 	if [ "$ROWS" = bulk ]; then
 		for mtu in 1500 65535; do
 			set_mtu "$mtu"
@@ -567,6 +594,22 @@ if [ "$ROWS" = pingpong ]; then
 		row "stack host CPU % in ping-pong" "-" "$(median "$side-cpu")" "-"
 		row "stack host CPU %, busy-poll ${BUSY}us" "-" "$(median "$side-busy-cpu")" "-"
 	done
+	exit 0
+fi
+if [ "$ROWS" = txthread ]; then
+	for side in stack-tx0 stack-tx1; do
+		echo "$side: SOCKSHIM_TX_THREAD=${side#stack-tx}"
+		for mtu in 1500 65535; do
+			mrow "iperf3 send Gbit/s, mtu $mtu" "kernel-$mtu-up" "$side-$mtu-up"
+			mrow "iperf3 receive (-R) Gbit/s, mtu $mtu" "kernel-$mtu-down" "$side-$mtu-down"
+			mrow "CPU s/GB sending, mtu $mtu" "cpu-kernel-$mtu-up" "cpu-$side-$mtu-up"
+			mrow "CPU s/GB receiving, mtu $mtu" "cpu-kernel-$mtu-down" "cpu-$side-$mtu-down"
+		done
+		mrow "sockperf tcp p50 us" kernel-p50 "$side-p50"
+		mrow "sockperf tcp p99 us" kernel-p99 "$side-p99"
+		row "stack host CPU % in ping-pong" "-" "$(median "$side-cpu")" "-"
+	done
+	echo "bench: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	exit 0
 fi
 for side in stack ${BASELINE:+baseline}; do

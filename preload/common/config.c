@@ -206,6 +206,25 @@ static void cfg_netns(struct shim_config *cfg, struct cfg_err *e)
 	cfg->netns = st.st_ino;
 }
 
+/*
+ * SOCKSHIM_TX_THREAD: the host sends its link's frames from a second thread
+ * (preload/stackd/tx_thread.c). Read by the host only; checked here as
+ * SOCKSHIM_BUSY_POLL_US is.
+ */
+static void cfg_tx_thread(struct shim_config *cfg, struct cfg_err *e)
+{
+	const char *v = getenv("SOCKSHIM_TX_THREAD");
+
+	cfg->tx_thread = SHIM_TX_THREAD_DEFAULT;
+	if (!v || !*v)
+		return;
+	if (strcmp(v, "0") && strcmp(v, "1")) {
+		cfg_fail(e, "sockshim: SOCKSHIM_TX_THREAD: '%s' is not 0 (off) or 1 (on)", v);
+		return;
+	}
+	cfg->tx_thread = *v == '1';
+}
+
 int shim_config_load_trace(struct shim_config *cfg, char *err, int errlen)
 {
 	struct cfg_err e = {err, errlen, 0};
@@ -229,6 +248,7 @@ int shim_config_load_net(struct shim_config *cfg, char *err, int errlen)
 	cfg_path(&e, "SOCKSHIM_PLUGIN_DIR", cfg->plugin_dir, sizeof(cfg->plugin_dir));
 	cfg_busy_poll(cfg, &e);
 	cfg_netns(cfg, &e);
+	cfg_tx_thread(cfg, &e);
 	return e.set ? -1 : 0;
 }
 

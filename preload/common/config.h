@@ -7,9 +7,12 @@
 #define SOCKSHIM_CONFIG_H
 
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define SHIM_BUSY_POLL_MAX_US 100000
+/* SOCKSHIM_TX_THREAD unset (README, Measured: what the thread buys here). */
+#define SHIM_TX_THREAD_DEFAULT false
 
 struct shim_config {
 	char iface[IF_NAMESIZE]; /* SOCKSHIM_IFACE */
@@ -25,6 +28,7 @@ struct shim_config {
 	unsigned long netns;  /* inode of /proc/self/ns/net */
 	uint8_t mac[6];	      /* locally administered, derived from addr */
 	int busy_poll_us;     /* SOCKSHIM_BUSY_POLL_US: the host spins this long before sleeping */
+	bool tx_thread;	      /* SOCKSHIM_TX_THREAD: the link sends from a thread of its own */
 };
 
 /*

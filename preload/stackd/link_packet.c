@@ -33,7 +33,12 @@
  * the frame's references keep the segments alive until the flush has sent
  * it, whatever ACKs the round processed meanwhile. A frame the kernel will
  * not take is counted in TxDropped: the stack's transports recover as over
- * a lossy wire.
+ * a lossy wire. With SOCKSHIM_TX_THREAD=1 (packet_link_tx_thread) the same
+ * descriptors form a ring of PKT_TX_RING that a second thread sends from
+ * (tx_thread.c): ndo_start_xmit fills descriptors, which are handed over
+ * and the thread woken every PKT_TX_KICK frames and at each flush, and the
+ * flush frees the frames it finds sent. A flush of at most PKT_TX_INLINE
+ * frames with nothing in flight sends them itself (packet_tx_inline).
  *
  * Offloads (PACKET_VNET_HDR): every frame both ways is preceded by a
  * struct virtio_net_hdr, as a tap or a VM's virtio NIC. Transmit: a GSO
@@ -72,6 +77,8 @@
 #include <unistd.h>
 
 #include "ethernet.h"
+#include "stackd_link.h"
+#include "tx_thread.h"
 #include "net_namespace.h"
 #include "netdevice.h"
 
@@ -90,8 +97,17 @@
  * sendmmsg: the host loop flushes once per round.
  */
 #define PKT_TX_BATCH 64
-#define PKT_RX_SIZE  (65535u + ETH_HLEN + 4) /* any frame, VLAN tag included */
-#define PKT_SMALL    1600u		     /* copied into a small, recycled skb */
+/*
+ * With the transmit thread: descriptors in its ring (four such windows in
+ * flight before the stack thread waits), and how many published frames
+ * wake it when it sleeps before the round's flush does.
+ */
+#define PKT_TX_RING 256
+#define PKT_TX_KICK 16
+/* What a flush with the ring idle sends itself (packet_tx_inline). */
+#define PKT_TX_INLINE 2
+#define PKT_RX_SIZE   (65535u + ETH_HLEN + 4) /* any frame, VLAN tag included */
+#define PKT_SMALL     1600u		      /* copied into a small, recycled skb */
 /* A frame's iovecs: the VNET header, the headers at skb->data, its fragments. */
 #define PKT_TX_IOV 66
 #define PKT_CMSG   CMSG_SPACE(sizeof(struct tpacket_auxdata))
@@ -108,11 +124,13 @@ struct packet_link {
 	struct mmsghdr rx_msg[PKT_BATCH];
 	uint8_t rx_cmsg[PKT_BATCH][PKT_CMSG];
 
-	struct sk_buff *tx_skb[PKT_TX_BATCH];
-	struct virtio_net_hdr tx_vnet[PKT_TX_BATCH];
-	struct iovec tx_iov[PKT_TX_BATCH][PKT_TX_IOV];
-	struct mmsghdr tx_msg[PKT_TX_BATCH];
-	unsigned int tx_n;
+	/* Transmit descriptors: the first PKT_TX_BATCH without the thread, the ring with it. */
+	struct sk_buff *tx_skb[PKT_TX_RING];
+	struct virtio_net_hdr tx_vnet[PKT_TX_RING];
+	struct iovec tx_iov[PKT_TX_RING][PKT_TX_IOV];
+	struct mmsghdr tx_msg[PKT_TX_RING];
+	unsigned int tx_n;     /* frames batched (with the thread: filled, not yet published) */
+	struct tx_thread *txt; /* NULL: the stack thread sends itself */
 };
 
 static struct packet_link *to_link(struct net_device *dev)
@@ -285,24 +303,87 @@ static int packet_poll(struct net_device *dev, int budget)
 	return done;
 }
 
+/* The TX completion: frees the frames the transmit thread has sent. */
+static void packet_tx_reclaim(struct packet_link *l)
+{
+	struct tx_ring *r = &l->txt->ring;
+	uint32_t n = tx_ring_completed(r);
+
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t i = tx_ring_slot(r, r->clean + k);
+
+		kfree_skb(l->tx_skb[i]);
+		l->tx_skb[i] = NULL;
+	}
+	tx_ring_reclaim(r, n);
+	link_count(&l->dev, 0, (int)atomic_exchange(&l->txt->dropped, 0));
+}
+
+/* Hands the filled descriptors to the transmit thread and wakes it. */
+static void packet_tx_publish(struct packet_link *l)
+{
+	if (!l->tx_n)
+		return;
+	tx_ring_publish(&l->txt->ring, l->tx_n);
+	tx_thread_kick(l->txt);
+	l->tx_n = 0;
+}
+
+/*
+ * With the thread, a flush with a frame or two and nothing in flight (a
+ * request, a reply, an ACK) sends them itself: a hand-off would add a
+ * wake-up of the thread to the round trip, and with the ring idle they
+ * overtake nothing.
+ */
+static bool packet_tx_inline(struct packet_link *l)
+{
+	struct tx_ring *r = &l->txt->ring;
+	uint32_t head = tx_ring_head(r);
+
+	if (l->tx_n > PKT_TX_INLINE || !tx_ring_idle(r))
+		return false;
+	for (unsigned int k = 0, n; k < l->tx_n; k += n) {
+		uint32_t i = tx_ring_slot(r, head + k);
+
+		n = l->tx_n - k < PKT_TX_RING - i ? l->tx_n - k : PKT_TX_RING - i; /* to the wrap */
+		link_count(&l->dev, 0, (int)tx_send(l->fd, &l->tx_msg[i], n));
+		for (unsigned int j = i; j < i + n; j++) {
+			kfree_skb(l->tx_skb[j]);
+			l->tx_skb[j] = NULL;
+		}
+	}
+	l->tx_n = 0; /* never published: the slots are free again */
+	return true;
+}
+
+/* The descriptor for the next frame; with the thread, waits for one while the ring is full. */
+static unsigned int packet_tx_slot(struct packet_link *l)
+{
+	struct tx_ring *r;
+
+	if (!l->txt)
+		return l->tx_n;
+	r = &l->txt->ring;
+	while (tx_ring_free(r) == l->tx_n) {
+		packet_tx_publish(l);
+		packet_tx_reclaim(l);
+		if (!tx_ring_free(r))
+			tx_thread_wait_sent(l->txt);
+	}
+	return tx_ring_slot(r, tx_ring_head(r) + l->tx_n);
+}
+
 static void packet_flush(struct net_device *dev)
 {
 	struct packet_link *l = to_link(dev);
-	unsigned int sent = 0;
 
-	while (sent < l->tx_n) {
-		int n = sendmmsg(l->fd, l->tx_msg + sent, l->tx_n - sent, MSG_DONTWAIT);
-
-		if (n > 0) {
-			sent += (unsigned int)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* EAGAIN (socket buffer full) or a frame the kernel refuses: skip it. */
-		link_count(dev, 0, 1);
-		sent++;
+	if (l->txt) {
+		packet_tx_reclaim(l);
+		if (l->tx_n && !packet_tx_inline(l))
+			packet_tx_publish(l);
+		return;
 	}
+	link_count(dev, 0, (int)tx_send(l->fd, l->tx_msg, l->tx_n));
 	for (unsigned int i = 0; i < l->tx_n; i++) {
 		kfree_skb(l->tx_skb[i]);
 		l->tx_skb[i] = NULL;
@@ -313,8 +394,8 @@ static void packet_flush(struct net_device *dev)
 static int packet_start_xmit(struct net_device *dev, struct sk_buff *skb)
 {
 	struct packet_link *l = to_link(dev);
-	unsigned int i = l->tx_n;
 	struct iovec *iov;
+	unsigned int i;
 
 	if (skb->nr_frags > PKT_TX_IOV - 2) {
 		skb = skb_linearize(skb);
@@ -323,6 +404,7 @@ static int packet_start_xmit(struct net_device *dev, struct sk_buff *skb)
 			return -ENOBUFS;
 		}
 	}
+	i = packet_tx_slot(l);
 	l->tx_skb[i] = skb;
 	memset(&l->tx_vnet[i], 0, sizeof(l->tx_vnet[i]));
 	if (!l->vnet_hdr)
@@ -356,6 +438,11 @@ static int packet_start_xmit(struct net_device *dev, struct sk_buff *skb)
 	memset(&l->tx_msg[i], 0, sizeof(l->tx_msg[i]));
 	l->tx_msg[i].msg_hdr.msg_iov = iov + !l->vnet_hdr;
 	l->tx_msg[i].msg_hdr.msg_iovlen = 2u + skb->nr_frags - !l->vnet_hdr;
+	if (l->txt) {
+		if (++l->tx_n == PKT_TX_KICK)
+			packet_tx_publish(l);
+		return 0;
+	}
 	if (++l->tx_n == PKT_TX_BATCH)
 		packet_flush(dev);
 	return 0;
@@ -418,7 +505,15 @@ static void packet_uninit(struct net_device *dev)
 {
 	struct packet_link *l = to_link(dev);
 
-	packet_flush(dev);
+	if (l->txt) {
+		/* It sends all that was published first. */
+		packet_tx_publish(l);
+		tx_thread_stop(l->txt);
+		packet_tx_reclaim(l);
+		free(l->txt);
+	} else {
+		packet_flush(dev);
+	}
 	for (int i = 0; i < PKT_BATCH; i++)
 		kfree_skb(l->rx_skb[i]);
 	close(l->fd);
@@ -492,4 +587,26 @@ fail:
 		close(l->fd);
 	free(l);
 	return NULL;
+}
+
+int packet_link_tx_thread(struct net_device *dev)
+{
+	struct packet_link *l = to_link(dev);
+	struct tx_thread *t;
+	int err;
+
+	/* Its counters sit on cache lines of their own. */
+	t = aligned_alloc(64, (sizeof(*t) + 63) & ~(size_t)63);
+	if (!t)
+		return -ENOMEM;
+	memset(t, 0, sizeof(*t));
+	packet_flush(dev); /* nothing batched is left behind */
+	err = tx_thread_start(t, l->fd, l->tx_msg, PKT_TX_RING);
+	if (err) {
+		free(t);
+		return err;
+	}
+	l->txt = t;
+	l->tx_n = 0;
+	return 0;
 }

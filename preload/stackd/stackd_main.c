@@ -117,6 +117,11 @@ static struct net_device *stackd_link_open(struct stackd *sd)
 			strerror(-err));
 		return NULL;
 	}
+	/* No thread: the link sends from the stack thread, as without the setting. */
+	if (cfg->tx_thread && (err = packet_link_tx_thread(dev)) < 0) {
+		stackd_error(sd, "SOCKSHIM_TX_THREAD: no transmit thread: %s", strerror(-err));
+		cfg->tx_thread = false;
+	}
 	if (cfg->pcap[0]) {
 		dev->pcap = pcap_open(cfg->pcap, &err);
 		if (!dev->pcap) {
@@ -169,8 +174,9 @@ int main(void)
 		fprintf(stderr, "sockshim-stackd: epoll_ctl: %s\n", strerror(errno));
 		return 1;
 	}
-	stackd_trace(sd, "up: %s on %s, netns %lu, linger %d ms, busy-poll %d us", sd->cfg.addr_str,
-		     sd->cfg.iface, sd->cfg.netns, sd->linger_ms, sd->cfg.busy_poll_us);
+	stackd_trace(sd, "up: %s on %s, netns %lu, linger %d ms, busy-poll %d us, tx thread %s",
+		     sd->cfg.addr_str, sd->cfg.iface, sd->cfg.netns, sd->linger_ms,
+		     sd->cfg.busy_poll_us, sd->cfg.tx_thread ? "on" : "off");
 
 	ret = stackd_loop(sd);
 	if (sd->net.dev->pcap)

@@ -87,3 +87,19 @@ gso_transfer() {
 		tb_fail "the stack sent $acks frames while receiving, not fewer than one per two of the $segs segments"
 	tb_say "ok: large frames both ways, $acks ACK frames for $segs segments received"
 }
+
+# gso_tx_thread_check on|off: the stack host serving the namespace has
+# (on) or has not (off) its transmit thread (SOCKSHIM_TX_THREAD), by the
+# thread's name; run while the host is up (TIME_WAIT keeps it after a transfer).
+gso_tx_thread_check() {
+	local pid n=0
+	pid=$(testbed_stackd_pids | head -n 1)
+	[ -n "$pid" ] || tb_fail "no stack host is up to look for its transmit thread"
+	grep -qx sockshim-tx /proc/"$pid"/task/*/comm 2>/dev/null && n=1
+	if [ "$1" = on ]; then
+		[ "$n" = 1 ] || tb_fail "SOCKSHIM_TX_THREAD=1, yet host $pid has no sockshim-tx thread"
+		tb_say "ok: host $pid sent through its transmit thread (sockshim-tx)"
+	else
+		[ "$n" = 0 ] || tb_fail "host $pid has a transmit thread it was not asked for"
+	fi
+}

@@ -9,5 +9,8 @@ set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 . "$(dirname "$0")/gso_transfer.inc.sh"
 testbed_test_begin gso_transfer
+# The stack thread sends (test_gso_transfer_txthread.sh: the transmit thread).
+export SOCKSHIM_TX_THREAD=0
 gso_transfer on
+gso_tx_thread_check off
 testbed_test_end
