@@ -99,6 +99,10 @@ serve(7106, gate)
 print("ready", flush=True)
 echo(7104)
 EOF
+# Scenarios count the port unreachables the peer sends; its per-destination
+# rate limit (a burst of 6, then one a second) would make that depend on
+# what ran before and how fast: lift it, as for test_dgram_cmsg.sh.
+testbed_peer sysctl -qw net.ipv4.icmp_ratelimit=0 || tb_fail "cannot lift the peer's ICMP rate limit"
 testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" udp 7104 10 || tb_fail "the kernel-side helpers did not start"
 testbed_wait_listen "$TB_NS_PEER" tcp 7103 10 || tb_fail "the kernel-side helpers did not start"
