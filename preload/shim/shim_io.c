@@ -47,7 +47,10 @@
  */
 static inline bool shim_plain_stream(uint64_t e)
 {
-	return (e & 0xffffff & ~((uint64_t)SHIM_F_READINESS_ONLY << SHIM_ENT_FLAGS_SHIFT)) ==
+	uint64_t kind_flags =
+		(uint64_t)SHIM_ENT_FLAGS_MASK << SHIM_ENT_FLAGS_SHIFT | SHIM_ENT_KIND_MASK;
+
+	return (e & kind_flags & ~((uint64_t)SHIM_F_READINESS_ONLY << SHIM_ENT_FLAGS_SHIFT)) ==
 	       SHIM_STREAM;
 }
 

@@ -132,10 +132,10 @@ enum shim_kind {
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
 
 /*
- * One 64-bit word per fd: id << 32 | err << 24 | flags << 4 | kind (4 bits:
- * the kinds fit, and SHIM_F_* get 20), read without a lock and changed only by whole-word stores or
- * compare-and-swap. err is a stream's pending socket error taken from the host when the pair hung
- * up (sk_err: readiness reports POLLERR until it is collected).
+ * One 64-bit word per fd: id << 32 | err << 24 | flags << 3 | kind (3 bits:
+ * the seven kinds fit, and SHIM_F_* get 21), read without a lock and changed only by whole-word
+ * stores or compare-and-swap. err is a stream's pending socket error taken from the host when the
+ * pair hung up (sk_err: readiness reports POLLERR until it is collected).
  */
 extern _Atomic uint64_t *shim_fds;
 extern unsigned int shim_fd_max;
@@ -154,9 +154,9 @@ static inline uint64_t shim_fd_get(int fd)
 	return atomic_load_explicit(&shim_fds[fd], memory_order_relaxed);
 }
 
-#define SHIM_ENT_FLAGS_SHIFT 4
-#define SHIM_ENT_FLAGS_MASK  0xfffffu
-#define SHIM_ENT_KIND_MASK   0xfu
+#define SHIM_ENT_FLAGS_SHIFT 3
+#define SHIM_ENT_FLAGS_MASK  0x1fffffu
+#define SHIM_ENT_KIND_MASK   0x7u
 
 static inline enum shim_kind shim_ent_kind(uint64_t e)
 {
