@@ -157,6 +157,7 @@ static inline uint64_t shim_fd_get(int fd)
 #define SHIM_ENT_FLAGS_SHIFT 3
 #define SHIM_ENT_FLAGS_MASK  0x1fffffu
 #define SHIM_ENT_KIND_MASK   0x7u
+_Static_assert(SHIM_EPOLL <= SHIM_ENT_KIND_MASK, "enum shim_kind outgrew its bits");
 
 static inline enum shim_kind shim_ent_kind(uint64_t e)
 {
