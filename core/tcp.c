@@ -10,7 +10,8 @@
  * waits for sk_write_space / sk_data_ready.
  *
  * What this is not: MSG_ZEROCOPY (Fast Open's options are tcp_fastopen.c's),
- * TCP_REPAIR, TCP_MD5SIG, TCP_NOTSENT_LOWAT.
+ * TCP_MD5SIG, repair mode (TCP_REPAIR answers as for a socket outside it).
+ * TCP_CM_INQ is the interposer's (it counts what the pair holds).
  */
 #include <errno.h>
 #include <linux/inet_diag.h>
@@ -1089,6 +1090,25 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 		tp->notsent_lowat = (uint32_t)val;
 		sk->sk_write_space(sk);
 		return 0;
+	case TCP_REPAIR:
+		/*
+		 * There is no repair mode: the kernel's answers for a socket
+		 * outside it. Turning it on needs CAP_NET_ADMIN and no listener
+		 * (tcp_can_repair_sock); with both, ENOPROTOOPT says it is missing.
+		 */
+		if (!ns_capable(sock_net(sk), CAP_NET_ADMIN) || sk->sk_state == TCP_LISTEN)
+			return -EPERM;
+		if (val == TCP_REPAIR_OFF || val == TCP_REPAIR_OFF_NO_WP)
+			return 0;
+		return val == TCP_REPAIR_ON ? -ENOPROTOOPT : -EINVAL;
+	case TCP_REPAIR_QUEUE:
+	case TCP_REPAIR_WINDOW:
+		return -EPERM;
+	case TCP_QUEUE_SEQ:
+		/* Closed, but no queue chosen (TCP_NO_QUEUE). */
+		return sk->sk_state != TCP_CLOSE ? -EPERM : -EINVAL;
+	case TCP_REPAIR_OPTIONS:
+		return -EINVAL;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1329,6 +1349,14 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 	case TCP_NOTSENT_LOWAT:
 		val = (int)tp->notsent_lowat;
 		break;
+	case TCP_REPAIR:
+		val = 0; /* never in repair mode (tcp_setsockopt) */
+		break;
+	case TCP_REPAIR_QUEUE:
+	case TCP_QUEUE_SEQ:
+		return -EINVAL;
+	case TCP_REPAIR_WINDOW:
+		return len != sizeof(struct tcp_repair_window) ? -EINVAL : -EPERM;
 	default:
 		return -ENOPROTOOPT;
 	}

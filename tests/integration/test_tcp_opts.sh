@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# TCP_INQ, TCP_SAVE_SYN/TCP_SAVED_SYN and TCP_NOTSENT_LOWAT as the kernel's:
+# TCP_INQ, TCP_SAVE_SYN/TCP_SAVED_SYN, TCP_NOTSENT_LOWAT and TCP_REPAIR's
+# answers outside repair mode as the kernel's:
 # the same program runs natively and under the shim against one kernel peer
 # and must print the same. It checks the options' values and errors; the
 # TCP_CM_INQ count after each read (bytes left, plus one for the peer's FIN),
@@ -104,6 +105,21 @@ print("save_syn default", s.getsockopt(TCP, SAVE_SYN),
 print("lowat default", s.getsockopt(TCP, LOWAT),
       [tryset(s, LOWAT, v) + str(s.getsockopt(TCP, LOWAT)) for v in (16384, 1, -1, 0)])
 print("saved_syn of a fresh socket", s.getsockopt(TCP, SAVED_SYN, 512))
+
+# TCP_REPAIR and its kin outside repair mode (root: turning it on is not compared).
+REPAIR, RQUEUE, QSEQ, ROPTS, RWIN = 19, 20, 21, 22, 29
+
+def tryget(s, opt, n=4):
+	try:
+		return s.getsockopt(TCP, opt, n)
+	except OSError as e:
+		return errno.errorcode[e.errno]
+
+print("repair get", [tryget(s, o) for o in (REPAIR, RQUEUE, QSEQ, ROPTS)],
+      tryget(s, RWIN, 20), tryget(s, RWIN))
+print("repair set", [tryset(s, o, v) for o, v in ((RQUEUE, 1), (QSEQ, 5), (ROPTS, bytes(8)),
+						  (RWIN, bytes(20)), (RWIN, 1), (ROPTS, 1),
+						  (REPAIR, 0), (REPAIR, -1), (REPAIR, 5))])
 s.close()
 
 # TCP_CM_INQ.
@@ -153,6 +169,7 @@ def saved_syn(mode, port):
 	l.listen(4)
 	c = cmd(b"syn %d" % port)
 	a, _ = l.accept()
+	print("listener repair", tryset(l, REPAIR, 1), "connected queue_seq", tryset(a, QSEQ, 1))
 	print("accepted save_syn", a.getsockopt(TCP, SAVE_SYN), "inq", a.getsockopt(TCP, INQ),
 	      "lowat", a.getsockopt(TCP, LOWAT))
 	until(lambda: select.select([a], [], [], 0)[0], "the peer's FIN")
