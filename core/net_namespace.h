@@ -50,13 +50,13 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[8];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[9];	     /* what /proc said last, for refresh_tcp */
 	/*
 	 * Called when a TCP socket is created, if set: the option sysctls
 	 * (tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_dsack,
-	 * tcp_syncookies, tcp_fastopen, tcp_ecn, tcp_frto; tcp_fastopen_key) that changed in the
-	 * namespace since they were last read take the new value, as the kernel reads them when a
-	 * connection uses them. The owner sets it (preload/common/sysctl_proc.c).
+	 * tcp_syncookies, tcp_fastopen, tcp_ecn, tcp_frto, tcp_notsent_lowat; tcp_fastopen_key)
+	 * that changed in the namespace since they were last read take the new value, as the kernel
+	 * reads them when a connection uses them. The owner sets it (preload/common/sysctl_proc.c).
 	 */
 	void (*refresh_tcp)(struct netns_sysctl *s);
 	/* TCP Fast Open: net.ipv4.tcp_fastopen's TFO_* bits, read live as the option sysctls. */
@@ -67,6 +67,7 @@ struct netns_sysctl {
 	int tcp_recovery;      /* bit 0: RACK loss detection (else RFC 6675's DupThresh) */
 	int tcp_early_retrans; /* 3 or 4: tail loss probes */
 	int tcp_frto;	       /* F-RTO (RFC 5682) after a timeout: 0 off */
+	int tcp_notsent_lowat; /* unsigned in /proc: -1 is UINT_MAX, no mark */
 	/* tcp_congestion_control and tcp_allowed_congestion_control, as /proc spells them. */
 	char tcp_congestion_control[16];
 	char tcp_allowed_congestion_control[256];

@@ -10,12 +10,15 @@
  * waits for sk_write_space / sk_data_ready.
  *
  * What this is not: MSG_ZEROCOPY (Fast Open's options are tcp_fastopen.c's),
- * TCP_REPAIR, TCP_MD5SIG, TCP_NOTSENT_LOWAT.
+ * TCP_MD5SIG, repair mode (TCP_REPAIR answers as for a socket outside it).
+ * TCP_CM_INQ is the interposer's (it counts what the pair holds).
  */
 #include <errno.h>
 #include <linux/inet_diag.h>
 #include <linux/sockios.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -203,6 +206,71 @@ uint32_t tcp_inq(const struct sock *sk)
 	if (sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_SYN_SENT)
 		return 0;
 	return tp->rcv_nxt - tp->copied_seq - tp->fin_rcvd;
+}
+
+/*
+ * TCP_SAVE_SYN (tcp_reqsk_record_syn): the child keeps its SYN's IP and TCP
+ * headers, from the Ethernet header with 2, until TCP_SAVED_SYN reads them.
+ * A SYN cookie's child comes from the ACK and has none, as the kernel's.
+ */
+void tcp_saved_syn_record(struct sock *child, const struct sock *parent, const struct sk_buff *skb)
+{
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	struct tcp_sock *tp = tcp_sk(child);
+	uint32_t mac_hdrlen = 0, network_hdrlen, len;
+	const uint8_t *base = skb_network_header(skb);
+	struct saved_syn *ss;
+
+	tp->save_syn = tcp_sk(parent)->save_syn;
+	if (!tp->save_syn || !th->syn)
+		return;
+	network_hdrlen = (uint32_t)(skb->transport_header - skb->network_header);
+	if (tp->save_syn == 2) {
+		base = skb_mac_header(skb);
+		mac_hdrlen = (uint32_t)(skb->network_header - skb->mac_header);
+	}
+	len = mac_hdrlen + network_hdrlen + th->doff * 4u;
+	ss = malloc(sizeof(*ss) + len);
+	if (!ss)
+		return; /* the kernel's GFP_ATOMIC failure: the socket has none */
+	ss->mac_hdrlen = mac_hdrlen;
+	ss->network_hdrlen = network_hdrlen;
+	ss->tcp_hdrlen = th->doff * 4u;
+	memcpy(ss->data, base, len);
+	tp->saved_syn = ss;
+}
+
+void tcp_saved_syn_free(struct tcp_sock *tp)
+{
+	free(tp->saved_syn);
+	tp->saved_syn = NULL;
+}
+
+static uint32_t tcp_saved_syn_len(const struct saved_syn *ss)
+{
+	return ss->mac_hdrlen + ss->network_hdrlen + ss->tcp_hdrlen;
+}
+
+/* The mark TCP_NOTSENT_LOWAT sets, else the namespace's (-1 there: UINT_MAX, none). */
+static uint32_t tcp_notsent_lowat(const struct tcp_sock *tp)
+{
+	return tp->notsent_lowat ? tp->notsent_lowat
+				 : (uint32_t)sock_net(&tp->inet.sk)->sysctl.tcp_notsent_lowat;
+}
+
+/*
+ * How many more bytes the owner may queue before the unsent ones reach the
+ * mark (tcp_stream_memory_free: writable while below it); INT_MAX when
+ * there is no mark. The stack host takes no more than this from the pair.
+ */
+int tcp_notsent_room(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t lowat = tcp_notsent_lowat(tp), notsent = tp->write_seq - tp->snd_nxt;
+
+	if (notsent >= lowat)
+		return 0;
+	return lowat - notsent > INT_MAX ? INT_MAX : (int)(lowat - notsent);
 }
 
 /* ---- sending ---- */
@@ -792,6 +860,7 @@ int tcp_disconnect(struct sock *sk, int flags)
 	if (old_state != TCP_CLOSE)
 		tcp_set_state(sk, TCP_CLOSE);
 	tcp_clear_xmit_timers(sk);
+	tcp_saved_syn_free(tp);
 	tcp_purge_receive(sk);
 	__skb_queue_purge(&sk->sk_write_queue);
 	sk->sk_wmem_queued = 0;
@@ -1006,6 +1075,40 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 			return -EINVAL;
 		tp->user_timeout = (uint32_t)val;
 		return 0;
+	case TCP_INQ:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		tp->recvmsg_inq = (uint8_t)val;
+		return 0;
+	case TCP_SAVE_SYN:
+		if (val < 0 || val > 2)
+			return -EINVAL;
+		tp->save_syn = (uint8_t)val;
+		return 0;
+	case TCP_NOTSENT_LOWAT:
+		/* Any value; a lower mark may stop the owner's writes, a higher one wakes them. */
+		tp->notsent_lowat = (uint32_t)val;
+		sk->sk_write_space(sk);
+		return 0;
+	case TCP_REPAIR:
+		/*
+		 * There is no repair mode: the kernel's answers for a socket
+		 * outside it. Turning it on needs CAP_NET_ADMIN and no listener
+		 * (tcp_can_repair_sock); with both, ENOPROTOOPT says it is missing.
+		 */
+		if (!ns_capable(sock_net(sk), CAP_NET_ADMIN) || sk->sk_state == TCP_LISTEN)
+			return -EPERM;
+		if (val == TCP_REPAIR_OFF || val == TCP_REPAIR_OFF_NO_WP)
+			return 0;
+		return val == TCP_REPAIR_ON ? -ENOPROTOOPT : -EINVAL;
+	case TCP_REPAIR_QUEUE:
+	case TCP_REPAIR_WINDOW:
+		return -EPERM;
+	case TCP_QUEUE_SEQ:
+		/* Closed, but no queue chosen (TCP_NO_QUEUE). */
+		return sk->sk_state != TCP_CLOSE ? -EPERM : -EINVAL;
+	case TCP_REPAIR_OPTIONS:
+		return -EINVAL;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1119,6 +1222,29 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 	full->tcpi_rcv_wnd = tp->rcv_wnd;
 }
 
+/*
+ * TCP_SAVED_SYN: the SYN's headers once, then none (length 0). A buffer too
+ * short for them is EINVAL with *optlen set to what they need.
+ */
+static int tcp_get_saved_syn(struct tcp_sock *tp, void *optval, int *optlen)
+{
+	int len;
+
+	if (!tp->saved_syn) {
+		*optlen = 0;
+		return 0;
+	}
+	len = (int)tcp_saved_syn_len(tp->saved_syn);
+	if (*optlen < len) {
+		*optlen = len;
+		return -EINVAL;
+	}
+	memcpy(optval, tp->saved_syn->data, (size_t)len);
+	*optlen = len;
+	tcp_saved_syn_free(tp);
+	return 0;
+}
+
 int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *optlen)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -1212,6 +1338,25 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 	case TCP_FASTOPEN_CONNECT:
 	case TCP_FASTOPEN_NO_COOKIE:
 		return tcp_fastopen_getsockopt(sk, optname, optval, optlen);
+	case TCP_INQ:
+		val = tp->recvmsg_inq;
+		break;
+	case TCP_SAVE_SYN:
+		val = tp->save_syn;
+		break;
+	case TCP_SAVED_SYN:
+		return tcp_get_saved_syn(tp, optval, optlen);
+	case TCP_NOTSENT_LOWAT:
+		val = (int)tp->notsent_lowat;
+		break;
+	case TCP_REPAIR:
+		val = 0; /* never in repair mode (tcp_setsockopt) */
+		break;
+	case TCP_REPAIR_QUEUE:
+	case TCP_QUEUE_SEQ:
+		return -EINVAL;
+	case TCP_REPAIR_WINDOW:
+		return len != sizeof(struct tcp_repair_window) ? -EINVAL : -EPERM;
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -503,6 +503,18 @@ struct tcp_sock {
 
 	/* Accept inheritance: TCP_CONGESTION was set (icsk_ca_setsockopt), children keep it. */
 	bool ca_setsockopt;
+
+	/* TCP_INQ, TCP_SAVE_SYN and TCP_NOTSENT_LOWAT (tcp.c). */
+	uint8_t recvmsg_inq : 1;     /* TCP_INQ: reads report the bytes left (TCP_CM_INQ) */
+	uint8_t save_syn : 2;	     /* TCP_SAVE_SYN: 1 IP+TCP headers, 2 from the MAC header */
+	struct saved_syn *saved_syn; /* a child's SYN until TCP_SAVED_SYN takes it */
+	uint32_t notsent_lowat;	     /* TCP_NOTSENT_LOWAT; 0: net.ipv4.tcp_notsent_lowat */
+};
+
+/* The headers of a connection's SYN, as the kernel's struct saved_syn. */
+struct saved_syn {
+	uint32_t mac_hdrlen, network_hdrlen, tcp_hdrlen;
+	uint8_t data[];
 };
 
 #define TCP_URG_VALID  0x0100
@@ -598,6 +610,9 @@ void tcp_reset(struct sock *sk);
 void tcp_sndbuf_expand(struct sock *sk);
 /* Bytes the owner can still read. */
 uint32_t tcp_inq(const struct sock *sk);
+void tcp_saved_syn_record(struct sock *child, const struct sock *parent, const struct sk_buff *skb);
+void tcp_saved_syn_free(struct tcp_sock *tp);
+int tcp_notsent_room(const struct sock *sk);
 
 /* tcp_input.c */
 /* A segment for sk (any state but LISTEN and TIME_WAIT handled here); consumes skb. */

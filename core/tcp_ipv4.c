@@ -57,6 +57,7 @@ void tcp_v4_destroy_sock(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	tcp_clear_xmit_timers(sk);
+	tcp_saved_syn_free(tp);
 	__skb_queue_purge(&sk->sk_write_queue);
 	__skb_queue_purge(&sk->sk_receive_queue);
 	__skb_queue_purge(&tp->out_of_order_queue);
@@ -210,6 +211,9 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	tp->syn_retries = ptp->syn_retries;
 	tp->window_clamp = ptp->window_clamp;
 	tp->rx_opt.user_mss = ptp->rx_opt.user_mss;
+	tp->recvmsg_inq = ptp->recvmsg_inq;
+	tp->notsent_lowat = ptp->notsent_lowat;
+	tcp_saved_syn_record(sk, parent, skb);
 	/* tcp_ca_openreq_child: an algorithm the listener chose stays, else the default. */
 	if (ptp->ca_setsockopt) {
 		tp->ca_ops = ptp->ca_ops;

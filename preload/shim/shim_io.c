@@ -30,7 +30,9 @@
 #include <arpa/inet.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <linux/sockios.h>
 #include <netinet/ip_icmp.h>
+#include <linux/tcp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -845,6 +847,32 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, i
 }
 
 /*
+ * TCP_CM_INQ after a read (tcp_inq_hint): the bytes still to read, and one
+ * for the peer's FIN, which rcv_nxt counts until a read takes it (after
+ * which an empty queue still says 1). Those are the pair's bytes and its
+ * end of file; bytes the stack holds because the pair is full are not
+ * counted, as for FIONREAD.
+ */
+static void shim_stream_put_inq(int fd, struct msghdr *m)
+{
+	union {
+		struct cmsghdr h;
+		uint8_t b[CMSG_SPACE(sizeof(int))];
+	} u = {.h = {.cmsg_len = CMSG_LEN(sizeof(int)),
+		     .cmsg_level = IPPROTO_TCP,
+		     .cmsg_type = TCP_CM_INQ}};
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+	int inq = 0;
+
+	if (shim_real.ioctl(fd, SIOCINQ, &inq) < 0)
+		inq = 0;
+	if (shim_real.poll(&p, 1, 0) == 1 && (p.revents & POLLRDHUP))
+		inq++;
+	memcpy(CMSG_DATA(&u.h), &inq, sizeof(inq));
+	shim_put_cmsgs(m, u.b, sizeof(u.b));
+}
+
+/*
  * recvmsg on an emulated fd with a user msghdr: copied in like
  * copy_msghdr_from_user, the name and lengths written back like
  * ____sys_recvmsg.
@@ -866,12 +894,19 @@ static ssize_t shim_recvmsg_one(int fd, uint64_t e, struct msghdr *umsg, int fla
 		return err;
 	struct sockaddr *uname = m.msg_name;
 	socklen_t unamelen = m.msg_namelen;
+	void *umsg_control = m.msg_control;
+	size_t umsg_controllen = m.msg_controllen;
 
 	m.msg_iov = iov;
 	m.msg_name = uname ? &sin : NULL;
 	ret = shim_recv_msg(fd, e, &m, flags);
 	if (ret < 0)
 		return ret;
+	if ((shim_ent_flags(e) & SHIM_F_INQ) && !(flags & MSG_ERRQUEUE)) {
+		m.msg_control = umsg_control;
+		m.msg_controllen = umsg_controllen;
+		shim_stream_put_inq(fd, &m);
+	}
 	if (uname) {
 		int klen = (int)m.msg_namelen, len = (int)unamelen < klen ? (int)unamelen : klen;
 

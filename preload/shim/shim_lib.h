@@ -127,6 +127,8 @@ enum shim_kind {
  * readiness asks the pair for (POLLIN) and drops.
  */
 #define SHIM_F_NOTICED 0x80000
+/* Stream with TCP_INQ on: recvmsg adds TCP_CM_INQ (shim_stream_put_inq); accept passes it on. */
+#define SHIM_F_INQ 0x100000
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */

@@ -21,6 +21,7 @@
 #include <linux/sockios.h>
 #include <net/if.h>
 #include <net/if_arp.h>
+#include <linux/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -409,7 +410,8 @@ static int shim_listen(int fd, uint64_t e, int backlog, struct shim_call *c)
 	shim_epoll_forget_fd(fd, false);
 	if (flflags >= 0 && (flflags & O_NONBLOCK))
 		shim_real.fcntl(fd, F_SETFL, O_NONBLOCK);
-	shim_fd_set(fd, shim_ent(shim_ent_id(e), SHIM_LISTENER, 0));
+	/* TCP_INQ goes on to the accepted sockets (shim_accept). */
+	shim_fd_set(fd, shim_ent(shim_ent_id(e), SHIM_LISTENER, shim_ent_flags(e) & SHIM_F_INQ));
 	return 0;
 }
 
@@ -593,7 +595,7 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 		shim_real.close(nfd);
 	}
 	shim_pair_opts_inherit(fd, nfd);
-	shim_fd_set(nfd, shim_ent((uint32_t)id, SHIM_STREAM, 0));
+	shim_fd_set(nfd, shim_ent((uint32_t)id, SHIM_STREAM, shim_ent_flags(e) & SHIM_F_INQ));
 	shim_note(c, "id %u", (uint32_t)id);
 	if (!addr)
 		return nfd;
@@ -707,6 +709,30 @@ void shim_filler_gone(int fd)
 	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof(half));
 	shim_fd_flags(fd, 0, SHIM_F_FILLED);
 	errno = saved;
+}
+
+/*
+ * TCP_NOTSENT_LOWAT on a stream: the host takes from the pair only while
+ * the stack's unsent bytes are below the mark, so the pair is what still
+ * holds the program's bytes beyond it. Its send buffer goes to its least
+ * (SOCK_MIN_SNDBUF: a few KB, writable again once nearly empty), so the
+ * program's writes and POLLOUT follow the stack's unsent bytes within
+ * that; a mark of 0 gives the size back. A connecting socket's buffer is
+ * the filler's until the first write (shim_filler_gone), which then gives
+ * it the full size: the mark bounds the stack's bytes only.
+ */
+static void shim_lowat_pair(int fd, uint64_t e, int lowat)
+{
+	int size = 0;
+
+	if (shim_ent_flags(e) & SHIM_F_FILLED)
+		return;
+	if (!lowat) {
+		shim_stack_init();
+		shim_once(&shim_net_once, &shim_net_done, shim_net_init);
+		size = shim_net.sysctl.wmem_default / 2; /* SO_SNDBUF doubles it back */
+	}
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
 /* The timeout a blocking connect waits, SO_SNDTIMEO as set on the pair. */
@@ -1090,6 +1116,11 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
 		return -EFAULT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
+	/* TCP_SAVED_SYN into too short a buffer: EINVAL, and the length it needs. */
+	if (ret == -EINVAL && level == IPPROTO_TCP && optname == TCP_SAVED_SYN) {
+		len = (int)rep.sockopt.optlen;
+		return shim_copy_to_user(optlen, &len, sizeof(len)) ? -EFAULT : ret;
+	}
 	if (ret < 0)
 		return ret;
 	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_STREAM) {
@@ -1229,6 +1260,13 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	      : optlen		    ? req.sockopt.optval[0]
 				    : 1))
 		shim_fd_flags(fd, 0, SHIM_F_ERRQ);
+	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_NOTSENT_LOWAT &&
+	    shim_ent_kind(e) == SHIM_STREAM)
+		shim_lowat_pair(fd, e, *(int *)req.sockopt.optval);
+	/* tcp_recvmsg's TCP_CM_INQ (shim_stream_put_inq). */
+	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_INQ)
+		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_INQ : 0,
+			      *(int *)req.sockopt.optval ? 0 : SHIM_F_INQ);
 	if (ret == 0 && level == SOL_IP && optname == IP_MTU_DISCOVER)
 		shim_dgram_pmtu_chosen();
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))

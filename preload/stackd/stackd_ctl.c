@@ -534,7 +534,8 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		r = sock_getsockopt(sock, o->level, o->optname, rep->sockopt.optval, &optlen);
 	else
 		r = sock->ops->getsockopt(sock, o->level, o->optname, rep->sockopt.optval, &optlen);
-	if (r >= 0) {
+	/* TCP_SAVED_SYN's EINVAL comes with the length the headers need. */
+	if (r >= 0 || (o->level == SOL_TCP && o->optname == TCP_SAVED_SYN)) {
 		rep->sockopt.level = o->level;
 		rep->sockopt.optname = o->optname;
 		rep->sockopt.optlen = (uint32_t)optlen;

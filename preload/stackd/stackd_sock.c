@@ -751,6 +751,10 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			continue;
 		}
 		space = sk_stream_wspace(sk);
+		/* TCP_NOTSENT_LOWAT: unsent bytes stay below the mark (an ACK that sends brings us
+		 * back). */
+		if (tcp_notsent_room(sk) < space)
+			space = tcp_notsent_room(sk);
 		if (space <= 0)
 			break;
 		if (round >= STACKD_ROUND_BYTES) {
