@@ -89,6 +89,13 @@ struct sock *__inet_lookup_established(struct net *net, uint32_t raddr, uint16_t
 	return NULL;
 }
 
+/* Whether sk2 is a member of listener sk's SO_REUSEPORT group (sk included). */
+static bool inet_reuseport_member(const struct sock *sk2, const struct sock *sk)
+{
+	return sk2->sk_num == sk->sk_num && sk2->sk_state == TCP_LISTEN && sk2->sk_reuseport &&
+	       sk2->sk_rcv_saddr == sk->sk_rcv_saddr;
+}
+
 /*
  * reuseport_select_sock: the member of sk's group (listeners on its port
  * and exact address, all with SO_REUSEPORT) that a hash of the 4-tuple
@@ -103,12 +110,10 @@ static struct sock *inet_reuseport_select(struct inet_hashinfo *h, struct sock *
 	struct sock *sk2;
 
 	hlist_for_each_entry (sk2, b, sk_node)
-		n += sk2->sk_num == sk->sk_num && sk2->sk_state == TCP_LISTEN &&
-		     sk2->sk_reuseport && sk2->sk_rcv_saddr == sk->sk_rcv_saddr;
+		n += inet_reuseport_member(sk2, sk);
 	i = (uint32_t)(((uint64_t)hash * n) >> 32); /* reciprocal_scale */
 	hlist_for_each_entry (sk2, b, sk_node) {
-		if (sk2->sk_num == sk->sk_num && sk2->sk_state == TCP_LISTEN && sk2->sk_reuseport &&
-		    sk2->sk_rcv_saddr == sk->sk_rcv_saddr && i-- == 0)
+		if (inet_reuseport_member(sk2, sk) && i-- == 0)
 			return sk2;
 	}
 	return sk;
