@@ -10,9 +10,15 @@
  * listening. A connection in TIME_WAIT is still a tcp_sock on the bind hash,
  * so re-binding its port needs SO_REUSEADDR on both, as in Linux.
  *
+ * SO_REUSEPORT as the kernel's: sockets that all set it share a port
+ * (bind and listen), and the listeners on one exact address form a group
+ * that takes each new connection at one member chosen by a hash of its
+ * 4-tuple (reuseport_select_sock without a BPF program). Unlike the kernel,
+ * the owners' uids are not compared (the stack does not know them).
+ *
  * What this is not: connect() takes an ephemeral port nobody holds (the
  * kernel also shares a port between connections with distinct 4-tuples and
- * may recycle TIME_WAIT with tcp_tw_reuse); SO_REUSEPORT load balancing.
+ * may recycle TIME_WAIT with tcp_tw_reuse).
  */
 #include "inet_hashtables.h"
 
@@ -83,21 +89,55 @@ struct sock *__inet_lookup_established(struct net *net, uint32_t raddr, uint16_t
 	return NULL;
 }
 
-struct sock *__inet_lookup_listener(struct net *net, uint32_t laddr, uint16_t lport)
+/* Whether sk2 is a member of listener sk's SO_REUSEPORT group (sk included). */
+static bool inet_reuseport_member(const struct sock *sk2, const struct sock *sk)
+{
+	return sk2->sk_num == sk->sk_num && sk2->sk_state == TCP_LISTEN && sk2->sk_reuseport &&
+	       sk2->sk_rcv_saddr == sk->sk_rcv_saddr;
+}
+
+/*
+ * reuseport_select_sock: the member of sk's group (listeners on its port
+ * and exact address, all with SO_REUSEPORT) that a hash of the 4-tuple
+ * picks, so that every SYN of one connection reaches the same one.
+ */
+static struct sock *inet_reuseport_select(struct inet_hashinfo *h, struct sock *sk, uint32_t saddr,
+					  uint16_t sport)
+{
+	struct hlist_head *b = &h->lhash[sk->sk_num % INET_LHASH_SIZE];
+	uint32_t hash = (uint32_t)(inet_mix(h, sk->sk_rcv_saddr, sk->sk_num, saddr, sport) >> 32);
+	uint32_t n = 0, i;
+	struct sock *sk2;
+
+	hlist_for_each_entry (sk2, b, sk_node)
+		n += inet_reuseport_member(sk2, sk);
+	i = (uint32_t)(((uint64_t)hash * n) >> 32); /* reciprocal_scale */
+	hlist_for_each_entry (sk2, b, sk_node) {
+		if (inet_reuseport_member(sk2, sk) && i-- == 0)
+			return sk2;
+	}
+	return sk;
+}
+
+struct sock *__inet_lookup_listener(struct net *net, uint32_t saddr, uint16_t sport, uint32_t laddr,
+				    uint16_t lport)
 {
 	struct inet_hashinfo *h = net->tcp_hashinfo;
 	uint16_t hnum = ntohs(lport);
-	struct sock *sk, *wild = NULL;
+	struct sock *sk, *exact = NULL, *wild = NULL;
 
 	hlist_for_each_entry (sk, &h->lhash[hnum % INET_LHASH_SIZE], sk_node) {
 		if (sk->sk_num != hnum || sk->sk_state != TCP_LISTEN)
 			continue;
 		if (sk->sk_rcv_saddr == laddr)
-			return sk;
+			exact = sk;
 		if (!sk->sk_rcv_saddr)
 			wild = sk;
 	}
-	return wild;
+	sk = exact ? exact : wild;
+	if (sk && sk->sk_reuseport)
+		return inet_reuseport_select(h, sk, saddr, sport);
+	return sk;
 }
 
 static bool inet_rcv_saddr_equal(const struct sock *sk, const struct sock *sk2)
@@ -105,18 +145,28 @@ static bool inet_rcv_saddr_equal(const struct sock *sk, const struct sock *sk2)
 	return !sk->sk_rcv_saddr || !sk2->sk_rcv_saddr || sk->sk_rcv_saddr == sk2->sk_rcv_saddr;
 }
 
-/* The kernel's inet_bind_conflict() with relax = true, reuseport ignored. */
-static bool inet_csk_bind_conflict(const struct sock *sk, unsigned short snum)
+/*
+ * The kernel's inet_bind_conflict() with relax = true. reuseport_ok is
+ * false for the ephemeral search (bind(0)), which never joins a group.
+ */
+static bool inet_csk_bind_conflict(const struct sock *sk, unsigned short snum, bool reuseport_ok)
 {
 	struct inet_hashinfo *h = sk->sk_net->tcp_hashinfo;
 	struct sock *sk2;
 
 	hlist_for_each_entry (sk2, &h->bhash[snum % INET_BHASH_SIZE], sk_bind_node) {
+		bool reuseport = sk->sk_reuseport && sk2->sk_reuseport;
+
 		if (sk2 == sk || sk2->sk_num != snum || !inet_rcv_saddr_equal(sk, sk2))
 			continue;
 		if (sk->sk_reuse == SK_FORCE_REUSE)
 			continue;
-		if (sk->sk_reuse && sk2->sk_reuse && sk2->sk_state != TCP_LISTEN)
+		if (sk->sk_reuse && sk2->sk_reuse && sk2->sk_state != TCP_LISTEN) {
+			if (!reuseport_ok && reuseport)
+				return true;
+			continue;
+		}
+		if (reuseport_ok && reuseport)
 			continue;
 		return true;
 	}
@@ -165,7 +215,7 @@ static int inet_find_port(struct sock *sk, bool (*ok)(struct sock *sk, unsigned 
 
 static bool bind_port_ok(struct sock *sk, unsigned short port)
 {
-	return !inet_csk_bind_conflict(sk, port);
+	return !inet_csk_bind_conflict(sk, port, false);
 }
 
 /*
@@ -196,7 +246,7 @@ int inet_csk_get_port(struct sock *sk, unsigned short snum)
 		if (port < 0)
 			return -EADDRINUSE;
 		snum = (unsigned short)port;
-	} else if (inet_csk_bind_conflict(sk, snum)) {
+	} else if (inet_csk_bind_conflict(sk, snum, true)) {
 		return -EADDRINUSE;
 	}
 	inet_bind_hash(sk, snum);

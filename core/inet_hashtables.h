@@ -6,8 +6,8 @@
  * plus port allocation: inet_csk_get_port for bind() and listen(), and
  * inet_hash_connect for connect()'s ephemeral port from ip_local_port_range.
  *
- * What this is not: no SO_REUSEPORT groups (the flag is honoured as
- * SO_REUSEADDR would be), no bhash2, no per-device binding.
+ * What this is not: no bhash2, no per-device binding, no BPF program
+ * choosing a SO_REUSEPORT group's member.
  */
 #ifndef SOCKSHIM_INET_HASHTABLES_H
 #define SOCKSHIM_INET_HASHTABLES_H
@@ -46,8 +46,12 @@ void inet_hashinfo_exit(struct net *net);
 /* Established lookup; raddr/rport: the peer, laddr/lport: us; ports network order. */
 struct sock *__inet_lookup_established(struct net *net, uint32_t raddr, uint16_t rport,
 				       uint32_t laddr, uint16_t lport);
-/* Listener lookup: an exact address beats INADDR_ANY. lport network order. */
-struct sock *__inet_lookup_listener(struct net *net, uint32_t laddr, uint16_t lport);
+/*
+ * Listener lookup: an exact address beats INADDR_ANY; a SO_REUSEPORT group
+ * gives the member the peer saddr:sport hashes to. Ports network order.
+ */
+struct sock *__inet_lookup_listener(struct net *net, uint32_t saddr, uint16_t sport, uint32_t laddr,
+				    uint16_t lport);
 
 /*
  * Takes local port snum (host order) for sk, or an ephemeral one when snum

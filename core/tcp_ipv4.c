@@ -409,7 +409,7 @@ int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 
 	sk = __inet_lookup_established(net, iph->saddr, th->source, iph->daddr, th->dest);
 	if (!sk)
-		sk = __inet_lookup_listener(net, iph->daddr, th->dest);
+		sk = __inet_lookup_listener(net, iph->saddr, th->source, iph->daddr, th->dest);
 	if (sk && tcp_inbound_md5_unexpected(net, th)) {
 		kfree_skb(skb);
 		return 0;
@@ -432,7 +432,7 @@ int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 		return 0;
 	}
 	if (!sk)
-		sk = __inet_lookup_listener(net, iph->daddr, th->dest);
+		sk = __inet_lookup_listener(net, iph->saddr, th->source, iph->daddr, th->dest);
 	if (sk) {
 		if (tcp_rcv_listen(sk, skb)) {
 			tcp_v4_send_reset(net, skb);

@@ -928,14 +928,20 @@ SHIM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	uint64_t e;
 	ssize_t ret;
 
-	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
-		return shim_real.recvmsg(fd, msg, flags);
+	if (likely(!shim_slow) && likely(!shim_fd_get(fd))) {
+		ret = shim_real.recvmsg(fd, msg, flags);
+		if (ret >= 0 && msg->msg_controllen)
+			shim_register_rights(msg);
+		return ret;
+	}
 	shim_call_begin(&c, SHIM_SYM_recvmsg);
 	e = shim_fd_get(fd);
 	if (unlikely(shim_nl_dump(e))) {
 		ret = shim_ret(shim_nl_recvmsg_user(fd, e, msg, flags), c.err0);
 	} else if (!shim_emulated(e)) {
 		ret = shim_real.recvmsg(fd, msg, flags);
+		if (ret >= 0 && msg->msg_controllen)
+			shim_register_rights(msg);
 	} else {
 		c.path = "stack";
 		ret = shim_ret(shim_recvmsg_one(fd, e, msg, flags), c.err0);

@@ -388,6 +388,8 @@ static inline long shim_ret(long ret, int err0)
 /* ---- the emulated calls (shim_socket.c, shim_io.c) ---- */
 
 int shim_register_inherited(int fd);
+/* Registers the emulated sockets among the fds a recvmsg got by SCM_RIGHTS. */
+void shim_register_rights(const struct msghdr *msg);
 
 /* inet_autobind before a UDP socket's first send (the host sends later). */
 void shim_dgram_autobind(int fd, uint64_t e);

@@ -1559,3 +1559,26 @@ int shim_register_inherited(int fd)
 	shim_fd_set(fd, shim_ent((uint32_t)id, kind, flags));
 	return 1;
 }
+
+/*
+ * Emulated sockets that another process passed with SCM_RIGHTS (node's
+ * cluster workers get the primary's bound socket so, then listen on it):
+ * known by their AF_UNIX names, as those inherited over exec.
+ */
+void shim_register_rights(const struct msghdr *msg)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+		size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			shim_register_inherited(fd);
+		}
+	}
+}

@@ -46,7 +46,7 @@ static bool stackd_stack_has_port(struct net *net, struct sock *sk, uint32_t dad
 	uint32_t saddr = sk->sk_rcv_saddr ? sk->sk_rcv_saddr : htonl(INADDR_LOOPBACK);
 
 	if (sk->sk_protocol == IPPROTO_TCP)
-		return __inet_lookup_listener(net, daddr, dport) != NULL;
+		return __inet_lookup_listener(net, saddr, htons(sk->sk_num), daddr, dport) != NULL;
 	return udp4_lib_lookup(net, sk->sk_protocol == IPPROTO_UDPLITE, saddr, htons(sk->sk_num),
 			       daddr, dport) != NULL;
 }
