@@ -675,6 +675,8 @@ void tcp_rack_reo_timeout(struct sock *sk);
 void tcp_rack_dsack_seen(struct tcp_sock *tp);
 void tcp_rack_recovery_done(struct tcp_sock *tp);
 void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
+int64_t tcp_rack_skb_timeout(const struct tcp_sock *tp, const struct sk_buff *skb,
+			     uint64_t reo_wnd);
 
 /* tcp_rate.c: delivery-rate sampling */
 void tcp_rate_skb_sent(struct sock *sk, struct sk_buff *skb);

@@ -585,6 +585,41 @@ Test(tcp_script, rto_keeps_sacked_segments_unless_the_peer_reneges)
 	cr_assert_eq(tp->sacked_out, 0);
 }
 
+/*
+ * A timeout marks lost only what had time to be acknowledged
+ * (tcp_timeout_mark_lost): segment 2, sent 5 ms before the RTO with a RACK
+ * RTT of 10 ms, stays in flight, and the window is what is in flight plus
+ * one. When the head's resend is acknowledged, segment 2 is not sent again.
+ */
+Test(tcp_script, rto_spares_what_was_sent_within_the_last_rtt)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_early_retrans = 0; /* the RTO, not a loss probe */
+	stack_sysctl()->tcp_frto = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 225), "%s", sc->err);
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({225, '>', {"P.", SEG(2), 1, 1448, 0, "*"}},
+	    {20 + tp->rto / NSEC_PER_MSEC, '>', {"P.", SEG(1), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	cr_assert_eq(tp->lost_out, 1, "the head only");
+	cr_assert_eq(tp->retrans_out, 1);
+	cr_assert_eq(tp->packets_out, 2);
+	cr_assert_eq(tp->cong.snd_cwnd, 2, "segment 2 in flight, and the head's resend");
+	RUN({235, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1230"}});
+	cr_assert(tcpscript_quiet_until(sc, 239), "%s", sc->err);
+	RUN({240, '<', {".", 1, SEG(3), 0, 0, "nop,nop,TS val 5003 ecr 1225"}});
+	cr_assert(tcpscript_quiet_until(sc, 1000), "%s", sc->err);
+	cr_assert_eq(tp->packets_out, 0);
+	cr_assert_eq(tp->total_retrans, 1);
+}
+
 /* ---- RFC 5961 challenge ACKs ---- */
 
 /*
