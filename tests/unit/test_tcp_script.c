@@ -620,6 +620,27 @@ Test(tcp_script, rto_spares_what_was_sent_within_the_last_rtt)
 	cr_assert_eq(tp->total_retrans, 1);
 }
 
+/*
+ * One ACK covers segments sent at 10 ms and at 18 ms: the estimator takes
+ * the oldest's 13 ms, the minimum RTT (and the congestion control) the
+ * newest's 5 ms (tcp_clean_rtx_queue's ca_rtt_us), below the handshake's 10.
+ */
+Test(tcp_script, min_rtt_from_the_newest_segment_acked)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(tcp_min_rtt(tp), 10 * NSEC_PER_MSEC, "the handshake's");
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({10, '>', {"P.", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 18), "%s", sc->err);
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({18, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {23, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5001 ecr 1018"}});
+	cr_assert_eq(tcp_min_rtt(tp), 5 * NSEC_PER_MSEC);
+	cr_assert_eq(tp->srtt, (7 * 10 + 13) * NSEC_PER_MSEC / 8, "the oldest's 13 ms");
+}
+
 /* ---- RFC 5961 challenge ACKs ---- */
 
 /*
