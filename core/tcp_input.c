@@ -256,27 +256,53 @@ static uint64_t tcp_rtt_tsopt(const struct tcp_sock *tp)
 	return (delta ? delta : 1) * NSEC_PER_MSEC;
 }
 
-/* RFC 6298 2.2-2.4, with Linux's 200 ms floor on the variance term. */
+/*
+ * RFC 6298 2.2-2.4 as Linux computes it (tcp_rtt_estimator, tcp_set_rto):
+ * mdev is four times RFC 6298's RTTVAR, but grows only by an eighth of the
+ * excess when the sample is below the average (a falling RTT must not
+ * lengthen the RTO); the RTO's term, rttvar, is the largest mdev of the
+ * round, at least TCP_RTO_MIN, and comes down by a quarter of the excess
+ * once a round.
+ */
 void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint64_t var;
 
 	if (!rtt)
 		rtt = 1;
 	if (!tp->srtt) {
 		tp->srtt = rtt;
-		tp->rttvar = rtt / 2;
+		tp->mdev = 2 * rtt; /* an RTO of three RTTs */
+		tp->rttvar = tp->mdev > TCP_RTO_MIN ? tp->mdev : TCP_RTO_MIN;
+		tp->mdev_max = tp->rttvar;
+		tp->rtt_seq = tp->snd_nxt;
 	} else {
-		uint64_t delta = tp->srtt > rtt ? tp->srtt - rtt : rtt - tp->srtt;
+		int64_t m = (int64_t)rtt - (int64_t)tp->srtt;
 
-		tp->rttvar = (3 * tp->rttvar + delta) / 4;
-		tp->srtt = (7 * tp->srtt + rtt) / 8;
+		tp->srtt = (uint64_t)((int64_t)tp->srtt + m / 8);
+		if (m < 0) {
+			m = -m - (int64_t)(tp->mdev / 4);
+			if (m > 0)
+				m /= 8;
+		} else {
+			m -= (int64_t)(tp->mdev / 4);
+		}
+		tp->mdev = (uint64_t)((int64_t)tp->mdev + m);
+		if (tp->mdev > tp->mdev_max) {
+			tp->mdev_max = tp->mdev;
+			if (tp->mdev_max > tp->rttvar)
+				tp->rttvar = tp->mdev_max;
+		}
+		if (after(tp->snd_una, tp->rtt_seq)) {
+			if (tp->mdev_max < tp->rttvar)
+				tp->rttvar -= (tp->rttvar - tp->mdev_max) / 4;
+			tp->rtt_seq = tp->snd_nxt;
+			tp->mdev_max = TCP_RTO_MIN;
+		}
 	}
-	var = 4 * tp->rttvar;
-	if (var < TCP_RTO_MIN)
-		var = TCP_RTO_MIN;
-	tp->rto = tp->srtt + var;
+	if (!tp->srtt)
+		tp->srtt = 1;
+	tp->rto = tp->srtt + tp->rttvar;
 	if (tp->rto > TCP_RTO_MAX)
 		tp->rto = TCP_RTO_MAX;
 }

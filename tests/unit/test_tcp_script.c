@@ -641,6 +641,39 @@ Test(tcp_script, min_rtt_from_the_newest_segment_acked)
 	cr_assert_eq(tp->srtt, (7 * 10 + 13) * NSEC_PER_MSEC / 8, "the oldest's 13 ms");
 }
 
+/*
+ * The RTO's variance as the kernel keeps it (tcp_rtt_estimator): the
+ * handshake's 10 ms, then 200 ms, then 1 ms. The fall takes the variance
+ * (mdev, four times TCP_INFO's rttvar) below the 200 ms floor at once, but
+ * the RTO's term only by a quarter of its excess over the round's largest
+ * mdev (the floor): 203.75 ms, where RFC 6298's 4 * RTTVAR would give 200.
+ */
+Test(tcp_script, rto_variance_comes_down_once_a_round)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+	struct tcp_info ti;
+	int len = sizeof(ti);
+
+	stack_sysctl()->tcp_early_retrans = 0; /* no loss probe while the ACK is slow */
+	c = established();
+	tp = tcp_sk(c->sk);
+	cr_assert_eq(tp->rto, 210 * NSEC_PER_MSEC, "10 ms + the 200 ms floor");
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({10, '>', {"P.", SEG(0), 1, 1448, 0, "*"}},
+	    {210, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
+	cr_assert_eq(tp->mdev, 205 * NSEC_PER_MSEC, "20 + 200 - 10 - 20 / 4");
+	cr_assert_eq(tp->rto, (33750 + 205000) * NSEC_PER_USEC);
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({210, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {211, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1210"}});
+	cr_assert_eq(tp->mdev, 186500 * NSEC_PER_USEC, "205 - (205 / 4 - 32.75)");
+	cr_assert_eq(tp->rttvar, 203750 * NSEC_PER_USEC, "205 - (205 - 200) / 4");
+	cr_assert_eq(tp->rto, tp->srtt + tp->rttvar);
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, (char *)&ti, &len), 0);
+	cr_assert_eq(ti.tcpi_rttvar, 186500 / 4);
+}
+
 /* ---- RFC 5961 challenge ACKs ---- */
 
 /*
