@@ -1167,8 +1167,9 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		ca_rtt = rtt ? tcp_ca_rtt(tp, &rs) : 0;
 		if (!rtt)
 			rtt = ca_rtt = tcp_rtt_tsopt(tp);
+		/* A passive opener's SYN-ACK has no rate stamp: its own RTT. */
 		if (rtt)
-			tcp_update_rtt_min(tp, ca_rtt);
+			tcp_update_rtt_min(tp, ca_rtt ? ca_rtt : rtt);
 		if (tp->ca_ops->pkts_acked)
 			tp->ca_ops->pkts_acked(sk, acked_pkts, ca_rtt ? (int64_t)ca_rtt : -1);
 		/* RFC 6298 5.7: the back-off ends with a valid sample (tcp_ack_update_rtt). */
@@ -1180,7 +1181,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		tp->dup_acks = 0;
 	} else if (sack_rtt) {
 		ca_rtt = tcp_ca_rtt(tp, &rs);
-		tcp_update_rtt_min(tp, ca_rtt);
+		tcp_update_rtt_min(tp, ca_rtt ? ca_rtt : sack_rtt);
 		tcp_rtt_estimator(sk, sack_rtt);
 		tp->backoff = 0; /* a valid sample, as tcp_ack_update_rtt */
 	}

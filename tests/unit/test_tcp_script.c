@@ -865,6 +865,23 @@ Test(tcp_script, reset_child_in_the_accept_queue_is_still_accepted)
 }
 
 /*
+ * The passive opener's first RTT sample is its SYN-ACK's (the kernel's
+ * tcp_synack_rtt_meas): the ACK 7 ms later gives the minimum RTT and the
+ * smoothed RTT.
+ */
+Test(tcp_script, passive_opener_times_its_synack)
+{
+	struct socket *l = stack_listen(), *n;
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {0, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+	    {7, '<', {".", 1, 1, 0, 0, NULL}});
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	cr_assert_eq(tcp_min_rtt(tcp_sk(n->sk)), 7 * NSEC_PER_MSEC);
+	cr_assert_eq(tcp_sk(n->sk)->srtt, 7 * NSEC_PER_MSEC);
+}
+
+/*
  * The listener closes with two children queued, one of them reset by its
  * peer: only the live one gets a RST (inet_csk_listen_stop); both are
  * freed (ASan: no leak, no use after free).
