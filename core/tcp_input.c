@@ -300,8 +300,6 @@ void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 			tp->mdev_max = TCP_RTO_MIN;
 		}
 	}
-	if (!tp->srtt)
-		tp->srtt = 1;
 	tp->rto = tp->srtt + tp->rttvar;
 	if (tp->rto > TCP_RTO_MAX)
 		tp->rto = TCP_RTO_MAX;
@@ -1202,8 +1200,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		tcp_reno_fastretrans_alert(sk, acked_pkts, is_dup, prior_in_flight);
 	}
 	tcp_rate_gen(sk, tp->delivered - prior_delivered, tp->lost - prior_lost, &rs);
-	/* The congestion control's RTT is the one this ACK gave (tcp_ack_update_rtt's rs->rtt_us).
-	 */
+	/* The congestion control's RTT: this ACK's ca_rtt (tcp_ack_update_rtt). */
 	rs.rtt_us = ca_rtt ? (int64_t)(ca_rtt / NSEC_PER_USEC) : -1;
 	tcp_cong_control(sk, &rs);
 	if (advanced) {
