@@ -881,7 +881,7 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->fastopen_client_fail = 0;
 	tp->ecn_flags = 0;
 	tp->delivered_ce = 0;
-	tp->srtt = tp->rttvar = 0;
+	tp->srtt = tp->rttvar = tp->mdev = tp->mdev_max = 0;
 	tp->rto = TCP_TIMEOUT_INIT;
 	tp->backoff = tp->retransmits = tp->probes_out = 0;
 	tp->retrans_stamp = 0;
@@ -1189,7 +1189,7 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 	info->tcpi_pmtu = tp->mss_cache ? tcp_mss_for_mtu(sk) + 40 : 0;
 	info->tcpi_rcv_ssthresh = tp->rcv_wnd;
 	info->tcpi_rtt = (uint32_t)(tp->srtt / NSEC_PER_USEC);
-	info->tcpi_rttvar = (uint32_t)(tp->rttvar / NSEC_PER_USEC);
+	info->tcpi_rttvar = (uint32_t)(tp->mdev / 4 / NSEC_PER_USEC);
 	info->tcpi_snd_ssthresh = tp->cong.snd_ssthresh;
 	info->tcpi_snd_cwnd = tp->cong.snd_cwnd;
 	info->tcpi_advmss = tp->advmss;

@@ -379,9 +379,12 @@ struct tcp_sock {
 	struct tcp_options_received rx_opt;
 
 	/* RTT estimation and retransmission (RFC 6298), in ns. */
-	uint64_t srtt; /* smoothed RTT, 0 = no sample yet */
-	uint64_t rttvar;
+	uint64_t srtt;	 /* smoothed RTT, 0 = no sample yet */
+	uint64_t rttvar; /* the RTO's variance term (rttvar_us): at least TCP_RTO_MIN */
 	uint64_t rto;
+	/* loss: the kernel's variance (tcp_rtt_estimator): mdev_us, its max in this round */
+	uint64_t mdev, mdev_max;
+	uint32_t rtt_seq;    /* snd_nxt when the round began */
 	uint8_t backoff;     /* exponential back-off count of the retransmit timer */
 	uint8_t retransmits; /* consecutive timeouts of the head segment */
 	uint8_t probes_out;  /* unanswered zero-window or keepalive probes */
@@ -690,6 +693,8 @@ void tcp_rack_reo_timeout(struct sock *sk);
 void tcp_rack_dsack_seen(struct tcp_sock *tp);
 void tcp_rack_recovery_done(struct tcp_sock *tp);
 void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
+int64_t tcp_rack_skb_timeout(const struct tcp_sock *tp, const struct sk_buff *skb,
+			     uint64_t reo_wnd);
 
 /* tcp_rate.c: delivery-rate sampling */
 void tcp_rate_skb_sent(struct sock *sk, struct sk_buff *skb);

@@ -256,27 +256,51 @@ static uint64_t tcp_rtt_tsopt(const struct tcp_sock *tp)
 	return (delta ? delta : 1) * NSEC_PER_MSEC;
 }
 
-/* RFC 6298 2.2-2.4, with Linux's 200 ms floor on the variance term. */
+/*
+ * RFC 6298 2.2-2.4 as Linux computes it (tcp_rtt_estimator, tcp_set_rto):
+ * mdev is four times RFC 6298's RTTVAR, but grows only by an eighth of the
+ * excess when the sample is below the average (a falling RTT must not
+ * lengthen the RTO); the RTO's term, rttvar, is the largest mdev of the
+ * round, at least TCP_RTO_MIN, and comes down by a quarter of the excess
+ * once a round.
+ */
 void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint64_t var;
 
 	if (!rtt)
 		rtt = 1;
 	if (!tp->srtt) {
 		tp->srtt = rtt;
-		tp->rttvar = rtt / 2;
+		tp->mdev = 2 * rtt; /* an RTO of three RTTs */
+		tp->rttvar = tp->mdev > TCP_RTO_MIN ? tp->mdev : TCP_RTO_MIN;
+		tp->mdev_max = tp->rttvar;
+		tp->rtt_seq = tp->snd_nxt;
 	} else {
-		uint64_t delta = tp->srtt > rtt ? tp->srtt - rtt : rtt - tp->srtt;
+		int64_t m = (int64_t)rtt - (int64_t)tp->srtt;
 
-		tp->rttvar = (3 * tp->rttvar + delta) / 4;
-		tp->srtt = (7 * tp->srtt + rtt) / 8;
+		tp->srtt = (uint64_t)((int64_t)tp->srtt + m / 8);
+		if (m < 0) {
+			m = -m - (int64_t)(tp->mdev / 4);
+			if (m > 0)
+				m /= 8;
+		} else {
+			m -= (int64_t)(tp->mdev / 4);
+		}
+		tp->mdev = (uint64_t)((int64_t)tp->mdev + m);
+		if (tp->mdev > tp->mdev_max) {
+			tp->mdev_max = tp->mdev;
+			if (tp->mdev_max > tp->rttvar)
+				tp->rttvar = tp->mdev_max;
+		}
+		if (after(tp->snd_una, tp->rtt_seq)) {
+			if (tp->mdev_max < tp->rttvar)
+				tp->rttvar -= (tp->rttvar - tp->mdev_max) / 4;
+			tp->rtt_seq = tp->snd_nxt;
+			tp->mdev_max = TCP_RTO_MIN;
+		}
 	}
-	var = 4 * tp->rttvar;
-	if (var < TCP_RTO_MIN)
-		var = TCP_RTO_MIN;
-	tp->rto = tp->srtt + var;
+	tp->rto = tp->srtt + tp->rttvar;
 	if (tp->rto > TCP_RTO_MAX)
 		tp->rto = TCP_RTO_MAX;
 }
@@ -984,6 +1008,20 @@ static void tcp_update_rtt_min(struct tcp_sock *tp, uint64_t rtt)
 	}
 }
 
+/*
+ * The RTT of the newest segment this ACK delivered, never sent twice
+ * (tcp_clean_rtx_queue's ca_rtt_us): what the minimum and the congestion
+ * control take, where the estimator takes the oldest's. 0 when none.
+ */
+static uint64_t tcp_ca_rtt(const struct tcp_sock *tp, const struct rate_sample *rs)
+{
+	uint64_t now = sock_net(&tp->inet.sk)->now;
+
+	if (!rs->last_tx || rs->last_tx > now)
+		return 0;
+	return now - rs->last_tx ? now - rs->last_tx : 1;
+}
+
 /* The retransmission timer after an ACK (tcp_set_xmit_timer): a loss probe, else the RTO. */
 static void tcp_set_xmit_timer(struct sock *sk)
 {
@@ -1055,7 +1093,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	uint32_t ack = cb->ack_seq, prior_snd_una = tp->snd_una, prior_fack;
 	uint32_t prior_in_flight = tcp_packets_in_flight(tp);
 	uint32_t prior_packets = tp->packets_out, acked_pkts = 0;
-	uint64_t rtt = 0, sack_rtt = 0;
+	uint64_t rtt = 0, sack_rtt = 0, ca_rtt = 0;
 	uint32_t newly_sacked = 0, prior_delivered = tp->delivered, prior_lost = tp->lost;
 	struct rate_sample rs = {.prior_in_flight = prior_in_flight};
 	bool win_changed, is_dup, dsack = false, reo_armed = false;
@@ -1116,15 +1154,22 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		if (tp->urg_mode && !before(ack, tp->snd_up))
 			tp->urg_mode = false;
 		acked_pkts = tcp_clean_rtx_queue(sk, ack, prior_fack, &rtt, &rs);
-		/* Samples as tcp_ack_update_rtt prefers them: send time, SACK, echo. */
+		/*
+		 * Samples as tcp_ack_update_rtt prefers them: send time, SACK,
+		 * echo. The estimator takes the oldest segment's; the minimum
+		 * and the congestion control the newest's (ca_rtt_us), unless
+		 * only the echo times this ACK.
+		 */
 		if (!rtt)
 			rtt = sack_rtt;
-		if (rtt)
-			tcp_update_rtt_min(tp, rtt);
-		if (tp->ca_ops->pkts_acked)
-			tp->ca_ops->pkts_acked(sk, acked_pkts, rtt ? (int64_t)rtt : -1);
+		ca_rtt = rtt ? tcp_ca_rtt(tp, &rs) : 0;
 		if (!rtt)
-			rtt = tcp_rtt_tsopt(tp);
+			rtt = ca_rtt = tcp_rtt_tsopt(tp);
+		/* A passive opener's SYN-ACK has no rate stamp: its own RTT. */
+		if (rtt)
+			tcp_update_rtt_min(tp, ca_rtt ? ca_rtt : rtt);
+		if (tp->ca_ops->pkts_acked)
+			tp->ca_ops->pkts_acked(sk, acked_pkts, ca_rtt ? (int64_t)ca_rtt : -1);
 		/* RFC 6298 5.7: the back-off ends with a valid sample (tcp_ack_update_rtt). */
 		if (rtt) {
 			tcp_rtt_estimator(sk, rtt);
@@ -1133,8 +1178,10 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		tp->retransmits = 0;
 		tp->dup_acks = 0;
 	} else if (sack_rtt) {
-		tcp_update_rtt_min(tp, sack_rtt);
+		ca_rtt = tcp_ca_rtt(tp, &rs);
+		tcp_update_rtt_min(tp, ca_rtt ? ca_rtt : sack_rtt);
 		tcp_rtt_estimator(sk, sack_rtt);
+		tp->backoff = 0; /* a valid sample, as tcp_ack_update_rtt */
 	}
 	if (tp->tlp_high_seq)
 		tcp_process_tlp_ack(sk, ack, dsack, advanced, newly_sacked);
@@ -1153,6 +1200,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		tcp_reno_fastretrans_alert(sk, acked_pkts, is_dup, prior_in_flight);
 	}
 	tcp_rate_gen(sk, tp->delivered - prior_delivered, tp->lost - prior_lost, &rs);
+	/* The congestion control's RTT: this ACK's ca_rtt (tcp_ack_update_rtt). */
+	rs.rtt_us = ca_rtt ? (int64_t)(ca_rtt / NSEC_PER_USEC) : -1;
 	tcp_cong_control(sk, &rs);
 	if (advanced) {
 		/* RACK's reordering timer, when armed, stays (FLAG_SET_XMIT_TIMER). */

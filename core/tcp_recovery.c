@@ -67,6 +67,18 @@ static uint64_t tcp_rack_reo_wnd(const struct sock *sk)
 }
 
 /*
+ * How long until skb, unacknowledged, is overdue by RACK's clock
+ * (tcp_rack_skb_timeout): the latest RTT plus reo_wnd after its send; <= 0
+ * once it is.
+ */
+int64_t tcp_rack_skb_timeout(const struct tcp_sock *tp, const struct sk_buff *skb, uint64_t reo_wnd)
+{
+	uint64_t now = sock_net(&tp->inet.sk)->now;
+
+	return (int64_t)(tp->rack.rtt + reo_wnd) - (int64_t)(now - TCP_SKB_CB(skb)->when);
+}
+
+/*
  * Marks a segment lost (tcp_mark_skb_lost): a lost retransmission leaves
  * retrans_out so that it can go again.
  */
@@ -100,13 +112,13 @@ void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 static void tcp_rack_detect_loss(struct sock *sk, uint64_t *reo_timeout)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint64_t now = sock_net(sk)->now, reo_wnd = tcp_rack_reo_wnd(sk);
+	uint64_t reo_wnd = tcp_rack_reo_wnd(sk);
 	struct sk_buff *skb;
 
 	*reo_timeout = 0;
 	skb_queue_walk (&sk->sk_write_queue, skb) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-		uint64_t waited, deadline;
+		int64_t remaining;
 
 		if (skb == tp->send_head)
 			break;
@@ -116,12 +128,11 @@ static void tcp_rack_detect_loss(struct sock *sk, uint64_t *reo_timeout)
 			continue;
 		if (!tcp_rack_sent_after(tp->rack.mstamp, cb->when, tp->rack.end_seq, cb->end_seq))
 			continue;
-		waited = now - cb->when;
-		deadline = tp->rack.rtt + reo_wnd;
-		if (waited >= deadline)
+		remaining = tcp_rack_skb_timeout(tp, skb, reo_wnd);
+		if (remaining <= 0)
 			tcp_mark_skb_lost(sk, skb);
-		else if (deadline - waited > *reo_timeout)
-			*reo_timeout = deadline - waited;
+		else if ((uint64_t)remaining > *reo_timeout)
+			*reo_timeout = (uint64_t)remaining;
 	}
 }
 

@@ -153,16 +153,42 @@ static bool tcp_write_timeout(struct sock *sk)
 }
 
 /*
- * RTO expiry (tcp_retransmit_timer): everything in flight is presumed lost,
- * the window collapses to one segment (RFC 5681 3.1) and the head goes
- * again; the timeout doubles (RFC 6298 5.5).
+ * What a timeout presumes lost (tcp_timeout_mark_lost): everything in
+ * flight but what is SACKed and what was sent within the last RACK RTT
+ * (its ACK may still come; the head goes in any case). A SACKed head means
+ * the peer reneged: its SACKs no longer count. Without SACK nothing is
+ * known to have arrived.
+ */
+static void tcp_timeout_mark_lost(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue), *skb;
+	bool reneged = head && (TCP_SKB_CB(head)->sacked & TCPCB_SACKED_ACKED);
+
+	if (!tp->rx_opt.sack_ok || reneged)
+		tp->sacked_out = 0;
+	skb_queue_walk (&sk->sk_write_queue, skb) {
+		if (skb == tp->send_head)
+			break;
+		if (reneged)
+			TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_ACKED;
+		else if (skb != head && tcp_rack_skb_timeout(tp, skb, 0) > 0)
+			continue;
+		tcp_mark_skb_lost(sk, skb);
+	}
+	tp->retransmit_hint = NULL;
+}
+
+/*
+ * RTO expiry (tcp_retransmit_timer): what is in flight is presumed lost
+ * (tcp_timeout_mark_lost), the window collapses to what is still in flight
+ * plus one segment (RFC 5681 3.1 once nothing is) and the head goes again;
+ * the timeout doubles (RFC 6298 5.5).
  */
 static void tcp_retransmit_timer(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
-	struct sk_buff *skb;
-	bool reneged;
 
 	if (!tp->packets_out)
 		return;
@@ -190,6 +216,7 @@ static void tcp_retransmit_timer(struct sock *sk)
 	 */
 	tp->cong.frto =
 		net->sysctl.tcp_frto && (tp->cong.ca_state < TCP_CA_Recovery || tp->retransmits);
+	tcp_timeout_mark_lost(sk);
 	/*
 	 * tcp_enter_loss: the congestion control's ssthresh once per window,
 	 * as the kernel: not again for a timeout inside a recovery (or ECN
@@ -209,36 +236,11 @@ static void tcp_retransmit_timer(struct sock *sk)
 	tcp_set_ca_state(sk, TCP_CA_Loss);
 	tp->cong.high_seq = tp->snd_nxt;
 	tcp_ecn_queue_cwr(tp); /* tcp_enter_loss */
-	tp->cong.snd_cwnd = 1;
+	/* What was spared is still in flight: room for the head's resend on top. */
+	tp->cong.snd_cwnd = tcp_packets_in_flight(tp) + 1;
 	tp->cong.snd_cwnd_cnt = 0;
 	tp->dup_acks = 0;
 	tp->tlp_high_seq = 0;
-	/*
-	 * Mark what is in flight lost: O(in flight), once per timeout. SACKed
-	 * segments stay SACKed (tcp_timeout_mark_lost) unless the peer reneged:
-	 * the head is SACKed yet still not acknowledged.
-	 */
-	skb = skb_peek(&sk->sk_write_queue);
-	reneged = skb && (TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_ACKED);
-	tp->lost_out = 0;
-	tp->retrans_out = 0;
-	if (!tp->rx_opt.sack_ok || reneged)
-		tp->sacked_out = 0;
-	skb_queue_walk (&sk->sk_write_queue, skb) {
-		if (skb == tp->send_head)
-			break;
-		if (reneged)
-			TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_ACKED;
-		else if (TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_ACKED)
-			continue;
-		if (!(TCP_SKB_CB(skb)->sacked & TCPCB_LOST) ||
-		    (TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_RETRANS))
-			tp->lost++; /* tcp_sum_lost */
-		TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
-		TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
-		tp->lost_out++;
-	}
-	tp->retransmit_hint = NULL;
 	tcp_xmit_retransmit_queue(sk);
 
 	tp->retransmits++;

@@ -585,6 +585,95 @@ Test(tcp_script, rto_keeps_sacked_segments_unless_the_peer_reneges)
 	cr_assert_eq(tp->sacked_out, 0);
 }
 
+/*
+ * A timeout marks lost only what had time to be acknowledged
+ * (tcp_timeout_mark_lost): segment 2, sent 5 ms before the RTO with a RACK
+ * RTT of 10 ms, stays in flight, and the window is what is in flight plus
+ * one. When the head's resend is acknowledged, segment 2 is not sent again.
+ */
+Test(tcp_script, rto_spares_what_was_sent_within_the_last_rtt)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_early_retrans = 0; /* the RTO, not a loss probe */
+	stack_sysctl()->tcp_frto = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 225), "%s", sc->err);
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({225, '>', {"P.", SEG(2), 1, 1448, 0, "*"}},
+	    {20 + tp->rto / NSEC_PER_MSEC, '>', {"P.", SEG(1), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	cr_assert_eq(tp->lost_out, 1, "the head only");
+	cr_assert_eq(tp->retrans_out, 1);
+	cr_assert_eq(tp->packets_out, 2);
+	cr_assert_eq(tp->cong.snd_cwnd, 2, "segment 2 in flight, and the head's resend");
+	RUN({235, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1230"}});
+	cr_assert(tcpscript_quiet_until(sc, 239), "%s", sc->err);
+	RUN({240, '<', {".", 1, SEG(3), 0, 0, "nop,nop,TS val 5003 ecr 1225"}});
+	cr_assert(tcpscript_quiet_until(sc, 1000), "%s", sc->err);
+	cr_assert_eq(tp->packets_out, 0);
+	cr_assert_eq(tp->total_retrans, 1);
+}
+
+/*
+ * One ACK covers segments sent at 10 ms and at 18 ms: the estimator takes
+ * the oldest's 13 ms, the minimum RTT (and the congestion control) the
+ * newest's 5 ms (tcp_clean_rtx_queue's ca_rtt_us), below the handshake's 10.
+ */
+Test(tcp_script, min_rtt_from_the_newest_segment_acked)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(tcp_min_rtt(tp), 10 * NSEC_PER_MSEC, "the handshake's");
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({10, '>', {"P.", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 18), "%s", sc->err);
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({18, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {23, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5001 ecr 1018"}});
+	cr_assert_eq(tcp_min_rtt(tp), 5 * NSEC_PER_MSEC);
+	cr_assert_eq(tp->srtt, (7 * 10 + 13) * NSEC_PER_MSEC / 8, "the oldest's 13 ms");
+}
+
+/*
+ * The RTO's variance as the kernel keeps it (tcp_rtt_estimator): the
+ * handshake's 10 ms, then 200 ms, then 1 ms. The fall takes the variance
+ * (mdev, four times TCP_INFO's rttvar) below the 200 ms floor at once, but
+ * the RTO's term only by a quarter of its excess over the round's largest
+ * mdev (the floor): 203.75 ms, where RFC 6298's 4 * RTTVAR would give 200.
+ */
+Test(tcp_script, rto_variance_comes_down_once_a_round)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+	struct tcp_info ti;
+	int len = sizeof(ti);
+
+	stack_sysctl()->tcp_early_retrans = 0; /* no loss probe while the ACK is slow */
+	c = established();
+	tp = tcp_sk(c->sk);
+	cr_assert_eq(tp->rto, 210 * NSEC_PER_MSEC, "10 ms + the 200 ms floor");
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({10, '>', {"P.", SEG(0), 1, 1448, 0, "*"}},
+	    {210, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
+	cr_assert_eq(tp->mdev, 205 * NSEC_PER_MSEC, "20 + 200 - 10 - 20 / 4");
+	cr_assert_eq(tp->rto, (33750 + 205000) * NSEC_PER_USEC);
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	RUN({210, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {211, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1210"}});
+	cr_assert_eq(tp->mdev, 186500 * NSEC_PER_USEC, "205 - (205 / 4 - 32.75)");
+	cr_assert_eq(tp->rttvar, 203750 * NSEC_PER_USEC, "205 - (205 - 200) / 4");
+	cr_assert_eq(tp->rto, tp->srtt + tp->rttvar);
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, (char *)&ti, &len), 0);
+	cr_assert_eq(ti.tcpi_rttvar, 186500 / 4);
+}
+
 /* ---- RFC 5961 challenge ACKs ---- */
 
 /*
@@ -773,6 +862,23 @@ Test(tcp_script, reset_child_in_the_accept_queue_is_still_accepted)
 	cr_assert_eq(recv_some(n), -ECONNRESET);
 	cr_assert_eq(recv_some(n), 0);
 	cr_assert(tcpscript_quiet_until(sc, 500), "%s", sc->err);
+}
+
+/*
+ * The passive opener's first RTT sample is its SYN-ACK's (the kernel's
+ * tcp_synack_rtt_meas): the ACK 7 ms later gives the minimum RTT and the
+ * smoothed RTT.
+ */
+Test(tcp_script, passive_opener_times_its_synack)
+{
+	struct socket *l = stack_listen(), *n;
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {0, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+	    {7, '<', {".", 1, 1, 0, 0, NULL}});
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	cr_assert_eq(tcp_min_rtt(tcp_sk(n->sk)), 7 * NSEC_PER_MSEC);
+	cr_assert_eq(tcp_sk(n->sk)->srtt, 7 * NSEC_PER_MSEC);
 }
 
 /*
