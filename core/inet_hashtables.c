@@ -10,9 +10,10 @@
  * listening. A connection in TIME_WAIT is still a tcp_sock on the bind hash,
  * so re-binding its port needs SO_REUSEADDR on both, as in Linux.
  *
- * What this is not: connect() takes an ephemeral port nobody holds (the
- * kernel also shares a port between connections with distinct 4-tuples and
- * may recycle TIME_WAIT with tcp_tw_reuse); SO_REUSEPORT load balancing.
+ * connect() takes a 4-tuple from a connection in TIME_WAIT as the
+ * kernel's __inet_check_established does, when tcp_twsk_unique allows.
+ *
+ * What this is not: SO_REUSEPORT load balancing.
  */
 #include "inet_hashtables.h"
 
@@ -163,28 +164,53 @@ static int inet_find_port(struct sock *sk, bool (*ok)(struct sock *sk, unsigned 
 	return -EADDRINUSE;
 }
 
+bool inet_is_local_reserved_port(const struct net *net, unsigned short port)
+{
+	return net->sysctl.ip_local_reserved_ports[port / 64] >> (port % 64) & 1;
+}
+
 static bool bind_port_ok(struct sock *sk, unsigned short port)
 {
-	return !inet_csk_bind_conflict(sk, port);
+	return !inet_is_local_reserved_port(sk->sk_net, port) && !inet_csk_bind_conflict(sk, port);
+}
+
+/*
+ * __inet_check_established: the 4-tuple of sk with local port lport is
+ * free, or held by a connection in TIME_WAIT that sk may take over
+ * (tcp_twsk_unique; searched: lport came from the ephemeral search), which
+ * then ends at once.
+ */
+static bool inet_check_established(struct sock *sk, unsigned short lport, bool searched)
+{
+	struct sock *sk2 = __inet_lookup_established(sk->sk_net, sk->sk_daddr, sk->sk_dport,
+						     sk->sk_rcv_saddr, htons(lport));
+
+	if (!sk2)
+		return true;
+	if (sk2->sk_state != TCP_TIME_WAIT || !tcp_twsk_unique(sk, sk2, searched))
+		return false;
+	tcp_done(sk2);
+	return true;
 }
 
 /*
  * __inet_hash_connect's test of one port: free, or held only by sockets
  * that connect() bound (a bind() makes the kernel's bucket fastreuse >= 0,
- * never shared) and then the 4-tuple not yet taken (check_established;
- * a TIME_WAIT connection holds it, tcp_tw_reuse aside).
+ * never shared) and then the 4-tuple not yet taken (check_established).
+ * ip_local_reserved_ports are skipped.
  */
 static bool connect_port_ok(struct sock *sk, unsigned short port)
 {
 	struct inet_hashinfo *h = sk->sk_net->tcp_hashinfo;
 	struct sock *sk2;
 
+	if (inet_is_local_reserved_port(sk->sk_net, port))
+		return false;
 	hlist_for_each_entry (sk2, &h->bhash[port % INET_BHASH_SIZE], sk_bind_node) {
 		if (sk2->sk_num == port && !inet_sk(sk2)->connect_port)
 			return false;
 	}
-	return !__inet_lookup_established(sk->sk_net, sk->sk_daddr, sk->sk_dport, sk->sk_rcv_saddr,
-					  htons(port));
+	return inet_check_established(sk, port, true);
 }
 
 int inet_csk_get_port(struct sock *sk, unsigned short snum)
@@ -306,6 +332,8 @@ int inet_hash_connect(struct sock *sk)
 			return port;
 		inet_bind_hash(sk, (unsigned short)port);
 		inet_sk(sk)->connect_port = 1;
+	} else if (!inet_check_established(sk, sk->sk_num, false)) {
+		return -EADDRNOTAVAIL;
 	}
 	return inet_ehash_insert(sk);
 }

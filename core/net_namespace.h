@@ -83,6 +83,15 @@ struct netns_sysctl {
 	 * in jiffies, so the value read back is rounded up to a tick.
 	 */
 	int hz;
+	/*
+	 * Ephemeral ports (read at start-up, as ip_local_port_range):
+	 * net.ipv4.ip_local_reserved_ports as a bitmap (bind(0) and connect()
+	 * skip them), tcp_tw_reuse (0, 1, 2 = loopback only) and
+	 * tcp_tw_reuse_delay (ms in TIME_WAIT before connect()'s search may
+	 * take the 4-tuple).
+	 */
+	uint64_t ip_local_reserved_ports[65536 / 64];
+	int tcp_tw_reuse, tcp_tw_reuse_delay;
 };
 
 struct net {

@@ -503,6 +503,9 @@ struct tcp_sock {
 
 	/* Accept inheritance: TCP_CONGESTION was set (icsk_ca_setsockopt), children keep it. */
 	bool ca_setsockopt;
+
+	/* TIME_WAIT takeover by connect() (tcp_twsk_unique): when TIME_WAIT began, ns. */
+	uint64_t tw_entry_stamp;
 };
 
 #define TCP_URG_VALID  0x0100
@@ -553,6 +556,13 @@ void tcp_v4_destroy_sock(struct sock *sk);
 uint32_t secure_tcp_ts_off(const struct net *net, uint32_t saddr, uint32_t daddr);
 /* Frees a sock TCP owns (SOCK_DEAD, state CLOSE): unhash, purge, sk_free. */
 void tcp_done_free(struct sock *sk);
+/*
+ * Whether connect() of sk may take the 4-tuple of sktw, a connection in
+ * TIME_WAIT (the kernel's tcp_twsk_unique): with timestamps always when
+ * the port was bound (searched false), else only as tcp_tw_reuse allows.
+ * If so, sk's ISN and TS.Recent continue sktw's.
+ */
+bool tcp_twsk_unique(struct sock *sk, const struct sock *sktw, bool searched);
 
 /* tcp.c: the socket API */
 void tcp_init_sock(struct sock *sk);

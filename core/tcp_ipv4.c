@@ -75,6 +75,40 @@ void tcp_done_free(struct sock *sk)
 	sk_free(sk);
 }
 
+static bool ipv4_is_loopback(uint32_t addr)
+{
+	return (ntohl(addr) >> 24) == 127;
+}
+
+bool tcp_twsk_unique(struct sock *sk, const struct sock *sktw, bool searched)
+{
+	const struct tcp_sock *tw = tcp_sk(sktw);
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	int reuse = net->sysctl.tcp_tw_reuse;
+	uint32_t seq;
+
+	/* 2: loopback connections only (127/8, which the interposer hands to the kernel). */
+	if (reuse == 2 && !ipv4_is_loopback(sktw->sk_daddr) &&
+	    !ipv4_is_loopback(sktw->sk_rcv_saddr))
+		reuse = 0;
+	/*
+	 * With PAWS (the peer's timestamps) an old duplicate cannot pass for
+	 * the new connection's; without, only after TIME_WAIT.
+	 */
+	if (!tw->rx_opt.ts_recent_stamp)
+		return false;
+	if (searched &&
+	    (!reuse || net->now <= tw->tw_entry_stamp + (uint64_t)net->sysctl.tcp_tw_reuse_delay *
+								NSEC_PER_MSEC))
+		return false;
+	seq = tw->snd_nxt + 65535 + 2;
+	tp->iss = seq ? seq : 1;
+	tp->rx_opt.ts_recent = tw->rx_opt.ts_recent;
+	tp->rx_opt.ts_recent_stamp = tw->rx_opt.ts_recent_stamp;
+	return true;
+}
+
 int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 {
 	const struct sockaddr_in *usin = (const struct sockaddr_in *)uaddr;
@@ -106,10 +140,16 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	sk->sk_daddr = daddr;
 
 	tcp_set_state(sk, TCP_SYN_SENT);
+	/* A 4-tuple taken from TIME_WAIT sets both (tcp_twsk_unique). */
+	tp->iss = 0;
+	tp->rx_opt.ts_recent = 0;
+	tp->rx_opt.ts_recent_stamp = 0;
 	err = inet_hash_connect(sk);
 	if (err)
 		goto failure;
-	tp->iss = secure_tcp_seq(net, inet->inet_saddr, daddr, inet->inet_sport, sk->sk_dport);
+	if (!tp->iss)
+		tp->iss = secure_tcp_seq(net, inet->inet_saddr, daddr, inet->inet_sport,
+					 sk->sk_dport);
 	tp->tsoffset = secure_tcp_ts_off(net, inet->inet_saddr, daddr);
 	/* TCP_FASTOPEN_CONNECT with a cookie: the first write sends the SYN. */
 	if (tcp_fastopen_defer_connect(sk, &fo))

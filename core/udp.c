@@ -40,6 +40,7 @@
 #include "filter.h"
 #include "icmp.h"
 #include "igmp.h"
+#include "inet_hashtables.h"
 #include "ip.h"
 #include "net_namespace.h"
 #include "netdevice.h"
@@ -158,7 +159,8 @@ int udp_v4_get_port(struct sock *sk, unsigned short snum)
 		for (uint32_t i = 0; i < remaining; i++) {
 			uint16_t port = (uint16_t)(low + (x + i) % remaining);
 
-			if (!udp_lib_lport_inuse(udp_hashslot(t, port), sk, port)) {
+			if (!inet_is_local_reserved_port(net, port) &&
+			    !udp_lib_lport_inuse(udp_hashslot(t, port), sk, port)) {
 				udp_hash_add(t, sk, port);
 				return 0;
 			}
