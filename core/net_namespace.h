@@ -119,6 +119,12 @@ struct net {
 	struct net_mib mib;
 
 	uint32_t isn_secret[4]; /* for secure_tcp_seq(), filled from getrandom at init */
+	/*
+	 * secure_tcp_seq() and secure_tcp_ts_off()'s key (the kernel's
+	 * net_secret and ts_secret): random at init; an owner may replace it
+	 * before the first socket with one that lives longer (the boot's).
+	 */
+	uint32_t tcp_secret[4];
 	uint16_t ip_id_next;
 	/* RFC 5961 challenge ACKs left this second (tcp_challenge_ack_limit). */
 	uint64_t tcp_challenge_timestamp; /* s */

@@ -30,12 +30,12 @@
 static uint32_t secure_tcp_seq(const struct net *net, uint32_t saddr, uint32_t daddr,
 			       uint16_t sport, uint16_t dport)
 {
-	uint64_t h = ((uint64_t)saddr << 32 | daddr) ^ net->isn_secret[0];
+	uint64_t h = ((uint64_t)saddr << 32 | daddr) ^ net->tcp_secret[0];
 
-	h ^= ((uint64_t)sport << 16 | dport | (uint64_t)net->isn_secret[1] << 32);
+	h ^= ((uint64_t)sport << 16 | dport | (uint64_t)net->tcp_secret[1] << 32);
 	h *= 0x9e3779b97f4a7c15ull;
 	h ^= h >> 29;
-	h ^= net->isn_secret[2];
+	h ^= net->tcp_secret[2];
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
 	/* The clock ticks every 64 ns, as the kernel's. */
@@ -180,10 +180,10 @@ uint32_t secure_tcp_ts_off(const struct net *net, uint32_t saddr, uint32_t daddr
 
 	if (net->sysctl.tcp_timestamps != 1)
 		return 0;
-	h = ((uint64_t)saddr << 32 | daddr) ^ net->isn_secret[3];
+	h = ((uint64_t)saddr << 32 | daddr) ^ net->tcp_secret[3];
 	h *= 0x9e3779b97f4a7c15ull;
 	h ^= h >> 31;
-	h ^= (uint64_t)net->isn_secret[1] << 17;
+	h ^= (uint64_t)net->tcp_secret[1] << 17;
 	h *= 0xbf58476d1ce4e5b9ull;
 	return (uint32_t)(h ^ h >> 32);
 }

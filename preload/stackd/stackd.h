@@ -197,6 +197,8 @@ long stackd_env_long(const char *var, long def, long min, long max, char *err, i
  * added by the caller. 0 or -1 with a message on stderr.
  */
 int stackd_init(struct stackd *sd, struct net_device *dev);
+/* stackd_secret.c: the TCP secrets of this boot and network namespace, kept in the runtime dir. */
+void stackd_secret_load(struct stackd *sd);
 void stackd_destroy(struct stackd *sd);
 /* The host's time now (its clock), ns. */
 uint64_t stackd_time(struct stackd *sd);
