@@ -220,9 +220,11 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	sk->sk_reuse = parent->sk_reuse;
 	sk->sk_userlocks = parent->sk_userlocks & ~SOCK_BINDPORT_LOCK;
 	/* sock_copy copies every option flag; the life-cycle ones are the child's own. */
-	sk->sk_flags = parent->sk_flags & ~((1u << SOCK_DEAD) | (1u << SOCK_DONE) |
-					    (1u << SOCK_DESTROY) | (1u << SOCK_ZAPPED) |
-					    (1u << SOCK_TX_TSTAMPED) | (1u << SOCK_FILTER_LOCKED));
+	sk->sk_flags =
+		parent->sk_flags & ~((1u << SOCK_DEAD) | (1u << SOCK_DONE) | (1u << SOCK_DESTROY) |
+				     (1u << SOCK_ZAPPED) | (1u << SOCK_TX_TSTAMPED));
+	/* The socket filter too, locked or not (sk_clone_lock). */
+	sk_filter_clone(sk, parent);
 	sk->sk_rcvbuf = parent->sk_rcvbuf;
 	sk->sk_sndbuf = parent->sk_sndbuf;
 	sk->sk_lingertime = parent->sk_lingertime;
