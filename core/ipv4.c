@@ -479,6 +479,7 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 	case IP_MTU_DISCOVER:
 	case IP_FREEBIND:
 	case IP_BIND_ADDRESS_NO_PORT:
+	case IP_LOCAL_PORT_RANGE:
 	case IP_MINTTL:
 	case IP_MULTICAST_TTL:
 	case IP_MULTICAST_LOOP:
@@ -562,6 +563,14 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 	case IP_BIND_ADDRESS_NO_PORT:
 		inet->bind_address_no_port = !!val;
 		return 0;
+	case IP_LOCAL_PORT_RANGE: {
+		uint32_t lo = (uint32_t)val & 0xffff, hi = (uint32_t)val >> 16;
+
+		if (optlen != sizeof(uint32_t) || (lo && hi && lo > hi))
+			return -EINVAL;
+		inet->local_port_range = (uint32_t)val;
+		return 0;
+	}
 	case IP_MINTTL:
 		if (optlen < 1)
 			return -EINVAL;
@@ -653,6 +662,9 @@ int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *op
 		break;
 	case IP_BIND_ADDRESS_NO_PORT:
 		val = inet->bind_address_no_port;
+		break;
+	case IP_LOCAL_PORT_RANGE:
+		val = (int)inet->local_port_range;
 		break;
 	case IP_MINTTL:
 		val = inet->min_ttl;

@@ -129,9 +129,9 @@ int udp_v4_get_port(struct sock *sk, unsigned short snum)
 {
 	struct net *net = sock_net(sk);
 	struct udp_table *t = udp_table_of(net, udp_is_lite(sk));
-	int low = net->sysctl.ip_local_port_range[0];
-	int high = net->sysctl.ip_local_port_range[1];
+	int low, high;
 
+	inet_sk_get_local_port_range(sk, &low, &high);
 	if (!hlist_unhashed(&sk->sk_node))
 		return -EINVAL;
 	if (snum) {

@@ -13,22 +13,7 @@ set -u
 testbed_test_begin tw_reuse
 
 testbed_native_up || tb_fail "cannot build the native namespace"
-cat >"$TB_WORK/peer.py" <<'PY'
-import socket, threading
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("0.0.0.0", 7300))
-l.listen(64)
-def serve(c):
-	c.send(b"hi")
-	while c.recv(100):
-		pass
-	c.close()
-while True:
-	c, _ = l.accept()
-	threading.Thread(target=serve, args=(c,), daemon=True).start()
-PY
-testbed_peer "$TB_PY" "$TB_WORK/peer.py" &
+testbed_peer "$TB_PY" "$(dirname "$0")/greet_peer.py" 7300 &
 testbed_wait_listen "$TB_NS_PEER" tcp 7300 30 || tb_fail "the peer does not listen"
 testbed_native_vs_shim "$(dirname "$0")/tw_reuse.py"
 grep -qx "tcp_timestamps 1, bound again at once connected from 7212 read b'hi'" "$TB_WORK/native" &&

@@ -42,7 +42,9 @@ for name, t in (("tcp", socket.SOCK_STREAM), ("udp", socket.SOCK_DGRAM)):
 
 
 def talk(s, what):
-	"""connect s to the peer, read its greeting, close first: TIME_WAIT here."""
+	"""connect s to the peer, read its greeting, close first: TIME_WAIT here.
+	Our FIN first, then the peer's read to the end: the connection is in
+	TIME_WAIT (not still in FIN_WAIT2) when the next one starts."""
 	try:
 		s.connect(peer)
 	except OSError as e:
@@ -50,6 +52,9 @@ def talk(s, what):
 		s.close()
 		return None
 	print(what, "connected from", s.getsockname()[1], "read", s.recv(10))
+	s.shutdown(socket.SHUT_WR)
+	while s.recv(10):
+		pass
 	s.close()
 	return time.monotonic()
 
