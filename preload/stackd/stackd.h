@@ -238,11 +238,12 @@ void stackd_sock_bury(struct stackd *sd);
 /* Drops every record (stackd_destroy). */
 void stackd_sock_free_all(struct stackd *sd);
 /*
- * Releases datagram sockets (of every user, or of uid) whose pair has hung
- * up but whose EPOLLHUP is not handled yet. A look at every record: only
- * where it matters now (a port in use, a budget reached).
+ * Releases datagram sockets and never-connected stream sockets (of every
+ * user, or of uid) whose pair has hung up but whose EPOLLHUP is not
+ * handled yet. A look at every record: only where it matters now (a port
+ * in use, a budget reached).
  */
-void stackd_reap_dgrams(struct stackd *sd, bool any_user, uid_t uid);
+void stackd_reap_closed(struct stackd *sd, bool any_user, uid_t uid);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);
