@@ -4,8 +4,9 @@
 # ISNs and timestamps, as the kernel's boot-long secrets do: a program
 # connects from a fixed port, the kernel peer closes first (the peer holds
 # the connection in TIME_WAIT), the program exits and its host with it
-# (SOCKSHIM_LINGER_MS small), and the next program's connection from the
-# same port to the peer starts again at once. A capture on the peer's veth
+# (SOCKSHIM_LINGER_MS 1 s: long enough for the testbed's watch to see
+# each), and the next program's connection from the same port to the peer
+# starts again at once. A capture on the peer's veth
 # shows each new SYN with an ISN and a TSval after the old connection's and
 # answered by a SYN-ACK (a new random secret gets, half the time or more,
 # the old connection's ACK and a reset). The same rounds from the kernel
@@ -75,7 +76,7 @@ tb_say "native: $(head -n -1 "$TB_WORK/native.check" | tr '\n' ' ')"
 
 tb_say "shim: the same, each round with a new stack host"
 for r in $(seq 1 $ROUNDS); do
-	out=$(SOCKSHIM_LINGER_MS=50 SOCKSHIM_TRACE=2 SOCKSHIM_TRACE_FILE="$TB_WORK/round$r.trace" \
+	out=$(SOCKSHIM_LINGER_MS=1000 SOCKSHIM_TRACE=2 SOCKSHIM_TRACE_FILE="$TB_WORK/round$r.trace" \
 		testbed_shim timeout 60 "$TB_PY" "$TB_WORK/client.py" "$TB_PEER_ADDR" 2>&1)
 	[ "$out" = "read b'hi'" ] || tb_fail "shim round $r: $out"
 	for _ in $(seq 1 300); do
