@@ -271,6 +271,19 @@ void sk_filter_release(struct sock *sk)
 	sk->sk_filter = NULL;
 }
 
+void sk_filter_clone(struct sock *newsk, const struct sock *sk)
+{
+	const struct sk_filter *fp = sk->sk_filter;
+	size_t size;
+
+	if (!fp)
+		return;
+	size = sizeof(*fp) + fp->len * sizeof(struct sock_filter);
+	newsk->sk_filter = malloc(size);
+	if (newsk->sk_filter)
+		memcpy(newsk->sk_filter, fp, size);
+}
+
 /* ---- running a program ---- */
 
 /*

@@ -33,6 +33,8 @@ int sk_detach_filter(struct sock *sk);
  */
 int sk_get_filter(const struct sock *sk, struct sock_filter *out, unsigned int len);
 void sk_filter_release(struct sock *sk);
+/* sk_clone_lock: newsk gets a copy of sk's program (none if there is no memory for it). */
+void sk_filter_clone(struct sock *newsk, const struct sock *sk);
 
 /*
  * Runs sk's filter on skb (skb->data where the protocol has it: the

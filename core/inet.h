@@ -88,7 +88,13 @@ struct inet_sock {
 	uint32_t mc_addr;		/* IP_MULTICAST_IF source, network order */
 	struct ip_mc_socklist *mc_list; /* joined groups (igmp.c) */
 	uint32_t cmsg_flags;		/* IP_PKTINFO, IP_RECVTTL, IP_RECVTOS ... */
+	/* IP_LOCAL_PORT_RANGE: low | high << 16, either 0 = the namespace's bound. */
+	uint32_t local_port_range;
 };
+
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51 /* linux/in.h, kernel 6.3 */
+#endif
 
 static inline struct inet_sock *inet_sk(const struct sock *sk)
 {

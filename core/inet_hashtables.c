@@ -16,9 +16,8 @@
  * 4-tuple (reuseport_select_sock without a BPF program). Unlike the kernel,
  * the owners' uids are not compared (the stack does not know them).
  *
- * What this is not: connect() takes an ephemeral port nobody holds (the
- * kernel also shares a port between connections with distinct 4-tuples and
- * may recycle TIME_WAIT with tcp_tw_reuse).
+ * connect() takes a 4-tuple from a connection in TIME_WAIT as the
+ * kernel's __inet_check_established does, when tcp_twsk_unique allows.
  */
 #include "inet_hashtables.h"
 
@@ -191,15 +190,15 @@ static void inet_bind_hash(struct sock *sk, unsigned short snum)
  */
 static int inet_find_port(struct sock *sk, bool (*ok)(struct sock *sk, unsigned short port))
 {
-	struct net *net = sk->sk_net;
-	struct inet_hashinfo *h = net->tcp_hashinfo;
-	int low = net->sysctl.ip_local_port_range[0];
-	int high = net->sysctl.ip_local_port_range[1];
-	uint32_t remaining = (uint32_t)(high - low) + 1;
+	struct inet_hashinfo *h = sk->sk_net->tcp_hashinfo;
 	uint32_t offset = h->port_cursor++ * 2654435761u;
+	uint32_t remaining;
+	int low, high;
 
+	inet_sk_get_local_port_range(sk, &low, &high);
 	if (high < low)
 		return -EADDRNOTAVAIL;
+	remaining = (uint32_t)(high - low) + 1;
 	for (int pass = 0; pass < 2; pass++) {
 		for (uint32_t i = 0; i < remaining; i++) {
 			unsigned short port = (unsigned short)(low + (offset + i) % remaining);
@@ -213,28 +212,72 @@ static int inet_find_port(struct sock *sk, bool (*ok)(struct sock *sk, unsigned 
 	return -EADDRINUSE;
 }
 
+bool inet_sk_get_local_port_range(const struct sock *sk, int *low, int *high)
+{
+	const struct netns_sysctl *sc = &sk->sk_net->sysctl;
+	uint32_t range = inet_sk(sk)->local_port_range;
+	int lo = sc->ip_local_port_range[0], hi = sc->ip_local_port_range[1];
+	int sk_lo = (int)(range & 0xffff), sk_hi = (int)(range >> 16);
+
+	if (range) {
+		if (lo <= sk_lo && sk_lo <= hi)
+			lo = sk_lo;
+		if (lo <= sk_hi && sk_hi <= hi)
+			hi = sk_hi;
+	}
+	*low = lo;
+	*high = hi;
+	return range != 0;
+}
+
+bool inet_is_local_reserved_port(const struct net *net, unsigned short port)
+{
+	return net->sysctl.ip_local_reserved_ports[port / 64] >> (port % 64) & 1;
+}
+
 static bool bind_port_ok(struct sock *sk, unsigned short port)
 {
-	return !inet_csk_bind_conflict(sk, port, false);
+	return !inet_is_local_reserved_port(sk->sk_net, port) &&
+	       !inet_csk_bind_conflict(sk, port, false);
+}
+
+/*
+ * __inet_check_established: the 4-tuple of sk with local port lport is
+ * free, or held by a connection in TIME_WAIT that sk may take over
+ * (tcp_twsk_unique; searched: lport came from the ephemeral search), which
+ * then ends at once.
+ */
+static bool inet_check_established(struct sock *sk, unsigned short lport, bool searched)
+{
+	struct sock *sk2 = __inet_lookup_established(sk->sk_net, sk->sk_daddr, sk->sk_dport,
+						     sk->sk_rcv_saddr, htons(lport));
+
+	if (!sk2)
+		return true;
+	if (sk2->sk_state != TCP_TIME_WAIT || !tcp_twsk_unique(sk, sk2, searched))
+		return false;
+	tcp_done(sk2);
+	return true;
 }
 
 /*
  * __inet_hash_connect's test of one port: free, or held only by sockets
  * that connect() bound (a bind() makes the kernel's bucket fastreuse >= 0,
- * never shared) and then the 4-tuple not yet taken (check_established;
- * a TIME_WAIT connection holds it, tcp_tw_reuse aside).
+ * never shared) and then the 4-tuple not yet taken (check_established).
+ * ip_local_reserved_ports are skipped.
  */
 static bool connect_port_ok(struct sock *sk, unsigned short port)
 {
 	struct inet_hashinfo *h = sk->sk_net->tcp_hashinfo;
 	struct sock *sk2;
 
+	if (inet_is_local_reserved_port(sk->sk_net, port))
+		return false;
 	hlist_for_each_entry (sk2, &h->bhash[port % INET_BHASH_SIZE], sk_bind_node) {
 		if (sk2->sk_num == port && !inet_sk(sk2)->connect_port)
 			return false;
 	}
-	return !__inet_lookup_established(sk->sk_net, sk->sk_daddr, sk->sk_dport, sk->sk_rcv_saddr,
-					  htons(port));
+	return inet_check_established(sk, port, true);
 }
 
 int inet_csk_get_port(struct sock *sk, unsigned short snum)
@@ -307,37 +350,41 @@ static uint32_t inet_perturb_random(struct inet_hashinfo *h, uint32_t n)
 /*
  * __inet_hash_connect: the search starts at an offset of the destination
  * (secure_ipv4_port_ephemeral) plus its table_perturb entry, takes the
- * ports of low's parity first, then the others; the entry then moves past
- * the port found (with a little randomness), so the next connection to
- * the same destination starts beyond it.
+ * ports of low's parity first, then the others (with IP_LOCAL_PORT_RANGE:
+ * every port in one pass); the entry then moves past the port found (with
+ * a little randomness), so the next connection to the same destination
+ * starts beyond it.
  */
 static int inet_connect_find_port(struct sock *sk)
 {
-	struct net *net = sk->sk_net;
-	struct inet_hashinfo *h = net->tcp_hashinfo;
-	uint32_t low = (uint32_t)net->sysctl.ip_local_port_range[0];
-	uint32_t high = (uint32_t)net->sysctl.ip_local_port_range[1] + 1;
+	struct inet_hashinfo *h = sk->sk_net->tcp_hashinfo;
 	uint64_t port_offset = inet_mix(h, sk->sk_rcv_saddr, 0, sk->sk_daddr, sk->sk_dport);
 	uint32_t *perturb = &h->table_perturb[port_offset & (INET_TABLE_PERTURB_SIZE - 1)];
-	uint32_t remaining, offset, port, i, step;
+	uint32_t remaining, offset, port, i, step, low, high;
+	int lo, hi;
+	bool local_ports = inet_sk_get_local_port_range(sk, &lo, &hi);
+	uint32_t stride = local_ports ? 1 : 2;
 
+	low = (uint32_t)lo;
+	high = (uint32_t)hi + 1;
 	if (high <= low)
 		return -EADDRNOTAVAIL;
 	remaining = high - low;
-	if (remaining > 1)
+	if (!local_ports && remaining > 1)
 		remaining &= ~1u;
 	offset = (*perturb + (uint32_t)(port_offset >> 32)) % remaining;
-	offset &= ~1u;
+	if (!local_ports)
+		offset &= ~1u;
 	for (;;) {
 		port = low + offset;
-		for (i = 0; i < remaining; i += 2, port += 2) {
+		for (i = 0; i < remaining; i += stride, port += stride) {
 			if (port >= high)
 				port -= remaining;
 			if (connect_port_ok(sk, (unsigned short)port))
 				goto found;
 		}
 		offset++;
-		if (!(offset & 1) || remaining <= 1)
+		if (local_ports || !(offset & 1) || remaining <= 1)
 			return -EADDRNOTAVAIL;
 	}
 found:
@@ -356,6 +403,8 @@ int inet_hash_connect(struct sock *sk)
 			return port;
 		inet_bind_hash(sk, (unsigned short)port);
 		inet_sk(sk)->connect_port = 1;
+	} else if (!inet_check_established(sk, sk->sk_num, false)) {
+		return -EADDRNOTAVAIL;
 	}
 	return inet_ehash_insert(sk);
 }

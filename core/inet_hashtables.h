@@ -12,6 +12,7 @@
 #ifndef SOCKSHIM_INET_HASHTABLES_H
 #define SOCKSHIM_INET_HASHTABLES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "list.h"
@@ -65,6 +66,14 @@ void inet_inherit_port(struct sock *parent, struct sock *child);
 /* Listening hash (prot->hash) and removal from whichever hash sk_node is on. */
 int inet_hash(struct sock *sk);
 void inet_unhash(struct sock *sk);
+/*
+ * The ephemeral range of sk (inet_sk_get_local_port_range): the
+ * namespace's, narrowed by IP_LOCAL_PORT_RANGE's bounds that fall inside
+ * it; true when the socket set one.
+ */
+bool inet_sk_get_local_port_range(const struct sock *sk, int *low, int *high);
+/* net.ipv4.ip_local_reserved_ports: no ephemeral port (bind(0), connect(), UDP) is one. */
+bool inet_is_local_reserved_port(const struct net *net, unsigned short port);
 /* Established hash; returns -EADDRNOTAVAIL when the 4-tuple is taken. */
 int inet_ehash_insert(struct sock *sk);
 /*

@@ -441,6 +441,22 @@ static void inet_set_cmsg(struct sock *sk, uint32_t flag, int on)
 		inet_sk(sk)->cmsg_flags &= ~flag;
 }
 
+/*
+ * rt_tos2priority(): the traffic class of the TOS bits (the kernel's
+ * ip_tos2prio, by IPTOS_TOS(tos) >> 1, whose odd entries repeat the even
+ * ones: the MINCOST bit does not matter). Indexed here by the LOWDELAY,
+ * THROUGHPUT and RELIABILITY bits (0x10, 0x08, 0x04) as a number 0-7.
+ */
+static uint32_t rt_tos2priority(uint8_t tos)
+{
+	enum { BESTEFFORT = 0, BULK = 2, INTERACTIVE_BULK = 4, INTERACTIVE = 6 }; /* TC_PRIO_* */
+	static const uint8_t ip_tos2prio[8] = {
+		BESTEFFORT,	  BESTEFFORT,	   BULK, BULK, INTERACTIVE, INTERACTIVE,
+		INTERACTIVE_BULK, INTERACTIVE_BULK};
+
+	return ip_tos2prio[(tos & 0x1c) >> 2];
+}
+
 int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, unsigned int optlen)
 {
 	struct inet_sock *inet = inet_sk(sk);
@@ -463,6 +479,7 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 	case IP_MTU_DISCOVER:
 	case IP_FREEBIND:
 	case IP_BIND_ADDRESS_NO_PORT:
+	case IP_LOCAL_PORT_RANGE:
 	case IP_MINTTL:
 	case IP_MULTICAST_TTL:
 	case IP_MULTICAST_LOOP:
@@ -513,11 +530,17 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 		inet->recverr_rfc4884 = !!val;
 		return 0;
 	case IP_TOS:
-		/* __ip_sock_set_tos(): TCP keeps its own ECN bits. */
+		/*
+		 * __ip_sock_set_tos(): TCP keeps its own ECN bits; a new TOS
+		 * sets SO_PRIORITY to its class (the same TOS again leaves a
+		 * priority set since as it is).
+		 */
 		if (sk->sk_type == SOCK_STREAM) {
 			val &= ~INET_ECN_MASK;
 			val |= inet->tos & INET_ECN_MASK;
 		}
+		if (inet->tos != (uint8_t)val)
+			sk->sk_priority = rt_tos2priority((uint8_t)val);
 		inet->tos = (uint8_t)val;
 		return 0;
 	case IP_TTL:
@@ -540,6 +563,14 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 	case IP_BIND_ADDRESS_NO_PORT:
 		inet->bind_address_no_port = !!val;
 		return 0;
+	case IP_LOCAL_PORT_RANGE: {
+		uint32_t lo = (uint32_t)val & 0xffff, hi = (uint32_t)val >> 16;
+
+		if (optlen != sizeof(uint32_t) || (lo && hi && lo > hi))
+			return -EINVAL;
+		inet->local_port_range = (uint32_t)val;
+		return 0;
+	}
 	case IP_MINTTL:
 		if (optlen < 1)
 			return -EINVAL;
@@ -631,6 +662,9 @@ int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *op
 		break;
 	case IP_BIND_ADDRESS_NO_PORT:
 		val = inet->bind_address_no_port;
+		break;
+	case IP_LOCAL_PORT_RANGE:
+		val = (int)inet->local_port_range;
 		break;
 	case IP_MINTTL:
 		val = inet->min_ttl;

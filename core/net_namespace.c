@@ -3,7 +3,7 @@
  * One stack instance: bring-up and tear-down of the per-stack state in the
  * order of core/protocol.h, and the entry points the owner's event loop
  * calls (clock, received frames, timers). The only system call is getrandom
- * for the secrets (TCP ISNs, IP ids, ARP timing); everything else takes its
+ * for the secrets (TCP ISNs and timestamps, IP ids, ARP timing); everything else takes its
  * time from net->now.
  */
 #include "net_namespace.h"
@@ -60,7 +60,8 @@ int net_init(struct net *net, struct net_device *dev, uint32_t addr, uint32_t ne
 	skb_queue_head_init(&net->loopback_queue);
 	timer_setup(&net->loopback_timer, loopback_xmit_timer);
 
-	if (getrandom(net->isn_secret, sizeof(net->isn_secret), 0) != sizeof(net->isn_secret)) {
+	if (getrandom(net->isn_secret, sizeof(net->isn_secret), 0) != sizeof(net->isn_secret) ||
+	    getrandom(net->tcp_secret, sizeof(net->tcp_secret), 0) != sizeof(net->tcp_secret)) {
 		err = -EIO;
 		goto out;
 	}

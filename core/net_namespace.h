@@ -84,6 +84,15 @@ struct netns_sysctl {
 	 * in jiffies, so the value read back is rounded up to a tick.
 	 */
 	int hz;
+	/*
+	 * Ephemeral ports (read at start-up, as ip_local_port_range):
+	 * net.ipv4.ip_local_reserved_ports as a bitmap (bind(0) and connect()
+	 * skip them), tcp_tw_reuse (0, 1, 2 = loopback only) and
+	 * tcp_tw_reuse_delay (ms in TIME_WAIT before connect()'s search may
+	 * take the 4-tuple).
+	 */
+	uint64_t ip_local_reserved_ports[65536 / 64];
+	int tcp_tw_reuse, tcp_tw_reuse_delay;
 };
 
 struct net {
@@ -111,6 +120,12 @@ struct net {
 	struct net_mib mib;
 
 	uint32_t isn_secret[4]; /* for secure_tcp_seq(), filled from getrandom at init */
+	/*
+	 * secure_tcp_seq() and secure_tcp_ts_off()'s key (the kernel's
+	 * net_secret and ts_secret): random at init; an owner may replace it
+	 * before the first socket with one that lives longer (the boot's).
+	 */
+	uint32_t tcp_secret[4];
 	uint16_t ip_id_next;
 	/* RFC 5961 challenge ACKs left this second (tcp_challenge_ack_limit). */
 	uint64_t tcp_challenge_timestamp; /* s */

@@ -67,5 +67,7 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_notsent_lowat = -1,
 		.tcp_congestion_control = "cubic",
 		.tcp_allowed_congestion_control = "reno cubic",
+		.tcp_tw_reuse = 2,
+		.tcp_tw_reuse_delay = 1000,
 	};
 }

@@ -814,6 +814,13 @@ void tcp_close(struct sock *sk, long timeout)
 		tcp_done_free(sk);
 		return;
 	}
+	/*
+	 * Already in TIME_WAIT: the kernel's socket is CLOSE by then and its
+	 * timewait sock, which holds the port, lives on whatever the close
+	 * (unread data, SO_LINGER 0); so does this orphan, until its timer.
+	 */
+	if (sk->sk_state == TCP_TIME_WAIT)
+		return;
 	if (unread) {
 		/* RFC 2525 2.17: unread data means the peer must learn data was lost. */
 		__NET_INC_STATS(net, TCPAbortOnData);

@@ -512,6 +512,9 @@ struct tcp_sock {
 	uint8_t save_syn : 2;	     /* TCP_SAVE_SYN: 1 IP+TCP headers, 2 from the MAC header */
 	struct saved_syn *saved_syn; /* a child's SYN until TCP_SAVED_SYN takes it */
 	uint32_t notsent_lowat;	     /* TCP_NOTSENT_LOWAT; 0: net.ipv4.tcp_notsent_lowat */
+
+	/* TIME_WAIT takeover by connect() (tcp_twsk_unique): when TIME_WAIT began, ns. */
+	uint64_t tw_entry_stamp;
 };
 
 /* The headers of a connection's SYN, as the kernel's struct saved_syn. */
@@ -568,6 +571,13 @@ void tcp_v4_destroy_sock(struct sock *sk);
 uint32_t secure_tcp_ts_off(const struct net *net, uint32_t saddr, uint32_t daddr);
 /* Frees a sock TCP owns (SOCK_DEAD, state CLOSE): unhash, purge, sk_free. */
 void tcp_done_free(struct sock *sk);
+/*
+ * Whether connect() of sk may take the 4-tuple of sktw, a connection in
+ * TIME_WAIT (the kernel's tcp_twsk_unique): with timestamps always when
+ * the port was bound (searched false), else only as tcp_tw_reuse allows.
+ * If so, sk's ISN and TS.Recent continue sktw's.
+ */
+bool tcp_twsk_unique(struct sock *sk, const struct sock *sktw, bool searched);
 
 /* tcp.c: the socket API */
 void tcp_init_sock(struct sock *sk);

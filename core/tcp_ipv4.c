@@ -30,12 +30,12 @@
 static uint32_t secure_tcp_seq(const struct net *net, uint32_t saddr, uint32_t daddr,
 			       uint16_t sport, uint16_t dport)
 {
-	uint64_t h = ((uint64_t)saddr << 32 | daddr) ^ net->isn_secret[0];
+	uint64_t h = ((uint64_t)saddr << 32 | daddr) ^ net->tcp_secret[0];
 
-	h ^= ((uint64_t)sport << 16 | dport | (uint64_t)net->isn_secret[1] << 32);
+	h ^= ((uint64_t)sport << 16 | dport | (uint64_t)net->tcp_secret[1] << 32);
 	h *= 0x9e3779b97f4a7c15ull;
 	h ^= h >> 29;
-	h ^= net->isn_secret[2];
+	h ^= net->tcp_secret[2];
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
 	/* The clock ticks every 64 ns, as the kernel's. */
@@ -76,6 +76,40 @@ void tcp_done_free(struct sock *sk)
 	sk_free(sk);
 }
 
+static bool ipv4_is_loopback(uint32_t addr)
+{
+	return (ntohl(addr) >> 24) == 127;
+}
+
+bool tcp_twsk_unique(struct sock *sk, const struct sock *sktw, bool searched)
+{
+	const struct tcp_sock *tw = tcp_sk(sktw);
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	int reuse = net->sysctl.tcp_tw_reuse;
+	uint32_t seq;
+
+	/* 2: loopback connections only (127/8, which the interposer hands to the kernel). */
+	if (reuse == 2 && !ipv4_is_loopback(sktw->sk_daddr) &&
+	    !ipv4_is_loopback(sktw->sk_rcv_saddr))
+		reuse = 0;
+	/*
+	 * With PAWS (the peer's timestamps) an old duplicate cannot pass for
+	 * the new connection's; without, only after TIME_WAIT.
+	 */
+	if (!tw->rx_opt.ts_recent_stamp)
+		return false;
+	if (searched &&
+	    (!reuse || net->now <= tw->tw_entry_stamp + (uint64_t)net->sysctl.tcp_tw_reuse_delay *
+								NSEC_PER_MSEC))
+		return false;
+	seq = tw->snd_nxt + 65535 + 2;
+	tp->iss = seq ? seq : 1;
+	tp->rx_opt.ts_recent = tw->rx_opt.ts_recent;
+	tp->rx_opt.ts_recent_stamp = tw->rx_opt.ts_recent_stamp;
+	return true;
+}
+
 int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 {
 	const struct sockaddr_in *usin = (const struct sockaddr_in *)uaddr;
@@ -107,10 +141,16 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	sk->sk_daddr = daddr;
 
 	tcp_set_state(sk, TCP_SYN_SENT);
+	/* A 4-tuple taken from TIME_WAIT sets both (tcp_twsk_unique). */
+	tp->iss = 0;
+	tp->rx_opt.ts_recent = 0;
+	tp->rx_opt.ts_recent_stamp = 0;
 	err = inet_hash_connect(sk);
 	if (err)
 		goto failure;
-	tp->iss = secure_tcp_seq(net, inet->inet_saddr, daddr, inet->inet_sport, sk->sk_dport);
+	if (!tp->iss)
+		tp->iss = secure_tcp_seq(net, inet->inet_saddr, daddr, inet->inet_sport,
+					 sk->sk_dport);
 	tp->tsoffset = secure_tcp_ts_off(net, inet->inet_saddr, daddr);
 	/* TCP_FASTOPEN_CONNECT with a cookie: the first write sends the SYN. */
 	if (tcp_fastopen_defer_connect(sk, &fo))
@@ -141,10 +181,10 @@ uint32_t secure_tcp_ts_off(const struct net *net, uint32_t saddr, uint32_t daddr
 
 	if (net->sysctl.tcp_timestamps != 1)
 		return 0;
-	h = ((uint64_t)saddr << 32 | daddr) ^ net->isn_secret[3];
+	h = ((uint64_t)saddr << 32 | daddr) ^ net->tcp_secret[3];
 	h *= 0x9e3779b97f4a7c15ull;
 	h ^= h >> 31;
-	h ^= (uint64_t)net->isn_secret[1] << 17;
+	h ^= (uint64_t)net->tcp_secret[1] << 17;
 	h *= 0xbf58476d1ce4e5b9ull;
 	return (uint32_t)(h ^ h >> 32);
 }
@@ -181,9 +221,11 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	sk->sk_reuse = parent->sk_reuse;
 	sk->sk_userlocks = parent->sk_userlocks & ~SOCK_BINDPORT_LOCK;
 	/* sock_copy copies every option flag; the life-cycle ones are the child's own. */
-	sk->sk_flags = parent->sk_flags & ~((1u << SOCK_DEAD) | (1u << SOCK_DONE) |
-					    (1u << SOCK_DESTROY) | (1u << SOCK_ZAPPED) |
-					    (1u << SOCK_TX_TSTAMPED) | (1u << SOCK_FILTER_LOCKED));
+	sk->sk_flags =
+		parent->sk_flags & ~((1u << SOCK_DEAD) | (1u << SOCK_DONE) | (1u << SOCK_DESTROY) |
+				     (1u << SOCK_ZAPPED) | (1u << SOCK_TX_TSTAMPED));
+	/* The socket filter too, locked or not (sk_clone_lock). */
+	sk_filter_clone(sk, parent);
 	sk->sk_rcvbuf = parent->sk_rcvbuf;
 	sk->sk_sndbuf = parent->sk_sndbuf;
 	sk->sk_lingertime = parent->sk_lingertime;

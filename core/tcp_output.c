@@ -1143,8 +1143,7 @@ int tcp_connect(struct sock *sk)
 	tp->rx_opt.snd_wscale = 0;
 	tp->rx_opt.tstamp_ok = tp->rx_opt.sack_ok = tp->rx_opt.dsack = 0;
 	tp->rx_opt.num_sacks = 0;
-	tp->rx_opt.ts_recent = 0;
-	tp->rx_opt.ts_recent_stamp = 0;
+	/* ts_recent: 0, or TIME_WAIT's for a 4-tuple taken over (the SYN echoes it). */
 	tp->tcp_header_len = sizeof(struct tcphdr);
 	/* The first SYN's time: a SYN-ACK must echo a timestamp from then on. */
 	tp->retrans_stamp = sock_net(sk)->now;

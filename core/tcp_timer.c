@@ -438,6 +438,8 @@ void tcp_time_wait(struct sock *sk, int state, uint64_t timeo)
 	tp->compressed_ack = 0;
 	tp->pending_timer = 0;
 	tp->ack.pending = 0;
+	if (state == TCP_TIME_WAIT && sk->sk_state != TCP_TIME_WAIT)
+		tp->tw_entry_stamp = sock_net(sk)->now;
 	if (state != sk->sk_state)
 		tcp_set_state(sk, state);
 	tcp_reset_keepalive_timer(sk, timeo);

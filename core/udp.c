@@ -40,6 +40,7 @@
 #include "filter.h"
 #include "icmp.h"
 #include "igmp.h"
+#include "inet_hashtables.h"
 #include "ip.h"
 #include "net_namespace.h"
 #include "netdevice.h"
@@ -128,9 +129,9 @@ int udp_v4_get_port(struct sock *sk, unsigned short snum)
 {
 	struct net *net = sock_net(sk);
 	struct udp_table *t = udp_table_of(net, udp_is_lite(sk));
-	int low = net->sysctl.ip_local_port_range[0];
-	int high = net->sysctl.ip_local_port_range[1];
+	int low, high;
 
+	inet_sk_get_local_port_range(sk, &low, &high);
 	if (!hlist_unhashed(&sk->sk_node))
 		return -EINVAL;
 	if (snum) {
@@ -158,7 +159,8 @@ int udp_v4_get_port(struct sock *sk, unsigned short snum)
 		for (uint32_t i = 0; i < remaining; i++) {
 			uint16_t port = (uint16_t)(low + (x + i) % remaining);
 
-			if (!udp_lib_lport_inuse(udp_hashslot(t, port), sk, port)) {
+			if (!inet_is_local_reserved_port(net, port) &&
+			    !udp_lib_lport_inuse(udp_hashslot(t, port), sk, port)) {
 				udp_hash_add(t, sk, port);
 				return 0;
 			}

@@ -15,10 +15,11 @@ const struct shim_carried shim_carried[] = {
 	{SOL_SOCKET, SO_BROADCAST, 0, false},
 	{SOL_SOCKET, SO_OOBINLINE, 0, false},
 	{SOL_SOCKET, SO_LINGER, 0, false},
-	{SOL_SOCKET, SO_PRIORITY, 0, false},
 	{SOL_SOCKET, SO_SNDBUF, SHIM_HANDOFF_SNDBUF, false},
 	{SOL_SOCKET, SO_RCVBUF, SHIM_HANDOFF_RCVBUF, false},
+	/* IP_TOS sets SO_PRIORITY too (rt_tos2priority): the priority comes after it. */
 	{IPPROTO_IP, IP_TOS, 0, false},
+	{SOL_SOCKET, SO_PRIORITY, 0, false},
 	{IPPROTO_IP, IP_TTL, 0, false},
 	{IPPROTO_TCP, TCP_NODELAY, 0, true},
 	{IPPROTO_TCP, TCP_KEEPIDLE, 0, true},

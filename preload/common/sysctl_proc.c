@@ -211,6 +211,37 @@ static int probe_hz(void)
 	return hz;
 }
 
+/*
+ * net.ipv4.ip_local_reserved_ports: a comma-separated list of ports and
+ * ranges ("8080,9000-9010"), empty by default. Unreadable: none reserved.
+ */
+static void read_reserved_ports(uint64_t map[65536 / 64])
+{
+	char buf[4096], *p = buf, *end;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_reserved_ports", "re");
+
+	if (!f)
+		return;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	while (*p && *p != '\n') {
+		unsigned long lo = strtoul(p, &end, 10), hi = lo;
+
+		if (end == p)
+			break;
+		p = end;
+		if (*p == '-') {
+			hi = strtoul(p + 1, &end, 10);
+			p = end;
+		}
+		for (unsigned long port = lo; port <= hi && port < 65536; port++)
+			map[port / 64] |= 1ull << (port % 64);
+		if (*p == ',')
+			p++;
+	}
+}
+
 void sysctl_proc_read(struct netns_sysctl *s)
 {
 	long range[2];
@@ -283,6 +314,9 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/conf/default/igmpv3_unsolicited_report_interval",
 		 &s->igmpv3_unsolicited_report_interval);
 	read_int("net/core/optmem_max", &s->optmem_max);
+	read_reserved_ports(s->ip_local_reserved_ports);
+	read_int("net/ipv4/tcp_tw_reuse", &s->tcp_tw_reuse);
+	read_int("net/ipv4/tcp_tw_reuse_delay", &s->tcp_tw_reuse_delay);
 
 	for (size_t i = 0; i < TCP_LIVE_INTS; i++)
 		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);

@@ -290,6 +290,13 @@ static int shim_rep_addrlen(const struct shim_rep *rep)
 
 /* ---- bind, listen, accept ---- */
 
+/*
+ * The interposer's notes of socket options (SO_ZEROCOPY, transmit
+ * stamping, TCP_INQ) that a listener keeps and sk_clone_lock copies to every
+ * socket it accepts.
+ */
+#define SHIM_F_SK_NOTES (SHIM_F_ZEROCOPY | SHIM_F_TXSTAMP | SHIM_F_INQ)
+
 #define SHIM_PASS(fd, call)                                                                        \
 	do {                                                                                       \
 		if (likely(!shim_slow) && likely(!shim_fd_get(fd)))                                \
@@ -410,8 +417,8 @@ static int shim_listen(int fd, uint64_t e, int backlog, struct shim_call *c)
 	shim_epoll_forget_fd(fd, false);
 	if (flflags >= 0 && (flflags & O_NONBLOCK))
 		shim_real.fcntl(fd, F_SETFL, O_NONBLOCK);
-	/* TCP_INQ goes on to the accepted sockets (shim_accept). */
-	shim_fd_set(fd, shim_ent(shim_ent_id(e), SHIM_LISTENER, shim_ent_flags(e) & SHIM_F_INQ));
+	shim_fd_set(fd,
+		    shim_ent(shim_ent_id(e), SHIM_LISTENER, shim_ent_flags(e) & SHIM_F_SK_NOTES));
 	return 0;
 }
 
@@ -595,7 +602,7 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 		shim_real.close(nfd);
 	}
 	shim_pair_opts_inherit(fd, nfd);
-	shim_fd_set(nfd, shim_ent((uint32_t)id, SHIM_STREAM, shim_ent_flags(e) & SHIM_F_INQ));
+	shim_fd_set(nfd, shim_ent((uint32_t)id, SHIM_STREAM, shim_ent_flags(e) & SHIM_F_SK_NOTES));
 	shim_note(c, "id %u", (uint32_t)id);
 	if (!addr)
 		return nfd;

@@ -202,6 +202,8 @@ long stackd_env_long(const char *var, long def, long min, long max, char *err, i
  * added by the caller. 0 or -1 with a message on stderr.
  */
 int stackd_init(struct stackd *sd, struct net_device *dev);
+/* stackd_secret.c: the TCP secrets of this boot and network namespace, kept in the runtime dir. */
+void stackd_secret_load(struct stackd *sd);
 void stackd_destroy(struct stackd *sd);
 /* The host's time now (its clock), ns. */
 uint64_t stackd_time(struct stackd *sd);
@@ -241,11 +243,12 @@ void stackd_sock_bury(struct stackd *sd);
 /* Drops every record (stackd_destroy). */
 void stackd_sock_free_all(struct stackd *sd);
 /*
- * Releases datagram sockets (of every user, or of uid) whose pair has hung
- * up but whose EPOLLHUP is not handled yet. A look at every record: only
- * where it matters now (a port in use, a budget reached).
+ * Releases datagram sockets and never-connected stream sockets (of every
+ * user, or of uid) whose pair has hung up but whose EPOLLHUP is not
+ * handled yet. A look at every record: only where it matters now (a port
+ * in use, a budget reached).
  */
-void stackd_reap_dgrams(struct stackd *sd, bool any_user, uid_t uid);
+void stackd_reap_closed(struct stackd *sd, bool any_user, uid_t uid);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);

@@ -317,7 +317,7 @@ static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, st
 		 * event, a pair's may wait in this epoll round): look, then try
 		 * again.
 		 */
-		stackd_reap_dgrams(sd, true, 0);
+		stackd_reap_closed(sd, true, 0);
 		stackd_scan_unix(sd);
 		ss = stackd_sock_find(sd, id);
 		if (!ss || !ss->sock)

@@ -169,6 +169,7 @@ int main(void)
 	sysctl_proc_read(&sd->net.sysctl);
 	if (stackd_init(sd, dev) < 0)
 		return 1;
+	stackd_secret_load(sd);
 	sd->ctl_fd = ret;
 	if (stackd_epoll_add(sd, sd->ctl_fd, EPOLLIN, &sd->ctl_ep) < 0) {
 		fprintf(stderr, "sockshim-stackd: epoll_ctl: %s\n", strerror(errno));

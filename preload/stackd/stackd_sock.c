@@ -416,7 +416,20 @@ void stackd_sock_bury(struct stackd *sd)
 	}
 }
 
-void stackd_reap_dgrams(struct stackd *sd, bool any_user, uid_t uid)
+static bool stackd_app_closed(const struct stackd_sock *ss);
+
+/*
+ * A stream socket that never connected: its close has no TCP state to
+ * wait for, the port is free at once (a bound socket closed and bound
+ * again).
+ */
+static bool stackd_stream_unused(const struct stackd_sock *ss)
+{
+	return ss->sock && ss->sock->sk->sk_state == TCP_CLOSE && !ss->connecting &&
+	       !ss->listening && !ss->zombie && !ss->handover;
+}
+
+void stackd_reap_closed(struct stackd *sd, bool any_user, uid_t uid)
 {
 	for (unsigned int b = 0; sd->hash && b < sd->hash_size; b++) {
 		struct stackd_sock *ss = sd->hash[b], *next;
@@ -425,11 +438,12 @@ void stackd_reap_dgrams(struct stackd *sd, bool any_user, uid_t uid)
 			struct pollfd p;
 
 			next = ss->hash_next;
-			if (ss->stream || ss->fd < 0 ||
+			if ((ss->stream && !stackd_stream_unused(ss)) || ss->fd < 0 ||
 			    (!any_user && (!ss->charged || ss->owner != uid)))
 				continue;
 			p = (struct pollfd){.fd = ss->fd};
-			if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP)) {
+			if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) &&
+			    (!ss->stream || stackd_app_closed(ss))) {
 				stackd_trace(sd, "id %u: app closed", ss->id);
 				stackd_sock_free(ss);
 			}

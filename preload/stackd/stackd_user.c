@@ -103,7 +103,7 @@ int stackd_user_may(struct stackd *sd, uid_t uid, long mem)
 
 	if (r < 0) {
 		/* Some of its sockets may be closed without our knowing yet: look, then judge. */
-		stackd_reap_dgrams(sd, false, uid);
+		stackd_reap_closed(sd, false, uid);
 		if (sd->nwatched)
 			stackd_scan_unix(sd);
 		r = stackd_user_room(sd, uid, mem);

@@ -7,7 +7,10 @@
 # kernel peer and prints getsockopt of each option on the accepted socket;
 # the two outputs must be equal. Two options are also checked by what they
 # do: SO_OOBINLINE (the peer's urgent byte reads inline) and SO_RCVTIMEO
-# (a read with nothing coming fails with EAGAIN instead of blocking).
+# (a read with nothing coming fails with EAGAIN instead of blocking). A
+# socket filter (locked) and SO_ZEROCOPY are inherited too: the accepted
+# socket reads the program back, cannot detach it, and a MSG_ZEROCOPY send
+# on it queues its completion.
 #
 # Topology: the shim namespace (stack 10.99.0.10) and a native namespace
 # (kernel 10.98.0.10, testbed_native_up) each accept from one kernel peer.
@@ -18,7 +21,7 @@ testbed_test_begin accept_inherit
 testbed_native_up || tb_fail "cannot build the native namespace"
 
 cat >"$TB_WORK/server.py" <<'EOF'
-import errno, select, socket, struct, sys
+import ctypes, errno, select, socket, struct, sys
 
 S, IP, TCP = socket.SOL_SOCKET, socket.IPPROTO_IP, socket.IPPROTO_TCP
 TV = struct.Struct("ll")
@@ -49,7 +52,11 @@ OPTS = [
 	("TCP_LINGER2", TCP, socket.TCP_LINGER2, 7),
 	("TCP_SYNCNT", TCP, socket.TCP_SYNCNT, 3),
 	("TCP_CONGESTION", TCP, socket.TCP_CONGESTION, b"reno"),
+	("SO_ZEROCOPY", S, 60, 1),
 ]
+SO_ATTACH_FILTER, SO_DETACH_FILTER, SO_LOCK_FILTER, MSG_ZEROCOPY = 26, 27, 44, 0x4000000
+# A classic BPF program that keeps every packet whole: "ret #-1".
+FILTER = ctypes.create_string_buffer(struct.pack("HBBI", 0x06, 0, 0, 0xffffffff))
 
 l = socket.socket()
 l.setsockopt(S, socket.SO_REUSEADDR, 1)
@@ -58,6 +65,8 @@ for name, level, opt, val in OPTS:
 		l.setsockopt(level, opt, val)
 	except OSError as e:
 		print(name, "set", errno.errorcode[e.errno])
+l.setsockopt(S, SO_ATTACH_FILTER, struct.pack("HL", 1, ctypes.addressof(FILTER)))
+l.setsockopt(S, SO_LOCK_FILTER, 1)
 l.bind(("0.0.0.0", 7130))
 l.listen(1)
 print("listening", flush=True)
@@ -75,6 +84,13 @@ for name, level, opt, val in OPTS:
 	except OSError as e:
 		v = errno.errorcode[e.errno]
 	print(name, v)
+print("SO_LOCK_FILTER", c.getsockopt(S, SO_LOCK_FILTER))
+print("SO_GET_FILTER", c.getsockopt(S, SO_ATTACH_FILTER, 64).hex())
+try:
+	c.setsockopt(S, SO_DETACH_FILTER, 0)
+	print("SO_DETACH_FILTER ok")
+except OSError as e:
+	print("SO_DETACH_FILTER", errno.errorcode[e.errno])
 # The peer sends "ab", "X" urgent, "cd": inline, the byte is in the stream.
 got = b""
 while len(got) < 5:
@@ -90,6 +106,19 @@ try:
 	print("recv with nothing coming", c.recv(100))
 except OSError as e:
 	print("recv with nothing coming", errno.errorcode[e.errno])
+# SO_ZEROCOPY inherited: the send's completion (id 0) comes on the error queue.
+c.send(b"z", MSG_ZEROCOPY)
+p = select.poll()
+p.register(c, 0)
+if not p.poll(10000):
+	print("zerocopy: no completion")
+else:
+	_, anc, _, _ = c.recvmsg(0, 512, socket.MSG_ERRQUEUE)
+	for level, typ, data in anc:
+		if (level, typ) != (socket.IPPROTO_IP, 11):  # IP_RECVERR (SO_TIMESTAMP adds its own)
+			continue
+		ee_errno, origin, _, _, _, lo, hi = struct.unpack("IBBBBII", data[:16])
+		print("zerocopy completion: origin", origin, "ids", lo, hi)
 c.close()
 EOF
 # The kernel peer: connects, sends "ab" + urgent "X" + "cd" in one segment, waits for the close.
