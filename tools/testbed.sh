@@ -133,6 +133,9 @@ testbed_down() {
 		[ -z "$ns" ] && continue
 		ip netns list 2>/dev/null | grep -qw -- "$ns" || continue
 		tb_ns_kill "$ns"
+		# The stack host's TCP secret for this namespace (stackd_secret.c)
+		# would outlive it until reboot; its inode number is reused later.
+		rm -f "/run/sockshim/tcp-secret-netns-$(stat -Lc %i "/run/netns/$ns" 2>/dev/null)"
 		# Deleting either namespace destroys the veth pair with it.
 		ip netns del "$ns" 2>/dev/null
 	done
