@@ -340,6 +340,10 @@ void shim_trace(struct shim_call *c, long ret, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void shim_trace_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void shim_trace_init(void);
+/* Whether the trace file's own fd is in [first, last] (the program must not close it). */
+bool shim_trace_owns(unsigned int first, unsigned int last);
+/* Moves the trace file's fd off fd before the program's dup2() onto it; -1 if it cannot. */
+int shim_trace_fd_evict(int fd);
 /* At SOCKSHIM_TRACE=2, the first stack's settings, once. */
 void shim_trace_banner(void);
 /* An error line for the user (no pid prefix), to the trace destination, trace on or off. */

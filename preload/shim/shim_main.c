@@ -443,6 +443,12 @@ SHIM_EXPORT int close(int fd)
 	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
 		return shim_real.close(fd);
 	shim_call_begin(&c, SHIM_SYM_close);
+	if (fd >= 0 && shim_trace_owns((unsigned int)fd, (unsigned int)fd)) {
+		/* The trace's own fd: the program never opened this number. */
+		errno = EBADF;
+		shim_trace(&c, -1, "%d", fd);
+		return -1;
+	}
 	e = shim_fd_get(fd);
 	if (e && shim_vfork_child())
 		e = 0;
@@ -476,13 +482,35 @@ static void shim_forget_range(unsigned int first, unsigned int last, struct shim
 	}
 }
 
+/*
+ * close_range() around the trace's own fd (shim_trace_owns): the kernel's
+ * answer for the whole range, the two parts beside it closed. Flags apply to
+ * each part as to the whole (a second CLOSE_RANGE_UNSHARE finds the table
+ * already unshared).
+ */
+static int shim_close_range_real(unsigned int first, unsigned int last, int flags)
+{
+	unsigned int own;
+	int ret = 0;
+
+	if (first > last || !shim_trace_owns(first, last))
+		return shim_real.close_range(first, last, flags);
+	for (own = first; !shim_trace_owns(own, own); own++)
+		;
+	if (own > first)
+		ret = shim_real.close_range(first, own - 1, flags);
+	if (ret == 0 && own < last)
+		ret = shim_real.close_range(own + 1, last, flags);
+	return ret;
+}
+
 SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	struct shim_call c;
 	int ret;
 
 	shim_call_begin(&c, SHIM_SYM_close_range);
-	ret = shim_real.close_range(first, last, flags);
+	ret = shim_close_range_real(first, last, flags);
 	if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC) && !shim_vfork_child())
 		shim_forget_range(first, last, &c);
 	shim_trace(&c, ret, "%u, %u, %#x", first, last, flags);
@@ -494,7 +522,9 @@ SHIM_EXPORT void closefrom(int lowfd)
 	struct shim_call c;
 
 	shim_call_begin(&c, SHIM_SYM_closefrom);
-	shim_real.closefrom(lowfd);
+	if (lowfd < 0 || !shim_trace_owns((unsigned int)lowfd, ~0u) ||
+	    shim_close_range_real((unsigned int)lowfd, ~0u, 0) != 0)
+		shim_real.closefrom(lowfd);
 	if (lowfd >= 0 && !shim_vfork_child())
 		shim_forget_range((unsigned int)lowfd, ~0u, &c);
 	shim_trace(&c, 0, "%d", lowfd);
@@ -547,6 +577,11 @@ static int shim_dup3(enum shim_sym sym, int oldfd, int newfd, int flags)
 
 	shim_call_begin(&c, sym);
 	e = shim_fd_get(oldfd);
+	/* The program's number wins: the trace's fd moves out of its way. */
+	if (newfd >= 0 && oldfd != newfd && shim_trace_fd_evict(newfd) != 0) {
+		shim_trace(&c, -1, "%d, %d", oldfd, newfd);
+		return -1;
+	}
 	if (sym == SHIM_SYM_dup2)
 		ret = shim_real.dup2(oldfd, newfd);
 	else

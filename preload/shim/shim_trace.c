@@ -22,11 +22,14 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 int shim_trace_level;
 static int shim_trace_fd = 2;
+/* The trace file's fd when we opened one: ours, not the program's (shim_trace_owns). */
+static int shim_trace_own = -1;
 
 struct shim_name {
 	int val;
@@ -391,6 +394,32 @@ void shim_trace(struct shim_call *c, long ret, const char *fmt, ...)
 	errno = saved;
 }
 
+/*
+ * The trace file's fd lives at the top of the fd space (at most 1023, so a
+ * program's select() sets never need it) and the interposer hides it:
+ * close() of its number is EBADF as for a number the program never opened,
+ * close_range() and closefrom() leave it open, and a dup2() onto it moves it
+ * first. A daemon that closes every fd it did not open (sshd's closefrom at
+ * start) would otherwise close it, and the next socket or file it opens
+ * would get the number the trace lines are written to.
+ */
+static int shim_trace_fd_dup_high(int fd)
+{
+	struct rlimit rl;
+	rlim_t top;
+	int hi;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 64) {
+		top = rl.rlim_cur > 1024 ? 1023 : rl.rlim_cur - 1;
+		for (; top >= 32; top -= 16) {
+			hi = shim_real.fcntl(fd, F_DUPFD_CLOEXEC, (int)top);
+			if (hi >= 0)
+				return hi;
+		}
+	}
+	return shim_real.fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
 void shim_trace_init(void)
 {
 	int fd;
@@ -400,9 +429,31 @@ void shim_trace_init(void)
 		return;
 	if (shim_cfg.trace_file[0]) {
 		fd = open(shim_cfg.trace_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		if (fd >= 0)
-			shim_trace_fd = fd;
+		if (fd < 0)
+			return;
+		shim_trace_fd = shim_trace_own = fd;
+		shim_trace_fd_evict(fd);
 	}
+}
+
+bool shim_trace_owns(unsigned int first, unsigned int last)
+{
+	return shim_trace_own >= 0 && (unsigned int)shim_trace_own >= first &&
+	       (unsigned int)shim_trace_own <= last;
+}
+
+int shim_trace_fd_evict(int fd)
+{
+	int moved;
+
+	if (!shim_trace_owns((unsigned int)fd, (unsigned int)fd))
+		return 0;
+	moved = shim_trace_fd_dup_high(fd);
+	if (moved < 0)
+		return -1;
+	shim_trace_fd = shim_trace_own = moved;
+	shim_real.close(fd);
+	return 0;
 }
 
 void shim_trace_banner(void)

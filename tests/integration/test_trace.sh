@@ -45,6 +45,57 @@ n_conn=$(grep -cE '(^|[^_a-z])connect\(' "$TB_WORK/curl.trace")
 tb_say "ok: socket x$n_sock (with its inetsw match), connect x$n_conn, data calls both ways"
 grep -E 'connect\(' "$TB_WORK/curl.trace" | head -n 1 | sed 's/^/    /'
 
+# The trace file's fd is the interposer's, not the program's: a daemon that
+# closes every fd it did not open (close loop, closefrom/close_range) keeps
+# its trace, a dup2() onto that number gets the program's file, and no trace
+# line ever lands in a file or socket of the program. Native run for the
+# same script in the same test: what the program sees must be the same.
+cat >"$TB_WORK/closeall.py" <<'PY'
+import os, socket, sys
+trace = sys.argv[1]
+def trace_fd():
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if os.readlink("/proc/self/fd/" + name) == trace:
+                return int(name)
+        except OSError:
+            pass
+    return -1
+fd = trace_fd()
+if trace != "-" and fd < 0:
+    print("no trace fd"); sys.exit(1)
+bad = 0
+for n in range(3, 4096):
+    try:
+        os.close(n)
+    except OSError:
+        bad += 1
+print("blind close loop: EBADF for all" if bad == 4093 else "blind close loop closed %d" % (4093 - bad))
+os.closerange(3, 1 << 20)
+r, w = os.pipe()
+if fd >= 0:
+    os.dup2(w, fd)  # the program's number now: the trace moves away
+    os.write(fd, b"mine")
+    os.close(fd)
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.close()
+os.close(w)
+data = os.read(r, 1 << 16)
+print("pipe:", data.decode(errors="replace") if data in (b"", b"mine") else "trace leaked %d bytes" % len(data))
+PY
+testbed_native_shim_ns "$TB_PY" "$TB_WORK/closeall.py" - >"$TB_WORK/closeall.native" 2>&1 ||
+	tb_fail "the close-everything script failed natively: $(cat "$TB_WORK/closeall.native")"
+testbed_shim env SOCKSHIM_TRACE=1 SOCKSHIM_TRACE_FILE="$TB_WORK/closeall.trace" \
+	"$TB_PY" "$TB_WORK/closeall.py" "$TB_WORK/closeall.trace" >"$TB_WORK/closeall.shim" 2>&1 ||
+	tb_fail "the close-everything script failed under the shim: $(cat "$TB_WORK/closeall.shim")"
+sed 's/^pipe: $/pipe: mine/' "$TB_WORK/closeall.native" >"$TB_WORK/closeall.native.want"
+diff -u "$TB_WORK/closeall.native.want" "$TB_WORK/closeall.shim" ||
+	tb_fail "a program closing every fd sees something else under the trace"
+grep -qE 'setsockopt\(.*SO_REUSEADDR' "$TB_WORK/closeall.trace" ||
+	tb_fail "the trace stopped after the program closed every fd"
+tb_say "ok: close loop, closerange and dup2 leave the trace file alone: $(tr '\n' ';' <"$TB_WORK/closeall.shim")"
+
 tb_say "bad configuration: SOCKSHIM_ADDR=bogus"
 testbed_shim env SOCKSHIM_ADDR=bogus "$TB_PY" -c '
 import socket
