@@ -93,7 +93,7 @@
  * address (shim_accepted_name) and had no SHIM_OP_CONNECTED, 6 had no
  * notice page (SHIM_SO_NOTICE) and no sequence number in error reports.
  */
-#define SHIM_CTL_VERSION 7
+#define SHIM_CTL_VERSION 8
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -130,6 +130,13 @@ enum shim_op {
 	 * __inet_stream_connect takes it then; the next connect() says EISCONN.
 	 */
 	SHIM_OP_CONNECTED,
+	/*
+	 * No payload: a stream read found the pair's EOF. hdr.ret = 1 when the
+	 * peer's FIN came first (tcp_recvmsg's SOCK_DONE: the read is EOF and
+	 * an error that followed, e.g. a reset in CLOSE_WAIT, stays pending for
+	 * SO_ERROR and the next write); else as GETERR.
+	 */
+	SHIM_OP_READERR,
 	SHIM_OP_MAX,
 };
 
@@ -353,6 +360,7 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
 	case SHIM_OP_IOCTL:
 		return h + sizeof(struct shim_ioctl);
 	case SHIM_OP_GETERR:
+	case SHIM_OP_READERR:
 	case SHIM_OP_CLOSE:
 	case SHIM_OP_CONNECTED:
 		return h;

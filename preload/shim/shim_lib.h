@@ -400,6 +400,8 @@ void shim_dgram_autobind(int fd, uint64_t e);
 
 /* For the error mapping on stream fds: the host's pending error, or 0. */
 int shim_pending_error(int fd, uint64_t ent);
+/* The same for a stream read that found EOF: 0 once the peer's FIN came (the error stays). */
+int shim_read_error(int fd, uint64_t ent);
 void shim_filler_gone(int fd);
 
 /*

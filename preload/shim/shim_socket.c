@@ -767,9 +767,9 @@ static void shim_pair_clear_err(int fd)
 	shim_real.getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
 }
 
-int shim_pending_error(int fd, uint64_t e)
+static int shim_pending_error_op(int fd, uint64_t e, enum shim_op op)
 {
-	struct shim_req req = {.hdr = {.op = SHIM_OP_GETERR, .id = shim_ent_id(e)}};
+	struct shim_req req = {.hdr = {.op = (uint16_t)op, .id = shim_ent_id(e)}};
 	struct shim_rep rep;
 
 	bool stream = shim_ent_kind(e) == SHIM_STREAM;
@@ -777,10 +777,19 @@ int shim_pending_error(int fd, uint64_t e)
 
 	if (stream)
 		shim_pair_clear_err(fd);
-	/* Taken from the host when the pair hung up (shim_poll.c); sock_error() clears it. */
-	err = shim_fd_err_take(fd);
-	if (err)
-		return err;
+	/*
+	 * Taken from the host when the pair hung up (shim_poll.c); sock_error()
+	 * clears it. A read after the peer's FIN is EOF all the same, and the
+	 * error stays (SHIM_OP_READERR answers 1).
+	 */
+	if (shim_ent_err(shim_fd_get(fd))) {
+		if (op == SHIM_OP_READERR && !shim_ctl_call(&req, &rep, NULL, fd) &&
+		    rep.hdr.ret == 1)
+			return 0;
+		err = shim_fd_err_take(fd);
+		if (err)
+			return err;
+	}
 	/* That hang-up was final: the host has nothing more (another thread may just have kept it).
 	 */
 	if (shim_ent_flags(shim_fd_get(fd)) & SHIM_F_HUPSEEN)
@@ -797,6 +806,16 @@ int shim_pending_error(int fd, uint64_t e)
 		return 0;
 	shim_fd_flags(fd, SHIM_F_FAILED, 0);
 	return -rep.hdr.ret;
+}
+
+int shim_pending_error(int fd, uint64_t e)
+{
+	return shim_pending_error_op(fd, e, SHIM_OP_GETERR);
+}
+
+int shim_read_error(int fd, uint64_t e)
+{
+	return shim_pending_error_op(fd, e, SHIM_OP_READERR);
 }
 
 /*

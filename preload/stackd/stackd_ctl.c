@@ -698,6 +698,10 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		return stackd_op_ioctl(ss, req, rep);
 	case SHIM_OP_GETERR:
 		return sock_error(ss->sock->sk);
+	case SHIM_OP_READERR:
+		if (ss->stream && sock_flag(ss->sock->sk, SOCK_DONE))
+			return 1;
+		return sock_error(ss->sock->sk);
 	case SHIM_OP_CONNECTED:
 		/* The application saw connect() succeed: __inet_stream_connect's SS_CONNECTED. */
 		if (ss->sock->state == SS_CONNECTING)
@@ -742,6 +746,7 @@ static const char *const stackd_op_names[] = {
 	[SHIM_OP_ERRQUEUE] = "ERRQUEUE",
 	[SHIM_OP_FASTOPEN] = "FASTOPEN",
 	[SHIM_OP_CONNECTED] = "CONNECTED",
+	[SHIM_OP_READERR] = "READERR",
 };
 
 static const char *stackd_op_name(uint32_t op)

@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: MIT
+# A reset that comes after the peer's FIN (the peer closes with SO_LINGER 0
+# once its FIN is acknowledged; a peer that keeps no TIME_WAIT answers a late
+# ACK the same way): the kernel's tcp_recvmsg still reads the data and then
+# EOF (SOCK_DONE comes before sk_err), while SO_ERROR, poll and the next
+# write see the reset's EPIPE. test_fin_rst.sh runs this natively and under
+# the shim and compares. argv: the peer's address, the peer's namespace.
+import errno, os, select, socket, struct, subprocess, sys, time
+
+peer_addr, peer_ns = sys.argv[1], sys.argv[2]
+env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+SCENARIOS = ("read first", "poll first", "SO_ERROR first", "write first")
+
+SERVER = r"""
+import socket, struct, sys
+l = socket.socket()
+l.bind((sys.argv[1], 0))
+l.listen(1)
+print(l.getsockname()[1], flush=True)
+for _ in range(int(sys.argv[2])):
+    c, _ = l.accept()
+    c.sendall(b"hello")
+    c.shutdown(socket.SHUT_WR)
+    c.recv(1)  # the client has our FIN: reset it now
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+"""
+server = subprocess.Popen(["ip", "netns", "exec", peer_ns, sys.executable, "-c", SERVER,
+                           peer_addr, str(len(SCENARIOS))],
+                          stdout=subprocess.PIPE, env=env, text=True)
+port = int(server.stdout.readline())
+
+TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
+
+
+def wait_state(s, want):
+    deadline = time.monotonic() + 30
+    while s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != want:
+        if time.monotonic() > deadline:
+            raise SystemExit("state %d never came" % want)
+        time.sleep(0.005)
+
+
+def call(label, f):
+    try:
+        r = f()
+    except OSError as e:
+        r = errno.errorcode[e.errno]
+    print("  %s: %r" % (label, r))
+
+
+def poll_bits(s):
+    p = select.poll()
+    p.register(s, select.POLLIN | select.POLLOUT | select.POLLRDHUP | select.POLLPRI)
+    ev = p.poll(0)
+    bits = ev[0][1] if ev else 0
+    names = [n for n in ("POLLIN", "POLLPRI", "POLLOUT", "POLLERR", "POLLHUP", "POLLRDHUP")
+             if bits & getattr(select, n)]
+    return "|".join(names) or "0"
+
+
+def so_error(s):
+    e = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    return errno.errorcode.get(e, e)
+
+
+for name in SCENARIOS:
+    print(name)
+    s = socket.create_connection((peer_addr, port))
+    wait_state(s, TCP_CLOSE_WAIT)
+    s.send(b"x")
+    wait_state(s, TCP_CLOSE)
+    if name == "poll first":
+        call("poll", lambda: poll_bits(s))
+    elif name == "SO_ERROR first":
+        call("SO_ERROR", lambda: so_error(s))
+    elif name == "write first":
+        call("send", lambda: s.send(b"y", socket.MSG_NOSIGNAL))
+    call("recv", lambda: s.recv(100))
+    call("recv", lambda: s.recv(100))
+    call("recv again", lambda: s.recv(100))
+    call("poll", lambda: poll_bits(s))
+    call("SO_ERROR", lambda: so_error(s))
+    call("SO_ERROR again", lambda: so_error(s))
+    call("send", lambda: s.send(b"z", socket.MSG_NOSIGNAL))
+    call("recv after", lambda: s.recv(100))
+    s.close()
+server.wait(timeout=30)
