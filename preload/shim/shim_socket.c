@@ -833,9 +833,9 @@ int shim_pending_error(int fd, uint64_t e)
  * The host shuts its end for writing only at the peer's FIN (or the
  * program's own SHUT_RD), and closes it on an error (sk_err with
  * TCP_CLOSE: stackd_stream_work). After a FIN tcp_recvmsg answers 0
- * whatever sk_err holds (SOCK_DONE comes first), so a pair that is not
- * hung up answers 0 here: no round trip to the host per client
- * connection. Anything else asks, as shim_pending_error.
+ * whatever sk_err holds (SOCK_DONE comes first), so a pair shut for
+ * reading and not hung up answers 0 here: no round trip to the host per
+ * client connection. Anything else asks, as shim_pending_error.
  */
 int shim_eof_error(int fd)
 {
@@ -847,7 +847,9 @@ int shim_eof_error(int fd)
 	if ((shim_ent_flags(e) & (SHIM_F_HUPSEEN | SHIM_F_FAILED)) || shim_ent_err(e) ||
 	    atomic_load_explicit(&shim_rd_shut_maybe, memory_order_relaxed))
 		return shim_pending_error(fd, e);
-	fin = shim_real.poll(&p, 1, 0) == 1 && !(p.revents & (POLLHUP | POLLERR));
+	/* RDHUP: the end of data, not a read of 0 bytes asked for on an empty pair. */
+	fin = shim_real.poll(&p, 1, 0) == 1 &&
+	      (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) == POLLRDHUP;
 	errno = saved;
 	return fin ? 0 : shim_pending_error(fd, e);
 }
