@@ -44,7 +44,10 @@
 # BENCH_BASELINE=DIR (another build directory, e.g. of the commit before a
 # change) measures that build's stack too in every round, right after this
 # one's, so that a change is judged against the kernel and its baseline in
-# the same minutes of a shared machine. BENCH_ROWS=txthread: the iperf3
+# the same minutes of a shared machine. BENCH_ROWS=connrate: the connection
+# rate as client (ab -> the peer's nginx) and the CPU per connection (ab's
+# user + system time plus, for the stack, its host's), BENCH_BASELINE too.
+# BENCH_ROWS=txthread: the iperf3
 # rows at both MTUs and the ping-pong, the stack measured in every round
 # with the link's transmit thread off (SOCKSHIM_TX_THREAD=0) and on (=1),
 # each with its hosts' CPU (both threads), and the load average before and
@@ -74,18 +77,18 @@ die() {
 }
 [ "$(id -u)" = 0 ] || die "must run as root (network namespaces)"
 unset TB_NATIVE
-for p in iperf3 sockperf "$PY" curl nc ethtool ab nginx; do
+for p in iperf3 sockperf "$PY" curl nc ethtool ab nginx /usr/bin/time; do
 	command -v "$p" >/dev/null ||
-		die "$p not found (apt-get install iperf3 sockperf python3 curl netcat-openbsd ethtool apache2-utils nginx-light)"
+		die "$p not found (apt-get install iperf3 sockperf python3 curl netcat-openbsd ethtool apache2-utils nginx-light time)"
 done
 case "$ROWS" in
-all | base | loss | loaded | pingpong | bulk | txthread) ;;
-*) die "BENCH_ROWS: '$ROWS' is not all, base, loss, loaded, pingpong, bulk or txthread" ;;
+all | base | loss | loaded | pingpong | bulk | txthread | connrate) ;;
+*) die "BENCH_ROWS: '$ROWS' is not all, base, loss, loaded, pingpong, bulk, txthread or connrate" ;;
 esac
 if [ -n "$BASELINE" ]; then
 	case "$ROWS" in
-	bulk | loaded | pingpong) ;;
-	*) die "BENCH_BASELINE is for BENCH_ROWS=bulk, loaded or pingpong" ;;
+	bulk | loaded | pingpong | connrate) ;;
+	*) die "BENCH_BASELINE is for BENCH_ROWS=bulk, loaded, pingpong or connrate" ;;
 	esac
 	BASELINE=$(cd "$BASELINE" 2>/dev/null && pwd) || die "BENCH_BASELINE: no such directory"
 	[ -r "$BASELINE/preload/libsockshim.so" ] || die "no $BASELINE/preload/libsockshim.so"
@@ -389,6 +392,31 @@ connrate() {
 	wait "$pid" 2>/dev/null
 }
 
+# connrate_client side: the rate as client, as connrate's, and the CPU per
+# connection in microseconds: ab's own (user + system) plus its host's. A
+# short run first starts the host, so that its start-up is not counted.
+connrate_client() {
+	local side=$1 out=$WORK/ab.log n u s host=0
+	[ "$side" != kernel ] &&
+		run_side "$side" ab -q -n 100 -c 8 "http://$TB_PEER_ADDR:8088/" >/dev/null 2>&1
+	{
+		echo "0 0"
+		stackd_ticks
+	} >"$WORK/ticks0"
+	run_side "$side" /usr/bin/time -f "%U %S" -o "$WORK/time" timeout $((SECS + 30)) \
+		ab -q -r -t "$SECS" -n 10000000 -c 8 "http://$TB_PEER_ADDR:8088/" >"$out" 2>&1
+	stackd_ticks >"$WORK/ticks1"
+	[ "$side" != kernel ] && host=$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1")
+	n=$(sed -n 's/^Complete requests: *\([0-9]*\).*/\1/p' "$out")
+	if [ -z "$n" ] || [ "$n" = 0 ] || ! grep -q '^Failed requests: *0$' "$out"; then
+		record "$side-client" fail
+		return
+	fi
+	record "$side-client" "$(sed -n 's/^Requests per second: *\([0-9.]*\).*/\1/p' "$out")"
+	read -r u s <"$WORK/time"
+	record "cpu-$side-client" "$(awk -v u="$u" -v s="$s" -v h="$host" -v n="$n" 'BEGIN { printf "%.0f", (u + s + h) * 1e6 / n }')"
+}
+
 meminfo_slab() {
 	awk '/^Slab:/ { print $2 }' /proc/meminfo
 }
@@ -517,6 +545,16 @@ for round in $(seq 1 "$ROUNDS"); do
 		done
 		continue
 	fi
+	if [ "$ROWS" = connrate ]; then
+		kernel_on
+		connrate_client kernel
+		kernel_off
+		for side in stack ${BASELINE:+baseline}; do
+			connrate_client "$side"
+			kill_hosts
+		done
+		continue
+	fi
 	if [ "$ROWS" = bulk ]; then
 		for mtu in 1500 65535; do
 			set_mtu "$mtu"
@@ -594,6 +632,15 @@ if [ "$ROWS" = pingpong ]; then
 		row "stack host CPU % in ping-pong" "-" "$(median "$side-cpu")" "-"
 		row "stack host CPU %, busy-poll ${BUSY}us" "-" "$(median "$side-busy-cpu")" "-"
 	done
+	exit 0
+fi
+if [ "$ROWS" = connrate ]; then
+	for side in stack ${BASELINE:+baseline}; do
+		[ "$side" = baseline ] && echo "baseline: $BASELINE"
+		mrow "connections/s, shim side client (ab)" kernel-client "$side-client"
+		mrow "CPU us per connection, client" cpu-kernel-client "cpu-$side-client"
+	done
+	echo "bench: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	exit 0
 fi
 if [ "$ROWS" = txthread ]; then

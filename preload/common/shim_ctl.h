@@ -653,4 +653,20 @@ static inline uint64_t shim_notice_word(uint32_t id, uint32_t seq, int err, unsi
 	       (flags & SHIM_NOTICE_FLAGS);
 }
 
+/*
+ * A TCP or UDP socket: inet_create checks no privilege for it (raw sockets
+ * need CAP_NET_RAW, ping sockets the group range, a plugin's may check
+ * anything), so neither side reads capabilities or groups to create one
+ * (in the host a /proc/PID/status read, the biggest part of a new
+ * connection's cost there after the round trip). type without flags.
+ */
+static inline int shim_create_unprivileged(int type, int protocol)
+{
+	if (type == SOCK_STREAM)
+		return protocol == 0 || protocol == IPPROTO_TCP;
+	if (type == SOCK_DGRAM)
+		return protocol == 0 || protocol == IPPROTO_UDP;
+	return 0;
+}
+
 #endif

@@ -51,6 +51,14 @@ static __thread unsigned int shim_ctl_depth __attribute__((tls_model("initial-ex
 
 extern char **environ;
 
+/* This thread is forking to start the host: no socket is shared by that fork. */
+static __thread bool shim_ctl_forking;
+
+bool shim_ctl_own_fork(void)
+{
+	return shim_ctl_forking;
+}
+
 static socklen_t shim_ctl_addr(struct sockaddr_un *sun)
 {
 	int n;
@@ -157,7 +165,9 @@ static int shim_host_start(void)
 		if (strncmp(environ[i], "LD_PRELOAD=", 11))
 			envp[j++] = environ[i];
 
+	shim_ctl_forking = true;
 	pid = fork();
+	shim_ctl_forking = false;
 	if (pid == 0) {
 		char *argv[] = {path, NULL};
 		int null;

@@ -78,7 +78,7 @@ static ssize_t shim_stream_rmap(int fd, uint64_t e, ssize_t ret)
 	int err;
 
 	if (ret == 0 || ret == -ECONNRESET) {
-		err = shim_read_error(fd, e);
+		err = ret ? shim_read_error(fd, e) : shim_eof_error(fd);
 		if (err)
 			return -err;
 		/* The pair's reset stood for an error already collected: EOF now. */

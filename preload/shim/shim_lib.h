@@ -310,6 +310,8 @@ int shim_ctl_from_host(int lfd, int nfd);
 void shim_ctl_reset_child(void);
 void shim_ctl_forget_fd(int fd);
 int shim_host_pid(void);
+/* Whether this thread is in the fork that starts the host (shim_ctl.c). */
+bool shim_ctl_own_fork(void);
 
 /* ---- a traced call (shim_trace.c) ---- */
 
@@ -402,6 +404,8 @@ void shim_dgram_autobind(int fd, uint64_t e);
 int shim_pending_error(int fd, uint64_t ent);
 /* The same for a stream read that found EOF: 0 once the peer's FIN came (the error stays). */
 int shim_read_error(int fd, uint64_t ent);
+/* ... at a stream read's end of data (0 bytes read), without asking when the pair shows the FIN. */
+int shim_eof_error(int fd);
 void shim_filler_gone(int fd);
 
 /*

@@ -57,9 +57,29 @@ static void shim_create_step(const char *step)
 		shim_note(shim_create_call, "%s", step);
 }
 
+/*
+ * Set once a stream of this process may have been shut down for reading by
+ * someone (its own shutdown(), or another process sharing it: fork, exec,
+ * SCM_RIGHTS): then the pair's end no longer tells a FIN (shim_eof_error).
+ */
+static atomic_bool shim_rd_shut_maybe;
+
+static void shim_rd_shut_note(void)
+{
+	atomic_store_explicit(&shim_rd_shut_maybe, true, memory_order_relaxed);
+}
+
+/* A fork shares every stream with the child, unless it starts the host (which keeps none). */
+static void shim_net_atfork_parent(void)
+{
+	if (!shim_ctl_own_fork())
+		shim_rd_shut_note();
+}
+
 static void shim_net_atfork_child(void)
 {
 	pthread_mutex_init(&shim_net_lock, NULL);
+	shim_net_atfork_parent();
 }
 
 static void shim_net_init(void)
@@ -77,17 +97,22 @@ static void shim_net_init(void)
 				shim_cfg.mac, 0);
 	if (shim_trace_level)
 		sock_create_trace = shim_create_step;
-	pthread_atfork(NULL, NULL, shim_net_atfork_child);
+	pthread_atfork(NULL, shim_net_atfork_parent, shim_net_atfork_child);
 }
 
-/* The caller's identity as the kernel's current_cred() would see it. */
-static void shim_own_cred(struct cred *cred)
+/*
+ * The caller's identity as the kernel's current_cred() would see it; ids
+ * only for a TCP or UDP socket, whose creation checks no privilege (four
+ * system calls fewer per connection).
+ */
+static void shim_own_cred(struct cred *cred, int type, int protocol)
 {
 	gid_t groups[32];
 	int i, n;
 
-	cred->uid = geteuid();
-	cred->gid = getegid();
+	*cred = (struct cred){.uid = geteuid(), .gid = getegid()};
+	if (shim_create_unprivileged(type & SOCK_TYPE_MASK, protocol))
+		return;
 	cred->cap_eff = shim_cap_eff();
 	n = getgroups(32, groups);
 	cred->ngroups = n < 0 ? 0 : n;
@@ -111,7 +136,7 @@ static int shim_core_create(int family, int type, int protocol, int *rtype, int 
 	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
 	if (shim_net_err)
 		return shim_net_err;
-	shim_own_cred(&cred);
+	shim_own_cred(&cred, type, protocol);
 	pthread_mutex_lock(&shim_net_lock);
 	shim_create_call = c;
 	err = sock_create_cred(&shim_net, family, type, protocol, &cred, &sock);
@@ -683,6 +708,10 @@ static int shim_fill(int fd)
 		n = shim_real.send(fd, zeros, sizeof(zeros), MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0) {
 			total += n;
+			/* A part taken: the buffer is full (sock_alloc_send_pskb refused the rest).
+			 */
+			if ((size_t)n < sizeof(zeros))
+				break;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -816,6 +845,32 @@ int shim_pending_error(int fd, uint64_t e)
 int shim_read_error(int fd, uint64_t e)
 {
 	return shim_pending_error_op(fd, e, SHIM_OP_READERR);
+}
+
+/*
+ * A stream read found the pair at its end (0 bytes): the errno it gives.
+ * The host shuts its end for writing only at the peer's FIN (or the
+ * program's own SHUT_RD), and closes it on an error (sk_err with
+ * TCP_CLOSE: stackd_stream_work). After a FIN tcp_recvmsg answers 0
+ * whatever sk_err holds (SOCK_DONE comes first), so a pair shut for
+ * reading and not hung up answers 0 here: no round trip to the host per
+ * client connection. Anything else asks the host (SHIM_OP_READERR).
+ */
+int shim_eof_error(int fd)
+{
+	uint64_t e = shim_fd_get(fd);
+	struct pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+	int saved = errno;
+	bool fin;
+
+	if ((shim_ent_flags(e) & (SHIM_F_HUPSEEN | SHIM_F_FAILED)) || shim_ent_err(e) ||
+	    atomic_load_explicit(&shim_rd_shut_maybe, memory_order_relaxed))
+		return shim_read_error(fd, e);
+	/* RDHUP: the end of data, not a read of 0 bytes asked for on an empty pair. */
+	fin = shim_real.poll(&p, 1, 0) == 1 &&
+	      (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) == POLLRDHUP;
+	errno = saved;
+	return fin ? 0 : shim_read_error(fd, e);
 }
 
 /*
@@ -1049,6 +1104,8 @@ SHIM_EXPORT int shutdown(int fd, int how)
 		/* inet_shutdown moved sock->state on from SS_CONNECTING: connect() asks again. */
 		if (shim_ent_kind(e) == SHIM_STREAM)
 			shim_fd_flags(fd, 0, SHIM_F_CONNECTING);
+		if (shim_ent_kind(e) == SHIM_STREAM && how != SHUT_WR)
+			shim_rd_shut_note();
 		/*
 		 * On a stream the pair carries the direction too: the host sees
 		 * EOF after the bytes already written (then sends FIN), and our
@@ -1582,6 +1639,9 @@ int shim_register_inherited(int fd)
 			return 0;
 		kind = SHIM_STREAM;
 	}
+	/* Another process holds it too, and may shut it down for reading. */
+	if (kind == SHIM_STREAM)
+		shim_rd_shut_note();
 	shim_fd_set(fd, shim_ent((uint32_t)id, kind, flags));
 	return 1;
 }

@@ -794,21 +794,6 @@ static void stackd_anc_parse(struct msghdr *msg, struct stackd_anc *anc)
 }
 
 /*
- * A TCP or UDP socket: inet_create checks no privilege for it (raw sockets
- * need CAP_NET_RAW, ping sockets the group range, a plugin's may check
- * anything), so its CREATE needs no /proc/PID/status read, the biggest
- * part of a new connection's cost in the host after the round trip.
- */
-static bool stackd_create_unprivileged(const struct shim_create *cr)
-{
-	if (cr->type == SOCK_STREAM)
-		return cr->protocol == 0 || cr->protocol == IPPROTO_TCP;
-	if (cr->type == SOCK_DGRAM)
-		return cr->protocol == 0 || cr->protocol == IPPROTO_UDP;
-	return false;
-}
-
-/*
  * The credentials a request runs with: the sender's uid and gid from
  * SCM_CREDENTIALS; for the ops that check privileges (creating raw and ping
  * sockets, binding low ports, options), its effective ids, groups and
@@ -822,7 +807,7 @@ static void stackd_request_cred(const struct shim_req *req, const struct ucred *
 	*cred = (struct cred){.uid = u->uid, .gid = u->gid};
 	switch (req->hdr.op) {
 	case SHIM_OP_CREATE:
-		if (stackd_create_unprivileged(&req->create))
+		if (shim_create_unprivileged(req->create.type, req->create.protocol))
 			break;
 		/* fall through */
 	case SHIM_OP_BIND:

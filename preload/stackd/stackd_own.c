@@ -79,9 +79,11 @@ static bool stackd_peer_is_host_end(const struct stackd_sock *ss, int fd)
 
 bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
 {
-	struct stackd_skid id;
+	struct stackd_skid id = {0};
+	socklen_t len = sizeof(id.cookie);
 
-	if (fd < 0 || stackd_skid_get(fd, &id) < 0)
+	/* The cookie alone tells (anything but a socket has none): no fstat per request. */
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_COOKIE, &id.cookie, &len) < 0)
 		return false;
 	if (ss->app.cookie && id.cookie == ss->app.cookie)
 		return true;
@@ -91,10 +93,8 @@ bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
 	 * An accepted connection's first request (maybe after a reset closed
 	 * our end): learn which socket accept() made.
 	 */
-	if (!ss->app.cookie && stackd_peer_is_host_end(ss, fd)) {
-		ss->app = id;
-		return true;
-	}
+	if (!ss->app.cookie && stackd_peer_is_host_end(ss, fd))
+		return stackd_skid_get(fd, &ss->app) == 0;
 	return false;
 }
 
