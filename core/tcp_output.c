@@ -22,7 +22,12 @@
  * allow. The queue keeps its one-MSS skbs, each counted as one packet in
  * flight, so SACK, loss marking and retransmission (always one MSS) see
  * the same segments whether they left alone or inside a GSO frame; the
- * frame is only the vehicle, with its checksum left to the device.
+ * frame is only the vehicle, with its checksum left to the device. A
+ * device without it gets the same runs as back-to-back MTU frames
+ * (tcp_transmit_run): the kernel's TCP always builds GSO frames (GSO is
+ * always on for TCP since Linux 4.19) and cuts them in software below
+ * TCP when the device cannot, so the run's size and its pacing are the
+ * same either way.
  *
  * Tail loss probes (RFC 8985 7, tcp_schedule_loss_probe) go from the
  * retransmit timer.
@@ -734,6 +739,28 @@ static int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int n
 	return tcp_xmit_segment(sk, c, seq, flags);
 }
 
+/*
+ * Sends the run of n queued segments from skb tcp_tso_segs chose: one GSO
+ * frame where the device takes it, else n frames back to back, as the
+ * kernel's software GSO cuts its frame below TCP (validate_xmit_skb). Only
+ * the first frame's failure is the run's: a later one is a frame the
+ * device dropped, for loss recovery to send again.
+ */
+static int tcp_transmit_run(struct sock *sk, struct sk_buff *skb, unsigned int n, unsigned int mss)
+{
+	const struct net_device *dev = sock_net(sk)->dev;
+	int err;
+
+	if (n > 1 && dev->gso_max_size)
+		return tcp_transmit_gso(sk, skb, n, mss);
+	err = tcp_transmit_skb(sk, skb, true);
+	while (!err && --n) {
+		skb = skb->next;
+		tcp_transmit_skb(sk, skb, true);
+	}
+	return err;
+}
+
 /* Splits skb so that it carries len bytes; the rest follows it on the queue. */
 static int tcp_fragment(struct sock *sk, struct sk_buff *skb, unsigned int len)
 {
@@ -788,6 +815,16 @@ static bool tcp_nagle_test(const struct tcp_sock *tp, const struct sk_buff *skb,
 }
 
 /*
+ * The largest run of segments TCP builds (sk_gso_max_size): the device's
+ * GSO limit, else GSO_LEGACY_MAX_SIZE, which the kernel's software GSO
+ * takes on any device.
+ */
+static uint64_t tcp_gso_max_size(const struct net_device *dev)
+{
+	return dev->gso_max_size && dev->gso_max_size < 65536 ? dev->gso_max_size : 65536;
+}
+
+/*
  * Segments per GSO frame at the pacing rate (tcp_tso_autosize, tcp_tso_segs):
  * about 1 ms of data (sk_pacing_shift), more on a short path (the device's
  * limit halves per 512 us of minimum RTT), at least min_tso_segs.
@@ -796,7 +833,7 @@ static unsigned int tcp_tso_autosize(struct sock *sk, unsigned int mss)
 {
 	const struct net_device *dev = sock_net(sk)->dev;
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint64_t gso_max = dev->gso_max_size < 65536 ? dev->gso_max_size : 65536;
+	uint64_t gso_max = tcp_gso_max_size(dev);
 	uint64_t bytes = tp->sk_pacing_rate >> SK_PACING_SHIFT;
 	uint64_t r = tcp_min_rtt(tp) / NSEC_PER_USEC >> TCP_TSO_RTT_LOG;
 	unsigned int min_segs =
@@ -824,9 +861,10 @@ static unsigned int tcp_tso_segs(struct sock *sk, struct sk_buff *skb, unsigned 
 	unsigned int max, n = 1;
 
 	/* In urgent mode each segment's own header carries its urgent pointer. */
-	if (!dev || !dev->gso_max_size || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN) || tp->urg_mode)
+	if (!dev || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN) || tp->urg_mode)
 		return 1;
-	max = (dev->gso_max_size < 65535 ? dev->gso_max_size : 65535) - IPV4_HLEN - TCP_MAX_HDR;
+	max = (unsigned int)(tcp_gso_max_size(dev) < 65535 ? tcp_gso_max_size(dev) : 65535) -
+	      IPV4_HLEN - TCP_MAX_HDR;
 	max /= mss;
 	if (max > tcp_tso_autosize(sk, mss))
 		max = tcp_tso_autosize(sk, mss);
@@ -900,7 +938,7 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 		n = tcp_tso_segs(sk, skb, mss, tp->cong.snd_cwnd - in_flight, nonagle);
 		if (!tp->packets_out)
 			tcp_ca_event(sk, CA_EVENT_TX_START);
-		if (n > 1 ? tcp_transmit_gso(sk, skb, n, mss) : tcp_transmit_skb(sk, skb, true))
+		if (tcp_transmit_run(sk, skb, n, mss))
 			break;
 		for (unsigned int i = 0; i < n; i++, skb = skb->next)
 			len += skb->len;

@@ -44,7 +44,9 @@
 # BENCH_BASELINE=DIR (another build directory, e.g. of the commit before a
 # change) measures that build's stack too in every round, right after this
 # one's, so that a change is judged against the kernel and its baseline in
-# the same minutes of a shared machine. BENCH_ROWS=connrate: the connection
+# the same minutes of a shared machine; with BENCH_ROWS=loss, each loss row
+# runs the baseline's stack right after this one's (same seed), in two more
+# columns. BENCH_ROWS=connrate: the connection
 # rate as client (ab -> the peer's nginx) and the CPU per connection (ab's
 # user + system time plus, for the stack, its host's), BENCH_BASELINE too.
 # BENCH_ROWS=txthread: the iperf3
@@ -87,8 +89,8 @@ all | base | loss | loaded | pingpong | bulk | txthread | connrate) ;;
 esac
 if [ -n "$BASELINE" ]; then
 	case "$ROWS" in
-	bulk | loaded | pingpong | connrate) ;;
-	*) die "BENCH_BASELINE is for BENCH_ROWS=bulk, loaded, pingpong or connrate" ;;
+	bulk | loaded | pingpong | connrate | loss) ;;
+	*) die "BENCH_BASELINE is for BENCH_ROWS=bulk, loaded, pingpong, connrate or loss" ;;
 	esac
 	BASELINE=$(cd "$BASELINE" 2>/dev/null && pwd) || die "BENCH_BASELINE: no such directory"
 	[ -r "$BASELINE/preload/libsockshim.so" ] || die "no $BASELINE/preload/libsockshim.so"
@@ -145,8 +147,14 @@ ratio() {
 	esac
 }
 
+# row LABEL KERNEL STACK RATIO [BASELINE BASELINE_RATIO]: the last two only
+# with BENCH_BASELINE (the loss rows).
 row() {
-	printf '%-38s %10s %10s %7s\n' "$@"
+	printf '%-38s %10s %10s %7s' "$1" "$2" "$3" "$4"
+	if [ -n "$BASELINE" ] && [ $# -gt 4 ]; then
+		printf ' %10s %7s' "$5" "$6"
+	fi
+	printf '\n'
 }
 
 # ---- The loss rows: through sockshim-impair (tools/testbed.sh) ----
@@ -189,7 +197,7 @@ xfer() {
 # loss_row LABEL IMPAIR_ARGS...: kernel, then stack, each through a freshly
 # started bridge (the same seeded decisions for both), down and up.
 loss_row() {
-	local label=$1 kd ku sd su
+	local label=$1 kd ku sd su bd= bu=
 	shift
 	testbed_impair_start "$@" || die "cannot start sockshim-impair $*"
 	kernel_on
@@ -202,12 +210,20 @@ loss_row() {
 	sd=$(xfer stack down)
 	testbed_impair_start "$@" || die "cannot restart sockshim-impair"
 	su=$(xfer stack up)
-	row "$LOSS_MB MiB download s, $label" "$kd" "$sd" "$(ratio "$sd" "$kd")"
-	row "$LOSS_MB MiB upload s, $label" "$ku" "$su" "$(ratio "$su" "$ku")"
+	if [ -n "$BASELINE" ]; then
+		testbed_impair_start "$@" || die "cannot restart sockshim-impair"
+		bd=$(xfer baseline down)
+		testbed_impair_start "$@" || die "cannot restart sockshim-impair"
+		bu=$(xfer baseline up)
+	fi
+	row "$LOSS_MB MiB download s, $label" "$kd" "$sd" "$(ratio "$sd" "$kd")" "$bd" \
+		"${bd:+$(ratio "$bd" "$kd")}"
+	row "$LOSS_MB MiB upload s, $label" "$ku" "$su" "$(ratio "$su" "$ku")" "$bu" \
+		"${bu:+$(ratio "$bu" "$ku")}"
 }
 
 loss_rows() {
-	local ks kr ss sr
+	local ks kr ss sr bs= br=
 	testbed_down
 	export TB_IMPAIR_LOG=$WORK/impair.log # testbed_impair_start writes the bridge's output there
 	testbed_up_impaired 1500 || die "cannot build the impaired testbed"
@@ -222,7 +238,7 @@ loss_rows() {
 	testbed_wait_listen "$TB_NS_PEER" tcp 8080 10 || die "http server did not start"
 	testbed_wait_listen "$TB_NS_PEER" tcp 5201 10 || die "iperf3 server did not start"
 	echo
-	row "measurement (each way)" "kernel" "stack" "ratio"
+	row "measurement (each way)" "kernel" "stack" "ratio" "baseline" "ratio"
 	loss_row "5% loss" --loss 5 --seed 1
 	loss_row "20% loss" --loss 20 --seed 1
 	testbed_impair_start --delay 10 --loss 1 --seed 1 || die "cannot start sockshim-impair"
@@ -232,8 +248,14 @@ loss_rows() {
 	kernel_off
 	ss=$(iperf_rate 1e6 stack)
 	sr=$(iperf_rate 1e6 stack -R)
-	row "goodput send Mbit/s, 20ms RTT 1% loss" "$ks" "$ss" "$(ratio "$ss" "$ks")"
-	row "goodput recv Mbit/s, 20ms RTT 1% loss" "$kr" "$sr" "$(ratio "$sr" "$kr")"
+	if [ -n "$BASELINE" ]; then
+		bs=$(iperf_rate 1e6 baseline)
+		br=$(iperf_rate 1e6 baseline -R)
+	fi
+	row "goodput send Mbit/s, 20ms RTT 1% loss" "$ks" "$ss" "$(ratio "$ss" "$ks")" "$bs" \
+		"${bs:+$(ratio "$bs" "$ks")}"
+	row "goodput recv Mbit/s, 20ms RTT 1% loss" "$kr" "$sr" "$(ratio "$sr" "$kr")" "$br" \
+		"${br:+$(ratio "$br" "$kr")}"
 	echo
 	echo "ratios: stack / kernel (times: lower is better, targets 1.5x at 5% and 3x at 20% loss;"
 	echo "goodput: higher is better, target 0.8x); \"timeout\" means over ${LOSS_TIMEOUT}s"

@@ -307,6 +307,52 @@ Test(tcp_bbr, pacing_spaces_segments_at_the_pacing_rate)
 	}
 }
 
+/* A 100 Mbit/s bottleneck with a 2 MB queue, 20 ms RTT. */
+static const struct mem_link_impair path_100m = {
+	.seed = 1, .delay_ns = 10 * NSEC_PER_MSEC, .rate_bps = 100000000, .queue_bytes = 2000000};
+
+static const struct net_device_ops *mem_ops;
+static unsigned int gso_frames;
+
+static int count_gso_xmit(struct net_device *dev, struct sk_buff *skb)
+{
+	gso_frames += skb->gso_size != 0;
+	return mem_ops->ndo_start_xmit(dev, skb);
+}
+
+/*
+ * The kernel's TCP always builds GSO frames and cuts them in software where
+ * the device has no segmentation offload: on such a device BBR's data still
+ * leaves in runs of tcp_tso_autosize segments (about 1 ms at the pacing
+ * rate, 8 at ~12 MB/s), each run in MTU frames back to back and paced as
+ * one, not segment by segment. No GSO frame reaches the device.
+ */
+Test(tcp_bbr, runs_leave_back_to_back_without_gso)
+{
+	static struct departures d;
+	static struct net_device_ops ops;
+	struct socket *c, *s;
+	uint64_t bytes;
+
+	setup_link(&path_100m, "bbr");
+	ts->dev[0]->gso_max_size = 0;
+	mem_ops = ts->dev[0]->netdev_ops;
+	ops = *mem_ops;
+	ops.ndo_start_xmit = count_gso_xmit;
+	ts->dev[0]->netdev_ops = &ops;
+	gso_frames = 0;
+	tcp_pair(&c, &s);
+	d.tp = tcp_sk(c->sk);
+	mem_link_set_filter(ts->link, departure_tap, &d);
+	bytes = bulk(c, s, 2 * NSEC_PER_SEC, NULL, NULL);
+	cr_assert_eq(gso_frames, 0, "%u GSO frames on a device without GSO", gso_frames);
+	cr_assert_geq(d.max_burst, 6, "runs of at most %u segments", d.max_burst);
+	cr_assert_gt(d.paced_bursts, 500);
+	cr_assert_eq(d.too_close, 0, "%u of %u runs came early", d.too_close, d.paced_bursts);
+	cr_assert_gt(bytes, 15u << 20, "%llu bytes in 2 s at 100 Mbit/s",
+		     (unsigned long long)bytes);
+}
+
 /* ---- the state machine, through TCP_CC_INFO's gains ---- */
 
 struct modes {
