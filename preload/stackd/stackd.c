@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The stack host's loop services: its clock and the core entry, the trace,
- * epoll, the timerfd, and one round of the event loop. Every function takes
- * the host (struct stackd) it works for; stackd_main.c makes the process's
- * one host, a unit test makes its own on an in-memory link.
+ * epoll and its timeout, and one round of the event loop. Every function
+ * takes the host (struct stackd) it works for; stackd_main.c makes the
+ * process's one host, a unit test makes its own on an in-memory link.
  *
- * The loop waits in epoll on the link fd, a timerfd armed at the next stack
- * or host timer, the control listener and connections, and the host end of
- * each pair; stack callbacks only queue records, and the queued work runs
- * after the core call that raised it has returned, followed by one
- * ndo_flush.
+ * The loop waits in epoll, until the next stack or host timer, on the link
+ * fd, the control listener and connections, and the host end of each pair;
+ * stack callbacks only queue records, and the queued work runs after the
+ * core call that raised it has returned, followed by one ndo_flush.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -145,32 +143,22 @@ long stackd_env_long(const char *var, long def, long min, long max, char *err, i
 	return n;
 }
 
-/* Arms the timerfd for the earliest of the stack's timers, the host's and the idle deadline. */
-static void stackd_timer_arm(struct stackd *sd, uint64_t idle_deadline)
+/*
+ * When the loop must wake up without an event: the earliest of the stack's
+ * timers, the host's and the idle deadline (absolute ns, UINT64_MAX none).
+ * It is the sleep's own timeout (epoll_pwait2), not a timerfd: TCP moves
+ * its earliest timer (the pacing timer above all) nearly every round, and
+ * arming a timerfd, then reading it when it fired, were two system calls a
+ * round, as many as the round's sendmmsg (README, Measured).
+ */
+static uint64_t stackd_next_wake(struct stackd *sd, uint64_t idle_deadline)
 {
 	uint64_t next = net_next_timer(&sd->net);
 	uint64_t host = timer_next(&sd->timers);
-	struct itimerspec its = {0};
 
 	if (host < next)
 		next = host;
-	if (idle_deadline < next)
-		next = idle_deadline;
-	/*
-	 * TCP pushes its timers later with nearly every ACK: only an earlier
-	 * deadline re-arms; a later one lets the timerfd fire early once, and
-	 * the wake-up re-arms it (one syscall per expiry, not per round).
-	 */
-	if (next >= sd->timer_armed)
-		return;
-	sd->timer_armed = next;
-	/* An absolute time in the past fires at once; 0 would disarm. */
-	if (!next)
-		next = 1;
-	its.it_value.tv_sec = (time_t)(next / NSEC_PER_SEC);
-	its.it_value.tv_nsec = (long)(next % NSEC_PER_SEC);
-	if (timerfd_settime(sd->timerfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
-		stackd_error(sd, "timerfd_settime: %s", strerror(errno));
+	return idle_deadline < next ? idle_deadline : next;
 }
 
 static void stackd_link_poll(struct stackd *sd)
@@ -187,16 +175,6 @@ static void stackd_link_poll(struct stackd *sd)
 		 stackd_time(sd) < until);
 }
 
-static void stackd_timer_event(struct stackd *sd)
-{
-	uint64_t expirations;
-
-	/* Only clears the readiness; the timers themselves run after the events. */
-	if (read(sd->timerfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		stackd_error(sd, "timerfd read: %s", strerror(errno));
-	sd->timer_armed = UINT64_MAX;
-}
-
 static void stackd_dispatch(struct stackd *sd, struct epoll_event *ev)
 {
 	struct stackd_ep *ep = ev->data.ptr;
@@ -204,9 +182,6 @@ static void stackd_dispatch(struct stackd *sd, struct epoll_event *ev)
 	switch (ep->kind) {
 	case STACKD_EP_LINK:
 		stackd_link_poll(sd);
-		break;
-	case STACKD_EP_TIMER:
-		stackd_timer_event(sd);
 		break;
 	case STACKD_EP_CTL_LISTEN:
 		stackd_ctl_accept(sd);
@@ -240,35 +215,47 @@ static void stackd_run_due(struct stackd *sd)
  * a wake-up of this process: the host's half of the scheduler latency on a
  * request/response path (SO_BUSY_POLL, Onload's spinning). Every wake-up
  * (one per event while traffic flows) buys at most that much spinning; an
- * idle host sleeps as before.
+ * idle host sleeps as before. The sleep ends at wake (absolute ns on the
+ * host's clock, UINT64_MAX never, 0 do not sleep).
  */
-static int stackd_wait(struct stackd *sd, struct epoll_event *evs, int timeout)
+static int stackd_wait(struct stackd *sd, struct epoll_event *evs, uint64_t wake)
 {
-	uint64_t until;
+	struct timespec ts = {0};
+	uint64_t now, until;
 	int n;
 
-	if (!timeout || !sd->cfg.busy_poll_us)
-		return epoll_wait(sd->epfd, evs, STACKD_MAX_EVENTS, timeout);
-	until = stackd_time(sd) + (uint64_t)sd->cfg.busy_poll_us * NSEC_PER_USEC;
-	do {
-		n = epoll_wait(sd->epfd, evs, STACKD_MAX_EVENTS, 0);
-		if (n)
-			return n;
-	} while (stackd_time(sd) < until);
-	return epoll_wait(sd->epfd, evs, STACKD_MAX_EVENTS, timeout);
+	if (wake && sd->cfg.busy_poll_us) {
+		/* A timer due meanwhile ends the spin as its event would. */
+		until = stackd_time(sd) + (uint64_t)sd->cfg.busy_poll_us * NSEC_PER_USEC;
+		if (wake < until)
+			until = wake;
+		do {
+			n = epoll_wait(sd->epfd, evs, STACKD_MAX_EVENTS, 0);
+			if (n)
+				return n;
+		} while (stackd_time(sd) < until);
+	}
+	if (wake == UINT64_MAX)
+		return epoll_pwait2(sd->epfd, evs, STACKD_MAX_EVENTS, NULL, NULL);
+	now = wake ? stackd_time(sd) : 0;
+	if (wake > now) {
+		ts.tv_sec = (time_t)((wake - now) / NSEC_PER_SEC);
+		ts.tv_nsec = (long)((wake - now) % NSEC_PER_SEC);
+	}
+	return epoll_pwait2(sd->epfd, evs, STACKD_MAX_EVENTS, &ts, NULL);
 }
 
-int stackd_round(struct stackd *sd, uint64_t idle_deadline, int timeout_ms)
+int stackd_round(struct stackd *sd, uint64_t idle_deadline, bool sleep)
 {
 	struct epoll_event evs[STACKD_MAX_EVENTS];
+	uint64_t wake = 0;
 	int n;
 
 	sd->round++;
 	stackd_run_due(sd);
-	stackd_timer_arm(sd, idle_deadline);
-	if (!list_empty(&sd->ready) || !list_empty(&sd->ready_sparse))
-		timeout_ms = 0;
-	n = stackd_wait(sd, evs, timeout_ms);
+	if (sleep && list_empty(&sd->ready) && list_empty(&sd->ready_sparse))
+		wake = stackd_next_wake(sd, idle_deadline);
+	n = stackd_wait(sd, evs, wake);
 	if (n < 0)
 		return -errno;
 	for (int i = 0; i < n; i++)
@@ -294,9 +281,7 @@ int stackd_init(struct stackd *sd, struct net_device *dev)
 	sd->next_id = 1;
 	sd->ctl_fd = -1;
 	sd->diag_fd = -1;
-	sd->timer_armed = UINT64_MAX;
 	sd->link_ep.kind = STACKD_EP_LINK;
-	sd->timer_ep.kind = STACKD_EP_TIMER;
 	sd->ctl_ep.kind = STACKD_EP_CTL_LISTEN;
 
 	inet_init();
@@ -310,13 +295,11 @@ int stackd_init(struct stackd *sd, struct net_device *dev)
 	stackd_sock_init(sd); /* hooks the stack's sockets */
 
 	sd->epfd = epoll_create1(EPOLL_CLOEXEC);
-	sd->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (sd->epfd < 0 || sd->timerfd < 0) {
-		fprintf(stderr, "sockshim-stackd: epoll/timerfd: %s\n", strerror(errno));
+	if (sd->epfd < 0) {
+		fprintf(stderr, "sockshim-stackd: epoll: %s\n", strerror(errno));
 		return -1;
 	}
-	if ((dev && dev->fd >= 0 && stackd_epoll_add(sd, dev->fd, EPOLLIN, &sd->link_ep) < 0) ||
-	    stackd_epoll_add(sd, sd->timerfd, EPOLLIN, &sd->timer_ep) < 0) {
+	if (dev && dev->fd >= 0 && stackd_epoll_add(sd, dev->fd, EPOLLIN, &sd->link_ep) < 0) {
 		fprintf(stderr, "sockshim-stackd: epoll_ctl: %s\n", strerror(errno));
 		return -1;
 	}
@@ -340,8 +323,6 @@ void stackd_destroy(struct stackd *sd)
 	stackd_user_free_all(sd);
 	if (sd->epfd >= 0)
 		close(sd->epfd);
-	if (sd->timerfd >= 0)
-		close(sd->timerfd);
 	if (sd->diag_fd >= 0)
 		close(sd->diag_fd);
 }

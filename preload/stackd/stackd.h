@@ -26,7 +26,6 @@
 /* What an epoll event's data.ptr points at: the first member of each owner. */
 enum stackd_ep_kind {
 	STACKD_EP_LINK,
-	STACKD_EP_TIMER,
 	STACKD_EP_CTL_LISTEN,
 	STACKD_EP_CONN,
 	STACKD_EP_PAIR,
@@ -140,13 +139,10 @@ struct stackd {
 	/* The host's clock (CLOCK_MONOTONIC; a test's virtual one), read by stackd_enter. */
 	uint64_t (*clock)(struct stackd *sd);
 	int epfd;
-	int timerfd;
-	uint64_t
-		timer_armed; /* absolute ns the timerfd fires at (maybe early), UINT64_MAX = none */
 	pid_t pid;
 	int linger_ms;
 
-	struct stackd_ep link_ep, timer_ep, ctl_ep;
+	struct stackd_ep link_ep, ctl_ep;
 	int ctl_fd;
 	struct list_head conns;
 	unsigned int nconns;
@@ -198,7 +194,7 @@ struct stackd {
 long stackd_env_long(const char *var, long def, long min, long max, char *err, int errlen);
 /*
  * Prepares sd for a link already opened (dev, or NULL for none): the core
- * stack, epoll, the timerfd, the I/O buffer. The control listener is
+ * stack, epoll, the I/O buffer. The control listener is
  * added by the caller. 0 or -1 with a message on stderr.
  */
 int stackd_init(struct stackd *sd, struct net_device *dev);
@@ -217,10 +213,11 @@ void stackd_enter(struct stackd *sd, const struct cred *cred);
 void stackd_leave(struct stackd *sd);
 /*
  * One round of the loop: due timers, queued socket work, one flush, then
- * waits at most timeout_ms (-1: until an event; 0 when work is queued) and
- * handles what came. Returns the number of events or -errno.
+ * looks for events, with sleep until one comes or the next timer (or
+ * idle_deadline) is due (not when work is queued), and handles them.
+ * Returns the number of events or -errno.
  */
-int stackd_round(struct stackd *sd, uint64_t idle_deadline, int timeout_ms);
+int stackd_round(struct stackd *sd, uint64_t idle_deadline, bool sleep);
 void stackd_trace(struct stackd *sd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void stackd_error(struct stackd *sd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int stackd_epoll_add(struct stackd *sd, int fd, uint32_t events, struct stackd_ep *ep);

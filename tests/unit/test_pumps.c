@@ -80,7 +80,7 @@ static void step(void)
 	mem_link_deliver(wire, vnow);
 	net_run_timers(&peer);
 	dev_flush(peer_dev);
-	cr_assert_geq(stackd_round(&sd, UINT64_MAX, 0), 0);
+	cr_assert_geq(stackd_round(&sd, UINT64_MAX, false), 0);
 }
 
 /* Steps until cond holds (evaluated once per step: it may consume what it checks). */
