@@ -246,6 +246,12 @@ void stackd_sock_free_all(struct stackd *sd);
  * in use, a budget reached).
  */
 void stackd_reap_closed(struct stackd *sd, bool any_user, uid_t uid);
+/*
+ * Runs now the work of streams whose pair hung up this round (a listener's
+ * close drops the connections in its accept queue, whose ports a bind()
+ * right after must find free, as inet_csk_listen_stop leaves them).
+ */
+void stackd_reap_hungup(struct stackd *sd);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);

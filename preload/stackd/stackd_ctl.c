@@ -317,8 +317,13 @@ static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, st
 		 * event, a pair's may wait in this epoll round): look, then try
 		 * again.
 		 */
+		const struct cred *cred = sd->net.current_cred;
+
 		stackd_reap_closed(sd, true, 0);
+		stackd_reap_hungup(sd);
 		stackd_scan_unix(sd);
+		/* Releasing sockets ran the stack as the host itself: the caller binds again. */
+		stackd_enter(sd, cred);
 		ss = stackd_sock_find(sd, id);
 		if (!ss || !ss->sock)
 			return -EBADF;

@@ -417,6 +417,7 @@ void stackd_sock_bury(struct stackd *sd)
 }
 
 static bool stackd_app_closed(const struct stackd_sock *ss);
+static bool stackd_stream_work(struct stackd_sock *ss, bool *more);
 
 /*
  * A stream socket that never connected: its close has no TCP state to
@@ -447,6 +448,29 @@ void stackd_reap_closed(struct stackd *sd, bool any_user, uid_t uid)
 				stackd_trace(sd, "id %u: app closed", ss->id);
 				stackd_sock_free(ss);
 			}
+		}
+	}
+}
+
+void stackd_reap_hungup(struct stackd *sd)
+{
+	for (unsigned int b = 0; sd->hash && b < sd->hash_size; b++) {
+		struct stackd_sock *ss = sd->hash[b], *next;
+
+		for (; ss; ss = next) {
+			struct pollfd p;
+			bool more = false;
+
+			next = ss->hash_next;
+			if (!ss->stream || !ss->sock || ss->fd < 0 || ss->handover || ss->zombie ||
+			    ss->listening || ss->dead)
+				continue;
+			p = (struct pollfd){.fd = ss->fd, .events = POLLIN | POLLRDHUP};
+			if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP))
+				continue;
+			/* Its work stays queued for the round if it lives on. */
+			stackd_pair_event(ss, EPOLLIN | EPOLLRDHUP | EPOLLHUP);
+			stackd_stream_work(ss, &more);
 		}
 	}
 }
