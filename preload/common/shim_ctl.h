@@ -91,9 +91,10 @@
  * datagram before it is sent (SHIM_SO_DGRAM_SIZE), no SHIM_CONNECT_WAIT
  * or SHIM_CONNECT_AGAIN, named accepted connections without their peer's
  * address (shim_accepted_name) and had no SHIM_OP_CONNECTED, 6 had no
- * notice page (SHIM_SO_NOTICE) and no sequence number in error reports.
+ * notice page (SHIM_SO_NOTICE) and no sequence number in error reports,
+ * 7 had no SHIM_SO_ERRQ_NOW and no corked datagram in SHIM_SO_DGRAM_SIZE.
  */
-#define SHIM_CTL_VERSION 7
+#define SHIM_CTL_VERSION 8
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -602,6 +603,15 @@ struct shim_dgram_size_rep {
 	uint32_t floor;
 	uint32_t errq; /* the error queue holds an entry now (sock_poll's ERR) */
 };
+
+/*
+ * Set with no value on a datagram socket: the host sends what the pair
+ * holds (as before every request), and answers 1 if the socket's error
+ * queue holds an entry then (sock_poll's ERR), else 0. The interposer asks
+ * after a stamped or MSG_ZEROCOPY send, whose entry the kernel has queued
+ * by the time send() returns when the frame leaves at once.
+ */
+#define SHIM_SO_ERRQ_NOW 0x53480005
 
 /*
  * The notice page: what the host has to tell a program about a socket out

@@ -427,6 +427,8 @@ int shim_cmsg_tsflags(const void *ctl, size_t len);
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
 /* The application took an error report that said the error queue is not empty. */
 void shim_errq_note(int fd);
+/* A datagram socket's SHIM_F_ERRQ checked against the host's error queue (readiness). */
+uint64_t shim_dgram_errq_settle(int fd, uint64_t e);
 /*
  * The notice page (shim_ctl.h SHIM_SO_NOTICE), mapped at first use (one
  * request per process): the socket's word (0 when it has none); the same

@@ -17,7 +17,8 @@
  *    report is, and IN only if datagrams follow a report at the head;
  *  - once that report is taken, an entry left on the error queue keeps the
  *    socket ERR (sock_poll) with nothing in the pair (SHIM_F_ERRQ), until
- *    recvmsg(MSG_ERRQUEUE) takes it;
+ *    recvmsg(MSG_ERRQUEUE) takes it; after a stamped or zerocopy send the
+ *    flag is settled with the host first (shim_dgram_errq_settle);
  *  - a pair says WRBAND where tcp_poll does not;
  *  - at the mark with nothing but a not-inline urgent byte left (read out
  *    of band or not) a pair says IN and holds nothing a read returns;
@@ -176,6 +177,7 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		/* sock_poll: ERR while the error queue holds an entry, queued when it was. */
 		if (w & SHIM_NOTICE_ERRQ_NOW)
 			rev |= POLLERR;
+		e = shim_dgram_errq_settle(fd, e);
 		return rev | (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
 	default:
 		return rev;

@@ -481,6 +481,11 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_SIZE && set)
 		return stackd_dgram_size(ss, o, rep);
+	/* The pair's datagrams went first (stackd_dgram_sync): their stamps are queued. */
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_ERRQ_NOW && set && !ss->stream) {
+		stackd_notice_errq(ss);
+		return !skb_queue_empty(&sock->sk->sk_error_queue);
+	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_NOTICE && set) {
 		uint32_t seq;
 

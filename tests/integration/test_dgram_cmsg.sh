@@ -77,6 +77,10 @@ grep -q 'still queued = poll 2: OUT ERR / ERR' "$TB_WORK/native" ||
 	tb_fail "the native run read no transmit stamps: the comparison would prove nothing"
 grep -q 'queued after an empty read: ready before it left = poll 1: OUT / ' "$TB_WORK/native" ||
 	tb_fail "the native run had a stamp before the datagram left: the late stamp proves nothing"
+grep -q 'queued after an empty read: ready as the send returned = poll 1: OUT / ' "$TB_WORK/native" ||
+	tb_fail "the native run had ERR before the late stamp was queued: the comparison would prove nothing"
+grep -q 'OPT_TSONLY and OPT_ID: ready as the send returned = poll 2: OUT ERR / ERR' "$TB_WORK/native" ||
+	tb_fail "the native run had no ERR as the stamped send returned: the comparison would prove nothing"
 if ! diff -u "$TB_WORK/native" "$TB_WORK/shim" >"$TB_WORK/diff"; then
 	cat "$TB_WORK/diff"
 	tb_fail "$(grep -c '^-[^-]' "$TB_WORK/diff") of $(wc -l <"$TB_WORK/native") lines differ from the kernel"

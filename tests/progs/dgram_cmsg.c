@@ -635,6 +635,8 @@ static void udp_zerocopy(void)
 	for (int i = 0; i < 3; i++)
 		res("sendto MSG_ZEROCOPY",
 		    sendto(fd, "zc", 2, MSG_ZEROCOPY, (struct sockaddr *)&to, sizeof(to)));
+	/* A veth frees (copies) the datagrams before send() returns: ERR at once. */
+	ready_print("ready as the send returned", fd);
 	zc_collect("completions", fd, 0, 2);
 	ready_print("ready, completions read", fd);
 	recv_print("MSG_ERRQUEUE empty", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
@@ -776,6 +778,8 @@ static void tx_stamp_late(void)
 	clock_gettime(CLOCK_REALTIME, &sent);
 	res("sendto, waiting for ARP",
 	    sendto(fd, "late", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+	/* No stamp yet, so no ERR (none from the send alone). */
+	ready_print("ready as the send returned", fd);
 	recv_print("MSG_ERRQUEUE before it left", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
 	ready_print("ready before it left", fd);
 	res("the address comes", system(on));
@@ -805,6 +809,8 @@ static void tx_stamps(void)
 	clock_gettime(CLOCK_REALTIME, &sent);
 	res("sendto", sendto(fd, "tx-1", 4, 0, (struct sockaddr *)&to, sizeof(to)));
 	res("sendto", sendto(fd, "tx-2", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+	/* On a veth the stamps are queued before send() returns: ERR at once. */
+	ready_print("ready as the send returned", fd);
 	wait_err(fd);
 	ready_print("ready, stamps queued", fd);
 	tx_stamp_read("MSG_ERRQUEUE first", fd, &sent);
