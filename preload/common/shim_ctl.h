@@ -590,8 +590,11 @@ struct shim_filter_part {
  * (IP_PMTUDISC_DO, PROBE): set with this value, the host checks it as
  * udp_sendmsg would (__ip_append_data's EMSGSIZE, queued for IP_RECVERR
  * too) and answers 0 or -EMSGSIZE, so that send() fails as the kernel's
- * does instead of the host dropping it later. The reply's optval holds a
- * struct shim_dgram_size_rep.
+ * does instead of the host dropping it later. On a socket with a corked
+ * datagram (UDP_CORK, MSG_MORE) the check is of that datagram grown by
+ * len (its destination, the IP maximum or the MTU its socket keeps to),
+ * and a failure drops it, as udp_sendmsg flushes the pending frames. The
+ * reply's optval holds a struct shim_dgram_size_rep.
  */
 #define SHIM_SO_DGRAM_SIZE 0x53480003
 struct shim_dgram_size {

@@ -172,10 +172,21 @@ static bool shim_dgram_unroutable(uint32_t daddr)
  */
 static atomic_bool shim_pmtu_chosen;
 static _Atomic uint32_t shim_mtu_floor;
+/*
+ * A corked datagram (UDP_CORK, MSG_MORE) grows with each send, which the
+ * host checks as __ip_append_data does: once a process has corked, every
+ * UDP send of it asks first (a round trip each; others pay nothing).
+ */
+static atomic_bool shim_cork_used;
 
 void shim_dgram_pmtu_chosen(void)
 {
 	atomic_store_explicit(&shim_pmtu_chosen, true, memory_order_relaxed);
+}
+
+void shim_dgram_cork_used(void)
+{
+	atomic_store_explicit(&shim_cork_used, true, memory_order_relaxed);
 }
 
 static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, size_t total)
@@ -188,8 +199,9 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 	struct shim_dgram_size_rep r;
 	struct shim_rep rep;
 
-	if (!atomic_load_explicit(&shim_pmtu_chosen, memory_order_relaxed) ||
-	    total + 28 <= atomic_load_explicit(&shim_mtu_floor, memory_order_relaxed))
+	if (!atomic_load_explicit(&shim_cork_used, memory_order_relaxed) &&
+	    (!atomic_load_explicit(&shim_pmtu_chosen, memory_order_relaxed) ||
+	     total + 28 <= atomic_load_explicit(&shim_mtu_floor, memory_order_relaxed)))
 		return 0;
 	if (m->msg_name) {
 		memcpy(&d.to, m->msg_name, sizeof(d.to));
@@ -274,7 +286,11 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	if (flags & MSG_PROXY)
 		return (ssize_t)total;
 	if (fl & SHIM_F_UDP) {
-		int err = shim_dgram_size_check(fd, e, m, total);
+		int err;
+
+		if (flags & MSG_MORE)
+			shim_dgram_cork_used();
+		err = shim_dgram_size_check(fd, e, m, total);
 
 		if (err)
 			return err;

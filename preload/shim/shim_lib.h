@@ -444,6 +444,8 @@ int shim_notice_take(int fd, uint64_t e, uint32_t seq);
 int shim_dgram_take_err(int fd, uint64_t e, bool map);
 /* shim_io.c: a socket of this process was told IP_MTU_DISCOVER: big sends ask first. */
 void shim_dgram_pmtu_chosen(void);
+/* ... was told UDP_CORK or sent with MSG_MORE: every UDP send asks first (corked size). */
+void shim_dgram_cork_used(void);
 /* A TCP MSG_ZEROCOPY send took bytes: its completion is queued on the host (shim_ctl.h). */
 void shim_zerocopy_sent(int fd, uint64_t e);
 

@@ -22,6 +22,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <linux/tcp.h>
+#include <linux/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1276,6 +1277,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_INQ);
 	if (ret == 0 && level == SOL_IP && optname == IP_MTU_DISCOVER)
 		shim_dgram_pmtu_chosen();
+	if (ret == 0 && level == IPPROTO_UDP && optname == UDP_CORK)
+		shim_dgram_cork_used();
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))
 		shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	/* Blocking and peeking happen on the pair (or listener): its settings must match. */

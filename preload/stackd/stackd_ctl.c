@@ -438,7 +438,8 @@ static int stackd_ip_options(const struct shim_sockopt *o, struct shim_rep *rep,
 
 /*
  * SHIM_SO_DGRAM_SIZE: udp_sendmsg's MTU check ahead of the datagram, which
- * the interposer has not written into the pair yet.
+ * the interposer has not written into the pair yet; the datagrams already
+ * there went first (stackd_dgram_sync), so a corked one is as it will be.
  */
 static int stackd_dgram_size(struct stackd_sock *ss, const struct shim_sockopt *o,
 			     struct shim_rep *rep)
@@ -454,8 +455,11 @@ static int stackd_dgram_size(struct stackd_sock *ss, const struct shim_sockopt *
 		return -EINVAL;
 	memcpy(&d, o->optval, sizeof(d));
 	daddr = d.to.sin_family ? d.to.sin_addr.s_addr : sk->sk_daddr;
+	/* A corked datagram keeps its destination; the send's bytes join it. */
+	if (udp_corked(sk))
+		err = udp_cork_check(sk, d.len);
 	/* Unconnected and no address: the send itself says EDESTADDRREQ. */
-	if (daddr && (d.to.sin_family || sk->sk_state == TCP_ESTABLISHED))
+	else if (daddr && (d.to.sin_family || sk->sk_state == TCP_ESTABLISHED))
 		err = udp_check_mtu(sk, daddr, d.len);
 	r.errq = !skb_queue_empty(&sk->sk_error_queue);
 	memcpy(rep->sockopt.optval, &r, sizeof(r));
