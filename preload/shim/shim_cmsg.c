@@ -327,9 +327,9 @@ int shim_notice_take(int fd, uint64_t e, uint32_t seq)
 	return rep.hdr.ret;
 }
 
-int shim_dgram_take_err(int fd, uint64_t e, bool map)
+int shim_dgram_take_err(int fd, uint64_t e)
 {
-	uint64_t w = map ? shim_notice_get(fd, e) : shim_notice_peek(e);
+	uint64_t w = shim_notice_get(fd, e);
 	int err;
 
 	if (!(w & SHIM_NOTICE_ERR) || !(err = shim_notice_take(fd, e, SHIM_NOTICE_SEQ(w))))

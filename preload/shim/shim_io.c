@@ -364,10 +364,11 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	/*
 	 * __skb_try_recv_datagram: a pending error comes before any queued
 	 * datagram, though its report may sit behind them in the pair (one
-	 * load of the notice word, mapped by the socket's connect, its
-	 * readiness or an earlier report; a request only when one is pending).
+	 * load of the notice word, mapped by the process's first datagram
+	 * recv if nothing did before: one request per process; a request only
+	 * when an error is pending).
 	 */
-	n = shim_dgram_take_err(fd, e, false);
+	n = shim_dgram_take_err(fd, e);
 	if (n) {
 		m->msg_namelen = 0;
 		m->msg_controllen = 0;

@@ -441,7 +441,7 @@ uint64_t shim_notice_get(int fd, uint64_t e);
 uint64_t shim_notice_peek(uint64_t e);
 bool shim_notice_stale(int fd, uint64_t e, const struct shim_dgram *h);
 int shim_notice_take(int fd, uint64_t e, uint32_t seq);
-int shim_dgram_take_err(int fd, uint64_t e, bool map);
+int shim_dgram_take_err(int fd, uint64_t e);
 /* shim_io.c: a socket of this process was told IP_MTU_DISCOVER: big sends ask first. */
 void shim_dgram_pmtu_chosen(void);
 /* ... was told UDP_CORK or sent with MSG_MORE: every UDP send asks first (corked size). */

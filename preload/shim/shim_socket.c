@@ -1142,7 +1142,7 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_DGRAM &&
 	    rep.sockopt.optlen >= sizeof(int) && !*(int *)rep.sockopt.optval) {
 		struct shim_dgram h;
-		int err = shim_dgram_take_err(fd, e, true);
+		int err = shim_dgram_take_err(fd, e);
 
 		/*
 		 * The host turned sk_err into an error report: it is still the

@@ -54,6 +54,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1018,6 +1019,104 @@ static void udp_err_behind(void)
 		close(fd);
 	}
 	scen = "udp_err_behind";
+}
+
+/*
+ * A poll, or a level-triggered epoll set, that asks for neither IN nor OUT
+ * waits while only a datagram is queued; the ICMP error that comes behind
+ * it (the send just before the wait draws it) wakes the waiter with ERR
+ * (udp_poll, sock_def_error_report). Once: no second send.
+ */
+static void udp_err_asleep(void)
+{
+	static const char *const waiters[] = {"poll", "epoll"};
+
+	for (size_t i = 0; i < sizeof(waiters) / sizeof(waiters[0]); i++) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0), ep = epoll_create1(EPOLL_CLOEXEC);
+		struct epoll_event ev = {.events = 0};
+		struct pollfd p = {.fd = fd, .events = 0};
+		static char name[64];
+		char buf[128];
+		int n;
+
+		snprintf(name, sizeof(name), "udp_err_asleep (%s)", waiters[i]);
+		scen = name;
+		res("connect to echo", do_connect(fd, sa(peer, PORT_ECHO)));
+		res("send", send(fd, "one", 3, 0));
+		wait_for(fd, POLLIN);
+		res("connect to the closed port", do_connect(fd, sa(peer, PORT_CLOSED)));
+		if (i) {
+			res("ADD for nothing", epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+			res("send", send(fd, "two", 3, 0));
+			ep_step("wait for nothing", ep, WAIT_MS);
+		} else {
+			res("send", send(fd, "two", 3, 0));
+			n = poll(&p, 1, WAIT_MS);
+			out("wait for nothing", "%d: %s", n, ev_names(p.revents, buf, sizeof(buf)));
+		}
+		recv_step("recv takes the error", fd, 100, MSG_DONTWAIT);
+		recv_step("recv the datagram", fd, 100, MSG_DONTWAIT);
+		close(ep);
+		close(fd);
+	}
+	scen = "udp_err_asleep";
+}
+
+/*
+ * udp_err_behind in a process that has done nothing but send and receive
+ * (no connect, no poll, no error read before): an unconnected socket with
+ * IP_RECVERR holds the port unreachable as its pending error, which the
+ * next recv returns before the datagram queued ahead of it. Run in a new
+ * program (udp_err_unmapped execs this one), so nothing else ran first;
+ * a child process waits for the error (reading the error queue would
+ * clear it: sock_dequeue_err_skb).
+ */
+static int udp_err_unmapped_run(void)
+{
+	struct sockaddr_in echo = sa(peer, PORT_ECHO), closed = sa(peer, PORT_CLOSED);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1, st = -1;
+	pid_t pid;
+
+	scen = "udp_err_unmapped";
+	res("IP_RECVERR", setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof(one)));
+	res("sendto echo", sendto(fd, "one", 3, 0, (struct sockaddr *)&echo, sizeof(echo)));
+	/* The datagram is there once a blocking peek returns. */
+	recv_step("recv peek, blocking", fd, 100, MSG_PEEK);
+	res("sendto the closed port",
+	    sendto(fd, "two", 3, 0, (struct sockaddr *)&closed, sizeof(closed)));
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct pollfd p = {.fd = fd, .events = 0};
+
+		_exit(poll(&p, 1, WAIT_MS) == 1 && (p.revents & POLLERR) ? 0 : 1);
+	}
+	out("another process saw ERR", "%s",
+	    pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st) ? "yes"
+											: "no");
+	recv_step("recv takes the error", fd, 100, MSG_DONTWAIT);
+	recv_step("recv the datagram", fd, 100, MSG_DONTWAIT);
+	recv_step("recv again", fd, 100, MSG_DONTWAIT);
+	close(fd);
+	return 0;
+}
+
+static char **main_argv;
+
+static void udp_err_unmapped(void)
+{
+	pid_t pid;
+	int st = -1;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", main_argv[0], main_argv[1], main_argv[2], "--unmapped",
+		      (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		out("the new program", "failed (status %d)", st);
 }
 
 /* The error queue of a TCP socket is empty: EAGAIN, and the data stays. */
@@ -2097,6 +2196,8 @@ static const struct {
 	{"tcp_zerocopy", tcp_zerocopy},
 	/* Last: its port unreachables spend the peer's ICMP rate limit (wait_err). */
 	{"udp_err_behind", udp_err_behind},
+	{"udp_err_asleep", udp_err_asleep},
+	{"udp_err_unmapped", udp_err_unmapped},
 };
 
 int main(int argc, char **argv)
@@ -2105,6 +2206,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s PEER_ADDR SELF_ADDR [SCENARIO...]\n", argv[0]);
 		return 2;
 	}
+	main_argv = argv;
+	if (argc == 4 && !strcmp(argv[3], "--unmapped"))
+		return udp_err_unmapped_run();
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		bool run = argc == 3;
 
