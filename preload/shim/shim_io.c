@@ -1052,6 +1052,19 @@ static int shim_recvmmsg(int fd, uint64_t e, struct mmsghdr *vec, unsigned int v
 	return (int)i;
 }
 
+/* The kernel's recvmmsg on a socket not ours: sockets passed in it are registered as recvmsg's. */
+static int shim_real_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+			      struct timespec *timeout)
+{
+	int ret = shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
+
+	for (int i = 0; i < ret; i++) {
+		if (vec[i].msg_hdr.msg_controllen)
+			shim_register_rights(&vec[i].msg_hdr);
+	}
+	return ret;
+}
+
 SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 			 struct timespec *timeout)
 {
@@ -1061,11 +1074,12 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 	int ret;
 
 	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
-		return shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
+		return shim_real_recvmmsg(fd, vec, vlen, flags, timeout);
 	shim_call_begin(&c, SHIM_SYM_recvmmsg);
 	e = shim_fd_get(fd);
-	if (!shim_emulated(e) ||
-	    (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_ERRQUEUE | MSG_TRUNC)))) {
+	if (!shim_emulated(e)) {
+		ret = shim_real_recvmmsg(fd, vec, vlen, flags, timeout);
+	} else if (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_ERRQUEUE | MSG_TRUNC))) {
 		ret = shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
 	} else {
 		c.path = "stack";
