@@ -614,7 +614,7 @@ struct shim_dgram_size_rep {
  * after a stamped or MSG_ZEROCOPY send, whose entry the kernel has queued
  * by the time send() returns when the frame leaves at once.
  */
-#define SHIM_SO_ERRQ_NOW 0x53480005
+#define SHIM_SO_ERRQ_NOW 0x53480006
 
 /*
  * The notice page: what the host has to tell a program about a socket out
