@@ -446,6 +446,8 @@ int shim_dgram_take_err(int fd, uint64_t e);
 void shim_dgram_pmtu_chosen(void);
 /* ... was told UDP_CORK or sent with MSG_MORE: every UDP send asks first (corked size). */
 void shim_dgram_cork_used(void);
+/* shim_zcrecv.c: getsockopt(TCP_ZEROCOPY_RECEIVE) on a stream or listener, as the kernel's. */
+int shim_tcp_zerocopy_receive(int fd, uint64_t e, void *optval, socklen_t *optlen);
 /* A TCP MSG_ZEROCOPY send took bytes: its completion is queued on the host (shim_ctl.h). */
 void shim_zerocopy_sent(int fd, uint64_t e);
 

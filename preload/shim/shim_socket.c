@@ -1120,6 +1120,9 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
 	if (level == SOL_SOCKET && optname == SO_GET_FILTER)
 		return shim_get_filter(fd, e, optval, optlen, c);
+	if (level == IPPROTO_TCP && optname == TCP_ZEROCOPY_RECEIVE &&
+	    (shim_ent_kind(e) == SHIM_STREAM || shim_ent_kind(e) == SHIM_LISTENER))
+		return shim_tcp_zerocopy_receive(fd, e, optval, optlen);
 	req.sockopt.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
 		return -EFAULT;

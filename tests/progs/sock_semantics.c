@@ -734,6 +734,81 @@ static void fin(void)
 	close(fd);
 }
 
+/* The kernel's struct tcp_zerocopy_receive (glibc's netinet/tcp.h has its first fields only). */
+struct zc_receive {
+	uint64_t address;
+	uint32_t length, recv_skip_hint, inq;
+	int32_t err;
+	uint64_t copybuf_address;
+	int32_t copybuf_len;
+	uint32_t flags;
+	uint64_t msg_control, msg_controllen;
+	uint32_t msg_flags, reserved;
+};
+
+/* getsockopt(TCP_ZEROCOPY_RECEIVE) with z as given and optlen len: the answer and what it wrote. */
+static void zc_step(const char *step, int fd, struct zc_receive z, socklen_t len)
+{
+	socklen_t l = len;
+	int r = getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &z, &l);
+
+	if (r < 0)
+		out(step, "%s", err_name(errno));
+	else
+		out(step, "0 optlen %u length %u skip %u inq %u err %d copybuf_len %d", l, z.length,
+		    z.recv_skip_hint, z.inq, z.err, z.copybuf_len);
+}
+
+/*
+ * TCP_ZEROCOPY_RECEIVE without a mapped region (none can be had of a
+ * socket here): the checks of the struct, a fresh socket and a listener,
+ * then the peer's "hello" and FIN: a hint to read it, a copy into
+ * copybuf, EIO at EOF.
+ */
+static void tcp_zerocopy_receive(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), l = socket(AF_INET, SOCK_STREAM, 0);
+	struct zc_receive z = {0}, bad;
+	char big[sizeof(z) + 8] = {0}, cb[64] = {0};
+	socklen_t blen = sizeof(big);
+
+	zc_step("fresh", fd, z, sizeof(z));
+	zc_step("optlen 8", fd, z, 8);
+	zc_step("optlen 12", fd, z, 12);
+	res("optlen 72 zeros", getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, big, &blen));
+	out("optlen 72 zeros: optlen", "%u", blen);
+	big[sizeof(z) + 1] = 1;
+	blen = sizeof(big);
+	res("optlen 72 non-zero tail",
+	    getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, big, &blen));
+	bad = z;
+	bad.reserved = 1;
+	zc_step("reserved", fd, bad, sizeof(z));
+	bad = z;
+	bad.msg_flags = 1;
+	zc_step("msg_flags 1", fd, bad, sizeof(z));
+	bad = z;
+	bad.address = 1;
+	zc_step("address 1", fd, bad, sizeof(z));
+	res("listen", listen(l, 1));
+	zc_step("listener", l, z, sizeof(z));
+	res("connect", do_connect(fd, sa(peer, PORT_FIN)));
+	wait_for(fd, POLLRDHUP);
+	zc_step("hello waiting", fd, z, sizeof(z));
+	zc_step("hello waiting, optlen 16", fd, z, 16);
+	bad = z;
+	bad.copybuf_address = (uintptr_t)cb;
+	bad.copybuf_len = 4;
+	zc_step("copybuf too short", fd, bad, sizeof(z));
+	bad.copybuf_len = sizeof(cb);
+	zc_step("copybuf", fd, bad, sizeof(z));
+	out("copybuf holds", "\"%s\"", cb);
+	zc_step("at EOF", fd, z, sizeof(z));
+	recv_step("recv at EOF", fd, 100, 0);
+	close(fd);
+	close(l);
+}
+
 static void reset(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -2198,6 +2273,7 @@ static const struct {
 	{"udp_err_behind", udp_err_behind},
 	{"udp_err_asleep", udp_err_asleep},
 	{"udp_err_unmapped", udp_err_unmapped},
+	{"tcp_zerocopy_receive", tcp_zerocopy_receive},
 };
 
 int main(int argc, char **argv)
