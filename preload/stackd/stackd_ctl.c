@@ -485,9 +485,14 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_SIZE && set)
 		return stackd_dgram_size(ss, o, rep);
-	/* The pair's datagrams went first (stackd_dgram_sync): their stamps are queued. */
+	/*
+	 * The pair's datagrams went first (stackd_dgram_sync): their stamps are
+	 * queued. The word says so, with no void report: the reply tells the
+	 * program, and a report would be a datagram to a socket that may not
+	 * drop them (an entry of a failed send's, SHIM_SO_DGRAM_SIZE).
+	 */
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_ERRQ_NOW && set && !ss->stream) {
-		stackd_notice_errq(ss);
+		stackd_notice_errq_wake(ss, false);
 		return !skb_queue_empty(&sock->sk->sk_error_queue);
 	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_NOTICE && set) {

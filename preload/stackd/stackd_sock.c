@@ -1005,6 +1005,11 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
  */
 void stackd_notice_errq(struct stackd_sock *ss)
 {
+	stackd_notice_errq_wake(ss, true);
+}
+
+void stackd_notice_errq_wake(struct stackd_sock *ss, bool wake)
+{
 	bool errq = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
 	uint64_t *w, v, nv;
 
@@ -1022,8 +1027,8 @@ void stackd_notice_errq(struct stackd_sock *ss)
 		return;
 	__atomic_store_n(w, nv, __ATOMIC_RELEASE);
 	/* A pending report in the pair wakes the waiters already. */
-	if (errq && !(v & (SHIM_NOTICE_ERRQ_NOW | SHIM_NOTICE_ERR)) && !ss->sock->sk->sk_err &&
-	    ss->pair_writable && !ss->pend_len) {
+	if (wake && errq && !(v & (SHIM_NOTICE_ERRQ_NOW | SHIM_NOTICE_ERR)) &&
+	    !ss->sock->sk->sk_err && ss->pair_writable && !ss->pend_len) {
 		struct shim_dgram hdr = {.err = ENOMSG, .flags = MSG_ERRQUEUE};
 		int r = stackd_dgram_to_pair(ss, &hdr, sizeof(hdr));
 
