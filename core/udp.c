@@ -662,21 +662,49 @@ static int udp_push_pending(struct sock *sk, const struct msghdr *msg, size_t le
 	return err;
 }
 
+bool udp_corked(const struct sock *sk)
+{
+	return udp_sk((struct sock *)sk)->cork;
+}
+
+/*
+ * __ip_append_data's check of the corked datagram grown by len bytes: past
+ * the IP maximum, or with a DF the socket may not clear (IP_PMTUDISC_DO,
+ * PROBE) past the MTU it keeps to, it fails with EMSGSIZE, queued for
+ * IP_RECVERR with that MTU and the socket's own peer port, and the whole
+ * pending datagram is dropped (udp_sendmsg flushes on the error).
+ */
+int udp_cork_check(struct sock *sk, size_t len)
+{
+	struct udp_cork *c = udp_sk(sk)->cork;
+	unsigned int mtu;
+	size_t max = IP_MAX_UDP_PAYLOAD;
+
+	if (!c)
+		return 0;
+	mtu = ip_sk_mtu(sk, c->dst.daddr);
+	if (ip_dont_fragment(sk) == IP_DF_STRICT &&
+	    mtu - sizeof(struct udphdr) - sizeof(struct iphdr) < max)
+		max = mtu - sizeof(struct udphdr) - sizeof(struct iphdr);
+	if (c->len + len <= max)
+		return 0;
+	ip_local_error(sk, EMSGSIZE, c->dst.daddr, sk->sk_dport, mtu);
+	udp_flush_pending(sk);
+	return -EMSGSIZE;
+}
+
 /*
  * ip_append_data on a corked socket: the bytes join the pending datagram,
- * which leaves once the cork is off. Past the IP maximum the whole pending
- * datagram is dropped with EMSGSIZE, as __ip_append_data fails and
- * udp_sendmsg flushes.
+ * which leaves once the cork is off (or the whole of it is dropped,
+ * udp_cork_check).
  */
 static int udp_append(struct sock *sk, const struct msghdr *msg, size_t len, bool corkreq)
 {
 	struct udp_cork *c = udp_sk(sk)->cork;
-	int err;
+	int err = udp_cork_check(sk, len);
 
-	if (c->len + len > IP_MAX_UDP_PAYLOAD) {
-		udp_flush_pending(sk);
-		return -EMSGSIZE;
-	}
+	if (err)
+		return err;
 	if (!corkreq)
 		err = udp_push_pending(sk, msg, len);
 	else if (!(err = udp_copy_from_msg(c->data + c->len, msg, len)))

@@ -74,5 +74,8 @@ int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr, int addr
 int udp_disconnect(struct sock *sk, int flags);
 /* A datagram of len bytes to daddr fits the MTU its socket must keep to: 0, or -EMSGSIZE. */
 int udp_check_mtu(struct sock *sk, uint32_t daddr, size_t len);
+/* Whether a datagram is corked (UDP_CORK, MSG_MORE); its size check grown by len (udp.c). */
+bool udp_corked(const struct sock *sk);
+int udp_cork_check(struct sock *sk, size_t len);
 
 #endif

@@ -91,7 +91,8 @@
  * datagram before it is sent (SHIM_SO_DGRAM_SIZE), no SHIM_CONNECT_WAIT
  * or SHIM_CONNECT_AGAIN, named accepted connections without their peer's
  * address (shim_accepted_name) and had no SHIM_OP_CONNECTED, 6 had no
- * notice page (SHIM_SO_NOTICE) and no sequence number in error reports.
+ * notice page (SHIM_SO_NOTICE) and no sequence number in error reports,
+ * 7 had no SHIM_SO_ERRQ_NOW and no corked datagram in SHIM_SO_DGRAM_SIZE.
  */
 #define SHIM_CTL_VERSION 8
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
@@ -597,8 +598,11 @@ struct shim_filter_part {
  * (IP_PMTUDISC_DO, PROBE): set with this value, the host checks it as
  * udp_sendmsg would (__ip_append_data's EMSGSIZE, queued for IP_RECVERR
  * too) and answers 0 or -EMSGSIZE, so that send() fails as the kernel's
- * does instead of the host dropping it later. The reply's optval holds a
- * struct shim_dgram_size_rep.
+ * does instead of the host dropping it later. On a socket with a corked
+ * datagram (UDP_CORK, MSG_MORE) the check is of that datagram grown by
+ * len (its destination, the IP maximum or the MTU its socket keeps to),
+ * and a failure drops it, as udp_sendmsg flushes the pending frames. The
+ * reply's optval holds a struct shim_dgram_size_rep.
  */
 #define SHIM_SO_DGRAM_SIZE 0x53480003
 struct shim_dgram_size {
@@ -610,6 +614,15 @@ struct shim_dgram_size_rep {
 	uint32_t floor;
 	uint32_t errq; /* the error queue holds an entry now (sock_poll's ERR) */
 };
+
+/*
+ * Set with no value on a datagram socket: the host sends what the pair
+ * holds (as before every request), and answers 1 if the socket's error
+ * queue holds an entry then (sock_poll's ERR), else 0. The interposer asks
+ * after a stamped or MSG_ZEROCOPY send, whose entry the kernel has queued
+ * by the time send() returns when the frame leaves at once.
+ */
+#define SHIM_SO_ERRQ_NOW 0x53480006
 
 /*
  * The notice page: what the host has to tell a program about a socket out

@@ -148,6 +148,30 @@ void shim_errq_note(int fd)
 	shim_epoll_fd_static(fd);
 }
 
+/*
+ * SHIM_F_ERRQ on a datagram socket is set by a stamped or MSG_ZEROCOPY send
+ * before the host has taken the datagram out of the pair; the kernel's ERR
+ * comes when the entry is queued (before send() returns when the frame
+ * leaves at once; later if it waits for ARP; never if it is not sent). The
+ * word says ERRQ_NOW once the host queued it; when it does not, one
+ * request has the host send what the pair holds and say whether the queue
+ * holds an entry, and the flag follows the answer. Readiness only.
+ */
+uint64_t shim_dgram_errq_settle(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_SETSOCKOPT, .id = shim_ent_id(e)},
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_ERRQ_NOW}};
+	struct shim_rep rep;
+
+	if (shim_ent_kind(e) != SHIM_DGRAM || !(shim_ent_flags(e) & SHIM_F_ERRQ) ||
+	    (shim_notice_get(fd, e) & SHIM_NOTICE_ERRQ_NOW))
+		return e;
+	if (shim_ctl_call(&req, &rep, NULL, fd) || rep.hdr.ret != 0)
+		return e; /* an entry is queued (1), or no answer: the flag stays */
+	shim_fd_flags(fd, 0, SHIM_F_ERRQ);
+	return shim_fd_get(fd);
+}
+
 void shim_zerocopy_sent(int fd, uint64_t e)
 {
 	struct shim_req req = {.hdr = {.op = SHIM_OP_SETSOCKOPT, .id = shim_ent_id(e)},
@@ -303,9 +327,9 @@ int shim_notice_take(int fd, uint64_t e, uint32_t seq)
 	return rep.hdr.ret;
 }
 
-int shim_dgram_take_err(int fd, uint64_t e, bool map)
+int shim_dgram_take_err(int fd, uint64_t e)
 {
-	uint64_t w = map ? shim_notice_get(fd, e) : shim_notice_peek(e);
+	uint64_t w = shim_notice_get(fd, e);
 	int err;
 
 	if (!(w & SHIM_NOTICE_ERR) || !(err = shim_notice_take(fd, e, SHIM_NOTICE_SEQ(w))))

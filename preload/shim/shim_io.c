@@ -172,10 +172,21 @@ static bool shim_dgram_unroutable(uint32_t daddr)
  */
 static atomic_bool shim_pmtu_chosen;
 static _Atomic uint32_t shim_mtu_floor;
+/*
+ * A corked datagram (UDP_CORK, MSG_MORE) grows with each send, which the
+ * host checks as __ip_append_data does: once a process has corked, every
+ * UDP send of it asks first (a round trip each; others pay nothing).
+ */
+static atomic_bool shim_cork_used;
 
 void shim_dgram_pmtu_chosen(void)
 {
 	atomic_store_explicit(&shim_pmtu_chosen, true, memory_order_relaxed);
+}
+
+void shim_dgram_cork_used(void)
+{
+	atomic_store_explicit(&shim_cork_used, true, memory_order_relaxed);
 }
 
 static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, size_t total)
@@ -188,8 +199,9 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 	struct shim_dgram_size_rep r;
 	struct shim_rep rep;
 
-	if (!atomic_load_explicit(&shim_pmtu_chosen, memory_order_relaxed) ||
-	    total + 28 <= atomic_load_explicit(&shim_mtu_floor, memory_order_relaxed))
+	if (!atomic_load_explicit(&shim_cork_used, memory_order_relaxed) &&
+	    (!atomic_load_explicit(&shim_pmtu_chosen, memory_order_relaxed) ||
+	     total + 28 <= atomic_load_explicit(&shim_mtu_floor, memory_order_relaxed)))
 		return 0;
 	if (m->msg_name) {
 		memcpy(&d.to, m->msg_name, sizeof(d.to));
@@ -274,7 +286,11 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	if (flags & MSG_PROXY)
 		return (ssize_t)total;
 	if (fl & SHIM_F_UDP) {
-		int err = shim_dgram_size_check(fd, e, m, total);
+		int err;
+
+		if (flags & MSG_MORE)
+			shim_dgram_cork_used();
+		err = shim_dgram_size_check(fd, e, m, total);
 
 		if (err)
 			return err;
@@ -348,10 +364,11 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	/*
 	 * __skb_try_recv_datagram: a pending error comes before any queued
 	 * datagram, though its report may sit behind them in the pair (one
-	 * load of the notice word, mapped by the socket's connect, its
-	 * readiness or an earlier report; a request only when one is pending).
+	 * load of the notice word, mapped by the process's first datagram
+	 * recv if nothing did before: one request per process; a request only
+	 * when an error is pending).
 	 */
-	n = shim_dgram_take_err(fd, e, false);
+	n = shim_dgram_take_err(fd, e);
 	if (n) {
 		m->msg_namelen = 0;
 		m->msg_controllen = 0;
@@ -1035,6 +1052,19 @@ static int shim_recvmmsg(int fd, uint64_t e, struct mmsghdr *vec, unsigned int v
 	return (int)i;
 }
 
+/* The kernel's recvmmsg on a socket not ours: sockets passed in it are registered as recvmsg's. */
+static int shim_real_recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+			      struct timespec *timeout)
+{
+	int ret = shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
+
+	for (int i = 0; i < ret; i++) {
+		if (vec[i].msg_hdr.msg_controllen)
+			shim_register_rights(&vec[i].msg_hdr);
+	}
+	return ret;
+}
+
 SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
 			 struct timespec *timeout)
 {
@@ -1044,11 +1074,12 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 	int ret;
 
 	if (likely(!shim_slow) && likely(!shim_fd_get(fd)))
-		return shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
+		return shim_real_recvmmsg(fd, vec, vlen, flags, timeout);
 	shim_call_begin(&c, SHIM_SYM_recvmmsg);
 	e = shim_fd_get(fd);
-	if (!shim_emulated(e) ||
-	    (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_ERRQUEUE | MSG_TRUNC)))) {
+	if (!shim_emulated(e)) {
+		ret = shim_real_recvmmsg(fd, vec, vlen, flags, timeout);
+	} else if (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_ERRQUEUE | MSG_TRUNC))) {
 		ret = shim_real.recvmmsg(fd, vec, vlen, flags, timeout);
 	} else {
 		c.path = "stack";

@@ -437,6 +437,8 @@ int shim_cmsg_tsflags(const void *ctl, size_t len);
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags);
 /* The application took an error report that said the error queue is not empty. */
 void shim_errq_note(int fd);
+/* A datagram socket's SHIM_F_ERRQ checked against the host's error queue (readiness). */
+uint64_t shim_dgram_errq_settle(int fd, uint64_t e);
 /*
  * The notice page (shim_ctl.h SHIM_SO_NOTICE), mapped at first use (one
  * request per process): the socket's word (0 when it has none); the same
@@ -449,9 +451,13 @@ uint64_t shim_notice_get(int fd, uint64_t e);
 uint64_t shim_notice_peek(uint64_t e);
 bool shim_notice_stale(int fd, uint64_t e, const struct shim_dgram *h);
 int shim_notice_take(int fd, uint64_t e, uint32_t seq);
-int shim_dgram_take_err(int fd, uint64_t e, bool map);
+int shim_dgram_take_err(int fd, uint64_t e);
 /* shim_io.c: a socket of this process was told IP_MTU_DISCOVER: big sends ask first. */
 void shim_dgram_pmtu_chosen(void);
+/* ... was told UDP_CORK or sent with MSG_MORE: every UDP send asks first (corked size). */
+void shim_dgram_cork_used(void);
+/* shim_zcrecv.c: getsockopt(TCP_ZEROCOPY_RECEIVE) on a stream or listener, as the kernel's. */
+int shim_tcp_zerocopy_receive(int fd, uint64_t e, void *optval, socklen_t *optlen);
 /* A TCP MSG_ZEROCOPY send took bytes: its completion is queued on the host (shim_ctl.h). */
 void shim_zerocopy_sent(int fd, uint64_t e);
 

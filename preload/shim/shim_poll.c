@@ -17,7 +17,8 @@
  *    report is, and IN only if datagrams follow a report at the head;
  *  - once that report is taken, an entry left on the error queue keeps the
  *    socket ERR (sock_poll) with nothing in the pair (SHIM_F_ERRQ), until
- *    recvmsg(MSG_ERRQUEUE) takes it;
+ *    recvmsg(MSG_ERRQUEUE) takes it; after a stamped or zerocopy send the
+ *    flag is settled with the host first (shim_dgram_errq_settle);
  *  - a pair says WRBAND where tcp_poll does not;
  *  - at the mark with nothing but a not-inline urgent byte left (read out
  *    of band or not) a pair says IN and holds nothing a read returns;
@@ -32,6 +33,7 @@
 #include "shim_lib.h"
 
 #include <linux/sockios.h>
+#include <sys/epoll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -176,6 +178,7 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		/* sock_poll: ERR while the error queue holds an entry, queued when it was. */
 		if (w & SHIM_NOTICE_ERRQ_NOW)
 			rev |= POLLERR;
+		e = shim_dgram_errq_settle(fd, e);
 		return rev | (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
 	default:
 		return rev;
@@ -236,16 +239,13 @@ struct timespec shim_ts_left(const struct timespec *end)
 }
 
 /*
- * Polls p (n entries, the caller's events in u) on the pairs and corrects
- * the answers; ts NULL waits for ever. Returns the number of fds with
- * events, or -errno.
+ * The pairs' events for the caller's u: IN too where error reports are
+ * asked for on the caller's behalf. Returns whether a socket is ready by
+ * correction alone (the call must not sleep).
  */
-static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
-			   const struct timespec *ts, const sigset_t *mask)
+static bool shim_poll_ask(struct pollfd *p, const struct pollfd *u, nfds_t n)
 {
-	struct timespec end, left, zero = {0, 0};
 	bool ready = false;
-	int ret, count;
 
 	for (nfds_t i = 0; i < n; i++) {
 		uint64_t e = shim_fd_get(u[i].fd);
@@ -255,19 +255,83 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 			continue;
 		if (shim_ready_ask_in(e, (unsigned short)u[i].events))
 			p[i].events |= POLLIN;
-		/* Ready by correction alone: the call must not sleep. */
-		if (shim_ready_static(e))
+		if (shim_ready_static(shim_dgram_errq_settle(u[i].fd, e)))
 			ready = true;
 	}
+	return ready;
+}
+
+/*
+ * A datagram socket polled for neither IN nor OUT whose pair held only
+ * datagrams waits on without IN, and an error report that comes behind
+ * them would wake nothing, where udp_poll's ERR wakes the kernel's poll.
+ * Those pairs are watched by their edges instead: an epoll set of this
+ * call (*ep, made at first need) with each registered edge-triggered for
+ * IN wakes the wait at every datagram that comes after now, and is the
+ * extra pollfd p[n]. The host sets the notice word before it writes a
+ * report, so one that came before the set was emptied shows there: the
+ * call then looks again at once. Returns how many pollfd to wait on, 0
+ * for "look again".
+ */
+static nfds_t shim_poll_edges(struct pollfd *p, const struct pollfd *u, nfds_t n, int *ep)
+{
+	struct epoll_event ev[8];
+	bool any = false;
+
+	for (nfds_t i = 0; i < n; i++) {
+		uint64_t e = shim_fd_get(u[i].fd);
+
+		p[i].events = u[i].events;
+		if (u[i].fd < 0 || !shim_ready_ask_in(e, (unsigned short)u[i].events))
+			continue;
+		if (*ep < 0 && (*ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+			return n; /* no set: the wait goes by the pairs alone, as before */
+		ev[0] = (struct epoll_event){.events = EPOLLIN | EPOLLET, .data.fd = u[i].fd};
+		if (shim_real.epoll_ctl(*ep, EPOLL_CTL_ADD, u[i].fd, ev) < 0 && errno != EEXIST)
+			continue;
+		any = true;
+	}
+	if (!any)
+		return n;
+	while (shim_real.epoll_wait(*ep, ev, 8, 0) > 0)
+		;
+	for (nfds_t i = 0; i < n; i++) {
+		uint64_t e = shim_fd_get(u[i].fd), w;
+
+		if (u[i].fd < 0 || !shim_ready_ask_in(e, (unsigned short)u[i].events))
+			continue;
+		w = shim_notice_peek(e);
+		if ((w & SHIM_NOTICE_ERRQ_NOW) || (shim_dgram_may_err(e) && (w & SHIM_NOTICE_ERR)))
+			return 0;
+	}
+	p[n] = (struct pollfd){.fd = *ep, .events = POLLIN};
+	return n + 1;
+}
+
+/*
+ * Polls p (n entries, the caller's events in u; room for n + 1) on the
+ * pairs and corrects the answers; ts NULL waits for ever. Returns the
+ * number of fds with events, or -errno.
+ */
+static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
+			   const struct timespec *ts, const sigset_t *mask)
+{
+	struct timespec end, left, zero = {0, 0};
+	bool ready = shim_poll_ask(p, u, n);
+	nfds_t np = n;
+	int ret, count, ep = -1;
+
 	if (ts) {
 		clock_gettime(CLOCK_MONOTONIC, &end);
 		shim_ts_add(&end, ts);
 	}
 	for (;;) {
 		left = ts ? shim_ts_left(&end) : zero;
-		ret = shim_real.ppoll(p, n, ready ? &zero : ts ? &left : NULL, mask);
-		if (ret < 0)
-			return -errno;
+		ret = shim_real.ppoll(p, np, ready ? &zero : ts ? &left : NULL, mask);
+		if (ret < 0) {
+			ret = -errno;
+			break;
+		}
 		count = 0;
 		for (nfds_t i = 0; i < n; i++) {
 			uint64_t e = shim_fd_get(u[i].fd);
@@ -282,18 +346,34 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 			}
 			count += p[i].revents != 0;
 		}
-		/* Only what we asked for ourselves was there: wait on, without it. */
 		left = ts ? shim_ts_left(&end) : zero;
-		if (count || !ret || ready || (ts && !left.tv_sec && !left.tv_nsec))
-			return count;
-		for (nfds_t i = 0; i < n; i++)
-			p[i].events = u[i].events;
+		if (count || !ret || ready || (ts && !left.tv_sec && !left.tv_nsec)) {
+			ret = count;
+			break;
+		}
+		/* A datagram came to a pair watched by its edges: look again, with IN. */
+		if (np > n) {
+			ready = shim_poll_ask(p, u, n);
+			np = n;
+			continue;
+		}
+		/* Only what we asked for ourselves was there: wait on, without it. */
+		np = shim_poll_edges(p, u, n, &ep);
+		if (!np) {
+			/* An error came meanwhile: it is in the word, and the pair has it. */
+			shim_poll_ask(p, u, n);
+			ready = true;
+			np = n;
+		}
 	}
+	if (ep >= 0)
+		shim_real.close(ep);
+	return ret;
 }
 
 /* An array of n pollfd for the slow path: on the stack if small, else mapped. */
 struct shim_pollbuf {
-	struct pollfd stack[2 * SHIM_POLL_STACK];
+	struct pollfd stack[2 * SHIM_POLL_STACK + 1];
 	struct pollfd *p;
 	size_t len;
 };
@@ -303,7 +383,7 @@ static struct pollfd *shim_pollbuf_get(struct shim_pollbuf *b, size_t n)
 	b->len = 0;
 	if (n <= SHIM_POLL_STACK)
 		return b->p = b->stack;
-	b->len = 2 * n * sizeof(struct pollfd);
+	b->len = (2 * n + 1) * sizeof(struct pollfd);
 	b->p = mmap(NULL, b->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b->p == MAP_FAILED) {
 		b->len = 0;

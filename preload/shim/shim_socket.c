@@ -22,6 +22,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <linux/tcp.h>
+#include <linux/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1195,6 +1196,9 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
 	if (level == SOL_SOCKET && optname == SO_GET_FILTER)
 		return shim_get_filter(fd, e, optval, optlen, c);
+	if (level == IPPROTO_TCP && optname == TCP_ZEROCOPY_RECEIVE &&
+	    (shim_ent_kind(e) == SHIM_STREAM || shim_ent_kind(e) == SHIM_LISTENER))
+		return shim_tcp_zerocopy_receive(fd, e, optval, optlen);
 	req.sockopt.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
 		return -EFAULT;
@@ -1217,7 +1221,7 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 	if (level == SOL_SOCKET && optname == SO_ERROR && shim_ent_kind(e) == SHIM_DGRAM &&
 	    rep.sockopt.optlen >= sizeof(int) && !*(int *)rep.sockopt.optval) {
 		struct shim_dgram h;
-		int err = shim_dgram_take_err(fd, e, true);
+		int err = shim_dgram_take_err(fd, e);
 
 		/*
 		 * The host turned sk_err into an error report: it is still the
@@ -1352,6 +1356,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_INQ);
 	if (ret == 0 && level == SOL_IP && optname == IP_MTU_DISCOVER)
 		shim_dgram_pmtu_chosen();
+	if (ret == 0 && level == IPPROTO_UDP && optname == UDP_CORK)
+		shim_dgram_cork_used();
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))
 		shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	/* Blocking and peeking happen on the pair (or listener): its settings must match. */

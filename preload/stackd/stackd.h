@@ -270,6 +270,8 @@ int stackd_notice_share(struct stackd *sd, int *fd_out);
 int stackd_notice_take(struct stackd_sock *ss, uint32_t seq);
 /* A datagram socket's error queue may have changed: the word says so (a void report wakes). */
 void stackd_notice_errq(struct stackd_sock *ss);
+/* ... without the void report when wake is false: the program asking is told in the reply. */
+void stackd_notice_errq_wake(struct stackd_sock *ss, bool wake);
 int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 			  struct shim_errqueue_rep *r);
 void stackd_sock_queue(struct stackd_sock *ss);

@@ -443,7 +443,8 @@ static int stackd_ip_options(const struct shim_sockopt *o, struct shim_rep *rep,
 
 /*
  * SHIM_SO_DGRAM_SIZE: udp_sendmsg's MTU check ahead of the datagram, which
- * the interposer has not written into the pair yet.
+ * the interposer has not written into the pair yet; the datagrams already
+ * there went first (stackd_dgram_sync), so a corked one is as it will be.
  */
 static int stackd_dgram_size(struct stackd_sock *ss, const struct shim_sockopt *o,
 			     struct shim_rep *rep)
@@ -459,8 +460,11 @@ static int stackd_dgram_size(struct stackd_sock *ss, const struct shim_sockopt *
 		return -EINVAL;
 	memcpy(&d, o->optval, sizeof(d));
 	daddr = d.to.sin_family ? d.to.sin_addr.s_addr : sk->sk_daddr;
+	/* A corked datagram keeps its destination; the send's bytes join it. */
+	if (udp_corked(sk))
+		err = udp_cork_check(sk, d.len);
 	/* Unconnected and no address: the send itself says EDESTADDRREQ. */
-	if (daddr && (d.to.sin_family || sk->sk_state == TCP_ESTABLISHED))
+	else if (daddr && (d.to.sin_family || sk->sk_state == TCP_ESTABLISHED))
 		err = udp_check_mtu(sk, daddr, d.len);
 	r.errq = !skb_queue_empty(&sk->sk_error_queue);
 	memcpy(rep->sockopt.optval, &r, sizeof(r));
@@ -486,6 +490,16 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_SIZE && set)
 		return stackd_dgram_size(ss, o, rep);
+	/*
+	 * The pair's datagrams went first (stackd_dgram_sync): their stamps are
+	 * queued. The word says so, with no void report: the reply tells the
+	 * program, and a report would be a datagram to a socket that may not
+	 * drop them (an entry of a failed send's, SHIM_SO_DGRAM_SIZE).
+	 */
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_ERRQ_NOW && set && !ss->stream) {
+		stackd_notice_errq_wake(ss, false);
+		return !skb_queue_empty(&sock->sk->sk_error_queue);
+	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_NOTICE && set) {
 		uint32_t seq;
 

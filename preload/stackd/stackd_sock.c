@@ -182,6 +182,35 @@ static void stackd_pair_oobinline(int fd)
 	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof(one));
 }
 
+/*
+ * The next id whose notice slot (id % SHIM_NOTICE_SLOTS) no live record
+ * holds, so that each socket has a word of its own (shim_ctl.h); 0 is
+ * never an id. Records that share a slot share a hash bucket (the hash's
+ * size divides the page's), so one bucket walk tells. With every slot
+ * held (65,536 live sockets) the next id is taken anyway, and that socket
+ * goes by its pair alone.
+ */
+static uint32_t stackd_sock_id(struct stackd *sd)
+{
+	_Static_assert(SHIM_NOTICE_SLOTS % STACKD_HASH_SIZE == 0, "a slot's ids share a bucket");
+
+	for (uint32_t tries = 0;; tries++) {
+		uint32_t id = sd->next_id++;
+		const struct stackd_sock *o;
+
+		if (!id)
+			continue;
+		if (tries >= SHIM_NOTICE_SLOTS)
+			return id;
+		for (o = sd->hash[id % sd->hash_size]; o; o = o->hash_next) {
+			if (o->id % SHIM_NOTICE_SLOTS == id % SHIM_NOTICE_SLOTS)
+				break;
+		}
+		if (!o)
+			return id;
+	}
+}
+
 /* Makes a record for sock; fd (the host end, or -1) is added to epoll when given. */
 struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int fd, bool stream)
 {
@@ -202,9 +231,7 @@ struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int 
 		free(ss);
 		return NULL;
 	}
-	ss->id = sd->next_id++;
-	if (!ss->id) /* 0 is never an id */
-		ss->id = sd->next_id++;
+	ss->id = stackd_sock_id(sd);
 	INIT_LIST_HEAD(&ss->ready);
 	ss->sd = sd;
 	ss->sock = sock;
@@ -1002,6 +1029,11 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
  */
 void stackd_notice_errq(struct stackd_sock *ss)
 {
+	stackd_notice_errq_wake(ss, true);
+}
+
+void stackd_notice_errq_wake(struct stackd_sock *ss, bool wake)
+{
 	bool errq = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
 	uint64_t *w, v, nv;
 
@@ -1019,8 +1051,8 @@ void stackd_notice_errq(struct stackd_sock *ss)
 		return;
 	__atomic_store_n(w, nv, __ATOMIC_RELEASE);
 	/* A pending report in the pair wakes the waiters already. */
-	if (errq && !(v & (SHIM_NOTICE_ERRQ_NOW | SHIM_NOTICE_ERR)) && !ss->sock->sk->sk_err &&
-	    ss->pair_writable && !ss->pend_len) {
+	if (wake && errq && !(v & (SHIM_NOTICE_ERRQ_NOW | SHIM_NOTICE_ERR)) &&
+	    !ss->sock->sk->sk_err && ss->pair_writable && !ss->pend_len) {
 		struct shim_dgram hdr = {.err = ENOMSG, .flags = MSG_ERRQUEUE};
 		int r = stackd_dgram_to_pair(ss, &hdr, sizeof(hdr));
 

@@ -1,7 +1,8 @@
 # Emulated sockets passed to another process with SCM_RIGHTS (as node's
 # cluster module does): the receiver listens on a bound socket it got,
-# and asks an accepted connection it got for its addresses and options.
-import os, socket, sys
+# and asks an accepted connection it got for its addresses and options;
+# a datagram socket it gets through recvmmsg is known as one too.
+import ctypes, os, socket, struct, sys
 
 peer = sys.argv[1]
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -11,6 +12,29 @@ u.close()
 
 def who(a):
     return "me" if a[0] == me else "peer" if a[0] == peer else a[0]
+
+class iovec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+class mmsghdr(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
+                ("iov", ctypes.POINTER(iovec)), ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int), ("len", ctypes.c_uint)]
+
+def recv_fd_mmsg(sock):
+    # One fd passed with SCM_RIGHTS, read with libc's recvmmsg (as a C program would).
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(16)
+    ctl = ctypes.create_string_buffer(socket.CMSG_SPACE(4))
+    iov = iovec(ctypes.cast(buf, ctypes.c_void_p), len(buf))
+    m = mmsghdr(iov=ctypes.pointer(iov), iovlen=1,
+                control=ctypes.cast(ctl, ctypes.c_void_p), controllen=len(ctl))
+    if libc.recvmmsg(sock.fileno(), ctypes.byref(m), 1, 0, None) != 1:
+        raise OSError(ctypes.get_errno(), "recvmmsg")
+    level, kind = struct.unpack_from("ii", ctl.raw, 8)
+    assert (level, kind) == (socket.SOL_SOCKET, socket.SCM_RIGHTS)
+    return struct.unpack_from("i", ctl.raw, 16)[0]
 
 a, b = socket.socketpair()
 pid = os.fork()
@@ -34,6 +58,9 @@ if pid == 0:
     c.sendall(b"pong")
     print("child: data", c.recv(100), flush=True)
     c.close()
+    u = socket.socket(fileno=recv_fd_mmsg(b))
+    print("child: recvmmsg passed", u.family.name, u.type.name, u.getsockname(), flush=True)
+    u.close()
     os._exit(0)
 b.close()
 s = socket.socket()
@@ -54,6 +81,11 @@ ctl2.sendall(b"%s 7321 ping\n" % me.encode())
 c, _ = l2.accept()
 socket.send_fds(a, [b"x"], [c.fileno()])
 c.close()
+# A datagram socket, read with recvmmsg.
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("0.0.0.0", 7322))
+socket.send_fds(a, [b"x"], [u.fileno()])
+u.close()
 _, st = os.waitpid(pid, 0)
 print("child exit", os.waitstatus_to_exitcode(st))
 print("peer:", ctl.makefile().readline().strip(), "|", ctl2.makefile().readline().strip())

@@ -4,7 +4,8 @@
 # runs the same sequence (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, SO_TIMESTAMP*,
 # short control buffers and MSG_CTRUNC, IP_RECVERR and the error queue,
 # SO_TIMESTAMPING transmit stamps, TX_SCHED and per-send SO_TIMESTAMPING,
-# SIOCGSTAMP, ping and raw ICMP sockets)
+# SIOCGSTAMP, ping and raw ICMP sockets, corked datagrams that grow too big,
+# readiness as a stamped or zerocopy send returns)
 # first on the kernel of the shim namespace (given an address for that
 # phase only), then under the shim,
 # against the same kernel peer; every line must agree.
@@ -77,6 +78,13 @@ grep -q 'still queued = poll 2: OUT ERR / ERR' "$TB_WORK/native" ||
 	tb_fail "the native run read no transmit stamps: the comparison would prove nothing"
 grep -q 'queued after an empty read: ready before it left = poll 1: OUT / ' "$TB_WORK/native" ||
 	tb_fail "the native run had a stamp before the datagram left: the late stamp proves nothing"
+grep -q 'udp MSG_MORE past 65,507 bytes: send 30000 MORE = -1 EMSGSIZE' "$TB_WORK/native" &&
+	grep -q 'udp UDP_CORK past the MTU, IP_PMTUDISC_DO: send 100 = -1 EMSGSIZE' "$TB_WORK/native" ||
+	tb_fail "the native run's corked datagrams did not fail: udp_cork_too_big would prove nothing"
+grep -q 'queued after an empty read: ready as the send returned = poll 1: OUT / ' "$TB_WORK/native" ||
+	tb_fail "the native run had ERR before the late stamp was queued: the comparison would prove nothing"
+grep -q 'OPT_TSONLY and OPT_ID: ready as the send returned = poll 2: OUT ERR / ERR' "$TB_WORK/native" ||
+	tb_fail "the native run had no ERR as the stamped send returned: the comparison would prove nothing"
 if ! diff -u "$TB_WORK/native" "$TB_WORK/shim" >"$TB_WORK/diff"; then
 	cat "$TB_WORK/diff"
 	tb_fail "$(grep -c '^-[^-]' "$TB_WORK/diff") of $(wc -l <"$TB_WORK/native") lines differ from the kernel"

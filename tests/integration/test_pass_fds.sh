@@ -18,6 +18,7 @@ testbed_wait_listen "$TB_NS_PEER" tcp 7398 10 || tb_fail "the peer helper did no
 
 testbed_native_vs_shim "$here/pass_fds.py"
 grep -qx "child: passed connection me peer nodelay True type 1" "$TB_WORK/native" &&
+	grep -qx "child: recvmmsg passed AF_INET SOCK_DGRAM ('0.0.0.0', 7322)" "$TB_WORK/native" &&
 	grep -qx "peer: got nothing | got pong" "$TB_WORK/native" ||
 	tb_fail "the native run did not go as planned: $(cat "$TB_WORK/native")"
 tb_say "ok: the same as the kernel: $(tr '\n' '|' <"$TB_WORK/shim")"

@@ -115,6 +115,10 @@ testbed_shim "$prog" "$TB_PEER_ADDR" "$TB_SHIM_ADDR" >"$TB_WORK/shim" 2>"$TB_WOR
 	tb_fail "sock_semantics failed under the shim (status $?)"
 
 [ -s "$TB_WORK/native" ] || tb_fail "the native run printed nothing"
+grep -q '^tcp_zerocopy_receive: copybuf holds = "hello"$' "$TB_WORK/native" ||
+	tb_fail "the native TCP_ZEROCOPY_RECEIVE copied nothing: tcp_zerocopy_receive would prove nothing"
+grep -q '^udp_err_asleep (poll): wait for nothing = 1: ERR$' "$TB_WORK/native" ||
+	tb_fail "the native poll for nothing did not wake with ERR: udp_err_asleep would prove nothing"
 # Each line is "[KNOWN(reason) ]scenario: step = result"; lines pair up by
 # position (both runs print the same steps in the same order).
 n_native=$(wc -l <"$TB_WORK/native")

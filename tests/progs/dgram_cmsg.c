@@ -635,6 +635,8 @@ static void udp_zerocopy(void)
 	for (int i = 0; i < 3; i++)
 		res("sendto MSG_ZEROCOPY",
 		    sendto(fd, "zc", 2, MSG_ZEROCOPY, (struct sockaddr *)&to, sizeof(to)));
+	/* A veth frees (copies) the datagrams before send() returns: ERR at once. */
+	ready_print("ready as the send returned", fd);
 	zc_collect("completions", fd, 0, 2);
 	ready_print("ready, completions read", fd);
 	recv_print("MSG_ERRQUEUE empty", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
@@ -776,6 +778,8 @@ static void tx_stamp_late(void)
 	clock_gettime(CLOCK_REALTIME, &sent);
 	res("sendto, waiting for ARP",
 	    sendto(fd, "late", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+	/* No stamp yet, so no ERR (none from the send alone). */
+	ready_print("ready as the send returned", fd);
 	recv_print("MSG_ERRQUEUE before it left", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
 	ready_print("ready before it left", fd);
 	res("the address comes", system(on));
@@ -805,6 +809,8 @@ static void tx_stamps(void)
 	clock_gettime(CLOCK_REALTIME, &sent);
 	res("sendto", sendto(fd, "tx-1", 4, 0, (struct sockaddr *)&to, sizeof(to)));
 	res("sendto", sendto(fd, "tx-2", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+	/* On a veth the stamps are queued before send() returns: ERR at once. */
+	ready_print("ready as the send returned", fd);
 	wait_err(fd);
 	ready_print("ready, stamps queued", fd);
 	tx_stamp_read("MSG_ERRQUEUE first", fd, &sent);
@@ -1392,6 +1398,40 @@ static void echo_read(const char *step, int fd)
 }
 
 /*
+ * A corked datagram that grows too big fails in the send that grows it
+ * (__ip_append_data's EMSGSIZE, on IP_RECVERR's queue too) and is dropped
+ * whole: past 65,507 bytes, and past the MTU with IP_PMTUDISC_DO. The next
+ * send starts a new one.
+ */
+static void udp_cork_too_big(void)
+{
+	static char big[40000];
+	int fd = udp_to(PORT_ECHO);
+
+	scenario = "udp MSG_MORE past 65,507 bytes";
+	setopt("IP_RECVERR", fd, SOL_IP, IP_RECVERR, 1);
+	res("send 40000 MORE", send(fd, big, sizeof(big), MSG_MORE));
+	res("send 30000 MORE", send(fd, big, 30000, MSG_MORE));
+	recv_print("MSG_ERRQUEUE", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+	res("send after", send(fd, "after", 5, 0));
+	echo_read("echo", fd);
+
+	scenario = "udp UDP_CORK past the MTU, IP_PMTUDISC_DO";
+	setopt("IP_MTU_DISCOVER DO", fd, SOL_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO);
+	setopt("UDP_CORK 1", fd, IPPROTO_UDP, UDP_CORK, 1);
+	res("send 1000", send(fd, big, 1000, 0));
+	res("send 400", send(fd, big, 400, 0));
+	res("send 100", send(fd, big, 100, 0));
+	recv_print("MSG_ERRQUEUE", fd, 16, 256, 1, MSG_ERRQUEUE | MSG_DONTWAIT);
+	res("send corked", send(fd, "corked", 6, 0));
+	setopt("UDP_CORK 0", fd, IPPROTO_UDP, UDP_CORK, 0);
+	res("send marker", send(fd, "marker", 6, 0));
+	echo_read("echo", fd);
+	echo_read("echo", fd);
+	close(fd);
+}
+
+/*
  * MSG_MORE and UDP_CORK: one datagram from several sends. A marker sent
  * after each corked one shows that nothing left early (the echo answers in
  * order).
@@ -1420,8 +1460,8 @@ static void udp_cork(void)
 	res("send marker", send(fd, "marker", 6, 0));
 	echo_read("echo", fd);
 	echo_read("echo", fd);
-
 	close(fd);
+	udp_cork_too_big();
 }
 
 /*

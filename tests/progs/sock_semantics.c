@@ -54,6 +54,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -733,6 +734,81 @@ static void fin(void)
 	close(fd);
 }
 
+/* The kernel's struct tcp_zerocopy_receive (glibc's netinet/tcp.h has its first fields only). */
+struct zc_receive {
+	uint64_t address;
+	uint32_t length, recv_skip_hint, inq;
+	int32_t err;
+	uint64_t copybuf_address;
+	int32_t copybuf_len;
+	uint32_t flags;
+	uint64_t msg_control, msg_controllen;
+	uint32_t msg_flags, reserved;
+};
+
+/* getsockopt(TCP_ZEROCOPY_RECEIVE) with z as given and optlen len: the answer and what it wrote. */
+static void zc_step(const char *step, int fd, struct zc_receive z, socklen_t len)
+{
+	socklen_t l = len;
+	int r = getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &z, &l);
+
+	if (r < 0)
+		out(step, "%s", err_name(errno));
+	else
+		out(step, "0 optlen %u length %u skip %u inq %u err %d copybuf_len %d", l, z.length,
+		    z.recv_skip_hint, z.inq, z.err, z.copybuf_len);
+}
+
+/*
+ * TCP_ZEROCOPY_RECEIVE without a mapped region (none can be had of a
+ * socket here): the checks of the struct, a fresh socket and a listener,
+ * then the peer's "hello" and FIN: a hint to read it, a copy into
+ * copybuf, EIO at EOF.
+ */
+static void tcp_zerocopy_receive(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), l = socket(AF_INET, SOCK_STREAM, 0);
+	struct zc_receive z = {0}, bad;
+	char big[sizeof(z) + 8] = {0}, cb[64] = {0};
+	socklen_t blen = sizeof(big);
+
+	zc_step("fresh", fd, z, sizeof(z));
+	zc_step("optlen 8", fd, z, 8);
+	zc_step("optlen 12", fd, z, 12);
+	res("optlen 72 zeros", getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, big, &blen));
+	out("optlen 72 zeros: optlen", "%u", blen);
+	big[sizeof(z) + 1] = 1;
+	blen = sizeof(big);
+	res("optlen 72 non-zero tail",
+	    getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, big, &blen));
+	bad = z;
+	bad.reserved = 1;
+	zc_step("reserved", fd, bad, sizeof(z));
+	bad = z;
+	bad.msg_flags = 1;
+	zc_step("msg_flags 1", fd, bad, sizeof(z));
+	bad = z;
+	bad.address = 1;
+	zc_step("address 1", fd, bad, sizeof(z));
+	res("listen", listen(l, 1));
+	zc_step("listener", l, z, sizeof(z));
+	res("connect", do_connect(fd, sa(peer, PORT_FIN)));
+	wait_for(fd, POLLRDHUP);
+	zc_step("hello waiting", fd, z, sizeof(z));
+	zc_step("hello waiting, optlen 16", fd, z, 16);
+	bad = z;
+	bad.copybuf_address = (uintptr_t)cb;
+	bad.copybuf_len = 4;
+	zc_step("copybuf too short", fd, bad, sizeof(z));
+	bad.copybuf_len = sizeof(cb);
+	zc_step("copybuf", fd, bad, sizeof(z));
+	out("copybuf holds", "\"%s\"", cb);
+	zc_step("at EOF", fd, z, sizeof(z));
+	recv_step("recv at EOF", fd, 100, 0);
+	close(fd);
+	close(l);
+}
+
 static void reset(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -1018,6 +1094,104 @@ static void udp_err_behind(void)
 		close(fd);
 	}
 	scen = "udp_err_behind";
+}
+
+/*
+ * A poll, or a level-triggered epoll set, that asks for neither IN nor OUT
+ * waits while only a datagram is queued; the ICMP error that comes behind
+ * it (the send just before the wait draws it) wakes the waiter with ERR
+ * (udp_poll, sock_def_error_report). Once: no second send.
+ */
+static void udp_err_asleep(void)
+{
+	static const char *const waiters[] = {"poll", "epoll"};
+
+	for (size_t i = 0; i < sizeof(waiters) / sizeof(waiters[0]); i++) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0), ep = epoll_create1(EPOLL_CLOEXEC);
+		struct epoll_event ev = {.events = 0};
+		struct pollfd p = {.fd = fd, .events = 0};
+		static char name[64];
+		char buf[128];
+		int n;
+
+		snprintf(name, sizeof(name), "udp_err_asleep (%s)", waiters[i]);
+		scen = name;
+		res("connect to echo", do_connect(fd, sa(peer, PORT_ECHO)));
+		res("send", send(fd, "one", 3, 0));
+		wait_for(fd, POLLIN);
+		res("connect to the closed port", do_connect(fd, sa(peer, PORT_CLOSED)));
+		if (i) {
+			res("ADD for nothing", epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev));
+			res("send", send(fd, "two", 3, 0));
+			ep_step("wait for nothing", ep, WAIT_MS);
+		} else {
+			res("send", send(fd, "two", 3, 0));
+			n = poll(&p, 1, WAIT_MS);
+			out("wait for nothing", "%d: %s", n, ev_names(p.revents, buf, sizeof(buf)));
+		}
+		recv_step("recv takes the error", fd, 100, MSG_DONTWAIT);
+		recv_step("recv the datagram", fd, 100, MSG_DONTWAIT);
+		close(ep);
+		close(fd);
+	}
+	scen = "udp_err_asleep";
+}
+
+/*
+ * udp_err_behind in a process that has done nothing but send and receive
+ * (no connect, no poll, no error read before): an unconnected socket with
+ * IP_RECVERR holds the port unreachable as its pending error, which the
+ * next recv returns before the datagram queued ahead of it. Run in a new
+ * program (udp_err_unmapped execs this one), so nothing else ran first;
+ * a child process waits for the error (reading the error queue would
+ * clear it: sock_dequeue_err_skb).
+ */
+static int udp_err_unmapped_run(void)
+{
+	struct sockaddr_in echo = sa(peer, PORT_ECHO), closed = sa(peer, PORT_CLOSED);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1, st = -1;
+	pid_t pid;
+
+	scen = "udp_err_unmapped";
+	res("IP_RECVERR", setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof(one)));
+	res("sendto echo", sendto(fd, "one", 3, 0, (struct sockaddr *)&echo, sizeof(echo)));
+	/* The datagram is there once a blocking peek returns. */
+	recv_step("recv peek, blocking", fd, 100, MSG_PEEK);
+	res("sendto the closed port",
+	    sendto(fd, "two", 3, 0, (struct sockaddr *)&closed, sizeof(closed)));
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct pollfd p = {.fd = fd, .events = 0};
+
+		_exit(poll(&p, 1, WAIT_MS) == 1 && (p.revents & POLLERR) ? 0 : 1);
+	}
+	out("another process saw ERR", "%s",
+	    pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st) ? "yes"
+											: "no");
+	recv_step("recv takes the error", fd, 100, MSG_DONTWAIT);
+	recv_step("recv the datagram", fd, 100, MSG_DONTWAIT);
+	recv_step("recv again", fd, 100, MSG_DONTWAIT);
+	close(fd);
+	return 0;
+}
+
+static char **main_argv;
+
+static void udp_err_unmapped(void)
+{
+	pid_t pid;
+	int st = -1;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", main_argv[0], main_argv[1], main_argv[2], "--unmapped",
+		      (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		out("the new program", "failed (status %d)", st);
 }
 
 /* The error queue of a TCP socket is empty: EAGAIN, and the data stays. */
@@ -2097,6 +2271,9 @@ static const struct {
 	{"tcp_zerocopy", tcp_zerocopy},
 	/* Last: its port unreachables spend the peer's ICMP rate limit (wait_err). */
 	{"udp_err_behind", udp_err_behind},
+	{"udp_err_asleep", udp_err_asleep},
+	{"udp_err_unmapped", udp_err_unmapped},
+	{"tcp_zerocopy_receive", tcp_zerocopy_receive},
 };
 
 int main(int argc, char **argv)
@@ -2105,6 +2282,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s PEER_ADDR SELF_ADDR [SCENARIO...]\n", argv[0]);
 		return 2;
 	}
+	main_argv = argv;
+	if (argc == 4 && !strcmp(argv[3], "--unmapped"))
+		return udp_err_unmapped_run();
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		bool run = argc == 3;
 

@@ -249,6 +249,31 @@ Test(pumps, datagram_both_ways_with_its_address)
 	sock_release(u);
 }
 
+/*
+ * A socket's notice word sits at its id modulo the page's slots: a new
+ * socket never gets an id whose slot a live one holds (it would have no
+ * word), and gets it once that one is gone.
+ */
+Test(pumps, a_new_socket_never_shares_a_live_sockets_notice_slot)
+{
+	int fa, fb, fc;
+	struct stackd_sock *a = host_socket(SOCK_DGRAM, &fa), *b, *c;
+	uint32_t slot = a->id % SHIM_NOTICE_SLOTS, held = a->id;
+
+	sd.next_id = held + SHIM_NOTICE_SLOTS;
+	b = host_socket(SOCK_DGRAM, &fb);
+	cr_assert_neq(b->id % SHIM_NOTICE_SLOTS, slot);
+	cr_assert_eq(b->id, held + SHIM_NOTICE_SLOTS + 1);
+
+	stackd_sock_free(a);
+	sd.next_id = held + 2 * SHIM_NOTICE_SLOTS;
+	c = host_socket(SOCK_DGRAM, &fc);
+	cr_assert_eq(c->id, held + 2 * SHIM_NOTICE_SLOTS);
+	close(fa);
+	close(fb);
+	close(fc);
+}
+
 /* The peer sends into conn A, whose program never reads; conn B's transfer still completes. */
 Test(pumps, a_full_pair_does_not_block_another)
 {
