@@ -223,6 +223,8 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
  * kernel reports a send whose pages it had to copy.
  */
 void msg_zerocopy_copied(struct sock *sk);
+/* ... the completion of ids lo..hi, done now (a TCP send's, when its data is acknowledged). */
+void msg_zerocopy_complete(struct sock *sk, uint32_t lo, uint32_t hi);
 /*
  * sock_tx_timestamp for a datagram about to be sent with the stamping
  * tsflags (ipc_tsflags): TX_SOFTWARE and TX_SCHED mark skb
@@ -239,5 +241,7 @@ void sock_tx_timestamp(struct sock *sk, struct sk_buff *skb, uint32_t tsflags);
  * SOF_TIMESTAMPING_OPT_TSONLY.
  */
 void skb_tstamp_tx(const struct sk_buff *orig, uint32_t tstype);
+/* ... for sk, of orig as it is (TCP's SCM_TSTAMP_ACK: the segment's payload), at tstamp. */
+void __skb_tstamp_tx(struct sock *sk, const struct sk_buff *orig, uint64_t tstamp, uint32_t tstype);
 
 #endif

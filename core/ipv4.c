@@ -1045,19 +1045,19 @@ void ip_local_error(struct sock *sk, int err, uint32_t daddr, uint16_t port, uin
 	__skb_queue_tail(&sk->sk_error_queue, skb);
 }
 
-void msg_zerocopy_copied(struct sock *sk)
+void msg_zerocopy_complete(struct sock *sk, uint32_t lo, uint32_t hi)
 {
 	struct sk_buff *tail = skb_peek_tail(&sk->sk_error_queue);
-	uint32_t id = sk->sk_zckey++;
 	struct sock_exterr_skb *serr;
 	struct sk_buff *skb;
 
 	/* __msg_zerocopy_callback: skb_zerocopy_notify_extend() */
 	if (tail) {
 		serr = SKB_EXT_ERR(tail);
-		if (serr->ee.ee_origin == SO_EE_ORIGIN_ZEROCOPY && serr->ee.ee_data + 1 == id &&
-		    (uint64_t)(serr->ee.ee_data - serr->ee.ee_info) + 2 < (1ULL << 32)) {
-			serr->ee.ee_data = id;
+		if (serr->ee.ee_origin == SO_EE_ORIGIN_ZEROCOPY && serr->ee.ee_data + 1 == lo &&
+		    (uint64_t)(serr->ee.ee_data - serr->ee.ee_info) + (hi - lo) + 2 <
+			    (1ULL << 32)) {
+			serr->ee.ee_data = hi;
 			return;
 		}
 	}
@@ -1068,11 +1068,18 @@ void msg_zerocopy_copied(struct sock *sk)
 	memset(serr, 0, sizeof(*serr));
 	serr->ee.ee_origin = SO_EE_ORIGIN_ZEROCOPY;
 	serr->ee.ee_code = SO_EE_CODE_ZEROCOPY_COPIED;
-	serr->ee.ee_info = id;
-	serr->ee.ee_data = id;
+	serr->ee.ee_info = lo;
+	serr->ee.ee_data = hi;
 	__skb_queue_tail(&sk->sk_error_queue, skb);
 	if (sk->sk_error_report)
 		sk->sk_error_report(sk);
+}
+
+void msg_zerocopy_copied(struct sock *sk)
+{
+	uint32_t id = sk->sk_zckey++;
+
+	msg_zerocopy_complete(sk, id, id);
 }
 
 void sock_tx_timestamp(struct sock *sk, struct sk_buff *skb, uint32_t tsflags)
@@ -1093,7 +1100,11 @@ void sock_tx_timestamp(struct sock *sk, struct sk_buff *skb, uint32_t tsflags)
 
 void skb_tstamp_tx(const struct sk_buff *orig, uint32_t tstype)
 {
-	struct sock *sk = orig->sk;
+	__skb_tstamp_tx(orig->sk, orig, orig->tstamp, tstype);
+}
+
+void __skb_tstamp_tx(struct sock *sk, const struct sk_buff *orig, uint64_t tstamp, uint32_t tstype)
+{
 	bool tsonly = sk->sk_tsflags & SOF_TIMESTAMPING_OPT_TSONLY;
 	struct sock_exterr_skb *serr;
 	struct sk_buff *skb;
@@ -1103,7 +1114,7 @@ void skb_tstamp_tx(const struct sk_buff *orig, uint32_t tstype)
 	if (!skb)
 		return;
 	skb->sk = NULL;
-	skb->tstamp = orig->tstamp;
+	skb->tstamp = tstamp;
 	if (tsonly)
 		skb->dev = NULL;
 	/* sock_queue_err_skb(): errors share the receive buffer. */
@@ -1117,8 +1128,9 @@ void skb_tstamp_tx(const struct sk_buff *orig, uint32_t tstype)
 	serr->ee.ee_errno = ENOMSG;
 	serr->ee.ee_origin = SO_EE_ORIGIN_TIMESTAMPING;
 	serr->ee.ee_info = tstype;
+	/* A TCP key is a sequence number: counted from where OPT_ID began (sk_tskey). */
 	if (sk->sk_tsflags & SOF_TIMESTAMPING_OPT_ID)
-		serr->ee.ee_data = orig->tskey;
+		serr->ee.ee_data = orig->tskey - (sk->sk_type == SOCK_STREAM ? sk->sk_tskey : 0);
 	serr->truesize = skb->len + ERRQ_SKB_OVERHEAD;
 	sk->sk_rmem_alloc += (int)serr->truesize;
 	__skb_queue_tail(&sk->sk_error_queue, skb);

@@ -95,6 +95,11 @@ struct sk_buff {
 	 */
 	uint8_t tx_flags;
 	uint32_t tskey;
+	/*
+	 * A TCP segment holding the last byte of MSG_ZEROCOPY sends
+	 * (SKBTX_ZEROCOPY): their ids, completed when it is freed (acked).
+	 */
+	uint32_t zc_lo, zc_hi;
 
 	/* References (the kernel's skb->users): kfree_skb frees at the last. */
 	uint32_t users;
@@ -118,6 +123,11 @@ struct sk_buff_head {
 
 #define SKBTX_SW_TSTAMP	   0x02 /* include/linux/skbuff.h */
 #define SKBTX_SCHED_TSTAMP 0x40 /* ... when the frame enters the (absent) qdisc */
+/* The core's own, on TCP segments (tcp_timestamping.c): the kernel's tcb->txstamp_ack, ... */
+#define SKBTX_ACK_TSTAMP 0x80
+/* ... and the segment holds the last byte of MSG_ZEROCOPY sends zc_lo..zc_hi (uarg). */
+#define SKBTX_ZEROCOPY	 0x04
+#define SKBTX_ANY_TSTAMP (SKBTX_SW_TSTAMP | SKBTX_SCHED_TSTAMP)
 
 /* Allocation: size is the payload room; MAX_HEADER headroom is always added. */
 struct sk_buff *alloc_skb(unsigned int size);

@@ -32,6 +32,7 @@
 #include "net.h"
 #include "net_namespace.h"
 #include "netdevice.h"
+#include "tcp.h"
 
 #ifndef SO_TIMESTAMP_OLD
 #define SO_TIMESTAMP_OLD   29
@@ -266,9 +267,17 @@ static int sock_set_timestamping(struct sock *sk, int optname, const void *optva
 		return -EINVAL;
 	if (flags & SOF_TIMESTAMPING_BIND_PHC)
 		return -EOPNOTSUPP;
-	/* Turning OPT_ID on starts the keys again at 0. */
-	if ((flags & SOF_TIMESTAMPING_OPT_ID) && !(sk->sk_tsflags & SOF_TIMESTAMPING_OPT_ID))
-		sk->sk_tskey = 0;
+	/* Turning OPT_ID on starts the keys again: at 0, on TCP at a sequence number. */
+	if ((flags & SOF_TIMESTAMPING_OPT_ID) && !(sk->sk_tsflags & SOF_TIMESTAMPING_OPT_ID)) {
+		if (sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP) {
+			int err = tcp_tskey_init(sk, flags);
+
+			if (err)
+				return err;
+		} else {
+			sk->sk_tskey = 0;
+		}
+	}
 	sk->sk_tsflags = flags;
 	sock_valbool_flag(sk, SOCK_TSTAMP_NEW, optname == SO_TIMESTAMPING_NEW);
 	return 0;

@@ -372,6 +372,8 @@ void tcp_send_commit(struct sock *sk, const struct iovec *iov, struct sk_buff **
 	if (!copied)
 		return;
 	TCP_SKB_CB(skb_peek_tail(&sk->sk_write_queue))->tcp_flags |= TCPHDR_PSH;
+	if (tp->tx_marks_n)
+		tcp_tx_marks_apply(sk);
 	tcp_push_pending_frames(sk, tp->nonagle);
 }
 
@@ -458,6 +460,8 @@ out:
 		return -EAGAIN;
 	TCP_SKB_CB(skb_peek_tail(&sk->sk_write_queue))->tcp_flags |= TCPHDR_PSH;
 	tcp_mark_urg(tp, flags);
+	if (tp->tx_marks_n)
+		tcp_tx_marks_apply(sk);
 	tcp_push_pending_frames(sk,
 				(flags & MSG_MORE) ? tp->nonagle | TCP_NAGLE_CORK : tp->nonagle);
 	return (int)copied;

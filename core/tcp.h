@@ -330,6 +330,9 @@ struct tcp_fastopen_request {
 	size_t copied; /* bytes the SYN took */
 };
 
+/* Sends in flight between the program and the write queue that may carry a mark. */
+#define TCP_TX_MARKS 8
+
 struct tcp_sock {
 	struct inet_sock inet; /* must be first */
 
@@ -515,6 +518,19 @@ struct tcp_sock {
 
 	/* TIME_WAIT takeover by connect() (tcp_twsk_unique): when TIME_WAIT began, ns. */
 	uint64_t tw_entry_stamp;
+
+	/*
+	 * Transmit stamps and MSG_ZEROCOPY of sends whose last byte is not in
+	 * the write queue yet (tcp_timestamping.c): the stack host learns of
+	 * a send before the bytes reach it through the pair.
+	 */
+	struct tcp_tx_mark {
+		uint32_t end_seq; /* one past the send's last byte */
+		uint32_t tsflags; /* its SOF_TIMESTAMPING_TX_* bits */
+		uint32_t zc_id;	  /* its MSG_ZEROCOPY id, if zc */
+		bool zc;
+	} tx_marks[TCP_TX_MARKS];
+	uint8_t tx_marks_n;
 };
 
 /* The headers of a connection's SYN, as the kernel's struct saved_syn. */
@@ -870,5 +886,14 @@ void tcp_time_wait(struct sock *sk, int state, uint64_t timeo);
 uint64_t keepalive_time_when(const struct tcp_sock *tp);
 uint64_t keepalive_intvl_when(const struct tcp_sock *tp);
 int keepalive_probes(const struct tcp_sock *tp);
+
+/* Transmit stamps and MSG_ZEROCOPY completions on TCP (tcp_timestamping.c). */
+int tcp_tskey_init(struct sock *sk, uint32_t flags);
+int tcp_tx_mark_add(struct sock *sk, uint32_t end_seq, uint32_t tsflags, bool zc);
+void tcp_tx_mark_fix(struct sock *sk, uint32_t end_seq, uint32_t len, uint32_t taken);
+void tcp_tx_marks_apply(struct sock *sk);
+void tcp_tx_mark_split(struct sk_buff *skb, struct sk_buff *buff);
+void tcp_ack_tstamp(struct sock *sk, const struct sk_buff *skb, uint32_t prior_snd_una);
+void tcp_skb_zerocopy_done(struct sock *sk, struct sk_buff *skb);
 
 #endif

@@ -333,7 +333,12 @@ void tcp_init_transfer(struct sock *sk)
 static void tcp_write_queue_purge(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
 
+	/* Freed unacked, MSG_ZEROCOPY sends complete all the same (skb_zcopy_clear). */
+	for (skb = skb_peek(&sk->sk_write_queue); skb;
+	     skb = skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL : skb->next)
+		tcp_skb_zerocopy_done(sk, skb);
 	__skb_queue_purge(&sk->sk_write_queue);
 	sk->sk_wmem_queued = 0;
 	tp->send_head = NULL;
@@ -413,6 +418,8 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != tp->send_head) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
+		/* Its unacked front began at cb->seq: the ACK stamp once, even if partly acked. */
+		tcp_ack_tstamp(sk, skb, cb->seq);
 		if (after(cb->end_seq, ack)) {
 			uint32_t n = ack - cb->seq;
 
@@ -452,6 +459,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 			tp->retransmit_hint = NULL;
 		sk->sk_wmem_queued -= (int)skb->len;
 		__skb_unlink(skb, &sk->sk_write_queue);
+		tcp_skb_zerocopy_done(sk, skb);
 		kfree_skb(skb);
 		pkts++;
 	}

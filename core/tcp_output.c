@@ -697,6 +697,15 @@ static struct sk_buff *tcp_frame_alloc(struct sock *sk, struct sk_buff *skb, uns
 	return c;
 }
 
+/* The frame shares the segment's stamp request (skb_shinfo of a clone), for the link. */
+static void tcp_frame_tstamp(struct sk_buff *c, const struct sk_buff *skb)
+{
+	if (!(skb->tx_flags & SKBTX_ANY_TSTAMP))
+		return;
+	c->tx_flags |= skb->tx_flags & SKBTX_ANY_TSTAMP;
+	c->tskey = skb->tskey;
+}
+
 /* Sends a copy of a queued segment; the original stays for retransmission. */
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 {
@@ -708,6 +717,7 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	c = tcp_frame_alloc(sk, skb, 1, skb->len);
 	if (!c)
 		return -ENOBUFS;
+	tcp_frame_tstamp(c, skb);
 	return tcp_xmit_segment(sk, c, TCP_SKB_CB(skb)->seq, tcp_skb_flags(sk, skb));
 }
 
@@ -733,6 +743,7 @@ static int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int n
 	for (s = skb; n--; s = s->next) {
 		TCP_SKB_CB(s)->when = sock_net(sk)->now;
 		flags |= TCP_SKB_CB(s)->tcp_flags & (TCPHDR_PSH | TCPHDR_FIN);
+		tcp_frame_tstamp(c, s);
 	}
 	c->gso_size = (uint16_t)mss;
 	c->gso_segs = (uint16_t)((len + mss - 1) / mss);
@@ -776,6 +787,8 @@ static int tcp_fragment(struct sock *sk, struct sk_buff *skb, unsigned int len)
 	*TCP_SKB_CB(buff) = *TCP_SKB_CB(skb);
 	TCP_SKB_CB(buff)->seq = TCP_SKB_CB(skb)->seq + len;
 	TCP_SKB_CB(skb)->end_seq = TCP_SKB_CB(buff)->seq;
+	if (skb->tx_flags)
+		tcp_tx_mark_split(skb, buff);
 	if (before(TCP_SKB_CB(skb)->seq, tcp_sk(sk)->snd_nxt)) {
 		/* Sent already: both pieces count, with the marks they share (tcp_adjust_pcount).
 		 */
@@ -870,7 +883,9 @@ static unsigned int tcp_tso_segs(struct sock *sk, struct sk_buff *skb, unsigned 
 		max = tcp_tso_autosize(sk, mss);
 	if (max > quota)
 		max = quota;
+	/* A frame ends at a stamped segment: each send's stamp is its own frame's. */
 	while (n < max && skb->len == mss && !(TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN) &&
+	       !(skb->tx_flags & SKBTX_ANY_TSTAMP) &&
 	       !skb_queue_is_last(&sk->sk_write_queue, skb)) {
 		struct sk_buff *next = skb->next;
 

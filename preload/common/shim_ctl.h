@@ -92,7 +92,10 @@
  * or SHIM_CONNECT_AGAIN, named accepted connections without their peer's
  * address (shim_accepted_name) and had no SHIM_OP_CONNECTED, 6 had no
  * notice page (SHIM_SO_NOTICE) and no sequence number in error reports,
- * 7 had no SHIM_SO_ERRQ_NOW and no corked datagram in SHIM_SO_DGRAM_SIZE.
+ * 7 had no SHIM_SO_ERRQ_NOW, no corked datagram in SHIM_SO_DGRAM_SIZE, no
+ * SHIM_OP_READERR, completed a TCP MSG_ZEROCOPY send at once
+ * (SHIM_SO_ZEROCOPY_SENT) and had no TCP transmit stamps
+ * (SHIM_SO_STREAM_MARK).
  */
 #define SHIM_CTL_VERSION 8
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
@@ -586,13 +589,6 @@ struct shim_filter_part {
 #define SHIM_FILTER_PART ((SHIM_OPT_MAX - sizeof(struct shim_filter_part)) / SHIM_FILTER_INSN)
 
 /*
- * A TCP send with MSG_ZEROCOPY on a socket with SO_ZEROCOPY went into the
- * pair: set with no value, it queues the send's completion on the socket's
- * error queue (msg_zerocopy_copied), as the kernel reports a copied send.
- */
-#define SHIM_SO_ZEROCOPY_SENT 0x53480002
-
-/*
  * A UDP datagram about to go into the pair is larger than the smallest
  * MTU the interposer knows of, on a socket that may keep DF set
  * (IP_PMTUDISC_DO, PROBE): set with this value, the host checks it as
@@ -681,5 +677,33 @@ static inline int shim_create_unprivileged(int type, int protocol)
 		return protocol == 0 || protocol == IPPROTO_UDP;
 	return 0;
 }
+
+/*
+ * A TCP send that the kernel would mark (SO_TIMESTAMPING transmit stamps,
+ * per socket or per send, or MSG_ZEROCOPY with SO_ZEROCOPY), set with a
+ * struct shim_stream_mark around the write into the pair: BEGIN before it,
+ * with the bytes offered, tells the host where the send will end in the
+ * stream (before it can read them: its own bytes are all the pair holds
+ * behind those already written), and the reply's optval holds a struct
+ * shim_stream_mark_rep; DONE after it, with what the write took, moves the
+ * end back or drops the mark, sends what the pair holds, and answers again
+ * (so that SCHED and SND stamps are queued before send() returns, as on
+ * the kernel's veth).
+ */
+#define SHIM_SO_STREAM_MARK 0x53480005
+#define SHIM_MARK_BEGIN	    0
+#define SHIM_MARK_DONE	    1
+struct shim_stream_mark {
+	uint32_t phase;	   /* SHIM_MARK_* */
+	uint32_t len;	   /* BEGIN: bytes offered; DONE: as BEGIN said */
+	uint32_t taken;	   /* DONE: bytes the write took */
+	uint32_t end_seq;  /* DONE: BEGIN's answer */
+	int32_t tsflags;   /* the send's SO_TIMESTAMPING control message, -1: none (the socket's) */
+	uint32_t zerocopy; /* MSG_ZEROCOPY on a socket with SO_ZEROCOPY */
+};
+struct shim_stream_mark_rep {
+	uint32_t end_seq; /* where the send ends (the mark's name) */
+	uint32_t errq;	  /* the error queue holds an entry now (sock_poll's ERR) */
+};
 
 #endif

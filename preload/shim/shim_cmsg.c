@@ -172,14 +172,73 @@ uint64_t shim_dgram_errq_settle(int fd, uint64_t e)
 	return shim_fd_get(fd);
 }
 
-void shim_zerocopy_sent(int fd, uint64_t e)
+/* tcp_sendmsg's sock_cmsg_send: a SO_TIMESTAMPING message sets this send's TX bits. */
+int shim_stream_cmsg_tsflags(const struct msghdr *m, int32_t *tsflags)
+{
+	const char *ctl = m->msg_control;
+	struct cmsghdr ch;
+	uint32_t flags;
+
+	*tsflags = -1;
+	/* shim_cmsg_check read it all and found the headers well formed. */
+	for (size_t off = 0; off + sizeof(ch) <= m->msg_controllen;
+	     off += CMSG_ALIGN(ch.cmsg_len)) {
+		if (shim_copy_from_user(&ch, ctl + off, sizeof(ch)))
+			return -EFAULT;
+		if (ch.cmsg_level != SOL_SOCKET ||
+		    (ch.cmsg_type != SO_TIMESTAMPING_OLD && ch.cmsg_type != SO_TIMESTAMPING_NEW))
+			continue;
+		if (ch.cmsg_len != CMSG_LEN(sizeof(flags)))
+			return -EINVAL;
+		if (shim_copy_from_user(&flags, ctl + off + sizeof(ch), sizeof(flags)))
+			return -EFAULT;
+		if (flags & ~SOF_TX_RECORD_MASK)
+			return -EINVAL;
+		*tsflags = (int32_t)flags;
+	}
+	return 0;
+}
+
+static int shim_stream_mark_call(int fd, uint64_t e, const struct shim_stream_mark *m,
+				 struct shim_stream_mark_rep *r)
 {
 	struct shim_req req = {.hdr = {.op = SHIM_OP_SETSOCKOPT, .id = shim_ent_id(e)},
-			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_ZEROCOPY_SENT}};
+			       .sockopt = {.level = SOL_SOCKET,
+					   .optname = SHIM_SO_STREAM_MARK,
+					   .optlen = sizeof(*m)}};
 	struct shim_rep rep;
 
-	if (!shim_ctl_call(&req, &rep, NULL, fd) && rep.hdr.ret == 0)
+	memcpy(req.sockopt.optval, m, sizeof(*m));
+	if (shim_ctl_call(&req, &rep, NULL, fd) || rep.hdr.ret < 0 ||
+	    rep.sockopt.optlen != sizeof(*r))
+		return -1;
+	memcpy(r, rep.sockopt.optval, sizeof(*r));
+	if (r->errq)
 		shim_errq_note(fd);
+	return 0;
+}
+
+bool shim_stream_mark_begin(int fd, uint64_t e, struct shim_stream_mark *m)
+{
+	struct shim_stream_mark_rep r;
+
+	m->phase = SHIM_MARK_BEGIN;
+	if (!m->len || (!m->zerocopy && !(m->tsflags > 0 && (m->tsflags & SOF_TX_RECORD_MASK)) &&
+			!(m->tsflags < 0 && (shim_ent_flags(e) & SHIM_F_TXSTAMP))))
+		return false;
+	if (shim_stream_mark_call(fd, e, m, &r))
+		return false; /* no mark: the send goes unstamped, as one the host lost */
+	m->end_seq = r.end_seq;
+	return true;
+}
+
+void shim_stream_mark_done(int fd, uint64_t e, struct shim_stream_mark *m, size_t taken)
+{
+	struct shim_stream_mark_rep r;
+
+	m->phase = SHIM_MARK_DONE;
+	m->taken = (uint32_t)taken;
+	shim_stream_mark_call(fd, e, m, &r);
 }
 
 ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)

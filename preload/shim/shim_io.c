@@ -561,9 +561,10 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	default:
 		break;
 	}
-	/* A TCP socket's error queue holds MSG_ZEROCOPY completions only (no SO_TIMESTAMPING). */
+	/* A TCP socket's error queue: MSG_ZEROCOPY completions, transmit stamps. */
 	if (flags & MSG_ERRQUEUE)
-		return shim_ent_flags(e) & (SHIM_F_ZEROCOPY | SHIM_F_ERRQ)
+		return (shim_ent_flags(e) & (SHIM_F_ZEROCOPY | SHIM_F_ERRQ | SHIM_F_TXSTAMP)) ||
+				       (shim_notice_peek(e) & SHIM_NOTICE_ERRQ_NOW)
 			       ? shim_errqueue_recv(fd, e, m, flags)
 			       : -EAGAIN;
 	/* tcp_recv_urg: no urgent data is EINVAL before any state check. */
@@ -626,7 +627,9 @@ static ssize_t shim_fastopen_send(int fd, uint64_t e, const struct msghdr *m, in
 
 static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int flags, int cmsg_err)
 {
+	struct shim_stream_mark mark = {.tsflags = -1};
 	struct msghdr lm = {0};
+	bool marked;
 	ssize_t ret;
 
 	switch (shim_ent_kind(e)) {
@@ -662,6 +665,8 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	/* tcp_sendmsg_locked reads the cmsgs once it knows it is connected. */
 	if (cmsg_err)
 		return cmsg_err;
+	if (m->msg_controllen && (ret = shim_stream_cmsg_tsflags(m, &mark.tsflags)))
+		return ret;
 	/*
 	 * MSG_OOB goes to the pair as its out-of-band byte: the host sees the
 	 * mark (stackd_urg_in). Nothing to send is no error on TCP.
@@ -672,12 +677,15 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
 	shim_stream_wrote(fd, e);
+	/* tcp_sendmsg_locked: a send that takes bytes has an id, and its stamps a key. */
+	mark.len = (uint32_t)shim_iov_total(&lm);
+	mark.zerocopy = (flags & MSG_ZEROCOPY) && (shim_ent_flags(e) & SHIM_F_ZEROCOPY);
+	marked = shim_stream_mark_begin(fd, e, &mark);
 	ret = shim_stream_wmap(fd, e, shim_neg(shim_real.sendmsg(fd, &lm, flags & ~MSG_ZEROCOPY)));
+	if (marked)
+		shim_stream_mark_done(fd, e, &mark, ret > 0 ? (size_t)ret : 0);
 	if (ret >= 0 && (size_t)ret < shim_iov_total(&lm))
 		shim_stream_full(fd, e);
-	/* tcp_sendmsg_locked: a send that took bytes has an id, and (copied) its completion. */
-	if (ret > 0 && (flags & MSG_ZEROCOPY) && (shim_ent_flags(e) & SHIM_F_ZEROCOPY))
-		shim_zerocopy_sent(fd, e);
 	return ret;
 }
 
@@ -1364,8 +1372,11 @@ static ssize_t shim_sendmsg_one(int fd, uint64_t e, const struct msghdr *umsg, i
 		return err;
 	if (m.msg_controllen && !malformed && shim_ent_kind(e) == SHIM_DGRAM)
 		return shim_dgram_sendmsg_ctl(fd, e, &m, flags);
-	m.msg_control = NULL;
-	m.msg_controllen = 0;
+	/* A stream's SO_TIMESTAMPING message is read where tcp_sendmsg reads it. */
+	if (malformed || shim_ent_kind(e) != SHIM_STREAM || (flags & MSG_FASTOPEN)) {
+		m.msg_control = NULL;
+		m.msg_controllen = 0;
+	}
 	return shim_send_msg(fd, e, &m, flags, malformed ? -EINVAL : 0);
 }
 

@@ -459,7 +459,15 @@ void shim_dgram_cork_used(void);
 /* shim_zcrecv.c: getsockopt(TCP_ZEROCOPY_RECEIVE) on a stream or listener, as the kernel's. */
 int shim_tcp_zerocopy_receive(int fd, uint64_t e, void *optval, socklen_t *optlen);
 /* A TCP MSG_ZEROCOPY send took bytes: its completion is queued on the host (shim_ctl.h). */
-void shim_zerocopy_sent(int fd, uint64_t e);
+/*
+ * A TCP send the kernel marks (transmit stamps, MSG_ZEROCOPY): BEGIN tells
+ * the host where it will end before the write into the pair (false: no
+ * mark to make), DONE after it says what the write took (shim_ctl.h
+ * SHIM_SO_STREAM_MARK).
+ */
+int shim_stream_cmsg_tsflags(const struct msghdr *m, int32_t *tsflags);
+bool shim_stream_mark_begin(int fd, uint64_t e, struct shim_stream_mark *m);
+void shim_stream_mark_done(int fd, uint64_t e, struct shim_stream_mark *m, size_t taken);
 
 /*
  * sendto/sendmsg(MSG_FASTOPEN) on an unconnected stream: a connect that

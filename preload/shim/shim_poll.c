@@ -165,9 +165,18 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		return rev;
 	switch (shim_ent_kind(e)) {
 	case SHIM_STREAM:
-		/* tcp_poll: ERR while the error queue holds MSG_ZEROCOPY completions. */
-		return shim_stream_fix(fd, e, rev) |
-		       (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
+		/*
+		 * tcp_poll: ERR while the error queue holds transmit stamps or
+		 * MSG_ZEROCOPY completions: known at the send, or queued later
+		 * (an ACK) and told by the notice word.
+		 */
+		rev = shim_stream_fix(fd, e, rev);
+		if (shim_ent_flags(e) & SHIM_F_ERRQ)
+			return rev | POLLERR;
+		if ((shim_ent_flags(e) & (SHIM_F_TXSTAMP | SHIM_F_ZEROCOPY)) &&
+		    (shim_notice_get(fd, e) & SHIM_NOTICE_ERRQ_NOW))
+			return rev | POLLERR;
+		return rev;
 	case SHIM_DGRAM:
 		if ((rev & POLLIN) && shim_dgram_reports(e))
 			rev = shim_dgram_fix(fd, e, rev);

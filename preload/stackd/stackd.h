@@ -76,6 +76,7 @@ struct stackd_sock {
 	bool app_shut;	      /* SHIM_OP_SHUTDOWN succeeded: a pair HUP may not be a close */
 	bool pair_urg;	      /* EPOLLPRI: the application sent urgent data (MSG_OOB) */
 	bool pend_oob;	      /* pend ends with that urgent byte: it goes with MSG_OOB */
+	bool tx_marked;	      /* SHIM_SO_STREAM_MARK seen: its error queue is the word's */
 
 	/* Non-blocking connect: bytes of filler the interposer wrote, read away at ESTABLISHED. */
 	bool connecting;
@@ -255,6 +256,7 @@ void stackd_reap_hungup(struct stackd *sd);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);
+int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);
 struct shim_errqueue;
 struct shim_errqueue_rep;
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket (SHIM_OP_ERRQUEUE); the reply's ret. */

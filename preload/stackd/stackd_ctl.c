@@ -484,10 +484,8 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 
 	if (o->level == SOL_IP && o->optname == IP_OPTIONS)
 		return stackd_ip_options(o, rep, set);
-	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_ZEROCOPY_SENT && set && ss->stream) {
-		msg_zerocopy_copied(sock->sk);
-		return 0;
-	}
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_STREAM_MARK && set)
+		return stackd_stream_mark(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_SIZE && set)
 		return stackd_dgram_size(ss, o, rep);
 	/*
@@ -681,6 +679,10 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	case SHIM_OP_ERRQUEUE: /* MSG_ZEROCOPY completions and transmit stamps are queued when sent
 				*/
 		stackd_dgram_sync(ss);
+		/* A stream mark counts what the pair holds itself (stackd_stream_mark). */
+		if (req->hdr.op == SHIM_OP_SETSOCKOPT && req->sockopt.level == SOL_SOCKET &&
+		    req->sockopt.optname == SHIM_SO_STREAM_MARK)
+			break;
 		if (!stackd_stream_sync(ss))
 			return -EBADF; /* the application closed it meanwhile */
 		break;

@@ -45,6 +45,8 @@
 #include <unistd.h>
 
 #include "inet.h"
+#include "ip.h"
+#include <linux/sockios.h>
 #include "netdevice.h"
 #include "shim_ctl.h"
 #include "tcp.h"
@@ -947,6 +949,50 @@ bool stackd_stream_sync(struct stackd_sock *ss)
 }
 
 /*
+ * SHIM_SO_STREAM_MARK: a send the kernel marks (tcp_tx_timestamp, a
+ * MSG_ZEROCOPY id). At BEGIN its bytes are not in the pair yet: it ends
+ * behind every byte written before it, those in the write queue
+ * (write_seq), read from the pair but not taken (pend) and still in the
+ * pair (SIOCINQ; while connecting the pair holds filler, which counts for
+ * nothing). At DONE the end moves to what the write took, and the pair's
+ * bytes go to the stack, which stamps the marked segment when it leaves.
+ */
+int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep)
+{
+	struct shim_stream_mark_rep r = {0};
+	struct shim_stream_mark m;
+	struct sock *sk;
+	int inq = 0, err = 0;
+
+	if (!ss->stream || !ss->sock || ss->listening || o->optlen != sizeof(m))
+		return -EINVAL;
+	memcpy(&m, o->optval, sizeof(m));
+	sk = ss->sock->sk;
+	if (m.phase == SHIM_MARK_BEGIN) {
+		uint32_t tsflags = m.tsflags < 0 ? sk->sk_tsflags : (uint32_t)m.tsflags;
+
+		if (!ss->connecting && ioctl(ss->fd, SIOCINQ, &inq) < 0)
+			inq = 0;
+		r.end_seq = tcp_sk(sk)->write_seq + (uint32_t)(ss->pend_len - ss->pend_off) +
+			    (uint32_t)inq + m.len;
+		tsflags &= SOF_TX_RECORD_MASK;
+		if (tsflags || m.zerocopy)
+			err = tcp_tx_mark_add(sk, r.end_seq, tsflags, m.zerocopy);
+		ss->tx_marked = true;
+	} else {
+		tcp_tx_mark_fix(sk, m.end_seq, m.len, m.taken);
+		r.end_seq = m.end_seq;
+		if (!stackd_stream_sync(ss))
+			return -EBADF; /* the application closed it meanwhile */
+	}
+	r.errq = !skb_queue_empty(&sk->sk_error_queue);
+	stackd_notice_errq(ss);
+	memcpy(rep->sockopt.optval, &r, sizeof(r));
+	rep->sockopt.optlen = sizeof(r);
+	return err;
+}
+
+/*
  * recv(MSG_OOB) when the pair holds no urgent byte: the stack may still
  * hold it (not yet in the pair) or know that it is on its way (EAGAIN);
  * tcp_recv_urg answers as the kernel's.
@@ -998,6 +1044,9 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 		return false;
 	}
 	stackd_stream_out(ss, more);
+	/* An ACK stamp or a completion may have come (sk_error_report brought us here). */
+	if (ss->tx_marked)
+		stackd_notice_errq(ss);
 	return true;
 }
 
@@ -1050,8 +1099,8 @@ void stackd_notice_errq_wake(struct stackd_sock *ss, bool wake)
 	if (nv == v)
 		return;
 	__atomic_store_n(w, nv, __ATOMIC_RELEASE);
-	/* A pending report in the pair wakes the waiters already. */
-	if (wake && errq && !(v & (SHIM_NOTICE_ERRQ_NOW | SHIM_NOTICE_ERR)) &&
+	/* A pending report in the pair wakes the waiters already; a stream's pair carries none. */
+	if (wake && errq && !ss->stream && !(v & (SHIM_NOTICE_ERRQ_NOW | SHIM_NOTICE_ERR)) &&
 	    !ss->sock->sk->sk_err && ss->pair_writable && !ss->pend_len) {
 		struct shim_dgram hdr = {.err = ENOMSG, .flags = MSG_ERRQUEUE};
 		int r = stackd_dgram_to_pair(ss, &hdr, sizeof(hdr));
@@ -1265,6 +1314,8 @@ int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 		if (!(q->flags & MSG_PEEK))
 			stackd_notice_clear(ss, ~(uint64_t)SHIM_NOTICE_REPORT);
 		stackd_dgram_report_err(ss);
+		stackd_notice_errq(ss);
+	} else if (ss->tx_marked) {
 		stackd_notice_errq(ss);
 	}
 	return ret;
