@@ -98,12 +98,19 @@ static const struct {
 	{"net/ipv4/tcp_ecn", offsetof(struct netns_sysctl, tcp_ecn)},
 	{"net/ipv4/tcp_frto", offsetof(struct netns_sysctl, tcp_frto)},
 	{"net/ipv4/tcp_notsent_lowat", offsetof(struct netns_sysctl, tcp_notsent_lowat)},
+	{"net/ipv4/tcp_mtu_probing", offsetof(struct netns_sysctl, tcp_mtu_probing)},
+	{"net/ipv4/tcp_base_mss", offsetof(struct netns_sysctl, tcp_base_mss)},
+	{"net/ipv4/tcp_mtu_probe_floor", offsetof(struct netns_sysctl, tcp_mtu_probe_floor)},
+	{"net/ipv4/tcp_min_snd_mss", offsetof(struct netns_sysctl, tcp_min_snd_mss)},
+	{"net/ipv4/tcp_probe_threshold", offsetof(struct netns_sysctl, tcp_probe_threshold)},
+	{"net/ipv4/tcp_probe_interval", offsetof(struct netns_sysctl, tcp_probe_interval)},
+	{"net/ipv4/tcp_retries1", offsetof(struct netns_sysctl, tcp_retries1)},
 	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control)},
 	{"net/ipv4/tcp_allowed_congestion_control",
 	 offsetof(struct netns_sysctl, tcp_allowed_congestion_control)},
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key)},
 };
-#define TCP_LIVE_INTS 9
+#define TCP_LIVE_INTS 16
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -114,7 +121,8 @@ _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read
  * open, a stat, a read and a close (a new connection's cost in the host).
  * -1: not opened yet; -2: cannot be opened (the default stays).
  */
-static int tcp_live_fd[TCP_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+static int tcp_live_fd[TCP_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+				      -1, -1, -1, -1, -1, -1, -1, -1, -1};
 
 /* The file's first line, without its newline, in buf; 0, or -1 if unreadable. */
 static int live_read(size_t i, char *buf, size_t size)
