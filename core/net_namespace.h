@@ -86,14 +86,16 @@ struct netns_sysctl {
 	 */
 	int hz;
 	/*
-	 * Ephemeral ports (read at start-up, as ip_local_port_range):
-	 * net.ipv4.ip_local_reserved_ports as a bitmap (bind(0) and connect()
-	 * skip them), tcp_tw_reuse (0, 1, 2 = loopback only) and
-	 * tcp_tw_reuse_delay (ms in TIME_WAIT before connect()'s search may
-	 * take the 4-tuple).
+	 * Ephemeral ports (with ip_local_port_range, read again at each port
+	 * search through refresh_ports): net.ipv4.ip_local_reserved_ports as
+	 * a bitmap (bind(0) and connect() skip them), tcp_tw_reuse (0, 1, 2 =
+	 * loopback only) and tcp_tw_reuse_delay (ms in TIME_WAIT before
+	 * connect()'s search may take the 4-tuple).
 	 */
 	uint64_t ip_local_reserved_ports[65536 / 64];
 	int tcp_tw_reuse, tcp_tw_reuse_delay;
+	/* Called when bind() or connect() searches a port, if set (sysctl_proc.c). */
+	void (*refresh_ports)(struct netns_sysctl *s);
 	/*
 	 * PLPMTUD (tcp_mtu_probe.c), read live as the option sysctls:
 	 * tcp_mtu_probing (0 off, 1 after a black hole, 2 always), the MSS a
