@@ -953,8 +953,9 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 			if (tcp_mtup_probe_failed(sk))
 				return; /* a lost MTU probe: no recovery */
 			tcp_enter_recovery(sk);
-		} else
+		} else {
 			tcp_set_ca_state(sk, tp->sacked_out ? TCP_CA_Disorder : TCP_CA_Open);
+		}
 	}
 	/* A duplicate ACK stands for one segment delivered. */
 	if (c->ca_state == TCP_CA_Recovery && (acked || is_dup))
