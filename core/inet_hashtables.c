@@ -214,11 +214,17 @@ static int inet_find_port(struct sock *sk, bool (*ok)(struct sock *sk, unsigned 
 
 bool inet_sk_get_local_port_range(const struct sock *sk, int *low, int *high)
 {
-	const struct netns_sysctl *sc = &sk->sk_net->sysctl;
+	struct netns_sysctl *sc = &sk->sk_net->sysctl;
 	uint32_t range = inet_sk(sk)->local_port_range;
 	int lo = sc->ip_local_port_range[0], hi = sc->ip_local_port_range[1];
 	int sk_lo = (int)(range & 0xffff), sk_hi = (int)(range >> 16);
 
+	/* Every search starts here: the port sysctls as the namespace has them now. */
+	if (sc->refresh_ports) {
+		sc->refresh_ports(sc);
+		lo = sc->ip_local_port_range[0];
+		hi = sc->ip_local_port_range[1];
+	}
 	if (range) {
 		if (lo <= sk_lo && sk_lo <= hi)
 			lo = sk_lo;

@@ -50,11 +50,12 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[9];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[16];	     /* what /proc said last, for refresh_tcp */
 	/*
 	 * Called when a TCP socket is created, if set: the option sysctls
 	 * (tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_dsack,
-	 * tcp_syncookies, tcp_fastopen, tcp_ecn, tcp_frto, tcp_notsent_lowat; tcp_fastopen_key)
+	 * tcp_syncookies, tcp_fastopen, tcp_ecn, tcp_frto, tcp_notsent_lowat, the PLPMTUD ones;
+	 * tcp_fastopen_key)
 	 * that changed in the namespace since they were last read take the new value, as the kernel
 	 * reads them when a connection uses them. The owner sets it (preload/common/sysctl_proc.c).
 	 */
@@ -85,14 +86,25 @@ struct netns_sysctl {
 	 */
 	int hz;
 	/*
-	 * Ephemeral ports (read at start-up, as ip_local_port_range):
-	 * net.ipv4.ip_local_reserved_ports as a bitmap (bind(0) and connect()
-	 * skip them), tcp_tw_reuse (0, 1, 2 = loopback only) and
-	 * tcp_tw_reuse_delay (ms in TIME_WAIT before connect()'s search may
-	 * take the 4-tuple).
+	 * Ephemeral ports (with ip_local_port_range, read again at each port
+	 * search through refresh_ports): net.ipv4.ip_local_reserved_ports as
+	 * a bitmap (bind(0) and connect() skip them), tcp_tw_reuse (0, 1, 2 =
+	 * loopback only) and tcp_tw_reuse_delay (ms in TIME_WAIT before
+	 * connect()'s search may take the 4-tuple).
 	 */
 	uint64_t ip_local_reserved_ports[65536 / 64];
 	int tcp_tw_reuse, tcp_tw_reuse_delay;
+	/* Called when bind() or connect() searches a port, if set (sysctl_proc.c). */
+	void (*refresh_ports)(struct netns_sysctl *s);
+	/*
+	 * PLPMTUD (tcp_mtu_probe.c), read live as the option sysctls:
+	 * tcp_mtu_probing (0 off, 1 after a black hole, 2 always), the MSS a
+	 * search starts from and the least it falls to, the range below which
+	 * it stops, s before it starts again; tcp_retries1, the black hole's
+	 * timeouts.
+	 */
+	int tcp_mtu_probing, tcp_base_mss, tcp_mtu_probe_floor, tcp_min_snd_mss;
+	int tcp_probe_threshold, tcp_probe_interval, tcp_retries1;
 };
 
 struct net {

@@ -135,6 +135,8 @@
 	X(TCPFastOpenListenOverflow) \
 	X(TCPFastOpenCookieReqd) \
 	X(TCPFastOpenPassiveAltKey) \
+	X(TCPMTUPFail) \
+	X(TCPMTUPSuccess) \
 	X(TCPDeliveredCE)
 
 /* clang-format on */

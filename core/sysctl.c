@@ -69,5 +69,12 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_allowed_congestion_control = "reno cubic",
 		.tcp_tw_reuse = 2,
 		.tcp_tw_reuse_delay = 1000,
+		.tcp_mtu_probing = 0,
+		.tcp_base_mss = 1024,
+		.tcp_mtu_probe_floor = 48,
+		.tcp_min_snd_mss = 48,
+		.tcp_probe_threshold = 8,
+		.tcp_probe_interval = 600,
+		.tcp_retries1 = 3,
 	};
 }

@@ -531,6 +531,19 @@ struct tcp_sock {
 		bool zc;
 	} tx_marks[TCP_TX_MARKS];
 	uint8_t tx_marks_n;
+
+	/*
+	 * PLPMTUD (tcp_mtu_probe.c): the kernel's icsk_mtup and tp->mtu_probe.
+	 * Sizes are MTUs (IP header included).
+	 */
+	struct {
+		bool enabled;		  /* the MSS is held to search_low's */
+		int search_high;	  /* largest MTU not known to fail */
+		int search_low;		  /* largest MTU known to work */
+		int probe_size;		  /* MTU of the probe in flight, 0 = none */
+		uint64_t probe_timestamp; /* ns, when the search (re)started */
+		uint32_t probe_seq_start, probe_seq_end;
+	} mtup;
 };
 
 /* The headers of a connection's SYN, as the kernel's struct saved_syn. */
@@ -781,6 +794,25 @@ void tcp_init_rcv_wnd(struct sock *sk);
 uint8_t tcp_select_rcv_wscale(const struct sock *sk);
 void tcp_init_buffer_space(struct sock *sk);
 void tcp_rcv_space_adjust(struct sock *sk);
+
+/* tcp_mtu_probe.c: PLPMTUD (net.ipv4.tcp_mtu_probing) */
+int tcp_mtu_to_mss(const struct sock *sk, int pmtu);
+int tcp_mss_to_mtu(const struct sock *sk, int mss);
+/* The connection's MSS is settled (SYN-ACK or child): the search's range. */
+void tcp_mtup_init(struct sock *sk);
+/* tcp_sync_mss's part: search_high at most pmtu; mss at most search_low's while probing. */
+unsigned int tcp_mtup_sync_mss(struct sock *sk, unsigned int pmtu, unsigned int mss);
+/* Sends a probe if due (tcp_write_xmit): 1 sent, 0 wait (send nothing now), -1 none. */
+int tcp_mtu_probe(struct sock *sk);
+/* After an ACK moved snd_una: the probe arrived, search_low rises. */
+void tcp_mtup_probe_acked(struct sock *sk);
+/* Loss at the probe's head instead of recovery: search_high falls; true if so. */
+bool tcp_mtup_probe_failed(struct sock *sk);
+/* A retransmission timeout of an established connection: black-hole detection. */
+void tcp_mtu_probing(struct sock *sk);
+/* tcp_output.c, for the probe: a new segment left (send_head, packets_out, the RTO). */
+void tcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb);
+void tcp_data_sent_paced(struct sock *sk, struct sk_buff *skb, unsigned int n, unsigned int len);
 
 /* The timestamp clock: milliseconds of the stack clock (TCP_TS_HZ 1000), without tsoffset. */
 uint32_t tcp_time_stamp_ts(const struct tcp_sock *tp);

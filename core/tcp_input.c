@@ -310,8 +310,10 @@ void tcp_init_transfer(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
-	unsigned int mss = tcp_current_mss(sk);
+	unsigned int mss;
 
+	tcp_mtup_init(sk); /* the peer's MSS is known (SYN-ACK, or the child's SYN) */
+	mss = tcp_current_mss(sk);
 	tp->cong.snd_cwnd = TCP_INIT_CWND;
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->cong.ca_state = TCP_CA_Open;
@@ -871,6 +873,9 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 	switch (c->ca_state) {
 	case TCP_CA_Open:
 	case TCP_CA_Disorder:
+		/* A lost MTU probe: no recovery, only smaller segments. */
+		if (tp->lost_out && tcp_mtup_probe_failed(sk))
+			return reo_armed;
 		if (tp->lost_out) {
 			tcp_enter_recovery(sk);
 			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, true);
@@ -952,10 +957,13 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 			tp->sacked_out = 0;
 			tcp_cong_avoid(sk, acked, prior_in_flight);
 		}
-		if (tp->dup_acks >= TCP_FASTRETRANS_THRESH)
+		if (tp->dup_acks >= TCP_FASTRETRANS_THRESH) {
+			if (tcp_mtup_probe_failed(sk))
+				return; /* a lost MTU probe: no recovery */
 			tcp_enter_recovery(sk);
-		else
+		} else {
 			tcp_set_ca_state(sk, tp->sacked_out ? TCP_CA_Disorder : TCP_CA_Open);
+		}
 	}
 	/* A duplicate ACK stands for one segment delivered. */
 	if (c->ca_state == TCP_CA_Recovery && (acked || is_dup))
@@ -1162,6 +1170,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		if (tp->urg_mode && !before(ack, tp->snd_up))
 			tp->urg_mode = false;
 		acked_pkts = tcp_clean_rtx_queue(sk, ack, prior_fack, &rtt, &rs);
+		if (acked_pkts)
+			tcp_mtup_probe_acked(sk);
 		/*
 		 * Samples as tcp_ack_update_rtt prefers them: send time, SACK,
 		 * echo. The estimator takes the oldest segment's; the minimum

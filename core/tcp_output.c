@@ -316,7 +316,7 @@ static unsigned int tcp_bound_to_half_wnd(const struct tcp_sock *tp, unsigned in
 unsigned int tcp_current_mss(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	unsigned int mss = tcp_mss_for_mtu(sk);
+	unsigned int mss = tcp_mss_for_mtu(sk), pmtu = mss + IPV4_HLEN + sizeof(struct tcphdr);
 	struct tcp_out_options opts = {0};
 	unsigned int hdr;
 
@@ -326,6 +326,7 @@ unsigned int tcp_current_mss(struct sock *sk)
 		mss = tp->rx_opt.user_mss;
 	mss -= tp->tcp_header_len - sizeof(struct tcphdr);
 	mss = tcp_bound_to_half_wnd(tp, mss);
+	mss = tcp_mtup_sync_mss(sk, pmtu, mss); /* PLPMTUD's search_low, if probing */
 	if (mss < TCP_MIN_MSS - 40u)
 		mss = TCP_MIN_MSS - 40u;
 	tp->mss_cache = (uint16_t)mss;
@@ -638,8 +639,7 @@ bool tcp_pacing_check(struct sock *sk)
  * half its own time, so the average rate holds without a burst; the first
  * ten segments go unpaced, as fq does.
  */
-static void tcp_data_sent_paced(struct sock *sk, struct sk_buff *skb, unsigned int n,
-				unsigned int len)
+void tcp_data_sent_paced(struct sock *sk, struct sk_buff *skb, unsigned int n, unsigned int len)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint64_t now = sock_net(sk)->now, prior_wstamp = tp->tcp_wstamp_ns;
@@ -909,7 +909,7 @@ static void tcp_check_probe_timer(struct sock *sk)
 		tcp_reset_xmit_timer(sk, ICSK_TIME_PROBE0, tp->rto);
 }
 
-static void tcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb)
+void tcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t prior_packets = tp->packets_out;
@@ -932,8 +932,11 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 	struct tcp_sock *tp = tcp_sk(sk);
 	unsigned int mss = tcp_current_mss(sk);
 	struct sk_buff *skb;
-	bool sent = false;
+	int probe = tcp_mtu_probe(sk); /* PLPMTUD: first, a larger segment if one is due */
+	bool sent = probe > 0;
 
+	if (!probe)
+		return false;
 	while ((skb = tp->send_head)) {
 		uint32_t in_flight = tcp_packets_in_flight(tp);
 		unsigned int n, len = 0;
@@ -1202,6 +1205,7 @@ int tcp_connect(struct sock *sk)
 	tp->retrans_stamp = sock_net(sk)->now;
 	tp->rx_opt.rcv_wscale =
 		sock_net(sk)->sysctl.tcp_window_scaling ? tcp_select_rcv_wscale(sk) : 0;
+	tcp_mtup_init(sk); /* tcp_connect_init: no search left from an earlier connection */
 	tcp_current_mss(sk);
 	tcp_init_rcv_wnd(sk);
 	skb = tcp_queue_ctl_skb(sk, TCPHDR_SYN);

@@ -137,8 +137,10 @@ static bool tcp_write_timeout(struct sock *sk)
 		limit = tp->syn_retries ? tp->syn_retries : net->sysctl.tcp_syn_retries;
 	else if (sk->sk_state == TCP_SYN_RECV)
 		limit = net->sysctl.tcp_synack_retries;
-	else
+	else {
 		limit = net->sysctl.tcp_retries2;
+		tcp_mtu_probing(sk); /* black-hole detection after tcp_retries1 */
+	}
 	/* syn_ack_recalc: a deferred child lives out its deferral. */
 	if (sk->sk_state == TCP_SYN_RECV && tp->defer_acked && tp->parent &&
 	    tp->retransmits < tp->parent->defer_accept)

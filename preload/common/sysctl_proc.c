@@ -8,9 +8,10 @@
  * reads no files.
  *
  * What this is not: no writes, and no re-reading but for the TCP option
- * sysctls a new TCP socket reads again (the refresh_tcp hook); the rest
- * keep the values the stack started with (re-reading would be a system
- * call on a hot path).
+ * sysctls a new TCP socket reads again (the refresh_tcp hook) and the port
+ * sysctls a port search reads again (refresh_ports); the rest keep the
+ * values the stack started with (re-reading would be a system call on a
+ * hot path).
  */
 #include <fcntl.h>
 #include <stddef.h>
@@ -98,12 +99,19 @@ static const struct {
 	{"net/ipv4/tcp_ecn", offsetof(struct netns_sysctl, tcp_ecn)},
 	{"net/ipv4/tcp_frto", offsetof(struct netns_sysctl, tcp_frto)},
 	{"net/ipv4/tcp_notsent_lowat", offsetof(struct netns_sysctl, tcp_notsent_lowat)},
+	{"net/ipv4/tcp_mtu_probing", offsetof(struct netns_sysctl, tcp_mtu_probing)},
+	{"net/ipv4/tcp_base_mss", offsetof(struct netns_sysctl, tcp_base_mss)},
+	{"net/ipv4/tcp_mtu_probe_floor", offsetof(struct netns_sysctl, tcp_mtu_probe_floor)},
+	{"net/ipv4/tcp_min_snd_mss", offsetof(struct netns_sysctl, tcp_min_snd_mss)},
+	{"net/ipv4/tcp_probe_threshold", offsetof(struct netns_sysctl, tcp_probe_threshold)},
+	{"net/ipv4/tcp_probe_interval", offsetof(struct netns_sysctl, tcp_probe_interval)},
+	{"net/ipv4/tcp_retries1", offsetof(struct netns_sysctl, tcp_retries1)},
 	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control)},
 	{"net/ipv4/tcp_allowed_congestion_control",
 	 offsetof(struct netns_sysctl, tcp_allowed_congestion_control)},
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key)},
 };
-#define TCP_LIVE_INTS 9
+#define TCP_LIVE_INTS 16
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -114,28 +122,37 @@ _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read
  * open, a stat, a read and a close (a new connection's cost in the host).
  * -1: not opened yet; -2: cannot be opened (the default stays).
  */
-static int tcp_live_fd[TCP_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+static int tcp_live_fd[TCP_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+				      -1, -1, -1, -1, -1, -1, -1, -1, -1};
 
-/* The file's first line, without its newline, in buf; 0, or -1 if unreadable. */
-static int live_read(size_t i, char *buf, size_t size)
+/*
+ * The first line of /proc/sys/name, without its newline, in buf; 0, or -1
+ * if unreadable. *fd keeps the file open (-1 first, -2 cannot be opened).
+ */
+static int live_read_fd(int *fd, const char *name, char *buf, size_t size)
 {
 	char path[256];
 	ssize_t n;
 
-	if (tcp_live_fd[i] == -1) {
-		snprintf(path, sizeof(path), "/proc/sys/%s", tcp_live[i].name);
-		tcp_live_fd[i] = open(path, O_RDONLY | O_CLOEXEC);
-		if (tcp_live_fd[i] < 0)
-			tcp_live_fd[i] = -2;
+	if (*fd == -1) {
+		snprintf(path, sizeof(path), "/proc/sys/%s", name);
+		*fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*fd < 0)
+			*fd = -2;
 	}
-	if (tcp_live_fd[i] < 0)
+	if (*fd < 0)
 		return -1;
-	n = pread(tcp_live_fd[i], buf, size - 1, 0);
+	n = pread(*fd, buf, size - 1, 0);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
+}
+
+static int live_read(size_t i, char *buf, size_t size)
+{
+	return live_read_fd(&tcp_live_fd[i], tcp_live[i].name, buf, size);
 }
 
 /* A string sysctl: as the integers below, a change in the namespace replaces ours. */
@@ -213,18 +230,13 @@ static int probe_hz(void)
 
 /*
  * net.ipv4.ip_local_reserved_ports: a comma-separated list of ports and
- * ranges ("8080,9000-9010"), empty by default. Unreadable: none reserved.
+ * ranges ("8080,9000-9010"), empty by default.
  */
-static void read_reserved_ports(uint64_t map[65536 / 64])
+static void parse_reserved_ports(const char *p, uint64_t map[65536 / 64])
 {
-	char buf[4096], *p = buf, *end;
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_reserved_ports", "re");
+	char *end;
 
-	if (!f)
-		return;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
+	memset(map, 0, 65536 / 8);
 	while (*p && *p != '\n') {
 		unsigned long lo = strtoul(p, &end, 10), hi = lo;
 
@@ -242,8 +254,43 @@ static void read_reserved_ports(uint64_t map[65536 / 64])
 	}
 }
 
+/*
+ * The sysctls the kernel reads when bind() or connect() picks a port
+ * (inet_sk_get_local_port_range, inet_is_local_reserved_port,
+ * tcp_twsk_unique): read again at each search (refresh_ports), so that a
+ * sysctl -w in the namespace reaches the next one. Unreadable: unchanged.
+ */
+static void read_port_sysctls(struct netns_sysctl *s, int fd[4])
+{
+	char buf[4096];
+	long a, b;
+
+	if (!live_read_fd(&fd[0], "net/ipv4/ip_local_port_range", buf, sizeof(buf)) &&
+	    sscanf(buf, "%ld %ld", &a, &b) == 2) {
+		s->ip_local_port_range[0] = (int)a;
+		s->ip_local_port_range[1] = (int)b;
+	}
+	if (!live_read_fd(&fd[1], "net/ipv4/ip_local_reserved_ports", buf, sizeof(buf)))
+		parse_reserved_ports(buf, s->ip_local_reserved_ports);
+	if (!live_read_fd(&fd[2], "net/ipv4/tcp_tw_reuse", buf, sizeof(buf)) &&
+	    sscanf(buf, "%ld", &a) == 1)
+		s->tcp_tw_reuse = (int)a;
+	if (!live_read_fd(&fd[3], "net/ipv4/tcp_tw_reuse_delay", buf, sizeof(buf)) &&
+	    sscanf(buf, "%ld", &a) == 1)
+		s->tcp_tw_reuse_delay = (int)a;
+}
+
+/* The hook keeps its files open, as the TCP ones (one pread each per search). */
+static int port_live_fd[4] = {-1, -1, -1, -1};
+
+static void sysctl_proc_refresh_ports(struct netns_sysctl *s)
+{
+	read_port_sysctls(s, port_live_fd);
+}
+
 void sysctl_proc_read(struct netns_sysctl *s)
 {
+	int fd[4] = {-1, -1, -1, -1};
 	long range[2];
 	int hz;
 
@@ -255,10 +302,6 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/core/somaxconn", &s->somaxconn);
 	read_triple("net/ipv4/tcp_rmem", s->tcp_rmem);
 	read_triple("net/ipv4/tcp_wmem", s->tcp_wmem);
-	if (read_ints("net/ipv4/ip_local_port_range", range, 2) == 2) {
-		s->ip_local_port_range[0] = (int)range[0];
-		s->ip_local_port_range[1] = (int)range[1];
-	}
 	read_int("net/ipv4/ip_unprivileged_port_start", &s->ip_unprivileged_port_start);
 	if (read_ints("net/ipv4/ping_group_range", range, 2) == 2) {
 		s->ping_group_range[0] = (uint32_t)range[0];
@@ -314,9 +357,11 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/conf/default/igmpv3_unsolicited_report_interval",
 		 &s->igmpv3_unsolicited_report_interval);
 	read_int("net/core/optmem_max", &s->optmem_max);
-	read_reserved_ports(s->ip_local_reserved_ports);
-	read_int("net/ipv4/tcp_tw_reuse", &s->tcp_tw_reuse);
-	read_int("net/ipv4/tcp_tw_reuse_delay", &s->tcp_tw_reuse_delay);
+	/* At start-up the files close again: the interposer's process uses no hook. */
+	read_port_sysctls(s, fd);
+	for (int i = 0; i < 4; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
 
 	for (size_t i = 0; i < TCP_LIVE_INTS; i++)
 		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);
@@ -325,4 +370,5 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	if (hz > 0)
 		s->hz = hz;
 	s->refresh_tcp = sysctl_proc_refresh_tcp;
+	s->refresh_ports = sysctl_proc_refresh_ports;
 }

@@ -94,6 +94,7 @@ static void shim_net_init(void)
 	 * seven file reads (and no errno depends on them).
 	 */
 	shim_net.sysctl.refresh_tcp = NULL;
+	shim_net.sysctl.refresh_ports = NULL; /* nor the port ones: files open in the program */
 	shim_net_err = net_init(&shim_net, NULL, shim_cfg.addr, shim_cfg.netmask, shim_cfg.gateway,
 				shim_cfg.mac, 0);
 	if (shim_trace_level)
