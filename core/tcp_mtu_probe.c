@@ -101,7 +101,8 @@ static void tcp_mtu_check_reprobe(struct sock *sk)
 /*
  * Whether the unsent segments from send_head can become one of len bytes
  * (tcp_can_coalesce_send_queue_head): no SYN or FIN among those merged
- * whole, and enough of them.
+ * whole, none of them holding a send's transmit stamp or MSG_ZEROCOPY
+ * completion (tcp_has_tx_tstamp, tcp_skb_can_collapse), and enough of them.
  */
 static bool tcp_can_coalesce_send_queue_head(const struct sock *sk, unsigned int len)
 {
@@ -112,6 +113,8 @@ static bool tcp_can_coalesce_send_queue_head(const struct sock *sk, unsigned int
 		if (len <= skb->len)
 			return true;
 		if (TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN))
+			return false;
+		if (skb->tx_flags & (SKBTX_ANY_TSTAMP | SKBTX_ACK_TSTAMP | SKBTX_ZEROCOPY))
 			return false;
 		len -= skb->len;
 	}
@@ -146,6 +149,9 @@ static struct sk_buff *tcp_mtu_probe_build(struct sock *sk, unsigned int size)
 		len += copy;
 		if (copy == skb->len) {
 			flags |= TCP_SKB_CB(skb)->tcp_flags;
+			/* Only the last one taken whole can hold marks: they move with its bytes.
+			 */
+			tcp_tx_mark_split(skb, nskb);
 			__skb_unlink(skb, &sk->sk_write_queue);
 			kfree_skb(skb);
 		} else {
