@@ -14,7 +14,8 @@
 # a forked child (socat UDP-RECVFROM fork, tftpd's second port), nc -u, a
 # DNS server that reads IP_PKTINFO (dnsmasq), FTP's second connections in
 # both directions (PASV and PORT), MQTT, pipelined redis-benchmark,
-# PostgreSQL over TCP, iperf3 reversed, and node's c-ares resolver.
+# PostgreSQL over TCP, iperf3 reversed, node's c-ares resolver, SNMP (snmpd,
+# snmpget) and NTP (chronyd as server and as a one-shot client).
 #
 # Topology: testbed_native_up (native 10.98.0.10 <-> peer 10.98.0.2) beside
 # the testbed (stack 10.99.0.10 <-> peer 10.99.0.2).
@@ -29,9 +30,7 @@ testbed_native_up || tb_fail "cannot build the native namespace"
 testbed_nat() { ip netns exec "$TB_NS_NAT" "$@"; }
 
 # ---- data ----
-# PostgreSQL runs as its own user: it must reach its directories. The
-# datagram nc sends is one write of base64 (4,000 bytes, under stdio's
-# buffer), so it is one datagram.
+# PostgreSQL runs as its own user: it must reach its directories.
 chmod 755 "$W" && mkdir -p "$W/www" "$W/ftp" &&
 	head -c 1500000 /dev/urandom >"$W/www/file" && echo small >"$W/www/s.txt" &&
 	cp "$W/www/file" "$W/ftp/file" && cp "$W/www/s.txt" "$W/ftp/s.txt" || tb_fail "cannot write the test files"
@@ -80,6 +79,18 @@ mosquitto_conf() {
 }
 mosquitto_conf peer 8306
 mosquitto_conf server 8409
+# snmpd_conf NAME PORT; chrony_conf NAME PORT: an NTP server on its local
+# clock, no command sockets (several chronyd run side by side).
+snmpd_conf() {
+	printf 'agentaddress udp:%s\nrocommunity public\nsyscontact battery-contact\nsyslocation battery-room\n' \
+		"$2" >"$W/snmpd-$1.conf"
+}
+chrony_conf() {
+	printf 'port %s\nallow all\nlocal stratum 8\ncmdport 0\nbindcmdaddress /\npidfile %s\n' \
+		"$2" "$W/chrony-$1.pid" >"$W/chrony-$1.conf"
+}
+snmpd_conf peer 8311
+chrony_conf peer 8312
 DNSMASQ_ARGS=(--no-resolv --no-hosts --address=/svc.battery.test/10.1.2.3
 	--txt-record=txt.battery.test,"$(printf 'y%.0s' $(seq 1 1000))")
 
@@ -98,6 +109,8 @@ testbed_peer redis-server --bind 0.0.0.0 --port 8307 --save '' --appendonly no -
 testbed_peer runuser -u postgres -- "$PG/postgres" -D "$W/pg-peer" -p 8308 -k "$W/pgsock-peer" \
 	-c listen_addresses='*' >"$W/peer-postgres.log" 2>&1 &
 testbed_peer dnsmasq -k -p 8309 "${DNSMASQ_ARGS[@]}" >"$W/peer-dnsmasq.log" 2>&1 &
+testbed_peer snmpd -f -Lo -C -c "$W/snmpd-peer.conf" -p "$W/snmpd-peer.pid" >"$W/peer-snmpd.log" 2>&1 &
+testbed_peer chronyd -d -x -f "$W/chrony-peer.conf" >"$W/peer-chronyd.log" 2>&1 &
 testbed_peer "$TB_PY" -m pyftpdlib -p 8310 -d "$W/ftp" >"$W/peer-ftp.log" 2>&1 &
 
 # ---- servers for the server cases: $1 runs it (testbed_shim or testbed_nat), $2 names it ----
@@ -109,11 +122,20 @@ start_servers() {
 		>"$W/$2-s_server.log" 2>&1 &
 	"$1" haproxy -db -f "$W/haproxy-$2.cfg" >"$W/$2-haproxy.log" 2>&1 &
 	"$1" socat UDP4-RECVFROM:8405,fork EXEC:'tr a-z A-Z' >"$W/$2-socat-udp.log" 2>&1 &
+	# Two iperf3 servers, one test each: between tests a server closes its
+	# listener and makes a new one, and a client that comes in between is
+	# refused (the window is longer under the shim: each call is a round
+	# trip to the stack host).
 	"$1" iperf3 -s -p 8406 >"$W/$2-iperf3.log" 2>&1 &
+	"$1" iperf3 -s -p 8414 >"$W/$2-iperf3-udp.log" 2>&1 &
 	"$1" dnsmasq -k -p 8407 "${DNSMASQ_ARGS[@]}" >"$W/$2-dnsmasq.log" 2>&1 &
 	"$1" in.tftpd -4 -L -a 0.0.0.0:8408 -s "$W/www" >"$W/$2-tftpd.log" 2>&1 &
 	"$1" mosquitto -c "$W/mosquitto-server.conf" >"$W/$2-mosquitto.log" 2>&1 &
 	"$1" "$TB_PY" -m pyftpdlib -p 8410 -d "$W/ftp" >"$W/$2-ftp.log" 2>&1 &
+	snmpd_conf "$2" 8412
+	"$1" snmpd -f -Lo -C -c "$W/snmpd-$2.conf" -p "$W/snmpd-$2.pid" >"$W/$2-snmpd.log" 2>&1 &
+	chrony_conf "$2" 8413
+	"$1" chronyd -d -x -f "$W/chrony-$2.conf" >"$W/$2-chronyd.log" 2>&1 &
 	"$1" runuser -u postgres -- "$PG/postgres" -D "$W/pg-$2" -p 8411 -k "$W/pgsock-$2" \
 		-c listen_addresses='*' >"$W/$2-postgres.log" 2>&1 &
 }
@@ -123,17 +145,30 @@ start_servers testbed_nat native
 for p in 8301 8302 8304 8306 8307 8308 8309 8310; do
 	testbed_wait_listen "$TB_NS_PEER" tcp "$p" 30 || tb_fail "the peer's server on TCP port $p did not start"
 done
-for p in 8303 8305; do
+for p in 8303 8305 8311 8312; do
 	testbed_wait_listen "$TB_NS_PEER" udp "$p" 30 || tb_fail "the peer's server on UDP port $p did not start"
 done
-for p in 8401 8402 8403 8404 8406 8407 8409 8410 8411; do
+for p in 8406 8414 8401 8402 8403 8404 8407 8409 8410 8411; do
 	testbed_wait_listen "$TB_NS_NAT" tcp "$p" 30 || tb_fail "the native server on TCP port $p did not start"
 	testbed_wait_tcp "$TB_NS_PEER" "$TB_SHIM_ADDR" "$p" 30 || tb_fail "the server on TCP port $p under the shim is not reachable"
 done
-for p in 8405 8408; do
+for p in 8405 8408 8412 8413; do
 	testbed_wait_listen "$TB_NS_NAT" udp "$p" 30 || tb_fail "the native server on UDP port $p did not start"
 done
 tb_say "servers up after ${SECONDS}s"
+
+# udp_ask HOST PORT MESSAGE: MESSAGE to a UDP server that answers it, by
+# nc -u, and the first answer. nc never sends again, so without an answer
+# in 10 s (a datagram lost on a loaded machine: both stacks may drop) it
+# asks again, three times at most, as UDP programs do.
+udp_ask() {
+	local try r
+	for try in 1 2 3; do
+		r=$(printf '%s' "$3" | timeout 10 nc -u -W 1 "$1" "$2") && [ -n "$r" ] && printf '%s\n' "$r" && return 0
+	done
+	return 1
+}
+export -f udp_ask
 
 # name ::: shim side ::: client command ($SRV: the server's address, $OUT:
 # a directory of the run's own) ::: pattern (ERE) the output must hold
@@ -143,8 +178,10 @@ curl-keepalive ::: client ::: curl -s -o $OUT/1 -o $OUT/2 -o $OUT/3 -w '%{http_c
 ab-keepalive ::: client ::: ab -k -n 400 -c 4 http://$SRV:8301/s.txt | grep -E '^(Complete|Failed|Keep-Alive|Non-2xx|HTML transferred)' ::: ^Keep-Alive requests: +400$
 urllib ::: client ::: $TB_PY -c "import urllib.request as u, hashlib, sys; b = u.urlopen('http://' + sys.argv[1] + ':8301/file', timeout=30).read(); print(len(b), hashlib.sha256(b).hexdigest())" $SRV ::: ^1500000 [0-9a-f]{64}$
 tls-client ::: client ::: curl -sk https://$SRV:8302/file | sha256sum && printf 'GET /s.txt HTTP/1.0\r\n\r\n' | openssl s_client -quiet -connect $SRV:8302 2>/dev/null | tr -d '\r' ::: ^small$
-nc-udp ::: client ::: echo hello | nc -u -W 1 $SRV 8303 && head -c 3000 $W/www/file | base64 -w0 | nc -u -W 1 $SRV 8303 | sha256sum ::: ^HELLO$
+nc-udp ::: client ::: udp_ask $SRV 8303 hello && udp_ask $SRV 8303 "$(head -c 3000 $W/www/file | base64 -w0)" | sha256sum ::: ^HELLO$
 iperf3-reverse ::: client ::: iperf3 -c $SRV -p 8304 -t 1 -R >$OUT/log && iperf3 -c $SRV -p 8304 -u -b 20M -t 1 -R >>$OUT/log && grep -c 'iperf Done' $OUT/log ::: ^2$
+snmpget ::: client ::: snmpget -v2c -c public -On -Oqv $SRV:8311 .1.3.6.1.2.1.1.4.0 .1.3.6.1.2.1.1.6.0 ::: ^"battery-room"$
+chronyd-client ::: client ::: chronyd -Q -t 30 -f /dev/null "server $SRV port 8312 iburst maxsamples 4" 2>&1 | sed -n 's/.*\(System clock wrong by\) .*/\1/p' ::: ^System clock wrong by$
 tftp-client ::: client ::: tftp -m binary $SRV 8305 -c get file $OUT/got && sha256sum <$OUT/got ::: ^[0-9a-f]{64}  -$
 mqtt-client ::: client ::: mosquitto_pub -h $SRV -p 8306 -q 1 -r -t b/s -m hello && mosquitto_pub -h $SRV -p 8306 -q 1 -r -t b/big -f $W/www/file && mosquitto_sub -h $SRV -p 8306 -t b/s -C 1 && mosquitto_sub -h $SRV -p 8306 -q 1 -t b/big -C 1 -N | sha256sum ::: ^hello$
 redis-benchmark ::: client ::: redis-cli -h $SRV -p 8307 flushall && redis-benchmark -h $SRV -p 8307 -n 4096 -c 8 -P 16 -t set,lpush -q >/dev/null && redis-cli -h $SRV -p 8307 llen mylist ::: ^4096$
@@ -155,12 +192,14 @@ lighttpd ::: server ::: curl -s -o $OUT/1 -o $OUT/2 -o $OUT/3 -w '%{http_code} %
 http.server ::: server ::: $TB_PY -c "import urllib.request as u, hashlib, sys; b = u.urlopen('http://' + sys.argv[1] + ':8402/file', timeout=30).read(); print(len(b), hashlib.sha256(b).hexdigest())" $SRV ::: ^1500000 [0-9a-f]{64}$
 tls-server ::: server ::: curl -sk https://$SRV:8403/file | sha256sum && printf 'GET /s.txt HTTP/1.0\r\n\r\n' | openssl s_client -quiet -connect $SRV:8403 2>/dev/null | tr -d '\r' ::: ^small$
 haproxy ::: server ::: curl -s -o $OUT/1 -o $OUT/2 -o $OUT/3 -w '%{http_code} %{num_connects} %{size_download}\n' http://$SRV:8404/file http://$SRV:8404/s.txt http://$SRV:8404/file && cat $OUT/1 $OUT/3 | sha256sum && ab -k -n 200 -c 4 http://$SRV:8404/s.txt | grep -E '^(Complete|Failed|Keep-Alive|Non-2xx|HTML transferred)' ::: ^Keep-Alive requests: +200$
-socat-udp-fork ::: server ::: for w in one two three; do echo $w | nc -u -W 1 $SRV 8405; done ::: ^THREE$
-iperf3-server ::: server ::: iperf3 -c $SRV -p 8406 -t 1 -R >$OUT/log && iperf3 -c $SRV -p 8406 -u -b 20M -t 1 >>$OUT/log && grep -c 'iperf Done' $OUT/log ::: ^2$
+socat-udp-fork ::: server ::: for w in one two three; do udp_ask $SRV 8405 $w || exit 1; done ::: ^THREE$
+iperf3-server ::: server ::: iperf3 -c $SRV -p 8406 -t 1 -R >$OUT/log && iperf3 -c $SRV -p 8414 -u -b 20M -t 1 >>$OUT/log && grep -c 'iperf Done' $OUT/log ::: ^2$
 dnsmasq ::: server ::: for t in +notcp +tcp; do dig $t +short -p 8407 @$SRV svc.battery.test A; dig $t +short -p 8407 @$SRV txt.battery.test TXT | wc -c; done; dig +ignore +noedns -p 8407 @$SRV txt.battery.test TXT | grep -o 'flags: [a-z ]*' ::: ^10\.1\.2\.3$
 tftpd ::: server ::: tftp -m binary $SRV 8408 -c get file $OUT/got && sha256sum <$OUT/got ::: ^[0-9a-f]{64}  -$
 mosquitto ::: server ::: mosquitto_pub -h $SRV -p 8409 -q 1 -r -t b/s -m hello && mosquitto_pub -h $SRV -p 8409 -q 1 -r -t b/big -f $W/www/file && mosquitto_sub -h $SRV -p 8409 -t b/s -C 1 && mosquitto_sub -h $SRV -p 8409 -q 1 -t b/big -C 1 -N | sha256sum ::: ^hello$
 pyftpdlib ::: server ::: $TB_PY $APPS/ftp_client.py $SRV 8410 file ::: ^port 1500000 [0-9a-f]{64}$
+snmpd ::: server ::: snmpget -v2c -c public -On -Oqv $SRV:8412 .1.3.6.1.2.1.1.4.0 .1.3.6.1.2.1.1.6.0 ::: ^"battery-room"$
+chronyd ::: server ::: chronyd -Q -t 30 -f /dev/null "server $SRV port 8413 iburst maxsamples 4" 2>&1 | sed -n 's/.*\(System clock wrong by\) .*/\1/p' ::: ^System clock wrong by$
 postgres ::: server ::: psql -h $SRV -p 8411 -U postgres -Atc "select count(*), sum(x), md5(string_agg(x::text, ',')) from generate_series(1, 200000) x" && psql -h $SRV -p 8411 -U postgres -c "copy (select x, md5(x::text) from generate_series(1, 100000) x) to stdout" | sha256sum ::: ^200000\|20000100000\|
 EOT
 }
