@@ -1,7 +1,7 @@
 # Python's ftplib against an FTP server: a passive (PASV) and an active
 # (PORT: the server connects back to a socket the client listens on)
-# retrieval of FILE, then an upload and a listing, each printed as its
-# length and SHA-256. usage: ftp_client.py HOST PORT FILE
+# retrieval of FILE, each printed as its length and SHA-256, then the
+# listing. usage: ftp_client.py HOST PORT FILE
 import ftplib, hashlib, sys
 
 
