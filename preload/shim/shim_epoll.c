@@ -792,6 +792,34 @@ void shim_epoll_forget_fd(int fd, bool del)
 	pthread_mutex_unlock(&shim_ep_lock);
 }
 
+/*
+ * listen() put the host's listener in place of fd's pair end, and the
+ * kernel dropped the pair's registrations with it; the application's stay
+ * on the socket, as the kernel's do (an event loop may register a socket
+ * before it listens: pyftpdlib's). A listener's readiness is the kernel's
+ * own, so the sets get it with the application's events and data.
+ */
+void shim_epoll_fd_listening(int fd)
+{
+	uint32_t i;
+
+	if (!shim_ep_regs || (unsigned int)fd >= shim_fd_max)
+		return;
+	pthread_mutex_lock(&shim_ep_lock);
+	while ((i = shim_ep_by_fd[fd])) {
+		struct shim_ep_reg *r = &shim_ep_regs[i];
+		struct epoll_event ev = {.events = r->events, .data.u64 = r->data};
+
+		/* A one-shot registration already reported stays disarmed until MOD. */
+		if ((r->events & EPOLLONESHOT) && !r->armed)
+			ev.events = EPOLLONESHOT;
+		if (r->pid == getpid() && !r->moved)
+			shim_real.epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev);
+		shim_ep_release(i);
+	}
+	pthread_mutex_unlock(&shim_ep_lock);
+}
+
 void shim_epoll_forget_set(int epfd, uint64_t ee)
 {
 	uint32_t set = shim_ent_id(ee);

@@ -266,6 +266,8 @@ void shim_epoll_fd_static(int fd);
  * registrations go too) or was replaced: its epoll registrations go.
  */
 void shim_epoll_forget_fd(int fd, bool del);
+/* fd (an emulated socket) now holds the host's listener: its epoll sets watch that. */
+void shim_epoll_fd_listening(int fd);
 /* An epoll set's fd is closed. */
 void shim_epoll_forget_set(int epfd, uint64_t e);
 void shim_epoll_atfork_child(void);

@@ -440,8 +440,9 @@ static int shim_listen(int fd, uint64_t e, int backlog, struct shim_call *c)
 		return ret;
 	}
 	shim_real.close(lfd);
-	/* The pair end is gone, and with it its epoll registrations (the kernel's, and ours). */
-	shim_epoll_forget_fd(fd, false);
+	/* The pair end is gone with the kernel's epoll registrations: the sets watch the listener.
+	 */
+	shim_epoll_fd_listening(fd);
 	if (flflags >= 0 && (flflags & O_NONBLOCK))
 		shim_real.fcntl(fd, F_SETFL, O_NONBLOCK);
 	shim_fd_set(fd,

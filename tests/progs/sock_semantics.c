@@ -713,6 +713,63 @@ static void listener(void)
 	close(l);
 }
 
+/* One epoll_wait: the event and the registration's data. */
+static void ep_data_step(const char *step, int ep, int ms)
+{
+	struct epoll_event got[4];
+	char buf[128];
+	int n = epoll_wait(ep, got, 4, ms);
+
+	if (n == 1)
+		out(step, "%s data %#llx", ev_names((int)got[0].events, buf, sizeof(buf)),
+		    (unsigned long long)got[0].data.u64);
+	else
+		out(step, "%d events", n);
+}
+
+/*
+ * epoll sets that hold a socket before listen() keep it after (an event
+ * loop that registers every socket it makes: pyftpdlib's): the peer's
+ * connection wakes them, level- and edge-triggered, with their data.
+ */
+static void epoll_before_listen(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	int lt = epoll_create1(EPOLL_CLOEXEC), et = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0x5eed};
+	char req[16];
+	int a;
+
+	res("ADD level", epoll_ctl(lt, EPOLL_CTL_ADD, l, &ev));
+	ev.events = EPOLLIN | EPOLLET;
+	res("ADD edge", epoll_ctl(et, EPOLL_CTL_ADD, l, &ev));
+	ep_data_step("fresh, level", lt, 0);
+	ep_data_step("fresh, edge", et, 0);
+	res("bind", do_bind(l, sa_any(0)));
+	res("listen", listen(l, 4));
+	ep_data_step("listening, level", lt, 0);
+	ep_data_step("listening, edge", et, 0);
+	res("connect to callback", do_connect(c, sa(peer, PORT_CALLBACK)));
+	snprintf(req, sizeof(req), "%u\n", local_port(l));
+	res("send port", send(c, req, strlen(req), 0) == (ssize_t)strlen(req) ? 0 : -1);
+	ep_data_step("one pending, level", lt, WAIT_MS);
+	ep_data_step("one pending, edge", et, WAIT_MS);
+	ep_data_step("one pending, edge again", et, 0);
+	a = accept(l, NULL, NULL);
+	res("accept", a < 0 ? -1 : 0);
+	ep_data_step("accepted, level", lt, 0);
+	ev.events = EPOLLIN;
+	res("MOD edge to level", epoll_ctl(et, EPOLL_CTL_MOD, l, &ev));
+	res("DEL level", epoll_ctl(lt, EPOLL_CTL_DEL, l, NULL));
+	res("DEL again", epoll_ctl(lt, EPOLL_CTL_DEL, l, NULL));
+	close(a);
+	close(c);
+	close(lt);
+	close(et);
+	close(l);
+}
+
 static void fin(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -2242,6 +2299,7 @@ static const struct {
 	{"connect_refused", connect_refused},
 	{"nb_connect_refused", nb_connect_refused},
 	{"listener", listener},
+	{"epoll_before_listen", epoll_before_listen},
 	{"fin", fin},
 	{"reset", reset},
 	{"reset_so_error", reset_so_error},
