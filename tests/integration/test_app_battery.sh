@@ -148,55 +148,6 @@ node-cluster-none ::: server ::: for i in 1 2 3 4; do curl -s http://$SRV:8209/;
 EOT
 }
 
-# run_client NS_RUNNER SRV OUT CMD: the client command, its output
-# normalised (the two networks' prefixes made equal) into OUT/out.
-run_client() {
-	local runner=$1 srv=$2 out=$3 cmd=$4
-	mkdir -p "$out"
-	SRV=$srv OUT=$out "$runner" timeout 60 bash -c "$cmd" </dev/null >"$out/raw" 2>&1
-	local st=$?
-	sed -e 's/10\.9[89]\.0\./NET./g' "$out/raw" >"$out/out"
-	echo "exit $st" >>"$out/out"
-}
-export TB_PY
-
-# run_case NAME SIDE CMD: the native run, then the shim's (iperf3's server
-# takes one test at a time).
-run_case() {
-	if [ "$2" = client ]; then
-		run_client testbed_nat "$TB_NAT_PEER_ADDR" "$W/native-$1" "$3"
-		run_client testbed_shim "$TB_PEER_ADDR" "$W/shim-$1" "$3"
-	else
-		run_client testbed_peer "$TB_NAT_ADDR" "$W/native-$1" "$3"
-		run_client testbed_peer "$TB_SHIM_ADDR" "$W/shim-$1" "$3"
-	fi
-}
-
-# The cases run side by side (their ports differ); the verdicts come after.
-names=() wants=() sides=() pids=()
-while read -r line; do
-	[ -n "$line" ] || continue
-	name=${line%% ::: *} rest=${line#* ::: }
-	side=${rest%% ::: *} rest=${rest#* ::: }
-	names+=("$name") sides+=("$side") wants+=("${rest##* ::: }")
-	run_case "$name" "$side" "${rest% ::: *}" &
-	pids+=($!)
-done < <(cases)
-wait "${pids[@]}"
-tb_say "cases done after ${SECONDS}s"
-
-failed=
-for i in "${!names[@]}"; do
-	name=${names[$i]} want=${wants[$i]}
-	if ! grep -qx 'exit 0' "$W/native-$name/out" || ! grep -Eq -- "$want" "$W/native-$name/out"; then
-		failed="$failed $name"
-		tb_say "FAILED $name: natively it did not work: $(tr '\n' '|' <"$W/native-$name/out" | head -c 600)"
-	elif ! diff -u "$W/native-$name/out" "$W/shim-$name/out" >"$W/$name.diff"; then
-		failed="$failed $name"
-		tb_say "FAILED $name: under the shim (${sides[$i]}) the output differs from the kernel's: $(head -c 1500 "$W/$name.diff")"
-	else
-		tb_say "ok: $name (${sides[$i]} under the shim): $(grep -Em1 -- "$want" "$W/shim-$name/out")"
-	fi
-done
-[ -z "$failed" ] || tb_fail "cases that failed:$failed"
+. "$(dirname "$0")/apps/battery_run.sh"
+battery_run
 testbed_test_end
