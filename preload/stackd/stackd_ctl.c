@@ -301,31 +301,37 @@ static void stackd_note_name(struct stackd_sock *ss, const char *what, struct sh
 		 stackd_fmt_addr(&tmp.name.addr, buf, sizeof(buf)));
 }
 
-static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, struct shim_rep *rep)
+/*
+ * A port the caller wants (bind) or a port search (connect) found none free:
+ * one may belong to a socket the application has just closed without our
+ * knowing yet (a listener's close makes no event, a pair's may wait in this
+ * epoll round). Looks, so that the caller can try again; NULL if ss went too.
+ */
+static struct stackd_sock *stackd_reap_for_port(struct stackd_sock *ss)
 {
 	struct stackd *sd = ss->sd;
-	const struct sockaddr *addr = (const struct sockaddr *)&req->bind.addr;
+	const struct cred *cred = sd->net.current_cred;
 	uint32_t id = ss->id;
+
+	stackd_reap_closed(sd, true, 0);
+	stackd_reap_hungup(sd);
+	stackd_scan_unix(sd);
+	/* Releasing sockets ran the stack as the host itself: the caller's request goes on. */
+	stackd_enter(sd, cred);
+	ss = stackd_sock_find(sd, id);
+	return ss && ss->sock ? ss : NULL;
+}
+
+static int stackd_op_bind(struct stackd_sock *ss, const struct shim_req *req, struct shim_rep *rep)
+{
+	const struct sockaddr *addr = (const struct sockaddr *)&req->bind.addr;
 	int len = stackd_addrlen(&req->bind);
 	int r;
 
 	r = ss->sock->ops->bind(ss->sock, addr, len);
 	if (r == -EADDRINUSE) {
-		/*
-		 * The port may belong to a socket the application has just
-		 * closed without our knowing yet (a listener's close makes no
-		 * event, a pair's may wait in this epoll round): look, then try
-		 * again.
-		 */
-		const struct cred *cred = sd->net.current_cred;
-
-		stackd_reap_closed(sd, true, 0);
-		stackd_reap_hungup(sd);
-		stackd_scan_unix(sd);
-		/* Releasing sockets ran the stack as the host itself: the caller binds again. */
-		stackd_enter(sd, cred);
-		ss = stackd_sock_find(sd, id);
-		if (!ss || !ss->sock)
+		ss = stackd_reap_for_port(ss);
+		if (!ss)
 			return -EBADF;
 		r = ss->sock->ops->bind(ss->sock, addr, len);
 	}
@@ -386,6 +392,13 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 		r = -EOPNOTSUPP; /* MSG_FASTOPEN is TCP's (the interposer sends only streams) */
 	else
 		r = ss->sock->ops->connect(ss->sock, (struct sockaddr *)&sin, len, O_NONBLOCK);
+	/* No ephemeral port free (__inet_hash_connect): as for bind, look and try again. */
+	if (r == -EADDRNOTAVAIL && ss->stream && !fastopen) {
+		ss = stackd_reap_for_port(ss);
+		if (!ss)
+			return -EBADF;
+		r = ss->sock->ops->connect(ss->sock, (struct sockaddr *)&sin, len, O_NONBLOCK);
+	}
 	rep->fastopen.copied = (uint32_t)copied;
 	stackd_sock_queue(ss);
 	if (ss->stream && (r == 0 || r == -EINPROGRESS))
