@@ -154,6 +154,7 @@ struct ipcm_cookie {
 	/* SO_TIMESTAMPING: this send's SOF_TIMESTAMPING_TX_* bits (sockcm_cookie.tsflags) */
 	bool ts_set;
 	uint32_t tsflags;
+	int gso_size; /* UDP_SEGMENT (udp_cmsg_send), -1: the socket's */
 };
 
 /* SOF_TIMESTAMPING_TX_RECORD_MASK of this kernel (TX_HARDWARE, _SOFTWARE, _SCHED, _ACK,
@@ -162,7 +163,7 @@ struct ipcm_cookie {
 
 static inline void ipcm_init(struct ipcm_cookie *ipc)
 {
-	*ipc = (struct ipcm_cookie){.ttl = -1, .tos = -1};
+	*ipc = (struct ipcm_cookie){.ttl = -1, .tos = -1, .gso_size = -1};
 }
 
 /*
@@ -187,13 +188,13 @@ int ipc_ttl(const struct ipcm_cookie *ipc, const struct sock *sk);
 /*
  * Fills the control messages the socket asked for from the received packet
  * (network header set): the time stamps and, with SO_RXQ_OVFL, a non-zero
- * dropcount (sk_drops when skb was queued) as sock_recv_cmsgs(), then
- * IP_PKTINFO, IP_TTL, IP_TOS, ... as ip_cmsg_recv().
- * msg_controllen is the room on entry and the bytes used on return (what
- * recvmsg(2) reports); MSG_CTRUNC is set when the room is too small.
+ * dropcount (sk_drops when skb was queued) as sock_recv_cmsgs(), UDP_GRO
+ * with udp_gro's segment size when it is not 0, then IP_PKTINFO, IP_TTL, IP_TOS, ... as
+ * ip_cmsg_recv(). msg_controllen is the room on entry and the bytes used on return (what recvmsg(2)
+ * reports); MSG_CTRUNC is set when the room is too small.
  */
 void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb,
-		  uint32_t dropcount);
+		  uint32_t dropcount, int udp_gro);
 
 /*
  * IP_RECVERR (ip_icmp_error): queues a copy of an ICMP error on the

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <linux/errqueue.h>
 #include <linux/if_packet.h>
+#include <netinet/udp.h>
 #include <string.h>
 
 #include "arp.h"
@@ -35,6 +36,10 @@
 #include "net_namespace.h"
 #include "netdevice.h"
 #include "protocol.h"
+
+#ifndef IP_PROTOCOL
+#define IP_PROTOCOL 52 /* linux/in.h, absent from older libc headers */
+#endif
 
 static int ipv4_is_loopback(uint32_t addr)
 {
@@ -457,6 +462,88 @@ static uint32_t rt_tos2priority(uint8_t tos)
 	return ip_tos2prio[(tos & 0x1c) >> 2];
 }
 
+/*
+ * IP_IPSEC_POLICY, IP_XFRM_POLICY (xfrm_user_policy): the stack has no
+ * IPsec. An empty value clears the (absent) policy; the PF_KEY form finds
+ * no key manager (EOPNOTSUPP, af_key not loaded) and the netlink form is
+ * refused as xfrm_user refuses a short one.
+ */
+static int ip_xfrm_policy(struct sock *sk, int optname, unsigned int optlen)
+{
+	if (!ns_capable(sock_net(sk), CAP_NET_ADMIN))
+		return -EPERM;
+	if (!optlen)
+		return 0;
+	if (optlen > 4096)
+		return -EMSGSIZE;
+	return optname == IP_IPSEC_POLICY ? -EOPNOTSUPP : -EINVAL;
+}
+
+/*
+ * Options the stack keeps for getsockopt with the kernel's checks, which
+ * need nothing more here: router alert matters only to forwarding (the
+ * stack forwards nothing), IP_PASSSEC's label needs a security module,
+ * IP_NODEFRAG only conntrack, IP_CHECKSUM a device that gives
+ * CHECKSUM_COMPLETE; IP_TRANSPARENT binds any address as IP_FREEBIND
+ * does; IP_UNICAST_IF names the stack's device or lo; IP_RECVFRAGSIZE is
+ * kept but no fragment size is reported (README).
+ */
+static int ip_setsockopt_kept(struct sock *sk, int optname, unsigned int optlen, int val)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+
+	switch (optname) {
+	case IP_ROUTER_ALERT:
+		/* ip_ra_control */
+		if (sk->sk_type != SOCK_RAW || sk->sk_num == IPPROTO_RAW)
+			return -EINVAL;
+		if (val && inet->rtalert)
+			return -EADDRINUSE;
+		if (!val && !inet->rtalert)
+			return -ENOBUFS;
+		inet->rtalert = !!val;
+		return 0;
+	case IP_PASSSEC:
+		inet->passsec = !!val;
+		return 0;
+	case IP_TRANSPARENT:
+		if (val && !ns_capable(net, CAP_NET_RAW) && !ns_capable(net, CAP_NET_ADMIN))
+			return -EPERM;
+		if (optlen < 1)
+			return -EINVAL;
+		inet->transparent = !!val;
+		return 0;
+	case IP_NODEFRAG:
+		if (sk->sk_type != SOCK_RAW)
+			return -ENOPROTOOPT;
+		inet->nodefrag = !!val;
+		return 0;
+	case IP_CHECKSUM:
+		inet->checksum = !!val;
+		return 0;
+	case IP_RECVFRAGSIZE:
+		if (sk->sk_type != SOCK_RAW && sk->sk_type != SOCK_DGRAM)
+			return -EINVAL;
+		inet->recvfragsize = !!val;
+		return 0;
+	case IP_UNICAST_IF: {
+		/* The index in network byte order, as the kernel reads it. */
+		int ifindex = (int)ntohl((uint32_t)val);
+
+		if (optlen != sizeof(int))
+			return -EINVAL;
+		if (ifindex && !netdev_get_name(net, ifindex))
+			return -EADDRNOTAVAIL;
+		if (ifindex && sk->sk_bound_dev_if && sk->sk_bound_dev_if != ifindex)
+			return -EINVAL;
+		inet->uc_index = ifindex;
+		return 0;
+	}
+	}
+	return -ENOPROTOOPT;
+}
+
 int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, unsigned int optlen)
 {
 	struct inet_sock *inet = inet_sk(sk);
@@ -484,6 +571,13 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 	case IP_MULTICAST_TTL:
 	case IP_MULTICAST_LOOP:
 	case IP_MULTICAST_ALL:
+	case IP_ROUTER_ALERT:
+	case IP_PASSSEC:
+	case IP_TRANSPARENT:
+	case IP_NODEFRAG:
+	case IP_CHECKSUM:
+	case IP_RECVFRAGSIZE:
+	case IP_UNICAST_IF:
 		/* An int, or a single byte; optlen 0 means 0. */
 		if (optlen >= sizeof(int)) {
 			if (!optval)
@@ -495,6 +589,9 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 			val = *(const unsigned char *)optval;
 		}
 		break;
+	case IP_IPSEC_POLICY:
+	case IP_XFRM_POLICY:
+		return ip_xfrm_policy(sk, optname, optlen);
 	default:
 		/* Multicast joins and filters read their own structures (ip_mc_setsockopt). */
 		return ip_mc_setsockopt(sk, optname, optval, optlen);
@@ -601,9 +698,12 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 			return -EINVAL;
 		inet->mc_all = (uint8_t)val;
 		return 0;
+	default:
+		return ip_setsockopt_kept(sk, optname, optlen, val);
 	}
-	return -ENOPROTOOPT;
 }
+
+static int ip_get_pktoptions(struct sock *sk, void *optval, int *optlen);
 
 int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *optlen)
 {
@@ -678,6 +778,35 @@ int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *op
 	case IP_MULTICAST_ALL:
 		val = inet->mc_all;
 		break;
+	case IP_HDRINCL:
+		val = inet->hdrincl;
+		break;
+	case IP_ROUTER_ALERT:
+		val = inet->rtalert;
+		break;
+	case IP_PASSSEC:
+		val = inet->passsec;
+		break;
+	case IP_TRANSPARENT:
+		val = inet->transparent;
+		break;
+	case IP_NODEFRAG:
+		val = inet->nodefrag;
+		break;
+	case IP_CHECKSUM:
+		val = inet->checksum;
+		break;
+	case IP_RECVFRAGSIZE:
+		val = inet->recvfragsize;
+		break;
+	case IP_UNICAST_IF:
+		val = (int)htonl((uint32_t)inet->uc_index);
+		break;
+	case IP_PROTOCOL:
+		val = sk->sk_num; /* inet_num: the protocol of a raw socket, else the local port */
+		break;
+	case IP_PKTOPTIONS:
+		return ip_get_pktoptions(sk, optval, optlen);
 	default:
 		return ip_mc_getsockopt(sk, optname, optval, optlen);
 	}
@@ -743,6 +872,39 @@ static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *dat
  * wall clock, as a struct timeval or timespec (the _NEW option names: the
  * same two 64-bit numbers on a 64-bit host, under their own type).
  */
+/*
+ * getsockopt(IP_PKTOPTIONS) on TCP: what IP_PKTINFO, IP_RECVTTL and
+ * IP_RECVTOS would say, as control messages (do_ip_getsockopt).
+ */
+static int ip_get_pktoptions(struct sock *sk, void *optval, int *optlen)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct msghdr msg = {.msg_control = optval, .msg_controllen = (size_t)*optlen};
+	struct cmsg_writer w = {&msg, msg.msg_controllen, 0};
+
+	if (sk->sk_type != SOCK_STREAM)
+		return -ENOPROTOOPT;
+	if (inet->cmsg_flags & IP_CMSG_PKTINFO) {
+		struct in_pktinfo info = {.ipi_ifindex = inet->mc_index,
+					  .ipi_spec_dst = {sk->sk_rcv_saddr},
+					  .ipi_addr = {sk->sk_rcv_saddr}};
+
+		put_cmsg(&w, SOL_IP, IP_PKTINFO, &info, sizeof(info));
+	}
+	if (inet->cmsg_flags & IP_CMSG_TTL) {
+		int hlim = inet->mc_ttl;
+
+		put_cmsg(&w, SOL_IP, IP_TTL, &hlim, sizeof(hlim));
+	}
+	if (inet->cmsg_flags & IP_CMSG_TOS) {
+		int tos = inet->rcv_tos;
+
+		put_cmsg(&w, SOL_IP, IP_TOS, &tos, sizeof(tos));
+	}
+	*optlen = (int)w.used;
+	return 0;
+}
+
 static void sock_recv_timestamp(struct cmsg_writer *w, const struct sock *sk,
 				const struct sk_buff *skb, bool tx_tstamp)
 {
@@ -834,20 +996,25 @@ static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const stru
 }
 
 void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb,
-		  uint32_t dropcount)
+		  uint32_t dropcount, int udp_gro)
 {
 	struct cmsg_writer w = {msg, msg->msg_controllen, 0};
 
 	sock_recv_timestamp(&w, sk, skb, false);
 	if (sock_flag(sk, SOCK_RXQ_OVFL) && dropcount)
 		put_cmsg(&w, SOL_SOCKET, SO_RXQ_OVFL, &dropcount, sizeof(dropcount));
+	/* sock_recv_mark, sock_recv_priority: what arrives has no mark and priority 0. */
+	if (sock_flag(sk, SOCK_RCVMARK))
+		put_cmsg(&w, SOL_SOCKET, SO_MARK, &(uint32_t){0}, sizeof(uint32_t));
+	if (sock_flag(sk, SOCK_RCVPRIORITY))
+		put_cmsg(&w, SOL_SOCKET, SO_PRIORITY, &(uint32_t){0}, sizeof(uint32_t));
+	/* udp_cmsg_recv: a datagram taken whole from a GSO frame says its segment size. */
+	if (udp_gro)
+		put_cmsg(&w, SOL_UDP, UDP_GRO, &udp_gro, sizeof(udp_gro));
 	ip_cmsg_put(&w, sk, skb, false);
 	msg->msg_controllen = w.used;
 }
 
-#ifndef IP_PROTOCOL
-#define IP_PROTOCOL 52 /* linux/in.h, absent from older libc headers */
-#endif
 #ifndef SCM_CREDENTIALS
 #define SCM_CREDENTIALS 2 /* sys/socket.h has it only with _GNU_SOURCE */
 #endif

@@ -31,6 +31,19 @@ struct socket;
 #endif
 #define NPROTO AF_MAX
 
+/* SOL_SOCKET option names newer than this libc's headers (asm-generic/socket.h). */
+#ifndef SO_PASSPIDFD
+#define SO_PASSPIDFD 76
+#define SO_PEERPIDFD 77
+#endif
+#ifndef SO_DEVMEM_DONTNEED
+#define SO_DEVMEM_DONTNEED 80
+#endif
+#ifndef SO_RCVPRIORITY
+#define SO_RCVPRIORITY 82
+#define SO_PASSRIGHTS  83
+#endif
+
 typedef enum {
 	SS_FREE = 0,
 	SS_UNCONNECTED,
@@ -86,6 +99,11 @@ enum sock_flags {
 	SOCK_FILTER_LOCKED, /* SO_LOCK_FILTER: the filter can no longer change */
 	SOCK_TX_TSTAMPED,   /* sent a frame marked SKBTX_SW_TSTAMP (sk_free: neigh_forget_sock) */
 	SOCK_PACING_ASKED,  /* SO_MAX_PACING_RATE set a cap: SK_PACING_NEEDED, as the kernel */
+	SOCK_NO_CHECK_TX,   /* SO_NO_CHECK: UDP sends go without a checksum */
+	SOCK_NOFCS,	    /* SO_NOFCS (kept: the stack's frames carry no FCS anyway) */
+	SOCK_WIFI_STATUS,   /* SO_WIFI_STATUS (kept: no wireless device) */
+	SOCK_RCVMARK,	    /* SO_RCVMARK: received datagrams say their mark */
+	SOCK_RCVPRIORITY,   /* SO_RCVPRIORITY: received datagrams say their priority */
 };
 
 /* sk->sk_userlocks */
@@ -157,6 +175,15 @@ struct sock {
 	void (*sk_destruct)(struct sock *sk);
 
 	uint64_t sk_max_pacing_rate; /* SO_MAX_PACING_RATE, bytes/s; ~0 = no cap */
+
+	/* Options kept for their getsockopt (the stack has no busy polling, NAPI or qdisc) */
+	int sk_ll_usec;		      /* SO_BUSY_POLL */
+	uint16_t sk_busy_poll_budget; /* SO_BUSY_POLL_BUDGET */
+	uint8_t sk_prefer_busy_poll;  /* SO_PREFER_BUSY_POLL */
+	uint8_t sk_txrehash;	      /* SO_TXREHASH (TCP) */
+	int sk_incoming_cpu;	      /* SO_INCOMING_CPU: -1 until set */
+	int32_t sk_clockid;	      /* SO_TXTIME */
+	uint32_t sk_txtime_flags;     /* SO_TXTIME */
 };
 
 static inline bool sock_flag(const struct sock *sk, enum sock_flags flag)

@@ -180,7 +180,7 @@ int inet_recv_queued(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 	}
 	/* raw_recvmsg and ping_recvmsg: the stamps, then the IP cmsgs asked for. */
 	if (msg->msg_control)
-		ip_cmsg_recv(msg, sk, skb, 0);
+		ip_cmsg_recv(msg, sk, skb, 0, 0);
 
 	if (!(flags & MSG_PEEK)) {
 		__skb_unlink(skb, &sk->sk_receive_queue);

@@ -20,11 +20,13 @@
 #define _GNU_SOURCE /* struct ucred */
 #include <errno.h>
 #include <limits.h>
+#include <linux/filter.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "arp.h"
 #include "filter.h"
@@ -103,6 +105,8 @@ void sock_init_data(struct socket *sock, struct sock *sk)
 	sk->sk_destruct = NULL;
 
 	sk->sk_peek_off = -1;
+	sk->sk_incoming_cpu = -1;
+	sk->sk_txrehash = 1; /* inet_create: net.core.txrehash, 1 by default */
 	sk->sk_rcvlowat = 1;
 	sk->sk_rcvtimeo = INT64_MAX; /* MAX_SCHEDULE_TIMEOUT */
 	sk->sk_sndtimeo = INT64_MAX;
@@ -343,6 +347,122 @@ static int sock_setbindtodevice(struct sock *sk, const void *optval, unsigned in
 	return sock_bindtoindex(sk, index);
 }
 
+/* include/uapi/linux/net_tstamp.h struct sock_txtime and its flags. */
+struct sock_txtime_val {
+	int32_t clockid;
+	uint32_t flags;
+};
+#define SOF_TXTIME_FLAGS_MASK 3u
+
+#ifndef SO_ATTACH_REUSEPORT_CBPF
+#define SO_ATTACH_REUSEPORT_CBPF 51
+#define SO_ATTACH_REUSEPORT_EBPF 52
+#endif
+#define SOCK_BUF_LOCK_MASK (SOCK_SNDBUF_LOCK | SOCK_RCVBUF_LOCK)
+
+/*
+ * The SOL_SOCKET options for machinery the stack does not have (busy
+ * polling, NAPI, qdiscs, memory cgroups, eBPF), with the kernel's checks
+ * and values: kept for getsockopt, acting on nothing, as on a device
+ * without that machinery. val is the first int of optval.
+ */
+static int sock_setsockopt_more(struct sock *sk, int optname, const void *optval,
+				unsigned int optlen, int val)
+{
+	struct net *net = sock_net(sk);
+	bool valbool = val != 0;
+
+	switch (optname) {
+	case SO_BSDCOMPAT:
+		return 0;
+	case SO_NOFCS:
+		sock_valbool_flag(sk, SOCK_NOFCS, valbool);
+		return 0;
+	case SO_WIFI_STATUS:
+		sock_valbool_flag(sk, SOCK_WIFI_STATUS, valbool);
+		return 0;
+	case SO_RCVMARK:
+		sock_valbool_flag(sk, SOCK_RCVMARK, valbool);
+		return 0;
+	case SO_RCVPRIORITY:
+		sock_valbool_flag(sk, SOCK_RCVPRIORITY, valbool);
+		return 0;
+	case SO_BUSY_POLL:
+		if (val < 0)
+			return -EINVAL;
+		sk->sk_ll_usec = val;
+		return 0;
+	case SO_PREFER_BUSY_POLL:
+		if (valbool && !ns_capable(net, CAP_NET_ADMIN))
+			return -EPERM;
+		sk->sk_prefer_busy_poll = valbool;
+		return 0;
+	case SO_BUSY_POLL_BUDGET:
+		if (val > sk->sk_busy_poll_budget && !ns_capable(net, CAP_NET_ADMIN))
+			return -EPERM;
+		if (val < 0 || val > USHRT_MAX)
+			return -EINVAL;
+		sk->sk_busy_poll_budget = (uint16_t)val;
+		return 0;
+	case SO_INCOMING_CPU:
+		sk->sk_incoming_cpu = val;
+		return 0;
+	case SO_CNX_ADVICE:
+		return 0; /* dst_negative_advice: the stack's one route stays */
+	case SO_TXTIME: {
+		struct sock_txtime_val t;
+
+		if (optlen != sizeof(t))
+			return -EINVAL;
+		memcpy(&t, optval, sizeof(t));
+		if (t.flags & ~SOF_TXTIME_FLAGS_MASK)
+			return -EINVAL;
+		if (!ns_capable(net, CAP_NET_ADMIN) && t.clockid != CLOCK_MONOTONIC)
+			return -EPERM;
+		sk->sk_clockid = t.clockid;
+		sk->sk_txtime_flags = t.flags;
+		return 0;
+	}
+	case SO_BUF_LOCK:
+		if (val & ~SOCK_BUF_LOCK_MASK)
+			return -EINVAL;
+		sk->sk_userlocks = (uint8_t)((sk->sk_userlocks & ~SOCK_BUF_LOCK_MASK) | val);
+		return 0;
+	case SO_RESERVE_MEM:
+		/* sock_reserve_memory: only with a memory cgroup, which the stack has not. */
+		return val < 0 ? -EINVAL : -EOPNOTSUPP;
+	case SO_TXREHASH:
+		if (sk->sk_protocol != IPPROTO_TCP || sk->sk_type != SOCK_STREAM)
+			return -EOPNOTSUPP;
+		if (val < -1 || val > 1)
+			return -EINVAL;
+		sk->sk_txrehash = val < 0 ? 1 : (uint8_t)val;
+		return 0;
+	case SO_ATTACH_REUSEPORT_CBPF:
+		/* copy_bpf_fprog_from_user; the program would choose among the group: not here. */
+		return optlen != sizeof(struct sock_fprog) ? -EINVAL : -EOPNOTSUPP;
+	case SO_ATTACH_REUSEPORT_EBPF:
+		/* The interposer checks the program's fd after this answer, as SO_ATTACH_BPF. */
+		return optlen != sizeof(uint32_t) ? -EINVAL : -EOPNOTSUPP;
+	case SO_DETACH_REUSEPORT_BPF:
+		/* reuseport_detach_prog: nothing is ever attached. */
+		return sk->sk_reuseport ? -ENOENT : -EINVAL;
+	case SO_PASSPIDFD:
+	case SO_PASSRIGHTS:
+		return -EOPNOTSUPP; /* AF_UNIX's */
+	case SO_DEVMEM_DONTNEED:
+		/* sock_devmem_dontneed: TCP only, whole tokens; the stack holds no device memory.
+		 */
+		if (sk->sk_protocol != IPPROTO_TCP || sk->sk_type != SOCK_STREAM)
+			return -EBADF;
+		if (optlen % (2 * sizeof(uint32_t)) || optlen > 128 * 2 * sizeof(uint32_t))
+			return -EINVAL;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
 int sock_setsockopt(struct socket *sock, int level, int optname, const void *optval,
 		    unsigned int optlen)
 {
@@ -433,7 +553,7 @@ int sock_setsockopt(struct socket *sock, int level, int optname, const void *opt
 		sock_valbool_flag(sk, SOCK_URGINLINE, valbool);
 		break;
 	case SO_NO_CHECK:
-		/* UDP's checksum switch; the stack always sums, as IPv4 UDP may. */
+		sock_valbool_flag(sk, SOCK_NO_CHECK_TX, valbool);
 		break;
 	case SO_PRIORITY:
 		if ((val >= 0 && val <= TC_PRIO_INTERACTIVE) || ns_capable(net, CAP_NET_RAW) ||
@@ -554,7 +674,7 @@ int sock_setsockopt(struct socket *sock, int level, int optname, const void *opt
 			sock_valbool_flag(sk, SOCK_FILTER_LOCKED, valbool);
 		break;
 	default:
-		ret = -ENOPROTOOPT;
+		ret = sock_setsockopt_more(sk, optname, optval, optlen, val);
 		break;
 	}
 	return ret;
@@ -624,7 +744,7 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 		v.val = sock_flag(sk, SOCK_URGINLINE);
 		break;
 	case SO_NO_CHECK:
-		v.val = 0;
+		v.val = sock_flag(sk, SOCK_NO_CHECK_TX);
 		break;
 	case SO_PRIORITY:
 		v.val = (int)sk->sk_priority;
@@ -748,6 +868,74 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 	case SO_LOCK_FILTER:
 		v.val = sock_flag(sk, SOCK_FILTER_LOCKED);
 		break;
+	case SO_NOFCS:
+		v.val = sock_flag(sk, SOCK_NOFCS);
+		break;
+	case SO_WIFI_STATUS:
+		v.val = sock_flag(sk, SOCK_WIFI_STATUS);
+		break;
+	case SO_RCVMARK:
+		v.val = sock_flag(sk, SOCK_RCVMARK);
+		break;
+	case SO_RCVPRIORITY:
+		v.val = sock_flag(sk, SOCK_RCVPRIORITY);
+		break;
+	case SO_BUSY_POLL:
+		v.val = sk->sk_ll_usec;
+		break;
+	case SO_PREFER_BUSY_POLL:
+		v.val = sk->sk_prefer_busy_poll;
+		break;
+	case SO_INCOMING_CPU:
+		v.val = sk->sk_incoming_cpu;
+		break;
+	case SO_INCOMING_NAPI_ID:
+		v.val = 0; /* no NAPI context delivered it */
+		break;
+	case SO_BPF_EXTENSIONS:
+		v.val = SKF_AD_MAX; /* bpf_tell_extensions: all of them (filter.c) */
+		break;
+	case SO_BUF_LOCK:
+		v.val = sk->sk_userlocks & SOCK_BUF_LOCK_MASK;
+		break;
+	case SO_RESERVE_MEM:
+		v.val = 0; /* nothing can be reserved (setsockopt) */
+		break;
+	case SO_TXREHASH:
+		if (sk->sk_protocol != IPPROTO_TCP || sk->sk_type != SOCK_STREAM)
+			return -EOPNOTSUPP;
+		v.val = sk->sk_txrehash;
+		break;
+	case SO_TXTIME:
+		lv = (int)sizeof(struct sock_txtime_val);
+		memcpy(v.tv, &(struct sock_txtime_val){sk->sk_clockid, sk->sk_txtime_flags},
+		       (size_t)lv);
+		break;
+	case SO_MEMINFO: {
+		/* sk_get_meminfo: SK_MEMINFO_VARS counters, as the stack keeps them. */
+		uint32_t mi[9] = {(uint32_t)sk->sk_rmem_alloc,
+				  (uint32_t)sk->sk_rcvbuf,
+				  0,
+				  (uint32_t)sk->sk_sndbuf,
+				  0,
+				  (uint32_t)sk->sk_wmem_queued,
+				  0,
+				  0,
+				  sk->sk_drops};
+
+		lv = (int)sizeof(mi);
+		if (len > lv)
+			len = lv;
+		memcpy(optval, mi, (size_t)len);
+		*optlen = len;
+		return 0;
+	}
+	case SO_PEERGROUPS:
+	case SO_PEERPIDFD:
+		return -ENODATA; /* an inet socket has no peer credentials */
+	case SO_PASSPIDFD:
+	case SO_PASSRIGHTS:
+		return -EOPNOTSUPP;
 	default:
 		/* We implement the SO_SNDLOWAT etc to not be settable (1003.1g 7). */
 		return -ENOPROTOOPT;

@@ -155,6 +155,9 @@ void tcp_init_sock(struct sock *sk)
 	tcp_init_xmit_timers(sk);
 	tp->rto = TCP_TIMEOUT_INIT;
 	tp->mss_cache = TCP_MSS_DEFAULT;
+	/* tcp_init_sock, tcp_disconnect: sending starts application-limited (tcp_rate.c). */
+	tp->app_limited = ~0u;
+	tp->rate_app_limited = true;
 	tp->tcp_header_len = sizeof(struct tcphdr);
 	tp->advmss = (uint16_t)tcp_mss_for_mtu(sk);
 	tp->cong.snd_cwnd = TCP_INIT_CWND;
@@ -908,6 +911,9 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->tlp_high_seq = 0;
 	tcp_cleanup_congestion_control(sk);
 	tp->mss_cache = TCP_MSS_DEFAULT;
+	/* tcp_init_sock, tcp_disconnect: sending starts application-limited (tcp_rate.c). */
+	tp->app_limited = ~0u;
+	tp->rate_app_limited = true;
 	tp->tcp_header_len = sizeof(struct tcphdr);
 	tp->rx_opt.mss_clamp = 0;
 	tp->rx_opt.tstamp_ok = tp->rx_opt.sack_ok = tp->rx_opt.dsack = 0;
@@ -979,6 +985,9 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 
 	if (level != SOL_TCP)
 		return ip_setsockopt(sk, level, optname, optval, optlen);
+	/* tcp_set_ulp: no upper layer protocol (kTLS, ...) is found here, as without its module. */
+	if (optname == TCP_ULP)
+		return (int)optlen < 1 ? -EINVAL : -ENOENT;
 	if (optname == TCP_CONGESTION) {
 		char name[TCP_CA_NAME_MAX];
 		unsigned int n = optlen < sizeof(name) - 1 ? optlen : sizeof(name) - 1;
@@ -1120,6 +1129,19 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 		return sk->sk_state != TCP_CLOSE ? -EPERM : -EINVAL;
 	case TCP_REPAIR_OPTIONS:
 		return -EINVAL;
+	case TCP_THIN_LINEAR_TIMEOUTS:
+		if (val < 0 || val > 1)
+			return -EINVAL;
+		tp->thin_lto = (uint8_t)val;
+		return 0;
+	case TCP_THIN_DUPACK:
+		/* Gone from the kernel's recovery (RACK covers it): checked, then ignored. */
+		return val < 0 || val > 1 ? -EINVAL : 0;
+	case TCP_TIMESTAMP:
+		return -EPERM; /* only in repair mode */
+	case TCP_TX_DELAY:
+		tp->tcp_tx_delay = (uint32_t)val;
+		return 0;
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1368,6 +1390,25 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 		return -EINVAL;
 	case TCP_REPAIR_WINDOW:
 		return len != sizeof(struct tcp_repair_window) ? -EINVAL : -EPERM;
+	case TCP_THIN_LINEAR_TIMEOUTS:
+		val = tp->thin_lto;
+		break;
+	case TCP_THIN_DUPACK:
+		val = 0;
+		break;
+	case TCP_TIMESTAMP:
+		val = (int)(tcp_time_stamp_ts(tp) + tp->tsoffset);
+		break;
+	case TCP_ULP:
+		/* No upper layer protocol is attached: an empty name. */
+		*optlen = 0;
+		return 0;
+	case TCP_TX_DELAY:
+		val = (int)tp->tcp_tx_delay;
+		break;
+	case TCP_IS_MPTCP:
+		val = 0;
+		break;
 	default:
 		return -ENOPROTOOPT;
 	}

@@ -92,12 +92,15 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCPOLEN_SACK_BASE_ALIGNED 4
 #define TCPOLEN_SACK_PERBLOCK	  8
 #define MAX_TCP_OPTION_SPACE	  40
-#define TCP_NUM_SACKS		  4	/* blocks remembered (at most 3 fit beside a timestamp) */
-#define TCP_SACK_BLOCKS_EXPECTED  3	/* a change past these flushes compressed ACKs */
-#define TCP_PAWS_WINDOW		  1	/* replay window of PAWS, in timestamp ticks */
-#define TCP_PAWS_WRAP		  2147u /* s: INT_MAX / USEC_PER_SEC, ts_recent grows stale */
-#define TCP_INVALID_RATELIMIT	  (500ull * NSEC_PER_MSEC) /* tcp_invalid_ratelimit */
-#define TCP_PAWS_MSL		  60 /* s: a RST may ignore PAWS when TS.Recent is older */
+#ifndef TCP_IS_MPTCP
+#define TCP_IS_MPTCP 43 /* linux/tcp.h, newer than this libc */
+#endif
+#define TCP_NUM_SACKS		 4     /* blocks remembered (at most 3 fit beside a timestamp) */
+#define TCP_SACK_BLOCKS_EXPECTED 3     /* a change past these flushes compressed ACKs */
+#define TCP_PAWS_WINDOW		 1     /* replay window of PAWS, in timestamp ticks */
+#define TCP_PAWS_WRAP		 2147u /* s: INT_MAX / USEC_PER_SEC, ts_recent grows stale */
+#define TCP_INVALID_RATELIMIT	 (500ull * NSEC_PER_MSEC) /* tcp_invalid_ratelimit */
+#define TCP_PAWS_MSL		 60 /* s: a RST may ignore PAWS when TS.Recent is older */
 
 #define TCP_MIN_MSS	       88u    /* include/net/tcp.h */
 #define TCP_MAX_WINDOW	       65535u /* without window scaling */
@@ -544,6 +547,10 @@ struct tcp_sock {
 		uint64_t probe_timestamp; /* ns, when the search (re)started */
 		uint32_t probe_seq_start, probe_seq_end;
 	} mtup;
+
+	/* Options kept for getsockopt and not acted on (README "Limits today") */
+	uint8_t thin_lto;      /* TCP_THIN_LINEAR_TIMEOUTS */
+	uint32_t tcp_tx_delay; /* TCP_TX_DELAY, microseconds */
 };
 
 /* The headers of a connection's SYN, as the kernel's struct saved_syn. */

@@ -21,8 +21,17 @@
  * a send without them or the uncork, as ip_append_data and
  * udp_push_pending_frames do.
  *
- * Not here: GSO/GRO,
- * SO_PEEK_OFF.
+ * UDP_SEGMENT (per socket or per send) cuts a send into datagrams of that
+ * payload, with udp_send_skb's checks; the kernel hands the device one GSO
+ * frame, which a device without UDP segmentation offload cuts the same way.
+ * A GSO frame that arrives whole (a kernel peer's UDP_SEGMENT send across a
+ * veth) is the datagrams it was sent as, unless the socket set UDP_GRO,
+ * which takes it whole and learns the size from a UDP_GRO message
+ * (udp_rcv_segment, udp_cmsg_recv). UDP_ENCAP_ESPINUDP makes the socket
+ * take only IKE traffic, as xfrm4_udp_encap_rcv does on a host with no
+ * IPsec state: ESP packets and NAT keepalives are consumed.
+ *
+ * Not here: SO_PEEK_OFF.
  */
 #include "udp.h"
 
@@ -61,6 +70,14 @@ struct udp_skb_cb {
  * skb_shared_info overhead, about 640 bytes for a frame from a veth.
  */
 #define UDP_SKB_OVERHEAD 640u
+
+/* The most datagrams one UDP_SEGMENT send may become (UDP_MAX_SEGMENTS). */
+#define UDP_MAX_SEGMENTS 128u
+
+#ifndef UDP_ENCAP_ESPINUDP
+#define UDP_ENCAP_ESPINUDP  2
+#define UDP_ENCAP_L2TPINUDP 3
+#endif
 
 static int udp_is_lite(const struct sock *sk)
 {
@@ -256,13 +273,37 @@ struct sock *udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint1
 
 /* ---- receive ---- */
 
-static int udp_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
+/*
+ * xfrm4_udp_encap_rcv with no IPsec state: a NAT keepalive (one 0xff byte)
+ * and an ESP packet (a non-zero SPI where IKE has its zero marker) are
+ * consumed; IKE passes.
+ */
+static bool udp_encap_consumes(const struct sk_buff *skb)
+{
+	const uint8_t *p = skb->data + sizeof(struct udphdr);
+	size_t len = skb->len - sizeof(struct udphdr);
+	uint32_t spi;
+
+	if (len == 1 && p[0] == 0xff)
+		return true;
+	if (len <= 8)
+		return false;
+	memcpy(&spi, p, sizeof(spi));
+	return spi != 0;
+}
+
+static int udp_queue_rcv_one_skb(struct sock *sk, struct sk_buff *skb)
 {
 	struct net *net = sock_net(sk);
 	int lite = udp_is_lite(sk);
 	struct udp_sock *up = udp_sk(sk);
 	uint32_t truesize = skb->len + UDP_SKB_OVERHEAD;
 
+	if (up->encap_type == UDP_ENCAP_ESPINUDP && udp_encap_consumes(skb)) {
+		UDP_INC_STATS(net, InDatagrams, lite);
+		kfree_skb(skb);
+		return 0;
+	}
 	if (lite && (up->pcflag & UDPLITE_RECV_CC) && UDP_SKB_CB(skb)->partial_cov) {
 		/* RFC 3828 3.3: coverage below what the receiver asked for. */
 		if (up->pcrlen == 0 || UDP_SKB_CB(skb)->cscov < up->pcrlen)
@@ -289,6 +330,60 @@ drop:
 	sk->sk_drops++;
 	kfree_skb(skb);
 	return -1;
+}
+
+/*
+ * udp_rcv_segment: a GSO frame for a socket without UDP_GRO becomes the
+ * datagrams it was sent as, each with the frame's IP header (its length
+ * and checksum made right) and a UDP header of its own; the checksum was
+ * left to offload on the sending host, so the pieces are not summed.
+ */
+static int udp_rcv_segment(struct sock *sk, struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	unsigned int iphl = iph->ihl * 4u, mss = skb->gso_size;
+	unsigned int payload = skb->len - sizeof(struct udphdr);
+
+	for (unsigned int off = 0; off < payload; off += mss) {
+		unsigned int len = payload - off < mss ? payload - off : mss;
+		struct sk_buff *seg = alloc_skb(iphl + sizeof(struct udphdr) + len);
+		struct iphdr *siph;
+		struct udphdr *uh;
+
+		if (!seg) {
+			UDP_INC_STATS(sock_net(sk), InErrors, udp_is_lite(sk));
+			sk->sk_drops++;
+			break;
+		}
+		siph = (struct iphdr *)skb_put(seg, iphl);
+		memcpy(siph, iph, iphl);
+		siph->tot_len = htons((uint16_t)(iphl + sizeof(*uh) + len));
+		siph->check = 0;
+		siph->check = ip_fast_csum(siph, siph->ihl);
+		uh = (struct udphdr *)skb_put(seg, sizeof(*uh));
+		memcpy(uh, skb->data, sizeof(*uh));
+		uh->len = htons((uint16_t)(sizeof(*uh) + len));
+		memcpy(skb_put(seg, len), skb->data + sizeof(*uh) + off, len);
+		skb_reset_network_header(seg);
+		skb_pull(seg, iphl);
+		skb_reset_transport_header(seg);
+		seg->dev = skb->dev;
+		seg->protocol = skb->protocol;
+		seg->pkt_type = skb->pkt_type;
+		seg->ip_summed = CHECKSUM_UNNECESSARY;
+		seg->tstamp = skb->tstamp;
+		memcpy(seg->cb, skb->cb, sizeof(seg->cb));
+		udp_queue_rcv_one_skb(sk, seg);
+	}
+	kfree_skb(skb);
+	return 0;
+}
+
+static int udp_queue_rcv_skb(struct sock *sk, struct sk_buff *skb)
+{
+	if (skb->gso_size && !udp_sk(sk)->gro_enabled)
+		return udp_rcv_segment(sk, skb);
+	return udp_queue_rcv_one_skb(sk, skb);
 }
 
 /* Checksum and coverage checks (udp4_csum_init / udplite_checksum_init). */
@@ -558,7 +653,8 @@ struct udp_dest {
 	uint32_t saddr, daddr; /* network order */
 	uint16_t dport;	       /* network order */
 	int tos, ttl, df;
-	uint32_t tsflags; /* ipc_tsflags */
+	uint32_t tsflags;  /* ipc_tsflags */
+	uint16_t gso_size; /* UDP_SEGMENT: 0, or the payload of each datagram */
 };
 
 /* A corked datagram (UDP_CORK, MSG_MORE): its destination, then its payload so far. */
@@ -584,11 +680,11 @@ static int udp_copy_from_msg(uint8_t *p, const struct msghdr *msg, size_t len)
 }
 
 /*
- * udp_send_skb: one datagram to dst whose payload is head (hlen bytes, a
- * corked datagram so far) followed by len bytes of msg. 0 or -errno.
+ * One datagram to dst whose payload is head (hlen bytes, a corked datagram
+ * so far) followed by len bytes of msg. 0 or -errno.
  */
-static int udp_send_datagram(struct sock *sk, const struct udp_dest *dst, const uint8_t *head,
-			     size_t hlen, const struct msghdr *msg, size_t len)
+static int udp_send_one(struct sock *sk, const struct udp_dest *dst, const uint8_t *head,
+			size_t hlen, const struct msghdr *msg, size_t len)
 {
 	struct udp_sock *up = udp_sk(sk);
 	struct net *net = sock_net(sk);
@@ -618,6 +714,8 @@ static int udp_send_datagram(struct sock *sk, const struct udp_dest *dst, const 
 	uh->dest = dst->dport;
 	uh->len = htons((uint16_t)ulen);
 	uh->check = 0;
+	if (!lite && sock_flag(sk, SOCK_NO_CHECK_TX))
+		goto send; /* SO_NO_CHECK: no checksum (RFC 768 allows it over IPv4) */
 	if (lite && (up->pcflag & UDPLITE_SEND_CC) && up->pcslen < ulen) {
 		/* udplite_csum(): coverage in the length field, 0 = everything. */
 		if (up->pcslen)
@@ -629,18 +727,70 @@ static int udp_send_datagram(struct sock *sk, const struct udp_dest *dst, const 
 				      lite ? IPPROTO_UDPLITE : IPPROTO_UDP, csum);
 	if (!uh->check)
 		uh->check = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
-
+send:
 	sock_tx_timestamp(sk, skb, dst->tsflags);
 	err = ip_build_and_send_pkt(net, skb, dst->saddr, dst->daddr,
 				    lite ? IPPROTO_UDPLITE : IPPROTO_UDP, (uint8_t)dst->tos,
 				    dst->ttl, dst->df);
-	if (err) {
-		if (err == -ENOBUFS)
-			UDP_INC_STATS(net, SndbufErrors, lite);
-		return err;
-	}
-	UDP_INC_STATS(net, OutDatagrams, lite);
+	if (err == -ENOBUFS)
+		UDP_INC_STATS(net, SndbufErrors, lite);
+	return err;
+}
+
+/* udp_send_skb's checks of a send of len bytes cut at gso bytes: 0 or -errno. */
+static int udp_gso_check(struct sock *sk, uint32_t daddr, size_t len, unsigned int gso)
+{
+	size_t first = len < gso ? len : gso;
+
+	if (sizeof(struct iphdr) + sizeof(struct udphdr) + first > ip_sk_mtu(sk, daddr))
+		return -EMSGSIZE;
+	if (len > (size_t)gso * UDP_MAX_SEGMENTS)
+		return -EINVAL;
+	if (sock_flag(sk, SOCK_NO_CHECK_TX))
+		return -EINVAL;
+	if (udp_is_lite(sk))
+		return -EIO;
 	return 0;
+}
+
+/*
+ * udp_send_skb: the datagram, or with UDP_SEGMENT the datagrams of
+ * gso_size bytes it is cut into (the last one carries the send's time
+ * stamp, as the kernel's GSO frame carries one). The kernel counts one
+ * OutDatagrams for the GSO frame; so does the stack.
+ */
+static int udp_send_datagram(struct sock *sk, const struct udp_dest *dst, const uint8_t *head,
+			     size_t hlen, const struct msghdr *msg, size_t len)
+{
+	int lite = udp_is_lite(sk), err;
+	size_t total = hlen + len;
+	struct udp_dest seg;
+	uint8_t *buf;
+
+	if (dst->gso_size && (err = udp_gso_check(sk, dst->daddr, total, dst->gso_size)))
+		return err;
+	if (!dst->gso_size || total <= dst->gso_size) {
+		err = udp_send_one(sk, dst, head, hlen, msg, len);
+		goto out;
+	}
+	buf = malloc(total);
+	if (!buf)
+		return -ENOBUFS;
+	if (hlen)
+		memcpy(buf, head, hlen);
+	err = udp_copy_from_msg(buf + hlen, msg, len);
+	seg = *dst;
+	for (size_t off = 0; !err && off < total; off += dst->gso_size) {
+		size_t n = total - off < dst->gso_size ? total - off : dst->gso_size;
+
+		seg.tsflags = off + n < total ? 0 : dst->tsflags;
+		err = udp_send_one(sk, &seg, buf + off, n, NULL, 0);
+	}
+	free(buf);
+out:
+	if (!err)
+		UDP_INC_STATS(sock_net(sk), OutDatagrams, lite);
+	return err;
 }
 
 /* udp_flush_pending_frames: the corked datagram is dropped. */
@@ -731,6 +881,34 @@ int udp_check_mtu(struct sock *sk, uint32_t daddr, size_t len)
 	return -EMSGSIZE;
 }
 
+int udp_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
+{
+	const uint8_t *ctl = msg->msg_control;
+	size_t len = msg->msg_controllen, off;
+	struct cmsghdr cm;
+	uint16_t gso;
+
+	for (off = 0; off + sizeof(cm) <= len; off += CMSG_ALIGN(cm.cmsg_len)) {
+		memcpy(&cm, ctl + off, sizeof(cm));
+		if (cm.cmsg_len < sizeof(cm) || cm.cmsg_len > len - off)
+			return -EINVAL; /* !CMSG_OK */
+		if (cm.cmsg_level != SOL_UDP)
+			continue;
+		if (cm.cmsg_type != UDP_SEGMENT || cm.cmsg_len != CMSG_LEN(sizeof(gso)))
+			return -EINVAL;
+		memcpy(&gso, ctl + off + sizeof(cm), sizeof(gso));
+		ipc->gso_size = gso;
+	}
+	return 0;
+}
+
+int udp_size_check(struct sock *sk, uint32_t daddr, size_t len, int gso_size)
+{
+	unsigned int gso = gso_size >= 0 ? (unsigned int)gso_size : udp_sk(sk)->gso_size;
+
+	return gso ? udp_gso_check(sk, daddr, len, gso) : udp_check_mtu(sk, daddr, len);
+}
+
 static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct inet_sock *inet = inet_sk(sk);
@@ -767,9 +945,12 @@ static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		dst.dport = sk->sk_dport;
 	}
 	ipcm_init(&ipc);
-	err = ip_cmsg_send(msg, &ipc);
+	err = udp_cmsg_send(msg, &ipc);
+	if (!err)
+		err = ip_cmsg_send(msg, &ipc);
 	if (err)
 		return err;
+	dst.gso_size = (uint16_t)(ipc.gso_size >= 0 ? ipc.gso_size : up->gso_size);
 	err = udp_autobind(sk);
 	if (err)
 		return err;
@@ -795,7 +976,8 @@ static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	dst.df = ip_dont_fragment(sk);
 	if (len > IP_MAX_UDP_PAYLOAD)
 		return -EMSGSIZE;
-	err = udp_check_mtu(sk, dst.daddr, len);
+	/* A GSO send is not fragmented: udp_send_skb checks it instead. */
+	err = dst.gso_size ? 0 : udp_check_mtu(sk, dst.daddr, len);
 	if (err)
 		return err;
 
@@ -877,7 +1059,8 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flag
 			*addr_len = sizeof(*sin);
 	}
 	if (msg->msg_control)
-		ip_cmsg_recv(msg, sk, skb, UDP_SKB_CB(skb)->dropcount);
+		ip_cmsg_recv(msg, sk, skb, UDP_SKB_CB(skb)->dropcount,
+			     udp_sk(sk)->gro_enabled ? skb->gso_size : 0);
 	if (!(flags & MSG_PEEK)) {
 		UDP_INC_STATS(net, InDatagrams, udp_is_lite(sk));
 		__skb_unlink(skb, &sk->sk_receive_queue);
@@ -917,6 +1100,26 @@ static int udp_lib_setsockopt(struct sock *sk, int level, int optname, const voi
 	memcpy(&val, optval, sizeof(val));
 
 	switch (optname) {
+	case UDP_ENCAP:
+		/* Linux 6.x knows no UDP_ENCAP_ESPINUDP_NON_IKE any more. */
+		if (val != 0 && val != UDP_ENCAP_ESPINUDP && val != UDP_ENCAP_L2TPINUDP)
+			return -ENOPROTOOPT;
+		up->encap_type = val;
+		return 0;
+	case UDP_NO_CHECK6_TX:
+		up->no_check6_tx = !!val;
+		return 0;
+	case UDP_NO_CHECK6_RX:
+		up->no_check6_rx = !!val;
+		return 0;
+	case UDP_SEGMENT:
+		if (val < 0 || val > USHRT_MAX)
+			return -EINVAL;
+		up->gso_size = (uint16_t)val;
+		return 0;
+	case UDP_GRO:
+		up->gro_enabled = !!val;
+		return 0;
 	case UDP_CORK:
 		up->corkflag = !!val;
 		/* Uncorking sends what was held (its error goes nowhere, as the kernel's). */
@@ -972,6 +1175,21 @@ static int udp_getsockopt(struct sock *sk, int level, int optname, void *optval,
 	case UDP_CORK:
 		val = up->corkflag;
 		break;
+	case UDP_ENCAP:
+		val = up->encap_type;
+		break;
+	case UDP_NO_CHECK6_TX:
+		val = up->no_check6_tx;
+		break;
+	case UDP_NO_CHECK6_RX:
+		val = up->no_check6_rx;
+		break;
+	case UDP_SEGMENT:
+		val = up->gso_size;
+		break;
+	case UDP_GRO:
+		val = up->gro_enabled;
+		break;
 	case UDPLITE_SEND_CSCOV:
 		val = up->pcslen;
 		break;
@@ -1003,6 +1221,9 @@ static int udp_init_sock(struct sock *sk)
 	up->cork = NULL;
 	up->pcflag = 0;
 	up->pcslen = up->pcrlen = 0;
+	up->gso_size = 0;
+	up->gro_enabled = up->no_check6_tx = up->no_check6_rx = 0;
+	up->encap_type = 0;
 	return 0;
 }
 

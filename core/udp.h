@@ -47,8 +47,12 @@ struct udp_sock {
 	uint8_t pcflag;	       /* UDP-Lite: which coverage options were set */
 #define UDPLITE_SEND_CC 0x1
 #define UDPLITE_RECV_CC 0x2
-	uint16_t pcslen; /* UDP-Lite send coverage */
-	uint16_t pcrlen; /* UDP-Lite minimum receive coverage */
+	uint16_t pcslen;      /* UDP-Lite send coverage */
+	uint16_t pcrlen;      /* UDP-Lite minimum receive coverage */
+	uint16_t gso_size;    /* UDP_SEGMENT: sends cut into datagrams of this payload */
+	uint8_t gro_enabled;  /* UDP_GRO: a GSO frame is received whole, with its size */
+	uint8_t no_check6_rx; /* unused in IPv4, kept for getsockopt symmetry */
+	int encap_type;	      /* UDP_ENCAP: 0, UDP_ENCAP_ESPINUDP or UDP_ENCAP_L2TPINUDP */
 };
 
 static inline struct udp_sock *udp_sk(const struct sock *sk)
@@ -76,6 +80,15 @@ int udp_disconnect(struct sock *sk, int flags);
 int udp_check_mtu(struct sock *sk, uint32_t daddr, size_t len);
 /* Whether a datagram is corked (UDP_CORK, MSG_MORE); its size check grown by len (udp.c). */
 bool udp_corked(const struct sock *sk);
+/*
+ * A send of len bytes to daddr as udp_sendmsg checks its size: cut at
+ * gso_size (-1: the socket's UDP_SEGMENT) as udp_send_skb does, else
+ * against the MTU as udp_check_mtu. 0 or -errno.
+ */
+int udp_size_check(struct sock *sk, uint32_t daddr, size_t len, int gso_size);
+struct ipcm_cookie;
+/* udp_cmsg_send: a send's SOL_UDP messages (UDP_SEGMENT) into ipc; -EINVAL for others. */
+int udp_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
 int udp_cork_check(struct sock *sk, size_t len);
 
 #endif

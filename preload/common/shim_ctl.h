@@ -95,9 +95,9 @@
  * 7 had no SHIM_SO_ERRQ_NOW, no corked datagram in SHIM_SO_DGRAM_SIZE, no
  * SHIM_OP_READERR, completed a TCP MSG_ZEROCOPY send at once
  * (SHIM_SO_ZEROCOPY_SENT) and had no TCP transmit stamps
- * (SHIM_SO_STREAM_MARK).
+ * (SHIM_SO_STREAM_MARK), 8 had no UDP_SEGMENT size in SHIM_SO_DGRAM_SIZE.
  */
-#define SHIM_CTL_VERSION 8
+#define SHIM_CTL_VERSION 9
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -604,6 +604,7 @@ struct shim_filter_part {
 struct shim_dgram_size {
 	struct sockaddr_in to; /* sin_family 0: the connected peer */
 	uint32_t len;	       /* payload bytes */
+	int32_t gso_size;      /* the send's UDP_SEGMENT message, -1: none (the socket's) */
 };
 struct shim_dgram_size_rep {
 	/* The IP length up to which no datagram needs asking about: no path MTU goes lower. */

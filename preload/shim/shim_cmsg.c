@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 
 #include "ip.h"
+#include "udp.h"
 
 void shim_put_cmsgs(struct msghdr *m, const void *ctl, size_t ctl_len)
 {
@@ -120,7 +121,28 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc)
 	if (ipc->ts_set)
 		shim_cmsg_add(out, &off, SOL_SOCKET, SO_TIMESTAMPING_OLD, &ipc->tsflags,
 			      sizeof(ipc->tsflags));
+	if (ipc->gso_size >= 0) {
+		uint16_t gso = (uint16_t)ipc->gso_size;
+
+		shim_cmsg_add(out, &off, SOL_UDP, UDP_SEGMENT, &gso, sizeof(gso));
+	}
 	return off;
+}
+
+int shim_cmsg_gso(const void *ctl, size_t len)
+{
+	const uint8_t *p = ctl;
+	struct cmsghdr ch;
+	uint16_t gso;
+
+	for (size_t off = 0; off + sizeof(ch) <= len; off += CMSG_ALIGN(ch.cmsg_len)) {
+		memcpy(&ch, p + off, sizeof(ch));
+		if (ch.cmsg_level == SOL_UDP && ch.cmsg_type == UDP_SEGMENT) {
+			memcpy(&gso, p + off + sizeof(ch), sizeof(gso));
+			return gso;
+		}
+	}
+	return -1;
 }
 
 int shim_cmsg_tsflags(const void *ctl, size_t len)

@@ -40,7 +40,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "ip.h" /* ip_cmsg_send: the kernel's reading of a send's control messages */
+#include "udp.h" /* udp_cmsg_send: its SOL_UDP messages */
+#include "ip.h"	 /* ip_cmsg_send: the kernel's reading of a send's control messages */
 
 /*
  * A connected stream with nothing to remember: the only kind the fast path
@@ -174,8 +175,9 @@ static atomic_bool shim_pmtu_chosen;
 static _Atomic uint32_t shim_mtu_floor;
 /*
  * A corked datagram (UDP_CORK, MSG_MORE) grows with each send, which the
- * host checks as __ip_append_data does: once a process has corked, every
- * UDP send of it asks first (a round trip each; others pay nothing).
+ * host checks as __ip_append_data does, and a UDP_SEGMENT send has
+ * udp_send_skb's checks: once a process has corked or set a segment size,
+ * every UDP send of it asks first (a round trip each; others pay nothing).
  */
 static atomic_bool shim_cork_used;
 
@@ -195,7 +197,8 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 			       .sockopt = {.level = SOL_SOCKET,
 					   .optname = SHIM_SO_DGRAM_SIZE,
 					   .optlen = sizeof(struct shim_dgram_size)}};
-	struct shim_dgram_size d = {.len = (uint32_t)total};
+	struct shim_dgram_size d = {.len = (uint32_t)total,
+				    .gso_size = shim_cmsg_gso(m->msg_control, m->msg_controllen)};
 	struct shim_dgram_size_rep r;
 	struct shim_rep rep;
 
@@ -211,7 +214,9 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 	/* No host to ask: the send finds out the same. */
 	if (shim_ctl_call(&req, &rep, NULL, fd))
 		return 0;
-	if (rep.hdr.ret != 0 && rep.hdr.ret != -EMSGSIZE)
+	/* The size checks' answers (udp_send_skb's EINVAL and EIO for a GSO send too). */
+	if (rep.hdr.ret != 0 && rep.hdr.ret != -EMSGSIZE && rep.hdr.ret != -EINVAL &&
+	    rep.hdr.ret != -EIO)
 		return 0;
 	memcpy(&r, rep.sockopt.optval, sizeof(r));
 	atomic_store_explicit(&shim_mtu_floor, r.floor, memory_order_relaxed);
@@ -1325,7 +1330,12 @@ static ssize_t shim_dgram_sendmsg_ctl(int fd, uint64_t e, struct msghdr *m, int 
 	if (!shim_copy_from_user(buf, m->msg_control, m->msg_controllen)) {
 		struct msghdr k = {.msg_control = buf, .msg_controllen = m->msg_controllen};
 
-		err = ip_cmsg_send(&k, &ipc);
+		/* udp_sendmsg reads its own SOL_UDP messages first (udp_cmsg_send). */
+		err = shim_ent_flags(e) & SHIM_F_UDP ? udp_cmsg_send(&k, &ipc) : 0;
+		if (!err)
+			err = ip_cmsg_send(&k, &ipc);
+		if (!err && ipc.gso_size >= 0)
+			shim_dgram_cork_used();
 	}
 	if (buf != small)
 		free(buf);

@@ -433,6 +433,8 @@ struct ipcm_cookie;
 size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
 /* The SO_TIMESTAMPING flags of a send's control messages as built above, or -1 if none. */
 int shim_cmsg_tsflags(const void *ctl, size_t len);
+/* The UDP_SEGMENT size in a control block shim_cmsg_build made, or -1. */
+int shim_cmsg_gso(const void *ctl, size_t len);
 /* The SOF_TIMESTAMPING_* bits that queue a stamp on the error queue: TX_SOFTWARE, TX_SCHED. */
 #define SHIM_TX_STAMPED ((1u << 1) | (1u << 8))
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket: one entry from the host. */

@@ -22,7 +22,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <linux/tcp.h>
-#include <linux/udp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1176,6 +1176,32 @@ SHIM_EXPORT int getpeername(int fd, struct sockaddr *addr, socklen_t *addrlen)
 	return shim_getname(SHIM_SYM_getpeername, fd, addr, addrlen);
 }
 
+/*
+ * ip_setsockopt and ip_getsockopt give a SOL_IP option they do not know
+ * (bar multicast routing's) to netfilter (nf_setsockopt): iptables and its
+ * kin read and write the namespace's tables so, on any inet socket. The
+ * tables are the kernel's, so a kernel socket of the moment answers.
+ */
+static bool shim_is_nf_sockopt(int level, int optname)
+{
+	return level == SOL_IP && optname >= 64 && !(optname >= 200 && optname <= 215);
+}
+
+static int shim_nf_sockopt(bool set, int optname, void *optval, socklen_t *optlen)
+{
+	int s = shim_real.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (s < 0)
+		return -errno;
+	if (set)
+		ret = shim_real.setsockopt(s, SOL_IP, optname, optval, *optlen);
+	else
+		ret = shim_real.getsockopt(s, SOL_IP, optname, optval, optlen);
+	ret = ret < 0 ? -errno : ret;
+	shim_real.close(s);
+	return ret;
+}
+
 /* A stream's bytes are peeked on the pair, which moves its own SO_PEEK_OFF as TCP does. */
 static bool shim_is_stream_peek_off(uint64_t e, int level, int optname)
 {
@@ -1196,6 +1222,11 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return -EINVAL;
 	if (shim_is_stream_peek_off(e, level, optname))
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
+	/* The socket's and its namespace's cookies: the pair's, unique as the kernel's. */
+	if (level == SOL_SOCKET && (optname == SO_COOKIE || optname == SO_NETNS_COOKIE))
+		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
+	if (shim_is_nf_sockopt(level, optname))
+		return shim_nf_sockopt(false, optname, optval, optlen);
 	if (level == SOL_SOCKET && optname == SO_GET_FILTER)
 		return shim_get_filter(fd, e, optval, optlen, c);
 	if (level == IPPROTO_TCP && optname == TCP_ZEROCOPY_RECEIVE &&
@@ -1292,11 +1323,13 @@ static bool shim_is_recv_cmsg(uint64_t e, int level, int optname)
 		return optname == IP_PKTINFO || optname == IP_RECVTTL || optname == IP_RECVTOS ||
 		       optname == IP_RECVOPTS || optname == IP_RETOPTS ||
 		       optname == IP_RECVORIGDSTADDR;
+	if (level == SOL_UDP)
+		return optname == UDP_GRO;
 	return level == SOL_SOCKET &&
 	       (optname == SO_TIMESTAMP_OLD || optname == SO_TIMESTAMP_NEW ||
 		optname == SO_TIMESTAMPNS_OLD || optname == SO_TIMESTAMPNS_NEW ||
 		optname == SO_TIMESTAMPING_OLD || optname == SO_TIMESTAMPING_NEW ||
-		optname == SO_RXQ_OVFL);
+		optname == SO_RXQ_OVFL || optname == SO_RCVMARK || optname == SO_RCVPRIORITY);
 }
 
 /*
@@ -1319,6 +1352,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 
 	if ((int)optlen < 0)
 		return -EINVAL;
+	if (shim_is_nf_sockopt(level, optname))
+		return shim_nf_sockopt(true, optname, (void *)optval, &optlen);
 	if (level == SOL_SOCKET && optname == SO_ATTACH_FILTER &&
 	    optlen == sizeof(struct sock_fprog))
 		return shim_attach_filter(fd, e, optval, c);
@@ -1327,7 +1362,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
 		return -EFAULT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
-	if (ret == -EOPNOTSUPP && level == SOL_SOCKET && optname == SO_ATTACH_BPF)
+	if (ret == -EOPNOTSUPP && level == SOL_SOCKET &&
+	    (optname == SO_ATTACH_BPF || optname == SO_ATTACH_REUSEPORT_EBPF))
 		return shim_attach_bpf_check(req.sockopt.optval);
 	/* The send path checks broadcast destinations itself (shim_dgram_send). */
 	if (ret == 0 && level == SOL_SOCKET && optname == SO_BROADCAST)
@@ -1358,7 +1394,7 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_INQ);
 	if (ret == 0 && level == SOL_IP && optname == IP_MTU_DISCOVER)
 		shim_dgram_pmtu_chosen();
-	if (ret == 0 && level == IPPROTO_UDP && optname == UDP_CORK)
+	if (ret == 0 && level == IPPROTO_UDP && (optname == UDP_CORK || optname == UDP_SEGMENT))
 		shim_dgram_cork_used();
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))
 		shim_fd_flags(fd, SHIM_F_CMSG, 0);

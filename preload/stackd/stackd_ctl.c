@@ -478,7 +478,7 @@ static int stackd_dgram_size(struct stackd_sock *ss, const struct shim_sockopt *
 		err = udp_cork_check(sk, d.len);
 	/* Unconnected and no address: the send itself says EDESTADDRREQ. */
 	else if (daddr && (d.to.sin_family || sk->sk_state == TCP_ESTABLISHED))
-		err = udp_check_mtu(sk, daddr, d.len);
+		err = udp_size_check(sk, daddr, d.len, d.gso_size);
 	r.errq = !skb_queue_empty(&sk->sk_error_queue);
 	memcpy(rep->sockopt.optval, &r, sizeof(r));
 	rep->sockopt.optlen = sizeof(r);
