@@ -493,10 +493,13 @@ static bool shim_ep_same_edge(uint64_t e, unsigned int rev)
 static bool shim_ep_write_space_only(struct shim_ep_reg *r, uint64_t e, unsigned int rev)
 {
 	const unsigned int out = EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	/* errwake: an error queue's ERR is its eventfd's edge (shim_ep_errq_event), not this one.
+	 */
+	unsigned int fresh =
+		rev & ~out & ~r->last_rev & (r->errq_reg ? ~(unsigned int)EPOLLERR : ~0u);
 
 	if (shim_ent_kind(e) != SHIM_STREAM || (r->events & (EPOLLET | EPOLLONESHOT)) != EPOLLET ||
-	    r->pending || !(rev & EPOLLOUT) || (rev & (EPOLLIN | EPOLLRDNORM)) ||
-	    (rev & ~out & ~r->last_rev))
+	    r->pending || !(rev & EPOLLOUT) || (rev & (EPOLLIN | EPOLLRDNORM)) || fresh)
 		return false;
 	if (shim_ent_flags(e) & SHIM_F_NOSPACE) {
 		for (uint32_t i = shim_ep_by_fd[r->fd]; i; i = shim_ep_regs[i].next_fd)

@@ -1376,9 +1376,8 @@ int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 		r->name = name;
 	r->left = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
 	if (!ss->stream) { /* a stream's pair carries no error reports */
-		/* sock_dequeue_err_skb: the report of the entry read is void. */
-		if (!(q->flags & MSG_PEEK))
-			stackd_notice_clear(ss, ~(uint64_t)SHIM_NOTICE_REPORT);
+		/* sock_dequeue_err_skb (MSG_PEEK too): the report of the entry read is void. */
+		stackd_notice_clear(ss, ~(uint64_t)SHIM_NOTICE_REPORT);
 		stackd_dgram_report_err(ss);
 		stackd_notice_errq(ss);
 	} else if (ss->tx_marked) {

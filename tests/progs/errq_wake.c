@@ -367,6 +367,7 @@ int main(int argc, char **argv)
 	n = recv(s, &v, sizeof(v), MSG_DONTWAIT);
 	printf("udp recv: %d %s\n", n, n < 0 ? strerror(errno) : "");
 	err_queue_ready("udp error taken", s);
+	drain("udp peek", s, MSG_PEEK);
 	drain("udp", s, 0);
 	err_queue_ready("udp read", s);
 	close(s);
