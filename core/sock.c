@@ -507,6 +507,10 @@ int sock_setsockopt(struct socket *sock, int level, int optname, const void *opt
 	case SO_BINDTOIFINDEX:
 		ret = sock_bindtoindex(sk, val);
 		break;
+	case SO_SELECT_ERR_QUEUE:
+		/* datagram_poll adds POLLPRI to an error queue's POLLERR (tcp_poll does not). */
+		sock_valbool_flag(sk, SOCK_SELECT_ERR_QUEUE, valbool);
+		break;
 	case SO_ZEROCOPY:
 		/* TCP and UDP only (not UDP-Lite, raw or ping), a boolean strictly. */
 		if (!(sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP) &&
@@ -854,6 +858,9 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 	}
 	case SO_BINDTOIFINDEX:
 		v.val = sk->sk_bound_dev_if;
+		break;
+	case SO_SELECT_ERR_QUEUE:
+		v.val = sock_flag(sk, SOCK_SELECT_ERR_QUEUE);
 		break;
 	case SO_ZEROCOPY:
 		v.val = sock_flag(sk, SOCK_ZEROCOPY);

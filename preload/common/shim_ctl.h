@@ -95,7 +95,8 @@
  * 7 had no SHIM_SO_ERRQ_NOW, no corked datagram in SHIM_SO_DGRAM_SIZE, no
  * SHIM_OP_READERR, completed a TCP MSG_ZEROCOPY send at once
  * (SHIM_SO_ZEROCOPY_SENT) and had no TCP transmit stamps
- * (SHIM_SO_STREAM_MARK), 8 had no UDP_SEGMENT size in SHIM_SO_DGRAM_SIZE.
+ * (SHIM_SO_STREAM_MARK), 8 had no UDP_SEGMENT size in SHIM_SO_DGRAM_SIZE
+ * and no SHIM_SO_ERRQ_WAKE.
  */
 #define SHIM_CTL_VERSION 9
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
@@ -650,6 +651,8 @@ struct shim_dgram_size_rep {
 #define SHIM_NOTICE_ERRQ  2u /* ... and the error queue held an entry at the report */
 /* The error queue holds an entry now (sock_poll's ERR), whatever the reports say. */
 #define SHIM_NOTICE_ERRQ_NOW 4u
+/* SO_SELECT_ERR_QUEUE is on (a datagram socket's): datagram_poll's ERR comes with PRI. */
+#define SHIM_NOTICE_SELERR 8u
 /* What belongs to the last report (the rest is the socket's). */
 #define SHIM_NOTICE_REPORT   (SHIM_NOTICE_ERR | SHIM_NOTICE_ERRQ)
 #define SHIM_NOTICE_FLAGS    0xffu
@@ -706,5 +709,17 @@ struct shim_stream_mark_rep {
 	uint32_t end_seq; /* where the send ends (the mark's name) */
 	uint32_t errq;	  /* the error queue holds an entry now (sock_poll's ERR) */
 };
+
+/*
+ * errwake: the wake-up of a stream's readiness calls for an entry queued on
+ * its error queue later (an ACK stamp, a zerocopy completion), which the
+ * pair cannot give. Get (optlen 0) on a stream answers with an eventfd as
+ * the reply's fd, the same one for every ask: readable while the error
+ * queue holds an entry (the notice word's SHIM_NOTICE_ERRQ_NOW is set
+ * first), written again at each look of the host that found new
+ * sk_error_report calls (an edge per report), read back to 0 by the host
+ * when the queue is empty. The interposer only polls it, never reads it.
+ */
+#define SHIM_SO_ERRQ_WAKE 0x53480007
 
 #endif

@@ -248,6 +248,9 @@ bool shim_stream_mark_begin(int fd, uint64_t e, struct shim_stream_mark *m)
 	if (!m->len || (!m->zerocopy && !(m->tsflags > 0 && (m->tsflags & SOF_TX_RECORD_MASK)) &&
 			!(m->tsflags < 0 && (shim_ent_flags(e) & SHIM_F_TXSTAMP))))
 		return false;
+	/* Entries will come to its error queue: its wake-up, asked for once (errwake). */
+	if (shim_errwake_fd(fd, e) < 0 && shim_errwake_get(fd, e) >= 0)
+		shim_epoll_errwake_arm(fd);
 	if (shim_stream_mark_call(fd, e, m, &r))
 		return false; /* no mark: the send goes unstamped, as one the host lost */
 	m->end_seq = r.end_seq;
@@ -275,8 +278,9 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	 * sock_dequeue_err_skb: the socket's pending error becomes the next
 	 * entry's (the host reports it before answering), so a report of the
 	 * one about to be read, still waiting at the head of the pair, is void.
+	 * ip_recv_error takes the entry with MSG_PEEK too.
 	 */
-	if (!(flags & MSG_PEEK) && shim_ent_kind(e) == SHIM_DGRAM) {
+	if (shim_ent_kind(e) == SHIM_DGRAM) {
 		struct shim_dgram h;
 
 		if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) == sizeof(h) &&
@@ -290,9 +294,9 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	if (err)
 		return err;
 	/* sock_poll's ERR stays while entries are left, and goes with the last. */
-	if (!(flags & MSG_PEEK) && rep.hdr.ret >= 0 && rep.errqueue.left)
+	if (rep.hdr.ret >= 0 && rep.errqueue.left)
 		shim_errq_note(fd);
-	else if (!(flags & MSG_PEEK) && (rep.hdr.ret >= 0 || rep.hdr.ret == -EAGAIN) &&
+	else if ((rep.hdr.ret >= 0 || rep.hdr.ret == -EAGAIN) &&
 		 (shim_ent_flags(shim_fd_get(fd)) & SHIM_F_ERRQ))
 		shim_fd_flags(fd, 0, SHIM_F_ERRQ);
 	if (rep.hdr.ret < 0) {

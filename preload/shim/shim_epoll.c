@@ -78,7 +78,18 @@ struct shim_ep_reg {
 	 * and fd is now that other one, to read the socket's state through.
 	 */
 	bool moved;
+	/*
+	 * errwake: the socket's error-queue eventfd is registered in the set
+	 * too (cookie with SHIM_EP_ERRQ), level- or edge-triggered as this.
+	 */
+	bool errq_reg;
+	int errq_efd;
+	uint32_t rep_gen; /* the shim_ep_translate round that reported it, */
+	int rep_idx;	  /* ... at this index */
 };
+
+/* A cookie's bit for the error-queue eventfd of the registration it names. */
+#define SHIM_EP_ERRQ 0x80000000u
 
 static pthread_mutex_t shim_ep_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct shim_ep_reg *shim_ep_regs;
@@ -88,6 +99,7 @@ static uint32_t shim_ep_static_head[SHIM_EP_SETS];
 static bool shim_ep_set_used[SHIM_EP_SETS];
 static uint32_t shim_ep_next_set = 1;
 static uint64_t shim_ep_tag;
+static uint32_t shim_ep_gen;
 
 void shim_epoll_atfork_child(void)
 {
@@ -209,6 +221,55 @@ static uint32_t shim_ep_set_alloc(void)
 	return 0;
 }
 
+/*
+ * errwake: a stream with an error-queue eventfd (shim_errwake.c) has it
+ * registered beside its pair, asking IN, edge-triggered if the
+ * application's registration is (an edge per sk_error_report, as
+ * sock_def_error_report wakes the kernel's set once per entry). A one-shot
+ * registration goes without (the pair alone wakes it).
+ */
+static void shim_ep_errq_arm(struct shim_ep_reg *r, uint32_t i, uint64_t e)
+{
+	struct epoll_event k = {.events = EPOLLIN | (r->events & EPOLLET),
+				.data.u64 = shim_ep_cookie(i | SHIM_EP_ERRQ)};
+	int efd = shim_errwake_fd(r->fd, e);
+
+	if (r->moved || r->pid != getpid())
+		return;
+	if (r->errq_reg && (efd != r->errq_efd || (r->events & EPOLLONESHOT))) {
+		shim_real.epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->errq_efd, NULL);
+		r->errq_reg = false;
+	}
+	if (efd < 0 || (r->events & EPOLLONESHOT))
+		return;
+	if (shim_real.epoll_ctl(r->epfd, r->errq_reg ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, efd, &k) ==
+	    0) {
+		r->errq_reg = true;
+		r->errq_efd = efd;
+	}
+}
+
+static void shim_ep_errq_drop(struct shim_ep_reg *r)
+{
+	if (!r->errq_reg)
+		return;
+	if (r->pid == getpid())
+		shim_real.epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->errq_efd, NULL);
+	r->errq_reg = false;
+}
+
+void shim_epoll_errwake_arm(int fd)
+{
+	uint64_t e = shim_fd_get(fd);
+
+	if (!shim_ep_regs || fd < 0 || (unsigned int)fd >= shim_fd_max)
+		return;
+	pthread_mutex_lock(&shim_ep_lock);
+	for (uint32_t i = shim_ep_by_fd[fd]; i; i = shim_ep_regs[i].next_fd)
+		shim_ep_errq_arm(&shim_ep_regs[i], i, e);
+	pthread_mutex_unlock(&shim_ep_lock);
+}
+
 /* What the kernel gets for the application's event on entry e under registration i. */
 static struct epoll_event shim_ep_kernel_event(uint64_t e, const struct epoll_event *ev, uint32_t i,
 					       bool *asked_in)
@@ -276,6 +337,7 @@ static int shim_ep_add(int epfd, uint64_t ee, int fd, uint64_t e, const struct e
 	shim_ep_by_fd[fd] = i;
 	if (shim_ready_static(e))
 		shim_ep_static_push(r, i);
+	shim_ep_errq_arm(r, i, e);
 	return 0;
 }
 
@@ -301,8 +363,10 @@ static int shim_ep_ctl(int epfd, int op, int fd, struct epoll_event *uev)
 	r = &shim_ep_regs[i];
 	if (op == EPOLL_CTL_DEL) {
 		ret = shim_real.epoll_ctl(epfd, op, fd, uev) < 0 ? -errno : 0;
-		if (!ret)
+		if (!ret) {
+			shim_ep_errq_drop(r);
 			shim_ep_release(i);
+		}
 		return ret;
 	}
 	k = shim_ep_kernel_event(e, &ev, i, &asked_in);
@@ -317,6 +381,7 @@ static int shim_ep_ctl(int epfd, int op, int fd, struct epoll_event *uev)
 	r->woken = false;
 	if (shim_ready_static(e))
 		shim_ep_static_push(r, i);
+	shim_ep_errq_arm(r, i, e);
 	return 0;
 }
 
@@ -334,6 +399,10 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 		ret = shim_real.epoll_ctl(epfd, op, fd, ev);
 	} else {
 		c.path = "stack";
+		/* A stream with stamps or zerocopy on: its error-queue wake-up (errwake). */
+		if (op != EPOLL_CTL_DEL && shim_ent_kind(e) == SHIM_STREAM &&
+		    (shim_ent_flags(e) & (SHIM_F_TXSTAMP | SHIM_F_ZEROCOPY)))
+			shim_errwake_get(fd, e);
 		pthread_mutex_lock(&shim_ep_lock);
 		ret = shim_ep_init() ? shim_ep_ctl(epfd, op, fd, ev) : -ENOMEM;
 		pthread_mutex_unlock(&shim_ep_lock);
@@ -424,10 +493,13 @@ static bool shim_ep_same_edge(uint64_t e, unsigned int rev)
 static bool shim_ep_write_space_only(struct shim_ep_reg *r, uint64_t e, unsigned int rev)
 {
 	const unsigned int out = EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	/* errwake: an error queue's ERR is its eventfd's edge (shim_ep_errq_event), not this one.
+	 */
+	unsigned int fresh =
+		rev & ~out & ~r->last_rev & (r->errq_reg ? ~(unsigned int)EPOLLERR : ~0u);
 
 	if (shim_ent_kind(e) != SHIM_STREAM || (r->events & (EPOLLET | EPOLLONESHOT)) != EPOLLET ||
-	    r->pending || !(rev & EPOLLOUT) || (rev & (EPOLLIN | EPOLLRDNORM)) ||
-	    (rev & ~out & ~r->last_rev))
+	    r->pending || !(rev & EPOLLOUT) || (rev & (EPOLLIN | EPOLLRDNORM)) || fresh)
 		return false;
 	if (shim_ent_flags(e) & SHIM_F_NOSPACE) {
 		for (uint32_t i = shim_ep_by_fd[r->fd]; i; i = shim_ep_regs[i].next_fd)
@@ -508,17 +580,67 @@ static void shim_ep_wake_done(int epfd, struct shim_ep_reg *r, uint64_t e)
 	shim_real.epoll_ctl(epfd, EPOLL_CTL_MOD, r->fd, &a);
 }
 
+/*
+ * Reports rev for registration r as the m-th event of this round (gen); the
+ * kernel reports a registration once per call, so a second event of the same
+ * round (its pair and its error-queue eventfd both woke) joins the first.
+ */
+static int shim_ep_put(struct shim_ep_reg *r, struct epoll_event *ev, int m, unsigned int rev,
+		       uint32_t gen)
+{
+	r->last_rev = rev;
+	if (r->rep_gen == gen) {
+		ev[r->rep_idx].events |= rev;
+		return m;
+	}
+	r->rep_gen = gen;
+	r->rep_idx = m;
+	ev[m] = (struct epoll_event){.events = rev, .data.u64 = r->data};
+	return m + 1;
+}
+
+/*
+ * errwake: r's error-queue eventfd woke the set (an entry is queued): the
+ * socket's events now, with ERR, as ep_item_poll's tcp_poll after the
+ * sk_error_report wake-up.
+ */
+static int shim_ep_errq_event(struct shim_ep_reg *r, struct epoll_event *ev, int m, uint32_t gen)
+{
+	uint64_t e = shim_fd_get(r->fd);
+	struct pollfd p = {
+		.fd = r->fd,
+		.events = (short)(r->events & (EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP))};
+	unsigned int rev;
+
+	if (!r->errq_reg || r->woken || shim_ent_kind(e) != SHIM_STREAM)
+		return m;
+	if (shim_real.poll(&p, 1, 0) < 0)
+		p.revents = 0;
+	rev = (shim_ready_fix(r->fd, e, (unsigned short)p.revents) | EPOLLERR) &
+	      (r->events | EPOLLERR | EPOLLHUP) & ~SHIM_EP_FLAGS;
+	r->pending = false;
+	return shim_ep_put(r, ev, m, rev, gen);
+}
+
 /* The kernel's n events in ev, translated in place; returns how many are left. */
 static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int n)
 {
+	uint32_t gen = ++shim_ep_gen;
 	int m = 0;
 
 	for (int i = 0; i < n; i++) {
 		struct epoll_event k = ev[i];
-		struct shim_ep_reg *r = shim_ep_reg_of(k.data.u64, set);
+		bool errq = (k.data.u64 & ~0xffffffffULL) == shim_ep_tag &&
+			    ((uint32_t)k.data.u64 & SHIM_EP_ERRQ);
+		struct shim_ep_reg *r = shim_ep_reg_of(
+			errq ? k.data.u64 & ~(uint64_t)SHIM_EP_ERRQ : k.data.u64, set);
 		unsigned int rev;
 		uint64_t e;
 
+		if (r && errq) {
+			m = shim_ep_errq_event(r, ev, m, gen);
+			continue;
+		}
 		if (!r) {
 			/* One of ours whose registration is gone (its socket's last fd closed
 			 * here). */
@@ -570,8 +692,7 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			}
 			continue;
 		}
-		r->last_rev = rev;
-		ev[m++] = (struct epoll_event){.events = rev, .data.u64 = r->data};
+		m = shim_ep_put(r, ev, m, rev, gen);
 		shim_ep_rearm(epfd, r, e);
 	}
 	return m;
@@ -772,6 +893,8 @@ void shim_epoll_forget_fd(int fd, bool del)
 	while ((i = shim_ep_by_fd[fd])) {
 		struct shim_ep_reg *r = &shim_ep_regs[i];
 
+		/* Our eventfd is this fd's: the host holds it open, so the kernel keeps it. */
+		shim_ep_errq_drop(r);
 		/* ep_remove happens at the socket's last close: a dup keeps it reported. */
 		if (other == -2)
 			other = shim_ep_other_fd(fd, e);
@@ -815,6 +938,7 @@ void shim_epoll_fd_listening(int fd)
 			ev.events = EPOLLONESHOT;
 		if (r->pid == getpid() && !r->moved)
 			shim_real.epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev);
+		shim_ep_errq_drop(r);
 		shim_ep_release(i);
 	}
 	pthread_mutex_unlock(&shim_ep_lock);

@@ -271,6 +271,17 @@ void shim_epoll_fd_listening(int fd);
 /* An epoll set's fd is closed. */
 void shim_epoll_forget_set(int epfd, uint64_t e);
 void shim_epoll_atfork_child(void);
+/*
+ * errwake (shim_errwake.c): a stream's error-queue eventfd (shim_ctl.h
+ * SHIM_SO_ERRQ_WAKE) by fd: the one held (-1 if none), the one held or
+ * asked for now (one request, the first time), dropped at the fd's close.
+ * shim_epoll_errwake_arm registers it in the epoll sets that hold fd.
+ */
+int shim_errwake_fd(int fd, uint64_t e);
+int shim_errwake_get(int fd, uint64_t e);
+void shim_errwake_forget(int fd);
+void shim_errwake_atfork_child(void);
+void shim_epoll_errwake_arm(int fd);
 /* t += d (normalised). */
 void shim_ts_add(struct timespec *t, const struct timespec *d);
 /* The time from now to end on CLOCK_MONOTONIC, 0 once it is past. */

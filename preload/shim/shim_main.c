@@ -274,6 +274,7 @@ static void shim_atfork_child(void)
 	shim_pid = getpid();
 	shim_ctl_reset_child();
 	shim_epoll_atfork_child();
+	shim_errwake_atfork_child();
 }
 
 /* pthread_atfork takes a lock and may allocate: same rule as shim_bind_symbols. */
@@ -456,6 +457,8 @@ SHIM_EXPORT int close(int fd)
 		shim_epoll_forget_set(fd, e);
 	else if (shim_emulated(e))
 		shim_epoll_forget_fd(fd, true);
+	if (shim_ent_kind(e) == SHIM_STREAM)
+		shim_errwake_forget(fd);
 	if (e)
 		shim_fd_set(fd, 0);
 	ret = shim_real.close(fd);
@@ -477,6 +480,8 @@ static void shim_forget_range(unsigned int first, unsigned int last, struct shim
 			shim_epoll_forget_set((int)fd, e);
 		else if (shim_emulated(e))
 			shim_epoll_forget_fd((int)fd, false);
+		if (shim_ent_kind(e) == SHIM_STREAM)
+			shim_errwake_forget((int)fd);
 		shim_fd_set((int)fd, 0);
 		shim_forget((int)fd, e, c);
 	}
@@ -542,6 +547,8 @@ static void shim_dup_entry(int newfd, uint64_t e, struct shim_call *c)
 	/* The socket that was newfd is gone from it, and so are its epoll registrations. */
 	if (shim_emulated(old))
 		shim_epoll_forget_fd(newfd, false);
+	if (shim_ent_kind(old) == SHIM_STREAM)
+		shim_errwake_forget(newfd);
 	if (shim_ent_kind(e) == SHIM_EPOLL)
 		; /* the same set under another number */
 	else if (!shim_emulated(e))

@@ -188,7 +188,11 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		if (w & SHIM_NOTICE_ERRQ_NOW)
 			rev |= POLLERR;
 		e = shim_dgram_errq_settle(fd, e);
-		return rev | (shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0);
+		rev |= shim_ent_flags(e) & SHIM_F_ERRQ ? POLLERR : 0;
+		/* datagram_poll: SO_SELECT_ERR_QUEUE makes that ERR PRI too. */
+		if ((rev & POLLERR) && (w & SHIM_NOTICE_SELERR))
+			rev |= POLLPRI;
+		return rev;
 	default:
 		return rev;
 	}
@@ -277,12 +281,12 @@ static bool shim_poll_ask(struct pollfd *p, const struct pollfd *u, nfds_t n)
  * Those pairs are watched by their edges instead: an epoll set of this
  * call (*ep, made at first need) with each registered edge-triggered for
  * IN wakes the wait at every datagram that comes after now, and is the
- * extra pollfd p[n]. The host sets the notice word before it writes a
- * report, so one that came before the set was emptied shows there: the
- * call then looks again at once. Returns how many pollfd to wait on, 0
- * for "look again".
+ * extra pollfd p[base] (after the error-queue eventfds). The host sets the notice word before it
+ * writes a report, so one that came before the set was emptied shows there: the call then looks
+ * again at once. Returns how many pollfd to wait on, 0 for "look again".
  */
-static nfds_t shim_poll_edges(struct pollfd *p, const struct pollfd *u, nfds_t n, int *ep)
+static nfds_t shim_poll_edges(struct pollfd *p, const struct pollfd *u, nfds_t n, nfds_t base,
+			      int *ep)
 {
 	struct epoll_event ev[8];
 	bool any = false;
@@ -294,14 +298,14 @@ static nfds_t shim_poll_edges(struct pollfd *p, const struct pollfd *u, nfds_t n
 		if (u[i].fd < 0 || !shim_ready_ask_in(e, (unsigned short)u[i].events))
 			continue;
 		if (*ep < 0 && (*ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
-			return n; /* no set: the wait goes by the pairs alone, as before */
+			return base; /* no set: the wait goes by the pairs alone, as before */
 		ev[0] = (struct epoll_event){.events = EPOLLIN | EPOLLET, .data.fd = u[i].fd};
 		if (shim_real.epoll_ctl(*ep, EPOLL_CTL_ADD, u[i].fd, ev) < 0 && errno != EEXIST)
 			continue;
 		any = true;
 	}
 	if (!any)
-		return n;
+		return base;
 	while (shim_real.epoll_wait(*ep, ev, 8, 0) > 0)
 		;
 	for (nfds_t i = 0; i < n; i++) {
@@ -313,12 +317,36 @@ static nfds_t shim_poll_edges(struct pollfd *p, const struct pollfd *u, nfds_t n
 		if ((w & SHIM_NOTICE_ERRQ_NOW) || (shim_dgram_may_err(e) && (w & SHIM_NOTICE_ERR)))
 			return 0;
 	}
-	p[n] = (struct pollfd){.fd = *ep, .events = POLLIN};
-	return n + 1;
+	p[base] = (struct pollfd){.fd = *ep, .events = POLLIN};
+	return base + 1;
 }
 
 /*
- * Polls p (n entries, the caller's events in u; room for n + 1) on the
+ * errwake: the error-queue eventfds of the set's streams that have one
+ * (shim_errwake.c), appended after the n pollfd asking IN: an entry queued
+ * later wakes the call. Returns how many; the rest of the array follows.
+ */
+static nfds_t shim_poll_errq_ask(struct pollfd *p, const struct pollfd *u, nfds_t n)
+{
+	nfds_t k = 0;
+
+	for (nfds_t i = 0; i < n; i++) {
+		uint64_t e = shim_fd_get(u[i].fd);
+		int efd;
+
+		if (shim_ent_kind(e) != SHIM_STREAM)
+			continue;
+		efd = (shim_ent_flags(e) & (SHIM_F_TXSTAMP | SHIM_F_ZEROCOPY))
+			      ? shim_errwake_get(u[i].fd, e)
+			      : shim_errwake_fd(u[i].fd, e);
+		if (efd >= 0)
+			p[n + k++] = (struct pollfd){.fd = efd, .events = POLLIN};
+	}
+	return k;
+}
+
+/*
+ * Polls p (n entries, the caller's events in u; room for 2n + 1) on the
  * pairs and corrects the answers; ts NULL waits for ever. Returns the
  * number of fds with events, or -errno.
  */
@@ -327,7 +355,7 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 {
 	struct timespec end, left, zero = {0, 0};
 	bool ready = shim_poll_ask(p, u, n);
-	nfds_t np = n;
+	nfds_t ne = n + shim_poll_errq_ask(p, u, n), np = ne;
 	int ret, count, ep = -1;
 
 	if (ts) {
@@ -342,12 +370,17 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 			break;
 		}
 		count = 0;
-		for (nfds_t i = 0; i < n; i++) {
+		for (nfds_t i = 0, j = n; i < n; i++) {
 			uint64_t e = shim_fd_get(u[i].fd);
 			unsigned int rev = (unsigned short)p[i].revents;
 
 			if (shim_ready_corrected(e) && u[i].fd >= 0) {
 				rev = shim_ready_fix(u[i].fd, e, rev);
+				/* Its error-queue eventfd (appended in the same order) is its ERR.
+				 */
+				if (j < ne && p[j].fd == shim_errwake_fd(u[i].fd, e) &&
+				    (p[j++].revents & POLLIN))
+					rev |= POLLERR;
 				shim_ready_nospace(u[i].fd, e, (unsigned short)u[i].events, rev);
 				if (!(rev & POLLNVAL))
 					rev &= (unsigned short)u[i].events | POLLERR | POLLHUP;
@@ -361,18 +394,18 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 			break;
 		}
 		/* A datagram came to a pair watched by its edges: look again, with IN. */
-		if (np > n) {
+		if (np > ne) {
 			ready = shim_poll_ask(p, u, n);
-			np = n;
+			np = ne;
 			continue;
 		}
 		/* Only what we asked for ourselves was there: wait on, without it. */
-		np = shim_poll_edges(p, u, n, &ep);
+		np = shim_poll_edges(p, u, n, ne, &ep);
 		if (!np) {
 			/* An error came meanwhile: it is in the word, and the pair has it. */
 			shim_poll_ask(p, u, n);
 			ready = true;
-			np = n;
+			np = ne;
 		}
 	}
 	if (ep >= 0)
@@ -380,9 +413,13 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 	return ret;
 }
 
-/* An array of n pollfd for the slow path: on the stack if small, else mapped. */
+/*
+ * The slow path's arrays: the caller's n pollfd, then the n asked of the
+ * kernel, up to n error-queue eventfds and one epoll set (shim_poll_pairs);
+ * on the stack if small, else mapped.
+ */
 struct shim_pollbuf {
-	struct pollfd stack[2 * SHIM_POLL_STACK + 1];
+	struct pollfd stack[3 * SHIM_POLL_STACK + 1];
 	struct pollfd *p;
 	size_t len;
 };
@@ -392,7 +429,7 @@ static struct pollfd *shim_pollbuf_get(struct shim_pollbuf *b, size_t n)
 	b->len = 0;
 	if (n <= SHIM_POLL_STACK)
 		return b->p = b->stack;
-	b->len = (2 * n + 1) * sizeof(struct pollfd);
+	b->len = (3 * n + 1) * sizeof(struct pollfd);
 	b->p = mmap(NULL, b->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b->p == MAP_FAILED) {
 		b->len = 0;

@@ -1374,7 +1374,11 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_ZEROCOPY);
 	if (ret == 0 && level == SOL_SOCKET &&
 	    (optname == SO_TIMESTAMPING_OLD || optname == SO_TIMESTAMPING_NEW)) {
-		bool tx = *(int *)req.sockopt.optval & SHIM_TX_STAMPED;
+		/* A stream's TX_ACK alone stamps too (its send is marked: shim_stream_mark_begin).
+		 */
+		bool tx = *(int *)req.sockopt.optval &
+			  (SHIM_TX_STAMPED |
+			   (shim_ent_kind(e) == SHIM_STREAM ? SOF_TIMESTAMPING_TX_ACK : 0));
 
 		shim_fd_flags(fd, tx ? SHIM_F_TXSTAMP : 0, tx ? 0 : SHIM_F_TXSTAMP);
 	}

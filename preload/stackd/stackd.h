@@ -112,6 +112,16 @@ struct stackd_sock {
 	/* A socket filter arriving in parts (stackd_filter.c): the instructions so far. */
 	struct sock_filter *filter_stage; /* linux/filter.h */
 	unsigned int filter_len, filter_staged;
+
+	/*
+	 * errwake: a stream's error-queue wake-up (SHIM_SO_ERRQ_WAKE), made at
+	 * the program's first ask, -1 before: readable while the error queue
+	 * holds an entry, written once more for each look that found new
+	 * sk_error_report calls (an edge for edge-triggered epoll).
+	 */
+	int errq_efd;
+	unsigned int errq_reports; /* sk_error_report calls since the last look */
+	bool errq_raised;	   /* the eventfd's counter is not 0 */
 };
 
 /* A control connection (one per interposing process). */
@@ -274,6 +284,8 @@ int stackd_notice_take(struct stackd_sock *ss, uint32_t seq);
 void stackd_notice_errq(struct stackd_sock *ss);
 /* ... without the void report when wake is false: the program asking is told in the reply. */
 void stackd_notice_errq_wake(struct stackd_sock *ss, bool wake);
+/* SHIM_SO_ERRQ_WAKE get: a copy of the stream's error-queue eventfd, made at first ask. */
+int stackd_errq_wake_share(struct stackd_sock *ss, int *fd_out);
 int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 			  struct shim_errqueue_rep *r);
 void stackd_sock_queue(struct stackd_sock *ss);

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -113,6 +114,17 @@ static void stackd_sk_wake(struct sock *sk)
 	stackd_sock_queue(ss);
 }
 
+/* sk_error_report: counted too, so that a stream's error-queue eventfd gives an edge per call. */
+static void stackd_sk_error_report(struct sock *sk)
+{
+	struct stackd_sock *ss = sk->sk_user_data;
+
+	if (!ss || ss == STACKD_LINGERING)
+		return;
+	ss->errq_reports++;
+	stackd_sock_queue(ss);
+}
+
 static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 {
 	struct stackd *sd = ss->sd;
@@ -121,7 +133,7 @@ static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 	sk->sk_data_ready = stackd_sk_wake;
 	sk->sk_write_space = stackd_sk_wake;
 	sk->sk_state_change = stackd_sk_wake;
-	sk->sk_error_report = stackd_sk_wake;
+	sk->sk_error_report = stackd_sk_error_report;
 	sd->live_sk++;
 }
 
@@ -238,6 +250,7 @@ struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int 
 	ss->sd = sd;
 	ss->sock = sock;
 	ss->fd = -1;
+	ss->errq_efd = -1;
 	ss->stream = stream;
 	ss->pair_writable = true;
 	timer_setup(&ss->timer, stackd_zombie_expire);
@@ -401,6 +414,9 @@ void stackd_sock_free(struct stackd_sock *ss)
 		sd->nwatched--;
 	stackd_user_uncharge(ss);
 	stackd_notice_clear(ss, 0); /* the slot is free for another id */
+	if (ss->errq_efd >= 0)
+		close(ss->errq_efd);
+	ss->errq_efd = -1;
 
 	if (ss->sock) {
 		struct sock *sk = ss->sock->sk;
@@ -1081,21 +1097,62 @@ void stackd_notice_errq(struct stackd_sock *ss)
 	stackd_notice_errq_wake(ss, true);
 }
 
-void stackd_notice_errq_wake(struct stackd_sock *ss, bool wake)
+/*
+ * A stream's error-queue eventfd follows the queue, after the word (a woken
+ * reader finds ERR there): raised by a look that finds sk_error_report
+ * calls since the last one and an entry queued (one write, one wake-up and
+ * one edge, as sock_def_error_report's), read back to 0 once it is empty.
+ */
+static void stackd_errq_efd_update(struct stackd_sock *ss, bool errq)
 {
-	bool errq = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
+	uint64_t v = 1;
+
+	if (ss->errq_efd < 0)
+		return;
+	if (errq && ss->errq_reports) {
+		if (write(ss->errq_efd, &v, sizeof(v)) == sizeof(v))
+			ss->errq_raised = true;
+	} else if (!errq && ss->errq_raised) {
+		if (read(ss->errq_efd, &v, sizeof(v)) == sizeof(v) || errno == EAGAIN)
+			ss->errq_raised = false;
+	}
+	ss->errq_reports = 0;
+}
+
+int stackd_errq_wake_share(struct stackd_sock *ss, int *fd_out)
+{
+	if (!ss->stream || ss->listening)
+		return -EINVAL;
+	if (ss->errq_efd < 0) {
+		ss->errq_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (ss->errq_efd < 0)
+			return -errno;
+		ss->errq_raised = false;
+		/* What is queued already is one report's worth. */
+		ss->errq_reports = 1;
+		ss->tx_marked = true; /* its error queue is watched from now on */
+		stackd_notice_errq_wake(ss, false);
+	}
+	*fd_out = fcntl(ss->errq_efd, F_DUPFD_CLOEXEC, 0);
+	return *fd_out < 0 ? -errno : 0;
+}
+
+static void stackd_notice_errq_word(struct stackd_sock *ss, bool errq, bool wake)
+{
+	bool sel = !ss->stream && sock_flag(ss->sock->sk, SOCK_SELECT_ERR_QUEUE);
 	uint64_t *w, v, nv;
 
-	if (!ss->sd->notice && !errq)
+	if (!ss->sd->notice && !errq && !sel)
 		return; /* nothing to say yet: no page for it */
 	w = stackd_notice_slot(ss);
 	if (!w)
 		return;
 	v = __atomic_load_n(w, __ATOMIC_RELAXED);
-	if (SHIM_NOTICE_ID(v) != ss->id && !errq)
+	if (SHIM_NOTICE_ID(v) != ss->id && !errq && !sel)
 		return; /* the slot stays free until there is something to say */
 	nv = SHIM_NOTICE_ID(v) == ss->id ? v : shim_notice_word(ss->id, 0, 0, 0);
 	nv = errq ? nv | SHIM_NOTICE_ERRQ_NOW : nv & ~(uint64_t)SHIM_NOTICE_ERRQ_NOW;
+	nv = sel ? nv | SHIM_NOTICE_SELERR : nv & ~(uint64_t)SHIM_NOTICE_SELERR;
 	if (nv == v)
 		return;
 	__atomic_store_n(w, nv, __ATOMIC_RELEASE);
@@ -1108,6 +1165,15 @@ void stackd_notice_errq_wake(struct stackd_sock *ss, bool wake)
 		if (r < 0 && r != -EAGAIN)
 			ss->pair_hup = true;
 	}
+}
+
+void stackd_notice_errq_wake(struct stackd_sock *ss, bool wake)
+{
+	bool errq = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
+
+	stackd_notice_errq_word(ss, errq, wake);
+	if (ss->stream)
+		stackd_errq_efd_update(ss, errq);
 }
 
 /* An error report says whether the error queue holds an entry: sock_poll's ERR after it. */
@@ -1310,12 +1376,14 @@ int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 		r->name = name;
 	r->left = !skb_queue_empty(&ss->sock->sk->sk_error_queue);
 	if (!ss->stream) { /* a stream's pair carries no error reports */
-		/* sock_dequeue_err_skb: the report of the entry read is void. */
-		if (!(q->flags & MSG_PEEK))
-			stackd_notice_clear(ss, ~(uint64_t)SHIM_NOTICE_REPORT);
+		/* sock_dequeue_err_skb (MSG_PEEK too): the report of the entry read is void. */
+		stackd_notice_clear(ss, ~(uint64_t)SHIM_NOTICE_REPORT);
 		stackd_dgram_report_err(ss);
 		stackd_notice_errq(ss);
 	} else if (ss->tx_marked) {
+		/* sock_dequeue_err_skb reports again when entries are left (an edge). */
+		if (r->left)
+			ss->errq_reports++;
 		stackd_notice_errq(ss);
 	}
 	return ret;
