@@ -14,7 +14,9 @@
  *
  * Options are laid out as tcp_options_write does: MSS, SACK-permitted,
  * timestamps and window scale in SYNs and SYN-ACKs (also for SYN cookies),
- * timestamps and SACK/D-SACK blocks after.
+ * timestamps and SACK/D-SACK blocks after; a TCP-MD5 signature (tcp_md5.c)
+ * first wherever the socket holds a key for the peer, in which case a SYN
+ * offers no timestamps and runs go out without GSO (sk_gso_disable).
  *
  * GSO: where the device takes large segments (dev->gso_max_size), new data
  * goes out as one frame carrying a run of queued segments (tcp_tso_segs):
@@ -99,13 +101,7 @@ static uint32_t opt_word(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 	return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
 }
 
-/*
- * Lays the options out in the kernel's order and 32-bit words
- * (tcp_options_write): MSS; SACK-permitted sharing the timestamp's word
- * (else NOP, NOP before it); NOP, NOP, timestamp; NOP, window scale; NOP,
- * NOP, SACK blocks with the D-SACK block first. Writing the blocks spends
- * the D-SACK.
- */
+/* NOP, NOP, the MD5 option; the digest's 16 bytes are left for the signature. */
 static uint8_t *tcp_md5_option_write(uint8_t *ptr, struct tcp_out_options *o)
 {
 	ptr = put_be32(ptr, opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_MD5SIG, TCPOLEN_MD5SIG));
@@ -113,6 +109,14 @@ static uint8_t *tcp_md5_option_write(uint8_t *ptr, struct tcp_out_options *o)
 	return ptr + 16;
 }
 
+/*
+ * Lays the options out in the kernel's order and 32-bit words
+ * (tcp_options_write): NOP, NOP, TCP-MD5 (after the timestamp in the ACKs
+ * tcp_v4_send_ack builds); MSS; SACK-permitted sharing the timestamp's word
+ * (else NOP, NOP before it); NOP, NOP, timestamp; NOP, window scale; NOP,
+ * NOP, SACK blocks with the D-SACK block first. Writing the blocks spends
+ * the D-SACK.
+ */
 static void tcp_options_write(uint8_t *ptr, struct tcp_sock *tp, struct tcp_out_options *o)
 {
 	/* TCP-MD5 first, where the kernel's tcp_options_write puts it. */
