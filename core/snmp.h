@@ -117,7 +117,9 @@
 	X(TCPDSACKOldSent) \
 	X(TCPDSACKOfoSent) \
 	X(TCPOFOMerge) \
+	X(TCPMD5NotFound) \
 	X(TCPMD5Unexpected) \
+	X(TCPMD5Failure) \
 	X(TCPLostRetransmit) \
 	X(TCPLossProbes) \
 	X(TCPLossProbeRecovery) \

@@ -9,8 +9,9 @@
  * -EAGAIN, recvmsg returns what is queued, -EAGAIN, or 0 at EOF; the owner
  * waits for sk_write_space / sk_data_ready.
  *
- * What this is not: MSG_ZEROCOPY (Fast Open's options are tcp_fastopen.c's),
- * TCP_MD5SIG, repair mode (TCP_REPAIR answers as for a socket outside it).
+ * What this is not: MSG_ZEROCOPY (Fast Open's options are tcp_fastopen.c's,
+ * TCP_MD5SIG's tcp_md5.c's), repair mode (TCP_REPAIR answers as for a
+ * socket outside it).
  * TCP_CM_INQ is the interposer's (it counts what the pair holds).
  */
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include "ip.h"
 #include "net_namespace.h"
 #include "tcp.h"
+#include "tcp_md5.h"
 
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
 #define MAX_TCP_WINDOW	      32767u /* TCP_MAXSEG upper bound, include/net/tcp.h */
@@ -1006,6 +1008,10 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 	case TCP_FASTOPEN_CONNECT:
 	case TCP_FASTOPEN_NO_COOKIE:
 		return tcp_fastopen_setsockopt(sk, optname, optval, optlen);
+	case TCP_MD5SIG:
+	case TCP_MD5SIG_EXT:
+		/* Write-only: getsockopt knows neither (ENOPROTOOPT), as the kernel's. */
+		return tcp_md5_setsockopt(sk, optname, optval, optlen);
 	}
 	err = tcp_get_int(optval, optlen, &val);
 	if (err)

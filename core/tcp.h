@@ -228,6 +228,7 @@ enum tcp_ca_event {
 	CA_EVENT_LOSS, /* the RTO fired */
 };
 struct sock;
+struct tcp_md5sig_key;
 union tcp_cc_info;
 
 /*
@@ -551,6 +552,11 @@ struct tcp_sock {
 	/* Options kept for getsockopt and not acted on (README "Limits today") */
 	uint8_t thin_lto;      /* TCP_THIN_LINEAR_TIMEOUTS */
 	uint32_t tcp_tx_delay; /* TCP_TX_DELAY, microseconds */
+
+	/* TCP-MD5 (tcp_md5.c): the keys, newest first; GSO stays off once one was added. */
+	struct tcp_md5sig_key *md5_keys;
+	uint16_t md5_nkeys;
+	uint8_t md5_gso_off;
 };
 
 /* The headers of a connection's SYN, as the kernel's struct saved_syn. */
@@ -599,8 +605,11 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 				 uint32_t irs);
 /* Leaves the listener's SYN or accept queue (accept, embryo's end, listener's close). */
 void inet_csk_unlink_child(struct sock *child);
-/* Answers skb (a segment for no socket or a bad one) with a RST as RFC 9293 says. */
-void tcp_v4_send_reset(struct net *net, const struct sk_buff *skb);
+/*
+ * Answers skb (a segment for no socket or a bad one) with a RST as RFC 9293
+ * says, signed with sk's TCP-MD5 key for the sender if it holds one.
+ */
+void tcp_v4_send_reset(struct net *net, const struct sock *sk, const struct sk_buff *skb);
 int tcp_v4_init_sock(struct sock *sk);
 void tcp_v4_destroy_sock(struct sock *sk);
 /* The timestamp offset of a connection (secure_tcp_ts_off): 0 when tcp_timestamps is 2. */

@@ -7,8 +7,9 @@
  *
  * What this is not: request_sock mini-sockets (a SYN gets a full child
  * tcp_sock until the SYN queue is full, then a SYN cookie: tcp_syncookies.c),
- * TCP-MD5 (signed segments are dropped), per-route metrics (but Fast Open's
- * cookie cache: tcp_fastopen.c).
+ * per-route metrics (but Fast Open's cookie cache: tcp_fastopen.c).
+ * TCP-MD5's keys and signatures are tcp_md5.c's; here they are checked
+ * before a socket sees a segment, and a child takes its listener's key.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,6 +22,7 @@
 #include "ip.h"
 #include "net_namespace.h"
 #include "tcp.h"
+#include "tcp_md5.h"
 
 #ifndef CHECKSUM_UNNECESSARY
 #define CHECKSUM_UNNECESSARY 1
@@ -65,6 +67,7 @@ void tcp_v4_destroy_sock(struct sock *sk)
 	sk->sk_rmem_alloc = 0;
 	tp->send_head = NULL;
 	tp->retransmit_hint = NULL;
+	tcp_md5_destroy_sock(sk);
 }
 
 void tcp_done_free(struct sock *sk)
@@ -281,11 +284,24 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	tcp_wscale_settle(sk);
 	/* tcp_openreq_init: the SYN's timestamp is the first TS.Recent. */
 	tp->rx_opt.tstamp_ok = tp->rx_opt.saw_tstamp;
+	/* The listener's key for this peer, for the child alone (tcp_v4_syn_recv_sock). */
+	if (ptp->md5_nkeys && !tcp_md5_key_copy(sk, parent, iph->saddr)) {
+		tcp_done_free(sk);
+		return NULL;
+	}
+	/*
+	 * tcp_synack_options: a signed SYN-ACK has no room for SACK blocks
+	 * beside timestamps, so SACK wins; not for a SYN cookie's ACK.
+	 */
+	if (tp->md5_nkeys && th->syn)
+		tp->rx_opt.tstamp_ok &= !tp->rx_opt.sack_ok;
 	if (tp->rx_opt.tstamp_ok) {
 		tp->rx_opt.ts_recent = tp->rx_opt.rcv_tsval;
 		tp->rx_opt.ts_recent_stamp = net->now / NSEC_PER_SEC;
 		tp->tcp_header_len = sizeof(struct tcphdr) + TCPOLEN_TSTAMP_ALIGNED;
 	}
+	if (tp->md5_nkeys)
+		tp->tcp_header_len += TCPOLEN_MD5SIG_ALIGNED; /* tcp_create_openreq_child */
 	tp->tsoffset = secure_tcp_ts_off(net, iph->daddr, iph->saddr);
 	if (!tp->rx_opt.mss_clamp)
 		tp->rx_opt.mss_clamp = TCP_MSS_DEFAULT;
@@ -342,25 +358,64 @@ struct sock *tcp_v4_syn_recv_sock(struct sock *parent, struct sk_buff *skb,
 	return sk;
 }
 
+/*
+ * The key a RST to skb's sender is signed with (tcp_v4_send_reset): sk's
+ * for the sender. With no socket, a signed segment is answered only if a
+ * listener on the port the segment came from (sic, the kernel's lookup)
+ * holds a key for the sender that verifies it; false: send nothing.
+ */
+static bool tcp_v4_reset_md5_key(struct net *net, const struct sock *sk, const struct sk_buff *skb,
+				 const struct tcp_md5sig_key **key)
+{
+	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
+	const struct iphdr *iph = ip_hdr(skb);
+	const uint8_t *hash_location;
+	uint8_t newhash[16];
+
+	*key = NULL;
+	if (sk) {
+		if (tcp_sk(sk)->md5_nkeys)
+			*key = tcp_md5_do_lookup(sk, iph->saddr);
+		return true;
+	}
+	hash_location = tcp_parse_md5sig_option(th);
+	if (!hash_location)
+		return true;
+	sk = __inet_lookup_listener(net, iph->saddr, th->source, iph->daddr, th->source);
+	if (!sk || !tcp_sk(sk)->md5_nkeys)
+		return false;
+	*key = tcp_md5_do_lookup(sk, iph->saddr);
+	if (!*key)
+		return false;
+	tcp_v4_md5_hash_skb(newhash, *key, iph->saddr, iph->daddr, skb);
+	return !memcmp(hash_location, newhash, sizeof(newhash));
+}
+
 /* A RST with addresses and ports from a received segment (tcp_v4_send_reset). */
-void tcp_v4_send_reset(struct net *net, const struct sk_buff *skb)
+void tcp_v4_send_reset(struct net *net, const struct sock *sk, const struct sk_buff *skb)
 {
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 	const struct iphdr *iph = ip_hdr(skb);
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	const struct tcp_md5sig_key *key;
+	unsigned int hlen = sizeof(struct tcphdr);
 	struct sk_buff *nskb;
 	struct tcphdr *rth;
 
 	if (th->rst || ip_addr_is_broadcast(net, iph->daddr))
 		return;
-	nskb = alloc_skb(sizeof(*rth));
+	if (!tcp_v4_reset_md5_key(net, sk, skb, &key))
+		return;
+	if (key)
+		hlen += TCPOLEN_MD5SIG_ALIGNED;
+	nskb = alloc_skb(hlen);
 	if (!nskb)
 		return;
-	rth = (struct tcphdr *)skb_put(nskb, sizeof(*rth));
-	memset(rth, 0, sizeof(*rth));
+	rth = (struct tcphdr *)skb_put(nskb, hlen);
+	memset(rth, 0, hlen);
 	rth->source = th->dest;
 	rth->dest = th->source;
-	rth->doff = sizeof(*rth) / 4;
+	rth->doff = (uint16_t)(hlen / 4);
 	rth->rst = 1;
 	/* RFC 9293 3.10.7.1: take the sequence from the ACK, else ack what came. */
 	if (th->ack) {
@@ -369,53 +424,21 @@ void tcp_v4_send_reset(struct net *net, const struct sk_buff *skb)
 		rth->ack = 1;
 		rth->ack_seq = htonl(cb->end_seq);
 	}
-	rth->check = csum_tcpudp_magic(iph->daddr, iph->saddr, sizeof(*rth), IPPROTO_TCP,
-				       csum_partial(rth, sizeof(*rth), 0));
 	skb_reset_transport_header(nskb);
+	if (key) {
+		uint8_t *opt = (uint8_t *)(rth + 1);
+
+		opt[0] = TCPOPT_NOP;
+		opt[1] = TCPOPT_NOP;
+		opt[2] = TCPOPT_MD5SIG;
+		opt[3] = TCPOLEN_MD5SIG;
+		tcp_v4_md5_hash_skb(opt + 4, key, iph->daddr, iph->saddr, nskb);
+	}
+	rth->check = csum_tcpudp_magic(iph->daddr, iph->saddr, hlen, IPPROTO_TCP,
+				       csum_partial(rth, (int)hlen, 0));
 	__TCP_INC_STATS(net, OutSegs);
 	__TCP_INC_STATS(net, OutRsts);
 	ip_build_and_send_pkt(net, nskb, iph->daddr, iph->saddr, IPPROTO_TCP, 0, 0, 1);
-}
-
-/* Whether the segment carries a TCP-MD5 signature (tcp_parse_md5sig_option). */
-static bool tcp_has_md5sig(const struct tcphdr *th)
-{
-	const uint8_t *p = (const uint8_t *)(th + 1);
-	int length = (int)tcp_hdrlen(th) - (int)sizeof(*th);
-
-	while (length > 0) {
-		int opcode = *p++, opsize;
-
-		if (opcode == TCPOPT_EOL)
-			return false;
-		if (opcode == TCPOPT_NOP) {
-			length--;
-			continue;
-		}
-		if (length < 2)
-			return false;
-		opsize = *p++;
-		if (opsize < 2 || opsize > length)
-			return false;
-		if (opcode == TCPOPT_MD5SIG)
-			return opsize == TCPOLEN_MD5SIG;
-		p += opsize - 2;
-		length -= opsize;
-	}
-	return false;
-}
-
-/*
- * No socket here holds an MD5 key (TCP_MD5SIG is not supported), so a
- * signed segment for a socket is dropped and counted, as the kernel drops
- * one for a socket without a key (tcp_inbound_md5_hash, TCPMD5Unexpected).
- */
-static bool tcp_inbound_md5_unexpected(struct net *net, const struct tcphdr *th)
-{
-	if (!tcp_has_md5sig(th))
-		return false;
-	__NET_INC_STATS(net, TCPMD5Unexpected);
-	return true;
 }
 
 int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
@@ -452,7 +475,7 @@ int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 	sk = __inet_lookup_established(net, iph->saddr, th->source, iph->daddr, th->dest);
 	if (!sk)
 		sk = __inet_lookup_listener(net, iph->saddr, th->source, iph->daddr, th->dest);
-	if (sk && tcp_inbound_md5_unexpected(net, th)) {
+	if (sk && tcp_inbound_md5_hash(sk, skb)) {
 		kfree_skb(skb);
 		return 0;
 	}
@@ -468,7 +491,7 @@ int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 	}
 	if (sk && sk->sk_state != TCP_LISTEN) {
 		if (tcp_rcv_state_process(sk, skb)) {
-			tcp_v4_send_reset(net, skb);
+			tcp_v4_send_reset(net, sk, skb);
 			kfree_skb(skb);
 		}
 		return 0;
@@ -477,13 +500,13 @@ int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 		sk = __inet_lookup_listener(net, iph->saddr, th->source, iph->daddr, th->dest);
 	if (sk) {
 		if (tcp_rcv_listen(sk, skb)) {
-			tcp_v4_send_reset(net, skb);
+			tcp_v4_send_reset(net, sk, skb);
 			kfree_skb(skb);
 		}
 		return 0;
 	}
 	/* No socket: RFC 9293 3.10.7.1, answer with a RST (unless it is one). */
-	tcp_v4_send_reset(net, skb);
+	tcp_v4_send_reset(net, NULL, skb);
 	kfree_skb(skb);
 	return 0;
 

@@ -14,7 +14,9 @@
  *
  * Options are laid out as tcp_options_write does: MSS, SACK-permitted,
  * timestamps and window scale in SYNs and SYN-ACKs (also for SYN cookies),
- * timestamps and SACK/D-SACK blocks after.
+ * timestamps and SACK/D-SACK blocks after; a TCP-MD5 signature (tcp_md5.c)
+ * first wherever the socket holds a key for the peer, in which case a SYN
+ * offers no timestamps and runs go out without GSO (sk_gso_disable).
  *
  * GSO: where the device takes large segments (dev->gso_max_size), new data
  * goes out as one frame carrying a run of queued segments (tcp_tso_segs):
@@ -58,6 +60,7 @@
 #include "net_namespace.h"
 #include "netdevice.h"
 #include "tcp.h"
+#include "tcp_md5.h"
 
 #define TCP_MAX_HDR 60u
 
@@ -68,6 +71,7 @@ uint32_t tcp_time_stamp_ts(const struct tcp_sock *tp)
 
 #define OPTION_SACK_ADVERTISE 0x01
 #define OPTION_TS	      0x02
+#define OPTION_MD5	      0x04
 #define OPTION_WSCALE	      0x08
 
 /* What a segment carries, before it is laid out (struct tcp_out_options). */
@@ -78,6 +82,9 @@ struct tcp_out_options {
 	uint16_t mss; /* 0: none */
 	uint32_t tsval, tsecr;
 	const struct tcp_fastopen_cookie *fastopen; /* SYN or SYN-ACK: Fast Open, last */
+	const struct tcp_md5sig_key *md5;	    /* OPTION_MD5: the key to sign with */
+	bool md5_after_ts;			    /* tcp_v4_send_ack's order: TS, then MD5 */
+	uint8_t *md5_hash;			    /* where tcp_options_write left the digest */
 };
 
 static uint8_t *put_be32(uint8_t *p, uint32_t v)
@@ -94,15 +101,27 @@ static uint32_t opt_word(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 	return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
 }
 
+/* NOP, NOP, the MD5 option; the digest's 16 bytes are left for the signature. */
+static uint8_t *tcp_md5_option_write(uint8_t *ptr, struct tcp_out_options *o)
+{
+	ptr = put_be32(ptr, opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_MD5SIG, TCPOLEN_MD5SIG));
+	o->md5_hash = ptr;
+	return ptr + 16;
+}
+
 /*
  * Lays the options out in the kernel's order and 32-bit words
- * (tcp_options_write): MSS; SACK-permitted sharing the timestamp's word
+ * (tcp_options_write): NOP, NOP, TCP-MD5 (after the timestamp in the ACKs
+ * tcp_v4_send_ack builds); MSS; SACK-permitted sharing the timestamp's word
  * (else NOP, NOP before it); NOP, NOP, timestamp; NOP, window scale; NOP,
  * NOP, SACK blocks with the D-SACK block first. Writing the blocks spends
  * the D-SACK.
  */
-static void tcp_options_write(uint8_t *ptr, struct tcp_sock *tp, const struct tcp_out_options *o)
+static void tcp_options_write(uint8_t *ptr, struct tcp_sock *tp, struct tcp_out_options *o)
 {
+	/* TCP-MD5 first, where the kernel's tcp_options_write puts it. */
+	if ((o->options & OPTION_MD5) && !(o->md5_after_ts && (o->options & OPTION_TS)))
+		ptr = tcp_md5_option_write(ptr, o);
 	if (o->mss)
 		ptr = put_be32(ptr, opt_word(TCPOPT_MSS, TCPOLEN_MSS, (uint8_t)(o->mss >> 8),
 					     (uint8_t)o->mss));
@@ -115,6 +134,8 @@ static void tcp_options_write(uint8_t *ptr, struct tcp_sock *tp, const struct tc
 						     TCPOLEN_TIMESTAMP));
 		ptr = put_be32(ptr, o->tsval);
 		ptr = put_be32(ptr, o->tsecr);
+		if ((o->options & OPTION_MD5) && o->md5_after_ts)
+			ptr = tcp_md5_option_write(ptr, o);
 	} else if (o->options & OPTION_SACK_ADVERTISE) {
 		ptr = put_be32(
 			ptr, opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERM, TCPOLEN_SACK_PERM));
@@ -151,6 +172,19 @@ static void tcp_options_ts(const struct tcp_sock *tp, struct tcp_out_options *o,
 	o->tsecr = tsecr;
 }
 
+/* A segment to daddr is signed when sk holds a key for it (tcp_v4_md5_lookup). */
+static unsigned int tcp_md5_options(const struct sock *sk, uint32_t daddr,
+				    struct tcp_out_options *o)
+{
+	if (!tcp_sk(sk)->md5_nkeys)
+		return 0;
+	o->md5 = tcp_md5_do_lookup(sk, daddr);
+	if (!o->md5)
+		return 0;
+	o->options |= OPTION_MD5;
+	return TCPOLEN_MD5SIG_ALIGNED;
+}
+
 /* The MSS we announce: the path's, lowered by TCP_MAXSEG. */
 static uint16_t tcp_advertised_mss(const struct tcp_sock *tp)
 {
@@ -169,10 +203,11 @@ static unsigned int tcp_syn_options(struct sock *sk, struct tcp_out_options *o)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	const struct netns_sysctl *sc = &sock_net(sk)->sysctl;
-	unsigned int size = TCPOLEN_MSS;
+	unsigned int size = TCPOLEN_MSS + tcp_md5_options(sk, sk->sk_daddr, o);
 
 	o->mss = tcp_advertised_mss(tp);
-	if (sc->tcp_timestamps) {
+	/* With a signature there is no room for timestamps beside SACK-permitted. */
+	if (sc->tcp_timestamps && !o->md5) {
 		tcp_options_ts(tp, o, tp->rx_opt.ts_recent);
 		size += TCPOLEN_TSTAMP_ALIGNED;
 	}
@@ -207,6 +242,7 @@ struct tcp_synack_req {
 	bool wscale_ok, tstamp_ok, sack_ok;
 	uint32_t tsval, tsecr;
 	const struct tcp_fastopen_cookie *foc; /* a Fast Open cookie to hand out, or NULL */
+	const struct tcp_md5sig_key *md5;      /* the key for the peer, or NULL */
 };
 
 /* A SYN-ACK (tcp_synack_options) answers only what the SYN offered and we allow. */
@@ -214,6 +250,11 @@ static unsigned int tcp_synack_options(const struct tcp_synack_req *req, struct 
 {
 	unsigned int size = TCPOLEN_MSS;
 
+	if (req->md5) {
+		o->md5 = req->md5;
+		o->options |= OPTION_MD5;
+		size += TCPOLEN_MD5SIG_ALIGNED;
+	}
 	o->mss = req->mss;
 	if (req->wscale_ok) {
 		o->ws = req->rcv_wscale;
@@ -250,6 +291,7 @@ static unsigned int tcp_child_synack_options(struct tcp_sock *tp, struct tcp_out
 		.tsecr = tp->rx_opt.ts_recent,
 		/* Only the first SYN-ACK carries it (tcp_rtx_synack passes none). */
 		.foc = tp->fastopen_synack.len > 0 ? &tp->fastopen_synack : NULL,
+		.md5 = tp->md5_nkeys ? tcp_md5_do_lookup(&tp->inet.sk, tp->inet.sk.sk_daddr) : NULL,
 	};
 
 	return tcp_synack_options(&req, o);
@@ -262,7 +304,11 @@ static unsigned int tcp_child_synack_options(struct tcp_sock *tp, struct tcp_out
  */
 static unsigned int tcp_established_options(const struct tcp_sock *tp, struct tcp_out_options *o)
 {
-	unsigned int size = 0, eff_sacks;
+	const struct sock *sk = &tp->inet.sk;
+	unsigned int size = tcp_md5_options(sk, sk->sk_daddr, o), eff_sacks;
+
+	/* TIME_WAIT's and a request's ACKs (tcp_v4_send_ack) sign after the timestamp. */
+	o->md5_after_ts = sk->sk_state == TCP_TIME_WAIT || sk->sk_state == TCP_SYN_RECV;
 
 	if (tp->rx_opt.tstamp_ok) {
 		tcp_options_ts(tp, o, tp->rx_opt.ts_recent);
@@ -541,6 +587,8 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	}
 	th->window = htons((uint16_t)win);
 	tcp_options_write((uint8_t *)(th + 1), tp, &opts);
+	if (opts.md5)
+		tcp_v4_md5_hash_skb(opts.md5_hash, opts.md5, inet->inet_saddr, sk->sk_daddr, skb);
 	if (skb->gso_size || tcp_csum_offload(sk, skb, hlen)) {
 		/*
 		 * The device sums each piece (tcp_v4_send_check): the field
@@ -762,7 +810,8 @@ static int tcp_transmit_run(struct sock *sk, struct sk_buff *skb, unsigned int n
 	const struct net_device *dev = sock_net(sk)->dev;
 	int err;
 
-	if (n > 1 && dev->gso_max_size)
+	/* TCP-MD5 turned GSO off: each segment carries its own signature. */
+	if (n > 1 && dev->gso_max_size && !tcp_sk(sk)->md5_gso_off)
 		return tcp_transmit_gso(sk, skb, n, mss);
 	err = tcp_transmit_skb(sk, skb, true);
 	while (!err && --n) {
@@ -1141,6 +1190,7 @@ int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, ui
 		.wscale_ok = opt->saw_tstamp && opt->wscale_ok,
 		.sack_ok = opt->saw_tstamp && opt->sack_ok,
 		.tsecr = opt->rcv_tsval,
+		.md5 = ptp->md5_nkeys ? tcp_md5_do_lookup(parent, iph->saddr) : NULL,
 	};
 	uint32_t win = parent->sk_rcvbuf > 0 ? (uint32_t)parent->sk_rcvbuf : 0;
 	unsigned int hlen;
@@ -1172,6 +1222,8 @@ int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, ui
 	((uint8_t *)th)[13] = TCPHDR_SYN | TCPHDR_ACK;
 	th->window = htons((uint16_t)win);
 	tcp_options_write((uint8_t *)(th + 1), ptp, &opts);
+	if (opts.md5)
+		tcp_v4_md5_hash_skb(opts.md5_hash, opts.md5, iph->daddr, iph->saddr, skb);
 	th->check = csum_tcpudp_magic(iph->daddr, iph->saddr, skb->len, IPPROTO_TCP,
 				      csum_partial(th, (int)skb->len, 0));
 	__TCP_INC_STATS(net, OutSegs);
@@ -1201,6 +1253,9 @@ int tcp_connect(struct sock *sk)
 	tp->rx_opt.num_sacks = 0;
 	/* ts_recent: 0, or TIME_WAIT's for a 4-tuple taken over (the SYN echoes it). */
 	tp->tcp_header_len = sizeof(struct tcphdr);
+	/* tcp_connect_init: until the SYN-ACK says otherwise (tcp_ts_sack_settle). */
+	if (tp->md5_nkeys && tcp_md5_do_lookup(sk, sk->sk_daddr))
+		tp->tcp_header_len += TCPOLEN_MD5SIG_ALIGNED;
 	/* The first SYN's time: a SYN-ACK must echo a timestamp from then on. */
 	tp->retrans_stamp = sock_net(sk)->now;
 	tp->rx_opt.rcv_wscale =

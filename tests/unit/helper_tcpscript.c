@@ -213,8 +213,10 @@ static int build_opts(struct tcpscript *sc, const char *spec, uint32_t sack_base
 			b[n] = 34, b[n + 1] = (uint8_t)(2 + len);
 			n += 2 + len;
 		} else if (!strncmp(s, "md5", 3)) {
+			/* The digest is not compared: the script holds no key. */
 			b[n] = 19, b[n + 1] = 18;
 			memset(b + n + 2, 0x5a, 16);
+			memset(m + n + 2, 0, 16);
 			n += 18;
 			s += 3;
 		} else if (!strncmp(s, "sack ", 5)) {

@@ -15,6 +15,7 @@
  * TCPSCRIPT_PEER_ISN.
  * Options are written as a comma-separated list, in wire order:
  *   "mss 1460,sackOK,TS val 5 ecr 0,nop,wscale 7,sack 101:201 301:401,md5,eol"
+ * "md5" is a TCP-MD5 option whose digest is not compared (injected: 0x5a bytes).
  * A timestamp value may be "*" (any) or "now" (the stack's clock in ms,
  * which is its TSval when tcp_timestamps is 2: no per-connection offset).
  * SACK edges are relative to the sequence space they acknowledge (the
