@@ -14,7 +14,8 @@
 # selectors and sendfile into a socket, an rsync client pulling and
 # pushing, nmap's connect scan (refused and open ports), lftp in passive and
 # active FTP, libmemcached's tools (text and binary protocols), ncat over
-# TLS as client and server and with --sh-exec, socat's socket options
+# TLS as client and server and with --sh-exec, ssh's stdio forwarding (-W),
+# curl's parallel HTTP/2 transfers, socat's socket options
 # (keepalive, nodelay, buffers, TOS), sshd (privilege separation, re-exec)
 # serving ssh, scp and sftp, git daemon handing the socket to upload-pack,
 # unbound answering over UDP and TCP, tinyproxy (GET and CONNECT), stunnel
@@ -68,7 +69,7 @@ server:
 	local-data: 'txt.battery.test. TXT "$(printf 'u%.0s' $(seq 1 250))" "$(printf 'v%.0s' $(seq 1 250))"'
 EOT
 # tinyproxy_conf NAME; stunnel_conf NAME PEER: TLS in, plain HTTP out to
-# the peer's http.server; nginx_conf NAME: HTTP/2 over TLS.
+# the peer's http.server; nginx_conf NAME PORT: HTTP/2 over TLS.
 tinyproxy_conf() {
 	printf '%s\n' "Port 8607" "Timeout 30" "MaxClients 20" "ConnectPort 8511" "LogLevel Error" \
 		"LogFile \"$W/$1-tinyproxy.err\"" >"$W/tinyproxy-$1.conf"
@@ -93,7 +94,7 @@ http {
 	uwsgi_temp_path $W/tmp;
 	scgi_temp_path $W/tmp;
 	server {
-		listen 8609 ssl http2;
+		listen $2 ssl http2;
 		ssl_certificate $W/cert.pem;
 		ssl_certificate_key $W/key.pem;
 		root $W/www;
@@ -113,6 +114,9 @@ testbed_peer ncat --ssl --ssl-cert "$W/cert.pem" --ssl-key "$W/key.pem" -l -k 85
 	--sh-exec "cat $W/www/file" >"$W/peer-ncat.log" 2>&1 &
 testbed_peer socat TCP4-LISTEN:8508,fork,reuseaddr EXEC:sha256sum >"$W/peer-socat.log" 2>&1 &
 testbed_peer "$TB_PY" -m http.server -b 0.0.0.0 -d "$W/www" 8510 >"$W/peer-http.server.log" 2>&1 &
+testbed_peer /usr/sbin/sshd -D -e -p 8512 -f "$W/ssh/sshd_config" >"$W/peer-sshd.log" 2>&1 &
+nginx_conf peer 8513
+testbed_peer nginx -c "$W/nginx-peer/nginx.conf" -p "$W/nginx-peer" >"$W/peer-nginx.log" 2>&1 &
 (cd "$W/www" && exec ip netns exec "$TB_NS_PEER" openssl s_server -quiet -accept 8511 -cert "$W/cert.pem" \
 	-key "$W/key.pem" -WWW) >"$W/peer-s_server.log" 2>&1 &
 
@@ -128,7 +132,7 @@ start_servers() {
 	"$1" tinyproxy -d -c "$W/tinyproxy-$2.conf" >"$W/$2-tinyproxy.log" 2>&1 &
 	stunnel_conf "$2" "$3"
 	"$1" stunnel "$W/stunnel-$2.conf" >"$W/$2-stunnel.log" 2>&1 &
-	nginx_conf "$2"
+	nginx_conf "$2" 8609
 	"$1" nginx -c "$W/nginx-$2/nginx.conf" -p "$W/nginx-$2" >"$W/$2-nginx.log" 2>&1 &
 	"$1" ncat -l -k 8610 --sh-exec sha256sum >"$W/$2-ncat.log" 2>&1 &
 	"$1" ncat --ssl --ssl-cert "$W/cert.pem" --ssl-key "$W/key.pem" -l -k 8611 \
@@ -137,7 +141,7 @@ start_servers() {
 start_servers testbed_shim shim "$TB_PEER_ADDR"
 start_servers testbed_nat native "$TB_NAT_PEER_ADDR"
 
-for p in $(seq 8501 8508) 8510 8511; do
+for p in $(seq 8501 8508) 8510 8511 8512 8513; do
 	testbed_wait_listen "$TB_NS_PEER" tcp "$p" 30 || tb_fail "the peer's server on TCP port $p did not start"
 done
 for p in 8501 8502 8503; do
@@ -168,6 +172,8 @@ lftp-client ::: client ::: lftp -c "set net:max-retries 2; set net:timeout 20; o
 memcached-client ::: client ::: memccp --servers=$SRV:8506 $W/www/mid && memccat --servers=$SRV:8506 mid | sha256sum && memccp --binary --servers=$SRV:8506 $W/www/s.txt && memccat --binary --servers=$SRV:8506 s.txt ::: ^small$
 ncat-ssl-client ::: client ::: ncat --ssl --recv-only $SRV 8507 | sha256sum ::: ^[0-9a-f]{64}  -$
 socat-options ::: client ::: socat -t 20 - TCP4:$SRV:8508,keepalive,keepidle=10,keepintvl=5,keepcnt=3,nodelay,sndbuf=262144,rcvbuf=262144,tos=16 <$W/www/file ::: ^[0-9a-f]{64}  -$
+ssh-forward ::: client ::: $SSH -p 8512 -W $SRV:8508 root@$SRV <$W/www/file && $SSH -p 8512 root@$SRV "cat $W/www/file" | sha256sum ::: ^[0-9a-f]{64}  -$
+curl-http2 ::: client ::: curl -sSk --http2 --parallel -o $OUT/1 -o $OUT/2 -o $OUT/3 -w '%{http_version} %{http_code} %{size_download}\n' https://$SRV:8513/file https://$SRV:8513/s.txt https://$SRV:8513/mid 2>$OUT/progress | sort && cat $OUT/1 $OUT/2 $OUT/3 | sha256sum ::: ^2 200 1500000$
 perl-server ::: server ::: perl $APPS/perl_io_socket.pl client $SRV 8601 $W/www/file ::: ^put 1500000 [0-9a-f]{64}$
 ruby-server ::: server ::: ruby $APPS/ruby_socket.rb client $SRV 8602 $W/www/file ::: ^back 1500000 [0-9a-f]{64} true$
 socketserver-server ::: server ::: $TB_PY $APPS/socketserver_app.py client $SRV 8603 $W/www/file ::: ^get 1500000 [0-9a-f]{64}$
