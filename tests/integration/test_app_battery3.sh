@@ -19,7 +19,8 @@
 # (keepalive, nodelay, buffers, TOS), sshd (privilege separation, re-exec)
 # serving ssh, scp and sftp, git daemon handing the socket to upload-pack,
 # unbound answering over UDP and TCP, tinyproxy (GET and CONNECT), stunnel
-# in front of a plain server, and nginx serving HTTP/2 over TLS.
+# in front of a plain server, nginx serving HTTP/2 over TLS, and a redis
+# replica (out to its master, in from its clients).
 #
 # Topology: testbed_native_up (native 10.98.0.10 <-> peer 10.98.0.2) beside
 # the testbed (stack 10.99.0.10 <-> peer 10.99.0.2).
@@ -37,7 +38,8 @@ testbed_nat() { ip netns exec "$TB_NS_NAT" "$@"; }
 mkdir -p "$W/www" "$W/ftp" "$W/tree/sub" "$W/up" "$W/tmp" &&
 	head -c 1500000 /dev/urandom >"$W/www/file" && head -c 300000 /dev/urandom >"$W/www/mid" &&
 	echo small >"$W/www/s.txt" && cp "$W/www/file" "$W/www/s.txt" "$W/ftp/" &&
-	cp "$W/www/file" "$W/tree/a" && cp "$W/www/mid" "$W/tree/sub/b" || tb_fail "cannot write the test files"
+	cp "$W/www/file" "$W/tree/a" && cp "$W/www/mid" "$W/tree/sub/b" &&
+	base64 -w0 "$W/www/file" >"$W/value" || tb_fail "cannot write the test files"
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=battery -days 2 \
 	-keyout "$W/key.pem" -out "$W/cert.pem" >/dev/null 2>&1 || tb_fail "cannot make a TLS certificate"
 git init -q "$W/repo" && cp -r "$W/tree/." "$W/repo/" && git -C "$W/repo" add . &&
@@ -116,6 +118,8 @@ testbed_peer socat TCP4-LISTEN:8508,fork,reuseaddr EXEC:sha256sum >"$W/peer-soca
 testbed_peer "$TB_PY" -m http.server -b 0.0.0.0 -d "$W/www" 8510 >"$W/peer-http.server.log" 2>&1 &
 testbed_peer /usr/sbin/sshd -D -e -p 8512 -f "$W/ssh/sshd_config" >"$W/peer-sshd.log" 2>&1 &
 nginx_conf peer 8513
+testbed_peer redis-server --bind 0.0.0.0 --port 8514 --save '' --appendonly no --protected-mode no \
+	--dir "$W" >"$W/peer-redis.log" 2>&1 &
 testbed_peer nginx -c "$W/nginx-peer/nginx.conf" -p "$W/nginx-peer" >"$W/peer-nginx.log" 2>&1 &
 (cd "$W/www" && exec ip netns exec "$TB_NS_PEER" openssl s_server -quiet -accept 8511 -cert "$W/cert.pem" \
 	-key "$W/key.pem" -WWW) >"$W/peer-s_server.log" 2>&1 &
@@ -134,6 +138,10 @@ start_servers() {
 	"$1" stunnel "$W/stunnel-$2.conf" >"$W/$2-stunnel.log" 2>&1 &
 	nginx_conf "$2" 8609
 	"$1" nginx -c "$W/nginx-$2/nginx.conf" -p "$W/nginx-$2" >"$W/$2-nginx.log" 2>&1 &
+	# a replica of the peer's redis: it connects out to the master and
+	# serves the peer's redis-cli.
+	"$1" redis-server --bind 0.0.0.0 --port 8612 --save '' --appendonly no --protected-mode no \
+		--dir "$W" --dbfilename "$2.rdb" --replicaof "$3" 8514 >"$W/$2-redis.log" 2>&1 &
 	"$1" ncat -l -k 8610 --sh-exec sha256sum >"$W/$2-ncat.log" 2>&1 &
 	"$1" ncat --ssl --ssl-cert "$W/cert.pem" --ssl-key "$W/key.pem" -l -k 8611 \
 		--sh-exec "cat $W/www/file" >"$W/$2-ncat-ssl.log" 2>&1 &
@@ -141,19 +149,26 @@ start_servers() {
 start_servers testbed_shim shim "$TB_PEER_ADDR"
 start_servers testbed_nat native "$TB_NAT_PEER_ADDR"
 
-for p in $(seq 8501 8508) 8510 8511 8512 8513; do
+for p in $(seq 8501 8508) $(seq 8510 8514); do
 	testbed_wait_listen "$TB_NS_PEER" tcp "$p" 30 || tb_fail "the peer's server on TCP port $p did not start"
 done
 for p in 8501 8502 8503; do
 	testbed_wait_listen "$TB_NS_PEER" udp "$p" 30 || tb_fail "the peer's server on UDP port $p did not start"
 done
-for p in $(seq 8601 8611); do
+for p in $(seq 8601 8612); do
 	testbed_wait_listen "$TB_NS_NAT" tcp "$p" 30 || tb_fail "the native server on TCP port $p did not start"
 	testbed_wait_tcp "$TB_NS_PEER" "$TB_SHIM_ADDR" "$p" 30 || tb_fail "the server on TCP port $p under the shim is not reachable"
 done
 for p in 8601 8602 8603 8606; do
 	testbed_wait_listen "$TB_NS_NAT" udp "$p" 30 || tb_fail "the native server on UDP port $p did not start"
 done
+# Both redis replicas have made their first copy from the master.
+online=no
+for i in $(seq 1 300); do
+	[ "$(testbed_peer redis-cli -p 8514 info replication | grep -c 'state=online')" = 2 ] && online=yes && break
+	sleep 0.1
+done
+[ "$online" = yes ] || tb_fail "the redis replicas did not come online: $(testbed_peer redis-cli -p 8514 info replication | tr '\r\n' '  ')"
 tb_say "servers up after ${SECONDS}s"
 SSH="ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i $W/ssh/user"
 export SSH
@@ -183,6 +198,7 @@ unbound ::: server ::: for t in +notcp +tcp; do dig $t +short -p 8606 @$SRV svc.
 tinyproxy ::: server ::: curl -sS -x http://$SRV:8607 http://${SRV%.10}.2:8510/file | sha256sum && curl -sSk -x http://$SRV:8607 https://${SRV%.10}.2:8511/s.txt ::: ^small$
 stunnel ::: server ::: curl -sSk -o $OUT/1 -o $OUT/2 -w '%{http_code} %{size_download}\n' https://$SRV:8608/file https://$SRV:8608/s.txt && sha256sum <$OUT/1 ::: ^200 1500000$
 nginx-http2 ::: server ::: curl -sSk --http2 -o $OUT/1 -o $OUT/2 -o $OUT/3 -w '%{http_version} %{http_code} %{num_connects} %{size_download}\n' https://$SRV:8609/file https://$SRV:8609/s.txt https://$SRV:8609/mid && cat $OUT/1 $OUT/3 | sha256sum ::: ^2 200 0 6$
+redis-replica ::: server ::: M="-h ${SRV%.10}.2 -p 8514" && redis-cli $M -x set big.${OUT##*/} <$W/value && redis-cli $M wait 2 30000 && redis-cli -h $SRV -p 8612 strlen big.${OUT##*/} && redis-cli -h $SRV -p 8612 --raw get big.${OUT##*/} | head -c -1 | sha256sum && redis-cli -h $SRV -p 8612 info replication | grep -E '^(role|master_link_status):' | tr -d '\r' ::: ^2000000$
 ncat-server ::: server ::: ncat $SRV 8610 <$W/www/file && ncat --ssl --recv-only $SRV 8611 | sha256sum ::: ^[0-9a-f]{64}  -$
 EOT
 }
