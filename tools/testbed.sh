@@ -346,7 +346,12 @@ testbed_test_begin() {
 
 testbed_test_cleanup() {
 	[ -n "${TB_WATCH_PID:-}" ] && kill "$TB_WATCH_PID" 2>/dev/null && wait "$TB_WATCH_PID" 2>/dev/null
-	[ -n "${TB_NS_NAT:-}" ] && ip netns del "$TB_NS_NAT" 2>/dev/null
+	# The native namespace's servers go with it (deleting the name alone
+	# leaves them running, reparented to init).
+	if [ -n "${TB_NS_NAT:-}" ]; then
+		tb_ns_kill "$TB_NS_NAT"
+		ip netns del "$TB_NS_NAT" 2>/dev/null
+	fi
 	TB_NS_NAT=
 	TB_WATCH_PID=
 	testbed_down
