@@ -343,6 +343,27 @@ __attribute__((constructor)) static void shim_constructor(void)
 
 /* ---- user memory ---- */
 
+/* The main thread's stack top, below its arguments and environment (ld.so's). */
+extern void *__libc_stack_end;
+
+/*
+ * The main stack's live part is how far a plain memcpy may go without
+ * process_vm_readv's EFAULT check (a system call and a page walk: a few
+ * per connection, an epoll_event or an option value on the caller's stack).
+ * Between this frame and the stack's top every page is mapped and
+ * writable: it is one mapping, grown down past this frame. The frame is on
+ * the main stack when it lies within 8 MiB (the usual RLIMIT_STACK) below
+ * the top: the kernel puts mmap_base at least 128 MiB below the stack, so
+ * no thread stack, signal stack or coroutine stack is there.
+ */
+static bool shim_on_main_stack(const void *p, size_t len)
+{
+	uintptr_t frame = (uintptr_t)__builtin_frame_address(0), top = (uintptr_t)__libc_stack_end;
+	uintptr_t a = (uintptr_t)p;
+
+	return frame < top && top - frame <= (8u << 20) && a >= frame && a < top && len <= top - a;
+}
+
 static int shim_vm_copy(void *dst, const void *src, size_t len, bool to_user)
 {
 	struct iovec local, remote;
@@ -350,6 +371,10 @@ static int shim_vm_copy(void *dst, const void *src, size_t len, bool to_user)
 
 	if (!len)
 		return 0;
+	if (shim_on_main_stack(to_user ? dst : src, len)) {
+		memcpy(dst, src, len);
+		return 0;
+	}
 	if (to_user) {
 		local = (struct iovec){(void *)src, len};
 		remote = (struct iovec){dst, len};
