@@ -623,10 +623,10 @@ void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_a
 	} else {
 		int64_t ssrb = (int64_t)c->prr_delivered - c->prr_out;
 
-		if (una_advanced || newly_lost)
-			sndcnt = (ssrb > newly_acked_sacked ? ssrb : newly_acked_sacked) + 1;
-		else
-			sndcnt = newly_acked_sacked;
+		/* PRR-SSRB; one more only for an ACK that moved snd_una and found no new loss. */
+		sndcnt = ssrb > newly_acked_sacked ? ssrb : newly_acked_sacked;
+		if (una_advanced && !newly_lost)
+			sndcnt++;
 		if (sndcnt > delta)
 			sndcnt = delta;
 	}

@@ -1202,8 +1202,10 @@ Test(tcp_script, rack_reordering_is_not_loss)
  * 5 and 7 are lost, and of the peer's ACKs only the third arrives, its
  * blocks newest first (6, 4, 2). None of them arrived below a segment
  * SACKed before this ACK, so RACK keeps no reordering window: with three
- * SACKed, the holes below segment 6 are lost at once and go again now (PRR
- * allows four), not after a reordering timer.
+ * SACKed, the holes below segment 6 are lost at once and go again, not
+ * after a reordering timer: three now (PRR: as many as were delivered,
+ * none more on an ACK that found new losses), the fourth at the next ACK
+ * with segment 7, found lost by then.
  */
 Test(tcp_script, sack_blocks_of_one_ack_are_not_reordering)
 {
@@ -1217,10 +1219,13 @@ Test(tcp_script, sack_blocks_of_one_ack_are_not_reordering)
 	    {10, '>', {".", SEG(6), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(7), 1, 1448, 0, "*"}},
 	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "8689:10137 5793:7241 2897:4345")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {20, '>', {".", SEG(3), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(5), 1, 1448, 0, "*"}});
+	    {20, '>', {".", SEG(3), 1, 1448, 0, "*"}});
 	cr_assert(!tp->rack.reord);
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
-	RUN({30, '<', {".", 1, SEG(8), 0, 0, "nop,nop,TS val 5002 ecr 1020"}});
+	/* The three arrived; segment 7, sent before them, is overdue too. */
+	RUN({30, '<', {".", 1, SEG(5), 0, 0, PEER_SACK(1020, "8689:10137")}},
+	    {30, '>', {".", SEG(5), 1, 1448, 0, "*"}}, {30, '>', {"P.", SEG(7), 1, 1448, 0, "*"}},
+	    {40, '<', {".", 1, SEG(8), 0, 0, "nop,nop,TS val 5002 ecr 1030"}});
 	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
 	cr_assert_eq(ext()->TCPTimeouts, 0);
 }
