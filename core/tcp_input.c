@@ -300,7 +300,7 @@ void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 			tp->mdev_max = TCP_RTO_MIN;
 		}
 	}
-	tp->rto = tp->srtt + tp->rttvar;
+	tp->rto = tcp_rto_jiffies(tp->srtt + tp->rttvar);
 	if (tp->rto > TCP_RTO_MAX)
 		tp->rto = TCP_RTO_MAX;
 }

@@ -1083,6 +1083,7 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, unsigned i
 			tp->retrans_out++;
 		}
 		TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
+		TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_RACK_DONE; /* back on RACK's list */
 	}
 	if (tp->cong.ca_state == TCP_CA_Recovery || tp->cong.ca_state == TCP_CA_CWR)
 		tp->cong.prr_out += n;

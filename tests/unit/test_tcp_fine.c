@@ -25,6 +25,11 @@
 static struct tcpscript *sc;
 static struct socket *sock;
 
+static struct tcpext_mib *ext(void)
+{
+	return &sc->ts->net[0].mib.tcpext;
+}
+
 /* The data frames side 0 hands its device: first sequence (relative) and segments. */
 struct frame {
 	uint32_t seq;
@@ -90,11 +95,12 @@ static int send_bytes(struct socket *s, size_t len)
 }
 
 /*
- * An established connection from the stack: SYN at 0, RTT 1 ms, so that
- * tcp_tso_autosize allows frames of 20 segments and more (the GSO limit
- * halves per 512 us of minimum RTT) and the window alone bounds a run.
+ * An established connection from the stack: SYN at 0, SYN-ACK and ACK at
+ * rtt ms. At 1 ms tcp_tso_autosize allows frames of 20 segments and more
+ * (the GSO limit halves per 512 us of minimum RTT), so the window alone
+ * bounds a run.
  */
-static struct tcp_sock *established(void)
+static struct tcp_sock *established_rtt(uint64_t rtt)
 {
 	int err = 0;
 	struct sockaddr_in to = twostack_sin(1, TCPSCRIPT_PEER_PORT);
@@ -103,9 +109,14 @@ static struct tcp_sock *established(void)
 	cr_assert_not_null(sock);
 	cr_assert_eq(twostack_connect(sock, &to), -EINPROGRESS);
 	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
-	    {1, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
-	    {1, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	    {rtt, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
+	    {rtt, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
 	return tcp_sk(sock->sk);
+}
+
+static struct tcp_sock *established(void)
+{
+	return established_rtt(1);
 }
 
 /* Ten full segments at 1 ms. */
@@ -192,4 +203,97 @@ Test(tcp_fine, sacked_segment_splits_the_run)
 	cr_assert_eq(tp->retrans_out, 4);
 	RUN({3, '<', {".", 1, SEG(10), 0, 0, "nop,nop,TS val 5002 ecr 1002"}});
 	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+}
+
+/* ---- RACK's reordering timer and marks (tcp_rack_reo_timeout, tcp_mark_skb_lost) ---- */
+
+/*
+ * After a timeout, the reordering timer finds a retransmission lost: the
+ * kernel moves from Loss into Recovery there (tcp_rack_reo_timeout enters
+ * recovery from any state but Recovery) and resends it at once. The path
+ * is known to reorder (as after a D-SACK), so RACK waits a quarter of the
+ * minimum RTT (4 ms / 4) past the RTT, and its timer two ticks more, before
+ * calling it lost.
+ */
+Test(tcp_fine, reordering_timer_moves_loss_into_recovery)
+{
+	static char ack1[64], ack2[96];
+	struct tcp_sock *tp;
+	unsigned long long t;
+
+	sc->ts->net[0].sysctl.tcp_early_retrans = 0; /* the RTO, not a loss probe */
+	sc->ts->net[0].sysctl.tcp_frto = 0;
+	tp = established_rtt(4);
+	cr_assert_eq(send_bytes(sock, 4 * 1448), 4 * 1448);
+	RUN({4, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {4, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {4, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {4, '>', {"P.", SEG(3), 1, 1448, 0, "*"}});
+	/* All four lost: the RTO resends the head. */
+	t = 4 + tp->rto / NSEC_PER_MSEC;
+	RUN({t, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	tp->rack.reord = 1;
+	/* The peer echoes the resends' timestamps: no undo (Eifel). */
+	snprintf(ack1, sizeof(ack1), "nop,nop,TS val 5001 ecr %llu", 1000 + t);
+	snprintf(ack2, sizeof(ack2), "nop,nop,TS val 5002 ecr %llu,nop,nop,sack 2897:4345",
+		 1010 + t);
+	/* The head's ACK doubles the window: segments 1 and 2 go again. */
+	RUN({t + 10, '<', {".", 1, SEG(1), 0, 0, ack1}},
+	    {t + 10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {t + 10, '>', {".", SEG(2), 1, 1448, 0, "*"}});
+	/*
+	 * Segment 2's resend arrives, 1's not: within the reordering window
+	 * yet. The SACKed segment's room goes to segment 3.
+	 */
+	RUN({t + 20, '<', {".", 1, SEG(1), 0, 0, ack2}},
+	    {t + 20, '>', {"P.", SEG(3), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	cr_assert_eq(tp->pending_timer, ICSK_TIME_REO_TIMEOUT);
+	RUN({t + 23, '>', {".", SEG(1), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(ext()->TCPSackRecovery, 1);
+	cr_assert(tcpscript_quiet_until(sc, t + 30), "%s", sc->err);
+}
+
+/*
+ * A tail loss probe's resend that RACK then finds lost keeps its
+ * retransmitted mark (tcp_mark_skb_lost clears it only on a segment that
+ * was already marked lost): it stays counted in flight, recovery does not
+ * send it again, and RACK does not look at it again (the kernel took it off
+ * its list), so the RTO resends it.
+ */
+Test(tcp_fine, lost_loss_probe_waits_for_the_rto)
+{
+	struct tcp_sock *tp = established_rtt(10);
+	uint64_t rto_at;
+
+	cr_assert_eq(send_bytes(sock, 3 * 1448), 3 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {"P.", SEG(2), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    /* srtt 10 ms: the probe 2 * 10 + 2 ms after the ACK. */
+	    {42, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
+	cr_assert_eq(ext()->TCPLossProbes, 1);
+	cr_assert(tcpscript_quiet_until(sc, 43), "%s", sc->err);
+	cr_assert_eq(send_bytes(sock, 1448), 1448);
+	/*
+	 * New data after the probe arrives, the probe does not. RACK's RTT is
+	 * its newest sample, segment 1's (sent at 10, acknowledged at 53: 43
+	 * ms), so its timer finds the probe lost at 42 + 43 + 2.5 (a quarter
+	 * of the minimum RTT) + 2 ms.
+	 */
+	RUN({43, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {53, '<', {".", 1, SEG(2), 0, 0, PEER_SACK(1043, "4345:5793")}});
+	cr_assert_eq(tp->pending_timer, ICSK_TIME_REO_TIMEOUT);
+	cr_assert(tcpscript_quiet_until(sc, 90), "%s", sc->err);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(TCP_SKB_CB(skb_peek(&sock->sk->sk_write_queue))->sacked & 0x03,
+		     TCPCB_LOST | TCPCB_SACKED_RETRANS);
+	cr_assert_eq(tp->lost_out, 1);
+	cr_assert_eq(tp->retrans_out, 1);
+	cr_assert_eq(ext()->TCPLostRetransmit, 0);
+	/* Nothing more until the RTO, counted from the probe's send. */
+	rto_at = 42 + tp->rto / NSEC_PER_MSEC;
+	cr_assert(tcpscript_quiet_until(sc, rto_at - 1), "%s", sc->err);
+	RUN({rto_at, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
+	cr_assert_eq(ext()->TCPTimeouts, 1);
 }
