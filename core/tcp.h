@@ -250,7 +250,7 @@ struct rate_sample {
 	uint64_t last_tx;	  /* ns, its transmit time (for rtt_us) */
 	bool is_app_limited;	  /* the sample's data was sent app-limited */
 	bool is_retrans;	  /* the sample's segment was a retransmission */
-	bool is_ack_delayed;	  /* the ACK may have been delayed (never set: see tcp_rate.c) */
+	bool is_ack_delayed;	  /* the ACK may have been delayed (FLAG_ACK_MAYBE_DELAYED) */
 };
 
 struct tcp_congestion_ops {

@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
 #include <string.h>
 
 #include "helper_tcpscript.h"
@@ -296,4 +297,49 @@ Test(tcp_fine, lost_loss_probe_waits_for_the_rto)
 	cr_assert(tcpscript_quiet_until(sc, rto_at - 1), "%s", sc->err);
 	RUN({rto_at, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
 	cr_assert_eq(ext()->TCPTimeouts, 1);
+}
+
+/* ---- BBR's min_rtt filter and the ACK-delay flag (FLAG_ACK_MAYBE_DELAYED) ---- */
+
+static uint32_t bbr_min_rtt_us(void)
+{
+	union tcp_cc_info info;
+	int len = sizeof(info);
+
+	cr_assert_eq(sock->ops->getsockopt(sock, SOL_TCP, TCP_CC_INFO, (char *)&info, &len), 0);
+	cr_assert_eq(len, (int)sizeof(info.bbr));
+	return info.bbr.bbr_min_rtt;
+}
+
+/* Sends len bytes at at_ms and has the peer acknowledge them rtt_ms later. */
+static void send_and_ack(uint32_t seq, uint32_t len, uint64_t at_ms, uint64_t rtt_ms)
+{
+	static char ack[64];
+
+	cr_assert(tcpscript_quiet_until(sc, at_ms), "%s", sc->err);
+	cr_assert_eq(send_bytes(sock, len), (int)len);
+	snprintf(ack, sizeof(ack), "nop,nop,TS val 5100 ecr %llu",
+		 1000 + (unsigned long long)at_ms);
+	RUN({at_ms, '>', {"P.", seq, 1, len, 0, "*"}},
+	    {at_ms + rtt_ms, '<', {".", 1, seq + len, 0, 0, ack}});
+}
+
+/*
+ * Once BBR's minimum RTT is 10 s old, the next sample replaces it (and
+ * PROBE_RTT starts), unless its ACK may have been delayed: the ACK of one
+ * small segment sent alone, with nothing else to report, may have waited
+ * for the peer's delayed-ACK timer, so its 50 ms say nothing of the path
+ * (bbr_update_min_rtt's !rs->is_ack_delayed). A full segment's 50 ms do
+ * replace it.
+ */
+Test(tcp_fine, bbr_min_rtt_ignores_a_maybe_delayed_ack)
+{
+	tcpscript_linux_sysctls(sc, "bbr");
+	established_rtt(10);
+	send_and_ack(1, 100, 10, 10);
+	cr_assert_eq(bbr_min_rtt_us(), 10000);
+	send_and_ack(101, 100, 10100, 50);
+	cr_assert_eq(bbr_min_rtt_us(), 10000, "a runt's ACK, maybe delayed");
+	send_and_ack(201, 1448, 10200, 50);
+	cr_assert_eq(bbr_min_rtt_us(), 50000, "a full segment's ACK");
 }
