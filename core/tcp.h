@@ -102,12 +102,14 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCP_INVALID_RATELIMIT	 (500ull * NSEC_PER_MSEC) /* tcp_invalid_ratelimit */
 #define TCP_PAWS_MSL		 60 /* s: a RST may ignore PAWS when TS.Recent is older */
 
-#define TCP_MIN_MSS	       88u    /* include/net/tcp.h */
-#define TCP_MAX_WINDOW	       65535u /* without window scaling */
-#define TCP_MAX_WSCALE	       14     /* RFC 7323 2.3 */
-#define TCP_INIT_CWND	       10u    /* RFC 6928, as Linux */
-#define TCP_INFINITE_SSTHRESH  0x7fffffffu
-#define TCP_TIMEWAIT_LEN       (60ull * NSEC_PER_SEC)
+#define TCP_MIN_MSS	      88u    /* include/net/tcp.h */
+#define TCP_MAX_WINDOW	      65535u /* without window scaling */
+#define TCP_MAX_WSCALE	      14     /* RFC 7323 2.3 */
+#define TCP_INIT_CWND	      10u    /* RFC 6928, as Linux */
+#define TCP_INFINITE_SSTHRESH 0x7fffffffu
+#define TCP_TIMEWAIT_LEN      (60ull * NSEC_PER_SEC)
+/* This machine's CONFIG_HZ (/proc/config.gz): the kernel keeps the RTO in jiffies of 4 ms. */
+#define TCP_HZ		       250
 #define TCP_RTO_MIN	       (200ull * NSEC_PER_MSEC)
 #define TCP_RTO_MAX	       (120ull * NSEC_PER_SEC)
 #define TCP_TIMEOUT_INIT       (1ull * NSEC_PER_SEC)
@@ -152,6 +154,7 @@ _Static_assert(sizeof(struct tcp_skb_cb) <= 48, "tcp_skb_cb fits skb->cb");
 #define TCPCB_LOST	     0x02 /* presumed lost, counted in lost_out */
 #define TCPCB_EVER_RETRANS   0x04 /* sent more than once: no RTT sample (Karn) */
 #define TCPCB_SACKED_ACKED   0x08 /* the peer SACKed it, counted in sacked_out */
+#define TCPCB_RACK_DONE	     0x10 /* RACK marked it lost: off its list (tsorted) until resent */
 
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)&(skb)->cb[0])
 
@@ -251,7 +254,7 @@ struct rate_sample {
 	uint64_t last_tx;	  /* ns, its transmit time (for rtt_us) */
 	bool is_app_limited;	  /* the sample's data was sent app-limited */
 	bool is_retrans;	  /* the sample's segment was a retransmission */
-	bool is_ack_delayed;	  /* the ACK may have been delayed (never set: see tcp_rate.c) */
+	bool is_ack_delayed;	  /* the ACK may have been delayed (FLAG_ACK_MAYBE_DELAYED) */
 };
 
 struct tcp_congestion_ops {
@@ -925,6 +928,7 @@ void tcp_init_xmit_timers(struct sock *sk);
 void tcp_clear_xmit_timers(struct sock *sk);
 void tcp_reset_xmit_timer(struct sock *sk, int what, uint64_t when);
 void tcp_rearm_rto(struct sock *sk);
+uint64_t tcp_rto_jiffies(uint64_t ns);
 uint64_t tcp_rto_delta(const struct sock *sk);
 void tcp_set_keepalive(struct sock *sk, int val);
 void tcp_reset_keepalive_timer(struct sock *sk, uint64_t len);

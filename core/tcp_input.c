@@ -300,7 +300,7 @@ void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 			tp->mdev_max = TCP_RTO_MIN;
 		}
 	}
-	tp->rto = tp->srtt + tp->rttvar;
+	tp->rto = tcp_rto_jiffies(tp->srtt + tp->rttvar);
 	if (tp->rto > TCP_RTO_MAX)
 		tp->rto = TCP_RTO_MAX;
 }
@@ -623,10 +623,10 @@ void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_a
 	} else {
 		int64_t ssrb = (int64_t)c->prr_delivered - c->prr_out;
 
-		if (una_advanced || newly_lost)
-			sndcnt = (ssrb > newly_acked_sacked ? ssrb : newly_acked_sacked) + 1;
-		else
-			sndcnt = newly_acked_sacked;
+		/* PRR-SSRB; one more only for an ACK that moved snd_una and found no new loss. */
+		sndcnt = ssrb > newly_acked_sacked ? ssrb : newly_acked_sacked;
+		if (una_advanced && !newly_lost)
+			sndcnt++;
 		if (sndcnt > delta)
 			sndcnt = delta;
 	}
@@ -1112,7 +1112,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	uint64_t rtt = 0, sack_rtt = 0, ca_rtt = 0;
 	uint32_t newly_sacked = 0, prior_delivered = tp->delivered, prior_lost = tp->lost;
 	struct rate_sample rs = {.prior_in_flight = prior_in_flight};
-	bool win_changed, is_dup, dsack = false, reo_armed = false;
+	uint32_t prior_sacked = tp->sacked_out;
+	bool win_changed, is_dup, dsack = false, reo_armed = false, ack_delayed = false;
 	bool sack = tp->rx_opt.sack_ok, advanced = after(ack, prior_snd_una);
 
 	tp->cong.orig_acked = 0;
@@ -1173,6 +1174,17 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		if (acked_pkts)
 			tcp_mtup_probe_acked(sk);
 		/*
+		 * FLAG_ACK_MAYBE_DELAYED (tcp_clean_rtx_queue): one runt, timed and
+		 * sent with nothing else delivered meanwhile, acknowledged by an ACK
+		 * with nothing else to say, may have waited for the peer's delayed
+		 * ACK; BBR's expired min_rtt filter does not take its RTT.
+		 */
+		ack_delayed = rtt && acked_pkts == 1 && !prior_sacked &&
+			      ack - prior_snd_una < tp->mss_cache &&
+			      rs.prior_delivered + 1 == tp->delivered && !newly_sacked && !dsack &&
+			      !((cb->tcp_flags & TCPHDR_ECE) && (tp->ecn_flags & TCP_ECN_OK)) &&
+			      prior_snd_una != tp->iss;
+		/*
 		 * Samples as tcp_ack_update_rtt prefers them: send time, SACK,
 		 * echo. The estimator takes the oldest segment's; the minimum
 		 * and the congestion control the newest's (ca_rtt_us), unless
@@ -1220,6 +1232,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	tcp_rate_gen(sk, tp->delivered - prior_delivered, tp->lost - prior_lost, &rs);
 	/* The congestion control's RTT: this ACK's ca_rtt (tcp_ack_update_rtt). */
 	rs.rtt_us = ca_rtt ? (int64_t)(ca_rtt / NSEC_PER_USEC) : -1;
+	rs.is_ack_delayed = ack_delayed;
 	tcp_cong_control(sk, &rs);
 	if (advanced) {
 		/* RACK's reordering timer, when armed, stays (FLAG_SET_XMIT_TIMER). */

@@ -22,9 +22,12 @@
  * goes out as one frame carrying a run of queued segments (tcp_tso_segs):
  * as many as the congestion window, the peer's window and the device
  * allow. The queue keeps its one-MSS skbs, each counted as one packet in
- * flight, so SACK, loss marking and retransmission (always one MSS) see
- * the same segments whether they left alone or inside a GSO frame; the
- * frame is only the vehicle, with its checksum left to the device. A
+ * flight, so SACK, loss marking and retransmission see the same segments
+ * whether they left alone or inside a GSO frame; the frame is only the
+ * vehicle, with its checksum left to the device. Retransmissions are
+ * frames too: a contiguous run of lost segments goes again as one, up to
+ * the room in the window and the GSO size, as the kernel resends what is
+ * left of a lost TSO skb (tcp_xmit_retransmit_queue). A
  * device without it gets the same runs as back-to-back MTU frames
  * (tcp_transmit_run): the kernel's TCP always builds GSO frames (GSO is
  * always on for TCP since Linux 4.19) and cuts them in software below
@@ -49,7 +52,7 @@
  * than one frame per wakeup, which would pace below the rate.
  *
  * What this is not (yet): TSO deferral (tcp_tso_should_defer: whatever the
- * windows allow goes now), GSO retransmissions.
+ * windows allow goes now).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -769,6 +772,16 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	return tcp_xmit_segment(sk, c, TCP_SKB_CB(skb)->seq, tcp_skb_flags(sk, skb));
 }
 
+/* The payload bytes of the n queued segments from skb. */
+static unsigned int tcp_run_bytes(const struct sk_buff *skb, unsigned int n)
+{
+	unsigned int len = 0;
+
+	for (; n--; skb = skb->next)
+		len += skb->len;
+	return len;
+}
+
 /*
  * Sends the n queued segments from skb as one GSO frame of gso_size mss
  * (the run tcp_tso_segs chose: contiguous, all but the last full). The
@@ -909,6 +922,21 @@ static unsigned int tcp_tso_autosize(struct sock *sk, unsigned int mss)
 }
 
 /*
+ * The most segments one frame carries (tcp_tso_segs without the windows):
+ * tcp_tso_autosize's, within the 64 KiB of one IP packet.
+ */
+static unsigned int tcp_tso_max_segs(struct sock *sk, unsigned int mss)
+{
+	const struct net_device *dev = sock_net(sk)->dev;
+	unsigned int max =
+		(unsigned int)(tcp_gso_max_size(dev) < 65535 ? tcp_gso_max_size(dev) : 65535) -
+		IPV4_HLEN - TCP_MAX_HDR;
+
+	max /= mss;
+	return max < tcp_tso_autosize(sk, mss) ? max : tcp_tso_autosize(sk, mss);
+}
+
+/*
  * How many queued segments from skb (sendable on its own) leave as one frame
  * (tcp_tso_autosize and tcp_mss_split_point, simply): while the device takes
  * GSO frames, up to the 64 KiB of one IP packet, the congestion window's
@@ -925,11 +953,7 @@ static unsigned int tcp_tso_segs(struct sock *sk, struct sk_buff *skb, unsigned 
 	/* In urgent mode each segment's own header carries its urgent pointer. */
 	if (!dev || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN) || tp->urg_mode)
 		return 1;
-	max = (unsigned int)(tcp_gso_max_size(dev) < 65535 ? tcp_gso_max_size(dev) : 65535) -
-	      IPV4_HLEN - TCP_MAX_HDR;
-	max /= mss;
-	if (max > tcp_tso_autosize(sk, mss))
-		max = tcp_tso_autosize(sk, mss);
+	max = tcp_tso_max_segs(sk, mss);
 	if (max > quota)
 		max = quota;
 	/* A frame ends at a stamped segment: each send's stamp is its own frame's. */
@@ -1041,12 +1065,52 @@ void tcp_push_pending_frames(struct sock *sk, int nonagle)
 		tcp_check_probe_timer(sk);
 }
 
-/* Retransmits the head of skb (one MSS at most); counts RetransSegs. */
-int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
+/*
+ * How many segments from skb, which goes again, go with it in one frame
+ * (the run __tcp_retransmit_skb cuts from a lost TSO skb in the kernel):
+ * the contiguous full segments after it that are lost and not yet resent,
+ * at most segs, within the peer's window. A segment larger than the MSS
+ * (the MSS shrank) is cut to it first; a short segment, a FIN, a SYN or a
+ * stamped segment ends the run, as in tcp_tso_segs.
+ */
+static unsigned int tcp_retrans_run_len(struct sock *sk, struct sk_buff *skb, unsigned int mss,
+					unsigned int segs)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int n = 1;
+
+	if (tp->urg_mode || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN))
+		return 1;
+	while (n < segs && skb->len == mss &&
+	       !(TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_FIN | TCPHDR_SYN)) &&
+	       !(skb->tx_flags & SKBTX_ANY_TSTAMP) &&
+	       !skb_queue_is_last(&sk->sk_write_queue, skb) && skb->next != tp->send_head) {
+		struct sk_buff *next = skb->next;
+		uint8_t s = TCP_SKB_CB(next)->sacked;
+
+		if (!(s & TCPCB_LOST) || (s & (TCPCB_SACKED_RETRANS | TCPCB_SACKED_ACKED)))
+			break;
+		if (next->len > mss && tcp_fragment(sk, next, mss))
+			break;
+		if (after(TCP_SKB_CB(next)->end_seq, tcp_wnd_end(tp)))
+			break;
+		skb = next;
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Sends skb again, with up to segs - 1 lost segments after it in the same
+ * GSO frame (__tcp_retransmit_skb, tcp_retransmit_skb): each segment of the
+ * run is marked and counted (RetransSegs) as the kernel counts the pcount
+ * of its TSO skb, and the run is paced as one frame.
+ */
+static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, unsigned int segs)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
-	unsigned int mss = tcp_current_mss(sk);
+	unsigned int mss = tcp_current_mss(sk), n, len = 0;
 	int err;
 
 	if (skb->len > mss && tcp_fragment(sk, skb, mss))
@@ -1056,30 +1120,41 @@ int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 	/* tcp_ecn_clear_syn (tcp_ecn_fallback): a SYN sent again asks for no ECN. */
 	if ((TCP_SKB_CB(skb)->tcp_flags & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
 		TCP_SKB_CB(skb)->tcp_flags &= (uint8_t) ~(TCPHDR_ECE | TCPHDR_CWR);
-	err = tcp_transmit_skb(sk, skb, true);
+	n = tcp_retrans_run_len(sk, skb, mss, segs);
+	err = tcp_transmit_run(sk, skb, n, mss);
 	if (err)
 		return err;
-	tcp_data_sent_paced(sk, skb, 1, skb->len);
-	if (!(TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_RETRANS)) {
-		TCP_SKB_CB(skb)->sacked |= TCPCB_SACKED_RETRANS;
-		tp->retrans_out++;
+	tcp_data_sent_paced(sk, skb, n, tcp_run_bytes(skb, n));
+	for (unsigned int i = 0; i < n; i++, skb = skb->next) {
+		len += skb->len;
+		if (!(TCP_SKB_CB(skb)->sacked & TCPCB_SACKED_RETRANS)) {
+			TCP_SKB_CB(skb)->sacked |= TCPCB_SACKED_RETRANS;
+			tp->retrans_out++;
+		}
+		TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
+		TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_RACK_DONE; /* back on RACK's list */
 	}
-	TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
 	if (tp->cong.ca_state == TCP_CA_Recovery || tp->cong.ca_state == TCP_CA_CWR)
-		tp->cong.prr_out++;
+		tp->cong.prr_out += n;
 	if (tp->cong.undo_marker) {
 		if (tp->cong.undo_retrans < 0)
 			tp->cong.undo_retrans = 0;
-		tp->cong.undo_retrans++;
+		tp->cong.undo_retrans += (int)n;
 		if (!tp->cong.undo_stamp)
 			tp->cong.undo_stamp = net->now;
 	}
 	if (!tp->retrans_stamp)
 		tp->retrans_stamp = net->now;
-	tp->total_retrans++;
-	tp->bytes_retrans += skb->len;
-	__TCP_INC_STATS(net, RetransSegs);
+	tp->total_retrans += n;
+	tp->bytes_retrans += len;
+	net->mib.tcp.RetransSegs += n;
 	return 0;
+}
+
+/* Retransmits the head of skb, one MSS at most (the RTO's, a loss probe's, a SYN's). */
+int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
+{
+	return __tcp_retransmit_skb(sk, skb, 1);
 }
 
 /* Control segments without payload that are not kept for retransmission. */
@@ -1350,17 +1425,26 @@ void tcp_xmit_retransmit_queue(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb =
 		tp->retransmit_hint ? tp->retransmit_hint : skb_peek(&sk->sk_write_queue);
+	unsigned int max_segs;
 
+	if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue || skb == tp->send_head)
+		return;
+	max_segs = sock_net(sk)->dev ? tcp_tso_max_segs(sk, tcp_current_mss(sk)) : 1;
 	for (; skb && skb != (struct sk_buff *)&sk->sk_write_queue && skb != tp->send_head;
 	     skb = skb->next) {
 		uint8_t s = TCP_SKB_CB(skb)->sacked;
+		uint32_t in_flight = tcp_packets_in_flight(tp);
 
-		if (tcp_pacing_check(sk) || tcp_packets_in_flight(tp) >= tp->cong.snd_cwnd)
+		if (tcp_pacing_check(sk) || in_flight >= tp->cong.snd_cwnd)
 			break;
 		tp->retransmit_hint = skb;
 		if (!(s & TCPCB_LOST) || (s & TCPCB_SACKED_RETRANS))
 			continue;
-		if (tcp_retransmit_skb(sk, skb))
+		/* A contiguous lost run goes as one frame, within cwnd and the GSO size. */
+		if (__tcp_retransmit_skb(sk, skb,
+					 tp->cong.snd_cwnd - in_flight < max_segs
+						 ? tp->cong.snd_cwnd - in_flight
+						 : max_segs))
 			break;
 		/* The head went again: the RTO (not a loss probe) now guards it. */
 		if (skb == skb_peek(&sk->sk_write_queue) &&

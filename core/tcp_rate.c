@@ -17,9 +17,8 @@
  *
  * Differences from the kernel: times are the stack clock in ns (the kernel
  * keeps us); the app-limited test has no qdisc or device queue to look at
- * (this stack hands every frame to the link at once), and no ACK is
- * flagged as delayed (is_ack_delayed stays false: the kernel sets it from
- * its ACK-delay heuristic, used by BBR only when its min_rtt expires).
+ * (this stack hands every frame to the link at once). is_ack_delayed is
+ * set by tcp_ack (the kernel's FLAG_ACK_MAYBE_DELAYED).
  */
 #include "net_namespace.h"
 #include "tcp.h"

@@ -79,8 +79,11 @@ int64_t tcp_rack_skb_timeout(const struct tcp_sock *tp, const struct sk_buff *sk
 }
 
 /*
- * Marks a segment lost (tcp_mark_skb_lost): a lost retransmission leaves
- * retrans_out so that it can go again.
+ * Marks a segment lost (tcp_mark_skb_lost): a lost retransmission of a
+ * segment already marked lost leaves retrans_out so that it can go again.
+ * A segment resent before it was marked (a tail loss probe's) only gains
+ * the mark: its resend still counts in flight until RACK finds that one
+ * lost too, as the kernel's.
  */
 void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 {
@@ -89,17 +92,17 @@ void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 
 	if (cb->sacked & TCPCB_SACKED_ACKED)
 		return;
-	/* tcp_sum_lost: a lost retransmission counts again. */
-	if (!(cb->sacked & TCPCB_LOST) || (cb->sacked & TCPCB_SACKED_RETRANS))
-		tp->lost++;
-	if (cb->sacked & TCPCB_SACKED_RETRANS) {
-		cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
-		tp->retrans_out--;
-		__NET_INC_STATS(sock_net(sk), TCPLostRetransmit);
-	}
-	if (!(cb->sacked & TCPCB_LOST)) {
+	if (cb->sacked & TCPCB_LOST) {
+		if (cb->sacked & TCPCB_SACKED_RETRANS) {
+			cb->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
+			tp->retrans_out--;
+			__NET_INC_STATS(sock_net(sk), TCPLostRetransmit);
+			tp->lost++; /* tcp_notify_skb_loss_event: it counts again */
+		}
+	} else {
 		cb->sacked |= TCPCB_LOST;
 		tp->lost_out++;
+		tp->lost++;
 	}
 	/* The next retransmission pass starts at the head (tcp_verify_retransmit_hint). */
 	tp->retransmit_hint = NULL;
@@ -122,17 +125,23 @@ static void tcp_rack_detect_loss(struct sock *sk, uint64_t *reo_timeout)
 
 		if (skb == tp->send_head)
 			break;
-		/* SACKed, or lost and not yet sent again: nothing to decide. */
-		if ((cb->sacked & TCPCB_SACKED_ACKED) ||
+		/*
+		 * SACKed, lost and not yet sent again, or found lost by RACK since
+		 * its last send (the kernel takes it off the tsorted list): nothing
+		 * to decide.
+		 */
+		if ((cb->sacked & (TCPCB_SACKED_ACKED | TCPCB_RACK_DONE)) ||
 		    ((cb->sacked & TCPCB_LOST) && !(cb->sacked & TCPCB_SACKED_RETRANS)))
 			continue;
 		if (!tcp_rack_sent_after(tp->rack.mstamp, cb->when, tp->rack.end_seq, cb->end_seq))
 			continue;
 		remaining = tcp_rack_skb_timeout(tp, skb, reo_wnd);
-		if (remaining <= 0)
+		if (remaining <= 0) {
 			tcp_mark_skb_lost(sk, skb);
-		else if ((uint64_t)remaining > *reo_timeout)
+			cb->sacked |= TCPCB_RACK_DONE;
+		} else if ((uint64_t)remaining > *reo_timeout) {
 			*reo_timeout = (uint64_t)remaining;
+		}
 	}
 }
 
@@ -157,18 +166,22 @@ bool tcp_rack_mark_lost(struct sock *sk)
 	return false;
 }
 
-/* The reordering timer fired (tcp_rack_reo_timeout). */
+/*
+ * The reordering timer fired (tcp_rack_reo_timeout): what it finds lost
+ * starts a recovery, from any state but Recovery itself, so a loss found
+ * after a timeout's episode (Loss) becomes a fast recovery, as the kernel's.
+ */
 void tcp_rack_reo_timeout(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t prior_inflight = tcp_packets_in_flight(tp);
+	uint32_t prior_inflight = tcp_packets_in_flight(tp), lost = tp->lost;
 	uint64_t timeout;
 
 	tcp_rack_detect_loss(sk, &timeout);
 	if (prior_inflight != tcp_packets_in_flight(tp)) {
-		if (tp->cong.ca_state != TCP_CA_Recovery && tp->cong.ca_state != TCP_CA_Loss) {
+		if (tp->cong.ca_state != TCP_CA_Recovery) {
 			tcp_enter_recovery(sk);
-			tcp_cwnd_reduction(sk, 1, false, false);
+			tcp_cwnd_reduction(sk, 1, false, tp->lost != lost);
 		}
 		tcp_xmit_retransmit_queue(sk);
 	}

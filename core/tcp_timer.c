@@ -83,6 +83,18 @@ void tcp_rearm_rto(struct sock *sk)
 	tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, rto);
 }
 
+/*
+ * The RTO as the kernel keeps it (tcp_set_rto): in jiffies, the
+ * microseconds rounded up (usecs_to_jiffies), so a timeout fires on the
+ * tick the kernel's would.
+ */
+uint64_t tcp_rto_jiffies(uint64_t ns)
+{
+	const uint64_t tick_us = NSEC_PER_SEC / NSEC_PER_USEC / TCP_HZ;
+
+	return (ns / NSEC_PER_USEC + tick_us - 1) / tick_us * tick_us * NSEC_PER_USEC;
+}
+
 /* What is left of the RTO since the head last went (tcp_rto_delta_us); 0 if overdue. */
 uint64_t tcp_rto_delta(const struct sock *sk)
 {
@@ -243,7 +255,12 @@ static void tcp_retransmit_timer(struct sock *sk)
 	tp->cong.snd_cwnd_cnt = 0;
 	tp->dup_acks = 0;
 	tp->tlp_high_seq = 0;
-	tcp_xmit_retransmit_queue(sk);
+	/*
+	 * The head goes again, as the kernel's tcp_retransmit_skb of the rtx
+	 * queue's head: also when it is a loss probe's resend, which the
+	 * marking leaves counted as retransmitted (and recovery would skip).
+	 */
+	tcp_retransmit_skb(sk, skb_peek(&sk->sk_write_queue));
 
 	tp->retransmits++;
 	if (tp->backoff < 31)
@@ -276,7 +293,11 @@ static void tcp_write_timer(struct timer_list *t)
 
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
 		return;
-	tp->pending_timer = 0;
+	/*
+	 * As tcp_write_timer_handler: the reordering timer and the loss probe
+	 * stay the pending event while they run, so an RTO they re-arm still
+	 * counts from the head's last send (tcp_rearm_rto).
+	 */
 	switch (what) {
 	case ICSK_TIME_REO_TIMEOUT:
 		tcp_rack_reo_timeout(sk);
@@ -285,11 +306,15 @@ static void tcp_write_timer(struct timer_list *t)
 		tcp_send_loss_probe(sk);
 		break;
 	case ICSK_TIME_RETRANS:
+		tp->pending_timer = 0;
 		tcp_retransmit_timer(sk);
 		break;
 	case ICSK_TIME_PROBE0:
+		tp->pending_timer = 0;
 		tcp_probe_timer(sk);
 		break;
+	default:
+		tp->pending_timer = 0;
 	}
 }
 

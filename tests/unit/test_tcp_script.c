@@ -281,18 +281,21 @@ Test(tcp_script, rtt_from_the_echo_of_a_retransmission_resets_the_rto)
 	c = established();
 	tp = tcp_sk(c->sk);
 
-	/* srtt 10 ms, rttvar 5 ms: RTO = 10 + max(4 * 5, 200) ms. */
-	cr_assert_eq(tp->rto, 210 * NSEC_PER_MSEC);
+	/*
+	 * srtt 10 ms, rttvar 5 ms: RTO = 10 + max(4 * 5, 200) ms, in jiffies of
+	 * 4 ms rounded up (tcp_set_rto): 212 ms.
+	 */
+	cr_assert_eq(tp->rto, 212 * NSEC_PER_MSEC);
 	cr_assert_eq(send_bytes(c, 100), 100);
 	RUN({10, '>', {"P.", 1, 1, 100, 0, "nop,nop,TS val now ecr 5000"}},
-	    {220, '>', {"P.", 1, 1, 100, 0, "nop,nop,TS val now ecr 5000"}});
-	cr_assert_eq(tp->rto, 420 * NSEC_PER_MSEC, "doubled by the timeout");
+	    {222, '>', {"P.", 1, 1, 100, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(tp->rto, 424 * NSEC_PER_MSEC, "doubled by the timeout");
 	cr_assert_eq(tp->backoff, 1);
-	/* The ACK echoes the retransmission's timestamp (1220): RTT 30 ms. */
-	RUN({250, '<', {".", 1, 101, 0, 0, "nop,nop,TS val 5100 ecr 1220"}});
+	/* The ACK echoes the retransmission's timestamp (1222): RTT 30 ms. */
+	RUN({252, '<', {".", 1, 101, 0, 0, "nop,nop,TS val 5100 ecr 1222"}});
 	/* srtt = 7/8 * 10 + 30/8 = 12.5 ms, rttvar = (3 * 5 + 20) / 4 = 8.75 ms. */
 	cr_assert_eq(tp->srtt, 12500 * NSEC_PER_USEC);
-	cr_assert_eq(tp->rto, 212500 * NSEC_PER_USEC);
+	cr_assert_eq(tp->rto, 216 * NSEC_PER_MSEC, "212.5 ms, rounded up to 54 jiffies");
 	cr_assert_eq(tp->backoff, 0);
 }
 
@@ -572,12 +575,12 @@ Test(tcp_script, rto_keeps_sacked_segments_unless_the_peer_reneges)
 	    {10, '>', {"P.", SEG(2), 1, 1448, 0, "*"}},
 	    {20, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 5001 ecr 1010,nop,nop,sack 1449:2897"}});
 	cr_assert_eq(tp->sacked_out, 1);
-	/* RTO 210 ms after the send: segment 0, then 2; not 1. */
-	RUN({220, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	/* RTO 212 ms after the send: segment 0, then 2; not 1. */
+	RUN({222, '>', {".", SEG(0), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
 	RUN({230,
 	     '<',
-	     {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1220,nop,nop,sack 1449:2897"}},
+	     {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1222,nop,nop,sack 1449:2897"}},
 	    {230, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->sacked_out, 1);
 	/* The peer dropped what it SACKed: the next timeout resends from the head. */
@@ -658,18 +661,18 @@ Test(tcp_script, rto_variance_comes_down_once_a_round)
 	stack_sysctl()->tcp_early_retrans = 0; /* no loss probe while the ACK is slow */
 	c = established();
 	tp = tcp_sk(c->sk);
-	cr_assert_eq(tp->rto, 210 * NSEC_PER_MSEC, "10 ms + the 200 ms floor");
+	cr_assert_eq(tp->rto, 212 * NSEC_PER_MSEC, "10 ms + the 200 ms floor, in 4 ms jiffies");
 	cr_assert_eq(send_bytes(c, 1448), 1448);
 	RUN({10, '>', {"P.", SEG(0), 1, 1448, 0, "*"}},
 	    {210, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
 	cr_assert_eq(tp->mdev, 205 * NSEC_PER_MSEC, "20 + 200 - 10 - 20 / 4");
-	cr_assert_eq(tp->rto, (33750 + 205000) * NSEC_PER_USEC);
+	cr_assert_eq(tp->rto, 240 * NSEC_PER_MSEC, "33.75 + 205 ms, rounded up to 60 jiffies");
 	cr_assert_eq(send_bytes(c, 1448), 1448);
 	RUN({210, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
 	    {211, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1210"}});
 	cr_assert_eq(tp->mdev, 186500 * NSEC_PER_USEC, "205 - (205 / 4 - 32.75)");
 	cr_assert_eq(tp->rttvar, 203750 * NSEC_PER_USEC, "205 - (205 - 200) / 4");
-	cr_assert_eq(tp->rto, tp->srtt + tp->rttvar);
+	cr_assert_eq(tp->rto, tcp_rto_jiffies(tp->srtt + tp->rttvar));
 	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, (char *)&ti, &len), 0);
 	cr_assert_eq(ti.tcpi_rttvar, 186500 / 4);
 }
@@ -1117,9 +1120,9 @@ Test(tcp_script, no_rtt_sample_from_an_ack_covering_a_retransmission)
 	/* No timestamps: full 1460-byte segments. */
 	cr_assert_eq(send_bytes(c, 2 * 1460), 2 * 1460);
 	RUN({10, '>', {".", 1, 1, 1460, 0, NULL}}, {10, '>', {"P.", 1461, 1, 1460, 0, NULL}},
-	    {220, '>', {".", 1, 1, 1460, 0, NULL}}, {230, '<', {".", 1, 2921, 0, 0, NULL}});
+	    {222, '>', {".", 1, 1, 1460, 0, NULL}}, {230, '<', {".", 1, 2921, 0, 0, NULL}});
 	cr_assert_eq(tp->srtt, 10 * NSEC_PER_MSEC, "no sample: segment 0 was sent twice");
-	cr_assert_eq(tp->rto, 420 * NSEC_PER_MSEC);
+	cr_assert_eq(tp->rto, 424 * NSEC_PER_MSEC);
 }
 
 /* ---- RACK-TLP (RFC 8985), PRR (RFC 6937) ---- */
@@ -1202,8 +1205,10 @@ Test(tcp_script, rack_reordering_is_not_loss)
  * 5 and 7 are lost, and of the peer's ACKs only the third arrives, its
  * blocks newest first (6, 4, 2). None of them arrived below a segment
  * SACKed before this ACK, so RACK keeps no reordering window: with three
- * SACKed, the holes below segment 6 are lost at once and go again now (PRR
- * allows four), not after a reordering timer.
+ * SACKed, the holes below segment 6 are lost at once and go again, not
+ * after a reordering timer: three now (PRR: as many as were delivered,
+ * none more on an ACK that found new losses), the fourth at the next ACK
+ * with segment 7, found lost by then.
  */
 Test(tcp_script, sack_blocks_of_one_ack_are_not_reordering)
 {
@@ -1217,10 +1222,13 @@ Test(tcp_script, sack_blocks_of_one_ack_are_not_reordering)
 	    {10, '>', {".", SEG(6), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(7), 1, 1448, 0, "*"}},
 	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "8689:10137 5793:7241 2897:4345")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {20, '>', {".", SEG(3), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(5), 1, 1448, 0, "*"}});
+	    {20, '>', {".", SEG(3), 1, 1448, 0, "*"}});
 	cr_assert(!tp->rack.reord);
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
-	RUN({30, '<', {".", 1, SEG(8), 0, 0, "nop,nop,TS val 5002 ecr 1020"}});
+	/* The three arrived; segment 7, sent before them, is overdue too. */
+	RUN({30, '<', {".", 1, SEG(5), 0, 0, PEER_SACK(1020, "8689:10137")}},
+	    {30, '>', {".", SEG(5), 1, 1448, 0, "*"}}, {30, '>', {"P.", SEG(7), 1, 1448, 0, "*"}},
+	    {40, '<', {".", 1, SEG(8), 0, 0, "nop,nop,TS val 5002 ecr 1030"}});
 	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
 	cr_assert_eq(ext()->TCPTimeouts, 0);
 }
@@ -1357,7 +1365,7 @@ Test(tcp_script, timestamp_undoes_a_spurious_timeout)
 	tp = tcp_sk(c->sk);
 	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
-	    {220, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	    {222, '>', {".", SEG(0), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
 	cr_assert_eq(tp->cong.snd_cwnd, 1);
 	RUN({225, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
@@ -1384,8 +1392,8 @@ Test(tcp_script, a_needed_timeout_is_not_undone)
 	tp = tcp_sk(c->sk);
 	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
-	    {220, '>', {".", SEG(0), 1, 1448, 0, "*"}},
-	    {230, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1220"}});
+	    {222, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {230, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1222"}});
 	cr_assert_eq(ext()->TCPLossUndo, 0);
 	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut of the window of 10");
 	cr_assert_lt(tp->cong.snd_cwnd, 10);
@@ -1409,10 +1417,10 @@ Test(tcp_script, timeout_in_recovery_keeps_its_ssthresh)
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
 	cr_assert_eq(tp->cong.snd_ssthresh, 7);
-	RUN({230, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	RUN({232, '>', {".", SEG(0), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
 	cr_assert_eq(tp->cong.snd_ssthresh, 7, "no second cut for the same window");
-	RUN({240, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1230"}});
+	RUN({240, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1232"}});
 	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
 	cr_assert_eq(ext()->TCPTimeouts, 1);
@@ -1424,7 +1432,7 @@ Test(tcp_script, timeout_in_recovery_keeps_its_ssthresh)
 
 /*
  * Without timestamps (so the Eifel test cannot decide) and without a loss
- * probe: four segments at 10 ms, the RTO resends segment 0 at 220 ms, two
+ * probe: four segments at 10 ms, the RTO resends segment 0 at 222 ms, two
  * more segments wait behind the window of one.
  */
 static struct tcp_sock *frto_timeout_sack(int sack)
@@ -1446,11 +1454,11 @@ static struct tcp_sock *frto_timeout_sack(int sack)
 	    {10, '>', {".", FSEG(1), 1, 1460, 0, NULL}},
 	    {10, '>', {".", FSEG(2), 1, 1460, 0, NULL}},
 	    {10, '>', {"P.", FSEG(3), 1, 1460, 0, NULL}},
-	    {220, '>', {".", FSEG(0), 1, 1460, 0, NULL}});
+	    {222, '>', {".", FSEG(0), 1, 1460, 0, NULL}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
 	cr_assert_eq(tp->cong.snd_cwnd, 1);
 	cr_assert_eq(send_bytes(c, 2 * 1460), 2 * 1460);
-	cr_assert(tcpscript_quiet_until(sc, 222), "%s", sc->err);
+	cr_assert(tcpscript_quiet_until(sc, 224), "%s", sc->err);
 	return tp;
 }
 
