@@ -163,6 +163,17 @@ static inline struct sk_buff *skb_get(struct sk_buff *skb)
 	return skb;
 }
 
+/*
+ * Asks for the lines a queue walk reads first (linkage and len; TCP's cb):
+ * a walk of a long queue of cold segments otherwise waits on each next
+ * pointer in turn (prefetch() in the kernel's list walks).
+ */
+static inline void skb_prefetch(const struct sk_buff *skb)
+{
+	__builtin_prefetch(skb);
+	__builtin_prefetch(skb->cb);
+}
+
 static inline bool skb_is_nonlinear(const struct sk_buff *skb)
 {
 	return skb->data_len != 0;

@@ -420,6 +420,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != tp->send_head) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
+		skb_prefetch(skb->next);
 		/* Its unacked front began at cb->seq: the ACK stamp once, even if partly acked. */
 		tcp_ack_tstamp(sk, skb, cb->seq);
 		if (after(cb->end_seq, ack)) {

@@ -962,6 +962,7 @@ static unsigned int tcp_tso_segs(struct sock *sk, struct sk_buff *skb, unsigned 
 	       !skb_queue_is_last(&sk->sk_write_queue, skb)) {
 		struct sk_buff *next = skb->next;
 
+		skb_prefetch(next->next);
 		if (next->len > mss || after(TCP_SKB_CB(next)->end_seq, tcp_wnd_end(tp)))
 			break;
 		if (skb_queue_is_last(&sk->sk_write_queue, next) &&
