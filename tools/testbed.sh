@@ -187,6 +187,54 @@ testbed_native_up() {
 		ip -n "$TB_NS_PEER" link set "$ifq" up
 }
 
+# testbed_tcp_sink PORT: a kernel TCP server on the peer at PORT that reads
+# every connection to its end, until the test ends.
+testbed_tcp_sink() {
+	cat >"$TB_WORK/sink.py" <<'PY'
+import socket, sys, threading
+def sink(c):
+	while c.recv(65536):
+		pass
+	c.close()
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("0.0.0.0", int(sys.argv[1])))
+l.listen(8)
+while True:
+	c, _ = l.accept()
+	threading.Thread(target=sink, args=(c,), daemon=True).start()
+PY
+	testbed_peer "$TB_PY" "$TB_WORK/sink.py" "$1" >"$TB_WORK/sink.log" 2>&1 &
+	testbed_wait_listen "$TB_NS_PEER" tcp "$1" 10
+}
+
+# testbed_kernel_then_shim PROG ARGS...: PROG first on the kernel of the
+# shim namespace (given an address for the run), then under the shim, each
+# with ARGS; outputs in $TB_WORK/native and $TB_WORK/shim.
+testbed_kernel_then_shim() {
+	local name
+	name=$(basename "$1")
+	tb_say "native: $name from the kernel at $TB_KERNEL_ADDR"
+	testbed_kernel_addr_on || tb_fail "cannot give the kernel an address"
+	testbed_native_shim_ns "$@" >"$TB_WORK/native" 2>"$TB_WORK/native.log" ||
+		tb_fail "$name failed natively: $(cat "$TB_WORK/native.log")"
+	testbed_kernel_addr_off
+	testbed_kernel_counter_reset
+	tb_say "shim: $name from the stack at $TB_SHIM_ADDR"
+	testbed_shim "$@" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" ||
+		tb_fail "$name failed under the shim: $(cat "$TB_WORK/shim.log")"
+}
+
+# testbed_same_lines: fails, showing the difference, unless $TB_WORK/shim
+# has the lines of $TB_WORK/native.
+testbed_same_lines() {
+	if ! diff -u "$TB_WORK/native" "$TB_WORK/shim" >"$TB_WORK/diff"; then
+		cat "$TB_WORK/diff"
+		tb_fail "$(grep -c '^-[^-]' "$TB_WORK/diff") of $(wc -l <"$TB_WORK/native") lines differ from the kernel"
+	fi
+	tb_say "ok: $(wc -l <"$TB_WORK/native") lines, no difference from the kernel"
+}
+
 # testbed_native_vs_shim PY ARGS...: a differential run of the Python
 # program PY, natively (testbed_native_up's namespace) and under the shim,
 # each given its own kernel peer's address first and then ARGS; fails

@@ -129,36 +129,36 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc)
 	return off;
 }
 
-int shim_cmsg_gso(const void *ctl, size_t len)
+/* The value of the first level/type message of a block shim_cmsg_build made, or false. */
+static bool shim_cmsg_find(const void *ctl, size_t len, int level, int type, void *val, size_t n)
 {
 	const uint8_t *p = ctl;
 	struct cmsghdr ch;
-	uint16_t gso;
 
 	for (size_t off = 0; off + sizeof(ch) <= len; off += CMSG_ALIGN(ch.cmsg_len)) {
 		memcpy(&ch, p + off, sizeof(ch));
-		if (ch.cmsg_level == SOL_UDP && ch.cmsg_type == UDP_SEGMENT) {
-			memcpy(&gso, p + off + sizeof(ch), sizeof(gso));
-			return gso;
+		if (ch.cmsg_level == level && ch.cmsg_type == type) {
+			memcpy(val, p + off + sizeof(ch), n);
+			return true;
 		}
 	}
-	return -1;
+	return false;
+}
+
+int shim_cmsg_gso(const void *ctl, size_t len)
+{
+	uint16_t gso;
+
+	return shim_cmsg_find(ctl, len, SOL_UDP, UDP_SEGMENT, &gso, sizeof(gso)) ? gso : -1;
 }
 
 int shim_cmsg_tsflags(const void *ctl, size_t len)
 {
-	const uint8_t *p = ctl;
-	struct cmsghdr ch;
 	uint32_t flags;
 
-	for (size_t off = 0; off + sizeof(ch) <= len; off += CMSG_ALIGN(ch.cmsg_len)) {
-		memcpy(&ch, p + off, sizeof(ch));
-		if (ch.cmsg_level == SOL_SOCKET && ch.cmsg_type == SO_TIMESTAMPING_OLD) {
-			memcpy(&flags, p + off + sizeof(ch), sizeof(flags));
-			return (int)flags;
-		}
-	}
-	return -1;
+	return shim_cmsg_find(ctl, len, SOL_SOCKET, SO_TIMESTAMPING_OLD, &flags, sizeof(flags))
+		       ? (int)flags
+		       : -1;
 }
 
 void shim_errq_note(int fd)

@@ -15,33 +15,8 @@ testbed_test_begin errq_wake
 prog=$SOCKSHIM_BUILD_DIR/tests/errq_wake
 [ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
 
-cat >"$TB_WORK/peer.py" <<'PY'
-import socket, threading
-def sink(c):
-	while c.recv(65536):
-		pass
-	c.close()
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("0.0.0.0", 7201))
-l.listen(8)
-while True:
-	c, _ = l.accept()
-	threading.Thread(target=sink, args=(c,), daemon=True).start()
-PY
-testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" tcp 7201 10 || tb_fail "the peer's sink did not start"
-
-tb_say "native: errq_wake from the kernel at $TB_KERNEL_ADDR"
-testbed_kernel_addr_on || tb_fail "cannot give the kernel an address"
-testbed_native_shim_ns "$prog" "$TB_PEER_ADDR" >"$TB_WORK/native" 2>"$TB_WORK/native.log" ||
-	tb_fail "errq_wake failed natively: $(cat "$TB_WORK/native.log")"
-testbed_kernel_addr_off
-testbed_kernel_counter_reset
-
-tb_say "shim: errq_wake from the stack at $TB_SHIM_ADDR"
-testbed_shim "$prog" "$TB_PEER_ADDR" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" ||
-	tb_fail "errq_wake failed under the shim: $(cat "$TB_WORK/shim.log")"
+testbed_tcp_sink 7201 || tb_fail "the peer's sink did not start"
+testbed_kernel_then_shim "$prog" "$TB_PEER_ADDR"
 
 # The native run must have seen what the comparison is about.
 [ "$(grep -c ': woken 1 .*ERR' "$TB_WORK/native")" -ge 8 ] ||
@@ -54,9 +29,5 @@ if grep -q timeout "$TB_WORK/shim"; then
 	tb_say "a waiter under the shim was not woken:"
 	grep timeout "$TB_WORK/shim"
 fi
-if ! diff -u "$TB_WORK/native" "$TB_WORK/shim" >"$TB_WORK/diff"; then
-	cat "$TB_WORK/diff"
-	tb_fail "$(grep -c '^-[^-]' "$TB_WORK/diff") of $(wc -l <"$TB_WORK/native") lines differ from the kernel"
-fi
-tb_say "ok: $(wc -l <"$TB_WORK/native") lines, no difference from the kernel"
+testbed_same_lines
 testbed_test_end
