@@ -197,8 +197,7 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 			       .sockopt = {.level = SOL_SOCKET,
 					   .optname = SHIM_SO_DGRAM_SIZE,
 					   .optlen = sizeof(struct shim_dgram_size)}};
-	struct shim_dgram_size d = {.len = (uint32_t)total,
-				    .gso_size = shim_cmsg_gso(m->msg_control, m->msg_controllen)};
+	struct shim_dgram_size d = {.len = (uint32_t)total};
 	struct shim_dgram_size_rep r;
 	struct shim_rep rep;
 
@@ -210,6 +209,7 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 		memcpy(&d.to, m->msg_name, sizeof(d.to));
 		d.to.sin_family = AF_INET; /* AF_UNSPEC is AF_INET to udp_sendmsg */
 	}
+	d.gso_size = shim_cmsg_gso(m->msg_control, m->msg_controllen);
 	memcpy(req.sockopt.optval, &d, sizeof(d));
 	/* No host to ask: the send finds out the same. */
 	if (shim_ctl_call(&req, &rep, NULL, fd))
