@@ -101,7 +101,10 @@ testbed_peer lighttpd -D -f "$W/lighttpd-peer.conf" >"$W/peer-lighttpd.log" 2>&1
 (cd "$W/www" && exec ip netns exec "$TB_NS_PEER" openssl s_server -quiet -accept 8302 -cert "$W/cert.pem" \
 	-key "$W/key.pem" -WWW) >"$W/peer-s_server.log" 2>&1 &
 testbed_peer socat UDP4-RECVFROM:8303,fork EXEC:'tr a-z A-Z' >"$W/peer-socat-udp.log" 2>&1 &
+# One iperf3 server per test (TCP, UDP): a server still finishing one test
+# answers the next client "busy" (as the shim side's two below).
 testbed_peer iperf3 -s -p 8304 >"$W/peer-iperf3.log" 2>&1 &
+testbed_peer iperf3 -s -p 8315 >"$W/peer-iperf3-udp.log" 2>&1 &
 testbed_peer in.tftpd -4 -L -a 0.0.0.0:8305 -s "$W/www" >"$W/peer-tftpd.log" 2>&1 &
 testbed_peer mosquitto -c "$W/mosquitto-peer.conf" >"$W/peer-mosquitto.log" 2>&1 &
 testbed_peer redis-server --bind 0.0.0.0 --port 8307 --save '' --appendonly no --protected-mode no \
@@ -142,7 +145,7 @@ start_servers() {
 start_servers testbed_shim shim
 start_servers testbed_nat native
 
-for p in 8301 8302 8304 8306 8307 8308 8309 8310; do
+for p in 8301 8302 8304 8306 8307 8308 8309 8310 8315; do
 	testbed_wait_listen "$TB_NS_PEER" tcp "$p" 30 || tb_fail "the peer's server on TCP port $p did not start"
 done
 for p in 8303 8305 8311 8312; do
@@ -179,7 +182,7 @@ ab-keepalive ::: client ::: ab -k -n 400 -c 4 http://$SRV:8301/s.txt | grep -E '
 urllib ::: client ::: $TB_PY -c "import urllib.request as u, hashlib, sys; b = u.urlopen('http://' + sys.argv[1] + ':8301/file', timeout=30).read(); print(len(b), hashlib.sha256(b).hexdigest())" $SRV ::: ^1500000 [0-9a-f]{64}$
 tls-client ::: client ::: curl -sk https://$SRV:8302/file | sha256sum && printf 'GET /s.txt HTTP/1.0\r\n\r\n' | openssl s_client -quiet -connect $SRV:8302 2>/dev/null | tr -d '\r' ::: ^small$
 nc-udp ::: client ::: udp_ask $SRV 8303 hello && udp_ask $SRV 8303 "$(head -c 3000 $W/www/file | base64 -w0)" | sha256sum ::: ^HELLO$
-iperf3-reverse ::: client ::: iperf3 -c $SRV -p 8304 -t 1 -R >$OUT/log && iperf3 -c $SRV -p 8304 -u -b 20M -t 1 -R >>$OUT/log && grep -c 'iperf Done' $OUT/log ::: ^2$
+iperf3-reverse ::: client ::: iperf3 -c $SRV -p 8304 -t 1 -R >$OUT/log && iperf3 -c $SRV -p 8315 -u -b 20M -t 1 -R >>$OUT/log && grep -c 'iperf Done' $OUT/log ::: ^2$
 snmpget ::: client ::: snmpget -v2c -c public -On -Oqv $SRV:8311 .1.3.6.1.2.1.1.4.0 .1.3.6.1.2.1.1.6.0 ::: ^"battery-room"$
 chronyd-client ::: client ::: chronyd -Q -t 30 -f /dev/null "server $SRV port 8312 iburst maxsamples 4" 2>&1 | sed -n 's/.*\(System clock wrong by\) .*/\1/p' ::: ^System clock wrong by$
 tftp-client ::: client ::: tftp -m binary $SRV 8305 -c get file $OUT/got && sha256sum <$OUT/got ::: ^[0-9a-f]{64}  -$
