@@ -84,6 +84,7 @@ struct shim_ep_reg {
 	 */
 	bool errq_reg;
 	int errq_efd;
+	uint32_t err_tag; /* a datagram's pending error it reported ERR for (shim_ep_dgram_err) */
 	uint32_t rep_gen; /* the shim_ep_translate round that reported it, */
 	int rep_idx;	  /* ... at this index */
 };
@@ -622,6 +623,25 @@ static int shim_ep_errq_event(struct shim_ep_reg *r, struct epoll_event *ev, int
 	return shim_ep_put(r, ev, m, rev, gen);
 }
 
+/*
+ * A datagram socket's pending error (the notice word's sequence number + 1),
+ * or 0. The host sets the word before it writes the report into the pair,
+ * so a waiter that polled in between (woken by the host taking a sent
+ * datagram) reported ERR already; the report's own wake-up that follows is
+ * the same sk_error_report, no second edge. Not for a socket that sent
+ * stamped or zerocopy datagrams: their void reports are new error-queue
+ * entries, each an sk_error_report of its own, while an error stays pending.
+ */
+static uint32_t shim_ep_dgram_err(uint64_t e)
+{
+	uint64_t w;
+
+	if (shim_ent_kind(e) != SHIM_DGRAM || (shim_ent_flags(e) & SHIM_F_NOTICED))
+		return 0;
+	w = shim_notice_peek(e);
+	return (w & SHIM_NOTICE_ERR) ? SHIM_NOTICE_SEQ(w) + 1 : 0;
+}
+
 /* The kernel's n events in ev, translated in place; returns how many are left. */
 static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int n)
 {
@@ -635,6 +655,7 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 		struct shim_ep_reg *r = shim_ep_reg_of(
 			errq ? k.data.u64 & ~(uint64_t)SHIM_EP_ERRQ : k.data.u64, set);
 		unsigned int rev;
+		uint32_t err;
 		uint64_t e;
 
 		if (r && errq) {
@@ -665,13 +686,17 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 		rev = shim_ready_fix(r->fd, e, k.events) & (r->events | EPOLLERR | EPOLLHUP) &
 		      ~SHIM_EP_FLAGS;
 		shim_ready_nospace(r->fd, e, r->events, rev);
+		err = shim_ep_dgram_err(e);
 		/*
-		 * Woken by data the application did not ask for, not by an error
+		 * Woken by data the application did not ask for, not by a new error
 		 * report (the first report after ADD/MOD is ep_insert's own).
 		 */
-		if (r->asked_in && (k.events & EPOLLIN) && !(rev & EPOLLERR) &&
-		    (r->events & EPOLLET) && !r->pending && !shim_ep_dgram_sent(r, e))
+		if (r->asked_in && (k.events & EPOLLIN) &&
+		    (!(rev & EPOLLERR) || (err && err == r->err_tag)) && (r->events & EPOLLET) &&
+		    !r->pending && !shim_ep_dgram_sent(r, e))
 			rev = 0;
+		if (rev & EPOLLERR)
+			r->err_tag = err;
 		/* Reported writable: the next sent datagram's wake-up is a new one. */
 		if ((rev & EPOLLOUT) && (shim_ent_flags(e) & SHIM_F_DG_SENT))
 			shim_fd_flags(r->fd, 0, SHIM_F_DG_SENT);

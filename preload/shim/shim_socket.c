@@ -1604,12 +1604,13 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 				val = 0;
 			return shim_copy_to_user(arg, &val, sizeof(val));
 		}
-		if (shim_ent_kind(e) == SHIM_STREAM && cmd != SIOCATMARK &&
-		    shim_real.ioctl(fd, SIOCOUTQ, &inpair) < 0)
-			inpair = 0;
 		ret = shim_request(fd, e, &req, &rep, NULL, c);
 		if (ret < 0)
 			return ret;
+		/* After the answer: the host took what its send buffer could from the pair first.
+		 */
+		if (shim_ent_kind(e) == SHIM_STREAM && shim_real.ioctl(fd, SIOCOUTQ, &inpair) < 0)
+			inpair = 0;
 		val = rep.ioctl.arg;
 		val += inpair;
 		return shim_copy_to_user(arg, &val, sizeof(val));

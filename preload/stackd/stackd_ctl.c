@@ -22,10 +22,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <linux/sockios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "inet.h"
@@ -698,6 +700,19 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 			break;
 		if (!stackd_stream_sync(ss))
 			return -EBADF; /* the application closed it meanwhile */
+		break;
+	case SHIM_OP_IOCTL:
+		/*
+		 * SIOCOUTQ(NSD) of a stream: the kernel's send queue took the
+		 * written bytes at write time, so the pair's go to ours, as far
+		 * as the send buffer takes them, before we answer (the
+		 * interposer adds what stays in the pair). The room this frees
+		 * in the pair then wakes its writer before the answer, not at a
+		 * time of the pump's choosing.
+		 */
+		if ((req->ioctl.cmd == SIOCOUTQ || req->ioctl.cmd == SIOCOUTQNSD) &&
+		    !stackd_stream_sync(ss))
+			return -EBADF;
 		break;
 	}
 	if (req->hdr.op == SHIM_OP_GETSOCKOPT && req->sockopt.level == SOL_SOCKET &&

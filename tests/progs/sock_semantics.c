@@ -2089,7 +2089,10 @@ static void et_fill_drain(const char *how, int ep, int c, ssize_t (*put)(int))
 	/*
 	 * Full for good: acknowledgements of what was in flight free room
 	 * (and may wake the writer), so fill again until a round takes nothing
-	 * with nothing in flight (the peer's window is shut).
+	 * with nothing in flight (the peer's window is shut) and no room came
+	 * back after its EAGAIN: a wake-up then means the next write would
+	 * take bytes, and it clears the writer's SOCK_NOSPACE, so the drain
+	 * would wake nobody.
 	 */
 	for (int round = 0; round < 1000 && !full; round++) {
 		int sent = 0;
@@ -2100,8 +2103,7 @@ static void et_fill_drain(const char *how, int ep, int c, ssize_t (*put)(int))
 			full = -1;
 			break;
 		}
-		full = !sent;
-		ep_count(ep);
+		full = !sent && !ep_count(ep);
 	}
 	snprintf(step, sizeof(step), "filled by %s", how);
 	out(step, "%s", full == 1 ? "yes" : "no");
