@@ -347,16 +347,19 @@ static nfds_t shim_poll_errq_ask(struct pollfd *p, const struct pollfd *u, nfds_
 
 /*
  * Polls p (n entries, the caller's events in u; room for 2n + 1) on the
- * pairs and corrects the answers; ts NULL waits for ever. Returns the
- * number of fds with events, or -errno.
+ * pairs and corrects the answers; ts NULL waits for ever. For select (sel)
+ * only the events asked count, as do_select's mask: a socket ready by
+ * correction alone with none of them (a never-connected stream's OUT|HUP
+ * with only exceptfds) does not end the wait. Returns the number of fds
+ * with events, or -errno.
  */
 static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
-			   const struct timespec *ts, const sigset_t *mask)
+			   const struct timespec *ts, const sigset_t *mask, bool sel)
 {
 	struct timespec end, left, zero = {0, 0};
 	bool ready = shim_poll_ask(p, u, n);
 	nfds_t ne = n + shim_poll_errq_ask(p, u, n), np = ne;
-	int ret, count, ep = -1;
+	int ret, count, asked, ep = -1;
 
 	if (ts) {
 		clock_gettime(CLOCK_MONOTONIC, &end);
@@ -370,15 +373,18 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 			break;
 		}
 		count = 0;
+		asked = 0;
 		for (nfds_t i = 0, j = n; i < n; i++) {
 			uint64_t e = shim_fd_get(u[i].fd);
 			unsigned int rev = (unsigned short)p[i].revents;
+			int efd;
 
 			if (shim_ready_corrected(e) && u[i].fd >= 0) {
 				rev = shim_ready_fix(u[i].fd, e, rev);
 				/* Its error-queue eventfd (appended in the same order) is its ERR.
 				 */
-				if (j < ne && p[j].fd == shim_errwake_fd(u[i].fd, e) &&
+				efd = shim_errwake_fd(u[i].fd, e);
+				if (j < ne && (p[j].fd == efd || p[j].fd == -1 - efd) &&
 				    (p[j++].revents & POLLIN))
 					rev |= POLLERR;
 				shim_ready_nospace(u[i].fd, e, (unsigned short)u[i].events, rev);
@@ -387,8 +393,22 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 				p[i].revents = (short)rev;
 			}
 			count += p[i].revents != 0;
+			asked += (p[i].revents & (u[i].events | POLLNVAL)) != 0;
 		}
 		left = ts ? shim_ts_left(&end) : zero;
+		if (sel && !asked && (!ts || left.tv_sec || left.tv_nsec) && (ready || ret > 0)) {
+			/*
+			 * None of it counts for select, and it stays (a pair the
+			 * host hung up, an error-queue eventfd): wait on without
+			 * those fds, as do_select sleeps on a mask that has none.
+			 */
+			for (nfds_t i = 0; i < np && !ready; i++) {
+				if (p[i].revents)
+					p[i].fd = -1 - p[i].fd;
+			}
+			ready = false;
+			continue;
+		}
 		if (count || !ret || ready || (ts && !left.tv_sec && !left.tv_nsec)) {
 			ret = count;
 			break;
@@ -483,7 +503,7 @@ static int shim_ppoll(struct pollfd *ufds, nfds_t n, const struct timespec *ts,
 		return -ENOMEM;
 	p = u + (n <= SHIM_POLL_STACK ? SHIM_POLL_STACK : n);
 	memcpy(u, ufds, n * sizeof(*u));
-	ret = shim_poll_pairs(p, u, n, ts, mask);
+	ret = shim_poll_pairs(p, u, n, ts, mask, false);
 	for (nfds_t i = 0; ret >= 0 && i < n; i++)
 		ufds[i].revents = p[i].revents;
 	shim_pollbuf_put(&b);
@@ -588,7 +608,7 @@ static int shim_select_pairs(int nfds, const struct shim_fdsets *in, struct shim
 		if (ev)
 			u[n++] = (struct pollfd){fd, ev, 0};
 	}
-	ret = shim_poll_pairs(p, u, n, ts, mask);
+	ret = shim_poll_pairs(p, u, n, ts, mask, true);
 	memset(out, 0, sizeof(*out));
 	for (nfds_t i = 0; ret >= 0 && i < n; i++) {
 		short rev = p[i].revents;

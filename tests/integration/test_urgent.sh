@@ -90,6 +90,9 @@ def serve(c):
 		hold(c)
 	elif line.startswith(b"read "):
 		reader(c, line == b"read INLINE")
+	elif line == b"reset":
+		c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+		c.close()
 	else:
 		hold(c)
 

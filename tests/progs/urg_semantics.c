@@ -11,6 +11,7 @@
  *   "send LAST"    the peer sends "abc" + "X" (MSG_OOB) and nothing after
  *   "twice"        "aX" (MSG_OOB), then after the client's "1\n" "bY"
  *                  (MSG_OOB) + "c" in one segment
+ *   "reset"        the peer resets the connection (SO_LINGER 0)
  *   "read PLAIN" / "read INLINE"
  *                  the peer reads to EOF (SO_OOBINLINE for INLINE), taking
  *                  the urgent byte with MSG_OOB at the mark, and answers what
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -340,6 +342,54 @@ static void recv_twice(void)
 	close(t);
 }
 
+/*
+ * select with only exceptfds: the kernel's exceptfds is POLLPRI (urgent
+ * data), so a socket without it lets select sleep its whole timeout,
+ * whatever else it reports (a never-connected socket's OUT|HUP, readable
+ * data); urgent data wakes it with the fd in exceptfds only.
+ */
+static void select_except_step(const char *step, int fd, int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	uint64_t t0 = now_ms();
+	fd_set x;
+	int r;
+
+	FD_ZERO(&x);
+	FD_SET(fd, &x);
+	r = select(fd + 1, NULL, NULL, &x, &tv);
+	if (r < 0)
+		out(step, "%s", err_name(errno));
+	else if (r == 0)
+		out(step, "0, %s, %s",
+		    now_ms() - t0 >= (uint64_t)ms ? "slept the timeout" : "early",
+		    tv.tv_sec || tv.tv_usec ? "time left" : "no time left");
+	else
+		out(step, "%d %s", r, FD_ISSET(fd, &x) ? "x" : "-");
+}
+
+static void select_except(void)
+{
+	int t = socket(AF_INET, SOCK_STREAM, 0);
+
+	select_except_step("never connected", t, 200);
+	close(t);
+	t = conn("read PLAIN\n");
+	select_except_step("connected, nothing urgent", t, 200);
+	close(t);
+	t = conn("send LAST\n");
+	select_except_step("urgent data comes", t, WAIT_MS);
+	wait_silent(t, POLLIN);
+	select_except_step("urgent data still there", t, 0);
+	recv_step("recv(OOB)", t, 10, MSG_OOB);
+	select_except_step("taken: data left, nothing urgent", t, 200);
+	close(t);
+	t = conn("reset\n");
+	wait_silent(t, POLLIN);
+	select_except_step("reset, nothing urgent", t, 200);
+	close(t);
+}
+
 static void on_sigurg(int sig)
 {
 	(void)sig;
@@ -412,6 +462,7 @@ static const struct {
 	{"recv_sigurg", recv_sigurg},
 	{"send_plain", send_plain},
 	{"send_inline", send_inline},
+	{"select_except", select_except},
 };
 
 int main(int argc, char **argv)
