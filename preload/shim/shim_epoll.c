@@ -227,21 +227,23 @@ static uint32_t shim_ep_set_alloc(void)
  * registered beside its pair, asking IN, edge-triggered if the
  * application's registration is (an edge per sk_error_report, as
  * sock_def_error_report wakes the kernel's set once per entry). A one-shot
- * registration goes without (the pair alone wakes it).
+ * registration has it one-shot too, armed again with the pair at each MOD:
+ * whichever reports first disarms the registration (armed), and an event
+ * of the other before the MOD is dropped, as the kernel's one item fires once.
  */
 static void shim_ep_errq_arm(struct shim_ep_reg *r, uint32_t i, uint64_t e)
 {
-	struct epoll_event k = {.events = EPOLLIN | (r->events & EPOLLET),
+	struct epoll_event k = {.events = EPOLLIN | (r->events & (EPOLLET | EPOLLONESHOT)),
 				.data.u64 = shim_ep_cookie(i | SHIM_EP_ERRQ)};
 	int efd = shim_errwake_fd(r->fd, e);
 
 	if (r->moved || r->pid != getpid())
 		return;
-	if (r->errq_reg && (efd != r->errq_efd || (r->events & EPOLLONESHOT))) {
+	if (r->errq_reg && efd != r->errq_efd) {
 		shim_real.epoll_ctl(r->epfd, EPOLL_CTL_DEL, r->errq_efd, NULL);
 		r->errq_reg = false;
 	}
-	if (efd < 0 || (r->events & EPOLLONESHOT))
+	if (efd < 0)
 		return;
 	if (shim_real.epoll_ctl(r->epfd, r->errq_reg ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, efd, &k) ==
 	    0) {
@@ -613,8 +615,10 @@ static int shim_ep_errq_event(struct shim_ep_reg *r, struct epoll_event *ev, int
 		.events = (short)(r->events & (EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP))};
 	unsigned int rev;
 
-	if (!r->errq_reg || r->woken || shim_ent_kind(e) != SHIM_STREAM)
+	if (!r->errq_reg || r->woken || shim_ent_kind(e) != SHIM_STREAM ||
+	    ((r->events & EPOLLONESHOT) && !r->armed && r->rep_gen != gen))
 		return m;
+	r->armed = false;
 	if (shim_real.poll(&p, 1, 0) < 0)
 		p.revents = 0;
 	rev = (shim_ready_fix(r->fd, e, (unsigned short)p.revents) | EPOLLERR) &
@@ -670,6 +674,9 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			continue;
 		}
 		e = shim_fd_get(r->fd);
+		/* One-shot, and its error-queue eventfd reported first: disarmed until MOD. */
+		if ((r->events & EPOLLONESHOT) && !r->armed && r->errq_reg)
+			continue;
 		/* Only our wake-up: what the socket has now comes from synth or the restored MOD.
 		 */
 		if (r->woken) {
@@ -717,6 +724,7 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			}
 			continue;
 		}
+		r->armed = false;
 		m = shim_ep_put(r, ev, m, rev, gen);
 		shim_ep_rearm(epfd, r, e);
 	}

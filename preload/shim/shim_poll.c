@@ -376,7 +376,7 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 		asked = 0;
 		for (nfds_t i = 0, j = n; i < n; i++) {
 			uint64_t e = shim_fd_get(u[i].fd);
-			unsigned int rev = (unsigned short)p[i].revents;
+			unsigned int rev = (unsigned short)p[i].revents, raw = rev;
 			int efd;
 
 			if (shim_ready_corrected(e) && u[i].fd >= 0) {
@@ -393,17 +393,21 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 				p[i].revents = (short)rev;
 			}
 			count += p[i].revents != 0;
-			asked += (p[i].revents & (u[i].events | POLLNVAL)) != 0;
+			if (p[i].revents & (u[i].events | POLLNVAL))
+				asked++;
+			else if (sel && raw && p[i].fd >= 0)
+				p[i].fd = -1 - p[i].fd; /* the kernel's answer counts for no set */
 		}
 		left = ts ? shim_ts_left(&end) : zero;
 		if (sel && !asked && (!ts || left.tv_sec || left.tv_nsec) && (ready || ret > 0)) {
 			/*
 			 * None of it counts for select, and it stays (a pair the
 			 * host hung up, an error-queue eventfd): wait on without
-			 * those fds, as do_select sleeps on a mask that has none.
+			 * the fds whose kernel answer it was (left out above), as
+			 * do_select sleeps on a mask that has none of it.
 			 */
-			for (nfds_t i = 0; i < np && !ready; i++) {
-				if (p[i].revents)
+			for (nfds_t i = n; i < np; i++) {
+				if (p[i].revents && p[i].fd >= 0)
 					p[i].fd = -1 - p[i].fd;
 			}
 			ready = false;

@@ -33,6 +33,7 @@
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -253,6 +254,25 @@ static int epoll_wait0(int ep, unsigned int *rev)
 	return n;
 }
 
+/* Whether process pid sleeps in an epoll wait (state S, /proc/PID/syscall epoll_wait/pwait/pwait2).
+ */
+static int in_epoll_wait(pid_t pid)
+{
+	char path[64], buf[64];
+	FILE *f;
+	long nr;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	nr = strtol(buf, NULL, 10);
+	return nr == SYS_epoll_wait || nr == SYS_epoll_pwait || nr == SYS_epoll_pwait2;
+}
+
 static int ep_new(int s, unsigned int events)
 {
 	struct epoll_event ev = {.events = events, .data.fd = s};
@@ -322,6 +342,82 @@ int main(int argc, char **argv)
 	drain("zerocopy epoll ET IN", s, 0);
 	close(ep);
 
+	/*
+	 * EPOLLONESHOT: the entry's event disarms the registration, a later
+	 * entry reports nothing until EPOLL_CTL_MOD arms it again, and a sleeper
+	 * on the re-armed registration is woken by the next entry.
+	 */
+	ep = ep_new(s, EPOLLIN | EPOLLONESHOT);
+	wake("oneshot", s, ep, M_EPOLL, MSG_ZEROCOPY);
+	drain("oneshot", s, 0);
+	send_n(s, 100, MSG_ZEROCOPY);
+	wait_acked_err("oneshot disarmed", s);
+	n = epoll_wait0(ep, &rev);
+	printf("oneshot disarmed: %d %s\n", n, n ? ev_str(rev) : "");
+	drain("oneshot disarmed", s, 0);
+	if (epoll_ctl(ep, EPOLL_CTL_MOD, s,
+		      &(struct epoll_event){.events = EPOLLIN | EPOLLONESHOT}))
+		die("epoll MOD");
+	n = epoll_wait0(ep, &rev);
+	printf("oneshot re-armed, queue empty: %d %s\n", n, n ? ev_str(rev) : "");
+	wake("oneshot re-armed", s, ep, M_EPOLL, MSG_ZEROCOPY);
+	drain("oneshot re-armed", s, 0);
+	close(ep);
+
+	/*
+	 * A dup'd and a dup2'd fd in sets of their own: each set is woken by the
+	 * socket's entry (one socket, one sk_error_report, every waiter), and so
+	 * is the original's set.
+	 */
+	{
+		int d = dup(s), d2 = dup2(s, 100), ep0 = ep_new(s, EPOLLIN | EPOLLET), ep2;
+
+		if (d < 0 || d2 != 100)
+			die("dup");
+		ep = ep_new(d, EPOLLIN | EPOLLET);
+		ep2 = ep_new(d2, EPOLLIN);
+		wake("dup epoll ET", s, ep, M_EPOLL, MSG_ZEROCOPY);
+		n = epoll_wait0(ep2, &rev);
+		printf("dup2 epoll LT: %d %s\n", n, n ? ev_str(rev) : "");
+		n = epoll_wait0(ep0, &rev);
+		printf("original epoll ET: %d %s\n", n, n ? ev_str(rev) : "");
+		drain("dup", d, 0);
+		wake("dup2 epoll LT", s, ep2, M_EPOLL, MSG_ZEROCOPY);
+		drain("dup2", d2, 0);
+		wake("dup poll IN", d, -1, M_POLLIN, MSG_ZEROCOPY);
+		drain("dup poll IN", s, 0);
+		close(ep);
+		close(ep2);
+		close(ep0);
+		close(d);
+		close(d2);
+	}
+
+	/* A child's inherited fd in the child's own set, woken by the parent's entry. */
+	{
+		long long end = now_ms() + WAIT_MS;
+		int status;
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			struct epoll_event ev = {0};
+
+			ep = ep_new(s, EPOLLIN | EPOLLET);
+			n = epoll_wait(ep, &ev, 1, WAIT_MS);
+			printf("fork child epoll ET: woken %d %s\n", n,
+			       n > 0 ? ev_str(ev.events) : "timeout");
+			_exit(0);
+		}
+		while (now_ms() < end && !in_epoll_wait(pid))
+			poll(NULL, 0, 1);
+		send_n(s, 100, MSG_ZEROCOPY);
+		if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+			die("fork child");
+		drain("fork", s, 0);
+	}
+
 	/* MSG_ERRQUEUE|MSG_PEEK: ip_recv_error takes the entry all the same. */
 	send_n(s, 100, MSG_ZEROCOPY);
 	wait_acked_err("peek", s);
@@ -340,6 +436,20 @@ int main(int argc, char **argv)
 	send_n(s, 100, MSG_ZEROCOPY);
 	wait_acked_err("select err queue", s);
 	err_queue_ready("select err queue (TCP: no PRI)", s);
+	{
+		/* ERR is no exceptfds bit: select sleeps its whole timeout on it. */
+		struct timeval tv = {0, 200000};
+		long long t0 = now_ms();
+		fd_set x;
+
+		FD_ZERO(&x);
+		FD_SET(s, &x);
+		n = select(s + 1, NULL, NULL, &x, &tv);
+		printf("select except alone, entry queued: %d %s\n", n,
+		       n		      ? ""
+		       : now_ms() - t0 >= 200 ? "slept the timeout"
+					      : "early");
+	}
 	drain("select err queue", s, 0);
 	close(s);
 
