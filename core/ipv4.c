@@ -1225,7 +1225,7 @@ void msg_zerocopy_complete(struct sock *sk, uint32_t lo, uint32_t hi)
 		    (uint64_t)(serr->ee.ee_data - serr->ee.ee_info) + (hi - lo) + 2 <
 			    (1ULL << 32)) {
 			serr->ee.ee_data = hi;
-			return;
+			goto report; /* merged: a wake-up all the same, as the kernel's */
 		}
 	}
 	skb = alloc_skb(0);
@@ -1238,6 +1238,7 @@ void msg_zerocopy_complete(struct sock *sk, uint32_t lo, uint32_t hi)
 	serr->ee.ee_info = lo;
 	serr->ee.ee_data = hi;
 	__skb_queue_tail(&sk->sk_error_queue, skb);
+report:
 	if (sk->sk_error_report)
 		sk->sk_error_report(sk);
 }

@@ -418,6 +418,21 @@ int main(int argc, char **argv)
 		drain("fork", s, 0);
 	}
 
+	/*
+	 * A completion that merges with the one still queued (one entry, its
+	 * range extended) still wakes an edge-triggered waiter: the kernel's
+	 * __msg_zerocopy_callback reports the error either way.
+	 */
+	ep = ep_new(s, EPOLLIN | EPOLLET);
+	send_n(s, 100, MSG_ZEROCOPY);
+	wait_acked_err("merge first", s);
+	n = epoll_wait0(ep, &rev);
+	printf("merge first: %d %s\n", n, n ? ev_str(rev) : "");
+	wake("merge second", s, ep, M_EPOLL, MSG_ZEROCOPY);
+	wait_acked_err("merge second", s);
+	drain("merged", s, 0);
+	close(ep);
+
 	/* MSG_ERRQUEUE|MSG_PEEK: ip_recv_error takes the entry all the same. */
 	send_n(s, 100, MSG_ZEROCOPY);
 	wait_acked_err("peek", s);
