@@ -70,11 +70,10 @@ static void shim_rd_shut_note(void)
 	atomic_store_explicit(&shim_rd_shut_maybe, true, memory_order_relaxed);
 }
 
-/* A fork shares every stream with the child, unless it starts the host (which keeps none). */
+/* A fork shares every stream with the child (the host's start is a clone without handlers). */
 static void shim_net_atfork_parent(void)
 {
-	if (!shim_ctl_own_fork())
-		shim_rd_shut_note();
+	shim_rd_shut_note();
 }
 
 static void shim_net_atfork_child(void)
