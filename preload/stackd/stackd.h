@@ -151,6 +151,7 @@ struct stackd {
 	uint64_t (*clock)(struct stackd *sd);
 	int epfd;
 	pid_t pid;
+	uid_t euid; /* the host's own user (no budget); the host never changes it */
 	int linger_ms;
 
 	struct stackd_ep link_ep, ctl_ep;
