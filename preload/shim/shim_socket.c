@@ -88,9 +88,9 @@ static void shim_net_init(void)
 	request_module_set_dir(shim_cfg.plugin_dir[0] ? shim_cfg.plugin_dir : shim_lib_dir);
 	sysctl_proc_read(&shim_net.sysctl);
 	/*
-	 * The TCP option sysctls a new socket reads again matter where the
-	 * socket lives, in the host; here they would only cost each socket()
-	 * seven file reads (and no errno depends on them).
+	 * The TCP sysctls read again where the kernel reads them matter where
+	 * the socket lives, in the host; here they would only cost each
+	 * socket() a file read (and no errno depends on them).
 	 */
 	shim_net.sysctl.refresh_tcp = NULL;
 	shim_net.sysctl.refresh_ports = NULL; /* nor the port ones: files open in the program */
