@@ -221,7 +221,7 @@ bool inet_sk_get_local_port_range(const struct sock *sk, int *low, int *high)
 
 	/* Every search starts here: the port sysctls as the namespace has them now. */
 	if (sc->refresh_ports) {
-		sc->refresh_ports(sc);
+		sc->refresh_ports(sc, false);
 		lo = sc->ip_local_port_range[0];
 		hi = sc->ip_local_port_range[1];
 	}

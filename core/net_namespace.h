@@ -50,16 +50,15 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[16];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[18];	     /* what /proc said last, for refresh_tcp */
 	/*
-	 * Called when a TCP socket is created, if set: the option sysctls
-	 * (tcp_timestamps, tcp_sack, tcp_window_scaling, tcp_dsack,
-	 * tcp_syncookies, tcp_fastopen, tcp_ecn, tcp_frto, tcp_notsent_lowat, the PLPMTUD ones;
-	 * tcp_fastopen_key)
-	 * that changed in the namespace since they were last read take the new value, as the kernel
-	 * reads them when a connection uses them. The owner sets it (preload/common/sysctl_proc.c).
+	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):
+	 * those read there that changed in the namespace since they were last
+	 * read take the new value, so a sysctl -w reaches the next socket,
+	 * connect() or listen() as in the kernel. The owner sets it
+	 * (preload/common/sysctl_proc.c says which sysctl is read where).
 	 */
-	void (*refresh_tcp)(struct netns_sysctl *s);
+	void (*refresh_tcp)(struct netns_sysctl *s, unsigned int when);
 	/* TCP Fast Open: net.ipv4.tcp_fastopen's TFO_* bits, read live as the option sysctls. */
 	int tcp_fastopen;
 	int tcp_ecn; /* 0 off, 1 request and accept, 2 accept only (RFC 3168) */
@@ -94,8 +93,12 @@ struct netns_sysctl {
 	 */
 	uint64_t ip_local_reserved_ports[65536 / 64];
 	int tcp_tw_reuse, tcp_tw_reuse_delay;
-	/* Called when bind() or connect() searches a port, if set (sysctl_proc.c). */
-	void (*refresh_ports)(struct netns_sysctl *s);
+	/*
+	 * Called, if set, when bind() or connect() searches a port (tw false:
+	 * the range and the reserved ports), and when a search meets a
+	 * TIME_WAIT 4-tuple (tw true: tcp_tw_reuse and its delay).
+	 */
+	void (*refresh_ports)(struct netns_sysctl *s, bool tw);
 	/*
 	 * PLPMTUD (tcp_mtu_probe.c), read live as the option sysctls:
 	 * tcp_mtu_probing (0 off, 1 after a black hole, 2 always), the MSS a
@@ -106,6 +109,23 @@ struct netns_sysctl {
 	int tcp_mtu_probing, tcp_base_mss, tcp_mtu_probe_floor, tcp_min_snd_mss;
 	int tcp_probe_threshold, tcp_probe_interval, tcp_retries1;
 };
+
+/* Where the kernel reads a TCP sysctl: refresh_tcp's when (a mask). */
+enum {
+	TCP_SYSCTL_CREATE = 1 << 0,   /* tcp_init_sock: the congestion control */
+	TCP_SYSCTL_CONNECT = 1 << 1,  /* connect(): the SYN, its retries, the MSS */
+	TCP_SYSCTL_LISTEN = 1 << 2,   /* listen(): what SYNs to it and its SYN-ACKs use */
+	TCP_SYSCTL_CONG = 1 << 3,     /* setsockopt(TCP_CONGESTION): the allowed list */
+	TCP_SYSCTL_FASTOPEN = 1 << 4, /* a Fast Open send or TCP_FASTOPEN_CONNECT */
+	TCP_SYSCTL_RTO = 1 << 5,    /* a retransmission timeout: retry limits, F-RTO, black holes */
+	TCP_SYSCTL_SYNCNT = 1 << 6, /* getsockopt(TCP_SYNCNT): tcp_syn_retries */
+};
+
+static inline void tcp_sysctl_refresh(struct netns_sysctl *s, unsigned int when)
+{
+	if (s->refresh_tcp)
+		s->refresh_tcp(s, when);
+}
 
 struct net {
 	struct netns_sysctl sysctl;

@@ -3,7 +3,8 @@
  * The sysctls a stack consults, with the kernel's compiled-in defaults. The
  * core reads no files: the owner fills in this machine's values from
  * /proc/sys (preload/common/sysctl_proc.c) before net_init, and may hook
- * refresh_tcp to re-read the TCP option sysctls when a TCP socket is made.
+ * refresh_tcp and refresh_ports to read sysctls again where the kernel
+ * reads them.
  */
 #include <limits.h>
 

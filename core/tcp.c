@@ -934,6 +934,8 @@ int inet_csk_listen_start(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	int err;
 
+	/* The kernel reads these at each SYN to the listener; here at listen(). */
+	tcp_sysctl_refresh(&sock_net(sk)->sysctl, TCP_SYSCTL_LISTEN);
 	INIT_LIST_HEAD(&tp->syn_queue);
 	INIT_LIST_HEAD(&tp->accept_queue);
 	tp->syn_qlen = 0;
@@ -1353,6 +1355,7 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 		val = keepalive_probes(tp);
 		break;
 	case TCP_SYNCNT:
+		tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_SYNCNT);
 		val = tp->syn_retries ? tp->syn_retries : net->sysctl.tcp_syn_retries;
 		break;
 	case TCP_LINGER2:

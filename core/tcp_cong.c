@@ -80,6 +80,7 @@ int tcp_set_congestion_control(struct sock *sk, const char *name, bool cap_net_a
 	struct tcp_sock *tp = tcp_sk(sk);
 	const struct tcp_congestion_ops *ca = tcp_ca_find(name);
 
+	tcp_sysctl_refresh(&sock_net(sk)->sysctl, TCP_SYSCTL_CONG);
 	if (!ca)
 		return -ENOENT;
 	if (ca == tp->ca_ops)

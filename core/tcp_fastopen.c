@@ -405,6 +405,7 @@ int tcp_connect_fastopen(struct socket *sock, const struct sockaddr *uaddr, int 
 	int err;
 
 	*copied = 0;
+	tcp_sysctl_refresh(&sock_net(sk)->sysctl, TCP_SYSCTL_FASTOPEN);
 	/* tcp_sendmsg_fastopen */
 	if (!(sock_net(sk)->sysctl.tcp_fastopen & TFO_CLIENT_ENABLE) ||
 	    (uaddr && addr_len >= (int)sizeof(uaddr->sa_family) && uaddr->sa_family == AF_UNSPEC))
@@ -655,6 +656,7 @@ int tcp_fastopen_setsockopt(struct sock *sk, int optname, const void *optval, un
 	case TCP_FASTOPEN_CONNECT:
 		if (val > 1 || val < 0)
 			return -EINVAL;
+		tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_FASTOPEN);
 		if (!(net->sysctl.tcp_fastopen & TFO_CLIENT_ENABLE))
 			return -EOPNOTSUPP;
 		if (sk->sk_state != TCP_CLOSE)

@@ -48,8 +48,7 @@ int tcp_v4_init_sock(struct sock *sk)
 {
 	struct netns_sysctl *sysctl = &sock_net(sk)->sysctl;
 
-	if (sysctl->refresh_tcp)
-		sysctl->refresh_tcp(sysctl); /* the namespace's option sysctls as they are now */
+	tcp_sysctl_refresh(sysctl, TCP_SYSCTL_CREATE);
 	tcp_init_sock(sk);
 	return 0;
 }
@@ -89,8 +88,13 @@ bool tcp_twsk_unique(struct sock *sk, const struct sock *sktw, bool searched)
 	const struct tcp_sock *tw = tcp_sk(sktw);
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
-	int reuse = net->sysctl.tcp_tw_reuse;
+	int reuse;
 	uint32_t seq;
+
+	/* The kernel reads these two here, when a 4-tuple is in TIME_WAIT. */
+	if (net->sysctl.refresh_ports)
+		net->sysctl.refresh_ports(&net->sysctl, true);
+	reuse = net->sysctl.tcp_tw_reuse;
 
 	/* 2: loopback connections only (127/8, which the interposer hands to the kernel). */
 	if (reuse == 2 && !ipv4_is_loopback(sktw->sk_daddr) &&
@@ -127,6 +131,7 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 		return -EINVAL;
 	if (usin->sin_family != AF_INET)
 		return -EAFNOSUPPORT;
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_CONNECT);
 	daddr = usin->sin_addr.s_addr;
 	if (!daddr)
 		daddr = net->addr; /* connect to 0.0.0.0 means this host, as in Linux */

@@ -206,6 +206,7 @@ static void tcp_retransmit_timer(struct sock *sk)
 
 	if (!tp->packets_out)
 		return;
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_RTO);
 	if (tcp_write_timeout(sk))
 		return;
 	/*

@@ -7,11 +7,11 @@
  * the stack host and by the interposer's registry instance; the core itself
  * reads no files.
  *
- * What this is not: no writes, and no re-reading but for the TCP option
- * sysctls a new TCP socket reads again (the refresh_tcp hook) and the port
- * sysctls a port search reads again (refresh_ports); the rest keep the
- * values the stack started with (re-reading would be a system call on a
- * hot path).
+ * What this is not: no writes, and no re-reading but for the TCP sysctls
+ * read again where the kernel reads them (the refresh_tcp hook: at
+ * socket(), connect(), listen(), a timeout) and the port sysctls a port
+ * search reads again (refresh_ports); the rest keep the values the stack
+ * started with (re-reading would be a system call on a hot path).
  */
 #include <fcntl.h>
 #include <stddef.h>
@@ -82,36 +82,63 @@ static void read_triple(const char *name, int dst[3])
 }
 
 /*
- * The sysctls a new TCP socket reads again; tcp_live_read keeps the last
- * value read of each integer. The last three are strings (the congestion
- * control, and the Fast Open key, readable by root only as the kernel's).
+ * The TCP sysctls read again where the kernel reads them (refresh_tcp's
+ * when, TCP_SYSCTL_*), each only there: socket() reads the congestion
+ * control alone, connect() what the SYN and the MSS take, listen() what
+ * SYNs to the listener take (the kernel reads those at each SYN), a
+ * timeout the retry limits, F-RTO and the black-hole search, a Fast Open
+ * send tcp_fastopen. Those the kernel reads on a hot path
+ * (tcp_notsent_lowat, tcp_dsack, tcp_min_snd_mss) are read at connect()
+ * and listen(). tcp_live_read keeps the last value read of each
+ * integer; the last three are strings (the congestion control, the allowed
+ * list, and the Fast Open key, readable by root only as the kernel's).
  */
+#define TCP_SYSCTL_SYN (TCP_SYSCTL_CONNECT | TCP_SYSCTL_LISTEN)
+/* PLPMTUD's search settings: at connect() and listen() only with tcp_mtu_probing on. */
+#define TCP_SYSCTL_PROBING (1u << 31)
 static const struct {
 	const char *name;
 	size_t off;
+	unsigned int when;
 } tcp_live[] = {
-	{"net/ipv4/tcp_timestamps", offsetof(struct netns_sysctl, tcp_timestamps)},
-	{"net/ipv4/tcp_sack", offsetof(struct netns_sysctl, tcp_sack)},
-	{"net/ipv4/tcp_window_scaling", offsetof(struct netns_sysctl, tcp_window_scaling)},
-	{"net/ipv4/tcp_dsack", offsetof(struct netns_sysctl, tcp_dsack)},
-	{"net/ipv4/tcp_syncookies", offsetof(struct netns_sysctl, tcp_syncookies)},
-	{"net/ipv4/tcp_fastopen", offsetof(struct netns_sysctl, tcp_fastopen)},
-	{"net/ipv4/tcp_ecn", offsetof(struct netns_sysctl, tcp_ecn)},
-	{"net/ipv4/tcp_frto", offsetof(struct netns_sysctl, tcp_frto)},
-	{"net/ipv4/tcp_notsent_lowat", offsetof(struct netns_sysctl, tcp_notsent_lowat)},
-	{"net/ipv4/tcp_mtu_probing", offsetof(struct netns_sysctl, tcp_mtu_probing)},
-	{"net/ipv4/tcp_base_mss", offsetof(struct netns_sysctl, tcp_base_mss)},
-	{"net/ipv4/tcp_mtu_probe_floor", offsetof(struct netns_sysctl, tcp_mtu_probe_floor)},
-	{"net/ipv4/tcp_min_snd_mss", offsetof(struct netns_sysctl, tcp_min_snd_mss)},
-	{"net/ipv4/tcp_probe_threshold", offsetof(struct netns_sysctl, tcp_probe_threshold)},
-	{"net/ipv4/tcp_probe_interval", offsetof(struct netns_sysctl, tcp_probe_interval)},
-	{"net/ipv4/tcp_retries1", offsetof(struct netns_sysctl, tcp_retries1)},
-	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control)},
+	{"net/ipv4/tcp_timestamps", offsetof(struct netns_sysctl, tcp_timestamps), TCP_SYSCTL_SYN},
+	{"net/ipv4/tcp_sack", offsetof(struct netns_sysctl, tcp_sack), TCP_SYSCTL_SYN},
+	{"net/ipv4/tcp_window_scaling", offsetof(struct netns_sysctl, tcp_window_scaling),
+	 TCP_SYSCTL_SYN},
+	{"net/ipv4/tcp_dsack", offsetof(struct netns_sysctl, tcp_dsack), TCP_SYSCTL_SYN},
+	{"net/ipv4/tcp_syncookies", offsetof(struct netns_sysctl, tcp_syncookies),
+	 TCP_SYSCTL_LISTEN},
+	{"net/ipv4/tcp_fastopen", offsetof(struct netns_sysctl, tcp_fastopen),
+	 TCP_SYSCTL_LISTEN | TCP_SYSCTL_FASTOPEN},
+	{"net/ipv4/tcp_ecn", offsetof(struct netns_sysctl, tcp_ecn), TCP_SYSCTL_SYN},
+	{"net/ipv4/tcp_frto", offsetof(struct netns_sysctl, tcp_frto), TCP_SYSCTL_RTO},
+	{"net/ipv4/tcp_notsent_lowat", offsetof(struct netns_sysctl, tcp_notsent_lowat),
+	 TCP_SYSCTL_SYN},
+	{"net/ipv4/tcp_mtu_probing", offsetof(struct netns_sysctl, tcp_mtu_probing),
+	 TCP_SYSCTL_SYN | TCP_SYSCTL_RTO},
+	{"net/ipv4/tcp_base_mss", offsetof(struct netns_sysctl, tcp_base_mss),
+	 TCP_SYSCTL_SYN | TCP_SYSCTL_RTO},
+	{"net/ipv4/tcp_mtu_probe_floor", offsetof(struct netns_sysctl, tcp_mtu_probe_floor),
+	 TCP_SYSCTL_PROBING | TCP_SYSCTL_RTO},
+	{"net/ipv4/tcp_min_snd_mss", offsetof(struct netns_sysctl, tcp_min_snd_mss),
+	 TCP_SYSCTL_SYN | TCP_SYSCTL_RTO},
+	{"net/ipv4/tcp_probe_threshold", offsetof(struct netns_sysctl, tcp_probe_threshold),
+	 TCP_SYSCTL_PROBING},
+	{"net/ipv4/tcp_probe_interval", offsetof(struct netns_sysctl, tcp_probe_interval),
+	 TCP_SYSCTL_PROBING},
+	{"net/ipv4/tcp_retries1", offsetof(struct netns_sysctl, tcp_retries1), TCP_SYSCTL_RTO},
+	{"net/ipv4/tcp_syn_retries", offsetof(struct netns_sysctl, tcp_syn_retries),
+	 TCP_SYSCTL_RTO | TCP_SYSCTL_SYNCNT},
+	{"net/ipv4/tcp_synack_retries", offsetof(struct netns_sysctl, tcp_synack_retries),
+	 TCP_SYSCTL_RTO},
+	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control),
+	 TCP_SYSCTL_CREATE},
 	{"net/ipv4/tcp_allowed_congestion_control",
-	 offsetof(struct netns_sysctl, tcp_allowed_congestion_control)},
-	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key)},
+	 offsetof(struct netns_sysctl, tcp_allowed_congestion_control), TCP_SYSCTL_CONG},
+	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
+	 TCP_SYSCTL_LISTEN | TCP_SYSCTL_FASTOPEN},
 };
-#define TCP_LIVE_INTS 16
+#define TCP_LIVE_INTS 18
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -122,8 +149,7 @@ _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read
  * open, a stat, a read and a close (a new connection's cost in the host).
  * -1: not opened yet; -2: cannot be opened (the default stays).
  */
-static int tcp_live_fd[TCP_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-				      -1, -1, -1, -1, -1, -1, -1, -1, -1};
+static int tcp_live_fd[TCP_LIVE_N] = {[0 ... TCP_LIVE_N - 1] = -1};
 
 /*
  * The first line of /proc/sys/name, without its newline, in buf; 0, or -1
@@ -168,13 +194,21 @@ static void refresh_str(size_t i, char *dst, size_t size, char last[256])
 	dst[size - 1] = '\0';
 }
 
+/* Whether the sysctl at i is read at when (TCP_SYSCTL_*). */
+static bool live_at(const struct netns_sysctl *s, size_t i, unsigned int when)
+{
+	if ((tcp_live[i].when & TCP_SYSCTL_PROBING) && (when & TCP_SYSCTL_SYN) &&
+	    s->tcp_mtu_probing)
+		return true;
+	return tcp_live[i].when & when;
+}
+
 /*
  * A value changed in the namespace since the last read replaces ours; one
  * set in-process (a test, say) stays until the namespace's changes. One
- * small read per live sysctl for each TCP socket(), where the kernel reads
- * a variable.
+ * small read per sysctl the kernel reads at when.
  */
-static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
+static void sysctl_proc_refresh_tcp(struct netns_sysctl *s, unsigned int when)
 {
 	char buf[256];
 
@@ -182,7 +216,7 @@ static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
 		char *end;
 		long v;
 
-		if (live_read(i, buf, sizeof(buf)))
+		if (!live_at(s, i, when) || live_read(i, buf, sizeof(buf)))
 			continue;
 		v = strtol(buf, &end, 10);
 		if (end == buf || (int)v == s->tcp_live_read[i])
@@ -191,12 +225,15 @@ static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
 		*(int *)((char *)s + tcp_live[i].off) = (int)v;
 	}
 	/* The congestion control a new socket starts with, as the kernel's at creation. */
-	refresh_str(TCP_LIVE_INTS, s->tcp_congestion_control, sizeof(s->tcp_congestion_control),
-		    s->tcp_cc_live_read[0]);
-	refresh_str(TCP_LIVE_INTS + 1, s->tcp_allowed_congestion_control,
-		    sizeof(s->tcp_allowed_congestion_control), s->tcp_cc_live_read[1]);
+	if (live_at(s, TCP_LIVE_INTS, when))
+		refresh_str(TCP_LIVE_INTS, s->tcp_congestion_control,
+			    sizeof(s->tcp_congestion_control), s->tcp_cc_live_read[0]);
+	if (live_at(s, TCP_LIVE_INTS + 1, when))
+		refresh_str(TCP_LIVE_INTS + 1, s->tcp_allowed_congestion_control,
+			    sizeof(s->tcp_allowed_congestion_control), s->tcp_cc_live_read[1]);
 	/* Unreadable (not root): the stack keeps its own key. */
-	if (!live_read(TCP_LIVE_INTS + 2, buf, sizeof(buf))) {
+	if (live_at(s, TCP_LIVE_INTS + 2, when) &&
+	    !live_read(TCP_LIVE_INTS + 2, buf, sizeof(buf))) {
 		size_t n = strlen(buf) < sizeof(s->tcp_fastopen_key)
 				   ? strlen(buf)
 				   : sizeof(s->tcp_fastopen_key) - 1;
@@ -256,15 +293,25 @@ static void parse_reserved_ports(const char *p, uint64_t map[65536 / 64])
 
 /*
  * The sysctls the kernel reads when bind() or connect() picks a port
- * (inet_sk_get_local_port_range, inet_is_local_reserved_port,
- * tcp_twsk_unique): read again at each search (refresh_ports), so that a
- * sysctl -w in the namespace reaches the next one. Unreadable: unchanged.
+ * (inet_sk_get_local_port_range, inet_is_local_reserved_port) and, with
+ * tw, those it reads when the search meets a 4-tuple in TIME_WAIT
+ * (tcp_twsk_unique): read again there (refresh_ports), so that a sysctl -w
+ * in the namespace reaches the next one. Unreadable: unchanged.
  */
-static void read_port_sysctls(struct netns_sysctl *s, int fd[4])
+static void read_port_sysctls(struct netns_sysctl *s, int fd[4], bool tw)
 {
 	char buf[4096];
 	long a, b;
 
+	if (tw) {
+		if (!live_read_fd(&fd[2], "net/ipv4/tcp_tw_reuse", buf, sizeof(buf)) &&
+		    sscanf(buf, "%ld", &a) == 1)
+			s->tcp_tw_reuse = (int)a;
+		if (!live_read_fd(&fd[3], "net/ipv4/tcp_tw_reuse_delay", buf, sizeof(buf)) &&
+		    sscanf(buf, "%ld", &a) == 1)
+			s->tcp_tw_reuse_delay = (int)a;
+		return;
+	}
 	if (!live_read_fd(&fd[0], "net/ipv4/ip_local_port_range", buf, sizeof(buf)) &&
 	    sscanf(buf, "%ld %ld", &a, &b) == 2) {
 		s->ip_local_port_range[0] = (int)a;
@@ -272,20 +319,14 @@ static void read_port_sysctls(struct netns_sysctl *s, int fd[4])
 	}
 	if (!live_read_fd(&fd[1], "net/ipv4/ip_local_reserved_ports", buf, sizeof(buf)))
 		parse_reserved_ports(buf, s->ip_local_reserved_ports);
-	if (!live_read_fd(&fd[2], "net/ipv4/tcp_tw_reuse", buf, sizeof(buf)) &&
-	    sscanf(buf, "%ld", &a) == 1)
-		s->tcp_tw_reuse = (int)a;
-	if (!live_read_fd(&fd[3], "net/ipv4/tcp_tw_reuse_delay", buf, sizeof(buf)) &&
-	    sscanf(buf, "%ld", &a) == 1)
-		s->tcp_tw_reuse_delay = (int)a;
 }
 
 /* The hook keeps its files open, as the TCP ones (one pread each per search). */
 static int port_live_fd[4] = {-1, -1, -1, -1};
 
-static void sysctl_proc_refresh_ports(struct netns_sysctl *s)
+static void sysctl_proc_refresh_ports(struct netns_sysctl *s, bool tw)
 {
-	read_port_sysctls(s, port_live_fd);
+	read_port_sysctls(s, port_live_fd, tw);
 }
 
 void sysctl_proc_read(struct netns_sysctl *s)
@@ -358,7 +399,8 @@ void sysctl_proc_read(struct netns_sysctl *s)
 		 &s->igmpv3_unsolicited_report_interval);
 	read_int("net/core/optmem_max", &s->optmem_max);
 	/* At start-up the files close again: the interposer's process uses no hook. */
-	read_port_sysctls(s, fd);
+	read_port_sysctls(s, fd, false);
+	read_port_sysctls(s, fd, true);
 	for (int i = 0; i < 4; i++)
 		if (fd[i] >= 0)
 			close(fd[i]);

@@ -51,14 +51,6 @@ static __thread unsigned int shim_ctl_depth __attribute__((tls_model("initial-ex
 
 extern char **environ;
 
-/* This thread is forking to start the host: no socket is shared by that fork. */
-static __thread bool shim_ctl_forking;
-
-bool shim_ctl_own_fork(void)
-{
-	return shim_ctl_forking;
-}
-
 static socklen_t shim_ctl_addr(struct sockaddr_un *sun)
 {
 	int n;
@@ -135,10 +127,17 @@ static int shim_host_path(char *path, size_t len)
 
 /*
  * Starts the host detached from us: double fork so that it is not our
- * child (no SIGCHLD, no zombie for the application to reap), setsid so
- * that the application's terminal and process group signals do not reach
- * it, stdio on /dev/null, no other fd inherited, and no LD_PRELOAD so that
- * it uses the kernel's sockets itself.
+ * child, setsid so that the application's terminal and process group
+ * signals do not reach it, stdio on /dev/null, no other fd inherited, and
+ * no LD_PRELOAD so that it uses the kernel's sockets itself.
+ *
+ * The intermediate child is a clone with no exit signal, not a fork: its
+ * exit must not raise SIGCHLD in the application, nor be reapable by its
+ * waitpid(-1) (only __WCLONE waits for it). ncat -l counts the children its
+ * SIGCHLD handler reaps as connections gone; reaping ours made its count
+ * negative and it aborted. A raw clone also runs no pthread_atfork handler
+ * (the fork shares none of our sockets), so its child makes raw system
+ * calls only: another thread may hold libc's locks at the clone.
  */
 static int shim_host_start(void)
 {
@@ -146,7 +145,7 @@ static int shim_host_start(void)
 	char path[4200];
 	char **envp;
 	size_t n = 0, i, j = 0;
-	pid_t pid;
+	long pid;
 	int status;
 
 	if (shim_host_path(path, sizeof(path))) {
@@ -165,30 +164,29 @@ static int shim_host_start(void)
 		if (strncmp(environ[i], "LD_PRELOAD=", 11))
 			envp[j++] = environ[i];
 
-	shim_ctl_forking = true;
-	pid = fork();
-	shim_ctl_forking = false;
+	pid = shim_real.syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
 	if (pid == 0) {
 		char *argv[] = {path, NULL};
-		int null;
+		long null;
 
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		null = open("/dev/null", O_RDWR);
+		shim_real.syscall(SYS_setsid);
+		/* The host's exit signal goes to this child, which is gone by then. */
+		if (shim_real.syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L) != 0)
+			shim_real.syscall(SYS_exit, 0L);
+		null = shim_real.syscall(SYS_openat, (long)AT_FDCWD, "/dev/null", (long)O_RDWR);
 		if (null >= 0) {
-			shim_real.dup2(null, 0);
-			shim_real.dup2(null, 1);
-			shim_real.dup2(null, 2);
+			shim_real.syscall(SYS_dup3, null, 0L, 0L);
+			shim_real.syscall(SYS_dup3, null, 1L, 0L);
+			shim_real.syscall(SYS_dup3, null, 2L, 0L);
 		}
-		shim_real.syscall(SYS_close_range, 3, ~0u, 0);
-		execve(path, argv, envp);
-		_exit(127);
+		shim_real.syscall(SYS_close_range, 3L, (long)~0u, 0L);
+		shim_real.syscall(SYS_execve, path, argv, envp);
+		shim_real.syscall(SYS_exit, 127L);
 	}
 	free(envp);
 	if (pid < 0)
 		return -1;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid((pid_t)pid, &status, __WCLONE) < 0 && errno == EINTR)
 		;
 	return 0;
 }

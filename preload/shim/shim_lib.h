@@ -323,8 +323,6 @@ int shim_ctl_from_host(int lfd, int nfd);
 void shim_ctl_reset_child(void);
 void shim_ctl_forget_fd(int fd);
 int shim_host_pid(void);
-/* Whether this thread is in the fork that starts the host (shim_ctl.c). */
-bool shim_ctl_own_fork(void);
 
 /* ---- a traced call (shim_trace.c) ---- */
 

@@ -70,11 +70,10 @@ static void shim_rd_shut_note(void)
 	atomic_store_explicit(&shim_rd_shut_maybe, true, memory_order_relaxed);
 }
 
-/* A fork shares every stream with the child, unless it starts the host (which keeps none). */
+/* A fork shares every stream with the child (the host's start is a clone without handlers). */
 static void shim_net_atfork_parent(void)
 {
-	if (!shim_ctl_own_fork())
-		shim_rd_shut_note();
+	shim_rd_shut_note();
 }
 
 static void shim_net_atfork_child(void)
@@ -89,9 +88,9 @@ static void shim_net_init(void)
 	request_module_set_dir(shim_cfg.plugin_dir[0] ? shim_cfg.plugin_dir : shim_lib_dir);
 	sysctl_proc_read(&shim_net.sysctl);
 	/*
-	 * The TCP option sysctls a new socket reads again matter where the
-	 * socket lives, in the host; here they would only cost each socket()
-	 * seven file reads (and no errno depends on them).
+	 * The TCP sysctls read again where the kernel reads them matter where
+	 * the socket lives, in the host; here they would only cost each
+	 * socket() a file read (and no errno depends on them).
 	 */
 	shim_net.sysctl.refresh_tcp = NULL;
 	shim_net.sysctl.refresh_ports = NULL; /* nor the port ones: files open in the program */

@@ -273,6 +273,7 @@ int stackd_init(struct stackd *sd, struct net_device *dev)
 		sd->clock = stackd_monotonic;
 	if (!sd->pid)
 		sd->pid = getpid();
+	sd->euid = geteuid();
 	INIT_LIST_HEAD(&sd->conns);
 	INIT_LIST_HEAD(&sd->ready);
 	INIT_LIST_HEAD(&sd->ready_sparse);

@@ -151,6 +151,7 @@ struct stackd {
 	uint64_t (*clock)(struct stackd *sd);
 	int epfd;
 	pid_t pid;
+	uid_t euid; /* the host's own user (no budget); the host never changes it */
 	int linger_ms;
 
 	struct stackd_ep link_ep, ctl_ep;
@@ -158,6 +159,9 @@ struct stackd {
 	struct list_head conns;
 	unsigned int nconns;
 	bool served; /* a control connection came: the starter found us */
+	/* Unused random nonces (stackd_nonce): one getrandom per 64 pairs. */
+	uint64_t nonces[64];
+	unsigned int nonces_left;
 
 	/* Records by id. */
 	struct stackd_sock **hash;
@@ -237,6 +241,8 @@ void stackd_epoll_del(struct stackd *sd, int fd);
 /* stackd_sock.c */
 void stackd_sock_init(struct stackd *sd);
 struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int fd, bool stream);
+/* A fresh random 64-bit nonce for an abstract name; 0, or -errno. */
+int stackd_nonce(struct stackd *sd, uint64_t *nonce);
 struct stackd_sock *stackd_sock_find(struct stackd *sd, uint32_t id);
 /* Drops the record; releases the socket if still held. Safe while events point at it. */
 void stackd_sock_free(struct stackd_sock *ss);

@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "inet.h"
@@ -225,8 +224,8 @@ static int stackd_loopback_hand(struct stackd_sock *ls, int kfd)
 	if (fd < 0)
 		return -errno;
 	/* A fresh nonce: names already bound are public in /proc/net/unix. */
-	if (getrandom(&nonce, sizeof(nonce), 0) != sizeof(nonce)) {
-		r = -errno;
+	r = stackd_nonce(sd, &nonce);
+	if (r) {
 		close(fd);
 		return r;
 	}

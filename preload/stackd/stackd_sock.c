@@ -226,6 +226,23 @@ static uint32_t stackd_sock_id(struct stackd *sd)
 }
 
 /* Makes a record for sock; fd (the host end, or -1) is added to epoll when given. */
+/*
+ * The nonces that make pair and listener names unguessable are drawn from a
+ * pool filled by one getrandom for 64 of them: a system call less for each
+ * new socket. They stay as secret as before (this process's memory), and
+ * each is used once.
+ */
+int stackd_nonce(struct stackd *sd, uint64_t *nonce)
+{
+	if (!sd->nonces_left) {
+		if (getrandom(sd->nonces, sizeof(sd->nonces), 0) != (ssize_t)sizeof(sd->nonces))
+			return errno ? -errno : -EIO;
+		sd->nonces_left = sizeof(sd->nonces) / sizeof(sd->nonces[0]);
+	}
+	*nonce = sd->nonces[--sd->nonces_left];
+	return 0;
+}
+
 struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int fd, bool stream)
 {
 	struct stackd_sock *ss;
@@ -241,7 +258,7 @@ struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int 
 	if (!ss)
 		return NULL;
 	ss->ep.kind = STACKD_EP_PAIR;
-	if (getrandom(&ss->nonce, sizeof(ss->nonce), 0) != sizeof(ss->nonce)) {
+	if (stackd_nonce(sd, &ss->nonce)) {
 		free(ss);
 		return NULL;
 	}

@@ -80,7 +80,7 @@ static struct stackd_user *stackd_user_get(struct stackd *sd, uid_t uid, bool cr
 /* The host's own user has no budget: it owns the host. */
 static bool stackd_user_limited(struct stackd *sd, uid_t uid)
 {
-	return uid != geteuid();
+	return uid != sd->euid;
 }
 
 /* Whether uid may have one more socket pinning mem bytes: 0, -EMFILE or -ENOBUFS. */
