@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: MIT
+# Resets and the data around them, as the kernel's TCP has them:
+#  - data the peer sent just before its reset stays readable: recv gives the
+#    data, then ECONNRESET, then EOF (tcp_recvmsg reads the queue before
+#    sk_err), and poll says IN|ERR|HUP meanwhile;
+#  - close() with SO_LINGER {1, 0} sends a reset and nothing else
+#    (tcp_close -> tcp_disconnect): the peer's recv fails with ECONNRESET,
+#    where a FIN first would read as EOF and then EPIPE;
+#  - a shutdown(SHUT_WR) before that close still sends its FIN first.
+# test_reset_data.sh runs this natively and under the shim and compares.
+# argv: the peer's address, the peer's namespace.
+import errno, os, select, socket, struct, subprocess, sys, time
+
+peer_addr, peer_ns = sys.argv[1], sys.argv[2]
+env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+LINGER0 = struct.pack("ii", 1, 0)
+
+# The kernel peer: one connection per scenario, in order. "reset" sends
+# data and resets; "watch" reads what the client's close sends and says it
+# (one line on the connection's report stream, stdout).
+SERVER = r"""
+import errno, socket, struct, sys
+l = socket.socket()
+l.bind((sys.argv[1], 0))
+l.listen(1)
+print(l.getsockname()[1], flush=True)
+for kind in sys.argv[2:]:
+    c, _ = l.accept()
+    if kind.startswith("reset"):
+        size = int(kind.split(":")[1])
+        c.sendall(b"d" * size)
+        if kind.startswith("reset-wait"):
+            c.recv(1)  # the client has the data: reset now
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        c.close()
+        continue
+    c.sendall(b"ok")
+    got = []
+    for _ in range(3):
+        try:
+            got.append(repr(c.recv(100)))
+        except OSError as e:
+            got.append(errno.errorcode[e.errno])
+            break
+    print(kind, " ".join(got), flush=True)
+    c.close()
+"""
+
+# (name, bytes, whether the reset waits for the client to have them)
+RESETS = [("data then reset, read first", 5, True), ("data then reset, poll first", 5, True),
+          ("data then reset, SO_ERROR first", 5, True), ("40000 bytes then reset", 40000, True),
+          ("data and reset at once", 5, False), ("40000 bytes and reset at once", 40000, False)]
+CLOSES = ["linger0-close", "linger0-unsent-close", "shutwr-linger0-close", "plain-close"]
+kinds = ["reset%s:%d" % ("-wait" if wait else "", size) for _, size, wait in RESETS] + CLOSES
+server = subprocess.Popen(["ip", "netns", "exec", peer_ns, sys.executable, "-c", SERVER,
+                           peer_addr] + kinds, stdout=subprocess.PIPE, env=env, text=True)
+port = int(server.stdout.readline())
+
+TCP_CLOSE = 7
+
+
+def wait_state(s, want):
+    deadline = time.monotonic() + 30
+    while s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != want:
+        if time.monotonic() > deadline:
+            raise SystemExit("state %d never came" % want)
+        time.sleep(0.005)
+
+
+def call(label, f):
+    try:
+        r = f()
+    except OSError as e:
+        r = errno.errorcode[e.errno]
+    print("  %s: %s" % (label, r))
+
+
+def poll_bits(s):
+    p = select.poll()
+    p.register(s, select.POLLIN | select.POLLOUT | select.POLLRDHUP | select.POLLPRI)
+    ev = p.poll(0)
+    bits = ev[0][1] if ev else 0
+    names = [n for n in ("POLLIN", "POLLPRI", "POLLOUT", "POLLERR", "POLLHUP", "POLLRDHUP")
+             if bits & getattr(select, n)]
+    return "|".join(names) or "0"
+
+
+def so_error(s):
+    e = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    return errno.errorcode.get(e, e)
+
+
+def recv_all(s):
+    """Every byte there is, then the error that ends them."""
+    total = 0
+    while True:
+        try:
+            b = s.recv(1 << 20, socket.MSG_DONTWAIT)
+        except OSError as e:
+            return "%d bytes, then %s" % (total, errno.errorcode[e.errno])
+        if not b:
+            return "%d bytes, then EOF" % total
+        total += len(b)
+
+
+for (name, size, wait) in RESETS:
+    print(name)
+    s = socket.create_connection((peer_addr, port))
+    # All of it is in (unread), then the reset.
+    deadline = time.monotonic() + 30
+    while wait and len(s.recv(size, socket.MSG_PEEK)) < size:
+        if time.monotonic() > deadline:
+            raise SystemExit("the data never came")
+        time.sleep(0.001)
+    if wait:
+        s.send(b"x")
+    wait_state(s, TCP_CLOSE)
+    if size > 5:
+        call("read", lambda: recv_all(s))
+    else:
+        if name.endswith("poll first"):
+            call("poll", lambda: poll_bits(s))
+        elif name.endswith("SO_ERROR first"):
+            call("SO_ERROR", lambda: so_error(s))
+        call("recv", lambda: s.recv(100))
+        call("recv", lambda: s.recv(100))
+        call("recv again", lambda: s.recv(100))
+    call("poll", lambda: poll_bits(s))
+    call("SO_ERROR", lambda: so_error(s))
+    call("send", lambda: s.send(b"z", socket.MSG_NOSIGNAL))
+    s.close()
+
+for kind in CLOSES:
+    s = socket.create_connection((peer_addr, port))
+    # The peer's "ok" is in, so nothing the peer sent is left unread.
+    assert s.recv(2, socket.MSG_WAITALL) == b"ok"
+    if kind == "linger0-unsent-close":
+        s.send(b"unsent?")
+    if kind.startswith("shutwr"):
+        s.shutdown(socket.SHUT_WR)
+    if "linger0" in kind:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER0)
+    s.close()
+    # The peer says what it read.
+    print("peer after %s" % server.stdout.readline().rstrip())
+server.wait(timeout=30)
