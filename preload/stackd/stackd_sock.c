@@ -125,6 +125,22 @@ static void stackd_sk_error_report(struct sock *sk)
 	stackd_sock_queue(ss);
 }
 
+/*
+ * sk_owner_unread: what the program has not read of what the pair took.
+ * SIOCOUTQ of our end counts the pair's buffers (a few hundred bytes per
+ * write more than their bytes), so it errs towards less read.
+ */
+static uint32_t stackd_sk_pair_unread(struct sock *sk)
+{
+	struct stackd_sock *ss = sk->sk_user_data;
+	int outq = 0;
+
+	if (!ss || ss == STACKD_LINGERING || !ss->sock || ss->sock->sk != sk || ss->fd < 0 ||
+	    ioctl(ss->fd, SIOCOUTQ, &outq) < 0 || outq < 0)
+		return 0;
+	return (uint32_t)outq;
+}
+
 static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 {
 	struct stackd *sd = ss->sd;
@@ -134,6 +150,7 @@ static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 	sk->sk_write_space = stackd_sk_wake;
 	sk->sk_state_change = stackd_sk_wake;
 	sk->sk_error_report = stackd_sk_error_report;
+	sk->sk_owner_unread = stackd_sk_pair_unread;
 	sd->live_sk++;
 }
 
