@@ -795,8 +795,7 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 	}
 	if (round >= STACKD_ROUND_BYTES)
 		*more = true;
-	/* After a reset the pair closes instead (stackd_stream_work): a read meanwhile is no EOF.
-	 */
+	/* After a reset the pair closes instead (stackd_stream_work): no EOF before it. */
 	if (ss->pair_writable && n == 0 && (sk->sk_shutdown & RCV_SHUTDOWN) && !ss->pair_wr_shut &&
 	    !stackd_stream_reset(sk)) {
 		shutdown(ss->fd, SHUT_WR);
