@@ -1100,6 +1100,9 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 		 * the pair closes once it holds all of it (room brings us back).
 		 */
 		if (!ss->connecting) {
+			/* The application closed it meanwhile: writev fails (EPIPE). */
+			if (ss->pair_hup)
+				ss->pair_writable = true;
 			stackd_stream_out(ss, more);
 			if (stackd_stream_held(ss))
 				return true;
