@@ -173,6 +173,12 @@ struct sock {
 	void (*sk_write_space)(struct sock *sk);
 	void (*sk_error_report)(struct sock *sk);
 	void (*sk_destruct)(struct sock *sk);
+	/*
+	 * Bytes the owner consumed that its program has not read yet (the stack
+	 * host's pair), or NULL: receive-buffer autotuning measures what the
+	 * program reads, as the kernel's measures what recvmsg copied.
+	 */
+	uint32_t (*sk_owner_unread)(struct sock *sk);
 
 	uint64_t sk_max_pacing_rate; /* SO_MAX_PACING_RATE, bytes/s; ~0 = no cap */
 

@@ -547,7 +547,7 @@ void tcp_init_buffer_space(struct sock *sk)
 
 /*
  * Receive-buffer autotuning (tcp_rcv_space_adjust, "dynamic right-sizing"):
- * once per receiver RTT, when the owner consumed more than in the last one,
+ * once per receiver RTT, when the program read more than in the last one,
  * the buffer grows to twice that (loss) plus the growth rate again twice
  * (the sender may double per RTT) plus 16 segments of cushion, up to
  * tcp_rmem[2]; never when SO_RCVBUF locked it. The window follows: it is
@@ -559,11 +559,19 @@ void tcp_rcv_space_adjust(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	uint64_t rtt_ns = (uint64_t)(tp->rcv_rtt_est.rtt_us >> 3) * NSEC_PER_USEC;
-	uint32_t copied;
+	uint32_t copied, read = tp->copied_seq;
 
 	if (!tp->rcv_rtt_est.rtt_us || net->now - tp->rcvq_space.time < rtt_ns)
 		return;
-	copied = tp->copied_seq - tp->rcvq_space.seq;
+	/*
+	 * What the program has read: consumed bytes still in the owner's hands
+	 * are not (the host's count may be high, never back past the last measure).
+	 */
+	if (sk->sk_owner_unread)
+		read -= sk->sk_owner_unread(sk);
+	if (before(read, tp->rcvq_space.seq))
+		read = tp->rcvq_space.seq;
+	copied = read - tp->rcvq_space.seq;
 	if (copied > tp->rcvq_space.space) {
 		if (net->sysctl.tcp_moderate_rcvbuf && !(sk->sk_userlocks & SOCK_RCVBUF_LOCK)) {
 			uint64_t rcvwin = ((uint64_t)copied << 1) + 16ull * tp->advmss;
@@ -578,7 +586,7 @@ void tcp_rcv_space_adjust(struct sock *sk)
 		}
 		tp->rcvq_space.space = copied;
 	}
-	tp->rcvq_space.seq = tp->copied_seq;
+	tp->rcvq_space.seq = read;
 	tp->rcvq_space.time = net->now;
 }
 

@@ -125,6 +125,22 @@ static void stackd_sk_error_report(struct sock *sk)
 	stackd_sock_queue(ss);
 }
 
+/*
+ * sk_owner_unread: what the program has not read of what the pair took.
+ * SIOCOUTQ of our end counts the pair's buffers (a few hundred bytes per
+ * write more than their bytes), so it errs towards less read.
+ */
+static uint32_t stackd_sk_pair_unread(struct sock *sk)
+{
+	struct stackd_sock *ss = sk->sk_user_data;
+	int outq = 0;
+
+	if (!ss || ss == STACKD_LINGERING || !ss->sock || ss->sock->sk != sk || ss->fd < 0 ||
+	    ioctl(ss->fd, SIOCOUTQ, &outq) < 0 || outq < 0)
+		return 0;
+	return (uint32_t)outq;
+}
+
 static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 {
 	struct stackd *sd = ss->sd;
@@ -134,6 +150,7 @@ static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 	sk->sk_write_space = stackd_sk_wake;
 	sk->sk_state_change = stackd_sk_wake;
 	sk->sk_error_report = stackd_sk_error_report;
+	sk->sk_owner_unread = stackd_sk_pair_unread;
 	sd->live_sk++;
 }
 
@@ -714,6 +731,21 @@ static bool stackd_urg_in(struct stackd_sock *ss)
 	return true;
 }
 
+/* Reset (tcp_reset, tcp_done), or a connect that failed: the socket is over, with its error. */
+static bool stackd_stream_reset(const struct sock *sk)
+{
+	return sk->sk_err && sk->sk_state == TCP_CLOSE;
+}
+
+/* Whether the stack holds received bytes the pair has not taken. */
+static bool stackd_stream_held(struct stackd_sock *ss)
+{
+	struct iovec iov;
+
+	stackd_enter(ss->sd, NULL);
+	return ss->sock->ops->peek_iov(ss->sock, &iov, 1, 1) > 0;
+}
+
 /*
  * Stack -> pair. Writes what is queued in order; at the peer's FIN (nothing
  * left) the application gets EOF.
@@ -780,7 +812,9 @@ static void stackd_stream_out(struct stackd_sock *ss, bool *more)
 	}
 	if (round >= STACKD_ROUND_BYTES)
 		*more = true;
-	if (ss->pair_writable && n == 0 && (sk->sk_shutdown & RCV_SHUTDOWN) && !ss->pair_wr_shut) {
+	/* After a reset the pair closes instead (stackd_stream_work): no EOF before it. */
+	if (ss->pair_writable && n == 0 && (sk->sk_shutdown & RCV_SHUTDOWN) && !ss->pair_wr_shut &&
+	    !stackd_stream_reset(sk)) {
 		shutdown(ss->fd, SHUT_WR);
 		ss->pair_wr_shut = true;
 		stackd_trace(sd, "id %u: FIN -> EOF", ss->id);
@@ -815,6 +849,20 @@ bool stackd_app_held(const struct stackd_sock *ss)
 static bool stackd_app_closed(const struct stackd_sock *ss)
 {
 	return !ss->app_shut || ss->app_unread || !stackd_app_held(ss);
+}
+
+/*
+ * The pair ended with no shutdown() asked for: the application closed it.
+ * With SO_LINGER {1, 0} tcp_close sends a reset and nothing else
+ * (tcp_disconnect drops what is unsent), so no FIN goes first and nothing
+ * waits to be sent: the release resets.
+ */
+static bool stackd_app_aborted(const struct stackd_sock *ss)
+{
+	const struct sock *sk = ss->sock->sk;
+
+	return ss->pair_rd_eof && !ss->shut_wr_pending && sock_flag(sk, SOCK_LINGER) &&
+	       !sk->sk_lingertime;
 }
 
 /* Pair -> stack. Returns false if the record was freed. */
@@ -919,6 +967,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	}
 
 	if (ss->pend_off == ss->pend_len && !ss->stack_wr_shut && !ss->app_unread &&
+	    !stackd_app_aborted(ss) &&
 	    (ss->pair_rd_eof || (ss->shut_wr_pending && !ss->pair_readable))) {
 		if (stackd_can_send(sk)) {
 			stackd_enter(sd, NULL);
@@ -933,8 +982,9 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	 * has reached the stack (a connection that cannot send any more has
 	 * nothing to wait for).
 	 */
-	if (ss->pair_hup && (!stackd_can_send(sk) || ss->stack_wr_shut || ss->app_unread ||
-			     (ss->pair_rd_eof && ss->pend_off == ss->pend_len))) {
+	if (ss->pair_hup &&
+	    (!stackd_can_send(sk) || ss->stack_wr_shut || ss->app_unread ||
+	     stackd_app_aborted(ss) || (ss->pair_rd_eof && ss->pend_off == ss->pend_len))) {
 		if (!stackd_app_closed(ss)) {
 			ss->pair_hup = false;
 			stackd_trace(sd, "id %u: pair shut down both ways, app still holds it",
@@ -1053,7 +1103,7 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 	struct stackd *sd = ss->sd;
 	struct sock *sk = ss->sock->sk;
 
-	if (sk->sk_err && sk->sk_state == TCP_CLOSE) {
+	if (stackd_stream_reset(sk)) {
 		/*
 		 * Reset after the handshake (tcp_reset: ECONNREFUSED in SYN_SENT):
 		 * the connect itself succeeded, so the application's end must show
@@ -1061,6 +1111,19 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 		 */
 		if (ss->connecting && (sk->sk_err == ECONNRESET || sk->sk_err == EPIPE))
 			stackd_filler_discard(ss);
+		/*
+		 * What the peer sent before its reset is read before the error
+		 * (tcp_recvmsg takes the queue first): it goes into the pair, and
+		 * the pair closes once it holds all of it (room brings us back).
+		 */
+		if (!ss->connecting) {
+			/* The application closed it meanwhile: writev fails (EPIPE). */
+			if (ss->pair_hup)
+				ss->pair_writable = true;
+			stackd_stream_out(ss, more);
+			if (stackd_stream_held(ss))
+				return true;
+		}
 		stackd_sock_zombie(ss);
 		return false;
 	}

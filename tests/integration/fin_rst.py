@@ -5,7 +5,8 @@
 # EOF (SOCK_DONE comes before sk_err), while SO_ERROR, poll and the next
 # write see the reset's EPIPE. test_fin_rst.sh runs this natively and under
 # the shim and compares. argv: the peer's address, the peer's namespace.
-import errno, os, select, socket, struct, subprocess, sys, time
+import os, socket, struct, subprocess, sys
+from sock_probe import TCP_CLOSE, TCP_CLOSE_WAIT, call, poll_bits, so_error, wait_state
 
 peer_addr, peer_ns = sys.argv[1], sys.argv[2]
 env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
@@ -29,40 +30,6 @@ server = subprocess.Popen(["ip", "netns", "exec", peer_ns, sys.executable, "-c",
                            peer_addr, str(len(SCENARIOS))],
                           stdout=subprocess.PIPE, env=env, text=True)
 port = int(server.stdout.readline())
-
-TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
-
-
-def wait_state(s, want):
-    deadline = time.monotonic() + 30
-    while s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != want:
-        if time.monotonic() > deadline:
-            raise SystemExit("state %d never came" % want)
-        time.sleep(0.005)
-
-
-def call(label, f):
-    try:
-        r = f()
-    except OSError as e:
-        r = errno.errorcode[e.errno]
-    print("  %s: %r" % (label, r))
-
-
-def poll_bits(s):
-    p = select.poll()
-    p.register(s, select.POLLIN | select.POLLOUT | select.POLLRDHUP | select.POLLPRI)
-    ev = p.poll(0)
-    bits = ev[0][1] if ev else 0
-    names = [n for n in ("POLLIN", "POLLPRI", "POLLOUT", "POLLERR", "POLLHUP", "POLLRDHUP")
-             if bits & getattr(select, n)]
-    return "|".join(names) or "0"
-
-
-def so_error(s):
-    e = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-    return errno.errorcode.get(e, e)
-
 
 for name in SCENARIOS:
     print(name)

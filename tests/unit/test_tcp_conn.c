@@ -1248,8 +1248,8 @@ Test(tcp, ssthresh_after_loss_is_the_algorithms)
  * a transfer to a reader that drains every millisecond, and its sk_rcvbuf
  * at the end.
  */
-static void autotuned_transfer(int so_rcvbuf, int moderate, uint32_t *win_first, uint32_t *win_last,
-			       int *rcvbuf_end)
+static void autotuned_transfer(int so_rcvbuf, int moderate, uint32_t (*owner_unread)(struct sock *),
+			       uint32_t *win_first, uint32_t *win_last, int *rcvbuf_end)
 {
 	struct mem_link_impair imp = {.seed = 5, .delay_ns = 10 * NSEC_PER_MSEC};
 	struct socket *c, *s, *l;
@@ -1274,6 +1274,7 @@ static void autotuned_transfer(int so_rcvbuf, int moderate, uint32_t *win_first,
 	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
 	s = tcp_accept(l);
 	cr_assert_not_null(s);
+	s->sk->sk_owner_unread = owner_unread;
 	t_est = ts->now;
 	nsegs = 0;
 	cr_assert_eq(transfer(c, s, a, r, len, 60 * NSEC_PER_SEC), len);
@@ -1305,7 +1306,7 @@ Test(tcp, receive_buffer_grows_with_a_fast_reader, .timeout = 60)
 	uint32_t first, last;
 	int rcvbuf;
 
-	autotuned_transfer(0, 1, &first, &last, &rcvbuf);
+	autotuned_transfer(0, 1, NULL, &first, &last, &rcvbuf);
 	cr_assert_leq(first, 131072, "starts from tcp_rmem[1]: %u", first);
 	cr_assert_gt(rcvbuf, 4 * 131072, "sk_rcvbuf grew: %d", rcvbuf);
 	cr_assert_leq(rcvbuf, 6291456, "at most tcp_rmem[2]");
@@ -1318,10 +1319,31 @@ Test(tcp, receive_buffer_locked_by_so_rcvbuf_does_not_grow, .timeout = 60)
 	uint32_t first, last;
 	int rcvbuf;
 
-	autotuned_transfer(65536, 1, &first, &last, &rcvbuf);
+	autotuned_transfer(65536, 1, NULL, &first, &last, &rcvbuf);
 	cr_assert_eq(rcvbuf, 131072, "SO_RCVBUF doubled, as set");
 	cr_assert_leq(first, 131072);
 	cr_assert_leq(last, 131072, "the window stays within the locked buffer: %u", last);
+}
+
+/* An owner whose program has read nothing of what it consumed (the host's pair holds it all). */
+static uint32_t program_read_nothing(struct sock *sk)
+{
+	return tcp_sk(sk)->copied_seq - tcp_sk(sk)->irs - 1;
+}
+
+/*
+ * Autotuning measures what the program read, not what its owner consumed:
+ * bytes held unread in the owner's hands (sk_owner_unread) do not grow the
+ * buffer, as bytes left in the kernel's receive queue do not.
+ */
+Test(tcp, receive_buffer_does_not_grow_for_bytes_the_program_has_not_read, .timeout = 60)
+{
+	uint32_t first, last;
+	int rcvbuf;
+
+	autotuned_transfer(0, 1, program_read_nothing, &first, &last, &rcvbuf);
+	cr_assert_eq(rcvbuf, 131072, "tcp_rmem[1] still: %d", rcvbuf);
+	cr_assert_leq(last, 131072, "%u", last);
 }
 
 /* tcp_moderate_rcvbuf = 0 turns autotuning off. */
@@ -1330,7 +1352,7 @@ Test(tcp, receive_buffer_autotuning_off_by_sysctl, .timeout = 60)
 	uint32_t first, last;
 	int rcvbuf;
 
-	autotuned_transfer(0, 0, &first, &last, &rcvbuf);
+	autotuned_transfer(0, 0, NULL, &first, &last, &rcvbuf);
 	cr_assert_eq(rcvbuf, 131072);
 	cr_assert_leq(last, 131072, "%u", last);
 }

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: MIT
+# What the differential Python programs (fin_rst.py, reset_data.py) print
+# about a socket, the same way natively and under the shim.
+import errno, select, socket, time
+
+TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
+
+
+def wait_state(s, want):
+    """Until TCP_INFO's state is want (30 s at most)."""
+    deadline = time.monotonic() + 30
+    while s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] != want:
+        if time.monotonic() > deadline:
+            raise SystemExit("state %d never came" % want)
+        time.sleep(0.005)
+
+
+def call(label, f):
+    """Prints what f returned, or the errno name it failed with."""
+    try:
+        r = f()
+    except OSError as e:
+        r = errno.errorcode[e.errno]
+    print("  %s: %r" % (label, r))
+
+
+def poll_bits(s):
+    p = select.poll()
+    p.register(s, select.POLLIN | select.POLLOUT | select.POLLRDHUP | select.POLLPRI)
+    ev = p.poll(0)
+    bits = ev[0][1] if ev else 0
+    names = [n for n in ("POLLIN", "POLLPRI", "POLLOUT", "POLLERR", "POLLHUP", "POLLRDHUP")
+             if bits & getattr(select, n)]
+    return "|".join(names) or "0"
+
+
+def so_error(s):
+    e = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    return errno.errorcode.get(e, e)
