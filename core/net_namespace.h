@@ -105,6 +105,17 @@ struct netns_sysctl {
 	 */
 	int tcp_mtu_probing, tcp_base_mss, tcp_mtu_probe_floor, tcp_min_snd_mss;
 	int tcp_probe_threshold, tcp_probe_interval, tcp_retries1;
+	/*
+	 * The retry limits and RTO bounds (tcp_timer.c), read live with
+	 * tcp_syn_retries, tcp_synack_retries and tcp_retries2 when a TCP
+	 * socket is made (refresh_tcp): an orphan's retries (0 = 8 while the
+	 * RTO is below its ceiling), how many first SYN timeouts do not back
+	 * off, linear timeouts for every thin stream, a new socket's RTO
+	 * floor (us) and ceiling (ms).
+	 */
+	int tcp_orphan_retries, tcp_syn_linear_timeouts, tcp_thin_linear_timeouts;
+	int tcp_rto_min_us, tcp_rto_max_ms;
+	int tcp_timer_live_read[8]; /* what /proc said last of these eight */
 };
 
 struct net {

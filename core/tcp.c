@@ -34,6 +34,17 @@
 #define MAX_TCP_SYNCNT	      127
 #define TCP_TIMEOUT_INIT_S    1	  /* TCP_TIMEOUT_INIT / HZ */
 #define TCP_RTO_MAX_S	      120 /* TCP_RTO_MAX / HZ */
+#define TCP_FIN_TIMEOUT_MAX_S 120 /* TCP_LINGER2's ceiling, TCP_FIN_TIMEOUT_MAX / HZ */
+/* The per-socket RTO and delayed-ACK bounds (6.15), newer than the headers. */
+#ifndef TCP_RTO_MAX_MS
+#define TCP_RTO_MAX_MS 44
+#endif
+#ifndef TCP_RTO_MIN_US
+#define TCP_RTO_MIN_US 45
+#endif
+#ifndef TCP_DELACK_MAX_US
+#define TCP_DELACK_MAX_US 46
+#endif
 
 /*
  * TCP_DEFER_ACCEPT's seconds as the SYN-ACK retransmissions whose backed-off
@@ -156,6 +167,7 @@ void tcp_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&tp->accept_queue);
 	tcp_init_xmit_timers(sk);
 	tp->rto = TCP_TIMEOUT_INIT;
+	tcp_init_rto_bounds(sk);
 	tp->mss_cache = TCP_MSS_DEFAULT;
 	/* tcp_init_sock, tcp_disconnect: sending starts application-limited (tcp_rate.c). */
 	tp->app_limited = ~0u;
@@ -1066,7 +1078,9 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 		tp->syn_retries = (uint8_t)val;
 		return 0;
 	case TCP_LINGER2:
-		tp->linger2 = val < 0 ? -1 : val;
+		tp->linger2 = val < 0			    ? -1
+			      : val > TCP_FIN_TIMEOUT_MAX_S ? TCP_FIN_TIMEOUT_MAX_S
+							    : val;
 		return 0;
 	case TCP_DEFER_ACCEPT:
 		tp->defer_accept = secs_to_retrans(val, TCP_TIMEOUT_INIT_S, TCP_RTO_MAX_S);
@@ -1146,8 +1160,29 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 	case TCP_TIMESTAMP:
 		return -EPERM; /* only in repair mode */
 	case TCP_TX_DELAY:
+		if (val < 0)
+			return -EINVAL;
 		tp->tcp_tx_delay = (uint32_t)val;
 		return 0;
+	case TCP_RTO_MAX_MS:
+		if (val < (int)(NSEC_PER_SEC / NSEC_PER_MSEC) || val > TCP_RTO_MAX_S * 1000)
+			return -EINVAL;
+		tp->rto_max = tcp_rto_jiffies((uint64_t)val * NSEC_PER_MSEC);
+		return 0;
+	case TCP_RTO_MIN_US:
+	case TCP_DELACK_MAX_US: {
+		/* Whole jiffies (usecs_to_jiffies of the unsigned value), 2 to 50 of them. */
+		uint64_t j = tcp_rto_jiffies((uint64_t)(uint32_t)val * NSEC_PER_USEC);
+
+		if (j < 2 * TCP_JIFFY ||
+		    j > (optname == TCP_RTO_MIN_US ? TCP_RTO_MIN : TCP_DELACK_MAX))
+			return -EINVAL;
+		if (optname == TCP_RTO_MIN_US)
+			tp->rto_min = j;
+		else
+			tp->delack_max = j;
+		return 0;
+	}
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1411,6 +1446,15 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 		return 0;
 	case TCP_TX_DELAY:
 		val = (int)tp->tcp_tx_delay;
+		break;
+	case TCP_RTO_MAX_MS:
+		val = (int)(tp->rto_max / NSEC_PER_MSEC);
+		break;
+	case TCP_RTO_MIN_US:
+		val = (int)(tp->rto_min / NSEC_PER_USEC);
+		break;
+	case TCP_DELACK_MAX_US:
+		val = (int)(tp->delack_max / NSEC_PER_USEC);
 		break;
 	case TCP_IS_MPTCP:
 		val = 0;

@@ -261,8 +261,8 @@ static uint64_t tcp_rtt_tsopt(const struct tcp_sock *tp)
  * mdev is four times RFC 6298's RTTVAR, but grows only by an eighth of the
  * excess when the sample is below the average (a falling RTT must not
  * lengthen the RTO); the RTO's term, rttvar, is the largest mdev of the
- * round, at least TCP_RTO_MIN, and comes down by a quarter of the excess
- * once a round.
+ * round, at least the socket's RTO floor (TCP_RTO_MIN_US), and comes down by a quarter of the
+ * excess once a round.
  */
 void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 {
@@ -273,7 +273,7 @@ void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 	if (!tp->srtt) {
 		tp->srtt = rtt;
 		tp->mdev = 2 * rtt; /* an RTO of three RTTs */
-		tp->rttvar = tp->mdev > TCP_RTO_MIN ? tp->mdev : TCP_RTO_MIN;
+		tp->rttvar = tp->mdev > tp->rto_min ? tp->mdev : tp->rto_min;
 		tp->mdev_max = tp->rttvar;
 		tp->rtt_seq = tp->snd_nxt;
 	} else {
@@ -297,12 +297,12 @@ void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 			if (tp->mdev_max < tp->rttvar)
 				tp->rttvar -= (tp->rttvar - tp->mdev_max) / 4;
 			tp->rtt_seq = tp->snd_nxt;
-			tp->mdev_max = TCP_RTO_MIN;
+			tp->mdev_max = tp->rto_min;
 		}
 	}
 	tp->rto = tcp_rto_jiffies(tp->srtt + tp->rttvar);
-	if (tp->rto > TCP_RTO_MAX)
-		tp->rto = TCP_RTO_MAX;
+	if (tp->rto > tp->rto_max)
+		tp->rto = tp->rto_max; /* tcp_bound_rto */
 }
 
 /* Connection established, either way: windows, MSS, buffers, timers. */

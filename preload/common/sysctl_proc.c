@@ -8,7 +8,9 @@
  * reads no files.
  *
  * What this is not: no writes, and no re-reading but for the TCP option
- * sysctls a new TCP socket reads again (the refresh_tcp hook) and the port
+ * and timer sysctls a new TCP socket reads again (the refresh_tcp hook:
+ * the kernel reads the retry limits when a timer fires, the stack when
+ * the socket is made) and the port
  * sysctls a port search reads again (refresh_ports); the rest keep the
  * values the stack started with (re-reading would be a system call on a
  * hot path).
@@ -86,10 +88,12 @@ static void read_triple(const char *name, int dst[3])
  * value read of each integer. The last three are strings (the congestion
  * control, and the Fast Open key, readable by root only as the kernel's).
  */
-static const struct {
+struct live_int {
 	const char *name;
 	size_t off;
-} tcp_live[] = {
+};
+
+static const struct live_int tcp_live[] = {
 	{"net/ipv4/tcp_timestamps", offsetof(struct netns_sysctl, tcp_timestamps)},
 	{"net/ipv4/tcp_sack", offsetof(struct netns_sysctl, tcp_sack)},
 	{"net/ipv4/tcp_window_scaling", offsetof(struct netns_sysctl, tcp_window_scaling)},
@@ -155,6 +159,49 @@ static int live_read(size_t i, char *buf, size_t size)
 	return live_read_fd(&tcp_live_fd[i], tcp_live[i].name, buf, size);
 }
 
+/* The retry limits and RTO bounds (tcp_timer.c), read again as the option sysctls. */
+static const struct live_int tcp_timer_live[] = {
+	{"net/ipv4/tcp_syn_retries", offsetof(struct netns_sysctl, tcp_syn_retries)},
+	{"net/ipv4/tcp_synack_retries", offsetof(struct netns_sysctl, tcp_synack_retries)},
+	{"net/ipv4/tcp_retries2", offsetof(struct netns_sysctl, tcp_retries2)},
+	{"net/ipv4/tcp_orphan_retries", offsetof(struct netns_sysctl, tcp_orphan_retries)},
+	{"net/ipv4/tcp_syn_linear_timeouts",
+	 offsetof(struct netns_sysctl, tcp_syn_linear_timeouts)},
+	{"net/ipv4/tcp_thin_linear_timeouts",
+	 offsetof(struct netns_sysctl, tcp_thin_linear_timeouts)},
+	{"net/ipv4/tcp_rto_min_us", offsetof(struct netns_sysctl, tcp_rto_min_us)},
+	{"net/ipv4/tcp_rto_max_ms", offsetof(struct netns_sysctl, tcp_rto_max_ms)},
+};
+#define TCP_TIMER_LIVE_N (sizeof(tcp_timer_live) / sizeof(tcp_timer_live[0]))
+_Static_assert(TCP_TIMER_LIVE_N ==
+		       sizeof(((struct netns_sysctl *)0)->tcp_timer_live_read) / sizeof(int),
+	       "one tcp_timer_live_read slot per timer sysctl");
+static int tcp_timer_live_fd[TCP_TIMER_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1, -1};
+
+/*
+ * A value changed in the namespace since the last read (last[i]) replaces
+ * ours; one set in-process (a test, say) stays until the namespace's
+ * changes.
+ */
+static void refresh_ints(const struct live_int *t, size_t n, int *fd, int *last,
+			 struct netns_sysctl *s)
+{
+	char buf[64];
+
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+		long v;
+
+		if (live_read_fd(&fd[i], t[i].name, buf, sizeof(buf)))
+			continue;
+		v = strtol(buf, &end, 10);
+		if (end == buf || (int)v == last[i])
+			continue;
+		last[i] = (int)v;
+		*(int *)((char *)s + t[i].off) = (int)v;
+	}
+}
+
 /* A string sysctl: as the integers below, a change in the namespace replaces ours. */
 static void refresh_str(size_t i, char *dst, size_t size, char last[256])
 {
@@ -169,27 +216,16 @@ static void refresh_str(size_t i, char *dst, size_t size, char last[256])
 }
 
 /*
- * A value changed in the namespace since the last read replaces ours; one
- * set in-process (a test, say) stays until the namespace's changes. One
- * small read per live sysctl for each TCP socket(), where the kernel reads
- * a variable.
+ * One small read per live sysctl for each TCP socket(), where the kernel
+ * reads a variable.
  */
 static void sysctl_proc_refresh_tcp(struct netns_sysctl *s)
 {
 	char buf[256];
 
-	for (size_t i = 0; i < TCP_LIVE_INTS; i++) {
-		char *end;
-		long v;
-
-		if (live_read(i, buf, sizeof(buf)))
-			continue;
-		v = strtol(buf, &end, 10);
-		if (end == buf || (int)v == s->tcp_live_read[i])
-			continue;
-		s->tcp_live_read[i] = (int)v;
-		*(int *)((char *)s + tcp_live[i].off) = (int)v;
-	}
+	refresh_ints(tcp_live, TCP_LIVE_INTS, tcp_live_fd, s->tcp_live_read, s);
+	refresh_ints(tcp_timer_live, TCP_TIMER_LIVE_N, tcp_timer_live_fd, s->tcp_timer_live_read,
+		     s);
 	/* The congestion control a new socket starts with, as the kernel's at creation. */
 	refresh_str(TCP_LIVE_INTS, s->tcp_congestion_control, sizeof(s->tcp_congestion_control),
 		    s->tcp_cc_live_read[0]);
@@ -365,6 +401,13 @@ void sysctl_proc_read(struct netns_sysctl *s)
 
 	for (size_t i = 0; i < TCP_LIVE_INTS; i++)
 		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);
+	read_int("net/ipv4/tcp_orphan_retries", &s->tcp_orphan_retries);
+	read_int("net/ipv4/tcp_syn_linear_timeouts", &s->tcp_syn_linear_timeouts);
+	read_int("net/ipv4/tcp_thin_linear_timeouts", &s->tcp_thin_linear_timeouts);
+	read_int("net/ipv4/tcp_rto_min_us", &s->tcp_rto_min_us);
+	read_int("net/ipv4/tcp_rto_max_ms", &s->tcp_rto_max_ms);
+	for (size_t i = 0; i < TCP_TIMER_LIVE_N; i++)
+		s->tcp_timer_live_read[i] = *(const int *)((const char *)s + tcp_timer_live[i].off);
 
 	hz = probe_hz();
 	if (hz > 0)

@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: MIT
+# Retry limits and RTO options on the wire (test_tcp_rto.sh). Three roles:
+#   tcp_rto.py client ADDR       every scenario at once, one thread each;
+#                                prints "NAME errno" per scenario in order
+#                                and "time NAME seconds" lines
+#   tcp_rto.py sniff OUT         (peer) every TCP frame to the test's ports,
+#                                "time src dport flags len" per line
+#   tcp_rto.py compare SNIFF NATIVE_SRC SHIM_SRC NATIVE_OUT SHIM_OUT
+#                                the same number of transmissions per
+#                                scenario from both sources, the gaps and
+#                                the time to the error within tolerances
+import errno, socket, struct, sys, threading, time
+
+TCP_SYNCNT, TCP_CONGESTION, TCP_USER_TIMEOUT, TCP_THIN_LINEAR_TIMEOUTS = 7, 13, 18, 16
+TCP_RTO_MAX_MS, TCP_RTO_MIN_US = 44, 45
+# name: (port, options); SYN ports (715x) see every SYN dropped, data
+# ports (716x) every segment with payload.
+SCENARIOS = {
+	"syncnt1": (7151, {TCP_SYNCNT: 1}),
+	"syncnt3": (7152, {TCP_SYNCNT: 3}),
+	"syn_sysctl": (7153, {}),
+	"syn_user_timeout": (7154, {TCP_USER_TIMEOUT: 2500}),
+	"retries2_rto_min": (7161, {TCP_RTO_MIN_US: 50000}),
+	"user_timeout": (7162, {TCP_USER_TIMEOUT: 1000}),
+	# Thin needs an ssthresh (past initial slow start): BBR, the default
+	# here, keeps it infinite, CUBIC sets it at the first RTO.
+	"thin_linear": (7163, {TCP_THIN_LINEAR_TIMEOUTS: 1, TCP_CONGESTION: b"cubic"}),
+	"rto_max": (7164, {TCP_RTO_MAX_MS: 1000, TCP_USER_TIMEOUT: 4000}),
+}
+
+
+def run(name, addr, out):
+	port, opts = SCENARIOS[name]
+	s = socket.socket()
+	for o, v in opts.items():
+		s.setsockopt(socket.SOL_TCP, o, v)
+	t0 = time.monotonic()
+	try:
+		s.connect((addr, port))
+		t0 = time.monotonic()
+		s.send(b"x" * 200)
+		s.settimeout(120)
+		s.recv(1)
+		r = "no error"
+	except OSError as e:
+		r = errno.errorcode.get(e.errno, str(e.errno))
+	out[name] = (r, time.monotonic() - t0)
+	s.close()
+
+
+def client(addr):
+	out = {}
+	ts = [threading.Thread(target=run, args=(n, addr, out)) for n in SCENARIOS]
+	for t in ts:
+		t.start()
+	for t in ts:
+		t.join()
+	for n in SCENARIOS:
+		print(n, out[n][0])
+	for n in SCENARIOS:
+		print("time", n, "%.3f" % out[n][1])
+
+
+def sniff(path):
+	s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+	ports = {p for p, _ in SCENARIOS.values()}
+	with open(path, "w", buffering=1) as f:
+		while True:
+			d = s.recv(65536)
+			if len(d) < 40 or d[9] != 6:
+				continue
+			ihl = (d[0] & 15) * 4
+			dport = struct.unpack("!H", d[ihl + 2:ihl + 4])[0]
+			if dport not in ports:
+				continue
+			plen = struct.unpack("!H", d[2:4])[0] - ihl - (d[ihl + 12] >> 4) * 4
+			f.write("%.6f %s %d %d %d\n" % (time.monotonic(), socket.inet_ntoa(d[12:16]), dport,
+							d[ihl + 13], plen))
+
+
+def transmissions(lines, src, port):
+	"""Times of the SYNs (SYN ports) or of the data segments (data ports)."""
+	t = []
+	for l in lines:
+		ts, s, p, flags, plen = l.split()
+		if s == src and int(p) == port and ((port < 7160 and int(flags) & 2) or
+						     (port >= 7160 and int(plen) > 0)):
+			t.append(float(ts))
+	return t
+
+
+def compare(sniffed, nsrc, ssrc, nout, sout):
+	lines = open(sniffed).read().split("\n")[:-1]
+	times = {}
+	for path, who in ((nout, "native"), (sout, "shim")):
+		for l in open(path):
+			w = l.split()
+			if w[0] == "time":
+				times[who, w[1]] = float(w[2])
+	bad = 0
+	for name, (port, _) in SCENARIOS.items():
+		k, m = transmissions(lines, nsrc, port), transmissions(lines, ssrc, port)
+		kg = ["%.2f" % (b - a) for a, b in zip(k, k[1:])]
+		mg = ["%.2f" % (b - a) for a, b in zip(m, m[1:])]
+		print("%s: kernel %d sent, gaps %s, error after %.2f s; shim %d, gaps %s, error after %.2f s" %
+		      (name, len(k), " ".join(kg), times["native", name], len(m), " ".join(mg), times["shim", name]))
+		if len(k) != len(m):
+			print("  DIFFERENT: the number of transmissions")
+			bad += 1
+			continue
+		# Loose: a timer fires late under load, never early; the RTO may
+		# differ by its jiffies (a few ms). A gap within 30% + 150 ms.
+		for a, b in zip(kg, mg):
+			if abs(float(a) - float(b)) > 0.3 * float(a) + 0.15:
+				print("  DIFFERENT: gap %s against the kernel's %s" % (b, a))
+				bad += 1
+		kt, mt = times["native", name], times["shim", name]
+		if abs(kt - mt) > 0.3 * kt + 0.3:
+			print("  DIFFERENT: the error came after %.2f s, the kernel's after %.2f s" % (mt, kt))
+			bad += 1
+	sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+	if sys.argv[1] == "client":
+		client(sys.argv[2])
+	elif sys.argv[1] == "sniff":
+		sniff(sys.argv[2])
+	else:
+		compare(*sys.argv[2:7])
