@@ -107,7 +107,8 @@ struct netns_sysctl {
 	int tcp_probe_threshold, tcp_probe_interval, tcp_retries1;
 	/*
 	 * The retry limits and RTO bounds (tcp_timer.c), read live with
-	 * tcp_syn_retries, tcp_synack_retries and tcp_retries2 when a TCP
+	 * tcp_syn_retries, tcp_synack_retries, tcp_retries2 and
+	 * tcp_fin_timeout when a TCP
 	 * socket is made (refresh_tcp): an orphan's retries (0 = 8 while the
 	 * RTO is below its ceiling), how many first SYN timeouts do not back
 	 * off, linear timeouts for every thin stream, a new socket's RTO
@@ -115,7 +116,7 @@ struct netns_sysctl {
 	 */
 	int tcp_orphan_retries, tcp_syn_linear_timeouts, tcp_thin_linear_timeouts;
 	int tcp_rto_min_us, tcp_rto_max_ms;
-	int tcp_timer_live_read[8]; /* what /proc said last of these eight */
+	int tcp_timer_live_read[9]; /* what /proc said last of these and tcp_fin_timeout */
 };
 
 struct net {

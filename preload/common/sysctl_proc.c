@@ -159,7 +159,7 @@ static int live_read(size_t i, char *buf, size_t size)
 	return live_read_fd(&tcp_live_fd[i], tcp_live[i].name, buf, size);
 }
 
-/* The retry limits and RTO bounds (tcp_timer.c), read again as the option sysctls. */
+/* The retry limits, RTO bounds and FIN timeout (tcp_timer.c), read again as the option sysctls. */
 static const struct live_int tcp_timer_live[] = {
 	{"net/ipv4/tcp_syn_retries", offsetof(struct netns_sysctl, tcp_syn_retries)},
 	{"net/ipv4/tcp_synack_retries", offsetof(struct netns_sysctl, tcp_synack_retries)},
@@ -171,12 +171,13 @@ static const struct live_int tcp_timer_live[] = {
 	 offsetof(struct netns_sysctl, tcp_thin_linear_timeouts)},
 	{"net/ipv4/tcp_rto_min_us", offsetof(struct netns_sysctl, tcp_rto_min_us)},
 	{"net/ipv4/tcp_rto_max_ms", offsetof(struct netns_sysctl, tcp_rto_max_ms)},
+	{"net/ipv4/tcp_fin_timeout", offsetof(struct netns_sysctl, tcp_fin_timeout)},
 };
 #define TCP_TIMER_LIVE_N (sizeof(tcp_timer_live) / sizeof(tcp_timer_live[0]))
 _Static_assert(TCP_TIMER_LIVE_N ==
 		       sizeof(((struct netns_sysctl *)0)->tcp_timer_live_read) / sizeof(int),
 	       "one tcp_timer_live_read slot per timer sysctl");
-static int tcp_timer_live_fd[TCP_TIMER_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1, -1};
+static int tcp_timer_live_fd[TCP_TIMER_LIVE_N] = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
 
 /*
  * A value changed in the namespace since the last read (last[i]) replaces

@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: MIT
 # Retry limits and RTO options on the wire (test_tcp_rto.sh). Three roles:
-#   tcp_rto.py client ADDR       every scenario at once, one thread each;
-#                                prints "NAME errno" per scenario in order
-#                                and "time NAME seconds" lines
+#   tcp_rto.py client ADDR [NAME...]
+#                                the scenarios (default all but those run
+#                                alone) at once, one thread each; prints
+#                                "NAME errno" per scenario in order and
+#                                "time NAME seconds" lines
+#   tcp_rto.py opts              the timer options' answers to edge values,
+#                                and what a new socket reads of the sysctls
 #   tcp_rto.py sniff OUT         (peer) every TCP frame to the test's ports,
 #                                "time src dport flags len" per line
 #   tcp_rto.py compare SNIFF NATIVE_SRC SHIM_SRC NATIVE_OUT SHIM_OUT
@@ -12,7 +16,8 @@
 import errno, socket, struct, sys, threading, time
 
 TCP_SYNCNT, TCP_CONGESTION, TCP_USER_TIMEOUT, TCP_THIN_LINEAR_TIMEOUTS = 7, 13, 18, 16
-TCP_RTO_MAX_MS, TCP_RTO_MIN_US = 44, 45
+TCP_RTO_MAX_MS, TCP_RTO_MIN_US, TCP_DELACK_MAX_US = 44, 45, 46
+TCP_LINGER2, TCP_DEFER_ACCEPT, TCP_TX_DELAY = 8, 9, 37
 # name: (port, options); SYN ports (715x) see every SYN dropped, data
 # ports (716x) every segment with payload.
 SCENARIOS = {
@@ -26,7 +31,10 @@ SCENARIOS = {
 	# here, keeps it infinite, CUBIC sets it at the first RTO.
 	"thin_linear": (7163, {TCP_THIN_LINEAR_TIMEOUTS: 1, TCP_CONGESTION: b"cubic"}),
 	"rto_max": (7164, {TCP_RTO_MAX_MS: 1000, TCP_USER_TIMEOUT: 4000}),
+	# Run alone, after tcp_thin_linear_timeouts=1: thin without the option.
+	"thin_sysctl": (7165, {TCP_CONGESTION: b"cubic"}),
 }
+ALONE = {"thin_sysctl"}
 
 
 def run(name, addr, out):
@@ -48,17 +56,46 @@ def run(name, addr, out):
 	s.close()
 
 
-def client(addr):
+def client(addr, names):
 	out = {}
-	ts = [threading.Thread(target=run, args=(n, addr, out)) for n in SCENARIOS]
+	names = names or [n for n in SCENARIOS if n not in ALONE]
+	ts = [threading.Thread(target=run, args=(n, addr, out)) for n in names]
 	for t in ts:
 		t.start()
 	for t in ts:
 		t.join()
-	for n in SCENARIOS:
+	for n in names:
 		print(n, out[n][0])
-	for n in SCENARIOS:
+	for n in names:
 		print("time", n, "%.3f" % out[n][1])
+
+
+def opts():
+	edges = {
+		TCP_RTO_MAX_MS: (0, 999, 1000, 1001, 120000, 120001, -1),
+		TCP_RTO_MIN_US: (0, 4000, 7999, 8001, 100000, 200000, 200001, -1),
+		TCP_DELACK_MAX_US: (0, 4000, 7999, 8001, 200000, 200001, -1),
+		TCP_TX_DELAY: (-1, 0, 1, 100000001),
+		TCP_USER_TIMEOUT: (-1, 0, 1, 0x7fffffff),
+		TCP_SYNCNT: (-1, 0, 1, 127, 128),
+		TCP_LINGER2: (-5, -1, 0, 1, 120, 121, 100000),
+		TCP_DEFER_ACCEPT: (-1, 0, 1, 2, 4, 100, 1000000),
+		TCP_THIN_LINEAR_TIMEOUTS: (-1, 0, 1, 2),
+	}
+	for o in edges:
+		s = socket.socket()
+		print("fresh", o, int.from_bytes(s.getsockopt(socket.SOL_TCP, o, 4), "little", signed=True))
+		s.close()
+		for v in edges[o]:
+			s = socket.socket()
+			try:
+				s.setsockopt(socket.SOL_TCP, o, v)
+				r = "ok, then %d" % int.from_bytes(s.getsockopt(socket.SOL_TCP, o, 4), "little",
+								 signed=True)
+			except OSError as e:
+				r = errno.errorcode.get(e.errno, str(e.errno))
+			print(o, v, r)
+			s.close()
 
 
 def sniff(path):
@@ -91,6 +128,7 @@ def transmissions(lines, src, port):
 
 def compare(sniffed, nsrc, ssrc, nout, sout):
 	lines = open(sniffed).read().split("\n")[:-1]
+	names = [l.split()[0] for l in open(nout) if not l.startswith("time ")]
 	times = {}
 	for path, who in ((nout, "native"), (sout, "shim")):
 		for l in open(path):
@@ -98,7 +136,8 @@ def compare(sniffed, nsrc, ssrc, nout, sout):
 			if w[0] == "time":
 				times[who, w[1]] = float(w[2])
 	bad = 0
-	for name, (port, _) in SCENARIOS.items():
+	for name in names:
+		port = SCENARIOS[name][0]
 		k, m = transmissions(lines, nsrc, port), transmissions(lines, ssrc, port)
 		kg = ["%.2f" % (b - a) for a, b in zip(k, k[1:])]
 		mg = ["%.2f" % (b - a) for a, b in zip(m, m[1:])]
@@ -123,7 +162,9 @@ def compare(sniffed, nsrc, ssrc, nout, sout):
 
 if __name__ == "__main__":
 	if sys.argv[1] == "client":
-		client(sys.argv[2])
+		client(sys.argv[2], sys.argv[3:])
+	elif sys.argv[1] == "opts":
+		opts()
 	elif sys.argv[1] == "sniff":
 		sniff(sys.argv[2])
 	else:

@@ -13,7 +13,12 @@
 # TCP_THIN_LINEAR_TIMEOUTS, and with TCP_RTO_MAX_MS capping the back-off.
 # The errno of each and the number of transmissions must be the kernel's
 # exactly; the gaps between transmissions and the time to the error only
-# loosely (timers fire late under load).
+# loosely (timers fire late under load). Then tcp_thin_linear_timeouts=1
+# in both namespaces, with the stack host still up: a thin CUBIC stream
+# without the option times out linearly too (the sysctl is read when the
+# socket is made). Last, the options' answers to edge values (ranges,
+# errno, rounding to jiffies) and what a new socket reads after the RTO,
+# SYN and FIN sysctls change, natively and under the shim.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin tcp_rto
@@ -36,7 +41,7 @@ NFT
 cat >"$TB_WORK/listen.py" <<'PY'
 import socket, time
 ls = []
-for p in range(7161, 7165):
+for p in range(7161, 7166):
 	l = socket.socket()
 	l.bind(("0.0.0.0", p))
 	l.listen(8)
@@ -45,7 +50,7 @@ while True:
 	time.sleep(3600)
 PY
 testbed_peer "$TB_PY" "$TB_WORK/listen.py" >"$TB_WORK/listen.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" tcp 7164 10 || tb_fail "the peer does not listen"
+testbed_wait_listen "$TB_NS_PEER" tcp 7165 10 || tb_fail "the peer does not listen"
 testbed_peer "$TB_PY" "$PY" sniff "$TB_WORK/sniffed" >"$TB_WORK/sniff.log" 2>&1 &
 for i in $(seq 1 100); do
 	[ -e "$TB_WORK/sniffed" ] && break
@@ -53,16 +58,37 @@ for i in $(seq 1 100); do
 done
 [ -e "$TB_WORK/sniffed" ] || tb_fail "the sniffer did not start"
 
-tb_say "kernel client at $TB_NAT_ADDR and shim client at $TB_SHIM_ADDR, at once"
-ip netns exec "$TB_NS_NAT" timeout 120 "$TB_PY" "$PY" client "$TB_NAT_PEER_ADDR" >"$TB_WORK/native" 2>"$TB_WORK/native.log" &
-nat=$!
-testbed_shim timeout 120 "$TB_PY" "$PY" client "$TB_PEER_ADDR" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" ||
-	tb_fail "the shim run failed: $(cat "$TB_WORK/shim")"
-wait "$nat" || tb_fail "the native run failed: $(cat "$TB_WORK/native")"
-if ! diff -u <(grep -v '^time ' "$TB_WORK/native") <(grep -v '^time ' "$TB_WORK/shim"); then
-	tb_fail "the errors differ from the kernel's"
-fi
-"$TB_PY" "$PY" compare "$TB_WORK/sniffed" "$TB_NAT_ADDR" "$TB_SHIM_ADDR" "$TB_WORK/native" "$TB_WORK/shim" ||
-	tb_fail "the retransmissions differ from the kernel's"
+# both_clients [NAME...]: the kernel's client and the shim's at once, then
+# the errors and the sniffed transmissions compared.
+both_clients() {
+	tb_say "kernel client at $TB_NAT_ADDR and shim client at $TB_SHIM_ADDR, at once: ${*:-the scenarios}"
+	ip netns exec "$TB_NS_NAT" timeout 120 "$TB_PY" "$PY" client "$TB_NAT_PEER_ADDR" "$@" \
+		>"$TB_WORK/native" 2>"$TB_WORK/native.log" &
+	local nat=$!
+	testbed_shim timeout 120 "$TB_PY" "$PY" client "$TB_PEER_ADDR" "$@" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" ||
+		tb_fail "the shim run failed: $(cat "$TB_WORK/shim")"
+	wait "$nat" || tb_fail "the native run failed: $(cat "$TB_WORK/native")"
+	if ! diff -u <(grep -v '^time ' "$TB_WORK/native") <(grep -v '^time ' "$TB_WORK/shim"); then
+		tb_fail "the errors differ from the kernel's"
+	fi
+	"$TB_PY" "$PY" compare "$TB_WORK/sniffed" "$TB_NAT_ADDR" "$TB_SHIM_ADDR" "$TB_WORK/native" "$TB_WORK/shim" ||
+		tb_fail "the retransmissions differ from the kernel's"
+}
+both_clients
+set_both() {
+	for ns in "$TB_NS_NAT" "$TB_NS_SHIM"; do
+		ip netns exec "$ns" sysctl -qw "$@" || tb_fail "cannot set $*"
+	done
+}
+set_both net.ipv4.tcp_thin_linear_timeouts=1
+both_clients thin_sysctl
 tb_say "ok: every scenario's errno and transmissions as the kernel's"
+
+set_both net.ipv4.tcp_rto_min_us=100000 net.ipv4.tcp_rto_max_ms=60000 \
+	net.ipv4.tcp_syn_retries=5 net.ipv4.tcp_fin_timeout=30
+ip netns exec "$TB_NS_NAT" "$TB_PY" "$PY" opts >"$TB_WORK/native" 2>&1 || tb_fail "opts failed natively"
+testbed_shim "$TB_PY" "$PY" opts >"$TB_WORK/shim" 2>&1 || tb_fail "opts failed under the shim"
+grep -qx "fresh 45 100000" "$TB_WORK/native" ||
+	tb_fail "the kernel did not behave as this test expects: $(head -c 2000 "$TB_WORK/native")"
+testbed_same_lines
 testbed_test_end
