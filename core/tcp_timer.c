@@ -250,10 +250,12 @@ static bool tcp_write_timeout(struct sock *sk)
 	if (sk->sk_state == TCP_SYN_RECV) {
 		/*
 		 * reqsk_timer_handler, syn_ack_recalc: a count, the listener's
-		 * TCP_SYNCNT or tcp_synack_retries; a deferred child whose bare
-		 * ACK came lives out its deferral.
+		 * TCP_SYNCNT or tcp_synack_retries (one more for a Fast Open
+		 * child, tcp_fastopen_synack_timer); a deferred child whose
+		 * bare ACK came lives out its deferral.
 		 */
-		retry_until = tp->syn_retries ? tp->syn_retries : net->sysctl.tcp_synack_retries;
+		retry_until = tp->syn_retries ? tp->syn_retries
+					      : net->sysctl.tcp_synack_retries + tp->fastopen_child;
 		expired = tp->retransmits >= retry_until &&
 			  !(tp->defer_acked && tp->parent &&
 			    tp->retransmits < tp->parent->defer_accept);
