@@ -7,8 +7,12 @@
 #                                "time NAME seconds" lines
 #   tcp_rto.py opts              the timer options' answers to edge values,
 #                                and what a new socket reads of the sysctls
-#   tcp_rto.py sniff OUT         (peer) every TCP frame to the test's ports,
-#                                "time src dport flags len" per line
+#   tcp_rto.py listen READY      a listener with TCP_SYNCNT 1 on the SYN-ACK
+#                                port; after 5 s, what accept() finds
+#   tcp_rto.py connect ADDR...   (peer) a connect to each listener, held 5 s
+#   tcp_rto.py sniff OUT         (peer) every TCP frame to or from the
+#                                test's ports, "time src sport dport flags
+#                                len" per line
 #   tcp_rto.py compare SNIFF NATIVE_SRC SHIM_SRC NATIVE_OUT SHIM_OUT
 #                                the same number of transmissions per
 #                                scenario from both sources, the gaps and
@@ -35,6 +39,8 @@ SCENARIOS = {
 	"thin_sysctl": (7165, {TCP_CONGESTION: b"cubic"}),
 }
 ALONE = {"thin_sysctl"}
+# The SYN-ACK port: the peer drops every segment it sends there but SYNs.
+SYNACK_PORT = 7170
 
 
 def run(name, addr, out):
@@ -98,30 +104,59 @@ def opts():
 			s.close()
 
 
+def listen(ready):
+	l = socket.socket()
+	l.setsockopt(socket.SOL_TCP, TCP_SYNCNT, 1)
+	l.bind(("0.0.0.0", SYNACK_PORT))
+	l.listen(8)
+	t0 = time.monotonic()
+	open(ready, "w").close()
+	time.sleep(5)
+	l.setblocking(False)
+	try:
+		l.accept()
+		r = "a connection"
+	except OSError as e:
+		r = errno.errorcode.get(e.errno, str(e.errno))
+	print("synack", r)
+	print("time synack %.3f" % (time.monotonic() - t0))
+
+
+def connect(addrs):
+	ss = [socket.create_connection((a, SYNACK_PORT), timeout=10) for a in addrs]
+	time.sleep(5)
+	for s in ss:
+		s.close()
+
+
 def sniff(path):
 	s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
-	ports = {p for p, _ in SCENARIOS.values()}
+	ports = {p for p, _ in SCENARIOS.values()} | {SYNACK_PORT}
 	with open(path, "w", buffering=1) as f:
 		while True:
 			d = s.recv(65536)
 			if len(d) < 40 or d[9] != 6:
 				continue
 			ihl = (d[0] & 15) * 4
-			dport = struct.unpack("!H", d[ihl + 2:ihl + 4])[0]
-			if dport not in ports:
+			sport, dport = struct.unpack("!HH", d[ihl:ihl + 4])
+			if dport not in ports and sport not in ports:
 				continue
 			plen = struct.unpack("!H", d[2:4])[0] - ihl - (d[ihl + 12] >> 4) * 4
-			f.write("%.6f %s %d %d %d\n" % (time.monotonic(), socket.inet_ntoa(d[12:16]), dport,
-							d[ihl + 13], plen))
+			f.write("%.6f %s %d %d %d %d\n" % (time.monotonic(), socket.inet_ntoa(d[12:16]), sport,
+							   dport, d[ihl + 13], plen))
 
 
 def transmissions(lines, src, port):
-	"""Times of the SYNs (SYN ports) or of the data segments (data ports)."""
+	"""Times of the SYNs (SYN ports), the data segments (data ports) or the SYN-ACKs (from the SYN-ACK port)."""
 	t = []
 	for l in lines:
-		ts, s, p, flags, plen = l.split()
-		if s == src and int(p) == port and ((port < 7160 and int(flags) & 2) or
-						     (port >= 7160 and int(plen) > 0)):
+		ts, s, sp, p, flags, plen = l.split()
+		if s != src:
+			continue
+		if port == SYNACK_PORT:
+			if int(sp) == port and int(flags) & 0x12 == 0x12:
+				t.append(float(ts))
+		elif int(p) == port and ((port < 7160 and int(flags) & 2) or (port >= 7160 and int(plen) > 0)):
 			t.append(float(ts))
 	return t
 
@@ -129,6 +164,7 @@ def transmissions(lines, src, port):
 def compare(sniffed, nsrc, ssrc, nout, sout):
 	lines = open(sniffed).read().split("\n")[:-1]
 	names = [l.split()[0] for l in open(nout) if not l.startswith("time ")]
+	SCENARIOS["synack"] = (SYNACK_PORT, {})
 	times = {}
 	for path, who in ((nout, "native"), (sout, "shim")):
 		for l in open(path):
@@ -165,6 +201,10 @@ if __name__ == "__main__":
 		client(sys.argv[2], sys.argv[3:])
 	elif sys.argv[1] == "opts":
 		opts()
+	elif sys.argv[1] == "listen":
+		listen(sys.argv[2])
+	elif sys.argv[1] == "connect":
+		connect(sys.argv[2:])
 	elif sys.argv[1] == "sniff":
 		sniff(sys.argv[2])
 	else:

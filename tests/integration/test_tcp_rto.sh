@@ -10,7 +10,8 @@
 # linear first SYN timeouts, then a budget of the modelled back-off);
 # established connections ending by tcp_retries2's modelled time with
 # TCP_RTO_MIN_US lowered, by TCP_USER_TIMEOUT, with
-# TCP_THIN_LINEAR_TIMEOUTS, and with TCP_RTO_MAX_MS capping the back-off.
+# TCP_THIN_LINEAR_TIMEOUTS, and with TCP_RTO_MAX_MS capping the back-off;
+# a listener's TCP_SYNCNT limiting its SYN-ACKs.
 # The errno of each and the number of transmissions must be the kernel's
 # exactly; the gaps between transmissions and the time to the error only
 # loosely (timers fire late under load). Then tcp_thin_linear_timeouts=1
@@ -35,6 +36,10 @@ table ip rtodrop {
 		type filter hook prerouting priority -300; policy accept;
 		tcp dport 7151-7159 tcp flags syn drop
 		tcp dport 7161-7169 ip length > 100 drop
+	}
+	chain out {
+		type filter hook output priority -300; policy accept;
+		tcp dport 7170 tcp flags & (syn | ack) == ack drop
 	}
 }
 NFT
@@ -68,6 +73,9 @@ both_clients() {
 	testbed_shim timeout 120 "$TB_PY" "$PY" client "$TB_PEER_ADDR" "$@" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" ||
 		tb_fail "the shim run failed: $(cat "$TB_WORK/shim")"
 	wait "$nat" || tb_fail "the native run failed: $(cat "$TB_WORK/native")"
+	compare_runs
+}
+compare_runs() {
 	if ! diff -u <(grep -v '^time ' "$TB_WORK/native") <(grep -v '^time ' "$TB_WORK/shim"); then
 		tb_fail "the errors differ from the kernel's"
 	fi
@@ -82,6 +90,25 @@ set_both() {
 }
 set_both net.ipv4.tcp_thin_linear_timeouts=1
 both_clients thin_sysctl
+
+# A listener with TCP_SYNCNT 1 repeats its SYN-ACK once (at 1 s) and drops
+# the request at 3 s (a count, reqsk_timer_handler); the peer's client
+# thinks itself connected, but its ACKs never arrive.
+tb_say "listeners with TCP_SYNCNT 1, the kernel's and the shim's, while the peer's ACKs are dropped"
+ip netns exec "$TB_NS_NAT" "$TB_PY" "$PY" listen "$TB_WORK/ready.native" >"$TB_WORK/native" 2>"$TB_WORK/native.log" &
+nat=$!
+testbed_shim "$TB_PY" "$PY" listen "$TB_WORK/ready.shim" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" &
+shim=$!
+for i in $(seq 1 100); do
+	[ -e "$TB_WORK/ready.native" ] && [ -e "$TB_WORK/ready.shim" ] && break
+	sleep 0.1
+done
+[ -e "$TB_WORK/ready.native" ] && [ -e "$TB_WORK/ready.shim" ] || tb_fail "the listeners did not start"
+testbed_peer "$TB_PY" "$PY" connect "$TB_NAT_ADDR" "$TB_SHIM_ADDR" >"$TB_WORK/connect.log" 2>&1 ||
+	tb_fail "the peer could not connect"
+wait "$nat" || tb_fail "the native listener failed: $(cat "$TB_WORK/native")"
+wait "$shim" || tb_fail "the shim's listener failed: $(cat "$TB_WORK/shim")"
+compare_runs
 tb_say "ok: every scenario's errno and transmissions as the kernel's"
 
 set_both net.ipv4.tcp_rto_min_us=100000 net.ipv4.tcp_rto_max_ms=60000 \
