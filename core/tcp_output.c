@@ -1152,14 +1152,16 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, unsigned i
 
 /*
  * __tcp_retransmit_skb, then the time of the episode's first retransmission
- * (retrans_stamp), which the retry limits count from (tcp_write_timeout).
+ * (retrans_stamp), which the retry limits count from (tcp_write_timeout):
+ * attempted is enough, as the kernel's, so a send that keeps failing still
+ * runs out of time.
  */
 static int tcp_retransmit_skb_segs(struct sock *sk, struct sk_buff *skb, unsigned int segs)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	int err = __tcp_retransmit_skb(sk, skb, segs);
 
-	if (!err && !tp->retrans_stamp)
+	if (!tp->retrans_stamp)
 		tp->retrans_stamp = sock_net(sk)->now;
 	return err;
 }
