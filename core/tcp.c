@@ -912,6 +912,7 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->srtt = tp->rttvar = tp->mdev = tp->mdev_max = 0;
 	tp->rto = TCP_TIMEOUT_INIT;
 	tp->backoff = tp->retransmits = tp->probes_out = 0;
+	tp->probes_tstamp = 0;
 	tp->retrans_stamp = 0;
 	tp->dup_acks = 0;
 	tp->snd_wnd = tp->max_window = 0;

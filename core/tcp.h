@@ -561,9 +561,12 @@ struct tcp_sock {
 	 * delayed ACK's ceiling (icsk_delack_max, TCP_DELACK_MAX_US), in ns
 	 * of whole jiffies; total_rto: every RTO of the connection
 	 * (tcp_update_rto_stats), which SYN_SENT's linear timeouts count;
-	 * thin_lto: TCP_THIN_LINEAR_TIMEOUTS.
+	 * thin_lto: TCP_THIN_LINEAR_TIMEOUTS; probes_tstamp: the first
+	 * zero-window probe timer of this stall (icsk_probes_tstamp, 0 =
+	 * none), which TCP_USER_TIMEOUT counts from while the peer answers.
 	 */
 	uint64_t rto_min, rto_max, delack_max;
+	uint64_t probes_tstamp;
 	uint32_t total_rto;
 	uint8_t thin_lto;
 	/* Kept for getsockopt and not acted on (README "Limits today"). */

@@ -1250,6 +1250,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		del_timer(&net->timers, &tp->retransmit_timer);
 		tp->pending_timer = 0;
 		tp->backoff = 0;
+		tp->probes_tstamp = 0;
 	}
 	return 1;
 }

@@ -1423,6 +1423,7 @@ void tcp_send_probe0(struct sock *sk)
 		/* Data went out (or nothing waits): the RTO takes over. */
 		tp->probes_out = 0;
 		tp->backoff = 0;
+		tp->probes_tstamp = 0;
 		return;
 	}
 	if (err <= 0) {
@@ -1433,6 +1434,17 @@ void tcp_send_probe0(struct sock *sk)
 	when = tp->rto << tp->backoff;
 	if (when > tp->rto_max)
 		when = tp->rto_max;
+	/* Not past TCP_USER_TIMEOUT (tcp_clamp_probe0_to_user_timeout), at least 2 jiffies. */
+	if (tp->user_timeout && tp->probes_tstamp) {
+		uint64_t end = tp->probes_tstamp +
+			       tcp_rto_jiffies((uint64_t)tp->user_timeout * NSEC_PER_MSEC);
+		uint64_t remaining = end > sock_net(sk)->now ? end - sock_net(sk)->now : 0;
+
+		if (remaining < 2 * TCP_JIFFY)
+			remaining = 2 * TCP_JIFFY;
+		if (remaining < when)
+			when = remaining;
+	}
 	tcp_reset_xmit_timer(sk, ICSK_TIME_PROBE0, when);
 }
 

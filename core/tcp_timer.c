@@ -433,6 +433,20 @@ static void tcp_probe_timer(struct sock *sk)
 
 	if (tp->packets_out || !tp->send_head) {
 		tp->probes_out = 0;
+		tp->probes_tstamp = 0;
+		return;
+	}
+	/*
+	 * RFC 1122 4.2.2.17: probing goes on while the peer answers (each
+	 * ACK clears probes_out), but not past TCP_USER_TIMEOUT since the
+	 * first probe timer of the stall.
+	 */
+	if (!tp->probes_tstamp) {
+		tp->probes_tstamp = sock_net(sk)->now;
+	} else if (tp->user_timeout &&
+		   sock_net(sk)->now - tp->probes_tstamp >=
+			   tcp_rto_jiffies((uint64_t)tp->user_timeout * NSEC_PER_MSEC)) {
+		tcp_write_err(sk);
 		return;
 	}
 	max_probes = sock_net(sk)->sysctl.tcp_retries2;

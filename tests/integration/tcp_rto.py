@@ -22,6 +22,10 @@ import errno, socket, struct, sys, threading, time
 TCP_SYNCNT, TCP_CONGESTION, TCP_USER_TIMEOUT, TCP_THIN_LINEAR_TIMEOUTS = 7, 13, 18, 16
 TCP_RTO_MAX_MS, TCP_RTO_MIN_US, TCP_DELACK_MAX_US = 44, 45, 46
 TCP_LINGER2, TCP_DEFER_ACCEPT, TCP_TX_DELAY = 8, 9, 37
+# The SYN-ACK port: the peer drops every segment it sends there but SYNs.
+SYNACK_PORT = 7170
+# The zero-window port: the peer accepts and never reads.
+ZWP_PORT = 7171
 # name: (port, options); SYN ports (715x) see every SYN dropped, data
 # ports (716x) every segment with payload.
 SCENARIOS = {
@@ -35,12 +39,14 @@ SCENARIOS = {
 	# here, keeps it infinite, CUBIC sets it at the first RTO.
 	"thin_linear": (7163, {TCP_THIN_LINEAR_TIMEOUTS: 1, TCP_CONGESTION: b"cubic"}),
 	"rto_max": (7164, {TCP_RTO_MAX_MS: 1000, TCP_USER_TIMEOUT: 4000}),
+	# The peer's window closes; its answers to the probes do not stop the
+	# clock. 2.2 s lies well between two probes (at about 1.3 and 3.0 s
+	# after the first), which the RTO under load moves a little.
+	"zero_window": (ZWP_PORT, {TCP_USER_TIMEOUT: 2200}),
 	# Run alone, after tcp_thin_linear_timeouts=1: thin without the option.
 	"thin_sysctl": (7165, {TCP_CONGESTION: b"cubic"}),
 }
 ALONE = {"thin_sysctl"}
-# The SYN-ACK port: the peer drops every segment it sends there but SYNs.
-SYNACK_PORT = 7170
 
 
 def run(name, addr, out):
@@ -52,6 +58,8 @@ def run(name, addr, out):
 	try:
 		s.connect((addr, port))
 		t0 = time.monotonic()
+		if port == ZWP_PORT:
+			s.sendall(b"z" * (16 << 20))
 		s.send(b"x" * 200)
 		s.settimeout(120)
 		s.recv(1)
@@ -155,6 +163,10 @@ def transmissions(lines, src, port):
 			continue
 		if port == SYNACK_PORT:
 			if int(sp) == port and int(flags) & 0x12 == 0x12:
+				t.append(float(ts))
+		elif port == ZWP_PORT:
+			# The window probes: bare ACKs (the handshake's is one, in both).
+			if int(p) == port and int(flags) == 0x10 and int(plen) == 0:
 				t.append(float(ts))
 		elif int(p) == port and ((port < 7160 and int(flags) & 2) or (port >= 7160 and int(plen) > 0)):
 			t.append(float(ts))

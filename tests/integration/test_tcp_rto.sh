@@ -10,7 +10,8 @@
 # linear first SYN timeouts, then a budget of the modelled back-off);
 # established connections ending by tcp_retries2's modelled time with
 # TCP_RTO_MIN_US lowered, by TCP_USER_TIMEOUT, with
-# TCP_THIN_LINEAR_TIMEOUTS, and with TCP_RTO_MAX_MS capping the back-off;
+# TCP_THIN_LINEAR_TIMEOUTS, with TCP_RTO_MAX_MS capping the back-off, and
+# by TCP_USER_TIMEOUT while probing a peer that keeps its window closed;
 # a listener's TCP_SYNCNT limiting its SYN-ACKs.
 # The errno of each and the number of transmissions must be the kernel's
 # exactly; the gaps between transmissions and the time to the error only
@@ -46,8 +47,10 @@ NFT
 cat >"$TB_WORK/listen.py" <<'PY'
 import socket, time
 ls = []
-for p in range(7161, 7166):
+for p in list(range(7161, 7166)) + [7171]:
 	l = socket.socket()
+	if p == 7171:
+		l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)  # a window soon closed
 	l.bind(("0.0.0.0", p))
 	l.listen(8)
 	ls.append(l)
@@ -55,7 +58,7 @@ while True:
 	time.sleep(3600)
 PY
 testbed_peer "$TB_PY" "$TB_WORK/listen.py" >"$TB_WORK/listen.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" tcp 7165 10 || tb_fail "the peer does not listen"
+testbed_wait_listen "$TB_NS_PEER" tcp 7171 10 || tb_fail "the peer does not listen"
 testbed_peer "$TB_PY" "$PY" sniff "$TB_WORK/sniffed" >"$TB_WORK/sniff.log" 2>&1 &
 for i in $(seq 1 100); do
 	[ -e "$TB_WORK/sniffed" ] && break
