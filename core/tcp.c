@@ -913,6 +913,8 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->rto = TCP_TIMEOUT_INIT;
 	tp->backoff = tp->retransmits = tp->probes_out = 0;
 	tp->probes_tstamp = 0;
+	tp->total_rto = tp->total_rto_recoveries = tp->total_rto_time = 0;
+	tp->rto_stamp = 0;
 	tp->retrans_stamp = 0;
 	tp->dup_acks = 0;
 	tp->snd_wnd = tp->max_window = 0;
@@ -1192,8 +1194,8 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 /*
  * The kernel's struct tcp_info is longer than the UAPI header the stack is
  * built with (280 bytes on 6.18, 232 in 6.1's header): the fields after
- * tcpi_snd_wnd. Of those the stack fills tcpi_rcv_wnd; it does not rehash,
- * count RTO episodes or do AccECN, so the others are 0.
+ * tcpi_snd_wnd. Of those the stack fills tcpi_rcv_wnd and the RTO counts
+ * (tcpi_total_rto*); it does not rehash or do AccECN, so the others are 0.
  */
 struct tcp_info_full {
 	struct tcp_info base;
@@ -1295,6 +1297,12 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 		info->tcpi_delivery_rate = (uint64_t)tp->rate_delivered * tp->mss_cache *
 					   1000000ull / tp->rate_interval_us;
 	full->tcpi_rcv_wnd = tp->rcv_wnd;
+	full->tcpi_total_rto = (uint16_t)tp->total_rto;
+	full->tcpi_total_rto_recoveries = (uint16_t)tp->total_rto_recoveries;
+	full->tcpi_total_rto_time = tp->total_rto_time;
+	if (tp->rto_stamp) /* an episode still running */
+		full->tcpi_total_rto_time +=
+			(uint32_t)((sock_net(sk)->now - tp->rto_stamp) / NSEC_PER_MSEC);
 }
 
 /*

@@ -560,14 +560,17 @@ struct tcp_sock {
 	 * tcp_rto_min_us and tcp_rto_max_ms when the socket is made) and the
 	 * delayed ACK's ceiling (icsk_delack_max, TCP_DELACK_MAX_US), in ns
 	 * of whole jiffies; total_rto: every RTO of the connection
-	 * (tcp_update_rto_stats), which SYN_SENT's linear timeouts count;
+	 * (tcp_update_rto_stats), total_rto_recoveries the episodes of them
+	 * and total_rto_time their ms, the current one's since rto_stamp
+	 * (TCP_INFO's tcpi_total_rto*);
 	 * thin_lto: TCP_THIN_LINEAR_TIMEOUTS; probes_tstamp: the first
 	 * zero-window probe timer of this stall (icsk_probes_tstamp, 0 =
 	 * none), which TCP_USER_TIMEOUT counts from while the peer answers.
 	 */
 	uint64_t rto_min, rto_max, delack_max;
 	uint64_t probes_tstamp;
-	uint32_t total_rto;
+	uint32_t total_rto, total_rto_recoveries, total_rto_time;
+	uint64_t rto_stamp;
 	uint8_t thin_lto;
 	/* Kept for getsockopt and not acted on (README "Limits today"). */
 	uint32_t tcp_tx_delay; /* TCP_TX_DELAY, microseconds */

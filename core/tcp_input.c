@@ -760,6 +760,17 @@ static bool tcp_try_undo_loss(struct sock *sk, bool frto_undo)
  * goes on as conventional go-back-N (3.a). Returns true when new data is
  * to go out instead of retransmissions (REXMIT_NEW).
  */
+/* The RTO episode ended with the Loss state: its time goes to tcpi_total_rto_time. */
+static void tcp_update_rto_time(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->cong.ca_state == TCP_CA_Loss || !tp->rto_stamp)
+		return;
+	tp->total_rto_time += (uint32_t)((sock_net(sk)->now - tp->rto_stamp) / NSEC_PER_MSEC);
+	tp->rto_stamp = 0;
+}
+
 static bool tcp_process_loss(struct sock *sk, bool una_advanced, bool dup_or_sacked)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -849,6 +860,7 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 
 	if (c->ca_state == TCP_CA_Loss) {
 		send_new = tcp_process_loss(sk, una_advanced, newly_sacked || is_dup);
+		tcp_update_rto_time(sk);
 	} else if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {
 		/* The episode is over: undone if it was needless (tcp_try_undo_recovery). */
 		if (tcp_may_undo(tp)) {
@@ -941,6 +953,7 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 		break;
 	case TCP_CA_Loss:
 		send_new = tcp_process_loss(sk, acked > 0, is_dup);
+		tcp_update_rto_time(sk);
 		if (acked)
 			tcp_cong_avoid(sk, acked, prior_in_flight);
 		break;

@@ -418,7 +418,12 @@ static void tcp_retransmit_timer(struct sock *sk)
 	 * queue's head: also when it is a loss probe's resend, which the
 	 * marking leaves counted as retransmitted (and recovery would skip).
 	 */
-	tp->retransmits++; /* tcp_update_rto_stats */
+	/* tcp_update_rto_stats: an episode starts with its first RTO. */
+	if (!tp->retransmits) {
+		tp->total_rto_recoveries++;
+		tp->rto_stamp = net->now;
+	}
+	tp->retransmits++;
 	tp->total_rto++;
 	tcp_retransmit_skb(sk, skb_peek(&sk->sk_write_queue));
 	tcp_backoff_rto(sk);

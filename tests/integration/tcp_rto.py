@@ -66,7 +66,11 @@ def run(name, addr, out):
 		r = "no error"
 	except OSError as e:
 		r = errno.errorcode.get(e.errno, str(e.errno))
-	out[name] = (r, time.monotonic() - t0)
+	elapsed = time.monotonic() - t0
+	# TCP_INFO after the error: tcpi_total_rto and _recoveries (exact), _time (loose).
+	info = s.getsockopt(socket.SOL_TCP, 11, 280)
+	rtos, episodes, rto_ms = struct.unpack("HHI", info[240:248]) if len(info) >= 248 else (-1, -1, 0)
+	out[name] = ("%s, %d RTOs in %d episodes" % (r, rtos, episodes), elapsed, rto_ms)
 	s.close()
 
 
@@ -81,7 +85,7 @@ def client(addr, names):
 	for n in names:
 		print(n, out[n][0])
 	for n in names:
-		print("time", n, "%.3f" % out[n][1])
+		print("time", n, "%.3f" % out[n][1], out[n][2])
 
 
 def opts():
@@ -177,12 +181,13 @@ def compare(sniffed, nsrc, ssrc, nout, sout):
 	lines = open(sniffed).read().split("\n")[:-1]
 	names = [l.split()[0] for l in open(nout) if not l.startswith("time ")]
 	SCENARIOS["synack"] = (SYNACK_PORT, {})
-	times = {}
+	times, rto_ms = {}, {}
 	for path, who in ((nout, "native"), (sout, "shim")):
 		for l in open(path):
 			w = l.split()
 			if w[0] == "time":
 				times[who, w[1]] = float(w[2])
+				rto_ms[who, w[1]] = int(w[3]) if len(w) > 3 else 0
 	bad = 0
 	for name in names:
 		port = SCENARIOS[name][0]
@@ -204,6 +209,10 @@ def compare(sniffed, nsrc, ssrc, nout, sout):
 		kt, mt = times["native", name], times["shim", name]
 		if abs(kt - mt) > 0.3 * kt + 0.3:
 			print("  DIFFERENT: the error came after %.2f s, the kernel's after %.2f s" % (mt, kt))
+			bad += 1
+		kr, mr = rto_ms["native", name], rto_ms["shim", name]
+		if abs(kr - mr) > 0.3 * kr + 300:
+			print("  DIFFERENT: tcpi_total_rto_time %d ms, the kernel's %d" % (mr, kr))
 			bad += 1
 	sys.exit(1 if bad else 0)
 
