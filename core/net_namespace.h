@@ -50,7 +50,7 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[18];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[25];	     /* what /proc said last, for refresh_tcp */
 	/*
 	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):
 	 * those read there that changed in the namespace since they were last
@@ -108,6 +108,15 @@ struct netns_sysctl {
 	 */
 	int tcp_mtu_probing, tcp_base_mss, tcp_mtu_probe_floor, tcp_min_snd_mss;
 	int tcp_probe_threshold, tcp_probe_interval, tcp_retries1;
+	/*
+	 * The retry limits and RTO bounds (tcp_timer.c), read live
+	 * (refresh_tcp: the limits at a timeout, the bounds at socket()):
+	 * an orphan's retries (0 = 8 while the RTO is below its ceiling), how
+	 * many first SYN timeouts do not back off, linear timeouts for every
+	 * thin stream, a new socket's RTO floor (us) and ceiling (ms).
+	 */
+	int tcp_orphan_retries, tcp_syn_linear_timeouts, tcp_thin_linear_timeouts;
+	int tcp_rto_min_us, tcp_rto_max_ms;
 };
 
 /* Where the kernel reads a TCP sysctl: refresh_tcp's when (a mask). */

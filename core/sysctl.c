@@ -77,5 +77,10 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_probe_threshold = 8,
 		.tcp_probe_interval = 600,
 		.tcp_retries1 = 3,
+		.tcp_orphan_retries = 0,
+		.tcp_syn_linear_timeouts = 4,
+		.tcp_thin_linear_timeouts = 0,
+		.tcp_rto_min_us = 200000,
+		.tcp_rto_max_ms = 120000,
 	};
 }

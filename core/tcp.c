@@ -34,6 +34,17 @@
 #define MAX_TCP_SYNCNT	      127
 #define TCP_TIMEOUT_INIT_S    1	  /* TCP_TIMEOUT_INIT / HZ */
 #define TCP_RTO_MAX_S	      120 /* TCP_RTO_MAX / HZ */
+#define TCP_FIN_TIMEOUT_MAX_S 120 /* TCP_LINGER2's ceiling, TCP_FIN_TIMEOUT_MAX / HZ */
+/* The per-socket RTO and delayed-ACK bounds (6.15), newer than the headers. */
+#ifndef TCP_RTO_MAX_MS
+#define TCP_RTO_MAX_MS 44
+#endif
+#ifndef TCP_RTO_MIN_US
+#define TCP_RTO_MIN_US 45
+#endif
+#ifndef TCP_DELACK_MAX_US
+#define TCP_DELACK_MAX_US 46
+#endif
 
 /*
  * TCP_DEFER_ACCEPT's seconds as the SYN-ACK retransmissions whose backed-off
@@ -156,6 +167,7 @@ void tcp_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&tp->accept_queue);
 	tcp_init_xmit_timers(sk);
 	tp->rto = TCP_TIMEOUT_INIT;
+	tcp_init_rto_bounds(sk);
 	tp->mss_cache = TCP_MSS_DEFAULT;
 	/* tcp_init_sock, tcp_disconnect: sending starts application-limited (tcp_rate.c). */
 	tp->app_limited = ~0u;
@@ -908,6 +920,9 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->srtt = tp->rttvar = tp->mdev = tp->mdev_max = 0;
 	tp->rto = TCP_TIMEOUT_INIT;
 	tp->backoff = tp->retransmits = tp->probes_out = 0;
+	tp->probes_tstamp = 0;
+	tp->total_rto = tp->total_rto_recoveries = tp->total_rto_time = 0;
+	tp->rto_stamp = 0;
 	tp->retrans_stamp = 0;
 	tp->dup_acks = 0;
 	tp->snd_wnd = tp->max_window = 0;
@@ -1076,7 +1091,9 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 		tp->syn_retries = (uint8_t)val;
 		return 0;
 	case TCP_LINGER2:
-		tp->linger2 = val < 0 ? -1 : val;
+		tp->linger2 = val < 0			    ? -1
+			      : val > TCP_FIN_TIMEOUT_MAX_S ? TCP_FIN_TIMEOUT_MAX_S
+							    : val;
 		return 0;
 	case TCP_DEFER_ACCEPT:
 		tp->defer_accept = secs_to_retrans(val, TCP_TIMEOUT_INIT_S, TCP_RTO_MAX_S);
@@ -1156,8 +1173,29 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 	case TCP_TIMESTAMP:
 		return -EPERM; /* only in repair mode */
 	case TCP_TX_DELAY:
+		if (val < 0)
+			return -EINVAL;
 		tp->tcp_tx_delay = (uint32_t)val;
 		return 0;
+	case TCP_RTO_MAX_MS:
+		if (val < (int)(NSEC_PER_SEC / NSEC_PER_MSEC) || val > TCP_RTO_MAX_S * 1000)
+			return -EINVAL;
+		tp->rto_max = tcp_rto_jiffies((uint64_t)val * NSEC_PER_MSEC);
+		return 0;
+	case TCP_RTO_MIN_US:
+	case TCP_DELACK_MAX_US: {
+		/* Whole jiffies (usecs_to_jiffies of the unsigned value), 2 to 50 of them. */
+		uint64_t j = tcp_rto_jiffies((uint64_t)(uint32_t)val * NSEC_PER_USEC);
+
+		if (j < 2 * TCP_JIFFY ||
+		    j > (optname == TCP_RTO_MIN_US ? TCP_RTO_MIN : TCP_DELACK_MAX))
+			return -EINVAL;
+		if (optname == TCP_RTO_MIN_US)
+			tp->rto_min = j;
+		else
+			tp->delack_max = j;
+		return 0;
+	}
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -1166,8 +1204,8 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 /*
  * The kernel's struct tcp_info is longer than the UAPI header the stack is
  * built with (280 bytes on 6.18, 232 in 6.1's header): the fields after
- * tcpi_snd_wnd. Of those the stack fills tcpi_rcv_wnd; it does not rehash,
- * count RTO episodes or do AccECN, so the others are 0.
+ * tcpi_snd_wnd. Of those the stack fills tcpi_rcv_wnd and the RTO counts
+ * (tcpi_total_rto*); it does not rehash or do AccECN, so the others are 0.
  */
 struct tcp_info_full {
 	struct tcp_info base;
@@ -1269,6 +1307,12 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 		info->tcpi_delivery_rate = (uint64_t)tp->rate_delivered * tp->mss_cache *
 					   1000000ull / tp->rate_interval_us;
 	full->tcpi_rcv_wnd = tp->rcv_wnd;
+	full->tcpi_total_rto = (uint16_t)tp->total_rto;
+	full->tcpi_total_rto_recoveries = (uint16_t)tp->total_rto_recoveries;
+	full->tcpi_total_rto_time = tp->total_rto_time;
+	if (tp->rto_stamp) /* an episode still running */
+		full->tcpi_total_rto_time +=
+			(uint32_t)((sock_net(sk)->now - tp->rto_stamp) / NSEC_PER_MSEC);
 }
 
 /*
@@ -1422,6 +1466,15 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 		return 0;
 	case TCP_TX_DELAY:
 		val = (int)tp->tcp_tx_delay;
+		break;
+	case TCP_RTO_MAX_MS:
+		val = (int)(tp->rto_max / NSEC_PER_MSEC);
+		break;
+	case TCP_RTO_MIN_US:
+		val = (int)(tp->rto_min / NSEC_PER_USEC);
+		break;
+	case TCP_DELACK_MAX_US:
+		val = (int)(tp->delack_max / NSEC_PER_USEC);
 		break;
 	case TCP_IS_MPTCP:
 		val = 0;

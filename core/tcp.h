@@ -109,21 +109,23 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
 #define TCP_TIMEWAIT_LEN      (60ull * NSEC_PER_SEC)
 /* This machine's CONFIG_HZ (/proc/config.gz): the kernel keeps the RTO in jiffies of 4 ms. */
-#define TCP_HZ		       250
-#define TCP_RTO_MIN	       (200ull * NSEC_PER_MSEC)
-#define TCP_RTO_MAX	       (120ull * NSEC_PER_SEC)
-#define TCP_TIMEOUT_INIT       (1ull * NSEC_PER_SEC)
-#define TCP_TIMEOUT_MIN	       (2ull * NSEC_PER_MSEC) /* 2 jiffies: slack of the RACK and TLP timers */
-#define TCP_MIN_RTT_WLEN       (300ull * NSEC_PER_SEC) /* tcp_min_rtt_wlen */
-#define TCP_DELACK_MAX	       (200ull * NSEC_PER_MSEC)
-#define TCP_DELACK_MIN	       (40ull * NSEC_PER_MSEC)
-#define TCP_ATO_MIN	       (40ull * NSEC_PER_MSEC)
-#define TCP_RESOURCE_PROBE     (500ull * NSEC_PER_MSEC)
-#define TCP_MAX_QUICKACKS      16u
-#define TCP_FASTRETRANS_THRESH 3u
-#define TCP_MAX_TCP_KEEPIDLE   32767
-#define TCP_MAX_TCP_KEEPINTVL  32767
-#define TCP_MAX_TCP_KEEPCNT    127
+#define TCP_HZ			250
+#define TCP_JIFFY		(NSEC_PER_SEC / TCP_HZ)
+#define TCP_RTO_MIN		(200ull * NSEC_PER_MSEC)
+#define TCP_RTO_MAX		(120ull * NSEC_PER_SEC)
+#define TCP_TIMEOUT_INIT	(1ull * NSEC_PER_SEC)
+#define TCP_TIMEOUT_MIN		(2ull * NSEC_PER_MSEC) /* 2 jiffies: slack of the RACK and TLP timers */
+#define TCP_MIN_RTT_WLEN	(300ull * NSEC_PER_SEC) /* tcp_min_rtt_wlen */
+#define TCP_DELACK_MAX		(200ull * NSEC_PER_MSEC)
+#define TCP_DELACK_MIN		(40ull * NSEC_PER_MSEC)
+#define TCP_ATO_MIN		(40ull * NSEC_PER_MSEC)
+#define TCP_RESOURCE_PROBE	(500ull * NSEC_PER_MSEC)
+#define TCP_MAX_QUICKACKS	16u
+#define TCP_THIN_LINEAR_RETRIES 6u /* linear RTOs of a thin stream before back-off */
+#define TCP_FASTRETRANS_THRESH	3u
+#define TCP_MAX_TCP_KEEPIDLE	32767
+#define TCP_MAX_TCP_KEEPINTVL	32767
+#define TCP_MAX_TCP_KEEPCNT	127
 
 /* Per-segment state kept in skb->cb while TCP owns the buffer. */
 struct tcp_skb_cb {
@@ -552,8 +554,25 @@ struct tcp_sock {
 		uint32_t probe_seq_start, probe_seq_end;
 	} mtup;
 
-	/* Options kept for getsockopt and not acted on (README "Limits today") */
-	uint8_t thin_lto;      /* TCP_THIN_LINEAR_TIMEOUTS */
+	/*
+	 * Timer options and retry limits (tcp_timer.c). The RTO's bounds
+	 * (icsk_rto_min, icsk_rto_max: TCP_RTO_MIN_US, TCP_RTO_MAX_MS, from
+	 * tcp_rto_min_us and tcp_rto_max_ms when the socket is made) and the
+	 * delayed ACK's ceiling (icsk_delack_max, TCP_DELACK_MAX_US), in ns
+	 * of whole jiffies; total_rto: every RTO of the connection
+	 * (tcp_update_rto_stats), total_rto_recoveries the episodes of them
+	 * and total_rto_time their ms, the current one's since rto_stamp
+	 * (TCP_INFO's tcpi_total_rto*);
+	 * thin_lto: TCP_THIN_LINEAR_TIMEOUTS; probes_tstamp: the first
+	 * zero-window probe timer of this stall (icsk_probes_tstamp, 0 =
+	 * none), which TCP_USER_TIMEOUT counts from while the peer answers.
+	 */
+	uint64_t rto_min, rto_max, delack_max;
+	uint64_t probes_tstamp;
+	uint32_t total_rto, total_rto_recoveries, total_rto_time;
+	uint64_t rto_stamp;
+	uint8_t thin_lto;
+	/* Kept for getsockopt and not acted on (README "Limits today"). */
 	uint32_t tcp_tx_delay; /* TCP_TX_DELAY, microseconds */
 
 	/* TCP-MD5 (tcp_md5.c): the keys, newest first; GSO stays off once one was added. */
@@ -930,6 +949,10 @@ void tcp_reset_xmit_timer(struct sock *sk, int what, uint64_t when);
 void tcp_rearm_rto(struct sock *sk);
 uint64_t tcp_rto_jiffies(uint64_t ns);
 uint64_t tcp_rto_delta(const struct sock *sk);
+void tcp_init_rto_bounds(struct sock *sk);
+uint64_t tcp_delack_max(const struct sock *sk);
+uint64_t tcp_model_timeout(const struct sock *sk, unsigned int boundary, uint64_t rto_base);
+bool retransmits_timed_out(const struct sock *sk, unsigned int boundary, uint64_t timeout);
 void tcp_set_keepalive(struct sock *sk, int val);
 void tcp_reset_keepalive_timer(struct sock *sk, uint64_t len);
 /* Holds an ACK back for out-of-order data (SACK compression), at most the delay. */

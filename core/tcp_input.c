@@ -261,8 +261,8 @@ static uint64_t tcp_rtt_tsopt(const struct tcp_sock *tp)
  * mdev is four times RFC 6298's RTTVAR, but grows only by an eighth of the
  * excess when the sample is below the average (a falling RTT must not
  * lengthen the RTO); the RTO's term, rttvar, is the largest mdev of the
- * round, at least TCP_RTO_MIN, and comes down by a quarter of the excess
- * once a round.
+ * round, at least the socket's RTO floor (TCP_RTO_MIN_US), and comes down by a quarter of the
+ * excess once a round.
  */
 void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 {
@@ -273,7 +273,7 @@ void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 	if (!tp->srtt) {
 		tp->srtt = rtt;
 		tp->mdev = 2 * rtt; /* an RTO of three RTTs */
-		tp->rttvar = tp->mdev > TCP_RTO_MIN ? tp->mdev : TCP_RTO_MIN;
+		tp->rttvar = tp->mdev > tp->rto_min ? tp->mdev : tp->rto_min;
 		tp->mdev_max = tp->rttvar;
 		tp->rtt_seq = tp->snd_nxt;
 	} else {
@@ -297,12 +297,12 @@ void tcp_rtt_estimator(struct sock *sk, uint64_t rtt)
 			if (tp->mdev_max < tp->rttvar)
 				tp->rttvar -= (tp->rttvar - tp->mdev_max) / 4;
 			tp->rtt_seq = tp->snd_nxt;
-			tp->mdev_max = TCP_RTO_MIN;
+			tp->mdev_max = tp->rto_min;
 		}
 	}
 	tp->rto = tcp_rto_jiffies(tp->srtt + tp->rttvar);
-	if (tp->rto > TCP_RTO_MAX)
-		tp->rto = TCP_RTO_MAX;
+	if (tp->rto > tp->rto_max)
+		tp->rto = tp->rto_max; /* tcp_bound_rto */
 }
 
 /* Connection established, either way: windows, MSS, buffers, timers. */
@@ -760,6 +760,17 @@ static bool tcp_try_undo_loss(struct sock *sk, bool frto_undo)
  * goes on as conventional go-back-N (3.a). Returns true when new data is
  * to go out instead of retransmissions (REXMIT_NEW).
  */
+/* The RTO episode ended with the Loss state: its time goes to tcpi_total_rto_time. */
+static void tcp_update_rto_time(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->cong.ca_state == TCP_CA_Loss || !tp->rto_stamp)
+		return;
+	tp->total_rto_time += (uint32_t)((sock_net(sk)->now - tp->rto_stamp) / NSEC_PER_MSEC);
+	tp->rto_stamp = 0;
+}
+
 static bool tcp_process_loss(struct sock *sk, bool una_advanced, bool dup_or_sacked)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -849,6 +860,7 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 
 	if (c->ca_state == TCP_CA_Loss) {
 		send_new = tcp_process_loss(sk, una_advanced, newly_sacked || is_dup);
+		tcp_update_rto_time(sk);
 	} else if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {
 		/* The episode is over: undone if it was needless (tcp_try_undo_recovery). */
 		if (tcp_may_undo(tp)) {
@@ -941,6 +953,7 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 		break;
 	case TCP_CA_Loss:
 		send_new = tcp_process_loss(sk, acked > 0, is_dup);
+		tcp_update_rto_time(sk);
 		if (acked)
 			tcp_cong_avoid(sk, acked, prior_in_flight);
 		break;
@@ -1250,6 +1263,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		del_timer(&net->timers, &tp->retransmit_timer);
 		tp->pending_timer = 0;
 		tp->backoff = 0;
+		tp->probes_tstamp = 0;
 	}
 	return 1;
 }

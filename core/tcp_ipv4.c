@@ -259,6 +259,10 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	tp->linger2 = ptp->linger2;
 	tp->user_timeout = ptp->user_timeout;
 	tp->syn_retries = ptp->syn_retries;
+	tp->rto_min = ptp->rto_min;
+	tp->rto_max = ptp->rto_max;
+	tp->delack_max = ptp->delack_max;
+	tp->thin_lto = ptp->thin_lto;
 	tp->window_clamp = ptp->window_clamp;
 	tp->rx_opt.user_mss = ptp->rx_opt.user_mss;
 	tp->recvmsg_inq = ptp->recvmsg_inq;

@@ -257,21 +257,6 @@ bool tcp_mtup_probe_failed(struct sock *sk)
 }
 
 /*
- * How long retransmissions of boundary rounds take from TCP_RTO_MIN,
- * doubling up to TCP_RTO_MAX then linear (tcp_model_timeout).
- */
-static uint64_t tcp_model_timeout(unsigned int boundary)
-{
-	unsigned int thresh = 0;
-
-	while ((TCP_RTO_MAX / TCP_RTO_MIN) >> (thresh + 1))
-		thresh++; /* ilog2(TCP_RTO_MAX / TCP_RTO_MIN) */
-	if (boundary <= thresh)
-		return ((2ull << boundary) - 1) * TCP_RTO_MIN;
-	return ((2ull << thresh) - 1) * TCP_RTO_MIN + (boundary - thresh) * TCP_RTO_MAX;
-}
-
-/*
  * A retransmission timeout of an established connection (tcp_write_timeout):
  * once retransmissions have lasted tcp_retries1's modelled time, suspect a
  * black hole (tcp_mtu_probing): turn probing on, or if it is on, halve
@@ -284,9 +269,8 @@ void tcp_mtu_probing(struct sock *sk)
 	const struct net *net = sock_net(sk);
 	int mss;
 
-	if (!tp->retransmits || !tp->retrans_stamp ||
-	    net->now - tp->retrans_stamp <
-		    tcp_model_timeout((unsigned int)net->sysctl.tcp_retries1))
+	if (!tp->retrans_stamp ||
+	    !retransmits_timed_out(sk, (unsigned int)net->sysctl.tcp_retries1, 0))
 		return;
 	if (!net->sysctl.tcp_mtu_probing)
 		return;

@@ -1144,18 +1144,32 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, unsigned i
 		if (!tp->cong.undo_stamp)
 			tp->cong.undo_stamp = net->now;
 	}
-	if (!tp->retrans_stamp)
-		tp->retrans_stamp = net->now;
 	tp->total_retrans += n;
 	tp->bytes_retrans += len;
 	net->mib.tcp.RetransSegs += n;
 	return 0;
 }
 
-/* Retransmits the head of skb, one MSS at most (the RTO's, a loss probe's, a SYN's). */
+/*
+ * __tcp_retransmit_skb, then the time of the episode's first retransmission
+ * (retrans_stamp), which the retry limits count from (tcp_write_timeout):
+ * attempted is enough, as the kernel's, so a send that keeps failing still
+ * runs out of time.
+ */
+static int tcp_retransmit_skb_segs(struct sock *sk, struct sk_buff *skb, unsigned int segs)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int err = __tcp_retransmit_skb(sk, skb, segs);
+
+	if (!tp->retrans_stamp)
+		tp->retrans_stamp = sock_net(sk)->now;
+	return err;
+}
+
+/* Retransmits the head of skb, one MSS at most (the RTO's, a SYN's). */
 int tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb)
 {
-	return __tcp_retransmit_skb(sk, skb, 1);
+	return tcp_retransmit_skb_segs(sk, skb, 1);
 }
 
 /* Control segments without payload that are not kept for retransmission. */
@@ -1176,12 +1190,18 @@ void tcp_send_ack(struct sock *sk)
 	tcp_send_ctl(sk, tcp_sk(sk)->snd_nxt, TCPHDR_ACK);
 }
 
-/* Schedules the delayed ACK (40 ms by default, the kernel's ato floor). */
+/*
+ * Schedules the delayed ACK (40 ms by default, the kernel's ato floor),
+ * within TCP_DELACK_MAX_US and the RTO's floor (tcp_delack_max).
+ */
 void tcp_send_delayed_ack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	uint64_t ato = tp->ack.ato ? tp->ack.ato : TCP_ATO_MIN;
+
+	if (ato > tcp_delack_max(sk))
+		ato = tcp_delack_max(sk);
 
 	if (tp->ack.pending & ICSK_ACK_TIMER)
 		return;
@@ -1403,6 +1423,7 @@ void tcp_send_probe0(struct sock *sk)
 		/* Data went out (or nothing waits): the RTO takes over. */
 		tp->probes_out = 0;
 		tp->backoff = 0;
+		tp->probes_tstamp = 0;
 		return;
 	}
 	if (err <= 0) {
@@ -1411,8 +1432,19 @@ void tcp_send_probe0(struct sock *sk)
 		tp->probes_out++;
 	}
 	when = tp->rto << tp->backoff;
-	if (when > TCP_RTO_MAX)
-		when = TCP_RTO_MAX;
+	if (when > tp->rto_max)
+		when = tp->rto_max;
+	/* Not past TCP_USER_TIMEOUT (tcp_clamp_probe0_to_user_timeout), at least 2 jiffies. */
+	if (tp->user_timeout && tp->probes_tstamp) {
+		uint64_t end = tp->probes_tstamp +
+			       tcp_rto_jiffies((uint64_t)tp->user_timeout * NSEC_PER_MSEC);
+		uint64_t remaining = end > sock_net(sk)->now ? end - sock_net(sk)->now : 0;
+
+		if (remaining < 2 * TCP_JIFFY)
+			remaining = 2 * TCP_JIFFY;
+		if (remaining < when)
+			when = remaining;
+	}
 	tcp_reset_xmit_timer(sk, ICSK_TIME_PROBE0, when);
 }
 
@@ -1442,10 +1474,10 @@ void tcp_xmit_retransmit_queue(struct sock *sk)
 		if (!(s & TCPCB_LOST) || (s & TCPCB_SACKED_RETRANS))
 			continue;
 		/* A contiguous lost run goes as one frame, within cwnd and the GSO size. */
-		if (__tcp_retransmit_skb(sk, skb,
-					 tp->cong.snd_cwnd - in_flight < max_segs
-						 ? tp->cong.snd_cwnd - in_flight
-						 : max_segs))
+		if (tcp_retransmit_skb_segs(sk, skb,
+					    tp->cong.snd_cwnd - in_flight < max_segs
+						    ? tp->cong.snd_cwnd - in_flight
+						    : max_segs))
 			break;
 		/* The head went again: the RTO (not a loss probe) now guards it. */
 		if (skb == skb_peek(&sk->sk_write_queue) &&
@@ -1502,7 +1534,7 @@ bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto)
 		return false;
 	if (tp->srtt) {
 		timeout = 2 * tp->srtt;
-		timeout += tp->packets_out == 1 ? TCP_RTO_MIN : TCP_TIMEOUT_MIN;
+		timeout += tp->packets_out == 1 ? tp->rto_min : TCP_TIMEOUT_MIN;
 	} else {
 		timeout = TCP_TIMEOUT_INIT;
 	}
@@ -1536,7 +1568,8 @@ void tcp_send_loss_probe(struct sock *sk)
 	skb = tp->send_head ? tp->send_head->prev : skb_peek_tail(&sk->sk_write_queue);
 	if (!skb || skb == (struct sk_buff *)&sk->sk_write_queue || !tp->packets_out)
 		goto rearm_timer;
-	if (tcp_retransmit_skb(sk, skb))
+	/* As the kernel's __tcp_retransmit_skb: a probe starts no retry clock (retrans_stamp). */
+	if (__tcp_retransmit_skb(sk, skb, 1))
 		goto rearm_timer;
 	tp->tlp_retrans = 1;
 probe_sent:

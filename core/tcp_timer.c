@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * TCP timers (net/ipv4/tcp_timer.c), on the stack clock (net->timers):
- *   retransmit_timer  RTO (RFC 6298, exponential back-off, give up after
- *                     tcp_retries2 / tcp_syn_retries / tcp_synack_retries)
- *                     or the zero-window probe (persist) timer
+ *   retransmit_timer  RTO (RFC 6298, exponential back-off within the
+ *                     socket's TCP_RTO_MAX_MS, linear for thin streams and
+ *                     tcp_syn_linear_timeouts' first SYNs) or the
+ *                     zero-window probe (persist) timer
  *   delack_timer      the delayed ACK
  *   keepalive_timer   keepalive probes, the orphaned FIN_WAIT2 timeout
  *                     (tcp_fin_timeout) and the end of TIME_WAIT
@@ -14,7 +15,18 @@
  * (ICSK_TIME_REO_TIMEOUT, tcp_recovery.c) and the tail loss probe
  * (ICSK_TIME_LOSS_PROBE, tcp_output.c), as the kernel's icsk_retransmit_timer.
  *
- * What this is not: no orphan retry limit (tcp_orphan_retries).
+ * When to give up is the kernel's time model (tcp_write_timeout): an
+ * established connection ends when its retransmissions have lasted what
+ * tcp_retries2 (tcp_orphan_retries once orphaned) back-offs from
+ * TCP_RTO_MIN would take, or TCP_USER_TIMEOUT if set, counted from the
+ * first RTO retransmission (retrans_stamp); a SYN after TCP_SYNCNT (or
+ * tcp_syn_retries) plus tcp_syn_linear_timeouts retransmissions, or when
+ * the same model from TCP_TIMEOUT_INIT has run out since the first SYN;
+ * a SYN-ACK after a count (reqsk_timer_handler). The timer never sleeps
+ * past the user timeout (tcp_clamp_rto_to_user_timeout).
+ *
+ * What this is not: no giving up for memory or orphan counts
+ * (tcp_out_of_resources): the stack has no global memory pressure.
  */
 #include <errno.h>
 
@@ -49,8 +61,8 @@ void tcp_reset_xmit_timer(struct sock *sk, int what, uint64_t when)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 
-	if (when > TCP_RTO_MAX)
-		when = TCP_RTO_MAX;
+	if (when > tp->rto_max)
+		when = tp->rto_max;
 	tp->pending_timer = (uint8_t)what;
 	mod_timer(&net->timers, &tp->retransmit_timer, net->now + when);
 }
@@ -93,6 +105,73 @@ uint64_t tcp_rto_jiffies(uint64_t ns)
 	const uint64_t tick_us = NSEC_PER_SEC / NSEC_PER_USEC / TCP_HZ;
 
 	return (ns / NSEC_PER_USEC + tick_us - 1) / tick_us * tick_us * NSEC_PER_USEC;
+}
+
+/*
+ * The RTO's bounds and the delayed ACK's ceiling a new socket starts with
+ * (tcp_init_sock): the namespace's tcp_rto_min_us and tcp_rto_max_ms, in
+ * whole jiffies as the kernel keeps them.
+ */
+void tcp_init_rto_bounds(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const struct netns_sysctl *s = &sock_net(sk)->sysctl;
+
+	tp->rto_min = tcp_rto_jiffies((uint64_t)(uint32_t)s->tcp_rto_min_us * NSEC_PER_USEC);
+	tp->rto_max = tcp_rto_jiffies((uint64_t)(uint32_t)s->tcp_rto_max_ms * NSEC_PER_MSEC);
+	tp->delack_max = TCP_DELACK_MAX;
+}
+
+/*
+ * The longest a delayed ACK waits (tcp_delack_max): TCP_DELACK_MAX_US, and
+ * a jiffy less than the RTO's floor, so that the peer's RTO never fires
+ * for an ACK held back.
+ */
+uint64_t tcp_delack_max(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t from_rto_min = tp->rto_min > 2 * TCP_JIFFY ? tp->rto_min : 2 * TCP_JIFFY;
+
+	from_rto_min -= TCP_JIFFY;
+	return tp->delack_max < from_rto_min ? tp->delack_max : from_rto_min;
+}
+
+/*
+ * How long boundary retransmissions take when the first waits rto_base
+ * and each doubles up to the socket's TCP_RTO_MAX_MS, then stays there
+ * (tcp_model_timeout).
+ */
+uint64_t tcp_model_timeout(const struct sock *sk, unsigned int boundary, uint64_t rto_base)
+{
+	uint64_t rto_max = tcp_sk(sk)->rto_max;
+	unsigned int thresh = 0;
+
+	while ((rto_max / rto_base) >> (thresh + 1))
+		thresh++; /* ilog2(rto_max / rto_base) */
+	if (boundary <= thresh)
+		return ((2ull << boundary) - 1) * rto_base;
+	return ((2ull << thresh) - 1) * rto_base + (boundary - thresh) * rto_max;
+}
+
+/*
+ * Whether the retransmissions since retrans_stamp have outlasted timeout,
+ * or if it is 0 boundary's modelled time (retransmits_timed_out): from
+ * TCP_TIMEOUT_INIT for a handshake, else from TCP_RTO_MIN, whatever the
+ * socket's own RTO.
+ */
+bool retransmits_timed_out(const struct sock *sk, unsigned int boundary, uint64_t timeout)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->retransmits)
+		return false;
+	if (!timeout)
+		timeout = tcp_model_timeout(
+			sk, boundary,
+			(1 << sk->sk_state) & ((1 << TCP_SYN_SENT) | (1 << TCP_SYN_RECV))
+				? TCP_TIMEOUT_INIT
+				: TCP_RTO_MIN);
+	return sock_net(sk)->now - tp->retrans_stamp >= timeout;
 }
 
 /* What is left of the RTO since the head last went (tcp_rto_delta_us); 0 if overdue. */
@@ -138,32 +217,113 @@ static void tcp_write_err(struct sock *sk)
 	tcp_done(sk);
 }
 
+/*
+ * Retries left to an orphan (tcp_orphan_retries): tcp_orphan_retries, none
+ * once an ICMP error says the path is gone, and 8 (over 100 s from
+ * TCP_RTO_MIN) when 0 and the RTO is not yet at its ceiling.
+ */
+static int tcp_orphan_retries(const struct sock *sk, bool alive)
+{
+	int retries = sock_net(sk)->sysctl.tcp_orphan_retries;
+
+	if (sk->sk_err_soft && !alive)
+		retries = 0;
+	if (retries == 0 && alive)
+		retries = 8;
+	return retries;
+}
+
+/* An orphan: closed by its owner, not a child waiting for accept(). */
+static bool tcp_orphaned(const struct sock *sk)
+{
+	return sock_flag(sk, SOCK_DEAD) && !tcp_sk(sk)->parent;
+}
+
 /* Returns true when the retry limit is reached and the connection was ended. */
 static bool tcp_write_timeout(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
-	int limit;
+	bool expired;
+	int retry_until;
 
-	if (sk->sk_state == TCP_SYN_SENT)
-		limit = tp->syn_retries ? tp->syn_retries : net->sysctl.tcp_syn_retries;
-	else if (sk->sk_state == TCP_SYN_RECV)
-		limit = net->sysctl.tcp_synack_retries;
-	else {
-		limit = net->sysctl.tcp_retries2;
+	if (sk->sk_state == TCP_SYN_RECV) {
+		/*
+		 * reqsk_timer_handler, syn_ack_recalc: a count, the listener's
+		 * TCP_SYNCNT or tcp_synack_retries (one more for a Fast Open
+		 * child, tcp_fastopen_synack_timer); a deferred child whose
+		 * bare ACK came lives out its deferral.
+		 */
+		retry_until = tp->syn_retries ? tp->syn_retries
+					      : net->sysctl.tcp_synack_retries + tp->fastopen_child;
+		expired = tp->retransmits >= retry_until &&
+			  !(tp->defer_acked && tp->parent &&
+			    tp->retransmits < tp->parent->defer_accept);
+	} else if (sk->sk_state == TCP_SYN_SENT) {
+		retry_until = tp->syn_retries ? tp->syn_retries : net->sysctl.tcp_syn_retries;
+		expired = tp->retransmits >= retry_until + net->sysctl.tcp_syn_linear_timeouts ||
+			  retransmits_timed_out(sk, (unsigned int)retry_until,
+						(uint64_t)tp->user_timeout * NSEC_PER_MSEC);
+	} else {
 		tcp_mtu_probing(sk); /* black-hole detection after tcp_retries1 */
+		retry_until = net->sysctl.tcp_retries2;
+		if (tcp_orphaned(sk))
+			retry_until = tcp_orphan_retries(sk, tp->rto < tp->rto_max);
+		expired = retransmits_timed_out(sk, (unsigned int)retry_until,
+						(uint64_t)tp->user_timeout * NSEC_PER_MSEC);
 	}
-	/* syn_ack_recalc: a deferred child lives out its deferral. */
-	if (sk->sk_state == TCP_SYN_RECV && tp->defer_acked && tp->parent &&
-	    tp->retransmits < tp->parent->defer_accept)
-		return false;
-	if (tp->user_timeout && tp->retrans_stamp &&
-	    net->now - tp->retrans_stamp >= (uint64_t)tp->user_timeout * NSEC_PER_MSEC)
-		limit = 0;
-	if (tp->retransmits < limit)
+	if (!expired)
 		return false;
 	tcp_write_err(sk);
 	return true;
+}
+
+/* The RTO, or what is left of TCP_USER_TIMEOUT if less (tcp_clamp_rto_to_user_timeout). */
+static uint64_t tcp_clamp_rto_to_user_timeout(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t elapsed = sock_net(sk)->now - tp->retrans_stamp;
+	uint64_t user_timeout = (uint64_t)tp->user_timeout * NSEC_PER_MSEC;
+
+	if (!user_timeout)
+		return tp->rto;
+	if (elapsed >= user_timeout)
+		return TCP_JIFFY; /* passed: fire at once */
+	return tp->rto < tcp_rto_jiffies(user_timeout - elapsed)
+		       ? tp->rto
+		       : tcp_rto_jiffies(user_timeout - elapsed);
+}
+
+/* A stream of fewer than four segments out, past its initial slow start (tcp_stream_is_thin). */
+static bool tcp_stream_is_thin(const struct tcp_sock *tp)
+{
+	return tp->packets_out < 4 && tp->cong.snd_ssthresh < TCP_INFINITE_SSTHRESH;
+}
+
+/*
+ * The next timeout after an RTO: the first TCP_THIN_LINEAR_RETRIES of a
+ * thin stream (TCP_THIN_LINEAR_TIMEOUTS or tcp_thin_linear_timeouts) wait
+ * the RTO computed afresh, tcp_syn_linear_timeouts' first SYN timeouts
+ * the same RTO again; any other doubles, up to TCP_RTO_MAX_MS.
+ */
+static void tcp_backoff_rto(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const struct netns_sysctl *s = &sock_net(sk)->sysctl;
+
+	if (tp->backoff < 31)
+		tp->backoff++;
+	if (sk->sk_state == TCP_ESTABLISHED && (tp->thin_lto || s->tcp_thin_linear_timeouts) &&
+	    tcp_stream_is_thin(tp) && tp->retransmits <= TCP_THIN_LINEAR_RETRIES) {
+		tp->backoff = 0;
+		tp->rto = tcp_rto_jiffies(tp->srtt + tp->rttvar); /* __tcp_set_rto */
+		if (tp->rto < tp->rto_min)
+			tp->rto = tp->rto_min;
+	} else if (sk->sk_state != TCP_SYN_SENT || tp->backoff > s->tcp_syn_linear_timeouts) {
+		tp->rto *= 2;
+	}
+	if (tp->rto > tp->rto_max)
+		tp->rto = tp->rto_max;
 }
 
 /*
@@ -217,9 +377,7 @@ static void tcp_retransmit_timer(struct sock *sk)
 	if (sk->sk_state == TCP_SYN_RECV && tp->defer_acked && tp->parent &&
 	    tp->retransmits + 1 < tp->parent->defer_accept) {
 		tp->retransmits++;
-		if (tp->backoff < 31)
-			tp->backoff++;
-		tp->rto = tp->rto * 2 > TCP_RTO_MAX ? TCP_RTO_MAX : tp->rto * 2;
+		tcp_backoff_rto(sk);
 		tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
 		return;
 	}
@@ -261,25 +419,55 @@ static void tcp_retransmit_timer(struct sock *sk)
 	 * queue's head: also when it is a loss probe's resend, which the
 	 * marking leaves counted as retransmitted (and recovery would skip).
 	 */
-	tcp_retransmit_skb(sk, skb_peek(&sk->sk_write_queue));
-
+	/* tcp_update_rto_stats: an episode starts with its first RTO. */
+	if (!tp->retransmits) {
+		tp->total_rto_recoveries++;
+		tp->rto_stamp = net->now;
+	}
 	tp->retransmits++;
-	if (tp->backoff < 31)
-		tp->backoff++;
-	tp->rto = tp->rto * 2 > TCP_RTO_MAX ? TCP_RTO_MAX : tp->rto * 2;
-	tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
+	tp->total_rto++;
+	tcp_retransmit_skb(sk, skb_peek(&sk->sk_write_queue));
+	tcp_backoff_rto(sk);
+	tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tcp_clamp_rto_to_user_timeout(sk));
 }
 
 /* Persist timer: the peer's window stays closed while data waits. */
 static void tcp_probe_timer(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	int max_probes;
 
 	if (tp->packets_out || !tp->send_head) {
 		tp->probes_out = 0;
+		tp->probes_tstamp = 0;
 		return;
 	}
-	if (tp->probes_out >= sock_net(sk)->sysctl.tcp_retries2) {
+	/*
+	 * RFC 1122 4.2.2.17: probing goes on while the peer answers (each
+	 * ACK clears probes_out), but not past TCP_USER_TIMEOUT since the
+	 * first probe timer of the stall.
+	 */
+	if (!tp->probes_tstamp) {
+		tp->probes_tstamp = sock_net(sk)->now;
+	} else if (tp->user_timeout &&
+		   sock_net(sk)->now - tp->probes_tstamp >=
+			   tcp_rto_jiffies((uint64_t)tp->user_timeout * NSEC_PER_MSEC)) {
+		tcp_write_err(sk);
+		return;
+	}
+	tcp_sysctl_refresh(&sock_net(sk)->sysctl, TCP_SYSCTL_RTO);
+	max_probes = sock_net(sk)->sysctl.tcp_retries2;
+	if (tcp_orphaned(sk)) {
+		/* An orphan whose probes back off to the ceiling gives up after its retries. */
+		bool alive = (tp->rto << tp->backoff) < tp->rto_max;
+
+		max_probes = tcp_orphan_retries(sk, alive);
+		if (!alive && tp->backoff >= max_probes) {
+			tcp_write_err(sk);
+			return;
+		}
+	}
+	if (tp->probes_out >= max_probes) {
 		tcp_write_err(sk);
 		return;
 	}

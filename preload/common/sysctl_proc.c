@@ -131,6 +131,21 @@ static const struct {
 	 TCP_SYSCTL_RTO | TCP_SYSCTL_SYNCNT},
 	{"net/ipv4/tcp_synack_retries", offsetof(struct netns_sysctl, tcp_synack_retries),
 	 TCP_SYSCTL_RTO},
+	{"net/ipv4/tcp_retries2", offsetof(struct netns_sysctl, tcp_retries2), TCP_SYSCTL_RTO},
+	{"net/ipv4/tcp_orphan_retries", offsetof(struct netns_sysctl, tcp_orphan_retries),
+	 TCP_SYSCTL_RTO},
+	{"net/ipv4/tcp_syn_linear_timeouts", offsetof(struct netns_sysctl, tcp_syn_linear_timeouts),
+	 TCP_SYSCTL_RTO},
+	{"net/ipv4/tcp_thin_linear_timeouts",
+	 offsetof(struct netns_sysctl, tcp_thin_linear_timeouts), TCP_SYSCTL_RTO},
+	/* tcp_init_sock copies the RTO bounds into the socket (icsk_rto_min/max). */
+	{"net/ipv4/tcp_rto_min_us", offsetof(struct netns_sysctl, tcp_rto_min_us),
+	 TCP_SYSCTL_CREATE},
+	{"net/ipv4/tcp_rto_max_ms", offsetof(struct netns_sysctl, tcp_rto_max_ms),
+	 TCP_SYSCTL_CREATE},
+	/* The kernel reads it at close and getsockopt(TCP_LINGER2): here at socket(). */
+	{"net/ipv4/tcp_fin_timeout", offsetof(struct netns_sysctl, tcp_fin_timeout),
+	 TCP_SYSCTL_CREATE},
 	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control),
 	 TCP_SYSCTL_CREATE},
 	{"net/ipv4/tcp_allowed_congestion_control",
@@ -138,7 +153,7 @@ static const struct {
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
 	 TCP_SYSCTL_LISTEN | TCP_SYSCTL_FASTOPEN},
 };
-#define TCP_LIVE_INTS 18
+#define TCP_LIVE_INTS 25
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -405,6 +420,11 @@ void sysctl_proc_read(struct netns_sysctl *s)
 		if (fd[i] >= 0)
 			close(fd[i]);
 
+	read_int("net/ipv4/tcp_orphan_retries", &s->tcp_orphan_retries);
+	read_int("net/ipv4/tcp_syn_linear_timeouts", &s->tcp_syn_linear_timeouts);
+	read_int("net/ipv4/tcp_thin_linear_timeouts", &s->tcp_thin_linear_timeouts);
+	read_int("net/ipv4/tcp_rto_min_us", &s->tcp_rto_min_us);
+	read_int("net/ipv4/tcp_rto_max_ms", &s->tcp_rto_max_ms);
 	for (size_t i = 0; i < TCP_LIVE_INTS; i++)
 		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);
 
