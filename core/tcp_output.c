@@ -335,7 +335,7 @@ unsigned int tcp_mss_for_mtu(const struct sock *sk)
 
 	/* Connected: the path's MTU (tcp_sync_mss with the route's, ICMP-lowered, MTU). */
 	if (net->dev && sk->sk_daddr)
-		mtu = ip_sk_mtu(sk, sk->sk_daddr);
+		mtu = ip_sk_mtu(sk, ip_options_first_hop(&inet_sk(sk)->inet_opt, sk->sk_daddr));
 	return mtu - IPV4_HLEN - sizeof(struct tcphdr);
 }
 
@@ -373,6 +373,8 @@ unsigned int tcp_current_mss(struct sock *sk)
 		mss = tp->rx_opt.mss_clamp;
 	if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < mss)
 		mss = tp->rx_opt.user_mss;
+	/* IP options take their room from every segment (icsk_ext_hdr_len), not the MSS sent. */
+	mss -= inet_sk(sk)->inet_opt.opt.optlen;
 	mss -= tp->tcp_header_len - sizeof(struct tcphdr);
 	mss = tcp_bound_to_half_wnd(tp, mss);
 	mss = tcp_mtup_sync_mss(sk, pmtu, mss); /* PLPMTUD's search_low, if probing */
@@ -618,8 +620,9 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	}
 	tp->segs_out += segs;
 	net->mib.tcp.OutSegs += segs; /* per wire segment, as tcp_skb_pcount() */
-	return ip_build_and_send_pkt(net, skb, inet->inet_saddr, sk->sk_daddr, IPPROTO_TCP, tos,
-				     ip_select_ttl(sk), ip_dont_fragment(sk));
+	/* ip_queue_xmit: the socket's IP options, a source route's last hop sk_daddr. */
+	return ip_build_and_send_pkt_opt(net, skb, inet->inet_saddr, sk->sk_daddr, IPPROTO_TCP, tos,
+					 ip_select_ttl(sk), ip_dont_fragment(sk), &inet->inet_opt);
 }
 
 static uint8_t tcp_skb_flags(const struct sock *sk, const struct sk_buff *skb)
