@@ -36,6 +36,7 @@
 #include "net_namespace.h"
 #include "netdevice.h"
 #include "protocol.h"
+#include "tcp.h"
 
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52 /* linux/in.h, absent from older libc headers */
@@ -552,7 +553,7 @@ static int ip_setsockopt_kept(struct sock *sk, int optname, unsigned int optlen,
 /*
  * IP_OPTIONS (do_ip_setsockopt, ip_options_get): at most 40 bytes, checked
  * whole before they replace the socket's; 0 bytes clear them. TCP's MSS
- * follows on its own: tcp_current_mss reads their length each time.
+ * follows (icsk_sync_mss).
  */
 static int ip_setsockopt_options(struct sock *sk, const void *optval, unsigned int optlen)
 {
@@ -564,9 +565,12 @@ static int ip_setsockopt_options(struct sock *sk, const void *optval, unsigned i
 	if (optlen && !optval)
 		return -EFAULT;
 	err = ip_options_get(sock_net(sk), &opt, optval, optlen);
-	if (!err)
-		inet_sk(sk)->inet_opt = opt;
-	return err;
+	if (err)
+		return err;
+	inet_sk(sk)->inet_opt = opt;
+	if (inet_sk(sk)->is_icsk)
+		tcp_sync_mss(sk);
+	return 0;
 }
 
 /* getsockopt(IP_OPTIONS): the options as set, cut to the caller's room; none: length 0. */

@@ -128,13 +128,16 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	if (usin->sin_family != AF_INET)
 		return -EAFNOSUPPORT;
 	daddr = usin->sin_addr.s_addr;
+	/* A source route (IP_OPTIONS) needs its last hop and is routed to its first. */
+	if (inet->inet_opt.opt.srr && !daddr)
+		return -EINVAL;
 	if (!daddr)
 		daddr = net->addr; /* connect to 0.0.0.0 means this host, as in Linux */
 	saddr = inet->inet_saddr;
-	err = ip_route_output(net, daddr, &saddr, &nexthop);
+	err = ip_route_output(net, ip_options_first_hop(&inet->inet_opt, daddr), &saddr, &nexthop);
 	if (err)
 		return err;
-	if (ip_addr_is_broadcast(net, daddr))
+	if (ip_addr_is_broadcast(net, ip_options_first_hop(&inet->inet_opt, daddr)))
 		return -ENETUNREACH;
 	if (!inet->inet_saddr)
 		inet->inet_saddr = saddr;

@@ -355,6 +355,21 @@ static unsigned int tcp_bound_to_half_wnd(const struct tcp_sock *tp, unsigned in
 	return pktsize;
 }
 
+void tcp_sync_mss(struct sock *sk)
+{
+	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN) {
+		tcp_current_mss(sk);
+		return;
+	}
+	/*
+	 * No path yet (icsk_pmtu_cookie 0): the kernel's arithmetic for MTU 0
+	 * floors at tcp_min_snd_mss, then takes off the TCP options of a
+	 * header length that is 0 until connect, i.e. adds 20.
+	 */
+	tcp_sk(sk)->mss_cache =
+		(uint16_t)(sock_net(sk)->sysctl.tcp_min_snd_mss + sizeof(struct tcphdr));
+}
+
 /*
  * The effective send MSS (tcp_sync_mss, tcp_current_mss): the path's, the
  * peer's MSS option and TCP_MAXSEG, smallest wins, less the options every
