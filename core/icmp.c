@@ -175,7 +175,8 @@ static void icmp_push_reply(struct net *net, const struct sk_buff *skb_in,
 	icmph->checksum = csum_fold(csum_partial(icmph, (int)(sizeof(*hdr) + len), 0));
 	__ICMP_INC_STATS(net, OutMsgs);
 	/* The kernel's ICMP socket has IP_PMTUDISC_DONT: no DF. */
-	if (ip_build_and_send_pkt_opt(net, skb, saddr, daddr, IPPROTO_ICMP, tos, 0, IP_DF_NONE, &opt))
+	if (ip_build_and_send_pkt_opt(net, skb, saddr, daddr, IPPROTO_ICMP, tos, 0, IP_DF_NONE,
+				      &opt))
 		__ICMP_INC_STATS(net, OutErrors);
 }
 

@@ -151,8 +151,8 @@ int ip_rcv_options(struct net *net, struct sk_buff *skb);
  * ip_options_build fills the slots when the answer is sent. Returns 0, or
  * -1 when they cannot be echoed: the kernel then sends no answer.
  */
-int ip_options_echo(const struct net *net, const struct sk_buff *skb,
-		    const struct ip_options *sopt, struct ip_options_data *dopt);
+int ip_options_echo(const struct net *net, const struct sk_buff *skb, const struct ip_options *sopt,
+		    struct ip_options_data *dopt);
 
 /* Where a packet with these options goes first: a source route's first hop, else daddr. */
 static inline uint32_t ip_options_first_hop(const struct ip_options_data *opt, uint32_t daddr)

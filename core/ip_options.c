@@ -160,7 +160,8 @@ static int __ip_options_compile(const struct net *net, struct ip_options *opt, u
 				case IPOPT_TS_PRESPEC:
 					if (optptr[2] + 7u > optlen)
 						goto error;
-					/* Only the named address stamps: another host's is left for it. */
+					/* Only the named address stamps: another host's is left for
+					 * it. */
 					memcpy(&addr, &optptr[optptr[2] - 1], 4);
 					if (inet_addr_type(net, addr) == RTN_UNICAST)
 						break;
@@ -185,7 +186,8 @@ static int __ip_options_compile(const struct net *net, struct ip_options *opt, u
 				if (overflow == 15)
 					goto error;
 				if (skb)
-					optptr[3] = (uint8_t)((optptr[3] & 0xf) | (overflow + 1) << 4);
+					optptr[3] =
+						(uint8_t)((optptr[3] & 0xf) | (overflow + 1) << 4);
 			}
 			opt->ts = (uint8_t)(optptr - iph);
 			break;
@@ -352,8 +354,8 @@ static int ip_option_ts_echo(const struct net *net, const struct ip_options *sop
 	return 0;
 }
 
-int ip_options_echo(const struct net *net, const struct sk_buff *skb,
-		    const struct ip_options *sopt, struct ip_options_data *dopt)
+int ip_options_echo(const struct net *net, const struct sk_buff *skb, const struct ip_options *sopt,
+		    struct ip_options_data *dopt)
 {
 	unsigned int dlen = 0;
 	const uint8_t *o;

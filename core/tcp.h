@@ -138,6 +138,8 @@ struct tcp_skb_cb {
 			uint16_t window;  /* received segments: the raw window field */
 			uint32_t tw_isn;  /* a SYN that ended a TIME_WAIT: its successor's ISN, 0 =
 					     none */
+			/* Received: its IP options (IPCB, the kernel's header.h4), for answers. */
+			struct inet_skb_parm h4;
 		};
 		/* Sent segments: the delivery state at their last transmit (tcp_rate.c). */
 		struct {

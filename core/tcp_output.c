@@ -1278,6 +1278,7 @@ int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, ui
 	struct tcp_sock *ptp = tcp_sk(parent);
 	struct net *net = sock_net(parent);
 	struct tcp_out_options opts = {0};
+	struct ip_options_data ipopt;
 	struct tcp_synack_req req = {
 		.mss = tcp_advertised_mss(ptp),
 		.tstamp_ok = opt->saw_tstamp,
@@ -1321,9 +1322,12 @@ int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, ui
 	th->check = csum_tcpudp_magic(iph->daddr, iph->saddr, skb->len, IPPROTO_TCP,
 				      csum_partial(th, (int)skb->len, 0));
 	__TCP_INC_STATS(net, OutSegs);
-	return ip_build_and_send_pkt(net, skb, iph->daddr, iph->saddr, IPPROTO_TCP,
-				     inet_sk(parent)->tos, ip_select_ttl(parent),
-				     ip_dont_fragment(parent));
+	/* The SYN's IP options echoed (tcp_v4_save_options); none if they cannot be. */
+	if (ip_options_echo(net, syn, &TCP_SKB_CB(syn)->h4.opt, &ipopt))
+		ipopt.opt.optlen = 0;
+	return ip_build_and_send_pkt_opt(net, skb, iph->daddr, iph->saddr, IPPROTO_TCP,
+					 inet_sk(parent)->tos, ip_select_ttl(parent),
+					 ip_dont_fragment(parent), &ipopt);
 }
 
 /* Active open: queue the SYN and send it (tcp_connect). */

@@ -9,7 +9,12 @@
 #   send PEER PORT      UDP, raw ICMP, ping and TCP sent with options (the
 #                       peer captures them), TCP_MAXSEG with and without
 #                       options, and a last UDP datagram "END" so that the
-#                       capture knows the run is over.
+#                       capture knows the run is over;
+#   serve PEER PORT N   a listener taking the N connections of
+#                       ip_options_peer.py client: the options each accepted
+#                       socket took from its SYN (getsockopt, addresses as
+#                       S for ours and P for the peer's, times as T) and its
+#                       TCP_MAXSEG.
 import errno, socket, struct, sys, time
 
 IP = socket.IPPROTO_IP
@@ -24,6 +29,56 @@ def res(f):
 		return "ok" if r is None else "ok %s" % (r.hex() if isinstance(r, bytes) else r)
 	except OSError as e:
 		return errno.errorcode.get(e.errno, str(e.errno))
+
+
+def addr(a, src, dst):
+	return "S" if a == src else "P" if a == dst else socket.inet_ntoa(a)
+
+
+def midnight_ms():
+	t = time.time()
+	return int(t % 86400 * 1000)
+
+
+def options(o, src, dst):
+	"""The options, addresses named and times checked; and a source route's last hop."""
+	out, i, last = [], 0, None
+	while i < len(o):
+		t = o[i]
+		if t in (0, 1) or i + 1 >= len(o):
+			out.append("%02x" % t)
+			i += 1
+			continue
+		ln = o[i + 1]
+		if ln < 2 or i + ln > len(o):
+			out.append(o[i:].hex())
+			break
+		b = o[i:i + ln]
+		if t in (7, 131, 137):
+			body = [addr(b[j:j + 4], src, dst) for j in range(3, ln - 3, 4)]
+			if t != 7 and ln >= 7:
+				last = b[ln - 4:ln]
+			out.append("%s[%s]" % (b[:3].hex(), ",".join(body)))
+		elif t == 68:
+			ptr, flag, body = b[2], b[3] & 15, []
+			step = 4 if flag == 0 else 8
+			for j in range(4, ln - 3, step):
+				slot = []
+				if flag:
+					slot.append(addr(b[j:j + 4], src, dst))
+				tm = b[j + (4 if flag else 0):j + (8 if flag else 4)]
+				if j + step <= ptr - 1 and len(tm) == 4:
+					v = struct.unpack("!I", tm)[0]
+					d = (v - midnight_ms()) % 86400000
+					slot.append("T" if min(d, 86400000 - d) < 5000 else "T?%08x" % v)
+				else:
+					slot.append(tm.hex())
+				body.append("/".join(slot))
+			out.append("%s[%s]" % (b[:4].hex(), ",".join(body)))
+		else:
+			out.append(b.hex())
+		i += ln
+	return " ".join(out), last
 
 
 def rr(slots, ptr=4):
@@ -200,8 +255,33 @@ def send(peer_s, port):
 	u.sendto(b"END", (peer_s, port))
 
 
+def serve(port, n):
+	"""Accepts n connections (ip_options_peer.py client makes them): what each has."""
+	l = socket.socket()
+	l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	l.bind(("0.0.0.0", port))
+	l.listen(8)
+	for _ in range(n):
+		c, (peer, _) = l.accept()
+		name = b""
+		while True:
+			b = c.recv(100)
+			if not b:
+				break
+			name += b
+		me = socket.inet_aton(c.getsockname()[0])
+		o = c.getsockopt(IP, IP_OPTIONS, 40)
+		print("accepted", name.decode(), "IP_OPTIONS [%s]" % options(o, me, socket.inet_aton(peer))[0],
+		      "TCP_MAXSEG", c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))
+		c.sendall(b"ok")
+		c.close()
+	l.close()
+
+
 if __name__ == "__main__":
 	if sys.argv[2] == "sockopt":
 		sockopt()
+	elif sys.argv[2] == "serve":
+		serve(int(sys.argv[3]), int(sys.argv[4]))
 	else:
 		send(sys.argv[1], int(sys.argv[3]))

@@ -1,22 +1,38 @@
 # SPDX-License-Identifier: MIT
-# The peer side of test_ip_options.sh: a TCP server on PORT (reads to EOF,
-# answers "done") and a capture of every IPv4 packet from the senders
-# SRC... (the native run's and the shim's), printed one line each, as
+# The peer side of test_ip_options.sh.
+#
+# capture PORT CLOSED SRC...: a TCP server on PORT (reads to EOF, answers "done")
+# and a capture of every IPv4 packet from the senders SRC... (the native
+# run's and the shim's), printed one line each, as
 # "SRC: what", with what differs between the runs masked: the sender's and
 # the peer's addresses become S and P, the IP id and the ports go, the
 # checksums are checked and said ok (the transport's against which
 # destination it was summed with, whole or left to the device), timestamps in IP options are checked to
 # be milliseconds since midnight UT now and said T. TCP: the first SYN and
-# the first data segment of each connection. Prints "SRC: END" when the
-# sender's last datagram came.
+# the first data segment of each connection, and resets from port CLOSED.
+# Prints "SRC: END" when the sender's last datagram came.
+#
+# client ADDR PORT: connects to ip_options.py serve at ADDR:PORT once
+# without options (waiting for it to listen), then once with each list of
+# CLIENT_CASES, sending the case's name; then to PORT + 1, where nothing
+# listens, with record route. Prints each result.
 import socket, struct, sys, threading, time
 
-port = int(sys.argv[1])
-srcs = {socket.inet_aton(a): a for a in sys.argv[2:]}
-peers = {}  # sender -> the peer address it sent to (the header's destination of its END)
+from ip_options import IP, IP_OPTIONS, addr, options, rr, ts
+
+srcs, peers = {}, {}  # the senders; for each, the peer address it sent to first
+CLIENT_CASES = [
+	("rr", rr(9)),
+	("ts only", ts(0, 4)),
+	("ts addr", ts(1, 2)),
+	("rr+ts", rr(3) + ts(0, 3)),
+	("ra", b"\x94\x04\x00\x00"),
+	("nops", b"\x01" * 4),
+	("rr full", rr(1, ptr=8)),
+]
 
 
-def server():
+def server(port):
 	l = socket.socket()
 	l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 	l.bind(("0.0.0.0", port))
@@ -40,56 +56,6 @@ def csum(b):
 	while s >> 16:
 		s = (s & 0xffff) + (s >> 16)
 	return s
-
-
-def addr(a, src, dst):
-	return "S" if a == src else "P" if a == dst else socket.inet_ntoa(a)
-
-
-def midnight_ms():
-	t = time.time()
-	return int(t % 86400 * 1000)
-
-
-def options(o, src, dst):
-	"""The options, addresses named and times checked; and a source route's last hop."""
-	out, i, last = [], 0, None
-	while i < len(o):
-		t = o[i]
-		if t in (0, 1) or i + 1 >= len(o):
-			out.append("%02x" % t)
-			i += 1
-			continue
-		ln = o[i + 1]
-		if ln < 2 or i + ln > len(o):
-			out.append(o[i:].hex())
-			break
-		b = o[i:i + ln]
-		if t in (7, 131, 137):
-			body = [addr(b[j:j + 4], src, dst) for j in range(3, ln - 3, 4)]
-			if t != 7 and ln >= 7:
-				last = b[ln - 4:ln]
-			out.append("%s[%s]" % (b[:3].hex(), ",".join(body)))
-		elif t == 68:
-			ptr, flag, body = b[2], b[3] & 15, []
-			step = 4 if flag == 0 else 8
-			for j in range(4, ln - 3, step):
-				slot = []
-				if flag:
-					slot.append(addr(b[j:j + 4], src, dst))
-				tm = b[j + (4 if flag else 0):j + (8 if flag else 4)]
-				if j + step <= ptr - 1 and len(tm) == 4:
-					v = struct.unpack("!I", tm)[0]
-					d = (v - midnight_ms()) % 86400000
-					slot.append("T" if min(d, 86400000 - d) < 5000 else "T?%08x" % v)
-				else:
-					slot.append(tm.hex())
-				body.append("/".join(slot))
-			out.append("%s[%s]" % (b[:4].hex(), ",".join(body)))
-		else:
-			out.append(b.hex())
-		i += ln
-	return " ".join(out), last
 
 
 seen = set()
@@ -131,8 +97,9 @@ def show(pkt):
 	elif proto == 6:
 		sport, doff, flags = body[0:2], (body[12] >> 4) * 4, body[13]
 		data = body[doff:]
-		key = (src, sport, "syn" if flags & 2 else "data")
-		if not (flags & 2 or data) or key in seen:
+		key = (src, sport, body[2:4], "syn" if flags & 2 else "data")
+		rst = flags & 4 and struct.unpack("!H", sport)[0] == closed
+		if not (flags & 2 or data or rst) or key in seen:
 			return
 		seen.add(key)
 		kinds, j, o = [], 20, body
@@ -149,10 +116,52 @@ def show(pkt):
 	print(srcs[src] + ": " + line, flush=True)
 
 
-threading.Thread(target=server, daemon=True).start()
-cap = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
-print("ready", flush=True)
-while True:
-	pkt, a = cap.recvfrom(65536)
-	if a[2] != socket.PACKET_OUTGOING:
-		show(pkt)
+def client(addr, port):
+	deadline = time.monotonic() + 60
+	while True:
+		try:
+			c = socket.create_connection((addr, port), timeout=0.5)
+			break
+		except OSError:
+			if time.monotonic() > deadline:
+				raise
+	c.sendall(b"plain")
+	c.shutdown(socket.SHUT_WR)
+	print("plain", c.recv(10))
+	c.close()
+	for name, val in CLIENT_CASES:
+		c = socket.socket()
+		c.settimeout(20)
+		c.setsockopt(IP, IP_OPTIONS, val)
+		c.connect((addr, port))
+		c.sendall(name.encode())
+		c.shutdown(socket.SHUT_WR)
+		print(name, c.recv(10))
+		c.close()
+	c = socket.socket()
+	c.settimeout(20)
+	c.setsockopt(IP, IP_OPTIONS, rr(9))
+	try:
+		c.connect((addr, port + 1))
+		print("closed port: connected")
+	except OSError as e:
+		print("closed port:", e.strerror)
+
+
+def capture():
+	global closed
+	port, closed = int(sys.argv[2]), int(sys.argv[3])
+	srcs.update({socket.inet_aton(a): a for a in sys.argv[4:]})
+	threading.Thread(target=server, args=(port,), daemon=True).start()
+	cap = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+	print("ready", flush=True)
+	while True:
+		pkt, a = cap.recvfrom(65536)
+		if a[2] != socket.PACKET_OUTGOING:
+			show(pkt)
+
+
+if sys.argv[1] == "capture":
+	capture()
+else:
+	client(sys.argv[2], int(sys.argv[3]))
