@@ -165,7 +165,8 @@ static inline uint32_t ip_options_first_hop(const struct ip_options_data *opt, u
  * (setsockopt(IP_OPTIONS), at most 40, or an IP_RETOPTS message), padded
  * with END and checked as ip_options_compile checks a socket's: a source
  * route's first hop moves to faddr, record route and timestamp slots are
- * kept for this host. 0 or -EINVAL.
+ * kept for this host. 0, -EINVAL, or -EPERM for a source route without
+ * CAP_NET_RAW.
  */
 int ip_options_get(const struct net *net, struct ip_options_data *opt, const void *data,
 		   unsigned int optlen);

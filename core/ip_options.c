@@ -20,7 +20,8 @@
  *    destination last); record route and timestamp slots are kept for this
  *    host, filled on every send; options the kernel lets only CAP_NET_RAW
  *    send (security, stream id, CIPSO, unknown, timestamps with unknown
- *    flags) need it. Any error is EINVAL.
+ *    flags) need it. Any error is EINVAL, but a good source route without
+ *    CAP_NET_RAW is EPERM.
  *
  * Answers (ICMP, TCP resets, SYN-ACKs and accepted sockets) echo record
  * route and timestamp (ip_options_echo), each sent with this stack's entry
@@ -250,7 +251,12 @@ int ip_options_get(const struct net *net, struct ip_options_data *opt, const voi
 	while (optlen & 3)
 		opt->data[optlen++] = IPOPT_END;
 	opt->opt.optlen = (uint8_t)optlen;
-	return __ip_options_compile(net, &opt->opt, opt->data, optlen, false, &pp);
+	if (__ip_options_compile(net, &opt->opt, opt->data, optlen, false, &pp))
+		return -EINVAL;
+	/* This kernel lets only CAP_NET_RAW source-route, once the list is good. */
+	if (opt->opt.srr && !ns_capable(net, CAP_NET_RAW))
+		return -EPERM;
+	return 0;
 }
 
 void ip_options_undo(const struct ip_options_data *o, uint8_t *out)

@@ -5,7 +5,8 @@
 #   sockopt PEER        setsockopt(IP_OPTIONS) with good and bad option
 #                       lists on UDP, TCP and raw sockets, and what
 #                       getsockopt(IP_OPTIONS) gives back (the kernel's
-#                       ip_options_get / ip_options_compile / ip_options_undo);
+#                       ip_options_get / ip_options_compile / ip_options_undo),
+#                       and from a child as nobody (no CAP_NET_RAW);
 #   send PEER PORT      UDP, raw ICMP, ping and TCP sent with options (the
 #                       peer captures them), TCP_MAXSEG with and without
 #                       options, and a last UDP datagram "END" so that the
@@ -15,7 +16,7 @@
 #                       socket took from its SYN (getsockopt, addresses as
 #                       S for ours and P for the peer's, times as T) and its
 #                       TCP_MAXSEG.
-import errno, socket, struct, sys, time
+import errno, os, socket, struct, sys, time
 
 IP = socket.IPPROTO_IP
 IP_OPTIONS = 4
@@ -191,6 +192,20 @@ def sockopt():
 	t.setsockopt(IP, IP_OPTIONS, srr(131, [FAR]))
 	print("tcp lsrr connect 0.0.0.0", res(lambda: t.connect(("0.0.0.0", 9))))
 	t.close()
+	# Without CAP_NET_RAW (a child as nobody): what only it may send is EINVAL.
+	sys.stdout.flush()
+	pid = os.fork()
+	if pid == 0:
+		os.setgroups([])
+		os.setgid(65534)
+		os.setuid(65534)
+		for name, val in CASES:
+			u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+			print("nobody udp %-28s set %s" % (name, res(lambda: u.setsockopt(IP, IP_OPTIONS, val))))
+			u.close()
+		sys.stdout.flush()
+		os._exit(0)
+	os.waitpid(pid, 0)
 
 
 # Options sent on the wire; a source route's first hop is the peer itself

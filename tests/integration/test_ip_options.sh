@@ -4,7 +4,11 @@
 # (ip_options.py, natively in a third namespace and under the shim, each
 # to its own veth of the same peer):
 #   sockopt: setsockopt(IP_OPTIONS) with good and bad lists on UDP, TCP and
-#            raw sockets and what getsockopt gives back: the same lines;
+#            raw sockets and what getsockopt gives back, TCP_MAXSEG after
+#            them, and the lists again as nobody: the same lines;
+#   serve:   the peer's kernel connects with options to a listener of each
+#            side, plainly and with SYN cookies: what the accepted sockets
+#            took, and the SYN-ACKs and a closed port's reset on the wire;
 #   wire:    UDP, raw ICMP, ping and TCP sent with record route, timestamps
 #            (only, with addresses, prespecified), loose and strict source
 #            routes, router alert and padding: the calls' results and
