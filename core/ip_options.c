@@ -54,6 +54,23 @@ static uint32_t ip_option_timestamp(const struct net *net)
 }
 
 /*
+ * The checks record route and timestamp share (hdr: the bytes before their
+ * slots): once only, long enough, the pointer past the header and, unless
+ * the option is full, on a whole free slot. Returns the bad byte, or NULL.
+ */
+static const uint8_t *ip_option_slots_bad(const uint8_t *optptr, unsigned int optlen, bool dup,
+					  unsigned int hdr)
+{
+	if (dup)
+		return optptr;
+	if (optlen < hdr)
+		return optptr + 1;
+	if (optptr[2] < hdr + 1 || (optptr[2] <= optlen && optptr[2] + 3u > optlen))
+		return optptr + 2;
+	return NULL;
+}
+
+/*
  * Walks the len option bytes at optptr (the header's, or a socket's), as
  * __ip_options_compile: skb says which kind (received: slots filled in
  * place). Returns 0, or -EINVAL with *pp the offset of the bad byte from
@@ -108,17 +125,10 @@ static int __ip_options_compile(const struct net *net, struct ip_options *opt, u
 			opt->srr = (uint8_t)(optptr - iph);
 			break;
 		case IPOPT_RR:
-			if (opt->rr)
-				goto error;
-			bad = optptr + 1;
-			if (optlen < 3)
-				goto error;
-			bad = optptr + 2;
-			if (optptr[2] < 4)
+			bad = ip_option_slots_bad(optptr, optlen, opt->rr, 3);
+			if (bad)
 				goto error;
 			if (optptr[2] <= optlen) {
-				if (optptr[2] + 3u > optlen)
-					goto error;
 				if (skb)
 					memcpy(&optptr[optptr[2] - 1], &net->addr, 4);
 				optptr[2] += 4;
@@ -127,20 +137,14 @@ static int __ip_options_compile(const struct net *net, struct ip_options *opt, u
 			opt->rr = (uint8_t)(optptr - iph);
 			break;
 		case IPOPT_TS:
-			if (opt->ts)
-				goto error;
-			bad = optptr + 1;
-			if (optlen < 4)
+			bad = ip_option_slots_bad(optptr, optlen, opt->ts, 4);
+			if (bad)
 				goto error;
 			bad = optptr + 2;
-			if (optptr[2] < 5)
-				goto error;
 			stamp = ip_option_timestamp(net);
 			if (optptr[2] <= optlen) {
 				uint8_t *timeptr = NULL;
 
-				if (optptr[2] + 3u > optlen)
-					goto error;
 				switch (optptr[3] & 0xf) {
 				case IPOPT_TS_TSONLY:
 					if (skb)
