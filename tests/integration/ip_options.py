@@ -7,10 +7,11 @@
 #                       getsockopt(IP_OPTIONS) gives back (the kernel's
 #                       ip_options_get / ip_options_compile / ip_options_undo),
 #                       and from a child as nobody (no CAP_NET_RAW);
-#   send PEER PORT      UDP, raw ICMP, ping and TCP sent with options (the
+#   send PEER PORT BULK UDP, raw ICMP, ping and TCP sent with options (the
 #                       peer captures them), TCP_MAXSEG with and without
-#                       options, and a last UDP datagram "END" so that the
-#                       capture knows the run is over;
+#                       options, 256 KiB to BULK with record route, and a
+#                       last UDP datagram "END" so that the capture knows
+#                       the run is over;
 #   serve PEER PORT N   a listener taking the N connections of
 #                       ip_options_peer.py client: the options each accepted
 #                       socket took from its SYN (getsockopt, addresses as
@@ -224,7 +225,7 @@ def wire_cases(peer):
 	]
 
 
-def send(peer_s, port):
+def send(peer_s, port, bulk):
 	peer = socket.inet_aton(peer_s)
 	for name, val in wire_cases(peer):
 		to = peer_s
@@ -263,7 +264,7 @@ def send(peer_s, port):
 	# A bulk send with options: every segment (cut by GSO or not) reaches the peer's kernel.
 	t = socket.socket()
 	t.setsockopt(IP, IP_OPTIONS, rr(9))
-	t.connect((peer_s, port))
+	t.connect((peer_s, bulk))
 	t.sendall(bytes(range(256)) * 1024)
 	t.shutdown(socket.SHUT_WR)
 	print("tcp bulk with rr read", t.recv(100))
@@ -282,6 +283,8 @@ def serve(port, n):
 	"""Accepts n connections (ip_options_peer.py client makes them): what each has."""
 	l = socket.socket()
 	l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	# The listener's own options go to no connection: each takes its SYN's.
+	l.setsockopt(IP, IP_OPTIONS, b"\x94\x04\x00\x00")
 	l.bind(("0.0.0.0", port))
 	l.listen(8)
 	for _ in range(n):
@@ -307,4 +310,4 @@ if __name__ == "__main__":
 	elif sys.argv[2] == "serve":
 		serve(int(sys.argv[3]), int(sys.argv[4]))
 	else:
-		send(sys.argv[1], int(sys.argv[3]))
+		send(sys.argv[1], int(sys.argv[3]), int(sys.argv[4]))

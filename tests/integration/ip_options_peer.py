@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The peer side of test_ip_options.sh.
 #
-# capture PORT CLOSED SRC...: a TCP server on PORT (reads to EOF, answers
-# "done" and the byte count)
+# capture PORT CLOSED BULK SRC...: TCP servers on PORT and BULK (each
+# reads to EOF, answers "done" and the byte count)
 # and a capture of every IPv4 packet from the senders SRC... (the native
 # run's and the shim's), printed one line each, as
 # "SRC: what", with what differs between the runs masked: the sender's and
@@ -10,12 +10,12 @@
 # checksums are checked and said ok (the transport's against which
 # destination it was summed with, whole or left to the device), timestamps in IP options are checked to
 # be milliseconds since midnight UT now and said T. TCP: the first SYN and
-# the first data segment of each connection (up to 1000 bytes), and resets
-# from port CLOSED.
+# the first data segment of each connection (but to BULK, whose segments
+# are the sender's GSO choice), and resets from port CLOSED.
 # Prints "SRC: END" when the sender's last datagram came.
 #
-# client ADDR PORT: connects to ip_options.py serve at ADDR:PORT once
-# without options (waiting for it to listen), then once with each list of
+# client ADDR PORT: connects to ip_options.py serve at ADDR:PORT from
+# PROBE_PORT without options until it listens, then once with each list of
 # CLIENT_CASES, sending the case's name; then to PORT + 1, where nothing
 # listens, with record route. Prints each result.
 import socket, struct, sys, threading, time
@@ -23,7 +23,9 @@ import socket, struct, sys, threading, time
 from ip_options import IP, IP_OPTIONS, addr, options, rr, ts
 
 srcs, peers = {}, {}  # the senders; for each, the peer address it sent to first
+PROBE_PORT = 9499  # the client's source port while it waits for the listener: not captured
 CLIENT_CASES = [
+	("plain", b""),
 	("rr", rr(9)),
 	("ts only", ts(0, 4)),
 	("ts addr", ts(1, 2)),
@@ -104,9 +106,11 @@ def show(pkt):
 		sport, doff, flags = body[0:2], (body[12] >> 4) * 4, body[13]
 		data = body[doff:]
 		key = (src, sport, body[2:4], "syn" if flags & 2 else "data")
+		if struct.unpack("!H", body[2:4])[0] == PROBE_PORT:
+			return
 		rst = flags & 4 and struct.unpack("!H", sport)[0] == closed
 		# A bulk send's segments are the sender's GSO choice: left out.
-		if not (flags & 2 or data or rst) or key in seen or len(data) > 1000:
+		if not (flags & 2 or data or rst) or key in seen or (data and body[2:4] == bulk):
 			return
 		seen.add(key)
 		kinds, j, o = [], 20, body
@@ -127,14 +131,20 @@ def client(addr, port):
 	deadline = time.monotonic() + 60
 	while True:
 		try:
-			c = socket.create_connection((addr, port), timeout=0.5)
+			c = socket.socket()
+			c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+			c.bind(("0.0.0.0", PROBE_PORT))
+			c.settimeout(0.5)
+			c.connect((addr, port))
 			break
 		except OSError:
+			c.close()
 			if time.monotonic() > deadline:
 				raise
-	c.sendall(b"plain")
+	c.settimeout(20)
+	c.sendall(b"probe")
 	c.shutdown(socket.SHUT_WR)
-	print("plain", c.recv(10))
+	print("probe", c.recv(10))
 	c.close()
 	for name, val in CLIENT_CASES:
 		c = socket.socket()
@@ -156,10 +166,12 @@ def client(addr, port):
 
 
 def capture():
-	global closed
-	port, closed = int(sys.argv[2]), int(sys.argv[3])
-	srcs.update({socket.inet_aton(a): a for a in sys.argv[4:]})
+	global closed, bulk
+	port, closed, bulk_port = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+	bulk = struct.pack("!H", bulk_port)
+	srcs.update({socket.inet_aton(a): a for a in sys.argv[5:]})
 	threading.Thread(target=server, args=(port,), daemon=True).start()
+	threading.Thread(target=server, args=(bulk_port,), daemon=True).start()
 	cap = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
 	print("ready", flush=True)
 	while True:

@@ -32,14 +32,15 @@ grep -q "^udp rr 1 slot .*set ok .*get ok 07070400000000" "$TB_WORK/native" ||
 	tb_fail "the kernel did not take a record route option: $(grep 'rr 1 slot' "$TB_WORK/native")"
 tb_say "ok: setsockopt/getsockopt(IP_OPTIONS): $(wc -l <"$TB_WORK/native") lines as the kernel's"
 
-testbed_peer "$TB_PY" "$here/ip_options_peer.py" capture "$port" "$((port + 6))" "$TB_NAT_ADDR" "$TB_SHIM_ADDR" \
+testbed_peer "$TB_PY" "$here/ip_options_peer.py" capture "$port" "$((port + 6))" "$((port + 7))" "$TB_NAT_ADDR" "$TB_SHIM_ADDR" \
 	>"$TB_WORK/capture" 2>"$TB_WORK/capture.log" &
 for _ in $(seq 1 100); do
 	grep -q '^ready' "$TB_WORK/capture" && break
 	sleep 0.1
 done
 grep -q '^ready' "$TB_WORK/capture" || tb_fail "the peer's capture did not start: $(cat "$TB_WORK/capture.log")"
-testbed_wait_listen "$TB_NS_PEER" tcp "$port" 10 || tb_fail "the peer's server did not start"
+testbed_wait_listen "$TB_NS_PEER" tcp "$port" 10 && testbed_wait_listen "$TB_NS_PEER" tcp "$((port + 7))" 10 ||
+	tb_fail "the peer's servers did not start"
 
 # wait_end ADDR: until the capture saw the run from ADDR end.
 wait_end() {
@@ -49,7 +50,7 @@ wait_end() {
 	done
 	tb_fail "the capture never saw the end of the run from $1: $(tail -5 "$TB_WORK/capture")"
 }
-testbed_native_vs_shim "$here/ip_options.py" send "$port"
+testbed_native_vs_shim "$here/ip_options.py" send "$port" "$((port + 7))"
 cp "$TB_WORK/native" "$TB_WORK/native.calls"
 
 # serve PHASE: the peer's kernel connects with options to a listener of
@@ -63,7 +64,7 @@ serve() {
 			>"$TB_WORK/client-$a" 2>&1 &
 		eval "client_${a//./_}=$!"
 	done
-	testbed_native_vs_shim "$here/ip_options.py" serve "$((port + 5))" "$((ncases + 1))"
+	testbed_native_vs_shim "$here/ip_options.py" serve "$((port + 5))" "$((ncases + 1))" # and the probe
 	for a in "$TB_NAT_ADDR" "$TB_SHIM_ADDR"; do
 		wait "$(eval echo "\$client_${a//./_}")" || tb_fail "the peer's client of $a failed: $(cat "$TB_WORK/client-$a")"
 	done
