@@ -149,11 +149,11 @@ int inet_copy_from_msg(void *to, const struct msghdr *msg, size_t len);
  */
 int inet_dgram_route(struct sock *sk, uint32_t *daddr, uint32_t *saddr);
 /*
- * The same with the socket's IP options, copied to *opt (raw_sendmsg,
+ * The same with the send's IP options (ipc_options; raw_sendmsg,
  * ping_v4_sendmsg): a source route needs a destination, its last hop, which
  * *daddr stays, and is routed to its first (-EINVAL without one).
  */
-int inet_dgram_route_opt(struct sock *sk, struct ip_options_data *opt, uint32_t *daddr,
+int inet_dgram_route_opt(struct sock *sk, const struct ip_options_data *opt, uint32_t *daddr,
 			 uint32_t *saddr);
 /* The ping sockets' per-stack table (ping.c), set up by raw_net_init. */
 int ping_net_init(struct net *net);

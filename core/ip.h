@@ -199,6 +199,9 @@ struct ipcm_cookie {
 	bool ts_set;
 	uint32_t tsflags;
 	int gso_size; /* UDP_SEGMENT (udp_cmsg_send), -1: the socket's */
+	/* IP_RETOPTS: this send's IP options as given (at most 40 bytes), -1: the socket's */
+	int retopts_len;
+	uint8_t retopts[MAX_IPOPTLEN];
 };
 
 /* SOF_TIMESTAMPING_TX_RECORD_MASK of this kernel (TX_HARDWARE, _SOFTWARE, _SCHED, _ACK,
@@ -207,7 +210,7 @@ struct ipcm_cookie {
 
 static inline void ipcm_init(struct ipcm_cookie *ipc)
 {
-	*ipc = (struct ipcm_cookie){.ttl = -1, .tos = -1, .gso_size = -1};
+	*ipc = (struct ipcm_cookie){.ttl = -1, .tos = -1, .gso_size = -1, .retopts_len = -1};
 }
 
 /*
@@ -215,7 +218,8 @@ static inline void ipcm_init(struct ipcm_cookie *ipc)
  * (msg_control in this address space) into ipc. -EINVAL for a header that
  * does not fit (!CMSG_OK), a SOL_IP or SOL_SOCKET message the kernel does
  * not take, or a value out of range; other levels are skipped. IP_RETOPTS
- * is checked and then not acted on.
+ * is kept as given (its first 40 bytes, as the kernel takes): ipc_options
+ * checks it.
  */
 int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
 /*
@@ -223,6 +227,12 @@ int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
  * (else -ENETUNREACH, as the kernel's route lookup says), else *saddr as routed.
  */
 int ipc_saddr(const struct net *net, const struct ipcm_cookie *ipc, uint32_t *saddr);
+/*
+ * The IP options a datagram send uses (udp, raw and ping_sendmsg): the
+ * message's IP_RETOPTS, checked as ip_options_get checks them (-EINVAL,
+ * -EPERM), else the socket's.
+ */
+int ipc_options(const struct sock *sk, const struct ipcm_cookie *ipc, struct ip_options_data *opt);
 /* The stamping a send asks for: the socket's, its TX_* bits replaced by the message's. */
 uint32_t ipc_tsflags(const struct ipcm_cookie *ipc, const struct sock *sk);
 /* The TOS and TTL a send uses: the message's, else the socket's. */

@@ -1126,6 +1126,10 @@ int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
 			continue;
 		switch (cm.cmsg_type) {
 		case IP_RETOPTS:
+			ipc->retopts_len = (int)(cm.cmsg_len - sizeof(cm));
+			if (ipc->retopts_len > MAX_IPOPTLEN)
+				ipc->retopts_len = MAX_IPOPTLEN;
+			memcpy(ipc->retopts, data, (size_t)ipc->retopts_len);
 			break;
 		case IP_PKTINFO: {
 			struct in_pktinfo info;
@@ -1180,6 +1184,15 @@ int ipc_saddr(const struct net *net, const struct ipcm_cookie *ipc, uint32_t *sa
 		return -ENETUNREACH;
 	*saddr = ipc->addr;
 	return 0;
+}
+
+int ipc_options(const struct sock *sk, const struct ipcm_cookie *ipc, struct ip_options_data *opt)
+{
+	if (ipc->retopts_len < 0) {
+		*opt = inet_sk(sk)->inet_opt;
+		return 0;
+	}
+	return ip_options_get(sock_net(sk), opt, ipc->retopts, (unsigned int)ipc->retopts_len);
 }
 
 uint32_t ipc_tsflags(const struct ipcm_cookie *ipc, const struct sock *sk)

@@ -197,6 +197,8 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	if (!err)
 		err = ip_cmsg_send(msg, &ipc);
 	if (!err)
+		err = ipc_options(sk, &ipc, &opt);
+	if (!err)
 		err = inet_dgram_route_opt(sk, &opt, &daddr, &saddr);
 	if (!err)
 		err = ipc_saddr(sock_net(sk), &ipc, &saddr);

@@ -335,13 +335,12 @@ int inet_dgram_route(struct sock *sk, uint32_t *daddr, uint32_t *saddr)
 	return 0;
 }
 
-int inet_dgram_route_opt(struct sock *sk, struct ip_options_data *opt, uint32_t *daddr,
+int inet_dgram_route_opt(struct sock *sk, const struct ip_options_data *opt, uint32_t *daddr,
 			 uint32_t *saddr)
 {
 	uint32_t route;
 	int err;
 
-	*opt = inet_sk(sk)->inet_opt;
 	if (opt->opt.srr && !*daddr)
 		return -EINVAL;
 	route = ip_options_first_hop(opt, *daddr);
@@ -420,8 +419,10 @@ static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	}
 	ipcm_init(&ipc);
 	err = ip_cmsg_send(msg, &ipc);
+	if (!err)
+		err = ipc_options(sk, &ipc, &opt);
 	/* No IP options with IP_HDRINCL: the kernel does not mangle a header the program wrote. */
-	if (!err && inet->hdrincl && inet->inet_opt.opt.optlen)
+	if (!err && inet->hdrincl && opt.opt.optlen)
 		err = -EINVAL;
 	if (!err)
 		err = inet_dgram_route_opt(sk, &opt, &daddr, &saddr);

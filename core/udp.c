@@ -964,7 +964,9 @@ static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	err = ipc_saddr(net, &ipc, &dst.saddr);
 	if (err)
 		return err;
-	dst.opt = inet->inet_opt;
+	err = ipc_options(sk, &ipc, &dst.opt);
+	if (err)
+		return err;
 	/* A source route needs its last hop; the packet goes to its first. */
 	if (dst.opt.opt.srr && !dst.daddr)
 		return -EINVAL;
