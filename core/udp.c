@@ -655,7 +655,7 @@ struct udp_dest {
 	int tos, ttl, df;
 	uint32_t tsflags;  /* ipc_tsflags */
 	uint16_t gso_size; /* UDP_SEGMENT: 0, or the payload of each datagram */
-	/* The socket's IP options when the send began (udp_sendmsg's opt_copy). */
+	/* The send's IP options: its IP_RETOPTS, else the socket's then (opt_copy). */
 	struct ip_options_data opt;
 };
 
@@ -842,7 +842,7 @@ int udp_cork_check(struct sock *sk, size_t len)
 		max = mtu - sizeof(struct udphdr) - sizeof(struct iphdr) - c->dst.opt.opt.optlen;
 	if (c->len + len <= max)
 		return 0;
-	ip_local_error(sk, EMSGSIZE, c->dst.daddr, sk->sk_dport, mtu);
+	ip_local_error(sk, EMSGSIZE, c->dst.daddr, sk->sk_dport, mtu - c->dst.opt.opt.optlen);
 	udp_flush_pending(sk);
 	return -EMSGSIZE;
 }
@@ -882,7 +882,8 @@ int udp_check_mtu(struct sock *sk, uint32_t daddr, size_t len)
 	if (ip_dont_fragment(sk) != IP_DF_STRICT ||
 	    len + sizeof(struct udphdr) + sizeof(struct iphdr) + optlen <= mtu)
 		return 0;
-	ip_local_error(sk, EMSGSIZE, daddr, sk->sk_dport, mtu);
+	/* The room left for the datagram: the MTU less the options (__ip_append_data). */
+	ip_local_error(sk, EMSGSIZE, daddr, sk->sk_dport, mtu - optlen);
 	return -EMSGSIZE;
 }
 

@@ -261,6 +261,20 @@ def send(peer_s, port, bulk):
 		t.shutdown(socket.SHUT_WR)
 		print("tcp", name, "read", t.recv(100))
 		t.close()
+	# With DF, the options take their room from the datagram; the error says how much is left.
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.setsockopt(IP, 10, 2)  # IP_MTU_DISCOVER: IP_PMTUDISC_DO
+	u.setsockopt(IP, 11, 1)  # IP_RECVERR
+	u.setsockopt(IP, IP_OPTIONS, rr(9))
+	for n in (1500 - 28 - 40, 1500 - 28 - 39):
+		print("udp DF with rr", n, res(lambda: u.sendto(b"d" * n, (peer_s, port))))
+	try:
+		_, anc, _, _ = u.recvmsg(16, 512, socket.MSG_ERRQUEUE)
+		e = struct.unpack("=IBBBBII", anc[0][2][:16])
+		print("udp DF with rr error queue: errno %d origin %d info %d" % (e[0], e[1], e[5]))
+	except OSError as e:
+		print("udp DF with rr error queue:", errno.errorcode.get(e.errno))
+	u.close()
 	# A bulk send with options: every segment (cut by GSO or not) reaches the peer's kernel.
 	t = socket.socket()
 	t.setsockopt(IP, IP_OPTIONS, rr(9))

@@ -52,6 +52,8 @@ wait_end() {
 }
 testbed_native_vs_shim "$here/ip_options.py" send "$port" "$((port + 7))"
 cp "$TB_WORK/native" "$TB_WORK/native.calls"
+grep -qx "udp DF with rr error queue: errno 90 origin 1 info 1460" "$TB_WORK/native.calls" ||
+	tb_fail "the kernel's EMSGSIZE did not leave the MTU less the options: $(grep 'udp DF' "$TB_WORK/native.calls")"
 
 # serve PHASE: the peer's kernel connects with options to a listener of
 # each side on port + 5 (port + 6 is closed: a reset); the accepted
