@@ -159,12 +159,11 @@ static void icmp_push_reply(struct net *net, const struct sk_buff *skb_in,
 			    const struct icmphdr *hdr, const void *body, unsigned int len,
 			    uint32_t saddr, uint32_t daddr, uint8_t tos)
 {
-	uint8_t opt[MAX_IPOPTLEN];
-	int optlen = ip_options_echo(net, skb_in, opt);
+	struct ip_options_data opt;
 	struct sk_buff *skb;
 	struct icmphdr *icmph;
 
-	if (optlen < 0)
+	if (ip_options_echo(net, skb_in, &IPCB(skb_in)->opt, &opt))
 		return;
 	skb = alloc_skb(sizeof(*hdr) + len);
 	if (!skb)
@@ -176,8 +175,8 @@ static void icmp_push_reply(struct net *net, const struct sk_buff *skb_in,
 	icmph->checksum = csum_fold(csum_partial(icmph, (int)(sizeof(*hdr) + len), 0));
 	__ICMP_INC_STATS(net, OutMsgs);
 	/* The kernel's ICMP socket has IP_PMTUDISC_DONT: no DF. */
-	if (ip_build_and_send_pkt_opt(net, skb, saddr, daddr, IPPROTO_ICMP, tos, 0, IP_DF_NONE, opt,
-				      (unsigned int)optlen))
+	if (ip_build_and_send_pkt_opt(net, skb, saddr, daddr, IPPROTO_ICMP, tos, 0, IP_DF_NONE,
+				      &opt))
 		__ICMP_INC_STATS(net, OutErrors);
 }
 

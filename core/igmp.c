@@ -112,10 +112,12 @@ static bool igmp_group_silent(const struct in_device *in_dev, uint32_t group)
 static int igmp_xmit(struct in_device *in_dev, struct sk_buff *skb, uint32_t daddr)
 {
 	struct net *net = in_dev->net;
-	uint32_t ra = htonl(IGMP_RA_OPT);
+	struct ip_options_data ra = {.opt = {.optlen = 4, .router_alert = sizeof(struct iphdr)}};
+	uint32_t word = htonl(IGMP_RA_OPT);
 
+	memcpy(ra.data, &word, sizeof(word));
 	return ip_build_and_send_pkt_opt(net, skb, net->addr, daddr, IPPROTO_IGMP, IGMP_TOS, 1,
-					 IP_DF_STRICT, (const uint8_t *)&ra, sizeof(ra));
+					 IP_DF_STRICT, &ra);
 }
 
 /* A v1 or v2 report, or a v2 leave (igmp_send_report). */

@@ -9,6 +9,7 @@
 
 #include <netinet/in.h>
 
+#include "ip.h"
 #include "net.h"
 
 struct ip_mc_socklist;
@@ -92,6 +93,8 @@ struct inet_sock {
 	uint32_t cmsg_flags;		/* IP_PKTINFO, IP_RECVTTL, IP_RECVTOS ... */
 	/* IP_LOCAL_PORT_RANGE: low | high << 16, either 0 = the namespace's bound. */
 	uint32_t local_port_range;
+	/* IP_OPTIONS (optlen 0: none), or an accepted socket's echo of its SYN's. */
+	struct ip_options_data inet_opt;
 };
 
 #ifndef IP_LOCAL_PORT_RANGE
@@ -145,6 +148,13 @@ int inet_copy_from_msg(void *to, const struct msghdr *msg, size_t len);
  * SO_BROADCAST.
  */
 int inet_dgram_route(struct sock *sk, uint32_t *daddr, uint32_t *saddr);
+/*
+ * The same with the send's IP options (ipc_options; raw_sendmsg,
+ * ping_v4_sendmsg): a source route needs a destination, its last hop, which
+ * *daddr stays, and is routed to its first (-EINVAL without one).
+ */
+int inet_dgram_route_opt(struct sock *sk, const struct ip_options_data *opt, uint32_t *daddr,
+			 uint32_t *saddr);
 /* The ping sockets' per-stack table (ping.c), set up by raw_net_init. */
 int ping_net_init(struct net *net);
 void ping_net_exit(struct net *net);

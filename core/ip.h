@@ -10,8 +10,10 @@
  * delivered (igmp.c keeps the groups), and a socket's multicast and
  * broadcast loop back to local members.
  *
- * Not here: IP options set by a socket (IP_OPTIONS; only ICMP answers carry
- * options, echoed), multicast routing, more than one route.
+ * IP options (ip_options.c): checked on receive, set by a socket
+ * (IP_OPTIONS, IP_RETOPTS) and echoed in answers (ICMP, TCP).
+ *
+ * Not here: multicast routing, more than one route.
  */
 #ifndef SOCKSHIM_IP_H
 #define SOCKSHIM_IP_H
@@ -26,6 +28,7 @@
 struct net;
 struct sock;
 struct msghdr;
+struct ip_options_data;
 
 #define IPV4_HLEN 20
 /* Largest UDP payload in one IPv4 datagram: 65535 - 20 - 8. */
@@ -52,10 +55,14 @@ static inline struct iphdr *ip_hdr(const struct sk_buff *skb)
  */
 int ip_build_and_send_pkt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
 			  uint8_t protocol, uint8_t tos, uint8_t ttl, int df);
-/* The same with IP options (opt, optlen a multiple of 4, at most 40; optlen 0 for none). */
+/*
+ * The same with IP options (NULL or optlen 0 for none): a source route
+ * sends to its first hop (opt->opt.faddr), daddr then being its last
+ * (ip_options_build).
+ */
 int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
 			      uint8_t protocol, uint8_t tos, uint8_t ttl, int df,
-			      const uint8_t *opt, unsigned int optlen);
+			      const struct ip_options_data *opt);
 
 /*
  * Routing: the subnet is on-link, everything else goes to net->gateway.
@@ -105,14 +112,23 @@ void ip_defrag_exit(struct net *net);
 int ip_rcv(struct net *net, struct sk_buff *skb);
 
 /*
- * What ip_rcv_options found in a received packet (the kernel's struct
- * ip_options): offsets from the IP header, 0 for none, and which options
- * had room for this stack's entry. Kept in skb->cb (IPCB) from ip_rcv until
- * the transport takes the control block over.
+ * IPv4 options (the kernel's struct ip_options): what ip_rcv_options found
+ * in a received packet, or what a socket set (IP_OPTIONS, IP_RETOPTS).
+ * Offsets are from the IP header, 0 for none; the *_need* bits say which
+ * options have a slot this host fills when it sends them (ip_options_build).
+ * Kept in skb->cb (IPCB) from ip_rcv until the transport takes the control
+ * block over (TCP keeps a copy in its own, as the kernel's header.h4).
  */
 struct ip_options {
-	uint8_t srr, rr, ts;
-	bool rr_needaddr, ts_needaddr, ts_needtime;
+	uint32_t faddr; /* a socket's source route: its first hop, taken out of the list */
+	uint8_t optlen; /* bytes of options, padded to a multiple of 4 for a socket */
+	uint8_t srr, rr, ts, router_alert;
+	uint8_t is_strictroute : 1, rr_needaddr : 1, ts_needaddr : 1, ts_needtime : 1;
+};
+/* A socket's options with their bytes (the kernel's ip_options_rcu/ip_options_data). */
+struct ip_options_data {
+	struct ip_options opt;
+	uint8_t data[MAX_IPOPTLEN];
 };
 struct inet_skb_parm {
 	struct ip_options opt;
@@ -129,12 +145,40 @@ struct inet_skb_parm {
 int ip_rcv_options(struct net *net, struct sk_buff *skb);
 
 /*
- * The options of an answer to skb (network header set, IPCB filled), as
- * ip_options_echo() and ip_options_build() make them: written to dopt (40
- * bytes of room), padded to a multiple of 4. Returns their length (0 for
- * none), or -1 when they cannot be echoed: the kernel then sends no answer.
+ * The options of an answer to skb (network header set, sopt what
+ * ip_rcv_options found), as __ip_options_echo() makes them: record route
+ * and timestamp with a slot kept for this host, padded to a multiple of 4;
+ * ip_options_build fills the slots when the answer is sent. Returns 0, or
+ * -1 when they cannot be echoed: the kernel then sends no answer.
  */
-int ip_options_echo(const struct net *net, const struct sk_buff *skb, uint8_t *dopt);
+int ip_options_echo(const struct net *net, const struct sk_buff *skb, const struct ip_options *sopt,
+		    struct ip_options_data *dopt);
+
+/* Where a packet with these options goes first: a source route's first hop, else daddr. */
+static inline uint32_t ip_options_first_hop(const struct ip_options_data *opt, uint32_t daddr)
+{
+	return opt->opt.srr ? opt->opt.faddr : daddr;
+}
+
+/*
+ * ip_options_get: a socket's options from the caller's optlen bytes
+ * (setsockopt(IP_OPTIONS), at most 40, or an IP_RETOPTS message), padded
+ * with END and checked as ip_options_compile checks a socket's: a source
+ * route's first hop moves to faddr, record route and timestamp slots are
+ * kept for this host. 0, -EINVAL, or -EPERM for a source route without
+ * CAP_NET_RAW.
+ */
+int ip_options_get(const struct net *net, struct ip_options_data *opt, const void *data,
+		   unsigned int optlen);
+/* What getsockopt(IP_OPTIONS) returns: the options as they were set (ip_options_undo). */
+void ip_options_undo(const struct ip_options_data *opt, uint8_t *out);
+/*
+ * ip_options_build: writes opt into the header at iph (room for them after
+ * its 20 bytes) and fills this host's slots: a source route's last hop is
+ * daddr, record route and timestamp get saddr and the time.
+ */
+void ip_options_build(const struct net *net, uint8_t *iph, const struct ip_options_data *opt,
+		      uint32_t daddr, uint32_t saddr);
 
 /* Fragments after the first keep only the options flagged as copied (ip_options_fragment). */
 void ip_options_fragment(uint8_t *iph);
@@ -155,6 +199,9 @@ struct ipcm_cookie {
 	bool ts_set;
 	uint32_t tsflags;
 	int gso_size; /* UDP_SEGMENT (udp_cmsg_send), -1: the socket's */
+	/* IP_RETOPTS: this send's IP options as given (at most 40 bytes), -1: the socket's */
+	int retopts_len;
+	uint8_t retopts[MAX_IPOPTLEN];
 };
 
 /* SOF_TIMESTAMPING_TX_RECORD_MASK of this kernel (TX_HARDWARE, _SOFTWARE, _SCHED, _ACK,
@@ -163,7 +210,7 @@ struct ipcm_cookie {
 
 static inline void ipcm_init(struct ipcm_cookie *ipc)
 {
-	*ipc = (struct ipcm_cookie){.ttl = -1, .tos = -1, .gso_size = -1};
+	*ipc = (struct ipcm_cookie){.ttl = -1, .tos = -1, .gso_size = -1, .retopts_len = -1};
 }
 
 /*
@@ -171,7 +218,8 @@ static inline void ipcm_init(struct ipcm_cookie *ipc)
  * (msg_control in this address space) into ipc. -EINVAL for a header that
  * does not fit (!CMSG_OK), a SOL_IP or SOL_SOCKET message the kernel does
  * not take, or a value out of range; other levels are skipped. IP_RETOPTS
- * is checked and then not acted on.
+ * is kept as given (its first 40 bytes, as the kernel takes): ipc_options
+ * checks it.
  */
 int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
 /*
@@ -179,6 +227,12 @@ int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
  * (else -ENETUNREACH, as the kernel's route lookup says), else *saddr as routed.
  */
 int ipc_saddr(const struct net *net, const struct ipcm_cookie *ipc, uint32_t *saddr);
+/*
+ * The IP options a datagram send uses (udp, raw and ping_sendmsg): the
+ * message's IP_RETOPTS, checked as ip_options_get checks them (-EINVAL,
+ * -EPERM), else the socket's.
+ */
+int ipc_options(const struct sock *sk, const struct ipcm_cookie *ipc, struct ip_options_data *opt);
 /* The stamping a send asks for: the socket's, its TX_* bits replaced by the message's. */
 uint32_t ipc_tsflags(const struct ipcm_cookie *ipc, const struct sock *sk);
 /* The TOS and TTL a send uses: the message's, else the socket's. */

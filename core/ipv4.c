@@ -36,6 +36,7 @@
 #include "net_namespace.h"
 #include "netdevice.h"
 #include "protocol.h"
+#include "tcp.h"
 
 #ifndef IP_PROTOCOL
 #define IP_PROTOCOL 52 /* linux/in.h, absent from older libc headers */
@@ -208,19 +209,24 @@ static int ip_fragment(struct net *net, struct sk_buff *skb, unsigned int mtu, u
 int ip_build_and_send_pkt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
 			  uint8_t protocol, uint8_t tos, uint8_t ttl, int df)
 {
-	return ip_build_and_send_pkt_opt(net, skb, saddr, daddr, protocol, tos, ttl, df, NULL, 0);
+	return ip_build_and_send_pkt_opt(net, skb, saddr, daddr, protocol, tos, ttl, df, NULL);
 }
 
 int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t saddr, uint32_t daddr,
 			      uint8_t protocol, uint8_t tos, uint8_t ttl, int df,
-			      const uint8_t *opt, unsigned int optlen)
+			      const struct ip_options_data *opt)
 {
-	unsigned int mtu = skb->sk ? ip_sk_mtu(skb->sk, daddr) : ip_dst_mtu_to(net, daddr);
-	unsigned int hlen = IPV4_HLEN + optlen;
+	unsigned int optlen = opt ? opt->opt.optlen : 0, hlen = IPV4_HLEN + optlen;
+	/* A source route goes to its first hop; daddr is its last (ip_options_build). */
+	uint32_t final = daddr;
+	unsigned int mtu;
 	uint32_t nexthop;
 	struct iphdr *iph;
 	int err;
 
+	if (optlen && opt->opt.srr)
+		daddr = opt->opt.faddr;
+	mtu = skb->sk ? ip_sk_mtu(skb->sk, daddr) : ip_dst_mtu_to(net, daddr);
 	err = ip_route_output(net, daddr, &saddr, &nexthop);
 	if (err) {
 		__IP_INC_STATS(net, OutNoRoutes);
@@ -240,7 +246,7 @@ int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t sad
 	iph->version = 4;
 	iph->ihl = hlen / 4;
 	if (optlen)
-		memcpy(iph + 1, opt, optlen);
+		ip_options_build(net, (uint8_t *)iph, opt, final, saddr);
 	iph->tos = tos;
 	iph->tot_len = htons((uint16_t)skb->len);
 	iph->id = htons(net->ip_id_next);
@@ -544,6 +550,50 @@ static int ip_setsockopt_kept(struct sock *sk, int optname, unsigned int optlen,
 	return -ENOPROTOOPT;
 }
 
+/*
+ * IP_OPTIONS (do_ip_setsockopt, ip_options_get): at most 40 bytes, checked
+ * whole before they replace the socket's; 0 bytes clear them. TCP's MSS
+ * follows (icsk_sync_mss).
+ */
+static int ip_setsockopt_options(struct sock *sk, const void *optval, unsigned int optlen)
+{
+	struct ip_options_data opt;
+	int err;
+
+	if (optlen > MAX_IPOPTLEN)
+		return -EINVAL;
+	if (optlen && !optval)
+		return -EFAULT;
+	err = ip_options_get(sock_net(sk), &opt, optval, optlen);
+	if (err)
+		return err;
+	inet_sk(sk)->inet_opt = opt;
+	if (inet_sk(sk)->is_icsk)
+		tcp_sync_mss(sk);
+	return 0;
+}
+
+/* getsockopt(IP_OPTIONS): the options as set, cut to the caller's room; none: length 0. */
+static int ip_getsockopt_options(struct sock *sk, void *optval, int *optlen)
+{
+	const struct ip_options_data *opt = &inet_sk(sk)->inet_opt;
+	uint8_t out[MAX_IPOPTLEN];
+	int len = *optlen;
+
+	if (!opt->opt.optlen) {
+		*optlen = 0;
+		return 0;
+	}
+	ip_options_undo(opt, out);
+	if (len > opt->opt.optlen)
+		len = opt->opt.optlen;
+	if (len && !optval)
+		return -EFAULT;
+	*optlen = len;
+	memcpy(optval, out, (size_t)len);
+	return 0;
+}
+
 int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, unsigned int optlen)
 {
 	struct inet_sock *inet = inet_sk(sk);
@@ -553,6 +603,8 @@ int ip_setsockopt(struct sock *sk, int level, int optname, const void *optval, u
 		return -ENOPROTOOPT;
 
 	switch (optname) {
+	case IP_OPTIONS:
+		return ip_setsockopt_options(sk, optval, optlen);
 	case IP_PKTINFO:
 	case IP_RECVTTL:
 	case IP_RECVTOS:
@@ -719,6 +771,8 @@ int ip_getsockopt(struct sock *sk, int level, int optname, void *optval, int *op
 		return -EINVAL;
 
 	switch (optname) {
+	case IP_OPTIONS:
+		return ip_getsockopt_options(sk, optval, optlen);
 	case IP_PKTINFO:
 		val = !!(inet->cmsg_flags & IP_CMSG_PKTINFO);
 		break;
@@ -973,17 +1027,23 @@ static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const stru
 
 		put_cmsg(w, SOL_IP, IP_TOS, &tos, sizeof(tos));
 	}
-	/* The options as received, and as an answer would carry them; none: no message. */
+	/*
+	 * The options as received, and as an answer would carry them before
+	 * this host's slots are filled (ip_cmsg_recv_retopts: echo, then
+	 * undo); none: no message.
+	 */
 	if ((flags & IP_CMSG_RECVOPTS) && iph->ihl > 5)
 		put_cmsg(w, SOL_IP, IP_RECVOPTS, iph + 1, (size_t)iph->ihl * 4 - sizeof(*iph));
 	if ((flags & IP_CMSG_RETOPTS) && iph->ihl > 5) {
-		uint8_t opt[40];
-		int n = ip_options_echo(sock_net(sk), skb, opt);
+		struct ip_options_data opt;
+		uint8_t out[MAX_IPOPTLEN];
 
-		if (n < 0)
+		if (ip_options_echo(sock_net(sk), skb, &IPCB(skb)->opt, &opt)) {
 			w->msg->msg_flags |= MSG_CTRUNC;
-		else
-			put_cmsg(w, SOL_IP, IP_RETOPTS, opt, (size_t)n);
+		} else {
+			ip_options_undo(&opt, out);
+			put_cmsg(w, SOL_IP, IP_RETOPTS, out, opt.opt.optlen);
+		}
 	}
 	/* ip_cmsg_recv_dstaddr: the second 16-bit word of the transport header as the port. */
 	if ((flags & IP_CMSG_ORIGDSTADDR) &&
@@ -1066,6 +1126,10 @@ int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
 			continue;
 		switch (cm.cmsg_type) {
 		case IP_RETOPTS:
+			ipc->retopts_len = (int)(cm.cmsg_len - sizeof(cm));
+			if (ipc->retopts_len > MAX_IPOPTLEN)
+				ipc->retopts_len = MAX_IPOPTLEN;
+			memcpy(ipc->retopts, data, (size_t)ipc->retopts_len);
 			break;
 		case IP_PKTINFO: {
 			struct in_pktinfo info;
@@ -1120,6 +1184,15 @@ int ipc_saddr(const struct net *net, const struct ipcm_cookie *ipc, uint32_t *sa
 		return -ENETUNREACH;
 	*saddr = ipc->addr;
 	return 0;
+}
+
+int ipc_options(const struct sock *sk, const struct ipcm_cookie *ipc, struct ip_options_data *opt)
+{
+	if (ipc->retopts_len < 0) {
+		*opt = inet_sk(sk)->inet_opt;
+		return 0;
+	}
+	return ip_options_get(sock_net(sk), opt, ipc->retopts, (unsigned int)ipc->retopts_len);
 }
 
 uint32_t ipc_tsflags(const struct ipcm_cookie *ipc, const struct sock *sk)

@@ -159,6 +159,7 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct icmphdr *icmph;
+	struct ip_options_data opt;
 	struct ipcm_cookie ipc;
 	uint32_t daddr = 0, saddr;
 	struct sk_buff *skb;
@@ -196,7 +197,9 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	if (!err)
 		err = ip_cmsg_send(msg, &ipc);
 	if (!err)
-		err = inet_dgram_route(sk, &daddr, &saddr);
+		err = ipc_options(sk, &ipc, &opt);
+	if (!err)
+		err = inet_dgram_route_opt(sk, &opt, &daddr, &saddr);
 	if (!err)
 		err = ipc_saddr(sock_net(sk), &ipc, &saddr);
 	if (err) {
@@ -208,8 +211,9 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	icmph->checksum = 0;
 	icmph->checksum = csum_fold(csum_partial(icmph, (int)len, 0));
 	sock_tx_timestamp(sk, skb, ipc_tsflags(&ipc, sk));
-	err = ip_build_and_send_pkt(sock_net(sk), skb, saddr, daddr, IPPROTO_ICMP,
-				    ipc_tos(&ipc, sk), ipc_ttl(&ipc, sk), ip_dont_fragment(sk));
+	err = ip_build_and_send_pkt_opt(sock_net(sk), skb, saddr, daddr, IPPROTO_ICMP,
+					ipc_tos(&ipc, sk), ipc_ttl(&ipc, sk), ip_dont_fragment(sk),
+					&opt);
 	if (err)
 		return err;
 	__ICMP_INC_STATS(sock_net(sk), OutMsgs);

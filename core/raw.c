@@ -335,6 +335,21 @@ int inet_dgram_route(struct sock *sk, uint32_t *daddr, uint32_t *saddr)
 	return 0;
 }
 
+int inet_dgram_route_opt(struct sock *sk, const struct ip_options_data *opt, uint32_t *daddr,
+			 uint32_t *saddr)
+{
+	uint32_t route;
+	int err;
+
+	if (opt->opt.srr && !*daddr)
+		return -EINVAL;
+	route = ip_options_first_hop(opt, *daddr);
+	err = inet_dgram_route(sk, &route, saddr);
+	if (!opt->opt.srr)
+		*daddr = route;
+	return err;
+}
+
 /*
  * raw_send_hdrinc: skb holds the application's whole packet. The kernel
  * keeps the header as given but for tot_len, the checksum, a zero id and a
@@ -378,6 +393,7 @@ static int raw_send_hdrinc(struct sock *sk, struct sk_buff *skb, uint32_t daddr,
 static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 {
 	struct inet_sock *inet = inet_sk(sk);
+	struct ip_options_data opt;
 	struct ipcm_cookie ipc;
 	uint32_t daddr, saddr;
 	struct sk_buff *skb;
@@ -404,7 +420,12 @@ static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	ipcm_init(&ipc);
 	err = ip_cmsg_send(msg, &ipc);
 	if (!err)
-		err = inet_dgram_route(sk, &daddr, &saddr);
+		err = ipc_options(sk, &ipc, &opt);
+	/* No IP options with IP_HDRINCL: the kernel does not mangle a header the program wrote. */
+	if (!err && inet->hdrincl && opt.opt.optlen)
+		err = -EINVAL;
+	if (!err)
+		err = inet_dgram_route_opt(sk, &opt, &daddr, &saddr);
 	if (!err)
 		err = ipc_saddr(sock_net(sk), &ipc, &saddr);
 	if (err)
@@ -423,9 +444,9 @@ static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	if (inet->hdrincl)
 		err = raw_send_hdrinc(sk, skb, daddr, saddr);
 	else
-		err = ip_build_and_send_pkt(sock_net(sk), skb, saddr, daddr,
-					    (uint8_t)sk->sk_protocol, ipc_tos(&ipc, sk),
-					    ipc_ttl(&ipc, sk), ip_dont_fragment(sk));
+		err = ip_build_and_send_pkt_opt(sock_net(sk), skb, saddr, daddr,
+						(uint8_t)sk->sk_protocol, ipc_tos(&ipc, sk),
+						ipc_ttl(&ipc, sk), ip_dont_fragment(sk), &opt);
 	/* As the kernel without IP_RECVERR: a full device queue is not the sender's error. */
 	if (err == -ENOBUFS && !inet->recverr)
 		err = 0;

@@ -140,6 +140,8 @@ struct tcp_skb_cb {
 			uint16_t window;  /* received segments: the raw window field */
 			uint32_t tw_isn;  /* a SYN that ended a TIME_WAIT: its successor's ISN, 0 =
 					     none */
+			/* Received: its IP options (IPCB, the kernel's header.h4), for answers. */
+			struct inet_skb_parm h4;
 		};
 		/* Sent segments: the delivery state at their last transmit (tcp_rate.c). */
 		struct {
@@ -826,6 +828,11 @@ uint32_t tcp_select_window(struct sock *sk);
 uint32_t __tcp_select_window(struct sock *sk);
 uint32_t __tcp_space(const struct sock *sk);
 unsigned int tcp_current_mss(struct sock *sk);
+/*
+ * icsk_sync_mss after the IP options changed (their length counts against
+ * every segment): mss_cache anew, which TCP_MAXSEG reads.
+ */
+void tcp_sync_mss(struct sock *sk);
 unsigned int tcp_mss_for_mtu(const struct sock *sk);
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 void tcp_init_rcv_wnd(struct sock *sk);

@@ -133,13 +133,16 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 		return -EAFNOSUPPORT;
 	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_CONNECT);
 	daddr = usin->sin_addr.s_addr;
+	/* A source route (IP_OPTIONS) needs its last hop and is routed to its first. */
+	if (inet->inet_opt.opt.srr && !daddr)
+		return -EINVAL;
 	if (!daddr)
 		daddr = net->addr; /* connect to 0.0.0.0 means this host, as in Linux */
 	saddr = inet->inet_saddr;
-	err = ip_route_output(net, daddr, &saddr, &nexthop);
+	err = ip_route_output(net, ip_options_first_hop(&inet->inet_opt, daddr), &saddr, &nexthop);
 	if (err)
 		return err;
-	if (ip_addr_is_broadcast(net, daddr))
+	if (ip_addr_is_broadcast(net, ip_options_first_hop(&inet->inet_opt, daddr)))
 		return -ENETUNREACH;
 	if (!inet->inet_saddr)
 		inet->inet_saddr = saddr;
@@ -286,6 +289,13 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	sk->sk_rcv_saddr = iph->daddr;
 	inet_sk(sk)->inet_saddr = iph->daddr;
 	inet_inherit_port(parent, sk);
+	/*
+	 * tcp_v4_save_options: the connection answers with the options of the
+	 * segment that made it (the SYN, or a SYN cookie's ACK) echoed, never
+	 * the listener's; none if they cannot be echoed.
+	 */
+	if (ip_options_echo(net, skb, &cb->h4.opt, &inet_sk(sk)->inet_opt))
+		memset(&inet_sk(sk)->inet_opt, 0, sizeof(inet_sk(sk)->inet_opt));
 
 	tp->rx_opt = *opt;
 	tp->rx_opt.user_mss = ptp->rx_opt.user_mss;
@@ -409,12 +419,16 @@ void tcp_v4_send_reset(struct net *net, const struct sock *sk, const struct sk_b
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	const struct tcp_md5sig_key *key;
 	unsigned int hlen = sizeof(struct tcphdr);
+	struct ip_options_data opt;
 	struct sk_buff *nskb;
 	struct tcphdr *rth;
 
 	if (th->rst || ip_addr_is_broadcast(net, iph->daddr))
 		return;
 	if (!tcp_v4_reset_md5_key(net, sk, skb, &key))
+		return;
+	/* ip_send_unicast_reply: the segment's options echoed, or no answer. */
+	if (ip_options_echo(net, skb, &cb->h4.opt, &opt))
 		return;
 	if (key)
 		hlen += TCPOLEN_MD5SIG_ALIGNED;
@@ -448,12 +462,13 @@ void tcp_v4_send_reset(struct net *net, const struct sock *sk, const struct sk_b
 				       csum_partial(rth, (int)hlen, 0));
 	__TCP_INC_STATS(net, OutSegs);
 	__TCP_INC_STATS(net, OutRsts);
-	ip_build_and_send_pkt(net, nskb, iph->daddr, iph->saddr, IPPROTO_TCP, 0, 0, 1);
+	ip_build_and_send_pkt_opt(net, nskb, iph->daddr, iph->saddr, IPPROTO_TCP, 0, 0, 1, &opt);
 }
 
 int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
+	struct inet_skb_parm h4;
 	struct tcp_skb_cb *cb;
 	const struct tcphdr *th;
 	unsigned int hlen;
@@ -474,8 +489,10 @@ int tcp_v4_rcv(struct net *net, struct sk_buff *skb)
 		goto bad_packet;
 	}
 	skb_reset_transport_header(skb);
+	h4 = *IPCB(skb);
 	cb = TCP_SKB_CB(skb);
 	memset(cb, 0, sizeof(*cb));
+	cb->h4 = h4;
 	cb->seq = ntohl(th->seq);
 	cb->end_seq = cb->seq + th->syn + th->fin + (skb->len - hlen);
 	cb->ack_seq = ntohl(th->ack_seq);

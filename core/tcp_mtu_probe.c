@@ -17,8 +17,7 @@
  *
  * What this is not: the kernel's tp->reordering (3 unless reordering is
  * seen) is the constant TCP_FASTRETRANS_THRESH here, so a probe needs
- * probe + 4 MSS of unsent data; IP options (icsk_ext_hdr_len) are not
- * counted in the sizes.
+ * probe + 4 MSS of unsent data.
  */
 #include <string.h>
 
@@ -38,6 +37,7 @@ int tcp_mtu_to_mss(const struct sock *sk, int pmtu)
 		clamp = tp->rx_opt.user_mss;
 	if (clamp && mss > clamp)
 		mss = clamp;
+	mss -= inet_sk(sk)->inet_opt.opt.optlen; /* icsk_ext_hdr_len */
 	if (mss < floor)
 		mss = floor;
 	/* The options every segment carries (the timestamp), not SACK blocks. */
@@ -46,7 +46,7 @@ int tcp_mtu_to_mss(const struct sock *sk, int pmtu)
 
 int tcp_mss_to_mtu(const struct sock *sk, int mss)
 {
-	return mss + tcp_sk(sk)->tcp_header_len + IPV4_HLEN;
+	return mss + tcp_sk(sk)->tcp_header_len + inet_sk(sk)->inet_opt.opt.optlen + IPV4_HLEN;
 }
 
 /* Once the peer's MSS is known (tcp_mtup_init): the search spans base MSS to the peer's. */

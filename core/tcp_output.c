@@ -335,7 +335,7 @@ unsigned int tcp_mss_for_mtu(const struct sock *sk)
 
 	/* Connected: the path's MTU (tcp_sync_mss with the route's, ICMP-lowered, MTU). */
 	if (net->dev && sk->sk_daddr)
-		mtu = ip_sk_mtu(sk, sk->sk_daddr);
+		mtu = ip_sk_mtu(sk, ip_options_first_hop(&inet_sk(sk)->inet_opt, sk->sk_daddr));
 	return mtu - IPV4_HLEN - sizeof(struct tcphdr);
 }
 
@@ -353,6 +353,21 @@ static unsigned int tcp_bound_to_half_wnd(const struct tcp_sock *tp, unsigned in
 	if (cutoff && pktsize > cutoff)
 		return cutoff > 68u - sizeof(struct tcphdr) ? cutoff : 68u - sizeof(struct tcphdr);
 	return pktsize;
+}
+
+void tcp_sync_mss(struct sock *sk)
+{
+	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN) {
+		tcp_current_mss(sk);
+		return;
+	}
+	/*
+	 * No path yet (icsk_pmtu_cookie 0): the kernel's arithmetic for MTU 0
+	 * floors at tcp_min_snd_mss, then takes off the TCP options of a
+	 * header length that is 0 until connect, i.e. adds 20.
+	 */
+	tcp_sk(sk)->mss_cache =
+		(uint16_t)(sock_net(sk)->sysctl.tcp_min_snd_mss + sizeof(struct tcphdr));
 }
 
 /*
@@ -373,6 +388,8 @@ unsigned int tcp_current_mss(struct sock *sk)
 		mss = tp->rx_opt.mss_clamp;
 	if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < mss)
 		mss = tp->rx_opt.user_mss;
+	/* IP options take their room from every segment (icsk_ext_hdr_len), not the MSS sent. */
+	mss -= inet_sk(sk)->inet_opt.opt.optlen;
 	mss -= tp->tcp_header_len - sizeof(struct tcphdr);
 	mss = tcp_bound_to_half_wnd(tp, mss);
 	mss = tcp_mtup_sync_mss(sk, pmtu, mss); /* PLPMTUD's search_low, if probing */
@@ -618,8 +635,9 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	}
 	tp->segs_out += segs;
 	net->mib.tcp.OutSegs += segs; /* per wire segment, as tcp_skb_pcount() */
-	return ip_build_and_send_pkt(net, skb, inet->inet_saddr, sk->sk_daddr, IPPROTO_TCP, tos,
-				     ip_select_ttl(sk), ip_dont_fragment(sk));
+	/* ip_queue_xmit: the socket's IP options, a source route's last hop sk_daddr. */
+	return ip_build_and_send_pkt_opt(net, skb, inet->inet_saddr, sk->sk_daddr, IPPROTO_TCP, tos,
+					 ip_select_ttl(sk), ip_dont_fragment(sk), &inet->inet_opt);
 }
 
 static uint8_t tcp_skb_flags(const struct sock *sk, const struct sk_buff *skb)
@@ -1280,6 +1298,7 @@ int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, ui
 	struct tcp_sock *ptp = tcp_sk(parent);
 	struct net *net = sock_net(parent);
 	struct tcp_out_options opts = {0};
+	struct ip_options_data ipopt;
 	struct tcp_synack_req req = {
 		.mss = tcp_advertised_mss(ptp),
 		.tstamp_ok = opt->saw_tstamp,
@@ -1323,9 +1342,12 @@ int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, ui
 	th->check = csum_tcpudp_magic(iph->daddr, iph->saddr, skb->len, IPPROTO_TCP,
 				      csum_partial(th, (int)skb->len, 0));
 	__TCP_INC_STATS(net, OutSegs);
-	return ip_build_and_send_pkt(net, skb, iph->daddr, iph->saddr, IPPROTO_TCP,
-				     inet_sk(parent)->tos, ip_select_ttl(parent),
-				     ip_dont_fragment(parent));
+	/* The SYN's IP options echoed (tcp_v4_save_options); none if they cannot be. */
+	if (ip_options_echo(net, syn, &TCP_SKB_CB(syn)->h4.opt, &ipopt))
+		ipopt.opt.optlen = 0;
+	return ip_build_and_send_pkt_opt(net, skb, iph->daddr, iph->saddr, IPPROTO_TCP,
+					 inet_sk(parent)->tos, ip_select_ttl(parent),
+					 ip_dont_fragment(parent), &ipopt);
 }
 
 /* Active open: queue the SYN and send it (tcp_connect). */

@@ -655,6 +655,8 @@ struct udp_dest {
 	int tos, ttl, df;
 	uint32_t tsflags;  /* ipc_tsflags */
 	uint16_t gso_size; /* UDP_SEGMENT: 0, or the payload of each datagram */
+	/* The send's IP options: its IP_RETOPTS, else the socket's then (opt_copy). */
+	struct ip_options_data opt;
 };
 
 /* A corked datagram (UDP_CORK, MSG_MORE): its destination, then its payload so far. */
@@ -723,15 +725,16 @@ static int udp_send_one(struct sock *sk, const struct udp_dest *dst, const uint8
 		uh->len = htons(up->pcslen);
 	}
 	csum = csum_partial(uh, (int)cscov, 0);
-	uh->check = csum_tcpudp_magic(dst->saddr, dst->daddr, ulen,
+	/* The kernel sums a source-routed datagram with its first hop (fl4->daddr). */
+	uh->check = csum_tcpudp_magic(dst->saddr, ip_options_first_hop(&dst->opt, dst->daddr), ulen,
 				      lite ? IPPROTO_UDPLITE : IPPROTO_UDP, csum);
 	if (!uh->check)
 		uh->check = 0xffff; /* RFC 768: a computed 0 is sent as all ones */
 send:
 	sock_tx_timestamp(sk, skb, dst->tsflags);
-	err = ip_build_and_send_pkt(net, skb, dst->saddr, dst->daddr,
-				    lite ? IPPROTO_UDPLITE : IPPROTO_UDP, (uint8_t)dst->tos,
-				    dst->ttl, dst->df);
+	err = ip_build_and_send_pkt_opt(net, skb, dst->saddr, dst->daddr,
+					lite ? IPPROTO_UDPLITE : IPPROTO_UDP, (uint8_t)dst->tos,
+					dst->ttl, dst->df, &dst->opt);
 	if (err == -ENOBUFS)
 		UDP_INC_STATS(net, SndbufErrors, lite);
 	return err;
@@ -833,12 +836,13 @@ int udp_cork_check(struct sock *sk, size_t len)
 	if (!c)
 		return 0;
 	mtu = ip_sk_mtu(sk, c->dst.daddr);
+	max -= c->dst.opt.opt.optlen; /* fragheaderlen: the header with its options */
 	if (ip_dont_fragment(sk) == IP_DF_STRICT &&
-	    mtu - sizeof(struct udphdr) - sizeof(struct iphdr) < max)
-		max = mtu - sizeof(struct udphdr) - sizeof(struct iphdr);
+	    mtu - sizeof(struct udphdr) - sizeof(struct iphdr) - c->dst.opt.opt.optlen < max)
+		max = mtu - sizeof(struct udphdr) - sizeof(struct iphdr) - c->dst.opt.opt.optlen;
 	if (c->len + len <= max)
 		return 0;
-	ip_local_error(sk, EMSGSIZE, c->dst.daddr, sk->sk_dport, mtu);
+	ip_local_error(sk, EMSGSIZE, c->dst.daddr, sk->sk_dport, mtu - c->dst.opt.opt.optlen);
 	udp_flush_pending(sk);
 	return -EMSGSIZE;
 }
@@ -872,12 +876,14 @@ static int udp_append(struct sock *sk, const struct msghdr *msg, size_t len, boo
  */
 int udp_check_mtu(struct sock *sk, uint32_t daddr, size_t len)
 {
+	unsigned int optlen = inet_sk(sk)->inet_opt.opt.optlen;
 	unsigned int mtu = ip_sk_mtu(sk, daddr);
 
 	if (ip_dont_fragment(sk) != IP_DF_STRICT ||
-	    len + sizeof(struct udphdr) + sizeof(struct iphdr) <= mtu)
+	    len + sizeof(struct udphdr) + sizeof(struct iphdr) + optlen <= mtu)
 		return 0;
-	ip_local_error(sk, EMSGSIZE, daddr, sk->sk_dport, mtu);
+	/* The room left for the datagram: the MTU less the options (__ip_append_data). */
+	ip_local_error(sk, EMSGSIZE, daddr, sk->sk_dport, mtu - optlen);
 	return -EMSGSIZE;
 }
 
@@ -917,7 +923,7 @@ static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	bool corkreq = up->corkflag || (msg->msg_flags & MSG_MORE);
 	struct ipcm_cookie ipc;
 	struct udp_dest dst;
-	uint32_t nexthop;
+	uint32_t nexthop, route;
 	int err;
 
 	if (len > 0xffff)
@@ -959,25 +965,32 @@ static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	err = ipc_saddr(net, &ipc, &dst.saddr);
 	if (err)
 		return err;
+	err = ipc_options(sk, &ipc, &dst.opt);
+	if (err)
+		return err;
+	/* A source route needs its last hop; the packet goes to its first. */
+	if (dst.opt.opt.srr && !dst.daddr)
+		return -EINVAL;
+	route = ip_options_first_hop(&dst.opt, dst.daddr);
 	/* IP_MULTICAST_IF's address is the source of multicast from an unbound socket. */
 	if (ipv4_is_multicast(dst.daddr) && !dst.saddr)
 		dst.saddr = inet->mc_addr;
 	if (!dst.daddr)
-		dst.daddr = dst.saddr ? dst.saddr : htonl(INADDR_LOOPBACK);
-	err = ip_route_output(net, dst.daddr, &dst.saddr, &nexthop);
+		route = dst.daddr = dst.saddr ? dst.saddr : htonl(INADDR_LOOPBACK);
+	err = ip_route_output(net, route, &dst.saddr, &nexthop);
 	if (err) {
 		if (err == -ENETUNREACH)
 			__IP_INC_STATS(net, OutNoRoutes);
 		return err;
 	}
-	if (ip_addr_is_broadcast(net, dst.daddr) && !sock_flag(sk, SOCK_BROADCAST))
+	if (ip_addr_is_broadcast(net, route) && !sock_flag(sk, SOCK_BROADCAST))
 		return -EACCES;
 
 	dst.df = ip_dont_fragment(sk);
-	if (len > IP_MAX_UDP_PAYLOAD)
+	if (len + dst.opt.opt.optlen > IP_MAX_UDP_PAYLOAD)
 		return -EMSGSIZE;
 	/* A GSO send is not fragmented: udp_send_skb checks it instead. */
-	err = dst.gso_size ? 0 : udp_check_mtu(sk, dst.daddr, len);
+	err = dst.gso_size ? 0 : udp_check_mtu(sk, route, len);
 	if (err)
 		return err;
 

@@ -441,22 +441,6 @@ static int stackd_op_shutdown(struct stackd_sock *ss, int how, struct shim_rep *
 }
 
 /*
- * IP_OPTIONS: the stack sends no IP options, so it keeps none. Reading
- * gives the kernel's answer for a socket without options (length 0),
- * clearing them succeeds, more than 40 bytes is EINVAL as in
- * ip_options_get, and setting real options is ENOPROTOOPT (README limits).
- */
-static int stackd_ip_options(const struct shim_sockopt *o, struct shim_rep *rep, bool set)
-{
-	if (set)
-		return o->optlen > 40 ? -EINVAL : o->optlen ? -ENOPROTOOPT : 0;
-	rep->sockopt.level = o->level;
-	rep->sockopt.optname = o->optname;
-	rep->sockopt.optlen = 0;
-	return 0;
-}
-
-/*
  * SHIM_SO_DGRAM_SIZE: udp_sendmsg's MTU check ahead of the datagram, which
  * the interposer has not written into the pair yet; the datagrams already
  * there went first (stackd_dgram_sync), so a corked one is as it will be.
@@ -497,8 +481,6 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 	void *whole = NULL;
 	int r;
 
-	if (o->level == SOL_IP && o->optname == IP_OPTIONS)
-		return stackd_ip_options(o, rep, set);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_STREAM_MARK && set)
 		return stackd_stream_mark(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_SIZE && set)

@@ -497,6 +497,7 @@ void stackd_sock_bury(struct stackd *sd)
 
 static bool stackd_app_closed(const struct stackd_sock *ss);
 static bool stackd_stream_work(struct stackd_sock *ss, bool *more);
+static void stackd_dgram_drain(struct stackd_sock *ss);
 
 /*
  * A stream socket that never connected: its close has no TCP state to
@@ -524,6 +525,8 @@ void stackd_reap_closed(struct stackd *sd, bool any_user, uid_t uid)
 			p = (struct pollfd){.fd = ss->fd};
 			if (poll(&p, 1, 0) == 1 && (p.revents & POLLHUP) &&
 			    (!ss->stream || stackd_app_closed(ss))) {
+				/* Its last sends returned to the program: they leave first. */
+				stackd_dgram_drain(ss);
 				stackd_trace(sd, "id %u: app closed", ss->id);
 				stackd_sock_free(ss);
 			}
@@ -1403,17 +1406,29 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
  * before it goes first, whether or not the pair's readiness was seen yet,
  * so that the request acts between the same sends as on the kernel.
  */
-void stackd_dgram_sync(struct stackd_sock *ss)
+/*
+ * Every datagram in the pair goes to the socket, until the pair is empty:
+ * also after the application closed its end (pair_hup), since its sends
+ * returned to it as sent.
+ */
+static void stackd_dgram_drain(struct stackd_sock *ss)
 {
 	bool more = true;
 
 	if (ss->stream || !ss->sock)
 		return;
-	while (more && !ss->pair_hup) {
+	while (more) {
 		more = false;
 		ss->pair_readable = true;
 		stackd_dgram_in(ss, &more);
 	}
+}
+
+void stackd_dgram_sync(struct stackd_sock *ss)
+{
+	if (ss->stream || !ss->sock)
+		return;
+	stackd_dgram_drain(ss);
 	if (ss->pair_hup)
 		stackd_sock_queue(ss); /* the pump notices and frees the record */
 }
@@ -1478,6 +1493,8 @@ static bool stackd_dgram_work(struct stackd_sock *ss, bool *more)
 	stackd_dgram_in(ss, more);
 	stackd_notice_errq(ss);
 	if (ss->pair_hup) {
+		/* A receive may have found the end closed before the last sends were read. */
+		stackd_dgram_drain(ss);
 		stackd_trace(sd, "id %u: app closed", ss->id);
 		stackd_sock_free(ss);
 		return false;

@@ -70,6 +70,8 @@ static void setup(void)
 
 	ts = twostack_create(NULL);
 	cr_assert_not_null(ts);
+	/* A wall clock past noon: a timestamp option's time is then never 0. */
+	ts->net[1].realtime_offset = (int64_t)(12 * 3600 + 7) * (int64_t)NSEC_PER_SEC;
 	mem_link_set_filter(ts->link, watch_side1, NULL);
 	listener = sock_on(SOCK_STREAM);
 	cr_assert_eq(listener->ops->bind(listener, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -630,18 +632,33 @@ Test(hostile, a_full_record_route_is_left_alone)
 	cr_assert_eq(memcmp(o + 3, "\x01\x02\x03\x04", 4), 0);
 }
 
+/*
+ * A timestamp option's time as side 1 writes it: milliseconds since
+ * midnight UT (inet_current_timestamp) by its wall clock, no later than now
+ * and no earlier than the exchange (two seconds of virtual time at most).
+ */
+static void assert_time_of_day(const uint8_t *slot, const char *what)
+{
+	uint64_t wall = (uint64_t)((int64_t)ts->net[1].now + ts->net[1].realtime_offset);
+	uint32_t now = (uint32_t)(wall / NSEC_PER_MSEC % 86400000u), stamp;
+
+	memcpy(&stamp, slot, 4);
+	stamp = ntohl(stamp);
+	cr_assert(stamp <= now && stamp + 2000 >= now, "%s: %u ms since midnight, now %u", what,
+		  stamp, now);
+}
+
 Test(hostile, timestamps_are_recorded_or_their_overflow_counted)
 {
 	uint8_t buf[128];
 	const uint8_t *o;
-	uint32_t stamp, us = twostack_addr(1);
+	uint32_t us = twostack_addr(1);
 
 	/* Timestamps only. */
 	o = ping_with_options("\x44\x0c\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00", 12, buf,
 			      sizeof(buf));
 	cr_assert_eq(o[2], 9);
-	memcpy(&stamp, o + 4, 4);
-	cr_assert(ntohl(stamp) & 0x80000000u, "not the time of day: high bit (RFC 791)");
+	assert_time_of_day(o + 4, "milliseconds since midnight UT");
 	cr_assert_eq(memcmp(o + 8, "\0\0\0\0", 4), 0);
 
 	/* Address and timestamp. */
@@ -724,7 +741,8 @@ Test(hostile, an_echo_reply_brings_the_timestamps_back)
 	cr_assert_eq(o[2], 21, "two address-and-time entries");
 	cr_assert_eq(memcmp(o + 4, &us, 4), 0);
 	cr_assert_eq(memcmp(o + 12, &us, 4), 0);
-	cr_assert(o[16] & 0x80, "a time, not UT");
+	assert_time_of_day(o + 8, "the time on the way in");
+	assert_time_of_day(o + 16, "the time on the way out");
 }
 
 Test(hostile, a_full_option_is_echoed_as_it_came)
@@ -773,8 +791,8 @@ Test(hostile, errors_echo_the_options_of_what_they_quote)
 	o = last_options(&len);
 	cr_assert_eq(len, 12, "the timestamps came back");
 	cr_assert_eq(o[2], 13, "one stamp on the way in, one on the way out");
-	cr_assert(o[4] & 0x80, "a time in the first slot");
-	cr_assert(o[8] & 0x80, "a time in the second slot");
+	assert_time_of_day(o + 4, "a time in the first slot");
+	assert_time_of_day(o + 8, "a time in the second slot");
 
 	/* A parameter problem echoes what was compiled before the bad byte. */
 	twostack_run_for(ts, 2 * NSEC_PER_SEC);

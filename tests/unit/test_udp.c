@@ -823,3 +823,64 @@ Test(udp, rxq_ovfl_reports_the_drops_before_a_datagram)
 	sock_release(a);
 	sock_release(b);
 }
+
+/* The IP options one recvmsg of b reports (IP_RECVOPTS), in opt; their length. */
+static size_t received_options(struct socket *b, uint8_t *opt)
+{
+	char buf[16], cbuf[128];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm;
+
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(b->ops->recvmsg(b, &msg, sizeof(buf), MSG_DONTWAIT), 1);
+	cm = CMSG_FIRSTHDR(&msg);
+	cr_assert_not_null(cm, "options came");
+	cr_assert_eq(cm->cmsg_type, IP_RECVOPTS);
+	memcpy(opt, CMSG_DATA(cm), cm->cmsg_len - CMSG_LEN(0));
+	return cm->cmsg_len - CMSG_LEN(0);
+}
+
+Test(udp, per_message_ip_options_replace_the_sockets)
+{
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to = twostack_sin(1, 9000);
+	const uint8_t nops[4] = {IPOPT_NOP, IPOPT_NOP, IPOPT_NOP, IPOPT_NOP};
+	const uint8_t rr[11] = {IPOPT_RR, 11, 4};
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(rr))];
+	} ctl = {0};
+	struct cmsghdr *cm = &ctl.align;
+	uint32_t sender = twostack_addr(0), receiver = twostack_addr(1);
+	uint8_t opt[40];
+	int one = 1;
+
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	cr_assert_eq(b->ops->setsockopt(b, SOL_IP, IP_RECVOPTS, &one, sizeof(one)), 0);
+	cr_assert_eq(a->ops->setsockopt(a, SOL_IP, IP_OPTIONS, nops, sizeof(nops)), 0);
+	cr_assert_eq(send_flags(a, "t", &to, 0, NULL, 0), 1);
+	cr_assert_eq(received_options(b, opt), sizeof(nops), "the socket's options");
+	cr_assert_eq(memcmp(opt, nops, sizeof(nops)), 0);
+
+	/* ip_cmsg_send's IP_RETOPTS: padded, and this send's slots filled by the sender. */
+	cm->cmsg_level = SOL_IP;
+	cm->cmsg_type = IP_RETOPTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(rr));
+	memcpy(CMSG_DATA(cm), rr, sizeof(rr));
+	cr_assert_eq(send_flags(a, "t", &to, 0, ctl.buf, sizeof(ctl.buf)), 1);
+	cr_assert_eq(received_options(b, opt), 12, "the message's options, padded");
+	cr_assert_eq(opt[2], 12, "two entries recorded");
+	cr_assert_eq(memcmp(opt + 3, &sender, 4), 0, "the sender's");
+	cr_assert_eq(memcmp(opt + 7, &receiver, 4), 0, "then the receiver's");
+	cr_assert_eq(opt[11], IPOPT_END);
+
+	/* Bad options in the message: ip_options_get's EINVAL, nothing sent. */
+	CMSG_DATA(cm)[2] = 3;
+	cr_assert_eq(send_flags(a, "t", &to, 0, ctl.buf, sizeof(ctl.buf)), -EINVAL);
+	sock_release(a);
+	sock_release(b);
+}
