@@ -196,16 +196,23 @@ def sockopt():
 	print("tcp lsrr connect 0.0.0.0", res(lambda: t.connect(("0.0.0.0", 9))))
 	t.close()
 	# Without CAP_NET_RAW (a child as nobody): what only it may send is EINVAL.
+	def nobody():
+		for name, val in CASES:
+			u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+			print("nobody udp %-28s set %s" % (name, res(lambda: u.setsockopt(IP, IP_OPTIONS, val))))
+			u.close()
+	as_nobody(nobody)
+
+
+def as_nobody(f):
+	"""Runs f in a child as nobody (no CAP_NET_RAW), its output in order with ours."""
 	sys.stdout.flush()
 	pid = os.fork()
 	if pid == 0:
 		os.setgroups([])
 		os.setgid(65534)
 		os.setuid(65534)
-		for name, val in CASES:
-			u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-			print("nobody udp %-28s set %s" % (name, res(lambda: u.setsockopt(IP, IP_OPTIONS, val))))
-			u.close()
+		f()
 		sys.stdout.flush()
 		os._exit(0)
 	os.waitpid(pid, 0)
@@ -227,6 +234,15 @@ def wire_cases(peer):
 	]
 
 
+def icmp_echo(seq, data):
+	"""An ICMP echo request with its checksum, for a raw socket."""
+	echo = struct.pack("!BBHHH", 8, 0, 0, 0x4242, seq) + data
+	csum = sum(struct.unpack("!%dH" % ((len(echo) + 1) // 2), echo + b"\0" * (len(echo) & 1)))
+	csum = (csum & 0xffff) + (csum >> 16)
+	csum = ~((csum & 0xffff) + (csum >> 16)) & 0xffff
+	return echo[:2] + struct.pack("!H", csum) + echo[4:]
+
+
 def send(peer_s, port, bulk):
 	peer = socket.inet_aton(peer_s)
 	for name, val in wire_cases(peer):
@@ -237,11 +253,7 @@ def send(peer_s, port, bulk):
 		u.close()
 		r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 		r.setsockopt(IP, IP_OPTIONS, val)
-		echo = struct.pack("!BBHHH", 8, 0, 0, 0x4242, 1) + b"raw " + name.encode()
-		csum = sum(struct.unpack("!%dH" % ((len(echo) + 1) // 2), echo + b"\0" * (len(echo) & 1)))
-		csum = (csum & 0xffff) + (csum >> 16)
-		csum = ~((csum & 0xffff) + (csum >> 16)) & 0xffff
-		echo = echo[:2] + struct.pack("!H", csum) + echo[4:]
+		echo = icmp_echo(1, b"raw " + name.encode())
 		print("raw", name, res(lambda: r.sendto(echo, (to, 0))))
 		r.close()
 		p = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
@@ -321,25 +333,15 @@ def send_cmsg(peer_s, port):
 	u.close()
 	r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 	for name, val in (("bad", b"\x07\x02"), ("rr", rr(2))):
-		echo = struct.pack("!BBHHH", 8, 0, 0, 0x4242, 2) + b"raw retopts " + name.encode()
-		c = sum(struct.unpack("!%dH" % ((len(echo) + 1) // 2), echo + b"\0" * (len(echo) & 1)))
-		c = (c & 0xffff) + (c >> 16)
-		echo = echo[:2] + struct.pack("!H", ~((c & 0xffff) + (c >> 16)) & 0xffff) + echo[4:]
+		echo = icmp_echo(2, b"raw retopts " + name.encode())
 		print("raw retopts", name, res(lambda: r.sendmsg([echo], retopts(val), 0, (peer_s, 0))))
 	r.close()
 	# Without CAP_NET_RAW a message's source route is refused as the socket's is.
-	sys.stdout.flush()
-	pid = os.fork()
-	if pid == 0:
-		os.setgroups([])
-		os.setgid(65534)
-		os.setuid(65534)
+	def nobody():
 		n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 		for name, val in (("lsrr", srr(131, [peer])), ("unknown 0x99", b"\x99\x02"), ("bad", b"\x07\x02")):
 			print("nobody udp retopts", name, res(lambda: n.sendmsg([b"x"], retopts(val), 0, (peer_s, port))))
-		sys.stdout.flush()
-		os._exit(0)
-	os.waitpid(pid, 0)
+	as_nobody(nobody)
 	# IP_RECVFRAGSIZE: the largest fragment of a reassembled datagram; nothing for a whole one.
 	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 	u.bind(("0.0.0.0", 0))
