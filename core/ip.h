@@ -132,6 +132,8 @@ struct ip_options_data {
 };
 struct inet_skb_parm {
 	struct ip_options opt;
+	/* Reassembled: its largest fragment's length, header included (else 0). */
+	uint16_t frag_max_size;
 };
 #define IPCB(skb) ((struct inet_skb_parm *)((skb)->cb))
 

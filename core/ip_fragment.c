@@ -111,7 +111,7 @@ static struct ipq *ipq_find(struct net *net, const struct iphdr *iph)
 static struct sk_buff *ip_frag_reasm(struct net *net, struct ipq *q)
 {
 	struct sk_buff *first = skb_peek(&q->frags), *skb, *f;
-	unsigned int ihl = ((const struct iphdr *)first->data)->ihl * 4u;
+	unsigned int ihl = ((const struct iphdr *)first->data)->ihl * 4u, max_size = 0;
 	struct iphdr *iph;
 	uint8_t *p;
 
@@ -127,9 +127,13 @@ static struct sk_buff *ip_frag_reasm(struct net *net, struct ipq *q)
 
 		memcpy(p + ihl + FRAG_CB(f)->offset, f->data + fihl,
 		       FRAG_CB(f)->end - FRAG_CB(f)->offset);
+		if (f->len > max_size)
+			max_size = f->len;
 	}
 	skb_reset_network_header(skb);
 	*IPCB(skb) = *IPCB(first); /* the first fragment's options, at the same offsets */
+	/* IP_RECVFRAGSIZE's value (the kernel's q.max_size, DF or not). */
+	IPCB(skb)->frag_max_size = (uint16_t)max_size;
 	skb->dev = first->dev;
 	skb->pkt_type = first->pkt_type;
 	skb->protocol = first->protocol;

@@ -491,8 +491,8 @@ static int ip_xfrm_policy(struct sock *sk, int optname, unsigned int optlen)
  * stack forwards nothing), IP_PASSSEC's label needs a security module,
  * IP_NODEFRAG only conntrack, IP_CHECKSUM a device that gives
  * CHECKSUM_COMPLETE; IP_TRANSPARENT binds any address as IP_FREEBIND
- * does; IP_UNICAST_IF names the stack's device or lo; IP_RECVFRAGSIZE is
- * kept but no fragment size is reported (README).
+ * does; IP_UNICAST_IF names the stack's device or lo; IP_RECVFRAGSIZE
+ * reports a reassembled datagram's largest fragment (ip_cmsg_put).
  */
 static int ip_setsockopt_kept(struct sock *sk, int optname, unsigned int optlen, int val)
 {
@@ -1052,6 +1052,12 @@ static void ip_cmsg_put(struct cmsg_writer *w, const struct sock *sk, const stru
 
 		memcpy(&sin.sin_port, skb_transport_header(skb) + 2, sizeof(sin.sin_port));
 		put_cmsg(w, SOL_IP, IP_ORIGDSTADDR, &sin, sizeof(sin));
+	}
+	/* ip_cmsg_recv_fragsize: a datagram that came whole says nothing. */
+	if (inet_sk(sk)->recvfragsize && !tx && IPCB(skb)->frag_max_size) {
+		int size = IPCB(skb)->frag_max_size;
+
+		put_cmsg(w, SOL_IP, IP_RECVFRAGSIZE, &size, sizeof(size));
 	}
 }
 

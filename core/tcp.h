@@ -133,11 +133,11 @@ struct tcp_skb_cb {
 	uint32_t end_seq; /* seq + FIN + SYN + data length */
 	uint64_t when;	  /* sent segments: last transmit time (ns), for RTT */
 	uint8_t tcp_flags;
-	uint8_t sacked; /* TCPCB_RETRANS: sent more than once (Karn: no RTT sample) */
+	uint8_t sacked;	 /* TCPCB_RETRANS: sent more than once (Karn: no RTT sample) */
+	uint16_t window; /* received segments: the raw window field (here, for room in h4's) */
 	union {
 		struct {
 			uint32_t ack_seq; /* received segments: the ACK field */
-			uint16_t window;  /* received segments: the raw window field */
 			uint32_t tw_isn;  /* a SYN that ended a TIME_WAIT: its successor's ISN, 0 =
 					     none */
 			/* Received: its IP options (IPCB, the kernel's header.h4), for answers. */

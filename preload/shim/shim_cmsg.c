@@ -126,6 +126,10 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc)
 
 		shim_cmsg_add(out, &off, SOL_UDP, UDP_SEGMENT, &gso, sizeof(gso));
 	}
+	/* As given (an empty list too: it sends none, whatever the socket set). */
+	if (ipc->retopts_len >= 0)
+		shim_cmsg_add(out, &off, SOL_IP, IP_RETOPTS, ipc->retopts,
+			      (size_t)ipc->retopts_len);
 	return off;
 }
 
@@ -150,6 +154,22 @@ int shim_cmsg_gso(const void *ctl, size_t len)
 	uint16_t gso;
 
 	return shim_cmsg_find(ctl, len, SOL_UDP, UDP_SEGMENT, &gso, sizeof(gso)) ? gso : -1;
+}
+
+void shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt)
+{
+	const uint8_t *p = ctl;
+	struct cmsghdr ch;
+
+	memset(opt, 0, sizeof(*opt));
+	for (size_t off = 0; off + sizeof(ch) <= len; off += CMSG_ALIGN(ch.cmsg_len)) {
+		memcpy(&ch, p + off, sizeof(ch));
+		/* Checked when the block was built: compiles again without error. */
+		if (ch.cmsg_level == SOL_IP && ch.cmsg_type == IP_RETOPTS) {
+			shim_ip_options_get(opt, p + off + sizeof(ch), ch.cmsg_len - sizeof(ch));
+			return;
+		}
+	}
 }
 
 int shim_cmsg_tsflags(const void *ctl, size_t len)

@@ -235,6 +235,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	struct shim_dgram h = {0};
 	struct iovec iov[UIO_MAXIOV + 2];
 	struct msghdr lm = {0};
+	struct ip_options_data opt;
 	unsigned int fl = shim_ent_flags(e);
 	size_t total = 0, i, max;
 	bool stamped;
@@ -279,10 +280,13 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	}
 	if (cmsg_err)
 		return cmsg_err;
-	if (m->msg_name && shim_dgram_unroutable(h.addr.sin_addr.s_addr))
+	/* A source route goes to its first hop, which is what must be routable. */
+	shim_cmsg_retopts(m->msg_control, m->msg_controllen, &opt);
+	if (opt.opt.srr ? shim_dgram_unroutable(opt.opt.faddr)
+			: m->msg_name && shim_dgram_unroutable(h.addr.sin_addr.s_addr))
 		return -ENETUNREACH;
-	/* 0xffff minus the IP header, minus the UDP header for UDP. */
-	max = fl & SHIM_F_UDP ? 65507 : 65515;
+	/* 0xffff minus the IP header with this send's options, minus the UDP header for UDP. */
+	max = (fl & SHIM_F_UDP ? 65507 : 65515) - opt.opt.optlen;
 	if (total > max)
 		return -EMSGSIZE;
 	if ((fl & (SHIM_F_UDP | SHIM_F_BOUND)) == SHIM_F_UDP)
@@ -1275,8 +1279,7 @@ SHIM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
  * namespace starts with; the stack has no sysctl of its own) is ENOBUFS,
  * unreadable EFAULT. Then, as sock_cmsg_send and udp_cmsg_send walk it, a
  * header that does not fit (!CMSG_OK) is EINVAL, which the protocol
- * reports at its own step (*malformed). The cmsgs themselves are not
- * carried to the stack (see the README's limits).
+ * reports at its own step (*malformed).
  */
 #define SHIM_OPTMEM_MAX 131072
 
@@ -1313,8 +1316,8 @@ static int shim_cmsg_check(const struct msghdr *m, bool *malformed)
 /*
  * A datagram sendmsg with well-formed control messages: read whole as
  * ip_cmsg_send reads them (its errors come after the address checks), and
- * what they ask for (TTL, TOS, source address) carried to the host as a
- * few messages of the kernel's layout.
+ * what they ask for (TTL, TOS, source address, IP options) carried to the
+ * host as a few messages of the kernel's layout.
  */
 static ssize_t shim_dgram_sendmsg_ctl(int fd, uint64_t e, struct msghdr *m, int flags)
 {
@@ -1334,6 +1337,12 @@ static ssize_t shim_dgram_sendmsg_ctl(int fd, uint64_t e, struct msghdr *m, int 
 		err = shim_ent_flags(e) & SHIM_F_UDP ? udp_cmsg_send(&k, &ipc) : 0;
 		if (!err)
 			err = ip_cmsg_send(&k, &ipc);
+		/* ip_cmsg_send compiles an IP_RETOPTS list as it reads it. */
+		if (!err && ipc.retopts_len >= 0) {
+			struct ip_options_data opt;
+
+			err = shim_ip_options_get(&opt, ipc.retopts, (size_t)ipc.retopts_len);
+		}
 		if (!err && ipc.gso_size >= 0)
 			shim_dgram_cork_used();
 	}

@@ -436,7 +436,7 @@ size_t shim_dgram_ctl_fixup(uint8_t *ctl, size_t room, size_t ctl_len, const str
 			    size_t cnt, size_t got);
 /*
  * What a send's control messages asked for, as the messages the host reads
- * (IP_TTL, IP_TOS, IP_PKTINFO) in out (SHIM_DGRAM_CTL_MAX bytes); their length.
+ * (IP_TTL, IP_TOS, IP_PKTINFO, IP_RETOPTS, ...) in out (SHIM_DGRAM_CTL_MAX bytes); their length.
  */
 struct ipcm_cookie;
 size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
@@ -444,6 +444,19 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
 int shim_cmsg_tsflags(const void *ctl, size_t len);
 /* The UDP_SEGMENT size in a control block shim_cmsg_build made, or -1. */
 int shim_cmsg_gso(const void *ctl, size_t len);
+/*
+ * The IP options a control block shim_cmsg_build made gives this send (its
+ * IP_RETOPTS, compiled: length and a source route's first hop); none (zeroed)
+ * when it carries no list: the socket's own then, which the host applies.
+ */
+struct ip_options_data;
+void shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt);
+/*
+ * ip_cmsg_send's ip_options_get for an IP_RETOPTS message (data, len bytes,
+ * at most 40): -EINVAL for a bad list, -EPERM for a source route without
+ * CAP_NET_RAW, checked for the caller as the kernel checks at sendmsg.
+ */
+int shim_ip_options_get(struct ip_options_data *opt, const void *data, size_t len);
 /* The SOF_TIMESTAMPING_* bits that queue a stamp on the error queue: TX_SOFTWARE, TX_SCHED. */
 #define SHIM_TX_STAMPED ((1u << 1) | (1u << 8))
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket: one entry from the host. */

@@ -121,6 +121,23 @@ static void shim_own_cred(struct cred *cred, int type, int protocol)
 		cred->groups[i] = groups[i];
 }
 
+int shim_ip_options_get(struct ip_options_data *opt, const void *data, size_t len)
+{
+	struct cred cred = {.uid = geteuid(), .gid = getegid(), .cap_eff = shim_cap_eff()};
+	int err;
+
+	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
+	if (shim_net_err)
+		return shim_net_err;
+	/* The host sends with its own rights: the caller's are judged here. */
+	pthread_mutex_lock(&shim_net_lock);
+	shim_net.current_cred = &cred;
+	err = ip_options_get(&shim_net, opt, data, (unsigned int)len);
+	shim_net.current_cred = NULL;
+	pthread_mutex_unlock(&shim_net_lock);
+	return err;
+}
+
 /* Runs sys_socket + __sock_create; fills the resolved type and protocol. */
 static int shim_core_create(int family, int type, int protocol, int *rtype, int *rproto,
 			    struct shim_call *c)
@@ -1321,7 +1338,7 @@ static bool shim_is_recv_cmsg(uint64_t e, int level, int optname)
 	if (level == SOL_IP)
 		return optname == IP_PKTINFO || optname == IP_RECVTTL || optname == IP_RECVTOS ||
 		       optname == IP_RECVOPTS || optname == IP_RETOPTS ||
-		       optname == IP_RECVORIGDSTADDR;
+		       optname == IP_RECVORIGDSTADDR || optname == IP_RECVFRAGSIZE;
 	if (level == SOL_UDP)
 		return optname == UDP_GRO;
 	return level == SOL_SOCKET &&

@@ -21,6 +21,8 @@ import errno, os, socket, struct, sys, time
 
 IP = socket.IPPROTO_IP
 IP_OPTIONS = 4
+IP_RETOPTS = 7
+IP_RECVFRAGSIZE = 25
 FAR = socket.inet_aton("192.0.2.1")     # a source route's next hop, never reached
 FINAL = socket.inet_aton("198.51.100.7")  # and its last
 
@@ -194,16 +196,23 @@ def sockopt():
 	print("tcp lsrr connect 0.0.0.0", res(lambda: t.connect(("0.0.0.0", 9))))
 	t.close()
 	# Without CAP_NET_RAW (a child as nobody): what only it may send is EINVAL.
+	def nobody():
+		for name, val in CASES:
+			u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+			print("nobody udp %-28s set %s" % (name, res(lambda: u.setsockopt(IP, IP_OPTIONS, val))))
+			u.close()
+	as_nobody(nobody)
+
+
+def as_nobody(f):
+	"""Runs f in a child as nobody (no CAP_NET_RAW), its output in order with ours."""
 	sys.stdout.flush()
 	pid = os.fork()
 	if pid == 0:
 		os.setgroups([])
 		os.setgid(65534)
 		os.setuid(65534)
-		for name, val in CASES:
-			u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-			print("nobody udp %-28s set %s" % (name, res(lambda: u.setsockopt(IP, IP_OPTIONS, val))))
-			u.close()
+		f()
 		sys.stdout.flush()
 		os._exit(0)
 	os.waitpid(pid, 0)
@@ -225,6 +234,15 @@ def wire_cases(peer):
 	]
 
 
+def icmp_echo(seq, data):
+	"""An ICMP echo request with its checksum, for a raw socket."""
+	echo = struct.pack("!BBHHH", 8, 0, 0, 0x4242, seq) + data
+	csum = sum(struct.unpack("!%dH" % ((len(echo) + 1) // 2), echo + b"\0" * (len(echo) & 1)))
+	csum = (csum & 0xffff) + (csum >> 16)
+	csum = ~((csum & 0xffff) + (csum >> 16)) & 0xffff
+	return echo[:2] + struct.pack("!H", csum) + echo[4:]
+
+
 def send(peer_s, port, bulk):
 	peer = socket.inet_aton(peer_s)
 	for name, val in wire_cases(peer):
@@ -235,11 +253,7 @@ def send(peer_s, port, bulk):
 		u.close()
 		r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 		r.setsockopt(IP, IP_OPTIONS, val)
-		echo = struct.pack("!BBHHH", 8, 0, 0, 0x4242, 1) + b"raw " + name.encode()
-		csum = sum(struct.unpack("!%dH" % ((len(echo) + 1) // 2), echo + b"\0" * (len(echo) & 1)))
-		csum = (csum & 0xffff) + (csum >> 16)
-		csum = ~((csum & 0xffff) + (csum >> 16)) & 0xffff
-		echo = echo[:2] + struct.pack("!H", csum) + echo[4:]
+		echo = icmp_echo(1, b"raw " + name.encode())
 		print("raw", name, res(lambda: r.sendto(echo, (to, 0))))
 		r.close()
 		p = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
@@ -289,8 +303,65 @@ def send(peer_s, port, bulk):
 	t.sendall(b"x")
 	print("tcp rr later TCP_MAXSEG", t.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))
 	t.close()
+	send_cmsg(peer_s, port)
 	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 	u.sendto(b"END", (peer_s, port))
+
+
+def retopts(o):
+	return [(IP, IP_RETOPTS, o)]
+
+
+def send_cmsg(peer_s, port):
+	"""A send's own options (IP_RETOPTS), and IP_RECVFRAGSIZE of what the peer answers."""
+	peer = socket.inet_aton(peer_s)
+	# The message's list replaces the socket's (the peer captures which went).
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.setsockopt(IP, IP_OPTIONS, ts(0, 2))
+	for name, val in (("rr", rr(2)), ("empty", b""), ("lsrr", srr(131, [peer])), ("nop", b"\x01")):
+		print("udp retopts", name, res(lambda: u.sendmsg([b"udp retopts " + name.encode()], retopts(val), 0,
+							       (peer_s, port))))
+	for name, val in (("bad", b"\x07\x02"), ("41 bytes", rr(9) + b"\x01\x01"), ("cipso", b"\x86\x06\x00\x00\x00\x01"),
+			  ("two srr", srr(131, [peer]) + srr(137, [peer]))):
+		print("udp retopts", name, res(lambda: u.sendmsg([b"x"], retopts(val), 0, (peer_s, port))))
+	# The first hop of a source route is what must be routable; the destination then is not.
+	print("udp retopts lsrr far first", res(lambda: u.sendmsg([b"x"], retopts(srr(131, [FAR])), 0, (peer_s, port))))
+	# The options take their room from the largest datagram (to an address nobody answers).
+	none = peer_s.rsplit(".", 1)[0] + ".250"
+	for n in (65507 - 40, 65507 - 39):
+		print("udp retopts 40 bytes len", n, res(lambda: u.sendmsg([b"d" * n], retopts(rr(9) + b"\x01"), 0, (none, 9))))
+	u.close()
+	r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+	for name, val in (("bad", b"\x07\x02"), ("rr", rr(2))):
+		echo = icmp_echo(2, b"raw retopts " + name.encode())
+		print("raw retopts", name, res(lambda: r.sendmsg([echo], retopts(val), 0, (peer_s, 0))))
+	r.close()
+	# Without CAP_NET_RAW a message's source route is refused as the socket's is.
+	def nobody():
+		n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		for name, val in (("lsrr", srr(131, [peer])), ("unknown 0x99", b"\x99\x02"), ("bad", b"\x07\x02")):
+			print("nobody udp retopts", name, res(lambda: n.sendmsg([b"x"], retopts(val), 0, (peer_s, port))))
+	as_nobody(nobody)
+	# IP_RECVFRAGSIZE: the largest fragment of a reassembled datagram; nothing for a whole one.
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.bind(("0.0.0.0", 0))
+	raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+	for s in (u, raw):
+		s.settimeout(10)
+		s.setsockopt(IP, IP_RECVFRAGSIZE, 1)
+	print("udp IP_RECVFRAGSIZE get", u.getsockopt(IP, IP_RECVFRAGSIZE))
+	me = u.getsockname()[1]
+	for n in (100, 1472, 1473, 3000):
+		u.sendto(b"frag %d" % n, (peer_s, port + 8))
+		for kind, s in (("udp", u), ("raw", raw)):
+			while True:
+				d, anc, fl, _ = s.recvmsg(65536, 256)
+				# The raw socket sees every datagram: only the answer to this one.
+				if kind == "udp" or struct.unpack("!H", d[22:24])[0] == me:
+					break
+			print("IP_RECVFRAGSIZE", kind, n, len(d), fl, [(l, t, v.hex()) for l, t, v in anc])
+	u.close()
+	raw.close()
 
 
 def serve(port, n):

@@ -12,7 +12,8 @@
 # be milliseconds since midnight UT now and said T. TCP: the first SYN and
 # the first data segment of each connection (but to BULK, whose segments
 # are the sender's GSO choice), and resets from port CLOSED.
-# Prints "SRC: END" when the sender's last datagram came.
+# Prints "SRC: END" when the sender's last datagram came. On UDP PORT + 8,
+# a datagram "frag N" is answered with N bytes (fragmented past the MTU).
 #
 # client ADDR PORT: connects to ip_options.py serve at ADDR:PORT from
 # PROBE_PORT without options until it listens, then once with each list of
@@ -55,6 +56,15 @@ def serve(c):
 		n += len(b)
 	c.sendall(b"done %d" % n)
 	c.close()
+
+
+def frag_server(port):
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.bind(("0.0.0.0", port))
+	while True:
+		b, a = u.recvfrom(100)
+		if b.startswith(b"frag "):
+			u.sendto(b"f" * int(b[5:]), a)
 
 
 def csum(b):
@@ -172,6 +182,7 @@ def capture():
 	srcs.update({socket.inet_aton(a): a for a in sys.argv[5:]})
 	threading.Thread(target=server, args=(port,), daemon=True).start()
 	threading.Thread(target=server, args=(bulk_port,), daemon=True).start()
+	threading.Thread(target=frag_server, args=(port + 8,), daemon=True).start()
 	cap = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
 	print("ready", flush=True)
 	while True:

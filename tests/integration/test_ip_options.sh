@@ -14,7 +14,10 @@
 #            routes, router alert and padding: the calls' results and
 #            TCP_MAXSEG are the same, and the packets the peer captured
 #            (ip_options_peer.py: addresses, ids and ports masked, sums and
-#            times checked) are the same, byte for byte otherwise.
+#            times checked) are the same, byte for byte otherwise; then
+#            sendmsg with IP_RETOPTS (good, bad, as nobody, a first hop off
+#            the subnet, the largest datagram) and IP_RECVFRAGSIZE on UDP
+#            and raw sockets for answers the peer's kernel fragments or not.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin ip_options
@@ -54,6 +57,10 @@ testbed_native_vs_shim "$here/ip_options.py" send "$port" "$((port + 7))"
 cp "$TB_WORK/native" "$TB_WORK/native.calls"
 grep -qx "udp DF with rr error queue: errno 90 origin 1 info 1460" "$TB_WORK/native.calls" ||
 	tb_fail "the kernel's EMSGSIZE did not leave the MTU less the options: $(grep 'udp DF' "$TB_WORK/native.calls")"
+grep -qx "udp retopts bad EINVAL" "$TB_WORK/native.calls" &&
+	grep -qx "IP_RECVFRAGSIZE raw 3000 3028 0 \[(0, 25, 'dc050000')\]" "$TB_WORK/native.calls" &&
+	grep -qx "IP_RECVFRAGSIZE udp 100 100 0 \[\]" "$TB_WORK/native.calls" ||
+	tb_fail "the kernel's IP_RETOPTS or IP_RECVFRAGSIZE answers are not the expected: $(grep -E 'retopts|FRAGSIZE' "$TB_WORK/native.calls")"
 
 # serve PHASE: the peer's kernel connects with options to a listener of
 # each side on port + 5 (port + 6 is closed: a reset); the accepted
@@ -92,6 +99,8 @@ sed -n "s/^$TB_NAT_ADDR: //p" "$TB_WORK/capture" | sort >"$TB_WORK/native"
 sed -n "s/^$TB_SHIM_ADDR: //p" "$TB_WORK/capture" | sort >"$TB_WORK/shim"
 grep -q "opts \[072708\[S,0.0.0.0,.*b'udp rr'" "$TB_WORK/native" ||
 	tb_fail "the kernel's record route was not seen: $(head -3 "$TB_WORK/native")"
+grep -q "opts \[070b08\[S,0.0.0.0\] 00\] udp dport .* b'udp retopts rr'" "$TB_WORK/native" ||
+	tb_fail "the kernel did not send a message's record route in place of the socket's timestamps"
 grep -q "opts \[070f10\[P,S,S\] 44101100\[T,T,T\] 00\] tcp flags 0x12 " "$TB_WORK/native" ||
 	tb_fail "no SYN-ACK of the kernel's echoed record route and timestamps"
 grep -q "opts \[072710\[P,S,S,0.0.0.0,.* tcp flags 0x14 " "$TB_WORK/native" ||

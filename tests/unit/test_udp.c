@@ -526,6 +526,42 @@ Test(udp, large_datagram_is_fragmented_and_reassembled)
 	sock_release(b);
 }
 
+Test(udp, recvfragsize_says_the_largest_fragment_of_a_reassembled_datagram)
+{
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to_b = twostack_sin(1, 9000);
+	static char big[4000], got[4000];
+	char cbuf[64];
+	struct iovec iov = {.iov_base = got, .iov_len = sizeof(got)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *cm;
+	int on = 1;
+
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	cr_assert_eq(b->ops->setsockopt(b, SOL_IP, IP_RECVFRAGSIZE, &on, sizeof(on)), 0);
+	/* Whole: no message (ip_cmsg_recv_fragsize on frag_max_size 0). */
+	cr_assert_eq(twostack_sendto(a, big, 100, &to_b), 100);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cr_assert_eq(b->ops->recvmsg(b, &msg, sizeof(got), MSG_DONTWAIT), 100);
+	cr_assert_eq(msg.msg_controllen, 0);
+	/* 4008 bytes of UDP in 1480-byte pieces: the largest is 1500 with its header. */
+	cr_assert_eq(twostack_sendto(a, big, sizeof(big), &to_b), (int)sizeof(big));
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cr_assert_eq(b->ops->recvmsg(b, &msg, sizeof(got), MSG_DONTWAIT), (int)sizeof(big));
+	cm = CMSG_FIRSTHDR(&msg);
+	cr_assert_not_null(cm);
+	cr_assert_eq(cm->cmsg_level, SOL_IP);
+	cr_assert_eq(cm->cmsg_type, IP_RECVFRAGSIZE);
+	cr_assert_eq(cm->cmsg_len, CMSG_LEN(sizeof(int)));
+	cr_assert_eq(*(int *)CMSG_DATA(cm), 1500);
+	sock_release(a);
+	sock_release(b);
+}
+
 Test(udp, reassembly_survives_reordering_and_duplication)
 {
 	struct twostack *rough;
