@@ -267,13 +267,15 @@ testbed_wait_tcp() {
 	return 1
 }
 
-# testbed_wait_listen NS tcp|udp PORT [SECONDS]: wait until a kernel socket
-# in NS listens on (or, for udp, is bound to) PORT, without connecting to it.
+# testbed_wait_listen NS tcp|udp PORT [SECONDS [ADDR]]: wait until a kernel
+# socket in NS listens on (or, for udp, is bound to) PORT, on ADDR if given,
+# without connecting to it.
 testbed_wait_listen() {
-	local ns=$1 proto=$2 port=$3 secs=${4:-10} flag i
+	local ns=$1 proto=$2 port=$3 secs=${4:-10} flag i filter="sport = :$3"
 	[ "$proto" = udp ] && flag=-Hlun || flag=-Hltn
+	[ -z "${5:-}" ] || filter="src $5:$port"
 	for i in $(seq 1 $((secs * 10))); do
-		[ -n "$(ip netns exec "$ns" ss "$flag" "sport = :$port" 2>/dev/null)" ] && return 0
+		[ -n "$(ip netns exec "$ns" ss "$flag" "$filter" 2>/dev/null)" ] && return 0
 		sleep 0.1
 	done
 	tb_log "nothing listens on $proto port $port in $ns after ${secs}s"

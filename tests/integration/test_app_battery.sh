@@ -93,7 +93,14 @@ testbed_peer git daemon --reuseaddr --base-path="$W" --export-all --port=8105 >"
 testbed_peer dnsmasq -k -p 8106 --no-resolv --no-hosts --bind-interfaces \
 	--listen-address="$TB_PEER_ADDR,$TB_NAT_PEER_ADDR" --address=/svc.battery.test/10.1.2.3 \
 	--txt-record=txt.battery.test,"$(printf 'x%.0s' $(seq 1 200))" >"$W/peer-dnsmasq.log" 2>&1 &
-testbed_peer iperf3 -s -p 8107 >"$W/peer-iperf3.log" 2>&1 &
+# iperf3 takes one test at a time, and between two tests a server closes its
+# listener and opens a new one: a client coming in between is told "busy".
+# So every test has a server of its own: one per network (-B) and per test
+# (TCP on 8107, UDP on 8108).
+for a in "$TB_PEER_ADDR" "$TB_NAT_PEER_ADDR"; do
+	testbed_peer iperf3 -s -B "$a" -p 8107 >"$W/peer-iperf3-$a.log" 2>&1 &
+	testbed_peer iperf3 -s -B "$a" -p 8108 >"$W/peer-iperf3-udp-$a.log" 2>&1 &
+done
 
 # ---- servers for the server cases: $1 runs it (testbed_shim or testbed_nat), $2 names it ----
 start_servers() {
@@ -111,8 +118,13 @@ start_servers() {
 start_servers testbed_shim shim
 start_servers testbed_nat native
 
-for p in 8101 8102 8103 8104 8105 8106 8107; do
+for p in 8101 8102 8103 8104 8105 8106; do
 	testbed_wait_listen "$TB_NS_PEER" tcp "$p" 30 || tb_fail "the peer's server on port $p did not start"
+done
+for a in "$TB_PEER_ADDR" "$TB_NAT_PEER_ADDR"; do
+	for p in 8107 8108; do
+		testbed_wait_listen "$TB_NS_PEER" tcp "$p" 30 "$a" || tb_fail "the peer's iperf3 on $a:$p did not start"
+	done
 done
 for p in $(seq 8201 8209); do
 	[ "$p" = 8206 ] || testbed_wait_listen "$TB_NS_NAT" tcp "$p" 30 || tb_fail "the native server on port $p did not start"
@@ -135,7 +147,7 @@ ssh-scp ::: client ::: $SSH -p 8104 root@$SRV 'echo remote ok' && scp -q ${SSH#s
 git-clone ::: client ::: git clone -q git://$SRV:8105/repo $OUT/clone && git -C $OUT/clone rev-parse HEAD && git -C $OUT/clone fsck --strict 2>&1 && diff -r -x .git $W/tree $OUT/clone && echo same tree ::: ^same tree$
 dig ::: client ::: for t in +notcp +tcp; do dig $t +short -p 8106 @$SRV svc.battery.test A; dig $t +short -p 8106 @$SRV txt.battery.test TXT | wc -c; done ::: ^10\.1\.2\.3$
 wget ::: client ::: wget -q -O $OUT/got http://$SRV:8101/x && sha256sum <$OUT/got ::: ^[0-9a-f]{64}  -$
-iperf3 ::: client ::: iperf3 -c $SRV -p 8107 -t 1 --bidir >$OUT/log && iperf3 -c $SRV -p 8107 -u -b 20M -t 1 >>$OUT/log && grep -c 'iperf Done' $OUT/log ::: ^2$
+iperf3 ::: client ::: iperf3 -c $SRV -p 8107 -t 1 --bidir >$OUT/log && iperf3 -c $SRV -p 8108 -u -b 20M -t 1 >>$OUT/log && grep -c 'iperf Done' $OUT/log ::: ^2$
 node-http-server ::: server ::: node $APPS/http_client.js $SRV 8201 ::: ^get [0-9a-f]{64}$
 asyncio-server ::: server ::: $TB_PY $APPS/asyncio_app.py client $SRV 8202 ::: ^stream 2097152 [0-9a-f]{64}$
 redis ::: server ::: redis-cli -h $SRV -p 8203 -x set big <$W/value && redis-cli -h $SRV -p 8203 --raw get big | head -c -1 | sha256sum && redis-cli -h $SRV -p 8203 -r 50 incr n | tail -1 ::: ^50$

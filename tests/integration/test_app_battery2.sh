@@ -101,10 +101,13 @@ testbed_peer lighttpd -D -f "$W/lighttpd-peer.conf" >"$W/peer-lighttpd.log" 2>&1
 (cd "$W/www" && exec ip netns exec "$TB_NS_PEER" openssl s_server -quiet -accept 8302 -cert "$W/cert.pem" \
 	-key "$W/key.pem" -WWW) >"$W/peer-s_server.log" 2>&1 &
 testbed_peer socat UDP4-RECVFROM:8303,fork EXEC:'tr a-z A-Z' >"$W/peer-socat-udp.log" 2>&1 &
-# One iperf3 server per test (TCP, UDP): a server still finishing one test
-# answers the next client "busy" (as the shim side's two below).
-testbed_peer iperf3 -s -p 8304 >"$W/peer-iperf3.log" 2>&1 &
-testbed_peer iperf3 -s -p 8315 >"$W/peer-iperf3-udp.log" 2>&1 &
+# One iperf3 server per test (TCP, UDP) and per network (-B): a server still
+# finishing one test answers the next client "busy" (as the shim side's two
+# below).
+for a in "$TB_PEER_ADDR" "$TB_NAT_PEER_ADDR"; do
+	testbed_peer iperf3 -s -B "$a" -p 8304 >"$W/peer-iperf3-$a.log" 2>&1 &
+	testbed_peer iperf3 -s -B "$a" -p 8315 >"$W/peer-iperf3-udp-$a.log" 2>&1 &
+done
 testbed_peer in.tftpd -4 -L -a 0.0.0.0:8305 -s "$W/www" >"$W/peer-tftpd.log" 2>&1 &
 testbed_peer mosquitto -c "$W/mosquitto-peer.conf" >"$W/peer-mosquitto.log" 2>&1 &
 testbed_peer redis-server --bind 0.0.0.0 --port 8307 --save '' --appendonly no --protected-mode no \
@@ -145,7 +148,12 @@ start_servers() {
 start_servers testbed_shim shim
 start_servers testbed_nat native
 
-for p in 8301 8302 8304 8306 8307 8308 8309 8310 8315; do
+for a in "$TB_PEER_ADDR" "$TB_NAT_PEER_ADDR"; do
+	for p in 8304 8315; do
+		testbed_wait_listen "$TB_NS_PEER" tcp "$p" 30 "$a" || tb_fail "the peer's iperf3 on $a:$p did not start"
+	done
+done
+for p in 8301 8302 8306 8307 8308 8309 8310; do
 	testbed_wait_listen "$TB_NS_PEER" tcp "$p" 30 || tb_fail "the peer's server on TCP port $p did not start"
 done
 for p in 8303 8305 8311 8312; do
