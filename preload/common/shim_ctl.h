@@ -12,7 +12,7 @@
  * shim_req_decode() (preload/stackd/stackd_decode.c), checks every field
  * before any handler sees it. Each request is answered by one struct
  * shim_rep, in order; a reply may carry one file descriptor (SCM_RIGHTS).
- * SHIM_OP_CLOSE and SHIM_OP_CONNECTED have no reply (shim_op_no_reply).
+ * SHIM_OP_CLOSE has no reply (shim_op_no_reply).
  * A signal handler's call made while its thread is in one goes on a
  * short-lived connection of its own (preload/shim/shim_ctl.c).
  *
@@ -96,9 +96,10 @@
  * SHIM_OP_READERR, completed a TCP MSG_ZEROCOPY send at once
  * (SHIM_SO_ZEROCOPY_SENT) and had no TCP transmit stamps
  * (SHIM_SO_STREAM_MARK), 8 had no UDP_SEGMENT size in SHIM_SO_DGRAM_SIZE
- * and no SHIM_SO_ERRQ_WAKE.
+ * and no SHIM_SO_ERRQ_WAKE, 9 told the host SS_CONNECTED with a note
+ * (SHIM_OP_CONNECTED) where the pair now carries it (SHIM_PAIR_CONNECTED).
  */
-#define SHIM_CTL_VERSION 9
+#define SHIM_CTL_VERSION 10
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -127,14 +128,6 @@ enum shim_op {
 	SHIM_OP_STAT,	    /* shim_stat -> shim_stat_rep */
 	SHIM_OP_ERRQUEUE,   /* shim_errqueue -> shim_errqueue_rep: recvmsg(MSG_ERRQUEUE) */
 	SHIM_OP_FASTOPEN,   /* shim_fastopen with len bytes of data -> shim_fastopen_rep */
-	/*
-	 * No payload, no reply: the application's connect() on a socket whose
-	 * non-blocking connect the host answered EINPROGRESS or EALREADY was
-	 * answered 0 without asking (the pair showed the connection up), so
-	 * sock->state goes from SS_CONNECTING to SS_CONNECTED as
-	 * __inet_stream_connect takes it then; the next connect() says EISCONN.
-	 */
-	SHIM_OP_CONNECTED,
 	/*
 	 * No payload: a stream read found the pair's EOF. hdr.ret = 1 when the
 	 * peer's FIN came first (tcp_recvmsg's SOCK_DONE: the read is EOF and
@@ -180,6 +173,19 @@ struct shim_addr {
  * A non-blocking connect leaves SS_CONNECTING until connect is called again.
  */
 #define SHIM_CONNECT_WAIT 2
+/*
+ * A non-blocking connect's SS_CONNECTING ends at the application's next
+ * connect(), which __inet_stream_connect answers 0 once the handshake is
+ * done (then EISCONN). The interposer answers that one itself when the pair
+ * shows the connection up, and records that it did on the pair: the
+ * application's end gets SO_PRIORITY SHIM_PAIR_CONNECTED (a priority means
+ * nothing to an AF_UNIX socket, and the application's own SO_PRIORITY is the
+ * emulated socket's). Every process holding the fd shares that socket, so
+ * the host, handling the next request about an SS_CONNECTING stream, reads
+ * the mark from the fd that proves it, goes SS_CONNECTED and clears it. A
+ * note to the host instead cost each client connection a host wake-up.
+ */
+#define SHIM_PAIR_CONNECTED 1
 /*
  * FASTOPEN on a socket past connect(): no data, the answer of
  * tcp_sendmsg_fastopen (EOPNOTSUPP, EALREADY, EISCONN); 0 says the data
@@ -367,7 +373,6 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
 	case SHIM_OP_GETERR:
 	case SHIM_OP_READERR:
 	case SHIM_OP_CLOSE:
-	case SHIM_OP_CONNECTED:
 		return h;
 	case SHIM_OP_STAT:
 		return h + sizeof(struct shim_stat);
@@ -414,7 +419,7 @@ static inline uint32_t shim_req_optbytes(const struct shim_req *req)
 /* Whether a request of op is only a note: the host sends nothing back. */
 static inline int shim_op_no_reply(unsigned int op)
 {
-	return op == SHIM_OP_CLOSE || op == SHIM_OP_CONNECTED;
+	return op == SHIM_OP_CLOSE;
 }
 
 /* Whether a request of op names a socket (and so must carry its fd). */

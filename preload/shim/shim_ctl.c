@@ -442,18 +442,21 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockf
 	return err;
 }
 
-bool shim_ctl_note_taking(struct shim_req *req, int sockfd, unsigned int flag)
+/*
+ * Takes flag off sockfd's entry and marks the pair with SO_PRIORITY prio
+ * (shim_ctl.h), under the lock that orders requests, so that no other
+ * thread's request about the socket reaches the host between the two (in
+ * a signal handler that interrupted a control call, as its thread would).
+ */
+bool shim_ctl_mark_taking(int sockfd, unsigned int flag, int prio)
 {
 	int saved = errno;
 	bool taken, shared;
 
-	shim_ctl_prepare(req);
 	shared = shim_ctl_enter();
 	taken = shim_fd_flag_take(sockfd, flag);
-	if (taken && shared)
-		shim_ctl_exchange(&shim_ctl_fd, true, req, NULL, NULL, sockfd);
-	else if (taken)
-		shim_ctl_nested(req, NULL, NULL, sockfd);
+	if (taken)
+		shim_real.setsockopt(sockfd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio));
 	shim_ctl_leave(shared);
 	errno = saved;
 	return taken;

@@ -310,12 +310,12 @@ extern char shim_lib_dir[4096];
  */
 int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd);
 /*
- * Sends the note req (shim_op_no_reply) about sockfd only if it takes flag
- * off sockfd's entry, both under the lock every request goes out under: a
- * request another thread sends once it sees the flag gone follows the note.
+ * Marks sockfd's pair with SO_PRIORITY prio only if it takes flag off
+ * sockfd's entry, both under the lock every request goes out under: a
+ * request another thread sends once it sees the flag gone finds the mark.
  * Whether it took the flag.
  */
-bool shim_ctl_note_taking(struct shim_req *req, int sockfd, unsigned int flag);
+bool shim_ctl_mark_taking(int sockfd, unsigned int flag, int prio);
 /* The pid of the host that made listener lfd (from its name), -1 if not one. */
 pid_t shim_listener_host(int lfd);
 /* Whether nfd, accepted on listener lfd, was connected by the stack host. */

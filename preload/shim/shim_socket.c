@@ -893,15 +893,13 @@ int shim_eof_error(int fd)
 }
 
 /*
- * The connect() that takes SHIM_F_CONNECTING has the 0: the host's
- * sock->state goes SS_CONNECTED, ahead of any connect() another thread
- * sends once the flag is gone (which then hears EISCONN).
+ * The connect() that takes SHIM_F_CONNECTING has the 0: the pair carries
+ * SHIM_PAIR_CONNECTED, which the host reads before any connect() another
+ * thread or process sends once the flag is gone (which then hears EISCONN).
  */
-static bool shim_connected_note(int fd, uint64_t e)
+static bool shim_connected_mark(int fd)
 {
-	struct shim_req req = {.hdr = {.op = SHIM_OP_CONNECTED, .id = shim_ent_id(e)}};
-
-	return shim_ctl_note_taking(&req, fd, SHIM_F_CONNECTING);
+	return shim_ctl_mark_taking(fd, SHIM_F_CONNECTING, SHIM_PAIR_CONNECTED);
 }
 
 /*
@@ -912,9 +910,9 @@ static bool shim_connected_note(int fd, uint64_t e)
  * pair since, and it closes its end on a reset. So a pair that shows only
  * POLLOUT with its filler gone is a connection up: 0 without asking (one
  * round trip to the host fewer per client connection, README "Measured"),
- * and a note tells the host to go SS_CONNECTED. Anything else asks.
+ * and the pair's mark tells the host to go SS_CONNECTED. Anything else asks.
  */
-static bool shim_connect_done(int fd, uint64_t e)
+static bool shim_connect_done(int fd)
 {
 	struct pollfd p = {fd, POLLIN | POLLOUT | POLLRDHUP, 0};
 	int outq = 1;
@@ -922,7 +920,7 @@ static bool shim_connect_done(int fd, uint64_t e)
 	if (shim_real.poll(&p, 1, 0) != 1 || p.revents != POLLOUT ||
 	    shim_real.ioctl(fd, SIOCOUTQ, &outq) || outq)
 		return false;
-	return shim_connected_note(fd, e);
+	return shim_connected_mark(fd);
 }
 
 /*
@@ -990,10 +988,11 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	 * The host reads the filler at ESTABLISHED; only filler left unread
 	 * makes the pair report a reset. Without it the connect succeeded, and
 	 * an error since (a reset right after the handshake) is the next call's.
-	 * The host's connect was non-blocking: it learns the wait's SS_CONNECTED.
+	 * The host went SS_CONNECTED for the wait (SHIM_CONNECT_WAIT) before it
+	 * read the filler away.
 	 */
 	if (!(pfd.revents & POLLERR)) {
-		shim_connected_note(fd, e);
+		shim_fd_flags(fd, 0, SHIM_F_CONNECTING);
 		return 0;
 	}
 	err = shim_pending_error(fd, e);
@@ -1023,7 +1022,7 @@ static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen
 	if (unspec)
 		req.connect.flags = SHIM_CONNECT_UNSPEC;
 	if (shim_ent_kind(e) == SHIM_STREAM && len >= sizeof(sa_family_t) && !unspec &&
-	    (shim_ent_flags(e) & SHIM_F_CONNECTING) && shim_connect_done(fd, e)) {
+	    (shim_ent_flags(e) & SHIM_F_CONNECTING) && shim_connect_done(fd)) {
 		shim_note(c, "connected: the pair shows it");
 		return 0;
 	}

@@ -617,6 +617,26 @@ static int stackd_op_stat(struct stackd *sd, const struct shim_req *req, struct 
 }
 
 /*
+ * The application's connect() already took SS_CONNECTING's 0 if the pair
+ * carries SHIM_PAIR_CONNECTED (shim_ctl.h): __inet_stream_connect's
+ * SS_CONNECTED, before this request sees the state. Read while the socket
+ * is SS_CONNECTING and at a disconnect (connect AF_UNSPEC), which clears
+ * it, so that the next connect starts unmarked whoever went SS_CONNECTED
+ * first (a blocking connect's wait, stackd_sock.c, goes by itself).
+ */
+static void stackd_pair_connected(struct stackd_sock *ss, int app_fd)
+{
+	int prio = 0;
+
+	if (getsockopt(app_fd, SOL_SOCKET, SO_PRIORITY, &prio, &(socklen_t){sizeof(prio)}) < 0 ||
+	    prio != SHIM_PAIR_CONNECTED)
+		return;
+	if (ss->sock->state == SS_CONNECTING)
+		ss->sock->state = SS_CONNECTED;
+	setsockopt(app_fd, SOL_SOCKET, SO_PRIORITY, &(int){0}, sizeof(int));
+}
+
+/*
  * Runs one decoded request; returns the reply's ret. sock_fd is the fd that
  * came with it (SCM_RIGHTS, -1 if none), uid its sender's real uid (whose
  * budget a new socket counts against); *fd_out is a descriptor to pass back.
@@ -666,6 +686,11 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 			 ss->id);
 		return -EBADF;
 	}
+
+	if (ss->stream &&
+	    (ss->sock->state == SS_CONNECTING ||
+	     (req->hdr.op == SHIM_OP_CONNECT && (req->connect.flags & SHIM_CONNECT_UNSPEC))))
+		stackd_pair_connected(ss, sock_fd);
 
 	switch (req->hdr.op) {
 	case SHIM_OP_BIND:
@@ -736,11 +761,6 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		if (ss->stream && sock_flag(ss->sock->sk, SOCK_DONE))
 			return 1;
 		return sock_error(ss->sock->sk);
-	case SHIM_OP_CONNECTED:
-		/* The application saw connect() succeed: __inet_stream_connect's SS_CONNECTED. */
-		if (ss->sock->state == SS_CONNECTING)
-			ss->sock->state = SS_CONNECTED;
-		return 0;
 	case SHIM_OP_ERRQUEUE:
 		if (ss->stream && (req->errqueue.flags & MSG_OOB))
 			return stackd_stream_recv_urg(ss, &req->errqueue, &rep->errqueue);
@@ -779,7 +799,6 @@ static const char *const stackd_op_names[] = {
 	[SHIM_OP_STAT] = "STAT",
 	[SHIM_OP_ERRQUEUE] = "ERRQUEUE",
 	[SHIM_OP_FASTOPEN] = "FASTOPEN",
-	[SHIM_OP_CONNECTED] = "CONNECTED",
 	[SHIM_OP_READERR] = "READERR",
 };
 

@@ -78,7 +78,7 @@ static int shim_decode_payload(const struct shim_req *req, struct shim_decode *d
 		return 0;
 	}
 	/* LISTEN (any backlog: the stack clamps it), SETSOCKOPT (length checked), IOCTL,
-	 * GETERR, READERR, CLOSE, CONNECTED: nothing more to check. */
+	 * GETERR, READERR, CLOSE: nothing more to check. */
 	return 0;
 }
 

@@ -6,11 +6,13 @@
 # EISCONN whatever the address; after a blocking connect EISCONN at once;
 # after a failure the error (ECONNREFUSED, or ECONNRESET for a connection
 # reset once up). The interposer answers the 0 itself when the pair shows the
-# connection up (shim_connect_done) and tells the host with a note, so each
-# case runs natively and under the shim, and the outputs must be the same:
-# the 0 after SO_ERROR, data already come, a shutdown in between (which
-# ends SS_CONNECTING), a fork (the child's connect has the 0, the parent's
-# then EISCONN) and the reset included.
+# connection up (shim_connect_done) and marks the pair for the host
+# (SHIM_PAIR_CONNECTED), so each case runs natively and under the shim, and
+# the outputs must be the same: the 0 after SO_ERROR, data already come, a
+# shutdown in between (which ends SS_CONNECTING), a fork (the child's
+# connect has the 0, the parent's then EISCONN), a fork child and an exec'd
+# program after the parent's 0 (EISCONN: the mark, not a note, tells), a
+# disconnect (AF_UNSPEC) after the 0, and the reset included.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin connect_again
@@ -46,7 +48,7 @@ for port in 8081 8083 8084; do
 done
 
 cat >"$TB_WORK/client.py" <<'PY'
-import errno, functools, os, select, socket, sys, time
+import ctypes, errno, functools, os, select, socket, subprocess, sys, time
 print = functools.partial(print, flush=True)
 addr = sys.argv[1]
 
@@ -109,6 +111,31 @@ if pid == 0:
     os._exit(0)
 os.waitpid(pid, 0)
 print("fork parent", name(s.connect_ex((addr, 8081))))
+s.close()
+
+# The 0 answered without asking, then the same socket from processes that
+# do not share this one's record of it: a fork child, an exec'd program.
+s = started("marked", 8081)
+wait_for(s, select.POLLOUT)
+print("marked again", name(s.connect_ex((addr, 8081))))
+pid = os.fork()
+if pid == 0:
+    print("marked fork child", name(s.connect_ex((addr, 8081))))
+    os._exit(0)
+os.waitpid(pid, 0)
+code = "import socket, sys; s = socket.socket(fileno=int(sys.argv[1])); import errno; r = s.connect_ex((sys.argv[2], 8081)); print('marked exec', errno.errorcode.get(r, r) if r else 0, flush=True); s.detach()"
+subprocess.run([sys.executable, "-c", code, str(s.fileno()), addr], pass_fds=[s.fileno()], check=True)
+print("marked third", name(s.connect_ex((addr, 8081))))
+s.close()
+
+# connect(AF_UNSPEC) after the 0 disconnects (the host reads the mark and
+# clears it there).
+s = started("unspec", 8081)
+wait_for(s, select.POLLOUT)
+print("unspec again", name(s.connect_ex((addr, 8081))))
+libc = ctypes.CDLL(None, use_errno=True)
+r = libc.connect(s.fileno(), ctypes.c_char_p(bytes(16)), 16)
+print("unspec disconnect", name(ctypes.get_errno()) if r else "0")
 s.close()
 
 s = started("refused", 8082)
