@@ -12,7 +12,7 @@
  * shim_req_decode() (preload/stackd/stackd_decode.c), checks every field
  * before any handler sees it. Each request is answered by one struct
  * shim_rep, in order; a reply may carry one file descriptor (SCM_RIGHTS).
- * SHIM_OP_CLOSE has no reply (shim_op_no_reply).
+ * SHIM_OP_CLOSE and SHIM_OP_ADOPT have no reply (shim_op_no_reply).
  * A signal handler's call made while its thread is in one goes on a
  * short-lived connection of its own (preload/shim/shim_ctl.c).
  *
@@ -97,7 +97,8 @@
  * (SHIM_SO_ZEROCOPY_SENT) and had no TCP transmit stamps
  * (SHIM_SO_STREAM_MARK), 8 had no UDP_SEGMENT size in SHIM_SO_DGRAM_SIZE
  * and no SHIM_SO_ERRQ_WAKE, 9 told the host SS_CONNECTED with a note
- * (SHIM_OP_CONNECTED) where the pair now carries it (SHIM_PAIR_CONNECTED).
+ * (SHIM_OP_CONNECTED) where the pair now carries it (SHIM_PAIR_CONNECTED),
+ * and had no SHIM_OP_ADOPT.
  */
 #define SHIM_CTL_VERSION 10
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
@@ -114,7 +115,7 @@
 
 enum shim_op {
 	SHIM_OP_HELLO = 1,  /* shim_hello -> shim_hello_rep */
-	SHIM_OP_CREATE,	    /* shim_create -> hdr.id, fd = the application's pair end */
+	SHIM_OP_CREATE,	    /* shim_create -> hdr.id, shim_create_rep, fd = the app's pair end */
 	SHIM_OP_BIND,	    /* shim_addr */
 	SHIM_OP_LISTEN,	    /* shim_listen -> fd = AF_UNIX listener (first listen only) */
 	SHIM_OP_CONNECT,    /* shim_connect */
@@ -135,6 +136,14 @@ enum shim_op {
 	 * SO_ERROR and the next write); else as GETERR.
 	 */
 	SHIM_OP_READERR,
+	/*
+	 * shim_adopt, hdr.id one of the ids the connection's last CREATE
+	 * reserved (shim_create_rep), in order; no reply. The fds are the
+	 * application's pair end, already bound to shim_sock_name('a', host
+	 * pid, hdr.id, shim_adopt.nonce), and the host's: a socket() the
+	 * interposer answers without waiting (README "Connection rate").
+	 */
+	SHIM_OP_ADOPT,
 	SHIM_OP_MAX,
 };
 
@@ -159,6 +168,24 @@ struct shim_hello_rep {
 struct shim_create {
 	int32_t type; /* SOCK_STREAM ... without flags */
 	int32_t protocol;
+};
+
+/*
+ * Ids a connection may use for SHIM_OP_ADOPT, in order: the next
+ * SHIM_ADOPT_IDS the host would have given, kept for it until its next
+ * CREATE (whose reply reserves the next ones) or its end.
+ */
+#define SHIM_ADOPT_IDS 64
+struct shim_create_rep {
+	uint32_t ids_first, ids_count;
+};
+
+struct shim_adopt {
+	int32_t type; /* as shim_create */
+	int32_t protocol;
+	/* The interposer's nonce for the names shim_sock_name makes, in halves:
+	 * the payloads keep 4-byte alignment. */
+	uint32_t nonce_lo, nonce_hi;
 };
 
 struct shim_addr {
@@ -294,6 +321,7 @@ struct shim_req {
 	union {
 		struct shim_hello hello;
 		struct shim_create create;
+		struct shim_adopt adopt;
 		struct shim_addr bind;
 		struct shim_listen listen;
 		struct shim_connect connect;
@@ -311,6 +339,7 @@ struct shim_rep {
 	struct shim_hdr hdr;
 	union {
 		struct shim_hello_rep hello;
+		struct shim_create_rep create;
 		struct shim_addr name;
 		struct shim_sockopt sockopt;
 		struct shim_ioctl ioctl;
@@ -327,6 +356,8 @@ _Static_assert(sizeof(struct shim_hdr) == 16, "shim_hdr");
 _Static_assert(sizeof(struct shim_hello) == 8, "shim_hello");
 _Static_assert(sizeof(struct shim_hello_rep) == 8, "shim_hello_rep");
 _Static_assert(sizeof(struct shim_create) == 8, "shim_create");
+_Static_assert(sizeof(struct shim_create_rep) == 8, "shim_create_rep");
+_Static_assert(sizeof(struct shim_adopt) == 16, "shim_adopt");
 _Static_assert(sizeof(struct shim_addr) == 20, "shim_addr");
 _Static_assert(sizeof(struct shim_connect) == 28, "shim_connect");
 _Static_assert(sizeof(struct shim_sockopt) == 12 + SHIM_OPT_MAX, "shim_sockopt");
@@ -353,6 +384,8 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
 		return h + sizeof(struct shim_hello);
 	case SHIM_OP_CREATE:
 		return h + sizeof(struct shim_create);
+	case SHIM_OP_ADOPT:
+		return h + sizeof(struct shim_adopt);
 	case SHIM_OP_BIND:
 		return h + sizeof(struct shim_addr);
 	case SHIM_OP_LISTEN:
@@ -419,7 +452,7 @@ static inline uint32_t shim_req_optbytes(const struct shim_req *req)
 /* Whether a request of op is only a note: the host sends nothing back. */
 static inline int shim_op_no_reply(unsigned int op)
 {
-	return op == SHIM_OP_CLOSE;
+	return op == SHIM_OP_CLOSE || op == SHIM_OP_ADOPT;
 }
 
 /* Whether a request of op names a socket (and so must carry its fd). */

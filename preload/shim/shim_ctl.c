@@ -33,12 +33,26 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static pthread_mutex_t shim_ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 static int shim_ctl_fd = -1;
 static int shim_ctl_host_pid;
+static uid_t shim_ctl_host_uid;
+/*
+ * The ids the shared connection's last CREATE reserved for ADOPTs
+ * (shim_ctl.h), a nonce for each, and the host end of a pair on its way
+ * (closed in a forked child, whose copy would keep the pair from hanging
+ * up). Under the lock; gone with the connection, and in a forked child,
+ * whose connection is its own.
+ */
+static struct {
+	uint32_t first, next, end;
+	int host_end;
+	uint64_t nonces[SHIM_ADOPT_IDS];
+} shim_ctl_ids = {.host_end = -1};
 /*
  * This thread's control calls under way: more than one only in a signal
  * handler that interrupted one. Counted before the lock is taken and after
@@ -79,6 +93,7 @@ static int shim_ctl_check_host(int fd, const struct sockaddr_un *sun, socklen_t 
 		return -errno;
 	if (shim_ctl_cred_ok(&u)) {
 		shim_ctl_host_pid = u.pid;
+		shim_ctl_host_uid = u.uid;
 		return 0;
 	}
 	if (!said++)
@@ -332,8 +347,10 @@ static int shim_ctl_use(int *cfd, bool shared)
 /* The connection broke, or served its one exchange. */
 static void shim_ctl_drop(int *cfd, bool shared)
 {
-	if (shared)
+	if (shared) {
 		shim_fd_set(*cfd, 0);
+		shim_ctl_ids.next = shim_ctl_ids.end = 0; /* that connection's */
+	}
 	shim_real.close(*cfd);
 	*cfd = -1;
 }
@@ -423,6 +440,21 @@ static void shim_ctl_leave(bool shared)
 	shim_ctl_depth--;
 }
 
+/* A CREATE's reply on the shared connection: the ids it reserved for ADOPTs. */
+static void shim_ctl_ids_take(const struct shim_rep *rep)
+{
+	const struct shim_create_rep *r = &rep->create;
+
+	shim_ctl_ids.next = shim_ctl_ids.end = 0;
+	if (rep->hdr.ret < 0 || r->ids_count != SHIM_ADOPT_IDS ||
+	    r->ids_first > UINT32_MAX - SHIM_ADOPT_IDS ||
+	    getrandom(shim_ctl_ids.nonces, sizeof(shim_ctl_ids.nonces), 0) !=
+		    (ssize_t)sizeof(shim_ctl_ids.nonces))
+		return;
+	shim_ctl_ids.first = shim_ctl_ids.next = r->ids_first;
+	shim_ctl_ids.end = r->ids_first + r->ids_count;
+}
+
 int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockfd)
 {
 	int err, saved = errno;
@@ -432,14 +464,88 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockf
 		*fd = -1;
 	shim_ctl_prepare(req);
 	shared = shim_ctl_enter();
-	if (shared)
+	if (shared) {
 		err = shim_ctl_exchange(&shim_ctl_fd, true, req, rep, fd, sockfd);
-	else
+		if (!err && req->hdr.op == SHIM_OP_CREATE)
+			shim_ctl_ids_take(rep);
+	} else {
 		err = shim_ctl_nested(req, rep, fd, sockfd);
+	}
 	shim_ctl_leave(shared);
 	/* Failed attempts to reach the host (ECONNREFUSED, EINTR ...) are not the caller's. */
 	errno = saved;
 	return err;
+}
+
+/* Names app shim_sock_name('a', ...) for id and sends ADOPT with both ends; 0 if sent. */
+static int shim_ctl_adopt_send(struct shim_req *req, int app, int host)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+	} u = {0};
+	struct iovec iov = {req, 0};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = u.buf,
+			     .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	uint32_t id = shim_ctl_ids.next++;
+	uint64_t nonce = shim_ctl_ids.nonces[id - shim_ctl_ids.first];
+	int n, fds[2] = {app, host};
+	ssize_t sent;
+
+	n = shim_sock_name(sun.sun_path + 1, sizeof(sun.sun_path) - 1, 'a', shim_ctl_host_pid, id,
+			   nonce);
+	/* Taken (someone bound the name first): CREATE, whose name the host picks, then. */
+	if (shim_real.bind(app, (struct sockaddr *)&sun,
+			   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0)
+		return -1;
+	req->hdr.id = id;
+	req->adopt.nonce_lo = (uint32_t)nonce;
+	req->adopt.nonce_hi = (uint32_t)(nonce >> 32);
+	shim_ctl_prepare(req);
+	iov.iov_len = req->hdr.len;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	do
+		sent = shim_real.sendmsg(shim_ctl_fd, &msg, MSG_NOSIGNAL);
+	while (sent < 0 && errno == EINTR);
+	if (sent == (ssize_t)req->hdr.len)
+		return 0;
+	shim_ctl_drop(&shim_ctl_fd, true); /* the next call reconnects, and asks */
+	return -1;
+}
+
+int shim_ctl_adopt(int pairtype, struct shim_req *req, uint32_t *id)
+{
+	int saved = errno, fd = -1, sv[2];
+	bool shared = shim_ctl_enter();
+
+	/*
+	 * Only the host's own user has no budget (SCM_CREDENTIALS carries the
+	 * real uid); a signal handler's call inside a control call has no
+	 * shared connection to use.
+	 */
+	if (shared && shim_ctl_fd >= 0 && shim_ctl_ids.next < shim_ctl_ids.end &&
+	    getuid() == shim_ctl_host_uid &&
+	    shim_real.socketpair(AF_UNIX, pairtype | SOCK_CLOEXEC, 0, sv) == 0) {
+		shim_ctl_ids.host_end = sv[1];
+		if (shim_ctl_adopt_send(req, sv[0], sv[1]) == 0) {
+			fd = sv[0];
+			*id = req->hdr.id;
+		} else {
+			shim_real.close(sv[0]);
+		}
+		shim_real.close(sv[1]);
+		shim_ctl_ids.host_end = -1;
+	}
+	shim_ctl_leave(shared);
+	errno = saved;
+	return fd;
 }
 
 /*
@@ -515,6 +621,10 @@ void shim_ctl_forget_fd(int fd)
 void shim_ctl_reset_child(void)
 {
 	pthread_mutex_init(&shim_ctl_lock, NULL);
+	if (shim_ctl_ids.host_end >= 0)
+		shim_real.close(shim_ctl_ids.host_end);
+	shim_ctl_ids.host_end = -1;
+	shim_ctl_ids.next = shim_ctl_ids.end = 0;
 	if (shim_ctl_fd >= 0) {
 		shim_fd_set(shim_ctl_fd, 0);
 		shim_real.close(shim_ctl_fd);

@@ -320,6 +320,13 @@ bool shim_ctl_mark_taking(int sockfd, unsigned int flag, int prio);
 pid_t shim_listener_host(int lfd);
 /* Whether nfd, accepted on listener lfd, was connected by the stack host. */
 int shim_ctl_from_host(int lfd, int nfd);
+/*
+ * socket() without a round trip (SHIM_OP_ADOPT): makes the pair (pairtype)
+ * and hands the host its end with req (type and protocol filled in). The
+ * application's end, with *id, or -1 when the caller must ask (CREATE): no
+ * ids reserved, not the host's user, a signal handler's call, no fd left.
+ */
+int shim_ctl_adopt(int pairtype, struct shim_req *req, uint32_t *id);
 void shim_ctl_reset_child(void);
 void shim_ctl_forget_fd(int fd);
 int shim_host_pid(void);

@@ -198,12 +198,28 @@ int shim_request(int sockfd, uint64_t e, struct shim_req *req, struct shim_rep *
 	return rep->hdr.ret;
 }
 
+/*
+ * A TCP or UDP socket, whose creation the host would check no further than
+ * this process did, is made without waiting for the host (SHIM_OP_ADOPT)
+ * where shim_ctl_adopt can: the fd, or -1 to ask with CREATE.
+ */
+static int shim_socket_adopt(int rtype, int rproto, uint32_t *id)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_ADOPT,
+			       .adopt = {.type = rtype, .protocol = rproto}};
+
+	if (!shim_create_unprivileged(rtype, rproto))
+		return -1;
+	return shim_ctl_adopt(rtype == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET, &req, id);
+}
+
 static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 {
 	struct shim_req req = {.hdr.op = SHIM_OP_CREATE};
 	struct shim_rep rep;
 	unsigned int flags = 0;
 	int rtype, rproto, fd, err;
+	uint32_t id;
 
 	/*
 	 * PF_INET + SOCK_PACKET is the kernel's old packet socket: it rewrites
@@ -226,16 +242,22 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		shim_say_config_error();
 		return -SHIM_ENOSTACK;
 	}
-	req.create.type = rtype;
-	req.create.protocol = rproto;
-	err = shim_request(-1, 0, &req, &rep, &fd, c);
-	if (err < 0) {
-		if (fd >= 0)
-			shim_real.close(fd);
-		return err;
+	fd = shim_socket_adopt(rtype, rproto, &id);
+	if (fd >= 0) {
+		shim_note(c, "adopted");
+	} else {
+		req.create.type = rtype;
+		req.create.protocol = rproto;
+		err = shim_request(-1, 0, &req, &rep, &fd, c);
+		if (err < 0) {
+			if (fd >= 0)
+				shim_real.close(fd);
+			return err;
+		}
+		if (fd < 0)
+			return -SHIM_ENOSTACK;
+		id = rep.hdr.id;
 	}
-	if (fd < 0)
-		return -SHIM_ENOSTACK;
 	/* The fd arrived close-on-exec (MSG_CMSG_CLOEXEC); make it what was asked. */
 	if (!(type & SOCK_CLOEXEC))
 		shim_real.fcntl(fd, F_SETFD, 0);
@@ -249,9 +271,8 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		flags |= SHIM_F_RAW;
 	else if (rproto == IPPROTO_ICMP)
 		flags |= SHIM_F_PING;
-	shim_fd_set(fd,
-		    shim_ent(rep.hdr.id, rtype == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM, flags));
-	shim_note(c, "host id %u", rep.hdr.id);
+	shim_fd_set(fd, shim_ent(id, rtype == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM, flags));
+	shim_note(c, "host id %u", id);
 	return fd;
 }
 

@@ -133,6 +133,8 @@ struct stackd_conn {
 	uid_t uid;
 	gid_t gid;
 	bool hello; /* SHIM_OP_HELLO done: the only request allowed before it */
+	/* The ids reserved for its SHIM_OP_ADOPTs: [ids_next, ids_end). */
+	uint32_t ids_next, ids_end;
 	struct list_head node;
 };
 
@@ -158,7 +160,8 @@ struct stackd {
 	int ctl_fd;
 	struct list_head conns;
 	unsigned int nconns;
-	bool served; /* a control connection came: the starter found us */
+	bool served;	    /* a control connection came: the starter found us */
+	bool adopt_waiting; /* in stackd_adopt_waiting: it does not nest */
 	/* Unused random nonces (stackd_nonce): one getrandom per 64 pairs. */
 	uint64_t nonces[64];
 	unsigned int nonces_left;
@@ -241,6 +244,11 @@ void stackd_epoll_del(struct stackd *sd, int fd);
 /* stackd_sock.c */
 void stackd_sock_init(struct stackd *sd);
 struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int fd, bool stream);
+/* As stackd_sock_new, with the id and nonce an ADOPT names (id not in use). */
+struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, int fd, bool stream,
+				       uint32_t id, uint64_t nonce);
+/* Reserves SHIM_ADOPT_IDS ids for c, dropping any it had left: the first. */
+uint32_t stackd_ids_reserve(struct stackd_conn *c);
 /* A fresh random 64-bit nonce for an abstract name; 0, or -errno. */
 int stackd_nonce(struct stackd *sd, uint64_t *nonce);
 struct stackd_sock *stackd_sock_find(struct stackd *sd, uint32_t id);

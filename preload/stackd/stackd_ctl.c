@@ -198,9 +198,10 @@ static const char *stackd_fmt_addr(const struct sockaddr_in *sin, char *buf, siz
 	return buf;
 }
 
-static int stackd_op_create(struct stackd *sd, const struct shim_req *req, uid_t uid,
+static int stackd_op_create(struct stackd_conn *c, const struct shim_req *req, uid_t uid,
 			    struct shim_rep *rep, int *fd_out)
 {
+	struct stackd *sd = c->sd;
 	int type = req->create.type, protocol = req->create.protocol;
 	struct socket *sock = NULL;
 	struct stackd_sock *ss;
@@ -264,6 +265,8 @@ static int stackd_op_create(struct stackd *sd, const struct shim_req *req, uid_t
 		return r;
 	}
 	rep->hdr.id = ss->id;
+	rep->create.ids_first = stackd_ids_reserve(c);
+	rep->create.ids_count = SHIM_ADOPT_IDS;
 	*fd_out = sv[0];
 	snprintf(rep->note, sizeof(rep->note), "id %u: %s, %s pair", ss->id,
 		 sock->sk->sk_prot->name, stream ? "stream" : "datagram");
@@ -276,6 +279,58 @@ out_release:
 	sock_release(sock);
 	snprintf(rep->note, sizeof(rep->note), "pair: %s", strerror(-r));
 	return r;
+}
+
+/*
+ * A socket() the interposer answered itself (SHIM_OP_ADOPT): the pair is
+ * the application's, its end already named; what stackd_op_create does
+ * besides is done here, with the id reserved for the connection. Only for
+ * the host's own user, whom no budget limits, so nothing here refuses what
+ * the kernel would have made; a request that fails anyway (out of memory,
+ * a broken client) closes our end, and the application's sees the hang-up.
+ */
+static int stackd_op_adopt(struct stackd_conn *c, const struct shim_req *req, int app_fd,
+			   int *host_fd, uid_t uid, struct shim_rep *rep)
+{
+	struct stackd *sd = c->sd;
+	uint32_t id = req->hdr.id;
+	struct socket *sock = NULL;
+	struct stackd_sock *ss;
+	int r;
+
+	/* Ids go in order; one skipped (its name was taken) stays unused. */
+	if (uid != sd->euid || id < c->ids_next || id >= c->ids_end || *host_fd < 0 ||
+	    stackd_sock_find(sd, id)) {
+		snprintf(rep->note, sizeof(rep->note), "id %u: not one reserved for uid %u", id,
+			 uid);
+		return -EPROTO;
+	}
+	c->ids_next = id + 1;
+	r = sock_create_cred(&sd->net, AF_INET, req->adopt.type, req->adopt.protocol,
+			     sd->net.current_cred, &sock);
+	if (r < 0)
+		return r;
+	if (fcntl(*host_fd, F_SETFL, O_NONBLOCK) < 0) {
+		sock_release(sock);
+		return -errno;
+	}
+	ss = stackd_sock_new_as(sd, sock, *host_fd, sock->type == SOCK_STREAM, id,
+				(uint64_t)req->adopt.nonce_hi << 32 | req->adopt.nonce_lo);
+	if (!ss) {
+		sock_release(sock);
+		return -ENOMEM;
+	}
+	*host_fd = -1; /* the record's now */
+	r = stackd_skid_get(app_fd, &ss->app);
+	if (!r)
+		r = stackd_user_charge(ss, uid, false);
+	if (r < 0) {
+		stackd_sock_free(ss);
+		return r;
+	}
+	snprintf(rep->note, sizeof(rep->note), "id %u: %s, %s pair, adopted", id,
+		 sock->sk->sk_prot->name, ss->stream ? "stream" : "datagram");
+	return 0;
 }
 
 static int stackd_op_getname(struct stackd_sock *ss, int peer, struct shim_rep *rep)
@@ -636,13 +691,49 @@ static void stackd_pair_connected(struct stackd_sock *ss, int app_fd)
 	setsockopt(app_fd, SOL_SOCKET, SO_PRIORITY, &(int){0}, sizeof(int));
 }
 
+static int stackd_conn_request(struct stackd_conn *c);
+
+/*
+ * A request about an id another connection reserved and has not adopted
+ * yet: its ADOPT waits in that connection, sent before the fd could reach
+ * anyone who asks on a connection of their own (a fork child, an exec'd
+ * program, an SCM_RIGHTS receiver, a signal handler's call). That
+ * connection's requests go first, as they were sent first; the caller's
+ * credentials are back after them. NULL if the id is still unknown.
+ */
+static struct stackd_sock *stackd_adopt_waiting(struct stackd_conn *c, uint32_t id)
+{
+	struct stackd *sd = c->sd;
+	const struct cred *cred = sd->net.current_cred;
+	struct stackd_sock *ss = NULL;
+	struct stackd_conn *o;
+
+	if (sd->adopt_waiting)
+		return NULL;
+	list_for_each_entry (o, &sd->conns, node) {
+		if (o == c || id < o->ids_next || id >= o->ids_end)
+			continue;
+		sd->adopt_waiting = true;
+		for (int i = 0; i < STACKD_CONN_BATCH && !ss; i++) {
+			if (stackd_conn_request(o) <= 0)
+				break;
+			ss = stackd_sock_find(sd, id);
+		}
+		sd->adopt_waiting = false;
+		break;
+	}
+	stackd_enter(sd, cred);
+	return ss;
+}
+
 /*
  * Runs one decoded request; returns the reply's ret. sock_fd is the fd that
- * came with it (SCM_RIGHTS, -1 if none), uid its sender's real uid (whose
- * budget a new socket counts against); *fd_out is a descriptor to pass back.
+ * came with it (SCM_RIGHTS, -1 if none), *fd2 a second one (an ADOPT's host
+ * end, -1 once taken), uid its sender's real uid (whose budget a new socket
+ * counts against); *fd_out is a descriptor to pass back.
  */
-static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int sock_fd, uid_t uid,
-			 struct shim_rep *rep, int *fd_out)
+static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int sock_fd, int *fd2,
+			 uid_t uid, struct shim_rep *rep, int *fd_out)
 {
 	struct stackd *sd = c->sd;
 	struct stackd_sock *ss = NULL;
@@ -657,7 +748,14 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		c->hello = true;
 		return 0;
 	case SHIM_OP_CREATE:
-		return stackd_op_create(sd, req, uid, rep, fd_out);
+		return stackd_op_create(c, req, uid, rep, fd_out);
+	case SHIM_OP_ADOPT:
+		/* No reply tells the application: its pair's hang-up will. */
+		r = stackd_op_adopt(c, req, sock_fd, fd2, uid, rep);
+		if (r < 0)
+			stackd_error(sd, "pid %d: ADOPT id %u: %s", c->pid, req->hdr.id,
+				     strerror(-r));
+		return r;
 	case SHIM_OP_STAT:
 		return stackd_op_stat(sd, req, rep);
 	default:
@@ -665,6 +763,8 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	}
 
 	ss = stackd_sock_find(sd, req->hdr.id);
+	if (!ss)
+		ss = stackd_adopt_waiting(c, req->hdr.id);
 	/* Asked once: an fstat and a getsockopt per request. */
 	owned = ss && ss->sock && stackd_sock_owned_by(ss, sock_fd);
 	if (!owned && stackd_fd_host_gone(sock_fd)) {
@@ -800,6 +900,7 @@ static const char *const stackd_op_names[] = {
 	[SHIM_OP_ERRQUEUE] = "ERRQUEUE",
 	[SHIM_OP_FASTOPEN] = "FASTOPEN",
 	[SHIM_OP_READERR] = "READERR",
+	[SHIM_OP_ADOPT] = "ADOPT",
 };
 
 static const char *stackd_op_name(uint32_t op)
@@ -809,9 +910,9 @@ static const char *stackd_op_name(uint32_t op)
 	return "?";
 }
 
-/* What came with a request: at most one fd, and the sender's credentials. */
+/* What came with a request: at most two fds, and the sender's credentials. */
 struct stackd_anc {
-	int fd;
+	int fd, fd2;
 	bool have_cred;
 	struct ucred cred;
 };
@@ -820,7 +921,7 @@ static void stackd_anc_parse(struct msghdr *msg, struct stackd_anc *anc)
 {
 	struct cmsghdr *cm;
 
-	anc->fd = -1;
+	anc->fd = anc->fd2 = -1;
 	anc->have_cred = false;
 	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET)
@@ -832,13 +933,16 @@ static void stackd_anc_parse(struct msghdr *msg, struct stackd_anc *anc)
 		} else if (cm->cmsg_type == SCM_RIGHTS) {
 			size_t nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
-			/* One is used; any more are the sender's mistake and are closed. */
+			/* Two are used (ADOPT's); any more are the sender's mistake and are
+			 * closed. */
 			for (size_t i = 0; i < nfd; i++) {
 				int fd;
 
 				memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
 				if (anc->fd < 0)
 					anc->fd = fd;
+				else if (anc->fd2 < 0)
+					anc->fd2 = fd;
 				else
 					close(fd);
 			}
@@ -875,16 +979,20 @@ static void stackd_request_cred(const struct shim_req *req, const struct ucred *
 static int stackd_conn_request(struct stackd_conn *c)
 {
 	struct stackd *sd = c->sd;
-	/* One byte more than the longest request, so that a longer one shows. */
-	static union {
+	/*
+	 * One byte more than the longest request, so that a longer one shows.
+	 * On the stack: a request may wait for another connection's
+	 * (stackd_adopt_waiting).
+	 */
+	union {
 		struct shim_hdr hdr;
 		uint8_t raw[sizeof(struct shim_req) + 1];
 	} in;
-	static struct shim_req req;
-	static struct shim_rep rep;
+	struct shim_req req;
+	struct shim_rep rep;
 	union {
 		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
+		char buf[CMSG_SPACE(2 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
 	} u;
 	struct iovec iov = {.iov_base = in.raw, .iov_len = sizeof(in.raw)};
 	struct msghdr msg = {
@@ -921,13 +1029,15 @@ static int stackd_conn_request(struct stackd_conn *c)
 	if (!ret) {
 		stackd_request_cred(&req, &anc.cred, &cred);
 		stackd_enter(sd, &cred);
-		ret = stackd_handle(c, &req, anc.fd, anc.cred.uid, &rep, &fd);
+		ret = stackd_handle(c, &req, anc.fd, &anc.fd2, anc.cred.uid, &rep, &fd);
 		stackd_leave(sd);
 	} else if (d.why) {
 		snprintf(rep.note, sizeof(rep.note), "%s", d.why);
 	}
 	if (anc.fd >= 0)
 		close(anc.fd);
+	if (anc.fd2 >= 0)
+		close(anc.fd2);
 
 	stackd_trace(sd, "pid %d: %s id %u -> %d%s%s", anc.have_cred ? anc.cred.pid : c->pid,
 		     stackd_op_name(req.hdr.op), req.hdr.id, ret, rep.note[0] ? ": " : "",

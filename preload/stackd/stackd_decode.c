@@ -40,6 +40,11 @@ static int shim_decode_payload(const struct shim_req *req, struct shim_decode *d
 		if (req->create.protocol < 0 || req->create.protocol >= IPPROTO_MAX)
 			return shim_decode_fail(d, -EINVAL, false, "protocol out of range");
 		return 0;
+	case SHIM_OP_ADOPT:
+		/* Only sockets whose creation checks nothing the interposer cannot. */
+		if (!shim_create_unprivileged(req->adopt.type, req->adopt.protocol))
+			return shim_decode_fail(d, -EPROTO, true, "ADOPT of a privileged type");
+		return 0;
 	case SHIM_OP_BIND:
 		/* move_addr_to_kernel: longer than a sockaddr_storage is EINVAL. */
 		if (req->bind.addrlen > sizeof(struct sockaddr_storage))

@@ -260,26 +260,55 @@ int stackd_nonce(struct stackd *sd, uint64_t *nonce)
 	return 0;
 }
 
+static bool stackd_hash_ready(struct stackd *sd)
+{
+	if (!sd->hash) {
+		sd->hash_size = STACKD_HASH_SIZE;
+		sd->hash = calloc(sd->hash_size, sizeof(*sd->hash));
+	}
+	return sd->hash;
+}
+
 struct stackd_sock *stackd_sock_new(struct stackd *sd, struct socket *sock, int fd, bool stream)
+{
+	uint64_t nonce;
+
+	if (stackd_nonce(sd, &nonce) || !stackd_hash_ready(sd))
+		return NULL;
+	return stackd_sock_new_as(sd, sock, fd, stream, stackd_sock_id(sd), nonce);
+}
+
+/*
+ * Reserved ids come straight from the counter, without stackd_sock_id's
+ * look for a free notice slot: one taken by then leaves the socket to go
+ * by its pair alone, as stackd_sock_id's last resort does.
+ */
+uint32_t stackd_ids_reserve(struct stackd_conn *c)
+{
+	struct stackd *sd = c->sd;
+
+	if (!sd->next_id || sd->next_id > UINT32_MAX - SHIM_ADOPT_IDS)
+		sd->next_id = 1; /* 0 is never an id */
+	c->ids_next = sd->next_id;
+	c->ids_end = sd->next_id + SHIM_ADOPT_IDS;
+	sd->next_id = c->ids_end;
+	return c->ids_next;
+}
+
+struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, int fd, bool stream,
+				       uint32_t id, uint64_t nonce)
 {
 	struct stackd_sock *ss;
 	unsigned int b;
 
-	if (!sd->hash) {
-		sd->hash_size = STACKD_HASH_SIZE;
-		sd->hash = calloc(sd->hash_size, sizeof(*sd->hash));
-		if (!sd->hash)
-			return NULL;
-	}
+	if (!stackd_hash_ready(sd))
+		return NULL;
 	ss = calloc(1, sizeof(*ss));
 	if (!ss)
 		return NULL;
 	ss->ep.kind = STACKD_EP_PAIR;
-	if (stackd_nonce(sd, &ss->nonce)) {
-		free(ss);
-		return NULL;
-	}
-	ss->id = stackd_sock_id(sd);
+	ss->nonce = nonce;
+	ss->id = id;
 	INIT_LIST_HEAD(&ss->ready);
 	ss->sd = sd;
 	ss->sock = sock;

@@ -10,7 +10,8 @@ OP = L["ops"]
 HDR = struct.Struct("=HHIIi")  # version, op, len, id, ret
 FMT = {"HELLO": "=HHI", "CREATE": "=ii", "BIND": "=I16s", "LISTEN": "=i",
        "CONNECT": "=I16sII", "SHUTDOWN": "=i", "GETNAME": "=I", "SETSOCKOPT": "=iiI",
-       "GETSOCKOPT": "=iiI", "IOCTL": "=Ii", "GETERR": "=", "CLOSE": "=", "STAT": "=I"}
+       "GETSOCKOPT": "=iiI", "IOCTL": "=Ii", "GETERR": "=", "CLOSE": "=", "STAT": "=I",
+       "ADOPT": "=iiII"}
 assert HDR.size == L["hdr"], "shim_hdr changed"
 for name, fmt in FMT.items():
     assert HDR.size + struct.calcsize(fmt) == L["req_len"][name], "payload of " + name
@@ -51,7 +52,7 @@ class Ctl:
         hdr = HDR.pack(L["version"] if version is None else version, OP[name],
                        HDR.size + len(body), sid, 0)
         self.send_raw(hdr + body, fds)
-        if name == "CLOSE":
+        if name in ("CLOSE", "ADOPT"):
             return None
         return self.recv()
 

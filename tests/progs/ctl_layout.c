@@ -20,7 +20,7 @@ int main(void)
 		unsigned int op;
 	} ops[] = {OP(HELLO),	 OP(CREATE),  OP(BIND),	      OP(LISTEN),     OP(CONNECT),
 		   OP(SHUTDOWN), OP(GETNAME), OP(SETSOCKOPT), OP(GETSOCKOPT), OP(IOCTL),
-		   OP(GETERR),	 OP(CLOSE),   OP(STAT)};
+		   OP(GETERR),	 OP(CLOSE),   OP(STAT),	      OP(ADOPT)};
 	const size_t n = sizeof(ops) / sizeof(ops[0]);
 
 	printf("{\"version\": %d, \"hdr\": %zu, \"rep\": %zu, \"opt_max\": %d,\n", SHIM_CTL_VERSION,
