@@ -339,8 +339,12 @@ static int shim_ctl_use(int *cfd, bool shared)
 	if (fd < 0)
 		return fd;
 	*cfd = fd;
-	if (shared)
+	if (shared) {
 		shim_fd_set(fd, shim_ent(0, SHIM_CTL, 0));
+		/* Ids reserved for an earlier connection (the application closed it) are not ours.
+		 */
+		shim_ctl_ids.next = shim_ctl_ids.end = 0;
+	}
 	return 0;
 }
 
