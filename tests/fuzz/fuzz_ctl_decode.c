@@ -54,6 +54,9 @@ static void check_decoded(const uint8_t *data, size_t size, bool hello_done,
 		check(req->create.type >= SOCK_STREAM && req->create.type <= SOCK_PACKET, "type");
 		check(req->create.protocol >= 0 && req->create.protocol < IPPROTO_MAX, "protocol");
 		break;
+	case SHIM_OP_ADOPT:
+		check(shim_create_unprivileged(req->adopt.type, req->adopt.protocol), "adopt type");
+		break;
 	case SHIM_OP_BIND:
 		check(req->bind.addrlen <= sizeof(struct sockaddr_storage), "bind addrlen");
 		break;
@@ -141,6 +144,13 @@ static size_t make_valid(uint8_t *buf, unsigned int op)
 	case SHIM_OP_CREATE:
 		req.create.type = 1 + (int32_t)(next() % SOCK_PACKET);
 		req.create.protocol = (int32_t)(next() % IPPROTO_MAX);
+		break;
+	case SHIM_OP_ADOPT:
+		/* Mostly the two it takes (TCP, UDP), with protocol 0 or named. */
+		req.adopt.type = 1 + (int32_t)(next() % 3);
+		req.adopt.protocol = (int32_t)(next() & 1 ? 0 : next() % 20);
+		req.adopt.nonce_lo = (uint32_t)next();
+		req.adopt.nonce_hi = (uint32_t)next();
 		break;
 	case SHIM_OP_BIND:
 		req.bind.addrlen = (uint32_t)(next() % 129);
