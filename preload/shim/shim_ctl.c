@@ -29,11 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/random.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -341,8 +341,7 @@ static int shim_ctl_use(int *cfd, bool shared)
 	*cfd = fd;
 	if (shared) {
 		shim_fd_set(fd, shim_ent(0, SHIM_CTL, 0));
-		/* Ids reserved for an earlier connection (the application closed it) are not ours.
-		 */
+		/* Not ours: ids an earlier connection (which the application closed) had. */
 		shim_ctl_ids.next = shim_ctl_ids.end = 0;
 	}
 	return 0;
