@@ -1408,6 +1408,11 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_NOTSENT_LOWAT &&
 	    shim_ent_kind(e) == SHIM_STREAM)
 		shim_lowat_pair(fd, e, *(int *)req.sockopt.optval);
+	/* Repair mode's sends and peeks are the host's (shim_repair.c). */
+	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_REPAIR &&
+	    shim_ent_kind(e) == SHIM_STREAM)
+		shim_fd_flags(fd, *(int *)req.sockopt.optval == TCP_REPAIR_ON ? SHIM_F_REPAIR : 0,
+			      *(int *)req.sockopt.optval == TCP_REPAIR_ON ? 0 : SHIM_F_REPAIR);
 	/* tcp_recvmsg's TCP_CM_INQ (shim_stream_put_inq). */
 	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_INQ)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_INQ : 0,

@@ -753,7 +753,7 @@ static bool stackd_stream_held(struct stackd_sock *ss)
  * Stack -> pair. Writes what is queued in order; at the peer's FIN (nothing
  * left) the application gets EOF.
  */
-static void stackd_stream_out(struct stackd_sock *ss, bool *more)
+void stackd_stream_out(struct stackd_sock *ss, bool *more)
 {
 	struct stackd *sd = ss->sd;
 	struct socket *sock = ss->sock;
@@ -969,8 +969,9 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 		}
 	}
 
+	/* In repair mode the close is silent (tcp_close): no FIN at the pair's end. */
 	if (ss->pend_off == ss->pend_len && !ss->stack_wr_shut && !ss->app_unread &&
-	    !stackd_app_aborted(ss) &&
+	    !stackd_app_aborted(ss) && !stackd_stream_repairing(ss) &&
 	    (ss->pair_rd_eof || (ss->shut_wr_pending && !ss->pair_readable))) {
 		if (stackd_can_send(sk)) {
 			stackd_enter(sd, NULL);
