@@ -334,9 +334,9 @@ int tcp_send_iov(struct sock *sk, struct iovec *iov, struct sk_buff **segs, int 
 	unsigned int mss;
 	int space, n = 0;
 
-	/* Anything but plain sending is tcp_sendmsg's, errors included. */
+	/* Anything but plain sending is tcp_sendmsg's, errors and repair mode included. */
 	if ((sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT) || sk->sk_err ||
-	    (sk->sk_shutdown & SEND_SHUTDOWN))
+	    (sk->sk_shutdown & SEND_SHUTDOWN) || tp->repair)
 		return -EAGAIN;
 	mss = tcp_current_mss(sk);
 	if (skb && max_iov && tcp_skb_can_append(tp, skb, mss)) {

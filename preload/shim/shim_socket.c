@@ -939,7 +939,9 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 
 	bool unspec = req->connect.flags & SHIM_CONNECT_UNSPEC;
 
-	bool fill = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec;
+	/* A connect in repair mode is ESTABLISHED at once (no SYN): nothing to wait behind. */
+	bool fill = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec &&
+		    !(shim_ent_flags(e) & SHIM_F_REPAIR);
 
 	if (fill) {
 		filler = shim_fill(fd);

@@ -878,7 +878,13 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	struct sk_buff *segs[STACKD_SEND_IOV];
 	size_t round = 0;
 
-	while (ss->pair_readable && stackd_can_send(sk) && !ss->stack_wr_shut && !ss->pair_rd_eof) {
+	/*
+	 * In repair mode the program's sends come as requests (stackd_repair.c):
+	 * what the pair still holds waits for its end, so that no queue takes it
+	 * unasked.
+	 */
+	while (ss->pair_readable && stackd_can_send(sk) && !ss->stack_wr_shut && !ss->pair_rd_eof &&
+	       !stackd_stream_repairing(ss)) {
 		size_t want;
 		int space, nseg;
 		ssize_t n;
@@ -986,9 +992,9 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	 * has reached the stack (a connection that cannot send any more has
 	 * nothing to wait for).
 	 */
-	if (ss->pair_hup &&
-	    (!stackd_can_send(sk) || ss->stack_wr_shut || ss->app_unread ||
-	     stackd_app_aborted(ss) || (ss->pair_rd_eof && ss->pend_off == ss->pend_len))) {
+	if (ss->pair_hup && (!stackd_can_send(sk) || ss->stack_wr_shut || ss->app_unread ||
+			     stackd_stream_repairing(ss) || stackd_app_aborted(ss) ||
+			     (ss->pair_rd_eof && ss->pend_off == ss->pend_len))) {
 		if (!stackd_app_closed(ss)) {
 			ss->pair_hup = false;
 			stackd_trace(sd, "id %u: pair shut down both ways, app still holds it",
