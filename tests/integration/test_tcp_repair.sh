@@ -120,9 +120,13 @@ print("fresh", [err(f.setsockopt, TCP, RQUEUE, RECV_Q), err(f.setsockopt, TCP, Q
 		err(f.getsockopt, TCP, RQUEUE), err(f.getsockopt, TCP, QSEQ),
 		err(f.setsockopt, TCP, RWIN, bytes(20)), err(f.getsockopt, TCP, RWIN, 20),
 		err(f.setsockopt, TCP, TSTAMP, 5), err(f.setsockopt, TCP, ROPTS, bytes(8))])
+# Repair mode forces address reuse (SK_FORCE_REUSE, 2) and leaves none behind.
+f.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 print("on", err(f.setsockopt, TCP, REPAIR, 1), f.getsockopt(TCP, REPAIR),
-      "queue", f.getsockopt(TCP, RQUEUE), "off no probe", err(f.setsockopt, TCP, REPAIR, -1),
-      f.getsockopt(TCP, REPAIR), "bad", err(f.setsockopt, TCP, REPAIR, 2))
+      "queue", f.getsockopt(TCP, RQUEUE), "reuse", f.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR),
+      "off no probe", err(f.setsockopt, TCP, REPAIR, -1), f.getsockopt(TCP, REPAIR),
+      "reuse", f.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR),
+      "bad", err(f.setsockopt, TCP, REPAIR, 2))
 f.close()
 
 # A connection with both queues full.
