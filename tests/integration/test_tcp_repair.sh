@@ -187,7 +187,7 @@ n.setsockopt(TCP, RQUEUE, SEND_Q)
 n.setsockopt(TCP, QSEQ, struct.pack("I", u32(outq_seq - outq)))
 print("before connect", [u32(n.getsockopt(TCP, QSEQ)) == u32(outq_seq - outq),
       err(n.send, b"z", socket.MSG_NOSIGNAL), err(n.setsockopt, TCP, ROPTS, bytes(8)),
-      err(n.recv, 10, PEEK)])
+      err(n.recv, 10, PEEK), err(os.read, n.fileno(), 10)])
 n.connect((peer, PORT))
 print("connected", n.getpeername() == (peer, PORT), n.getsockname() == me,
       "established", n.getsockopt(TCP, socket.TCP_INFO, 104)[0])
@@ -197,7 +197,7 @@ print("options", [err(n.setsockopt, TCP, ROPTS, struct.pack("2I", 3, 15)),
       err(n.setsockopt, TCP, ROPTS, struct.pack("2I", 8, 1)),
       err(n.setsockopt, TCP, ROPTS, ropts), err(n.setsockopt, TCP, TSTAMP, ts)])
 n.setsockopt(TCP, RQUEUE, RECV_Q)
-sent_r = n.send(R)
+sent_r = os.write(n.fileno(), R)
 n.setsockopt(TCP, RQUEUE, SEND_Q)
 sent_x = n.send(X)
 print("queued", sent_r, sent_x, err(n.setsockopt, TCP, RWIN, struct.pack("5I", *win)))
