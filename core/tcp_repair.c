@@ -73,8 +73,7 @@ static int tcp_repair_options_est(struct sock *sk, const void *optval, unsigned 
 		case TCPOPT_TIMESTAMP:
 			if (opt.opt_val)
 				return -EINVAL;
-			/* Every segment carries them from now on (the kernel's tcp_current_mss sees
-			 * it). */
+			/* Every segment carries them from now on (tcp_current_mss's header). */
 			if (!tp->rx_opt.tstamp_ok)
 				tp->tcp_header_len += TCPOLEN_TSTAMP_ALIGNED;
 			tp->rx_opt.tstamp_ok = 1;

@@ -424,9 +424,12 @@ static int stackd_op_shutdown(struct stackd_sock *ss, int how, struct shim_rep *
 	 * A stream's FIN must follow the bytes the application wrote before
 	 * shutdown(), which may still sit in the pair: the SHUT_WR part waits
 	 * for the pair to drain. The kernel answers 0 for a connected socket.
+	 * In repair mode the pair is not the send queue (stackd_repair.c): the
+	 * FIN is queued now, and "sent" as the data before it.
 	 */
 	if (ss->stream && ss->fd >= 0 && (how == SHUT_WR || how == SHUT_RDWR) &&
-	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT)) {
+	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT) &&
+	    !stackd_stream_repairing(ss)) {
 		r = 0;
 		if (how == SHUT_RDWR)
 			r = ss->sock->ops->shutdown(ss->sock, SHUT_RD);

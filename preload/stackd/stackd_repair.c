@@ -41,6 +41,9 @@ int stackd_repair_send(struct stackd_sock *ss, const struct shim_sockopt *o)
 	if (!ss->stream || !ss->sock || ss->listening || o->optlen > SHIM_OPT_MAX)
 		return -EINVAL;
 	r = ss->sock->ops->sendmsg(ss->sock, &msg, o->optlen);
+	/* Nothing to send is no error on TCP (the core's sendmsg says EAGAIN for no room). */
+	if (r == -EAGAIN && !o->optlen)
+		r = 0;
 	stackd_repair_deliver(ss);
 	return r;
 }

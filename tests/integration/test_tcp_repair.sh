@@ -175,8 +175,13 @@ print("repair errors", [err(s.recv, 10), err(s.recv, 10, socket.MSG_DONTWAIT),
       err(s.setsockopt, TCP, RWIN, struct.pack("5I", *win)),
       err(s.setsockopt, TCP, REPAIR, 2)])
 s.setsockopt(TCP, RQUEUE, NO_Q)
-print("no queue", [err(s.recv, 10, PEEK), err(s.send, b"z", socket.MSG_NOSIGNAL),
+print("no queue", [err(s.recv, 10, PEEK), err(s.send, b"z", socket.MSG_NOSIGNAL), err(s.send, b""),
       err(s.getsockopt, TCP, QSEQ), s.getsockopt(TCP, RQUEUE)])
+# A FIN in repair mode joins the send queue, "sent" with what was unsent (nothing on the wire).
+s.setsockopt(TCP, RQUEUE, SEND_Q)
+s.shutdown(socket.SHUT_WR)
+print("shutdown: state", s.getsockopt(TCP, socket.TCP_INFO, 104)[0], "outq", ioc(s, SIOCOUTQ),
+      "unsent", ioc(s, SIOCOUTQNSD))
 s.close()
 
 # The restore, into a fresh socket.
@@ -204,10 +209,12 @@ sent_r = os.write(n.fileno(), R)
 # off (the window is still closed: it waits), then the mode on again.
 n.setsockopt(TCP, RQUEUE, SEND_Q)
 sent_x = n.send(X[:outq - unsq])
+nothing = err(n.send, b"")
 n.setsockopt(TCP, REPAIR, 0)
 n.sendall(X[outq - unsq:])
 n.setsockopt(TCP, REPAIR, 1)
-print("queued", sent_r, sent_x == outq - unsq, err(n.setsockopt, TCP, RWIN, struct.pack("5I", *win)))
+print("queued", sent_r, sent_x == outq - unsq, "nothing", nothing,
+      err(n.setsockopt, TCP, RWIN, struct.pack("5I", *win)))
 n.setsockopt(TCP, RQUEUE, RECV_Q)
 print("restored: seqs", u32(n.getsockopt(TCP, QSEQ)) == inq_seq, end=" ")
 n.setsockopt(TCP, RQUEUE, SEND_Q)
