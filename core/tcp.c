@@ -10,8 +10,7 @@
  * waits for sk_write_space / sk_data_ready.
  *
  * What this is not: MSG_ZEROCOPY (Fast Open's options are tcp_fastopen.c's,
- * TCP_MD5SIG's tcp_md5.c's), repair mode (TCP_REPAIR answers as for a
- * socket outside it).
+ * TCP_MD5SIG's tcp_md5.c's, repair mode's tcp_repair.c's).
  * TCP_CM_INQ is the interposer's (it counts what the pair holds).
  */
 #include <errno.h>
@@ -335,9 +334,9 @@ int tcp_send_iov(struct sock *sk, struct iovec *iov, struct sk_buff **segs, int 
 	unsigned int mss;
 	int space, n = 0;
 
-	/* Anything but plain sending is tcp_sendmsg's, errors included. */
+	/* Anything but plain sending is tcp_sendmsg's, errors and repair mode included. */
 	if ((sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT) || sk->sk_err ||
-	    (sk->sk_shutdown & SEND_SHUTDOWN))
+	    (sk->sk_shutdown & SEND_SHUTDOWN) || tp->repair)
 		return -EAGAIN;
 	mss = tcp_current_mss(sk);
 	if (skb && max_iov && tcp_skb_can_append(tp, skb, mss)) {
@@ -435,6 +434,9 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 		}
 		return -EAGAIN;
 	}
+	/* Repair mode: into the receive queue, or nowhere (the send queue's is below). */
+	if (tp->repair && tp->repair_queue != TCP_SEND_QUEUE)
+		return tcp_repair_sendmsg(sk, msg, size);
 	err = -EPIPE;
 	if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
 		goto out_err;
@@ -704,6 +706,9 @@ int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int 
 		return -ENOTCONN;
 	if (flags & MSG_OOB)
 		return tcp_recv_urg(sk, msg, len, flags);
+	/* Repair mode reads only by peeking, the receive queue as usual. */
+	if (tp->repair && (!(flags & MSG_PEEK) || tp->repair_queue != TCP_RECV_QUEUE))
+		return tcp_repair_recvmsg(sk, msg, flags);
 	if (!len)
 		return 0;
 	/* A read stops at the urgent mark and steps over an out-of-band byte there. */
@@ -850,6 +855,12 @@ void tcp_close(struct sock *sk, long timeout)
 	 */
 	if (sk->sk_state == TCP_TIME_WAIT)
 		return;
+	/* Repair mode: the socket goes away unseen, no FIN, no RST (it lives on elsewhere). */
+	if (tcp_sk(sk)->repair) {
+		tcp_disconnect(sk, 0);
+		tcp_done_free(sk);
+		return;
+	}
 	if (unread) {
 		/* RFC 2525 2.17: unread data means the peer must learn data was lost. */
 		__NET_INC_STATS(net, TCPAbortOnData);
@@ -885,6 +896,8 @@ int tcp_disconnect(struct sock *sk, int flags)
 	if (old_state == TCP_LISTEN) {
 		tcp_set_state(sk, TCP_CLOSE);
 		inet_csk_listen_stop(sk);
+	} else if (tp->repair) {
+		sk->sk_err = ECONNABORTED; /* no RST: the connection lives on elsewhere */
 	} else if (tcp_need_reset(old_state) ||
 		   (tp->snd_nxt != tp->write_seq &&
 		    ((1 << old_state) & ((1 << TCP_CLOSING) | (1 << TCP_LAST_ACK))))) {
@@ -1144,24 +1157,12 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 		sk->sk_write_space(sk);
 		return 0;
 	case TCP_REPAIR:
-		/*
-		 * There is no repair mode: the kernel's answers for a socket
-		 * outside it. Turning it on needs CAP_NET_ADMIN and no listener
-		 * (tcp_can_repair_sock); with both, ENOPROTOOPT says it is missing.
-		 */
-		if (!ns_capable(sock_net(sk), CAP_NET_ADMIN) || sk->sk_state == TCP_LISTEN)
-			return -EPERM;
-		if (val == TCP_REPAIR_OFF || val == TCP_REPAIR_OFF_NO_WP)
-			return 0;
-		return val == TCP_REPAIR_ON ? -ENOPROTOOPT : -EINVAL;
 	case TCP_REPAIR_QUEUE:
-	case TCP_REPAIR_WINDOW:
-		return -EPERM;
 	case TCP_QUEUE_SEQ:
-		/* Closed, but no queue chosen (TCP_NO_QUEUE). */
-		return sk->sk_state != TCP_CLOSE ? -EPERM : -EINVAL;
 	case TCP_REPAIR_OPTIONS:
-		return -EINVAL;
+	case TCP_REPAIR_WINDOW:
+	case TCP_TIMESTAMP:
+		return tcp_repair_setsockopt(sk, optname, optval, optlen, val);
 	case TCP_THIN_LINEAR_TIMEOUTS:
 		if (val < 0 || val > 1)
 			return -EINVAL;
@@ -1170,8 +1171,6 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 	case TCP_THIN_DUPACK:
 		/* Gone from the kernel's recovery (RACK covers it): checked, then ignored. */
 		return val < 0 || val > 1 ? -EINVAL : 0;
-	case TCP_TIMESTAMP:
-		return -EPERM; /* only in repair mode */
 	case TCP_TX_DELAY:
 		if (val < 0)
 			return -EINVAL;
@@ -1390,6 +1389,8 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 		if (tp->rx_opt.user_mss &&
 		    ((1 << sk->sk_state) & ((1 << TCP_CLOSE) | (1 << TCP_LISTEN))))
 			val = tp->rx_opt.user_mss;
+		if (tp->repair) /* what a dump keeps for TCP_REPAIR_OPTIONS */
+			val = tp->rx_opt.mss_clamp;
 		break;
 	case TCP_NODELAY:
 		val = !!(tp->nonagle & TCP_NAGLE_OFF);
@@ -1444,13 +1445,16 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 		val = (int)tp->notsent_lowat;
 		break;
 	case TCP_REPAIR:
-		val = 0; /* never in repair mode (tcp_setsockopt) */
-		break;
 	case TCP_REPAIR_QUEUE:
-	case TCP_QUEUE_SEQ:
-		return -EINVAL;
+	case TCP_QUEUE_SEQ: {
+		int err = tcp_repair_get_int(sk, optname, &val);
+
+		if (err)
+			return err;
+		break;
+	}
 	case TCP_REPAIR_WINDOW:
-		return len != sizeof(struct tcp_repair_window) ? -EINVAL : -EPERM;
+		return tcp_repair_get_window(sk, optval, optlen);
 	case TCP_THIN_LINEAR_TIMEOUTS:
 		val = tp->thin_lto;
 		break;
@@ -1458,7 +1462,8 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 		val = 0;
 		break;
 	case TCP_TIMESTAMP:
-		val = (int)(tcp_time_stamp_ts(tp) + tp->tsoffset);
+		/* The low bit says microsecond stamps (tcp_usec_ts): never here. */
+		val = (int)((tcp_time_stamp_ts(tp) + tp->tsoffset) & ~1u);
 		break;
 	case TCP_ULP:
 		/* No upper layer protocol is attached: an empty name. */

@@ -581,6 +581,10 @@ struct tcp_sock {
 	struct tcp_md5sig_key *md5_keys;
 	uint16_t md5_nkeys;
 	uint8_t md5_gso_off;
+
+	/* Repair mode (tcp_repair.c): TCP_REPAIR, and the queue TCP_REPAIR_QUEUE chose. */
+	uint8_t repair : 1;
+	uint8_t repair_queue : 2; /* TCP_NO_QUEUE, TCP_RECV_QUEUE, TCP_SEND_QUEUE */
 };
 
 /* The headers of a connection's SYN, as the kernel's struct saved_syn. */
@@ -839,6 +843,31 @@ void tcp_init_rcv_wnd(struct sock *sk);
 uint8_t tcp_select_rcv_wscale(const struct sock *sk);
 void tcp_init_buffer_space(struct sock *sk);
 void tcp_rcv_space_adjust(struct sock *sk);
+
+/*
+ * tcp_repair.c: repair mode (TCP_REPAIR and its kin), as CRIU uses it to
+ * dump a connection and restore it elsewhere without the peer noticing.
+ */
+/* The options (tcp_setsockopt after the int is read; val is it). */
+int tcp_repair_setsockopt(struct sock *sk, int optname, const void *optval, unsigned int optlen,
+			  int val);
+/* TCP_REPAIR, TCP_REPAIR_QUEUE and TCP_QUEUE_SEQ read, into *val. */
+int tcp_repair_get_int(struct sock *sk, int optname, int *val);
+/* TCP_REPAIR_WINDOW read (its own length checks). */
+int tcp_repair_get_window(struct sock *sk, void *optval, int *optlen);
+/* tcp_sendmsg in repair mode to a queue other than the send queue (which sends as usual). */
+int tcp_repair_sendmsg(struct sock *sk, struct msghdr *msg, size_t size);
+/* tcp_recvmsg in repair mode but for a peek at the receive queue (which reads as usual). */
+int tcp_repair_recvmsg(struct sock *sk, struct msghdr *msg, int flags);
+/* The send queue's bytes from off on into buf (at most room); its whole length in *total. */
+uint32_t tcp_repair_sndq_copy(struct sock *sk, uint32_t off, void *buf, uint32_t room,
+			      uint32_t *total);
+/* tcp_connect in repair mode: no SYN, ESTABLISHED at the sequence numbers set. */
+int tcp_repair_connect(struct sock *sk);
+/* tcp_output.c: the window probe of TCP_REPAIR_OFF (tcp_send_window_probe). */
+void tcp_send_window_probe(struct sock *sk);
+/* tcp_input.c: in-order data onto the receive queue, rcv_nxt moved past it. */
+void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb);
 
 /* tcp_mtu_probe.c: PLPMTUD (net.ipv4.tcp_mtu_probing) */
 int tcp_mtu_to_mss(const struct sock *sk, int pmtu);

@@ -1382,7 +1382,7 @@ static void tcp_fin(struct sock *sk)
 }
 
 /* Appends in-order data, merging small payloads into the tail skb (tcp_try_coalesce). */
-static void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
+void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);

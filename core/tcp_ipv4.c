@@ -159,10 +159,12 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	err = inet_hash_connect(sk);
 	if (err)
 		goto failure;
-	if (!tp->iss)
+	/* Repair mode keeps the sequence numbers and clock offset it restored. */
+	if (!tp->iss && !tp->repair)
 		tp->iss = secure_tcp_seq(net, inet->inet_saddr, daddr, inet->inet_sport,
 					 sk->sk_dport);
-	tp->tsoffset = secure_tcp_ts_off(net, inet->inet_saddr, daddr);
+	if (!tp->repair)
+		tp->tsoffset = secure_tcp_ts_off(net, inet->inet_saddr, daddr);
 	/* TCP_FASTOPEN_CONNECT with a cookie: the first write sends the SYN. */
 	if (tcp_fastopen_defer_connect(sk, &fo))
 		return 0;

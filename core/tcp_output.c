@@ -1033,6 +1033,14 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 		uint32_t in_flight = tcp_packets_in_flight(tp);
 		unsigned int n, len = 0;
 
+		/* Repair mode "sends" into the send queue: counted as sent, nothing on the wire.
+		 */
+		if (tp->repair && tp->repair_queue == TCP_SEND_QUEUE) {
+			TCP_SKB_CB(skb)->when = sock_net(sk)->now; /* the RTO counts from here */
+			tcp_event_new_data_sent(sk, skb);
+			sent = true;
+			continue;
+		}
 		if (tcp_pacing_check(sk))
 			break;
 		if (in_flight >= tp->cong.snd_cwnd)
@@ -1356,6 +1364,8 @@ int tcp_connect(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb;
 
+	if (tp->repair)
+		return tcp_repair_connect(sk);
 	tp->snd_una = tp->iss;
 	tp->snd_nxt = tp->iss;
 	tp->write_seq = tp->iss;
@@ -1403,6 +1413,15 @@ int tcp_connect(struct sock *sk)
 static int tcp_xmit_probe_skb(struct sock *sk)
 {
 	return tcp_send_ctl(sk, tcp_sk(sk)->snd_una - 1, TCPHDR_ACK);
+}
+
+/* TCP_REPAIR_OFF: a probe whose answer brings the peer's window (tcp_send_window_probe). */
+void tcp_send_window_probe(struct sock *sk)
+{
+	if (sk->sk_state == TCP_ESTABLISHED) {
+		tcp_sk(sk)->snd_wl1 = tcp_sk(sk)->rcv_nxt - 1;
+		tcp_xmit_probe_skb(sk);
+	}
 }
 
 /*

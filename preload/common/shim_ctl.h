@@ -98,7 +98,8 @@
  * (SHIM_SO_STREAM_MARK), 8 had no UDP_SEGMENT size in SHIM_SO_DGRAM_SIZE
  * and no SHIM_SO_ERRQ_WAKE, 9 told the host SS_CONNECTED with a note
  * (SHIM_OP_CONNECTED) where the pair now carries it (SHIM_PAIR_CONNECTED),
- * and had no SHIM_OP_ADOPT.
+ * had no SHIM_OP_ADOPT and no repair mode (SHIM_SO_REPAIR_SEND,
+ * SHIM_SO_REPAIR_PEEK).
  */
 #define SHIM_CTL_VERSION 10
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
@@ -420,9 +421,37 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
 }
 
 /*
+ * TCP repair mode (TCP_REPAIR on, README "How it works"). The pair is the
+ * socket's stream, not its queues, so the program's sends and peeks of a
+ * stream in repair mode go to the host as requests, where the queue that
+ * TCP_REPAIR_QUEUE chose takes them and errors come back as the kernel's.
+ *
+ * SHIM_SO_REPAIR_SEND at SOL_SOCKET, set: optlen bytes (at most
+ * SHIM_OPT_MAX) sent as tcp_sendmsg does in repair mode; ret = the bytes
+ * taken or -errno. What went into the receive queue is in the pair (as far
+ * as it holds it) when the reply comes.
+ *
+ * SHIM_SO_REPAIR_PEEK at SOL_SOCKET, get: optval carries a uint32_t offset
+ * into the send queue and the reply's a struct shim_repair_peek with the
+ * queue peeked (TCP_REPAIR_QUEUE's) and, for the send queue, the bytes
+ * from the offset on (ret = their count); -errno as recv(MSG_PEEK) in
+ * repair mode without a peek at the receive queue. For TCP_RECV_QUEUE the
+ * interposer peeks the pair itself: the host has put what it holds there.
+ */
+#define SHIM_SO_REPAIR_SEND 0x53480008
+#define SHIM_SO_REPAIR_PEEK 0x53480009
+struct shim_repair_peek {
+	uint32_t queue; /* TCP_RECV_QUEUE or TCP_SEND_QUEUE */
+	uint32_t total; /* the send queue's length */
+	uint8_t data[];
+};
+#define SHIM_REPAIR_PEEK_MAX (SHIM_OPT_MAX - sizeof(struct shim_repair_peek))
+
+/*
  * The bytes of the caller's buffer a getsockopt reads before it answers:
  * IP_MSFILTER and MCAST_MSFILTER name the group in the header they fill
  * in. Only the header, as the kernel: the rest may not even be readable.
+ * SHIM_SO_REPAIR_PEEK's offset is ours.
  */
 static inline uint32_t shim_getsockopt_input(int level, int optname, uint32_t room)
 {
@@ -432,6 +461,8 @@ static inline uint32_t shim_getsockopt_input(int level, int optname, uint32_t ro
 		n = IP_MSFILTER_SIZE(0);
 	else if (level == SOL_IP && optname == MCAST_MSFILTER)
 		n = GROUP_FILTER_SIZE(0);
+	else if (level == SOL_SOCKET && optname == SHIM_SO_REPAIR_PEEK)
+		n = sizeof(uint32_t);
 	return n < room ? n : room;
 }
 

@@ -579,6 +579,13 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	/* tcp_recv_urg: no urgent data is EINVAL before any state check. */
 	if (flags & MSG_OOB)
 		return shim_stream_recv_oob(fd, e, m, flags);
+	if (shim_ent_flags(e) & SHIM_F_REPAIR) {
+		bool pair;
+
+		ret = shim_repair_peek(fd, e, m, flags, &pair);
+		if (!pair)
+			return ret;
+	}
 	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
 		return shim_ent_flags(e) & SHIM_F_RD_SHUT ? 0 : -ENOTCONN;
 	if ((flags & MSG_TRUNC) && shim_iov_total(m))
@@ -656,10 +663,14 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	default:
 		break;
 	}
-	if ((shim_ent_flags(e) & SHIM_F_UNCONNECTED) && (flags & MSG_FASTOPEN) && !cmsg_err)
+	if ((shim_ent_flags(e) & SHIM_F_UNCONNECTED) && (flags & MSG_FASTOPEN) && !cmsg_err &&
+	    !(shim_ent_flags(e) & SHIM_F_REPAIR))
 		return shim_fastopen_send(fd, e, m, flags);
 	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
 		return shim_epipe(flags);
+	/* Repair mode: no Fast Open, the queue chosen takes the bytes (tcp_sendmsg_locked). */
+	if (shim_ent_flags(e) & SHIM_F_REPAIR)
+		return cmsg_err ? cmsg_err : shim_repair_send(fd, e, m, flags);
 	/*
 	 * tcp_sendmsg_fastopen on a socket past connect, first thing in
 	 * tcp_sendmsg_locked: EALREADY connecting, EISCONN connected (the

@@ -129,6 +129,12 @@ enum shim_kind {
 #define SHIM_F_NOTICED 0x80000
 /* Stream with TCP_INQ on: recvmsg adds TCP_CM_INQ (shim_stream_put_inq); accept passes it on. */
 #define SHIM_F_INQ 0x100000
+/*
+ * Stream in repair mode (TCP_REPAIR on): sends and peeks are the host's
+ * (shim_repair.c). Every bit is taken, so it shares SHIM_F_PING's, which
+ * only ping sockets (SHIM_DGRAM) carry.
+ */
+#define SHIM_F_REPAIR SHIM_F_PING
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
@@ -530,6 +536,13 @@ int shim_loopback_accepted(int nfd, int flags);
  */
 int shim_request(int sockfd, uint64_t e, struct shim_req *req, struct shim_rep *rep, int *fd,
 		 struct shim_call *c);
+/* shim_repair.c: a stream's send in repair mode, to the queue TCP_REPAIR_QUEUE chose. */
+ssize_t shim_repair_send(int fd, uint64_t e, const struct msghdr *m, int flags);
+/*
+ * ... and its read: a peek (else EPERM) at the send queue, or *pair set
+ * when it is the receive queue's, which the caller peeks in the pair.
+ */
+ssize_t shim_repair_peek(int fd, uint64_t e, struct msghdr *m, int flags, bool *pair);
 /* shim_filter.c: socket filters, whose programs are in the caller's memory. */
 int shim_attach_filter(int fd, uint64_t e, const void *optval, struct shim_call *c);
 int shim_get_filter(int fd, uint64_t e, void *optval, socklen_t *optlen, struct shim_call *c);

@@ -451,9 +451,12 @@ static void shim_forget(int fd, uint64_t e, struct shim_call *c)
 	/*
 	 * A pair end's last close is seen by the host as a hang-up; a
 	 * listener (an AF_UNIX listener the host cannot watch) and a failed
-	 * socket (whose host end is gone) are not.
+	 * socket (whose host end is gone) are not. A stream in repair mode
+	 * goes at once, as the kernel's: its address and 4-tuple are free for
+	 * the socket that replaces it by the next request.
 	 */
-	if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_FAILED)) {
+	if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_FAILED) ||
+	    (shim_ent_kind(e) == SHIM_STREAM && (shim_ent_flags(e) & SHIM_F_REPAIR))) {
 		req.hdr.id = shim_ent_id(e);
 		shim_ctl_call(&req, NULL, NULL, -1);
 		shim_note(c, "SHIM_OP_CLOSE id %u", req.hdr.id);

@@ -961,7 +961,9 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 
 	bool unspec = req->connect.flags & SHIM_CONNECT_UNSPEC;
 
-	bool fill = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec;
+	/* A connect in repair mode is ESTABLISHED at once (no SYN): nothing to wait behind. */
+	bool fill = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec &&
+		    !(shim_ent_flags(e) & SHIM_F_REPAIR);
 
 	if (fill) {
 		filler = shim_fill(fd);
@@ -1431,6 +1433,11 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_NOTSENT_LOWAT &&
 	    shim_ent_kind(e) == SHIM_STREAM)
 		shim_lowat_pair(fd, e, *(int *)req.sockopt.optval);
+	/* Repair mode's sends and peeks are the host's (shim_repair.c). */
+	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_REPAIR &&
+	    shim_ent_kind(e) == SHIM_STREAM)
+		shim_fd_flags(fd, *(int *)req.sockopt.optval == TCP_REPAIR_ON ? SHIM_F_REPAIR : 0,
+			      *(int *)req.sockopt.optval == TCP_REPAIR_ON ? 0 : SHIM_F_REPAIR);
 	/* tcp_recvmsg's TCP_CM_INQ (shim_stream_put_inq). */
 	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_INQ)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_INQ : 0,

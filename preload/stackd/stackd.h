@@ -281,6 +281,12 @@ void stackd_reap_hungup(struct stackd *sd);
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);
 int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);
+/* Stack -> pair: what the stack received, as far as the pair takes it (*more: call again). */
+void stackd_stream_out(struct stackd_sock *ss, bool *more);
+/* stackd_repair.c: a stream in TCP repair mode (SHIM_SO_REPAIR_SEND, SHIM_SO_REPAIR_PEEK). */
+bool stackd_stream_repairing(const struct stackd_sock *ss);
+int stackd_repair_send(struct stackd_sock *ss, const struct shim_sockopt *o);
+int stackd_repair_peek(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);
 struct shim_errqueue;
 struct shim_errqueue_rep;
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket (SHIM_OP_ERRQUEUE); the reply's ret. */

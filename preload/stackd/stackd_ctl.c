@@ -479,9 +479,12 @@ static int stackd_op_shutdown(struct stackd_sock *ss, int how, struct shim_rep *
 	 * A stream's FIN must follow the bytes the application wrote before
 	 * shutdown(), which may still sit in the pair: the SHUT_WR part waits
 	 * for the pair to drain. The kernel answers 0 for a connected socket.
+	 * In repair mode the pair is not the send queue (stackd_repair.c): the
+	 * FIN is queued now, and "sent" as the data before it.
 	 */
 	if (ss->stream && ss->fd >= 0 && (how == SHUT_WR || how == SHUT_RDWR) &&
-	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT)) {
+	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT) &&
+	    !stackd_stream_repairing(ss)) {
 		r = 0;
 		if (how == SHUT_RDWR)
 			r = ss->sock->ops->shutdown(ss->sock, SHUT_RD);
@@ -540,6 +543,10 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		return stackd_stream_mark(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_SIZE && set)
 		return stackd_dgram_size(ss, o, rep);
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_REPAIR_SEND && set)
+		return stackd_repair_send(ss, o);
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_REPAIR_PEEK && !set)
+		return stackd_repair_peek(ss, o, rep);
 	/*
 	 * The pair's datagrams went first (stackd_dgram_sync): their stamps are
 	 * queued. The word says so, with no void report: the reply tells the
@@ -629,13 +636,15 @@ static int stackd_op_ioctl(struct stackd_sock *ss, const struct shim_req *req, s
  * CLOSE comes after the application closed its fd, so it proves nothing:
  * it only says when to look. Pairs learn it from EPOLLHUP; listeners and
  * zombies (whose host end is gone) by asking the kernel whether the
- * application's side still exists.
+ * application's side still exists, and so do streams in repair mode, which
+ * must be gone before the program's next request (the socket that
+ * replaces one binds its address and connects its 4-tuple at once).
  */
 static void stackd_op_close(struct stackd_sock *ss)
 {
 	struct stackd *sd = ss->sd;
 
-	if (!ss->listening && !ss->zombie)
+	if (!ss->listening && !ss->zombie && !stackd_stream_repairing(ss))
 		return;
 	if (stackd_app_held(ss))
 		return;

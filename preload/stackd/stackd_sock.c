@@ -782,7 +782,7 @@ static bool stackd_stream_held(struct stackd_sock *ss)
  * Stack -> pair. Writes what is queued in order; at the peer's FIN (nothing
  * left) the application gets EOF.
  */
-static void stackd_stream_out(struct stackd_sock *ss, bool *more)
+void stackd_stream_out(struct stackd_sock *ss, bool *more)
 {
 	struct stackd *sd = ss->sd;
 	struct socket *sock = ss->sock;
@@ -907,7 +907,13 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	struct sk_buff *segs[STACKD_SEND_IOV];
 	size_t round = 0;
 
-	while (ss->pair_readable && stackd_can_send(sk) && !ss->stack_wr_shut && !ss->pair_rd_eof) {
+	/*
+	 * In repair mode the program's sends come as requests (stackd_repair.c):
+	 * what the pair still holds waits for its end, so that no queue takes it
+	 * unasked.
+	 */
+	while (ss->pair_readable && stackd_can_send(sk) && !ss->stack_wr_shut && !ss->pair_rd_eof &&
+	       !stackd_stream_repairing(ss)) {
 		size_t want;
 		int space, nseg;
 		ssize_t n;
@@ -998,8 +1004,9 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 		}
 	}
 
+	/* In repair mode the close is silent (tcp_close): no FIN at the pair's end. */
 	if (ss->pend_off == ss->pend_len && !ss->stack_wr_shut && !ss->app_unread &&
-	    !stackd_app_aborted(ss) &&
+	    !stackd_app_aborted(ss) && !stackd_stream_repairing(ss) &&
 	    (ss->pair_rd_eof || (ss->shut_wr_pending && !ss->pair_readable))) {
 		if (stackd_can_send(sk)) {
 			stackd_enter(sd, NULL);
@@ -1014,9 +1021,9 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	 * has reached the stack (a connection that cannot send any more has
 	 * nothing to wait for).
 	 */
-	if (ss->pair_hup &&
-	    (!stackd_can_send(sk) || ss->stack_wr_shut || ss->app_unread ||
-	     stackd_app_aborted(ss) || (ss->pair_rd_eof && ss->pend_off == ss->pend_len))) {
+	if (ss->pair_hup && (!stackd_can_send(sk) || ss->stack_wr_shut || ss->app_unread ||
+			     stackd_stream_repairing(ss) || stackd_app_aborted(ss) ||
+			     (ss->pair_rd_eof && ss->pend_off == ss->pend_len))) {
 		if (!stackd_app_closed(ss)) {
 			ss->pair_hup = false;
 			stackd_trace(sd, "id %u: pair shut down both ways, app still holds it",

@@ -106,7 +106,7 @@ print("lowat default", s.getsockopt(TCP, LOWAT),
       [tryset(s, LOWAT, v) + str(s.getsockopt(TCP, LOWAT)) for v in (16384, 1, -1, 0)])
 print("saved_syn of a fresh socket", s.getsockopt(TCP, SAVED_SYN, 512))
 
-# TCP_REPAIR and its kin outside repair mode (root: turning it on is not compared).
+# TCP_REPAIR and its kin outside repair mode (in it: test_tcp_repair.sh).
 REPAIR, RQUEUE, QSEQ, ROPTS, RWIN = 19, 20, 21, 22, 29
 
 def tryget(s, opt, n=4):
