@@ -92,6 +92,7 @@
 	X(TCPOFODrop) \
 	X(TCPAbortOnData) \
 	X(TCPAbortOnTimeout) \
+	X(TCPAbortOnMemory) \
 	X(ListenOverflows) \
 	X(ListenDrops) \
 	X(TW) \
