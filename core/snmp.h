@@ -93,6 +93,7 @@
 	X(TCPAbortOnData) \
 	X(TCPAbortOnTimeout) \
 	X(TCPAbortOnMemory) \
+	X(TCPAbortOnLinger) \
 	X(ListenOverflows) \
 	X(ListenDrops) \
 	X(TW) \

@@ -887,10 +887,16 @@ void tcp_close(struct sock *sk, long timeout)
 	}
 	/* __tcp_close: an orphan from here on, counted before the check that counts it. */
 	tcp_orphan_count_inc(sk);
-	if (sk->sk_state == TCP_FIN_WAIT2)
+	if (sk->sk_state == TCP_FIN_WAIT2 && tcp_sk(sk)->linger2 < 0) {
+		/* TCP_LINGER2 below 0: no FIN_WAIT2 wait for an orphan, a RST instead. */
+		tcp_send_active_reset(sk);
+		__NET_INC_STATS(net, TCPAbortOnLinger);
+		tcp_done(sk);
+	} else if (sk->sk_state == TCP_FIN_WAIT2) {
 		tcp_time_wait(sk, TCP_FIN_WAIT2, tcp_fin_time(sk));
-	else
+	} else {
 		tcp_close_out_of_resources(sk);
+	}
 }
 
 int tcp_disconnect(struct sock *sk, int flags)

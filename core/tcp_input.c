@@ -2108,6 +2108,17 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		if (tp->snd_una == tp->write_seq) {
 			tcp_set_state(sk, TCP_FIN_WAIT2);
 			sk->sk_shutdown |= SEND_SHUTDOWN;
+			/*
+			 * An orphan with TCP_LINGER2 below 0 skips FIN_WAIT2: it
+			 * ends, and this ACK is answered with a RST (tcp_rcv_state_process).
+			 */
+			if (sock_flag(sk, SOCK_DEAD) && tp->linger2 < 0) {
+				tcp_v4_send_reset(net, sk, skb);
+				__NET_INC_STATS(net, TCPAbortOnData);
+				kfree_skb(skb);
+				tcp_done(sk);
+				return 0;
+			}
 			if (sock_flag(sk, SOCK_DEAD))
 				tcp_time_wait(sk, TCP_FIN_WAIT2, tcp_fin_time(sk));
 		}

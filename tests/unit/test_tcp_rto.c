@@ -491,3 +491,43 @@ Test(tcp_rto, orphan_timeout_past_tcp_max_orphans_resets)
 	cr_assert_eq(last_flags(0), 0x14, "a RST last: %#x", last_flags(0));
 	cr_assert_eq(net->tcp_orphan_count, 0);
 }
+
+/*
+ * TCP_LINGER2 below 0: an orphan does not wait in FIN_WAIT2. Closed
+ * there, it sends a RST (TCPAbortOnLinger); closed before, the ACK of its
+ * FIN is answered with a RST (TCPAbortOnData), as __tcp_close and
+ * tcp_rcv_state_process.
+ */
+Test(tcp_rto, linger2_below_zero_closes_fin_wait2_with_a_reset)
+{
+	const int opts[][2] = {{TCP_LINGER2, -1}};
+	struct net *net = &sc->ts->net[0];
+
+	new_socket(opts, 1);
+	establish();
+	cr_assert_eq(sock->ops->shutdown(sock, SHUT_WR), 0);
+	TCPSCRIPT_RUN(sc, {1, '>', {"F.", 1, 1, 0, 0, "*"}},
+		      {3, '<', {".", 1, 2, 0, 0, "nop,nop,TS val 5001 ecr 1"}});
+	cr_assert_eq(sock->sk->sk_state, TCP_FIN_WAIT2);
+	sock_release(sock);
+	sock = NULL;
+	TCPSCRIPT_RUN(sc, {3, '>', {"R.", 2, 1, 0, 0, "nop,nop,TS val now ecr 5001"}});
+	cr_assert_eq(net->mib.tcpext.TCPAbortOnLinger, 1);
+	cr_assert_eq(net->tcp_orphan_count, 0);
+}
+
+Test(tcp_rto, linger2_below_zero_answers_the_fin_ack_with_a_reset)
+{
+	const int opts[][2] = {{TCP_LINGER2, -1}};
+	struct net *net = &sc->ts->net[0];
+
+	new_socket(opts, 1);
+	establish();
+	sock_release(sock);
+	sock = NULL;
+	TCPSCRIPT_RUN(sc, {1, '>', {"F.", 1, 1, 0, 0, "*"}},
+		      {3, '<', {".", 1, 2, 0, 0, "nop,nop,TS val 5001 ecr 1"}},
+		      {3, '>', {"R", 2, 0, 0, 0, NULL}});
+	cr_assert_eq(net->mib.tcpext.TCPAbortOnData, 1);
+	cr_assert_eq(net->tcp_orphan_count, 0);
+}
