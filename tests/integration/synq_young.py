@@ -9,6 +9,8 @@
 #                                     SECONDS of its SYN, sorted
 import socket, struct, sys, time
 
+from raw_tcp import segment
+
 PORT, N, SPORT = 7400, 12, 41000
 
 
@@ -20,22 +22,10 @@ def listen(ready):
 	time.sleep(3600)
 
 
-def csum(data):
-	if len(data) % 2:
-		data += b"\0"
-	s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-	while s >> 16:
-		s = (s & 0xFFFF) + (s >> 16)
-	return ~s & 0xFFFF
-
-
 def syn(src, dst, sport):
 	# mss 1460, sackOK, TS, nop, wscale 7: as a kernel's SYN.
 	opts = struct.pack("!BBHBBBBIIBBBB", 2, 4, 1460, 4, 2, 8, 10, 1, 0, 1, 3, 3, 7)
-	hdr = struct.pack("!HHIIBBHHH", sport, PORT, 1000, 0, (5 + len(opts) // 4) << 4, 0x02, 64240, 0, 0)
-	pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(opts))
-	c = csum(pseudo + hdr + opts)
-	return hdr[:16] + struct.pack("!H", c) + hdr[18:] + opts
+	return segment(src, dst, sport, PORT, 1000, 0, 0x02, 64240, opts)
 
 
 def source_for(dst):

@@ -86,16 +86,28 @@ set_tcp_sysctls "$REF_NS" 1 1 1
 set_tcp_ecn "$TB_NS_SHIM" 2
 set_tcp_ecn "$REF_NS" 2
 
+# listeners PORT: the server under the stack and the reference's on PORT,
+# once both answer (the stack's first SYN-ACK answers the probe).
+listeners() {
+	testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" "$1" >"$TB_WORK/shim-server-$1.log" 2>&1 &
+	ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" "$1" >"$TB_WORK/ref-server-$1.log" 2>&1 &
+	testbed_wait_listen "$REF_NS" tcp "$1" 10 || tb_fail "the reference server on $1 did not start"
+	for _ in $(seq 1 100); do
+		testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" "$1" >/dev/null 2>&1 && return
+		sleep 0.1
+	done
+	tb_fail "the server on $1 under the shim is not reachable"
+}
+# peer_connects PORT WHAT: the peer's client to the stack, then to the reference.
+peer_connects() {
+	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" "$1" >>"$TB_WORK/peer-client.log" 2>&1 ||
+		tb_fail "peer -> stack on $1 ($2) failed"
+	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" "$1" >>"$TB_WORK/peer-client.log" 2>&1 ||
+		tb_fail "peer -> reference on $1 ($2) failed"
+}
+
 tb_say "server side: the peer connects to a listener under the stack and to the reference kernel"
-testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9001 >"$TB_WORK/shim-server.log" 2>&1 &
-ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" 9001 >"$TB_WORK/ref-server.log" 2>&1 &
-testbed_wait_listen "$REF_NS" tcp 9001 10 || tb_fail "the reference server did not start"
-ok=0
-for _ in $(seq 1 100); do
-	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9001 >/dev/null 2>&1 && ok=1 && break
-	sleep 0.1
-done
-[ $ok = 1 ] || tb_fail "the server under the shim is not reachable"
+listeners 9001
 variants="1,1,1 0,0,1 1,0,0 0,1,0 0,0,0 ecn"
 for v in $variants; do
 	ecn=2
@@ -103,10 +115,7 @@ for v in $variants; do
 	IFS=, read -r t s w <<<"$v"
 	set_tcp_sysctls "$TB_NS_PEER" "$t" "$s" "$w"
 	set_tcp_ecn "$TB_NS_PEER" "$ecn"
-	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9001 >>"$TB_WORK/peer-client.log" 2>&1 ||
-		tb_fail "peer ($v) -> stack failed"
-	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" 9001 >>"$TB_WORK/peer-client.log" 2>&1 ||
-		tb_fail "peer ($v) -> reference failed"
+	peer_connects 9001 "peer $v"
 done
 
 # The listener's own sysctls are read at each SYN, not at listen(): both
@@ -116,24 +125,13 @@ done
 tb_say "listener side: the stack's and the reference's own sysctls changed after listen()"
 set_tcp_sysctls "$TB_NS_PEER" 1 1 1
 set_tcp_ecn "$TB_NS_PEER" 2
-testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9003 >"$TB_WORK/shim-server3.log" 2>&1 &
-ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" 9003 >"$TB_WORK/ref-server3.log" 2>&1 &
-testbed_wait_listen "$REF_NS" tcp 9003 10 || tb_fail "the reference listener on 9003 did not start"
-ok=0
-for _ in $(seq 1 100); do
-	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9003 >/dev/null 2>&1 && ok=1 && break
-	sleep 0.1
-done
-[ $ok = 1 ] || tb_fail "the listener on 9003 under the shim is not reachable"
+listeners 9003
 listener_variants="0,1,1 1,0,0 0,0,1 1,1,1"
 for v in $listener_variants; do
 	IFS=, read -r t s w <<<"$v"
 	set_tcp_sysctls "$TB_NS_SHIM" "$t" "$s" "$w"
 	set_tcp_sysctls "$REF_NS" "$t" "$s" "$w"
-	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9003 >>"$TB_WORK/peer-client.log" 2>&1 ||
-		tb_fail "peer -> stack listener ($v after listen()) failed"
-	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" 9003 >>"$TB_WORK/peer-client.log" 2>&1 ||
-		tb_fail "peer -> reference listener ($v after listen()) failed"
+	peer_connects 9003 "listener $v after listen()"
 done
 
 # SYN cookies (tcp_syncookies = 2: every SYN), read by the stack at each
@@ -146,23 +144,12 @@ for ns in "$TB_NS_SHIM" "$REF_NS"; do
 done
 set_tcp_sysctls "$TB_NS_PEER" 1 1 1
 set_tcp_ecn "$TB_NS_PEER" 2
-testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9002 >"$TB_WORK/shim-server2.log" 2>&1 &
-ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" 9002 >"$TB_WORK/ref-server2.log" 2>&1 &
-testbed_wait_listen "$REF_NS" tcp 9002 10 || tb_fail "the reference cookie server did not start"
-ok=0
-for _ in $(seq 1 100); do
-	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9002 >/dev/null 2>&1 && ok=1 && break
-	sleep 0.1
-done
-[ $ok = 1 ] || tb_fail "the cookie server under the shim is not reachable"
+listeners 9002
 cookie_variants="1,1,1 0,1,1"
 for v in $cookie_variants; do
 	IFS=, read -r t s w <<<"$v"
 	set_tcp_sysctls "$TB_NS_PEER" "$t" "$s" "$w"
-	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9002 >>"$TB_WORK/peer-client.log" 2>&1 ||
-		tb_fail "peer ($v) -> stack with SYN cookies failed"
-	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" 9002 >>"$TB_WORK/peer-client.log" 2>&1 ||
-		tb_fail "peer ($v) -> reference with SYN cookies failed"
+	peer_connects 9002 "peer $v, SYN cookies"
 done
 
 # The comparison: option bytes per segment, the timestamp values masked.

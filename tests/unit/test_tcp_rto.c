@@ -274,6 +274,29 @@ static void synacks_until(uint64_t at_ms, unsigned int *count, unsigned int n)
 }
 
 /*
+ * A listener on LISTEN_PORT with the given backlog (tcp_synack_retries 5)
+ * and n SYNs, one a millisecond from the script's ports on, each answered
+ * by a SYN-ACK and never acknowledged.
+ */
+static struct socket *listener_with_requests(int backlog, unsigned int n)
+{
+	struct socket *l = tcpscript_socket(sc);
+
+	sc->ts->net[0].sysctl.tcp_synack_retries = 5;
+	cr_assert_eq(twostack_bind(l, twostack_addr(0), LISTEN_PORT), 0);
+	cr_assert_eq(l->ops->listen(l, backlog), 0);
+	sc->stack_port = LISTEN_PORT;
+	for (unsigned int i = 0; i < n; i++) {
+		sc->peer_port = (uint16_t)(TCPSCRIPT_PEER_PORT + i);
+		TCPSCRIPT_RUN(
+			sc,
+			{i, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 5 ecr 0,nop,wscale 7"}},
+			{i, '>', {"S.", 0, 1, 0, 0, "*"}});
+	}
+	return l;
+}
+
+/*
  * A listener (backlog 16) gets 12 SYNs that are never acknowledged. All 12
  * are young until their first SYN-ACK timeout at 1 s; at the third, 7 s,
  * the queue (12 > 16 / 2) holds no young request, so the limit falls from
@@ -284,21 +307,9 @@ static void synacks_until(uint64_t at_ms, unsigned int *count, unsigned int n)
  */
 Test(tcp_rto, synack_retries_fall_for_a_queue_of_old_requests)
 {
+	struct socket *l = listener_with_requests(16, 12);
 	unsigned int count[12] = {0};
-	struct socket *l;
 
-	sc->ts->net[0].sysctl.tcp_synack_retries = 5;
-	l = tcpscript_socket(sc);
-	cr_assert_eq(twostack_bind(l, twostack_addr(0), LISTEN_PORT), 0);
-	cr_assert_eq(l->ops->listen(l, 16), 0);
-	sc->stack_port = LISTEN_PORT;
-	for (unsigned int i = 0; i < 12; i++) {
-		sc->peer_port = (uint16_t)(TCPSCRIPT_PEER_PORT + i);
-		TCPSCRIPT_RUN(
-			sc,
-			{i, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 5 ecr 0,nop,wscale 7"}},
-			{i, '>', {"S.", 0, 1, 0, 0, "*"}});
-	}
 	cr_assert_eq(tcp_sk(l->sk)->syn_young, 12);
 	synacks_until(6000, count, 12);
 	cr_assert_eq(tcp_sk(l->sk)->syn_young, 0, "young after their first timeout");
@@ -314,21 +325,9 @@ Test(tcp_rto, synack_retries_fall_for_a_queue_of_old_requests)
 /* With a backlog of 128 the same twelve keep tcp_synack_retries. */
 Test(tcp_rto, synack_retries_stay_for_a_queue_below_half)
 {
+	struct socket *l = listener_with_requests(128, 12);
 	unsigned int count[12] = {0};
-	struct socket *l;
 
-	sc->ts->net[0].sysctl.tcp_synack_retries = 5;
-	l = tcpscript_socket(sc);
-	cr_assert_eq(twostack_bind(l, twostack_addr(0), LISTEN_PORT), 0);
-	cr_assert_eq(l->ops->listen(l, 128), 0);
-	sc->stack_port = LISTEN_PORT;
-	for (unsigned int i = 0; i < 12; i++) {
-		sc->peer_port = (uint16_t)(TCPSCRIPT_PEER_PORT + i);
-		TCPSCRIPT_RUN(
-			sc,
-			{i, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 5 ecr 0,nop,wscale 7"}},
-			{i, '>', {"S.", 0, 1, 0, 0, "*"}});
-	}
 	synacks_until(8000, count, 12);
 	for (unsigned int i = 0; i < 12; i++)
 		cr_expect_eq(count[i], 3, "request %u: %u SYN-ACKs again by 8 s", i, count[i]);
