@@ -5,12 +5,11 @@
 # FIN with a RST. A kernel server on the peer reads to EOF and reports
 # whether a reset followed within 5 s (its socket's error), as a control a
 # client without the option too. argv: the peer's address, the peer's namespace.
-import errno, os, select, socket, subprocess, sys, time
-from sock_probe import wait_state
+import socket, sys
+from sock_probe import peer_server, wait_state
 
 TCP_FIN_WAIT2 = 5
 peer_addr, peer_ns = sys.argv[1], sys.argv[2]
-env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
 SCENARIOS = ("linger2 -1, closed in FIN_WAIT2", "linger2 -1, closed established", "linger2 default, closed established")
 
 SERVER = r"""
@@ -30,10 +29,7 @@ for _ in range(int(sys.argv[2])):
     print("  the peer saw: EOF, then %s" % (errno.errorcode[e] if e else "no reset within 5 s"), flush=True)
     c.close()
 """
-server = subprocess.Popen(["ip", "netns", "exec", peer_ns, sys.executable, "-c", SERVER,
-                           peer_addr, str(len(SCENARIOS))],
-                          stdout=subprocess.PIPE, env=env, text=True)
-port = int(server.stdout.readline())
+server, port = peer_server(peer_ns, SERVER, peer_addr, str(len(SCENARIOS)))
 
 for name in SCENARIOS:
     print(name)

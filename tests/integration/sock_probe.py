@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-# What the differential Python programs (fin_rst.py, reset_data.py) print
-# about a socket, the same way natively and under the shim.
-import errno, select, socket, time
+# What the differential Python programs (fin_rst.py, reset_data.py,
+# linger2_neg.py) print about a socket, the same way natively and under the
+# shim; and their kernel server on the peer.
+import errno, os, select, socket, subprocess, sys, time
 
 TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
 
@@ -37,3 +38,12 @@ def poll_bits(s):
 def so_error(s):
     e = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     return errno.errorcode.get(e, e)
+
+
+def peer_server(peer_ns, code, *args):
+    """The Python server code run in the peer's namespace with args, never
+    under the shim; returns the process and the port it printed first."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    p = subprocess.Popen(["ip", "netns", "exec", peer_ns, sys.executable, "-c", code, *args],
+                         stdout=subprocess.PIPE, env=env, text=True)
+    return p, int(p.stdout.readline())
