@@ -11,21 +11,16 @@ from sock_probe import TCP_CLOSE, TCP_CLOSE_WAIT, call, peer_server, poll_bits, 
 peer_addr, peer_ns = sys.argv[1], sys.argv[2]
 SCENARIOS = ("read first", "poll first", "SO_ERROR first", "write first")
 
-SERVER = r"""
-import socket, struct, sys
-l = socket.socket()
-l.bind((sys.argv[1], 0))
-l.listen(1)
-print(l.getsockname()[1], flush=True)
-for _ in range(int(sys.argv[2])):
-    c, _ = l.accept()
+SERVE = r"""
+import struct
+def serve(c):
     c.sendall(b"hello")
     c.shutdown(socket.SHUT_WR)
     c.recv(1)  # the client has our FIN: reset it now
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     c.close()
 """
-server, port = peer_server(peer_ns, SERVER, peer_addr, str(len(SCENARIOS)))
+server, port = peer_server(peer_ns, SERVE, peer_addr, len(SCENARIOS))
 
 for name in SCENARIOS:
     print(name)

@@ -12,14 +12,9 @@ TCP_FIN_WAIT2 = 5
 peer_addr, peer_ns = sys.argv[1], sys.argv[2]
 SCENARIOS = ("linger2 -1, closed in FIN_WAIT2", "linger2 -1, closed established", "linger2 default, closed established")
 
-SERVER = r"""
-import errno, select, socket, sys, time
-l = socket.socket()
-l.bind((sys.argv[1], 0))
-l.listen(1)
-print(l.getsockname()[1], flush=True)
-for _ in range(int(sys.argv[2])):
-    c, _ = l.accept()
+SERVE = r"""
+import errno, select
+def serve(c):
     while c.recv(100):
         pass
     p = select.poll()
@@ -29,7 +24,7 @@ for _ in range(int(sys.argv[2])):
     print("  the peer saw: EOF, then %s" % (errno.errorcode[e] if e else "no reset within 5 s"), flush=True)
     c.close()
 """
-server, port = peer_server(peer_ns, SERVER, peer_addr, str(len(SCENARIOS)))
+server, port = peer_server(peer_ns, SERVE, peer_addr, len(SCENARIOS))
 
 for name in SCENARIOS:
     print(name)

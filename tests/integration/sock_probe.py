@@ -40,10 +40,22 @@ def so_error(s):
     return errno.errorcode.get(e, e)
 
 
-def peer_server(peer_ns, code, *args):
-    """The Python server code run in the peer's namespace with args, never
-    under the shim; returns the process and the port it printed first."""
+PEER_SERVER_MAIN = r"""
+l = socket.socket()
+l.bind((sys.argv[1], 0))
+l.listen(1)
+print(l.getsockname()[1], flush=True)
+for _ in range(int(sys.argv[2])):
+    serve(l.accept()[0])
+"""
+
+
+def peer_server(peer_ns, serve, addr, count):
+    """A kernel server in the peer's namespace, never under the shim, on
+    addr: serve is Python code defining serve(c), called for each of count
+    connections in turn. Returns the process and its port."""
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
-    p = subprocess.Popen(["ip", "netns", "exec", peer_ns, sys.executable, "-c", code, *args],
+    code = "import socket, sys\n" + serve + PEER_SERVER_MAIN
+    p = subprocess.Popen(["ip", "netns", "exec", peer_ns, sys.executable, "-c", code, addr, str(count)],
                          stdout=subprocess.PIPE, env=env, text=True)
     return p, int(p.stdout.readline())
