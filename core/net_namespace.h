@@ -50,7 +50,7 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[25];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[27];	     /* what /proc said last, for refresh_tcp */
 	/*
 	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):
 	 * those read there that changed in the namespace since they were last
@@ -117,17 +117,25 @@ struct netns_sysctl {
 	 */
 	int tcp_orphan_retries, tcp_syn_linear_timeouts, tcp_thin_linear_timeouts;
 	int tcp_rto_min_us, tcp_rto_max_ms;
+	/*
+	 * net.ipv4.tcp_max_orphans (the kernel's is global, not per
+	 * namespace): past it, closing or timing out an orphan resets it
+	 * (tcp_out_of_resources); the stack counts its own orphans.
+	 */
+	int tcp_max_orphans;
 };
 
 /* Where the kernel reads a TCP sysctl: refresh_tcp's when (a mask). */
 enum {
 	TCP_SYSCTL_CREATE = 1 << 0,   /* tcp_init_sock: the congestion control */
 	TCP_SYSCTL_CONNECT = 1 << 1,  /* connect(): the SYN, its retries, the MSS */
-	TCP_SYSCTL_LISTEN = 1 << 2,   /* listen(): what SYNs to it and its SYN-ACKs use */
+	TCP_SYSCTL_LISTEN = 1 << 2,   /* listen() and each SYN to it: what the SYN-ACK uses */
 	TCP_SYSCTL_CONG = 1 << 3,     /* setsockopt(TCP_CONGESTION): the allowed list */
 	TCP_SYSCTL_FASTOPEN = 1 << 4, /* a Fast Open send or TCP_FASTOPEN_CONNECT */
 	TCP_SYSCTL_RTO = 1 << 5,    /* a retransmission timeout: retry limits, F-RTO, black holes */
 	TCP_SYSCTL_SYNCNT = 1 << 6, /* getsockopt(TCP_SYNCNT): tcp_syn_retries */
+	TCP_SYSCTL_FIN = 1 << 7,    /* tcp_fin_time: close(), FIN_WAIT2, TCP_LINGER2 */
+	TCP_SYSCTL_ORPHAN = 1 << 8, /* tcp_check_oom: close(), an orphan's timeout */
 };
 
 static inline void tcp_sysctl_refresh(struct netns_sysctl *s, unsigned int when)
@@ -159,6 +167,8 @@ struct net {
 
 	struct timer_base timers;
 	struct net_mib mib;
+	/* TCP sockets closed by their owners and still alive (the kernel's tcp_orphan_count). */
+	unsigned int tcp_orphan_count;
 
 	uint32_t isn_secret[4]; /* for secure_tcp_seq(), filled from getrandom at init */
 	/*

@@ -92,6 +92,8 @@
 	X(TCPOFODrop) \
 	X(TCPAbortOnData) \
 	X(TCPAbortOnTimeout) \
+	X(TCPAbortOnMemory) \
+	X(TCPAbortOnLinger) \
 	X(ListenOverflows) \
 	X(ListenDrops) \
 	X(TW) \

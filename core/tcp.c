@@ -99,6 +99,7 @@ void tcp_set_state(struct sock *sk, int state)
 	if (state == TCP_CLOSE) {
 		if (oldstate == TCP_CLOSE_WAIT || oldstate == TCP_ESTABLISHED)
 			__TCP_INC_STATS(net, EstabResets);
+		tcp_orphan_count_dec(sk); /* inet_csk_destroy_sock follows */
 		inet_unhash(sk);
 		if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
 			inet_put_port(sk);
@@ -106,6 +107,19 @@ void tcp_set_state(struct sock *sk, int state)
 	sk->sk_state = (unsigned char)state;
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk->sk_state_change(sk);
+}
+
+void reqsk_queue_added(struct tcp_sock *parent)
+{
+	parent->syn_qlen++;
+	parent->syn_young++;
+}
+
+void reqsk_queue_removed(struct tcp_sock *parent, const struct tcp_sock *child)
+{
+	parent->syn_qlen--;
+	if (!child->retransmits)
+		parent->syn_young--;
 }
 
 void inet_csk_unlink_child(struct sock *child)
@@ -116,7 +130,7 @@ void inet_csk_unlink_child(struct sock *child)
 	if (!parent)
 		return;
 	if (child->sk_state == TCP_SYN_RECV && !tp->fastopen_child)
-		parent->syn_qlen--;
+		reqsk_queue_removed(parent, tp);
 	else
 		parent->inet.sk.sk_ack_backlog--;
 	tcp_fastopen_child_done(child);
@@ -880,11 +894,19 @@ void tcp_close(struct sock *sk, long timeout)
 		tcp_send_fin(sk);
 	if (sk->sk_state == TCP_CLOSE) {
 		tcp_done(sk);
+		return;
+	}
+	/* __tcp_close: an orphan from here on, counted before the check that counts it. */
+	tcp_orphan_count_inc(sk);
+	if (sk->sk_state == TCP_FIN_WAIT2 && tcp_sk(sk)->linger2 < 0) {
+		/* TCP_LINGER2 below 0: no FIN_WAIT2 wait for an orphan, a RST instead. */
+		tcp_send_active_reset(sk);
+		__NET_INC_STATS(net, TCPAbortOnLinger);
+		tcp_done(sk);
 	} else if (sk->sk_state == TCP_FIN_WAIT2) {
-		struct tcp_sock *tp = tcp_sk(sk);
-		int t = tp->linger2 ? tp->linger2 : net->sysctl.tcp_fin_timeout;
-
-		tcp_time_wait(sk, TCP_FIN_WAIT2, (uint64_t)t * NSEC_PER_SEC);
+		tcp_time_wait(sk, TCP_FIN_WAIT2, tcp_fin_time(sk));
+	} else {
+		tcp_close_out_of_resources(sk);
 	}
 }
 
@@ -970,11 +992,12 @@ int inet_csk_listen_start(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	int err;
 
-	/* The kernel reads these at each SYN to the listener; here at listen(). */
+	/* tcp_fastopen's bit for Fast Open without the option (inet_listen); each SYN reads the
+	 * rest. */
 	tcp_sysctl_refresh(&sock_net(sk)->sysctl, TCP_SYSCTL_LISTEN);
 	INIT_LIST_HEAD(&tp->syn_queue);
 	INIT_LIST_HEAD(&tp->accept_queue);
-	tp->syn_qlen = 0;
+	tp->syn_qlen = tp->syn_young = 0;
 	sk->sk_ack_backlog = 0;
 	/* net.ipv4.tcp_fastopen 0x400: Fast Open without TCP_FASTOPEN (inet_listen). */
 	tcp_fastopen_listen(sk, (int)sk->sk_max_ack_backlog);
@@ -1412,6 +1435,7 @@ int tcp_getsockopt(struct sock *sk, int level, int optname, void *optval, int *o
 		val = tp->syn_retries ? tp->syn_retries : net->sysctl.tcp_syn_retries;
 		break;
 	case TCP_LINGER2:
+		tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_FIN);
 		val = tp->linger2;
 		if (val >= 0)
 			val = val ? val : net->sysctl.tcp_fin_timeout;

@@ -458,6 +458,8 @@ struct tcp_sock {
 	struct list_head syn_queue;    /* children in SYN_RECV */
 	struct list_head accept_queue; /* children past SYN_RECV (CLOSE too), not accepted */
 	unsigned int syn_qlen;
+	/* Of those, the ones whose SYN-ACK has not timed out yet (the request queue's young). */
+	unsigned int syn_young;
 	uint64_t last_synq_overflow; /* a listener: when it last answered with a SYN cookie */
 
 	/* Statistics for TCP_INFO. */
@@ -492,6 +494,7 @@ struct tcp_sock {
 	uint8_t fastopen_connect : 1;	/* TCP_FASTOPEN_CONNECT */
 	uint8_t fastopen_no_cookie : 1; /* TCP_FASTOPEN_NO_COOKIE */
 	uint8_t fastopen_child : 1;	/* a passive Fast Open child counted in fastopen_qlen */
+	uint8_t orphan_counted : 1;	/* closed by its owner, counted in tcp_orphan_count */
 	uint8_t fastopen_passive : 1;	/* ... not past its handshake: it may send (fastopen_rsk) */
 	uint8_t fastopen_client_fail;	/* TFO_* of tcpi_fastopen_client_fail */
 
@@ -633,6 +636,9 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 				 uint32_t irs);
 /* Leaves the listener's SYN or accept queue (accept, embryo's end, listener's close). */
 void inet_csk_unlink_child(struct sock *child);
+/* A child enters or leaves its listener's SYN queue (young until its first timeout). */
+void reqsk_queue_added(struct tcp_sock *parent);
+void reqsk_queue_removed(struct tcp_sock *parent, const struct tcp_sock *child);
 /*
  * Answers skb (a segment for no socket or a bad one) with a RST as RFC 9293
  * says, signed with sk's TCP-MD5 key for the sender if it holds one.
@@ -994,6 +1000,13 @@ void tcp_reset_keepalive_timer(struct sock *sk, uint64_t len);
 /* Holds an ACK back for out-of-order data (SACK compression), at most the delay. */
 void tcp_compressed_ack_arm(struct sock *sk, uint64_t delay);
 void tcp_time_wait(struct sock *sk, int state, uint64_t timeo);
+/* How long an orphan stays in FIN_WAIT2, tcp_fin_timeout read now (tcp_fin_time). */
+uint64_t tcp_fin_time(const struct sock *sk);
+/* close() found too many orphans (tcp_check_oom): true if it reset and ended sk. */
+bool tcp_close_out_of_resources(struct sock *sk);
+/* The owner closed sk, which lives on (tcp_orphan_count), or it no longer does. */
+void tcp_orphan_count_inc(struct sock *sk);
+void tcp_orphan_count_dec(struct sock *sk);
 uint64_t keepalive_time_when(const struct tcp_sock *tp);
 uint64_t keepalive_intvl_when(const struct tcp_sock *tp);
 int keepalive_probes(const struct tcp_sock *tp);

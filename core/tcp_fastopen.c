@@ -551,7 +551,7 @@ static void tcp_fastopen_adopt(struct sock *parent, struct sock *child, const st
 	}
 	tp->rcv_wup = tp->rcv_nxt;
 	list_del_init(&tp->accept_node);
-	ptp->syn_qlen--;
+	reqsk_queue_removed(ptp, tp);
 	list_add_tail(&tp->accept_node, &ptp->accept_queue);
 	parent->sk_ack_backlog++;
 	__TCP_INC_STATS(sock_net(parent), PassiveOpens);

@@ -1978,7 +1978,7 @@ void tcp_synrecv_established(struct sock *sk)
 		struct sock *psk = &parent->inet.sk;
 
 		list_del_init(&tp->accept_node);
-		parent->syn_qlen--;
+		reqsk_queue_removed(parent, tp);
 		list_add_tail(&tp->accept_node, &parent->accept_queue);
 		psk->sk_ack_backlog++;
 		__TCP_INC_STATS(net, PassiveOpens);
@@ -2108,11 +2108,19 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		if (tp->snd_una == tp->write_seq) {
 			tcp_set_state(sk, TCP_FIN_WAIT2);
 			sk->sk_shutdown |= SEND_SHUTDOWN;
-			if (sock_flag(sk, SOCK_DEAD)) {
-				int t = tp->linger2 ? tp->linger2 : net->sysctl.tcp_fin_timeout;
-
-				tcp_time_wait(sk, TCP_FIN_WAIT2, (uint64_t)t * NSEC_PER_SEC);
+			/*
+			 * An orphan with TCP_LINGER2 below 0 skips FIN_WAIT2: it
+			 * ends, and this ACK is answered with a RST (tcp_rcv_state_process).
+			 */
+			if (sock_flag(sk, SOCK_DEAD) && tp->linger2 < 0) {
+				tcp_v4_send_reset(net, sk, skb);
+				__NET_INC_STATS(net, TCPAbortOnData);
+				kfree_skb(skb);
+				tcp_done(sk);
+				return 0;
 			}
+			if (sock_flag(sk, SOCK_DEAD))
+				tcp_time_wait(sk, TCP_FIN_WAIT2, tcp_fin_time(sk));
 		}
 		break;
 	case TCP_CLOSING:
@@ -2202,13 +2210,20 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
-	int syncookies = net->sysctl.tcp_syncookies;
 	bool want_cookie = false;
+	int syncookies;
 
 	if (th->rst) {
 		kfree_skb(skb);
 		return 0;
 	}
+	/*
+	 * tcp_conn_request and cookie_v4_check read tcp_syncookies,
+	 * tcp_max_syn_backlog and what the SYN-ACK and the child take
+	 * (timestamps, SACK, window scaling, ECN, Fast Open) at each segment.
+	 */
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_LISTEN);
+	syncookies = net->sysctl.tcp_syncookies;
 	if (th->ack) {
 		struct sock *child = th->syn || !syncookies ? sk : cookie_v4_check(sk, skb);
 

@@ -348,7 +348,7 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	}
 	tp->parent = ptp;
 	list_add_tail(&tp->accept_node, &ptp->syn_queue);
-	ptp->syn_qlen++;
+	reqsk_queue_added(ptp);
 	return sk;
 }
 

@@ -25,8 +25,8 @@
  * a SYN-ACK after a count (reqsk_timer_handler). The timer never sleeps
  * past the user timeout (tcp_clamp_rto_to_user_timeout).
  *
- * What this is not: no giving up for memory or orphan counts
- * (tcp_out_of_resources): the stack has no global memory pressure.
+ * An orphan also ends when there are more than tcp_max_orphans
+ * (tcp_out_of_resources); the stack has no global memory pressure.
  */
 #include <errno.h>
 
@@ -239,6 +239,127 @@ static bool tcp_orphaned(const struct sock *sk)
 	return sock_flag(sk, SOCK_DEAD) && !tcp_sk(sk)->parent;
 }
 
+/*
+ * The kernel counts a socket from its close() until it is destroyed or
+ * replaced by a timewait sock (__tcp_close, inet_csk_destroy_sock,
+ * tcp_time_wait); so does the stack, whose TIME_WAIT is a full socket.
+ */
+void tcp_orphan_count_inc(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->orphan_counted)
+		return;
+	tp->orphan_counted = 1;
+	sock_net(sk)->tcp_orphan_count++;
+}
+
+void tcp_orphan_count_dec(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->orphan_counted)
+		return;
+	tp->orphan_counted = 0;
+	sock_net(sk)->tcp_orphan_count--;
+}
+
+/*
+ * tcp_too_many_orphans: the orphans, doubled per shift, beyond
+ * tcp_max_orphans (read now, as the kernel reads it). The kernel compares
+ * a count cached every 100 ms; the stack's own count is exact. There is
+ * no memory rule (tcp_out_of_memory): the stack has no tcp_mem pool.
+ */
+static bool tcp_check_oom(struct sock *sk, int shift)
+{
+	struct net *net = sock_net(sk);
+
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_ORPHAN);
+	return ((uint64_t)net->tcp_orphan_count << shift) >
+	       (uint64_t)(uint32_t)net->sysctl.tcp_max_orphans;
+}
+
+/*
+ * An orphan's timeout when resources run short (tcp_out_of_resources):
+ * one that sent nothing for two RTO ceilings, or one not to be reset, or
+ * one an ICMP error made dubious counts double; beyond the limit it ends,
+ * with a RST if it sent within TIME_WAIT's length or the window is closed
+ * with nothing in flight (TCPAbortOnMemory).
+ */
+static bool tcp_out_of_resources(struct sock *sk, bool do_reset)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t now = sock_net(sk)->now;
+	int shift = 0;
+
+	if (now - tp->lsndtime > 2 * tp->rto_max || !do_reset)
+		shift++;
+	if (sk->sk_err_soft)
+		shift++;
+	if (!tcp_check_oom(sk, shift))
+		return false;
+	if (now - tp->lsndtime <= TCP_TIMEWAIT_LEN || (!tp->snd_wnd && !tp->packets_out))
+		do_reset = true;
+	if (do_reset)
+		tcp_send_active_reset(sk);
+	__NET_INC_STATS(sock_net(sk), TCPAbortOnMemory);
+	tcp_done(sk); /* frees the orphan */
+	return true;
+}
+
+/*
+ * __tcp_close's last check, the socket counted: too many orphans end it
+ * with a RST at once (TCPAbortOnMemory).
+ */
+bool tcp_close_out_of_resources(struct sock *sk)
+{
+	if (!tcp_check_oom(sk, 0))
+		return false;
+	tcp_send_active_reset(sk);
+	__NET_INC_STATS(sock_net(sk), TCPAbortOnMemory);
+	tcp_done(sk);
+	return true;
+}
+
+/*
+ * How long an orphan stays in FIN_WAIT2 (tcp_fin_time): TCP_LINGER2, else
+ * tcp_fin_timeout as the namespace has it now; never less than three and
+ * a half RTOs.
+ */
+uint64_t tcp_fin_time(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	struct netns_sysctl *s = &sock_net(sk)->sysctl;
+	uint64_t fin_timeout, floor = (tp->rto << 2) - (tp->rto >> 1);
+
+	tcp_sysctl_refresh(s, TCP_SYSCTL_FIN);
+	fin_timeout = (uint64_t)(tp->linger2 ? tp->linger2 : s->tcp_fin_timeout) * NSEC_PER_SEC;
+	return fin_timeout < floor ? floor : fin_timeout;
+}
+
+/*
+ * The SYN-ACK's retry limit (reqsk_timer_handler): the listener's
+ * TCP_SYNCNT or tcp_synack_retries; while its SYN queue is over half the
+ * backlog (at least 8), halved young requests lower it, down to 2, so old
+ * requests that clog the queue give way to young ones.
+ */
+static int syn_ack_retries(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk), *parent = tp->parent;
+	int max = tp->syn_retries ? tp->syn_retries : sock_net(sk)->sysctl.tcp_synack_retries;
+	unsigned int qlen, backlog, young;
+
+	if (!parent || tp->fastopen_child)
+		return max;
+	qlen = parent->syn_qlen;
+	backlog = parent->inet.sk.sk_max_ack_backlog;
+	if ((qlen << 1) <= (backlog > 8 ? backlog : 8))
+		return max;
+	for (young = parent->syn_young << 1; max > 2 && qlen >= young; young <<= 1)
+		max--;
+	return max;
+}
+
 /* Returns true when the retry limit is reached and the connection was ended. */
 static bool tcp_write_timeout(struct sock *sk)
 {
@@ -249,13 +370,11 @@ static bool tcp_write_timeout(struct sock *sk)
 
 	if (sk->sk_state == TCP_SYN_RECV) {
 		/*
-		 * reqsk_timer_handler, syn_ack_recalc: a count, the listener's
-		 * TCP_SYNCNT or tcp_synack_retries (one more for a Fast Open
-		 * child, tcp_fastopen_synack_timer); a deferred child whose
-		 * bare ACK came lives out its deferral.
+		 * reqsk_timer_handler, syn_ack_recalc: a count (one more for a
+		 * Fast Open child without TCP_SYNCNT, tcp_fastopen_synack_timer);
+		 * a deferred child whose bare ACK came lives out its deferral.
 		 */
-		retry_until = tp->syn_retries ? tp->syn_retries
-					      : net->sysctl.tcp_synack_retries + tp->fastopen_child;
+		retry_until = syn_ack_retries(sk) + (!tp->syn_retries && tp->fastopen_child);
 		expired = tp->retransmits >= retry_until &&
 			  !(tp->defer_acked && tp->parent &&
 			    tp->retransmits < tp->parent->defer_accept);
@@ -267,8 +386,15 @@ static bool tcp_write_timeout(struct sock *sk)
 	} else {
 		tcp_mtu_probing(sk); /* black-hole detection after tcp_retries1 */
 		retry_until = net->sysctl.tcp_retries2;
-		if (tcp_orphaned(sk))
-			retry_until = tcp_orphan_retries(sk, tp->rto < tp->rto_max);
+		if (tcp_orphaned(sk)) {
+			bool alive = tp->rto < tp->rto_max;
+
+			retry_until = tcp_orphan_retries(sk, alive);
+			if (tcp_out_of_resources(
+				    sk, alive || !retransmits_timed_out(
+							 sk, (unsigned int)retry_until, 0)))
+				return true;
+		}
 		expired = retransmits_timed_out(sk, (unsigned int)retry_until,
 						(uint64_t)tp->user_timeout * NSEC_PER_MSEC);
 	}
@@ -354,34 +480,28 @@ static void tcp_timeout_mark_lost(struct sock *sk)
 }
 
 /*
- * RTO expiry (tcp_retransmit_timer): what is in flight is presumed lost
- * (tcp_timeout_mark_lost), the window collapses to what is still in flight
- * plus one segment (RFC 5681 3.1 once nothing is) and the head goes again;
- * the timeout doubles (RFC 6298 5.5).
+ * A timeout counts (icsk_retransmits); a request's first one makes it no
+ * longer young (reqsk_timer_handler's num_timeout).
  */
-static void tcp_retransmit_timer(struct sock *sk)
+static void tcp_count_timeout(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->retransmits && sk->sk_state == TCP_SYN_RECV && tp->parent && !tp->fastopen_child)
+		tp->parent->syn_young--;
+	tp->retransmits++;
+}
+
+/*
+ * tcp_enter_loss: what is in flight is presumed lost
+ * (tcp_timeout_mark_lost) and the window collapses to what is still in
+ * flight plus one segment (RFC 5681 3.1 once nothing is).
+ */
+static void tcp_enter_loss(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 
-	if (!tp->packets_out)
-		return;
-	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_RTO);
-	if (tcp_write_timeout(sk))
-		return;
-	/*
-	 * syn_ack_recalc: while TCP_DEFER_ACCEPT holds a child whose bare ACK
-	 * came, the SYN-ACK is not repeated but for the deferral's last round,
-	 * which gives the peer's ACK (or data) one more chance.
-	 */
-	if (sk->sk_state == TCP_SYN_RECV && tp->defer_acked && tp->parent &&
-	    tp->retransmits + 1 < tp->parent->defer_accept) {
-		tp->retransmits++;
-		tcp_backoff_rto(sk);
-		tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
-		return;
-	}
-	__NET_INC_STATS(net, TCPTimeouts);
 	/*
 	 * F-RTO step 1 (RFC 5682 3.1, 3.2): test whether this timeout is
 	 * spurious unless it interrupts a recovery; a timeout repeating on the
@@ -391,12 +511,12 @@ static void tcp_retransmit_timer(struct sock *sk)
 		net->sysctl.tcp_frto && (tp->cong.ca_state < TCP_CA_Recovery || tp->retransmits);
 	tcp_timeout_mark_lost(sk);
 	/*
-	 * tcp_enter_loss: the congestion control's ssthresh once per window,
-	 * as the kernel: not again for a timeout inside a recovery (or ECN
-	 * reduction) whose window is not yet acknowledged, which keeps its
-	 * ssthresh and undo state; again for a timeout after the Loss state's
-	 * ACKs moved snd_una (retransmits back to 0). The congestion control
-	 * hears of every timeout (set_state).
+	 * The congestion control's ssthresh once per window, as the kernel:
+	 * not again for a timeout inside a recovery (or ECN reduction) whose
+	 * window is not yet acknowledged, which keeps its ssthresh and undo
+	 * state; again for a timeout after the Loss state's ACKs moved snd_una
+	 * (retransmits back to 0). The congestion control hears of every
+	 * timeout (set_state).
 	 */
 	if (tp->cong.ca_state <= TCP_CA_Disorder || !after(tp->cong.high_seq, tp->snd_una) ||
 	    (tp->cong.ca_state == TCP_CA_Loss && !tp->retransmits)) {
@@ -408,12 +528,83 @@ static void tcp_retransmit_timer(struct sock *sk)
 	}
 	tcp_set_ca_state(sk, TCP_CA_Loss);
 	tp->cong.high_seq = tp->snd_nxt;
-	tcp_ecn_queue_cwr(tp); /* tcp_enter_loss */
+	tcp_ecn_queue_cwr(tp);
 	/* What was spared is still in flight: room for the head's resend on top. */
 	tp->cong.snd_cwnd = tcp_packets_in_flight(tp) + 1;
 	tp->cong.snd_cwnd_cnt = 0;
 	tp->dup_acks = 0;
+}
+
+/*
+ * Whether probing a zero window with the data in flight has gone on too
+ * long (tcp_rtx_probe0_timed_out): not while the peer answered within two
+ * RTO ceilings (or TCP_USER_TIMEOUT if less), and never past
+ * TCP_USER_TIMEOUT of retransmitting; rtx_delta is how long that has been.
+ */
+static bool tcp_rtx_probe0_timed_out(const struct sock *sk, uint64_t rtx_delta)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t user_timeout = (uint64_t)tp->user_timeout * NSEC_PER_MSEC;
+	uint64_t timeout = 2 * tp->rto_max;
+
+	if (user_timeout) {
+		if (rtx_delta > user_timeout)
+			return true;
+		if (tcp_rto_jiffies(user_timeout) < timeout)
+			timeout = tcp_rto_jiffies(user_timeout);
+	}
+	if (sock_net(sk)->now - tp->rcv_tstamp <= timeout)
+		return false;
+	return rtx_delta > timeout;
+}
+
+/*
+ * RTO expiry (tcp_retransmit_timer): the loss state (tcp_enter_loss) and
+ * the head goes again; the timeout doubles (RFC 6298 5.5). While the peer
+ * keeps its window at zero, the retransmissions are its zero-window probes:
+ * no retry limit, only tcp_rtx_probe0_timed_out's, and the timeout not
+ * counted (an orphan is not spared).
+ */
+static void tcp_retransmit_timer(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+	if (!tp->packets_out || !head)
+		return;
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_RTO);
 	tp->tlp_high_seq = 0;
+	if (!tp->snd_wnd && !sock_flag(sk, SOCK_DEAD) &&
+	    !((1 << sk->sk_state) & ((1 << TCP_SYN_SENT) | (1 << TCP_SYN_RECV)))) {
+		uint64_t since = tp->retrans_stamp ? tp->retrans_stamp : TCP_SKB_CB(head)->when;
+
+		if (tcp_rtx_probe0_timed_out(sk, net->now - since)) {
+			tcp_write_err(sk);
+			return;
+		}
+		tcp_enter_loss(sk);
+		tcp_retransmit_skb(sk, head);
+		tcp_backoff_rto(sk);
+		tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tcp_clamp_rto_to_user_timeout(sk));
+		return;
+	}
+	if (tcp_write_timeout(sk))
+		return;
+	/*
+	 * syn_ack_recalc: while TCP_DEFER_ACCEPT holds a child whose bare ACK
+	 * came, the SYN-ACK is not repeated but for the deferral's last round,
+	 * which gives the peer's ACK (or data) one more chance.
+	 */
+	if (sk->sk_state == TCP_SYN_RECV && tp->defer_acked && tp->parent &&
+	    tp->retransmits + 1 < tp->parent->defer_accept) {
+		tcp_count_timeout(sk);
+		tcp_backoff_rto(sk);
+		tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
+		return;
+	}
+	__NET_INC_STATS(net, TCPTimeouts);
+	tcp_enter_loss(sk);
 	/*
 	 * The head goes again, as the kernel's tcp_retransmit_skb of the rtx
 	 * queue's head: also when it is a loss probe's resend, which the
@@ -424,9 +615,9 @@ static void tcp_retransmit_timer(struct sock *sk)
 		tp->total_rto_recoveries++;
 		tp->rto_stamp = net->now;
 	}
-	tp->retransmits++;
+	tcp_count_timeout(sk);
 	tp->total_rto++;
-	tcp_retransmit_skb(sk, skb_peek(&sk->sk_write_queue));
+	tcp_retransmit_skb(sk, head);
 	tcp_backoff_rto(sk);
 	tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tcp_clamp_rto_to_user_timeout(sk));
 }
@@ -466,6 +657,8 @@ static void tcp_probe_timer(struct sock *sk)
 			tcp_write_err(sk);
 			return;
 		}
+		if (tcp_out_of_resources(sk, true))
+			return;
 	}
 	if (tp->probes_out >= max_probes) {
 		tcp_write_err(sk);
@@ -656,6 +849,8 @@ void tcp_time_wait(struct sock *sk, int state, uint64_t timeo)
 	tp->ack.pending = 0;
 	if (state == TCP_TIME_WAIT && sk->sk_state != TCP_TIME_WAIT)
 		tp->tw_entry_stamp = sock_net(sk)->now;
+	/* The kernel's timewait sock replaces the orphan (tcp_time_wait). */
+	tcp_orphan_count_dec(sk);
 	if (state != sk->sk_state)
 		tcp_set_state(sk, state);
 	tcp_reset_keepalive_timer(sk, timeo);

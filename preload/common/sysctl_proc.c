@@ -9,7 +9,7 @@
  *
  * What this is not: no writes, and no re-reading but for the TCP sysctls
  * read again where the kernel reads them (the refresh_tcp hook: at
- * socket(), connect(), listen(), a timeout) and the port sysctls a port
+ * socket(), connect(), listen() and each SYN, close(), a timeout) and the port sysctls a port
  * search reads again (refresh_ports); the rest keep the values the stack
  * started with (re-reading would be a system call on a hot path).
  */
@@ -84,10 +84,11 @@ static void read_triple(const char *name, int dst[3])
 /*
  * The TCP sysctls read again where the kernel reads them (refresh_tcp's
  * when, TCP_SYSCTL_*), each only there: socket() reads the congestion
- * control alone, connect() what the SYN and the MSS take, listen() what
- * SYNs to the listener take (the kernel reads those at each SYN), a
- * timeout the retry limits, F-RTO and the black-hole search, a Fast Open
- * send tcp_fastopen. Those the kernel reads on a hot path
+ * control alone, connect() what the SYN and the MSS take, listen() and
+ * each SYN to a listener what the SYN-ACK and the child take, a timeout
+ * the retry limits, F-RTO and the black-hole search, a Fast Open send
+ * tcp_fastopen, close() tcp_fin_timeout and tcp_max_orphans. Those the
+ * kernel reads on a hot path
  * (tcp_notsent_lowat, tcp_dsack, tcp_min_snd_mss) are read at connect()
  * and listen(). tcp_live_read keeps the last value read of each
  * integer; the last three are strings (the congestion control, the allowed
@@ -143,9 +144,15 @@ static const struct {
 	 TCP_SYSCTL_CREATE},
 	{"net/ipv4/tcp_rto_max_ms", offsetof(struct netns_sysctl, tcp_rto_max_ms),
 	 TCP_SYSCTL_CREATE},
-	/* The kernel reads it at close and getsockopt(TCP_LINGER2): here at socket(). */
+	/* tcp_fin_time: at close(), when an orphan reaches FIN_WAIT2, getsockopt(TCP_LINGER2). */
 	{"net/ipv4/tcp_fin_timeout", offsetof(struct netns_sysctl, tcp_fin_timeout),
-	 TCP_SYSCTL_CREATE},
+	 TCP_SYSCTL_FIN},
+	/* tcp_conn_request: at each SYN to a listener. */
+	{"net/ipv4/tcp_max_syn_backlog", offsetof(struct netns_sysctl, tcp_max_syn_backlog),
+	 TCP_SYSCTL_LISTEN},
+	/* tcp_too_many_orphans: at close() and at an orphan's timeouts. */
+	{"net/ipv4/tcp_max_orphans", offsetof(struct netns_sysctl, tcp_max_orphans),
+	 TCP_SYSCTL_ORPHAN},
 	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control),
 	 TCP_SYSCTL_CREATE},
 	{"net/ipv4/tcp_allowed_congestion_control",
@@ -153,7 +160,7 @@ static const struct {
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
 	 TCP_SYSCTL_LISTEN | TCP_SYSCTL_FASTOPEN},
 };
-#define TCP_LIVE_INTS 25
+#define TCP_LIVE_INTS 27
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -425,6 +432,7 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_thin_linear_timeouts", &s->tcp_thin_linear_timeouts);
 	read_int("net/ipv4/tcp_rto_min_us", &s->tcp_rto_min_us);
 	read_int("net/ipv4/tcp_rto_max_ms", &s->tcp_rto_max_ms);
+	read_int("net/ipv4/tcp_max_orphans", &s->tcp_max_orphans);
 	for (size_t i = 0; i < TCP_LIVE_INTS; i++)
 		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);
 

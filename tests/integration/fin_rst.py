@@ -5,31 +5,22 @@
 # EOF (SOCK_DONE comes before sk_err), while SO_ERROR, poll and the next
 # write see the reset's EPIPE. test_fin_rst.sh runs this natively and under
 # the shim and compares. argv: the peer's address, the peer's namespace.
-import os, socket, struct, subprocess, sys
-from sock_probe import TCP_CLOSE, TCP_CLOSE_WAIT, call, poll_bits, so_error, wait_state
+import socket, struct, sys
+from sock_probe import TCP_CLOSE, TCP_CLOSE_WAIT, call, peer_server, poll_bits, so_error, wait_state
 
 peer_addr, peer_ns = sys.argv[1], sys.argv[2]
-env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
 SCENARIOS = ("read first", "poll first", "SO_ERROR first", "write first")
 
-SERVER = r"""
-import socket, struct, sys
-l = socket.socket()
-l.bind((sys.argv[1], 0))
-l.listen(1)
-print(l.getsockname()[1], flush=True)
-for _ in range(int(sys.argv[2])):
-    c, _ = l.accept()
+SERVE = r"""
+import struct
+def serve(c):
     c.sendall(b"hello")
     c.shutdown(socket.SHUT_WR)
     c.recv(1)  # the client has our FIN: reset it now
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     c.close()
 """
-server = subprocess.Popen(["ip", "netns", "exec", peer_ns, sys.executable, "-c", SERVER,
-                           peer_addr, str(len(SCENARIOS))],
-                          stdout=subprocess.PIPE, env=env, text=True)
-port = int(server.stdout.readline())
+server, port = peer_server(peer_ns, SERVE, peer_addr, len(SCENARIOS))
 
 for name in SCENARIOS:
     print(name)

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
-# What the differential Python programs (fin_rst.py, reset_data.py) print
-# about a socket, the same way natively and under the shim.
-import errno, select, socket, time
+# What the differential Python programs (fin_rst.py, reset_data.py,
+# linger2_neg.py) print about a socket, the same way natively and under the
+# shim; and their kernel server on the peer.
+import errno, os, select, socket, subprocess, sys, time
 
 TCP_CLOSE, TCP_CLOSE_WAIT = 7, 8
 
@@ -37,3 +38,24 @@ def poll_bits(s):
 def so_error(s):
     e = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     return errno.errorcode.get(e, e)
+
+
+PEER_SERVER_MAIN = r"""
+l = socket.socket()
+l.bind((sys.argv[1], 0))
+l.listen(1)
+print(l.getsockname()[1], flush=True)
+for _ in range(int(sys.argv[2])):
+    serve(l.accept()[0])
+"""
+
+
+def peer_server(peer_ns, serve, addr, count):
+    """A kernel server in the peer's namespace, never under the shim, on
+    addr: serve is Python code defining serve(c), called for each of count
+    connections in turn. Returns the process and its port."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    code = "import socket, sys\n" + serve + PEER_SERVER_MAIN
+    p = subprocess.Popen(["ip", "netns", "exec", peer_ns, sys.executable, "-c", code, addr, str(count)],
+                         stdout=subprocess.PIPE, env=env, text=True)
+    return p, int(p.stdout.readline())

@@ -14,6 +14,8 @@
 #           one on the reference kernel, with the peer's tcp_timestamps,
 #           tcp_sack and tcp_window_scaling in every combination, so each
 #           SYN-ACK answers exactly what its SYN offered;
+#   listener: the listening side's own tcp_timestamps, tcp_sack and
+#           tcp_window_scaling changed after listen(): read at each SYN;
 #   cookies: with tcp_syncookies=2 on both, the cookie SYN-ACKs compare
 #           too, and the kernel's connections through them work;
 #   ECN:    the TCP flags byte of SYNs, SYN-ACKs and handshake ACKs compares
@@ -84,16 +86,28 @@ set_tcp_sysctls "$REF_NS" 1 1 1
 set_tcp_ecn "$TB_NS_SHIM" 2
 set_tcp_ecn "$REF_NS" 2
 
+# listeners PORT: the server under the stack and the reference's on PORT,
+# once both answer (the stack's first SYN-ACK answers the probe).
+listeners() {
+	testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" "$1" >"$TB_WORK/shim-server-$1.log" 2>&1 &
+	ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" "$1" >"$TB_WORK/ref-server-$1.log" 2>&1 &
+	testbed_wait_listen "$REF_NS" tcp "$1" 10 || tb_fail "the reference server on $1 did not start"
+	for _ in $(seq 1 100); do
+		testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" "$1" >/dev/null 2>&1 && return
+		sleep 0.1
+	done
+	tb_fail "the server on $1 under the shim is not reachable"
+}
+# peer_connects PORT WHAT: the peer's client to the stack, then to the reference.
+peer_connects() {
+	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" "$1" >>"$TB_WORK/peer-client.log" 2>&1 ||
+		tb_fail "peer -> stack on $1 ($2) failed"
+	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" "$1" >>"$TB_WORK/peer-client.log" 2>&1 ||
+		tb_fail "peer -> reference on $1 ($2) failed"
+}
+
 tb_say "server side: the peer connects to a listener under the stack and to the reference kernel"
-testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9001 >"$TB_WORK/shim-server.log" 2>&1 &
-ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" 9001 >"$TB_WORK/ref-server.log" 2>&1 &
-testbed_wait_listen "$REF_NS" tcp 9001 10 || tb_fail "the reference server did not start"
-ok=0
-for _ in $(seq 1 100); do
-	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9001 >/dev/null 2>&1 && ok=1 && break
-	sleep 0.1
-done
-[ $ok = 1 ] || tb_fail "the server under the shim is not reachable"
+listeners 9001
 variants="1,1,1 0,0,1 1,0,0 0,1,0 0,0,0 ecn"
 for v in $variants; do
 	ecn=2
@@ -101,14 +115,27 @@ for v in $variants; do
 	IFS=, read -r t s w <<<"$v"
 	set_tcp_sysctls "$TB_NS_PEER" "$t" "$s" "$w"
 	set_tcp_ecn "$TB_NS_PEER" "$ecn"
-	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9001 >>"$TB_WORK/peer-client.log" 2>&1 ||
-		tb_fail "peer ($v) -> stack failed"
-	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" 9001 >>"$TB_WORK/peer-client.log" 2>&1 ||
-		tb_fail "peer ($v) -> reference failed"
+	peer_connects 9001 "peer $v"
 done
 
-# SYN cookies (tcp_syncookies = 2: every SYN), read by the stack when the
-# listener is created: the cookie SYN-ACK carries what the kernel's does
+# The listener's own sysctls are read at each SYN, not at listen(): both
+# listeners on 9003 start with 1,1,1, then their namespaces change and the
+# peer (1,1,1) connects; each SYN-ACK must offer what the listener side
+# allows now.
+tb_say "listener side: the stack's and the reference's own sysctls changed after listen()"
+set_tcp_sysctls "$TB_NS_PEER" 1 1 1
+set_tcp_ecn "$TB_NS_PEER" 2
+listeners 9003
+listener_variants="0,1,1 1,0,0 0,0,1 1,1,1"
+for v in $listener_variants; do
+	IFS=, read -r t s w <<<"$v"
+	set_tcp_sysctls "$TB_NS_SHIM" "$t" "$s" "$w"
+	set_tcp_sysctls "$REF_NS" "$t" "$s" "$w"
+	peer_connects 9003 "listener $v after listen()"
+done
+
+# SYN cookies (tcp_syncookies = 2: every SYN), read by the stack at each
+# SYN, as the kernel: the cookie SYN-ACK carries what the kernel's does
 # (window scale and SACK only with timestamps), and the kernel's ACK
 # echoing the cookie makes a working connection.
 tb_say "SYN cookies: listeners on both sides with tcp_syncookies=2"
@@ -117,23 +144,12 @@ for ns in "$TB_NS_SHIM" "$REF_NS"; do
 done
 set_tcp_sysctls "$TB_NS_PEER" 1 1 1
 set_tcp_ecn "$TB_NS_PEER" 2
-testbed_shim "$TB_PY" -c "$server" "$TB_SHIM_ADDR" 9002 >"$TB_WORK/shim-server2.log" 2>&1 &
-ip netns exec "$REF_NS" "$TB_PY" -c "$server" "$REF_ADDR" 9002 >"$TB_WORK/ref-server2.log" 2>&1 &
-testbed_wait_listen "$REF_NS" tcp 9002 10 || tb_fail "the reference cookie server did not start"
-ok=0
-for _ in $(seq 1 100); do
-	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9002 >/dev/null 2>&1 && ok=1 && break
-	sleep 0.1
-done
-[ $ok = 1 ] || tb_fail "the cookie server under the shim is not reachable"
+listeners 9002
 cookie_variants="1,1,1 0,1,1"
 for v in $cookie_variants; do
 	IFS=, read -r t s w <<<"$v"
 	set_tcp_sysctls "$TB_NS_PEER" "$t" "$s" "$w"
-	testbed_peer "$TB_PY" -c "$client" "$TB_SHIM_ADDR" 9002 >>"$TB_WORK/peer-client.log" 2>&1 ||
-		tb_fail "peer ($v) -> stack with SYN cookies failed"
-	testbed_peer "$TB_PY" -c "$client" "$REF_ADDR" 9002 >>"$TB_WORK/peer-client.log" 2>&1 ||
-		tb_fail "peer ($v) -> reference with SYN cookies failed"
+	peer_connects 9002 "peer $v, SYN cookies"
 done
 
 # The comparison: option bytes per segment, the timestamp values masked.
@@ -167,7 +183,7 @@ def masked(opts):
 def pick(path, addr):
     """Per connection to the peer: its first SYN and the ACK completing the
     handshake; and every SYN-ACK of the listeners, in order."""
-    syns, acks, synacks, cookies, conns, acked = [], [], [], [], [], set()
+    syns, acks, synacks, cookies, listeners, conns, acked = [], [], [], [], [], [], set()
     for src, sport, dport, flags, opts in segments(path):
         if src != addr:
             continue
@@ -181,13 +197,16 @@ def pick(path, addr):
             synacks.append((flags, opts))
         elif sport == 9002 and flags & 0x12 == 0x12:
             cookies.append((flags, opts))
-    return syns, acks, synacks, cookies
+        elif sport == 9003 and flags & 0x12 == 0x12:
+            listeners.append((flags, opts))
+    return syns, acks, synacks, cookies, listeners
 
 shim = pick(sys.argv[1], sys.argv[3])
 ref = pick(sys.argv[2], sys.argv[4])
 client_variants = sys.argv[5].split()
 cookie_variants = sys.argv[6].split()
-variants = sys.argv[7:]
+listener_variants = sys.argv[7].split()
+variants = sys.argv[8:]
 bad = 0
 def check(what, a, b):
     global bad
@@ -217,6 +236,15 @@ else:
     for i, v in enumerate(cookie_variants):
         n = len(cookie_variants)
         check('cookie SYN-ACK, peer ' + v, shim[3][-n + i], ref[3][-n + i])
+n = len(listener_variants)
+if len(shim[4]) < n + 1 or len(ref[4]) < n:
+    print('MISSING listener SYN-ACKs: stack %d reference %d' % (len(shim[4]), len(ref[4]))); bad = bad or 2
+else:
+    for i, v in enumerate(listener_variants):
+        check('SYN-ACK, listener changed to ' + v, shim[4][-n + i], ref[4][-n + i])
+    # Not vacuous: the first change took timestamps away from the SYN-ACK.
+    if bad != 2 and b'\x08\x0a' in shim[4][-n][1]:
+        print('the SYN-ACK after tcp_timestamps=0 carries a timestamp'); bad = 1
 # Not vacuous: with the defaults the SYN carries all four options in 20 bytes.
 if shim[0] and len(shim[0][0][1]) != 20:
     print('the SYN carries %d option bytes, not 20' % len(shim[0][0][1])); bad = 1
@@ -230,7 +258,7 @@ sys.exit(bad)
 EOF
 compare() {
 	"$TB_PY" "$TB_WORK/compare.py" "$TB_WORK/cap1.pcap" "$TB_WORK/cap2.pcap" "$TB_SHIM_ADDR" \
-		"$REF_ADDR" "$client_variants" "$cookie_variants" $variants >"$TB_WORK/compare.log" 2>&1
+		"$REF_ADDR" "$client_variants" "$cookie_variants" "$listener_variants" $variants >"$TB_WORK/compare.log" 2>&1
 }
 for _ in $(seq 1 100); do
 	compare
@@ -241,5 +269,5 @@ done
 testbed_ref_capture_stop
 cat "$TB_WORK/compare.log"
 [ $rc = 0 ] || tb_fail "option bytes differ from the kernel's (see above)"
-tb_say "ok: SYN and ACK (6 own sysctl variants, one stack host), SYN-ACK (6 peer variants) and cookie SYN-ACK flags and options equal the kernel's"
+tb_say "ok: SYN and ACK (6 own sysctl variants, one stack host), SYN-ACK (6 peer variants, 4 listener changes after listen()) and cookie SYN-ACK flags and options equal the kernel's"
 testbed_test_end

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # TCP sysctls are read where the kernel reads them, so a sysctl -w reaches
 # the next socket or connection of a stack host that is already running:
-# tcp_sysctls_live.py changes tcp_congestion_control between two socket()
+# tcp_sysctls_live.py changes tcp_fin_timeout after a socket() (its
+# TCP_LINGER2 reads the new value), tcp_congestion_control between two socket()
 # calls and tcp_syn_retries between two connections to ports where the
 # peer drops SYNs, natively and under the shim (one program, one host); the
 # outputs must be equal, and the SYNs each connection sent (counted on the
@@ -38,7 +39,8 @@ syns() {
 
 testbed_native_vs_shim "$(dirname "$0")/tcp_sysctls_live.py"
 for line in "made with A, then B set: True True" "the same two after A set again: True True a new one: True" \
-	"tcp_syn_retries 1 TCP_SYNCNT: 1" "tcp_syn_retries 2 connect to a port that drops SYNs: ETIMEDOUT"; do
+	"tcp_syn_retries 1 TCP_SYNCNT: 1" "tcp_syn_retries 2 connect to a port that drops SYNs: ETIMEDOUT" \
+	"tcp_fin_timeout 7 at socket(), 13 now: TCP_LINGER2 13"; do
 	grep -qxF "$line" "$TB_WORK/native" ||
 		tb_fail "the kernel did not behave as this test expects ($line): $(cat "$TB_WORK/native")"
 done

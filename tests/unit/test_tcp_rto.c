@@ -19,6 +19,9 @@
 #ifndef TCP_DELACK_MAX_US
 #define TCP_DELACK_MAX_US 46
 #endif
+#ifndef TCP_RTO_MAX_MS
+#define TCP_RTO_MAX_MS 44
+#endif
 
 static struct tcpscript *sc;
 static struct socket *sock;
@@ -247,4 +250,283 @@ Test(tcp_rto, delack_max_bounds_the_delayed_ack)
 	set_int(SOL_TCP, TCP_QUICKACK, 0);
 	TCPSCRIPT_RUN(sc, {10, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5001 ecr 1"}},
 		      {18, '>', {".", 1, 101, 0, 0, "*"}});
+}
+
+/* ---- tcp6: the SYN queue's young requests, zero windows with data out, orphans ---- */
+
+#define LISTEN_PORT 7200
+
+/*
+ * How many SYN-ACKs the stack sent again to each of n script ports (from
+ * TCPSCRIPT_PEER_PORT on) until at_ms (the first ones were expected).
+ */
+static void synacks_until(uint64_t at_ms, unsigned int *count, unsigned int n)
+{
+	(void)tcpscript_quiet_until(sc, at_ms);
+	for (; sc->next < sc->nout; sc->next++) {
+		const struct tcpscript_pkt *p = &sc->out[sc->next];
+		unsigned int i = p->dport - TCPSCRIPT_PEER_PORT;
+
+		if ((p->flags & 0x12) == 0x12 && i < n)
+			count[i]++;
+	}
+	sc->err[0] = 0;
+}
+
+/*
+ * A listener on LISTEN_PORT with the given backlog (tcp_synack_retries 5)
+ * and n SYNs, one a millisecond from the script's ports on, each answered
+ * by a SYN-ACK and never acknowledged.
+ */
+static struct socket *listener_with_requests(int backlog, unsigned int n)
+{
+	struct socket *l = tcpscript_socket(sc);
+
+	sc->ts->net[0].sysctl.tcp_synack_retries = 5;
+	cr_assert_eq(twostack_bind(l, twostack_addr(0), LISTEN_PORT), 0);
+	cr_assert_eq(l->ops->listen(l, backlog), 0);
+	sc->stack_port = LISTEN_PORT;
+	for (unsigned int i = 0; i < n; i++) {
+		sc->peer_port = (uint16_t)(TCPSCRIPT_PEER_PORT + i);
+		TCPSCRIPT_RUN(
+			sc,
+			{i, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 5 ecr 0,nop,wscale 7"}},
+			{i, '>', {"S.", 0, 1, 0, 0, "*"}});
+	}
+	return l;
+}
+
+/*
+ * A listener (backlog 16) gets 12 SYNs that are never acknowledged. All 12
+ * are young until their first SYN-ACK timeout at 1 s; at the third, 7 s,
+ * the queue (12 > 16 / 2) holds no young request, so the limit falls from
+ * tcp_synack_retries 5 to 2 and requests are dropped while more than 8
+ * remain: the first four end after two retransmissions (1 and 3 s), the
+ * other eight send their third at 7 s (reqsk_timer_handler, as the
+ * kernel).
+ */
+Test(tcp_rto, synack_retries_fall_for_a_queue_of_old_requests)
+{
+	struct socket *l = listener_with_requests(16, 12);
+	unsigned int count[12] = {0};
+
+	cr_assert_eq(tcp_sk(l->sk)->syn_young, 12);
+	synacks_until(6000, count, 12);
+	cr_assert_eq(tcp_sk(l->sk)->syn_young, 0, "young after their first timeout");
+	for (unsigned int i = 0; i < 12; i++)
+		cr_assert_eq(count[i], 2, "request %u: %u SYN-ACKs again by 6 s", i, count[i]);
+	synacks_until(8000, count, 12);
+	for (unsigned int i = 0; i < 12; i++)
+		cr_expect_eq(count[i], i < 4 ? 2u : 3u, "request %u: %u SYN-ACKs again by 8 s", i,
+			     count[i]);
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 8);
+}
+
+/* With a backlog of 128 the same twelve keep tcp_synack_retries. */
+Test(tcp_rto, synack_retries_stay_for_a_queue_below_half)
+{
+	struct socket *l = listener_with_requests(128, 12);
+	unsigned int count[12] = {0};
+
+	synacks_until(8000, count, 12);
+	for (unsigned int i = 0; i < 12; i++)
+		cr_expect_eq(count[i], 3, "request %u: %u SYN-ACKs again by 8 s", i, count[i]);
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 12);
+}
+
+/*
+ * The stack's data transmissions until at_ms; each is answered, when
+ * answer, by an ACK of nothing new with a zero window. Returns how many.
+ */
+static unsigned int zero_window_until(uint64_t at_ms, bool answer)
+{
+	unsigned int n = 0;
+
+	for (uint64_t t = (sc->ts->net[0].now - sc->t0) / NSEC_PER_MSEC; t <= at_ms; t += 2) {
+		uint64_t last[1];
+		unsigned int k = sent_until(t, false, last, 1);
+
+		n += k;
+		if (k && answer && !sock->sk->sk_err)
+			TCPSCRIPT_RUN(sc, {t,
+					   '<',
+					   {".", 1, 1, 0, TCPSCRIPT_WIN_ZERO,
+					    "nop,nop,TS val 5001 ecr 1"}});
+	}
+	return n;
+}
+
+/* Connected, 100 bytes sent at 1 ms and their ACK held back while the window closes at 5 ms. */
+static void close_window_with_data_out(void)
+{
+	establish();
+	send_bytes(100);
+	TCPSCRIPT_RUN(sc, {1, '>', {"P.", 1, 1, 100, 0, "*"}},
+		      {5, '<', {".", 1, 1, 0, TCPSCRIPT_WIN_ZERO, "nop,nop,TS val 5001 ecr 1"}});
+	cr_assert_eq(tcp_sk(sock->sk)->snd_wnd, 0);
+}
+
+/*
+ * The window closes with data in flight and the peer answers every
+ * retransmission (with the window still zero): they are its zero-window
+ * probes, so tcp_retries2 (3: 3 s modelled) ends nothing and no timeout
+ * is counted (tcp_retransmit_timer's !snd_wnd branch).
+ */
+Test(tcp_rto, zero_window_with_data_out_is_probed_while_the_peer_answers)
+{
+	uint64_t timeouts;
+	unsigned int n;
+
+	sc->ts->net[0].sysctl.tcp_retries2 = 3;
+	new_socket(NULL, 0);
+	close_window_with_data_out();
+	timeouts = sc->ts->net[0].mib.tcpext.TCPTimeouts;
+	n = zero_window_until(20000, true);
+	cr_assert_eq(sock->sk->sk_err, 0, "ended by tcp_retries2");
+	cr_assert_eq(sock->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_geq(n, 6, "%u probes in 20 s", n);
+	cr_assert_eq(sc->ts->net[0].mib.tcpext.TCPTimeouts, timeouts);
+}
+
+/*
+ * A silent peer: after two RTO ceilings (TCP_RTO_MAX_MS 1000: 2 s) with
+ * no ACK and as long retransmitting, the next timeout ends it
+ * (tcp_rtx_probe0_timed_out), where tcp_retries2 15 would go on for 14 s.
+ */
+Test(tcp_rto, zero_window_with_data_out_ends_when_the_peer_is_silent)
+{
+	const int opts[][2] = {{TCP_RTO_MAX_MS, 1000}};
+
+	new_socket(opts, 1);
+	close_window_with_data_out();
+	(void)zero_window_until(2000, false);
+	cr_assert_eq(sock->sk->sk_err, 0, "ended before two RTO ceilings");
+	(void)zero_window_until(4000, false);
+	cr_assert_eq(sock->sk->sk_err, ETIMEDOUT);
+}
+
+/*
+ * TCP_USER_TIMEOUT 1500 ends it 1.5 s after the first retransmission
+ * even while the peer answers.
+ */
+Test(tcp_rto, zero_window_with_data_out_ends_by_user_timeout)
+{
+	const int opts[][2] = {{TCP_USER_TIMEOUT, 1500}};
+
+	new_socket(opts, 1);
+	close_window_with_data_out();
+	(void)zero_window_until(1600, true);
+	cr_assert_eq(sock->sk->sk_err, 0,
+		     "ended before TCP_USER_TIMEOUT from the first retransmission");
+	(void)zero_window_until(3000, true);
+	cr_assert_eq(sock->sk->sk_err, ETIMEDOUT);
+}
+
+/* The last segment the stack sent has these TCP flags. */
+static uint8_t last_flags(unsigned int back)
+{
+	cr_assert_gt(sc->nout, back);
+	return sc->out[sc->nout - 1 - back].flags;
+}
+
+/*
+ * close() with more orphans than tcp_max_orphans (0 here: this one is
+ * too many) sends the FIN and then a RST, and the socket is gone
+ * (__tcp_close, tcp_check_oom: TCPAbortOnMemory).
+ */
+Test(tcp_rto, close_past_tcp_max_orphans_resets)
+{
+	struct net *net = &sc->ts->net[0];
+
+	net->sysctl.tcp_max_orphans = 0;
+	new_socket(NULL, 0);
+	establish();
+	sock_release(sock);
+	sock = NULL;
+	cr_assert_eq(last_flags(1), 0x11, "FIN first: %#x", last_flags(1));
+	cr_assert_eq(last_flags(0), 0x14, "then RST: %#x", last_flags(0));
+	cr_assert_eq(net->mib.tcpext.TCPAbortOnMemory, 1);
+	cr_assert_eq(net->tcp_orphan_count, 0);
+	sc->next = sc->nout;
+}
+
+/* Within the limit the orphan lingers, counted, until TIME_WAIT's kind of end. */
+Test(tcp_rto, close_within_tcp_max_orphans_lingers)
+{
+	struct net *net = &sc->ts->net[0];
+
+	net->sysctl.tcp_max_orphans = 1;
+	new_socket(NULL, 0);
+	establish();
+	sock_release(sock);
+	sock = NULL;
+	TCPSCRIPT_RUN(sc, {1, '>', {"F.", 1, 1, 0, 0, "*"}});
+	cr_assert_eq(net->tcp_orphan_count, 1);
+	TCPSCRIPT_RUN(sc, {3, '<', {".", 1, 2, 0, 0, "nop,nop,TS val 5001 ecr 1"}});
+	cr_assert_eq(net->tcp_orphan_count, 0, "FIN_WAIT2's wait is no orphan (tcp_time_wait)");
+	cr_assert_eq(net->mib.tcpext.TCPAbortOnMemory, 0);
+}
+
+/*
+ * An orphan with data unacknowledged when tcp_max_orphans falls below
+ * the count: its next timeout resets it instead of retransmitting
+ * (tcp_write_timeout, tcp_out_of_resources).
+ */
+Test(tcp_rto, orphan_timeout_past_tcp_max_orphans_resets)
+{
+	struct net *net = &sc->ts->net[0];
+	uint64_t t[16];
+
+	new_socket(NULL, 0);
+	establish();
+	send_bytes(100);
+	sock_release(sock);
+	sock = NULL;
+	cr_assert_eq(net->tcp_orphan_count, 1);
+	cr_assert_geq(sent_until(100, false, t, 16), 1);
+	net->sysctl.tcp_max_orphans = 0;
+	(void)sent_until(1000, false, t, 16);
+	cr_assert_eq(net->mib.tcpext.TCPAbortOnMemory, 1);
+	cr_assert_eq(last_flags(0), 0x14, "a RST last: %#x", last_flags(0));
+	cr_assert_eq(net->tcp_orphan_count, 0);
+}
+
+/*
+ * TCP_LINGER2 below 0: an orphan does not wait in FIN_WAIT2. Closed
+ * there, it sends a RST (TCPAbortOnLinger); closed before, the ACK of its
+ * FIN is answered with a RST (TCPAbortOnData), as __tcp_close and
+ * tcp_rcv_state_process.
+ */
+Test(tcp_rto, linger2_below_zero_closes_fin_wait2_with_a_reset)
+{
+	const int opts[][2] = {{TCP_LINGER2, -1}};
+	struct net *net = &sc->ts->net[0];
+
+	new_socket(opts, 1);
+	establish();
+	cr_assert_eq(sock->ops->shutdown(sock, SHUT_WR), 0);
+	TCPSCRIPT_RUN(sc, {1, '>', {"F.", 1, 1, 0, 0, "*"}},
+		      {3, '<', {".", 1, 2, 0, 0, "nop,nop,TS val 5001 ecr 1"}});
+	cr_assert_eq(sock->sk->sk_state, TCP_FIN_WAIT2);
+	sock_release(sock);
+	sock = NULL;
+	TCPSCRIPT_RUN(sc, {3, '>', {"R.", 2, 1, 0, 0, "nop,nop,TS val now ecr 5001"}});
+	cr_assert_eq(net->mib.tcpext.TCPAbortOnLinger, 1);
+	cr_assert_eq(net->tcp_orphan_count, 0);
+}
+
+Test(tcp_rto, linger2_below_zero_answers_the_fin_ack_with_a_reset)
+{
+	const int opts[][2] = {{TCP_LINGER2, -1}};
+	struct net *net = &sc->ts->net[0];
+
+	new_socket(opts, 1);
+	establish();
+	sock_release(sock);
+	sock = NULL;
+	TCPSCRIPT_RUN(sc, {1, '>', {"F.", 1, 1, 0, 0, "*"}},
+		      {3, '<', {".", 1, 2, 0, 0, "nop,nop,TS val 5001 ecr 1"}},
+		      {3, '>', {"R", 2, 0, 0, 0, NULL}});
+	cr_assert_eq(net->mib.tcpext.TCPAbortOnData, 1);
+	cr_assert_eq(net->tcp_orphan_count, 0);
 }
