@@ -1149,6 +1149,26 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 	return true;
 }
 
+/*
+ * Before the host answers a request about a stream: a reset the stack took
+ * since the record's last turn (the link and the request came in one
+ * epoll batch) closes the pair now, not at the next round, so that nothing
+ * the reply tells (TCP_CLOSE in TCP_INFO, SO_ERROR) is ahead of what the
+ * program's end shows, as under the kernel's socket lock: a write after
+ * the reply fails with EPIPE, poll says HUP. Bytes the pair has not taken
+ * keep it open, as the round would. Returns false if the record was freed.
+ */
+bool stackd_stream_settle(struct stackd_sock *ss)
+{
+	bool more = false;
+
+	if (!ss->stream || !ss->sock || ss->zombie || ss->listening || ss->fd < 0 || ss->handover ||
+	    !stackd_stream_reset(ss->sock->sk))
+		return true;
+	stackd_stream_work(ss, &more);
+	return !ss->dead;
+}
+
 /* ---- datagrams ------------------------------------------------------------ */
 
 /* Sends one framed datagram to the application; stores it if the pair is full. */
