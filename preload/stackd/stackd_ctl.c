@@ -674,7 +674,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 			 ss->id);
 		return -EBADF;
 	}
-	/* The reply must not tell of a reset the pair does not show yet. */
+	/* The reply must not tell of what the pair does not show yet. */
 	if (!stackd_stream_settle(ss))
 		return -EBADF;
 

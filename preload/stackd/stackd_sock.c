@@ -1150,23 +1150,30 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 }
 
 /*
- * Before the host answers a request about a stream: a reset the stack took
- * since the record's last turn (the link and the request came in one
- * epoll batch) closes the pair now, not at the next round, so that nothing
- * the reply tells (TCP_CLOSE in TCP_INFO, SO_ERROR) is ahead of what the
- * program's end shows, as under the kernel's socket lock: a write after
- * the reply fails with EPIPE, poll says HUP. Bytes the pair has not taken
- * keep it open, as the round would. Returns false if the record was freed.
+ * Before the host answers a request about a stream whose turn is due (what
+ * came off the link and the request were in one epoll batch): what the
+ * stack received goes into the pair now, not at the next round, so that
+ * nothing the reply tells (TCP_CLOSE_WAIT or TCP_CLOSE in TCP_INFO,
+ * SO_ERROR) is ahead of what the program's end shows, as under the
+ * kernel's socket lock: the data and EOF are there for a non-blocking read,
+ * and after a reset the pair is closed (a write fails with EPIPE, poll says
+ * HUP). As far as the pair takes it, as the round would. Returns false if
+ * the record was freed.
  */
 bool stackd_stream_settle(struct stackd_sock *ss)
 {
 	bool more = false;
 
-	if (!ss->stream || !ss->sock || ss->zombie || ss->listening || ss->fd < 0 || ss->handover ||
-	    !stackd_stream_reset(ss->sock->sk))
+	if (!ss->stream || !ss->sock || !ss->queued || ss->zombie || ss->listening || ss->fd < 0 ||
+	    ss->handover)
 		return true;
-	stackd_stream_work(ss, &more);
-	return !ss->dead;
+	if (stackd_stream_reset(ss->sock->sk)) {
+		stackd_stream_work(ss, &more);
+		return !ss->dead;
+	}
+	if (!ss->connecting)
+		stackd_stream_out(ss, &more);
+	return true;
 }
 
 /* ---- datagrams ------------------------------------------------------------ */

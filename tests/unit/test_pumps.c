@@ -478,6 +478,20 @@ Test(pumps, pair_closed_with_bytes_unread_sends_rst)
 }
 
 /*
+ * What the peer sent reaches the host's stack, but the host's loop does not
+ * run: as a round's link poll whose epoll batch also holds a request, the
+ * records it queued have their turn still due.
+ */
+static void deliver_only(void)
+{
+	dev_flush(peer_dev);
+	vnow += STEP_NS;
+	net_set_time(&peer, vnow);
+	stackd_enter(&sd, NULL);
+	mem_link_deliver(wire, vnow);
+}
+
+/*
  * One request as the interposer sends it, over a control connection of the
  * test's own (SO_PASSCRED: the host reads the sender's credentials from
  * it), with the program's end of the socket's pair attached to show that
@@ -549,11 +563,7 @@ Test(pumps, a_reset_closes_the_pair_before_a_reply_tells_of_it)
 	/* SO_LINGER {1, 0}: the peer's close is a reset. */
 	cr_assert_eq(sock_setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
 	sock_release(s);
-	/* The reset reaches the host's stack, whose loop does not run: its turn is due. */
-	dev_flush(peer_dev);
-	vnow += STEP_NS;
-	stackd_enter(&sd, NULL);
-	mem_link_deliver(wire, vnow);
+	deliver_only();
 	cr_assert_eq(ss->sock->sk->sk_state, TCP_CLOSE, "no reset came");
 	cr_assert(ss->queued && !ss->zombie, "the reset's turn came already: nothing tested");
 
@@ -565,6 +575,44 @@ Test(pumps, a_reset_closes_the_pair_before_a_reply_tells_of_it)
 		     "a write after the reply that said TCP_CLOSE was taken");
 	cr_assert_eq(errno, EPIPE);
 	close(app);
+	sock_release(l);
+}
+
+/*
+ * The peer's data and FIN come off the link in the same epoll batch as a
+ * request about the socket, ahead of it: when the reply says
+ * TCP_CLOSE_WAIT, a non-blocking read gets the data and then EOF, as the
+ * kernel's would, not EAGAIN.
+ */
+Test(pumps, a_fin_is_in_the_pair_before_a_reply_tells_of_it)
+{
+	struct socket *l = peer_listener(), *s;
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = SOL_TCP,
+					   .optname = TCP_INFO,
+					   .optlen = sizeof(struct tcp_info)}};
+	struct shim_rep rep;
+	struct stackd_sock *ss;
+	char buf[8];
+	int app;
+
+	ss = host_socket(SOCK_STREAM, &app);
+	s = connect_through_host(ss, l);
+	RUN_UNTIL(ss->sock->sk->sk_state == TCP_ESTABLISHED && !ss->connecting && !ss->queued);
+	cr_assert_eq(peer_send(s, "hello", 5), 5);
+	stackd_enter(&sd, NULL);
+	cr_assert_eq(s->ops->shutdown(s, SHUT_WR), 0);
+	deliver_only();
+	cr_assert_eq(ss->sock->sk->sk_state, TCP_CLOSE_WAIT, "no FIN came");
+	cr_assert(ss->queued, "the FIN's turn came already: nothing tested");
+
+	host_request(ss, app, &req, &rep);
+	cr_assert_eq(rep.hdr.ret, 0, "TCP_INFO: %d", rep.hdr.ret);
+	cr_assert_eq(rep.sockopt.optval[0], TCP_CLOSE_WAIT);
+	cr_assert_eq(recv(app, buf, sizeof(buf), MSG_DONTWAIT), 5, "the data is not in the pair");
+	cr_assert_eq(recv(app, buf, sizeof(buf), MSG_DONTWAIT), 0, "no EOF in the pair");
+	close(app);
+	sock_release(s);
 	sock_release(l);
 }
 
