@@ -1151,14 +1151,13 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 
 /*
  * Before the host answers a request about a stream whose turn is due (what
- * came off the link and the request were in one epoll batch): what the
- * stack received goes into the pair now, not at the next round, so that
- * nothing the reply tells (TCP_CLOSE_WAIT or TCP_CLOSE in TCP_INFO,
- * SO_ERROR) is ahead of what the program's end shows, as under the
- * kernel's socket lock: the data and EOF are there for a non-blocking read,
- * and after a reset the pair is closed (a write fails with EPIPE, poll says
- * HUP). As far as the pair takes it, as the round would. Returns false if
- * the record was freed.
+ * came off the link and the request were in one epoll batch): the turn runs
+ * now, not at the next round, so that nothing the reply tells (the state
+ * in TCP_INFO, SO_ERROR) is ahead of what the program's end shows, as under
+ * the kernel's socket lock: the data and EOF are there for a non-blocking
+ * read, after a reset the pair is closed (a write fails with EPIPE, poll
+ * says HUP), once established the filler is gone. As far as the pair takes
+ * it, as the round would. Returns false if the record was freed.
  */
 bool stackd_stream_settle(struct stackd_sock *ss)
 {
@@ -1167,13 +1166,8 @@ bool stackd_stream_settle(struct stackd_sock *ss)
 	if (!ss->stream || !ss->sock || !ss->queued || ss->zombie || ss->listening || ss->fd < 0 ||
 	    ss->handover)
 		return true;
-	if (stackd_stream_reset(ss->sock->sk)) {
-		stackd_stream_work(ss, &more);
-		return !ss->dead;
-	}
-	if (!ss->connecting)
-		stackd_stream_out(ss, &more);
-	return true;
+	stackd_stream_work(ss, &more);
+	return !ss->dead;
 }
 
 /* ---- datagrams ------------------------------------------------------------ */
