@@ -532,6 +532,32 @@ static void host_request(struct stackd_sock *ss, int app_fd, struct shim_req *re
 	stackd_conn_close(c);
 }
 
+/* The state in TCP_INFO's reply, asked as the program asks it. */
+static int host_tcp_state(struct stackd_sock *ss, int app)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = SOL_TCP,
+					   .optname = TCP_INFO,
+					   .optlen = sizeof(struct tcp_info)}};
+	struct shim_rep rep;
+
+	host_request(ss, app, &req, &rep);
+	cr_assert_eq(rep.hdr.ret, 0, "TCP_INFO: %d", rep.hdr.ret);
+	return rep.sockopt.optval[0];
+}
+
+/* A connection through the host, idle, then "hello" and a FIN from the peer; its end. */
+static struct socket *peer_hello_fin(struct stackd_sock *ss, struct socket *l)
+{
+	struct socket *s = connect_through_host(ss, l);
+
+	RUN_UNTIL(ss->sock->sk->sk_state == TCP_ESTABLISHED && !ss->connecting && !ss->queued);
+	cr_assert_eq(peer_send(s, "hello", 5), 5);
+	stackd_enter(&sd, NULL);
+	cr_assert_eq(s->ops->shutdown(s, SHUT_WR), 0);
+	return s;
+}
+
 /*
  * The peer resets a connection whose data and FIN the program has read
  * (fin_rst.py): the reset comes off the link in the same epoll batch as a
@@ -544,20 +570,12 @@ Test(pumps, a_reset_closes_the_pair_before_a_reply_tells_of_it)
 {
 	struct socket *l = peer_listener(), *s;
 	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
-			       .sockopt = {.level = SOL_TCP,
-					   .optname = TCP_INFO,
-					   .optlen = sizeof(struct tcp_info)}};
-	struct shim_rep rep;
 	struct stackd_sock *ss;
 	char buf[8];
 	int app;
 
 	ss = host_socket(SOCK_STREAM, &app);
-	s = connect_through_host(ss, l);
-	cr_assert_eq(peer_send(s, "hello", 5), 5);
-	stackd_enter(&sd, NULL);
-	cr_assert_eq(s->ops->shutdown(s, SHUT_WR), 0);
+	s = peer_hello_fin(ss, l);
 	RUN_UNTIL(read(app, buf, sizeof(buf)) == 5);
 	RUN_UNTIL(read(app, buf, sizeof(buf)) == 0);
 	/* SO_LINGER {1, 0}: the peer's close is a reset. */
@@ -567,9 +585,7 @@ Test(pumps, a_reset_closes_the_pair_before_a_reply_tells_of_it)
 	cr_assert_eq(ss->sock->sk->sk_state, TCP_CLOSE, "no reset came");
 	cr_assert(ss->queued && !ss->zombie, "the reset's turn came already: nothing tested");
 
-	host_request(ss, app, &req, &rep);
-	cr_assert_eq(rep.hdr.ret, 0, "TCP_INFO: %d", rep.hdr.ret);
-	cr_assert_eq(rep.sockopt.optval[0], TCP_CLOSE);
+	cr_assert_eq(host_tcp_state(ss, app), TCP_CLOSE);
 	errno = 0;
 	cr_assert_eq(send(app, "y", 1, MSG_NOSIGNAL | MSG_DONTWAIT), -1,
 		     "a write after the reply that said TCP_CLOSE was taken");
@@ -587,28 +603,17 @@ Test(pumps, a_reset_closes_the_pair_before_a_reply_tells_of_it)
 Test(pumps, a_fin_is_in_the_pair_before_a_reply_tells_of_it)
 {
 	struct socket *l = peer_listener(), *s;
-	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
-			       .sockopt = {.level = SOL_TCP,
-					   .optname = TCP_INFO,
-					   .optlen = sizeof(struct tcp_info)}};
-	struct shim_rep rep;
 	struct stackd_sock *ss;
 	char buf[8];
 	int app;
 
 	ss = host_socket(SOCK_STREAM, &app);
-	s = connect_through_host(ss, l);
-	RUN_UNTIL(ss->sock->sk->sk_state == TCP_ESTABLISHED && !ss->connecting && !ss->queued);
-	cr_assert_eq(peer_send(s, "hello", 5), 5);
-	stackd_enter(&sd, NULL);
-	cr_assert_eq(s->ops->shutdown(s, SHUT_WR), 0);
+	s = peer_hello_fin(ss, l);
 	deliver_only();
 	cr_assert_eq(ss->sock->sk->sk_state, TCP_CLOSE_WAIT, "no FIN came");
 	cr_assert(ss->queued, "the FIN's turn came already: nothing tested");
 
-	host_request(ss, app, &req, &rep);
-	cr_assert_eq(rep.hdr.ret, 0, "TCP_INFO: %d", rep.hdr.ret);
-	cr_assert_eq(rep.sockopt.optval[0], TCP_CLOSE_WAIT);
+	cr_assert_eq(host_tcp_state(ss, app), TCP_CLOSE_WAIT);
 	cr_assert_eq(recv(app, buf, sizeof(buf), MSG_DONTWAIT), 5, "the data is not in the pair");
 	cr_assert_eq(recv(app, buf, sizeof(buf), MSG_DONTWAIT), 0, "no EOF in the pair");
 	close(app);
