@@ -935,7 +935,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	struct shim_rep rep;
 	struct pollfd pfd = {fd, POLLOUT, 0};
 	int filler = 0, ret, fl, err;
-	bool connecting;
+	bool connecting, first;
 
 	bool unspec = req->connect.flags & SHIM_CONNECT_UNSPEC;
 
@@ -957,10 +957,11 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	 * when the handshake may be done and the peer gone (Python's
 	 * TCPCloserTest). Put back if the host refuses the connect.
 	 */
-	if (fill)
-		shim_fd_flags(fd, SHIM_F_FILLED, SHIM_F_UNCONNECTED);
+	first = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec;
+	if (first)
+		shim_fd_flags(fd, fill ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
 	ret = shim_request(fd, e, req, &rep, NULL, c);
-	if (fill && ret != 0 && ret != -EINPROGRESS)
+	if (first && ret != 0 && ret != -EINPROGRESS)
 		shim_fd_flags(fd, SHIM_F_UNCONNECTED, SHIM_F_FILLED);
 	if (syn_copied && (ret == 0 || ret == -EINPROGRESS))
 		*syn_copied = rep.fastopen.copied;
