@@ -957,7 +957,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	struct shim_rep rep;
 	struct pollfd pfd = {fd, POLLOUT, 0};
 	int filler = 0, ret, fl, err;
-	bool connecting;
+	bool connecting, first;
 
 	bool unspec = req->connect.flags & SHIM_CONNECT_UNSPEC;
 
@@ -974,7 +974,19 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 			req->connect.flags |= SHIM_CONNECT_WAIT;
 	}
 	req->connect.filler = (uint32_t)filler;
+	/*
+	 * The kernel's socket is SYN_SENT from inside connect(): another
+	 * thread must find it connecting (EAGAIN, no poll bits; the filler
+	 * makes the pair so), not unconnected, while the host answers, by
+	 * when the handshake may be done and the peer gone (Python's
+	 * TCPCloserTest). Put back if the host refuses the connect.
+	 */
+	first = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec;
+	if (first)
+		shim_fd_flags(fd, fill ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
 	ret = shim_request(fd, e, req, &rep, NULL, c);
+	if (first && ret != 0 && ret != -EINPROGRESS)
+		shim_fd_flags(fd, SHIM_F_UNCONNECTED, SHIM_F_FILLED);
 	if (syn_copied && (ret == 0 || ret == -EINPROGRESS))
 		*syn_copied = rep.fastopen.copied;
 	if (ret == SHIM_CONNECT_KERNEL)
@@ -1000,8 +1012,6 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 		}
 		return ret;
 	}
-	if (ret == 0 || ret == -EINPROGRESS)
-		shim_fd_flags(fd, fill ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
 	if (ret != -EINPROGRESS || !(req->connect.flags & SHIM_CONNECT_WAIT))
 		return ret;
 	/* Blocking connect: the pair turns writable when the host is ESTABLISHED. */

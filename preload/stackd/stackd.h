@@ -280,6 +280,7 @@ void stackd_reap_hungup(struct stackd *sd);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);
+bool stackd_stream_settle(struct stackd_sock *ss);
 int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);
 /* Stack -> pair: what the stack received, as far as the pair takes it (*more: call again). */
 void stackd_stream_out(struct stackd_sock *ss, bool *more);

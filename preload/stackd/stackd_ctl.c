@@ -524,6 +524,14 @@ static int stackd_dgram_size(struct stackd_sock *ss, const struct shim_sockopt *
 	else if (daddr && (d.to.sin_family || sk->sk_state == TCP_ESTABLISHED))
 		err = udp_size_check(sk, daddr, d.len, d.gso_size);
 	r.errq = !skb_queue_empty(&sk->sk_error_queue);
+	/*
+	 * EMSGSIZE's entry (ip_local_error): the reply tells the program, and
+	 * the word says ERR now, so that the record's next turn (due from an
+	 * earlier request) does not find the entry unannounced and put a void
+	 * report into the pair, an IN for poll that the kernel does not give.
+	 */
+	if (r.errq)
+		stackd_notice_errq_wake(ss, false);
 	memcpy(rep->sockopt.optval, &r, sizeof(r));
 	rep->sockopt.optlen = sizeof(r);
 	return err;
@@ -795,6 +803,9 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 			 ss->id);
 		return -EBADF;
 	}
+	/* The reply must not tell of what the pair does not show yet. */
+	if (!stackd_stream_settle(ss))
+		return -EBADF;
 
 	if (ss->stream &&
 	    (ss->sock->state == SS_CONNECTING ||

@@ -1185,6 +1185,27 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 	return true;
 }
 
+/*
+ * Before the host answers a request about a stream whose turn is due (what
+ * came off the link and the request were in one epoll batch): the turn runs
+ * now, not at the next round, so that nothing the reply tells (the state
+ * in TCP_INFO, SO_ERROR) is ahead of what the program's end shows, as under
+ * the kernel's socket lock: the data and EOF are there for a non-blocking
+ * read, after a reset the pair is closed (a write fails with EPIPE, poll
+ * says HUP), once established the filler is gone. As far as the pair takes
+ * it, as the round would. Returns false if the record was freed.
+ */
+bool stackd_stream_settle(struct stackd_sock *ss)
+{
+	bool more = false;
+
+	if (!ss->stream || !ss->sock || !ss->queued || ss->zombie || ss->listening || ss->fd < 0 ||
+	    ss->handover)
+		return true;
+	stackd_stream_work(ss, &more);
+	return !ss->dead;
+}
+
 /* ---- datagrams ------------------------------------------------------------ */
 
 /* Sends one framed datagram to the application; stores it if the pair is full. */

@@ -9,14 +9,14 @@
 #                       and from a child as nobody (no CAP_NET_RAW);
 #   send PEER PORT BULK UDP, raw ICMP, ping and TCP sent with options (the
 #                       peer captures them), TCP_MAXSEG with and without
-#                       options, 256 KiB to BULK with record route, and a
-#                       last UDP datagram "END" so that the capture knows
-#                       the run is over;
+#                       options, 256 KiB to BULK with record route;
 #   serve PEER PORT N   a listener taking the N connections of
 #                       ip_options_peer.py client: the options each accepted
 #                       socket took from its SYN (getsockopt, addresses as
 #                       S for ours and P for the peer's, times as T) and its
-#                       TCP_MAXSEG.
+#                       TCP_MAXSEG;
+#   end PEER PORT       a UDP datagram "END", last of all, so that the
+#                       capture knows it has read everything before it.
 import errno, os, socket, struct, sys, time
 
 IP = socket.IPPROTO_IP
@@ -304,8 +304,6 @@ def send(peer_s, port, bulk):
 	print("tcp rr later TCP_MAXSEG", t.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))
 	t.close()
 	send_cmsg(peer_s, port)
-	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-	u.sendto(b"END", (peer_s, port))
 
 
 def retopts(o):
@@ -394,5 +392,7 @@ if __name__ == "__main__":
 		sockopt()
 	elif sys.argv[2] == "serve":
 		serve(int(sys.argv[3]), int(sys.argv[4]))
+	elif sys.argv[2] == "end":
+		socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"END", (sys.argv[1], int(sys.argv[3])))
 	else:
 		send(sys.argv[1], int(sys.argv[3]), int(sys.argv[4]))

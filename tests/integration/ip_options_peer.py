@@ -12,7 +12,10 @@
 # be milliseconds since midnight UT now and said T. TCP: the first SYN and
 # the first data segment of each connection (but to BULK, whose segments
 # are the sender's GSO choice), and resets from port CLOSED.
-# Prints "SRC: END" when the sender's last datagram came. On UDP PORT + 8,
+# Prints "SRC: END" when the sender's last datagram came (and, before it,
+# "capture dropped N" if the socket had no room for N packets: the capture
+# reads slowly on a loaded machine, and its buffer is large so that it
+# never has to). On UDP PORT + 8,
 # a datagram "frag N" is answered with N bytes (fragmented past the MTU).
 #
 # client ADDR PORT: connects to ip_options.py serve at ADDR:PORT from
@@ -77,9 +80,13 @@ def csum(b):
 
 
 seen = set()
+cap = None
+drops = 0
+SO_RCVBUFFORCE, SOL_PACKET, PACKET_STATISTICS = 33, 263, 6
 
 
 def show(pkt):
+	global drops
 	if len(pkt) < 20 or pkt[0] >> 4 != 4:
 		return
 	ihl = (pkt[0] & 15) * 4
@@ -107,6 +114,9 @@ def show(pkt):
 
 	if proto == 17:
 		if body[8:] == b"END":
+			drops += struct.unpack("II", cap.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))[1]
+			if drops:
+				print("capture dropped %d" % drops, flush=True)
 			print(srcs[src] + ": END", flush=True)
 			return
 		line += " udp dport %d sum %s %r" % (struct.unpack("!H", body[2:4])[0], l4sum(6), body[8:])
@@ -151,6 +161,9 @@ def client(addr, port):
 			c.close()
 			if time.monotonic() > deadline:
 				raise
+			# Each refused try is a SYN and a reset the capture reads: not
+			# thousands a second of them.
+			time.sleep(0.01)
 	c.settimeout(20)
 	c.sendall(b"probe")
 	c.shutdown(socket.SHUT_WR)
@@ -176,7 +189,7 @@ def client(addr, port):
 
 
 def capture():
-	global closed, bulk
+	global closed, bulk, cap
 	port, closed, bulk_port = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 	bulk = struct.pack("!H", bulk_port)
 	srcs.update({socket.inet_aton(a): a for a in sys.argv[5:]})
@@ -184,6 +197,9 @@ def capture():
 	threading.Thread(target=server, args=(bulk_port,), daemon=True).start()
 	threading.Thread(target=frag_server, args=(port + 8,), daemon=True).start()
 	cap = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+	# Room for every packet of a run (the bulk sends' included) while the
+	# servers' threads hold the interpreter.
+	cap.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20)
 	print("ready", flush=True)
 	while True:
 		pkt, a = cap.recvfrom(65536)

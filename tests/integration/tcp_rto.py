@@ -143,6 +143,10 @@ def connect(addrs):
 
 def sniff(path):
 	s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+	# The counts must be exact: room for every frame while the sniffer
+	# waits for a core (SO_RCVBUFFORCE; the default 208 KiB is a few
+	# hundred frames, ip_options_peer.py lost some so).
+	s.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)
 	ports = {p for p, _ in SCENARIOS.values()} | {SYNACK_PORT}
 	with open(path, "w", buffering=1) as f:
 		while True:

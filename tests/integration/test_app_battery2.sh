@@ -131,9 +131,10 @@ start_servers() {
 	# Two iperf3 servers, one test each: between tests a server closes its
 	# listener and makes a new one, and a client that comes in between is
 	# refused (the window is longer under the shim: each call is a round
-	# trip to the stack host).
-	"$1" iperf3 -s -p 8406 >"$W/$2-iperf3.log" 2>&1 &
-	"$1" iperf3 -s -p 8414 >"$W/$2-iperf3-udp.log" 2>&1 &
+	# trip to the stack host). --forceflush: each says at once that it
+	# listens (iperf3_wait_listening).
+	"$1" iperf3 -s -p 8406 --forceflush >"$W/$2-iperf3.log" 2>&1 &
+	"$1" iperf3 -s -p 8414 --forceflush >"$W/$2-iperf3-udp.log" 2>&1 &
 	"$1" dnsmasq -k -p 8407 "${DNSMASQ_ARGS[@]}" >"$W/$2-dnsmasq.log" 2>&1 &
 	"$1" in.tftpd -4 -L -a 0.0.0.0:8408 -s "$W/www" >"$W/$2-tftpd.log" 2>&1 &
 	"$1" mosquitto -c "$W/mosquitto-server.conf" >"$W/$2-mosquitto.log" 2>&1 &
@@ -159,7 +160,22 @@ done
 for p in 8303 8305 8311 8312; do
 	testbed_wait_listen "$TB_NS_PEER" udp "$p" 30 || tb_fail "the peer's server on UDP port $p did not start"
 done
-for p in 8406 8414 8401 8402 8403 8404 8407 8409 8410 8411; do
+# A connection to see whether an iperf3 server is up would be its one test:
+# it fails (no cookie), and the server closes its listener to make a new one,
+# refusing the case's client meanwhile. Its own first line says it listens.
+iperf3_wait_listening() { # LOG PORT
+	local i
+	for i in $(seq 1 300); do
+		grep -q "^Server listening on $2 (test #1)" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+for s in shim native; do
+	iperf3_wait_listening "$W/$s-iperf3.log" 8406 && iperf3_wait_listening "$W/$s-iperf3-udp.log" 8414 ||
+		tb_fail "the iperf3 servers ($s) did not start: $(cat "$W/$s-iperf3.log" "$W/$s-iperf3-udp.log")"
+done
+for p in 8401 8402 8403 8404 8407 8409 8410 8411; do
 	testbed_wait_listen "$TB_NS_NAT" tcp "$p" 30 || tb_fail "the native server on TCP port $p did not start"
 	testbed_wait_tcp "$TB_NS_PEER" "$TB_SHIM_ADDR" "$p" 30 || tb_fail "the server on TCP port $p under the shim is not reachable"
 done

@@ -90,8 +90,13 @@ for ns in "$TB_NS_NAT" "$TB_NS_SHIM"; do
 	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syncookies=2 || tb_fail "cannot set tcp_syncookies in $ns"
 done
 serve "SYN cookies"
+# Last of all, each side's "END": once the capture has printed it, it has
+# read every packet before it (it reads behind the wire on a loaded machine).
+testbed_native_vs_shim "$here/ip_options.py" end "$port"
 wait_end "$TB_NAT_ADDR"
 wait_end "$TB_SHIM_ADDR"
+! grep -q '^capture dropped' "$TB_WORK/capture" ||
+	tb_fail "the peer's capture lost packets (no room in its socket), no verdict: $(grep '^capture dropped' "$TB_WORK/capture" | tail -1)"
 # Sorted: a datagram leaves the stack after its send returned (the host
 # reads it from the pair), so across sockets the order is not the kernel's;
 # every line names what it is.

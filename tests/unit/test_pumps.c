@@ -10,7 +10,9 @@
  * ways with its peer address, a pair the program never reads does not stop
  * another connection's transfer, and a pair the program closes ends its
  * connection as the kernel would (FIN after everything was read, RST with
- * bytes unread).
+ * bytes unread). What a reply to a request tells is never ahead of what
+ * the program's end shows, nor does a reply's error-queue entry put a
+ * datagram in the pair.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -473,6 +475,198 @@ Test(pumps, pair_closed_with_bytes_unread_sends_rst)
 
 	sock_release(s);
 	sock_release(l);
+}
+
+/*
+ * What the peer sent reaches the host's stack, but the host's loop does not
+ * run: as a round's link poll whose epoll batch also holds a request, the
+ * records it queued have their turn still due.
+ */
+static void deliver_only(void)
+{
+	dev_flush(peer_dev);
+	vnow += STEP_NS;
+	net_set_time(&peer, vnow);
+	stackd_enter(&sd, NULL);
+	mem_link_deliver(wire, vnow);
+}
+
+/*
+ * One request as the interposer sends it, over a control connection of the
+ * test's own (SO_PASSCRED: the host reads the sender's credentials from
+ * it), with the program's end of the socket's pair attached to show that
+ * it holds the socket; rep gets the host's reply.
+ */
+static void host_request(struct stackd_sock *ss, int app_fd, struct shim_req *req,
+			 struct shim_rep *rep)
+{
+	struct stackd_conn *c = calloc(1, sizeof(*c));
+	struct iovec iov = {.iov_base = req,
+			    .iov_len = shim_req_len(req->hdr.op, shim_req_optbytes(req))};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	union shim_fd_cmsg u;
+	int sv[2];
+
+	cr_assert_not_null(c);
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	cr_assert_eq(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int)), 0);
+	*c = (struct stackd_conn){.ep.kind = STACKD_EP_CONN,
+				  .sd = &sd,
+				  .fd = sv[1],
+				  .pid = getpid(),
+				  .uid = getuid(),
+				  .gid = getgid(),
+				  .hello = true};
+	cr_assert_eq(stackd_user_conn_add(&sd, c->uid), 0);
+	list_add_tail(&c->node, &sd.conns);
+	sd.nconns++;
+
+	req->hdr.version = SHIM_CTL_VERSION;
+	req->hdr.len = (uint32_t)iov.iov_len;
+	req->hdr.id = ss->id;
+	shim_msg_put_fd(&msg, &u, app_fd);
+	cr_assert_eq(sendmsg(sv[0], &msg, 0), (ssize_t)iov.iov_len);
+	stackd_conn_event(c, EPOLLIN);
+	cr_assert_eq(recv(sv[0], rep, sizeof(*rep), 0), (ssize_t)sizeof(*rep), "no reply");
+	close(sv[0]);
+	stackd_conn_close(c);
+}
+
+/* The state in TCP_INFO's reply, asked as the program asks it. */
+static int host_tcp_state(struct stackd_sock *ss, int app)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = SOL_TCP,
+					   .optname = TCP_INFO,
+					   .optlen = sizeof(struct tcp_info)}};
+	struct shim_rep rep;
+
+	host_request(ss, app, &req, &rep);
+	cr_assert_eq(rep.hdr.ret, 0, "TCP_INFO: %d", rep.hdr.ret);
+	return rep.sockopt.optval[0];
+}
+
+/* A connection through the host, idle, then "hello" and a FIN from the peer; its end. */
+static struct socket *peer_hello_fin(struct stackd_sock *ss, struct socket *l)
+{
+	struct socket *s = connect_through_host(ss, l);
+
+	RUN_UNTIL(ss->sock->sk->sk_state == TCP_ESTABLISHED && !ss->connecting && !ss->queued);
+	cr_assert_eq(peer_send(s, "hello", 5), 5);
+	stackd_enter(&sd, NULL);
+	cr_assert_eq(s->ops->shutdown(s, SHUT_WR), 0);
+	return s;
+}
+
+/*
+ * The peer resets a connection whose data and FIN the program has read
+ * (fin_rst.py): the reset comes off the link in the same epoll batch as a
+ * request about the socket and ahead of it, so the record's turn has not
+ * come when the host answers. What the reply says (TCP_CLOSE) must show on
+ * the program's end already, as the kernel's socket lock orders it: a write
+ * after the reply fails with EPIPE.
+ */
+Test(pumps, a_reset_closes_the_pair_before_a_reply_tells_of_it)
+{
+	struct socket *l = peer_listener(), *s;
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	struct stackd_sock *ss;
+	char buf[8];
+	int app;
+
+	ss = host_socket(SOCK_STREAM, &app);
+	s = peer_hello_fin(ss, l);
+	RUN_UNTIL(read(app, buf, sizeof(buf)) == 5);
+	RUN_UNTIL(read(app, buf, sizeof(buf)) == 0);
+	/* SO_LINGER {1, 0}: the peer's close is a reset. */
+	cr_assert_eq(sock_setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	sock_release(s);
+	deliver_only();
+	cr_assert_eq(ss->sock->sk->sk_state, TCP_CLOSE, "no reset came");
+	cr_assert(ss->queued && !ss->zombie, "the reset's turn came already: nothing tested");
+
+	cr_assert_eq(host_tcp_state(ss, app), TCP_CLOSE);
+	errno = 0;
+	cr_assert_eq(send(app, "y", 1, MSG_NOSIGNAL | MSG_DONTWAIT), -1,
+		     "a write after the reply that said TCP_CLOSE was taken");
+	cr_assert_eq(errno, EPIPE);
+	close(app);
+	sock_release(l);
+}
+
+/*
+ * The peer's data and FIN come off the link in the same epoll batch as a
+ * request about the socket, ahead of it: when the reply says
+ * TCP_CLOSE_WAIT, a non-blocking read gets the data and then EOF, as the
+ * kernel's would, not EAGAIN.
+ */
+Test(pumps, a_fin_is_in_the_pair_before_a_reply_tells_of_it)
+{
+	struct socket *l = peer_listener(), *s;
+	struct stackd_sock *ss;
+	char buf[8];
+	int app;
+
+	ss = host_socket(SOCK_STREAM, &app);
+	s = peer_hello_fin(ss, l);
+	deliver_only();
+	cr_assert_eq(ss->sock->sk->sk_state, TCP_CLOSE_WAIT, "no FIN came");
+	cr_assert(ss->queued, "the FIN's turn came already: nothing tested");
+
+	cr_assert_eq(host_tcp_state(ss, app), TCP_CLOSE_WAIT);
+	cr_assert_eq(recv(app, buf, sizeof(buf), MSG_DONTWAIT), 5, "the data is not in the pair");
+	cr_assert_eq(recv(app, buf, sizeof(buf), MSG_DONTWAIT), 0, "no EOF in the pair");
+	close(app);
+	sock_release(s);
+	sock_release(l);
+}
+
+/*
+ * A datagram the program is about to send is over the MTU with
+ * IP_PMTUDISC_DO and IP_RECVERR (SHIM_SO_DGRAM_SIZE: EMSGSIZE, an entry
+ * on the error queue): the reply tells the program, the notice word says
+ * ERR, and nothing goes into the pair, also when the record's turn, due
+ * from an earlier request, comes only after this one (test_pmtu saw poll
+ * say IN|OUT|ERR where the kernel's says OUT|ERR).
+ */
+Test(pumps, an_oversized_sends_error_queue_entry_puts_nothing_in_the_pair)
+{
+	struct shim_dgram_size d = {.to = twostack_sin(1, PORT), .len = 1473, .gso_size = -1};
+	struct shim_req req = {.hdr.op = SHIM_OP_SETSOCKOPT,
+			       .sockopt = {.level = SOL_SOCKET,
+					   .optname = SHIM_SO_DGRAM_SIZE,
+					   .optlen = sizeof(d)}};
+	struct shim_dgram_size_rep r;
+	struct shim_rep rep;
+	struct stackd_sock *ss;
+	int app, on = 1, pmtu = IP_PMTUDISC_DO;
+	char buf[256];
+	uint64_t w;
+
+	ss = host_socket(SOCK_DGRAM, &app);
+	stackd_enter(&sd, NULL);
+	cr_assert_eq(
+		ss->sock->ops->setsockopt(ss->sock, SOL_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)),
+		0);
+	cr_assert_eq(ss->sock->ops->setsockopt(ss->sock, SOL_IP, IP_RECVERR, &on, sizeof(on)), 0);
+	/* As a setsockopt request leaves it: the record's turn is due. */
+	stackd_sock_queue(ss);
+
+	memcpy(req.sockopt.optval, &d, sizeof(d));
+	host_request(ss, app, &req, &rep);
+	cr_assert_eq(rep.hdr.ret, -EMSGSIZE);
+	memcpy(&r, rep.sockopt.optval, sizeof(r));
+	cr_assert_eq(r.errq, 1, "no entry on the error queue");
+	for (int i = 0; i < 10; i++) /* the record's turn, and more */
+		step();
+	errno = 0;
+	cr_assert_eq(recv(app, buf, sizeof(buf), MSG_DONTWAIT), -1, "a report went into the pair");
+	cr_assert_eq(errno, EAGAIN);
+	cr_assert_not_null(sd.notice, "no notice page");
+	w = sd.notice[ss->id % SHIM_NOTICE_SLOTS];
+	cr_assert(SHIM_NOTICE_ID(w) == ss->id && (w & SHIM_NOTICE_ERRQ_NOW),
+		  "the word says no ERR");
+	close(app);
 }
 
 /* A user's share of control requests per round of the loop; other users keep theirs. */
