@@ -249,6 +249,14 @@ int ipc_ttl(const struct ipcm_cookie *ipc, const struct sock *sk);
  * ip_cmsg_recv(). msg_controllen is the room on entry and the bytes used on return (what recvmsg(2)
  * reports); MSG_CTRUNC is set when the room is too small.
  */
+/*
+ * sock_recv_cmsgs' part for SIOCGSTAMP: what reading skb leaves in
+ * sk->sk_stamp (its arrival time while stamping is on, else 0 the first
+ * time). sock_stamp_kept: a read leaves it alone, its stamp going out as a
+ * control message (SO_TIMESTAMP, SO_TIMESTAMPING's software stamps).
+ */
+void sock_recv_stamp(struct sock *sk, const struct sk_buff *skb);
+bool sock_stamp_kept(const struct sock *sk);
 void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb,
 		  uint32_t dropcount, int udp_gro);
 

@@ -1081,6 +1081,51 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buf
 	msg->msg_controllen = w.used;
 }
 
+#define SOF_TIMESTAMPING_RAW_HARDWARE (1u << 6)
+
+/*
+ * The kernel stamps arriving packets only while some socket asked
+ * (net_enable_timestamp, one switch for the whole machine); here: while
+ * this socket asked, SIOCGSTAMP included (SOCK_TIMESTAMP).
+ */
+static bool sock_stamping(const struct sock *sk)
+{
+	return sock_flag(sk, SOCK_TIMESTAMP) || (sk->sk_tsflags & SOF_TIMESTAMPING_RX_SOFTWARE);
+}
+
+/* sock_recv_cmsgs: the socket asked for control messages (FLAGS_RECV_CMSGS, TSFLAGS_ANY). */
+static bool sock_recv_cmsgs_asked(const struct sock *sk)
+{
+	uint32_t flags = 1u << SOCK_RXQ_OVFL | 1u << SOCK_RCVTSTAMP | 1u << SOCK_RCVMARK |
+			 1u << SOCK_RCVPRIORITY;
+
+	return (sk->sk_flags & flags) ||
+	       (sk->sk_tsflags & (SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_RAW_HARDWARE |
+				  SOF_TIMESTAMPING_RX_SOFTWARE));
+}
+
+bool sock_stamp_kept(const struct sock *sk)
+{
+	uint32_t tsflags = sk->sk_tsflags;
+
+	/* sock_recv_timestamp calls __sock_recv_timestamp, which puts a message instead. */
+	return sock_recv_cmsgs_asked(sk) &&
+	       (sock_flag(sk, SOCK_RCVTSTAMP) || (tsflags & SOF_TIMESTAMPING_RX_SOFTWARE) ||
+		(sock_stamping(sk) && (tsflags & SOF_TIMESTAMPING_SOFTWARE)));
+}
+
+void sock_recv_stamp(struct sock *sk, const struct sk_buff *skb)
+{
+	int64_t kt = sock_stamping(sk) ? (int64_t)skb->tstamp + sock_net(sk)->realtime_offset : 0;
+
+	if (sock_stamp_kept(sk))
+		return;
+	if (sock_recv_cmsgs_asked(sk) || sock_flag(sk, SOCK_TIMESTAMP))
+		sk->sk_stamp = kt;
+	else if (sk->sk_stamp == SK_DEFAULT_STAMP)
+		sk->sk_stamp = 0;
+}
+
 #ifndef SCM_CREDENTIALS
 #define SCM_CREDENTIALS 2 /* sys/socket.h has it only with _GNU_SOURCE */
 #endif

@@ -179,6 +179,7 @@ int inet_recv_queued(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		*addr_len = (int)sizeof(*sin);
 	}
 	/* raw_recvmsg and ping_recvmsg: the stamps, then the IP cmsgs asked for. */
+	sock_recv_stamp(sk, skb);
 	if (msg->msg_control)
 		ip_cmsg_recv(msg, sk, skb, 0, 0);
 

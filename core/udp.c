@@ -1071,6 +1071,7 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flag
 		if (addr_len)
 			*addr_len = sizeof(*sin);
 	}
+	sock_recv_stamp(sk, skb);
 	if (msg->msg_control)
 		ip_cmsg_recv(msg, sk, skb, UDP_SKB_CB(skb)->dropcount,
 			     udp_sk(sk)->gro_enabled ? skb->gso_size : 0);

@@ -353,6 +353,24 @@ static ssize_t shim_dgram_ctl_peek(int fd, int flags)
 }
 
 /*
+ * sock_recv_cmsgs: what reading a datagram leaves for SIOCGSTAMP. The host
+ * said it (SHIM_SCM_STAMP: the arrival time, or nothing changes) when it
+ * is not the plain case: 0 for a socket that had none (a read with
+ * stamping off), which SIOCGSTAMP turns into its own time.
+ */
+static void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp)
+{
+	struct shim_sk *sk;
+
+	if (carried && stamp == SHIM_STAMP_KEEP)
+		return;
+	if (carried && (sk = shim_sk_make(e)))
+		sk->stamp = stamp;
+	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
+		shim_fd_flags(fd, SHIM_F_RECEIVED, 0);
+}
+
+/*
  * m->msg_iov is a copy we own; m->msg_name, if set, is our own struct
  * sockaddr_in; m->msg_control is the caller's. On return msg_namelen,
  * msg_controllen and msg_flags are set.
@@ -364,6 +382,8 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	struct iovec iov[UIO_MAXIOV + 2];
 	struct msghdr lm = {0};
 	size_t payload, wire, room = 0;
+	int64_t stamp = 0;
+	bool carried;
 	ssize_t n;
 
 	if (m->msg_iovlen > UIO_MAXIOV)
@@ -429,9 +449,6 @@ again:
 		m->msg_controllen = 0;
 		return -h.err;
 	}
-	/* sock_recv_timestamp: from now on SIOCGSTAMP has a time to give. */
-	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
-		shim_fd_flags(fd, SHIM_F_RECEIVED, 0);
 	payload = (size_t)n - sizeof(h) - room;
 	if (h.ctl_len > SHIM_DGRAM_CTL_MAX)
 		h.ctl_len = 0; /* the host never sends more; ignore rather than misplace data */
@@ -450,7 +467,8 @@ again:
 			h.ctl_len = 0;
 		}
 	}
-	shim_put_cmsgs(m, ctl, h.ctl_len);
+	carried = shim_put_cmsgs(m, ctl, h.ctl_len, &stamp);
+	shim_dgram_read_stamp(fd, e, carried, stamp);
 	wire = h.orig_len > payload ? h.orig_len : payload;
 	if ((lm.msg_flags & MSG_TRUNC) || (h.flags & MSG_TRUNC) || wire > payload)
 		m->msg_flags |= MSG_TRUNC;
@@ -903,7 +921,7 @@ static void shim_stream_put_inq(int fd, struct msghdr *m)
 	if (shim_real.poll(&p, 1, 0) == 1 && (p.revents & POLLRDHUP))
 		inq++;
 	memcpy(CMSG_DATA(&u.h), &inq, sizeof(inq));
-	shim_put_cmsgs(m, u.b, sizeof(u.b));
+	shim_put_cmsgs(m, u.b, sizeof(u.b), &(int64_t){0});
 }
 
 /*

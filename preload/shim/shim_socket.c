@@ -1541,19 +1541,40 @@ static int shim_ifreq(unsigned long cmd, void *arg)
 }
 
 /*
- * sock_gettstamp: ENOENT until a packet was received (TCP never records
- * one); then the time of the call, where the kernel gives the arrival time
- * of the last datagram received once SIOCGSTAMP turned stamping on.
+ * sock_gettstamp: turns stamping on (SOCK_TIMESTAMP, asked of the host once
+ * per socket: from then on each datagram carries its arrival time,
+ * SHIM_SCM_STAMP, peeked for as any control message); ENOENT until a read
+ * left a stamp (TCP never does); a read that found stamping off left 0, and
+ * the first call then gives its own time, kept for the next.
  */
-static int shim_gettstamp(uint64_t e, unsigned long cmd, void *arg)
+static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, struct shim_call *c)
 {
+	struct shim_req req = {.hdr.op = SHIM_OP_IOCTL, .ioctl.cmd = SIOCGSTAMP_OLD};
+	struct shim_sk *sk = shim_sk_get(e);
+	struct shim_rep rep;
 	struct timespec now;
 	long long v[2];
 	struct timeval tv;
+	int ret;
 
-	if (!(shim_ent_flags(e) & SHIM_F_RECEIVED))
+	if (shim_ent_kind(e) == SHIM_DGRAM && (!sk || !sk->stamp_on)) {
+		ret = shim_request(fd, e, &req, &rep, NULL, c);
+		if (ret && ret != -ENOENT)
+			return ret;
+		sk = shim_sk_make(e);
+		if (!sk)
+			return -ENOMEM;
+		sk->stamp_on = true;
+		if (!(shim_ent_flags(e) & SHIM_F_CMSG))
+			shim_fd_flags(fd, SHIM_F_CMSG, 0);
+	}
+	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
 		return -ENOENT;
-	clock_gettime(CLOCK_REALTIME, &now);
+	if (!sk->stamp) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		sk->stamp = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	}
+	now = (struct timespec){sk->stamp / 1000000000, sk->stamp % 1000000000};
 	switch (cmd) {
 	case SIOCGSTAMP_OLD:
 		tv = (struct timeval){now.tv_sec, now.tv_nsec / 1000};
@@ -1586,7 +1607,7 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCGSTAMPNS_OLD:
 	case SIOCGSTAMP_NEW:
 	case SIOCGSTAMPNS_NEW:
-		return shim_gettstamp(e, cmd, arg);
+		return shim_gettstamp(fd, e, cmd, arg, c);
 	case SIOCGIFCONF:
 	case SIOCGIFADDR:
 	case SIOCGIFNETMASK:
