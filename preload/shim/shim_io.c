@@ -358,7 +358,7 @@ static ssize_t shim_dgram_ctl_peek(int fd, int flags)
  * is not the plain case: 0 for a socket that had none (a read with
  * stamping off), which SIOCGSTAMP turns into its own time.
  */
-static void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp)
+void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp)
 {
 	struct shim_sk *sk;
 
@@ -371,11 +371,10 @@ static void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stam
 }
 
 /*
- * m->msg_iov is a copy we own; m->msg_name, if set, is our own struct
- * sockaddr_in; m->msg_control is the caller's. On return msg_namelen,
- * msg_controllen and msg_flags are set.
+ * The datagram at the head of the pair, read or peeked (no pending error to
+ * report first; shim_dgram_recv).
  */
-static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
+ssize_t shim_dgram_recv_head(int fd, uint64_t e, struct msghdr *m, int flags)
 {
 	struct shim_dgram h;
 	uint64_t ctl[SHIM_DGRAM_CTL_MAX / sizeof(uint64_t)];
@@ -386,24 +385,6 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	bool carried;
 	ssize_t n;
 
-	if (m->msg_iovlen > UIO_MAXIOV)
-		return -EMSGSIZE;
-	if (flags & MSG_ERRQUEUE)
-		return shim_errqueue_recv(fd, e, m, flags);
-	/*
-	 * __skb_try_recv_datagram: a pending error comes before any queued
-	 * datagram, though its report may sit behind them in the pair (one
-	 * load of the notice word, mapped by the process's first datagram
-	 * recv if nothing did before: one request per process; a request only
-	 * when an error is pending).
-	 */
-	n = shim_dgram_take_err(fd, e);
-	if (n) {
-		m->msg_namelen = 0;
-		m->msg_controllen = 0;
-		m->msg_flags = 0;
-		return -n;
-	}
 again:
 	if (shim_ent_flags(e) & SHIM_F_CMSG) {
 		n = shim_dgram_ctl_peek(fd, flags);
@@ -479,6 +460,41 @@ again:
 		m->msg_namelen = 0;
 	}
 	return (ssize_t)((flags & MSG_TRUNC) ? wire : payload);
+}
+
+/*
+ * m->msg_iov is a copy we own; m->msg_name, if set, is our own struct
+ * sockaddr_in; m->msg_control is the caller's. On return msg_namelen,
+ * msg_controllen and msg_flags are set.
+ */
+static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
+{
+	struct shim_sk *sk;
+	ssize_t n;
+
+	if (m->msg_iovlen > UIO_MAXIOV)
+		return -EMSGSIZE;
+	if (flags & MSG_ERRQUEUE)
+		return shim_errqueue_recv(fd, e, m, flags);
+	/*
+	 * __skb_try_recv_datagram: a pending error comes before any queued
+	 * datagram, though its report may sit behind them in the pair (one
+	 * load of the notice word, mapped by the process's first datagram
+	 * recv if nothing did before: one request per process; a request only
+	 * when an error is pending).
+	 */
+	n = shim_dgram_take_err(fd, e);
+	if (n) {
+		m->msg_namelen = 0;
+		m->msg_controllen = 0;
+		m->msg_flags = 0;
+		return -n;
+	}
+	/* A UDP socket given SO_PEEK_OFF here: its reads move the offset (shim_peekoff.c). */
+	sk = shim_ent_flags(e) & SHIM_F_UDP ? shim_sk_get(e) : NULL;
+	if (unlikely(sk && sk->peek_set))
+		return shim_dgram_recv_off(fd, e, sk, m, flags);
+	return shim_dgram_recv_head(fd, e, m, flags);
 }
 
 /* ---- one receive / one send on an emulated fd, kernel-side msghdr ---- */

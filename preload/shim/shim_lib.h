@@ -248,6 +248,23 @@ struct shim_sk *shim_sk_get(uint64_t e);
 /* The socket's entry, made fresh if it has none (NULL if no memory). */
 struct shim_sk *shim_sk_make(uint64_t e);
 void shim_sk_atfork_child(void);
+/* socket() made it (the entry IPPROTO_RAW needs). */
+void shim_sk_created(uint64_t e, int type, int protocol);
+/* The host took a setsockopt of the options the entry keeps (SO_PEEK_OFF, IP_OPTIONS, ...). */
+void shim_sk_setsockopt(uint64_t e, int level, int optname, const void *val, unsigned int len);
+/* getsockopt answered from the entry (0, -errno), or 1: the host's to answer. */
+int shim_sk_getsockopt(uint64_t e, int level, int optname, void *optval, socklen_t *optlen,
+		       int len);
+/*
+ * Datagram receives (shim_io.c, shim_peekoff.c): the pair's head datagram
+ * read or peeked; the same for a UDP socket given SO_PEEK_OFF, which moves
+ * the offset and peeks at it; what a read leaves for SIOCGSTAMP (carried:
+ * the host's SHIM_SCM_STAMP came with it, its value stamp).
+ */
+ssize_t shim_dgram_recv_head(int fd, uint64_t e, struct msghdr *m, int flags);
+ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghdr *m, int flags);
+void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp);
+void shim_peekoff_atfork_child(void);
 
 /* ---- the stack's address in NETLINK_ROUTE dumps (shim_netlink.c) ---- */
 

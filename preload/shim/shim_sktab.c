@@ -16,8 +16,11 @@
  */
 #include "shim_lib.h"
 
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include "ip.h" /* struct ip_options_data */
 
 #define SHIM_SKTAB_SIZE 65536u
 
@@ -74,4 +77,57 @@ struct shim_sk *shim_sk_make(uint64_t e)
 	}
 	pthread_mutex_unlock(&shim_sktab_lock);
 	return sk;
+}
+
+/* A raw socket of IPPROTO_RAW has IP_HDRINCL from the start (raw_sk_init's inet->hdrincl). */
+void shim_sk_created(uint64_t e, int type, int protocol)
+{
+	struct shim_sk *sk;
+
+	if (type == SOCK_RAW && protocol == IPPROTO_RAW && (sk = shim_sk_make(e)))
+		sk->hdrincl = true;
+}
+
+void shim_sk_setsockopt(uint64_t e, int level, int optname, const void *val, unsigned int len)
+{
+	unsigned int fl = shim_ent_flags(e);
+	struct ip_options_data opt;
+	struct shim_sk *sk;
+	int v = 0;
+
+	if (shim_ent_kind(e) != SHIM_DGRAM)
+		return;
+	if (len >= sizeof(v))
+		memcpy(&v, val, sizeof(v));
+	if (level == SOL_SOCKET && optname == SO_PEEK_OFF && (fl & SHIM_F_UDP) &&
+	    (sk = shim_sk_make(e))) {
+		sk->peek_off = v;
+		sk->peek_set = true;
+	} else if (level == SOL_IP && optname == IP_HDRINCL && (fl & SHIM_F_RAW) &&
+		   (sk = shim_sk_make(e))) {
+		/* do_ip_setsockopt: an int, or one byte. */
+		sk->hdrincl = len >= sizeof(v) ? v != 0 : len && *(const uint8_t *)val;
+	} else if (level == SOL_IP && optname == IP_OPTIONS && (sk = shim_sk_make(e))) {
+		/* The host took it: it compiles the same here. */
+		if (shim_ip_options_get(&opt, val, len))
+			memset(&opt, 0, sizeof(opt));
+		sk->opt.len = opt.opt.optlen;
+		sk->opt.srr = opt.opt.srr;
+		sk->opt.faddr = opt.opt.faddr;
+	}
+}
+
+int shim_sk_getsockopt(uint64_t e, int level, int optname, void *optval, socklen_t *optlen, int len)
+{
+	struct shim_sk *sk = shim_sk_get(e);
+
+	if (!sk || !sk->peek_set || level != SOL_SOCKET || optname != SO_PEEK_OFF)
+		return 1;
+	/* sock_getsockopt: at most an int's bytes, and the length given back. */
+	if (len > (int)sizeof(sk->peek_off))
+		len = sizeof(sk->peek_off);
+	if (shim_copy_to_user(optval, &sk->peek_off, (size_t)len) ||
+	    shim_copy_to_user(optlen, &len, sizeof(len)))
+		return -EFAULT;
+	return 0;
 }

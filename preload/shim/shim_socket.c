@@ -248,6 +248,7 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		flags |= SHIM_F_PING;
 	shim_fd_set(fd,
 		    shim_ent(rep.hdr.id, rtype == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM, flags));
+	shim_sk_created(shim_fd_get(fd), rtype, rproto);
 	shim_note(c, "host id %u", rep.hdr.id);
 	return fd;
 }
@@ -1238,6 +1239,10 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return -EINVAL;
 	if (shim_is_stream_peek_off(e, level, optname))
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
+	/* A UDP socket's offset moves with its reads here. */
+	ret = shim_sk_getsockopt(e, level, optname, optval, optlen, len);
+	if (ret <= 0)
+		return ret;
 	/* The socket's and its namespace's cookies: the pair's, unique as the kernel's. */
 	if (level == SOL_SOCKET && (optname == SO_COOKIE || optname == SO_NETNS_COOKIE))
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
@@ -1418,6 +1423,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 		shim_dgram_cork_used();
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))
 		shim_fd_flags(fd, SHIM_F_CMSG, 0);
+	if (ret == 0)
+		shim_sk_setsockopt(e, level, optname, req.sockopt.optval, shim_req_optbytes(&req));
 	/* Blocking and peeking happen on the pair (or listener): its settings must match. */
 	if (ret == 0 &&
 	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname) ||
