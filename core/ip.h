@@ -219,11 +219,12 @@ static inline void ipcm_init(struct ipcm_cookie *ipc)
  * ip_cmsg_send with __sock_cmsg_send: reads a send's control messages
  * (msg_control in this address space) into ipc. -EINVAL for a header that
  * does not fit (!CMSG_OK), a SOL_IP or SOL_SOCKET message the kernel does
- * not take, or a value out of range; other levels are skipped. IP_RETOPTS
- * is kept as given (its first 40 bytes, as the kernel takes): ipc_options
- * checks it.
+ * not take, or a value out of range; other levels are skipped. Each
+ * IP_RETOPTS is checked where it stands, as ip_options_get checks it for
+ * net's caller (-EINVAL, -EPERM), and the last one is kept as given (its
+ * first 40 bytes, as the kernel takes).
  */
-int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
+int ip_cmsg_send(const struct net *net, const struct msghdr *msg, struct ipcm_cookie *ipc);
 /*
  * The source address a send uses: IP_PKTINFO's, which must be one of ours
  * (else -ENETUNREACH, as the kernel's route lookup says), else *saddr as routed.

@@ -1154,7 +1154,7 @@ static int sock_cmsg_send(const struct cmsghdr *cm, struct ipcm_cookie *ipc)
 	}
 }
 
-int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
+int ip_cmsg_send(const struct net *net, const struct msghdr *msg, struct ipcm_cookie *ipc)
 {
 	const uint8_t *ctl = msg->msg_control;
 	size_t len = msg->msg_controllen, off;
@@ -1176,12 +1176,20 @@ int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
 		if (cm.cmsg_level != SOL_IP)
 			continue;
 		switch (cm.cmsg_type) {
-		case IP_RETOPTS:
+		case IP_RETOPTS: {
+			struct ip_options_data opt;
+
 			ipc->retopts_len = (int)(cm.cmsg_len - sizeof(cm));
 			if (ipc->retopts_len > MAX_IPOPTLEN)
 				ipc->retopts_len = MAX_IPOPTLEN;
+			/* Each list is compiled as it is read (ip_options_get); the last one stays.
+			 */
+			err = ip_options_get(net, &opt, data, (unsigned int)ipc->retopts_len);
+			if (err)
+				return err;
 			memcpy(ipc->retopts, data, (size_t)ipc->retopts_len);
 			break;
+		}
 		case IP_PKTINFO: {
 			struct in_pktinfo info;
 

@@ -165,7 +165,7 @@ int shim_cmsg_gso(const void *ctl, size_t len)
 	return shim_cmsg_find(ctl, len, SOL_UDP, UDP_SEGMENT, &gso, sizeof(gso)) ? gso : -1;
 }
 
-void shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt)
+bool shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt)
 {
 	const uint8_t *p = ctl;
 	struct cmsghdr ch;
@@ -176,9 +176,10 @@ void shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt)
 		/* Checked when the block was built: compiles again without error. */
 		if (ch.cmsg_level == SOL_IP && ch.cmsg_type == IP_RETOPTS) {
 			shim_ip_options_get(opt, p + off + sizeof(ch), ch.cmsg_len - sizeof(ch));
-			return;
+			return true;
 		}
 	}
+	return false;
 }
 
 int shim_cmsg_tsflags(const void *ctl, size_t len)

@@ -226,6 +226,32 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 }
 
 /*
+ * The IP options a datagram send uses (ipc.opt): the message's IP_RETOPTS,
+ * else the socket's IP_OPTIONS (as set through this process). With any
+ * list, even an empty one, raw_sendmsg refuses IP_HDRINCL, and a source
+ * route needs a destination (udp, raw and ping_v4_sendmsg): EINVAL.
+ */
+static int shim_dgram_opt_check(uint64_t e, const struct msghdr *m, const struct shim_dgram *h,
+				struct ip_options_data *opt)
+{
+	struct shim_sk *sk = shim_sk_get(e);
+	bool any = shim_cmsg_retopts(m->msg_control, m->msg_controllen, opt);
+
+	if (!any && sk && sk->opt.set) {
+		any = true;
+		opt->opt.optlen = sk->opt.len;
+		opt->opt.srr = sk->opt.srr;
+		opt->opt.faddr = sk->opt.faddr;
+	}
+	if (any && sk && sk->hdrincl)
+		return -EINVAL;
+	/* A connected socket's destination is its peer's, never 0. */
+	if (opt->opt.srr && m->msg_name && !h->addr.sin_addr.s_addr)
+		return -EINVAL;
+	return 0;
+}
+
+/*
  * cmsg_err: what the protocol's cmsg walk says, after the address checks;
  * m->msg_control, if set, holds the control messages to carry (our own
  * copy, m->msg_controllen bytes).
@@ -240,7 +266,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	size_t total = 0, i, max;
 	bool stamped;
 	ssize_t ret;
-	int ts;
+	int ts, err;
 
 	if (m->msg_iovlen > UIO_MAXIOV)
 		return -EMSGSIZE;
@@ -280,8 +306,10 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	}
 	if (cmsg_err)
 		return cmsg_err;
+	err = shim_dgram_opt_check(e, m, &h, &opt);
+	if (err)
+		return err;
 	/* A source route goes to its first hop, which is what must be routable. */
-	shim_cmsg_retopts(m->msg_control, m->msg_controllen, &opt);
 	if (opt.opt.srr ? shim_dgram_unroutable(opt.opt.faddr)
 			: m->msg_name && shim_dgram_unroutable(h.addr.sin_addr.s_addr))
 		return -ENETUNREACH;
@@ -1370,13 +1398,7 @@ static ssize_t shim_dgram_sendmsg_ctl(int fd, uint64_t e, struct msghdr *m, int 
 		/* udp_sendmsg reads its own SOL_UDP messages first (udp_cmsg_send). */
 		err = shim_ent_flags(e) & SHIM_F_UDP ? udp_cmsg_send(&k, &ipc) : 0;
 		if (!err)
-			err = ip_cmsg_send(&k, &ipc);
-		/* ip_cmsg_send compiles an IP_RETOPTS list as it reads it. */
-		if (!err && ipc.retopts_len >= 0) {
-			struct ip_options_data opt;
-
-			err = shim_ip_options_get(&opt, ipc.retopts, (size_t)ipc.retopts_len);
-		}
+			err = shim_ip_cmsg_send(&k, &ipc);
 		if (!err && ipc.gso_size >= 0)
 			shim_dgram_cork_used();
 	}

@@ -235,8 +235,10 @@ struct shim_sk {
 	int64_t stamp;
 	bool stamp_on; /* SIOCGSTAMP asked the host: SOCK_TIMESTAMP is on there */
 	bool hdrincl;  /* IP_HDRINCL (IPPROTO_RAW, or set here) */
-	/* IP_OPTIONS as set here: their length and a source route's first hop */
+	/* IP_OPTIONS as set here (an empty list too): their length and a source route's first hop
+	 */
 	struct {
+		bool set;
 		uint8_t len;
 		bool srr;
 		uint32_t faddr;
@@ -491,17 +493,20 @@ int shim_cmsg_tsflags(const void *ctl, size_t len);
 int shim_cmsg_gso(const void *ctl, size_t len);
 /*
  * The IP options a control block shim_cmsg_build made gives this send (its
- * IP_RETOPTS, compiled: length and a source route's first hop); none (zeroed)
- * when it carries no list: the socket's own then, which the host applies.
+ * IP_RETOPTS, compiled: length and a source route's first hop); false and
+ * none (zeroed) when it carries no list: the socket's own then.
  */
 struct ip_options_data;
-void shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt);
+bool shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt);
 /*
  * ip_cmsg_send's ip_options_get for an IP_RETOPTS message (data, len bytes,
  * at most 40): -EINVAL for a bad list, -EPERM for a source route without
  * CAP_NET_RAW, checked for the caller as the kernel checks at sendmsg.
  */
 int shim_ip_options_get(struct ip_options_data *opt, const void *data, size_t len);
+/* ip_cmsg_send for the caller: its IP_RETOPTS lists judged with the caller's rights. */
+struct ipcm_cookie;
+int shim_ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
 /* The SOF_TIMESTAMPING_* bits that queue a stamp on the error queue: TX_SOFTWARE, TX_SCHED. */
 #define SHIM_TX_STAMPED ((1u << 1) | (1u << 8))
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket: one entry from the host. */

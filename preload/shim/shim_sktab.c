@@ -111,6 +111,7 @@ void shim_sk_setsockopt(uint64_t e, int level, int optname, const void *val, uns
 		/* The host took it: it compiles the same here. */
 		if (shim_ip_options_get(&opt, val, len))
 			memset(&opt, 0, sizeof(opt));
+		sk->opt.set = true;
 		sk->opt.len = opt.opt.optlen;
 		sk->opt.srr = opt.opt.srr;
 		sk->opt.faddr = opt.opt.faddr;

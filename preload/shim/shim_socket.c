@@ -121,20 +121,49 @@ static void shim_own_cred(struct cred *cred, int type, int protocol)
 		cred->groups[i] = groups[i];
 }
 
-int shim_ip_options_get(struct ip_options_data *opt, const void *data, size_t len)
+/*
+ * The core's net judging with the caller's rights (ns_capable), under its
+ * lock: the host sends with its own rights, so a caller's are judged here.
+ * 0, or the set-up's error (nothing held then).
+ */
+static int shim_net_as_caller(struct cred *cred)
 {
-	struct cred cred = {.uid = geteuid(), .gid = getegid(), .cap_eff = shim_cap_eff()};
-	int err;
-
+	*cred = (struct cred){.uid = geteuid(), .gid = getegid(), .cap_eff = shim_cap_eff()};
 	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
 	if (shim_net_err)
 		return shim_net_err;
-	/* The host sends with its own rights: the caller's are judged here. */
 	pthread_mutex_lock(&shim_net_lock);
-	shim_net.current_cred = &cred;
-	err = ip_options_get(&shim_net, opt, data, (unsigned int)len);
+	shim_net.current_cred = cred;
+	return 0;
+}
+
+static void shim_net_as_caller_end(void)
+{
 	shim_net.current_cred = NULL;
 	pthread_mutex_unlock(&shim_net_lock);
+}
+
+int shim_ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
+{
+	struct cred cred;
+	int err = shim_net_as_caller(&cred);
+
+	if (err)
+		return err;
+	err = ip_cmsg_send(&shim_net, msg, ipc);
+	shim_net_as_caller_end();
+	return err;
+}
+
+int shim_ip_options_get(struct ip_options_data *opt, const void *data, size_t len)
+{
+	struct cred cred;
+	int err = shim_net_as_caller(&cred);
+
+	if (err)
+		return err;
+	err = ip_options_get(&shim_net, opt, data, (unsigned int)len);
+	shim_net_as_caller_end();
 	return err;
 }
 
