@@ -87,7 +87,8 @@ grep -q 'queued after an empty read: ready as the send returned = poll 1: OUT / 
 grep -q 'OPT_TSONLY and OPT_ID: ready as the send returned = poll 2: OUT ERR / ERR' "$TB_WORK/native" ||
 	tb_fail "the native run had no ERR as the stamped send returned: the comparison would prove nothing"
 grep -q 'udp SIOCGSTAMP arrival: SIOCGSTAMPNS after a peek = its arrival' "$TB_WORK/native" &&
-	grep -q 'udp SIOCGSTAMP with SO_TIMESTAMP: SIOCGSTAMPNS = -1 ENOENT' "$TB_WORK/native" ||
+	grep -q 'udp SIOCGSTAMP with SO_TIMESTAMP: SIOCGSTAMPNS = -1 ENOENT' "$TB_WORK/native" &&
+	grep -q 'ping socket: SIOCGSTAMPNS after it is off = its arrival' "$TB_WORK/native" ||
 	tb_fail "the native SIOCGSTAMP did not give the arrival time: the comparison would prove nothing"
 if ! diff -u "$TB_WORK/native" "$TB_WORK/shim" >"$TB_WORK/diff"; then
 	cat "$TB_WORK/diff"

@@ -983,6 +983,15 @@ static long long ns_of(const struct timespec *t)
 	return t->tv_sec * 1000000000LL + t->tv_nsec;
 }
 
+/* A SIOCGSTAMP time against a datagram sent at sent and seen by poll at woke. */
+static const char *stamp_when(long long stamp, const struct timespec *sent,
+			      const struct timespec *woke)
+{
+	if (stamp > ns_of(sent) && stamp < ns_of(woke))
+		return "its arrival";
+	return stamp >= ns_of(woke) ? "later" : "before the send";
+}
+
 /*
  * SIOCGSTAMPNS after one echo read with flags: whether it is that
  * datagram's arrival (after the send, before poll saw it), a time after
@@ -1003,10 +1012,7 @@ static void stamp_echo(const char *step, int fd, int flags, long long *stamp)
 		return;
 	}
 	*stamp = ns_of(&ts);
-	out(step, "%s",
-	    *stamp > ns_of(&sent) && *stamp < ns_of(&woke) ? "its arrival"
-	    : *stamp >= ns_of(&woke)			   ? "later"
-							   : "before the send");
+	out(step, "%s", stamp_when(*stamp, &sent, &woke));
 }
 
 /*
@@ -1066,6 +1072,7 @@ static void icmp_cmsgs(int type)
 {
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = peer};
 	struct icmphdr req = {.type = ICMP_ECHO};
+	struct timespec ts, sent, woke;
 	char b[128];
 	int fd;
 
@@ -1085,6 +1092,21 @@ static void icmp_cmsgs(int type)
 	/* A raw socket also sees other ICMP (none here): the first message is the reply. */
 	wait_in(fd);
 	recv_print("recvmsg", fd, type == SOCK_DGRAM ? sizeof(b) : 20, 1024, 1, 0);
+	/* raw_recvmsg and ping_recvmsg leave sk_stamp as udp_recvmsg does. */
+	res("SIOCGSTAMPNS with SO_TIMESTAMP", ioctl(fd, SIOCGSTAMPNS, &ts));
+	setopt("SO_TIMESTAMP off", fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 0);
+	req.un.echo.sequence = htons(2);
+	req.checksum = 0;
+	icmp_checksum(&req);
+	clock_gettime(CLOCK_REALTIME, &sent);
+	res("sendto", sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)));
+	wait_in(fd);
+	clock_gettime(CLOCK_REALTIME, &woke);
+	res("recv", recv(fd, b, type == SOCK_DGRAM ? sizeof(b) : 20, 0) > 0 ? 0 : -1);
+	if (ioctl(fd, SIOCGSTAMPNS, &ts) == 0)
+		out("SIOCGSTAMPNS after it is off", "%s", stamp_when(ns_of(&ts), &sent, &woke));
+	else
+		res("SIOCGSTAMPNS after it is off", -1);
 	close(fd);
 }
 
