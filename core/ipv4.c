@@ -919,7 +919,11 @@ static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *dat
 #define SOF_TIMESTAMPING_TX_SCHED      (1u << 8)
 #define SOF_TIMESTAMPING_OPT_CMSG      (1u << 10)
 #define SOF_TIMESTAMPING_OPT_TSONLY    (1u << 11)
+#define SOF_TIMESTAMPING_OPT_STATS     (1u << 12)
 #define SOF_TIMESTAMPING_OPT_RX_FILTER (1u << 17)
+#ifndef SCM_TIMESTAMPING_OPT_STATS
+#define SCM_TIMESTAMPING_OPT_STATS 54
+#endif
 
 /*
  * sock_recv_timestamp: SO_TIMESTAMP(NS) stamps the arrival time on the
@@ -1279,6 +1283,7 @@ struct sock_exterr_skb {
 	uint16_t addr_offset; /* of the quoted destination, from the network header */
 	uint16_t port;	      /* quoted destination port, network order */
 	uint32_t truesize;    /* what sk_rmem_alloc was charged */
+	bool opt_stats;	      /* the data is SOF_TIMESTAMPING_OPT_STATS' attributes */
 };
 #define SKB_EXT_ERR(skb)  ((struct sock_exterr_skb *)(skb)->cb)
 #define ERRQ_SKB_OVERHEAD 640u
@@ -1406,11 +1411,18 @@ void skb_tstamp_tx(const struct sk_buff *orig, uint32_t tstype)
 void __skb_tstamp_tx(struct sock *sk, const struct sk_buff *orig, uint64_t tstamp, uint32_t tstype)
 {
 	bool tsonly = sk->sk_tsflags & SOF_TIMESTAMPING_OPT_TSONLY;
+	bool stats = tsonly && (sk->sk_tsflags & SOF_TIMESTAMPING_OPT_STATS) &&
+		     sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP;
 	struct sock_exterr_skb *serr;
 	struct sk_buff *skb;
 
-	/* __skb_tstamp_tx: the frame as the driver has it, or nothing with OPT_TSONLY. */
-	skb = tsonly ? alloc_skb(0) : skb_copy(orig);
+	/*
+	 * __skb_tstamp_tx: the frame as the driver has it, or nothing with
+	 * OPT_TSONLY, or TCP's counts with OPT_STATS too.
+	 */
+	skb = stats    ? tcp_get_timestamping_opt_stats(sk, orig, tstype == SCM_TSTAMP_ACK)
+	      : tsonly ? alloc_skb(0)
+		       : skb_copy(orig);
 	if (!skb)
 		return;
 	skb->sk = NULL;
@@ -1428,6 +1440,7 @@ void __skb_tstamp_tx(struct sock *sk, const struct sk_buff *orig, uint64_t tstam
 	serr->ee.ee_errno = ENOMSG;
 	serr->ee.ee_origin = SO_EE_ORIGIN_TIMESTAMPING;
 	serr->ee.ee_info = tstype;
+	serr->opt_stats = stats;
 	/* A TCP key is a sequence number: counted from where OPT_ID began (sk_tskey). */
 	if (sk->sk_tsflags & SOF_TIMESTAMPING_OPT_ID)
 		serr->ee.ee_data = orig->tskey - (sk->sk_type == SOCK_STREAM ? sk->sk_tskey : 0);
@@ -1496,6 +1509,9 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 	}
 	if (msg->msg_control) {
 		sock_recv_timestamp(&w, sk, skb, tx_tstamp);
+		/* __sock_recv_timestamp: TCP's counts follow the stamp they came with. */
+		if (serr->opt_stats && skb->len && (sk->sk_tsflags & SOF_TIMESTAMPING_SOFTWARE))
+			put_cmsg(&w, SOL_SOCKET, SCM_TIMESTAMPING_OPT_STATS, skb->data, skb->len);
 		if (icmp || tx_cmsg)
 			ip_cmsg_put(&w, sk, skb, tx_cmsg);
 		put_cmsg(&w, SOL_IP, IP_RECVERR, &errhdr, sizeof(errhdr));
