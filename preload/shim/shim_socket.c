@@ -1604,7 +1604,8 @@ static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, stru
 		if (!(shim_ent_flags(e) & SHIM_F_CMSG))
 			shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	}
-	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
+	/* Only a datagram socket's reads leave a stamp (streams have no entry). */
+	if (!sk || !(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
 		return -ENOENT;
 	if (!sk->stamp) {
 		clock_gettime(CLOCK_REALTIME, &now);
