@@ -123,15 +123,19 @@ static int wait_err(int s)
 	return -1;
 }
 
+/* A msghdr for one error queue entry: its data into iov, its messages into ctl. */
+static struct msghdr errq_msg(struct iovec *iov, void *ctl, size_t ctl_len)
+{
+	return (struct msghdr){
+		.msg_iov = iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = ctl_len};
+}
+
 /* One error queue entry, normalised; returns its type (ee_info), -1 if none. */
 static int read_entry(const char *step, int s)
 {
 	char data[2048], ctl[512];
 	struct iovec iov = {data, sizeof(data)};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = ctl,
-			   .msg_controllen = sizeof(ctl)};
+	struct msghdr m = errq_msg(&iov, ctl, sizeof(ctl));
 	struct sock_extended_err ee = {0};
 	struct scm_timestamping ts = {0};
 	char cms[128] = "";
@@ -234,10 +238,7 @@ static void stats_entry(const char *step, int s)
 	static const unsigned char timed[] = {1, 2, 3, 6, 7, 10, 12, 22, 25};
 	char data[1024], ctl[1024], line[1024] = "";
 	struct iovec iov = {data, sizeof(data)};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = ctl,
-			   .msg_controllen = sizeof(ctl)};
+	struct msghdr m = errq_msg(&iov, ctl, sizeof(ctl));
 	struct sock_extended_err ee = {0};
 	const unsigned char *st = NULL;
 	size_t stlen = 0, len = 0;
