@@ -13,18 +13,27 @@
  * datagrams it skips, peeks each header to learn its payload's length, and
  * puts it back to -1 after. Every read of the process on such a socket
  * goes under one lock, so no other thread peeks while the pair's offset is
- * moved; a blocking peek past the end waits for a new datagram without it.
+ * moved; a read that has to wait waits without it.
  * The offset itself is the process's (struct shim_sk, README "Limits
  * today").
  */
 #include "shim_lib.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/uio.h>
 
 static pthread_mutex_t shim_peek_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static long long shim_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
 
 void shim_peekoff_atfork_child(void)
 {
@@ -152,16 +161,28 @@ static ssize_t shim_peek_copy(int fd, uint64_t e, struct shim_sk *sk, struct shi
 	return (ssize_t)((flags & MSG_TRUNC) ? ulen : copied);
 }
 
-/* SO_RCVTIMEO, kept on the pair too: the longest a blocking peek waits (-1: for ever). */
-static int shim_pair_rcvtimeo_ms(int fd)
+/*
+ * SO_RCVTIMEO, kept on the pair too: what is left of it for a blocking
+ * call that began waiting at its first call here (*end 0 then), in ms, -1
+ * for no limit.
+ */
+static int shim_rcvtimeo_left(int fd, long long *end)
 {
 	struct timeval tv = {0};
 	socklen_t len = sizeof(tv);
+	long long left;
 
-	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO_OLD, &tv, &len) < 0 ||
-	    (!tv.tv_sec && !tv.tv_usec))
+	if (!*end) {
+		if (shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO_OLD, &tv, &len) < 0 ||
+		    (!tv.tv_sec && !tv.tv_usec))
+			*end = -1;
+		else
+			*end = shim_now_ms() + tv.tv_sec * 1000LL + (tv.tv_usec + 999) / 1000;
+	}
+	if (*end < 0)
 		return -1;
-	return (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
+	left = *end - shim_now_ms();
+	return left > 0 ? (int)left : 0;
 }
 
 /* One walk and copy under the lock; the offset moves on by what it returned. */
@@ -173,8 +194,8 @@ static ssize_t shim_peek_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 
 	pthread_mutex_lock(&shim_peek_lock);
 	if (sk->peek_off < 0) {
-		/* Turned off meanwhile: a plain peek. */
-		ret = shim_dgram_recv_head(fd, e, m, flags);
+		/* Turned off meanwhile: a plain peek (waited for, if at all, without the lock). */
+		ret = shim_dgram_recv_head(fd, e, m, flags | MSG_DONTWAIT);
 	} else {
 		ret = shim_peek_walk(fd, sk, &s);
 		if (!ret)
@@ -198,7 +219,8 @@ static ssize_t shim_peek_off_read(int fd, uint64_t e, struct shim_sk *sk, struct
 				  int flags)
 {
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
-	int ep = -1, timeo = -1, n;
+	long long end = 0;
+	int ep = -1, n;
 	ssize_t ret;
 
 	for (;;) {
@@ -207,7 +229,6 @@ static ssize_t shim_peek_off_read(int fd, uint64_t e, struct shim_sk *sk, struct
 		    (shim_real.fcntl(fd, F_GETFL) & O_NONBLOCK))
 			break;
 		if (ep < 0) {
-			timeo = shim_pair_rcvtimeo_ms(fd);
 			ep = epoll_create1(EPOLL_CLOEXEC);
 			if (ep < 0 || shim_real.epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 				ret = -errno;
@@ -217,7 +238,7 @@ static ssize_t shim_peek_off_read(int fd, uint64_t e, struct shim_sk *sk, struct
 			shim_real.epoll_wait(ep, &ev, 1, 0);
 			continue;
 		}
-		n = shim_real.epoll_wait(ep, &ev, 1, timeo);
+		n = shim_real.epoll_wait(ep, &ev, 1, shim_rcvtimeo_left(fd, &end));
 		if (n <= 0) {
 			ret = n < 0 && errno == EINTR ? -EINTR : -EAGAIN;
 			break;
@@ -228,14 +249,14 @@ static ssize_t shim_peek_off_read(int fd, uint64_t e, struct shim_sk *sk, struct
 	return ret;
 }
 
-ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghdr *m, int flags)
+/* A read, or a peek with the offset off, under the lock: the offset and marks follow it. */
+static ssize_t shim_recv_off_once(int fd, uint64_t e, struct shim_sk *sk, struct msghdr *m,
+				  int flags)
 {
 	ssize_t ret;
 
-	if ((flags & MSG_PEEK) && sk->peek_off >= 0)
-		return shim_peek_off_read(fd, e, sk, m, flags);
 	pthread_mutex_lock(&shim_peek_lock);
-	ret = shim_dgram_recv_head(fd, e, m, flags);
+	ret = shim_dgram_recv_head(fd, e, m, flags | MSG_DONTWAIT);
 	if (ret >= 0 && !(flags & MSG_PEEK)) {
 		/* sk_peek_offset_bwd: the datagram read goes, and the offset with it. */
 		if (sk->peek_off >= 0)
@@ -247,4 +268,33 @@ ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghd
 	}
 	pthread_mutex_unlock(&shim_peek_lock);
 	return ret;
+}
+
+/*
+ * Every read of such a socket goes under the lock, but none waits there: a
+ * blocking one that finds nothing waits on the pair without it (SO_RCVTIMEO
+ * the deadline) and tries again, so a thread waiting on one socket holds
+ * up no other.
+ */
+ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghdr *m, int flags)
+{
+	long long end = 0;
+	struct pollfd p;
+	ssize_t ret;
+	int n;
+
+	if ((flags & MSG_PEEK) && sk->peek_off >= 0)
+		return shim_peek_off_read(fd, e, sk, m, flags);
+	for (;;) {
+		ret = shim_recv_off_once(fd, e, sk, m, flags);
+		if (ret != -EAGAIN || (flags & MSG_DONTWAIT) ||
+		    (shim_real.fcntl(fd, F_GETFL) & O_NONBLOCK))
+			return ret;
+		p = (struct pollfd){.fd = fd, .events = POLLIN};
+		n = shim_real.poll(&p, 1, shim_rcvtimeo_left(fd, &end));
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EAGAIN;
+	}
 }
