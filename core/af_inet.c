@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 
 #include "igmp.h"
 #include "inet.h"
@@ -710,6 +712,16 @@ int inet_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	struct sock *sk = sock->sk;
 	int karg = 0, err;
 
+	/*
+	 * sock_gettstamp turns stamping on, and has no stamp to give before
+	 * a read left one (TCP never does). The time itself is the reader's
+	 * (sk_stamp as of the program's reads, which only it sees).
+	 */
+	if (cmd == SIOCGSTAMP_OLD || cmd == SIOCGSTAMPNS_OLD || cmd == SIOCGSTAMP_NEW ||
+	    cmd == SIOCGSTAMPNS_NEW) {
+		sock_set_flag(sk, SOCK_TIMESTAMP);
+		return sk->sk_stamp == SK_DEFAULT_STAMP ? -ENOENT : 0;
+	}
 	if (!sk->sk_prot->ioctl)
 		return -ENOTTY;
 	err = sk->sk_prot->ioctl(sk, (int)cmd, &karg);

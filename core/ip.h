@@ -219,11 +219,12 @@ static inline void ipcm_init(struct ipcm_cookie *ipc)
  * ip_cmsg_send with __sock_cmsg_send: reads a send's control messages
  * (msg_control in this address space) into ipc. -EINVAL for a header that
  * does not fit (!CMSG_OK), a SOL_IP or SOL_SOCKET message the kernel does
- * not take, or a value out of range; other levels are skipped. IP_RETOPTS
- * is kept as given (its first 40 bytes, as the kernel takes): ipc_options
- * checks it.
+ * not take, or a value out of range; other levels are skipped. Each
+ * IP_RETOPTS is checked where it stands, as ip_options_get checks it for
+ * net's caller (-EINVAL, -EPERM), and the last one is kept as given (its
+ * first 40 bytes, as the kernel takes).
  */
-int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
+int ip_cmsg_send(const struct net *net, const struct msghdr *msg, struct ipcm_cookie *ipc);
 /*
  * The source address a send uses: IP_PKTINFO's, which must be one of ours
  * (else -ENETUNREACH, as the kernel's route lookup says), else *saddr as routed.
@@ -249,6 +250,14 @@ int ipc_ttl(const struct ipcm_cookie *ipc, const struct sock *sk);
  * ip_cmsg_recv(). msg_controllen is the room on entry and the bytes used on return (what recvmsg(2)
  * reports); MSG_CTRUNC is set when the room is too small.
  */
+/*
+ * sock_recv_cmsgs' part for SIOCGSTAMP: what reading skb leaves in
+ * sk->sk_stamp (its arrival time while stamping is on, else 0 the first
+ * time). sock_stamp_kept: a read leaves it alone, its stamp going out as a
+ * control message (SO_TIMESTAMP, SO_TIMESTAMPING's software stamps).
+ */
+void sock_recv_stamp(struct sock *sk, const struct sk_buff *skb);
+bool sock_stamp_kept(const struct sock *sk);
 void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buff *skb,
 		  uint32_t dropcount, int udp_gro);
 

@@ -919,7 +919,11 @@ static void put_cmsg(struct cmsg_writer *w, int level, int type, const void *dat
 #define SOF_TIMESTAMPING_TX_SCHED      (1u << 8)
 #define SOF_TIMESTAMPING_OPT_CMSG      (1u << 10)
 #define SOF_TIMESTAMPING_OPT_TSONLY    (1u << 11)
+#define SOF_TIMESTAMPING_OPT_STATS     (1u << 12)
 #define SOF_TIMESTAMPING_OPT_RX_FILTER (1u << 17)
+#ifndef SCM_TIMESTAMPING_OPT_STATS
+#define SCM_TIMESTAMPING_OPT_STATS 54
+#endif
 
 /*
  * sock_recv_timestamp: SO_TIMESTAMP(NS) stamps the arrival time on the
@@ -1081,6 +1085,51 @@ void ip_cmsg_recv(struct msghdr *msg, const struct sock *sk, const struct sk_buf
 	msg->msg_controllen = w.used;
 }
 
+#define SOF_TIMESTAMPING_RAW_HARDWARE (1u << 6)
+
+/*
+ * The kernel stamps arriving packets only while some socket asked
+ * (net_enable_timestamp, one switch for the whole machine); here: while
+ * this socket asked, SIOCGSTAMP included (SOCK_TIMESTAMP).
+ */
+static bool sock_stamping(const struct sock *sk)
+{
+	return sock_flag(sk, SOCK_TIMESTAMP) || (sk->sk_tsflags & SOF_TIMESTAMPING_RX_SOFTWARE);
+}
+
+/* sock_recv_cmsgs: the socket asked for control messages (FLAGS_RECV_CMSGS, TSFLAGS_ANY). */
+static bool sock_recv_cmsgs_asked(const struct sock *sk)
+{
+	uint32_t flags = 1u << SOCK_RXQ_OVFL | 1u << SOCK_RCVTSTAMP | 1u << SOCK_RCVMARK |
+			 1u << SOCK_RCVPRIORITY;
+
+	return (sk->sk_flags & flags) ||
+	       (sk->sk_tsflags & (SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_RAW_HARDWARE |
+				  SOF_TIMESTAMPING_RX_SOFTWARE));
+}
+
+bool sock_stamp_kept(const struct sock *sk)
+{
+	uint32_t tsflags = sk->sk_tsflags;
+
+	/* sock_recv_timestamp calls __sock_recv_timestamp, which puts a message instead. */
+	return sock_recv_cmsgs_asked(sk) &&
+	       (sock_flag(sk, SOCK_RCVTSTAMP) || (tsflags & SOF_TIMESTAMPING_RX_SOFTWARE) ||
+		(sock_stamping(sk) && (tsflags & SOF_TIMESTAMPING_SOFTWARE)));
+}
+
+void sock_recv_stamp(struct sock *sk, const struct sk_buff *skb)
+{
+	int64_t kt = sock_stamping(sk) ? (int64_t)skb->tstamp + sock_net(sk)->realtime_offset : 0;
+
+	if (sock_stamp_kept(sk))
+		return;
+	if (sock_recv_cmsgs_asked(sk) || sock_flag(sk, SOCK_TIMESTAMP))
+		sk->sk_stamp = kt;
+	else if (sk->sk_stamp == SK_DEFAULT_STAMP)
+		sk->sk_stamp = 0;
+}
+
 #ifndef SCM_CREDENTIALS
 #define SCM_CREDENTIALS 2 /* sys/socket.h has it only with _GNU_SOURCE */
 #endif
@@ -1109,7 +1158,7 @@ static int sock_cmsg_send(const struct cmsghdr *cm, struct ipcm_cookie *ipc)
 	}
 }
 
-int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
+int ip_cmsg_send(const struct net *net, const struct msghdr *msg, struct ipcm_cookie *ipc)
 {
 	const uint8_t *ctl = msg->msg_control;
 	size_t len = msg->msg_controllen, off;
@@ -1131,12 +1180,20 @@ int ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
 		if (cm.cmsg_level != SOL_IP)
 			continue;
 		switch (cm.cmsg_type) {
-		case IP_RETOPTS:
+		case IP_RETOPTS: {
+			struct ip_options_data opt;
+
 			ipc->retopts_len = (int)(cm.cmsg_len - sizeof(cm));
 			if (ipc->retopts_len > MAX_IPOPTLEN)
 				ipc->retopts_len = MAX_IPOPTLEN;
+			/* Each list is compiled as it is read (ip_options_get); the last one stays.
+			 */
+			err = ip_options_get(net, &opt, data, (unsigned int)ipc->retopts_len);
+			if (err)
+				return err;
 			memcpy(ipc->retopts, data, (size_t)ipc->retopts_len);
 			break;
+		}
 		case IP_PKTINFO: {
 			struct in_pktinfo info;
 
@@ -1226,6 +1283,7 @@ struct sock_exterr_skb {
 	uint16_t addr_offset; /* of the quoted destination, from the network header */
 	uint16_t port;	      /* quoted destination port, network order */
 	uint32_t truesize;    /* what sk_rmem_alloc was charged */
+	bool opt_stats;	      /* the data is SOF_TIMESTAMPING_OPT_STATS' attributes */
 };
 #define SKB_EXT_ERR(skb)  ((struct sock_exterr_skb *)(skb)->cb)
 #define ERRQ_SKB_OVERHEAD 640u
@@ -1353,11 +1411,18 @@ void skb_tstamp_tx(const struct sk_buff *orig, uint32_t tstype)
 void __skb_tstamp_tx(struct sock *sk, const struct sk_buff *orig, uint64_t tstamp, uint32_t tstype)
 {
 	bool tsonly = sk->sk_tsflags & SOF_TIMESTAMPING_OPT_TSONLY;
+	bool stats = tsonly && (sk->sk_tsflags & SOF_TIMESTAMPING_OPT_STATS) &&
+		     sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP;
 	struct sock_exterr_skb *serr;
 	struct sk_buff *skb;
 
-	/* __skb_tstamp_tx: the frame as the driver has it, or nothing with OPT_TSONLY. */
-	skb = tsonly ? alloc_skb(0) : skb_copy(orig);
+	/*
+	 * __skb_tstamp_tx: the frame as the driver has it, or nothing with
+	 * OPT_TSONLY, or TCP's counts with OPT_STATS too.
+	 */
+	skb = stats    ? tcp_get_timestamping_opt_stats(sk, orig, tstype == SCM_TSTAMP_ACK)
+	      : tsonly ? alloc_skb(0)
+		       : skb_copy(orig);
 	if (!skb)
 		return;
 	skb->sk = NULL;
@@ -1375,6 +1440,7 @@ void __skb_tstamp_tx(struct sock *sk, const struct sk_buff *orig, uint64_t tstam
 	serr->ee.ee_errno = ENOMSG;
 	serr->ee.ee_origin = SO_EE_ORIGIN_TIMESTAMPING;
 	serr->ee.ee_info = tstype;
+	serr->opt_stats = stats;
 	/* A TCP key is a sequence number: counted from where OPT_ID began (sk_tskey). */
 	if (sk->sk_tsflags & SOF_TIMESTAMPING_OPT_ID)
 		serr->ee.ee_data = orig->tskey - (sk->sk_type == SOCK_STREAM ? sk->sk_tskey : 0);
@@ -1443,6 +1509,9 @@ int ip_recv_error(struct sock *sk, struct msghdr *msg, size_t len, int *addr_len
 	}
 	if (msg->msg_control) {
 		sock_recv_timestamp(&w, sk, skb, tx_tstamp);
+		/* __sock_recv_timestamp: TCP's counts follow the stamp they came with. */
+		if (serr->opt_stats && skb->len && (sk->sk_tsflags & SOF_TIMESTAMPING_SOFTWARE))
+			put_cmsg(&w, SOL_SOCKET, SCM_TIMESTAMPING_OPT_STATS, skb->data, skb->len);
 		if (icmp || tx_cmsg)
 			ip_cmsg_put(&w, sk, skb, tx_cmsg);
 		put_cmsg(&w, SOL_IP, IP_RECVERR, &errhdr, sizeof(errhdr));

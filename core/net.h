@@ -156,6 +156,8 @@ struct sock {
 	unsigned int sk_ack_backlog;
 	unsigned int sk_max_ack_backlog;
 	int sk_peek_off;
+	/* SIOCGSTAMP: the last read's arrival time, ns on the wall clock (sock_recv_cmsgs) */
+	int64_t sk_stamp;
 
 	struct sk_buff_head sk_receive_queue;
 	struct sk_buff_head sk_write_queue;
@@ -373,6 +375,8 @@ int sock_setsockopt(struct socket *sock, int level, int op, const void *optval,
 int sock_getsockopt(struct socket *sock, int level, int op, void *optval, int *optlen);
 int sock_error(struct sock *sk); /* returns and clears -sk_err */
 int sk_set_peek_off(struct sock *sk, int val);
+/* sk_stamp before any read: -1 s, which sock_gettstamp answers -ENOENT (SK_DEFAULT_STAMP). */
+#define SK_DEFAULT_STAMP (-1000000000LL)
 
 /*
  * The creation path reports its steps through this hook so that the

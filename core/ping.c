@@ -195,7 +195,7 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	}
 	ipcm_init(&ipc);
 	if (!err)
-		err = ip_cmsg_send(msg, &ipc);
+		err = ip_cmsg_send(sock_net(sk), msg, &ipc);
 	if (!err)
 		err = ipc_options(sk, &ipc, &opt);
 	if (!err)

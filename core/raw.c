@@ -179,6 +179,7 @@ int inet_recv_queued(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 		*addr_len = (int)sizeof(*sin);
 	}
 	/* raw_recvmsg and ping_recvmsg: the stamps, then the IP cmsgs asked for. */
+	sock_recv_stamp(sk, skb);
 	if (msg->msg_control)
 		ip_cmsg_recv(msg, sk, skb, 0, 0);
 
@@ -418,7 +419,7 @@ static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		daddr = sk->sk_daddr;
 	}
 	ipcm_init(&ipc);
-	err = ip_cmsg_send(msg, &ipc);
+	err = ip_cmsg_send(sock_net(sk), msg, &ipc);
 	if (!err)
 		err = ipc_options(sk, &ipc, &opt);
 	/* No IP options with IP_HDRINCL: the kernel does not mangle a header the program wrote. */

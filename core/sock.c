@@ -105,6 +105,7 @@ void sock_init_data(struct socket *sock, struct sock *sk)
 	sk->sk_destruct = NULL;
 
 	sk->sk_peek_off = -1;
+	sk->sk_stamp = SK_DEFAULT_STAMP;
 	sk->sk_incoming_cpu = -1;
 	sk->sk_txrehash = 1; /* inet_create: net.core.txrehash, 1 by default */
 	sk->sk_rcvlowat = 1;
@@ -231,6 +232,8 @@ static void sock_set_timestamp(struct sock *sk, int optname, bool valbool)
 		sock_valbool_flag(sk, SOCK_TSTAMP_NEW, is_new);
 		sock_valbool_flag(sk, SOCK_RCVTSTAMPNS, ns);
 		sock_set_flag(sk, SOCK_RCVTSTAMP);
+		/* sock_enable_timestamp: stays on once off again (sock_recv_stamp). */
+		sock_set_flag(sk, SOCK_TIMESTAMP);
 	} else {
 		sock_reset_flag(sk, SOCK_RCVTSTAMP);
 		sock_reset_flag(sk, SOCK_RCVTSTAMPNS);

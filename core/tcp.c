@@ -1337,6 +1337,78 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 			(uint32_t)((sock_net(sk)->now - tp->rto_stamp) / NSEC_PER_MSEC);
 }
 
+/* This libc's linux/tcp.h is older than the kernel's (6.2 added it). */
+#ifndef TCP_NLA_REHASH
+#define TCP_NLA_REHASH (TCP_NLA_TTL + 1)
+#endif
+
+/* nla_put: a struct nlattr (length, type), the value, padded to 4 bytes. */
+static void tcp_nla_put(struct sk_buff *skb, uint16_t type, const void *val, uint16_t len)
+{
+	uint16_t hdr[2] = {(uint16_t)(4 + len), type};
+	uint8_t *p = skb_put(skb, (4u + len + 3) & ~3u);
+
+	memset(p, 0, (4u + len + 3) & ~3u);
+	memcpy(p, hdr, sizeof(hdr));
+	memcpy(p + 4, val, len);
+}
+
+#define TCP_NLA_PUT(skb, type, v)                                                                  \
+	do {                                                                                       \
+		__typeof__(v) v_ = (v);                                                            \
+		tcp_nla_put(skb, type, &v_, sizeof(v_));                                           \
+	} while (0)
+
+struct sk_buff *tcp_get_timestamping_opt_stats(struct sock *sk, const struct sk_buff *orig,
+					       bool ack)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_info_full full;
+	const struct tcp_info *info = &full.base;
+	struct sk_buff *skb = alloc_skb(512);
+	int32_t notsent = (int32_t)(tp->write_seq - tp->snd_nxt);
+
+	if (!skb)
+		return NULL;
+	tcp_get_info(sk, &full);
+	/*
+	 * In the kernel's order and sizes. The stack keeps no chrono (busy,
+	 * rwnd- and sndbuf-limited time), D-SACK or reordering counts and no
+	 * rehash: those are 0.
+	 */
+	TCP_NLA_PUT(skb, TCP_NLA_BUSY, (uint64_t)0);
+	TCP_NLA_PUT(skb, TCP_NLA_RWND_LIMITED, (uint64_t)0);
+	TCP_NLA_PUT(skb, TCP_NLA_SNDBUF_LIMITED, (uint64_t)0);
+	TCP_NLA_PUT(skb, TCP_NLA_DATA_SEGS_OUT, (uint64_t)tp->data_segs_out);
+	TCP_NLA_PUT(skb, TCP_NLA_TOTAL_RETRANS, (uint64_t)tp->total_retrans);
+	TCP_NLA_PUT(skb, TCP_NLA_PACING_RATE, (uint64_t)info->tcpi_pacing_rate);
+	TCP_NLA_PUT(skb, TCP_NLA_DELIVERY_RATE, (uint64_t)info->tcpi_delivery_rate);
+	TCP_NLA_PUT(skb, TCP_NLA_SND_CWND, (uint32_t)info->tcpi_snd_cwnd);
+	TCP_NLA_PUT(skb, TCP_NLA_REORDERING, (uint32_t)info->tcpi_reordering);
+	TCP_NLA_PUT(skb, TCP_NLA_MIN_RTT, (uint32_t)info->tcpi_min_rtt);
+	TCP_NLA_PUT(skb, TCP_NLA_RECUR_RETRANS, (uint8_t)tp->retransmits);
+	TCP_NLA_PUT(skb, TCP_NLA_DELIVERY_RATE_APP_LMT, (uint8_t) !!tp->rate_app_limited);
+	TCP_NLA_PUT(skb, TCP_NLA_SND_SSTHRESH, (uint32_t)info->tcpi_snd_ssthresh);
+	TCP_NLA_PUT(skb, TCP_NLA_DELIVERED, (uint32_t)tp->delivered);
+	TCP_NLA_PUT(skb, TCP_NLA_DELIVERED_CE, (uint32_t)tp->delivered_ce);
+	TCP_NLA_PUT(skb, TCP_NLA_SNDQ_SIZE, (uint32_t)(tp->write_seq - tp->snd_una));
+	TCP_NLA_PUT(skb, TCP_NLA_CA_STATE, (uint8_t)tp->cong.ca_state);
+	TCP_NLA_PUT(skb, TCP_NLA_BYTES_SENT, (uint64_t)tp->bytes_sent);
+	TCP_NLA_PUT(skb, TCP_NLA_BYTES_RETRANS, (uint64_t)tp->bytes_retrans);
+	TCP_NLA_PUT(skb, TCP_NLA_DSACK_DUPS, (uint32_t)0);
+	TCP_NLA_PUT(skb, TCP_NLA_REORD_SEEN, (uint32_t)0);
+	TCP_NLA_PUT(skb, TCP_NLA_SRTT, (uint32_t)info->tcpi_rtt);
+	TCP_NLA_PUT(skb, TCP_NLA_TIMEOUT_REHASH, (uint16_t)0);
+	TCP_NLA_PUT(skb, TCP_NLA_BYTES_NOTSENT, (uint32_t)(notsent > 0 ? notsent : 0));
+	/* The segment's departure time (skb_mstamp_ns), on the stack clock. */
+	TCP_NLA_PUT(skb, TCP_NLA_EDT, (uint64_t)TCP_SKB_CB(orig)->when);
+	/* The ACK's TTL, for the stamp the ACK made (tcp_skb_ttl_or_hop_limit). */
+	if (ack)
+		TCP_NLA_PUT(skb, TCP_NLA_TTL, (uint8_t)tp->ack_ttl);
+	TCP_NLA_PUT(skb, TCP_NLA_REHASH, (uint32_t)0);
+	return skb;
+}
+
 /*
  * TCP_SAVED_SYN: the SYN's headers once, then none (length 0). A buffer too
  * short for them is EINVAL with *optlen set to what they need.

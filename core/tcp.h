@@ -401,6 +401,7 @@ struct tcp_sock {
 	uint32_t rtt_seq;    /* snd_nxt when the round began */
 	uint8_t backoff;     /* exponential back-off count of the retransmit timer */
 	uint8_t retransmits; /* consecutive timeouts of the head segment */
+	uint8_t ack_ttl;     /* the TTL of the ACK in hand (OPT_STATS' TCP_NLA_TTL) */
 	uint8_t probes_out;  /* unanswered zero-window or keepalive probes */
 	uint8_t syn_retries; /* TCP_SYNCNT, 0 = sysctl */
 	/*
@@ -1018,6 +1019,13 @@ void tcp_tx_mark_fix(struct sock *sk, uint32_t end_seq, uint32_t len, uint32_t t
 void tcp_tx_marks_apply(struct sock *sk);
 void tcp_tx_mark_split(struct sk_buff *skb, struct sk_buff *buff);
 void tcp_ack_tstamp(struct sock *sk, const struct sk_buff *skb, uint32_t prior_snd_una);
+/*
+ * SOF_TIMESTAMPING_OPT_STATS: the socket's counts as the netlink attributes
+ * TCP_NLA_* (the kernel's order and sizes), for the stamp of orig (ack: the
+ * stamp an ACK made, which adds its TTL).
+ */
+struct sk_buff *tcp_get_timestamping_opt_stats(struct sock *sk, const struct sk_buff *orig,
+					       bool ack);
 void tcp_skb_zerocopy_done(struct sock *sk, struct sk_buff *skb);
 
 #endif

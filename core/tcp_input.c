@@ -421,11 +421,12 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 		skb_prefetch(skb->next);
-		/* Its unacked front began at cb->seq: the ACK stamp once, even if partly acked. */
-		tcp_ack_tstamp(sk, skb, cb->seq);
 		if (after(cb->end_seq, ack)) {
 			uint32_t n = ack - cb->seq;
 
+			/* Its unacked front began at cb->seq: the ACK stamp once, even if partly
+			 * acked. */
+			tcp_ack_tstamp(sk, skb, cb->seq);
 			/* Partly acked: drop the acked front, keep the rest queued. */
 			if (before(cb->seq, ack) && n <= skb->len) {
 				skb_pull(skb, n);
@@ -458,6 +459,9 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 		if (cb->sacked & TCPCB_SACKED_RETRANS)
 			tp->retrans_out--;
 		tp->packets_out--;
+		/* Once counted as delivered, as tcp_clean_rtx_queue (OPT_STATS reads the counts).
+		 */
+		tcp_ack_tstamp(sk, skb, cb->seq);
 		if (skb == tp->retransmit_hint)
 			tp->retransmit_hint = NULL;
 		sk->sk_wmem_queued -= (int)skb->len;
@@ -1130,6 +1134,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	bool win_changed, is_dup, dsack = false, reo_armed = false, ack_delayed = false;
 	bool sack = tp->rx_opt.sack_ok, advanced = after(ack, prior_snd_una);
 
+	/* tcp_ack_tstamp hands the ACK to an OPT_STATS stamp: its TTL. */
+	tp->ack_ttl = ip_hdr(skb)->ttl;
 	tp->cong.orig_acked = 0;
 	if (before(ack, prior_snd_una)) {
 		uint32_t max_window = tp->max_window;

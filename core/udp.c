@@ -953,7 +953,7 @@ static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	ipcm_init(&ipc);
 	err = udp_cmsg_send(msg, &ipc);
 	if (!err)
-		err = ip_cmsg_send(msg, &ipc);
+		err = ip_cmsg_send(sock_net(sk), msg, &ipc);
 	if (err)
 		return err;
 	dst.gso_size = (uint16_t)(ipc.gso_size >= 0 ? ipc.gso_size : up->gso_size);
@@ -1071,6 +1071,7 @@ static int udp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flag
 		if (addr_len)
 			*addr_len = sizeof(*sin);
 	}
+	sock_recv_stamp(sk, skb);
 	if (msg->msg_control)
 		ip_cmsg_recv(msg, sk, skb, UDP_SKB_CB(skb)->dropcount,
 			     udp_sk(sk)->gro_enabled ? skb->gso_size : 0);

@@ -99,9 +99,9 @@
  * and no SHIM_SO_ERRQ_WAKE, 9 told the host SS_CONNECTED with a note
  * (SHIM_OP_CONNECTED) where the pair now carries it (SHIM_PAIR_CONNECTED),
  * had no SHIM_OP_ADOPT and no repair mode (SHIM_SO_REPAIR_SEND,
- * SHIM_SO_REPAIR_PEEK).
+ * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP.
  */
-#define SHIM_CTL_VERSION 10
+#define SHIM_CTL_VERSION 11
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -536,6 +536,18 @@ struct shim_dgram {
 	uint32_t orig_len;	 /* host->app: length on the wire; an error report's notice seq */
 	uint32_t ctl_len;	 /* bytes of control messages after this header */
 };
+
+/*
+ * Host->app control message (level SOL_SOCKET) in a datagram's block, never
+ * given to the program: what reading this datagram leaves in the socket's
+ * sk_stamp for SIOCGSTAMP (sock_recv_cmsgs), an int64_t: the arrival time
+ * in ns on the wall clock, or SHIM_STAMP_KEEP when the read leaves it as it
+ * was (the stamp went out as SO_TIMESTAMP* instead). A datagram without it
+ * leaves 0 in a socket that had no stamp (SK_DEFAULT_STAMP), as the kernel
+ * with no stamping asked.
+ */
+#define SHIM_SCM_STAMP	0x53480100
+#define SHIM_STAMP_KEEP INT64_MIN
 
 /* The most control-message bytes one datagram carries either way. */
 #define SHIM_DGRAM_CTL_MAX 512

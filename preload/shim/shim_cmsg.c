@@ -22,8 +22,9 @@
 #include "ip.h"
 #include "udp.h"
 
-void shim_put_cmsgs(struct msghdr *m, const void *ctl, size_t ctl_len)
+bool shim_put_cmsgs(struct msghdr *m, const void *ctl, size_t ctl_len, int64_t *stamp)
 {
+	bool found = false;
 	const uint8_t *src = ctl;
 	uint8_t *dst = m->msg_control;
 	size_t room = m->msg_controllen, used = 0, off;
@@ -36,6 +37,13 @@ void shim_put_cmsgs(struct msghdr *m, const void *ctl, size_t ctl_len)
 		if (ch.cmsg_len < sizeof(ch) || ch.cmsg_len > ctl_len - off)
 			break; /* the host writes none such: stop rather than guess */
 		len = ch.cmsg_len - sizeof(ch);
+		/* The host's word for SIOCGSTAMP, not the program's. */
+		if (ch.cmsg_level == SOL_SOCKET && ch.cmsg_type == SHIM_SCM_STAMP &&
+		    len == sizeof(*stamp)) {
+			memcpy(stamp, src + off + sizeof(ch), sizeof(*stamp));
+			found = true;
+			continue;
+		}
 		cmlen = CMSG_LEN(len);
 		if (!dst || left < sizeof(ch)) {
 			m->msg_flags |= MSG_CTRUNC;
@@ -53,6 +61,7 @@ void shim_put_cmsgs(struct msghdr *m, const void *ctl, size_t ctl_len)
 		used += CMSG_SPACE(len) < left ? CMSG_SPACE(len) : left;
 	}
 	m->msg_controllen = used;
+	return found;
 }
 
 /* The byte at logical offset off of [ctl | iov...] (off < the bytes there). */
@@ -156,7 +165,7 @@ int shim_cmsg_gso(const void *ctl, size_t len)
 	return shim_cmsg_find(ctl, len, SOL_UDP, UDP_SEGMENT, &gso, sizeof(gso)) ? gso : -1;
 }
 
-void shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt)
+bool shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt)
 {
 	const uint8_t *p = ctl;
 	struct cmsghdr ch;
@@ -167,9 +176,10 @@ void shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt)
 		/* Checked when the block was built: compiles again without error. */
 		if (ch.cmsg_level == SOL_IP && ch.cmsg_type == IP_RETOPTS) {
 			shim_ip_options_get(opt, p + off + sizeof(ch), ch.cmsg_len - sizeof(ch));
-			return;
+			return true;
 		}
 	}
+	return false;
 }
 
 int shim_cmsg_tsflags(const void *ctl, size_t len)
@@ -335,7 +345,7 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 		off += n;
 	}
 	m->msg_flags = (int)r->msg_flags | (flags & MSG_CMSG_CLOEXEC);
-	shim_put_cmsgs(m, r->buf + r->data_len, r->ctl_len);
+	shim_put_cmsgs(m, r->buf + r->data_len, r->ctl_len, &(int64_t){0});
 	if (m->msg_name && r->name.sin_family) {
 		memcpy(m->msg_name, &r->name, sizeof(r->name));
 		m->msg_namelen = sizeof(r->name);

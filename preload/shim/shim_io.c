@@ -226,6 +226,32 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 }
 
 /*
+ * The IP options a datagram send uses (ipc.opt): the message's IP_RETOPTS,
+ * else the socket's IP_OPTIONS (as set through this process). With any
+ * list, even an empty one, raw_sendmsg refuses IP_HDRINCL, and a source
+ * route needs a destination (udp, raw and ping_v4_sendmsg): EINVAL.
+ */
+static int shim_dgram_opt_check(uint64_t e, const struct msghdr *m, const struct shim_dgram *h,
+				struct ip_options_data *opt)
+{
+	struct shim_sk *sk = shim_sk_get(e);
+	bool any = shim_cmsg_retopts(m->msg_control, m->msg_controllen, opt);
+
+	if (!any && sk && sk->opt.set) {
+		any = true;
+		opt->opt.optlen = sk->opt.len;
+		opt->opt.srr = sk->opt.srr;
+		opt->opt.faddr = sk->opt.faddr;
+	}
+	if (any && sk && sk->hdrincl)
+		return -EINVAL;
+	/* A connected socket's destination is its peer's, never 0. */
+	if (opt->opt.srr && m->msg_name && !h->addr.sin_addr.s_addr)
+		return -EINVAL;
+	return 0;
+}
+
+/*
  * cmsg_err: what the protocol's cmsg walk says, after the address checks;
  * m->msg_control, if set, holds the control messages to carry (our own
  * copy, m->msg_controllen bytes).
@@ -240,7 +266,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	size_t total = 0, i, max;
 	bool stamped;
 	ssize_t ret;
-	int ts;
+	int ts, err;
 
 	if (m->msg_iovlen > UIO_MAXIOV)
 		return -EMSGSIZE;
@@ -280,8 +306,10 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	}
 	if (cmsg_err)
 		return cmsg_err;
+	err = shim_dgram_opt_check(e, m, &h, &opt);
+	if (err)
+		return err;
 	/* A source route goes to its first hop, which is what must be routable. */
-	shim_cmsg_retopts(m->msg_control, m->msg_controllen, &opt);
 	if (opt.opt.srr ? shim_dgram_unroutable(opt.opt.faddr)
 			: m->msg_name && shim_dgram_unroutable(h.addr.sin_addr.s_addr))
 		return -ENETUNREACH;
@@ -353,37 +381,38 @@ static ssize_t shim_dgram_ctl_peek(int fd, int flags)
 }
 
 /*
- * m->msg_iov is a copy we own; m->msg_name, if set, is our own struct
- * sockaddr_in; m->msg_control is the caller's. On return msg_namelen,
- * msg_controllen and msg_flags are set.
+ * sock_recv_cmsgs: what reading a datagram leaves for SIOCGSTAMP. The host
+ * said it (SHIM_SCM_STAMP: the arrival time, or nothing changes) when it
+ * is not the plain case: 0 for a socket that had none (a read with
+ * stamping off), which SIOCGSTAMP turns into its own time.
  */
-static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
+void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp)
+{
+	struct shim_sk *sk;
+
+	if (carried && stamp == SHIM_STAMP_KEEP)
+		return;
+	if (carried && (sk = shim_sk_make(e)))
+		sk->stamp = stamp;
+	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
+		shim_fd_flags(fd, SHIM_F_RECEIVED, 0);
+}
+
+/*
+ * The datagram at the head of the pair, read or peeked (no pending error to
+ * report first; shim_dgram_recv).
+ */
+ssize_t shim_dgram_recv_head(int fd, uint64_t e, struct msghdr *m, int flags)
 {
 	struct shim_dgram h;
 	uint64_t ctl[SHIM_DGRAM_CTL_MAX / sizeof(uint64_t)];
 	struct iovec iov[UIO_MAXIOV + 2];
 	struct msghdr lm = {0};
 	size_t payload, wire, room = 0;
+	int64_t stamp = 0;
+	bool carried;
 	ssize_t n;
 
-	if (m->msg_iovlen > UIO_MAXIOV)
-		return -EMSGSIZE;
-	if (flags & MSG_ERRQUEUE)
-		return shim_errqueue_recv(fd, e, m, flags);
-	/*
-	 * __skb_try_recv_datagram: a pending error comes before any queued
-	 * datagram, though its report may sit behind them in the pair (one
-	 * load of the notice word, mapped by the process's first datagram
-	 * recv if nothing did before: one request per process; a request only
-	 * when an error is pending).
-	 */
-	n = shim_dgram_take_err(fd, e);
-	if (n) {
-		m->msg_namelen = 0;
-		m->msg_controllen = 0;
-		m->msg_flags = 0;
-		return -n;
-	}
 again:
 	if (shim_ent_flags(e) & SHIM_F_CMSG) {
 		n = shim_dgram_ctl_peek(fd, flags);
@@ -429,9 +458,6 @@ again:
 		m->msg_controllen = 0;
 		return -h.err;
 	}
-	/* sock_recv_timestamp: from now on SIOCGSTAMP has a time to give. */
-	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
-		shim_fd_flags(fd, SHIM_F_RECEIVED, 0);
 	payload = (size_t)n - sizeof(h) - room;
 	if (h.ctl_len > SHIM_DGRAM_CTL_MAX)
 		h.ctl_len = 0; /* the host never sends more; ignore rather than misplace data */
@@ -450,7 +476,8 @@ again:
 			h.ctl_len = 0;
 		}
 	}
-	shim_put_cmsgs(m, ctl, h.ctl_len);
+	carried = shim_put_cmsgs(m, ctl, h.ctl_len, &stamp);
+	shim_dgram_read_stamp(fd, e, carried, stamp);
 	wire = h.orig_len > payload ? h.orig_len : payload;
 	if ((lm.msg_flags & MSG_TRUNC) || (h.flags & MSG_TRUNC) || wire > payload)
 		m->msg_flags |= MSG_TRUNC;
@@ -461,6 +488,41 @@ again:
 		m->msg_namelen = 0;
 	}
 	return (ssize_t)((flags & MSG_TRUNC) ? wire : payload);
+}
+
+/*
+ * m->msg_iov is a copy we own; m->msg_name, if set, is our own struct
+ * sockaddr_in; m->msg_control is the caller's. On return msg_namelen,
+ * msg_controllen and msg_flags are set.
+ */
+static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
+{
+	struct shim_sk *sk;
+	ssize_t n;
+
+	if (m->msg_iovlen > UIO_MAXIOV)
+		return -EMSGSIZE;
+	if (flags & MSG_ERRQUEUE)
+		return shim_errqueue_recv(fd, e, m, flags);
+	/*
+	 * __skb_try_recv_datagram: a pending error comes before any queued
+	 * datagram, though its report may sit behind them in the pair (one
+	 * load of the notice word, mapped by the process's first datagram
+	 * recv if nothing did before: one request per process; a request only
+	 * when an error is pending).
+	 */
+	n = shim_dgram_take_err(fd, e);
+	if (n) {
+		m->msg_namelen = 0;
+		m->msg_controllen = 0;
+		m->msg_flags = 0;
+		return -n;
+	}
+	/* A UDP socket given SO_PEEK_OFF here: its reads move the offset (shim_peekoff.c). */
+	sk = shim_ent_flags(e) & SHIM_F_UDP ? shim_sk_get(e) : NULL;
+	if (unlikely(sk && sk->peek_set))
+		return shim_dgram_recv_off(fd, e, sk, m, flags);
+	return shim_dgram_recv_head(fd, e, m, flags);
 }
 
 /* ---- one receive / one send on an emulated fd, kernel-side msghdr ---- */
@@ -914,7 +976,7 @@ static void shim_stream_put_inq(int fd, struct msghdr *m)
 	if (shim_real.poll(&p, 1, 0) == 1 && (p.revents & POLLRDHUP))
 		inq++;
 	memcpy(CMSG_DATA(&u.h), &inq, sizeof(inq));
-	shim_put_cmsgs(m, u.b, sizeof(u.b));
+	shim_put_cmsgs(m, u.b, sizeof(u.b), &(int64_t){0});
 }
 
 /*
@@ -1347,13 +1409,7 @@ static ssize_t shim_dgram_sendmsg_ctl(int fd, uint64_t e, struct msghdr *m, int 
 		/* udp_sendmsg reads its own SOL_UDP messages first (udp_cmsg_send). */
 		err = shim_ent_flags(e) & SHIM_F_UDP ? udp_cmsg_send(&k, &ipc) : 0;
 		if (!err)
-			err = ip_cmsg_send(&k, &ipc);
-		/* ip_cmsg_send compiles an IP_RETOPTS list as it reads it. */
-		if (!err && ipc.retopts_len >= 0) {
-			struct ip_options_data opt;
-
-			err = shim_ip_options_get(&opt, ipc.retopts, (size_t)ipc.retopts_len);
-		}
+			err = shim_ip_cmsg_send(&k, &ipc);
 		if (!err && ipc.gso_size >= 0)
 			shim_dgram_cork_used();
 	}

@@ -70,7 +70,7 @@ enum shim_kind {
 #define SHIM_F_BOUND	   0x20	 /* datagram socket has a local port (no autobind needed) */
 #define SHIM_F_RD_SHUT	   0x40	 /* unconnected stream shut for reading: read 0, as tcp_recvmsg */
 #define SHIM_F_PING	   0x80	 /* ICMP ping socket: echo requests only (ping_common_sendmsg) */
-#define SHIM_F_RECEIVED	   0x100 /* datagram socket received one: SIOCGSTAMP has a time */
+#define SHIM_F_RECEIVED	   0x100 /* datagram socket read one that left a stamp (shim_gettstamp) */
 #define SHIM_F_BROADCAST   0x200 /* SO_BROADCAST is on: sends to a broadcast address allowed */
 /*
  * Stream whose pair the host hung up on, asked once for its pending error
@@ -227,6 +227,52 @@ void shim_init(void);
 void shim_stack_init(void);
 /* pthread_once that a signal handler in the same thread cannot re-enter. */
 void shim_once(pthread_once_t *once, _Atomic int *done, void (*routine)(void));
+
+/* ---- per-socket state beyond the fd's word (shim_sktab.c) ---- */
+
+struct shim_sk {
+	_Atomic uint32_t id; /* the socket's; another id: the entry is free */
+	/* SO_PEEK_OFF of a UDP socket as set here (peek_set), moved by its reads as sk_peek_off */
+	bool peek_set;
+	int32_t peek_off;
+	/* skb->peeked of the empty datagrams peeked, bit n: the n-th datagram in the pair */
+	uint64_t peeked_empty;
+	/* sk_stamp once a datagram carried one (SHIM_SCM_STAMP); 0: none, a read sets "now" */
+	int64_t stamp;
+	bool stamp_on; /* SIOCGSTAMP asked the host: SOCK_TIMESTAMP is on there */
+	bool hdrincl;  /* IP_HDRINCL (IPPROTO_RAW, or set here) */
+	/* IP_OPTIONS as set here (an empty list too): their length and a source route's first hop
+	 */
+	struct {
+		bool set;
+		uint8_t len;
+		bool srr;
+		uint32_t faddr;
+	} opt;
+};
+
+/* The socket's entry, or NULL (one load when the process never made one). */
+struct shim_sk *shim_sk_get(uint64_t e);
+/* The socket's entry, made fresh if it has none (NULL if no memory). */
+struct shim_sk *shim_sk_make(uint64_t e);
+void shim_sk_atfork_child(void);
+/* socket() made it (the entry IPPROTO_RAW needs). */
+void shim_sk_created(uint64_t e, int type, int protocol);
+/* The host took a setsockopt of the options the entry keeps (SO_PEEK_OFF, IP_OPTIONS, ...). */
+void shim_sk_setsockopt(uint64_t e, int level, int optname, const void *val, unsigned int len);
+/* getsockopt answered from the entry (0, -errno), or 1: the host's to answer. */
+int shim_sk_getsockopt(uint64_t e, int level, int optname, void *optval, socklen_t *optlen,
+		       int len);
+/*
+ * Datagram receives (shim_io.c, shim_peekoff.c): the pair's head datagram
+ * read or peeked; the same for a UDP socket given SO_PEEK_OFF, which moves
+ * the offset and peeks at it; what a read leaves for SIOCGSTAMP (carried:
+ * the host's SHIM_SCM_STAMP came with it, its value stamp).
+ */
+ssize_t shim_dgram_recv_head(int fd, uint64_t e, struct msghdr *m, int flags);
+ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghdr *m, int flags);
+void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp);
+void shim_peekoff_atfork_child(void);
 
 /* ---- the stack's address in NETLINK_ROUTE dumps (shim_netlink.c) ---- */
 
@@ -436,9 +482,10 @@ void shim_filler_gone(int fd);
  * shim_cmsg.c: the control messages a datagram brought (ctl_len bytes as the
  * host wrote them) copied into m->msg_control as put_cmsg() does;
  * msg_controllen becomes the bytes written, MSG_CTRUNC is set in msg_flags
- * when they do not all fit.
+ * when they do not all fit. The host's SHIM_SCM_STAMP is not copied:
+ * whether there was one, its value in *stamp.
  */
-void shim_put_cmsgs(struct msghdr *m, const void *ctl, size_t ctl_len);
+bool shim_put_cmsgs(struct msghdr *m, const void *ctl, size_t ctl_len, int64_t *stamp);
 /*
  * A datagram read with room bytes reserved for control messages (ctl, of
  * SHIM_DGRAM_CTL_MAX bytes) but carrying ctl_len: got bytes landed in
@@ -459,17 +506,20 @@ int shim_cmsg_tsflags(const void *ctl, size_t len);
 int shim_cmsg_gso(const void *ctl, size_t len);
 /*
  * The IP options a control block shim_cmsg_build made gives this send (its
- * IP_RETOPTS, compiled: length and a source route's first hop); none (zeroed)
- * when it carries no list: the socket's own then, which the host applies.
+ * IP_RETOPTS, compiled: length and a source route's first hop); false and
+ * none (zeroed) when it carries no list: the socket's own then.
  */
 struct ip_options_data;
-void shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt);
+bool shim_cmsg_retopts(const void *ctl, size_t len, struct ip_options_data *opt);
 /*
  * ip_cmsg_send's ip_options_get for an IP_RETOPTS message (data, len bytes,
  * at most 40): -EINVAL for a bad list, -EPERM for a source route without
  * CAP_NET_RAW, checked for the caller as the kernel checks at sendmsg.
  */
 int shim_ip_options_get(struct ip_options_data *opt, const void *data, size_t len);
+/* ip_cmsg_send for the caller: its IP_RETOPTS lists judged with the caller's rights. */
+struct ipcm_cookie;
+int shim_ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc);
 /* The SOF_TIMESTAMPING_* bits that queue a stamp on the error queue: TX_SOFTWARE, TX_SCHED. */
 #define SHIM_TX_STAMPED ((1u << 1) | (1u << 8))
 /* recvmsg(MSG_ERRQUEUE) on a datagram socket: one entry from the host. */

@@ -73,11 +73,16 @@ static bool shim_dgram_reports(uint64_t e)
  * Asked for POLLOUT, the pair is writable anyway; asked for nothing (ERR
  * only), a report at the head is seen, and one that comes wakes the call if
  * no datagram is queued before it (a datagram wakes it once; it then waits
- * without POLLIN).
+ * without POLLIN). With SO_SELECT_ERR_QUEUE a socket asked for PRI is
+ * asked for IN too: a datagram's wake-up (sock_def_readable's IN|PRI) has
+ * the kernel's poll look again, and PRI may be there by then (an entry the
+ * error queue took meanwhile, whose own wake-up is ERR alone).
  */
 bool shim_ready_ask_in(uint64_t e, unsigned int events)
 {
-	return !(events & POLLIN) && shim_dgram_reports(e);
+	return !(events & POLLIN) &&
+	       (shim_dgram_reports(e) || ((events & POLLPRI) && shim_ent_kind(e) == SHIM_DGRAM &&
+					  (shim_notice_peek(e) & SHIM_NOTICE_SELERR)));
 }
 
 /*
@@ -346,7 +351,41 @@ static nfds_t shim_poll_errq_ask(struct pollfd *p, const struct pollfd *u, nfds_
 }
 
 /*
- * Polls p (n entries, the caller's events in u; room for 2n + 1) on the
+ * select: fd's answer counts for none of its sets and stays (a pair the
+ * host hung up, data where only exceptfds asks, an error-queue eventfd),
+ * so it leaves the pollfd array (p->fd negative) and is watched by its
+ * edges instead: an edge-triggered registration in an epoll set of this
+ * call (*xp, made at first need) wakes the wait at each wake-up of that fd,
+ * and the call looks again at every fd, as do_select polls its fds again
+ * at each wake-up. Without the set the fd is left out of the rest of the
+ * wait.
+ */
+static void shim_select_park(int fd, int *xp, uint32_t events)
+{
+	struct epoll_event ev = {.events = events | EPOLLET, .data.fd = fd};
+
+	if (*xp < 0)
+		*xp = epoll_create1(EPOLL_CLOEXEC);
+	if (*xp >= 0 && shim_real.epoll_ctl(*xp, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
+		shim_say("sockshim: select: fd %d left out of the wait: %s", fd, strerror(errno));
+}
+
+/* An edge came to a parked fd: every fd of the array is looked at again. */
+static void shim_select_unpark(struct pollfd *p, const struct pollfd *u, nfds_t n, nfds_t ne,
+			       int xp)
+{
+	struct epoll_event ev[8];
+
+	while (shim_real.epoll_wait(xp, ev, 8, 0) > 0)
+		;
+	for (nfds_t i = 0; i < ne; i++) {
+		if (i < n ? p[i].fd < 0 && u[i].fd >= 0 : p[i].fd < 0)
+			p[i].fd = i < n ? u[i].fd : -1 - p[i].fd;
+	}
+}
+
+/*
+ * Polls p (n entries, the caller's events in u; room for 2n + 2) on the
  * pairs and corrects the answers; ts NULL waits for ever. For select (sel)
  * only the events asked count, as do_select's mask: a socket ready by
  * correction alone with none of them (a never-connected stream's OUT|HUP
@@ -358,8 +397,8 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 {
 	struct timespec end, left, zero = {0, 0};
 	bool ready = shim_poll_ask(p, u, n);
-	nfds_t ne = n + shim_poll_errq_ask(p, u, n), np = ne;
-	int ret, count, asked, ep = -1;
+	nfds_t ne = n + shim_poll_errq_ask(p, u, n), np = ne, nq;
+	int ret, count, asked, ep = -1, xp = -1;
 
 	if (ts) {
 		clock_gettime(CLOCK_MONOTONIC, &end);
@@ -367,10 +406,18 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 	}
 	for (;;) {
 		left = ts ? shim_ts_left(&end) : zero;
-		ret = shim_real.ppoll(p, np, ready ? &zero : ts ? &left : NULL, mask);
+		nq = np;
+		if (xp >= 0)
+			p[nq++] = (struct pollfd){.fd = xp, .events = POLLIN};
+		ret = shim_real.ppoll(p, nq, ready ? &zero : ts ? &left : NULL, mask);
 		if (ret < 0) {
 			ret = -errno;
 			break;
+		}
+		if (nq > np && p[np].revents) {
+			shim_select_unpark(p, u, n, ne, xp);
+			ready = true;
+			continue;
 		}
 		count = 0;
 		asked = 0;
@@ -399,16 +446,24 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 				p[i].fd = -1 - p[i].fd; /* the kernel's answer counts for no set */
 		}
 		left = ts ? shim_ts_left(&end) : zero;
-		if (sel && !asked && (!ts || left.tv_sec || left.tv_nsec) && (ready || ret > 0)) {
+		/* (A datagram to a pair watched by its edges: looked at again below.) */
+		if (sel && !asked && (!ts || left.tv_sec || left.tv_nsec) && (ready || ret > 0) &&
+		    !(np > ne && p[ne].revents)) {
 			/*
-			 * None of it counts for select, and it stays (a pair the
-			 * host hung up, an error-queue eventfd): wait on without
-			 * the fds whose kernel answer it was (left out above), as
-			 * do_select sleeps on a mask that has none of it.
+			 * None of it counts for select, and it stays: wait on,
+			 * the fds whose kernel answer it was watched by their
+			 * edges (parked above), as do_select sleeps on a mask
+			 * that has none of it until a wake-up.
 			 */
-			for (nfds_t i = n; i < np; i++) {
-				if (p[i].revents && p[i].fd >= 0)
+			for (nfds_t i = 0; i < ne; i++) {
+				if (i < n && p[i].fd < 0 && u[i].fd >= 0) {
+					shim_select_park(u[i].fd, &xp,
+							 EPOLLIN | EPOLLOUT | EPOLLPRI |
+								 EPOLLRDHUP);
+				} else if (i >= n && p[i].revents && p[i].fd >= 0) {
+					shim_select_park(p[i].fd, &xp, EPOLLIN);
 					p[i].fd = -1 - p[i].fd;
+				}
 			}
 			ready = false;
 			continue;
@@ -434,16 +489,18 @@ static int shim_poll_pairs(struct pollfd *p, const struct pollfd *u, nfds_t n,
 	}
 	if (ep >= 0)
 		shim_real.close(ep);
+	if (xp >= 0)
+		shim_real.close(xp);
 	return ret;
 }
 
 /*
  * The slow path's arrays: the caller's n pollfd, then the n asked of the
- * kernel, up to n error-queue eventfds and one epoll set (shim_poll_pairs);
+ * kernel, up to n error-queue eventfds and two epoll sets (shim_poll_pairs);
  * on the stack if small, else mapped.
  */
 struct shim_pollbuf {
-	struct pollfd stack[3 * SHIM_POLL_STACK + 1];
+	struct pollfd stack[3 * SHIM_POLL_STACK + 2];
 	struct pollfd *p;
 	size_t len;
 };
@@ -453,7 +510,7 @@ static struct pollfd *shim_pollbuf_get(struct shim_pollbuf *b, size_t n)
 	b->len = 0;
 	if (n <= SHIM_POLL_STACK)
 		return b->p = b->stack;
-	b->len = (3 * n + 1) * sizeof(struct pollfd);
+	b->len = (3 * n + 2) * sizeof(struct pollfd);
 	b->p = mmap(NULL, b->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b->p == MAP_FAILED) {
 		b->len = 0;

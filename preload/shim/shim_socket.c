@@ -124,20 +124,49 @@ static void shim_own_cred(struct cred *cred, int type, int protocol)
 		cred->groups[i] = groups[i];
 }
 
-int shim_ip_options_get(struct ip_options_data *opt, const void *data, size_t len)
+/*
+ * The core's net judging with the caller's rights (ns_capable), under its
+ * lock: the host sends with its own rights, so a caller's are judged here.
+ * 0, or the set-up's error (nothing held then).
+ */
+static int shim_net_as_caller(struct cred *cred)
 {
-	struct cred cred = {.uid = geteuid(), .gid = getegid(), .cap_eff = shim_cap_eff()};
-	int err;
-
+	*cred = (struct cred){.uid = geteuid(), .gid = getegid(), .cap_eff = shim_cap_eff()};
 	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
 	if (shim_net_err)
 		return shim_net_err;
-	/* The host sends with its own rights: the caller's are judged here. */
 	pthread_mutex_lock(&shim_net_lock);
-	shim_net.current_cred = &cred;
-	err = ip_options_get(&shim_net, opt, data, (unsigned int)len);
+	shim_net.current_cred = cred;
+	return 0;
+}
+
+static void shim_net_as_caller_end(void)
+{
 	shim_net.current_cred = NULL;
 	pthread_mutex_unlock(&shim_net_lock);
+}
+
+int shim_ip_cmsg_send(const struct msghdr *msg, struct ipcm_cookie *ipc)
+{
+	struct cred cred;
+	int err = shim_net_as_caller(&cred);
+
+	if (err)
+		return err;
+	err = ip_cmsg_send(&shim_net, msg, ipc);
+	shim_net_as_caller_end();
+	return err;
+}
+
+int shim_ip_options_get(struct ip_options_data *opt, const void *data, size_t len)
+{
+	struct cred cred;
+	int err = shim_net_as_caller(&cred);
+
+	if (err)
+		return err;
+	err = ip_options_get(&shim_net, opt, data, (unsigned int)len);
+	shim_net_as_caller_end();
 	return err;
 }
 
@@ -272,6 +301,7 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 	else if (rproto == IPPROTO_ICMP)
 		flags |= SHIM_F_PING;
 	shim_fd_set(fd, shim_ent(id, rtype == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM, flags));
+	shim_sk_created(shim_fd_get(fd), rtype, rproto);
 	shim_note(c, "host id %u", id);
 	return fd;
 }
@@ -1273,6 +1303,10 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return -EINVAL;
 	if (shim_is_stream_peek_off(e, level, optname))
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
+	/* A UDP socket's offset moves with its reads here. */
+	ret = shim_sk_getsockopt(e, level, optname, optval, optlen, len);
+	if (ret <= 0)
+		return ret;
 	/* The socket's and its namespace's cookies: the pair's, unique as the kernel's. */
 	if (level == SOL_SOCKET && (optname == SO_COOKIE || optname == SO_NETNS_COOKIE))
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
@@ -1458,6 +1492,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 		shim_dgram_cork_used();
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))
 		shim_fd_flags(fd, SHIM_F_CMSG, 0);
+	if (ret == 0)
+		shim_sk_setsockopt(e, level, optname, req.sockopt.optval, shim_req_optbytes(&req));
 	/* Blocking and peeking happen on the pair (or listener): its settings must match. */
 	if (ret == 0 &&
 	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname) ||
@@ -1581,19 +1617,41 @@ static int shim_ifreq(unsigned long cmd, void *arg)
 }
 
 /*
- * sock_gettstamp: ENOENT until a packet was received (TCP never records
- * one); then the time of the call, where the kernel gives the arrival time
- * of the last datagram received once SIOCGSTAMP turned stamping on.
+ * sock_gettstamp: turns stamping on (SOCK_TIMESTAMP, asked of the host once
+ * per socket: from then on each datagram carries its arrival time,
+ * SHIM_SCM_STAMP, peeked for as any control message); ENOENT until a read
+ * left a stamp (TCP never does); a read that found stamping off left 0, and
+ * the first call then gives its own time, kept for the next.
  */
-static int shim_gettstamp(uint64_t e, unsigned long cmd, void *arg)
+static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, struct shim_call *c)
 {
+	struct shim_req req = {.hdr.op = SHIM_OP_IOCTL, .ioctl.cmd = SIOCGSTAMP_OLD};
+	struct shim_sk *sk = shim_sk_get(e);
+	struct shim_rep rep;
 	struct timespec now;
 	long long v[2];
 	struct timeval tv;
+	int ret;
 
-	if (!(shim_ent_flags(e) & SHIM_F_RECEIVED))
+	if (shim_ent_kind(e) == SHIM_DGRAM && (!sk || !sk->stamp_on)) {
+		ret = shim_request(fd, e, &req, &rep, NULL, c);
+		if (ret && ret != -ENOENT)
+			return ret;
+		sk = shim_sk_make(e);
+		if (!sk)
+			return -ENOMEM;
+		sk->stamp_on = true;
+		if (!(shim_ent_flags(e) & SHIM_F_CMSG))
+			shim_fd_flags(fd, SHIM_F_CMSG, 0);
+	}
+	/* Only a datagram socket's reads leave a stamp (streams have no entry). */
+	if (!sk || !(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
 		return -ENOENT;
-	clock_gettime(CLOCK_REALTIME, &now);
+	if (!sk->stamp) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		sk->stamp = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	}
+	now = (struct timespec){sk->stamp / 1000000000, sk->stamp % 1000000000};
 	switch (cmd) {
 	case SIOCGSTAMP_OLD:
 		tv = (struct timeval){now.tv_sec, now.tv_nsec / 1000};
@@ -1626,7 +1684,7 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCGSTAMPNS_OLD:
 	case SIOCGSTAMP_NEW:
 	case SIOCGSTAMPNS_NEW:
-		return shim_gettstamp(e, cmd, arg);
+		return shim_gettstamp(fd, e, cmd, arg, c);
 	case SIOCGIFCONF:
 	case SIOCGIFADDR:
 	case SIOCGIFNETMASK:

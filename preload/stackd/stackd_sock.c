@@ -1339,6 +1339,26 @@ static void stackd_dgram_report_err(struct stackd_sock *ss)
 }
 
 /*
+ * SHIM_SCM_STAMP behind the socket's own messages: what the program's read
+ * of this datagram leaves in sk_stamp (the stack's read here stands for it),
+ * only where that is not the plain "0 if none" the interposer assumes.
+ */
+static void stackd_dgram_stamp(struct msghdr *msg, const struct sock *sk, bool kept, int64_t old)
+{
+	int64_t v = kept ? SHIM_STAMP_KEEP : sk->sk_stamp;
+	struct cmsghdr *cm = (struct cmsghdr *)((uint8_t *)msg->msg_control + msg->msg_controllen);
+
+	if ((!kept && (v == old || v == 0)) ||
+	    SHIM_DGRAM_CTL_MAX - msg->msg_controllen < CMSG_SPACE(sizeof(v)))
+		return;
+	cm->cmsg_len = CMSG_LEN(sizeof(v));
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SHIM_SCM_STAMP;
+	memcpy(CMSG_DATA(cm), &v, sizeof(v));
+	msg->msg_controllen += CMSG_SPACE(sizeof(v));
+}
+
+/*
  * Stack -> application. The payload lands at a fixed offset with room for
  * the most control messages before it; the header and the control messages
  * the socket asked for are then put just in front of it, so that the
@@ -1368,6 +1388,8 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 			.msg_controllen = sizeof(ctl),
 		};
 		size_t copied;
+		bool kept;
+		int64_t stamp;
 		int r;
 
 		if (ss->pend_len) {
@@ -1386,11 +1408,15 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 		}
 		memset(&addr, 0, sizeof(addr));
 		stackd_enter(sd, NULL);
+		kept = sock_stamp_kept(sock->sk);
+		stamp = sock->sk->sk_stamp;
 		r = sock->ops->recvmsg(sock, &msg, cap, MSG_DONTWAIT | MSG_TRUNC);
 		if (r == -EAGAIN)
 			break;
 		if (r < 0)
 			msg.msg_controllen = 0;
+		else
+			stackd_dgram_stamp(&msg, sock->sk, kept, stamp);
 		hdr = (struct shim_dgram *)(payload - msg.msg_controllen) - 1;
 		memset(hdr, 0, sizeof(*hdr));
 		if (r < 0) {

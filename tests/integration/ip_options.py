@@ -310,6 +310,40 @@ def retopts(o):
 	return [(IP, IP_RETOPTS, o)]
 
 
+def own_options(peer_s, port, none):
+	"""What a datagram send checks against the socket's own options, as against a message's."""
+	peer = socket.inet_aton(peer_s)
+	s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	# The largest datagram shrinks by their length.
+	s.setsockopt(IP, IP_OPTIONS, rr(9) + b"\x01")
+	for n in (65507 - 40, 65507 - 39):
+		print("udp own 40 bytes len", n, res(lambda: s.sendto(b"d" * n, (none, 9))))
+	# A source route goes to its first hop: that is what must be routable, not the destination.
+	s.setsockopt(IP, IP_OPTIONS, srr(131, [FAR]))
+	print("udp own lsrr far first", res(lambda: s.sendto(b"x", (peer_s, port))))
+	s.setsockopt(IP, IP_OPTIONS, srr(131, [peer]))
+	print("udp own lsrr to far", res(lambda: s.sendto(b"udp own lsrr to far", (socket.inet_ntoa(FINAL), port))))
+	# ... and needs a destination.
+	print("udp own lsrr to 0.0.0.0", res(lambda: s.sendto(b"x", ("0.0.0.0", port))))
+	s.close()
+	# IP_HDRINCL with options, the socket's (even none) or a message's: EINVAL, nothing sent.
+	udp = struct.pack("!HHHH", 9, port, 8 + 7, 0) + b"hdrincl"
+	pkt = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0, bytes(4), peer) + udp
+	for name, opts, anc in (("own rr", rr(2), []), ("own empty", b"", []), ("retopts empty", None, retopts(b""))):
+		for proto in (socket.IPPROTO_RAW, socket.IPPROTO_UDP):
+			h = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
+			h.setsockopt(IP, socket.IP_HDRINCL, 1)
+			if opts is not None:
+				h.setsockopt(IP, IP_OPTIONS, opts)
+			print("raw hdrincl", proto, name, res(lambda: h.sendmsg([pkt], anc, 0, (peer_s, 0))))
+			h.close()
+	# Options without IP_HDRINCL are the raw socket's to send.
+	h = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+	h.setsockopt(IP, IP_OPTIONS, srr(131, [peer]))
+	print("raw own lsrr to 0.0.0.0", res(lambda: h.sendto(icmp_echo(3, b"x"), ("0.0.0.0", 0))))
+	h.close()
+
+
 def send_cmsg(peer_s, port):
 	"""A send's own options (IP_RETOPTS), and IP_RECVFRAGSIZE of what the peer answers."""
 	peer = socket.inet_aton(peer_s)
@@ -328,7 +362,13 @@ def send_cmsg(peer_s, port):
 	none = peer_s.rsplit(".", 1)[0] + ".250"
 	for n in (65507 - 40, 65507 - 39):
 		print("udp retopts 40 bytes len", n, res(lambda: u.sendmsg([b"d" * n], retopts(rr(9) + b"\x01"), 0, (none, 9))))
+	# Several lists in one message: each is checked where it stands, the last one goes.
+	print("udp retopts bad then rr", res(lambda: u.sendmsg([b"x"], retopts(b"\x07\x02") + retopts(rr(2)), 0,
+							       (peer_s, port))))
+	print("udp retopts ts then rr", res(lambda: u.sendmsg([b"udp retopts ts then rr"], retopts(ts(0, 2)) + retopts(rr(3)),
+							      0, (peer_s, port))))
 	u.close()
+	own_options(peer_s, port, none)
 	r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
 	for name, val in (("bad", b"\x07\x02"), ("rr", rr(2))):
 		echo = icmp_echo(2, b"raw retopts " + name.encode())
@@ -339,6 +379,9 @@ def send_cmsg(peer_s, port):
 		n = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 		for name, val in (("lsrr", srr(131, [peer])), ("unknown 0x99", b"\x99\x02"), ("bad", b"\x07\x02")):
 			print("nobody udp retopts", name, res(lambda: n.sendmsg([b"x"], retopts(val), 0, (peer_s, port))))
+		# Each list is judged, not only the last.
+		print("nobody udp retopts lsrr then nop", res(lambda: n.sendmsg([b"x"], retopts(srr(131, [peer])) + retopts(b"\x01"), 0,
+										 (peer_s, port))))
 	as_nobody(nobody)
 	# IP_RECVFRAGSIZE: the largest fragment of a reassembled datagram; nothing for a whole one.
 	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

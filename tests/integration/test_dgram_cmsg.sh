@@ -4,7 +4,8 @@
 # runs the same sequence (IP_PKTINFO, IP_RECVTTL, IP_RECVTOS, SO_TIMESTAMP*,
 # short control buffers and MSG_CTRUNC, IP_RECVERR and the error queue,
 # SO_TIMESTAMPING transmit stamps, TX_SCHED and per-send SO_TIMESTAMPING,
-# SIOCGSTAMP, ping and raw ICMP sockets, corked datagrams that grow too big,
+# SIOCGSTAMP and the arrival time it gives after a read or a peek, ping and
+# raw ICMP sockets, corked datagrams that grow too big,
 # readiness as a stamped or zerocopy send returns)
 # first on the kernel of the shim namespace (given an address for that
 # phase only), then under the shim,
@@ -85,6 +86,10 @@ grep -q 'queued after an empty read: ready as the send returned = poll 1: OUT / 
 	tb_fail "the native run had ERR before the late stamp was queued: the comparison would prove nothing"
 grep -q 'OPT_TSONLY and OPT_ID: ready as the send returned = poll 2: OUT ERR / ERR' "$TB_WORK/native" ||
 	tb_fail "the native run had no ERR as the stamped send returned: the comparison would prove nothing"
+grep -q 'udp SIOCGSTAMP arrival: SIOCGSTAMPNS after a peek = its arrival' "$TB_WORK/native" &&
+	grep -q 'udp SIOCGSTAMP with SO_TIMESTAMP: SIOCGSTAMPNS = -1 ENOENT' "$TB_WORK/native" &&
+	grep -q 'ping socket: SIOCGSTAMPNS after it is off = its arrival' "$TB_WORK/native" ||
+	tb_fail "the native SIOCGSTAMP did not give the arrival time: the comparison would prove nothing"
 if ! diff -u "$TB_WORK/native" "$TB_WORK/shim" >"$TB_WORK/diff"; then
 	cat "$TB_WORK/diff"
 	tb_fail "$(grep -c '^-[^-]' "$TB_WORK/diff") of $(wc -l <"$TB_WORK/native") lines differ from the kernel"

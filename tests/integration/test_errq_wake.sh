@@ -5,7 +5,9 @@
 # select, level- and edge-triggered epoll, woken by the ACK stamp of a send
 # stamped with TX_ACK alone or by a MSG_ZEROCOPY completion; ERR alone in a
 # level-triggered set and one edge per entry in an edge-triggered one;
-# MSG_ERRQUEUE|MSG_PEEK; SO_SELECT_ERR_QUEUE on TCP and UDP) first on the
+# MSG_ERRQUEUE|MSG_PEEK; SO_SELECT_ERR_QUEUE on TCP and UDP; select with
+# only exceptfds on a UDP socket whose answer counts for no set, woken by
+# a datagram once an error-queue entry makes it PRI) first on the
 # kernel of the shim namespace, then under the shim, against the same
 # kernel peer's TCP sink; every line must agree.
 set -u
@@ -29,5 +31,7 @@ if grep -q timeout "$TB_WORK/shim"; then
 	tb_say "a waiter under the shim was not woken:"
 	grep timeout "$TB_WORK/shim"
 fi
+grep -q '^udp select except, an error then a datagram come: woken 1 x, before its timeout$' "$TB_WORK/native" ||
+	tb_fail "the native select was not woken by the datagram: udp_select_except would prove nothing"
 testbed_same_lines
 testbed_test_end

@@ -16,8 +16,11 @@
 #            (ip_options_peer.py: addresses, ids and ports masked, sums and
 #            times checked) are the same, byte for byte otherwise; then
 #            sendmsg with IP_RETOPTS (good, bad, as nobody, a first hop off
-#            the subnet, the largest datagram) and IP_RECVFRAGSIZE on UDP
-#            and raw sockets for answers the peer's kernel fragments or not.
+#            the subnet, the largest datagram, several lists in one
+#            message), the same checks against the socket's own options
+#            (largest datagram, first hop, a source route to 0.0.0.0,
+#            IP_HDRINCL with any list) and IP_RECVFRAGSIZE on UDP and raw
+#            sockets for answers the peer's kernel fragments or not.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin ip_options
@@ -61,6 +64,10 @@ grep -qx "udp retopts bad EINVAL" "$TB_WORK/native.calls" &&
 	grep -qx "IP_RECVFRAGSIZE raw 3000 3028 0 \[(0, 25, 'dc050000')\]" "$TB_WORK/native.calls" &&
 	grep -qx "IP_RECVFRAGSIZE udp 100 100 0 \[\]" "$TB_WORK/native.calls" ||
 	tb_fail "the kernel's IP_RETOPTS or IP_RECVFRAGSIZE answers are not the expected: $(grep -E 'retopts|FRAGSIZE' "$TB_WORK/native.calls")"
+grep -qx "udp own lsrr far first ENETUNREACH" "$TB_WORK/native.calls" &&
+	grep -qx "udp own 40 bytes len 65468 EMSGSIZE" "$TB_WORK/native.calls" &&
+	grep -qx "raw hdrincl 255 own empty EINVAL" "$TB_WORK/native.calls" ||
+	tb_fail "the kernel's checks of a socket's own options are not the expected: $(grep -E 'own' "$TB_WORK/native.calls")"
 
 # serve PHASE: the peer's kernel connects with options to a listener of
 # each side on port + 5 (port + 6 is closed: a reset); the accepted

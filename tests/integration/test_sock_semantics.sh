@@ -3,7 +3,7 @@
 # Differential socket semantics: tests/progs/sock_semantics runs the same
 # call sequences natively (the kernel's TCP/IP) and under the shim against
 # the same kernel peer, and every normalised line (return values, errno
-# names, poll revents, socket options, addresses) must agree. The only
+# names, poll revents, socket options, addresses, SO_PEEK_OFF on UDP) must agree. The only
 # differences accepted are the lines the program marks KNOWN(reason); any
 # other difference fails, and so does a line present on one side only.
 #
@@ -121,6 +121,8 @@ grep -q '^udp_err_asleep (poll): wait for nothing = 1: ERR$' "$TB_WORK/native" |
 	tb_fail "the native poll for nothing did not wake with ERR: udp_err_asleep would prove nothing"
 # Each line is "[KNOWN(reason) ]scenario: step = result"; lines pair up by
 # position (both runs print the same steps in the same order).
+grep -q '^udp_peek_off: peek 10: past it = 6 "bbbbbb" controllen 0, offset 10$' "$TB_WORK/native" ||
+	tb_fail "the native UDP peek did not skip to the offset: udp_peek_off would prove nothing"
 n_native=$(wc -l <"$TB_WORK/native")
 n_shim=$(wc -l <"$TB_WORK/shim")
 bad=0

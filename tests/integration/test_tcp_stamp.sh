@@ -3,7 +3,9 @@
 # Differential transmit stamps and zerocopy completions on TCP:
 # tests/progs/tcp_stamp runs the same sequence (SO_TIMESTAMPING with
 # TX_SCHED, TX_SOFTWARE, TX_ACK, OPT_ID keys as byte offsets, OPT_TSONLY
-# and the whole frame, a per-send SO_TIMESTAMPING message; MSG_ZEROCOPY
+# and the whole frame, a per-send SO_TIMESTAMPING message; OPT_STATS: the
+# TCP_NLA_* attributes, their sizes and the values a 5-byte send makes
+# the same on every run, as data and as SCM_TIMESTAMPING_OPT_STATS; MSG_ZEROCOPY
 # ids completed when the peer acknowledges them, merged; readiness through
 # poll, select and epoll before and after the error queue is read) first on
 # the kernel of the shim namespace, then under the shim, against the same
@@ -25,5 +27,7 @@ grep -q 'after send1: poll 1: OUT ERR' "$TB_WORK/native" ||
 	tb_fail "the native run saw no ERR right after a stamped send: the comparison would prove nothing"
 grep -q 'zc entry: .*origin 5 .*info 0 data 2' "$TB_WORK/native" ||
 	tb_fail "the native run read no merged zerocopy completion: the comparison would prove nothing"
+grep -q '^stats ACK: len 256 info 2 .* 1/54 .*the data is the message.s: yes$' "$TB_WORK/native" ||
+	tb_fail "the native OPT_STATS stamp had no counts: the comparison would prove nothing"
 testbed_same_lines
 testbed_test_end

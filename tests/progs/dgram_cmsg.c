@@ -978,6 +978,82 @@ static void udp_stamp_ioctl(void)
 	close(fd);
 }
 
+static long long ns_of(const struct timespec *t)
+{
+	return t->tv_sec * 1000000000LL + t->tv_nsec;
+}
+
+/* A SIOCGSTAMP time against a datagram sent at sent and seen by poll at woke. */
+static const char *stamp_when(long long stamp, const struct timespec *sent,
+			      const struct timespec *woke)
+{
+	if (stamp > ns_of(sent) && stamp < ns_of(woke))
+		return "its arrival";
+	return stamp >= ns_of(woke) ? "later" : "before the send";
+}
+
+/*
+ * SIOCGSTAMPNS after one echo read with flags: whether it is that
+ * datagram's arrival (after the send, before poll saw it), a time after
+ * it (the call's own), or an error. *stamp: what it gave.
+ */
+static void stamp_echo(const char *step, int fd, int flags, long long *stamp)
+{
+	struct timespec sent, woke, ts;
+	char b[16];
+
+	clock_gettime(CLOCK_REALTIME, &sent);
+	res("send", send(fd, "ping", 4, 0));
+	wait_in(fd);
+	clock_gettime(CLOCK_REALTIME, &woke);
+	res(flags & MSG_PEEK ? "peek" : "recv", recv(fd, b, sizeof(b), flags));
+	if (ioctl(fd, SIOCGSTAMPNS, &ts) < 0) {
+		res(step, -1);
+		return;
+	}
+	*stamp = ns_of(&ts);
+	out(step, "%s", stamp_when(*stamp, &sent, &woke));
+}
+
+/*
+ * sock_gettstamp and sock_recv_cmsgs: a read with stamping off leaves 0,
+ * which the first SIOCGSTAMP turns into its own time (kept); SIOCGSTAMP
+ * turns stamping on, and from then on each read, peeked or not, leaves the
+ * datagram's arrival time; a read whose stamp goes out as SO_TIMESTAMP
+ * leaves nothing; TCP never has one.
+ */
+static void udp_stamp_arrival(void)
+{
+	long long first = 0, again = 0, peeked = 0;
+	int fd = udp_to(PORT_ECHO), t;
+	struct timespec ts;
+	char b[16];
+
+	scenario = "udp SIOCGSTAMP arrival";
+	stamp_echo("SIOCGSTAMPNS after a read before any", fd, 0, &first);
+	stamp_echo("SIOCGSTAMPNS after the next read", fd, 0, &again);
+	res("SIOCGSTAMPNS once more", ioctl(fd, SIOCGSTAMPNS, &ts));
+	out("the same as the last", "%s", ns_of(&ts) == again ? "yes" : "no");
+	stamp_echo("SIOCGSTAMPNS after a peek", fd, MSG_PEEK, &peeked);
+	res("recv", recv(fd, b, sizeof(b), 0));
+	res("SIOCGSTAMPNS after reading the peeked one", ioctl(fd, SIOCGSTAMPNS, &ts));
+	out("the peeked one's", "%s", ns_of(&ts) == peeked ? "yes" : "no");
+	close(fd);
+
+	scenario = "udp SIOCGSTAMP with SO_TIMESTAMP";
+	fd = udp_to(PORT_ECHO);
+	setopt("SO_TIMESTAMP on", fd, SOL_SOCKET, SO_TIMESTAMP, 1);
+	stamp_echo("SIOCGSTAMPNS", fd, 0, &first);
+	setopt("SO_TIMESTAMP off", fd, SOL_SOCKET, SO_TIMESTAMP, 0);
+	stamp_echo("SIOCGSTAMPNS after it is off", fd, 0, &first);
+	close(fd);
+
+	scenario = "tcp SIOCGSTAMP";
+	t = socket(AF_INET, SOCK_STREAM, 0);
+	res("SIOCGSTAMPNS", ioctl(t, SIOCGSTAMPNS, &ts));
+	close(t);
+}
+
 /* ICMP sockets: a ping socket and a raw socket read the reply's TTL. */
 /* The checksum of an ICMP header without payload. */
 static void icmp_checksum(struct icmphdr *req)
@@ -996,6 +1072,7 @@ static void icmp_cmsgs(int type)
 {
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr = peer};
 	struct icmphdr req = {.type = ICMP_ECHO};
+	struct timespec ts, sent, woke;
 	char b[128];
 	int fd;
 
@@ -1015,6 +1092,21 @@ static void icmp_cmsgs(int type)
 	/* A raw socket also sees other ICMP (none here): the first message is the reply. */
 	wait_in(fd);
 	recv_print("recvmsg", fd, type == SOCK_DGRAM ? sizeof(b) : 20, 1024, 1, 0);
+	/* raw_recvmsg and ping_recvmsg leave sk_stamp as udp_recvmsg does. */
+	res("SIOCGSTAMPNS with SO_TIMESTAMP", ioctl(fd, SIOCGSTAMPNS, &ts));
+	setopt("SO_TIMESTAMP off", fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 0);
+	req.un.echo.sequence = htons(2);
+	req.checksum = 0;
+	icmp_checksum(&req);
+	clock_gettime(CLOCK_REALTIME, &sent);
+	res("sendto", sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)));
+	wait_in(fd);
+	clock_gettime(CLOCK_REALTIME, &woke);
+	res("recv", recv(fd, b, type == SOCK_DGRAM ? sizeof(b) : 20, 0) > 0 ? 0 : -1);
+	if (ioctl(fd, SIOCGSTAMPNS, &ts) == 0)
+		out("SIOCGSTAMPNS after it is off", "%s", stamp_when(ns_of(&ts), &sent, &woke));
+	else
+		res("SIOCGSTAMPNS after it is off", -1);
 	close(fd);
 }
 
@@ -1569,6 +1661,7 @@ int main(int argc, char **argv)
 	tx_stamps_send();
 	after_exec(argv);
 	udp_stamp_ioctl();
+	udp_stamp_arrival();
 	icmp_cmsgs(SOCK_DGRAM);
 	icmp_cmsgs(SOCK_RAW);
 	udp_filter();

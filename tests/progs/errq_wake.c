@@ -80,7 +80,7 @@ static const char *ev_str(unsigned int rev)
 }
 
 /* What the waiting thread does, and what it saw. */
-enum mode { M_POLL0, M_POLLIN, M_PPOLL, M_SELECT, M_EPOLL };
+enum mode { M_POLL0, M_POLLIN, M_PPOLL, M_SELECT, M_SELECT_EX, M_EPOLL };
 
 struct waiter {
 	enum mode mode;
@@ -118,6 +118,12 @@ static void *wait_thread(void *arg)
 		FD_SET(w->s, &r);
 		w->ret = select(w->s + 1, &r, NULL, NULL, &tv);
 		snprintf(w->sets, sizeof(w->sets), "%s", FD_ISSET(w->s, &r) ? "r" : "-");
+		break;
+	case M_SELECT_EX:
+		FD_ZERO(&r);
+		FD_SET(w->s, &r);
+		w->ret = select(w->s + 1, NULL, NULL, &r, &tv);
+		snprintf(w->sets, sizeof(w->sets), "%s", FD_ISSET(w->s, &r) ? "x" : "-");
 		break;
 	case M_EPOLL:
 		w->ret = epoll_wait(w->ep, &ev, 1, WAIT_MS);
@@ -212,6 +218,73 @@ static void wait_acked_err(const char *step, int s)
 	printf("%s: not acked and ERR within the deadline (%d unacked)\n", step, q);
 }
 
+/*
+ * select with only exceptfds on a UDP socket with SO_SELECT_ERR_QUEUE whose
+ * answer counts for no set (a datagram waits: IN): it sleeps on, and the
+ * port unreachable of a send made once it sleeps (ERR|PRI) wakes it, as
+ * do_select polls its fds again at each wake-up.
+ */
+static void udp_select_except(void)
+{
+	struct sockaddr_in me = {.sin_family = AF_INET},
+			   to = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = peer};
+	int s = socket(AF_INET, SOCK_DGRAM, 0), o = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+	struct waiter w = {.mode = M_SELECT_EX, .s = s};
+	socklen_t len = sizeof(me);
+	long long t0;
+	pthread_t t;
+	char b[8];
+
+	if (s < 0 || o < 0 || setsockopt(s, SOL_IP, IP_RECVERR, &one, sizeof(one)) ||
+	    setsockopt(s, SOL_SOCKET, SO_SELECT_ERR_QUEUE, &one, sizeof(one)) ||
+	    bind(s, (struct sockaddr *)&me, sizeof(me)) ||
+	    getsockname(s, (struct sockaddr *)&me, &len))
+		die("udp select except");
+	/* A datagram of its own waits on it: readable, nothing for exceptfds. */
+	me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (sendto(o, "d", 1, 0, (struct sockaddr *)&me, sizeof(me)) != 1)
+		die("sendto self");
+	{
+		struct pollfd p = {.fd = s, .events = POLLIN};
+
+		struct timeval zero = {0, 0};
+		fd_set x;
+
+		printf("udp select except: datagram waits: %d\n", poll(&p, 1, WAIT_MS));
+		/* Once, so that the waiter's select has nothing to set up before it sleeps. */
+		FD_ZERO(&x);
+		FD_SET(s, &x);
+		printf("udp select except: now %d\n", select(s + 1, NULL, NULL, &x, &zero));
+	}
+	if (pthread_create(&t, NULL, wait_thread, &w))
+		die("pthread_create");
+	until_asleep(&w);
+	t0 = now_ms();
+	if (sendto(s, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)) != 1)
+		die("sendto closed port");
+	/* The error's wake-up (EPOLLERR) is no exceptfds key: the waiter sleeps on... */
+	{
+		struct pollfd p = {.fd = s, .events = 0};
+
+		while (now_ms() - t0 < WAIT_MS / 4 &&
+		       !(poll(&p, 1, 10) == 1 && (p.revents & POLLERR)))
+			;
+		printf("udp select except: error queued: %s\n", p.revents & POLLERR ? "yes" : "no");
+	}
+	/* ... until a datagram's (IN|PRI) has it look again: PRI, for the queued entry. */
+	if (sendto(o, "e", 1, 0, (struct sockaddr *)&me, sizeof(me)) != 1)
+		die("sendto self");
+	pthread_join(t, NULL);
+	printf("udp select except, an error then a datagram come: woken %d %s, %s\n", w.ret,
+	       w.ret ? w.sets : "-",
+	       now_ms() - t0 < WAIT_MS / 2 ? "before its timeout" : "at its timeout");
+	printf("udp select except: recv %zd\n", recv(s, b, sizeof(b), MSG_DONTWAIT));
+	printf("udp select except: recv %zd\n", recv(s, b, sizeof(b), MSG_DONTWAIT));
+	drain("udp select except", s, 0);
+	close(o);
+	close(s);
+}
+
 /* One wait in mode by a thread, woken by the entry of a send made once it sleeps. */
 static void wake(const char *step, int s, int ep, enum mode mode, int send_flags)
 {
@@ -223,7 +296,7 @@ static void wake(const char *step, int s, int ep, enum mode mode, int send_flags
 	until_asleep(&w);
 	send_n(s, 100, send_flags);
 	pthread_join(t, NULL);
-	if (mode == M_SELECT)
+	if (mode == M_SELECT || mode == M_SELECT_EX)
 		printf("%s: woken %d %s\n", step, w.ret, w.ret ? w.sets : "timeout");
 	else
 		printf("%s: woken %d %s\n", step, w.ret, w.ret ? ev_str(w.rev) : "timeout");
@@ -496,5 +569,6 @@ int main(int argc, char **argv)
 	drain("udp", s, 0);
 	err_queue_ready("udp read", s);
 	close(s);
+	udp_select_except();
 	return 0;
 }

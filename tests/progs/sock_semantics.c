@@ -1691,6 +1691,109 @@ static void oob_peek_off(void)
 	close(u);
 }
 
+/* One receive of a UDP socket with SO_PEEK_OFF: what it gave, and the offset after it. */
+static void peek_off_step(const char *step, int fd, size_t len, int flags)
+{
+	union {
+		struct cmsghdr align;
+		char buf[256];
+	} ctl;
+	char buf[64] = {0};
+	struct iovec iov = {buf, len};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl.buf,
+			   .msg_controllen = sizeof(ctl.buf)};
+	ssize_t r = recvmsg(fd, &m, flags);
+	int off = -9;
+	socklen_t olen = sizeof(off);
+
+	getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, &olen);
+	if (r < 0)
+		out(step, "%s, offset %d", err_name(errno), off);
+	else
+		out(step, "%zd \"%.*s\"%s controllen %zu, offset %d", r,
+		    (int)(r < (ssize_t)len ? r : (ssize_t)len), buf,
+		    m.msg_flags & MSG_TRUNC ? " TRUNC" : "", (size_t)m.msg_controllen, off);
+}
+
+static void set_peek_off(const char *step, int fd, int v)
+{
+	res(step, setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)));
+}
+
+static void sends(int fd, const char *const *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		send(fd, d[i], strlen(d[i]), 0);
+}
+
+/*
+ * SO_PEEK_OFF on UDP (udp_recvmsg, sk_peek_offset): a peek reads from the
+ * offset, whole datagrams before it skipped, and moves it on by what it
+ * returned (the whole length with MSG_TRUNC); a read moves it back; an
+ * empty datagram is peeked once, then skipped. The echoes arrive one by
+ * one: a blocking peek (SO_RCVTIMEO the deadline) waits for the one it
+ * needs, a non-blocking one comes only once all have been seen.
+ */
+static void udp_peek_off(void)
+{
+	const char *const first[] = {"aaaa", "", "bbbbbb", "cc"},
+			  *const second[] = {"abcdef", "ghij"}, *const third[] = {"", "xy"};
+	struct timeval tv = {WAIT_MS / 1000, 0};
+	int u = socket(AF_INET, SOCK_DGRAM, 0), r = socket(AF_INET, SOCK_RAW, IPPROTO_UDP), v = 1;
+	socklen_t len = 2;
+	char two[4] = {0};
+
+	res("connect", do_connect(u, sa(peer, PORT_ECHO)));
+	setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	opt("SO_PEEK_OFF fresh", u, SOL_SOCKET, SO_PEEK_OFF);
+	set_peek_off("set -5", u, -5);
+	opt("SO_PEEK_OFF", u, SOL_SOCKET, SO_PEEK_OFF);
+	res("set with 2 bytes", setsockopt(u, SOL_SOCKET, SO_PEEK_OFF, &v, 2));
+	set_peek_off("set 0", u, 0);
+	sends(u, first, 4);
+	peek_off_step("peek 2", u, 2, MSG_PEEK);
+	peek_off_step("peek 2 again", u, 2, MSG_PEEK);
+	peek_off_step("peek 10: the empty one", u, 10, MSG_PEEK);
+	peek_off_step("peek 10: past it", u, 10, MSG_PEEK);
+	peek_off_step("peek 3", u, 3, MSG_PEEK);
+	peek_off_step("peek past the end", u, 10, MSG_PEEK | MSG_DONTWAIT);
+	peek_off_step("recv", u, 10, 0);
+	peek_off_step("peek", u, 10, MSG_PEEK | MSG_DONTWAIT);
+	peek_off_step("recv the empty one", u, 1, 0);
+	peek_off_step("peek TRUNC", u, 1, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+	peek_off_step("recv", u, 10, 0);
+	peek_off_step("recv", u, 10, 0);
+	set_peek_off("set 1", u, 1);
+	sends(u, second, 2);
+	peek_off_step("peek TRUNC 2", u, 2, MSG_PEEK | MSG_TRUNC);
+	peek_off_step("peek TRUNC 2 again", u, 2, MSG_PEEK | MSG_TRUNC);
+	peek_off_step("recv TRUNC 1", u, 1, MSG_TRUNC);
+	peek_off_step("recv", u, 10, 0);
+	set_peek_off("set -1", u, -1);
+	sends(u, third, 2);
+	peek_off_step("plain peek: the empty one", u, 10, MSG_PEEK);
+	set_peek_off("set 0", u, 0);
+	peek_off_step("peek: past the empty one peeked", u, 10, MSG_PEEK);
+	peek_off_step("recv", u, 10, 0);
+	peek_off_step("recv", u, 10, 0);
+	/* With control messages (the interposer peeks each header first). */
+	res("IP_PKTINFO", setsockopt(u, SOL_IP, IP_PKTINFO, &v, sizeof(v)));
+	set_peek_off("set 4", u, 4);
+	sends(u, second, 2);
+	peek_off_step("peek with IP_PKTINFO", u, 10, MSG_PEEK);
+	peek_off_step("peek again", u, 10, MSG_PEEK);
+	peek_off_step("recv 1", u, 1, 0);
+	peek_off_step("recv", u, 10, 0);
+	res("get with 2 bytes", getsockopt(u, SOL_SOCKET, SO_PEEK_OFF, two, &len));
+	out("got", "len %u bytes %02x %02x", len, two[0], two[1]);
+	res("raw set", setsockopt(r, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)));
+	opt("raw SO_PEEK_OFF", r, SOL_SOCKET, SO_PEEK_OFF);
+	close(u);
+	close(r);
+}
+
 static void attach(const char *step, int fd, unsigned short len, struct sock_filter *insns)
 {
 	struct sock_fprog fprog = {.len = len, .filter = insns};
@@ -2324,6 +2427,7 @@ static const struct {
 	{"socket_ioctls", socket_ioctls},
 	{"interfaces", interfaces},
 	{"oob_peek_off", oob_peek_off},
+	{"udp_peek_off", udp_peek_off},
 	{"socket_filters", socket_filters},
 	{"tcp_filter", tcp_filter},
 	{"epoll_udp_nothing", epoll_udp_nothing},

@@ -123,15 +123,19 @@ static int wait_err(int s)
 	return -1;
 }
 
+/* A msghdr for one error queue entry: its data into iov, its messages into ctl. */
+static struct msghdr errq_msg(struct iovec *iov, void *ctl, size_t ctl_len)
+{
+	return (struct msghdr){
+		.msg_iov = iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = ctl_len};
+}
+
 /* One error queue entry, normalised; returns its type (ee_info), -1 if none. */
 static int read_entry(const char *step, int s)
 {
 	char data[2048], ctl[512];
 	struct iovec iov = {data, sizeof(data)};
-	struct msghdr m = {.msg_iov = &iov,
-			   .msg_iovlen = 1,
-			   .msg_control = ctl,
-			   .msg_controllen = sizeof(ctl)};
+	struct msghdr m = errq_msg(&iov, ctl, sizeof(ctl));
 	struct sock_extended_err ee = {0};
 	struct scm_timestamping ts = {0};
 	char cms[128] = "";
@@ -223,6 +227,66 @@ static void wait_acked(const char *step, int s)
 	printf("%s: still %d bytes unacked after the deadline\n", step, q);
 }
 
+/*
+ * SOF_TIMESTAMPING_OPT_STATS: an OPT_TSONLY entry's data is TCP's counts as
+ * netlink attributes, and so is its SCM_TIMESTAMPING_OPT_STATS message.
+ * Each attribute as type/length, with its value where a 5-byte send on a
+ * fresh connection makes it the same on every run (times and rates: T).
+ */
+static void stats_entry(const char *step, int s)
+{
+	static const unsigned char timed[] = {1, 2, 3, 6, 7, 10, 12, 22, 25};
+	char data[1024], ctl[1024], line[1024] = "";
+	struct iovec iov = {data, sizeof(data)};
+	struct msghdr m = errq_msg(&iov, ctl, sizeof(ctl));
+	struct sock_extended_err ee = {0};
+	const unsigned char *st = NULL;
+	size_t stlen = 0, len = 0;
+	ssize_t n;
+
+	if (wait_err(s)) {
+		printf("%s: no ERR within the deadline\n", step);
+		return;
+	}
+	n = recvmsg(s, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+	if (n < 0) {
+		printf("%s: recvmsg(MSG_ERRQUEUE) -1 %s\n", step, strerror(errno));
+		return;
+	}
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %d/%d", c->cmsg_level,
+					c->cmsg_type);
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING_OPT_STATS) {
+			st = CMSG_DATA(c);
+			stlen = c->cmsg_len - CMSG_LEN(0);
+		}
+		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR)
+			memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+	}
+	printf("%s: len %zd info %u data %u cmsgs%s, the data is the message's: %s\n", step, n,
+	       ee.ee_info, ee.ee_data, line,
+	       st && stlen == (size_t)n && !memcmp(st, data, stlen) ? "yes" : "no");
+	len = 0;
+	for (size_t off = 0; st && off + 4 <= stlen;) {
+		unsigned short alen, type;
+		unsigned long long v = 0;
+
+		memcpy(&alen, st + off, 2);
+		memcpy(&type, st + off + 2, 2);
+		if (alen < 4 || off + alen > stlen)
+			break;
+		memcpy(&v, st + off + 4, alen - 4u < sizeof(v) ? alen - 4u : sizeof(v));
+		if (memchr(timed, type, sizeof(timed)))
+			len += (size_t)snprintf(line + len, sizeof(line) - len, " %u/%u=T", type,
+						alen);
+		else
+			len += (size_t)snprintf(line + len, sizeof(line) - len, " %u/%u=%llu", type,
+						alen, v);
+		off += (alen + 3u) & ~3u;
+	}
+	printf("%s: attributes%s\n", step, line);
+}
+
 static int epoll_for(int s)
 {
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.fd = s};
@@ -278,6 +342,18 @@ int main(int argc, char **argv)
 	set_ts("whole", s, tsonly & ~SOF_TIMESTAMPING_OPT_TSONLY);
 	send_n("send5", s, 10, 0, -1);
 	read_until("send5 entry", s, SCM_TSTAMP_ACK);
+
+	/* OPT_STATS (with OPT_TSONLY): a fresh connection's counts at each stamp of one send. */
+	{
+		int t = tcp_connect();
+
+		set_ts("stats", t, tsonly | SOF_TIMESTAMPING_OPT_STATS);
+		send_n("stats send", t, 5, 0, -1);
+		stats_entry("stats SCHED", t);
+		stats_entry("stats SND", t);
+		stats_entry("stats ACK", t);
+		close(t);
+	}
 
 	/* Off: nothing more is stamped. */
 	set_ts("off", s, 0);

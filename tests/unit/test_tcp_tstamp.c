@@ -156,3 +156,75 @@ Test(tcp_tstamp, short_writes_and_no_write)
 	send_bytes(c, 90);
 	expect_stamp(c, SCM_TSTAMP_SND, 129);
 }
+
+/* The attributes of an OPT_STATS entry: (type, length) in order, and the value of type want. */
+static int stats_walk(const uint8_t *p, size_t len, uint16_t want, uint64_t *val)
+{
+	int n = 0;
+
+	for (size_t off = 0; off + 4 <= len; n++) {
+		uint16_t alen, type;
+
+		memcpy(&alen, p + off, 2);
+		memcpy(&type, p + off + 2, 2);
+		cr_assert_geq(alen, 4);
+		cr_assert_leq(off + alen, len);
+		if (type == want) {
+			*val = 0;
+			memcpy(val, p + off + 4,
+			       alen - 4u < sizeof(*val) ? alen - 4u : sizeof(*val));
+		}
+		off += (alen + 3u) & ~3u;
+	}
+	return n;
+}
+
+/*
+ * OPT_STATS with OPT_TSONLY: the entry's data is TCP's counts (26 attributes,
+ * the ACK's stamp 27 with its TTL), the same bytes as its
+ * SCM_TIMESTAMPING_OPT_STATS message, which follows SO_TIMESTAMPING.
+ */
+Test(tcp_tstamp, opt_stats_carry_the_counts)
+{
+	struct socket *c = socks[1];
+	struct sock *sk = c->sk;
+	int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_TX_ACK |
+		    SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_TSONLY |
+		    SOF_TIMESTAMPING_OPT_STATS;
+	uint32_t start = tcp_sk(sk)->write_seq;
+	uint8_t buf[512], ctl[1024];
+
+	cr_assert_eq(c->ops->setsockopt(c, SOL_SOCKET, SO_TIMESTAMPING_OLD, &flags, sizeof(flags)),
+		     0);
+	cr_assert_eq(tcp_tx_mark_add(sk, start + 5, (uint32_t)flags & SOF_TX_RECORD_MASK, true), 0);
+	send_bytes(c, 5);
+	for (int ack = 0; ack < 2; ack++) {
+		struct iovec iov = {buf, sizeof(buf)};
+		struct msghdr msg = {.msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl,
+				     .msg_controllen = sizeof(ctl)};
+		struct cmsghdr *cm;
+		uint64_t v = ~0ull;
+		int n;
+
+		if (ack)
+			twostack_run_for(ts, 5 * NSEC_PER_MSEC);
+		n = c->ops->recvmsg(c, &msg, sizeof(buf), MSG_ERRQUEUE | MSG_DONTWAIT);
+		cr_assert_gt(n, 0);
+		cm = CMSG_FIRSTHDR(&msg);
+		cr_assert_eq(cm->cmsg_type, SO_TIMESTAMPING_OLD);
+		cm = CMSG_NXTHDR(&msg, cm);
+		cr_assert_eq(cm->cmsg_type, SCM_TIMESTAMPING_OPT_STATS);
+		cr_assert_eq(cm->cmsg_len, CMSG_LEN((size_t)n));
+		cr_assert_eq(memcmp(CMSG_DATA(cm), buf, (size_t)n), 0);
+		cr_assert_eq(stats_walk(buf, (size_t)n, TCP_NLA_BYTES_SENT, &v), 26 + ack);
+		cr_assert_eq(v, 5);
+		stats_walk(buf, (size_t)n, TCP_NLA_SNDQ_SIZE, &v);
+		cr_assert_eq(v, ack ? 0 : 5, "unacknowledged bytes");
+		if (ack) {
+			stats_walk(buf, (size_t)n, TCP_NLA_TTL, &v);
+			cr_assert_eq(v, 64, "the ACK's TTL");
+		}
+	}
+}

@@ -920,3 +920,49 @@ Test(udp, per_message_ip_options_replace_the_sockets)
 	sock_release(a);
 	sock_release(b);
 }
+
+/*
+ * sock_recv_cmsgs' sk_stamp, which SIOCGSTAMP gives: 0 after a read with
+ * stamping off; the datagram's arrival once SIOCGSTAMP turned it on (and
+ * before any read -ENOENT); left alone by a read whose stamp went out as
+ * SO_TIMESTAMP.
+ */
+Test(udp, siocgstamp_keeps_what_the_last_read_left)
+{
+	struct socket *a = udp_socket(0), *b = udp_socket(1), *c = udp_socket(1);
+	struct sockaddr_in to_b = twostack_sin(1, 9000), to_c = twostack_sin(1, 9001);
+	uint64_t sent;
+	int karg = 0, on = 1;
+	char buf[16];
+
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	cr_assert_eq(twostack_bind(c, 0, 9001), 0);
+	cr_assert_eq(twostack_sendto(a, "x", 1, &to_c), 1);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(c, buf, sizeof(buf), 0, NULL), 1);
+	cr_assert_eq(c->sk->sk_stamp, 0, "read with stamping off");
+	cr_assert_eq(c->ops->ioctl(c, SIOCGSTAMP_OLD, (unsigned long)&karg), 0);
+
+	cr_assert_eq(b->ops->ioctl(b, SIOCGSTAMP_OLD, (unsigned long)&karg), -ENOENT);
+	sent = ts->net[0].now;
+	cr_assert_eq(twostack_sendto(a, "y", 1, &to_b), 1);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(b, buf, sizeof(buf), MSG_PEEK, NULL), 1);
+	/* The wire has no delay here: it arrives as it is sent. */
+	cr_assert_eq(b->sk->sk_stamp - ts->net[1].realtime_offset, (int64_t)sent,
+		     "a peek leaves the arrival time: %lld, sent %llu",
+		     (long long)(b->sk->sk_stamp - ts->net[1].realtime_offset),
+		     (unsigned long long)sent);
+	cr_assert_eq(twostack_recvfrom(b, buf, sizeof(buf), 0, NULL), 1);
+
+	cr_assert_eq(b->ops->setsockopt(b, SOL_SOCKET, SO_TIMESTAMP_OLD, &on, sizeof(on)), 0);
+	cr_assert(sock_stamp_kept(b->sk));
+	sent = (uint64_t)b->sk->sk_stamp;
+	cr_assert_eq(twostack_sendto(a, "z", 1, &to_b), 1);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(b, buf, sizeof(buf), 0, NULL), 1);
+	cr_assert_eq((uint64_t)b->sk->sk_stamp, sent, "SO_TIMESTAMP's read leaves it");
+	sock_release(a);
+	sock_release(b);
+	sock_release(c);
+}
