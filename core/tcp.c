@@ -213,9 +213,17 @@ void tcp_sndbuf_expand(struct sock *sk)
 
 	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
 		return;
-	/* The kernel's per-segment truesize: MSS + headers + skb, rounded to a power of two. */
-	while (per_mss < tp->mss_cache + MAX_HEADER + sizeof(struct sk_buff))
+	/*
+	 * The kernel's per-segment truesize, with its sizes on x86-64 (what
+	 * getsockopt(SO_SNDBUF) of this machine's kernel shows): the larger
+	 * MSS, MAX_TCP_HEADER (256) and skb_shared_info (320) rounded up to a
+	 * power of two for the kmalloc'ed head, plus the struct sk_buff (256).
+	 */
+	while (per_mss <
+	       (tp->rx_opt.mss_clamp > tp->mss_cache ? tp->rx_opt.mss_clamp : tp->mss_cache) +
+		       256u + 320u)
 		per_mss <<= 1;
+	per_mss += 256;
 	if (nr_segs < TCP_INIT_CWND)
 		nr_segs = TCP_INIT_CWND;
 	sndmem = (int64_t)(tp->ca_ops->sndbuf_expand ? tp->ca_ops->sndbuf_expand(sk) : 2) *

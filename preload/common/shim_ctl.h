@@ -73,6 +73,7 @@
 #define SOCKSHIM_SHIM_CTL_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -99,9 +100,10 @@
  * and no SHIM_SO_ERRQ_WAKE, 9 told the host SS_CONNECTED with a note
  * (SHIM_OP_CONNECTED) where the pair now carries it (SHIM_PAIR_CONNECTED),
  * had no SHIM_OP_ADOPT and no repair mode (SHIM_SO_REPAIR_SEND,
- * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP.
+ * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP, 11 no SHIM_SO_PAIR_WMEM (its
+ * host filled the stack's send buffer whole, the pair on top).
  */
-#define SHIM_CTL_VERSION 11
+#define SHIM_CTL_VERSION 12
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -802,5 +804,55 @@ struct shim_stream_mark_rep {
  * when the queue is empty. The interposer only polls it, never reads it.
  */
 #define SHIM_SO_ERRQ_WAKE 0x53480007
+
+/*
+ * A stream's send buffer is the stack's write queue and, in front of it,
+ * the program's end of the pair: SO_SNDBUF bounds the two together, as the
+ * kernel's bounds its one queue (tcp_sendmsg waits once sk_wmem_queued
+ * reaches sk_sndbuf), so that a write blocks, and poll and EAGAIN turn,
+ * where the kernel's would. The interposer gives its end the sk_sndbuf
+ * shim_pair_wmem() names (an AF_UNIX stream holds about that much: its
+ * writer allocates while its sk_wmem_alloc is below sk_sndbuf, in skbs of
+ * half of it), and the host leaves shim_pair_reserve() of the socket's
+ * sk_sndbuf for the pair, taking bytes into the write queue only below
+ * the rest. Half the buffer goes to the pair at most, so the stack keeps
+ * room for a window in flight; with the pair at half, room for a third of
+ * the buffer opens the pair's POLLOUT (unix_writable: a quarter of it
+ * used), near the kernel's third (sk_stream_is_writeable).
+ *
+ * A socket whose SO_SNDBUF was never set has an autotuned buffer
+ * (tcp_sndbuf_expand, tens of KB once connected, growing with the window):
+ * its pair is SHIM_PAIR_WMEM_AUTO, about half of the connected size, so
+ * the interposer needs no request to size it. One set with SO_SNDBUF has
+ * half of it, between two skbs of the least buffer (so that the filler's
+ * least size, SHIM_FILL_SNDBUF_MAX, is never taken for it) and
+ * SHIM_PAIR_WMEM_MAX.
+ *
+ * SHIM_SO_PAIR_WMEM at SOL_SOCKET, get: the socket's shim_pair_wmem() as an
+ * int, for an interposer that cannot tell whether SO_SNDBUF was set (an
+ * accepted socket inherits its listener's, tcp_create_openreq_child).
+ */
+#define SHIM_SO_PAIR_WMEM    0x5348000a
+#define SHIM_PAIR_WMEM_AUTO  32768
+#define SHIM_PAIR_WMEM_MAX   212992 /* net.core.wmem_default's usual value */
+#define SHIM_PAIR_WMEM_LEAST 9216   /* 2 * SOCK_MIN_SNDBUF on x86-64 */
+
+static inline int shim_pair_wmem(int sk_sndbuf, bool locked)
+{
+	int w = sk_sndbuf / 2;
+
+	if (!locked)
+		return SHIM_PAIR_WMEM_AUTO;
+	return w < SHIM_PAIR_WMEM_LEAST ? SHIM_PAIR_WMEM_LEAST
+	       : w > SHIM_PAIR_WMEM_MAX ? SHIM_PAIR_WMEM_MAX
+					: w;
+}
+
+static inline int shim_pair_reserve(int sk_sndbuf, bool locked)
+{
+	int w = shim_pair_wmem(sk_sndbuf, locked);
+
+	return w < sk_sndbuf / 2 ? w : sk_sndbuf / 2;
+}
 
 #endif

@@ -477,6 +477,7 @@ int shim_read_error(int fd, uint64_t ent);
 /* ... at a stream read's end of data (0 bytes read), without asking when the pair shows the FIN. */
 int shim_eof_error(int fd);
 void shim_filler_gone(int fd);
+void shim_pair_size(int fd, uint64_t e);
 
 /*
  * shim_cmsg.c: the control messages a datagram brought (ctl_len bytes as the

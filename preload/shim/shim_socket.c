@@ -701,6 +701,8 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 	}
 	shim_pair_opts_inherit(fd, nfd);
 	shim_fd_set(nfd, shim_ent((uint32_t)id, SHIM_STREAM, shim_ent_flags(e) & SHIM_F_SK_NOTES));
+	/* Our end came with net.core.wmem_default (unix_create1), not the pair's size. */
+	shim_pair_size(nfd, shim_fd_get(nfd));
 	shim_note(c, "id %u", (uint32_t)id);
 	if (!addr)
 		return nfd;
@@ -796,26 +798,47 @@ static int shim_fill(int fd)
 	return (int)total;
 }
 
+/* This process set SO_SNDBUF on a stream or listener: its pairs ask the host for their size. */
+static atomic_bool shim_sndbuf_set;
+
+/*
+ * The program's end of a stream pair gets the send buffer shim_pair_wmem()
+ * gives the socket (shim_ctl.h: SO_SNDBUF bounds the pair and the stack's
+ * write queue together). A socket whose SO_SNDBUF was never set has
+ * SHIM_PAIR_WMEM_AUTO, known without a request unless this process set
+ * one somewhere (an accepted socket has its listener's).
+ */
+void shim_pair_size(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_PAIR_WMEM}};
+	struct shim_rep rep;
+	int w = SHIM_PAIR_WMEM_AUTO, saved = errno;
+
+	if (atomic_load_explicit(&shim_sndbuf_set, memory_order_relaxed) &&
+	    shim_request(fd, e, &req, &rep, NULL, NULL) == 0 && rep.sockopt.optlen == sizeof(w))
+		memcpy(&w, rep.sockopt.optval, sizeof(w));
+	w /= 2; /* SO_SNDBUF doubles it back */
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &w, sizeof(w));
+	errno = saved;
+}
+
 /*
  * SHIM_F_FILLED, at a write: once the host has read the filler (SIOCOUTQ
- * 0: the connection is up), the pair's send buffer gets the size the host
- * made it with (net.core.wmem_default, as sock_init_data) and the flag
- * goes. Only at a write: SO_SNDBUF wakes the pair's writers, an OUT edge
- * that TCP would not make (epoll) unless the program writes anyway.
+ * 0: the connection is up), the pair's send buffer gets its size
+ * (shim_pair_size) and the flag goes. Only at a write: SO_SNDBUF wakes the
+ * pair's writers, an OUT edge that TCP would not make (epoll) unless the
+ * program writes anyway.
  */
 void shim_filler_gone(int fd)
 {
-	int outq = 1, half, saved = errno;
+	int outq = 1, saved = errno;
 
 	if (shim_real.ioctl(fd, SIOCOUTQ, &outq) || outq) {
 		errno = saved;
 		return;
 	}
-	/* Set up already unless the socket came with exec (shim_register_inherited). */
-	shim_stack_init();
-	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
-	half = shim_net.sysctl.wmem_default / 2; /* SO_SNDBUF doubles it back */
-	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof(half));
+	shim_pair_size(fd, shim_fd_get(fd));
 	shim_fd_flags(fd, 0, SHIM_F_FILLED);
 	errno = saved;
 }
@@ -826,22 +849,20 @@ void shim_filler_gone(int fd)
  * holds the program's bytes beyond it. Its send buffer goes to its least
  * (SOCK_MIN_SNDBUF: a few KB, writable again once nearly empty), so the
  * program's writes and POLLOUT follow the stack's unsent bytes within
- * that; a mark of 0 gives the size back. A connecting socket's buffer is
+ * that; a mark of 0 gives the size back (shim_pair_size). A connecting socket's buffer is
  * the filler's until the first write (shim_filler_gone), which then gives
  * it the full size: the mark bounds the stack's bytes only.
  */
 static void shim_lowat_pair(int fd, uint64_t e, int lowat)
 {
-	int size = 0;
+	int least = 0;
 
 	if (shim_ent_flags(e) & SHIM_F_FILLED)
 		return;
-	if (!lowat) {
-		shim_stack_init();
-		shim_once(&shim_net_once, &shim_net_done, shim_net_init);
-		size = shim_net.sysctl.wmem_default / 2; /* SO_SNDBUF doubles it back */
-	}
-	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	if (!lowat)
+		shim_pair_size(fd, e);
+	else
+		shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &least, sizeof(least));
 }
 
 /* The timeout a blocking connect waits, SO_SNDTIMEO as set on the pair. */
@@ -1474,6 +1495,14 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	      : optlen		    ? req.sockopt.optval[0]
 				    : 1))
 		shim_fd_flags(fd, 0, SHIM_F_ERRQ);
+	/* SO_SNDBUF bounds the pair too (shim_pair_size); a connecting socket's waits for its
+	 * filler to go. */
+	if (ret == 0 && level == SOL_SOCKET &&
+	    (optname == SO_SNDBUF || optname == SO_SNDBUFFORCE) && shim_ent_kind(e) != SHIM_DGRAM) {
+		atomic_store_explicit(&shim_sndbuf_set, true, memory_order_relaxed);
+		if (shim_ent_kind(e) == SHIM_STREAM && !(shim_ent_flags(e) & SHIM_F_FILLED))
+			shim_pair_size(fd, e);
+	}
 	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_NOTSENT_LOWAT &&
 	    shim_ent_kind(e) == SHIM_STREAM)
 		shim_lowat_pair(fd, e, *(int *)req.sockopt.optval);
@@ -1666,8 +1695,8 @@ static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, stru
 }
 
 /*
- * ioctl: the queue sizes the stack knows go to the host (adding what still
- * sits in the pair for SIOCOUTQ); FIONREAD of a datagram loses our header;
+ * ioctl: the queue sizes the stack knows go to the host (which adds what
+ * still sits in the pair for SIOCOUTQ); FIONREAD of a datagram loses our header;
  * file-level requests (FIONBIO, FIOASYNC, FIOCLEX) and the interface
  * requests (SIOCGIF*, answered by the kernel for any socket) stay the
  * kernel's.
@@ -1677,7 +1706,7 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	struct shim_req req = {.hdr.op = SHIM_OP_IOCTL, .ioctl.cmd = (uint32_t)cmd};
 	struct shim_rep rep;
 	struct shim_dgram h;
-	int val = 0, inpair = 0, ret;
+	int val = 0, ret;
 
 	switch (cmd) {
 	case SIOCGSTAMP_OLD:
@@ -1718,15 +1747,11 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 				val = 0;
 			return shim_copy_to_user(arg, &val, sizeof(val));
 		}
+		/* The host counts what its end has not read of the pair, in bytes. */
 		ret = shim_request(fd, e, &req, &rep, NULL, c);
 		if (ret < 0)
 			return ret;
-		/* After the answer: the host took what its send buffer could from the pair first.
-		 */
-		if (shim_ent_kind(e) == SHIM_STREAM && shim_real.ioctl(fd, SIOCOUTQ, &inpair) < 0)
-			inpair = 0;
 		val = rep.ioctl.arg;
-		val += inpair;
 		return shim_copy_to_user(arg, &val, sizeof(val));
 	}
 	ret = shim_real.ioctl(fd, cmd, arg);

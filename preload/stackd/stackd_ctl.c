@@ -573,6 +573,14 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		memcpy(&seq, o->optval, sizeof(seq));
 		return stackd_notice_take(ss, seq);
 	}
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_PAIR_WMEM && !set && ss->stream) {
+		const struct sock *sk = sock->sk;
+		int w = shim_pair_wmem(sk->sk_sndbuf, sk->sk_userlocks & SOCK_SNDBUF_LOCK);
+
+		memcpy(rep->sockopt.optval, &w, sizeof(w));
+		rep->sockopt.optlen = sizeof(w);
+		return 0;
+	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_FILTER_PART)
 		return set ? stackd_filter_set(ss, o) : stackd_filter_get(ss, o, rep);
 	/* A struct sock_fprog points into the caller's memory: never read here. */
@@ -629,10 +637,19 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 
 static int stackd_op_ioctl(struct stackd_sock *ss, const struct shim_req *req, struct shim_rep *rep)
 {
-	int karg = req->ioctl.arg;
+	int karg = req->ioctl.arg, inpair = 0;
 	int r;
 
 	r = ss->sock->ops->ioctl(ss->sock, req->ioctl.cmd, (unsigned long)&karg);
+	/*
+	 * A stream's send queue is the pair's unread bytes too (shim_pair_wmem):
+	 * counted in bytes by our end's SIOCINQ, where the program's SIOCOUTQ
+	 * would count its skbs' truesize.
+	 */
+	if (r >= 0 && ss->stream && ss->fd >= 0 &&
+	    (req->ioctl.cmd == SIOCOUTQ || req->ioctl.cmd == SIOCOUTQNSD) &&
+	    ioctl(ss->fd, SIOCINQ, &inpair) == 0 && inpair > 0)
+		karg += inpair;
 	if (r >= 0) {
 		rep->ioctl.cmd = req->ioctl.cmd;
 		rep->ioctl.arg = karg;
