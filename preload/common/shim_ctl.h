@@ -811,48 +811,55 @@ struct shim_stream_mark_rep {
  * kernel's bounds its one queue (tcp_sendmsg waits once sk_wmem_queued
  * reaches sk_sndbuf), so that a write blocks, and poll and EAGAIN turn,
  * where the kernel's would. The interposer gives its end the sk_sndbuf
- * shim_pair_wmem() names (an AF_UNIX stream holds about that much: its
- * writer allocates while its sk_wmem_alloc is below sk_sndbuf, in skbs of
- * half of it), and the host leaves shim_pair_reserve() of the socket's
- * sk_sndbuf for the pair, taking bytes into the write queue only below
- * the rest. Half the buffer goes to the pair at most, so the stack keeps
- * room for a window in flight; with the pair at half, room for a third of
- * the buffer opens the pair's POLLOUT (unix_writable: a quarter of it
- * used), near the kernel's third (sk_stream_is_writeable).
+ * shim_pair_wmem() names, and the host leaves shim_pair_reserve() of the
+ * socket's sk_sndbuf for what that pair can hold, taking bytes into the
+ * write queue only below the rest.
  *
- * A socket whose SO_SNDBUF was never set has an autotuned buffer
- * (tcp_sndbuf_expand, tens of KB once connected, growing with the window):
- * its pair is SHIM_PAIR_WMEM_AUTO, about half of the connected size, so
- * the interposer needs no request to size it. One set with SO_SNDBUF has
- * half of it, between two skbs of the least buffer (so that the filler's
- * least size, SHIM_FILL_SNDBUF_MAX, is never taken for it) and
- * SHIM_PAIR_WMEM_MAX.
+ * The pair gets half the buffer, between two skbs of the least buffer (so
+ * that the filler's least size, SHIM_FILL_SNDBUF_MAX, is never taken for
+ * it) and SHIM_PAIR_WMEM_MAX: the stack keeps room for a window in flight,
+ * and with the pair at half, room for a third of the buffer opens the
+ * pair's POLLOUT (unix_writable: a quarter of it used), near the kernel's
+ * third (sk_stream_is_writeable). A buffer never set with SO_SNDBUF is
+ * autotuned (tcp_sndbuf_expand: tens of KB once connected, growing with
+ * the window): its pair starts at SHIM_PAIR_WMEM_AUTO, about half of the
+ * connected size, with no request, and grows as the interposer asks again
+ * while the program writes (shim_pair_grow), up to SHIM_PAIR_WMEM_MAX,
+ * where a bulk sender's pair must be to move as much per wake-up as before.
  *
  * SHIM_SO_PAIR_WMEM at SOL_SOCKET, get: the socket's shim_pair_wmem() as an
- * int, for an interposer that cannot tell whether SO_SNDBUF was set (an
- * accepted socket inherits its listener's, tcp_create_openreq_child).
+ * int, with SHIM_PAIR_WMEM_FINAL set when it will not change by itself
+ * (SO_SNDBUF was set: an accepted socket inherits its listener's,
+ * tcp_create_openreq_child) or is at its largest.
  */
 #define SHIM_SO_PAIR_WMEM    0x5348000a
+#define SHIM_PAIR_WMEM_FINAL 1 /* the sizes are even */
 #define SHIM_PAIR_WMEM_AUTO  32768
 #define SHIM_PAIR_WMEM_MAX   212992 /* net.core.wmem_default's usual value */
 #define SHIM_PAIR_WMEM_LEAST 9216   /* 2 * SOCK_MIN_SNDBUF on x86-64 */
 
-static inline int shim_pair_wmem(int sk_sndbuf, bool locked)
+static inline int shim_pair_wmem(int sk_sndbuf)
 {
-	int w = sk_sndbuf / 2;
+	int w = sk_sndbuf / 2 & ~1;
 
-	if (!locked)
-		return SHIM_PAIR_WMEM_AUTO;
 	return w < SHIM_PAIR_WMEM_LEAST ? SHIM_PAIR_WMEM_LEAST
 	       : w > SHIM_PAIR_WMEM_MAX ? SHIM_PAIR_WMEM_MAX
 					: w;
 }
 
-static inline int shim_pair_reserve(int sk_sndbuf, bool locked)
+/*
+ * What the pair may hold: its writer allocates while below its sk_sndbuf,
+ * so one skb more (unix_stream_sendmsg: half the buffer less 64 bytes, at
+ * most a page's head and 32 KiB of fragments). An autotuned pair not grown
+ * yet holds less: the stack's part is then smaller than it could be.
+ */
+static inline int shim_pair_reserve(int sk_sndbuf)
 {
-	int w = shim_pair_wmem(sk_sndbuf, locked);
+	int w = shim_pair_wmem(sk_sndbuf), skb = w / 2 - 64;
 
-	return w < sk_sndbuf / 2 ? w : sk_sndbuf / 2;
+	if (skb > 3776 + 32768)
+		skb = 3776 + 32768;
+	return w + skb < sk_sndbuf / 2 ? w + skb : sk_sndbuf / 2;
 }
 
 #endif

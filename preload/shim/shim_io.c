@@ -53,19 +53,22 @@ static inline bool shim_plain_stream(uint64_t e)
 	uint64_t kind_flags =
 		(uint64_t)SHIM_ENT_FLAGS_MASK << SHIM_ENT_FLAGS_SHIFT | SHIM_ENT_KIND_MASK;
 
-	return (e & kind_flags & ~((uint64_t)SHIM_F_READINESS_ONLY << SHIM_ENT_FLAGS_SHIFT)) ==
+	return (e & kind_flags &
+		~((uint64_t)(SHIM_F_READINESS_ONLY | SHIM_F_PAIR_GROW) << SHIM_ENT_FLAGS_SHIFT)) ==
 	       SHIM_STREAM;
 }
 
 /*
  * The application writes to a stream: the send buffer gets its size back
  * first if the connect filler is gone (else the write waits behind it, as
- * on a connecting socket).
+ * on a connecting socket), and an autotuned one may have grown.
  */
 static inline void shim_stream_wrote(int fd, uint64_t e)
 {
 	if (unlikely(e & ((uint64_t)SHIM_F_FILLED << SHIM_ENT_FLAGS_SHIFT)))
 		shim_filler_gone(fd);
+	else if (unlikely(e & ((uint64_t)SHIM_F_PAIR_GROW << SHIM_ENT_FLAGS_SHIFT)))
+		shim_pair_grow(fd, e);
 }
 
 static ssize_t shim_neg(ssize_t ret)

@@ -135,6 +135,13 @@ enum shim_kind {
  * only ping sockets (SHIM_DGRAM) carry.
  */
 #define SHIM_F_REPAIR SHIM_F_PING
+/*
+ * Stream whose pair may grow (shim_ctl.h shim_pair_wmem: an autotuned
+ * SO_SNDBUF's part, below its largest): a write asks the host again now
+ * and then (shim_pair_grow). The fast data path serves it. Shares
+ * SHIM_F_BROADCAST's bit, which only datagram sockets carry.
+ */
+#define SHIM_F_PAIR_GROW SHIM_F_BROADCAST
 /* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
 #define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
@@ -477,7 +484,8 @@ int shim_read_error(int fd, uint64_t ent);
 /* ... at a stream read's end of data (0 bytes read), without asking when the pair shows the FIN. */
 int shim_eof_error(int fd);
 void shim_filler_gone(int fd);
-void shim_pair_size(int fd, uint64_t e);
+void shim_pair_size(int fd, uint64_t e, bool ask);
+void shim_pair_grow(int fd, uint64_t e);
 
 /*
  * shim_cmsg.c: the control messages a datagram brought (ctl_len bytes as the

@@ -702,7 +702,7 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 	shim_pair_opts_inherit(fd, nfd);
 	shim_fd_set(nfd, shim_ent((uint32_t)id, SHIM_STREAM, shim_ent_flags(e) & SHIM_F_SK_NOTES));
 	/* Our end came with net.core.wmem_default (unix_create1), not the pair's size. */
-	shim_pair_size(nfd, shim_fd_get(nfd));
+	shim_pair_size(nfd, shim_fd_get(nfd), false);
 	shim_note(c, "id %u", (uint32_t)id);
 	if (!addr)
 		return nfd;
@@ -800,26 +800,75 @@ static int shim_fill(int fd)
 
 /* This process set SO_SNDBUF on a stream or listener: its pairs ask the host for their size. */
 static atomic_bool shim_sndbuf_set;
+/* When shim_pair_grow may ask next (CLOCK_MONOTONIC ns): at most once a millisecond. */
+static _Atomic int64_t shim_pair_next_ask;
 
-/*
- * The program's end of a stream pair gets the send buffer shim_pair_wmem()
- * gives the socket (shim_ctl.h: SO_SNDBUF bounds the pair and the stack's
- * write queue together). A socket whose SO_SNDBUF was never set has
- * SHIM_PAIR_WMEM_AUTO, known without a request unless this process set
- * one somewhere (an accepted socket has its listener's).
- */
-void shim_pair_size(int fd, uint64_t e)
+/* The socket's shim_pair_wmem(), with SHIM_PAIR_WMEM_FINAL; 0 if the host did not say. */
+static int shim_pair_ask(int fd, uint64_t e)
 {
 	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
 			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_PAIR_WMEM}};
 	struct shim_rep rep;
-	int w = SHIM_PAIR_WMEM_AUTO, saved = errno;
+	int w = 0;
 
-	if (atomic_load_explicit(&shim_sndbuf_set, memory_order_relaxed) &&
-	    shim_request(fd, e, &req, &rep, NULL, NULL) == 0 && rep.sockopt.optlen == sizeof(w))
+	if (shim_request(fd, e, &req, &rep, NULL, NULL) == 0 && rep.sockopt.optlen == sizeof(w))
 		memcpy(&w, rep.sockopt.optval, sizeof(w));
-	w /= 2; /* SO_SNDBUF doubles it back */
-	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &w, sizeof(w));
+	return w;
+}
+
+/* The pair's send buffer to w (its sk_sndbuf); SHIM_F_PAIR_GROW while it may grow by itself. */
+static void shim_pair_set(int fd, uint64_t e, int w)
+{
+	int half = (w & ~SHIM_PAIR_WMEM_FINAL) / 2; /* SO_SNDBUF doubles it back */
+	bool grows = !(w & SHIM_PAIR_WMEM_FINAL);
+
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &half, sizeof(half));
+	if (grows != !!(shim_ent_flags(e) & SHIM_F_PAIR_GROW))
+		shim_fd_flags(fd, grows ? SHIM_F_PAIR_GROW : 0, grows ? 0 : SHIM_F_PAIR_GROW);
+}
+
+/*
+ * The program's end of a stream pair gets the send buffer shim_pair_wmem()
+ * gives the socket (shim_ctl.h: SO_SNDBUF bounds the pair and the stack's
+ * write queue together). Without asking, a socket whose SO_SNDBUF was
+ * never set starts at SHIM_PAIR_WMEM_AUTO and grows from there; a process
+ * that set one somewhere asks (an accepted socket has its listener's).
+ */
+void shim_pair_size(int fd, uint64_t e, bool ask)
+{
+	int saved = errno, w = 0;
+
+	if (ask || atomic_load_explicit(&shim_sndbuf_set, memory_order_relaxed))
+		w = shim_pair_ask(fd, e);
+	shim_pair_set(fd, e, w ? w : SHIM_PAIR_WMEM_AUTO);
+	errno = saved;
+}
+
+/*
+ * A write to a stream whose pair may grow: at most once a millisecond in
+ * the process, the host says how large the socket's buffer lets it be now
+ * (the stack's grew with the window), so that a bulk sender's pair reaches
+ * SHIM_PAIR_WMEM_MAX within its first round trips and leaves this path,
+ * while one whose peer stops reading keeps the half of a small buffer.
+ * It never shrinks here: what the pair holds was the buffer's to take.
+ */
+void shim_pair_grow(int fd, uint64_t e)
+{
+	struct timespec ts;
+	int64_t now, next;
+	int saved = errno, w, cur = 0;
+	socklen_t len = sizeof(cur);
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	next = atomic_load_explicit(&shim_pair_next_ask, memory_order_relaxed);
+	if (now < next ||
+	    !atomic_compare_exchange_strong(&shim_pair_next_ask, &next, now + 1000000))
+		return;
+	w = shim_pair_ask(fd, e);
+	if (w && !shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &len) &&
+	    ((w & ~SHIM_PAIR_WMEM_FINAL) > cur || (w & SHIM_PAIR_WMEM_FINAL)))
+		shim_pair_set(fd, e, (w & ~SHIM_PAIR_WMEM_FINAL) > cur ? w : cur | (w & 1));
 	errno = saved;
 }
 
@@ -838,8 +887,8 @@ void shim_filler_gone(int fd)
 		errno = saved;
 		return;
 	}
-	shim_pair_size(fd, shim_fd_get(fd));
 	shim_fd_flags(fd, 0, SHIM_F_FILLED);
+	shim_pair_size(fd, shim_fd_get(fd), false);
 	errno = saved;
 }
 
@@ -860,7 +909,7 @@ static void shim_lowat_pair(int fd, uint64_t e, int lowat)
 	if (shim_ent_flags(e) & SHIM_F_FILLED)
 		return;
 	if (!lowat)
-		shim_pair_size(fd, e);
+		shim_pair_size(fd, e, false);
 	else
 		shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &least, sizeof(least));
 }
@@ -1472,7 +1521,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	    (optname == SO_ATTACH_BPF || optname == SO_ATTACH_REUSEPORT_EBPF))
 		return shim_attach_bpf_check(req.sockopt.optval);
 	/* The send path checks broadcast destinations itself (shim_dgram_send). */
-	if (ret == 0 && level == SOL_SOCKET && optname == SO_BROADCAST)
+	if (ret == 0 && level == SOL_SOCKET && optname == SO_BROADCAST &&
+	    shim_ent_kind(e) == SHIM_DGRAM)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_BROADCAST : 0,
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_BROADCAST);
 	if (ret == 0 && level == SOL_SOCKET && optname == SO_ZEROCOPY)
@@ -1501,7 +1551,7 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	    (optname == SO_SNDBUF || optname == SO_SNDBUFFORCE) && shim_ent_kind(e) != SHIM_DGRAM) {
 		atomic_store_explicit(&shim_sndbuf_set, true, memory_order_relaxed);
 		if (shim_ent_kind(e) == SHIM_STREAM && !(shim_ent_flags(e) & SHIM_F_FILLED))
-			shim_pair_size(fd, e);
+			shim_pair_size(fd, e, true);
 	}
 	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_NOTSENT_LOWAT &&
 	    shim_ent_kind(e) == SHIM_STREAM)

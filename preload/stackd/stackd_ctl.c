@@ -575,8 +575,10 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_PAIR_WMEM && !set && ss->stream) {
 		const struct sock *sk = sock->sk;
-		int w = shim_pair_wmem(sk->sk_sndbuf, sk->sk_userlocks & SOCK_SNDBUF_LOCK);
+		int w = shim_pair_wmem(sk->sk_sndbuf);
 
+		if ((sk->sk_userlocks & SOCK_SNDBUF_LOCK) || w == SHIM_PAIR_WMEM_MAX)
+			w |= SHIM_PAIR_WMEM_FINAL;
 		memcpy(rep->sockopt.optval, &w, sizeof(w));
 		rep->sockopt.optlen = sizeof(w);
 		return 0;

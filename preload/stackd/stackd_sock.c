@@ -937,8 +937,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			continue;
 		}
 		/* What the pair may still hold counts against SO_SNDBUF too (shim_pair_reserve). */
-		space = sk_stream_wspace(sk) -
-			shim_pair_reserve(sk->sk_sndbuf, sk->sk_userlocks & SOCK_SNDBUF_LOCK);
+		space = sk_stream_wspace(sk) - shim_pair_reserve(sk->sk_sndbuf);
 		/* TCP_NOTSENT_LOWAT: unsent bytes stay below the mark (an ACK that sends brings us
 		 * back). */
 		if (tcp_notsent_room(sk) < space)

@@ -3,11 +3,12 @@
 # A connect fills the application's end of the pair so that it shows no
 # POLLOUT until the host is ESTABLISHED (preload/common/shim_ctl.h). The fill
 # runs with the pair's send buffer at its least (4 KB of filler, not 230 KB);
-# the buffer must get its size back (net.core.wmem_default) at the first
-# write once the filler is gone, whichever way the program learned the
-# connection is up: edge-triggered epoll, select, or a blocking connect; or
-# in a program exec'd after the connect, which first writes. Each program then sends 1 MiB, which
-# the kernel peer must receive whole.
+# the buffer must get its size (SHIM_PAIR_WMEM_AUTO, shim_ctl.h: the pair's
+# part of an autotuned SO_SNDBUF) at the first write once the filler is
+# gone, whichever way the program learned the connection is up:
+# edge-triggered epoll, select, or a blocking connect; or in a program
+# exec'd after the connect, which first writes. Each program then sends
+# 1 MiB, which the kernel peer must receive whole.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin connect_filler
@@ -72,7 +73,9 @@ while True:
 print(got.decode(), flush=True)
 PY
 
-want_tb=$(ip netns exec "$TB_NS_SHIM" cat /proc/sys/net/core/wmem_default)
+src=${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+want_tb=$(sed -n 's/^#define SHIM_PAIR_WMEM_AUTO *\([0-9]*\).*/\1/p' "$src/preload/common/shim_ctl.h")
+[ -n "$want_tb" ] || tb_fail "no SHIM_PAIR_WMEM_AUTO in shim_ctl.h"
 for mode in epoll select blocking exec; do
 	testbed_shim "$TB_PY" "$TB_WORK/client.py" "$TB_PEER_ADDR" "$TB_WORK" "$mode" \
 		>"$TB_WORK/$mode.log" 2>&1 &
@@ -91,7 +94,7 @@ for mode in epoll select blocking exec; do
 	tb=$(printf '%s\n' "$line" | sed -n 's/.*[(,]tb\([0-9]*\),.*/\1/p')
 	[ -n "$tb" ] || tb_fail "$mode: no pair end of pid $pid in ss -xmp: $(cat "$TB_WORK/ss.$mode")"
 	[ "$tb" = "$want_tb" ] ||
-		tb_fail "$mode: the pair's send buffer is $tb after connect, not $want_tb (wmem_default)"
+		tb_fail "$mode: the pair's send buffer is $tb after connect, not $want_tb (SHIM_PAIR_WMEM_AUTO)"
 	touch "$TB_WORK/$mode.go"
 	wait "$prog" || tb_fail "$mode: the program failed: $(cat "$TB_WORK/$mode.log")"
 	want=$(((1 << 20) + 1))
