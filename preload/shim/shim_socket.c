@@ -866,9 +866,12 @@ void shim_pair_grow(int fd, uint64_t e)
 	    !atomic_compare_exchange_strong(&shim_pair_next_ask, &next, now + 1000000))
 		return;
 	w = shim_pair_ask(fd, e);
-	if (w && !shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &len) &&
-	    ((w & ~SHIM_PAIR_WMEM_FINAL) > cur || (w & SHIM_PAIR_WMEM_FINAL)))
-		shim_pair_set(fd, e, (w & ~SHIM_PAIR_WMEM_FINAL) > cur ? w : cur | (w & 1));
+	if (w && !shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &len)) {
+		if ((w & ~SHIM_PAIR_WMEM_FINAL) > cur)
+			shim_pair_set(fd, e, w);
+		else if (w & SHIM_PAIR_WMEM_FINAL)
+			shim_fd_flags(fd, 0, SHIM_F_PAIR_GROW);
+	}
 	errno = saved;
 }
 
@@ -898,20 +901,19 @@ void shim_filler_gone(int fd)
  * holds the program's bytes beyond it. Its send buffer goes to its least
  * (SOCK_MIN_SNDBUF: a few KB, writable again once nearly empty), so the
  * program's writes and POLLOUT follow the stack's unsent bytes within
- * that; a mark of 0 gives the size back (shim_pair_size). A connecting socket's buffer is
- * the filler's until the first write (shim_filler_gone), which then gives
- * it the full size: the mark bounds the stack's bytes only.
+ * that; a mark of 0 gives the size back (shim_pair_size). A connecting
+ * socket's buffer is the filler's until the first write
+ * (shim_filler_gone), which then gives it the full size: the mark bounds
+ * the stack's bytes only.
  */
 static void shim_lowat_pair(int fd, uint64_t e, int lowat)
 {
-	int least = 0;
-
 	if (shim_ent_flags(e) & SHIM_F_FILLED)
 		return;
 	if (!lowat)
 		shim_pair_size(fd, e, false);
 	else
-		shim_real.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &least, sizeof(least));
+		shim_pair_set(fd, e, SHIM_PAIR_WMEM_FINAL); /* the least, and it does not grow */
 }
 
 /* The timeout a blocking connect waits, SO_SNDTIMEO as set on the pair. */
@@ -1545,8 +1547,10 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	      : optlen		    ? req.sockopt.optval[0]
 				    : 1))
 		shim_fd_flags(fd, 0, SHIM_F_ERRQ);
-	/* SO_SNDBUF bounds the pair too (shim_pair_size); a connecting socket's waits for its
-	 * filler to go. */
+	/*
+	 * SO_SNDBUF bounds the pair too (shim_pair_size); a connecting
+	 * socket's waits for its filler to go.
+	 */
 	if (ret == 0 && level == SOL_SOCKET &&
 	    (optname == SO_SNDBUF || optname == SO_SNDBUFFORCE) && shim_ent_kind(e) != SHIM_DGRAM) {
 		atomic_store_explicit(&shim_sndbuf_set, true, memory_order_relaxed);
@@ -1746,8 +1750,8 @@ static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, stru
 
 /*
  * ioctl: the queue sizes the stack knows go to the host (which adds what
- * still sits in the pair for SIOCOUTQ); FIONREAD of a datagram loses our header;
- * file-level requests (FIONBIO, FIOASYNC, FIOCLEX) and the interface
+ * still sits in the pair for SIOCOUTQ); FIONREAD of a datagram loses our
+ * header; file-level requests (FIONBIO, FIOASYNC, FIOCLEX) and the interface
  * requests (SIOCGIF*, answered by the kernel for any socket) stay the
  * kernel's.
  */
