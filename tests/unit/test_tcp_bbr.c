@@ -619,3 +619,87 @@ Test(tcp_bbr, late_pacing_timer_catches_up)
 	mem_link_set_filter(ts->link, NULL, NULL);
 	bulk(c, s, 100 * NSEC_PER_MSEC, NULL, NULL); /* the stream goes on intact */
 }
+
+/*
+ * The same late wakeup when the host's first event is an ACK, not the
+ * timer (the stack host reads the link before it runs its timers): the
+ * pacing timer still pending past its time says how late the host is, and
+ * the ACK sends every frame that fell due meanwhile, as the timer would
+ * have. Before, the ACK took the lateness as the path's: one frame and
+ * half a frame's credit, and a busy host paced below the rate it set.
+ */
+Test(tcp_bbr, late_host_catches_up_on_an_ack_first)
+{
+	struct socket *c, *s;
+	struct tcp_sock *tp;
+	uint32_t bytes = 0, frame, frames;
+	uint64_t late, len_ns;
+
+	setup_link(&path_10m, "bbr");
+	tcp_pair(&c, &s);
+	tp = tcp_sk(c->sk);
+	bulk(c, s, 1500 * NSEC_PER_MSEC, NULL, NULL);
+	/* Run on until the sender waits for its pacing timer, room in cwnd, ACKs on the wire. */
+	for (int i = 0;
+	     i < 1000 && !(timer_pending(&tp->pacing_timer) &&
+			   tcp_packets_in_flight(tp) + 8 < tp->cong.snd_cwnd &&
+			   mem_link_next(ts->link) < tp->tcp_wstamp_ns + TCP_PACING_CATCHUP_MAX);
+	     i++)
+		bulk(c, s, NSEC_PER_MSEC / 4, NULL, NULL);
+	cr_assert(timer_pending(&tp->pacing_timer));
+	frame = 2 * tp->mss_cache; /* tcp_tso_autosize at ~1 MB/s: min_tso_segs */
+	len_ns = (uint64_t)frame * NSEC_PER_SEC / tp->sk_pacing_rate;
+	frames = (uint32_t)(TCP_PACING_CATCHUP_MAX / len_ns) + 1;
+	cr_assert_geq(frames, 2, "at %llu B/s", (unsigned long long)tp->sk_pacing_rate);
+	late = tp->tcp_wstamp_ns + TCP_PACING_CATCHUP_MAX;
+	mem_link_set_filter(ts->link, count_data, &bytes);
+	ts->now = late;
+	net_set_time(&ts->net[0], late);
+	net_set_time(&ts->net[1], late);
+	/* The ACKs due by now first, the timers not yet run. */
+	cr_assert_gt(mem_link_deliver(ts->link, late), 0);
+	cr_assert(timer_pending(&tp->pacing_timer), "the timer has not run");
+	cr_assert_geq(bytes, frames * frame, "%u bytes, %u frames of %u due", bytes, frames, frame);
+	cr_assert_leq(bytes, (frames + 1) * frame, "%u bytes, %u frames of %u due", bytes, frames,
+		      frame);
+	mem_link_set_filter(ts->link, NULL, NULL);
+	bulk(c, s, 100 * NSEC_PER_MSEC, NULL, NULL); /* the stream goes on intact */
+}
+
+/*
+ * A write's check for a bubble asks that every segment marked lost has
+ * gone again (tcp_rate_check_app_limited: lost_out <= retrans_out), not
+ * that none is lost: a sender whose one loss is retransmitted, with
+ * nothing else to send and the window open, is application-limited, as
+ * the kernel marks it.
+ */
+Test(tcp_bbr, a_write_after_a_repaired_loss_is_app_limited)
+{
+	static struct one_drop d;
+	static uint8_t buf[10 * 1448]; /* the initial window, sent at once */
+	struct socket *c, *s;
+	struct tcp_sock *tp;
+	int i;
+
+	memset(&d, 0, sizeof(d));
+	setup_link(&path_10m, "bbr");
+	tcp_pair(&c, &s);
+	tp = tcp_sk(c->sk);
+	d.c = c;
+	d.tp = tp;
+	d.drop_at = 3;
+	mem_link_set_filter(ts->link, drop_one, &d);
+	cr_assert_eq(twostack_sendto(c, buf, sizeof(buf), NULL), (int)sizeof(buf));
+	for (i = 0; i < 100000 && !(tp->lost_out && tp->retrans_out >= tp->lost_out); i++)
+		twostack_run_for(ts, 50 * NSEC_PER_USEC);
+	cr_assert_eq(tp->lost_out, 1, "the dropped segment is marked lost");
+	cr_assert_eq(tp->retrans_out, 1, "and sent again");
+	cr_assert_eq(tp->write_seq, tp->snd_nxt, "nothing else waits");
+	cr_assert_lt(tcp_packets_in_flight(tp), tp->cong.snd_cwnd);
+	cr_assert_eq(tp->app_limited, 0, "the first write's mark is gone");
+	cr_assert_eq(twostack_sendto(c, buf, 100, NULL), 100);
+	cr_assert_neq(tp->app_limited, 0, "the write marks the sender app-limited");
+	mem_link_set_filter(ts->link, NULL, NULL);
+	twostack_run_for(ts, NSEC_PER_SEC);
+	cr_assert_eq(tp->snd_una, tp->write_seq, "everything delivered");
+}
