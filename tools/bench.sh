@@ -404,22 +404,32 @@ ab_rate() {
 	sed -n 's/^Requests per second: *\([0-9.]*\).*/\1/p' "$out" | grep . || echo fail
 }
 
+# server_start side ADDR: nginx on ADDR:8089 in the shim namespace (the
+# kernel's or under the shim), returning once it listens; server_stop ends it.
+server_start() {
+	local dir
+	dir=$(nginx_conf "$2" 8089)
+	run_side "$1" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 &
+	SERVER_PID=$!
+	if [ "$1" = kernel ]; then
+		testbed_wait_listen "$TB_NS_SHIM" tcp 8089 10
+	else
+		testbed_wait_tcp "$TB_NS_PEER" "$2" 8089 10
+	fi
+}
+server_stop() {
+	ns_kill "$TB_NS_SHIM" nginx
+	wait "$SERVER_PID" 2>/dev/null
+}
+
 # connrate side ADDR: records the rate as client (against the peer's nginx)
 # and as server (nginx on ADDR in the shim namespace, ab on the peer).
 connrate() {
-	local side=$1 addr=$2 dir pid
+	local side=$1 addr=$2
 	record "$side-client" "$(ab_rate run_side "$side" "http://$TB_PEER_ADDR:8088/")"
-	dir=$(nginx_conf "$addr" 8089)
-	run_side "$side" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 &
-	pid=$!
-	if [ "$side" = kernel ]; then
-		testbed_wait_listen "$TB_NS_SHIM" tcp 8089 10
-	else
-		testbed_wait_tcp "$TB_NS_PEER" "$addr" 8089 10
-	fi
+	server_start "$side" "$addr"
 	record "$side-server" "$(ab_rate testbed_peer "http://$addr:8089/")"
-	ns_kill "$TB_NS_SHIM" nginx
-	wait "$pid" 2>/dev/null
+	server_stop
 }
 
 # synflood side ADDR: the rate as server (nginx on ADDR in the shim
@@ -429,15 +439,8 @@ connrate() {
 # full and the server answers with SYN cookies, as under a real flood.
 FLOOD_SRC=10.99.0.200
 synflood() {
-	local side=$1 addr=$2 dir pid flood
-	dir=$(nginx_conf "$addr" 8089)
-	run_side "$side" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 &
-	pid=$!
-	if [ "$side" = kernel ]; then
-		testbed_wait_listen "$TB_NS_SHIM" tcp 8089 10
-	else
-		testbed_wait_tcp "$TB_NS_PEER" "$addr" 8089 10
-	fi
+	local side=$1 addr=$2 flood
+	server_start "$side" "$addr"
 	record "$side-quiet" "$(ab_rate testbed_peer "http://$addr:8089/")"
 	testbed_peer hping3 -q --flood -S -p 8089 -a "$FLOOD_SRC" "$addr" >/dev/null 2>&1 &
 	flood=$!
@@ -445,8 +448,7 @@ synflood() {
 	record "$side-flood" "$(ab_rate testbed_peer "http://$addr:8089/")"
 	ns_kill "$TB_NS_PEER" hping3
 	wait "$flood" 2>/dev/null
-	ns_kill "$TB_NS_SHIM" nginx
-	wait "$pid" 2>/dev/null
+	server_stop
 }
 
 # connrate_client side: the rate as client, as connrate's, and the CPU per
