@@ -51,6 +51,7 @@ struct netns_sysctl {
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
 	int tcp_live_read[27];	     /* what /proc said last, for refresh_tcp */
+	unsigned int tcp_live_batch; /* the whens read in this batch (TCP_SYSCTL_BATCHED) */
 	/*
 	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):
 	 * those read there that changed in the namespace since they were last
@@ -136,6 +137,14 @@ enum {
 	TCP_SYSCTL_SYNCNT = 1 << 6, /* getsockopt(TCP_SYNCNT): tcp_syn_retries */
 	TCP_SYSCTL_FIN = 1 << 7,    /* tcp_fin_time: close(), FIN_WAIT2, TCP_LINGER2 */
 	TCP_SYSCTL_ORPHAN = 1 << 8, /* tcp_check_oom: close(), an orphan's timeout */
+	/*
+	 * With the others: asked for by one of a batch of like work (each
+	 * segment the host received in one read from its link, each timer of
+	 * one run), which may share one read of the files: the host clears
+	 * tcp_live_batch before each batch. A SYN flood otherwise cost one read
+	 * per file per SYN, most of the host's time.
+	 */
+	TCP_SYSCTL_BATCHED = 1 << 9,
 };
 
 static inline void tcp_sysctl_refresh(struct netns_sysctl *s, unsigned int when)

@@ -360,6 +360,14 @@ int tcp_send_iov(struct sock *sk, struct iovec *iov, struct sk_buff **segs, int 
 	if ((sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT) || sk->sk_err ||
 	    (sk->sk_shutdown & SEND_SHUTDOWN) || tp->repair)
 		return -EAGAIN;
+	/*
+	 * A pull from the pair is the owner's write: tcp_sendmsg's check for a
+	 * bubble before it (everything sent, the window not full). Without it
+	 * a sender held back by its send buffer, all of it in flight, took
+	 * its samples as the network's rate where the kernel's are
+	 * app-limited, and BBR's STARTUP ended at that plateau.
+	 */
+	tcp_rate_check_app_limited(sk);
 	mss = tcp_current_mss(sk);
 	if (skb && max_iov && tcp_skb_can_append(tp, skb, mss)) {
 		size_t room =

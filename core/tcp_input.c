@@ -2228,7 +2228,7 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 	 * tcp_max_syn_backlog and what the SYN-ACK and the child take
 	 * (timestamps, SACK, window scaling, ECN, Fast Open) at each segment.
 	 */
-	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_LISTEN);
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_LISTEN | TCP_SYSCTL_BATCHED);
 	syncookies = net->sysctl.tcp_syncookies;
 	if (th->ack) {
 		struct sock *child = th->syn || !syncookies ? sk : cookie_v4_check(sk, skb);

@@ -18,7 +18,11 @@
  * Differences from the kernel: times are the stack clock in ns (the kernel
  * keeps us); the app-limited test has no qdisc or device queue to look at
  * (this stack hands every frame to the link at once). is_ack_delayed is
- * set by tcp_ack (the kernel's FLAG_ACK_MAYBE_DELAYED).
+ * set by tcp_ack (the kernel's FLAG_ACK_MAYBE_DELAYED). The owner's writes
+ * reach TCP as the stack host's pulls from the pair (tcp_send_iov), each
+ * checked as a write: a pull that follows a full send buffer is checked
+ * too, where the kernel's writer, asleep inside one write, is checked
+ * once per call.
  */
 #include "net_namespace.h"
 #include "tcp.h"
@@ -118,9 +122,9 @@ void tcp_rate_gen(struct sock *sk, uint32_t delivered, uint32_t lost, struct rat
 
 /*
  * The owner is about to write (tcp_rate_check_app_limited): when less than
- * a segment waits, the window is not full and nothing waits for
- * retransmission, the sender is limited by the application, not the
- * network, until what is in flight now is delivered.
+ * a segment waits, the window is not full and every segment marked lost has
+ * gone again, the sender is limited by the application, not the network,
+ * until what is in flight now is delivered.
  */
 void tcp_rate_check_app_limited(struct sock *sk)
 {
@@ -128,7 +132,7 @@ void tcp_rate_check_app_limited(struct sock *sk)
 	uint32_t in_flight = tcp_packets_in_flight(tp);
 
 	if (tp->write_seq - tp->snd_nxt < tp->mss_cache && in_flight < tp->cong.snd_cwnd &&
-	    !tp->lost_out) {
+	    tp->lost_out <= tp->retrans_out) {
 		uint32_t mark = tp->delivered + in_flight;
 
 		tp->app_limited = mark ? mark : 1;

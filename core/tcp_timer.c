@@ -573,7 +573,7 @@ static void tcp_retransmit_timer(struct sock *sk)
 
 	if (!tp->packets_out || !head)
 		return;
-	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_RTO);
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_RTO | TCP_SYSCTL_BATCHED);
 	tp->tlp_high_seq = 0;
 	if (!tp->snd_wnd && !sock_flag(sk, SOCK_DEAD) &&
 	    !((1 << sk->sk_state) & ((1 << TCP_SYN_SENT) | (1 << TCP_SYN_RECV)))) {
@@ -646,7 +646,7 @@ static void tcp_probe_timer(struct sock *sk)
 		tcp_write_err(sk);
 		return;
 	}
-	tcp_sysctl_refresh(&sock_net(sk)->sysctl, TCP_SYSCTL_RTO);
+	tcp_sysctl_refresh(&sock_net(sk)->sysctl, TCP_SYSCTL_RTO | TCP_SYSCTL_BATCHED);
 	max_probes = sock_net(sk)->sysctl.tcp_retries2;
 	if (tcp_orphaned(sk)) {
 		/* An orphan whose probes back off to the ceiling gives up after its retries. */

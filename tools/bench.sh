@@ -49,7 +49,12 @@
 # columns. BENCH_ROWS=connrate: the connection
 # rate as client (ab -> the peer's nginx) and the CPU per connection (ab's
 # user + system time plus, for the stack, its host's), BENCH_BASELINE too.
-# BENCH_ROWS=txthread: the iperf3
+# BENCH_ROWS=synflood: the connection rate as server (nginx in the shim
+# namespace, ab on the peer, as the base rows' server row) quiet and during
+# a SYN flood (hping3 --flood -S from 10.99.0.200, an on-link address no
+# host answers ARP for, so that every flood SYN stays half-open, as in
+# tests/integration/test_syn_flood.sh), the kernel's server and then the
+# stack's in each round; also part of "all". BENCH_ROWS=txthread: the iperf3
 # rows at both MTUs and the ping-pong, the stack measured in every round
 # with the link's transmit thread off (SOCKSHIM_TX_THREAD=0) and on (=1),
 # each with its hosts' CPU (both threads), and the load average before and
@@ -84,8 +89,11 @@ for p in iperf3 sockperf "$PY" curl nc ethtool ab nginx /usr/bin/time; do
 		die "$p not found (apt-get install iperf3 sockperf python3 curl netcat-openbsd ethtool apache2-utils nginx-light time)"
 done
 case "$ROWS" in
-all | base | loss | loaded | pingpong | bulk | txthread | connrate) ;;
-*) die "BENCH_ROWS: '$ROWS' is not all, base, loss, loaded, pingpong, bulk, txthread or connrate" ;;
+all | base | loss | loaded | pingpong | bulk | txthread | connrate | synflood) ;;
+*) die "BENCH_ROWS: '$ROWS' is not all, base, loss, loaded, pingpong, bulk, txthread, connrate or synflood" ;;
+esac
+case "$ROWS" in
+all | synflood) command -v hping3 >/dev/null || die "hping3 not found (apt-get install hping3)" ;;
 esac
 if [ -n "$BASELINE" ]; then
 	case "$ROWS" in
@@ -396,22 +404,51 @@ ab_rate() {
 	sed -n 's/^Requests per second: *\([0-9.]*\).*/\1/p' "$out" | grep . || echo fail
 }
 
+# server_start side ADDR: nginx on ADDR:8089 in the shim namespace (the
+# kernel's or under the shim), returning once it listens; server_stop ends it.
+server_start() {
+	local dir
+	dir=$(nginx_conf "$2" 8089)
+	run_side "$1" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 &
+	SERVER_PID=$!
+	if [ "$1" = kernel ]; then
+		testbed_wait_listen "$TB_NS_SHIM" tcp 8089 10
+	else
+		testbed_wait_tcp "$TB_NS_PEER" "$2" 8089 10
+	fi
+}
+server_stop() {
+	ns_kill "$TB_NS_SHIM" nginx
+	wait "$SERVER_PID" 2>/dev/null
+}
+
 # connrate side ADDR: records the rate as client (against the peer's nginx)
 # and as server (nginx on ADDR in the shim namespace, ab on the peer).
 connrate() {
-	local side=$1 addr=$2 dir pid
+	local side=$1 addr=$2
 	record "$side-client" "$(ab_rate run_side "$side" "http://$TB_PEER_ADDR:8088/")"
-	dir=$(nginx_conf "$addr" 8089)
-	run_side "$side" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >/dev/null 2>&1 &
-	pid=$!
-	if [ "$side" = kernel ]; then
-		testbed_wait_listen "$TB_NS_SHIM" tcp 8089 10
-	else
-		testbed_wait_tcp "$TB_NS_PEER" "$addr" 8089 10
-	fi
+	server_start "$side" "$addr"
 	record "$side-server" "$(ab_rate testbed_peer "http://$addr:8089/")"
-	ns_kill "$TB_NS_SHIM" nginx
-	wait "$pid" 2>/dev/null
+	server_stop
+}
+
+# synflood side ADDR: the rate as server (nginx on ADDR in the shim
+# namespace, ab on the peer) with nothing else, then while hping3 floods
+# ADDR with SYNs from FLOOD_SRC, a spoofed on-link address that no host
+# answers ARP for: nobody completes or resets them, so the SYN queue stays
+# full and the server answers with SYN cookies, as under a real flood.
+FLOOD_SRC=10.99.0.200
+synflood() {
+	local side=$1 addr=$2 flood
+	server_start "$side" "$addr"
+	record "$side-quiet" "$(ab_rate testbed_peer "http://$addr:8089/")"
+	testbed_peer hping3 -q --flood -S -p 8089 -a "$FLOOD_SRC" "$addr" >/dev/null 2>&1 &
+	flood=$!
+	sleep 1 # the flood has filled the SYN queue (a second of it is far more than any backlog)
+	record "$side-flood" "$(ab_rate testbed_peer "http://$addr:8089/")"
+	ns_kill "$TB_NS_PEER" hping3
+	wait "$flood" 2>/dev/null
+	server_stop
 }
 
 # connrate_client side: the rate as client, as connrate's, and the CPU per
@@ -567,6 +604,14 @@ for round in $(seq 1 "$ROUNDS"); do
 		done
 		continue
 	fi
+	if [ "$ROWS" = synflood ]; then
+		kernel_on
+		synflood kernel "$TB_KERNEL_ADDR"
+		kernel_off
+		synflood stack "$TB_SHIM_ADDR"
+		kill_hosts
+		continue
+	fi
 	if [ "$ROWS" = connrate ]; then
 		kernel_on
 		connrate_client kernel
@@ -603,6 +648,7 @@ for round in $(seq 1 "$ROUNDS"); do
 			pingpong kernel
 			pingpong_loaded kernel
 			connrate kernel "$TB_KERNEL_ADDR"
+			[ "$ROWS" = all ] && synflood kernel "$TB_KERNEL_ADDR"
 			idle kernel
 		fi
 		kernel_off
@@ -617,6 +663,10 @@ for round in $(seq 1 "$ROUNDS"); do
 			kill_hosts # a fresh host for the connection rate, not one still closing 1000 streams
 			connrate stack "$TB_SHIM_ADDR"
 			kill_hosts
+			if [ "$ROWS" = all ]; then
+				synflood stack "$TB_SHIM_ADDR"
+				kill_hosts
+			fi
 			idle stack
 		fi
 	done
@@ -665,6 +715,17 @@ if [ "$ROWS" = connrate ]; then
 	echo "bench: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	exit 0
 fi
+synflood_rows() {
+	mrow "connections/s, shim side server, quiet" kernel-quiet stack-quiet
+	mrow "connections/s, server, SYN flood" kernel-flood stack-flood
+}
+if [ "$ROWS" = synflood ]; then
+	synflood_rows
+	echo "SYN flood: hping3 --flood -S from $FLOOD_SRC (no ARP answer: the SYNs stay half-open);"
+	echo "target: the stack's server completes at least half the kernel's connections/s (ratio >= 0.5)"
+	echo "bench: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+	exit 0
+fi
 if [ "$ROWS" = txthread ]; then
 	for side in stack-tx0 stack-tx1; do
 		echo "$side: SOCKSHIM_TX_THREAD=${side#stack-tx}"
@@ -703,6 +764,7 @@ row "stack host CPU % in ping-pong" "-" "$(median stack-cpu)" "-"
 row "stack host CPU %, busy-poll ${BUSY}us" "-" "$(median busy-cpu)" "-"
 mrow "connections/s, shim side client (ab)" kernel-client stack-client
 mrow "connections/s, shim side server (ab)" kernel-server stack-server
+[ "$ROWS" = all ] && synflood_rows
 mrow "kernel slab KiB/conn, $CONNS idle" kernel-slab stack-slab
 row "stack host RSS KiB/conn, $CONNS idle" "-" "$(median stack-rss)" "-"
 echo

@@ -90,7 +90,11 @@ static void read_triple(const char *name, int dst[3])
  * tcp_fastopen, close() tcp_fin_timeout and tcp_max_orphans. Those the
  * kernel reads on a hot path
  * (tcp_notsent_lowat, tcp_dsack, tcp_min_snd_mss) are read at connect()
- * and listen(). tcp_live_read keeps the last value read of each
+ * and listen(). The SYNs of one read from the link, and the timeouts of
+ * one run of timers, share one read (TCP_SYSCTL_BATCHED): a write lands
+ * from the next batch on, which any segment sent after it is in, and a
+ * SYN flood costs the files one read per batch rather than per SYN (it
+ * was most of the host's time). tcp_live_read keeps the last value read of each
  * integer; the last three are strings (the congestion control, the allowed
  * list, and the Fast Open key, readable by root only as the kernel's).
  */
@@ -233,6 +237,14 @@ static bool live_at(const struct netns_sysctl *s, size_t i, unsigned int when)
 static void sysctl_proc_refresh_tcp(struct netns_sysctl *s, unsigned int when)
 {
 	char buf[256];
+
+	/* One read per batch of like work: what this batch read already stands. */
+	if (when & TCP_SYSCTL_BATCHED) {
+		when &= ~(unsigned int)TCP_SYSCTL_BATCHED;
+		if (!(when & ~s->tcp_live_batch))
+			return;
+		s->tcp_live_batch |= when;
+	}
 
 	for (size_t i = 0; i < TCP_LIVE_INTS; i++) {
 		char *end;

@@ -169,6 +169,8 @@ static void stackd_link_poll(struct stackd *sd)
 
 	do {
 		stackd_enter(sd, NULL);
+		sd->net.sysctl.tcp_live_batch =
+			0; /* a new batch of segments (TCP_SYSCTL_BATCHED) */
 		n = dev->netdev_ops->ndo_poll(dev, STACKD_LINK_BUDGET);
 		done += n;
 	} while (n == STACKD_LINK_BUDGET && done < STACKD_LINK_ROUND_MAX &&
@@ -202,6 +204,7 @@ static void stackd_dispatch(struct stackd *sd, struct epoll_event *ev)
 static void stackd_run_due(struct stackd *sd)
 {
 	stackd_enter(sd, NULL);
+	sd->net.sysctl.tcp_live_batch = 0; /* a new batch of timers (TCP_SYSCTL_BATCHED) */
 	net_run_timers(&sd->net);
 	timer_run(&sd->timers, sd->net.now);
 	stackd_run_ready(sd, stackd_time(sd) + STACKD_ROUND_NS);

@@ -196,3 +196,55 @@ Test(send_iov, bounded_by_the_send_buffer_and_the_state)
 	cr_assert_eq(c->ops->send_iov(c, iov, segs, MAXV, 1000), -EAGAIN);
 	cr_assert_eq(twostack_sendto(c, "x", 1, NULL), -EPIPE);
 }
+
+/* One pull of up to len bytes from src, as the stack host's pump makes it; what it took. */
+static size_t pull(struct socket *c, const uint8_t *src, size_t len)
+{
+	struct iovec iov[MAXV];
+	struct sk_buff *segs[MAXV];
+	int n = c->ops->send_iov(c, iov, segs, MAXV, len);
+
+	cr_assert_gt(n, 0);
+	len = fill(iov, n, src, len);
+	c->ops->send_commit(c, iov, segs, n, len);
+	return len;
+}
+
+/*
+ * A pull is the owner's write, so it makes tcp_sendmsg's check for a
+ * bubble (tcp_rate_check_app_limited): into a connection with everything
+ * sent and the window open, it marks the sender app-limited until what is
+ * in flight now is delivered, so that BBR takes no sample of that time as
+ * the path's; sendmsg marks the same. With a segment's worth still unsent
+ * (the window full) there is no bubble and no mark.
+ */
+Test(send_iov, a_pull_into_an_idle_connection_marks_it_app_limited)
+{
+	static uint8_t src[40 * MSS], dst[sizeof(src)];
+	struct socket *c, *s;
+	struct tcp_sock *tp;
+	size_t big;
+
+	tcp_pair(&c, &s);
+	tp = tcp_sk(c->sk);
+	pull(c, src, 1000);
+	cr_assert_eq(drain(s, dst, sizeof(dst)), 1000);
+	cr_assert_eq(tp->app_limited, 0, "the first data's mark is delivered and gone");
+
+	pull(c, src, 1000);
+	cr_assert_eq(tp->app_limited, tp->delivered, "marked up to what is delivered now");
+	cr_assert_eq(drain(s, dst, sizeof(dst)), 1000);
+	cr_assert_eq(tp->app_limited, 0);
+	cr_assert_eq(twostack_sendto(c, src, 1000, NULL), 1000);
+	cr_assert_eq(tp->app_limited, tp->delivered, "sendmsg marks the same");
+	cr_assert_eq(drain(s, dst, sizeof(dst)), 1000);
+
+	/* More than the window: what is left unsent is no bubble. */
+	big = pull(c, src, 20 * MSS);
+	cr_assert_eq(big, 20 * MSS, "the send buffer took 20 segments");
+	cr_assert_geq(tp->write_seq - tp->snd_nxt, MSS, "a segment's worth waits");
+	tp->app_limited = 0;
+	pull(c, src, 1000);
+	cr_assert_eq(tp->app_limited, 0, "nothing marked behind unsent data");
+	cr_assert_eq(drain(s, dst, sizeof(dst)), big + 1000);
+}

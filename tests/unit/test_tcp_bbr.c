@@ -582,6 +582,40 @@ static int count_data(void *arg, int side, const uint8_t *f, unsigned int len)
 }
 
 /*
+ * A BBR sender on path_10m, 1.5 s into a bulk transfer, run on until it
+ * waits for its pacing timer with room in cwnd (and, with acks, an ACK due
+ * before TCP_PACING_CATCHUP_MAX past the departure time); then the clock,
+ * not the timers, is moved that late. Returns how many frames of *frame
+ * bytes fell due meanwhile, the one due at the departure time included.
+ */
+static uint32_t late_while_paced(struct socket *c, struct socket *s, bool acks, uint32_t *frame)
+{
+	struct tcp_sock *tp = tcp_sk(c->sk);
+	uint64_t late, len_ns;
+	uint32_t frames;
+
+	bulk(c, s, 1500 * NSEC_PER_MSEC, NULL, NULL);
+	for (int i = 0;
+	     i < 1000 &&
+	     !(timer_pending(&tp->pacing_timer) &&
+	       tcp_packets_in_flight(tp) + 8 < tp->cong.snd_cwnd &&
+	       (!acks || mem_link_next(ts->link) < tp->tcp_wstamp_ns + TCP_PACING_CATCHUP_MAX));
+	     i++)
+		bulk(c, s, NSEC_PER_MSEC / 4, NULL, NULL);
+	cr_assert(timer_pending(&tp->pacing_timer));
+	cr_assert_eq(tp->pacing_timer.expires, tp->tcp_wstamp_ns);
+	*frame = 2 * tp->mss_cache; /* tcp_tso_autosize at ~1 MB/s: min_tso_segs */
+	len_ns = (uint64_t)*frame * NSEC_PER_SEC / tp->sk_pacing_rate;
+	frames = (uint32_t)(TCP_PACING_CATCHUP_MAX / len_ns) + 1;
+	cr_assert_geq(frames, 2, "at %llu B/s", (unsigned long long)tp->sk_pacing_rate);
+	late = tp->tcp_wstamp_ns + TCP_PACING_CATCHUP_MAX;
+	ts->now = late;
+	net_set_time(&ts->net[0], late);
+	net_set_time(&ts->net[1], late);
+	return frames;
+}
+
+/*
  * The stack host may wake late (the kernel's pacing timer is an hrtimer):
  * a pacing timer that runs TCP_PACING_CATCHUP_MAX (4 ms) late sends every
  * frame that fell due meanwhile, each its length at the rate after the
@@ -590,32 +624,81 @@ static int count_data(void *arg, int side, const uint8_t *f, unsigned int len)
 Test(tcp_bbr, late_pacing_timer_catches_up)
 {
 	struct socket *c, *s;
+	uint32_t bytes = 0, frame, frames;
+
+	setup_link(&path_10m, "bbr");
+	tcp_pair(&c, &s);
+	frames = late_while_paced(c, s, false, &frame);
+	mem_link_set_filter(ts->link, count_data, &bytes);
+	timer_run(&ts->net[0].timers, ts->now);
+	cr_assert_eq(bytes, frames * frame, "%u bytes, %u frames of %u due", bytes, frames, frame);
+	mem_link_set_filter(ts->link, NULL, NULL);
+	bulk(c, s, 100 * NSEC_PER_MSEC, NULL, NULL); /* the stream goes on intact */
+}
+
+/*
+ * The same late wakeup when the host's first event is an ACK, not the
+ * timer (the stack host reads the link before it runs its timers): the
+ * pacing timer still pending past its time says how late the host is, and
+ * the ACK sends every frame that fell due meanwhile, as the timer would
+ * have. Before, the ACK took the lateness as the path's: one frame and
+ * half a frame's credit, and a busy host paced below the rate it set.
+ */
+Test(tcp_bbr, late_host_catches_up_on_an_ack_first)
+{
+	struct socket *c, *s;
 	struct tcp_sock *tp;
 	uint32_t bytes = 0, frame, frames;
-	uint64_t late, len_ns;
 
 	setup_link(&path_10m, "bbr");
 	tcp_pair(&c, &s);
 	tp = tcp_sk(c->sk);
-	bulk(c, s, 1500 * NSEC_PER_MSEC, NULL, NULL);
-	/* Run on until the sender waits for its pacing timer, with room in cwnd. */
-	for (int i = 0; i < 1000 && !(timer_pending(&tp->pacing_timer) &&
-				      tcp_packets_in_flight(tp) + 8 < tp->cong.snd_cwnd);
-	     i++)
-		bulk(c, s, NSEC_PER_MSEC / 4, NULL, NULL);
-	cr_assert(timer_pending(&tp->pacing_timer));
-	cr_assert_eq(tp->pacing_timer.expires, tp->tcp_wstamp_ns);
-	frame = 2 * tp->mss_cache; /* tcp_tso_autosize at ~1 MB/s: min_tso_segs */
-	len_ns = (uint64_t)frame * NSEC_PER_SEC / tp->sk_pacing_rate;
-	frames = (uint32_t)(TCP_PACING_CATCHUP_MAX / len_ns) + 1;
-	cr_assert_geq(frames, 2, "at %llu B/s", (unsigned long long)tp->sk_pacing_rate);
-	late = tp->tcp_wstamp_ns + TCP_PACING_CATCHUP_MAX;
+	frames = late_while_paced(c, s, true, &frame);
 	mem_link_set_filter(ts->link, count_data, &bytes);
-	ts->now = late;
-	net_set_time(&ts->net[0], late);
-	net_set_time(&ts->net[1], late);
-	timer_run(&ts->net[0].timers, late);
-	cr_assert_eq(bytes, frames * frame, "%u bytes, %u frames of %u due", bytes, frames, frame);
+	/* The ACKs due by now first, the timers not yet run. */
+	cr_assert_gt(mem_link_deliver(ts->link, ts->now), 0);
+	cr_assert(timer_pending(&tp->pacing_timer), "the timer has not run");
+	cr_assert_geq(bytes, frames * frame, "%u bytes, %u frames of %u due", bytes, frames, frame);
+	cr_assert_leq(bytes, (frames + 1) * frame, "%u bytes, %u frames of %u due", bytes, frames,
+		      frame);
 	mem_link_set_filter(ts->link, NULL, NULL);
 	bulk(c, s, 100 * NSEC_PER_MSEC, NULL, NULL); /* the stream goes on intact */
+}
+
+/*
+ * A write's check for a bubble asks that every segment marked lost has
+ * gone again (tcp_rate_check_app_limited: lost_out <= retrans_out), not
+ * that none is lost: a sender whose one loss is retransmitted, with
+ * nothing else to send and the window open, is application-limited, as
+ * the kernel marks it.
+ */
+Test(tcp_bbr, a_write_after_a_repaired_loss_is_app_limited)
+{
+	static struct one_drop d;
+	static uint8_t buf[10 * 1448]; /* the initial window, sent at once */
+	struct socket *c, *s;
+	struct tcp_sock *tp;
+	int i;
+
+	memset(&d, 0, sizeof(d));
+	setup_link(&path_10m, "bbr");
+	tcp_pair(&c, &s);
+	tp = tcp_sk(c->sk);
+	d.c = c;
+	d.tp = tp;
+	d.drop_at = 3;
+	mem_link_set_filter(ts->link, drop_one, &d);
+	cr_assert_eq(twostack_sendto(c, buf, sizeof(buf), NULL), (int)sizeof(buf));
+	for (i = 0; i < 100000 && !(tp->lost_out && tp->retrans_out >= tp->lost_out); i++)
+		twostack_run_for(ts, 50 * NSEC_PER_USEC);
+	cr_assert_eq(tp->lost_out, 1, "the dropped segment is marked lost");
+	cr_assert_eq(tp->retrans_out, 1, "and sent again");
+	cr_assert_eq(tp->write_seq, tp->snd_nxt, "nothing else waits");
+	cr_assert_lt(tcp_packets_in_flight(tp), tp->cong.snd_cwnd);
+	cr_assert_eq(tp->app_limited, 0, "the first write's mark is gone");
+	cr_assert_eq(twostack_sendto(c, buf, 100, NULL), 100);
+	cr_assert_neq(tp->app_limited, 0, "the write marks the sender app-limited");
+	mem_link_set_filter(ts->link, NULL, NULL);
+	twostack_run_for(ts, NSEC_PER_SEC);
+	cr_assert_eq(tp->snd_una, tp->write_seq, "everything delivered");
 }
