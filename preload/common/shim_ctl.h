@@ -99,9 +99,9 @@
  * and no SHIM_SO_ERRQ_WAKE, 9 told the host SS_CONNECTED with a note
  * (SHIM_OP_CONNECTED) where the pair now carries it (SHIM_PAIR_CONNECTED),
  * had no SHIM_OP_ADOPT and no repair mode (SHIM_SO_REPAIR_SEND,
- * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP.
+ * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP, 11 no SHIM_CONNECT_NEWPAIR.
  */
-#define SHIM_CTL_VERSION 11
+#define SHIM_CTL_VERSION 12
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -235,6 +235,14 @@ struct shim_connect {
  * socket when the application's pair end goes.
  */
 #define SHIM_CONNECT_KERNEL 1
+/*
+ * A CONNECT reply's ret for a stream whose pair closed with its last
+ * connection (a disconnect, a failed connect) and is TCP_CLOSE again: the
+ * host did not connect; the reply carries the application's end of a new
+ * pair, which the interposer puts in place of the old one before it asks
+ * again (filler and all), as for a fresh socket.
+ */
+#define SHIM_CONNECT_NEWPAIR 2
 
 #define SHIM_HANDOFF_ADDR   0x1 /* bound to handoff.bound's address */
 #define SHIM_HANDOFF_PORT   0x2 /* bound to handoff.bound's port */

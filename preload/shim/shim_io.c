@@ -122,6 +122,17 @@ static ssize_t shim_epipe(int flags)
 	return -EPIPE;
 }
 
+/*
+ * tcp_sendmsg on a TCP_CLOSE socket (sk_stream_wait_connect): the error a
+ * disconnect left (kept in the entry) first, without SIGPIPE, then EPIPE.
+ */
+static ssize_t shim_unconnected_send(int fd, int flags)
+{
+	int err = shim_fd_err_take(fd);
+
+	return err ? -err : shim_epipe(flags);
+}
+
 /* ---- datagrams ---- */
 
 /* ping_common_sendmsg: the caller's ICMP header must start an echo request (type 8, code 0). */
@@ -648,8 +659,14 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 		if (!pair)
 			return ret;
 	}
-	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
+	/* tcp_recvmsg in TCP_CLOSE: sk_err (a disconnect's), then a shutdown's EOF, else ENOTCONN.
+	 */
+	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED) {
+		ret = shim_fd_err_take(fd);
+		if (ret)
+			return -ret;
 		return shim_ent_flags(e) & SHIM_F_RD_SHUT ? 0 : -ENOTCONN;
+	}
 	if ((flags & MSG_TRUNC) && shim_iov_total(m))
 		return shim_stream_rmap(fd, e, shim_stream_discard(fd, m, flags & ~MSG_TRUNC));
 	/* TCP names no peer per segment; the pair would name the host's end. */
@@ -729,7 +746,7 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	    !(shim_ent_flags(e) & SHIM_F_REPAIR))
 		return shim_fastopen_send(fd, e, m, flags);
 	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
-		return shim_epipe(flags);
+		return shim_unconnected_send(fd, flags);
 	/* Repair mode: no Fast Open, the queue chosen takes the bytes (tcp_sendmsg_locked). */
 	if (shim_ent_flags(e) & SHIM_F_REPAIR)
 		return cmsg_err ? cmsg_err : shim_repair_send(fd, e, m, flags);
@@ -1547,7 +1564,7 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 	if (shim_ent_kind(e) == SHIM_DGRAM)
 		ret = shim_ret(-EINVAL, c.err0);
 	else if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_UNCONNECTED))
-		ret = shim_ret(shim_epipe(0), c.err0);
+		ret = shim_ret(shim_unconnected_send(out, 0), c.err0);
 	else if (sym == SHIM_SYM_sendfile)
 		ret = shim_real.sendfile(out, in, off, n);
 	else

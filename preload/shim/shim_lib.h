@@ -320,6 +320,12 @@ void shim_epoll_fd_static(int fd);
 void shim_epoll_forget_fd(int fd, bool del);
 /* fd (an emulated socket) now holds the host's listener: its epoll sets watch that. */
 void shim_epoll_fd_listening(int fd);
+/*
+ * A new pair end took fd's number (a connect after the last connection's
+ * pair closed): this process's registrations go to the kernel again, the
+ * old end's went with it; an edge for each.
+ */
+void shim_epoll_fd_renewed(int fd);
 /* An epoll set's fd is closed. */
 void shim_epoll_forget_set(int epfd, uint64_t e);
 void shim_epoll_atfork_child(void);

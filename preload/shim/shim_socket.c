@@ -978,15 +978,62 @@ static bool shim_connect_done(int fd)
 }
 
 /*
+ * connect(AF_UNSPEC) succeeded: TCP_CLOSE, sk_shutdown 0, and the
+ * ECONNRESET that tcp_disconnect leaves on a connection it reset kept in
+ * the entry (poll ERR; the next read, write or SO_ERROR takes it).
+ */
+static void shim_disconnected(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_GETERR, .id = shim_ent_id(e)}};
+	struct shim_rep rep;
+
+	shim_fd_flags(fd, SHIM_F_UNCONNECTED, SHIM_F_RD_SHUT);
+	if (!shim_ctl_call(&req, &rep, NULL, fd) && rep.hdr.ret < 0 && rep.hdr.ret != -EBADF)
+		shim_fd_err_keep(fd, -rep.hdr.ret);
+	shim_epoll_fd_changed(fd);
+}
+
+/*
+ * SHIM_CONNECT_NEWPAIR: nfd, the host's new pair end, takes fd's number with
+ * fd's flags and pair options, and the socket is as a fresh one
+ * (tcp_disconnect left TCP_CLOSE with no error that tcp_connect would not
+ * clear); other processes holding the socket keep the old end.
+ */
+static int shim_pair_renew(int fd, uint64_t e, int nfd)
+{
+	const unsigned int gone =
+		SHIM_F_FAILED | SHIM_F_RD_SHUT | SHIM_F_READINESS_ONLY | SHIM_F_CONNECTING;
+	int fdflags, flflags, ret;
+
+	if (nfd < 0)
+		return -EPROTO;
+	fdflags = shim_real.fcntl(fd, F_GETFD);
+	flflags = shim_real.fcntl(fd, F_GETFL);
+	shim_pair_opts_inherit(fd, nfd);
+	if ((flflags > 0 && shim_real.fcntl(nfd, F_SETFL, flflags) < 0) ||
+	    shim_real.dup3(nfd, fd, fdflags > 0 && (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		ret = -errno;
+		shim_real.close(nfd);
+		return ret;
+	}
+	shim_real.close(nfd);
+	shim_fd_set(fd, shim_ent(shim_ent_id(e), SHIM_STREAM,
+				 (shim_ent_flags(e) & ~gone) | SHIM_F_UNCONNECTED));
+	shim_epoll_fd_renewed(fd);
+	return 0;
+}
+
+/*
  * CONNECT, or FASTOPEN (*syn_copied: the bytes its SYN took); dontwait as
- * MSG_DONTWAIT, which makes a sendto's connect non-blocking.
+ * MSG_DONTWAIT, which makes a sendto's connect non-blocking; renewed once
+ * the host gave the socket a new pair (SHIM_CONNECT_NEWPAIR).
  */
 static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct shim_call *c,
-			       bool dontwait, uint32_t *syn_copied)
+			       bool dontwait, uint32_t *syn_copied, bool renewed)
 {
 	struct shim_rep rep;
 	struct pollfd pfd = {fd, POLLOUT, 0};
-	int filler = 0, ret, fl, err;
+	int filler = 0, nfd, ret, fl, err;
 	bool connecting, first;
 
 	bool unspec = req->connect.flags & SHIM_CONNECT_UNSPEC;
@@ -997,6 +1044,9 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 
 	if (fill) {
 		filler = shim_fill(fd);
+		/* EPIPE: the host closed its end with the last connection; it sends a new pair. */
+		if (filler == -EPIPE)
+			filler = 0;
 		if (filler < 0)
 			return filler;
 		fl = shim_real.fcntl(fd, F_GETFL);
@@ -1014,7 +1064,18 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	first = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec;
 	if (first)
 		shim_fd_flags(fd, fill ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
-	ret = shim_request(fd, e, req, &rep, NULL, c);
+	ret = shim_request(fd, e, req, &rep, &nfd, c);
+	if (ret == SHIM_CONNECT_NEWPAIR && !renewed) {
+		ret = shim_pair_renew(fd, e, nfd);
+		if (ret)
+			return ret;
+		req->connect.flags &= ~SHIM_CONNECT_WAIT;
+		return shim_connect_stream(fd, shim_fd_get(fd), req, c, dontwait, syn_copied, true);
+	}
+	if (nfd >= 0)
+		shim_real.close(nfd);
+	if (ret == SHIM_CONNECT_NEWPAIR)
+		ret = -EPROTO; /* a host that asks twice is broken */
 	if (first && ret != 0 && ret != -EINPROGRESS)
 		shim_fd_flags(fd, SHIM_F_UNCONNECTED, SHIM_F_FILLED);
 	if (syn_copied && (ret == 0 || ret == -EINPROGRESS))
@@ -1036,10 +1097,8 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	if (filler)
 		shim_note(c, "filler %d", filler);
 	if (unspec) {
-		if (ret == 0) {
-			shim_fd_flags(fd, SHIM_F_UNCONNECTED, 0);
-			shim_epoll_fd_changed(fd);
-		}
+		if (ret == 0)
+			shim_disconnected(fd, e);
 		return ret;
 	}
 	if (ret != -EINPROGRESS || !(req->connect.flags & SHIM_CONNECT_WAIT))
@@ -1093,7 +1152,7 @@ static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen
 		return 0;
 	}
 	if (shim_ent_kind(e) == SHIM_STREAM)
-		return shim_connect_stream(fd, e, &req, c, false, NULL);
+		return shim_connect_stream(fd, e, &req, c, false, NULL, false);
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret == SHIM_CONNECT_KERNEL)
 		return shim_loopback_connect(fd, e, &req, &rep, c);
@@ -1127,7 +1186,7 @@ int shim_fastopen_connect(int fd, uint64_t e, const struct msghdr *m, int flags,
 		n += (uint32_t)k;
 	}
 	req.fastopen.len = n;
-	ret = shim_connect_stream(fd, e, &req, &c, flags & MSG_DONTWAIT, &syn);
+	ret = shim_connect_stream(fd, e, &req, &c, flags & MSG_DONTWAIT, &syn, false);
 	*copied = syn;
 	return ret;
 }

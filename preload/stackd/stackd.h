@@ -251,6 +251,7 @@ struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, i
 uint32_t stackd_ids_reserve(struct stackd_conn *c);
 /* A fresh random 64-bit nonce for an abstract name; 0, or -errno. */
 int stackd_nonce(struct stackd *sd, uint64_t *nonce);
+int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd);
 struct stackd_sock *stackd_sock_find(struct stackd *sd, uint32_t id);
 /* Drops the record; releases the socket if still held. Safe while events point at it. */
 void stackd_sock_free(struct stackd_sock *ss);

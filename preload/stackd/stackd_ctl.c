@@ -420,7 +420,7 @@ static int stackd_fastopen_again(struct stackd_sock *ss, struct sockaddr_in *sin
 
 /* CONNECT, or FASTOPEN: a connect whose SYN may carry the data that came with it. */
 static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
-			     struct shim_rep *rep)
+			     struct shim_rep *rep, int *fd_out)
 {
 	struct sockaddr_in sin = req->connect.to.addr;
 	int len = stackd_addrlen(&req->connect.to);
@@ -436,6 +436,15 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 	r = stackd_loopback_handoff(ss, &sin, len, rep);
 	if (r)
 		return r;
+	/* Its pair went with the last connection: a new one first, then the connect. */
+	if (ss->stream && ss->zombie && !(req->connect.flags & SHIM_CONNECT_UNSPEC) &&
+	    ss->sock->state == SS_UNCONNECTED && ss->sock->sk->sk_state == TCP_CLOSE) {
+		r = stackd_sock_renew_pair(ss, fd_out);
+		if (r)
+			return r;
+		snprintf(rep->note, sizeof(rep->note), "new pair");
+		return SHIM_CONNECT_NEWPAIR;
+	}
 	if (ss->stream && req->connect.filler > 0) {
 		/* Read away at ESTABLISHED so that the application's end turns writable then. */
 		ss->filler += req->connect.filler;
@@ -864,7 +873,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		return r;
 	case SHIM_OP_CONNECT:
 	case SHIM_OP_FASTOPEN:
-		return stackd_op_connect(ss, req, rep);
+		return stackd_op_connect(ss, req, rep, fd_out);
 	case SHIM_OP_SHUTDOWN:
 		return stackd_op_shutdown(ss, req->shutdown.how, rep);
 	case SHIM_OP_GETNAME:

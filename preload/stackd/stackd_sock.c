@@ -347,6 +347,64 @@ static void stackd_pair_close(struct stackd_sock *ss)
 	ss->fd = -1;
 }
 
+/*
+ * A stream whose pair closed with its connection's error (a disconnect, a
+ * failed connect: stackd_sock_zombie) and which connect() starts again:
+ * the kernel's socket is TCP_CLOSE with empty queues, so it gets a fresh
+ * pair, named as stackd_op_create names one (a new nonce: the old end may
+ * still be held, and its name with it). *app_fd is the application's end,
+ * which the interposer puts in place of its old one.
+ */
+int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
+{
+	struct stackd *sd = ss->sd;
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path) - 1];
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct stackd_skid app;
+	uint64_t nonce;
+	int sv[2], r;
+
+	if (stackd_nonce(sd, &nonce))
+		return -ENOMEM;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	shim_sock_name(name, sizeof(name), 'a', sd->pid, ss->id, nonce);
+	memcpy(sun.sun_path + 1, name, strlen(name));
+	r = 0;
+	if (bind(sv[0], (struct sockaddr *)&sun,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) < 0 ||
+	    fcntl(sv[1], F_SETFL, O_NONBLOCK) < 0)
+		r = -errno;
+	if (!r)
+		r = stackd_skid_get(sv[0], &app);
+	if (!r) {
+		stackd_pair_oobinline(sv[1]);
+		stackd_pair_tune(sv[1]);
+		if (stackd_epoll_add(sd, sv[1], STACKD_PAIR_EVENTS, &ss->ep) < 0)
+			r = -errno;
+	}
+	if (r) {
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	stackd_pair_close(ss);
+	del_timer(&sd->timers, &ss->timer);
+	ss->zombie = false;
+	ss->fd = sv[1];
+	ss->app = app;
+	ss->nonce = nonce;
+	ss->pair_readable = ss->pair_hup = ss->pair_rdhup = ss->pair_rd_eof = false;
+	ss->app_unread = ss->stack_wr_shut = ss->pair_wr_shut = ss->shut_wr_pending = false;
+	ss->app_shut = ss->pair_urg = ss->pend_oob = false;
+	ss->connecting = ss->connect_wait = false;
+	ss->filler = 0;
+	ss->pair_writable = true;
+	*app_fd = sv[0];
+	stackd_trace(sd, "id %u: new pair for a new connection", ss->id);
+	return 0;
+}
+
 /* Listeners: nothing tells the host when the application closes them. */
 static bool stackd_watched(const struct stackd_sock *ss)
 {
