@@ -99,7 +99,8 @@
  * and no SHIM_SO_ERRQ_WAKE, 9 told the host SS_CONNECTED with a note
  * (SHIM_OP_CONNECTED) where the pair now carries it (SHIM_PAIR_CONNECTED),
  * had no SHIM_OP_ADOPT and no repair mode (SHIM_SO_REPAIR_SEND,
- * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP, 11 no SHIM_CONNECT_NEWPAIR.
+ * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP, 11 no SHIM_CONNECT_NEWPAIR and
+ * no SHIM_SO_UNCONNECTED.
  */
 #define SHIM_CTL_VERSION 12
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
@@ -810,5 +811,13 @@ struct shim_stream_mark_rep {
  * when the queue is empty. The interposer only polls it, never reads it.
  */
 #define SHIM_SO_ERRQ_WAKE 0x53480007
+
+/*
+ * Get on a stream: 1 if the socket is TCP_CLOSE and SS_UNCONNECTED (never
+ * connected, disconnected, or its blocking connect failed), else 0. Asked
+ * by an interposer that got the socket by exec or SCM_RIGHTS, which cannot
+ * tell from the pair alone (shim_stream_known).
+ */
+#define SHIM_SO_UNCONNECTED 0x5348000a
 
 #endif

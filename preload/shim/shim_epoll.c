@@ -357,7 +357,7 @@ static int shim_ep_ctl(int epfd, int op, int fd, struct epoll_event *uev)
 	    shim_copy_from_user(&ev, uev, sizeof(ev)))
 		return -EFAULT;
 	if (op == EPOLL_CTL_ADD)
-		return shim_ep_add(epfd, ee, fd, e, &ev);
+		return shim_ep_add(epfd, ee, fd, shim_stream_known(fd, e), &ev);
 	i = set ? shim_ep_find(set, fd) : 0;
 	if (!i)
 		return shim_real.epoll_ctl(epfd, op, fd, op == EPOLL_CTL_MOD ? &ev : uev) < 0

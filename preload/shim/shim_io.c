@@ -643,6 +643,7 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	default:
 		break;
 	}
+	e = shim_stream_known(fd, e);
 	/* A TCP socket's error queue: MSG_ZEROCOPY completions, transmit stamps. */
 	if (flags & MSG_ERRQUEUE)
 		return (shim_ent_flags(e) & (SHIM_F_ZEROCOPY | SHIM_F_ERRQ | SHIM_F_TXSTAMP)) ||
@@ -742,6 +743,7 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	default:
 		break;
 	}
+	e = shim_stream_known(fd, e);
 	if ((shim_ent_flags(e) & SHIM_F_UNCONNECTED) && (flags & MSG_FASTOPEN) && !cmsg_err &&
 	    !(shim_ent_flags(e) & SHIM_F_REPAIR))
 		return shim_fastopen_send(fd, e, m, flags);
@@ -1556,7 +1558,7 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 	ssize_t ret;
 
 	shim_call_begin(&c, sym);
-	e = shim_fd_get(out);
+	e = shim_stream_known(out, shim_fd_get(out));
 	if (shim_emulated(e))
 		c.path = "stack";
 	if (shim_ent_kind(e) == SHIM_STREAM)

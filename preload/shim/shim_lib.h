@@ -127,6 +127,13 @@ enum shim_kind {
  * readiness asks the pair for (POLLIN) and drops.
  */
 #define SHIM_F_NOTICED 0x80000
+/*
+ * Stream that came by exec or SCM_RIGHTS with a pair end named 'a': whether
+ * it is TCP_CLOSE and unconnected is the host's to say, asked at its first
+ * call whose answer depends on it (shim_stream_known). Shares
+ * SHIM_F_NOTICED's bit, which only datagram sockets carry.
+ */
+#define SHIM_F_INHERITED SHIM_F_NOTICED
 /* Stream with TCP_INQ on: recvmsg adds TCP_CM_INQ (shim_stream_put_inq); accept passes it on. */
 #define SHIM_F_INQ 0x100000
 /*
@@ -478,6 +485,8 @@ void shim_dgram_autobind(int fd, uint64_t e);
 
 /* For the error mapping on stream fds: the host's pending error, or 0. */
 int shim_pending_error(int fd, uint64_t ent);
+/* e once SHIM_F_INHERITED is settled (one request the first time), else e itself. */
+uint64_t shim_stream_known(int fd, uint64_t e);
 /* The same for a stream read that found EOF: 0 once the peer's FIN came (the error stays). */
 int shim_read_error(int fd, uint64_t ent);
 /* ... at a stream read's end of data (0 bytes read), without asking when the pair shows the FIN. */

@@ -173,6 +173,7 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		return rev;
 	switch (shim_ent_kind(e)) {
 	case SHIM_STREAM:
+		e = shim_stream_known(fd, e);
 		/*
 		 * tcp_poll: ERR while the error queue holds transmit stamps or
 		 * MSG_ZEROCOPY completions: known at the send, or queued later

@@ -1152,7 +1152,8 @@ static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen
 		return 0;
 	}
 	if (shim_ent_kind(e) == SHIM_STREAM)
-		return shim_connect_stream(fd, e, &req, c, false, NULL, false);
+		return shim_connect_stream(fd, shim_stream_known(fd, e), &req, c, false, NULL,
+					   false);
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret == SHIM_CONNECT_KERNEL)
 		return shim_loopback_connect(fd, e, &req, &rep, c);
@@ -1854,6 +1855,9 @@ int shim_register_inherited(int fd)
 		    !shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &olen) &&
 		    sndbuf <= SHIM_FILL_SNDBUF_MAX)
 			flags = SHIM_F_FILLED;
+		/* Or never connected: asked at first need (no request from a constructor). */
+		if (kind == SHIM_STREAM)
+			flags |= SHIM_F_INHERITED;
 	} else {
 		len = sizeof(sun);
 		if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0 ||
@@ -1866,6 +1870,23 @@ int shim_register_inherited(int fd)
 		shim_rd_shut_note();
 	shim_fd_set(fd, shim_ent((uint32_t)id, kind, flags));
 	return 1;
+}
+
+uint64_t shim_stream_known(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_UNCONNECTED}};
+	struct shim_call c = {0};
+	struct shim_rep rep;
+	bool unconnected;
+
+	if (shim_ent_kind(e) != SHIM_STREAM || !(shim_ent_flags(e) & SHIM_F_INHERITED))
+		return e;
+	unconnected = shim_request(fd, e, &req, &rep, NULL, &c) == 1;
+	/* TCP_CLOSE: no filler either, whatever the pair's send buffer says. */
+	shim_fd_flags(fd, unconnected ? SHIM_F_UNCONNECTED : 0,
+		      SHIM_F_INHERITED | (unconnected ? SHIM_F_FILLED : 0));
+	return shim_fd_get(fd);
 }
 
 /*

@@ -582,6 +582,9 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		memcpy(&seq, o->optval, sizeof(seq));
 		return stackd_notice_take(ss, seq);
 	}
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_UNCONNECTED && !set)
+		return ss->stream && sock->state == SS_UNCONNECTED &&
+		       sock->sk->sk_state == TCP_CLOSE;
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_FILTER_PART)
 		return set ? stackd_filter_set(ss, o) : stackd_filter_get(ss, o, rep);
 	/* A struct sock_fprog points into the caller's memory: never read here. */
