@@ -222,6 +222,13 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 	}
 	d.gso_size = shim_cmsg_gso(m->msg_control, m->msg_controllen);
 	memcpy(req.sockopt.optval, &d, sizeof(d));
+	/*
+	 * An EMSGSIZE entry comes with a void report, the wake-up of whoever
+	 * sleeps on the socket: readiness here must know it for one before the
+	 * reply says so (another thread may be woken by it first).
+	 */
+	if (!(shim_ent_flags(e) & SHIM_F_NOTICED))
+		shim_fd_flags(fd, SHIM_F_NOTICED, 0);
 	/* No host to ask: the send finds out the same. */
 	if (shim_ctl_call(&req, &rep, NULL, fd))
 		return 0;

@@ -1546,8 +1546,16 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_INQ)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_INQ : 0,
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_INQ);
-	if (ret == 0 && level == SOL_IP && optname == IP_MTU_DISCOVER)
+	/*
+	 * From now on a send may fail with EMSGSIZE and queue an entry, which
+	 * the host announces with a void report (shim_dgram_size_check): a
+	 * waiter that starts now asks the pair for it.
+	 */
+	if (ret == 0 && level == SOL_IP && optname == IP_MTU_DISCOVER) {
 		shim_dgram_pmtu_chosen();
+		if (shim_ent_kind(e) == SHIM_DGRAM && !(shim_ent_flags(e) & SHIM_F_NOTICED))
+			shim_fd_flags(fd, SHIM_F_NOTICED, 0);
+	}
 	if (ret == 0 && level == IPPROTO_UDP && (optname == UDP_CORK || optname == UDP_SEGMENT))
 		shim_dgram_cork_used();
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))

@@ -535,12 +535,13 @@ static int stackd_dgram_size(struct stackd_sock *ss, const struct shim_sockopt *
 	r.errq = !skb_queue_empty(&sk->sk_error_queue);
 	/*
 	 * EMSGSIZE's entry (ip_local_error): the reply tells the program, and
-	 * the word says ERR now, so that the record's next turn (due from an
-	 * earlier request) does not find the entry unannounced and put a void
-	 * report into the pair, an IN for poll that the kernel does not give.
+	 * the word says ERR now; a void report into the pair wakes whoever
+	 * sleeps on the socket, as sk_error_report does (the interposer marked
+	 * the socket SHIM_F_NOTICED before it asked, so its readiness drops
+	 * the report rather than say IN).
 	 */
 	if (r.errq)
-		stackd_notice_errq_wake(ss, false);
+		stackd_notice_errq_wake(ss, true);
 	memcpy(rep->sockopt.optval, &r, sizeof(r));
 	rep->sockopt.optlen = sizeof(r);
 	return err;
