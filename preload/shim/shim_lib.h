@@ -237,13 +237,24 @@ void shim_once(pthread_once_t *once, _Atomic int *done, void (*routine)(void));
 
 /* ---- per-socket state beyond the fd's word (shim_sktab.c) ---- */
 
+/*
+ * How deep in a datagram socket's pair an empty datagram's peeked mark is
+ * kept: the pair holds what its host end's send buffer lets it
+ * (net.core.wmem_default: about 280 datagrams with the default 208 KiB).
+ */
+#define SHIM_PEEKED_MAX 4096u
+
 struct shim_sk {
 	_Atomic uint32_t id; /* the socket's; another id: the entry is free */
 	/* SO_PEEK_OFF of a UDP socket as set here (peek_set), moved by its reads as sk_peek_off */
 	bool peek_set;
 	int32_t peek_off;
-	/* skb->peeked of the empty datagrams peeked, bit n: the n-th datagram in the pair */
-	uint64_t peeked_empty;
+	/*
+	 * skb->peeked of the empty datagrams peeked: a ring whose bit at
+	 * peeked_head is the pair's first datagram (shim_peekoff.c)
+	 */
+	uint64_t peeked_empty[SHIM_PEEKED_MAX / 64];
+	uint32_t peeked_head;
 	/* sk_stamp once a datagram carried one (SHIM_SCM_STAMP); 0: none, a read sets "now" */
 	int64_t stamp;
 	bool stamp_on; /* SIOCGSTAMP asked the host: SOCK_TIMESTAMP is on there */
@@ -258,6 +269,8 @@ struct shim_sk {
 	} opt;
 };
 
+/* Whether the kernel would restart a call a signal interrupted (every handler has SA_RESTART). */
+bool shim_handlers_restart(void);
 /* The socket's entry, or NULL (one load when the process never made one). */
 struct shim_sk *shim_sk_get(uint64_t e);
 /* The socket's entry, made fresh if it has none (NULL if no memory). */

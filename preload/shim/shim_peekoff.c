@@ -4,7 +4,8 @@
  * MSG_PEEK reads from the offset, counted in payload bytes from the head of
  * the queue, whole datagrams before it skipped, and moves it on by what it
  * returned; a read moves it back as much (never below 0); an empty
- * datagram is peeked once, then skipped (skb->peeked).
+ * datagram is peeked once, then skipped (skb->peeked, kept here for the
+ * first SHIM_PEEKED_MAX datagrams of the pair).
  *
  * The datagrams sit in the pair, each behind its struct shim_dgram and
  * control messages, so the payload offset is not the pair's. The pair's own
@@ -56,6 +57,31 @@ static ssize_t shim_pair_peek_at(int fd, int at, void *buf, size_t len, int flag
 	return shim_real.recv(fd, buf, len, MSG_PEEK | MSG_DONTWAIT | flags) < 0 ? -errno : 0;
 }
 
+/* skb->peeked of the idx-th datagram in the pair, as far as the ring reaches. */
+static bool shim_peeked(const struct shim_sk *sk, unsigned int idx)
+{
+	unsigned int b = (sk->peeked_head + idx) % SHIM_PEEKED_MAX;
+
+	return idx < SHIM_PEEKED_MAX && (sk->peeked_empty[b / 64] >> (b % 64) & 1);
+}
+
+static void shim_peeked_mark(struct shim_sk *sk, unsigned int idx)
+{
+	unsigned int b = (sk->peeked_head + idx) % SHIM_PEEKED_MAX;
+
+	if (idx < SHIM_PEEKED_MAX)
+		sk->peeked_empty[b / 64] |= 1ull << (b % 64);
+}
+
+/* The pair's first datagram was read: the next one is first. */
+static void shim_peeked_pop(struct shim_sk *sk)
+{
+	unsigned int b = sk->peeked_head;
+
+	sk->peeked_empty[b / 64] &= ~(1ull << (b % 64));
+	sk->peeked_head = (b + 1) % SHIM_PEEKED_MAX;
+}
+
 /* What the walk found: the datagram at the offset and where its payload starts. */
 struct shim_peek_spot {
 	struct shim_dgram h;
@@ -95,8 +121,7 @@ static int shim_peek_walk(int fd, const struct shim_sk *sk, struct shim_peek_spo
 			continue;
 		}
 		s->payload = (size_t)n - sizeof(s->h) - s->h.ctl_len;
-		if (rem >= s->payload &&
-		    (rem || (idx < 64 && (sk->peeked_empty & (1ull << idx))))) {
+		if (rem >= s->payload && (rem || shim_peeked(sk, idx))) {
 			rem -= s->payload;
 			at += (int)n;
 			idx++;
@@ -137,8 +162,8 @@ static ssize_t shim_peek_copy(int fd, uint64_t e, struct shim_sk *sk, struct shi
 			n = -errno;
 		if (n < 0)
 			return n;
-	} else if (s->idx < 64) {
-		sk->peeked_empty |= 1ull << s->idx;
+	} else {
+		shim_peeked_mark(sk, s->idx);
 	}
 	m->msg_flags = flags & MSG_CMSG_CLOEXEC;
 	copied = len;
@@ -239,6 +264,9 @@ static ssize_t shim_peek_off_read(int fd, uint64_t e, struct shim_sk *sk, struct
 			continue;
 		}
 		n = shim_real.epoll_wait(ep, &ev, 1, shim_rcvtimeo_left(fd, &end));
+		/* sock_intr_errno: restarted with no SO_RCVTIMEO if the handler says SA_RESTART. */
+		if (n < 0 && errno == EINTR && end < 0 && shim_handlers_restart())
+			continue;
 		if (n <= 0) {
 			ret = n < 0 && errno == EINTR ? -EINTR : -EAGAIN;
 			break;
@@ -261,10 +289,10 @@ static ssize_t shim_recv_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 		/* sk_peek_offset_bwd: the datagram read goes, and the offset with it. */
 		if (sk->peek_off >= 0)
 			sk->peek_off = sk->peek_off > ret ? sk->peek_off - (int32_t)ret : 0;
-		sk->peeked_empty >>= 1;
+		shim_peeked_pop(sk);
 	} else if (ret == 0 && (flags & MSG_PEEK)) {
 		/* A plain peek of an empty datagram marks it as the kernel's. */
-		sk->peeked_empty |= 1;
+		shim_peeked_mark(sk, 0);
 	}
 	pthread_mutex_unlock(&shim_peek_lock);
 	return ret;
@@ -292,6 +320,8 @@ ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghd
 			return ret;
 		p = (struct pollfd){.fd = fd, .events = POLLIN};
 		n = shim_real.poll(&p, 1, shim_rcvtimeo_left(fd, &end));
+		if (n < 0 && errno == EINTR && end < 0 && shim_handlers_restart())
+			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0)

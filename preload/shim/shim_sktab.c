@@ -67,7 +67,8 @@ struct shim_sk *shim_sk_make(uint64_t e)
 			/* A socket gone before this one had the slot: as a new struct sock. */
 			atomic_store_explicit(&sk->id, 0, memory_order_relaxed);
 			sk->peek_off = -1;
-			sk->peeked_empty = 0;
+			memset(sk->peeked_empty, 0, sizeof(sk->peeked_empty));
+			sk->peeked_head = 0;
 			sk->stamp = 0;
 			sk->stamp_on = false;
 			sk->hdrincl = false;

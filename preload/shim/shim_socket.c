@@ -580,13 +580,13 @@ static int shim_accept_kernel(int nfd, struct sockaddr *addr, socklen_t *addrlen
 #endif
 
 /*
- * Whether the kernel would restart an accept() that a signal handler
+ * Whether the kernel would restart a wait (accept(), a datagram peek) that a signal handler
  * interrupted: it does when the handler has SA_RESTART and the socket has no
  * SO_RCVTIMEO (sock_intr_errno). ppoll() never restarts, and which signal
  * came is not known here, so the wait goes on only if every handler the
  * program installed has SA_RESTART.
  */
-static bool shim_handlers_restart(void)
+bool shim_handlers_restart(void)
 {
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct sigaction sa;
