@@ -99,8 +99,8 @@
  * and no SHIM_SO_ERRQ_WAKE, 9 told the host SS_CONNECTED with a note
  * (SHIM_OP_CONNECTED) where the pair now carries it (SHIM_PAIR_CONNECTED),
  * had no SHIM_OP_ADOPT and no repair mode (SHIM_SO_REPAIR_SEND,
- * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP, 11 no SHIM_CONNECT_NEWPAIR and
- * no SHIM_SO_UNCONNECTED.
+ * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP, 11 no SHIM_CONNECT_NEWPAIR,
+ * no SHIM_SO_UNCONNECTED and no SHIM_SO_SKSTATE.
  */
 #define SHIM_CTL_VERSION 12
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
@@ -742,7 +742,8 @@ struct shim_dgram_size_rep {
 /* The error queue holds an entry now (sock_poll's ERR), whatever the reports say. */
 #define SHIM_NOTICE_ERRQ_NOW 4u
 /* SO_SELECT_ERR_QUEUE is on (a datagram socket's): datagram_poll's ERR comes with PRI. */
-#define SHIM_NOTICE_SELERR 8u
+#define SHIM_NOTICE_SELERR  8u
+#define SHIM_NOTICE_SKSTATE 16u /* the socket has a SHIM_SO_SKSTATE page */
 /* What belongs to the last report (the rest is the socket's). */
 #define SHIM_NOTICE_REPORT   (SHIM_NOTICE_ERR | SHIM_NOTICE_ERRQ)
 #define SHIM_NOTICE_FLAGS    0xffu
@@ -819,5 +820,17 @@ struct shim_stream_mark_rep {
  * tell from the pair alone (shim_stream_known).
  */
 #define SHIM_SO_UNCONNECTED 0x5348000a
+
+/*
+ * Get on a datagram socket: a memfd of SHIM_SKSTATE_SIZE bytes holding what
+ * the interposers keep for the socket (SO_PEEK_OFF's offset, sk_stamp, its
+ * own IP options: the kernel's struct sock has them), made at the first
+ * ask (ret 1 then, else 0) and given to every process that holds the
+ * socket and asks, so that the state is the socket's, not one process's.
+ * The host never reads it. From its making the socket's notice word
+ * carries SHIM_NOTICE_SKSTATE, so that other holders know to ask.
+ */
+#define SHIM_SO_SKSTATE	  0x5348000b
+#define SHIM_SKSTATE_SIZE 4096u
 
 #endif

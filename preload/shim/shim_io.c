@@ -249,10 +249,10 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
  * list, even an empty one, raw_sendmsg refuses IP_HDRINCL, and a source
  * route needs a destination (udp, raw and ping_v4_sendmsg): EINVAL.
  */
-static int shim_dgram_opt_check(uint64_t e, const struct msghdr *m, const struct shim_dgram *h,
-				struct ip_options_data *opt)
+static int shim_dgram_opt_check(int fd, uint64_t e, const struct msghdr *m,
+				const struct shim_dgram *h, struct ip_options_data *opt)
 {
-	struct shim_sk *sk = shim_sk_get(e);
+	struct shim_sk *sk = shim_sk_get(fd, e);
 	bool any = shim_cmsg_retopts(m->msg_control, m->msg_controllen, opt);
 
 	if (!any && sk && sk->opt.set) {
@@ -324,7 +324,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	}
 	if (cmsg_err)
 		return cmsg_err;
-	err = shim_dgram_opt_check(e, m, &h, &opt);
+	err = shim_dgram_opt_check(fd, e, m, &h, &opt);
 	if (err)
 		return err;
 	/* A source route goes to its first hop, which is what must be routable. */
@@ -410,8 +410,10 @@ void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp)
 
 	if (carried && stamp == SHIM_STAMP_KEEP)
 		return;
-	if (carried && (sk = shim_sk_make(e)))
+	if (carried && (sk = shim_sk_make(fd, e)))
 		sk->stamp = stamp;
+	if ((sk = shim_sk_get(fd, e)) && !sk->received)
+		sk->received = true;
 	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
 		shim_fd_flags(fd, SHIM_F_RECEIVED, 0);
 }
@@ -536,8 +538,12 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 		m->msg_flags = 0;
 		return -n;
 	}
-	/* A UDP socket given SO_PEEK_OFF here: its reads move the offset (shim_peekoff.c). */
-	sk = shim_ent_flags(e) & SHIM_F_UDP ? shim_sk_get(e) : NULL;
+	/*
+	 * A UDP socket given SO_PEEK_OFF (here or by another holder: one that
+	 * came by exec may not know it is UDP; only UDP has the option): its
+	 * reads move the offset (shim_peekoff.c).
+	 */
+	sk = shim_sk_get(fd, e);
 	if (unlikely(sk && sk->peek_set))
 		return shim_dgram_recv_off(fd, e, sk, m, flags);
 	return shim_dgram_recv_head(fd, e, m, flags);

@@ -244,9 +244,15 @@ void shim_once(pthread_once_t *once, _Atomic int *done, void (*routine)(void));
  */
 #define SHIM_PEEKED_MAX 4096u
 
+/*
+ * What the interposers keep for a datagram socket that the kernel keeps in
+ * struct sock, in the socket's own page (SHIM_SO_SKSTATE), shared by every
+ * process that holds the socket (README "How it works").
+ */
 struct shim_sk {
-	_Atomic uint32_t id; /* the socket's; another id: the entry is free */
-	/* SO_PEEK_OFF of a UDP socket as set here (peek_set), moved by its reads as sk_peek_off */
+	_Atomic uint32_t ready; /* 0: as made, 1: being set up, 2: set up */
+	_Atomic uint32_t lock;	/* the socket lock of its reads (shim_sk_lock), a futex */
+	/* SO_PEEK_OFF of a UDP socket as set (peek_set), moved by its reads as sk_peek_off */
 	bool peek_set;
 	int32_t peek_off;
 	/*
@@ -258,9 +264,9 @@ struct shim_sk {
 	/* sk_stamp once a datagram carried one (SHIM_SCM_STAMP); 0: none, a read sets "now" */
 	int64_t stamp;
 	bool stamp_on; /* SIOCGSTAMP asked the host: SOCK_TIMESTAMP is on there */
-	bool hdrincl;  /* IP_HDRINCL (IPPROTO_RAW, or set here) */
-	/* IP_OPTIONS as set here (an empty list too): their length and a source route's first hop
-	 */
+	bool received; /* a read since the page was made left sk_stamp set (SHIM_F_RECEIVED) */
+	bool hdrincl;  /* IP_HDRINCL (IPPROTO_RAW, or set) */
+	/* IP_OPTIONS as set (an empty list too): their length and a source route's first hop */
 	struct {
 		bool set;
 		uint8_t len;
@@ -271,17 +277,24 @@ struct shim_sk {
 
 /* Whether the kernel would restart a call a signal interrupted (every handler has SA_RESTART). */
 bool shim_handlers_restart(void);
-/* The socket's entry, or NULL (one load when the process never made one). */
-struct shim_sk *shim_sk_get(uint64_t e);
-/* The socket's entry, made fresh if it has none (NULL if no memory). */
-struct shim_sk *shim_sk_make(uint64_t e);
+/*
+ * The socket's page: mapped here already, or made by another process (the
+ * notice word says so) and mapped now; NULL if it has none.
+ */
+struct shim_sk *shim_sk_get(int fd, uint64_t e);
+/* The socket's page, made if it has none (NULL if that fails). */
+struct shim_sk *shim_sk_make(int fd, uint64_t e);
+/* The socket lock of a page: held by one thread of all the holders' processes at a time. */
+void shim_sk_lock(struct shim_sk *sk);
+void shim_sk_unlock(struct shim_sk *sk);
 void shim_sk_atfork_child(void);
-/* socket() made it (the entry IPPROTO_RAW needs). */
-void shim_sk_created(uint64_t e, int type, int protocol);
-/* The host took a setsockopt of the options the entry keeps (SO_PEEK_OFF, IP_OPTIONS, ...). */
-void shim_sk_setsockopt(uint64_t e, int level, int optname, const void *val, unsigned int len);
-/* getsockopt answered from the entry (0, -errno), or 1: the host's to answer. */
-int shim_sk_getsockopt(uint64_t e, int level, int optname, void *optval, socklen_t *optlen,
+/* socket() made it (the page IPPROTO_RAW needs). */
+void shim_sk_created(int fd, uint64_t e, int type, int protocol);
+/* The host took a setsockopt of the options the page keeps (SO_PEEK_OFF, IP_OPTIONS, ...). */
+void shim_sk_setsockopt(int fd, uint64_t e, int level, int optname, const void *val,
+			unsigned int len);
+/* getsockopt answered from the page (0, -errno), or 1: the host's to answer. */
+int shim_sk_getsockopt(int fd, uint64_t e, int level, int optname, void *optval, socklen_t *optlen,
 		       int len);
 /*
  * Datagram receives (shim_io.c, shim_peekoff.c): the pair's head datagram
@@ -292,7 +305,6 @@ int shim_sk_getsockopt(uint64_t e, int level, int optname, void *optval, socklen
 ssize_t shim_dgram_recv_head(int fd, uint64_t e, struct msghdr *m, int flags);
 ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghdr *m, int flags);
 void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp);
-void shim_peekoff_atfork_child(void);
 
 /* ---- the stack's address in NETLINK_ROUTE dumps (shim_netlink.c) ---- */
 

@@ -12,11 +12,11 @@
  * SO_PEEK_OFF (unix_dgram_recvmsg skips whole datagrams the same way) is
  * the way to look past its head: the walk sets it to the pair bytes of the
  * datagrams it skips, peeks each header to learn its payload's length, and
- * puts it back to -1 after. Every read of the process on such a socket
- * goes under one lock, so no other thread peeks while the pair's offset is
- * moved; a read that has to wait waits without it.
- * The offset itself is the process's (struct shim_sk, README "Limits
- * today").
+ * puts it back to -1 after. Every read of such a socket goes under the
+ * socket's lock, in its page (struct shim_sk) as the offset is, shared by
+ * every process that holds the socket, so no other thread or process peeks
+ * while the pair's offset is moved; a read that has to wait waits without
+ * it.
  */
 #include "shim_lib.h"
 
@@ -26,19 +26,12 @@
 #include <sys/epoll.h>
 #include <sys/uio.h>
 
-static pthread_mutex_t shim_peek_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static long long shim_now_ms(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
-void shim_peekoff_atfork_child(void)
-{
-	pthread_mutex_init(&shim_peek_lock, NULL);
 }
 
 static int shim_pair_peek_off(int fd, int off)
@@ -217,7 +210,7 @@ static ssize_t shim_peek_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 	struct shim_peek_spot s;
 	ssize_t ret;
 
-	pthread_mutex_lock(&shim_peek_lock);
+	shim_sk_lock(sk);
 	if (sk->peek_off < 0) {
 		/* Turned off meanwhile: a plain peek (waited for, if at all, without the lock). */
 		ret = shim_dgram_recv_head(fd, e, m, flags | MSG_DONTWAIT);
@@ -230,7 +223,7 @@ static ssize_t shim_peek_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 		if (ret >= 0)
 			sk->peek_off += (int32_t)ret;
 	}
-	pthread_mutex_unlock(&shim_peek_lock);
+	shim_sk_unlock(sk);
 	return ret;
 }
 
@@ -283,7 +276,7 @@ static ssize_t shim_recv_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 {
 	ssize_t ret;
 
-	pthread_mutex_lock(&shim_peek_lock);
+	shim_sk_lock(sk);
 	ret = shim_dgram_recv_head(fd, e, m, flags | MSG_DONTWAIT);
 	if (ret >= 0 && !(flags & MSG_PEEK)) {
 		/* sk_peek_offset_bwd: the datagram read goes, and the offset with it. */
@@ -294,7 +287,7 @@ static ssize_t shim_recv_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 		/* A plain peek of an empty datagram marks it as the kernel's. */
 		shim_peeked_mark(sk, 0);
 	}
-	pthread_mutex_unlock(&shim_peek_lock);
+	shim_sk_unlock(sk);
 	return ret;
 }
 

@@ -301,7 +301,7 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 	else if (rproto == IPPROTO_ICMP)
 		flags |= SHIM_F_PING;
 	shim_fd_set(fd, shim_ent(id, rtype == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM, flags));
-	shim_sk_created(shim_fd_get(fd), rtype, rproto);
+	shim_sk_created(fd, shim_fd_get(fd), rtype, rproto);
 	shim_note(c, "host id %u", id);
 	return fd;
 }
@@ -1364,7 +1364,7 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 	if (shim_is_stream_peek_off(e, level, optname))
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
 	/* A UDP socket's offset moves with its reads here. */
-	ret = shim_sk_getsockopt(e, level, optname, optval, optlen, len);
+	ret = shim_sk_getsockopt(fd, e, level, optname, optval, optlen, len);
 	if (ret <= 0)
 		return ret;
 	/* The socket's and its namespace's cookies: the pair's, unique as the kernel's. */
@@ -1561,7 +1561,8 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))
 		shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	if (ret == 0)
-		shim_sk_setsockopt(e, level, optname, req.sockopt.optval, shim_req_optbytes(&req));
+		shim_sk_setsockopt(fd, e, level, optname, req.sockopt.optval,
+				   shim_req_optbytes(&req));
 	/* Blocking and peeking happen on the pair (or listener): its settings must match. */
 	if (ret == 0 &&
 	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname) ||
@@ -1694,7 +1695,7 @@ static int shim_ifreq(unsigned long cmd, void *arg)
 static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, struct shim_call *c)
 {
 	struct shim_req req = {.hdr.op = SHIM_OP_IOCTL, .ioctl.cmd = SIOCGSTAMP_OLD};
-	struct shim_sk *sk = shim_sk_get(e);
+	struct shim_sk *sk = shim_sk_get(fd, e);
 	struct shim_rep rep;
 	struct timespec now;
 	long long v[2];
@@ -1705,7 +1706,7 @@ static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, stru
 		ret = shim_request(fd, e, &req, &rep, NULL, c);
 		if (ret && ret != -ENOENT)
 			return ret;
-		sk = shim_sk_make(e);
+		sk = shim_sk_make(fd, e);
 		if (!sk)
 			return -ENOMEM;
 		sk->stamp_on = true;
@@ -1713,7 +1714,7 @@ static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, stru
 			shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	}
 	/* Only a datagram socket's reads leave a stamp (streams have no entry). */
-	if (!sk || !(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
+	if (!sk || !((shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED) || sk->received))
 		return -ENOENT;
 	if (!sk->stamp) {
 		clock_gettime(CLOCK_REALTIME, &now);

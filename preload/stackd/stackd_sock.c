@@ -314,6 +314,7 @@ struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, i
 	ss->sock = sock;
 	ss->fd = -1;
 	ss->errq_efd = -1;
+	ss->skstate_fd = -1;
 	ss->stream = stream;
 	ss->pair_writable = true;
 	timer_setup(&ss->timer, stackd_zombie_expire);
@@ -538,6 +539,9 @@ void stackd_sock_free(struct stackd_sock *ss)
 	if (ss->errq_efd >= 0)
 		close(ss->errq_efd);
 	ss->errq_efd = -1;
+	if (ss->skstate_fd >= 0)
+		close(ss->skstate_fd);
+	ss->skstate_fd = -1;
 
 	if (ss->sock) {
 		struct sock *sk = ss->sock->sk;
@@ -1333,6 +1337,45 @@ int stackd_errq_wake_share(struct stackd_sock *ss, int *fd_out)
 	}
 	*fd_out = fcntl(ss->errq_efd, F_DUPFD_CLOEXEC, 0);
 	return *fd_out < 0 ? -errno : 0;
+}
+
+/*
+ * SHIM_SO_SKSTATE: the socket's page of interposer state, made at the first
+ * ask; its notice word says so from then on (a socket whose slot another
+ * holds goes without: its holders find no page but their own asking).
+ */
+int stackd_skstate_share(struct stackd_sock *ss, int *fd_out)
+{
+	bool made = false;
+	uint64_t *w, v;
+
+	if (ss->stream || ss->listening)
+		return -EINVAL;
+	if (ss->skstate_fd < 0) {
+		int fd = memfd_create("sockshim-sk", MFD_CLOEXEC);
+
+		if (fd < 0)
+			return -errno;
+		if (ftruncate(fd, SHIM_SKSTATE_SIZE) < 0) {
+			int r = -errno;
+
+			close(fd);
+			return r;
+		}
+		ss->skstate_fd = fd;
+		made = true;
+		w = stackd_notice_slot(ss);
+		if (w) {
+			v = __atomic_load_n(w, __ATOMIC_RELAXED);
+			if (SHIM_NOTICE_ID(v) != ss->id)
+				v = shim_notice_word(ss->id, 0, 0, 0);
+			__atomic_store_n(w, v | SHIM_NOTICE_SKSTATE, __ATOMIC_RELEASE);
+		}
+	}
+	*fd_out = fcntl(ss->skstate_fd, F_DUPFD_CLOEXEC, 0);
+	if (*fd_out < 0)
+		return -errno;
+	return made;
 }
 
 static void stackd_notice_errq_word(struct stackd_sock *ss, bool errq, bool wake)
