@@ -23,13 +23,6 @@ testbed_native_up || tb_fail "cannot build the native namespace"
 cat >"$TB_WORK/peer.py" <<'PY'
 import socket, struct, sys, threading
 held = []
-def echo(c):
-    while True:
-        b = c.recv(65536)
-        if not b:
-            break
-        c.sendall(b)
-    c.close()
 def serve(port, what):
     l = socket.socket()
     l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -39,20 +32,19 @@ def serve(port, what):
         c, _ = l.accept()
         if what == "greet":
             c.sendall(b"hi")
-        elif what == "echo":
-            threading.Thread(target=echo, args=(c,), daemon=True).start()
         elif what == "reset":
             c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             c.close()
             continue
         held.append(c)
-for port, what in ((8081, "hold"), (8083, "greet"), (8084, "reset"), (8085, "echo")):
+for port, what in ((8081, "hold"), (8083, "greet"), (8084, "reset")):
     threading.Thread(target=serve, args=(port, what), daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()
 PY
 testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
-for port in 8081 8083 8084 8085; do
+testbed_tcp_sink 8085 echo || tb_fail "the peer's echo does not listen on 8085"
+for port in 8081 8083 8084; do
 	testbed_wait_listen "$TB_NS_PEER" tcp "$port" 10 || tb_fail "the peer does not listen on $port"
 done
 

@@ -40,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "task_state.h"
+
 #define PORT	7201
 #define WAIT_MS 20000
 
@@ -136,24 +138,6 @@ static void *wait_thread(void *arg)
 	return NULL;
 }
 
-/* The thread's state letter from /proc (S: asleep). */
-static char thread_state(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 /* Until the waiter sleeps, polled with a deadline (under load it may take a while). */
 static void until_asleep(struct waiter *w)
 {
@@ -162,7 +146,7 @@ static void until_asleep(struct waiter *w)
 
 	while (!(tid = __atomic_load_n(&w->tid, __ATOMIC_ACQUIRE)) && now_ms() < end)
 		poll(NULL, 0, 1);
-	while (now_ms() < end && thread_state(tid) != 'S')
+	while (now_ms() < end && task_state(tid) != 'S')
 		poll(NULL, 0, 1);
 }
 

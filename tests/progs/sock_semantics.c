@@ -60,6 +60,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "task_state.h"
+
 #define PORT_HOLD     7100
 #define PORT_FIN      7101
 #define PORT_RST      7102
@@ -1852,24 +1854,6 @@ static void *peek_wait(void *arg)
 	w->ret = recv(w->fd, w->buf, sizeof(w->buf), MSG_PEEK);
 	w->err = errno;
 	return NULL;
-}
-
-/* The thread's state letter from /proc (S: asleep). */
-static char task_state(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
 }
 
 /*
