@@ -997,7 +997,8 @@ static void shim_disconnected(int fd, uint64_t e)
  * SHIM_CONNECT_NEWPAIR: nfd, the host's new pair end, takes fd's number with
  * fd's flags and pair options, and the socket is as a fresh one
  * (tcp_disconnect left TCP_CLOSE with no error that tcp_connect would not
- * clear); other processes holding the socket keep the old end.
+ * clear); other fds of the socket (a dup, another process's) keep the old
+ * end.
  */
 static int shim_pair_renew(int fd, uint64_t e, int nfd)
 {
