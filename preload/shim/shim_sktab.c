@@ -91,8 +91,10 @@ static void shim_sk_setup(struct shim_sk *sk)
 }
 
 /*
- * Maps the socket's page into its slot, asking the host for it (made if
- * make, else only if it exists: the notice word said so). NULL on failure.
+ * Maps the socket's page into its slot, asking the host for it (made if it
+ * has none). The request and the mapping come before the table's lock, so
+ * that a signal handler's send in the middle of them finds the lock free;
+ * a page another thread installed meanwhile wins. NULL on failure.
  */
 static struct shim_sk *shim_sk_attach(int fd, uint64_t e)
 {
@@ -105,30 +107,39 @@ static struct shim_sk *shim_sk_attach(int fd, uint64_t e)
 	int mfd = -1;
 	void *p;
 
+	if (shim_ctl_call(&req, &rep, &mfd, fd) || rep.hdr.ret < 0 || mfd < 0) {
+		if (mfd >= 0)
+			shim_real.close(mfd);
+		return NULL;
+	}
+	p = mmap(NULL, SHIM_SKSTATE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	shim_real.close(mfd);
+	if (p == MAP_FAILED)
+		return NULL;
+	sk = p;
+	shim_sk_setup(sk);
 	pthread_mutex_lock(&shim_sktab_lock);
 	t = atomic_load_explicit(&shim_sktab, memory_order_acquire);
 	if (!t) {
-		p = mmap(NULL, SHIM_SKTAB_SIZE * sizeof(*t), PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p != MAP_FAILED) {
-			t = p;
+		void *tp = mmap(NULL, SHIM_SKTAB_SIZE * sizeof(*t), PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (tp != MAP_FAILED) {
+			t = tp;
 			atomic_store_explicit(&shim_sktab, t, memory_order_release);
 		}
 	}
-	if (!t)
+	if (!t) {
+		munmap(sk, SHIM_SKSTATE_SIZE);
+		sk = NULL;
 		goto out;
+	}
 	slot = &t[id % SHIM_SKTAB_SIZE];
 	if (atomic_load_explicit(&slot->id, memory_order_relaxed) == id) {
+		munmap(sk, SHIM_SKSTATE_SIZE);
 		sk = atomic_load_explicit(&slot->sk, memory_order_relaxed);
 		goto out;
 	}
-	if (shim_ctl_call(&req, &rep, &mfd, fd) || rep.hdr.ret < 0 || mfd < 0)
-		goto out;
-	p = mmap(NULL, SHIM_SKSTATE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	if (p == MAP_FAILED)
-		goto out;
-	sk = p;
-	shim_sk_setup(sk);
 	/* The slot's socket is gone (its id's slot is this one's now): so is its page. */
 	old = atomic_load_explicit(&slot->sk, memory_order_relaxed);
 	atomic_store_explicit(&slot->id, 0, memory_order_release);
@@ -138,8 +149,6 @@ static struct shim_sk *shim_sk_attach(int fd, uint64_t e)
 	atomic_store_explicit(&slot->id, id, memory_order_release);
 out:
 	pthread_mutex_unlock(&shim_sktab_lock);
-	if (mfd >= 0)
-		shim_real.close(mfd);
 	return sk;
 }
 
