@@ -187,14 +187,16 @@ testbed_native_up() {
 		ip -n "$TB_NS_PEER" link set "$ifq" up
 }
 
-# testbed_tcp_sink PORT: a kernel TCP server on the peer at PORT that reads
-# every connection to its end, until the test ends.
+# testbed_tcp_sink PORT [echo]: a kernel TCP server on the peer at PORT that
+# reads every connection to its end (with echo: sending back what it
+# read), until the test ends.
 testbed_tcp_sink() {
 	cat >"$TB_WORK/sink.py" <<'PY'
 import socket, sys, threading
-def sink(c):
-	while c.recv(65536):
-		pass
+def sink(c, echo):
+	while b := c.recv(65536):
+		if echo:
+			c.sendall(b)
 	c.close()
 l = socket.socket()
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -202,9 +204,9 @@ l.bind(("0.0.0.0", int(sys.argv[1])))
 l.listen(8)
 while True:
 	c, _ = l.accept()
-	threading.Thread(target=sink, args=(c,), daemon=True).start()
+	threading.Thread(target=sink, args=(c, sys.argv[2:] == ["echo"]), daemon=True).start()
 PY
-	testbed_peer "$TB_PY" "$TB_WORK/sink.py" "$1" >"$TB_WORK/sink.log" 2>&1 &
+	testbed_peer "$TB_PY" "$TB_WORK/sink.py" "$@" >"$TB_WORK/sink-$1.log" 2>&1 &
 	testbed_wait_listen "$TB_NS_PEER" tcp "$1" 10
 }
 

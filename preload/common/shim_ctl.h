@@ -101,9 +101,10 @@
  * (SHIM_OP_CONNECTED) where the pair now carries it (SHIM_PAIR_CONNECTED),
  * had no SHIM_OP_ADOPT and no repair mode (SHIM_SO_REPAIR_SEND,
  * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP, 11 no SHIM_SO_PAIR_WMEM (its
- * host filled the stack's send buffer whole, the pair on top).
+ * host filled the stack's send buffer whole, the pair on top), 12 no
+ * SHIM_CONNECT_NEWPAIR, no SHIM_SO_UNCONNECTED and no SHIM_SO_SKSTATE.
  */
-#define SHIM_CTL_VERSION 12
+#define SHIM_CTL_VERSION 13
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -237,6 +238,14 @@ struct shim_connect {
  * socket when the application's pair end goes.
  */
 #define SHIM_CONNECT_KERNEL 1
+/*
+ * A CONNECT reply's ret for a stream whose pair closed with its last
+ * connection (a disconnect, a failed connect) and is TCP_CLOSE again: the
+ * host did not connect; the reply carries the application's end of a new
+ * pair, which the interposer puts in place of the old one before it asks
+ * again (filler and all), as for a fresh socket.
+ */
+#define SHIM_CONNECT_NEWPAIR 2
 
 #define SHIM_HANDOFF_ADDR   0x1 /* bound to handoff.bound's address */
 #define SHIM_HANDOFF_PORT   0x2 /* bound to handoff.bound's port */
@@ -735,7 +744,8 @@ struct shim_dgram_size_rep {
 /* The error queue holds an entry now (sock_poll's ERR), whatever the reports say. */
 #define SHIM_NOTICE_ERRQ_NOW 4u
 /* SO_SELECT_ERR_QUEUE is on (a datagram socket's): datagram_poll's ERR comes with PRI. */
-#define SHIM_NOTICE_SELERR 8u
+#define SHIM_NOTICE_SELERR  8u
+#define SHIM_NOTICE_SKSTATE 16u /* the socket has a SHIM_SO_SKSTATE page */
 /* What belongs to the last report (the rest is the socket's). */
 #define SHIM_NOTICE_REPORT   (SHIM_NOTICE_ERR | SHIM_NOTICE_ERRQ)
 #define SHIM_NOTICE_FLAGS    0xffu
@@ -861,5 +871,25 @@ static inline int shim_pair_reserve(int sk_sndbuf)
 		skb = 3776 + 32768;
 	return w + skb < sk_sndbuf / 2 ? w + skb : sk_sndbuf / 2;
 }
+
+/*
+ * Get on a stream: 1 if the socket is TCP_CLOSE and SS_UNCONNECTED (never
+ * connected, disconnected, or its blocking connect failed), else 0. Asked
+ * by an interposer that got the socket by exec or SCM_RIGHTS, which cannot
+ * tell from the pair alone (shim_stream_known).
+ */
+#define SHIM_SO_UNCONNECTED 0x5348000b
+
+/*
+ * Get on a datagram socket: a memfd of SHIM_SKSTATE_SIZE bytes holding what
+ * the interposers keep for the socket (SO_PEEK_OFF's offset, sk_stamp, its
+ * own IP options: the kernel's struct sock has them), made at the first
+ * ask (ret 1 then, else 0) and given to every process that holds the
+ * socket and asks, so that the state is the socket's, not one process's.
+ * The host never reads it. From its making the socket's notice word
+ * carries SHIM_NOTICE_SKSTATE, so that other holders know to ask.
+ */
+#define SHIM_SO_SKSTATE	  0x5348000c
+#define SHIM_SKSTATE_SIZE 4096u
 
 #endif

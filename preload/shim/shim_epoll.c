@@ -357,7 +357,7 @@ static int shim_ep_ctl(int epfd, int op, int fd, struct epoll_event *uev)
 	    shim_copy_from_user(&ev, uev, sizeof(ev)))
 		return -EFAULT;
 	if (op == EPOLL_CTL_ADD)
-		return shim_ep_add(epfd, ee, fd, e, &ev);
+		return shim_ep_add(epfd, ee, fd, shim_stream_known(fd, e), &ev);
 	i = set ? shim_ep_find(set, fd) : 0;
 	if (!i)
 		return shim_real.epoll_ctl(epfd, op, fd, op == EPOLL_CTL_MOD ? &ev : uev) < 0
@@ -975,6 +975,30 @@ void shim_epoll_fd_listening(int fd)
 		shim_ep_release(i);
 	}
 	pthread_mutex_unlock(&shim_ep_lock);
+}
+
+void shim_epoll_fd_renewed(int fd)
+{
+	uint64_t e = shim_fd_get(fd);
+
+	if (!shim_ep_regs || (unsigned int)fd >= shim_fd_max)
+		return;
+	pthread_mutex_lock(&shim_ep_lock);
+	for (uint32_t i = shim_ep_by_fd[fd]; i; i = shim_ep_regs[i].next_fd) {
+		struct shim_ep_reg *r = &shim_ep_regs[i];
+		struct epoll_event ev = {.events = r->events, .data.u64 = r->data}, k;
+
+		if (r->pid != getpid() || r->moved)
+			continue;
+		k = shim_ep_kernel_event(e, &ev, i, &r->asked_in);
+		/* A one-shot registration already reported stays disarmed until MOD. */
+		if ((r->events & EPOLLONESHOT) && !r->armed)
+			k.events = EPOLLONESHOT;
+		r->woken = false;
+		shim_real.epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &k);
+	}
+	pthread_mutex_unlock(&shim_ep_lock);
+	shim_ep_fd_update(fd, true);
 }
 
 void shim_epoll_forget_set(int epfd, uint64_t ee)

@@ -125,6 +125,17 @@ static ssize_t shim_epipe(int flags)
 	return -EPIPE;
 }
 
+/*
+ * tcp_sendmsg on a TCP_CLOSE socket (sk_stream_wait_connect): the error a
+ * disconnect left (kept in the entry) first, without SIGPIPE, then EPIPE.
+ */
+static ssize_t shim_unconnected_send(int fd, int flags)
+{
+	int err = shim_fd_err_take(fd);
+
+	return err ? -err : shim_epipe(flags);
+}
+
 /* ---- datagrams ---- */
 
 /* ping_common_sendmsg: the caller's ICMP header must start an echo request (type 8, code 0). */
@@ -214,6 +225,13 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 	}
 	d.gso_size = shim_cmsg_gso(m->msg_control, m->msg_controllen);
 	memcpy(req.sockopt.optval, &d, sizeof(d));
+	/*
+	 * An EMSGSIZE entry comes with a void report, the wake-up of whoever
+	 * sleeps on the socket: readiness here must know it for one before the
+	 * reply says so (another thread may be woken by it first).
+	 */
+	if (!(shim_ent_flags(e) & SHIM_F_NOTICED))
+		shim_fd_flags(fd, SHIM_F_NOTICED, 0);
 	/* No host to ask: the send finds out the same. */
 	if (shim_ctl_call(&req, &rep, NULL, fd))
 		return 0;
@@ -234,10 +252,10 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
  * list, even an empty one, raw_sendmsg refuses IP_HDRINCL, and a source
  * route needs a destination (udp, raw and ping_v4_sendmsg): EINVAL.
  */
-static int shim_dgram_opt_check(uint64_t e, const struct msghdr *m, const struct shim_dgram *h,
-				struct ip_options_data *opt)
+static int shim_dgram_opt_check(int fd, uint64_t e, const struct msghdr *m,
+				const struct shim_dgram *h, struct ip_options_data *opt)
 {
-	struct shim_sk *sk = shim_sk_get(e);
+	struct shim_sk *sk = shim_sk_get(fd, e);
 	bool any = shim_cmsg_retopts(m->msg_control, m->msg_controllen, opt);
 
 	if (!any && sk && sk->opt.set) {
@@ -309,7 +327,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	}
 	if (cmsg_err)
 		return cmsg_err;
-	err = shim_dgram_opt_check(e, m, &h, &opt);
+	err = shim_dgram_opt_check(fd, e, m, &h, &opt);
 	if (err)
 		return err;
 	/* A source route goes to its first hop, which is what must be routable. */
@@ -395,8 +413,10 @@ void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp)
 
 	if (carried && stamp == SHIM_STAMP_KEEP)
 		return;
-	if (carried && (sk = shim_sk_make(e)))
+	if (carried && (sk = shim_sk_make(fd, e)))
 		sk->stamp = stamp;
+	if ((sk = shim_sk_get(fd, e)) && !sk->received)
+		sk->received = true;
 	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
 		shim_fd_flags(fd, SHIM_F_RECEIVED, 0);
 }
@@ -521,8 +541,12 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 		m->msg_flags = 0;
 		return -n;
 	}
-	/* A UDP socket given SO_PEEK_OFF here: its reads move the offset (shim_peekoff.c). */
-	sk = shim_ent_flags(e) & SHIM_F_UDP ? shim_sk_get(e) : NULL;
+	/*
+	 * A UDP socket given SO_PEEK_OFF (here or by another holder: one that
+	 * came by exec may not know it is UDP; only UDP has the option): its
+	 * reads move the offset (shim_peekoff.c).
+	 */
+	sk = shim_sk_get(fd, e);
 	if (unlikely(sk && sk->peek_set))
 		return shim_dgram_recv_off(fd, e, sk, m, flags);
 	return shim_dgram_recv_head(fd, e, m, flags);
@@ -635,6 +659,7 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	default:
 		break;
 	}
+	e = shim_stream_known(fd, e);
 	/* A TCP socket's error queue: MSG_ZEROCOPY completions, transmit stamps. */
 	if (flags & MSG_ERRQUEUE)
 		return (shim_ent_flags(e) & (SHIM_F_ZEROCOPY | SHIM_F_ERRQ | SHIM_F_TXSTAMP)) ||
@@ -651,8 +676,14 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 		if (!pair)
 			return ret;
 	}
-	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
+	/* tcp_recvmsg in TCP_CLOSE: sk_err (a disconnect's), then a shutdown's EOF, else ENOTCONN.
+	 */
+	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED) {
+		ret = shim_fd_err_take(fd);
+		if (ret)
+			return -ret;
 		return shim_ent_flags(e) & SHIM_F_RD_SHUT ? 0 : -ENOTCONN;
+	}
 	if ((flags & MSG_TRUNC) && shim_iov_total(m))
 		return shim_stream_rmap(fd, e, shim_stream_discard(fd, m, flags & ~MSG_TRUNC));
 	/* TCP names no peer per segment; the pair would name the host's end. */
@@ -728,11 +759,12 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	default:
 		break;
 	}
+	e = shim_stream_known(fd, e);
 	if ((shim_ent_flags(e) & SHIM_F_UNCONNECTED) && (flags & MSG_FASTOPEN) && !cmsg_err &&
 	    !(shim_ent_flags(e) & SHIM_F_REPAIR))
 		return shim_fastopen_send(fd, e, m, flags);
 	if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
-		return shim_epipe(flags);
+		return shim_unconnected_send(fd, flags);
 	/* Repair mode: no Fast Open, the queue chosen takes the bytes (tcp_sendmsg_locked). */
 	if (shim_ent_flags(e) & SHIM_F_REPAIR)
 		return cmsg_err ? cmsg_err : shim_repair_send(fd, e, m, flags);
@@ -1542,7 +1574,7 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 	ssize_t ret;
 
 	shim_call_begin(&c, sym);
-	e = shim_fd_get(out);
+	e = shim_stream_known(out, shim_fd_get(out));
 	if (shim_emulated(e))
 		c.path = "stack";
 	if (shim_ent_kind(e) == SHIM_STREAM)
@@ -1550,7 +1582,7 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 	if (shim_ent_kind(e) == SHIM_DGRAM)
 		ret = shim_ret(-EINVAL, c.err0);
 	else if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_UNCONNECTED))
-		ret = shim_ret(shim_epipe(0), c.err0);
+		ret = shim_ret(shim_unconnected_send(out, 0), c.err0);
 	else if (sym == SHIM_SYM_sendfile)
 		ret = shim_real.sendfile(out, in, off, n);
 	else

@@ -127,6 +127,13 @@ enum shim_kind {
  * readiness asks the pair for (POLLIN) and drops.
  */
 #define SHIM_F_NOTICED 0x80000
+/*
+ * Stream that came by exec or SCM_RIGHTS with a pair end named 'a': whether
+ * it is TCP_CLOSE and unconnected is the host's to say, asked at its first
+ * call whose answer depends on it (shim_stream_known). Shares
+ * SHIM_F_NOTICED's bit, which only datagram sockets carry.
+ */
+#define SHIM_F_INHERITED SHIM_F_NOTICED
 /* Stream with TCP_INQ on: recvmsg adds TCP_CM_INQ (shim_stream_put_inq); accept passes it on. */
 #define SHIM_F_INQ 0x100000
 /*
@@ -237,19 +244,36 @@ void shim_once(pthread_once_t *once, _Atomic int *done, void (*routine)(void));
 
 /* ---- per-socket state beyond the fd's word (shim_sktab.c) ---- */
 
+/*
+ * How deep in a datagram socket's pair an empty datagram's peeked mark is
+ * kept: the pair holds what its host end's send buffer lets it
+ * (net.core.wmem_default: about 280 datagrams with the default 208 KiB).
+ */
+#define SHIM_PEEKED_MAX 4096u
+
+/*
+ * What the interposers keep for a datagram socket that the kernel keeps in
+ * struct sock, in the socket's own page (SHIM_SO_SKSTATE), shared by every
+ * process that holds the socket (README "How it works").
+ */
 struct shim_sk {
-	_Atomic uint32_t id; /* the socket's; another id: the entry is free */
-	/* SO_PEEK_OFF of a UDP socket as set here (peek_set), moved by its reads as sk_peek_off */
+	_Atomic uint32_t ready; /* 0: as made, 1: being set up, 2: set up */
+	_Atomic uint32_t lock;	/* the socket lock of its reads (shim_sk_lock), a futex */
+	/* SO_PEEK_OFF of a UDP socket as set (peek_set), moved by its reads as sk_peek_off */
 	bool peek_set;
 	int32_t peek_off;
-	/* skb->peeked of the empty datagrams peeked, bit n: the n-th datagram in the pair */
-	uint64_t peeked_empty;
+	/*
+	 * skb->peeked of the empty datagrams peeked: a ring whose bit at
+	 * peeked_head is the pair's first datagram (shim_peekoff.c)
+	 */
+	uint64_t peeked_empty[SHIM_PEEKED_MAX / 64];
+	uint32_t peeked_head;
 	/* sk_stamp once a datagram carried one (SHIM_SCM_STAMP); 0: none, a read sets "now" */
 	int64_t stamp;
 	bool stamp_on; /* SIOCGSTAMP asked the host: SOCK_TIMESTAMP is on there */
-	bool hdrincl;  /* IP_HDRINCL (IPPROTO_RAW, or set here) */
-	/* IP_OPTIONS as set here (an empty list too): their length and a source route's first hop
-	 */
+	bool received; /* a read since the page was made left sk_stamp set (SHIM_F_RECEIVED) */
+	bool hdrincl;  /* IP_HDRINCL (IPPROTO_RAW, or set) */
+	/* IP_OPTIONS as set (an empty list too): their length and a source route's first hop */
 	struct {
 		bool set;
 		uint8_t len;
@@ -258,17 +282,26 @@ struct shim_sk {
 	} opt;
 };
 
-/* The socket's entry, or NULL (one load when the process never made one). */
-struct shim_sk *shim_sk_get(uint64_t e);
-/* The socket's entry, made fresh if it has none (NULL if no memory). */
-struct shim_sk *shim_sk_make(uint64_t e);
+/* Whether the kernel would restart a call a signal interrupted (every handler has SA_RESTART). */
+bool shim_handlers_restart(void);
+/*
+ * The socket's page: mapped here already, or made by another process (the
+ * notice word says so) and mapped now; NULL if it has none.
+ */
+struct shim_sk *shim_sk_get(int fd, uint64_t e);
+/* The socket's page, made if it has none (NULL if that fails). */
+struct shim_sk *shim_sk_make(int fd, uint64_t e);
+/* The socket lock of a page: held by one thread of all the holders' processes at a time. */
+void shim_sk_lock(struct shim_sk *sk);
+void shim_sk_unlock(struct shim_sk *sk);
 void shim_sk_atfork_child(void);
-/* socket() made it (the entry IPPROTO_RAW needs). */
-void shim_sk_created(uint64_t e, int type, int protocol);
-/* The host took a setsockopt of the options the entry keeps (SO_PEEK_OFF, IP_OPTIONS, ...). */
-void shim_sk_setsockopt(uint64_t e, int level, int optname, const void *val, unsigned int len);
-/* getsockopt answered from the entry (0, -errno), or 1: the host's to answer. */
-int shim_sk_getsockopt(uint64_t e, int level, int optname, void *optval, socklen_t *optlen,
+/* socket() made it (the page IPPROTO_RAW needs). */
+void shim_sk_created(int fd, uint64_t e, int type, int protocol);
+/* The host took a setsockopt of the options the page keeps (SO_PEEK_OFF, IP_OPTIONS, ...). */
+void shim_sk_setsockopt(int fd, uint64_t e, int level, int optname, const void *val,
+			unsigned int len);
+/* getsockopt answered from the page (0, -errno), or 1: the host's to answer. */
+int shim_sk_getsockopt(int fd, uint64_t e, int level, int optname, void *optval, socklen_t *optlen,
 		       int len);
 /*
  * Datagram receives (shim_io.c, shim_peekoff.c): the pair's head datagram
@@ -279,7 +312,6 @@ int shim_sk_getsockopt(uint64_t e, int level, int optname, void *optval, socklen
 ssize_t shim_dgram_recv_head(int fd, uint64_t e, struct msghdr *m, int flags);
 ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghdr *m, int flags);
 void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp);
-void shim_peekoff_atfork_child(void);
 
 /* ---- the stack's address in NETLINK_ROUTE dumps (shim_netlink.c) ---- */
 
@@ -327,6 +359,12 @@ void shim_epoll_fd_static(int fd);
 void shim_epoll_forget_fd(int fd, bool del);
 /* fd (an emulated socket) now holds the host's listener: its epoll sets watch that. */
 void shim_epoll_fd_listening(int fd);
+/*
+ * A new pair end took fd's number (a connect after the last connection's
+ * pair closed): this process's registrations go to the kernel again, the
+ * old end's went with it; an edge for each.
+ */
+void shim_epoll_fd_renewed(int fd);
 /* An epoll set's fd is closed. */
 void shim_epoll_forget_set(int epfd, uint64_t e);
 void shim_epoll_atfork_child(void);
@@ -479,6 +517,8 @@ void shim_dgram_autobind(int fd, uint64_t e);
 
 /* For the error mapping on stream fds: the host's pending error, or 0. */
 int shim_pending_error(int fd, uint64_t ent);
+/* e once SHIM_F_INHERITED is settled (one request the first time), else e itself. */
+uint64_t shim_stream_known(int fd, uint64_t e);
 /* The same for a stream read that found EOF: 0 once the peer's FIN came (the error stays). */
 int shim_read_error(int fd, uint64_t ent);
 /* ... at a stream read's end of data (0 bytes read), without asking when the pair shows the FIN. */

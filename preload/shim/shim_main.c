@@ -276,7 +276,6 @@ static void shim_atfork_child(void)
 	shim_epoll_atfork_child();
 	shim_errwake_atfork_child();
 	shim_sk_atfork_child();
-	shim_peekoff_atfork_child();
 }
 
 /* pthread_atfork takes a lock and may allocate: same rule as shim_bind_symbols. */

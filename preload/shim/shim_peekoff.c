@@ -4,18 +4,19 @@
  * MSG_PEEK reads from the offset, counted in payload bytes from the head of
  * the queue, whole datagrams before it skipped, and moves it on by what it
  * returned; a read moves it back as much (never below 0); an empty
- * datagram is peeked once, then skipped (skb->peeked).
+ * datagram is peeked once, then skipped (skb->peeked, kept here for the
+ * first SHIM_PEEKED_MAX datagrams of the pair).
  *
  * The datagrams sit in the pair, each behind its struct shim_dgram and
  * control messages, so the payload offset is not the pair's. The pair's own
  * SO_PEEK_OFF (unix_dgram_recvmsg skips whole datagrams the same way) is
  * the way to look past its head: the walk sets it to the pair bytes of the
  * datagrams it skips, peeks each header to learn its payload's length, and
- * puts it back to -1 after. Every read of the process on such a socket
- * goes under one lock, so no other thread peeks while the pair's offset is
- * moved; a read that has to wait waits without it.
- * The offset itself is the process's (struct shim_sk, README "Limits
- * today").
+ * puts it back to -1 after. Every read of such a socket goes under the
+ * socket's lock, in its page (struct shim_sk) as the offset is, shared by
+ * every process that holds the socket, so no other thread or process peeks
+ * while the pair's offset is moved; a read that has to wait waits without
+ * it.
  */
 #include "shim_lib.h"
 
@@ -25,19 +26,12 @@
 #include <sys/epoll.h>
 #include <sys/uio.h>
 
-static pthread_mutex_t shim_peek_lock = PTHREAD_MUTEX_INITIALIZER;
-
 static long long shim_now_ms(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
-}
-
-void shim_peekoff_atfork_child(void)
-{
-	pthread_mutex_init(&shim_peek_lock, NULL);
 }
 
 static int shim_pair_peek_off(int fd, int off)
@@ -54,6 +48,31 @@ static ssize_t shim_pair_peek_at(int fd, int at, void *buf, size_t len, int flag
 	if (err)
 		return err;
 	return shim_real.recv(fd, buf, len, MSG_PEEK | MSG_DONTWAIT | flags) < 0 ? -errno : 0;
+}
+
+/* skb->peeked of the idx-th datagram in the pair, as far as the ring reaches. */
+static bool shim_peeked(const struct shim_sk *sk, unsigned int idx)
+{
+	unsigned int b = (sk->peeked_head + idx) % SHIM_PEEKED_MAX;
+
+	return idx < SHIM_PEEKED_MAX && (sk->peeked_empty[b / 64] >> (b % 64) & 1);
+}
+
+static void shim_peeked_mark(struct shim_sk *sk, unsigned int idx)
+{
+	unsigned int b = (sk->peeked_head + idx) % SHIM_PEEKED_MAX;
+
+	if (idx < SHIM_PEEKED_MAX)
+		sk->peeked_empty[b / 64] |= 1ull << (b % 64);
+}
+
+/* The pair's first datagram was read: the next one is first. */
+static void shim_peeked_pop(struct shim_sk *sk)
+{
+	unsigned int b = sk->peeked_head;
+
+	sk->peeked_empty[b / 64] &= ~(1ull << (b % 64));
+	sk->peeked_head = (b + 1) % SHIM_PEEKED_MAX;
 }
 
 /* What the walk found: the datagram at the offset and where its payload starts. */
@@ -95,8 +114,7 @@ static int shim_peek_walk(int fd, const struct shim_sk *sk, struct shim_peek_spo
 			continue;
 		}
 		s->payload = (size_t)n - sizeof(s->h) - s->h.ctl_len;
-		if (rem >= s->payload &&
-		    (rem || (idx < 64 && (sk->peeked_empty & (1ull << idx))))) {
+		if (rem >= s->payload && (rem || shim_peeked(sk, idx))) {
 			rem -= s->payload;
 			at += (int)n;
 			idx++;
@@ -137,8 +155,8 @@ static ssize_t shim_peek_copy(int fd, uint64_t e, struct shim_sk *sk, struct shi
 			n = -errno;
 		if (n < 0)
 			return n;
-	} else if (s->idx < 64) {
-		sk->peeked_empty |= 1ull << s->idx;
+	} else {
+		shim_peeked_mark(sk, s->idx);
 	}
 	m->msg_flags = flags & MSG_CMSG_CLOEXEC;
 	copied = len;
@@ -192,7 +210,7 @@ static ssize_t shim_peek_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 	struct shim_peek_spot s;
 	ssize_t ret;
 
-	pthread_mutex_lock(&shim_peek_lock);
+	shim_sk_lock(sk);
 	if (sk->peek_off < 0) {
 		/* Turned off meanwhile: a plain peek (waited for, if at all, without the lock). */
 		ret = shim_dgram_recv_head(fd, e, m, flags | MSG_DONTWAIT);
@@ -205,7 +223,7 @@ static ssize_t shim_peek_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 		if (ret >= 0)
 			sk->peek_off += (int32_t)ret;
 	}
-	pthread_mutex_unlock(&shim_peek_lock);
+	shim_sk_unlock(sk);
 	return ret;
 }
 
@@ -239,6 +257,9 @@ static ssize_t shim_peek_off_read(int fd, uint64_t e, struct shim_sk *sk, struct
 			continue;
 		}
 		n = shim_real.epoll_wait(ep, &ev, 1, shim_rcvtimeo_left(fd, &end));
+		/* sock_intr_errno: restarted with no SO_RCVTIMEO if the handler says SA_RESTART. */
+		if (n < 0 && errno == EINTR && end < 0 && shim_handlers_restart())
+			continue;
 		if (n <= 0) {
 			ret = n < 0 && errno == EINTR ? -EINTR : -EAGAIN;
 			break;
@@ -255,18 +276,18 @@ static ssize_t shim_recv_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 {
 	ssize_t ret;
 
-	pthread_mutex_lock(&shim_peek_lock);
+	shim_sk_lock(sk);
 	ret = shim_dgram_recv_head(fd, e, m, flags | MSG_DONTWAIT);
 	if (ret >= 0 && !(flags & MSG_PEEK)) {
 		/* sk_peek_offset_bwd: the datagram read goes, and the offset with it. */
 		if (sk->peek_off >= 0)
 			sk->peek_off = sk->peek_off > ret ? sk->peek_off - (int32_t)ret : 0;
-		sk->peeked_empty >>= 1;
+		shim_peeked_pop(sk);
 	} else if (ret == 0 && (flags & MSG_PEEK)) {
 		/* A plain peek of an empty datagram marks it as the kernel's. */
-		sk->peeked_empty |= 1;
+		shim_peeked_mark(sk, 0);
 	}
-	pthread_mutex_unlock(&shim_peek_lock);
+	shim_sk_unlock(sk);
 	return ret;
 }
 
@@ -292,6 +313,8 @@ ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghd
 			return ret;
 		p = (struct pollfd){.fd = fd, .events = POLLIN};
 		n = shim_real.poll(&p, 1, shim_rcvtimeo_left(fd, &end));
+		if (n < 0 && errno == EINTR && end < 0 && shim_handlers_restart())
+			continue;
 		if (n < 0)
 			return -errno;
 		if (n == 0)

@@ -117,6 +117,9 @@ static unsigned int shim_stream_fix(int fd, uint64_t e, unsigned int rev)
 	if (fl & SHIM_F_UNCONNECTED) {
 		/* TCP_CLOSE: HUP, writable; readable at EOF once shut for reading. */
 		rev = POLLOUT | POLLWRNORM | POLLHUP;
+		/* A disconnect's ECONNRESET, kept until read, written or SO_ERROR takes it. */
+		if (shim_ent_err(e))
+			rev |= POLLERR;
 		if (fl & SHIM_F_RD_SHUT)
 			rev |= POLLIN | POLLRDNORM | POLLRDHUP;
 		return rev;
@@ -170,6 +173,7 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		return rev;
 	switch (shim_ent_kind(e)) {
 	case SHIM_STREAM:
+		e = shim_stream_known(fd, e);
 		/*
 		 * tcp_poll: ERR while the error queue holds transmit stamps or
 		 * MSG_ZEROCOPY completions: known at the send, or queued later

@@ -1,30 +1,46 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The socket table: what the interposer keeps per socket beyond the fd's
+ * The socket table: what the interposers keep per socket beyond the fd's
  * word, for the few features whose answers depend on state the kernel
  * keeps in struct sock and the host cannot see at the moment it matters
  * (SO_PEEK_OFF of a datagram socket, SIOCGSTAMP's sk_stamp, the socket's
- * own IP options at send). Sockets that never use them have no entry and
- * cost one load.
+ * own IP options at send).
  *
- * One entry per socket id modulo the table's size: the host gives no new
- * socket an id whose slot a live socket holds (the notice page's rule),
- * and ids only grow, so an entry whose id is not the socket's is free.
- * Mapped at first need, pages of unused entries never backed. The table
- * is the process's: a forked child starts with a copy, an exec'd program
- * with none (README "Limits today").
+ * The state is the socket's, as the kernel's struct sock is: one page per
+ * socket that the host makes at the first ask (SHIM_SO_SKSTATE) and gives
+ * to whoever holds the socket, mapped shared, so that a fork child, an
+ * exec'd program or an SCM_RIGHTS receiver reads and moves the same offset
+ * and stamp. The socket's notice word tells other holders that a page
+ * exists. Sockets that never use it have none and cost a load or two.
+ *
+ * The table maps socket ids to the pages this process has mapped: one slot
+ * per id modulo its size (the host gives no new socket an id whose slot a
+ * live socket holds, the notice page's rule, and ids only grow, so a slot
+ * whose id is not the socket's is free, and its page unmapped when the slot
+ * is taken again). Mapped at first need, pages of unused slots never backed.
  */
 #include "shim_lib.h"
 
+#include <linux/futex.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ip.h" /* struct ip_options_data */
 
 #define SHIM_SKTAB_SIZE 65536u
 
-static _Atomic(struct shim_sk *) shim_sktab;
+_Static_assert(sizeof(struct shim_sk) <= SHIM_SKSTATE_SIZE, "struct shim_sk outgrew its page");
+
+struct shim_sk_slot {
+	_Atomic uint32_t id; /* the socket whose page sk is; another id: free */
+	struct shim_sk *_Atomic sk;
+};
+
+static _Atomic(struct shim_sk_slot *) shim_sktab;
 static pthread_mutex_t shim_sktab_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void shim_sk_atfork_child(void)
@@ -32,63 +48,146 @@ void shim_sk_atfork_child(void)
 	pthread_mutex_init(&shim_sktab_lock, NULL);
 }
 
-struct shim_sk *shim_sk_get(uint64_t e)
+/* A futex shared between processes (the page is): 0 free, 1 held, 2 held and waited for. */
+void shim_sk_lock(struct shim_sk *sk)
 {
-	struct shim_sk *t = atomic_load_explicit(&shim_sktab, memory_order_acquire), *sk;
-	uint32_t id = shim_ent_id(e);
+	uint32_t c = 0;
 
-	if (likely(!t))
-		return NULL;
-	sk = &t[id % SHIM_SKTAB_SIZE];
-	return atomic_load_explicit(&sk->id, memory_order_acquire) == id ? sk : NULL;
+	if (atomic_compare_exchange_strong(&sk->lock, &c, 1))
+		return;
+	if (c != 2)
+		c = atomic_exchange(&sk->lock, 2);
+	while (c != 0) {
+		syscall(SYS_futex, &sk->lock, FUTEX_WAIT, 2, NULL, NULL, 0);
+		c = atomic_exchange(&sk->lock, 2);
+	}
 }
 
-struct shim_sk *shim_sk_make(uint64_t e)
+void shim_sk_unlock(struct shim_sk *sk)
 {
-	struct shim_sk *t, *sk = shim_sk_get(e);
+	if (atomic_exchange(&sk->lock, 0) == 2)
+		syscall(SYS_futex, &sk->lock, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static struct shim_sk_slot *shim_sk_slot_of(uint64_t e)
+{
+	struct shim_sk_slot *t = atomic_load_explicit(&shim_sktab, memory_order_acquire);
+
+	return t ? &t[shim_ent_id(e) % SHIM_SKTAB_SIZE] : NULL;
+}
+
+/* The page's first mapper sets it up as a new struct sock's; the others wait for that. */
+static void shim_sk_setup(struct shim_sk *sk)
+{
+	uint32_t r = 0;
+
+	if (atomic_compare_exchange_strong(&sk->ready, &r, 1)) {
+		sk->peek_off = -1;
+		atomic_store_explicit(&sk->ready, 2, memory_order_release);
+		return;
+	}
+	while (atomic_load_explicit(&sk->ready, memory_order_acquire) != 2)
+		sched_yield();
+}
+
+/*
+ * Maps the socket's page into its slot, asking the host for it (made if it
+ * has none). The request and the mapping come before the table's lock, so
+ * that a signal handler's send in the middle of them finds the lock free;
+ * a page another thread installed meanwhile wins. NULL on failure.
+ */
+static struct shim_sk *shim_sk_attach(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_GETSOCKOPT, .id = shim_ent_id(e)},
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_SKSTATE}};
 	uint32_t id = shim_ent_id(e);
+	struct shim_sk_slot *t, *slot;
+	struct shim_sk *sk = NULL, *old;
+	struct shim_rep rep;
+	int mfd = -1;
 	void *p;
 
-	if (sk)
-		return sk;
+	if (shim_ctl_call(&req, &rep, &mfd, fd) || rep.hdr.ret < 0 || mfd < 0) {
+		if (mfd >= 0)
+			shim_real.close(mfd);
+		return NULL;
+	}
+	p = mmap(NULL, SHIM_SKSTATE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	shim_real.close(mfd);
+	if (p == MAP_FAILED)
+		return NULL;
+	sk = p;
+	shim_sk_setup(sk);
 	pthread_mutex_lock(&shim_sktab_lock);
 	t = atomic_load_explicit(&shim_sktab, memory_order_acquire);
 	if (!t) {
-		p = mmap(NULL, SHIM_SKTAB_SIZE * sizeof(*t), PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p != MAP_FAILED) {
-			t = p;
+		void *tp = mmap(NULL, SHIM_SKTAB_SIZE * sizeof(*t), PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (tp != MAP_FAILED) {
+			t = tp;
 			atomic_store_explicit(&shim_sktab, t, memory_order_release);
 		}
 	}
-	if (t) {
-		sk = &t[id % SHIM_SKTAB_SIZE];
-		if (atomic_load_explicit(&sk->id, memory_order_relaxed) != id) {
-			/* A socket gone before this one had the slot: as a new struct sock. */
-			atomic_store_explicit(&sk->id, 0, memory_order_relaxed);
-			sk->peek_off = -1;
-			sk->peeked_empty = 0;
-			sk->stamp = 0;
-			sk->stamp_on = false;
-			sk->hdrincl = false;
-			memset(&sk->opt, 0, sizeof(sk->opt));
-			atomic_store_explicit(&sk->id, id, memory_order_release);
-		}
+	if (!t) {
+		munmap(sk, SHIM_SKSTATE_SIZE);
+		sk = NULL;
+		goto out;
 	}
+	slot = &t[id % SHIM_SKTAB_SIZE];
+	if (atomic_load_explicit(&slot->id, memory_order_relaxed) == id) {
+		munmap(sk, SHIM_SKSTATE_SIZE);
+		sk = atomic_load_explicit(&slot->sk, memory_order_relaxed);
+		goto out;
+	}
+	/* The slot's socket is gone (its id's slot is this one's now): so is its page. */
+	old = atomic_load_explicit(&slot->sk, memory_order_relaxed);
+	atomic_store_explicit(&slot->id, 0, memory_order_release);
+	if (old)
+		munmap(old, SHIM_SKSTATE_SIZE);
+	atomic_store_explicit(&slot->sk, sk, memory_order_relaxed);
+	atomic_store_explicit(&slot->id, id, memory_order_release);
+out:
 	pthread_mutex_unlock(&shim_sktab_lock);
 	return sk;
 }
 
+struct shim_sk *shim_sk_get(int fd, uint64_t e)
+{
+	struct shim_sk_slot *slot = shim_sk_slot_of(e);
+
+	if (slot && atomic_load_explicit(&slot->id, memory_order_acquire) == shim_ent_id(e))
+		return atomic_load_explicit(&slot->sk, memory_order_relaxed);
+	/* Another process made it (or this one, before an exec): the word says so. */
+	if (shim_ent_kind(e) != SHIM_DGRAM || !(shim_notice_get(fd, e) & SHIM_NOTICE_SKSTATE))
+		return NULL;
+	return shim_sk_attach(fd, e);
+}
+
+struct shim_sk *shim_sk_make(int fd, uint64_t e)
+{
+	struct shim_sk *sk = shim_sk_get(fd, e);
+
+	if (sk || shim_ent_kind(e) != SHIM_DGRAM)
+		return sk;
+	sk = shim_sk_attach(fd, e);
+	/* This process's reads so far left sk_stamp set: the page says so now. */
+	if (sk && (shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
+		sk->received = true;
+	return sk;
+}
+
 /* A raw socket of IPPROTO_RAW has IP_HDRINCL from the start (raw_sk_init's inet->hdrincl). */
-void shim_sk_created(uint64_t e, int type, int protocol)
+void shim_sk_created(int fd, uint64_t e, int type, int protocol)
 {
 	struct shim_sk *sk;
 
-	if (type == SOCK_RAW && protocol == IPPROTO_RAW && (sk = shim_sk_make(e)))
+	if (type == SOCK_RAW && protocol == IPPROTO_RAW && (sk = shim_sk_make(fd, e)))
 		sk->hdrincl = true;
 }
 
-void shim_sk_setsockopt(uint64_t e, int level, int optname, const void *val, unsigned int len)
+void shim_sk_setsockopt(int fd, uint64_t e, int level, int optname, const void *val,
+			unsigned int len)
 {
 	unsigned int fl = shim_ent_flags(e);
 	struct ip_options_data opt;
@@ -100,14 +199,14 @@ void shim_sk_setsockopt(uint64_t e, int level, int optname, const void *val, uns
 	if (len >= sizeof(v))
 		memcpy(&v, val, sizeof(v));
 	if (level == SOL_SOCKET && optname == SO_PEEK_OFF && (fl & SHIM_F_UDP) &&
-	    (sk = shim_sk_make(e))) {
+	    (sk = shim_sk_make(fd, e))) {
 		sk->peek_off = v;
 		sk->peek_set = true;
 	} else if (level == SOL_IP && optname == IP_HDRINCL && (fl & SHIM_F_RAW) &&
-		   (sk = shim_sk_make(e))) {
+		   (sk = shim_sk_make(fd, e))) {
 		/* do_ip_setsockopt: an int, or one byte. */
 		sk->hdrincl = len >= sizeof(v) ? v != 0 : len && *(const uint8_t *)val;
-	} else if (level == SOL_IP && optname == IP_OPTIONS && (sk = shim_sk_make(e))) {
+	} else if (level == SOL_IP && optname == IP_OPTIONS && (sk = shim_sk_make(fd, e))) {
 		/* The host took it: it compiles the same here. */
 		if (shim_ip_options_get(&opt, val, len))
 			memset(&opt, 0, sizeof(opt));
@@ -118,11 +217,13 @@ void shim_sk_setsockopt(uint64_t e, int level, int optname, const void *val, uns
 	}
 }
 
-int shim_sk_getsockopt(uint64_t e, int level, int optname, void *optval, socklen_t *optlen, int len)
+int shim_sk_getsockopt(int fd, uint64_t e, int level, int optname, void *optval, socklen_t *optlen,
+		       int len)
 {
-	struct shim_sk *sk = shim_sk_get(e);
+	struct shim_sk *sk;
 
-	if (!sk || !sk->peek_set || level != SOL_SOCKET || optname != SO_PEEK_OFF)
+	if (level != SOL_SOCKET || optname != SO_PEEK_OFF || !(sk = shim_sk_get(fd, e)) ||
+	    !sk->peek_set)
 		return 1;
 	/* sock_getsockopt: at most an int's bytes, and the length given back. */
 	if (len > (int)sizeof(sk->peek_off))

@@ -301,7 +301,7 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 	else if (rproto == IPPROTO_ICMP)
 		flags |= SHIM_F_PING;
 	shim_fd_set(fd, shim_ent(id, rtype == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM, flags));
-	shim_sk_created(shim_fd_get(fd), rtype, rproto);
+	shim_sk_created(fd, shim_fd_get(fd), rtype, rproto);
 	shim_note(c, "host id %u", id);
 	return fd;
 }
@@ -580,13 +580,13 @@ static int shim_accept_kernel(int nfd, struct sockaddr *addr, socklen_t *addrlen
 #endif
 
 /*
- * Whether the kernel would restart an accept() that a signal handler
+ * Whether the kernel would restart a wait (accept(), a datagram peek) that a signal handler
  * interrupted: it does when the handler has SA_RESTART and the socket has no
  * SO_RCVTIMEO (sock_intr_errno). ppoll() never restarts, and which signal
  * came is not known here, so the wait goes on only if every handler the
  * program installed has SA_RESTART.
  */
-static bool shim_handlers_restart(void)
+bool shim_handlers_restart(void)
 {
 	for (int sig = 1; sig < NSIG; sig++) {
 		struct sigaction sa;
@@ -1050,15 +1050,63 @@ static bool shim_connect_done(int fd)
 }
 
 /*
+ * connect(AF_UNSPEC) succeeded: TCP_CLOSE, sk_shutdown 0, and the
+ * ECONNRESET that tcp_disconnect leaves on a connection it reset kept in
+ * the entry (poll ERR; the next read, write or SO_ERROR takes it).
+ */
+static void shim_disconnected(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_GETERR, .id = shim_ent_id(e)}};
+	struct shim_rep rep;
+
+	shim_fd_flags(fd, SHIM_F_UNCONNECTED, SHIM_F_RD_SHUT);
+	if (!shim_ctl_call(&req, &rep, NULL, fd) && rep.hdr.ret < 0 && rep.hdr.ret != -EBADF)
+		shim_fd_err_keep(fd, -rep.hdr.ret);
+	shim_epoll_fd_changed(fd);
+}
+
+/*
+ * SHIM_CONNECT_NEWPAIR: nfd, the host's new pair end, takes fd's number with
+ * fd's flags and pair options, and the socket is as a fresh one
+ * (tcp_disconnect left TCP_CLOSE with no error that tcp_connect would not
+ * clear); other fds of the socket (a dup, another process's) keep the old
+ * end.
+ */
+static int shim_pair_renew(int fd, uint64_t e, int nfd)
+{
+	const unsigned int gone =
+		SHIM_F_FAILED | SHIM_F_RD_SHUT | SHIM_F_READINESS_ONLY | SHIM_F_CONNECTING;
+	int fdflags, flflags, ret;
+
+	if (nfd < 0)
+		return -EPROTO;
+	fdflags = shim_real.fcntl(fd, F_GETFD);
+	flflags = shim_real.fcntl(fd, F_GETFL);
+	shim_pair_opts_inherit(fd, nfd);
+	if ((flflags > 0 && shim_real.fcntl(nfd, F_SETFL, flflags) < 0) ||
+	    shim_real.dup3(nfd, fd, fdflags > 0 && (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+		ret = -errno;
+		shim_real.close(nfd);
+		return ret;
+	}
+	shim_real.close(nfd);
+	shim_fd_set(fd, shim_ent(shim_ent_id(e), SHIM_STREAM,
+				 (shim_ent_flags(e) & ~gone) | SHIM_F_UNCONNECTED));
+	shim_epoll_fd_renewed(fd);
+	return 0;
+}
+
+/*
  * CONNECT, or FASTOPEN (*syn_copied: the bytes its SYN took); dontwait as
- * MSG_DONTWAIT, which makes a sendto's connect non-blocking.
+ * MSG_DONTWAIT, which makes a sendto's connect non-blocking; renewed once
+ * the host gave the socket a new pair (SHIM_CONNECT_NEWPAIR).
  */
 static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct shim_call *c,
-			       bool dontwait, uint32_t *syn_copied)
+			       bool dontwait, uint32_t *syn_copied, bool renewed)
 {
 	struct shim_rep rep;
 	struct pollfd pfd = {fd, POLLOUT, 0};
-	int filler = 0, ret, fl, err;
+	int filler = 0, nfd, ret, fl, err;
 	bool connecting, first;
 
 	bool unspec = req->connect.flags & SHIM_CONNECT_UNSPEC;
@@ -1069,6 +1117,9 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 
 	if (fill) {
 		filler = shim_fill(fd);
+		/* EPIPE: the host closed its end with the last connection; it sends a new pair. */
+		if (filler == -EPIPE)
+			filler = 0;
 		if (filler < 0)
 			return filler;
 		fl = shim_real.fcntl(fd, F_GETFL);
@@ -1086,7 +1137,18 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	first = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec;
 	if (first)
 		shim_fd_flags(fd, fill ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
-	ret = shim_request(fd, e, req, &rep, NULL, c);
+	ret = shim_request(fd, e, req, &rep, &nfd, c);
+	if (ret == SHIM_CONNECT_NEWPAIR && !renewed) {
+		ret = shim_pair_renew(fd, e, nfd);
+		if (ret)
+			return ret;
+		req->connect.flags &= ~SHIM_CONNECT_WAIT;
+		return shim_connect_stream(fd, shim_fd_get(fd), req, c, dontwait, syn_copied, true);
+	}
+	if (nfd >= 0)
+		shim_real.close(nfd);
+	if (ret == SHIM_CONNECT_NEWPAIR)
+		ret = -EPROTO; /* a host that asks twice is broken */
 	if (first && ret != 0 && ret != -EINPROGRESS)
 		shim_fd_flags(fd, SHIM_F_UNCONNECTED, SHIM_F_FILLED);
 	if (syn_copied && (ret == 0 || ret == -EINPROGRESS))
@@ -1108,10 +1170,8 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	if (filler)
 		shim_note(c, "filler %d", filler);
 	if (unspec) {
-		if (ret == 0) {
-			shim_fd_flags(fd, SHIM_F_UNCONNECTED, 0);
-			shim_epoll_fd_changed(fd);
-		}
+		if (ret == 0)
+			shim_disconnected(fd, e);
 		return ret;
 	}
 	if (ret != -EINPROGRESS || !(req->connect.flags & SHIM_CONNECT_WAIT))
@@ -1165,7 +1225,8 @@ static int shim_connect(int fd, uint64_t e, const struct sockaddr *addr, socklen
 		return 0;
 	}
 	if (shim_ent_kind(e) == SHIM_STREAM)
-		return shim_connect_stream(fd, e, &req, c, false, NULL);
+		return shim_connect_stream(fd, shim_stream_known(fd, e), &req, c, false, NULL,
+					   false);
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret == SHIM_CONNECT_KERNEL)
 		return shim_loopback_connect(fd, e, &req, &rep, c);
@@ -1199,7 +1260,7 @@ int shim_fastopen_connect(int fd, uint64_t e, const struct msghdr *m, int flags,
 		n += (uint32_t)k;
 	}
 	req.fastopen.len = n;
-	ret = shim_connect_stream(fd, e, &req, &c, flags & MSG_DONTWAIT, &syn);
+	ret = shim_connect_stream(fd, e, &req, &c, flags & MSG_DONTWAIT, &syn, false);
 	*copied = syn;
 	return ret;
 }
@@ -1376,7 +1437,7 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 	if (shim_is_stream_peek_off(e, level, optname))
 		return shim_real.getsockopt(fd, level, optname, optval, optlen) < 0 ? -errno : 0;
 	/* A UDP socket's offset moves with its reads here. */
-	ret = shim_sk_getsockopt(e, level, optname, optval, optlen, len);
+	ret = shim_sk_getsockopt(fd, e, level, optname, optval, optlen, len);
 	if (ret <= 0)
 		return ret;
 	/* The socket's and its namespace's cookies: the pair's, unique as the kernel's. */
@@ -1569,14 +1630,23 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (ret == 0 && level == IPPROTO_TCP && optname == TCP_INQ)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_INQ : 0,
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_INQ);
-	if (ret == 0 && level == SOL_IP && optname == IP_MTU_DISCOVER)
+	/*
+	 * From now on a send may fail with EMSGSIZE and queue an entry, which
+	 * the host announces with a void report (shim_dgram_size_check): a
+	 * waiter that starts now asks the pair for it.
+	 */
+	if (ret == 0 && level == SOL_IP && optname == IP_MTU_DISCOVER) {
 		shim_dgram_pmtu_chosen();
+		if (shim_ent_kind(e) == SHIM_DGRAM && !(shim_ent_flags(e) & SHIM_F_NOTICED))
+			shim_fd_flags(fd, SHIM_F_NOTICED, 0);
+	}
 	if (ret == 0 && level == IPPROTO_UDP && (optname == UDP_CORK || optname == UDP_SEGMENT))
 		shim_dgram_cork_used();
 	if (ret == 0 && shim_is_recv_cmsg(e, level, optname) && !(shim_ent_flags(e) & SHIM_F_CMSG))
 		shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	if (ret == 0)
-		shim_sk_setsockopt(e, level, optname, req.sockopt.optval, shim_req_optbytes(&req));
+		shim_sk_setsockopt(fd, e, level, optname, req.sockopt.optval,
+				   shim_req_optbytes(&req));
 	/* Blocking and peeking happen on the pair (or listener): its settings must match. */
 	if (ret == 0 &&
 	    (shim_is_timeo(level, optname) || shim_is_stream_peek_off(e, level, optname) ||
@@ -1709,7 +1779,7 @@ static int shim_ifreq(unsigned long cmd, void *arg)
 static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, struct shim_call *c)
 {
 	struct shim_req req = {.hdr.op = SHIM_OP_IOCTL, .ioctl.cmd = SIOCGSTAMP_OLD};
-	struct shim_sk *sk = shim_sk_get(e);
+	struct shim_sk *sk = shim_sk_get(fd, e);
 	struct shim_rep rep;
 	struct timespec now;
 	long long v[2];
@@ -1720,7 +1790,7 @@ static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, stru
 		ret = shim_request(fd, e, &req, &rep, NULL, c);
 		if (ret && ret != -ENOENT)
 			return ret;
-		sk = shim_sk_make(e);
+		sk = shim_sk_make(fd, e);
 		if (!sk)
 			return -ENOMEM;
 		sk->stamp_on = true;
@@ -1728,7 +1798,7 @@ static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, stru
 			shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	}
 	/* Only a datagram socket's reads leave a stamp (streams have no entry). */
-	if (!sk || !(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
+	if (!sk || !((shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED) || sk->received))
 		return -ENOENT;
 	if (!sk->stamp) {
 		clock_gettime(CLOCK_REALTIME, &now);
@@ -1874,6 +1944,9 @@ int shim_register_inherited(int fd)
 		    !shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &olen) &&
 		    sndbuf <= SHIM_FILL_SNDBUF_MAX)
 			flags = SHIM_F_FILLED;
+		/* Or never connected: asked at first need (no request from a constructor). */
+		if (kind == SHIM_STREAM)
+			flags |= SHIM_F_INHERITED;
 	} else {
 		len = sizeof(sun);
 		if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0 ||
@@ -1886,6 +1959,23 @@ int shim_register_inherited(int fd)
 		shim_rd_shut_note();
 	shim_fd_set(fd, shim_ent((uint32_t)id, kind, flags));
 	return 1;
+}
+
+uint64_t shim_stream_known(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_UNCONNECTED}};
+	struct shim_call c = {0};
+	struct shim_rep rep;
+	bool unconnected;
+
+	if (shim_ent_kind(e) != SHIM_STREAM || !(shim_ent_flags(e) & SHIM_F_INHERITED))
+		return e;
+	unconnected = shim_request(fd, e, &req, &rep, NULL, &c) == 1;
+	/* TCP_CLOSE: no filler either, whatever the pair's send buffer says. */
+	shim_fd_flags(fd, unconnected ? SHIM_F_UNCONNECTED : 0,
+		      SHIM_F_INHERITED | (unconnected ? SHIM_F_FILLED : 0));
+	return shim_fd_get(fd);
 }
 
 /*

@@ -120,6 +120,7 @@ struct stackd_sock {
 	 * sk_error_report calls (an edge for edge-triggered epoll).
 	 */
 	int errq_efd;
+	int skstate_fd;		   /* SHIM_SO_SKSTATE's memfd, -1 before the first ask */
 	unsigned int errq_reports; /* sk_error_report calls since the last look */
 	bool errq_raised;	   /* the eventfd's counter is not 0 */
 };
@@ -251,6 +252,7 @@ struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, i
 uint32_t stackd_ids_reserve(struct stackd_conn *c);
 /* A fresh random 64-bit nonce for an abstract name; 0, or -errno. */
 int stackd_nonce(struct stackd *sd, uint64_t *nonce);
+int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd);
 struct stackd_sock *stackd_sock_find(struct stackd *sd, uint32_t id);
 /* Drops the record; releases the socket if still held. Safe while events point at it. */
 void stackd_sock_free(struct stackd_sock *ss);
@@ -307,6 +309,7 @@ void stackd_notice_errq(struct stackd_sock *ss);
 void stackd_notice_errq_wake(struct stackd_sock *ss, bool wake);
 /* SHIM_SO_ERRQ_WAKE get: a copy of the stream's error-queue eventfd, made at first ask. */
 int stackd_errq_wake_share(struct stackd_sock *ss, int *fd_out);
+int stackd_skstate_share(struct stackd_sock *ss, int *fd_out);
 int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 			  struct shim_errqueue_rep *r);
 void stackd_sock_queue(struct stackd_sock *ss);

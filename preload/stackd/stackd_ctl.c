@@ -420,7 +420,7 @@ static int stackd_fastopen_again(struct stackd_sock *ss, struct sockaddr_in *sin
 
 /* CONNECT, or FASTOPEN: a connect whose SYN may carry the data that came with it. */
 static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
-			     struct shim_rep *rep)
+			     struct shim_rep *rep, int *fd_out)
 {
 	struct sockaddr_in sin = req->connect.to.addr;
 	int len = stackd_addrlen(&req->connect.to);
@@ -436,6 +436,15 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 	r = stackd_loopback_handoff(ss, &sin, len, rep);
 	if (r)
 		return r;
+	/* Its pair went with the last connection: a new one first, then the connect. */
+	if (ss->stream && ss->zombie && !(req->connect.flags & SHIM_CONNECT_UNSPEC) &&
+	    ss->sock->state == SS_UNCONNECTED && ss->sock->sk->sk_state == TCP_CLOSE) {
+		r = stackd_sock_renew_pair(ss, fd_out);
+		if (r)
+			return r;
+		snprintf(rep->note, sizeof(rep->note), "new pair");
+		return SHIM_CONNECT_NEWPAIR;
+	}
 	if (ss->stream && req->connect.filler > 0) {
 		/* Read away at ESTABLISHED so that the application's end turns writable then. */
 		ss->filler += req->connect.filler;
@@ -526,12 +535,13 @@ static int stackd_dgram_size(struct stackd_sock *ss, const struct shim_sockopt *
 	r.errq = !skb_queue_empty(&sk->sk_error_queue);
 	/*
 	 * EMSGSIZE's entry (ip_local_error): the reply tells the program, and
-	 * the word says ERR now, so that the record's next turn (due from an
-	 * earlier request) does not find the entry unannounced and put a void
-	 * report into the pair, an IN for poll that the kernel does not give.
+	 * the word says ERR now; a void report into the pair wakes whoever
+	 * sleeps on the socket, as sk_error_report does (the interposer marked
+	 * the socket SHIM_F_NOTICED before it asked, so its readiness drops
+	 * the report rather than say IN).
 	 */
 	if (r.errq)
-		stackd_notice_errq_wake(ss, false);
+		stackd_notice_errq_wake(ss, true);
 	memcpy(rep->sockopt.optval, &r, sizeof(r));
 	rep->sockopt.optlen = sizeof(r);
 	return err;
@@ -583,6 +593,9 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		rep->sockopt.optlen = sizeof(w);
 		return 0;
 	}
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_UNCONNECTED && !set)
+		return ss->stream && sock->state == SS_UNCONNECTED &&
+		       sock->sk->sk_state == TCP_CLOSE;
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_FILTER_PART)
 		return set ? stackd_filter_set(ss, o) : stackd_filter_get(ss, o, rep);
 	/* A struct sock_fprog points into the caller's memory: never read here. */
@@ -867,6 +880,9 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	if (req->hdr.op == SHIM_OP_GETSOCKOPT && req->sockopt.level == SOL_SOCKET &&
 	    req->sockopt.optname == SHIM_SO_ERRQ_WAKE)
 		return stackd_errq_wake_share(ss, fd_out);
+	if (req->hdr.op == SHIM_OP_GETSOCKOPT && req->sockopt.level == SOL_SOCKET &&
+	    req->sockopt.optname == SHIM_SO_SKSTATE)
+		return stackd_skstate_share(ss, fd_out);
 	switch (req->hdr.op) {
 	case SHIM_OP_BIND:
 		return stackd_op_bind(ss, req, rep);
@@ -883,7 +899,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		return r;
 	case SHIM_OP_CONNECT:
 	case SHIM_OP_FASTOPEN:
-		return stackd_op_connect(ss, req, rep);
+		return stackd_op_connect(ss, req, rep, fd_out);
 	case SHIM_OP_SHUTDOWN:
 		return stackd_op_shutdown(ss, req->shutdown.how, rep);
 	case SHIM_OP_GETNAME:

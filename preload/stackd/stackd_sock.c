@@ -314,6 +314,7 @@ struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, i
 	ss->sock = sock;
 	ss->fd = -1;
 	ss->errq_efd = -1;
+	ss->skstate_fd = -1;
 	ss->stream = stream;
 	ss->pair_writable = true;
 	timer_setup(&ss->timer, stackd_zombie_expire);
@@ -345,6 +346,64 @@ static void stackd_pair_close(struct stackd_sock *ss)
 	stackd_epoll_del(sd, ss->fd);
 	close(ss->fd);
 	ss->fd = -1;
+}
+
+/*
+ * A stream whose pair closed with its connection's error (a disconnect, a
+ * failed connect: stackd_sock_zombie) and which connect() starts again:
+ * the kernel's socket is TCP_CLOSE with empty queues, so it gets a fresh
+ * pair, named as stackd_op_create names one (a new nonce: the old end may
+ * still be held, and its name with it). *app_fd is the application's end,
+ * which the interposer puts in place of its old one.
+ */
+int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
+{
+	struct stackd *sd = ss->sd;
+	char name[sizeof(((struct sockaddr_un *)0)->sun_path) - 1];
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct stackd_skid app;
+	uint64_t nonce;
+	int sv[2], r;
+
+	if (stackd_nonce(sd, &nonce))
+		return -ENOMEM;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	shim_sock_name(name, sizeof(name), 'a', sd->pid, ss->id, nonce);
+	memcpy(sun.sun_path + 1, name, strlen(name));
+	r = 0;
+	if (bind(sv[0], (struct sockaddr *)&sun,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) < 0 ||
+	    fcntl(sv[1], F_SETFL, O_NONBLOCK) < 0)
+		r = -errno;
+	if (!r)
+		r = stackd_skid_get(sv[0], &app);
+	if (!r) {
+		stackd_pair_oobinline(sv[1]);
+		stackd_pair_tune(sv[1]);
+		if (stackd_epoll_add(sd, sv[1], STACKD_PAIR_EVENTS, &ss->ep) < 0)
+			r = -errno;
+	}
+	if (r) {
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	stackd_pair_close(ss);
+	del_timer(&sd->timers, &ss->timer);
+	ss->zombie = false;
+	ss->fd = sv[1];
+	ss->app = app;
+	ss->nonce = nonce;
+	ss->pair_readable = ss->pair_hup = ss->pair_rdhup = ss->pair_rd_eof = false;
+	ss->app_unread = ss->stack_wr_shut = ss->pair_wr_shut = ss->shut_wr_pending = false;
+	ss->app_shut = ss->pair_urg = ss->pend_oob = false;
+	ss->connecting = ss->connect_wait = false;
+	ss->filler = 0;
+	ss->pair_writable = true;
+	*app_fd = sv[0];
+	stackd_trace(sd, "id %u: new pair for a new connection", ss->id);
+	return 0;
 }
 
 /* Listeners: nothing tells the host when the application closes them. */
@@ -480,6 +539,9 @@ void stackd_sock_free(struct stackd_sock *ss)
 	if (ss->errq_efd >= 0)
 		close(ss->errq_efd);
 	ss->errq_efd = -1;
+	if (ss->skstate_fd >= 0)
+		close(ss->skstate_fd);
+	ss->skstate_fd = -1;
 
 	if (ss->sock) {
 		struct sock *sk = ss->sock->sk;
@@ -1276,6 +1338,45 @@ int stackd_errq_wake_share(struct stackd_sock *ss, int *fd_out)
 	}
 	*fd_out = fcntl(ss->errq_efd, F_DUPFD_CLOEXEC, 0);
 	return *fd_out < 0 ? -errno : 0;
+}
+
+/*
+ * SHIM_SO_SKSTATE: the socket's page of interposer state, made at the first
+ * ask; its notice word says so from then on (a socket whose slot another
+ * holds goes without: its holders find no page but their own asking).
+ */
+int stackd_skstate_share(struct stackd_sock *ss, int *fd_out)
+{
+	bool made = false;
+	uint64_t *w, v;
+
+	if (ss->stream || ss->listening)
+		return -EINVAL;
+	if (ss->skstate_fd < 0) {
+		int fd = memfd_create("sockshim-sk", MFD_CLOEXEC);
+
+		if (fd < 0)
+			return -errno;
+		if (ftruncate(fd, SHIM_SKSTATE_SIZE) < 0) {
+			int r = -errno;
+
+			close(fd);
+			return r;
+		}
+		ss->skstate_fd = fd;
+		made = true;
+		w = stackd_notice_slot(ss);
+		if (w) {
+			v = __atomic_load_n(w, __ATOMIC_RELAXED);
+			if (SHIM_NOTICE_ID(v) != ss->id)
+				v = shim_notice_word(ss->id, 0, 0, 0);
+			__atomic_store_n(w, v | SHIM_NOTICE_SKSTATE, __ATOMIC_RELEASE);
+		}
+	}
+	*fd_out = fcntl(ss->skstate_fd, F_DUPFD_CLOEXEC, 0);
+	if (*fd_out < 0)
+		return -errno;
+	return made;
 }
 
 static void stackd_notice_errq_word(struct stackd_sock *ss, bool errq, bool wake)

@@ -19,7 +19,7 @@ testbed_test_begin connect_again
 testbed_native_up || tb_fail "cannot build the native namespace"
 
 # The peer: 8081 holds connections silently, 8083 greets each, 8084 resets
-# each at once; nothing listens on 8082.
+# each at once, 8085 echoes; nothing listens on 8082.
 cat >"$TB_WORK/peer.py" <<'PY'
 import socket, struct, sys, threading
 held = []
@@ -43,6 +43,7 @@ print("ready", flush=True)
 threading.Event().wait()
 PY
 testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
+testbed_tcp_sink 8085 echo || tb_fail "the peer's echo does not listen on 8085"
 for port in 8081 8083 8084; do
 	testbed_wait_listen "$TB_NS_PEER" tcp "$port" 10 || tb_fail "the peer does not listen on $port"
 done
@@ -138,9 +139,109 @@ r = libc.connect(s.fileno(), ctypes.c_char_p(bytes(16)), 16)
 print("unspec disconnect", name(ctypes.get_errno()) if r else "0")
 s.close()
 
+# After the disconnect the socket is TCP_CLOSE again, as a fresh one: a
+# connect to another listener starts over (EINPROGRESS, or 0 blocking) and
+# carries data both ways.
+def poll_bits(s):
+    p = select.poll()
+    p.register(s, 0xffff)
+    ev = p.poll(0)
+    return "|".join(n for b, n in ((select.POLLIN, "IN"), (select.POLLOUT, "OUT"), (select.POLLERR, "ERR"), (select.POLLHUP, "HUP"), (select.POLLRDHUP, "RDHUP")) if ev and ev[0][1] & b) or "-"
+
+def disconnect(what, s):
+    r = libc.connect(s.fileno(), ctypes.c_char_p(bytes(16)), 16)
+    print(what, "disconnect", name(ctypes.get_errno()) if r else "0", poll_bits(s))
+
+def echoed(what, s):
+    s.setblocking(True)
+    s.sendall(b"ping " + what.encode())
+    got = b""
+    while len(got) < 5 + len(what):
+        b = s.recv(100)
+        if not b:
+            break
+        got += b
+    print(what, "echo", got)
+
+s = started("reconnect", 8081)
+wait_for(s, select.POLLOUT)
+print("reconnect again", name(s.connect_ex((addr, 8081))))
+disconnect("reconnect", s)
+print("reconnect other", name(s.connect_ex((addr, 8085))))
+wait_for(s, select.POLLOUT)
+print("reconnect other again", name(s.connect_ex((addr, 8085))))
+echoed("reconnect", s)
+disconnect("reconnect twice", s)
+s.setblocking(False)
+print("reconnect twice other", name(s.connect_ex((addr, 8083))))
+wait_for(s, select.POLLIN)
+print("reconnect twice read", s.recv(10))
+s.close()
+
+# An epoll set that holds the socket follows it to its next connection.
+def ep_bits(evs):
+    return "|".join(n for b, n in ((select.EPOLLIN, "IN"), (select.EPOLLOUT, "OUT"), (select.EPOLLERR, "ERR"), (select.EPOLLHUP, "HUP")) if evs and evs[0][1] & b) or "-"
+
+s = started("epoll", 8081)
+ep = select.epoll()
+ep.register(s, select.EPOLLIN | select.EPOLLOUT)
+wait_for(s, select.POLLOUT)
+print("epoll connected", ep_bits(ep.poll(0)))
+disconnect("epoll", s)
+print("epoll disconnected", ep_bits(ep.poll(0)))
+print("epoll other", name(s.connect_ex((addr, 8083))))
+end = time.monotonic() + 20
+while time.monotonic() < end:
+    evs = ep.poll(1)
+    if evs and evs[0][1] & select.EPOLLIN:
+        break
+print("epoll other ready", ep_bits(evs), s.recv(10))
+ep.close()
+s.close()
+
+s = socket.socket()
+print("blocking reconnect first", name(s.connect_ex((addr, 8081))))
+disconnect("blocking reconnect", s)
+print("blocking reconnect other", name(s.connect_ex((addr, 8085))))
+echoed("blocking reconnect", s)
+print("blocking reconnect again", name(s.connect_ex((addr, 8085))))
+s.close()
+
+# The greeting came and is unread: the disconnect drops it; the error it
+# leaves goes to the first call that asks, then TCP_CLOSE's answers.
+def outcome(f):
+    try:
+        return repr(f())
+    except OSError as ex:
+        return name(ex.errno)
+
+s = socket.socket()
+print("dropped first", name(s.connect_ex((addr, 8083))))
+wait_for(s, select.POLLIN)
+disconnect("dropped", s)
+print("dropped recv", outcome(lambda: s.recv(10)), poll_bits(s))
+print("dropped recv again", outcome(lambda: s.recv(10)))
+print("dropped send", outcome(lambda: s.send(b"x", socket.MSG_NOSIGNAL)))
+print("dropped SO_ERROR", name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)))
+disconnect("dropped twice", s)
+print("dropped SO_ERROR twice", name(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)), poll_bits(s))
+print("dropped send twice", outcome(lambda: s.send(b"x", socket.MSG_NOSIGNAL)))
+print("dropped other", name(s.connect_ex((addr, 8083))))
+print("dropped read", s.recv(10))
+s.close()
+
 s = started("refused", 8082)
 wait_for(s, select.POLLHUP)
 print("refused again", name(s.connect_ex((addr, 8082))))
+print("refused third", name(s.connect_ex((addr, 8085))))
+wait_for(s, select.POLLOUT)
+echoed("refused third", s)
+s.close()
+
+s = socket.socket()
+print("blocking refused", name(s.connect_ex((addr, 8082))), poll_bits(s))
+print("blocking refused other", name(s.connect_ex((addr, 8085))))
+echoed("blocking refused", s)
 s.close()
 
 s = started("reset", 8084)

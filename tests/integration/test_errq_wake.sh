@@ -7,7 +7,9 @@
 # level-triggered set and one edge per entry in an edge-triggered one;
 # MSG_ERRQUEUE|MSG_PEEK; SO_SELECT_ERR_QUEUE on TCP and UDP; select with
 # only exceptfds on a UDP socket whose answer counts for no set, woken by
-# a datagram once an error-queue entry makes it PRI) first on the
+# a datagram once an error-queue entry makes it PRI; a UDP send that
+# fails with EMSGSIZE, whose entry wakes a thread asleep in poll or epoll
+# at once, connected or not) first on the
 # kernel of the shim namespace, then under the shim, against the same
 # kernel peer's TCP sink; every line must agree.
 set -u
@@ -25,6 +27,8 @@ testbed_kernel_then_shim "$prog" "$TB_PEER_ADDR"
 	tb_fail "the native run was not woken with ERR: the comparison would prove nothing"
 grep -q '^epoll ET again: 0' "$TB_WORK/native" ||
 	tb_fail "the native run's edge-triggered set reported again: the comparison would prove nothing"
+[ "$(grep -c 'EMSGSIZE .*: woken 1 ERR at the send$' "$TB_WORK/native")" -eq 8 ] ||
+	tb_fail "the native EMSGSIZE waiters were not all woken at the send: the comparison would prove nothing"
 grep -q '^udp select err queue: poll 1 PRI ERR' "$TB_WORK/native" ||
 	tb_fail "the native run's UDP socket showed no PRI: the comparison would prove nothing"
 if grep -q timeout "$TB_WORK/shim"; then

@@ -8,7 +8,9 @@
  * the two outputs). Also: level-triggered epoll reports ERR alone, an
  * edge-triggered set gets one edge per entry and none while nothing new
  * comes, SO_SELECT_ERR_QUEUE is a bool that adds PRI to ERR on UDP (not on
- * TCP: tcp_poll), MSG_ERRQUEUE|MSG_PEEK takes the entry.
+ * TCP: tcp_poll), MSG_ERRQUEUE|MSG_PEEK takes the entry; a UDP send above
+ * the path MTU (EMSGSIZE) wakes a thread asleep on the socket with its
+ * entry, connected or not.
  *
  * PEER runs a TCP sink on PORT. The waiting thread has a deadline
  * (WAIT_MS): "timeout" in the output is the failure. The main thread sends
@@ -25,6 +27,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +39,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "task_state.h"
 
 #define PORT	7201
 #define WAIT_MS 20000
@@ -133,24 +138,6 @@ static void *wait_thread(void *arg)
 	return NULL;
 }
 
-/* The thread's state letter from /proc (S: asleep). */
-static char thread_state(pid_t tid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 /* Until the waiter sleeps, polled with a deadline (under load it may take a while). */
 static void until_asleep(struct waiter *w)
 {
@@ -159,7 +146,7 @@ static void until_asleep(struct waiter *w)
 
 	while (!(tid = __atomic_load_n(&w->tid, __ATOMIC_ACQUIRE)) && now_ms() < end)
 		poll(NULL, 0, 1);
-	while (now_ms() < end && thread_state(tid) != 'S')
+	while (now_ms() < end && task_state(tid) != 'S')
 		poll(NULL, 0, 1);
 }
 
@@ -357,6 +344,53 @@ static int ep_new(int s, unsigned int events)
 	/* ep_insert's first report (an edge-triggered set's OUT, none for IN only): taken. */
 	epoll_wait0(ep, &rev);
 	return ep;
+}
+
+/*
+ * A UDP send above the path MTU with IP_PMTUDISC_DO fails with EMSGSIZE,
+ * and with IP_RECVERR ip_local_error queues an entry, whose
+ * sk_error_report wakes a thread asleep on the socket (ERR): connected
+ * and not, in poll with no events and with IN, in level- and
+ * edge-triggered epoll.
+ */
+static void udp_emsgsize_wake(bool connected)
+{
+	const char *const names[] = {"poll events 0", "poll IN", "epoll LT IN", "epoll ET IN"};
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(9), .sin_addr = peer};
+	int s = socket(AF_INET, SOCK_DGRAM, 0), one = 1, pmtu = IP_PMTUDISC_DO;
+	char buf[2000] = {0}, step[96];
+
+	if (s < 0 || setsockopt(s, SOL_IP, IP_RECVERR, &one, sizeof(one)) ||
+	    setsockopt(s, SOL_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) ||
+	    (connected && connect(s, (struct sockaddr *)&to, sizeof(to))))
+		die("udp emsgsize");
+	for (int i = 0; i < 4; i++) {
+		struct waiter w = {
+			.mode = i < 2 ? (i ? M_POLLIN : M_POLL0) : M_EPOLL, .s = s, .ep = -1};
+		pthread_t t;
+		long long t0;
+		ssize_t n;
+
+		snprintf(step, sizeof(step), "udp %s EMSGSIZE %s",
+			 connected ? "connected" : "unconnected", names[i]);
+		if (i >= 2)
+			w.ep = ep_new(s, EPOLLIN | (i == 3 ? EPOLLET : 0));
+		if (pthread_create(&t, NULL, wait_thread, &w))
+			die("pthread_create");
+		until_asleep(&w);
+		t0 = now_ms();
+		n = connected ? send(s, buf, sizeof(buf), 0)
+			      : sendto(s, buf, sizeof(buf), 0, (struct sockaddr *)&to, sizeof(to));
+		printf("%s: send %zd %s\n", step, n, n < 0 ? strerror(errno) : "");
+		pthread_join(t, NULL);
+		/* A wait that ends at its deadline may still find ERR: when counts. */
+		printf("%s: woken %d %s%s\n", step, w.ret, w.ret ? ev_str(w.rev) : "timeout ",
+		       now_ms() - t0 < WAIT_MS / 2 ? "at the send" : "at its timeout");
+		drain(step, s, 0);
+		if (w.ep >= 0)
+			close(w.ep);
+	}
+	close(s);
 }
 
 int main(int argc, char **argv)
@@ -570,5 +604,7 @@ int main(int argc, char **argv)
 	err_queue_ready("udp read", s);
 	close(s);
 	udp_select_except();
+	udp_emsgsize_wake(true);
+	udp_emsgsize_wake(false);
 	return 0;
 }

@@ -40,6 +40,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,10 +54,13 @@
 #include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "task_state.h"
 
 #define PORT_HOLD     7100
 #define PORT_FIN      7101
@@ -1794,6 +1798,107 @@ static void udp_peek_off(void)
 	close(r);
 }
 
+/*
+ * Empty datagrams deep in the queue are marked peeked as the first ones
+ * are (skb->peeked is per datagram): 69 one-byte datagrams, an empty one,
+ * one more; a peek at offset 69 gives the empty one, the next the last.
+ */
+static void udp_peek_off_deep(void)
+{
+	int u = socket(AF_INET, SOCK_DGRAM, 0), n = 0;
+	struct timeval tv = {WAIT_MS / 1000, 0};
+	char b[8];
+
+	res("deep connect", do_connect(u, sa(peer, PORT_ECHO)));
+	setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	set_peek_off("deep set 69", u, 69);
+	for (int i = 0; i < 69; i++)
+		send(u, "d", 1, 0);
+	send(u, "", 0, 0);
+	send(u, "z", 1, 0);
+	peek_off_step("deep peek: the empty 70th", u, 10, MSG_PEEK);
+	set_peek_off("deep set 69 again", u, 69);
+	peek_off_step("deep peek: past it", u, 10, MSG_PEEK);
+	while (recv(u, b, sizeof(b), MSG_DONTWAIT) >= 0)
+		n++;
+	out("deep read", "%d datagrams", n);
+	close(u);
+}
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+struct peek_waiter {
+	int fd;
+	_Atomic pid_t tid;
+	ssize_t ret;
+	int err;
+	char buf[8];
+};
+
+static void *peek_wait(void *arg)
+{
+	struct peek_waiter *w = arg;
+
+	atomic_store(&w->tid, (pid_t)syscall(SYS_gettid));
+	w->ret = recv(w->fd, w->buf, sizeof(w->buf), MSG_PEEK);
+	w->err = errno;
+	return NULL;
+}
+
+/*
+ * A blocking peek past the end with SO_PEEK_OFF and no SO_RCVTIMEO, hit by
+ * a signal whose handler has SA_RESTART: the kernel restarts it
+ * (sock_intr_errno's ERESTARTSYS), and it returns the datagram that comes
+ * after; with SO_RCVTIMEO the signal ends it with EINTR.
+ */
+static void udp_peek_off_restart(void)
+{
+	struct sigaction act = {.sa_handler = on_usr1, .sa_flags = SA_RESTART}, old;
+	struct timeval tv = {WAIT_MS / 1000, 0};
+
+	sigaction(SIGUSR1, &act, &old);
+	for (int timeo = 0; timeo < 2; timeo++) {
+		struct peek_waiter w = {.fd = socket(AF_INET, SOCK_DGRAM, 0)};
+		long long end;
+		pthread_t t;
+
+		res(timeo ? "restart, SO_RCVTIMEO: connect" : "restart: connect",
+		    do_connect(w.fd, sa(peer, PORT_ECHO)));
+		if (timeo)
+			setsockopt(w.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		set_peek_off("restart set 0", w.fd, 0);
+		pthread_create(&t, NULL, peek_wait, &w);
+		end = now_ms() + WAIT_MS;
+		while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
+			poll(NULL, 0, 1);
+		pthread_kill(t, SIGUSR1);
+		/* Restarted, it waits on: the datagram that comes now is its answer. */
+		while (now_ms() < end && task_state(w.tid) != 'S' && task_state(w.tid) != '?')
+			poll(NULL, 0, 1);
+		send(w.fd, "r", 1, 0);
+		pthread_join(t, NULL);
+		if (w.ret < 0)
+			out(timeo ? "restart, SO_RCVTIMEO: peek" : "restart: peek", "%s",
+			    err_name(w.err));
+		else
+			out(timeo ? "restart, SO_RCVTIMEO: peek" : "restart: peek", "%zd \"%.*s\"",
+			    w.ret, (int)w.ret, w.buf);
+		close(w.fd);
+	}
+	sigaction(SIGUSR1, &old, NULL);
+}
+
 static void attach(const char *step, int fd, unsigned short len, struct sock_filter *insns)
 {
 	struct sock_fprog fprog = {.len = len, .filter = insns};
@@ -2428,6 +2533,8 @@ static const struct {
 	{"interfaces", interfaces},
 	{"oob_peek_off", oob_peek_off},
 	{"udp_peek_off", udp_peek_off},
+	{"udp_peek_off_deep", udp_peek_off_deep},
+	{"udp_peek_off_restart", udp_peek_off_restart},
 	{"socket_filters", socket_filters},
 	{"tcp_filter", tcp_filter},
 	{"epoll_udp_nothing", epoll_udp_nothing},
