@@ -14,7 +14,8 @@
 # curl with --limit-rate (a receiver that reads slowly: a small window) and
 # --keepalive-time, PostgreSQL's COPY FROM STDIN, ping sockets and raw ICMP
 # (flood, 60000-byte echoes: fragments both ways), traceroute over UDP,
-# ICMP and TCP, UDP to the subnet and the limited broadcast address, ncat
+# ICMP and TCP, nmap's raw SYN, UDP and ARP scans (raw sends, libpcap on
+# the interface, the route from netlink), UDP to the subnet and the limited broadcast address, ncat
 # over TLS both ways, ncat's UDP mode and its broker, python's select,
 # poll and epoll event loops with many clients at once, http.server with
 # 50 parallel curl, redis with 50 pipelining clients, and unbound as a
@@ -175,6 +176,7 @@ wget-recursive ::: client ::: wget -q -r -np -nH -R 'index.html*' -P $OUT http:/
 curl-limit-rate ::: client ::: curl -sS --limit-rate 2M --keepalive-time 5 -o $OUT/f -w '%{http_code} %{size_download}\n' http://$SRV:8701/file && sha256sum <$OUT/f ::: ^200 1500000$
 psql-copy-in ::: client ::: psql -h $SRV -p 8704 -U postgres -Atc "create temp table t (x int, y text)" -c "\copy t from '$W/copy.tsv'" -c "select count(*), sum(x), md5(string_agg(y, ',' order by x)) from t" ::: ^200000\|20000100000\|
 ping-flood ::: client ::: ping -n -q -f -c 300 $SRV | grep -o '^[0-9]* packets transmitted, [0-9]* received' && ping -n -c 2 -s 60000 $SRV | grep -o '^[0-9]* bytes from [0-9.]*: icmp_seq=[0-9]*' ::: ^60008 bytes from NET\.2: icmp_seq=2$
+nmap-raw ::: client ::: nmap -sS -sU -Pn -n -p T:8701,8799,U:8703,8799 $SRV | grep -E '^[0-9]+/' && nmap -sn -n $SRV | grep -c 'Host is up' ::: ^8799/udp +closed
 traceroute ::: client ::: for m in -U -I -T; do traceroute -n -q 1 -w 10 $m -p 8701 $SRV | sed -e 's/  [0-9.]* ms//'; done ::: ^ 1  NET\.2$
 udp-broadcast ::: client ::: bcast_ask ${SRV%.2}.255 8703 hello ::: ^HELLO$
 ncat-ssl-both-ways ::: client ::: ncat --ssl --no-shutdown $SRV 8706 <$W/www/file | sha256sum ::: ^[0-9a-f]{64}  -$
