@@ -56,40 +56,30 @@ mkdir "$W/pg" "$W/pgsock" && chown postgres "$W/pg" "$W/pgsock" &&
 	runuser -u postgres -- "$PG/initdb" -D "$W/pg" -U postgres --auth=trust -N >"$W/initdb.log" 2>&1 &&
 	echo "host all all 0.0.0.0/0 trust" >>"$W/pg/pg_hba.conf" ||
 	tb_fail "cannot make the PostgreSQL cluster"
+# unbound_server PORT: the "server:" settings both unbounds share (one
+# thread, no user change, chroot, pid file or syslog; anyone may ask).
+unbound_server() {
+	printf '%s\n' "server:" "	interface: 0.0.0.0" "	port: $1" "	do-ip6: no" "	num-threads: 1" \
+		'	username: ""' '	chroot: ""' "	directory: \"$W\"" '	pidfile: ""' "	use-syslog: no" \
+		"	access-control: 0.0.0.0/0 allow"
+}
 # The peer's authoritative unbound: a TXT answer of 1.8 kB, past its UDP
 # limit, so the resolver under test gets it truncated and asks again on TCP.
-cat >"$W/unbound-auth.conf" <<EOT
-server:
-	interface: 0.0.0.0
-	port: 8705
-	do-ip6: no
-	num-threads: 1
-	username: ""
-	chroot: ""
-	directory: "$W"
-	pidfile: ""
-	use-syslog: no
-	access-control: 0.0.0.0/0 allow
+{
+	unbound_server 8705
+	cat <<EOT
 	max-udp-size: 1000
 	local-zone: "battery.test." static
 	local-data: "svc.battery.test. A 10.1.2.3"
 	local-data: 'big.battery.test. TXT $(for c in a b c d e f g; do printf '"%s" ' "$(printf "$c%.0s" $(seq 1 250))"; done)'
 EOT
+} >"$W/unbound-auth.conf"
 # unbound_conf NAME PEER: a resolver that forwards battery.test. to PEER's
 # unbound (test. is one of its RFC 6761 zones unless told otherwise).
 unbound_conf() {
-	cat >"$W/unbound-$1.conf" <<EOT
-server:
-	interface: 0.0.0.0
-	port: 8807
-	do-ip6: no
-	num-threads: 1
-	username: ""
-	chroot: ""
-	directory: "$W"
-	pidfile: ""
-	use-syslog: no
-	access-control: 0.0.0.0/0 allow
+	{
+		unbound_server 8807
+		cat <<EOT
 	do-not-query-localhost: no
 	domain-insecure: "battery.test."
 	local-zone: "test." nodefault
@@ -98,6 +88,7 @@ forward-zone:
 	name: "battery.test."
 	forward-addr: $2@8705
 EOT
+	} >"$W/unbound-$1.conf"
 }
 
 # ---- servers on the kernel peer, for the client cases ----
@@ -158,16 +149,8 @@ tb_say "servers up after ${SECONDS}s"
 SSH="ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i $W/ssh/user"
 export SSH
 
-# udp_ask HOST PORT MESSAGE (test_app_battery2.sh's): the first answer, asked up to three times.
-udp_ask() {
-	local try r
-	for try in 1 2 3; do
-		r=$(printf '%s' "$3" | timeout 10 nc -u -W 1 "$1" "$2") && [ -n "$r" ] && printf '%s\n' "$r" && return 0
-	done
-	return 1
-}
-# bcast_ask BROADCAST PORT MESSAGE: the same to a subnet's broadcast
-# address, by socat (nc's connected socket would take answers only from the
+# bcast_ask BROADCAST PORT MESSAGE: as udp_ask (apps/battery_run.sh), to a
+# subnet's broadcast address, by socat (nc's connected socket would take answers only from the
 # broadcast address), which waits 10 s for the answer after its input ends
 # (-t: by default it would leave after 0.5 s, too soon on a loaded machine).
 bcast_ask() {
@@ -178,7 +161,7 @@ bcast_ask() {
 	done
 	return 1
 }
-export -f udp_ask bcast_ask
+export -f bcast_ask
 
 # name ::: shim side ::: client command ($SRV: the server's address, $OUT:
 # a directory of the run's own; ${SRV%.10}.2 is the peer's address on the
