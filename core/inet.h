@@ -135,9 +135,6 @@ bool inet_addr_valid_or_nonlocal(const struct net *net, const struct inet_sock *
 /* Datagram receive helpers shared by raw and ping sockets (raw.c). */
 /* Queues skb unless the receive buffer is full; consumes skb; 0 or -ENOMEM. */
 int inet_sock_queue_rcv_skb(struct sock *sk, struct sk_buff *skb);
-/* connect()/disconnect of raw and ping sockets: fix or forget the peer only (raw.c). */
-int raw_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
-int raw_disconnect(struct sock *sk, int flags);
 /* recvmsg of the queued skb (data as queued, name from its IP header); -EAGAIN if none. */
 int inet_recv_queued(struct sock *sk, struct msghdr *msg, size_t len, int flags, int *addr_len);
 /* Copies len bytes of msg's iovec to to; -EFAULT if a buffer is missing or short. */

@@ -22,6 +22,7 @@
 #include "ip.h"
 #include "net_namespace.h"
 #include "protocol.h"
+#include "udp.h"
 
 #define PING_HTABLE_SIZE 64
 
@@ -311,8 +312,8 @@ struct proto ping_prot = {
 	.init = ping_init_sock,
 	.close = ping_close,
 	.bind = ping_bind,
-	.connect = raw_connect, /* the kernel's ping_prot shares ip4_datagram_connect too */
-	.disconnect = raw_disconnect,
+	.connect = ip4_datagram_connect, /* the kernel's ping_prot shares both */
+	.disconnect = udp_disconnect,
 	.setsockopt = ip_setsockopt,
 	.getsockopt = ip_getsockopt,
 	.sendmsg = ping_sendmsg,

@@ -32,6 +32,7 @@
 #include "net_namespace.h"
 #include "netdevice.h"
 #include "protocol.h"
+#include "udp.h"
 
 /* icmp.h's, whose <netinet/ip_icmp.h> clashes with <linux/icmp.h> (ICMP_FILTER). */
 int icmp_err_to_errno(int type, int code, int *fatal);
@@ -89,32 +90,6 @@ static int raw_bind(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	sk->sk_rcv_saddr = inet->inet_saddr = addr->sin_addr.s_addr;
 	if (chk_addr_ret == RTN_MULTICAST || chk_addr_ret == RTN_BROADCAST)
 		inet->inet_saddr = 0; /* Use device */
-	return 0;
-}
-
-/*
- * connect() on a raw or ping socket only fixes the peer (ip4_datagram_connect
- * without the route lookup): sends default to it, receives are filtered.
- */
-int raw_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
-{
-	const struct sockaddr_in *usin = (const struct sockaddr_in *)uaddr;
-
-	if (addr_len < (int)sizeof(*usin))
-		return -EINVAL;
-	if (usin->sin_family != AF_INET)
-		return -EAFNOSUPPORT;
-	sk->sk_daddr = usin->sin_addr.s_addr;
-	sk->sk_dport = usin->sin_port;
-	sk->sk_state = TCP_ESTABLISHED;
-	return 0;
-}
-
-int raw_disconnect(struct sock *sk, int flags)
-{
-	sk->sk_state = TCP_CLOSE;
-	sk->sk_daddr = 0;
-	sk->sk_dport = 0;
 	return 0;
 }
 
@@ -527,8 +502,11 @@ struct proto raw_prot = {
 	.obj_size = sizeof(struct raw_sock),
 	.close = raw_close,
 	.bind = raw_bind,
-	.connect = raw_connect,
-	.disconnect = raw_disconnect,
+	/* As the kernel's raw_prot: connect picks the route and the source
+	 * address (traceroute -T reads it back for its checksums), and
+	 * AF_UNSPEC unhashes the socket, which then receives nothing. */
+	.connect = ip4_datagram_connect,
+	.disconnect = udp_disconnect,
 	.ioctl = raw_ioctl,
 	.setsockopt = raw_setsockopt,
 	.getsockopt = raw_getsockopt,

@@ -597,8 +597,10 @@ int udp_disconnect(struct sock *sk, int flags)
 		inet->inet_saddr = 0;
 		sk->sk_rcv_saddr = 0;
 	}
-	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
-		udp_lib_unhash(sk);
+	if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK)) {
+		sk->sk_prot->unhash(sk);
+		inet_sk(sk)->inet_sport = 0;
+	}
 	return 0;
 }
 

@@ -75,6 +75,9 @@ struct sock *udp4_lib_lookup(struct net *net, int udplite, uint32_t saddr, uint1
 			     uint32_t daddr, uint16_t dport);
 /* net/ipv4/datagram.c: connect for datagram sockets, AF_UNSPEC disconnects. */
 int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len);
+/* __udp_disconnect: forgets the peer, the source address unless bound to
+ * one, and unhashes unless bound to a port; raw and ping sockets share it
+ * as the kernel's do (a raw socket so disconnected receives nothing). */
 int udp_disconnect(struct sock *sk, int flags);
 /* A datagram of len bytes to daddr fits the MTU its socket must keep to: 0, or -EMSGSIZE. */
 int udp_check_mtu(struct sock *sk, uint32_t daddr, size_t len);

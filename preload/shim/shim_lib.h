@@ -149,9 +149,10 @@ enum shim_kind {
  * SHIM_F_BROADCAST's bit, which only datagram sockets carry.
  */
 #define SHIM_F_PAIR_GROW SHIM_F_BROADCAST
-/* SHIM_NETLINK only; the entry's id is then the dump's sequence number. */
-#define SHIM_F_NL_GETADDR 0x01 /* the last request was an IPv4 address dump */
-#define SHIM_F_NL_SEEN	  0x02 /* ... whose parts so far listed the stack's address */
+/* SHIM_NETLINK only; the entry's id is then the request's sequence number. */
+#define SHIM_F_NL_GETADDR  0x01 /* the last request was an IPv4 address dump */
+#define SHIM_F_NL_SEEN	   0x02 /* ... whose parts so far listed the stack's address */
+#define SHIM_F_NL_GETROUTE 0x04 /* the last request asked for one IPv4 route */
 
 /*
  * One 64-bit word per fd: id << 32 | err << 24 | flags << 3 | kind (3 bits:
@@ -325,7 +326,8 @@ ssize_t shim_nl_recvfrom(int fd, uint64_t e, void *buf, size_t n, int flags, str
 
 static inline bool shim_nl_dump(uint64_t e)
 {
-	return shim_ent_kind(e) == SHIM_NETLINK && (shim_ent_flags(e) & SHIM_F_NL_GETADDR);
+	return shim_ent_kind(e) == SHIM_NETLINK &&
+	       (shim_ent_flags(e) & (SHIM_F_NL_GETADDR | SHIM_F_NL_GETROUTE));
 }
 
 /* ---- readiness (shim_poll.c, shim_epoll.c) ---- */

@@ -5,9 +5,9 @@
  * The stack's MAC is its own, so the socket joins the interface in
  * promiscuous mode, and a classic BPF filter (attached before bind, so no
  * unfiltered frame slips in) keeps only what the stack may want: ARP
- * broadcast or unicast to its MAC, and IPv4 to its address, the limited
- * broadcast or a multicast group (the Ethernet layer keeps the groups
- * joined). A joined group's MAC is added to the interface as well
+ * broadcast or unicast to its MAC, and IPv4 to its address, the limited or
+ * the subnet's broadcast, or a multicast group (the Ethernet layer keeps
+ * the groups joined). A joined group's MAC is added to the interface as well
  * (PACKET_MR_MULTICAST), so a NIC's filter admits it without promiscuity. PACKET_IGNORE_OUTGOING
  * hides its own transmissions, PACKET_QDISC_BYPASS skips the interface's queueing discipline.
  *
@@ -146,29 +146,34 @@ static void link_count(struct net_device *dev, int rx_dropped, int tx_dropped)
 	dev->net->mib.link.TxDropped += (uint64_t)tx_dropped;
 }
 
-/* The BPF program: see the file comment. ld loads big-endian into host order. */
-static int packet_attach_filter(int fd, const uint8_t mac[ETH_ALEN], uint32_t addr)
+/*
+ * The BPF program: see the file comment. ld loads big-endian into host order.
+ * brd is the subnet's broadcast (the limited one again where a /31 or /32
+ * has none): directed broadcasts reach the stack's sockets as the kernel's.
+ */
+static int packet_attach_filter(int fd, const uint8_t mac[ETH_ALEN], uint32_t addr, uint32_t brd)
 {
 	uint32_t mac_hi = (uint32_t)mac[0] << 24 | mac[1] << 16 | mac[2] << 8 | mac[3];
 	uint32_t mac_lo = (uint32_t)mac[4] << 8 | mac[5];
 	struct sock_filter code[] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 6, 0),
-		/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 13),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_ARP, 7, 0),
+		/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 14),
 		/* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ETH_HLEN + 16), /* IP daddr */
-		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(addr), 10, 0),
-		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 9, 0),
-		/* 6 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf0000000u), /* 224/4: groups */
-		/* 7 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xe0000000u, 7, 8),
-		/* 8 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0), /* ARP: Ethernet destination */
-		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 0, 2),
-		/* 10 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
-		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffff, 3, 4),
-		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_hi, 0, 3),
-		/* 13 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
-		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_lo, 0, 1),
-		/* 15 */ BPF_STMT(BPF_RET | BPF_K, 0x40000), /* accept, whole frame */
-		/* 16 */ BPF_STMT(BPF_RET | BPF_K, 0),	     /* drop */
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(addr), 11, 0),
+		/* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 10, 0),
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ntohl(brd), 9, 0),
+		/* 7 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xf0000000u), /* 224/4: groups */
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xe0000000u, 7, 8),
+		/* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0), /* ARP: Ethernet destination */
+		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 0, 2),
+		/* 11 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
+		/* 12 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffff, 3, 4),
+		/* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_hi, 0, 3),
+		/* 14 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),
+		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, mac_lo, 0, 1),
+		/* 16 */ BPF_STMT(BPF_RET | BPF_K, 0x40000), /* accept, whole frame */
+		/* 17 */ BPF_STMT(BPF_RET | BPF_K, 0),	     /* drop */
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
 
@@ -529,13 +534,14 @@ static const struct net_device_ops packet_netdev_ops = {
 };
 
 struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_ALEN], uint32_t addr,
-				    int *err)
+				    uint32_t netmask, int *err)
 {
 	struct packet_link *l;
 	struct ifreq ifr = {0};
 	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL)};
 	struct packet_mreq mreq = {.mr_type = PACKET_MR_PROMISC};
 	int one = 1, rcvbuf = 8 << 20;
+	uint32_t brd;
 
 	if (strlen(ifname) >= IFNAMSIZ) {
 		*err = -ENODEV;
@@ -559,7 +565,9 @@ struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_AL
 		goto fail;
 	l->dev.mtu = (unsigned int)ifr.ifr_mtu;
 
-	if (packet_attach_filter(l->fd, mac, addr) < 0 ||
+	/* ip_addr_is_broadcast's rule: a /31 or /32 has no subnet broadcast. */
+	brd = ~netmask & htonl(0xfffffffe) ? addr | ~netmask : INADDR_BROADCAST;
+	if (packet_attach_filter(l->fd, mac, addr, brd) < 0 ||
 	    setsockopt(l->fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0 ||
 	    setsockopt(l->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0 ||
 	    setsockopt(l->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)

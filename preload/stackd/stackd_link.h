@@ -8,9 +8,10 @@
 
 #include "netdevice.h"
 
-/* link_packet.c: AF_PACKET on a real interface, BPF-filtered to ARP and IPv4 for addr. */
+/* link_packet.c: AF_PACKET on a real interface, BPF-filtered to ARP and IPv4 for
+ * addr, its subnet's broadcast (netmask: network order) and multicast. */
 struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_ALEN], uint32_t addr,
-				    int *err);
+				    uint32_t netmask, int *err);
 /*
  * Moves the link's sendmmsg calls to a transmit thread of their own
  * (SOCKSHIM_TX_THREAD, tx_thread.c); returns 0 or -errno (the link then

@@ -112,7 +112,7 @@ static struct net_device *stackd_link_open(struct stackd *sd)
 	if (cfg->plugin_dir[0])
 		request_module_set_dir(cfg->plugin_dir);
 	netdev_trace = stackd_netdev_trace;
-	dev = packet_link_open(cfg->iface, cfg->mac, cfg->addr, &err);
+	dev = packet_link_open(cfg->iface, cfg->mac, cfg->addr, cfg->netmask, &err);
 	if (!dev) {
 		fprintf(stderr, "sockshim: SOCKSHIM_IFACE: cannot open '%s': %s\n", cfg->iface,
 			strerror(-err));

@@ -184,19 +184,6 @@ for p in 8405 8408 8412 8413; do
 done
 tb_say "servers up after ${SECONDS}s"
 
-# udp_ask HOST PORT MESSAGE: MESSAGE to a UDP server that answers it, by
-# nc -u, and the first answer. nc never sends again, so without an answer
-# in 10 s (a datagram lost on a loaded machine: both stacks may drop) it
-# asks again, three times at most, as UDP programs do.
-udp_ask() {
-	local try r
-	for try in 1 2 3; do
-		r=$(printf '%s' "$3" | timeout 10 nc -u -W 1 "$1" "$2") && [ -n "$r" ] && printf '%s\n' "$r" && return 0
-	done
-	return 1
-}
-export -f udp_ask
-
 # name ::: shim side ::: client command ($SRV: the server's address, $OUT:
 # a directory of the run's own) ::: pattern (ERE) the output must hold
 cases() {

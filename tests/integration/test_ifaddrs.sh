@@ -7,7 +7,9 @@
 # The inserted RTM_NEWADDR is compared with the one the peer's kernel sends
 # for its own 10.99.0.2/24 (same layout), a MSG_PEEK|MSG_TRUNC probe must
 # report the grown length, a dump that already lists the address is left
-# alone, and other dumps pass through byte for byte.
+# alone, and other dumps pass through byte for byte. A route request for
+# one destination (ip route get, nmap's route lookup) is answered as the
+# peer's kernel answers it for its own subnet and gateway.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin ifaddrs
@@ -132,5 +134,76 @@ testbed_kernel_counter_reset
 [ $rc = 0 ] || tb_fail "dump with the kernel's address failed: $(cat "$TB_WORK/dup.dump")"
 [ "$(grep -c "addr=$TB_SHIM_ADDR" "$TB_WORK/dup.dump")" = 1 ] || tb_fail "with the kernel holding $TB_SHIM_ADDR the dump lists it other than once: $(cat "$TB_WORK/dup.dump")"
 tb_say "ok: the kernel's messages pass through byte for byte; an address the kernel lists is not listed twice"
+
+# 6. RTM_GETROUTE for one destination: natively the shim namespace's kernel
+# has no route (ENETUNREACH); under the shim the answer is the route the
+# stack takes, laid out as the peer's kernel lays out its own (the same
+# subnet, and a gateway for 10.50.0.0/16 that the peer is given here), with
+# the acknowledgement NLM_F_ACK asks for. Addresses print by role (the
+# asker's own address, the destination, the other end), the interface
+# index is left out, and of the cache information only its length.
+cat >"$TB_WORK/rtget.py" <<'PY'
+import socket, struct, sys
+
+dst, me, other, nlflags, rtflags = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4], 0), int(sys.argv[5], 0)
+roles = {socket.inet_aton(dst): "DST", socket.inet_aton(me): "SELF", socket.inet_aton(other): "OTHER"}
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, socket.NETLINK_ROUTE)
+s.settimeout(10)
+body = struct.pack("=BBBBBBBBI", socket.AF_INET, 32, 0, 0, 0, 0, 0, 0, rtflags) + struct.pack("=HH", 8, 1) + socket.inet_aton(dst)
+s.send(struct.pack("=LHHLL", 16 + len(body), 26, nlflags, 4243, 0) + body)
+names = {1: "DST", 4: "OIF", 5: "GATEWAY", 7: "PREFSRC", 12: "CACHEINFO", 15: "TABLE", 25: "UID"}
+while True:
+    data, off, last = s.recv(65536), 0, True
+    while off + 16 <= len(data):
+        ln, typ, fl, sq, _ = struct.unpack_from("=LHHLL", data, off)
+        out = ["len=%d type=%d flags=%#x seq=%d" % (ln, typ, fl, sq)]
+        if typ == 2:
+            err, = struct.unpack_from("=i", data, off + 16)
+            out.append("error=%d echo=%s" % (err, data[off + 20:off + ln].hex()))
+            last = True
+        elif typ == 24:
+            out.append("rtmsg=%s" % (struct.unpack_from("=BBBBBBBBI", data, off + 16),))
+            a = off + 28
+            while a + 4 <= off + ln:
+                alen, atyp = struct.unpack_from("=HH", data, a)
+                val = data[a + 4:a + alen]
+                if atyp in (1, 5, 7):
+                    val = roles.get(val, socket.inet_ntoa(val))
+                elif atyp in (4, 12):
+                    val = "(%d bytes)" % len(val)
+                else:
+                    val = val.hex()
+                out.append("%s=%s" % (names.get(atyp, atyp), val))
+                a += (alen + 3) & ~3
+            last = not nlflags & 4
+        print(" ".join(out))
+        off += (ln + 3) & ~3
+    if last:
+        break
+PY
+testbed_peer ip route add 10.50.0.0/16 via "$TB_SHIM_ADDR" || tb_fail "cannot give the peer a gateway"
+# dst [netlink flags [rtm_flags]]: on the subnet, with NLM_F_ACK, as ip
+# route get asks (RTM_F_LOOKUP_TABLE), through the gateway, and nowhere.
+for q in "PEER 1 0" "PEER 5 0" "PEER 1 0x1000" "10.50.1.1 1 0" "192.168.1.1 1 0" "192.168.1.1 5 0"; do
+	set -- $q
+	d=$1 pd=$1
+	[ "$d" = PEER ] && d=$TB_PEER_ADDR pd=$TB_SHIM_ADDR
+	testbed_peer "$TB_PY" "$TB_WORK/rtget.py" "$pd" "$TB_PEER_ADDR" "$TB_SHIM_ADDR" $2 $3 >"$TB_WORK/rt.kernel" 2>&1 ||
+		tb_fail "route $q on the peer: $(cat "$TB_WORK/rt.kernel")"
+	# A gateway for the gatewayed case only: the peer has no default route.
+	gw=$([ "$d" = 10.50.1.1 ] && echo "$TB_PEER_ADDR")
+	SOCKSHIM_GATEWAY=$gw testbed_shim "$TB_PY" "$TB_WORK/rtget.py" "$d" "$TB_SHIM_ADDR" "$TB_PEER_ADDR" $2 $3 \
+		>"$TB_WORK/rt.shim" 2>&1 || tb_fail "route $q under the shim: $(cat "$TB_WORK/rt.shim")"
+	# The error's echo holds the asked address, which differs by side.
+	[ "$d" = 192.168.1.1 ] || grep -q "PREFSRC=SELF" "$TB_WORK/rt.kernel" || tb_fail "route $q: the peer's kernel found no route: $(cat "$TB_WORK/rt.kernel")"
+	diff -u "$TB_WORK/rt.kernel" "$TB_WORK/rt.shim" >"$TB_WORK/rt.diff" ||
+		tb_fail "route $q: the kernel answers differently: $(cat "$TB_WORK/rt.diff")"
+	testbed_native_shim_ns "$TB_PY" "$TB_WORK/rtget.py" "$d" "$TB_SHIM_ADDR" "$TB_PEER_ADDR" $2 $3 >"$TB_WORK/rt.native" 2>&1
+	grep -q "error=-101" "$TB_WORK/rt.native" || tb_fail "route $q: natively the shim namespace's kernel has a route: $(cat "$TB_WORK/rt.native")"
+done
+testbed_shim ip route get "$TB_PEER_ADDR" >"$TB_WORK/ip-route.log" 2>&1 || tb_fail "ip route get under the shim: $(cat "$TB_WORK/ip-route.log")"
+grep -q "^$TB_PEER_ADDR dev $TB_IF_SHIM src $TB_SHIM_ADDR uid 0" "$TB_WORK/ip-route.log" ||
+	tb_fail "ip route get under the shim: $(cat "$TB_WORK/ip-route.log")"
+tb_say "ok: a route request is answered as the peer's kernel answers (subnet, gateway, ack, none): $(head -1 "$TB_WORK/ip-route.log")"
 
 testbed_test_end

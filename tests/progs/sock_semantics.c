@@ -1093,6 +1093,33 @@ static void udp_connected(void)
 }
 
 /*
+ * connect() on a raw socket routes as a UDP one does (the kernel's raw_prot
+ * connects with ip4_datagram_connect): it picks the source address, which
+ * getsockname then shows (traceroute -T reads it for its TCP checksums), a
+ * broadcast peer needs SO_BROADCAST, and AF_UNSPEC forgets the address.
+ */
+static void raw_connected(void)
+{
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_TCP);
+	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	struct in_addr bcast = {.s_addr = peer.s_addr | htonl(0xff)};
+	int one = 1;
+
+	name("getsockname fresh", fd, 0);
+	res("connect", do_connect(fd, sa(peer, 0)));
+	name("getsockname", fd, 0);
+	name("getpeername", fd, 1);
+	res("connect AF_UNSPEC", connect(fd, &unspec, sizeof(unspec)));
+	name("getsockname after AF_UNSPEC", fd, 0);
+	name("getpeername after AF_UNSPEC", fd, 1);
+	res("connect broadcast", do_connect(fd, sa(bcast, 0)));
+	res("SO_BROADCAST", setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)));
+	res("connect broadcast with SO_BROADCAST", do_connect(fd, sa(bcast, 0)));
+	name("getsockname after broadcast", fd, 0);
+	close(fd);
+}
+
+/*
  * Until an ICMP error for fd (connected to the closed port, one datagram
  * sent) makes it ERR: the peer's kernel limits port unreachables per
  * destination (icmp_ratelimit, a burst of 6 then one a second), so a send
@@ -2522,6 +2549,7 @@ static const struct {
 	{"udp_refused", udp_refused},
 	{"udp_echo", udp_echo},
 	{"udp_connected", udp_connected},
+	{"raw_connected", raw_connected},
 	{"tcp_errqueue", tcp_errqueue},
 	{"sendmsg_control", sendmsg_control},
 	{"recvmmsg_timeout", recvmmsg_timeout},

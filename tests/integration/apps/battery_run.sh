@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# The runner both application batteries share (sourced by
-# test_app_battery.sh and test_app_battery2.sh after they define cases(),
+# The runner the application batteries share (sourced by
+# test_app_battery*.sh after they define cases(),
 # which prints one case per line: NAME ::: client|server ::: CMD ::: REGEX).
 # Each case runs natively, then under the shim, side by side with the other
 # cases (their ports differ); a case passes when its native run exits 0 and
@@ -17,6 +17,19 @@ run_client() {
 	echo "exit $st" >>"$out/out"
 }
 export TB_PY
+
+# udp_ask HOST PORT MESSAGE: MESSAGE to a UDP server that answers it, by
+# nc -u, and the first answer. nc never sends again, so without an answer
+# in 10 s (a datagram lost on a loaded machine: both stacks may drop) it
+# asks again, three times at most, as UDP programs do.
+udp_ask() {
+	local try r
+	for try in 1 2 3; do
+		r=$(printf '%s' "$3" | timeout 10 nc -u -W 1 "$1" "$2") && [ -n "$r" ] && printf '%s\n' "$r" && return 0
+	done
+	return 1
+}
+export -f udp_ask
 
 # run_case NAME SIDE CMD: the native run, then the shim's (the peer's
 # servers see one client at a time: iperf3 takes one test at a time, and
