@@ -1074,7 +1074,8 @@ static bool shim_connect_noreply(int fd, uint64_t e, const struct shim_req *req)
 		       (SHIM_F_FRESH | SHIM_F_UNCONNECTED) &&
 	       to->addrlen >= sizeof(struct sockaddr_in) && to->addr.sin_family == AF_INET &&
 	       shim_route_unicast_off_host(to->addr.sin_addr.s_addr) &&
-	       shim_notice_ports(fd, e) > SHIM_NOTICE_PORTS_SPARE;
+	       shim_notice_ports(fd, e) > SHIM_NOTICE_PORTS_SPARE &&
+	       shim_fd_flag_take(fd, SHIM_F_FRESH); /* of two threads at once, one */
 }
 
 /*
@@ -1087,7 +1088,7 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	struct shim_rep rep;
 	struct pollfd pfd = {fd, POLLOUT, 0};
 	int filler = 0, ret, fl, err;
-	bool connecting, first, noreply;
+	bool connecting, first;
 
 	bool unspec = req->connect.flags & SHIM_CONNECT_UNSPEC;
 
@@ -1095,8 +1096,6 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	bool fill = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec &&
 		    !(shim_ent_flags(e) & SHIM_F_REPAIR);
 
-	/* Before the filler: the first one may ask for the notice page. */
-	noreply = fill && shim_connect_noreply(fd, e, req);
 	if (fill) {
 		filler = shim_fill(fd);
 		if (filler < 0)
@@ -1104,8 +1103,6 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 		fl = shim_real.fcntl(fd, F_GETFL);
 		if (fl >= 0 && !(fl & O_NONBLOCK) && !dontwait)
 			req->connect.flags |= SHIM_CONNECT_WAIT;
-		if (filler > 0 && noreply)
-			req->connect.flags |= SHIM_CONNECT_NOREPLY;
 	}
 	req->connect.filler = (uint32_t)filler;
 	/*
@@ -1118,6 +1115,9 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	first = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec;
 	if (first)
 		shim_fd_flags(fd, fill ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
+	/* Connecting already: a process's first may wait for the notice page meanwhile. */
+	if (filler > 0 && shim_connect_noreply(fd, e, req))
+		req->connect.flags |= SHIM_CONNECT_NOREPLY;
 	/* A request without reply leaves rep as it is. */
 	rep.hdr.ret = 0;
 	rep.note[0] = '\0';
