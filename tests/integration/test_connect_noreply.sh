@@ -78,16 +78,17 @@ for t in socks:
 def dup(s):
 	return socket.socket(socket.AF_INET, socket.SOCK_STREAM, 0, os.dup(s.fileno()))
 
+# The dup connects first: the original is the one that must know it.
 s = nb()
 d = dup(s)
-print("through a dup under way:", res(lambda: s.connect((silent, 80))),
-      res(lambda: d.connect((silent, 80))))
+print("through a dup under way:", res(lambda: d.connect((silent, 80))),
+      res(lambda: s.connect((silent, 80))))
 s.close()
 d.close()
 s = socket.socket()
 d = dup(s)
-print("through a dup connected:", res(lambda: s.connect((peer, 7150))),
-      res(lambda: d.connect((peer, 7150))))
+print("through a dup connected:", res(lambda: d.connect((peer, 7150))),
+      res(lambda: s.connect((peer, 7150))))
 s.close()
 d.close()
 for dst in ((silent, 80), (peer, 7150)):
