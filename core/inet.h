@@ -86,7 +86,8 @@ struct inet_sock {
 	uint8_t bind_address_no_port : 1, recverr_rfc4884 : 1, defer_connect : 1,
 		connect_port : 1, /* the local port is inet_hash_connect's: shareable */
 		rtalert : 1, passsec : 1, checksum : 1, recvfragsize : 1; /* kept, see ipv4.c */
-	int uc_index;							  /* IP_UNICAST_IF */
+	uint8_t port_owner : 1; /* counted in inet_hashinfo.port_owners */
+	int uc_index;		/* IP_UNICAST_IF */
 	int mc_index;
 	uint32_t mc_addr;		/* IP_MULTICAST_IF source, network order */
 	struct ip_mc_socklist *mc_list; /* joined groups (igmp.c) */

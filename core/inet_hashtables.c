@@ -179,8 +179,11 @@ static void inet_bind_hash(struct sock *sk, unsigned short snum)
 	sk->sk_num = snum;
 	inet_sk(sk)->inet_sport = htons(snum);
 	inet_sk(sk)->connect_port = 0;
-	if (hlist_unhashed(&sk->sk_bind_node))
+	if (hlist_unhashed(&sk->sk_bind_node)) {
 		hlist_add_head(&sk->sk_bind_node, &h->bhash[snum % INET_BHASH_SIZE]);
+		inet_sk(sk)->port_owner = 1;
+		h->port_owners++;
+	}
 }
 
 /*
@@ -304,6 +307,10 @@ int inet_csk_get_port(struct sock *sk, unsigned short snum)
 
 void inet_put_port(struct sock *sk)
 {
+	if (!hlist_unhashed(&sk->sk_bind_node) && inet_sk(sk)->port_owner) {
+		inet_sk(sk)->port_owner = 0;
+		sk->sk_net->tcp_hashinfo->port_owners--;
+	}
 	hlist_del_init(&sk->sk_bind_node);
 }
 
@@ -413,4 +420,29 @@ int inet_hash_connect(struct sock *sk)
 		return -EADDRNOTAVAIL;
 	}
 	return inet_ehash_insert(sk);
+}
+
+uint32_t inet_connect_ports_spare(const struct net *net)
+{
+	const struct netns_sysctl *sc = &net->sysctl;
+	int lo = sc->ip_local_port_range[0], hi = sc->ip_local_port_range[1];
+	uint32_t ports, taken = net->tcp_hashinfo->port_owners;
+
+	if (hi < lo || lo < 0 || hi > 65535)
+		return 0;
+	ports = (uint32_t)(hi - lo) + 1;
+	/* The search takes an even count of them (inet_connect_find_port). */
+	if (ports > 1)
+		ports &= ~1u;
+	/* The reserved ones in the range, a word of the map at a time. */
+	for (int w = lo / 64; w <= hi / 64; w++) {
+		uint64_t bits = sc->ip_local_reserved_ports[w];
+
+		if (w == lo / 64)
+			bits &= ~0ull << (lo % 64);
+		if (w == hi / 64 && hi % 64 != 63)
+			bits &= (1ull << (hi % 64 + 1)) - 1;
+		taken += (uint32_t)__builtin_popcountll(bits);
+	}
+	return ports > taken ? ports - taken : 0;
 }

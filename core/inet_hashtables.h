@@ -39,6 +39,8 @@ struct inet_hashinfo {
 	uint32_t port_cursor; /* where the next bind(0) search starts */
 	uint32_t table_perturb[INET_TABLE_PERTURB_SIZE];
 	uint64_t perturb_rnd; /* xorshift state for the perturbation's random step */
+	/* Sockets holding a local port of their own (bind, connect; not accepted ones). */
+	uint32_t port_owners;
 };
 
 int inet_hashinfo_init(struct net *net);
@@ -82,5 +84,13 @@ int inet_ehash_insert(struct sock *sk);
  * unique) and enters the established hash; -EADDRNOTAVAIL when none is left.
  */
 int inet_hash_connect(struct sock *sk);
+/*
+ * How many ports a connect()'s ephemeral search would find free at least,
+ * whatever the destination: every port it can take but for one per socket
+ * that holds a port of its own (a bind()'s blocks it, a connection to the
+ * same destination its 4-tuple) and the reserved ones. With the range as
+ * the last search read it.
+ */
+uint32_t inet_connect_ports_spare(const struct net *net);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "checksum.h"
 #include "filter.h"
+#include "igmp.h"
 #include "inet_hashtables.h"
 #include "ip.h"
 #include "net_namespace.h"
@@ -142,7 +143,9 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	err = ip_route_output(net, ip_options_first_hop(&inet->inet_opt, daddr), &saddr, &nexthop);
 	if (err)
 		return err;
-	if (ip_addr_is_broadcast(net, ip_options_first_hop(&inet->inet_opt, daddr)))
+	/* tcp_v4_connect: a route flagged RTCF_MULTICAST or RTCF_BROADCAST. */
+	if (ipv4_is_multicast(ip_options_first_hop(&inet->inet_opt, daddr)) ||
+	    ip_addr_is_broadcast(net, ip_options_first_hop(&inet->inet_opt, daddr)))
 		return -ENETUNREACH;
 	if (!inet->inet_saddr)
 		inet->inet_saddr = saddr;

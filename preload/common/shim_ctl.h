@@ -12,7 +12,8 @@
  * shim_req_decode() (preload/stackd/stackd_decode.c), checks every field
  * before any handler sees it. Each request is answered by one struct
  * shim_rep, in order; a reply may carry one file descriptor (SCM_RIGHTS).
- * SHIM_OP_CLOSE and SHIM_OP_ADOPT have no reply (shim_op_no_reply).
+ * SHIM_OP_CLOSE, SHIM_OP_ADOPT and a CONNECT with SHIM_CONNECT_NOREPLY have
+ * no reply (shim_req_no_reply).
  * A signal handler's call made while its thread is in one goes on a
  * short-lived connection of its own (preload/shim/shim_ctl.c).
  *
@@ -102,9 +103,10 @@
  * had no SHIM_OP_ADOPT and no repair mode (SHIM_SO_REPAIR_SEND,
  * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP, 11 no SHIM_SO_PAIR_WMEM (its
  * host filled the stack's send buffer whole, the pair on top), 12 no
- * SHIM_CONNECT_NEWPAIR, no SHIM_SO_UNCONNECTED and no SHIM_SO_SKSTATE.
+ * SHIM_CONNECT_NEWPAIR, no SHIM_SO_UNCONNECTED and no SHIM_SO_SKSTATE,
+ * 13 answered every CONNECT (no SHIM_CONNECT_NOREPLY).
  */
-#define SHIM_CTL_VERSION 13
+#define SHIM_CTL_VERSION 14
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -223,6 +225,15 @@ struct shim_addr {
  * goes through the pair as any write.
  */
 #define SHIM_CONNECT_AGAIN 4
+/*
+ * No reply: the interposer answered EINPROGRESS itself (a blocking connect
+ * waits on the pair), having known every synchronous error the connect
+ * could have (README "Connection rate": a fresh socket of this process, a
+ * routed unicast destination off the stack's own addresses). Should the
+ * stack fail it all the same (no ephemeral port free), the error is the
+ * connection's outcome: SO_ERROR, the pair hung up.
+ */
+#define SHIM_CONNECT_NOREPLY 8
 
 struct shim_connect {
 	struct shim_addr to;
@@ -491,10 +502,11 @@ static inline uint32_t shim_req_optbytes(const struct shim_req *req)
 	return 0;
 }
 
-/* Whether a request of op is only a note: the host sends nothing back. */
-static inline int shim_op_no_reply(unsigned int op)
+/* Whether a request is only a note: the host sends nothing back. */
+static inline int shim_req_no_reply(const struct shim_req *req)
 {
-	return op == SHIM_OP_CLOSE || op == SHIM_OP_ADOPT;
+	return req->hdr.op == SHIM_OP_CLOSE || req->hdr.op == SHIM_OP_ADOPT ||
+	       (req->hdr.op == SHIM_OP_CONNECT && (req->connect.flags & SHIM_CONNECT_NOREPLY));
 }
 
 /* Whether a request of op names a socket (and so must carry its fd). */
@@ -739,8 +751,20 @@ struct shim_dgram_size_rep {
  */
 #define SHIM_SO_NOTICE	  0x53480004
 #define SHIM_NOTICE_SLOTS 65536u
-#define SHIM_NOTICE_ERR	  1u
-#define SHIM_NOTICE_ERRQ  2u /* ... and the error queue held an entry at the report */
+/*
+ * After the slots, the host's own words: SHIM_NOTICE_PORTS holds how many
+ * ephemeral ports a TCP connect() would find free at least
+ * (inet_connect_ports_spare), as of the last request that could take one.
+ * The interposer sends a connect without waiting for the answer
+ * (SHIM_CONNECT_NOREPLY) only while that is above SHIM_NOTICE_PORTS_SPARE,
+ * room for the connects of every process in flight to the host meanwhile:
+ * the port search cannot fail then.
+ */
+#define SHIM_NOTICE_PORTS	65536u
+#define SHIM_NOTICE_PORTS_SPARE 1024u
+#define SHIM_NOTICE_LEN		((SHIM_NOTICE_SLOTS + 8) * sizeof(uint64_t))
+#define SHIM_NOTICE_ERR		1u
+#define SHIM_NOTICE_ERRQ	2u /* ... and the error queue held an entry at the report */
 /* The error queue holds an entry now (sock_poll's ERR), whatever the reports say. */
 #define SHIM_NOTICE_ERRQ_NOW 4u
 /* SO_SELECT_ERR_QUEUE is on (a datagram socket's): datagram_poll's ERR comes with PRI. */

@@ -370,7 +370,7 @@ static const uint64_t *shim_notice_map(int fd, uint64_t e)
 {
 	struct shim_req req = {.hdr = {.op = SHIM_OP_GETSOCKOPT, .id = shim_ent_id(e)},
 			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_NOTICE}};
-	const size_t len = SHIM_NOTICE_SLOTS * sizeof(uint64_t);
+	const size_t len = SHIM_NOTICE_LEN;
 	const uint64_t *page = atomic_load_explicit(&shim_notice_page, memory_order_acquire);
 	int host = shim_host_pid(), saved = errno, mfd = -1;
 	struct shim_rep rep;
@@ -410,6 +410,13 @@ static uint64_t shim_notice_word_of(const uint64_t *page, uint64_t e)
 uint64_t shim_notice_get(int fd, uint64_t e)
 {
 	return shim_notice_word_of(shim_notice_map(fd, e), e);
+}
+
+uint64_t shim_notice_ports(int fd, uint64_t e)
+{
+	const uint64_t *page = shim_notice_map(fd, e);
+
+	return page ? __atomic_load_n(&page[SHIM_NOTICE_PORTS], __ATOMIC_ACQUIRE) : 0;
 }
 
 uint64_t shim_notice_peek(uint64_t e)

@@ -388,7 +388,7 @@ static int shim_ctl_exchange(int *cfd, bool shared, struct shim_req *req, struct
 			shim_ctl_drop(cfd, shared);
 			continue;
 		}
-		if (shim_op_no_reply(req->hdr.op) || !shim_ctl_recv(*cfd, rep, fd)) {
+		if (shim_req_no_reply(req) || !shim_ctl_recv(*cfd, rep, fd)) {
 			err = 0;
 			break;
 		}
@@ -418,7 +418,7 @@ static int shim_ctl_nested(struct shim_req *req, struct shim_rep *rep, int *fd, 
 	int cfd = -1, err;
 
 	err = shim_ctl_exchange(&cfd, false, req, rep, fd, sockfd);
-	if (!err && shim_op_no_reply(req->hdr.op))
+	if (!err && shim_req_no_reply(req))
 		shim_ctl_hello(cfd, &hello);
 	if (cfd >= 0)
 		shim_ctl_drop(&cfd, false);

@@ -178,6 +178,16 @@ static bool shim_dgram_unroutable(uint32_t daddr)
 	return (daddr & shim_cfg.netmask) != (shim_cfg.addr & shim_cfg.netmask);
 }
 
+bool shim_route_unicast_off_host(uint32_t daddr)
+{
+	uint32_t a = ntohl(daddr);
+
+	if (!shim_cfg_ok || !daddr || (a >> 24) == 127 || daddr == shim_cfg.addr ||
+	    IN_MULTICAST(a) || shim_is_broadcast(daddr))
+		return false;
+	return shim_cfg.gateway || (daddr & shim_cfg.netmask) == (shim_cfg.addr & shim_cfg.netmask);
+}
+
 /*
  * Path MTU at send (udp_sendmsg's EMSGSIZE): only a socket told
  * IP_MTU_DISCOVER can keep DF on a datagram (DO, PROBE; the sysctl default

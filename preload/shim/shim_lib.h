@@ -149,6 +149,14 @@ enum shim_kind {
  * SHIM_F_BROADCAST's bit, which only datagram sockets carry.
  */
 #define SHIM_F_PAIR_GROW SHIM_F_BROADCAST
+/*
+ * TCP socket this process made (CREATE or SHIM_OP_ADOPT) and has asked the host
+ * nothing about since, nor shared (dup, fork): still TCP_CLOSE, unbound,
+ * with no option set, so that its first connect's synchronous errors are
+ * known here (shim_connect_noreply). SHIM_F_CMSG's bit: only datagram
+ * sockets carry that one.
+ */
+#define SHIM_F_FRESH SHIM_F_CMSG
 /* SHIM_NETLINK only; the entry's id is then the request's sequence number. */
 #define SHIM_F_NL_GETADDR  0x01 /* the last request was an IPv4 address dump */
 #define SHIM_F_NL_SEEN	   0x02 /* ... whose parts so far listed the stack's address */
@@ -224,8 +232,11 @@ void shim_fd_set(int fd, uint64_t ent);
 void shim_fd_flags(int fd, unsigned int set, unsigned int clear);
 /* Clears flag if set: true for the one caller that cleared it. */
 bool shim_fd_flag_take(int fd, unsigned int flag);
-/* At fork: another process may now connect() the same sockets (SHIM_F_CONNECTING). */
-void shim_fd_forget_connecting(void);
+/*
+ * At fork: another process may now connect() the same sockets
+ * (SHIM_F_CONNECTING, SHIM_F_FRESH).
+ */
+void shim_fd_forget_shared(void);
 /* Keeps err (non-zero) as the stream's pending error, with SHIM_F_HUPSEEN; 0 if one was kept. */
 int shim_fd_err_keep(int fd, int err);
 /* Takes the pending error kept in the entry (0 if none), as sock_error() does. */
@@ -313,6 +324,8 @@ int shim_sk_getsockopt(int fd, uint64_t e, int level, int optname, void *optval,
 ssize_t shim_dgram_recv_head(int fd, uint64_t e, struct msghdr *m, int flags);
 ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghdr *m, int flags);
 void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp);
+/* Whether ip_route_output routes daddr, a unicast address not the stack's own, to the link. */
+bool shim_route_unicast_off_host(uint32_t daddr);
 
 /* ---- the stack's address in NETLINK_ROUTE dumps (shim_netlink.c) ---- */
 
@@ -589,6 +602,8 @@ uint64_t shim_dgram_errq_settle(int fd, uint64_t e);
  */
 uint64_t shim_notice_get(int fd, uint64_t e);
 uint64_t shim_notice_peek(uint64_t e);
+/* The host's SHIM_NOTICE_PORTS (0 without the page). */
+uint64_t shim_notice_ports(int fd, uint64_t e);
 bool shim_notice_stale(int fd, uint64_t e, const struct shim_dgram *h);
 int shim_notice_take(int fd, uint64_t e, uint32_t seq);
 int shim_dgram_take_err(int fd, uint64_t e);

@@ -102,13 +102,13 @@ bool shim_fd_flag_take(int fd, unsigned int flag)
 	return true;
 }
 
-void shim_fd_forget_connecting(void)
+void shim_fd_forget_shared(void)
 {
 	unsigned int hi = shim_fd_hi_get();
 
 	for (unsigned int fd = 0; fd < hi; fd++)
 		if (shim_ent_kind(shim_fd_get((int)fd)) == SHIM_STREAM)
-			shim_fd_flags((int)fd, 0, SHIM_F_CONNECTING);
+			shim_fd_flags((int)fd, 0, SHIM_F_CONNECTING | SHIM_F_FRESH);
 }
 
 int shim_fd_err_keep(int fd, int err)
@@ -265,12 +265,12 @@ static void shim_bind_symbols(void)
  */
 static void shim_atfork_parent(void)
 {
-	shim_fd_forget_connecting();
+	shim_fd_forget_shared();
 }
 
 static void shim_atfork_child(void)
 {
-	shim_fd_forget_connecting();
+	shim_fd_forget_shared();
 	shim_pid = getpid();
 	shim_ctl_reset_child();
 	shim_epoll_atfork_child();
@@ -565,7 +565,7 @@ SHIM_EXPORT void closefrom(int lowfd)
 }
 
 /* newfd now refers to what oldfd refers to (entry e of oldfd). */
-static void shim_dup_entry(int newfd, uint64_t e, struct shim_call *c)
+static void shim_dup_entry(int oldfd, int newfd, uint64_t e, struct shim_call *c)
 {
 	uint64_t old = shim_fd_get(newfd);
 
@@ -578,12 +578,18 @@ static void shim_dup_entry(int newfd, uint64_t e, struct shim_call *c)
 		shim_epoll_forget_fd(newfd, false);
 	if (shim_ent_kind(old) == SHIM_STREAM)
 		shim_errwake_forget(newfd);
-	if (shim_ent_kind(e) == SHIM_EPOLL)
+	if (shim_ent_kind(e) == SHIM_EPOLL) {
 		; /* the same set under another number */
-	else if (!shim_emulated(e))
+	} else if (!shim_emulated(e)) {
 		e = 0;
-	else
+	} else {
 		c->path = "stack";
+		/* Two entries for one socket: neither can tell the other's connect. */
+		if (shim_ent_flags(e) & SHIM_F_FRESH && shim_ent_kind(e) == SHIM_STREAM) {
+			shim_fd_flags(oldfd, 0, SHIM_F_FRESH);
+			e &= ~((uint64_t)SHIM_F_FRESH << SHIM_ENT_FLAGS_SHIFT);
+		}
+	}
 	if (e || old)
 		shim_fd_set(newfd, e);
 }
@@ -600,7 +606,7 @@ SHIM_EXPORT int dup(int oldfd)
 	e = shim_fd_get(oldfd);
 	ret = shim_real.dup(oldfd);
 	if (ret >= 0)
-		shim_dup_entry(ret, e, &c);
+		shim_dup_entry(oldfd, ret, e, &c);
 	shim_trace(&c, ret, "%d", oldfd);
 	return ret;
 }
@@ -623,7 +629,7 @@ static int shim_dup3(enum shim_sym sym, int oldfd, int newfd, int flags)
 	else
 		ret = shim_real.dup3(oldfd, newfd, flags);
 	if (ret >= 0 && oldfd != newfd)
-		shim_dup_entry(ret, e, &c);
+		shim_dup_entry(oldfd, ret, e, &c);
 	if (sym == SHIM_SYM_dup2)
 		shim_trace(&c, ret, "%d, %d", oldfd, newfd);
 	else
@@ -660,7 +666,7 @@ static int shim_fcntl(enum shim_sym sym, int fd, int cmd, void *arg)
 	e = shim_fd_get(fd);
 	ret = real(fd, cmd, arg);
 	if (ret >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		shim_dup_entry(ret, e, &c);
+		shim_dup_entry(fd, ret, e, &c);
 	else if (shim_emulated(e))
 		c.path = "stack";
 	shim_trace(&c, ret, "%d, %s, %#lx", fd, shim_fmt_fcntl(b, sizeof(b), cmd),

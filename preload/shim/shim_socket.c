@@ -219,6 +219,9 @@ int shim_request(int sockfd, uint64_t e, struct shim_req *req, struct shim_rep *
 	int err;
 
 	req->hdr.id = shim_ent_id(e);
+	/* The host hears of the socket: what it does with it is its own to tell now. */
+	if (shim_ent_flags(e) & SHIM_F_FRESH && shim_ent_kind(e) == SHIM_STREAM)
+		shim_fd_flags(sockfd, 0, SHIM_F_FRESH);
 	err = shim_ctl_call(req, rep, fd, sockfd);
 	if (err)
 		return err;
@@ -292,8 +295,9 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		shim_real.fcntl(fd, F_SETFD, 0);
 	if (type & SOCK_NONBLOCK)
 		shim_real.fcntl(fd, F_SETFL, O_NONBLOCK);
+	/* Made for this process alone, adopted or created: nobody has asked about it. */
 	if (rtype == SOCK_STREAM)
-		flags |= SHIM_F_UNCONNECTED;
+		flags |= SHIM_F_UNCONNECTED | SHIM_F_FRESH;
 	if (rtype != SOCK_RAW && (rproto == IPPROTO_UDP || rproto == IPPROTO_UDPLITE))
 		flags |= SHIM_F_UDP; /* a raw socket of protocol UDP is no UDP socket */
 	if (rtype == SOCK_RAW)
@@ -1097,6 +1101,31 @@ static int shim_pair_renew(int fd, uint64_t e, int nfd)
 }
 
 /*
+ * Whether the host can only answer EINPROGRESS to this first connect of a
+ * fresh socket (SHIM_F_FRESH: TCP_CLOSE, unbound, no option, nobody else's),
+ * so it need not be asked (SHIM_CONNECT_NOREPLY): inet_stream_connect's
+ * and tcp_v4_connect's synchronous errors are the address's (length,
+ * family), the route's (ip_route_output: the stack's subnet and gateway are
+ * this process's configuration too) and a broadcast's; local destinations
+ * (the stack's own address, 127/8: the loopback hand-off) are the host's.
+ * What is left, no ephemeral port free, the host's notice page rules out
+ * (SHIM_NOTICE_PORTS); should it happen all the same, it is the
+ * connection's outcome (SO_ERROR).
+ */
+static bool shim_connect_noreply(int fd, uint64_t e, const struct shim_req *req)
+{
+	const struct shim_addr *to = &req->connect.to;
+
+	return req->hdr.op == SHIM_OP_CONNECT && shim_ent_kind(e) == SHIM_STREAM &&
+	       (shim_ent_flags(e) & (SHIM_F_FRESH | SHIM_F_UNCONNECTED | SHIM_F_REPAIR)) ==
+		       (SHIM_F_FRESH | SHIM_F_UNCONNECTED) &&
+	       to->addrlen >= sizeof(struct sockaddr_in) && to->addr.sin_family == AF_INET &&
+	       shim_route_unicast_off_host(to->addr.sin_addr.s_addr) &&
+	       shim_notice_ports(fd, e) > SHIM_NOTICE_PORTS_SPARE &&
+	       shim_fd_flag_take(fd, SHIM_F_FRESH); /* of two threads at once, one */
+}
+
+/*
  * CONNECT, or FASTOPEN (*syn_copied: the bytes its SYN took); dontwait as
  * MSG_DONTWAIT, which makes a sendto's connect non-blocking; renewed once
  * the host gave the socket a new pair (SHIM_CONNECT_NEWPAIR).
@@ -1137,7 +1166,19 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	first = (shim_ent_flags(e) & SHIM_F_UNCONNECTED) && !unspec;
 	if (first)
 		shim_fd_flags(fd, fill ? SHIM_F_FILLED : 0, SHIM_F_UNCONNECTED);
+	/* Connecting already: a process's first may wait for the notice page meanwhile. */
+	if (filler > 0 && shim_connect_noreply(fd, e, req))
+		req->connect.flags |= SHIM_CONNECT_NOREPLY;
+	/* A request without reply leaves rep and nfd as they are. */
+	rep.hdr.ret = 0;
+	rep.note[0] = '\0';
+	nfd = -1;
 	ret = shim_request(fd, e, req, &rep, &nfd, c);
+	/* Sent, not answered: the host's answer can only have been this one. */
+	if (!ret && (req->connect.flags & SHIM_CONNECT_NOREPLY)) {
+		ret = -EINPROGRESS;
+		shim_note(c, "not waited for");
+	}
 	if (ret == SHIM_CONNECT_NEWPAIR && !renewed) {
 		ret = shim_pair_renew(fd, e, nfd);
 		if (ret)

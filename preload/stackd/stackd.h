@@ -303,6 +303,8 @@ int stackd_stream_recv_urg(struct stackd_sock *ss, const struct shim_errqueue *q
  */
 int stackd_notice_share(struct stackd *sd, int *fd_out);
 int stackd_notice_take(struct stackd_sock *ss, uint32_t seq);
+/* The page's SHIM_NOTICE_PORTS after a request that may have taken a port or read the range. */
+void stackd_notice_ports(struct stackd *sd);
 /* A datagram socket's error queue may have changed: the word says so (a void report wakes). */
 void stackd_notice_errq(struct stackd_sock *ss);
 /* ... without the void report when wake is false: the program asking is told in the reply. */

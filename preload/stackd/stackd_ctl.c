@@ -466,6 +466,18 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 		r = ss->sock->ops->connect(ss->sock, (struct sockaddr *)&sin, len, O_NONBLOCK);
 	}
 	rep->fastopen.copied = (uint32_t)copied;
+	/*
+	 * The interposer answered EINPROGRESS (SHIM_CONNECT_NOREPLY) and its
+	 * filler is in the pair: an error here is the connection's outcome, as
+	 * a refused handshake's (the pair hangs up, SO_ERROR tells it). Not
+	 * for a socket another process connects meanwhile (not TCP_CLOSE).
+	 */
+	if ((req->connect.flags & SHIM_CONNECT_NOREPLY) && r && r != -EINPROGRESS &&
+	    ss->sock->sk->sk_state == TCP_CLOSE) {
+		ss->sock->sk->sk_err = -r;
+		stackd_trace(ss->sd, "id %u: connect failed after the interposer's EINPROGRESS: %s",
+			     ss->id, strerror(-r));
+	}
 	stackd_sock_queue(ss);
 	if (ss->stream && (r == 0 || r == -EINPROGRESS))
 		snprintf(rep->note, sizeof(rep->note), "%s to %s, %zu bytes in it",
@@ -1085,6 +1097,10 @@ static int stackd_conn_request(struct stackd_conn *c)
 		stackd_request_cred(&req, &anc.cred, &cred);
 		stackd_enter(sd, &cred);
 		ret = stackd_handle(c, &req, anc.fd, &anc.fd2, anc.cred.uid, &rep, &fd);
+		/* Each port taken, and each new range, is told before the next request. */
+		if (req.hdr.op == SHIM_OP_CONNECT || req.hdr.op == SHIM_OP_FASTOPEN ||
+		    req.hdr.op == SHIM_OP_BIND || req.hdr.op == SHIM_OP_LISTEN)
+			stackd_notice_ports(sd);
 		stackd_leave(sd);
 	} else if (d.why) {
 		snprintf(rep.note, sizeof(rep.note), "%s", d.why);
@@ -1097,7 +1113,7 @@ static int stackd_conn_request(struct stackd_conn *c)
 	stackd_trace(sd, "pid %d: %s id %u -> %d%s%s", anc.have_cred ? anc.cred.pid : c->pid,
 		     stackd_op_name(req.hdr.op), req.hdr.id, ret, rep.note[0] ? ": " : "",
 		     rep.note);
-	if (shim_op_no_reply(req.hdr.op) && !d.drop)
+	if (!d.drop && shim_req_no_reply(&req))
 		return 1;
 	rep.hdr = (struct shim_hdr){.version = SHIM_CTL_VERSION,
 				    .op = (uint16_t)(n >= (ssize_t)sizeof(in.hdr) ? in.hdr.op : 0),

@@ -52,13 +52,19 @@ static int shim_decode_payload(const struct shim_req *req, struct shim_decode *d
 		return 0;
 	case SHIM_OP_CONNECT:
 	case SHIM_OP_FASTOPEN: /* the data's length was checked with the message's */
+		if (req->connect.flags & ~(uint32_t)(SHIM_CONNECT_UNSPEC | SHIM_CONNECT_WAIT |
+						     SHIM_CONNECT_AGAIN | SHIM_CONNECT_NOREPLY))
+			return shim_decode_fail(d, -EPROTO, true, "unknown connect flags");
+		/* Only a stream's first connect, to an address, goes without a reply. */
+		if ((req->connect.flags & SHIM_CONNECT_NOREPLY) &&
+		    (req->hdr.op != SHIM_OP_CONNECT || (req->connect.flags & SHIM_CONNECT_UNSPEC) ||
+		     !req->connect.filler || req->connect.to.addrlen < sizeof(struct sockaddr_in) ||
+		     req->connect.to.addrlen > sizeof(struct sockaddr_storage)))
+			return shim_decode_fail(d, -EPROTO, true, "CONNECT without reply");
 		if (req->connect.to.addrlen > sizeof(struct sockaddr_storage))
 			return shim_decode_fail(d, -EINVAL, false, "address length");
 		if (req->connect.filler > SHIM_FILLER_MAX)
 			return shim_decode_fail(d, -EPROTO, true, "filler beyond a pair's room");
-		if (req->connect.flags &
-		    ~(uint32_t)(SHIM_CONNECT_UNSPEC | SHIM_CONNECT_WAIT | SHIM_CONNECT_AGAIN))
-			return shim_decode_fail(d, -EPROTO, true, "unknown connect flags");
 		return 0;
 	case SHIM_OP_SHUTDOWN:
 		if (req->shutdown.how < SHUT_RD || req->shutdown.how > SHUT_RDWR)

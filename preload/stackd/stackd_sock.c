@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "inet.h"
+#include "inet_hashtables.h"
 #include "ip.h"
 #include <linux/sockios.h>
 #include "netdevice.h"
@@ -421,7 +422,7 @@ static bool stackd_watched(const struct stackd_sock *ss)
  */
 static uint64_t *stackd_notice_page(struct stackd *sd)
 {
-	const size_t len = SHIM_NOTICE_SLOTS * sizeof(uint64_t);
+	const size_t len = SHIM_NOTICE_LEN;
 	const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL;
 	void *p;
 	int fd;
@@ -444,7 +445,15 @@ static uint64_t *stackd_notice_page(struct stackd *sd)
 	}
 	sd->notice_fd = fd;
 	sd->notice = p;
+	stackd_notice_ports(sd);
 	return p;
+}
+
+void stackd_notice_ports(struct stackd *sd)
+{
+	if (sd->notice)
+		__atomic_store_n(&sd->notice[SHIM_NOTICE_PORTS],
+				 (uint64_t)inet_connect_ports_spare(&sd->net), __ATOMIC_RELEASE);
 }
 
 /* The socket's word, or NULL when its slot is another live socket's (or there is no page). */

@@ -209,6 +209,8 @@ static const struct {
 	{"getsockopt room 513", SHIM_OP_GETSOCKOPT, true, -EPROTO, true},
 	{"connect flags", SHIM_OP_CONNECT, true, -EPROTO, true},
 	{"getname peer 2", SHIM_OP_GETNAME, true, -EPROTO, true},
+	{"connect without reply and without filler", SHIM_OP_CONNECT, true, -EPROTO, true},
+	{"connect without reply, address length 129", SHIM_OP_CONNECT, true, -EPROTO, true},
 };
 
 /* What case i changes in an otherwise valid request of its op (in known[]'s order). */
@@ -263,10 +265,21 @@ static void known_edit(size_t i, struct shim_req *req, size_t *n)
 		req->sockopt.optlen = SHIM_OPT_MAX + 1;
 		break;
 	case 18:
-		req->connect.flags = SHIM_CONNECT_AGAIN << 1; /* the first flag no version has */
+		req->connect.flags = SHIM_CONNECT_NOREPLY << 1; /* the first flag no version has */
 		break;
 	case 19:
 		req->getname.peer = 2;
+		break;
+	case 20:
+		/* The interposer writes filler before it sends one: no reply would be a lie. */
+		req->connect.flags = SHIM_CONNECT_NOREPLY;
+		req->connect.filler = 0;
+		break;
+	case 21:
+		/* A reply would be owed (EINVAL), so the connection goes instead. */
+		req->connect.flags = SHIM_CONNECT_NOREPLY;
+		req->connect.filler = 1;
+		req->connect.to.addrlen = sizeof(struct sockaddr_storage) + 1;
 		break;
 	}
 }

@@ -82,6 +82,9 @@ fill("two destinations, port 40000 bound", (7140, 7141))
 fill("two more", (7142, 7143))
 print("bind to a port connect() holds:", res(lambda: socket.socket().bind(("0.0.0.0", 40001))))
 print("bind(0):", res(lambda: socket.socket().bind(("0.0.0.0", 0))))
+s = socket.socket()
+s.setblocking(False)
+print("non-blocking, no port free:", res(lambda: s.connect((peer, 7143))))
 EOF
 testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" tcp 7143 10 || tb_fail "the peer did not start"
