@@ -18,6 +18,7 @@ set -u
 testbed_test_begin app_battery
 APPS=$(cd "$(dirname "${BASH_SOURCE[0]}")/apps" && pwd)
 W=$TB_WORK
+. "$(dirname "$0")/apps/battery_run.sh"
 export APPS W
 
 testbed_native_up || tb_fail "cannot build the native namespace"
@@ -88,7 +89,7 @@ nginx_conf "$TB_PEER_ADDR" shim
 testbed_peer node "$APPS/http_server.js" "$W/file" 8101 >"$W/peer-http.log" 2>&1 &
 testbed_peer node "$APPS/net_dgram.js" server 8102 >"$W/peer-netdgram.log" 2>&1 &
 testbed_peer "$TB_PY" "$APPS/asyncio_app.py" server 8103 >"$W/peer-asyncio.log" 2>&1 &
-testbed_peer /usr/sbin/sshd -D -e -p 8104 -f "$W/ssh/sshd_config" >"$W/peer-sshd.log" 2>&1 &
+sshd_own_rc testbed_peer 8104 "$W/peer-sshd.log"
 testbed_peer git daemon --reuseaddr --base-path="$W" --export-all --port=8105 >"$W/peer-git.log" 2>&1 &
 testbed_peer dnsmasq -k -p 8106 --no-resolv --no-hosts --bind-interfaces \
 	--listen-address="$TB_PEER_ADDR,$TB_NAT_PEER_ADDR" --address=/svc.battery.test/10.1.2.3 \
@@ -160,6 +161,5 @@ node-cluster-none ::: server ::: for i in 1 2 3 4; do curl -s http://$SRV:8209/;
 EOT
 }
 
-. "$(dirname "$0")/apps/battery_run.sh"
 battery_run
 testbed_test_end

@@ -29,6 +29,7 @@ set -u
 testbed_test_begin app_battery3
 APPS=$(cd "$(dirname "${BASH_SOURCE[0]}")/apps" && pwd)
 W=$TB_WORK
+. "$(dirname "$0")/apps/battery_run.sh"
 export APPS W
 
 testbed_native_up || tb_fail "cannot build the native namespace"
@@ -116,7 +117,7 @@ testbed_peer ncat --ssl --ssl-cert "$W/cert.pem" --ssl-key "$W/key.pem" -l -k 85
 	--sh-exec "cat $W/www/file" >"$W/peer-ncat.log" 2>&1 &
 testbed_peer socat TCP4-LISTEN:8508,fork,reuseaddr EXEC:sha256sum >"$W/peer-socat.log" 2>&1 &
 testbed_peer "$TB_PY" -m http.server -b 0.0.0.0 -d "$W/www" 8510 >"$W/peer-http.server.log" 2>&1 &
-testbed_peer /usr/sbin/sshd -D -e -p 8512 -f "$W/ssh/sshd_config" >"$W/peer-sshd.log" 2>&1 &
+sshd_own_rc testbed_peer 8512 "$W/peer-sshd.log"
 nginx_conf peer 8513
 testbed_peer redis-server --bind 0.0.0.0 --port 8514 --save '' --appendonly no --protected-mode no \
 	--dir "$W" >"$W/peer-redis.log" 2>&1 &
@@ -129,7 +130,7 @@ start_servers() {
 	"$1" perl "$APPS/perl_io_socket.pl" server 8601 "$W/www/file" >"$W/$2-perl.log" 2>&1 &
 	"$1" ruby "$APPS/ruby_socket.rb" server 8602 "$W/www/file" >"$W/$2-ruby.log" 2>&1 &
 	"$1" "$TB_PY" "$APPS/socketserver_app.py" server 8603 "$W/www/file" >"$W/$2-socketserver.log" 2>&1 &
-	"$1" /usr/sbin/sshd -D -e -p 8604 -f "$W/ssh/sshd_config" >"$W/$2-sshd.log" 2>&1 &
+	sshd_own_rc "$1" 8604 "$W/$2-sshd.log"
 	"$1" git daemon --reuseaddr --base-path="$W" --export-all --port=8605 >"$W/$2-git.log" 2>&1 &
 	"$1" unbound -d -c "$W/unbound.conf" >"$W/$2-unbound.log" 2>&1 &
 	tinyproxy_conf "$2"
@@ -203,6 +204,5 @@ ncat-server ::: server ::: ncat $SRV 8610 <$W/www/file && ncat --ssl --recv-only
 EOT
 }
 
-. "$(dirname "$0")/apps/battery_run.sh"
 battery_run
 testbed_test_end

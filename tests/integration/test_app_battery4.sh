@@ -31,6 +31,7 @@ set -u
 testbed_test_begin app_battery4
 APPS=$(cd "$(dirname "${BASH_SOURCE[0]}")/apps" && pwd)
 W=$TB_WORK
+. "$(dirname "$0")/apps/battery_run.sh"
 export APPS W
 
 testbed_native_up || tb_fail "cannot build the native namespace"
@@ -89,19 +90,6 @@ forward-zone:
 	forward-addr: $2@8705
 EOT
 	} >"$W/unbound-$1.conf"
-}
-
-# sshd_own_rc RUNNER PORT LOG: sshd in a mount namespace of its own where
-# root's ~/.bashrc is an empty file. The remote commands' shells must not
-# run this machine's own start-up files: a .bashrc that rehashes pyenv
-# prints errors when two shells start at once (several cases here do), and
-# the output would differ by chance.
-: >"$W/ssh/empty-rc"
-sshd_own_rc() {
-	"$1" unshare -m --propagation private sh -c '
-		rc=$(getent passwd root | cut -d: -f6)/.bashrc
-		[ ! -e "$rc" ] || mount --bind "$0" "$rc" || exit 1
-		exec /usr/sbin/sshd -D -e -p "$1" -f "$2"' "$W/ssh/empty-rc" "$2" "$W/ssh/sshd_config" >"$3" 2>&1 &
 }
 
 # ---- servers on the kernel peer, for the client cases ----
@@ -213,6 +201,5 @@ ncat-udp-server ::: server ::: udp_ask $SRV 8810 hello && udp_ask $SRV 8810 agai
 EOT
 }
 
-. "$(dirname "$0")/apps/battery_run.sh"
 battery_run
 testbed_test_end

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # The runner the application batteries share (sourced by
-# test_app_battery*.sh after they define cases(),
+# test_app_battery*.sh once W is set; they define cases(),
 # which prints one case per line: NAME ::: client|server ::: CMD ::: REGEX).
 # Each case runs natively, then under the shim, side by side with the other
 # cases (their ports differ); a case passes when its native run exits 0 and
@@ -17,6 +17,19 @@ run_client() {
 	echo "exit $st" >>"$out/out"
 }
 export TB_PY
+
+# sshd_own_rc RUNNER PORT LOG: sshd with $W/ssh/sshd_config, in a mount
+# namespace of its own where root's ~/.bashrc is an empty file. The remote
+# commands' shells must not run this machine's own start-up files: a
+# .bashrc that rehashes pyenv prints errors when two shells start at once
+# (cases run side by side), and the output would differ by chance.
+sshd_own_rc() {
+	: >"$W/ssh/empty-rc" || return 1
+	"$1" unshare -m --propagation private sh -c '
+		rc=$(getent passwd root | cut -d: -f6)/.bashrc
+		[ ! -e "$rc" ] || mount --bind "$0" "$rc" || exit 1
+		exec /usr/sbin/sshd -D -e -p "$1" -f "$2"' "$W/ssh/empty-rc" "$2" "$W/ssh/sshd_config" >"$3" 2>&1 &
+}
 
 # udp_ask HOST PORT MESSAGE: MESSAGE to a UDP server that answers it, by
 # nc -u, and the first answer. nc never sends again, so without an answer
