@@ -601,6 +601,12 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 
 		if ((sk->sk_userlocks & SOCK_SNDBUF_LOCK) || w == SHIM_PAIR_WMEM_MAX)
 			w |= SHIM_PAIR_WMEM_FINAL;
+		/*
+		 * The socket's own TCP_NOTSENT_LOWAT keeps the pair at its least
+		 * (the interposer's shim_lowat_pair), whatever SO_SNDBUF says since.
+		 */
+		if (sk->sk_protocol == IPPROTO_TCP && tcp_sk(sk)->notsent_lowat)
+			w = SHIM_PAIR_WMEM_FINAL;
 		memcpy(rep->sockopt.optval, &w, sizeof(w));
 		rep->sockopt.optlen = sizeof(w);
 		return 0;

@@ -212,48 +212,56 @@ def saved_syn(mode, port):
 saved_syn(1, 7151)
 saved_syn(2, 7152)
 
-# TCP_NOTSENT_LOWAT against a peer that does not read.
+# TCP_NOTSENT_LOWAT against a peer that does not read; then with SO_SNDBUF
+# set after the mark (it must not give the pair its bytes back).
 MARK = 16384
-c = cmd(b"sink")
-c.setsockopt(TCP, LOWAT, MARK)
-c.setblocking(False)
-total = 0
 chunk = b"z" * 4096
-def fill():
-	global total
+def fill(c):
+	n = 0
 	while True:
 		try:
-			total += c.send(chunk)
+			n += c.send(chunk)
 		except BlockingIOError:
-			return
+			return n
 
-def tcp_info():
+def tcp_info(c):
 	i = c.getsockopt(TCP, socket.TCP_INFO, 232)
 	# tcpi_notsent_bytes; tcpi_bytes_sent less tcpi_bytes_retrans
 	return struct.unpack_from("I", i, 144)[0], struct.unpack_from("QQ", i, 200)
 
-# Full: a write finds no room 0.3 s after the last one did, and the unsent
-# bytes reached the mark (under the shim the host may still be taking bytes).
-end = time.monotonic() + 30
-while True:
-	before = total
-	fill()
-	select.select([], [], [], 0.3)
-	fill()
-	if total == before and tcp_info()[0] >= MARK:
-		break
-	if time.monotonic() > end:
-		print("timed out filling: unsent", tcp_info()[0])
-		sys.exit(1)
-sent, retrans = tcp_info()[1]
-held = total - (sent - retrans)
-print("lowat: held", "within the mark and a 64 KB segment" if held <= MARK + 65536 + 8192 else "too much (%d)" % held)
-print("lowat writable when full", bool(select.select([], [c], [], 0)[1]))
-d = cmd(b"drain")
-until(lambda: select.select([], [c], [], 0)[1], "room after the peer read")
-print("lowat writable after the peer read", True)
-c.close()
-d.close()
+def lowat(sndbuf):
+	c = cmd(b"sink")
+	c.setsockopt(TCP, LOWAT, MARK)
+	if sndbuf:
+		c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+	c.setblocking(False)
+	total = 0
+	# Full: a write finds no room 0.3 s after the last one did, and the unsent
+	# bytes reached the mark (under the shim the host may still be taking bytes).
+	end = time.monotonic() + 30
+	while True:
+		before = total
+		total += fill(c)
+		select.select([], [], [], 0.3)
+		total += fill(c)
+		if total == before and tcp_info(c)[0] >= MARK:
+			break
+		if time.monotonic() > end:
+			print("timed out filling: unsent", tcp_info(c)[0])
+			sys.exit(1)
+	sent, retrans = tcp_info(c)[1]
+	held = total - (sent - retrans)
+	tag = "lowat" + (" sndbuf %d" % sndbuf if sndbuf else "")
+	print(tag + ": held", "within the mark and a 64 KB segment" if held <= MARK + 65536 + 8192 else "too much (%d)" % held)
+	print(tag, "writable when full", bool(select.select([], [c], [], 0)[1]))
+	d = cmd(b"drain")
+	until(lambda: select.select([], [c], [], 0)[1], "room after the peer read")
+	print(tag, "writable after the peer read", True)
+	c.close()
+	d.close()
+
+lowat(0)
+lowat(1 << 20)
 EOF
 
 testbed_peer timeout 300 "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
