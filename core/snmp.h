@@ -103,6 +103,7 @@
 	X(PAWSEstab) \
 	X(PAWSOldAck) \
 	X(PAWSTimewait) \
+	X(TCPACKSkippedSynRecv) \
 	X(TCPACKSkippedPAWS) \
 	X(TCPACKSkippedSeq) \
 	X(TCPACKSkippedChallenge) \
@@ -113,6 +114,7 @@
 	X(SyncookiesSent) \
 	X(SyncookiesRecv) \
 	X(SyncookiesFailed) \
+	X(EmbryonicRsts) \
 	X(TCPReqQFullDoCookies) \
 	X(TCPReqQFullDrop) \
 	X(TCPAckCompressed) \

@@ -1843,7 +1843,7 @@ static bool tcp_sequence(const struct tcp_sock *tp, uint32_t seq, uint32_t end_s
  * tcp_invalid_ratelimit (tcp_oow_rate_limited), so that two confused ends
  * cannot loop; data segments are not limited (they are not part of a loop).
  */
-static bool tcp_oow_rate_limited(struct sock *sk, const struct sk_buff *skb, bool paws)
+static bool tcp_oow_rate_limited(struct sock *sk, const struct sk_buff *skb, uint64_t *skipped)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
@@ -1852,10 +1852,7 @@ static bool tcp_oow_rate_limited(struct sock *sk, const struct sk_buff *skb, boo
 	if (cb->seq != cb->end_seq && !(cb->tcp_flags & TCPHDR_SYN))
 		return false;
 	if (tp->last_oow_ack_time && net->now - tp->last_oow_ack_time < TCP_INVALID_RATELIMIT) {
-		if (paws)
-			__NET_INC_STATS(net, TCPACKSkippedPAWS);
-		else
-			__NET_INC_STATS(net, TCPACKSkippedSeq);
+		(*skipped)++; /* the caller's TCPACKSkipped* counter (mib_idx) */
 		return true;
 	}
 	tp->last_oow_ack_time = net->now;
@@ -1998,6 +1995,76 @@ void tcp_synrecv_established(struct sock *sk)
 		parent->inet.sk.sk_data_ready(&parent->inet.sk);
 }
 
+/* seq..end_seq touches the window s_win..e_win (tcp_minisocks.c's tcp_in_window). */
+static bool tcp_in_window(uint32_t seq, uint32_t end_seq, uint32_t s_win, uint32_t e_win)
+{
+	if (seq == s_win)
+		return true;
+	if (after(end_seq, s_win) && before(seq, e_win))
+		return true;
+	return seq == e_win && seq == end_seq;
+}
+
+enum tcp_req_verdict { TCP_REQ_DONE, TCP_REQ_PASS, TCP_REQ_RESET };
+
+/*
+ * A listener's child still in SYN_RECV stands for the kernel's request
+ * sock, whose segments tcp_check_req judges, not the full-socket rules
+ * (RFC 5961 challenge ACKs are for synchronized connections): a pure
+ * retransmitted SYN gets the SYN-ACK again; a bad ACK a RST from the
+ * listener; an out-of-window or PAWS-failing segment an ACK; an in-window
+ * RST or new SYN ends the embryo (embryonic_reset). Both answers share one
+ * rate limit (TCPACKSkippedSynRecv), so a SYN flood on one 4-tuple gets
+ * at most two answers a second. The rx options are parsed already.
+ */
+static enum tcp_req_verdict tcp_check_req(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint8_t flg = cb->tcp_flags & (TCPHDR_RST | TCPHDR_SYN | TCPHDR_ACK);
+	uint64_t *skipped = &net->mib.tcpext.TCPACKSkippedSynRecv;
+	bool paws_reject = false;
+
+	/* tcp_paws_reject: a RST may carry an old timestamp once TS.Recent is a MSL old. */
+	if (tp->rx_opt.saw_tstamp && !tcp_paws_check(tp, 0))
+		paws_reject = !(flg & TCPHDR_RST) ||
+			      net->now / NSEC_PER_SEC < tp->rx_opt.ts_recent_stamp + TCP_PAWS_MSL;
+	if (cb->seq == tp->irs && flg == TCPHDR_SYN && !paws_reject) {
+		struct sk_buff *synack = skb_peek(&sk->sk_write_queue);
+
+		/* Our SYN-ACK was lost: again, and its timer starts over. */
+		if (synack && !tcp_oow_rate_limited(sk, skb, skipped) &&
+		    !tcp_retransmit_skb(sk, synack))
+			tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
+		return TCP_REQ_DONE;
+	}
+	/* RFC 9293 3.10.7.4: an unacceptable ACK in a non-synchronized state gets a RST. */
+	if ((flg & TCPHDR_ACK) && cb->ack_seq != tp->iss + 1)
+		return TCP_REQ_RESET;
+	if (paws_reject ||
+	    !tcp_in_window(cb->seq, cb->end_seq, tp->rcv_nxt, tp->rcv_nxt + tp->rcv_wnd)) {
+		if (!(flg & TCPHDR_RST) && !tcp_oow_rate_limited(sk, skb, skipped))
+			tcp_send_ack(sk);
+		if (paws_reject)
+			__NET_INC_STATS(net, PAWSEstab);
+		return TCP_REQ_DONE;
+	}
+	if (tp->rx_opt.saw_tstamp && !after(cb->seq, tp->rcv_nxt))
+		tcp_store_ts_recent(tp);
+	if (cb->seq == tp->irs)
+		flg &= (uint8_t)~TCPHDR_SYN; /* the SYN itself lies left of the window */
+	if (flg & (TCPHDR_RST | TCPHDR_SYN)) {
+		/* tcp_done counts AttemptFails (a SYN_RECV socket) and frees the embryo. */
+		if (!(flg & TCPHDR_RST))
+			tcp_v4_send_reset(net, sk, skb);
+		__NET_INC_STATS(net, EmbryonicRsts);
+		tcp_done(sk);
+		return TCP_REQ_DONE;
+	}
+	return flg & TCPHDR_ACK ? TCP_REQ_PASS : TCP_REQ_DONE;
+}
+
 /*
  * Every state but LISTEN, TIME_WAIT and CLOSE; consumes skb. Returns 1 when
  * the caller must answer with a RST (the skb is then still the caller's).
@@ -2015,6 +2082,17 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		return tcp_rcv_synsent_state_process(sk, skb);
 
 	tcp_parse_options(net, th, &tp->rx_opt, true, NULL);
+	/* A simultaneous open's or a Fast Open child's SYN_RECV is a full socket's. */
+	if (sk->sk_state == TCP_SYN_RECV && tp->parent && !tp->fastopen_child) {
+		enum tcp_req_verdict v = tcp_check_req(sk, skb);
+
+		if (v == TCP_REQ_RESET)
+			return 1;
+		if (v == TCP_REQ_DONE) {
+			kfree_skb(skb);
+			return 0;
+		}
+	}
 	/* 0. PAWS (RFC 7323 5): a RST is judged by its sequence alone. */
 	if (tp->rx_opt.saw_tstamp && !th->rst) {
 		enum tcp_paws_verdict v = tcp_paws_discard(sk, skb);
@@ -2025,7 +2103,8 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 				tcp_send_challenge_ack(sk);
 			} else if (v == TCP_PAWS_REJECT) {
 				__NET_INC_STATS(net, PAWSEstab);
-				if (!tcp_oow_rate_limited(sk, skb, true))
+				if (!tcp_oow_rate_limited(sk, skb,
+							  &net->mib.tcpext.TCPACKSkippedPAWS))
 					tcp_send_dupack(sk, skb);
 			} else {
 				__NET_INC_STATS(net, PAWSOldAck);
@@ -2039,7 +2118,8 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		if (th->syn && !th->rst) {
 			__NET_INC_STATS(net, TCPSYNChallenge);
 			tcp_send_challenge_ack(sk);
-		} else if (!th->rst && !tcp_oow_rate_limited(sk, skb, false)) {
+		} else if (!th->rst &&
+			   !tcp_oow_rate_limited(sk, skb, &net->mib.tcpext.TCPACKSkippedSeq)) {
 			tcp_send_dupack(sk, skb);
 		}
 		kfree_skb(skb);

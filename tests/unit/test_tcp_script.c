@@ -819,6 +819,107 @@ Test(tcp_script, syn_flood_without_cookies_drops_the_client)
 	flood_then_connect(0);
 }
 
+/* ---- a listener's child in SYN_RECV (tcp_check_req) ---- */
+
+static struct tcp_sock *syn_recv_child(struct socket *l)
+{
+	struct tcp_sock *ptp = tcp_sk(l->sk);
+
+	cr_assert_eq(ptp->syn_qlen, 1);
+	return list_entry(ptp->syn_queue.next, struct tcp_sock, accept_node);
+}
+
+/*
+ * The peer's SYN again, same sequence number: the SYN-ACK again, and its
+ * timer starts over (1 s from the resend); a third SYN within 500 ms is
+ * not answered. No RFC 5961 challenge: the connection is not synchronized.
+ */
+Test(tcp_script, syn_retransmit_to_a_syn_recv_child_gets_the_synack_again)
+{
+	struct socket *l = stack_listen();
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {0, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+	    {100, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {100, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+	    {300, '<', {"S", 0, 0, 0, 0, "mss 1460"}});
+	cr_assert(tcpscript_quiet_until(sc, 1099), "%s", sc->err);
+	RUN({1100, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+	cr_assert_eq(ext()->TCPACKSkippedSynRecv, 1);
+	cr_assert_eq(ext()->TCPSYNChallenge, 0);
+	cr_assert_eq(syn_recv_child(l)->inet.sk.sk_state, TCP_SYN_RECV);
+}
+
+/*
+ * A SYN with another sequence number inside the window ends the embryo
+ * (embryonic_reset): a RST answers it, the child leaves the SYN queue,
+ * and the handshake's ACK then meets the listener, which resets it too.
+ */
+Test(tcp_script, new_syn_in_the_window_resets_a_syn_recv_child)
+{
+	struct socket *l = stack_listen();
+	uint32_t zero;
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {0, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+	zero = 0u - sc->stack_isn; /* a RST to a segment without ACK has sequence 0 */
+	RUN({10, '<', {"S", 100, 0, 0, 0, "mss 1460"}}, {10, '>', {"R.", zero, 101, 0, 0, NULL}});
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 0, "the child is still queued");
+	cr_assert_eq(ext()->EmbryonicRsts, 1);
+	cr_assert_eq(sc->ts->net[0].mib.tcp.AttemptFails, 1);
+	cr_assert_eq(ext()->TCPSYNChallenge, 0);
+	RUN({20, '<', {".", 1, 1, 0, 0, NULL}}, {20, '>', {"R", 1, 0, 0, 0, NULL}});
+}
+
+/*
+ * A segment beyond the window gets an ACK (tcp_v4_reqsk_send_ack: our
+ * ISN + 1, the peer's ISN + 1) and is dropped; a second one within 500 ms
+ * gets nothing. The child waits on for its handshake's ACK.
+ */
+Test(tcp_script, out_of_window_ack_to_a_syn_recv_child_is_acked_once_per_limit)
+{
+	struct socket *l = stack_listen();
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {0, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+	    {10, '<', {".", 200001, 1, 0, 0, NULL}}, {10, '>', {".", 1, 1, 0, 0, NULL}},
+	    {20, '<', {".", 200001, 1, 0, 0, NULL}});
+	cr_assert(tcpscript_quiet_until(sc, 30), "%s", sc->err);
+	cr_assert_eq(ext()->TCPACKSkippedSynRecv, 1);
+	cr_assert_eq(syn_recv_child(l)->inet.sk.sk_state, TCP_SYN_RECV);
+	RUN({30, '<', {".", 1, 1, 0, 0, NULL}});
+	cr_assert_not_null(accept_one(l));
+}
+
+/*
+ * A SYN whose timestamp is older than the first SYN's fails PAWS: an ACK
+ * answers it (PAWSEstab), not the SYN-ACK, and the embryo lives on.
+ */
+Test(tcp_script, syn_failing_paws_at_a_syn_recv_child_gets_an_ack)
+{
+	struct socket *l = stack_listen();
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 700 ecr 0,nop,wscale 7"}},
+	    {0, '>', {"S.", 0, 1, 0, 0, "*"}},
+	    {10, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 600 ecr 0,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 700"}});
+	cr_assert_eq(ext()->PAWSEstab, 1);
+	cr_assert_eq(ext()->TCPSYNChallenge, 0);
+	cr_assert_eq(syn_recv_child(l)->inet.sk.sk_state, TCP_SYN_RECV);
+}
+
+/*
+ * A simultaneous open's SYN_RECV is a full socket's (tcp_validate_incoming):
+ * a SYN with another sequence number gets a challenge ACK, nothing ends.
+ */
+Test(tcp_script, simultaneous_open_answers_a_new_syn_with_a_challenge_ack)
+{
+	struct socket *c = stack_connect();
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}}, {5, '<', {"S", 0, 0, 0, 0, "mss 1460"}},
+	    {5, '>', {"S.", 0, 1, 0, 0, "*"}}, {10, '<', {"S", 100, 0, 0, 0, "mss 1460"}},
+	    {10, '>', {".", 1, 1, 0, 0, "*"}});
+	cr_assert_eq(c->sk->sk_state, TCP_SYN_RECV);
+	cr_assert_eq(ext()->TCPSYNChallenge, 1);
+	cr_assert_eq(ext()->EmbryonicRsts, 0);
+}
+
 /* ---- the accept queue (inet_csk_accept, inet_csk_listen_stop) ---- */
 
 /* A client on port completes its handshake with the listener at `at` ms. */
