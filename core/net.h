@@ -181,6 +181,12 @@ struct sock {
 	 * program reads, as the kernel's measures what recvmsg copied.
 	 */
 	uint32_t (*sk_owner_unread)(struct sock *sk);
+	/*
+	 * What such an owner holds unread, as it last told (tcp_owner_held), plus
+	 * what it consumed since: the kernel keeps those bytes in its receive
+	 * queue until read, so the receive window leaves room for them.
+	 */
+	uint32_t sk_owner_held;
 
 	uint64_t sk_max_pacing_rate; /* SO_MAX_PACING_RATE, bytes/s; ~0 = no cap */
 

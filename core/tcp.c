@@ -657,8 +657,25 @@ void tcp_consume(struct sock *sk, size_t len)
 	/* Past the urgent byte: it is history (tcp_recvmsg's urg_data = 0). */
 	if (tp->urg_data && after(tp->copied_seq, tp->urg_seq))
 		tp->urg_data = 0;
+	/* An owner that counts unread bytes holds these until its program reads them. */
+	if (sk->sk_owner_unread)
+		sk->sk_owner_held += (uint32_t)done;
 	tcp_rcv_space_adjust(sk);
 	tcp_cleanup_rbuf(sk, done);
+}
+
+/*
+ * The owner measured what it holds unread: when its program read some, the
+ * space is free again and the window may reopen as after a recvmsg
+ * (tcp_cleanup_rbuf's rule).
+ */
+void tcp_owner_held(struct sock *sk, uint32_t held)
+{
+	uint32_t was = sk->sk_owner_held;
+
+	sk->sk_owner_held = held;
+	if (held < was)
+		tcp_cleanup_rbuf(sk, was - held);
 }
 
 /* Copies into the msghdr's iovecs starting at byte pos. */

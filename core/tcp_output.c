@@ -416,10 +416,14 @@ uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
 	return tp->packets_out - (tp->sacked_out + tp->lost_out) + tp->retrans_out;
 }
 
-/* Free receive space, in bytes of payload (we account payload, not truesize). */
+/*
+ * Free receive space: the receive queue counts payload, what the owner holds
+ * unread counts as the owner measures it (the host's pair: its buffers,
+ * payload and overhead, as the kernel charges truesize).
+ */
 uint32_t __tcp_space(const struct sock *sk)
 {
-	int space = sk->sk_rcvbuf - sk->sk_rmem_alloc;
+	int64_t space = (int64_t)sk->sk_rcvbuf - sk->sk_rmem_alloc - sk->sk_owner_held;
 
 	return space > 0 ? (uint32_t)space : 0;
 }

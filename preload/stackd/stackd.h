@@ -66,6 +66,7 @@ struct stackd_sock {
 	/* Pair readiness as last reported by epoll (edge-triggered): cleared on EAGAIN. */
 	bool pair_readable;
 	bool pair_writable;
+	uint32_t pair_hold;   /* stream: the most the pair may hold towards the program */
 	bool pair_hup;	      /* the application closed every copy of its end */
 	bool pair_rdhup;      /* EPOLLRDHUP seen: its EOF raises no further edge */
 	bool pair_rd_eof;     /* read() returned 0: the application shut down its write side */

@@ -66,7 +66,7 @@
 #define STACKD_ACCEPT_BUDGET  64
 #define STACKD_MAX_IOV	      64
 #define STACKD_SEND_IOV	      128	/* segments one readv fills: 181 KiB at MTU 1500 */
-#define STACKD_PAIR_SNDBUF    (1 << 20) /* the kernel doubles it; see stackd_pair_tune */
+#define STACKD_PAIR_SNDBUF    (4 << 20) /* the kernel doubles it; see stackd_pair_tune */
 #define STACKD_PAIR_EVENTS    (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP | EPOLLET)
 
 /*
@@ -186,20 +186,24 @@ struct stackd_sock *stackd_sock_find(struct stackd *sd, uint32_t id)
 }
 
 /*
- * The host's end of a stream pair may queue STACKD_PAIR_SNDBUF towards the
- * program (an AF_UNIX stream is bounded by its writer's SO_SNDBUF alone),
- * so one writev of received data moves more and the program and the host
- * wake each other less often; the default (wmem_default, 208 KiB) held a
- * round to a few 64 KiB frames. Measured (README "Measured"): receiving
- * gains; the same on the program's end slowed sending, so that one keeps
- * the default. Idle, a pair holds nothing. Best effort: the kernel caps it
- * at wmem_max.
+ * The host's end of a stream pair may queue a quarter of its SO_SNDBUF
+ * towards the program (stackd_stream_out), so one writev of received data
+ * moves more and the program and the host wake each other less often; the
+ * default (wmem_default, 208 KiB) held a round to a few 64 KiB frames.
+ * Measured (README "Measured"): receiving gains; the same on the program's
+ * end slowed sending, so that one keeps the default. Idle, a pair holds
+ * nothing. Best effort: the kernel caps it at wmem_max (here 4 MiB, so
+ * 8 MiB once doubled and 2 MiB held). Returns what the pair may hold.
  */
-static void stackd_pair_tune(int fd)
+static uint32_t stackd_pair_tune(int fd)
 {
 	int v = STACKD_PAIR_SNDBUF;
+	socklen_t len = sizeof(v);
 
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &len) < 0 || v <= 0)
+		return 0;
+	return (uint32_t)v / 4;
 }
 
 /*
@@ -328,7 +332,7 @@ struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, i
 	}
 	ss->fd = fd;
 	if (stream && fd >= 0)
-		stackd_pair_tune(fd);
+		ss->pair_hold = stackd_pair_tune(fd);
 	stackd_sk_attach(ss, sock->sk);
 
 	b = ss->id % sd->hash_size;
@@ -381,7 +385,7 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
 		r = stackd_skid_get(sv[0], &app);
 	if (!r) {
 		stackd_pair_oobinline(sv[1]);
-		stackd_pair_tune(sv[1]);
+		ss->pair_hold = stackd_pair_tune(sv[1]);
 		if (stackd_epoll_add(sd, sv[1], STACKD_PAIR_EVENTS, &ss->ep) < 0)
 			r = -errno;
 	}
@@ -850,8 +854,34 @@ static bool stackd_stream_held(struct stackd_sock *ss)
 }
 
 /*
+ * What the pair holds unread (SIOCOUTQ of our end: its buffers, a few
+ * hundred bytes per write more than their bytes), told to the stack, whose
+ * window leaves room for it and reopens as the program reads. Asked only
+ * when the pair may hold something or bytes wait for it, so that an idle
+ * or sending-only socket costs nothing. Returns it, or -1 if not asked.
+ */
+static int stackd_pair_held(struct stackd_sock *ss, bool waiting)
+{
+	struct sock *sk = ss->sock->sk;
+	int outq = 0;
+
+	if (!waiting && !sk->sk_owner_held)
+		return -1;
+	if (ioctl(ss->fd, SIOCOUTQ, &outq) < 0 || outq < 0)
+		outq = 0;
+	stackd_enter(ss->sd, NULL);
+	tcp_owner_held(sk, (uint32_t)outq);
+	return outq;
+}
+
+/*
  * Stack -> pair. Writes what is queued in order; at the peer's FIN (nothing
- * left) the application gets EOF.
+ * left) the application gets EOF. The pair holds at most pair_hold, a
+ * quarter of its SO_SNDBUF: below that the kernel wakes our end
+ * (EPOLLOUT) each time the program frees one of its buffers by reading, so
+ * the stack learns of every read and reopens the window as tcp_cleanup_rbuf
+ * would after a recvmsg; above it, reads would go unseen until the pair
+ * drained to a quarter.
  */
 void stackd_stream_out(struct stackd_sock *ss, bool *more)
 {
@@ -859,11 +889,14 @@ void stackd_stream_out(struct stackd_sock *ss, bool *more)
 	struct socket *sock = ss->sock;
 	struct sock *sk = sock->sk;
 	struct iovec iov[STACKD_MAX_IOV];
-	size_t round = 0;
-	int n = 0;
+	size_t round = 0, room = STACKD_ROUND_BYTES;
+	int n = 0, held;
 
-	while (ss->pair_writable && round < STACKD_ROUND_BYTES) {
-		size_t max = STACKD_ROUND_BYTES;
+	held = stackd_pair_held(ss, stackd_stream_held(ss));
+	if (held >= 0 && !ss->pair_wr_shut && (size_t)held + room > ss->pair_hold)
+		room = (uint32_t)held < ss->pair_hold ? ss->pair_hold - (uint32_t)held : 0;
+	while (ss->pair_writable && round < room) {
+		size_t max = room - round;
 		uint32_t urg_off;
 		uint8_t urg;
 		ssize_t w;
@@ -913,6 +946,8 @@ void stackd_stream_out(struct stackd_sock *ss, bool *more)
 		sock->ops->consume(sock, (size_t)w);
 		round += (size_t)w;
 	}
+	if (round)
+		stackd_pair_held(ss, true);
 	if (round >= STACKD_ROUND_BYTES)
 		*more = true;
 	/* After a reset the pair closes instead (stackd_stream_work): no EOF before it. */
@@ -1795,7 +1830,7 @@ static void stackd_listener_work(struct stackd_sock *ls)
 			continue;
 		}
 		child->fd = fd;
-		stackd_pair_tune(fd);
+		child->pair_hold = stackd_pair_tune(fd);
 		child->handover = true;
 		ls->child = child;
 		stackd_child_connect(ls);
