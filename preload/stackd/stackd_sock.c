@@ -856,9 +856,11 @@ static bool stackd_stream_held(struct stackd_sock *ss)
 /*
  * What the pair holds unread (SIOCOUTQ of our end: its buffers, a few
  * hundred bytes per write more than their bytes), told to the stack, whose
- * window leaves room for it and reopens as the program reads. Asked only
- * when the pair may hold something or bytes wait for it, so that an idle
- * or sending-only socket costs nothing. Returns it, or -1 if not asked.
+ * window leaves room for it and reopens as the program reads. Asked once a
+ * round, before writing (what a round writes counts as its bytes until the
+ * next), and only when the pair may hold something or bytes wait for it,
+ * so that an idle or sending-only socket costs nothing. Returns it, or -1
+ * if not asked.
  */
 static int stackd_pair_held(struct stackd_sock *ss, bool waiting)
 {
@@ -946,8 +948,6 @@ void stackd_stream_out(struct stackd_sock *ss, bool *more)
 		sock->ops->consume(sock, (size_t)w);
 		round += (size_t)w;
 	}
-	if (round)
-		stackd_pair_held(ss, true);
 	if (round >= STACKD_ROUND_BYTES)
 		*more = true;
 	/* After a reset the pair closes instead (stackd_stream_work): no EOF before it. */
