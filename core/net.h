@@ -176,17 +176,15 @@ struct sock {
 	void (*sk_error_report)(struct sock *sk);
 	void (*sk_destruct)(struct sock *sk);
 	/*
-	 * Bytes the owner consumed that its program has not read yet (the stack
-	 * host's pair), or NULL: receive-buffer autotuning measures what the
+	 * The owner keeps what it consumes until its program reads it (the
+	 * stack host's pair), and sk_owner_unread is what it holds unread, as
+	 * it last measured (tcp_owner_unread) plus what it consumed since. The
+	 * kernel keeps those bytes in its receive queue until read: the window
+	 * leaves room for them, and receive-buffer autotuning measures what the
 	 * program reads, as the kernel's measures what recvmsg copied.
 	 */
-	uint32_t (*sk_owner_unread)(struct sock *sk);
-	/*
-	 * What such an owner holds unread, as it last told (tcp_owner_held), plus
-	 * what it consumed since: the kernel keeps those bytes in its receive
-	 * queue until read, so the receive window leaves room for them.
-	 */
-	uint32_t sk_owner_held;
+	bool sk_owner_holds;
+	uint32_t sk_owner_unread;
 
 	uint64_t sk_max_pacing_rate; /* SO_MAX_PACING_RATE, bytes/s; ~0 = no cap */
 

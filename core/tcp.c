@@ -611,8 +611,7 @@ void tcp_rcv_space_adjust(struct sock *sk)
 	 * What the program has read: consumed bytes still in the owner's hands
 	 * are not (the host's count may be high, never back past the last measure).
 	 */
-	if (sk->sk_owner_unread)
-		read -= sk->sk_owner_unread(sk);
+	read -= sk->sk_owner_unread;
 	if (before(read, tp->rcvq_space.seq))
 		read = tp->rcvq_space.seq;
 	copied = read - tp->rcvq_space.seq;
@@ -657,9 +656,8 @@ void tcp_consume(struct sock *sk, size_t len)
 	/* Past the urgent byte: it is history (tcp_recvmsg's urg_data = 0). */
 	if (tp->urg_data && after(tp->copied_seq, tp->urg_seq))
 		tp->urg_data = 0;
-	/* An owner that counts unread bytes holds these until its program reads them. */
-	if (sk->sk_owner_unread)
-		sk->sk_owner_held += (uint32_t)done;
+	if (sk->sk_owner_holds)
+		sk->sk_owner_unread += (uint32_t)done;
 	tcp_rcv_space_adjust(sk);
 	tcp_cleanup_rbuf(sk, done);
 }
@@ -669,13 +667,13 @@ void tcp_consume(struct sock *sk, size_t len)
  * space is free again and the window may reopen as after a recvmsg
  * (tcp_cleanup_rbuf's rule).
  */
-void tcp_owner_held(struct sock *sk, uint32_t held)
+void tcp_owner_unread(struct sock *sk, uint32_t unread)
 {
-	uint32_t was = sk->sk_owner_held;
+	uint32_t was = sk->sk_owner_unread;
 
-	sk->sk_owner_held = held;
-	if (held < was)
-		tcp_cleanup_rbuf(sk, was - held);
+	sk->sk_owner_unread = unread;
+	if (unread < was)
+		tcp_cleanup_rbuf(sk, was - unread);
 }
 
 /* Copies into the msghdr's iovecs starting at byte pos. */

@@ -671,7 +671,8 @@ int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int 
 int tcp_peek_iov(struct sock *sk, struct iovec *iov, int max_iov, size_t max_len);
 /* Frees len bytes from the front of the receive queue; may send a window update. */
 void tcp_consume(struct sock *sk, size_t len);
-void tcp_owner_held(struct sock *sk, uint32_t held);
+/* The owner measured what it holds unread (sk_owner_holds); may send a window update. */
+void tcp_owner_unread(struct sock *sk, uint32_t unread);
 /*
  * For the owner's pump, which hands the urgent byte over out of band: 0 when
  * no urgent byte is queued; else TCP_URG_VALID (hand *byte over out of band)

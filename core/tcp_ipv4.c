@@ -286,7 +286,7 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	sk->sk_data_ready = tcp_sk_noop;
 	sk->sk_write_space = tcp_sk_noop;
 	sk->sk_error_report = tcp_sk_noop;
-	sk->sk_owner_unread = NULL;
+	sk->sk_owner_holds = false;
 	sock_set_flag(sk, SOCK_DEAD);
 
 	sk->sk_daddr = iph->saddr;

@@ -423,7 +423,7 @@ uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
  */
 uint32_t __tcp_space(const struct sock *sk)
 {
-	int64_t space = (int64_t)sk->sk_rcvbuf - sk->sk_rmem_alloc - sk->sk_owner_held;
+	int64_t space = (int64_t)sk->sk_rcvbuf - sk->sk_rmem_alloc - sk->sk_owner_unread;
 
 	return space > 0 ? (uint32_t)space : 0;
 }

@@ -126,22 +126,6 @@ static void stackd_sk_error_report(struct sock *sk)
 	stackd_sock_queue(ss);
 }
 
-/*
- * sk_owner_unread: what the program has not read of what the pair took.
- * SIOCOUTQ of our end counts the pair's buffers (a few hundred bytes per
- * write more than their bytes), so it errs towards less read.
- */
-static uint32_t stackd_sk_pair_unread(struct sock *sk)
-{
-	struct stackd_sock *ss = sk->sk_user_data;
-	int outq = 0;
-
-	if (!ss || ss == STACKD_LINGERING || !ss->sock || ss->sock->sk != sk || ss->fd < 0 ||
-	    ioctl(ss->fd, SIOCOUTQ, &outq) < 0 || outq < 0)
-		return 0;
-	return (uint32_t)outq;
-}
-
 static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 {
 	struct stackd *sd = ss->sd;
@@ -151,7 +135,7 @@ static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 	sk->sk_write_space = stackd_sk_wake;
 	sk->sk_state_change = stackd_sk_wake;
 	sk->sk_error_report = stackd_sk_error_report;
-	sk->sk_owner_unread = stackd_sk_pair_unread;
+	sk->sk_owner_holds = true;
 	sd->live_sk++;
 }
 
@@ -560,8 +544,11 @@ void stackd_sock_free(struct stackd_sock *ss)
 		struct sock *sk = ss->sock->sk;
 
 		/* Whatever the stack still does with this sock, it is no longer ours to pump. */
-		if (sk)
+		if (sk) {
 			sk->sk_user_data = STACKD_LINGERING;
+			sk->sk_owner_holds = false;
+			sk->sk_owner_unread = 0;
+		}
 		/* Unread data in the pair counts as unread data for tcp_close (RST). */
 		if (sk && ss->app_unread) {
 			sock_set_flag(sk, SOCK_LINGER);
@@ -855,24 +842,25 @@ static bool stackd_stream_held(struct stackd_sock *ss)
 
 /*
  * What the pair holds unread (SIOCOUTQ of our end: its buffers, a few
- * hundred bytes per write more than their bytes), told to the stack, whose
- * window leaves room for it and reopens as the program reads. Asked once a
- * round, before writing (what a round writes counts as its bytes until the
- * next), and only when the pair may hold something or bytes wait for it,
- * so that an idle or sending-only socket costs nothing. Returns it, or -1
- * if not asked.
+ * hundred bytes per write more than their bytes, so it errs towards less
+ * read), told to the stack (sk_owner_unread), whose window leaves room for
+ * it and reopens as the program reads, and whose autotuning counts only
+ * what the program read. Asked once a round, before writing (what a round
+ * writes counts as its bytes until the next), and only when the pair may
+ * hold something or bytes wait for it, so that an idle or sending-only
+ * socket costs nothing. Returns it, or -1 if not asked.
  */
-static int stackd_pair_held(struct stackd_sock *ss, bool waiting)
+static int stackd_pair_unread(struct stackd_sock *ss, bool waiting)
 {
 	struct sock *sk = ss->sock->sk;
 	int outq = 0;
 
-	if (!waiting && !sk->sk_owner_held)
+	if ((!waiting && !sk->sk_owner_unread) || ss->fd < 0)
 		return -1;
 	if (ioctl(ss->fd, SIOCOUTQ, &outq) < 0 || outq < 0)
 		outq = 0;
 	stackd_enter(ss->sd, NULL);
-	tcp_owner_held(sk, (uint32_t)outq);
+	tcp_owner_unread(sk, (uint32_t)outq);
 	return outq;
 }
 
@@ -894,7 +882,7 @@ void stackd_stream_out(struct stackd_sock *ss, bool *more)
 	size_t round = 0, room = STACKD_ROUND_BYTES;
 	int n = 0, held;
 
-	held = stackd_pair_held(ss, stackd_stream_held(ss));
+	held = stackd_pair_unread(ss, stackd_stream_held(ss));
 	if (held >= 0 && !ss->pair_wr_shut && (size_t)held + room > ss->pair_hold)
 		room = (uint32_t)held < ss->pair_hold ? ss->pair_hold - (uint32_t)held : 0;
 	while (ss->pair_writable && round < room) {
@@ -950,9 +938,12 @@ void stackd_stream_out(struct stackd_sock *ss, bool *more)
 	}
 	if (round >= STACKD_ROUND_BYTES)
 		*more = true;
-	/* After a reset the pair closes instead (stackd_stream_work): no EOF before it. */
+	/*
+	 * After a reset the pair closes instead (stackd_stream_work): no EOF
+	 * before it; nor while bytes wait for room in the pair.
+	 */
 	if (ss->pair_writable && n == 0 && (sk->sk_shutdown & RCV_SHUTDOWN) && !ss->pair_wr_shut &&
-	    !stackd_stream_reset(sk)) {
+	    !stackd_stream_reset(sk) && !stackd_stream_held(ss)) {
 		shutdown(ss->fd, SHUT_WR);
 		ss->pair_wr_shut = true;
 		stackd_trace(sd, "id %u: FIN -> EOF", ss->id);

@@ -1248,8 +1248,8 @@ Test(tcp, ssthresh_after_loss_is_the_algorithms)
  * a transfer to a reader that drains every millisecond, and its sk_rcvbuf
  * at the end.
  */
-static void autotuned_transfer(int so_rcvbuf, int moderate, uint32_t (*owner_unread)(struct sock *),
-			       uint32_t *win_first, uint32_t *win_last, int *rcvbuf_end)
+static void autotuned_transfer(int so_rcvbuf, int moderate, uint32_t *win_first, uint32_t *win_last,
+			       int *rcvbuf_end)
 {
 	struct mem_link_impair imp = {.seed = 5, .delay_ns = 10 * NSEC_PER_MSEC};
 	struct socket *c, *s, *l;
@@ -1274,7 +1274,6 @@ static void autotuned_transfer(int so_rcvbuf, int moderate, uint32_t (*owner_unr
 	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
 	s = tcp_accept(l);
 	cr_assert_not_null(s);
-	s->sk->sk_owner_unread = owner_unread;
 	t_est = ts->now;
 	nsegs = 0;
 	cr_assert_eq(transfer(c, s, a, r, len, 60 * NSEC_PER_SEC), len);
@@ -1306,7 +1305,7 @@ Test(tcp, receive_buffer_grows_with_a_fast_reader, .timeout = 60)
 	uint32_t first, last;
 	int rcvbuf;
 
-	autotuned_transfer(0, 1, NULL, &first, &last, &rcvbuf);
+	autotuned_transfer(0, 1, &first, &last, &rcvbuf);
 	cr_assert_leq(first, 131072, "starts from tcp_rmem[1]: %u", first);
 	cr_assert_gt(rcvbuf, 4 * 131072, "sk_rcvbuf grew: %d", rcvbuf);
 	cr_assert_leq(rcvbuf, 6291456, "at most tcp_rmem[2]");
@@ -1319,31 +1318,67 @@ Test(tcp, receive_buffer_locked_by_so_rcvbuf_does_not_grow, .timeout = 60)
 	uint32_t first, last;
 	int rcvbuf;
 
-	autotuned_transfer(65536, 1, NULL, &first, &last, &rcvbuf);
+	autotuned_transfer(65536, 1, &first, &last, &rcvbuf);
 	cr_assert_eq(rcvbuf, 131072, "SO_RCVBUF doubled, as set");
 	cr_assert_leq(first, 131072);
 	cr_assert_leq(last, 131072, "the window stays within the locked buffer: %u", last);
 }
 
-/* An owner whose program has read nothing of what it consumed (the host's pair holds it all). */
-static uint32_t program_read_nothing(struct sock *sk)
-{
-	return tcp_sk(sk)->copied_seq - tcp_sk(sk)->irs - 1;
-}
-
 /*
- * Autotuning measures what the program read, not what its owner consumed:
- * bytes held unread in the owner's hands (sk_owner_unread) do not grow the
- * buffer, as bytes left in the kernel's receive queue do not.
+ * An owner that keeps what it consumes until its program reads it (the
+ * host's pair, sk_owner_holds): those bytes count against the buffer as if
+ * still queued, as the kernel keeps them in its receive queue. A program
+ * that reads nothing shuts the window at tcp_rmem[1]'s worth, autotuning
+ * does not grow the buffer for them, and once the program has read
+ * (tcp_owner_unread) the window reopens at once, without waiting for the
+ * sender's zero-window probe.
  */
-Test(tcp, receive_buffer_does_not_grow_for_bytes_the_program_has_not_read, .timeout = 60)
+Test(tcp, bytes_the_owner_holds_unread_count_against_the_receive_buffer, .timeout = 60)
 {
-	uint32_t first, last;
-	int rcvbuf;
+	struct mem_link_impair imp = {.seed = 5, .delay_ns = 10 * NSEC_PER_MSEC};
+	size_t len = 1 << 20, got;
+	uint8_t *a = pattern(len, 16), *r = calloc(1, len);
+	struct socket *c, *s, *l;
+	unsigned int i, first;
+	uint64_t t_read;
+	int more;
 
-	autotuned_transfer(0, 1, program_read_nothing, &first, &last, &rcvbuf);
-	cr_assert_eq(rcvbuf, 131072, "tcp_rmem[1] still: %d", rcvbuf);
-	cr_assert_leq(last, 131072, "%u", last);
+	teardown();
+	setup_tap(&imp);
+	kernel_default_rmem();
+	l = tcp_listener(1, PORT, 4);
+	c = tcp_socket(0);
+	cr_assert_eq(tcp_connect_to(c, 1, PORT), -EINPROGRESS);
+	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
+	s = tcp_accept(l);
+	cr_assert_not_null(s);
+	s->sk->sk_owner_holds = true;
+	got = transfer(c, s, a, r, len, 2 * NSEC_PER_SEC);
+	cr_assert_eq(memcmp(a, r, got), 0);
+	cr_assert_eq(s->sk->sk_owner_unread, got, "held: %u of %zu", s->sk->sk_owner_unread, got);
+	cr_assert_eq(s->sk->sk_rcvbuf, 131072, "tcp_rmem[1] still: %d", s->sk->sk_rcvbuf);
+	/*
+	 * Within a segment of the buffer: as the kernel's tcp_select_window,
+	 * a window that would shrink keeps its right edge rounded up to the
+	 * scale unit, which moves it on by up to 127 bytes an ACK.
+	 */
+	cr_assert(got <= 131072 + 1448 && got > 131072 - 4 * 1448, "taken: %zu", got);
+	cr_assert_lt(tcp_sk(c->sk)->snd_wnd, 1448, "the window shut: %u", tcp_sk(c->sk)->snd_wnd);
+
+	first = nsegs;
+	t_read = ts->now;
+	tcp_owner_unread(s->sk, 0);
+	for (i = first; i < nsegs && segs[i].side != 1; i++)
+		;
+	cr_assert_lt(i, nsegs, "a window update as the program reads");
+	cr_assert_eq(segs[i].t, t_read);
+	cr_assert_geq(seg_window(&segs[i], s), 131072 - 2 * 1448, "%u", seg_window(&segs[i], s));
+	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
+	more = recv_buf(s, r + got, len - got);
+	cr_assert_gt(more, 0, "the sender sends again: %d", more);
+	cr_assert_eq(memcmp(a + got, r + got, (size_t)more), 0);
+	free(a);
+	free(r);
 }
 
 /* tcp_moderate_rcvbuf = 0 turns autotuning off. */
@@ -1352,7 +1387,7 @@ Test(tcp, receive_buffer_autotuning_off_by_sysctl, .timeout = 60)
 	uint32_t first, last;
 	int rcvbuf;
 
-	autotuned_transfer(0, 0, NULL, &first, &last, &rcvbuf);
+	autotuned_transfer(0, 0, &first, &last, &rcvbuf);
 	cr_assert_eq(rcvbuf, 131072);
 	cr_assert_leq(last, 131072, "%u", last);
 }
