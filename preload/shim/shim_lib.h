@@ -576,6 +576,9 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
 int shim_cmsg_tsflags(const void *ctl, size_t len);
 /* The UDP_SEGMENT size in a control block shim_cmsg_build made, or -1. */
 int shim_cmsg_gso(const void *ctl, size_t len);
+/* The IP_PKTINFO of such a block into *pi, or false if it has none. */
+struct in_pktinfo;
+bool shim_cmsg_pktinfo(const void *ctl, size_t len, struct in_pktinfo *pi);
 /*
  * The IP options a control block shim_cmsg_build made gives this send (its
  * IP_RETOPTS, compiled: length and a source route's first hop); false and
