@@ -49,13 +49,7 @@ def later(what):
 def echoed(what, s):
     s.setblocking(True)
     s.sendall(what.encode())
-    got = b""
-    while len(got) < len(what):
-        b = s.recv(100)
-        if not b:
-            break
-        got += b
-    print(what, "echo", got)
+    print(what, "echo", s.makefile("rb").read(len(what)))
 
 s = socket.socket()
 print("blocking refused", name(s.connect_ex((addr, 8082))))

@@ -13,16 +13,7 @@ testbed_test_begin peek_lock_kill
 prog=$SOCKSHIM_BUILD_DIR/tests/peek_lock_kill
 [ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
 
-cat >"$TB_WORK/peer.py" <<'PY'
-import socket
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("0.0.0.0", 7104))
-while True:
-    d, a = u.recvfrom(65536)
-    u.sendto(d, a)
-PY
-testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" udp 7104 10 || tb_fail "the peer's echo does not listen"
+testbed_udp_echo 7104 || tb_fail "the peer's echo does not listen"
 
 testbed_kernel_then_shim "$prog" "$TB_PEER_ADDR"
 # Under the shim the children must have died holding the lock, or the test proves nothing.
