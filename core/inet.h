@@ -141,18 +141,19 @@ int inet_recv_queued(struct sock *sk, struct msghdr *msg, size_t len, int flags,
 /* Copies len bytes of msg's iovec to to; -EFAULT if a buffer is missing or short. */
 int inet_copy_from_msg(void *to, const struct msghdr *msg, size_t len);
 /*
- * Routes a raw or ping send from sk: *daddr 0 becomes this host, *saddr is
- * the source to use. -ENETUNREACH, or -EACCES for a broadcast without
- * SO_BROADCAST.
+ * Routes a raw or ping send from sk (ipc: the send's control messages):
+ * *daddr 0 becomes this host, *saddr is the source to use. -ENETUNREACH,
+ * or -EACCES for a broadcast without SO_BROADCAST.
  */
-int inet_dgram_route(struct sock *sk, uint32_t *daddr, uint32_t *saddr);
+int inet_dgram_route(struct sock *sk, const struct ipcm_cookie *ipc, uint32_t *daddr,
+		     uint32_t *saddr);
 /*
  * The same with the send's IP options (ipc_options; raw_sendmsg,
  * ping_v4_sendmsg): a source route needs a destination, its last hop, which
  * *daddr stays, and is routed to its first (-EINVAL without one).
  */
-int inet_dgram_route_opt(struct sock *sk, const struct ip_options_data *opt, uint32_t *daddr,
-			 uint32_t *saddr);
+int inet_dgram_route_opt(struct sock *sk, const struct ipcm_cookie *ipc,
+			 const struct ip_options_data *opt, uint32_t *daddr, uint32_t *saddr);
 /* The ping sockets' per-stack table (ping.c), set up by raw_net_init. */
 int ping_net_init(struct net *net);
 void ping_net_exit(struct net *net);

@@ -70,6 +70,16 @@ int ip_build_and_send_pkt_opt(struct net *net, struct sk_buff *skb, uint32_t sad
  * 0 or -ENETUNREACH. Limited broadcast and the subnet broadcast are on-link.
  */
 int ip_route_output(struct net *net, uint32_t daddr, uint32_t *saddr, uint32_t *nexthop);
+struct ipcm_cookie;
+/*
+ * ip_route_output for a datagram socket's send or connect (ipc: the send's
+ * control messages, or NULL), with the flow udp_sendmsg, raw_sendmsg,
+ * ping_v4_sendmsg and ip4_datagram_connect give __ip_route_output_key:
+ * without a gateway the limited broadcast and multicast are routed only
+ * out a device or from a source address that the socket or the send names.
+ */
+int ip_route_output_sk(const struct sock *sk, const struct ipcm_cookie *ipc, uint32_t daddr,
+		       uint32_t *saddr, uint32_t *nexthop);
 
 /* The device MTU (the stack has one device). */
 unsigned int ip_dst_mtu(const struct net *net);

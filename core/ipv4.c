@@ -90,6 +90,33 @@ int ip_route_output(struct net *net, uint32_t daddr, uint32_t *saddr, uint32_t *
 	return 0;
 }
 
+/*
+ * __ip_route_output_key sends the limited broadcast and multicast out the
+ * flow's device (oif: the send's IP_PKTINFO, else SO_BINDTODEVICE, else
+ * IP_MULTICAST_IF's index for multicast and IP_UNICAST_IF's for the rest)
+ * or the device holding its source address (the bound one, the send's
+ * IP_PKTINFO, IP_MULTICAST_IF's for multicast) without asking the table;
+ * with neither, fib_lookup finds no route for them when the namespace has
+ * only its subnet's (no gateway here): ENETUNREACH.
+ */
+int ip_route_output_sk(const struct sock *sk, const struct ipcm_cookie *ipc, uint32_t daddr,
+		       uint32_t *saddr, uint32_t *nexthop)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	struct net *net = sock_net(sk);
+	bool mcast = ipv4_is_multicast(daddr);
+	int oif = ipc && ipc->oif ? ipc->oif : sk->sk_bound_dev_if;
+	uint32_t src = ipc && ipc->addr ? ipc->addr : *saddr;
+
+	if (!oif)
+		oif = mcast ? inet->mc_index : inet->uc_index;
+	if (!src && mcast)
+		src = inet->mc_addr;
+	if ((mcast || daddr == INADDR_BROADCAST) && !oif && !src && !net->gateway)
+		return -ENETUNREACH;
+	return ip_route_output(net, daddr, saddr, nexthop);
+}
+
 uint8_t ip_select_ttl(const struct sock *sk)
 {
 	int ttl = inet_sk(sk)->uc_ttl;

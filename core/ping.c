@@ -200,7 +200,7 @@ static int ping_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	if (!err)
 		err = ipc_options(sk, &ipc, &opt);
 	if (!err)
-		err = inet_dgram_route_opt(sk, &opt, &daddr, &saddr);
+		err = inet_dgram_route_opt(sk, &ipc, &opt, &daddr, &saddr);
 	if (!err)
 		err = ipc_saddr(sock_net(sk), &ipc, &saddr);
 	if (err) {

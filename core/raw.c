@@ -290,7 +290,8 @@ int inet_copy_from_msg(void *to, const struct msghdr *msg, size_t len)
 	return len ? -EFAULT : 0;
 }
 
-int inet_dgram_route(struct sock *sk, uint32_t *daddr, uint32_t *saddr)
+int inet_dgram_route(struct sock *sk, const struct ipcm_cookie *ipc, uint32_t *daddr,
+		     uint32_t *saddr)
 {
 	struct net *net = sock_net(sk);
 	uint32_t nexthop;
@@ -300,7 +301,7 @@ int inet_dgram_route(struct sock *sk, uint32_t *daddr, uint32_t *saddr)
 	/* ip_route_output_key: 0.0.0.0 means this host. */
 	if (!*daddr)
 		*daddr = *saddr ? *saddr : htonl(INADDR_LOOPBACK);
-	err = ip_route_output(net, *daddr, saddr, &nexthop);
+	err = ip_route_output_sk(sk, ipc, *daddr, saddr, &nexthop);
 	if (err) {
 		if (err == -ENETUNREACH)
 			__IP_INC_STATS(net, OutNoRoutes);
@@ -311,8 +312,8 @@ int inet_dgram_route(struct sock *sk, uint32_t *daddr, uint32_t *saddr)
 	return 0;
 }
 
-int inet_dgram_route_opt(struct sock *sk, const struct ip_options_data *opt, uint32_t *daddr,
-			 uint32_t *saddr)
+int inet_dgram_route_opt(struct sock *sk, const struct ipcm_cookie *ipc,
+			 const struct ip_options_data *opt, uint32_t *daddr, uint32_t *saddr)
 {
 	uint32_t route;
 	int err;
@@ -320,7 +321,7 @@ int inet_dgram_route_opt(struct sock *sk, const struct ip_options_data *opt, uin
 	if (opt->opt.srr && !*daddr)
 		return -EINVAL;
 	route = ip_options_first_hop(opt, *daddr);
-	err = inet_dgram_route(sk, &route, saddr);
+	err = inet_dgram_route(sk, ipc, &route, saddr);
 	if (!opt->opt.srr)
 		*daddr = route;
 	return err;
@@ -401,7 +402,7 @@ static int raw_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	if (!err && inet->hdrincl && opt.opt.optlen)
 		err = -EINVAL;
 	if (!err)
-		err = inet_dgram_route_opt(sk, &opt, &daddr, &saddr);
+		err = inet_dgram_route_opt(sk, &ipc, &opt, &daddr, &saddr);
 	if (!err)
 		err = ipc_saddr(sock_net(sk), &ipc, &saddr);
 	if (err)

@@ -624,7 +624,7 @@ int ip4_datagram_connect(struct sock *sk, const struct sockaddr *uaddr, int addr
 	/* ip_route_output_key: 0.0.0.0 means this host. */
 	if (!daddr)
 		daddr = saddr ? saddr : htonl(INADDR_LOOPBACK);
-	err = ip_route_output(net, daddr, &saddr, &nexthop);
+	err = ip_route_output_sk(sk, NULL, daddr, &saddr, &nexthop);
 	if (err) {
 		if (err == -ENETUNREACH)
 			__IP_INC_STATS(net, OutNoRoutes);
@@ -979,7 +979,7 @@ static int udp_do_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 		dst.saddr = inet->mc_addr;
 	if (!dst.daddr)
 		route = dst.daddr = dst.saddr ? dst.saddr : htonl(INADDR_LOOPBACK);
-	err = ip_route_output(net, route, &dst.saddr, &nexthop);
+	err = ip_route_output_sk(sk, &ipc, route, &dst.saddr, &nexthop);
 	if (err) {
 		if (err == -ENETUNREACH)
 			__IP_INC_STATS(net, OutNoRoutes);

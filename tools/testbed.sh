@@ -210,6 +210,21 @@ PY
 	testbed_wait_listen "$TB_NS_PEER" tcp "$1" 10
 }
 
+# testbed_udp_echo PORT: a kernel UDP server on the peer at PORT that sends
+# each datagram back to its sender, until the test ends.
+testbed_udp_echo() {
+	cat >"$TB_WORK/udp-echo.py" <<'PY'
+import socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("0.0.0.0", int(sys.argv[1])))
+while True:
+	d, a = u.recvfrom(65536)
+	u.sendto(d, a)
+PY
+	testbed_peer "$TB_PY" "$TB_WORK/udp-echo.py" "$1" >"$TB_WORK/udp-echo-$1.log" 2>&1 &
+	testbed_wait_listen "$TB_NS_PEER" udp "$1" 10
+}
+
 # testbed_kernel_then_shim PROG ARGS...: PROG first on the kernel of the
 # shim namespace (given an address for the run), then under the shim, each
 # with ARGS; outputs in $TB_WORK/native and $TB_WORK/shim.

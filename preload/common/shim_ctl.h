@@ -104,9 +104,10 @@
  * SHIM_SO_REPAIR_PEEK), 10 no SHIM_SCM_STAMP, 11 no SHIM_SO_PAIR_WMEM (its
  * host filled the stack's send buffer whole, the pair on top), 12 no
  * SHIM_CONNECT_NEWPAIR, no SHIM_SO_UNCONNECTED and no SHIM_SO_SKSTATE,
- * 13 answered every CONNECT (no SHIM_CONNECT_NOREPLY).
+ * 13 answered every CONNECT (no SHIM_CONNECT_NOREPLY), 14 had no
+ * SHIM_SO_DGRAM_ROUTE.
  */
-#define SHIM_CTL_VERSION 14
+#define SHIM_CTL_VERSION 15
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -915,5 +916,20 @@ static inline int shim_pair_reserve(int sk_sndbuf)
  */
 #define SHIM_SO_SKSTATE	  0x5348000c
 #define SHIM_SKSTATE_SIZE 4096u
+
+/*
+ * Set on a datagram socket with a struct shim_dgram_route: the route
+ * lookup of a send to the limited broadcast or a multicast group
+ * (ip_route_output_sk: without a gateway it needs a device or source that
+ * the socket, as the host keeps it, or the send names), answered 0 or
+ * -ENETUNREACH, so that send() fails as the kernel's does instead of the
+ * host dropping the datagram later.
+ */
+#define SHIM_SO_DGRAM_ROUTE 0x5348000d
+struct shim_dgram_route {
+	uint32_t daddr;	   /* network order */
+	int32_t oif;	   /* the send's IP_PKTINFO ipi_ifindex, 0: none */
+	uint32_t spec_dst; /* its ipi_spec_dst, network order, 0: none */
+};
 
 #endif

@@ -158,6 +158,11 @@ static bool shim_cmsg_find(const void *ctl, size_t len, int level, int type, voi
 	return false;
 }
 
+bool shim_cmsg_pktinfo(const void *ctl, size_t len, struct in_pktinfo *pi)
+{
+	return shim_cmsg_find(ctl, len, SOL_IP, IP_PKTINFO, pi, sizeof(*pi));
+}
+
 int shim_cmsg_gso(const void *ctl, size_t len)
 {
 	uint16_t gso;

@@ -178,6 +178,38 @@ static bool shim_dgram_unroutable(uint32_t daddr)
 	return (daddr & shim_cfg.netmask) != (shim_cfg.addr & shim_cfg.netmask);
 }
 
+/*
+ * The same for the limited broadcast and multicast: without a gateway they
+ * are routed only out a device or from a source address that the socket
+ * (its bound address, SO_BINDTODEVICE, IP_MULTICAST_IF, IP_UNICAST_IF: the
+ * host keeps them) or the send's IP_PKTINFO names (ip_route_output_sk),
+ * so such a send asks the host first (a round trip), as udp_sendmsg looks
+ * its route up. 0 or -ENETUNREACH.
+ */
+static int shim_dgram_route_check(int fd, uint64_t e, uint32_t daddr, const struct msghdr *m)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_SETSOCKOPT, .id = shim_ent_id(e)},
+			       .sockopt = {.level = SOL_SOCKET,
+					   .optname = SHIM_SO_DGRAM_ROUTE,
+					   .optlen = sizeof(struct shim_dgram_route)}};
+	struct shim_dgram_route r = {.daddr = daddr};
+	struct in_pktinfo pi;
+	struct shim_rep rep;
+
+	if (!shim_cfg_ok || shim_cfg.gateway ||
+	    (daddr != INADDR_BROADCAST && !IN_MULTICAST(ntohl(daddr))))
+		return 0;
+	if (shim_cmsg_pktinfo(m->msg_control, m->msg_controllen, &pi)) {
+		r.oif = pi.ipi_ifindex;
+		r.spec_dst = pi.ipi_spec_dst.s_addr;
+	}
+	memcpy(req.sockopt.optval, &r, sizeof(r));
+	/* A host that cannot answer drops the datagram later, as before. */
+	if (shim_ctl_call(&req, &rep, NULL, fd))
+		return 0;
+	return rep.hdr.ret == -ENETUNREACH ? -ENETUNREACH : 0;
+}
+
 bool shim_route_unicast_off_host(uint32_t daddr)
 {
 	uint32_t a = ntohl(daddr);
@@ -329,9 +361,6 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 			return -EINVAL;
 		h.addr = *sin;
 		h.addr.sin_family = AF_INET;
-		/* udp_sendmsg, raw_sendmsg, ping: a broadcast needs SO_BROADCAST. */
-		if (!(fl & SHIM_F_BROADCAST) && shim_is_broadcast(sin->sin_addr.s_addr))
-			return -EACCES;
 	} else if (!(fl & SHIM_F_PEER)) {
 		return -EDESTADDRREQ;
 	}
@@ -344,6 +373,15 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	if (opt.opt.srr ? shim_dgram_unroutable(opt.opt.faddr)
 			: m->msg_name && shim_dgram_unroutable(h.addr.sin_addr.s_addr))
 		return -ENETUNREACH;
+	/* A connected socket's route was looked up at connect(), from its address then. */
+	if (m->msg_name && !opt.opt.srr) {
+		err = shim_dgram_route_check(fd, e, h.addr.sin_addr.s_addr, m);
+		if (err)
+			return err;
+	}
+	/* udp_sendmsg, raw_sendmsg, ping: a broadcast route needs SO_BROADCAST. */
+	if (m->msg_name && !(fl & SHIM_F_BROADCAST) && shim_is_broadcast(h.addr.sin_addr.s_addr))
+		return -EACCES;
 	/* 0xffff minus the IP header with this send's options, minus the UDP header for UDP. */
 	max = (fl & SHIM_F_UDP ? 65507 : 65515) - opt.opt.optlen;
 	if (total > max)

@@ -270,7 +270,11 @@ void shim_once(pthread_once_t *once, _Atomic int *done, void (*routine)(void));
  */
 struct shim_sk {
 	_Atomic uint32_t ready; /* 0: as made, 1: being set up, 2: set up */
-	_Atomic uint32_t lock;	/* the socket lock of its reads (shim_sk_lock), a futex */
+	/*
+	 * The socket lock of its reads (shim_sk_lock): robust and shared, so
+	 * that a holder killed inside it (a few system calls) hands it on.
+	 */
+	pthread_mutex_t lock;
 	/* SO_PEEK_OFF of a UDP socket as set (peek_set), moved by its reads as sk_peek_off */
 	bool peek_set;
 	int32_t peek_off;
@@ -303,8 +307,12 @@ bool shim_handlers_restart(void);
 struct shim_sk *shim_sk_get(int fd, uint64_t e);
 /* The socket's page, made if it has none (NULL if that fails). */
 struct shim_sk *shim_sk_make(int fd, uint64_t e);
-/* The socket lock of a page: held by one thread of all the holders' processes at a time. */
-void shim_sk_lock(struct shim_sk *sk);
+/*
+ * The socket lock of a page: held by one thread of all the holders'
+ * processes at a time. fd is the socket's: a holder that died inside
+ * may have left its pair's SO_PEEK_OFF moved, which the next one puts back.
+ */
+void shim_sk_lock(struct shim_sk *sk, int fd);
 void shim_sk_unlock(struct shim_sk *sk);
 void shim_sk_atfork_child(void);
 /* socket() made it (the page IPPROTO_RAW needs). */
@@ -568,6 +576,9 @@ size_t shim_cmsg_build(void *out, const struct ipcm_cookie *ipc);
 int shim_cmsg_tsflags(const void *ctl, size_t len);
 /* The UDP_SEGMENT size in a control block shim_cmsg_build made, or -1. */
 int shim_cmsg_gso(const void *ctl, size_t len);
+/* The IP_PKTINFO of such a block into *pi, or false if it has none. */
+struct in_pktinfo;
+bool shim_cmsg_pktinfo(const void *ctl, size_t len, struct in_pktinfo *pi);
 /*
  * The IP options a control block shim_cmsg_build made gives this send (its
  * IP_RETOPTS, compiled: length and a source route's first hop); false and

@@ -16,7 +16,8 @@
  * socket's lock, in its page (struct shim_sk) as the offset is, shared by
  * every process that holds the socket, so no other thread or process peeks
  * while the pair's offset is moved; a read that has to wait waits without
- * it.
+ * it. The lock is robust: a holder killed inside it leaves it to the next,
+ * which puts the pair's offset back first (shim_sk_lock).
  */
 #include "shim_lib.h"
 
@@ -210,7 +211,7 @@ static ssize_t shim_peek_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 	struct shim_peek_spot s;
 	ssize_t ret;
 
-	shim_sk_lock(sk);
+	shim_sk_lock(sk, fd);
 	if (sk->peek_off < 0) {
 		/* Turned off meanwhile: a plain peek (waited for, if at all, without the lock). */
 		ret = shim_dgram_recv_head(fd, e, m, flags | MSG_DONTWAIT);
@@ -276,7 +277,7 @@ static ssize_t shim_recv_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 {
 	ssize_t ret;
 
-	shim_sk_lock(sk);
+	shim_sk_lock(sk, fd);
 	ret = shim_dgram_recv_head(fd, e, m, flags | MSG_DONTWAIT);
 	if (ret >= 0 && !(flags & MSG_PEEK)) {
 		/* sk_peek_offset_bwd: the datagram read goes, and the offset with it. */

@@ -21,12 +21,11 @@
  */
 #include "shim_lib.h"
 
-#include <linux/futex.h>
+#include <errno.h>
 #include <sched.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ip.h" /* struct ip_options_data */
@@ -48,25 +47,25 @@ void shim_sk_atfork_child(void)
 	pthread_mutex_init(&shim_sktab_lock, NULL);
 }
 
-/* A futex shared between processes (the page is): 0 free, 1 held, 2 held and waited for. */
-void shim_sk_lock(struct shim_sk *sk)
+/*
+ * A robust mutex shared between processes (the page is): the kernel walks a
+ * dying thread's robust list and marks the lock it held (FUTEX_OWNER_DIED),
+ * so that the next taker hears EOWNERDEAD rather than waiting for ever.
+ */
+void shim_sk_lock(struct shim_sk *sk, int fd)
 {
-	uint32_t c = 0;
+	int off = -1;
 
-	if (atomic_compare_exchange_strong(&sk->lock, &c, 1))
+	if (pthread_mutex_lock(&sk->lock) != EOWNERDEAD)
 		return;
-	if (c != 2)
-		c = atomic_exchange(&sk->lock, 2);
-	while (c != 0) {
-		syscall(SYS_futex, &sk->lock, FUTEX_WAIT, 2, NULL, NULL, 0);
-		c = atomic_exchange(&sk->lock, 2);
-	}
+	/* The dead holder may have been in a walk (shim_peekoff.c): the pair's offset goes back. */
+	shim_real.setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+	pthread_mutex_consistent(&sk->lock);
 }
 
 void shim_sk_unlock(struct shim_sk *sk)
 {
-	if (atomic_exchange(&sk->lock, 0) == 2)
-		syscall(SYS_futex, &sk->lock, FUTEX_WAKE, 1, NULL, NULL, 0);
+	pthread_mutex_unlock(&sk->lock);
 }
 
 static struct shim_sk_slot *shim_sk_slot_of(uint64_t e)
@@ -82,6 +81,13 @@ static void shim_sk_setup(struct shim_sk *sk)
 	uint32_t r = 0;
 
 	if (atomic_compare_exchange_strong(&sk->ready, &r, 1)) {
+		pthread_mutexattr_t a;
+
+		pthread_mutexattr_init(&a);
+		pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+		pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+		pthread_mutex_init(&sk->lock, &a);
+		pthread_mutexattr_destroy(&a);
 		sk->peek_off = -1;
 		atomic_store_explicit(&sk->ready, 2, memory_order_release);
 		return;

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -1070,20 +1071,66 @@ static void shim_disconnected(int fd, uint64_t e)
 }
 
 /*
+ * The process's other fds of the socket (dup, dup2, F_DUPFD, a copy it got
+ * by SCM_RIGHTS) refer to the same socket: they take fd's new pair too,
+ * each keeping its own FD_CLOEXEC, and their epoll registrations follow.
+ * Only an fd that still holds the old end (old: its inode) is one: a number
+ * the table still names after a close it did not see is left alone.
+ * Copies in other processes cannot be reached and keep the old end.
+ */
+static void shim_pair_renew_dups(int fd, const struct stat *old)
+{
+	uint64_t e = shim_fd_get(fd);
+	/*
+	 * The connect about to start updates fd's entry alone: whether the
+	 * socket is still TCP_CLOSE is the host's to say to the others, asked
+	 * at their first call that depends on it, as for an fd that came by
+	 * exec (shim_stream_known).
+	 */
+	uint64_t de = shim_ent(shim_ent_id(e), SHIM_STREAM,
+			       (shim_ent_flags(e) & ~(SHIM_F_UNCONNECTED | SHIM_F_FILLED)) |
+				       SHIM_F_INHERITED);
+	unsigned int hi = shim_fd_hi_get();
+	struct stat st;
+	int fdflags;
+
+	for (unsigned int o = 0; o < hi; o++) {
+		uint64_t oe = shim_fd_get((int)o);
+
+		if ((int)o == fd || shim_ent_kind(oe) != SHIM_STREAM ||
+		    shim_ent_id(oe) != shim_ent_id(e))
+			continue;
+		if (fstat((int)o, &st) || st.st_ino != old->st_ino || st.st_dev != old->st_dev)
+			continue;
+		fdflags = shim_real.fcntl((int)o, F_GETFD);
+		if (fdflags < 0 ||
+		    shim_real.dup3(fd, (int)o, (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+			continue;
+		shim_fd_set((int)o, de);
+		shim_epoll_fd_renewed((int)o);
+	}
+}
+
+/*
  * SHIM_CONNECT_NEWPAIR: nfd, the host's new pair end, takes fd's number with
  * fd's flags and pair options, and the socket is as a fresh one
  * (tcp_disconnect left TCP_CLOSE with no error that tcp_connect would not
- * clear); other fds of the socket (a dup, another process's) keep the old
- * end.
+ * clear); the process's other fds of the socket follow (shim_pair_renew_dups).
  */
 static int shim_pair_renew(int fd, uint64_t e, int nfd)
 {
 	const unsigned int gone =
 		SHIM_F_FAILED | SHIM_F_RD_SHUT | SHIM_F_READINESS_ONLY | SHIM_F_CONNECTING;
 	int fdflags, flflags, ret;
+	struct stat old;
 
 	if (nfd < 0)
 		return -EPROTO;
+	if (fstat(fd, &old)) {
+		ret = -errno;
+		shim_real.close(nfd);
+		return ret;
+	}
 	fdflags = shim_real.fcntl(fd, F_GETFD);
 	flflags = shim_real.fcntl(fd, F_GETFL);
 	shim_pair_opts_inherit(fd, nfd);
@@ -1097,6 +1144,7 @@ static int shim_pair_renew(int fd, uint64_t e, int nfd)
 	shim_fd_set(fd, shim_ent(shim_ent_id(e), SHIM_STREAM,
 				 (shim_ent_flags(e) & ~gone) | SHIM_F_UNCONNECTED));
 	shim_epoll_fd_renewed(fd);
+	shim_pair_renew_dups(fd, &old);
 	return 0;
 }
 

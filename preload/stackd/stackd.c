@@ -283,6 +283,8 @@ int stackd_init(struct stackd *sd, struct net_device *dev)
 	timer_base_init(&sd->timers);
 	stackd_ctl_init(sd);
 	sd->next_id = 1;
+	if (!sd->zombie_ms)
+		sd->zombie_ms = STACKD_DEFAULT_ZOMBIE_MS;
 	sd->ctl_fd = -1;
 	sd->diag_fd = -1;
 	sd->link_ep.kind = STACKD_EP_LINK;

@@ -157,6 +157,12 @@ struct stackd {
 	pid_t pid;
 	uid_t euid; /* the host's own user (no budget); the host never changes it */
 	int linger_ms;
+	/*
+	 * SOCKSHIM_ZOMBIE_MS: how often the host asks the kernel whether the
+	 * application still holds a stream whose pair closed with its error.
+	 */
+	int zombie_ms;
+#define STACKD_DEFAULT_ZOMBIE_MS 60000
 
 	struct stackd_ep link_ep, ctl_ep;
 	int ctl_fd;

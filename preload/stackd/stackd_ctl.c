@@ -559,6 +559,23 @@ static int stackd_dgram_size(struct stackd_sock *ss, const struct shim_sockopt *
 	return err;
 }
 
+/* SHIM_SO_DGRAM_ROUTE: the route udp_sendmsg, raw_sendmsg or ping_v4_sendmsg looks up. */
+static int stackd_dgram_route(struct stackd_sock *ss, const struct shim_sockopt *o)
+{
+	struct sock *sk = ss->sock->sk;
+	struct shim_dgram_route d;
+	struct ipcm_cookie ipc;
+	uint32_t saddr = inet_sk(sk)->inet_saddr, nexthop;
+
+	if (o->optlen != sizeof(d) || ss->stream)
+		return -EINVAL;
+	memcpy(&d, o->optval, sizeof(d));
+	ipcm_init(&ipc);
+	ipc.oif = d.oif;
+	ipc.addr = d.spec_dst;
+	return ip_route_output_sk(sk, &ipc, d.daddr, &saddr, &nexthop);
+}
+
 static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep, bool set)
 {
@@ -573,6 +590,8 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		return stackd_stream_mark(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_SIZE && set)
 		return stackd_dgram_size(ss, o, rep);
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_ROUTE && set)
+		return stackd_dgram_route(ss, o);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_REPAIR_SEND && set)
 		return stackd_repair_send(ss, o);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_REPAIR_PEEK && !set)

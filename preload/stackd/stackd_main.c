@@ -12,7 +12,9 @@
  * Environment: the SOCKSHIM_* variables of preload/common/config.h, plus
  * SOCKSHIM_LINGER_MS (default 3000): how long the host stays after its last
  * socket (including those still in FIN_WAIT/TIME_WAIT inside the stack) and
- * its last control connection are gone; tests set it lower.
+ * its last control connection are gone; tests set it lower. SOCKSHIM_ZOMBIE_MS
+ * (default 60000): how often the host asks whether the application still
+ * holds a stream whose connection ended with an error; tests set it lower.
  *
  * It logs nothing on the happy path. Errors go to stderr (usually /dev/null,
  * see the interposer) and are counted (SHIM_OP_STAT); SOCKSHIM_TRACE >= 2
@@ -148,7 +150,11 @@ int main(void)
 	}
 	sd->linger_ms = (int)stackd_env_long("SOCKSHIM_LINGER_MS", STACKD_DEFAULT_LINGER_MS, 0,
 					     3600000, err, sizeof(err));
-	if (sd->linger_ms < 0 || stackd_limits_load(sd, err, sizeof(err)) < 0) {
+	if (sd->linger_ms >= 0)
+		sd->zombie_ms = (int)stackd_env_long("SOCKSHIM_ZOMBIE_MS", STACKD_DEFAULT_ZOMBIE_MS,
+						     1, 3600000, err, sizeof(err));
+	if (sd->linger_ms < 0 || sd->zombie_ms < 0 ||
+	    stackd_limits_load(sd, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

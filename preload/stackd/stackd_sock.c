@@ -57,7 +57,6 @@
 #include "tcp.h"
 
 #define STACKD_HASH_SIZE      1024
-#define STACKD_ZOMBIE_NS      (60 * NSEC_PER_SEC)
 #define STACKD_RETRY_NS	      (10 * NSEC_PER_MSEC)
 #define STACKD_LIMIT_RETRY_NS (100 * NSEC_PER_MSEC)
 #define STACKD_SCAN_NS	      NSEC_PER_SEC
@@ -141,11 +140,35 @@ static void stackd_sk_attach(struct stackd_sock *ss, struct sock *sk)
 
 /* ---- records -------------------------------------------------------------- */
 
+static void stackd_zombie_arm(struct stackd_sock *ss)
+{
+	struct stackd *sd = ss->sd;
+
+	mod_timer(&sd->timers, &ss->timer,
+		  stackd_time(sd) + (uint64_t)sd->zombie_ms * NSEC_PER_MSEC);
+}
+
+/*
+ * A zombie is the application's socket for as long as it holds it, as the
+ * kernel keeps a socket with its sk_err and TCP_CLOSE until its close (a
+ * connect() much later gets its new pair): its close tells the host
+ * (SHIM_OP_CLOSE), and a close the host does not hear of (a process killed)
+ * is found here, by asking the kernel every zombie_ms whether the
+ * application's end is still open. An accepted socket the application
+ * never named to the host (no request about it: no cookie) cannot be asked
+ * about and goes at the first expiry.
+ */
 static void stackd_zombie_expire(struct timer_list *t)
 {
 	struct stackd_sock *ss = from_timer(ss, t, timer);
+	struct stackd *sd = ss->sd;
 
-	stackd_trace(ss->sd, "id %u: zombie expired", ss->id);
+	if (ss->app.cookie && stackd_app_held(ss)) {
+		stackd_trace(sd, "id %u: zombie still held", ss->id);
+		stackd_zombie_arm(ss);
+		return;
+	}
+	stackd_trace(sd, "id %u: zombie expired", ss->id);
 	stackd_sock_free(ss);
 }
 
@@ -689,7 +712,7 @@ static void stackd_sock_zombie(struct stackd_sock *ss)
 	free(ss->pend);
 	ss->pend = NULL;
 	ss->pend_len = ss->pend_off = ss->pend_cap = 0;
-	mod_timer(&sd->timers, &ss->timer, stackd_time(sd) + STACKD_ZOMBIE_NS);
+	stackd_zombie_arm(ss);
 }
 
 /* Keeps bytes (or one datagram) for later; allocates only on this rare path. */

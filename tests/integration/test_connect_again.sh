@@ -244,6 +244,47 @@ print("blocking refused other", name(s.connect_ex((addr, 8085))))
 echoed("blocking refused", s)
 s.close()
 
+# The process's other fds of the socket (dup, dup2, F_DUPFD), made before
+# the reconnect, are the same socket on its next connection, each with its
+# own FD_CLOEXEC: after a refused blocking connect and after a disconnect.
+import fcntl
+def dups(s):
+    return (("dup", os.dup(s.fileno())), ("dup2", os.dup2(s.fileno(), 90)),
+            ("F_DUPFD", fcntl.fcntl(s.fileno(), fcntl.F_DUPFD, 91)))
+
+def through(what, fds):
+    for dname, d in fds:
+        os.write(d, dname.encode())
+        got = b""
+        while len(got) < len(dname):
+            b = os.read(d, 100)
+            if not b:
+                break
+            got += b
+        print(what, dname, "echo", got, "cloexec", bool(fcntl.fcntl(d, fcntl.F_GETFD) & fcntl.FD_CLOEXEC))
+        os.close(d)
+
+s = socket.socket()
+print("dups refused", name(s.connect_ex((addr, 8082))))
+fds = dups(s)
+print("dups refused other", name(s.connect_ex((addr, 8085))))
+through("dups refused", fds)
+s.close()
+
+s = started("dups unspec", 8081)
+wait_for(s, select.POLLOUT)
+fds = dups(s)
+disconnect("dups unspec", s)
+print("dups unspec other", name(s.connect_ex((addr, 8085))))
+wait_for(s, select.POLLOUT)
+ep = select.epoll()
+ep.register(fds[0][1], select.EPOLLOUT)
+print("dups unspec epoll on the dup", ep_bits(ep.poll(1)))
+ep.close()
+s.setblocking(True)
+through("dups unspec", fds)
+s.close()
+
 s = started("reset", 8084)
 wait_for(s, select.POLLHUP)
 print("reset again", name(s.connect_ex((addr, 8084))))

@@ -7,16 +7,7 @@ set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin linger_zero
 
-cat >"$TB_WORK/echo.py" <<'PY'
-import socket
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("0.0.0.0", 7200))
-while True:
-	data, addr = u.recvfrom(65536)
-	u.sendto(data, addr)
-PY
-testbed_peer "$TB_PY" "$TB_WORK/echo.py" >"$TB_WORK/echo.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" udp 7200 10 || tb_fail "the kernel-side UDP echo did not start"
+testbed_udp_echo 7200 || tb_fail "the kernel-side UDP echo did not start"
 
 tb_say "shim side, SOCKSHIM_LINGER_MS=0: a UDP round trip to $TB_PEER_ADDR:7200"
 got=$(SOCKSHIM_LINGER_MS=0 SOCKSHIM_TRACE=2 SOCKSHIM_TRACE_FILE="$TB_WORK/calls.trace" testbed_shim "$TB_PY" -c '

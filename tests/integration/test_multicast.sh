@@ -4,8 +4,10 @@
 #
 # 1. Differential: tests/progs/mcast_semantics runs natively in the peer
 #    namespace (the kernel, with a default route so that groups and the
-#    limited broadcast route through its veth as they do through the
-#    stack's device) and under the shim; every line must agree: joins,
+#    limited broadcast route through its veth) and under the shim (with a
+#    gateway, SOCKSHIM_GATEWAY, for every shim program of this test, so
+#    that they route through the stack's device alike; without either,
+#    test_bcast_noroute.sh); every line must agree: joins,
 #    leaves, source filters, IP_MSFILTER, MCAST_*, IP_MULTICAST_*,
 #    SO_BINDTODEVICE, local delivery with IP_MULTICAST_LOOP/ALL, SO_BROADCAST.
 # 2. On the wire, seen from the peer namespace by an AF_PACKET capture of
@@ -26,6 +28,7 @@ prog=$SOCKSHIM_BUILD_DIR/tests/mcast_semantics
 PY=$TB_PY
 
 ip -n "$TB_NS_PEER" route add default dev "$TB_IF_PEER" || tb_fail "cannot add the peer's default route"
+export SOCKSHIM_GATEWAY=$TB_PEER_ADDR
 
 # capture.py IFACE SRC: the IGMP and multicast UDP frames SRC sends, one line each.
 cat >"$TB_WORK/capture.py" <<'PY'

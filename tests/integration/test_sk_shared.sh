@@ -11,17 +11,7 @@ set -u
 testbed_test_begin sk_shared
 testbed_native_up || tb_fail "cannot build the native namespace"
 
-cat >"$TB_WORK/peer.py" <<'PY'
-import socket
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(("0.0.0.0", 7104))
-print("ready", flush=True)
-while True:
-    d, a = u.recvfrom(65536)
-    u.sendto(d, a)
-PY
-testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" udp 7104 10 || tb_fail "the peer's echo does not listen"
+testbed_udp_echo 7104 || tb_fail "the peer's echo does not listen"
 
 # The other process's part: argv = fd or socket of the fds, addr, how, what, [stamp].
 cat >"$TB_WORK/part.py" <<'PY'

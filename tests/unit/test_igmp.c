@@ -114,6 +114,20 @@ static struct socket *sock(int side, int type, int protocol)
 	return s;
 }
 
+/*
+ * A socket of side 1 that sends to groups: it names its interface
+ * (IP_MULTICAST_IF), as a sender must on a host without a gateway (only
+ * the subnet's route: ip_route_output_sk), as these stacks are.
+ */
+static struct socket *sender(int type, int protocol)
+{
+	struct socket *s = sock(1, type, protocol);
+	struct in_addr addr = {ts->net[1].addr};
+
+	cr_assert_eq(s->ops->setsockopt(s, SOL_IP, IP_MULTICAST_IF, &addr, sizeof(addr)), 0);
+	return s;
+}
+
 static int join(struct socket *s, int optname, const char *group, const char *source)
 {
 	struct ip_mreq_source m = {.imr_multiaddr.s_addr = inet_addr(group)};
@@ -170,7 +184,7 @@ Test(igmp, closing_a_member_leaves_its_groups)
 
 Test(igmp, datagrams_to_a_group_reach_members_only)
 {
-	struct socket *a = sock(0, SOCK_DGRAM, IPPROTO_UDP), *b = sock(1, SOCK_DGRAM, IPPROTO_UDP);
+	struct socket *a = sock(0, SOCK_DGRAM, IPPROTO_UDP), *b = sender(SOCK_DGRAM, IPPROTO_UDP);
 	struct sockaddr_in to = group_sin("239.1.2.3", 9000);
 	char buf[16];
 
@@ -188,7 +202,7 @@ Test(igmp, datagrams_to_a_group_reach_members_only)
 
 Test(igmp, source_specific_join_allows_its_source_only)
 {
-	struct socket *a = sock(0, SOCK_DGRAM, IPPROTO_UDP), *b = sock(1, SOCK_DGRAM, IPPROTO_UDP);
+	struct socket *a = sock(0, SOCK_DGRAM, IPPROTO_UDP), *b = sender(SOCK_DGRAM, IPPROTO_UDP);
 	struct sockaddr_in to = group_sin("232.1.1.1", 9000);
 	char buf[16];
 
@@ -214,7 +228,7 @@ Test(igmp, source_specific_join_allows_its_source_only)
 /* side 1 plays the querier: an IGMP query to 224.0.0.1 from a raw socket. */
 static void query(const uint8_t *q, size_t len)
 {
-	struct socket *r = sock(1, SOCK_RAW, IPPROTO_IGMP);
+	struct socket *r = sender(SOCK_RAW, IPPROTO_IGMP);
 	struct sockaddr_in to = group_sin("224.0.0.1", 0);
 
 	cr_assert_eq(twostack_sendto(r, q, len, &to), (int)len);
@@ -295,7 +309,7 @@ Test(igmp, group_specific_query_is_answered_for_that_group_only)
 	struct socket *a = sock(0, SOCK_DGRAM, IPPROTO_UDP);
 	uint8_t q[12] = {0x11, 10, 0, 0, 239, 1, 2, 4, 2, 125, 0, 0};
 	uint16_t sum = csum_fold(csum_partial(q, sizeof(q), 0));
-	struct socket *r = sock(1, SOCK_RAW, IPPROTO_IGMP);
+	struct socket *r = sender(SOCK_RAW, IPPROTO_IGMP);
 	struct sockaddr_in to = group_sin("239.1.2.4", 0);
 
 	cr_assert_eq(join(a, IP_ADD_MEMBERSHIP, "239.1.2.3", NULL), 0);
