@@ -1067,11 +1067,14 @@ static bool tcp_tso_should_defer(struct sock *sk, struct sk_buff *skb, unsigned 
 	/* tcp_wstamp_ns is at least the last send's time (in the future while pacing). */
 	if ((int64_t)(net->now - tp->tcp_wstamp_ns) > (int64_t)NSEC_PER_MSEC)
 		return false;
-	end = tcp_tso_skb(sk, skb, mss, &len);
 	send_win = tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq;
 	cong_win = (tp->cong.snd_cwnd - tcp_packets_in_flight(tp)) * tp->mss_cache;
 	limit = send_win < cong_win ? send_win : cong_win;
 	if (limit >= max_segs * tp->mss_cache)
+		return false;
+	/* A TSO skb of one segment (e.g. at MTU 65535) is Nagle's alone. */
+	end = tcp_tso_skb(sk, skb, mss, &len);
+	if (len <= mss)
 		return false;
 	/* Nothing more joins a run that the queue goes on after. */
 	if (!skb_queue_is_last(&sk->sk_write_queue, end) && limit >= len)

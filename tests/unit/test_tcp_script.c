@@ -1841,4 +1841,3 @@ Test(tcp_script, tso_win_divisor_0_holds_three_segments_or_less)
 {
 	window_of_three_one_segment_room(0, false);
 }
-
