@@ -1841,3 +1841,36 @@ Test(tcp_script, tso_win_divisor_0_holds_three_segments_or_less)
 {
 	window_of_three_one_segment_room(0, false);
 }
+
+/*
+ * The SACKs of a lost segment 0, as in prr_sends_in_proportion_during_recovery
+ * but with the default tcp_tso_win_divisor: before recovery the second
+ * SACK's one segment of room is held (the first's goes, 10 ms after the
+ * last send), so in recovery one segment fewer is in flight: the SACK at
+ * 21 ms finds it at ssthresh (PRR sends nothing), the next ones send one
+ * each (PRR-CRB), the held segment first.
+ */
+Test(tcp_script, tso_defer_before_recovery_leaves_prr_one_segment_less)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(5), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(6), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(7), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(8), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(9), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
+	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	RUN({21, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:7241")}},
+	    {22, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:8689")}},
+	    {22, '>', {".", SEG(11), 1, 1448, 0, "*"}},
+	    {22, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:10137")}},
+	    {22, '>', {".", SEG(12), 1, 1448, 0, "*"}});
+}
