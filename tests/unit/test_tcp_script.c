@@ -1790,6 +1790,22 @@ Test(tcp_script, tso_defer_holds_the_run_with_tcp_nodelay_too)
 }
 
 /*
+ * Once a TCP-MD5 key turned GSO off, the kernel's skbs are one MSS each
+ * (no GSO size, so the size goal is the MSS): nothing is held back.
+ */
+Test(tcp_script, tso_defer_holds_nothing_once_md5_turned_gso_off)
+{
+	struct tcp_sock *tp = tcp_sk(window_full_of_ten(0)->sk);
+
+	tp->md5_gso_off = 1; /* what adding a key does (sk_gso_disable) */
+	RUN({20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {20, '>', {".", SEG(11), 1, 1448, 0, "*"}});
+	cr_assert(!tp->cong.is_cwnd_limited);
+}
+
+/*
  * Peer ACKs coming 5 ms after the sends pull srtt below 10 ms: the next
  * ACK, the oldest segment's, is due more than min(srtt / 2, 1 ms) from
  * now, so the one segment of room goes rather than wait for it.
