@@ -1390,6 +1390,22 @@ static void ten_segments_at_10ms(void)
 }
 
 /*
+ * Eighteen segments written, the window's ten sent at 10 ms; segment 0 is
+ * lost, and the first SACK (of segment 1), 10 ms after, lets segment 10 go.
+ */
+static struct tcp_sock *first_sack_of_lost_segment_zero(void)
+{
+	struct socket *c = established();
+
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
+	ten_segments_at_10ms();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
+	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}});
+	return tcp_sk(c->sk);
+}
+
+/*
  * PRR (RFC 6937): segment 0 of a flight of ten is lost. Before recovery,
  * each SACK lets a new segment go (SACKed ones left the network). In
  * recovery the window comes down in proportion to what is delivered:
@@ -1402,19 +1418,11 @@ static void ten_segments_at_10ms(void)
  */
 Test(tcp_script, prr_sends_in_proportion_during_recovery)
 {
-	struct socket *c;
 	struct tcp_sock *tp;
 
 	stack_sysctl()->tcp_tso_win_divisor = 100;
-	c = established();
-	tp = tcp_sk(c->sk);
-
-	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
-	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
-	ten_segments_at_10ms();
-	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
-	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
+	tp = first_sack_of_lost_segment_zero();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
 	    {20, '>', {".", SEG(11), 1, 1448, 0, "*"}},
 	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
@@ -1870,15 +1878,9 @@ Test(tcp_script, tso_win_divisor_0_holds_three_segments_or_less)
  */
 Test(tcp_script, tso_defer_before_recovery_leaves_prr_one_segment_less)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct tcp_sock *tp = first_sack_of_lost_segment_zero();
 
-	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
-	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
-	ten_segments_at_10ms();
-	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
-	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
 	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
