@@ -1105,8 +1105,7 @@ static bool tcp_tso_should_defer(struct sock *sk, struct sk_buff *skb, unsigned 
 	} else if (send_win <= len) {
 		return true;
 	}
-	/* Neither window cuts it short: the queue's end waits for more data, unless it is the FIN.
-	 */
+	/* Neither window cuts it short: the queue's end waits for more, unless it is the FIN. */
 	return !(TCP_SKB_CB(end)->tcp_flags & TCPHDR_FIN);
 }
 
