@@ -50,7 +50,7 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[27];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[28];	     /* what /proc said last, for refresh_tcp */
 	unsigned int tcp_live_batch; /* the whens read in this batch (TCP_SYSCTL_BATCHED) */
 	/*
 	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):
@@ -124,6 +124,12 @@ struct netns_sysctl {
 	 * (tcp_out_of_resources); the stack counts its own orphans.
 	 */
 	int tcp_max_orphans;
+	/*
+	 * net.ipv4.tcp_tso_win_divisor: a frame the windows cut short waits
+	 * for more room unless it is this fraction of a window (0: more than
+	 * three segments) (tcp_tso_should_defer).
+	 */
+	int tcp_tso_win_divisor;
 };
 
 /* Where the kernel reads a TCP sysctl: refresh_tcp's when (a mask). */

@@ -206,7 +206,13 @@ struct tcp_cong {
 	uint32_t prior_cwnd;
 	uint32_t snd_cwnd_clamp;
 	uint32_t prior_in_flight; /* in flight before the ACK being processed (cwnd-limited test) */
-	uint8_t ca_state;	  /* TCP_CA_* */
+	/*
+	 * The last tcp_write_xmit held a frame back for want of congestion
+	 * window (tcp_tso_should_defer's is_cwnd_limited): the window is
+	 * the limit though less than it is in flight.
+	 */
+	bool is_cwnd_limited;
+	uint8_t ca_state; /* TCP_CA_* */
 	/* Proportional rate reduction (RFC 6937) while in recovery. */
 	uint32_t prr_delivered; /* segments delivered since recovery began */
 	uint32_t prr_out;	/* segments sent since recovery began */
@@ -821,7 +827,7 @@ int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, ui
 			      const struct tcp_options_received *opt);
 /* Sends what the windows and Nagle allow; nonagle as TCP_NAGLE_*. */
 void tcp_push_pending_frames(struct sock *sk, int nonagle);
-bool tcp_write_xmit(struct sock *sk, int nonagle);
+bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one);
 /* Pacing: the rate for CCs without cong_control (tcp_update_pacing_rate). */
 void tcp_update_pacing_rate(struct sock *sk);
 /* Internal pacing: true when the next segment must wait (its timer is armed). */

@@ -119,13 +119,16 @@ uint32_t tcp_ca_ssthresh(struct sock *sk)
 }
 
 /*
- * Was the window the limit before this ACK (tcp_is_cwnd_limited)? In slow
- * start, using half of it is enough to grow, as the kernel's 2 * max in flight.
+ * Was the window the limit before this ACK (tcp_is_cwnd_limited)? It was
+ * if TSO deferral last held a frame back for it; in slow start, using half
+ * of it is enough to grow, as the kernel's 2 * max in flight.
  */
 bool tcp_is_cwnd_limited(const struct sock *sk)
 {
 	const struct tcp_cong *c = &tcp_sk(sk)->cong;
 
+	if (c->is_cwnd_limited)
+		return true;
 	if (tcp_in_slow_start(tcp_sk(sk)))
 		return c->snd_cwnd < 2 * c->prior_in_flight;
 	return c->prior_in_flight >= c->snd_cwnd;

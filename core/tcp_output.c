@@ -56,8 +56,12 @@
  * 0.5 to 0.7 of its pacing rate on a loaded machine, and BBR's estimate,
  * fed by what it sent, shrank round after round).
  *
- * What this is not (yet): TSO deferral (tcp_tso_should_defer: whatever the
- * windows allow goes now).
+ * TSO deferral (tcp_tso_should_defer): a frame the congestion window or
+ * the peer's window would cut short may wait for the next ACK to make room
+ * for a larger one, under the kernel's rules (tcp_tso_win_divisor, an ACK
+ * due within min(srtt/2, 1 ms), the last send under 1 ms ago). The
+ * kernel's TSO skb at the send head is the run of queued segments one
+ * frame could carry (tcp_tso_skb).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -973,6 +977,13 @@ static unsigned int tcp_tso_max_segs(struct sock *sk, unsigned int mss)
 	return max < tcp_tso_autosize(sk, mss) ? max : tcp_tso_autosize(sk, mss);
 }
 
+/* A frame carries the segment after skb too: skb is full, not the last, no FIN, no stamp. */
+static bool tcp_run_continues(const struct sock *sk, const struct sk_buff *skb, unsigned int mss)
+{
+	return skb->len == mss && !(TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN) &&
+	       !(skb->tx_flags & SKBTX_ANY_TSTAMP) && !skb_queue_is_last(&sk->sk_write_queue, skb);
+}
+
 /*
  * How many queued segments from skb (sendable on its own) leave as one frame
  * (tcp_tso_autosize and tcp_mss_split_point, simply): while the device takes
@@ -994,9 +1005,7 @@ static unsigned int tcp_tso_segs(struct sock *sk, struct sk_buff *skb, unsigned 
 	if (max > quota)
 		max = quota;
 	/* A frame ends at a stamped segment: each send's stamp is its own frame's. */
-	while (n < max && skb->len == mss && !(TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN) &&
-	       !(skb->tx_flags & SKBTX_ANY_TSTAMP) &&
-	       !skb_queue_is_last(&sk->sk_write_queue, skb)) {
+	while (n < max && tcp_run_continues(sk, skb, mss)) {
 		struct sk_buff *next = skb->next;
 
 		skb_prefetch(next->next);
@@ -1009,6 +1018,99 @@ static unsigned int tcp_tso_segs(struct sock *sk, struct sk_buff *skb, unsigned 
 		n++;
 	}
 	return n;
+}
+
+/*
+ * The kernel's TSO skb at send_head, as tcp_sendmsg fills it up to
+ * tcp_xmit_size_goal: the run of queued segments from skb that one frame
+ * could carry with the windows aside, at most the largest GSO frame within
+ * half the peer's largest window; one segment once TCP-MD5 turned GSO off
+ * (sk_gso_disable leaves no GSO size, so the size goal is the MSS).
+ * Returns its last segment, its bytes in *len.
+ */
+static struct sk_buff *tcp_tso_skb(struct sock *sk, struct sk_buff *skb, unsigned int mss,
+				   uint32_t *len)
+{
+	unsigned int goal =
+		(unsigned int)tcp_gso_max_size(sock_net(sk)->dev) - IPV4_HLEN - TCP_MAX_HDR;
+
+	goal = tcp_sk(sk)->md5_gso_off ? mss : tcp_bound_to_half_wnd(tcp_sk(sk), goal);
+	for (*len = skb->len; *len + mss <= goal && tcp_run_continues(sk, skb, mss);
+	     *len += skb->len)
+		skb = skb->next;
+	return skb;
+}
+
+/* tcp_max_tso_deferred_mss: with tcp_tso_win_divisor 0, room for more segments goes. */
+#define TCP_MAX_TSO_DEFERRED_MSS 3u
+
+/*
+ * Holds back the run at skb, of more than one segment, that the windows
+ * would cut short, when the next ACK is near and may make room for a
+ * larger frame (tcp_tso_should_defer: "a kind of TSO Nagle test", John
+ * Heffner's). It goes now in recovery, after 1 ms without a send (no
+ * burst later), when a full frame (max_segs) fits, when the whole run
+ * fits and more follows it, when the room is a tcp_tso_win_divisor-th of
+ * the smaller window (with 0: more than three segments), when nothing is
+ * in flight or the next ACK is due later than min(srtt/2, 1 ms) from now;
+ * and when the windows are not what cuts it short, unless more data may
+ * join it (it ends the queue without the FIN). *is_cwnd_limited: held
+ * back for the congestion window.
+ */
+static bool tcp_tso_should_defer(struct sock *sk, struct sk_buff *skb, unsigned int mss,
+				 unsigned int max_segs, bool *is_cwnd_limited)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	uint32_t send_win, cong_win, limit, len;
+	uint64_t threshold, expected_ack;
+	int win_divisor = net->sysctl.tcp_tso_win_divisor;
+	struct sk_buff *end;
+
+	if (tp->cong.ca_state >= TCP_CA_Recovery)
+		return false;
+	/* tcp_wstamp_ns is at least the last send's time (in the future while pacing). */
+	if ((int64_t)(net->now - tp->tcp_wstamp_ns) > (int64_t)NSEC_PER_MSEC)
+		return false;
+	send_win = tcp_wnd_end(tp) - TCP_SKB_CB(skb)->seq;
+	cong_win = (tp->cong.snd_cwnd - tcp_packets_in_flight(tp)) * tp->mss_cache;
+	limit = send_win < cong_win ? send_win : cong_win;
+	if (limit >= max_segs * tp->mss_cache)
+		return false;
+	/* A TSO skb of one segment (e.g. at MTU 65535) is Nagle's alone. */
+	end = tcp_tso_skb(sk, skb, mss, &len);
+	if (len <= mss)
+		return false;
+	/* Nothing more joins a run that the queue goes on after. */
+	if (!skb_queue_is_last(&sk->sk_write_queue, end) && limit >= len)
+		return false;
+	if (win_divisor) {
+		uint64_t chunk = (uint64_t)tp->cong.snd_cwnd * tp->mss_cache;
+
+		if (tp->snd_wnd < chunk)
+			chunk = tp->snd_wnd;
+		if (limit >= chunk / (unsigned int)win_divisor)
+			return false;
+	} else if (limit > TCP_MAX_TSO_DEFERRED_MSS * tp->mss_cache) {
+		return false;
+	}
+	/* The ACK of the oldest segment in flight, due one srtt after it left. */
+	if (!tp->packets_out)
+		return false;
+	expected_ack = TCP_SKB_CB(skb_peek(&sk->sk_write_queue))->when + tp->srtt;
+	threshold = tp->srtt / 2 < NSEC_PER_MSEC ? tp->srtt / 2 : NSEC_PER_MSEC;
+	if ((int64_t)(expected_ack - net->now - threshold) > 0)
+		return false;
+	if (cong_win < send_win) {
+		if (cong_win <= len) {
+			*is_cwnd_limited = true;
+			return true;
+		}
+	} else if (send_win <= len) {
+		return true;
+	}
+	/* Neither window cuts it short: the queue's end waits for more, unless it is the FIN. */
+	return !(TCP_SKB_CB(end)->tcp_flags & TCPHDR_FIN);
 }
 
 /* Arms the zero-window probe when data waits, nothing is in flight and nothing else runs. */
@@ -1034,20 +1136,23 @@ void tcp_event_new_data_sent(struct sock *sk, struct sk_buff *skb)
 
 /*
  * Sends new segments from send_head while the congestion window, the
- * peer's window and Nagle allow (tcp_write_xmit). Returns true when
+ * peer's window, Nagle and TSO deferral allow (tcp_write_xmit); push_one:
+ * one frame, never deferred (the loss probe's). Returns true when
  * something is still waiting and nothing is in flight (the caller arms the
  * probe timer).
  */
-bool tcp_write_xmit(struct sock *sk, int nonagle)
+bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	unsigned int mss = tcp_current_mss(sk);
+	unsigned int max_segs = tcp_tso_max_segs(sk, mss);
 	struct sk_buff *skb;
 	int probe = tcp_mtu_probe(sk); /* PLPMTUD: first, a larger segment if one is due */
 	bool sent = probe > 0;
 
 	if (!probe)
 		return false;
+	tp->cong.is_cwnd_limited = false;
 	while ((skb = tp->send_head)) {
 		uint32_t in_flight = tcp_packets_in_flight(tp);
 		unsigned int n, len = 0;
@@ -1068,10 +1173,18 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 			break;
 		if (after(TCP_SKB_CB(skb)->end_seq, tcp_wnd_end(tp)))
 			break;
-		/* The last segment of the queue may wait for more (Nagle, cork). */
-		if (skb_queue_is_last(&sk->sk_write_queue, skb) &&
-		    !tcp_nagle_test(tp, skb, mss, nonagle))
+		/*
+		 * The last segment of the queue may wait for more (Nagle, cork);
+		 * a longer run for room for a larger frame (TSO deferral).
+		 */
+		if (skb_queue_is_last(&sk->sk_write_queue, skb)) {
+			if (!tcp_nagle_test(tp, skb, mss, nonagle))
+				break;
+		} else if (!push_one && tcp_run_continues(sk, skb, mss) &&
+			   tcp_tso_should_defer(sk, skb, mss, max_segs,
+						&tp->cong.is_cwnd_limited)) {
 			break;
+		}
 		n = tcp_tso_segs(sk, skb, mss, tp->cong.snd_cwnd - in_flight, nonagle);
 		if (!tp->packets_out)
 			tcp_ca_event(sk, CA_EVENT_TX_START);
@@ -1089,6 +1202,8 @@ bool tcp_write_xmit(struct sock *sk, int nonagle)
 				tp->cong.prr_out++;
 		}
 		sent = true;
+		if (push_one)
+			break;
 	}
 	if (sent) {
 		/* One loss probe per tail loss episode (tcp_write_xmit). */
@@ -1107,7 +1222,7 @@ void tcp_push_pending_frames(struct sock *sk, int nonagle)
 	if (sk->sk_state == TCP_SYN_SENT ||
 	    (sk->sk_state == TCP_SYN_RECV && !tcp_passive_fastopen(sk)))
 		return;
-	if (tcp_write_xmit(sk, nonagle))
+	if (tcp_write_xmit(sk, nonagle, false))
 		tcp_check_probe_timer(sk);
 }
 
@@ -1621,7 +1736,7 @@ void tcp_send_loss_probe(struct sock *sk)
 		goto rearm_timer;
 	tp->tlp_retrans = 0;
 	if (tp->send_head) {
-		tcp_write_xmit(sk, TCP_NAGLE_OFF);
+		tcp_write_xmit(sk, TCP_NAGLE_OFF, true);
 		if (tp->packets_out > prior_packets)
 			goto probe_sent;
 	}

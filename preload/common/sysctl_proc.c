@@ -89,7 +89,7 @@ static void read_triple(const char *name, int dst[3])
  * the retry limits, F-RTO and the black-hole search, a Fast Open send
  * tcp_fastopen, close() tcp_fin_timeout and tcp_max_orphans. Those the
  * kernel reads on a hot path
- * (tcp_notsent_lowat, tcp_dsack, tcp_min_snd_mss) are read at connect()
+ * (tcp_notsent_lowat, tcp_dsack, tcp_min_snd_mss, tcp_tso_win_divisor) are read at connect()
  * and listen(). The SYNs of one read from the link, and the timeouts of
  * one run of timers, share one read (TCP_SYSCTL_BATCHED): a write lands
  * from the next batch on, which any segment sent after it is in, and a
@@ -118,6 +118,8 @@ static const struct {
 	{"net/ipv4/tcp_ecn", offsetof(struct netns_sysctl, tcp_ecn), TCP_SYSCTL_SYN},
 	{"net/ipv4/tcp_frto", offsetof(struct netns_sysctl, tcp_frto), TCP_SYSCTL_RTO},
 	{"net/ipv4/tcp_notsent_lowat", offsetof(struct netns_sysctl, tcp_notsent_lowat),
+	 TCP_SYSCTL_SYN},
+	{"net/ipv4/tcp_tso_win_divisor", offsetof(struct netns_sysctl, tcp_tso_win_divisor),
 	 TCP_SYSCTL_SYN},
 	{"net/ipv4/tcp_mtu_probing", offsetof(struct netns_sysctl, tcp_mtu_probing),
 	 TCP_SYSCTL_SYN | TCP_SYSCTL_RTO},
@@ -164,7 +166,7 @@ static const struct {
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
 	 TCP_SYSCTL_LISTEN | TCP_SYSCTL_FASTOPEN},
 };
-#define TCP_LIVE_INTS 27
+#define TCP_LIVE_INTS 28
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -445,6 +447,7 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_rto_min_us", &s->tcp_rto_min_us);
 	read_int("net/ipv4/tcp_rto_max_ms", &s->tcp_rto_max_ms);
 	read_int("net/ipv4/tcp_max_orphans", &s->tcp_max_orphans);
+	read_int("net/ipv4/tcp_tso_win_divisor", &s->tcp_tso_win_divisor);
 	for (size_t i = 0; i < TCP_LIVE_INTS; i++)
 		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);
 

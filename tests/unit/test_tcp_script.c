@@ -1379,29 +1379,50 @@ Test(tcp_script, tail_loss_probe_resends_the_last_segment)
 	cr_assert_eq(ext()->TCPTimeouts, 0);
 }
 
+/* The window's ten segments, written at 10 ms, go at once (the write's last with PSH). */
+static void ten_segments_at_10ms(void)
+{
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(5), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(6), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(7), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(8), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(9), 1, 1448, 0, "*"}});
+}
+
+/*
+ * Eighteen segments written, the window's ten sent at 10 ms; segment 0 is
+ * lost, and the first SACK (of segment 1), 10 ms after, lets segment 10 go.
+ */
+static struct tcp_sock *first_sack_of_lost_segment_zero(void)
+{
+	struct socket *c = established();
+
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
+	ten_segments_at_10ms();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
+	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}});
+	return tcp_sk(c->sk);
+}
+
 /*
  * PRR (RFC 6937): segment 0 of a flight of ten is lost. Before recovery,
  * each SACK lets a new segment go (SACKed ones left the network). In
  * recovery the window comes down in proportion to what is delivered:
  * ceil(ssthresh * delivered / prior_cwnd) - sent, CUBIC's ssthresh 7 of the
  * window 10 (the retransmission first), so seven segments go for every ten
- * delivered, not a stall and then a burst.
+ * delivered, not a stall and then a burst. TSO deferral would hold the
+ * one-segment room of the SACKs before recovery back: it is kept out with
+ * tcp_tso_win_divisor 100, as the kernel's own packetdrill scripts do in
+ * their recovery tests (its own tests are the tso_defer ones).
  */
 Test(tcp_script, prr_sends_in_proportion_during_recovery)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct tcp_sock *tp;
 
-	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
-	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
-	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(5), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(6), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(7), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(8), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(9), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
-	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
+	stack_sysctl()->tcp_tso_win_divisor = 100;
+	tp = first_sack_of_lost_segment_zero();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
 	    {20, '>', {".", SEG(11), 1, 1448, 0, "*"}},
 	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
@@ -1723,4 +1744,149 @@ Test(tcp_script, full_segments_unread_ack_at_the_read_or_the_delack_timer)
 	    {100, '<', {".", 7241, 1, 1448, 0, "nop,nop,TS val 5030 ecr 1090"}},
 	    {100, '>', {".", 1, 8689, 0, 0, "nop,nop,TS val now ecr 5030"}});
 	cr_assert(tcpscript_quiet_until(sc, 200), "%s", sc->err);
+}
+
+/* ---- TSO deferral (tcp_tso_should_defer) ---- */
+
+/*
+ * Ten segments in flight at a window held at 10 (snd_cwnd_clamp), ten more
+ * queued; the pacing rate (2 x 10 segments per 10 ms) makes frames of two
+ * segments (max_segs). Each ACK of one segment makes one segment of room.
+ */
+static struct socket *window_full_of_ten(int nodelay)
+{
+	struct socket *c = established();
+
+	tcp_sk(c->sk)->cong.snd_cwnd_clamp = 10;
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_NODELAY, &nodelay, sizeof(nodelay)), 0);
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	ten_segments_at_10ms();
+	return c;
+}
+
+/*
+ * The first ACK's one segment of room goes at once: nothing was sent for
+ * 10 ms (a deferral then would only make a burst later). The second's,
+ * right after a send, is held: less than a two-segment frame, under a
+ * third of the window, and the next ACK is due now (the oldest segment
+ * left 10 ms ago, srtt 10 ms). The third ACK's room takes a whole frame.
+ * The kernel's rule takes no account of TCP_NODELAY.
+ */
+static void cwnd_limited_run_waits_for_room(int nodelay)
+{
+	struct tcp_sock *tp = tcp_sk(window_full_of_ten(nodelay)->sk);
+
+	RUN({20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert_eq(tcp_packets_in_flight(tp), 9);
+	cr_assert(tp->cong.is_cwnd_limited, "held back for the window: the window is the limit");
+	RUN({20, '<', {".", 1, SEG(3), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {20, '>', {".", SEG(11), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(12), 1, 1448, 0, "*"}});
+	cr_assert_eq(tcp_packets_in_flight(tp), 10);
+}
+
+Test(tcp_script, tso_defer_holds_a_cwnd_limited_run_until_an_ack_makes_room)
+{
+	cwnd_limited_run_waits_for_room(0);
+}
+
+Test(tcp_script, tso_defer_holds_the_run_with_tcp_nodelay_too)
+{
+	cwnd_limited_run_waits_for_room(1);
+}
+
+/*
+ * Once a TCP-MD5 key turned GSO off, the kernel's skbs are one MSS each
+ * (no GSO size, so the size goal is the MSS): nothing is held back.
+ */
+Test(tcp_script, tso_defer_holds_nothing_once_md5_turned_gso_off)
+{
+	struct tcp_sock *tp = tcp_sk(window_full_of_ten(0)->sk);
+
+	tp->md5_gso_off = 1; /* what adding a key does (sk_gso_disable) */
+	RUN({20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {20, '>', {".", SEG(11), 1, 1448, 0, "*"}});
+	cr_assert(!tp->cong.is_cwnd_limited);
+}
+
+/*
+ * Peer ACKs coming 5 ms after the sends pull srtt below 10 ms: the next
+ * ACK, the oldest segment's, is due more than min(srtt / 2, 1 ms) from
+ * now, so the one segment of room goes rather than wait for it.
+ */
+Test(tcp_script, tso_defer_sends_when_the_next_ack_is_not_due_soon)
+{
+	struct tcp_sock *tp = tcp_sk(window_full_of_ten(0)->sk);
+
+	RUN({15, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {15, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+	    {15, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {15, '>', {".", SEG(11), 1, 1448, 0, "*"}});
+	cr_assert(!tp->cong.is_cwnd_limited);
+}
+
+/*
+ * A window held at 3: one segment of room is a third of it. With
+ * tcp_tso_win_divisor 3 (the default) that is enough to go; with 0 the
+ * rule is more than three segments of room, and it waits for the ACK due.
+ */
+static void window_of_three_one_segment_room(int divisor, bool sent)
+{
+	struct tcpscript_step steps[] = {
+		{10, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+		{10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+		{10, '>', {".", SEG(2), 1, 1448, 0, "*"}},
+		{20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+		{20, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+		{20, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+		{20, '>', {".", SEG(4), 1, 1448, 0, "*"}}, /* the room's segment, if it goes */
+		{0},
+	};
+	struct socket *c;
+
+	stack_sysctl()->tcp_tso_win_divisor = divisor;
+	c = established();
+	tcp_sk(c->sk)->cong.snd_cwnd = tcp_sk(c->sk)->cong.snd_cwnd_clamp = 3;
+	cr_assert_eq(send_bytes(c, 8 * 1448), 8 * 1448);
+	if (!sent)
+		steps[6] = (struct tcpscript_step){0};
+	cr_assert(tcpscript_run(sc, steps), "%s", sc->err);
+	cr_assert_eq(tcp_packets_in_flight(tcp_sk(c->sk)), sent ? 3 : 2);
+}
+
+Test(tcp_script, tso_win_divisor_3_sends_a_third_of_the_window)
+{
+	window_of_three_one_segment_room(3, true);
+}
+
+Test(tcp_script, tso_win_divisor_0_holds_three_segments_or_less)
+{
+	window_of_three_one_segment_room(0, false);
+}
+
+/*
+ * The SACKs of a lost segment 0, as in prr_sends_in_proportion_during_recovery
+ * but with the default tcp_tso_win_divisor: before recovery the second
+ * SACK's one segment of room is held (the first's goes, 10 ms after the
+ * last send), so in recovery one segment fewer is in flight: the SACK at
+ * 21 ms finds it at ssthresh (PRR sends nothing), the next ones send one
+ * each (PRR-CRB), the held segment first.
+ */
+Test(tcp_script, tso_defer_before_recovery_leaves_prr_one_segment_less)
+{
+	struct tcp_sock *tp = first_sack_of_lost_segment_zero();
+
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	RUN({21, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:7241")}},
+	    {22, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:8689")}},
+	    {22, '>', {".", SEG(11), 1, 1448, 0, "*"}},
+	    {22, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:10137")}},
+	    {22, '>', {".", SEG(12), 1, 1448, 0, "*"}});
 }
