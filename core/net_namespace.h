@@ -45,12 +45,13 @@ struct netns_sysctl {
 	int tcp_max_syn_backlog;
 	int tcp_timestamps, tcp_window_scaling, tcp_sack, tcp_dsack;
 	int tcp_challenge_ack_limit; /* per second and namespace; INT_MAX = no limit */
+	int tcp_invalid_ratelimit;   /* ms between ACKs answering out-of-window segments */
 	int tcp_syncookies;	     /* 0 never, 1 when the SYN queue is full, 2 always */
 	int tcp_comp_sack_nr;	     /* ACKs SACK compression may hold back, 0 = off */
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[27];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[28];	     /* what /proc said last, for refresh_tcp */
 	unsigned int tcp_live_batch; /* the whens read in this batch (TCP_SYSCTL_BATCHED) */
 	/*
 	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):

@@ -154,6 +154,13 @@ static const struct {
 	/* tcp_conn_request: at each SYN to a listener. */
 	{"net/ipv4/tcp_max_syn_backlog", offsetof(struct netns_sysctl, tcp_max_syn_backlog),
 	 TCP_SYSCTL_LISTEN},
+	/*
+	 * __tcp_oow_rate_limited reads it at each out-of-window answer; read
+	 * with the SYN's settings here, which is where a test or a user sets it
+	 * before the segments it limits (not per segment: a hot path).
+	 */
+	{"net/ipv4/tcp_invalid_ratelimit", offsetof(struct netns_sysctl, tcp_invalid_ratelimit),
+	 TCP_SYSCTL_SYN},
 	/* tcp_too_many_orphans: at close() and at an orphan's timeouts. */
 	{"net/ipv4/tcp_max_orphans", offsetof(struct netns_sysctl, tcp_max_orphans),
 	 TCP_SYSCTL_ORPHAN},
@@ -164,7 +171,7 @@ static const struct {
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
 	 TCP_SYSCTL_LISTEN | TCP_SYSCTL_FASTOPEN},
 };
-#define TCP_LIVE_INTS 27
+#define TCP_LIVE_INTS 28
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -400,6 +407,7 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_sack", &s->tcp_sack);
 	read_int("net/ipv4/tcp_dsack", &s->tcp_dsack);
 	read_int("net/ipv4/tcp_challenge_ack_limit", &s->tcp_challenge_ack_limit);
+	read_int("net/ipv4/tcp_invalid_ratelimit", &s->tcp_invalid_ratelimit);
 	read_int("net/ipv4/tcp_syncookies", &s->tcp_syncookies);
 	read_int("net/ipv4/tcp_comp_sack_nr", &s->tcp_comp_sack_nr);
 	read_ints("net/ipv4/tcp_comp_sack_delay_ns", &s->tcp_comp_sack_delay_ns, 1);
