@@ -2324,13 +2324,19 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 	}
 	/*
 	 * tcp_conn_request and cookie_v4_check read tcp_syncookies,
-	 * tcp_max_syn_backlog and what the SYN-ACK and the child take
-	 * (timestamps, SACK, window scaling, ECN, Fast Open) at each segment.
+	 * tcp_max_syn_backlog and what the SYN-ACK takes (timestamps, SACK,
+	 * window scaling, ECN) at each segment, and what the child takes
+	 * where one is made.
 	 */
 	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_LISTEN | TCP_SYSCTL_BATCHED);
 	syncookies = net->sysctl.tcp_syncookies;
 	if (th->ack) {
-		struct sock *child = th->syn || !syncookies ? sk : cookie_v4_check(sk, skb);
+		struct sock *child = sk;
+
+		if (!th->syn && syncookies) {
+			tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_CHILD | TCP_SYSCTL_BATCHED);
+			child = cookie_v4_check(sk, skb);
+		}
 
 		if (child == sk)
 			return 1;
@@ -2378,6 +2384,7 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_CHILD | TCP_SYSCTL_BATCHED);
 	if (!tcp_try_fastopen(sk, skb))
 		__NET_INC_STATS(net, ListenDrops);
 	kfree_skb(skb);
