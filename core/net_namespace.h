@@ -150,8 +150,8 @@ enum {
 	 * A listener's child being made (a SYN it queues, a cookie's ACK), and
 	 * listen(): what only the child takes. Apart from TCP_SYSCTL_LISTEN so
 	 * that a flood answered with SYN cookies, which makes no child, reads
-	 * only what the cookie SYN-ACK takes (a read per file was the host's
-	 * largest cost in the flood after recvmmsg).
+	 * only what the cookie SYN-ACK takes (the reads were a tenth of the
+	 * host's time in a flood).
 	 */
 	TCP_SYSCTL_CHILD = 1 << 10,
 };

@@ -177,6 +177,12 @@ class Peer:
 		self.raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
 		self.sniff = Sniffer(dst)
 
+	def print_counters(self, before):
+		"""How much each of COUNTERS grew since before (a counters() answer)."""
+		after = self.counters()
+		for k in COUNTERS:
+			print("%s %s +%d" % (k[0], k[1], after.get(k, 0) - before.get(k, 0)))
+
 	def counters(self):
 		out = subprocess.run(self.stats_cmd, capture_output=True, text=True, check=True).stdout
 		got, heads = {}, {}
@@ -247,9 +253,7 @@ def listener(dst, stats_cmd):
 	f.send(1, 1, ACK, ts_opts(V + 1, f.T1))
 	opened("the last flow").fence("after the ACK of the SYN-ACK, a new flow")
 
-	after = p.counters()
-	for k in COUNTERS:
-		print("%s %s +%d" % (k[0], k[1], after.get(k, 0) - before.get(k, 0)))
+	p.print_counters(before)
 
 
 def simopen(dst, ready, stats_cmd):
@@ -271,9 +275,7 @@ def simopen(dst, ready, stats_cmd):
 	f.send(0, 0, SYN, syn_opts(V))  # the challenge's rate limit: no answer
 	f.send(0, 1, SYN | ACK, syn_opts(V + 1, cts))
 	f.answer("a SYN-ACK")  # the byte the client sends once connected, unless an ACK first
-	after = p.counters()
-	for k in COUNTERS:
-		print("%s %s +%d" % (k[0], k[1], after.get(k, 0) - before.get(k, 0)))
+	p.print_counters(before)
 
 
 def listen(ready):
