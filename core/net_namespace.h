@@ -45,6 +45,7 @@ struct netns_sysctl {
 	int tcp_max_syn_backlog;
 	int tcp_timestamps, tcp_window_scaling, tcp_sack, tcp_dsack;
 	int tcp_challenge_ack_limit; /* per second and namespace; INT_MAX = no limit */
+	int tcp_invalid_ratelimit;   /* ms between ACKs answering out-of-window segments */
 	int tcp_syncookies;	     /* 0 never, 1 when the SYN queue is full, 2 always */
 	int tcp_comp_sack_nr;	     /* ACKs SACK compression may hold back, 0 = off */
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
@@ -136,7 +137,7 @@ struct netns_sysctl {
 enum {
 	TCP_SYSCTL_CREATE = 1 << 0,   /* tcp_init_sock: the congestion control */
 	TCP_SYSCTL_CONNECT = 1 << 1,  /* connect(): the SYN, its retries, the MSS */
-	TCP_SYSCTL_LISTEN = 1 << 2,   /* listen() and each SYN to it: what the SYN-ACK uses */
+	TCP_SYSCTL_LISTEN = 1 << 2,   /* listen() and each segment to it: what a SYN-ACK uses */
 	TCP_SYSCTL_CONG = 1 << 3,     /* setsockopt(TCP_CONGESTION): the allowed list */
 	TCP_SYSCTL_FASTOPEN = 1 << 4, /* a Fast Open send or TCP_FASTOPEN_CONNECT */
 	TCP_SYSCTL_RTO = 1 << 5,    /* a retransmission timeout: retry limits, F-RTO, black holes */
@@ -151,6 +152,14 @@ enum {
 	 * per file per SYN, most of the host's time.
 	 */
 	TCP_SYSCTL_BATCHED = 1 << 9,
+	/*
+	 * A listener's child being made (a SYN it queues, a cookie's ACK), and
+	 * listen(): what only the child takes. Apart from TCP_SYSCTL_LISTEN so
+	 * that a flood answered with SYN cookies, which makes no child, reads
+	 * only what the cookie SYN-ACK takes (the reads were a tenth of the
+	 * host's time in a flood).
+	 */
+	TCP_SYSCTL_CHILD = 1 << 10,
 };
 
 static inline void tcp_sysctl_refresh(struct netns_sysctl *s, unsigned int when)

@@ -103,6 +103,7 @@
 	X(PAWSEstab) \
 	X(PAWSOldAck) \
 	X(PAWSTimewait) \
+	X(TSEcrRejected) \
 	X(TCPACKSkippedSynRecv) \
 	X(TCPACKSkippedPAWS) \
 	X(TCPACKSkippedSeq) \

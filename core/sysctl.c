@@ -44,6 +44,7 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_sack = 1,
 		.tcp_dsack = 1,
 		.tcp_challenge_ack_limit = INT_MAX,
+		.tcp_invalid_ratelimit = 500,
 		.tcp_syncookies = 1,
 		.tcp_comp_sack_nr = 44,
 		.tcp_comp_sack_delay_ns = 1000000,

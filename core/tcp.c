@@ -1025,7 +1025,7 @@ int inet_csk_listen_start(struct sock *sk)
 
 	/* tcp_fastopen's bit for Fast Open without the option (inet_listen); each SYN reads the
 	 * rest. */
-	tcp_sysctl_refresh(&sock_net(sk)->sysctl, TCP_SYSCTL_LISTEN);
+	tcp_sysctl_refresh(&sock_net(sk)->sysctl, TCP_SYSCTL_LISTEN | TCP_SYSCTL_CHILD);
 	INIT_LIST_HEAD(&tp->syn_queue);
 	INIT_LIST_HEAD(&tp->accept_queue);
 	tp->syn_qlen = tp->syn_young = 0;

@@ -99,8 +99,7 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCP_SACK_BLOCKS_EXPECTED 3     /* a change past these flushes compressed ACKs */
 #define TCP_PAWS_WINDOW		 1     /* replay window of PAWS, in timestamp ticks */
 #define TCP_PAWS_WRAP		 2147u /* s: INT_MAX / USEC_PER_SEC, ts_recent grows stale */
-#define TCP_INVALID_RATELIMIT	 (500ull * NSEC_PER_MSEC) /* tcp_invalid_ratelimit */
-#define TCP_PAWS_MSL		 60 /* s: a RST may ignore PAWS when TS.Recent is older */
+#define TCP_PAWS_MSL		 60    /* s: a RST may ignore PAWS when TS.Recent is older */
 
 #define TCP_MIN_MSS	      88u    /* include/net/tcp.h */
 #define TCP_MAX_WINDOW	      65535u /* without window scaling */
@@ -360,6 +359,8 @@ struct tcp_sock {
 	uint32_t rcv_wnd;    /* window last advertised */
 	uint32_t window_clamp;
 	uint32_t irs;
+	/* A passive child's first and last SYN-ACK TSvals: the handshake ACK echoes one. */
+	uint32_t snt_tsval_first, snt_tsval_last;
 	struct sk_buff_head out_of_order_queue; /* sorted by seq, non-overlapping */
 	/*
 	 * Receive-buffer autotuning (dynamic right-sizing, tcp_rcv_space_adjust):

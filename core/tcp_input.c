@@ -1084,6 +1084,17 @@ static bool tcp_ack_update_window(struct sock *sk, uint32_t ack, uint32_t seq, u
 }
 
 /*
+ * Whether an out-of-window answer at now comes within tcp_invalid_ratelimit
+ * of the last (__tcp_oow_rate_limited); a negative setting limits nothing.
+ */
+static bool tcp_oow_too_soon(const struct net *net, uint64_t last)
+{
+	int ms = net->sysctl.tcp_invalid_ratelimit;
+
+	return last && ms > 0 && net->now - last < (uint64_t)ms * NSEC_PER_MSEC;
+}
+
+/*
  * RFC 5961 3.2 / 4.2: an in-window RST or SYN that is not exact gets an
  * ACK, not obeyed (tcp_send_challenge_ack). At most one per socket per
  * tcp_invalid_ratelimit, then at most about tcp_challenge_ack_limit per
@@ -1096,7 +1107,7 @@ static void tcp_send_challenge_ack(struct sock *sk)
 	uint32_t limit = (uint32_t)net->sysctl.tcp_challenge_ack_limit;
 	uint64_t now_s = net->now / NSEC_PER_SEC;
 
-	if (tp->last_oow_ack_time && net->now - tp->last_oow_ack_time < TCP_INVALID_RATELIMIT) {
+	if (tcp_oow_too_soon(net, tp->last_oow_ack_time)) {
 		__NET_INC_STATS(net, TCPACKSkippedChallenge);
 		return;
 	}
@@ -1851,7 +1862,7 @@ static bool tcp_oow_rate_limited(struct sock *sk, const struct sk_buff *skb, uin
 
 	if (cb->seq != cb->end_seq && !(cb->tcp_flags & TCPHDR_SYN))
 		return false;
-	if (tp->last_oow_ack_time && net->now - tp->last_oow_ack_time < TCP_INVALID_RATELIMIT) {
+	if (tcp_oow_too_soon(net, tp->last_oow_ack_time)) {
 		(*skipped)++; /* the caller's TCPACKSkipped* counter (mib_idx) */
 		return true;
 	}
@@ -2012,7 +2023,8 @@ enum tcp_req_verdict { TCP_REQ_DONE, TCP_REQ_PASS, TCP_REQ_RESET };
  * sock, whose segments tcp_check_req judges, not the full-socket rules
  * (RFC 5961 challenge ACKs are for synchronized connections): a pure
  * retransmitted SYN gets the SYN-ACK again; a bad ACK a RST from the
- * listener; an out-of-window or PAWS-failing segment an ACK; an in-window
+ * listener; an out-of-window or PAWS-failing segment, or one echoing a
+ * timestamp none of our SYN-ACKs sent (TSEcrRejected), an ACK; an in-window
  * RST or new SYN ends the embryo (embryonic_reset). Both answers share one
  * rate limit (TCPACKSkippedSynRecv), so a SYN flood on one 4-tuple gets
  * at most two answers a second. The rx options are parsed already.
@@ -2024,12 +2036,16 @@ static enum tcp_req_verdict tcp_check_req(struct sock *sk, struct sk_buff *skb)
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	uint8_t flg = cb->tcp_flags & (TCPHDR_RST | TCPHDR_SYN | TCPHDR_ACK);
 	uint64_t *skipped = &net->mib.tcpext.TCPACKSkippedSynRecv;
-	bool paws_reject = false;
+	bool paws_reject = false, tsecr_reject = false;
 
 	/* tcp_paws_reject: a RST may carry an old timestamp once TS.Recent is a MSL old. */
 	if (tp->rx_opt.saw_tstamp && !tcp_paws_check(tp, 0))
 		paws_reject = !(flg & TCPHDR_RST) ||
 			      net->now / NSEC_PER_SEC < tp->rx_opt.ts_recent_stamp + TCP_PAWS_MSL;
+	/* An echo, when there is one, of a TSval none of our SYN-ACKs carried. */
+	if (tp->rx_opt.saw_tstamp && tp->rx_opt.rcv_tsecr && tp->rx_opt.tstamp_ok)
+		tsecr_reject =
+			!between(tp->rx_opt.rcv_tsecr, tp->snt_tsval_first, tp->snt_tsval_last);
 	if (cb->seq == tp->irs && flg == TCPHDR_SYN && !paws_reject) {
 		struct sk_buff *synack = skb_peek(&sk->sk_write_queue);
 
@@ -2042,12 +2058,14 @@ static enum tcp_req_verdict tcp_check_req(struct sock *sk, struct sk_buff *skb)
 	/* RFC 9293 3.10.7.4: an unacceptable ACK in a non-synchronized state gets a RST. */
 	if ((flg & TCPHDR_ACK) && cb->ack_seq != tp->iss + 1)
 		return TCP_REQ_RESET;
-	if (paws_reject ||
+	if (paws_reject || tsecr_reject ||
 	    !tcp_in_window(cb->seq, cb->end_seq, tp->rcv_nxt, tp->rcv_nxt + tp->rcv_wnd)) {
 		if (!(flg & TCPHDR_RST) && !tcp_oow_rate_limited(sk, skb, skipped))
 			tcp_send_ack(sk);
 		if (paws_reject)
 			__NET_INC_STATS(net, PAWSEstab);
+		else if (tsecr_reject)
+			__NET_INC_STATS(net, TSEcrRejected);
 		return TCP_REQ_DONE;
 	}
 	if (tp->rx_opt.saw_tstamp && !after(cb->seq, tp->rcv_nxt))
@@ -2134,20 +2152,21 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
-	/* 4. SYN */
+	/*
+	 * 4. SYN: challenged (RFC 5961 4.2), but for the peer's SYN-ACK to a
+	 * simultaneous open, which its SYN put in SYN_RECV: that one is the
+	 * ACK of ours (tcp_validate_incoming). Its SYN again is challenged
+	 * too, not answered with our SYN-ACK: only a request sock does that.
+	 */
 	if (th->syn) {
-		if (sk->sk_state == TCP_SYN_RECV && cb->seq == tp->irs) {
-			/* Our SYN-ACK was lost: send it again. */
-			struct sk_buff *head = skb_peek(&sk->sk_write_queue);
-
-			if (head)
-				tcp_retransmit_skb(sk, head);
-		} else {
+		if (!(sk->sk_state == TCP_SYN_RECV && !tp->parent && th->ack &&
+		      cb->seq + 1 == cb->end_seq && cb->seq + 1 == tp->rcv_nxt &&
+		      cb->ack_seq == tp->snd_nxt)) {
 			__NET_INC_STATS(net, TCPSYNChallenge);
 			tcp_send_challenge_ack(sk);
+			kfree_skb(skb);
+			return 0;
 		}
-		kfree_skb(skb);
-		return 0;
 	}
 	/* 5. ACK */
 	if (!th->ack) {
@@ -2305,13 +2324,19 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 	}
 	/*
 	 * tcp_conn_request and cookie_v4_check read tcp_syncookies,
-	 * tcp_max_syn_backlog and what the SYN-ACK and the child take
-	 * (timestamps, SACK, window scaling, ECN, Fast Open) at each segment.
+	 * tcp_max_syn_backlog and what the SYN-ACK takes (timestamps, SACK,
+	 * window scaling, ECN) at each segment, and what the child takes
+	 * where one is made.
 	 */
 	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_LISTEN | TCP_SYSCTL_BATCHED);
 	syncookies = net->sysctl.tcp_syncookies;
 	if (th->ack) {
-		struct sock *child = th->syn || !syncookies ? sk : cookie_v4_check(sk, skb);
+		struct sock *child = sk;
+
+		if (!th->syn && syncookies) {
+			tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_CHILD | TCP_SYSCTL_BATCHED);
+			child = cookie_v4_check(sk, skb);
+		}
 
 		if (child == sk)
 			return 1;
@@ -2359,6 +2384,7 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_CHILD | TCP_SYSCTL_BATCHED);
 	if (!tcp_try_fastopen(sk, skb))
 		__NET_INC_STATS(net, ListenDrops);
 	kfree_skb(skb);
@@ -2417,8 +2443,8 @@ enum tcp_tw_status tcp_timewait_state_process(struct sock *sk, struct sk_buff *s
 	if (!th->rst) {
 		if (paws_reject || th->ack)
 			tcp_reset_keepalive_timer(sk, TCP_TIMEWAIT_LEN);
-		if (cb->seq != cb->end_seq || th->syn || !tp->last_oow_ack_time ||
-		    net->now - tp->last_oow_ack_time >= TCP_INVALID_RATELIMIT) {
+		if (cb->seq != cb->end_seq || th->syn ||
+		    !tcp_oow_too_soon(net, tp->last_oow_ack_time)) {
 			if (cb->seq == cb->end_seq && !th->syn)
 				tp->last_oow_ack_time = net->now;
 			tcp_send_ack(sk);

@@ -306,6 +306,11 @@ static unsigned int tcp_child_synack_options(struct tcp_sock *tp, struct tcp_out
 		.md5 = tp->md5_nkeys ? tcp_md5_do_lookup(&tp->inet.sk, tp->inet.sk.sk_daddr) : NULL,
 	};
 
+	if (req.tstamp_ok) {
+		if (!tp->snt_tsval_first)
+			tp->snt_tsval_first = req.tsval;
+		tp->snt_tsval_last = req.tsval;
+	}
 	return tcp_synack_options(&req, o);
 }
 

@@ -54,7 +54,8 @@
 # a SYN flood (hping3 --flood -S from 10.99.0.200, an on-link address no
 # host answers ARP for, so that every flood SYN stays half-open, as in
 # tests/integration/test_syn_flood.sh), the kernel's server and then the
-# stack's in each round; also part of "all". BENCH_ROWS=txthread: the iperf3
+# stack's in each round (and BENCH_BASELINE's stack after it); also part
+# of "all". BENCH_ROWS=txthread: the iperf3
 # rows at both MTUs and the ping-pong, the stack measured in every round
 # with the link's transmit thread off (SOCKSHIM_TX_THREAD=0) and on (=1),
 # each with its hosts' CPU (both threads), and the load average before and
@@ -97,8 +98,8 @@ all | synflood) command -v hping3 >/dev/null || die "hping3 not found (apt-get i
 esac
 if [ -n "$BASELINE" ]; then
 	case "$ROWS" in
-	bulk | loaded | pingpong | connrate | loss) ;;
-	*) die "BENCH_BASELINE is for BENCH_ROWS=bulk, loaded, pingpong, connrate or loss" ;;
+	bulk | loaded | pingpong | connrate | loss | synflood) ;;
+	*) die "BENCH_BASELINE is for BENCH_ROWS=bulk, loaded, pingpong, connrate, loss or synflood" ;;
 	esac
 	BASELINE=$(cd "$BASELINE" 2>/dev/null && pwd) || die "BENCH_BASELINE: no such directory"
 	[ -r "$BASELINE/preload/libsockshim.so" ] || die "no $BASELINE/preload/libsockshim.so"
@@ -610,6 +611,10 @@ for round in $(seq 1 "$ROUNDS"); do
 		kernel_off
 		synflood stack "$TB_SHIM_ADDR"
 		kill_hosts
+		if [ -n "$BASELINE" ]; then
+			synflood baseline "$TB_SHIM_ADDR"
+			kill_hosts
+		fi
 		continue
 	fi
 	if [ "$ROWS" = connrate ]; then
@@ -716,8 +721,12 @@ if [ "$ROWS" = connrate ]; then
 	exit 0
 fi
 synflood_rows() {
-	mrow "connections/s, shim side server, quiet" kernel-quiet stack-quiet
-	mrow "connections/s, server, SYN flood" kernel-flood stack-flood
+	local side
+	for side in stack ${BASELINE:+baseline}; do
+		[ "$side" = baseline ] && echo "baseline: $BASELINE"
+		mrow "connections/s, shim side server, quiet" kernel-quiet "$side-quiet"
+		mrow "connections/s, server, SYN flood" kernel-flood "$side-flood"
+	done
 }
 if [ "$ROWS" = synflood ]; then
 	synflood_rows

@@ -85,20 +85,21 @@ static void read_triple(const char *name, int dst[3])
  * The TCP sysctls read again where the kernel reads them (refresh_tcp's
  * when, TCP_SYSCTL_*), each only there: socket() reads the congestion
  * control alone, connect() what the SYN and the MSS take, listen() and
- * each SYN to a listener what the SYN-ACK and the child take, a timeout
+ * each SYN to a listener what the SYN-ACK takes, listen() and the making
+ * of a listener's child what the child takes, a timeout
  * the retry limits, F-RTO and the black-hole search, a Fast Open send
  * tcp_fastopen, close() tcp_fin_timeout and tcp_max_orphans. Those the
- * kernel reads on a hot path
- * (tcp_notsent_lowat, tcp_dsack, tcp_min_snd_mss, tcp_tso_win_divisor) are read at connect()
- * and listen(). The SYNs of one read from the link, and the timeouts of
- * one run of timers, share one read (TCP_SYSCTL_BATCHED): a write lands
- * from the next batch on, which any segment sent after it is in, and a
- * SYN flood costs the files one read per batch rather than per SYN (it
- * was most of the host's time). tcp_live_read keeps the last value read of each
- * integer; the last three are strings (the congestion control, the allowed
- * list, and the Fast Open key, readable by root only as the kernel's).
+ * kernel reads on a hot path (tcp_notsent_lowat, tcp_dsack, tcp_min_snd_mss,
+ * tcp_tso_win_divisor) are read at connect() and when a child is made. The SYNs of one read from
+ * the link, and the timeouts of one run of timers, share one read (TCP_SYSCTL_BATCHED): a write
+ * lands from the next batch on, which any segment sent after it is in, and a SYN flood costs the
+ * files one read per batch rather than per SYN (it was most of the host's time). tcp_live_read
+ * keeps the last value read of each integer; the last three are strings (the congestion control,
+ * the allowed list, and the Fast Open key, readable by root only as the kernel's).
  */
 #define TCP_SYSCTL_SYN (TCP_SYSCTL_CONNECT | TCP_SYSCTL_LISTEN)
+/* What a new connection takes beyond its SYN or SYN-ACK: at connect(), or when a child is made. */
+#define TCP_SYSCTL_NEWSK (TCP_SYSCTL_CONNECT | TCP_SYSCTL_CHILD)
 /* PLPMTUD's search settings: at connect() and listen() only with tcp_mtu_probing on. */
 #define TCP_SYSCTL_PROBING (1u << 31)
 static const struct {
@@ -110,25 +111,25 @@ static const struct {
 	{"net/ipv4/tcp_sack", offsetof(struct netns_sysctl, tcp_sack), TCP_SYSCTL_SYN},
 	{"net/ipv4/tcp_window_scaling", offsetof(struct netns_sysctl, tcp_window_scaling),
 	 TCP_SYSCTL_SYN},
-	{"net/ipv4/tcp_dsack", offsetof(struct netns_sysctl, tcp_dsack), TCP_SYSCTL_SYN},
+	{"net/ipv4/tcp_dsack", offsetof(struct netns_sysctl, tcp_dsack), TCP_SYSCTL_NEWSK},
 	{"net/ipv4/tcp_syncookies", offsetof(struct netns_sysctl, tcp_syncookies),
 	 TCP_SYSCTL_LISTEN},
 	{"net/ipv4/tcp_fastopen", offsetof(struct netns_sysctl, tcp_fastopen),
-	 TCP_SYSCTL_LISTEN | TCP_SYSCTL_FASTOPEN},
+	 TCP_SYSCTL_CHILD | TCP_SYSCTL_FASTOPEN},
 	{"net/ipv4/tcp_ecn", offsetof(struct netns_sysctl, tcp_ecn), TCP_SYSCTL_SYN},
 	{"net/ipv4/tcp_frto", offsetof(struct netns_sysctl, tcp_frto), TCP_SYSCTL_RTO},
 	{"net/ipv4/tcp_notsent_lowat", offsetof(struct netns_sysctl, tcp_notsent_lowat),
-	 TCP_SYSCTL_SYN},
+	 TCP_SYSCTL_NEWSK},
 	{"net/ipv4/tcp_tso_win_divisor", offsetof(struct netns_sysctl, tcp_tso_win_divisor),
-	 TCP_SYSCTL_SYN},
+	 TCP_SYSCTL_NEWSK},
 	{"net/ipv4/tcp_mtu_probing", offsetof(struct netns_sysctl, tcp_mtu_probing),
-	 TCP_SYSCTL_SYN | TCP_SYSCTL_RTO},
+	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_RTO},
 	{"net/ipv4/tcp_base_mss", offsetof(struct netns_sysctl, tcp_base_mss),
-	 TCP_SYSCTL_SYN | TCP_SYSCTL_RTO},
+	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_RTO},
 	{"net/ipv4/tcp_mtu_probe_floor", offsetof(struct netns_sysctl, tcp_mtu_probe_floor),
 	 TCP_SYSCTL_PROBING | TCP_SYSCTL_RTO},
 	{"net/ipv4/tcp_min_snd_mss", offsetof(struct netns_sysctl, tcp_min_snd_mss),
-	 TCP_SYSCTL_SYN | TCP_SYSCTL_RTO},
+	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_RTO},
 	{"net/ipv4/tcp_probe_threshold", offsetof(struct netns_sysctl, tcp_probe_threshold),
 	 TCP_SYSCTL_PROBING},
 	{"net/ipv4/tcp_probe_interval", offsetof(struct netns_sysctl, tcp_probe_interval),
@@ -156,6 +157,13 @@ static const struct {
 	/* tcp_conn_request: at each SYN to a listener. */
 	{"net/ipv4/tcp_max_syn_backlog", offsetof(struct netns_sysctl, tcp_max_syn_backlog),
 	 TCP_SYSCTL_LISTEN},
+	/*
+	 * __tcp_oow_rate_limited reads it at each out-of-window answer; read
+	 * here when a connection starts, before the segments it limits (not
+	 * per segment: a hot path).
+	 */
+	{"net/ipv4/tcp_invalid_ratelimit", offsetof(struct netns_sysctl, tcp_invalid_ratelimit),
+	 TCP_SYSCTL_NEWSK},
 	/* tcp_too_many_orphans: at close() and at an orphan's timeouts. */
 	{"net/ipv4/tcp_max_orphans", offsetof(struct netns_sysctl, tcp_max_orphans),
 	 TCP_SYSCTL_ORPHAN},
@@ -164,7 +172,7 @@ static const struct {
 	{"net/ipv4/tcp_allowed_congestion_control",
 	 offsetof(struct netns_sysctl, tcp_allowed_congestion_control), TCP_SYSCTL_CONG},
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
-	 TCP_SYSCTL_LISTEN | TCP_SYSCTL_FASTOPEN},
+	 TCP_SYSCTL_CHILD | TCP_SYSCTL_FASTOPEN},
 };
 #define TCP_LIVE_INTS 28
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
@@ -225,7 +233,7 @@ static void refresh_str(size_t i, char *dst, size_t size, char last[256])
 /* Whether the sysctl at i is read at when (TCP_SYSCTL_*). */
 static bool live_at(const struct netns_sysctl *s, size_t i, unsigned int when)
 {
-	if ((tcp_live[i].when & TCP_SYSCTL_PROBING) && (when & TCP_SYSCTL_SYN) &&
+	if ((tcp_live[i].when & TCP_SYSCTL_PROBING) && (when & TCP_SYSCTL_NEWSK) &&
 	    s->tcp_mtu_probing)
 		return true;
 	return tcp_live[i].when & when;
@@ -402,6 +410,7 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_sack", &s->tcp_sack);
 	read_int("net/ipv4/tcp_dsack", &s->tcp_dsack);
 	read_int("net/ipv4/tcp_challenge_ack_limit", &s->tcp_challenge_ack_limit);
+	read_int("net/ipv4/tcp_invalid_ratelimit", &s->tcp_invalid_ratelimit);
 	read_int("net/ipv4/tcp_syncookies", &s->tcp_syncookies);
 	read_int("net/ipv4/tcp_comp_sack_nr", &s->tcp_comp_sack_nr);
 	read_ints("net/ipv4/tcp_comp_sack_delay_ns", &s->tcp_comp_sack_delay_ns, 1);

@@ -920,6 +920,49 @@ Test(tcp_script, simultaneous_open_answers_a_new_syn_with_a_challenge_ack)
 	cr_assert_eq(ext()->EmbryonicRsts, 0);
 }
 
+/*
+ * The handshake's ACK must echo the TSval of one of our SYN-ACKs when it
+ * echoes one: another gets an ACK and is dropped (TSEcrRejected), the
+ * embryo waits on; an ACK echoing nothing (0) is not judged and completes.
+ */
+Test(tcp_script, ack_echoing_a_tsval_no_synack_sent_is_rejected_by_a_syn_recv_child)
+{
+	struct socket *l = stack_listen();
+	char bad[64];
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460,sackOK,TS val 700 ecr 0,nop,wscale 7"}},
+	    {0, '>', {"S.", 0, 1, 0, 0, "*"}});
+	snprintf(bad, sizeof(bad), "nop,nop,TS val 701 ecr %u",
+		 syn_recv_child(l)->snt_tsval_last + 1000);
+	RUN({10, '<', {".", 1, 1, 0, 0, bad}},
+	    {10, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 700"}});
+	cr_assert_eq(ext()->TSEcrRejected, 1);
+	cr_assert_eq(syn_recv_child(l)->inet.sk.sk_state, TCP_SYN_RECV);
+	RUN({20, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 702 ecr 0"}});
+	cr_assert_not_null(accept_one(l));
+}
+
+/*
+ * A simultaneous open's SYN again (the peer's ISN) is challenged like any
+ * SYN to a full socket, not answered with our SYN-ACK; the peer's SYN-ACK
+ * is the ACK of ours and completes the connect() (tcp_validate_incoming).
+ * test_tcp_synrecv.sh shows the kernel's client doing the same.
+ */
+Test(tcp_script, simultaneous_open_challenges_the_syn_again_and_takes_the_synack)
+{
+	struct socket *c = stack_connect();
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}}, {5, '<', {"S", 0, 0, 0, 0, "mss 1460"}},
+	    {5, '>', {"S.", 0, 1, 0, 0, "*"}}, {10, '<', {"S", 0, 0, 0, 0, "mss 1460"}},
+	    {10, '>', {".", 1, 1, 0, 0, "*"}});
+	cr_assert_eq(ext()->TCPSYNChallenge, 1);
+	cr_assert_eq(c->sk->sk_state, TCP_SYN_RECV);
+	/* Its SYN lies left of the window now: a duplicate, ACKed at once (tcp_data_queue). */
+	RUN({20, '<', {"S.", 0, 1, 0, 0, "mss 1460"}}, {20, '>', {".", 1, 1, 0, 0, "*"}});
+	cr_assert_eq(c->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_eq(ext()->TCPSYNChallenge, 1);
+}
+
 /* ---- the accept queue (inet_csk_accept, inet_csk_listen_stop) ---- */
 
 /* A client on port completes its handshake with the listener at `at` ms. */
