@@ -51,7 +51,7 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[28];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[29];	     /* what /proc said last, for refresh_tcp */
 	unsigned int tcp_live_batch; /* the whens read in this batch (TCP_SYSCTL_BATCHED) */
 	/*
 	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):

@@ -174,10 +174,11 @@ static const struct {
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
 	 TCP_SYSCTL_CHILD | TCP_SYSCTL_FASTOPEN},
 };
-#define TCP_LIVE_INTS 28
+#define TCP_LIVE_INTS 29
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
+_Static_assert(TCP_LIVE_N == TCP_LIVE_INTS + 3, "the table ends with its three strings");
 
 /*
  * The live files stay open: a read at offset 0 of a /proc/sys file asks
