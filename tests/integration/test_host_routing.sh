@@ -24,29 +24,24 @@ cat >"$TB_WORK/client.py" <<'EOF'
 import errno, functools, socket, sys
 print = functools.partial(print, flush=True)
 
-def res(f):
+# The outcome of one call: its errno's name, or "ok".
+def outcome(f):
 	try:
-		r = f()
-		return "ok" if r is None or isinstance(r, int) else r
+		f()
+		return "ok"
 	except OSError as e:
 		return errno.errorcode[e.errno]
 
-def nb():
+near = ".".join(sys.argv[1].split(".")[:2] + ["5", "5"])  # off the /24, in the /16
+for what, dst in (("the subnet", "192.0.2.1"), ("the /24", near)):
 	s = socket.socket()
 	s.setblocking(False)
-	return s
-
-s = nb()
-print("connect off the subnet:", res(lambda: s.connect(("192.0.2.1", 80))))
-s.close()
-s = nb()
-near = ".".join(sys.argv[1].split(".")[:2] + ["5", "5"])  # off the /24, in the /16
-print("connect off the /24:", res(lambda: s.connect((near, 80))))
-s.close()
+	print("connect off %s:" % what, outcome(lambda: s.connect((dst, 80))))
+	s.close()
 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-print("sendto off the subnet:", res(lambda: u.sendto(b"x", ("192.0.2.1", 9))))
+print("sendto off the subnet:", outcome(lambda: u.sendto(b"x", ("192.0.2.1", 9))))
 u.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-print("sendto the limited broadcast:", res(lambda: u.sendto(b"x", ("255.255.255.255", 9))))
+print("sendto the limited broadcast:", outcome(lambda: u.sendto(b"x", ("255.255.255.255", 9))))
 u.close()
 EOF
 
