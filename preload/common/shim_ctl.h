@@ -105,9 +105,10 @@
  * host filled the stack's send buffer whole, the pair on top), 12 no
  * SHIM_CONNECT_NEWPAIR, no SHIM_SO_UNCONNECTED and no SHIM_SO_SKSTATE,
  * 13 answered every CONNECT (no SHIM_CONNECT_NOREPLY), 14 had no
- * SHIM_SO_DGRAM_ROUTE.
+ * SHIM_SO_DGRAM_ROUTE, 15 did not state the host's routing in HELLO's
+ * reply (shim_hello_rep.prefix, .gateway).
  */
-#define SHIM_CTL_VERSION 15
+#define SHIM_CTL_VERSION 16
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -167,9 +168,17 @@ struct shim_hello {
 	uint32_t pad;
 };
 
+/*
+ * The host's routing: the interposer answers some calls itself (a first
+ * connect's SHIM_CONNECT_NOREPLY, a datagram's ENETUNREACH, route and
+ * address dumps) and must answer them as the host routes, whatever the
+ * process's own SOCKSHIM_ADDR prefix and SOCKSHIM_GATEWAY say.
+ */
 struct shim_hello_rep {
 	uint32_t version; /* the one the host chose */
 	int32_t host_pid;
+	uint32_t gateway; /* network order, 0 = none */
+	uint32_t prefix;  /* of the stack's subnet, 1-32 */
 };
 
 struct shim_create {
@@ -378,7 +387,7 @@ struct shim_rep {
 /* The layout is the contract: it must not move under either side. */
 _Static_assert(sizeof(struct shim_hdr) == 16, "shim_hdr");
 _Static_assert(sizeof(struct shim_hello) == 8, "shim_hello");
-_Static_assert(sizeof(struct shim_hello_rep) == 8, "shim_hello_rep");
+_Static_assert(sizeof(struct shim_hello_rep) == 16, "shim_hello_rep");
 _Static_assert(sizeof(struct shim_create) == 8, "shim_create");
 _Static_assert(sizeof(struct shim_create_rep) == 8, "shim_create_rep");
 _Static_assert(sizeof(struct shim_adopt) == 16, "shim_adopt");

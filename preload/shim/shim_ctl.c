@@ -23,6 +23,7 @@
  */
 #include "shim_lib.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -62,6 +63,14 @@ static struct {
  * initial-exec model keeps its first access in a handler from allocating.
  */
 static __thread unsigned int shim_ctl_depth __attribute__((tls_model("initial-exec")));
+/*
+ * The host's routing from its last HELLO reply, in one word that a signal
+ * handler and any thread read whole: bit 40 set once known, the prefix in
+ * bits 32-37, the gateway (network order) below. A host restarted by
+ * another process may route otherwise: each HELLO replaces it.
+ */
+#define SHIM_ROUTE_KNOWN (1ull << 40)
+static _Atomic uint64_t shim_ctl_route;
 
 extern char **environ;
 
@@ -295,6 +304,53 @@ static int shim_ctl_hello(int fd, struct shim_rep *rep)
 	return rep->hdr.ret < 0 || rep->hello.version != SHIM_CTL_VERSION ? -1 : 0;
 }
 
+/*
+ * Takes the routing the host states in its HELLO reply, and says once per
+ * setting, in the trace, when the process's own differs (it is ignored).
+ */
+static void shim_ctl_route_take(const struct shim_hello_rep *h)
+{
+	static _Atomic int said_gw, said_prefix;
+	char own[INET_ADDRSTRLEN] = "(unset)", host[INET_ADDRSTRLEN];
+
+	if (h->prefix < 1 || h->prefix > 32)
+		return; /* not a routing a host can have: keep deciding as before */
+	atomic_store(&shim_ctl_route, SHIM_ROUTE_KNOWN | (uint64_t)h->prefix << 32 | h->gateway);
+	if (!shim_trace_level)
+		return;
+	if (h->gateway != shim_cfg.gateway && !atomic_exchange(&said_gw, 1)) {
+		if (shim_cfg.gateway)
+			inet_ntop(AF_INET, &shim_cfg.gateway, own, sizeof(own));
+		inet_ntop(AF_INET, &h->gateway, host, sizeof(host));
+		shim_trace_printf("SOCKSHIM_GATEWAY=%s ignored: the stack host for %s %s has %s%s",
+				  own, shim_cfg.iface, shim_cfg.addr_str,
+				  h->gateway ? "gateway " : "no gateway", h->gateway ? host : "");
+	}
+	if ((int)h->prefix != shim_cfg.prefix && !atomic_exchange(&said_prefix, 1))
+		shim_trace_printf(
+			"SOCKSHIM_ADDR=%s/%d prefix ignored: the stack host for %s %s has "
+			"prefix /%u",
+			shim_cfg.addr_str, shim_cfg.prefix, shim_cfg.iface, shim_cfg.addr_str,
+			h->prefix);
+}
+
+struct shim_route shim_route(void)
+{
+	uint64_t w = atomic_load_explicit(&shim_ctl_route, memory_order_relaxed);
+	int prefix;
+
+	if (!(w & SHIM_ROUTE_KNOWN))
+		return (struct shim_route){.netmask = shim_cfg.netmask,
+					   .gateway = shim_cfg.gateway,
+					   .prefix = shim_cfg.prefix};
+	prefix = (int)(w >> 32 & 0x3f);
+	return (struct shim_route){
+		.netmask = htonl(prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix)),
+		.gateway = (uint32_t)w,
+		.prefix = prefix,
+		.known = true};
+}
+
 /* A new connection that said hello (starting the host if needed), or -SHIM_ENOSTACK. */
 static int shim_ctl_open(void)
 {
@@ -320,6 +376,8 @@ static int shim_ctl_open(void)
 		if (r)
 			shim_real.close(fd);
 	}
+	if (!r)
+		shim_ctl_route_take(&rep.hello);
 	if (r < 0 && !said++)
 		shim_say("sockshim: the stack host for %s %s does not speak control version %d "
 			 "(it answered %d, version %u)",

@@ -155,11 +155,11 @@ static int shim_ping_check(const struct iovec *iov, size_t cnt)
 }
 
 /* The limited broadcast, or the stack's subnet broadcast unless a /31 or /32 (RFC 3021). */
-static bool shim_is_broadcast(uint32_t daddr)
+static bool shim_is_broadcast(const struct shim_route *r, uint32_t daddr)
 {
 	return daddr == INADDR_BROADCAST ||
-	       (shim_cfg.prefix < 31 && (daddr | shim_cfg.netmask) == INADDR_BROADCAST &&
-		(daddr & shim_cfg.netmask) == (shim_cfg.addr & shim_cfg.netmask));
+	       (r->prefix < 31 && (daddr | r->netmask) == INADDR_BROADCAST &&
+		(daddr & r->netmask) == (shim_cfg.addr & r->netmask));
 }
 
 /*
@@ -167,15 +167,18 @@ static bool shim_is_broadcast(uint32_t daddr)
  * too late to tell the sender: the stack has its subnet and, if configured,
  * a gateway; anything else is ENETUNREACH at once, as from the kernel.
  * Local, broadcast and multicast destinations are the host's to judge.
+ * Before the first request to the host (a socket inherited across exec)
+ * its routing is not known yet: the process's own answers then.
  */
 static bool shim_dgram_unroutable(uint32_t daddr)
 {
+	struct shim_route r = shim_route();
 	uint32_t a = ntohl(daddr);
 
-	if (!shim_cfg_ok || shim_cfg.gateway || !daddr || (a >> 24) == 127 ||
-	    daddr == INADDR_BROADCAST || IN_MULTICAST(a))
+	if (!shim_cfg_ok || r.gateway || !daddr || (a >> 24) == 127 || daddr == INADDR_BROADCAST ||
+	    IN_MULTICAST(a))
 		return false;
-	return (daddr & shim_cfg.netmask) != (shim_cfg.addr & shim_cfg.netmask);
+	return (daddr & r.netmask) != (shim_cfg.addr & r.netmask);
 }
 
 /*
@@ -184,7 +187,8 @@ static bool shim_dgram_unroutable(uint32_t daddr)
  * (its bound address, SO_BINDTODEVICE, IP_MULTICAST_IF, IP_UNICAST_IF: the
  * host keeps them) or the send's IP_PKTINFO names (ip_route_output_sk),
  * so such a send asks the host first (a round trip), as udp_sendmsg looks
- * its route up. 0 or -ENETUNREACH.
+ * its route up; so does one while the host's gateway is not known. 0 or
+ * -ENETUNREACH.
  */
 static int shim_dgram_route_check(int fd, uint64_t e, uint32_t daddr, const struct msghdr *m)
 {
@@ -193,10 +197,11 @@ static int shim_dgram_route_check(int fd, uint64_t e, uint32_t daddr, const stru
 					   .optname = SHIM_SO_DGRAM_ROUTE,
 					   .optlen = sizeof(struct shim_dgram_route)}};
 	struct shim_dgram_route r = {.daddr = daddr};
+	struct shim_route rt = shim_route();
 	struct in_pktinfo pi;
 	struct shim_rep rep;
 
-	if (!shim_cfg_ok || shim_cfg.gateway ||
+	if (!shim_cfg_ok || (rt.known && rt.gateway) ||
 	    (daddr != INADDR_BROADCAST && !IN_MULTICAST(ntohl(daddr))))
 		return 0;
 	if (shim_cmsg_pktinfo(m->msg_control, m->msg_controllen, &pi)) {
@@ -210,14 +215,16 @@ static int shim_dgram_route_check(int fd, uint64_t e, uint32_t daddr, const stru
 	return rep.hdr.ret == -ENETUNREACH ? -ENETUNREACH : 0;
 }
 
+/* false while the host's routing is not known: the host is asked then. */
 bool shim_route_unicast_off_host(uint32_t daddr)
 {
+	struct shim_route r = shim_route();
 	uint32_t a = ntohl(daddr);
 
-	if (!shim_cfg_ok || !daddr || (a >> 24) == 127 || daddr == shim_cfg.addr ||
-	    IN_MULTICAST(a) || shim_is_broadcast(daddr))
+	if (!shim_cfg_ok || !r.known || !daddr || (a >> 24) == 127 || daddr == shim_cfg.addr ||
+	    IN_MULTICAST(a) || shim_is_broadcast(&r, daddr))
 		return false;
-	return shim_cfg.gateway || (daddr & shim_cfg.netmask) == (shim_cfg.addr & shim_cfg.netmask);
+	return r.gateway || (daddr & r.netmask) == (shim_cfg.addr & r.netmask);
 }
 
 /*
@@ -380,8 +387,12 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 			return err;
 	}
 	/* udp_sendmsg, raw_sendmsg, ping: a broadcast route needs SO_BROADCAST. */
-	if (m->msg_name && !(fl & SHIM_F_BROADCAST) && shim_is_broadcast(h.addr.sin_addr.s_addr))
-		return -EACCES;
+	if (m->msg_name && !(fl & SHIM_F_BROADCAST)) {
+		struct shim_route r = shim_route();
+
+		if (shim_is_broadcast(&r, h.addr.sin_addr.s_addr))
+			return -EACCES;
+	}
 	/* 0xffff minus the IP header with this send's options, minus the UDP header for UDP. */
 	max = (fl & SHIM_F_UDP ? 65507 : 65515) - opt.opt.optlen;
 	if (total > max)

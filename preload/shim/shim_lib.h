@@ -451,6 +451,19 @@ void shim_ctl_reset_child(void);
 void shim_ctl_forget_fd(int fd);
 int shim_host_pid(void);
 
+/*
+ * The routing the interposer decides with: the stack host's, from the
+ * last HELLO (a process's own SOCKSHIM_GATEWAY and prefix may differ from
+ * those of the host it shares), or the process's own before it reached
+ * one. known says which.
+ */
+struct shim_route {
+	uint32_t netmask, gateway; /* network order; gateway 0 = none */
+	int prefix;
+	bool known;
+};
+struct shim_route shim_route(void);
+
 /* ---- a traced call (shim_trace.c) ---- */
 
 struct shim_call {

@@ -119,7 +119,7 @@ static size_t shim_nl_fill(char *out, const struct nlmsghdr *done, int ifindex)
 
 	memset(out, 0, NLMSG_LENGTH(sizeof(*ifa)));
 	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = (unsigned char)shim_cfg.prefix;
+	ifa->ifa_prefixlen = (unsigned char)shim_route().prefix;
 	ifa->ifa_flags = IFA_F_PERMANENT;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (unsigned int)ifindex;
@@ -157,13 +157,14 @@ static bool shim_nl_lists_addr(const struct nlmsghdr *h)
 /*
  * The destination of the route request that err echoes, if the stack would
  * route it on its link (the subnet but its own, network and broadcast
- * addresses; elsewhere through SOCKSHIM_GATEWAY) and the request holds
+ * addresses; elsewhere through the gateway: shim_route) and the request holds
  * RTA_DST alone (ip route get adds RTM_F_LOOKUP_TABLE, which changes
  * nothing here: the main table answers); else 0. *gw: the gateway, or 0 on the subnet.
  */
 static uint32_t shim_nl_route_dst(const struct nlmsgerr *err, size_t echoed, uint32_t *gw)
 {
 	const struct rtmsg *rtm = NLMSG_DATA(&err->msg);
+	struct shim_route r = shim_route();
 	const struct rtattr *rta;
 	uint32_t dst = 0, host;
 	int len;
@@ -178,20 +179,20 @@ static uint32_t shim_nl_route_dst(const struct nlmsgerr *err, size_t echoed, uin
 			return 0;
 		memcpy(&dst, RTA_DATA(rta), 4);
 	}
-	host = dst & ~shim_cfg.netmask;
+	host = dst & ~r.netmask;
 	*gw = 0;
-	if ((dst & shim_cfg.netmask) == (shim_cfg.addr & shim_cfg.netmask)) {
+	if ((dst & r.netmask) == (shim_cfg.addr & r.netmask)) {
 		/* A /31 or /32 has no network or broadcast address (RFC 3021). */
 		if (dst == shim_cfg.addr ||
-		    (~shim_cfg.netmask & htonl(0xfffffffe) && (!host || host == ~shim_cfg.netmask)))
+		    (~r.netmask & htonl(0xfffffffe) && (!host || host == ~r.netmask)))
 			return 0;
 		return dst;
 	}
 	/* Off the subnet: unicast only (no 0/8, 127/8, multicast or class E). */
 	host = ntohl(dst);
-	if (!shim_cfg.gateway || host >> 24 == 0 || host >> 24 == 127 || host >= 0xe0000000u)
+	if (!r.gateway || host >> 24 == 0 || host >> 24 == 127 || host >= 0xe0000000u)
 		return 0;
-	*gw = shim_cfg.gateway;
+	*gw = r.gateway;
 	return dst;
 }
 

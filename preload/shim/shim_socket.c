@@ -132,12 +132,17 @@ static void shim_own_cred(struct cred *cred, int type, int protocol)
  */
 static int shim_net_as_caller(struct cred *cred)
 {
+	struct shim_route r = shim_route();
+
 	*cred = (struct cred){.uid = geteuid(), .gid = getegid(), .cap_eff = shim_cap_eff()};
 	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
 	if (shim_net_err)
 		return shim_net_err;
 	pthread_mutex_lock(&shim_net_lock);
 	shim_net.current_cred = cred;
+	/* The options' address checks (inet_addr_type) see the host's subnet. */
+	shim_net.netmask = r.netmask;
+	shim_net.gateway = r.gateway;
 	return 0;
 }
 
@@ -1153,8 +1158,8 @@ static int shim_pair_renew(int fd, uint64_t e, int nfd)
  * fresh socket (SHIM_F_FRESH: TCP_CLOSE, unbound, no option, nobody else's),
  * so it need not be asked (SHIM_CONNECT_NOREPLY): inet_stream_connect's
  * and tcp_v4_connect's synchronous errors are the address's (length,
- * family), the route's (ip_route_output: the stack's subnet and gateway are
- * this process's configuration too) and a broadcast's; local destinations
+ * family), the route's (ip_route_output: the host's subnet and gateway,
+ * which its HELLO stated: shim_route) and a broadcast's; local destinations
  * (the stack's own address, 127/8: the loopback hand-off) are the host's.
  * What is left, no ephemeral port free, the host's notice page rules out
  * (SHIM_NOTICE_PORTS); should it happen all the same, it is the
@@ -1842,7 +1847,7 @@ static int shim_ifreq(unsigned long cmd, void *arg)
 		shim_ifaddr(&ifr.ifr_addr, shim_cfg.addr);
 		break;
 	case SIOCGIFNETMASK:
-		shim_ifaddr(&ifr.ifr_netmask, shim_cfg.netmask);
+		shim_ifaddr(&ifr.ifr_netmask, shim_route().netmask);
 		break;
 	case SIOCGIFBRDADDR:
 		/* SOCKSHIM_ADDR names no broadcast: as "ip addr add A/P" without "brd". */

@@ -831,6 +831,8 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		/* The decoder checked that the client's range holds ours. */
 		rep->hello.version = SHIM_CTL_VERSION;
 		rep->hello.host_pid = sd->pid;
+		rep->hello.gateway = sd->cfg.gateway;
+		rep->hello.prefix = (uint32_t)sd->cfg.prefix;
 		c->hello = true;
 		return 0;
 	case SHIM_OP_CREATE:
