@@ -2028,8 +2028,17 @@ enum tcp_req_verdict { TCP_REQ_DONE, TCP_REQ_PASS, TCP_REQ_RESET };
  * RST or new SYN ends the embryo (embryonic_reset). Both answers share one
  * rate limit (TCPACKSkippedSynRecv), so a SYN flood on one 4-tuple gets
  * at most two answers a second. The rx options are parsed already.
+ *
+ * A Fast Open child (fastopen) is a full socket whose request sock the
+ * kernel keeps until the handshake ends; it differs where it may have sent
+ * data already: its ACKs and echoed timestamps are the socket's to judge
+ * (tcp_ack, PAWS), its SYN-ACK again does not restart the retransmit
+ * timer, an in-window SYN gets a RST but leaves the connection (an outsider
+ * must not reset it so cheaply), an in-window RST resets it (tcp_reset,
+ * not EmbryonicRsts), and a segment that passes goes on to the full
+ * socket's rules.
  */
-static enum tcp_req_verdict tcp_check_req(struct sock *sk, struct sk_buff *skb)
+static enum tcp_req_verdict tcp_check_req(struct sock *sk, struct sk_buff *skb, bool fastopen)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
@@ -2043,7 +2052,7 @@ static enum tcp_req_verdict tcp_check_req(struct sock *sk, struct sk_buff *skb)
 		paws_reject = !(flg & TCPHDR_RST) ||
 			      net->now / NSEC_PER_SEC < tp->rx_opt.ts_recent_stamp + TCP_PAWS_MSL;
 	/* An echo, when there is one, of a TSval none of our SYN-ACKs carried. */
-	if (tp->rx_opt.saw_tstamp && tp->rx_opt.rcv_tsecr && tp->rx_opt.tstamp_ok)
+	if (tp->rx_opt.saw_tstamp && tp->rx_opt.rcv_tsecr && tp->rx_opt.tstamp_ok && !fastopen)
 		tsecr_reject =
 			!between(tp->rx_opt.rcv_tsecr, tp->snt_tsval_first, tp->snt_tsval_last);
 	if (cb->seq == tp->irs && flg == TCPHDR_SYN && !paws_reject) {
@@ -2051,12 +2060,12 @@ static enum tcp_req_verdict tcp_check_req(struct sock *sk, struct sk_buff *skb)
 
 		/* Our SYN-ACK was lost: again, and its timer starts over. */
 		if (synack && !tcp_oow_rate_limited(sk, skb, skipped) &&
-		    !tcp_retransmit_skb(sk, synack))
+		    !tcp_retransmit_skb(sk, synack) && !fastopen)
 			tcp_reset_xmit_timer(sk, ICSK_TIME_RETRANS, tp->rto);
 		return TCP_REQ_DONE;
 	}
 	/* RFC 9293 3.10.7.4: an unacceptable ACK in a non-synchronized state gets a RST. */
-	if ((flg & TCPHDR_ACK) && cb->ack_seq != tp->iss + 1)
+	if ((flg & TCPHDR_ACK) && !fastopen && cb->ack_seq != tp->iss + 1)
 		return TCP_REQ_RESET;
 	if (paws_reject || tsecr_reject ||
 	    !tcp_in_window(cb->seq, cb->end_seq, tp->rcv_nxt, tp->rcv_nxt + tp->rcv_wnd)) {
@@ -2073,9 +2082,17 @@ static enum tcp_req_verdict tcp_check_req(struct sock *sk, struct sk_buff *skb)
 	if (cb->seq == tp->irs)
 		flg &= (uint8_t)~TCPHDR_SYN; /* the SYN itself lies left of the window */
 	if (flg & (TCPHDR_RST | TCPHDR_SYN)) {
-		/* tcp_done counts AttemptFails (a SYN_RECV socket) and frees the embryo. */
 		if (!(flg & TCPHDR_RST))
 			tcp_v4_send_reset(net, sk, skb);
+		if (fastopen) {
+			/* Counted here, and by tcp_done once more for a RST (the kernel's twice).
+			 */
+			__TCP_INC_STATS(net, AttemptFails);
+			if (flg & TCPHDR_RST)
+				tcp_reset(sk);
+			return TCP_REQ_DONE;
+		}
+		/* tcp_done counts AttemptFails (a SYN_RECV socket) and frees the embryo. */
 		__NET_INC_STATS(net, EmbryonicRsts);
 		tcp_done(sk);
 		return TCP_REQ_DONE;
@@ -2100,9 +2117,13 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		return tcp_rcv_synsent_state_process(sk, skb);
 
 	tcp_parse_options(net, th, &tp->rx_opt, true, NULL);
-	/* A simultaneous open's or a Fast Open child's SYN_RECV is a full socket's. */
-	if (sk->sk_state == TCP_SYN_RECV && tp->parent && !tp->fastopen_child) {
-		enum tcp_req_verdict v = tcp_check_req(sk, skb);
+	/*
+	 * A simultaneous open's SYN_RECV is a full socket's; a Fast Open
+	 * child's, accepted or not, is judged as its request sock first.
+	 */
+	if (tcp_passive_fastopen(sk) ||
+	    (sk->sk_state == TCP_SYN_RECV && tp->parent && !tp->fastopen_child)) {
+		enum tcp_req_verdict v = tcp_check_req(sk, skb, tcp_passive_fastopen(sk));
 
 		if (v == TCP_REQ_RESET)
 			return 1;

@@ -388,3 +388,116 @@ Test(tcp_fastopen, sysctl_key_and_socket_key_give_the_same_cookie)
 	server_hands_out_cookie(TCPSCRIPT_PEER_PORT + 1, from_sockopt, sizeof(from_sockopt));
 	cr_assert_str_eq(from_sysctl, from_sockopt);
 }
+
+/* ---- a Fast Open child in SYN_RECV (tcp_check_req with fastopen) ---- */
+
+/*
+ * A child made at t = 10 ms from a SYN with 50 bytes and no cookie
+ * (TFO_SERVER_COOKIE_NOT_REQD), its SYN-ACK acknowledging them; accept()
+ * returns it before the handshake completes.
+ */
+static struct socket *fastopen_child(const char *syn_opts, const char *synack_opts)
+{
+	struct socket *l, *n;
+
+	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
+	l = tfo_listen(5);
+	RUN({10, '<', {"S", 0, 0, 50, 0, syn_opts}}, {10, '>', {"S.", 0, 51, 0, 0, synack_opts}});
+	cr_assert_eq(ext()->TCPFastOpenPassive, 1);
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	cr_assert(tcp_passive_fastopen(n->sk));
+	return n;
+}
+
+/*
+ * Its SYN again gets the SYN-ACK again, not an RFC 5961 challenge ACK; the
+ * retransmit timer keeps its time (1 s after the first SYN-ACK: only a
+ * request sock's restarts), and a third SYN within 500 ms gets nothing.
+ */
+Test(tcp_fastopen, fast_open_child_answers_its_syn_again_with_the_synack)
+{
+	struct socket *n = fastopen_child("mss 1460", "mss 1460");
+
+	RUN({100, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {100, '>', {"S.", 0, 51, 0, 0, "mss 1460"}},
+	    {300, '<', {"S", 0, 0, 50, 0, "mss 1460"}});
+	cr_assert(tcpscript_quiet_until(sc, 1009), "%s", sc->err);
+	RUN({1010, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
+	cr_assert_eq(ext()->TCPSYNChallenge, 0);
+	cr_assert_eq(ext()->TCPACKSkippedSynRecv, 1);
+	cr_assert_eq(n->sk->sk_state, TCP_SYN_RECV);
+}
+
+/*
+ * A segment beyond the window: an ACK and nothing more, once per
+ * tcp_invalid_ratelimit under the request sock's counter
+ * (TCPACKSkippedSynRecv, not the established TCPACKSkippedSeq).
+ */
+Test(tcp_fastopen, fast_open_child_acks_an_out_of_window_segment_once_per_limit)
+{
+	struct socket *n = fastopen_child("mss 1460", "mss 1460");
+
+	RUN({20, '<', {".", 200051, 1, 0, 0, NULL}}, {20, '>', {".", 1, 51, 0, 0, NULL}},
+	    {30, '<', {".", 200051, 1, 0, 0, NULL}});
+	cr_assert(tcpscript_quiet_until(sc, 40), "%s", sc->err);
+	cr_assert_eq(ext()->TCPACKSkippedSynRecv, 1);
+	cr_assert_eq(ext()->TCPACKSkippedSeq, 0);
+	cr_assert_eq(n->sk->sk_state, TCP_SYN_RECV);
+	RUN({40, '<', {".", 51, 1, 0, 0, NULL}});
+	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
+}
+
+/*
+ * A RST anywhere in the window resets the child (not only at rcv_nxt, and
+ * no challenge ACK): its reader gets ECONNRESET. AttemptFails counts it
+ * twice, as the kernel's tcp_check_req and tcp_done both do; it is no
+ * request sock, so no EmbryonicRsts.
+ */
+Test(tcp_fastopen, rst_in_the_window_resets_a_fast_open_child)
+{
+	struct socket *n = fastopen_child("mss 1460", "mss 1460");
+	char buf[64];
+
+	cr_assert_eq(recv_some(n, buf, sizeof(buf)), 50);
+	RUN({20, '<', {"R", 151, 0, 0, 0, NULL}});
+	cr_assert(tcpscript_quiet_until(sc, 100), "%s", sc->err);
+	cr_assert_eq(n->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(recv_some(n, buf, sizeof(buf)), -ECONNRESET);
+	cr_assert_eq(sc->ts->net[0].mib.tcp.AttemptFails, 2);
+	cr_assert_eq(ext()->EmbryonicRsts, 0);
+}
+
+/*
+ * A new SYN in the window gets a RST, but the child lives on (the kernel
+ * does not let a guessed SYN reset a connection that may have sent data);
+ * its handshake's ACK completes it afterwards.
+ */
+Test(tcp_fastopen, new_syn_in_the_window_leaves_a_fast_open_child)
+{
+	struct socket *n = fastopen_child("mss 1460", "mss 1460");
+	uint32_t zero = 0u - sc->stack_isn; /* a RST to a segment without ACK has sequence 0 */
+
+	RUN({20, '<', {"S", 151, 0, 0, 0, "mss 1460"}}, {20, '>', {"R.", zero, 152, 0, 0, NULL}});
+	cr_assert_eq(n->sk->sk_state, TCP_SYN_RECV);
+	cr_assert_eq(ext()->TCPSYNChallenge, 0);
+	cr_assert_eq(ext()->EmbryonicRsts, 0);
+	cr_assert_eq(sc->ts->net[0].mib.tcp.AttemptFails, 1);
+	RUN({30, '<', {".", 51, 1, 0, 0, NULL}});
+	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
+}
+
+/*
+ * An echo of a TSval no SYN-ACK carried is not the request sock's to
+ * judge here (TSEcrRejected is for plain children): the ACK completes the
+ * handshake.
+ */
+Test(tcp_fastopen, fast_open_child_takes_an_ack_echoing_any_tsval)
+{
+	struct socket *n = fastopen_child(PEER_SYN, OUR_SYNACK);
+	char opts[64];
+
+	snprintf(opts, sizeof(opts), "nop,nop,TS val 701 ecr %u", tcpscript_now_ms(sc) + 1000);
+	RUN({20, '<', {".", 51, 1, 0, 0, opts}});
+	cr_assert_eq(ext()->TSEcrRejected, 0);
+	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
+}
