@@ -945,6 +945,14 @@ static uint64_t tcp_gso_max_size(const struct net_device *dev)
 	return dev->gso_max_size && dev->gso_max_size < 65536 ? dev->gso_max_size : 65536;
 }
 
+/* tcp_min_tso_segs, or what the congestion control asks for instead (BBR). */
+static unsigned int tcp_min_tso_segs(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return tp->ca_ops->min_tso_segs ? tp->ca_ops->min_tso_segs(sk) : TCP_MIN_TSO_SEGS;
+}
+
 /*
  * Segments per GSO frame at the pacing rate (tcp_tso_autosize, tcp_tso_segs):
  * about 1 ms of data (sk_pacing_shift), more on a short path (the device's
@@ -957,8 +965,7 @@ static unsigned int tcp_tso_autosize(struct sock *sk, unsigned int mss)
 	uint64_t gso_max = tcp_gso_max_size(dev);
 	uint64_t bytes = tp->sk_pacing_rate >> SK_PACING_SHIFT;
 	uint64_t r = tcp_min_rtt(tp) / NSEC_PER_USEC >> TCP_TSO_RTT_LOG;
-	unsigned int min_segs =
-		tp->ca_ops->min_tso_segs ? tp->ca_ops->min_tso_segs(sk) : TCP_MIN_TSO_SEGS;
+	unsigned int min_segs = tcp_min_tso_segs(sk);
 
 	if (r < 32)
 		bytes += gso_max >> r;
@@ -969,7 +976,8 @@ static unsigned int tcp_tso_autosize(struct sock *sk, unsigned int mss)
 
 /*
  * The most segments one frame carries (tcp_tso_segs without the windows):
- * tcp_tso_autosize's, within the 64 KiB of one IP packet.
+ * tcp_tso_autosize's, within the 64 KiB of one IP packet; one at least,
+ * however large the MSS (at MTU 65535 one segment fills the packet).
  */
 static unsigned int tcp_tso_max_segs(struct sock *sk, unsigned int mss)
 {
@@ -978,7 +986,7 @@ static unsigned int tcp_tso_max_segs(struct sock *sk, unsigned int mss)
 		(unsigned int)(tcp_gso_max_size(dev) < 65535 ? tcp_gso_max_size(dev) : 65535) -
 		IPV4_HLEN - TCP_MAX_HDR;
 
-	max /= mss;
+	max = max < mss ? 1 : max / mss;
 	return max < tcp_tso_autosize(sk, mss) ? max : tcp_tso_autosize(sk, mss);
 }
 
@@ -1150,10 +1158,17 @@ bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	unsigned int mss = tcp_current_mss(sk);
+	/*
+	 * The deferral's full frame is the kernel's tcp_tso_segs, never below
+	 * min_tso_segs, even where one segment fills the IP packet.
+	 */
 	unsigned int max_segs = tcp_tso_max_segs(sk, mss);
 	struct sk_buff *skb;
 	int probe = tcp_mtu_probe(sk); /* PLPMTUD: first, a larger segment if one is due */
 	bool sent = probe > 0;
+
+	if (max_segs < tcp_min_tso_segs(sk))
+		max_segs = tcp_min_tso_segs(sk);
 
 	if (!probe)
 		return false;
