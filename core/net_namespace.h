@@ -51,7 +51,7 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[29];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[30];	     /* what /proc said last, for refresh_tcp */
 	unsigned int tcp_live_batch; /* the whens read in this batch (TCP_SYSCTL_BATCHED) */
 	/*
 	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):
@@ -131,6 +131,11 @@ struct netns_sysctl {
 	 * three segments) (tcp_tso_should_defer).
 	 */
 	int tcp_tso_win_divisor;
+	/*
+	 * net.ipv4.tcp_min_tso_segs (at least 1): the fewest segments a GSO frame
+	 * is sized for, whatever the pacing rate (tcp_tso_autosize).
+	 */
+	int tcp_min_tso_segs;
 };
 
 /* Where the kernel reads a TCP sysctl: refresh_tcp's when (a mask). */

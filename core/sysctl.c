@@ -85,5 +85,6 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_rto_max_ms = 120000,
 		.tcp_max_orphans = 4096, /* the kernel's least: NR_FILE, for a small hash */
 		.tcp_tso_win_divisor = 3,
+		.tcp_min_tso_segs = 2,
 	};
 }

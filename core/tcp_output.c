@@ -668,10 +668,9 @@ static uint8_t tcp_skb_flags(const struct sock *sk, const struct sk_buff *skb)
 	return flags;
 }
 
-/* The kernel's defaults of tcp_pacing_ss_ratio, tcp_pacing_ca_ratio, tcp_min_tso_segs. */
+/* The kernel's defaults of tcp_pacing_ss_ratio, tcp_pacing_ca_ratio. */
 #define TCP_PACING_SS_RATIO 200
 #define TCP_PACING_CA_RATIO 120
-#define TCP_MIN_TSO_SEGS    2
 #define TCP_TSO_RTT_LOG	    9  /* tcp_tso_rtt_log */
 #define SK_PACING_SHIFT	    10 /* sk_pacing_shift: frames of ~1 ms of the rate */
 
@@ -945,12 +944,13 @@ static uint64_t tcp_gso_max_size(const struct net_device *dev)
 	return dev->gso_max_size && dev->gso_max_size < 65536 ? dev->gso_max_size : 65536;
 }
 
-/* tcp_min_tso_segs, or what the congestion control asks for instead (BBR). */
+/* The namespace's tcp_min_tso_segs, or what the congestion control asks for instead (BBR). */
 static unsigned int tcp_min_tso_segs(struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 
-	return tp->ca_ops->min_tso_segs ? tp->ca_ops->min_tso_segs(sk) : TCP_MIN_TSO_SEGS;
+	return tp->ca_ops->min_tso_segs ? tp->ca_ops->min_tso_segs(sk)
+					: (unsigned int)sock_net(sk)->sysctl.tcp_min_tso_segs;
 }
 
 /*

@@ -90,12 +90,13 @@ static void read_triple(const char *name, int dst[3])
  * the retry limits, F-RTO and the black-hole search, a Fast Open send
  * tcp_fastopen, close() tcp_fin_timeout and tcp_max_orphans. Those the
  * kernel reads on a hot path (tcp_notsent_lowat, tcp_dsack, tcp_min_snd_mss,
- * tcp_tso_win_divisor) are read at connect() and when a child is made. The SYNs of one read from
- * the link, and the timeouts of one run of timers, share one read (TCP_SYSCTL_BATCHED): a write
- * lands from the next batch on, which any segment sent after it is in, and a SYN flood costs the
- * files one read per batch rather than per SYN (it was most of the host's time). tcp_live_read
- * keeps the last value read of each integer; the last three are strings (the congestion control,
- * the allowed list, and the Fast Open key, readable by root only as the kernel's).
+ * tcp_tso_win_divisor, tcp_min_tso_segs) are read at connect() and when a child is made. The SYNs
+ * of one read from the link, and the timeouts of one run of timers, share one read
+ * (TCP_SYSCTL_BATCHED): a write lands from the next batch on, which any segment sent after it is
+ * in, and a SYN flood costs the files one read per batch rather than per SYN (it was most of the
+ * host's time). tcp_live_read keeps the last value read of each integer; the last three are strings
+ * (the congestion control, the allowed list, and the Fast Open key, readable by root only as the
+ * kernel's).
  */
 #define TCP_SYSCTL_SYN (TCP_SYSCTL_CONNECT | TCP_SYSCTL_LISTEN)
 /* What a new connection takes beyond its SYN or SYN-ACK: at connect(), or when a child is made. */
@@ -121,6 +122,8 @@ static const struct {
 	{"net/ipv4/tcp_notsent_lowat", offsetof(struct netns_sysctl, tcp_notsent_lowat),
 	 TCP_SYSCTL_NEWSK},
 	{"net/ipv4/tcp_tso_win_divisor", offsetof(struct netns_sysctl, tcp_tso_win_divisor),
+	 TCP_SYSCTL_NEWSK},
+	{"net/ipv4/tcp_min_tso_segs", offsetof(struct netns_sysctl, tcp_min_tso_segs),
 	 TCP_SYSCTL_NEWSK},
 	{"net/ipv4/tcp_mtu_probing", offsetof(struct netns_sysctl, tcp_mtu_probing),
 	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_RTO},
@@ -174,7 +177,7 @@ static const struct {
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
 	 TCP_SYSCTL_CHILD | TCP_SYSCTL_FASTOPEN},
 };
-#define TCP_LIVE_INTS 29
+#define TCP_LIVE_INTS 30
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -458,6 +461,7 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_rto_max_ms", &s->tcp_rto_max_ms);
 	read_int("net/ipv4/tcp_max_orphans", &s->tcp_max_orphans);
 	read_int("net/ipv4/tcp_tso_win_divisor", &s->tcp_tso_win_divisor);
+	read_int("net/ipv4/tcp_min_tso_segs", &s->tcp_min_tso_segs);
 	for (size_t i = 0; i < TCP_LIVE_INTS; i++)
 		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);
 

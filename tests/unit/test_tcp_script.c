@@ -849,6 +849,33 @@ Test(tcp_script, syn_retransmit_to_a_syn_recv_child_gets_the_synack_again)
 }
 
 /*
+ * tcp_check_req after a timeout: the repeated SYN's SYN-ACK re-arms the
+ * timer at the backed-off timeout (reqsk_timeout: 1 s << num_timeout),
+ * not at 1 s, and it is no timeout: the retry limit counts num_timeout,
+ * which only the timer raises. With tcp_synack_retries 2 the child sends
+ * its SYN-ACK at 0, 1 s (timer), 1.5 s (the SYN), 3.5 s (timer), and ends
+ * at 7.5 s without another; total_retrans (num_retrans) counts both kinds.
+ */
+Test(tcp_script, repeated_syn_synack_is_no_timeout_of_a_syn_recv_child)
+{
+	struct socket *l;
+
+	stack_sysctl()->tcp_synack_retries = 2;
+	l = stack_listen();
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {0, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+	    {1000, '>', {"S.", 0, 1, 0, 0, "mss 1460"}}, {1500, '<', {"S", 0, 0, 0, 0, "mss 1460"}},
+	    {1500, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+	cr_assert_eq(syn_recv_child(l)->total_retrans, 2);
+	cr_assert_eq(syn_recv_child(l)->retransmits, 1, "the SYN's SYN-ACK counted as a timeout");
+	cr_assert(tcpscript_quiet_until(sc, 3499), "%s", sc->err);
+	RUN({3500, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+	cr_assert(tcpscript_quiet_until(sc, 7499), "%s", sc->err);
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 1);
+	cr_assert(tcpscript_quiet_until(sc, 20000), "%s", sc->err);
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 0, "the child outlived its retry limit");
+}
+
+/*
  * A SYN with another sequence number inside the window ends the embryo
  * (embryonic_reset): a RST answers it, the child leaves the SYN queue,
  * and the handshake's ACK then meets the listener, which resets it too.
@@ -1838,6 +1865,43 @@ Test(tcp_script, tso_defer_holds_a_cwnd_limited_run_until_an_ack_makes_room)
 Test(tcp_script, tso_defer_holds_the_run_with_tcp_nodelay_too)
 {
 	cwnd_limited_run_waits_for_room(1);
+}
+
+/*
+ * The frame the deferral waits for is tcp_min_tso_segs segments at this
+ * rate (about one segment a millisecond): after the first ACK's one
+ * segment, the second ACK's two segments of room, under a third of the
+ * window, go with the default 2 and are held with 4 (read at use, as
+ * tcp_tso_autosize reads the namespace's sysctl).
+ */
+static void two_segments_of_room(int min_tso_segs, bool sent)
+{
+	struct tcpscript_step steps[] = {
+		{20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+		{20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+		{20, '<', {".", 1, SEG(3), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+		{20, '>', {".", SEG(11), 1, 1448, 0, "*"}},
+		{20, '>', {".", SEG(12), 1, 1448, 0, "*"}},
+		{0},
+	};
+	struct tcp_sock *tp = tcp_sk(window_full_of_ten(0)->sk);
+
+	stack_sysctl()->tcp_min_tso_segs = min_tso_segs;
+	if (!sent)
+		steps[3] = (struct tcpscript_step){0};
+	cr_assert(tcpscript_run(sc, steps), "%s", sc->err);
+	cr_assert_eq(tcp_packets_in_flight(tp), sent ? 10 : 8);
+	cr_assert_eq(tp->cong.is_cwnd_limited, !sent);
+}
+
+Test(tcp_script, tso_defer_sends_two_segments_with_min_tso_segs_2)
+{
+	two_segments_of_room(2, true);
+}
+
+Test(tcp_script, tso_defer_holds_two_segments_with_min_tso_segs_4)
+{
+	two_segments_of_room(4, false);
 }
 
 /*
