@@ -126,6 +126,7 @@
 	X(TCPMD5Unexpected) \
 	X(TCPMD5Failure) \
 	X(TCPLostRetransmit) \
+	X(TCPSynRetrans) \
 	X(TCPLossProbes) \
 	X(TCPLossProbeRecovery) \
 	X(TCPSackRecovery) \

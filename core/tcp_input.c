@@ -1973,7 +1973,12 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 		tp->snd_wnd = cb->window;
 		tp->snd_wl1 = cb->seq;
 		tcp_set_state(sk, TCP_SYN_RECV);
-		tcp_retransmit_skb(sk, skb_peek(&sk->sk_write_queue));
+		/*
+		 * tcp_send_synack: the queued SYN goes again with the ACK as a new
+		 * transmission, not a retransmission (nothing counted or marked, so
+		 * its ACK still gives an RTT sample); the SYN's timer runs on.
+		 */
+		tcp_transmit_skb(sk, skb_peek(&sk->sk_write_queue), true);
 	}
 	kfree_skb(skb);
 	return 0;

@@ -1292,6 +1292,7 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, unsigned i
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	unsigned int mss = tcp_current_mss(sk), n, len = 0;
+	struct sk_buff *skb_start = skb;
 	int err;
 
 	if (skb->len > mss && tcp_fragment(sk, skb, mss))
@@ -1327,6 +1328,9 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, unsigned i
 	tp->total_retrans += n;
 	tp->bytes_retrans += len;
 	net->mib.tcp.RetransSegs += n;
+	/* A SYN or SYN-ACK sent again: tcp_rtx_synack and __tcp_retransmit_skb count it. */
+	if (TCP_SKB_CB(skb_start)->tcp_flags & TCPHDR_SYN)
+		net->mib.tcpext.TCPSynRetrans++;
 	return 0;
 }
 

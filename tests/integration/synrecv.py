@@ -30,7 +30,8 @@ WAIT = 20  # seconds an answer may take under load before the test fails
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 COUNTERS = [("Tcp", "PassiveOpens"), ("Tcp", "AttemptFails"), ("TcpExt", "TCPACKSkippedSynRecv"),
 	    ("TcpExt", "PAWSEstab"), ("TcpExt", "TSEcrRejected"), ("TcpExt", "EmbryonicRsts"),
-	    ("TcpExt", "TCPSYNChallenge"), ("TcpExt", "TCPACKSkippedChallenge")]
+	    ("TcpExt", "TCPSYNChallenge"), ("TcpExt", "TCPACKSkippedChallenge"), ("TcpExt", "TCPSynRetrans"),
+	    ("Tcp", "RetransSegs")]
 
 
 def syn_opts(tsval, tsecr=0):

@@ -867,6 +867,7 @@ Test(tcp_script, repeated_syn_synack_is_no_timeout_of_a_syn_recv_child)
 	    {1500, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
 	cr_assert_eq(syn_recv_child(l)->total_retrans, 2);
 	cr_assert_eq(syn_recv_child(l)->retransmits, 1, "the SYN's SYN-ACK counted as a timeout");
+	cr_assert_eq(ext()->TCPSynRetrans, 2);
 	cr_assert(tcpscript_quiet_until(sc, 3499), "%s", sc->err);
 	RUN({3500, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
 	cr_assert(tcpscript_quiet_until(sc, 7499), "%s", sc->err);
@@ -984,6 +985,9 @@ Test(tcp_script, simultaneous_open_challenges_the_syn_again_and_takes_the_synack
 	    {10, '>', {".", 1, 1, 0, 0, "*"}});
 	cr_assert_eq(ext()->TCPSYNChallenge, 1);
 	cr_assert_eq(c->sk->sk_state, TCP_SYN_RECV);
+	/* The SYN-ACK is tcp_send_synack's new transmission, not a retransmission. */
+	cr_assert_eq(tcp_sk(c->sk)->total_retrans, 0);
+	cr_assert_eq(ext()->TCPSynRetrans, 0);
 	/* Its SYN lies left of the window now: a duplicate, ACKed at once (tcp_data_queue). */
 	RUN({20, '<', {"S.", 0, 1, 0, 0, "mss 1460"}}, {20, '>', {".", 1, 1, 0, 0, "*"}});
 	cr_assert_eq(c->sk->sk_state, TCP_ESTABLISHED);
