@@ -859,17 +859,21 @@ struct shim_stream_mark_rep {
  * socket's sk_sndbuf for what that pair can hold, taking bytes into the
  * write queue only below the rest.
  *
- * The pair gets half the buffer, between two skbs of the least buffer (so
- * that the filler's least size, SHIM_FILL_SNDBUF_MAX, is never taken for
- * it) and SHIM_PAIR_WMEM_MAX: the stack keeps room for a window in flight,
- * and with the pair at half, room for a third of the buffer opens the
- * pair's POLLOUT (unix_writable: a quarter of it used), near the kernel's
- * third (sk_stream_is_writeable). A buffer never set with SO_SNDBUF is
- * autotuned (tcp_sndbuf_expand: tens of KB once connected, growing with
- * the window): its pair starts at SHIM_PAIR_WMEM_AUTO, about half of the
- * connected size, with no request, and grows as the interposer asks again
- * while the program writes (shim_pair_grow), up to SHIM_PAIR_WMEM_MAX,
- * where a bulk sender's pair must be to move as much per wake-up as before.
+ * The pair and the one skb its writer may allocate past its own buffer
+ * (shim_pair_reserve) get half the buffer, so about a third is the pair's
+ * sk_sndbuf: at least two skbs of the least buffer (so that the filler's
+ * least size, SHIM_FILL_SNDBUF_MAX, is never taken for it), at most
+ * SHIM_PAIR_WMEM_MAX. The stack keeps the other half, room for a window in
+ * flight, and a write blocks at what the kernel's would, however the
+ * program's writes fell into skbs. The pair's POLLOUT (unix_writable: a
+ * quarter of it used) opens with about 40% of the buffer free, near the
+ * kernel's third (sk_stream_is_writeable). A buffer never set with
+ * SO_SNDBUF is autotuned (tcp_sndbuf_expand: tens of KB once connected,
+ * growing with the window): its pair starts at SHIM_PAIR_WMEM_AUTO, within
+ * the share of the least connected size, with no request, and grows as the
+ * interposer asks again while the program writes (shim_pair_grow), up to
+ * SHIM_PAIR_WMEM_MAX, where a bulk sender's pair must be to move as much
+ * per wake-up as before.
  *
  * SHIM_SO_PAIR_WMEM at SOL_SOCKET, get: the socket's shim_pair_wmem() as an
  * int, with SHIM_PAIR_WMEM_FINAL set when it will not change by itself
@@ -878,32 +882,46 @@ struct shim_stream_mark_rep {
  */
 #define SHIM_SO_PAIR_WMEM    0x5348000a
 #define SHIM_PAIR_WMEM_FINAL 1 /* the sizes are even */
-#define SHIM_PAIR_WMEM_AUTO  32768
-#define SHIM_PAIR_WMEM_MAX   212992 /* net.core.wmem_default's usual value */
-#define SHIM_PAIR_WMEM_LEAST 9216   /* 2 * SOCK_MIN_SNDBUF on x86-64 */
+#define SHIM_PAIR_WMEM_AUTO  24576
+#define SHIM_PAIR_WMEM_MAX   212992	    /* net.core.wmem_default's usual value */
+#define SHIM_PAIR_WMEM_LEAST 9216	    /* 2 * SOCK_MIN_SNDBUF on x86-64 */
+#define SHIM_PAIR_SKB_MAX    (3776 + 32768) /* a page's head and 32 KiB of fragments */
 
+/*
+ * The skb an AF_UNIX writer may allocate past a pair's buffer w: it
+ * allocates while below its sk_sndbuf (unix_stream_sendmsg: half the buffer
+ * less 64 bytes, at most SHIM_PAIR_SKB_MAX).
+ */
+static inline int shim_pair_skb(int w)
+{
+	return w / 2 - 64 < SHIM_PAIR_SKB_MAX ? w / 2 - 64 : SHIM_PAIR_SKB_MAX;
+}
+
+/* The largest even w whose shim_pair_skb() past it stays within half of sk_sndbuf. */
 static inline int shim_pair_wmem(int sk_sndbuf)
 {
-	int w = sk_sndbuf / 2 & ~1;
+	long half = sk_sndbuf / 2;
+	long w = half - SHIM_PAIR_SKB_MAX >= 2L * (SHIM_PAIR_SKB_MAX + 64)
+			 ? half - SHIM_PAIR_SKB_MAX
+			 : (half + 64) * 2 / 3;
 
+	w &= ~1L;
 	return w < SHIM_PAIR_WMEM_LEAST ? SHIM_PAIR_WMEM_LEAST
 	       : w > SHIM_PAIR_WMEM_MAX ? SHIM_PAIR_WMEM_MAX
-					: w;
+					: (int)w;
 }
 
 /*
- * What the pair may hold: its writer allocates while below its sk_sndbuf,
- * so one skb more (unix_stream_sendmsg: half the buffer less 64 bytes, at
- * most a page's head and 32 KiB of fragments). An autotuned pair not grown
- * yet holds less: the stack's part is then smaller than it could be.
+ * What the pair may hold: its buffer and the skb past it, never more than
+ * half (a buffer so small that the pair's least is more than its share
+ * may hold that much more than SO_SNDBUF). An autotuned pair not grown yet
+ * holds less: the stack's part is then smaller than it could be.
  */
 static inline int shim_pair_reserve(int sk_sndbuf)
 {
-	int w = shim_pair_wmem(sk_sndbuf), skb = w / 2 - 64;
+	int w = shim_pair_wmem(sk_sndbuf), held = w + shim_pair_skb(w);
 
-	if (skb > 3776 + 32768)
-		skb = 3776 + 32768;
-	return w + skb < sk_sndbuf / 2 ? w + skb : sk_sndbuf / 2;
+	return held < sk_sndbuf / 2 ? held : sk_sndbuf / 2;
 }
 
 /*
