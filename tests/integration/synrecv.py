@@ -20,12 +20,16 @@
 # get no answer is followed by a fence, a segment every state answers
 # (listener: an ACK of nothing sent, which gets a RST): once the fence's
 # answer is seen, every answer before it is too, since both stacks answer
-# in order. No step waits on time but the deadline for an answer.
+# in order. No step waits on time but the deadline for an answer. The
+# counters' change leaves out the retransmissions no step asked for: a
+# timer's (a request of an earlier step still queued, a byte not acknowledged)
+# fires or not by how fast a loaded machine runs the steps.
 import os, socket, struct, subprocess, sys, threading, time
 
 from raw_tcp import segment
 
 LPORT, CPORT, PPORT = 7500, 7510, 7511
+FENCE_PORT = 7598  # to 7599, where nothing listens
 WAIT = 20  # seconds an answer may take under load before the test fails
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
 COUNTERS = [("Tcp", "PassiveOpens"), ("Tcp", "AttemptFails"), ("TcpExt", "TCPACKSkippedSynRecv"),
@@ -117,6 +121,7 @@ class Flow:
 		self.p, self.name, self.sport, self.dport, self.isn = peer, name, sport, dport, isn
 		self.S = self.T1 = None
 		self.mark = len(peer.sniff.segs)
+		peer.ours.add(sport)
 
 	def send(self, seq, ack, flags, opts=b""):
 		ack = (self.S + ack) & 0xFFFFFFFF if flags & ACK else 0
@@ -135,6 +140,7 @@ class Flow:
 			self.mark += 1
 			if seg["flags"] == again or self.S is None or not seg["flags"] & SYN or seg["seq"] != self.S:
 				break
+		self.p.answered.add(self.mark - 1)
 		if self.S is None and seg["flags"] & SYN:
 			self.S = seg["seq"]
 			self.T1 = seg["opts"]["ts"][0] if seg["opts"]["ts"] else None
@@ -177,12 +183,69 @@ class Peer:
 		s.close()
 		self.raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
 		self.sniff = Sniffer(dst)
+		self.answered = set()  # the indices of segments a step took as its answer
+		self.ours = set()  # the ports of this run's flows
+
+	def fence(self):
+		"""
+		An ACK to a closed port: once its RST is in, so is everything the
+		target sent before it. Returns the RST's index.
+		"""
+		mark = len(self.sniff.segs)
+		self.raw.sendto(segment(self.src, self.dst, FENCE_PORT, FENCE_PORT + 1, 1, 1, ACK, 64240, b""),
+				(self.dst, 0))
+		return self.sniff.expect(FENCE_PORT, mark, "the fence")[0]
+
+	def unasked(self, start, end):
+		"""
+		The SYN and other retransmissions among segments [start, end) that no
+		step asked for: a timer's (a request or a socket that lives on while
+		a loaded machine runs the steps). Every segment from index 0 tells
+		what each flow sent before; one to a port not ours is of a flow of
+		an earlier run, which can only send again.
+		"""
+		sent, syn, total = {}, 0, 0
+		for i, seg in enumerate(self.sniff.segs[:end]):
+			key = (seg["sport"], seg["dport"])
+			seen = sent.setdefault(key, {"syn": set(), "end": None})
+			old = seg["dport"] not in self.ours and (seg["flags"] & SYN or seg["len"])
+			again = old or (seg["flags"] & SYN and seg["seq"] in seen["syn"]) or (
+				seg["len"] and seen["end"] is not None and
+				(seen["end"] - seg["seq"]) & 0xFFFFFFFF < 1 << 31 and seen["end"] != seg["seq"])
+			if seg["flags"] & SYN:
+				seen["syn"].add(seg["seq"])
+			if seg["len"]:
+				e = (seg["seq"] + seg["len"]) & 0xFFFFFFFF
+				if seen["end"] is None or (e - seen["end"]) & 0xFFFFFFFF < 1 << 31:
+					seen["end"] = e
+			if again and i >= start and i not in self.answered:
+				syn += bool(seg["flags"] & SYN)
+				total += 1
+		return syn, total
+
+	def snapshot(self):
+		"""
+		The counters, and the index of the first segment they do not count:
+		taken between two fences with no retransmission between them.
+		"""
+		while True:
+			first = self.fence()
+			got = self.counters()
+			last = self.fence()
+			if self.unasked(first, last) == (0, 0):
+				return got, first + 1
 
 	def print_counters(self, before):
-		"""How much each of COUNTERS grew since before (a counters() answer)."""
-		after = self.counters()
+		"""
+		How much each of COUNTERS grew since before (a snapshot()), less the
+		retransmissions no step asked for: what a timer sent depends on how
+		fast the machine ran the steps, not on the stack.
+		"""
+		after, end = self.snapshot()
+		syn, total = self.unasked(before[1], end)
+		less = {("TcpExt", "TCPSynRetrans"): syn, ("Tcp", "RetransSegs"): total}
 		for k in COUNTERS:
-			print("%s %s +%d" % (k[0], k[1], after.get(k, 0) - before.get(k, 0)))
+			print("%s %s +%d" % (k[0], k[1], after.get(k, 0) - before[0].get(k, 0) - less.get(k, 0)))
 
 	def counters(self):
 		out = subprocess.run(self.stats_cmd, capture_output=True, text=True, check=True).stdout
@@ -202,7 +265,7 @@ class Peer:
 
 def listener(dst, stats_cmd):
 	p = Peer(dst, stats_cmd)
-	before = p.counters()
+	before = p.snapshot()
 	V = p.tsval
 	flows = iter(range(42000, 43000))
 
@@ -260,8 +323,9 @@ def listener(dst, stats_cmd):
 def simopen(dst, ready, stats_cmd):
 	"""The client's SYN answered with a SYN: SYN_RECV on a socket of its own."""
 	p = Peer(dst, stats_cmd)
+	p.ours.add(PPORT)  # the client's SYN comes before our flow
 	open(ready, "w").close()
-	before = p.counters()
+	before = p.snapshot()
 	V = p.tsval
 	# The client's SYN, seen before any flow of ours exists.
 	_, syn = p.sniff.expect(PPORT, 0, "connect()")
