@@ -30,7 +30,7 @@
 static struct twostack *ts;
 static struct socket *socks[3];
 static bool have_pair;
-static int drop_from = -1; /* the wire drops what this side sends */
+static int drop_from = -1;  /* the wire drops what this side sends */
 static uint8_t last_flags0; /* TCP flags of the last segment side 0 sent */
 static char info[256];
 static unsigned int ninfo;
@@ -201,7 +201,10 @@ Test(tcp_mem, bulk_sender_enters_pressure_stops_growing_and_leaves)
 		sent = fill(c, sent);
 		got = drain(s, got);
 		twostack_run_for(ts, NSEC_PER_MSEC);
-		cr_assert_leq(c->sk->sk_sndbuf, sndbuf_at_entry, "grew under pressure at %d ms: %d > %d (%ld pages, queued %d)", i, c->sk->sk_sndbuf, sndbuf_at_entry, net->tcp_memory_allocated, c->sk->sk_wmem_queued);
+		cr_assert_leq(c->sk->sk_sndbuf, sndbuf_at_entry,
+			      "grew under pressure at %d ms: %d > %d (%ld pages, queued %d)", i,
+			      c->sk->sk_sndbuf, sndbuf_at_entry, net->tcp_memory_allocated,
+			      c->sk->sk_wmem_queued);
 		cr_assert_neq(net->tcp_memory_pressure, 0, "left with %ld pages at %d ms",
 			      net->tcp_memory_allocated, i);
 	}
