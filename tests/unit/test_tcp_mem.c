@@ -99,22 +99,6 @@ static void pair(struct socket **c, struct socket **s)
 	*s = socks[2];
 }
 
-static int send_buf(struct socket *s, const void *buf, size_t len)
-{
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_DONTWAIT};
-
-	return s->ops->sendmsg(s, &m, len);
-}
-
-static int recv_buf(struct socket *s, void *buf, size_t len)
-{
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	return s->ops->recvmsg(s, &m, len, MSG_DONTWAIT);
-}
-
 static void set_tcp_mem(int side, int low, int pressure, int high)
 {
 	ts->net[side].sysctl.tcp_mem[0] = low;
@@ -136,7 +120,7 @@ static size_t fill(struct socket *c, size_t sent)
 	do {
 		for (size_t i = 0; i < sizeof(buf); i++)
 			buf[i] = pat(sent + i);
-		n = send_buf(c, buf, sizeof(buf));
+		n = twostack_sendto(c, buf, sizeof(buf), NULL);
 		if (n > 0)
 			sent += (size_t)n;
 		else
@@ -151,7 +135,7 @@ static size_t drain(struct socket *s, size_t got)
 	static uint8_t buf[65536];
 	int n;
 
-	while ((n = recv_buf(s, buf, sizeof(buf))) > 0) {
+	while ((n = twostack_recvfrom(s, buf, sizeof(buf), 0, NULL)) > 0) {
 		for (int i = 0; i < n; i++)
 			cr_assert_eq(buf[i], pat(got + (size_t)i), "byte %zu", got + (size_t)i);
 		got += (size_t)n;
@@ -270,7 +254,7 @@ static struct socket *client_with_unacked_data(void)
 
 	pair(&c, &s);
 	drop_from = 1;
-	cr_assert_eq(send_buf(c, buf, sizeof(buf)), (int)sizeof(buf));
+	cr_assert_eq(twostack_sendto(c, buf, sizeof(buf), NULL), (int)sizeof(buf));
 	twostack_run_for(ts, 20 * NSEC_PER_MSEC);
 	cr_assert_eq(c->sk->sk_wmem_queued, (int)sizeof(buf));
 	return c;
