@@ -1075,6 +1075,9 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 		nseg = sock->ops->send_iov
 			       ? sock->ops->send_iov(sock, iov, segs, STACKD_SEND_IOV, want)
 			       : -EAGAIN;
+		/* No pages for it (tcp_wmem_schedule): the ACK that frees some brings us back. */
+		if (nseg == 0)
+			break;
 		if (nseg > 0) {
 			want = 0;
 			for (int i = 0; i < nseg; i++)
