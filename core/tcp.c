@@ -497,17 +497,18 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 			left = size - copied;
 		while (left) {
 			struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+			/* Fill the last unsent segment before starting a new one. */
+			bool new_skb = !skb || !tcp_skb_can_append(tp, skb, mss);
 			size_t copy;
 			int mem;
 
-			/* The pages first: without them the write waits (wait_for_space). */
+			if (new_skb && sk_stream_wspace(sk) <= 0)
+				goto out;
+			/* Then the pages: without them the write waits (wait_for_space). */
 			mem = tcp_wmem_schedule(sk, (int)(left < mss ? left : mss));
 			if (!mem)
 				goto out;
-			/* Fill the last unsent segment before starting a new one. */
-			if (!skb || !tcp_skb_can_append(tp, skb, mss)) {
-				if (sk_stream_wspace(sk) <= 0)
-					goto out;
+			if (new_skb) {
 				skb = alloc_skb(mss);
 				if (!skb)
 					goto out;
