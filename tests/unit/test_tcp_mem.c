@@ -13,7 +13,8 @@
  *   kernel's "out of memory -- consider tuning tcp_mem" line;
  * - a receiver past tcp_mem[2] that does not read drops in-order data
  *   (TCPRcvQDrop, PruneCalled), and the bytes still arrive intact once it
- *   reads;
+ *   reads; out-of-order data past the limit is dropped (TCPOFODrop) and
+ *   pruned from the far end for the segment that fills the hole (OfoPruned);
  * - every page goes back to the pool when the sockets are gone.
  */
 #include <criterion/criterion.h>
@@ -32,16 +33,25 @@ static struct socket *socks[3];
 static bool have_pair;
 static int drop_from = -1;  /* the wire drops what this side sends */
 static uint8_t last_flags0; /* TCP flags of the last segment side 0 sent */
+static int drop_data0;	    /* the wire drops this many more data segments of side 0 */
 static char info[256];
 static unsigned int ninfo;
 
 static int tap(void *arg, int side, const uint8_t *f, unsigned int len)
 {
 	(void)arg;
-	/* IPv4 (no options from the stack) carrying TCP: the flags byte. */
+	/* IPv4 carrying TCP from side 0: the flags byte, and whether it carries data. */
 	if (len >= 14 + 20 + 20 && f[12] == 0x08 && f[13] == 0x00 && f[14 + 9] == IPPROTO_TCP &&
-	    side == 0)
-		last_flags0 = f[14 + (f[14] & 0x0f) * 4 + 13];
+	    side == 0) {
+		unsigned int ihl = (f[14] & 0x0f) * 4u, tot = (unsigned int)f[16] << 8 | f[17];
+		const uint8_t *th = f + 14 + ihl;
+
+		last_flags0 = th[13];
+		if (tot > ihl + (th[12] >> 4) * 4u && drop_data0 > 0) {
+			drop_data0--;
+			return 0;
+		}
+	}
 	return side != drop_from;
 }
 
@@ -64,6 +74,7 @@ static void setup(void)
 		ts->net[i].net_info = note_info;
 	have_pair = false;
 	drop_from = -1;
+	drop_data0 = 0;
 	ninfo = 0;
 	info[0] = '\0';
 }
@@ -343,4 +354,37 @@ Test(tcp_mem, receiver_past_the_hard_limit_drops_and_counts)
 	}
 	cr_assert_eq(got, sent, "intact");
 	cr_assert_eq(net->tcp_memory_pressure, 0, "pressure left once read");
+}
+
+/*
+ * The first data segment is lost, so what follows waits out of order at a
+ * receiver that does not read, its pool 1/2/4 pages: the out-of-order data
+ * past the limit is dropped (TCPOFODrop), and the retransmission that fills
+ * the hole finds no pages: the out-of-order queue is pruned from its far
+ * end for it (PruneCalled, OfoPruned). Once read, every byte arrives.
+ */
+Test(tcp_mem, hole_filler_prunes_the_out_of_order_queue)
+{
+	struct net *net = &ts->net[1];
+	struct socket *c, *s;
+	size_t sent = 0, got = 0;
+	int i;
+
+	set_tcp_mem(1, 1, 2, 4);
+	pair(&c, &s);
+	drop_data0 = 1;
+	sent = fill(c, sent);
+	cr_assert_gt(sent, 32768, "sent %zu", sent);
+	for (i = 0; i < 1000 && !net->mib.tcpext.OfoPruned; i++)
+		twostack_run_for(ts, NSEC_PER_MSEC);
+	cr_assert_gt(net->mib.tcpext.TCPOFODrop, 0);
+	cr_assert_gt(net->mib.tcpext.OfoPruned, 0, "not pruned: %u bytes out of order",
+		     s->sk->sk_rmem_alloc);
+	cr_assert_gt(net->mib.tcpext.PruneCalled, 0);
+	cr_assert_leq(net->tcp_memory_allocated, 4 + 1);
+	for (i = 0; i < 20000 && got < sent; i++) {
+		got = drain(s, got);
+		twostack_run_for(ts, NSEC_PER_MSEC);
+	}
+	cr_assert_eq(got, sent, "intact");
 }
