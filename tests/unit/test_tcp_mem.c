@@ -388,3 +388,31 @@ Test(tcp_mem, hole_filler_prunes_the_out_of_order_queue)
 	}
 	cr_assert_eq(got, sent, "intact");
 }
+
+/*
+ * A write of 1,000 bytes takes one page from the pool: SO_MEMINFO's
+ * forward allocation is what is left of it (3,096, the stack charging
+ * payload), and once the data is acknowledged the page goes back.
+ */
+Test(tcp_mem, a_write_takes_whole_pages_and_gives_them_back)
+{
+	static const uint8_t buf[1000];
+	struct net *net = &ts->net[0];
+	uint32_t mi[9] = {0};
+	int len = (int)sizeof(mi);
+	struct socket *c, *s;
+
+	pair(&c, &s);
+	cr_assert_eq(net->tcp_memory_allocated, 0);
+	cr_assert_eq(twostack_sendto(c, buf, sizeof(buf), NULL), (int)sizeof(buf));
+	cr_assert_eq(c->ops->getsockopt(c, SOL_SOCKET, SO_MEMINFO, mi, &len), 0);
+	cr_assert_eq(len, (int)sizeof(mi));
+	cr_assert_eq(mi[5], 1000, "wmem_queued %u", mi[5]);
+	cr_assert_eq(mi[4], SK_MEM_QUANTUM - 1000, "fwd_alloc %u", mi[4]);
+	cr_assert_eq(net->tcp_memory_allocated, 1);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(c->sk->sk_wmem_queued, 0);
+	cr_assert_eq(c->sk->sk_forward_alloc, 0);
+	cr_assert_eq(net->tcp_memory_allocated, 0);
+	cr_assert_eq(ts->net[1].tcp_memory_allocated, 1, "the receiver holds the bytes unread");
+}
