@@ -50,6 +50,12 @@ void tcp_enter_memory_pressure(struct sock *sk)
 	__NET_INC_STATS(net, TCPMemoryPressures);
 }
 
+/* The stack clock in the kernel's ticks (no overflow for any uptime). */
+static uint64_t jiffies_at(uint64_t ns, uint64_t hz)
+{
+	return ns / NSEC_PER_SEC * hz + ns % NSEC_PER_SEC * hz / NSEC_PER_SEC;
+}
+
 void tcp_leave_memory_pressure(struct sock *sk)
 {
 	struct net *net = sock_net(sk);
@@ -61,7 +67,7 @@ void tcp_leave_memory_pressure(struct sock *sk)
 	net->tcp_memory_pressure = 0;
 	/* jiffies_to_msecs(jiffies - start): both ends on the kernel's ticks. */
 	net->mib.tcpext.TCPMemoryPressuresChrono +=
-		(net->now * hz / NSEC_PER_SEC - since * hz / NSEC_PER_SEC) * 1000 / hz;
+		(jiffies_at(net->now, hz) - jiffies_at(since, hz)) * 1000 / hz;
 }
 
 void sk_stream_moderate_sndbuf(struct sock *sk)
