@@ -154,6 +154,16 @@ static size_t drain(struct socket *s, size_t got)
 	return got;
 }
 
+/* The reader takes every byte up to sent, each checked, within 20 s of virtual time. */
+static void read_all(struct socket *s, size_t got, size_t sent)
+{
+	for (int i = 0; i < 20000 && got < sent; i++) {
+		got = drain(s, got);
+		twostack_run_for(ts, NSEC_PER_MSEC);
+	}
+	cr_assert_eq(got, sent, "intact: %zu of %zu bytes", got, sent);
+}
+
 /*
  * A bulk sender whose buffer grew to 256 KB when tcp_mem falls to
  * 16/32/4096 pages (as a sysctl -w would): its next charge passes
@@ -257,12 +267,7 @@ Test(tcp_mem, past_the_hard_limit_the_send_buffer_is_moderated)
 	cr_assert_lt(c->sk->sk_sndbuf, 40000, "not moderated: %d", c->sk->sk_sndbuf);
 	cr_assert_leq(most, 8 + 16, "the pool ran to %ld pages", most);
 	cr_assert_geq(net->mib.tcpext.TCPMemoryPressures, 1);
-	got = drain(s, got);
-	for (i = 0; i < 2000 && got < sent; i++) {
-		got = drain(s, got);
-		twostack_run_for(ts, NSEC_PER_MSEC);
-	}
-	cr_assert_eq(got, sent, "intact");
+	read_all(s, got, sent);
 }
 
 /* A client with 16 KB unacknowledged: side 1's frames are lost from now on. */
@@ -356,11 +361,7 @@ Test(tcp_mem, receiver_past_the_hard_limit_drops_and_counts)
 	/* The pool: the hard limit plus the pages of the segment that crossed it. */
 	cr_assert_leq(s->sk->sk_rmem_alloc, 4 * SK_MEM_QUANTUM + 1460);
 	cr_assert_leq(net->tcp_memory_allocated, 4 + 1);
-	for (i = 0; i < 20000 && got < sent; i++) {
-		got = drain(s, got);
-		twostack_run_for(ts, NSEC_PER_MSEC);
-	}
-	cr_assert_eq(got, sent, "intact");
+	read_all(s, got, sent);
 	cr_assert_eq(net->tcp_memory_pressure, 0, "pressure left once read");
 }
 
@@ -390,11 +391,7 @@ Test(tcp_mem, hole_filler_prunes_the_out_of_order_queue)
 		     s->sk->sk_rmem_alloc);
 	cr_assert_gt(net->mib.tcpext.PruneCalled, 0);
 	cr_assert_leq(net->tcp_memory_allocated, 4 + 1);
-	for (i = 0; i < 20000 && got < sent; i++) {
-		got = drain(s, got);
-		twostack_run_for(ts, NSEC_PER_MSEC);
-	}
-	cr_assert_eq(got, sent, "intact");
+	read_all(s, got, sent);
 }
 
 /*
