@@ -885,15 +885,25 @@ void tcp_shutdown(struct sock *sk, int how)
 	}
 }
 
+void tcp_rmem_purge(struct sock *sk)
+{
+	struct sk_buff_head *q[2] = {&sk->sk_receive_queue, &tcp_sk(sk)->out_of_order_queue};
+	struct sk_buff *skb;
+
+	for (int i = 0; i < 2; i++)
+		while ((skb = __skb_dequeue(q[i]))) {
+			tcp_rmem_uncharge(sk, (int)skb->len);
+			kfree_skb(skb);
+		}
+}
+
 /* Free the receive side; returns how many unread bytes there were. */
 static uint32_t tcp_purge_receive(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t unread = tcp_inq(sk);
 
-	__skb_queue_purge(&sk->sk_receive_queue);
-	__skb_queue_purge(&tp->out_of_order_queue);
-	tcp_rmem_uncharge(sk, sk->sk_rmem_alloc);
+	tcp_rmem_purge(sk);
 	tp->copied_seq = tp->rcv_nxt;
 	return unread;
 }

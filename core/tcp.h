@@ -753,6 +753,12 @@ static inline void tcp_rmem_uncharge(struct sock *sk, int n)
 	sk_mem_uncharge(sk, n);
 }
 
+/*
+ * Frees the receive and out-of-order queues and their charge; what the
+ * error queue holds stays in sk_rmem_alloc (it is not charged to the pool).
+ */
+void tcp_rmem_purge(struct sock *sk);
+
 /* tcp_input.c */
 /* A segment for sk (any state but LISTEN and TIME_WAIT handled here); consumes skb. */
 int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
