@@ -142,6 +142,11 @@ struct sock {
 	int sk_sndbuf;
 	int sk_rmem_alloc;  /* bytes held in receive queues */
 	int sk_wmem_queued; /* bytes held in the write queue */
+	/*
+	 * Bytes taken from the protocol's pool and not yet charged (whole
+	 * pages taken, charged bytes subtracted): sock_mem.c, TCP only.
+	 */
+	int sk_forward_alloc;
 	int sk_rcvlowat;
 	int64_t sk_rcvtimeo; /* ns, INT64_MAX = forever (MAX_SCHEDULE_TIMEOUT) */
 	int64_t sk_sndtimeo;
@@ -217,6 +222,38 @@ static inline void sock_reset_flag(struct sock *sk, enum sock_flags flag)
 static inline int sk_stream_wspace(const struct sock *sk)
 {
 	return sk->sk_sndbuf - sk->sk_wmem_queued;
+}
+
+/*
+ * Protocol memory (sock_mem.c; TCP only): pages from the stack's pool into
+ * sk_forward_alloc, bytes charged against them. SOCK_MIN_SNDBUF is the
+ * kernel's (two of its least TCP skbs' truesize).
+ */
+#define SK_MEM_QUANTUM	4096
+#define SOCK_MIN_SNDBUF 4608
+
+static inline long sk_mem_pages(int amt)
+{
+	return ((long)amt + SK_MEM_QUANTUM - 1) / SK_MEM_QUANTUM;
+}
+
+bool sk_wmem_schedule(struct sock *sk, int size);
+bool sk_rmem_schedule(struct sock *sk, int size);
+/* Takes the pages size needs whatever the limits (the kernel's progress guarantees). */
+void sk_forced_mem_schedule(struct sock *sk, int size);
+void sk_mem_reclaim(struct sock *sk);
+/* Under memory limits: the send buffer down to half what is queued, not below the least. */
+void sk_stream_moderate_sndbuf(struct sock *sk);
+
+static inline void sk_mem_charge(struct sock *sk, int size)
+{
+	sk->sk_forward_alloc -= size;
+}
+
+static inline void sk_mem_uncharge(struct sock *sk, int size)
+{
+	sk->sk_forward_alloc += size;
+	sk_mem_reclaim(sk);
 }
 
 static inline struct net *sock_net(const struct sock *sk)

@@ -126,6 +126,21 @@ void net_set_time(struct net *net, uint64_t now)
 		net->now = now;
 }
 
+void net_info_ratelimited(struct net *net, const char *msg)
+{
+	/* net_ratelimit: a burst of 10 lines, then silence until 5 s have passed. */
+	if (!net->net_info)
+		return;
+	if (!net->net_info_begin || net->now - net->net_info_begin >= 5 * NSEC_PER_SEC) {
+		net->net_info_begin = net->now ? net->now : 1;
+		net->net_info_printed = 0;
+	}
+	if (net->net_info_printed >= 10)
+		return;
+	net->net_info_printed++;
+	net->net_info(net, msg);
+}
+
 void net_enter(struct net *net, uint64_t now, const struct cred *cred)
 {
 	net_set_time(net, now);

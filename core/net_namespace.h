@@ -51,7 +51,7 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[30];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[33];	     /* what /proc said last, for refresh_tcp */
 	unsigned int tcp_live_batch; /* the whens read in this batch (TCP_SYSCTL_BATCHED) */
 	/*
 	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):
@@ -136,6 +136,13 @@ struct netns_sysctl {
 	 * is sized for, whatever the pacing rate (tcp_tso_autosize).
 	 */
 	int tcp_min_tso_segs;
+	/*
+	 * net.ipv4.tcp_mem (pages; global in the kernel, the stack's own pool
+	 * here): below [0] no pressure, above [1] pressure, above [2] no more
+	 * (sock_mem.c). Read live at connect(), when a child is made, and at
+	 * tcp_check_oom, not at each charge (the kernel's is a memory read).
+	 */
+	int tcp_mem[3];
 };
 
 /* Where the kernel reads a TCP sysctl: refresh_tcp's when (a mask). */
@@ -198,6 +205,23 @@ struct net {
 	struct net_mib mib;
 	/* TCP sockets closed by their owners and still alive (the kernel's tcp_orphan_count). */
 	unsigned int tcp_orphan_count;
+	/*
+	 * TCP's memory pool (sock_mem.c): pages the sockets took
+	 * (tcp_memory_allocated), when pressure began (ns, 0: none; the
+	 * kernel's tcp_memory_pressure holds jiffies), the TCP sockets alive
+	 * (tcp_sockets_allocated: the fair share under pressure).
+	 */
+	long tcp_memory_allocated;
+	uint64_t tcp_memory_pressure;
+	unsigned int tcp_sockets_allocated;
+	/*
+	 * The kernel's rate-limited net_info lines ("out of memory -- consider
+	 * tuning tcp_mem"): the owner points it at its trace; NULL: none.
+	 * net_ratelimit's state: 10 lines per 5 s.
+	 */
+	void (*net_info)(struct net *net, const char *msg);
+	uint64_t net_info_begin;
+	unsigned int net_info_printed;
 
 	uint32_t isn_secret[4]; /* for secure_tcp_seq(), filled from getrandom at init */
 	/*
@@ -252,6 +276,9 @@ struct net {
 	/* TCP Fast Open: the keys and the client's cookie cache (tcp_fastopen.c). */
 	struct tcp_fastopen_net *tfo;
 };
+
+/* A line for net->net_info, at most 10 per 5 s as net_info_ratelimited. */
+void net_info_ratelimited(struct net *net, const char *msg);
 
 /* Fills sysctl with the kernel's compiled-in defaults (no file is read). */
 void net_sysctl_init(struct netns_sysctl *s);

@@ -90,6 +90,10 @@
 	X(TCPTimeouts) \
 	X(TCPOFOQueue) \
 	X(TCPOFODrop) \
+	X(PruneCalled) \
+	X(OfoPruned) \
+	X(TCPMemoryPressures) \
+	X(TCPMemoryPressuresChrono) \
 	X(TCPAbortOnData) \
 	X(TCPAbortOnTimeout) \
 	X(TCPAbortOnMemory) \

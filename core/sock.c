@@ -922,12 +922,13 @@ int sock_getsockopt(struct socket *sock, int level, int optname, void *optval, i
 		       (size_t)lv);
 		break;
 	case SO_MEMINFO: {
-		/* sk_get_meminfo: SK_MEMINFO_VARS counters, as the stack keeps them. */
+		/* sk_get_meminfo: SK_MEMINFO_VARS counters, as the stack keeps them (FWD_ALLOC:
+		 * TCP's). */
 		uint32_t mi[9] = {(uint32_t)sk->sk_rmem_alloc,
 				  (uint32_t)sk->sk_rcvbuf,
 				  0,
 				  (uint32_t)sk->sk_sndbuf,
-				  0,
+				  (uint32_t)sk->sk_forward_alloc,
 				  (uint32_t)sk->sk_wmem_queued,
 				  0,
 				  0,

@@ -86,5 +86,10 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_max_orphans = 4096, /* the kernel's least: NR_FILE, for a small hash */
 		.tcp_tso_win_divisor = 3,
 		.tcp_min_tso_segs = 2,
+		/*
+		 * The kernel sizes it at boot (tcp_init_mem: a sixteenth of the
+		 * free buffer pages is [1]); these are its marks for 24 GiB.
+		 */
+		.tcp_mem = {287892, 383858, 575784},
 	};
 }

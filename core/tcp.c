@@ -194,6 +194,7 @@ void tcp_init_sock(struct sock *sk)
 	tp->sk_pacing_rate = ~0ull; /* sock_init_data */
 	tcp_assign_congestion_control(sk);
 	sk->sk_state = TCP_CLOSE;
+	net->tcp_sockets_allocated++; /* sk_sockets_allocated_inc, until tcp_v4_destroy_sock */
 	/* tcp_init_sock: the TCP buffers come from tcp_rmem/tcp_wmem, not net.core. */
 	sk->sk_sndbuf = net->sysctl.tcp_wmem[1];
 	sk->sk_rcvbuf = net->sysctl.tcp_rmem[1];
@@ -345,7 +346,7 @@ static void tcp_skb_append(struct sock *sk, struct sk_buff *skb, size_t len)
 	skb_put(skb, (unsigned int)len);
 	TCP_SKB_CB(skb)->end_seq += (uint32_t)len;
 	tp->write_seq += (uint32_t)len;
-	sk->sk_wmem_queued += (int)len;
+	tcp_wmem_charge(sk, (int)len);
 }
 
 int tcp_send_iov(struct sock *sk, struct iovec *iov, struct sk_buff **segs, int max_iov,
@@ -355,6 +356,7 @@ int tcp_send_iov(struct sock *sk, struct iovec *iov, struct sk_buff **segs, int 
 	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 	unsigned int mss;
 	int space, n = 0;
+	size_t want = 0;
 
 	/* Anything but plain sending is tcp_sendmsg's, errors and repair mode included. */
 	if ((sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_CLOSE_WAIT) || sk->sk_err ||
@@ -369,7 +371,22 @@ int tcp_send_iov(struct sock *sk, struct iovec *iov, struct sk_buff **segs, int 
 	 */
 	tcp_rate_check_app_limited(sk);
 	mss = tcp_current_mss(sk);
-	if (skb && max_iov && tcp_skb_can_append(tp, skb, mss)) {
+	/*
+	 * The pages for what the loops below may take, at most the tail's room
+	 * and the send buffer's plus one segment (tcp_wmem_schedule): none, and
+	 * the host waits for the queue to shrink, as tcp_sendmsg's writer.
+	 */
+	space = sk_stream_wspace(sk);
+	if (skb && tcp_skb_can_append(tp, skb, mss))
+		want = mss - skb->len;
+	if (space > 0)
+		want += (size_t)space + mss;
+	if (want > max_len)
+		want = max_len;
+	want = (size_t)tcp_wmem_schedule(sk, want > INT_MAX ? INT_MAX : (int)want);
+	if (want < max_len)
+		max_len = want;
+	if (skb && max_iov && max_len && tcp_skb_can_append(tp, skb, mss)) {
 		size_t room =
 			mss - skb->len < skb_tailroom(skb) ? mss - skb->len : skb_tailroom(skb);
 
@@ -379,7 +396,6 @@ int tcp_send_iov(struct sock *sk, struct iovec *iov, struct sk_buff **segs, int 
 		max_len -= iov[0].iov_len;
 	}
 	/* New segments while the send buffer has room, as tcp_sendmsg takes them. */
-	space = sk_stream_wspace(sk);
 	while (n < max_iov && max_len && space > 0) {
 		skb = alloc_skb(mss);
 		if (!skb)
@@ -481,12 +497,18 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 			left = size - copied;
 		while (left) {
 			struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
-			size_t copy;
-
 			/* Fill the last unsent segment before starting a new one. */
-			if (!skb || !tcp_skb_can_append(tp, skb, mss)) {
-				if (sk_stream_wspace(sk) <= 0)
-					goto out;
+			bool new_skb = !skb || !tcp_skb_can_append(tp, skb, mss);
+			size_t copy;
+			int mem;
+
+			if (new_skb && sk_stream_wspace(sk) <= 0)
+				goto out;
+			/* Then the pages: without them the write waits (wait_for_space). */
+			mem = tcp_wmem_schedule(sk, (int)(left < mss ? left : mss));
+			if (!mem)
+				goto out;
+			if (new_skb) {
 				skb = alloc_skb(mss);
 				if (!skb)
 					goto out;
@@ -497,6 +519,8 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 				copy = left;
 			if (copy > skb_tailroom(skb))
 				copy = skb_tailroom(skb);
+			if (copy > (size_t)mem)
+				copy = (size_t)mem;
 			memcpy(skb_tail_pointer(skb), from, copy);
 			tcp_skb_append(sk, skb, copy);
 			from += copy;
@@ -649,7 +673,7 @@ void tcp_consume(struct sock *sk, size_t len)
 		done += n;
 		if (n == avail) {
 			__skb_unlink(skb, &sk->sk_receive_queue);
-			sk->sk_rmem_alloc -= (int)skb->len;
+			tcp_rmem_uncharge(sk, (int)skb->len);
 			kfree_skb(skb);
 		}
 	}
@@ -861,15 +885,25 @@ void tcp_shutdown(struct sock *sk, int how)
 	}
 }
 
+void tcp_rmem_purge(struct sock *sk)
+{
+	struct sk_buff_head *q[2] = {&sk->sk_receive_queue, &tcp_sk(sk)->out_of_order_queue};
+	struct sk_buff *skb;
+
+	for (int i = 0; i < 2; i++)
+		while ((skb = __skb_dequeue(q[i]))) {
+			tcp_rmem_uncharge(sk, (int)skb->len);
+			kfree_skb(skb);
+		}
+}
+
 /* Free the receive side; returns how many unread bytes there were. */
 static uint32_t tcp_purge_receive(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t unread = tcp_inq(sk);
 
-	__skb_queue_purge(&sk->sk_receive_queue);
-	__skb_queue_purge(&tp->out_of_order_queue);
-	sk->sk_rmem_alloc = 0;
+	tcp_rmem_purge(sk);
 	tp->copied_seq = tp->rcv_nxt;
 	return unread;
 }
@@ -965,7 +999,7 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tcp_saved_syn_free(tp);
 	tcp_purge_receive(sk);
 	__skb_queue_purge(&sk->sk_write_queue);
-	sk->sk_wmem_queued = 0;
+	tcp_wmem_uncharge(sk, sk->sk_wmem_queued);
 	sk->sk_shutdown = 0;
 	sock_reset_flag(sk, SOCK_DONE);
 	sk->sk_dport = 0;

@@ -716,6 +716,49 @@ void tcp_saved_syn_record(struct sock *child, const struct sock *parent, const s
 void tcp_saved_syn_free(struct tcp_sock *tp);
 int tcp_notsent_room(const struct sock *sk);
 
+/* sock_mem.c: TCP's memory pool (net.ipv4.tcp_mem) and pressure. */
+void tcp_enter_memory_pressure(struct sock *sk);
+void tcp_leave_memory_pressure(struct sock *sk);
+/* How much of copy may be queued now (0: wait for space); up to tcp_wmem[0] always. */
+int tcp_wmem_schedule(struct sock *sk, int copy);
+/* More than the least send buffer queued while the pool is past tcp_mem[2]. */
+bool tcp_out_of_memory(const struct sock *sk);
+/* tcp_should_expand_sndbuf's memory rules: no pressure, the pool below tcp_mem[0]. */
+bool tcp_mem_allows_sndbuf_growth(const struct sock *sk);
+
+bool tcp_under_memory_pressure(const struct sock *sk);
+
+/* Bytes into or out of the write and receive queues, charged to the socket's pages. */
+static inline void tcp_wmem_charge(struct sock *sk, int n)
+{
+	sk->sk_wmem_queued += n;
+	sk_mem_charge(sk, n);
+}
+
+static inline void tcp_wmem_uncharge(struct sock *sk, int n)
+{
+	sk->sk_wmem_queued -= n;
+	sk_mem_uncharge(sk, n);
+}
+
+static inline void tcp_rmem_charge(struct sock *sk, int n)
+{
+	sk->sk_rmem_alloc += n;
+	sk_mem_charge(sk, n);
+}
+
+static inline void tcp_rmem_uncharge(struct sock *sk, int n)
+{
+	sk->sk_rmem_alloc -= n;
+	sk_mem_uncharge(sk, n);
+}
+
+/*
+ * Frees the receive and out-of-order queues and their charge; what the
+ * error queue holds stays in sk_rmem_alloc (it is not charged to the pool).
+ */
+void tcp_rmem_purge(struct sock *sk);
+
 /* tcp_input.c */
 /* A segment for sk (any state but LISTEN and TIME_WAIT handled here); consumes skb. */
 int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb);
@@ -882,7 +925,10 @@ uint32_t tcp_repair_sndq_copy(struct sock *sk, uint32_t off, void *buf, uint32_t
 int tcp_repair_connect(struct sock *sk);
 /* tcp_output.c: the window probe of TCP_REPAIR_OFF (tcp_send_window_probe). */
 void tcp_send_window_probe(struct sock *sk);
-/* tcp_input.c: in-order data onto the receive queue, rcv_nxt moved past it. */
+/*
+ * tcp_input.c: in-order data onto the receive queue, rcv_nxt moved past it;
+ * the caller charged its bytes (tcp_rmem_charge).
+ */
 void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb);
 
 /* tcp_mtu_probe.c: PLPMTUD (net.ipv4.tcp_mtu_probing) */

@@ -383,7 +383,9 @@ int tcp_send_syn_data(struct sock *sk, struct sk_buff *syn)
 	TCP_SKB_CB(data)->tcp_flags = TCPHDR_PSH;
 	TCP_SKB_CB(data)->when = sock_net(sk)->now;
 	tp->write_seq += (uint32_t)space;
-	sk->sk_wmem_queued += (int)space;
+	/* The SYN's data is queued whatever the pool holds (tcp_stream_alloc_skb's force). */
+	sk_forced_mem_schedule(sk, (int)space);
+	tcp_wmem_charge(sk, (int)space);
 	__skb_queue_tail(&sk->sk_write_queue, data);
 	skb_reserve(c, 60);
 	memcpy(skb_put(c, (unsigned int)space), fo->data, space);
@@ -541,7 +543,8 @@ static void tcp_fastopen_adopt(struct sock *parent, struct sock *child, const st
 			TCP_SKB_CB(d)->seq = tp->rcv_nxt;
 			TCP_SKB_CB(d)->end_seq = tp->rcv_nxt + skb->len;
 			__skb_queue_tail(&child->sk_receive_queue, d);
-			child->sk_rmem_alloc += (int)skb->len;
+			sk_forced_mem_schedule(child, (int)skb->len);
+			tcp_rmem_charge(child, (int)skb->len);
 			tp->rcv_nxt += skb->len;
 			tp->bytes_received += skb->len;
 			tp->syn_data_acked = 1; /* TCP_INFO's TCPI_OPT_SYN_DATA, as the kernel's */

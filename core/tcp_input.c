@@ -342,7 +342,7 @@ static void tcp_write_queue_purge(struct sock *sk)
 	     skb = skb_queue_is_last(&sk->sk_write_queue, skb) ? NULL : skb->next)
 		tcp_skb_zerocopy_done(sk, skb);
 	__skb_queue_purge(&sk->sk_write_queue);
-	sk->sk_wmem_queued = 0;
+	tcp_wmem_uncharge(sk, sk->sk_wmem_queued);
 	tp->send_head = NULL;
 	tp->retransmit_hint = NULL;
 	tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
@@ -431,7 +431,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 			if (before(cb->seq, ack) && n <= skb->len) {
 				skb_pull(skb, n);
 				cb->seq = ack;
-				sk->sk_wmem_queued -= (int)n;
+				tcp_wmem_uncharge(sk, (int)n);
 			}
 			break;
 		}
@@ -464,7 +464,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 		tcp_ack_tstamp(sk, skb, cb->seq);
 		if (skb == tp->retransmit_hint)
 			tp->retransmit_hint = NULL;
-		sk->sk_wmem_queued -= (int)skb->len;
+		tcp_wmem_uncharge(sk, (int)skb->len);
 		__skb_unlink(skb, &sk->sk_write_queue);
 		tcp_skb_zerocopy_done(sk, skb);
 		kfree_skb(skb);
@@ -1269,7 +1269,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		/* RACK's reordering timer, when armed, stays (FLAG_SET_XMIT_TIMER). */
 		if (!reo_armed)
 			tcp_set_xmit_timer(sk);
-		if (acked_pkts)
+		/* tcp_new_space: not while the pool is under pressure or past tcp_mem[0]. */
+		if (acked_pkts && tcp_mem_allows_sndbuf_growth(sk))
 			tcp_sndbuf_expand(sk);
 		if (!sock_flag(sk, SOCK_DEAD))
 			sk->sk_write_space(sk);
@@ -1373,6 +1374,7 @@ static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 static void tcp_fin(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
 
 	tp->fin_rcvd = 1;
 	sk->sk_shutdown |= RCV_SHUTDOWN;
@@ -1395,7 +1397,11 @@ static void tcp_fin(struct sock *sk)
 	default:
 		break;
 	}
-	__skb_queue_purge(&tp->out_of_order_queue);
+	/* Nothing lies past the FIN: what the peer sent there goes, its pages back. */
+	while ((skb = __skb_dequeue(&tp->out_of_order_queue))) {
+		tcp_rmem_uncharge(sk, (int)skb->len);
+		kfree_skb(skb);
+	}
 }
 
 /* Appends in-order data, merging small payloads into the tail skb (tcp_try_coalesce). */
@@ -1406,7 +1412,6 @@ void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 	tp->rcv_nxt = cb->end_seq;
-	sk->sk_rmem_alloc += (int)skb->len;
 	if (tail && skb->len && skb_tailroom(tail) >= skb->len &&
 	    TCP_SKB_CB(tail)->end_seq == cb->seq) {
 		memcpy(skb_put(tail, skb->len), skb->data, skb->len);
@@ -1563,12 +1568,14 @@ static bool tcp_ofo_queue(struct sock *sk)
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 		__skb_unlink(skb, &tp->out_of_order_queue);
-		sk->sk_rmem_alloc -= (int)skb->len;
 		if (!after(cb->end_seq, tp->rcv_nxt)) {
+			tcp_rmem_uncharge(sk, (int)skb->len);
 			kfree_skb(skb);
 			continue;
 		}
+		/* What moves stays charged; what was already received goes. */
 		if (before(cb->seq, tp->rcv_nxt)) {
+			tcp_rmem_uncharge(sk, (int)(tp->rcv_nxt - cb->seq));
 			skb_pull(skb, tp->rcv_nxt - cb->seq);
 			cb->seq = tp->rcv_nxt;
 		}
@@ -1578,6 +1585,58 @@ static bool tcp_ofo_queue(struct sock *sk)
 			break;
 	}
 	return fin;
+}
+
+/*
+ * Drops out-of-order data from the far end for pages (tcp_prune_ofo_queue):
+ * an eighth of the receive buffer at a time, on while the pool is under
+ * pressure, never what lies before skb. Whether any went (OfoPruned; the
+ * SACK blocks then start again, as after a timeout).
+ */
+static bool tcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff_head *q = &tp->out_of_order_queue;
+	int goal = sk->sk_rcvbuf >> 3;
+	bool pruned = false;
+	struct sk_buff *last;
+
+	while ((last = skb_peek_tail(q)) && !after(TCP_SKB_CB(skb)->seq, TCP_SKB_CB(last)->seq)) {
+		__skb_unlink(last, q);
+		goal -= (int)last->len;
+		tcp_rmem_uncharge(sk, (int)last->len);
+		kfree_skb(last);
+		pruned = true;
+		if (skb_queue_empty(q) || goal <= 0) {
+			if (!tcp_under_memory_pressure(sk))
+				break;
+			goal = sk->sk_rcvbuf >> 3;
+		}
+	}
+	if (pruned) {
+		__NET_INC_STATS(sock_net(sk), OfoPruned);
+		tp->rx_opt.num_sacks = 0;
+		tp->rx_opt.dsack = 0;
+	}
+	return pruned;
+}
+
+/*
+ * The pages for skb's bytes (tcp_try_rmem_schedule's memory half; the
+ * buffer's half is tcp_rmem_exceeded): failing, out-of-order data is pruned
+ * until they come (PruneCalled). Under pressure the kernel also clamps
+ * rcv_ssthresh here (tcp_adjust_rcv_ssthresh): left to the receive-window
+ * rework, which owns rcv_ssthresh.
+ */
+static bool tcp_try_rmem_schedule(struct sock *sk, const struct sk_buff *skb)
+{
+	if (sk_rmem_schedule(sk, (int)skb->len))
+		return true;
+	__NET_INC_STATS(sock_net(sk), PruneCalled);
+	while (!sk_rmem_schedule(sk, (int)skb->len))
+		if (!tcp_prune_ofo_queue(sk, skb))
+			return false;
+	return true;
 }
 
 /*
@@ -1608,8 +1667,10 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 
 	/* The ACK decides in tcp_ack_snd_check: at once, or held back (SACK compression). */
 	tp->ack.pending |= ICSK_ACK_SCHED;
-	if (tcp_rmem_exceeded(sk, skb)) {
+	if (tcp_rmem_exceeded(sk, skb) || !tcp_try_rmem_schedule(sk, skb)) {
 		__NET_INC_STATS(net, TCPOFODrop);
+		if (!sock_flag(sk, SOCK_DEAD))
+			sk->sk_data_ready(sk);
 		kfree_skb(skb);
 		return;
 	}
@@ -1653,7 +1714,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 			tcp_dsack_extend(sk, TCP_SKB_CB(next)->seq, TCP_SKB_CB(next)->end_seq);
 			__NET_INC_STATS(net, TCPOFOMerge);
 			__skb_unlink(next, q);
-			sk->sk_rmem_alloc -= (int)next->len;
+			tcp_rmem_uncharge(sk, (int)next->len);
 			kfree_skb(next);
 			continue;
 		}
@@ -1665,7 +1726,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 		}
 		break;
 	}
-	sk->sk_rmem_alloc += (int)skb->len;
+	tcp_rmem_charge(sk, (int)skb->len);
 add_sack:
 	if (tcp_is_sack(tp))
 		tcp_sack_new_ofo_skb(sk, seq, end_seq);
@@ -1772,9 +1833,26 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
+	if (!tcp_try_rmem_schedule(sk, skb)) {
+		/*
+		 * No pages: the ACK goes now and the reader is woken; the data
+		 * is dropped while the reader has some to take, else queued
+		 * whatever the pool holds (the kernel's sk_forced_mem_schedule).
+		 */
+		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+		if (!sock_flag(sk, SOCK_DEAD))
+			sk->sk_data_ready(sk);
+		if (!skb_queue_empty(&sk->sk_receive_queue) && skb->len) {
+			__NET_INC_STATS(net, TCPRcvQDrop);
+			kfree_skb(skb);
+			return;
+		}
+		sk_forced_mem_schedule(sk, (int)skb->len);
+	}
 	if (skb->len)
 		tcp_event_data_recv(sk, skb);
 	fin = cb->tcp_flags & TCPHDR_FIN;
+	tcp_rmem_charge(sk, (int)skb->len);
 	tcp_queue_rcv(sk, skb);
 	if (!fin && !skb_queue_empty(&tp->out_of_order_queue)) {
 		fin = tcp_ofo_queue(sk);

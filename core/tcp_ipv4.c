@@ -61,10 +61,10 @@ void tcp_v4_destroy_sock(struct sock *sk)
 	tcp_clear_xmit_timers(sk);
 	tcp_saved_syn_free(tp);
 	__skb_queue_purge(&sk->sk_write_queue);
-	__skb_queue_purge(&sk->sk_receive_queue);
-	__skb_queue_purge(&tp->out_of_order_queue);
-	sk->sk_wmem_queued = 0;
-	sk->sk_rmem_alloc = 0;
+	/* Every page back to the pool (sk_stream_kill_queues, inet_sock_destruct). */
+	tcp_wmem_uncharge(sk, sk->sk_wmem_queued);
+	tcp_rmem_purge(sk);
+	sock_net(sk)->tcp_sockets_allocated--;
 	tp->send_head = NULL;
 	tp->retransmit_hint = NULL;
 	tcp_md5_destroy_sock(sk);

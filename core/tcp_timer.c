@@ -25,8 +25,9 @@
  * a SYN-ACK after a count (reqsk_timer_handler). The timer never sleeps
  * past the user timeout (tcp_clamp_rto_to_user_timeout).
  *
- * An orphan also ends when there are more than tcp_max_orphans
- * (tcp_out_of_resources); the stack has no global memory pressure.
+ * An orphan also ends when there are more than tcp_max_orphans, or when
+ * it holds more than the least send buffer while TCP's pool is past
+ * tcp_mem[2] (tcp_out_of_resources, tcp_check_oom).
  */
 #include <errno.h>
 
@@ -266,17 +267,25 @@ void tcp_orphan_count_dec(struct sock *sk)
 
 /*
  * tcp_too_many_orphans: the orphans, doubled per shift, beyond
- * tcp_max_orphans (read now, as the kernel reads it). The kernel compares
- * a count cached every 100 ms; the stack's own count is exact. There is
- * no memory rule (tcp_out_of_memory): the stack has no tcp_mem pool.
+ * tcp_max_orphans; or tcp_out_of_memory: more than the least send buffer
+ * queued while the pool is past tcp_mem[2] (both read now, as the kernel
+ * reads them). The kernel compares an orphan count cached every 100 ms;
+ * the stack's own count is exact. Each says why in the kernel's line.
  */
 static bool tcp_check_oom(struct sock *sk, int shift)
 {
 	struct net *net = sock_net(sk);
+	bool too_many_orphans, out_of_memory;
 
 	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_ORPHAN);
-	return ((uint64_t)net->tcp_orphan_count << shift) >
-	       (uint64_t)(uint32_t)net->sysctl.tcp_max_orphans;
+	too_many_orphans = ((uint64_t)net->tcp_orphan_count << shift) >
+			   (uint64_t)(uint32_t)net->sysctl.tcp_max_orphans;
+	out_of_memory = tcp_out_of_memory(sk);
+	if (too_many_orphans)
+		net_info_ratelimited(net, "too many orphaned sockets");
+	if (out_of_memory)
+		net_info_ratelimited(net, "out of memory -- consider tuning tcp_mem");
+	return too_many_orphans || out_of_memory;
 }
 
 /*

@@ -90,7 +90,8 @@ static void read_triple(const char *name, int dst[3])
  * the retry limits, F-RTO and the black-hole search, a Fast Open send
  * tcp_fastopen, close() tcp_fin_timeout and tcp_max_orphans. Those the
  * kernel reads on a hot path (tcp_notsent_lowat, tcp_dsack, tcp_min_snd_mss,
- * tcp_tso_win_divisor, tcp_min_tso_segs) are read at connect() and when a child is made. The SYNs
+ * tcp_tso_win_divisor, tcp_min_tso_segs, and tcp_mem, read at each charge) are read at connect()
+ * and when a child is made (tcp_mem also at tcp_check_oom). The SYNs
  * of one read from the link, and the timeouts of one run of timers, share one read
  * (TCP_SYSCTL_BATCHED): a write lands from the next batch on, which any segment sent after it is
  * in, and a SYN flood costs the files one read per batch rather than per SYN (it was most of the
@@ -103,6 +104,7 @@ static void read_triple(const char *name, int dst[3])
 #define TCP_SYSCTL_NEWSK (TCP_SYSCTL_CONNECT | TCP_SYSCTL_CHILD)
 /* PLPMTUD's search settings: at connect() and listen() only with tcp_mtu_probing on. */
 #define TCP_SYSCTL_PROBING (1u << 31)
+/* A file named again right after itself: its next number (tcp_mem's three share one read). */
 static const struct {
 	const char *name;
 	size_t off;
@@ -170,6 +172,14 @@ static const struct {
 	/* tcp_too_many_orphans: at close() and at an orphan's timeouts. */
 	{"net/ipv4/tcp_max_orphans", offsetof(struct netns_sysctl, tcp_max_orphans),
 	 TCP_SYSCTL_ORPHAN},
+	/* sk_prot_mem_limits at each charge; tcp_out_of_memory at close() and an orphan's timeouts.
+	 */
+	{"net/ipv4/tcp_mem", offsetof(struct netns_sysctl, tcp_mem[0]),
+	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_ORPHAN},
+	{"net/ipv4/tcp_mem", offsetof(struct netns_sysctl, tcp_mem[1]),
+	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_ORPHAN},
+	{"net/ipv4/tcp_mem", offsetof(struct netns_sysctl, tcp_mem[2]),
+	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_ORPHAN},
 	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control),
 	 TCP_SYSCTL_CREATE},
 	{"net/ipv4/tcp_allowed_congestion_control",
@@ -177,7 +187,7 @@ static const struct {
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
 	 TCP_SYSCTL_CHILD | TCP_SYSCTL_FASTOPEN},
 };
-#define TCP_LIVE_INTS 30
+#define TCP_LIVE_INTS 33
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -260,14 +270,25 @@ static void sysctl_proc_refresh_tcp(struct netns_sysctl *s, unsigned int when)
 		s->tcp_live_batch |= when;
 	}
 
+	bool have = false; /* buf holds the file of the last first number */
+	int col = 0;
+
 	for (size_t i = 0; i < TCP_LIVE_INTS; i++) {
+		const char *p = buf;
 		char *end;
 		long v;
 
-		if (!live_at(s, i, when) || live_read(i, buf, sizeof(buf)))
+		col = i && !strcmp(tcp_live[i].name, tcp_live[i - 1].name) ? col + 1 : 0;
+		if (!col)
+			have = live_at(s, i, when) && !live_read(i, buf, sizeof(buf));
+		if (!have)
 			continue;
-		v = strtol(buf, &end, 10);
-		if (end == buf || (int)v == s->tcp_live_read[i])
+		for (int c = 0; c < col; c++) {
+			strtol(p, &end, 10);
+			p = end;
+		}
+		v = strtol(p, &end, 10);
+		if (end == p || (int)v == s->tcp_live_read[i])
 			continue;
 		s->tcp_live_read[i] = (int)v;
 		*(int *)((char *)s + tcp_live[i].off) = (int)v;
@@ -391,6 +412,7 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/core/somaxconn", &s->somaxconn);
 	read_triple("net/ipv4/tcp_rmem", s->tcp_rmem);
 	read_triple("net/ipv4/tcp_wmem", s->tcp_wmem);
+	read_triple("net/ipv4/tcp_mem", s->tcp_mem);
 	read_int("net/ipv4/ip_unprivileged_port_start", &s->ip_unprivileged_port_start);
 	if (read_ints("net/ipv4/ping_group_range", range, 2) == 2) {
 		s->ping_group_range[0] = (uint32_t)range[0];

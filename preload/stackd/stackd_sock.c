@@ -1075,6 +1075,9 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 		nseg = sock->ops->send_iov
 			       ? sock->ops->send_iov(sock, iov, segs, STACKD_SEND_IOV, want)
 			       : -EAGAIN;
+		/* No pages for it (tcp_wmem_schedule): the ACK that frees some brings us back. */
+		if (nseg == 0)
+			break;
 		if (nseg > 0) {
 			want = 0;
 			for (int i = 0; i < nseg; i++)
@@ -1940,9 +1943,16 @@ void stackd_scan_unix(struct stackd *sd)
 		mod_timer(&sd->timers, &sd->scan_timer, stackd_time(sd) + STACKD_SCAN_NS);
 }
 
+/* The kernel's net_info lines (e.g. "out of memory -- consider tuning tcp_mem") go to the trace. */
+static void stackd_net_info(struct net *net, const char *msg)
+{
+	stackd_trace(container_of(net, struct stackd, net), "TCP: %s", msg);
+}
+
 void stackd_sock_init(struct stackd *sd)
 {
 	sd->net.sk_owner_free = stackd_sk_owner_free;
+	sd->net.net_info = stackd_net_info;
 	INIT_LIST_HEAD(&sd->graveyard);
 	timer_setup(&sd->scan_timer, stackd_scan_tick);
 }

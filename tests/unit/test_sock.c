@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -285,4 +286,42 @@ Test(sock, raw_sockets_have_no_peek_offset)
 	cr_assert_eq(sock_setsockopt(sock, SOL_SOCKET, SO_PEEK_OFF, &val, 4), -EOPNOTSUPP);
 	cr_assert_eq(sock_getsockopt(sock, SOL_SOCKET, SO_PEEK_OFF, &val, &len), -EOPNOTSUPP);
 	sock_release(sock);
+}
+
+/*
+ * net.ipv4.tcp_mem's three marks (one file, three numbers): read at start,
+ * and read again live (at connect(), a child, tcp_check_oom) once the
+ * namespace's file says something other than what was read last. The test
+ * cannot change the file (tcp_mem is global: other suites run meanwhile),
+ * so it forgets what was read last instead.
+ */
+Test(sock, tcp_mem_is_read_at_start_and_live)
+{
+	long want[3] = {0};
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_mem", "r");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%ld %ld %ld", &want[0], &want[1], &want[2]), 3);
+	fclose(f);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(net.sysctl.tcp_mem[i], want[i], "tcp_mem[%d] at start", i);
+	for (int i = 0; i < 3; i++)
+		net.sysctl.tcp_mem[i] = i + 1;
+	for (size_t i = 0; i < sizeof(net.sysctl.tcp_live_read) / sizeof(int); i++)
+		net.sysctl.tcp_live_read[i] = -12345;
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_CREATE);
+	cr_assert_eq(net.sysctl.tcp_mem[2], 3, "not read at socket()");
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_CONNECT);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(net.sysctl.tcp_mem[i], want[i], "tcp_mem[%d] at connect()", i);
+	for (int i = 0; i < 3; i++)
+		net.sysctl.tcp_mem[i] = i + 1;
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_ORPHAN);
+	cr_assert_eq(net.sysctl.tcp_mem[0], 1,
+		     "a value set in-process stays until the file changes");
+	for (size_t i = 0; i < sizeof(net.sysctl.tcp_live_read) / sizeof(int); i++)
+		net.sysctl.tcp_live_read[i] = -12345;
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_ORPHAN);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(net.sysctl.tcp_mem[i], want[i], "tcp_mem[%d] at tcp_check_oom", i);
 }
