@@ -749,6 +749,13 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
 	ret = shim_neg(shim_real.recvmsg(fd, &lm, flags));
+	/* Met an earlier pair's end: read the socket's current one (once). */
+	if (shim_stream_followed(fd, e, ret)) {
+		e = shim_stream_known(fd, shim_fd_get(fd));
+		if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
+			return shim_recv_msg(fd, e, m, flags);
+		ret = shim_neg(shim_real.recvmsg(fd, &lm, flags));
+	}
 	m->msg_namelen = 0;
 	m->msg_controllen = 0;
 	m->msg_flags = lm.msg_flags;
@@ -857,7 +864,11 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	mark.len = (uint32_t)shim_iov_total(&lm);
 	mark.zerocopy = (flags & MSG_ZEROCOPY) && (shim_ent_flags(e) & SHIM_F_ZEROCOPY);
 	marked = shim_stream_mark_begin(fd, e, &mark);
-	ret = shim_stream_wmap(fd, e, shim_neg(shim_real.sendmsg(fd, &lm, flags & ~MSG_ZEROCOPY)));
+	ret = shim_neg(shim_real.sendmsg(fd, &lm, flags & ~MSG_ZEROCOPY));
+	/* Met an earlier pair's end: send on the socket's current one. */
+	if (!marked && shim_stream_followed(fd, e, ret))
+		return shim_send_msg(fd, shim_fd_get(fd), m, flags, cmsg_err);
+	ret = shim_stream_wmap(fd, e, ret);
 	if (marked)
 		shim_stream_mark_done(fd, e, &mark, ret > 0 ? (size_t)ret : 0);
 	if (ret >= 0 && (size_t)ret < shim_iov_total(&lm))
@@ -895,7 +906,10 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 			ret = shim_real.read(fd, buf, n);
 			if (likely(ret > 0) || !n)
 				return ret;
-			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)), err0);
+			ret = shim_neg(ret);
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_rmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_read);
@@ -937,7 +951,10 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *uiov, int cnt)
 			ret = shim_real.readv(fd, uiov, cnt);
 			if (likely(ret > 0))
 				return ret;
-			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)), err0);
+			ret = shim_neg(ret);
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_rmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_readv);
@@ -1018,7 +1035,10 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 			ret = shim_real.recv(fd, buf, n, flags);
 			if (likely(ret > 0) || !n)
 				return ret;
-			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)), err0);
+			ret = shim_neg(ret);
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_rmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	return shim_recvfrom(SHIM_SYM_recv, fd, buf, n, flags, NULL, NULL);
@@ -1299,7 +1319,10 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 					shim_stream_full(fd, e);
 				return ret;
 			}
-			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
+			ret = -errno;
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_wmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_write);
@@ -1339,7 +1362,10 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 					shim_stream_full(fd, e);
 				return ret;
 			}
-			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
+			ret = -errno;
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_wmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_writev);
@@ -1426,7 +1452,10 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 					shim_stream_full(fd, e);
 				return ret;
 			}
-			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
+			ret = -errno;
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_wmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	return shim_sendto(SHIM_SYM_send, fd, buf, n, flags, NULL, 0);

@@ -89,6 +89,10 @@ bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
 		return true;
 	if (ss->lsn.cookie && id.cookie == ss->lsn.cookie)
 		return true;
+	/* An earlier pair's end, still the socket's for whoever holds it (fork, SCM_RIGHTS). */
+	for (unsigned int i = 0; i < ss->napp_old; i++)
+		if (id.cookie == ss->app_old[i].cookie)
+			return true;
 	/*
 	 * An accepted connection's first request (maybe after a reset closed
 	 * our end): learn which socket accept() made.
