@@ -30,8 +30,10 @@ testbed_tcp_sink 8085 echo || tb_fail "the peer's echo does not listen on 8085"
 testbed_wait_listen "$TB_NS_PEER" tcp 8081 10 || tb_fail "the peer does not listen on 8081"
 
 cat >"$TB_WORK/client.py" <<'PY'
-import array, ctypes, errno, functools, os, select, socket, sys, time
+import array, ctypes, errno, functools, os, select, signal, socket, sys, time
 print = functools.partial(print, flush=True)
+# A holder left on a dead connection may block for ever: each process ends by its deadline.
+signal.alarm(60)
 addr = sys.argv[1]
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -94,6 +96,7 @@ def holder(what, prepare, after_parent_close=False):
     done_r, done_w = os.pipe()
     pid = os.fork()
     if pid == 0:
+        signal.alarm(30)
         os.close(go_w)
         os.read(go_r, 1)
         fd = s.fileno()
@@ -144,6 +147,7 @@ holder("refused parent closed", refused, after_parent_close=True)
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 pid = os.fork()
 if pid == 0:
+    signal.alarm(30)
     a.close()
     msg, anc, _, _ = b.recvmsg(1, socket.CMSG_SPACE(4))
     fd = array.array("i", anc[0][2][:4])[0]
