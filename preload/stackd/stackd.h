@@ -95,6 +95,15 @@ struct stackd_sock {
 	/* Error path: the pair is closed, the socket kept for GETERR/getsockopt. */
 	bool zombie;
 	struct timer_list timer; /* zombie expiry */
+	/*
+	 * An accepted connection that ended before the application named its
+	 * end (app unknown): the host end, shut down both ways (the application
+	 * sees the hang-up as a close) but kept open, so that the zombie checks
+	 * find the connection in the listener's queue and then the end that
+	 * accept() made (stackd_unnamed_held); -1 otherwise.
+	 */
+	int unnamed_fd;
+	uint32_t listener; /* an accepted connection's listener's id */
 
 	/* Listener: the AF_UNIX listener's name; a child waiting for room in its backlog. */
 	bool listening;
@@ -349,6 +358,8 @@ bool stackd_app_held(struct stackd_sock *ss);
 /* Whether an earlier pair end of the stream is still held (stackd_sock_renew_pair). */
 bool stackd_app_old_held(struct stackd_sock *ss);
 int stackd_pair_share(struct stackd_sock *ss, int *fd_out);
+/* The kept host end of an accepted connection never named (unnamed_fd) goes. */
+void stackd_unnamed_close(struct stackd_sock *ss);
 
 /* stackd_user.c */
 int stackd_limits_load(struct stackd *sd, char *err, int errlen);

@@ -97,8 +97,12 @@ bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
 	 * An accepted connection's first request (maybe after a reset closed
 	 * our end): learn which socket accept() made.
 	 */
-	if (!ss->app.cookie && stackd_peer_is_host_end(ss, fd))
-		return stackd_skid_get(fd, &ss->app) == 0;
+	if (!ss->app.cookie && stackd_peer_is_host_end(ss, fd)) {
+		if (stackd_skid_get(fd, &ss->app))
+			return false;
+		stackd_unnamed_close(ss); /* named: its checks need the host end no more */
+		return true;
+	}
 	return false;
 }
 

@@ -53,6 +53,7 @@
 #include "shim_ctl.h"
 #include "tcp.h"
 #include "stackd.h"
+#include "stackd_diag.h"
 #include "stackd_loopback.h"
 #include "tcp.h"
 
@@ -149,6 +150,34 @@ static void stackd_zombie_arm(struct stackd_sock *ss)
 }
 
 /*
+ * An accepted connection whose end the application never named is held
+ * while it waits in the listener's queue (the kernel's accept() returns it
+ * reset, and its first read fails with ECONNRESET), and once accepted while
+ * that end is open, which is then named here for the checks to come.
+ */
+static bool stackd_unnamed_held(struct stackd_sock *ss)
+{
+	struct stackd *sd = ss->sd;
+	struct stackd_sock *ls = stackd_sock_find(sd, ss->listener);
+	struct stackd_skid mine;
+	uint32_t peer = 0;
+	uint64_t cookie = 0;
+
+	if (stackd_skid_get(ss->unnamed_fd, &mine))
+		return false;
+	if (ls && ls->listening && ls->lsn.cookie &&
+	    stackd_diag_unix_queued(&sd->diag_fd, ls->lsn.ino, ls->lsn.cookie, mine.ino) == 1)
+		return true;
+	if (stackd_diag_unix_peer(&sd->diag_fd, mine.ino, mine.cookie, &peer) != 1 || !peer ||
+	    stackd_diag_unix_cookie(&sd->diag_fd, peer, &cookie) != 1)
+		return false;
+	ss->app.ino = peer;
+	ss->app.cookie = cookie;
+	stackd_unnamed_close(ss);
+	return true;
+}
+
+/*
  * A zombie is the application's socket for as long as it holds it, as the
  * kernel keeps a socket with its sk_err and TCP_CLOSE until its close (a
  * connect() much later gets its new pair): its close tells the host
@@ -163,7 +192,8 @@ static void stackd_zombie_expire(struct timer_list *t)
 	struct stackd_sock *ss = from_timer(ss, t, timer);
 	struct stackd *sd = ss->sd;
 
-	if (ss->app.cookie && stackd_app_held(ss)) {
+	if ((ss->unnamed_fd >= 0 && stackd_unnamed_held(ss)) ||
+	    (ss->app.cookie && stackd_app_held(ss))) {
 		stackd_trace(sd, "id %u: zombie still held", ss->id);
 		stackd_zombie_arm(ss);
 		return;
@@ -328,6 +358,7 @@ struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, i
 	ss->errq_efd = -1;
 	ss->skstate_fd = -1;
 	ss->app_keep = -1;
+	ss->unnamed_fd = -1;
 	ss->stream = stream;
 	ss->pair_writable = true;
 	timer_setup(&ss->timer, stackd_zombie_expire);
@@ -385,6 +416,14 @@ static void stackd_pair_close(struct stackd_sock *ss)
 	stackd_epoll_del(sd, ss->fd);
 	close(ss->fd);
 	ss->fd = -1;
+}
+
+void stackd_unnamed_close(struct stackd_sock *ss)
+{
+	if (ss->unnamed_fd < 0)
+		return;
+	close(ss->unnamed_fd);
+	ss->unnamed_fd = -1;
 }
 
 /*
@@ -637,6 +676,7 @@ void stackd_sock_free(struct stackd_sock *ss)
 	if (stackd_watched(ss))
 		sd->nwatched--;
 	stackd_pair_close(ss);
+	stackd_unnamed_close(ss);
 	stackd_user_uncharge(ss);
 	stackd_notice_clear(ss, 0); /* the slot is free for another id */
 	if (ss->errq_efd >= 0)
@@ -791,6 +831,12 @@ static void stackd_sock_zombie(struct stackd_sock *ss)
 	if (stackd_watched(ss))
 		sd->nwatched--;
 	ss->zombie = true;
+	if (ss->stream && !ss->app.cookie && ss->fd >= 0 && !ss->handover) {
+		stackd_epoll_del(sd, ss->fd);
+		shutdown(ss->fd, SHUT_RDWR);
+		ss->unnamed_fd = ss->fd;
+		ss->fd = -1;
+	}
 	stackd_pair_close(ss);
 	free(ss->pend);
 	ss->pend = NULL;
@@ -1937,6 +1983,7 @@ static void stackd_listener_work(struct stackd_sock *ls)
 			continue;
 		}
 		child->fd = fd;
+		child->listener = ls->id;
 		child->pair_hold = stackd_pair_tune(fd);
 		child->handover = true;
 		ls->child = child;
