@@ -376,21 +376,22 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	err = shim_dgram_opt_check(fd, e, m, &h, &opt);
 	if (err)
 		return err;
-	/* A source route goes to its first hop, which is what must be routable. */
-	if (opt.opt.srr ? shim_dgram_unroutable(opt.opt.faddr)
-			: m->msg_name && shim_dgram_unroutable(h.addr.sin_addr.s_addr))
-		return -ENETUNREACH;
-	/* A connected socket's route was looked up at connect(), from its address then. */
-	if (m->msg_name && !opt.opt.srr) {
-		err = shim_dgram_route_check(fd, e, h.addr.sin_addr.s_addr, m);
-		if (err)
-			return err;
-	}
-	/* udp_sendmsg, raw_sendmsg, ping: a broadcast route needs SO_BROADCAST. */
-	if (m->msg_name && !(fl & SHIM_F_BROADCAST)) {
+	/*
+	 * The route this send looks up: a source route's goes to its first
+	 * hop (udp_sendmsg's faddr, the send never counting as connected); a
+	 * connected socket's was looked up at connect(), from its address then.
+	 */
+	if (opt.opt.srr || m->msg_name) {
+		uint32_t faddr = opt.opt.srr ? opt.opt.faddr : h.addr.sin_addr.s_addr;
 		struct shim_route r = shim_route();
 
-		if (shim_is_broadcast(&r, h.addr.sin_addr.s_addr))
+		if (shim_dgram_unroutable(faddr))
+			return -ENETUNREACH;
+		err = shim_dgram_route_check(fd, e, faddr, m);
+		if (err)
+			return err;
+		/* udp_sendmsg, raw_sendmsg, ping: a broadcast route needs SO_BROADCAST. */
+		if (!(fl & SHIM_F_BROADCAST) && shim_is_broadcast(&r, faddr))
 			return -EACCES;
 	}
 	/* 0xffff minus the IP header with this send's options, minus the UDP header for UDP. */
