@@ -334,11 +334,42 @@ static void shim_ctl_route_take(const struct shim_hello_rep *h)
 			h->prefix);
 }
 
+static int shim_ctl_use(int *cfd, bool shared);
+static bool shim_ctl_enter(void);
+static void shim_ctl_leave(bool shared);
+
+/*
+ * A process that holds an emulated socket but has asked its host nothing
+ * yet (one inherited across exec): its HELLO now, on the shared connection
+ * its requests will use, so that what it answers without asking (a
+ * datagram's ENETUNREACH, a broadcast's EACCES, SIOCGIFNETMASK, netlink) is
+ * the host's routing, as for a process that said HELLO. A process with no
+ * socket of ours goes by its own settings and reaches no host for them.
+ */
+static uint64_t shim_route_learn(void)
+{
+	int saved = errno;
+	bool shared;
+
+	if (!shim_cfg_ok || !shim_fd_hi_get())
+		return 0;
+	shared = shim_ctl_enter();
+	if (shared && shim_ctl_fd < 0) {
+		shim_stack_init();
+		shim_ctl_use(&shim_ctl_fd, true);
+	}
+	shim_ctl_leave(shared);
+	errno = saved;
+	return atomic_load_explicit(&shim_ctl_route, memory_order_relaxed);
+}
+
 struct shim_route shim_route(void)
 {
 	uint64_t w = atomic_load_explicit(&shim_ctl_route, memory_order_relaxed);
 	int prefix;
 
+	if (!(w & SHIM_ROUTE_KNOWN))
+		w = shim_route_learn();
 	if (!(w & SHIM_ROUTE_KNOWN))
 		return (struct shim_route){.netmask = shim_cfg.netmask,
 					   .gateway = shim_cfg.gateway,

@@ -167,8 +167,8 @@ static bool shim_is_broadcast(const struct shim_route *r, uint32_t daddr)
  * too late to tell the sender: the stack has its subnet and, if configured,
  * a gateway; anything else is ENETUNREACH at once, as from the kernel.
  * Local, broadcast and multicast destinations are the host's to judge.
- * Before the first request to the host (a socket inherited across exec)
- * its routing is not known yet: the process's own answers then.
+ * A process with only a socket inherited across exec says HELLO for the
+ * host's routing first (shim_route).
  */
 static bool shim_dgram_unroutable(uint32_t daddr)
 {
@@ -296,6 +296,28 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 }
 
 /*
+ * SO_BROADCAST is the socket's: one set before an exec, or on a copy that
+ * came by SCM_RIGHTS, is not in this process's entry, so a send the entry
+ * would refuse asks the host first (a round trip on that path only).
+ */
+static bool shim_dgram_broadcast_on(int fd, uint64_t e)
+{
+	struct shim_req req = {
+		.hdr = {.op = SHIM_OP_GETSOCKOPT, .id = shim_ent_id(e)},
+		.sockopt = {.level = SOL_SOCKET, .optname = SO_BROADCAST, .optlen = sizeof(int)}};
+	struct shim_rep rep;
+	int on = 0;
+
+	if (shim_ctl_call(&req, &rep, NULL, fd) || rep.hdr.ret < 0 ||
+	    rep.sockopt.optlen < sizeof(on))
+		return false;
+	memcpy(&on, rep.sockopt.optval, sizeof(on));
+	if (on)
+		shim_fd_flags(fd, SHIM_F_BROADCAST, 0);
+	return on;
+}
+
+/*
  * The IP options a datagram send uses (ipc.opt): the message's IP_RETOPTS,
  * else the socket's IP_OPTIONS (as set through this process). With any
  * list, even an empty one, raw_sendmsg refuses IP_HDRINCL, and a source
@@ -391,7 +413,8 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 		if (err)
 			return err;
 		/* udp_sendmsg, raw_sendmsg, ping: a broadcast route needs SO_BROADCAST. */
-		if (!(fl & SHIM_F_BROADCAST) && shim_is_broadcast(&r, faddr))
+		if (!(fl & SHIM_F_BROADCAST) && shim_is_broadcast(&r, faddr) &&
+		    !shim_dgram_broadcast_on(fd, e))
 			return -EACCES;
 	}
 	/* 0xffff minus the IP header with this send's options, minus the UDP header for UDP. */
