@@ -13,24 +13,11 @@ set -u
 testbed_test_begin accept_late
 testbed_native_up || tb_fail "cannot build the native namespace"
 
+cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/server.py" <<'PY'
-import errno, functools, select, socket, sys
+import functools, socket, sys
+from probe import bits, name, outcome
 print = functools.partial(print, flush=True)
-
-def name(r):
-    return errno.errorcode.get(r, str(r)) if r else "0"
-
-def outcome(f):
-    try:
-        return repr(f())
-    except OSError as ex:
-        return name(ex.errno)
-
-def bits(s):
-    p = select.poll()
-    p.register(s, 0xffff)
-    ev = p.poll(0)
-    return "|".join(n for b, n in ((select.POLLIN, "IN"), (select.POLLOUT, "OUT"), (select.POLLERR, "ERR"), (select.POLLHUP, "HUP"), (select.POLLRDHUP, "RDHUP")) if ev and ev[0][1] & b) or "-"
 
 l = socket.socket()
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -29,22 +29,15 @@ testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
 testbed_tcp_sink 8085 echo || tb_fail "the peer's echo does not listen on 8085"
 testbed_wait_listen "$TB_NS_PEER" tcp 8081 10 || tb_fail "the peer does not listen on 8081"
 
+cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'
-import array, ctypes, errno, functools, os, select, signal, socket, sys, time
+import array, ctypes, functools, os, select, signal, socket, sys, time
+from probe import bits, name, outcome
 print = functools.partial(print, flush=True)
 # A holder left on a dead connection may block for ever: each process ends by its deadline.
 signal.alarm(60)
 addr = sys.argv[1]
 libc = ctypes.CDLL(None, use_errno=True)
-
-def name(r):
-    return errno.errorcode.get(r, str(r)) if r else "0"
-
-def bits(fd):
-    p = select.poll()
-    p.register(fd, 0xffff)
-    ev = p.poll(0)
-    return "|".join(n for b, n in ((select.POLLIN, "IN"), (select.POLLOUT, "OUT"), (select.POLLERR, "ERR"), (select.POLLHUP, "HUP"), (select.POLLRDHUP, "RDHUP")) if ev and ev[0][1] & b) or "-"
 
 def wait_out(fd):
     p = select.poll()
@@ -55,12 +48,6 @@ def wait_out(fd):
         if ev and ev[0][1] & select.POLLOUT:
             return
     raise SystemExit("never writable")
-
-def outcome(f):
-    try:
-        return repr(f())
-    except OSError as ex:
-        return name(ex.errno)
 
 def peer_of(fd):
     s = socket.socket(fileno=os.dup(fd))
