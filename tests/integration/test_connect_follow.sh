@@ -4,7 +4,7 @@
 # is one object, so after one holder connects it to another listener (after
 # a refused connect, after a disconnect) every holder has that connection: a
 # fork child, a process that got the fd by SCM_RIGHTS, one whose parent then
-# closed its own fd. Under the shim the connect gives the socket a new pair
+# closed its own fd, an exec'd program. Under the shim the connect gives the socket a new pair
 # (SHIM_CONNECT_NEWPAIR) and the other holders take it from the host at
 # their next call (the notice word's SHIM_NOTICE_NEWPAIR, SHIM_SO_PAIR):
 # poll, getpeername, read and write, blocking or not, must answer as the
@@ -31,7 +31,7 @@ testbed_wait_listen "$TB_NS_PEER" tcp 8081 10 || tb_fail "the peer does not list
 
 cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'
-import array, ctypes, functools, os, select, signal, socket, sys, time
+import array, ctypes, functools, os, select, signal, socket, subprocess, sys, time
 from probe import bits, name, outcome
 print = functools.partial(print, flush=True)
 # A holder left on a dead connection may block for ever: each process ends by its deadline.
@@ -130,6 +130,16 @@ holder("unspec", unspec)
 holder("unspec read", unspec_read)
 holder("refused parent closed", refused, after_parent_close=True)
 
+# An exec'd program holds the socket (its only one, never asked about).
+s = socket.socket()
+print("exec refused", name(s.connect_ex((addr, 8082))))
+child = subprocess.Popen([sys.executable, sys.argv[0].replace("client.py", "exec_holder.py"),
+                          str(s.fileno())], stdin=subprocess.PIPE, pass_fds=[s.fileno()])
+print("exec connect", name(s.connect_ex((addr, 8085))))
+child.communicate(b"go\n", timeout=30)
+print("exec parent echo", echo("parent exec", s.fileno()))
+s.close()
+
 # The fd went to another process by SCM_RIGHTS before the connect again.
 a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
 pid = os.fork()
@@ -156,6 +166,25 @@ os.waitpid(pid, 0)
 print("rights parent echo", echo("parent rights", s.fileno()))
 s.close()
 a.close()
+PY
+
+cat >"$TB_WORK/exec_holder.py" <<'PY'
+import functools, os, select, signal, sys, time
+from probe import bits
+print = functools.partial(print, flush=True)
+signal.alarm(30)
+fd = int(sys.argv[1])
+sys.stdin.readline()  # the parent connected it again
+print("exec child poll", bits(fd))
+os.write(fd, b"exec child")
+got, end = b"", time.monotonic() + 20
+while len(got) < 10 and time.monotonic() < end:
+    if select.select([fd], [], [], 1)[0]:
+        b = os.read(fd, 100)
+        if not b:
+            break
+        got += b
+print("exec child echo", got)
 PY
 
 ip netns exec "$TB_NS_NAT" "$TB_PY" "$TB_WORK/client.py" "$TB_NAT_PEER_ADDR" >"$TB_WORK/native.log" 2>&1 ||
