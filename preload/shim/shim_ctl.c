@@ -345,14 +345,26 @@ static void shim_ctl_leave(bool shared);
  * its requests will use, so that what it answers without asking (a
  * datagram's ENETUNREACH, a broadcast's EACCES, SIOCGIFNETMASK, netlink) is
  * the host's routing, as for a process that said HELLO. No host is started
- * for it; a process with no socket of ours goes by its own settings.
+ * for it; a process with no socket of the stack (netlink ones are the
+ * kernel's) goes by its own settings.
  */
+static bool shim_holds_stack_socket(void)
+{
+	unsigned int hi = shim_fd_hi_get();
+
+	for (unsigned int fd = 0; fd < hi; fd++)
+		if (shim_emulated(shim_fd_get((int)fd)))
+			return true;
+	return false;
+}
+
 static uint64_t shim_route_learn(void)
 {
 	int saved = errno;
 	bool shared;
 
-	if (!shim_cfg_ok || !shim_fd_hi_get())
+	/* A table walk, only until the routing is known. */
+	if (!shim_cfg_ok || !shim_holds_stack_socket())
 		return 0;
 	shared = shim_ctl_enter();
 	if (shared && shim_ctl_fd < 0) {
@@ -364,13 +376,10 @@ static uint64_t shim_route_learn(void)
 	return atomic_load_explicit(&shim_ctl_route, memory_order_relaxed);
 }
 
-struct shim_route shim_route(void)
+static struct shim_route shim_route_of(uint64_t w)
 {
-	uint64_t w = atomic_load_explicit(&shim_ctl_route, memory_order_relaxed);
 	int prefix;
 
-	if (!(w & SHIM_ROUTE_KNOWN))
-		w = shim_route_learn();
 	if (!(w & SHIM_ROUTE_KNOWN))
 		return (struct shim_route){.netmask = shim_cfg.netmask,
 					   .gateway = shim_cfg.gateway,
@@ -381,6 +390,18 @@ struct shim_route shim_route(void)
 		.gateway = (uint32_t)w,
 		.prefix = prefix,
 		.known = true};
+}
+
+struct shim_route shim_route(void)
+{
+	uint64_t w = atomic_load_explicit(&shim_ctl_route, memory_order_relaxed);
+
+	return shim_route_of(w & SHIM_ROUTE_KNOWN ? w : shim_route_learn());
+}
+
+struct shim_route shim_route_known(void)
+{
+	return shim_route_of(atomic_load_explicit(&shim_ctl_route, memory_order_relaxed));
 }
 
 /* A new connection that said hello (starting the host if needed), or -SHIM_ENOSTACK. */

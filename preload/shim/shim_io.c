@@ -218,7 +218,7 @@ static int shim_dgram_route_check(int fd, uint64_t e, uint32_t daddr, const stru
 /* false while the host's routing is not known: the host is asked then. */
 bool shim_route_unicast_off_host(uint32_t daddr)
 {
-	struct shim_route r = shim_route();
+	struct shim_route r = shim_route_known();
 	uint32_t a = ntohl(daddr);
 
 	if (!shim_cfg_ok || !r.known || !daddr || (a >> 24) == 127 || daddr == shim_cfg.addr ||

@@ -463,6 +463,12 @@ struct shim_route {
 	bool known;
 };
 struct shim_route shim_route(void);
+/*
+ * The same without the HELLO that shim_route says for a process with only
+ * inherited sockets: for paths that wait for the host when it is not known
+ * (a first connect's reply) or make a socket (whose request says HELLO).
+ */
+struct shim_route shim_route_known(void);
 
 /* ---- a traced call (shim_trace.c) ---- */
 

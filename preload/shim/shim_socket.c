@@ -132,7 +132,7 @@ static void shim_own_cred(struct cred *cred, int type, int protocol)
  */
 static int shim_net_as_caller(struct cred *cred)
 {
-	struct shim_route r = shim_route();
+	struct shim_route r = shim_route_known();
 
 	*cred = (struct cred){.uid = geteuid(), .gid = getegid(), .cap_eff = shim_cap_eff()};
 	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
