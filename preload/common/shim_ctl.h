@@ -106,9 +106,10 @@
  * SHIM_CONNECT_NEWPAIR, no SHIM_SO_UNCONNECTED and no SHIM_SO_SKSTATE,
  * 13 answered every CONNECT (no SHIM_CONNECT_NOREPLY), 14 had no
  * SHIM_SO_DGRAM_ROUTE, 15 did not state the host's routing in HELLO's
- * reply (shim_hello_rep.prefix, .gateway).
+ * reply (shim_hello_rep.prefix, .gateway), 16 left the holders of a
+ * stream's earlier pair on it (no SHIM_NOTICE_NEWPAIR, no SHIM_SO_PAIR).
  */
-#define SHIM_CTL_VERSION 16
+#define SHIM_CTL_VERSION 17
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -780,6 +781,12 @@ struct shim_dgram_size_rep {
 /* SO_SELECT_ERR_QUEUE is on (a datagram socket's): datagram_poll's ERR comes with PRI. */
 #define SHIM_NOTICE_SELERR  8u
 #define SHIM_NOTICE_SKSTATE 16u /* the socket has a SHIM_SO_SKSTATE page */
+/*
+ * A stream that connect() gave a new pair (SHIM_CONNECT_NEWPAIR) while the
+ * end of an earlier one may still be held elsewhere (fork, SCM_RIGHTS): a
+ * holder that finds its pair hung up takes the current one (SHIM_SO_PAIR).
+ */
+#define SHIM_NOTICE_NEWPAIR 32u
 /* What belongs to the last report (the rest is the socket's). */
 #define SHIM_NOTICE_REPORT   (SHIM_NOTICE_ERR | SHIM_NOTICE_ERRQ)
 #define SHIM_NOTICE_FLAGS    0xffu
@@ -958,5 +965,14 @@ struct shim_dgram_route {
 	int32_t oif;	   /* the send's IP_PKTINFO ipi_ifindex, 0: none */
 	uint32_t spec_dst; /* its ipi_spec_dst, network order, 0: none */
 };
+
+/*
+ * Get on a stream, from a holder of an earlier pair's end (accepted as the
+ * socket's, as the kernel's socket is one object whatever the holder):
+ * ret 1 with the application's end of the current pair as the reply's fd,
+ * which the interposer puts in place of its own; 0 when there is none to
+ * take (the socket's pair is the caller's, or hung up too).
+ */
+#define SHIM_SO_PAIR 0x5348000e
 
 #endif

@@ -381,7 +381,11 @@ static const uint64_t *shim_notice_map(int fd, uint64_t e)
 	struct shim_rep rep;
 	void *p;
 
-	if (atomic_load_explicit(&shim_notice_host, memory_order_relaxed) == host)
+	/*
+	 * Host 0: this process has not reached one yet (a socket inherited
+	 * across exec): the request reaches it, once (-1: it did not).
+	 */
+	if ((host ? host : -1) == atomic_load_explicit(&shim_notice_host, memory_order_relaxed))
 		return page;
 	/* Another thread maps it: the pair alone answers meanwhile. */
 	if (atomic_exchange(&shim_notice_busy, true))
@@ -396,7 +400,8 @@ static const uint64_t *shim_notice_map(int fd, uint64_t e)
 	if (mfd >= 0)
 		shim_real.close(mfd);
 	atomic_store_explicit(&shim_notice_page, page, memory_order_release);
-	atomic_store_explicit(&shim_notice_host, host, memory_order_release);
+	host = shim_host_pid();
+	atomic_store_explicit(&shim_notice_host, host ? host : -1, memory_order_release);
 	atomic_store_explicit(&shim_notice_busy, false, memory_order_release);
 	errno = saved;
 	return page;

@@ -268,13 +268,14 @@ static int shim_ctl_recv(int fd, struct shim_rep *rep, int *rfd)
 }
 
 /* A connected control socket (starting the host if nobody listens), or -errno. */
-static int shim_ctl_connect(void)
+/* start: a host that is not there may be started (not to learn its routing alone). */
+static int shim_ctl_connect(bool start)
 {
 	struct timespec pause = {0, 10 * 1000 * 1000};
 	int fd, tries;
 
 	fd = shim_ctl_try_connect();
-	if (fd == -ECONNREFUSED || fd == -ENOENT) {
+	if (start && (fd == -ECONNREFUSED || fd == -ENOENT)) {
 		if (shim_host_start())
 			return -SHIM_ENOSTACK;
 		for (tries = 0; tries < SHIM_HOST_START_WAIT_MS / 10 && fd < 0; tries++) {
@@ -334,9 +335,49 @@ static void shim_ctl_route_take(const struct shim_hello_rep *h)
 			h->prefix);
 }
 
-struct shim_route shim_route(void)
+static int shim_ctl_use(int *cfd, bool shared, bool start);
+static bool shim_ctl_enter(void);
+static void shim_ctl_leave(bool shared);
+
+/*
+ * A process that holds an emulated socket but has asked its host nothing
+ * yet (one inherited across exec): its HELLO now, on the shared connection
+ * its requests will use, so that what it answers without asking (a
+ * datagram's ENETUNREACH, a broadcast's EACCES, SIOCGIFNETMASK, netlink) is
+ * the host's routing, as for a process that said HELLO. No host is started
+ * for it; a process with no socket of the stack (netlink ones are the
+ * kernel's) goes by its own settings.
+ */
+static bool shim_holds_stack_socket(void)
 {
-	uint64_t w = atomic_load_explicit(&shim_ctl_route, memory_order_relaxed);
+	unsigned int hi = shim_fd_hi_get();
+
+	for (unsigned int fd = 0; fd < hi; fd++)
+		if (shim_emulated(shim_fd_get((int)fd)))
+			return true;
+	return false;
+}
+
+static uint64_t shim_route_learn(void)
+{
+	int saved = errno;
+	bool shared;
+
+	/* A table walk, only until the routing is known. */
+	if (!shim_cfg_ok || !shim_holds_stack_socket())
+		return 0;
+	shared = shim_ctl_enter();
+	if (shared && shim_ctl_fd < 0) {
+		shim_stack_init();
+		shim_ctl_use(&shim_ctl_fd, true, false);
+	}
+	shim_ctl_leave(shared);
+	errno = saved;
+	return atomic_load_explicit(&shim_ctl_route, memory_order_relaxed);
+}
+
+static struct shim_route shim_route_of(uint64_t w)
+{
 	int prefix;
 
 	if (!(w & SHIM_ROUTE_KNOWN))
@@ -351,8 +392,20 @@ struct shim_route shim_route(void)
 		.known = true};
 }
 
+struct shim_route shim_route(void)
+{
+	uint64_t w = atomic_load_explicit(&shim_ctl_route, memory_order_relaxed);
+
+	return shim_route_of(w & SHIM_ROUTE_KNOWN ? w : shim_route_learn());
+}
+
+struct shim_route shim_route_known(void)
+{
+	return shim_route_of(atomic_load_explicit(&shim_ctl_route, memory_order_relaxed));
+}
+
 /* A new connection that said hello (starting the host if needed), or -SHIM_ENOSTACK. */
-static int shim_ctl_open(void)
+static int shim_ctl_open(bool start)
 {
 	struct shim_rep rep;
 	static int said;
@@ -363,11 +416,12 @@ static int shim_ctl_open(void)
 	for (int round = 0; round < 10 && r > 0; round++) {
 		if (round)
 			nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
-		fd = shim_ctl_connect();
+		fd = shim_ctl_connect(start);
 		if (fd == -EACCES)
 			return -SHIM_ENOSTACK; /* said by shim_ctl_check_host */
 		if (fd < 0) {
-			if (!said++)
+			/* Only a request that needs the host says it is not there. */
+			if (start && !said++)
 				shim_say("sockshim: cannot reach the stack host for %s %s: %s",
 					 shim_cfg.iface, shim_cfg.addr_str, strerror(-fd));
 			return -SHIM_ENOSTACK;
@@ -390,9 +444,9 @@ static int shim_ctl_open(void)
  * A connection into *cfd: the shared one (shared, called locked) is marked
  * in the fd table, so that the application closing it is noticed.
  */
-static int shim_ctl_use(int *cfd, bool shared)
+static int shim_ctl_use(int *cfd, bool shared, bool start)
 {
-	int fd = shim_ctl_open();
+	int fd = shim_ctl_open(start);
 
 	if (fd < 0)
 		return fd;
@@ -439,7 +493,7 @@ static int shim_ctl_exchange(int *cfd, bool shared, struct shim_req *req, struct
 	 * host did with the request died with it, so asking the next is safe.
 	 */
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (*cfd < 0 && (err = shim_ctl_use(cfd, shared)))
+		if (*cfd < 0 && (err = shim_ctl_use(cfd, shared, true)))
 			break;
 		err = -SHIM_ENOSTACK;
 		if (shim_ctl_send(*cfd, req, sockfd)) {

@@ -167,8 +167,8 @@ static bool shim_is_broadcast(const struct shim_route *r, uint32_t daddr)
  * too late to tell the sender: the stack has its subnet and, if configured,
  * a gateway; anything else is ENETUNREACH at once, as from the kernel.
  * Local, broadcast and multicast destinations are the host's to judge.
- * Before the first request to the host (a socket inherited across exec)
- * its routing is not known yet: the process's own answers then.
+ * A process with only a socket inherited across exec says HELLO for the
+ * host's routing first (shim_route).
  */
 static bool shim_dgram_unroutable(uint32_t daddr)
 {
@@ -218,7 +218,7 @@ static int shim_dgram_route_check(int fd, uint64_t e, uint32_t daddr, const stru
 /* false while the host's routing is not known: the host is asked then. */
 bool shim_route_unicast_off_host(uint32_t daddr)
 {
-	struct shim_route r = shim_route();
+	struct shim_route r = shim_route_known();
 	uint32_t a = ntohl(daddr);
 
 	if (!shim_cfg_ok || !r.known || !daddr || (a >> 24) == 127 || daddr == shim_cfg.addr ||
@@ -293,6 +293,28 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 	if (r.errq)
 		shim_errq_note(fd);
 	return rep.hdr.ret;
+}
+
+/*
+ * SO_BROADCAST is the socket's: one set before an exec, or on a copy that
+ * came by SCM_RIGHTS, is not in this process's entry, so a send the entry
+ * would refuse asks the host first (a round trip on that path only).
+ */
+static bool shim_dgram_broadcast_on(int fd, uint64_t e)
+{
+	struct shim_req req = {
+		.hdr = {.op = SHIM_OP_GETSOCKOPT, .id = shim_ent_id(e)},
+		.sockopt = {.level = SOL_SOCKET, .optname = SO_BROADCAST, .optlen = sizeof(int)}};
+	struct shim_rep rep;
+	int on = 0;
+
+	if (shim_ctl_call(&req, &rep, NULL, fd) || rep.hdr.ret < 0 ||
+	    rep.sockopt.optlen < sizeof(on))
+		return false;
+	memcpy(&on, rep.sockopt.optval, sizeof(on));
+	if (on)
+		shim_fd_flags(fd, SHIM_F_BROADCAST, 0);
+	return on;
 }
 
 /*
@@ -376,21 +398,23 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	err = shim_dgram_opt_check(fd, e, m, &h, &opt);
 	if (err)
 		return err;
-	/* A source route goes to its first hop, which is what must be routable. */
-	if (opt.opt.srr ? shim_dgram_unroutable(opt.opt.faddr)
-			: m->msg_name && shim_dgram_unroutable(h.addr.sin_addr.s_addr))
-		return -ENETUNREACH;
-	/* A connected socket's route was looked up at connect(), from its address then. */
-	if (m->msg_name && !opt.opt.srr) {
-		err = shim_dgram_route_check(fd, e, h.addr.sin_addr.s_addr, m);
-		if (err)
-			return err;
-	}
-	/* udp_sendmsg, raw_sendmsg, ping: a broadcast route needs SO_BROADCAST. */
-	if (m->msg_name && !(fl & SHIM_F_BROADCAST)) {
+	/*
+	 * The route this send looks up: a source route's goes to its first
+	 * hop (udp_sendmsg's faddr, the send never counting as connected); a
+	 * connected socket's was looked up at connect(), from its address then.
+	 */
+	if (opt.opt.srr || m->msg_name) {
+		uint32_t faddr = opt.opt.srr ? opt.opt.faddr : h.addr.sin_addr.s_addr;
 		struct shim_route r = shim_route();
 
-		if (shim_is_broadcast(&r, h.addr.sin_addr.s_addr))
+		if (shim_dgram_unroutable(faddr))
+			return -ENETUNREACH;
+		err = shim_dgram_route_check(fd, e, faddr, m);
+		if (err)
+			return err;
+		/* udp_sendmsg, raw_sendmsg, ping: a broadcast route needs SO_BROADCAST. */
+		if (!(fl & SHIM_F_BROADCAST) && shim_is_broadcast(&r, faddr) &&
+		    !shim_dgram_broadcast_on(fd, e))
 			return -EACCES;
 	}
 	/* 0xffff minus the IP header with this send's options, minus the UDP header for UDP. */
@@ -749,6 +773,13 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
 	ret = shim_neg(shim_real.recvmsg(fd, &lm, flags));
+	/* Met an earlier pair's end: read the socket's current one (once). */
+	if (shim_stream_followed(fd, e, ret)) {
+		e = shim_stream_known(fd, shim_fd_get(fd));
+		if (shim_ent_flags(e) & SHIM_F_UNCONNECTED)
+			return shim_recv_msg(fd, e, m, flags);
+		ret = shim_neg(shim_real.recvmsg(fd, &lm, flags));
+	}
 	m->msg_namelen = 0;
 	m->msg_controllen = 0;
 	m->msg_flags = lm.msg_flags;
@@ -857,7 +888,11 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	mark.len = (uint32_t)shim_iov_total(&lm);
 	mark.zerocopy = (flags & MSG_ZEROCOPY) && (shim_ent_flags(e) & SHIM_F_ZEROCOPY);
 	marked = shim_stream_mark_begin(fd, e, &mark);
-	ret = shim_stream_wmap(fd, e, shim_neg(shim_real.sendmsg(fd, &lm, flags & ~MSG_ZEROCOPY)));
+	ret = shim_neg(shim_real.sendmsg(fd, &lm, flags & ~MSG_ZEROCOPY));
+	/* Met an earlier pair's end: send on the socket's current one. */
+	if (!marked && shim_stream_followed(fd, e, ret))
+		return shim_send_msg(fd, shim_fd_get(fd), m, flags, cmsg_err);
+	ret = shim_stream_wmap(fd, e, ret);
 	if (marked)
 		shim_stream_mark_done(fd, e, &mark, ret > 0 ? (size_t)ret : 0);
 	if (ret >= 0 && (size_t)ret < shim_iov_total(&lm))
@@ -895,7 +930,10 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 			ret = shim_real.read(fd, buf, n);
 			if (likely(ret > 0) || !n)
 				return ret;
-			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)), err0);
+			ret = shim_neg(ret);
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_rmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_read);
@@ -937,7 +975,10 @@ SHIM_EXPORT ssize_t readv(int fd, const struct iovec *uiov, int cnt)
 			ret = shim_real.readv(fd, uiov, cnt);
 			if (likely(ret > 0))
 				return ret;
-			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)), err0);
+			ret = shim_neg(ret);
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_rmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_readv);
@@ -1018,7 +1059,10 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 			ret = shim_real.recv(fd, buf, n, flags);
 			if (likely(ret > 0) || !n)
 				return ret;
-			return shim_ret(shim_stream_rmap(fd, e, shim_neg(ret)), err0);
+			ret = shim_neg(ret);
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_rmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	return shim_recvfrom(SHIM_SYM_recv, fd, buf, n, flags, NULL, NULL);
@@ -1299,7 +1343,10 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 					shim_stream_full(fd, e);
 				return ret;
 			}
-			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
+			ret = -errno;
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_wmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_write);
@@ -1339,7 +1386,10 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 					shim_stream_full(fd, e);
 				return ret;
 			}
-			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
+			ret = -errno;
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_wmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	shim_call_begin(&c, SHIM_SYM_writev);
@@ -1426,7 +1476,10 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 					shim_stream_full(fd, e);
 				return ret;
 			}
-			return shim_ret(shim_stream_wmap(fd, e, -errno), err0);
+			ret = -errno;
+			if (!shim_stream_followed(fd, e, ret))
+				return shim_ret(shim_stream_wmap(fd, e, ret), err0);
+			errno = err0; /* again on the socket's current pair */
 		}
 	}
 	return shim_sendto(SHIM_SYM_send, fd, buf, n, flags, NULL, 0);

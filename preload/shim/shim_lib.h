@@ -463,6 +463,12 @@ struct shim_route {
 	bool known;
 };
 struct shim_route shim_route(void);
+/*
+ * The same without the HELLO that shim_route says for a process with only
+ * inherited sockets: for paths that wait for the host when it is not known
+ * (a first connect's reply) or make a socket (whose request says HELLO).
+ */
+struct shim_route shim_route_known(void);
 
 /* ---- a traced call (shim_trace.c) ---- */
 
@@ -555,6 +561,9 @@ void shim_dgram_autobind(int fd, uint64_t e);
 int shim_pending_error(int fd, uint64_t ent);
 /* e once SHIM_F_INHERITED is settled (one request the first time), else e itself. */
 uint64_t shim_stream_known(int fd, uint64_t e);
+/* fd takes the socket's newer pair, which another process's connect made (shim_socket.c). */
+bool shim_stream_follow(int fd, uint64_t e);
+bool shim_stream_followed(int fd, uint64_t e, ssize_t ret);
 /* The same for a stream read that found EOF: 0 once the peer's FIN came (the error stays). */
 int shim_read_error(int fd, uint64_t ent);
 /* ... at a stream read's end of data (0 bytes read), without asking when the pair shows the FIN. */

@@ -173,6 +173,13 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		return rev;
 	switch (shim_ent_kind(e)) {
 	case SHIM_STREAM:
+		/* The pair hung up may be an earlier one: the socket's current pair answers. */
+		if ((rev & POLLHUP) && shim_stream_follow(fd, e)) {
+			struct pollfd p = {fd, POLLIN | POLLOUT | POLLPRI | POLLRDHUP, 0};
+
+			rev = shim_real.poll(&p, 1, 0) == 1 ? (unsigned short)p.revents : 0;
+			e = shim_fd_get(fd);
+		}
 		e = shim_stream_known(fd, e);
 		/*
 		 * tcp_poll: ERR while the error queue holds transmit stamps or

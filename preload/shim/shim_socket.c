@@ -132,7 +132,7 @@ static void shim_own_cred(struct cred *cred, int type, int protocol)
  */
 static int shim_net_as_caller(struct cred *cred)
 {
-	struct shim_route r = shim_route();
+	struct shim_route r = shim_route_known();
 
 	*cred = (struct cred){.uid = geteuid(), .gid = getegid(), .cap_eff = shim_cap_eff()};
 	shim_once(&shim_net_once, &shim_net_done, shim_net_init);
@@ -1081,7 +1081,8 @@ static void shim_disconnected(int fd, uint64_t e)
  * each keeping its own FD_CLOEXEC, and their epoll registrations follow.
  * Only an fd that still holds the old end (old: its inode) is one: a number
  * the table still names after a close it did not see is left alone.
- * Copies in other processes cannot be reached and keep the old end.
+ * Copies in other processes take it when they next find the old end hung
+ * up (shim_stream_follow).
  */
 static void shim_pair_renew_dups(int fd, const struct stat *old)
 {
@@ -1114,6 +1115,59 @@ static void shim_pair_renew_dups(int fd, const struct stat *old)
 		shim_fd_set((int)o, de);
 		shim_epoll_fd_renewed((int)o);
 	}
+}
+
+/*
+ * Another process connected the socket again (SHIM_CONNECT_NEWPAIR) since
+ * this one got it (fork, SCM_RIGHTS): the kernel's socket is one object, so
+ * fd is that new connection too. Seen at a call that finds fd's pair hung
+ * up while the notice word says the socket has a newer one
+ * (SHIM_NOTICE_NEWPAIR): the host gives the current end (SHIM_SO_PAIR),
+ * which takes fd's number, keeping its FD_CLOEXEC (its file, flags and all,
+ * is the one the other process holds, as a fork's or SCM_RIGHTS' copy
+ * shares it), and the process's other fds of the old end follow. The
+ * socket's state is then the host's to say, as for an fd that came by exec
+ * (SHIM_F_INHERITED). True if fd took a new pair.
+ */
+bool shim_stream_follow(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_PAIR}};
+	struct pollfd p = {fd, 0, 0};
+	struct shim_call c = {0};
+	struct shim_rep rep;
+	struct stat old;
+	int nfd = -1, fdflags, saved = errno;
+	bool moved = false;
+
+	/* A socket this process made and never shared has no other holder to follow. */
+	if (shim_ent_kind(e) != SHIM_STREAM || (shim_ent_flags(e) & SHIM_F_FRESH) ||
+	    !(shim_notice_get(fd, e) & SHIM_NOTICE_NEWPAIR))
+		return false;
+	if (shim_real.poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP) || fstat(fd, &old) ||
+	    shim_request(fd, e, &req, &rep, &nfd, &c) != 1 || nfd < 0)
+		goto out;
+	fdflags = shim_real.fcntl(fd, F_GETFD);
+	if (shim_real.dup3(nfd, fd, fdflags > 0 && (fdflags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+		goto out;
+	moved = true;
+	shim_fd_set(fd, shim_ent(shim_ent_id(e), SHIM_STREAM, SHIM_F_INHERITED));
+	shim_epoll_fd_renewed(fd);
+	shim_pair_renew_dups(fd, &old);
+out:
+	if (nfd >= 0)
+		shim_real.close(nfd);
+	errno = saved;
+	return moved;
+}
+
+/*
+ * Whether fd, met at its pair's end (ret: a read's 0 or ECONNRESET, a
+ * write's EPIPE), took the socket's newer pair: the call is then made again.
+ */
+bool shim_stream_followed(int fd, uint64_t e, ssize_t ret)
+{
+	return (ret == 0 || ret == -ECONNRESET || ret == -EPIPE) && shim_stream_follow(fd, e);
 }
 
 /*
@@ -2063,7 +2117,15 @@ uint64_t shim_stream_known(int fd, uint64_t e)
 	struct shim_rep rep;
 	bool unconnected;
 
-	if (shim_ent_kind(e) != SHIM_STREAM || !(shim_ent_flags(e) & SHIM_F_INHERITED))
+	if (shim_ent_kind(e) != SHIM_STREAM)
+		return e;
+	/* A state that may be an earlier pair's: another process may have connected it since. */
+	if (((shim_ent_flags(e) &
+	      (SHIM_F_INHERITED | SHIM_F_UNCONNECTED | SHIM_F_HUPSEEN | SHIM_F_FAILED)) ||
+	     shim_ent_err(e)) &&
+	    shim_stream_follow(fd, e))
+		e = shim_fd_get(fd);
+	if (!(shim_ent_flags(e) & SHIM_F_INHERITED))
 		return e;
 	unconnected = shim_request(fd, e, &req, &rep, NULL, &c) == 1;
 	/* TCP_CLOSE: no filler either, whatever the pair's send buffer says. */

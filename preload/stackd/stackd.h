@@ -48,6 +48,9 @@ struct stackd_skid {
  * struct socket is released then, and the struct sock may live on inside the
  * stack (FIN_WAIT, TIME_WAIT) with sk_user_data cleared.
  */
+/* Earlier pair ends of a stream kept track of (the oldest are forgotten past it). */
+#define STACKD_APP_OLD 8
+
 struct stackd_sock {
 	struct stackd_ep ep; /* STACKD_EP_PAIR, for events on fd */
 	struct stackd *sd;   /* the host it lives in */
@@ -92,6 +95,15 @@ struct stackd_sock {
 	/* Error path: the pair is closed, the socket kept for GETERR/getsockopt. */
 	bool zombie;
 	struct timer_list timer; /* zombie expiry */
+	/*
+	 * An accepted connection that ended before the application named its
+	 * end (app unknown): the host end, shut down both ways (the application
+	 * sees the hang-up as a close) but kept open, so that the zombie checks
+	 * find the connection in the listener's queue and then the end that
+	 * accept() made (stackd_unnamed_held); -1 otherwise.
+	 */
+	int unnamed_fd;
+	uint32_t listener; /* an accepted connection's listener's id */
 
 	/* Listener: the AF_UNIX listener's name; a child waiting for room in its backlog. */
 	bool listening;
@@ -104,6 +116,15 @@ struct stackd_sock {
 
 	/* What the application holds: its pair end (or accepted socket), its listener. */
 	struct stackd_skid app, lsn;
+	/*
+	 * A stream that connect() gave a new pair (stackd_sock_renew_pair):
+	 * the ends of its earlier pairs that other processes may still hold
+	 * (fork, SCM_RIGHTS), and a copy of the current end for them to take
+	 * (SHIM_SO_PAIR), kept while one of those is open, else -1.
+	 */
+	struct stackd_skid app_old[STACKD_APP_OLD];
+	unsigned int napp_old;
+	int app_keep;
 
 	/* The user whose budget it counts against (stackd_user.c), and what it pins there. */
 	bool charged;
@@ -333,7 +354,12 @@ void stackd_sock_shutdown_wr(struct stackd_sock *ss);
 /* Releases listeners and datagram sockets whose application side is closed. */
 void stackd_scan_unix(struct stackd *sd);
 /* Whether the application still holds the socket (sock_diag); false if unknown. */
-bool stackd_app_held(const struct stackd_sock *ss);
+bool stackd_app_held(struct stackd_sock *ss);
+/* Whether an earlier pair end of the stream is still held (stackd_sock_renew_pair). */
+bool stackd_app_old_held(struct stackd_sock *ss);
+int stackd_pair_share(struct stackd_sock *ss, int *fd_out);
+/* The kept host end of an accepted connection never named (unnamed_fd) goes. */
+void stackd_unnamed_close(struct stackd_sock *ss);
 
 /* stackd_user.c */
 int stackd_limits_load(struct stackd *sd, char *err, int errlen);

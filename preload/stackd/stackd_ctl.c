@@ -721,6 +721,11 @@ static void stackd_op_close(struct stackd_sock *ss)
 {
 	struct stackd *sd = ss->sd;
 
+	/* Maybe the last earlier pair end: then the current pair's hang-up tells the rest. */
+	if (ss->app_keep >= 0) {
+		stackd_app_old_held(ss);
+		return;
+	}
 	if (!ss->listening && !ss->zombie && !stackd_stream_repairing(ss))
 		return;
 	if (stackd_app_held(ss))
@@ -916,6 +921,9 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	if (req->hdr.op == SHIM_OP_GETSOCKOPT && req->sockopt.level == SOL_SOCKET &&
 	    req->sockopt.optname == SHIM_SO_NOTICE)
 		return stackd_notice_share(sd, fd_out);
+	if (req->hdr.op == SHIM_OP_GETSOCKOPT && req->sockopt.level == SOL_SOCKET &&
+	    req->sockopt.optname == SHIM_SO_PAIR)
+		return stackd_pair_share(ss, fd_out);
 	if (req->hdr.op == SHIM_OP_GETSOCKOPT && req->sockopt.level == SOL_SOCKET &&
 	    req->sockopt.optname == SHIM_SO_ERRQ_WAKE)
 		return stackd_errq_wake_share(ss, fd_out);

@@ -2,13 +2,28 @@
 #ifndef SOCKSHIM_STACKD_DIAG_H
 #define SOCKSHIM_STACKD_DIAG_H
 
+#include <linux/netlink.h>
 #include <stdint.h>
 
+/* One UNIX_DIAG reply: the message, its attributes (a listener's queue among them). */
+union stackd_diag_reply {
+	struct nlmsghdr nlh;
+	char buf[8192];
+};
+
 /*
- * Asks the kernel (UNIX_DIAG, exact lookup by inode and cookie) whether the
- * AF_UNIX socket is still open: 1 yes, 0 closed, -errno if it cannot say.
+ * Asks the kernel (UNIX_DIAG, exact lookup by inode and cookie) about one
+ * AF_UNIX socket; *fd is the host's NETLINK_SOCK_DIAG socket, opened on
+ * first use (-1 until then). Each answers -errno if the kernel cannot say,
+ * 0 if the socket is closed.
  */
-/* *fd: the host's NETLINK_SOCK_DIAG socket, opened on first use (-1 until then). */
+/* Whether it is still open: 1 yes. */
 int stackd_diag_unix_alive(int *fd, uint32_t ino, uint64_t cookie);
+/* 1 and its peer's inode (0: none, or a peer not accepted or closed since). */
+int stackd_diag_unix_peer(int *fd, uint32_t ino, uint64_t cookie, uint32_t *peer_ino);
+/* 1 and the cookie of the socket with that inode, whatever it is. */
+int stackd_diag_unix_cookie(int *fd, uint32_t ino, uint64_t *cookie);
+/* A listener: 1 if a connection whose connecting end is peer_ino waits in its queue. */
+int stackd_diag_unix_queued(int *fd, uint32_t ino, uint64_t cookie, uint32_t peer_ino);
 
 #endif

@@ -89,12 +89,20 @@ bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
 		return true;
 	if (ss->lsn.cookie && id.cookie == ss->lsn.cookie)
 		return true;
+	/* An earlier pair's end, still the socket's for whoever holds it (fork, SCM_RIGHTS). */
+	for (unsigned int i = 0; i < ss->napp_old; i++)
+		if (id.cookie == ss->app_old[i].cookie)
+			return true;
 	/*
 	 * An accepted connection's first request (maybe after a reset closed
 	 * our end): learn which socket accept() made.
 	 */
-	if (!ss->app.cookie && stackd_peer_is_host_end(ss, fd))
-		return stackd_skid_get(fd, &ss->app) == 0;
+	if (!ss->app.cookie && stackd_peer_is_host_end(ss, fd)) {
+		if (stackd_skid_get(fd, &ss->app))
+			return false;
+		stackd_unnamed_close(ss); /* named: its checks need the host end no more */
+		return true;
+	}
 	return false;
 }
 

@@ -53,6 +53,7 @@
 #include "shim_ctl.h"
 #include "tcp.h"
 #include "stackd.h"
+#include "stackd_diag.h"
 #include "stackd_loopback.h"
 #include "tcp.h"
 
@@ -149,6 +150,34 @@ static void stackd_zombie_arm(struct stackd_sock *ss)
 }
 
 /*
+ * An accepted connection whose end the application never named is held
+ * while it waits in the listener's queue (the kernel's accept() returns it
+ * reset, and its first read fails with ECONNRESET), and once accepted while
+ * that end is open, which is then named here for the checks to come.
+ */
+static bool stackd_unnamed_held(struct stackd_sock *ss)
+{
+	struct stackd *sd = ss->sd;
+	struct stackd_sock *ls = stackd_sock_find(sd, ss->listener);
+	struct stackd_skid mine;
+	uint32_t peer = 0;
+	uint64_t cookie = 0;
+
+	if (stackd_skid_get(ss->unnamed_fd, &mine))
+		return false;
+	if (ls && ls->listening && ls->lsn.cookie &&
+	    stackd_diag_unix_queued(&sd->diag_fd, ls->lsn.ino, ls->lsn.cookie, mine.ino) == 1)
+		return true;
+	if (stackd_diag_unix_peer(&sd->diag_fd, mine.ino, mine.cookie, &peer) != 1 || !peer ||
+	    stackd_diag_unix_cookie(&sd->diag_fd, peer, &cookie) != 1)
+		return false;
+	ss->app.ino = peer;
+	ss->app.cookie = cookie;
+	stackd_unnamed_close(ss);
+	return true;
+}
+
+/*
  * A zombie is the application's socket for as long as it holds it, as the
  * kernel keeps a socket with its sk_err and TCP_CLOSE until its close (a
  * connect() much later gets its new pair): its close tells the host
@@ -163,7 +192,8 @@ static void stackd_zombie_expire(struct timer_list *t)
 	struct stackd_sock *ss = from_timer(ss, t, timer);
 	struct stackd *sd = ss->sd;
 
-	if (ss->app.cookie && stackd_app_held(ss)) {
+	if ((ss->unnamed_fd >= 0 && stackd_unnamed_held(ss)) ||
+	    (ss->app.cookie && stackd_app_held(ss))) {
 		stackd_trace(sd, "id %u: zombie still held", ss->id);
 		stackd_zombie_arm(ss);
 		return;
@@ -327,6 +357,8 @@ struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, i
 	ss->fd = -1;
 	ss->errq_efd = -1;
 	ss->skstate_fd = -1;
+	ss->app_keep = -1;
+	ss->unnamed_fd = -1;
 	ss->stream = stream;
 	ss->pair_writable = true;
 	timer_setup(&ss->timer, stackd_zombie_expire);
@@ -349,15 +381,69 @@ struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, i
 	return ss;
 }
 
+static void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
+
+/*
+ * Listeners: nothing tells the host when the application closes them; nor
+ * a stream's earlier pair ends while it keeps a copy of the current one.
+ */
+static bool stackd_watched(const struct stackd_sock *ss)
+{
+	return ss->listening || ss->app_keep >= 0;
+}
+
+/*
+ * The copy of the application's end kept for holders of an earlier pair
+ * (SHIM_SO_PAIR) goes with its pair, or once no earlier end is held: only
+ * then does the pair's hang-up tell that the application closed the socket.
+ */
+static void stackd_app_keep_drop(struct stackd_sock *ss)
+{
+	if (ss->app_keep < 0)
+		return;
+	close(ss->app_keep);
+	ss->app_keep = -1;
+	stackd_notice_flag(ss, SHIM_NOTICE_NEWPAIR, false);
+}
+
 static void stackd_pair_close(struct stackd_sock *ss)
 {
 	struct stackd *sd = ss->sd;
 
+	stackd_app_keep_drop(ss);
 	if (ss->fd < 0)
 		return;
 	stackd_epoll_del(sd, ss->fd);
 	close(ss->fd);
 	ss->fd = -1;
+}
+
+void stackd_unnamed_close(struct stackd_sock *ss)
+{
+	if (ss->unnamed_fd < 0)
+		return;
+	close(ss->unnamed_fd);
+	ss->unnamed_fd = -1;
+}
+
+/*
+ * Forgets the earlier pair ends nobody holds any more (one sock_diag query
+ * each); true while one is still held. With none left, the kept copy of the
+ * current end goes (the socket is no longer watched for them).
+ */
+bool stackd_app_old_held(struct stackd_sock *ss)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < ss->napp_old; i++)
+		if (stackd_skid_alive(ss->sd, &ss->app_old[i]) != 0)
+			ss->app_old[n++] = ss->app_old[i];
+	ss->napp_old = n;
+	if (!n && ss->app_keep >= 0) {
+		ss->sd->nwatched--;
+		stackd_app_keep_drop(ss);
+	}
+	return n > 0;
 }
 
 /*
@@ -375,7 +461,8 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct stackd_skid app;
 	uint64_t nonce;
-	int sv[2], r;
+	int sv[2], r, keep;
+	bool watched;
 
 	if (stackd_nonce(sd, &nonce))
 		return -ENOMEM;
@@ -401,7 +488,34 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
 		close(sv[1]);
 		return r;
 	}
+	/*
+	 * The old end stays the socket's wherever it is still held (fork,
+	 * SCM_RIGHTS): its holders take the new one from a copy kept here,
+	 * told by the notice word (the interposer's shim_stream_follow).
+	 */
+	keep = fcntl(sv[0], F_DUPFD_CLOEXEC, 0);
+	if (keep < 0) {
+		r = -errno;
+		stackd_epoll_del(sd, sv[1]);
+		close(sv[0]);
+		close(sv[1]);
+		return r;
+	}
+	watched = stackd_watched(ss);
 	stackd_pair_close(ss);
+	if (ss->app.cookie) {
+		if (ss->napp_old == STACKD_APP_OLD)
+			memmove(ss->app_old, ss->app_old + 1,
+				sizeof(ss->app_old[0]) * --ss->napp_old);
+		ss->app_old[ss->napp_old++] = ss->app;
+	}
+	ss->app_keep = keep;
+	stackd_notice_flag(ss, SHIM_NOTICE_NEWPAIR, true);
+	if (!watched) {
+		sd->nwatched++;
+		if (!timer_pending(&sd->scan_timer))
+			mod_timer(&sd->timers, &sd->scan_timer, stackd_time(sd) + STACKD_SCAN_NS);
+	}
 	del_timer(&sd->timers, &ss->timer);
 	ss->zombie = false;
 	ss->fd = sv[1];
@@ -416,12 +530,6 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
 	*app_fd = sv[0];
 	stackd_trace(sd, "id %u: new pair for a new connection", ss->id);
 	return 0;
-}
-
-/* Listeners: nothing tells the host when the application closes them. */
-static bool stackd_watched(const struct stackd_sock *ss)
-{
-	return ss->listening;
 }
 
 /* ---- the notice page ------------------------------------------------------ */
@@ -525,6 +633,20 @@ static void stackd_notice_clear(struct stackd_sock *ss, uint64_t keep)
 	__atomic_store_n(w, v & keep, __ATOMIC_RELEASE);
 }
 
+/* One of the socket's own bits (SHIM_NOTICE_SKSTATE, SHIM_NOTICE_NEWPAIR), the rest kept. */
+static void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on)
+{
+	uint64_t *w = stackd_notice_slot(ss), v;
+
+	if (!w)
+		return;
+	v = __atomic_load_n(w, __ATOMIC_RELAXED);
+	if (SHIM_NOTICE_ID(v) != ss->id)
+		v = shim_notice_word(ss->id, 0, 0, 0);
+	v = on ? v | flag : v & ~(uint64_t)flag;
+	__atomic_store_n(w, v, __ATOMIC_RELEASE);
+}
+
 int stackd_notice_take(struct stackd_sock *ss, uint32_t seq)
 {
 	uint64_t *w = ss->sd->notice ? stackd_notice_slot(ss) : NULL;
@@ -551,9 +673,10 @@ void stackd_sock_free(struct stackd_sock *ss)
 	if (ss->child)
 		stackd_sock_free(ss->child);
 	stackd_loopback_unlisten(ss);
-	stackd_pair_close(ss);
 	if (stackd_watched(ss))
 		sd->nwatched--;
+	stackd_pair_close(ss);
+	stackd_unnamed_close(ss);
 	stackd_user_uncharge(ss);
 	stackd_notice_clear(ss, 0); /* the slot is free for another id */
 	if (ss->errq_efd >= 0)
@@ -609,7 +732,7 @@ void stackd_sock_bury(struct stackd *sd)
 	}
 }
 
-static bool stackd_app_closed(const struct stackd_sock *ss);
+static bool stackd_app_closed(struct stackd_sock *ss);
 static bool stackd_stream_work(struct stackd_sock *ss, bool *more);
 static void stackd_dgram_drain(struct stackd_sock *ss);
 
@@ -708,6 +831,12 @@ static void stackd_sock_zombie(struct stackd_sock *ss)
 	if (stackd_watched(ss))
 		sd->nwatched--;
 	ss->zombie = true;
+	if (ss->stream && !ss->app.cookie && ss->fd >= 0 && !ss->handover) {
+		stackd_epoll_del(sd, ss->fd);
+		shutdown(ss->fd, SHUT_RDWR);
+		ss->unnamed_fd = ss->fd;
+		ss->fd = -1;
+	}
 	stackd_pair_close(ss);
 	free(ss->pend);
 	ss->pend = NULL;
@@ -979,7 +1108,7 @@ void stackd_stream_out(struct stackd_sock *ss, bool *more)
  * socket. When the kernel cannot say, it counts as held: the record lives on
  * until the next look rather than dropping a socket still in use.
  */
-bool stackd_app_held(const struct stackd_sock *ss)
+bool stackd_app_held(struct stackd_sock *ss)
 {
 	struct stackd *sd = ss->sd;
 	const struct stackd_skid *id = ss->listening ? &ss->lsn : &ss->app;
@@ -987,6 +1116,9 @@ bool stackd_app_held(const struct stackd_sock *ss)
 
 	if (!id->cookie)
 		return true; /* an accepted socket not yet named to us: its pair will tell */
+	/* An earlier pair's end held elsewhere is the socket as much as the current one. */
+	if (ss->napp_old && stackd_app_old_held(ss))
+		return true;
 	r = stackd_skid_alive(sd, id);
 	if (r < 0)
 		stackd_error(sd, "id %u: sock_diag: %s", ss->id, strerror(-r));
@@ -998,7 +1130,7 @@ bool stackd_app_held(const struct stackd_sock *ss)
  * the application's own shutdown() the name of its end tells which it was.
  * Its close later wakes the pair again (unix_release_sock), and asks anew.
  */
-static bool stackd_app_closed(const struct stackd_sock *ss)
+static bool stackd_app_closed(struct stackd_sock *ss)
 {
 	return !ss->app_shut || ss->app_unread || !stackd_app_held(ss);
 }
@@ -1383,6 +1515,20 @@ static void stackd_errq_efd_update(struct stackd_sock *ss, bool errq)
 	ss->errq_reports = 0;
 }
 
+/*
+ * SHIM_SO_PAIR: a copy of the current pair's application end for a holder
+ * of an earlier one (1), or nothing newer to take (0).
+ */
+int stackd_pair_share(struct stackd_sock *ss, int *fd_out)
+{
+	if (!ss->stream || ss->listening)
+		return -EINVAL;
+	if (ss->app_keep < 0)
+		return 0;
+	*fd_out = fcntl(ss->app_keep, F_DUPFD_CLOEXEC, 0);
+	return *fd_out < 0 ? -errno : 1;
+}
+
 int stackd_errq_wake_share(struct stackd_sock *ss, int *fd_out)
 {
 	if (!ss->stream || ss->listening)
@@ -1409,7 +1555,6 @@ int stackd_errq_wake_share(struct stackd_sock *ss, int *fd_out)
 int stackd_skstate_share(struct stackd_sock *ss, int *fd_out)
 {
 	bool made = false;
-	uint64_t *w, v;
 
 	if (ss->stream || ss->listening)
 		return -EINVAL;
@@ -1426,13 +1571,7 @@ int stackd_skstate_share(struct stackd_sock *ss, int *fd_out)
 		}
 		ss->skstate_fd = fd;
 		made = true;
-		w = stackd_notice_slot(ss);
-		if (w) {
-			v = __atomic_load_n(w, __ATOMIC_RELAXED);
-			if (SHIM_NOTICE_ID(v) != ss->id)
-				v = shim_notice_word(ss->id, 0, 0, 0);
-			__atomic_store_n(w, v | SHIM_NOTICE_SKSTATE, __ATOMIC_RELEASE);
-		}
+		stackd_notice_flag(ss, SHIM_NOTICE_SKSTATE, true);
 	}
 	*fd_out = fcntl(ss->skstate_fd, F_DUPFD_CLOEXEC, 0);
 	if (*fd_out < 0)
@@ -1847,6 +1986,7 @@ static void stackd_listener_work(struct stackd_sock *ls)
 			continue;
 		}
 		child->fd = fd;
+		child->listener = ls->id;
 		child->pair_hold = stackd_pair_tune(fd);
 		child->handover = true;
 		ls->child = child;
@@ -1935,7 +2075,9 @@ void stackd_scan_unix(struct stackd *sd)
 
 		for (; ss; ss = next) {
 			next = ss->hash_next;
-			if (stackd_watched(ss) && !stackd_app_held(ss))
+			if (ss->app_keep >= 0)
+				stackd_app_old_held(ss);
+			else if (stackd_watched(ss) && !stackd_app_held(ss))
 				stackd_sock_closed_by_app(ss);
 		}
 	}

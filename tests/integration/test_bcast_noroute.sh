@@ -6,7 +6,8 @@
 # that the socket or the send names (__ip_route_output_key), else
 # ENETUNREACH, and the route comes before SO_BROADCAST's EACCES. Each
 # sendto, sendmsg with IP_PKTINFO and connect runs natively and under the
-# shim, and the outputs must be the same.
+# shim, and the outputs must be the same; so do sends with a source route,
+# which are routed to its first hop.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin bcast_noroute
@@ -82,6 +83,36 @@ for pname, pi in (("ifindex", struct.pack("i4s4s", ifindex, bytes(4), bytes(4)))
         print("IP_PKTINFO", pname, dname,
               outcome(lambda: s.sendmsg([b"x"], [(socket.SOL_IP, IP_PKTINFO, pi)], 0, (d, 9))))
         s.close()
+
+# A source route: the send is routed to its first hop (udp_sendmsg's
+# faddr), which the route and SO_BROADCAST's EACCES judge, not the
+# destination; the socket's IP_OPTIONS, or the send's IP_RETOPTS.
+IP_RETOPTS = 7
+def lsrr(hop):
+    return bytes([131, 7, 4]) + socket.inet_aton(hop) + bytes([1])
+for hname, hop in (("limited broadcast", "255.255.255.255"), ("local multicast", "224.0.0.251"),
+                   ("subnet peer", peer)):
+    for dname, d in (DESTS[0], DESTS[3]):
+        for bc in (True, False):
+            tag = "source route via %s to %s%s" % (hname, dname, "" if bc else " no SO_BROADCAST")
+            s = udp(broadcast=bc)
+            s.setsockopt(socket.SOL_IP, socket.IP_OPTIONS, lsrr(hop))
+            print(tag, "sendto", outcome(lambda: s.sendto(b"x", (d, 9))))
+            s.close()
+            s = udp(broadcast=bc)
+            print(tag, "IP_RETOPTS", outcome(lambda: s.sendmsg([b"x"], [(socket.SOL_IP, IP_RETOPTS, lsrr(hop))], 0, (d, 9))))
+            s.close()
+    s = udp()
+    s.bind((me, 0))
+    s.setsockopt(socket.SOL_IP, socket.IP_OPTIONS, lsrr(hop))
+    print("source route via", hname, "bound to its address sendto limited broadcast",
+          outcome(lambda: s.sendto(b"x", ("255.255.255.255", 9))))
+    s.close()
+    s = udp()
+    s.connect((peer, 9))
+    s.setsockopt(socket.SOL_IP, socket.IP_OPTIONS, lsrr(hop))
+    print("source route via", hname, "connected send", outcome(lambda: s.send(b"x")))
+    s.close()
 
 for dname, d in DESTS[:2]:
     t = socket.socket()

@@ -14,6 +14,9 @@
 #     EINPROGRESS and a failure later;
 #  3. neither has a gateway, the program's SOCKSHIM_ADDR has /16 where the
 #     host's has /24: the rest of the /16 is ENETUNREACH as well.
+# Each round also runs a program whose first contact with the host is a
+# UDP socket inherited across exec: its datagram answers and
+# SIOCGIFNETMASK are the host's too.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 . "$(dirname "$0")/lib_holder.sh"
@@ -45,6 +48,42 @@ print("sendto the limited broadcast:", outcome(lambda: u.sendto(b"x", ("255.255.
 u.close()
 EOF
 
+# The same answers from a program whose first contact with the host is a
+# socket it inherited across exec (no request of its own yet): wrap.py
+# makes a UDP socket (SO_BROADCAST on) for each call and runs inherited.py
+# with it, which makes only that call.
+cat >"$TB_WORK/wrap.py" <<'EOF'
+import os, socket, subprocess, sys
+for what in ("netmask", "off", "broadcast"):
+	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	u.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+	subprocess.run([sys.executable, sys.argv[0].replace("wrap.py", "inherited.py"), what,
+	                str(u.fileno())], pass_fds=[u.fileno()], check=True)
+	u.close()
+EOF
+cat >"$TB_WORK/inherited.py" <<'EOF'
+import ctypes, errno, fcntl, functools, socket, struct, sys
+print = functools.partial(print, flush=True)
+SIOCGIFNETMASK = 0x891b
+libc = ctypes.CDLL(None, use_errno=True)
+
+# Raw calls on the fd: a socket object would ask about the fd (SO_TYPE, ...) first.
+fd = int(sys.argv[2])
+def sendto(dst):
+	sin = struct.pack("=HH4s8x", socket.AF_INET, socket.htons(9), socket.inet_aton(dst))
+	r = libc.sendto(fd, b"x", 1, 0, sin, len(sin))
+	return "ok" if r == 1 else errno.errorcode[ctypes.get_errno()]
+
+if sys.argv[1] == "netmask":
+	ifname = [n for _, n in socket.if_nameindex() if n != "lo"][0]
+	mask = fcntl.ioctl(fd, SIOCGIFNETMASK, struct.pack("16s16s", ifname.encode(), bytes(16)))
+	print("inherited SIOCGIFNETMASK:", socket.inet_ntoa(mask[20:24]))
+elif sys.argv[1] == "off":
+	print("inherited sendto off the subnet:", sendto("192.0.2.1"))
+else:
+	print("inherited sendto the limited broadcast:", sendto("255.255.255.255"))
+EOF
+
 # round HOST_GATEWAY PROGRAM_GATEWAY PROGRAM_PREFIX KERNEL_CONNECT TRACE_LINE N:
 # a host started with HOST_GATEWAY and the testbed's /24 (kept by a socket
 # holder, leaving at once after it), then the client with PROGRAM_GATEWAY
@@ -60,6 +99,8 @@ round() {
 		tb_fail "the kernel's run is not as expected: the test proves nothing"
 	grep -qF "$line" "$TB_WORK/trace$n.log" ||
 		tb_fail "no trace line '$line': $(grep -v '^\[sockshim [0-9]*\] [a-z_0-9]*(' "$TB_WORK/trace$n.log")"
+	TB_PREFIX=$prog_prefix SOCKSHIM_GATEWAY=$prog_gw testbed_native_vs_shim "$TB_WORK/wrap.py"
+	sed "s/^/  native: /" "$TB_WORK/native"
 	touch "$TB_WORK/done$n"
 	wait "$HOLDER_PID" || tb_fail "the socket holder failed: $(cat "$TB_WORK/holder$n.log")"
 	# The next round's host is started anew, with its own gateway.
