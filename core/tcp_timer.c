@@ -487,7 +487,7 @@ static void tcp_count_timeout(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (!tp->retransmits && sk->sk_state == TCP_SYN_RECV && tp->parent && !tp->fastopen_child)
+	if (!tp->retransmits && tcp_child_is_request(sk))
 		tp->parent->syn_young--;
 	tp->retransmits++;
 }

@@ -66,9 +66,9 @@ class Sniffer:
 				continue
 			ihl = (d[0] & 15) * 4
 			t = d[ihl:]
-			sport, dport, seq, ack, off, flags = struct.unpack("!HHIIBB", t[:14])
+			sport, dport, seq, ack, off, flags, win = struct.unpack("!HHIIBBH", t[:16])
 			doff = (off >> 4) * 4
-			seg = {"sport": sport, "dport": dport, "seq": seq, "ack": ack, "flags": flags,
+			seg = {"sport": sport, "dport": dport, "seq": seq, "ack": ack, "flags": flags, "win": win,
 			       "len": struct.unpack("!H", d[2:4])[0] - ihl - doff, "opts": parse_opts(t[20:doff])}
 			with self.cv:
 				self.segs.append(seg)
@@ -123,17 +123,20 @@ class Flow:
 		self.mark = len(peer.sniff.segs)
 		peer.ours.add(sport)
 
-	def send(self, seq, ack, flags, opts=b""):
+	def send(self, seq, ack, flags, opts=b"", data=b""):
 		ack = (self.S + ack) & 0xFFFFFFFF if flags & ACK else 0
 		self.p.raw.sendto(segment(self.p.src, self.p.dst, self.sport, self.dport,
-					  (self.isn + seq) & 0xFFFFFFFF, ack, flags, 64240, opts), (self.p.dst, 0))
+					  (self.isn + seq) & 0xFFFFFFFF, ack, flags, 64240, opts, data),
+				  (self.p.dst, 0))
 
-	def answer(self, what, again=0):
+	def answer(self, what, again=0, win=False):
 		"""
 		The target's next segment on this flow, printed relative to S and I.
 		Its own SYN or SYN-ACK again is skipped unless its flags are again: a
 		retransmission timer may fire while a loaded machine runs a step;
-		an answer with one where none is due shows in the counters.
+		an answer with one where none is due shows in the counters. With
+		win, its window too: a request's ACK offers its SYN-ACK's window
+		(tcp_synack_window), whose size is the stack's own (README).
 		"""
 		while True:
 			self.mark, seg = self.p.sniff.expect(self.sport, self.mark, what)
@@ -149,6 +152,8 @@ class Flow:
 		line = "%s: %s -> %s seq=%s" % (self.name, what, flags_str(seg["flags"]), seq)
 		if seg["flags"] & ACK:
 			line += " ack=%s" % self.rel(seg["ack"], self.isn, "I")
+		if win:
+			line += " win=%d" % seg["win"]
 		if seg["len"]:
 			line += " len=%d" % seg["len"]
 		o = seg["opts"]
@@ -267,12 +272,13 @@ def listener(dst, stats_cmd):
 	p = Peer(dst, stats_cmd)
 	before = p.snapshot()
 	V = p.tsval
-	flows = iter(range(42000, 43000))
+	flows, made = iter(range(42000, 43000)), []
 
 	def opened(name):
 		f = Flow(p, name, next(flows), LPORT, 1000000 * (len(name) + 1))
 		f.send(0, 0, SYN, syn_opts(V))
 		f.answer("SYN")
+		made.append(f)
 		return f
 
 	f = opened("retransmitted SYN")
@@ -283,17 +289,17 @@ def listener(dst, stats_cmd):
 
 	f = opened("out of window")
 	f.send(10000000, 1, ACK, ts_opts(V + 1, f.T1))
-	f.answer("an ACK far right of the window")
+	f.answer("an ACK far right of the window", win=True)
 	f.send(10000000, 1, ACK, ts_opts(V + 1, f.T1))
 	f.fence("the same again")
 
 	f = opened("PAWS")
 	f.send(1, 1, ACK, ts_opts(V - 1000, f.T1))
-	f.answer("an ACK with an old TSval")
+	f.answer("an ACK with an old TSval", win=True)
 
 	f = opened("TSecr")
 	f.send(1, 1, ACK, ts_opts(V + 1, (f.T1 + 100000) & 0xFFFFFFFF))
-	f.answer("an ACK echoing a TSval never sent")
+	f.answer("an ACK echoing a TSval never sent", win=True)
 	f.send(1, 1, ACK, ts_opts(V + 1, (f.T1 - 1) & 0xFFFFFFFF))
 	f.fence("one echoing a TSval before the SYN-ACK's")
 	f.send(1, 1, ACK, ts_opts(V + 1, 0))  # no echo: not judged, the connection is made
@@ -311,6 +317,18 @@ def listener(dst, stats_cmd):
 	f.send(1, 1, ACK, ts_opts(V + 1, f.T1))
 	f.answer("the ACK of the SYN-ACK")
 
+	f = opened("SYN-ACK at the ISN")
+	f.send(0, 1, SYN | ACK, ts_opts(V + 1, f.T1))
+	f.answer("a SYN-ACK at the peer's ISN acknowledging ours", win=True)
+	f.send(0, 0, SYN, syn_opts(V))
+	f.fence("then the SYN again")
+
+	f = opened("SYN-ACK with data")
+	f.send(0, 1, SYN | ACK, ts_opts(V + 1, f.T1), b"x")
+	f.answer("a SYN-ACK with a byte at the peer's ISN acknowledging ours")
+	f.send(0, 0, SYN, syn_opts(V))
+	f.fence("then the SYN again")
+
 	f = opened("RST out of window")
 	f.send(10000000, 0, RST)
 	f.fence("a RST far right of the window")
@@ -318,6 +336,12 @@ def listener(dst, stats_cmd):
 	opened("the last flow").fence("after the ACK of the SYN-ACK, a new flow")
 
 	p.print_counters(before)
+	# Every flow ends, so that no SYN-ACK of its goes again (TCPSynRetrans)
+	# while the next scenario counts in the same namespace: a RST at the next
+	# sequence number ends a request or a child; the fence shows it was taken.
+	for f in made:
+		f.send(1, 0, RST)
+		f.fence("the end, a RST")
 
 
 def simopen(dst, ready, stats_cmd):

@@ -8,9 +8,12 @@
 #     the SYN-ACK again, once per tcp_invalid_ratelimit
 #     (TCPACKSkippedSynRecv); a segment right of the window, one failing
 #     PAWS (PAWSEstab) and an ACK echoing a timestamp no SYN-ACK carried
-#     (TSEcrRejected) an ACK, rate-limited alike; an ACK of nothing sent a
-#     RST from the listener; a RST or a new SYN inside the window ends the
-#     request (EmbryonicRsts; the SYN gets a RST), one outside does not;
+#     (TSEcrRejected) an ACK, rate-limited alike, offering the SYN-ACK's
+#     window (tcp_synack_window); an ACK of nothing sent a RST from the
+#     listener; a RST or a new SYN inside the window ends the request
+#     (EmbryonicRsts; the SYN gets a RST), one outside does not; a SYN-ACK
+#     at the peer's ISN acknowledging ours is out of the window, one with a
+#     byte makes the child (PassiveOpens), which challenges its SYN;
 #   simopen: a client's SYN answered by a SYN (simultaneous open): its SYN
 #     again gets a challenge ACK (TCPSYNChallenge, then
 #     TCPACKSkippedChallenge), a SYN-ACK completes the connect().
