@@ -1085,13 +1085,16 @@ static bool tcp_ack_update_window(struct sock *sk, uint32_t ack, uint32_t seq, u
 
 /*
  * Whether an out-of-window answer at now comes within tcp_invalid_ratelimit
- * of the last (__tcp_oow_rate_limited); a negative setting limits nothing.
+ * of the last (__tcp_oow_rate_limited, which reads the sysctl then); a
+ * negative setting limits nothing.
  */
-static bool tcp_oow_too_soon(const struct net *net, uint64_t last)
+static bool tcp_oow_too_soon(struct net *net, uint64_t last)
 {
-	int ms = net->sysctl.tcp_invalid_ratelimit;
-
-	return last && ms > 0 && net->now - last < (uint64_t)ms * NSEC_PER_MSEC;
+	if (!last)
+		return false;
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_OOW | TCP_SYSCTL_BATCHED);
+	return net->sysctl.tcp_invalid_ratelimit > 0 &&
+	       net->now - last < (uint64_t)net->sysctl.tcp_invalid_ratelimit * NSEC_PER_MSEC;
 }
 
 /*

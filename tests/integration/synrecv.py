@@ -8,7 +8,8 @@
 #                                     how it ended, then sends one byte
 #   synrecv.py listener ADDR STATS... (peer) the listener scenarios against
 #                                     ADDR; STATS... is the command that
-#                                     prints the target's counters
+#                                     prints the target's counters, and
+#                                     $SYNRECV_NS the target's namespace
 #   synrecv.py simopen ADDR READY STATS...  (peer) the simultaneous open
 #                                     against the client at ADDR; READY once
 #                                     the sniffer runs
@@ -268,17 +269,35 @@ class Peer:
 		return got
 
 
+def set_invalid_ratelimit(ms):
+	subprocess.run(["ip", "netns", "exec", os.environ["SYNRECV_NS"], "sysctl", "-qw",
+			"net.ipv4.tcp_invalid_ratelimit=%d" % ms], check=True)
+
+
 def listener(dst, stats_cmd):
 	p = Peer(dst, stats_cmd)
 	before = p.snapshot()
 	V = p.tsval
-	flows, made = iter(range(42000, 43000)), []
+	flows, live = iter(range(42000, 43000)), []
+
+	def end_flows():
+		"""
+		A RST at the next sequence number ends a flow's request or child, so
+		that no SYN-ACK timer of an earlier flow fires while a later one runs
+		(TCPSynRetrans), nor in the next scenario's namespace; the fence
+		shows it was taken.
+		"""
+		while live:
+			f = live.pop(0)
+			f.send(1, 0, RST)
+			f.fence("the end, a RST")
 
 	def opened(name):
+		end_flows()
 		f = Flow(p, name, next(flows), LPORT, 1000000 * (len(name) + 1))
 		f.send(0, 0, SYN, syn_opts(V))
 		f.answer("SYN")
-		made.append(f)
+		live.append(f)
 		return f
 
 	f = opened("retransmitted SYN")
@@ -329,19 +348,24 @@ def listener(dst, stats_cmd):
 	f.send(0, 0, SYN, syn_opts(V))
 	f.fence("then the SYN again")
 
+	f = opened("live limit")
+	f.send(0, 0, SYN, syn_opts(V))
+	f.answer("the SYN again", again=SYN | ACK)
+	set_invalid_ratelimit(0)  # read at the next answer, not when the request began
+	f.send(0, 0, SYN, syn_opts(V))
+	f.send(1, 100000, ACK, ts_opts(V, 0))  # a fence: its RST comes first if the SYN got nothing
+	f.answer("the SYN a third time, tcp_invalid_ratelimit 0", again=SYN | ACK)
+	f.answer("then an ACK of nothing sent")
+	set_invalid_ratelimit(60000)
+
 	f = opened("RST out of window")
 	f.send(10000000, 0, RST)
 	f.fence("a RST far right of the window")
 	f.send(1, 1, ACK, ts_opts(V + 1, f.T1))
 	opened("the last flow").fence("after the ACK of the SYN-ACK, a new flow")
 
+	end_flows()
 	p.print_counters(before)
-	# Every flow ends, so that no SYN-ACK of its goes again (TCPSynRetrans)
-	# while the next scenario counts in the same namespace: a RST at the next
-	# sequence number ends a request or a child; the fence shows it was taken.
-	for f in made:
-		f.send(1, 0, RST)
-		f.fence("the end, a RST")
 
 
 def simopen(dst, ready, stats_cmd):
