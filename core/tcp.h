@@ -994,6 +994,16 @@ static inline bool tcp_passive_fastopen(const struct sock *sk)
 {
 	return sk->sk_state == TCP_SYN_RECV && tcp_sk(sk)->fastopen_passive;
 }
+/*
+ * ... or one its owner shut or closed before that (FIN_WAIT1): the kernel's
+ * fastopen_rsk, its request sock, stays until the handshake's ACK, which
+ * tcp_check_req and the SYN-ACK's timer keep judging by.
+ */
+static inline bool tcp_fastopen_rsk(const struct sock *sk)
+{
+	return tcp_passive_fastopen(sk) ||
+	       (sk->sk_state == TCP_FIN_WAIT1 && tcp_sk(sk)->fastopen_passive);
+}
 /* listen(): net.ipv4.tcp_fastopen 0x400 enables it without TCP_FASTOPEN. */
 void tcp_fastopen_listen(struct sock *sk, int backlog);
 int tcp_fastopen_setsockopt(struct sock *sk, int optname, const void *optval, unsigned int optlen);

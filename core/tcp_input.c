@@ -2167,9 +2167,10 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	tcp_parse_options(net, th, &tp->rx_opt, true, NULL);
 	/*
 	 * A simultaneous open's SYN_RECV is a full socket's; a Fast Open
-	 * child's, accepted or not, is judged as its request sock first.
+	 * child's, accepted or not, and its FIN_WAIT1 until the handshake's
+	 * ACK, are judged as its request sock first.
 	 */
-	if (tcp_passive_fastopen(sk) || tcp_child_is_request(sk)) {
+	if (tcp_fastopen_rsk(sk) || tcp_child_is_request(sk)) {
 		bool request = tcp_child_is_request(sk);
 		enum tcp_req_verdict v = tcp_check_req(sk, skb, !request);
 
@@ -2263,6 +2264,12 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		tcp_synrecv_established(sk);
 		break;
 	case TCP_FIN_WAIT1:
+		/* A Fast Open child's handshake ends here: its request goes
+		 * (tcp_rcv_synrecv_state_fastopen). */
+		if (tp->fastopen_passive) {
+			tp->fastopen_passive = 0;
+			tcp_fastopen_child_done(sk);
+		}
 		if (tp->snd_una == tp->write_seq) {
 			tcp_set_state(sk, TCP_FIN_WAIT2);
 			sk->sk_shutdown |= SEND_SHUTDOWN;
