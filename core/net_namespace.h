@@ -172,6 +172,13 @@ enum {
 	 * host's time in a flood).
 	 */
 	TCP_SYSCTL_CHILD = 1 << 10,
+	/*
+	 * An out-of-window answer that a previous one may hold back
+	 * (__tcp_oow_rate_limited): tcp_invalid_ratelimit, with
+	 * TCP_SYSCTL_BATCHED, so a flood of such segments costs one read
+	 * per batch.
+	 */
+	TCP_SYSCTL_OOW = 1 << 11,
 };
 
 static inline void tcp_sysctl_refresh(struct netns_sysctl *s, unsigned int when)

@@ -129,7 +129,7 @@ void inet_csk_unlink_child(struct sock *child)
 
 	if (!parent)
 		return;
-	if (child->sk_state == TCP_SYN_RECV && !tp->fastopen_child)
+	if (tcp_child_is_request(child))
 		reqsk_queue_removed(parent, tp);
 	else
 		parent->inet.sk.sk_ack_backlog--;
@@ -139,13 +139,13 @@ void inet_csk_unlink_child(struct sock *child)
 }
 
 /*
- * A child past SYN_RECV (or a Fast Open one in it) still on its listener's accept queue: it
- * has no owner yet, but it is not an orphan either (the kernel orphans a
- * child only in inet_csk_listen_stop).
+ * A child past its request (a Fast Open one, one tcp_check_req made) still
+ * on its listener's accept queue: it has no owner yet, but it is not an
+ * orphan either (the kernel orphans a child only in inet_csk_listen_stop).
  */
 static bool inet_csk_child_queued(const struct sock *sk)
 {
-	return tcp_sk(sk)->parent && (sk->sk_state != TCP_SYN_RECV || tcp_sk(sk)->fastopen_child);
+	return tcp_sk(sk)->parent && !tcp_child_is_request(sk);
 }
 
 void tcp_done(struct sock *sk)

@@ -158,6 +158,7 @@ _Static_assert(sizeof(struct tcp_skb_cb) <= 48, "tcp_skb_cb fits skb->cb");
 #define TCPCB_EVER_RETRANS   0x04 /* sent more than once: no RTT sample (Karn) */
 #define TCPCB_SACKED_ACKED   0x08 /* the peer SACKed it, counted in sacked_out */
 #define TCPCB_RACK_DONE	     0x10 /* RACK marked it lost: off its list (tsorted) until resent */
+#define TCPCB_REQ_WND	     0x20 /* a request's ACK: the SYN-ACK's window (tcp_send_req_ack) */
 
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)&(skb)->cb[0])
 
@@ -357,6 +358,8 @@ struct tcp_sock {
 	uint32_t copied_seq; /* head of data not yet consumed by the owner */
 	uint32_t rcv_wup;    /* rcv_nxt when the window was last advertised */
 	uint32_t rcv_wnd;    /* window last advertised */
+	/* A child's SYN-ACK window (req->rsk_rcv_wnd): its request's ACKs offer it. */
+	uint32_t rsk_rcv_wnd;
 	uint32_t window_clamp;
 	uint32_t irs;
 	/* A passive child's first and last SYN-ACK TSvals: the handshake ACK echoes one. */
@@ -504,7 +507,13 @@ struct tcp_sock {
 	uint8_t fastopen_child : 1;	/* a passive Fast Open child counted in fastopen_qlen */
 	uint8_t orphan_counted : 1;	/* closed by its owner, counted in tcp_orphan_count */
 	uint8_t fastopen_passive : 1;	/* ... not past its handshake: it may send (fastopen_rsk) */
-	uint8_t fastopen_client_fail;	/* TFO_* of tcpi_fastopen_client_fail */
+	/*
+	 * A listener's child that tcp_check_req made a full socket (syn_recv_sock):
+	 * on the accept queue, though the segment that made it may leave it in
+	 * SYN_RECV (a SYN-ACK with data at the peer's ISN, whose SYN is challenged).
+	 */
+	uint8_t req_made : 1;
+	uint8_t fastopen_client_fail; /* TFO_* of tcpi_fastopen_client_fail */
 
 	/* ECN (RFC 3168, tcp_ecn.c). */
 	uint8_t ecn_flags;     /* TCP_ECN_* */
@@ -863,6 +872,8 @@ struct sock *cookie_v4_check(struct sock *parent, struct sk_buff *skb);
 int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone);
 int tcp_connect(struct sock *sk);
 void tcp_send_ack(struct sock *sk);
+/* The ACK a request answers an unacceptable segment with: its SYN-ACK's window. */
+void tcp_send_req_ack(struct sock *sk);
 void tcp_send_delayed_ack(struct sock *sk);
 void tcp_send_fin(struct sock *sk);
 void tcp_send_active_reset(struct sock *sk);
@@ -1008,10 +1019,36 @@ void tcp_fastopen_child_init(struct sock *parent, struct sock *child, const stru
 			     const struct tcp_fastopen_cookie *foc, bool fastopen);
 /* A passive Fast Open child completed its handshake or ended: off the listener's count. */
 void tcp_fastopen_child_done(struct sock *sk);
+/* A request's window, its SYN-ACK's (tcp_synack_window): what it judges and ACKs by. */
+static inline uint32_t tcp_synack_window(const struct tcp_sock *tp)
+{
+	return tp->rsk_rcv_wnd < TCP_MAX_WINDOW ? tp->rsk_rcv_wnd : TCP_MAX_WINDOW;
+}
+
+/*
+ * A listener's child in SYN_RECV that stands for the kernel's request sock:
+ * on the SYN queue, its segments judged by tcp_check_req alone.
+ */
+static inline bool tcp_child_is_request(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return sk->sk_state == TCP_SYN_RECV && tp->parent && !tp->fastopen_child && !tp->req_made;
+}
 /* A passive Fast Open child before its handshake completes: it may send already. */
 static inline bool tcp_passive_fastopen(const struct sock *sk)
 {
 	return sk->sk_state == TCP_SYN_RECV && tcp_sk(sk)->fastopen_passive;
+}
+/*
+ * ... or one its owner shut or closed before that (FIN_WAIT1): the kernel's
+ * fastopen_rsk, its request sock, stays until the handshake's ACK, which
+ * tcp_check_req and the SYN-ACK's timer keep judging by.
+ */
+static inline bool tcp_fastopen_rsk(const struct sock *sk)
+{
+	return tcp_passive_fastopen(sk) ||
+	       (sk->sk_state == TCP_FIN_WAIT1 && tcp_sk(sk)->fastopen_passive);
 }
 /* listen(): net.ipv4.tcp_fastopen 0x400 enables it without TCP_FASTOPEN. */
 void tcp_fastopen_listen(struct sock *sk, int backlog);

@@ -1085,13 +1085,16 @@ static bool tcp_ack_update_window(struct sock *sk, uint32_t ack, uint32_t seq, u
 
 /*
  * Whether an out-of-window answer at now comes within tcp_invalid_ratelimit
- * of the last (__tcp_oow_rate_limited); a negative setting limits nothing.
+ * of the last (__tcp_oow_rate_limited, which reads the sysctl then); a
+ * negative setting limits nothing.
  */
-static bool tcp_oow_too_soon(const struct net *net, uint64_t last)
+static bool tcp_oow_too_soon(struct net *net, uint64_t last)
 {
-	int ms = net->sysctl.tcp_invalid_ratelimit;
-
-	return last && ms > 0 && net->now - last < (uint64_t)ms * NSEC_PER_MSEC;
+	if (!last)
+		return false;
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_OOW | TCP_SYSCTL_BATCHED);
+	return net->sysctl.tcp_invalid_ratelimit > 0 &&
+	       net->now - last < (uint64_t)net->sysctl.tcp_invalid_ratelimit * NSEC_PER_MSEC;
 }
 
 /*
@@ -2066,20 +2069,13 @@ void tcp_synrecv_established(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_sock *parent = tp->parent;
-	struct net *net = sock_net(sk);
 
-	/* A Fast Open child is on the accept queue already (tcp_fastopen.c). */
-	if (parent && tp->fastopen_child) {
-		tcp_fastopen_child_done(sk);
-	} else if (parent) {
-		struct sock *psk = &parent->inet.sk;
-
-		list_del_init(&tp->accept_node);
-		reqsk_queue_removed(parent, tp);
-		list_add_tail(&tp->accept_node, &parent->accept_queue);
-		psk->sk_ack_backlog++;
-		__TCP_INC_STATS(net, PassiveOpens);
-	}
+	/*
+	 * A listener's child is on the accept queue already: a Fast Open one
+	 * since its SYN (tcp_fastopen.c), another since tcp_check_req or a
+	 * cookie made it (inet_csk_reqsk_queue_add).
+	 */
+	tcp_fastopen_child_done(sk);
 	if (tp->rx_opt.tstamp_ok)
 		tp->advmss -= TCPOLEN_TSTAMP_ALIGNED;
 	tp->fastopen_passive = 0;
@@ -2100,6 +2096,19 @@ static bool tcp_in_window(uint32_t seq, uint32_t end_seq, uint32_t s_win, uint32
 }
 
 enum tcp_req_verdict { TCP_REQ_DONE, TCP_REQ_PASS, TCP_REQ_RESET };
+
+/* A listener's child made from its request leaves the SYN queue for the accept queue. */
+static void inet_csk_reqsk_queue_add(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk), *parent = tp->parent;
+
+	list_del_init(&tp->accept_node);
+	reqsk_queue_removed(parent, tp);
+	list_add_tail(&tp->accept_node, &parent->accept_queue);
+	parent->inet.sk.sk_ack_backlog++;
+	__TCP_INC_STATS(sock_net(sk), PassiveOpens);
+	tp->req_made = 1;
+}
 
 /*
  * A listener's child still in SYN_RECV stands for the kernel's request
@@ -2151,9 +2160,10 @@ static enum tcp_req_verdict tcp_check_req(struct sock *sk, struct sk_buff *skb, 
 	if ((flg & TCPHDR_ACK) && !fastopen && cb->ack_seq != tp->iss + 1)
 		return TCP_REQ_RESET;
 	if (paws_reject || tsecr_reject ||
-	    !tcp_in_window(cb->seq, cb->end_seq, tp->rcv_nxt, tp->rcv_nxt + tp->rcv_wnd)) {
+	    !tcp_in_window(cb->seq, cb->end_seq, tp->rcv_nxt,
+			   tp->rcv_nxt + tcp_synack_window(tp))) {
 		if (!(flg & TCPHDR_RST) && !tcp_oow_rate_limited(sk, skb, skipped))
-			tcp_send_ack(sk);
+			tcp_send_req_ack(sk);
 		if (paws_reject)
 			__NET_INC_STATS(net, PAWSEstab);
 		else if (tsecr_reject)
@@ -2184,6 +2194,39 @@ static enum tcp_req_verdict tcp_check_req(struct sock *sk, struct sk_buff *skb, 
 }
 
 /*
+ * tcp_check_req's end for a request whose ACK passed (syn_recv_sock,
+ * inet_csk_complete_hashdance): the full socket is made, past its SYN-ACK
+ * (snd_una, the handshake's RTT: tcp_synack_rtt_meas), and queued for
+ * accept() before the segment meets its rules, so that a segment they
+ * drop leaves it queued in SYN_RECV, as the kernel's: a SYN-ACK with data
+ * at the peer's ISN, whose SYN the child challenges. False when the
+ * segment is dropped before: a bare ACK while TCP_DEFER_ACCEPT waits for
+ * data, or a full accept queue (tcp_abort_on_overflow 0: the SYN-ACK
+ * repeats).
+ */
+static bool tcp_req_make_child(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk), *parent = tp->parent;
+	struct sock *psk = &parent->inet.sk;
+	struct net *net = sock_net(sk);
+
+	if (tp->retransmits < parent->defer_accept && TCP_SKB_CB(skb)->end_seq == tp->irs + 1) {
+		tp->defer_acked = true;
+		__NET_INC_STATS(net, TCPDeferAcceptDrop);
+		return false;
+	}
+	if (psk->sk_ack_backlog > psk->sk_max_ack_backlog) {
+		__NET_INC_STATS(net, ListenOverflows);
+		__NET_INC_STATS(net, ListenDrops);
+		return false;
+	}
+	tcp_ack(sk, skb);
+	inet_csk_reqsk_queue_add(sk);
+	psk->sk_data_ready(psk);
+	return true;
+}
+
+/*
  * Every state but LISTEN, TIME_WAIT and CLOSE; consumes skb. Returns 1 when
  * the caller must answer with a RST (the skb is then still the caller's).
  */
@@ -2202,15 +2245,16 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	tcp_parse_options(net, th, &tp->rx_opt, true, NULL);
 	/*
 	 * A simultaneous open's SYN_RECV is a full socket's; a Fast Open
-	 * child's, accepted or not, is judged as its request sock first.
+	 * child's, accepted or not, and its FIN_WAIT1 until the handshake's
+	 * ACK, are judged as its request sock first.
 	 */
-	if (tcp_passive_fastopen(sk) ||
-	    (sk->sk_state == TCP_SYN_RECV && tp->parent && !tp->fastopen_child)) {
-		enum tcp_req_verdict v = tcp_check_req(sk, skb, tcp_passive_fastopen(sk));
+	if (tcp_fastopen_rsk(sk) || tcp_child_is_request(sk)) {
+		bool request = tcp_child_is_request(sk);
+		enum tcp_req_verdict v = tcp_check_req(sk, skb, !request);
 
 		if (v == TCP_REQ_RESET)
 			return 1;
-		if (v == TCP_REQ_DONE) {
+		if (v == TCP_REQ_DONE || (request && !tcp_req_make_child(sk, skb))) {
 			kfree_skb(skb);
 			return 0;
 		}
@@ -2277,27 +2321,11 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
-	if (sk->sk_state == TCP_SYN_RECV) {
-		if (!after(cb->ack_seq, tp->snd_una) || after(cb->ack_seq, tp->snd_nxt))
-			return 1;
-		/* TCP_DEFER_ACCEPT on the listener: a bare ACK waits for data (tcp_check_req). */
-		if (tp->parent && !tp->fastopen_child &&
-		    tp->retransmits < tp->parent->defer_accept && cb->end_seq == tp->irs + 1) {
-			tp->defer_acked = true;
-			__NET_INC_STATS(net, TCPDeferAcceptDrop);
-			kfree_skb(skb);
-			return 0;
-		}
-		/* Accept queue full, tcp_abort_on_overflow = 0: ignore the ACK, the SYN-ACK
-		 * repeats. */
-		if (tp->parent && !tp->fastopen_child &&
-		    tp->parent->inet.sk.sk_ack_backlog > tp->parent->inet.sk.sk_max_ack_backlog) {
-			__NET_INC_STATS(net, ListenOverflows);
-			__NET_INC_STATS(net, ListenDrops);
-			kfree_skb(skb);
-			return 0;
-		}
-	}
+	/* A made child's snd_una is past its SYN-ACK already: that ACK again is acceptable. */
+	if (sk->sk_state == TCP_SYN_RECV &&
+	    ((tp->req_made ? before(cb->ack_seq, tp->snd_una) : !after(cb->ack_seq, tp->snd_una)) ||
+	     after(cb->ack_seq, tp->snd_nxt)))
+		return 1;
 	/*
 	 * An unacceptable ACK drops the segment; past ESTABLISHED an old one
 	 * too, with a challenge ACK (tcp_rcv_state_process's !acceptable).
@@ -2314,6 +2342,12 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 		tcp_synrecv_established(sk);
 		break;
 	case TCP_FIN_WAIT1:
+		/* A Fast Open child's handshake ends here: its request goes
+		 * (tcp_rcv_synrecv_state_fastopen). */
+		if (tp->fastopen_passive) {
+			tp->fastopen_passive = 0;
+			tcp_fastopen_child_done(sk);
+		}
 		if (tp->snd_una == tp->write_seq) {
 			tcp_set_state(sk, TCP_FIN_WAIT2);
 			sk->sk_shutdown |= SEND_SHUTDOWN;
@@ -2448,6 +2482,7 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 			kfree_skb(skb);
 			return 0;
 		}
+		inet_csk_reqsk_queue_add(child);
 		tcp_synrecv_established(child);
 		if (tcp_rcv_state_process(child, skb)) {
 			kfree_skb(skb); /* nothing a new connection must answer with a RST */

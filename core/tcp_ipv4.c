@@ -343,6 +343,7 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	tp->snd_una = tp->snd_nxt = tp->write_seq = tp->snd_sml = tp->iss;
 	tp->snd_wl2 = tp->iss;
 	tcp_init_rcv_wnd(sk);
+	tp->rsk_rcv_wnd = tp->rcv_wnd;
 	sk->sk_state = TCP_SYN_RECV;
 
 	if (inet_ehash_insert(sk)) {

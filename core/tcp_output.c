@@ -620,6 +620,9 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 	if (flags & TCPHDR_SYN) {
 		/* RFC 7323 2.2: the window in a SYN is never scaled. */
 		win = tp->rcv_wnd > TCP_MAX_WINDOW ? TCP_MAX_WINDOW : tp->rcv_wnd;
+	} else if (TCP_SKB_CB(skb)->sacked & TCPCB_REQ_WND) {
+		/* tcp_synack_window(req), scaled: rcv_wnd stays as it was. */
+		win = tcp_synack_window(tp) >> tp->rx_opt.rcv_wscale;
 	} else {
 		win = tcp_select_window(sk);
 	}
@@ -1372,6 +1375,22 @@ void tcp_send_ack(struct sock *sk)
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN)
 		return;
 	tcp_send_ctl(sk, tcp_sk(sk)->snd_nxt, TCPHDR_ACK);
+}
+
+/*
+ * The ACK of a request (tcp_v4_reqsk_send_ack, a Fast Open child's too):
+ * the window its SYN-ACK offered, not one the child's buffer would offer
+ * now, and nothing of the child's receive state moves.
+ */
+void tcp_send_req_ack(struct sock *sk)
+{
+	struct sk_buff *skb = alloc_skb(TCP_MAX_HDR);
+
+	if (!skb)
+		return;
+	skb_reserve(skb, TCP_MAX_HDR);
+	TCP_SKB_CB(skb)->sacked = TCPCB_REQ_WND;
+	tcp_xmit_segment(sk, skb, tcp_sk(sk)->snd_nxt, TCPHDR_ACK);
 }
 
 /*

@@ -377,13 +377,14 @@ static bool tcp_write_timeout(struct sock *sk)
 	bool expired;
 	int retry_until;
 
-	if (sk->sk_state == TCP_SYN_RECV) {
+	if (sk->sk_state == TCP_SYN_RECV || tcp_fastopen_rsk(sk)) {
 		/*
 		 * reqsk_timer_handler, syn_ack_recalc: a count (one more for a
-		 * Fast Open child without TCP_SYNCNT, tcp_fastopen_synack_timer);
-		 * a deferred child whose bare ACK came lives out its deferral.
+		 * Fast Open child without TCP_SYNCNT, tcp_fastopen_synack_timer,
+		 * which keeps it in FIN_WAIT1 too); a deferred child whose bare
+		 * ACK came lives out its deferral.
 		 */
-		retry_until = syn_ack_retries(sk) + (!tp->syn_retries && tp->fastopen_child);
+		retry_until = syn_ack_retries(sk) + (!tp->syn_retries && tp->fastopen_passive);
 		expired = tp->retransmits >= retry_until &&
 			  !(tp->defer_acked && tp->parent &&
 			    tp->retransmits < tp->parent->defer_accept);
@@ -496,7 +497,7 @@ static void tcp_count_timeout(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (!tp->retransmits && sk->sk_state == TCP_SYN_RECV && tp->parent && !tp->fastopen_child)
+	if (!tp->retransmits && tcp_child_is_request(sk))
 		tp->parent->syn_young--;
 	tp->retransmits++;
 }

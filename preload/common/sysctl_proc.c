@@ -88,7 +88,8 @@ static void read_triple(const char *name, int dst[3])
  * each SYN to a listener what the SYN-ACK takes, listen() and the making
  * of a listener's child what the child takes, a timeout
  * the retry limits, F-RTO and the black-hole search, a Fast Open send
- * tcp_fastopen, close() tcp_fin_timeout and tcp_max_orphans. Those the
+ * tcp_fastopen, close() tcp_fin_timeout and tcp_max_orphans, an
+ * out-of-window answer tcp_invalid_ratelimit. Those the
  * kernel reads on a hot path (tcp_notsent_lowat, tcp_dsack, tcp_min_snd_mss,
  * tcp_tso_win_divisor, tcp_min_tso_segs, and tcp_mem, read at each charge) are read at connect()
  * and when a child is made (tcp_mem also at tcp_check_oom). The SYNs
@@ -162,13 +163,9 @@ static const struct {
 	/* tcp_conn_request: at each SYN to a listener. */
 	{"net/ipv4/tcp_max_syn_backlog", offsetof(struct netns_sysctl, tcp_max_syn_backlog),
 	 TCP_SYSCTL_LISTEN},
-	/*
-	 * __tcp_oow_rate_limited reads it at each out-of-window answer; read
-	 * here when a connection starts, before the segments it limits (not
-	 * per segment: a hot path).
-	 */
+	/* __tcp_oow_rate_limited: at each answer an earlier one may hold back. */
 	{"net/ipv4/tcp_invalid_ratelimit", offsetof(struct netns_sysctl, tcp_invalid_ratelimit),
-	 TCP_SYSCTL_NEWSK},
+	 TCP_SYSCTL_OOW},
 	/* tcp_too_many_orphans: at close() and at an orphan's timeouts. */
 	{"net/ipv4/tcp_max_orphans", offsetof(struct netns_sysctl, tcp_max_orphans),
 	 TCP_SYSCTL_ORPHAN},

@@ -15,8 +15,9 @@ def csum(data):
 	return ~s & 0xFFFF
 
 
-def segment(src, dst, sport, dport, seq, ack, flags, win, opts=b""):
+def segment(src, dst, sport, dport, seq, ack, flags, win, opts=b"", data=b""):
 	hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, (5 + len(opts) // 4) << 4, flags, win, 0, 0)
-	pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(opts))
-	c = csum(pseudo + hdr + opts)
-	return hdr[:16] + struct.pack("!H", c) + hdr[18:] + opts
+	body = opts + data
+	pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(body))
+	c = csum(pseudo + hdr + body)
+	return hdr[:16] + struct.pack("!H", c) + hdr[18:] + body

@@ -8,7 +8,8 @@
 #                                     how it ended, then sends one byte
 #   synrecv.py listener ADDR STATS... (peer) the listener scenarios against
 #                                     ADDR; STATS... is the command that
-#                                     prints the target's counters
+#                                     prints the target's counters, and
+#                                     $SYNRECV_NS the target's namespace
 #   synrecv.py simopen ADDR READY STATS...  (peer) the simultaneous open
 #                                     against the client at ADDR; READY once
 #                                     the sniffer runs
@@ -66,9 +67,9 @@ class Sniffer:
 				continue
 			ihl = (d[0] & 15) * 4
 			t = d[ihl:]
-			sport, dport, seq, ack, off, flags = struct.unpack("!HHIIBB", t[:14])
+			sport, dport, seq, ack, off, flags, win = struct.unpack("!HHIIBBH", t[:16])
 			doff = (off >> 4) * 4
-			seg = {"sport": sport, "dport": dport, "seq": seq, "ack": ack, "flags": flags,
+			seg = {"sport": sport, "dport": dport, "seq": seq, "ack": ack, "flags": flags, "win": win,
 			       "len": struct.unpack("!H", d[2:4])[0] - ihl - doff, "opts": parse_opts(t[20:doff])}
 			with self.cv:
 				self.segs.append(seg)
@@ -123,17 +124,20 @@ class Flow:
 		self.mark = len(peer.sniff.segs)
 		peer.ours.add(sport)
 
-	def send(self, seq, ack, flags, opts=b""):
+	def send(self, seq, ack, flags, opts=b"", data=b""):
 		ack = (self.S + ack) & 0xFFFFFFFF if flags & ACK else 0
 		self.p.raw.sendto(segment(self.p.src, self.p.dst, self.sport, self.dport,
-					  (self.isn + seq) & 0xFFFFFFFF, ack, flags, 64240, opts), (self.p.dst, 0))
+					  (self.isn + seq) & 0xFFFFFFFF, ack, flags, 64240, opts, data),
+				  (self.p.dst, 0))
 
-	def answer(self, what, again=0):
+	def answer(self, what, again=0, win=False):
 		"""
 		The target's next segment on this flow, printed relative to S and I.
 		Its own SYN or SYN-ACK again is skipped unless its flags are again: a
 		retransmission timer may fire while a loaded machine runs a step;
-		an answer with one where none is due shows in the counters.
+		an answer with one where none is due shows in the counters. With
+		win, its window too: a request's ACK offers its SYN-ACK's window
+		(tcp_synack_window), whose size is the stack's own (README).
 		"""
 		while True:
 			self.mark, seg = self.p.sniff.expect(self.sport, self.mark, what)
@@ -149,6 +153,8 @@ class Flow:
 		line = "%s: %s -> %s seq=%s" % (self.name, what, flags_str(seg["flags"]), seq)
 		if seg["flags"] & ACK:
 			line += " ack=%s" % self.rel(seg["ack"], self.isn, "I")
+		if win:
+			line += " win=%d" % seg["win"]
 		if seg["len"]:
 			line += " len=%d" % seg["len"]
 		o = seg["opts"]
@@ -263,16 +269,35 @@ class Peer:
 		return got
 
 
+def set_invalid_ratelimit(ms):
+	subprocess.run(["ip", "netns", "exec", os.environ["SYNRECV_NS"], "sysctl", "-qw",
+			"net.ipv4.tcp_invalid_ratelimit=%d" % ms], check=True)
+
+
 def listener(dst, stats_cmd):
 	p = Peer(dst, stats_cmd)
 	before = p.snapshot()
 	V = p.tsval
-	flows = iter(range(42000, 43000))
+	flows, live = iter(range(42000, 43000)), []
+
+	def end_flows():
+		"""
+		A RST at the next sequence number ends a flow's request or child, so
+		that no SYN-ACK timer of an earlier flow fires while a later one runs
+		(TCPSynRetrans), nor in the next scenario's namespace; the fence
+		shows it was taken.
+		"""
+		while live:
+			f = live.pop(0)
+			f.send(1, 0, RST)
+			f.fence("the end, a RST")
 
 	def opened(name):
+		end_flows()
 		f = Flow(p, name, next(flows), LPORT, 1000000 * (len(name) + 1))
 		f.send(0, 0, SYN, syn_opts(V))
 		f.answer("SYN")
+		live.append(f)
 		return f
 
 	f = opened("retransmitted SYN")
@@ -283,17 +308,17 @@ def listener(dst, stats_cmd):
 
 	f = opened("out of window")
 	f.send(10000000, 1, ACK, ts_opts(V + 1, f.T1))
-	f.answer("an ACK far right of the window")
+	f.answer("an ACK far right of the window", win=True)
 	f.send(10000000, 1, ACK, ts_opts(V + 1, f.T1))
 	f.fence("the same again")
 
 	f = opened("PAWS")
 	f.send(1, 1, ACK, ts_opts(V - 1000, f.T1))
-	f.answer("an ACK with an old TSval")
+	f.answer("an ACK with an old TSval", win=True)
 
 	f = opened("TSecr")
 	f.send(1, 1, ACK, ts_opts(V + 1, (f.T1 + 100000) & 0xFFFFFFFF))
-	f.answer("an ACK echoing a TSval never sent")
+	f.answer("an ACK echoing a TSval never sent", win=True)
 	f.send(1, 1, ACK, ts_opts(V + 1, (f.T1 - 1) & 0xFFFFFFFF))
 	f.fence("one echoing a TSval before the SYN-ACK's")
 	f.send(1, 1, ACK, ts_opts(V + 1, 0))  # no echo: not judged, the connection is made
@@ -311,12 +336,35 @@ def listener(dst, stats_cmd):
 	f.send(1, 1, ACK, ts_opts(V + 1, f.T1))
 	f.answer("the ACK of the SYN-ACK")
 
+	f = opened("SYN-ACK at the ISN")
+	f.send(0, 1, SYN | ACK, ts_opts(V + 1, f.T1))
+	f.answer("a SYN-ACK at the peer's ISN acknowledging ours", win=True)
+	f.send(0, 0, SYN, syn_opts(V))
+	f.fence("then the SYN again")
+
+	f = opened("SYN-ACK with data")
+	f.send(0, 1, SYN | ACK, ts_opts(V + 1, f.T1), b"x")
+	f.answer("a SYN-ACK with a byte at the peer's ISN acknowledging ours")
+	f.send(0, 0, SYN, syn_opts(V))
+	f.fence("then the SYN again")
+
+	f = opened("live limit")
+	f.send(0, 0, SYN, syn_opts(V))
+	f.answer("the SYN again", again=SYN | ACK)
+	set_invalid_ratelimit(0)  # read at the next answer, not when the request began
+	f.send(0, 0, SYN, syn_opts(V))
+	f.send(1, 100000, ACK, ts_opts(V, 0))  # a fence: its RST comes first if the SYN got nothing
+	f.answer("the SYN a third time, tcp_invalid_ratelimit 0", again=SYN | ACK)
+	f.answer("then an ACK of nothing sent")
+	set_invalid_ratelimit(60000)
+
 	f = opened("RST out of window")
 	f.send(10000000, 0, RST)
 	f.fence("a RST far right of the window")
 	f.send(1, 1, ACK, ts_opts(V + 1, f.T1))
 	opened("the last flow").fence("after the ACK of the SYN-ACK, a new flow")
 
+	end_flows()
 	p.print_counters(before)
 
 

@@ -8,14 +8,20 @@
 #     the SYN-ACK again, once per tcp_invalid_ratelimit
 #     (TCPACKSkippedSynRecv); a segment right of the window, one failing
 #     PAWS (PAWSEstab) and an ACK echoing a timestamp no SYN-ACK carried
-#     (TSEcrRejected) an ACK, rate-limited alike; an ACK of nothing sent a
-#     RST from the listener; a RST or a new SYN inside the window ends the
-#     request (EmbryonicRsts; the SYN gets a RST), one outside does not;
+#     (TSEcrRejected) an ACK, rate-limited alike, offering the SYN-ACK's
+#     window (tcp_synack_window); an ACK of nothing sent a RST from the
+#     listener; a RST or a new SYN inside the window ends the request
+#     (EmbryonicRsts; the SYN gets a RST), one outside does not; a SYN-ACK
+#     at the peer's ISN acknowledging ours is out of the window, one with a
+#     byte makes the child (PassiveOpens), which challenges its SYN;
 #   simopen: a client's SYN answered by a SYN (simultaneous open): its SYN
 #     again gets a challenge ACK (TCPSYNChallenge, then
 #     TCPACKSkippedChallenge), a SYN-ACK completes the connect().
+#     tcp_invalid_ratelimit is read at each answer it limits: set to 0
+#     after a request's answer, the next SYN gets the SYN-ACK again.
 # tcp_invalid_ratelimit is 60 s in both namespaces, so what the limit
-# holds back does not depend on how fast a loaded machine runs the steps.
+# holds back does not depend on how fast a loaded machine runs the steps
+# (synrecv.py sets it in the target's namespace, SYNRECV_NS).
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin tcp_synrecv
@@ -42,10 +48,12 @@ stats_shim=(ip netns exec "$TB_NS_SHIM" env SOCKSHIM_IFACE="$TB_IF_SHIM" SOCKSHI
 # both SCENARIO: the peer's scenario against the kernel, then against the shim; same lines.
 both() {
 	tb_say "$1: the kernel at $TB_NAT_ADDR"
-	testbed_peer timeout 120 "$TB_PY" "$PY" "$1" "$TB_NAT_ADDR" "${stats_nat[@]}" >"$TB_WORK/native" 2>&1 ||
+	testbed_peer env SYNRECV_NS="$TB_NS_NAT" timeout 120 "$TB_PY" "$PY" "$1" "$TB_NAT_ADDR" "${stats_nat[@]}" \
+		>"$TB_WORK/native" 2>&1 ||
 		tb_fail "the peer's $1 run against the kernel failed: $(cat "$TB_WORK/native")"
 	tb_say "$1: the shim at $TB_SHIM_ADDR"
-	testbed_peer timeout 120 "$TB_PY" "$PY" "$1" "$TB_SHIM_ADDR" "${stats_shim[@]}" >"$TB_WORK/shim" 2>&1 ||
+	testbed_peer env SYNRECV_NS="$TB_NS_SHIM" timeout 120 "$TB_PY" "$PY" "$1" "$TB_SHIM_ADDR" "${stats_shim[@]}" \
+		>"$TB_WORK/shim" 2>&1 ||
 		tb_fail "the peer's $1 run against the shim failed: $(cat "$TB_WORK/shim")"
 	cat "$TB_WORK/native"
 	testbed_same_lines

@@ -501,3 +501,53 @@ Test(tcp_fastopen, fast_open_child_takes_an_ack_echoing_any_tsval)
 	cr_assert_eq(ext()->TSEcrRejected, 0);
 	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
 }
+
+/*
+ * Shut for writing (or closed) before its handshake's ACK, a Fast Open
+ * child is in FIN_WAIT1 with its request still attached (the kernel's
+ * fastopen_rsk): tcp_check_req still judges its segments, so its SYN
+ * again gets the SYN-ACK, not an RFC 5961 challenge ACK, and a segment
+ * beyond the window within tcp_invalid_ratelimit is skipped under the
+ * request's counter (TCPACKSkippedSynRecv, not TCPACKSkippedSeq). The
+ * handshake's ACK ends the request: the SYN again is then challenged.
+ */
+Test(tcp_fastopen, fast_open_child_in_fin_wait1_answers_as_its_request)
+{
+	struct socket *n = fastopen_child("mss 1460", "mss 1460");
+
+	cr_assert_eq(n->ops->shutdown(n, SHUT_WR), 0);
+	RUN({10, '>', {"F.", 1, 51, 0, 0, NULL}});
+	cr_assert_eq(n->sk->sk_state, TCP_FIN_WAIT1);
+	RUN({100, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {100, '>', {"S.", 0, 51, 0, 0, "mss 1460"}},
+	    {120, '<', {".", 200051, 1, 0, 0, NULL}});
+	cr_assert(tcpscript_quiet_until(sc, 700), "%s", sc->err);
+	cr_assert_eq(ext()->TCPSYNChallenge, 0);
+	cr_assert_eq(ext()->TCPACKSkippedSynRecv, 1);
+	cr_assert_eq(ext()->TCPACKSkippedSeq, 0);
+	RUN({700, '<', {".", 51, 2, 0, 0, NULL}});
+	cr_assert_eq(n->sk->sk_state, TCP_FIN_WAIT2);
+	cr_assert_not(tcp_sk(n->sk)->fastopen_passive, "the request outlived the handshake");
+	RUN({800, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {800, '>', {".", 2, 51, 0, 0, NULL}});
+	cr_assert_eq(ext()->TCPSYNChallenge, 1);
+}
+
+/*
+ * Its SYN-ACK's timer goes on by the request's rules in FIN_WAIT1
+ * (tcp_fastopen_synack_timer): the SYN-ACK again at each timeout, up to
+ * tcp_synack_retries + 1 (the Fast Open child's one more, accepted or
+ * not), then the connection ends.
+ */
+Test(tcp_fastopen, fast_open_child_in_fin_wait1_keeps_the_synack_retry_limit)
+{
+	struct socket *n;
+
+	stack_sysctl()->tcp_synack_retries = 1;
+	n = fastopen_child("mss 1460", "mss 1460");
+	cr_assert_eq(n->ops->shutdown(n, SHUT_WR), 0);
+	RUN({10, '>', {"F.", 1, 51, 0, 0, NULL}}, {1010, '>', {"S.", 0, 51, 0, 0, "mss 1460"}},
+	    {3010, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
+	cr_assert(tcpscript_quiet_until(sc, 7009), "%s", sc->err);
+	cr_assert_eq(n->sk->sk_state, TCP_FIN_WAIT1);
+	cr_assert(tcpscript_quiet_until(sc, 7011), "%s", sc->err);
+	cr_assert_eq(n->sk->sk_state, TCP_CLOSE);
+}

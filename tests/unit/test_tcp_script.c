@@ -916,6 +916,49 @@ Test(tcp_script, out_of_window_ack_to_a_syn_recv_child_is_acked_once_per_limit)
 }
 
 /*
+ * A SYN-ACK with a byte at the peer's ISN that acknowledges ours passes
+ * tcp_check_req (its SYN lies left of the window, its data inside): the
+ * child is made and queued for accept() before its own rules challenge
+ * the SYN and drop the segment, so it waits in SYN_RECV on the accept
+ * queue, past its SYN-ACK, which no timer sends again. accept() returns
+ * it so; the peer's ACK then establishes it.
+ */
+Test(tcp_script, synack_with_data_at_the_peer_isn_queues_the_child_in_syn_recv)
+{
+	struct socket *l = stack_listen(), *n;
+
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {0, '>', {"S.", 0, 1, 0, 0, "mss 1460"}},
+	    {10, '<', {"S.", 0, 1, 1, 0, NULL}}, {10, '>', {".", 1, 1, 0, 0, NULL}});
+	cr_assert_eq(ext()->TCPSYNChallenge, 1);
+	cr_assert_eq(sc->ts->net[0].mib.tcp.PassiveOpens, 1);
+	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 0, "the child is still a request");
+	cr_assert_eq(l->sk->sk_ack_backlog, 1);
+	cr_assert(tcpscript_quiet_until(sc, 30000), "%s", sc->err);
+	n = accept_one(l);
+	cr_assert_not_null(n, "accept() did not return the child");
+	cr_assert_eq(n->sk->sk_state, TCP_SYN_RECV);
+	RUN({30000, '<', {".", 1, 1, 0, 0, NULL}});
+	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_eq(sc->ts->net[0].mib.tcp.PassiveOpens, 1);
+}
+
+/*
+ * A request's ACK offers its SYN-ACK's window (tcp_synack_window), scaled,
+ * not the child's whole buffer: with wscale 7 and the SYN-ACK's 65535,
+ * 511, where the first ACK of the established child offers more.
+ */
+Test(tcp_script, request_ack_offers_the_synack_window)
+{
+	struct socket *l = stack_listen();
+
+	tcpscript_linux_sysctls(sc, "cubic");
+	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460,nop,wscale 7"}},
+	    {0, '>', {"S.", 0, 1, 0, 65535, "*"}}, {10, '<', {".", 200001, 1, 0, 0, NULL}},
+	    {10, '>', {".", 1, 1, 0, 511, NULL}});
+	cr_assert_eq(syn_recv_child(l)->rcv_wnd, 65535, "the request's ACK moved its window");
+}
+
+/*
  * A SYN whose timestamp is older than the first SYN's fails PAWS: an ACK
  * answers it (PAWSEstab), not the SYN-ACK, and the embryo lives on.
  */
