@@ -131,25 +131,34 @@ static const char *pollbits(int fd)
 	return s;
 }
 
-/* Non-blocking writes until the connection is still; returns the bytes taken, -1 if stuck. */
+/*
+ * Non-blocking writes until the connection is still and a write after that
+ * finds no room (ACKs that came while it looked still may have freed some,
+ * and the kernel's POLLOUT then turns); returns the bytes taken, -1 if stuck.
+ */
 static long fill(int fd)
 {
 	static char buf[CHUNK];
 	long total = 0, end = now_ms() + DEADLINE_MS;
+	int was_still = 0;
 
 	for (;;) {
 		ssize_t n = send(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n > 0) {
 			total += n;
+			was_still = 0;
 			continue;
 		}
 		if (n < 0 && errno != EAGAIN) {
 			perror("send");
 			exit(1);
 		}
-		if (still(fd))
+		if (was_still)
 			return total;
+		was_still = still(fd);
+		if (was_still)
+			continue;
 		if (now_ms() > end)
 			return -1;
 		struct pollfd p = {.fd = fd, .events = POLLOUT};
