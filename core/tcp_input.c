@@ -310,16 +310,15 @@ void tcp_init_transfer(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
-	unsigned int mss;
 
 	tcp_mtup_init(sk); /* the peer's MSS is known (SYN-ACK, or the child's SYN) */
-	mss = tcp_current_mss(sk);
+	tcp_current_mss(sk);
 	tp->cong.snd_cwnd = TCP_INIT_CWND;
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->cong.ca_state = TCP_CA_Open;
 	tcp_init_congestion_control(sk);
 	tp->rack.fack = tp->snd_una; /* nothing delivered out of order yet */
-	tp->ack.rcv_mss = mss < TCP_MSS_DEFAULT ? mss : TCP_MSS_DEFAULT;
+	tcp_initialize_rcv_mss(sk);
 	tp->ack.quick = TCP_MAX_QUICKACKS;
 	tp->ack.ato = TCP_ATO_MIN;
 	tp->rcv_tstamp = net->now;
@@ -1356,8 +1355,12 @@ static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 	uint32_t seg = skb->gso_size ? skb->gso_size : skb->len;
 
 	tp->ack.pending |= ICSK_ACK_SCHED;
-	if (seg > tp->ack.rcv_mss)
+	if (seg >= tp->ack.rcv_mss) {
+		/* A new segment size: the ratio of payload to memory is measured anew. */
+		if (seg != tp->ack.rcv_mss)
+			tcp_measure_scaling_ratio(sk, skb);
 		tp->ack.rcv_mss = seg < tp->advmss ? seg : tp->advmss;
+	}
 	/* After an idle period longer than the RTO, ack quickly again (slow start restart). */
 	if (net->now - tp->ack.lrcvtime > tp->rto)
 		tcp_enter_quickack_mode(tp);
@@ -1367,6 +1370,8 @@ static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 	tp->last_data_recv = net->now;
 	tp->bytes_received += skb->len;
 	tp->data_segs_in++;
+	if (skb->len >= 128)
+		tcp_grow_window(sk, skb, true);
 }
 
 /* The peer's FIN is in order (tcp_fin). */
@@ -1666,6 +1671,9 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 		break;
 	}
 	sk->sk_rmem_alloc += (int)skb->len;
+	/* Without SACK the window does not grow, so that the dup-ACKs go out alike. */
+	if (tcp_is_sack(tp))
+		tcp_grow_window(sk, skb, false);
 add_sack:
 	if (tcp_is_sack(tp))
 		tcp_sack_new_ofo_skb(sk, seq, end_seq);
