@@ -353,10 +353,10 @@ struct tcp_sock {
 	struct inet_sock inet; /* must be first */
 
 	/* Receive side (RFC 9293 RCV.*). */
-	uint32_t rcv_nxt;    /* next sequence expected */
-	uint32_t copied_seq; /* head of data not yet consumed by the owner */
-	uint32_t rcv_wup;    /* rcv_nxt when the window was last advertised */
-	uint32_t rcv_wnd;    /* window last advertised */
+	uint32_t rcv_nxt;      /* next sequence expected */
+	uint32_t copied_seq;   /* head of data not yet consumed by the owner */
+	uint32_t rcv_wup;      /* rcv_nxt when the window was last advertised */
+	uint32_t rcv_wnd;      /* window last advertised */
 	uint32_t window_clamp; /* the largest window we will offer (tcp_window.c) */
 	uint32_t rcv_ssthresh; /* the window the peer has earned so far (tcp_grow_window) */
 	uint8_t scaling_ratio; /* payload per 256 bytes of buffer (tcp_win_from_space) */

@@ -310,7 +310,8 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 
 		if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < mss)
 			mss = tp->rx_opt.user_mss;
-		tcp_openreq_init_rwin(parent, mss, tp->rx_opt.saw_tstamp, tp->rx_opt.wscale_ok, &rw);
+		tcp_openreq_init_rwin(parent, mss, tp->rx_opt.saw_tstamp, tp->rx_opt.wscale_ok,
+				      &rw);
 		tp->rx_opt.rcv_wscale = rw.rcv_wscale;
 		tp->window_clamp = rw.window_clamp;
 		tp->rcv_wnd = tp->rcv_ssthresh = rw.rcv_wnd;

@@ -83,8 +83,8 @@ int64_t tcp_space_from_win(const struct sock *sk, int64_t win)
  */
 int tcp_space(const struct sock *sk)
 {
-	return tcp_win_from_space(sk, (int64_t)sk->sk_rcvbuf - sk->sk_rmem_alloc -
-					      sk->sk_owner_unread);
+	return tcp_win_from_space(sk,
+				  (int64_t)sk->sk_rcvbuf - sk->sk_rmem_alloc - sk->sk_owner_unread);
 }
 
 int tcp_full_space(const struct sock *sk)
@@ -279,8 +279,8 @@ void tcp_init_buffer_space(struct sock *sk)
 void tcp_measure_scaling_ratio(struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t ratio = (uint32_t)(((uint64_t)skb->len << TCP_RMEM_TO_WIN_SCALE) /
-				    tcp_rx_truesize(skb));
+	uint32_t ratio =
+		(uint32_t)(((uint64_t)skb->len << TCP_RMEM_TO_WIN_SCALE) / tcp_rx_truesize(skb));
 	uint8_t old = tp->scaling_ratio;
 
 	tp->scaling_ratio = (uint8_t)(ratio ? (ratio > 255 ? 255 : ratio) : 1);
