@@ -17,9 +17,10 @@
  *
  * The stack has no skbs of the kernel's shape, so what a received segment
  * costs (its truesize) is attributed: tcp_rx_truesize. The receive queue is
- * charged its payload, as the kernel's queue is charged once segments are
- * coalesced into one skb (each later segment adds its fragments, not a
- * head); what the owner holds unread is charged as the owner measures it.
+ * charged its payload and one head, as the kernel's queue is charged once
+ * segments are coalesced into one skb (each later segment adds its
+ * fragments, not a head); what the owner holds unread is charged as the
+ * owner measures it.
  *
  * What it does not do: memory pressure (tcp_mem). The kernel then holds
  * rcv_ssthresh at four segments (tcp_adjust_rcv_ssthresh) and stops growing
@@ -78,13 +79,18 @@ int64_t tcp_space_from_win(const struct sock *sk, int64_t win)
 /*
  * Free receive space, as payload (tcp_space): the buffer less the receive
  * queue (payload) and what the owner holds unread (the host's pair: its
- * buffers, payload and overhead, as the kernel charges truesize). May be
+ * buffers, payload and overhead, as the kernel charges truesize), and one
+ * head while anything is held: the kernel's queue charges its first skb
+ * whole, the segments after it coalesce into it as fragments. May be
  * negative.
  */
 int tcp_space(const struct sock *sk)
 {
-	return tcp_win_from_space(sk,
-				  (int64_t)sk->sk_rcvbuf - sk->sk_rmem_alloc - sk->sk_owner_unread);
+	int64_t held = (int64_t)sk->sk_rmem_alloc + sk->sk_owner_unread;
+
+	if (held)
+		held += TCP_RX_HEAD_TRUESIZE;
+	return tcp_win_from_space(sk, (int64_t)sk->sk_rcvbuf - held);
 }
 
 int tcp_full_space(const struct sock *sk)
