@@ -1370,8 +1370,6 @@ static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 	tp->last_data_recv = net->now;
 	tp->bytes_received += skb->len;
 	tp->data_segs_in++;
-	if (skb->len >= 128)
-		tcp_grow_window(sk, skb, true);
 }
 
 /* The peer's FIN is in order (tcp_fin). */
@@ -1670,10 +1668,10 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 		}
 		break;
 	}
-	sk->sk_rmem_alloc += (int)skb->len;
 	/* Without SACK the window does not grow, so that the dup-ACKs go out alike. */
 	if (tcp_is_sack(tp))
-		tcp_grow_window(sk, skb, false);
+		tcp_grow_window(sk, skb->len, false);
+	sk->sk_rmem_alloc += (int)skb->len;
 add_sack:
 	if (tcp_is_sack(tp))
 		tcp_sack_new_ofo_skb(sk, seq, end_seq);
@@ -1739,6 +1737,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t len;
 	bool fin;
 
 	if (cb->seq == cb->end_seq) {
@@ -1783,7 +1782,11 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	if (skb->len)
 		tcp_event_data_recv(sk, skb);
 	fin = cb->tcp_flags & TCPHDR_FIN;
+	len = skb->len;
 	tcp_queue_rcv(sk, skb);
+	/* Queued first, as the kernel's tcp_data_queue: the room left decides. */
+	if (len >= 128)
+		tcp_grow_window(sk, len, true);
 	if (!fin && !skb_queue_empty(&tp->out_of_order_queue)) {
 		fin = tcp_ofo_queue(sk);
 		if (skb_queue_empty(&tp->out_of_order_queue))

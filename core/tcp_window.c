@@ -47,11 +47,11 @@
  */
 #define TCP_RX_HEAD_TRUESIZE 832u
 
-static uint32_t tcp_rx_truesize(const struct sk_buff *skb)
+static uint32_t tcp_rx_truesize(uint32_t len)
 {
-	uint32_t extra = skb->len / 128 * 15 + skb->len % 128 * 15 / 128;
+	uint32_t extra = len / 128 * 15 + len % 128 * 15 / 128;
 
-	return skb->len + (extra > TCP_RX_HEAD_TRUESIZE ? extra : TCP_RX_HEAD_TRUESIZE);
+	return len + (extra > TCP_RX_HEAD_TRUESIZE ? extra : TCP_RX_HEAD_TRUESIZE);
 }
 
 /*
@@ -285,8 +285,8 @@ void tcp_init_buffer_space(struct sock *sk)
 void tcp_measure_scaling_ratio(struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t ratio =
-		(uint32_t)(((uint64_t)skb->len << TCP_RMEM_TO_WIN_SCALE) / tcp_rx_truesize(skb));
+	uint32_t ratio = (uint32_t)(((uint64_t)skb->len << TCP_RMEM_TO_WIN_SCALE) /
+				    tcp_rx_truesize(skb->len));
 	uint8_t old = tp->scaling_ratio;
 
 	tp->scaling_ratio = (uint8_t)(ratio ? (ratio > 255 ? 255 : ratio) : 1);
@@ -302,15 +302,14 @@ void tcp_measure_scaling_ratio(struct sock *sk, const struct sk_buff *skb)
  * is poor for its payload earns growth only while the window is small
  * compared with what tcp_rmem[2] allows.
  */
-static uint32_t __tcp_grow_window(const struct sock *sk, const struct sk_buff *skb,
-				  uint32_t truesize)
+static uint32_t __tcp_grow_window(const struct sock *sk, uint32_t len, uint32_t truesize)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	int64_t cost = tcp_win_from_space(sk, truesize) >> 1;
 	int64_t window = tcp_win_from_space(sk, sock_net(sk)->sysctl.tcp_rmem[2]) >> 1;
 
 	while ((int64_t)tp->rcv_ssthresh <= window) {
-		if (cost <= (int64_t)skb->len)
+		if (cost <= (int64_t)len)
 			return 2 * tp->ack.rcv_mss;
 		cost >>= 1;
 		window >>= 1;
@@ -319,13 +318,13 @@ static uint32_t __tcp_grow_window(const struct sock *sk, const struct sk_buff *s
 }
 
 /*
- * Data arrived (tcp_grow_window): while the buffer has room beyond
+ * len bytes of data arrived (tcp_grow_window): while the buffer has room beyond
  * rcv_ssthresh, the window the peer may use grows by two segments (or
- * twice the segment), and the next ACK goes at once. In order, the
- * segment's head is not charged (adjust: the kernel's coalescing frees it);
- * out of order it is.
+ * twice the segment), and the next ACK goes at once. In order (after the
+ * segment is queued), its head is not charged (adjust: the kernel's
+ * coalescing frees it); out of order (before) it is.
  */
-void tcp_grow_window(struct sock *sk, const struct sk_buff *skb, bool adjust)
+void tcp_grow_window(struct sock *sk, uint32_t len, bool adjust)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	int space = tcp_space(sk), room;
@@ -339,17 +338,17 @@ void tcp_grow_window(struct sock *sk, const struct sk_buff *skb, bool adjust)
 		tcp_adjust_rcv_ssthresh(sk);
 		return;
 	}
-	truesize = tcp_rx_truesize(skb);
+	truesize = tcp_rx_truesize(len);
 	if (adjust)
 		truesize -= TCP_RX_HEAD_TRUESIZE;
-	if (tcp_win_from_space(sk, truesize) <= (int)skb->len)
+	if (tcp_win_from_space(sk, truesize) <= (int)len)
 		incr = 2u * tp->advmss;
 	else
-		incr = __tcp_grow_window(sk, skb, truesize);
+		incr = __tcp_grow_window(sk, len, truesize);
 	if (!incr)
 		return;
-	if (incr < 2 * skb->len)
-		incr = 2 * skb->len;
+	if (incr < 2 * len)
+		incr = 2 * len;
 	tp->rcv_ssthresh += incr < (uint32_t)room ? incr : (uint32_t)room;
 	tp->ack.quick |= 1;
 }
