@@ -134,3 +134,23 @@ Test(tcp_rcvwin, synack_offers_half_the_buffer_in_whole_segments)
 		       '>',
 		       {"S.", 0, 1, 0, 65160, "mss 1460,sackOK,TS val now ecr 700,nop,wscale 7"}});
 }
+
+/*
+ * TCP_WINDOW_CLAMP (tcp_set_window_clamp): at least half of SOCK_MIN_RCVBUF,
+ * 1152, for any smaller value, negative ones too; 0 only on a closed socket.
+ */
+Test(tcp_rcvwin, window_clamp_floors_at_half_the_least_buffer)
+{
+	struct socket *c = tcpscript_socket(sc);
+	int neg = -1, small = 100, zero = 0;
+
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_WINDOW_CLAMP, &neg, sizeof(neg)), 0);
+	cr_assert_eq(getsockopt_int(c, SOL_TCP, TCP_WINDOW_CLAMP), 1152);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_WINDOW_CLAMP, &small, sizeof(small)), 0);
+	cr_assert_eq(getsockopt_int(c, SOL_TCP, TCP_WINDOW_CLAMP), 1152);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_WINDOW_CLAMP, &zero, sizeof(zero)), 0);
+	cr_assert_eq(getsockopt_int(c, SOL_TCP, TCP_WINDOW_CLAMP), 0);
+	c = stack_connect(0);
+	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_WINDOW_CLAMP, &zero, sizeof(zero)),
+		     -EINVAL);
+}
