@@ -933,7 +933,8 @@ void tcp_initialize_rcv_mss(struct sock *sk);
 void tcp_init_buffer_space(struct sock *sk);
 /* A full-sized segment arrived whose size differs from rcv_mss (tcp_measure_rcv_mss). */
 void tcp_measure_scaling_ratio(struct sock *sk, const struct sk_buff *skb);
-void tcp_grow_window(struct sock *sk, uint32_t len, bool adjust);
+uint32_t tcp_rx_segs(const struct sk_buff *skb);
+void tcp_grow_window(struct sock *sk, uint32_t len, uint32_t segs, bool adjust);
 /* The window free space allows now, before the never-shrink rule. */
 uint32_t __tcp_select_window(struct sock *sk);
 uint32_t tcp_select_window(struct sock *sk);

@@ -1670,7 +1670,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 	}
 	/* Without SACK the window does not grow, so that the dup-ACKs go out alike. */
 	if (tcp_is_sack(tp))
-		tcp_grow_window(sk, skb->len, false);
+		tcp_grow_window(sk, skb->len, tcp_rx_segs(skb), false);
 	sk->sk_rmem_alloc += (int)skb->len;
 add_sack:
 	if (tcp_is_sack(tp))
@@ -1737,7 +1737,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	uint32_t len;
+	uint32_t len, segs;
 	bool fin;
 
 	if (cb->seq == cb->end_seq) {
@@ -1783,10 +1783,11 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		tcp_event_data_recv(sk, skb);
 	fin = cb->tcp_flags & TCPHDR_FIN;
 	len = skb->len;
+	segs = tcp_rx_segs(skb);
 	tcp_queue_rcv(sk, skb);
 	/* Queued first, as the kernel's tcp_data_queue: the room left decides. */
 	if (len >= 128)
-		tcp_grow_window(sk, len, true);
+		tcp_grow_window(sk, len, segs, true);
 	if (!fin && !skb_queue_empty(&tp->out_of_order_queue)) {
 		fin = tcp_ofo_queue(sk);
 		if (skb_queue_empty(&tp->out_of_order_queue))

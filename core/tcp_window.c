@@ -38,20 +38,23 @@
  * What the kernel's skb for a received frame costs, measured on this
  * kernel (6.18) over a veth from a kernel TCP sender, whose skb it is: a
  * small head (SKB_SMALL_HEAD_CACHE_SIZE, 576 bytes, plus the 256-byte
- * sk_buff: 832) with the payload in page fragments, which for a run of
- * more than five segments are charged about 15/128 beyond their bytes. The
- * ratio the kernel measured from the first frame (TCP_WINDOW_CLAMP over a
- * locked SO_RCVBUF of 64 KiB) was 162 for one segment of 1448 bytes, 198
- * for two, 229 for five, seven and ten; len + max(832, len * 15 / 128)
- * gives each of them.
+ * sk_buff: 832) with the payload in page fragments, charged byte for byte
+ * up to five segments and about 168 bytes more for each segment past five
+ * in one frame. The ratio the kernel measured from the first frame
+ * (TCP_WINDOW_CLAMP over a locked SO_RCVBUF) was, at MTU 1500, 162 for
+ * one segment of 1448 bytes, 198 for two, 229 for five, seven and ten; at
+ * MTU 65535, 245, 249 and 252 for one segment of 20000, 32767 and 65432
+ * bytes. len + 832 + 168 per segment past five gives each of them.
  */
-#define TCP_RX_HEAD_TRUESIZE 832u
+#define TCP_RX_HEAD_TRUESIZE  832u
+#define TCP_RX_SEG_TRUESIZE   168u
+#define TCP_RX_SEGS_IN_A_HEAD 5u
 
-static uint32_t tcp_rx_truesize(uint32_t len)
+static uint32_t tcp_rx_truesize(uint32_t len, uint32_t segs)
 {
-	uint32_t extra = len / 128 * 15 + len % 128 * 15 / 128;
+	uint32_t past = segs > TCP_RX_SEGS_IN_A_HEAD ? segs - TCP_RX_SEGS_IN_A_HEAD : 0;
 
-	return len + (extra > TCP_RX_HEAD_TRUESIZE ? extra : TCP_RX_HEAD_TRUESIZE);
+	return len + TCP_RX_HEAD_TRUESIZE + past * TCP_RX_SEG_TRUESIZE;
 }
 
 /*
@@ -277,6 +280,12 @@ void tcp_init_buffer_space(struct sock *sk)
 	tp->rcvq_space.time = sock_net(sk)->now;
 }
 
+/* Segments in a received frame: one, or its GSO run. */
+uint32_t tcp_rx_segs(const struct sk_buff *skb)
+{
+	return skb->gso_size ? (skb->len + skb->gso_size - 1u) / skb->gso_size : 1u;
+}
+
 /*
  * The ratio from a full-sized segment (tcp_measure_rcv_mss, when the
  * segment size changes): payload per 256 bytes of its truesize. The clamp
@@ -286,7 +295,7 @@ void tcp_measure_scaling_ratio(struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t ratio = (uint32_t)(((uint64_t)skb->len << TCP_RMEM_TO_WIN_SCALE) /
-				    tcp_rx_truesize(skb->len));
+				    tcp_rx_truesize(skb->len, tcp_rx_segs(skb)));
 	uint8_t old = tp->scaling_ratio;
 
 	tp->scaling_ratio = (uint8_t)(ratio ? (ratio > 255 ? 255 : ratio) : 1);
@@ -318,13 +327,13 @@ static uint32_t __tcp_grow_window(const struct sock *sk, uint32_t len, uint32_t 
 }
 
 /*
- * len bytes of data arrived (tcp_grow_window): while the buffer has room beyond
+ * len bytes of data arrived in segs segments (tcp_grow_window): while the buffer has room beyond
  * rcv_ssthresh, the window the peer may use grows by two segments (or
  * twice the segment), and the next ACK goes at once. In order (after the
  * segment is queued), its head is not charged (adjust: the kernel's
  * coalescing frees it); out of order (before) it is.
  */
-void tcp_grow_window(struct sock *sk, uint32_t len, bool adjust)
+void tcp_grow_window(struct sock *sk, uint32_t len, uint32_t segs, bool adjust)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	int space = tcp_space(sk), room;
@@ -338,7 +347,7 @@ void tcp_grow_window(struct sock *sk, uint32_t len, bool adjust)
 		tcp_adjust_rcv_ssthresh(sk);
 		return;
 	}
-	truesize = tcp_rx_truesize(len);
+	truesize = tcp_rx_truesize(len, segs);
 	if (adjust)
 		truesize -= TCP_RX_HEAD_TRUESIZE;
 	if (tcp_win_from_space(sk, truesize) <= (int)len)
