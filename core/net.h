@@ -107,8 +107,11 @@ enum sock_flags {
 };
 
 /* sk->sk_userlocks */
-#define SOCK_SNDBUF_LOCK   1
-#define SOCK_RCVBUF_LOCK   2
+#define SOCK_SNDBUF_LOCK 1
+#define SOCK_RCVBUF_LOCK 2
+
+/* The smallest receive buffer: one 2048-byte packet and its sk_buff (SO_RCVBUF 1 reads 2304). */
+#define SOCK_MIN_RCVBUF	   2304
 #define SOCK_BINDADDR_LOCK 4
 #define SOCK_BINDPORT_LOCK 8
 

@@ -149,7 +149,10 @@
 	X(TCPFastOpenPassiveAltKey) \
 	X(TCPMTUPFail) \
 	X(TCPMTUPSuccess) \
-	X(TCPDeliveredCE)
+	X(TCPDeliveredCE) \
+	X(TCPWantZeroWindowAdv) \
+	X(TCPToZeroWindowAdv) \
+	X(TCPFromZeroWindowAdv)
 
 /* clang-format on */
 

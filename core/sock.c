@@ -48,12 +48,11 @@
 #endif
 
 /*
- * The smallest buffers the kernel lets a socket have: room for two (send)
- * or one (receive) 2048-byte packet plus the sk_buff overhead. Values are
- * the running kernel's (setsockopt(SO_SNDBUF, 1) reads back 4608).
+ * The smallest send buffer the kernel lets a socket have: room for two
+ * 2048-byte packets plus the sk_buff overhead (setsockopt(SO_SNDBUF, 1)
+ * reads back 4608 on the running kernel; SOCK_MIN_RCVBUF in net.h).
  */
 #define SOCK_MIN_SNDBUF 4608
-#define SOCK_MIN_RCVBUF 2304
 
 #define TC_PRIO_INTERACTIVE 6
 #define USEC_PER_SEC	    1000000L

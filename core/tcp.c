@@ -187,6 +187,7 @@ void tcp_init_sock(struct sock *sk)
 	tp->rate_app_limited = true;
 	tp->tcp_header_len = sizeof(struct tcphdr);
 	tp->advmss = (uint16_t)tcp_mss_for_mtu(sk);
+	tp->scaling_ratio = TCP_DEFAULT_SCALING_RATIO;
 	tp->cong.snd_cwnd = TCP_INIT_CWND;
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->cong.snd_cwnd_clamp = UINT32_MAX;
@@ -561,15 +562,14 @@ static void tcp_cleanup_rbuf(struct sock *sk, size_t copied)
 	if (copied && !time_to_ack && !(sk->sk_shutdown & RCV_SHUTDOWN)) {
 		int32_t now_win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
 		uint32_t rcv_window_now = now_win < 0 ? 0 : (uint32_t)now_win;
-		uint32_t space = __tcp_space(sk);
-		uint32_t mss = tp->ack.rcv_mss ? tp->ack.rcv_mss : tp->advmss;
-		uint32_t full = tcp_full_window(tp);
 
-		/* Open the window once it can at least double (and by a segment). */
-		if (space > full)
-			space = full;
-		if (2 * rcv_window_now <= full && space >= mss && space >= 2 * rcv_window_now)
-			time_to_ack = true;
+		/* Open the window once it can at least double. */
+		if (2 * rcv_window_now <= tp->window_clamp) {
+			uint32_t new_window = __tcp_select_window(sk);
+
+			if (new_window && new_window >= 2 * rcv_window_now)
+				time_to_ack = true;
+		}
 	}
 	if (time_to_ack)
 		tcp_send_ack(sk);
@@ -602,25 +602,14 @@ int tcp_peek_iov(struct sock *sk, struct iovec *iov, int max_iov, size_t max_len
 	return n;
 }
 
-/* The first measure starts at establishment, from the initial window (tcp_init_buffer_space). */
-void tcp_init_buffer_space(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t init = TCP_INIT_CWND * tp->advmss;
-
-	tp->rcvq_space.space = tp->rcv_wnd < init ? tp->rcv_wnd : init;
-	tp->rcvq_space.seq = tp->copied_seq;
-	tp->rcvq_space.time = sock_net(sk)->now;
-}
-
 /*
  * Receive-buffer autotuning (tcp_rcv_space_adjust, "dynamic right-sizing"):
  * once per receiver RTT, when the program read more than in the last one,
  * the buffer grows to twice that (loss) plus the growth rate again twice
  * (the sender may double per RTT) plus 16 segments of cushion, up to
- * tcp_rmem[2]; never when SO_RCVBUF locked it. The window follows: it is
- * the free buffer, and the scale was chosen for tcp_rmem[2] at the SYN.
- * The stack charges payload, not truesize, so buffer and window are equal.
+ * tcp_rmem[2]; never when SO_RCVBUF locked it. That window is payload: the
+ * buffer is what it takes at the measured ratio (tcp_space_from_win), and
+ * the clamp follows; the scale was chosen for tcp_rmem[2] at the SYN.
  */
 void tcp_rcv_space_adjust(struct sock *sk)
 {
@@ -645,11 +634,17 @@ void tcp_rcv_space_adjust(struct sock *sk)
 			uint64_t grow = rcvwin * (copied - tp->rcvq_space.space) /
 					(tp->rcvq_space.space ? tp->rcvq_space.space : 1);
 
+			int64_t rcvbuf;
+
 			rcvwin += grow << 1;
-			if (rcvwin > (uint64_t)net->sysctl.tcp_rmem[2])
-				rcvwin = (uint64_t)net->sysctl.tcp_rmem[2];
-			if (rcvwin > (uint64_t)sk->sk_rcvbuf)
-				sk->sk_rcvbuf = (int)rcvwin;
+			/* The buffer that window takes; the clamp follows along. */
+			rcvbuf = tcp_space_from_win(sk, (int64_t)rcvwin);
+			if (rcvbuf > net->sysctl.tcp_rmem[2])
+				rcvbuf = net->sysctl.tcp_rmem[2];
+			if (rcvbuf > sk->sk_rcvbuf) {
+				sk->sk_rcvbuf = (int)rcvbuf;
+				tp->window_clamp = (uint32_t)tcp_win_from_space(sk, rcvbuf);
+			}
 		}
 		tp->rcvq_space.space = copied;
 	}
@@ -1041,6 +1036,7 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->rate_app_limited = true;
 	tp->tcp_header_len = sizeof(struct tcphdr);
 	tp->rx_opt.mss_clamp = 0;
+	tp->window_clamp = 0; /* the next connection chooses its own */
 	tp->rx_opt.tstamp_ok = tp->rx_opt.sack_ok = tp->rx_opt.dsack = 0;
 	tp->rx_opt.num_sacks = 0;
 	tp->rx_opt.ts_recent = 0;
@@ -1200,10 +1196,7 @@ int tcp_setsockopt(struct sock *sk, int level, int optname, const void *optval, 
 		tp->defer_accept = secs_to_retrans(val, TCP_TIMEOUT_INIT_S, TCP_RTO_MAX_S);
 		return 0;
 	case TCP_WINDOW_CLAMP:
-		if (val < 0)
-			return -EINVAL;
-		tp->window_clamp = (uint32_t)val;
-		return 0;
+		return tcp_set_window_clamp(sk, val);
 	case TCP_QUICKACK:
 		/*
 		 * __tcp_sock_set_quickack: 0 delays ACKs (pingpong); non-zero
@@ -1361,7 +1354,7 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 	info->tcpi_last_data_recv = (uint32_t)((now - tp->last_data_recv) / NSEC_PER_MSEC);
 	info->tcpi_last_ack_recv = (uint32_t)((now - tp->last_ack_recv) / NSEC_PER_MSEC);
 	info->tcpi_pmtu = tp->mss_cache ? tcp_mss_for_mtu(sk) + 40 : 0;
-	info->tcpi_rcv_ssthresh = tp->rcv_wnd;
+	info->tcpi_rcv_ssthresh = tp->rcv_ssthresh;
 	info->tcpi_rtt = (uint32_t)(tp->srtt / NSEC_PER_USEC);
 	info->tcpi_rttvar = (uint32_t)(tp->mdev / 4 / NSEC_PER_USEC);
 	info->tcpi_snd_ssthresh = tp->cong.snd_ssthresh;

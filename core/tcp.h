@@ -360,7 +360,9 @@ struct tcp_sock {
 	uint32_t rcv_wnd;    /* window last advertised */
 	/* A child's SYN-ACK window (req->rsk_rcv_wnd): its request's ACKs offer it. */
 	uint32_t rsk_rcv_wnd;
-	uint32_t window_clamp;
+	uint32_t window_clamp; /* the largest window we will offer (tcp_window.c) */
+	uint32_t rcv_ssthresh; /* the window the peer has earned so far (tcp_grow_window) */
+	uint8_t scaling_ratio; /* payload per 256 bytes of buffer (tcp_win_from_space) */
 	uint32_t irs;
 	/* A passive child's first and last SYN-ACK TSvals: the handshake ACK echoes one. */
 	uint32_t snt_tsval_first, snt_tsval_last;
@@ -736,6 +738,7 @@ bool tcp_out_of_memory(const struct sock *sk);
 bool tcp_mem_allows_sndbuf_growth(const struct sock *sk);
 
 bool tcp_under_memory_pressure(const struct sock *sk);
+void tcp_adjust_rcv_ssthresh(struct sock *sk);
 
 /* Bytes into or out of the write and receive queues, charged to the socket's pages. */
 static inline void tcp_wmem_charge(struct sock *sk, int n)
@@ -897,10 +900,6 @@ void tcp_send_probe0(struct sock *sk);
 bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);
 void tcp_send_loss_probe(struct sock *sk);
 int tcp_write_wakeup(struct sock *sk);
-uint32_t tcp_select_window(struct sock *sk);
-/* The window free space allows now, before the never-shrink rule. */
-uint32_t __tcp_select_window(struct sock *sk);
-uint32_t __tcp_space(const struct sock *sk);
 unsigned int tcp_current_mss(struct sock *sk);
 /*
  * icsk_sync_mss after the IP options changed (their length counts against
@@ -909,9 +908,6 @@ unsigned int tcp_current_mss(struct sock *sk);
 void tcp_sync_mss(struct sock *sk);
 unsigned int tcp_mss_for_mtu(const struct sock *sk);
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
-void tcp_init_rcv_wnd(struct sock *sk);
-uint8_t tcp_select_rcv_wscale(const struct sock *sk);
-void tcp_init_buffer_space(struct sock *sk);
 void tcp_rcv_space_adjust(struct sock *sk);
 
 /*
@@ -964,16 +960,6 @@ void tcp_data_sent_paced(struct sock *sk, struct sk_buff *skb, unsigned int n, u
 /* The timestamp clock: milliseconds of the stack clock (TCP_TS_HZ 1000), without tsoffset. */
 uint32_t tcp_time_stamp_ts(const struct tcp_sock *tp);
 
-/* The largest window this socket may ever advertise: 16 bits, scaled once negotiated. */
-static inline uint32_t tcp_full_window(const struct tcp_sock *tp)
-{
-	uint32_t w = TCP_MAX_WINDOW << tp->rx_opt.rcv_wscale;
-
-	if (tp->window_clamp && tp->window_clamp < w)
-		w = tp->window_clamp;
-	return w;
-}
-
 /* win rounded up to a multiple of 1 << wscale (the kernel's ALIGN). */
 static inline uint32_t tcp_wscale_align(uint32_t win, uint8_t wscale)
 {
@@ -981,6 +967,35 @@ static inline uint32_t tcp_wscale_align(uint32_t win, uint8_t wscale)
 
 	return (win + unit - 1) & ~(unit - 1);
 }
+
+/* tcp_window.c: the receive window as the kernel's. */
+#define TCP_RMEM_TO_WIN_SCALE	  8
+#define TCP_DEFAULT_SCALING_RATIO (1 << (TCP_RMEM_TO_WIN_SCALE - 1)) /* half, until measured */
+/* Buffer bytes as payload bytes, by the measured scaling_ratio (tcp_win_from_space). */
+int tcp_win_from_space(const struct sock *sk, int64_t space);
+int64_t tcp_space_from_win(const struct sock *sk, int64_t win);
+/* Free receive space as payload (tcp_space), and the whole buffer's (tcp_full_space). */
+int tcp_space(const struct sock *sk);
+int tcp_full_space(const struct sock *sk);
+int tcp_set_window_clamp(struct sock *sk, int val);
+/* The SYN's window, clamp and shift, and rcv_ssthresh (tcp_connect_init). */
+void tcp_connect_init_rwin(struct sock *sk);
+/* What tcp_openreq_init_rwin chooses for a SYN-ACK and its child. */
+struct tcp_rwin {
+	uint32_t rcv_wnd, window_clamp;
+	uint8_t rcv_wscale;
+};
+void tcp_openreq_init_rwin(const struct sock *listener, uint32_t mss, bool tstamp_ok,
+			   bool wscale_ok, struct tcp_rwin *rw);
+void tcp_initialize_rcv_mss(struct sock *sk);
+void tcp_init_buffer_space(struct sock *sk);
+/* A full-sized segment arrived whose size differs from rcv_mss (tcp_measure_rcv_mss). */
+void tcp_measure_scaling_ratio(struct sock *sk, const struct sk_buff *skb);
+uint32_t tcp_rx_segs(const struct sk_buff *skb);
+void tcp_grow_window(struct sock *sk, uint32_t len, uint32_t segs, bool adjust);
+/* The window free space allows now, before the never-shrink rule. */
+uint32_t __tcp_select_window(struct sock *sk);
+uint32_t tcp_select_window(struct sock *sk);
 
 /* tcp_fastopen.c */
 /* A Fast Open option's cookie of len bytes into foc (tcp_parse_fastopen_option). */

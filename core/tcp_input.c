@@ -310,16 +310,15 @@ void tcp_init_transfer(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
-	unsigned int mss;
 
 	tcp_mtup_init(sk); /* the peer's MSS is known (SYN-ACK, or the child's SYN) */
-	mss = tcp_current_mss(sk);
+	tcp_current_mss(sk);
 	tp->cong.snd_cwnd = TCP_INIT_CWND;
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->cong.ca_state = TCP_CA_Open;
 	tcp_init_congestion_control(sk);
 	tp->rack.fack = tp->snd_una; /* nothing delivered out of order yet */
-	tp->ack.rcv_mss = mss < TCP_MSS_DEFAULT ? mss : TCP_MSS_DEFAULT;
+	tcp_initialize_rcv_mss(sk);
 	tp->ack.quick = TCP_MAX_QUICKACKS;
 	tp->ack.ato = TCP_ATO_MIN;
 	tp->rcv_tstamp = net->now;
@@ -1360,8 +1359,12 @@ static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 	uint32_t seg = skb->gso_size ? skb->gso_size : skb->len;
 
 	tp->ack.pending |= ICSK_ACK_SCHED;
-	if (seg > tp->ack.rcv_mss)
+	if (seg >= tp->ack.rcv_mss) {
+		/* A new segment size: the ratio of payload to memory is measured anew. */
+		if (seg != tp->ack.rcv_mss)
+			tcp_measure_scaling_ratio(sk, skb);
 		tp->ack.rcv_mss = seg < tp->advmss ? seg : tp->advmss;
+	}
 	/* After an idle period longer than the RTO, ack quickly again (slow start restart). */
 	if (net->now - tp->ack.lrcvtime > tp->rto)
 		tcp_enter_quickack_mode(tp);
@@ -1627,15 +1630,16 @@ static bool tcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *skb)
 /*
  * The pages for skb's bytes (tcp_try_rmem_schedule's memory half; the
  * buffer's half is tcp_rmem_exceeded): failing, out-of-order data is pruned
- * until they come (PruneCalled). Under pressure the kernel also clamps
- * rcv_ssthresh here (tcp_adjust_rcv_ssthresh): left to the receive-window
- * rework, which owns rcv_ssthresh.
+ * until they come (PruneCalled), and under pressure the window the peer
+ * may use shrinks to four segments (tcp_prune_queue).
  */
 static bool tcp_try_rmem_schedule(struct sock *sk, const struct sk_buff *skb)
 {
 	if (sk_rmem_schedule(sk, (int)skb->len))
 		return true;
 	__NET_INC_STATS(sock_net(sk), PruneCalled);
+	if (tcp_under_memory_pressure(sk))
+		tcp_adjust_rcv_ssthresh(sk);
 	while (!sk_rmem_schedule(sk, (int)skb->len))
 		if (!tcp_prune_ofo_queue(sk, skb))
 			return false;
@@ -1729,6 +1733,9 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 		}
 		break;
 	}
+	/* Without SACK the window does not grow, so that the dup-ACKs go out alike. */
+	if (tcp_is_sack(tp))
+		tcp_grow_window(sk, skb->len, tcp_rx_segs(skb), false);
 	tcp_rmem_charge(sk, (int)skb->len);
 add_sack:
 	if (tcp_is_sack(tp))
@@ -1795,6 +1802,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	uint32_t len, segs;
 	bool fin;
 
 	if (cb->seq == cb->end_seq) {
@@ -1855,8 +1863,13 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	if (skb->len)
 		tcp_event_data_recv(sk, skb);
 	fin = cb->tcp_flags & TCPHDR_FIN;
-	tcp_rmem_charge(sk, (int)skb->len);
+	len = skb->len;
+	segs = tcp_rx_segs(skb);
+	tcp_rmem_charge(sk, (int)len);
 	tcp_queue_rcv(sk, skb);
+	/* Queued first, as the kernel's tcp_data_queue: the room left decides. */
+	if (len >= 128)
+		tcp_grow_window(sk, len, segs, true);
 	if (!fin && !skb_queue_empty(&tp->out_of_order_queue)) {
 		fin = tcp_ofo_queue(sk);
 		if (skb_queue_empty(&tp->out_of_order_queue))

@@ -271,7 +271,6 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	tp->rto_max = ptp->rto_max;
 	tp->delack_max = ptp->delack_max;
 	tp->thin_lto = ptp->thin_lto;
-	tp->window_clamp = ptp->window_clamp;
 	tp->rx_opt.user_mss = ptp->rx_opt.user_mss;
 	tp->recvmsg_inq = ptp->recvmsg_inq;
 	tp->notsent_lowat = ptp->notsent_lowat;
@@ -304,8 +303,19 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 
 	tp->rx_opt = *opt;
 	tp->rx_opt.user_mss = ptp->rx_opt.user_mss;
-	if (tp->rx_opt.wscale_ok)
-		tp->rx_opt.rcv_wscale = tcp_select_rcv_wscale(sk);
+	{
+		/* The window, clamp and shift the SYN-ACK offered (tcp_create_openreq_child). */
+		uint32_t mss = tcp_mss_for_mtu(sk);
+		struct tcp_rwin rw;
+
+		if (tp->rx_opt.user_mss && tp->rx_opt.user_mss < mss)
+			mss = tp->rx_opt.user_mss;
+		tcp_openreq_init_rwin(parent, mss, tp->rx_opt.saw_tstamp, tp->rx_opt.wscale_ok,
+				      &rw);
+		tp->rx_opt.rcv_wscale = rw.rcv_wscale;
+		tp->window_clamp = rw.window_clamp;
+		tp->rcv_wnd = tp->rcv_ssthresh = rw.rcv_wnd;
+	}
 	tcp_wscale_settle(sk);
 	/* tcp_openreq_init: the SYN's timestamp is the first TS.Recent. */
 	tp->rx_opt.tstamp_ok = tp->rx_opt.saw_tstamp;
@@ -342,7 +352,8 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	tp->iss = iss;
 	tp->snd_una = tp->snd_nxt = tp->write_seq = tp->snd_sml = tp->iss;
 	tp->snd_wl2 = tp->iss;
-	tcp_init_rcv_wnd(sk);
+	tp->rcv_wup = tp->rcv_nxt;
+	tcp_initialize_rcv_mss(sk);
 	tp->rsk_rcv_wnd = tp->rcv_wnd;
 	sk->sk_state = TCP_SYN_RECV;
 

@@ -425,119 +425,6 @@ uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
 	return tp->packets_out - (tp->sacked_out + tp->lost_out) + tp->retrans_out;
 }
 
-/*
- * Free receive space: the receive queue counts payload, what the owner holds
- * unread counts as the owner measures it (the host's pair: its buffers,
- * payload and overhead, as the kernel charges truesize).
- */
-uint32_t __tcp_space(const struct sock *sk)
-{
-	int64_t space = (int64_t)sk->sk_rcvbuf - sk->sk_rmem_alloc - sk->sk_owner_unread;
-
-	return space > 0 ? (uint32_t)space : 0;
-}
-
-/*
- * Our window-scale shift, as tcp_select_initial_window() picks it: from the
- * largest the receive space may grow to (the locked SO_RCVBUF, else the
- * largest of the buffer, tcp_rmem[2] and rmem_max), within TCP_WINDOW_CLAMP,
- * the smallest shift that lets 16 bits cover it, at most 14 (RFC 7323 2.3).
- */
-uint8_t tcp_select_rcv_wscale(const struct sock *sk)
-{
-	const struct tcp_sock *tp = tcp_sk(sk);
-	const struct net *net = sock_net(sk);
-	uint32_t space = sk->sk_rcvbuf > 0 ? (uint32_t)sk->sk_rcvbuf : 0;
-	int shift = 0;
-
-	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK)) {
-		if ((uint32_t)net->sysctl.tcp_rmem[2] > space)
-			space = (uint32_t)net->sysctl.tcp_rmem[2];
-		if ((uint32_t)net->sysctl.rmem_max > space)
-			space = (uint32_t)net->sysctl.rmem_max;
-	}
-	if (tp->window_clamp && tp->window_clamp < space)
-		space = tp->window_clamp;
-	while (shift < TCP_MAX_WSCALE && (space >> shift) > TCP_MAX_WINDOW)
-		shift++;
-	return (uint8_t)shift;
-}
-
-/* The window of the SYN or SYN-ACK: never scaled, so at most 16 bits. */
-void tcp_init_rcv_wnd(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t space = __tcp_space(sk);
-	uint32_t full = tcp_full_window(tp);
-
-	if (full > TCP_MAX_WINDOW)
-		full = TCP_MAX_WINDOW;
-	tp->rcv_wnd = space < full ? space : full;
-	tp->rcv_wup = tp->rcv_nxt;
-}
-
-/*
- * What the window may be now (__tcp_select_window): the free receive space,
- * rounded down to whole segments so that the peer is not invited to send
- * tinygrams (receiver-side silly window avoidance, RFC 9293 3.8.6.2.2),
- * and zero when less than a segment (or half the buffer) is free. With
- * scaling, the free space rounded up to a multiple of 1 << rcv_wscale, so
- * that the shift does not eat it and what the peer reads is exactly it.
- */
-uint32_t __tcp_select_window(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	uint32_t mss = tp->ack.rcv_mss ? tp->ack.rcv_mss : tp->advmss;
-	uint32_t free_space = __tcp_space(sk);
-	uint32_t full = tcp_full_window(tp);
-	uint32_t window;
-
-	if (mss > full)
-		mss = full;
-	if (free_space > full)
-		free_space = full;
-	if (free_space < (uint32_t)sk->sk_rcvbuf / 2 && free_space < mss)
-		return 0;
-	if (tp->rx_opt.rcv_wscale)
-		return tcp_wscale_align(free_space, tp->rx_opt.rcv_wscale);
-	/* Keep the current window if it is within one segment of the space. */
-	window = tp->rcv_wnd;
-	if (window <= free_space - mss || window > free_space)
-		window = free_space / mss * mss;
-	if (!window)
-		window = free_space;
-	return window;
-}
-
-static uint32_t tcp_receive_window(const struct tcp_sock *tp)
-{
-	int32_t win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
-
-	return win < 0 ? 0 : (uint32_t)win;
-}
-
-/*
- * The window field of an outgoing segment (tcp_select_window). Never shrinks
- * the right edge already offered (RFC 9293 3.8.6.2.2, RFC 7323 2.4): the
- * current window stays, rounded up to what the shift can express. rcv_wnd
- * stays a multiple of 1 << rcv_wscale so that the peer's view is ours.
- */
-uint32_t tcp_select_window(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-	uint8_t wscale = tp->rx_opt.rcv_wscale;
-	uint32_t cur_win = tcp_receive_window(tp);
-	uint32_t new_win = __tcp_select_window(sk);
-
-	if (new_win < cur_win)
-		new_win = tcp_wscale_align(cur_win, wscale);
-	if (new_win > TCP_MAX_WINDOW << wscale)
-		new_win = TCP_MAX_WINDOW << wscale;
-	tp->rcv_wnd = new_win;
-	tp->rcv_wup = tp->rcv_nxt;
-	return new_win >> wscale;
-}
-
 /* An ACK went out: the delayed ACK is no longer owed (tcp_event_ack_sent). */
 static void tcp_event_ack_sent(struct sock *sk)
 {
@@ -1492,20 +1379,16 @@ int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, ui
 		.tsecr = opt->rcv_tsval,
 		.md5 = ptp->md5_nkeys ? tcp_md5_do_lookup(parent, iph->saddr) : NULL,
 	};
-	uint32_t win = parent->sk_rcvbuf > 0 ? (uint32_t)parent->sk_rcvbuf : 0;
+	struct tcp_rwin rw;
 	unsigned int hlen;
 	struct sk_buff *skb;
 	struct tcphdr *th;
 
-	if (req.wscale_ok)
-		req.rcv_wscale = tcp_select_rcv_wscale(parent);
+	tcp_openreq_init_rwin(parent, req.mss, req.tstamp_ok, req.wscale_ok, &rw);
+	req.rcv_wscale = rw.rcv_wscale;
 	if (req.tstamp_ok)
 		req.tsval = cookie_init_timestamp(tcp_time_stamp_ts(ptp), opt) +
 			    secure_tcp_ts_off(net, iph->daddr, iph->saddr);
-	if (ptp->window_clamp && ptp->window_clamp < win)
-		win = ptp->window_clamp;
-	if (win > TCP_MAX_WINDOW)
-		win = TCP_MAX_WINDOW;
 	hlen = sizeof(*th) + tcp_synack_options(&req, &opts);
 	skb = alloc_skb(TCP_MAX_HDR);
 	if (!skb)
@@ -1520,7 +1403,7 @@ int tcp_v4_send_synack_cookie(struct sock *parent, const struct sk_buff *syn, ui
 	th->ack_seq = htonl(TCP_SKB_CB(syn)->seq + 1);
 	th->doff = (uint16_t)(hlen / 4);
 	((uint8_t *)th)[13] = TCPHDR_SYN | TCPHDR_ACK;
-	th->window = htons((uint16_t)win);
+	th->window = htons((uint16_t)(rw.rcv_wnd < TCP_MAX_WINDOW ? rw.rcv_wnd : TCP_MAX_WINDOW));
 	tcp_options_write((uint8_t *)(th + 1), ptp, &opts);
 	if (opts.md5)
 		tcp_v4_md5_hash_skb(opts.md5_hash, opts.md5, iph->daddr, iph->saddr, skb);
@@ -1563,11 +1446,9 @@ int tcp_connect(struct sock *sk)
 		tp->tcp_header_len += TCPOLEN_MD5SIG_ALIGNED;
 	/* The first SYN's time: a SYN-ACK must echo a timestamp from then on. */
 	tp->retrans_stamp = sock_net(sk)->now;
-	tp->rx_opt.rcv_wscale =
-		sock_net(sk)->sysctl.tcp_window_scaling ? tcp_select_rcv_wscale(sk) : 0;
 	tcp_mtup_init(sk); /* tcp_connect_init: no search left from an earlier connection */
 	tcp_current_mss(sk);
-	tcp_init_rcv_wnd(sk);
+	tcp_connect_init_rwin(sk);
 	skb = tcp_queue_ctl_skb(sk, TCPHDR_SYN);
 	if (!skb)
 		return -ENOBUFS;

@@ -335,7 +335,6 @@ int tcp_repair_recvmsg(struct sock *sk, struct msghdr *msg, int flags)
 int tcp_repair_connect(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct net *net = sock_net(sk);
 
 	tp->iss = tp->write_seq;
 	tp->snd_una = tp->write_seq;
@@ -353,11 +352,10 @@ int tcp_repair_connect(struct sock *sk)
 	tp->tcp_header_len = sizeof(struct tcphdr);
 	if (tp->md5_nkeys && tcp_md5_do_lookup(sk, sk->sk_daddr))
 		tp->tcp_header_len += TCPOLEN_MD5SIG_ALIGNED;
-	tp->rx_opt.rcv_wscale = net->sysctl.tcp_window_scaling ? tcp_select_rcv_wscale(sk) : 0;
 	tp->snd_wnd = tp->max_window = 0;
 	tp->snd_wl1 = 0;
 	tp->retrans_stamp = 0;
-	tcp_init_rcv_wnd(sk);
+	tcp_connect_init_rwin(sk);
 	tcp_set_state(sk, TCP_ESTABLISHED);
 	tcp_init_transfer(sk);
 	return 0; /* no ActiveOpens: no SYN went */

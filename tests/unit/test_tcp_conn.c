@@ -891,15 +891,19 @@ Test(tcp, send_mss_growing_under_a_queued_segment, .timeout = 10)
 	s = tcp_accept(l);
 	cr_assert_not_null(s);
 	cr_assert_eq(tcp_sk(c->sk)->mss_cache, 20000);
-	/* Corked: 15000 bytes wait in a segment allocated for an MSS of 20000. */
+	/*
+	 * Corked: 15000 bytes wait in a segment allocated for an MSS of 20000.
+	 * The clamp lifted, the peer's window opens as data arrives
+	 * (tcp_grow_window): the two full segments that fit the window of
+	 * 40000 open it, and the MSS grows under the segment queued after them.
+	 */
 	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CORK, &cork, sizeof(cork)), 0);
 	cr_assert_eq(send_buf(c, a, 15000), 15000);
 	cr_assert_eq(s->ops->setsockopt(s, SOL_TCP, TCP_WINDOW_CLAMP, &open, sizeof(open)), 0);
-	cr_assert_eq(send_buf(s, "w", 1), 1);
+	cr_assert_eq(send_buf(c, a + 15000, 45000), 45000);
 	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
 	cr_assert_gt(tcp_sk(c->sk)->max_window, 40000);
-	cr_assert_eq(tcp_sk(c->sk)->snd_nxt, tcp_sk(c->sk)->snd_una, "still corked");
-	cr_assert_eq(send_buf(c, a + 15000, 45000), 45000);
+	cr_assert_gt(tcp_sk(c->sk)->mss_cache, 20000);
 	cork = 0;
 	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_CORK, &cork, sizeof(cork)), 0);
 	for (int i = 0; i < 1000 && got < 60000; i++) {
@@ -943,17 +947,22 @@ Test(tcp, syn_and_synack_carry_wscale_and_negotiate)
 	cr_assert_eq(segs[0].flags, TCPHDR_SYN);
 	cr_assert_eq(segs[0].mss, 1460, "MSS stays the first option");
 	cr_assert_eq(segs[0].ws, 7);
-	cr_assert_eq(segs[0].win, 65535, "a SYN's window is never scaled");
+	/*
+	 * Never scaled: half of tcp_rmem[1] (the ratio before any measure) in
+	 * whole segments, of our MSS in the SYN, less the timestamp in the
+	 * SYN-ACK (the kernel's 64240 and 65160).
+	 */
+	cr_assert_eq(segs[0].win, 64240, "a SYN's window is never scaled");
 	cr_assert_eq(segs[1].flags, TCPHDR_SYN | TCPHDR_ACK);
 	cr_assert_eq(segs[1].ws, 7);
-	cr_assert_eq(segs[1].win, 65535);
+	cr_assert_eq(segs[1].win, 65160);
 	cr_assert(ctp->rx_opt.wscale_ok && stp->rx_opt.wscale_ok);
 	cr_assert_eq(ctp->rx_opt.rcv_wscale, 7);
 	cr_assert_eq(ctp->rx_opt.snd_wscale, 7);
 	cr_assert_eq(stp->rx_opt.rcv_wscale, 7);
 	cr_assert_eq(stp->rx_opt.snd_wscale, 7);
 	/* The SYN-ACK's window is taken as is; the ACK's is shifted. */
-	cr_assert_eq(ctp->snd_wnd, 65535);
+	cr_assert_eq(ctp->snd_wnd, 65160);
 	cr_assert_eq(segs[2].flags, TCPHDR_ACK);
 	cr_assert_eq(stp->snd_wnd, (uint32_t)segs[2].win << 7);
 	cr_assert_eq(ctp->rcv_wnd % 128, 0, "rcv_wnd stays a multiple of 1 << rcv_wscale");
@@ -967,17 +976,17 @@ Test(tcp, syn_and_synack_carry_wscale_and_negotiate)
 		cr_assert_eq(info.tcpi_snd_wscale, 7);
 		cr_assert_eq(info.tcpi_rcv_wscale, 7);
 	}
-	/* A locked SO_RCVBUF picks the shift from the buffer alone. */
+	/* A locked SO_RCVBUF picks the shift from the window the buffer gives alone. */
 	{
 		struct socket *c2 = tcp_socket(0);
-		int v = 100000; /* rcvbuf 200000: 200000 >> 2 fits 16 bits */
+		int v = 100000; /* rcvbuf 200000, half of it a window: 100000 >> 1 fits 16 bits */
 
 		cr_assert_eq(c2->ops->setsockopt(c2, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0);
 		nsegs = 0;
 		cr_assert_eq(tcp_connect_to(c2, 1, PORT), -EINPROGRESS);
 		twostack_run_for(ts, 10 * NSEC_PER_MSEC);
-		cr_assert_eq(segs[0].ws, 2);
-		cr_assert_eq(tcp_sk(c2->sk)->rx_opt.rcv_wscale, 2);
+		cr_assert_eq(segs[0].ws, 1);
+		cr_assert_eq(tcp_sk(c2->sk)->rx_opt.rcv_wscale, 1);
 	}
 }
 
@@ -1050,9 +1059,12 @@ Test(tcp, scaled_window_carries_more_than_64k_in_flight)
 	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
 	s = tcp_accept(l);
 	cr_assert_not_null(s);
-	/* rcvbuf 2 MiB, locked: shift 6 (2 MiB >> 5 = 65536 does not fit 16 bits). */
-	cr_assert_eq(segs[1].ws, 6);
-	cr_assert_eq(tcp_sk(c->sk)->rx_opt.snd_wscale, 6);
+	/*
+	 * rcvbuf 2 MiB, locked: the window is clamped to its full space, half
+	 * of it before any measure, 1 MiB: shift 5 (1 MiB >> 4 does not fit 16 bits).
+	 */
+	cr_assert_eq(segs[1].ws, 5);
+	cr_assert_eq(tcp_sk(c->sk)->rx_opt.snd_wscale, 5);
 	cr_assert_eq(transfer(c, s, a, r, len, 20 * NSEC_PER_SEC), len);
 	cr_assert_eq(memcmp(a, r, len), 0);
 	for (unsigned int i = 0; i < nsegs; i++) {
@@ -1085,8 +1097,10 @@ Test(tcp, scaled_window_carries_more_than_64k_in_flight)
 
 /*
  * A window update once the reader frees enough to double the window, judged
- * against the scaled maximum (not 65535): 40000 bytes left open, the reader
- * takes the 91072 queued, the window may now be 131072, so an ACK says so.
+ * against the clamp (a scaled window, not 65535): with 91072 bytes queued
+ * the window left is under half the clamp; the reader takes them all, the
+ * window may now be what the peer earned (rcv_ssthresh), more than 64 KiB,
+ * so an ACK says so.
  */
 Test(tcp, reader_opens_a_scaled_window_with_an_update)
 {
@@ -1105,8 +1119,9 @@ Test(tcp, reader_opens_a_scaled_window_with_an_update)
 			sent += (size_t)n;
 	twostack_run_for(ts, 500 * NSEC_PER_MSEC);
 	cr_assert_eq(tcp_inq(s->sk), len);
-	cr_assert_gt(tcp_sk(s->sk)->rcv_wup + tcp_sk(s->sk)->rcv_wnd - tcp_sk(s->sk)->rcv_nxt,
-		     32768);
+	cr_assert_leq(
+		2 * (tcp_sk(s->sk)->rcv_wup + tcp_sk(s->sk)->rcv_wnd - tcp_sk(s->sk)->rcv_nxt),
+		tcp_sk(s->sk)->window_clamp);
 	nsegs = 0;
 	while ((n = recv_buf(s, r + got, len - got)) > 0)
 		got += (size_t)n;
@@ -1116,7 +1131,8 @@ Test(tcp, reader_opens_a_scaled_window_with_an_update)
 	cr_assert_geq(nsegs, 1);
 	cr_assert_eq(segs[0].side, 1);
 	cr_assert_eq(segs[0].len, 0);
-	cr_assert_eq(seg_window(&segs[0], s), 131072);
+	cr_assert_eq(seg_window(&segs[0], s), tcp_wscale_align(tcp_sk(s->sk)->rcv_ssthresh, 7));
+	cr_assert_gt(seg_window(&segs[0], s), 65535);
 	free(a);
 	free(r);
 }
@@ -1372,7 +1388,10 @@ Test(tcp, bytes_the_owner_holds_unread_count_against_the_receive_buffer, .timeou
 		;
 	cr_assert_lt(i, nsegs, "a window update as the program reads");
 	cr_assert_eq(segs[i].t, t_read);
-	cr_assert_geq(seg_window(&segs[i], s), 131072 - 2 * 1448, "%u", seg_window(&segs[i], s));
+	/* The free space is the whole clamp again: the window the peer earned (rcv_ssthresh) shows.
+	 */
+	cr_assert_eq(seg_window(&segs[i], s), tcp_wscale_align(tcp_sk(s->sk)->rcv_ssthresh, 7),
+		     "%u", seg_window(&segs[i], s));
 	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
 	more = recv_buf(s, r + got, len - got);
 	cr_assert_gt(more, 0, "the sender sends again: %d", more);

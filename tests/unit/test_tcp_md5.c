@@ -170,12 +170,12 @@ Test(tcp_md5, signed_syn_layout_and_bad_answers_dropped)
 	cr_assert_eq(twostack_connect(c, &to), -EINPROGRESS);
 	TCPSCRIPT_RUN(
 		sc,
-		{0, '>', {"S", 0, 0, 0, 65535, "nop,nop,md5,mss 1460,nop,nop,sackOK,nop,wscale 7"}},
+		{0, '>', {"S", 0, 0, 0, 64240, "nop,nop,md5,mss 1460,nop,nop,sackOK,nop,wscale 7"}},
 		{10, '<', {"S.", 0, 1, 0, 0, "nop,nop,md5,mss 1460,nop,nop,sackOK,nop,wscale 7"}},
 		{20, '<', {"S.", 0, 1, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 7"}},
 		{1000,
 		 '>',
-		 {"S", 0, 0, 0, 65535, "nop,nop,md5,mss 1460,nop,nop,sackOK,nop,wscale 7"}});
+		 {"S", 0, 0, 0, 64240, "nop,nop,md5,mss 1460,nop,nop,sackOK,nop,wscale 7"}});
 	cr_assert_eq(ext()->TCPMD5Failure, 1);
 	cr_assert_eq(ext()->TCPMD5NotFound, 1);
 	cr_assert_eq(c->sk->sk_state, TCP_SYN_SENT);

@@ -106,7 +106,8 @@ static void syn_layout(int ts, int sack, int ws, const char *opts)
 	stack_connect();
 	{
 		const struct tcpscript_step steps[] = {
-			{0, '>', {"S", 0, 0, 0, 65535, opts}},
+			/* Whole segments of our MSS in half of tcp_rmem[1] (tcp_connect_init). */
+			{0, '>', {"S", 0, 0, 0, 64240, opts}},
 			{0},
 		};
 
@@ -188,7 +189,8 @@ static void synack_answers(const char *syn_opts, const char *synack_opts)
 {
 	const struct tcpscript_step steps[] = {
 		{0, '<', {"S", 0, 0, 0, 0, syn_opts}},
-		{0, '>', {"S.", 0, 1, 0, 65535, synack_opts}},
+		/* Half of tcp_rmem[1] in whole segments (tcp_openreq_init_rwin). */
+		{0, '>', {"S.", 0, 1, 0, strstr(syn_opts, "TS") ? 65160 : 64240, synack_opts}},
 		{0},
 	};
 
@@ -732,7 +734,7 @@ Test(tcp_script, syn_cookie_carries_options_in_the_timestamp)
 	stack_sysctl()->tcp_syncookies = 2;
 	l = stack_listen();
 	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1400,sackOK,TS val 700 ecr 0,nop,wscale 5"}},
-	    {0, '>', {"S.", 0, 1, 0, 65535, "mss 1460,sackOK,TS val 981 ecr 700,nop,wscale 7"}});
+	    {0, '>', {"S.", 0, 1, 0, 65160, "mss 1460,sackOK,TS val 981 ecr 700,nop,wscale 7"}});
 	cr_assert_eq(tcp_sk(l->sk)->syn_qlen, 0, "no state for a cookie");
 	cr_assert_eq(ext()->SyncookiesSent, 1);
 	RUN({10, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 710 ecr 981"}});
@@ -944,8 +946,9 @@ Test(tcp_script, synack_with_data_at_the_peer_isn_queues_the_child_in_syn_recv)
 
 /*
  * A request's ACK offers its SYN-ACK's window (tcp_synack_window), scaled,
- * not the child's whole buffer: with wscale 7 and the SYN-ACK's 65535,
- * 511, where the first ACK of the established child offers more.
+ * not the child's whole buffer: with wscale 7 and the SYN-ACK's 64240
+ * (whole segments of 1460), 501, where the first ACK of the established
+ * child offers more.
  */
 Test(tcp_script, request_ack_offers_the_synack_window)
 {
@@ -953,9 +956,9 @@ Test(tcp_script, request_ack_offers_the_synack_window)
 
 	tcpscript_linux_sysctls(sc, "cubic");
 	RUN({0, '<', {"S", 0, 0, 0, 0, "mss 1460,nop,wscale 7"}},
-	    {0, '>', {"S.", 0, 1, 0, 65535, "*"}}, {10, '<', {".", 200001, 1, 0, 0, NULL}},
-	    {10, '>', {".", 1, 1, 0, 511, NULL}});
-	cr_assert_eq(syn_recv_child(l)->rcv_wnd, 65535, "the request's ACK moved its window");
+	    {0, '>', {"S.", 0, 1, 0, 64240, "*"}}, {10, '<', {".", 200001, 1, 0, 0, NULL}},
+	    {10, '>', {".", 1, 1, 0, 501, NULL}});
+	cr_assert_eq(syn_recv_child(l)->rcv_wnd, 64240, "the request's ACK moved its window");
 }
 
 /*
@@ -1842,7 +1845,14 @@ Test(tcp_script, full_segments_unread_ack_at_the_read_or_the_delack_timer)
 	int lowat = 8192;
 	char buf[8192];
 
-	tcp_sk(c->sk)->ack.quick = 0; /* the connection's quick-ACK credit used up */
+	/*
+	 * The connection's quick-ACK credit used up, its peer's segment size
+	 * known and its window grown as far as the buffer goes (tcp_grow_window
+	 * gives no quick ACK then).
+	 */
+	tcp_sk(c->sk)->ack.quick = 0;
+	tcp_sk(c->sk)->ack.rcv_mss = 1448;
+	tcp_sk(c->sk)->rcv_ssthresh = (uint32_t)tcp_full_space(c->sk);
 	RUN({20, '<', {".", 1, 1, 1448, 0, "nop,nop,TS val 5010 ecr 1010"}},
 	    {20, '<', {".", 1449, 1, 1448, 0, "nop,nop,TS val 5010 ecr 1010"}});
 	cr_assert(tcpscript_quiet_until(sc, 59), "%s", sc->err);
