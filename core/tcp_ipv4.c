@@ -67,6 +67,7 @@ void tcp_v4_destroy_sock(struct sock *sk)
 	sk->sk_rmem_alloc = 0;
 	tp->send_head = NULL;
 	tp->retransmit_hint = NULL;
+	INIT_LIST_HEAD(&tp->tsorted_sent_queue);
 	tcp_md5_destroy_sock(sk);
 }
 

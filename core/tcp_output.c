@@ -810,6 +810,7 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	TCP_SKB_CB(skb)->when = sock_net(sk)->now;
 	if (!clone)
 		return tcp_xmit_segment(sk, skb, TCP_SKB_CB(skb)->seq, tcp_skb_flags(sk, skb));
+	tcp_skb_tsorted_sent(sk, skb);
 	c = tcp_frame_alloc(sk, skb, 1, skb->len);
 	if (!c)
 		return -ENOBUFS;
@@ -848,6 +849,7 @@ static int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int n
 		return -ENOBUFS;
 	for (s = skb; n--; s = s->next) {
 		TCP_SKB_CB(s)->when = sock_net(sk)->now;
+		tcp_skb_tsorted_sent(sk, s);
 		flags |= TCP_SKB_CB(s)->tcp_flags & (TCPHDR_PSH | TCPHDR_FIN);
 		tcp_frame_tstamp(c, s);
 	}
@@ -903,6 +905,8 @@ static int tcp_fragment(struct sock *sk, struct sk_buff *skb, unsigned int len)
 		uint8_t marks = TCP_SKB_CB(buff)->sacked;
 
 		tp->packets_out++;
+		/* Sent with skb: next to it in transmit order (or off the list with it). */
+		list_add(&buff->tcp_tsorted_anchor, &skb->tcp_tsorted_anchor);
 		tp->lost_out += !!(marks & TCPCB_LOST);
 		tp->retrans_out += !!(marks & TCPCB_SACKED_RETRANS);
 		tp->sacked_out += !!(marks & TCPCB_SACKED_ACKED);
@@ -1181,6 +1185,7 @@ bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one)
 		 */
 		if (tp->repair && tp->repair_queue == TCP_SEND_QUEUE) {
 			TCP_SKB_CB(skb)->when = sock_net(sk)->now; /* the RTO counts from here */
+			tcp_skb_tsorted_sent(sk, skb);
 			tcp_event_new_data_sent(sk, skb);
 			sent = true;
 			continue;
@@ -1314,7 +1319,6 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, unsigned i
 			tp->retrans_out++;
 		}
 		TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
-		TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_RACK_DONE; /* back on RACK's list */
 	}
 	if (tp->cong.ca_state == TCP_CA_Recovery || tp->cong.ca_state == TCP_CA_CWR)
 		tp->cong.prr_out += n;
@@ -1670,6 +1674,9 @@ void tcp_xmit_retransmit_queue(struct sock *sk)
 		if (tcp_pacing_check(sk) || in_flight >= tp->cong.snd_cwnd)
 			break;
 		tp->retransmit_hint = skb;
+		/* Every segment marked lost went again: nothing further to find. */
+		if (tp->retrans_out >= tp->lost_out)
+			break;
 		if (!(s & TCPCB_LOST) || (s & TCPCB_SACKED_RETRANS))
 			continue;
 		/* A contiguous lost run goes as one frame, within cwnd and the GSO size. */
