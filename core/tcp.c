@@ -978,6 +978,7 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->send_head = NULL;
 	tp->retransmit_hint = NULL;
 	INIT_LIST_HEAD(&tp->tsorted_sent_queue);
+	tp->sack_hint = NULL;
 	tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
 	tp->fin_rcvd = 0;
 	inet_sk(sk)->defer_connect = 0;

@@ -346,6 +346,7 @@ static void tcp_write_queue_purge(struct sock *sk)
 	tp->send_head = NULL;
 	tp->retransmit_hint = NULL;
 	INIT_LIST_HEAD(&tp->tsorted_sent_queue);
+	tp->sack_hint = NULL;
 	tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
 }
 
@@ -465,6 +466,8 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 		tcp_ack_tstamp(sk, skb, cb->seq);
 		if (skb == tp->retransmit_hint)
 			tp->retransmit_hint = NULL;
+		if (skb == tp->sack_hint)
+			tp->sack_hint = NULL;
 		sk->sk_wmem_queued -= (int)skb->len;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		list_del_init(&skb->tcp_tsorted_anchor);
@@ -523,27 +526,39 @@ static bool tcp_sack_block_usable(const struct tcp_sock *tp, const struct tcp_sa
 
 /*
  * The first sent segment ending after seq (tcp_sacktag_skip), NULL if none:
- * pos when it already lies past seq, else a walk from pos, or from the nearer
- * end of the sent part of the queue (a list here, the kernel's is an rbtree;
- * new SACK information is mostly near the top, so the walk is short).
+ * pos when it already lies past seq, else a walk from pos, or from the
+ * nearest of the head, the top of the sent part and where the last walk
+ * stopped (a list here where the kernel searches an rbtree: new SACK
+ * information is mostly near the top, or near the last hole filled).
  */
 static struct sk_buff *tcp_sacktag_skip(struct sock *sk, struct sk_buff *pos, uint32_t seq)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *head = (struct sk_buff *)&sk->sk_write_queue;
-	struct sk_buff *stop = tp->send_head ? tp->send_head : head, *skb = pos;
+	struct sk_buff *stop = tp->send_head ? tp->send_head : head, *h = tp->sack_hint;
 
-	if (skb && after(TCP_SKB_CB(skb)->seq, seq))
-		return skb;
-	if (!skb && seq - tp->snd_una > tp->snd_nxt - seq) {
-		for (skb = stop->prev; skb != head && after(TCP_SKB_CB(skb)->seq, seq);)
-			skb = skb->prev;
+	if (pos && after(TCP_SKB_CB(pos)->seq, seq))
+		return pos;
+	if (!pos) {
+		uint32_t best = seq - tp->snd_una;
+
+		pos = head->next;
+		if (tp->snd_nxt - seq < best) {
+			best = tp->snd_nxt - seq;
+			pos = stop->prev;
+		}
+		if (h && (after(TCP_SKB_CB(h)->seq, seq) ? TCP_SKB_CB(h)->seq - seq
+							 : seq - TCP_SKB_CB(h)->seq) < best)
+			pos = h;
+		/* Back to the last segment starting at or below seq. */
+		while (pos != head && after(TCP_SKB_CB(pos)->seq, seq))
+			pos = pos->prev;
+		if (pos == head)
+			pos = head->next;
 	}
-	if (!skb || skb == head)
-		skb = head->next;
-	for (; skb != stop; skb = skb->next)
-		if (after(TCP_SKB_CB(skb)->end_seq, seq))
-			return skb;
+	for (; pos != stop; pos = pos->next)
+		if (after(TCP_SKB_CB(pos)->end_seq, seq))
+			return pos;
 	return NULL;
 }
 
@@ -643,6 +658,8 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, ui
 			skb = tcp_sacktag_walk(sk, tcp_sacktag_skip(sk, skb, from), b, b->end_seq,
 					       &st);
 	}
+	if (skb)
+		tp->sack_hint = skb;
 	for (int i = 0; i < TCP_NUM_SACKS; i++)
 		tp->recv_sack_cache[i] = i < used ? sp[i] : (struct tcp_sack_block){0, 0};
 	*rtt = st.first ? sock_net(sk)->now - st.first : 0;

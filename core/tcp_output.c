@@ -1671,9 +1671,12 @@ void tcp_xmit_retransmit_queue(struct sock *sk)
 		uint8_t s = TCP_SKB_CB(skb)->sacked;
 		uint32_t in_flight = tcp_packets_in_flight(tp);
 
-		if (tcp_pacing_check(sk) || in_flight >= tp->cong.snd_cwnd)
+		if (tcp_pacing_check(sk))
 			break;
+		/* The next pass resumes here, at the first segment this one left. */
 		tp->retransmit_hint = skb;
+		if (in_flight >= tp->cong.snd_cwnd)
+			break;
 		/* Every segment marked lost went again: nothing further to find. */
 		if (tp->retrans_out >= tp->lost_out)
 			break;

@@ -107,8 +107,12 @@ void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 		tp->lost_out++;
 		tp->lost++;
 	}
-	/* The next retransmission pass starts at the head (tcp_verify_retransmit_hint). */
-	tp->retransmit_hint = NULL;
+	/*
+	 * The next retransmission pass starts no later than here
+	 * (tcp_verify_retransmit_hint); without a hint it starts at the head.
+	 */
+	if (tp->retransmit_hint && before(cb->seq, TCP_SKB_CB(tp->retransmit_hint)->seq))
+		tp->retransmit_hint = skb;
 }
 
 /*
