@@ -1334,6 +1334,37 @@ Test(tcp_script, rack_resends_a_lost_retransmission_without_the_rto)
 }
 
 /*
+ * RACK walks the sent segments in the order they left (the kernel's
+ * tsorted list) and stops at the first one sent after its reference. Here
+ * segments 4 and 5 leave at 19 ms, then, on the ACK of the same instant,
+ * the retransmission of 0: three sends with one timestamp, in that order.
+ * When 4 is SACKed, 5 left after it (same time, higher sequence): the walk
+ * ends there and never judges the retransmission behind it, which is not
+ * resent at 29 ms (a walk of the whole queue in sequence order judged it,
+ * "sent before" 4 by the sequence tie-break, and resent it).
+ */
+Test(tcp_script, rack_stops_at_the_first_segment_sent_after_its_reference)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 19), "%s", sc->err);
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({19, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {19, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
+	    {19, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {19, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {29, '<', {".", 1, 1, 0, 0, PEER_SACK(1019, "1449:7241")}});
+	cr_assert_eq(tp->total_retrans, 1);
+	RUN({32, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1019"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 1);
+	cr_assert_eq(ext()->TCPTimeouts, 0);
+}
+
+/*
  * With one segment SACKed above a hole RACK waits a reordering window (a
  * quarter of the minimum RTT, here 8 ms / 4) past the RTT before calling
  * the hole lost: its timer fires 8 + 2 ms after the hole was sent, plus
