@@ -1247,6 +1247,14 @@ void tcp_push_pending_frames(struct sock *sk, int nonagle)
 	if (sk->sk_state == TCP_SYN_SENT ||
 	    (sk->sk_state == TCP_SYN_RECV && !tcp_passive_fastopen(sk)))
 		return;
+	/*
+	 * The pacing timer is overdue (the host woke late) and an ACK or the
+	 * owner's write came first: what the timer sends first goes first, the
+	 * segments marked lost (tcp_pace_kick, tcp_tsq_write), not new data.
+	 */
+	if (timer_pending(&tp->pacing_timer) && tp->pacing_timer.expires <= sock_net(sk)->now &&
+	    tp->lost_out > tp->retrans_out && tp->cong.snd_cwnd > tcp_packets_in_flight(tp))
+		tcp_xmit_retransmit_queue(sk);
 	if (tcp_write_xmit(sk, nonagle, false))
 		tcp_check_probe_timer(sk);
 }
