@@ -51,6 +51,14 @@ static inline void list_del_init(struct list_head *e)
 	INIT_LIST_HEAD(e);
 }
 
+/* Takes e off its list (or its own ring) and puts it last on head. */
+static inline void list_move_tail(struct list_head *e, struct list_head *head)
+{
+	e->next->prev = e->prev;
+	e->prev->next = e->next;
+	list_add_tail(e, head);
+}
+
 static inline int list_empty(const struct list_head *head)
 {
 	return head->next == head;

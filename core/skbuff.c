@@ -80,6 +80,7 @@ struct sk_buff *alloc_skb(unsigned int size)
 	skb->head = (uint8_t *)(skb + 1);
 	skb->end = c ? c->size : total;
 	skb->data = skb->head + MAX_HEADER;
+	INIT_LIST_HEAD(&skb->tcp_tsorted_anchor);
 	return skb;
 }
 

@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "list.h"
+
 /* Ethernet (14) + IPv4 with options (60) + TCP with options (60), rounded. */
 #define MAX_HEADER 160
 
@@ -108,6 +110,12 @@ struct sk_buff {
 	uint16_t nr_frags;
 	uint16_t frags_max;
 	struct skb_frag *frags;
+	/*
+	 * TCP's transmit-order list of sent segments (tcp_tsorted_anchor): on
+	 * tp->tsorted_sent_queue from a send until SACKed, acked or found lost
+	 * by RACK; linked to itself otherwise.
+	 */
+	struct list_head tcp_tsorted_anchor;
 
 	/*
 	 * Control buffer: private to the layer that owns the skb at the moment,

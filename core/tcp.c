@@ -178,6 +178,7 @@ void tcp_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&tp->accept_node);
 	INIT_LIST_HEAD(&tp->syn_queue);
 	INIT_LIST_HEAD(&tp->accept_queue);
+	INIT_LIST_HEAD(&tp->tsorted_sent_queue);
 	tcp_init_xmit_timers(sk);
 	tp->rto = TCP_TIMEOUT_INIT;
 	tcp_init_rto_bounds(sk);
@@ -1005,6 +1006,8 @@ int tcp_disconnect(struct sock *sk, int flags)
 	}
 	tp->send_head = NULL;
 	tp->retransmit_hint = NULL;
+	INIT_LIST_HEAD(&tp->tsorted_sent_queue);
+	tp->sack_hint = NULL;
 	tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
 	tp->fin_rcvd = 0;
 	inet_sk(sk)->defer_connect = 0;

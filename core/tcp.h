@@ -157,8 +157,7 @@ _Static_assert(sizeof(struct tcp_skb_cb) <= 48, "tcp_skb_cb fits skb->cb");
 #define TCPCB_LOST	     0x02 /* presumed lost, counted in lost_out */
 #define TCPCB_EVER_RETRANS   0x04 /* sent more than once: no RTT sample (Karn) */
 #define TCPCB_SACKED_ACKED   0x08 /* the peer SACKed it, counted in sacked_out */
-#define TCPCB_RACK_DONE	     0x10 /* RACK marked it lost: off its list (tsorted) until resent */
-#define TCPCB_REQ_WND	     0x20 /* a request's ACK: the SYN-ACK's window (tcp_send_req_ack) */
+#define TCPCB_REQ_WND	     0x10 /* a request's ACK: the SYN-ACK's window (tcp_send_req_ack) */
 
 #define TCP_SKB_CB(skb) ((struct tcp_skb_cb *)&(skb)->cb[0])
 
@@ -437,7 +436,16 @@ struct tcp_sock {
 	 */
 	uint32_t packets_out, sacked_out, lost_out, retrans_out;
 	struct sk_buff *retransmit_hint; /* where loss recovery resumes, NULL = head */
-	uint32_t snd_sml;		 /* end of the last small segment sent (Minshall's Nagle) */
+	/*
+	 * Sent segments in the order they (last) left (tsorted_sent_queue):
+	 * RACK walks it oldest first and stops at the first one sent after its
+	 * reference; SACKed, acked and RACK-lost segments are off it.
+	 */
+	struct list_head tsorted_sent_queue;
+	/* The last ACK's SACK blocks, sorted (recv_sack_cache): what they covered is tagged. */
+	struct tcp_sack_block recv_sack_cache[TCP_NUM_SACKS];
+	struct sk_buff *sack_hint; /* a sent segment where the last SACK walk stopped, or NULL */
+	uint32_t snd_sml;	   /* end of the last small segment sent (Minshall's Nagle) */
 	struct tcp_cong cong;
 	const struct tcp_congestion_ops *ca_ops;
 	uint64_t ca_priv[TCP_CA_PRIV_SIZE / sizeof(uint64_t)];
@@ -635,6 +643,12 @@ struct saved_syn {
 static inline struct tcp_sock *tcp_sk(const struct sock *sk)
 {
 	return (struct tcp_sock *)sk;
+}
+
+/* A queued segment left (again) just now: last in transmit order (tcp_update_skb_after_send). */
+static inline void tcp_skb_tsorted_sent(struct sock *sk, struct sk_buff *skb)
+{
+	list_move_tail(&skb->tcp_tsorted_anchor, &tcp_sk(sk)->tsorted_sent_queue);
 }
 
 /* tcp_ipv4.c */

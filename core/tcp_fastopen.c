@@ -392,6 +392,8 @@ int tcp_send_syn_data(struct sock *sk, struct sk_buff *syn)
 	TCP_SKB_CB(c)->seq = TCP_SKB_CB(syn)->seq;
 	TCP_SKB_CB(c)->tcp_flags = TCP_SKB_CB(syn)->tcp_flags; /* SYN, and ECN's ECE|CWR */
 	TCP_SKB_CB(syn)->when = sock_net(sk)->now;
+	tcp_skb_tsorted_sent(sk, syn);
+	tcp_skb_tsorted_sent(sk, data);
 	tcp_transmit_skb(sk, c, false);
 	fo->copied = space;
 	tp->syn_data = space > 0;

@@ -344,6 +344,8 @@ static void tcp_write_queue_purge(struct sock *sk)
 	tcp_wmem_uncharge(sk, sk->sk_wmem_queued);
 	tp->send_head = NULL;
 	tp->retransmit_hint = NULL;
+	INIT_LIST_HEAD(&tp->tsorted_sent_queue);
+	tp->sack_hint = NULL;
 	tp->packets_out = tp->sacked_out = tp->lost_out = tp->retrans_out = 0;
 }
 
@@ -463,8 +465,11 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 		tcp_ack_tstamp(sk, skb, cb->seq);
 		if (skb == tp->retransmit_hint)
 			tp->retransmit_hint = NULL;
+		if (skb == tp->sack_hint)
+			tp->sack_hint = NULL;
 		tcp_wmem_uncharge(sk, (int)skb->len);
 		__skb_unlink(skb, &sk->sk_write_queue);
+		list_del_init(&skb->tcp_tsorted_anchor);
 		tcp_skb_zerocopy_done(sk, skb);
 		kfree_skb(skb);
 		pkts++;
@@ -519,49 +524,145 @@ static bool tcp_sack_block_usable(const struct tcp_sock *tp, const struct tcp_sa
 }
 
 /*
- * Marks the segments the ACK's SACK blocks cover (tcp_sacktag_write_queue):
- * they leave lost_out and retrans_out for sacked_out. Returns how many were
- * newly SACKed; *rtt is a sample from the oldest of them never sent twice.
+ * The first sent segment ending after seq (tcp_sacktag_skip), NULL if none:
+ * pos when it already lies past seq, else a walk from pos, or from the
+ * nearest of the head, the top of the sent part and where the last walk
+ * stopped (a list here where the kernel searches an rbtree: new SACK
+ * information is mostly near the top, or near the last hole filled).
+ */
+static struct sk_buff *tcp_sacktag_skip(struct sock *sk, struct sk_buff *pos, uint32_t seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *head = (struct sk_buff *)&sk->sk_write_queue;
+	struct sk_buff *stop = tp->send_head ? tp->send_head : head, *h = tp->sack_hint;
+
+	if (pos && after(TCP_SKB_CB(pos)->seq, seq))
+		return pos;
+	if (!pos) {
+		uint32_t best = seq - tp->snd_una;
+
+		pos = head->next;
+		if (tp->snd_nxt - seq < best) {
+			best = tp->snd_nxt - seq;
+			pos = stop->prev;
+		}
+		if (h && (after(TCP_SKB_CB(h)->seq, seq) ? TCP_SKB_CB(h)->seq - seq
+							 : seq - TCP_SKB_CB(h)->seq) < best)
+			pos = h;
+		/* Back to the last segment starting at or below seq. */
+		while (pos != head && after(TCP_SKB_CB(pos)->seq, seq))
+			pos = pos->prev;
+		if (pos == head)
+			pos = head->next;
+	}
+	for (; pos != stop; pos = pos->next)
+		if (after(TCP_SKB_CB(pos)->end_seq, seq))
+			return pos;
+	return NULL;
+}
+
+struct tcp_sacktag_state {
+	uint32_t prior_fack;
+	uint32_t newly;
+	uint64_t first; /* send time of the oldest newly SACKed never sent twice */
+	struct rate_sample *rs;
+};
+
+/*
+ * Tags the segments from skb on that lie wholly within block b, up to end
+ * (tcp_sacktag_walk): they leave lost_out, retrans_out and RACK's list for
+ * sacked_out. Returns where it stopped.
+ */
+static struct sk_buff *tcp_sacktag_walk(struct sock *sk, struct sk_buff *skb,
+					const struct tcp_sack_block *b, uint32_t end,
+					struct tcp_sacktag_state *st)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *head = (struct sk_buff *)&sk->sk_write_queue;
+
+	for (; skb && skb != head && skb != tp->send_head; skb = skb->next) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (!before(cb->seq, end))
+			return skb;
+		if (before(cb->seq, b->start_seq) || after(cb->end_seq, b->end_seq) ||
+		    (cb->sacked & TCPCB_SACKED_ACKED))
+			continue;
+		if (cb->sacked & TCPCB_LOST)
+			tp->lost_out--;
+		if (cb->sacked & TCPCB_SACKED_RETRANS)
+			tp->retrans_out--;
+		if (!(cb->sacked & TCPCB_EVER_RETRANS))
+			tcp_orig_delivered(tp, cb, &st->first);
+		tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
+		tcp_check_reordering(tp, cb, st->prior_fack);
+		cb->sacked &= (uint8_t) ~(TCPCB_LOST | TCPCB_SACKED_RETRANS);
+		cb->sacked |= TCPCB_SACKED_ACKED;
+		list_del_init(&skb->tcp_tsorted_anchor);
+		tp->sacked_out++;
+		tp->delivered++;
+		tcp_rate_skb_delivered(sk, skb, st->rs);
+		st->newly++;
+	}
+	return NULL;
+}
+
+/*
+ * Marks the segments the ACK's SACK blocks cover (tcp_sacktag_write_queue).
+ * Returns how many were newly SACKed; *rtt is a sample from the oldest of
+ * them never sent twice. The blocks go in sequence order, and what the last
+ * ACK's blocks covered (recv_sack_cache) was tagged then: only the rest of
+ * each block is walked, so a block that grew by one segment costs one.
  */
 static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, uint64_t *rtt,
 					struct rate_sample *rs)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint64_t now = sock_net(sk)->now, first = 0;
-	uint32_t newly = 0;
+	struct tcp_sacktag_state st = {.prior_fack = prior_fack, .rs = rs};
+	struct tcp_sack_block sp[TCP_NUM_SACKS];
+	/* With nothing SACKed (a timeout took the marks back), the cache says nothing. */
+	int used = 0, cached = tp->sacked_out ? TCP_NUM_SACKS : 0;
+	struct sk_buff *skb = NULL;
 
 	for (int i = 0; i < tp->rx_opt.num_sack_in; i++) {
-		const struct tcp_sack_block *b = &tp->rx_opt.sack_in[i];
-		struct sk_buff *skb;
+		struct tcp_sack_block b = tp->rx_opt.sack_in[i];
+		int j = used++;
 
-		if (!tcp_sack_block_usable(tp, b, i))
+		if (!tcp_sack_block_usable(tp, &b, i)) {
+			used--;
 			continue;
-		skb_queue_walk (&sk->sk_write_queue, skb) {
-			struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-
-			if (skb == tp->send_head || !before(cb->seq, b->end_seq))
-				break;
-			if (before(cb->seq, b->start_seq) || after(cb->end_seq, b->end_seq) ||
-			    (cb->sacked & TCPCB_SACKED_ACKED))
-				continue;
-			if (cb->sacked & TCPCB_LOST)
-				tp->lost_out--;
-			if (cb->sacked & TCPCB_SACKED_RETRANS)
-				tp->retrans_out--;
-			if (!(cb->sacked & TCPCB_EVER_RETRANS))
-				tcp_orig_delivered(tp, cb, &first);
-			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
-			tcp_check_reordering(tp, cb, prior_fack);
-			cb->sacked &= (uint8_t) ~(TCPCB_LOST | TCPCB_SACKED_RETRANS);
-			cb->sacked |= TCPCB_SACKED_ACKED;
-			tp->sacked_out++;
-			tp->delivered++;
-			tcp_rate_skb_delivered(sk, skb, rs);
-			newly++;
 		}
+		for (; j > 0 && after(sp[j - 1].start_seq, b.start_seq); j--)
+			sp[j] = sp[j - 1];
+		sp[j] = b;
 	}
-	*rtt = first ? now - first : 0;
-	return newly;
+	for (int i = 0; i < used; i++) {
+		const struct tcp_sack_block *b = &sp[i];
+		uint32_t from = b->start_seq;
+
+		/* The cache is sorted too: walk the gaps its blocks leave in this one. */
+		for (int c = 0; c < cached && before(from, b->end_seq); c++) {
+			const struct tcp_sack_block *k = &tp->recv_sack_cache[c];
+
+			if (k->start_seq == k->end_seq || !after(k->end_seq, from))
+				continue;
+			if (!before(k->start_seq, b->end_seq))
+				break;
+			if (before(from, k->start_seq))
+				skb = tcp_sacktag_walk(sk, tcp_sacktag_skip(sk, skb, from), b,
+						       k->start_seq, &st);
+			from = k->end_seq;
+		}
+		if (before(from, b->end_seq))
+			skb = tcp_sacktag_walk(sk, tcp_sacktag_skip(sk, skb, from), b, b->end_seq,
+					       &st);
+	}
+	if (skb)
+		tp->sack_hint = skb;
+	for (int i = 0; i < TCP_NUM_SACKS; i++)
+		tp->recv_sack_cache[i] = i < used ? sp[i] : (struct tcp_sack_block){0, 0};
+	*rtt = st.first ? sock_net(sk)->now - st.first : 0;
+	return st.newly;
 }
 
 /* ---- loss recovery (tcp_fastretrans_alert) ---- */

@@ -67,6 +67,8 @@ void tcp_v4_destroy_sock(struct sock *sk)
 	sock_net(sk)->tcp_sockets_allocated--;
 	tp->send_head = NULL;
 	tp->retransmit_hint = NULL;
+	INIT_LIST_HEAD(&tp->tsorted_sent_queue);
+	tp->sack_hint = NULL;
 	tcp_md5_destroy_sock(sk);
 }
 

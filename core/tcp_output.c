@@ -700,6 +700,7 @@ int tcp_transmit_skb(struct sock *sk, struct sk_buff *skb, bool clone)
 	TCP_SKB_CB(skb)->when = sock_net(sk)->now;
 	if (!clone)
 		return tcp_xmit_segment(sk, skb, TCP_SKB_CB(skb)->seq, tcp_skb_flags(sk, skb));
+	tcp_skb_tsorted_sent(sk, skb);
 	c = tcp_frame_alloc(sk, skb, 1, skb->len);
 	if (!c)
 		return -ENOBUFS;
@@ -738,6 +739,7 @@ static int tcp_transmit_gso(struct sock *sk, struct sk_buff *skb, unsigned int n
 		return -ENOBUFS;
 	for (s = skb; n--; s = s->next) {
 		TCP_SKB_CB(s)->when = sock_net(sk)->now;
+		tcp_skb_tsorted_sent(sk, s);
 		flags |= TCP_SKB_CB(s)->tcp_flags & (TCPHDR_PSH | TCPHDR_FIN);
 		tcp_frame_tstamp(c, s);
 	}
@@ -793,6 +795,8 @@ static int tcp_fragment(struct sock *sk, struct sk_buff *skb, unsigned int len)
 		uint8_t marks = TCP_SKB_CB(buff)->sacked;
 
 		tp->packets_out++;
+		/* Sent with skb: next to it in transmit order (or off the list with it). */
+		list_add(&buff->tcp_tsorted_anchor, &skb->tcp_tsorted_anchor);
 		tp->lost_out += !!(marks & TCPCB_LOST);
 		tp->retrans_out += !!(marks & TCPCB_SACKED_RETRANS);
 		tp->sacked_out += !!(marks & TCPCB_SACKED_ACKED);
@@ -1071,6 +1075,7 @@ bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one)
 		 */
 		if (tp->repair && tp->repair_queue == TCP_SEND_QUEUE) {
 			TCP_SKB_CB(skb)->when = sock_net(sk)->now; /* the RTO counts from here */
+			tcp_skb_tsorted_sent(sk, skb);
 			tcp_event_new_data_sent(sk, skb);
 			sent = true;
 			continue;
@@ -1132,6 +1137,14 @@ void tcp_push_pending_frames(struct sock *sk, int nonagle)
 	if (sk->sk_state == TCP_SYN_SENT ||
 	    (sk->sk_state == TCP_SYN_RECV && !tcp_passive_fastopen(sk)))
 		return;
+	/*
+	 * The pacing timer is overdue (the host woke late) and an ACK or the
+	 * owner's write came first: what the timer sends first goes first, the
+	 * segments marked lost (tcp_pace_kick, tcp_tsq_write), not new data.
+	 */
+	if (timer_pending(&tp->pacing_timer) && tp->pacing_timer.expires <= sock_net(sk)->now &&
+	    tp->lost_out > tp->retrans_out && tp->cong.snd_cwnd > tcp_packets_in_flight(tp))
+		tcp_xmit_retransmit_queue(sk);
 	if (tcp_write_xmit(sk, nonagle, false))
 		tcp_check_probe_timer(sk);
 }
@@ -1204,7 +1217,6 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, unsigned i
 			tp->retrans_out++;
 		}
 		TCP_SKB_CB(skb)->sacked |= TCPCB_EVER_RETRANS;
-		TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_RACK_DONE; /* back on RACK's list */
 	}
 	if (tp->cong.ca_state == TCP_CA_Recovery || tp->cong.ca_state == TCP_CA_CWR)
 		tp->cong.prr_out += n;
@@ -1567,9 +1579,15 @@ void tcp_xmit_retransmit_queue(struct sock *sk)
 		uint8_t s = TCP_SKB_CB(skb)->sacked;
 		uint32_t in_flight = tcp_packets_in_flight(tp);
 
-		if (tcp_pacing_check(sk) || in_flight >= tp->cong.snd_cwnd)
+		if (tcp_pacing_check(sk))
 			break;
+		/* The next pass resumes here, at the first segment this one left. */
 		tp->retransmit_hint = skb;
+		if (in_flight >= tp->cong.snd_cwnd)
+			break;
+		/* Every segment marked lost went again: nothing further to find. */
+		if (tp->retrans_out >= tp->lost_out)
+			break;
 		if (!(s & TCPCB_LOST) || (s & TCPCB_SACKED_RETRANS))
 			continue;
 		/* A contiguous lost run goes as one frame, within cwnd and the GSO size. */

@@ -13,9 +13,12 @@
  * DupThresh segments SACKed. D-SACKs (spurious retransmissions) widen it,
  * for 16 recoveries (tcp_rack_update_reo_wnd).
  *
- * What this is not: the kernel walks a list kept in transmit order and stops
- * at the first segment sent after the RACK one; the write queue here is in
- * sequence order, so the walk covers every segment still in flight.
+ * The walk is the kernel's: over the sent segments in transmit order
+ * (tp->tsorted_sent_queue, which SACKed and RACK-lost ones leave), up to the
+ * first sent after the RACK reference, so an ACK costs what is undecided,
+ * not the whole flight (a walk of the write queue, in sequence order, cost
+ * every segment in flight for each ACK: with 2,700 in flight at 20 ms the
+ * host fell behind the ACKs it was reading).
  */
 #include "net_namespace.h"
 #include "tcp.h"
@@ -104,8 +107,12 @@ void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb)
 		tp->lost_out++;
 		tp->lost++;
 	}
-	/* The next retransmission pass starts at the head (tcp_verify_retransmit_hint). */
-	tp->retransmit_hint = NULL;
+	/*
+	 * The next retransmission pass starts no later than here
+	 * (tcp_verify_retransmit_hint); without a hint it starts at the head.
+	 */
+	if (tp->retransmit_hint && before(cb->seq, TCP_SKB_CB(tp->retransmit_hint)->seq))
+		tp->retransmit_hint = skb;
 }
 
 /*
@@ -116,29 +123,23 @@ static void tcp_rack_detect_loss(struct sock *sk, uint64_t *reo_timeout)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint64_t reo_wnd = tcp_rack_reo_wnd(sk);
-	struct sk_buff *skb;
+	struct sk_buff *skb, *n;
 
 	*reo_timeout = 0;
-	skb_queue_walk (&sk->sk_write_queue, skb) {
+	list_for_each_entry_safe (skb, n, &tp->tsorted_sent_queue, tcp_tsorted_anchor) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 		int64_t remaining;
 
-		if (skb == tp->send_head)
-			break;
-		/*
-		 * SACKed, lost and not yet sent again, or found lost by RACK since
-		 * its last send (the kernel takes it off the tsorted list): nothing
-		 * to decide.
-		 */
-		if ((cb->sacked & (TCPCB_SACKED_ACKED | TCPCB_RACK_DONE)) ||
-		    ((cb->sacked & TCPCB_LOST) && !(cb->sacked & TCPCB_SACKED_RETRANS)))
+		/* Marked lost elsewhere (a timeout) and not yet sent again. */
+		if ((cb->sacked & TCPCB_LOST) && !(cb->sacked & TCPCB_SACKED_RETRANS))
 			continue;
+		/* In transmit order: this one and all after it left after the reference. */
 		if (!tcp_rack_sent_after(tp->rack.mstamp, cb->when, tp->rack.end_seq, cb->end_seq))
-			continue;
+			break;
 		remaining = tcp_rack_skb_timeout(tp, skb, reo_wnd);
 		if (remaining <= 0) {
 			tcp_mark_skb_lost(sk, skb);
-			cb->sacked |= TCPCB_RACK_DONE;
+			list_del_init(&skb->tcp_tsorted_anchor);
 		} else if ((uint64_t)remaining > *reo_timeout) {
 			*reo_timeout = (uint64_t)remaining;
 		}

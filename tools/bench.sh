@@ -166,6 +166,20 @@ row() {
 	printf '\n'
 }
 
+# kill_hosts: end the stack hosts of the shim namespace. A program reaches
+# the host already serving its address, whichever build started it (one
+# left in TIME_WAIT stays a minute), so each build's run starts its own.
+kill_hosts() {
+	local pid
+	for pid in $(testbed_stackd_pids); do
+		kill "$pid" 2>/dev/null
+	done
+	for _ in $(seq 1 50); do
+		[ -z "$(testbed_stackd_pids)" ] && return
+		sleep 0.1
+	done
+}
+
 # ---- The loss rows: through sockshim-impair (tools/testbed.sh) ----
 
 # xfer side down|up: LOSS_MB MiB from (to) the peer; prints the seconds it
@@ -176,6 +190,7 @@ xfer() {
 	ip netns exec "$TB_NS_SHIM" ip tcp_metrics flush all 2>/dev/null
 	ip netns exec "$TB_NS_PEER" ip tcp_metrics flush all 2>/dev/null
 	rm -f "$WORK/got"
+	kill_hosts
 	if [ "$dir" = down ]; then
 		t0=$EPOCHREALTIME
 		run_side "$side" curl -sS --max-time "$LOSS_TIMEOUT" -o "$WORK/got" \
@@ -255,9 +270,11 @@ loss_rows() {
 	ks=$(iperf_rate 1e6 kernel)
 	kr=$(iperf_rate 1e6 kernel -R)
 	kernel_off
+	kill_hosts
 	ss=$(iperf_rate 1e6 stack)
 	sr=$(iperf_rate 1e6 stack -R)
 	if [ -n "$BASELINE" ]; then
+		kill_hosts
 		bs=$(iperf_rate 1e6 baseline)
 		br=$(iperf_rate 1e6 baseline -R)
 	fi
@@ -307,17 +324,6 @@ ns_kill() {
 	local p
 	for p in $(ip netns pids "$1" 2>/dev/null); do
 		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && kill "$p" 2>/dev/null
-	done
-}
-
-kill_hosts() {
-	local pid
-	for pid in $(testbed_stackd_pids); do
-		kill "$pid" 2>/dev/null
-	done
-	for _ in $(seq 1 50); do
-		[ -z "$(testbed_stackd_pids)" ] && return
-		sleep 0.1
 	done
 }
 

@@ -665,6 +665,51 @@ Test(tcp_bbr, late_host_catches_up_on_an_ack_first)
 	bulk(c, s, 100 * NSEC_PER_MSEC, NULL, NULL); /* the stream goes on intact */
 }
 
+/* The sequence number of the first data frame side 0 sends (0: none yet). */
+static int first_data_seq(void *arg, int side, const uint8_t *f, unsigned int len)
+{
+	uint32_t *seq = arg;
+	const uint8_t *tcp = f + 14 + (f[14] & 15u) * 4;
+
+	if (side == 0 && !*seq && tcp_payload(f, len))
+		*seq = (uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 | (uint32_t)tcp[6] << 8 |
+		       tcp[7];
+	return 1;
+}
+
+/*
+ * The host woke late with a segment marked lost: the pacing timer, overdue,
+ * would send the retransmission first (tcp_pace_kick, as the kernel's
+ * tcp_tsq_write). When the owner's write comes first it does the same: the
+ * lost segment leaves before any new data. Before, the write sent the new
+ * data due meanwhile and the hole waited for a slot the timer won.
+ */
+Test(tcp_bbr, late_host_resends_before_new_data_on_a_write_first)
+{
+	struct socket *c, *s;
+	struct tcp_sock *tp;
+	struct sk_buff *head;
+	uint32_t frame, seq = 0;
+
+	setup_link(&path_10m, "bbr");
+	tcp_pair(&c, &s);
+	tp = tcp_sk(c->sk);
+	late_while_paced(c, s, false, &frame);
+	cr_assert(timer_pending(&tp->pacing_timer) && tp->pacing_timer.expires < ts->now);
+	/* RACK found the oldest segment in flight lost while the host slept. */
+	head = skb_peek(&c->sk->sk_write_queue);
+	tcp_mark_skb_lost(c->sk, head);
+	cr_assert_gt(tp->cong.snd_cwnd, tcp_packets_in_flight(tp));
+	mem_link_set_filter(ts->link, first_data_seq, &seq);
+	/* The owner's write queued more (its push comes first: the timers have not run). */
+	cr_assert(tp->send_head, "new data waits for its pacing slot");
+	tcp_push_pending_frames(c->sk, tp->nonagle);
+	cr_assert_eq(seq, TCP_SKB_CB(head)->seq, "first %u, the lost one %u, snd_nxt %u", seq,
+		     TCP_SKB_CB(head)->seq, tp->snd_nxt);
+	mem_link_set_filter(ts->link, NULL, NULL);
+	bulk(c, s, 100 * NSEC_PER_MSEC, NULL, NULL); /* the stream goes on intact */
+}
+
 /*
  * A write's check for a bubble asks that every segment marked lost has
  * gone again (tcp_rate_check_app_limited: lost_out <= retrans_out), not

@@ -1379,6 +1379,89 @@ Test(tcp_script, rack_resends_a_lost_retransmission_without_the_rto)
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
 }
 
+/* The sequence numbers (from the ISN) of RACK's list (tsorted_sent_queue), in order; their count.
+ */
+static unsigned int rack_list(struct tcp_sock *tp, uint32_t *seqs, unsigned int max)
+{
+	struct sk_buff *skb;
+	unsigned int n = 0;
+
+	list_for_each_entry (skb, &tp->tsorted_sent_queue, tcp_tsorted_anchor)
+		if (n < max)
+			seqs[n++] = TCP_SKB_CB(skb)->seq - tp->iss;
+	return n;
+}
+
+/*
+ * The SACK scoreboard block by block: a block that grows, the same block
+ * again (the last ACK's blocks were tagged then: only the new part is
+ * walked). A SACKed segment leaves RACK's list, one found lost too; its
+ * retransmission goes to the end, after the segments sent before it.
+ */
+Test(tcp_script, sack_blocks_grow_and_repeat_and_leave_rack_list_in_transmit_order)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+	uint32_t seqs[8];
+
+	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:4345")}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:5793")}});
+	cr_assert_eq(tp->sacked_out, 2);
+	cr_assert_eq(rack_list(tp, seqs, 8), 4);
+	cr_assert(seqs[0] == SEG(0) && seqs[1] == SEG(1) && seqs[2] == SEG(4) && seqs[3] == SEG(5),
+		  "%u %u %u %u", seqs[0], seqs[1], seqs[2], seqs[3]);
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:5793")}});
+	cr_assert_eq(tp->sacked_out, 2, "the same block again tags nothing");
+	cr_assert_eq(tp->lost_out, 0);
+	/* Three SACKed: segments 0 and 1, below them, are lost at once and go again. */
+	RUN({21, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:7241")}},
+	    {21, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->sacked_out, 3);
+	cr_assert_eq(tp->lost_out, 2);
+	cr_assert_eq(rack_list(tp, seqs, 8), 2);
+	cr_assert(seqs[0] == SEG(5) && seqs[1] == SEG(0), "%u %u", seqs[0], seqs[1]);
+	RUN({31, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1021"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->sacked_out, 0);
+	cr_assert_eq(rack_list(tp, seqs, 8), 0);
+	cr_assert_eq(tp->total_retrans, 1);
+}
+
+/*
+ * RACK walks the sent segments in the order they left (the kernel's
+ * tsorted list) and stops at the first one sent after its reference. Here
+ * segments 4 and 5 leave at 19 ms, then, on the ACK of the same instant,
+ * the retransmission of 0: three sends with one timestamp, in that order.
+ * When 4 is SACKed, 5 left after it (same time, higher sequence): the walk
+ * ends there and never judges the retransmission behind it, which is not
+ * resent at 29 ms (a walk of the whole queue in sequence order judged it,
+ * "sent before" 4 by the sequence tie-break, and resent it).
+ */
+Test(tcp_script, rack_stops_at_the_first_segment_sent_after_its_reference)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 19), "%s", sc->err);
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({19, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {19, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
+	    {19, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {19, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {29, '<', {".", 1, 1, 0, 0, PEER_SACK(1019, "1449:7241")}});
+	cr_assert_eq(tp->total_retrans, 1);
+	RUN({32, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1019"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 1);
+	cr_assert_eq(ext()->TCPTimeouts, 0);
+}
+
 /*
  * With one segment SACKed above a hole RACK waits a reordering window (a
  * quarter of the minimum RTT, here 8 ms / 4) past the RTT before calling
