@@ -244,13 +244,25 @@ bool sk_wmem_schedule(struct sock *sk, int size);
 bool sk_rmem_schedule(struct sock *sk, int size);
 /* Takes the pages size needs whatever the limits (the kernel's progress guarantees). */
 void sk_forced_mem_schedule(struct sock *sk, int size);
-void sk_mem_reclaim(struct sock *sk);
+/* Gives amount's whole pages back to the pool (__sk_mem_reclaim); amount <= sk_forward_alloc. */
+void __sk_mem_reclaim(struct sock *sk, int amount);
 /* Under memory limits: the send buffer down to half what is queued, not below the least. */
 void sk_stream_moderate_sndbuf(struct sock *sk);
 
 static inline void sk_mem_charge(struct sock *sk, int size)
 {
 	sk->sk_forward_alloc -= size;
+}
+
+/*
+ * Whole free pages back to the pool (sk_mem_reclaim): the threshold is
+ * tested here, inline, as the kernel's, so that the common uncharge that
+ * frees no page costs no call.
+ */
+static inline void sk_mem_reclaim(struct sock *sk)
+{
+	if (sk->sk_forward_alloc >= SK_MEM_QUANTUM)
+		__sk_mem_reclaim(sk, sk->sk_forward_alloc);
 }
 
 static inline void sk_mem_uncharge(struct sock *sk, int size)

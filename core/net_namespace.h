@@ -51,7 +51,7 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[33];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[34];	     /* what /proc said last, for refresh_tcp */
 	unsigned int tcp_live_batch; /* the whens read in this batch (TCP_SYSCTL_BATCHED) */
 	/*
 	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):
@@ -143,6 +143,12 @@ struct netns_sysctl {
 	 * tcp_check_oom, not at each charge (the kernel's is a memory read).
 	 */
 	int tcp_mem[3];
+	/*
+	 * net.ipv4.tcp_app_win (0-31): 1/2^tcp_app_win of the window is kept
+	 * for the application (tcp_init_buffer_space), at least one segment;
+	 * 0 keeps none. Read live at connect() and when a child is made.
+	 */
+	int tcp_app_win;
 };
 
 /* Where the kernel reads a TCP sysctl: refresh_tcp's when (a mask). */

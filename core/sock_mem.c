@@ -161,15 +161,12 @@ void sk_forced_mem_schedule(struct sock *sk, int size)
 	sock_net(sk)->tcp_memory_allocated += amt;
 }
 
-/* Whole free pages back to the pool (__sk_mem_reclaim, __sk_mem_reduce_allocated). */
-void sk_mem_reclaim(struct sock *sk)
+/* amount's whole pages back to the pool (__sk_mem_reclaim, __sk_mem_reduce_allocated). */
+void __sk_mem_reclaim(struct sock *sk, int amount)
 {
 	struct net *net = sock_net(sk);
-	long pages;
+	long pages = amount / SK_MEM_QUANTUM;
 
-	if (sk->sk_forward_alloc < SK_MEM_QUANTUM)
-		return;
-	pages = sk->sk_forward_alloc / SK_MEM_QUANTUM;
 	sk->sk_forward_alloc -= (int)(pages * SK_MEM_QUANTUM);
 	net->tcp_memory_allocated -= pages;
 	if (net->tcp_memory_pressure && net->tcp_memory_allocated < tcp_mem_limit(sk, 0))

@@ -91,5 +91,6 @@ void net_sysctl_init(struct netns_sysctl *s)
 		 * free buffer pages is [1]); these are its marks for 24 GiB.
 		 */
 		.tcp_mem = {287892, 383858, 575784},
+		.tcp_app_win = 31,
 	};
 }

@@ -604,20 +604,55 @@ int tcp_peek_iov(struct sock *sk, struct iovec *iov, int max_iov, size_t max_len
 }
 
 /*
+ * The receive buffer for a reader that took newval bytes in the last RTT
+ * (tcp_rcvbuf_grow, as this kernel's, 6.18): the window is twice that,
+ * since the measure is one RTT late, plus twice the growth since the last
+ * measure scaled to it (a sender in slow start doubles per RTT), plus what
+ * the out-of-order queue spans past rcv_nxt (the hole must be filled before
+ * any of it is read); the buffer is what that window takes at the measured
+ * ratio, at most tcp_rmem[2], and only grows; the clamp follows. Never when
+ * SO_RCVBUF locked the buffer or net.ipv4.tcp_moderate_rcvbuf is 0, but
+ * newval is the new measure either way.
+ */
+void tcp_rcvbuf_grow(struct sock *sk, uint32_t newval)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	uint32_t oldval = tp->rcvq_space.space;
+	uint64_t rcvwin, grow = 0;
+	int64_t rcvbuf;
+
+	tp->rcvq_space.space = newval;
+	if (!net->sysctl.tcp_moderate_rcvbuf || (sk->sk_userlocks & SOCK_RCVBUF_LOCK))
+		return;
+	rcvwin = (uint64_t)newval << 1;
+	if (oldval && newval > oldval)
+		grow = rcvwin * (newval - oldval) / oldval;
+	rcvwin += grow << 1;
+	if (!skb_queue_empty(&tp->out_of_order_queue))
+		rcvwin += TCP_SKB_CB(skb_peek_tail(&tp->out_of_order_queue))->end_seq - tp->rcv_nxt;
+	rcvbuf = tcp_space_from_win(sk, (int64_t)rcvwin);
+	if (rcvbuf > net->sysctl.tcp_rmem[2])
+		rcvbuf = net->sysctl.tcp_rmem[2];
+	if (rcvbuf > sk->sk_rcvbuf) {
+		sk->sk_rcvbuf = (int)rcvbuf;
+		tp->window_clamp = (uint32_t)tcp_win_from_space(sk, rcvbuf);
+	}
+}
+
+/*
  * Receive-buffer autotuning (tcp_rcv_space_adjust, "dynamic right-sizing"):
- * once per receiver RTT, when the program read more than in the last one,
- * the buffer grows to twice that (loss) plus the growth rate again twice
- * (the sender may double per RTT) plus 16 segments of cushion, up to
- * tcp_rmem[2]; never when SO_RCVBUF locked it. That window is payload: the
- * buffer is what it takes at the measured ratio (tcp_space_from_win), and
- * the clamp follows; the scale was chosen for tcp_rmem[2] at the SYN.
+ * once per receiver RTT, what the program read in it less what it left
+ * unread (a reader that falls behind needs no bigger buffer); more than in
+ * the last RTT grows the buffer (tcp_rcvbuf_grow).
  */
 void tcp_rcv_space_adjust(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	uint64_t rtt_ns = (uint64_t)(tp->rcv_rtt_est.rtt_us >> 3) * NSEC_PER_USEC;
-	uint32_t copied, read = tp->copied_seq;
+	uint32_t read = tp->copied_seq;
+	int64_t copied;
 
 	if (!tp->rcv_rtt_est.rtt_us || net->now - tp->rcvq_space.time < rtt_ns)
 		return;
@@ -628,27 +663,10 @@ void tcp_rcv_space_adjust(struct sock *sk)
 	read -= sk->sk_owner_unread;
 	if (before(read, tp->rcvq_space.seq))
 		read = tp->rcvq_space.seq;
-	copied = read - tp->rcvq_space.seq;
-	if (copied > tp->rcvq_space.space) {
-		if (net->sysctl.tcp_moderate_rcvbuf && !(sk->sk_userlocks & SOCK_RCVBUF_LOCK)) {
-			uint64_t rcvwin = ((uint64_t)copied << 1) + 16ull * tp->advmss;
-			uint64_t grow = rcvwin * (copied - tp->rcvq_space.space) /
-					(tp->rcvq_space.space ? tp->rcvq_space.space : 1);
-
-			int64_t rcvbuf;
-
-			rcvwin += grow << 1;
-			/* The buffer that window takes; the clamp follows along. */
-			rcvbuf = tcp_space_from_win(sk, (int64_t)rcvwin);
-			if (rcvbuf > net->sysctl.tcp_rmem[2])
-				rcvbuf = net->sysctl.tcp_rmem[2];
-			if (rcvbuf > sk->sk_rcvbuf) {
-				sk->sk_rcvbuf = (int)rcvbuf;
-				tp->window_clamp = (uint32_t)tcp_win_from_space(sk, rcvbuf);
-			}
-		}
-		tp->rcvq_space.space = copied;
-	}
+	/* Less what is still to read: the receive queue and the owner's part. */
+	copied = (int64_t)(read - tp->rcvq_space.seq) - (int64_t)(tp->rcv_nxt - read);
+	if (copied > (int64_t)tp->rcvq_space.space)
+		tcp_rcvbuf_grow(sk, (uint32_t)copied);
 	tp->rcvq_space.seq = read;
 	tp->rcvq_space.time = net->now;
 }

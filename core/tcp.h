@@ -542,10 +542,12 @@ struct tcp_sock {
 	uint32_t rate_delivered;   /* the last good sample: segments ... */
 	uint32_t rate_interval_us; /* ... over this interval */
 	bool rate_app_limited;	   /* ... taken app-limited */
-	uint8_t sk_pacing_status;  /* SK_PACING_* */
-	uint64_t sk_pacing_rate;   /* bytes/s, ~0 = unlimited */
-	uint64_t tcp_wstamp_ns;	   /* earliest departure time of the next segment */
-	uint64_t pacing_late_ns;   /* the pacing timer ran this late: what may catch up */
+	/* An ACK freed queued data: tcp_check_space may grow the send buffer. */
+	bool queue_shrunk;
+	uint8_t sk_pacing_status; /* SK_PACING_* */
+	uint64_t sk_pacing_rate;  /* bytes/s, ~0 = unlimited */
+	uint64_t tcp_wstamp_ns;	  /* earliest departure time of the next segment */
+	uint64_t pacing_late_ns;  /* the pacing timer ran this late: what may catch up */
 	struct timer_list pacing_timer;
 
 	/* Accept inheritance: TCP_CONGESTION was set (icsk_ca_setsockopt), children keep it. */
@@ -923,6 +925,8 @@ void tcp_sync_mss(struct sock *sk);
 unsigned int tcp_mss_for_mtu(const struct sock *sk);
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 void tcp_rcv_space_adjust(struct sock *sk);
+/* The buffer for a reader that took newval bytes in an RTT; newval is the new measure. */
+void tcp_rcvbuf_grow(struct sock *sk, uint32_t newval);
 
 /*
  * tcp_repair.c: repair mode (TCP_REPAIR and its kin), as CRIU uses it to

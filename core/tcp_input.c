@@ -1372,9 +1372,10 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		/* RACK's reordering timer, when armed, stays (FLAG_SET_XMIT_TIMER). */
 		if (!reo_armed)
 			tcp_set_xmit_timer(sk);
-		/* tcp_new_space: not while the pool is under pressure or past tcp_mem[0]. */
-		if (acked_pkts && tcp_mem_allows_sndbuf_growth(sk))
-			tcp_sndbuf_expand(sk);
+		/* The send buffer may grow once what this ACK lets out is sent (tcp_check_space).
+		 */
+		if (acked_pkts)
+			tp->queue_shrunk = true;
 		if (!sock_flag(sk, SOCK_DEAD))
 			sk->sk_write_space(sk);
 	}
@@ -1841,6 +1842,13 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 add_sack:
 	if (tcp_is_sack(tp))
 		tcp_sack_new_ofo_skb(sk, seq, end_seq);
+	/*
+	 * Room for what the hole holds back (tcp_rcvbuf_grow's out-of-order
+	 * span), at the last measure; not for a child not accepted yet, nor an
+	 * orphan (no sk_socket).
+	 */
+	if (sk->sk_socket)
+		tcp_rcvbuf_grow(sk, tp->rcvq_space.space);
 }
 
 static uint32_t tcp_rcv_window_now(const struct tcp_sock *tp)
@@ -2341,6 +2349,24 @@ static bool tcp_req_make_child(struct sock *sk, struct sk_buff *skb)
 }
 
 /*
+ * After an ACK freed queued data and what it let in has been sent
+ * (tcp_data_snd_check's tcp_check_space, tcp_new_space): the send buffer
+ * grows with the congestion window, but not under memory pressure or past
+ * tcp_mem[0], nor while the window is full (tcp_should_expand_sndbuf): a
+ * sender the window holds back needs no more buffer.
+ */
+static void tcp_check_space(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->queue_shrunk)
+		return;
+	tp->queue_shrunk = false;
+	if (tcp_mem_allows_sndbuf_growth(sk) && tcp_packets_in_flight(tp) < tp->cong.snd_cwnd)
+		tcp_sndbuf_expand(sk);
+}
+
+/*
  * Every state but LISTEN, TIME_WAIT and CLOSE; consumes skb. Returns 1 when
  * the caller must answer with a RST (the skb is then still the caller's).
  */
@@ -2533,6 +2559,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	if (sk->sk_state == TCP_CLOSE)
 		return 0;
 	tcp_push_pending_frames(sk, tp->nonagle);
+	tcp_check_space(sk);
 	tcp_ack_snd_check(sk);
 	return 0;
 }

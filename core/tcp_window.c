@@ -31,9 +31,6 @@
 #include "net_namespace.h"
 #include "tcp.h"
 
-/* tcp_app_win's default: 1/2^31 of the window is application buffer, i.e. one segment. */
-#define TCP_APP_WIN 31
-
 /*
  * What the kernel's skb for a received frame costs, measured on this
  * kernel (6.18) over a veth from a kernel TCP sender, whose skb it is: a
@@ -238,7 +235,9 @@ void tcp_openreq_init_rwin(const struct sock *listener, uint32_t mss, bool tstam
 
 /*
  * At establishment (tcp_init_buffer_space): the clamp becomes the full
- * space less one segment kept for the application (tcp_app_win), and the
+ * space less 1/2^tcp_app_win of it kept for the application (at least four
+ * segments stay) and less one more segment (the default, 31, keeps that
+ * segment alone; 0 keeps nothing: the clamp is the full space), and the
  * first autotuning measure starts from the window the peer may use.
  */
 void tcp_init_buffer_space(struct sock *sk)
@@ -246,17 +245,18 @@ void tcp_init_buffer_space(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t maxwin = (uint32_t)tcp_full_space(sk), advmss = tp->advmss;
 	uint32_t space = TCP_INIT_CWND * advmss;
+	int app_win = sock_net(sk)->sysctl.tcp_app_win;
 
 	if (tp->window_clamp >= maxwin) {
 		tp->window_clamp = maxwin;
-		if (maxwin > 4 * advmss) {
-			uint32_t app = maxwin - (maxwin >> TCP_APP_WIN);
+		if (app_win > 0 && app_win < 32 && maxwin > 4 * advmss) {
+			uint32_t app = maxwin - (maxwin >> app_win);
 
 			tp->window_clamp = app > 4 * advmss ? app : 4 * advmss;
 		}
 	}
 	/* Force reservation of one segment. */
-	if (tp->window_clamp > 2 * advmss && tp->window_clamp + advmss > maxwin)
+	if (app_win > 0 && tp->window_clamp > 2 * advmss && tp->window_clamp + advmss > maxwin)
 		tp->window_clamp = maxwin - advmss > 2 * advmss ? maxwin - advmss : 2 * advmss;
 	if (tp->rcv_ssthresh > tp->window_clamp)
 		tp->rcv_ssthresh = tp->window_clamp;

@@ -177,6 +177,8 @@ static const struct {
 	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_ORPHAN},
 	{"net/ipv4/tcp_mem", offsetof(struct netns_sysctl, tcp_mem[2]),
 	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_ORPHAN},
+	/* tcp_init_buffer_space: at establishment, read at connect() or when the child is made. */
+	{"net/ipv4/tcp_app_win", offsetof(struct netns_sysctl, tcp_app_win), TCP_SYSCTL_NEWSK},
 	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control),
 	 TCP_SYSCTL_CREATE},
 	{"net/ipv4/tcp_allowed_congestion_control",
@@ -184,7 +186,7 @@ static const struct {
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
 	 TCP_SYSCTL_CHILD | TCP_SYSCTL_FASTOPEN},
 };
-#define TCP_LIVE_INTS 33
+#define TCP_LIVE_INTS 34
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -481,6 +483,7 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_max_orphans", &s->tcp_max_orphans);
 	read_int("net/ipv4/tcp_tso_win_divisor", &s->tcp_tso_win_divisor);
 	read_int("net/ipv4/tcp_min_tso_segs", &s->tcp_min_tso_segs);
+	read_int("net/ipv4/tcp_app_win", &s->tcp_app_win);
 	for (size_t i = 0; i < TCP_LIVE_INTS; i++)
 		s->tcp_live_read[i] = *(const int *)((const char *)s + tcp_live[i].off);
 

@@ -325,3 +325,32 @@ Test(sock, tcp_mem_is_read_at_start_and_live)
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(net.sysctl.tcp_mem[i], want[i], "tcp_mem[%d] at tcp_check_oom", i);
 }
+
+/*
+ * net.ipv4.tcp_app_win: read at start, and again at connect() and when a
+ * child is made (tcp_init_buffer_space reads it at establishment), not at
+ * socket(). As above, the test forgets what was read rather than write
+ * the namespace's file.
+ */
+Test(sock, tcp_app_win_is_read_at_start_and_live)
+{
+	int want = -1;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_app_win", "r");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%d", &want), 1);
+	fclose(f);
+	cr_assert_eq(net.sysctl.tcp_app_win, want, "at start");
+	net.sysctl.tcp_app_win = want ^ 1;
+	for (size_t i = 0; i < sizeof(net.sysctl.tcp_live_read) / sizeof(int); i++)
+		net.sysctl.tcp_live_read[i] = -12345;
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_CREATE);
+	cr_assert_eq(net.sysctl.tcp_app_win, want ^ 1, "not read at socket()");
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_CONNECT);
+	cr_assert_eq(net.sysctl.tcp_app_win, want, "at connect()");
+	net.sysctl.tcp_app_win = want ^ 1;
+	for (size_t i = 0; i < sizeof(net.sysctl.tcp_live_read) / sizeof(int); i++)
+		net.sysctl.tcp_live_read[i] = -12345;
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_CHILD);
+	cr_assert_eq(net.sysctl.tcp_app_win, want, "when a child is made");
+}

@@ -154,3 +154,186 @@ Test(tcp_rcvwin, window_clamp_floors_at_half_the_least_buffer)
 	cr_assert_eq(c->ops->setsockopt(c, SOL_TCP, TCP_WINDOW_CLAMP, &zero, sizeof(zero)),
 		     -EINVAL);
 }
+
+/* The stack's connection, established with the script's handshake (wscale 7, timestamps). */
+static struct socket *established(void)
+{
+	struct socket *c = stack_connect(0);
+
+	TCPSCRIPT_RUN(
+		sc,
+		{0, '>', {"S", 0, 0, 0, 64240, "mss 1460,sackOK,TS val now ecr 0,nop,wscale 7"}},
+		{10, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
+		{10, '>', {".", 1, 1, 0, 502, "nop,nop,TS val now ecr 5000"}});
+	return c;
+}
+
+/*
+ * net.ipv4.tcp_app_win at establishment (tcp_init_buffer_space): the clamp
+ * keeps 1/2^tcp_app_win of the full space (65,536 before any data) for the
+ * application: 2 keeps a quarter, 49,152, and rcv_ssthresh drops to it; 0
+ * keeps nothing, not even the one segment the default (31) reserves:
+ * 65,536, and rcv_ssthresh stays at the SYN's window. The peer sees it once
+ * the right edge offered in the SYN is used up (test_rcv_window.sh).
+ */
+Test(tcp_rcvwin, tcp_app_win_keeps_part_of_the_space_for_the_application)
+{
+	static const struct {
+		int app_win;
+		uint32_t clamp, ssthresh;
+	} cases[] = {{2, 49152, 49152}, {0, 65536, 64240}, {31, 64088, 64088}};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct socket *c;
+		struct tcp_info info;
+		int len = sizeof(info);
+
+		if (i) {
+			teardown();
+			setup();
+		}
+		sc->ts->net[0].sysctl.tcp_app_win = cases[i].app_win;
+		c = established();
+		cr_assert_eq(getsockopt_int(c, SOL_TCP, TCP_WINDOW_CLAMP), (int)cases[i].clamp,
+			     "tcp_app_win %d: clamp %d", cases[i].app_win,
+			     getsockopt_int(c, SOL_TCP, TCP_WINDOW_CLAMP));
+		cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, &info, &len), 0);
+		cr_assert_eq(info.tcpi_rcv_ssthresh, cases[i].ssthresh, "tcp_app_win %d: %u",
+			     cases[i].app_win, info.tcpi_rcv_ssthresh);
+	}
+}
+
+/*
+ * One measure of autotuning (tcp_rcv_space_adjust, tcp_rcvbuf_grow as
+ * 6.18's) on an established socket: rcvq_space.space 14,480 (ten segments
+ * of advmss, 1448 with timestamps), the receiver's RTT 10 ms and over;
+ * ratio 128 (no data measured yet: buffer bytes are twice window bytes).
+ */
+static void measure(struct sock *sk, uint32_t read, uint32_t owner_unread, uint32_t queued)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+
+	cr_assert_eq(tp->rcvq_space.space, 14480);
+	cr_assert_eq(tp->scaling_ratio, 128);
+	tp->rcv_rtt_est.rtt_us = 10000 << 3;
+	tp->rcvq_space.time = net->now - 10 * NSEC_PER_MSEC;
+	tp->copied_seq = tp->rcvq_space.seq + read + owner_unread;
+	sk->sk_owner_unread = owner_unread;
+	tp->rcv_nxt = tp->copied_seq + queued;
+	tcp_rcv_space_adjust(sk);
+}
+
+/*
+ * A reader that took 28,960 bytes in an RTT, twice the last: the window is
+ * twice that, one RTT late (57,920), plus twice the growth scaled to it
+ * (57,920 * 14,480 / 14,480 * 2): 173,760, the clamp; the buffer, at ratio
+ * 128, 347,520. The older formula (16 segments of cushion on top) made it
+ * 486,528.
+ */
+Test(tcp_rcvwin, autotuning_grows_the_buffer_as_6_18)
+{
+	struct sock *sk = established()->sk;
+
+	measure(sk, 28960, 0, 0);
+	cr_assert_eq(sk->sk_rcvbuf, 347520, "%d", sk->sk_rcvbuf);
+	cr_assert_eq(tcp_sk(sk)->window_clamp, 173760, "%u", tcp_sk(sk)->window_clamp);
+	cr_assert_eq(tcp_sk(sk)->rcvq_space.space, 28960);
+}
+
+/*
+ * What is still to read counts against what was read: 28,960 read, but
+ * 10,000 bytes in the receive queue and 5,000 in the owner's hands leave
+ * 13,960, no more than the last measure: no growth, the measure stays.
+ * Then 35,000 read with 10,000 queued: 25,000 against 14,480; the window
+ * 50,000 + 2 * (50,000 * 10,520 / 14,480 = 36,325): 122,650, the buffer
+ * 245,300.
+ */
+Test(tcp_rcvwin, autotuning_discounts_what_is_left_unread)
+{
+	struct sock *sk = established()->sk;
+
+	measure(sk, 28960, 5000, 10000);
+	cr_assert_eq(sk->sk_rcvbuf, 131072, "%d", sk->sk_rcvbuf);
+	measure(sk, 35000, 0, 10000);
+	cr_assert_eq(sk->sk_rcvbuf, 245300, "%d", sk->sk_rcvbuf);
+	cr_assert_eq(tcp_sk(sk)->window_clamp, 122650, "%u", tcp_sk(sk)->window_clamp);
+}
+
+/*
+ * Out-of-order data (tcp_data_queue_ofo's tcp_rcvbuf_grow at the last
+ * measure): the window must also hold what the hole keeps from the reader,
+ * so 2 * 14,480 plus the span past rcv_nxt, 61,448 for a segment at 60,000
+ * (1448 bytes): 90,408, the clamp; at ratio 128 (only in-order data is
+ * measured, tcp_measure_rcv_mss) a buffer of 180,816, more than
+ * tcp_rmem[1]. Before 6.16 the kernel grew the buffer only as the program
+ * read.
+ */
+Test(tcp_rcvwin, out_of_order_data_grows_the_buffer)
+{
+	struct sock *sk = established()->sk;
+
+	TCPSCRIPT_RUN(sc, {20, '<', {".", 60001, 1, 1448, 0, "nop,nop,TS val 5010 ecr 1010"}},
+		      {20, '>', {".", 1, 1, 0, 0, "*"}});
+	cr_assert_eq(tcp_sk(sk)->scaling_ratio, 128);
+	cr_assert_eq(sk->sk_rcvbuf, 180816, "%d", sk->sk_rcvbuf);
+	cr_assert_eq(tcp_sk(sk)->window_clamp, 90408, "%u", tcp_sk(sk)->window_clamp);
+	cr_assert_eq(tcp_sk(sk)->rcvq_space.space, 14480);
+}
+
+static int send_some(struct socket *s, size_t len)
+{
+	static char buf[65536];
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_DONTWAIT};
+
+	return s->ops->sendmsg(s, &m, len);
+}
+
+/*
+ * The send buffer grows with the congestion window only while the window is
+ * not full once what an ACK lets out is sent (tcp_check_space,
+ * tcp_should_expand_sndbuf): a writer with more queued than the window
+ * takes is held back by the window, not by its buffer. At establishment the
+ * buffer is two windows of ten segments (46,080: 2304 bytes of the kernel's
+ * truesize each). The ACK of one segment grows the window to 11 and lets two
+ * more out: 11 in flight, the window full, the buffer stays (it grew to
+ * 50,688 before). A writer that sent all it had sees the window's growth.
+ */
+Test(tcp_rcvwin, send_buffer_does_not_grow_while_the_window_is_full)
+{
+	struct socket *c = established();
+	int n, total = 0;
+
+	while ((n = send_some(c, 65536)) > 0)
+		total += n;
+	cr_assert_eq(c->sk->sk_sndbuf, 46080);
+	TCPSCRIPT_RUN(
+		sc, {10, '>', {".", 1, 1, 1448, 0, "*"}}, {10, '>', {".", 1449, 1, 1448, 0, "*"}},
+		{10, '>', {".", 2897, 1, 1448, 0, "*"}}, {10, '>', {".", 4345, 1, 1448, 0, "*"}},
+		{10, '>', {".", 5793, 1, 1448, 0, "*"}}, {10, '>', {".", 7241, 1, 1448, 0, "*"}},
+		{10, '>', {".", 8689, 1, 1448, 0, "*"}}, {10, '>', {".", 10137, 1, 1448, 0, "*"}},
+		{10, '>', {".", 11585, 1, 1448, 0, "*"}}, {10, '>', {".", 13033, 1, 1448, 0, "*"}},
+		{20, '<', {".", 1, 1449, 0, 0, "nop,nop,TS val 5010 ecr 10"}},
+		{20, '>', {".", 14481, 1, 1448, 0, "*"}}, {20, '>', {".", 15929, 1, 1448, 0, "*"}});
+	cr_assert_eq(tcp_sk(c->sk)->cong.snd_cwnd, 11);
+	cr_assert_eq(tcp_packets_in_flight(tcp_sk(c->sk)), 11);
+	cr_assert_eq(c->sk->sk_sndbuf, 46080, "%d", c->sk->sk_sndbuf);
+}
+
+Test(tcp_rcvwin, send_buffer_grows_for_a_writer_the_window_does_not_hold_back)
+{
+	struct socket *c = established();
+
+	/* Ten segments fill the window (it grows); their ACK leaves none in flight. */
+	cr_assert_eq(send_some(c, 10 * 1448), 10 * 1448);
+	TCPSCRIPT_RUN(
+		sc, {10, '>', {".", 1, 1, 1448, 0, "*"}}, {10, '>', {".", 1449, 1, 1448, 0, "*"}},
+		{10, '>', {".", 2897, 1, 1448, 0, "*"}}, {10, '>', {".", 4345, 1, 1448, 0, "*"}},
+		{10, '>', {".", 5793, 1, 1448, 0, "*"}}, {10, '>', {".", 7241, 1, 1448, 0, "*"}},
+		{10, '>', {".", 8689, 1, 1448, 0, "*"}}, {10, '>', {".", 10137, 1, 1448, 0, "*"}},
+		{10, '>', {".", 11585, 1, 1448, 0, "*"}}, {10, '>', {"P.", 13033, 1, 1448, 0, "*"}},
+		{20, '<', {".", 1, 14481, 0, 0, "nop,nop,TS val 5010 ecr 10"}});
+	cr_assert_eq(tcp_sk(c->sk)->cong.snd_cwnd, 20);
+	cr_assert_eq(c->sk->sk_sndbuf, 2 * 20 * 2304, "%d", c->sk->sk_sndbuf);
+}
