@@ -311,6 +311,8 @@ struct tcp_ack_state {
 #define ICSK_ACK_TIMER	2
 #define ICSK_ACK_PUSHED 4
 #define ICSK_ACK_NOW	8
+/* In-order data found no memory: the ACK says window 0 (tcp_select_window). */
+#define ICSK_ACK_NOMEM 16
 
 /*
  * TCP Fast Open (RFC 7413, tcp_fastopen.c): net.ipv4.tcp_fastopen's bits,

@@ -1947,19 +1947,24 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
+	/*
+	 * No room for in-order data: the ACK goes now, with window 0 whatever
+	 * was offered (ICSK_ACK_NOMEM, the kernel's tcp_data_queue), and the
+	 * data is dropped while the reader has some to take.
+	 */
 	if (tcp_rmem_exceeded(sk, skb) && !skb_queue_empty(&sk->sk_receive_queue)) {
 		__NET_INC_STATS(net, TCPRcvQDrop);
-		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW | ICSK_ACK_NOMEM;
 		kfree_skb(skb);
 		return;
 	}
 	if (!tcp_try_rmem_schedule(sk, skb)) {
 		/*
-		 * No pages: the ACK goes now and the reader is woken; the data
-		 * is dropped while the reader has some to take, else queued
-		 * whatever the pool holds (the kernel's sk_forced_mem_schedule).
+		 * No pages: the same, and the reader is woken; with nothing
+		 * to read the data is queued whatever the pool holds (the
+		 * kernel's sk_forced_mem_schedule), the ACK still says 0.
 		 */
-		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW | ICSK_ACK_NOMEM;
 		if (!sock_flag(sk, SOCK_DEAD))
 			sk->sk_data_ready(sk);
 		if (!skb_queue_empty(&sk->sk_receive_queue) && skb->len) {

@@ -403,9 +403,10 @@ static uint32_t tcp_receive_window(const struct tcp_sock *tp)
 }
 
 /*
- * The window field of an outgoing segment (tcp_select_window). Never shrinks
- * the right edge already offered (RFC 9293 3.8.6.2.2, RFC 7323 2.4): the
- * current window stays, rounded up to what the shift can express. rcv_wnd
+ * The window field of an outgoing segment (tcp_select_window). But after a
+ * refusal for memory, never shrinks the right edge already offered (RFC
+ * 9293 3.8.6.2.2, RFC 7323 2.4): the current window stays, rounded up to
+ * what the shift can express. rcv_wnd
  * stays a multiple of 1 << rcv_wscale so that the peer's view is ours.
  */
 uint32_t tcp_select_window(struct sock *sk)
@@ -413,9 +414,20 @@ uint32_t tcp_select_window(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
 	uint8_t wscale = tp->rx_opt.rcv_wscale;
-	uint32_t old_win = tp->rcv_wnd, cur_win = tcp_receive_window(tp);
-	uint32_t new_win = __tcp_select_window(sk);
+	uint32_t old_win = tp->rcv_wnd, cur_win, new_win;
 
+	/*
+	 * In-order data was refused for memory (ICSK_ACK_NOMEM): window 0,
+	 * taking back what was offered, so that the peer stops until the
+	 * reader makes room (as 6.18: the right edge is not kept).
+	 */
+	if (tp->ack.pending & ICSK_ACK_NOMEM) {
+		tp->rcv_wnd = 0;
+		tp->rcv_wup = tp->rcv_nxt;
+		return 0;
+	}
+	cur_win = tcp_receive_window(tp);
+	new_win = __tcp_select_window(sk);
 	if (new_win < cur_win) {
 		if (!new_win)
 			__NET_INC_STATS(net, TCPWantZeroWindowAdv);
