@@ -378,3 +378,21 @@ Test(tcp_rcvwin, no_memory_for_in_order_data_answers_window_zero)
 	/* Four segments, where the pressure held rcv_ssthresh, in scale units. */
 	cr_assert_eq(tcp_sk(c->sk)->rcv_wnd, 5888, "%u", tcp_sk(c->sk)->rcv_wnd);
 }
+
+/*
+ * tcp_disconnect (connect() with AF_UNSPEC) keeps the measured ratio, as the
+ * kernel's, which sets it only in tcp_init_sock: over a veth, with SO_RCVBUF
+ * 65536, the kernel's clamp after a reconnect with no data yet is 115,800,
+ * the full space at the ratio the first connection measured (229) less a
+ * segment, not 64,088 at the default 128.
+ */
+Test(tcp_rcvwin, disconnect_keeps_the_measured_ratio)
+{
+	struct socket *c = established();
+
+	TCPSCRIPT_RUN(sc, {20, '<', {".", 1, 1, 1448, 0, "nop,nop,TS val 5010 ecr 10"}},
+		      {20, '>', {".", 1, 1449, 0, 0, "*"}});
+	cr_assert_eq(tcp_sk(c->sk)->scaling_ratio, 162);
+	cr_assert_eq(tcp_disconnect(c->sk, 0), 0);
+	cr_assert_eq(tcp_sk(c->sk)->scaling_ratio, 162);
+}
