@@ -2358,7 +2358,10 @@ static bool tcp_req_make_child(struct sock *sk, struct sk_buff *skb)
  * (tcp_data_snd_check's tcp_check_space, tcp_new_space): the send buffer
  * grows with the congestion window, but not under memory pressure or past
  * tcp_mem[0], nor while the window is full (tcp_should_expand_sndbuf): a
- * sender the window holds back needs no more buffer.
+ * sender the window holds back needs no more buffer. The kernel asks only
+ * for a writer that found the buffer full (SOCK_NOSPACE); the stack's
+ * writer is the host's pump, which keeps no such mark: any ACK that frees
+ * data asks.
  */
 static void tcp_check_space(struct sock *sk)
 {
