@@ -1400,21 +1400,25 @@ static void tcp_enter_quickack_mode(struct tcp_sock *tp)
 }
 
 /*
- * The receiver's RTT sample (tcp_rcv_rtt_update), kept << 3 in us: a
- * timestamp echo is smoothed (1/8 gain); a per-window sample is an upper
- * bound, so only a smaller one replaces the estimate.
+ * The receiver's RTT sample (tcp_rcv_rtt_update, as 6.16 on), kept << 3 in
+ * us: the smallest sample is the estimate at once, so that autotuning
+ * measures the path, not a slow reader. A larger one counts only from a
+ * timestamp echo (a per-window sample is an upper bound), smoothed at 1/8,
+ * and only while the program has read all that came before (a sample taken
+ * while data waits measures the reader).
  */
 static void tcp_rcv_rtt_update(struct tcp_sock *tp, uint32_t sample_us, bool win_dep)
 {
-	uint32_t est = tp->rcv_rtt_est.rtt_us;
+	const struct sock *sk = &tp->inet.sk;
+	uint32_t est = tp->rcv_rtt_est.rtt_us, m = sample_us << 3;
 
-	if (!est)
-		est = sample_us << 3;
-	else if (!win_dep)
-		est += sample_us - (est >> 3);
-	else if (sample_us << 3 < est)
-		est = sample_us << 3;
-	tp->rcv_rtt_est.rtt_us = est;
+	if (!est || m < est) {
+		tp->rcv_rtt_est.rtt_us = m;
+		return;
+	}
+	if (win_dep || tp->rcv_nxt != tp->copied_seq - sk->sk_owner_unread)
+		return;
+	tp->rcv_rtt_est.rtt_us = est - (est >> 3) + sample_us;
 }
 
 /* Without timestamps: the time one advertised window takes to arrive (tcp_rcv_rtt_measure). */
@@ -1443,8 +1447,9 @@ static void tcp_rcv_rtt_measure_ts(struct tcp_sock *tp, const struct sk_buff *sk
 	if (TCP_SKB_CB(skb)->end_seq - TCP_SKB_CB(skb)->seq < tp->ack.rcv_mss)
 		return;
 	delta_ms = tcp_time_stamp_ts(tp) - (tp->rx_opt.rcv_tsecr - tp->tsoffset);
-	if (delta_ms < INT32_MAX / 1000u)
-		tcp_rcv_rtt_update(tp, delta_ms ? delta_ms * 1000u : 1, false);
+	/* An echo of this millisecond says nothing below 1 ms: no sample (as 6.16 on). */
+	if (delta_ms && delta_ms < INT32_MAX / 1000u)
+		tcp_rcv_rtt_update(tp, delta_ms * 1000u, false);
 }
 
 static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)

@@ -398,3 +398,43 @@ Test(tcp_rcvwin, disconnect_keeps_the_measured_ratio)
 	cr_assert_eq(tcp_disconnect(c->sk, 0), 0);
 	cr_assert_eq(tcp_sk(c->sk)->scaling_ratio, 162);
 }
+
+static uint32_t rcv_rtt(struct socket *c)
+{
+	struct tcp_info info;
+	int len = sizeof(info);
+
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, &info, &len), 0);
+	return info.tcpi_rcv_rtt;
+}
+
+/*
+ * The receiver's RTT, which paces autotuning (tcp_rcv_rtt_update as 6.16
+ * on): the first echo, 10 ms; a larger one (25 ms) while the program has
+ * not read what came before does not count (it measures the reader: the
+ * older rule made it 11.875 ms); an echo of the same millisecond is no
+ * sample (it made it 1 ms); once the program has read everything, a larger
+ * one is smoothed in at 1/8: 10 + (30 - 10) / 8 = 12.5 ms. (The stack's
+ * TSval is 1000 at the script's 0.)
+ */
+Test(tcp_rcvwin, receiver_rtt_takes_the_minimum_and_ignores_a_slow_reader)
+{
+	struct socket *c = established();
+	static char buf[65536];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	TCPSCRIPT_RUN(sc, {20, '<', {".", 1, 1, 1448, 0, "nop,nop,TS val 5010 ecr 1010"}},
+		      {20, '>', {".", 1, 1449, 0, 0, "*"}});
+	cr_assert_eq(rcv_rtt(c), 10000, "%u", rcv_rtt(c));
+	TCPSCRIPT_RUN(sc, {40, '<', {".", 1449, 1, 1448, 0, "nop,nop,TS val 5020 ecr 1015"}},
+		      {40, '>', {".", 1, 2897, 0, 0, "*"}});
+	cr_assert_eq(rcv_rtt(c), 10000, "a reader behind: %u", rcv_rtt(c));
+	TCPSCRIPT_RUN(sc, {50, '<', {".", 2897, 1, 1448, 0, "nop,nop,TS val 5030 ecr 1050"}},
+		      {50, '>', {".", 1, 4345, 0, 0, "*"}});
+	cr_assert_eq(rcv_rtt(c), 10000, "no sample under 1 ms: %u", rcv_rtt(c));
+	cr_assert_eq(c->ops->recvmsg(c, &m, sizeof(buf), MSG_DONTWAIT), 3 * 1448);
+	TCPSCRIPT_RUN(sc, {70, '<', {".", 4345, 1, 1448, 0, "nop,nop,TS val 5040 ecr 1040"}},
+		      {70, '>', {".", 1, 5793, 0, 0, "*"}});
+	cr_assert_eq(rcv_rtt(c), 12500, "%u", rcv_rtt(c));
+}
