@@ -1492,11 +1492,17 @@ static void tcp_fin(struct sock *sk)
 	tp->fin_rcvd = 1;
 	sk->sk_shutdown |= RCV_SHUTDOWN;
 	sock_set_flag(sk, SOCK_DONE);
-	tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
+	tp->ack.pending |= ICSK_ACK_SCHED;
 	switch (sk->sk_state) {
 	case TCP_SYN_RECV:
 	case TCP_ESTABLISHED:
 		tcp_set_state(sk, TCP_CLOSE_WAIT);
+		/*
+		 * inet_csk_enter_pingpong_mode: the FIN's ACK waits for the
+		 * delayed-ACK timer, so that the owner's reply or FIN carries
+		 * it (a client that closes at EOF sends one segment, not two).
+		 */
+		tp->ack.pingpong = true;
 		break;
 	case TCP_FIN_WAIT1:
 		/* Simultaneous close (RFC 9293 figure 13). */

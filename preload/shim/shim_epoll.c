@@ -237,6 +237,9 @@ static void shim_ep_errq_arm(struct shim_ep_reg *r, uint32_t i, uint64_t e)
 				.data.u64 = shim_ep_cookie(i | SHIM_EP_ERRQ)};
 	int efd = shim_errwake_fd(r->fd, e);
 
+	/* Nothing to watch and nothing watched (most sockets): no getpid() per epoll_ctl. */
+	if (efd < 0 && !r->errq_reg)
+		return;
 	if (r->moved || r->pid != getpid())
 		return;
 	if (r->errq_reg && efd != r->errq_efd) {

@@ -268,6 +268,50 @@ Test(tcp_script, ts_recent_follows_last_ack_sent)
 	    {40, '>', {".", 1, 301, 0, 0, "nop,nop,TS val now ecr 5030"}});
 }
 
+/* ---- the peer's FIN (tcp_fin) ---- */
+
+/*
+ * The peer's FIN in ESTABLISHED moves to CLOSE_WAIT in pingpong mode
+ * (inet_csk_enter_pingpong_mode): its ACK is not sent at once but by the
+ * delayed-ACK timer, 40 ms (TCP_ATO_MIN) later, if the owner sends nothing
+ * before. The data before it is acknowledged at once (quick-ACK mode).
+ */
+Test(tcp_script, peer_fin_is_acked_by_the_delayed_ack)
+{
+	struct socket *c = established();
+	int quickack = -1, len = sizeof(quickack);
+
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5010 ecr 1010"}},
+	    {20, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5010"}},
+	    {30, '<', {"F.", 101, 1, 0, 0, "nop,nop,TS val 5020 ecr 1020"}});
+	cr_assert_eq(c->sk->sk_state, TCP_CLOSE_WAIT);
+	/* As the kernel's: TCP_QUICKACK reads 0 in pingpong mode. */
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_QUICKACK, &quickack, &len), 0);
+	cr_assert_eq(quickack, 0);
+	cr_assert(tcpscript_quiet_until(sc, 69), "%s", sc->err);
+	RUN({70, '>', {".", 1, 102, 0, 0, "nop,nop,TS val now ecr 5020"}});
+}
+
+/*
+ * The owner closes before the delayed ACK is due (a client at the end of
+ * a response, e.g. ab against nginx): its FIN carries the ACK of the
+ * peer's, one segment where an immediate ACK would have made two.
+ */
+Test(tcp_script, close_after_peer_fin_acks_it_with_our_fin)
+{
+	struct socket *c = established();
+
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5010 ecr 1010"}},
+	    {20, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5010"}},
+	    {20, '<', {"F.", 101, 1, 0, 0, "nop,nop,TS val 5010 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 30), "%s", sc->err);
+	cr_assert_eq(c->ops->shutdown(c, SHUT_WR), 0);
+	RUN({30, '>', {"F.", 1, 102, 0, 0, "nop,nop,TS val now ecr 5010"}},
+	    {40, '<', {".", 102, 2, 0, 0, "nop,nop,TS val 5030 ecr 1030"}});
+	cr_assert_eq(c->sk->sk_state, TCP_CLOSE);
+	cr_assert(tcpscript_quiet_until(sc, 300), "%s", sc->err);
+}
+
 /*
  * RTTM: the ACK of a retransmitted segment gives no sample by send time
  * (Karn) but does by its echoed timestamp, so the backed-off RTO comes
