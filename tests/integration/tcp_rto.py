@@ -12,7 +12,7 @@
 #   tcp_rto.py connect ADDR...   (peer) a connect to each listener, held 5 s
 #   tcp_rto.py sniff OUT         (peer) every TCP frame to or from the
 #                                test's ports, "time src sport dport flags
-#                                len" per line
+#                                len dst window" per line
 #   tcp_rto.py compare SNIFF NATIVE_SRC SHIM_SRC NATIVE_OUT SHIM_OUT
 #                                the same number of transmissions per
 #                                scenario from both sources, the gaps and
@@ -142,7 +142,9 @@ def connect(addrs):
 
 
 def sniff(path):
-	s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+	# ETH_P_ALL: a socket bound to one protocol sees only the frames the
+	# peer receives, and the window's closing is in one the peer sends.
+	s = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0003))
 	# The counts must be exact: room for every frame while the sniffer
 	# waits for a core (SO_RCVBUFFORCE; the default 208 KiB is a few
 	# hundred frames, ip_options_peer.py lost some so).
@@ -150,31 +152,40 @@ def sniff(path):
 	ports = {p for p, _ in SCENARIOS.values()} | {SYNACK_PORT}
 	with open(path, "w", buffering=1) as f:
 		while True:
-			d = s.recv(65536)
-			if len(d) < 40 or d[9] != 6:
+			d, a = s.recvfrom(65536)
+			if a[1] != 0x0800 or len(d) < 40 or d[9] != 6:
 				continue
 			ihl = (d[0] & 15) * 4
 			sport, dport = struct.unpack("!HH", d[ihl:ihl + 4])
 			if dport not in ports and sport not in ports:
 				continue
 			plen = struct.unpack("!H", d[2:4])[0] - ihl - (d[ihl + 12] >> 4) * 4
-			f.write("%.6f %s %d %d %d %d\n" % (time.monotonic(), socket.inet_ntoa(d[12:16]), sport,
-							   dport, d[ihl + 13], plen))
+			win = struct.unpack("!H", d[ihl + 14:ihl + 16])[0]
+			f.write("%.6f %s %d %d %d %d %s %d\n" % (time.monotonic(), socket.inet_ntoa(d[12:16]), sport,
+								 dport, d[ihl + 13], plen,
+								 socket.inet_ntoa(d[16:20]), win))
 
 
 def transmissions(lines, src, port):
-	"""Times of the SYNs (SYN ports), the data segments (data ports) or the SYN-ACKs (from the SYN-ACK port)."""
+	"""Times of the SYNs (SYN ports), the data segments (data ports), the SYN-ACKs (from the SYN-ACK port) or
+	the window's closing and the probes after it (the zero-window port)."""
 	t = []
 	for l in lines:
-		ts, s, sp, p, flags, plen = l.split()
+		ts, s, sp, p, flags, plen, dst, win = l.split()
+		if port == ZWP_PORT and not t and int(sp) == port and dst == src and int(win) == 0:
+			# The probe timer starts when the window closes. How long the
+			# window takes to fill is the sender's throughput (its slow start
+			# at the RTT it sees under load), not the timer this compares.
+			t.append(float(ts))
+			continue
 		if s != src:
 			continue
 		if port == SYNACK_PORT:
 			if int(sp) == port and int(flags) & 0x12 == 0x12:
 				t.append(float(ts))
 		elif port == ZWP_PORT:
-			# The window probes: bare ACKs (the handshake's is one, in both).
-			if int(p) == port and int(flags) == 0x10 and int(plen) == 0:
+			# The window probes: bare ACKs after the window closed.
+			if t and int(p) == port and int(flags) == 0x10 and int(plen) == 0:
 				t.append(float(ts))
 		elif int(p) == port and ((port < 7160 and int(flags) & 2) or (port >= 7160 and int(plen) > 0)):
 			t.append(float(ts))
