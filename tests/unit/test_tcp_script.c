@@ -1501,7 +1501,7 @@ Test(tcp_script, rack_reordering_is_not_loss)
 	    {19, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
 	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
 	cr_assert_eq(tp->total_retrans, 0);
-	cr_assert(tp->rack.reord);
+	cr_assert(tp->reord_seen);
 }
 
 /*
@@ -1527,7 +1527,7 @@ Test(tcp_script, sack_blocks_of_one_ack_are_not_reordering)
 	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "8689:10137 5793:7241 2897:4345")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}},
 	    {20, '>', {".", SEG(3), 1, 1448, 0, "*"}});
-	cr_assert(!tp->rack.reord);
+	cr_assert(!tp->reord_seen);
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
 	/* The three arrived; segment 7, sent before them, is overdue too. */
 	RUN({30, '<', {".", 1, SEG(5), 0, 0, PEER_SACK(1020, "8689:10137")}},
@@ -1552,7 +1552,7 @@ Test(tcp_script, cumulative_ack_below_its_own_sack_block_is_not_reordering)
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
 	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
 	    {20, '<', {".", 1, SEG(2), 0, 0, PEER_SACK(1010, "4345:5793")}});
-	cr_assert(!tp->rack.reord);
+	cr_assert(!tp->reord_seen);
 }
 
 /*
