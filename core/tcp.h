@@ -503,6 +503,15 @@ struct tcp_sock {
 	uint32_t chrono_start;	    /* jiffies (TCP_JIFFY) */
 	uint32_t chrono_stat[3];    /* jiffies busy, rwnd-limited, sndbuf-limited */
 	uint8_t sndbuf_nospace : 1; /* SOCK_NOSPACE: the owner found the send buffer full */
+	/*
+	 * How fully this window of data used cwnd (tcp_cwnd_validate's
+	 * tp->is_cwnd_limited, max_packets_out, cwnd_usage_seq), for the
+	 * sndbuf clock. The congestion controls still judge by the window at
+	 * the last ACK (tcp_is_cwnd_limited).
+	 */
+	uint8_t window_cwnd_limited : 1;
+	uint32_t max_packets_out;
+	uint32_t cwnd_usage_seq;
 
 	uint8_t fin_rcvd : 1; /* the peer's FIN is in rcv_nxt */
 

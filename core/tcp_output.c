@@ -1086,16 +1086,37 @@ void tcp_chrono_stats(const struct tcp_sock *tp, uint64_t *busy, uint64_t *rwnd,
 /*
  * Sending starves for want of data while the owner waits for send buffer
  * (tcp_cwnd_validate's "network starves" branch): everything written was
- * sent, the window was not the limit, and the owner found no room.
+ * sent, this window of data did not fill cwnd (in slow start, which BBR
+ * always is, not half of it), and the owner found no room.
  */
 static void tcp_chrono_sndbuf_check(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
+	if (tp->window_cwnd_limited ||
+	    (tcp_in_slow_start(tp) && tp->cong.snd_cwnd < 2 * tp->max_packets_out))
+		return;
 	if (tp->sndbuf_nospace && !tp->send_head &&
-	    tcp_packets_in_flight(tp) < tp->cong.snd_cwnd && !tcp_is_cwnd_limited(sk) &&
 	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT))
 		tcp_chrono_start(sk, TCP_CHRONO_SNDBUF_LIMITED);
+}
+
+/*
+ * After a write_xmit that sent, or found cwnd full (tcp_cwnd_validate):
+ * the strongest sign of how fully this window of data used cwnd, kept
+ * until snd_una passes where it began.
+ */
+static void tcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!before(tp->snd_una, tp->cwnd_usage_seq) || is_cwnd_limited ||
+	    (!tp->window_cwnd_limited && tp->packets_out > tp->max_packets_out)) {
+		tp->window_cwnd_limited = is_cwnd_limited;
+		tp->max_packets_out = tp->packets_out;
+		tp->cwnd_usage_seq = tp->snd_nxt;
+	}
+	tcp_chrono_sndbuf_check(sk);
 }
 
 /*
@@ -1164,7 +1185,7 @@ bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one)
 	unsigned int max_segs = tcp_tso_max_segs(sk, mss);
 	struct sk_buff *skb;
 	int probe = tcp_mtu_probe(sk); /* PLPMTUD: first, a larger segment if one is due */
-	bool sent = probe > 0, rwnd_limited = false;
+	bool sent = probe > 0, rwnd_limited = false, cwnd_limited = false;
 
 	if (max_segs < tcp_min_tso_segs(sk))
 		max_segs = tcp_min_tso_segs(sk);
@@ -1187,8 +1208,10 @@ bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one)
 		}
 		if (tcp_pacing_check(sk))
 			break;
-		if (in_flight >= tp->cong.snd_cwnd)
+		if (in_flight >= tp->cong.snd_cwnd) {
+			cwnd_limited = true;
 			break;
+		}
 		if (skb->len > mss && tcp_fragment(sk, skb, mss))
 			break;
 		if (after(TCP_SKB_CB(skb)->end_seq, tcp_wnd_end(tp))) {
@@ -1231,8 +1254,10 @@ bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one)
 		tcp_chrono_start(sk, TCP_CHRONO_RWND_LIMITED);
 	else
 		tcp_chrono_stop(sk, TCP_CHRONO_RWND_LIMITED);
-	if (sent)
-		tcp_chrono_sndbuf_check(sk);
+	cwnd_limited |= tp->cong.is_cwnd_limited ||
+			tcp_packets_in_flight(tp) >= tp->cong.snd_cwnd;
+	if (sent || cwnd_limited)
+		tcp_cwnd_validate(sk, cwnd_limited);
 	if (sent) {
 		/* One loss probe per tail loss episode (tcp_write_xmit). */
 		tcp_schedule_loss_probe(sk, false);
@@ -1440,7 +1465,9 @@ static struct sk_buff *tcp_queue_ctl_skb(struct sock *sk, uint8_t flags)
 	__skb_queue_tail(&sk->sk_write_queue, skb);
 	if (!tp->send_head) {
 		tp->send_head = skb;
-		tcp_chrono_start(sk, TCP_CHRONO_BUSY); /* tcp_add_write_queue_tail */
+		/* A FIN waits to be sent (tcp_add_write_queue_tail); a SYN is not counted. */
+		if (!(flags & TCPHDR_SYN))
+			tcp_chrono_start(sk, TCP_CHRONO_BUSY);
 	}
 	return skb;
 }
