@@ -1158,8 +1158,8 @@ static void tcp_dsack_seen(struct tcp_sock *tp, const struct tcp_sack_block *d)
 	tp->dsack_dups += segs;
 	if (tp->dsack_dups > tp->total_retrans)
 		return; /* more than was ever resent: not ours */
-	if (tp->reord_seen && !(len <= tp->mss_cache && tp->tlp_high_seq == d->end_seq &&
-				tp->tlp_high_seq))
+	if (tp->reord_seen &&
+	    !(len <= tp->mss_cache && tp->tlp_high_seq == d->end_seq && tp->tlp_high_seq))
 		tcp_rack_dsack_seen(tp);
 }
 

@@ -1066,7 +1066,8 @@ void tcp_chrono_stop(struct sock *sk, enum tcp_chrono type)
 		tcp_chrono_set(sk, TCP_CHRONO_BUSY);
 }
 
-/* The three times in microseconds, the running clock's share included (tcp_get_info_chrono_stats). */
+/* The three times in microseconds, the running clock's share included (tcp_get_info_chrono_stats).
+ */
 void tcp_chrono_stats(const struct tcp_sock *tp, uint64_t *busy, uint64_t *rwnd, uint64_t *sndbuf)
 {
 	uint64_t t[__TCP_CHRONO_MAX] = {0};
@@ -1254,8 +1255,7 @@ bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one)
 		tcp_chrono_start(sk, TCP_CHRONO_RWND_LIMITED);
 	else
 		tcp_chrono_stop(sk, TCP_CHRONO_RWND_LIMITED);
-	cwnd_limited |= tp->cong.is_cwnd_limited ||
-			tcp_packets_in_flight(tp) >= tp->cong.snd_cwnd;
+	cwnd_limited |= tp->cong.is_cwnd_limited || tcp_packets_in_flight(tp) >= tp->cong.snd_cwnd;
 	if (sent || cwnd_limited)
 		tcp_cwnd_validate(sk, cwnd_limited);
 	if (sent) {

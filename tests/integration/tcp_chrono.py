@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # TCP_INFO's chronograph (test_tcp_chrono.sh). Roles:
-#   tcp_chrono.py listen READY   (peer) port 7181 accepts and never reads
+#   tcp_chrono.py listen         (peer) port 7181 accepts and never reads
 #                                (its window closes); port 7182 reads
 #                                everything it is sent
 #   tcp_chrono.py client ADDR    the scenarios against ADDR, one line each:
@@ -70,7 +70,7 @@ def sndbuf(addr):
 	s.close()
 
 
-def listen(ready):
+def listen():
 	held = []
 
 	def sink(c):
@@ -84,7 +84,6 @@ def listen(ready):
 	ls = socket.socket()
 	ls.bind(("0.0.0.0", SINK_PORT))
 	ls.listen(8)
-	open(ready, "w").close()
 
 	def accept_rwnd():
 		while True:
@@ -133,7 +132,7 @@ def check(name, files):
 
 if __name__ == "__main__":
 	if sys.argv[1] == "listen":
-		listen(sys.argv[2])
+		listen()
 	elif sys.argv[1] == "client":
 		rwnd(sys.argv[2])
 		sndbuf(sys.argv[2])

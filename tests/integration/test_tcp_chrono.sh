@@ -16,12 +16,9 @@ testbed_test_begin tcp_chrono
 PY=$(dirname "$0")/tcp_chrono.py
 
 testbed_native_up || tb_fail "cannot build the native namespace"
-testbed_peer "$TB_PY" "$PY" listen "$TB_WORK/ready" >"$TB_WORK/listen.log" 2>&1 &
-for i in $(seq 1 100); do
-	[ -e "$TB_WORK/ready" ] && break
-	sleep 0.1
-done
-[ -e "$TB_WORK/ready" ] || tb_fail "the peer does not listen"
+testbed_peer "$TB_PY" "$PY" listen >"$TB_WORK/listen.log" 2>&1 &
+# The sink's port is bound last.
+testbed_wait_listen "$TB_NS_PEER" tcp 7182 10 || tb_fail "the peer does not listen"
 
 ip netns exec "$TB_NS_NAT" timeout 60 "$TB_PY" "$PY" client "$TB_NAT_PEER_ADDR" \
 	>"$TB_WORK/native" 2>"$TB_WORK/native.log" || tb_fail "the native run failed: $(cat "$TB_WORK/native")"
