@@ -1410,7 +1410,6 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 			tp->queue_shrunk = true;
 		if (!sock_flag(sk, SOCK_DEAD))
 			sk->sk_write_space(sk);
-		tcp_sndbuf_check_room(sk);
 	}
 	/* The window opened while the persist timer ran: resume at once. */
 	if (!tp->packets_out && tp->pending_timer == ICSK_TIME_PROBE0 && tp->send_head &&
@@ -2397,9 +2396,10 @@ static bool tcp_req_make_child(struct sock *sk, struct sk_buff *skb)
  * grows with the congestion window, but not under memory pressure or past
  * tcp_mem[0], nor while the window is full (tcp_should_expand_sndbuf): a
  * sender the window holds back needs no more buffer. The kernel asks only
- * for a writer that found the buffer full (SOCK_NOSPACE); the stack's
- * writer is the host's pump, which keeps no such mark: any ACK that frees
- * data asks.
+ * for a writer that found the buffer full (SOCK_NOSPACE); the stack keeps
+ * that mark (sndbuf_nospace: the host's pump left the program's bytes in
+ * the pair) for the sndbuf clock, whose wait ends here, but any ACK that
+ * frees data still asks for growth.
  */
 static void tcp_check_space(struct sock *sk)
 {
@@ -2410,6 +2410,7 @@ static void tcp_check_space(struct sock *sk)
 	tp->queue_shrunk = false;
 	if (tcp_mem_allows_sndbuf_growth(sk) && tcp_packets_in_flight(tp) < tp->cong.snd_cwnd)
 		tcp_sndbuf_expand(sk);
+	tcp_sndbuf_check_room(sk);
 }
 
 /*

@@ -1133,9 +1133,9 @@ void tcp_sndbuf_full(struct sock *sk)
 }
 
 /*
- * An ACK freed send buffer (tcp_check_space): once the owner would be
- * woken (sk_stream_write_space: a third of the buffer free, below the
- * unsent mark) the wait is over.
+ * An ACK freed send buffer and what it let out is sent (tcp_check_space):
+ * once the owner would be woken (sk_stream_write_space: a third of the
+ * buffer free, below the unsent mark) the wait is over.
  */
 void tcp_sndbuf_check_room(struct sock *sk)
 {
