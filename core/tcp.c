@@ -336,8 +336,11 @@ static void tcp_skb_entail(struct sock *sk, struct sk_buff *skb)
 	TCP_SKB_CB(skb)->seq = tp->write_seq;
 	TCP_SKB_CB(skb)->end_seq = tp->write_seq;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	if (!tp->send_head)
+	if (!tp->send_head) {
 		tp->send_head = skb;
+		/* Something waits to be sent (tcp_add_write_queue_tail). */
+		tcp_chrono_start(sk, TCP_CHRONO_BUSY);
+	}
 }
 
 /* len bytes were written at the end of skb, the queue's last segment. */
@@ -531,6 +534,9 @@ int tcp_sendmsg(struct sock *sk, struct msghdr *msg, size_t size)
 		}
 	}
 out:
+	/* Stopped short: the owner waits for room (SOCK_NOSPACE), known before the push. */
+	if (copied < size)
+		tp->sndbuf_nospace = 1;
 	if (!copied)
 		return -EAGAIN;
 	TCP_SKB_CB(skb_peek_tail(&sk->sk_write_queue))->tcp_flags |= TCPHDR_PSH;
@@ -1333,7 +1339,7 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 	struct tcp_info *info = &full->base;
 
 	struct tcp_sock *tp = tcp_sk(sk);
-	uint64_t now = sock_net(sk)->now;
+	uint64_t now = sock_net(sk)->now, busy, rwnd, sndbuf;
 
 	memset(full, 0, sizeof(*full));
 	info->tcpi_state = sk->sk_state;
@@ -1395,6 +1401,8 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 	info->tcpi_snd_wnd = tp->snd_wnd;
 	info->tcpi_bytes_sent = tp->bytes_sent;
 	info->tcpi_bytes_retrans = tp->bytes_retrans;
+	info->tcpi_dsack_dups = tp->dsack_dups;
+	info->tcpi_reord_seen = tp->reord_seen;
 	/* Pacing and delivery rate (tcp_get_info's rate fields). */
 	/* SO_MAX_PACING_RATE caps the rate at once; the transmit path takes it at the next ACK. */
 	info->tcpi_pacing_rate = tp->sk_pacing_rate < sk->sk_max_pacing_rate
@@ -1407,6 +1415,10 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 	if (tp->rate_interval_us)
 		info->tcpi_delivery_rate = (uint64_t)tp->rate_delivered * tp->mss_cache *
 					   1000000ull / tp->rate_interval_us;
+	tcp_chrono_stats(tp, &busy, &rwnd, &sndbuf);
+	info->tcpi_busy_time = busy;
+	info->tcpi_rwnd_limited = rwnd;
+	info->tcpi_sndbuf_limited = sndbuf;
 	full->tcpi_rcv_wnd = tp->rcv_wnd;
 	full->tcpi_total_rto = (uint16_t)tp->total_rto;
 	full->tcpi_total_rto_recoveries = (uint16_t)tp->total_rto_recoveries;
@@ -1450,14 +1462,10 @@ struct sk_buff *tcp_get_timestamping_opt_stats(struct sock *sk, const struct sk_
 	if (!skb)
 		return NULL;
 	tcp_get_info(sk, &full);
-	/*
-	 * In the kernel's order and sizes. The stack keeps no chrono (busy,
-	 * rwnd- and sndbuf-limited time), D-SACK or reordering counts and no
-	 * rehash: those are 0.
-	 */
-	TCP_NLA_PUT(skb, TCP_NLA_BUSY, (uint64_t)0);
-	TCP_NLA_PUT(skb, TCP_NLA_RWND_LIMITED, (uint64_t)0);
-	TCP_NLA_PUT(skb, TCP_NLA_SNDBUF_LIMITED, (uint64_t)0);
+	/* In the kernel's order and sizes. The stack keeps no rehash count: 0. */
+	TCP_NLA_PUT(skb, TCP_NLA_BUSY, (uint64_t)info->tcpi_busy_time);
+	TCP_NLA_PUT(skb, TCP_NLA_RWND_LIMITED, (uint64_t)info->tcpi_rwnd_limited);
+	TCP_NLA_PUT(skb, TCP_NLA_SNDBUF_LIMITED, (uint64_t)info->tcpi_sndbuf_limited);
 	TCP_NLA_PUT(skb, TCP_NLA_DATA_SEGS_OUT, (uint64_t)tp->data_segs_out);
 	TCP_NLA_PUT(skb, TCP_NLA_TOTAL_RETRANS, (uint64_t)tp->total_retrans);
 	TCP_NLA_PUT(skb, TCP_NLA_PACING_RATE, (uint64_t)info->tcpi_pacing_rate);
@@ -1474,8 +1482,8 @@ struct sk_buff *tcp_get_timestamping_opt_stats(struct sock *sk, const struct sk_
 	TCP_NLA_PUT(skb, TCP_NLA_CA_STATE, (uint8_t)tp->cong.ca_state);
 	TCP_NLA_PUT(skb, TCP_NLA_BYTES_SENT, (uint64_t)tp->bytes_sent);
 	TCP_NLA_PUT(skb, TCP_NLA_BYTES_RETRANS, (uint64_t)tp->bytes_retrans);
-	TCP_NLA_PUT(skb, TCP_NLA_DSACK_DUPS, (uint32_t)0);
-	TCP_NLA_PUT(skb, TCP_NLA_REORD_SEEN, (uint32_t)0);
+	TCP_NLA_PUT(skb, TCP_NLA_DSACK_DUPS, (uint32_t)tp->dsack_dups);
+	TCP_NLA_PUT(skb, TCP_NLA_REORD_SEEN, (uint32_t)tp->reord_seen);
 	TCP_NLA_PUT(skb, TCP_NLA_SRTT, (uint32_t)info->tcpi_rtt);
 	TCP_NLA_PUT(skb, TCP_NLA_TIMEOUT_REHASH, (uint16_t)0);
 	TCP_NLA_PUT(skb, TCP_NLA_BYTES_NOTSENT, (uint32_t)(notsent > 0 ? notsent : 0));

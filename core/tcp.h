@@ -292,7 +292,6 @@ struct tcp_rack {
 	uint8_t reo_wnd_steps;	 /* the window in quarters of the minimum RTT */
 	uint8_t reo_wnd_persist; /* recoveries before it falls back to one step */
 	uint8_t advanced : 1;	 /* mstamp moved since the last detection */
-	uint8_t reord : 1;	 /* reordering seen (tp->reord_seen) */
 	uint8_t reord_round_set : 1;
 };
 
@@ -489,6 +488,30 @@ struct tcp_sock {
 	uint64_t bytes_acked, bytes_received, bytes_sent, bytes_retrans;
 	uint32_t segs_in, segs_out, data_segs_in, data_segs_out, total_retrans;
 	uint64_t last_data_recv, last_ack_recv;
+	/*
+	 * Reorderings seen (tp->reord_seen: an original segment delivered below
+	 * one delivered before it); RACK keeps its window open once there was
+	 * one. A D-SACK is not one: it widens the window, it does not open it.
+	 */
+	uint32_t reord_seen;
+	uint32_t dsack_dups; /* segments the peer reported twice (tcp_dsack_seen) */
+	/*
+	 * The chronograph (tcp_chrono_start/stop): what limits sending now,
+	 * since chrono_start, and the jiffies spent in each type before.
+	 */
+	uint8_t chrono_type;	    /* enum tcp_chrono */
+	uint32_t chrono_start;	    /* jiffies (TCP_JIFFY) */
+	uint32_t chrono_stat[3];    /* jiffies busy, rwnd-limited, sndbuf-limited */
+	uint8_t sndbuf_nospace : 1; /* SOCK_NOSPACE: the owner found the send buffer full */
+	/*
+	 * How fully this window of data used cwnd (tcp_cwnd_validate's
+	 * tp->is_cwnd_limited, max_packets_out, cwnd_usage_seq), for the
+	 * sndbuf clock. The congestion controls still judge by the window at
+	 * the last ACK (tcp_is_cwnd_limited).
+	 */
+	uint8_t window_cwnd_limited : 1;
+	uint32_t max_packets_out;
+	uint32_t cwnd_usage_seq;
 
 	uint8_t fin_rcvd : 1; /* the peer's FIN is in rcv_nxt */
 
@@ -859,6 +882,20 @@ static inline bool tcp_in_slow_start(const struct tcp_sock *tp)
 }
 
 /* tcp_recovery.c: RACK (RFC 8985) */
+/* What limits sending (include/net/tcp.h enum tcp_chrono): a higher type wins over a lower. */
+enum tcp_chrono {
+	TCP_CHRONO_UNSPEC,
+	TCP_CHRONO_BUSY,	   /* data in flight or waiting to be sent */
+	TCP_CHRONO_RWND_LIMITED,   /* held by the peer's window */
+	TCP_CHRONO_SNDBUF_LIMITED, /* all sent, the owner waits for send buffer */
+	__TCP_CHRONO_MAX,
+};
+void tcp_chrono_start(struct sock *sk, enum tcp_chrono type);
+void tcp_chrono_stop(struct sock *sk, enum tcp_chrono type);
+void tcp_chrono_stats(const struct tcp_sock *tp, uint64_t *busy, uint64_t *rwnd, uint64_t *sndbuf);
+void tcp_sndbuf_full(struct sock *sk);
+void tcp_sndbuf_check_room(struct sock *sk);
+
 void tcp_rack_advance(struct tcp_sock *tp, uint8_t sacked, uint32_t end_seq, uint64_t xmit_time);
 bool tcp_rack_mark_lost(struct sock *sk);
 void tcp_rack_reo_timeout(struct sock *sk);

@@ -397,6 +397,8 @@ int tcp_send_syn_data(struct sock *sk, struct sk_buff *syn)
 	tcp_transmit_skb(sk, c, false);
 	fo->copied = space;
 	tp->syn_data = space > 0;
+	if (space)
+		tcp_chrono_start(sk, TCP_CHRONO_BUSY); /* tcp_send_syn_data */
 	return 0;
 }
 

@@ -373,18 +373,18 @@ void tcp_reset(struct sock *sk)
 
 /*
  * A segment never sent twice arrived below one delivered before it: the
- * network reorders (tcp_check_sack_reordering), RACK widens its window.
+ * network reorders (tcp_check_sack_reordering); *reord tells the caller,
+ * which counts one event per ACK (reord_seen) as the kernel's does.
  * "Before" means before this ACK (prior_fack), as the kernel sorts an ACK's
  * SACK blocks and compares with its prior_fack: the blocks of one ACK come
  * newest first, and an ACK lost on the way makes the next one cover
  * segments below its own first block; that is loss of ACKs, not reordering.
  */
 static void tcp_check_reordering(struct tcp_sock *tp, const struct tcp_skb_cb *cb,
-				 uint32_t prior_fack)
+				 uint32_t prior_fack, bool *reord)
 {
-	if (!(cb->sacked & TCPCB_EVER_RETRANS) && before(cb->end_seq, prior_fack) &&
-	    !tp->rack.reord)
-		tp->rack.reord = 1;
+	if (!(cb->sacked & TCPCB_EVER_RETRANS) && before(cb->end_seq, prior_fack))
+		*reord = true;
 	if (after(cb->end_seq, tp->rack.fack))
 		tp->rack.fack = cb->end_seq;
 }
@@ -415,7 +415,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 	uint32_t pkts = 0;
 	struct sk_buff *skb;
 	uint64_t first_ackt = 0;
-	bool retrans_acked = false;
+	bool retrans_acked = false, reord = false;
 
 	*rtt = 0;
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != tp->send_head) {
@@ -448,7 +448,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 		if (!(cb->sacked & TCPCB_SACKED_ACKED) && !(cb->tcp_flags & TCPHDR_SYN)) {
 			/* Delivered now (SACKed ones were counted when SACKed). */
 			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
-			tcp_check_reordering(tp, cb, prior_fack);
+			tcp_check_reordering(tp, cb, prior_fack, &reord);
 		}
 		if (!(cb->sacked & TCPCB_SACKED_ACKED))
 			tp->delivered++; /* SACKed ones counted when SACKed */
@@ -476,6 +476,11 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 	}
 	if (!tp->retrans_out)
 		tp->retrans_stamp = 0;
+	if (reord)
+		tp->reord_seen++;
+	/* All that was sent is acknowledged (tcp_clean_rtx_queue's !skb). */
+	if (!tp->packets_out)
+		tcp_chrono_stop(sk, TCP_CHRONO_BUSY);
 	if (first_ackt && !retrans_acked)
 		*rtt = net->now - first_ackt;
 	return pkts;
@@ -566,6 +571,7 @@ struct tcp_sacktag_state {
 	uint32_t newly;
 	uint64_t first; /* send time of the oldest newly SACKed never sent twice */
 	struct rate_sample *rs;
+	bool reord; /* one was delivered below an earlier delivery */
 };
 
 /*
@@ -595,7 +601,7 @@ static struct sk_buff *tcp_sacktag_walk(struct sock *sk, struct sk_buff *skb,
 		if (!(cb->sacked & TCPCB_EVER_RETRANS))
 			tcp_orig_delivered(tp, cb, &st->first);
 		tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
-		tcp_check_reordering(tp, cb, st->prior_fack);
+		tcp_check_reordering(tp, cb, st->prior_fack, &st->reord);
 		cb->sacked &= (uint8_t) ~(TCPCB_LOST | TCPCB_SACKED_RETRANS);
 		cb->sacked |= TCPCB_SACKED_ACKED;
 		list_del_init(&skb->tcp_tsorted_anchor);
@@ -661,6 +667,8 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, ui
 		tp->sack_hint = skb;
 	for (int i = 0; i < TCP_NUM_SACKS; i++)
 		tp->recv_sack_cache[i] = i < used ? sp[i] : (struct tcp_sack_block){0, 0};
+	if (st.reord)
+		tp->reord_seen++;
 	*rtt = st.first ? sock_net(sk)->now - st.first : 0;
 	return st.newly;
 }
@@ -1131,6 +1139,30 @@ static bool tcp_check_dsack(const struct tcp_sock *tp, uint32_t ack)
 	       !before(b[0].start_seq, b[1].start_seq);
 }
 
+/*
+ * Counts the D-SACKed segments (tcp_dsack_seen) and lets RACK widen its
+ * window for them only where the path was seen to reorder and the
+ * duplicate is not the loss probe's: RACK, not a timer, must have resent
+ * it too early for the wider window to help. Without seen reordering a
+ * D-SACK on a lossy path (an ACK lost, an original late behind a queue)
+ * changes nothing, as the kernel's.
+ */
+static void tcp_dsack_seen(struct tcp_sock *tp, const struct tcp_sack_block *d)
+{
+	uint32_t len = d->end_seq - d->start_seq, segs = 1;
+
+	if (!before(d->start_seq, d->end_seq) || len > tp->max_window)
+		return; /* dubious: more than any window we offered */
+	if (tp->mss_cache && len > tp->mss_cache)
+		segs = (len + tp->mss_cache - 1) / tp->mss_cache;
+	tp->dsack_dups += segs;
+	if (tp->dsack_dups > tp->total_retrans)
+		return; /* more than was ever resent: not ours */
+	if (tp->reord_seen &&
+	    !(len <= tp->mss_cache && tp->tlp_high_seq == d->end_seq && tp->tlp_high_seq))
+		tcp_rack_dsack_seen(tp);
+}
+
 /* The windowed minimum RTT (tcp_update_rtt_min, tcp_min_rtt_wlen). */
 static void tcp_update_rtt_min(struct tcp_sock *tp, uint64_t rtt)
 {
@@ -1287,7 +1319,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 			const struct tcp_sack_block *d = &tp->rx_opt.sack_in[0];
 
 			__NET_INC_STATS(net, TCPDSACKRecv);
-			tcp_rack_dsack_seen(tp);
+			tcp_dsack_seen(tp, d);
 			/* A retransmission of this episode arrived twice: it was needless. */
 			if (tp->cong.undo_marker && tp->cong.undo_retrans > 0 &&
 			    after(d->end_seq, tp->cong.undo_marker))
@@ -2370,9 +2402,10 @@ static bool tcp_req_make_child(struct sock *sk, struct sk_buff *skb)
  * grows with the congestion window, but not under memory pressure or past
  * tcp_mem[0], nor while the window is full (tcp_should_expand_sndbuf): a
  * sender the window holds back needs no more buffer. The kernel asks only
- * for a writer that found the buffer full (SOCK_NOSPACE); the stack's
- * writer is the host's pump, which keeps no such mark: any ACK that frees
- * data asks.
+ * for a writer that found the buffer full (SOCK_NOSPACE); the stack keeps
+ * that mark (sndbuf_nospace: the host's pump left the program's bytes in
+ * the pair) for the sndbuf clock, whose wait ends here, but any ACK that
+ * frees data still asks for growth.
  */
 static void tcp_check_space(struct sock *sk)
 {
@@ -2383,6 +2416,7 @@ static void tcp_check_space(struct sock *sk)
 	tp->queue_shrunk = false;
 	if (tcp_mem_allows_sndbuf_growth(sk) && tcp_packets_in_flight(tp) < tp->cong.snd_cwnd)
 		tcp_sndbuf_expand(sk);
+	tcp_sndbuf_check_room(sk);
 }
 
 /*

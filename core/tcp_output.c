@@ -1021,6 +1021,133 @@ static bool tcp_tso_should_defer(struct sock *sk, struct sk_buff *skb, unsigned 
 }
 
 /* Arms the zero-window probe when data waits, nothing is in flight and nothing else runs. */
+/* ---- the chronograph (tcp_chrono_start/stop) ---- */
+
+/*
+ * TCP_INFO's busy, rwnd-limited and sndbuf-limited times: one clock runs
+ * at a time, for the most telling of what holds the connection, in whole
+ * jiffies as the kernel keeps them (reported in microseconds, so in steps
+ * of 4,000 at this machine's HZ).
+ */
+static uint32_t tcp_chrono_now(const struct sock *sk)
+{
+	return (uint32_t)(sock_net(sk)->now / TCP_JIFFY);
+}
+
+static void tcp_chrono_set(struct sock *sk, enum tcp_chrono type)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t now = tcp_chrono_now(sk);
+
+	if (tp->chrono_type > TCP_CHRONO_UNSPEC)
+		tp->chrono_stat[tp->chrono_type - 1] += now - tp->chrono_start;
+	tp->chrono_start = now;
+	tp->chrono_type = (uint8_t)type;
+}
+
+/* A condition began: it takes the clock if it tells more than the running one. */
+void tcp_chrono_start(struct sock *sk, enum tcp_chrono type)
+{
+	if (type > tcp_sk(sk)->chrono_type)
+		tcp_chrono_set(sk, type);
+}
+
+/*
+ * A condition ended: with nothing left to send or in flight the clock
+ * stops; if it was the one running, busy takes over (data is pending).
+ */
+void tcp_chrono_stop(struct sock *sk, enum tcp_chrono type)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->packets_out && !tp->send_head)
+		tcp_chrono_set(sk, TCP_CHRONO_UNSPEC);
+	else if (type == tp->chrono_type)
+		tcp_chrono_set(sk, TCP_CHRONO_BUSY);
+}
+
+/* The three times in microseconds, the running clock's share included (tcp_get_info_chrono_stats).
+ */
+void tcp_chrono_stats(const struct tcp_sock *tp, uint64_t *busy, uint64_t *rwnd, uint64_t *sndbuf)
+{
+	uint64_t t[__TCP_CHRONO_MAX] = {0};
+
+	*busy = 0;
+	for (int i = TCP_CHRONO_BUSY; i < __TCP_CHRONO_MAX; i++) {
+		t[i] = tp->chrono_stat[i - 1];
+		if (i == tp->chrono_type)
+			t[i] += tcp_chrono_now(&tp->inet.sk) - tp->chrono_start;
+		t[i] *= 1000000u / TCP_HZ; /* USEC_PER_SEC / HZ */
+		*busy += t[i];
+	}
+	*rwnd = t[TCP_CHRONO_RWND_LIMITED];
+	*sndbuf = t[TCP_CHRONO_SNDBUF_LIMITED];
+}
+
+/*
+ * Sending starves for want of data while the owner waits for send buffer
+ * (tcp_cwnd_validate's "network starves" branch): everything written was
+ * sent, this window of data did not fill cwnd (in slow start, which BBR
+ * always is, not half of it), and the owner found no room.
+ */
+static void tcp_chrono_sndbuf_check(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->window_cwnd_limited ||
+	    (tcp_in_slow_start(tp) && tp->cong.snd_cwnd < 2 * tp->max_packets_out))
+		return;
+	if (tp->sndbuf_nospace && !tp->send_head &&
+	    (sk->sk_state == TCP_ESTABLISHED || sk->sk_state == TCP_CLOSE_WAIT))
+		tcp_chrono_start(sk, TCP_CHRONO_SNDBUF_LIMITED);
+}
+
+/*
+ * After a write_xmit that sent, or found cwnd full (tcp_cwnd_validate):
+ * the strongest sign of how fully this window of data used cwnd, kept
+ * until snd_una passes where it began.
+ */
+static void tcp_cwnd_validate(struct sock *sk, bool is_cwnd_limited)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!before(tp->snd_una, tp->cwnd_usage_seq) || is_cwnd_limited ||
+	    (!tp->window_cwnd_limited && tp->packets_out > tp->max_packets_out)) {
+		tp->window_cwnd_limited = is_cwnd_limited;
+		tp->max_packets_out = tp->packets_out;
+		tp->cwnd_usage_seq = tp->snd_nxt;
+	}
+	tcp_chrono_sndbuf_check(sk);
+}
+
+/*
+ * The owner has more to write and the send buffer (or TCP_NOTSENT_LOWAT)
+ * has no room for it: SOCK_NOSPACE, set by the sender before it pushes
+ * what it queued, as tcp_sendmsg's wait_for_space does. The stack host
+ * says so when it leaves bytes in the pair for want of room.
+ */
+void tcp_sndbuf_full(struct sock *sk)
+{
+	tcp_sk(sk)->sndbuf_nospace = 1;
+	tcp_chrono_sndbuf_check(sk);
+}
+
+/*
+ * An ACK freed send buffer and what it let out is sent (tcp_check_space):
+ * once the owner would be woken (sk_stream_write_space: a third of the
+ * buffer free, below the unsent mark) the wait is over.
+ */
+void tcp_sndbuf_check_room(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->sndbuf_nospace || sk_stream_wspace(sk) < sk->sk_wmem_queued / 2 ||
+	    tcp_notsent_room(sk) <= 0)
+		return;
+	tp->sndbuf_nospace = 0;
+	tcp_chrono_stop(sk, TCP_CHRONO_SNDBUF_LIMITED);
+}
+
 static void tcp_check_probe_timer(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -1059,7 +1186,7 @@ bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one)
 	unsigned int max_segs = tcp_tso_max_segs(sk, mss);
 	struct sk_buff *skb;
 	int probe = tcp_mtu_probe(sk); /* PLPMTUD: first, a larger segment if one is due */
-	bool sent = probe > 0;
+	bool sent = probe > 0, rwnd_limited = false, cwnd_limited = false;
 
 	if (max_segs < tcp_min_tso_segs(sk))
 		max_segs = tcp_min_tso_segs(sk);
@@ -1082,12 +1209,16 @@ bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one)
 		}
 		if (tcp_pacing_check(sk))
 			break;
-		if (in_flight >= tp->cong.snd_cwnd)
+		if (in_flight >= tp->cong.snd_cwnd) {
+			cwnd_limited = true;
 			break;
+		}
 		if (skb->len > mss && tcp_fragment(sk, skb, mss))
 			break;
-		if (after(TCP_SKB_CB(skb)->end_seq, tcp_wnd_end(tp)))
+		if (after(TCP_SKB_CB(skb)->end_seq, tcp_wnd_end(tp))) {
+			rwnd_limited = true;
 			break;
+		}
 		/*
 		 * The last segment of the queue may wait for more (Nagle, cork);
 		 * a longer run for room for a larger frame (TSO deferral).
@@ -1120,6 +1251,13 @@ bool tcp_write_xmit(struct sock *sk, int nonagle, bool push_one)
 		if (push_one)
 			break;
 	}
+	if (rwnd_limited)
+		tcp_chrono_start(sk, TCP_CHRONO_RWND_LIMITED);
+	else
+		tcp_chrono_stop(sk, TCP_CHRONO_RWND_LIMITED);
+	cwnd_limited |= tp->cong.is_cwnd_limited || tcp_packets_in_flight(tp) >= tp->cong.snd_cwnd;
+	if (sent || cwnd_limited)
+		tcp_cwnd_validate(sk, cwnd_limited);
 	if (sent) {
 		/* One loss probe per tail loss episode (tcp_write_xmit). */
 		tcp_schedule_loss_probe(sk, false);
@@ -1325,8 +1463,12 @@ static struct sk_buff *tcp_queue_ctl_skb(struct sock *sk, uint8_t flags)
 	TCP_SKB_CB(skb)->tcp_flags = flags;
 	tp->write_seq++;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	if (!tp->send_head)
+	if (!tp->send_head) {
 		tp->send_head = skb;
+		/* A FIN waits to be sent (tcp_add_write_queue_tail); a SYN is not counted. */
+		if (!(flags & TCPHDR_SYN))
+			tcp_chrono_start(sk, TCP_CHRONO_BUSY);
+	}
 	return skb;
 }
 

@@ -9,9 +9,13 @@
  *
  * The reordering window (tcp_rack_reo_wnd) is a quarter of the minimum RTT
  * times reo_wnd_steps, at most the smoothed RTT, and zero (as the kernel)
- * while no reordering was seen and the connection is in recovery or has
- * DupThresh segments SACKed. D-SACKs (spurious retransmissions) widen it,
- * for 16 recoveries (tcp_rack_update_reo_wnd).
+ * while no reordering was seen (tp->reord_seen) and the connection is in
+ * recovery or has DupThresh segments SACKed. D-SACKs (spurious
+ * retransmissions) widen it, for 16 recoveries (tcp_rack_update_reo_wnd),
+ * but are not reordering: on a lossy path a D-SACK (a retransmission
+ * whose original came late, or an ACK lost) must not hold every later
+ * hole for a quarter of the minimum RTT or more (it held them 10-15 ms at
+ * 20 ms RTT, where the kernel resends within about a millisecond).
  *
  * The walk is the kernel's: over the sent segments in transmit order
  * (tp->tsorted_sent_queue, which SACKed and RACK-lost ones leave), up to the
@@ -58,7 +62,7 @@ static uint64_t tcp_rack_reo_wnd(const struct sock *sk)
 	const struct tcp_sock *tp = tcp_sk(sk);
 	uint64_t wnd;
 
-	if (!tp->rack.reord) {
+	if (!tp->reord_seen) {
 		/* Without seen reordering, be as quick as DupThresh would be. */
 		if (tp->cong.ca_state >= TCP_CA_Recovery)
 			return 0;
@@ -193,7 +197,8 @@ void tcp_rack_reo_timeout(struct sock *sk)
 /*
  * A D-SACK arrived: a retransmission was spurious, so the reordering window
  * grows a step, at most once a round trip, and stays wider for
- * TCP_RACK_RECOVERY_THRESH recoveries (tcp_rack_update_reo_wnd).
+ * TCP_RACK_RECOVERY_THRESH recoveries (tcp_rack_update_reo_wnd). The
+ * window it widens counts only where reordering was seen.
  */
 void tcp_rack_dsack_seen(struct tcp_sock *tp)
 {
@@ -204,7 +209,6 @@ void tcp_rack_dsack_seen(struct tcp_sock *tp)
 	if (tp->rack.reo_wnd_steps < UINT8_MAX)
 		tp->rack.reo_wnd_steps++;
 	tp->rack.reo_wnd_persist = TCP_RACK_RECOVERY_THRESH;
-	tp->rack.reord = 1;
 }
 
 /* A recovery episode ended: one step toward the default window (tcp_rack_reo_wnd persist). */

@@ -1194,8 +1194,11 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 		 * back). */
 		if (tcp_notsent_room(sk) < space)
 			space = tcp_notsent_room(sk);
-		if (space <= 0)
+		if (space <= 0) {
+			/* The program's bytes wait in the pair for room (SOCK_NOSPACE). */
+			tcp_sndbuf_full(sk);
 			break;
+		}
 		if (round >= STACKD_ROUND_BYTES) {
 			*more = true;
 			break;
@@ -1208,8 +1211,10 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			       ? sock->ops->send_iov(sock, iov, segs, STACKD_SEND_IOV, want)
 			       : -EAGAIN;
 		/* No pages for it (tcp_wmem_schedule): the ACK that frees some brings us back. */
-		if (nseg == 0)
+		if (nseg == 0) {
+			tcp_sndbuf_full(sk);
 			break;
+		}
 		if (nseg > 0) {
 			want = 0;
 			for (int i = 0; i < nseg; i++)

@@ -212,7 +212,7 @@ Test(tcp_fine, sacked_segment_splits_the_run)
  * After a timeout, the reordering timer finds a retransmission lost: the
  * kernel moves from Loss into Recovery there (tcp_rack_reo_timeout enters
  * recovery from any state but Recovery) and resends it at once. The path
- * is known to reorder (as after a D-SACK), so RACK waits a quarter of the
+ * is known to reorder (an original SACKed below a later one), so RACK waits a quarter of the
  * minimum RTT (4 ms / 4) past the RTT, and its timer two ticks more, before
  * calling it lost.
  */
@@ -232,7 +232,7 @@ Test(tcp_fine, reordering_timer_moves_loss_into_recovery)
 	t = 4 + tp->rto / NSEC_PER_MSEC;
 	RUN({t, '>', {".", SEG(0), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
-	tp->rack.reord = 1;
+	tp->reord_seen = 1;
 	/* The peer echoes the resends' timestamps: no undo (Eifel). */
 	snprintf(ack1, sizeof(ack1), "nop,nop,TS val 5001 ecr %llu", 1000 + t);
 	snprintf(ack2, sizeof(ack2), "nop,nop,TS val 5002 ecr %llu,nop,nop,sack 2897:4345",

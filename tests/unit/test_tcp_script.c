@@ -1545,7 +1545,7 @@ Test(tcp_script, rack_reordering_is_not_loss)
 	    {19, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
 	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
 	cr_assert_eq(tp->total_retrans, 0);
-	cr_assert(tp->rack.reord);
+	cr_assert(tp->reord_seen);
 }
 
 /*
@@ -1571,7 +1571,7 @@ Test(tcp_script, sack_blocks_of_one_ack_are_not_reordering)
 	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "8689:10137 5793:7241 2897:4345")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}},
 	    {20, '>', {".", SEG(3), 1, 1448, 0, "*"}});
-	cr_assert(!tp->rack.reord);
+	cr_assert(!tp->reord_seen);
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
 	/* The three arrived; segment 7, sent before them, is overdue too. */
 	RUN({30, '<', {".", 1, SEG(5), 0, 0, PEER_SACK(1020, "8689:10137")}},
@@ -1596,7 +1596,7 @@ Test(tcp_script, cumulative_ack_below_its_own_sack_block_is_not_reordering)
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
 	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
 	    {20, '<', {".", 1, SEG(2), 0, 0, PEER_SACK(1010, "4345:5793")}});
-	cr_assert(!tp->rack.reord);
+	cr_assert(!tp->reord_seen);
 }
 
 /*
@@ -1695,28 +1695,64 @@ Test(tcp_script, prr_sends_in_proportion_during_recovery)
 /* ---- undo (RFC 2883 D-SACK, RFC 3522 Eifel, tcp_undo_cwnd_reduction) ---- */
 
 /*
- * A fast retransmit the peer reports as a duplicate (D-SACK below the
- * cumulative ACK): every retransmission of the episode was needless, so at
- * its end the window and ssthresh come back to what they were.
+ * Segment 0 of four seems lost (three SACKed above it) and goes again at
+ * 20 ms; at 30 ms the peer reports it twice (D-SACK below the cumulative
+ * ACK): the original was only delayed.
  */
-Test(tcp_script, dsack_undoes_a_needless_fast_retransmit)
+static struct socket *needless_fast_retransmit(void)
 {
 	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
 
 	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
 	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
 	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
-	cr_assert_eq(tp->cong.snd_ssthresh, 7);
-	/* Segment 0 was only delayed: the peer got it twice, the echo is the retransmission's. */
+	cr_assert_eq(tcp_sk(c->sk)->cong.snd_ssthresh, 7);
 	RUN({30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:1449"}});
 	cr_assert_eq(ext()->TCPDSACKRecv, 1);
+	return c;
+}
+
+/*
+ * A fast retransmit the peer reports as a duplicate: every retransmission
+ * of the episode was needless, so at its end the window and ssthresh come
+ * back to what they were.
+ */
+Test(tcp_script, dsack_undoes_a_needless_fast_retransmit)
+{
+	struct tcp_sock *tp = tcp_sk(needless_fast_retransmit()->sk);
+
 	cr_assert_eq(ext()->TCPFullUndo, 1);
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
 	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu, "ssthresh as before the episode");
 	cr_assert_eq(tp->cong.snd_cwnd, 10, "the window as before");
+}
+
+/*
+ * A D-SACK is not reordering (tcp_dsack_seen, tcp_rack_reo_wnd): after the
+ * needless retransmission above, segment 4 of the next flight is lost and
+ * the ACK that SACKs the three sent after it finds it lost at once, as
+ * the kernel does on a path that never reordered. Taking the D-SACK for
+ * reordering held it a reordering window (here 2 x min_rtt / 4 = 5 ms; on
+ * a 20 ms path under loss 10-15 ms for every hole).
+ */
+Test(tcp_script, dsack_is_not_reordering)
+{
+	struct socket *c = needless_fast_retransmit();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(tp->dsack_dups, 1);
+	cr_assert_eq(tp->reord_seen, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
+	RUN({30, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {30, '>', {".", SEG(5), 1, 1448, 0, "*"}},
+	    {30, '>', {".", SEG(6), 1, 1448, 0, "*"}}, {30, '>', {"P.", SEG(7), 1, 1448, 0, "*"}},
+	    {40, '<', {".", 1, SEG(4), 0, 0, PEER_SACK(1030, "7241:11585")}},
+	    {40, '>', {".", SEG(4), 1, 1448, 0, "*"}},
+	    {50, '<', {".", 1, SEG(8), 0, 0, "nop,nop,TS val 5003 ecr 1040"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPTimeouts, 0);
 }
 
 /*
@@ -2180,4 +2216,95 @@ Test(tcp_script, tso_defer_before_recovery_leaves_prr_one_segment_less)
 	    {22, '>', {".", SEG(11), 1, 1448, 0, "*"}},
 	    {22, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:10137")}},
 	    {22, '>', {".", SEG(12), 1, 1448, 0, "*"}});
+}
+
+/* ---- TCP_INFO's chronograph (tcp_chrono_start/stop) ---- */
+
+static struct tcp_info chrono_info(struct socket *s)
+{
+	struct tcp_info ti;
+	int len = sizeof(ti);
+
+	cr_assert_eq(s->ops->getsockopt(s, SOL_TCP, TCP_INFO, &ti, &len), 0);
+	return ti;
+}
+
+/*
+ * t ms in microseconds, as the kernel counts it: whole jiffies of 4 ms, so
+ * within one of t; none at all for 0.
+ */
+static void assert_chrono(uint64_t got, uint64_t t_ms, const char *what)
+{
+	cr_assert(got % 4000 == 0, "%s %llu: whole jiffies", what, (unsigned long long)got);
+	cr_assert(t_ms ? got + 4000 >= t_ms * 1000 && got <= t_ms * 1000 + 4000 : !got,
+		  "%s %llu, not about %llu ms", what, (unsigned long long)got,
+		  (unsigned long long)t_ms);
+}
+
+/* Once the connection has idled until 500 ms: the three times, about these. */
+static void assert_chronos_at_rest(struct socket *s, uint64_t busy_ms, uint64_t rwnd_ms,
+				   uint64_t sndbuf_ms)
+{
+	struct tcp_info ti;
+
+	cr_assert(tcpscript_quiet_until(sc, 500), "%s", sc->err);
+	ti = chrono_info(s);
+	assert_chrono(ti.tcpi_busy_time, busy_ms, "busy");
+	assert_chrono(ti.tcpi_rwnd_limited, rwnd_ms, "rwnd_limited");
+	assert_chrono(ti.tcpi_sndbuf_limited, sndbuf_ms, "sndbuf_limited");
+}
+
+/*
+ * Busy: from the write that queued data (10 ms) until the ACK of all of it
+ * (20 ms); then the clock stops, however long the connection idles.
+ */
+Test(tcp_script, chrono_busy_while_data_is_out)
+{
+	struct socket *c = established();
+
+	cr_assert_eq(chrono_info(c).tcpi_busy_time, 0);
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
+	assert_chronos_at_rest(c, 10, 0, 0);
+}
+
+/*
+ * Rwnd-limited: the peer's ACK at 20 ms closes its window, and what the
+ * owner writes then waits for it (from 20 ms) until the window opens at
+ * 70 ms; busy counts both, and runs on until the ACK at 80 ms.
+ */
+Test(tcp_script, chrono_rwnd_limited_while_the_peer_window_is_shut)
+{
+	struct socket *c = established();
+
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(2), 0, TCPSCRIPT_WIN_ZERO, "nop,nop,TS val 5001 ecr 1010"}});
+	cr_assert_eq(send_bytes(c, 1448), 1448);
+	cr_assert(tcpscript_quiet_until(sc, 70), "%s", sc->err);
+	assert_chrono(chrono_info(c).tcpi_rwnd_limited, 50, "rwnd_limited while shut");
+	RUN({70, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {70, '>', {"P.", SEG(2), 1, 1448, 0, "*"}},
+	    {80, '<', {".", 1, SEG(3), 0, 0, "nop,nop,TS val 5003 ecr 1070"}});
+	assert_chronos_at_rest(c, 70, 50, 0);
+}
+
+/*
+ * Sndbuf-limited: with SO_SNDBUF at its least (4,608 bytes) a write of
+ * eight segments queues four, all of which go at once: the window is not
+ * the limit, the owner waits for buffer (SOCK_NOSPACE) from 10 ms until
+ * the ACK at 20 ms frees it all.
+ */
+Test(tcp_script, chrono_sndbuf_limited_while_the_owner_waits_for_buffer)
+{
+	struct socket *c = established();
+	int one = 1;
+
+	cr_assert_eq(c->ops->setsockopt(c, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)), 0);
+	cr_assert_eq(send_bytes(c, 8 * 1448), 4 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5001 ecr 1010"}});
+	assert_chronos_at_rest(c, 10, 0, 10);
 }
