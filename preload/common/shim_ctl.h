@@ -107,9 +107,11 @@
  * 13 answered every CONNECT (no SHIM_CONNECT_NOREPLY), 14 had no
  * SHIM_SO_DGRAM_ROUTE, 15 did not state the host's routing in HELLO's
  * reply (shim_hello_rep.prefix, .gateway), 16 left the holders of a
- * stream's earlier pair on it (no SHIM_NOTICE_NEWPAIR, no SHIM_SO_PAIR).
+ * stream's earlier pair on it (no SHIM_NOTICE_NEWPAIR, no SHIM_SO_PAIR),
+ * 17 had no SHIM_NOTICE_BROADCAST (each interposer kept SO_BROADCAST as
+ * set through it) and no SHIM_NOTICE_CONNECTED.
  */
-#define SHIM_CTL_VERSION 17
+#define SHIM_CTL_VERSION 18
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -787,6 +789,19 @@ struct shim_dgram_size_rep {
  * holder that finds its pair hung up takes the current one (SHIM_SO_PAIR).
  */
 #define SHIM_NOTICE_NEWPAIR 32u
+/*
+ * A datagram socket's SO_BROADCAST (SOCK_BROADCAST), which a send to a
+ * broadcast address checks in the interposer: the socket's, whichever
+ * process set it. Written at each setsockopt; a socket whose word is not
+ * its own has the send ask the host (SO_BROADCAST get).
+ */
+#define SHIM_NOTICE_BROADCAST 64u
+/*
+ * A stream was connected (it left SS_UNCONNECTED at a CONNECT) since the
+ * host last answered SHIM_SO_UNCONNECTED with 1: a holder that still takes
+ * it for never connected (the connect was another process's) asks again.
+ */
+#define SHIM_NOTICE_CONNECTED 128u
 /* What belongs to the last report (the rest is the socket's). */
 #define SHIM_NOTICE_REPORT   (SHIM_NOTICE_ERR | SHIM_NOTICE_ERRQ)
 #define SHIM_NOTICE_FLAGS    0xffu
@@ -935,7 +950,9 @@ static inline int shim_pair_reserve(int sk_sndbuf)
  * Get on a stream: 1 if the socket is TCP_CLOSE and SS_UNCONNECTED (never
  * connected, disconnected, or its blocking connect failed), else 0. Asked
  * by an interposer that got the socket by exec or SCM_RIGHTS, which cannot
- * tell from the pair alone (shim_stream_known).
+ * tell from the pair alone, or whose record of a never-connected socket the
+ * notice word's SHIM_NOTICE_CONNECTED puts in doubt (shim_stream_known);
+ * an answer 1 clears that bit.
  */
 #define SHIM_SO_UNCONNECTED 0x5348000b
 

@@ -454,10 +454,19 @@ static void shim_forget(int fd, uint64_t e, struct shim_call *c)
 	 * listener (an AF_UNIX listener the host cannot watch) and a failed
 	 * socket (whose host end is gone) are not. A stream in repair mode
 	 * goes at once, as the kernel's: its address and 4-tuple are free for
-	 * the socket that replaces it by the next request.
+	 * the socket that replaces it by the next request. Nor is the last
+	 * close of a stream connected again while an earlier pair's end may
+	 * be held (SHIM_NOTICE_NEWPAIR): the host keeps a copy of the current
+	 * end for such holders, and only a close it hears of makes it look
+	 * whether any is left, so that tcp_close runs now, as the kernel's
+	 * at the last close. A stream nobody else ever held (SHIM_F_FRESH)
+	 * has no earlier end elsewhere and pays nothing; others a load of
+	 * their notice word (the page mapped once per process).
 	 */
 	if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_FAILED) ||
-	    (shim_ent_kind(e) == SHIM_STREAM && (shim_ent_flags(e) & SHIM_F_REPAIR))) {
+	    (shim_ent_kind(e) == SHIM_STREAM && (shim_ent_flags(e) & SHIM_F_REPAIR)) ||
+	    (shim_ent_kind(e) == SHIM_STREAM && !(shim_ent_flags(e) & SHIM_F_FRESH) &&
+	     (shim_notice_peek(e) & SHIM_NOTICE_NEWPAIR))) {
 		req.hdr.id = shim_ent_id(e);
 		shim_ctl_call(&req, NULL, NULL, -1);
 		shim_note(c, "SHIM_OP_CLOSE id %u", req.hdr.id);
@@ -488,6 +497,9 @@ SHIM_EXPORT int close(int fd)
 		shim_epoll_forget_fd(fd, true);
 	if (shim_ent_kind(e) == SHIM_STREAM)
 		shim_errwake_forget(fd);
+	/* shim_forget reads its notice word: the page is had while fd proves the socket. */
+	if (shim_ent_kind(e) == SHIM_STREAM && !(shim_ent_flags(e) & SHIM_F_FRESH))
+		shim_notice_get(fd, e);
 	if (e)
 		shim_fd_set(fd, 0);
 	ret = shim_real.close(fd);

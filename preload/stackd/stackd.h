@@ -307,6 +307,8 @@ void stackd_reap_closed(struct stackd *sd, bool any_user, uid_t uid);
  * right after must find free, as inet_csk_listen_stop leaves them).
  */
 void stackd_reap_hungup(struct stackd *sd);
+bool stackd_pair_hup_now(struct stackd_sock *ss);
+void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);

@@ -381,8 +381,6 @@ struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, i
 	return ss;
 }
 
-static void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
-
 /*
  * Listeners: nothing tells the host when the application closes them; nor
  * a stream's earlier pair ends while it keeps a copy of the current one.
@@ -634,7 +632,7 @@ static void stackd_notice_clear(struct stackd_sock *ss, uint64_t keep)
 }
 
 /* One of the socket's own bits (SHIM_NOTICE_SKSTATE, SHIM_NOTICE_NEWPAIR), the rest kept. */
-static void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on)
+void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on)
 {
 	uint64_t *w = stackd_notice_slot(ss), v;
 
@@ -771,25 +769,31 @@ void stackd_reap_closed(struct stackd *sd, bool any_user, uid_t uid)
 	}
 }
 
+/*
+ * Whether the application's end of a stream's pair is closed (the pair
+ * hangs up), and if so its work done now, as the round would do it. False
+ * if the record was freed.
+ */
+bool stackd_pair_hup_now(struct stackd_sock *ss)
+{
+	struct pollfd p = {.fd = ss->fd, .events = POLLIN | POLLRDHUP};
+
+	if (!ss->stream || !ss->sock || ss->fd < 0 || ss->handover || ss->zombie || ss->listening ||
+	    ss->dead || poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP))
+		return true;
+	stackd_pair_event(ss, EPOLLIN | EPOLLRDHUP | EPOLLHUP);
+	return stackd_stream_settle(ss);
+}
+
 void stackd_reap_hungup(struct stackd *sd)
 {
 	for (unsigned int b = 0; sd->hash && b < sd->hash_size; b++) {
 		struct stackd_sock *ss = sd->hash[b], *next;
 
 		for (; ss; ss = next) {
-			struct pollfd p;
-			bool more = false;
-
 			next = ss->hash_next;
-			if (!ss->stream || !ss->sock || ss->fd < 0 || ss->handover || ss->zombie ||
-			    ss->listening || ss->dead)
-				continue;
-			p = (struct pollfd){.fd = ss->fd, .events = POLLIN | POLLRDHUP};
-			if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP))
-				continue;
 			/* Its work stays queued for the round if it lives on. */
-			stackd_pair_event(ss, EPOLLIN | EPOLLRDHUP | EPOLLHUP);
-			stackd_stream_work(ss, &more);
+			stackd_pair_hup_now(ss);
 		}
 	}
 }
@@ -1579,22 +1583,29 @@ int stackd_skstate_share(struct stackd_sock *ss, int *fd_out)
 	return made;
 }
 
+/*
+ * The word's bits that follow the socket's state: its error queue, and a
+ * datagram socket's SO_SELECT_ERR_QUEUE and SO_BROADCAST (the options as
+ * the socket has them, whichever process set them).
+ */
 static void stackd_notice_errq_word(struct stackd_sock *ss, bool errq, bool wake)
 {
 	bool sel = !ss->stream && sock_flag(ss->sock->sk, SOCK_SELECT_ERR_QUEUE);
+	bool bcast = !ss->stream && sock_flag(ss->sock->sk, SOCK_BROADCAST);
 	uint64_t *w, v, nv;
 
-	if (!ss->sd->notice && !errq && !sel)
+	if (!ss->sd->notice && !errq && !sel && !bcast)
 		return; /* nothing to say yet: no page for it */
 	w = stackd_notice_slot(ss);
 	if (!w)
 		return;
 	v = __atomic_load_n(w, __ATOMIC_RELAXED);
-	if (SHIM_NOTICE_ID(v) != ss->id && !errq && !sel)
+	if (SHIM_NOTICE_ID(v) != ss->id && !errq && !sel && !bcast)
 		return; /* the slot stays free until there is something to say */
 	nv = SHIM_NOTICE_ID(v) == ss->id ? v : shim_notice_word(ss->id, 0, 0, 0);
 	nv = errq ? nv | SHIM_NOTICE_ERRQ_NOW : nv & ~(uint64_t)SHIM_NOTICE_ERRQ_NOW;
 	nv = sel ? nv | SHIM_NOTICE_SELERR : nv & ~(uint64_t)SHIM_NOTICE_SELERR;
+	nv = bcast ? nv | SHIM_NOTICE_BROADCAST : nv & ~(uint64_t)SHIM_NOTICE_BROADCAST;
 	if (nv == v)
 		return;
 	__atomic_store_n(w, nv, __ATOMIC_RELEASE);
