@@ -8,8 +8,10 @@
 # connection to the same peer, which, when it accepts that one, must find
 # the first one's FIN already there. Cases: the fork child holding the old
 # end closes last (after the parent closed the new one), and the parent
-# closes the new end last (after the child closed the old one). Natively and
-# under the shim in the same run.
+# closes the new end last (after the child closed the old one); the child
+# forked while the socket was connected (it never saw that connection end:
+# the parent disconnected it with connect(AF_UNSPEC)) or after its connect
+# was refused. Natively and under the shim in the same run.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin last_close
@@ -37,10 +39,11 @@ while True:
 PY
 testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" tcp 8086 10 || tb_fail "the peer does not listen on 8086"
+testbed_tcp_sink 8085 || tb_fail "the peer's sink does not listen on 8085"
 
 cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'
-import functools, os, signal, socket, sys
+import ctypes, functools, os, signal, socket, sys
 from probe import name
 print = functools.partial(print, flush=True)
 signal.alarm(60)
@@ -53,9 +56,11 @@ def next_says():
     t.close()
     return got
 
-def case(what, child_last, how):
+libc = ctypes.CDLL(None, use_errno=True)
+
+def case(what, child_last, connected):
     s = socket.socket()
-    print(what, "first connect", name(how(s)))
+    print(what, "first connect", name(s.connect_ex((addr, 8085 if connected else 8082))))
     go_r, go_w = os.pipe()
     done_r, done_w = os.pipe()
     pid = os.fork()
@@ -70,6 +75,9 @@ def case(what, child_last, how):
         os._exit(0)
     os.close(go_r)
     os.close(done_w)
+    if connected:
+        r = libc.connect(s.fileno(), ctypes.c_char_p(bytes(16)), 16)
+        print(what, "disconnect", name(ctypes.get_errno()) if r else "0")
     print(what, "connect again", name(s.connect_ex((addr, 8086))))
     if child_last:
         s.close()
@@ -84,11 +92,10 @@ def case(what, child_last, how):
     os.close(go_w)
     os.close(done_r)
 
-def refused(s):
-    return s.connect_ex((addr, 8082))
-
-for child_last in (True, False):
-    case("refused child_last=%s" % child_last, child_last, refused)
+for connected in (True, False):
+    for child_last in (True, False):
+        case("%s child_last=%s" % ("connected" if connected else "refused", child_last),
+             child_last, connected)
 
 # The plain case: one holder, its close then the next connection.
 s = socket.socket()
@@ -99,7 +106,7 @@ PY
 
 testbed_native_vs_shim "$TB_WORK/client.py"
 sed 's/^/  native: /' "$TB_WORK/native"
-[ "$(grep -c 'peer saw fin$' "$TB_WORK/native")" = 3 ] ||
+[ "$(grep -c 'peer saw fin$' "$TB_WORK/native")" = 5 ] ||
 	tb_fail "natively the peer did not see each FIN first: the test proves nothing"
 tb_say "ok: $(wc -l <"$TB_WORK/native") answers as Linux's"
 testbed_test_end

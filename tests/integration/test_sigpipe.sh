@@ -3,10 +3,11 @@
 # SIGPIPE exactly where the kernel's TCP raises it (sk_stream_error: only for
 # an EPIPE that stays, never for the connection's error, never with
 # MSG_NOSIGNAL), through write, writev, send and sendmsg:
-# - a fork child holds a socket whose connection failed while the parent
-#   connects it again: the child's first write goes to the new connection,
-#   with no signal (under the shim it meets the old pair's end first and
-#   follows the socket to its new one);
+# - a fork child holds a connected socket that the parent disconnects
+#   (connect(AF_UNSPEC)) and connects again: the child's first write goes
+#   to the new connection, with no signal (under the shim it meets the old
+#   pair's end on the fast path first and follows the socket to its new
+#   one), as does a child that saw the first connect refused;
 # - after the peer's reset: the first write fails with ECONNRESET and no
 #   signal, the next with EPIPE and SIGPIPE, or none with MSG_NOSIGNAL;
 # - after shutdown(SHUT_WR): EPIPE and SIGPIPE, none with MSG_NOSIGNAL.
@@ -35,7 +36,7 @@ testbed_wait_listen "$TB_NS_PEER" tcp 8087 10 || tb_fail "the peer does not list
 
 cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'
-import functools, os, select, signal, socket, sys, time
+import ctypes, functools, os, select, signal, socket, sys, time
 from probe import bits, name, outcome
 print = functools.partial(print, flush=True)
 signal.alarm(60)
@@ -76,11 +77,23 @@ def read_echo(s, n):
             got += b
     return got
 
-# A fork child that never saw the connection fail writes after the parent
-# connected the socket again.
-for call, f in CALLS.items():
-    s = socket.socket()
+libc = ctypes.CDLL(None, use_errno=True)
+
+def disconnect(s):
+    r = libc.connect(s.fileno(), ctypes.c_char_p(bytes(16)), 16)
+    return name(ctypes.get_errno()) if r else "0"
+
+def connected_first(call, s):
+    print(call, "first connect", name(s.connect_ex((addr, 8085))))
+
+def refused_first(call, s):
     print(call, "refused", name(s.connect_ex((addr, 8082))))
+
+# A fork child that never saw the connection end writes after the parent
+# connected the socket again.
+for (call, f), first in [(c, p) for p in (connected_first, refused_first) for c in CALLS.items()]:
+    s = socket.socket()
+    first(call, s)
     go_r, go_w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -90,6 +103,8 @@ for call, f in CALLS.items():
         print(call, "follow echo", read_echo(s, 2))
         os._exit(0)
     os.close(go_r)
+    if first is connected_first:
+        print(call, "disconnect", disconnect(s))
     print(call, "connect", name(s.connect_ex((addr, 8085))))
     os.write(go_w, b"x")
     os.waitpid(pid, 0)
