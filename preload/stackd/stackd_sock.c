@@ -41,6 +41,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -256,27 +257,29 @@ static void stackd_pair_oobinline(int fd)
 }
 
 /*
- * The next id whose notice slot (id % SHIM_NOTICE_SLOTS) no live record
+ * The next id whose notice slot (id % sd->notice_slots) no live record
  * holds, so that each socket has a word of its own (shim_ctl.h); 0 is
  * never an id. Records that share a slot share a hash bucket (the hash's
  * size divides the page's), so one bucket walk tells. With every slot
- * held (65,536 live sockets) the next id is taken anyway, and that socket
- * goes by its pair alone.
+ * held (as many live sockets as the host may have fds, zombies counted)
+ * the next id is taken anyway, and that socket goes by its pair alone.
  */
 static uint32_t stackd_sock_id(struct stackd *sd)
 {
-	_Static_assert(SHIM_NOTICE_SLOTS % STACKD_HASH_SIZE == 0, "a slot's ids share a bucket");
+	const uint32_t slots = sd->notice_slots;
 
+	_Static_assert(SHIM_NOTICE_SLOTS_MIN % STACKD_HASH_SIZE == 0,
+		       "a slot's ids share a bucket");
 	for (uint32_t tries = 0;; tries++) {
 		uint32_t id = sd->next_id++;
 		const struct stackd_sock *o;
 
 		if (!id)
 			continue;
-		if (tries >= SHIM_NOTICE_SLOTS)
+		if (tries >= slots)
 			return id;
 		for (o = sd->hash[id % sd->hash_size]; o; o = o->hash_next) {
-			if (o->id % SHIM_NOTICE_SLOTS == id % SHIM_NOTICE_SLOTS)
+			if (o->id % slots == id % slots)
 				break;
 		}
 		if (!o)
@@ -537,9 +540,27 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
  * is shared with can map it read-only and nothing else (no write, no
  * resize); only the host writes it.
  */
+/*
+ * As many slots as the host may have fds (its RLIMIT_NOFILE, raised to the
+ * hard limit by stackd_limits_load), at least SHIM_NOTICE_SLOTS_MIN: each
+ * live socket then has a word of its own. The memfd's pages are backed only
+ * where words are written or read.
+ */
+void stackd_notice_slots_init(struct stackd *sd)
+{
+	struct rlimit rl = {0};
+	uint32_t slots = SHIM_NOTICE_SLOTS_MIN;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		rl.rlim_cur = 0;
+	while (slots < SHIM_NOTICE_SLOTS_MAX && slots < rl.rlim_cur)
+		slots <<= 1;
+	sd->notice_slots = slots;
+}
+
 static uint64_t *stackd_notice_page(struct stackd *sd)
 {
-	const size_t len = SHIM_NOTICE_LEN;
+	const size_t len = SHIM_NOTICE_LEN(sd->notice_slots);
 	const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL;
 	void *p;
 	int fd;
@@ -569,7 +590,7 @@ static uint64_t *stackd_notice_page(struct stackd *sd)
 void stackd_notice_ports(struct stackd *sd)
 {
 	if (sd->notice)
-		__atomic_store_n(&sd->notice[SHIM_NOTICE_PORTS],
+		__atomic_store_n(&sd->notice[SHIM_NOTICE_PORTS(sd->notice_slots)],
 				 (uint64_t)inet_connect_ports_spare(&sd->net), __ATOMIC_RELEASE);
 }
 
@@ -581,7 +602,7 @@ static uint64_t *stackd_notice_slot(struct stackd_sock *ss)
 
 	if (!page)
 		return NULL;
-	w = &page[ss->id % SHIM_NOTICE_SLOTS];
+	w = &page[ss->id % ss->sd->notice_slots];
 	owner = SHIM_NOTICE_ID(__atomic_load_n(w, __ATOMIC_RELAXED));
 	return owner && owner != ss->id ? NULL : w;
 }
