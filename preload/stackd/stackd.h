@@ -337,6 +337,7 @@ int stackd_notice_take(struct stackd_sock *ss, uint32_t seq);
 /* The page's SHIM_NOTICE_PORTS after a request that may have taken a port or read the range. */
 void stackd_notice_ports(struct stackd *sd);
 void stackd_notice_slots_init(struct stackd *sd);
+uint32_t stackd_notice_slots_for(uint64_t nofile);
 /* A datagram socket's error queue may have changed: the word says so (a void report wakes). */
 void stackd_notice_errq(struct stackd_sock *ss);
 /* ... without the void report when wake is false: the program asking is told in the reply. */

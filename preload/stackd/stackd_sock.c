@@ -546,16 +546,22 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
  * live socket then has a word of its own. The memfd's pages are backed only
  * where words are written or read.
  */
+uint32_t stackd_notice_slots_for(uint64_t nofile)
+{
+	uint32_t slots = SHIM_NOTICE_SLOTS_MIN;
+
+	while (slots < SHIM_NOTICE_SLOTS_MAX && slots < nofile)
+		slots <<= 1;
+	return slots;
+}
+
 void stackd_notice_slots_init(struct stackd *sd)
 {
 	struct rlimit rl = {0};
-	uint32_t slots = SHIM_NOTICE_SLOTS_MIN;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		rl.rlim_cur = 0;
-	while (slots < SHIM_NOTICE_SLOTS_MAX && slots < rl.rlim_cur)
-		slots <<= 1;
-	sd->notice_slots = slots;
+	sd->notice_slots = stackd_notice_slots_for(rl.rlim_cur);
 }
 
 static uint64_t *stackd_notice_page(struct stackd *sd)
