@@ -391,6 +391,9 @@ static uintptr_t shim_notice_map(int fd, uint64_t e)
 	 */
 	if ((host ? host : -1) == atomic_load_explicit(&shim_notice_host, memory_order_relaxed))
 		return page;
+	/* Under seccomp no request is made that the program did not cause (shim_sandboxed). */
+	if (__atomic_load_n(&shim_sandboxed, __ATOMIC_RELAXED))
+		return 0;
 	/* Another thread maps it: the pair alone answers meanwhile. */
 	if (atomic_exchange(&shim_notice_busy, true))
 		return 0;

@@ -1332,6 +1332,41 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 
 /* ---- write side ---- */
 
+/*
+ * write() of a stream on its pair: send() with MSG_NOSIGNAL, the same
+ * sock_sendmsg, so that SIGPIPE is the interposer's to raise
+ * (shim_stream_wmap). write() itself where that cannot be: in a process
+ * under seccomp (shim_sandboxed), or on an fd that is no socket after all
+ * (an entry this process could not keep in step, e.g. a vfork child's
+ * dup2 over it); its SIGPIPE is then the kernel's (*sig: MSG_NOSIGNAL).
+ */
+static inline ssize_t shim_pair_write(int fd, const void *buf, size_t n, int *sig)
+{
+	ssize_t ret;
+
+	if (likely(!shim_sandboxed)) {
+		ret = shim_real.send(fd, buf, n, MSG_NOSIGNAL);
+		if (likely(ret >= 0) || errno != ENOTSOCK)
+			return ret;
+	}
+	*sig = MSG_NOSIGNAL;
+	return shim_real.write(fd, buf, n);
+}
+
+/* writev() as shim_pair_write: a count writev refuses (EINVAL, sendmsg EMSGSIZE) too. */
+static inline ssize_t shim_pair_writev(int fd, const struct msghdr *m, int *sig)
+{
+	ssize_t ret;
+
+	if (likely(!shim_sandboxed) && m->msg_iovlen <= UIO_MAXIOV) {
+		ret = shim_real.sendmsg(fd, m, MSG_NOSIGNAL);
+		if (likely(ret >= 0) || errno != ENOTSOCK)
+			return ret;
+	}
+	*sig = MSG_NOSIGNAL;
+	return shim_real.writev(fd, m->msg_iov, (int)m->msg_iovlen);
+}
+
 SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	struct iovec iov = {(void *)buf, n};
@@ -1347,9 +1382,10 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 		if (likely(shim_plain_stream(e))) {
 			int err0 = errno;
 
+			int sig = 0;
+
 			shim_stream_wrote(fd, e);
-			/* send(): the same sock_sendmsg as write(), with MSG_NOSIGNAL. */
-			ret = shim_real.send(fd, buf, n, MSG_NOSIGNAL);
+			ret = shim_pair_write(fd, buf, n, &sig);
 			if (likely(ret >= 0)) {
 				if (unlikely((size_t)ret < n))
 					shim_stream_full(fd, e);
@@ -1357,7 +1393,7 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 			}
 			ret = -errno;
 			if (!shim_stream_followed(fd, e, ret))
-				return shim_ret(shim_stream_wmap(fd, e, ret, 0), err0);
+				return shim_ret(shim_stream_wmap(fd, e, ret, sig), err0);
 			errno = err0; /* again on the socket's current pair */
 		}
 	}
@@ -1388,17 +1424,10 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 		if (likely(shim_plain_stream(e))) {
 			struct msghdr um = {.msg_iov = (struct iovec *)uiov,
 					    .msg_iovlen = (size_t)cnt};
-			int err0 = errno;
+			int err0 = errno, sig = 0;
 
 			shim_stream_wrote(fd, e);
-			/*
-			 * sendmsg(): the same sock_sendmsg as writev(), with
-			 * MSG_NOSIGNAL; a count writev refuses (EINVAL, where
-			 * sendmsg says EMSGSIZE) goes to writev as is.
-			 */
-			ret = cnt < 0 || cnt > UIO_MAXIOV
-				      ? shim_real.writev(fd, uiov, cnt)
-				      : shim_real.sendmsg(fd, &um, MSG_NOSIGNAL);
+			ret = shim_pair_writev(fd, &um, &sig);
 			if (likely(ret >= 0)) {
 				/* The kernel read uiov whole: it is there to sum. */
 				if (unlikely((size_t)ret < shim_iov_total(&um)))
@@ -1407,7 +1436,7 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 			}
 			ret = -errno;
 			if (!shim_stream_followed(fd, e, ret))
-				return shim_ret(shim_stream_wmap(fd, e, ret, 0), err0);
+				return shim_ret(shim_stream_wmap(fd, e, ret, sig), err0);
 			errno = err0; /* again on the socket's current pair */
 		}
 	}

@@ -245,6 +245,12 @@ int shim_fd_err_take(int fd);
  * the only test a pass-through call makes besides the fd table lookup.
  */
 extern int shim_slow;
+/*
+ * The process installed a seccomp filter (or strict mode): the data path
+ * makes no system call the program did not make (an sshd's sandboxed child
+ * allows write, not sendto), so a stream's write stays write().
+ */
+extern int shim_sandboxed;
 /* The fd table, inherited sockets, the trace: allocation- and lock-free (shim_main.c). */
 void shim_init(void);
 /* What a stack needs (network settings, library dir): first AF_INET socket or request. */

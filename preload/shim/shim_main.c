@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
@@ -46,6 +47,7 @@ unsigned int shim_fd_max;
 _Atomic unsigned int shim_fd_hi;
 
 int shim_slow = 1;
+int shim_sandboxed;
 struct shim_config shim_cfg;
 int shim_cfg_ok;
 char shim_cfg_err[256];
@@ -792,6 +794,13 @@ SHIM_EXPORT long syscall(long nr, ...)
 		return sendmmsg(I(0), P(1), (unsigned int)a[2], I(3));
 	case SYS_recvmmsg:
 		return recvmmsg(I(0), P(1), (unsigned int)a[2], I(3), P(4));
+	case SYS_prctl:
+		return prctl(I(0), a[1], a[2], a[3], a[4]);
+	case SYS_seccomp:
+		/* SECCOMP_SET_MODE_STRICT, _FILTER: before the filter holds (prctl). */
+		if (a[0] == 0 || a[0] == 1)
+			__atomic_store_n(&shim_sandboxed, 1, __ATOMIC_SEQ_CST);
+		break;
 	}
 	if (shim_syscall_on_emulated(nr, a)) {
 		switch (nr) {
@@ -824,4 +833,23 @@ SHIM_EXPORT long syscall(long nr, ...)
 #undef P
 #undef I
 	return shim_sys_ret(shim_sys(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+}
+
+/*
+ * A seccomp filter (or strict mode) allows some system calls only: from the
+ * moment it may hold, the data path makes none the program does not
+ * (shim_sandboxed). Set before the filter, so no write after it is a send.
+ */
+SHIM_EXPORT int prctl(int option, ...)
+{
+	unsigned long a[4];
+	va_list ap;
+
+	va_start(ap, option);
+	for (int i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (option == PR_SET_SECCOMP)
+		__atomic_store_n(&shim_sandboxed, 1, __ATOMIC_SEQ_CST);
+	return shim_real.prctl(option, a[0], a[1], a[2], a[3]);
 }

@@ -43,8 +43,8 @@ testbed_tcp_sink 8085 || tb_fail "the peer's sink does not listen on 8085"
 
 cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'
-import ctypes, functools, os, signal, socket, sys
-from probe import name
+import functools, os, signal, socket, sys
+from probe import disconnect, name
 print = functools.partial(print, flush=True)
 signal.alarm(60)
 addr = sys.argv[1]
@@ -55,8 +55,6 @@ def next_says():
     got = t.recv(10).decode()
     t.close()
     return got
-
-libc = ctypes.CDLL(None, use_errno=True)
 
 def case(what, child_last, connected):
     s = socket.socket()
@@ -76,8 +74,7 @@ def case(what, child_last, connected):
     os.close(go_r)
     os.close(done_w)
     if connected:
-        r = libc.connect(s.fileno(), ctypes.c_char_p(bytes(16)), 16)
-        print(what, "disconnect", name(ctypes.get_errno()) if r else "0")
+        print(what, "disconnect", disconnect(s.fileno()))
     print(what, "connect again", name(s.connect_ex((addr, 8086))))
     if child_last:
         s.close()

@@ -36,8 +36,8 @@ testbed_wait_listen "$TB_NS_PEER" tcp 8087 10 || tb_fail "the peer does not list
 
 cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'
-import ctypes, functools, os, select, signal, socket, sys, time
-from probe import bits, name, outcome
+import functools, os, select, signal, socket, sys, time
+from probe import disconnect, name, outcome, wait_for
 print = functools.partial(print, flush=True)
 signal.alarm(60)
 addr = sys.argv[1]
@@ -57,16 +57,6 @@ CALLS = {
     "sendmsg": lambda s: s.sendmsg([b"a", b"b"]),
 }
 
-def wait_bits(s, want):
-    p = select.poll()
-    p.register(s, select.POLLIN | select.POLLOUT)
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        ev = p.poll(1000)
-        if ev and ev[0][1] & want:
-            return
-    raise SystemExit("never %#x" % want)
-
 def read_echo(s, n):
     got, end = b"", time.monotonic() + 20
     while len(got) < n and time.monotonic() < end:
@@ -76,12 +66,6 @@ def read_echo(s, n):
                 break
             got += b
     return got
-
-libc = ctypes.CDLL(None, use_errno=True)
-
-def disconnect(s):
-    r = libc.connect(s.fileno(), ctypes.c_char_p(bytes(16)), 16)
-    return name(ctypes.get_errno()) if r else "0"
 
 def connected_first(call, s):
     print(call, "first connect", name(s.connect_ex((addr, 8085))))
@@ -104,7 +88,7 @@ for (call, f), first in [(c, p) for p in (connected_first, refused_first) for c 
         os._exit(0)
     os.close(go_r)
     if first is connected_first:
-        print(call, "disconnect", disconnect(s))
+        print(call, "disconnect", disconnect(s.fileno()))
     print(call, "connect", name(s.connect_ex((addr, 8085))))
     os.write(go_w, b"x")
     os.waitpid(pid, 0)
@@ -115,7 +99,7 @@ for (call, f), first in [(c, p) for p in (connected_first, refused_first) for c 
 for call, f in CALLS.items():
     s = socket.socket()
     s.connect((addr, 8087))
-    wait_bits(s, select.POLLHUP)
+    wait_for(s, select.POLLHUP)
     print(taken(call + " reset", lambda: f(s)))
     print(taken(call + " after", lambda: f(s)))
     print(taken(call + " nosignal", lambda: s.send(b"ab", socket.MSG_NOSIGNAL)))
