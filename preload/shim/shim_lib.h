@@ -251,6 +251,16 @@ extern int shim_slow;
  * allows write, not sendto), so a stream's write stays write().
  */
 extern int shim_sandboxed;
+
+/* Fills the array a with the words after the argument last (prctl's: glibc passes four). */
+#define SHIM_VA_WORDS(a, last)                                                                     \
+	do {                                                                                       \
+		va_list ap_;                                                                       \
+		va_start(ap_, last);                                                               \
+		for (size_t i_ = 0; i_ < sizeof(a) / sizeof((a)[0]); i_++)                         \
+			(a)[i_] = va_arg(ap_, unsigned long);                                      \
+		va_end(ap_);                                                                       \
+	} while (0)
 /* The fd table, inherited sockets, the trace: allocation- and lock-free (shim_main.c). */
 void shim_init(void);
 /* What a stack needs (network settings, library dir): first AF_INET socket or request. */

@@ -843,12 +843,8 @@ SHIM_EXPORT long syscall(long nr, ...)
 SHIM_EXPORT int prctl(int option, ...)
 {
 	unsigned long a[4];
-	va_list ap;
 
-	va_start(ap, option);
-	for (int i = 0; i < 4; i++)
-		a[i] = va_arg(ap, unsigned long);
-	va_end(ap);
+	SHIM_VA_WORDS(a, option);
 	if (option == PR_SET_SECCOMP)
 		__atomic_store_n(&shim_sandboxed, 1, __ATOMIC_SEQ_CST);
 	return shim_real.prctl(option, a[0], a[1], a[2], a[3]);

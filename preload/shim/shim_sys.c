@@ -253,12 +253,8 @@ static int shim_sys_fcntl(int fd, int cmd, ...)
 static int shim_sys_prctl(int option, ...)
 {
 	unsigned long a[4];
-	va_list ap;
 
-	va_start(ap, option);
-	for (int i = 0; i < 4; i++)
-		a[i] = va_arg(ap, unsigned long);
-	va_end(ap);
+	SHIM_VA_WORDS(a, option);
 	return (int)SYS6(SYS_prctl, option, a[0], a[1], a[2], a[3], 0);
 }
 
