@@ -107,9 +107,11 @@
  * 13 answered every CONNECT (no SHIM_CONNECT_NOREPLY), 14 had no
  * SHIM_SO_DGRAM_ROUTE, 15 did not state the host's routing in HELLO's
  * reply (shim_hello_rep.prefix, .gateway), 16 left the holders of a
- * stream's earlier pair on it (no SHIM_NOTICE_NEWPAIR, no SHIM_SO_PAIR).
+ * stream's earlier pair on it (no SHIM_NOTICE_NEWPAIR, no SHIM_SO_PAIR),
+ * 17 had no SHIM_NOTICE_BROADCAST (each interposer kept SO_BROADCAST as
+ * set through it) and no SHIM_NOTICE_CONNECTED.
  */
-#define SHIM_CTL_VERSION 17
+#define SHIM_CTL_VERSION 18
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -740,11 +742,15 @@ struct shim_dgram_size_rep {
 /*
  * The notice page: what the host has to tell a program about a socket out
  * of band of the pair's data (README "How it works"). One memfd per host
- * of SHIM_NOTICE_SLOTS words, written only by the host, sealed against
- * new writable mappings (F_SEAL_FUTURE_WRITE) and mapped read-only by the
- * interposers. A socket's word is at slot id % SHIM_NOTICE_SLOTS and is
- * its own only while it holds its id (a colliding later socket gets none:
- * the interposer then goes by the pair alone). Its bits: the id, the
+ * of slots (64-bit words), written only by the host, sealed against new
+ * writable mappings (F_SEAL_FUTURE_WRITE) and mapped read-only by the
+ * interposers. A socket's word is at slot id % slots and is its own only
+ * while it holds its id (a colliding later socket gets none: the
+ * interposer then goes by the pair alone). The host makes as many slots as
+ * it may have fds (a power of two from SHIM_NOTICE_SLOTS_MIN to
+ * SHIM_NOTICE_SLOTS_MAX), since every live socket but a zombie holds one of
+ * its fds: each then has a word of its own. The interposer reads the
+ * count from the memfd's size, SHIM_NOTICE_LEN(slots). Its bits: the id, the
  * sequence number of the last error report, that report's errno,
  * SHIM_NOTICE_ERR while that report is the socket's pending error (sk_err)
  * nobody has taken yet, and whether the error queue holds an entry. An error report in the pair
@@ -760,10 +766,11 @@ struct shim_dgram_size_rep {
  * the reply's fd; set with a uint32_t sequence number takes the pending
  * error of that report (ret = its errno, 0 if it is no longer pending).
  */
-#define SHIM_SO_NOTICE	  0x53480004
-#define SHIM_NOTICE_SLOTS 65536u
+#define SHIM_SO_NOTICE	      0x53480004
+#define SHIM_NOTICE_SLOTS_MIN 65536u
+#define SHIM_NOTICE_SLOTS_MAX (1u << 24) /* 128 MiB of address space, touched as used */
 /*
- * After the slots, the host's own words: SHIM_NOTICE_PORTS holds how many
+ * After the slots, the host's own words: SHIM_NOTICE_PORTS(slots) holds how many
  * ephemeral ports a TCP connect() would find free at least
  * (inet_connect_ports_spare), as of the last request that could take one.
  * The interposer sends a connect without waiting for the answer
@@ -771,11 +778,11 @@ struct shim_dgram_size_rep {
  * room for the connects of every process in flight to the host meanwhile:
  * the port search cannot fail then.
  */
-#define SHIM_NOTICE_PORTS	65536u
-#define SHIM_NOTICE_PORTS_SPARE 1024u
-#define SHIM_NOTICE_LEN		((SHIM_NOTICE_SLOTS + 8) * sizeof(uint64_t))
-#define SHIM_NOTICE_ERR		1u
-#define SHIM_NOTICE_ERRQ	2u /* ... and the error queue held an entry at the report */
+#define SHIM_NOTICE_PORTS(slots) (slots)
+#define SHIM_NOTICE_PORTS_SPARE	 1024u
+#define SHIM_NOTICE_LEN(slots)	 (((size_t)(slots) + 8) * sizeof(uint64_t))
+#define SHIM_NOTICE_ERR		 1u
+#define SHIM_NOTICE_ERRQ	 2u /* ... and the error queue held an entry at the report */
 /* The error queue holds an entry now (sock_poll's ERR), whatever the reports say. */
 #define SHIM_NOTICE_ERRQ_NOW 4u
 /* SO_SELECT_ERR_QUEUE is on (a datagram socket's): datagram_poll's ERR comes with PRI. */
@@ -787,6 +794,19 @@ struct shim_dgram_size_rep {
  * holder that finds its pair hung up takes the current one (SHIM_SO_PAIR).
  */
 #define SHIM_NOTICE_NEWPAIR 32u
+/*
+ * A datagram socket's SO_BROADCAST (SOCK_BROADCAST), which a send to a
+ * broadcast address checks in the interposer: the socket's, whichever
+ * process set it. Written at each setsockopt; a socket whose word is not
+ * its own has the send ask the host (SO_BROADCAST get).
+ */
+#define SHIM_NOTICE_BROADCAST 64u
+/*
+ * A stream was connected (it left SS_UNCONNECTED at a CONNECT) since the
+ * host last answered SHIM_SO_UNCONNECTED with 1: a holder that still takes
+ * it for never connected (the connect was another process's) asks again.
+ */
+#define SHIM_NOTICE_CONNECTED 128u
 /* What belongs to the last report (the rest is the socket's). */
 #define SHIM_NOTICE_REPORT   (SHIM_NOTICE_ERR | SHIM_NOTICE_ERRQ)
 #define SHIM_NOTICE_FLAGS    0xffu
@@ -798,6 +818,17 @@ static inline uint64_t shim_notice_word(uint32_t id, uint32_t seq, int err, unsi
 {
 	return (uint64_t)id << 32 | (uint64_t)(seq & 0xffff) << 16 | (uint64_t)(err & 0xff) << 8 |
 	       (flags & SHIM_NOTICE_FLAGS);
+}
+
+/* The slot count of a notice page of len bytes, or 0 if no host makes one so. */
+static inline uint32_t shim_notice_slots_of(uint64_t len)
+{
+	uint64_t slots = len / sizeof(uint64_t) - 8;
+
+	if (len % sizeof(uint64_t) || len < SHIM_NOTICE_LEN(SHIM_NOTICE_SLOTS_MIN) ||
+	    slots > SHIM_NOTICE_SLOTS_MAX || (slots & (slots - 1)))
+		return 0;
+	return (uint32_t)slots;
 }
 
 /*
@@ -935,7 +966,9 @@ static inline int shim_pair_reserve(int sk_sndbuf)
  * Get on a stream: 1 if the socket is TCP_CLOSE and SS_UNCONNECTED (never
  * connected, disconnected, or its blocking connect failed), else 0. Asked
  * by an interposer that got the socket by exec or SCM_RIGHTS, which cannot
- * tell from the pair alone (shim_stream_known).
+ * tell from the pair alone, or whose record of a never-connected socket the
+ * notice word's SHIM_NOTICE_CONNECTED puts in doubt (shim_stream_known);
+ * an answer 1 clears that bit.
  */
 #define SHIM_SO_UNCONNECTED 0x5348000b
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "ip.h"
 #include "udp.h"
@@ -363,22 +364,25 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 /* ---- the notice page (shim_ctl.h SHIM_SO_NOTICE) ---- */
 
 /*
- * The host's notice page, mapped read-only at the first datagram socket
- * that needs it (one request per process and host), for the host it came
- * from: a host started after this one died has a page of its own.
+ * The host's notice page, mapped read-only at the first socket that needs
+ * it (one request per process and host), for the host it came from: a
+ * host started after this one died has a page of its own. Its slot count
+ * (a power of two, from the memfd's size) rides in the pointer's low bits
+ * (the log2; a mapping is page-aligned), so that one load gives both.
  */
-static _Atomic(const uint64_t *) shim_notice_page;
+static _Atomic uintptr_t shim_notice_page;
 static _Atomic int shim_notice_host; /* the host it is (or failed to be) mapped for */
 static atomic_bool shim_notice_busy;
 
-static const uint64_t *shim_notice_map(int fd, uint64_t e)
+static uintptr_t shim_notice_map(int fd, uint64_t e)
 {
 	struct shim_req req = {.hdr = {.op = SHIM_OP_GETSOCKOPT, .id = shim_ent_id(e)},
 			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_NOTICE}};
-	const size_t len = SHIM_NOTICE_LEN;
-	const uint64_t *page = atomic_load_explicit(&shim_notice_page, memory_order_acquire);
+	uintptr_t page = atomic_load_explicit(&shim_notice_page, memory_order_acquire);
 	int host = shim_host_pid(), saved = errno, mfd = -1;
 	struct shim_rep rep;
+	struct stat st;
+	uint32_t slots;
 	void *p;
 
 	/*
@@ -387,15 +391,19 @@ static const uint64_t *shim_notice_map(int fd, uint64_t e)
 	 */
 	if ((host ? host : -1) == atomic_load_explicit(&shim_notice_host, memory_order_relaxed))
 		return page;
+	/* Under seccomp no request is made that the program did not cause (shim_sandboxed). */
+	if (__atomic_load_n(&shim_sandboxed, __ATOMIC_RELAXED))
+		return 0;
 	/* Another thread maps it: the pair alone answers meanwhile. */
 	if (atomic_exchange(&shim_notice_busy, true))
-		return NULL;
-	page = NULL;
-	if (!shim_ctl_call(&req, &rep, &mfd, fd) && rep.hdr.ret == 0 && mfd >= 0) {
-		p = mmap(NULL, len, PROT_READ, MAP_SHARED, mfd, 0);
+		return 0;
+	page = 0;
+	if (!shim_ctl_call(&req, &rep, &mfd, fd) && rep.hdr.ret == 0 && mfd >= 0 &&
+	    !fstat(mfd, &st) && (slots = shim_notice_slots_of((uint64_t)st.st_size))) {
+		p = mmap(NULL, SHIM_NOTICE_LEN(slots), PROT_READ, MAP_SHARED, mfd, 0);
 		/* An old host's page stays mapped: another thread may be reading it. */
 		if (p != MAP_FAILED)
-			page = p;
+			page = (uintptr_t)p | (uintptr_t)__builtin_ctz(slots);
 	}
 	if (mfd >= 0)
 		shim_real.close(mfd);
@@ -407,13 +415,24 @@ static const uint64_t *shim_notice_map(int fd, uint64_t e)
 	return page;
 }
 
-static uint64_t shim_notice_word_of(const uint64_t *page, uint64_t e)
+static const uint64_t *shim_notice_words(uintptr_t page)
+{
+	return (const uint64_t *)(page & ~(uintptr_t)63);
+}
+
+static uint32_t shim_notice_slots(uintptr_t page)
+{
+	return 1u << (page & 63);
+}
+
+static uint64_t shim_notice_word_of(uintptr_t page, uint64_t e)
 {
 	uint64_t w;
 
 	if (!page)
 		return 0;
-	w = __atomic_load_n(&page[shim_ent_id(e) % SHIM_NOTICE_SLOTS], __ATOMIC_ACQUIRE);
+	w = __atomic_load_n(&shim_notice_words(page)[shim_ent_id(e) % shim_notice_slots(page)],
+			    __ATOMIC_ACQUIRE);
 	return SHIM_NOTICE_ID(w) == shim_ent_id(e) ? w : 0;
 }
 
@@ -424,9 +443,12 @@ uint64_t shim_notice_get(int fd, uint64_t e)
 
 uint64_t shim_notice_ports(int fd, uint64_t e)
 {
-	const uint64_t *page = shim_notice_map(fd, e);
+	uintptr_t page = shim_notice_map(fd, e);
 
-	return page ? __atomic_load_n(&page[SHIM_NOTICE_PORTS], __ATOMIC_ACQUIRE) : 0;
+	return page ? __atomic_load_n(
+			      &shim_notice_words(page)[SHIM_NOTICE_PORTS(shim_notice_slots(page))],
+			      __ATOMIC_ACQUIRE)
+		    : 0;
 }
 
 uint64_t shim_notice_peek(uint64_t e)

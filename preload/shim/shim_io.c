@@ -102,7 +102,24 @@ static inline void shim_stream_full(int fd, uint64_t e)
 		shim_fd_flags(fd, SHIM_F_NOSPACE, 0);
 }
 
-static ssize_t shim_stream_wmap(int fd, uint64_t e, ssize_t ret)
+/* tcp_sendmsg on a socket that is not connected: EPIPE, and SIGPIPE unless told not to. */
+static ssize_t shim_epipe(int flags)
+{
+	if (!(flags & MSG_NOSIGNAL))
+		raise(SIGPIPE);
+	return -EPIPE;
+}
+
+/*
+ * After a stream write on the pair, which is always made with MSG_NOSIGNAL
+ * (flags: the program's): the pair's EPIPE is not yet tcp_sendmsg's. It
+ * may stand for the connection's error (sk_stream_error returns
+ * sock_error() then, with no signal) or be an earlier pair's end that the
+ * caller follows before this (the write is made again on the socket's
+ * current pair, as the kernel's one socket would take it); only an EPIPE
+ * that stays raises SIGPIPE, unless the program said MSG_NOSIGNAL.
+ */
+static ssize_t shim_stream_wmap(int fd, uint64_t e, ssize_t ret, int flags)
 {
 	int err;
 
@@ -114,15 +131,7 @@ static ssize_t shim_stream_wmap(int fd, uint64_t e, ssize_t ret)
 		if (err)
 			return -err;
 	}
-	return ret;
-}
-
-/* tcp_sendmsg on a socket that is not connected: EPIPE, and SIGPIPE unless told not to. */
-static ssize_t shim_epipe(int flags)
-{
-	if (!(flags & MSG_NOSIGNAL))
-		raise(SIGPIPE);
-	return -EPIPE;
+	return ret == -EPIPE ? shim_epipe(flags) : ret;
 }
 
 /*
@@ -296,24 +305,26 @@ static int shim_dgram_size_check(int fd, uint64_t e, const struct msghdr *m, siz
 }
 
 /*
- * SO_BROADCAST is the socket's: one set before an exec, or on a copy that
- * came by SCM_RIGHTS, is not in this process's entry, so a send the entry
- * would refuse asks the host first (a round trip on that path only).
+ * SO_BROADCAST is the socket's, whichever process set it (before an exec,
+ * in a fork's parent or child, on a copy that came by SCM_RIGHTS): the
+ * notice word carries it (SHIM_NOTICE_BROADCAST), one load on a send to a
+ * broadcast address; a socket whose word is not its own asks the host.
  */
 static bool shim_dgram_broadcast_on(int fd, uint64_t e)
 {
 	struct shim_req req = {
 		.hdr = {.op = SHIM_OP_GETSOCKOPT, .id = shim_ent_id(e)},
 		.sockopt = {.level = SOL_SOCKET, .optname = SO_BROADCAST, .optlen = sizeof(int)}};
+	uint64_t w = shim_notice_get(fd, e);
 	struct shim_rep rep;
 	int on = 0;
 
+	if (w)
+		return w & SHIM_NOTICE_BROADCAST;
 	if (shim_ctl_call(&req, &rep, NULL, fd) || rep.hdr.ret < 0 ||
 	    rep.sockopt.optlen < sizeof(on))
 		return false;
 	memcpy(&on, rep.sockopt.optval, sizeof(on));
-	if (on)
-		shim_fd_flags(fd, SHIM_F_BROADCAST, 0);
 	return on;
 }
 
@@ -413,8 +424,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 		if (err)
 			return err;
 		/* udp_sendmsg, raw_sendmsg, ping: a broadcast route needs SO_BROADCAST. */
-		if (!(fl & SHIM_F_BROADCAST) && shim_is_broadcast(&r, faddr) &&
-		    !shim_dgram_broadcast_on(fd, e))
+		if (shim_is_broadcast(&r, faddr) && !shim_dgram_broadcast_on(fd, e))
 			return -EACCES;
 	}
 	/* 0xffff minus the IP header with this send's options, minus the UDP header for UDP. */
@@ -821,7 +831,8 @@ static ssize_t shim_fastopen_send(int fd, uint64_t e, const struct msghdr *m, in
 		return (ssize_t)copied;
 	lm.msg_iov = iov;
 	shim_stream_wrote(fd, e);
-	ret = shim_stream_wmap(fd, e, shim_neg(shim_real.sendmsg(fd, &lm, flags & ~MSG_FASTOPEN)));
+	ret = shim_neg(shim_real.sendmsg(fd, &lm, (flags & ~MSG_FASTOPEN) | MSG_NOSIGNAL));
+	ret = shim_stream_wmap(fd, e, ret, flags);
 	if (ret < 0)
 		return copied ? (ssize_t)copied : ret;
 	return (ssize_t)copied + ret;
@@ -888,11 +899,11 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	mark.len = (uint32_t)shim_iov_total(&lm);
 	mark.zerocopy = (flags & MSG_ZEROCOPY) && (shim_ent_flags(e) & SHIM_F_ZEROCOPY);
 	marked = shim_stream_mark_begin(fd, e, &mark);
-	ret = shim_neg(shim_real.sendmsg(fd, &lm, flags & ~MSG_ZEROCOPY));
+	ret = shim_neg(shim_real.sendmsg(fd, &lm, (flags & ~MSG_ZEROCOPY) | MSG_NOSIGNAL));
 	/* Met an earlier pair's end: send on the socket's current one. */
 	if (!marked && shim_stream_followed(fd, e, ret))
 		return shim_send_msg(fd, shim_fd_get(fd), m, flags, cmsg_err);
-	ret = shim_stream_wmap(fd, e, ret);
+	ret = shim_stream_wmap(fd, e, ret, flags);
 	if (marked)
 		shim_stream_mark_done(fd, e, &mark, ret > 0 ? (size_t)ret : 0);
 	if (ret >= 0 && (size_t)ret < shim_iov_total(&lm))
@@ -1321,6 +1332,41 @@ SHIM_EXPORT int recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 
 /* ---- write side ---- */
 
+/*
+ * write() of a stream on its pair: send() with MSG_NOSIGNAL, the same
+ * sock_sendmsg, so that SIGPIPE is the interposer's to raise
+ * (shim_stream_wmap). write() itself where that cannot be: in a process
+ * under seccomp (shim_sandboxed), or on an fd that is no socket after all
+ * (an entry this process could not keep in step, e.g. a vfork child's
+ * dup2 over it); its SIGPIPE is then the kernel's (*sig: MSG_NOSIGNAL).
+ */
+static inline ssize_t shim_pair_write(int fd, const void *buf, size_t n, int *sig)
+{
+	ssize_t ret;
+
+	if (likely(!shim_sandboxed)) {
+		ret = shim_real.send(fd, buf, n, MSG_NOSIGNAL);
+		if (likely(ret >= 0) || errno != ENOTSOCK)
+			return ret;
+	}
+	*sig = MSG_NOSIGNAL;
+	return shim_real.write(fd, buf, n);
+}
+
+/* writev() as shim_pair_write: a count writev refuses (EINVAL, sendmsg EMSGSIZE) too. */
+static inline ssize_t shim_pair_writev(int fd, const struct msghdr *m, int *sig)
+{
+	ssize_t ret;
+
+	if (likely(!shim_sandboxed) && m->msg_iovlen <= UIO_MAXIOV) {
+		ret = shim_real.sendmsg(fd, m, MSG_NOSIGNAL);
+		if (likely(ret >= 0) || errno != ENOTSOCK)
+			return ret;
+	}
+	*sig = MSG_NOSIGNAL;
+	return shim_real.writev(fd, m->msg_iov, (int)m->msg_iovlen);
+}
+
 SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	struct iovec iov = {(void *)buf, n};
@@ -1336,8 +1382,10 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 		if (likely(shim_plain_stream(e))) {
 			int err0 = errno;
 
+			int sig = 0;
+
 			shim_stream_wrote(fd, e);
-			ret = shim_real.write(fd, buf, n);
+			ret = shim_pair_write(fd, buf, n, &sig);
 			if (likely(ret >= 0)) {
 				if (unlikely((size_t)ret < n))
 					shim_stream_full(fd, e);
@@ -1345,7 +1393,7 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 			}
 			ret = -errno;
 			if (!shim_stream_followed(fd, e, ret))
-				return shim_ret(shim_stream_wmap(fd, e, ret), err0);
+				return shim_ret(shim_stream_wmap(fd, e, ret, sig), err0);
 			errno = err0; /* again on the socket's current pair */
 		}
 	}
@@ -1374,21 +1422,21 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 		if (likely(!e))
 			return shim_real.writev(fd, uiov, cnt);
 		if (likely(shim_plain_stream(e))) {
-			int err0 = errno;
+			struct msghdr um = {.msg_iov = (struct iovec *)uiov,
+					    .msg_iovlen = (size_t)cnt};
+			int err0 = errno, sig = 0;
 
 			shim_stream_wrote(fd, e);
-			ret = shim_real.writev(fd, uiov, cnt);
+			ret = shim_pair_writev(fd, &um, &sig);
 			if (likely(ret >= 0)) {
 				/* The kernel read uiov whole: it is there to sum. */
-				m.msg_iov = (struct iovec *)uiov;
-				m.msg_iovlen = (size_t)cnt;
-				if (unlikely((size_t)ret < shim_iov_total(&m)))
+				if (unlikely((size_t)ret < shim_iov_total(&um)))
 					shim_stream_full(fd, e);
 				return ret;
 			}
 			ret = -errno;
 			if (!shim_stream_followed(fd, e, ret))
-				return shim_ret(shim_stream_wmap(fd, e, ret), err0);
+				return shim_ret(shim_stream_wmap(fd, e, ret, sig), err0);
 			errno = err0; /* again on the socket's current pair */
 		}
 	}
@@ -1470,7 +1518,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 			int err0 = errno;
 
 			shim_stream_wrote(fd, e);
-			ret = shim_real.send(fd, buf, n, flags);
+			ret = shim_real.send(fd, buf, n, flags | MSG_NOSIGNAL);
 			if (likely(ret >= 0)) {
 				if (unlikely((size_t)ret < n))
 					shim_stream_full(fd, e);
@@ -1478,7 +1526,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 			}
 			ret = -errno;
 			if (!shim_stream_followed(fd, e, ret))
-				return shim_ret(shim_stream_wmap(fd, e, ret), err0);
+				return shim_ret(shim_stream_wmap(fd, e, ret, flags), err0);
 			errno = err0; /* again on the socket's current pair */
 		}
 	}
@@ -1651,9 +1699,13 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 		return shim_real.sendmmsg(fd, vec, vlen, flags);
 	shim_call_begin(&c, SHIM_SYM_sendmmsg);
 	e = shim_fd_get(fd);
-	if (!shim_emulated(e) || (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_FASTOPEN)))) {
-		shim_stream_wrote(fd, e);
+	if (!shim_emulated(e)) {
 		ret = shim_real.sendmmsg(fd, vec, vlen, flags);
+	} else if (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_FASTOPEN))) {
+		shim_stream_wrote(fd, e);
+		ret = shim_real.sendmmsg(fd, vec, vlen, flags | MSG_NOSIGNAL);
+		if (ret < 0)
+			ret = (int)shim_ret(shim_stream_wmap(fd, e, -errno, flags), c.err0);
 	} else {
 		c.path = "stack";
 		if (vlen > UIO_MAXIOV)
@@ -1700,7 +1752,8 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 	else
 		ret = shim_real.sendfile64(out, in, off, n);
 	if (ret < 0 && shim_ent_kind(e) == SHIM_STREAM)
-		ret = shim_ret(shim_stream_wmap(out, e, -errno), c.err0);
+		/* The kernel's splice into the pair raised its own SIGPIPE. */
+		ret = shim_ret(shim_stream_wmap(out, e, -errno, MSG_NOSIGNAL), c.err0);
 	shim_trace(&c, ret, "%d, %d, %p, %zu", out, in, off, n);
 	return ret;
 }

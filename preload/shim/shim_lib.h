@@ -71,7 +71,12 @@ enum shim_kind {
 #define SHIM_F_RD_SHUT	   0x40	 /* unconnected stream shut for reading: read 0, as tcp_recvmsg */
 #define SHIM_F_PING	   0x80	 /* ICMP ping socket: echo requests only (ping_common_sendmsg) */
 #define SHIM_F_RECEIVED	   0x100 /* datagram socket read one that left a stamp (shim_gettstamp) */
-#define SHIM_F_BROADCAST   0x200 /* SO_BROADCAST is on: sends to a broadcast address allowed */
+/*
+ * Stream whose pair may grow (shim_ctl.h shim_pair_wmem: an autotuned
+ * SO_SNDBUF's part, below its largest): a write asks the host again now
+ * and then (shim_pair_grow). The fast data path serves it.
+ */
+#define SHIM_F_PAIR_GROW 0x200
 /*
  * Stream whose pair the host hung up on, asked once for its pending error
  * (kept in the entry's error byte until collected): readiness only, so the
@@ -142,13 +147,6 @@ enum shim_kind {
  * only ping sockets (SHIM_DGRAM) carry.
  */
 #define SHIM_F_REPAIR SHIM_F_PING
-/*
- * Stream whose pair may grow (shim_ctl.h shim_pair_wmem: an autotuned
- * SO_SNDBUF's part, below its largest): a write asks the host again now
- * and then (shim_pair_grow). The fast data path serves it. Shares
- * SHIM_F_BROADCAST's bit, which only datagram sockets carry.
- */
-#define SHIM_F_PAIR_GROW SHIM_F_BROADCAST
 /*
  * TCP socket this process made (CREATE or SHIM_OP_ADOPT) and has asked the host
  * nothing about since, nor shared (dup, fork): still TCP_CLOSE, unbound,
@@ -247,6 +245,22 @@ int shim_fd_err_take(int fd);
  * the only test a pass-through call makes besides the fd table lookup.
  */
 extern int shim_slow;
+/*
+ * The process installed a seccomp filter (or strict mode): the data path
+ * makes no system call the program did not make (an sshd's sandboxed child
+ * allows write, not sendto), so a stream's write stays write().
+ */
+extern int shim_sandboxed;
+
+/* Fills the array a with the words after the argument last (prctl's: glibc passes four). */
+#define SHIM_VA_WORDS(a, last)                                                                     \
+	do {                                                                                       \
+		va_list ap_;                                                                       \
+		va_start(ap_, last);                                                               \
+		for (size_t i_ = 0; i_ < sizeof(a) / sizeof((a)[0]); i_++)                         \
+			(a)[i_] = va_arg(ap_, unsigned long);                                      \
+		va_end(ap_);                                                                       \
+	} while (0)
 /* The fd table, inherited sockets, the trace: allocation- and lock-free (shim_main.c). */
 void shim_init(void);
 /* What a stack needs (network settings, library dir): first AF_INET socket or request. */

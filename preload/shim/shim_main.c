@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/syscall.h>
@@ -46,6 +47,7 @@ unsigned int shim_fd_max;
 _Atomic unsigned int shim_fd_hi;
 
 int shim_slow = 1;
+int shim_sandboxed;
 struct shim_config shim_cfg;
 int shim_cfg_ok;
 char shim_cfg_err[256];
@@ -454,10 +456,19 @@ static void shim_forget(int fd, uint64_t e, struct shim_call *c)
 	 * listener (an AF_UNIX listener the host cannot watch) and a failed
 	 * socket (whose host end is gone) are not. A stream in repair mode
 	 * goes at once, as the kernel's: its address and 4-tuple are free for
-	 * the socket that replaces it by the next request.
+	 * the socket that replaces it by the next request. Nor is the last
+	 * close of a stream connected again while an earlier pair's end may
+	 * be held (SHIM_NOTICE_NEWPAIR): the host keeps a copy of the current
+	 * end for such holders, and only a close it hears of makes it look
+	 * whether any is left, so that tcp_close runs now, as the kernel's
+	 * at the last close. A stream nobody else ever held (SHIM_F_FRESH)
+	 * has no earlier end elsewhere and pays nothing; others a load of
+	 * their notice word (the page mapped once per process).
 	 */
 	if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_FAILED) ||
-	    (shim_ent_kind(e) == SHIM_STREAM && (shim_ent_flags(e) & SHIM_F_REPAIR))) {
+	    (shim_ent_kind(e) == SHIM_STREAM && (shim_ent_flags(e) & SHIM_F_REPAIR)) ||
+	    (shim_ent_kind(e) == SHIM_STREAM && !(shim_ent_flags(e) & SHIM_F_FRESH) &&
+	     (shim_notice_peek(e) & SHIM_NOTICE_NEWPAIR))) {
 		req.hdr.id = shim_ent_id(e);
 		shim_ctl_call(&req, NULL, NULL, -1);
 		shim_note(c, "SHIM_OP_CLOSE id %u", req.hdr.id);
@@ -488,6 +499,9 @@ SHIM_EXPORT int close(int fd)
 		shim_epoll_forget_fd(fd, true);
 	if (shim_ent_kind(e) == SHIM_STREAM)
 		shim_errwake_forget(fd);
+	/* shim_forget reads its notice word: the page is had while fd proves the socket. */
+	if (shim_ent_kind(e) == SHIM_STREAM && !(shim_ent_flags(e) & SHIM_F_FRESH))
+		shim_notice_get(fd, e);
 	if (e)
 		shim_fd_set(fd, 0);
 	ret = shim_real.close(fd);
@@ -780,6 +794,13 @@ SHIM_EXPORT long syscall(long nr, ...)
 		return sendmmsg(I(0), P(1), (unsigned int)a[2], I(3));
 	case SYS_recvmmsg:
 		return recvmmsg(I(0), P(1), (unsigned int)a[2], I(3), P(4));
+	case SYS_prctl:
+		return prctl(I(0), a[1], a[2], a[3], a[4]);
+	case SYS_seccomp:
+		/* SECCOMP_SET_MODE_STRICT, _FILTER: before the filter holds (prctl). */
+		if (a[0] == 0 || a[0] == 1)
+			__atomic_store_n(&shim_sandboxed, 1, __ATOMIC_SEQ_CST);
+		break;
 	}
 	if (shim_syscall_on_emulated(nr, a)) {
 		switch (nr) {
@@ -812,4 +833,19 @@ SHIM_EXPORT long syscall(long nr, ...)
 #undef P
 #undef I
 	return shim_sys_ret(shim_sys(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+}
+
+/*
+ * A seccomp filter (or strict mode) allows some system calls only: from the
+ * moment it may hold, the data path makes none the program does not
+ * (shim_sandboxed). Set before the filter, so no write after it is a send.
+ */
+SHIM_EXPORT int prctl(int option, ...)
+{
+	unsigned long a[4];
+
+	SHIM_VA_WORDS(a, option);
+	if (option == PR_SET_SECCOMP)
+		__atomic_store_n(&shim_sandboxed, 1, __ATOMIC_SEQ_CST);
+	return shim_real.prctl(option, a[0], a[1], a[2], a[3]);
 }

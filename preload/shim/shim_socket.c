@@ -1731,11 +1731,6 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (ret == -EOPNOTSUPP && level == SOL_SOCKET &&
 	    (optname == SO_ATTACH_BPF || optname == SO_ATTACH_REUSEPORT_EBPF))
 		return shim_attach_bpf_check(req.sockopt.optval);
-	/* The send path checks broadcast destinations itself (shim_dgram_send). */
-	if (ret == 0 && level == SOL_SOCKET && optname == SO_BROADCAST &&
-	    shim_ent_kind(e) == SHIM_DGRAM)
-		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_BROADCAST : 0,
-			      *(int *)req.sockopt.optval ? 0 : SHIM_F_BROADCAST);
 	if (ret == 0 && level == SOL_SOCKET && optname == SO_ZEROCOPY)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_ZEROCOPY : 0,
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_ZEROCOPY);
@@ -2125,12 +2120,24 @@ uint64_t shim_stream_known(int fd, uint64_t e)
 	     shim_ent_err(e)) &&
 	    shim_stream_follow(fd, e))
 		e = shim_fd_get(fd);
+	/*
+	 * Never connected here, but another holder (fork, SCM_RIGHTS) may have
+	 * connected it since: the notice word says one did, and the host what
+	 * it is now, as for an fd that came by exec. A socket nobody else
+	 * holds (SHIM_F_FRESH) has no other holder to look for.
+	 */
+	if ((shim_ent_flags(e) & (SHIM_F_UNCONNECTED | SHIM_F_FRESH | SHIM_F_INHERITED)) ==
+		    SHIM_F_UNCONNECTED &&
+	    (shim_notice_get(fd, e) & SHIM_NOTICE_CONNECTED)) {
+		shim_fd_flags(fd, SHIM_F_INHERITED, 0);
+		e = shim_fd_get(fd);
+	}
 	if (!(shim_ent_flags(e) & SHIM_F_INHERITED))
 		return e;
 	unconnected = shim_request(fd, e, &req, &rep, NULL, &c) == 1;
 	/* TCP_CLOSE: no filler either, whatever the pair's send buffer says. */
 	shim_fd_flags(fd, unconnected ? SHIM_F_UNCONNECTED : 0,
-		      SHIM_F_INHERITED | (unconnected ? SHIM_F_FILLED : 0));
+		      SHIM_F_INHERITED | (unconnected ? SHIM_F_FILLED : SHIM_F_UNCONNECTED));
 	return shim_fd_get(fd);
 }
 

@@ -64,6 +64,7 @@
 	X(int, dup2, (int, int))                                                                   \
 	X(int, dup3, (int, int, int))                                                              \
 	X(long, syscall, (long, ...))                                                              \
+	X(int, prctl, (int, ...))                                                                  \
 	X(ssize_t, __read_chk, (int, void *, size_t, size_t))                                      \
 	X(ssize_t, __recv_chk, (int, void *, size_t, size_t, int))                                 \
 	X(ssize_t, __recvfrom_chk,                                                                 \

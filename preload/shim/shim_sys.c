@@ -249,6 +249,15 @@ static int shim_sys_fcntl(int fd, int cmd, ...)
 	return (int)SYS3(SYS_fcntl, fd, cmd, arg);
 }
 
+/* prctl: glibc passes four more words whatever the option. */
+static int shim_sys_prctl(int option, ...)
+{
+	unsigned long a[4];
+
+	SHIM_VA_WORDS(a, option);
+	return (int)SYS6(SYS_prctl, option, a[0], a[1], a[2], a[3], 0);
+}
+
 static int shim_sys_fcntl64(int fd, int cmd, ...)
 {
 	va_list ap;

@@ -283,6 +283,7 @@ int stackd_init(struct stackd *sd, struct net_device *dev)
 	timer_base_init(&sd->timers);
 	stackd_ctl_init(sd);
 	sd->next_id = 1;
+	stackd_notice_slots_init(sd);
 	if (!sd->zombie_ms)
 		sd->zombie_ms = STACKD_DEFAULT_ZOMBIE_MS;
 	sd->ctl_fd = -1;

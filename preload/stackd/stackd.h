@@ -233,7 +233,8 @@ struct stackd {
 	/* The notice page (shim_ctl.h SHIM_SO_NOTICE), made at first need; its memfd. */
 	uint64_t *notice;
 	int notice_fd;
-	uint32_t notice_seq; /* the last error report's sequence number */
+	uint32_t notice_slots; /* a power of two: stackd_notice_slots_init */
+	uint32_t notice_seq;   /* the last error report's sequence number */
 };
 
 /* stackd.c */
@@ -307,6 +308,8 @@ void stackd_reap_closed(struct stackd *sd, bool any_user, uid_t uid);
  * right after must find free, as inet_csk_listen_stop leaves them).
  */
 void stackd_reap_hungup(struct stackd *sd);
+bool stackd_pair_hup_now(struct stackd_sock *ss);
+void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);
@@ -333,6 +336,8 @@ int stackd_notice_share(struct stackd *sd, int *fd_out);
 int stackd_notice_take(struct stackd_sock *ss, uint32_t seq);
 /* The page's SHIM_NOTICE_PORTS after a request that may have taken a port or read the range. */
 void stackd_notice_ports(struct stackd *sd);
+void stackd_notice_slots_init(struct stackd *sd);
+uint32_t stackd_notice_slots_for(uint64_t nofile);
 /* A datagram socket's error queue may have changed: the word says so (a void report wakes). */
 void stackd_notice_errq(struct stackd_sock *ss);
 /* ... without the void report when wake is false: the program asking is told in the reply. */

@@ -478,6 +478,10 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 		stackd_trace(ss->sd, "id %u: connect failed after the interposer's EINPROGRESS: %s",
 			     ss->id, strerror(-r));
 	}
+	/* Holders that took it for never connected look again (shim_stream_known). */
+	if (ss->stream && !(req->connect.flags & SHIM_CONNECT_UNSPEC) &&
+	    ss->sock->state != SS_UNCONNECTED)
+		stackd_notice_flag(ss, SHIM_NOTICE_CONNECTED, true);
 	stackd_sock_queue(ss);
 	if (ss->stream && (r == 0 || r == -EINPROGRESS))
 		snprintf(rep->note, sizeof(rep->note), "%s to %s, %zu bytes in it",
@@ -630,9 +634,12 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		rep->sockopt.optlen = sizeof(w);
 		return 0;
 	}
-	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_UNCONNECTED && !set)
-		return ss->stream && sock->state == SS_UNCONNECTED &&
-		       sock->sk->sk_state == TCP_CLOSE;
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_UNCONNECTED && !set) {
+		r = ss->stream && sock->state == SS_UNCONNECTED && sock->sk->sk_state == TCP_CLOSE;
+		if (r)
+			stackd_notice_flag(ss, SHIM_NOTICE_CONNECTED, false);
+		return r;
+	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_FILTER_PART)
 		return set ? stackd_filter_set(ss, o) : stackd_filter_get(ss, o, rep);
 	/* A struct sock_fprog points into the caller's memory: never read here. */
@@ -721,9 +728,15 @@ static void stackd_op_close(struct stackd_sock *ss)
 {
 	struct stackd *sd = ss->sd;
 
-	/* Maybe the last earlier pair end: then the current pair's hang-up tells the rest. */
+	/*
+	 * Maybe the last earlier pair end, or the current end's last holder
+	 * with none left: then the kept copy goes, and a current pair hung up
+	 * by it is the socket's last close, handled now (tcp_close sends its
+	 * FIN at once), before the program's next request.
+	 */
 	if (ss->app_keep >= 0) {
-		stackd_app_old_held(ss);
+		if (!stackd_app_old_held(ss))
+			stackd_pair_hup_now(ss);
 		return;
 	}
 	if (!ss->listening && !ss->zombie && !stackd_stream_repairing(ss))

@@ -41,6 +41,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -256,27 +257,29 @@ static void stackd_pair_oobinline(int fd)
 }
 
 /*
- * The next id whose notice slot (id % SHIM_NOTICE_SLOTS) no live record
+ * The next id whose notice slot (id % sd->notice_slots) no live record
  * holds, so that each socket has a word of its own (shim_ctl.h); 0 is
  * never an id. Records that share a slot share a hash bucket (the hash's
  * size divides the page's), so one bucket walk tells. With every slot
- * held (65,536 live sockets) the next id is taken anyway, and that socket
- * goes by its pair alone.
+ * held (as many live sockets as the host may have fds, zombies counted)
+ * the next id is taken anyway, and that socket goes by its pair alone.
  */
 static uint32_t stackd_sock_id(struct stackd *sd)
 {
-	_Static_assert(SHIM_NOTICE_SLOTS % STACKD_HASH_SIZE == 0, "a slot's ids share a bucket");
+	const uint32_t slots = sd->notice_slots;
 
+	_Static_assert(SHIM_NOTICE_SLOTS_MIN % STACKD_HASH_SIZE == 0,
+		       "a slot's ids share a bucket");
 	for (uint32_t tries = 0;; tries++) {
 		uint32_t id = sd->next_id++;
 		const struct stackd_sock *o;
 
 		if (!id)
 			continue;
-		if (tries >= SHIM_NOTICE_SLOTS)
+		if (tries >= slots)
 			return id;
 		for (o = sd->hash[id % sd->hash_size]; o; o = o->hash_next) {
-			if (o->id % SHIM_NOTICE_SLOTS == id % SHIM_NOTICE_SLOTS)
+			if (o->id % slots == id % slots)
 				break;
 		}
 		if (!o)
@@ -380,8 +383,6 @@ struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, i
 	sd->nsocks++;
 	return ss;
 }
-
-static void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
 
 /*
  * Listeners: nothing tells the host when the application closes them; nor
@@ -539,9 +540,33 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
  * is shared with can map it read-only and nothing else (no write, no
  * resize); only the host writes it.
  */
+/*
+ * As many slots as the host may have fds (its RLIMIT_NOFILE, raised to the
+ * hard limit by stackd_limits_load), at least SHIM_NOTICE_SLOTS_MIN: each
+ * live socket then has a word of its own. The memfd's pages are backed only
+ * where words are written or read.
+ */
+uint32_t stackd_notice_slots_for(uint64_t nofile)
+{
+	uint32_t slots = SHIM_NOTICE_SLOTS_MIN;
+
+	while (slots < SHIM_NOTICE_SLOTS_MAX && slots < nofile)
+		slots <<= 1;
+	return slots;
+}
+
+void stackd_notice_slots_init(struct stackd *sd)
+{
+	struct rlimit rl = {0};
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		rl.rlim_cur = 0;
+	sd->notice_slots = stackd_notice_slots_for(rl.rlim_cur);
+}
+
 static uint64_t *stackd_notice_page(struct stackd *sd)
 {
-	const size_t len = SHIM_NOTICE_LEN;
+	const size_t len = SHIM_NOTICE_LEN(sd->notice_slots);
 	const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE | F_SEAL_SEAL;
 	void *p;
 	int fd;
@@ -571,7 +596,7 @@ static uint64_t *stackd_notice_page(struct stackd *sd)
 void stackd_notice_ports(struct stackd *sd)
 {
 	if (sd->notice)
-		__atomic_store_n(&sd->notice[SHIM_NOTICE_PORTS],
+		__atomic_store_n(&sd->notice[SHIM_NOTICE_PORTS(sd->notice_slots)],
 				 (uint64_t)inet_connect_ports_spare(&sd->net), __ATOMIC_RELEASE);
 }
 
@@ -583,7 +608,7 @@ static uint64_t *stackd_notice_slot(struct stackd_sock *ss)
 
 	if (!page)
 		return NULL;
-	w = &page[ss->id % SHIM_NOTICE_SLOTS];
+	w = &page[ss->id % ss->sd->notice_slots];
 	owner = SHIM_NOTICE_ID(__atomic_load_n(w, __ATOMIC_RELAXED));
 	return owner && owner != ss->id ? NULL : w;
 }
@@ -634,7 +659,7 @@ static void stackd_notice_clear(struct stackd_sock *ss, uint64_t keep)
 }
 
 /* One of the socket's own bits (SHIM_NOTICE_SKSTATE, SHIM_NOTICE_NEWPAIR), the rest kept. */
-static void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on)
+void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on)
 {
 	uint64_t *w = stackd_notice_slot(ss), v;
 
@@ -771,25 +796,31 @@ void stackd_reap_closed(struct stackd *sd, bool any_user, uid_t uid)
 	}
 }
 
+/*
+ * Whether the application's end of a stream's pair is closed (the pair
+ * hangs up), and if so its work done now, as the round would do it. False
+ * if the record was freed.
+ */
+bool stackd_pair_hup_now(struct stackd_sock *ss)
+{
+	struct pollfd p = {.fd = ss->fd, .events = POLLIN | POLLRDHUP};
+
+	if (!ss->stream || !ss->sock || ss->fd < 0 || ss->handover || ss->zombie || ss->listening ||
+	    ss->dead || poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP))
+		return true;
+	stackd_pair_event(ss, EPOLLIN | EPOLLRDHUP | EPOLLHUP);
+	return stackd_stream_settle(ss);
+}
+
 void stackd_reap_hungup(struct stackd *sd)
 {
 	for (unsigned int b = 0; sd->hash && b < sd->hash_size; b++) {
 		struct stackd_sock *ss = sd->hash[b], *next;
 
 		for (; ss; ss = next) {
-			struct pollfd p;
-			bool more = false;
-
 			next = ss->hash_next;
-			if (!ss->stream || !ss->sock || ss->fd < 0 || ss->handover || ss->zombie ||
-			    ss->listening || ss->dead)
-				continue;
-			p = (struct pollfd){.fd = ss->fd, .events = POLLIN | POLLRDHUP};
-			if (poll(&p, 1, 0) != 1 || !(p.revents & POLLHUP))
-				continue;
 			/* Its work stays queued for the round if it lives on. */
-			stackd_pair_event(ss, EPOLLIN | EPOLLRDHUP | EPOLLHUP);
-			stackd_stream_work(ss, &more);
+			stackd_pair_hup_now(ss);
 		}
 	}
 }
@@ -1584,22 +1615,29 @@ int stackd_skstate_share(struct stackd_sock *ss, int *fd_out)
 	return made;
 }
 
+/*
+ * The word's bits that follow the socket's state: its error queue, and a
+ * datagram socket's SO_SELECT_ERR_QUEUE and SO_BROADCAST (the options as
+ * the socket has them, whichever process set them).
+ */
 static void stackd_notice_errq_word(struct stackd_sock *ss, bool errq, bool wake)
 {
 	bool sel = !ss->stream && sock_flag(ss->sock->sk, SOCK_SELECT_ERR_QUEUE);
+	bool bcast = !ss->stream && sock_flag(ss->sock->sk, SOCK_BROADCAST);
 	uint64_t *w, v, nv;
 
-	if (!ss->sd->notice && !errq && !sel)
+	if (!ss->sd->notice && !errq && !sel && !bcast)
 		return; /* nothing to say yet: no page for it */
 	w = stackd_notice_slot(ss);
 	if (!w)
 		return;
 	v = __atomic_load_n(w, __ATOMIC_RELAXED);
-	if (SHIM_NOTICE_ID(v) != ss->id && !errq && !sel)
+	if (SHIM_NOTICE_ID(v) != ss->id && !errq && !sel && !bcast)
 		return; /* the slot stays free until there is something to say */
 	nv = SHIM_NOTICE_ID(v) == ss->id ? v : shim_notice_word(ss->id, 0, 0, 0);
 	nv = errq ? nv | SHIM_NOTICE_ERRQ_NOW : nv & ~(uint64_t)SHIM_NOTICE_ERRQ_NOW;
 	nv = sel ? nv | SHIM_NOTICE_SELERR : nv & ~(uint64_t)SHIM_NOTICE_SELERR;
+	nv = bcast ? nv | SHIM_NOTICE_BROADCAST : nv & ~(uint64_t)SHIM_NOTICE_BROADCAST;
 	if (nv == v)
 		return;
 	__atomic_store_n(w, nv, __ATOMIC_RELEASE);

@@ -2,8 +2,10 @@
 """What differential tests print about a call or a socket, the same way
 natively and under the shim: a test copies this file next to its script
 (into its work directory), which imports it."""
+import ctypes
 import errno
 import select
+import time
 
 
 def name(r):
@@ -27,3 +29,22 @@ def bits(s):
     return "|".join(n for b, n in ((select.POLLIN, "IN"), (select.POLLOUT, "OUT"),
                                    (select.POLLERR, "ERR"), (select.POLLHUP, "HUP"),
                                    (select.POLLRDHUP, "RDHUP")) if ev and ev[0][1] & b) or "-"
+
+
+def wait_for(s, bit, secs=20):
+    """Waits (by poll, with a deadline) until the socket shows the poll bit."""
+    p = select.poll()
+    p.register(s, select.POLLIN | select.POLLOUT)
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        ev = p.poll(1000)
+        if ev and ev[0][1] & bit:
+            return
+    raise SystemExit("no poll bit %#x" % bit)
+
+
+def disconnect(fd):
+    """connect(AF_UNSPEC) on the fd (Python's socket API has no way to)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    r = libc.connect(fd, ctypes.c_char_p(bytes(16)), 16)
+    return name(ctypes.get_errno()) if r else "0"

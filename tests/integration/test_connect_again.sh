@@ -48,23 +48,12 @@ for port in 8081 8083 8084; do
 	testbed_wait_listen "$TB_NS_PEER" tcp "$port" 10 || tb_fail "the peer does not listen on $port"
 done
 
+cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'
 import ctypes, errno, functools, os, select, socket, subprocess, sys, time
+from probe import name, wait_for
 print = functools.partial(print, flush=True)
 addr = sys.argv[1]
-
-def name(r):
-    return errno.errorcode.get(r, str(r)) if r else "0"
-
-def wait_for(s, bit):
-    p = select.poll()
-    p.register(s, select.POLLIN | select.POLLOUT)
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        ev = p.poll(1000)
-        if ev and ev[0][1] & bit:
-            return
-    raise SystemExit("no poll bit %#x" % bit)
 
 def started(what, port):
     s = socket.socket()

@@ -31,13 +31,12 @@ testbed_wait_listen "$TB_NS_PEER" tcp 8081 10 || tb_fail "the peer does not list
 
 cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'
-import array, ctypes, functools, os, select, signal, socket, subprocess, sys, time
-from probe import bits, name, outcome
+import array, functools, os, select, signal, socket, subprocess, sys, time
+from probe import bits, disconnect, name, outcome
 print = functools.partial(print, flush=True)
 # A holder left on a dead connection may block for ever: each process ends by its deadline.
 signal.alarm(60)
 addr = sys.argv[1]
-libc = ctypes.CDLL(None, use_errno=True)
 
 def wait_out(fd):
     p = select.poll()
@@ -69,10 +68,6 @@ def echo(what, fd):
                 break
             got += b
     return got
-
-def disconnect(fd):
-    r = libc.connect(fd, ctypes.c_char_p(bytes(16)), 16)
-    return name(ctypes.get_errno()) if r else "0"
 
 def holder(what, prepare, after_parent_close=False):
     """prepare(s) leaves s's last connection over; a fork child holds s

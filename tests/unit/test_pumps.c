@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -260,20 +261,43 @@ Test(pumps, a_new_socket_never_shares_a_live_sockets_notice_slot)
 {
 	int fa, fb, fc;
 	struct stackd_sock *a = host_socket(SOCK_DGRAM, &fa), *b, *c;
-	uint32_t slot = a->id % SHIM_NOTICE_SLOTS, held = a->id;
+	const uint32_t slots = sd.notice_slots;
+	uint32_t slot = a->id % slots, held = a->id;
 
-	sd.next_id = held + SHIM_NOTICE_SLOTS;
+	sd.next_id = held + slots;
 	b = host_socket(SOCK_DGRAM, &fb);
-	cr_assert_neq(b->id % SHIM_NOTICE_SLOTS, slot);
-	cr_assert_eq(b->id, held + SHIM_NOTICE_SLOTS + 1);
+	cr_assert_neq(b->id % slots, slot);
+	cr_assert_eq(b->id, held + slots + 1);
 
 	stackd_sock_free(a);
-	sd.next_id = held + 2 * SHIM_NOTICE_SLOTS;
+	sd.next_id = held + 2 * slots;
 	c = host_socket(SOCK_DGRAM, &fc);
-	cr_assert_eq(c->id, held + 2 * SHIM_NOTICE_SLOTS);
+	cr_assert_eq(c->id, held + 2 * slots);
 	close(fa);
 	close(fb);
 	close(fc);
+}
+
+/*
+ * The page has a slot for every fd the host may have (each live socket holds
+ * one): a host allowed 200,000 fds has 262,144 slots, and a page that big is
+ * what the interposer takes for one; below 65,536 fds the page keeps 65,536,
+ * and no limit makes it larger than SHIM_NOTICE_SLOTS_MAX. (This machine's
+ * hard limit, 20,000 fds, keeps a real host below 65,536 sockets.)
+ */
+Test(pumps, the_notice_page_has_a_slot_for_each_fd_the_host_may_have)
+{
+	cr_assert_eq(stackd_notice_slots_for(200000), 262144u);
+	cr_assert_eq(stackd_notice_slots_for(65537), 131072u);
+	cr_assert_eq(stackd_notice_slots_for(1000), SHIM_NOTICE_SLOTS_MIN);
+	cr_assert_eq(stackd_notice_slots_for(RLIM_INFINITY), SHIM_NOTICE_SLOTS_MAX);
+	cr_assert_eq(sd.notice_slots, stackd_notice_slots_for(sd.notice_slots));
+
+	cr_assert_eq(shim_notice_slots_of(SHIM_NOTICE_LEN(262144u)), 262144u);
+	cr_assert_eq(shim_notice_slots_of(SHIM_NOTICE_LEN(262144u) - 8), 0);
+	cr_assert_eq(shim_notice_slots_of(SHIM_NOTICE_LEN(1024u)), 0);
+	cr_assert_eq(shim_notice_slots_of(SHIM_NOTICE_LEN(3u << 16)), 0);
+	cr_assert_eq(shim_notice_slots_of(SHIM_NOTICE_LEN(SHIM_NOTICE_SLOTS_MAX << 1)), 0);
 }
 
 /* The peer sends into conn A, whose program never reads; conn B's transfer still completes. */
@@ -671,7 +695,7 @@ Test(pumps, an_oversized_sends_error_queue_entry_wakes_the_pair_with_a_void_repo
 	cr_assert_eq(recv(app, buf, sizeof(buf), MSG_DONTWAIT), -1, "a report followed it");
 	cr_assert_eq(errno, EAGAIN);
 	cr_assert_not_null(sd.notice, "no notice page");
-	w = sd.notice[ss->id % SHIM_NOTICE_SLOTS];
+	w = sd.notice[ss->id % sd.notice_slots];
 	cr_assert(SHIM_NOTICE_ID(w) == ss->id && (w & SHIM_NOTICE_ERRQ_NOW),
 		  "the word says no ERR");
 	close(app);
