@@ -18,6 +18,7 @@
 #include <sys/un.h>
 
 #include "config.h"
+#include "spin.h"
 #include "list.h"
 #include "net.h"
 #include "net_namespace.h"
@@ -175,6 +176,7 @@ struct stackd {
 	/* The host's clock (CLOCK_MONOTONIC; a test's virtual one), read by stackd_enter. */
 	uint64_t (*clock)(struct stackd *sd);
 	int epfd;
+	struct spin_backoff busy_poll; /* SOCKSHIM_BUSY_POLL_US's back-off (stackd_wait) */
 	pid_t pid;
 	uid_t euid; /* the host's own user (no budget); the host never changes it */
 	int linger_ms;
@@ -349,6 +351,7 @@ void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
  * reaches until; the rest stay queued, first in line for the next round.
  */
 void stackd_run_ready(struct stackd *sd, uint64_t until);
+void stackd_run_sparse(struct stackd *sd, uint64_t until);
 int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd);
 void stackd_sock_shutdown_wr(struct stackd_sock *ss);
 /* Releases listeners and datagram sockets whose application side is closed. */
