@@ -168,13 +168,13 @@ static void cfg_gateway(struct shim_config *cfg, struct cfg_err *e)
 }
 
 /*
- * A spin in microseconds, 0..SHIM_BUSY_POLL_MAX_US (0 = off). Bounded: a
- * spin is CPU burnt on every wait, as net.core.busy_poll.
- * SOCKSHIM_BUSY_POLL_US is read by the stack host only, but checked here so
- * that a bad value is reported by the program that started it (the host's
- * stderr is /dev/null); SOCKSHIM_SPIN_US by the program itself.
+ * A spin in microseconds, 0..max (0 = off). Bounded: a spin is CPU burnt
+ * on every wait, as net.core.busy_poll. SOCKSHIM_BUSY_POLL_US is read by
+ * the stack host only, but checked here so that a bad value is reported by
+ * the program that started it (the host's stderr is /dev/null);
+ * SOCKSHIM_SPIN_US by the program itself.
  */
-static void cfg_spin(const char *name, int dflt, int *out, struct cfg_err *e)
+static void cfg_spin(const char *name, int dflt, int max, int *out, struct cfg_err *e)
 {
 	const char *v = getenv(name);
 	char *end;
@@ -185,9 +185,9 @@ static void cfg_spin(const char *name, int dflt, int *out, struct cfg_err *e)
 		return;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	if (end == v || *end || errno || n < 0 || n > SHIM_BUSY_POLL_MAX_US) {
+	if (end == v || *end || errno || n < 0 || n > max) {
 		cfg_fail(e, "sockshim: %s: '%s' is not a number of microseconds in 0..%d (0 = off)",
-			 name, v, SHIM_BUSY_POLL_MAX_US);
+			 name, v, max);
 		return;
 	}
 	*out = (int)n;
@@ -246,8 +246,8 @@ int shim_config_load_net(struct shim_config *cfg, char *err, int errlen)
 	cfg_gateway(cfg, &e);
 	cfg_path(&e, "SOCKSHIM_PCAP", cfg->pcap, sizeof(cfg->pcap));
 	cfg_path(&e, "SOCKSHIM_PLUGIN_DIR", cfg->plugin_dir, sizeof(cfg->plugin_dir));
-	cfg_spin("SOCKSHIM_BUSY_POLL_US", 0, &cfg->busy_poll_us, &e);
-	cfg_spin("SOCKSHIM_SPIN_US", SHIM_SPIN_DEFAULT_US, &cfg->spin_us, &e);
+	cfg_spin("SOCKSHIM_BUSY_POLL_US", 0, SHIM_BUSY_POLL_MAX_US, &cfg->busy_poll_us, &e);
+	cfg_spin("SOCKSHIM_SPIN_US", SHIM_SPIN_DEFAULT_US, SHIM_SPIN_MAX_US, &cfg->spin_us, &e);
 	cfg_netns(cfg, &e);
 	cfg_tx_thread(cfg, &e);
 	return e.set ? -1 : 0;
