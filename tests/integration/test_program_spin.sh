@@ -22,28 +22,16 @@ prog=$SOCKSHIM_BUILD_DIR/tests/many_conns
 [ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
 rounds=1000
 
-for bad in lots 1001; do
-	tb_say "bad value: SOCKSHIM_SPIN_US=$bad"
-	testbed_shim env SOCKSHIM_SPIN_US=$bad "$TB_PY" -c '
-import socket
-try:
-    socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    print("inet: created")
-except OSError as e:
-    print("inet: errno", e.errno)
-' >"$TB_WORK/bad.out" 2>"$TB_WORK/bad.err"
-	grep -q '^inet: errno [1-9]' "$TB_WORK/bad.out" ||
-		tb_fail "with SOCKSHIM_SPIN_US=$bad an AF_INET socket must fail, got: $(head -n 1 "$TB_WORK/bad.out")"
-	[ "$(grep -c 'SOCKSHIM_SPIN_US' "$TB_WORK/bad.err")" = 1 ] ||
-		tb_fail "expected one line naming SOCKSHIM_SPIN_US on stderr, got: $(head -n 2 "$TB_WORK/bad.err")"
-	tb_say "ok: $(cat "$TB_WORK/bad.err")"
-done
+testbed_check_bad_setting SOCKSHIM_SPIN_US lots
+testbed_check_bad_setting SOCKSHIM_SPIN_US 1001
 
 testbed_peer "$prog" serve "$TB_PEER_ADDR" 9301 >"$TB_WORK/serve.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" tcp 9301 10 || tb_fail "the kernel echo server did not start"
 
 cat >"$TB_WORK/client.py" <<'PY'
 import errno, select, signal, socket, sys, time
+sys.path.insert(0, sys.argv[3])
+from echo_rounds import echo_rounds
 
 def switches():
     for line in open("/proc/self/status"):
@@ -54,17 +42,7 @@ s = socket.create_connection((sys.argv[1], 9301))
 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 rounds = int(sys.argv[2])
 v0 = switches()
-for i in range(rounds):
-    m = b"%08d" % i
-    s.sendall(m)
-    got = b""
-    while len(got) < 8:
-        c = s.recv(8 - len(got))
-        if not c:
-            sys.exit("EOF at round %d" % i)
-        got += c
-    if got != m:
-        sys.exit("round %d: sent %r, got %r" % (i, m, got))
+echo_rounds(s, rounds)
 print("round trips", rounds, "sleeps", switches() - v0, flush=True)
 
 # Nothing to read: EAGAIN at once, 2,000 times (a spin of each would burn 2 s).
@@ -127,7 +105,7 @@ PY
 # run SPIN OUT: the client with SOCKSHIM_SPIN_US=SPIN, the host tracing its requests.
 run() {
 	SOCKSHIM_SPIN_US=$1 SOCKSHIM_TRACE=2 SOCKSHIM_TRACE_FILE=$2.trace testbed_shim timeout 120 \
-		"$TB_PY" "$TB_WORK/client.py" "$TB_PEER_ADDR" $rounds >"$2" 2>&1 ||
+		"$TB_PY" "$TB_WORK/client.py" "$TB_PEER_ADDR" $rounds "$(dirname "$0")" >"$2" 2>&1 ||
 		tb_fail "client (spin $1) failed: $(tail -n 3 "$2")"
 	tb_say "spin $1 us: $(tr '\n' ';' <"$2")"
 }
