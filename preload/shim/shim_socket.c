@@ -876,13 +876,15 @@ void shim_pair_grow(int fd, uint64_t e)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	next = atomic_load_explicit(&shim_pair_next_ask, memory_order_relaxed);
-	if (now < next ||
-	    !atomic_compare_exchange_strong(&shim_pair_next_ask, &next, now + 1000000))
+	if (now < next)
 		return;
+	/* A pair that is not filling leaves the turn to the next write that is. */
 	if (!shim_real.ioctl(fd, SIOCOUTQ, &outq) && outq < SHIM_PAIR_WMEM_AUTO / 4) {
 		errno = saved;
 		return;
 	}
+	if (!atomic_compare_exchange_strong(&shim_pair_next_ask, &next, now + 1000000))
+		return;
 	w = shim_pair_ask(fd, e);
 	if (w && !shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &len)) {
 		if ((w & ~SHIM_PAIR_WMEM_FINAL) > cur)

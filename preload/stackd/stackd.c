@@ -168,7 +168,6 @@ static void stackd_link_poll(struct stackd *sd)
 	int done = 0, n;
 
 	do {
-		stackd_run_sparse(sd, until);
 		stackd_enter(sd, NULL);
 		sd->net.sysctl.tcp_live_batch =
 			0; /* a new batch of segments (TCP_SYSCTL_BATCHED) */
@@ -267,16 +266,8 @@ int stackd_round(struct stackd *sd, uint64_t idle_deadline, bool sleep)
 	n = stackd_wait(sd, evs, wake);
 	if (n < 0)
 		return -errno;
-	/*
-	 * The link last: what the other events queue (a program's request)
-	 * runs between its batches (stackd_run_sparse), not after them.
-	 */
 	for (int i = 0; i < n; i++)
-		if (evs[i].data.ptr != &sd->link_ep)
-			stackd_dispatch(sd, &evs[i]);
-	for (int i = 0; i < n; i++)
-		if (evs[i].data.ptr == &sd->link_ep)
-			stackd_dispatch(sd, &evs[i]);
+		stackd_dispatch(sd, &evs[i]);
 	stackd_sock_bury(sd);
 	return n;
 }

@@ -351,7 +351,6 @@ void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
  * reaches until; the rest stay queued, first in line for the next round.
  */
 void stackd_run_ready(struct stackd *sd, uint64_t until);
-void stackd_run_sparse(struct stackd *sd, uint64_t until);
 int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd);
 void stackd_sock_shutdown_wr(struct stackd_sock *ss);
 /* Releases listeners and datagram sockets whose application side is closed. */

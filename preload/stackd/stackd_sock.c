@@ -2170,27 +2170,6 @@ void stackd_run_ready(struct stackd *sd, uint64_t until)
 	list_splice_init(&sparse, &sd->ready);
 }
 
-/*
- * Between two batches of frames from the link: the sparse sockets' turns
- * now (a request the program wrote, a reply that just came), and what they
- * sent leaves at once, rather than behind the rest of the round's frames
- * (up to STACKD_LINK_ROUND_MAX, 500 us) and the bulk sockets' turns (as
- * long again): the latency of a request/response flow among many streams.
- */
-void stackd_run_sparse(struct stackd *sd, uint64_t until)
-{
-	struct list_head sparse;
-
-	if (list_empty(&sd->ready_sparse))
-		return;
-	INIT_LIST_HEAD(&sparse);
-	list_splice_init(&sd->ready_sparse, &sparse);
-	stackd_run_list(sd, &sparse, until);
-	/* Out of time: the rest keep their turn, ahead of what was queued meanwhile. */
-	list_splice_init(&sparse, &sd->ready_sparse);
-	dev_flush(sd->net.dev);
-}
-
 void stackd_sock_free_all(struct stackd *sd)
 {
 	for (unsigned int b = 0; sd->hash && b < sd->hash_size; b++)
