@@ -4,20 +4,23 @@
  * a blocking emulated stream, and a poll or epoll_wait with a timeout over
  * a set that holds an emulated socket, look for readiness for up to this
  * long before they sleep (Onload's EF_SPIN_USEC, the kernel's SO_BUSY_POLL
- * on the receiving thread). The host writes a reply into the pair while
- * the program still runs, so the kernel wakes no sleeper: one process
- * wake-up less per round trip (README, Measured).
+ * on the receiving thread). The host reads the request and writes the
+ * reply into the pair while the program still runs, so the kernel wakes no
+ * sleeper: two process wake-ups less per round trip, the reply's and the
+ * one the host's read of the request makes (unix_write_space wakes the
+ * reader's wait queue too; README, Measured: Ping-pong). The spin backs off
+ * (spin.h).
  *
  * What it never changes: a call that finds data or an error answers as at
  * once; a non-blocking socket or MSG_DONTWAIT never spins (EAGAIN at once);
  * the sleeping call after the spin is the kernel's own, so SO_RCVTIMEO,
  * EINTR and SA_RESTART are the kernel's. A signal that comes during the
  * spin runs its handler and the call goes on, as for a signal that comes
- * just before a call (the spin is far shorter than any timeout the kernel
- * can tell from it: SO_RCVTIMEO counts in jiffies).
+ * just before a call; a read may wait up to the spin (at most 1 ms) longer
+ * than its SO_RCVTIMEO, which the kernel rounds to jiffies anyway.
  *
- * What it does not do: spin in select, in reads with MSG_WAITALL, or on a
- * set whose readiness needs the interposer's corrections (shim_poll.c's
+ * What it does not do: spin in select, readv, reads with MSG_WAITALL, or on
+ * a set whose readiness needs the interposer's corrections (shim_poll.c's
  * slow path); those sleep at once.
  */
 #include "shim_lib.h"
