@@ -39,8 +39,9 @@
 # A transfer that has not finished after BENCH_LOSS_TIMEOUT seconds (120)
 # reports "timeout". BENCH_ROWS=base or BENCH_ROWS=loss runs one part only;
 # BENCH_ROWS=loaded only the ping-pong while LOADED connections stream;
-# BENCH_ROWS=pingpong only the ping-pong rows, plain and busy-polling, with
-# the host's CPU; BENCH_ROWS=bulk only the iperf3 rows. With these three,
+# BENCH_ROWS=pingpong only the ping-pong rows, plain, busy-polling, with the
+# program spinning (SOCKSHIM_SPIN_US=BENCH_SPIN_US, 50) and both, with the
+# host's CPU and the CPU seconds per 100,000 round trips (sockperf + host); BENCH_ROWS=bulk only the iperf3 rows. With these three,
 # BENCH_BASELINE=DIR (another build directory, e.g. of the commit before a
 # change) measures that build's stack too in every round, right after this
 # one's, so that a change is judged against the kernel and its baseline in
@@ -76,6 +77,7 @@ PY=/usr/bin/python3
 CONNS=${BENCH_CONNS:-10000}
 ROUNDS=${BENCH_ROUNDS:-3}
 BUSY=${BENCH_BUSY_POLL_US:-50}
+SPIN=${BENCH_SPIN_US:-50}
 LOADED=${BENCH_LOADED_CONNS:-1000}
 BASELINE=${BENCH_BASELINE:-}
 
@@ -353,21 +355,27 @@ PY
 }
 
 # pingpong side [KEY]: records the p50 and p99 round trip in microseconds
-# and, for the stack, its hosts' CPU use meanwhile in percent of one core.
+# and, for the stack, its hosts' CPU use meanwhile in percent of one core,
+# and the CPU seconds per 100,000 round trips of sockperf plus its hosts.
 pingpong() {
-	local side=$1 key=${2:-$1} out=$WORK/sockperf.log p
+	local side=$1 key=${2:-$1} out=$WORK/sockperf.log p host
 	{
 		echo "0 0"
 		stackd_ticks
 	} >"$WORK/ticks0"
-	run_side "$side" timeout $((SECS + 20)) sockperf ping-pong --tcp -i "$TB_PEER_ADDR" -p 11111 \
-		-t "$SECS" -m 64 >"$out" 2>&1
+	run_side "$side" timeout $((SECS + 20)) /usr/bin/time -f 'prog cpu %U %S' -o "$WORK/ptime" \
+		sockperf ping-pong --tcp -i "$TB_PEER_ADDR" -p 11111 -t "$SECS" -m 64 >"$out" 2>&1
 	stackd_ticks >"$WORK/ticks1"
 	for p in 50 99; do
 		record "$key-p$p" "$(sed -n "s/.*percentile $p.000 = *\([0-9.]*\).*/\1/p" "$out" | head -n 1)"
 	done
-	[ "$side" != kernel ] &&
-		record "$key-cpu" "$(awk -v c="$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1")" -v s="$SECS" 'BEGIN { printf "%.0f", c * 100 / s }')"
+	host=0
+	[ "$side" != kernel ] && host=$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1") &&
+		record "$key-cpu" "$(awk -v c="$host" -v s="$SECS" 'BEGIN { printf "%.0f", c * 100 / s }')"
+	record "$key-cpu100k" "$(awk -v h="$host" '
+		/^prog cpu/ { p = $3 + $4 }
+		/Total Run/ { if (match($0, /ReceivedMessages=[0-9]+/)) n = substr($0, RSTART + 17, RLENGTH - 17) }
+		END { if (n > 0) printf "%.2f", (p + h) * 100000 / n; else print "fail" }' "$WORK/ptime" "$out")"
 }
 
 # pingpong_loaded side: the ping-pong while LOADED other connections stream
@@ -585,6 +593,10 @@ for round in $(seq 1 "$ROUNDS"); do
 			kill_hosts # the busy-poll setting is read when a host starts
 			SOCKSHIM_BUSY_POLL_US=$BUSY pingpong "$side" "$side-busy"
 			kill_hosts
+			SOCKSHIM_SPIN_US=$SPIN pingpong "$side" "$side-spin"
+			kill_hosts
+			SOCKSHIM_SPIN_US=$SPIN SOCKSHIM_BUSY_POLL_US=$BUSY pingpong "$side" "$side-both"
+			kill_hosts
 		done
 		continue
 	fi
@@ -712,8 +724,18 @@ if [ "$ROWS" = pingpong ]; then
 		mrow "sockperf tcp p99 us" kernel-p99 "$side-p99"
 		mrow "sockperf tcp p50 us, busy-poll ${BUSY}us" kernel-p50 "$side-busy-p50"
 		mrow "sockperf tcp p99 us, busy-poll ${BUSY}us" kernel-p99 "$side-busy-p99"
+		mrow "sockperf tcp p50 us, program spin ${SPIN}us" kernel-p50 "$side-spin-p50"
+		mrow "sockperf tcp p99 us, program spin ${SPIN}us" kernel-p99 "$side-spin-p99"
+		mrow "sockperf tcp p50 us, both" kernel-p50 "$side-both-p50"
+		mrow "sockperf tcp p99 us, both" kernel-p99 "$side-both-p99"
 		row "stack host CPU % in ping-pong" "-" "$(median "$side-cpu")" "-"
 		row "stack host CPU %, busy-poll ${BUSY}us" "-" "$(median "$side-busy-cpu")" "-"
+		row "stack host CPU %, program spin ${SPIN}us" "-" "$(median "$side-spin-cpu")" "-"
+		row "stack host CPU %, both" "-" "$(median "$side-both-cpu")" "-"
+		for v in "" -busy -spin -both; do
+			mrow "CPU s per 100k round trips${v:+, ${v#-}} (program + host)" kernel-cpu100k \
+				"$side$v-cpu100k"
+		done
 	done
 	exit 0
 fi

@@ -470,6 +470,25 @@ testbed_check_native_fails() {
 	tb_say "ok: without the shim the same command fails (no kernel path)"
 }
 
+# testbed_check_bad_setting VAR VALUE: with VAR=VALUE an AF_INET socket()
+# under the shim fails, and stderr has one line naming VAR.
+testbed_check_bad_setting() {
+	tb_say "bad value: $1=$2"
+	testbed_shim env "$1=$2" "$TB_PY" -c '
+import socket
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    print("inet: created")
+except OSError as e:
+    print("inet: errno", e.errno)
+' >"$TB_WORK/bad.out" 2>"$TB_WORK/bad.err"
+	grep -q '^inet: errno [1-9]' "$TB_WORK/bad.out" ||
+		tb_fail "with $1=$2 an AF_INET socket must fail, got: $(head -n 1 "$TB_WORK/bad.out")"
+	[ "$(grep -c "$1" "$TB_WORK/bad.err")" = 1 ] ||
+		tb_fail "expected one line naming $1 on stderr, got: $(head -n 2 "$TB_WORK/bad.err")"
+	tb_say "ok: $(cat "$TB_WORK/bad.err")"
+}
+
 testbed_test_end() {
 	local hosts
 	if [ "${TB_NATIVE:-0}" = 1 ]; then

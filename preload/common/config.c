@@ -168,29 +168,29 @@ static void cfg_gateway(struct shim_config *cfg, struct cfg_err *e)
 }
 
 /*
- * Read by the stack host only, but checked here so that a bad value is
- * reported by the program that started it (the host's stderr is /dev/null).
- * Bounded: a spin is CPU burnt on every wake-up, as net.core.busy_poll.
+ * A spin in microseconds, 0..max (0 = off). Bounded: a spin is CPU burnt
+ * on every wait, as net.core.busy_poll. SOCKSHIM_BUSY_POLL_US is read by
+ * the stack host only, but checked here so that a bad value is reported by
+ * the program that started it (the host's stderr is /dev/null);
+ * SOCKSHIM_SPIN_US by the program itself.
  */
-static void cfg_busy_poll(struct shim_config *cfg, struct cfg_err *e)
+static void cfg_spin(const char *name, int dflt, int max, int *out, struct cfg_err *e)
 {
-	const char *v = getenv("SOCKSHIM_BUSY_POLL_US");
+	const char *v = getenv(name);
 	char *end;
 	long n;
 
-	cfg->busy_poll_us = 0;
+	*out = dflt;
 	if (!v || !*v)
 		return;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	if (end == v || *end || errno || n < 0 || n > SHIM_BUSY_POLL_MAX_US) {
-		cfg_fail(e,
-			 "sockshim: SOCKSHIM_BUSY_POLL_US: '%s' is not a number of microseconds in "
-			 "0..%d (0 = off)",
-			 v, SHIM_BUSY_POLL_MAX_US);
+	if (end == v || *end || errno || n < 0 || n > max) {
+		cfg_fail(e, "sockshim: %s: '%s' is not a number of microseconds in 0..%d (0 = off)",
+			 name, v, max);
 		return;
 	}
-	cfg->busy_poll_us = (int)n;
+	*out = (int)n;
 }
 
 static void cfg_netns(struct shim_config *cfg, struct cfg_err *e)
@@ -246,7 +246,8 @@ int shim_config_load_net(struct shim_config *cfg, char *err, int errlen)
 	cfg_gateway(cfg, &e);
 	cfg_path(&e, "SOCKSHIM_PCAP", cfg->pcap, sizeof(cfg->pcap));
 	cfg_path(&e, "SOCKSHIM_PLUGIN_DIR", cfg->plugin_dir, sizeof(cfg->plugin_dir));
-	cfg_busy_poll(cfg, &e);
+	cfg_spin("SOCKSHIM_BUSY_POLL_US", 0, SHIM_BUSY_POLL_MAX_US, &cfg->busy_poll_us, &e);
+	cfg_spin("SOCKSHIM_SPIN_US", SHIM_SPIN_DEFAULT_US, SHIM_SPIN_MAX_US, &cfg->spin_us, &e);
 	cfg_netns(cfg, &e);
 	cfg_tx_thread(cfg, &e);
 	return e.set ? -1 : 0;

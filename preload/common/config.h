@@ -11,6 +11,14 @@
 #include <stdint.h>
 
 #define SHIM_BUSY_POLL_MAX_US 100000
+/* SOCKSHIM_SPIN_US unset (README, Measured: what it buys and costs here). */
+#define SHIM_SPIN_DEFAULT_US 0
+/*
+ * A program's read may wait this much longer than its SO_RCVTIMEO (the spin
+ * comes before the kernel's timed wait): at most 1 ms, less than the
+ * kernel's own rounding of that timeout to a jiffy.
+ */
+#define SHIM_SPIN_MAX_US 1000
 /* SOCKSHIM_TX_THREAD unset (README, Measured: what the thread buys here). */
 #define SHIM_TX_THREAD_DEFAULT false
 
@@ -28,6 +36,7 @@ struct shim_config {
 	unsigned long netns;  /* inode of /proc/self/ns/net */
 	uint8_t mac[6];	      /* locally administered, derived from addr */
 	int busy_poll_us;     /* SOCKSHIM_BUSY_POLL_US: the host spins this long before sleeping */
+	int spin_us;	      /* SOCKSHIM_SPIN_US: a program's blocking read spins this long */
 	bool tx_thread;	      /* SOCKSHIM_TX_THREAD: the link sends from a thread of its own */
 };
 

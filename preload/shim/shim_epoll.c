@@ -760,6 +760,8 @@ static int shim_ep_wait(int epfd, uint32_t set, struct epoll_event *uev, int max
 {
 	struct epoll_event syn[SHIM_EP_SYN];
 	struct timespec end, left, zero = {0, 0};
+	struct spin spin;
+	bool spinning = shim_spin_begin(&spin, ts);
 	int nsyn, n, m;
 
 	if (ts) {
@@ -772,13 +774,22 @@ static int shim_ep_wait(int epfd, uint32_t set, struct epoll_event *uev, int max
 		pthread_mutex_unlock(&shim_ep_lock);
 		n = 0;
 		if (nsyn < max) {
+			/* SOCKSHIM_SPIN_US (shim_spin.c): look without sleeping first. */
+			if (spinning && !nsyn) {
+				while (!(n = shim_ep_real_wait(epfd, uev, max, &zero, mask, ns)) &&
+				       shim_spin_on(&spin))
+					;
+				shim_spin_end(&spin, n != 0);
+			}
+			spinning = false;
 			if (ts)
 				left = shim_ts_left(&end);
-			n = shim_ep_real_wait(epfd, uev + nsyn, max - nsyn,
-					      nsyn ? &zero
-					      : ts ? &left
-						   : NULL,
-					      mask, ns);
+			if (!n)
+				n = shim_ep_real_wait(epfd, uev + nsyn, max - nsyn,
+						      nsyn ? &zero
+						      : ts ? &left
+							   : NULL,
+						      mask, ns);
 			if (n < 0) {
 				if (!nsyn)
 					return -errno;

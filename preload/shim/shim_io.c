@@ -76,6 +76,22 @@ static ssize_t shim_neg(ssize_t ret)
 	return ret < 0 ? -errno : ret;
 }
 
+/*
+ * A stream read on the pair (read is recv with no flags there): where the
+ * program spins (shim_spin.c), a first try that does not wait, then the
+ * spin and the caller's call. errno as the kernel's call left it.
+ */
+static inline ssize_t shim_stream_read(int fd, void *buf, size_t n, int flags, int err0)
+{
+	int first = shim_spin_flags(flags);
+	ssize_t ret = shim_real.recv(fd, buf, n, first);
+
+	if (likely(first == flags) || ret >= 0 || errno != EAGAIN || !shim_spin_in(fd))
+		return ret;
+	errno = err0;
+	return shim_real.recv(fd, buf, n, flags);
+}
+
 /* After a stream read on the pair: EOF or a reset may hide the host's errno. */
 static ssize_t shim_stream_rmap(int fd, uint64_t e, ssize_t ret)
 {
@@ -782,7 +798,9 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	/* TCP names no peer per segment; the pair would name the host's end. */
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
-	ret = shim_neg(shim_real.recvmsg(fd, &lm, flags));
+	ret = shim_neg(shim_real.recvmsg(fd, &lm, shim_spin_flags(flags)));
+	if (ret == -EAGAIN && shim_spin_flags(flags) != flags && shim_spin_in(fd))
+		ret = shim_neg(shim_real.recvmsg(fd, &lm, flags));
 	/* Met an earlier pair's end: read the socket's current one (once). */
 	if (shim_stream_followed(fd, e, ret)) {
 		e = shim_stream_known(fd, shim_fd_get(fd));
@@ -938,7 +956,8 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 		if (likely(shim_plain_stream(e))) {
 			int err0 = errno;
 
-			ret = shim_real.read(fd, buf, n);
+			ret = shim_spin_flags(0) ? shim_stream_read(fd, buf, n, 0, err0)
+						 : shim_real.read(fd, buf, n);
 			if (likely(ret > 0) || !n)
 				return ret;
 			ret = shim_neg(ret);
@@ -1067,7 +1086,7 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 		    likely(!(flags & (MSG_OOB | MSG_ERRQUEUE | MSG_TRUNC)))) {
 			int err0 = errno;
 
-			ret = shim_real.recv(fd, buf, n, flags);
+			ret = shim_stream_read(fd, buf, n, flags, err0);
 			if (likely(ret > 0) || !n)
 				return ret;
 			ret = shim_neg(ret);

@@ -27,6 +27,7 @@
 #include "config.h"
 #include "shim_ctl.h"
 #include "shim_syms.h"
+#include "spin.h"
 
 #define likely(x)   __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
@@ -416,6 +417,20 @@ int shim_errwake_get(int fd, uint64_t e);
 void shim_errwake_forget(int fd);
 void shim_errwake_atfork_child(void);
 void shim_epoll_errwake_arm(int fd);
+/*
+ * SOCKSHIM_SPIN_US (shim_spin.c). shim_spin_flags: the flags of a stream
+ * read's first try, MSG_DONTWAIT added where the read may spin; when that
+ * try says EAGAIN, shim_spin_in spins and tells whether the caller's own
+ * call is to be made (false: the fd is non-blocking, EAGAIN stands).
+ * A wait's own spin: shim_spin_begin (for a wait of at most limit, NULL:
+ * none; false if this one does not spin), then look without sleeping while
+ * shim_spin_on, then shim_spin_end with whether the look found anything.
+ */
+int shim_spin_flags(int flags);
+bool shim_spin_in(int fd);
+bool shim_spin_begin(struct spin *s, const struct timespec *limit);
+bool shim_spin_on(struct spin *s);
+void shim_spin_end(struct spin *s, bool found);
 /* t += d (normalised). */
 void shim_ts_add(struct timespec *t, const struct timespec *d);
 /* The time from now to end on CLOCK_MONOTONIC, 0 once it is past. */

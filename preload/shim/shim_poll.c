@@ -546,6 +546,40 @@ static bool shim_poll_idle(void)
 }
 
 /*
+ * The kernel's sleeping call for a set that needs no correction; where the
+ * program spins (shim_spin.c) and the set holds an emulated socket, after
+ * looking without sleeping for the spin's time.
+ */
+static int shim_ppoll_sleep(struct pollfd *ufds, nfds_t n, const struct timespec *ts,
+			    const sigset_t *mask)
+{
+	struct timespec zero = {0, 0}, end, left;
+	struct spin spin;
+	bool ours = false;
+	int ret = 0;
+
+	for (nfds_t i = 0; shim_cfg.spin_us && i < n && !ours; i++)
+		ours = shim_emulated(shim_fd_get(ufds[i].fd));
+	if (ours && shim_spin_begin(&spin, ts)) {
+		if (ts) {
+			clock_gettime(CLOCK_MONOTONIC, &end);
+			shim_ts_add(&end, ts);
+		}
+		while (!(ret = shim_real.ppoll(ufds, n, &zero, mask)) && shim_spin_on(&spin))
+			;
+		shim_spin_end(&spin, ret != 0);
+		if (ret)
+			return ret < 0 ? -errno : ret;
+		if (ts) {
+			left = shim_ts_left(&end);
+			ts = &left;
+		}
+	}
+	ret = shim_real.ppoll(ufds, n, ts, mask);
+	return ret < 0 ? -errno : ret;
+}
+
+/*
  * The kernel's call with no timeout comes first: it checks the caller's
  * array (EFAULT, EINVAL) before anything of ours reads it, and is the whole
  * answer when no fd needs a correction and one is ready. A set of plain
@@ -568,8 +602,7 @@ static int shim_ppoll(struct pollfd *ufds, nfds_t n, const struct timespec *ts,
 	if (!any) {
 		if (ret || (ts && !ts->tv_sec && !ts->tv_nsec))
 			return ret;
-		ret = shim_real.ppoll(ufds, n, ts, mask);
-		return ret < 0 ? -errno : ret;
+		return shim_ppoll_sleep(ufds, n, ts, mask);
 	}
 	if (!(u = shim_pollbuf_get(&b, n)))
 		return -ENOMEM;

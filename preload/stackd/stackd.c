@@ -217,26 +217,31 @@ static void stackd_run_due(struct stackd *sd)
  * frame or the program's next request that comes within it is served without
  * a wake-up of this process: the host's half of the scheduler latency on a
  * request/response path (SO_BUSY_POLL, Onload's spinning). Every wake-up
- * (one per event while traffic flows) buys at most that much spinning; an
+ * (one per event while traffic flows) buys at most that much spinning, and
+ * fewer while spins find nothing or lose the core (spin.h's back-off); an
  * idle host sleeps as before. The sleep ends at wake (absolute ns on the
  * host's clock, UINT64_MAX never, 0 do not sleep).
  */
 static int stackd_wait(struct stackd *sd, struct epoll_event *evs, uint64_t wake)
 {
 	struct timespec ts = {0};
-	uint64_t now, until;
+	uint64_t now, ns;
+	struct spin s;
 	int n;
 
-	if (wake && sd->cfg.busy_poll_us) {
-		/* A timer due meanwhile ends the spin as its event would. */
-		until = stackd_time(sd) + (uint64_t)sd->cfg.busy_poll_us * NSEC_PER_USEC;
-		if (wake < until)
-			until = wake;
-		do {
-			n = epoll_wait(sd->epfd, evs, STACKD_MAX_EVENTS, 0);
-			if (n)
-				return n;
-		} while (stackd_time(sd) < until);
+	if (wake && sd->cfg.busy_poll_us && spin_take(&sd->busy_poll)) {
+		now = stackd_time(sd);
+		ns = (uint64_t)sd->cfg.busy_poll_us * NSEC_PER_USEC;
+		/* A timer due meanwhile ends the spin as its event would: work found. */
+		if (wake < now + ns)
+			ns = wake > now ? wake - now : 0;
+		spin_start(&s, now, ns);
+		while (!(n = epoll_wait(sd->epfd, evs, STACKD_MAX_EVENTS, 0)) &&
+		       spin_on(&s, stackd_time(sd)))
+			;
+		spin_end(&sd->busy_poll, &s, n || (!s.preempted && s.last >= wake));
+		if (n)
+			return n;
 	}
 	if (wake == UINT64_MAX)
 		return epoll_pwait2(sd->epfd, evs, STACKD_MAX_EVENTS, NULL, NULL);

@@ -18,6 +18,7 @@
 #include <sys/un.h>
 
 #include "config.h"
+#include "spin.h"
 #include "list.h"
 #include "net.h"
 #include "net_namespace.h"
@@ -175,6 +176,7 @@ struct stackd {
 	/* The host's clock (CLOCK_MONOTONIC; a test's virtual one), read by stackd_enter. */
 	uint64_t (*clock)(struct stackd *sd);
 	int epfd;
+	struct spin_backoff busy_poll; /* SOCKSHIM_BUSY_POLL_US's back-off (stackd_wait) */
 	pid_t pid;
 	uid_t euid; /* the host's own user (no budget); the host never changes it */
 	int linger_ms;

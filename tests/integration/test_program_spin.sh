@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# SOCKSHIM_SPIN_US: a program's blocking read, poll and epoll_wait on an
+# emulated socket look for readiness before they sleep, and that never
+# changes what a call answers. With the longest spin (1 ms) and without it,
+# the same client: 1,000 request/response round trips against a kernel
+# echo server, every reply right; a non-blocking recv() and MSG_DONTWAIT
+# say EAGAIN at once (2,000 of them take far less CPU than one spin each
+# would burn); SO_RCVTIMEO still ends a wait with EAGAIN; a signal still
+# interrupts a blocking recv() (EINTR); poll() and epoll_wait() report the
+# reply and time out when nothing comes. The spin is there (strace: a
+# blocking recv() on an empty socket looks with poll() before it sleeps)
+# only when asked for. A request/response flow makes no request to the host
+# to size its pair's send buffer (a round trip to the host in the way of a
+# write, as each write made at most once a millisecond before). A bad value
+# is one line naming the variable, and the socket() fails.
+set -u
+. "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
+testbed_test_begin program_spin
+
+prog=$SOCKSHIM_BUILD_DIR/tests/many_conns
+[ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
+rounds=1000
+
+testbed_check_bad_setting SOCKSHIM_SPIN_US lots
+testbed_check_bad_setting SOCKSHIM_SPIN_US 1001
+
+testbed_peer "$prog" serve "$TB_PEER_ADDR" 9301 >"$TB_WORK/serve.log" 2>&1 &
+testbed_wait_listen "$TB_NS_PEER" tcp 9301 10 || tb_fail "the kernel echo server did not start"
+
+cat >"$TB_WORK/client.py" <<'PY'
+import errno, select, signal, socket, sys, time
+sys.path.insert(0, sys.argv[3])
+from echo_rounds import echo_rounds
+
+def switches():
+    for line in open("/proc/self/status"):
+        if line.startswith("voluntary_ctxt_switches"):
+            return int(line.split()[1])
+
+s = socket.create_connection((sys.argv[1], 9301))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+rounds = int(sys.argv[2])
+v0 = switches()
+echo_rounds(s, rounds)
+print("round trips", rounds, "sleeps", switches() - v0, flush=True)
+
+# Nothing to read: EAGAIN at once, 2,000 times (a spin of each would burn 2 s).
+def eagain(n, nonblocking, flags):
+    s.setblocking(not nonblocking)
+    t0 = time.process_time()
+    for _ in range(n):
+        try:
+            s.recv(8, flags)
+            sys.exit("recv on an empty socket returned data")
+        except BlockingIOError:
+            pass
+    s.setblocking(True)
+    return time.process_time() - t0
+print("nonblocking cpu %.3f" % eagain(2000, True, 0), flush=True)
+print("dontwait cpu %.3f" % eagain(2000, False, socket.MSG_DONTWAIT), flush=True)
+
+# SO_RCVTIMEO: the wait still ends with EAGAIN.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, b"\x00" * 8 + (100000).to_bytes(8, "little"))
+t0 = time.monotonic()
+try:
+    s.recv(8)
+    print("rcvtimeo: data")
+except OSError as e:
+    print("rcvtimeo errno", errno.errorcode[e.errno], "after", ">=100ms" if time.monotonic() - t0 >= 0.1 else "<100ms", flush=True)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, b"\x00" * 16)
+
+# A signal interrupts the blocking recv (the handler raises: EINTR seen).
+class Alarm(Exception):
+    pass
+def on_alarm(sig, frame):
+    raise Alarm()
+signal.signal(signal.SIGALRM, on_alarm)
+signal.setitimer(signal.ITIMER_REAL, 0.2)
+try:
+    s.recv(8)
+    print("eintr: data")
+except Alarm:
+    print("eintr: interrupted", flush=True)
+
+# poll and epoll: a reply is reported, and nothing times out.
+for name in ("poll", "epoll"):
+    if name == "poll":
+        p = select.poll()
+        p.register(s, select.POLLIN)
+        wait = lambda ms: [ev for _, ev in p.poll(ms)]
+    else:
+        p = select.epoll()
+        p.register(s, select.EPOLLIN)
+        wait = lambda ms: [ev for _, ev in p.poll(ms / 1000.0)]
+    t0 = time.monotonic()
+    idle = wait(100)
+    late = time.monotonic() - t0 >= 0.1
+    s.sendall(b"x")
+    ready = wait(5000)
+    got = s.recv(1)
+    print(name, "idle", idle, ">=100ms" if late else "<100ms", "ready", bool(ready), got, flush=True)
+PY
+
+# run SPIN OUT: the client with SOCKSHIM_SPIN_US=SPIN, the host tracing its requests.
+run() {
+	SOCKSHIM_SPIN_US=$1 SOCKSHIM_TRACE=2 SOCKSHIM_TRACE_FILE=$2.trace testbed_shim timeout 120 \
+		"$TB_PY" "$TB_WORK/client.py" "$TB_PEER_ADDR" $rounds "$(dirname "$0")" >"$2" 2>&1 ||
+		tb_fail "client (spin $1) failed: $(tail -n 3 "$2")"
+	tb_say "spin $1 us: $(tr '\n' ';' <"$2")"
+}
+run 1000 "$TB_WORK/spin.out"
+run 0 "$TB_WORK/nospin.out"
+
+for out in spin nospin; do
+	f=$TB_WORK/$out.out
+	grep -q "^round trips $rounds sleeps [0-9]*$" "$f" || tb_fail "$out: round trips: $(head -n 1 "$f")"
+	grep -q '^rcvtimeo errno EAGAIN after >=100ms$' "$f" || tb_fail "$out: SO_RCVTIMEO: $(grep rcvtimeo "$f")"
+	grep -q '^eintr: interrupted$' "$f" || tb_fail "$out: a signal did not interrupt recv: $(grep eintr "$f")"
+	grep -q "^poll idle \[\] >=100ms ready True b'x'$" "$f" || tb_fail "$out: poll: $(grep '^poll' "$f")"
+	grep -q "^epoll idle \[\] >=100ms ready True b'x'$" "$f" || tb_fail "$out: epoll: $(grep '^epoll' "$f")"
+	for k in nonblocking dontwait; do
+		cpu=$(sed -n "s/^$k cpu //p" "$f")
+		awk -v c="$cpu" 'BEGIN { exit !(c != "" && c < 1.0) }' ||
+			tb_fail "$out: 2,000 EAGAINs ($k) took $cpu s of CPU: they spun"
+	done
+	# The round trips come between TCP_NODELAY and SO_RCVTIMEO, the client's two SETSOCKOPTs.
+	asks=$(awk '/: SETSOCKOPT id/ { n++ } n == 1 && /: GETSOCKOPT id/ { a++ } END { print a + 0 }' "$f.trace")
+	[ "$asks" = 0 ] || tb_fail "$out: $asks requests to the host for the pair's size in $rounds round trips"
+done
+tb_say "ok: answers the same with and without the spin, no request for the pair's size"
+
+# The spin itself: a blocking recv() on an empty socket (SO_RCVTIMEO 20 ms)
+# looks with poll(fd, POLLIN, 0) before the kernel's sleeping call.
+cat >"$TB_WORK/idle.py" <<'PY'
+import socket, sys
+s = socket.create_connection((sys.argv[1], 9301))
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, b"\x00" * 8 + (20000).to_bytes(8, "little"))
+try:
+    s.recv(8)
+except BlockingIOError:
+    print("idle: EAGAIN")
+PY
+for spin in 1000 0; do
+	SOCKSHIM_SPIN_US=$spin testbed_shim strace -f -e trace=poll,recvfrom -o "$TB_WORK/idle-$spin.strace" \
+		"$TB_PY" "$TB_WORK/idle.py" "$TB_PEER_ADDR" >"$TB_WORK/idle-$spin.out" 2>&1
+	grep -q '^idle: EAGAIN$' "$TB_WORK/idle-$spin.out" ||
+		tb_fail "spin $spin: idle recv: $(tail -n 2 "$TB_WORK/idle-$spin.out")"
+done
+grep -q 'events=POLLIN}\], 1, 0)' "$TB_WORK/idle-1000.strace" ||
+	tb_fail "with SOCKSHIM_SPIN_US=1000 the blocking recv did not spin: $(grep -E 'poll|recvfrom' "$TB_WORK/idle-1000.strace" | tail -n 4)"
+! grep -q 'events=POLLIN}\], 1, 0)' "$TB_WORK/idle-0.strace" ||
+	tb_fail "with SOCKSHIM_SPIN_US=0 the blocking recv spun"
+tb_say "ok: the blocking recv spins only when asked to"
+testbed_test_end
