@@ -253,6 +253,11 @@ static int stackd_wait(struct stackd *sd, struct epoll_event *evs, uint64_t wake
 	return epoll_pwait2(sd->epfd, evs, STACKD_MAX_EVENTS, &ts, NULL);
 }
 
+bool stackd_idle(const struct stackd *sd)
+{
+	return !sd->nsocks && !sd->nconns && sd->live_sk <= 0;
+}
+
 int stackd_round(struct stackd *sd, uint64_t idle_deadline, bool sleep)
 {
 	struct epoll_event evs[STACKD_MAX_EVENTS];
@@ -261,7 +266,14 @@ int stackd_round(struct stackd *sd, uint64_t idle_deadline, bool sleep)
 
 	sd->round++;
 	stackd_run_due(sd);
-	if (sleep && list_empty(&sd->ready) && list_empty(&sd->ready_sparse))
+	/*
+	 * The due work may have freed the last socket (a close seen in the
+	 * round before, after its process's control connection): the caller,
+	 * which saw the host busy, must look again rather than sleep with no
+	 * deadline until some unrelated event comes.
+	 */
+	if (sleep && list_empty(&sd->ready) && list_empty(&sd->ready_sparse) &&
+	    !(idle_deadline == UINT64_MAX && stackd_idle(sd)))
 		wake = stackd_next_wake(sd, idle_deadline);
 	n = stackd_wait(sd, evs, wake);
 	if (n < 0)

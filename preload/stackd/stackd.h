@@ -261,11 +261,14 @@ uint64_t stackd_time(struct stackd *sd);
  */
 void stackd_enter(struct stackd *sd, const struct cred *cred);
 void stackd_leave(struct stackd *sd);
+/* No sockets, no control connections, no sock the stack still holds: linger, then exit. */
+bool stackd_idle(const struct stackd *sd);
 /*
  * One round of the loop: due timers, queued socket work, one flush, then
  * looks for events, with sleep until one comes or the next timer (or
- * idle_deadline) is due (not when work is queued), and handles them.
- * Returns the number of events or -errno.
+ * idle_deadline) is due (not when work is queued, nor when that work left
+ * the host idle and the caller did not know: idle_deadline UINT64_MAX), and
+ * handles them. Returns the number of events or -errno.
  */
 int stackd_round(struct stackd *sd, uint64_t idle_deadline, bool sleep);
 void stackd_trace(struct stackd *sd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

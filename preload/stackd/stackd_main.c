@@ -58,11 +58,6 @@ static void stackd_trace_open(struct stackd *sd)
 	setvbuf(sd->trace, NULL, _IOLBF, 0);
 }
 
-static bool stackd_idle(struct stackd *sd)
-{
-	return !sd->nsocks && !sd->nconns && sd->live_sk <= 0;
-}
-
 /* Runs rounds until the host has been idle for its linger time. */
 static int stackd_loop(struct stackd *sd)
 {

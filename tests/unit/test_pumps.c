@@ -253,6 +253,25 @@ Test(pumps, datagram_both_ways_with_its_address)
 }
 
 /*
+ * A close found by one round is carried out as due work at the start of the
+ * next: when that leaves the host idle, the round must end at once so that
+ * its caller starts the linger, not sleep with no deadline until some
+ * unrelated event (the host stayed for ever after its last socket).
+ */
+Test(pumps, a_close_run_as_due_work_leaves_the_round_at_once, .timeout = 20)
+{
+	int app;
+
+	host_socket(SOCK_DGRAM, &app);
+	cr_assert(!stackd_idle(&sd));
+	close(app);
+	step(); /* the hang-up's event: the record's work is queued */
+	cr_assert_eq(sd.nsocks, 1, "the close must still be queued for this test to show anything");
+	cr_assert_geq(stackd_round(&sd, UINT64_MAX, true), 0);
+	cr_assert(stackd_idle(&sd));
+}
+
+/*
  * A socket's notice word sits at its id modulo the page's slots: a new
  * socket never gets an id whose slot a live one holds (it would have no
  * word), and gets it once that one is gone.
