@@ -352,6 +352,75 @@ Test(tcp_fastopen, server_queue_length_limits_fast_open_children)
 	cr_assert_eq(l->sk->sk_ack_backlog, 2, "the first client and the Fast Open child");
 }
 
+/*
+ * The queue counts a child until its handshake's ACK, accepted or not (the
+ * kernel's request sock outlives accept(): reqsk_fastopen_remove at the
+ * ACK). With a queue of 1: the first child accepted before its ACK still
+ * fills it, so a second SYN's data is ignored; once the first child's ACK
+ * comes, a third SYN is Fast Open again.
+ */
+Test(tcp_fastopen, server_queue_counts_an_accepted_child_until_its_ack)
+{
+	struct socket *l, *n;
+	uint32_t isn;
+
+	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
+	l = tfo_listen(1);
+	RUN({10, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {10, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
+	isn = sc->stack_isn;
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	cr_assert_eq(n->sk->sk_state, TCP_SYN_RECV);
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 1, "accept() leaves the request counted");
+	sc->peer_port = TCPSCRIPT_PEER_PORT + 1;
+	RUN({20, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {20, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+	cr_assert_eq(ext()->TCPFastOpenListenOverflow, 1);
+	cr_assert_eq(ext()->TCPFastOpenPassive, 1);
+	sc->peer_port = TCPSCRIPT_PEER_PORT;
+	sc->stack_isn = isn;
+	RUN({30, '<', {".", 51, 1, 0, 0, NULL}});
+	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 0, "the handshake's ACK ends the request");
+	sc->peer_port = TCPSCRIPT_PEER_PORT + 2;
+	RUN({40, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {40, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
+	cr_assert_eq(ext()->TCPFastOpenPassive, 2);
+	cr_assert_eq(ext()->TCPFastOpenListenOverflow, 1);
+}
+
+/*
+ * An accepted child that dies before its ACK (the peer's RST) leaves the
+ * count too, and a listener that closes lets go of the children it still
+ * counts (their ACK then counts against nothing).
+ */
+Test(tcp_fastopen, server_queue_lets_go_of_a_dead_child_and_a_closed_listener)
+{
+	struct socket *l, *n, *m;
+	uint32_t isn;
+
+	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
+	l = tfo_listen(2);
+	RUN({10, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {10, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	sc->peer_port = TCPSCRIPT_PEER_PORT + 1;
+	RUN({20, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {20, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
+	isn = sc->stack_isn;
+	m = accept_one(l);
+	cr_assert_not_null(m);
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 2);
+	sc->peer_port = TCPSCRIPT_PEER_PORT;
+	RUN({30, '<', {"R", 51, 0, 0, 0, NULL}});
+	cr_assert_eq(n->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 1);
+	l->ops->release(l);
+	l->sk = NULL;
+	sc->peer_port = TCPSCRIPT_PEER_PORT + 1;
+	sc->stack_isn = isn;
+	RUN({40, '<', {".", 51, 1, 0, 0, NULL}});
+	cr_assert_eq(m->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_null(tcp_sk(m->sk)->fastopen_listener);
+}
+
 /* Without the server bit a cookie request gets a plain SYN-ACK. */
 Test(tcp_fastopen, server_bit_off_answers_without_a_cookie)
 {
