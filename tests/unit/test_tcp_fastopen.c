@@ -387,6 +387,51 @@ Test(tcp_fastopen, server_queue_counts_an_accepted_child_until_its_ack)
 	cr_assert_eq(ext()->TCPFastOpenListenOverflow, 1);
 }
 
+static int listener_wakes;
+
+static void count_wake(struct sock *sk)
+{
+	(void)sk;
+	listener_wakes++;
+}
+
+/*
+ * The SYN that makes a Fast Open child wakes its listener (tcp_conn_request
+ * queues it for accept at once); its handshake's ACK does not, queued or
+ * not: the kernel takes that ACK on the full socket, past tcp_child_process.
+ */
+Test(tcp_fastopen, fast_open_child_wakes_its_listener_at_the_syn_only)
+{
+	struct socket *l, *n;
+
+	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
+	l = tfo_listen(1);
+	listener_wakes = 0;
+	l->sk->sk_data_ready = count_wake;
+	RUN({10, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {10, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
+	cr_assert_eq(listener_wakes, 1);
+	RUN({20, '<', {".", 51, 1, 0, 0, NULL}});
+	cr_assert_eq(listener_wakes, 1, "the ACK of a queued child wakes no one");
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
+}
+
+/* A SYN without data makes a request: the ACK that makes its child wakes the listener once. */
+Test(tcp_fastopen, plain_child_wakes_its_listener_once_at_its_ack)
+{
+	struct socket *l;
+
+	l = tfo_listen(1);
+	listener_wakes = 0;
+	l->sk->sk_data_ready = count_wake;
+	RUN({10, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {10, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+	cr_assert_eq(listener_wakes, 0);
+	RUN({20, '<', {".", 1, 1, 0, 0, NULL}});
+	cr_assert_eq(listener_wakes, 1);
+	cr_assert_not_null(accept_one(l));
+}
+
 /*
  * An accepted child that dies before its ACK (the peer's RST) leaves the
  * count too, and a listener that closes lets go of the children it still
