@@ -353,6 +353,28 @@ Test(tcp_fastopen, server_queue_length_limits_fast_open_children)
 }
 
 /*
+ * A SYN with 50 bytes from port at at_ms (no cookie needed) and its SYN-ACK,
+ * which acknowledges the data when it makes a Fast Open child; the stack's
+ * ISN for the flow in *isn.
+ */
+static void syn_with_data(uint16_t port, uint64_t at_ms, bool fast_open, uint32_t *isn)
+{
+	sc->peer_port = port;
+	RUN({at_ms, '<', {"S", 0, 0, 50, 0, "mss 1460"}},
+	    {at_ms, '>', {"S.", 0, fast_open ? 51 : 1, 0, 0, "mss 1460"}});
+	if (isn)
+		*isn = sc->stack_isn;
+}
+
+/* The handshake's ACK of the flow from port, whose SYN carried 50 bytes. */
+static void ack_synack(uint16_t port, uint64_t at_ms, uint32_t isn)
+{
+	sc->peer_port = port;
+	sc->stack_isn = isn;
+	RUN({at_ms, '<', {".", 51, 1, 0, 0, NULL}});
+}
+
+/*
  * The queue counts a child until its handshake's ACK, accepted or not (the
  * kernel's request sock outlives accept(): reqsk_fastopen_remove at the
  * ACK). With a queue of 1: the first child accepted before its ACK still
@@ -366,23 +388,18 @@ Test(tcp_fastopen, server_queue_counts_an_accepted_child_until_its_ack)
 
 	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
 	l = tfo_listen(1);
-	RUN({10, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {10, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
-	isn = sc->stack_isn;
+	syn_with_data(TCPSCRIPT_PEER_PORT, 10, true, &isn);
 	n = accept_one(l);
 	cr_assert_not_null(n);
 	cr_assert_eq(n->sk->sk_state, TCP_SYN_RECV);
 	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 1, "accept() leaves the request counted");
-	sc->peer_port = TCPSCRIPT_PEER_PORT + 1;
-	RUN({20, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {20, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+	syn_with_data(TCPSCRIPT_PEER_PORT + 1, 20, false, NULL);
 	cr_assert_eq(ext()->TCPFastOpenListenOverflow, 1);
 	cr_assert_eq(ext()->TCPFastOpenPassive, 1);
-	sc->peer_port = TCPSCRIPT_PEER_PORT;
-	sc->stack_isn = isn;
-	RUN({30, '<', {".", 51, 1, 0, 0, NULL}});
+	ack_synack(TCPSCRIPT_PEER_PORT, 30, isn);
 	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
 	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 0, "the handshake's ACK ends the request");
-	sc->peer_port = TCPSCRIPT_PEER_PORT + 2;
-	RUN({40, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {40, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
+	syn_with_data(TCPSCRIPT_PEER_PORT + 2, 40, true, NULL);
 	cr_assert_eq(ext()->TCPFastOpenPassive, 2);
 	cr_assert_eq(ext()->TCPFastOpenListenOverflow, 1);
 }
@@ -403,14 +420,15 @@ static void count_wake(struct sock *sk)
 Test(tcp_fastopen, fast_open_child_wakes_its_listener_at_the_syn_only)
 {
 	struct socket *l, *n;
+	uint32_t isn;
 
 	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
 	l = tfo_listen(1);
 	listener_wakes = 0;
 	l->sk->sk_data_ready = count_wake;
-	RUN({10, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {10, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
+	syn_with_data(TCPSCRIPT_PEER_PORT, 10, true, &isn);
 	cr_assert_eq(listener_wakes, 1);
-	RUN({20, '<', {".", 51, 1, 0, 0, NULL}});
+	ack_synack(TCPSCRIPT_PEER_PORT, 20, isn);
 	cr_assert_eq(listener_wakes, 1, "the ACK of a queued child wakes no one");
 	n = accept_one(l);
 	cr_assert_not_null(n);
@@ -444,12 +462,10 @@ Test(tcp_fastopen, server_queue_lets_go_of_a_dead_child_and_a_closed_listener)
 
 	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
 	l = tfo_listen(2);
-	RUN({10, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {10, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
+	syn_with_data(TCPSCRIPT_PEER_PORT, 10, true, NULL);
 	n = accept_one(l);
 	cr_assert_not_null(n);
-	sc->peer_port = TCPSCRIPT_PEER_PORT + 1;
-	RUN({20, '<', {"S", 0, 0, 50, 0, "mss 1460"}}, {20, '>', {"S.", 0, 51, 0, 0, "mss 1460"}});
-	isn = sc->stack_isn;
+	syn_with_data(TCPSCRIPT_PEER_PORT + 1, 20, true, &isn);
 	m = accept_one(l);
 	cr_assert_not_null(m);
 	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 2);
@@ -459,9 +475,7 @@ Test(tcp_fastopen, server_queue_lets_go_of_a_dead_child_and_a_closed_listener)
 	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 1);
 	l->ops->release(l);
 	l->sk = NULL;
-	sc->peer_port = TCPSCRIPT_PEER_PORT + 1;
-	sc->stack_isn = isn;
-	RUN({40, '<', {".", 51, 1, 0, 0, NULL}});
+	ack_synack(TCPSCRIPT_PEER_PORT + 1, 40, isn);
 	cr_assert_eq(m->sk->sk_state, TCP_ESTABLISHED);
 	cr_assert_null(tcp_sk(m->sk)->fastopen_listener);
 }
