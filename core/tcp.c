@@ -133,7 +133,6 @@ void inet_csk_unlink_child(struct sock *child)
 		reqsk_queue_removed(parent, tp);
 	else
 		parent->inet.sk.sk_ack_backlog--;
-	tcp_fastopen_child_done(child);
 	list_del_init(&tp->accept_node);
 	tp->parent = NULL;
 }
@@ -162,6 +161,8 @@ void tcp_done(struct sock *sk)
 	 */
 	if (!queued)
 		inet_csk_unlink_child(sk);
+	/* A Fast Open child that dies leaves its listener's count (reqsk_fastopen_remove). */
+	tcp_fastopen_child_done(sk);
 	tcp_clear_xmit_timers(sk);
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	tcp_set_state(sk, TCP_CLOSE);
@@ -178,6 +179,8 @@ void tcp_init_sock(struct sock *sk)
 	INIT_LIST_HEAD(&tp->accept_node);
 	INIT_LIST_HEAD(&tp->syn_queue);
 	INIT_LIST_HEAD(&tp->accept_queue);
+	INIT_LIST_HEAD(&tp->fastopen_queue);
+	INIT_LIST_HEAD(&tp->fastopen_node);
 	INIT_LIST_HEAD(&tp->tsorted_sent_queue);
 	tcp_init_xmit_timers(sk);
 	tp->rto = TCP_TIMEOUT_INIT;
@@ -892,6 +895,7 @@ static void inet_csk_listen_stop(struct sock *sk)
 	list_for_each_entry_safe (child, tmp, &tp->syn_queue, accept_node) {
 		tcp_done(&child->inet.sk);
 	}
+	tcp_fastopen_listen_stop(sk);
 }
 
 void tcp_shutdown(struct sock *sk, int how)

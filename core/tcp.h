@@ -532,8 +532,15 @@ struct tcp_sock {
 	uint8_t fastopen_key[2][TCP_FASTOPEN_KEY_LENGTH]; /* TCP_FASTOPEN_KEY: primary, backup */
 	uint8_t fastopen_nkeys;				  /* 0: the namespace's key */
 	uint32_t fastopen_max_qlen;			  /* listener: TCP_FASTOPEN, 0 = off */
-	uint32_t fastopen_qlen;	  /* listener: Fast Open children not past the handshake */
-	uint8_t syn_fastopen : 1; /* the SYN carried the option */
+	uint32_t fastopen_qlen; /* listener: Fast Open children not past the handshake */
+	/*
+	 * listener: those children (fastopen_node), accepted or not; the
+	 * kernel's request sock keeps its listener until the handshake's ACK.
+	 */
+	struct list_head fastopen_queue;
+	struct list_head fastopen_node;	    /* child: on its listener's fastopen_queue */
+	struct tcp_sock *fastopen_listener; /* child: whose fastopen_qlen counts it */
+	uint8_t syn_fastopen : 1;	    /* the SYN carried the option */
 	uint8_t syn_fastopen_exp : 1;
 	uint8_t syn_data : 1;		/* the SYN carried data */
 	uint8_t syn_data_acked : 1;	/* ... and the SYN-ACK acknowledged all of it */
@@ -1091,6 +1098,8 @@ void tcp_fastopen_child_init(struct sock *parent, struct sock *child, const stru
 			     const struct tcp_fastopen_cookie *foc, bool fastopen);
 /* A passive Fast Open child completed its handshake or ended: off the listener's count. */
 void tcp_fastopen_child_done(struct sock *sk);
+/* A listener stops: its accepted Fast Open children still counted let go of it. */
+void tcp_fastopen_listen_stop(struct sock *sk);
 /* A request's window, its SYN-ACK's (tcp_synack_window): what it judges and ACKs by. */
 static inline uint32_t tcp_synack_window(const struct tcp_sock *tp)
 {

@@ -538,6 +538,8 @@ static void tcp_fastopen_adopt(struct sock *parent, struct sock *child, const st
 
 	tp->fastopen_child = 1;
 	tp->fastopen_passive = 1;
+	tp->fastopen_listener = ptp;
+	list_add_tail(&tp->fastopen_node, &ptp->fastopen_queue);
 	ptp->fastopen_qlen++;
 	if (skb->len) {
 		struct sk_buff *d = alloc_skb(skb->len);
@@ -622,6 +624,10 @@ void tcp_fastopen_child_init(struct sock *parent, struct sock *child, const stru
 		tcp_fastopen_adopt(parent, child, skb);
 }
 
+/*
+ * reqsk_fastopen_remove: the child's handshake ACK came, or it died. Not its
+ * accept(): until then the request sock, and the count, outlive it.
+ */
 void tcp_fastopen_child_done(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -629,8 +635,22 @@ void tcp_fastopen_child_done(struct sock *sk)
 	if (!tp->fastopen_child)
 		return;
 	tp->fastopen_child = 0;
-	if (tp->parent && tp->parent->fastopen_qlen)
-		tp->parent->fastopen_qlen--;
+	if (tp->fastopen_listener)
+		tp->fastopen_listener->fastopen_qlen--;
+	tp->fastopen_listener = NULL;
+	list_del_init(&tp->fastopen_node);
+}
+
+void tcp_fastopen_listen_stop(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk), *child, *tmp;
+
+	/* Accepted children before their ACK: nothing left to count them against. */
+	list_for_each_entry_safe (child, tmp, &tp->fastopen_queue, fastopen_node) {
+		child->fastopen_listener = NULL;
+		list_del_init(&child->fastopen_node);
+	}
+	tp->fastopen_qlen = 0;
 }
 
 /* ---- socket options ---- */

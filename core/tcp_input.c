@@ -2238,12 +2238,13 @@ static int tcp_rcv_synsent_state_process(struct sock *sk, struct sk_buff *skb)
 void tcp_synrecv_established(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_sock *parent = tp->parent;
 
 	/*
-	 * A listener's child is on the accept queue already: a Fast Open one
-	 * since its SYN (tcp_fastopen.c), another since tcp_check_req or a
-	 * cookie made it (inet_csk_reqsk_queue_add).
+	 * A listener's child is on the accept queue already, and its listener
+	 * was woken then: a Fast Open one at its SYN (tcp_fastopen.c), another
+	 * when tcp_check_req or a cookie made it. The kernel wakes no one here
+	 * (a full socket's ACK; tcp_child_process's wake is for the segment
+	 * that made the child).
 	 */
 	tcp_fastopen_child_done(sk);
 	if (tp->rx_opt.tstamp_ok)
@@ -2251,8 +2252,6 @@ void tcp_synrecv_established(struct sock *sk)
 	tp->fastopen_passive = 0;
 	tcp_set_state(sk, TCP_ESTABLISHED);
 	tcp_init_transfer(sk);
-	if (parent)
-		parent->inet.sk.sk_data_ready(&parent->inet.sk);
 }
 
 /* seq..end_seq touches the window s_win..e_win (tcp_minisocks.c's tcp_in_window). */
@@ -2678,6 +2677,7 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		}
 		inet_csk_reqsk_queue_add(child);
 		tcp_synrecv_established(child);
+		sk->sk_data_ready(sk); /* tcp_child_process: the child left SYN_RECV */
 		if (tcp_rcv_state_process(child, skb)) {
 			kfree_skb(skb); /* nothing a new connection must answer with a RST */
 		}

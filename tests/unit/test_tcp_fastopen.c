@@ -352,6 +352,134 @@ Test(tcp_fastopen, server_queue_length_limits_fast_open_children)
 	cr_assert_eq(l->sk->sk_ack_backlog, 2, "the first client and the Fast Open child");
 }
 
+/*
+ * A SYN with 50 bytes from port at at_ms (no cookie needed) and its SYN-ACK,
+ * which acknowledges the data when it makes a Fast Open child; the stack's
+ * ISN for the flow in *isn.
+ */
+static void syn_with_data(uint16_t port, uint64_t at_ms, bool fast_open, uint32_t *isn)
+{
+	sc->peer_port = port;
+	RUN({at_ms, '<', {"S", 0, 0, 50, 0, "mss 1460"}},
+	    {at_ms, '>', {"S.", 0, fast_open ? 51 : 1, 0, 0, "mss 1460"}});
+	if (isn)
+		*isn = sc->stack_isn;
+}
+
+/* The handshake's ACK of the flow from port, whose SYN carried 50 bytes. */
+static void ack_synack(uint16_t port, uint64_t at_ms, uint32_t isn)
+{
+	sc->peer_port = port;
+	sc->stack_isn = isn;
+	RUN({at_ms, '<', {".", 51, 1, 0, 0, NULL}});
+}
+
+/*
+ * The queue counts a child until its handshake's ACK, accepted or not (the
+ * kernel's request sock outlives accept(): reqsk_fastopen_remove at the
+ * ACK). With a queue of 1: the first child accepted before its ACK still
+ * fills it, so a second SYN's data is ignored; once the first child's ACK
+ * comes, a third SYN is Fast Open again.
+ */
+Test(tcp_fastopen, server_queue_counts_an_accepted_child_until_its_ack)
+{
+	struct socket *l, *n;
+	uint32_t isn;
+
+	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
+	l = tfo_listen(1);
+	syn_with_data(TCPSCRIPT_PEER_PORT, 10, true, &isn);
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	cr_assert_eq(n->sk->sk_state, TCP_SYN_RECV);
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 1, "accept() leaves the request counted");
+	syn_with_data(TCPSCRIPT_PEER_PORT + 1, 20, false, NULL);
+	cr_assert_eq(ext()->TCPFastOpenListenOverflow, 1);
+	cr_assert_eq(ext()->TCPFastOpenPassive, 1);
+	ack_synack(TCPSCRIPT_PEER_PORT, 30, isn);
+	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 0, "the handshake's ACK ends the request");
+	syn_with_data(TCPSCRIPT_PEER_PORT + 2, 40, true, NULL);
+	cr_assert_eq(ext()->TCPFastOpenPassive, 2);
+	cr_assert_eq(ext()->TCPFastOpenListenOverflow, 1);
+}
+
+static int listener_wakes;
+
+static void count_wake(struct sock *sk)
+{
+	(void)sk;
+	listener_wakes++;
+}
+
+/*
+ * The SYN that makes a Fast Open child wakes its listener (tcp_conn_request
+ * queues it for accept at once); its handshake's ACK does not, queued or
+ * not: the kernel takes that ACK on the full socket, past tcp_child_process.
+ */
+Test(tcp_fastopen, fast_open_child_wakes_its_listener_at_the_syn_only)
+{
+	struct socket *l, *n;
+	uint32_t isn;
+
+	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
+	l = tfo_listen(1);
+	listener_wakes = 0;
+	l->sk->sk_data_ready = count_wake;
+	syn_with_data(TCPSCRIPT_PEER_PORT, 10, true, &isn);
+	cr_assert_eq(listener_wakes, 1);
+	ack_synack(TCPSCRIPT_PEER_PORT, 20, isn);
+	cr_assert_eq(listener_wakes, 1, "the ACK of a queued child wakes no one");
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	cr_assert_eq(n->sk->sk_state, TCP_ESTABLISHED);
+}
+
+/* A SYN without data makes a request: the ACK that makes its child wakes the listener once. */
+Test(tcp_fastopen, plain_child_wakes_its_listener_once_at_its_ack)
+{
+	struct socket *l;
+
+	l = tfo_listen(1);
+	listener_wakes = 0;
+	l->sk->sk_data_ready = count_wake;
+	RUN({10, '<', {"S", 0, 0, 0, 0, "mss 1460"}}, {10, '>', {"S.", 0, 1, 0, 0, "mss 1460"}});
+	cr_assert_eq(listener_wakes, 0);
+	RUN({20, '<', {".", 1, 1, 0, 0, NULL}});
+	cr_assert_eq(listener_wakes, 1);
+	cr_assert_not_null(accept_one(l));
+}
+
+/*
+ * An accepted child that dies before its ACK (the peer's RST) leaves the
+ * count too, and a listener that closes lets go of the children it still
+ * counts (their ACK then counts against nothing).
+ */
+Test(tcp_fastopen, server_queue_lets_go_of_a_dead_child_and_a_closed_listener)
+{
+	struct socket *l, *n, *m;
+	uint32_t isn;
+
+	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
+	l = tfo_listen(2);
+	syn_with_data(TCPSCRIPT_PEER_PORT, 10, true, NULL);
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	syn_with_data(TCPSCRIPT_PEER_PORT + 1, 20, true, &isn);
+	m = accept_one(l);
+	cr_assert_not_null(m);
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 2);
+	sc->peer_port = TCPSCRIPT_PEER_PORT;
+	RUN({30, '<', {"R", 51, 0, 0, 0, NULL}});
+	cr_assert_eq(n->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 1);
+	l->ops->release(l);
+	l->sk = NULL;
+	ack_synack(TCPSCRIPT_PEER_PORT + 1, 40, isn);
+	cr_assert_eq(m->sk->sk_state, TCP_ESTABLISHED);
+	cr_assert_null(tcp_sk(m->sk)->fastopen_listener);
+}
+
 /* Without the server bit a cookie request gets a plain SYN-ACK. */
 Test(tcp_fastopen, server_bit_off_answers_without_a_cookie)
 {
