@@ -91,7 +91,7 @@ testbed_peer node "$APPS/net_dgram.js" server 8102 >"$W/peer-netdgram.log" 2>&1 
 testbed_peer "$TB_PY" "$APPS/asyncio_app.py" server 8103 >"$W/peer-asyncio.log" 2>&1 &
 sshd_own_rc testbed_peer 8104 "$W/peer-sshd.log"
 testbed_peer git daemon --reuseaddr --base-path="$W" --export-all --port=8105 >"$W/peer-git.log" 2>&1 &
-testbed_peer dnsmasq -k -p 8106 --no-resolv --no-hosts --bind-interfaces \
+testbed_peer dnsmasq -k -p 8106 --pid-file="$W/peer-dnsmasq.pid" --no-resolv --no-hosts --bind-interfaces \
 	--listen-address="$TB_PEER_ADDR,$TB_NAT_PEER_ADDR" --address=/svc.battery.test/10.1.2.3 \
 	--txt-record=txt.battery.test,"$(printf 'x%.0s' $(seq 1 200))" >"$W/peer-dnsmasq.log" 2>&1 &
 # iperf3 takes one test at a time, and between two tests a server closes its

@@ -91,6 +91,8 @@ chrony_conf() {
 }
 snmpd_conf peer 8311
 chrony_conf peer 8312
+# Each dnsmasq its own pid file: at the default one (/var/run/dnsmasq.pid)
+# two starting together race (unlink, then open with O_EXCL) and one exits.
 DNSMASQ_ARGS=(--no-resolv --no-hosts --address=/svc.battery.test/10.1.2.3
 	--txt-record=txt.battery.test,"$(printf 'y%.0s' $(seq 1 1000))")
 
@@ -114,7 +116,7 @@ testbed_peer redis-server --bind 0.0.0.0 --port 8307 --save '' --appendonly no -
 	--dir "$W" >"$W/peer-redis.log" 2>&1 &
 testbed_peer runuser -u postgres -- "$PG/postgres" -D "$W/pg-peer" -p 8308 -k "$W/pgsock-peer" \
 	-c listen_addresses='*' >"$W/peer-postgres.log" 2>&1 &
-testbed_peer dnsmasq -k -p 8309 "${DNSMASQ_ARGS[@]}" >"$W/peer-dnsmasq.log" 2>&1 &
+testbed_peer dnsmasq -k -p 8309 --pid-file="$W/peer-dnsmasq.pid" "${DNSMASQ_ARGS[@]}" >"$W/peer-dnsmasq.log" 2>&1 &
 testbed_peer snmpd -f -Lo -C -c "$W/snmpd-peer.conf" -p "$W/snmpd-peer.pid" >"$W/peer-snmpd.log" 2>&1 &
 testbed_peer chronyd -d -x -f "$W/chrony-peer.conf" >"$W/peer-chronyd.log" 2>&1 &
 testbed_peer "$TB_PY" -m pyftpdlib -p 8310 -d "$W/ftp" >"$W/peer-ftp.log" 2>&1 &
@@ -135,7 +137,7 @@ start_servers() {
 	# listens (iperf3_wait_listening).
 	"$1" iperf3 -s -p 8406 --forceflush >"$W/$2-iperf3.log" 2>&1 &
 	"$1" iperf3 -s -p 8414 --forceflush >"$W/$2-iperf3-udp.log" 2>&1 &
-	"$1" dnsmasq -k -p 8407 "${DNSMASQ_ARGS[@]}" >"$W/$2-dnsmasq.log" 2>&1 &
+	"$1" dnsmasq -k -p 8407 --pid-file="$W/$2-dnsmasq.pid" "${DNSMASQ_ARGS[@]}" >"$W/$2-dnsmasq.log" 2>&1 &
 	"$1" in.tftpd -4 -L -a 0.0.0.0:8408 -s "$W/www" >"$W/$2-tftpd.log" 2>&1 &
 	"$1" mosquitto -c "$W/mosquitto-server.conf" >"$W/$2-mosquitto.log" 2>&1 &
 	"$1" "$TB_PY" -m pyftpdlib -p 8410 -d "$W/ftp" >"$W/$2-ftp.log" 2>&1 &
