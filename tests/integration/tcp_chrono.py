@@ -113,10 +113,12 @@ def check(name, files):
 		busy, rw, sb, el = v["sndbuf"]
 		# A small buffer against a fast reader: busy for much of the writing
 		# (the kernel 49 to 82% here: the rest all ACKed while the writer
-		# wakes), some of it waiting for
-		# buffer (the kernel: 2 to 10%, the shim 15 to 30% in runs on this
-		# machine), none for the window.
-		if not (0.25 * WRITE * 1e6 <= busy <= el + 8000 and 4000 <= sb <= 0.5 * busy and rw == 0):
+		# wakes), some of it waiting for buffer, none for the window. How
+		# much waits for buffer depends on how soon the reader's ACKs come:
+		# on a quiet machine the kernel 2 to 10%, the shim 15 to 30%; at
+		# load 28 the kernel 47% and the shim 52%. So the bound only says
+		# the clock is split, not that all busy time counts as sndbuf.
+		if not (0.25 * WRITE * 1e6 <= busy <= el + 8000 and 4000 <= sb <= 0.8 * busy and rw == 0):
 			print("%s %s: sndbuf scenario busy %d rwnd %d sndbuf %d in %d us" % (name, f, busy, rw, sb, el))
 			ok = False
 		# All ACKed: the clock stopped.
