@@ -392,10 +392,7 @@ testbed_peer_tcp_servers() {
 import socket, struct, sys, threading
 held = []
 def serve(port, kind):
-	l = socket.socket()
-	l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-	l.bind(("0.0.0.0", port))
-	l.listen(64)
+	l = socket.create_server(("0.0.0.0", port), backlog=64)  # SO_REUSEADDR set
 	while True:
 		c, _ = l.accept()
 		if kind == "pair":
