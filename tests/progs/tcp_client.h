@@ -4,6 +4,7 @@
  * message that ends them on a failed call, a monotonic clock in ms for
  * their deadlines, and a connected TCP_NODELAY client socket (each send
  * leaves as its own segment, so each gets its own stamp or completion).
+ * The includer defines _GNU_SOURCE first (program_invocation_short_name).
  */
 #ifndef SOCKSHIM_TEST_TCP_CLIENT_H
 #define SOCKSHIM_TEST_TCP_CLIENT_H
