@@ -187,6 +187,35 @@ testbed_native_up() {
 		ip -n "$TB_NS_PEER" link set "$ifq" up
 }
 
+# testbed_sysctl_both KEY=VALUE...: the same sysctls in the native
+# namespace (testbed_native_up) and the shim namespace (which the stack
+# host reads), so the kernel and the stack run under the same settings.
+testbed_sysctl_both() {
+	local ns
+	for ns in "$TB_NS_NAT" "$TB_NS_SHIM"; do
+		ip netns exec "$ns" sysctl -qw "$@" || tb_fail "cannot set $* in $ns"
+	done
+}
+
+# testbed_peer_drop TABLE MATCH...: nftables on the peer drops what each
+# MATCH (e.g. "tcp sport 7620") selects before its kernel sees it
+# (prerouting, ahead of conntrack), so a raw-socket peer can script a flow
+# its kernel never opened without that kernel answering with a RST.
+testbed_peer_drop() {
+	local table=$1 match rules=
+	shift
+	for match; do
+		rules+=$'\t\t'"$match drop"$'\n'
+	done
+	testbed_peer nft -f - <<NFT || tb_fail "cannot install the peer's drop"
+table ip $table {
+	chain pre {
+		type filter hook prerouting priority -300; policy accept;
+$rules	}
+}
+NFT
+}
+
 # testbed_tcp_sink PORT [echo]: a kernel TCP server on the peer at PORT that
 # reads every connection to its end (with echo: sending back what it
 # read), until the test ends.
@@ -297,6 +326,113 @@ testbed_wait_listen() {
 	done
 	tb_log "nothing listens on $proto port $port in $ns after ${secs}s"
 	return 1
+}
+
+# testbed_wait_for SECONDS CMD...: run CMD every 0.1 s until it succeeds;
+# at the deadline CMD's last answer is the status. A wait on a condition
+# (a program's word that it is ready), never a guessed sleep.
+testbed_wait_for() {
+	local secs=$1 i
+	shift
+	for i in $(seq 1 $((secs * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+tb_all_exist() {
+	local f
+	for f; do
+		[ -e "$f" ] || return 1
+	done
+}
+
+# testbed_wait_files SECONDS FILE...: wait until every FILE exists (the
+# programs that make them are ready); 1 at the deadline.
+testbed_wait_files() {
+	local secs=$1
+	shift
+	testbed_wait_for "$secs" tb_all_exist "$@"
+}
+
+tb_not_established() {
+	[ -z "$(ip netns exec "$1" ss -Htn state established "sport = :$2")" ]
+}
+
+# testbed_wait_not_established NS PORT: wait (30 s at most) until the
+# kernel in NS holds no established connection on its PORT, e.g. one in a
+# listener's accept queue once the peer's reset has come; tb_fail else.
+testbed_wait_not_established() {
+	testbed_wait_for 30 tb_not_established "$1" "$2" ||
+		tb_fail "the kernel still holds an established connection on port $2"
+}
+
+# testbed_peer_connect_reset ADDR PORT: a kernel client on the peer
+# connects to ADDR:PORT and resets the connection at once (SO_LINGER 0),
+# before the other end reads anything; prints the client's own port.
+testbed_peer_connect_reset() {
+	testbed_peer "$TB_PY" -c 'import socket, struct, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+print(s.getsockname()[1])
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()' "$1" "$2"
+}
+
+# testbed_peer_tcp_servers PORT=KIND...: kernel TCP listeners on the peer
+# until the test ends, one per PORT, each answering every connection by
+# KIND: hold (keep it open, silent), greet (send "hi", then hold), reset
+# (close at once with SO_LINGER 0: a RST) or pair (connections come in
+# twos: at the second's accept, send it what had come on the first, "fin",
+# "data" or "open" for nothing, and close both). Returns once all listen;
+# their output in TB_WORK/peer.log.
+testbed_peer_tcp_servers() {
+	local arg
+	cat >"$TB_WORK/peer_servers.py" <<'PY'
+import socket, struct, sys, threading
+held = []
+def serve(port, kind):
+	l = socket.create_server(("0.0.0.0", port), backlog=64)  # SO_REUSEADDR set
+	while True:
+		c, _ = l.accept()
+		if kind == "pair":
+			second = l.accept()[0]
+			c.setblocking(False)
+			try:
+				got = "fin" if c.recv(10) == b"" else "data"
+			except BlockingIOError:
+				got = "open"
+			second.sendall(got.encode())
+			second.close()
+			c.close()
+			continue
+		if kind == "reset":
+			c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+			c.close()
+			continue
+		if kind == "greet":
+			c.sendall(b"hi")
+		held.append(c)
+for arg in sys.argv[1:]:
+	port, kind = arg.split("=")
+	assert kind in ("hold", "greet", "reset", "pair"), kind
+	threading.Thread(target=serve, args=(int(port), kind), daemon=True).start()
+threading.Event().wait()
+PY
+	testbed_peer "$TB_PY" "$TB_WORK/peer_servers.py" "$@" >"$TB_WORK/peer.log" 2>&1 &
+	for arg; do
+		testbed_wait_listen "$TB_NS_PEER" tcp "${arg%%=*}" 10 || return 1
+	done
+}
+
+# testbed_many_conns_echo PORT: the kernel echo server of
+# tests/progs/many_conns on the peer at PORT (its log TB_WORK/serve.log),
+# for request/response round trips; returns once it listens.
+testbed_many_conns_echo() {
+	local prog=$SOCKSHIM_BUILD_DIR/tests/many_conns
+	[ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
+	testbed_peer "$prog" serve "$TB_PEER_ADDR" "$1" >"$TB_WORK/serve.log" 2>&1 &
+	testbed_wait_listen "$TB_NS_PEER" tcp "$1" 10 || tb_fail "the kernel echo server did not start"
 }
 
 # The pids of the stack hosts running in the shim namespace.

@@ -46,27 +46,12 @@ run() {
 	$where "$TB_PY" "$TB_WORK/server.py" "$port" <"$TB_WORK/go-$port" >"$log" 2>&1 &
 	server=$!
 	exec 7>"$TB_WORK/go-$port"
-	for _ in $(seq 1 100); do
-		grep -q listening "$log" && break
-		sleep 0.1
-	done
-	grep -q listening "$log" || tb_fail "the server on $port did not start: $(cat "$log")"
-	testbed_peer "$TB_PY" -c 'import socket, struct, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-s.close()' "$addr" "$port" || tb_fail "the peer could not connect to $addr:$port"
+	testbed_wait_for 10 grep -q listening "$log" || tb_fail "the server on $port did not start: $(cat "$log")"
+	testbed_peer_connect_reset "$addr" "$port" >/dev/null || tb_fail "the peer could not connect to $addr:$port"
 	wait_ready "$port"
 	echo go >&7
 	exec 7>&-
 	wait "$server" || tb_fail "the server on $port failed: $(cat "$log")"
-}
-# The kernel's: the connection in the accept queue is no longer established.
-wait_ready_kernel() {
-	for _ in $(seq 1 300); do
-		[ -z "$(ip netns exec "$TB_NS_NAT" ss -Htn state established "sport = :$1")" ] && return
-		sleep 0.1
-	done
-	tb_fail "the kernel still holds an established connection on port $1"
 }
 # The host's: two zombie checks of the connection in its trace (a check
 # that let it go says "expired", and then there is no second).
@@ -83,7 +68,8 @@ wait_ready_host() {
 }
 
 tb_say "native: accept after the peer's reset"
-wait_ready() { wait_ready_kernel "$@"; }
+# The kernel's: the connection in the accept queue is no longer established.
+wait_ready() { testbed_wait_not_established "$TB_NS_NAT" "$1"; }
 run "ip netns exec $TB_NS_NAT" 9001 "$TB_NAT_ADDR" "$TB_WORK/native.log"
 tb_say "shim: accept after the host's zombie checks"
 wait_ready() { wait_ready_host; }
@@ -98,10 +84,6 @@ tb_say "ok: $(wc -l <"$TB_WORK/native.log") answers as Linux's, after $(zombie_c
 # Closed by the program: the host lets the connection go (told by the
 # close, or at its next check).
 gone='id [0-9]+: (zombie expired|closed by the application)'
-for _ in $(seq 1 300); do
-	grep -qE "$gone" "$TB_WORK/trace" && break
-	sleep 0.1
-done
-grep -qE "$gone" "$TB_WORK/trace" ||
+testbed_wait_for 30 grep -qE "$gone" "$TB_WORK/trace" ||
 	tb_fail "the host still holds the connection the program closed: $(grep -E 'id [0-9]+: ' "$TB_WORK/trace" | tail -5)"
 testbed_test_end

@@ -15,16 +15,10 @@ testbed_test_begin accept_reset
 
 testbed_shim "$SOCKSHIM_BUILD_DIR/tests/accept_reset" 9000 >"$TB_WORK/server.log" 2>&1 &
 server=$!
-for _ in $(seq 1 100); do
-	grep -q listening "$TB_WORK/server.log" && break
-	sleep 0.1
-done
-grep -q listening "$TB_WORK/server.log" || tb_fail "the server did not start: $(cat "$TB_WORK/server.log")"
+testbed_wait_for 10 grep -q listening "$TB_WORK/server.log" ||
+	tb_fail "the server did not start: $(cat "$TB_WORK/server.log")"
 tb_say "kernel peer: connects and resets at once (SO_LINGER 0)"
-testbed_peer "$TB_PY" -c 'import socket, struct, sys
-s = socket.create_connection((sys.argv[1], 9000), timeout=20)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-s.close()' "$TB_SHIM_ADDR" || tb_fail "the peer could not connect"
+testbed_peer_connect_reset "$TB_SHIM_ADDR" 9000 >/dev/null || tb_fail "the peer could not connect"
 wait "$server" || tb_fail "the server failed: $(cat "$TB_WORK/server.log")"
 tb_say "server: $(tr '\n' ';' <"$TB_WORK/server.log")"
 grep -q "^read -1 ECONNRESET$" "$TB_WORK/server.log" ||
@@ -41,15 +35,9 @@ addr_run() {
 		>"$TB_WORK/addr-$port.log" 2>&1 &
 	server=$!
 	exec 7>"$TB_WORK/go-$port"
-	for _ in $(seq 1 100); do
-		grep -q listening "$TB_WORK/addr-$port.log" && break
-		sleep 0.1
-	done
-	testbed_peer "$TB_PY" -c 'import socket, struct, sys
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
-print(s.getsockname()[1])
-s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-s.close()' "$addr" "$port" >"$TB_WORK/peer-$port" || tb_fail "the peer could not connect to $addr:$port"
+	testbed_wait_for 10 grep -q listening "$TB_WORK/addr-$port.log"
+	testbed_peer_connect_reset "$addr" "$port" >"$TB_WORK/peer-$port" ||
+		tb_fail "the peer could not connect to $addr:$port"
 	wait_reset "$port"
 	echo go >&7
 	exec 7>&-
@@ -66,26 +54,17 @@ stack_resets() {
 		"$SOCKSHIM_BUILD_DIR/tools/sockshim-stat" 2>/dev/null |
 		awk '$1 == "Tcp:" { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "EstabResets") print kv[2] } }'
 }
+stack_counted_reset() { [ "$(stack_resets)" -ge 1 ] 2>/dev/null; }
 wait_reset_stack() {
-	for _ in $(seq 1 300); do
-		[ "$(stack_resets)" -ge 1 ] 2>/dev/null && return
-		sleep 0.1
-	done
-	tb_fail "the host never counted the reset (EstabResets $(stack_resets))"
-}
-# The kernel's: the connection waiting in the accept queue is no longer
-# established once the reset has arrived.
-wait_reset_kernel() {
-	for _ in $(seq 1 300); do
-		[ -z "$(ip netns exec "$TB_NS_NAT" ss -Htn state established "sport = :$1")" ] && return
-		sleep 0.1
-	done
-	tb_fail "the kernel still holds an established connection on port $1"
+	testbed_wait_for 30 stack_counted_reset ||
+		tb_fail "the host never counted the reset (EstabResets $(stack_resets))"
 }
 
 testbed_native_up || tb_fail "cannot build the native namespace"
 tb_say "native: accept with its address after the peer's reset"
-wait_reset() { wait_reset_kernel "$@"; }
+# The kernel's: the connection waiting in the accept queue is no longer
+# established once the reset has arrived.
+wait_reset() { testbed_wait_not_established "$TB_NS_NAT" "$1"; }
 addr_run "ip netns exec $TB_NS_NAT" 9001 "$TB_NAT_ADDR" "$TB_NAT_PEER_ADDR"
 tb_say "shim: the same"
 wait_reset() { wait_reset_stack; }

@@ -15,14 +15,8 @@
 # the testbed (stack 10.99.0.10 <-> peer 10.99.0.2).
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
-testbed_test_begin app_battery
-APPS=$(cd "$(dirname "${BASH_SOURCE[0]}")/apps" && pwd)
-W=$TB_WORK
 . "$(dirname "$0")/apps/battery_run.sh"
-export APPS W
-
-testbed_native_up || tb_fail "cannot build the native namespace"
-testbed_nat() { ip netns exec "$TB_NS_NAT" "$@"; }
+battery_begin app_battery
 
 # ---- data ----
 head -c 1500000 /dev/urandom >"$W/file" || tb_fail "cannot write the test file"
@@ -66,11 +60,7 @@ error_log $W/nginx-$2/error.log;
 events { worker_connections 128; }
 http {
 	access_log off;
-	client_body_temp_path $W/tmp;
-	proxy_temp_path $W/tmp;
-	fastcgi_temp_path $W/tmp;
-	uwsgi_temp_path $W/tmp;
-	scgi_temp_path $W/tmp;
+$(nginx_temp_paths)
 	keepalive_requests 1000;
 	sendfile on;
 	tcp_nopush on;

@@ -21,13 +21,8 @@
 # the testbed (stack 10.99.0.10 <-> peer 10.99.0.2).
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
-testbed_test_begin app_battery2
-APPS=$(cd "$(dirname "${BASH_SOURCE[0]}")/apps" && pwd)
-W=$TB_WORK
-export APPS W
-
-testbed_native_up || tb_fail "cannot build the native namespace"
-testbed_nat() { ip netns exec "$TB_NS_NAT" "$@"; }
+. "$(dirname "$0")/apps/battery_run.sh"
+battery_begin app_battery2
 
 # ---- data ----
 # PostgreSQL runs as its own user: it must reach its directories.
@@ -220,6 +215,5 @@ postgres ::: server ::: psql -h $SRV -p 8411 -U postgres -Atc "select count(*), 
 EOT
 }
 
-. "$(dirname "$0")/apps/battery_run.sh"
 battery_run
 testbed_test_end

@@ -26,14 +26,8 @@
 # the testbed (stack 10.99.0.10 <-> peer 10.99.0.2).
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
-testbed_test_begin app_battery3
-APPS=$(cd "$(dirname "${BASH_SOURCE[0]}")/apps" && pwd)
-W=$TB_WORK
 . "$(dirname "$0")/apps/battery_run.sh"
-export APPS W
-
-testbed_native_up || tb_fail "cannot build the native namespace"
-testbed_nat() { ip netns exec "$TB_NS_NAT" "$@"; }
+battery_begin app_battery3
 
 # ---- data ----
 mkdir -p "$W/www" "$W/ftp" "$W/tree/sub" "$W/up" "$W/tmp" &&
@@ -91,11 +85,7 @@ error_log $W/nginx-$1/error.log;
 events { worker_connections 64; }
 http {
 	access_log off;
-	client_body_temp_path $W/tmp;
-	proxy_temp_path $W/tmp;
-	fastcgi_temp_path $W/tmp;
-	uwsgi_temp_path $W/tmp;
-	scgi_temp_path $W/tmp;
+$(nginx_temp_paths)
 	server {
 		listen $2 ssl http2;
 		ssl_certificate $W/cert.pem;

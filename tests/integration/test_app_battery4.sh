@@ -28,14 +28,8 @@
 # the testbed (stack 10.99.0.10 <-> peer 10.99.0.2).
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
-testbed_test_begin app_battery4
-APPS=$(cd "$(dirname "${BASH_SOURCE[0]}")/apps" && pwd)
-W=$TB_WORK
 . "$(dirname "$0")/apps/battery_run.sh"
-export APPS W
-
-testbed_native_up || tb_fail "cannot build the native namespace"
-testbed_nat() { ip netns exec "$TB_NS_NAT" "$@"; }
+battery_begin app_battery4
 
 # ---- data ----
 chmod 755 "$W" && mkdir -p "$W/www/tree/sub" "$W/many" "$W/tmp" "$W/tftp" && chmod 777 "$W/tftp" &&

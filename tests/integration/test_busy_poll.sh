@@ -13,14 +13,11 @@ set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin busy_poll
 
-prog=$SOCKSHIM_BUILD_DIR/tests/many_conns
-[ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
 rounds=1000
 
 testbed_check_bad_setting SOCKSHIM_BUSY_POLL_US lots
 
-testbed_peer "$prog" serve "$TB_PEER_ADDR" 9300 >"$TB_WORK/serve.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" tcp 9300 10 || tb_fail "the kernel echo server did not start"
+testbed_many_conns_echo 9300
 
 # The client connects, says "connected", runs the round trips when told
 # (a line on its stdin), says "done", and exits when its stdin closes.

@@ -20,33 +20,8 @@ testbed_native_up || tb_fail "cannot build the native namespace"
 
 # The peer: 8081 holds connections silently, 8083 greets each, 8084 resets
 # each at once, 8085 echoes; nothing listens on 8082.
-cat >"$TB_WORK/peer.py" <<'PY'
-import socket, struct, sys, threading
-held = []
-def serve(port, what):
-    l = socket.socket()
-    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind(("0.0.0.0", port))
-    l.listen(64)
-    while True:
-        c, _ = l.accept()
-        if what == "greet":
-            c.sendall(b"hi")
-        elif what == "reset":
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            c.close()
-            continue
-        held.append(c)
-for port, what in ((8081, "hold"), (8083, "greet"), (8084, "reset")):
-    threading.Thread(target=serve, args=(port, what), daemon=True).start()
-print("ready", flush=True)
-threading.Event().wait()
-PY
-testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
+testbed_peer_tcp_servers 8081=hold 8083=greet 8084=reset || tb_fail "the peer does not listen on 8081, 8083, 8084"
 testbed_tcp_sink 8085 echo || tb_fail "the peer's echo does not listen on 8085"
-for port in 8081 8083 8084; do
-	testbed_wait_listen "$TB_NS_PEER" tcp "$port" 10 || tb_fail "the peer does not listen on $port"
-done
 
 cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'

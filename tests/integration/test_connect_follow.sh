@@ -15,19 +15,8 @@ testbed_test_begin connect_follow
 testbed_native_up || tb_fail "cannot build the native namespace"
 
 # The peer: 8081 holds connections silently, 8085 echoes; nothing on 8082.
-cat >"$TB_WORK/peer.py" <<'PY'
-import socket, threading
-held = []
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("0.0.0.0", 8081))
-l.listen(64)
-while True:
-    held.append(l.accept()[0])
-PY
-testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
+testbed_peer_tcp_servers 8081=hold || tb_fail "the peer does not listen on 8081"
 testbed_tcp_sink 8085 echo || tb_fail "the peer's echo does not listen on 8085"
-testbed_wait_listen "$TB_NS_PEER" tcp 8081 10 || tb_fail "the peer does not listen on 8081"
 
 cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'

@@ -19,26 +19,7 @@ testbed_native_up || tb_fail "cannot build the native namespace"
 
 # The peer on 8086: connections come in pairs; at the second's accept it
 # says whether the first one's FIN had come, and closes both.
-cat >"$TB_WORK/peer.py" <<'PY'
-import socket
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("0.0.0.0", 8086))
-l.listen(64)
-while True:
-    first = l.accept()[0]
-    second = l.accept()[0]
-    first.setblocking(False)
-    try:
-        got = "fin" if first.recv(10) == b"" else "data"
-    except BlockingIOError:
-        got = "open"
-    second.sendall(got.encode())
-    second.close()
-    first.close()
-PY
-testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" tcp 8086 10 || tb_fail "the peer does not listen on 8086"
+testbed_peer_tcp_servers 8086=pair || tb_fail "the peer does not listen on 8086"
 testbed_tcp_sink 8085 || tb_fail "the peer's sink does not listen on 8085"
 
 cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"

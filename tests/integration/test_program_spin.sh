@@ -18,15 +18,12 @@ set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin program_spin
 
-prog=$SOCKSHIM_BUILD_DIR/tests/many_conns
-[ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
 rounds=1000
 
 testbed_check_bad_setting SOCKSHIM_SPIN_US lots
 testbed_check_bad_setting SOCKSHIM_SPIN_US 1001
 
-testbed_peer "$prog" serve "$TB_PEER_ADDR" 9301 >"$TB_WORK/serve.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" tcp 9301 10 || tb_fail "the kernel echo server did not start"
+testbed_many_conns_echo 9301
 
 cat >"$TB_WORK/client.py" <<'PY'
 import errno, select, signal, socket, sys, time

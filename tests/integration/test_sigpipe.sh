@@ -19,20 +19,8 @@ testbed_test_begin sigpipe
 testbed_native_up || tb_fail "cannot build the native namespace"
 
 # The peer: 8085 echoes, 8087 resets each connection it accepts; nothing on 8082.
-cat >"$TB_WORK/peer.py" <<'PY'
-import socket, struct
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("0.0.0.0", 8087))
-l.listen(64)
-while True:
-    c = l.accept()[0]
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    c.close()
-PY
-testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
+testbed_peer_tcp_servers 8087=reset || tb_fail "the peer does not listen on 8087"
 testbed_tcp_sink 8085 echo || tb_fail "the peer's echo does not listen on 8085"
-testbed_wait_listen "$TB_NS_PEER" tcp 8087 10 || tb_fail "the peer does not listen on 8087"
 
 cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'

@@ -17,18 +17,9 @@ testbed_test_begin tcp_fastopen_synrecv
 PY=$(dirname "$0")/fastopen_synrecv.py
 
 testbed_native_up || tb_fail "cannot build the native namespace"
-for ns in "$TB_NS_NAT" "$TB_NS_SHIM"; do
-	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_fastopen=515 || tb_fail "cannot set tcp_fastopen in $ns"
-done
+testbed_sysctl_both net.ipv4.tcp_fastopen=515
 # The peer's kernel never sees the targets' answers: it opened none of these flows.
-testbed_peer nft -f - <<NFT || tb_fail "cannot install the peer's drop"
-table ip fastopen_synrecv {
-	chain pre {
-		type filter hook prerouting priority -300; policy accept;
-		tcp sport 7620 drop
-	}
-}
-NFT
+testbed_peer_drop fastopen_synrecv "tcp sport 7620"
 lib=$(tb_find_lib)
 tb_say "the kernel's listener at $TB_NAT_ADDR"
 testbed_peer timeout 120 "$TB_PY" "$PY" peer "$TB_NAT_ADDR" \

@@ -27,10 +27,7 @@ testbed_test_begin tcp_rto
 PY=$(dirname "$0")/tcp_rto.py
 
 testbed_native_up || tb_fail "cannot build the native namespace"
-for ns in "$TB_NS_NAT" "$TB_NS_SHIM"; do
-	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_syn_retries=2 net.ipv4.tcp_retries2=3 ||
-		tb_fail "cannot set the retry sysctls"
-done
+testbed_sysctl_both net.ipv4.tcp_syn_retries=2 net.ipv4.tcp_retries2=3
 ip netns exec "$TB_NS_PEER" nft -f - <<NFT || tb_fail "cannot install the drops"
 table ip rtodrop {
 	chain pre {
@@ -60,11 +57,7 @@ PY
 testbed_peer "$TB_PY" "$TB_WORK/listen.py" >"$TB_WORK/listen.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" tcp 7171 10 || tb_fail "the peer does not listen"
 testbed_peer "$TB_PY" "$PY" sniff "$TB_WORK/sniffed" >"$TB_WORK/sniff.log" 2>&1 &
-for i in $(seq 1 100); do
-	[ -e "$TB_WORK/sniffed" ] && break
-	sleep 0.1
-done
-[ -e "$TB_WORK/sniffed" ] || tb_fail "the sniffer did not start"
+testbed_wait_files 10 "$TB_WORK/sniffed" || tb_fail "the sniffer did not start"
 
 # both_clients [NAME...]: the kernel's client and the shim's at once, then
 # the errors and the sniffed transmissions compared.
@@ -86,12 +79,7 @@ compare_runs() {
 		tb_fail "the retransmissions differ from the kernel's"
 }
 both_clients
-set_both() {
-	for ns in "$TB_NS_NAT" "$TB_NS_SHIM"; do
-		ip netns exec "$ns" sysctl -qw "$@" || tb_fail "cannot set $*"
-	done
-}
-set_both net.ipv4.tcp_thin_linear_timeouts=1
+testbed_sysctl_both net.ipv4.tcp_thin_linear_timeouts=1
 both_clients thin_sysctl
 
 # A listener with TCP_SYNCNT 1 repeats its SYN-ACK once (at 1 s) and drops
@@ -102,11 +90,7 @@ ip netns exec "$TB_NS_NAT" "$TB_PY" "$PY" listen "$TB_WORK/ready.native" >"$TB_W
 nat=$!
 testbed_shim "$TB_PY" "$PY" listen "$TB_WORK/ready.shim" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" &
 shim=$!
-for i in $(seq 1 100); do
-	[ -e "$TB_WORK/ready.native" ] && [ -e "$TB_WORK/ready.shim" ] && break
-	sleep 0.1
-done
-[ -e "$TB_WORK/ready.native" ] && [ -e "$TB_WORK/ready.shim" ] || tb_fail "the listeners did not start"
+testbed_wait_files 10 "$TB_WORK/ready.native" "$TB_WORK/ready.shim" || tb_fail "the listeners did not start"
 testbed_peer "$TB_PY" "$PY" connect "$TB_NAT_ADDR" "$TB_SHIM_ADDR" >"$TB_WORK/connect.log" 2>&1 ||
 	tb_fail "the peer could not connect"
 wait "$nat" || tb_fail "the native listener failed: $(cat "$TB_WORK/native")"
@@ -114,7 +98,7 @@ wait "$shim" || tb_fail "the shim's listener failed: $(cat "$TB_WORK/shim")"
 compare_runs
 tb_say "ok: every scenario's errno and transmissions as the kernel's"
 
-set_both net.ipv4.tcp_rto_min_us=100000 net.ipv4.tcp_rto_max_ms=60000 \
+testbed_sysctl_both net.ipv4.tcp_rto_min_us=100000 net.ipv4.tcp_rto_max_ms=60000 \
 	net.ipv4.tcp_syn_retries=5 net.ipv4.tcp_fin_timeout=30
 ip netns exec "$TB_NS_NAT" "$TB_PY" "$PY" opts >"$TB_WORK/native" 2>&1 || tb_fail "opts failed natively"
 testbed_shim "$TB_PY" "$PY" opts >"$TB_WORK/shim" 2>&1 || tb_fail "opts failed under the shim"

@@ -16,25 +16,11 @@ testbed_test_begin tcp_synq_young
 PY=$(dirname "$0")/synq_young.py
 
 testbed_native_up || tb_fail "cannot build the native namespace"
-for ns in "$TB_NS_NAT" "$TB_NS_SHIM"; do
-	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_synack_retries=5 net.ipv4.tcp_syncookies=1 ||
-		tb_fail "cannot set the SYN-ACK sysctls"
-done
-testbed_peer nft -f - <<NFT || tb_fail "cannot install the peer's drop"
-table ip synq {
-	chain pre {
-		type filter hook prerouting priority -300; policy accept;
-		tcp sport 7400 drop
-	}
-}
-NFT
+testbed_sysctl_both net.ipv4.tcp_synack_retries=5 net.ipv4.tcp_syncookies=1
+testbed_peer_drop synq "tcp sport 7400"
 ip netns exec "$TB_NS_NAT" "$TB_PY" "$PY" listen 7400 "$TB_WORK/ready.native" >"$TB_WORK/native.log" 2>&1 &
 testbed_shim "$TB_PY" "$PY" listen 7400 "$TB_WORK/ready.shim" >"$TB_WORK/shim.log" 2>&1 &
-for _ in $(seq 1 100); do
-	[ -e "$TB_WORK/ready.native" ] && [ -e "$TB_WORK/ready.shim" ] && break
-	sleep 0.1
-done
-[ -e "$TB_WORK/ready.native" ] && [ -e "$TB_WORK/ready.shim" ] || tb_fail "the listeners did not start"
+testbed_wait_files 10 "$TB_WORK/ready.native" "$TB_WORK/ready.shim" || tb_fail "the listeners did not start"
 tb_say "12 unanswered SYNs to the kernel's listener ($TB_NAT_ADDR) and to the shim's ($TB_SHIM_ADDR)"
 testbed_peer "$TB_PY" "$PY" flood 9.5 "$TB_NAT_ADDR" "$TB_SHIM_ADDR" >"$TB_WORK/counts" 2>&1 ||
 	tb_fail "the peer's flood failed: $(cat "$TB_WORK/counts")"

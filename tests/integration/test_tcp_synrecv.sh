@@ -28,19 +28,9 @@ testbed_test_begin tcp_synrecv
 PY=$(dirname "$0")/synrecv.py
 
 testbed_native_up || tb_fail "cannot build the native namespace"
-for ns in "$TB_NS_NAT" "$TB_NS_SHIM"; do
-	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_invalid_ratelimit=60000 ||
-		tb_fail "cannot set tcp_invalid_ratelimit"
-done
+testbed_sysctl_both net.ipv4.tcp_invalid_ratelimit=60000
 # The peer's kernel never sees the targets' answers: it opened none of these flows.
-testbed_peer nft -f - <<NFT || tb_fail "cannot install the peer's drop"
-table ip synrecv {
-	chain pre {
-		type filter hook prerouting priority -300; policy accept;
-		tcp sport { 7500, 7510 } drop
-	}
-}
-NFT
+testbed_peer_drop synrecv "tcp sport { 7500, 7510 }"
 stats_nat=(ip netns exec "$TB_NS_NAT" cat /proc/net/snmp /proc/net/netstat)
 stats_shim=(ip netns exec "$TB_NS_SHIM" env SOCKSHIM_IFACE="$TB_IF_SHIM" SOCKSHIM_ADDR="$TB_SHIM_ADDR/$TB_PREFIX"
 	"$SOCKSHIM_BUILD_DIR/tools/sockshim-stat")
@@ -61,11 +51,7 @@ both() {
 
 ip netns exec "$TB_NS_NAT" "$TB_PY" "$PY" listen "$TB_WORK/ready.native" >"$TB_WORK/listen-native.log" 2>&1 &
 testbed_shim "$TB_PY" "$PY" listen "$TB_WORK/ready.shim" >"$TB_WORK/listen-shim.log" 2>&1 &
-for _ in $(seq 1 200); do
-	[ -e "$TB_WORK/ready.native" ] && [ -e "$TB_WORK/ready.shim" ] && break
-	sleep 0.1
-done
-[ -e "$TB_WORK/ready.native" ] && [ -e "$TB_WORK/ready.shim" ] || tb_fail "the listeners did not start"
+testbed_wait_files 20 "$TB_WORK/ready.native" "$TB_WORK/ready.shim" || tb_fail "the listeners did not start"
 both listener
 
 # simopen NAME ADDR PEER_ADDR STATS_ARRAY CLIENT_CMD...: the peer's simultaneous
@@ -78,17 +64,10 @@ simopen() {
 	testbed_peer timeout 120 "$TB_PY" "$PY" simopen "$addr" "$TB_WORK/sniffing.$name" "${stats[@]}" \
 		>"$TB_WORK/$name" 2>&1 &
 	drv=$!
-	for _ in $(seq 1 200); do
-		[ -e "$TB_WORK/sniffing.$name" ] && break
-		sleep 0.1
-	done
-	[ -e "$TB_WORK/sniffing.$name" ] || tb_fail "the peer's sniffer did not start"
+	testbed_wait_files 20 "$TB_WORK/sniffing.$name" || tb_fail "the peer's sniffer did not start"
 	"$@" "$TB_PY" "$PY" connect "$peer" >"$TB_WORK/client-$name.log" 2>&1 &
 	wait "$drv" || tb_fail "the peer's simopen run against $addr failed: $(cat "$TB_WORK/$name")"
-	for _ in $(seq 1 300); do
-		grep -q "^connect: " "$TB_WORK/client-$name.log" && break
-		sleep 0.1
-	done
+	testbed_wait_for 30 grep -q "^connect: " "$TB_WORK/client-$name.log"
 	sed 's/^/client /' "$TB_WORK/client-$name.log" >>"$TB_WORK/$name"
 }
 tb_say "simopen: a client's SYN answered by a SYN, the kernel's client at $TB_NAT_ADDR"

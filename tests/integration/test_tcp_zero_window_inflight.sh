@@ -17,23 +17,10 @@ testbed_test_begin tcp_zero_window_inflight
 PY=$(dirname "$0")/zero_window_inflight.py
 
 testbed_native_up || tb_fail "cannot build the native namespace"
-for ns in "$TB_NS_NAT" "$TB_NS_SHIM"; do
-	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_retries2=3 || tb_fail "cannot set tcp_retries2"
-done
-testbed_peer nft -f - <<NFT || tb_fail "cannot install the peer's drop"
-table ip zwin {
-	chain pre {
-		type filter hook prerouting priority -300; policy accept;
-		tcp dport 7410-7411 drop
-	}
-}
-NFT
+testbed_sysctl_both net.ipv4.tcp_retries2=3
+testbed_peer_drop zwin "tcp dport 7410-7411"
 testbed_peer "$TB_PY" "$PY" peer "$TB_WORK/sent" >"$TB_WORK/peer.log" 2>&1 &
-for _ in $(seq 1 100); do
-	[ -e "$TB_WORK/sent" ] && break
-	sleep 0.1
-done
-[ -e "$TB_WORK/sent" ] || tb_fail "the scripted peer did not start"
+testbed_wait_files 10 "$TB_WORK/sent" || tb_fail "the scripted peer did not start"
 tb_say "kernel client at $TB_NAT_ADDR and shim client at $TB_SHIM_ADDR, at once"
 ip netns exec "$TB_NS_NAT" timeout 60 "$TB_PY" "$PY" client "$TB_NAT_PEER_ADDR" >"$TB_WORK/native" 2>&1 &
 nat=$!

@@ -41,38 +41,12 @@
 #include <unistd.h>
 
 #include "task_state.h"
+#include "tcp_client.h"
 
 #define PORT	7201
 #define WAIT_MS 20000
 
 static struct in_addr peer;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "errq_wake: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static int tcp_connect(void)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(PORT), .sin_addr = peer};
-	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	if (s < 0)
-		die("socket");
-	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)))
-		die("connect");
-	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return s;
-}
 
 static const char *ev_str(unsigned int rev)
 {
@@ -407,7 +381,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	s = tcp_connect();
+	s = tcp_connect_nodelay(peer, PORT);
 	if (setsockopt(s, SOL_SOCKET, SO_TIMESTAMPING_OLD, &ack_only, sizeof(ack_only)))
 		die("SO_TIMESTAMPING");
 

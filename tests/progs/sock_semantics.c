@@ -60,6 +60,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "step_out.h"
 #include "task_state.h"
 
 #define PORT_HOLD     7100
@@ -74,45 +75,6 @@
 #define EPH_MIN 10000
 
 static struct in_addr peer, self;
-static const char *scen;
-static const char *known_reason;
-
-/* Marks the next printed step as a known difference (see the header). */
-static void known(const char *reason)
-{
-	known_reason = reason;
-}
-
-static void out(const char *step, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (known_reason)
-		printf("KNOWN(%s) ", known_reason);
-	known_reason = NULL;
-	printf("%s: %s = ", scen, step);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static const char *err_name(int err)
-{
-	const char *name = strerrorname_np(err);
-
-	return name ? name : "E?";
-}
-
-/* A call's result: the value, or the errno name when it failed. */
-static void res(const char *step, long ret)
-{
-	if (ret < 0)
-		out(step, "%s", err_name(errno));
-	else
-		out(step, "%ld", ret);
-}
 
 static const char *ev_names(int ev, char *buf, size_t len)
 {

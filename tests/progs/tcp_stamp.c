@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcp_client.h"
+
 #define PORT	7200
 #define WAIT_MS 10000
 
@@ -41,33 +43,6 @@
 #endif
 
 static struct in_addr peer;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "tcp_stamp: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-static int tcp_connect(void)
-{
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(PORT), .sin_addr = peer};
-	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	if (s < 0)
-		die("socket");
-	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)))
-		die("connect");
-	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return s;
-}
 
 static const char *rev_str(unsigned int rev)
 {
@@ -315,7 +290,7 @@ int main(int argc, char **argv)
 	set_ts("closed", s, tsonly);
 	close(s);
 
-	s = tcp_connect();
+	s = tcp_connect_nodelay(peer, PORT);
 	lt = epoll_for(s);
 	readiness("connected", s, lt);
 	set_ts("opt_id", s, tsonly);
@@ -345,7 +320,7 @@ int main(int argc, char **argv)
 
 	/* OPT_STATS (with OPT_TSONLY): a fresh connection's counts at each stamp of one send. */
 	{
-		int t = tcp_connect();
+		int t = tcp_connect_nodelay(peer, PORT);
 
 		set_ts("stats", t, tsonly | SOF_TIMESTAMPING_OPT_STATS);
 		send_n("stats send", t, 5, 0, -1);

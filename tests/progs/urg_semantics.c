@@ -38,39 +38,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "step_out.h"
+
 #define PORT_URG 7110
 #define WAIT_MS	 5000
 
 static struct in_addr peer;
-static const char *scen;
 static volatile sig_atomic_t sigurgs;
-
-static void out(const char *step, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s: %s = ", scen, step);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static const char *err_name(int err)
-{
-	const char *name = strerrorname_np(err);
-
-	return name ? name : "E?";
-}
-
-static void res(const char *step, long ret)
-{
-	if (ret < 0)
-		out(step, "%s", err_name(errno));
-	else
-		out(step, "%ld", ret);
-}
 
 static uint64_t now_ms(void)
 {

@@ -140,6 +140,27 @@ static size_t fill(struct socket *c, size_t sent)
 	return sent;
 }
 
+/* Fills the sender each virtual millisecond, for 200 ms at most, until bytes are written;
+ * returns how many were. */
+static size_t fill_until(struct socket *c, size_t bytes)
+{
+	size_t sent = 0;
+
+	for (int i = 0; i < 200 && sent < bytes; i++) {
+		sent = fill(c, sent);
+		twostack_run_for(ts, NSEC_PER_MSEC);
+	}
+	return sent;
+}
+
+/* Client (side 0) and server (side 1) whose pool is 1/2/4 pages: a receiver soon past the
+ * hard limit. */
+static void pair_small_receiver_pool(struct socket **c, struct socket **s)
+{
+	set_tcp_mem(1, 1, 2, 4);
+	pair(c, s);
+}
+
 /* Reads all that waits, checking it against the pattern; returns the new offset. */
 static size_t drain(struct socket *s, size_t got)
 {
@@ -344,15 +365,10 @@ Test(tcp_mem, receiver_past_the_hard_limit_drops_and_counts)
 {
 	struct net *net = &ts->net[1];
 	struct socket *c, *s;
-	size_t sent = 0;
-	int i;
+	size_t sent;
 
-	set_tcp_mem(1, 1, 2, 4);
-	pair(&c, &s);
-	for (i = 0; i < 200 && sent < 65536; i++) {
-		sent = fill(c, sent);
-		twostack_run_for(ts, NSEC_PER_MSEC);
-	}
+	pair_small_receiver_pool(&c, &s);
+	sent = fill_until(c, 65536);
 	twostack_run_for(ts, 100 * NSEC_PER_MSEC);
 	cr_assert_gt(net->mib.tcpext.TCPRcvQDrop, 0);
 	cr_assert_gt(net->mib.tcpext.PruneCalled, 0);
@@ -376,13 +392,12 @@ Test(tcp_mem, hole_filler_prunes_the_out_of_order_queue)
 {
 	struct net *net = &ts->net[1];
 	struct socket *c, *s;
-	size_t sent = 0;
+	size_t sent;
 	int i;
 
-	set_tcp_mem(1, 1, 2, 4);
-	pair(&c, &s);
+	pair_small_receiver_pool(&c, &s);
 	drop_data0 = 1;
-	sent = fill(c, sent);
+	sent = fill(c, 0);
 	cr_assert_gt(sent, 32768, "sent %zu", sent);
 	for (i = 0; i < 1000 && !net->mib.tcpext.OfoPruned; i++)
 		twostack_run_for(ts, NSEC_PER_MSEC);

@@ -1,10 +1,33 @@
 # SPDX-License-Identifier: MIT
 # The runner the application batteries share (sourced by
-# test_app_battery*.sh once W is set; they define cases(),
+# test_app_battery*.sh, which start with battery_begin and define cases(),
 # which prints one case per line: NAME ::: client|server ::: CMD ::: REGEX).
 # Each case runs natively, then under the shim, side by side with the other
 # cases (their ports differ); a case passes when its native run exits 0 and
 # matches REGEX and the shim's output equals the native one.
+
+# battery_begin NAME: testbed_test_begin NAME with the native namespace
+# beside the testbed (testbed_native_up); W is the work directory and APPS
+# this folder, both exported for the cases' commands.
+battery_begin() {
+	testbed_test_begin "$1"
+	APPS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	W=$TB_WORK
+	export APPS W
+	testbed_native_up || tb_fail "cannot build the native namespace"
+}
+
+# testbed_nat CMD...: CMD natively in the native namespace.
+testbed_nat() { ip netns exec "$TB_NS_NAT" "$@"; }
+
+# nginx_temp_paths: the lines of an nginx http block that put every
+# temporary file of nginx in $W/tmp, inside the test's work directory.
+nginx_temp_paths() {
+	local what
+	for what in client_body proxy fastcgi uwsgi scgi; do
+		printf '\t%s_temp_path %s;\n' "$what" "$W/tmp"
+	done
+}
 
 # run_client NS_RUNNER SRV OUT CMD: the client command, its output
 # normalised (the two networks' prefixes made equal) into OUT/out.
