@@ -136,6 +136,11 @@
 	X(TCPSackRecovery) \
 	X(TCPRenoRecovery) \
 	X(TCPDSACKRecv) \
+	X(TCPDSACKOfoRecv) \
+	X(TCPDSACKIgnoredDubious) \
+	X(TCPDSACKRecvSegs) \
+	X(TCPSACKReorder) \
+	X(TCPRenoReorder) \
 	X(TCPDSACKUndo) \
 	X(TCPFullUndo) \
 	X(TCPLossUndo) \
@@ -193,6 +198,7 @@ struct net_mib {
 #define __UDP_INC_STATS(net, field)  ((net)->mib.udp.field++)
 #define __LINK_INC_STATS(net, field) ((net)->mib.link.field++)
 #define __NET_INC_STATS(net, field)  ((net)->mib.tcpext.field++)
+#define __NET_ADD_STATS(net, field, n) ((net)->mib.tcpext.field += (n))
 
 /* Writes the counters as "Ip: InReceives=12 ..." lines; returns bytes written. */
 struct net;
