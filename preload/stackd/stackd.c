@@ -175,12 +175,6 @@ static void stackd_link_poll(struct stackd *sd)
 		done += n;
 	} while (n == STACKD_LINK_BUDGET && done < STACKD_LINK_ROUND_MAX &&
 		 stackd_time(sd) < until);
-	/*
-	 * Everything that came before the last read is taken, or, when the
-	 * budget ran out, waits its turn in the next round as before: timers
-	 * due from now on need not wait for the link.
-	 */
-	sd->link_seen = sd->net.now;
 }
 
 static void stackd_dispatch(struct stackd *sd, struct epoll_event *ev)
@@ -206,26 +200,9 @@ static void stackd_dispatch(struct stackd *sd, struct epoll_event *ev)
 	}
 }
 
-/*
- * Runs what is due (stack timers, host timers, queued socket work) and sends
- * it in one flush. A stack timer that fell due after the link was last seen
- * empty (while the host handled a batch of events, or had no core) first
- * lets the link be read: the kernel takes each ACK in the softirq of its
- * arrival, so a late pacing or RACK timer there acts on every ACK that came
- * before its time. Without the look, a late pacing timer sent its catch-up
- * burst of new data while the ACK whose SACK blocks showed a hole waited
- * behind it (README, Under loss). A timer due before the last look (the
- * wait's own timeout) costs no extra read.
- */
+/* Runs what is due (stack timers, host timers, queued socket work) and sends it in one flush. */
 static void stackd_run_due(struct stackd *sd)
 {
-	struct net_device *dev = sd->net.dev;
-	uint64_t due;
-
-	stackd_enter(sd, NULL);
-	due = net_next_timer(&sd->net);
-	if (dev && dev->fd >= 0 && due <= sd->net.now && due > sd->link_seen)
-		stackd_link_poll(sd);
 	stackd_enter(sd, NULL);
 	sd->net.sysctl.tcp_live_batch = 0; /* a new batch of timers (TCP_SYSCTL_BATCHED) */
 	net_run_timers(&sd->net);
@@ -276,14 +253,6 @@ static int stackd_wait(struct stackd *sd, struct epoll_event *evs, uint64_t wake
 	return epoll_pwait2(sd->epfd, evs, STACKD_MAX_EVENTS, &ts, NULL);
 }
 
-static bool stackd_events_name(const struct epoll_event *evs, int n, const struct stackd_ep *ep)
-{
-	for (int i = 0; i < n; i++)
-		if (evs[i].data.ptr == ep)
-			return true;
-	return false;
-}
-
 bool stackd_idle(const struct stackd *sd)
 {
 	return !sd->nsocks && !sd->nconns && sd->live_sk <= 0;
@@ -309,9 +278,6 @@ int stackd_round(struct stackd *sd, uint64_t idle_deadline, bool sleep)
 	n = stackd_wait(sd, evs, wake);
 	if (n < 0)
 		return -errno;
-	/* Level-triggered: a wait that does not name the link saw it empty. */
-	if (n < STACKD_MAX_EVENTS && !stackd_events_name(evs, n, &sd->link_ep))
-		sd->link_seen = stackd_time(sd);
 	for (int i = 0; i < n; i++)
 		stackd_dispatch(sd, &evs[i]);
 	stackd_sock_bury(sd);

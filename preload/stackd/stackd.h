@@ -228,13 +228,7 @@ struct stackd {
 	long user_socks, user_mem;		     /* each other user's budget (stackd_user.c) */
 	struct stackd_user *users[STACKD_USER_HASH]; /* their accounts, hashed by uid */
 
-	uint64_t round; /* rounds of the loop so far (stackd_round) */
-	/*
-	 * When the link was last seen empty (host clock): a poll that drained
-	 * it, or a wait whose events did not name it. Timers due after that
-	 * wait for a look at the link (stackd_run_due).
-	 */
-	uint64_t link_seen;
+	uint64_t round;	 /* rounds of the loop so far (stackd_round) */
 	uint64_t errors; /* failures logged to stderr (which is usually /dev/null) */
 	FILE *trace;	 /* SOCKSHIM_TRACE >= 2: host-side events */
 
