@@ -1699,7 +1699,8 @@ Test(tcp_script, prr_sends_in_proportion_during_recovery)
  * 20 ms; at 30 ms the peer reports it twice (D-SACK below the cumulative
  * ACK): the original was only delayed.
  */
-static struct socket *needless_fast_retransmit(void)
+/* Four segments sent at 10 ms; three SACKed at 20, so segment 0 goes again at once. */
+static struct socket *fast_retransmit(void)
 {
 	struct socket *c = established();
 
@@ -1709,6 +1710,13 @@ static struct socket *needless_fast_retransmit(void)
 	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
 	cr_assert_eq(tcp_sk(c->sk)->cong.snd_ssthresh, 7);
+	return c;
+}
+
+static struct socket *needless_fast_retransmit(void)
+{
+	struct socket *c = fast_retransmit();
+
 	RUN({30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:1449"}});
 	cr_assert_eq(ext()->TCPDSACKRecv, 1);
 	return c;
@@ -1763,15 +1771,9 @@ Test(tcp_script, dsack_is_not_reordering)
  */
 Test(tcp_script, dsack_of_more_than_was_resent_undoes_nothing)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct tcp_sock *tp = tcp_sk(fast_retransmit()->sk);
 
-	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
-	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
-	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}},
-	    {30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
+	RUN({30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
 	cr_assert_eq(ext()->TCPDSACKRecv, 1);
 	cr_assert_eq(ext()->TCPDSACKIgnoredDubious, 1);
 	cr_assert_eq(tp->dsack_dups, 2);
@@ -1787,15 +1789,9 @@ Test(tcp_script, dsack_of_more_than_was_resent_undoes_nothing)
  */
 Test(tcp_script, dsack_beyond_snd_nxt_undoes_nothing)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct tcp_sock *tp = tcp_sk(fast_retransmit()->sk);
 
-	cr_assert_eq(send_bytes(c, 4 * 1448), 4 * 1448);
-	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
-	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}},
-	    {25, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "5793:7241 5793:7241")}},
+	RUN({25, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "5793:7241 5793:7241")}},
 	    {30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020"}});
 	cr_assert_eq(ext()->TCPDSACKOfoRecv, 1);
 	cr_assert_eq(tp->dsack_dups, 1);
@@ -1858,40 +1854,32 @@ static struct socket *reordered_by_six(void)
 	return c;
 }
 
-Test(tcp_script, reordering_grows_tcpi_reordering)
+static uint32_t tcpi_reordering(struct socket *c)
 {
-	struct socket *c = reordered_by_six();
 	struct tcp_info ti;
 	int len = sizeof(ti);
 
 	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, (char *)&ti, &len), 0);
-	cr_assert_eq(ti.tcpi_reordering, 6);
+	return ti.tcpi_reordering;
+}
+
+Test(tcp_script, reordering_grows_tcpi_reordering)
+{
+	cr_assert_eq(tcpi_reordering(reordered_by_six()), 6);
 	cr_assert_eq(ext()->TCPSACKReorder, 2);
 }
 
 Test(tcp_script, tcp_max_reordering_caps_tcpi_reordering)
 {
-	struct socket *c;
-	struct tcp_info ti;
-	int len = sizeof(ti);
-
 	stack_sysctl()->tcp_max_reordering = 4;
-	c = reordered_by_six();
-	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, (char *)&ti, &len), 0);
-	cr_assert_eq(ti.tcpi_reordering, 4);
+	cr_assert_eq(tcpi_reordering(reordered_by_six()), 4);
 }
 
 /* tcp_reordering is where a new socket starts (tcp_init_sock), read at socket(). */
 Test(tcp_script, tcp_reordering_sets_where_tcpi_reordering_starts)
 {
-	struct socket *c;
-	struct tcp_info ti;
-	int len = sizeof(ti);
-
 	stack_sysctl()->tcp_reordering = 7;
-	c = established();
-	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, (char *)&ti, &len), 0);
-	cr_assert_eq(ti.tcpi_reordering, 7);
+	cr_assert_eq(tcpi_reordering(established()), 7);
 }
 
 /*
