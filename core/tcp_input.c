@@ -1271,7 +1271,7 @@ static uint32_t tcp_dsack_seen(struct tcp_sock *tp, const struct tcp_sack_block 
 
 /*
  * A D-SACK block heads the option (RFC 2883, tcp_check_dsack): below the
- * cumulative ACK, or inside the second block. Only one tcp_dsack_seen
+ * cumulative ACK, or inside the second block. Only a block tcp_dsack_seen
  * takes counts: one wholly below what was acked before reports resends of
  * this episode that were needless (undo_retrans, by its segments); those
  * above are told one by one by the SACK walk (tcp_dsack_walk).
@@ -1438,7 +1438,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		}
 		/* An old duplicate: its SACK blocks still count, its data is taken. */
 		if (sack && tp->rx_opt.num_sack_in)
-			tcp_sacktag_write_queue(sk, tp->rack.fack, false, ack, &sack_rtt, &rs);
+			tcp_sacktag_write_queue(sk, tcp_highest_sack_seq(tp), false, ack, &sack_rtt,
+						&rs);
 		return 0;
 	}
 	if (after(ack, tp->snd_nxt))
@@ -1454,7 +1455,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	/* What lies below snd_una was delivered in order as far as RACK is concerned. */
 	if (before(tp->rack.fack, prior_snd_una))
 		tp->rack.fack = prior_snd_una;
-	prior_fack = tp->rack.fack;
+	/* The highest SACKed segment's end (none SACKed: snd_una), as tcp_ack's prior_fack. */
+	prior_fack = tcp_highest_sack_seq(tp);
 	if (sack && tp->rx_opt.num_sack_in) {
 		dsack = tcp_check_dsack(sk, ack, prior_snd_una);
 		newly_sacked = tcp_sacktag_write_queue(sk, prior_fack, dsack, ack, &sack_rtt, &rs);
