@@ -51,7 +51,7 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[34];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[36];	     /* what /proc said last, for refresh_tcp */
 	unsigned int tcp_live_batch; /* the whens read in this batch (TCP_SYSCTL_BATCHED) */
 	/*
 	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):
@@ -69,6 +69,11 @@ struct netns_sysctl {
 	int tcp_recovery;      /* bit 0: RACK loss detection (else RFC 6675's DupThresh) */
 	int tcp_early_retrans; /* 3 or 4: tail loss probes */
 	int tcp_frto;	       /* F-RTO (RFC 5682) after a timeout: 0 off */
+	/*
+	 * tp->reordering's start (tcp_reordering, read at socket() and at a
+	 * timeout) and ceiling (tcp_max_reordering, read where tcp_dsack is).
+	 */
+	int tcp_reordering, tcp_max_reordering;
 	int tcp_notsent_lowat; /* unsigned in /proc: -1 is UINT_MAX, no mark */
 	/* tcp_congestion_control and tcp_allowed_congestion_control, as /proc spells them. */
 	char tcp_congestion_control[16];

@@ -136,6 +136,11 @@
 	X(TCPSackRecovery) \
 	X(TCPRenoRecovery) \
 	X(TCPDSACKRecv) \
+	X(TCPDSACKOfoRecv) \
+	X(TCPDSACKIgnoredDubious) \
+	X(TCPDSACKRecvSegs) \
+	X(TCPSACKReorder) \
+	X(TCPRenoReorder) \
 	X(TCPDSACKUndo) \
 	X(TCPFullUndo) \
 	X(TCPLossUndo) \
@@ -187,12 +192,13 @@ struct net_mib {
 	struct tcpext_mib tcpext;
 };
 
-#define __IP_INC_STATS(net, field)   ((net)->mib.ip.field++)
-#define __ICMP_INC_STATS(net, field) ((net)->mib.icmp.field++)
-#define __TCP_INC_STATS(net, field)  ((net)->mib.tcp.field++)
-#define __UDP_INC_STATS(net, field)  ((net)->mib.udp.field++)
-#define __LINK_INC_STATS(net, field) ((net)->mib.link.field++)
-#define __NET_INC_STATS(net, field)  ((net)->mib.tcpext.field++)
+#define __IP_INC_STATS(net, field)     ((net)->mib.ip.field++)
+#define __ICMP_INC_STATS(net, field)   ((net)->mib.icmp.field++)
+#define __TCP_INC_STATS(net, field)    ((net)->mib.tcp.field++)
+#define __UDP_INC_STATS(net, field)    ((net)->mib.udp.field++)
+#define __LINK_INC_STATS(net, field)   ((net)->mib.link.field++)
+#define __NET_INC_STATS(net, field)    ((net)->mib.tcpext.field++)
+#define __NET_ADD_STATS(net, field, n) ((net)->mib.tcpext.field += (n))
 
 /* Writes the counters as "Ip: InReceives=12 ..." lines; returns bytes written. */
 struct net;

@@ -196,6 +196,7 @@ void tcp_init_sock(struct sock *sk)
 	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->cong.snd_cwnd_clamp = UINT32_MAX;
 	tp->rack.reo_wnd_steps = 1;
+	tp->reordering = (uint32_t)net->sysctl.tcp_reordering;
 	tp->sk_pacing_rate = ~0ull; /* sock_init_data */
 	tcp_assign_congestion_control(sk);
 	sk->sk_state = TCP_CLOSE;
@@ -1391,7 +1392,7 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 	info->tcpi_snd_ssthresh = tp->cong.snd_ssthresh;
 	info->tcpi_snd_cwnd = tp->cong.snd_cwnd;
 	info->tcpi_advmss = tp->advmss;
-	info->tcpi_reordering = TCP_FASTRETRANS_THRESH;
+	info->tcpi_reordering = tp->reordering;
 	info->tcpi_rcv_space = tp->rcvq_space.space;
 	info->tcpi_rcv_rtt = tp->rcv_rtt_est.rtt_us >> 3;
 	info->tcpi_total_retrans = tp->total_retrans;

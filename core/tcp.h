@@ -494,6 +494,12 @@ struct tcp_sock {
 	 * one. A D-SACK is not one: it widens the window, it does not open it.
 	 */
 	uint32_t reord_seen;
+	/*
+	 * How far, in segments, the path was seen to reorder (tp->reordering:
+	 * tcp_reordering at the start, grown by tcp_check_sack_reordering up to
+	 * tcp_max_reordering): DupThresh, and RACK's test of whether to wait.
+	 */
+	uint32_t reordering;
 	uint32_t dsack_dups; /* segments the peer reported twice (tcp_dsack_seen) */
 	/*
 	 * The chronograph (tcp_chrono_start/stop): what limits sending now,

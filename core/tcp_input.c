@@ -373,20 +373,52 @@ void tcp_reset(struct sock *sk)
 
 /*
  * A segment never sent twice arrived below one delivered before it: the
- * network reorders (tcp_check_sack_reordering); *reord tells the caller,
- * which counts one event per ACK (reord_seen) as the kernel's does.
+ * network reorders; *reord keeps the lowest such start for the caller, which
+ * measures the distance once per ACK (tcp_check_sack_reordering).
  * "Before" means before this ACK (prior_fack), as the kernel sorts an ACK's
  * SACK blocks and compares with its prior_fack: the blocks of one ACK come
  * newest first, and an ACK lost on the way makes the next one cover
  * segments below its own first block; that is loss of ACKs, not reordering.
  */
 static void tcp_check_reordering(struct tcp_sock *tp, const struct tcp_skb_cb *cb,
-				 uint32_t prior_fack, bool *reord)
+				 uint32_t prior_fack, uint32_t *reord)
 {
-	if (!(cb->sacked & TCPCB_EVER_RETRANS) && before(cb->end_seq, prior_fack))
-		*reord = true;
+	if (!(cb->sacked & TCPCB_EVER_RETRANS) && before(cb->end_seq, prior_fack) &&
+	    before(cb->seq, *reord))
+		*reord = cb->seq;
 	if (after(cb->end_seq, tp->rack.fack))
 		tp->rack.fack = cb->end_seq;
+}
+
+/* The end of the highest SACKed segment, snd_una with none (tcp_highest_sack_seq). */
+static uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp)
+{
+	return tp->sacked_out ? tp->rack.fack : tp->snd_una;
+}
+
+/*
+ * Something sent once was delivered below the highest SACKed segment, at
+ * low_seq (tcp_check_sack_reordering): one reordering seen, and the path
+ * reorders by at least that distance, so DupThresh and RACK's "wait or
+ * not" (tp->reordering, tcpi_reordering) grow to it in segments, up to
+ * tcp_max_reordering.
+ */
+static void tcp_check_sack_reordering(struct sock *sk, uint32_t low_seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t mss = tp->mss_cache, fack = tcp_highest_sack_seq(tp), metric;
+
+	if (!before(low_seq, fack))
+		return;
+	metric = fack - low_seq;
+	if (mss && metric > tp->reordering * mss) {
+		uint32_t segs = (metric + mss - 1) / mss;
+		uint32_t max = (uint32_t)sock_net(sk)->sysctl.tcp_max_reordering;
+
+		tp->reordering = segs < max ? segs : max;
+	}
+	tp->reord_seen++;
+	__NET_INC_STATS(sock_net(sk), TCPSACKReorder);
 }
 
 /*
@@ -415,7 +447,8 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 	uint32_t pkts = 0;
 	struct sk_buff *skb;
 	uint64_t first_ackt = 0;
-	bool retrans_acked = false, reord = false;
+	bool retrans_acked = false;
+	uint32_t reord = tp->snd_nxt; /* the lowest original acked below prior_fack */
 
 	*rtt = 0;
 	while ((skb = skb_peek(&sk->sk_write_queue)) && skb != tp->send_head) {
@@ -476,8 +509,9 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 	}
 	if (!tp->retrans_out)
 		tp->retrans_stamp = 0;
-	if (reord)
-		tp->reord_seen++;
+	/* A hole filled by its original, not the resend: reordering (not for Reno's count). */
+	if (pkts && tp->rx_opt.sack_ok && before(reord, prior_fack))
+		tcp_check_sack_reordering(sk, reord);
 	/* All that was sent is acknowledged (tcp_clean_rtx_queue's !skb). */
 	if (!tp->packets_out)
 		tcp_chrono_stop(sk, TCP_CHRONO_BUSY);
@@ -571,7 +605,7 @@ struct tcp_sacktag_state {
 	uint32_t newly;
 	uint64_t first; /* send time of the oldest newly SACKed never sent twice */
 	struct rate_sample *rs;
-	bool reord; /* one was delivered below an earlier delivery */
+	uint32_t reord; /* the lowest start delivered below an earlier delivery */
 };
 
 /*
@@ -614,21 +648,79 @@ static struct sk_buff *tcp_sacktag_walk(struct sock *sk, struct sk_buff *skb,
 }
 
 /*
+ * Whether a D-SACK block may be walked (tcp_is_sackblock_valid for one):
+ * inside what was sent, and above the ACK unless it reports a resend of
+ * this episode (at or above undo_marker, or reaching past it by less than
+ * a window).
+ */
+static bool tcp_dsack_block_valid(const struct tcp_sock *tp, const struct tcp_sack_block *d,
+				  uint32_t ack)
+{
+	if (after(d->end_seq, tp->snd_nxt) || !before(d->start_seq, d->end_seq))
+		return false;
+	if (after(d->start_seq, ack))
+		return true;
+	if (!tp->cong.undo_marker || after(d->end_seq, ack))
+		return false;
+	if (!before(d->start_seq, tp->cong.undo_marker))
+		return true;
+	if (!after(d->end_seq, tp->cong.undo_marker))
+		return false;
+	return !before(d->start_seq, d->end_seq - tp->max_window);
+}
+
+/*
+ * The resent segments a D-SACK block reports twice, still queued
+ * (tcp_sacktag_one's dup_sack): each was needless for the episode
+ * (undo_retrans), and one SACKed by an earlier ACK had its original
+ * delivered first, so the path reorders. Which of them are SACKed now is
+ * for the block that holds them; this walk comes first, so one that block
+ * tags is not taken for reordering.
+ */
+static void tcp_dsack_walk(struct sock *sk, const struct tcp_sack_block *d,
+			   struct tcp_sacktag_state *st)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *head = (struct sk_buff *)&sk->sk_write_queue;
+	struct sk_buff *skb = tcp_sacktag_skip(sk, NULL, d->start_seq);
+
+	for (; skb && skb != head && skb != tp->send_head; skb = skb->next) {
+		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		if (!before(cb->seq, d->end_seq))
+			break;
+		if (before(cb->seq, d->start_seq) || after(cb->end_seq, d->end_seq) ||
+		    !(cb->sacked & (TCPCB_EVER_RETRANS | TCPCB_SACKED_RETRANS)))
+			continue;
+		if (tp->cong.undo_marker && tp->cong.undo_retrans > 0 &&
+		    after(cb->end_seq, tp->cong.undo_marker))
+			tp->cong.undo_retrans--;
+		if ((cb->sacked & TCPCB_SACKED_ACKED) && before(cb->seq, st->reord))
+			st->reord = cb->seq;
+	}
+}
+
+/*
  * Marks the segments the ACK's SACK blocks cover (tcp_sacktag_write_queue).
  * Returns how many were newly SACKed; *rtt is a sample from the oldest of
  * them never sent twice. The blocks go in sequence order, and what the last
  * ACK's blocks covered (recv_sack_cache) was tagged then: only the rest of
  * each block is walked, so a block that grew by one segment costs one.
+ * dsack: the first block is a D-SACK tcp_dsack_seen took, for the ACK ack.
  */
-static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, uint64_t *rtt,
-					struct rate_sample *rs)
+static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, bool dsack,
+					uint32_t ack, uint64_t *rtt, struct rate_sample *rs)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	struct tcp_sacktag_state st = {.prior_fack = prior_fack, .rs = rs};
+	struct tcp_sacktag_state st = {.prior_fack = prior_fack, .rs = rs, .reord = tp->snd_nxt};
 	struct tcp_sack_block sp[TCP_NUM_SACKS];
 	/* With nothing SACKed (a timeout took the marks back), the cache says nothing. */
 	int used = 0, cached = tp->sacked_out ? TCP_NUM_SACKS : 0;
 	struct sk_buff *skb = NULL;
+
+	if (dsack && after(tp->rx_opt.sack_in[0].end_seq, tp->snd_una) &&
+	    tcp_dsack_block_valid(tp, &tp->rx_opt.sack_in[0], ack))
+		tcp_dsack_walk(sk, &tp->rx_opt.sack_in[0], &st);
 
 	for (int i = 0; i < tp->rx_opt.num_sack_in; i++) {
 		struct tcp_sack_block b = tp->rx_opt.sack_in[i];
@@ -667,8 +759,9 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, ui
 		tp->sack_hint = skb;
 	for (int i = 0; i < TCP_NUM_SACKS; i++)
 		tp->recv_sack_cache[i] = i < used ? sp[i] : (struct tcp_sack_block){0, 0};
-	if (st.reord)
-		tp->reord_seen++;
+	/* After a timeout only while it may still be undone, as the kernel's. */
+	if (tp->cong.ca_state != TCP_CA_Loss || tp->cong.undo_marker)
+		tcp_check_sack_reordering(sk, st.reord);
 	*rtt = st.first ? sock_net(sk)->now - st.first : 0;
 	return st.newly;
 }
@@ -689,7 +782,7 @@ static void tcp_sack_mark_lost(struct sock *sk)
 	skb_queue_walk (&sk->sk_write_queue, skb) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
-		if (skb == tp->send_head || above < TCP_FASTRETRANS_THRESH)
+		if (skb == tp->send_head || above < tp->reordering)
 			break;
 		if (cb->sacked & TCPCB_SACKED_ACKED) {
 			above--;
@@ -989,7 +1082,7 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_try_undo_dsack(sk);
 	if (tcp_is_rack(sk)) {
 		reo_armed = tcp_rack_mark_lost(sk);
-	} else if (tp->sacked_out >= TCP_FASTRETRANS_THRESH || c->ca_state == TCP_CA_Recovery) {
+	} else if (tp->sacked_out >= tp->reordering || c->ca_state == TCP_CA_Recovery) {
 		/* DupThresh: the head at the start and at each partial ACK, then IsLost. */
 		if (c->ca_state != TCP_CA_Recovery || una_advanced)
 			tcp_mark_head_lost(sk);
@@ -1032,6 +1125,29 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 }
 
 /*
+ * Reno counts a segment delivered per duplicate ACK (sacked_out); more of
+ * them than the flight less its holes (tcp_limit_reno_sacked) means
+ * segments came out of order, not lost (tcp_check_reno_reordering): the
+ * count is clamped and the reordering grows to the flight, plus what the
+ * ACK acked.
+ */
+static void tcp_check_reno_reordering(struct sock *sk, uint32_t addend)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t holes = tp->lost_out ? tp->lost_out : 1, max;
+
+	if (holes > tp->packets_out)
+		holes = tp->packets_out;
+	if (tp->sacked_out + holes <= tp->packets_out)
+		return;
+	tp->sacked_out = tp->packets_out - holes;
+	max = (uint32_t)sock_net(sk)->sysctl.tcp_max_reordering;
+	tp->reordering = tp->packets_out + addend < max ? tp->packets_out + addend : max;
+	tp->reord_seen++;
+	__NET_INC_STATS(sock_net(sk), TCPRenoReorder);
+}
+
+/*
  * Without SACK (tcp_fastretrans_alert for Reno): duplicate ACKs count
  * segments that left the network; three start recovery at the head, each
  * partial ACK says the next hole is lost too (NewReno, RFC 6582).
@@ -1045,8 +1161,8 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 
 	if (is_dup) {
 		tp->dup_acks++;
-		if (tp->sacked_out + tp->lost_out < tp->packets_out)
-			tp->sacked_out++; /* Reno: each dup ACK means one segment left */
+		tp->sacked_out++; /* Reno: each dup ACK means one segment left */
+		tcp_check_reno_reordering(sk, 0);
 	}
 	switch (c->ca_state) {
 	case TCP_CA_Recovery:
@@ -1060,6 +1176,7 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 		}
 		/* NewReno partial ACK: the next hole is lost too. */
 		tp->sacked_out = acked > tp->sacked_out + 1 ? 0 : tp->sacked_out - (acked - 1);
+		tcp_check_reno_reordering(sk, acked);
 		tcp_mark_head_lost(sk);
 		tcp_clamp_left_out(tp);
 		break;
@@ -1070,7 +1187,7 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 			tcp_cong_avoid(sk, acked, prior_in_flight);
 		break;
 	case TCP_CA_CWR: /* an ECN reduction (tcp_ecn.c) gives way to recovery */
-		if (tp->dup_acks >= TCP_FASTRETRANS_THRESH) {
+		if (tp->dup_acks >= tp->reordering) {
 			tcp_enter_recovery(sk);
 			break;
 		}
@@ -1083,7 +1200,7 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 			tp->sacked_out = 0;
 			tcp_cong_avoid(sk, acked, prior_in_flight);
 		}
-		if (tp->dup_acks >= TCP_FASTRETRANS_THRESH) {
+		if (tp->dup_acks >= tp->reordering) {
 			if (tcp_mtup_probe_failed(sk))
 				return; /* a lost MTU probe: no recovery */
 			tcp_enter_recovery(sk);
@@ -1123,44 +1240,69 @@ static void tcp_process_tlp_ack(struct sock *sk, uint32_t ack, bool dsack, bool 
 }
 
 /*
- * A D-SACK block heads the option (RFC 2883, tcp_check_dsack): below the
- * cumulative ACK, or inside the second block.
+ * Counts the D-SACKed segments (tcp_dsack_seen) and returns how many, or 0
+ * for a dubious block: empty, longer than any window we had, or more
+ * duplicates reported than were ever resent (the peer's or the network's
+ * duplicates, not ours; they stay counted in dsack_dups, as the kernel's).
+ * RACK widens its window for them only where the path was seen to reorder
+ * and the duplicate is not the loss probe's: RACK, not a timer, must have
+ * resent it too early for the wider window to help. Without seen reordering
+ * a D-SACK on a lossy path (an ACK lost, an original late behind a queue)
+ * changes nothing, as the kernel's.
  */
-static bool tcp_check_dsack(const struct tcp_sock *tp, uint32_t ack)
+static uint32_t tcp_dsack_seen(struct tcp_sock *tp, const struct tcp_sack_block *d)
 {
-	const struct tcp_options_received *o = &tp->rx_opt;
-	const struct tcp_sack_block *b = o->sack_in;
+	uint32_t len = d->end_seq - d->start_seq, segs = 1;
+	bool tlp = false;
 
-	if (!o->num_sack_in)
-		return false;
-	if (before(b[0].start_seq, ack))
-		return true;
-	return o->num_sack_in > 1 && !after(b[0].end_seq, b[1].end_seq) &&
-	       !before(b[0].start_seq, b[1].start_seq);
+	if (!before(d->start_seq, d->end_seq) || len > tp->max_window)
+		return 0;
+	if (tp->mss_cache && len > tp->mss_cache)
+		segs = (len + tp->mss_cache - 1) / tp->mss_cache;
+	else if (tp->tlp_high_seq && tp->tlp_high_seq == d->end_seq)
+		tlp = true;
+	tp->dsack_dups += segs;
+	if (tp->dsack_dups > tp->total_retrans)
+		return 0;
+	if (tp->reord_seen && !tlp)
+		tcp_rack_dsack_seen(tp);
+	return segs;
 }
 
 /*
- * Counts the D-SACKed segments (tcp_dsack_seen) and lets RACK widen its
- * window for them only where the path was seen to reorder and the
- * duplicate is not the loss probe's: RACK, not a timer, must have resent
- * it too early for the wider window to help. Without seen reordering a
- * D-SACK on a lossy path (an ACK lost, an original late behind a queue)
- * changes nothing, as the kernel's.
+ * A D-SACK block heads the option (RFC 2883, tcp_check_dsack): below the
+ * cumulative ACK, or inside the second block. Only a block tcp_dsack_seen
+ * takes counts: one wholly below what was acked before reports resends of
+ * this episode that were needless (undo_retrans, by its segments); those
+ * above are told one by one by the SACK walk (tcp_dsack_walk).
  */
-static void tcp_dsack_seen(struct tcp_sock *tp, const struct tcp_sack_block *d)
+static bool tcp_check_dsack(struct sock *sk, uint32_t ack, uint32_t prior_snd_una)
 {
-	uint32_t len = d->end_seq - d->start_seq, segs = 1;
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	const struct tcp_options_received *o = &tp->rx_opt;
+	const struct tcp_sack_block *b = o->sack_in;
+	struct tcp_cong *c = &tp->cong;
+	uint32_t segs;
 
-	if (!before(d->start_seq, d->end_seq) || len > tp->max_window)
-		return; /* dubious: more than any window we offered */
-	if (tp->mss_cache && len > tp->mss_cache)
-		segs = (len + tp->mss_cache - 1) / tp->mss_cache;
-	tp->dsack_dups += segs;
-	if (tp->dsack_dups > tp->total_retrans)
-		return; /* more than was ever resent: not ours */
-	if (tp->reord_seen &&
-	    !(len <= tp->mss_cache && tp->tlp_high_seq == d->end_seq && tp->tlp_high_seq))
-		tcp_rack_dsack_seen(tp);
+	if (before(b[0].start_seq, ack))
+		__NET_INC_STATS(net, TCPDSACKRecv);
+	else if (o->num_sack_in > 1 && !after(b[0].end_seq, b[1].end_seq) &&
+		 !before(b[0].start_seq, b[1].start_seq))
+		__NET_INC_STATS(net, TCPDSACKOfoRecv);
+	else
+		return false;
+	segs = tcp_dsack_seen(tp, &b[0]);
+	if (!segs) {
+		__NET_INC_STATS(net, TCPDSACKIgnoredDubious);
+		return false;
+	}
+	__NET_ADD_STATS(net, TCPDSACKRecvSegs, segs);
+	if (c->undo_marker && c->undo_retrans > 0 && !after(b[0].end_seq, prior_snd_una) &&
+	    after(b[0].end_seq, c->undo_marker))
+		c->undo_retrans =
+			(uint32_t)c->undo_retrans > segs ? c->undo_retrans - (int32_t)segs : 0;
+	return true;
 }
 
 /* The windowed minimum RTT (tcp_update_rtt_min, tcp_min_rtt_wlen). */
@@ -1296,7 +1438,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		}
 		/* An old duplicate: its SACK blocks still count, its data is taken. */
 		if (sack && tp->rx_opt.num_sack_in)
-			tcp_sacktag_write_queue(sk, tp->rack.fack, &sack_rtt, &rs);
+			tcp_sacktag_write_queue(sk, tcp_highest_sack_seq(tp), false, ack, &sack_rtt,
+						&rs);
 		return 0;
 	}
 	if (after(ack, tp->snd_nxt))
@@ -1312,20 +1455,11 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	/* What lies below snd_una was delivered in order as far as RACK is concerned. */
 	if (before(tp->rack.fack, prior_snd_una))
 		tp->rack.fack = prior_snd_una;
-	prior_fack = tp->rack.fack;
+	/* The highest SACKed segment's end (none SACKed: snd_una), as tcp_ack's prior_fack. */
+	prior_fack = tcp_highest_sack_seq(tp);
 	if (sack && tp->rx_opt.num_sack_in) {
-		dsack = tcp_check_dsack(tp, ack);
-		if (dsack) {
-			const struct tcp_sack_block *d = &tp->rx_opt.sack_in[0];
-
-			__NET_INC_STATS(net, TCPDSACKRecv);
-			tcp_dsack_seen(tp, d);
-			/* A retransmission of this episode arrived twice: it was needless. */
-			if (tp->cong.undo_marker && tp->cong.undo_retrans > 0 &&
-			    after(d->end_seq, tp->cong.undo_marker))
-				tp->cong.undo_retrans--;
-		}
-		newly_sacked = tcp_sacktag_write_queue(sk, prior_fack, &sack_rtt, &rs);
+		dsack = tcp_check_dsack(sk, ack, prior_snd_una);
+		newly_sacked = tcp_sacktag_write_queue(sk, prior_fack, dsack, ack, &sack_rtt, &rs);
 	}
 	is_dup = !advanced && prior_packets && !skb->len &&
 		 !(cb->tcp_flags & (TCPHDR_SYN | TCPHDR_FIN)) && !win_changed;

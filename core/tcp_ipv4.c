@@ -235,6 +235,7 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	tcp_init_sock(sk);
 	tp = tcp_sk(sk);
 	/* What sk_clone copies from the listener. */
+	tp->reordering = ptp->reordering;
 	sk->sk_type = parent->sk_type;
 	sk->sk_protocol = parent->sk_protocol;
 	sk->sk_reuse = parent->sk_reuse;

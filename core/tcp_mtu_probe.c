@@ -14,10 +14,6 @@
  * from tcp_base_mss. Kernel names: tcp_mtup_init, tcp_mtu_probe,
  * tcp_mtup_probe_success/failed, tcp_mtu_check_reprobe, tcp_mtu_probing
  * (tcp_timer.c), tcp_mtu_to_mss/tcp_mss_to_mtu.
- *
- * What this is not: the kernel's tp->reordering (3 unless reordering is
- * seen) is the constant TCP_FASTRETRANS_THRESH here, so a probe needs
- * probe + 4 MSS of unsent data.
  */
 #include <string.h>
 
@@ -184,7 +180,7 @@ int tcp_mtu_probe(struct sock *sk)
 		return -1;
 	tcp_current_mss(sk);
 	probe_size = tcp_mtu_to_mss(sk, (tp->mtup.search_high + tp->mtup.search_low) >> 1);
-	size_needed = (unsigned int)probe_size + (TCP_FASTRETRANS_THRESH + 1) * tp->mss_cache;
+	size_needed = (unsigned int)probe_size + (tp->reordering + 1) * tp->mss_cache;
 	interval = tp->mtup.search_high - tp->mtup.search_low;
 	/* The search is over (the range is narrower than tcp_probe_threshold). */
 	if (probe_size > tcp_mtu_to_mss(sk, tp->mtup.search_high) ||

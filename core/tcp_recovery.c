@@ -66,7 +66,7 @@ static uint64_t tcp_rack_reo_wnd(const struct sock *sk)
 		/* Without seen reordering, be as quick as DupThresh would be. */
 		if (tp->cong.ca_state >= TCP_CA_Recovery)
 			return 0;
-		if (tp->sacked_out >= TCP_FASTRETRANS_THRESH)
+		if (tp->sacked_out >= tp->reordering)
 			return 0;
 	}
 	wnd = (tcp_min_rtt(tp) / 4) * tp->rack.reo_wnd_steps;

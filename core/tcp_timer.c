@@ -536,6 +536,14 @@ static void tcp_enter_loss(struct sock *sk)
 		tp->cong.snd_ssthresh = tcp_ca_ssthresh(sk);
 		tcp_ca_event(sk, CA_EVENT_LOSS);
 	}
+	/*
+	 * A timeout before recovery with that many segments SACKed: the
+	 * reordering the connection allowed for was too much.
+	 */
+	if (tp->cong.ca_state <= TCP_CA_Disorder &&
+	    tp->sacked_out >= (uint32_t)net->sysctl.tcp_reordering &&
+	    tp->reordering > (uint32_t)net->sysctl.tcp_reordering)
+		tp->reordering = (uint32_t)net->sysctl.tcp_reordering;
 	tcp_set_ca_state(sk, TCP_CA_Loss);
 	tp->cong.high_seq = tp->snd_nxt;
 	tcp_ecn_queue_cwr(tp);

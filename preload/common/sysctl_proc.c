@@ -83,14 +83,15 @@ static void read_triple(const char *name, int dst[3])
 
 /*
  * The TCP sysctls read again where the kernel reads them (refresh_tcp's
- * when, TCP_SYSCTL_*), each only there: socket() reads the congestion
- * control alone, connect() what the SYN and the MSS take, listen() and
+ * when, TCP_SYSCTL_*), each only there: socket() what tcp_init_sock takes
+ * (the congestion control, the RTO bounds, tcp_reordering), connect() what
+ * the SYN and the MSS take, listen() and
  * each SYN to a listener what the SYN-ACK takes, listen() and the making
  * of a listener's child what the child takes, a timeout
- * the retry limits, F-RTO and the black-hole search, a Fast Open send
+ * the retry limits, F-RTO, tcp_reordering and the black-hole search, a Fast Open send
  * tcp_fastopen, close() tcp_fin_timeout and tcp_max_orphans, an
  * out-of-window answer tcp_invalid_ratelimit. Those the
- * kernel reads on a hot path (tcp_notsent_lowat, tcp_dsack, tcp_min_snd_mss,
+ * kernel reads on a hot path (tcp_notsent_lowat, tcp_dsack, tcp_max_reordering, tcp_min_snd_mss,
  * tcp_tso_win_divisor, tcp_min_tso_segs, and tcp_mem, read at each charge) are read at connect()
  * and when a child is made (tcp_mem also at tcp_check_oom). The SYNs
  * of one read from the link, and the timeouts of one run of timers, share one read
@@ -122,6 +123,12 @@ static const struct {
 	 TCP_SYSCTL_CHILD | TCP_SYSCTL_FASTOPEN},
 	{"net/ipv4/tcp_ecn", offsetof(struct netns_sysctl, tcp_ecn), TCP_SYSCTL_SYN},
 	{"net/ipv4/tcp_frto", offsetof(struct netns_sysctl, tcp_frto), TCP_SYSCTL_RTO},
+	/* tcp_init_sock, and tcp_enter_loss's check of an over-estimated reordering. */
+	{"net/ipv4/tcp_reordering", offsetof(struct netns_sysctl, tcp_reordering),
+	 TCP_SYSCTL_CREATE | TCP_SYSCTL_RTO},
+	/* tcp_check_sack_reordering's ceiling, at each reordering seen. */
+	{"net/ipv4/tcp_max_reordering", offsetof(struct netns_sysctl, tcp_max_reordering),
+	 TCP_SYSCTL_NEWSK},
 	{"net/ipv4/tcp_notsent_lowat", offsetof(struct netns_sysctl, tcp_notsent_lowat),
 	 TCP_SYSCTL_NEWSK},
 	{"net/ipv4/tcp_tso_win_divisor", offsetof(struct netns_sysctl, tcp_tso_win_divisor),
@@ -186,7 +193,7 @@ static const struct {
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
 	 TCP_SYSCTL_CHILD | TCP_SYSCTL_FASTOPEN},
 };
-#define TCP_LIVE_INTS 34
+#define TCP_LIVE_INTS 36
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -449,6 +456,8 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_recovery", &s->tcp_recovery);
 	read_int("net/ipv4/tcp_early_retrans", &s->tcp_early_retrans);
 	read_int("net/ipv4/tcp_frto", &s->tcp_frto);
+	read_int("net/ipv4/tcp_reordering", &s->tcp_reordering);
+	read_int("net/ipv4/tcp_max_reordering", &s->tcp_max_reordering);
 	read_str("net/ipv4/tcp_congestion_control", s->tcp_congestion_control,
 		 sizeof(s->tcp_congestion_control));
 	read_str("net/ipv4/tcp_allowed_congestion_control", s->tcp_allowed_congestion_control,

@@ -1699,7 +1699,8 @@ Test(tcp_script, prr_sends_in_proportion_during_recovery)
  * 20 ms; at 30 ms the peer reports it twice (D-SACK below the cumulative
  * ACK): the original was only delayed.
  */
-static struct socket *needless_fast_retransmit(void)
+/* Four segments sent at 10 ms; three SACKed at 20, so segment 0 goes again at once. */
+static struct socket *fast_retransmit(void)
 {
 	struct socket *c = established();
 
@@ -1709,6 +1710,13 @@ static struct socket *needless_fast_retransmit(void)
 	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
 	cr_assert_eq(tcp_sk(c->sk)->cong.snd_ssthresh, 7);
+	return c;
+}
+
+static struct socket *needless_fast_retransmit(void)
+{
+	struct socket *c = fast_retransmit();
+
 	RUN({30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:1449"}});
 	cr_assert_eq(ext()->TCPDSACKRecv, 1);
 	return c;
@@ -1753,6 +1761,125 @@ Test(tcp_script, dsack_is_not_reordering)
 	    {50, '<', {".", 1, SEG(8), 0, 0, "nop,nop,TS val 5003 ecr 1040"}});
 	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
 	cr_assert_eq(ext()->TCPTimeouts, 0);
+}
+
+/*
+ * A D-SACK of two segments after one retransmission (tcp_dsack_seen): more
+ * duplicates than were ever resent are the network's, not the sender's, so
+ * the block is dubious and the episode is not undone; the kernel still
+ * counts them in tcpi_dsack_dups.
+ */
+Test(tcp_script, dsack_of_more_than_was_resent_undoes_nothing)
+{
+	struct tcp_sock *tp = tcp_sk(fast_retransmit()->sk);
+
+	RUN({30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
+	cr_assert_eq(ext()->TCPDSACKRecv, 1);
+	cr_assert_eq(ext()->TCPDSACKIgnoredDubious, 1);
+	cr_assert_eq(tp->dsack_dups, 2);
+	cr_assert_eq(ext()->TCPFullUndo, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut stays");
+}
+
+/*
+ * A D-SACK inside the second block, both beyond what was sent
+ * (tcp_is_sackblock_valid): counted, but it says nothing of this episode's
+ * resend, which stays needed: no undo when the episode ends.
+ */
+Test(tcp_script, dsack_beyond_snd_nxt_undoes_nothing)
+{
+	struct tcp_sock *tp = tcp_sk(fast_retransmit()->sk);
+
+	RUN({25, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "5793:7241 5793:7241")}},
+	    {30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020"}});
+	cr_assert_eq(ext()->TCPDSACKOfoRecv, 1);
+	cr_assert_eq(tp->dsack_dups, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open, "the episode ended");
+	cr_assert_eq(ext()->TCPFullUndo + ext()->TCPDSACKUndo, 0);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut stays");
+}
+
+/*
+ * A D-SACK of two segments reports two needless resends (tcp_check_dsack:
+ * undo_retrans by the block's segments): both holes RACK resent had
+ * arrived, so the episode is undone.
+ */
+Test(tcp_script, dsack_of_two_segments_undoes_two_resends)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:8689")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
+	cr_assert_eq(tp->total_retrans, 2);
+	cr_assert_eq(tp->dsack_dups, 2);
+	cr_assert_eq(ext()->TCPFullUndo, 1);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu, "ssthresh as before the episode");
+}
+
+/*
+ * Reordering by six segments (tcp_check_sack_reordering): once the path
+ * was seen to reorder (segment 0 behind segment 1), RACK waits its window
+ * for segment 2 while the five sent after it are SACKed; it arrives in
+ * time, 6 segments below the highest SACKed, and tp->reordering
+ * (tcpi_reordering) grows from tcp_reordering's 3 to 6, or to
+ * tcp_max_reordering if lower. Nothing is resent.
+ */
+static struct socket *reordered_by_six(void)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {18, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
+	    {19, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert_eq(tp->reord_seen, 1);
+	cr_assert_eq(tp->reordering, 3, "two segments: within tcp_reordering");
+	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
+	RUN({19, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {19, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {19, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {19, '>', {".", SEG(5), 1, 1448, 0, "*"}},
+	    {19, '>', {".", SEG(6), 1, 1448, 0, "*"}}, {19, '>', {"P.", SEG(7), 1, 1448, 0, "*"}},
+	    {27, '<', {".", 1, SEG(2), 0, 0, PEER_SACK(1019, "4345:11585")}},
+	    {28, '<', {".", 1, SEG(8), 0, 0, "nop,nop,TS val 5003 ecr 1019"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 0);
+	cr_assert_eq(tp->reord_seen, 2);
+	return c;
+}
+
+static uint32_t tcpi_reordering(struct socket *c)
+{
+	struct tcp_info ti;
+	int len = sizeof(ti);
+
+	cr_assert_eq(c->ops->getsockopt(c, SOL_TCP, TCP_INFO, (char *)&ti, &len), 0);
+	return ti.tcpi_reordering;
+}
+
+Test(tcp_script, reordering_grows_tcpi_reordering)
+{
+	cr_assert_eq(tcpi_reordering(reordered_by_six()), 6);
+	cr_assert_eq(ext()->TCPSACKReorder, 2);
+}
+
+Test(tcp_script, tcp_max_reordering_caps_tcpi_reordering)
+{
+	stack_sysctl()->tcp_max_reordering = 4;
+	cr_assert_eq(tcpi_reordering(reordered_by_six()), 4);
+}
+
+/* tcp_reordering is where a new socket starts (tcp_init_sock), read at socket(). */
+Test(tcp_script, tcp_reordering_sets_where_tcpi_reordering_starts)
+{
+	stack_sysctl()->tcp_reordering = 7;
+	cr_assert_eq(tcpi_reordering(established()), 7);
 }
 
 /*
