@@ -46,22 +46,21 @@
  * fetched while this one is filled.
  */
 struct skb_cache {
+	struct sk_buff **stack; /* max slots, allocated at the first buffer kept */
 	unsigned int len;
 	unsigned int size; /* skb->end of every buffer on the stack */
 	unsigned int max;
 };
 
+/*
+ * The interposer links this file too, so every thread of a program it is
+ * loaded into has these: the stacks (8 KiB) are on the heap, taken when a
+ * thread first keeps a buffer, not in every thread's static TLS.
+ */
 static __thread struct skb_cache skb_caches[2] = {
 	{.size = SKB_SMALL_SIZE, .max = SKB_SMALL_CACHE_MAX},
 	{.size = SKB_LARGE_SIZE, .max = SKB_LARGE_CACHE_MAX},
 };
-static __thread struct sk_buff *skb_small_stack[SKB_SMALL_CACHE_MAX];
-static __thread struct sk_buff *skb_large_stack[SKB_LARGE_CACHE_MAX];
-
-static struct sk_buff **skb_cache_stack(const struct skb_cache *c)
-{
-	return c == &skb_caches[0] ? skb_small_stack : skb_large_stack;
-}
 
 /*
  * How many pops ahead a buffer's header is fetched: a sender takes buffers
@@ -95,11 +94,9 @@ struct sk_buff *alloc_skb(unsigned int size)
 		return NULL; /* wrapped */
 	c = skb_cache_for(total);
 	if (c && c->len) {
-		struct sk_buff **stack = skb_cache_stack(c);
-
-		skb = stack[--c->len];
+		skb = c->stack[--c->len];
 		if (c->len >= SKB_PREFETCH_AHEAD)
-			skb_prefetch_header(stack[c->len - SKB_PREFETCH_AHEAD]);
+			skb_prefetch_header(c->stack[c->len - SKB_PREFETCH_AHEAD]);
 	} else {
 		if (c)
 			total = c->size;
@@ -153,8 +150,12 @@ void kfree_skb(struct sk_buff *skb)
 		kfree_skb(skb->frags[i].owner);
 	c = skb_cache_for(skb->end);
 	if (c && skb->end == c->size && c->len < c->max) {
-		skb_cache_stack(c)[c->len++] = skb;
-		return;
+		if (!c->stack)
+			c->stack = malloc(c->max * sizeof(*c->stack));
+		if (c->stack) {
+			c->stack[c->len++] = skb;
+			return;
+		}
 	}
 	free(skb);
 }
@@ -172,7 +173,9 @@ void skb_cache_drain(void)
 		struct skb_cache *c = &skb_caches[i];
 
 		while (c->len)
-			free(skb_cache_stack(c)[--c->len]);
+			free(c->stack[--c->len]);
+		free(c->stack);
+		c->stack = NULL;
 	}
 }
 
