@@ -155,3 +155,29 @@ Test(skbuff, a_fragment_keeps_its_buffer_until_the_frame_is_freed)
 	kfree_skb(reuse);
 	skb_cache_drain();
 }
+
+Test(skbuff, the_last_freed_is_taken_first_across_a_full_cache)
+{
+	enum { N = 1100 }; /* more small buffers than the cache keeps */
+	static struct sk_buff *skbs[N];
+	unsigned int kept;
+
+	skb_cache_drain();
+	for (int i = 0; i < N; i++)
+		cr_assert_not_null(skbs[i] = alloc_skb(1500));
+	for (int i = 0; i < N; i++)
+		kfree_skb(skbs[i]);
+	kept = skb_cache_count(1500);
+	cr_assert_lt(kept, (unsigned int)N, "the cache is bounded");
+	/* Still in cache: the most recently freed come back first (their lines are warm). */
+	for (unsigned int i = 0; i < kept; i++) {
+		struct sk_buff *skb = alloc_skb(1500);
+
+		cr_assert_eq(skb, skbs[kept - 1 - i], "pop %u", i);
+		assert_fresh(skb, 1500);
+	}
+	cr_assert_eq(skb_cache_count(1500), 0);
+	for (unsigned int i = 0; i < kept; i++)
+		kfree_skb(skbs[i]);
+	skb_cache_drain();
+}
