@@ -2116,12 +2116,6 @@ int shim_register_inherited(int fd)
 
 uint64_t shim_stream_known(int fd, uint64_t e)
 {
-	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
-			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_UNCONNECTED}};
-	struct shim_call c = {0};
-	struct shim_rep rep;
-	bool unconnected;
-
 	if (shim_ent_kind(e) != SHIM_STREAM)
 		return e;
 	/* A state that may be an earlier pair's: another process may have connected it since. */
@@ -2130,6 +2124,19 @@ uint64_t shim_stream_known(int fd, uint64_t e)
 	     shim_ent_err(e)) &&
 	    shim_stream_follow(fd, e))
 		e = shim_fd_get(fd);
+	return shim_stream_connected_since(fd, e);
+}
+
+uint64_t shim_stream_connected_since(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_UNCONNECTED}};
+	struct shim_call c = {0};
+	struct shim_rep rep;
+	bool unconnected;
+
+	if (shim_ent_kind(e) != SHIM_STREAM)
+		return e;
 	/*
 	 * Never connected here, but another holder (fork, SCM_RIGHTS) may have
 	 * connected it since: the notice word says one did, and the host what
