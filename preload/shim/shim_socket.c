@@ -1247,6 +1247,14 @@ static bool shim_connect_noreply(int fd, uint64_t e, const struct shim_req *req)
  * MSG_DONTWAIT, which makes a sendto's connect non-blocking; renewed once
  * the host gave the socket a new pair (SHIM_CONNECT_NEWPAIR).
  */
+/* The host shuts a failed connect's pair down with the filler unread in it. */
+static bool shim_filler_unread(int fd)
+{
+	int outq = 0;
+
+	return shim_real.ioctl(fd, SIOCOUTQ, &outq) < 0 || outq > 0;
+}
+
 static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct shim_call *c,
 			       bool dontwait, uint32_t *syn_copied, bool renewed)
 {
@@ -1341,13 +1349,13 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	if (ret == 0)
 		return -EINPROGRESS;
 	/*
-	 * The host reads the filler at ESTABLISHED; only filler left unread
-	 * makes the pair report a reset. Without it the connect succeeded, and
-	 * an error since (a reset right after the handshake) is the next call's.
-	 * The host went SS_CONNECTED for the wait (SHIM_CONNECT_WAIT) before it
-	 * read the filler away.
+	 * The host reads the filler at ESTABLISHED; a pair hung up with the
+	 * filler still unread (SIOCOUTQ) is a failed connect. Without it the
+	 * connect succeeded, and an error since (a reset right after the
+	 * handshake) is the next call's. The host went SS_CONNECTED for the
+	 * wait (SHIM_CONNECT_WAIT) before it read the filler away.
 	 */
-	if (!(pfd.revents & POLLERR)) {
+	if (!(pfd.revents & (POLLERR | POLLHUP)) || !shim_filler_unread(fd)) {
 		shim_fd_flags(fd, 0, SHIM_F_CONNECTING);
 		return 0;
 	}

@@ -444,21 +444,21 @@ static void stackd_old_end_close(struct stackd *sd, int *fd)
  * that end is still held elsewhere (stackd_sock_renew_pair). The host's
  * end is shut down both ways, not closed: the application's end then looks
  * as after a close (end of stream, EPIPE, HUP; unix_shutdown sets its
- * sk_shutdown as unix_release_sock would), unless bytes it wrote are still
- * unread here, where a close would also set ECONNRESET on it: such a pair
- * is closed as before. Kept, the host's end is woken when the last copy of
- * the application's end goes (unix_release_sock's sk_state_change of its
- * peer), by close() or by its holder's exit alike, so the socket's last
- * close is known at once rather than at the next scan.
+ * sk_shutdown as unix_release_sock would) but for the ECONNRESET a close
+ * over unread bytes would leave on it; bytes it wrote stay unread here
+ * (a refused connect's filler: its SIOCOUTQ tells the interposer's
+ * blocking connect so). Kept, the host's end is woken when the last copy
+ * of the application's end goes (unix_release_sock's sk_state_change of
+ * its peer), by close() or by its holder's exit alike, so the socket's
+ * last close is known at once rather than at the next scan.
  */
 static void stackd_pair_retire(struct stackd_sock *ss)
 {
-	int fd = ss->fd, inq = 0;
+	int fd = ss->fd;
 
 	stackd_epoll_del(ss->sd, fd);
 	ss->fd = -1;
-	if (shutdown(fd, SHUT_RDWR) < 0 || ioctl(fd, SIOCINQ, &inq) < 0 || inq > 0 ||
-	    stackd_epoll_add(ss->sd, fd, EPOLLET, &ss->old_ep) < 0) {
+	if (shutdown(fd, SHUT_RDWR) < 0 || stackd_epoll_add(ss->sd, fd, EPOLLET, &ss->old_ep) < 0) {
 		close(fd);
 		return;
 	}
