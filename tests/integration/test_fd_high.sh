@@ -20,7 +20,7 @@ testbed_tcp_sink 8087 echo || tb_fail "the peer's echo does not listen on 8087"
 cp "$(dirname "$0")/probe.py" "$TB_WORK/" || tb_fail "no probe.py"
 cat >"$TB_WORK/client.py" <<'PY'
 import functools, os, resource, select, signal, socket, sys
-from probe import bits, name, outcome, wait_for
+from probe import bits, outcome, wait_for
 print = functools.partial(print, flush=True)
 signal.alarm(50)
 addr = sys.argv[1]
