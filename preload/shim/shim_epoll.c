@@ -687,11 +687,6 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			continue;
 		}
 		/*
-		 * shim_ep_synth() speaks for a stream without a pair of its own,
-		 * and for a datagram socket it reported this round; a datagram's
-		 * pair still wakes an edge-triggered set (a datagram came).
-		 */
-		/*
 		 * A wake-up of a never-connected stream's pair may be another
 		 * holder's connect (fork, SCM_RIGHTS): its completion is the
 		 * pair's edge here too, as sk_state_change wakes every waiter.
@@ -702,6 +697,11 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			if (!shim_ready_static(e))
 				r->pending = true;
 		}
+		/*
+		 * shim_ep_synth() speaks for a stream without a pair of its own,
+		 * and for a datagram socket it reported this round; a datagram's
+		 * pair still wakes an edge-triggered set (a datagram came).
+		 */
 		if (shim_ready_static(e) && (shim_ent_kind(e) == SHIM_STREAM || r->syn_now))
 			continue;
 		rev = shim_ready_fix(r->fd, e, k.events) & (r->events | EPOLLERR | EPOLLHUP) &

@@ -43,8 +43,7 @@ const char *const shim_sym_names[SHIM_SYM_MAX] = {
 
 _Atomic uint64_t *shim_fds;
 unsigned int shim_fd_max;
-/* 16 MiB of address space for the words: fds past it (fs.nr_open raised so far) are the kernel's.
- */
+/* 16 MiB of address space at most: fds past it (a huge fs.nr_open) are the kernel's. */
 #define SHIM_FD_MAX_CAP (1u << 21)
 /* Highest fd ever registered + 1: close_range() need not walk the whole table. */
 _Atomic unsigned int shim_fd_hi;

@@ -1242,11 +1242,6 @@ static bool shim_connect_noreply(int fd, uint64_t e, const struct shim_req *req)
 	       shim_fd_flag_take(fd, SHIM_F_FRESH); /* of two threads at once, one */
 }
 
-/*
- * CONNECT, or FASTOPEN (*syn_copied: the bytes its SYN took); dontwait as
- * MSG_DONTWAIT, which makes a sendto's connect non-blocking; renewed once
- * the host gave the socket a new pair (SHIM_CONNECT_NEWPAIR).
- */
 /* The host shuts a failed connect's pair down with the filler unread in it. */
 static bool shim_filler_unread(int fd)
 {
@@ -1255,6 +1250,11 @@ static bool shim_filler_unread(int fd)
 	return shim_real.ioctl(fd, SIOCOUTQ, &outq) < 0 || outq > 0;
 }
 
+/*
+ * CONNECT, or FASTOPEN (*syn_copied: the bytes its SYN took); dontwait as
+ * MSG_DONTWAIT, which makes a sendto's connect non-blocking; renewed once
+ * the host gave the socket a new pair (SHIM_CONNECT_NEWPAIR).
+ */
 static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct shim_call *c,
 			       bool dontwait, uint32_t *syn_copied, bool renewed)
 {

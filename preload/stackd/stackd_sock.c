@@ -872,10 +872,11 @@ bool stackd_pair_hup_now(struct stackd_sock *ss)
 }
 
 /*
- * The host's end of an earlier pair woke: maybe the release of the last
- * copy of its application's end (close, exit). If no earlier end is held
- * any more, a current end nobody holds either is the socket's last close,
- * handled now as a reported close would be (stackd_op_close).
+ * The host's end of an earlier pair woke (maybe the release of the last
+ * copy of its application's end: close, exit, kill), or a close() of the
+ * socket was reported (stackd_op_close). If no earlier end is held any
+ * more, a current end nobody holds either is the socket's last close,
+ * handled now.
  */
 void stackd_old_end_event(struct stackd_sock *ss)
 {
