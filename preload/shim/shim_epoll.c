@@ -687,6 +687,17 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			continue;
 		}
 		/*
+		 * A wake-up of a never-connected stream's pair may be another
+		 * holder's connect (fork, SCM_RIGHTS): its completion is the
+		 * pair's edge here too, as sk_state_change wakes every waiter.
+		 */
+		if (shim_ready_static(e) && shim_ent_kind(e) == SHIM_STREAM) {
+			e = shim_stream_connected_since(r->fd, e);
+			/* A change of state, not a writer's wake-up (shim_ep_write_space_only). */
+			if (!shim_ready_static(e))
+				r->pending = true;
+		}
+		/*
 		 * shim_ep_synth() speaks for a stream without a pair of its own,
 		 * and for a datagram socket it reported this round; a datagram's
 		 * pair still wakes an edge-triggered set (a datagram came).

@@ -590,6 +590,12 @@ void shim_dgram_autobind(int fd, uint64_t e);
 int shim_pending_error(int fd, uint64_t ent);
 /* e once SHIM_F_INHERITED is settled (one request the first time), else e itself. */
 uint64_t shim_stream_known(int fd, uint64_t e);
+/*
+ * Its second half: a stream taken for never connected here that another
+ * holder connected since (the notice word says so) is asked about; no pair
+ * is followed, so no epoll registration moves (safe under shim_epoll.c's lock).
+ */
+uint64_t shim_stream_connected_since(int fd, uint64_t e);
 /* fd takes the socket's newer pair, which another process's connect made (shim_socket.c). */
 bool shim_stream_follow(int fd, uint64_t e);
 bool shim_stream_followed(int fd, uint64_t e, ssize_t ret);
@@ -666,6 +672,8 @@ uint64_t shim_notice_get(int fd, uint64_t e);
 uint64_t shim_notice_peek(uint64_t e);
 /* The host's SHIM_NOTICE_PORTS (0 without the page). */
 uint64_t shim_notice_ports(int fd, uint64_t e);
+/* The host's notice slots (ids of live sockets differ modulo it), 0 if its page is not mapped. */
+uint32_t shim_notice_slot_count(int fd, uint64_t e);
 bool shim_notice_stale(int fd, uint64_t e, const struct shim_dgram *h);
 int shim_notice_take(int fd, uint64_t e, uint32_t seq);
 int shim_dgram_take_err(int fd, uint64_t e);

@@ -43,6 +43,8 @@ const char *const shim_sym_names[SHIM_SYM_MAX] = {
 
 _Atomic uint64_t *shim_fds;
 unsigned int shim_fd_max;
+/* 16 MiB of address space at most: fds past it (a huge fs.nr_open) are the kernel's. */
+#define SHIM_FD_MAX_CAP (1u << 21)
 /* Highest fd ever registered + 1: close_range() need not walk the whole table. */
 _Atomic unsigned int shim_fd_hi;
 
@@ -139,20 +141,47 @@ int shim_fd_err_take(int fd)
 	return shim_ent_err(e);
 }
 
+/*
+ * The most fds a process can have: fs.nr_open bounds every RLIMIT_NOFILE
+ * (setrlimit and prlimit refuse more with EPERM), so a table this long
+ * follows every later raise of the limit, by the process or another one,
+ * with no check on the hot path. Raw calls: no allocation this early. 0 if
+ * it cannot be read (no /proc).
+ */
+static rlim_t shim_nr_open(void)
+{
+	char buf[24];
+	long fd, n;
+	rlim_t v = 0;
+
+	fd = shim_sys(SYS_openat, AT_FDCWD, (long)"/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC, 0,
+		      0, 0);
+	if (fd < 0)
+		return 0;
+	n = shim_sys(SYS_read, fd, (long)buf, sizeof(buf) - 1, 0, 0, 0);
+	shim_sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	for (long i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		v = v * 10 + (rlim_t)(buf[i] - '0');
+	return v;
+}
+
 static void shim_fd_table_init(void)
 {
 	struct rlimit rl;
-	rlim_t n = 1 << 16;
+	rlim_t n = 1 << 16, nr_open = shim_nr_open();
 	void *p;
 
 	/*
-	 * Sized by the hard limit, which the application may raise its soft
-	 * limit to; the pages of untouched fds are never backed.
+	 * Sized for any fd the process may ever have (fs.nr_open, or the hard
+	 * limit if higher or /proc is missing): the pages of untouched fds are
+	 * never backed, here nor in the tables sized after this one.
 	 */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max > n)
 		n = rl.rlim_max;
-	if (n > (1u << 21))
-		n = 1u << 21;
+	if (nr_open > n)
+		n = nr_open;
+	if (n > SHIM_FD_MAX_CAP)
+		n = SHIM_FD_MAX_CAP;
 	p = mmap(NULL, n * sizeof(uint64_t), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)

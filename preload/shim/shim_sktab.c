@@ -14,10 +14,13 @@
  * exists. Sockets that never use it have none and cost a load or two.
  *
  * The table maps socket ids to the pages this process has mapped: one slot
- * per id modulo its size (the host gives no new socket an id whose slot a
- * live socket holds, the notice page's rule, and ids only grow, so a slot
- * whose id is not the socket's is free, and its page unmapped when the slot
- * is taken again). Mapped at first need, pages of unused slots never backed.
+ * per id modulo its size, which is the host's notice slot count (the host
+ * gives no new socket an id whose notice slot a live socket holds, and ids
+ * only grow, so a slot whose id is not the socket's is free, and its page
+ * unmapped when the slot is taken again). A host with more slots than the
+ * table (a later host with a higher fd limit) gets a new table; the old one
+ * and its pages stay mapped, as a thread may still be reading them. Mapped
+ * at first need, pages of unused slots never backed.
  */
 #include "shim_lib.h"
 
@@ -30,8 +33,6 @@
 
 #include "ip.h" /* struct ip_options_data */
 
-#define SHIM_SKTAB_SIZE 65536u
-
 _Static_assert(sizeof(struct shim_sk) <= SHIM_SKSTATE_SIZE, "struct shim_sk outgrew its page");
 
 struct shim_sk_slot {
@@ -39,7 +40,12 @@ struct shim_sk_slot {
 	struct shim_sk *_Atomic sk;
 };
 
-static _Atomic(struct shim_sk_slot *) shim_sktab;
+struct shim_sktab {
+	uint32_t nslots; /* a power of two */
+	struct shim_sk_slot slot[];
+};
+
+static _Atomic(struct shim_sktab *) shim_sktab;
 static pthread_mutex_t shim_sktab_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void shim_sk_atfork_child(void)
@@ -70,9 +76,27 @@ void shim_sk_unlock(struct shim_sk *sk)
 
 static struct shim_sk_slot *shim_sk_slot_of(uint64_t e)
 {
-	struct shim_sk_slot *t = atomic_load_explicit(&shim_sktab, memory_order_acquire);
+	struct shim_sktab *t = atomic_load_explicit(&shim_sktab, memory_order_acquire);
 
-	return t ? &t[shim_ent_id(e) % SHIM_SKTAB_SIZE] : NULL;
+	return t ? &t->slot[shim_ent_id(e) & (t->nslots - 1)] : NULL;
+}
+
+/* The table for a host of nslots notice slots, made or replaced under the table's lock. */
+static struct shim_sktab *shim_sktab_for(uint32_t nslots)
+{
+	struct shim_sktab *t = atomic_load_explicit(&shim_sktab, memory_order_acquire);
+	void *p;
+
+	if (t && t->nslots >= nslots)
+		return t;
+	p = mmap(NULL, sizeof(*t) + (size_t)nslots * sizeof(t->slot[0]), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL; /* a smaller table could give a live socket's slot away */
+	t = p;
+	t->nslots = nslots;
+	atomic_store_explicit(&shim_sktab, t, memory_order_release);
+	return t;
 }
 
 /* The page's first mapper sets it up as a new struct sock's; the others wait for that. */
@@ -106,8 +130,9 @@ static struct shim_sk *shim_sk_attach(int fd, uint64_t e)
 {
 	struct shim_req req = {.hdr = {.op = SHIM_OP_GETSOCKOPT, .id = shim_ent_id(e)},
 			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_SKSTATE}};
-	uint32_t id = shim_ent_id(e);
-	struct shim_sk_slot *t, *slot;
+	uint32_t id = shim_ent_id(e), nslots;
+	struct shim_sktab *t;
+	struct shim_sk_slot *slot;
 	struct shim_sk *sk = NULL, *old;
 	struct shim_rep rep;
 	int mfd = -1;
@@ -124,23 +149,18 @@ static struct shim_sk *shim_sk_attach(int fd, uint64_t e)
 		return NULL;
 	sk = p;
 	shim_sk_setup(sk);
+	/* Without the notice page (under seccomp), the least a host has. */
+	nslots = shim_notice_slot_count(fd, e);
+	if (!nslots)
+		nslots = SHIM_NOTICE_SLOTS_MIN;
 	pthread_mutex_lock(&shim_sktab_lock);
-	t = atomic_load_explicit(&shim_sktab, memory_order_acquire);
-	if (!t) {
-		void *tp = mmap(NULL, SHIM_SKTAB_SIZE * sizeof(*t), PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-		if (tp != MAP_FAILED) {
-			t = tp;
-			atomic_store_explicit(&shim_sktab, t, memory_order_release);
-		}
-	}
+	t = shim_sktab_for(nslots);
 	if (!t) {
 		munmap(sk, SHIM_SKSTATE_SIZE);
 		sk = NULL;
 		goto out;
 	}
-	slot = &t[id % SHIM_SKTAB_SIZE];
+	slot = &t->slot[id & (t->nslots - 1)];
 	if (atomic_load_explicit(&slot->id, memory_order_relaxed) == id) {
 		munmap(sk, SHIM_SKSTATE_SIZE);
 		sk = atomic_load_explicit(&slot->sk, memory_order_relaxed);

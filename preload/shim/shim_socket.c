@@ -1242,6 +1242,14 @@ static bool shim_connect_noreply(int fd, uint64_t e, const struct shim_req *req)
 	       shim_fd_flag_take(fd, SHIM_F_FRESH); /* of two threads at once, one */
 }
 
+/* The host shuts a failed connect's pair down with the filler unread in it. */
+static bool shim_filler_unread(int fd)
+{
+	int outq = 0;
+
+	return shim_real.ioctl(fd, SIOCOUTQ, &outq) < 0 || outq > 0;
+}
+
 /*
  * CONNECT, or FASTOPEN (*syn_copied: the bytes its SYN took); dontwait as
  * MSG_DONTWAIT, which makes a sendto's connect non-blocking; renewed once
@@ -1341,13 +1349,13 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	if (ret == 0)
 		return -EINPROGRESS;
 	/*
-	 * The host reads the filler at ESTABLISHED; only filler left unread
-	 * makes the pair report a reset. Without it the connect succeeded, and
-	 * an error since (a reset right after the handshake) is the next call's.
-	 * The host went SS_CONNECTED for the wait (SHIM_CONNECT_WAIT) before it
-	 * read the filler away.
+	 * The host reads the filler at ESTABLISHED; a pair hung up with the
+	 * filler still unread (SIOCOUTQ) is a failed connect. Without it the
+	 * connect succeeded, and an error since (a reset right after the
+	 * handshake) is the next call's. The host went SS_CONNECTED for the
+	 * wait (SHIM_CONNECT_WAIT) before it read the filler away.
 	 */
-	if (!(pfd.revents & POLLERR)) {
+	if (!(pfd.revents & (POLLERR | POLLHUP)) || !shim_filler_unread(fd)) {
 		shim_fd_flags(fd, 0, SHIM_F_CONNECTING);
 		return 0;
 	}
@@ -2116,12 +2124,6 @@ int shim_register_inherited(int fd)
 
 uint64_t shim_stream_known(int fd, uint64_t e)
 {
-	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
-			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_UNCONNECTED}};
-	struct shim_call c = {0};
-	struct shim_rep rep;
-	bool unconnected;
-
 	if (shim_ent_kind(e) != SHIM_STREAM)
 		return e;
 	/* A state that may be an earlier pair's: another process may have connected it since. */
@@ -2130,6 +2132,19 @@ uint64_t shim_stream_known(int fd, uint64_t e)
 	     shim_ent_err(e)) &&
 	    shim_stream_follow(fd, e))
 		e = shim_fd_get(fd);
+	return shim_stream_connected_since(fd, e);
+}
+
+uint64_t shim_stream_connected_since(int fd, uint64_t e)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_UNCONNECTED}};
+	struct shim_call c = {0};
+	struct shim_rep rep;
+	bool unconnected;
+
+	if (shim_ent_kind(e) != SHIM_STREAM)
+		return e;
 	/*
 	 * Never connected here, but another holder (fork, SCM_RIGHTS) may have
 	 * connected it since: the notice word says one did, and the host what

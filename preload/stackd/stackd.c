@@ -197,6 +197,9 @@ static void stackd_dispatch(struct stackd *sd, struct epoll_event *ev)
 	case STACKD_EP_KLISTEN:
 		stackd_loopback_accept(sd, container_of(ep, struct stackd_klisten, ep));
 		break;
+	case STACKD_EP_OLD_END:
+		stackd_old_end_event(container_of(ep, struct stackd_sock, old_ep));
+		break;
 	}
 }
 

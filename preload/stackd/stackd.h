@@ -31,6 +31,7 @@ enum stackd_ep_kind {
 	STACKD_EP_CONN,
 	STACKD_EP_PAIR,
 	STACKD_EP_KLISTEN, /* a listener's twin on the kernel's loopback (stackd_loopback.c) */
+	STACKD_EP_OLD_END, /* the host end of a failed connection's pair (stackd_sock.c) */
 };
 
 struct stackd_ep {
@@ -126,6 +127,15 @@ struct stackd_sock {
 	struct stackd_skid app_old[STACKD_APP_OLD];
 	unsigned int napp_old;
 	int app_keep;
+	/*
+	 * The host's ends of those pairs (app_old_fd[i] for app_old[i], or -1)
+	 * and of the current one once its connection failed (old_fd), shut
+	 * down and kept so that the release of the application's end wakes
+	 * the host (old_ep): stackd_pair_retire.
+	 */
+	int app_old_fd[STACKD_APP_OLD];
+	int old_fd;
+	struct stackd_ep old_ep; /* STACKD_EP_OLD_END */
 
 	/* The user whose budget it counts against (stackd_user.c), and what it pins there. */
 	bool charged;
@@ -367,6 +377,7 @@ void stackd_scan_unix(struct stackd *sd);
 bool stackd_app_held(struct stackd_sock *ss);
 /* Whether an earlier pair end of the stream is still held (stackd_sock_renew_pair). */
 bool stackd_app_old_held(struct stackd_sock *ss);
+void stackd_old_end_event(struct stackd_sock *ss);
 int stackd_pair_share(struct stackd_sock *ss, int *fd_out);
 /* The kept host end of an accepted connection never named (unnamed_fd) goes. */
 void stackd_unnamed_close(struct stackd_sock *ss);

@@ -735,8 +735,7 @@ static void stackd_op_close(struct stackd_sock *ss)
 	 * FIN at once), before the program's next request.
 	 */
 	if (ss->app_keep >= 0) {
-		if (!stackd_app_old_held(ss))
-			stackd_pair_hup_now(ss);
+		stackd_old_end_event(ss);
 		return;
 	}
 	if (!ss->listening && !ss->zombie && !stackd_stream_repairing(ss))

@@ -361,6 +361,8 @@ struct stackd_sock *stackd_sock_new_as(struct stackd *sd, struct socket *sock, i
 	ss->errq_efd = -1;
 	ss->skstate_fd = -1;
 	ss->app_keep = -1;
+	ss->old_fd = -1;
+	ss->old_ep.kind = STACKD_EP_OLD_END;
 	ss->unnamed_fd = -1;
 	ss->stream = stream;
 	ss->pair_writable = true;
@@ -427,6 +429,50 @@ void stackd_unnamed_close(struct stackd_sock *ss)
 	ss->unnamed_fd = -1;
 }
 
+static void stackd_old_end_close(struct stackd *sd, int *fd)
+{
+	if (*fd < 0)
+		return;
+	stackd_epoll_del(sd, *fd);
+	close(*fd);
+	*fd = -1;
+}
+
+/*
+ * A failed connection's pair (stackd_sock_zombie): the application's end
+ * must hang up, and connect() may later give the socket a new pair while
+ * that end is still held elsewhere (stackd_sock_renew_pair). The host's
+ * end is shut down both ways, not closed: the application's end then looks
+ * as after a close (end of stream, EPIPE, HUP; unix_shutdown sets its
+ * sk_shutdown as unix_release_sock would) but for the ECONNRESET a close
+ * over unread bytes would leave on it; bytes it wrote stay unread here
+ * (a refused connect's filler: its SIOCOUTQ tells the interposer's
+ * blocking connect so). Kept, the host's end is woken when the last copy
+ * of the application's end goes (unix_release_sock's sk_state_change of
+ * its peer), by close() or by its holder's exit alike, so the socket's
+ * last close is known at once rather than at the next scan.
+ */
+static void stackd_pair_retire(struct stackd_sock *ss)
+{
+	int fd = ss->fd;
+
+	stackd_epoll_del(ss->sd, fd);
+	ss->fd = -1;
+	if (shutdown(fd, SHUT_RDWR) < 0 || stackd_epoll_add(ss->sd, fd, EPOLLET, &ss->old_ep) < 0) {
+		close(fd);
+		return;
+	}
+	ss->old_fd = fd;
+}
+
+static void stackd_old_ends_close(struct stackd_sock *ss)
+{
+	for (unsigned int i = 0; i < ss->napp_old; i++)
+		stackd_old_end_close(ss->sd, &ss->app_old_fd[i]);
+	ss->napp_old = 0;
+	stackd_old_end_close(ss->sd, &ss->old_fd);
+}
+
 /*
  * Forgets the earlier pair ends nobody holds any more (one sock_diag query
  * each); true while one is still held. With none left, the kept copy of the
@@ -436,9 +482,14 @@ bool stackd_app_old_held(struct stackd_sock *ss)
 {
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < ss->napp_old; i++)
-		if (stackd_skid_alive(ss->sd, &ss->app_old[i]) != 0)
-			ss->app_old[n++] = ss->app_old[i];
+	for (unsigned int i = 0; i < ss->napp_old; i++) {
+		if (stackd_skid_alive(ss->sd, &ss->app_old[i]) == 0) {
+			stackd_old_end_close(ss->sd, &ss->app_old_fd[i]);
+			continue;
+		}
+		ss->app_old_fd[n] = ss->app_old_fd[i];
+		ss->app_old[n++] = ss->app_old[i];
+	}
 	ss->napp_old = n;
 	if (!n && ss->app_keep >= 0) {
 		ss->sd->nwatched--;
@@ -505,11 +556,18 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
 	watched = stackd_watched(ss);
 	stackd_pair_close(ss);
 	if (ss->app.cookie) {
-		if (ss->napp_old == STACKD_APP_OLD)
+		if (ss->napp_old == STACKD_APP_OLD) {
+			stackd_old_end_close(sd, &ss->app_old_fd[0]);
 			memmove(ss->app_old, ss->app_old + 1,
 				sizeof(ss->app_old[0]) * --ss->napp_old);
+			memmove(ss->app_old_fd, ss->app_old_fd + 1,
+				sizeof(ss->app_old_fd[0]) * ss->napp_old);
+		}
+		ss->app_old_fd[ss->napp_old] = ss->old_fd;
+		ss->old_fd = -1;
 		ss->app_old[ss->napp_old++] = ss->app;
 	}
+	stackd_old_end_close(sd, &ss->old_fd);
 	ss->app_keep = keep;
 	stackd_notice_flag(ss, SHIM_NOTICE_NEWPAIR, true);
 	if (!watched) {
@@ -701,6 +759,7 @@ void stackd_sock_free(struct stackd_sock *ss)
 	if (stackd_watched(ss))
 		sd->nwatched--;
 	stackd_pair_close(ss);
+	stackd_old_ends_close(ss);
 	stackd_unnamed_close(ss);
 	stackd_user_uncharge(ss);
 	stackd_notice_clear(ss, 0); /* the slot is free for another id */
@@ -812,6 +871,21 @@ bool stackd_pair_hup_now(struct stackd_sock *ss)
 	return stackd_stream_settle(ss);
 }
 
+/*
+ * The host's end of an earlier pair woke (maybe the release of the last
+ * copy of its application's end: close, exit, kill), or a close() of the
+ * socket was reported (stackd_op_close). If no earlier end is held any
+ * more, a current end nobody holds either is the socket's last close,
+ * handled now.
+ */
+void stackd_old_end_event(struct stackd_sock *ss)
+{
+	if (ss->dead || ss->app_keep < 0)
+		return;
+	if (!stackd_app_old_held(ss))
+		stackd_pair_hup_now(ss);
+}
+
 void stackd_reap_hungup(struct stackd *sd)
 {
 	for (unsigned int b = 0; sd->hash && b < sd->hash_size; b++) {
@@ -868,6 +942,8 @@ static void stackd_sock_zombie(struct stackd_sock *ss)
 		ss->unnamed_fd = ss->fd;
 		ss->fd = -1;
 	}
+	if (ss->stream && ss->app.cookie && ss->fd >= 0 && !ss->handover)
+		stackd_pair_retire(ss);
 	stackd_pair_close(ss);
 	free(ss->pend);
 	ss->pend = NULL;

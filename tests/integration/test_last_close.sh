@@ -11,7 +11,9 @@
 # closes the new end last (after the child closed the old one); the child
 # forked while the socket was connected (it never saw that connection end:
 # the parent disconnected it with connect(AF_UNSPEC)) or after its connect
-# was refused. Natively and under the shim in the same run.
+# was refused; and the child holding the old end goes last without close()
+# (it exits, or is killed: the kernel closes its fds, and the FIN is there
+# by the time waitpid() returns). Natively and under the shim in the same run.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin last_close
@@ -70,10 +72,36 @@ def case(what, child_last, connected):
     os.close(go_w)
     os.close(done_r)
 
+def gone(what, connected, how):
+    """The child holding the old end goes last without close(): it exits or
+    is killed (the kernel closes its fds then); after waitpid, the FIN."""
+    s = socket.socket()
+    print(what, "first connect", name(s.connect_ex((addr, 8085 if connected else 8082))))
+    go_r, go_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(go_w)
+        os.read(go_r, 1)
+        os._exit(0)
+    os.close(go_r)
+    if connected:
+        print(what, "disconnect", disconnect(s.fileno()))
+    print(what, "connect again", name(s.connect_ex((addr, 8086))))
+    s.close()
+    if how == "kill":
+        os.kill(pid, signal.SIGKILL)
+    else:
+        os.write(go_w, b"x")
+    os.waitpid(pid, 0)
+    print(what, "child gone last, peer saw", next_says())
+    os.close(go_w)
+
 for connected in (True, False):
     for child_last in (True, False):
         case("%s child_last=%s" % ("connected" if connected else "refused", child_last),
              child_last, connected)
+    for how in ("exit", "kill"):
+        gone("%s child %s" % ("connected" if connected else "refused", how), connected, how)
 
 # The plain case: one holder, its close then the next connection.
 s = socket.socket()
@@ -84,7 +112,7 @@ PY
 
 testbed_native_vs_shim "$TB_WORK/client.py"
 sed 's/^/  native: /' "$TB_WORK/native"
-[ "$(grep -c 'peer saw fin$' "$TB_WORK/native")" = 5 ] ||
+[ "$(grep -c 'peer saw fin$' "$TB_WORK/native")" = 9 ] ||
 	tb_fail "natively the peer did not see each FIN first: the test proves nothing"
 tb_say "ok: $(wc -l <"$TB_WORK/native") answers as Linux's"
 testbed_test_end

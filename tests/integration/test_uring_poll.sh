@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# io_uring on emulated sockets: tests/progs/uring_poll submits
+# IORING_OP_POLL_ADD, IORING_OP_SEND and IORING_OP_RECV (raw system calls,
+# which the interposer never sees) on a TCP socket fresh, connected, with
+# an echo coming, after both FINs and refused, and on UDP sockets (an ICMP
+# error pending, a datagram sent to it); first on the kernel of the shim
+# namespace, then under the shim, against the same kernel peer.
+#
+# Every line must agree but those of the states README "Limits today"
+# lists for io_uring (the pair's own readiness and framing): a fresh or
+# refused TCP socket's poll mask, a UDP socket's pending error (its poll
+# mask, and the receive that should return it), and a datagram's receive
+# (the pair's framing comes with it). Those lines are shown, not compared.
+set -u
+. "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
+testbed_test_begin uring_poll
+
+prog=$SOCKSHIM_BUILD_DIR/tests/uring_poll
+[ -x "$prog" ] || tb_fail "missing $prog (build the tests)"
+
+testbed_tcp_sink 7202 echo || tb_fail "the peer's echo did not start"
+testbed_kernel_then_shim "$prog" "$TB_PEER_ADDR" 7202
+grep -q '^tcp recv: 5 again$' "$TB_WORK/native" ||
+	tb_fail "the native receive did not get the echo: the comparison would prove nothing"
+grep -q '^udp recv: 4$' "$TB_WORK/native" ||
+	tb_fail "the native datagram did not come: the comparison would prove nothing"
+limits='^(tcp fresh: poll|tcp refused: poll|udp error pending: poll|udp recv:) '
+tb_say "as README's limits say (kernel, then shim):"
+paste -d'|' <(grep -E "$limits" "$TB_WORK/native") <(grep -E "$limits" "$TB_WORK/shim")
+for f in native shim; do
+	grep -vE "$limits" "$TB_WORK/$f" >"$TB_WORK/$f.agreed"
+	mv "$TB_WORK/$f.agreed" "$TB_WORK/$f"
+done
+testbed_same_lines
+testbed_test_end

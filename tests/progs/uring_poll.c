@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/*
+ * uring_poll PEER PORT: what io_uring says of a TCP and a UDP socket, for
+ * a differential run (natively and under the shim;
+ * tests/integration/test_uring_poll.sh diffs the two outputs): the masks
+ * of IORING_OP_POLL_ADD in each state (fresh, connected, after the echo,
+ * after both FINs, refused; UDP with an ICMP error pending) and the
+ * results of IORING_OP_SEND and IORING_OP_RECV, one receive submitted
+ * before its data comes. PEER echoes on PORT; its port 9 refuses.
+ *
+ * Raw io_uring_setup/io_uring_enter (liburing makes its own system calls
+ * too, so the interposer sees none of them either way): one request at a
+ * time, each waited for.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/io_uring.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct ring {
+	int fd;
+	unsigned int *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+};
+
+static void die(const char *what)
+{
+	printf("%s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void ring_init(struct ring *r)
+{
+	struct io_uring_params p;
+	uint8_t *sq, *cq;
+
+	memset(&p, 0, sizeof(p));
+	r->fd = (int)syscall(SYS_io_uring_setup, 4, &p);
+	if (r->fd < 0)
+		die("io_uring_setup");
+	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned int),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING);
+	cq = mmap(NULL, p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe),
+		  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_CQ_RING);
+	r->sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || r->sqes == MAP_FAILED)
+		die("mmap");
+	r->sq_tail = (unsigned int *)(sq + p.sq_off.tail);
+	r->sq_mask = (unsigned int *)(sq + p.sq_off.ring_mask);
+	r->sq_array = (unsigned int *)(sq + p.sq_off.array);
+	r->cq_head = (unsigned int *)(cq + p.cq_off.head);
+	r->cq_tail = (unsigned int *)(cq + p.cq_off.tail);
+	r->cq_mask = (unsigned int *)(cq + p.cq_off.ring_mask);
+	r->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+}
+
+/* Submits one request and waits for its completion: its res. */
+static int ring_do(struct ring *r, const struct io_uring_sqe *req)
+{
+	unsigned int tail = *r->sq_tail, idx = tail & *r->sq_mask, head;
+	int res;
+
+	r->sqes[idx] = *req;
+	r->sq_array[idx] = idx;
+	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		die("io_uring_enter");
+	head = *r->cq_head;
+	while (head == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
+		if (syscall(SYS_io_uring_enter, r->fd, 0, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+			die("io_uring_enter");
+	res = r->cqes[head & *r->cq_mask].res;
+	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
+	return res;
+}
+
+static const char *mask_name(int m)
+{
+	static char buf[64];
+	static const struct {
+		int bit;
+		const char *name;
+	} bits[] = {{POLLIN, "IN"},   {POLLOUT, "OUT"},	    {POLLERR, "ERR"},
+		    {POLLHUP, "HUP"}, {POLLRDHUP, "RDHUP"}, {POLLPRI, "PRI"}};
+
+	if (m < 0) {
+		snprintf(buf, sizeof(buf), "-%s", strerrorname_np(-m));
+		return buf;
+	}
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (m & bits[i].bit)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s%s",
+				 buf[0] ? "|" : "", bits[i].name);
+	return buf[0] ? buf : "-";
+}
+
+#define ASKED (POLLIN | POLLOUT | POLLERR | POLLHUP | POLLRDHUP | POLLPRI)
+
+static int poll_add(struct ring *r, int fd, int events)
+{
+	struct io_uring_sqe q = {.opcode = IORING_OP_POLL_ADD, .fd = fd};
+
+	q.poll32_events = (uint32_t)events;
+	return ring_do(r, &q);
+}
+
+static int xfer(struct ring *r, int op, int fd, void *buf, size_t len)
+{
+	struct io_uring_sqe q = {.opcode = (uint8_t)op, .fd = fd};
+
+	q.addr = (uint64_t)(uintptr_t)buf;
+	q.len = (uint32_t)len;
+	return ring_do(r, &q);
+}
+
+static void say(const char *what, int fd, struct ring *r, int events)
+{
+	printf("%s: poll %s\n", what, mask_name(poll_add(r, fd, events)));
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in peer = {.sin_family = AF_INET};
+	struct ring r;
+	char buf[64];
+	int s, n;
+
+	if (argc != 3 || inet_pton(AF_INET, argv[1], &peer.sin_addr) != 1)
+		return 2;
+	setvbuf(stdout, NULL, _IONBF, 0);
+	alarm(60);
+	ring_init(&r);
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	say("tcp fresh", s, &r, ASKED);
+	peer.sin_port = htons((uint16_t)atoi(argv[2]));
+	if (connect(s, (struct sockaddr *)&peer, sizeof(peer)))
+		die("connect");
+	say("tcp connected", s, &r, ASKED);
+	printf("tcp send: %d\n", xfer(&r, IORING_OP_SEND, s, "hello", 5));
+	n = xfer(&r, IORING_OP_RECV, s, buf, sizeof(buf));
+	printf("tcp recv: %d %.*s\n", n, n > 0 ? n : 0, buf);
+	/* A receive waiting for its data: the echo of the second send. */
+	printf("tcp send: %d\n", xfer(&r, IORING_OP_SEND, s, "again", 5));
+	say("tcp echo in", s, &r, POLLIN);
+	n = xfer(&r, IORING_OP_RECV, s, buf, sizeof(buf));
+	printf("tcp recv: %d %.*s\n", n, n > 0 ? n : 0, buf);
+	shutdown(s, SHUT_WR);
+	printf("tcp recv after FIN: %d\n", xfer(&r, IORING_OP_RECV, s, buf, sizeof(buf)));
+	say("tcp both FINs", s, &r, ASKED);
+	close(s);
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	peer.sin_port = htons(9);
+	printf("tcp refused connect: %s\n",
+	       connect(s, (struct sockaddr *)&peer, sizeof(peer)) ? strerrorname_np(errno) : "0");
+	say("tcp refused", s, &r, ASKED);
+	close(s);
+
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (connect(s, (struct sockaddr *)&peer, sizeof(peer)))
+		die("udp connect");
+	printf("udp send: %zd\n", send(s, "x", 1, 0));
+	/* The ICMP error: POLLERR as poll() sees it, then io_uring's view. */
+	{
+		struct pollfd p = {.fd = s, .events = POLLIN};
+		int pr = poll(&p, 1, 20000);
+
+		printf("udp poll(): %d %s\n", pr, mask_name(p.revents));
+	}
+	say("udp error pending", s, &r, ASKED);
+	n = xfer(&r, IORING_OP_RECV, s, buf, sizeof(buf));
+	printf("udp recv: %s\n", n < 0 ? mask_name(n) : "data");
+	say("udp error taken", s, &r, POLLOUT);
+	close(s);
+
+	/* A datagram sent with sendto(), received with IORING_OP_RECV. */
+	{
+		struct sockaddr_in me = {.sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		socklen_t len = sizeof(me);
+		int v = socket(AF_INET, SOCK_DGRAM, 0);
+
+		s = socket(AF_INET, SOCK_DGRAM, 0);
+		if (bind(s, (struct sockaddr *)&me, sizeof(me)) ||
+		    getsockname(s, (struct sockaddr *)&me, &len))
+			die("udp bind");
+		printf("udp sendto: %zd\n", sendto(v, "ping", 4, 0, (struct sockaddr *)&me, len));
+		say("udp datagram in", s, &r, POLLIN);
+		n = xfer(&r, IORING_OP_RECV, s, buf, sizeof(buf));
+		printf("udp recv: %d\n", n);
+		close(v);
+		close(s);
+	}
+	return 0;
+}
