@@ -77,19 +77,40 @@ static ssize_t shim_neg(ssize_t ret)
 }
 
 /*
- * A stream read on the pair (read is recv with no flags there): where the
- * program spins (shim_spin.c), a first try that does not wait, then the
- * spin and the caller's call. errno as the kernel's call left it.
+ * A stream read on the pair (read and recv are recvmsg with one buffer
+ * there): a blocking one that finds the pair empty waits in
+ * shim_stream_wait, not in the kernel's read, which every write-space
+ * wake-up of the pair wakes (shim_wait.c). MSG_WAITALL keeps the kernel's
+ * own wait, which sleeps again after a part; so does a sandboxed process,
+ * which makes no system call the program did not make. errno as the
+ * kernel's call would leave it.
  */
+static ssize_t shim_stream_recvmsg(int fd, struct msghdr *m, int flags, int err0)
+{
+	struct shim_wait w = {0};
+	ssize_t ret;
+	int err;
+
+	if ((flags & (MSG_DONTWAIT | MSG_WAITALL)) || shim_sandboxed)
+		return shim_real.recvmsg(fd, m, flags);
+	while ((ret = shim_real.recvmsg(fd, m, flags | MSG_DONTWAIT)) < 0 && errno == EAGAIN) {
+		err = shim_stream_wait(fd, &w);
+		if (err) {
+			errno = -err;
+			return -1;
+		}
+	}
+	if (ret >= 0)
+		errno = err0;
+	return ret;
+}
+
 static inline ssize_t shim_stream_read(int fd, void *buf, size_t n, int flags, int err0)
 {
-	int first = shim_spin_flags(flags);
-	ssize_t ret = shim_real.recv(fd, buf, n, first);
+	struct iovec iov = {buf, n};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (likely(first == flags) || ret >= 0 || errno != EAGAIN || !shim_spin_in(fd))
-		return ret;
-	errno = err0;
-	return shim_real.recv(fd, buf, n, flags);
+	return shim_stream_recvmsg(fd, &m, flags, err0);
 }
 
 /* After a stream read on the pair: EOF or a reset may hide the host's errno. */
@@ -798,9 +819,7 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	/* TCP names no peer per segment; the pair would name the host's end. */
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
-	ret = shim_neg(shim_real.recvmsg(fd, &lm, shim_spin_flags(flags)));
-	if (ret == -EAGAIN && shim_spin_flags(flags) != flags && shim_spin_in(fd))
-		ret = shim_neg(shim_real.recvmsg(fd, &lm, flags));
+	ret = shim_neg(shim_stream_recvmsg(fd, &lm, flags, errno));
 	/* Met an earlier pair's end: read the socket's current one (once). */
 	if (shim_stream_followed(fd, e, ret)) {
 		e = shim_stream_known(fd, shim_fd_get(fd));
@@ -956,8 +975,8 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 		if (likely(shim_plain_stream(e))) {
 			int err0 = errno;
 
-			ret = shim_spin_flags(0) ? shim_stream_read(fd, buf, n, 0, err0)
-						 : shim_real.read(fd, buf, n);
+			ret = shim_sandboxed ? shim_real.read(fd, buf, n)
+					     : shim_stream_read(fd, buf, n, 0, err0);
 			if (likely(ret > 0) || !n)
 				return ret;
 			ret = shim_neg(ret);

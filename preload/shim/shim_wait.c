@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The wait of a blocking read on a stream: read, recv and recvmsg first
+ * read the pair with MSG_DONTWAIT, and only when it is empty wait here
+ * for it to become readable, then read again without waiting.
+ *
+ * Why not the kernel's blocking read on the pair: it sleeps in
+ * unix_stream_data_wait, on the socket's wait queue with a wait that takes
+ * every wake-up (prepare_to_wait), and the host's read of the program's
+ * request frees its skb, whose destructor (sock_wfree, unix_write_space)
+ * wakes that queue: the program wakes, finds nothing and sleeps again, a
+ * wake-up per round trip that the kernel's TCP does not make
+ * (sk_stream_write_space wakes writers only after SOCK_NOSPACE). ppoll
+ * asking POLLIN is a keyed wait: unix_write_space's EPOLLOUT passes it by.
+ * The price: three more system calls (fcntl, getsockopt, the read again)
+ * on a read that has to wait, none on one that finds data.
+ *
+ * What the kernel's call would answer, this answers: a non-blocking file
+ * EAGAIN at once; SO_RCVTIMEO (kept on the pair) the deadline, EAGAIN
+ * after it; a signal whose handler runs EINTR, or the wait goes on where
+ * sock_intr_errno restarts the call (no SO_RCVTIMEO, SA_RESTART; which
+ * signal came is not known here, so only if every handler installed has
+ * SA_RESTART, as for accept: shim_handlers_restart). Data, the end of the
+ * stream, an error or a closed fd all make the pair readable (or ppoll's
+ * POLLNVAL), and the read again says which.
+ *
+ * SOCKSHIM_SPIN_US: first look for data without sleeping for up to that
+ * long (within SO_RCVTIMEO), with the thread's signals blocked and each look
+ * a ppoll that unblocks them, so that a signal that comes during the spin
+ * interrupts it as it would the sleep: its handler runs and the same EINTR
+ * or restart follows.
+ */
+#include "shim_lib.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
+
+static int64_t shim_wait_clock(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* After ppoll said EINTR (the handler ran): whether the kernel's read would go on waiting. */
+static bool shim_wait_restarts(const struct shim_wait *w)
+{
+	return w->end < 0 && shim_handlers_restart();
+}
+
+/*
+ * The spin: > 0 the pair became readable, 0 the spin ended without, -EINTR
+ * a signal's handler ran.
+ */
+static int shim_wait_spin(struct pollfd *p, int64_t end)
+{
+	struct timespec zero = {0};
+	uint64_t ns = (uint64_t)shim_cfg.spin_us * 1000u;
+	sigset_t all, old;
+	struct spin s;
+	int64_t now;
+	int n;
+
+	if (!ns || !spin_take(shim_spin_backoff()))
+		return 0;
+	now = shim_wait_clock();
+	if (end > 0 && (uint64_t)(end - now) < ns)
+		ns = end > now ? (uint64_t)(end - now) : 0;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	spin_start(&s, (uint64_t)now, ns);
+	while (!(n = shim_real.ppoll(p, 1, &zero, &old)) && spin_on(&s, (uint64_t)shim_wait_clock()))
+		;
+	spin_end(shim_spin_backoff(), &s, n > 0);
+	if (n < 0)
+		n = -errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return n;
+}
+
+int shim_stream_wait(int fd, struct shim_wait *w)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct timespec ts, *tsp;
+	int64_t left;
+	int n;
+
+	if (!w->end) {
+		struct timeval tv = {0};
+		socklen_t len = sizeof(tv);
+		int fl = shim_real.fcntl(fd, F_GETFL);
+
+		if (fl >= 0 && (fl & O_NONBLOCK))
+			return -EAGAIN;
+		w->end = -1;
+		if (!shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO_OLD, &tv, &len) &&
+		    (tv.tv_sec || tv.tv_usec))
+			w->end = shim_wait_clock() + (int64_t)tv.tv_sec * 1000000000 +
+				 (int64_t)tv.tv_usec * 1000;
+		n = shim_wait_spin(&p, w->end);
+		if (n > 0)
+			return 0;
+		if (n < 0 && (n != -EINTR || !shim_wait_restarts(w)))
+			return n;
+	}
+	for (;;) {
+		tsp = NULL;
+		if (w->end > 0) {
+			left = w->end - shim_wait_clock();
+			if (left <= 0)
+				return -EAGAIN;
+			ts = (struct timespec){left / 1000000000, left % 1000000000};
+			tsp = &ts;
+		}
+		n = shim_real.ppoll(&p, 1, tsp, NULL);
+		if (n > 0)
+			return 0;
+		if (n == 0)
+			return -EAGAIN;
+		if (errno != EINTR || !shim_wait_restarts(w))
+			return -errno;
+	}
+}
