@@ -428,6 +428,9 @@ bool shim_spin_begin(struct spin *s, const struct timespec *limit);
 bool shim_spin_on(struct spin *s);
 void shim_spin_end(struct spin *s, bool found);
 struct spin_backoff *shim_spin_backoff(void);
+/* Around a spin: all the thread's signals blocked (old: its mask), then old again. */
+void shim_spin_sigblock(sigset_t *old);
+void shim_spin_sigrestore(const sigset_t *old);
 /*
  * A blocking stream read found its pair empty (shim_wait.c): wait for it
  * to be readable, then read again with MSG_DONTWAIT (0); or the read's

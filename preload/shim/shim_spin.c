@@ -11,9 +11,12 @@
  *
  * What it never changes: a call that finds readiness answers as at once;
  * a zero timeout never spins; the sleeping call after the spin is the
- * kernel's own. poll and epoll_wait spin with the caller's signals
- * unblocked: a signal that comes during their spin runs its handler and
- * the call goes on, as for a signal that comes just before a call.
+ * kernel's own. A spin runs with the thread's signals blocked, and each of
+ * its looks is a call that unblocks the caller's (ppoll's or epoll_pwait's
+ * mask): a signal that comes during the spin is then the EINTR of a look,
+ * or (epoll_pwait with no timeout says 0 with a signal pending) of the
+ * sleep that follows with the same mask, as it would be the sleep's, where
+ * between two looks its handler would run and the call go on.
  *
  * What it does not do: spin in select, or on a set whose readiness needs
  * the interposer's corrections (shim_poll.c's slow path); those sleep at
@@ -23,6 +26,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <time.h>
 
 static struct spin_backoff shim_spin_bo;
@@ -65,4 +69,17 @@ bool shim_spin_on(struct spin *s)
 void shim_spin_end(struct spin *s, bool found)
 {
 	spin_end(&shim_spin_bo, s, found);
+}
+
+void shim_spin_sigblock(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
+void shim_spin_sigrestore(const sigset_t *old)
+{
+	pthread_sigmask(SIG_SETMASK, old, NULL);
 }

@@ -51,33 +51,72 @@ static bool shim_wait_restarts(const struct shim_wait *w)
 	return w->end < 0 && shim_handlers_restart();
 }
 
-/*
- * The spin: > 0 the pair became readable, 0 the spin ended without, -EINTR
- * a signal's handler ran.
- */
-static int shim_wait_spin(struct pollfd *p, int64_t end)
+/* What is left of SO_RCVTIMEO as ppoll's timeout (0 once it is over); NULL: no limit. */
+static struct timespec *shim_wait_left(const struct shim_wait *w, struct timespec *ts)
 {
-	struct timespec zero = {0};
+	int64_t left;
+
+	if (w->end < 0)
+		return NULL;
+	left = w->end - shim_wait_clock();
+	if (left < 0)
+		left = 0;
+	*ts = (struct timespec){left / 1000000000, left % 1000000000};
+	return ts;
+}
+
+/* The spin's time: SOCKSHIM_SPIN_US, within SO_RCVTIMEO; 0 if this wait does not spin. */
+static uint64_t shim_wait_spin_ns(int64_t end, int64_t now)
+{
 	uint64_t ns = (uint64_t)shim_cfg.spin_us * 1000u;
-	sigset_t all, old;
-	struct spin s;
-	int64_t now;
-	int n;
 
 	if (!ns || !spin_take(shim_spin_backoff()))
 		return 0;
-	now = shim_wait_clock();
 	if (end > 0 && (uint64_t)(end - now) < ns)
-		ns = end > now ? (uint64_t)(end - now) : 0;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
+		ns = end > now ? (uint64_t)(end - now) : 1;
+	return ns;
+}
+
+/*
+ * The first wait of a call: the file's mode and SO_RCVTIMEO, then the spin
+ * (signals blocked, each look and the first sleep unblocking them) and the
+ * sleep; > 0 readable, else the answer.
+ */
+static int shim_wait_first(struct pollfd *p, struct shim_wait *w)
+{
+	struct timespec zero = {0}, ts;
+	struct timeval tv = {0};
+	socklen_t len = sizeof(tv);
+	int fl = shim_real.fcntl(p->fd, F_GETFL), n;
+	int64_t now = shim_wait_clock();
+	uint64_t ns;
+	sigset_t old;
+	struct spin s;
+
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		return -EAGAIN;
+	w->end = -1;
+	if (!shim_real.getsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO_OLD, &tv, &len) &&
+	    (tv.tv_sec || tv.tv_usec))
+		w->end = now + (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+	ns = shim_wait_spin_ns(w->end, now);
+	if (!ns)
+		return 0;
+	shim_spin_sigblock(&old);
 	spin_start(&s, (uint64_t)now, ns);
 	while (!(n = shim_real.ppoll(p, 1, &zero, &old)) && spin_on(&s, (uint64_t)shim_wait_clock()))
 		;
 	spin_end(shim_spin_backoff(), &s, n > 0);
-	if (n < 0)
+	if (!n) {
+		n = shim_real.ppoll(p, 1, shim_wait_left(w, &ts), &old);
+		if (!n)
+			n = -EAGAIN;
+		else if (n < 0)
+			n = -errno;
+	} else if (n < 0) {
 		n = -errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	shim_spin_sigrestore(&old);
 	return n;
 }
 
@@ -85,36 +124,19 @@ int shim_stream_wait(int fd, struct shim_wait *w)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	struct timespec ts, *tsp;
-	int64_t left;
 	int n;
 
 	if (!w->end) {
-		struct timeval tv = {0};
-		socklen_t len = sizeof(tv);
-		int fl = shim_real.fcntl(fd, F_GETFL);
-
-		if (fl >= 0 && (fl & O_NONBLOCK))
-			return -EAGAIN;
-		w->end = -1;
-		if (!shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO_OLD, &tv, &len) &&
-		    (tv.tv_sec || tv.tv_usec))
-			w->end = shim_wait_clock() + (int64_t)tv.tv_sec * 1000000000 +
-				 (int64_t)tv.tv_usec * 1000;
-		n = shim_wait_spin(&p, w->end);
+		n = shim_wait_first(&p, w);
 		if (n > 0)
 			return 0;
 		if (n < 0 && (n != -EINTR || !shim_wait_restarts(w)))
 			return n;
 	}
 	for (;;) {
-		tsp = NULL;
-		if (w->end > 0) {
-			left = w->end - shim_wait_clock();
-			if (left <= 0)
-				return -EAGAIN;
-			ts = (struct timespec){left / 1000000000, left % 1000000000};
-			tsp = &ts;
-		}
+		tsp = shim_wait_left(w, &ts);
+		if (tsp && !tsp->tv_sec && !tsp->tv_nsec)
+			return -EAGAIN;
 		n = shim_real.ppoll(&p, 1, tsp, NULL);
 		if (n > 0)
 			return 0;
