@@ -1936,7 +1936,7 @@ static void on_usr1_count(int sig)
 	atomic_fetch_add(&usr1_count, 1);
 }
 
-/* A blocking read on a TCP stream, in a thread of its own: recv, read or recvmsg. */
+/* A blocking read on a TCP stream, in a thread of its own: recv, read or recvmsg; or a poll or epoll_wait for it. */
 struct recv_waiter {
 	int fd, call;
 	long signal_us; /* > 0: a timer signals the thread this long into its call */
@@ -1946,7 +1946,7 @@ struct recv_waiter {
 	char buf[8];
 };
 
-static const char *const recv_calls[] = {"recv", "read", "recvmsg"};
+static const char *const recv_calls[] = {"recv", "read", "recvmsg", "poll", "epoll_wait"};
 
 static void *recv_wait(void *arg)
 {
@@ -1955,8 +1955,14 @@ static void *recv_wait(void *arg)
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1};
 	struct itimerspec its = {.it_value = {0, w->signal_us * 1000}};
+	struct epoll_event ev = {.events = EPOLLIN};
+	int ep = -1;
 	timer_t tm;
 
+	if (w->call == 4) {
+		ep = epoll_create1(0);
+		epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &ev);
+	}
 	atomic_store(&w->tid, (pid_t)syscall(SYS_gettid));
 	if (w->signal_us) {
 		sev._sigev_un._tid = atomic_load(&w->tid);
@@ -1967,11 +1973,17 @@ static void *recv_wait(void *arg)
 		w->ret = recv(w->fd, w->buf, sizeof(w->buf), 0);
 	else if (w->call == 1)
 		w->ret = read(w->fd, w->buf, sizeof(w->buf));
-	else
+	else if (w->call == 2)
 		w->ret = recvmsg(w->fd, &m, 0);
+	else if (w->call == 3)
+		w->ret = poll(&(struct pollfd){.fd = w->fd, .events = POLLIN}, 1, WAIT_MS);
+	else
+		w->ret = epoll_wait(ep, &ev, 1, WAIT_MS);
 	w->err = errno;
 	if (w->signal_us)
 		timer_delete(tm);
+	if (ep >= 0)
+		close(ep);
 	return NULL;
 }
 
@@ -2051,7 +2063,8 @@ static void tcp_recv_signal(void)
 /*
  * The same with the signal 200 us into the call: where the interposer
  * spins first (SOCKSHIM_SPIN_US), it comes during the spin, and must end
- * or restart the read as it would the kernel's sleep.
+ * or restart the read, and end a poll or epoll_wait, as it would the
+ * kernel's sleep.
  */
 static void tcp_recv_signal_early(void)
 {
@@ -2065,6 +2078,11 @@ static void tcp_recv_signal_early(void)
 	sigaction(SIGUSR1, &act, NULL);
 	recv_signalled("no SA_RESTART, SO_RCVTIMEO: recv", 0, true, 200);
 	recv_signalled("no SA_RESTART: read", 1, false, 200);
+	/* poll and epoll_wait are never restarted: EINTR with SA_RESTART too. */
+	act.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &act, NULL);
+	recv_signalled("SA_RESTART: poll", 3, false, 200);
+	recv_signalled("SA_RESTART: epoll_wait", 4, false, 200);
 	sigaction(SIGUSR1, &old, NULL);
 }
 
