@@ -85,9 +85,9 @@ static ssize_t shim_neg(ssize_t ret)
  * which makes no system call the program did not make. errno as the
  * kernel's call would leave it.
  */
-static ssize_t shim_stream_recvmsg(int fd, struct msghdr *m, int flags, int err0)
+static ssize_t shim_stream_recvmsg(int fd, uint64_t e, struct msghdr *m, int flags, int err0)
 {
-	struct shim_wait w = {0};
+	struct shim_wait w = {.id = shim_ent_id(e)};
 	ssize_t ret;
 	int err;
 
@@ -105,12 +105,13 @@ static ssize_t shim_stream_recvmsg(int fd, struct msghdr *m, int flags, int err0
 	return ret;
 }
 
-static inline ssize_t shim_stream_read(int fd, void *buf, size_t n, int flags, int err0)
+static inline ssize_t shim_stream_read(int fd, uint64_t e, void *buf, size_t n, int flags,
+				       int err0)
 {
 	struct iovec iov = {buf, n};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	return shim_stream_recvmsg(fd, &m, flags, err0);
+	return shim_stream_recvmsg(fd, e, &m, flags, err0);
 }
 
 /* After a stream read on the pair: EOF or a reset may hide the host's errno. */
@@ -819,7 +820,7 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	/* TCP names no peer per segment; the pair would name the host's end. */
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
-	ret = shim_neg(shim_stream_recvmsg(fd, &lm, flags, errno));
+	ret = shim_neg(shim_stream_recvmsg(fd, e, &lm, flags, errno));
 	/* Met an earlier pair's end: read the socket's current one (once). */
 	if (shim_stream_followed(fd, e, ret)) {
 		e = shim_stream_known(fd, shim_fd_get(fd));
@@ -976,7 +977,7 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 			int err0 = errno;
 
 			ret = shim_sandboxed ? shim_real.read(fd, buf, n)
-					     : shim_stream_read(fd, buf, n, 0, err0);
+					     : shim_stream_read(fd, e, buf, n, 0, err0);
 			if (likely(ret > 0) || !n)
 				return ret;
 			ret = shim_neg(ret);
@@ -1105,7 +1106,7 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 		    likely(!(flags & (MSG_OOB | MSG_ERRQUEUE | MSG_TRUNC)))) {
 			int err0 = errno;
 
-			ret = shim_stream_read(fd, buf, n, flags, err0);
+			ret = shim_stream_read(fd, e, buf, n, flags, err0);
 			if (likely(ret > 0) || !n)
 				return ret;
 			ret = shim_neg(ret);

@@ -434,11 +434,13 @@ void shim_spin_sigrestore(const sigset_t *old);
 /*
  * A blocking stream read found its pair empty (shim_wait.c): wait for it
  * to be readable, then read again with MSG_DONTWAIT (0); or the read's
- * answer, -EAGAIN (a non-blocking file, SO_RCVTIMEO over) or -EINTR. w
- * starts zeroed for each call of the program's and goes with it.
+ * answer, -EAGAIN (a non-blocking file, SO_RCVTIMEO over), -EINTR, or
+ * -EBADF (another thread closed the fd meanwhile). w starts with the
+ * socket's id and end 0 for each call of the program's and goes with it.
  */
 struct shim_wait {
 	int64_t end; /* CLOCK_MONOTONIC ns when SO_RCVTIMEO ends; -1: never; 0: not yet read */
+	uint32_t id; /* the socket's (shim_ent_id): the fd still names it after the wait */
 };
 int shim_stream_wait(int fd, struct shim_wait *w);
 /* t += d (normalised). */

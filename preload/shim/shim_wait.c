@@ -21,8 +21,11 @@
  * sock_intr_errno restarts the call (no SO_RCVTIMEO, SA_RESTART; which
  * signal came is not known here, so only if every handler installed has
  * SA_RESTART, as for accept: shim_handlers_restart). Data, the end of the
- * stream, an error or a closed fd all make the pair readable (or ppoll's
- * POLLNVAL), and the read again says which.
+ * stream or an error make the pair readable, and the read again says
+ * which. Not the kernel's: a blocking read whose fd another thread closes
+ * goes on in the kernel on the file the close left open, and reads what
+ * comes; here ppoll sees the fd gone at the socket's next event (POLLNVAL)
+ * and the read answers EBADF.
  *
  * SOCKSHIM_SPIN_US: first look for data without sleeping for up to that
  * long (within SO_RCVTIMEO), with the thread's signals blocked and each look
@@ -49,6 +52,18 @@ static int64_t shim_wait_clock(void)
 static bool shim_wait_restarts(const struct shim_wait *w)
 {
 	return w->end < 0 && shim_handlers_restart();
+}
+
+/*
+ * After the wait: another thread may have closed the fd (ppoll's POLLNVAL)
+ * and the number may name another file now, which the read again must
+ * not take from; close() forgets the socket before it closes.
+ */
+static int shim_wait_same(int fd, const struct shim_wait *w)
+{
+	uint64_t e = shim_fd_get(fd);
+
+	return shim_emulated(e) && shim_ent_id(e) == w->id ? 0 : -EBADF;
 }
 
 /* What is left of SO_RCVTIMEO as ppoll's timeout (0 once it is over); NULL: no limit. */
@@ -129,7 +144,7 @@ int shim_stream_wait(int fd, struct shim_wait *w)
 	if (!w->end) {
 		n = shim_wait_first(&p, w);
 		if (n > 0)
-			return 0;
+			return shim_wait_same(fd, w);
 		if (n < 0 && (n != -EINTR || !shim_wait_restarts(w)))
 			return n;
 	}
@@ -139,7 +154,7 @@ int shim_stream_wait(int fd, struct shim_wait *w)
 			return -EAGAIN;
 		n = shim_real.ppoll(&p, 1, tsp, NULL);
 		if (n > 0)
-			return 0;
+			return shim_wait_same(fd, w);
 		if (n == 0)
 			return -EAGAIN;
 		if (errno != EINTR || !shim_wait_restarts(w))
