@@ -105,8 +105,7 @@ static ssize_t shim_stream_recvmsg(int fd, uint64_t e, struct msghdr *m, int fla
 	return ret;
 }
 
-static inline ssize_t shim_stream_read(int fd, uint64_t e, void *buf, size_t n, int flags,
-				       int err0)
+static inline ssize_t shim_stream_read(int fd, uint64_t e, void *buf, size_t n, int flags, int err0)
 {
 	struct iovec iov = {buf, n};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};

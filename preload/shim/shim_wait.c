@@ -119,7 +119,8 @@ static int shim_wait_first(struct pollfd *p, struct shim_wait *w)
 		return 0;
 	shim_spin_sigblock(&old);
 	spin_start(&s, (uint64_t)now, ns);
-	while (!(n = shim_real.ppoll(p, 1, &zero, &old)) && spin_on(&s, (uint64_t)shim_wait_clock()))
+	while (!(n = shim_real.ppoll(p, 1, &zero, &old)) &&
+	       spin_on(&s, (uint64_t)shim_wait_clock()))
 		;
 	spin_end(shim_spin_backoff(), &s, n > 0);
 	if (!n) {

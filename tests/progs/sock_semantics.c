@@ -1936,7 +1936,8 @@ static void on_usr1_count(int sig)
 	atomic_fetch_add(&usr1_count, 1);
 }
 
-/* A blocking read on a TCP stream, in a thread of its own: recv, read or recvmsg; or a poll or epoll_wait for it. */
+/* A blocking read on a TCP stream, in a thread of its own: recv, read or recvmsg; or a poll or
+ * epoll_wait for it. */
 struct recv_waiter {
 	int fd, call;
 	long signal_us; /* > 0: a timer signals the thread this long into its call */
@@ -2004,8 +2005,8 @@ static void recv_waiter_out(const char *step, const struct recv_waiter *w)
  */
 static void recv_signalled(const char *step, int call, bool timeo, long signal_us)
 {
-	struct recv_waiter w = {.fd = socket(AF_INET, SOCK_STREAM, 0), .call = call,
-				.signal_us = signal_us};
+	struct recv_waiter w = {
+		.fd = socket(AF_INET, SOCK_STREAM, 0), .call = call, .signal_us = signal_us};
 	struct timeval tv = {WAIT_MS / 1000, 0};
 	long long end;
 	int seen = atomic_load(&usr1_count);
@@ -2107,7 +2108,7 @@ static void tcp_recv_timeo(void)
 		}
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		t0 = now_ms();
-		n = call == 0 ? recv(fd, buf, sizeof(buf), 0)
+		n = call == 0	? recv(fd, buf, sizeof(buf), 0)
 		    : call == 1 ? read(fd, buf, sizeof(buf))
 				: recvmsg(fd, &m, 0);
 		out(step, "%zd %s after %s", n, n < 0 ? err_name(errno) : "data",
