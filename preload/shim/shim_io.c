@@ -78,12 +78,11 @@ static ssize_t shim_neg(ssize_t ret)
 
 /*
  * A stream read on the pair (read and recv are recvmsg with one buffer
- * there): a blocking one that finds the pair empty waits in
- * shim_stream_wait, not in the kernel's read, which every write-space
- * wake-up of the pair wakes (shim_wait.c). MSG_WAITALL keeps the kernel's
- * own wait, which sleeps again after a part; so does a sandboxed process,
- * which makes no system call the program did not make. errno as the
- * kernel's call would leave it.
+ * there): the kernel's own call, but where the program spins
+ * (shim_wait.c) a blocking one first reads without waiting and, finding
+ * the pair empty, spins in shim_stream_wait before it sleeps. MSG_WAITALL
+ * and a sandboxed process (which makes no system call the program did not
+ * make) never spin. errno as the kernel's call would leave it.
  */
 static ssize_t shim_stream_recvmsg(int fd, uint64_t e, struct msghdr *m, int flags, int err0)
 {
@@ -91,10 +90,14 @@ static ssize_t shim_stream_recvmsg(int fd, uint64_t e, struct msghdr *m, int fla
 	ssize_t ret;
 	int err;
 
-	if ((flags & (MSG_DONTWAIT | MSG_WAITALL)) || shim_sandboxed)
+	if (likely(!shim_cfg.spin_us) || (flags & (MSG_DONTWAIT | MSG_WAITALL)) || shim_sandboxed)
 		return shim_real.recvmsg(fd, m, flags);
 	while ((ret = shim_real.recvmsg(fd, m, flags | MSG_DONTWAIT)) < 0 && errno == EAGAIN) {
 		err = shim_stream_wait(fd, &w);
+		if (err > 0) {
+			errno = err0;
+			return shim_real.recvmsg(fd, m, flags);
+		}
 		if (err) {
 			errno = -err;
 			return -1;
@@ -975,8 +978,9 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 		if (likely(shim_plain_stream(e))) {
 			int err0 = errno;
 
-			ret = shim_sandboxed ? shim_real.read(fd, buf, n)
-					     : shim_stream_read(fd, e, buf, n, 0, err0);
+			ret = shim_cfg.spin_us && !shim_sandboxed
+				      ? shim_stream_read(fd, e, buf, n, 0, err0)
+				      : shim_real.read(fd, buf, n);
 			if (likely(ret > 0) || !n)
 				return ret;
 			ret = shim_neg(ret);

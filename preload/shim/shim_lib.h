@@ -432,8 +432,9 @@ struct spin_backoff *shim_spin_backoff(void);
 void shim_spin_sigblock(sigset_t *old);
 void shim_spin_sigrestore(const sigset_t *old);
 /*
- * A blocking stream read found its pair empty (shim_wait.c): wait for it
- * to be readable, then read again with MSG_DONTWAIT (0); or the read's
+ * A blocking stream read found its pair empty where the program spins
+ * (shim_wait.c): spin, and wait for it to be readable; then read again
+ * with MSG_DONTWAIT (0), or sleep in the kernel's read (1); or the read's
  * answer, -EAGAIN (a non-blocking file, SO_RCVTIMEO over), -EINTR, or
  * -EBADF (another thread closed the fd meanwhile). w starts with the
  * socket's id and end 0 for each call of the program's and goes with it.

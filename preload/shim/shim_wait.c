@@ -1,37 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The wait of a blocking read on a stream: read, recv and recvmsg first
- * read the pair with MSG_DONTWAIT, and only when it is empty wait here
- * for it to become readable, then read again without waiting.
+ * The wait of a blocking read on a stream where the program spins
+ * (SOCKSHIM_SPIN_US): read, recv and recvmsg first read the pair with
+ * MSG_DONTWAIT, and only when it is empty wait here: a spin that looks for
+ * data without sleeping for up to SOCKSHIM_SPIN_US (within SO_RCVTIMEO),
+ * then a ppoll sleep for POLLIN (for the rest of SO_RCVTIMEO, so that the
+ * spin counts against it), then a read that does not wait.
  *
- * Why not the kernel's blocking read on the pair: it sleeps in
- * unix_stream_data_wait, on the socket's wait queue with a wait that takes
- * every wake-up (prepare_to_wait), and the host's read of the program's
- * request frees its skb, whose destructor (sock_wfree, unix_write_space)
- * wakes that queue: the program wakes, finds nothing and sleeps again, a
- * wake-up per round trip that the kernel's TCP does not make
- * (sk_stream_write_space wakes writers only after SOCK_NOSPACE). ppoll
- * asking POLLIN is a keyed wait: unix_write_space's EPOLLOUT passes it by.
- * The price: three more system calls (fcntl, getsockopt, the read again)
- * on a read that has to wait, none on one that finds data.
+ * The spin runs with the thread's signals blocked, each look and the
+ * sleep a ppoll that unblocks them, so that a signal that comes during the
+ * spin interrupts it as it would the sleep: its handler runs, then EINTR,
+ * or the wait goes on where sock_intr_errno restarts the call (no
+ * SO_RCVTIMEO, SA_RESTART; which signal came is not known here, so only if
+ * every handler installed has SA_RESTART, as for accept:
+ * shim_handlers_restart). A non-blocking file answers EAGAIN at once. A
+ * wait that does not spin (the back-off, spin.h) sleeps in the kernel's
+ * read.
  *
- * What the kernel's call would answer, this answers: a non-blocking file
- * EAGAIN at once; SO_RCVTIMEO (kept on the pair) the deadline, EAGAIN
- * after it; a signal whose handler runs EINTR, or the wait goes on where
- * sock_intr_errno restarts the call (no SO_RCVTIMEO, SA_RESTART; which
- * signal came is not known here, so only if every handler installed has
- * SA_RESTART, as for accept: shim_handlers_restart). Data, the end of the
- * stream or an error make the pair readable, and the read again says
- * which. Not the kernel's: a blocking read whose fd another thread closes
- * goes on in the kernel on the file the close left open, and reads what
- * comes; here ppoll sees the fd gone at the socket's next event (POLLNVAL)
- * and the read answers EBADF.
- *
- * SOCKSHIM_SPIN_US: first look for data without sleeping for up to that
- * long (within SO_RCVTIMEO), with the thread's signals blocked and each look
- * a ppoll that unblocks them, so that a signal that comes during the spin
- * interrupts it as it would the sleep: its handler runs and the same EINTR
- * or restart follows.
+ * The ppoll sleep is also a keyed wait: the host's read of the program's
+ * request frees its skb in the pair, which wakes the pair's writers
+ * (sock_wfree, unix_write_space) and with them the kernel's read of the
+ * pair, asleep in unix_stream_data_wait with a wait that takes every
+ * wake-up (prepare_to_wait), but not a ppoll for POLLIN. Without the spin
+ * the kernel's read stays all the same: a ppoll sleep for every blocking
+ * read halved the program's wake-ups but measured slower here (README,
+ * Measured: Ping-pong).
  */
 #include "shim_lib.h"
 
@@ -94,8 +87,11 @@ static uint64_t shim_wait_spin_ns(int64_t end, int64_t now)
 
 /*
  * The first wait of a call: the file's mode and SO_RCVTIMEO, then the spin
- * (signals blocked, each look and the first sleep unblocking them) and the
- * sleep; > 0 readable, else the answer.
+ * (signals blocked, each look unblocking them) and the sleep for the rest
+ * of SO_RCVTIMEO, or without limit (unblocking them too, so that a signal
+ * between the last look and the sleep is the sleep's); > 0 readable, 0
+ * this wait does not spin (the kernel's read is to sleep), else the
+ * answer.
  */
 static int shim_wait_first(struct pollfd *p, struct shim_wait *w)
 {
@@ -146,12 +142,17 @@ int shim_stream_wait(int fd, struct shim_wait *w)
 		n = shim_wait_first(&p, w);
 		if (n > 0)
 			return shim_wait_same(fd, w);
-		if (n < 0 && (n != -EINTR || !shim_wait_restarts(w)))
-			return n;
+		/* Not spun, or restarted after a handler: the kernel's read sleeps. */
+		if (!n || (n == -EINTR && shim_wait_restarts(w)))
+			return 1;
+		return n;
 	}
+	/* Found readable, but another reader was first. */
+	if (w->end < 0)
+		return 1;
 	for (;;) {
 		tsp = shim_wait_left(w, &ts);
-		if (tsp && !tsp->tv_sec && !tsp->tv_nsec)
+		if (!tsp->tv_sec && !tsp->tv_nsec)
 			return -EAGAIN;
 		n = shim_real.ppoll(&p, 1, tsp, NULL);
 		if (n > 0)
