@@ -161,13 +161,13 @@ done 3<"$TB_WORK/native" 4<"$TB_WORK/shim"
 tb_say "ok: $n_native lines, no difference from the kernel but the $known named KNOWN in the program"
 
 # The blocking reads' answers again with the program spinning before it
-# sleeps (SOCKSHIM_SPIN_US, at its longest): a signal that comes during
+# sleeps (SOCKSHIM_SPIN_US, at its longest): a signal in the sleep after
 # the spin, and SO_RCVTIMEO, must answer as the kernel's sleep does.
-waits="tcp_recv_signal tcp_recv_signal_early tcp_recv_timeo"
+waits="tcp_recv_signal tcp_recv_timeo"
 SOCKSHIM_SPIN_US=1000 testbed_shim "$prog" "$TB_PEER_ADDR" "$TB_SHIM_ADDR" $waits \
 	>"$TB_WORK/shim-spin" 2>"$TB_WORK/shim-spin.log" ||
 	tb_fail "sock_semantics ($waits) failed under the shim with SOCKSHIM_SPIN_US=1000 (status $?)"
-grep -E '^tcp_recv_(signal|signal_early|timeo): ' "$TB_WORK/native" >"$TB_WORK/native-waits"
+grep -E '^tcp_recv_(signal|timeo): ' "$TB_WORK/native" >"$TB_WORK/native-waits"
 [ -s "$TB_WORK/native-waits" ] || tb_fail "the native run has no lines of $waits"
 diff "$TB_WORK/native-waits" "$TB_WORK/shim-spin" >"$TB_WORK/spin.diff" ||
 	tb_fail "with SOCKSHIM_SPIN_US=1000 the blocking reads differ from the kernel's: $(cat "$TB_WORK/spin.diff")"

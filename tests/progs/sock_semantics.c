@@ -1936,55 +1936,31 @@ static void on_usr1_count(int sig)
 	atomic_fetch_add(&usr1_count, 1);
 }
 
-/* A blocking read on a TCP stream, in a thread of its own: recv, read or recvmsg; or a poll or
- * epoll_wait for it. */
+/* A blocking read on a TCP stream, in a thread of its own: recv, read or recvmsg. */
 struct recv_waiter {
 	int fd, call;
-	long signal_us; /* > 0: a timer signals the thread this long into its call */
 	_Atomic pid_t tid;
 	ssize_t ret;
 	int err;
 	char buf[8];
 };
 
-static const char *const recv_calls[] = {"recv", "read", "recvmsg", "poll", "epoll_wait"};
+static const char *const recv_calls[] = {"recv", "read", "recvmsg"};
 
 static void *recv_wait(void *arg)
 {
 	struct recv_waiter *w = arg;
 	struct iovec iov = {w->buf, sizeof(w->buf)};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-	struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1};
-	struct itimerspec its = {.it_value = {0, w->signal_us * 1000}};
-	struct epoll_event ev = {.events = EPOLLIN};
-	int ep = -1;
-	timer_t tm;
 
-	if (w->call == 4) {
-		ep = epoll_create1(0);
-		epoll_ctl(ep, EPOLL_CTL_ADD, w->fd, &ev);
-	}
 	atomic_store(&w->tid, (pid_t)syscall(SYS_gettid));
-	if (w->signal_us) {
-		sev._sigev_un._tid = atomic_load(&w->tid);
-		timer_create(CLOCK_MONOTONIC, &sev, &tm);
-		timer_settime(tm, 0, &its, NULL);
-	}
 	if (w->call == 0)
 		w->ret = recv(w->fd, w->buf, sizeof(w->buf), 0);
 	else if (w->call == 1)
 		w->ret = read(w->fd, w->buf, sizeof(w->buf));
-	else if (w->call == 2)
-		w->ret = recvmsg(w->fd, &m, 0);
-	else if (w->call == 3)
-		w->ret = poll(&(struct pollfd){.fd = w->fd, .events = POLLIN}, 1, WAIT_MS);
 	else
-		w->ret = epoll_wait(ep, &ev, 1, WAIT_MS);
+		w->ret = recvmsg(w->fd, &m, 0);
 	w->err = errno;
-	if (w->signal_us)
-		timer_delete(tm);
-	if (ep >= 0)
-		close(ep);
 	return NULL;
 }
 
@@ -1998,15 +1974,13 @@ static void recv_waiter_out(const char *step, const struct recv_waiter *w)
 
 /*
  * One blocking read on a fresh connection to the TCP echo, SIGUSR1 (whose
- * handler is installed) coming while it waits: signal_us into the call by a
- * timer of the thread's own, else once the thread sleeps. Once the handler
+ * handler is installed) coming once the thread sleeps. Once the handler
  * ran and the thread sleeps again (or is done), a byte goes out: its echo
  * answers a read that the signal did not end.
  */
-static void recv_signalled(const char *step, int call, bool timeo, long signal_us)
+static void recv_signalled(const char *step, int call, bool timeo)
 {
-	struct recv_waiter w = {
-		.fd = socket(AF_INET, SOCK_STREAM, 0), .call = call, .signal_us = signal_us};
+	struct recv_waiter w = {.fd = socket(AF_INET, SOCK_STREAM, 0), .call = call};
 	struct timeval tv = {WAIT_MS / 1000, 0};
 	long long end;
 	int seen = atomic_load(&usr1_count);
@@ -2021,11 +1995,9 @@ static void recv_signalled(const char *step, int call, bool timeo, long signal_u
 		setsockopt(w.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	pthread_create(&t, NULL, recv_wait, &w);
 	end = now_ms() + WAIT_MS;
-	if (!signal_us) {
-		while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
-			poll(NULL, 0, 1);
-		pthread_kill(t, SIGUSR1);
-	}
+	while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
+		poll(NULL, 0, 1);
+	pthread_kill(t, SIGUSR1);
 	while (now_ms() < end && atomic_load(&usr1_count) == seen)
 		poll(NULL, 0, 1);
 	while (now_ms() < end && task_state(w.tid) != 'S' && task_state(w.tid) != '?')
@@ -2055,35 +2027,9 @@ static void tcp_recv_signal(void)
 				snprintf(step, sizeof(step), "%s%s: %s",
 					 restart ? "SA_RESTART" : "no SA_RESTART",
 					 timeo ? ", SO_RCVTIMEO" : "", recv_calls[call]);
-				recv_signalled(step, call, timeo, 0);
+				recv_signalled(step, call, timeo);
 			}
 	}
-	sigaction(SIGUSR1, &old, NULL);
-}
-
-/*
- * The same with the signal 200 us into the call: where the interposer
- * spins first (SOCKSHIM_SPIN_US), it comes during the spin, and must end
- * or restart the read, and end a poll or epoll_wait, as it would the
- * kernel's sleep.
- */
-static void tcp_recv_signal_early(void)
-{
-	struct sigaction act = {.sa_handler = on_usr1_count}, old;
-
-	sigaction(SIGUSR1, NULL, &old);
-	act.sa_flags = SA_RESTART;
-	sigaction(SIGUSR1, &act, NULL);
-	recv_signalled("SA_RESTART: recv", 0, false, 200);
-	act.sa_flags = 0;
-	sigaction(SIGUSR1, &act, NULL);
-	recv_signalled("no SA_RESTART, SO_RCVTIMEO: recv", 0, true, 200);
-	recv_signalled("no SA_RESTART: read", 1, false, 200);
-	/* poll and epoll_wait are never restarted: EINTR with SA_RESTART too. */
-	act.sa_flags = SA_RESTART;
-	sigaction(SIGUSR1, &act, NULL);
-	recv_signalled("SA_RESTART: poll", 3, false, 200);
-	recv_signalled("SA_RESTART: epoll_wait", 4, false, 200);
 	sigaction(SIGUSR1, &old, NULL);
 }
 
@@ -2755,7 +2701,6 @@ static const struct {
 	{"udp_peek_off_deep", udp_peek_off_deep},
 	{"udp_peek_off_restart", udp_peek_off_restart},
 	{"tcp_recv_signal", tcp_recv_signal},
-	{"tcp_recv_signal_early", tcp_recv_signal_early},
 	{"tcp_recv_timeo", tcp_recv_timeo},
 	{"socket_filters", socket_filters},
 	{"tcp_filter", tcp_filter},
