@@ -773,8 +773,16 @@ static int shim_ep_wait(int epfd, uint32_t set, struct epoll_event *uev, int max
 	struct timespec end, left, zero = {0, 0};
 	struct spin spin;
 	bool spinning = shim_spin_begin(&spin, ts);
+	const sigset_t *wmask = mask;
+	sigset_t old;
 	int nsyn, n, m;
 
+	/* The spin and the sleep after it with signals blocked but in their calls (shim_spin.c). */
+	if (spinning) {
+		shim_spin_sigblock(&old);
+		if (!mask)
+			wmask = &old;
+	}
 	if (ts) {
 		clock_gettime(CLOCK_MONOTONIC, &end);
 		shim_ts_add(&end, ts);
@@ -787,12 +795,11 @@ static int shim_ep_wait(int epfd, uint32_t set, struct epoll_event *uev, int max
 		if (nsyn < max) {
 			/* SOCKSHIM_SPIN_US (shim_spin.c): look without sleeping first. */
 			if (spinning && !nsyn) {
-				while (!(n = shim_ep_real_wait(epfd, uev, max, &zero, mask, ns)) &&
+				while (!(n = shim_ep_real_wait(epfd, uev, max, &zero, wmask, ns)) &&
 				       shim_spin_on(&spin))
 					;
 				shim_spin_end(&spin, n != 0);
 			}
-			spinning = false;
 			if (ts)
 				left = shim_ts_left(&end);
 			if (!n)
@@ -800,12 +807,19 @@ static int shim_ep_wait(int epfd, uint32_t set, struct epoll_event *uev, int max
 						      nsyn ? &zero
 						      : ts ? &left
 							   : NULL,
-						      mask, ns);
-			if (n < 0) {
-				if (!nsyn)
-					return -errno;
-				n = 0;
-			}
+						      wmask, ns);
+			if (n < 0)
+				n = -errno;
+		}
+		if (spinning) {
+			shim_spin_sigrestore(&old);
+			spinning = false;
+			wmask = mask;
+		}
+		if (n < 0) {
+			if (!nsyn)
+				return n;
+			n = 0;
 		}
 		pthread_mutex_lock(&shim_ep_lock);
 		m = shim_ep_translate(epfd, set, uev + nsyn, n);

@@ -77,19 +77,43 @@ static ssize_t shim_neg(ssize_t ret)
 }
 
 /*
- * A stream read on the pair (read is recv with no flags there): where the
- * program spins (shim_spin.c), a first try that does not wait, then the
- * spin and the caller's call. errno as the kernel's call left it.
+ * A stream read on the pair (read and recv are recvmsg with one buffer
+ * there): the kernel's own call, but where the program spins
+ * (shim_wait.c) a blocking one first reads without waiting and, finding
+ * the pair empty, spins in shim_stream_wait before it sleeps. MSG_WAITALL
+ * and a sandboxed process (which makes no system call the program did not
+ * make) never spin. errno as the kernel's call would leave it.
  */
-static inline ssize_t shim_stream_read(int fd, void *buf, size_t n, int flags, int err0)
+static ssize_t shim_stream_recvmsg(int fd, uint64_t e, struct msghdr *m, int flags, int err0)
 {
-	int first = shim_spin_flags(flags);
-	ssize_t ret = shim_real.recv(fd, buf, n, first);
+	struct shim_wait w = {.id = shim_ent_id(e)};
+	ssize_t ret;
+	int err;
 
-	if (likely(first == flags) || ret >= 0 || errno != EAGAIN || !shim_spin_in(fd))
-		return ret;
-	errno = err0;
-	return shim_real.recv(fd, buf, n, flags);
+	if (likely(!shim_cfg.spin_us) || (flags & (MSG_DONTWAIT | MSG_WAITALL)) || shim_sandboxed)
+		return shim_real.recvmsg(fd, m, flags);
+	while ((ret = shim_real.recvmsg(fd, m, flags | MSG_DONTWAIT)) < 0 && errno == EAGAIN) {
+		err = shim_stream_wait(fd, &w);
+		if (err > 0) {
+			errno = err0;
+			return shim_real.recvmsg(fd, m, flags);
+		}
+		if (err) {
+			errno = -err;
+			return -1;
+		}
+	}
+	if (ret >= 0)
+		errno = err0;
+	return ret;
+}
+
+static inline ssize_t shim_stream_read(int fd, uint64_t e, void *buf, size_t n, int flags, int err0)
+{
+	struct iovec iov = {buf, n};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	return shim_stream_recvmsg(fd, e, &m, flags, err0);
 }
 
 /* After a stream read on the pair: EOF or a reset may hide the host's errno. */
@@ -798,9 +822,7 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 	/* TCP names no peer per segment; the pair would name the host's end. */
 	lm.msg_iov = m->msg_iov;
 	lm.msg_iovlen = m->msg_iovlen;
-	ret = shim_neg(shim_real.recvmsg(fd, &lm, shim_spin_flags(flags)));
-	if (ret == -EAGAIN && shim_spin_flags(flags) != flags && shim_spin_in(fd))
-		ret = shim_neg(shim_real.recvmsg(fd, &lm, flags));
+	ret = shim_neg(shim_stream_recvmsg(fd, e, &lm, flags, errno));
 	/* Met an earlier pair's end: read the socket's current one (once). */
 	if (shim_stream_followed(fd, e, ret)) {
 		e = shim_stream_known(fd, shim_fd_get(fd));
@@ -956,8 +978,9 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 		if (likely(shim_plain_stream(e))) {
 			int err0 = errno;
 
-			ret = shim_spin_flags(0) ? shim_stream_read(fd, buf, n, 0, err0)
-						 : shim_real.read(fd, buf, n);
+			ret = shim_cfg.spin_us && !shim_sandboxed
+				      ? shim_stream_read(fd, e, buf, n, 0, err0)
+				      : shim_real.read(fd, buf, n);
 			if (likely(ret > 0) || !n)
 				return ret;
 			ret = shim_neg(ret);
@@ -1086,7 +1109,7 @@ SHIM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 		    likely(!(flags & (MSG_OOB | MSG_ERRQUEUE | MSG_TRUNC)))) {
 			int err0 = errno;
 
-			ret = shim_stream_read(fd, buf, n, flags, err0);
+			ret = shim_stream_read(fd, e, buf, n, flags, err0);
 			if (likely(ret > 0) || !n)
 				return ret;
 			ret = shim_neg(ret);

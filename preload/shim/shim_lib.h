@@ -418,19 +418,32 @@ void shim_errwake_forget(int fd);
 void shim_errwake_atfork_child(void);
 void shim_epoll_errwake_arm(int fd);
 /*
- * SOCKSHIM_SPIN_US (shim_spin.c). shim_spin_flags: the flags of a stream
- * read's first try, MSG_DONTWAIT added where the read may spin; when that
- * try says EAGAIN, shim_spin_in spins and tells whether the caller's own
- * call is to be made (false: the fd is non-blocking, EAGAIN stands).
- * A wait's own spin: shim_spin_begin (for a wait of at most limit, NULL:
- * none; false if this one does not spin), then look without sleeping while
- * shim_spin_on, then shim_spin_end with whether the look found anything.
+ * SOCKSHIM_SPIN_US (shim_spin.c): a wait's own spin: shim_spin_begin (for
+ * a wait of at most limit, NULL: none; false if this one does not spin),
+ * then look without sleeping while shim_spin_on, then shim_spin_end with
+ * whether the look found anything. shim_spin_backoff: the back-off they
+ * share with a stream read's wait.
  */
-int shim_spin_flags(int flags);
-bool shim_spin_in(int fd);
 bool shim_spin_begin(struct spin *s, const struct timespec *limit);
 bool shim_spin_on(struct spin *s);
 void shim_spin_end(struct spin *s, bool found);
+struct spin_backoff *shim_spin_backoff(void);
+/* Around a spin: all the thread's signals blocked (old: its mask), then old again. */
+void shim_spin_sigblock(sigset_t *old);
+void shim_spin_sigrestore(const sigset_t *old);
+/*
+ * A blocking stream read found its pair empty where the program spins
+ * (shim_wait.c): spin, and wait for it to be readable; then read again
+ * with MSG_DONTWAIT (0), or sleep in the kernel's read (1); or the read's
+ * answer, -EAGAIN (a non-blocking file, SO_RCVTIMEO over), -EINTR, or
+ * -EBADF (another thread closed the fd meanwhile). w starts with the
+ * socket's id and end 0 for each call of the program's and goes with it.
+ */
+struct shim_wait {
+	int64_t end; /* CLOCK_MONOTONIC ns when SO_RCVTIMEO ends; -1: never; 0: not yet read */
+	uint32_t id; /* the socket's (shim_ent_id): the fd still names it after the wait */
+};
+int shim_stream_wait(int fd, struct shim_wait *w);
 /* t += d (normalised). */
 void shim_ts_add(struct timespec *t, const struct timespec *d);
 /* The time from now to end on CLOCK_MONOTONIC, 0 once it is past. */

@@ -561,15 +561,23 @@ static int shim_ppoll_sleep(struct pollfd *ufds, nfds_t n, const struct timespec
 	for (nfds_t i = 0; shim_cfg.spin_us && i < n && !ours; i++)
 		ours = shim_emulated(shim_fd_get(ufds[i].fd));
 	if (ours && shim_spin_begin(&spin, ts)) {
+		sigset_t old;
+
 		if (ts) {
 			clock_gettime(CLOCK_MONOTONIC, &end);
 			shim_ts_add(&end, ts);
 		}
-		while (!(ret = shim_real.ppoll(ufds, n, &zero, mask)) && shim_spin_on(&spin))
+		/* Signals blocked but in the looks: one that comes in the spin is their EINTR. */
+		shim_spin_sigblock(&old);
+		while (!(ret = shim_real.ppoll(ufds, n, &zero, mask ? mask : &old)) &&
+		       shim_spin_on(&spin))
 			;
 		shim_spin_end(&spin, ret != 0);
+		if (ret < 0)
+			ret = -errno;
+		shim_spin_sigrestore(&old);
 		if (ret)
-			return ret < 0 ? -errno : ret;
+			return ret;
 		if (ts) {
 			left = shim_ts_left(&end);
 			ts = &left;

@@ -864,7 +864,10 @@ void shim_pair_size(int fd, uint64_t e, bool ask)
  * Only a pair that holds a quarter of its first size asks: one the host
  * keeps empty (a request/response flow) would not use more room, and the
  * request is a round trip to the host, two process wake-ups, in the way of
- * the write (README, Measured: Ping-pong).
+ * the write (README, Measured: Ping-pong). The write that finds the
+ * millisecond over takes the turn whether it asks or not, so that looking
+ * at the pair (SIOCOUTQ, a system call) is once a millisecond too, not at
+ * every write of a flow whose pair never fills.
  */
 void shim_pair_grow(int fd, uint64_t e)
 {
@@ -876,15 +879,13 @@ void shim_pair_grow(int fd, uint64_t e)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 	next = atomic_load_explicit(&shim_pair_next_ask, memory_order_relaxed);
-	if (now < next)
+	if (now < next ||
+	    !atomic_compare_exchange_strong(&shim_pair_next_ask, &next, now + 1000000))
 		return;
-	/* A pair that is not filling leaves the turn to the next write that is. */
 	if (!shim_real.ioctl(fd, SIOCOUTQ, &outq) && outq < SHIM_PAIR_WMEM_AUTO / 4) {
 		errno = saved;
 		return;
 	}
-	if (!atomic_compare_exchange_strong(&shim_pair_next_ask, &next, now + 1000000))
-		return;
 	w = shim_pair_ask(fd, e);
 	if (w && !shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &len)) {
 		if ((w & ~SHIM_PAIR_WMEM_FINAL) > cur)

@@ -9,11 +9,14 @@
 # would burn); SO_RCVTIMEO still ends a wait with EAGAIN; a signal still
 # interrupts a blocking recv() (EINTR); poll() and epoll_wait() report the
 # reply and time out when nothing comes. The spin is there (strace: a
-# blocking recv() on an empty socket looks with poll() before it sleeps)
-# only when asked for. A request/response flow makes no request to the host
-# to size its pair's send buffer (a round trip to the host in the way of a
-# write, as each write made at most once a millisecond before). A bad value
-# is one line naming the variable, and the socket() fails.
+# blocking recv() on an empty socket with SO_RCVTIMEO looks with ppoll()
+# and a zero timeout, then sleeps in ppoll() for the rest of the time) only
+# when asked for; without it the kernel's read sleeps. A request/response flow
+# makes no request to the host to size its pair's send buffer (a round trip
+# to the host in the way of a write, as each write made at most once a
+# millisecond before), and looks at the pair's fill (ioctl SIOCOUTQ) at
+# most once a millisecond, not at every write. A bad value is one line
+# naming the variable, and the socket() fails.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin program_spin
@@ -128,7 +131,9 @@ done
 tb_say "ok: answers the same with and without the spin, no request for the pair's size"
 
 # The spin itself: a blocking recv() on an empty socket (SO_RCVTIMEO 20 ms)
-# looks with poll(fd, POLLIN, 0) before the kernel's sleeping call.
+# looks with ppoll(fd, POLLIN, 0), its signals unblocked in the call only,
+# then sleeps in ppoll for the rest of the 20 ms; without the spin the
+# kernel's recvmsg sleeps.
 cat >"$TB_WORK/idle.py" <<'PY'
 import socket, sys
 s = socket.create_connection((sys.argv[1], 9301))
@@ -139,14 +144,36 @@ except BlockingIOError:
     print("idle: EAGAIN")
 PY
 for spin in 1000 0; do
-	SOCKSHIM_SPIN_US=$spin testbed_shim strace -f -e trace=poll,recvfrom -o "$TB_WORK/idle-$spin.strace" \
+	SOCKSHIM_SPIN_US=$spin testbed_shim strace -f -e trace=ppoll,recvmsg -o "$TB_WORK/idle-$spin.strace" \
 		"$TB_PY" "$TB_WORK/idle.py" "$TB_PEER_ADDR" >"$TB_WORK/idle-$spin.out" 2>&1
 	grep -q '^idle: EAGAIN$' "$TB_WORK/idle-$spin.out" ||
 		tb_fail "spin $spin: idle recv: $(tail -n 2 "$TB_WORK/idle-$spin.out")"
 done
-grep -q 'events=POLLIN}\], 1, 0)' "$TB_WORK/idle-1000.strace" ||
-	tb_fail "with SOCKSHIM_SPIN_US=1000 the blocking recv did not spin: $(grep -E 'poll|recvfrom' "$TB_WORK/idle-1000.strace" | tail -n 4)"
-! grep -q 'events=POLLIN}\], 1, 0)' "$TB_WORK/idle-0.strace" ||
-	tb_fail "with SOCKSHIM_SPIN_US=0 the blocking recv spun"
-tb_say "ok: the blocking recv spins only when asked to"
+grep -q 'events=POLLIN}\], 1, {tv_sec=0, tv_nsec=0}, \[' "$TB_WORK/idle-1000.strace" ||
+	tb_fail "with SOCKSHIM_SPIN_US=1000 the blocking recv did not spin: $(grep -E 'poll|recvmsg' "$TB_WORK/idle-1000.strace" | tail -n 4)"
+grep -Eq 'events=POLLIN}\], 1, \{tv_sec=0, tv_nsec=[1-9][0-9]*\}, \[' "$TB_WORK/idle-1000.strace" ||
+	tb_fail "with SOCKSHIM_SPIN_US=1000 the recv did not sleep the rest of SO_RCVTIMEO in ppoll: $(tail -n 4 "$TB_WORK/idle-1000.strace")"
+! grep -q 'events=POLLIN}\], 1, ' "$TB_WORK/idle-0.strace" ||
+	tb_fail "with SOCKSHIM_SPIN_US=0 the blocking recv polled: $(grep ppoll "$TB_WORK/idle-0.strace" | tail -n 2)"
+tb_say "ok: the blocking recv spins only when asked to, and the spin counts against SO_RCVTIMEO"
+
+# The pair's fill is looked at (ioctl SIOCOUTQ, which strace names TIOCOUTQ)
+# at most once a millisecond of the flow, besides the first write's look
+# for the connect filler: every write looked before.
+cat >"$TB_WORK/rr.py" <<'PY'
+import socket, sys
+sys.path.insert(0, sys.argv[3])
+from echo_rounds import echo_rounds
+s = socket.create_connection((sys.argv[1], 9301))
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+echo_rounds(s, int(sys.argv[2]))
+print("rr: done")
+PY
+testbed_shim strace -f -ttt -e trace=ioctl -o "$TB_WORK/rr.strace" \
+	"$TB_PY" "$TB_WORK/rr.py" "$TB_PEER_ADDR" $rounds "$(dirname "$0")" >"$TB_WORK/rr.out" 2>&1
+grep -q '^rr: done$' "$TB_WORK/rr.out" || tb_fail "rr: $(tail -n 2 "$TB_WORK/rr.out")"
+read -r looks span < <(awk '/[TS]IOCOUTQ/ { t[++n] = $2 } END { printf "%d %d\n", n, n ? (t[n] - t[1]) * 1000 : 0 }' "$TB_WORK/rr.strace")
+[ "$looks" -le $((span + 3)) ] ||
+	tb_fail "$looks looks at the pair's fill in $span ms of $rounds round trips: one a write, not one a millisecond"
+tb_say "ok: $looks looks at the pair's fill in $span ms of $rounds round trips"
 testbed_test_end

@@ -84,6 +84,17 @@ def gate(c, addr):
 			d = gated.pop(int(arg))
 		hold(d, None)
 
+def techo(c, addr):
+	held.append(c)
+	try:
+		while True:
+			b = c.recv(65536)
+			if not b:
+				return
+			c.sendall(b)
+	except ConnectionResetError:
+		pass
+
 def echo(port):
 	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 	u.bind(("0.0.0.0", port))
@@ -96,6 +107,7 @@ serve(7101, fin)
 serve(7102, rst)
 serve(7103, callback)
 serve(7106, gate)
+serve(7107, techo)
 print("ready", flush=True)
 echo(7104)
 EOF
@@ -147,4 +159,17 @@ done 3<"$TB_WORK/native" 4<"$TB_WORK/shim"
 [ "$n_native" = "$n_shim" ] || tb_fail "native printed $n_native lines, the shim $n_shim (the runs went out of step)"
 [ "$bad" = 0 ] || tb_fail "$bad of $n_native lines differ from the kernel"
 tb_say "ok: $n_native lines, no difference from the kernel but the $known named KNOWN in the program"
+
+# The blocking reads' answers again with the program spinning before it
+# sleeps (SOCKSHIM_SPIN_US, at its longest): a signal in the sleep after
+# the spin, and SO_RCVTIMEO, must answer as the kernel's sleep does.
+waits="tcp_recv_signal tcp_recv_timeo"
+SOCKSHIM_SPIN_US=1000 testbed_shim "$prog" "$TB_PEER_ADDR" "$TB_SHIM_ADDR" $waits \
+	>"$TB_WORK/shim-spin" 2>"$TB_WORK/shim-spin.log" ||
+	tb_fail "sock_semantics ($waits) failed under the shim with SOCKSHIM_SPIN_US=1000 (status $?)"
+grep -E '^tcp_recv_(signal|timeo): ' "$TB_WORK/native" >"$TB_WORK/native-waits"
+[ -s "$TB_WORK/native-waits" ] || tb_fail "the native run has no lines of $waits"
+diff "$TB_WORK/native-waits" "$TB_WORK/shim-spin" >"$TB_WORK/spin.diff" ||
+	tb_fail "with SOCKSHIM_SPIN_US=1000 the blocking reads differ from the kernel's: $(cat "$TB_WORK/spin.diff")"
+tb_say "ok: $(wc -l <"$TB_WORK/native-waits") lines of $waits the kernel's with SOCKSHIM_SPIN_US=1000 too"
 testbed_test_end

@@ -12,6 +12,7 @@
  *                 the sender's address at that port, sends "back\n", holds
  *   PORT_ECHO     UDP: echoes every datagram to its sender
  *   PORT_CLOSED   nothing listens (TCP RST, ICMP port unreachable)
+ *   PORT_TECHO    TCP: echoes what it reads
  *   PORT_GATE     TCP: reads a line; "hold" keeps the socket unread until
  *                 another connection says "drain PORT" (the first one's
  *                 port), then reads it until EOF
@@ -70,6 +71,7 @@
 #define PORT_ECHO     7104
 #define PORT_CLOSED   7105
 #define PORT_GATE     7106
+#define PORT_TECHO    7107
 #define WAIT_MS	      5000
 /* Ephemeral ports start here (ip_local_port_range); fixed ones are below. */
 #define EPH_MIN 10000
@@ -1888,6 +1890,141 @@ static void udp_peek_off_restart(void)
 	sigaction(SIGUSR1, &old, NULL);
 }
 
+static _Atomic int usr1_count;
+
+static void on_usr1_count(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&usr1_count, 1);
+}
+
+/* A blocking read on a TCP stream, in a thread of its own: recv, read or recvmsg. */
+struct recv_waiter {
+	int fd, call;
+	_Atomic pid_t tid;
+	ssize_t ret;
+	int err;
+	char buf[8];
+};
+
+static const char *const recv_calls[] = {"recv", "read", "recvmsg"};
+
+static void *recv_wait(void *arg)
+{
+	struct recv_waiter *w = arg;
+	struct iovec iov = {w->buf, sizeof(w->buf)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	atomic_store(&w->tid, (pid_t)syscall(SYS_gettid));
+	if (w->call == 0)
+		w->ret = recv(w->fd, w->buf, sizeof(w->buf), 0);
+	else if (w->call == 1)
+		w->ret = read(w->fd, w->buf, sizeof(w->buf));
+	else
+		w->ret = recvmsg(w->fd, &m, 0);
+	w->err = errno;
+	return NULL;
+}
+
+static void recv_waiter_out(const char *step, const struct recv_waiter *w)
+{
+	if (w->ret < 0)
+		out(step, "%s", err_name(w->err));
+	else
+		out(step, "%zd \"%.*s\"", w->ret, (int)w->ret, w->buf);
+}
+
+/*
+ * One blocking read on a fresh connection to the TCP echo, SIGUSR1 (whose
+ * handler is installed) coming once the thread sleeps. Once the handler
+ * ran and the thread sleeps again (or is done), a byte goes out: its echo
+ * answers a read that the signal did not end.
+ */
+static void recv_signalled(const char *step, int call, bool timeo)
+{
+	struct recv_waiter w = {.fd = socket(AF_INET, SOCK_STREAM, 0), .call = call};
+	struct timeval tv = {WAIT_MS / 1000, 0};
+	long long end;
+	int seen = atomic_load(&usr1_count);
+	pthread_t t;
+
+	if (do_connect(w.fd, sa(peer, PORT_TECHO)) < 0) {
+		out(step, "connect %s", err_name(errno));
+		close(w.fd);
+		return;
+	}
+	if (timeo)
+		setsockopt(w.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	pthread_create(&t, NULL, recv_wait, &w);
+	end = now_ms() + WAIT_MS;
+	while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
+		poll(NULL, 0, 1);
+	pthread_kill(t, SIGUSR1);
+	while (now_ms() < end && atomic_load(&usr1_count) == seen)
+		poll(NULL, 0, 1);
+	while (now_ms() < end && task_state(w.tid) != 'S' && task_state(w.tid) != '?')
+		poll(NULL, 0, 1);
+	send(w.fd, "r", 1, 0);
+	pthread_join(t, NULL);
+	recv_waiter_out(step, &w);
+	close(w.fd);
+}
+
+/*
+ * A blocking read on a TCP stream hit by a signal (sock_intr_errno): with
+ * SA_RESTART and no SO_RCVTIMEO the kernel restarts it and the echo that
+ * comes after is its answer; without SA_RESTART, or with SO_RCVTIMEO, EINTR.
+ */
+static void tcp_recv_signal(void)
+{
+	struct sigaction act = {.sa_handler = on_usr1_count}, old;
+	char step[64];
+
+	sigaction(SIGUSR1, NULL, &old);
+	for (int restart = 1; restart >= 0; restart--) {
+		act.sa_flags = restart ? SA_RESTART : 0;
+		sigaction(SIGUSR1, &act, NULL);
+		for (int timeo = 0; timeo < 2; timeo++)
+			for (int call = 0; call < 3; call++) {
+				snprintf(step, sizeof(step), "%s%s: %s",
+					 restart ? "SA_RESTART" : "no SA_RESTART",
+					 timeo ? ", SO_RCVTIMEO" : "", recv_calls[call]);
+				recv_signalled(step, call, timeo);
+			}
+	}
+	sigaction(SIGUSR1, &old, NULL);
+}
+
+/* SO_RCVTIMEO on a TCP stream nothing arrives on: EAGAIN, not before the time. */
+static void tcp_recv_timeo(void)
+{
+	struct timeval tv = {0, 100000};
+	char buf[8], step[32];
+	long long t0;
+	ssize_t n;
+
+	for (int call = 0; call < 3; call++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct iovec iov = {buf, sizeof(buf)};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+
+		snprintf(step, sizeof(step), "100 ms: %s", recv_calls[call]);
+		if (do_connect(fd, sa(peer, PORT_TECHO)) < 0) {
+			out(step, "connect %s", err_name(errno));
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		t0 = now_ms();
+		n = call == 0	? recv(fd, buf, sizeof(buf), 0)
+		    : call == 1 ? read(fd, buf, sizeof(buf))
+				: recvmsg(fd, &m, 0);
+		out(step, "%zd %s after %s", n, n < 0 ? err_name(errno) : "data",
+		    now_ms() - t0 >= 100 ? ">= 100 ms" : "< 100 ms");
+		close(fd);
+	}
+}
+
 static void attach(const char *step, int fd, unsigned short len, struct sock_filter *insns)
 {
 	struct sock_fprog fprog = {.len = len, .filter = insns};
@@ -2525,6 +2662,8 @@ static const struct {
 	{"udp_peek_off", udp_peek_off},
 	{"udp_peek_off_deep", udp_peek_off_deep},
 	{"udp_peek_off_restart", udp_peek_off_restart},
+	{"tcp_recv_signal", tcp_recv_signal},
+	{"tcp_recv_timeo", tcp_recv_timeo},
 	{"socket_filters", socket_filters},
 	{"tcp_filter", tcp_filter},
 	{"epoll_udp_nothing", epoll_udp_nothing},
