@@ -339,6 +339,8 @@ struct tcp_fastopen_cookie {
 	bool exp;   /* the experimental option (kind 254) */
 };
 
+struct tcp_fastopen_rst; /* tcp_fastopen.c: a listener's place held after a reset */
+
 /* A connect that may put data in its SYN (struct tcp_fastopen_request), for that call only. */
 struct tcp_fastopen_request {
 	struct tcp_fastopen_cookie cookie; /* what the SYN carries */
@@ -546,7 +548,12 @@ struct tcp_sock {
 	struct list_head fastopen_queue;
 	struct list_head fastopen_node;	    /* child: on its listener's fastopen_queue */
 	struct tcp_sock *fastopen_listener; /* child: whose fastopen_qlen counts it */
-	uint8_t syn_fastopen : 1;	    /* the SYN carried the option */
+	/*
+	 * listener: places in fastopen_qlen still held for accepted children
+	 * the peer reset before their handshake's ACK, oldest first (rskq_rst).
+	 */
+	struct tcp_fastopen_rst *fastopen_rst_head, *fastopen_rst_tail;
+	uint8_t syn_fastopen : 1; /* the SYN carried the option */
 	uint8_t syn_fastopen_exp : 1;
 	uint8_t syn_data : 1;		/* the SYN carried data */
 	uint8_t syn_data_acked : 1;	/* ... and the SYN-ACK acknowledged all of it */
@@ -1104,6 +1111,7 @@ void tcp_fastopen_child_init(struct sock *parent, struct sock *child, const stru
 			     const struct tcp_fastopen_cookie *foc, bool fastopen);
 /* A passive Fast Open child completed its handshake or ended: off the listener's count. */
 void tcp_fastopen_child_done(struct sock *sk);
+void tcp_fastopen_child_reset(struct sock *sk);
 /* A listener stops: its accepted Fast Open children still counted let go of it. */
 void tcp_fastopen_listen_stop(struct sock *sk);
 /* A request's window, its SYN-ACK's (tcp_synack_window): what it judges and ACKs by. */

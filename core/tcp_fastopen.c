@@ -513,16 +513,39 @@ void tcp_fastopen_listen(struct sock *sk, int backlog)
 	}
 }
 
-/* tcp_fastopen_queue_check: the listener takes Fast Open and has room. */
+/*
+ * A place in a listener's Fast Open count that an accepted child's reset
+ * left behind (reqsk_fastopen_remove's rskq_rst): it is held a minute, so
+ * that spoofed SYNs with data and RSTs that end their children cannot keep
+ * the listener taking data before handshakes (the TFO paper's defence).
+ */
+struct tcp_fastopen_rst {
+	struct tcp_fastopen_rst *next;
+	uint64_t expires; /* stack clock, ns */
+};
+
+#define TCP_FASTOPEN_RST_HOLD (60ull * NSEC_PER_SEC) /* the kernel's 60*HZ */
+
+/*
+ * tcp_fastopen_queue_check: the listener takes Fast Open and has room. A
+ * full queue frees the oldest held place once its minute is over, one per
+ * SYN, as the kernel's.
+ */
 static bool tcp_fastopen_queue_check(struct sock *parent)
 {
 	struct tcp_sock *tp = tcp_sk(parent);
+	struct tcp_fastopen_rst *held = tp->fastopen_rst_head;
 
 	if (!tp->fastopen_max_qlen)
 		return false;
 	if (tp->fastopen_qlen >= tp->fastopen_max_qlen) {
-		__NET_INC_STATS(sock_net(parent), TCPFastOpenListenOverflow);
-		return false;
+		if (!held || held->expires > sock_net(parent)->now) {
+			__NET_INC_STATS(sock_net(parent), TCPFastOpenListenOverflow);
+			return false;
+		}
+		tp->fastopen_rst_head = held->next;
+		tp->fastopen_qlen--;
+		free(held);
 	}
 	return true;
 }
@@ -641,9 +664,43 @@ void tcp_fastopen_child_done(struct sock *sk)
 	list_del_init(&tp->fastopen_node);
 }
 
+/*
+ * The peer reset a Fast Open child before its handshake's ACK (tcp_check_req,
+ * before tcp_reset): an accepted one leaves its place held in its listener's
+ * count (tcp_fastopen_rst). One not yet accepted, or whose listener stopped,
+ * lets go of it with tcp_done, as the kernel's request sock does then.
+ */
+void tcp_fastopen_child_reset(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk), *ltp = tp->fastopen_listener;
+	struct tcp_fastopen_rst *held;
+
+	if (!tp->fastopen_child || !ltp || tp->parent || ltp->inet.sk.sk_state != TCP_LISTEN)
+		return;
+	held = malloc(sizeof(*held));
+	if (!held)
+		return; /* no memory: the place goes now, unheld */
+	held->next = NULL;
+	held->expires = sock_net(sk)->now + TCP_FASTOPEN_RST_HOLD;
+	if (ltp->fastopen_rst_head)
+		ltp->fastopen_rst_tail->next = held;
+	else
+		ltp->fastopen_rst_head = held;
+	ltp->fastopen_rst_tail = held;
+	ltp->fastopen_qlen++; /* tcp_done's tcp_fastopen_child_done takes the child's own */
+}
+
 void tcp_fastopen_listen_stop(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk), *child, *tmp;
+
+	while (tp->fastopen_rst_head) {
+		struct tcp_fastopen_rst *held = tp->fastopen_rst_head;
+
+		tp->fastopen_rst_head = held->next;
+		free(held);
+	}
+	tp->fastopen_rst_tail = NULL;
 
 	/* Accepted children before their ACK: nothing left to count them against. */
 	list_for_each_entry_safe (child, tmp, &tp->fastopen_queue, fastopen_node) {

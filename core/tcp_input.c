@@ -2484,8 +2484,10 @@ static enum tcp_req_verdict tcp_check_req(struct sock *sk, struct sk_buff *skb, 
 			/* Counted here, and by tcp_done once more for a RST (the kernel's twice).
 			 */
 			__TCP_INC_STATS(net, AttemptFails);
-			if (flg & TCPHDR_RST)
+			if (flg & TCPHDR_RST) {
+				tcp_fastopen_child_reset(sk);
 				tcp_reset(sk);
+			}
 			return TCP_REQ_DONE;
 		}
 		/* tcp_done counts AttemptFails (a SYN_RECV socket) and frees the embryo. */

@@ -5,9 +5,11 @@
 #                                           listener on LPORT watched by an
 #                                           edge- and a level-triggered epoll;
 #                                           it runs the commands read on stdin
-#   fastopen_synrecv.py peer ADDR CMD...    the peer: starts the target's
+#   fastopen_synrecv.py peer ADDR STATS... -- CMD...
+#                                           the peer: starts the target's
 #                                           listener with CMD... and plays the
-#                                           scenario against ADDR
+#                                           scenario against ADDR; STATS...
+#                                           prints the target's counters
 # The peer sends from a raw socket (synrecv.py's Peer and Flow: every answer
 # printed relative to the flow's sequence numbers) and asks the listener
 # what it sees after each step, so the kernel's run and the shim's compare
@@ -19,7 +21,8 @@ import os, select, socket, struct, subprocess, sys, time
 from synrecv import ACK, PSH, RST, SYN, WAIT, Flow, Peer
 
 LPORT = 7620
-STATES = {1: "ESTABLISHED", 3: "SYN_RECV"}
+STATES = {1: "ESTABLISHED", 3: "SYN_RECV", 7: "CLOSE"}
+COUNTERS = ("TCPFastOpenPassive", "TCPFastOpenListenOverflow")
 TCPI_OPT_SYN_DATA = 32
 
 
@@ -64,14 +67,14 @@ def listen():
 					break
 				got += d
 			say("read %s: %r" % (arg[0], got))
-		elif cmd == "established":  # the child's state once its ACK is taken
+		elif cmd in ("established", "closed"):  # the child's state once its ACK or RST is taken
 			c, deadline = kids[arg[0]], time.monotonic() + WAIT
-			while info(c)[0] != "ESTABLISHED" and time.monotonic() < deadline:
+			while info(c)[0] != cmd.upper() and time.monotonic() < deadline:
 				select.select([], [], [], 0.01)
 			say("state %s: %s" % (arg[0], info(c)[0]))
 
 
-def peer(dst, cmd):
+def peer(dst, stats_cmd, cmd):
 	target = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 	def ask(what):
@@ -84,7 +87,8 @@ def peer(dst, cmd):
 
 	if target.stdout.readline().strip() != "ready":
 		sys.exit("the listener did not start")
-	p = Peer(dst, None)
+	p = Peer(dst, stats_cmd)
+	before = p.counters()
 	mss = struct.pack("!BBH", 2, 4, 1460)
 	flows = []
 
@@ -121,7 +125,19 @@ def peer(dst, cmd):
 	ask("wait")
 	ask("accept B")
 	ask("count")
-	for f, seq in ((a, 6), (b, 1), (c, 7)):
+	# D: accepted in SYN_RECV, then reset by the peer: the kernel holds its
+	# place in the queue for a minute (rskq_rst), so E's data is ignored.
+	d = fast_open("D", 42103, b"fourth")
+	ask("wait")
+	ask("accept D")
+	d.send(7, 0, RST)
+	ask("closed D")
+	e = fast_open("E", 42104, b"fifth")
+	ask("count")
+	after = p.counters()
+	for k in COUNTERS:
+		print("TcpExt %s +%d" % (k, after.get(("TcpExt", k), 0) - before.get(("TcpExt", k), 0)))
+	for f, seq in ((a, 6), (b, 1), (c, 7), (e, 1)):
 		f.send(seq, 0, RST)
 	target.stdin.close()
 	if target.wait(WAIT):
@@ -132,4 +148,5 @@ if __name__ == "__main__":
 	if sys.argv[1] == "listen":
 		listen()
 	else:
-		peer(sys.argv[2], sys.argv[3:])
+		args = sys.argv[3:]
+		peer(sys.argv[2], args[:args.index("--")], args[args.index("--") + 1:])

@@ -451,9 +451,10 @@ Test(tcp_fastopen, plain_child_wakes_its_listener_once_at_its_ack)
 }
 
 /*
- * An accepted child that dies before its ACK (the peer's RST) leaves the
- * count too, and a listener that closes lets go of the children it still
- * counts (their ACK then counts against nothing).
+ * An accepted child that dies before its ACK (the peer's RST) leaves its
+ * place held in the count (rskq_rst), and a listener that closes lets go of
+ * that place and of the children it still counts (their ACK then counts
+ * against nothing).
  */
 Test(tcp_fastopen, server_queue_lets_go_of_a_dead_child_and_a_closed_listener)
 {
@@ -472,12 +473,65 @@ Test(tcp_fastopen, server_queue_lets_go_of_a_dead_child_and_a_closed_listener)
 	sc->peer_port = TCPSCRIPT_PEER_PORT;
 	RUN({30, '<', {"R", 51, 0, 0, 0, NULL}});
 	cr_assert_eq(n->sk->sk_state, TCP_CLOSE);
-	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 1);
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 2, "the reset child's place is held");
 	l->ops->release(l);
 	l->sk = NULL;
 	ack_synack(TCPSCRIPT_PEER_PORT + 1, 40, isn);
 	cr_assert_eq(m->sk->sk_state, TCP_ESTABLISHED);
 	cr_assert_null(tcp_sk(m->sk)->fastopen_listener);
+}
+
+/* The peer's RST ends the plain request from port (the SYN's data was ignored). */
+static void reset_request(uint16_t port, uint64_t at_ms)
+{
+	sc->peer_port = port;
+	RUN({at_ms, '<', {"R", 1, 0, 0, 0, NULL}});
+}
+
+/*
+ * An accepted child the peer resets before its handshake's ACK keeps its
+ * place in the count for a minute (reqsk_fastopen_remove puts its request
+ * on rskq_rst with 60*HZ): with a queue of 1, a SYN's data is ignored
+ * (TCPFastOpenListenOverflow) until then, and the first SYN after it frees
+ * the place and is Fast Open again (tcp_fastopen_queue_check).
+ */
+Test(tcp_fastopen, server_holds_a_reset_accepted_childs_place_a_minute)
+{
+	struct socket *l, *n;
+
+	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
+	l = tfo_listen(1);
+	syn_with_data(TCPSCRIPT_PEER_PORT, 10, true, NULL);
+	n = accept_one(l);
+	cr_assert_not_null(n);
+	RUN({20, '<', {"R", 51, 0, 0, 0, NULL}});
+	cr_assert_eq(n->sk->sk_state, TCP_CLOSE);
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 1, "the place is held, not freed");
+	syn_with_data(TCPSCRIPT_PEER_PORT + 1, 30, false, NULL);
+	reset_request(TCPSCRIPT_PEER_PORT + 1, 31);
+	cr_assert_eq(ext()->TCPFastOpenListenOverflow, 1);
+	syn_with_data(TCPSCRIPT_PEER_PORT + 2, 20 + 60000 - 1, false, NULL);
+	reset_request(TCPSCRIPT_PEER_PORT + 2, 20 + 60000 - 1);
+	cr_assert_eq(ext()->TCPFastOpenListenOverflow, 2, "held until the minute is over");
+	syn_with_data(TCPSCRIPT_PEER_PORT + 3, 20 + 60000, true, NULL);
+	cr_assert_eq(ext()->TCPFastOpenListenOverflow, 2);
+	cr_assert_eq(ext()->TCPFastOpenPassive, 2);
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 1, "the new child's place, the held one gone");
+}
+
+/* A child reset before accept() frees its place at once: its request goes with it. */
+Test(tcp_fastopen, server_frees_a_reset_queued_childs_place_at_once)
+{
+	struct socket *l;
+
+	stack_sysctl()->tcp_fastopen |= TFO_SERVER_COOKIE_NOT_REQD;
+	l = tfo_listen(1);
+	syn_with_data(TCPSCRIPT_PEER_PORT, 10, true, NULL);
+	RUN({20, '<', {"R", 51, 0, 0, 0, NULL}});
+	cr_assert_eq(tcp_sk(l->sk)->fastopen_qlen, 0);
+	syn_with_data(TCPSCRIPT_PEER_PORT + 1, 30, true, NULL);
+	cr_assert_eq(ext()->TCPFastOpenPassive, 2);
+	cr_assert_eq(ext()->TCPFastOpenListenOverflow, 0);
 }
 
 /* Without the server bit a cookie request gets a plain SYN-ACK. */
