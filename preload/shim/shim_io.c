@@ -77,12 +77,21 @@ static ssize_t shim_neg(ssize_t ret)
 }
 
 /*
- * A stream read on the pair (read and recv are recvmsg with one buffer
- * there): the kernel's own call, but where the program spins
- * (shim_wait.c) a blocking one first reads without waiting and, finding
- * the pair empty, spins in shim_stream_wait before it sleeps. MSG_WAITALL
- * and a sandboxed process (which makes no system call the program did not
- * make) never spin. errno as the kernel's call would leave it.
+ * Whether a stream read may spin (shim_wait.c): MSG_WAITALL and a
+ * sandboxed process (which makes no system call the program did not make)
+ * never spin, so they make the program's own call.
+ */
+static inline bool shim_stream_spins(int flags)
+{
+	return unlikely(shim_cfg.spin_us) && !(flags & (MSG_DONTWAIT | MSG_WAITALL)) &&
+	       !shim_sandboxed;
+}
+
+/*
+ * A stream read on the pair: the kernel's own call, but where the program
+ * spins a blocking one first reads without waiting and, finding the pair
+ * empty, spins in shim_stream_wait before it sleeps. errno as the kernel's
+ * call would leave it.
  */
 static ssize_t shim_stream_recvmsg(int fd, uint64_t e, struct msghdr *m, int flags, int err0)
 {
@@ -90,7 +99,7 @@ static ssize_t shim_stream_recvmsg(int fd, uint64_t e, struct msghdr *m, int fla
 	ssize_t ret;
 	int err;
 
-	if (likely(!shim_cfg.spin_us) || (flags & (MSG_DONTWAIT | MSG_WAITALL)) || shim_sandboxed)
+	if (!shim_stream_spins(flags))
 		return shim_real.recvmsg(fd, m, flags);
 	while ((ret = shim_real.recvmsg(fd, m, flags | MSG_DONTWAIT)) < 0 && errno == EAGAIN) {
 		err = shim_stream_wait(fd, &w);
@@ -108,11 +117,15 @@ static ssize_t shim_stream_recvmsg(int fd, uint64_t e, struct msghdr *m, int fla
 	return ret;
 }
 
+/* recv() stays recvfrom on the pair where it does not spin: a seccomp filter may allow only that.
+ */
 static inline ssize_t shim_stream_read(int fd, uint64_t e, void *buf, size_t n, int flags, int err0)
 {
 	struct iovec iov = {buf, n};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 
+	if (!shim_stream_spins(flags))
+		return shim_real.recv(fd, buf, n, flags);
 	return shim_stream_recvmsg(fd, e, &m, flags, err0);
 }
 
@@ -978,9 +991,8 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 		if (likely(shim_plain_stream(e))) {
 			int err0 = errno;
 
-			ret = shim_cfg.spin_us && !shim_sandboxed
-				      ? shim_stream_read(fd, e, buf, n, 0, err0)
-				      : shim_real.read(fd, buf, n);
+			ret = shim_stream_spins(0) ? shim_stream_read(fd, e, buf, n, 0, err0)
+						   : shim_real.read(fd, buf, n);
 			if (likely(ret > 0) || !n)
 				return ret;
 			ret = shim_neg(ret);
