@@ -567,21 +567,28 @@ static int shim_ppoll_sleep(struct pollfd *ufds, nfds_t n, const struct timespec
 			clock_gettime(CLOCK_MONOTONIC, &end);
 			shim_ts_add(&end, ts);
 		}
-		/* Signals blocked but in the looks: one that comes in the spin is their EINTR. */
+		/*
+		 * Signals blocked but in the looks and the sleep: one that comes
+		 * in the spin, or between the last look and the sleep, is their
+		 * EINTR (unblocked only afterwards, it would run its handler and
+		 * the sleep would not see it).
+		 */
 		shim_spin_sigblock(&old);
 		while (!(ret = shim_real.ppoll(ufds, n, &zero, mask ? mask : &old)) &&
 		       shim_spin_on(&spin))
 			;
 		shim_spin_end(&spin, ret != 0);
+		if (!ret) {
+			if (ts) {
+				left = shim_ts_left(&end);
+				ts = &left;
+			}
+			ret = shim_real.ppoll(ufds, n, ts, mask ? mask : &old);
+		}
 		if (ret < 0)
 			ret = -errno;
 		shim_spin_sigrestore(&old);
-		if (ret)
-			return ret;
-		if (ts) {
-			left = shim_ts_left(&end);
-			ts = &left;
-		}
+		return ret;
 	}
 	ret = shim_real.ppoll(ufds, n, ts, mask);
 	return ret < 0 ? -errno : ret;

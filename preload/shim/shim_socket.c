@@ -1350,13 +1350,16 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	if (ret == 0)
 		return -EINPROGRESS;
 	/*
-	 * The host reads the filler at ESTABLISHED; a pair hung up with the
-	 * filler still unread (SIOCOUTQ) is a failed connect. Without it the
-	 * connect succeeded, and an error since (a reset right after the
-	 * handshake) is the next call's. The host went SS_CONNECTED for the
-	 * wait (SHIM_CONNECT_WAIT) before it read the filler away.
+	 * The host reads the filler at ESTABLISHED; a failed connect leaves it
+	 * unread. A host end closed over it reports a reset (POLLERR,
+	 * unix_release_sock), and its SIOCOUTQ is 0 then, the bytes freed with
+	 * that end; one shut down (stackd_pair_retire) hangs up with the filler
+	 * still unread. Otherwise the connect succeeded, and an error since (a
+	 * reset right after the handshake) is the next call's. The host went
+	 * SS_CONNECTED for the wait (SHIM_CONNECT_WAIT) before it read the
+	 * filler away.
 	 */
-	if (!(pfd.revents & (POLLERR | POLLHUP)) || !shim_filler_unread(fd)) {
+	if (!(pfd.revents & POLLERR) && (!(pfd.revents & POLLHUP) || !shim_filler_unread(fd))) {
 		shim_fd_flags(fd, 0, SHIM_F_CONNECTING);
 		return 0;
 	}

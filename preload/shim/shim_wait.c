@@ -150,16 +150,12 @@ int shim_stream_wait(int fd, struct shim_wait *w)
 	/* Found readable, but another reader was first. */
 	if (w->end < 0)
 		return 1;
-	for (;;) {
-		tsp = shim_wait_left(w, &ts);
-		if (!tsp->tv_sec && !tsp->tv_nsec)
-			return -EAGAIN;
-		n = shim_real.ppoll(&p, 1, tsp, NULL);
-		if (n > 0)
-			return shim_wait_same(fd, w);
-		if (n == 0)
-			return -EAGAIN;
-		if (errno != EINTR || !shim_wait_restarts(w))
-			return -errno;
-	}
+	/* Within SO_RCVTIMEO: a signal is EINTR, never a restart (sock_intr_errno). */
+	tsp = shim_wait_left(w, &ts);
+	if (!tsp->tv_sec && !tsp->tv_nsec)
+		return -EAGAIN;
+	n = shim_real.ppoll(&p, 1, tsp, NULL);
+	if (n > 0)
+		return shim_wait_same(fd, w);
+	return n == 0 ? -EAGAIN : -errno;
 }
