@@ -1436,10 +1436,16 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 				tcp_send_challenge_ack(sk);
 			return -1;
 		}
-		/* An old duplicate: its SACK blocks still count, its data is taken. */
-		if (sack && tp->rx_opt.num_sack_in)
-			tcp_sacktag_write_queue(sk, tcp_highest_sack_seq(tp), false, ack, &sack_rtt,
+		/*
+		 * An old duplicate: its SACK blocks still count, a D-SACK among
+		 * them too (tcp_sacktag_write_queue checks it for any ACK), its
+		 * data is taken.
+		 */
+		if (sack && tp->rx_opt.num_sack_in) {
+			dsack = tcp_check_dsack(sk, ack, prior_snd_una);
+			tcp_sacktag_write_queue(sk, tcp_highest_sack_seq(tp), dsack, ack, &sack_rtt,
 						&rs);
+		}
 		return 0;
 	}
 	if (after(ack, tp->snd_nxt))

@@ -1824,6 +1824,29 @@ Test(tcp_script, dsack_of_two_segments_undoes_two_resends)
 }
 
 /*
+ * An old ACK (below snd_una: the peer's ACKs reordered) with a D-SACK: the
+ * kernel's tcp_ack takes its SACK blocks through tcp_sacktag_write_queue,
+ * which checks the D-SACK (tcp_check_dsack) as for any other ACK.
+ */
+Test(tcp_script, dsack_on_an_old_ack_is_counted)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:8689")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020"}},
+	    {31, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
+	cr_assert_eq(tp->total_retrans, 2);
+	cr_assert_eq(tp->dsack_dups, 2);
+	cr_assert_eq(ext()->TCPDSACKRecv, 1);
+}
+
+/*
  * Reordering by six segments (tcp_check_sack_reordering): once the path
  * was seen to reorder (segment 0 behind segment 1), RACK waits its window
  * for segment 2 while the five sent after it are SACKed; it arrives in
