@@ -25,12 +25,9 @@
  * truesize is the payload and 1.7% (64 KiB writes), 2.6% (100-byte writes,
  * TCP_NODELAY: they coalesce into the unsent tail) or 4.9% (1448-byte
  * writes) on the send side; on the receive side 1.3% from a bulk sender,
- * 17% to 35% from one writing 1448 and 100 bytes at a time with
- * TCP_NODELAY once the queue is full. Before, a frame coalesces into the
- * skb before it only once the sender has freed its own (a veth clone
- * shares the head until the sender's ACK frees it), and 17 frames at most:
- * a burst of 43 frames of 100 bytes cost 5.5 times their payload. The pool
- * counts that much less here.
+ * 17% and 23% from one writing 1448 and 100 bytes at a time with
+ * TCP_NODELAY (frames that coalesce only in part). The pool counts that
+ * much less here.
  *
  * What differs from the kernel's pool: it is the stack host's alone (the
  * kernel's is the machine's, every namespace's and kernel socket's), and its
