@@ -68,7 +68,12 @@
  *    as SOCK_DGRAM, but either side's last close wakes the other: a recv()
  *    blocked on a socket whose host died returns); every datagram in
  *    either direction starts with struct shim_dgram, which the interposer
- *    adds and strips so that the application never sees it.
+ *    adds and strips so that the application never sees it. A datagram
+ *    the program writes to its end without the interposer (io_uring, a raw
+ *    write(2), a program started without it) has none: the host tells the
+ *    two apart by shim_dgram.cookie (shim_hello_rep.tx_cookie) and sends
+ *    such a bare datagram as the kernel would send it without an address:
+ *    to a connected socket's peer, else nowhere (EDESTADDRREQ, counted).
  */
 #ifndef SOCKSHIM_SHIM_CTL_H
 #define SOCKSHIM_SHIM_CTL_H
@@ -109,9 +114,10 @@
  * reply (shim_hello_rep.prefix, .gateway), 16 left the holders of a
  * stream's earlier pair on it (no SHIM_NOTICE_NEWPAIR, no SHIM_SO_PAIR),
  * 17 had no SHIM_NOTICE_BROADCAST (each interposer kept SO_BROADCAST as
- * set through it) and no SHIM_NOTICE_CONNECTED.
+ * set through it) and no SHIM_NOTICE_CONNECTED, 18 had no shim_dgram.cookie
+ * (a datagram written to the pair without the interposer was dropped).
  */
-#define SHIM_CTL_VERSION 18
+#define SHIM_CTL_VERSION 19
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -182,6 +188,11 @@ struct shim_hello_rep {
 	int32_t host_pid;
 	uint32_t gateway; /* network order, 0 = none */
 	uint32_t prefix;  /* of the stack's subnet, 1-32 */
+	/*
+	 * shim_dgram.cookie one way and the other, random per host run, in
+	 * halves (low first): the payloads keep 4-byte alignment.
+	 */
+	uint32_t tx_cookie[2], rx_cookie[2];
 };
 
 struct shim_create {
@@ -390,7 +401,7 @@ struct shim_rep {
 /* The layout is the contract: it must not move under either side. */
 _Static_assert(sizeof(struct shim_hdr) == 16, "shim_hdr");
 _Static_assert(sizeof(struct shim_hello) == 8, "shim_hello");
-_Static_assert(sizeof(struct shim_hello_rep) == 16, "shim_hello_rep");
+_Static_assert(sizeof(struct shim_hello_rep) == 32, "shim_hello_rep");
 _Static_assert(sizeof(struct shim_create) == 8, "shim_create");
 _Static_assert(sizeof(struct shim_create_rep) == 8, "shim_create_rep");
 _Static_assert(sizeof(struct shim_adopt) == 16, "shim_adopt");
@@ -561,6 +572,15 @@ static inline void shim_msg_put_fd(struct msghdr *msg, union shim_fd_cmsg *u, in
  * saw ask for them (SHIM_F_CMSG), so other datagrams cost nothing more.
  */
 struct shim_dgram {
+	/*
+	 * app->host: the host's tx_cookie (HELLO), which tells a framed
+	 * datagram from a bare one the program wrote past the interposer
+	 * (io_uring, write(2)): a bare payload that starts with these 8 bytes
+	 * is read as framed, a 2^-64 chance for a program that never saw them
+	 * (they never go on the wire, nor to the program's end).
+	 * host->app: the host's rx_cookie.
+	 */
+	uint64_t cookie;
 	int32_t err; /* host->app only: != 0 is an error report (e.g. ECONNREFUSED), no payload */
 	/*
 	 * host->app: MSG_TRUNC if the datagram was cut; on an error report,
@@ -588,13 +608,25 @@ struct shim_dgram {
 /* The most control-message bytes one datagram carries either way. */
 #define SHIM_DGRAM_CTL_MAX 512
 
-_Static_assert(sizeof(struct shim_dgram) == 32, "shim_dgram");
+_Static_assert(sizeof(struct shim_dgram) == 40, "shim_dgram");
 
 /*
  * Abstract AF_UNIX names (no leading NUL here; callers put it in sun_path[0]).
  * netns is the inode of /proc/self/ns/net, so stacks in different
  * namespaces never meet.
  */
+/* A cookie from its halves in shim_hello_rep, and back. */
+static inline uint64_t shim_cookie_get(const uint32_t half[2])
+{
+	return (uint64_t)half[1] << 32 | half[0];
+}
+
+static inline void shim_cookie_put(uint32_t half[2], uint64_t cookie)
+{
+	half[0] = (uint32_t)cookie;
+	half[1] = (uint32_t)(cookie >> 32);
+}
+
 static inline int shim_ctl_name(char *buf, size_t len, unsigned long netns, const char *iface,
 				const char *addr)
 {

@@ -71,6 +71,8 @@ static __thread unsigned int shim_ctl_depth __attribute__((tls_model("initial-ex
  */
 #define SHIM_ROUTE_KNOWN (1ull << 40)
 static _Atomic uint64_t shim_ctl_route;
+/* shim_hello_rep's cookies from the last HELLO (a restarted host has others). */
+static _Atomic uint64_t shim_ctl_tx_cookie, shim_ctl_rx_cookie;
 
 extern char **environ;
 
@@ -404,6 +406,17 @@ struct shim_route shim_route_known(void)
 	return shim_route_of(atomic_load_explicit(&shim_ctl_route, memory_order_relaxed));
 }
 
+uint64_t shim_dgram_tx_cookie(void)
+{
+	uint64_t c = atomic_load_explicit(&shim_ctl_tx_cookie, memory_order_relaxed);
+
+	if (!c) { /* a process that only inherited its sockets: its HELLO now */
+		shim_route_learn();
+		c = atomic_load_explicit(&shim_ctl_tx_cookie, memory_order_relaxed);
+	}
+	return c;
+}
+
 /* A new connection that said hello (starting the host if needed), or -SHIM_ENOSTACK. */
 static int shim_ctl_open(bool start)
 {
@@ -430,8 +443,11 @@ static int shim_ctl_open(bool start)
 		if (r)
 			shim_real.close(fd);
 	}
-	if (!r)
+	if (!r) {
+		atomic_store(&shim_ctl_tx_cookie, shim_cookie_get(rep.hello.tx_cookie));
+		atomic_store(&shim_ctl_rx_cookie, shim_cookie_get(rep.hello.rx_cookie));
 		shim_ctl_route_take(&rep.hello);
+	}
 	if (r < 0 && !said++)
 		shim_say("sockshim: the stack host for %s %s does not speak control version %d "
 			 "(it answered %d, version %u)",

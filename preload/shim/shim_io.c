@@ -499,6 +499,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 		if (err)
 			return err;
 	}
+	h.cookie = shim_dgram_tx_cookie();
 	h.flags = (uint32_t)flags;
 	h.ctl_len = (uint32_t)m->msg_controllen;
 	iov[0] = (struct iovec){&h, sizeof(h)};

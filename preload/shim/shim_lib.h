@@ -511,6 +511,13 @@ struct shim_route shim_route(void);
  * (a first connect's reply) or make a socket (whose request says HELLO).
  */
 struct shim_route shim_route_known(void);
+/*
+ * shim_dgram.cookie for a datagram this process frames (the host's
+ * tx_cookie from HELLO, said first if this process has not yet, as
+ * shim_route does): without it the host takes the datagram for one the
+ * program wrote past the interposer.
+ */
+uint64_t shim_dgram_tx_cookie(void);
 
 /* ---- a traced call (shim_trace.c) ---- */
 

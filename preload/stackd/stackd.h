@@ -206,6 +206,10 @@ struct stackd {
 	/* Unused random nonces (stackd_nonce): one getrandom per 64 pairs. */
 	uint64_t nonces[64];
 	unsigned int nonces_left;
+	/* shim_dgram.cookie both ways (HELLO gives them to the interposers). */
+	uint64_t dgram_tx_cookie, dgram_rx_cookie;
+	/* Bare datagrams (no cookie) on an unconnected socket: nowhere to send. */
+	uint64_t bare_nodest;
 
 	/* Records by id. */
 	struct stackd_sock **hash;

@@ -762,8 +762,9 @@ static int stackd_op_stat(struct stackd *sd, const struct shim_req *req, struct 
 	if (n >= (int)sizeof(text))
 		n = (int)sizeof(text) - 1;
 	n += snprintf(text + n, sizeof(text) - (size_t)n,
-		      "Stackd: Sockets=%u LiveSocks=%ld Conns=%u Errors=%llu\n", sd->nsocks,
-		      sd->live_sk, sd->nconns, (unsigned long long)sd->errors);
+		      "Stackd: Sockets=%u LiveSocks=%ld Conns=%u BareNoDest=%llu Errors=%llu\n",
+		      sd->nsocks, sd->live_sk, sd->nconns, (unsigned long long)sd->bare_nodest,
+		      (unsigned long long)sd->errors);
 	if (n >= (int)sizeof(text))
 		n = (int)sizeof(text) - 1;
 	if (off < 0 || off > n)
@@ -850,6 +851,8 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		rep->hello.host_pid = sd->pid;
 		rep->hello.gateway = sd->cfg.gateway;
 		rep->hello.prefix = (uint32_t)sd->cfg.prefix;
+		shim_cookie_put(rep->hello.tx_cookie, sd->dgram_tx_cookie);
+		shim_cookie_put(rep->hello.rx_cookie, sd->dgram_rx_cookie);
 		c->hello = true;
 		return 0;
 	case SHIM_OP_CREATE:

@@ -1577,10 +1577,11 @@ bool stackd_stream_settle(struct stackd_sock *ss)
 /* ---- datagrams ------------------------------------------------------------ */
 
 /* Sends one framed datagram to the application; stores it if the pair is full. */
-static int stackd_dgram_to_pair(struct stackd_sock *ss, void *buf, size_t len)
+static int stackd_dgram_to_pair(struct stackd_sock *ss, struct shim_dgram *buf, size_t len)
 {
 	struct stackd *sd = ss->sd;
 
+	buf->cookie = sd->dgram_rx_cookie;
 	if (send(ss->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 		return 0;
 	if (errno == EAGAIN || errno == ENOBUFS) {
@@ -1865,6 +1866,42 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 	}
 }
 
+/*
+ * recv() gave 0: the end of the pair (every copy of the program's end
+ * closed, or shut for writing) or an empty datagram the program wrote
+ * without the interposer (io_uring, write(2)), which the pair's end then
+ * does not report as shut.
+ */
+static bool stackd_pair_eof(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+
+	return poll(&p, 1, 0) != 0;
+}
+
+/*
+ * A datagram the program wrote to its end past the interposer (io_uring's
+ * SEND, SENDMSG, WRITE, a raw write(2), a program started without the
+ * interposer): no header, so no address, flags or control messages (the
+ * pair drops a sendmsg's msg_name). The kernel would send it as a send()
+ * without an address: to the connected peer, else refuse it with
+ * EDESTADDRREQ, which the writer can no longer get; it is counted then
+ * (BareNoDest in sockshim stat).
+ */
+static void stackd_dgram_bare(struct stackd_sock *ss, const uint8_t *buf, size_t len)
+{
+	int r = stackd_sendmsg(ss->sock, buf, len, NULL, 0, NULL, 0);
+
+	if (r == -EDESTADDRREQ) {
+		ss->sd->bare_nodest++;
+		stackd_trace(ss->sd,
+			     "id %u: datagram written past the interposer dropped: no destination",
+			     ss->id);
+	} else if (r < 0) {
+		stackd_trace(ss->sd, "id %u: datagram dropped: %s", ss->id, strerror(-r));
+	}
+}
+
 static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 {
 	struct stackd *sd = ss->sd;
@@ -1880,15 +1917,18 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 			break;
 		}
 		n = recv(ss->fd, sd->iobuf, sd->iobuf_size, MSG_DONTWAIT);
-		if (n <= 0) {
+		if (n < 0 || (n == 0 && stackd_pair_eof(ss->fd))) {
 			if (n < 0 && errno == EAGAIN)
 				ss->pair_readable = false;
 			else
 				ss->pair_hup = true; /* EOF: every copy of its end is closed */
 			break;
 		}
-		if ((size_t)n < sizeof(*hdr) || hdr->ctl_len > SHIM_DGRAM_CTL_MAX ||
-		    hdr->ctl_len > (size_t)n - sizeof(*hdr)) {
+		if ((size_t)n < sizeof(*hdr) || hdr->cookie != sd->dgram_tx_cookie) {
+			stackd_dgram_bare(ss, sd->iobuf, (size_t)n);
+			continue;
+		}
+		if (hdr->ctl_len > SHIM_DGRAM_CTL_MAX || hdr->ctl_len > (size_t)n - sizeof(*hdr)) {
 			stackd_error(sd,
 				     "id %u: malformed datagram from the application (%zd bytes)",
 				     ss->id, n);

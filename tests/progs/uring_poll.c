@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * uring_poll PEER PORT: what io_uring says of a TCP and a UDP socket, for
+ * uring_poll PEER PORT UDPPORT: what io_uring says of a TCP and a UDP socket, for
  * a differential run (natively and under the shim;
  * tests/integration/test_uring_poll.sh diffs the two outputs): the masks
  * of IORING_OP_POLL_ADD in each state (fresh, connected, after the echo,
  * after both FINs, refused; UDP with an ICMP error pending) and the
  * results of IORING_OP_SEND and IORING_OP_RECV, one receive submitted
- * before its data comes. PEER echoes on PORT; its port 9 refuses.
+ * before its data comes. PEER echoes on PORT; its port 9 refuses. Then
+ * datagrams written on a connected UDP socket past the interposer
+ * (io_uring, raw system calls, a child exec'd without LD_PRELOAD), each
+ * echoed by PEER's UDPPORT and compared byte for byte.
  *
  * Raw io_uring_setup/io_uring_enter (liburing makes its own system calls
  * too, so the interposer sees none of them either way): one request at a
@@ -25,6 +28,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct ring {
@@ -131,6 +136,73 @@ static void say(const char *what, int fd, struct ring *r, int events)
 	printf("%s: poll %s\n", what, mask_name(poll_add(r, fd, events)));
 }
 
+/*
+ * One datagram of len bytes (a pattern of seed) written by how, then its
+ * echo read back with recv(): the line says what the write returned and
+ * whether the same bytes came back.
+ */
+static void bare_send(struct ring *r, int s, const char *how, size_t len, unsigned int seed)
+{
+	static char out[2048], in[2048];
+	struct iovec iov = {.iov_base = out, .iov_len = len};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct pollfd p = {.fd = s, .events = POLLIN};
+	long ret = -1;
+	int n;
+
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)(i * 7 + seed);
+	if (!strcmp(how, "uring SEND")) {
+		ret = xfer(r, IORING_OP_SEND, s, out, len);
+	} else if (!strcmp(how, "uring WRITE")) {
+		ret = xfer(r, IORING_OP_WRITE, s, out, len);
+	} else if (!strcmp(how, "uring WRITEV")) {
+		ret = xfer(r, IORING_OP_WRITEV, s, &iov, 1);
+	} else if (!strcmp(how, "uring SENDMSG")) {
+		ret = xfer(r, IORING_OP_SENDMSG, s, &m, 1);
+	} else if (!strcmp(how, "syscall write")) {
+		ret = syscall(SYS_write, s, out, len);
+	} else if (!strcmp(how, "syscall sendto")) {
+		ret = syscall(SYS_sendto, s, out, len, 0, NULL, 0);
+	} else if (!strcmp(how, "exec without preload")) {
+		/* A program that inherits the socket and was started without the interposer. */
+		char fd[16], sz[16], sd[16];
+		pid_t pid;
+		int st;
+
+		snprintf(fd, sizeof(fd), "%d", s);
+		snprintf(sz, sizeof(sz), "%zu", len);
+		snprintf(sd, sizeof(sd), "%u", seed);
+		pid = fork();
+		if (pid == 0) {
+			unsetenv("LD_PRELOAD");
+			execl("/proc/self/exe", "uring_poll", "--write", fd, sz, sd, (char *)NULL);
+			_exit(127);
+		}
+		ret = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st)
+									      : -1;
+	}
+	if (ret < 0)
+		ret = ret == -1 ? -errno : ret;
+	n = poll(&p, 1, 10000) == 1 ? (int)recv(s, in, sizeof(in), MSG_DONTWAIT) : -1;
+	printf("udp bare %s %zu: %s, echo %d%s\n", how, len, ret < 0 ? mask_name((int)ret) : "sent",
+	       n, n == (int)len && !memcmp(in, out, len) ? " same" : "");
+}
+
+/* --write FD LEN SEED: the child of bare_send, run without the interposer. */
+static int bare_write(char **argv)
+{
+	char out[2048];
+	size_t len = (size_t)atoi(argv[3]);
+	unsigned int seed = (unsigned int)atoi(argv[4]);
+
+	if (len > sizeof(out))
+		return 1;
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)(i * 7 + seed);
+	return write(atoi(argv[2]), out, len) == (ssize_t)len ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in peer = {.sin_family = AF_INET};
@@ -138,7 +210,9 @@ int main(int argc, char **argv)
 	char buf[64];
 	int s, n;
 
-	if (argc != 3 || inet_pton(AF_INET, argv[1], &peer.sin_addr) != 1)
+	if (argc == 5 && !strcmp(argv[1], "--write"))
+		return bare_write(argv);
+	if (argc != 4 || inet_pton(AF_INET, argv[1], &peer.sin_addr) != 1)
 		return 2;
 	setvbuf(stdout, NULL, _IONBF, 0);
 	alarm(60);
@@ -205,5 +279,33 @@ int main(int argc, char **argv)
 		close(v);
 		close(s);
 	}
+
+	/*
+	 * Datagrams written past the interposer on a connected socket go to
+	 * the peer (its echo comes back whole); on an unconnected one the
+	 * kernel refuses the write.
+	 */
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	peer.sin_port = htons((uint16_t)atoi(argv[3]));
+	if (connect(s, (struct sockaddr *)&peer, sizeof(peer)))
+		die("udp connect");
+	{
+		static const char *const hows[] = {
+			"uring SEND",	 "uring WRITE",	   "uring WRITEV",	  "uring SENDMSG",
+			"syscall write", "syscall sendto", "exec without preload"};
+		/* around the framing header's 40 bytes too */
+		static const size_t lens[] = {4, 0, 39, 40, 41, 1400};
+		unsigned int seed = 0;
+
+		for (size_t h = 0; h < sizeof(hows) / sizeof(hows[0]); h++)
+			for (size_t l = 0; l < sizeof(lens) / sizeof(lens[0]); l++)
+				bare_send(&r, s, hows[h], lens[l], seed++);
+	}
+	printf("udp bare recv after: %zd\n", recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+	close(s);
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	n = xfer(&r, IORING_OP_SEND, s, "nowhere", 7);
+	printf("udp unconnected uring SEND: %s\n", n < 0 ? mask_name(n) : "sent");
+	close(s);
 	return 0;
 }

@@ -232,6 +232,7 @@ Test(pumps, datagram_both_ways_with_its_address)
 
 	host_socket(SOCK_DGRAM, &app);
 	cr_assert_eq(twostack_bind(u, 0, 9000), 0);
+	hdr.cookie = sd.dgram_tx_cookie;
 	memcpy(frame, &hdr, sizeof(hdr));
 	memcpy(frame + sizeof(hdr), "ping", 4);
 	cr_assert_eq(send(app, frame, sizeof(hdr) + 4, 0), (ssize_t)(sizeof(hdr) + 4));
@@ -243,11 +244,54 @@ Test(pumps, datagram_both_ways_with_its_address)
 	cr_assert_eq(twostack_sendto(u, "pong!", 5, &from), 5);
 	RUN_UNTIL((n = recv(app, frame, sizeof(frame), 0)) > 0);
 	cr_assert_eq(n, (ssize_t)(sizeof(*back) + 5));
+	cr_assert_eq(back->cookie, sd.dgram_rx_cookie);
 	cr_assert_eq(back->err, 0);
 	cr_assert_eq(back->addr.sin_addr.s_addr, twostack_addr(1));
 	cr_assert_eq(back->addr.sin_port, htons(9000));
 	cr_assert_eq(memcmp(frame + sizeof(*back), "pong!", 5), 0);
 
+	close(app);
+	sock_release(u);
+}
+
+/*
+ * Datagrams the program writes to its end past the interposer (io_uring,
+ * write(2)) carry no header: the host sends them as the kernel sends a
+ * send() without an address, to the connected peer byte for byte (an empty
+ * one too, which is no end of the pair), and on an unconnected socket
+ * counts them as undeliverable instead of sending anything.
+ */
+Test(pumps, a_bare_datagram_goes_to_the_connected_peer_or_is_counted)
+{
+	struct socket *u = peer_socket(SOCK_DGRAM);
+	struct sockaddr_in to = twostack_sin(1, 9000), from;
+	struct stackd_sock *ss, *loose;
+	char buf[64];
+	int app, loose_app, n = -1;
+
+	cr_assert_eq(twostack_bind(u, 0, 9000), 0);
+	ss = host_socket(SOCK_DGRAM, &app);
+	stackd_enter(&sd, NULL);
+	cr_assert_eq(ss->sock->ops->connect(ss->sock, (struct sockaddr *)&to, sizeof(to), 0), 0);
+	cr_assert_eq(write(app, "ping", 4), 4);
+	RUN_UNTIL((n = twostack_recvfrom(u, buf, sizeof(buf), 0, &from)) >= 0);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(memcmp(buf, "ping", 4), 0);
+	cr_assert_eq(from.sin_addr.s_addr, twostack_addr(0));
+	cr_assert_eq(send(app, "", 0, 0), 0);
+	RUN_UNTIL((n = twostack_recvfrom(u, buf, sizeof(buf), 0, NULL)) >= 0);
+	cr_assert_eq(n, 0, "the empty datagram did not come");
+	cr_assert_not(ss->pair_hup, "an empty datagram taken for the end of the pair");
+
+	loose = host_socket(SOCK_DGRAM, &loose_app);
+	cr_assert_eq(write(loose_app, "lost", 4), 4);
+	RUN_UNTIL(sd.bare_nodest == 1);
+	for (int i = 0; i < 10; i++)
+		step();
+	cr_assert_eq(twostack_recvfrom(u, buf, sizeof(buf), 0, NULL), -EAGAIN);
+	cr_assert_not(loose->pair_hup);
+
+	close(loose_app);
 	close(app);
 	sock_release(u);
 }
