@@ -666,9 +666,30 @@ static inline int shim_accepted_name(char *buf, size_t len, int host_pid, uint32
 }
 
 /*
+ * The host's end of a UDP socket's pair, named when the host first finds
+ * the socket connected: shim_sock_name('d') and its peer then, as
+ * shim_accepted_name. That peer, fixed for the socket's life, is the
+ * source of every datagram the host writes to the pair without a header
+ * (payload alone, as the kernel's recv gives it to io_uring and to a
+ * program without the interposer); the interposer's recvfrom reads it with
+ * getpeername on the program's end, which names the host's.
+ */
+static inline int shim_bare_peer_name(char *buf, size_t len, int host_pid, uint32_t id,
+				      uint64_t nonce, const struct sockaddr_in *peer)
+{
+	int n = shim_sock_name(buf, len, 'd', host_pid, id, nonce);
+
+	if (n < 0 || (size_t)n >= len)
+		return n;
+	return n + snprintf(buf + n, len - (size_t)n, "/%08x/%04x",
+			    (unsigned int)ntohl(peer->sin_addr.s_addr),
+			    (unsigned int)ntohs(peer->sin_port));
+}
+
+/*
  * The kind, host pid and id of such a name (n bytes, not NUL-terminated, as
- * in sun_path after its leading NUL), and for kind 's' the peer (if peer is
- * not NULL); 0, or -1 if it is not one.
+ * in sun_path after its leading NUL), and for kinds 's' and 'd' the peer
+ * (if peer is not NULL); 0, or -1 if it is not one.
  */
 static inline int shim_sock_name_parse_peer(const char *path, size_t n, char *kind,
 					    unsigned int *host_pid, uint32_t *id,
@@ -685,7 +706,7 @@ static inline int shim_sock_name_parse_peer(const char *path, size_t n, char *ki
 	name[n] = 0;
 	if (sscanf(name, "sockshim/%c/%u/%u/%16llx%n", kind, host_pid, id, &nonce, &end) != 4)
 		return -1;
-	if (*kind != 's')
+	if (*kind != 's' && *kind != 'd')
 		return (size_t)end == n ? 0 : -1;
 	if (sscanf(name + end, "/%8x/%4x%n", &addr, &port, &tail) != 2 || (size_t)(end + tail) != n)
 		return -1;

@@ -406,15 +406,31 @@ struct shim_route shim_route_known(void)
 	return shim_route_of(atomic_load_explicit(&shim_ctl_route, memory_order_relaxed));
 }
 
-uint64_t shim_dgram_tx_cookie(void)
+static uint64_t shim_cookie(_Atomic uint64_t *cookie)
 {
-	uint64_t c = atomic_load_explicit(&shim_ctl_tx_cookie, memory_order_relaxed);
+	uint64_t c = atomic_load_explicit(cookie, memory_order_relaxed);
 
 	if (!c) { /* a process that only inherited its sockets: its HELLO now */
 		shim_route_learn();
-		c = atomic_load_explicit(&shim_ctl_tx_cookie, memory_order_relaxed);
+		c = atomic_load_explicit(cookie, memory_order_relaxed);
 	}
 	return c;
+}
+
+uint64_t shim_dgram_tx_cookie(void)
+{
+	return shim_cookie(&shim_ctl_tx_cookie);
+}
+
+bool shim_dgram_framed(const struct shim_dgram *h, ssize_t n)
+{
+	uint64_t c;
+
+	if (n < (ssize_t)sizeof(*h))
+		return false;
+	c = shim_cookie(&shim_ctl_rx_cookie);
+	/* No host to ask (0): every datagram is framed, as from a host before version 19. */
+	return !c || h->cookie == c;
 }
 
 /* A new connection that said hello (starting the host if needed), or -SHIM_ENOSTACK. */

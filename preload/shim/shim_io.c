@@ -543,9 +543,54 @@ static ssize_t shim_dgram_ctl_peek(int fd, int flags)
 		return -errno;
 	if (n == 0)
 		return -SHIM_EGONE_RECV;
-	if ((size_t)n < sizeof(h) || h.err || h.ctl_len > SHIM_DGRAM_CTL_MAX)
+	if (!shim_dgram_framed(&h, n) || h.err || h.ctl_len > SHIM_DGRAM_CTL_MAX)
 		return 0;
 	return h.ctl_len;
+}
+
+/* Where flat offset pos of iov lies: its element (cnt if past the end) and offset there. */
+static size_t shim_iov_at(const struct iovec *iov, size_t cnt, size_t pos, size_t *off)
+{
+	size_t i = 0;
+
+	while (i < cnt && pos >= iov[i].iov_len)
+		pos -= iov[i++].iov_len;
+	*off = pos;
+	return i;
+}
+
+size_t shim_dgram_bare_fixup(const void *head, size_t hlen, const struct iovec *iov, size_t cnt,
+			     size_t n)
+{
+	size_t room = 0, end, done, i, off;
+
+	for (i = 0; i < cnt; i++)
+		room += iov[i].iov_len;
+	end = n < room ? n : room;
+	/* The bytes read into iov go hlen further on, from the last: they overlap. */
+	for (size_t to = end; to > hlen;) {
+		size_t di = shim_iov_at(iov, cnt, to - 1, &off), doff = off + 1;
+		size_t si = shim_iov_at(iov, cnt, to - 1 - hlen, &off), soff = off + 1;
+		size_t chunk = doff < soff ? doff : soff;
+
+		if (chunk > to - hlen)
+			chunk = to - hlen;
+		memmove((uint8_t *)iov[di].iov_base + doff - chunk,
+			(uint8_t *)iov[si].iov_base + soff - chunk, chunk);
+		to -= chunk;
+	}
+	/* Then what the head holds, in front. */
+	for (done = 0, i = 0; done < end && done < hlen && i < cnt; i++) {
+		size_t chunk = iov[i].iov_len;
+
+		if (chunk > end - done)
+			chunk = end - done;
+		if (chunk > hlen - done)
+			chunk = hlen - done;
+		memcpy(iov[i].iov_base, (const uint8_t *)head + done, chunk);
+		done += chunk;
+	}
+	return end;
 }
 
 /*
@@ -566,6 +611,45 @@ void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp)
 		sk->received = true;
 	if (!(shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED))
 		shim_fd_flags(fd, SHIM_F_RECEIVED, 0);
+}
+
+static size_t shim_iov_total(const struct msghdr *m)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < m->msg_iovlen; i++)
+		total += m->msg_iov[i].iov_len;
+	return total;
+}
+
+/*
+ * A bare datagram (no header: the host's stackd_dgram_bare_out) read into
+ * [h | ctl (room bytes, if any) | the caller's buffers], n its whole
+ * length: its payload goes to the front of the caller's buffers, and its
+ * source is the socket's bare peer. It never carries control messages.
+ */
+static ssize_t shim_dgram_recv_bare(int fd, uint64_t e, struct msghdr *m, int flags,
+				    const struct shim_dgram *h, const void *ctl, size_t room,
+				    ssize_t n)
+{
+	uint8_t head[sizeof(*h) + SHIM_DGRAM_CTL_MAX];
+	size_t hlen = sizeof(*h) + room, got, len = shim_iov_total(m);
+
+	memcpy(head, h, sizeof(*h));
+	if (room)
+		memcpy(head + sizeof(*h), ctl, room);
+	/* What the read put in the caller's buffers: what came after the head. */
+	got = shim_dgram_bare_fixup(head, hlen < (size_t)n ? hlen : (size_t)n, m->msg_iov,
+				    m->msg_iovlen, (size_t)n);
+	m->msg_controllen = 0;
+	shim_dgram_read_stamp(fd, e, false, 0);
+	if ((size_t)n > len)
+		m->msg_flags |= MSG_TRUNC;
+	if (m->msg_name && !shim_dgram_bare_peer(fd, m->msg_name))
+		m->msg_namelen = sizeof(struct sockaddr_in);
+	else
+		m->msg_namelen = 0;
+	return (flags & MSG_TRUNC) ? n : (ssize_t)got;
 }
 
 /*
@@ -597,7 +681,9 @@ again:
 	lm.msg_iovlen = m->msg_iovlen + (room ? 2 : 1);
 	if (!room)
 		iov[1] = iov[0];
-	n = shim_real.recvmsg(fd, &lm, flags & (MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+	/* MSG_TRUNC: a bare datagram's whole length, which no header says. */
+	n = shim_real.recvmsg(fd, &lm,
+			      (flags & (MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) | MSG_TRUNC);
 	if (n < 0)
 		return -errno;
 	/* ____sys_recvmsg hands MSG_CMSG_CLOEXEC back in msg_flags. */
@@ -605,10 +691,11 @@ again:
 	/* EOF on the pair: its stack host is gone (killed), and the socket with it. */
 	if (n == 0)
 		return -SHIM_EGONE_RECV;
-	if ((size_t)n < sizeof(h)) {
-		m->msg_namelen = 0;
-		m->msg_controllen = 0;
-		return 0;
+	if (!shim_dgram_framed(&h, n))
+		return shim_dgram_recv_bare(fd, e, m, flags, &h, room ? ctl : NULL, room, n);
+	if (n > (ssize_t)(sizeof(h) + room + shim_iov_total(m))) {
+		n = (ssize_t)(sizeof(h) + room + shim_iov_total(m));
+		lm.msg_flags |= MSG_TRUNC;
 	}
 	if (h.err) {
 		bool stale = shim_notice_stale(fd, e, &h);
@@ -700,15 +787,6 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 }
 
 /* ---- one receive / one send on an emulated fd, kernel-side msghdr ---- */
-
-static size_t shim_iov_total(const struct msghdr *m)
-{
-	size_t total = 0;
-
-	for (size_t i = 0; i < m->msg_iovlen; i++)
-		total += m->msg_iov[i].iov_len;
-	return total;
-}
 
 /*
  * tcp_recvmsg with MSG_TRUNC: the bytes are counted and, unless peeked,

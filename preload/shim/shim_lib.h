@@ -518,6 +518,20 @@ struct shim_route shim_route_known(void);
  * program wrote past the interposer.
  */
 uint64_t shim_dgram_tx_cookie(void);
+/*
+ * Whether a datagram of the pair, n bytes of which h holds the first (as
+ * read or peeked), is framed by the host (its rx_cookie): else it is a
+ * bare payload from the socket's bare peer (shim_bare_peer_name).
+ */
+bool shim_dgram_framed(const struct shim_dgram *h, ssize_t n);
+/* That peer, named by the host's end of the pair: 0, or -1 if there is none. */
+int shim_dgram_bare_peer(int fd, struct sockaddr_in *peer);
+/*
+ * A bare datagram read into [head (hlen bytes) | iov]: n of its bytes
+ * read, moved to the front of iov as far as it holds them; its bytes in iov.
+ */
+size_t shim_dgram_bare_fixup(const void *head, size_t hlen, const struct iovec *iov, size_t cnt,
+			     size_t n);
 
 /* ---- a traced call (shim_trace.c) ---- */
 

@@ -78,10 +78,11 @@ static void shim_peeked_pop(struct shim_sk *sk)
 
 /* What the walk found: the datagram at the offset and where its payload starts. */
 struct shim_peek_spot {
-	struct shim_dgram h;
-	int at;		/* its first byte in the pair */
-	size_t payload; /* its payload's length */
-	size_t rem;	/* the offset left, within that payload */
+	struct shim_dgram h; /* ctl_len 0 and no address for a bare one */
+	size_t hlen;	     /* its header's size: 0 for a bare one (shim_dgram_framed) */
+	int at;		     /* its first byte in the pair */
+	size_t payload;	     /* its payload's length */
+	size_t rem;	     /* the offset left, within that payload */
 	unsigned int idx;
 };
 
@@ -105,16 +106,21 @@ static int shim_peek_walk(int fd, const struct shim_sk *sk, struct shim_peek_spo
 			return -errno;
 		if (n == 0)
 			return -SHIM_EGONE_RECV;
-		if ((size_t)n < sizeof(s->h) || s->h.ctl_len > (size_t)n - sizeof(s->h)) {
+		if (!shim_dgram_framed(&s->h, n)) {
+			s->hlen = 0; /* a bare one: payload alone */
+			memset(&s->h, 0, sizeof(s->h));
+		} else if (s->h.ctl_len > (size_t)n - sizeof(s->h)) {
 			at += (int)n; /* not the host's framing: nothing to count */
 			continue;
-		}
-		/* An error report: the error was taken first (shim_dgram_take_err) or is stale. */
-		if (s->h.err) {
+		} else if (s->h.err) {
+			/* An error report: the error was taken first (shim_dgram_take_err) or is
+			 * stale. */
 			at += (int)n;
 			continue;
+		} else {
+			s->hlen = sizeof(s->h);
 		}
-		s->payload = (size_t)n - sizeof(s->h) - s->h.ctl_len;
+		s->payload = (size_t)n - s->hlen - s->h.ctl_len;
 		if (rem >= s->payload && (rem || shim_peeked(sk, idx))) {
 			rem -= s->payload;
 			at += (int)n;
@@ -143,7 +149,7 @@ static ssize_t shim_peek_copy(int fd, uint64_t e, struct shim_sk *sk, struct shi
 	if (ctl_len > sizeof(ctl))
 		ctl_len = 0;
 	if (ctl_len) {
-		n = shim_pair_peek_at(fd, s->at + (int)sizeof(s->h), ctl, ctl_len, 0);
+		n = shim_pair_peek_at(fd, s->at + (int)s->hlen, ctl, ctl_len, 0);
 		if (n < 0)
 			return n;
 	}
@@ -151,7 +157,7 @@ static ssize_t shim_peek_copy(int fd, uint64_t e, struct shim_sk *sk, struct shi
 	if (s->payload > s->rem) {
 		struct msghdr lm = {.msg_iov = m->msg_iov, .msg_iovlen = m->msg_iovlen};
 
-		n = shim_pair_peek_off(fd, s->at + (int)(sizeof(s->h) + s->h.ctl_len + s->rem));
+		n = shim_pair_peek_off(fd, s->at + (int)(s->hlen + s->h.ctl_len + s->rem));
 		if (!n && shim_real.recvmsg(fd, &lm, MSG_PEEK | MSG_DONTWAIT) < 0)
 			n = -errno;
 		if (n < 0)
@@ -172,6 +178,8 @@ static ssize_t shim_peek_copy(int fd, uint64_t e, struct shim_sk *sk, struct shi
 	if (m->msg_name && s->h.addr.sin_family) {
 		memcpy(m->msg_name, &s->h.addr, sizeof(s->h.addr));
 		m->msg_namelen = sizeof(s->h.addr);
+	} else if (m->msg_name && !s->hlen && !shim_dgram_bare_peer(fd, m->msg_name)) {
+		m->msg_namelen = sizeof(struct sockaddr_in);
 	} else {
 		m->msg_namelen = 0;
 	}

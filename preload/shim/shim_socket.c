@@ -571,6 +571,16 @@ static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, cha
 	return id;
 }
 
+int shim_dgram_bare_peer(int fd, struct sockaddr_in *peer)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+
+	if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0)
+		return -1;
+	return shim_parse_name(&sun, len, 'd', peer) < 0 ? -1 : 0;
+}
+
 /* accept() got a kernel socket (README "Loopback"): its address is the kernel's. */
 static int shim_accept_kernel(int nfd, struct sockaddr *addr, socklen_t *addrlen,
 			      struct shim_call *c)
@@ -1651,8 +1661,8 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		 */
 		if (err) {
 			memcpy(rep.sockopt.optval, &err, sizeof(int));
-		} else if (shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT) ==
-				   sizeof(h) &&
+		} else if (shim_dgram_framed(&h, shim_real.recv(fd, &h, sizeof(h),
+								MSG_PEEK | MSG_DONTWAIT)) &&
 			   h.err && !shim_notice_get(fd, e)) {
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
 			memcpy(rep.sockopt.optval, &h.err, sizeof(int));
@@ -2024,7 +2034,7 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 		ret = (int)shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 		if (ret < 0 && errno != EAGAIN)
 			return -errno;
-		val = ret >= (int)sizeof(h) ? ret - (int)sizeof(h) : 0;
+		val = shim_dgram_framed(&h, ret) ? ret - (int)sizeof(h) : ret > 0 ? ret : 0;
 		return shim_copy_to_user(arg, &val, sizeof(val));
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:

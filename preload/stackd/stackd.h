@@ -10,6 +10,7 @@
 #ifndef SOCKSHIM_STACKD_H
 #define SOCKSHIM_STACKD_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -71,8 +72,15 @@ struct stackd_sock {
 	/* Pair readiness as last reported by epoll (edge-triggered): cleared on EAGAIN. */
 	bool pair_readable;
 	bool pair_writable;
-	uint32_t pair_hold;   /* stream: the most the pair may hold towards the program */
-	bool pair_hup;	      /* the application closed every copy of its end */
+	uint32_t pair_hold; /* stream: the most the pair may hold towards the program */
+	bool pair_hup;	    /* the application closed every copy of its end */
+	/*
+	 * UDP: the peer the socket was first found connected to (0 before),
+	 * in the name of the host's end (shim_bare_peer_name); its datagrams
+	 * go to the pair without a header. bare_never: that name failed.
+	 */
+	struct sockaddr_in bare_peer;
+	bool bare_never;
 	bool pair_rdhup;      /* EPOLLRDHUP seen: its EOF raises no further edge */
 	bool pair_rd_eof;     /* read() returned 0: the application shut down its write side */
 	bool app_unread;      /* it closed with bytes we wrote unread: RST, as TCP would */

@@ -1576,12 +1576,11 @@ bool stackd_stream_settle(struct stackd_sock *ss)
 
 /* ---- datagrams ------------------------------------------------------------ */
 
-/* Sends one framed datagram to the application; stores it if the pair is full. */
-static int stackd_dgram_to_pair(struct stackd_sock *ss, struct shim_dgram *buf, size_t len)
+/* Sends one datagram to the application; stores it if the pair is full. */
+static int stackd_pair_put(struct stackd_sock *ss, const void *buf, size_t len)
 {
 	struct stackd *sd = ss->sd;
 
-	buf->cookie = sd->dgram_rx_cookie;
 	if (send(ss->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 		return 0;
 	if (errno == EAGAIN || errno == ENOBUFS) {
@@ -1592,6 +1591,59 @@ static int stackd_dgram_to_pair(struct stackd_sock *ss, struct shim_dgram *buf, 
 	}
 	/* EPIPE: every copy of the application's end is closed. */
 	return -errno;
+}
+
+/* A framed one: the header (with its cookie) and what follows it. */
+static int stackd_dgram_to_pair(struct stackd_sock *ss, struct shim_dgram *buf, size_t len)
+{
+	buf->cookie = ss->sd->dgram_rx_cookie;
+	return stackd_pair_put(ss, buf, len);
+}
+
+/*
+ * A UDP socket found connected for the first time: its peer becomes the
+ * source of the pair's bare datagrams, named on the host's end before the
+ * first of them is written. A connected UDP socket takes datagrams from its
+ * peer alone (__udp4_lib_lookup), so that while it stays connected every
+ * datagram is bare, as io_uring's receive expects; one from another source
+ * (queued before the connect, or after a connect elsewhere) keeps its
+ * header.
+ */
+static void stackd_dgram_bare_peer(struct stackd_sock *ss)
+{
+	const struct sock *sk = ss->sock->sk;
+	struct sockaddr_in peer = {.sin_family = AF_INET};
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	uint64_t nonce;
+	int n;
+
+	if (ss->bare_peer.sin_family || ss->bare_never || sk->sk_type != SOCK_DGRAM ||
+	    sk->sk_protocol != IPPROTO_UDP || sk->sk_state != TCP_ESTABLISHED)
+		return;
+	peer.sin_addr.s_addr = sk->sk_daddr;
+	peer.sin_port = sk->sk_dport;
+	ss->bare_never = true;
+	if (stackd_nonce(ss->sd, &nonce) < 0)
+		return;
+	n = shim_bare_peer_name(sun.sun_path + 1, sizeof(sun.sun_path) - 1, ss->sd->pid, ss->id,
+				nonce, &peer);
+	if (n < 0 || (size_t)n >= sizeof(sun.sun_path) - 1 ||
+	    bind(ss->fd, (struct sockaddr *)&sun,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) < 0)
+		return;
+	ss->bare_never = false;
+	ss->bare_peer = peer;
+}
+
+/* Whether a datagram from addr, read with msg, goes to the pair without a header. */
+static bool stackd_dgram_bare_out(const struct stackd_sock *ss, const struct sockaddr_in *addr,
+				  const struct msghdr *msg, int len, size_t copied)
+{
+	/* An empty one keeps it: the program's end reads 0 for a pair's end too. */
+	return ss->bare_peer.sin_family && !msg->msg_controllen && !(msg->msg_flags & MSG_TRUNC) &&
+	       copied && copied == (size_t)len && addr->sin_family == AF_INET &&
+	       addr->sin_addr.s_addr == ss->bare_peer.sin_addr.s_addr &&
+	       addr->sin_port == ss->bare_peer.sin_port;
 }
 
 /*
@@ -1796,6 +1848,7 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 	int count = 0;
 
 	stackd_dgram_report_err(ss);
+	stackd_dgram_bare_peer(ss);
 
 	while (ss->pair_writable) {
 		struct sockaddr_in addr;
@@ -1839,6 +1892,17 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 			msg.msg_controllen = 0;
 		else
 			stackd_dgram_stamp(&msg, sock->sk, kept, stamp);
+		copied = r > 0 && (size_t)r < cap ? (size_t)r : r > 0 ? cap : 0;
+		if (r > 0 && stackd_dgram_bare_out(ss, &addr, &msg, r, copied)) {
+			r = stackd_pair_put(ss, payload, copied);
+			if (r == -EAGAIN)
+				break;
+			if (r < 0) {
+				ss->pair_hup = true;
+				break;
+			}
+			continue;
+		}
 		hdr = (struct shim_dgram *)(payload - msg.msg_controllen) - 1;
 		memset(hdr, 0, sizeof(*hdr));
 		if (r < 0) {

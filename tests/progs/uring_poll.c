@@ -136,9 +136,56 @@ static void say(const char *what, int fd, struct ring *r, int events)
 	printf("%s: poll %s\n", what, mask_name(poll_add(r, fd, events)));
 }
 
+static struct sockaddr_in peer = {.sin_family = AF_INET};
+
+/*
+ * The echo of a connected UDP socket's datagram, read by the receiver
+ * seed picks: the interposer's calls (recvfrom says whether the address
+ * is the peer's), io_uring's RECV and READ, a raw recvfrom system call
+ * (its payload only: the kernel names the sender), a peek into a short
+ * buffer (MSG_TRUNC, the whole length) before the read.
+ */
+static int echo_recv(struct ring *r, int s, unsigned int seed, char *in, size_t room)
+{
+	struct sockaddr_in from;
+	socklen_t flen = sizeof(from);
+	char shortbuf[8];
+	int n, m;
+
+	switch ((seed + seed / 6) % 6) { /* each writer with each length: another receiver */
+	case 1:
+		return xfer(r, IORING_OP_RECV, s, in, room);
+	case 2:
+		return xfer(r, IORING_OP_READ, s, in, room);
+	case 3:
+		n = (int)recvfrom(s, in, room, 0, (struct sockaddr *)&from, &flen);
+		printf("udp recvfrom: %d from %s\n", n,
+		       flen == sizeof(from) && from.sin_family == AF_INET &&
+				       from.sin_addr.s_addr == peer.sin_addr.s_addr &&
+				       from.sin_port == peer.sin_port
+			       ? "the peer"
+			       : "elsewhere");
+		return n;
+	case 4:
+		return (int)syscall(SYS_recvfrom, s, in, room, 0, NULL, NULL);
+	case 5:
+		m = (int)recv(s, shortbuf, sizeof(shortbuf), MSG_PEEK | MSG_TRUNC);
+		n = (int)recv(s, in, room, 0);
+		printf("udp short peek: %d%s\n", m,
+		       m >= 0 && !memcmp(shortbuf, in,
+					 (size_t)m < sizeof(shortbuf) ? (size_t)m
+								      : sizeof(shortbuf))
+			       ? " same"
+			       : "");
+		return n;
+	default:
+		return (int)recv(s, in, room, 0);
+	}
+}
+
 /*
  * One datagram of len bytes (a pattern of seed) written by how, then its
- * echo read back with recv(): the line says what the write returned and
+ * echo read back (echo_recv): the line says what the write returned and
  * whether the same bytes came back.
  */
 static void bare_send(struct ring *r, int s, const char *how, size_t len, unsigned int seed)
@@ -184,7 +231,8 @@ static void bare_send(struct ring *r, int s, const char *how, size_t len, unsign
 	}
 	if (ret < 0)
 		ret = ret == -1 ? -errno : ret;
-	n = poll(&p, 1, 10000) == 1 ? (int)recv(s, in, sizeof(in), MSG_DONTWAIT) : -1;
+	/* An empty one is read with recv(): README's limits say what io_uring gets. */
+	n = poll(&p, 1, 10000) == 1 ? echo_recv(r, s, len ? seed : 0, in, sizeof(in)) : -1;
 	printf("udp bare %s %zu: %s, echo %d%s\n", how, len, ret < 0 ? mask_name((int)ret) : "sent",
 	       n, n == (int)len && !memcmp(in, out, len) ? " same" : "");
 }
@@ -205,7 +253,6 @@ static int bare_write(char **argv)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in peer = {.sin_family = AF_INET};
 	struct ring r;
 	char buf[64];
 	int s, n;
@@ -302,6 +349,14 @@ int main(int argc, char **argv)
 				bare_send(&r, s, hows[h], lens[l], seed++);
 	}
 	printf("udp bare recv after: %zd\n", recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+	/* An empty datagram's echo, received by io_uring. */
+	{
+		struct pollfd p = {.fd = s, .events = POLLIN};
+
+		send(s, "", 0, 0);
+		n = poll(&p, 1, 10000) == 1 ? xfer(&r, IORING_OP_RECV, s, buf, sizeof(buf)) : -1;
+		printf("udp uring RECV empty: %d\n", n);
+	}
 	close(s);
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	n = xfer(&r, IORING_OP_SEND, s, "nowhere", 7);
