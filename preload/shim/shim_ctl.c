@@ -461,7 +461,9 @@ static int shim_ctl_open(bool start)
 	}
 	if (!r) {
 		atomic_store(&shim_ctl_tx_cookie, shim_cookie_get(rep.hello.tx_cookie));
-		atomic_store(&shim_ctl_rx_cookie, shim_cookie_get(rep.hello.rx_cookie));
+		if (atomic_exchange(&shim_ctl_rx_cookie, shim_cookie_get(rep.hello.rx_cookie)) !=
+		    shim_cookie_get(rep.hello.rx_cookie))
+			shim_dgram_bare_forget();
 		shim_ctl_route_take(&rep.hello);
 	}
 	if (r < 0 && !said++)

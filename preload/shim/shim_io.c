@@ -559,6 +559,43 @@ static size_t shim_iov_at(const struct iovec *iov, size_t cnt, size_t pos, size_
 	return i;
 }
 
+/* len bytes from flat offset pos of iov into dst (the caller knows they are there). */
+static void shim_iov_copy_out(const struct iovec *iov, size_t cnt, size_t pos, void *dst,
+			      size_t len)
+{
+	size_t off, i = shim_iov_at(iov, cnt, pos, &off);
+
+	for (size_t done = 0; done < len && i < cnt; i++, off = 0) {
+		size_t chunk = iov[i].iov_len - off;
+
+		if (chunk > len - done)
+			chunk = len - done;
+		memcpy((uint8_t *)dst + done, (const uint8_t *)iov[i].iov_base + off, chunk);
+		done += chunk;
+	}
+}
+
+/* The flat bytes [by, n) of iov moved to its front. */
+static void shim_iov_shift_left(const struct iovec *iov, size_t cnt, size_t by, size_t n)
+{
+	for (size_t to = 0; to + by < n;) {
+		size_t doff, soff, di = shim_iov_at(iov, cnt, to, &doff),
+				   si = shim_iov_at(iov, cnt, to + by, &soff);
+		size_t chunk;
+
+		if (di >= cnt || si >= cnt)
+			break;
+		chunk = iov[di].iov_len - doff;
+		if (chunk > iov[si].iov_len - soff)
+			chunk = iov[si].iov_len - soff;
+		if (chunk > n - by - to)
+			chunk = n - by - to;
+		memmove((uint8_t *)iov[di].iov_base + doff,
+			(const uint8_t *)iov[si].iov_base + soff, chunk);
+		to += chunk;
+	}
+}
+
 size_t shim_dgram_bare_fixup(const void *head, size_t hlen, const struct iovec *iov, size_t cnt,
 			     size_t n)
 {
@@ -627,29 +664,59 @@ static size_t shim_iov_total(const struct msghdr *m)
  * [h | ctl (room bytes, if any) | the caller's buffers], n its whole
  * length: its payload goes to the front of the caller's buffers, and its
  * source is the socket's bare peer. It never carries control messages.
+ * Read straight into the caller's buffers (h NULL), it is in place.
  */
+/*
+ * The fd whose last datagram read on this thread was bare: its next one is
+ * read straight into the caller's buffers (a connected UDP socket's come
+ * so), with room behind them for a header and its control messages, which
+ * are moved out of the way if one comes after all.
+ */
+static __thread int shim_bare_hint __attribute__((tls_model("initial-exec"))) = -1;
+
 static ssize_t shim_dgram_recv_bare(int fd, uint64_t e, struct msghdr *m, int flags,
 				    const struct shim_dgram *h, const void *ctl, size_t room,
 				    ssize_t n)
 {
 	uint8_t head[sizeof(*h) + SHIM_DGRAM_CTL_MAX];
-	size_t hlen = sizeof(*h) + room, got, len = shim_iov_total(m);
+	size_t hlen = sizeof(*h) + room, len = shim_iov_total(m);
+	size_t got = (size_t)n < len ? (size_t)n : len;
 
-	memcpy(head, h, sizeof(*h));
-	if (room)
-		memcpy(head + sizeof(*h), ctl, room);
-	/* What the read put in the caller's buffers: what came after the head. */
-	got = shim_dgram_bare_fixup(head, hlen < (size_t)n ? hlen : (size_t)n, m->msg_iov,
-				    m->msg_iovlen, (size_t)n);
+	shim_bare_hint = fd;
+	if (h) {
+		memcpy(head, h, sizeof(*h));
+		if (room)
+			memcpy(head + sizeof(*h), ctl, room);
+		/* What the read put in the caller's buffers: what came after the head. */
+		got = shim_dgram_bare_fixup(head, hlen < (size_t)n ? hlen : (size_t)n, m->msg_iov,
+					    m->msg_iovlen, (size_t)n);
+	}
 	m->msg_controllen = 0;
 	shim_dgram_read_stamp(fd, e, false, 0);
 	if ((size_t)n > len)
 		m->msg_flags |= MSG_TRUNC;
-	if (m->msg_name && !shim_dgram_bare_peer(fd, m->msg_name))
+	if (m->msg_name && !shim_dgram_bare_peer(fd, e, m->msg_name))
 		m->msg_namelen = sizeof(struct sockaddr_in);
 	else
 		m->msg_namelen = 0;
 	return (flags & MSG_TRUNC) ? n : (ssize_t)got;
+}
+
+/*
+ * A datagram read into [caller's buffers | tail] that turned out framed:
+ * header and control messages out, the payload to the front, as if read
+ * into [h | ctl (the room returned) | caller's buffers].
+ */
+static size_t shim_dgram_unframe(const struct iovec *iov, size_t cnt, size_t got,
+				 struct shim_dgram *h, uint64_t *ctl)
+{
+	size_t room = h->ctl_len <= SHIM_DGRAM_CTL_MAX && h->ctl_len <= got - sizeof(*h)
+			      ? h->ctl_len
+			      : 0; /* cut short: sorted out as a header not peeked for */
+
+	shim_iov_copy_out(iov, cnt, sizeof(*h), ctl, room);
+	shim_iov_shift_left(iov, cnt, sizeof(*h) + room, got);
+	return room;
 }
 
 /*
@@ -660,27 +727,38 @@ ssize_t shim_dgram_recv_head(int fd, uint64_t e, struct msghdr *m, int flags)
 {
 	struct shim_dgram h;
 	uint64_t ctl[SHIM_DGRAM_CTL_MAX / sizeof(uint64_t)];
+	uint8_t tail[sizeof(h) + SHIM_DGRAM_CTL_MAX];
 	struct iovec iov[UIO_MAXIOV + 2];
 	struct msghdr lm = {0};
-	size_t payload, wire, room = 0;
+	size_t payload, wire, room = 0, ulen = shim_iov_total(m);
 	int64_t stamp = 0;
-	bool carried;
+	bool carried, bare_first;
 	ssize_t n;
 
 again:
+	room = 0;
+	bare_first = !(shim_ent_flags(e) & SHIM_F_CMSG) && shim_bare_hint == fd &&
+		     m->msg_iovlen < UIO_MAXIOV;
 	if (shim_ent_flags(e) & SHIM_F_CMSG) {
 		n = shim_dgram_ctl_peek(fd, flags);
 		if (n < 0)
 			return n;
 		room = (size_t)n;
 	}
-	iov[0] = (struct iovec){&h, sizeof(h)};
-	iov[1] = (struct iovec){ctl, room};
-	memcpy(iov + 2, m->msg_iov, m->msg_iovlen * sizeof(*iov));
-	lm.msg_iov = room ? iov : iov + 1;
-	lm.msg_iovlen = m->msg_iovlen + (room ? 2 : 1);
-	if (!room)
-		iov[1] = iov[0];
+	if (bare_first) {
+		memcpy(iov, m->msg_iov, m->msg_iovlen * sizeof(*iov));
+		iov[m->msg_iovlen] = (struct iovec){tail, sizeof(tail)};
+		lm.msg_iov = iov;
+		lm.msg_iovlen = m->msg_iovlen + 1;
+	} else {
+		iov[0] = (struct iovec){&h, sizeof(h)};
+		iov[1] = (struct iovec){ctl, room};
+		memcpy(iov + 2, m->msg_iov, m->msg_iovlen * sizeof(*iov));
+		lm.msg_iov = room ? iov : iov + 1;
+		lm.msg_iovlen = m->msg_iovlen + (room ? 2 : 1);
+		if (!room)
+			iov[1] = iov[0];
+	}
 	/* MSG_TRUNC: a bare datagram's whole length, which no header says. */
 	n = shim_real.recvmsg(fd, &lm,
 			      (flags & (MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) | MSG_TRUNC);
@@ -691,10 +769,19 @@ again:
 	/* EOF on the pair: its stack host is gone (killed), and the socket with it. */
 	if (n == 0)
 		return -SHIM_EGONE_RECV;
-	if (!shim_dgram_framed(&h, n))
+	if (bare_first) {
+		size_t got = (size_t)n < ulen + sizeof(tail) ? (size_t)n : ulen + sizeof(tail);
+
+		shim_iov_copy_out(iov, lm.msg_iovlen, 0, &h, got < sizeof(h) ? got : sizeof(h));
+		if (!shim_dgram_framed(&h, n))
+			return shim_dgram_recv_bare(fd, e, m, flags, NULL, NULL, 0, n);
+		room = shim_dgram_unframe(iov, lm.msg_iovlen, got, &h, ctl);
+	} else if (!shim_dgram_framed(&h, n)) {
 		return shim_dgram_recv_bare(fd, e, m, flags, &h, room ? ctl : NULL, room, n);
-	if (n > (ssize_t)(sizeof(h) + room + shim_iov_total(m))) {
-		n = (ssize_t)(sizeof(h) + room + shim_iov_total(m));
+	}
+	shim_bare_hint = -1;
+	if (n > (ssize_t)(sizeof(h) + room + ulen)) {
+		n = (ssize_t)(sizeof(h) + room + ulen);
 		lm.msg_flags |= MSG_TRUNC;
 	}
 	if (h.err) {

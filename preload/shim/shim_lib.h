@@ -525,7 +525,9 @@ uint64_t shim_dgram_tx_cookie(void);
  */
 bool shim_dgram_framed(const struct shim_dgram *h, ssize_t n);
 /* That peer, named by the host's end of the pair: 0, or -1 if there is none. */
-int shim_dgram_bare_peer(int fd, struct sockaddr_in *peer);
+int shim_dgram_bare_peer(int fd, uint64_t e, struct sockaddr_in *peer);
+/* A new host: the bare peers this process knew are of sockets gone. */
+void shim_dgram_bare_forget(void);
 /*
  * A bare datagram read into [head (hlen bytes) | iov]: n of its bytes
  * read, moved to the front of iov as far as it holds them; its bytes in iov.

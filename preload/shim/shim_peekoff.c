@@ -178,7 +178,7 @@ static ssize_t shim_peek_copy(int fd, uint64_t e, struct shim_sk *sk, struct shi
 	if (m->msg_name && s->h.addr.sin_family) {
 		memcpy(m->msg_name, &s->h.addr, sizeof(s->h.addr));
 		m->msg_namelen = sizeof(s->h.addr);
-	} else if (m->msg_name && !s->hlen && !shim_dgram_bare_peer(fd, m->msg_name)) {
+	} else if (m->msg_name && !s->hlen && !shim_dgram_bare_peer(fd, e, m->msg_name)) {
 		m->msg_namelen = sizeof(struct sockaddr_in);
 	} else {
 		m->msg_namelen = 0;

@@ -571,14 +571,49 @@ static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, cha
 	return id;
 }
 
-int shim_dgram_bare_peer(int fd, struct sockaddr_in *peer)
+/*
+ * The bare peers this process has read, by socket id: a socket's is fixed
+ * for its life and ids are not reused by a host, so an entry never goes
+ * stale but with a new host (shim_dgram_bare_forget at its HELLO). Two
+ * words, each tagged with the id: a reader takes an entry only when both
+ * name its socket, so writers racing on a slot need no lock (a signal
+ * handler may read or write one).
+ */
+#define SHIM_BARE_SLOTS 256
+static struct {
+	_Atomic uint64_t port; /* id << 32 | sin_port << 16 | 1 */
+	_Atomic uint64_t addr; /* id << 32 | sin_addr */
+} shim_bare_cache[SHIM_BARE_SLOTS];
+
+void shim_dgram_bare_forget(void)
 {
+	for (size_t i = 0; i < SHIM_BARE_SLOTS; i++)
+		atomic_store_explicit(&shim_bare_cache[i].port, 0, memory_order_relaxed);
+}
+
+int shim_dgram_bare_peer(int fd, uint64_t e, struct sockaddr_in *peer)
+{
+	uint64_t id = shim_ent_id(e), p, a;
 	struct sockaddr_un sun;
 	socklen_t len = sizeof(sun);
+	typeof(&shim_bare_cache[0]) slot = &shim_bare_cache[id % SHIM_BARE_SLOTS];
 
-	if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0)
+	p = atomic_load_explicit(&slot->port, memory_order_relaxed);
+	a = atomic_load_explicit(&slot->addr, memory_order_relaxed);
+	if ((p & 1) && p >> 32 == id && a >> 32 == id) {
+		*peer = (struct sockaddr_in){.sin_family = AF_INET,
+					     .sin_port = (uint16_t)(p >> 16),
+					     .sin_addr.s_addr = (uint32_t)a};
+		return 0;
+	}
+	/* The first here: the host's end of the pair names it. */
+	if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0 ||
+	    shim_parse_name(&sun, len, 'd', peer) != (int64_t)id)
 		return -1;
-	return shim_parse_name(&sun, len, 'd', peer) < 0 ? -1 : 0;
+	atomic_store_explicit(&slot->addr, id << 32 | peer->sin_addr.s_addr, memory_order_relaxed);
+	atomic_store_explicit(&slot->port, id << 32 | (uint64_t)peer->sin_port << 16 | 1,
+			      memory_order_relaxed);
+	return 0;
 }
 
 /* accept() got a kernel socket (README "Loopback"): its address is the kernel's. */

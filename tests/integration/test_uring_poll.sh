@@ -18,7 +18,9 @@
 # Datagrams written past the interposer on a connected UDP socket
 # (io_uring SEND, WRITE, WRITEV, SENDMSG, raw write and sendto system
 # calls, a child exec'd without LD_PRELOAD; 0 to 1400 bytes) must each
-# reach the peer's UDP echo whole, as from the kernel.
+# reach the peer's UDP echo whole, as from the kernel, and come back the
+# same whoever reads them; after a connect elsewhere (a second echo) and
+# to a refusing port, what comes reads as from the kernel too.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin uring_poll
@@ -28,12 +30,13 @@ prog=$SOCKSHIM_BUILD_DIR/tests/uring_poll
 
 testbed_tcp_sink 7202 echo || tb_fail "the peer's echo did not start"
 testbed_udp_echo 7203 || tb_fail "the peer's UDP echo did not start"
-testbed_kernel_then_shim "$prog" "$TB_PEER_ADDR" 7202 7203
+testbed_udp_echo 7204 || tb_fail "the peer's second UDP echo did not start"
+testbed_kernel_then_shim "$prog" "$TB_PEER_ADDR" 7202 7203 7204
 grep -q '^tcp recv: 5 again$' "$TB_WORK/native" ||
 	tb_fail "the native receive did not get the echo: the comparison would prove nothing"
 grep -q '^udp recv: 4$' "$TB_WORK/native" ||
 	tb_fail "the native datagram did not come: the comparison would prove nothing"
-[ "$(grep -c '^udp bare .*, echo [0-9]* same$' "$TB_WORK/native")" = 42 ] ||
+[ "$(grep -c '^udp bare .*, echo [0-9]* same$' "$TB_WORK/native")" = 44 ] ||
 	tb_fail "not every native datagram came back: the comparison would prove nothing"
 limits='^(tcp fresh: poll|tcp refused: poll|udp error pending: poll|udp recv:|udp unconnected uring SEND:|udp uring RECV empty:) '
 tb_say "as README's limits say (kernel, then shim):"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * uring_poll PEER PORT UDPPORT: what io_uring says of a TCP and a UDP socket, for
+ * uring_poll PEER PORT UDPPORT UDPPORT2: what io_uring says of a TCP and a UDP socket, for
  * a differential run (natively and under the shim;
  * tests/integration/test_uring_poll.sh diffs the two outputs): the masks
  * of IORING_OP_POLL_ADD in each state (fresh, connected, after the echo,
@@ -9,7 +9,8 @@
  * before its data comes. PEER echoes on PORT; its port 9 refuses. Then
  * datagrams written on a connected UDP socket past the interposer
  * (io_uring, raw system calls, a child exec'd without LD_PRELOAD), each
- * echoed by PEER's UDPPORT and compared byte for byte.
+ * echoed by PEER's UDPPORT and compared byte for byte; then what comes
+ * after a connect to UDPPORT2 (another echo), to port 9 and back.
  *
  * Raw io_uring_setup/io_uring_enter (liburing makes its own system calls
  * too, so the interposer sees none of them either way): one request at a
@@ -259,7 +260,7 @@ int main(int argc, char **argv)
 
 	if (argc == 5 && !strcmp(argv[1], "--write"))
 		return bare_write(argv);
-	if (argc != 4 || inet_pton(AF_INET, argv[1], &peer.sin_addr) != 1)
+	if (argc != 5 || inet_pton(AF_INET, argv[1], &peer.sin_addr) != 1)
 		return 2;
 	setvbuf(stdout, NULL, _IONBF, 0);
 	alarm(60);
@@ -349,6 +350,41 @@ int main(int argc, char **argv)
 				bare_send(&r, s, hows[h], lens[l], seed++);
 	}
 	printf("udp bare recv after: %zd\n", recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+	/*
+	 * After bare datagrams the interposer reads straight into the
+	 * caller's buffer: what the pair then carries framed (another peer's
+	 * datagram after a second connect, an error report) must read the
+	 * same; the first peer's again after a third.
+	 */
+	{
+		struct sockaddr_in other = peer, from;
+		socklen_t flen = sizeof(from);
+		uint16_t first = peer.sin_port;
+		struct pollfd p = {.fd = s, .events = POLLIN};
+
+		other.sin_port = htons((uint16_t)atoi(argv[4]));
+		if (connect(s, (struct sockaddr *)&other, sizeof(other)))
+			die("udp connect elsewhere");
+		send(s, "elsewhere", 9, 0);
+		n = poll(&p, 1, 10000) == 1
+			    ? (int)recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen)
+			    : -1;
+		printf("udp connected elsewhere: %d %.*s from %s\n", n, n > 0 ? n : 0, buf,
+		       from.sin_port == other.sin_port ? "the second peer" : "elsewhere");
+		other.sin_port = htons(9);
+		if (connect(s, (struct sockaddr *)&other, sizeof(other)))
+			die("udp connect refused");
+		send(s, "x", 1, 0);
+		p.revents = 0;
+		poll(&p, 1, 10000);
+		n = (int)recv(s, buf, sizeof(buf), 0);
+		printf("udp refused after bare: %s\n", n < 0 ? strerrorname_np(errno) : "data");
+		peer.sin_port = first;
+		if (connect(s, (struct sockaddr *)&peer, sizeof(peer)))
+			die("udp connect back");
+		bare_send(&r, s, "syscall write", 5, 3); /* recvfrom: the first peer's */
+		bare_send(&r, s, "uring SEND", 6, 1);	 /* io_uring's RECV */
+	}
 	/* An empty datagram's echo, received by io_uring. */
 	{
 		struct pollfd p = {.fd = s, .events = POLLIN};
