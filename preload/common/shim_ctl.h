@@ -648,15 +648,13 @@ static inline int shim_sock_name(char *buf, size_t len, char kind, int host_pid,
 }
 
 /*
- * The host's end of an accepted connection: shim_sock_name('s') and then
- * "/<address>/<port>" of its TCP peer in hex, which accept() hands the
- * program as inet_accept does (the peer as the connection was accepted,
- * even if it is gone since) without asking the host.
+ * A host end's name that carries an IPv4 peer: shim_sock_name(kind) and then
+ * "/<address>/<port>" of the peer in hex.
  */
-static inline int shim_accepted_name(char *buf, size_t len, int host_pid, uint32_t id,
-				     uint64_t nonce, const struct sockaddr_in *peer)
+static inline int shim_sock_name_peer(char *buf, size_t len, char kind, int host_pid, uint32_t id,
+				      uint64_t nonce, const struct sockaddr_in *peer)
 {
-	int n = shim_sock_name(buf, len, 's', host_pid, id, nonce);
+	int n = shim_sock_name(buf, len, kind, host_pid, id, nonce);
 
 	if (n < 0 || (size_t)n >= len)
 		return n;
@@ -666,24 +664,30 @@ static inline int shim_accepted_name(char *buf, size_t len, int host_pid, uint32
 }
 
 /*
+ * The host's end of an accepted connection: kind 's' with its TCP peer,
+ * which accept() hands the program as inet_accept does (the peer as the
+ * connection was accepted, even if it is gone since) without asking the
+ * host.
+ */
+static inline int shim_accepted_name(char *buf, size_t len, int host_pid, uint32_t id,
+				     uint64_t nonce, const struct sockaddr_in *peer)
+{
+	return shim_sock_name_peer(buf, len, 's', host_pid, id, nonce, peer);
+}
+
+/*
  * The host's end of a UDP socket's pair, named when the host first finds
- * the socket connected: shim_sock_name('d') and its peer then, as
- * shim_accepted_name. That peer, fixed for the socket's life, is the
- * source of every datagram the host writes to the pair without a header
- * (payload alone, as the kernel's recv gives it to io_uring and to a
- * program without the interposer); the interposer's recvfrom reads it with
- * getpeername on the program's end, which names the host's.
+ * the socket connected: kind 'd' with its peer then. That peer, fixed for
+ * the socket's life, is the source of every datagram the host writes to
+ * the pair without a header (payload alone, as the kernel's recv gives it
+ * to io_uring and to a program without the interposer); the interposer's
+ * recvfrom reads it with getpeername on the program's end, which names the
+ * host's.
  */
 static inline int shim_bare_peer_name(char *buf, size_t len, int host_pid, uint32_t id,
 				      uint64_t nonce, const struct sockaddr_in *peer)
 {
-	int n = shim_sock_name(buf, len, 'd', host_pid, id, nonce);
-
-	if (n < 0 || (size_t)n >= len)
-		return n;
-	return n + snprintf(buf + n, len - (size_t)n, "/%08x/%04x",
-			    (unsigned int)ntohl(peer->sin_addr.s_addr),
-			    (unsigned int)ntohs(peer->sin_port));
+	return shim_sock_name_peer(buf, len, 'd', host_pid, id, nonce, peer);
 }
 
 /*
