@@ -660,13 +660,6 @@ static size_t shim_iov_total(const struct msghdr *m)
 }
 
 /*
- * A bare datagram (no header: the host's stackd_dgram_bare_out) read into
- * [h | ctl (room bytes, if any) | the caller's buffers], n its whole
- * length: its payload goes to the front of the caller's buffers, and its
- * source is the socket's bare peer. It never carries control messages.
- * Read straight into the caller's buffers (h NULL), it is in place.
- */
-/*
  * The fd whose last datagram read on this thread was bare: its next one is
  * read straight into the caller's buffers (a connected UDP socket's come
  * so), with room behind them for a header and its control messages, which
@@ -674,6 +667,13 @@ static size_t shim_iov_total(const struct msghdr *m)
  */
 static __thread int shim_bare_hint __attribute__((tls_model("initial-exec"))) = -1;
 
+/*
+ * A bare datagram (no header: the host's stackd_dgram_bare_out) read into
+ * [h | ctl (room bytes, if any) | the caller's buffers], n its whole
+ * length: its payload goes to the front of the caller's buffers, and its
+ * source is the socket's bare peer. It never carries control messages.
+ * Read straight into the caller's buffers (h NULL), it is in place.
+ */
 static ssize_t shim_dgram_recv_bare(int fd, uint64_t e, struct msghdr *m, int flags,
 				    const struct shim_dgram *h, const void *ctl, size_t room,
 				    ssize_t n)
