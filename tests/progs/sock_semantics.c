@@ -39,6 +39,7 @@
 #include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1995,6 +1996,156 @@ static void tcp_recv_signal(void)
 	sigaction(SIGUSR1, &old, NULL);
 }
 
+/*
+ * Whether this thread blocks SIGUSR1 now, and its state letter
+ * (/proc/self/task/TID/status): the reader never blocks it itself, the
+ * interposer's spin (SOCKSHIM_SPIN_US) blocks every signal between its
+ * looks, so a reader seen blocking it is inside the spin.
+ */
+static bool task_blocks_usr1(pid_t tid, char *state)
+{
+	char path[64], line[128];
+	unsigned long long blk = 0;
+	FILE *f;
+
+	*state = '?';
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "State:", 6))
+			sscanf(line + 6, " %c", state);
+		else if (!strncmp(line, "SigBlk:", 7))
+			sscanf(line + 7, "%llx", &blk);
+	}
+	fclose(f);
+	return blk & 1ull << (SIGUSR1 - 1);
+}
+
+/*
+ * Sends SIGUSR1 to the reader once it is seen inside its spin; false if it
+ * was seen asleep first (the spin over, or not taken: the back-off), or
+ * never entered the read. No sleep between the looks: the spin is short.
+ */
+static bool signal_in_spin(pthread_t t, struct recv_waiter *w, long long end)
+{
+	char state;
+
+	while (now_ms() < end && !atomic_load(&w->tid))
+		sched_yield();
+	while (now_ms() < end) {
+		if (task_blocks_usr1(w->tid, &state)) {
+			pthread_kill(t, SIGUSR1);
+			return true;
+		}
+		if (state == 'S' || state == '?')
+			return false;
+	}
+	return false;
+}
+
+/*
+ * tcp_recv_signal with the signal timed into the spin where the program
+ * spins (SOCKSHIM_SPIN_US set): the spin runs with signals blocked, each
+ * look a ppoll that unblocks them, so a signal there must end or restart
+ * the read as in the kernel's sleep. Natively (and under the shim without
+ * the spin) the signal comes once the reader sleeps, as in
+ * tcp_recv_signal; the lines must agree. A read that was not seen in its
+ * spin is a miss: a byte's echo ends it, and the step goes again on the
+ * same connection (a spin that found nothing backs the next ones off:
+ * the tries after it do not spin).
+ */
+static void recv_signalled_spin(const char *step, int call, bool timeo, bool spin)
+{
+	struct recv_waiter w = {.fd = socket(AF_INET, SOCK_STREAM, 0), .call = call};
+	struct timeval tv = {WAIT_MS / 1000, 0};
+	long long end = now_ms() + 60 * WAIT_MS, until;
+	int seen, misses = 0;
+	pthread_t t;
+
+	if (do_connect(w.fd, sa(peer, PORT_TECHO)) < 0) {
+		out(step, "connect %s", err_name(errno));
+		close(w.fd);
+		return;
+	}
+	if (timeo)
+		setsockopt(w.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	for (;;) {
+		atomic_store(&w.tid, 0);
+		seen = atomic_load(&usr1_count);
+		pthread_create(&t, NULL, recv_wait, &w);
+		until = now_ms() + WAIT_MS;
+		if (!spin) {
+			while (now_ms() < until &&
+			       (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
+				poll(NULL, 0, 1);
+			pthread_kill(t, SIGUSR1);
+			break;
+		}
+		if (signal_in_spin(t, &w, end))
+			break;
+		send(w.fd, "m", 1, 0);
+		pthread_join(t, NULL);
+		if (w.ret != 1 || w.buf[0] != 'm' || now_ms() >= end) {
+			recv_waiter_out(step, &w);
+			fprintf(stderr, "%s: %s: no read seen in its spin in %d tries\n", scen,
+				step, misses + 1);
+			close(w.fd);
+			return;
+		}
+		misses++;
+	}
+	if (spin) {
+		fprintf(stderr, "%s: %s: signal in the spin after %d misses\n", scen, step, misses);
+		until = now_ms() + WAIT_MS;
+	}
+	while (now_ms() < until && atomic_load(&usr1_count) == seen)
+		poll(NULL, 0, 1);
+	while (now_ms() < until && task_state(w.tid) != 'S' && task_state(w.tid) != '?')
+		poll(NULL, 0, 1);
+	send(w.fd, "r", 1, 0);
+	pthread_join(t, NULL);
+	recv_waiter_out(step, &w);
+	close(w.fd);
+}
+
+static void tcp_recv_signal_spin(void)
+{
+	struct sigaction act = {.sa_handler = on_usr1_count}, old;
+	const char *us = getenv("SOCKSHIM_SPIN_US");
+	bool spin = us && atoi(us) > 0;
+	char step[64];
+	int status;
+	pid_t pid;
+
+	sigaction(SIGUSR1, NULL, &old);
+	for (int restart = 1; restart >= 0; restart--) {
+		act.sa_flags = restart ? SA_RESTART : 0;
+		sigaction(SIGUSR1, &act, NULL);
+		for (int timeo = 0; timeo < 2; timeo++)
+			for (int call = 0; call < 3; call++) {
+				snprintf(step, sizeof(step), "%s%s: %s",
+					 restart ? "SA_RESTART" : "no SA_RESTART",
+					 timeo ? ", SO_RCVTIMEO" : "", recv_calls[call]);
+				/*
+				 * Each step in a child of its own: it starts with the
+				 * spin's back-off as this process left it, which never
+				 * spins, so its first read spins.
+				 */
+				pid = fork();
+				if (pid == 0) {
+					recv_signalled_spin(step, call, timeo, spin);
+					_exit(0);
+				}
+				if (pid < 0 || waitpid(pid, &status, 0) != pid || status)
+					out(step, "child failed (status %d)",
+					    pid < 0 ? -1 : status);
+			}
+	}
+	sigaction(SIGUSR1, &old, NULL);
+}
+
 /* SO_RCVTIMEO on a TCP stream nothing arrives on: EAGAIN, not before the time. */
 static void tcp_recv_timeo(void)
 {
@@ -2662,6 +2813,8 @@ static const struct {
 	{"udp_peek_off", udp_peek_off},
 	{"udp_peek_off_deep", udp_peek_off_deep},
 	{"udp_peek_off_restart", udp_peek_off_restart},
+	/* Before tcp_recv_signal, whose signals in the sleep back the spin off. */
+	{"tcp_recv_signal_spin", tcp_recv_signal_spin},
 	{"tcp_recv_signal", tcp_recv_signal},
 	{"tcp_recv_timeo", tcp_recv_timeo},
 	{"socket_filters", socket_filters},
