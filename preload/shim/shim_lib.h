@@ -700,8 +700,6 @@ uint64_t shim_notice_get(int fd, uint64_t e);
 uint64_t shim_notice_peek(uint64_t e);
 /* The host's SHIM_NOTICE_PORTS (0 without the page). */
 uint64_t shim_notice_ports(int fd, uint64_t e);
-/* The host's notice slots (ids of live sockets differ modulo it), 0 if its page is not mapped. */
-uint32_t shim_notice_slot_count(int fd, uint64_t e);
 bool shim_notice_stale(int fd, uint64_t e, const struct shim_dgram *h);
 int shim_notice_take(int fd, uint64_t e, uint32_t seq);
 int shim_dgram_take_err(int fd, uint64_t e);

@@ -1662,9 +1662,12 @@ int stackd_errq_wake_share(struct stackd_sock *ss, int *fd_out)
 /*
  * SHIM_SO_SKSTATE: the socket's page of interposer state, made at the first
  * ask; its notice word says so from then on (a socket whose slot another
- * holds goes without: its holders find no page but their own asking).
+ * holds goes without: its holders find no page but their own asking). The
+ * reply's bytes are the notice slot count, which no two live ids share a
+ * slot of: the interposer's table of pages is that large, even where it
+ * has no notice page to read it from (a sandboxed process).
  */
-int stackd_skstate_share(struct stackd_sock *ss, int *fd_out)
+int stackd_skstate_share(struct stackd_sock *ss, struct shim_rep *rep, int *fd_out)
 {
 	bool made = false;
 
@@ -1688,6 +1691,8 @@ int stackd_skstate_share(struct stackd_sock *ss, int *fd_out)
 	*fd_out = fcntl(ss->skstate_fd, F_DUPFD_CLOEXEC, 0);
 	if (*fd_out < 0)
 		return -errno;
+	rep->sockopt.optlen = sizeof(ss->sd->notice_slots);
+	memcpy(rep->sockopt.optval, &ss->sd->notice_slots, sizeof(ss->sd->notice_slots));
 	return made;
 }
 
