@@ -876,12 +876,22 @@ bool stackd_pair_hup_now(struct stackd_sock *ss)
  * copy of its application's end: close, exit, kill), or a close() of the
  * socket was reported (stackd_op_close). If no earlier end is held any
  * more, a current end nobody holds either is the socket's last close,
- * handled now.
+ * handled now. A zombie's own retired pair (stackd_pair_retire) woke the
+ * same way: its application's end gone is the zombie's last close, freed
+ * at once as the kernel frees a closed socket, not at the next check
+ * (stackd_zombie_expire).
  */
 void stackd_old_end_event(struct stackd_sock *ss)
 {
-	if (ss->dead || ss->app_keep < 0)
+	if (ss->dead)
 		return;
+	if (ss->app_keep < 0) {
+		if (ss->zombie && ss->old_fd >= 0 && !stackd_app_held(ss)) {
+			stackd_trace(ss->sd, "id %u: zombie closed by its last holder", ss->id);
+			stackd_sock_free(ss);
+		}
+		return;
+	}
 	if (!stackd_app_old_held(ss))
 		stackd_pair_hup_now(ss);
 }
