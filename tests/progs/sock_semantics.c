@@ -1936,67 +1936,6 @@ static void recv_waiter_out(const char *step, const struct recv_waiter *w)
 }
 
 /*
- * One blocking read on a fresh connection to the TCP echo, SIGUSR1 (whose
- * handler is installed) coming once the thread sleeps. Once the handler
- * ran and the thread sleeps again (or is done), a byte goes out: its echo
- * answers a read that the signal did not end.
- */
-static void recv_signalled(const char *step, int call, bool timeo)
-{
-	struct recv_waiter w = {.fd = socket(AF_INET, SOCK_STREAM, 0), .call = call};
-	struct timeval tv = {WAIT_MS / 1000, 0};
-	long long end;
-	int seen = atomic_load(&usr1_count);
-	pthread_t t;
-
-	if (do_connect(w.fd, sa(peer, PORT_TECHO)) < 0) {
-		out(step, "connect %s", err_name(errno));
-		close(w.fd);
-		return;
-	}
-	if (timeo)
-		setsockopt(w.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	pthread_create(&t, NULL, recv_wait, &w);
-	end = now_ms() + WAIT_MS;
-	while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
-		poll(NULL, 0, 1);
-	pthread_kill(t, SIGUSR1);
-	while (now_ms() < end && atomic_load(&usr1_count) == seen)
-		poll(NULL, 0, 1);
-	while (now_ms() < end && task_state(w.tid) != 'S' && task_state(w.tid) != '?')
-		poll(NULL, 0, 1);
-	send(w.fd, "r", 1, 0);
-	pthread_join(t, NULL);
-	recv_waiter_out(step, &w);
-	close(w.fd);
-}
-
-/*
- * A blocking read on a TCP stream hit by a signal (sock_intr_errno): with
- * SA_RESTART and no SO_RCVTIMEO the kernel restarts it and the echo that
- * comes after is its answer; without SA_RESTART, or with SO_RCVTIMEO, EINTR.
- */
-static void tcp_recv_signal(void)
-{
-	struct sigaction act = {.sa_handler = on_usr1_count}, old;
-	char step[64];
-
-	sigaction(SIGUSR1, NULL, &old);
-	for (int restart = 1; restart >= 0; restart--) {
-		act.sa_flags = restart ? SA_RESTART : 0;
-		sigaction(SIGUSR1, &act, NULL);
-		for (int timeo = 0; timeo < 2; timeo++)
-			for (int call = 0; call < 3; call++) {
-				snprintf(step, sizeof(step), "%s%s: %s",
-					 restart ? "SA_RESTART" : "no SA_RESTART",
-					 timeo ? ", SO_RCVTIMEO" : "", recv_calls[call]);
-				recv_signalled(step, call, timeo);
-			}
-	}
-	sigaction(SIGUSR1, &old, NULL);
-}
-
-/*
  * Whether this thread blocks SIGUSR1 now, and its state letter
  * (/proc/self/task/TID/status): the reader never blocks it itself, the
  * interposer's spin (SOCKSHIM_SPIN_US) blocks every signal between its
@@ -2046,21 +1985,20 @@ static bool signal_in_spin(pthread_t t, struct recv_waiter *w, long long end)
 }
 
 /*
- * tcp_recv_signal with the signal timed into the spin where the program
- * spins (SOCKSHIM_SPIN_US set): the spin runs with signals blocked, each
- * look a ppoll that unblocks them, so a signal there must end or restart
- * the read as in the kernel's sleep. Natively (and under the shim without
- * the spin) the signal comes once the reader sleeps, as in
- * tcp_recv_signal; the lines must agree. A read that was not seen in its
- * spin is a miss: a byte's echo ends it, and the step goes again on the
- * same connection (a spin that found nothing backs the next ones off:
- * the tries after it do not spin).
+ * One blocking read on a fresh connection to the TCP echo, SIGUSR1 (whose
+ * handler is installed) coming once the thread sleeps, or, where spin is
+ * set, once it is seen inside its spin (a read that was not is a miss: a
+ * byte's echo ends it and the read goes again on the same connection; a
+ * spin that found nothing backs the next ones off, so the tries after it
+ * do not spin). Once the handler ran and the thread sleeps again (or is
+ * done), a byte goes out: its echo answers a read that the signal did not
+ * end.
  */
-static void recv_signalled_spin(const char *step, int call, bool timeo, bool spin)
+static void recv_signalled(const char *step, int call, bool timeo, bool spin)
 {
 	struct recv_waiter w = {.fd = socket(AF_INET, SOCK_STREAM, 0), .call = call};
 	struct timeval tv = {WAIT_MS / 1000, 0};
-	long long end = now_ms() + 60 * WAIT_MS, until;
+	long long end = now_ms() + 60 * WAIT_MS;
 	int seen, misses = 0;
 	pthread_t t;
 
@@ -2075,16 +2013,18 @@ static void recv_signalled_spin(const char *step, int call, bool timeo, bool spi
 		atomic_store(&w.tid, 0);
 		seen = atomic_load(&usr1_count);
 		pthread_create(&t, NULL, recv_wait, &w);
-		until = now_ms() + WAIT_MS;
 		if (!spin) {
-			while (now_ms() < until &&
-			       (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
+			end = now_ms() + WAIT_MS;
+			while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
 				poll(NULL, 0, 1);
 			pthread_kill(t, SIGUSR1);
 			break;
 		}
-		if (signal_in_spin(t, &w, end))
+		if (signal_in_spin(t, &w, end)) {
+			fprintf(stderr, "%s: %s: signal in the spin after %d misses\n", scen, step,
+				misses);
 			break;
+		}
 		send(w.fd, "m", 1, 0);
 		pthread_join(t, NULL);
 		if (w.ret != 1 || w.buf[0] != 'm' || now_ms() >= end) {
@@ -2096,13 +2036,10 @@ static void recv_signalled_spin(const char *step, int call, bool timeo, bool spi
 		}
 		misses++;
 	}
-	if (spin) {
-		fprintf(stderr, "%s: %s: signal in the spin after %d misses\n", scen, step, misses);
-		until = now_ms() + WAIT_MS;
-	}
-	while (now_ms() < until && atomic_load(&usr1_count) == seen)
+	end = now_ms() + WAIT_MS;
+	while (now_ms() < end && atomic_load(&usr1_count) == seen)
 		poll(NULL, 0, 1);
-	while (now_ms() < until && task_state(w.tid) != 'S' && task_state(w.tid) != '?')
+	while (now_ms() < end && task_state(w.tid) != 'S' && task_state(w.tid) != '?')
 		poll(NULL, 0, 1);
 	send(w.fd, "r", 1, 0);
 	pthread_join(t, NULL);
@@ -2110,11 +2047,15 @@ static void recv_signalled_spin(const char *step, int call, bool timeo, bool spi
 	close(w.fd);
 }
 
-static void tcp_recv_signal_spin(void)
+/*
+ * recv, read and recvmsg signalled (recv_signalled) with and without
+ * SA_RESTART and SO_RCVTIMEO; where forked, each step in a child of its
+ * own, which starts with the spin's back-off as this process left it
+ * (never spinning), so that its first read spins.
+ */
+static void recv_signal_steps(bool spin, bool forked)
 {
 	struct sigaction act = {.sa_handler = on_usr1_count}, old;
-	const char *us = getenv("SOCKSHIM_SPIN_US");
-	bool spin = us && atoi(us) > 0;
 	char step[64];
 	int status;
 	pid_t pid;
@@ -2128,14 +2069,13 @@ static void tcp_recv_signal_spin(void)
 				snprintf(step, sizeof(step), "%s%s: %s",
 					 restart ? "SA_RESTART" : "no SA_RESTART",
 					 timeo ? ", SO_RCVTIMEO" : "", recv_calls[call]);
-				/*
-				 * Each step in a child of its own: it starts with the
-				 * spin's back-off as this process left it, which never
-				 * spins, so its first read spins.
-				 */
+				if (!forked) {
+					recv_signalled(step, call, timeo, spin);
+					continue;
+				}
 				pid = fork();
 				if (pid == 0) {
-					recv_signalled_spin(step, call, timeo, spin);
+					recv_signalled(step, call, timeo, spin);
 					_exit(0);
 				}
 				if (pid < 0 || waitpid(pid, &status, 0) != pid || status)
@@ -2144,6 +2084,31 @@ static void tcp_recv_signal_spin(void)
 			}
 	}
 	sigaction(SIGUSR1, &old, NULL);
+}
+
+/*
+ * A blocking read on a TCP stream hit by a signal (sock_intr_errno): with
+ * SA_RESTART and no SO_RCVTIMEO the kernel restarts it and the echo that
+ * comes after is its answer; without SA_RESTART, or with SO_RCVTIMEO, EINTR.
+ */
+static void tcp_recv_signal(void)
+{
+	recv_signal_steps(false, false);
+}
+
+/*
+ * tcp_recv_signal with the signal timed into the spin where the program
+ * spins (SOCKSHIM_SPIN_US set): the spin runs with signals blocked, each
+ * look a ppoll that unblocks them, so a signal there must end or restart
+ * the read as in the kernel's sleep. Natively (and under the shim without
+ * the spin) the signal comes once the reader sleeps, as in
+ * tcp_recv_signal; the lines must agree.
+ */
+static void tcp_recv_signal_spin(void)
+{
+	const char *us = getenv("SOCKSHIM_SPIN_US");
+
+	recv_signal_steps(us && atoi(us) > 0, true);
 }
 
 /* SO_RCVTIMEO on a TCP stream nothing arrives on: EAGAIN, not before the time. */
