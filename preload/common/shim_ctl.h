@@ -1035,7 +1035,10 @@ static inline int shim_pair_reserve(int sk_sndbuf)
  * own IP options: the kernel's struct sock has them), made at the first
  * ask (ret 1 then, else 0) and given to every process that holds the
  * socket and asks, so that the state is the socket's, not one process's.
- * The host never reads it. From its making the socket's notice word
+ * The reply's bytes: the host's notice slot count (uint32_t), which the
+ * interposer's table of pages takes its size from (no two live ids share
+ * a slot of it; a process without the notice page cannot read it there).
+ * The host never reads the page. From its making the socket's notice word
  * carries SHIM_NOTICE_SKSTATE, so that other holders know to ask.
  */
 #define SHIM_SO_SKSTATE	  0x5348000c

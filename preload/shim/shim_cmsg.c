@@ -442,13 +442,6 @@ uint64_t shim_notice_get(int fd, uint64_t e)
 	return shim_notice_word_of(shim_notice_map(fd, e), e);
 }
 
-uint32_t shim_notice_slot_count(int fd, uint64_t e)
-{
-	uintptr_t page = shim_notice_map(fd, e);
-
-	return page ? shim_notice_slots(page) : 0;
-}
-
 uint64_t shim_notice_ports(int fd, uint64_t e)
 {
 	uintptr_t page = shim_notice_map(fd, e);

@@ -54,8 +54,8 @@ static inline bool shim_plain_stream(uint64_t e)
 		(uint64_t)SHIM_ENT_FLAGS_MASK << SHIM_ENT_FLAGS_SHIFT | SHIM_ENT_KIND_MASK;
 
 	return (e & kind_flags &
-		~((uint64_t)(SHIM_F_READINESS_ONLY | SHIM_F_PAIR_GROW) << SHIM_ENT_FLAGS_SHIFT)) ==
-	       SHIM_STREAM;
+		~((uint64_t)(SHIM_F_READINESS_ONLY | SHIM_F_PAIR_GROW | SHIM_F_NONBLOCK)
+		  << SHIM_ENT_FLAGS_SHIFT)) == SHIM_STREAM;
 }
 
 /*
@@ -77,14 +77,15 @@ static ssize_t shim_neg(ssize_t ret)
 }
 
 /*
- * Whether a stream read may spin (shim_wait.c): MSG_WAITALL and a
- * sandboxed process (which makes no system call the program did not make)
- * never spin, so they make the program's own call.
+ * Whether a stream read may spin (shim_wait.c): MSG_WAITALL, a file last
+ * found non-blocking (SHIM_F_NONBLOCK) and a sandboxed process (which
+ * makes no system call the program did not make) never spin, so they make
+ * the program's own call.
  */
-static inline bool shim_stream_spins(int flags)
+static inline bool shim_stream_spins(uint64_t e, int flags)
 {
 	return unlikely(shim_cfg.spin_us) && !(flags & (MSG_DONTWAIT | MSG_WAITALL)) &&
-	       !shim_sandboxed;
+	       !(shim_ent_flags(e) & SHIM_F_NONBLOCK) && !shim_sandboxed;
 }
 
 /*
@@ -99,7 +100,7 @@ static ssize_t shim_stream_recvmsg(int fd, uint64_t e, struct msghdr *m, int fla
 	ssize_t ret;
 	int err;
 
-	if (!shim_stream_spins(flags))
+	if (!shim_stream_spins(e, flags))
 		return shim_real.recvmsg(fd, m, flags);
 	while ((ret = shim_real.recvmsg(fd, m, flags | MSG_DONTWAIT)) < 0 && errno == EAGAIN) {
 		err = shim_stream_wait(fd, &w);
@@ -124,7 +125,7 @@ static inline ssize_t shim_stream_read(int fd, uint64_t e, void *buf, size_t n, 
 	struct iovec iov = {buf, n};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (!shim_stream_spins(flags))
+	if (!shim_stream_spins(e, flags))
 		return shim_real.recv(fd, buf, n, flags);
 	return shim_stream_recvmsg(fd, e, &m, flags, err0);
 }
@@ -1157,8 +1158,8 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 		if (likely(shim_plain_stream(e))) {
 			int err0 = errno;
 
-			ret = shim_stream_spins(0) ? shim_stream_read(fd, e, buf, n, 0, err0)
-						   : shim_real.read(fd, buf, n);
+			ret = shim_stream_spins(e, 0) ? shim_stream_read(fd, e, buf, n, 0, err0)
+						      : shim_real.read(fd, buf, n);
 			if (likely(ret > 0) || !n)
 				return ret;
 			ret = shim_neg(ret);

@@ -149,6 +149,16 @@ enum shim_kind {
  */
 #define SHIM_F_REPAIR SHIM_F_PING
 /*
+ * Stream whose file a read last found O_NONBLOCK (shim_wait.c): where the
+ * program spins, its reads make the kernel's own call at once, not a read
+ * with MSG_DONTWAIT and fcntl(F_GETFL) after it. A hint: F_SETFL or
+ * FIONBIO here drops it from every fd of the socket, and a file made
+ * blocking by another process through a shared description is still read
+ * right, by the kernel's blocking read, only without the spin. Shares
+ * SHIM_F_RECEIVED's bit, which only datagram sockets carry.
+ */
+#define SHIM_F_NONBLOCK SHIM_F_RECEIVED
+/*
  * TCP socket this process made (CREATE or SHIM_OP_ADOPT) and has asked the host
  * nothing about since, nor shared (dup, fork): still TCP_CLOSE, unbound,
  * with no option set, so that its first connect's synchronous errors are
@@ -236,6 +246,11 @@ bool shim_fd_flag_take(int fd, unsigned int flag);
  * (SHIM_F_CONNECTING, SHIM_F_FRESH).
  */
 void shim_fd_forget_shared(void);
+/*
+ * F_SETFL or FIONBIO on fd (e its entry): O_NONBLOCK set (on), or
+ * SHIM_F_NONBLOCK dropped from each fd of e's socket.
+ */
+void shim_fd_nonblock(int fd, uint64_t e, bool on);
 /* Keeps err (non-zero) as the stream's pending error, with SHIM_F_HUPSEEN; 0 if one was kept. */
 int shim_fd_err_keep(int fd, int err);
 /* Takes the pending error kept in the entry (0 if none), as sock_error() does. */
@@ -708,8 +723,6 @@ uint64_t shim_notice_get(int fd, uint64_t e);
 uint64_t shim_notice_peek(uint64_t e);
 /* The host's SHIM_NOTICE_PORTS (0 without the page). */
 uint64_t shim_notice_ports(int fd, uint64_t e);
-/* The host's notice slots (ids of live sockets differ modulo it), 0 if its page is not mapped. */
-uint32_t shim_notice_slot_count(int fd, uint64_t e);
 bool shim_notice_stale(int fd, uint64_t e, const struct shim_dgram *h);
 int shim_notice_take(int fd, uint64_t e, uint32_t seq);
 int shim_dgram_take_err(int fd, uint64_t e);

@@ -94,6 +94,26 @@ void shim_fd_flags(int fd, unsigned int set, unsigned int clear)
 	} while (!atomic_compare_exchange_weak(&shim_fds[fd], &e, n));
 }
 
+void shim_fd_nonblock(int fd, uint64_t e, bool on)
+{
+	unsigned int hi = shim_fd_hi_get();
+	uint64_t x;
+
+	if (shim_ent_kind(e) != SHIM_STREAM)
+		return;
+	if (on) {
+		shim_fd_flags(fd, SHIM_F_NONBLOCK, 0);
+		return;
+	}
+	/* dup'd fds share the file: none may keep the hint (rare: a scan is fine). */
+	for (unsigned int i = 0; i < hi; i++) {
+		x = shim_fd_get((int)i);
+		if (shim_ent_kind(x) == SHIM_STREAM && shim_ent_id(x) == shim_ent_id(e) &&
+		    (shim_ent_flags(x) & SHIM_F_NONBLOCK))
+			shim_fd_flags((int)i, 0, SHIM_F_NONBLOCK);
+	}
+}
+
 bool shim_fd_flag_take(int fd, unsigned int flag)
 {
 	uint64_t e = shim_fd_get(fd), n;
@@ -712,6 +732,8 @@ static int shim_fcntl(enum shim_sym sym, int fd, int cmd, void *arg)
 		shim_dup_entry(fd, ret, e, &c);
 	else if (shim_emulated(e))
 		c.path = "stack";
+	if (ret >= 0 && cmd == F_SETFL)
+		shim_fd_nonblock(fd, e, (long)arg & O_NONBLOCK);
 	shim_trace(&c, ret, "%d, %s, %#lx", fd, shim_fmt_fcntl(b, sizeof(b), cmd),
 		   (unsigned long)arg);
 	return ret;

@@ -149,10 +149,19 @@ static struct shim_sk *shim_sk_attach(int fd, uint64_t e)
 		return NULL;
 	sk = p;
 	shim_sk_setup(sk);
-	/* Without the notice page (under seccomp), the least a host has. */
-	nslots = shim_notice_slot_count(fd, e);
-	if (!nslots)
-		nslots = SHIM_NOTICE_SLOTS_MIN;
+	/*
+	 * As many slots as the host's notice page, which no two live ids share
+	 * (told in the reply: a sandboxed process has no page to read it from);
+	 * a smaller table could map two live sockets to one slot.
+	 */
+	nslots = 0;
+	if (rep.sockopt.optlen == sizeof(nslots))
+		memcpy(&nslots, rep.sockopt.optval, sizeof(nslots));
+	if (nslots < SHIM_NOTICE_SLOTS_MIN || nslots > SHIM_NOTICE_SLOTS_MAX ||
+	    (nslots & (nslots - 1))) {
+		munmap(sk, SHIM_SKSTATE_SIZE);
+		return NULL;
+	}
 	pthread_mutex_lock(&shim_sktab_lock);
 	t = shim_sktab_for(nslots);
 	if (!t) {

@@ -2008,7 +2008,8 @@ static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, stru
 			shim_fd_flags(fd, SHIM_F_CMSG, 0);
 	}
 	/* Only a datagram socket's reads leave a stamp (streams have no entry). */
-	if (!sk || !((shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED) || sk->received))
+	if (!sk || shim_ent_kind(e) != SHIM_DGRAM ||
+	    !((shim_ent_flags(shim_fd_get(fd)) & SHIM_F_RECEIVED) || sk->received))
 		return -ENOENT;
 	if (!sk->stamp) {
 		clock_gettime(CLOCK_REALTIME, &now);
@@ -2089,7 +2090,11 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 		return shim_copy_to_user(arg, &val, sizeof(val));
 	}
 	ret = shim_real.ioctl(fd, cmd, arg);
-	return ret < 0 ? -errno : ret;
+	if (ret < 0)
+		return -errno;
+	if (cmd == FIONBIO)
+		shim_fd_nonblock(fd, e, *(int *)arg);
+	return ret;
 }
 
 SHIM_EXPORT int ioctl(int fd, unsigned long cmd, ...)

@@ -73,46 +73,51 @@ static struct timespec *shim_wait_left(const struct shim_wait *w, struct timespe
 	return ts;
 }
 
-/* The spin's time: SOCKSHIM_SPIN_US, within SO_RCVTIMEO; 0 if this wait does not spin. */
+/* The spin's time: SOCKSHIM_SPIN_US, within SO_RCVTIMEO. */
 static uint64_t shim_wait_spin_ns(int64_t end, int64_t now)
 {
 	uint64_t ns = (uint64_t)shim_cfg.spin_us * 1000u;
 
-	if (!ns || !spin_take(shim_spin_backoff()))
-		return 0;
 	if (end > 0 && (uint64_t)(end - now) < ns)
 		ns = end > now ? (uint64_t)(end - now) : 1;
 	return ns;
 }
 
 /*
- * The first wait of a call: the file's mode and SO_RCVTIMEO, then the spin
- * (signals blocked, each look unblocking them) and the sleep for the rest
- * of SO_RCVTIMEO, or without limit (unblocking them too, so that a signal
- * between the last look and the sleep is the sleep's); > 0 readable, 0
- * this wait does not spin (the kernel's read is to sleep), else the
- * answer.
+ * The first wait of a call: the back-off first, which costs no system
+ * call (a wait it skips is the kernel's read, which also answers a
+ * non-blocking file's EAGAIN), then the file's mode (kept as
+ * SHIM_F_NONBLOCK, so that a non-blocking file's next reads make the
+ * kernel's call at once) and SO_RCVTIMEO, then the spin (signals blocked,
+ * each look unblocking them) and the sleep for the rest of SO_RCVTIMEO,
+ * or without limit (unblocking them too, so that a signal between the
+ * last look and the sleep is the sleep's); > 0 readable, 0 this wait does
+ * not spin (the kernel's read is to sleep), else the answer.
  */
 static int shim_wait_first(struct pollfd *p, struct shim_wait *w)
 {
 	struct timespec zero = {0}, ts;
 	struct timeval tv = {0};
 	socklen_t len = sizeof(tv);
-	int fl = shim_real.fcntl(p->fd, F_GETFL), n;
-	int64_t now = shim_wait_clock();
+	int64_t now;
 	uint64_t ns;
 	sigset_t old;
 	struct spin s;
+	int fl, n;
 
-	if (fl >= 0 && (fl & O_NONBLOCK))
+	if (!spin_take(shim_spin_backoff()))
+		return 0;
+	fl = shim_real.fcntl(p->fd, F_GETFL);
+	if (fl >= 0 && (fl & O_NONBLOCK)) {
+		shim_fd_nonblock(p->fd, shim_fd_get(p->fd), true);
 		return -EAGAIN;
+	}
+	now = shim_wait_clock();
 	w->end = -1;
 	if (!shim_real.getsockopt(p->fd, SOL_SOCKET, SO_RCVTIMEO_OLD, &tv, &len) &&
 	    (tv.tv_sec || tv.tv_usec))
 		w->end = now + (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
 	ns = shim_wait_spin_ns(w->end, now);
-	if (!ns)
-		return 0;
 	shim_spin_sigblock(&old);
 	spin_start(&s, (uint64_t)now, ns);
 	while (!(n = shim_real.ppoll(p, 1, &zero, &old)) &&

@@ -371,7 +371,7 @@ void stackd_notice_errq(struct stackd_sock *ss);
 void stackd_notice_errq_wake(struct stackd_sock *ss, bool wake);
 /* SHIM_SO_ERRQ_WAKE get: a copy of the stream's error-queue eventfd, made at first ask. */
 int stackd_errq_wake_share(struct stackd_sock *ss, int *fd_out);
-int stackd_skstate_share(struct stackd_sock *ss, int *fd_out);
+int stackd_skstate_share(struct stackd_sock *ss, struct shim_rep *rep, int *fd_out);
 int stackd_dgram_errqueue(struct stackd_sock *ss, const struct shim_errqueue *q,
 			  struct shim_errqueue_rep *r);
 void stackd_sock_queue(struct stackd_sock *ss);

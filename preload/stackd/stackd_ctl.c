@@ -944,7 +944,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		return stackd_errq_wake_share(ss, fd_out);
 	if (req->hdr.op == SHIM_OP_GETSOCKOPT && req->sockopt.level == SOL_SOCKET &&
 	    req->sockopt.optname == SHIM_SO_SKSTATE)
-		return stackd_skstate_share(ss, fd_out);
+		return stackd_skstate_share(ss, rep, fd_out);
 	switch (req->hdr.op) {
 	case SHIM_OP_BIND:
 		return stackd_op_bind(ss, req, rep);

@@ -876,12 +876,22 @@ bool stackd_pair_hup_now(struct stackd_sock *ss)
  * copy of its application's end: close, exit, kill), or a close() of the
  * socket was reported (stackd_op_close). If no earlier end is held any
  * more, a current end nobody holds either is the socket's last close,
- * handled now.
+ * handled now. A zombie's own retired pair (stackd_pair_retire) woke the
+ * same way: its application's end gone is the zombie's last close, freed
+ * at once as the kernel frees a closed socket, not at the next check
+ * (stackd_zombie_expire).
  */
 void stackd_old_end_event(struct stackd_sock *ss)
 {
-	if (ss->dead || ss->app_keep < 0)
+	if (ss->dead)
 		return;
+	if (ss->app_keep < 0) {
+		if (ss->zombie && ss->old_fd >= 0 && !stackd_app_held(ss)) {
+			stackd_trace(ss->sd, "id %u: zombie closed by its last holder", ss->id);
+			stackd_sock_free(ss);
+		}
+		return;
+	}
 	if (!stackd_app_old_held(ss))
 		stackd_pair_hup_now(ss);
 }
@@ -1715,9 +1725,12 @@ int stackd_errq_wake_share(struct stackd_sock *ss, int *fd_out)
 /*
  * SHIM_SO_SKSTATE: the socket's page of interposer state, made at the first
  * ask; its notice word says so from then on (a socket whose slot another
- * holds goes without: its holders find no page but their own asking).
+ * holds goes without: its holders find no page but their own asking). The
+ * reply's bytes are the notice slot count, which no two live ids share a
+ * slot of: the interposer's table of pages is that large, even where it
+ * has no notice page to read it from (a sandboxed process).
  */
-int stackd_skstate_share(struct stackd_sock *ss, int *fd_out)
+int stackd_skstate_share(struct stackd_sock *ss, struct shim_rep *rep, int *fd_out)
 {
 	bool made = false;
 
@@ -1741,6 +1754,8 @@ int stackd_skstate_share(struct stackd_sock *ss, int *fd_out)
 	*fd_out = fcntl(ss->skstate_fd, F_DUPFD_CLOEXEC, 0);
 	if (*fd_out < 0)
 		return -errno;
+	rep->sockopt.optlen = sizeof(ss->sd->notice_slots);
+	memcpy(rep->sockopt.optval, &ss->sd->notice_slots, sizeof(ss->sd->notice_slots));
 	return made;
 }
 

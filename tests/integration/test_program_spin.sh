@@ -157,6 +157,65 @@ grep -Eq 'events=POLLIN}\], 1, \{tv_sec=0, tv_nsec=[1-9][0-9]*\}, \[' "$TB_WORK/
 	tb_fail "with SOCKSHIM_SPIN_US=0 the blocking recv polled: $(grep ppoll "$TB_WORK/idle-0.strace" | tail -n 2)"
 tb_say "ok: the blocking recv spins only when asked to, and the spin counts against SO_RCVTIMEO"
 
+# A non-blocking reader with the spin on makes the kernel's one call per
+# read, not a read with MSG_DONTWAIT then fcntl(F_GETFL) (every EAGAIN paid
+# both before): the file's mode is known from FIONBIO (Python's
+# setblocking), F_SETFL, or, made non-blocking by another process through
+# the shared file, from the first read that asks. Made blocking again by
+# that other process, the file is still read as the kernel's: a read waits
+# for SO_RCVTIMEO (200 ms) and says EAGAIN, not at once.
+cat >"$TB_WORK/nb.py" <<'PY'
+import fcntl, os, socket, sys, time
+s = socket.create_connection((sys.argv[1], 9301))
+mode = sys.argv[2]
+def other(fl):
+    pid = os.fork()
+    if pid == 0:
+        fcntl.fcntl(s, fcntl.F_SETFL, fl)
+        os._exit(0)
+    os.waitpid(pid, 0)
+if mode == "ioctl":
+    s.setblocking(False)
+elif mode == "fcntl":
+    fcntl.fcntl(s, fcntl.F_SETFL, os.O_NONBLOCK)
+else:
+    other(os.O_NONBLOCK)
+n = 0
+os.getppid()  # the reads' bounds in the trace
+for _ in range(1000):
+    try:
+        s.recv(8)
+    except BlockingIOError:
+        n += 1
+os.getppid()
+print("nb", mode, "fd", s.fileno(), "eagain", n, flush=True)
+if mode == "shared":
+    other(0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, b"\x00" * 8 + (200000).to_bytes(8, "little"))
+    t0 = time.monotonic()
+    try:
+        s.recv(8)
+        print("blocking again: data")
+    except BlockingIOError:
+        print("blocking again: EAGAIN", ">=200ms" if time.monotonic() - t0 >= 0.2 else "<200ms")
+PY
+for mode in ioctl fcntl shared; do
+	f=$TB_WORK/nb-$mode
+	SOCKSHIM_SPIN_US=1000 testbed_shim strace -f -e trace=fcntl,recvmsg,recvfrom,getppid -o "$f.strace" \
+		"$TB_PY" "$TB_WORK/nb.py" "$TB_PEER_ADDR" $mode >"$f.out" 2>&1
+	fd=$(sed -n "s/^nb $mode fd \([0-9]*\) eagain 1000$/\1/p" "$f.out")
+	[ -n "$fd" ] || tb_fail "non-blocking reader ($mode): $(tail -n 2 "$f.out")"
+	awk '/getppid\(/ { n++; next } n == 1' "$f.strace" >"$f.reads"
+	getfl=$(grep -c "fcntl($fd, F_GETFL" "$f.reads")
+	dontwait=$(grep -Ec "recv(msg|from)\($fd, .*MSG_DONTWAIT" "$f.reads")
+	tb_say "non-blocking reader ($mode): 1,000 EAGAINs, $getfl fcntl(F_GETFL) and $dontwait reads with MSG_DONTWAIT on its fd"
+	[ "$getfl" -le 1 ] && [ "$dontwait" -le 1 ] ||
+		tb_fail "non-blocking reader ($mode): $getfl fcntl(F_GETFL) and $dontwait MSG_DONTWAIT reads for 1,000 EAGAINs: $(grep -E "fcntl\\($fd, F_GETFL|MSG_DONTWAIT" "$f.reads" | head -n 4)"
+done
+grep -q '^blocking again: EAGAIN >=200ms$' "$TB_WORK/nb-shared.out" ||
+	tb_fail "a file another process made blocking again: $(tail -n 1 "$TB_WORK/nb-shared.out")"
+tb_say "ok: a non-blocking reader pays no fcntl per read, and a file made blocking again elsewhere still waits"
+
 # The pair's fill is looked at (ioctl SIOCOUTQ, which strace names TIOCOUTQ)
 # at most once a millisecond of the flow, besides the first write's look
 # for the connect filler: every write looked before.

@@ -162,14 +162,19 @@ tb_say "ok: $n_native lines, no difference from the kernel but the $known named 
 
 # The blocking reads' answers again with the program spinning before it
 # sleeps (SOCKSHIM_SPIN_US, at its longest): a signal in the sleep after
-# the spin, and SO_RCVTIMEO, must answer as the kernel's sleep does.
-waits="tcp_recv_signal tcp_recv_timeo"
+# the spin, a signal in the spin itself (tcp_recv_signal_spin sends it only
+# once it sees the reader there), and SO_RCVTIMEO, must answer as the
+# kernel's sleep does.
+waits="tcp_recv_signal_spin tcp_recv_signal tcp_recv_timeo"
 SOCKSHIM_SPIN_US=1000 testbed_shim "$prog" "$TB_PEER_ADDR" "$TB_SHIM_ADDR" $waits \
 	>"$TB_WORK/shim-spin" 2>"$TB_WORK/shim-spin.log" ||
 	tb_fail "sock_semantics ($waits) failed under the shim with SOCKSHIM_SPIN_US=1000 (status $?)"
-grep -E '^tcp_recv_(signal|timeo): ' "$TB_WORK/native" >"$TB_WORK/native-waits"
+grep -E '^tcp_recv_(signal|signal_spin|timeo): ' "$TB_WORK/native" >"$TB_WORK/native-waits"
 [ -s "$TB_WORK/native-waits" ] || tb_fail "the native run has no lines of $waits"
 diff "$TB_WORK/native-waits" "$TB_WORK/shim-spin" >"$TB_WORK/spin.diff" ||
 	tb_fail "with SOCKSHIM_SPIN_US=1000 the blocking reads differ from the kernel's: $(cat "$TB_WORK/spin.diff")"
+n_spun=$(grep -c '^tcp_recv_signal_spin: .*: signal in the spin after' "$TB_WORK/shim-spin.log")
+[ "$n_spun" = 12 ] || tb_fail "tcp_recv_signal_spin timed $n_spun of 12 signals into the spin: $(grep '^tcp_recv_signal_spin' "$TB_WORK/shim-spin.log")"
 tb_say "ok: $(wc -l <"$TB_WORK/native-waits") lines of $waits the kernel's with SOCKSHIM_SPIN_US=1000 too"
+tb_say "tcp_recv_signal_spin's misses before each signal: $(sed -n 's/^tcp_recv_signal_spin: .*after \([0-9]*\) misses$/\1/p' "$TB_WORK/shim-spin.log" | tr '\n' ' ')"
 testbed_test_end

@@ -39,6 +39,7 @@
 #include <netinet/udp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1935,17 +1936,70 @@ static void recv_waiter_out(const char *step, const struct recv_waiter *w)
 }
 
 /*
- * One blocking read on a fresh connection to the TCP echo, SIGUSR1 (whose
- * handler is installed) coming once the thread sleeps. Once the handler
- * ran and the thread sleeps again (or is done), a byte goes out: its echo
- * answers a read that the signal did not end.
+ * Whether this thread blocks SIGUSR1 now, and its state letter
+ * (/proc/self/task/TID/status): the reader never blocks it itself, the
+ * interposer's spin (SOCKSHIM_SPIN_US) blocks every signal between its
+ * looks, so a reader seen blocking it is inside the spin.
  */
-static void recv_signalled(const char *step, int call, bool timeo)
+static bool task_blocks_usr1(pid_t tid, char *state)
+{
+	char path[64], line[128];
+	unsigned long long blk = 0;
+	FILE *f;
+
+	*state = '?';
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "State:", 6))
+			sscanf(line + 6, " %c", state);
+		else if (!strncmp(line, "SigBlk:", 7))
+			sscanf(line + 7, "%llx", &blk);
+	}
+	fclose(f);
+	return blk & 1ull << (SIGUSR1 - 1);
+}
+
+/*
+ * Sends SIGUSR1 to the reader once it is seen inside its spin; false if it
+ * was seen asleep first (the spin over, or not taken: the back-off), or
+ * never entered the read. No sleep between the looks: the spin is short.
+ */
+static bool signal_in_spin(pthread_t t, struct recv_waiter *w, long long end)
+{
+	char state;
+
+	while (now_ms() < end && !atomic_load(&w->tid))
+		sched_yield();
+	while (now_ms() < end) {
+		if (task_blocks_usr1(w->tid, &state)) {
+			pthread_kill(t, SIGUSR1);
+			return true;
+		}
+		if (state == 'S' || state == '?')
+			return false;
+	}
+	return false;
+}
+
+/*
+ * One blocking read on a fresh connection to the TCP echo, SIGUSR1 (whose
+ * handler is installed) coming once the thread sleeps, or, where spin is
+ * set, once it is seen inside its spin (a read that was not is a miss: a
+ * byte's echo ends it and the read goes again on the same connection; a
+ * spin that found nothing backs the next ones off, so the tries after it
+ * do not spin). Once the handler ran and the thread sleeps again (or is
+ * done), a byte goes out: its echo answers a read that the signal did not
+ * end.
+ */
+static void recv_signalled(const char *step, int call, bool timeo, bool spin)
 {
 	struct recv_waiter w = {.fd = socket(AF_INET, SOCK_STREAM, 0), .call = call};
 	struct timeval tv = {WAIT_MS / 1000, 0};
-	long long end;
-	int seen = atomic_load(&usr1_count);
+	long long end = now_ms() + 60 * WAIT_MS;
+	int seen, misses = 0;
 	pthread_t t;
 
 	if (do_connect(w.fd, sa(peer, PORT_TECHO)) < 0) {
@@ -1955,11 +2009,34 @@ static void recv_signalled(const char *step, int call, bool timeo)
 	}
 	if (timeo)
 		setsockopt(w.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	pthread_create(&t, NULL, recv_wait, &w);
+	for (;;) {
+		atomic_store(&w.tid, 0);
+		seen = atomic_load(&usr1_count);
+		pthread_create(&t, NULL, recv_wait, &w);
+		if (!spin) {
+			end = now_ms() + WAIT_MS;
+			while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
+				poll(NULL, 0, 1);
+			pthread_kill(t, SIGUSR1);
+			break;
+		}
+		if (signal_in_spin(t, &w, end)) {
+			fprintf(stderr, "%s: %s: signal in the spin after %d misses\n", scen, step,
+				misses);
+			break;
+		}
+		send(w.fd, "m", 1, 0);
+		pthread_join(t, NULL);
+		if (w.ret != 1 || w.buf[0] != 'm' || now_ms() >= end) {
+			recv_waiter_out(step, &w);
+			fprintf(stderr, "%s: %s: no read seen in its spin in %d tries\n", scen,
+				step, misses + 1);
+			close(w.fd);
+			return;
+		}
+		misses++;
+	}
 	end = now_ms() + WAIT_MS;
-	while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
-		poll(NULL, 0, 1);
-	pthread_kill(t, SIGUSR1);
 	while (now_ms() < end && atomic_load(&usr1_count) == seen)
 		poll(NULL, 0, 1);
 	while (now_ms() < end && task_state(w.tid) != 'S' && task_state(w.tid) != '?')
@@ -1971,14 +2048,17 @@ static void recv_signalled(const char *step, int call, bool timeo)
 }
 
 /*
- * A blocking read on a TCP stream hit by a signal (sock_intr_errno): with
- * SA_RESTART and no SO_RCVTIMEO the kernel restarts it and the echo that
- * comes after is its answer; without SA_RESTART, or with SO_RCVTIMEO, EINTR.
+ * recv, read and recvmsg signalled (recv_signalled) with and without
+ * SA_RESTART and SO_RCVTIMEO; where forked, each step in a child of its
+ * own, which starts with the spin's back-off as this process left it
+ * (never spinning), so that its first read spins.
  */
-static void tcp_recv_signal(void)
+static void recv_signal_steps(bool spin, bool forked)
 {
 	struct sigaction act = {.sa_handler = on_usr1_count}, old;
 	char step[64];
+	int status;
+	pid_t pid;
 
 	sigaction(SIGUSR1, NULL, &old);
 	for (int restart = 1; restart >= 0; restart--) {
@@ -1989,10 +2069,46 @@ static void tcp_recv_signal(void)
 				snprintf(step, sizeof(step), "%s%s: %s",
 					 restart ? "SA_RESTART" : "no SA_RESTART",
 					 timeo ? ", SO_RCVTIMEO" : "", recv_calls[call]);
-				recv_signalled(step, call, timeo);
+				if (!forked) {
+					recv_signalled(step, call, timeo, spin);
+					continue;
+				}
+				pid = fork();
+				if (pid == 0) {
+					recv_signalled(step, call, timeo, spin);
+					_exit(0);
+				}
+				if (pid < 0 || waitpid(pid, &status, 0) != pid || status)
+					out(step, "child failed (status %d)",
+					    pid < 0 ? -1 : status);
 			}
 	}
 	sigaction(SIGUSR1, &old, NULL);
+}
+
+/*
+ * A blocking read on a TCP stream hit by a signal (sock_intr_errno): with
+ * SA_RESTART and no SO_RCVTIMEO the kernel restarts it and the echo that
+ * comes after is its answer; without SA_RESTART, or with SO_RCVTIMEO, EINTR.
+ */
+static void tcp_recv_signal(void)
+{
+	recv_signal_steps(false, false);
+}
+
+/*
+ * tcp_recv_signal with the signal timed into the spin where the program
+ * spins (SOCKSHIM_SPIN_US set): the spin runs with signals blocked, each
+ * look a ppoll that unblocks them, so a signal there must end or restart
+ * the read as in the kernel's sleep. Natively (and under the shim without
+ * the spin) the signal comes once the reader sleeps, as in
+ * tcp_recv_signal; the lines must agree.
+ */
+static void tcp_recv_signal_spin(void)
+{
+	const char *us = getenv("SOCKSHIM_SPIN_US");
+
+	recv_signal_steps(us && atoi(us) > 0, true);
 }
 
 /* SO_RCVTIMEO on a TCP stream nothing arrives on: EAGAIN, not before the time. */
@@ -2662,6 +2778,8 @@ static const struct {
 	{"udp_peek_off", udp_peek_off},
 	{"udp_peek_off_deep", udp_peek_off_deep},
 	{"udp_peek_off_restart", udp_peek_off_restart},
+	/* Before tcp_recv_signal, whose signals in the sleep back the spin off. */
+	{"tcp_recv_signal_spin", tcp_recv_signal_spin},
 	{"tcp_recv_signal", tcp_recv_signal},
 	{"tcp_recv_timeo", tcp_recv_timeo},
 	{"socket_filters", socket_filters},
