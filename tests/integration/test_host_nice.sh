@@ -36,12 +36,7 @@ sys.stdin.readline()
 ' <"$TB_WORK/go" >"$TB_WORK/client.out" 2>&1 &
 	cli=$!
 	exec 7>"$TB_WORK/go"
-	for _ in $(seq 1 300); do
-		grep -q '^ready' "$TB_WORK/client.out" && break
-		kill -0 $cli 2>/dev/null || break
-		sleep 0.1
-	done
-	grep -q '^ready' "$TB_WORK/client.out" ||
+	testbed_wait_for 30 grep -q '^ready' "$TB_WORK/client.out" ||
 		tb_fail "the program made no socket: $(tail -n 2 "$TB_WORK/client.out")"
 	pid=$(testbed_stackd_serving | head -n 1)
 	[ -n "$pid" ] || tb_fail "no stack host"
@@ -56,11 +51,7 @@ sys.stdin.readline()
 	tb_say "ok: SOCKSHIM_HOST_NICE=${2-(unset)}: host $pid's session at nice $got, the program's at $mine1"
 	# The next value needs a new host: this one goes with its last client.
 	kill "$pid" 2>/dev/null
-	for _ in $(seq 1 300); do
-		[ -d "/proc/$pid" ] || return 0
-		sleep 0.1
-	done
-	tb_fail "host $pid did not exit"
+	testbed_wait_for 30 test ! -d "/proc/$pid" || tb_fail "host $pid did not exit"
 }
 
 check -10
