@@ -167,6 +167,20 @@ static void cfg_gateway(struct shim_config *cfg, struct cfg_err *e)
 			 v);
 }
 
+/* v as an int in min..max in *out: 0, or -1 (and *out as it was). */
+static int cfg_int(const char *v, long min, long max, int *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (end == v || *end || errno || n < min || n > max)
+		return -1;
+	*out = (int)n;
+	return 0;
+}
+
 /*
  * A spin in microseconds, 0..max (0 = off). Bounded: a spin is CPU burnt
  * on every wait, as net.core.busy_poll. SOCKSHIM_BUSY_POLL_US is read by
@@ -177,20 +191,11 @@ static void cfg_gateway(struct shim_config *cfg, struct cfg_err *e)
 static void cfg_spin(const char *name, int dflt, int max, int *out, struct cfg_err *e)
 {
 	const char *v = getenv(name);
-	char *end;
-	long n;
 
 	*out = dflt;
-	if (!v || !*v)
-		return;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (end == v || *end || errno || n < 0 || n > max) {
+	if (v && *v && cfg_int(v, 0, max, out))
 		cfg_fail(e, "sockshim: %s: '%s' is not a number of microseconds in 0..%d (0 = off)",
 			 name, v, max);
-		return;
-	}
-	*out = (int)n;
 }
 
 static void cfg_netns(struct shim_config *cfg, struct cfg_err *e)
@@ -225,6 +230,19 @@ static void cfg_tx_thread(struct shim_config *cfg, struct cfg_err *e)
 	cfg->tx_thread = *v == '1';
 }
 
+/*
+ * SOCKSHIM_HOST_NICE: the nice value the program that starts a host gives
+ * the host's session's autogroup (shim_host_start).
+ */
+static void cfg_host_nice(struct shim_config *cfg, struct cfg_err *e)
+{
+	const char *v = getenv("SOCKSHIM_HOST_NICE");
+
+	cfg->host_nice = SHIM_HOST_NICE_DEFAULT;
+	if (v && *v && cfg_int(v, -20, 19, &cfg->host_nice))
+		cfg_fail(e, "sockshim: SOCKSHIM_HOST_NICE: '%s' is not a nice value in -20..19", v);
+}
+
 int shim_config_load_trace(struct shim_config *cfg, char *err, int errlen)
 {
 	struct cfg_err e = {err, errlen, 0};
@@ -250,6 +268,7 @@ int shim_config_load_net(struct shim_config *cfg, char *err, int errlen)
 	cfg_spin("SOCKSHIM_SPIN_US", SHIM_SPIN_DEFAULT_US, SHIM_SPIN_MAX_US, &cfg->spin_us, &e);
 	cfg_netns(cfg, &e);
 	cfg_tx_thread(cfg, &e);
+	cfg_host_nice(cfg, &e);
 	return e.set ? -1 : 0;
 }
 

@@ -21,6 +21,11 @@
 #define SHIM_SPIN_MAX_US 1000
 /* SOCKSHIM_TX_THREAD unset (README, Measured: what the thread buys here). */
 #define SHIM_TX_THREAD_DEFAULT false
+/*
+ * SOCKSHIM_HOST_NICE: the nice value of the host's session, whose
+ * autogroup holds the host alone (shim_host_start); README "Configuration".
+ */
+#define SHIM_HOST_NICE_DEFAULT (-10)
 
 struct shim_config {
 	char iface[IF_NAMESIZE]; /* SOCKSHIM_IFACE */
@@ -38,6 +43,7 @@ struct shim_config {
 	int busy_poll_us;     /* SOCKSHIM_BUSY_POLL_US: the host spins this long before sleeping */
 	int spin_us;	      /* SOCKSHIM_SPIN_US: a program's blocking read spins this long */
 	bool tx_thread;	      /* SOCKSHIM_TX_THREAD: the link sends from a thread of its own */
+	int host_nice;	      /* SOCKSHIM_HOST_NICE: the host's autogroup nice, -20..19 */
 };
 
 /*

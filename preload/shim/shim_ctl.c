@@ -164,15 +164,24 @@ static int shim_host_path(char *path, size_t len)
  * negative and it aborted. A raw clone also runs no pthread_atfork handler
  * (the fork shares none of our sockets), so its child makes raw system
  * calls only: another thread may hold libc's locks at the clone.
+ *
+ * The new session's leader, whose autogroup (kernel.sched_autogroup_enabled)
+ * the host alone inherits, gives it SOCKSHIM_HOST_NICE: the kernel's own
+ * network work runs in softirq context, ahead of every task, while a host
+ * at the default weight gets one session's share of the CPUs as any build
+ * job does, and a connection waits for it several times (README "Where the
+ * time goes", connection rate). Best effort: a program that may not lower
+ * it (not root) or a kernel without autogroups leaves it; the host's trace
+ * says what it got.
  */
 static int shim_host_start(void)
 {
 	static int said;
-	char path[4200];
+	char path[4200], nice[16];
 	char **envp;
 	size_t n = 0, i, j = 0;
-	long pid;
-	int status;
+	long pid, fd;
+	int status, nlen;
 
 	if (shim_host_path(path, sizeof(path))) {
 		if (said++)
@@ -190,12 +199,19 @@ static int shim_host_start(void)
 		if (strncmp(environ[i], "LD_PRELOAD=", 11))
 			envp[j++] = environ[i];
 
+	nlen = snprintf(nice, sizeof(nice), "%d", shim_cfg.host_nice);
 	pid = shim_real.syscall(SYS_clone, 0L, 0L, 0L, 0L, 0L);
 	if (pid == 0) {
 		char *argv[] = {path, NULL};
 		long null;
 
 		shim_real.syscall(SYS_setsid);
+		fd = shim_real.syscall(SYS_openat, (long)AT_FDCWD, "/proc/self/autogroup",
+				       (long)(O_WRONLY | O_CLOEXEC));
+		if (fd >= 0) {
+			shim_real.syscall(SYS_write, fd, nice, (long)nlen);
+			shim_real.syscall(SYS_close, fd);
+		}
 		/* The host's exit signal goes to this child, which is gone by then. */
 		if (shim_real.syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L) != 0)
 			shim_real.syscall(SYS_exit, 0L);

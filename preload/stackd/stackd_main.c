@@ -22,6 +22,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,11 +132,34 @@ static struct net_device *stackd_link_open(struct stackd *sd)
 	return dev;
 }
 
+/*
+ * What the host's session has for its autogroup (shim_host_start sets it
+ * from SOCKSHIM_HOST_NICE): "nice N", or "none" on a kernel without them.
+ */
+static const char *stackd_session_nice(char *buf, size_t size)
+{
+	ssize_t n = -1;
+	int fd = open("/proc/self/autogroup", O_RDONLY | O_CLOEXEC);
+	char *p;
+
+	if (fd >= 0) {
+		n = read(fd, buf, size - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return "none";
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	p = strstr(buf, "nice ");
+	return p ? p : "none";
+}
+
 int main(void)
 {
 	struct stackd *sd = &host;
 	struct net_device *dev;
-	char err[512];
+	char err[512], nice_buf[64];
+	const char *nice;
 	int ret;
 
 	sd->pid = getpid();
@@ -164,6 +188,7 @@ int main(void)
 	 */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	stackd_trace_open(sd);
+	nice = stackd_session_nice(nice_buf, sizeof(nice_buf));
 
 	ret = stackd_ctl_open(sd);
 	if (ret == -EADDRINUSE)
@@ -185,9 +210,11 @@ int main(void)
 		fprintf(stderr, "sockshim-stackd: epoll_ctl: %s\n", strerror(errno));
 		return 1;
 	}
-	stackd_trace(sd, "up: %s on %s, netns %lu, linger %d ms, busy-poll %d us, tx thread %s",
+	stackd_trace(sd,
+		     "up: %s on %s, netns %lu, linger %d ms, busy-poll %d us, tx thread %s, "
+		     "session %s",
 		     sd->cfg.addr_str, sd->cfg.iface, sd->cfg.netns, sd->linger_ms,
-		     sd->cfg.busy_poll_us, sd->cfg.tx_thread ? "on" : "off");
+		     sd->cfg.busy_poll_us, sd->cfg.tx_thread ? "on" : "off", nice);
 
 	ret = stackd_loop(sd);
 	if (sd->net.dev->pcap)
