@@ -401,9 +401,10 @@ static uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp)
  * low_seq (tcp_check_sack_reordering): one reordering seen, and the path
  * reorders by at least that distance, so DupThresh and RACK's "wait or
  * not" (tp->reordering, tcpi_reordering) grow to it in segments, up to
- * tcp_max_reordering.
+ * tcp_max_reordering. ts: the echoed timestamp, not the SACK blocks, told
+ * it (a partial undo: TCPTSReorder).
  */
-static void tcp_check_sack_reordering(struct sock *sk, uint32_t low_seq)
+static void tcp_check_sack_reordering(struct sock *sk, uint32_t low_seq, bool ts)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t mss = tp->mss_cache, fack = tcp_highest_sack_seq(tp), metric;
@@ -418,7 +419,10 @@ static void tcp_check_sack_reordering(struct sock *sk, uint32_t low_seq)
 		tp->reordering = segs < max ? segs : max;
 	}
 	tp->reord_seen++;
-	__NET_INC_STATS(sock_net(sk), TCPSACKReorder);
+	if (ts)
+		__NET_INC_STATS(sock_net(sk), TCPTSReorder);
+	else
+		__NET_INC_STATS(sock_net(sk), TCPSACKReorder);
 }
 
 /*
@@ -511,7 +515,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 		tp->retrans_stamp = 0;
 	/* A hole filled by its original, not the resend: reordering (not for Reno's count). */
 	if (pkts && tp->rx_opt.sack_ok && before(reord, prior_fack))
-		tcp_check_sack_reordering(sk, reord);
+		tcp_check_sack_reordering(sk, reord, false);
 	/* All that was sent is acknowledged (tcp_clean_rtx_queue's !skb). */
 	if (!tp->packets_out)
 		tcp_chrono_stop(sk, TCP_CHRONO_BUSY);
@@ -761,7 +765,7 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, bo
 		tp->recv_sack_cache[i] = i < used ? sp[i] : (struct tcp_sack_block){0, 0};
 	/* After a timeout only while it may still be undone, as the kernel's. */
 	if (tp->cong.ca_state != TCP_CA_Loss || tp->cong.undo_marker)
-		tcp_check_sack_reordering(sk, st.reord);
+		tcp_check_sack_reordering(sk, st.reord, false);
 	*rtt = st.first ? sock_net(sk)->now - st.first : 0;
 	return st.newly;
 }
@@ -934,6 +938,59 @@ static bool tcp_try_undo_dsack(struct sock *sk)
 	return true;
 }
 
+/* Anything resent still in flight, or the head sent twice (tcp_any_retrans_done). */
+static bool tcp_any_retrans_done(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	const struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	return tp->retrans_out ||
+	       (skb && skb != tp->send_head && (TCP_SKB_CB(skb)->sacked & TCPCB_EVER_RETRANS));
+}
+
+/*
+ * An undone recovery leaves for Open, or Disorder while holes or resends
+ * are left to settle (tcp_try_keep_open); a new episode starts only from a
+ * new loss, above what was sent until now.
+ */
+static void tcp_try_keep_open(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint8_t state = TCP_CA_Open;
+
+	if (tp->sacked_out || tp->lost_out || tcp_any_retrans_done(sk))
+		state = TCP_CA_Disorder;
+	if (tp->cong.ca_state != state) {
+		tcp_set_ca_state(sk, state);
+		tp->cong.high_seq = tp->snd_nxt;
+	}
+}
+
+enum tcp_partial_undo { TCP_PARTIAL_NONE, TCP_PARTIAL_UNDONE, TCP_PARTIAL_HOLD };
+
+/*
+ * A partial ACK in recovery whose echo predates the first resend
+ * (tcp_try_undo_partial): the hole was filled by its late original, the
+ * path reorders further than thought (tp->reordering grows to what was
+ * above the hole). With no resend left in flight the reduction is undone
+ * (TCPPartialUndo); with some, the window still follows PRR but nothing
+ * more is marked lost or resent (HOLD) until their fate is known.
+ */
+static enum tcp_partial_undo tcp_try_undo_partial(struct sock *sk, uint32_t prior_snd_una)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->cong.undo_marker || !tcp_packet_delayed(tp))
+		return TCP_PARTIAL_NONE;
+	tcp_check_sack_reordering(sk, prior_snd_una, true);
+	if (tp->retrans_out)
+		return TCP_PARTIAL_HOLD;
+	tcp_undo_cwnd_reduction(sk, true);
+	__NET_INC_STATS(sock_net(sk), TCPPartialUndo);
+	tcp_try_keep_open(sk);
+	return TCP_PARTIAL_UNDONE;
+}
+
 /*
  * The timeout was spurious (tcp_try_undo_loss): by the timestamps or
  * D-SACKs, or F-RTO's proof (frto_undo). Without SACK and without F-RTO's
@@ -1056,11 +1113,13 @@ void tcp_enter_recovery(struct sock *sk)
  * RACK armed its reordering timer.
  */
 static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t newly_sacked,
-				       bool una_advanced, bool is_dup, uint32_t prior_in_flight)
+				       uint32_t prior_snd_una, bool is_dup,
+				       uint32_t prior_in_flight)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
 	uint32_t prior_lost = tp->lost_out, prior_retrans = tp->retrans_out;
+	bool una_advanced = after(tp->snd_una, prior_snd_una);
 	bool reo_armed = false, send_new = false;
 
 	if (c->ca_state == TCP_CA_Loss) {
@@ -1076,7 +1135,13 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		}
 		tcp_set_ca_state(sk, TCP_CA_Open);
 	} else if (c->ca_state == TCP_CA_Recovery) {
-		tcp_try_undo_dsack(sk);
+		if (una_advanced && tcp_try_undo_partial(sk, prior_snd_una) == TCP_PARTIAL_HOLD) {
+			tcp_cwnd_reduction(sk, acked + newly_sacked, true, false);
+			return false;
+		}
+		/* Undone before its end: the episode is over (tcp_try_to_open). */
+		if (tcp_try_undo_dsack(sk))
+			tcp_try_keep_open(sk);
 	}
 	if (c->ca_state <= TCP_CA_Disorder)
 		tcp_try_undo_dsack(sk);
@@ -1528,8 +1593,9 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 			tp->dup_acks++;
 		/* Only a dubious ACK needs the alert (tcp_ack_is_dubious). */
 		if (is_dup || newly_sacked || dsack || tp->cong.ca_state != TCP_CA_Open)
-			reo_armed = tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
-							       advanced, is_dup, prior_in_flight);
+			reo_armed =
+				tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
+							   prior_snd_una, is_dup, prior_in_flight);
 		else if (acked_pkts)
 			tcp_cong_avoid(sk, acked_pkts, prior_in_flight);
 	} else if (advanced || is_dup) {

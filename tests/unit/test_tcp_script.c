@@ -1801,22 +1801,33 @@ Test(tcp_script, dsack_beyond_snd_nxt_undoes_nothing)
 }
 
 /*
- * A D-SACK of two segments reports two needless resends (tcp_check_dsack:
- * undo_retrans by the block's segments): both holes RACK resent had
- * arrived, so the episode is undone.
+ * Six segments sent at 10 ms; the ACK at 20 SACKs the last four, and RACK
+ * resends the two holes below them at once (undo_stamp 1020 ms).
  */
-Test(tcp_script, dsack_of_two_segments_undoes_two_resends)
+static struct socket *two_holes_resent(void)
 {
 	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
 
 	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
 	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
 	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
 	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:8689")}},
-	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}});
+	cr_assert_eq(tcp_sk(c->sk)->cong.ca_state, TCP_CA_Recovery);
+	return c;
+}
+
+/*
+ * A D-SACK of two segments reports two needless resends (tcp_check_dsack:
+ * undo_retrans by the block's segments): both holes RACK resent had
+ * arrived, so the episode is undone.
+ */
+Test(tcp_script, dsack_of_two_segments_undoes_two_resends)
+{
+	struct tcp_sock *tp = tcp_sk(two_holes_resent()->sk);
+
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
 	cr_assert_eq(tp->total_retrans, 2);
 	cr_assert_eq(tp->dsack_dups, 2);
 	cr_assert_eq(ext()->TCPFullUndo, 1);
@@ -1830,6 +1841,24 @@ Test(tcp_script, dsack_of_two_segments_undoes_two_resends)
  */
 Test(tcp_script, dsack_on_an_old_ack_is_counted)
 {
+	struct tcp_sock *tp = tcp_sk(two_holes_resent()->sk);
+
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020"}},
+	    {31, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
+	cr_assert_eq(tp->total_retrans, 2);
+	cr_assert_eq(tp->dsack_dups, 2);
+	cr_assert_eq(ext()->TCPDSACKRecv, 1);
+}
+
+/*
+ * A partial ACK whose echo predates the resend (tcp_try_undo_partial): the
+ * late original of segment 0 filled the hole, not its resend at 20 ms, and
+ * no resend is left in flight, so the reduction is undone before the
+ * episode's end (TCPPartialUndo) and the recovery is over. The path
+ * reordered by the four segments above the hole (TCPTSReorder).
+ */
+Test(tcp_script, partial_ack_echoing_the_original_undoes_the_recovery)
+{
 	struct socket *c = established();
 	struct tcp_sock *tp = tcp_sk(c->sk);
 
@@ -1837,13 +1866,82 @@ Test(tcp_script, dsack_on_an_old_ack_is_counted)
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
 	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
 	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:8689")}},
-	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020"}},
-	    {31, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	RUN({22, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert_eq(ext()->TCPPartialUndo, 1);
+	cr_assert_eq(ext()->TCPFullUndo + ext()->TCPDSACKUndo + ext()->TCPLossUndo, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu, "ssthresh as before the episode");
+	cr_assert_eq(tp->cong.snd_cwnd, 10, "the window as before");
+	cr_assert_eq(tp->lost_out, 0);
+	cr_assert_eq(ext()->TCPTSReorder, 1);
+	cr_assert_eq(tp->reordering, 4, "four segments above the hole");
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5003 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPPartialUndo, 1);
+	cr_assert_eq(tp->total_retrans, 1);
+}
+
+/*
+ * The same with two holes resent: the partial ACK for segment 0 echoes the
+ * original's timestamp, but the resend of segment 1 is still in flight
+ * (tcp_try_undo_partial): the reordering is taken, the recovery and its
+ * window stay, and nothing more is marked lost or resent. Segment 1's
+ * original then arrives too: the episode ends undone (TCPFullUndo).
+ */
+Test(tcp_script, partial_ack_echoing_the_original_waits_for_the_other_resend)
+{
+	struct tcp_sock *tp = tcp_sk(two_holes_resent()->sk);
+
+	RUN({22,
+	     '<',
+	     {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010,nop,nop,sack 2897:8689"}});
+	cr_assert_eq(ext()->TCPTSReorder, 1);
+	cr_assert_eq(tp->reordering, 6, "from the hole to the highest SACKed: six segments");
+	cr_assert_eq(ext()->TCPPartialUndo, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	cr_assert_eq(tp->retrans_out, 1);
+	RUN({23, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5003 ecr 1010"}});
+	cr_assert_eq(ext()->TCPFullUndo, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu);
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
 	cr_assert_eq(tp->total_retrans, 2);
-	cr_assert_eq(tp->dsack_dups, 2);
-	cr_assert_eq(ext()->TCPDSACKRecv, 1);
+}
+
+/*
+ * A D-SACK before the episode's end (tcp_try_undo_dsack, tcp_try_to_open):
+ * the resend of segment 0 filled the hole (the partial ACK echoes it), its
+ * late original is reported twice at 23 ms. Every resend was needless: the
+ * reduction is undone and the recovery is over at once, not when its last
+ * segment is acknowledged.
+ */
+Test(tcp_script, dsack_before_the_end_of_recovery_undoes_and_ends_it)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {22, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(ext()->TCPPartialUndo, 0);
+	RUN({23, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:1449"}});
+	cr_assert_eq(ext()->TCPDSACKUndo, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu, "ssthresh as before the episode");
+	cr_assert_eq(tp->cong.snd_cwnd, 10, "the window as before");
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5003 ecr 1020"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPFullUndo, 0);
 }
 
 /*
