@@ -674,26 +674,29 @@ static bool tcp_dsack_block_valid(const struct tcp_sock *tp, const struct tcp_sa
 }
 
 /*
- * The resent segments a D-SACK block reports twice, still queued
- * (tcp_sacktag_one's dup_sack): each was needless for the episode
- * (undo_retrans), and one SACKed by an earlier ACK had its original
- * delivered first, so the path reorders. Which of them are SACKed now is
- * for the block that holds them; this walk comes first, so one that block
- * tags is not taken for reordering.
+ * The resent segments a D-SACK block reports twice, still queued, within
+ * [lo, hi) (tcp_sacktag_one's dup_sack): each was needless for the episode
+ * (undo_retrans), and one already SACKed had its original delivered first,
+ * so the path reorders.
  */
-static void tcp_dsack_walk(struct sock *sk, const struct tcp_sack_block *d,
-			   struct tcp_sacktag_state *st)
+static void tcp_dsack_walk(struct sock *sk, const struct tcp_sack_block *d, uint32_t lo,
+			   uint32_t hi, struct tcp_sacktag_state *st)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *head = (struct sk_buff *)&sk->sk_write_queue;
-	struct sk_buff *skb = tcp_sacktag_skip(sk, NULL, d->start_seq);
+	struct sk_buff *skb;
 
-	for (; skb && skb != head && skb != tp->send_head; skb = skb->next) {
+	if (before(lo, d->start_seq))
+		lo = d->start_seq;
+	if (after(hi, d->end_seq))
+		hi = d->end_seq;
+	for (skb = tcp_sacktag_skip(sk, NULL, lo); skb && skb != head && skb != tp->send_head;
+	     skb = skb->next) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
-		if (!before(cb->seq, d->end_seq))
+		if (!before(cb->seq, hi))
 			break;
-		if (before(cb->seq, d->start_seq) || after(cb->end_seq, d->end_seq) ||
+		if (before(cb->seq, lo) || after(cb->end_seq, hi) ||
 		    !(cb->sacked & (TCPCB_EVER_RETRANS | TCPCB_SACKED_RETRANS)))
 			continue;
 		if (tp->cong.undo_marker && tp->cong.undo_retrans > 0 &&
@@ -711,6 +714,10 @@ static void tcp_dsack_walk(struct sock *sk, const struct tcp_sack_block *d,
  * ACK's blocks covered (recv_sack_cache) was tagged then: only the rest of
  * each block is walked, so a block that grew by one segment costs one.
  * dsack: the first block is a D-SACK tcp_dsack_seen took, for the ACK ack.
+ * It takes its sorted place, as the kernel's: the block sorted just before
+ * it (the one holding it) tells its segments as duplicates before tagging
+ * them (next_dup), then it is walked as a block of its own, when a resend
+ * this ACK SACKed counts as reordering and, once more, as needless.
  */
 static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, bool dsack,
 					uint32_t ack, uint64_t *rtt, struct rate_sample *rs)
@@ -719,28 +726,39 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, bo
 	struct tcp_sacktag_state st = {.prior_fack = prior_fack, .rs = rs, .reord = tp->snd_nxt};
 	struct tcp_sack_block sp[TCP_NUM_SACKS];
 	/* With nothing SACKed (a timeout took the marks back), the cache says nothing. */
-	int used = 0, cached = tp->sacked_out ? TCP_NUM_SACKS : 0;
+	int used = 0, dup = -1, cached = tp->sacked_out ? TCP_NUM_SACKS : 0;
 	struct sk_buff *skb = NULL;
-
-	if (dsack && after(tp->rx_opt.sack_in[0].end_seq, tp->snd_una) &&
-	    tcp_dsack_block_valid(tp, &tp->rx_opt.sack_in[0], ack))
-		tcp_dsack_walk(sk, &tp->rx_opt.sack_in[0], &st);
 
 	for (int i = 0; i < tp->rx_opt.num_sack_in; i++) {
 		struct tcp_sack_block b = tp->rx_opt.sack_in[i];
+		bool is_dup = i == 0 && dsack;
 		int j = used++;
 
-		if (!tcp_sack_block_usable(tp, &b, i)) {
+		if (is_dup ? !after(b.end_seq, tp->snd_una) || !tcp_dsack_block_valid(tp, &b, ack)
+			   : !tcp_sack_block_usable(tp, &b, i)) {
 			used--;
 			continue;
 		}
-		for (; j > 0 && after(sp[j - 1].start_seq, b.start_seq); j--)
+		/* Stable, as the kernel's sort: the D-SACK stays ahead of an equal start. */
+		for (; j > 0 && after(sp[j - 1].start_seq, b.start_seq); j--) {
 			sp[j] = sp[j - 1];
+			if (dup == j - 1)
+				dup = j;
+		}
 		sp[j] = b;
+		if (is_dup)
+			dup = j;
 	}
 	for (int i = 0; i < used; i++) {
 		const struct tcp_sack_block *b = &sp[i];
 		uint32_t from = b->start_seq;
+
+		if (i == dup) {
+			tcp_dsack_walk(sk, b, b->start_seq, b->end_seq, &st);
+			continue;
+		}
+		if (i + 1 == dup)
+			tcp_dsack_walk(sk, &sp[dup], b->start_seq, b->end_seq, &st);
 
 		/* The cache is sorted too: walk the gaps its blocks leave in this one. */
 		for (int c = 0; c < cached && before(from, b->end_seq); c++) {

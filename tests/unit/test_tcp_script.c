@@ -1945,6 +1945,45 @@ Test(tcp_script, dsack_before_the_end_of_recovery_undoes_and_ends_it)
 }
 
 /*
+ * A D-SACK inside a later block takes its sorted place (tcp_sacktag_write_queue):
+ * segments 0 and 2 of six went again at 20 ms; at 22 the resend of segment
+ * 2 and its late original both arrived, and the ACK SACKs segments 1 to 5
+ * with a D-SACK of segment 2 ahead. The block holding the D-SACK goes
+ * first and tells segment 2 needless before SACKing it (next_dup); the
+ * D-SACK, walked after it as a block of its own, finds it SACKed: the path
+ * reordered (its original came after the segments above it) and, as the
+ * kernel counts, the resend is needless once more, which leaves none of
+ * the two resends needed and undoes the reduction; segment 0, still marked
+ * lost, starts the next episode at once.
+ */
+Test(tcp_script, dsack_inside_a_later_block_is_walked_in_its_sorted_place)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "4345:8689 1449:2897")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(2), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.undo_retrans, 2);
+	cr_assert_eq(tp->reord_seen, 0);
+	RUN({22, '<', {".", 1, 1, 0, 0, PEER_SACK(1020, "2897:4345 1449:8689")}});
+	cr_assert_eq(ext()->TCPDSACKOfoRecv, 1);
+	cr_assert_eq(ext()->TCPSACKReorder, 1);
+	cr_assert_eq(tp->reordering, 4, "segment 2 below the highest SACKed, segment 5");
+	cr_assert_eq(ext()->TCPDSACKUndo, 1);
+	/* Segment 0 is still marked lost: a new episode at once (tcp_time_to_recover). */
+	cr_assert_eq(ext()->TCPSackRecovery, 2);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.prior_cwnd, 10, "the undone window");
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 2);
+}
+
+/*
  * Reordering by six segments (tcp_check_sack_reordering): once the path
  * was seen to reorder (segment 0 behind segment 1), RACK waits its window
  * for segment 2 while the five sent after it are SACKed; it arrives in
