@@ -1800,19 +1800,27 @@ Test(tcp_script, dsack_beyond_snd_nxt_undoes_nothing)
 	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut stays");
 }
 
-/*
- * Six segments sent at 10 ms; the ACK at 20 SACKs the last four, and RACK
- * resends the two holes below them at once (undo_stamp 1020 ms).
- */
-static struct socket *two_holes_resent(void)
+/* Six segments written and sent at 10 ms (TSval 1010). */
+static struct socket *six_sent(void)
 {
 	struct socket *c = established();
 
 	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
 	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:8689")}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}});
+	return c;
+}
+
+/*
+ * Six segments sent at 10 ms; the ACK at 20 SACKs the last four, and RACK
+ * resends the two holes below them at once (undo_stamp 1020 ms).
+ */
+static struct socket *two_holes_resent(void)
+{
+	struct socket *c = six_sent();
+
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:8689")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}});
 	cr_assert_eq(tcp_sk(c->sk)->cong.ca_state, TCP_CA_Recovery);
 	return c;
@@ -1859,14 +1867,10 @@ Test(tcp_script, dsack_on_an_old_ack_is_counted)
  */
 Test(tcp_script, partial_ack_echoing_the_original_undoes_the_recovery)
 {
-	struct socket *c = established();
+	struct socket *c = six_sent();
 	struct tcp_sock *tp = tcp_sk(c->sk);
 
-	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
-	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
 	cr_assert_eq(tp->cong.snd_ssthresh, 7);
@@ -1922,14 +1926,10 @@ Test(tcp_script, partial_ack_echoing_the_original_waits_for_the_other_resend)
  */
 Test(tcp_script, dsack_before_the_end_of_recovery_undoes_and_ends_it)
 {
-	struct socket *c = established();
+	struct socket *c = six_sent();
 	struct tcp_sock *tp = tcp_sk(c->sk);
 
-	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
-	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}},
 	    {22, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020"}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
@@ -1958,14 +1958,10 @@ Test(tcp_script, dsack_before_the_end_of_recovery_undoes_and_ends_it)
  */
 Test(tcp_script, dsack_inside_a_later_block_is_walked_in_its_sorted_place)
 {
-	struct socket *c = established();
+	struct socket *c = six_sent();
 	struct tcp_sock *tp = tcp_sk(c->sk);
 
-	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
-	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "4345:8689 1449:2897")}},
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "4345:8689 1449:2897")}},
 	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(2), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->cong.undo_retrans, 2);
 	cr_assert_eq(tp->reord_seen, 0);
