@@ -141,8 +141,10 @@
 	X(TCPDSACKRecvSegs) \
 	X(TCPSACKReorder) \
 	X(TCPRenoReorder) \
+	X(TCPTSReorder) \
 	X(TCPDSACKUndo) \
 	X(TCPFullUndo) \
+	X(TCPPartialUndo) \
 	X(TCPLossUndo) \
 	X(TCPSpuriousRTOs) \
 	X(TCPFastOpenActive) \

@@ -540,7 +540,12 @@ struct tcp_sock {
 	uint8_t fastopen_key[2][TCP_FASTOPEN_KEY_LENGTH]; /* TCP_FASTOPEN_KEY: primary, backup */
 	uint8_t fastopen_nkeys;				  /* 0: the namespace's key */
 	uint32_t fastopen_max_qlen;			  /* listener: TCP_FASTOPEN, 0 = off */
-	uint32_t fastopen_qlen; /* listener: Fast Open children not past the handshake */
+	/*
+	 * listener: Fast Open children not past the handshake. Signed, as the
+	 * kernel's: a listen() starts it at 0 while children accepted under an
+	 * earlier listen() still take themselves off it at their ACK.
+	 */
+	int32_t fastopen_qlen;
 	/*
 	 * listener: those children (fastopen_node), accepted or not; the
 	 * kernel's request sock keeps its listener until the handshake's ACK.
@@ -1114,6 +1119,7 @@ void tcp_fastopen_child_done(struct sock *sk);
 void tcp_fastopen_child_reset(struct sock *sk);
 /* A listener stops: its accepted Fast Open children still counted let go of it. */
 void tcp_fastopen_listen_stop(struct sock *sk);
+void tcp_fastopen_forget_children(struct sock *sk);
 /* A request's window, its SYN-ACK's (tcp_synack_window): what it judges and ACKs by. */
 static inline uint32_t tcp_synack_window(const struct tcp_sock *tp)
 {

@@ -511,6 +511,11 @@ void tcp_fastopen_listen(struct sock *sk, int backlog)
 
 		tp->fastopen_max_qlen = (uint32_t)(backlog < somaxconn ? backlog : somaxconn);
 	}
+	/*
+	 * reqsk_queue_alloc: the count starts over, though children accepted
+	 * before a shutdown() still count themselves off at their ACK.
+	 */
+	tp->fastopen_qlen = 0;
 }
 
 /*
@@ -538,7 +543,7 @@ static bool tcp_fastopen_queue_check(struct sock *parent)
 
 	if (!tp->fastopen_max_qlen)
 		return false;
-	if (tp->fastopen_qlen >= tp->fastopen_max_qlen) {
+	if (tp->fastopen_qlen >= (int32_t)tp->fastopen_max_qlen) {
 		if (!held || held->expires > sock_net(parent)->now) {
 			__NET_INC_STATS(sock_net(parent), TCPFastOpenListenOverflow);
 			return false;
@@ -690,9 +695,14 @@ void tcp_fastopen_child_reset(struct sock *sk)
 	ltp->fastopen_qlen++; /* tcp_done's tcp_fastopen_child_done takes the child's own */
 }
 
+/*
+ * A listener stops (inet_csk_listen_stop): the held places go. Children
+ * accepted before their ACK stay its own (the request sock's rsk_listener):
+ * their ACK still takes them off its count, under a new listen() too.
+ */
 void tcp_fastopen_listen_stop(struct sock *sk)
 {
-	struct tcp_sock *tp = tcp_sk(sk), *child, *tmp;
+	struct tcp_sock *tp = tcp_sk(sk);
 
 	while (tp->fastopen_rst_head) {
 		struct tcp_fastopen_rst *held = tp->fastopen_rst_head;
@@ -701,13 +711,18 @@ void tcp_fastopen_listen_stop(struct sock *sk)
 		free(held);
 	}
 	tp->fastopen_rst_tail = NULL;
+}
 
-	/* Accepted children before their ACK: nothing left to count them against. */
+/* The listener is freed: its accepted children before their ACK count against nothing. */
+void tcp_fastopen_forget_children(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk), *child, *tmp;
+
+	tcp_fastopen_listen_stop(sk);
 	list_for_each_entry_safe (child, tmp, &tp->fastopen_queue, fastopen_node) {
 		child->fastopen_listener = NULL;
 		list_del_init(&child->fastopen_node);
 	}
-	tp->fastopen_qlen = 0;
 }
 
 /* ---- socket options ---- */

@@ -401,9 +401,10 @@ static uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp)
  * low_seq (tcp_check_sack_reordering): one reordering seen, and the path
  * reorders by at least that distance, so DupThresh and RACK's "wait or
  * not" (tp->reordering, tcpi_reordering) grow to it in segments, up to
- * tcp_max_reordering.
+ * tcp_max_reordering. ts: the echoed timestamp, not the SACK blocks, told
+ * it (a partial undo: TCPTSReorder).
  */
-static void tcp_check_sack_reordering(struct sock *sk, uint32_t low_seq)
+static void tcp_check_sack_reordering(struct sock *sk, uint32_t low_seq, bool ts)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t mss = tp->mss_cache, fack = tcp_highest_sack_seq(tp), metric;
@@ -418,7 +419,10 @@ static void tcp_check_sack_reordering(struct sock *sk, uint32_t low_seq)
 		tp->reordering = segs < max ? segs : max;
 	}
 	tp->reord_seen++;
-	__NET_INC_STATS(sock_net(sk), TCPSACKReorder);
+	if (ts)
+		__NET_INC_STATS(sock_net(sk), TCPTSReorder);
+	else
+		__NET_INC_STATS(sock_net(sk), TCPSACKReorder);
 }
 
 /*
@@ -511,7 +515,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 		tp->retrans_stamp = 0;
 	/* A hole filled by its original, not the resend: reordering (not for Reno's count). */
 	if (pkts && tp->rx_opt.sack_ok && before(reord, prior_fack))
-		tcp_check_sack_reordering(sk, reord);
+		tcp_check_sack_reordering(sk, reord, false);
 	/* All that was sent is acknowledged (tcp_clean_rtx_queue's !skb). */
 	if (!tp->packets_out)
 		tcp_chrono_stop(sk, TCP_CHRONO_BUSY);
@@ -670,26 +674,29 @@ static bool tcp_dsack_block_valid(const struct tcp_sock *tp, const struct tcp_sa
 }
 
 /*
- * The resent segments a D-SACK block reports twice, still queued
- * (tcp_sacktag_one's dup_sack): each was needless for the episode
- * (undo_retrans), and one SACKed by an earlier ACK had its original
- * delivered first, so the path reorders. Which of them are SACKed now is
- * for the block that holds them; this walk comes first, so one that block
- * tags is not taken for reordering.
+ * The resent segments a D-SACK block reports twice, still queued, within
+ * [lo, hi) (tcp_sacktag_one's dup_sack): each was needless for the episode
+ * (undo_retrans), and one already SACKed had its original delivered first,
+ * so the path reorders.
  */
-static void tcp_dsack_walk(struct sock *sk, const struct tcp_sack_block *d,
-			   struct tcp_sacktag_state *st)
+static void tcp_dsack_walk(struct sock *sk, const struct tcp_sack_block *d, uint32_t lo,
+			   uint32_t hi, struct tcp_sacktag_state *st)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *head = (struct sk_buff *)&sk->sk_write_queue;
-	struct sk_buff *skb = tcp_sacktag_skip(sk, NULL, d->start_seq);
+	struct sk_buff *skb;
 
-	for (; skb && skb != head && skb != tp->send_head; skb = skb->next) {
+	if (before(lo, d->start_seq))
+		lo = d->start_seq;
+	if (after(hi, d->end_seq))
+		hi = d->end_seq;
+	for (skb = tcp_sacktag_skip(sk, NULL, lo); skb && skb != head && skb != tp->send_head;
+	     skb = skb->next) {
 		struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
-		if (!before(cb->seq, d->end_seq))
+		if (!before(cb->seq, hi))
 			break;
-		if (before(cb->seq, d->start_seq) || after(cb->end_seq, d->end_seq) ||
+		if (before(cb->seq, lo) || after(cb->end_seq, hi) ||
 		    !(cb->sacked & (TCPCB_EVER_RETRANS | TCPCB_SACKED_RETRANS)))
 			continue;
 		if (tp->cong.undo_marker && tp->cong.undo_retrans > 0 &&
@@ -707,6 +714,10 @@ static void tcp_dsack_walk(struct sock *sk, const struct tcp_sack_block *d,
  * ACK's blocks covered (recv_sack_cache) was tagged then: only the rest of
  * each block is walked, so a block that grew by one segment costs one.
  * dsack: the first block is a D-SACK tcp_dsack_seen took, for the ACK ack.
+ * It takes its sorted place, as the kernel's: the block sorted just before
+ * it (the one holding it) tells its segments as duplicates before tagging
+ * them (next_dup), then it is walked as a block of its own, when a resend
+ * this ACK SACKed counts as reordering and, once more, as needless.
  */
 static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, bool dsack,
 					uint32_t ack, uint64_t *rtt, struct rate_sample *rs)
@@ -715,28 +726,39 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, bo
 	struct tcp_sacktag_state st = {.prior_fack = prior_fack, .rs = rs, .reord = tp->snd_nxt};
 	struct tcp_sack_block sp[TCP_NUM_SACKS];
 	/* With nothing SACKed (a timeout took the marks back), the cache says nothing. */
-	int used = 0, cached = tp->sacked_out ? TCP_NUM_SACKS : 0;
+	int used = 0, dup = -1, cached = tp->sacked_out ? TCP_NUM_SACKS : 0;
 	struct sk_buff *skb = NULL;
-
-	if (dsack && after(tp->rx_opt.sack_in[0].end_seq, tp->snd_una) &&
-	    tcp_dsack_block_valid(tp, &tp->rx_opt.sack_in[0], ack))
-		tcp_dsack_walk(sk, &tp->rx_opt.sack_in[0], &st);
 
 	for (int i = 0; i < tp->rx_opt.num_sack_in; i++) {
 		struct tcp_sack_block b = tp->rx_opt.sack_in[i];
+		bool is_dup = i == 0 && dsack;
 		int j = used++;
 
-		if (!tcp_sack_block_usable(tp, &b, i)) {
+		if (is_dup ? !after(b.end_seq, tp->snd_una) || !tcp_dsack_block_valid(tp, &b, ack)
+			   : !tcp_sack_block_usable(tp, &b, i)) {
 			used--;
 			continue;
 		}
-		for (; j > 0 && after(sp[j - 1].start_seq, b.start_seq); j--)
+		/* Stable, as the kernel's sort: the D-SACK stays ahead of an equal start. */
+		for (; j > 0 && after(sp[j - 1].start_seq, b.start_seq); j--) {
 			sp[j] = sp[j - 1];
+			if (dup == j - 1)
+				dup = j;
+		}
 		sp[j] = b;
+		if (is_dup)
+			dup = j;
 	}
 	for (int i = 0; i < used; i++) {
 		const struct tcp_sack_block *b = &sp[i];
 		uint32_t from = b->start_seq;
+
+		if (i == dup) {
+			tcp_dsack_walk(sk, b, b->start_seq, b->end_seq, &st);
+			continue;
+		}
+		if (i + 1 == dup)
+			tcp_dsack_walk(sk, &sp[dup], b->start_seq, b->end_seq, &st);
 
 		/* The cache is sorted too: walk the gaps its blocks leave in this one. */
 		for (int c = 0; c < cached && before(from, b->end_seq); c++) {
@@ -761,7 +783,7 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, bo
 		tp->recv_sack_cache[i] = i < used ? sp[i] : (struct tcp_sack_block){0, 0};
 	/* After a timeout only while it may still be undone, as the kernel's. */
 	if (tp->cong.ca_state != TCP_CA_Loss || tp->cong.undo_marker)
-		tcp_check_sack_reordering(sk, st.reord);
+		tcp_check_sack_reordering(sk, st.reord, false);
 	*rtt = st.first ? sock_net(sk)->now - st.first : 0;
 	return st.newly;
 }
@@ -934,6 +956,59 @@ static bool tcp_try_undo_dsack(struct sock *sk)
 	return true;
 }
 
+/* Anything resent still in flight, or the head sent twice (tcp_any_retrans_done). */
+static bool tcp_any_retrans_done(struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	const struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	return tp->retrans_out ||
+	       (skb && skb != tp->send_head && (TCP_SKB_CB(skb)->sacked & TCPCB_EVER_RETRANS));
+}
+
+/*
+ * An undone recovery leaves for Open, or Disorder while holes or resends
+ * are left to settle (tcp_try_keep_open); a new episode starts only from a
+ * new loss, above what was sent until now.
+ */
+static void tcp_try_keep_open(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint8_t state = TCP_CA_Open;
+
+	if (tp->sacked_out || tp->lost_out || tcp_any_retrans_done(sk))
+		state = TCP_CA_Disorder;
+	if (tp->cong.ca_state != state) {
+		tcp_set_ca_state(sk, state);
+		tp->cong.high_seq = tp->snd_nxt;
+	}
+}
+
+enum tcp_partial_undo { TCP_PARTIAL_NONE, TCP_PARTIAL_UNDONE, TCP_PARTIAL_HOLD };
+
+/*
+ * A partial ACK in recovery whose echo predates the first resend
+ * (tcp_try_undo_partial): the hole was filled by its late original, the
+ * path reorders further than thought (tp->reordering grows to what was
+ * above the hole). With no resend left in flight the reduction is undone
+ * (TCPPartialUndo); with some, the window still follows PRR but nothing
+ * more is marked lost or resent (HOLD) until their fate is known.
+ */
+static enum tcp_partial_undo tcp_try_undo_partial(struct sock *sk, uint32_t prior_snd_una)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tp->cong.undo_marker || !tcp_packet_delayed(tp))
+		return TCP_PARTIAL_NONE;
+	tcp_check_sack_reordering(sk, prior_snd_una, true);
+	if (tp->retrans_out)
+		return TCP_PARTIAL_HOLD;
+	tcp_undo_cwnd_reduction(sk, true);
+	__NET_INC_STATS(sock_net(sk), TCPPartialUndo);
+	tcp_try_keep_open(sk);
+	return TCP_PARTIAL_UNDONE;
+}
+
 /*
  * The timeout was spurious (tcp_try_undo_loss): by the timestamps or
  * D-SACKs, or F-RTO's proof (frto_undo). Without SACK and without F-RTO's
@@ -1056,11 +1131,13 @@ void tcp_enter_recovery(struct sock *sk)
  * RACK armed its reordering timer.
  */
 static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t newly_sacked,
-				       bool una_advanced, bool is_dup, uint32_t prior_in_flight)
+				       uint32_t prior_snd_una, bool is_dup,
+				       uint32_t prior_in_flight)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
 	uint32_t prior_lost = tp->lost_out, prior_retrans = tp->retrans_out;
+	bool una_advanced = after(tp->snd_una, prior_snd_una);
 	bool reo_armed = false, send_new = false;
 
 	if (c->ca_state == TCP_CA_Loss) {
@@ -1076,7 +1153,13 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		}
 		tcp_set_ca_state(sk, TCP_CA_Open);
 	} else if (c->ca_state == TCP_CA_Recovery) {
-		tcp_try_undo_dsack(sk);
+		if (una_advanced && tcp_try_undo_partial(sk, prior_snd_una) == TCP_PARTIAL_HOLD) {
+			tcp_cwnd_reduction(sk, acked + newly_sacked, true, false);
+			return false;
+		}
+		/* Undone before its end: the episode is over (tcp_try_to_open). */
+		if (tcp_try_undo_dsack(sk))
+			tcp_try_keep_open(sk);
 	}
 	if (c->ca_state <= TCP_CA_Disorder)
 		tcp_try_undo_dsack(sk);
@@ -1528,8 +1611,9 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 			tp->dup_acks++;
 		/* Only a dubious ACK needs the alert (tcp_ack_is_dubious). */
 		if (is_dup || newly_sacked || dsack || tp->cong.ca_state != TCP_CA_Open)
-			reo_armed = tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
-							       advanced, is_dup, prior_in_flight);
+			reo_armed =
+				tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
+							   prior_snd_una, is_dup, prior_in_flight);
 		else if (acked_pkts)
 			tcp_cong_avoid(sk, acked_pkts, prior_in_flight);
 	} else if (advanced || is_dup) {

@@ -60,6 +60,7 @@ void tcp_v4_destroy_sock(struct sock *sk)
 
 	tcp_clear_xmit_timers(sk);
 	tcp_fastopen_child_done(sk); /* freed with no tcp_done: off its listener's list */
+	tcp_fastopen_forget_children(sk);
 	tcp_saved_syn_free(tp);
 	__skb_queue_purge(&sk->sk_write_queue);
 	/* Every page back to the pool (sk_stream_kill_queues, inet_sock_destruct). */

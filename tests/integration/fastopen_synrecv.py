@@ -10,6 +10,10 @@
 #                                           listener with CMD... and plays the
 #                                           scenario against ADDR; STATS...
 #                                           prints the target's counters
+#   fastopen_synrecv.py relisten ADDR STATS... -- CMD...
+#                                           the same peer, playing a listener
+#                                           that shutdown() stops and listen()
+#                                           starts again
 # The peer sends from a raw socket (synrecv.py's Peer and Flow: every answer
 # printed relative to the flow's sequence numbers) and asks the listener
 # what it sees after each step, so the kernel's run and the shim's compare
@@ -67,6 +71,12 @@ def listen():
 					break
 				got += d
 			say("read %s: %r" % (arg[0], got))
+		elif cmd == "stop":  # the listener stops, the socket stays (inet_shutdown's disconnect)
+			l.shutdown(socket.SHUT_RD)
+			say("stopped")
+		elif cmd == "relisten":
+			l.listen(8)
+			say("listening")
 		elif cmd in ("established", "closed"):  # the child's state once its ACK or RST is taken
 			c, deadline = kids[arg[0]], time.monotonic() + WAIT
 			while info(c)[0] != cmd.upper() and time.monotonic() < deadline:
@@ -74,7 +84,8 @@ def listen():
 			say("state %s: %s" % (arg[0], info(c)[0]))
 
 
-def peer(dst, stats_cmd, cmd):
+def start(dst, stats_cmd, cmd):
+	"""The target's listener, a question for it, the peer, a Fast Open SYN."""
 	target = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 	def ask(what):
@@ -88,7 +99,6 @@ def peer(dst, stats_cmd, cmd):
 	if target.stdout.readline().strip() != "ready":
 		sys.exit("the listener did not start")
 	p = Peer(dst, stats_cmd)
-	before = p.counters()
 	mss = struct.pack("!BBH", 2, 4, 1460)
 	flows = []
 
@@ -99,6 +109,23 @@ def peer(dst, stats_cmd, cmd):
 		f.answer("SYN with %d bytes" % len(data))
 		return f
 
+	return target, ask, p, fast_open
+
+
+def finish(target, p, before, resets):
+	after = p.counters()
+	for k in COUNTERS:
+		print("TcpExt %s +%d" % (k, after.get(("TcpExt", k), 0) - before.get(("TcpExt", k), 0)))
+	for f, seq in resets:
+		f.send(seq, 0, RST)
+	target.stdin.close()
+	if target.wait(WAIT):
+		sys.exit("the listener failed")
+
+
+def peer(dst, stats_cmd, cmd):
+	target, ask, p, fast_open = start(dst, stats_cmd, cmd)
+	before = p.counters()
 	# A: accepted before its ACK, in SYN_RECV, with the SYN's data to read.
 	a = fast_open("A", 42100, b"hello")
 	ask("wait")
@@ -134,14 +161,35 @@ def peer(dst, stats_cmd, cmd):
 	ask("closed D")
 	e = fast_open("E", 42104, b"fifth")
 	ask("count")
-	after = p.counters()
-	for k in COUNTERS:
-		print("TcpExt %s +%d" % (k, after.get(("TcpExt", k), 0) - before.get(("TcpExt", k), 0)))
-	for f, seq in ((a, 6), (b, 1), (c, 7), (e, 1)):
-		f.send(seq, 0, RST)
-	target.stdin.close()
-	if target.wait(WAIT):
-		sys.exit("the listener failed")
+	finish(target, p, before, ((a, 6), (b, 1), (c, 7), (e, 1)))
+
+
+def relisten(dst, stats_cmd, cmd):
+	"""
+	A child accepted before its ACK stays its listener's through shutdown()
+	and listen() (the request sock's rsk_listener): the new listen() starts
+	the Fast Open count at 0 (reqsk_queue_alloc), and the old child's ACK
+	still takes one off it, so the new count has room for one more.
+	"""
+	target, ask, p, fast_open = start(dst, stats_cmd, cmd)
+	before = p.counters()
+	a = fast_open("A", 42110, b"hello")
+	ask("wait")
+	ask("accept A")
+	ask("stop")
+	ask("relisten")
+	# The count starts over: B is Fast Open though A still waits for its ACK.
+	b = fast_open("B", 42111, b"world")
+	ask("wait")
+	# A's ACK takes its place off the new count: C is Fast Open too, B not yet acked.
+	a.send(6, 1, ACK)
+	ask("established A")
+	c = fast_open("C", 42112, b"third")
+	ask("wait")
+	# Now B and C fill it: D's data is ignored.
+	d = fast_open("D", 42113, b"fourth")
+	ask("count")
+	finish(target, p, before, ((a, 6), (b, 6), (c, 6), (d, 1)))
 
 
 if __name__ == "__main__":
@@ -149,4 +197,5 @@ if __name__ == "__main__":
 		listen()
 	else:
 		args = sys.argv[3:]
-		peer(sys.argv[2], args[:args.index("--")], args[args.index("--") + 1:])
+		play = relisten if sys.argv[1] == "relisten" else peer
+		play(sys.argv[2], args[:args.index("--")], args[args.index("--") + 1:])

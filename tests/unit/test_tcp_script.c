@@ -1800,6 +1800,32 @@ Test(tcp_script, dsack_beyond_snd_nxt_undoes_nothing)
 	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut stays");
 }
 
+/* Six segments written and sent at 10 ms (TSval 1010). */
+static struct socket *six_sent(void)
+{
+	struct socket *c = established();
+
+	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}});
+	return c;
+}
+
+/*
+ * Six segments sent at 10 ms; the ACK at 20 SACKs the last four, and RACK
+ * resends the two holes below them at once (undo_stamp 1020 ms).
+ */
+static struct socket *two_holes_resent(void)
+{
+	struct socket *c = six_sent();
+
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:8689")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}});
+	cr_assert_eq(tcp_sk(c->sk)->cong.ca_state, TCP_CA_Recovery);
+	return c;
+}
+
 /*
  * A D-SACK of two segments reports two needless resends (tcp_check_dsack:
  * undo_retrans by the block's segments): both holes RACK resent had
@@ -1807,16 +1833,9 @@ Test(tcp_script, dsack_beyond_snd_nxt_undoes_nothing)
  */
 Test(tcp_script, dsack_of_two_segments_undoes_two_resends)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct tcp_sock *tp = tcp_sk(two_holes_resent()->sk);
 
-	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
-	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:8689")}},
-	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
 	cr_assert_eq(tp->total_retrans, 2);
 	cr_assert_eq(tp->dsack_dups, 2);
 	cr_assert_eq(ext()->TCPFullUndo, 1);
@@ -1830,20 +1849,134 @@ Test(tcp_script, dsack_of_two_segments_undoes_two_resends)
  */
 Test(tcp_script, dsack_on_an_old_ack_is_counted)
 {
-	struct socket *c = established();
-	struct tcp_sock *tp = tcp_sk(c->sk);
+	struct tcp_sock *tp = tcp_sk(two_holes_resent()->sk);
 
-	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
-	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
-	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "2897:8689")}},
-	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020"}},
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020"}},
 	    {31, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:2897"}});
 	cr_assert_eq(tp->total_retrans, 2);
 	cr_assert_eq(tp->dsack_dups, 2);
 	cr_assert_eq(ext()->TCPDSACKRecv, 1);
+}
+
+/*
+ * A partial ACK whose echo predates the resend (tcp_try_undo_partial): the
+ * late original of segment 0 filled the hole, not its resend at 20 ms, and
+ * no resend is left in flight, so the reduction is undone before the
+ * episode's end (TCPPartialUndo) and the recovery is over. The path
+ * reordered by the four segments above the hole (TCPTSReorder).
+ */
+Test(tcp_script, partial_ack_echoing_the_original_undoes_the_recovery)
+{
+	struct socket *c = six_sent();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	RUN({22, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert_eq(ext()->TCPPartialUndo, 1);
+	cr_assert_eq(ext()->TCPFullUndo + ext()->TCPDSACKUndo + ext()->TCPLossUndo, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu, "ssthresh as before the episode");
+	cr_assert_eq(tp->cong.snd_cwnd, 10, "the window as before");
+	cr_assert_eq(tp->lost_out, 0);
+	cr_assert_eq(ext()->TCPTSReorder, 1);
+	cr_assert_eq(tp->reordering, 4, "four segments above the hole");
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5003 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPPartialUndo, 1);
+	cr_assert_eq(tp->total_retrans, 1);
+}
+
+/*
+ * The same with two holes resent: the partial ACK for segment 0 echoes the
+ * original's timestamp, but the resend of segment 1 is still in flight
+ * (tcp_try_undo_partial): the reordering is taken, the recovery and its
+ * window stay, and nothing more is marked lost or resent. Segment 1's
+ * original then arrives too: the episode ends undone (TCPFullUndo).
+ */
+Test(tcp_script, partial_ack_echoing_the_original_waits_for_the_other_resend)
+{
+	struct tcp_sock *tp = tcp_sk(two_holes_resent()->sk);
+
+	RUN({22,
+	     '<',
+	     {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010,nop,nop,sack 2897:8689"}});
+	cr_assert_eq(ext()->TCPTSReorder, 1);
+	cr_assert_eq(tp->reordering, 6, "from the hole to the highest SACKed: six segments");
+	cr_assert_eq(ext()->TCPPartialUndo, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	cr_assert_eq(tp->retrans_out, 1);
+	RUN({23, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5003 ecr 1010"}});
+	cr_assert_eq(ext()->TCPFullUndo, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu);
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 2);
+}
+
+/*
+ * A D-SACK before the episode's end (tcp_try_undo_dsack, tcp_try_to_open):
+ * the resend of segment 0 filled the hole (the partial ACK echoes it), its
+ * late original is reported twice at 23 ms. Every resend was needless: the
+ * reduction is undone and the recovery is over at once, not when its last
+ * segment is acknowledged.
+ */
+Test(tcp_script, dsack_before_the_end_of_recovery_undoes_and_ends_it)
+{
+	struct socket *c = six_sent();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {22, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(ext()->TCPPartialUndo, 0);
+	RUN({23, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020,nop,nop,sack 1:1449"}});
+	cr_assert_eq(ext()->TCPDSACKUndo, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu, "ssthresh as before the episode");
+	cr_assert_eq(tp->cong.snd_cwnd, 10, "the window as before");
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5003 ecr 1020"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(ext()->TCPFullUndo, 0);
+}
+
+/*
+ * A D-SACK inside a later block takes its sorted place (tcp_sacktag_write_queue):
+ * segments 0 and 2 of six went again at 20 ms; at 22 the resend of segment
+ * 2 and its late original both arrived, and the ACK SACKs segments 1 to 5
+ * with a D-SACK of segment 2 ahead. The block holding the D-SACK goes
+ * first and tells segment 2 needless before SACKing it (next_dup); the
+ * D-SACK, walked after it as a block of its own, finds it SACKed: the path
+ * reordered (its original came after the segments above it) and, as the
+ * kernel counts, the resend is needless once more, which leaves none of
+ * the two resends needed and undoes the reduction; segment 0, still marked
+ * lost, starts the next episode at once.
+ */
+Test(tcp_script, dsack_inside_a_later_block_is_walked_in_its_sorted_place)
+{
+	struct socket *c = six_sent();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "4345:8689 1449:2897")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(2), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.undo_retrans, 2);
+	cr_assert_eq(tp->reord_seen, 0);
+	RUN({22, '<', {".", 1, 1, 0, 0, PEER_SACK(1020, "2897:4345 1449:8689")}});
+	cr_assert_eq(ext()->TCPDSACKOfoRecv, 1);
+	cr_assert_eq(ext()->TCPSACKReorder, 1);
+	cr_assert_eq(tp->reordering, 4, "segment 2 below the highest SACKed, segment 5");
+	cr_assert_eq(ext()->TCPDSACKUndo, 1);
+	/* Segment 0 is still marked lost: a new episode at once (tcp_time_to_recover). */
+	cr_assert_eq(ext()->TCPSackRecovery, 2);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.prior_cwnd, 10, "the undone window");
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, "nop,nop,TS val 5002 ecr 1020"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 2);
 }
 
 /*
