@@ -78,6 +78,13 @@ struct net_device {
 	 * fragments (skb->frags); other links are handed a linear copy.
 	 */
 	bool sg;
+	/*
+	 * Received frames are the sender's own skb, shared with its retransmit
+	 * queue until it has our ACK (a veth: the kernel passes a local
+	 * sender's clone through). The kernel's receive queue cannot merge a
+	 * frame into such an skb (skb_cloned), so TCP charges as it would.
+	 */
+	bool rx_shared;
 	const struct net_device_ops *netdev_ops;
 	struct net *net;	  /* the stack receiving from this device */
 	struct pcap_writer *pcap; /* NULL: no capture */

@@ -91,6 +91,20 @@ struct sk_buff {
 	uint16_t vlan_tci;   /* ... and its tag control (priority, VLAN id), host order */
 	uint64_t tstamp;     /* ns, the stack clock, when received or last sent */
 	/*
+	 * Receive: what the socket's queue is charged for this buffer, the
+	 * kernel's truesize for the frame it stands for (TCP: tcp_rx_truesize),
+	 * kept as it was charged when the buffer is trimmed, as the kernel's.
+	 */
+	uint32_t truesize;
+	/*
+	 * TCP's receive queues: this buffer's part of the kernel skb it was
+	 * merged into (tcp_try_coalesce): that skb's first frame's end, whose
+	 * data the sender shares until it is acknowledged (skb_cloned), and its
+	 * page fragments so far (MAX_SKB_FRAGS at most).
+	 */
+	uint32_t rx_head_end;
+	uint8_t rx_frags;
+	/*
 	 * skb_shinfo(skb)->tx_flags and ->tskey: SKBTX_SW_TSTAMP and
 	 * SKBTX_SCHED_TSTAMP ask the link to queue a transmit time stamp for skb->sk
 	 * (skb_tstamp_tx), with tskey its SOF_TIMESTAMPING_OPT_ID counter.

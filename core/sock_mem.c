@@ -17,17 +17,15 @@
  * below its fair share under pressure (a socket's pages times the TCP
  * sockets alive under tcp_mem[2]), still gets its pages.
  *
- * What is charged: the payload bytes of the write queue, the receive queue
- * and the out-of-order queue (sk_wmem_queued, sk_rmem_alloc), the stack's
- * own measures of its buffers, not the kernel's truesize (skb head, struct
- * sk_buff, the slack of a partly filled segment). Measured on this kernel
- * over a veth with the queues full (SO_MEMINFO against SIOCOUTQ/SIOCINQ),
- * truesize is the payload and 1.7% (64 KiB writes), 2.6% (100-byte writes,
- * TCP_NODELAY: they coalesce into the unsent tail) or 4.9% (1448-byte
- * writes) on the send side; on the receive side 1.3% from a bulk sender,
- * 17% and 23% from one writing 1448 and 100 bytes at a time with
- * TCP_NODELAY (frames that coalesce only in part). The pool counts that
- * much less here.
+ * What is charged: on the receive side the kernel's truesize of its skbs
+ * (sk_rmem_alloc: tcp_input.c's tcp_queue_rcv, what the owner has not
+ * read included); on the send side the payload bytes of the write queue
+ * (sk_wmem_queued), not the kernel's truesize (skb head, struct sk_buff,
+ * the slack of a partly filled segment). Measured on this kernel over a
+ * veth with the queue full (SO_MEMINFO against SIOCOUTQ), truesize is the
+ * payload and 1.7% (64 KiB writes), 2.6% (100-byte writes, TCP_NODELAY:
+ * they coalesce into the unsent tail) or 4.9% (1448-byte writes): the pool
+ * counts that much less here.
  *
  * What differs from the kernel's pool: it is the stack host's alone (the
  * kernel's is the machine's, every namespace's and kernel socket's), and its

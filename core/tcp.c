@@ -681,6 +681,59 @@ void tcp_rcv_space_adjust(struct sock *sk)
 	tp->rcvq_space.time = net->now;
 }
 
+/*
+ * A consumed buffer the owner's program has not read: its charge stays
+ * until tcp_owner_unread finds it read (the kernel frees an skb when
+ * recvmsg has copied it). No room to remember it: it is freed now.
+ */
+static void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_rx_held *held;
+
+	if (tp->owner_held_first && tp->owner_held_first + tp->owner_held_n == tp->owner_held_max) {
+		memmove(tp->owner_held, tp->owner_held + tp->owner_held_first,
+			tp->owner_held_n * sizeof(*tp->owner_held));
+		tp->owner_held_first = 0;
+	}
+	if (tp->owner_held_n == tp->owner_held_max) {
+		uint32_t max = tp->owner_held_max ? 2 * tp->owner_held_max : 64;
+
+		held = realloc(tp->owner_held, max * sizeof(*held));
+		if (!held) {
+			tcp_rmem_uncharge(sk, (int)skb->truesize);
+			return;
+		}
+		tp->owner_held = held;
+		tp->owner_held_max = max;
+	}
+	tp->owner_held[tp->owner_held_first + tp->owner_held_n++] = (struct tcp_rx_held){
+		TCP_SKB_CB(skb)->seq + skb->len, skb->truesize, skb->rx_head_end, skb->rx_frags};
+}
+
+/* Uncharges the held buffers read up to seq; all of them if all. */
+static void tcp_owner_release(struct sock *sk, uint32_t seq, bool all)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	while (tp->owner_held_n) {
+		struct tcp_rx_held *h = &tp->owner_held[tp->owner_held_first];
+
+		if (!all && after(h->end_seq, seq))
+			break;
+		tcp_rmem_uncharge(sk, (int)h->truesize);
+		tp->owner_held_first++;
+		tp->owner_held_n--;
+	}
+	if (!tp->owner_held_n)
+		tp->owner_held_first = 0;
+	if (all) {
+		free(tp->owner_held);
+		tp->owner_held = NULL;
+		tp->owner_held_max = 0;
+	}
+}
+
 void tcp_consume(struct sock *sk, size_t len)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -697,7 +750,10 @@ void tcp_consume(struct sock *sk, size_t len)
 		done += n;
 		if (n == avail) {
 			__skb_unlink(skb, &sk->sk_receive_queue);
-			tcp_rmem_uncharge(sk, (int)skb->len);
+			if (sk->sk_owner_holds)
+				tcp_owner_hold(sk, skb);
+			else
+				tcp_rmem_uncharge(sk, (int)skb->truesize);
 			kfree_skb(skb);
 		}
 	}
@@ -720,6 +776,8 @@ void tcp_owner_unread(struct sock *sk, uint32_t unread)
 	uint32_t was = sk->sk_owner_unread;
 
 	sk->sk_owner_unread = unread;
+	/* The program has read up to here (the pair's count errs towards unread). */
+	tcp_owner_release(sk, tcp_sk(sk)->copied_seq - unread, false);
 	if (unread < was)
 		tcp_cleanup_rbuf(sk, was - unread);
 }
@@ -917,9 +975,10 @@ void tcp_rmem_purge(struct sock *sk)
 
 	for (int i = 0; i < 2; i++)
 		while ((skb = __skb_dequeue(q[i]))) {
-			tcp_rmem_uncharge(sk, (int)skb->len);
+			tcp_rmem_uncharge(sk, (int)skb->truesize);
 			kfree_skb(skb);
 		}
+	tcp_owner_release(sk, 0, true);
 }
 
 /* Free the receive side; returns how many unread bytes there were. */

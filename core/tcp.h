@@ -365,6 +365,25 @@ struct tcp_sock {
 	uint32_t window_clamp; /* the largest window we will offer (tcp_window.c) */
 	uint32_t rcv_ssthresh; /* the window the peer has earned so far (tcp_grow_window) */
 	uint8_t scaling_ratio; /* payload per 256 bytes of buffer (tcp_win_from_space) */
+	/*
+	 * The ACKs we sent, for the receive queue's coalescing: the last one's
+	 * value and stack time, and the last value sent before that time (a
+	 * sender has our ACK only once the stack clock moved past its sending).
+	 */
+	uint32_t ack_sent_seq, ack_sent_before;
+	uint64_t ack_sent_time;
+	/*
+	 * What the owner consumed and its program has not read, still charged
+	 * as the kernel's receive queue keeps its skbs until recvmsg has read
+	 * them: each consumed buffer's data end and truesize, oldest first from
+	 * owner_held_first (tcp_owner_unread releases them).
+	 */
+	struct tcp_rx_held {
+		uint32_t end_seq, truesize;
+		uint32_t head_end; /* as the buffer's rx_head_end and rx_frags */
+		uint8_t frags;
+	} * owner_held;
+	uint32_t owner_held_first, owner_held_n, owner_held_max;
 	uint32_t irs;
 	/* A passive child's first and last SYN-ACK TSvals: the handshake ACK echoes one. */
 	uint32_t snt_tsval_first, snt_tsval_last;
@@ -818,6 +837,14 @@ static inline void tcp_wmem_uncharge(struct sock *sk, int n)
 	sk->sk_wmem_queued -= n;
 	sk_mem_uncharge(sk, n);
 }
+
+/*
+ * What the kernel's skb for a received frame of len bytes in segs segments
+ * costs (tcp_window.c), and the part of it a frame merged into the tail's
+ * skb adds (tcp_try_coalesce's delta: its page fragments, not its head).
+ */
+uint32_t tcp_rx_truesize(uint32_t len, uint32_t segs);
+uint32_t tcp_rx_frag_truesize(uint32_t truesize);
 
 static inline void tcp_rmem_charge(struct sock *sk, int n)
 {

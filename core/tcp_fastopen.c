@@ -576,9 +576,12 @@ static void tcp_fastopen_adopt(struct sock *parent, struct sock *child, const st
 			memcpy(skb_put(d, skb->len), skb->data, skb->len);
 			TCP_SKB_CB(d)->seq = tp->rcv_nxt;
 			TCP_SKB_CB(d)->end_seq = tp->rcv_nxt + skb->len;
+			d->truesize = tcp_rx_truesize(skb->len, 1);
+			d->rx_head_end = TCP_SKB_CB(d)->end_seq;
+			d->rx_frags = 1;
 			__skb_queue_tail(&child->sk_receive_queue, d);
-			sk_forced_mem_schedule(child, (int)skb->len);
-			tcp_rmem_charge(child, (int)skb->len);
+			sk_forced_mem_schedule(child, (int)d->truesize);
+			tcp_rmem_charge(child, (int)d->truesize);
 			tp->rcv_nxt += skb->len;
 			tp->bytes_received += skb->len;
 			tp->syn_data_acked = 1; /* TCP_INFO's TCPI_OPT_SYN_DATA, as the kernel's */

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "net_namespace.h"
+#include "netdevice.h"
 #include "tcp.h"
 
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
@@ -1774,27 +1775,123 @@ static void tcp_fin(struct sock *sk)
 	}
 	/* Nothing lies past the FIN: what the peer sent there goes, its pages back. */
 	while ((skb = __skb_dequeue(&tp->out_of_order_queue))) {
-		tcp_rmem_uncharge(sk, (int)skb->len);
+		tcp_rmem_uncharge(sk, (int)skb->truesize);
 		kfree_skb(skb);
 	}
 }
 
-/* Appends in-order data, merging small payloads into the tail skb (tcp_try_coalesce). */
+#define MAX_SKB_FRAGS 17u /* include/linux/skbuff.h, CONFIG_MAX_SKB_FRAGS's default */
+
+/*
+ * The page fragments a kernel sender's frame carries its payload in,
+ * taken as one a segment: measured from a bulk sender over a veth, the
+ * kernel's queue charges about a head per GSO frame (SO_RCVBUF 1 MiB:
+ * 2,043,072 to 2,058,376 bytes taken of 2,097,152), so such frames do not
+ * merge; single segments merge 17 to a head.
+ */
+static uint8_t tcp_rx_frags(const struct sk_buff *skb)
+{
+	uint32_t segs = tcp_rx_segs(skb);
+
+	return (uint8_t)(segs < MAX_SKB_FRAGS ? segs : MAX_SKB_FRAGS);
+}
+
+/*
+ * The kernel's receive queue's last skb: the tail of ours, or, with ours
+ * empty, the last buffer the owner consumed while its program has not read
+ * it (the kernel's queue still holds it).
+ */
+struct tcp_rx_tail {
+	uint32_t end_seq, head_end;
+	uint8_t frags;
+};
+
+static bool tcp_rx_tail(const struct sock *sk, struct tcp_rx_tail *t)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	const struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
+
+	if (tail) {
+		if (TCP_SKB_CB(tail)->tcp_flags & TCPHDR_FIN)
+			return false;
+		*t = (struct tcp_rx_tail){TCP_SKB_CB(tail)->end_seq, tail->rx_head_end,
+					  tail->rx_frags};
+		return true;
+	}
+	if (tp->owner_held_n) {
+		const struct tcp_rx_held *h =
+			&tp->owner_held[tp->owner_held_first + tp->owner_held_n - 1];
+
+		*t = (struct tcp_rx_tail){h->end_seq, h->head_end, h->frags};
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Whether the kernel would merge skb into the tail's skb (tcp_try_coalesce,
+ * skb_try_coalesce). It refuses while the tail's skb is cloned: over a
+ * veth (dev->rx_shared), a kernel sender's frame is a clone of the skb on
+ * its retransmit queue, shared until the sender frees it, i.e. until it
+ * has our ACK of that skb's first frame. A sender has the ACKs we sent
+ * before the stack clock last moved, not those sent since (they left with
+ * this batch). A frame from a wire or another stack is the receiver's own.
+ * Then the fragments must fit MAX_SKB_FRAGS. So segments that come
+ * spaced, each acknowledged before the next, share a head up to 17 at a
+ * time; in a burst a segment that comes before our ACK of the tail's
+ * first takes a head of its own.
+ */
+static bool tcp_rx_can_coalesce(const struct sock *sk, const struct tcp_rx_tail *t,
+				const struct sk_buff *skb)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t acked = tp->ack_sent_before;
+
+	if (!skb->dev || !skb->dev->rx_shared)
+		acked = t->head_end; /* a frame of its own: never cloned */
+	else if (!tp->ack_sent_time)
+		acked = tp->irs + 1; /* none yet: the SYN's */
+	else if (tp->ack_sent_time < sock_net(sk)->now)
+		acked = tp->ack_sent_seq;
+	return t->end_seq == TCP_SKB_CB(skb)->seq && skb->len && !after(t->head_end, acked) &&
+	       t->frags + tcp_rx_frags(skb) <= MAX_SKB_FRAGS;
+}
+
+/*
+ * Appends in-order data; its truesize is charged. A frame the kernel would
+ * merge into the tail's skb gives its head back (what stays charged is its
+ * fragments: tcp_try_coalesce's delta), and its bytes join the tail's
+ * buffer when they fit; otherwise it is queued as a part of the same skb.
+ */
 void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct tcp_rx_tail t;
+	uint32_t delta;
 
 	tp->rcv_nxt = cb->end_seq;
-	if (tail && skb->len && skb_tailroom(tail) >= skb->len &&
-	    TCP_SKB_CB(tail)->end_seq == cb->seq) {
+	if (!tcp_rx_tail(sk, &t) || !tcp_rx_can_coalesce(sk, &t, skb)) {
+		skb->rx_head_end = cb->seq + skb->len;
+		skb->rx_frags = tcp_rx_frags(skb);
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
+		return;
+	}
+	delta = tcp_rx_frag_truesize(skb->truesize);
+	tcp_rmem_uncharge(sk, (int)(skb->truesize - delta));
+	skb->truesize = delta;
+	skb->rx_frags = (uint8_t)(t.frags + tcp_rx_frags(skb));
+	if (tail && skb_tailroom(tail) >= skb->len) {
 		memcpy(skb_put(tail, skb->len), skb->data, skb->len);
 		TCP_SKB_CB(tail)->end_seq = cb->end_seq;
 		TCP_SKB_CB(tail)->tcp_flags |= cb->tcp_flags;
+		tail->truesize += skb->truesize;
+		tail->rx_frags = skb->rx_frags;
 		kfree_skb(skb);
 		return;
 	}
+	skb->rx_head_end = t.head_end;
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
 }
 
@@ -1944,13 +2041,12 @@ static bool tcp_ofo_queue(struct sock *sk)
 
 		__skb_unlink(skb, &tp->out_of_order_queue);
 		if (!after(cb->end_seq, tp->rcv_nxt)) {
-			tcp_rmem_uncharge(sk, (int)skb->len);
+			tcp_rmem_uncharge(sk, (int)skb->truesize);
 			kfree_skb(skb);
 			continue;
 		}
-		/* What moves stays charged; what was already received goes. */
+		/* What moves stays charged whole, what was already received trimmed. */
 		if (before(cb->seq, tp->rcv_nxt)) {
-			tcp_rmem_uncharge(sk, (int)(tp->rcv_nxt - cb->seq));
 			skb_pull(skb, tp->rcv_nxt - cb->seq);
 			cb->seq = tp->rcv_nxt;
 		}
@@ -1978,8 +2074,8 @@ static bool tcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *skb)
 
 	while ((last = skb_peek_tail(q)) && !after(TCP_SKB_CB(skb)->seq, TCP_SKB_CB(last)->seq)) {
 		__skb_unlink(last, q);
-		goal -= (int)last->len;
-		tcp_rmem_uncharge(sk, (int)last->len);
+		goal -= (int)last->truesize;
+		tcp_rmem_uncharge(sk, (int)last->truesize);
 		kfree_skb(last);
 		pruned = true;
 		if (skb_queue_empty(q) || goal <= 0) {
@@ -2004,12 +2100,12 @@ static bool tcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *skb)
  */
 static bool tcp_try_rmem_schedule(struct sock *sk, const struct sk_buff *skb)
 {
-	if (sk_rmem_schedule(sk, (int)skb->len))
+	if (sk_rmem_schedule(sk, (int)skb->truesize))
 		return true;
 	__NET_INC_STATS(sock_net(sk), PruneCalled);
 	if (tcp_under_memory_pressure(sk))
 		tcp_adjust_rcv_ssthresh(sk);
-	while (!sk_rmem_schedule(sk, (int)skb->len))
+	while (!sk_rmem_schedule(sk, (int)skb->truesize))
 		if (!tcp_prune_ofo_queue(sk, skb))
 			return false;
 	return true;
@@ -2090,7 +2186,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 			tcp_dsack_extend(sk, TCP_SKB_CB(next)->seq, TCP_SKB_CB(next)->end_seq);
 			__NET_INC_STATS(net, TCPOFOMerge);
 			__skb_unlink(next, q);
-			tcp_rmem_uncharge(sk, (int)next->len);
+			tcp_rmem_uncharge(sk, (int)next->truesize);
 			kfree_skb(next);
 			continue;
 		}
@@ -2105,7 +2201,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 	/* Without SACK the window does not grow, so that the dup-ACKs go out alike. */
 	if (tcp_is_sack(tp))
 		tcp_grow_window(sk, skb->len, tcp_rx_segs(skb), false);
-	tcp_rmem_charge(sk, (int)skb->len);
+	tcp_rmem_charge(sk, (int)skb->truesize);
 add_sack:
 	if (tcp_is_sack(tp))
 		tcp_sack_new_ofo_skb(sk, seq, end_seq);
@@ -2185,6 +2281,8 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return;
 	}
+	/* What the kernel's skb for the frame costs, whatever is trimmed from it later. */
+	skb->truesize = tcp_rx_truesize(skb->len, 1);
 	if (!after(cb->end_seq, tp->rcv_nxt)) {
 		/* A retransmission of what we have: ack at once (the peer missed our ACK). */
 		tcp_dsack_set(sk, cb->seq, cb->end_seq);
@@ -2239,14 +2337,14 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 			kfree_skb(skb);
 			return;
 		}
-		sk_forced_mem_schedule(sk, (int)skb->len);
+		sk_forced_mem_schedule(sk, (int)skb->truesize);
 	}
 	if (skb->len)
 		tcp_event_data_recv(sk, skb);
 	fin = cb->tcp_flags & TCPHDR_FIN;
 	len = skb->len;
 	segs = tcp_rx_segs(skb);
-	tcp_rmem_charge(sk, (int)len);
+	tcp_rmem_charge(sk, (int)skb->truesize);
 	tcp_queue_rcv(sk, skb);
 	/* Queued first, as the kernel's tcp_data_queue: the room left decides. */
 	if (len >= 128)

@@ -429,7 +429,13 @@ uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
 static void tcp_event_ack_sent(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	uint64_t now = sock_net(sk)->now;
 
+	/* What the sender has of our ACKs, for the receive queue's coalescing. */
+	if (tp->ack_sent_time != now)
+		tp->ack_sent_before = tp->ack_sent_time ? tp->ack_sent_seq : tp->irs + 1;
+	tp->ack_sent_seq = tp->rcv_nxt;
+	tp->ack_sent_time = now;
 	if (tp->ack.quick)
 		tp->ack.quick--;
 	tp->ack.pending = 0;

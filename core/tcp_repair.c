@@ -257,12 +257,13 @@ static int tcp_send_rcvq(struct sock *sk, struct msghdr *msg, size_t size)
 	TCP_SKB_CB(skb)->seq = tp->rcv_nxt;
 	TCP_SKB_CB(skb)->end_seq = tp->rcv_nxt + (uint32_t)done;
 	TCP_SKB_CB(skb)->ack_seq = tp->snd_una - 1;
+	skb->truesize = tcp_rx_truesize((uint32_t)done, 1);
 	/* tcp_try_rmem_schedule's memory half: no pages, ENOMEM. */
-	if (!sk_rmem_schedule(sk, (int)done)) {
+	if (!sk_rmem_schedule(sk, (int)skb->truesize)) {
 		kfree_skb(skb);
 		return -ENOMEM;
 	}
-	tcp_rmem_charge(sk, (int)done);
+	tcp_rmem_charge(sk, (int)skb->truesize);
 	tcp_queue_rcv(sk, skb);
 	return (int)done;
 }

@@ -16,11 +16,10 @@
  *   window that opens in step with its slow start, not the whole buffer.
  *
  * The stack has no skbs of the kernel's shape, so what a received segment
- * costs (its truesize) is attributed: tcp_rx_truesize. The receive queue is
- * charged its payload and one head, as the kernel's queue is charged once
- * segments are coalesced into one skb (each later segment adds its
- * fragments, not a head); what the owner holds unread is charged as the
- * owner measures it.
+ * costs (its truesize) is attributed: tcp_rx_truesize. Each buffer on the
+ * receive queues is charged that, or only its payload's part when the
+ * kernel would have merged its frame into the tail's skb (tcp_queue_rcv);
+ * what the owner consumed stays charged until its program has read it.
  *
  * Under memory pressure (tcp_mem, sock_mem.c) rcv_ssthresh is held at four
  * segments (tcp_adjust_rcv_ssthresh) and the window stops growing, as the
@@ -47,11 +46,16 @@
 #define TCP_RX_SEG_TRUESIZE   168u
 #define TCP_RX_SEGS_IN_A_HEAD 5u
 
-static uint32_t tcp_rx_truesize(uint32_t len, uint32_t segs)
+uint32_t tcp_rx_truesize(uint32_t len, uint32_t segs)
 {
 	uint32_t past = segs > TCP_RX_SEGS_IN_A_HEAD ? segs - TCP_RX_SEGS_IN_A_HEAD : 0;
 
 	return len + TCP_RX_HEAD_TRUESIZE + past * TCP_RX_SEG_TRUESIZE;
+}
+
+uint32_t tcp_rx_frag_truesize(uint32_t truesize)
+{
+	return truesize - TCP_RX_HEAD_TRUESIZE;
 }
 
 int tcp_win_from_space(const struct sock *sk, int64_t space)
@@ -66,20 +70,14 @@ int64_t tcp_space_from_win(const struct sock *sk, int64_t win)
 }
 
 /*
- * Free receive space, as payload (tcp_space): the buffer less the receive
- * queue (payload) and what the owner holds unread (the host's pair: its
- * buffers, payload and overhead, as the kernel charges truesize), and one
- * head while anything is held: the kernel's queue charges its first skb
- * whole, the segments after it coalesce into it as fragments. May be
- * negative.
+ * Free receive space, as payload (tcp_space): the buffer less what the
+ * receive queues are charged, which holds what the owner consumed and its
+ * program has not read (tcp_consume keeps it charged, as the kernel's
+ * queue keeps its skbs until recvmsg). May be negative.
  */
 int tcp_space(const struct sock *sk)
 {
-	int64_t held = (int64_t)sk->sk_rmem_alloc + sk->sk_owner_unread;
-
-	if (held)
-		held += TCP_RX_HEAD_TRUESIZE;
-	return tcp_win_from_space(sk, (int64_t)sk->sk_rcvbuf - held);
+	return tcp_win_from_space(sk, (int64_t)sk->sk_rcvbuf - sk->sk_rmem_alloc);
 }
 
 int tcp_full_space(const struct sock *sk)

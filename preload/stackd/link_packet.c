@@ -454,6 +454,21 @@ static int packet_start_xmit(struct net_device *dev, struct sk_buff *skb)
 }
 
 /*
+ * Whether the interface is a veth (ETHTOOL_GDRVINFO): a kernel peer's
+ * frames then reach us as the very skbs its TCP keeps until acked
+ * (net_device.rx_shared).
+ */
+static bool packet_is_veth(int fd, const char *ifname)
+{
+	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+	struct ifreq ifr = {0};
+
+	strcpy(ifr.ifr_name, ifname);
+	ifr.ifr_data = (char *)&info;
+	return ioctl(fd, SIOCETHTOOL, &ifr) == 0 && strcmp(info.driver, "veth") == 0;
+}
+
+/*
  * Turns on PACKET_VNET_HDR and offers GSO where the device does TSO; else
  * says once why frames stay MTU-sized. A failure here is no error: the
  * link works without offloads.
@@ -575,6 +590,7 @@ struct net_device *packet_link_open(const char *ifname, const uint8_t mac[ETH_AL
 	/* Before bind: every frame queued from then on carries the header. */
 	snprintf(l->dev.name, sizeof(l->dev.name), "%s", ifname);
 	packet_offload_init(l, ifname);
+	l->dev.rx_shared = packet_is_veth(l->fd, ifname);
 	/* A bigger receive queue absorbs bursts between polls; best effort. */
 	if (setsockopt(l->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
 		setsockopt(l->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));

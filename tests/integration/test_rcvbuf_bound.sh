@@ -15,12 +15,14 @@
 # first window is half the buffer (tcp_win_from_space before any measure)
 # and the buffer is one window. The stack's window is the kernel's model
 # (tcp_window.c: the same ratio, rcv_ssthresh and zero-window rule), its
-# receive queue charged payload and one head and the pair's buffers
-# (payload and overhead) for what the program has not read, so it takes at
+# receive queue charged as the kernel's skbs (truesize, merged as
+# tcp_try_coalesce merges; what the program has not read stays charged;
+# a frame from a bulk sender takes a head of its own), so it takes at
 # most the kernel's plus 8 KiB (the window rounded up to the scale unit, a
 # zero-window probe's data into a window under a segment; before that
 # model, up to its SO_RCVBUF plus 8 KiB), and at least the kernel's less
-# 1/16 and 8 KiB (the pair's overhead is more than the kernel's). SIOCINQ
+# 1/16 and 8 KiB (how many heads a burst takes depends on when the
+# sender takes our ACKs, which differs between the two). SIOCINQ
 # is what the pair holds (at most a quarter of its SO_SNDBUF: a quarter of
 # twice wmem_max, less the pair's overhead), and at most the bytes taken.
 # Before the pair was counted, the shim took 1.8 MB for SO_RCVBUF 4096 and
