@@ -2721,14 +2721,13 @@ static bool tcp_req_make_child(struct sock *sk, struct sk_buff *skb)
 
 /*
  * After an ACK freed queued data and what it let in has been sent
- * (tcp_data_snd_check's tcp_check_space, tcp_new_space): the send buffer
+ * (tcp_data_snd_check's tcp_check_space, tcp_new_space): only for a writer
+ * that found the buffer full (SOCK_NOSPACE: tcp_sendmsg stopped short, or
+ * the host's pump left the program's bytes in the pair), the send buffer
  * grows with the congestion window, but not under memory pressure or past
  * tcp_mem[0], nor while the window is full (tcp_should_expand_sndbuf): a
- * sender the window holds back needs no more buffer. The kernel asks only
- * for a writer that found the buffer full (SOCK_NOSPACE); the stack keeps
- * that mark (sndbuf_nospace: the host's pump left the program's bytes in
- * the pair) for the sndbuf clock, whose wait ends here, but any ACK that
- * frees data still asks for growth.
+ * sender the window holds back needs no more buffer, and one that never
+ * fills its buffer keeps the one it had at establishment.
  */
 static void tcp_check_space(struct sock *sk)
 {
@@ -2737,6 +2736,8 @@ static void tcp_check_space(struct sock *sk)
 	if (!tp->queue_shrunk)
 		return;
 	tp->queue_shrunk = false;
+	if (!tp->sndbuf_nospace)
+		return;
 	if (tcp_mem_allows_sndbuf_growth(sk) && tcp_packets_in_flight(tp) < tp->cong.snd_cwnd)
 		tcp_sndbuf_expand(sk);
 	tcp_sndbuf_check_room(sk);

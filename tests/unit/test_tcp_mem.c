@@ -436,3 +436,45 @@ Test(tcp_mem, a_write_takes_whole_pages_and_gives_them_back)
 	cr_assert_eq(net->tcp_memory_allocated, 0);
 	cr_assert_eq(ts->net[1].tcp_memory_allocated, 1, "the receiver holds the bytes unread");
 }
+
+/*
+ * The send buffer grows only for a writer that found it full (the kernel's
+ * tcp_check_space asks tcp_new_space only with SOCK_NOSPACE): bursts of
+ * 32 KB, each written whole into the buffer the connection had at
+ * establishment and acknowledged before the next, open the congestion
+ * window well past what that buffer was sized for, and the buffer stays.
+ * Once a writer fills it, the next ACKs grow it with the window.
+ */
+Test(tcp_mem, send_buffer_grows_only_for_a_writer_that_found_it_full)
+{
+	static uint8_t buf[32768];
+	struct socket *c, *s;
+	size_t sent = 0, got = 0;
+	int sndbuf, i;
+
+	pair(&c, &s);
+	sndbuf = c->sk->sk_sndbuf;
+	cr_assert_gt(sndbuf, (int)sizeof(buf), "sndbuf %d", sndbuf);
+	for (i = 0; i < 40; i++) {
+		for (size_t k = 0; k < sizeof(buf); k++)
+			buf[k] = pat(sent + k);
+		cr_assert_eq(twostack_sendto(c, buf, sizeof(buf), NULL), (int)sizeof(buf));
+		sent += sizeof(buf);
+		for (int ms = 0; ms < 200 && (c->sk->sk_wmem_queued || got < sent); ms++) {
+			twostack_run_for(ts, NSEC_PER_MSEC);
+			got = drain(s, got);
+		}
+		cr_assert_eq(got, sent);
+		cr_assert_eq(c->sk->sk_sndbuf, sndbuf, "grew without a full buffer, burst %d", i);
+	}
+	/* The buffer at establishment was sized for TCP_INIT_CWND segments. */
+	cr_assert_gt(tcp_sk(c->sk)->cong.snd_cwnd, 2 * TCP_INIT_CWND, "cwnd %u",
+		     tcp_sk(c->sk)->cong.snd_cwnd);
+	for (i = 0; i < 200 && c->sk->sk_sndbuf == sndbuf; i++) {
+		sent = fill(c, sent);
+		got = drain(s, got);
+		twostack_run_for(ts, NSEC_PER_MSEC);
+	}
+	cr_assert_gt(c->sk->sk_sndbuf, sndbuf, "a full buffer never grew");
+	read_all(s, got, sent);
+}

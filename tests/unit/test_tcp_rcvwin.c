@@ -309,7 +309,8 @@ static void expect_first_window(const char *last)
  * buffer is two windows of ten segments (46,080: 2304 bytes of the kernel's
  * truesize each). The ACK of one segment grows the window to 11 and lets two
  * more out: 11 in flight, the window full, the buffer stays (it grew to
- * 50,688 before). A writer that sent all it had sees the window's growth.
+ * 50,688 before). A writer that sent all it had, and so never found the
+ * buffer full, keeps it (SOCK_NOSPACE, the next test).
  */
 Test(tcp_rcvwin, send_buffer_does_not_grow_while_the_window_is_full)
 {
@@ -328,7 +329,12 @@ Test(tcp_rcvwin, send_buffer_does_not_grow_while_the_window_is_full)
 	cr_assert_eq(c->sk->sk_sndbuf, 46080, "%d", c->sk->sk_sndbuf);
 }
 
-Test(tcp_rcvwin, send_buffer_grows_for_a_writer_the_window_does_not_hold_back)
+/*
+ * The window does not hold this writer back, but it never found its buffer
+ * full (no SOCK_NOSPACE): the kernel's tcp_check_space does not call
+ * tcp_new_space, the buffer stays (it grew to 92,160 before).
+ */
+Test(tcp_rcvwin, send_buffer_stays_for_a_writer_that_never_found_it_full)
 {
 	struct socket *c = established();
 
@@ -337,7 +343,7 @@ Test(tcp_rcvwin, send_buffer_grows_for_a_writer_the_window_does_not_hold_back)
 	expect_first_window("P.");
 	TCPSCRIPT_RUN(sc, {20, '<', {".", 1, 14481, 0, 0, "nop,nop,TS val 5010 ecr 10"}});
 	cr_assert_eq(tcp_sk(c->sk)->cong.snd_cwnd, 20);
-	cr_assert_eq(c->sk->sk_sndbuf, 2 * 20 * 2304, "%d", c->sk->sk_sndbuf);
+	cr_assert_eq(c->sk->sk_sndbuf, 46080, "%d", c->sk->sk_sndbuf);
 }
 
 /*
