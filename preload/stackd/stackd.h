@@ -422,6 +422,8 @@ bool stackd_fd_host_gone(int fd);
 bool stackd_sock_owned_by(struct stackd_sock *ss, int fd);
 /* 1 if the socket still exists, 0 if closed, -errno if the kernel could not say. */
 int stackd_skid_alive(struct stackd *sd, const struct stackd_skid *id);
+/* stackd_diag_unix_wfull() of that socket: 1 its writer would wait, 2 not, 0 closed, -errno. */
+int stackd_skid_wfull(struct stackd *sd, const struct stackd_skid *id);
 int stackd_proc_cred(pid_t pid, uid_t uid, struct cred *cred);
 
 /* stackd_ctl.c */

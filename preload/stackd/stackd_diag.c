@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sock_diag (NETLINK_SOCK_DIAG) for one AF_UNIX socket: does it still exist,
- * which socket is its peer, which connections wait in a listener's queue?
+ * which socket is its peer, which connections wait in a listener's queue,
+ * is its send buffer full?
  * Apart from stackd_own.c because <linux/sock_diag.h> and the core's
  * <net.h> both name SOCK_DESTROY.
  */
@@ -121,4 +122,21 @@ int stackd_diag_unix_queued(int *fd, uint32_t ino, uint64_t cookie, uint32_t pee
 			return 1;
 	}
 	return 0;
+}
+
+int stackd_diag_unix_wfull(int *fd, uint32_t ino, uint64_t cookie)
+{
+	union stackd_diag_reply a;
+	const struct rtattr *rta;
+	int n = stackd_diag_unix_get(fd, ino, cookie, UDIAG_SHOW_MEMINFO, &a);
+	uint32_t mem[SK_MEMINFO_SNDBUF + 1];
+
+	if (n <= 0)
+		return n;
+	rta = stackd_diag_attr(&a, n, UNIX_DIAG_MEMINFO);
+	if (!rta || RTA_PAYLOAD(rta) < sizeof(mem))
+		return -EPROTO;
+	memcpy(mem, RTA_DATA(rta), sizeof(mem));
+	/* sock_alloc_send_pskb's writer waits until it is below sk_sndbuf. */
+	return mem[SK_MEMINFO_WMEM_ALLOC] >= mem[SK_MEMINFO_SNDBUF] ? 1 : 2;
 }

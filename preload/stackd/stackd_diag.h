@@ -25,5 +25,10 @@ int stackd_diag_unix_peer(int *fd, uint32_t ino, uint64_t cookie, uint32_t *peer
 int stackd_diag_unix_cookie(int *fd, uint32_t ino, uint64_t *cookie);
 /* A listener: 1 if a connection whose connecting end is peer_ino waits in its queue. */
 int stackd_diag_unix_queued(int *fd, uint32_t ino, uint64_t cookie, uint32_t peer_ino);
+/*
+ * 1 if its writer would wait now (what it has sent and its peer has not read,
+ * sk_wmem_alloc, has reached its sk_sndbuf), 2 if not.
+ */
+int stackd_diag_unix_wfull(int *fd, uint32_t ino, uint64_t cookie);
 
 #endif

@@ -170,6 +170,13 @@ int stackd_skid_alive(struct stackd *sd, const struct stackd_skid *id)
 	return stackd_diag_unix_alive(&sd->diag_fd, id->ino, id->cookie);
 }
 
+int stackd_skid_wfull(struct stackd *sd, const struct stackd_skid *id)
+{
+	if (!id->cookie)
+		return -EINVAL;
+	return stackd_diag_unix_wfull(&sd->diag_fd, id->ino, id->cookie);
+}
+
 /*
  * The sending process's credentials now: effective uid and gid, groups and
  * effective capabilities from /proc/PID/status. pid and uid come from the

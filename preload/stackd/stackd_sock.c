@@ -1266,6 +1266,36 @@ static bool stackd_app_aborted(const struct stackd_sock *ss)
 	       !sk->sk_lingertime;
 }
 
+/*
+ * Whether the program's writer found its buffer full (SOCK_NOSPACE, which
+ * alone grows the buffer: tcp_check_space), asked only when the pump stops
+ * for want of room. The kernel's one queue would hold our queue and the
+ * pair's unread bytes together: tcp_sendmsg_locked takes bytes until
+ * sk_wmem_queued reaches sk_sndbuf, or the unsent ones the
+ * TCP_NOTSENT_LOWAT mark (sk_stream_memory_free), so more than that is a
+ * writer the kernel's buffer would have stopped. Less, and the stack's room
+ * only stopped short of it by the pair's reserve (shim_pair_reserve): a
+ * write the kernel takes whole may sit in the pair in part. Then the
+ * writer found its buffer full only if it waits on the pair (its end's
+ * sk_wmem_alloc at its sk_sndbuf: sock_diag, one netlink round trip, only
+ * while the mark is not set yet); a bulk writer is there, and its buffer
+ * must grow as the kernel's.
+ */
+static bool stackd_pair_full(struct stackd_sock *ss)
+{
+	const struct sock *sk = ss->sock->sk;
+	int inpair = 0;
+
+	if (tcp_sk(sk)->sndbuf_nospace)
+		return true;
+	if (ioctl(ss->fd, SIOCINQ, &inpair) < 0 || inpair < 0)
+		inpair = 0;
+	if ((long)sk->sk_wmem_queued + inpair > sk->sk_sndbuf || inpair > tcp_notsent_room(sk))
+		return true;
+	/* Not known (the program's end not identified, or sock_diag failing): as before. */
+	return stackd_skid_wfull(ss->sd, &ss->app) != 2;
+}
+
 /* Pair -> stack. Returns false if the record was freed. */
 static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 {
@@ -1312,8 +1342,9 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 		if (tcp_notsent_room(sk) < space)
 			space = tcp_notsent_room(sk);
 		if (space <= 0) {
-			/* The program's bytes wait in the pair for room (SOCK_NOSPACE). */
-			tcp_sndbuf_full(sk);
+			/* The program's bytes wait in the pair for room. */
+			if (stackd_pair_full(ss))
+				tcp_sndbuf_full(sk);
 			break;
 		}
 		if (round >= STACKD_ROUND_BYTES) {

@@ -26,23 +26,24 @@ while True:
     threading.Thread(target=drain, args=(l.accept()[0],), daemon=True).start()
 PY
 cat >"$TB_WORK/writer.py" <<'PY'
-import socket, struct, sys, time
+import fcntl, socket, struct, sys, termios, time
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
 start = s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
-def info():
-    ti = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
-    return struct.unpack_from("I", ti, 24)[0], struct.unpack_from("I", ti, 80)[0]  # unacked, snd_cwnd
-cwnd = 0
+def outq():
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+def snd_cwnd():
+    return struct.unpack_from("I", s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104), 80)[0]
 for r in range(8):
     s.sendall(b"x" * 30000)
     deadline = time.monotonic() + 10
-    while True:
-        unacked, cwnd = info()
-        if unacked == 0:
-            break
+    # Every byte written acknowledged (SIOCOUTQ 0): the shim's TCP_INFO does
+    # not count what still waits in the pair, so no unacked segments there
+    # may mean bytes not yet in the stack.
+    while (left := outq()) != 0:
         if time.monotonic() > deadline:
-            sys.exit(f"round {r}: {unacked} segments still unacknowledged after 10 s")
+            sys.exit(f"round {r}: {left} bytes still unacknowledged after 10 s")
         time.sleep(0.001)
+    cwnd = snd_cwnd()
     now = s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
     if now != start:
         print(f"round {r}: SO_SNDBUF {now}, {start} at establishment (cwnd {cwnd})")
