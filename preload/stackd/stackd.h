@@ -72,6 +72,11 @@ struct stackd_sock {
 	/* Pair readiness as last reported by epoll (edge-triggered): cleared on EAGAIN. */
 	bool pair_readable;
 	bool pair_writable;
+	/*
+	 * Stream: the program's writer was found waiting on its end of the pair
+	 * and has not stopped writing since (stackd_pair_full).
+	 */
+	bool pair_writer_waited;
 	uint32_t pair_hold; /* stream: the most the pair may hold towards the program */
 	bool pair_hup;	    /* the application closed every copy of its end */
 	/*

@@ -1279,21 +1279,26 @@ static bool stackd_app_aborted(const struct stackd_sock *ss)
  * writer found its buffer full only if it waits on the pair (its end's
  * sk_wmem_alloc at its sk_sndbuf: sock_diag, one netlink round trip, only
  * while the mark is not set yet); a bulk writer is there, and its buffer
- * must grow as the kernel's.
+ * must grow as the kernel's. Such a writer still counts as waiting until it
+ * stops writing (the stack's queue empty with nothing new in the pair):
+ * the kernel's waits inside its one sendmsg, where ours, woken once the
+ * pair drained to a quarter (unix_writable), may not yet have refilled it
+ * when the stack's room runs out again.
  */
 static bool stackd_pair_full(struct stackd_sock *ss)
 {
 	const struct sock *sk = ss->sock->sk;
 	int inpair = 0;
 
-	if (tcp_sk(sk)->sndbuf_nospace)
+	if (tcp_sk(sk)->sndbuf_nospace || ss->pair_writer_waited)
 		return true;
 	if (ioctl(ss->fd, SIOCINQ, &inpair) < 0 || inpair < 0)
 		inpair = 0;
 	if ((long)sk->sk_wmem_queued + inpair > sk->sk_sndbuf || inpair > tcp_notsent_room(sk))
 		return true;
 	/* Not known (the program's end not identified, or sock_diag failing): as before. */
-	return stackd_skid_wfull(ss->sd, &ss->app) != 2;
+	ss->pair_writer_waited = stackd_skid_wfull(ss->sd, &ss->app) != 2;
+	return ss->pair_writer_waited;
 }
 
 /* Pair -> stack. Returns false if the record was freed. */
@@ -1306,6 +1311,8 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	struct sk_buff *segs[STACKD_SEND_IOV];
 	size_t round = 0;
 
+	if (!ss->pair_readable && !sk->sk_wmem_queued)
+		ss->pair_writer_waited = false; /* it stopped writing */
 	/*
 	 * In repair mode the program's sends come as requests (stackd_repair.c):
 	 * what the pair still holds waits for its end, so that no queue takes it
