@@ -582,7 +582,7 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
 	ss->nonce = nonce;
 	ss->pair_readable = ss->pair_hup = ss->pair_rdhup = ss->pair_rd_eof = false;
 	ss->app_unread = ss->stack_wr_shut = ss->pair_wr_shut = ss->shut_wr_pending = false;
-	ss->app_shut = ss->pair_urg = ss->pend_oob = false;
+	ss->app_shut = ss->pair_urg = ss->pend_oob = ss->pair_writer_waited = false;
 	ss->connecting = ss->connect_wait = false;
 	ss->filler = 0;
 	ss->pair_writable = true;
@@ -1296,7 +1296,7 @@ static bool stackd_pair_full(struct stackd_sock *ss)
 		inpair = 0;
 	if ((long)sk->sk_wmem_queued + inpair > sk->sk_sndbuf || inpair > tcp_notsent_room(sk))
 		return true;
-	/* Not known (the program's end not identified, or sock_diag failing): as before. */
+	/* Not known (its end not identified, sock_diag failing): taken as waiting. */
 	ss->pair_writer_waited = stackd_skid_wfull(ss->sd, &ss->app) != 2;
 	return ss->pair_writer_waited;
 }
