@@ -426,7 +426,11 @@ static uint64_t shim_cookie(_Atomic uint64_t *cookie)
 {
 	uint64_t c = atomic_load_explicit(cookie, memory_order_relaxed);
 
-	if (!c) { /* a process that only inherited its sockets: its HELLO now */
+	/*
+	 * A process that only inherited its sockets: its HELLO now, unless it is
+	 * under a seccomp filter (no request it did not cause: shim_sandboxed).
+	 */
+	if (!c && !__atomic_load_n(&shim_sandboxed, __ATOMIC_RELAXED)) {
 		shim_route_learn();
 		c = atomic_load_explicit(cookie, memory_order_relaxed);
 	}

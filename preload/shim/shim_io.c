@@ -501,6 +501,23 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 			return err;
 	}
 	h.cookie = shim_dgram_tx_cookie();
+	if (!h.cookie) {
+		/*
+		 * A process that could not say HELLO (sandboxed before its first
+		 * request, no host): the host sends a datagram without our header
+		 * as a send() without an address, so one that needs nothing more
+		 * goes out bare; the rest cannot be said to the host.
+		 */
+		if (m->msg_name || m->msg_controllen || opt.opt.srr ||
+		    (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)))
+			return -SHIM_ENOSTACK;
+		lm.msg_iov = m->msg_iov;
+		lm.msg_iovlen = m->msg_iovlen;
+		ret = shim_real.sendmsg(fd, &lm, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
+		if (ret < 0)
+			return errno == EPIPE ? -SHIM_EGONE_SEND : -errno;
+		return ret;
+	}
 	h.flags = (uint32_t)flags;
 	h.ctl_len = (uint32_t)m->msg_controllen;
 	iov[0] = (struct iovec){&h, sizeof(h)};

@@ -267,6 +267,8 @@ extern int shim_slow;
  * allows write, not sendto), so a stream's write stays write().
  */
 extern int shim_sandboxed;
+/* This thread is inside the stack's one-time set-up (shim_main.c). */
+extern __thread bool shim_stack_initing __attribute__((tls_model("initial-exec")));
 
 /* Fills the array a with the words after the argument last (prctl's: glibc passes four). */
 #define SHIM_VA_WORDS(a, last)                                                                     \

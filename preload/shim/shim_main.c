@@ -353,14 +353,24 @@ static void shim_find_lib_dir(void)
 		snprintf(shim_lib_dir, sizeof(shim_lib_dir), ".");
 }
 
+/*
+ * This thread runs shim_stack_init_once: libc's if_nametoindex (checking
+ * SOCKSHIM_IFACE) makes a socket, AF_UNIX first and AF_INET if that fails,
+ * as under a seccomp filter that refuses AF_UNIX; that AF_INET socket() is
+ * the kernel's, not a stack socket waiting on the init it is part of.
+ */
+__thread bool shim_stack_initing __attribute__((tls_model("initial-exec")));
+
 static void shim_stack_init_once(void)
 {
 	int ok;
 
+	shim_stack_initing = true;
 	shim_bind_symbols();
 	shim_atfork_register();
 	shim_find_lib_dir();
 	ok = shim_config_load_net(&shim_cfg, shim_cfg_err, sizeof(shim_cfg_err)) == 0;
+	shim_stack_initing = false;
 	shim_cfg_ok = shim_cfg_ok && ok;
 	shim_trace_banner();
 }

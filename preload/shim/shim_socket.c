@@ -322,7 +322,9 @@ SHIM_EXPORT int socket(int family, int type, int protocol)
 	char f[24], t[64], p[24];
 	int ret;
 
-	if (likely(!shim_slow) && family != AF_INET && family != AF_INET6 && family != AF_NETLINK)
+	if ((likely(!shim_slow) && family != AF_INET && family != AF_INET6 &&
+	     family != AF_NETLINK) ||
+	    unlikely(shim_stack_initing))
 		return shim_real.socket(family, type, protocol);
 	shim_call_begin(&c, SHIM_SYM_socket);
 	ret = (int)shim_ret(shim_socket(family, type, protocol, &c), c.err0);
@@ -2070,7 +2072,12 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 		ret = (int)shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
 		if (ret < 0 && errno != EAGAIN)
 			return -errno;
-		val = shim_dgram_framed(&h, ret) ? ret - (int)sizeof(h) : ret > 0 ? ret : 0;
+		/* udp_ioctl's first_packet_length: the payload alone, not our control messages. */
+		val = !shim_dgram_framed(&h, ret)      ? (ret > 0 ? ret : 0)
+		      : h.ctl_len > SHIM_DGRAM_CTL_MAX ? ret - (int)sizeof(h)
+						       : ret - (int)sizeof(h) - (int)h.ctl_len;
+		if (val < 0)
+			val = 0;
 		return shim_copy_to_user(arg, &val, sizeof(val));
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:

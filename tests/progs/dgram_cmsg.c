@@ -326,11 +326,17 @@ static int udp_to(unsigned short port)
 	return fd;
 }
 
-/* An echo through PORT_ECHO: send, wait, receive with the given control room. */
+/*
+ * An echo through PORT_ECHO: send, wait, SIOCINQ (the payload alone, with
+ * or without control messages to come), receive with the given control room.
+ */
 static void echo_once(const char *step, int fd, size_t ctl_room, int ctl_ptr)
 {
+	int inq = -1;
+
 	res("send", send(fd, "ping", 4, 0));
 	wait_in(fd);
+	res("SIOCINQ", ioctl(fd, SIOCINQ, &inq) < 0 ? -1 : inq);
 	recv_print(step, fd, 100, ctl_room, ctl_ptr, 0);
 }
 
