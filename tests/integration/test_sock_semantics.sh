@@ -51,6 +51,7 @@ def fin(c, addr):
 	c.close()
 
 def rst(c, addr):
+	c.recv(1)  # connect_rst's byte: the client's connect() has returned
 	c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 	c.close()
 

@@ -7,7 +7,7 @@
  * PEER is the kernel peer that runs the helpers of the test script:
  *   PORT_HOLD     TCP: accepts, reads until EOF, keeps the socket open
  *   PORT_FIN      TCP: accepts, sends "hello", closes (FIN)
- *   PORT_RST      TCP: accepts, closes with SO_LINGER 0 (RST)
+ *   PORT_RST      TCP: accepts, reads one byte, closes with SO_LINGER 0 (RST)
  *   PORT_CALLBACK TCP: reads a port number and a newline, connects back to
  *                 the sender's address at that port, sends "back\n", holds
  *   PORT_ECHO     UDP: echoes every datagram to its sender
@@ -311,6 +311,21 @@ static int do_connect(int fd, struct sockaddr_in sin)
 	return connect(fd, (struct sockaddr *)&sin, sizeof(sin));
 }
 
+/*
+ * A blocking connect to PORT_RST, whose peer resets only after it read the
+ * byte sent here once connect() returned: a reset that came in the
+ * handshake's last moment would fail the kernel's connect() with
+ * ECONNRESET when the connecting thread runs late (a loaded machine).
+ */
+static int connect_rst(int fd)
+{
+	int ret = do_connect(fd, sa(peer, PORT_RST));
+
+	if (ret == 0 && send(fd, "r", 1, MSG_NOSIGNAL) != 1)
+		out("connect_rst", "the byte that lets the peer reset was not sent");
+	return ret;
+}
+
 static int do_bind(int fd, struct sockaddr_in sin)
 {
 	return bind(fd, (struct sockaddr *)&sin, sizeof(sin));
@@ -475,7 +490,7 @@ static void et_changes(void)
 	ep_step("established: nothing new", ep, 0);
 	res("established DEL", epoll_ctl(ep, EPOLL_CTL_DEL, c, NULL));
 
-	res("reset connect", do_connect(x, sa(peer, PORT_RST)));
+	res("reset connect", connect_rst(x));
 	ev.events = POLLOUT | EPOLLET;
 	res("reset ADD (OUT)", epoll_ctl(ep, EPOLL_CTL_ADD, x, &ev));
 	/* The reset may come before or after the ADD; only the event that has it is printed. */
@@ -839,7 +854,7 @@ static void reset(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	res("connect", do_connect(fd, sa(peer, PORT_RST)));
+	res("connect", connect_rst(fd));
 	wait_for(fd, POLLIN);
 	snap("poll", fd);
 	snap_all("reset", fd);
@@ -859,7 +874,7 @@ static void reset_so_error(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	res("connect", do_connect(fd, sa(peer, PORT_RST)));
+	res("connect", connect_rst(fd));
 	wait_for(fd, POLLIN);
 	opt("SO_ERROR", fd, SOL_SOCKET, SO_ERROR);
 	opt("SO_ERROR again", fd, SOL_SOCKET, SO_ERROR);
@@ -873,7 +888,7 @@ static void reset_send(void)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	res("connect", do_connect(fd, sa(peer, PORT_RST)));
+	res("connect", connect_rst(fd));
 	wait_for(fd, POLLIN);
 	res("send(NOSIGNAL)", send(fd, "x", 1, MSG_NOSIGNAL));
 	res("send(NOSIGNAL) again", send(fd, "x", 1, MSG_NOSIGNAL));
