@@ -634,14 +634,16 @@ struct tcp_sock {
 	/*
 	 * Transmit stamps and MSG_ZEROCOPY of sends whose last byte is not in
 	 * the write queue yet (tcp_timestamping.c): the stack host learns of
-	 * a send before the bytes reach it through the pair.
+	 * a send before the bytes reach it through the pair. TCP_TX_MARKS of
+	 * them, allocated at the first mark: few sockets stamp, and an idle
+	 * connection's memory is the host's footprint.
 	 */
 	struct tcp_tx_mark {
 		uint32_t end_seq; /* one past the send's last byte */
 		uint32_t tsflags; /* its SOF_TIMESTAMPING_TX_* bits */
 		uint32_t zc_id;	  /* its MSG_ZEROCOPY id, if zc */
 		bool zc;
-	} tx_marks[TCP_TX_MARKS];
+	} * tx_marks;
 	uint8_t tx_marks_n;
 
 	/*

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "checksum.h"
@@ -62,6 +63,9 @@ void tcp_v4_destroy_sock(struct sock *sk)
 	tcp_fastopen_child_done(sk); /* freed with no tcp_done: off its listener's list */
 	tcp_fastopen_forget_children(sk);
 	tcp_saved_syn_free(tp);
+	free(tp->tx_marks);
+	tp->tx_marks = NULL;
+	tp->tx_marks_n = 0;
 	__skb_queue_purge(&sk->sk_write_queue);
 	/* Every page back to the pool (sk_stream_kill_queues, inet_sock_destruct). */
 	tcp_wmem_uncharge(sk, sk->sk_wmem_queued);

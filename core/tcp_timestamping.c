@@ -23,6 +23,7 @@
 #include "tcp.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h> /* linux/errqueue.h needs struct timespec */
 #include <linux/errqueue.h>
@@ -54,7 +55,9 @@ int tcp_tx_mark_add(struct sock *sk, uint32_t end_seq, uint32_t tsflags, bool zc
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_tx_mark *m;
 
-	if (tp->tx_marks_n == TCP_TX_MARKS)
+	if (!tp->tx_marks)
+		tp->tx_marks = malloc(TCP_TX_MARKS * sizeof(*tp->tx_marks));
+	if (!tp->tx_marks || tp->tx_marks_n == TCP_TX_MARKS)
 		return -ENOBUFS;
 	m = &tp->tx_marks[tp->tx_marks_n++];
 	*m = (struct tcp_tx_mark){.end_seq = end_seq, .tsflags = tsflags, .zc = zc};

@@ -60,7 +60,8 @@
 # rows at both MTUs and the ping-pong, the stack measured in every round
 # with the link's transmit thread off (SOCKSHIM_TX_THREAD=0) and on (=1),
 # each with its hosts' CPU (both threads), and the load average before and
-# after.
+# after. BENCH_ROWS=idle: only the idle connections' memory (kernel slab
+# and the host's RSS per connection), BENCH_BASELINE's host after this one's.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -92,16 +93,16 @@ for p in iperf3 sockperf "$PY" curl nc ethtool ab nginx /usr/bin/time; do
 		die "$p not found (apt-get install iperf3 sockperf python3 curl netcat-openbsd ethtool apache2-utils nginx-light time)"
 done
 case "$ROWS" in
-all | base | loss | loaded | pingpong | bulk | txthread | connrate | synflood) ;;
-*) die "BENCH_ROWS: '$ROWS' is not all, base, loss, loaded, pingpong, bulk, txthread, connrate or synflood" ;;
+all | base | loss | loaded | pingpong | bulk | txthread | connrate | synflood | idle) ;;
+*) die "BENCH_ROWS: '$ROWS' is not all, base, loss, loaded, pingpong, bulk, txthread, connrate, synflood or idle" ;;
 esac
 case "$ROWS" in
 all | synflood) command -v hping3 >/dev/null || die "hping3 not found (apt-get install hping3)" ;;
 esac
 if [ -n "$BASELINE" ]; then
 	case "$ROWS" in
-	bulk | loaded | pingpong | connrate | loss | synflood) ;;
-	*) die "BENCH_BASELINE is for BENCH_ROWS=bulk, loaded, pingpong, connrate, loss or synflood" ;;
+	bulk | loaded | pingpong | connrate | loss | synflood | idle) ;;
+	*) die "BENCH_BASELINE is for BENCH_ROWS=bulk, loaded, pingpong, connrate, loss, synflood or idle" ;;
 	esac
 	BASELINE=$(cd "$BASELINE" 2>/dev/null && pwd) || die "BENCH_BASELINE: no such directory"
 	[ -r "$BASELINE/preload/libsockshim.so" ] || die "no $BASELINE/preload/libsockshim.so"
@@ -510,7 +511,7 @@ idle() {
 	testbed_peer "$MANY" serve "$TB_PEER_ADDR" 9100 >"$WORK/many-serve.log" 2>&1 &
 	srv=$!
 	testbed_wait_listen "$TB_NS_PEER" tcp 9100 10 || return
-	if [ "$side" = stack ]; then
+	if [ "$side" != kernel ]; then
 		# A host already up with one connection: the baseline.
 		: >"$WORK/many-one.log"
 		run_side "$side" "$MANY" open "$TB_PEER_ADDR" 9100 1 3600 >"$WORK/many-one.log" 2>&1 &
@@ -531,8 +532,8 @@ idle() {
 		sleep 1 # let the last ACKs settle
 		n=$CONNS
 		record "$side-slab" "$(awk -v a="$slab0" -v b="$(meminfo_slab)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
-		[ "$side" = stack ] &&
-			record "stack-rss" "$(awk -v a="$rss0" -v b="$(stackd_rss)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
+		[ "$side" != kernel ] &&
+			record "$side-rss" "$(awk -v a="$rss0" -v b="$(stackd_rss)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
 	else
 		record "$side-slab" fail
 		echo "bench: $side: $CONNS connections did not open: $(tail -n 1 "$WORK/many-open.log")" >&2
@@ -619,6 +620,16 @@ for round in $(seq 1 "$ROUNDS"); do
 		kernel_off
 		for tx in 0 1; do
 			SOCKSHIM_TX_THREAD=$tx pingpong "stack-tx$tx"
+			kill_hosts
+		done
+		continue
+	fi
+	if [ "$ROWS" = idle ]; then
+		kernel_on
+		idle kernel
+		kernel_off
+		for side in stack ${BASELINE:+baseline}; do
+			idle "$side"
 			kill_hosts
 		done
 		continue
@@ -715,6 +726,14 @@ if [ "$ROWS" = loaded ]; then
 		mrow "sockperf tcp p50 us, $LOADED conns streaming" kernel-load-p50 baseline-load-p50
 		mrow "sockperf tcp p99 us, $LOADED conns streaming" kernel-load-p99 baseline-load-p99
 	fi
+	exit 0
+fi
+if [ "$ROWS" = idle ]; then
+	for side in stack ${BASELINE:+baseline}; do
+		[ "$side" = baseline ] && echo "baseline: $BASELINE"
+		mrow "kernel slab KiB/conn, $CONNS idle" kernel-slab "$side-slab"
+		row "stack host RSS KiB/conn, $CONNS idle" "-" "$(median "$side-rss")" "-"
+	done
 	exit 0
 fi
 if [ "$ROWS" = pingpong ]; then

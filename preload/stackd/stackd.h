@@ -54,6 +54,21 @@ struct stackd_skid {
 /* Earlier pair ends of a stream kept track of (the oldest are forgotten past it). */
 #define STACKD_APP_OLD 8
 
+/*
+ * A stream that connect() gave a new pair (stackd_sock_renew_pair): the
+ * ends of its earlier pairs that other processes may still hold (fork,
+ * SCM_RIGHTS), and the host's ends of those pairs (fd[i] for id[i], or -1),
+ * shut down and kept so that the release of the application's end wakes
+ * the host (stackd_pair_retire). Allocated at the first renewal: most
+ * sockets never have one, and an idle connection's memory is the host's
+ * footprint.
+ */
+struct stackd_app_old {
+	struct stackd_skid id[STACKD_APP_OLD];
+	int fd[STACKD_APP_OLD];
+	unsigned int n;
+};
+
 struct stackd_sock {
 	struct stackd_ep ep; /* STACKD_EP_PAIR, for events on fd */
 	struct stackd *sd;   /* the host it lives in */
@@ -120,11 +135,12 @@ struct stackd_sock {
 	int unnamed_fd;
 	uint32_t listener; /* an accepted connection's listener's id */
 
-	/* Listener: the AF_UNIX listener's name; a child waiting for room in its backlog. */
+	/*
+	 * Listener: it has an AF_UNIX listener (named by stackd_listener_name);
+	 * a child waiting for room in its backlog.
+	 */
 	bool listening;
-	struct sockaddr_un lname;
-	socklen_t lname_len;
-	struct stackd_sock *child; /* accepted, its connect() to lname got EAGAIN */
+	struct stackd_sock *child; /* accepted, its connect() to the listener got EAGAIN */
 	struct stackd_klisten *kl; /* its twin on the kernel's loopback, or NULL */
 	bool handover;		   /* this is such a child: fd not connected yet */
 	struct timer_list retry;   /* retries child */
@@ -132,21 +148,17 @@ struct stackd_sock {
 	/* What the application holds: its pair end (or accepted socket), its listener. */
 	struct stackd_skid app, lsn;
 	/*
-	 * A stream that connect() gave a new pair (stackd_sock_renew_pair):
-	 * the ends of its earlier pairs that other processes may still hold
-	 * (fork, SCM_RIGHTS), and a copy of the current end for them to take
+	 * A stream that connect() gave a new pair: its earlier ends (NULL if
+	 * none), and a copy of the current end for their holders to take
 	 * (SHIM_SO_PAIR), kept while one of those is open, else -1.
 	 */
-	struct stackd_skid app_old[STACKD_APP_OLD];
-	unsigned int napp_old;
+	struct stackd_app_old *app_old;
 	int app_keep;
 	/*
-	 * The host's ends of those pairs (app_old_fd[i] for app_old[i], or -1)
-	 * and of the current one once its connection failed (old_fd), shut
+	 * The host's end of the current pair once its connection failed, shut
 	 * down and kept so that the release of the application's end wakes
 	 * the host (old_ep): stackd_pair_retire.
 	 */
-	int app_old_fd[STACKD_APP_OLD];
 	int old_fd;
 	struct stackd_ep old_ep; /* STACKD_EP_OLD_END */
 
@@ -394,6 +406,7 @@ void stackd_scan_unix(struct stackd *sd);
 bool stackd_app_held(struct stackd_sock *ss);
 /* Whether an earlier pair end of the stream is still held (stackd_sock_renew_pair). */
 bool stackd_app_old_held(struct stackd_sock *ss);
+socklen_t stackd_listener_name(const struct stackd_sock *ss, struct sockaddr_un *sun);
 void stackd_old_end_event(struct stackd_sock *ss);
 int stackd_pair_share(struct stackd_sock *ss, int *fd_out);
 /* The kept host end of an accepted connection never named (unnamed_fd) goes. */

@@ -951,11 +951,10 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	case SHIM_OP_LISTEN:
 		r = stackd_sock_listen(ss, req->listen.backlog, fd_out);
 		if (!r && *fd_out >= 0) {
-			char name[sizeof(ss->lname.sun_path)];
+			struct sockaddr_un sun;
 
-			memcpy(name, ss->lname.sun_path + 1, sizeof(name) - 1);
-			name[ss->lname_len - offsetof(struct sockaddr_un, sun_path) - 1] = 0;
-			snprintf(rep->note, sizeof(rep->note), "listener %s", name);
+			stackd_listener_name(ss, &sun);
+			snprintf(rep->note, sizeof(rep->note), "listener %s", sun.sun_path + 1);
 			stackd_loopback_listen(ss, req->listen.backlog, rep);
 		}
 		return r;

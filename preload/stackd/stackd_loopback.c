@@ -213,7 +213,7 @@ static int stackd_loopback_hand(struct stackd_sock *ls, int kfd)
 	struct stackd *sd = ls->sd;
 	static uint32_t n;
 	char name[sizeof(((struct sockaddr_un *)0)->sun_path) - 1];
-	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sockaddr_un sun = {.sun_family = AF_UNIX}, lsun;
 	struct iovec iov = {.iov_base = "k", .iov_len = 1};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
 	union shim_fd_cmsg u;
@@ -234,7 +234,7 @@ static int stackd_loopback_hand(struct stackd_sock *ls, int kfd)
 	shim_msg_put_fd(&msg, &u, kfd);
 	if (bind(fd, (struct sockaddr *)&sun,
 		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) < 0 ||
-	    connect(fd, (struct sockaddr *)&ls->lname, ls->lname_len) < 0 ||
+	    connect(fd, (struct sockaddr *)&lsun, stackd_listener_name(ls, &lsun)) < 0 ||
 	    sendmsg(fd, &msg, MSG_NOSIGNAL) != 1)
 		r = -errno;
 	close(fd);

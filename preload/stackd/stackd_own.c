@@ -90,8 +90,8 @@ bool stackd_sock_owned_by(struct stackd_sock *ss, int fd)
 	if (ss->lsn.cookie && id.cookie == ss->lsn.cookie)
 		return true;
 	/* An earlier pair's end, still the socket's for whoever holds it (fork, SCM_RIGHTS). */
-	for (unsigned int i = 0; i < ss->napp_old; i++)
-		if (id.cookie == ss->app_old[i].cookie)
+	for (unsigned int i = 0; ss->app_old && i < ss->app_old->n; i++)
+		if (id.cookie == ss->app_old->id[i].cookie)
 			return true;
 	/*
 	 * An accepted connection's first request (maybe after a reset closed

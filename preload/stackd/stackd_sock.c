@@ -467,9 +467,10 @@ static void stackd_pair_retire(struct stackd_sock *ss)
 
 static void stackd_old_ends_close(struct stackd_sock *ss)
 {
-	for (unsigned int i = 0; i < ss->napp_old; i++)
-		stackd_old_end_close(ss->sd, &ss->app_old_fd[i]);
-	ss->napp_old = 0;
+	for (unsigned int i = 0; ss->app_old && i < ss->app_old->n; i++)
+		stackd_old_end_close(ss->sd, &ss->app_old->fd[i]);
+	free(ss->app_old);
+	ss->app_old = NULL;
 	stackd_old_end_close(ss->sd, &ss->old_fd);
 }
 
@@ -480,17 +481,19 @@ static void stackd_old_ends_close(struct stackd_sock *ss)
  */
 bool stackd_app_old_held(struct stackd_sock *ss)
 {
+	struct stackd_app_old *old = ss->app_old;
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < ss->napp_old; i++) {
-		if (stackd_skid_alive(ss->sd, &ss->app_old[i]) == 0) {
-			stackd_old_end_close(ss->sd, &ss->app_old_fd[i]);
+	for (unsigned int i = 0; old && i < old->n; i++) {
+		if (stackd_skid_alive(ss->sd, &old->id[i]) == 0) {
+			stackd_old_end_close(ss->sd, &old->fd[i]);
 			continue;
 		}
-		ss->app_old_fd[n] = ss->app_old_fd[i];
-		ss->app_old[n++] = ss->app_old[i];
+		old->fd[n] = old->fd[i];
+		old->id[n++] = old->id[i];
 	}
-	ss->napp_old = n;
+	if (old)
+		old->n = n;
 	if (!n && ss->app_keep >= 0) {
 		ss->sd->nwatched--;
 		stackd_app_keep_drop(ss);
@@ -555,17 +558,20 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
 	}
 	watched = stackd_watched(ss);
 	stackd_pair_close(ss);
-	if (ss->app.cookie) {
-		if (ss->napp_old == STACKD_APP_OLD) {
-			stackd_old_end_close(sd, &ss->app_old_fd[0]);
-			memmove(ss->app_old, ss->app_old + 1,
-				sizeof(ss->app_old[0]) * --ss->napp_old);
-			memmove(ss->app_old_fd, ss->app_old_fd + 1,
-				sizeof(ss->app_old_fd[0]) * ss->napp_old);
+	if (ss->app.cookie && !ss->app_old)
+		ss->app_old = calloc(1, sizeof(*ss->app_old));
+	/* Without memory for it the old end is forgotten, as the oldest past STACKD_APP_OLD. */
+	if (ss->app.cookie && ss->app_old) {
+		struct stackd_app_old *old = ss->app_old;
+
+		if (old->n == STACKD_APP_OLD) {
+			stackd_old_end_close(sd, &old->fd[0]);
+			memmove(old->id, old->id + 1, sizeof(old->id[0]) * --old->n);
+			memmove(old->fd, old->fd + 1, sizeof(old->fd[0]) * old->n);
 		}
-		ss->app_old_fd[ss->napp_old] = ss->old_fd;
+		old->fd[old->n] = ss->old_fd;
 		ss->old_fd = -1;
-		ss->app_old[ss->napp_old++] = ss->app;
+		old->id[old->n++] = ss->app;
 	}
 	stackd_old_end_close(sd, &ss->old_fd);
 	ss->app_keep = keep;
@@ -1234,7 +1240,7 @@ bool stackd_app_held(struct stackd_sock *ss)
 	if (!id->cookie)
 		return true; /* an accepted socket not yet named to us: its pair will tell */
 	/* An earlier pair's end held elsewhere is the socket as much as the current one. */
-	if (ss->napp_old && stackd_app_old_held(ss))
+	if (ss->app_old && ss->app_old->n && stackd_app_old_held(ss))
 		return true;
 	r = stackd_skid_alive(sd, id);
 	if (r < 0)
@@ -2170,8 +2176,10 @@ static int stackd_child_connect(struct stackd_sock *ls)
 {
 	struct stackd *sd = ls->sd;
 	struct stackd_sock *child = ls->child;
+	struct sockaddr_un sun;
+	socklen_t len = stackd_listener_name(ls, &sun);
 
-	if (connect(child->fd, (struct sockaddr *)&ls->lname, ls->lname_len) < 0) {
+	if (connect(child->fd, (struct sockaddr *)&sun, len) < 0) {
 		if (errno == EAGAIN) {
 			/* The application's backlog is full: as the kernel, the peer waits. */
 			mod_timer(&sd->timers, &ls->retry, stackd_time(sd) + STACKD_RETRY_NS);
@@ -2270,10 +2278,27 @@ static void stackd_listener_work(struct stackd_sock *ls)
 	}
 }
 
+/*
+ * The name of a listening socket's AF_UNIX listener, made from what names
+ * the socket (not kept: an idle connection's memory is the host's
+ * footprint). Returns its length.
+ */
+socklen_t stackd_listener_name(const struct stackd_sock *ss, struct sockaddr_un *sun)
+{
+	char name[sizeof(sun->sun_path) - 1];
+
+	shim_sock_name(name, sizeof(name), 'l', ss->sd->pid, ss->id, ss->nonce);
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path + 1, name, strlen(name));
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+}
+
 int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 {
 	struct stackd *sd = ss->sd;
-	char name[sizeof(ss->lname.sun_path) - 1];
+	struct sockaddr_un sun;
+	socklen_t len;
 	int fd, r;
 
 	*lfd = -1;
@@ -2285,15 +2310,12 @@ int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	shim_sock_name(name, sizeof(name), 'l', sd->pid, ss->id, ss->nonce);
-	memset(&ss->lname, 0, sizeof(ss->lname));
-	ss->lname.sun_family = AF_UNIX;
-	memcpy(ss->lname.sun_path + 1, name, strlen(name));
-	ss->lname_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name));
+	len = stackd_listener_name(ss, &sun);
 	/* The application's backlog bounds connections waiting in accept(), as in TCP. */
-	if (bind(fd, (struct sockaddr *)&ss->lname, ss->lname_len) < 0 || listen(fd, backlog) < 0) {
+	if (bind(fd, (struct sockaddr *)&sun, len) < 0 || listen(fd, backlog) < 0) {
 		r = -errno;
-		stackd_error(sd, "id %u: listener %s: %s", ss->id, name, strerror(errno));
+		stackd_error(sd, "id %u: listener %s: %s", ss->id, sun.sun_path + 1,
+			     strerror(errno));
 		close(fd);
 		return r;
 	}
