@@ -71,9 +71,22 @@
  *    adds and strips so that the application never sees it. A datagram
  *    the program writes to its end without the interposer (io_uring, a raw
  *    write(2), a program started without it) has none: the host tells the
- *    two apart by shim_dgram.cookie (shim_hello_rep.tx_cookie) and sends
- *    such a bare datagram as the kernel would send it without an address:
- *    to a connected socket's peer, else nowhere (EDESTADDRREQ, counted).
+ *    two apart by shim_dgram.cookie (the socket's tx cookie, below) and
+ *    sends such a bare datagram as the kernel would send it without an
+ *    address: to a connected socket's peer, else nowhere (EDESTADDRREQ,
+ *    counted).
+ *  - Datagram cookies, two per socket, random, read from the fd itself by
+ *    any process that holds it (fork, exec, SCM_RIGHTS), with no request:
+ *    the rx cookie (host->app) is the nonce of the application end's name
+ *    (shim_sock_name 'a', read with getsockname), public in
+ *    /proc/net/unix, and needs no secret: the host never writes a bare
+ *    datagram whose payload starts with it (it frames that one), so a
+ *    datagram that starts with it is the host's header. The tx cookie
+ *    (app->host) must be known to the fd's holders alone (a program that
+ *    relays a stranger's bytes past the interposer must not send where
+ *    the stranger says): it is the application end's SHIM_PAIR_TX_COOKIE
+ *    option, which no sock_diag or /proc file shows. CREATE's reply
+ *    repeats both (shim_create_rep); an ADOPT's interposer draws both.
  */
 #ifndef SOCKSHIM_SHIM_CTL_H
 #define SOCKSHIM_SHIM_CTL_H
@@ -115,9 +128,12 @@
  * stream's earlier pair on it (no SHIM_NOTICE_NEWPAIR, no SHIM_SO_PAIR),
  * 17 had no SHIM_NOTICE_BROADCAST (each interposer kept SO_BROADCAST as
  * set through it) and no SHIM_NOTICE_CONNECTED, 18 had no shim_dgram.cookie
- * (a datagram written to the pair without the interposer was dropped).
+ * (a datagram written to the pair without the interposer was dropped), 19
+ * had one pair of cookies per host, given in HELLO's reply (a process that
+ * never said HELLO could not frame a datagram, and every process the host
+ * served knew them both).
  */
-#define SHIM_CTL_VERSION 19
+#define SHIM_CTL_VERSION 20
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -188,11 +204,6 @@ struct shim_hello_rep {
 	int32_t host_pid;
 	uint32_t gateway; /* network order, 0 = none */
 	uint32_t prefix;  /* of the stack's subnet, 1-32 */
-	/*
-	 * shim_dgram.cookie one way and the other, random per host run, in
-	 * halves (low first): the payloads keep 4-byte alignment.
-	 */
-	uint32_t tx_cookie[2], rx_cookie[2];
 };
 
 struct shim_create {
@@ -208,14 +219,24 @@ struct shim_create {
 #define SHIM_ADOPT_IDS 64
 struct shim_create_rep {
 	uint32_t ids_first, ids_count;
+	/*
+	 * A datagram socket's cookies (0 for a stream), as its fd tells them,
+	 * in halves (low first, shim_cookie_get): the payloads keep 4-byte
+	 * alignment.
+	 */
+	uint32_t tx_cookie[2], rx_cookie[2];
 };
 
 struct shim_adopt {
 	int32_t type; /* as shim_create */
 	int32_t protocol;
-	/* The interposer's nonce for the names shim_sock_name makes, in halves:
-	 * the payloads keep 4-byte alignment. */
+	/*
+	 * The interposer's nonce for the names shim_sock_name makes (a datagram
+	 * socket's rx cookie), in halves: the payloads keep 4-byte alignment.
+	 */
 	uint32_t nonce_lo, nonce_hi;
+	/* A datagram socket's tx cookie, set on its end already (0 for a stream). */
+	uint32_t tx_cookie[2];
 };
 
 struct shim_addr {
@@ -401,10 +422,10 @@ struct shim_rep {
 /* The layout is the contract: it must not move under either side. */
 _Static_assert(sizeof(struct shim_hdr) == 16, "shim_hdr");
 _Static_assert(sizeof(struct shim_hello) == 8, "shim_hello");
-_Static_assert(sizeof(struct shim_hello_rep) == 32, "shim_hello_rep");
+_Static_assert(sizeof(struct shim_hello_rep) == 16, "shim_hello_rep");
 _Static_assert(sizeof(struct shim_create) == 8, "shim_create");
-_Static_assert(sizeof(struct shim_create_rep) == 8, "shim_create_rep");
-_Static_assert(sizeof(struct shim_adopt) == 16, "shim_adopt");
+_Static_assert(sizeof(struct shim_create_rep) == 24, "shim_create_rep");
+_Static_assert(sizeof(struct shim_adopt) == 24, "shim_adopt");
 _Static_assert(sizeof(struct shim_addr) == 20, "shim_addr");
 _Static_assert(sizeof(struct shim_connect) == 28, "shim_connect");
 _Static_assert(sizeof(struct shim_sockopt) == 12 + SHIM_OPT_MAX, "shim_sockopt");
@@ -573,12 +594,12 @@ static inline void shim_msg_put_fd(struct msghdr *msg, union shim_fd_cmsg *u, in
  */
 struct shim_dgram {
 	/*
-	 * app->host: the host's tx_cookie (HELLO), which tells a framed
-	 * datagram from a bare one the program wrote past the interposer
-	 * (io_uring, write(2)): a bare payload that starts with these 8 bytes
-	 * is read as framed, a 2^-64 chance for a program that never saw them
-	 * (they never go on the wire, nor to the program's end).
-	 * host->app: the host's rx_cookie.
+	 * app->host: the socket's tx cookie, which tells a framed datagram
+	 * from a bare one the program wrote past the interposer (io_uring,
+	 * write(2)): a bare payload that starts with these 8 bytes is read as
+	 * framed, a 2^-64 chance for a program that never saw them (they
+	 * never go on the wire, nor to the program's end).
+	 * host->app: the socket's rx cookie, never the start of a bare one.
 	 */
 	uint64_t cookie;
 	int32_t err; /* host->app only: != 0 is an error report (e.g. ECONNREFUSED), no payload */
@@ -611,11 +632,16 @@ struct shim_dgram {
 _Static_assert(sizeof(struct shim_dgram) == 40, "shim_dgram");
 
 /*
- * Abstract AF_UNIX names (no leading NUL here; callers put it in sun_path[0]).
- * netns is the inode of /proc/self/ns/net, so stacks in different
- * namespaces never meet.
+ * Where a datagram pair's tx cookie lives: the application end's
+ * SO_MAX_PACING_RATE, 64 bits that mean nothing to an AF_UNIX socket
+ * (pacing is the qdisc's and TCP's), that getsockopt gives any holder of
+ * the fd and nothing gives anyone else. The interposer answers the
+ * program's own SO_MAX_PACING_RATE from the stack, never from the pair.
  */
-/* A cookie from its halves in shim_hello_rep, and back. */
+#define SHIM_PAIR_TX_COOKIE SO_MAX_PACING_RATE
+_Static_assert(sizeof(unsigned long) == sizeof(uint64_t), "SO_MAX_PACING_RATE holds 64 bits");
+
+/* A cookie from its halves in a payload, and back. */
 static inline uint64_t shim_cookie_get(const uint32_t half[2])
 {
 	return (uint64_t)half[1] << 32 | half[0];
@@ -627,6 +653,11 @@ static inline void shim_cookie_put(uint32_t half[2], uint64_t cookie)
 	half[1] = (uint32_t)(cookie >> 32);
 }
 
+/*
+ * Abstract AF_UNIX names (no leading NUL here; callers put it in sun_path[0]).
+ * netns is the inode of /proc/self/ns/net, so stacks in different
+ * namespaces never meet.
+ */
 static inline int shim_ctl_name(char *buf, size_t len, unsigned long netns, const char *iface,
 				const char *addr)
 {
@@ -638,7 +669,8 @@ static inline int shim_ctl_name(char *buf, size_t len, unsigned long netns, cons
  * kind 'a' (a pair's application end), 'l' (a listener) or 's' (the host's
  * end of an accepted connection). The nonce is 64 random bits of the host's
  * for that socket: anyone can bind an abstract name first, and a name one
- * cannot guess cannot be taken before the host binds it.
+ * cannot guess cannot be taken before the host binds it. A datagram pair's
+ * 'a' nonce is its rx cookie too.
  */
 static inline int shim_sock_name(char *buf, size_t len, char kind, int host_pid, uint32_t id,
 				 uint64_t nonce)
@@ -692,15 +724,16 @@ static inline int shim_bare_peer_name(char *buf, size_t len, int host_pid, uint3
 
 /*
  * The kind, host pid and id of such a name (n bytes, not NUL-terminated, as
- * in sun_path after its leading NUL), and for kinds 's' and 'd' the peer
- * (if peer is not NULL); 0, or -1 if it is not one.
+ * in sun_path after its leading NUL), its nonce (if nonce is not NULL), and
+ * for kinds 's' and 'd' the peer (if peer is not NULL); 0, or -1 if it is
+ * not one.
  */
-static inline int shim_sock_name_parse_peer(const char *path, size_t n, char *kind,
-					    unsigned int *host_pid, uint32_t *id,
+static inline int shim_sock_name_parse_full(const char *path, size_t n, char *kind,
+					    unsigned int *host_pid, uint32_t *id, uint64_t *nonce,
 					    struct sockaddr_in *peer)
 {
 	char name[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	unsigned long long nonce;
+	unsigned long long nc;
 	unsigned int addr, port;
 	int end = 0, tail = 0;
 
@@ -708,8 +741,10 @@ static inline int shim_sock_name_parse_peer(const char *path, size_t n, char *ki
 		return -1;
 	memcpy(name, path, n);
 	name[n] = 0;
-	if (sscanf(name, "sockshim/%c/%u/%u/%16llx%n", kind, host_pid, id, &nonce, &end) != 4)
+	if (sscanf(name, "sockshim/%c/%u/%u/%16llx%n", kind, host_pid, id, &nc, &end) != 4)
 		return -1;
+	if (nonce)
+		*nonce = nc;
 	if (*kind != 's' && *kind != 'd')
 		return (size_t)end == n ? 0 : -1;
 	if (sscanf(name + end, "/%8x/%4x%n", &addr, &port, &tail) != 2 || (size_t)(end + tail) != n)
@@ -724,7 +759,7 @@ static inline int shim_sock_name_parse_peer(const char *path, size_t n, char *ki
 static inline int shim_sock_name_parse(const char *path, size_t n, char *kind,
 				       unsigned int *host_pid, uint32_t *id)
 {
-	return shim_sock_name_parse_peer(path, n, kind, host_pid, id, NULL);
+	return shim_sock_name_parse_full(path, n, kind, host_pid, id, NULL, NULL);
 }
 
 /*

@@ -319,7 +319,7 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	if (shim_ent_kind(e) == SHIM_DGRAM) {
 		struct shim_dgram h;
 
-		if (shim_dgram_framed(&h,
+		if (shim_dgram_framed(fd, &h,
 				      shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT)) &&
 		    h.err)
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);

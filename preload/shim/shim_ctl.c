@@ -44,7 +44,8 @@ static int shim_ctl_host_pid;
 static uid_t shim_ctl_host_uid;
 /*
  * The ids the shared connection's last CREATE reserved for ADOPTs
- * (shim_ctl.h), a nonce for each, and the host end of a pair on its way
+ * (shim_ctl.h), a nonce and a tx cookie for each (a datagram socket's
+ * cookies, shim_ctl.h), and the host end of a pair on its way
  * (closed in a forked child, whose copy would keep the pair from hanging
  * up). Under the lock; gone with the connection, and in a forked child,
  * whose connection is its own.
@@ -52,7 +53,7 @@ static uid_t shim_ctl_host_uid;
 static struct {
 	uint32_t first, next, end;
 	int host_end;
-	uint64_t nonces[SHIM_ADOPT_IDS];
+	uint64_t nonces[SHIM_ADOPT_IDS], tx_cookies[SHIM_ADOPT_IDS];
 } shim_ctl_ids = {.host_end = -1};
 /*
  * This thread's control calls under way: more than one only in a signal
@@ -71,8 +72,6 @@ static __thread unsigned int shim_ctl_depth __attribute__((tls_model("initial-ex
  */
 #define SHIM_ROUTE_KNOWN (1ull << 40)
 static _Atomic uint64_t shim_ctl_route;
-/* shim_hello_rep's cookies from the last HELLO (a restarted host has others). */
-static _Atomic uint64_t shim_ctl_tx_cookie, shim_ctl_rx_cookie;
 
 extern char **environ;
 
@@ -422,37 +421,6 @@ struct shim_route shim_route_known(void)
 	return shim_route_of(atomic_load_explicit(&shim_ctl_route, memory_order_relaxed));
 }
 
-static uint64_t shim_cookie(_Atomic uint64_t *cookie)
-{
-	uint64_t c = atomic_load_explicit(cookie, memory_order_relaxed);
-
-	/*
-	 * A process that only inherited its sockets: its HELLO now, unless it is
-	 * under a seccomp filter (no request it did not cause: shim_sandboxed).
-	 */
-	if (!c && !__atomic_load_n(&shim_sandboxed, __ATOMIC_RELAXED)) {
-		shim_route_learn();
-		c = atomic_load_explicit(cookie, memory_order_relaxed);
-	}
-	return c;
-}
-
-uint64_t shim_dgram_tx_cookie(void)
-{
-	return shim_cookie(&shim_ctl_tx_cookie);
-}
-
-bool shim_dgram_framed(const struct shim_dgram *h, ssize_t n)
-{
-	uint64_t c;
-
-	if (n < (ssize_t)sizeof(*h))
-		return false;
-	c = shim_cookie(&shim_ctl_rx_cookie);
-	/* No host to ask (0): every datagram is framed, as from a host before version 19. */
-	return !c || h->cookie == c;
-}
-
 /* A new connection that said hello (starting the host if needed), or -SHIM_ENOSTACK. */
 static int shim_ctl_open(bool start)
 {
@@ -479,13 +447,8 @@ static int shim_ctl_open(bool start)
 		if (r)
 			shim_real.close(fd);
 	}
-	if (!r) {
-		atomic_store(&shim_ctl_tx_cookie, shim_cookie_get(rep.hello.tx_cookie));
-		if (atomic_exchange(&shim_ctl_rx_cookie, shim_cookie_get(rep.hello.rx_cookie)) !=
-		    shim_cookie_get(rep.hello.rx_cookie))
-			shim_dgram_bare_forget();
+	if (!r)
 		shim_ctl_route_take(&rep.hello);
-	}
 	if (r < 0 && !said++)
 		shim_say("sockshim: the stack host for %s %s does not speak control version %d "
 			 "(it answered %d, version %u)",
@@ -618,7 +581,9 @@ static void shim_ctl_ids_take(const struct shim_rep *rep)
 	if (rep->hdr.ret < 0 || r->ids_count != SHIM_ADOPT_IDS ||
 	    r->ids_first > UINT32_MAX - SHIM_ADOPT_IDS ||
 	    getrandom(shim_ctl_ids.nonces, sizeof(shim_ctl_ids.nonces), 0) !=
-		    (ssize_t)sizeof(shim_ctl_ids.nonces))
+		    (ssize_t)sizeof(shim_ctl_ids.nonces) ||
+	    getrandom(shim_ctl_ids.tx_cookies, sizeof(shim_ctl_ids.tx_cookies), 0) !=
+		    (ssize_t)sizeof(shim_ctl_ids.tx_cookies))
 		return;
 	shim_ctl_ids.first = shim_ctl_ids.next = r->ids_first;
 	shim_ctl_ids.end = r->ids_first + r->ids_count;
@@ -646,7 +611,10 @@ int shim_ctl_call(struct shim_req *req, struct shim_rep *rep, int *fd, int sockf
 	return err;
 }
 
-/* Names app shim_sock_name('a', ...) for id and sends ADOPT with both ends; 0 if sent. */
+/*
+ * Names app shim_sock_name('a', ...) for id (a datagram pair's tx cookie set
+ * on it first) and sends ADOPT with both ends; 0 if sent.
+ */
 static int shim_ctl_adopt_send(struct shim_req *req, int app, int host)
 {
 	union {
@@ -662,9 +630,15 @@ static int shim_ctl_adopt_send(struct shim_req *req, int app, int host)
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	uint32_t id = shim_ctl_ids.next++;
 	uint64_t nonce = shim_ctl_ids.nonces[id - shim_ctl_ids.first];
+	uint64_t tx = shim_ctl_ids.tx_cookies[id - shim_ctl_ids.first];
 	int n, fds[2] = {app, host};
 	ssize_t sent;
 
+	if (req->adopt.type != SOCK_STREAM) {
+		if (shim_real.setsockopt(app, SOL_SOCKET, SHIM_PAIR_TX_COOKIE, &tx, sizeof(tx)) < 0)
+			return -1;
+		shim_cookie_put(req->adopt.tx_cookie, tx);
+	}
 	n = shim_sock_name(sun.sun_path + 1, sizeof(sun.sun_path) - 1, 'a', shim_ctl_host_pid, id,
 			   nonce);
 	/* Taken (someone bound the name first): CREATE, whose name the host picks, then. */
@@ -689,7 +663,7 @@ static int shim_ctl_adopt_send(struct shim_req *req, int app, int host)
 	return -1;
 }
 
-int shim_ctl_adopt(int pairtype, struct shim_req *req, uint32_t *id)
+int shim_ctl_adopt(int pairtype, struct shim_req *req)
 {
 	int saved = errno, fd = -1, sv[2];
 	bool shared = shim_ctl_enter();
@@ -703,12 +677,10 @@ int shim_ctl_adopt(int pairtype, struct shim_req *req, uint32_t *id)
 	    getuid() == shim_ctl_host_uid &&
 	    shim_real.socketpair(AF_UNIX, pairtype | SOCK_CLOEXEC, 0, sv) == 0) {
 		shim_ctl_ids.host_end = sv[1];
-		if (shim_ctl_adopt_send(req, sv[0], sv[1]) == 0) {
+		if (shim_ctl_adopt_send(req, sv[0], sv[1]) == 0)
 			fd = sv[0];
-			*id = req->hdr.id;
-		} else {
+		else
 			shim_real.close(sv[0]);
-		}
 		shim_real.close(sv[1]);
 		shim_ctl_ids.host_end = -1;
 	}

@@ -500,24 +500,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 		if (err)
 			return err;
 	}
-	h.cookie = shim_dgram_tx_cookie();
-	if (!h.cookie) {
-		/*
-		 * A process that could not say HELLO (sandboxed before its first
-		 * request, no host): the host sends a datagram without our header
-		 * as a send() without an address, so one that needs nothing more
-		 * goes out bare; the rest cannot be said to the host.
-		 */
-		if (m->msg_name || m->msg_controllen || opt.opt.srr ||
-		    (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)))
-			return -SHIM_ENOSTACK;
-		lm.msg_iov = m->msg_iov;
-		lm.msg_iovlen = m->msg_iovlen;
-		ret = shim_real.sendmsg(fd, &lm, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
-		if (ret < 0)
-			return errno == EPIPE ? -SHIM_EGONE_SEND : -errno;
-		return ret;
-	}
+	h.cookie = shim_fd_tx_cookie(fd);
 	h.flags = (uint32_t)flags;
 	h.ctl_len = (uint32_t)m->msg_controllen;
 	iov[0] = (struct iovec){&h, sizeof(h)};
@@ -561,7 +544,7 @@ static ssize_t shim_dgram_ctl_peek(int fd, int flags)
 		return -errno;
 	if (n == 0)
 		return -SHIM_EGONE_RECV;
-	if (!shim_dgram_framed(&h, n) || h.err || h.ctl_len > SHIM_DGRAM_CTL_MAX)
+	if (!shim_dgram_framed(fd, &h, n) || h.err || h.ctl_len > SHIM_DGRAM_CTL_MAX)
 		return 0;
 	return h.ctl_len;
 }
@@ -791,10 +774,10 @@ again:
 		size_t got = (size_t)n < ulen + sizeof(tail) ? (size_t)n : ulen + sizeof(tail);
 
 		shim_iov_copy_out(iov, lm.msg_iovlen, 0, &h, got < sizeof(h) ? got : sizeof(h));
-		if (!shim_dgram_framed(&h, n))
+		if (!shim_dgram_framed(fd, &h, n))
 			return shim_dgram_recv_bare(fd, e, m, flags, NULL, NULL, 0, n);
 		room = shim_dgram_unframe(iov, lm.msg_iovlen, got, &h, ctl);
-	} else if (!shim_dgram_framed(&h, n)) {
+	} else if (!shim_dgram_framed(fd, &h, n)) {
 		return shim_dgram_recv_bare(fd, e, m, flags, &h, room ? ctl : NULL, room, n);
 	}
 	shim_bare_hint = -1;

@@ -237,6 +237,42 @@ static inline bool shim_emulated(uint64_t e)
 }
 
 void shim_fd_set(int fd, uint64_t ent);
+
+/*
+ * A datagram socket's words beside its fd's entry: its cookies (shim_ctl.h),
+ * read from the fd itself whenever the fd comes to this process (socket(),
+ * exec, SCM_RIGHTS) and copied by dup and fork, so that framing a datagram
+ * costs one load and no request; and its bare peer once read
+ * (shim_dgram_bare_peer: addr << 32 | port << 16 | 1, 0 before).
+ */
+struct shim_fd_dgram {
+	_Atomic uint64_t tx, rx, peer;
+};
+extern struct shim_fd_dgram *shim_fd_dg;
+
+/* The cookies of the datagram socket that fd now names (its bare peer unknown yet). */
+void shim_fd_dgram_set(int fd, uint64_t tx, uint64_t rx);
+/* newfd names what oldfd names: its words too. */
+void shim_fd_dgram_copy(int oldfd, int newfd);
+/*
+ * Reads a datagram pair end's cookies from the fd (getsockname's name, the
+ * tx cookie's option) into its words: 0, or -1 if fd has none.
+ */
+int shim_fd_dgram_learn(int fd, const struct sockaddr_un *name, socklen_t len);
+
+static inline uint64_t shim_fd_tx_cookie(int fd)
+{
+	if ((unsigned int)fd >= shim_fd_max)
+		return 0;
+	return atomic_load_explicit(&shim_fd_dg[fd].tx, memory_order_relaxed);
+}
+
+static inline uint64_t shim_fd_rx_cookie(int fd)
+{
+	if ((unsigned int)fd >= shim_fd_max)
+		return 0;
+	return atomic_load_explicit(&shim_fd_dg[fd].rx, memory_order_relaxed);
+}
 /* Atomic updates of an emulated fd's flags and error byte. */
 void shim_fd_flags(int fd, unsigned int set, unsigned int clear);
 /* Clears flag if set: true for the one caller that cleared it. */
@@ -501,11 +537,12 @@ pid_t shim_listener_host(int lfd);
 int shim_ctl_from_host(int lfd, int nfd);
 /*
  * socket() without a round trip (SHIM_OP_ADOPT): makes the pair (pairtype)
- * and hands the host its end with req (type and protocol filled in). The
- * application's end, with *id, or -1 when the caller must ask (CREATE): no
- * ids reserved, not the host's user, a signal handler's call, no fd left.
+ * and hands the host its end with req (type and protocol filled in; the
+ * id, nonce and a datagram pair's tx cookie as sent come back in it). The
+ * application's end, or -1 when the caller must ask (CREATE): no ids
+ * reserved, not the host's user, a signal handler's call, no fd left.
  */
-int shim_ctl_adopt(int pairtype, struct shim_req *req, uint32_t *id);
+int shim_ctl_adopt(int pairtype, struct shim_req *req);
 void shim_ctl_reset_child(void);
 void shim_ctl_forget_fd(int fd);
 int shim_host_pid(void);
@@ -529,22 +566,16 @@ struct shim_route shim_route(void);
  */
 struct shim_route shim_route_known(void);
 /*
- * shim_dgram.cookie for a datagram this process frames (the host's
- * tx_cookie from HELLO, said first if this process has not yet, as
- * shim_route does): without it the host takes the datagram for one the
- * program wrote past the interposer.
+ * Whether a datagram of fd's pair, n bytes of which h holds the first (as
+ * read or peeked), is framed by the host (the socket's rx cookie): else it
+ * is a bare payload from the socket's bare peer (shim_bare_peer_name).
  */
-uint64_t shim_dgram_tx_cookie(void);
-/*
- * Whether a datagram of the pair, n bytes of which h holds the first (as
- * read or peeked), is framed by the host (its rx_cookie): else it is a
- * bare payload from the socket's bare peer (shim_bare_peer_name).
- */
-bool shim_dgram_framed(const struct shim_dgram *h, ssize_t n);
+static inline bool shim_dgram_framed(int fd, const struct shim_dgram *h, ssize_t n)
+{
+	return n >= (ssize_t)sizeof(*h) && h->cookie == shim_fd_rx_cookie(fd);
+}
 /* That peer, named by the host's end of the pair: 0, or -1 if there is none. */
 int shim_dgram_bare_peer(int fd, uint64_t e, struct sockaddr_in *peer);
-/* A new host: the bare peers this process knew are of sockets gone. */
-void shim_dgram_bare_forget(void);
 /*
  * A bare datagram read into [head (hlen bytes) | iov]: n of its bytes
  * read, moved to the front of iov as far as it holds them; its bytes in iov.

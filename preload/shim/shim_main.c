@@ -42,8 +42,9 @@ const char *const shim_sym_names[SHIM_SYM_MAX] = {
 };
 
 _Atomic uint64_t *shim_fds;
+struct shim_fd_dgram *shim_fd_dg;
 unsigned int shim_fd_max;
-/* 16 MiB of address space at most: fds past it (a huge fs.nr_open) are the kernel's. */
+/* 64 MiB of address space at most: fds past it (a huge fs.nr_open) are the kernel's. */
 #define SHIM_FD_MAX_CAP (1u << 21)
 /* Highest fd ever registered + 1: close_range() need not walk the whole table. */
 _Atomic unsigned int shim_fd_hi;
@@ -194,7 +195,8 @@ static void shim_fd_table_init(void)
 	/*
 	 * Sized for any fd the process may ever have (fs.nr_open, or the hard
 	 * limit if higher or /proc is missing): the pages of untouched fds are
-	 * never backed, here nor in the tables sized after this one.
+	 * never backed, here (entries, then datagram words) nor in the tables
+	 * sized after this one.
 	 */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max > n)
 		n = rl.rlim_max;
@@ -202,12 +204,32 @@ static void shim_fd_table_init(void)
 		n = nr_open;
 	if (n > SHIM_FD_MAX_CAP)
 		n = SHIM_FD_MAX_CAP;
-	p = mmap(NULL, n * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	p = mmap(NULL, n * (sizeof(uint64_t) + sizeof(struct shim_fd_dgram)),
+		 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return;
 	shim_fds = p;
+	shim_fd_dg = (struct shim_fd_dgram *)(shim_fds + n);
 	shim_fd_max = (unsigned int)n;
+}
+
+void shim_fd_dgram_set(int fd, uint64_t tx, uint64_t rx)
+{
+	if ((unsigned int)fd >= shim_fd_max)
+		return;
+	atomic_store_explicit(&shim_fd_dg[fd].tx, tx, memory_order_relaxed);
+	atomic_store_explicit(&shim_fd_dg[fd].rx, rx, memory_order_relaxed);
+	atomic_store_explicit(&shim_fd_dg[fd].peer, 0, memory_order_relaxed);
+}
+
+void shim_fd_dgram_copy(int oldfd, int newfd)
+{
+	if ((unsigned int)oldfd >= shim_fd_max || (unsigned int)newfd >= shim_fd_max)
+		return;
+	shim_fd_dgram_set(newfd, shim_fd_tx_cookie(oldfd), shim_fd_rx_cookie(oldfd));
+	atomic_store_explicit(&shim_fd_dg[newfd].peer,
+			      atomic_load_explicit(&shim_fd_dg[oldfd].peer, memory_order_relaxed),
+			      memory_order_relaxed);
 }
 
 /*
@@ -663,6 +685,8 @@ static void shim_dup_entry(int oldfd, int newfd, uint64_t e, struct shim_call *c
 			e &= ~((uint64_t)SHIM_F_FRESH << SHIM_ENT_FLAGS_SHIFT);
 		}
 	}
+	if (shim_ent_kind(e) == SHIM_DGRAM)
+		shim_fd_dgram_copy(oldfd, newfd);
 	if (e || old)
 		shim_fd_set(newfd, e);
 }

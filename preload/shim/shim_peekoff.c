@@ -106,7 +106,7 @@ static int shim_peek_walk(int fd, const struct shim_sk *sk, struct shim_peek_spo
 			return -errno;
 		if (n == 0)
 			return -SHIM_EGONE_RECV;
-		if (!shim_dgram_framed(&s->h, n)) {
+		if (!shim_dgram_framed(fd, &s->h, n)) {
 			s->hlen = 0; /* a bare one: payload alone */
 			memset(&s->h, 0, sizeof(s->h));
 		} else if (s->h.ctl_len > (size_t)n - sizeof(s->h)) {

@@ -150,14 +150,14 @@ static unsigned int shim_dgram_fix(int fd, uint64_t e, unsigned int rev)
 	int inq = 0, saved = errno;
 	ssize_t n;
 
-	while (shim_dgram_framed(&h,
+	while (shim_dgram_framed(fd, &h,
 				 n = shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT)) &&
 	       h.err && shim_notice_stale(fd, e, &h))
 		shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
 	errno = saved;
 	if (n < 0)
 		return rev & ~(POLLIN | POLLRDNORM); /* only void reports were there */
-	if (!shim_dgram_framed(&h, n) || !h.err)
+	if (!shim_dgram_framed(fd, &h, n) || !h.err)
 		return rev;
 	rev |= POLLERR;
 	/* SIOCINQ of a SOCK_SEQPACKET pair counts every queued datagram. */

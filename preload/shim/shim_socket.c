@@ -239,16 +239,15 @@ int shim_request(int sockfd, uint64_t e, struct shim_req *req, struct shim_rep *
 /*
  * A TCP or UDP socket, whose creation the host would check no further than
  * this process did, is made without waiting for the host (SHIM_OP_ADOPT)
- * where shim_ctl_adopt can: the fd, or -1 to ask with CREATE.
+ * where shim_ctl_adopt can: the fd (req as sent), or -1 to ask with CREATE.
  */
-static int shim_socket_adopt(int rtype, int rproto, uint32_t *id)
+static int shim_socket_adopt(int rtype, int rproto, struct shim_req *req)
 {
-	struct shim_req req = {.hdr.op = SHIM_OP_ADOPT,
-			       .adopt = {.type = rtype, .protocol = rproto}};
-
+	*req = (struct shim_req){.hdr.op = SHIM_OP_ADOPT,
+				 .adopt = {.type = rtype, .protocol = rproto}};
 	if (!shim_create_unprivileged(rtype, rproto))
 		return -1;
-	return shim_ctl_adopt(rtype == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET, &req, id);
+	return shim_ctl_adopt(rtype == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET, req);
 }
 
 static int shim_socket(int family, int type, int protocol, struct shim_call *c)
@@ -257,6 +256,7 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 	struct shim_rep rep;
 	unsigned int flags = 0;
 	int rtype, rproto, fd, err;
+	uint64_t tx, rx;
 	uint32_t id;
 
 	/*
@@ -280,10 +280,14 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		shim_say_config_error();
 		return -SHIM_ENOSTACK;
 	}
-	fd = shim_socket_adopt(rtype, rproto, &id);
+	fd = shim_socket_adopt(rtype, rproto, &req);
 	if (fd >= 0) {
 		shim_note(c, "adopted");
+		id = req.hdr.id;
+		tx = shim_cookie_get(req.adopt.tx_cookie);
+		rx = (uint64_t)req.adopt.nonce_hi << 32 | req.adopt.nonce_lo;
 	} else {
+		req = (struct shim_req){.hdr.op = SHIM_OP_CREATE};
 		req.create.type = rtype;
 		req.create.protocol = rproto;
 		err = shim_request(-1, 0, &req, &rep, &fd, c);
@@ -295,6 +299,8 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		if (fd < 0)
 			return -SHIM_ENOSTACK;
 		id = rep.hdr.id;
+		tx = shim_cookie_get(rep.create.tx_cookie);
+		rx = shim_cookie_get(rep.create.rx_cookie);
 	}
 	/* The fd arrived close-on-exec (MSG_CMSG_CLOEXEC); make it what was asked. */
 	if (!(type & SOCK_CLOEXEC))
@@ -310,6 +316,8 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		flags |= SHIM_F_RAW;
 	else if (rproto == IPPROTO_ICMP)
 		flags |= SHIM_F_PING;
+	if (rtype != SOCK_STREAM)
+		shim_fd_dgram_set(fd, tx, rx);
 	shim_fd_set(fd, shim_ent(id, rtype == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM, flags));
 	shim_sk_created(fd, shim_fd_get(fd), rtype, rproto);
 	shim_note(c, "host id %u", id);
@@ -553,10 +561,11 @@ SHIM_EXPORT int listen(int fd, int backlog)
 
 /*
  * The id in a shim_sock_name() of kind in an abstract AF_UNIX name, else -1;
- * peer (if not NULL) gets an accepted connection's peer (shim_accepted_name).
+ * nonce (if not NULL) gets its nonce, peer (if not NULL) an accepted
+ * connection's peer (shim_accepted_name) or a bare one (shim_bare_peer_name).
  */
 static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, char kind,
-			       struct sockaddr_in *peer)
+			       uint64_t *nonce, struct sockaddr_in *peer)
 {
 	unsigned int pid;
 	uint32_t id;
@@ -565,55 +574,53 @@ static int64_t shim_parse_name(const struct sockaddr_un *sun, socklen_t len, cha
 	if (len <= offsetof(struct sockaddr_un, sun_path) + 1 || sun->sun_family != AF_UNIX ||
 	    sun->sun_path[0])
 		return -1;
-	if (shim_sock_name_parse_peer(sun->sun_path + 1,
+	if (shim_sock_name_parse_full(sun->sun_path + 1,
 				      len - offsetof(struct sockaddr_un, sun_path) - 1, &k, &pid,
-				      &id, peer) < 0 ||
+				      &id, nonce, peer) < 0 ||
 	    k != kind)
 		return -1;
 	return id;
 }
 
-/*
- * The bare peers this process has read, by socket id: a socket's is fixed
- * for its life and ids are not reused by a host, so an entry never goes
- * stale but with a new host (shim_dgram_bare_forget at its HELLO). Two
- * words, each tagged with the id: a reader takes an entry only when both
- * name its socket, so writers racing on a slot need no lock (a signal
- * handler may read or write one).
- */
-#define SHIM_BARE_SLOTS 256
-static struct {
-	_Atomic uint64_t port; /* id << 32 | sin_port << 16 | 1 */
-	_Atomic uint64_t addr; /* id << 32 | sin_addr */
-} shim_bare_cache[SHIM_BARE_SLOTS];
-
-void shim_dgram_bare_forget(void)
+int shim_fd_dgram_learn(int fd, const struct sockaddr_un *name, socklen_t len)
 {
-	for (size_t i = 0; i < SHIM_BARE_SLOTS; i++)
-		atomic_store_explicit(&shim_bare_cache[i].port, 0, memory_order_relaxed);
+	uint64_t tx, rx;
+	socklen_t olen = sizeof(tx);
+
+	if (shim_parse_name(name, len, 'a', &rx, NULL) < 0 ||
+	    shim_real.getsockopt(fd, SOL_SOCKET, SHIM_PAIR_TX_COOKIE, &tx, &olen) < 0 ||
+	    olen != sizeof(tx))
+		return -1;
+	shim_fd_dgram_set(fd, tx, rx);
+	return 0;
 }
 
+/*
+ * A socket's bare peer is fixed for its life: read once per fd (dup and
+ * fork copy it) from the name of the host's end, then one load.
+ */
 int shim_dgram_bare_peer(int fd, uint64_t e, struct sockaddr_in *peer)
 {
-	uint64_t id = shim_ent_id(e), p, a;
 	struct sockaddr_un sun;
 	socklen_t len = sizeof(sun);
-	typeof(&shim_bare_cache[0]) slot = &shim_bare_cache[id % SHIM_BARE_SLOTS];
+	uint64_t p;
 
-	p = atomic_load_explicit(&slot->port, memory_order_relaxed);
-	a = atomic_load_explicit(&slot->addr, memory_order_relaxed);
-	if ((p & 1) && p >> 32 == id && a >> 32 == id) {
+	if ((unsigned int)fd >= shim_fd_max)
+		return -1;
+	p = atomic_load_explicit(&shim_fd_dg[fd].peer, memory_order_relaxed);
+	if (p & 1) {
 		*peer = (struct sockaddr_in){.sin_family = AF_INET,
 					     .sin_port = (uint16_t)(p >> 16),
-					     .sin_addr.s_addr = (uint32_t)a};
+					     .sin_addr.s_addr = (uint32_t)(p >> 32)};
 		return 0;
 	}
 	/* The first here: the host's end of the pair names it. */
 	if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0 ||
-	    shim_parse_name(&sun, len, 'd', peer) != (int64_t)id)
+	    shim_parse_name(&sun, len, 'd', NULL, peer) != (int64_t)shim_ent_id(e))
 		return -1;
-	atomic_store_explicit(&slot->addr, id << 32 | peer->sin_addr.s_addr, memory_order_relaxed);
-	atomic_store_explicit(&slot->port, id << 32 | (uint64_t)peer->sin_port << 16 | 1,
+	atomic_store_explicit(&shim_fd_dg[fd].peer,
+			      (uint64_t)peer->sin_addr.s_addr << 32 |
+				      (uint64_t)peer->sin_port << 16 | 1,
 			      memory_order_relaxed);
 	return 0;
 }
@@ -744,10 +751,11 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 		nfd = shim_accept_unix(fd, &peer, &plen, flags);
 		if (nfd < 0)
 			return nfd;
-		id = shim_parse_name(&peer, plen, 's', &from);
+		id = shim_parse_name(&peer, plen, 's', NULL, &from);
 		if (id >= 0 && shim_ctl_from_host(fd, nfd))
 			break;
-		if (shim_parse_name(&peer, plen, 'k', NULL) >= 0 && shim_ctl_from_host(fd, nfd)) {
+		if (shim_parse_name(&peer, plen, 'k', NULL, NULL) >= 0 &&
+		    shim_ctl_from_host(fd, nfd)) {
 			nfd = shim_loopback_accepted(nfd, flags);
 			if (nfd >= 0)
 				return shim_accept_kernel(nfd, addr, addrlen, c);
@@ -1698,8 +1706,9 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		 */
 		if (err) {
 			memcpy(rep.sockopt.optval, &err, sizeof(int));
-		} else if (shim_dgram_framed(&h, shim_real.recv(fd, &h, sizeof(h),
-								MSG_PEEK | MSG_DONTWAIT)) &&
+		} else if (shim_dgram_framed(
+				   fd, &h,
+				   shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_DONTWAIT)) &&
 			   h.err && !shim_notice_get(fd, e)) {
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
 			memcpy(rep.sockopt.optval, &h.err, sizeof(int));
@@ -2073,7 +2082,7 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 		if (ret < 0 && errno != EAGAIN)
 			return -errno;
 		/* udp_ioctl's first_packet_length: the payload alone, not our control messages. */
-		val = !shim_dgram_framed(&h, ret)      ? (ret > 0 ? ret : 0)
+		val = !shim_dgram_framed(fd, &h, ret)  ? (ret > 0 ? ret : 0)
 		      : h.ctl_len > SHIM_DGRAM_CTL_MAX ? ret - (int)sizeof(h)
 						       : ret - (int)sizeof(h) - (int)h.ctl_len;
 		if (val < 0)
@@ -2147,13 +2156,16 @@ int shim_register_inherited(int fd)
 		return 0;
 	olen = sizeof(acc);
 	shim_real.getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &olen);
-	if ((id = shim_parse_name(&sun, len, 'l', NULL)) >= 0 && acc) {
+	if ((id = shim_parse_name(&sun, len, 'l', NULL, NULL)) >= 0 && acc) {
 		kind = SHIM_LISTENER;
-	} else if ((id = shim_parse_name(&sun, len, 'a', NULL)) >= 0) {
+	} else if ((id = shim_parse_name(&sun, len, 'a', NULL, NULL)) >= 0) {
 		int sndbuf = 0;
 
 		/* Its state is unknown here: assume connected, the host knows better. */
 		kind = type == SOCK_STREAM ? SHIM_STREAM : SHIM_DGRAM;
+		/* Its cookies are the fd's: usable at once, with no request. */
+		if (kind == SHIM_DGRAM && shim_fd_dgram_learn(fd, &sun, len) < 0)
+			return 0;
 		if (kind == SHIM_DGRAM)
 			flags = SHIM_F_PEER | SHIM_F_BOUND;
 		/*
@@ -2172,7 +2184,7 @@ int shim_register_inherited(int fd)
 	} else {
 		len = sizeof(sun);
 		if (shim_real.getpeername(fd, (struct sockaddr *)&sun, &len) < 0 ||
-		    (id = shim_parse_name(&sun, len, 's', NULL)) < 0 || type != SOCK_STREAM)
+		    (id = shim_parse_name(&sun, len, 's', NULL, NULL)) < 0 || type != SOCK_STREAM)
 			return 0;
 		kind = SHIM_STREAM;
 	}

@@ -331,11 +331,6 @@ int stackd_init(struct stackd *sd, struct net_device *dev)
 		return -1;
 	}
 
-	if (stackd_nonce(sd, &sd->dgram_tx_cookie) < 0 ||
-	    stackd_nonce(sd, &sd->dgram_rx_cookie) < 0) {
-		fprintf(stderr, "sockshim-stackd: getrandom: %s\n", strerror(errno));
-		return -1;
-	}
 	sd->iobuf_size = STACKD_IOBUF_SIZE;
 	sd->iobuf = malloc(sd->iobuf_size);
 	if (!sd->iobuf) {

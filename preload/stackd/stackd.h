@@ -73,7 +73,13 @@ struct stackd_sock {
 	struct stackd_ep ep; /* STACKD_EP_PAIR, for events on fd */
 	struct stackd *sd;   /* the host it lives in */
 	uint32_t id;
-	uint64_t nonce; /* random: the unguessable part of its AF_UNIX names (shim_sock_name) */
+	/*
+	 * Random: the unguessable part of its AF_UNIX names (shim_sock_name),
+	 * and a datagram pair's rx cookie (shim_ctl.h).
+	 */
+	uint64_t nonce;
+	uint64_t
+		tx_cookie; /* a datagram pair's: the header of a framed datagram from the program */
 	struct stackd_sock *hash_next;
 	struct list_head ready; /* on sd->ready while it has work */
 	bool queued;
@@ -231,8 +237,6 @@ struct stackd {
 	/* Unused random nonces (stackd_nonce): one getrandom per 64 pairs. */
 	uint64_t nonces[64];
 	unsigned int nonces_left;
-	/* shim_dgram.cookie both ways (HELLO gives them to the interposers). */
-	uint64_t dgram_tx_cookie, dgram_rx_cookie;
 	/* Bare datagrams (no cookie) on an unconnected socket: nowhere to send. */
 	uint64_t bare_nodest;
 

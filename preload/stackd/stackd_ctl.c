@@ -254,12 +254,19 @@ static int stackd_op_create(struct stackd_conn *c, const struct shim_req *req, u
 		stackd_sock_free(ss);
 		return r;
 	}
-	/* The application's end carries its identity across fork, exec and SCM_RIGHTS. */
+	/*
+	 * The application's end carries its identity across fork, exec and
+	 * SCM_RIGHTS, and a datagram pair's cookies (shim_ctl.h): the name's
+	 * nonce, and the tx cookie in an option only its holders read.
+	 */
 	shim_sock_name(name, sizeof(name), 'a', sd->pid, ss->id, ss->nonce);
 	memcpy(sun.sun_path + 1, name, strlen(name));
-	if (bind(sv[0], (struct sockaddr *)&sun,
+	if ((!stream && (stackd_nonce(sd, &ss->tx_cookie) < 0 ||
+			 setsockopt(sv[0], SOL_SOCKET, SHIM_PAIR_TX_COOKIE, &ss->tx_cookie,
+				    sizeof(ss->tx_cookie)) < 0)) ||
+	    bind(sv[0], (struct sockaddr *)&sun,
 		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) < 0) {
-		r = -errno;
+		r = errno ? -errno : -EIO;
 		close(sv[0]);
 		stackd_sock_free(ss); /* closes sv[1], releases sock */
 		return r;
@@ -267,6 +274,10 @@ static int stackd_op_create(struct stackd_conn *c, const struct shim_req *req, u
 	rep->hdr.id = ss->id;
 	rep->create.ids_first = stackd_ids_reserve(c);
 	rep->create.ids_count = SHIM_ADOPT_IDS;
+	if (!stream) {
+		shim_cookie_put(rep->create.tx_cookie, ss->tx_cookie);
+		shim_cookie_put(rep->create.rx_cookie, ss->nonce);
+	}
 	*fd_out = sv[0];
 	snprintf(rep->note, sizeof(rep->note), "id %u: %s, %s pair", ss->id,
 		 sock->sk->sk_prot->name, stream ? "stream" : "datagram");
@@ -321,6 +332,7 @@ static int stackd_op_adopt(struct stackd_conn *c, const struct shim_req *req, in
 		return -ENOMEM;
 	}
 	*host_fd = -1; /* the record's now */
+	ss->tx_cookie = shim_cookie_get(req->adopt.tx_cookie);
 	r = stackd_skid_get(app_fd, &ss->app);
 	if (!r)
 		r = stackd_user_charge(ss, uid, false);
@@ -851,8 +863,6 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		rep->hello.host_pid = sd->pid;
 		rep->hello.gateway = sd->cfg.gateway;
 		rep->hello.prefix = (uint32_t)sd->cfg.prefix;
-		shim_cookie_put(rep->hello.tx_cookie, sd->dgram_tx_cookie);
-		shim_cookie_put(rep->hello.rx_cookie, sd->dgram_rx_cookie);
 		c->hello = true;
 		return 0;
 	case SHIM_OP_CREATE:

@@ -1650,7 +1650,7 @@ static int stackd_pair_put(struct stackd_sock *ss, const void *buf, size_t len)
 /* A framed one: the header (with its cookie) and what follows it. */
 static int stackd_dgram_to_pair(struct stackd_sock *ss, struct shim_dgram *buf, size_t len)
 {
-	buf->cookie = ss->sd->dgram_rx_cookie;
+	buf->cookie = ss->nonce;
 	return stackd_pair_put(ss, buf, len);
 }
 
@@ -1689,15 +1689,22 @@ static void stackd_dgram_bare_peer(struct stackd_sock *ss)
 	ss->bare_peer = peer;
 }
 
-/* Whether a datagram from addr, read with msg, goes to the pair without a header. */
+/*
+ * Whether a datagram from addr, read with msg, goes to the pair without a
+ * header. An empty one keeps it: the program's end reads 0 for a pair's end
+ * too. So does one whose payload starts with the rx cookie, which anyone
+ * may read in /proc/net/unix: the interposer takes a datagram that starts
+ * so for the host's header, and a peer's must never pass for one.
+ */
 static bool stackd_dgram_bare_out(const struct stackd_sock *ss, const struct sockaddr_in *addr,
-				  const struct msghdr *msg, int len, size_t copied)
+				  const struct msghdr *msg, const uint8_t *payload, int len,
+				  size_t copied)
 {
-	/* An empty one keeps it: the program's end reads 0 for a pair's end too. */
 	return ss->bare_peer.sin_family && !msg->msg_controllen && !(msg->msg_flags & MSG_TRUNC) &&
 	       copied && copied == (size_t)len && addr->sin_family == AF_INET &&
 	       addr->sin_addr.s_addr == ss->bare_peer.sin_addr.s_addr &&
-	       addr->sin_port == ss->bare_peer.sin_port;
+	       addr->sin_port == ss->bare_peer.sin_port &&
+	       (copied < sizeof(ss->nonce) || memcmp(payload, &ss->nonce, sizeof(ss->nonce)));
 }
 
 /*
@@ -1952,7 +1959,7 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 		else
 			stackd_dgram_stamp(&msg, sock->sk, kept, stamp);
 		copied = r > 0 && (size_t)r < cap ? (size_t)r : r > 0 ? cap : 0;
-		if (r > 0 && stackd_dgram_bare_out(ss, &addr, &msg, r, copied)) {
+		if (r > 0 && stackd_dgram_bare_out(ss, &addr, &msg, payload, r, copied)) {
 			r = stackd_pair_put(ss, payload, copied);
 			if (r == -EAGAIN)
 				break;
@@ -2047,7 +2054,7 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 				ss->pair_hup = true; /* EOF: every copy of its end is closed */
 			break;
 		}
-		if ((size_t)n < sizeof(*hdr) || hdr->cookie != sd->dgram_tx_cookie) {
+		if ((size_t)n < sizeof(*hdr) || hdr->cookie != ss->tx_cookie) {
 			stackd_dgram_bare(ss, sd->iobuf, (size_t)n);
 			continue;
 		}

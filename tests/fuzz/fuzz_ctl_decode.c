@@ -151,6 +151,8 @@ static size_t make_valid(uint8_t *buf, unsigned int op)
 		req.adopt.protocol = (int32_t)(next() & 1 ? 0 : next() % 20);
 		req.adopt.nonce_lo = (uint32_t)next();
 		req.adopt.nonce_hi = (uint32_t)next();
+		req.adopt.tx_cookie[0] = (uint32_t)next();
+		req.adopt.tx_cookie[1] = (uint32_t)next();
 		break;
 	case SHIM_OP_BIND:
 		req.bind.addrlen = (uint32_t)(next() % 129);

@@ -11,7 +11,7 @@ HDR = struct.Struct("=HHIIi")  # version, op, len, id, ret
 FMT = {"HELLO": "=HHI", "CREATE": "=ii", "BIND": "=I16s", "LISTEN": "=i",
        "CONNECT": "=I16sII", "SHUTDOWN": "=i", "GETNAME": "=I", "SETSOCKOPT": "=iiI",
        "GETSOCKOPT": "=iiI", "IOCTL": "=Ii", "GETERR": "=", "CLOSE": "=", "STAT": "=I",
-       "ADOPT": "=iiII"}
+       "ADOPT": "=iiIIII"}
 assert HDR.size == L["hdr"], "shim_hdr changed"
 for name, fmt in FMT.items():
     assert HDR.size + struct.calcsize(fmt) == L["req_len"][name], "payload of " + name

@@ -1,14 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# A connected UDP socket in a process that inherited it through exec and
-# installed a seccomp filter (socket() refused) before any other socket
-# call: under the shim it never spoke to the stack host, so it does not
-# know the values that mark the pair's framed datagrams. Its write must
-# leave as the payload alone (the pair's header never reaches the wire),
-# with no hang, and its read get the echo: tests/progs/dgram_sandboxed,
-# natively and under the shim, against the same kernel echo; every line
-# must agree (the echo returns what the peer got: a header on the wire
-# would come back as 49 bytes).
+# Connected UDP sockets in a process that installed a seccomp filter
+# (socket() refused) before any other socket call, so that under the shim
+# it never spoke to the stack host: one it inherited through exec, one
+# passed to it by SCM_RIGHTS afterwards. It must use both at once as the
+# kernel's: a write leaves as the payload alone (the pair's header never
+# reaches the wire), a send with the peer's address leaves too, and the
+# echoes of 48-byte datagrams (more than the pair's header: one sent
+# through libc, one by a raw write(2)) read back whole, from the peer.
+# tests/progs/dgram_sandboxed runs natively and under the shim against the
+# same kernel echo; every line must agree (the echo returns what the peer
+# got: a header on the wire would come back 40 bytes longer).
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin dgram_sandboxed
@@ -18,5 +20,10 @@ prog=$SOCKSHIM_BUILD_DIR/tests/dgram_sandboxed
 testbed_udp_echo 7421 || tb_fail "the peer's echo did not start"
 testbed_kernel_then_shim timeout -s KILL 60 "$prog" "$TB_PEER_ADDR" 7421
 testbed_same_lines
+for tag in inherited passed; do
+	[ "$(grep -c "^$tag echo same, from the peer$" "$TB_WORK/native")" = 2 ] ||
+		tb_fail "the native $tag socket's echoes did not come: the comparison would prove nothing"
+done
 grep -qx "data sbx-hello" "$TB_WORK/shim" || tb_fail "the sandboxed child did not read its echo"
+tb_say "ok: the same as the kernel: $(tr '\n' '|' <"$TB_WORK/shim")"
 testbed_test_end

@@ -120,7 +120,7 @@ def name(r):
 def adopt(c, sid, app, hend, nonce=0x1234):
     sun = ("\0sockshim/a/%d/%u/%016x" % (host, sid, nonce)).encode()
     app.bind(sun)
-    c.call("ADOPT", sid, socket.SOCK_STREAM, 0, nonce & 0xffffffff, nonce >> 32,
+    c.call("ADOPT", sid, socket.SOCK_STREAM, 0, nonce & 0xffffffff, nonce >> 32, 0, 0,
            fds=[app.fileno(), hend.fileno()])
 
 a = Ctl(iface, addr)
@@ -156,7 +156,7 @@ ret, sid, payload, fd = c.call("CREATE", 0, socket.SOCK_STREAM, 0)
 first, count = struct.unpack_from("=II", payload)
 app, hend = socket.socketpair()
 app.bind(("\0sockshim/a/%d/%u/%016x" % (host, first, 1)).encode())
-c.call("ADOPT", first, socket.SOCK_STREAM, 0, 1, 0, fds=[app.fileno(), hend.fileno()])
+c.call("ADOPT", first, socket.SOCK_STREAM, 0, 1, 0, 0, 0, fds=[app.fileno(), hend.fileno()])
 r = c.call("GETNAME", first, 0, fds=[app.fileno()])
 print("ADOPT by another user:", errno.errorcode[-r[0]] if r[0] < 0 else "ok")
 PY

@@ -20,7 +20,9 @@
 # calls, a child exec'd without LD_PRELOAD; 0 to 1400 bytes) must each
 # reach the peer's UDP echo whole, as from the kernel, and come back the
 # same whoever reads them; after a connect elsewhere (a second echo) and
-# to a refusing port, what comes reads as from the kernel too.
+# to a refusing port, what comes reads as from the kernel too. A datagram
+# from the peer that starts with the socket's receive cookie (read from
+# /proc/net/unix, as anyone can) and a header of its own reads whole.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin uring_poll
@@ -34,6 +36,8 @@ testbed_udp_echo 7204 || tb_fail "the peer's second UDP echo did not start"
 testbed_kernel_then_shim "$prog" "$TB_PEER_ADDR" 7202 7203 7204
 grep -q '^tcp recv: 5 again$' "$TB_WORK/native" ||
 	tb_fail "the native receive did not get the echo: the comparison would prove nothing"
+grep -q '^udp forged header: data whole$' "$TB_WORK/native" ||
+	tb_fail "the native forged datagram did not come back: the comparison would prove nothing"
 grep -q '^udp recv: 4$' "$TB_WORK/native" ||
 	tb_fail "the native datagram did not come: the comparison would prove nothing"
 [ "$(grep -c '^udp bare .*, echo [0-9]* same$' "$TB_WORK/native")" = 44 ] ||

@@ -10,7 +10,9 @@
  * datagrams written on a connected UDP socket past the interposer
  * (io_uring, raw system calls, a child exec'd without LD_PRELOAD), each
  * echoed by PEER's UDPPORT and compared byte for byte; then what comes
- * after a connect to UDPPORT2 (another echo), to port 9 and back.
+ * after a connect to UDPPORT2 (another echo), to port 9 and back; and a
+ * datagram that starts as the host's header would, with the socket's own
+ * receive cookie.
  *
  * Raw io_uring_setup/io_uring_enter (liburing makes its own system calls
  * too, so the interposer sees none of them either way): one request at a
@@ -238,6 +240,36 @@ static void bare_send(struct ring *r, int s, const char *how, size_t len, unsign
 	       n, n == (int)len && !memcmp(in, out, len) ? " same" : "");
 }
 
+/*
+ * Under the shim, the 8 bytes that mark the host's header on the datagrams
+ * fd reads (the nonce of its pair end's name: anyone reads it in
+ * /proc/net/unix, by the inode /proc/self/fd names); natively a kernel
+ * socket has none, and any 8 bytes do.
+ */
+static uint64_t pair_rx_cookie(int fd)
+{
+	char link[64], path[128], line[512];
+	unsigned long ino = 0, ino_fd;
+	unsigned long long nonce = 0x5a5a5a5a5a5a5a5aull;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return nonce;
+	link[n] = 0;
+	if (sscanf(link, "socket:[%lu]", &ino_fd) != 1 || !(f = fopen("/proc/net/unix", "r")))
+		return nonce;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu @sockshim/a/%*u/%*u/%16llx", &ino,
+			   &nonce) == 2 &&
+		    ino == ino_fd)
+			break;
+	fclose(f);
+	return nonce;
+}
+
 /* --write FD LEN SEED: the child of bare_send, run without the interposer. */
 static int bare_write(char **argv)
 {
@@ -392,6 +424,26 @@ int main(int argc, char **argv)
 		send(s, "", 0, 0);
 		n = poll(&p, 1, 10000) == 1 ? xfer(&r, IORING_OP_RECV, s, buf, sizeof(buf)) : -1;
 		printf("udp uring RECV empty: %d\n", n);
+	}
+	/*
+	 * A peer's datagram that starts with those 8 bytes and goes on as the
+	 * host's header would (an error report, ECONNREFUSED): the program
+	 * reads it whole, as the kernel gives it, never as a report.
+	 */
+	{
+		struct pollfd p = {.fd = s, .events = POLLIN};
+		uint64_t cookie = pair_rx_cookie(s);
+		int32_t err = ECONNREFUSED;
+		char forged[46] = {0};
+
+		memcpy(forged, &cookie, sizeof(cookie));
+		memcpy(forged + sizeof(cookie), &err, sizeof(err));
+		memcpy(forged + 40, "forged", 6);
+		send(s, forged, sizeof(forged), 0);
+		n = poll(&p, 1, 10000) == 1 ? (int)recv(s, buf, sizeof(buf), 0) : -1;
+		printf("udp forged header: %s%s\n", n < 0 ? strerrorname_np(errno) : "data",
+		       n == (int)sizeof(forged) && !memcmp(buf, forged, sizeof(forged)) ? " whole"
+											: "");
 	}
 	close(s);
 	s = socket(AF_INET, SOCK_DGRAM, 0);

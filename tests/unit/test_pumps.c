@@ -227,12 +227,14 @@ Test(pumps, datagram_both_ways_with_its_address)
 	uint8_t frame[sizeof(struct shim_dgram) + 64];
 	struct shim_dgram *back = (struct shim_dgram *)frame;
 	char buf[16] = {0};
+	struct stackd_sock *ss;
 	int app;
 	ssize_t n = -1;
 
-	host_socket(SOCK_DGRAM, &app);
+	ss = host_socket(SOCK_DGRAM, &app);
+	ss->tx_cookie = 0x1122334455667788ull;
 	cr_assert_eq(twostack_bind(u, 0, 9000), 0);
-	hdr.cookie = sd.dgram_tx_cookie;
+	hdr.cookie = ss->tx_cookie;
 	memcpy(frame, &hdr, sizeof(hdr));
 	memcpy(frame + sizeof(hdr), "ping", 4);
 	cr_assert_eq(send(app, frame, sizeof(hdr) + 4, 0), (ssize_t)(sizeof(hdr) + 4));
@@ -244,7 +246,7 @@ Test(pumps, datagram_both_ways_with_its_address)
 	cr_assert_eq(twostack_sendto(u, "pong!", 5, &from), 5);
 	RUN_UNTIL((n = recv(app, frame, sizeof(frame), 0)) > 0);
 	cr_assert_eq(n, (ssize_t)(sizeof(*back) + 5));
-	cr_assert_eq(back->cookie, sd.dgram_rx_cookie);
+	cr_assert_eq(back->cookie, ss->nonce);
 	cr_assert_eq(back->err, 0);
 	cr_assert_eq(back->addr.sin_addr.s_addr, twostack_addr(1));
 	cr_assert_eq(back->addr.sin_port, htons(9000));
