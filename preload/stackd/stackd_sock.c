@@ -1267,6 +1267,23 @@ static bool stackd_app_aborted(const struct stackd_sock *ss)
 }
 
 /*
+ * The bytes the program wrote that the stack's write queue has not taken:
+ * those still in the pair (our end's SIOCINQ) and those read from it that
+ * the send could not take (pend). The kernel's sendmsg would have queued
+ * them all, so its send queue counts them (SIOCOUTQ, tcpi_notsent_bytes,
+ * sk_wmem_queued). While connecting the pair holds the interposer's
+ * filler, which is nobody's data.
+ */
+size_t stackd_stream_unqueued(const struct stackd_sock *ss)
+{
+	int inpair = 0;
+
+	if (!ss->connecting && ss->fd >= 0 && (ioctl(ss->fd, SIOCINQ, &inpair) < 0 || inpair < 0))
+		inpair = 0;
+	return ss->pend_len - ss->pend_off + (size_t)inpair;
+}
+
+/*
  * Whether the program's writer found its buffer full (SOCK_NOSPACE, which
  * alone grows the buffer: tcp_check_space), asked only when the pump stops
  * for want of room. The kernel's one queue would hold our queue and the
@@ -1500,7 +1517,7 @@ int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, str
 	struct shim_stream_mark_rep r = {0};
 	struct shim_stream_mark m;
 	struct sock *sk;
-	int inq = 0, err = 0;
+	int err = 0;
 
 	if (!ss->stream || !ss->sock || ss->listening || o->optlen != sizeof(m))
 		return -EINVAL;
@@ -1509,10 +1526,7 @@ int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, str
 	if (m.phase == SHIM_MARK_BEGIN) {
 		uint32_t tsflags = m.tsflags < 0 ? sk->sk_tsflags : (uint32_t)m.tsflags;
 
-		if (!ss->connecting && ioctl(ss->fd, SIOCINQ, &inq) < 0)
-			inq = 0;
-		r.end_seq = tcp_sk(sk)->write_seq + (uint32_t)(ss->pend_len - ss->pend_off) +
-			    (uint32_t)inq + m.len;
+		r.end_seq = tcp_sk(sk)->write_seq + (uint32_t)stackd_stream_unqueued(ss) + m.len;
 		tsflags &= SOF_TX_RECORD_MASK;
 		if (tsflags || m.zerocopy)
 			err = tcp_tx_mark_add(sk, r.end_seq, tsflags, m.zerocopy);
