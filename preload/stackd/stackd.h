@@ -77,6 +77,14 @@ struct stackd_sock {
 	 * and has not stopped writing since (stackd_pair_full).
 	 */
 	bool pair_writer_waited;
+	/*
+	 * Stream: the program's writer was found not waiting (stackd_pair_full)
+	 * at this sk_sndbuf and TCP_NOTSENT_LOWAT, and has written nothing
+	 * since (no EPOLLIN on the pair): the answer stands.
+	 */
+	bool pair_writer_idle;
+	int idle_sndbuf;
+	uint32_t idle_lowat;
 	uint32_t pair_hold; /* stream: the most the pair may hold towards the program */
 	bool pair_hup;	    /* the application closed every copy of its end */
 	/*

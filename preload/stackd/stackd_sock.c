@@ -583,6 +583,7 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
 	ss->pair_readable = ss->pair_hup = ss->pair_rdhup = ss->pair_rd_eof = false;
 	ss->app_unread = ss->stack_wr_shut = ss->pair_wr_shut = ss->shut_wr_pending = false;
 	ss->app_shut = ss->pair_urg = ss->pend_oob = ss->pair_writer_waited = false;
+	ss->pair_writer_idle = false;
 	ss->connecting = ss->connect_wait = false;
 	ss->filler = 0;
 	ss->pair_writable = true;
@@ -925,6 +926,8 @@ void stackd_pair_event(struct stackd_sock *ss, uint32_t events)
 		return; /* released earlier in this epoll round */
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		ss->pair_readable = true;
+	if (events & EPOLLIN)
+		ss->pair_writer_idle = false; /* it wrote: ask again (stackd_pair_full) */
 	if (events & EPOLLOUT)
 		ss->pair_writable = true;
 	if (events & (EPOLLHUP | EPOLLERR))
@@ -1301,6 +1304,13 @@ size_t stackd_stream_unqueued(const struct stackd_sock *ss)
  * the kernel's waits inside its one sendmsg, where ours, woken once the
  * pair drained to a quarter (unix_writable), may not yet have refilled it
  * when the stack's room runs out again.
+ *
+ * A writer found not waiting stays so until it writes again (an EPOLLIN
+ * on the pair) or the marks move down: nothing else makes either answer
+ * true. Our reads move bytes from the pair to the write queue, which
+ * leaves their sum as it was; ACKs and sends only shrink the queue and the
+ * unsent bytes; and its end's sk_wmem_alloc only falls as we read. So the
+ * stops in between (one per ACK that makes room) ask nothing.
  */
 static bool stackd_pair_full(struct stackd_sock *ss)
 {
@@ -1309,12 +1319,18 @@ static bool stackd_pair_full(struct stackd_sock *ss)
 
 	if (tcp_sk(sk)->sndbuf_nospace || ss->pair_writer_waited)
 		return true;
+	if (ss->pair_writer_idle && ss->idle_sndbuf == sk->sk_sndbuf &&
+	    ss->idle_lowat == tcp_notsent_lowat(tcp_sk(sk)))
+		return false;
 	if (ioctl(ss->fd, SIOCINQ, &inpair) < 0 || inpair < 0)
 		inpair = 0;
 	if ((long)sk->sk_wmem_queued + inpair > sk->sk_sndbuf || inpair > tcp_notsent_room(sk))
 		return true;
 	/* Not known (its end not identified, sock_diag failing): taken as waiting. */
 	ss->pair_writer_waited = stackd_skid_wfull(ss->sd, &ss->app) != 2;
+	ss->pair_writer_idle = !ss->pair_writer_waited;
+	ss->idle_sndbuf = sk->sk_sndbuf;
+	ss->idle_lowat = tcp_notsent_lowat(tcp_sk(sk));
 	return ss->pair_writer_waited;
 }
 
