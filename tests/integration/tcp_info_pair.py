@@ -1,13 +1,9 @@
 # SPDX-License-Identifier: MIT
 # The send queue's unsent bytes as TCP_INFO, SO_MEMINFO and SIOCOUTQ* tell
-# them (test_tcp_info_pair.sh). Roles:
-#   tcp_info_pair.py listen        (peer) port 7321 accepts and never reads
-#                                  (its window closes); port 7322 reads
-#                                  everything it is sent
-#   tcp_info_pair.py client ADDR   the scenarios against ADDR; prints one
-#                                  verdict a line (the same for the kernel
-#                                  and the shim when they agree), the
-#                                  figures behind them on stderr
+# them (test_tcp_info_pair.sh). tcp_info_pair.py ADDR runs the scenarios
+# against tcp_chrono.py's peer at ADDR (port 7181 never reads, 7182 reads
+# everything), one verdict a line (the same for the kernel and the shim
+# when they agree), the figures behind them on stderr.
 #
 # A non-blocking writer fills its buffer to EAGAIN, then reads, in this
 # order, SO_MEMINFO's SK_MEMINFO_WMEM_QUEUED, SIOCOUTQ, SIOCOUTQNSD,
@@ -16,10 +12,10 @@
 # tcpi_notsent_bytes, which is at least the second (the kernel's
 # write_seq - snd_nxt, three times), and the queue charged is at least its
 # bytes (truesize over payload).
-import fcntl, socket, struct, sys, threading, time
+import fcntl, socket, struct, sys, time
 
 SIOCOUTQ, SIOCOUTQNSD = 0x5411, 0x894B
-RWND_PORT, SINK_PORT = 7321, 7322
+RWND_PORT, SINK_PORT = 7181, 7182  # tcp_chrono.py listen
 SO_MEMINFO, SK_MEMINFO_WMEM_QUEUED = 55, 5
 
 
@@ -107,34 +103,6 @@ def slow_link(addr, rounds):
 	return list(dict.fromkeys(verdicts))
 
 
-def listen():
-	held = []
-
-	def sink(c):
-		while c.recv(1 << 16):
-			pass
-
-	lr = socket.socket()
-	lr.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
-	lr.bind(("0.0.0.0", RWND_PORT))
-	lr.listen(8)
-	ls = socket.socket()
-	ls.bind(("0.0.0.0", SINK_PORT))
-	ls.listen(8)
-
-	def accept_rwnd():
-		while True:
-			held.append(lr.accept()[0])
-
-	threading.Thread(target=accept_rwnd, daemon=True).start()
-	while True:
-		c = ls.accept()[0]
-		threading.Thread(target=sink, args=(c,), daemon=True).start()
-
-
 if __name__ == "__main__":
-	if sys.argv[1] == "listen":
-		listen()
-	else:
-		for line in zero_window(sys.argv[2]) + slow_link(sys.argv[2], 6):
-			print(line)
+	for line in zero_window(sys.argv[1]) + slow_link(sys.argv[1], 6):
+		print(line)

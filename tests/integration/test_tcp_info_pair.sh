@@ -17,16 +17,17 @@ IMPAIR=(--a2b --rate 4M)
 testbed_test_begin_impaired tcp_info_pair 1500 "${IMPAIR[@]}"
 PY=$(dirname "$0")/tcp_info_pair.py
 
-testbed_peer "$TB_PY" "$PY" listen >"$TB_WORK/listen.log" 2>&1 &
+# tcp_chrono.py's peer: a port that never reads, one that reads all.
+testbed_peer "$TB_PY" "$(dirname "$0")/tcp_chrono.py" listen >"$TB_WORK/listen.log" 2>&1 &
 # The sink's port is bound last.
-testbed_wait_listen "$TB_NS_PEER" tcp 7322 10 || tb_fail "the peer does not listen"
+testbed_wait_listen "$TB_NS_PEER" tcp 7182 10 || tb_fail "the peer does not listen"
 
 testbed_kernel_addr_on || tb_fail "the kernel cannot reach the peer through the bridge"
-testbed_native_shim_ns timeout 90 "$TB_PY" "$PY" client "$TB_PEER_ADDR" >"$TB_WORK/native" 2>"$TB_WORK/native.log" ||
+testbed_native_shim_ns timeout 90 "$TB_PY" "$PY" "$TB_PEER_ADDR" >"$TB_WORK/native" 2>"$TB_WORK/native.log" ||
 	tb_fail "the kernel's run failed: $(cat "$TB_WORK/native.log")"
 testbed_kernel_addr_off
 testbed_kernel_counter_reset
-testbed_shim timeout 90 "$TB_PY" "$PY" client "$TB_PEER_ADDR" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" ||
+testbed_shim timeout 90 "$TB_PY" "$PY" "$TB_PEER_ADDR" >"$TB_WORK/shim" 2>"$TB_WORK/shim.log" ||
 	tb_fail "the shim's run failed: $(cat "$TB_WORK/shim.log")"
 sed 's/^/kernel: /' "$TB_WORK/native.log"
 sed 's/^/shim:   /' "$TB_WORK/shim.log"
