@@ -589,8 +589,8 @@ static int stackd_dgram_route(struct stackd_sock *ss, const struct shim_sockopt 
  * tells moves with it: what is in flight, the windows and the chronograph
  * are the stack's alone.
  */
-static void stackd_sndq_unqueued(struct stackd_sock *ss, const struct shim_sockopt *o, void *val,
-				 int len)
+static void stackd_sndq_unqueued(const struct stackd_sock *ss, const struct shim_sockopt *o,
+				 void *val, int len)
 {
 	size_t field;
 	uint32_t v;
