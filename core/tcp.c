@@ -297,7 +297,7 @@ static uint32_t tcp_saved_syn_len(const struct saved_syn *ss)
 }
 
 /* The mark TCP_NOTSENT_LOWAT sets, else the namespace's (-1 there: UINT_MAX, none). */
-static uint32_t tcp_notsent_lowat(const struct tcp_sock *tp)
+uint32_t tcp_notsent_lowat(const struct tcp_sock *tp)
 {
 	return tp->notsent_lowat ? tp->notsent_lowat
 				 : (uint32_t)sock_net(&tp->inet.sk)->sysctl.tcp_notsent_lowat;

@@ -813,6 +813,8 @@ uint32_t tcp_inq(const struct sock *sk);
 void tcp_saved_syn_record(struct sock *child, const struct sock *parent, const struct sk_buff *skb);
 void tcp_saved_syn_free(struct tcp_sock *tp);
 int tcp_notsent_room(const struct sock *sk);
+/* The mark TCP_NOTSENT_LOWAT sets, else the namespace's (UINT_MAX: none). */
+uint32_t tcp_notsent_lowat(const struct tcp_sock *tp);
 
 /* sock_mem.c: TCP's memory pool (net.ipv4.tcp_mem) and pressure. */
 void tcp_enter_memory_pressure(struct sock *sk);

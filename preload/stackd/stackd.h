@@ -98,6 +98,14 @@ struct stackd_sock {
 	 * and has not stopped writing since (stackd_pair_full).
 	 */
 	bool pair_writer_waited;
+	/*
+	 * Stream: the program's writer was found not waiting (stackd_pair_full)
+	 * at this sk_sndbuf and TCP_NOTSENT_LOWAT, and has written nothing
+	 * since (no EPOLLIN on the pair): the answer stands.
+	 */
+	bool pair_writer_idle;
+	int idle_sndbuf;
+	uint32_t idle_lowat;
 	uint32_t pair_hold; /* stream: the most the pair may hold towards the program */
 	bool pair_hup;	    /* the application closed every copy of its end */
 	/*
@@ -361,6 +369,8 @@ void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);
+/* What the program wrote that the stack's write queue has not taken (the pair's, pend). */
+size_t stackd_stream_unqueued(const struct stackd_sock *ss);
 bool stackd_stream_settle(struct stackd_sock *ss);
 int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);
 /* Stack -> pair: what the stack received, as far as the pair takes it (*more: call again). */

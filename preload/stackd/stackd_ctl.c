@@ -592,6 +592,35 @@ static int stackd_dgram_route(struct stackd_sock *ss, const struct shim_sockopt 
 	return ip_route_output_sk(sk, &ipc, d.daddr, &saddr, &nexthop);
 }
 
+/*
+ * The socket's send queue as the program's getsockopt sees it: the kernel's
+ * holds what the stack's write queue has not taken yet (stackd_stream_unqueued),
+ * all of it unsent (tcp_get_info's tcpi_notsent_bytes, write_seq - snd_nxt)
+ * and charged (sk_get_meminfo's SK_MEMINFO_WMEM_QUEUED; the stack charges
+ * payload bytes, core/sock_mem.c). Nothing else TCP_INFO or SO_MEMINFO
+ * tells moves with it: what is in flight, the windows and the chronograph
+ * are the stack's alone.
+ */
+static void stackd_sndq_unqueued(const struct stackd_sock *ss, const struct shim_sockopt *o,
+				 void *val, int len)
+{
+	size_t field;
+	uint32_t v;
+
+	if (o->level == SOL_TCP && o->optname == TCP_INFO)
+		field = offsetof(struct tcp_info, tcpi_notsent_bytes);
+	else if (o->level == SOL_SOCKET && o->optname == SO_MEMINFO)
+		field = 5 * sizeof(uint32_t); /* SK_MEMINFO_WMEM_QUEUED (<linux/sock_diag.h>
+					       * names SOCK_DESTROY as the core's net.h does) */
+	else
+		return;
+	if ((size_t)len < field + sizeof(v))
+		return;
+	memcpy(&v, (char *)val + field, sizeof(v));
+	v += (uint32_t)stackd_stream_unqueued(ss);
+	memcpy((char *)val + field, &v, sizeof(v));
+}
+
 static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep, bool set)
 {
@@ -697,6 +726,8 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		r = sock_getsockopt(sock, o->level, o->optname, rep->sockopt.optval, &optlen);
 	else
 		r = sock->ops->getsockopt(sock, o->level, o->optname, rep->sockopt.optval, &optlen);
+	if (r >= 0 && ss->stream)
+		stackd_sndq_unqueued(ss, o, rep->sockopt.optval, optlen);
 	/* TCP_SAVED_SYN's EINVAL comes with the length the headers need. */
 	if (r >= 0 || (o->level == SOL_TCP && o->optname == TCP_SAVED_SYN)) {
 		rep->sockopt.level = o->level;
@@ -708,7 +739,7 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 
 static int stackd_op_ioctl(struct stackd_sock *ss, const struct shim_req *req, struct shim_rep *rep)
 {
-	int karg = req->ioctl.arg, inpair = 0;
+	int karg = req->ioctl.arg;
 	int r;
 
 	r = ss->sock->ops->ioctl(ss->sock, req->ioctl.cmd, (unsigned long)&karg);
@@ -717,10 +748,8 @@ static int stackd_op_ioctl(struct stackd_sock *ss, const struct shim_req *req, s
 	 * counted in bytes by our end's SIOCINQ, where the program's SIOCOUTQ
 	 * would count its skbs' truesize.
 	 */
-	if (r >= 0 && ss->stream && ss->fd >= 0 &&
-	    (req->ioctl.cmd == SIOCOUTQ || req->ioctl.cmd == SIOCOUTQNSD) &&
-	    ioctl(ss->fd, SIOCINQ, &inpair) == 0 && inpair > 0)
-		karg += inpair;
+	if (r >= 0 && ss->stream && (req->ioctl.cmd == SIOCOUTQ || req->ioctl.cmd == SIOCOUTQNSD))
+		karg += (int)stackd_stream_unqueued(ss);
 	if (r >= 0) {
 		rep->ioctl.cmd = req->ioctl.cmd;
 		rep->ioctl.arg = karg;
@@ -939,6 +968,17 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		 * time of the pump's choosing.
 		 */
 		if ((req->ioctl.cmd == SIOCOUTQ || req->ioctl.cmd == SIOCOUTQNSD) &&
+		    !stackd_stream_sync(ss))
+			return -EBADF;
+		break;
+	case SHIM_OP_GETSOCKOPT:
+		/*
+		 * TCP_INFO and SO_MEMINFO likewise: the written bytes are sent
+		 * as far as the windows let them, and what is in flight,
+		 * unsent or charged is the kernel's split at this moment.
+		 */
+		if (((req->sockopt.level == SOL_TCP && req->sockopt.optname == TCP_INFO) ||
+		     (req->sockopt.level == SOL_SOCKET && req->sockopt.optname == SO_MEMINFO)) &&
 		    !stackd_stream_sync(ss))
 			return -EBADF;
 		break;

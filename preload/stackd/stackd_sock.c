@@ -589,6 +589,7 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
 	ss->pair_readable = ss->pair_hup = ss->pair_rdhup = ss->pair_rd_eof = false;
 	ss->app_unread = ss->stack_wr_shut = ss->pair_wr_shut = ss->shut_wr_pending = false;
 	ss->app_shut = ss->pair_urg = ss->pend_oob = ss->pair_writer_waited = false;
+	ss->pair_writer_idle = false;
 	ss->connecting = ss->connect_wait = false;
 	ss->filler = 0;
 	ss->pair_writable = true;
@@ -931,6 +932,8 @@ void stackd_pair_event(struct stackd_sock *ss, uint32_t events)
 		return; /* released earlier in this epoll round */
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		ss->pair_readable = true;
+	if (events & EPOLLIN)
+		ss->pair_writer_idle = false; /* it wrote: ask again (stackd_pair_full) */
 	if (events & EPOLLOUT)
 		ss->pair_writable = true;
 	if (events & (EPOLLHUP | EPOLLERR))
@@ -1273,6 +1276,23 @@ static bool stackd_app_aborted(const struct stackd_sock *ss)
 }
 
 /*
+ * The bytes the program wrote that the stack's write queue has not taken:
+ * those still in the pair (our end's SIOCINQ) and those read from it that
+ * the send could not take (pend). The kernel's sendmsg would have queued
+ * them all, so its send queue counts them (SIOCOUTQ, tcpi_notsent_bytes,
+ * sk_wmem_queued). While connecting the pair holds the interposer's
+ * filler, which is nobody's data.
+ */
+size_t stackd_stream_unqueued(const struct stackd_sock *ss)
+{
+	int inpair = 0;
+
+	if (!ss->connecting && ss->fd >= 0 && (ioctl(ss->fd, SIOCINQ, &inpair) < 0 || inpair < 0))
+		inpair = 0;
+	return ss->pend_len - ss->pend_off + (size_t)inpair;
+}
+
+/*
  * Whether the program's writer found its buffer full (SOCK_NOSPACE, which
  * alone grows the buffer: tcp_check_space), asked only when the pump stops
  * for want of room. The kernel's one queue would hold our queue and the
@@ -1290,6 +1310,13 @@ static bool stackd_app_aborted(const struct stackd_sock *ss)
  * the kernel's waits inside its one sendmsg, where ours, woken once the
  * pair drained to a quarter (unix_writable), may not yet have refilled it
  * when the stack's room runs out again.
+ *
+ * A writer found not waiting stays so until it writes again (an EPOLLIN
+ * on the pair) or the marks move down: nothing else makes either answer
+ * true. Our reads move bytes from the pair to the write queue, which
+ * leaves their sum as it was; ACKs and sends only shrink the queue and the
+ * unsent bytes; and its end's sk_wmem_alloc only falls as we read. So the
+ * stops in between (one per ACK that makes room) ask nothing.
  */
 static bool stackd_pair_full(struct stackd_sock *ss)
 {
@@ -1298,12 +1325,18 @@ static bool stackd_pair_full(struct stackd_sock *ss)
 
 	if (tcp_sk(sk)->sndbuf_nospace || ss->pair_writer_waited)
 		return true;
+	if (ss->pair_writer_idle && ss->idle_sndbuf == sk->sk_sndbuf &&
+	    ss->idle_lowat == tcp_notsent_lowat(tcp_sk(sk)))
+		return false;
 	if (ioctl(ss->fd, SIOCINQ, &inpair) < 0 || inpair < 0)
 		inpair = 0;
 	if ((long)sk->sk_wmem_queued + inpair > sk->sk_sndbuf || inpair > tcp_notsent_room(sk))
 		return true;
 	/* Not known (its end not identified, sock_diag failing): taken as waiting. */
 	ss->pair_writer_waited = stackd_skid_wfull(ss->sd, &ss->app) != 2;
+	ss->pair_writer_idle = !ss->pair_writer_waited;
+	ss->idle_sndbuf = sk->sk_sndbuf;
+	ss->idle_lowat = tcp_notsent_lowat(tcp_sk(sk));
 	return ss->pair_writer_waited;
 }
 
@@ -1506,7 +1539,7 @@ int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, str
 	struct shim_stream_mark_rep r = {0};
 	struct shim_stream_mark m;
 	struct sock *sk;
-	int inq = 0, err = 0;
+	int err = 0;
 
 	if (!ss->stream || !ss->sock || ss->listening || o->optlen != sizeof(m))
 		return -EINVAL;
@@ -1515,10 +1548,7 @@ int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, str
 	if (m.phase == SHIM_MARK_BEGIN) {
 		uint32_t tsflags = m.tsflags < 0 ? sk->sk_tsflags : (uint32_t)m.tsflags;
 
-		if (!ss->connecting && ioctl(ss->fd, SIOCINQ, &inq) < 0)
-			inq = 0;
-		r.end_seq = tcp_sk(sk)->write_seq + (uint32_t)(ss->pend_len - ss->pend_off) +
-			    (uint32_t)inq + m.len;
+		r.end_seq = tcp_sk(sk)->write_seq + (uint32_t)stackd_stream_unqueued(ss) + m.len;
 		tsflags &= SOF_TX_RECORD_MASK;
 		if (tsflags || m.zerocopy)
 			err = tcp_tx_mark_add(sk, r.end_seq, tsflags, m.zerocopy);
