@@ -407,20 +407,28 @@ static int arp_req_set(struct net *net, uint32_t ip, const uint8_t *lladdr, bool
 	return 0;
 }
 
-/* arp_invalidate (forced): the entry fails; what waited on it learns so. */
+/*
+ * arp_invalidate (forced): the entry fails, what waited on it learns so,
+ * and it leaves the table (neigh_remove_one). ENXIO for an entry that was
+ * never given a state, which goes too.
+ */
 static int arp_req_delete(struct net *net, uint32_t ip)
 {
-	struct neighbour *n = neigh_lookup(net->arp_tbl, ip);
-	uint8_t old;
+	struct neigh_table *tbl = net->arp_tbl;
+	struct neighbour *n = neigh_lookup(tbl, ip), **np;
+	int err;
 
-	if (!n || !n->nud_state)
+	if (!n)
 		return -ENXIO;
-	old = n->nud_state;
-	del_timer(&net->timers, &n->timer);
-	neigh_set_state(n, NUD_FAILED);
-	if (old & (NUD_INCOMPLETE | NUD_PROBE))
+	err = n->nud_state ? 0 : -ENXIO;
+	if (n->nud_state & (NUD_INCOMPLETE | NUD_PROBE))
 		neigh_invalidate(net, n);
-	return 0;
+	for (np = &tbl->hash[neigh_hash(ip)]; *np != n; np = &(*np)->next)
+		;
+	*np = n->next;
+	neigh_free(n);
+	tbl->entries--;
+	return err;
 }
 
 /* arp_req_get: any entry the table still holds, its flags as arp_state_to_flags. */

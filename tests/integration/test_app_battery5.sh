@@ -112,4 +112,3 @@ EOT
 
 battery_run
 testbed_test_end
-
