@@ -428,9 +428,11 @@ Test(arp, ioctl_checks_in_the_kernels_order)
 	r.arp_pa.sa_family = AF_INET6;
 	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -EPFNOSUPPORT);
 	r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM | ATF_NETMASK, true);
-	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -EINVAL, "a netmask is for proxies");
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -EINVAL,
+		     "a netmask is for proxies");
 	r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM, false);
-	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCGARP, &r, false), -ENODEV, "a read names its device");
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCGARP, &r, false), -ENODEV,
+		     "a read names its device");
 	snprintf(r.arp_dev, sizeof(r.arp_dev), "nosuch0");
 	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -ENODEV);
 	r = arp_req(inet_addr("192.0.2.1"), twostack_mac[1], ATF_COM, false);
