@@ -48,7 +48,10 @@ testbed_peer iperf -s -u -p 9102 >"$W/peer-iperf-udp.log" 2>&1 &
 testbed_peer sockperf server -p 9103 >"$W/peer-sockperf.log" 2>&1 &
 testbed_peer sockperf server --tcp -p 9104 >"$W/peer-sockperf-tcp.log" 2>&1 &
 testbed_peer busybox httpd -f -p 9105 -h "$W/www" >"$W/peer-httpd.log" 2>&1 &
-testbed_peer socat TCP4-LISTEN:9106,fork,reuseaddr SYSTEM:sha256sum >"$W/peer-socat.log" 2>&1 &
+# socat waits 10 s (not its 0.5) after the client's FIN for sha256sum's
+# answer: a child still starting on a loaded machine then answers nothing
+# (seen natively for an empty input).
+testbed_peer socat -t 10 TCP4-LISTEN:9106,fork,reuseaddr SYSTEM:sha256sum >"$W/peer-socat.log" 2>&1 &
 testbed_peer $TLS_SERVER 9107 >"$W/peer-s_server.log" 2>&1 &
 testbed_peer "$TB_PY" "$APPS/starttls_app.py" server 9108 "$W/cert.pem" "$W/key.pem" >"$W/peer-starttls.log" 2>&1 &
 
@@ -60,7 +63,8 @@ start_servers() {
 	"$1" sockperf server --tcp -p 9204 >"$W/$2-sockperf-tcp.log" 2>&1 &
 	"$1" busybox httpd -f -p 9205 -h "$W/www" >"$W/$2-httpd.log" 2>&1 &
 	"$1" php -S 0.0.0.0:9206 -t "$W/www" >"$W/$2-php.log" 2>&1 &
-	"$1" socat TCP4-LISTEN:9207,fork,reuseaddr SYSTEM:sha256sum >"$W/$2-socat.log" 2>&1 &
+	# -t 10: as the peer's (above).
+	"$1" socat -t 10 TCP4-LISTEN:9207,fork,reuseaddr SYSTEM:sha256sum >"$W/$2-socat.log" 2>&1 &
 	"$1" "$TB_PY" "$APPS/starttls_app.py" server 9208 "$W/cert.pem" "$W/key.pem" >"$W/$2-starttls.log" 2>&1 &
 	"$1" $TLS_SERVER 9210 >"$W/$2-s_server.log" 2>&1 &
 	# DHCP (no DNS) on the server's own interface ($3, its network $4).
