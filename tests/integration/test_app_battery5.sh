@@ -9,7 +9,8 @@
 # pattern the output must hold (so a case that does nothing fails).
 #
 # What the cases drive beyond the first four batteries: iperf 2 over TCP
-# (parallel streams of a fixed size) and UDP (its closing datagrams and
+# (a stream of a fixed size: with -P 2 one stream's report sometimes never
+# comes, natively too) and UDP (its closing datagrams and
 # the server's report), sockperf's UDP and TCP ping-pong, aria2c splitting
 # one download over 8 connections (HTTP ranges), busybox's httpd and wget,
 # PHP's built-in web server and its stream client, netcat-openbsd's
@@ -94,7 +95,7 @@ tb_say "servers up after ${SECONDS}s"
 # server's network) ::: pattern (ERE) the output must hold
 cases() {
 	cat <<'EOT'
-iperf2-client ::: client ::: iperf -c $SRV -p 9101 -n 4M -P 2 -f m >$OUT/log && grep -o 'SUM.* 8\.00 MBytes' $OUT/log | sed 's/ [0-9.]*-[0-9.]* sec//' && iperf -c $SRV -u -p 9102 -b 10M -n 1M >$OUT/log && grep -c 'Server Report' $OUT/log ::: ^1$
+iperf2-client ::: client ::: iperf -c $SRV -p 9101 -n 4M -f m >$OUT/log && grep -o ' 4\.00 MBytes' $OUT/log && iperf -c $SRV -u -p 9102 -b 10M -n 1M >$OUT/log && grep -c 'Server Report' $OUT/log ::: ^1$
 sockperf-client ::: client ::: sockperf pp -i $SRV -p 9103 -t 1 -m 1000 | grep -o 'dropped messages = [0-9]*' && sockperf pp --tcp -i $SRV -p 9104 -t 1 -m 1000 | grep -o 'dropped messages = [0-9]*' ::: ^dropped messages = 0$
 aria2c-client ::: client ::: aria2c -q -x 8 -s 8 -k 1M --allow-overwrite=true -d $OUT -o big http://$SRV:9105/big && cmp $W/www/big $OUT/big && echo same ::: ^same$
 busybox-wget ::: client ::: busybox wget -q -O - http://$SRV:9105/file | sha256sum && busybox wget -q -O - http://$SRV:9105/nothing; echo "exit $?" ::: ^[0-9a-f]{64}  -$
@@ -103,7 +104,7 @@ nc-half-close ::: client ::: nc -N $SRV 9106 <$W/www/file && nc -N $SRV 9106 </d
 nc-scan ::: client ::: nc.traditional -z -v -n -w 10 $SRV 9106 9198 2>&1; nc.openbsd -z -v -n -w 10 $SRV 9105-9106 9198 2>&1 ::: succeeded
 tls13-resume-client ::: client ::: S="openssl s_client -tls1_3 -connect $SRV:9107 -ign_eof"; printf 'GET / HTTP/1.0\r\n\r\n' | $S -sess_out $OUT/sess 2>&1 | grep -E '^(New|Reused),|^HTTP/' && printf 'GET / HTTP/1.0\r\n\r\n' | $S -sess_in $OUT/sess 2>&1 | grep -E '^(New|Reused),|^HTTP/' ::: ^Reused, TLSv1\.3
 starttls-client ::: client ::: $TB_PY $APPS/starttls_app.py client $SRV 9108 ::: ^starttls 2097152 True$
-iperf2-server ::: server ::: iperf -c $SRV -p 9201 -n 4M -P 2 -f m >$OUT/log && grep -o 'SUM.* 8\.00 MBytes' $OUT/log | sed 's/ [0-9.]*-[0-9.]* sec//' && iperf -c $SRV -u -p 9202 -b 10M -n 1M >$OUT/log && grep -c 'Server Report' $OUT/log ::: ^1$
+iperf2-server ::: server ::: iperf -c $SRV -p 9201 -n 4M -f m >$OUT/log && grep -o ' 4\.00 MBytes' $OUT/log && iperf -c $SRV -u -p 9202 -b 10M -n 1M >$OUT/log && grep -c 'Server Report' $OUT/log ::: ^1$
 sockperf-server ::: server ::: sockperf pp -i $SRV -p 9203 -t 1 -m 1000 | grep -o 'dropped messages = [0-9]*' && sockperf pp --tcp -i $SRV -p 9204 -t 1 -m 1000 | grep -o 'dropped messages = [0-9]*' ::: ^dropped messages = 0$
 aria2c-busybox-httpd ::: server ::: aria2c -q -x 8 -s 8 -k 1M --allow-overwrite=true -d $OUT -o big http://$SRV:9205/big && cmp $W/www/big $OUT/big && busybox wget -q -O - http://$SRV:9205/file | sha256sum ::: ^[0-9a-f]{64}  -$
 php-server ::: server ::: curl -sS -o $OUT/1 -o $OUT/2 -o /dev/null -w '%{http_code} %{num_connects} %{size_download}\n' http://$SRV:9206/file http://$SRV:9206/s.txt http://$SRV:9206/nothing && sha256sum <$OUT/1 ::: ^200 1 1500000$
