@@ -12,6 +12,8 @@
  * outcome without the round trip). A reply makes it REACHABLE for a random
  * 15-45 s; after that it is STALE: still used, but the first use starts
  * DELAY (5 s) and then up to 3 unicast probes (PROBE) before FAILED.
+ * Programs set, read and delete entries with SIOCSARP, SIOCGARP and
+ * SIOCDARP (arp_ioctl); a permanent entry (ATF_PERM) has no timer.
  * Entries unused for 60 s and not being resolved are collected.
  *
  * Malformed frames are dropped and counted as RxErrors, never trusted.
@@ -22,12 +24,16 @@
 #include <errno.h>
 #include <linux/if_arp.h>
 #include <linux/if_packet.h>
+#include <linux/sockios.h>
 #include <netinet/ip_icmp.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ethernet.h"
 #include "igmp.h"
 #include "ip.h"
+#include "net.h"
 #include "net_namespace.h"
 #include "protocol.h"
 
@@ -132,7 +138,8 @@ static unsigned int neigh_forced_gc(struct neigh_table *tbl, uint64_t staletime)
 		struct neighbour **np = &tbl->hash[i], *n;
 
 		while ((n = *np) != NULL) {
-			if (!(n->nud_state & (NUD_INCOMPLETE | NUD_DELAY | NUD_PROBE)) &&
+			if (!(n->nud_state &
+			      (NUD_INCOMPLETE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT)) &&
 			    now - n->used >= staletime) {
 				*np = n->next;
 				neigh_free(n);
@@ -278,7 +285,8 @@ static void neigh_timer_handler(struct timer_list *t)
 /*
  * New information about a neighbour (net/core/neighbour.c: __neigh_update).
  * lladdr NULL keeps the cached address. A STALE update that does not change
- * the address does not downgrade a valid entry.
+ * the address does not downgrade a valid entry, and ARP never changes a
+ * permanent one (only its owner's SIOCSARP or SIOCDARP does).
  */
 static void neigh_update(struct net *net, struct neighbour *n, const uint8_t *lladdr,
 			 uint8_t new_state)
@@ -286,6 +294,8 @@ static void neigh_update(struct net *net, struct neighbour *n, const uint8_t *ll
 	uint8_t old = n->nud_state;
 	int changed = lladdr && (!(old & NUD_VALID) || !ether_addr_equal(lladdr, n->ha));
 
+	if (old & NUD_PERMANENT)
+		return;
 	if (lladdr)
 		memcpy(n->ha, lladdr, ETH_ALEN);
 	if (new_state == NUD_REACHABLE)
@@ -353,6 +363,7 @@ int arp_output(struct net *net, struct sk_buff *skb, uint32_t nexthop)
 		neigh_set_state(n, NUD_DELAY);
 		neigh_add_timer(n, net->now + ARP_DELAY_PROBE_TIME);
 		/* fall through */
+	case NUD_PERMANENT:
 	case NUD_REACHABLE:
 	case NUD_DELAY:
 	case NUD_PROBE:
@@ -368,6 +379,124 @@ int arp_output(struct net *net, struct sk_buff *skb, uint32_t nexthop)
 		neigh_add_timer(n, net->now + ARP_RETRANS_TIME);
 		return 0;
 	}
+}
+
+/*
+ * arp_req_set with the device known: the entry takes lladdr (NULL: the one
+ * it has, which it must have) as STALE, so that it is used at once and
+ * confirmed by a probe later, or as PERMANENT (neigh_update with
+ * NEIGH_UPDATE_F_ADMIN: whatever state it was in).
+ */
+static int arp_req_set(struct net *net, uint32_t ip, const uint8_t *lladdr, bool perm)
+{
+	struct neighbour *n = neigh_lookup(net->arp_tbl, ip);
+
+	if (!n)
+		n = neigh_create(net->arp_tbl, ip);
+	if (!n)
+		return -ENOBUFS;
+	/* __neigh_update: no address given and none known to keep. */
+	if (!lladdr && !(n->nud_state & NUD_VALID))
+		return -EINVAL;
+	if (lladdr)
+		memcpy(n->ha, lladdr, ETH_ALEN);
+	del_timer(&net->timers, &n->timer);
+	neigh_set_state(n, perm ? NUD_PERMANENT : NUD_STALE);
+	n->probes = 0;
+	neigh_flush_queue(net, n);
+	return 0;
+}
+
+/*
+ * arp_invalidate (forced): the entry fails, what waited on it learns so,
+ * and it leaves the table (neigh_remove_one). ENXIO for an entry that was
+ * never given a state, which goes too.
+ */
+static int arp_req_delete(struct net *net, uint32_t ip)
+{
+	struct neigh_table *tbl = net->arp_tbl;
+	struct neighbour *n = neigh_lookup(tbl, ip), **np;
+	int err;
+
+	if (!n)
+		return -ENXIO;
+	err = n->nud_state ? 0 : -ENXIO;
+	if (n->nud_state & (NUD_INCOMPLETE | NUD_PROBE))
+		neigh_invalidate(net, n);
+	for (np = &tbl->hash[neigh_hash(ip)]; *np != n; np = &(*np)->next)
+		;
+	*np = n->next;
+	neigh_free(n);
+	tbl->entries--;
+	return err;
+}
+
+/* arp_req_get: any entry the table still holds, its flags as arp_state_to_flags. */
+static int arp_req_get(struct net *net, struct arpreq *r, uint32_t ip)
+{
+	const struct neighbour *n = neigh_lookup(net->arp_tbl, ip);
+
+	if (!n)
+		return -ENXIO;
+	memcpy(r->arp_ha.sa_data, n->ha, ETH_ALEN);
+	r->arp_flags = n->nud_state & NUD_PERMANENT ? ATF_PERM | ATF_COM
+		       : n->nud_state & NUD_VALID   ? ATF_COM
+						    : 0;
+	r->arp_ha.sa_family = ARPHRD_ETHER;
+	snprintf(r->arp_dev, sizeof(r->arp_dev), "%s", net->dev->name);
+	return 0;
+}
+
+int arp_ioctl(struct net *net, unsigned int cmd, struct arpreq *r, bool fault)
+{
+	struct sockaddr_in *pa = (struct sockaddr_in *)&r->arp_pa;
+	uint32_t ip = pa->sin_addr.s_addr, saddr = 0, nexthop;
+
+	switch (cmd) {
+	case SIOCDARP:
+	case SIOCSARP:
+		if (!ns_capable(net, CAP_NET_ADMIN))
+			return -EPERM;
+		/* fall through */
+	case SIOCGARP:
+		if (fault)
+			return -EFAULT;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (r->arp_pa.sa_family != AF_INET)
+		return -EPFNOSUPPORT;
+	if (!(r->arp_flags & ATF_PUBL) && (r->arp_flags & (ATF_NETMASK | ATF_DONTPUB)))
+		return -EINVAL;
+	if (r->arp_dev[0]) {
+		/* arp_req_dev_by_name: ARPHRD_NETROM is 0, so 0 means "the device's". */
+		if (!net->dev || strncmp(r->arp_dev, net->dev->name, sizeof(r->arp_dev)))
+			return -ENODEV;
+		if (!r->arp_ha.sa_family)
+			r->arp_ha.sa_family = ARPHRD_ETHER;
+		if ((r->arp_flags & ATF_COM) && r->arp_ha.sa_family != ARPHRD_ETHER)
+			return -EINVAL;
+	} else if (cmd == SIOCGARP) {
+		return -ENODEV;
+	} else if (!(r->arp_flags & ATF_PUBL) &&
+		   (ip_route_output(net, ip, &saddr, &nexthop) || nexthop != ip)) {
+		/* arp_req_dev's route has link scope: the subnet, not the gateway's. */
+		return -ENETUNREACH;
+	}
+	if (cmd == SIOCGARP)
+		return arp_req_get(net, r, ip);
+	if (r->arp_flags & ATF_PUBL)
+		return -EOPNOTSUPP;
+	if (cmd == SIOCDARP)
+		return arp_req_delete(net, ip);
+	if (r->arp_ha.sa_family != ARPHRD_ETHER)
+		return -EINVAL;
+	if (r->arp_flags & ATF_PERM)
+		r->arp_flags |= ATF_COM;
+	return arp_req_set(net, ip,
+			   r->arp_flags & ATF_COM ? (const uint8_t *)r->arp_ha.sa_data : NULL,
+			   r->arp_flags & ATF_PERM);
 }
 
 int arp_rcv(struct net *net, struct sk_buff *skb)

@@ -7,7 +7,11 @@
  * default timings, replies to requests for the stack's address and a
  * gratuitous ARP when the stack comes up.
  *
- * Not here: proxy ARP, static entries, address conflict detection, upper
+ * Entries a program sets itself (SIOCSARP, as dnsmasq does before it
+ * answers a DHCP client that has no address yet) and permanent ones
+ * (ATF_PERM) are here too.
+ *
+ * Not here: proxy ARP, address conflict detection, upper
  * layer reachability confirmation (entries are confirmed by ARP only, so a
  * busy neighbour is re-probed by unicast every ~30 s, as in the kernel with
  * UDP traffic).
@@ -15,6 +19,7 @@
 #ifndef SOCKSHIM_ARP_H
 #define SOCKSHIM_ARP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "netdevice.h"
@@ -32,7 +37,8 @@ struct net;
 #define NUD_DELAY      0x08
 #define NUD_PROBE      0x10
 #define NUD_FAILED     0x20
-#define NUD_VALID      (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE)
+#define NUD_PERMANENT  0x80
+#define NUD_VALID      (NUD_PERMANENT | NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE)
 
 /* Default neigh_parms of the kernel (net/ipv4/arp.c: arp_tbl). */
 #define ARP_BASE_REACHABLE_TIME (30 * NSEC_PER_SEC)
@@ -87,6 +93,17 @@ int arp_output(struct net *net, struct sk_buff *skb, uint32_t nexthop);
 
 /* Announces the stack's address (request with sender == target). */
 void arp_send_gratuitous(struct net *net);
+
+struct arpreq;
+/*
+ * SIOCSARP, SIOCGARP or SIOCDARP (net/ipv4/arp.c: arp_ioctl) with r, the
+ * caller's struct arpreq (fault: it could not be read; the kernel checks
+ * the privilege first), for the stack's device: r->arp_dev names it, or is
+ * empty for a set or delete of an address on the subnet (the route
+ * arp_req_dev finds). SIOCGARP fills r. Returns 0 or -errno as the kernel;
+ * proxy entries (ATF_PUBL) are not kept: -EOPNOTSUPP.
+ */
+int arp_ioctl(struct net *net, unsigned int cmd, struct arpreq *r, bool fault);
 
 /* The entry for ip, NULL if none (for tests and `sockshim stat`). */
 struct neighbour *neigh_lookup(struct neigh_table *tbl, uint32_t ip);

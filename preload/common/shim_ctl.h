@@ -91,6 +91,7 @@
 #ifndef SOCKSHIM_SHIM_CTL_H
 #define SOCKSHIM_SHIM_CTL_H
 
+#include <net/if_arp.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -131,9 +132,10 @@
  * (a datagram written to the pair without the interposer was dropped), 19
  * had one pair of cookies per host, given in HELLO's reply (a process that
  * never said HELLO could not frame a datagram, and every process the host
- * served knew them both).
+ * served knew them both), 20 had no SHIM_SO_ARP (SIOCSARP on the stack's
+ * device failed ENOTTY).
  */
-#define SHIM_CTL_VERSION 20
+#define SHIM_CTL_VERSION 21
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -1102,5 +1104,19 @@ struct shim_dgram_route {
  * take (the socket's pair is the caller's, or hung up too).
  */
 #define SHIM_SO_PAIR 0x5348000e
+
+/*
+ * Set with a struct shim_arp: SIOCSARP, SIOCGARP or SIOCDARP for the
+ * stack's device (its name in arp_dev, or none for an address on the
+ * subnet), which only the host's ARP table can answer; the reply's optval
+ * is the struct again, its arpreq filled for SIOCGARP. The interposer
+ * sends the others to the kernel.
+ */
+#define SHIM_SO_ARP 0x5348000f
+struct shim_arp {
+	uint32_t cmd;
+	uint32_t fault; /* 1: the caller's arpreq could not be read (EFAULT after EPERM) */
+	struct arpreq r;
+};
 
 #endif

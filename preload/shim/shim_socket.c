@@ -1991,6 +1991,58 @@ static int shim_ifreq(unsigned long cmd, void *arg)
 }
 
 /*
+ * Whether an ARP ioctl is for the stack's device: arp_dev names it, or
+ * names none and the address is on the stack's subnet (the route the
+ * kernel's arp_req_dev finds); with no device SIOCGARP, and any request
+ * for another family, fail before a device is looked for, as the host
+ * answers them.
+ */
+static bool shim_arp_ours(unsigned long cmd, const struct arpreq *r)
+{
+	const struct sockaddr_in *pa = (const struct sockaddr_in *)&r->arp_pa;
+	struct shim_route rt;
+
+	if (!shim_cfg_ok)
+		return false;
+	if (r->arp_dev[0])
+		return !strncmp(r->arp_dev, shim_cfg.iface, sizeof(r->arp_dev));
+	if (cmd == SIOCGARP || r->arp_pa.sa_family != AF_INET)
+		return true;
+	rt = shim_route();
+	return (pa->sin_addr.s_addr & rt.netmask) == (shim_cfg.addr & rt.netmask);
+}
+
+/*
+ * SIOCSARP, SIOCGARP, SIOCDARP: the stack's device's neighbours are the
+ * host's ARP table (SHIM_SO_ARP), e.g. the entry dnsmasq sets for a DHCP
+ * client before it answers to the address the client does not have yet;
+ * the kernel's devices' are the kernel's, asked as the interface requests
+ * are.
+ */
+static int shim_arp(int fd, uint64_t e, unsigned long cmd, void *arg, struct shim_call *c)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_SETSOCKOPT,
+			       .sockopt = {.level = SOL_SOCKET,
+					   .optname = SHIM_SO_ARP,
+					   .optlen = sizeof(struct shim_arp)}};
+	struct shim_arp a = {.cmd = (uint32_t)cmd};
+	struct shim_rep rep;
+	int ret;
+
+	/* An unreadable request still goes to the host: EPERM comes before EFAULT. */
+	if (shim_copy_from_user(&a.r, arg, sizeof(a.r)))
+		a.fault = 1;
+	else if (!shim_arp_ours(cmd, &a.r))
+		return shim_ifreq_kernel(cmd, arg);
+	memcpy(req.sockopt.optval, &a, sizeof(a));
+	ret = shim_request(fd, e, &req, &rep, NULL, c);
+	if (ret < 0 || cmd != SIOCGARP)
+		return ret;
+	memcpy(&a, rep.sockopt.optval, sizeof(a));
+	return shim_copy_to_user(arg, &a.r, sizeof(a.r));
+}
+
+/*
  * sock_gettstamp: turns stamping on (SOCK_TIMESTAMP, asked of the host once
  * per socket: from then on each datagram carries its arrival time,
  * SHIM_SCM_STAMP, peeked for as any control message); ENOENT until a read
@@ -2045,7 +2097,7 @@ static int shim_gettstamp(int fd, uint64_t e, unsigned long cmd, void *arg, stru
  * still sits in the pair for SIOCOUTQ); FIONREAD of a datagram loses our
  * header; file-level requests (FIONBIO, FIOASYNC, FIOCLEX) and the interface
  * requests (SIOCGIF*, answered by the kernel for any socket) stay the
- * kernel's.
+ * kernel's, the ARP requests the host's for the stack's device.
  */
 static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct shim_call *c)
 {
@@ -2074,6 +2126,10 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCGIFTXQLEN:
 	case SIOCGIFMAP:
 		return shim_ifreq(cmd, arg);
+	case SIOCSARP:
+	case SIOCGARP:
+	case SIOCDARP:
+		return shim_arp(fd, e, cmd, arg, c);
 	case SIOCINQ:
 		if (shim_ent_kind(e) != SHIM_DGRAM)
 			break;

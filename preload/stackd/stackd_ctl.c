@@ -30,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "arp.h"
 #include "inet.h"
 #include "ip.h"
 #include "net_namespace.h"
@@ -621,6 +622,24 @@ static void stackd_sndq_unqueued(const struct stackd_sock *ss, const struct shim
 	memcpy((char *)val + field, &v, sizeof(v));
 }
 
+/*
+ * SHIM_SO_ARP: the ARP ioctls for the stack's device (arp_ioctl, with the
+ * caller's credentials for SIOCSARP and SIOCDARP), the arpreq back.
+ */
+static int stackd_arp(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep)
+{
+	struct shim_arp a;
+	int r;
+
+	if (o->optlen != sizeof(a))
+		return -EINVAL;
+	memcpy(&a, o->optval, sizeof(a));
+	r = arp_ioctl(sock_net(ss->sock->sk), a.cmd, &a.r, a.fault);
+	memcpy(rep->sockopt.optval, &a, sizeof(a));
+	rep->sockopt.optlen = sizeof(a);
+	return r;
+}
+
 static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 			     struct shim_rep *rep, bool set)
 {
@@ -637,6 +656,8 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		return stackd_dgram_size(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_ROUTE && set)
 		return stackd_dgram_route(ss, o);
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_ARP && set)
+		return stackd_arp(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_REPAIR_SEND && set)
 		return stackd_repair_send(ss, o);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_REPAIR_PEEK && !set)

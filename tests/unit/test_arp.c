@@ -9,6 +9,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <linux/if_arp.h>
+#include <linux/sockios.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arp.h"
@@ -339,4 +341,104 @@ Test(arp, malformed_frames_are_dropped_and_counted)
 	inject_arp(&req, sizeof(req), (const uint8_t *)"\x02\x00\x00\x00\x00\x42");
 	cr_assert_eq(ts->net[1].mib.link.RxDropped, 1);
 	cr_assert_eq(ts->net[1].mib.link.ArpRepliesOut, 0);
+}
+
+/* A struct arpreq for ip on side 0's device (dev: name it) with hardware address ha. */
+static struct arpreq arp_req(uint32_t ip, const uint8_t *ha, int flags, bool dev)
+{
+	struct arpreq r = {.arp_flags = flags};
+	struct sockaddr_in *pa = (struct sockaddr_in *)&r.arp_pa;
+
+	pa->sin_family = AF_INET;
+	pa->sin_addr.s_addr = ip;
+	if (ha) {
+		r.arp_ha.sa_family = ARPHRD_ETHER;
+		memcpy(r.arp_ha.sa_data, ha, 6);
+	}
+	if (dev)
+		snprintf(r.arp_dev, sizeof(r.arp_dev), "%s", ts->net[0].dev->name);
+	return r;
+}
+
+Test(arp, an_entry_set_by_ioctl_is_used_at_once_without_a_request)
+{
+	struct wire_log w = {0};
+	struct socket *a = udp_socket(0), *b = udp_socket(1);
+	struct sockaddr_in to_b = twostack_sin(1, 9000);
+	struct arpreq r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM, true);
+	char buf[8];
+
+	twostack_run_for(ts, NSEC_PER_MSEC);
+	cr_assert_eq(twostack_bind(b, 0, 9000), 0);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), 0);
+	mem_link_set_filter(ts->link, log_frame, &w);
+	cr_assert_eq(twostack_sendto(a, "1", 1, &to_b), 1);
+	cr_assert_eq(w.n, 1, "no request: the datagram went out");
+	cr_assert_eq(w.f[0].ethertype, ETH_P_IP);
+	cr_assert_eq(memcmp(w.f[0].dst, twostack_mac[1], 6), 0);
+	twostack_run_for(ts, NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(b, buf, sizeof(buf), 0, NULL), 1);
+	/* STALE as the kernel sets it: the use starts DELAY, a probe confirms it later. */
+	cr_assert_eq(neigh_lookup(ts->net[0].arp_tbl, twostack_addr(1))->nud_state, NUD_DELAY);
+	r = arp_req(twostack_addr(1), NULL, 0, true);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCGARP, &r, false), 0);
+	cr_assert_eq(r.arp_flags, ATF_COM);
+	cr_assert_eq(r.arp_ha.sa_family, ARPHRD_ETHER);
+	cr_assert_eq(memcmp(r.arp_ha.sa_data, twostack_mac[1], 6), 0);
+	sock_release(a);
+	sock_release(b);
+}
+
+Test(arp, a_permanent_entry_ignores_arp_and_is_never_collected)
+{
+	static const uint8_t other[6] = {0x02, 0, 0, 0, 0, 0x99};
+	struct socket *a = udp_socket(1);
+	struct sockaddr_in to_0 = twostack_sin(0, 9);
+	struct arpreq r = arp_req(twostack_addr(1), other, ATF_PERM, false);
+
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), 0, "no device: the subnet's");
+	/* Side 1 asks for side 0: its request would refresh any other entry. */
+	cr_assert_eq(twostack_sendto(a, "x", 1, &to_0), 1);
+	twostack_run_idle(ts);
+	r = arp_req(twostack_addr(1), NULL, 0, true);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCGARP, &r, false), 0);
+	cr_assert_eq(r.arp_flags, ATF_PERM | ATF_COM);
+	cr_assert_eq(memcmp(r.arp_ha.sa_data, other, 6), 0);
+	cr_assert_str_eq(r.arp_dev, ts->net[0].dev->name);
+	sock_release(a);
+}
+
+Test(arp, delete_removes_the_entry)
+{
+	struct arpreq r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM, true);
+
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), 0);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCDARP, &r, false), 0);
+	cr_assert_null(neigh_lookup(ts->net[0].arp_tbl, twostack_addr(1)));
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCGARP, &r, false), -ENXIO);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCDARP, &r, false), -ENXIO);
+}
+
+Test(arp, ioctl_checks_in_the_kernels_order)
+{
+	struct arpreq r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM, true);
+
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, true), -EFAULT);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSIFADDR, &r, false), -EINVAL);
+	r.arp_pa.sa_family = AF_INET6;
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -EPFNOSUPPORT);
+	r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM | ATF_NETMASK, true);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -EINVAL,
+		     "a netmask is for proxies");
+	r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM, false);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCGARP, &r, false), -ENODEV,
+		     "a read names its device");
+	snprintf(r.arp_dev, sizeof(r.arp_dev), "nosuch0");
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -ENODEV);
+	r = arp_req(inet_addr("192.0.2.1"), twostack_mac[1], ATF_COM, false);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -ENETUNREACH, "off the subnet");
+	r = arp_req(twostack_addr(1), NULL, 0, true);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -EINVAL, "no address to keep");
+	r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM | ATF_PUBL, true);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -EOPNOTSUPP, "no proxy ARP");
 }
