@@ -108,13 +108,12 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
 #define TCP_TIMEWAIT_LEN      (60ull * NSEC_PER_SEC)
 /* This machine's CONFIG_HZ (/proc/config.gz): the kernel keeps the RTO in jiffies of 4 ms. */
-#define TCP_HZ		 250
-#define TCP_JIFFY	 (NSEC_PER_SEC / TCP_HZ)
-#define TCP_RTO_MIN	 (200ull * NSEC_PER_MSEC)
-#define TCP_RTO_MAX	 (120ull * NSEC_PER_SEC)
-#define TCP_TIMEOUT_INIT (1ull * NSEC_PER_SEC)
-#define TCP_TIMEOUT_MIN                                                                            \
-	(2 * TCP_JIFFY) /* 2 jiffies (8 ms here): slack of the RACK and TLP timers */
+#define TCP_HZ			250
+#define TCP_JIFFY		(NSEC_PER_SEC / TCP_HZ)
+#define TCP_RTO_MIN		(200ull * NSEC_PER_MSEC)
+#define TCP_RTO_MAX		(120ull * NSEC_PER_SEC)
+#define TCP_TIMEOUT_INIT	(1ull * NSEC_PER_SEC)
+#define TCP_TIMEOUT_MIN		(2 * TCP_JIFFY)		/* 8 ms: slack of the RACK and TLP timers */
 #define TCP_MIN_RTT_WLEN	(300ull * NSEC_PER_SEC) /* tcp_min_rtt_wlen */
 #define TCP_DELACK_MAX		(200ull * NSEC_PER_MSEC)
 #define TCP_DELACK_MIN		(40ull * NSEC_PER_MSEC)
