@@ -113,7 +113,7 @@ static inline unsigned int tcp_hdrlen(const struct tcphdr *th)
 #define TCP_RTO_MIN		(200ull * NSEC_PER_MSEC)
 #define TCP_RTO_MAX		(120ull * NSEC_PER_SEC)
 #define TCP_TIMEOUT_INIT	(1ull * NSEC_PER_SEC)
-#define TCP_TIMEOUT_MIN		(2ull * NSEC_PER_MSEC) /* 2 jiffies: slack of the RACK and TLP timers */
+#define TCP_TIMEOUT_MIN		(2 * TCP_JIFFY)		/* 8 ms: slack of the RACK and TLP timers */
 #define TCP_MIN_RTT_WLEN	(300ull * NSEC_PER_SEC) /* tcp_min_rtt_wlen */
 #define TCP_DELACK_MAX		(200ull * NSEC_PER_MSEC)
 #define TCP_DELACK_MIN		(40ull * NSEC_PER_MSEC)

@@ -1798,7 +1798,8 @@ bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto)
 	if (tp->pending_timer == ICSK_TIME_PROBE0)
 		return false;
 	if (tp->srtt) {
-		timeout = 2 * tp->srtt;
+		/* Two RTTs in whole jiffies, as the kernel keeps its timers. */
+		timeout = tcp_rto_jiffies(2 * tp->srtt);
 		timeout += tp->packets_out == 1 ? tp->rto_min : TCP_TIMEOUT_MIN;
 	} else {
 		timeout = TCP_TIMEOUT_INIT;

@@ -165,7 +165,13 @@ bool tcp_rack_mark_lost(struct sock *sk)
 	tp->rack.advanced = 0;
 	tcp_rack_detect_loss(sk, &timeout);
 	if (timeout) {
-		tcp_reset_xmit_timer(sk, ICSK_TIME_REO_TIMEOUT, timeout + TCP_TIMEOUT_MIN);
+		/*
+		 * In whole jiffies plus two, as the kernel's: a frame held back
+		 * a few ms (a reordering path, a late host) is SACKed before
+		 * the timer calls it lost.
+		 */
+		tcp_reset_xmit_timer(sk, ICSK_TIME_REO_TIMEOUT,
+				     tcp_rto_jiffies(timeout) + TCP_TIMEOUT_MIN);
 		return true;
 	}
 	return false;

@@ -249,10 +249,12 @@ Test(tcp_fine, reordering_timer_moves_loss_into_recovery)
 	    {t + 20, '>', {"P.", SEG(3), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
 	cr_assert_eq(tp->pending_timer, ICSK_TIME_REO_TIMEOUT);
-	RUN({t + 23, '>', {".", SEG(1), 1, 1448, 0, "*"}});
+	/* 1 ms left, in whole jiffies (4 ms) plus two (8 ms). */
+	cr_assert(tcpscript_quiet_until(sc, t + 31), "%s", sc->err);
+	RUN({t + 32, '>', {".", SEG(1), 1, 1448, 0, "*"}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
 	cr_assert_eq(ext()->TCPSackRecovery, 1);
-	cr_assert(tcpscript_quiet_until(sc, t + 30), "%s", sc->err);
+	cr_assert(tcpscript_quiet_until(sc, t + 40), "%s", sc->err);
 }
 
 /*
@@ -271,21 +273,22 @@ Test(tcp_fine, lost_loss_probe_waits_for_the_rto)
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
 	    {10, '>', {"P.", SEG(2), 1, 1448, 0, "*"}},
 	    {20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
-	    /* srtt 10 ms: the probe 2 * 10 + 2 ms after the ACK. */
-	    {42, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
+	    /* srtt 10 ms: the probe 2 * 10 ms (whole jiffies) + 8 ms (two) after the ACK. */
+	    {48, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
 	cr_assert_eq(ext()->TCPLossProbes, 1);
-	cr_assert(tcpscript_quiet_until(sc, 43), "%s", sc->err);
+	cr_assert(tcpscript_quiet_until(sc, 49), "%s", sc->err);
 	cr_assert_eq(send_bytes(sock, 1448), 1448);
 	/*
 	 * New data after the probe arrives, the probe does not. RACK's RTT is
-	 * its newest sample, segment 1's (sent at 10, acknowledged at 53: 43
-	 * ms), so its timer finds the probe lost at 42 + 43 + 2.5 (a quarter
-	 * of the minimum RTT) + 2 ms.
+	 * its newest sample, segment 1's (sent at 10, acknowledged at 59: 49
+	 * ms), so at 59 the probe has 49 + 2.5 (a quarter of the minimum RTT)
+	 * - 11 ms left: its timer fires that in whole jiffies (44 ms) plus two
+	 * (8 ms) later, at 111.
 	 */
-	RUN({43, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
-	    {53, '<', {".", 1, SEG(2), 0, 0, PEER_SACK(1043, "4345:5793")}});
+	RUN({49, '>', {"P.", SEG(3), 1, 1448, 0, "*"}},
+	    {59, '<', {".", 1, SEG(2), 0, 0, PEER_SACK(1049, "4345:5793")}});
 	cr_assert_eq(tp->pending_timer, ICSK_TIME_REO_TIMEOUT);
-	cr_assert(tcpscript_quiet_until(sc, 90), "%s", sc->err);
+	cr_assert(tcpscript_quiet_until(sc, 112), "%s", sc->err);
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
 	cr_assert_eq(TCP_SKB_CB(skb_peek(&sock->sk->sk_write_queue))->sacked & 0x03,
 		     TCPCB_LOST | TCPCB_SACKED_RETRANS);
@@ -293,7 +296,7 @@ Test(tcp_fine, lost_loss_probe_waits_for_the_rto)
 	cr_assert_eq(tp->retrans_out, 1);
 	cr_assert_eq(ext()->TCPLostRetransmit, 0);
 	/* Nothing more until the RTO, counted from the probe's send. */
-	rto_at = 42 + tp->rto / NSEC_PER_MSEC;
+	rto_at = 48 + tp->rto / NSEC_PER_MSEC;
 	cr_assert(tcpscript_quiet_until(sc, rto_at - 1), "%s", sc->err);
 	RUN({rto_at, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
 	cr_assert_eq(ext()->TCPTimeouts, 1);

@@ -1509,8 +1509,11 @@ Test(tcp_script, rack_stops_at_the_first_segment_sent_after_its_reference)
 /*
  * With one segment SACKed above a hole RACK waits a reordering window (a
  * quarter of the minimum RTT, here 8 ms / 4) past the RTT before calling
- * the hole lost: its timer fires 8 + 2 ms after the hole was sent, plus
- * the kernel's two-tick slack (TCP_TIMEOUT_MIN).
+ * the hole lost: 8 + 2 ms after the hole was sent, 2 ms after the SACK.
+ * Its timer is the kernel's: that in whole jiffies (4 ms at this kernel's
+ * HZ 250) plus two (TCP_TIMEOUT_MIN), 12 ms after the SACK; a timer of
+ * the bare 2 ms (plus 2 ms) resends at 22, before a hole held back a few
+ * ms more than the SACK above it arrives.
  */
 Test(tcp_script, rack_reordering_window_then_its_timer)
 {
@@ -1522,8 +1525,9 @@ Test(tcp_script, rack_reordering_window_then_its_timer)
 	    {18, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}});
 	cr_assert_eq(tp->pending_timer, ICSK_TIME_REO_TIMEOUT);
 	cr_assert_eq(tp->lost_out, 0, "inside the reordering window");
-	RUN({22, '>', {".", SEG(0), 1, 1448, 0, "*"}},
-	    {30, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1022"}});
+	cr_assert(tcpscript_quiet_until(sc, 29), "%s", sc->err);
+	RUN({30, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {38, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1030"}});
 	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
 	cr_assert_eq(ext()->TCPTimeouts, 0);
 }
@@ -1546,6 +1550,28 @@ Test(tcp_script, rack_reordering_is_not_loss)
 	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
 	cr_assert_eq(tp->total_retrans, 0);
 	cr_assert(tp->reord_seen);
+}
+
+/*
+ * A hole held back on the path 8 ms longer than the segment SACKed above
+ * it (a reordering bridge's timeout, a late host) arrives before RACK's
+ * timer, which waits its 2 ms left in whole jiffies plus two (12 ms), as
+ * the kernel's: nothing is resent. The timer of 2 + 2 ms resent the hole
+ * at 22 ms, needlessly (through sockshim-impair's --reorder 25
+ * --reorder-gap 10, 2,441 resends where the kernel made 155).
+ */
+Test(tcp_script, hole_held_back_past_the_reordering_window_is_not_resent)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(1), 1, 1448, 0, "*"}},
+	    {18, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:2897")}},
+	    {26, '<', {".", 1, SEG(2), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 0);
+	cr_assert_eq(ext()->TCPLossProbes, 0);
 }
 
 /*
@@ -1601,7 +1627,8 @@ Test(tcp_script, cumulative_ack_below_its_own_sack_block_is_not_reordering)
 
 /*
  * Tail loss probe: the last segments of a flight are lost and no ACK comes.
- * After 2 SRTT + 2 ms (RFC 8985 7.2, srtt 10 ms) the last segment goes
+ * After 2 SRTT (RFC 8985 7.2, srtt 10 ms) in whole jiffies plus the
+ * kernel's two (TCP_TIMEOUT_MIN, 8 ms at HZ 250) the last segment goes
  * again, so that the peer's SACK lets RACK repair the tail instead of the
  * RTO.
  */
@@ -1614,14 +1641,14 @@ Test(tcp_script, tail_loss_probe_resends_the_last_segment)
 	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
 	    {10, '>', {"P.", SEG(2), 1, 1448, 0, "*"}},
 	    {20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
-	    /* srtt now 10 ms: the probe 2 * 10 + 2 ms after the ACK. */
-	    {42, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
+	    /* srtt now 10 ms: the probe 2 * 10 + 8 ms after the ACK. */
+	    {48, '>', {"P.", SEG(2), 1, 1448, 0, "*"}});
 	cr_assert_eq(ext()->TCPLossProbes, 1);
 	cr_assert_eq(tp->tlp_high_seq, SEG(3) + tp->iss);
 	/* The probe's SACK: segment 1, sent before it, is lost; recovery resends it. */
-	RUN({52, '<', {".", 1, SEG(1), 0, 0, PEER_SACK(1042, "2897:4345")}},
-	    {52, '>', {".", SEG(1), 1, 1448, 0, "*"}},
-	    {62, '<', {".", 1, SEG(3), 0, 0, "nop,nop,TS val 5003 ecr 1052"}});
+	RUN({58, '<', {".", 1, SEG(1), 0, 0, PEER_SACK(1048, "2897:4345")}},
+	    {58, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {68, '<', {".", 1, SEG(3), 0, 0, "nop,nop,TS val 5003 ecr 1058"}});
 	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
 	cr_assert_eq(ext()->TCPTimeouts, 0);
 }
