@@ -391,10 +391,16 @@ static void tcp_check_reordering(struct tcp_sock *tp, const struct tcp_skb_cb *c
 		tp->rack.fack = cb->end_seq;
 }
 
-/* The end of the highest SACKed segment, snd_una with none (tcp_highest_sack_seq). */
+/*
+ * The end of the highest SACKed segment, snd_una with none
+ * (tcp_highest_sack_seq). Without SACK the duplicate ACKs say nothing of
+ * where: snd_nxt, as the kernel's (no highest_sack skb).
+ */
 static uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp)
 {
-	return tp->sacked_out ? tp->rack.fack : tp->snd_una;
+	if (!tp->sacked_out)
+		return tp->snd_una;
+	return tp->rx_opt.sack_ok ? tp->rack.fack : tp->snd_nxt;
 }
 
 /*
@@ -1701,8 +1707,9 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	/* What lies below snd_una was delivered in order as far as RACK is concerned. */
 	if (before(tp->rack.fack, prior_snd_una))
 		tp->rack.fack = prior_snd_una;
-	/* The highest SACKed segment's end (none SACKed: snd_una), as tcp_ack's prior_fack. */
-	prior_fack = tcp_highest_sack_seq(tp);
+	/* The highest SACKed segment's end (none SACKed, or Reno: snd_una), as tcp_ack's
+	 * prior_fack. */
+	prior_fack = sack ? tcp_highest_sack_seq(tp) : tp->snd_una;
 	if (sack && tp->rx_opt.num_sack_in) {
 		dsack = tcp_check_dsack(sk, ack, prior_snd_una);
 		newly_sacked = tcp_sacktag_write_queue(sk, prior_fack, dsack, ack, &sack_rtt, &rs);
