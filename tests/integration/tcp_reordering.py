@@ -78,8 +78,8 @@ def check(name, path, reno=False, kernel_path=None):
 		bad.append("%d D-SACKed segments from a peer without SACK" % f["dsack_dups"])
 	# Without SACK a spurious fast retransmit is found by the echo
 	# (Eifel), undone, and the reordering it measured keeps the next ones
-	# from being resent (in 20 runs: the kernel 18 to 55 resends, the
-	# shim 1 to 10); without the undo the shim resent 824 for the
+	# from being resent (in 40 runs: the kernel 12 to 73 resends, the
+	# shim 1 to 11); without the undo the shim resent 824 for the
 	# kernel's 17.
 	if kernel_path:
 		k = figures(kernel_path)["total_retrans"]
