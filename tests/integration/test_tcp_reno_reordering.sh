@@ -19,25 +19,8 @@ set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 IMPAIR=(--delay 5 --a2b --jitter 1 --seed 3)
 testbed_test_begin_impaired tcp_reno_reorder 1500 "${IMPAIR[@]}"
-PY=$(dirname "$0")/tcp_reordering.py
-
+. "$(dirname "$0")/tcp_reordering.inc.sh"
 ip netns exec "$TB_NS_PEER" sysctl -qw net.ipv4.tcp_sack=0 || tb_fail "cannot turn SACK off at the peer"
-testbed_peer "$TB_PY" "$PY" sink "$TB_PEER_ADDR" >"$TB_WORK/sink.log" 2>&1 &
-testbed_wait_listen "$TB_NS_PEER" tcp 7191 10 || tb_fail "the kernel-side sink did not start"
-# A connection's reordering is remembered per destination (tcp_metrics).
-ip netns exec "$TB_NS_SHIM" ip tcp_metrics flush all 2>/dev/null
-
-testbed_kernel_addr_on || tb_fail "the kernel sender cannot reach the peer through the bridge"
-testbed_native_shim_ns timeout 90 "$TB_PY" "$PY" send "$TB_PEER_ADDR" 8 >"$TB_WORK/native" 2>&1 ||
-	tb_fail "the kernel's transfer failed: $(cat "$TB_WORK/native")"
-testbed_kernel_addr_off
-testbed_kernel_counter_reset
-testbed_impair_start "${IMPAIR[@]}" || tb_fail "cannot restart the bridge"
-testbed_shim timeout 90 "$TB_PY" "$PY" send "$TB_PEER_ADDR" 8 >"$TB_WORK/shim" 2>&1 ||
-	tb_fail "the shim's transfer failed: $(cat "$TB_WORK/shim")"
-tb_say "kernel: $(cat "$TB_WORK/native")"
-tb_say "shim:   $(cat "$TB_WORK/shim")"
-"$TB_PY" "$PY" check-reno kernel "$TB_WORK/native" || tb_fail "the path did not reorder as this test expects"
-"$TB_PY" "$PY" check-reno shim "$TB_WORK/shim" "$TB_WORK/native" || tb_fail "the shim's Reno reordering figures are not the kernel's"
-tb_say "ok: without SACK, tcpi_reordering and tcpi_reord_seen as the kernel's"
+reordering_differential check-reno
+tb_say "ok: without SACK, reorderings seen and resends as the kernel's"
 testbed_test_end
