@@ -54,7 +54,7 @@ static struct socket *stack_connect(void)
 
 static int send_bytes(size_t len)
 {
-	static char buf[8192];
+	static char buf[16384];
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_DONTWAIT};
 
