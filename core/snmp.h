@@ -135,6 +135,11 @@
 	X(TCPLossProbeRecovery) \
 	X(TCPSackRecovery) \
 	X(TCPRenoRecovery) \
+	X(TCPSackRecoveryFail) \
+	X(TCPRenoRecoveryFail) \
+	X(TCPLossFailures) \
+	X(TCPSackFailures) \
+	X(TCPRenoFailures) \
 	X(TCPDSACKRecv) \
 	X(TCPDSACKOfoRecv) \
 	X(TCPDSACKIgnoredDubious) \

@@ -891,7 +891,7 @@ void tcp_init_transfer(struct sock *sk);
 void tcp_synrecv_established(struct sock *sk);
 
 /* Enters fast recovery (loss found by RACK or by duplicate ACKs). */
-void tcp_enter_recovery(struct sock *sk);
+void tcp_enter_recovery(struct sock *sk, bool ece);
 /* PRR's window for what this ACK (or timer) delivered (RFC 6937). */
 void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_advanced,
 			bool newly_lost);
@@ -1202,8 +1202,14 @@ void tcp_ecn_queue_cwr(struct tcp_sock *tp);
 /* A segment with data or FIN: the peer's CWR, and CE marks on its IP header. */
 void tcp_ecn_rcv_data(struct sock *sk, const struct sk_buff *skb);
 void tcp_ecn_quickack(struct tcp_sock *tp);
-/* An ACK's ECE: delivered segments saw CE; the window comes down once (CWR state). */
-void tcp_ecn_rcv_ack(struct sock *sk, uint8_t tcp_flags, uint32_t delivered);
+/* An ACK's ECE, if it counts (ECN connection, not a SYN). */
+bool tcp_ecn_rcv_ecn_echo(const struct tcp_sock *tp, uint8_t tcp_flags);
+/* The segments an ECE ACK delivered saw CE (tcpi_delivered_ce, TCPDeliveredCE). */
+void tcp_ecn_delivered_ce(struct sock *sk, uint32_t delivered);
+/* The window comes down once (CWR state); no undo of this episode. */
+void tcp_enter_cwr(struct sock *sk);
+/* Ends the CWR state once something above high_seq is acked; true if it did. */
+bool tcp_ecn_cwr_end(struct sock *sk);
 /* An ACK in the CWR state: PRR, or the end of the reduction past high_seq. */
 void tcp_ecn_cwr_ack(struct sock *sk, uint32_t acked_sacked, bool una_advanced);
 /* The flags and IP TOS of a segment being sent (tcp_ecn_send, tcp_ecn_make_synack). */

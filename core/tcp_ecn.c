@@ -103,8 +103,12 @@ void tcp_ecn_quickack(struct tcp_sock *tp)
 	tp->ack.pingpong = false;
 }
 
-/* tcp_enter_cwr: one reduction (PRR) to ssthresh, CWR on the next new data. */
-static void tcp_enter_cwr(struct sock *sk)
+/*
+ * tcp_enter_cwr: one reduction (PRR) to ssthresh, CWR on the next new data.
+ * The congestion is proven: no undo takes it back, nor one already under
+ * way (Recovery), which it leaves as it is.
+ */
+void tcp_enter_cwr(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
@@ -124,31 +128,44 @@ static void tcp_enter_cwr(struct sock *sk)
 	tcp_set_ca_state(sk, TCP_CA_CWR);
 }
 
-void tcp_ecn_rcv_ack(struct sock *sk, uint8_t tcp_flags, uint32_t delivered)
+/*
+ * tcp_ecn_rcv_ecn_echo: an ECE that counts, on an ECN connection and never
+ * in a SYN. The ACK's handling (tcp_fastretrans_alert) takes it from there:
+ * no undo for this episode, CWR unless a loss makes it a recovery.
+ */
+bool tcp_ecn_rcv_ecn_echo(const struct tcp_sock *tp, uint8_t tcp_flags)
+{
+	return (tcp_flags & TCPHDR_ECE) && !(tcp_flags & TCPHDR_SYN) &&
+	       (tp->ecn_flags & TCP_ECN_OK);
+}
+
+/* What an ECE ACK delivered saw CE (tcp_count_delivered, tcp_newly_delivered). */
+void tcp_ecn_delivered_ce(struct sock *sk, uint32_t delivered)
+{
+	tcp_sk(sk)->delivered_ce += delivered;
+	sock_net(sk)->mib.tcpext.TCPDeliveredCE += delivered;
+}
+
+/*
+ * Held until something above high_seq is acked: the CWR has reached the
+ * peer. Returns true when the reduction ended now.
+ */
+bool tcp_ecn_cwr_end(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	/* tcp_ecn_rcv_ecn_echo: only on an ECN connection, never in a SYN. */
-	if (!(tcp_flags & TCPHDR_ECE) || (tcp_flags & TCPHDR_SYN) || !(tp->ecn_flags & TCP_ECN_OK))
-		return;
-	tp->delivered_ce += delivered;
-	sock_net(sk)->mib.tcpext.TCPDeliveredCE += delivered;
-	if (tp->cong.ca_state <= TCP_CA_Disorder)
-		tcp_enter_cwr(sk);
+	if (before(tp->snd_una, tp->cong.high_seq) || tp->snd_una == tp->cong.high_seq)
+		return false;
+	tcp_end_cwnd_reduction(sk);
+	tcp_ca_event(sk, CA_EVENT_COMPLETE_CWR);
+	tcp_set_ca_state(sk, TCP_CA_Open);
+	return true;
 }
 
 void tcp_ecn_cwr_ack(struct sock *sk, uint32_t acked_sacked, bool una_advanced)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
-
-	/* Held until something above high_seq is acked: the CWR has reached the peer. */
-	if (!before(tp->snd_una, tp->cong.high_seq) && tp->snd_una != tp->cong.high_seq) {
-		tcp_end_cwnd_reduction(sk);
-		tcp_ca_event(sk, CA_EVENT_COMPLETE_CWR);
-		tcp_set_ca_state(sk, TCP_CA_Open);
-		return;
-	}
-	tcp_cwnd_reduction(sk, acked_sacked, una_advanced, false);
+	if (!tcp_ecn_cwr_end(sk))
+		tcp_cwnd_reduction(sk, acked_sacked, una_advanced, false);
 }
 
 uint8_t tcp_ecn_send(struct sock *sk, uint32_t seq, uint8_t flags, unsigned int len, uint8_t *tos)

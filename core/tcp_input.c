@@ -391,10 +391,16 @@ static void tcp_check_reordering(struct tcp_sock *tp, const struct tcp_skb_cb *c
 		tp->rack.fack = cb->end_seq;
 }
 
-/* The end of the highest SACKed segment, snd_una with none (tcp_highest_sack_seq). */
+/*
+ * The end of the highest SACKed segment, snd_una with none
+ * (tcp_highest_sack_seq). Without SACK the duplicate ACKs say nothing of
+ * where: snd_nxt, as the kernel's (no highest_sack skb).
+ */
 static uint32_t tcp_highest_sack_seq(const struct tcp_sock *tp)
 {
-	return tp->sacked_out ? tp->rack.fack : tp->snd_una;
+	if (!tp->sacked_out)
+		return tp->snd_una;
+	return tp->rx_opt.sack_ok ? tp->rack.fack : tp->snd_nxt;
 }
 
 /*
@@ -488,8 +494,9 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
 			tcp_check_reordering(tp, cb, prior_fack, &reord);
 		}
-		if (!(cb->sacked & TCPCB_SACKED_ACKED))
-			tp->delivered++; /* SACKed ones counted when SACKed */
+		/* SACKed ones counted when SACKed; without SACK, tcp_remove_reno_sacks counts. */
+		if (!(cb->sacked & TCPCB_SACKED_ACKED) && tp->rx_opt.sack_ok)
+			tp->delivered++;
 		tcp_rate_skb_delivered(sk, skb, rs);
 		if (cb->sacked & TCPCB_SACKED_ACKED)
 			tp->sacked_out--;
@@ -514,6 +521,12 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 	}
 	if (!tp->retrans_out)
 		tp->retrans_stamp = 0;
+	/*
+	 * Without SACK nothing tells which acked segments arrived first: any
+	 * resend among them leaves F-RTO without its proof.
+	 */
+	if (retrans_acked && !tp->rx_opt.sack_ok)
+		tp->cong.orig_acked = 0;
 	/* A hole filled by its original, not the resend: reordering (not for Reno's count). */
 	if (pkts && tp->rx_opt.sack_ok && before(reord, prior_fack))
 		tcp_check_sack_reordering(sk, reord, false);
@@ -539,12 +552,6 @@ static void tcp_mark_head_lost(struct sock *sk)
 	tp->lost++;
 	/* The next pass must start at the head (tcp_verify_retransmit_hint). */
 	tp->retransmit_hint = NULL;
-}
-
-static void tcp_clamp_left_out(struct tcp_sock *tp)
-{
-	if (tp->sacked_out + tp->lost_out > tp->packets_out)
-		tp->sacked_out = tp->packets_out - tp->lost_out;
 }
 
 /* ---- SACK, the sender's side: the scoreboard (RFC 2018, 6675) ---- */
@@ -897,22 +904,34 @@ void tcp_init_undo(struct sock *sk)
 }
 
 /*
- * The peer echoes a timestamp older than the episode's first
- * retransmission: the original arrived, the retransmission was not needed
- * (tcp_packet_delayed, the Eifel test of RFC 3522).
+ * The segment was only delayed (tcp_packet_delayed, the Eifel test of RFC
+ * 3522): the peer echoes a timestamp older than the episode's first
+ * retransmission, so the original arrived; or nothing was resent yet (a
+ * recovery whose resend the pacing or the link held back), so what the ACK
+ * covers can only be originals. Not so where no stamp is left although a
+ * resend went: a Reno recovery held at high_seq (tcp_try_undo_recovery)
+ * cleared it, and a SYN-ACK clears it even after the SYN went twice.
  */
-static bool tcp_packet_delayed(const struct tcp_sock *tp)
+static bool tcp_packet_delayed(const struct sock *sk)
 {
+	const struct tcp_sock *tp = tcp_sk(sk);
 	const struct tcp_options_received *o = &tp->rx_opt;
 
-	return tp->cong.undo_stamp && o->saw_tstamp && o->rcv_tsecr &&
-	       before(o->rcv_tsecr - tp->tsoffset, (uint32_t)(tp->cong.undo_stamp / NSEC_PER_MSEC));
+	if (tp->cong.undo_stamp)
+		return o->saw_tstamp && o->rcv_tsecr &&
+		       before(o->rcv_tsecr - tp->tsoffset,
+			      (uint32_t)(tp->cong.undo_stamp / NSEC_PER_MSEC));
+	if (!tp->rx_opt.sack_ok && !before(tp->snd_una, tp->cong.high_seq))
+		return false;
+	return sk->sk_state != TCP_SYN_SENT;
 }
 
 /* Every retransmission was D-SACKed, or the timestamps say it was needless (tcp_may_undo). */
-static bool tcp_may_undo(const struct tcp_sock *tp)
+static bool tcp_may_undo(const struct sock *sk)
 {
-	return tp->cong.undo_marker && (!tp->cong.undo_retrans || tcp_packet_delayed(tp));
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return tp->cong.undo_marker && (!tp->cong.undo_retrans || tcp_packet_delayed(sk));
 }
 
 /*
@@ -985,6 +1004,70 @@ static void tcp_try_keep_open(struct sock *sk)
 	}
 }
 
+/*
+ * No loss to act on (tcp_try_to_open): with no resend left, the episode's
+ * stamp goes; an ECE on this ACK starts the ECN reduction (CWR), which a
+ * recovery under way already is; otherwise Open or Disorder.
+ */
+static void tcp_try_to_open(struct sock *sk, bool ece)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tcp_any_retrans_done(sk))
+		tp->cong.undo_stamp = 0;
+	if (ece)
+		tcp_enter_cwr(sk);
+	if (tp->cong.ca_state != TCP_CA_CWR)
+		tcp_try_keep_open(sk);
+}
+
+/*
+ * Without SACK the state is held until something above high_seq is
+ * acknowledged (tcp_is_non_sack_preventing_reopen, RFC 6582 3.2 step 4):
+ * the duplicate ACKs that the resends still draw must not start a new
+ * episode, nor say anything of its stamp once no resend is left.
+ */
+static bool tcp_is_non_sack_preventing_reopen(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->rx_opt.sack_ok || tp->snd_una != tp->cong.high_seq)
+		return false;
+	if (!tcp_any_retrans_done(sk))
+		tp->cong.undo_stamp = 0;
+	return true;
+}
+
+/*
+ * high_seq is acknowledged: the episode is over (tcp_try_undo_recovery),
+ * undone if it was needless (TCPFullUndo; TCPLossUndo after a timeout).
+ * Returns true while Reno holds the state; otherwise the state is Open and
+ * the caller ends a reduction that was not undone.
+ */
+static bool tcp_try_undo_recovery(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tcp_may_undo(sk)) {
+		tcp_undo_cwnd_reduction(sk, false);
+		if (tp->cong.ca_state == TCP_CA_Loss)
+			__NET_INC_STATS(sock_net(sk), TCPLossUndo);
+		else
+			__NET_INC_STATS(sock_net(sk), TCPFullUndo);
+	}
+	if (tcp_is_non_sack_preventing_reopen(sk))
+		return true;
+	tcp_set_ca_state(sk, TCP_CA_Open);
+	return false;
+}
+
+/* The end of a recovery: the window is ssthresh, unless the episode was undone. */
+static void tcp_end_recovery(struct sock *sk)
+{
+	if (tcp_sk(sk)->cong.undo_marker)
+		tcp_end_cwnd_reduction(sk);
+}
+
 enum tcp_partial_undo { TCP_PARTIAL_NONE, TCP_PARTIAL_UNDONE, TCP_PARTIAL_HOLD };
 
 /*
@@ -999,11 +1082,13 @@ static enum tcp_partial_undo tcp_try_undo_partial(struct sock *sk, uint32_t prio
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (!tp->cong.undo_marker || !tcp_packet_delayed(tp))
+	if (!tp->cong.undo_marker || !tcp_packet_delayed(sk))
 		return TCP_PARTIAL_NONE;
 	tcp_check_sack_reordering(sk, prior_snd_una, true);
 	if (tp->retrans_out)
 		return TCP_PARTIAL_HOLD;
+	if (!tcp_any_retrans_done(sk))
+		tp->cong.undo_stamp = 0;
 	tcp_undo_cwnd_reduction(sk, true);
 	__NET_INC_STATS(sock_net(sk), TCPPartialUndo);
 	tcp_try_keep_open(sk);
@@ -1019,16 +1104,29 @@ static bool tcp_try_undo_loss(struct sock *sk, bool frto_undo)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (!frto_undo && !tcp_may_undo(tp))
+	if (!frto_undo && !tcp_may_undo(sk))
 		return false;
 	tcp_undo_cwnd_reduction(sk, true);
 	__NET_INC_STATS(sock_net(sk), TCPLossUndo);
 	if (frto_undo)
 		__NET_INC_STATS(sock_net(sk), TCPSpuriousRTOs);
 	tp->retransmits = 0;
+	if (tcp_is_non_sack_preventing_reopen(sk))
+		return true;
 	if (frto_undo || tp->rx_opt.sack_ok)
 		tcp_set_ca_state(sk, TCP_CA_Open);
 	return true;
+}
+
+/* The RTO episode ended with the Loss state: its time goes to tcpi_total_rto_time. */
+static void tcp_update_rto_time(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->cong.ca_state == TCP_CA_Loss || !tp->rto_stamp)
+		return;
+	tp->total_rto_time += (uint32_t)((sock_net(sk)->now - tp->rto_stamp) / NSEC_PER_MSEC);
+	tp->rto_stamp = 0;
 }
 
 /*
@@ -1041,17 +1139,6 @@ static bool tcp_try_undo_loss(struct sock *sk, bool frto_undo)
  * goes on as conventional go-back-N (3.a). Returns true when new data is
  * to go out instead of retransmissions (REXMIT_NEW).
  */
-/* The RTO episode ended with the Loss state: its time goes to tcpi_total_rto_time. */
-static void tcp_update_rto_time(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-
-	if (tp->cong.ca_state == TCP_CA_Loss || !tp->rto_stamp)
-		return;
-	tp->total_rto_time += (uint32_t)((sock_net(sk)->now - tp->rto_stamp) / NSEC_PER_MSEC);
-	tp->rto_stamp = 0;
-}
-
 static bool tcp_process_loss(struct sock *sk, bool una_advanced, bool dup_or_sacked)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -1074,7 +1161,7 @@ static bool tcp_process_loss(struct sock *sk, bool una_advanced, bool dup_or_sac
 		}
 	}
 	if (recovered)
-		tcp_set_ca_state(sk, TCP_CA_Open);
+		tcp_try_undo_recovery(sk);
 	return false;
 }
 
@@ -1098,10 +1185,12 @@ static void tcp_xmit_recovery(struct sock *sk, bool send_new)
 
 /*
  * Enters fast recovery (tcp_enter_recovery, tcp_init_cwnd_reduction):
- * ssthresh from the congestion control, PRR from zero. Without SACK the
- * head is the loss the duplicate ACKs report (RFC 5681 3.2, RFC 6582).
+ * ssthresh from the congestion control, PRR from zero, unless an ECN
+ * reduction (CWR) is under way, whose cut and PRR count stand. An ECE on
+ * this ACK, or the CWR before, means no undo. Without SACK the head is the
+ * loss the duplicate ACKs report (RFC 5681 3.2, RFC 6582).
  */
-void tcp_enter_recovery(struct sock *sk)
+void tcp_enter_recovery(struct sock *sk, bool ece)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
@@ -1110,15 +1199,20 @@ void tcp_enter_recovery(struct sock *sk)
 		__NET_INC_STATS(sock_net(sk), TCPSackRecovery);
 	else
 		__NET_INC_STATS(sock_net(sk), TCPRenoRecovery);
+	c->prior_ssthresh = 0;
 	tcp_init_undo(sk);
-	c->prior_ssthresh = tcp_current_ssthresh(tp);
-	c->prior_cwnd = c->snd_cwnd;
-	c->snd_ssthresh = tcp_ca_ssthresh(sk);
-	c->snd_cwnd_cnt = 0;
-	c->prr_delivered = 0;
-	c->prr_out = 0;
-	c->high_seq = tp->snd_nxt;
-	tcp_ecn_queue_cwr(tp);
+	if (c->ca_state != TCP_CA_CWR && c->ca_state != TCP_CA_Recovery) {
+		if (!ece)
+			c->prior_ssthresh = tcp_current_ssthresh(tp);
+		c->prior_cwnd = c->snd_cwnd;
+		c->snd_ssthresh = tcp_ca_ssthresh(sk);
+		c->snd_cwnd_cnt = 0;
+		c->prr_delivered = 0;
+		c->prr_out = 0;
+		c->high_seq = tp->snd_nxt;
+		tp->tlp_high_seq = 0;
+		tcp_ecn_queue_cwr(tp);
+	}
 	tcp_set_ca_state(sk, TCP_CA_Recovery);
 	if (!tp->rx_opt.sack_ok)
 		tcp_mark_head_lost(sk);
@@ -1128,39 +1222,39 @@ void tcp_enter_recovery(struct sock *sk)
  * After an ACK with SACK in use (tcp_fastretrans_alert with RACK): ends a
  * recovery or loss episode the ACK completed, lets RACK mark what is lost,
  * enters recovery when something is, and sets the window (PRR during
- * recovery, the congestion control's growth otherwise). Returns true when
- * RACK armed its reordering timer.
+ * recovery, the congestion control's growth otherwise). An ECE forbids
+ * undoing this episode's reduction and, with no loss, starts the ECN one.
+ * Returns true when RACK armed its reordering timer.
  */
 static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t newly_sacked,
-				       uint32_t prior_snd_una, bool is_dup,
+				       uint32_t prior_snd_una, bool is_dup, bool ece,
 				       uint32_t prior_in_flight)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
 	uint32_t prior_lost = tp->lost_out, prior_retrans = tp->retrans_out;
 	bool una_advanced = after(tp->snd_una, prior_snd_una);
-	bool reo_armed = false, send_new = false;
+	bool reo_armed = false, send_new = false, opened = false;
 
+	if (ece)
+		c->prior_ssthresh = 0;
 	if (c->ca_state == TCP_CA_Loss) {
 		send_new = tcp_process_loss(sk, una_advanced, newly_sacked || is_dup);
 		tcp_update_rto_time(sk);
 	} else if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {
 		/* The episode is over: undone if it was needless (tcp_try_undo_recovery). */
-		if (tcp_may_undo(tp)) {
-			tcp_undo_cwnd_reduction(sk, false);
-			__NET_INC_STATS(sock_net(sk), TCPFullUndo);
-		} else {
-			tcp_end_cwnd_reduction(sk);
-		}
-		tcp_set_ca_state(sk, TCP_CA_Open);
+		tcp_try_undo_recovery(sk);
+		tcp_end_recovery(sk);
 	} else if (c->ca_state == TCP_CA_Recovery) {
 		if (una_advanced && tcp_try_undo_partial(sk, prior_snd_una) == TCP_PARTIAL_HOLD) {
 			tcp_cwnd_reduction(sk, acked + newly_sacked, true, false);
 			return false;
 		}
 		/* Undone before its end: the episode is over (tcp_try_to_open). */
-		if (tcp_try_undo_dsack(sk))
-			tcp_try_keep_open(sk);
+		if (tcp_try_undo_dsack(sk)) {
+			tcp_try_to_open(sk, ece);
+			opened = true;
+		}
 	}
 	if (c->ca_state <= TCP_CA_Disorder)
 		tcp_try_undo_dsack(sk);
@@ -1179,21 +1273,24 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		if (tp->lost_out && tcp_mtup_probe_failed(sk))
 			return reo_armed;
 		if (tp->lost_out) {
-			tcp_enter_recovery(sk);
+			tcp_enter_recovery(sk, ece);
 			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, true);
 			break;
 		}
-		tcp_set_ca_state(sk, tp->sacked_out ? TCP_CA_Disorder : TCP_CA_Open);
-		if (acked)
+		if (!opened)
+			tcp_try_to_open(sk, ece);
+		if (c->ca_state == TCP_CA_CWR)
+			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, false);
+		else if (acked)
 			tcp_cong_avoid(sk, acked, prior_in_flight);
 		break;
 	case TCP_CA_Recovery:
 		tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced,
 				   tp->lost_out > prior_lost || tp->retrans_out < prior_retrans);
 		break;
-	case TCP_CA_CWR: /* an ECN reduction (tcp_ecn.c) gives way to recovery */
+	case TCP_CA_CWR: /* an ECN reduction gives way to recovery */
 		if (tp->lost_out) {
-			tcp_enter_recovery(sk);
+			tcp_enter_recovery(sk, ece);
 			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, true);
 			break;
 		}
@@ -1232,70 +1329,134 @@ static void tcp_check_reno_reordering(struct sock *sk, uint32_t addend)
 }
 
 /*
- * Without SACK (tcp_fastretrans_alert for Reno): duplicate ACKs count
- * segments that left the network; three start recovery at the head, each
- * partial ACK says the next hole is lost too (NewReno, RFC 6582).
+ * A duplicate ACK without SACK (tcp_add_reno_sack): one more segment left
+ * the network, counted as SACKed and as delivered, unless the count is
+ * past what can have left (then it is reordering).
  */
-static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_dup,
+static void tcp_add_reno_sack(struct sock *sk, bool is_dup)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t prior_sacked = tp->sacked_out;
+
+	if (!is_dup)
+		return;
+	tp->sacked_out++;
+	tcp_check_reno_reordering(sk, 0);
+	if (tp->sacked_out > prior_sacked)
+		tp->delivered += tp->sacked_out - prior_sacked;
+}
+
+/*
+ * A cumulative ACK without SACK (tcp_remove_reno_sacks): one acked segment
+ * filled the hole, the others were those the duplicate ACKs counted, so it
+ * delivered only what they did not (one at least).
+ */
+static void tcp_remove_reno_sacks(struct sock *sk, uint32_t acked)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (acked) {
+		tp->delivered += acked > tp->sacked_out ? acked - tp->sacked_out : 1;
+		tp->sacked_out = acked - 1 >= tp->sacked_out ? 0 : tp->sacked_out - (acked - 1);
+	}
+	tcp_check_reno_reordering(sk, acked);
+}
+
+/*
+ * NewReno's losses (tcp_newreno_mark_lost): the head once the duplicate
+ * ACKs reach DupThresh, and again at each partial ACK in recovery (RFC
+ * 6582 3.2: the next hole).
+ */
+static void tcp_newreno_mark_lost(struct sock *sk, bool una_advanced)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint8_t state = tp->cong.ca_state;
+
+	if ((state < TCP_CA_Recovery && tp->sacked_out >= tp->reordering) ||
+	    (state == TCP_CA_Recovery && una_advanced))
+		tcp_mark_head_lost(sk);
+}
+
+/*
+ * Without SACK (tcp_fastretrans_alert for Reno), as the kernel's: the
+ * end of an episode (held at high_seq, undone when the timestamps say the
+ * resends were needless), a partial ACK's undo or next hole, duplicate
+ * ACKs counted as SACKed until DupThresh starts a recovery; an ECE forbids
+ * the undo and, with no loss, starts the ECN reduction. Then the window
+ * (tcp_cong_control): PRR on what was delivered while reducing, the
+ * congestion control's growth otherwise; the resends go last.
+ */
+static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_dup, bool ece,
+				       uint32_t prior_snd_una, uint32_t prior_delivered,
 				       uint32_t prior_in_flight)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
-	bool send_new = false;
+	bool una_advanced = after(tp->snd_una, prior_snd_una);
+	uint32_t prior_lost = tp->lost, delivered;
+	bool send_new = false, rexmit = false;
 
-	if (is_dup) {
-		tp->dup_acks++;
-		tp->sacked_out++; /* Reno: each dup ACK means one segment left */
-		tcp_check_reno_reordering(sk, 0);
+	if (!tp->packets_out)
+		tp->sacked_out = 0;
+	if (ece)
+		c->prior_ssthresh = 0;
+	if (c->ca_state == TCP_CA_CWR) {
+		tcp_ecn_cwr_end(sk);
+	} else if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {
+		tp->sacked_out = 0;
+		if (tcp_try_undo_recovery(sk))
+			goto window;
+		tcp_end_recovery(sk);
 	}
 	switch (c->ca_state) {
 	case TCP_CA_Recovery:
-		if (!acked)
-			break;
-		if (!before(tp->snd_una, c->high_seq)) {
-			tp->sacked_out = 0;
-			tcp_end_cwnd_reduction(sk);
-			tcp_set_ca_state(sk, TCP_CA_Open);
-			break;
+		if (!una_advanced)
+			tcp_add_reno_sack(sk, is_dup);
+		else if (tcp_try_undo_partial(sk, prior_snd_una) == TCP_PARTIAL_HOLD)
+			goto window;
+		if (tcp_try_undo_dsack(sk))
+			tcp_try_to_open(sk, ece);
+		tcp_newreno_mark_lost(sk, una_advanced);
+		if (c->ca_state != TCP_CA_Recovery) {
+			/* Undone: a new episode only for a loss still evident. */
+			if (!tp->lost_out)
+				goto window;
+			tcp_enter_recovery(sk, ece);
 		}
-		/* NewReno partial ACK: the next hole is lost too. */
-		tp->sacked_out = acked > tp->sacked_out + 1 ? 0 : tp->sacked_out - (acked - 1);
-		tcp_check_reno_reordering(sk, acked);
-		tcp_mark_head_lost(sk);
-		tcp_clamp_left_out(tp);
 		break;
 	case TCP_CA_Loss:
-		send_new = tcp_process_loss(sk, acked > 0, is_dup);
+		send_new = tcp_process_loss(sk, una_advanced, is_dup);
 		tcp_update_rto_time(sk);
-		if (acked)
-			tcp_cong_avoid(sk, acked, prior_in_flight);
-		break;
-	case TCP_CA_CWR: /* an ECN reduction (tcp_ecn.c) gives way to recovery */
-		if (tp->dup_acks >= tp->reordering) {
-			tcp_enter_recovery(sk);
-			break;
+		if (c->ca_state != TCP_CA_Open) {
+			rexmit = c->ca_state == TCP_CA_Loss;
+			goto window;
 		}
-		if (acked)
-			tp->sacked_out = 0;
-		tcp_ecn_cwr_ack(sk, acked ? acked : is_dup, acked > 0);
-		break;
+		/* Undone or over: on as in Open. */
+		/* fallthrough */
 	default:
-		if (acked) {
+		if (una_advanced)
 			tp->sacked_out = 0;
-			tcp_cong_avoid(sk, acked, prior_in_flight);
+		tcp_add_reno_sack(sk, is_dup);
+		if (c->ca_state <= TCP_CA_Disorder)
+			tcp_try_undo_dsack(sk);
+		tcp_newreno_mark_lost(sk, una_advanced);
+		if (!tp->lost_out) {
+			tcp_try_to_open(sk, ece);
+			goto window;
 		}
-		if (tp->dup_acks >= tp->reordering) {
-			if (tcp_mtup_probe_failed(sk))
-				return; /* a lost MTU probe: no recovery */
-			tcp_enter_recovery(sk);
-		} else {
-			tcp_set_ca_state(sk, tp->sacked_out ? TCP_CA_Disorder : TCP_CA_Open);
-		}
+		if (c->ca_state < TCP_CA_CWR && tcp_mtup_probe_failed(sk))
+			return; /* a lost MTU probe: no recovery */
+		tcp_enter_recovery(sk, ece);
 	}
-	/* A duplicate ACK stands for one segment delivered. */
-	if (c->ca_state == TCP_CA_Recovery && (acked || is_dup))
-		tcp_cwnd_reduction(sk, acked ? acked : 1, acked > 0, false);
-	tcp_xmit_recovery(sk, send_new);
+	rexmit = true;
+window:
+	delivered = tp->delivered - prior_delivered;
+	if (c->ca_state == TCP_CA_Recovery || c->ca_state == TCP_CA_CWR)
+		tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
+	else if (acked)
+		tcp_cong_avoid(sk, delivered, prior_in_flight);
+	if (rexmit)
+		tcp_xmit_recovery(sk, send_new);
 }
 
 /*
@@ -1505,6 +1666,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	uint32_t prior_sacked = tp->sacked_out;
 	bool win_changed, is_dup, dsack = false, reo_armed = false, ack_delayed = false;
 	bool sack = tp->rx_opt.sack_ok, advanced = after(ack, prior_snd_una);
+	bool ece = tcp_ecn_rcv_ecn_echo(tp, cb->tcp_flags);
 
 	/* tcp_ack_tstamp hands the ACK to an OPT_STATS stamp: its TTL. */
 	tp->ack_ttl = ip_hdr(skb)->ttl;
@@ -1545,8 +1707,9 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	/* What lies below snd_una was delivered in order as far as RACK is concerned. */
 	if (before(tp->rack.fack, prior_snd_una))
 		tp->rack.fack = prior_snd_una;
-	/* The highest SACKed segment's end (none SACKed: snd_una), as tcp_ack's prior_fack. */
-	prior_fack = tcp_highest_sack_seq(tp);
+	/* The highest SACKed segment's end (none SACKed, or Reno: snd_una), as tcp_ack's
+	 * prior_fack. */
+	prior_fack = sack ? tcp_highest_sack_seq(tp) : tp->snd_una;
 	if (sack && tp->rx_opt.num_sack_in) {
 		dsack = tcp_check_dsack(sk, ack, prior_snd_una);
 		newly_sacked = tcp_sacktag_write_queue(sk, prior_fack, dsack, ack, &sack_rtt, &rs);
@@ -1563,6 +1726,8 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		acked_pkts = tcp_clean_rtx_queue(sk, ack, prior_fack, &rtt, &rs);
 		if (acked_pkts)
 			tcp_mtup_probe_acked(sk);
+		if (acked_pkts && !sack)
+			tcp_remove_reno_sacks(sk, acked_pkts);
 		/*
 		 * FLAG_ACK_MAYBE_DELAYED (tcp_clean_rtx_queue): one runt, timed and
 		 * sent with nothing else delivered meanwhile, acknowledged by an ACK
@@ -1605,21 +1770,28 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	}
 	if (tp->tlp_high_seq)
 		tcp_process_tlp_ack(sk, ack, dsack, advanced, newly_sacked);
-	tcp_ecn_rcv_ack(sk, cb->tcp_flags, acked_pkts + newly_sacked);
-	if (sack) {
-		/* The scoreboard and RACK, not the count of duplicates, say what is lost. */
-		if (is_dup)
-			tp->dup_acks++;
-		/* Only a dubious ACK needs the alert (tcp_ack_is_dubious). */
-		if (is_dup || newly_sacked || dsack || tp->cong.ca_state != TCP_CA_Open)
-			reo_armed =
-				tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
-							   prior_snd_una, is_dup, prior_in_flight);
-		else if (acked_pkts)
-			tcp_cong_avoid(sk, acked_pkts, prior_in_flight);
-	} else if (advanced || is_dup) {
-		tcp_reno_fastretrans_alert(sk, acked_pkts, is_dup, prior_in_flight);
+	if (is_dup)
+		tp->dup_acks++;
+	/*
+	 * Only a dubious ACK needs the alert (tcp_ack_is_dubious): a duplicate,
+	 * SACK news, an ECE while something is in flight, or an episode under
+	 * way. The scoreboard and RACK, or Reno's count of duplicates, say what
+	 * is lost.
+	 */
+	if (is_dup || newly_sacked || dsack || (ece && prior_packets) ||
+	    tp->cong.ca_state != TCP_CA_Open) {
+		if (sack)
+			reo_armed = tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
+							       prior_snd_una, is_dup, ece,
+							       prior_in_flight);
+		else if (prior_packets)
+			tcp_reno_fastretrans_alert(sk, acked_pkts, is_dup, ece, prior_snd_una,
+						   prior_delivered, prior_in_flight);
+	} else if (acked_pkts) {
+		tcp_cong_avoid(sk, acked_pkts, prior_in_flight);
 	}
+	if (ece)
+		tcp_ecn_delivered_ce(sk, tp->delivered - prior_delivered);
 	tcp_rate_gen(sk, tp->delivered - prior_delivered, tp->lost - prior_lost, &rs);
 	/* The congestion control's RTT: this ACK's ca_rtt (tcp_ack_update_rtt). */
 	rs.rtt_us = ca_rtt ? (int64_t)(ca_rtt / NSEC_PER_USEC) : -1;

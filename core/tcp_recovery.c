@@ -191,7 +191,7 @@ void tcp_rack_reo_timeout(struct sock *sk)
 	tcp_rack_detect_loss(sk, &timeout);
 	if (prior_inflight != tcp_packets_in_flight(tp)) {
 		if (tp->cong.ca_state != TCP_CA_Recovery) {
-			tcp_enter_recovery(sk);
+			tcp_enter_recovery(sk, false);
 			tcp_cwnd_reduction(sk, 1, false, tp->lost != lost);
 		}
 		tcp_xmit_retransmit_queue(sk);

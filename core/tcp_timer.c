@@ -503,6 +503,33 @@ static void tcp_count_timeout(struct sock *sk)
 }
 
 /*
+ * The first timeout of an episode tells what it interrupted
+ * (tcp_retransmit_timer): a fast recovery that failed, a second timeout,
+ * or duplicate ACKs or SACKs that did not reach DupThresh; with SACK or
+ * without.
+ */
+static void tcp_count_failed_recovery(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct net *net = sock_net(sk);
+	bool sack = tp->rx_opt.sack_ok;
+
+	if (tp->cong.ca_state == TCP_CA_Recovery) {
+		if (sack)
+			__NET_INC_STATS(net, TCPSackRecoveryFail);
+		else
+			__NET_INC_STATS(net, TCPRenoRecoveryFail);
+	} else if (tp->cong.ca_state == TCP_CA_Loss) {
+		__NET_INC_STATS(net, TCPLossFailures);
+	} else if (tp->cong.ca_state == TCP_CA_Disorder || tp->sacked_out) {
+		if (sack)
+			__NET_INC_STATS(net, TCPSackFailures);
+		else
+			__NET_INC_STATS(net, TCPRenoFailures);
+	}
+}
+
+/*
  * tcp_enter_loss: what is in flight is presumed lost
  * (tcp_timeout_mark_lost) and the window collapses to what is still in
  * flight plus one segment (RFC 5681 3.1 once nothing is).
@@ -622,6 +649,8 @@ static void tcp_retransmit_timer(struct sock *sk)
 		return;
 	}
 	__NET_INC_STATS(net, TCPTimeouts);
+	if (!tp->retransmits)
+		tcp_count_failed_recovery(sk);
 	tcp_enter_loss(sk);
 	/*
 	 * The head goes again, as the kernel's tcp_retransmit_skb of the rtx

@@ -54,7 +54,7 @@ static struct socket *stack_connect(void)
 
 static int send_bytes(size_t len)
 {
-	static char buf[8192];
+	static char buf[16384];
 	struct iovec iov = {.iov_base = buf, .iov_len = len};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_flags = MSG_DONTWAIT};
 
@@ -157,6 +157,40 @@ Test(tcp_ecn, ece_reduces_the_window_once_and_sends_cwr)
 	    {30, '>', {"P.:ect0", 5893, 1, 100, 0, "*"}});
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open, "past high_seq");
 	cr_assert_eq(tp->cong.snd_cwnd, tp->cong.snd_ssthresh);
+}
+
+/*
+ * An ECE during a recovery (tcp_fastretrans_alert: prior_ssthresh 0): the
+ * congestion is proven, so an undo of the episode may end it but not take
+ * its reduction back. Six segments sent at 10 ms, three SACKed at 20:
+ * segment 0 goes again (Reno's ssthresh 5 of 10). The partial ACK at 22
+ * echoes the resend and carries ECE; at 23 the peer reports segment 0
+ * twice (D-SACK): every resend was needless, the recovery is over
+ * (TCPDSACKUndo), but the window and ssthresh stay cut.
+ */
+Test(tcp_ecn, ece_during_recovery_keeps_the_cut_through_an_undo)
+{
+	struct tcp_sock *tp = ecn_established();
+
+	cr_assert_eq(send_bytes(6 * 1448), 6 * 1448);
+	RUN({10, '>', {".:ect0", 1, 1, 1448, 0, "*"}}, {10, '>', {".:ect0", 1449, 1, 1448, 0, "*"}},
+	    {10, '>', {".:ect0", 2897, 1, 1448, 0, "*"}},
+	    {10, '>', {".:ect0", 4345, 1, 1448, 0, "*"}},
+	    {10, '>', {".:ect0", 5793, 1, 1448, 0, "*"}},
+	    {10, '>', {"P.:ect0", 7241, 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, "nop,nop,TS val 5010 ecr 1010,nop,nop,sack 1449:5793"}},
+	    {20, '>', {".", 1, 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 5);
+	RUN({22, '<', {".E", 1, 5793, 0, 0, "nop,nop,TS val 5011 ecr 1020"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.prior_ssthresh, 0, "no undo of a proven congestion");
+	cr_assert_eq(tp->cong.snd_cwnd, 5, "PRR: two in flight + three");
+	RUN({23, '<', {".", 1, 5793, 0, 0, "nop,nop,TS val 5012 ecr 1020,nop,nop,sack 1:1449"}});
+	cr_assert_eq(sc->ts->net[0].mib.tcpext.TCPDSACKUndo, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 5, "the cut stays");
+	cr_assert_eq(tp->cong.snd_cwnd, 5);
 }
 
 /* ---- the server ---- */

@@ -2261,6 +2261,195 @@ Test(tcp_script, frto_off_resends_the_window)
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
 }
 
+/* ---- Reno: recovery and undo without SACK (tcp_add_reno_sack, tcp_try_undo_recovery) ---- */
+
+#define PEER_TS(ecr) "nop,nop,TS val 5001 ecr " #ecr
+
+/* A peer that offers timestamps and window scaling, no SACK. */
+static struct socket *established_reno(void)
+{
+	struct socket *c = stack_connect();
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,nop,nop,TS val 5000 ecr 1000,nop,wscale 7"}},
+	    {10, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(tcp_sk(c->sk)->rx_opt.sack_ok, 0);
+	return c;
+}
+
+/*
+ * Six segments sent at 10 ms (TSval 1010); the peer's window, scaled now,
+ * comes at 15 (a window update, no duplicate); three duplicate ACKs at 20:
+ * each counts one segment delivered (sacked_out), the third reaches
+ * DupThresh, and the head goes again at once (undo_stamp 1020). CUBIC's
+ * ssthresh is 7 of 10; PRR's window the two left in flight plus one.
+ */
+static struct tcp_sock *reno_fast_retransmit(void)
+{
+	struct socket *c = established_reno();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+	uint32_t delivered;
+
+	cr_assert_eq(send_bytes(c, 6 * 1448), 6 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(2), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(3), 1, 1448, 0, "*"}},
+	    {10, '>', {".", SEG(4), 1, 1448, 0, "*"}}, {10, '>', {"P.", SEG(5), 1, 1448, 0, "*"}},
+	    {15, '<', {".", 1, 1, 0, 0, PEER_TS(1010)}});
+	delivered = tp->delivered;
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_TS(1010)}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_TS(1010)}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Disorder);
+	cr_assert_eq(tp->sacked_out, 2);
+	cr_assert_eq(tp->delivered, delivered + 2, "a duplicate ACK delivered one segment");
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_TS(1010)}}, {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(ext()->TCPRenoRecovery, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	cr_assert_eq(tp->cong.snd_cwnd, 3);
+	cr_assert_eq(tp->sacked_out, 3);
+	cr_assert_eq(tp->lost_out, 1);
+	return tp;
+}
+
+/*
+ * The ACK of everything sent before the episode (high_seq) echoes the
+ * originals' timestamp: the resend was needless and the episode is undone
+ * (tcp_try_undo_recovery: TCPFullUndo, ssthresh as before). But without
+ * SACK the state is held until something above high_seq is acked, so the
+ * window still follows PRR on this ACK: 0 in flight + 4 (delivered 4 in
+ * all, 1 resent, +1 as snd_una moved). The next ACK ends it, with no
+ * reduction left to apply.
+ */
+Test(tcp_script, reno_recovery_is_undone_by_the_echo_and_held_at_high_seq)
+{
+	struct tcp_sock *tp = reno_fast_retransmit();
+
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, PEER_TS(1010)}});
+	cr_assert_eq(ext()->TCPFullUndo, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery, "held until past high_seq");
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu, "ssthresh as before the episode");
+	cr_assert_eq(tp->cong.snd_cwnd, 4, "PRR while held");
+	cr_assert_eq(tp->cong.prr_delivered, 4);
+	cr_assert_eq(send_bytes(tp->inet.sk.sk_socket, 1448), 1448);
+	RUN({30, '>', {"P.", SEG(6), 1, 1448, 0, "*"}},
+	    {40, '<', {".", 1, SEG(7), 0, 0, PEER_TS(1030)}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu);
+	cr_assert_eq(tp->cong.snd_cwnd, 4, "no reduction to end: it was undone");
+	cr_assert_eq(ext()->TCPFullUndo, 1);
+	cr_assert_eq(tp->total_retrans, 1);
+}
+
+/*
+ * The same ACK echoing the resend: it was needed, no undo. The state is
+ * held at high_seq; three duplicate ACKs of it (drawn by the resend and
+ * what followed) start no new episode (RFC 6582 3.2: no false fast
+ * retransmit); the first ACK above high_seq ends the episode at ssthresh.
+ */
+Test(tcp_script, reno_holds_recovery_until_past_high_seq)
+{
+	struct tcp_sock *tp = reno_fast_retransmit();
+	struct socket *c = tp->inet.sk.sk_socket;
+
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, PEER_TS(1020)}});
+	cr_assert_eq(ext()->TCPFullUndo, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+	cr_assert_eq(tp->cong.snd_cwnd, 4, "PRR: 0 in flight + 4");
+	cr_assert_eq(send_bytes(c, 2 * 1448), 2 * 1448);
+	RUN({30, '>', {".", SEG(6), 1, 1448, 0, "*"}}, {30, '>', {"P.", SEG(7), 1, 1448, 0, "*"}},
+	    {35, '<', {".", 1, SEG(6), 0, 0, PEER_TS(1030)}},
+	    {35, '<', {".", 1, SEG(6), 0, 0, PEER_TS(1030)}},
+	    {35, '<', {".", 1, SEG(6), 0, 0, PEER_TS(1030)}});
+	cr_assert_eq(ext()->TCPRenoRecovery, 1, "no new episode at high_seq");
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->sacked_out, 0);
+	RUN({40, '<', {".", 1, SEG(8), 0, 0, PEER_TS(1030)}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_cwnd, 7, "the reduction ends at ssthresh");
+	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 1);
+}
+
+/*
+ * A partial ACK echoing the originals (tcp_try_undo_partial, for Reno too):
+ * the hole was filled by its late original, no resend is left in flight,
+ * so the reduction is undone (TCPPartialUndo) and nothing more is resent;
+ * the path reordered by the four segments the ACK covers (TCPTSReorder).
+ * NewReno without the undo would take the next segment for lost.
+ */
+Test(tcp_script, reno_partial_ack_echoing_the_original_undoes_the_recovery)
+{
+	struct tcp_sock *tp = reno_fast_retransmit();
+
+	RUN({22, '<', {".", 1, SEG(4), 0, 0, PEER_TS(1010)}});
+	cr_assert_eq(ext()->TCPPartialUndo, 1);
+	cr_assert_eq(ext()->TCPTSReorder, 1);
+	cr_assert_eq(tp->reordering, 4);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu, "ssthresh as before the episode");
+	cr_assert_eq(tp->lost_out, 0);
+	cr_assert_eq(tp->sacked_out, 0);
+	RUN({30, '<', {".", 1, SEG(6), 0, 0, PEER_TS(1010)}});
+	cr_assert(tcpscript_quiet_until(sc, 2000), "nothing resent: %s", sc->err);
+	cr_assert_eq(tp->total_retrans, 1);
+	cr_assert_eq(ext()->TCPFullUndo, 0);
+}
+
+/*
+ * A partial ACK echoing the resend: NewReno's next hole, the head, goes at
+ * once (RFC 6582), and the episode stays.
+ */
+Test(tcp_script, reno_partial_ack_echoing_the_resend_resends_the_next_hole)
+{
+	struct tcp_sock *tp = reno_fast_retransmit();
+
+	RUN({22, '<', {".", 1, SEG(4), 0, 0, PEER_TS(1020)}},
+	    {22, '>', {".", SEG(4), 1, 1448, 0, "*"}});
+	cr_assert_eq(ext()->TCPPartialUndo, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.snd_ssthresh, 7);
+}
+
+/*
+ * More duplicate ACKs than segments in flight less the hole
+ * (tcp_check_reno_reordering): segments were reordered, not lost. Three
+ * segments out, three duplicates: the count stops at two, the reordering
+ * grows to the flight (TCPRenoReorder), and DupThresh is not reached.
+ */
+Test(tcp_script, reno_more_duplicates_than_the_flight_is_reordering)
+{
+	struct socket *c = established_reno();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 3 * 1448), 3 * 1448);
+	RUN({10, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {10, '>', {".", SEG(1), 1, 1448, 0, "*"}},
+	    {10, '>', {"P.", SEG(2), 1, 1448, 0, "*"}}, {15, '<', {".", 1, 1, 0, 0, PEER_TS(1010)}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_TS(1010)}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_TS(1010)}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_TS(1010)}});
+	cr_assert_eq(ext()->TCPRenoReorder, 1);
+	cr_assert_eq(tp->sacked_out, 2);
+	cr_assert_eq(tp->reordering, 3);
+	cr_assert_eq(ext()->TCPRenoRecovery, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Disorder);
+	RUN({25, '<', {".", 1, SEG(3), 0, 0, PEER_TS(1010)}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+	cr_assert_eq(tp->total_retrans, 0);
+}
+
+/* A timeout during a Reno recovery: the recovery failed (TCPRenoRecoveryFail). */
+Test(tcp_script, reno_timeout_in_recovery_counts_a_failed_recovery)
+{
+	struct tcp_sock *tp = reno_fast_retransmit();
+	uint64_t rto = tp->rto / NSEC_PER_MSEC;
+
+	RUN({20 + rto, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(ext()->TCPRenoRecoveryFail, 1);
+	cr_assert_eq(ext()->TCPTimeouts, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+}
+
 static void set_quickack(struct socket *s, int val)
 {
 	cr_assert_eq(s->ops->setsockopt(s, SOL_TCP, TCP_QUICKACK, &val, sizeof(val)), 0);
