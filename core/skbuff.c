@@ -211,8 +211,7 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->gso_segs = skb->gso_segs;
 	n->tstamp = skb->tstamp;
 	n->truesize = skb->truesize;
-	n->rx_head_end = skb->rx_head_end;
-	n->rx_frags = skb->rx_frags;
+	n->rx = skb->rx;
 	n->tx_flags = skb->tx_flags;
 	n->tskey = skb->tskey;
 	memcpy(n->cb, skb->cb, sizeof(n->cb));
