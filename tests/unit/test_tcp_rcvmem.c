@@ -10,6 +10,10 @@
  * skbs are copied into full ones (TCPRcvCollapsed), which brings the charge
  * back under the buffer: nothing is dropped (no RcvPruned), every byte
  * arrives intact, and the charge per byte is a page's (4,352 for 3,776).
+ * With the buffer not locked, it grows instead (tcp_clamp_window). A bare
+ * FIN after data is merged into the tail's skb for nothing
+ * (tcp_try_coalesce of a frame without bytes) unless that skb is still
+ * the sender's clone.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -51,7 +55,7 @@ static void teardown(void)
 	skb_cache_drain();
 }
 
-TestSuite(tcp_collapse, .init = setup, .fini = teardown);
+TestSuite(tcp_rcvmem, .init = setup, .fini = teardown);
 
 /* The receiver (side 0, SO_RCVBUF rcvbuf) connected to the sender (side 1, TCP_NODELAY). */
 static void pair(int rcvbuf)
@@ -113,7 +117,7 @@ static void read_all(size_t sent)
 	cr_assert_eq(got, sent, "intact: %zu of %zu bytes", got, sent);
 }
 
-Test(tcp_collapse, small_skbs_past_a_locked_buffer_are_copied_into_full_ones)
+Test(tcp_rcvmem, small_skbs_past_a_locked_buffer_are_copied_into_full_ones)
 {
 	struct net *net = &ts->net[0];
 	struct sock *sk;
@@ -141,7 +145,7 @@ Test(tcp_collapse, small_skbs_past_a_locked_buffer_are_copied_into_full_ones)
  * buffer grows to what is charged (tcp_clamp_window), and nothing is
  * collapsed while it may.
  */
-Test(tcp_collapse, an_unlocked_buffer_grows_to_what_is_charged_instead)
+Test(tcp_rcvmem, an_unlocked_buffer_grows_to_what_is_charged_instead)
 {
 	struct net *net = &ts->net[0];
 	size_t sent;
@@ -159,4 +163,36 @@ Test(tcp_collapse, an_unlocked_buffer_grows_to_what_is_charged_instead)
 	/* To what was charged when the segment came: no more than is charged now. */
 	cr_assert_leq(rcv->sk->sk_rcvbuf, rcv->sk->sk_rmem_alloc);
 	read_all(sent);
+}
+
+/*
+ * 100 bytes, then a FIN alone: from a sender whose frames are the
+ * receiver's own, the FIN joins the tail's skb (TCPRcvCoalesce) and the
+ * queue stays charged the one skb, 932; over a veth, sent before our ACK
+ * of the data, it takes a head of its own.
+ */
+Test(tcp_rcvmem, a_bare_fin_joins_the_tail_for_nothing)
+{
+	static const uint8_t buf[100];
+
+	for (int shared = 0; shared < 2; shared++) {
+		struct net *net = &ts->net[0];
+		uint64_t merged;
+
+		ts->dev[0]->rx_shared = shared;
+		pair(0);
+		cr_assert_eq(twostack_sendto(snd, buf, sizeof(buf), NULL), (int)sizeof(buf));
+		cr_assert_eq(snd->ops->shutdown(snd, SHUT_WR), 0);
+		merged = net->mib.tcpext.TCPRcvCoalesce;
+		twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+		cr_assert(rcv->sk->sk_shutdown & RCV_SHUTDOWN);
+		cr_assert_eq(rcv->sk->sk_rmem_alloc, shared ? 932 + 832 : 932, "shared %d: %d",
+			     shared, rcv->sk->sk_rmem_alloc);
+		cr_assert_eq(net->mib.tcpext.TCPRcvCoalesce - merged, shared ? 0 : 1);
+		sock_release(snd);
+		sock_release(rcv);
+		sock_release(lsn);
+		snd = rcv = lsn = NULL;
+		twostack_run_idle(ts);
+	}
 }
