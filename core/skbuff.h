@@ -178,6 +178,8 @@ unsigned int skb_cache_count(unsigned int size);
  * The copy is linear: fragments are copied in behind the linear data.
  */
 struct sk_buff *skb_copy(const struct sk_buff *skb);
+/* ... with at least tailroom bytes of room behind the data (skb_copy_expand). */
+struct sk_buff *skb_copy_expand(const struct sk_buff *skb, unsigned int tailroom);
 /*
  * Appends len bytes at p, inside owner, as a fragment (skb_fill_page_desc
  * with a page reference); false when frags_max are in use.

@@ -1794,6 +1794,9 @@ static uint8_t tcp_rx_frags(const struct sk_buff *skb)
 {
 	uint32_t segs = tcp_rx_segs(skb);
 
+	/* Frames merged out of order already count theirs (tcp_ooo_try_coalesce). */
+	if (skb->rx.frags)
+		return skb->rx.frags;
 	return (uint8_t)(segs < MAX_SKB_FRAGS ? segs : MAX_SKB_FRAGS);
 }
 
@@ -1879,6 +1882,7 @@ void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct tcp_rx_tail t;
 	int64_t delta = -1;
+	uint8_t frags;
 
 	tp->rcv_nxt = cb->end_seq;
 	if (tcp_rx_tail(sk, &t))
@@ -1892,11 +1896,12 @@ void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	__NET_INC_STATS(sock_net(sk), TCPRcvCoalesce);
 	tcp_rmem_uncharge(sk, (int)(skb->truesize - (uint32_t)delta));
 	skb->truesize = (uint32_t)delta;
+	frags = tcp_rx_frags(skb);
 	skb->rx = t.rx;
 	if (skb->len <= t.rx.room)
 		skb->rx.room = (uint16_t)(t.rx.room - skb->len);
 	else
-		skb->rx.frags = (uint8_t)(t.rx.frags + tcp_rx_frags(skb));
+		skb->rx.frags = (uint8_t)(t.rx.frags + frags);
 	if (tail && skb_tailroom(tail) >= skb->len) {
 		memcpy(skb_put(tail, skb->len), skb->data, skb->len);
 		TCP_SKB_CB(tail)->end_seq = cb->end_seq;
@@ -2323,6 +2328,47 @@ static bool tcp_rmem_exceeded(const struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
+ * Merges skb into p, the out-of-order segment it extends
+ * (tcp_ooo_try_coalesce): as tcp_try_coalesce, only if p's skb is not a
+ * clone (over a veth it is until cumulatively acknowledged: never here) and
+ * the fragments fit; the queue is charged the merged frame's fragments,
+ * not its head (TCPRcvCoalesce). Not where a later segment overlaps it:
+ * the queue stays without overlaps. Consumes skb when it merges.
+ */
+static bool tcp_ooo_try_coalesce(struct sock *sk, struct sk_buff *p, struct sk_buff *skb)
+{
+	struct sk_buff_head *q = &tcp_sk(sk)->out_of_order_queue;
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb), *pcb = TCP_SKB_CB(p);
+	uint8_t frags = (uint8_t)(p->rx.frags + tcp_rx_frags(skb));
+	uint32_t delta = tcp_rx_frag_truesize(skb->truesize);
+
+	if (pcb->end_seq != cb->seq || !skb->len || (skb->dev && skb->dev->rx_shared) ||
+	    frags > MAX_SKB_FRAGS ||
+	    (!skb_queue_is_last(q, p) && before(TCP_SKB_CB(p->next)->seq, cb->end_seq)))
+		return false;
+	if (skb_tailroom(p) < skb->len) {
+		struct sk_buff *n = skb_copy_expand(p, skb->len);
+
+		if (!n)
+			return false;
+		__skb_queue_after(q, p, n);
+		__skb_unlink(p, q);
+		kfree_skb(p);
+		p = n;
+		pcb = TCP_SKB_CB(p);
+	}
+	memcpy(skb_put(p, skb->len), skb->data, skb->len);
+	pcb->end_seq = cb->end_seq;
+	pcb->tcp_flags |= cb->tcp_flags;
+	p->truesize += delta;
+	p->rx.frags = frags;
+	tcp_rmem_charge(sk, (int)delta);
+	__NET_INC_STATS(sock_net(sk), TCPRcvCoalesce);
+	kfree_skb(skb);
+	return true;
+}
+
+/*
  * Inserts into the out-of-order queue, sorted and without overlaps; what was
  * here already is reported in a D-SACK, the new data in the SACK blocks.
  */
@@ -2332,7 +2378,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 	struct net *net = sock_net(sk);
 	struct sk_buff_head *q = &tp->out_of_order_queue;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	uint32_t seq = cb->seq, end_seq = cb->end_seq;
+	uint32_t seq = cb->seq, end_seq = cb->end_seq, len = skb->len, segs = tcp_rx_segs(skb);
 	struct sk_buff *p, *next;
 
 	/* The ACK decides in tcp_ack_snd_check: at once, or held back (SACK compression). */
@@ -2345,6 +2391,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	__NET_INC_STATS(net, TCPOFOQueue);
+	skb->rx.frags = tcp_rx_frags(skb);
 	if (skb_queue_empty(q) && tcp_is_sack(tp)) {
 		/* The first hole: one block, whatever was reported before. */
 		tp->rx_opt.num_sacks = 0;
@@ -2361,6 +2408,11 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 			__NET_INC_STATS(net, TCPOFOMerge);
 			tcp_dsack_set(sk, seq, end_seq);
 			kfree_skb(skb);
+			goto add_sack;
+		}
+		if (tcp_ooo_try_coalesce(sk, p, skb)) {
+			if (tcp_is_sack(tp))
+				tcp_grow_window(sk, len, segs, false);
 			goto add_sack;
 		}
 		if (before(cb->seq, pcb->end_seq)) {

@@ -13,7 +13,8 @@
  * With the buffer not locked, it grows instead (tcp_clamp_window). A bare
  * FIN after data is merged into the tail's skb for nothing
  * (tcp_try_coalesce of a frame without bytes) unless that skb is still
- * the sender's clone.
+ * the sender's clone. Out-of-order segments from such a sender that extend
+ * one another share one skb (tcp_ooo_try_coalesce).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -30,6 +31,23 @@
 
 static struct twostack *ts;
 static struct socket *lsn, *rcv, *snd;
+static int drop_data1; /* the wire drops this many more data segments of side 1 */
+
+static int tap(void *arg, int side, const uint8_t *f, unsigned int len)
+{
+	(void)arg;
+	/* IPv4 carrying TCP with data from side 1. */
+	if (side == 1 && drop_data1 > 0 && len >= 14 + 20 + 20 && f[12] == 0x08 && f[13] == 0x00 &&
+	    f[14 + 9] == IPPROTO_TCP) {
+		unsigned int ihl = (f[14] & 0x0f) * 4u, tot = (unsigned int)f[16] << 8 | f[17];
+
+		if (tot > ihl + (f[14 + ihl + 12] >> 4) * 4u) {
+			drop_data1--;
+			return 0;
+		}
+	}
+	return 1;
+}
 
 static void setup(void)
 {
@@ -37,6 +55,8 @@ static void setup(void)
 
 	ts = twostack_create(&imp);
 	cr_assert_not_null(ts);
+	drop_data1 = 0;
+	mem_link_set_filter(ts->link, tap, NULL);
 }
 
 static void teardown(void)
@@ -195,4 +215,29 @@ Test(tcp_rcvmem, a_bare_fin_joins_the_tail_for_nothing)
 		snd = rcv = lsn = NULL;
 		twostack_run_idle(ts);
 	}
+}
+
+/*
+ * The first of five segments of 100 bytes is lost: the four behind it,
+ * from a sender whose frames are the receiver's own, are merged into one
+ * out-of-order skb (three merges, TCPRcvCoalesce), charged one head and
+ * their 400 bytes; once the first is sent again every byte arrives.
+ */
+Test(tcp_rcvmem, out_of_order_segments_that_follow_each_other_share_a_skb)
+{
+	struct net *net = &ts->net[0];
+	struct tcp_sock *tp;
+	size_t sent;
+
+	pair(0);
+	tp = tcp_sk(rcv->sk);
+	drop_data1 = 1;
+	sent = send_small(0, 5, 100);
+	twostack_run_for(ts, 60 * NSEC_PER_USEC);
+	cr_assert_eq(skb_queue_len(&tp->out_of_order_queue), 1);
+	cr_assert_eq(skb_peek(&tp->out_of_order_queue)->len, 400);
+	cr_assert_eq(net->mib.tcpext.TCPRcvCoalesce, 3);
+	cr_assert_eq(net->mib.tcpext.TCPOFOQueue, 4);
+	cr_assert_eq(rcv->sk->sk_rmem_alloc, 832 + 400);
+	read_all(sent);
 }
