@@ -181,7 +181,12 @@ void skb_cache_drain(void)
 
 struct sk_buff *skb_copy(const struct sk_buff *skb)
 {
-	unsigned int headroom = skb_headroom(skb), need = headroom + skb->len;
+	return skb_copy_expand(skb, 0);
+}
+
+struct sk_buff *skb_copy_expand(const struct sk_buff *skb, unsigned int tailroom)
+{
+	unsigned int headroom = skb_headroom(skb), need = headroom + skb->len + tailroom;
 	unsigned int size = skb->end > need ? skb->end : need;
 	struct sk_buff *n = alloc_skb(size > MAX_HEADER ? size - MAX_HEADER : 0);
 	uint8_t *to;
@@ -211,8 +216,7 @@ struct sk_buff *skb_copy(const struct sk_buff *skb)
 	n->gso_segs = skb->gso_segs;
 	n->tstamp = skb->tstamp;
 	n->truesize = skb->truesize;
-	n->rx_head_end = skb->rx_head_end;
-	n->rx_frags = skb->rx_frags;
+	n->rx = skb->rx;
 	n->tx_flags = skb->tx_flags;
 	n->tskey = skb->tskey;
 	memcpy(n->cb, skb->cb, sizeof(n->cb));

@@ -59,6 +59,24 @@ struct sk_buff_list {
 	struct sk_buff *next, *prev;
 };
 
+/*
+ * TCP's receive side: the kernel skb a received buffer is a part of, as the
+ * kernel would have built it (tcp_try_coalesce merges frames into the tail's
+ * skb, tcp_collapse copies runs of skbs into fresh ones). head_end names it:
+ * its first frame's end, whose data a veth sender shares until it has our
+ * ACK of it (skb_cloned), or for a fresh skb of tcp_collapse its last byte's
+ * end. room is the linear tail room left in a fresh skb (a merge that fits
+ * is copied in, its charge given back whole), frags its page fragments so
+ * far (MAX_SKB_FRAGS at most), own whether its head is the receiver's own
+ * (tcp_collapse's: never cloned).
+ */
+struct skb_rx_part {
+	uint32_t head_end;
+	uint16_t room;
+	uint8_t frags;
+	bool own;
+};
+
 struct sk_buff {
 	struct sk_buff *next, *prev; /* queue linkage; owned by one queue at a time */
 	struct sock *sk;	     /* owning socket on transmit, NULL on receive */
@@ -96,14 +114,8 @@ struct sk_buff {
 	 * kept as it was charged when the buffer is trimmed, as the kernel's.
 	 */
 	uint32_t truesize;
-	/*
-	 * TCP's receive queues: this buffer's part of the kernel skb it was
-	 * merged into (tcp_try_coalesce): that skb's first frame's end, whose
-	 * data the sender shares until it is acknowledged (skb_cloned), and its
-	 * page fragments so far (MAX_SKB_FRAGS at most).
-	 */
-	uint32_t rx_head_end;
-	uint8_t rx_frags;
+	/* TCP's receive queues: the kernel skb this buffer is a part of. */
+	struct skb_rx_part rx;
 	/*
 	 * skb_shinfo(skb)->tx_flags and ->tskey: SKBTX_SW_TSTAMP and
 	 * SKBTX_SCHED_TSTAMP ask the link to queue a transmit time stamp for skb->sk
@@ -166,6 +178,8 @@ unsigned int skb_cache_count(unsigned int size);
  * The copy is linear: fragments are copied in behind the linear data.
  */
 struct sk_buff *skb_copy(const struct sk_buff *skb);
+/* ... with at least tailroom bytes of room behind the data (skb_copy_expand). */
+struct sk_buff *skb_copy_expand(const struct sk_buff *skb, unsigned int tailroom);
 /*
  * Appends len bytes at p, inside owner, as a fragment (skb_fill_page_desc
  * with a page reference); false when frags_max are in use.

@@ -92,6 +92,9 @@
 	X(TCPOFODrop) \
 	X(PruneCalled) \
 	X(OfoPruned) \
+	X(RcvPruned) \
+	X(TCPRcvCollapsed) \
+	X(TCPRcvCoalesce) \
 	X(TCPMemoryPressures) \
 	X(TCPMemoryPressuresChrono) \
 	X(TCPAbortOnData) \

@@ -708,7 +708,7 @@ static void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb)
 		tp->owner_held_max = max;
 	}
 	tp->owner_held[tp->owner_held_first + tp->owner_held_n++] = (struct tcp_rx_held){
-		TCP_SKB_CB(skb)->seq + skb->len, skb->truesize, skb->rx_head_end, skb->rx_frags};
+		TCP_SKB_CB(skb)->seq, TCP_SKB_CB(skb)->seq + skb->len, skb->truesize, skb->rx};
 }
 
 /* Uncharges the held buffers read up to seq; all of them if all. */

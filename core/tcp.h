@@ -379,9 +379,8 @@ struct tcp_sock {
 	 * owner_held_first (tcp_owner_unread releases them).
 	 */
 	struct tcp_rx_held {
-		uint32_t end_seq, truesize;
-		uint32_t head_end; /* as the buffer's rx_head_end and rx_frags */
-		uint8_t frags;
+		uint32_t seq, end_seq, truesize;
+		struct skb_rx_part rx; /* as the buffer's */
 	} * owner_held;
 	uint32_t owner_held_first, owner_held_n, owner_held_max;
 	uint32_t irs;
@@ -823,11 +822,14 @@ void tcp_leave_memory_pressure(struct sock *sk);
 int tcp_wmem_schedule(struct sock *sk, int copy);
 /* More than the least send buffer queued while the pool is past tcp_mem[2]. */
 bool tcp_out_of_memory(const struct sock *sk);
-/* tcp_should_expand_sndbuf's memory rules: no pressure, the pool below tcp_mem[0]. */
+/* No pressure, the pool below tcp_mem[0]: a buffer may grow (tcp_should_expand_sndbuf,
+ * tcp_clamp_window). */
 bool tcp_mem_allows_sndbuf_growth(const struct sock *sk);
 
 bool tcp_under_memory_pressure(const struct sock *sk);
 void tcp_adjust_rcv_ssthresh(struct sock *sk);
+/* The receive buffer hit its bounds (tcp_clamp_window): grow it, or hold the window. */
+void tcp_clamp_window(struct sock *sk);
 
 /* Bytes into or out of the write and receive queues, charged to the socket's pages. */
 static inline void tcp_wmem_charge(struct sock *sk, int n)
@@ -849,6 +851,8 @@ static inline void tcp_wmem_uncharge(struct sock *sk, int n)
  */
 uint32_t tcp_rx_truesize(uint32_t len, uint32_t segs);
 uint32_t tcp_rx_frag_truesize(uint32_t truesize);
+/* ... and a fresh linear skb of size bytes (tcp_collapse's), *room its data room. */
+uint32_t tcp_rx_linear_truesize(uint32_t size, uint32_t *room);
 
 static inline void tcp_rmem_charge(struct sock *sk, int n)
 {

@@ -577,8 +577,8 @@ static void tcp_fastopen_adopt(struct sock *parent, struct sock *child, const st
 			TCP_SKB_CB(d)->seq = tp->rcv_nxt;
 			TCP_SKB_CB(d)->end_seq = tp->rcv_nxt + skb->len;
 			d->truesize = tcp_rx_truesize(skb->len, 1);
-			d->rx_head_end = TCP_SKB_CB(d)->end_seq;
-			d->rx_frags = 1;
+			d->rx = (struct skb_rx_part){.head_end = TCP_SKB_CB(d)->end_seq,
+						     .frags = 1};
 			__skb_queue_tail(&child->sk_receive_queue, d);
 			sk_forced_mem_schedule(child, (int)d->truesize);
 			tcp_rmem_charge(child, (int)d->truesize);

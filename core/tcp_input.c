@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "net_namespace.h"
@@ -1965,6 +1966,9 @@ static uint8_t tcp_rx_frags(const struct sk_buff *skb)
 {
 	uint32_t segs = tcp_rx_segs(skb);
 
+	/* Frames merged out of order already count theirs (tcp_ooo_try_coalesce). */
+	if (skb->rx.frags)
+		return skb->rx.frags;
 	return (uint8_t)(segs < MAX_SKB_FRAGS ? segs : MAX_SKB_FRAGS);
 }
 
@@ -1974,8 +1978,8 @@ static uint8_t tcp_rx_frags(const struct sk_buff *skb)
  * it (the kernel's queue still holds it).
  */
 struct tcp_rx_tail {
-	uint32_t end_seq, head_end;
-	uint8_t frags;
+	uint32_t end_seq;
+	struct skb_rx_part rx;
 };
 
 static bool tcp_rx_tail(const struct sock *sk, struct tcp_rx_tail *t)
@@ -1986,54 +1990,62 @@ static bool tcp_rx_tail(const struct sock *sk, struct tcp_rx_tail *t)
 	if (tail) {
 		if (TCP_SKB_CB(tail)->tcp_flags & TCPHDR_FIN)
 			return false;
-		*t = (struct tcp_rx_tail){TCP_SKB_CB(tail)->end_seq, tail->rx_head_end,
-					  tail->rx_frags};
+		*t = (struct tcp_rx_tail){TCP_SKB_CB(tail)->end_seq, tail->rx};
 		return true;
 	}
 	if (tp->owner_held_n) {
 		const struct tcp_rx_held *h =
 			&tp->owner_held[tp->owner_held_first + tp->owner_held_n - 1];
 
-		*t = (struct tcp_rx_tail){h->end_seq, h->head_end, h->frags};
+		*t = (struct tcp_rx_tail){h->end_seq, h->rx};
 		return true;
 	}
 	return false;
 }
 
 /*
- * Whether the kernel would merge skb into the tail's skb (tcp_try_coalesce,
- * skb_try_coalesce). It refuses while the tail's skb is cloned: over a
- * veth (dev->rx_shared), a kernel sender's frame is a clone of the skb on
- * its retransmit queue, shared until the sender frees it, i.e. until it
- * has our ACK of that skb's first frame. A sender has the ACKs we sent
- * before the stack clock last moved, not those sent since (they left with
- * this batch). A frame from a wire or another stack is the receiver's own.
- * Then the fragments must fit MAX_SKB_FRAGS. So segments that come
- * spaced, each acknowledged before the next, share a head up to 17 at a
- * time; in a burst a segment that comes before our ACK of the tail's
- * first takes a head of its own.
+ * What the kernel's tail skb is charged more for merging skb
+ * (tcp_try_coalesce, skb_try_coalesce): nothing when its bytes fit the
+ * tail's linear room (copied in; a bare FIN always fits), its fragments
+ * when they fit MAX_SKB_FRAGS; -1 when the kernel would not merge it. It
+ * refuses while the tail's skb is cloned: over a veth (dev->rx_shared), a
+ * kernel sender's frame is a clone of the skb on its retransmit queue,
+ * shared until the sender frees it, i.e. until it has our ACK of that skb's
+ * first frame. A sender has the ACKs we sent before the stack clock last
+ * moved, not those sent since (they left with this batch). A frame from a
+ * wire or another stack is the receiver's own, and so is a fresh skb of
+ * tcp_collapse. So segments that come spaced, each acknowledged before the
+ * next, share a head up to 17 at a time; in a burst a segment that comes
+ * before our ACK of the tail's first takes a head of its own.
  */
-static bool tcp_rx_can_coalesce(const struct sock *sk, const struct tcp_rx_tail *t,
-				const struct sk_buff *skb)
+static int64_t tcp_rx_coalesce_delta(const struct sock *sk, const struct tcp_rx_tail *t,
+				     const struct sk_buff *skb)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	uint32_t acked = tp->ack_sent_before;
 
-	if (!skb->dev || !skb->dev->rx_shared)
-		acked = t->head_end; /* a frame of its own: never cloned */
+	if (t->end_seq != TCP_SKB_CB(skb)->seq)
+		return -1;
+	if (t->rx.own || !skb->dev || !skb->dev->rx_shared)
+		acked = t->rx.head_end; /* the receiver's own: never cloned */
 	else if (!tp->ack_sent_time)
 		acked = tp->irs + 1; /* none yet: the SYN's */
 	else if (tp->ack_sent_time < sock_net(sk)->now)
 		acked = tp->ack_sent_seq;
-	return t->end_seq == TCP_SKB_CB(skb)->seq && skb->len && !after(t->head_end, acked) &&
-	       t->frags + tcp_rx_frags(skb) <= MAX_SKB_FRAGS;
+	if (after(t->rx.head_end, acked))
+		return -1;
+	if (skb->len <= t->rx.room)
+		return 0;
+	if (t->rx.frags + tcp_rx_frags(skb) > MAX_SKB_FRAGS)
+		return -1;
+	return tcp_rx_frag_truesize(skb->truesize);
 }
 
 /*
  * Appends in-order data; its truesize is charged. A frame the kernel would
- * merge into the tail's skb gives its head back (what stays charged is its
- * fragments: tcp_try_coalesce's delta), and its bytes join the tail's
- * buffer when they fit; otherwise it is queued as a part of the same skb.
+ * merge into the tail's skb (TCPRcvCoalesce) gives back what the merge does
+ * not cost (tcp_try_coalesce's delta), and its bytes join the tail's buffer
+ * when they fit; otherwise it is queued as a part of the same skb.
  */
 void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -2041,29 +2053,36 @@ void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	struct sk_buff *tail = skb_peek_tail(&sk->sk_receive_queue);
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct tcp_rx_tail t;
-	uint32_t delta;
+	int64_t delta = -1;
+	uint8_t frags;
 
 	tp->rcv_nxt = cb->end_seq;
-	if (!tcp_rx_tail(sk, &t) || !tcp_rx_can_coalesce(sk, &t, skb)) {
-		skb->rx_head_end = cb->seq + skb->len;
-		skb->rx_frags = tcp_rx_frags(skb);
+	if (tcp_rx_tail(sk, &t))
+		delta = tcp_rx_coalesce_delta(sk, &t, skb);
+	if (delta < 0) {
+		skb->rx = (struct skb_rx_part){.head_end = cb->seq + skb->len,
+					       .frags = tcp_rx_frags(skb)};
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 		return;
 	}
-	delta = tcp_rx_frag_truesize(skb->truesize);
-	tcp_rmem_uncharge(sk, (int)(skb->truesize - delta));
-	skb->truesize = delta;
-	skb->rx_frags = (uint8_t)(t.frags + tcp_rx_frags(skb));
+	__NET_INC_STATS(sock_net(sk), TCPRcvCoalesce);
+	tcp_rmem_uncharge(sk, (int)(skb->truesize - (uint32_t)delta));
+	skb->truesize = (uint32_t)delta;
+	frags = tcp_rx_frags(skb);
+	skb->rx = t.rx;
+	if (skb->len <= t.rx.room)
+		skb->rx.room = (uint16_t)(t.rx.room - skb->len);
+	else
+		skb->rx.frags = (uint8_t)(t.rx.frags + frags);
 	if (tail && skb_tailroom(tail) >= skb->len) {
 		memcpy(skb_put(tail, skb->len), skb->data, skb->len);
 		TCP_SKB_CB(tail)->end_seq = cb->end_seq;
 		TCP_SKB_CB(tail)->tcp_flags |= cb->tcp_flags;
 		tail->truesize += skb->truesize;
-		tail->rx_frags = skb->rx_frags;
+		tail->rx = skb->rx;
 		kfree_skb(skb);
 		return;
 	}
-	skb->rx_head_end = t.head_end;
 	__skb_queue_tail(&sk->sk_receive_queue, skb);
 }
 
@@ -2230,11 +2249,17 @@ static bool tcp_ofo_queue(struct sock *sk)
 	return fin;
 }
 
+/* Whether the queues are within the buffer (tcp_can_ingest: a segment may overshoot it). */
+static bool tcp_can_ingest(const struct sock *sk)
+{
+	return sk->sk_rmem_alloc <= sk->sk_rcvbuf;
+}
+
 /*
  * Drops out-of-order data from the far end for pages (tcp_prune_ofo_queue):
- * an eighth of the receive buffer at a time, on while the pool is under
- * pressure, never what lies before skb. Whether any went (OfoPruned; the
- * SACK blocks then start again, as after a timeout).
+ * an eighth of the receive buffer at a time, on while the queues are past the buffer or the pool
+ * under pressure, never what lies before skb. Whether any went (OfoPruned; the SACK blocks then
+ * start again, as after a timeout).
  */
 static bool tcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *skb)
 {
@@ -2251,7 +2276,7 @@ static bool tcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *skb)
 		kfree_skb(last);
 		pruned = true;
 		if (skb_queue_empty(q) || goal <= 0) {
-			if (!tcp_under_memory_pressure(sk))
+			if (tcp_can_ingest(sk) && !tcp_under_memory_pressure(sk))
 				break;
 			goal = sk->sk_rcvbuf >> 3;
 		}
@@ -2265,18 +2290,196 @@ static bool tcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
- * The pages for skb's bytes (tcp_try_rmem_schedule's memory half; the
- * buffer's half is tcp_rmem_exceeded): failing, out-of-order data is pruned
- * until they come (PruneCalled), and under pressure the window the peer
- * may use shrinks to four segments (tcp_prune_queue).
+ * The kernel's receive queue as tcp_collapse walks it: what the owner
+ * holds for its program (in the kernel's queue until read), then our
+ * queue; each view a buffer, consecutive views of one head_end one skb.
+ */
+struct tcp_rx_view {
+	uint32_t seq, end_seq;
+	uint32_t *truesize;
+	struct skb_rx_part *rx;
+	bool fin;
+};
+
+static struct tcp_rx_view *tcp_rx_views(struct sock *sk, uint32_t *n)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_rx_view *v;
+	struct sk_buff *skb;
+	uint32_t i = 0;
+
+	v = malloc((tp->owner_held_n + skb_queue_len(&sk->sk_receive_queue)) * sizeof(*v) + 1);
+	if (!v)
+		return NULL;
+	for (uint32_t h = 0; h < tp->owner_held_n; h++) {
+		struct tcp_rx_held *held = &tp->owner_held[tp->owner_held_first + h];
+
+		v[i++] = (struct tcp_rx_view){held->seq, held->end_seq, &held->truesize, &held->rx,
+					      false};
+	}
+	skb_queue_walk (&sk->sk_receive_queue, skb) {
+		const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+
+		v[i++] = (struct tcp_rx_view){cb->seq, cb->seq + skb->len, &skb->truesize, &skb->rx,
+					      (cb->tcp_flags & TCPHDR_FIN) != 0};
+	}
+	*n = i;
+	return v;
+}
+
+/* The skb starting at view i: its views up to *next, its bytes and charge. */
+struct tcp_rx_skb {
+	uint32_t seq, end_seq, truesize, next;
+	bool fin;
+};
+
+static struct tcp_rx_skb tcp_rx_skb_at(const struct tcp_rx_view *v, uint32_t n, uint32_t i)
+{
+	struct tcp_rx_skb s = {v[i].seq, v[i].end_seq, 0, i, false};
+
+	for (; s.next < n && v[s.next].rx->head_end == v[i].rx->head_end; s.next++) {
+		s.end_seq = v[s.next].end_seq;
+		s.truesize += *v[s.next].truesize;
+		s.fin |= v[s.next].fin;
+	}
+	return s;
+}
+
+/*
+ * Copies [start, end) of the kernel's queue from view i on into fresh
+ * linear skbs of at most a page's data (tcp_collapse, SKB_MAX_ORDER(0, 0):
+ * 3,776 bytes), each source skb copied whole freed (TCPRcvCollapsed), up
+ * to a FIN's skb, which is not copied. The bytes stay in our buffers: a
+ * fresh skb's charge goes to the view that holds its last byte, and each
+ * view becomes a part of the fresh skb that holds its own last byte (the
+ * views the program already read, of the first).
+ */
+#define TCP_COLLAPSE_MAX 3776u
+
+static void tcp_collapse_views(struct sock *sk, struct tcp_rx_view *v, uint32_t n, uint32_t i,
+			       uint32_t start, uint32_t end)
+{
+	uint32_t last = i, first = start;
+	int64_t freed = 0;
+	bool stop = false;
+
+	while (before(start, end) && !stop) {
+		uint32_t copy = end - start < TCP_COLLAPSE_MAX ? end - start : TCP_COLLAPSE_MAX;
+		uint32_t cap, truesize = tcp_rx_linear_truesize(copy, &cap), from = start, k;
+
+		while (copy && !stop) {
+			struct tcp_rx_skb s = tcp_rx_skb_at(v, n, last);
+			uint32_t size = s.end_seq - start < copy ? s.end_seq - start : copy;
+
+			start += size;
+			copy -= size;
+			if (before(start, s.end_seq))
+				continue;
+			__NET_INC_STATS(sock_net(sk), TCPRcvCollapsed);
+			for (k = last; k < s.next; k++) {
+				freed += *v[k].truesize;
+				*v[k].truesize = 0;
+			}
+			last = s.next;
+			stop = last == n || tcp_rx_skb_at(v, n, last).fin;
+		}
+		for (k = i; k < last && before(v[k].end_seq, start); k++)
+			;
+		if (k == last) /* a copy that ends in no view: there is none */
+			k = last - 1;
+		freed -= truesize;
+		*v[k].truesize += truesize;
+		for (k = i; k < last; k++)
+			if (!after(v[k].end_seq, start) &&
+			    (after(v[k].end_seq, from) || !after(v[k].end_seq, first)))
+				*v[k].rx = (struct skb_rx_part){
+					.head_end = start,
+					.room = (uint16_t)(cap - (start - from)),
+					.own = true};
+	}
+	if (freed > 0)
+		tcp_rmem_uncharge(sk, (int)freed);
+	else
+		tcp_rmem_charge(sk, (int)-freed);
+}
+
+/*
+ * tcp_collapse on the receive queue, from the program's next byte to
+ * rcv_nxt: skbs whose payload is what their truesize would offer as window
+ * are left as they are, and from the first that is not (or that the
+ * program began to read) on all is copied, up to a FIN.
+ */
+static void tcp_collapse_rcv(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t start = tp->copied_seq - (sk->sk_owner_holds ? sk->sk_owner_unread : 0);
+	struct tcp_rx_view *v;
+	uint32_t n, i = 0;
+
+	v = tcp_rx_views(sk, &n);
+	if (!v)
+		return;
+	while (i < n) {
+		struct tcp_rx_skb s = tcp_rx_skb_at(v, n, i);
+
+		if (after(s.end_seq, start) && !s.fin &&
+		    (tcp_win_from_space(sk, s.truesize) > (int)(s.end_seq - s.seq) ||
+		     before(s.seq, start)))
+			break;
+		if (s.fin) {
+			i = n;
+			break;
+		}
+		if (after(s.end_seq, start))
+			start = s.end_seq;
+		i = s.next;
+	}
+	if (i < n)
+		tcp_collapse_views(sk, v, n, i, start, tp->rcv_nxt);
+	free(v);
+}
+
+/*
+ * Room for one more segment when the buffer or the pool has none
+ * (tcp_prune_queue, PruneCalled): the buffer grows if it may
+ * (tcp_clamp_window), else under pressure the window the peer may use
+ * shrinks to four segments; then runs of small skbs are copied into full
+ * ones (tcp_collapse), then out-of-order data goes from the far end. Still
+ * past the buffer, the segment is dropped (RcvPruned). Nothing charged:
+ * nothing to do (the caller decides).
+ */
+static bool tcp_prune_queue(struct sock *sk, const struct sk_buff *in_skb)
+{
+	if (!sk->sk_rmem_alloc)
+		return false;
+	__NET_INC_STATS(sock_net(sk), PruneCalled);
+	if (!tcp_can_ingest(sk))
+		tcp_clamp_window(sk);
+	else if (tcp_under_memory_pressure(sk))
+		tcp_adjust_rcv_ssthresh(sk);
+	if (tcp_can_ingest(sk))
+		return true;
+	tcp_collapse_rcv(sk);
+	if (tcp_can_ingest(sk))
+		return true;
+	tcp_prune_ofo_queue(sk, in_skb);
+	if (tcp_can_ingest(sk))
+		return true;
+	__NET_INC_STATS(sock_net(sk), RcvPruned);
+	return false;
+}
+
+/*
+ * Buffer and pages for skb (tcp_try_rmem_schedule): past the buffer or
+ * without pages the queues are pruned; pages still lacking, out-of-order
+ * data goes from the far end until they come.
  */
 static bool tcp_try_rmem_schedule(struct sock *sk, const struct sk_buff *skb)
 {
-	if (sk_rmem_schedule(sk, (int)skb->truesize))
+	if (tcp_can_ingest(sk) && sk_rmem_schedule(sk, (int)skb->truesize))
 		return true;
-	__NET_INC_STATS(sock_net(sk), PruneCalled);
-	if (tcp_under_memory_pressure(sk))
-		tcp_adjust_rcv_ssthresh(sk);
+	if (!tcp_prune_queue(sk, skb))
+		return false;
 	while (!sk_rmem_schedule(sk, (int)skb->truesize))
 		if (!tcp_prune_ofo_queue(sk, skb))
 			return false;
@@ -2297,6 +2500,47 @@ static bool tcp_rmem_exceeded(const struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
+ * Merges skb into p, the out-of-order segment it extends
+ * (tcp_ooo_try_coalesce): as tcp_try_coalesce, only if p's skb is not a
+ * clone (over a veth it is until cumulatively acknowledged: never here) and
+ * the fragments fit; the queue is charged the merged frame's fragments,
+ * not its head (TCPRcvCoalesce). Not where a later segment overlaps it:
+ * the queue stays without overlaps. Consumes skb when it merges.
+ */
+static bool tcp_ooo_try_coalesce(struct sock *sk, struct sk_buff *p, struct sk_buff *skb)
+{
+	struct sk_buff_head *q = &tcp_sk(sk)->out_of_order_queue;
+	struct tcp_skb_cb *cb = TCP_SKB_CB(skb), *pcb = TCP_SKB_CB(p);
+	uint8_t frags = (uint8_t)(p->rx.frags + tcp_rx_frags(skb));
+	uint32_t delta = tcp_rx_frag_truesize(skb->truesize);
+
+	if (pcb->end_seq != cb->seq || !skb->len || (skb->dev && skb->dev->rx_shared) ||
+	    frags > MAX_SKB_FRAGS ||
+	    (!skb_queue_is_last(q, p) && before(TCP_SKB_CB(p->next)->seq, cb->end_seq)))
+		return false;
+	if (skb_tailroom(p) < skb->len) {
+		struct sk_buff *n = skb_copy_expand(p, skb->len);
+
+		if (!n)
+			return false;
+		__skb_queue_after(q, p, n);
+		__skb_unlink(p, q);
+		kfree_skb(p);
+		p = n;
+		pcb = TCP_SKB_CB(p);
+	}
+	memcpy(skb_put(p, skb->len), skb->data, skb->len);
+	pcb->end_seq = cb->end_seq;
+	pcb->tcp_flags |= cb->tcp_flags;
+	p->truesize += delta;
+	p->rx.frags = frags;
+	tcp_rmem_charge(sk, (int)delta);
+	__NET_INC_STATS(sock_net(sk), TCPRcvCoalesce);
+	kfree_skb(skb);
+	return true;
+}
+
+/*
  * Inserts into the out-of-order queue, sorted and without overlaps; what was
  * here already is reported in a D-SACK, the new data in the SACK blocks.
  */
@@ -2306,7 +2550,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 	struct net *net = sock_net(sk);
 	struct sk_buff_head *q = &tp->out_of_order_queue;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	uint32_t seq = cb->seq, end_seq = cb->end_seq;
+	uint32_t seq = cb->seq, end_seq = cb->end_seq, len = skb->len, segs = tcp_rx_segs(skb);
 	struct sk_buff *p, *next;
 
 	/* The ACK decides in tcp_ack_snd_check: at once, or held back (SACK compression). */
@@ -2319,6 +2563,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 		return;
 	}
 	__NET_INC_STATS(net, TCPOFOQueue);
+	skb->rx.frags = tcp_rx_frags(skb);
 	if (skb_queue_empty(q) && tcp_is_sack(tp)) {
 		/* The first hole: one block, whatever was reported before. */
 		tp->rx_opt.num_sacks = 0;
@@ -2335,6 +2580,11 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 			__NET_INC_STATS(net, TCPOFOMerge);
 			tcp_dsack_set(sk, seq, end_seq);
 			kfree_skb(skb);
+			goto add_sack;
+		}
+		if (tcp_ooo_try_coalesce(sk, p, skb)) {
+			if (tcp_is_sack(tp))
+				tcp_grow_window(sk, len, segs, false);
 			goto add_sack;
 		}
 		if (before(cb->seq, pcb->end_seq)) {

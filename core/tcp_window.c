@@ -58,6 +58,49 @@ uint32_t tcp_rx_frag_truesize(uint32_t truesize)
 	return truesize - TCP_RX_HEAD_TRUESIZE;
 }
 
+/*
+ * What alloc_skb(size) costs, as tcp_collapse's fresh skbs (__alloc_skb,
+ * kmalloc_reserve, SKB_TRUESIZE): the data rounded to a cache line (64)
+ * with skb_shared_info (320) behind it comes from the small head cache
+ * (576) or the next kmalloc size, a power of two from 1024; the sk_buff
+ * (256) is added. *room is what the head holds for data.
+ */
+#define SKB_SHINFO_SIZE	    320u
+#define SKB_SMALL_HEAD_SIZE 576u
+#define SKB_STRUCT_TRUESIZE 256u
+
+uint32_t tcp_rx_linear_truesize(uint32_t size, uint32_t *room)
+{
+	uint32_t need = ((size + 63u) & ~63u) + SKB_SHINFO_SIZE, obj = SKB_SMALL_HEAD_SIZE;
+
+	if (need > obj)
+		for (obj = 1024; obj < need; obj <<= 1)
+			;
+	*room = obj - SKB_SHINFO_SIZE;
+	return obj + SKB_STRUCT_TRUESIZE;
+}
+
+/*
+ * The buffer hit its memory bounds (tcp_clamp_window, from
+ * tcp_prune_queue): the buffer grows to what is charged, up to
+ * tcp_rmem[2], unless it is locked or the pool is past tcp_mem[0]; if
+ * that does not hold what is charged, the peer earns no more than two
+ * segments of window.
+ */
+void tcp_clamp_window(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int rmem2 = sock_net(sk)->sysctl.tcp_rmem[2];
+
+	tp->ack.quick = 0;
+	if (sk->sk_rcvbuf < rmem2 && !(sk->sk_userlocks & SOCK_RCVBUF_LOCK) &&
+	    tcp_mem_allows_sndbuf_growth(sk))
+		sk->sk_rcvbuf = sk->sk_rmem_alloc < rmem2 ? sk->sk_rmem_alloc : rmem2;
+	if (sk->sk_rmem_alloc > sk->sk_rcvbuf)
+		tp->rcv_ssthresh =
+			tp->window_clamp < 2 * tp->advmss ? tp->window_clamp : 2 * tp->advmss;
+}
+
 int tcp_win_from_space(const struct sock *sk, int64_t space)
 {
 	return (int)((space * tcp_sk(sk)->scaling_ratio) >> TCP_RMEM_TO_WIN_SCALE);

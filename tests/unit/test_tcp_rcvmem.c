@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The receive queue under its buffer's bounds, as the kernel's (6.18)
+ * tcp_prune_queue: a receiver with a locked SO_RCVBUF that does not read,
+ * fed small segments each in a head of its own (a veth sender's frames are
+ * clones until it has our ACK: dev->rx_shared, and the sender's segments
+ * come before our ACKs), is charged past its buffer while the window it
+ * offered is still open; the next segment finds the queues past the buffer
+ * (PruneCalled), the buffer may not grow (locked), and the runs of small
+ * skbs are copied into full ones (TCPRcvCollapsed), which brings the charge
+ * back under the buffer: nothing is dropped (no RcvPruned), every byte
+ * arrives intact, and the charge per byte is a page's (4,352 for 3,776).
+ * With the buffer not locked, it grows instead (tcp_clamp_window). A bare
+ * FIN after data is merged into the tail's skb for nothing
+ * (tcp_try_coalesce of a frame without bytes) unless that skb is still
+ * the sender's clone. Out-of-order segments from such a sender that extend
+ * one another share one skb (tcp_ooo_try_coalesce).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helper_twostack.h"
+#include "inet.h"
+#include "netdevice.h"
+#include "tcp.h"
+
+#define PORT 7400
+
+static struct twostack *ts;
+static struct socket *lsn, *rcv, *snd;
+static int drop_data1; /* the wire drops this many more data segments of side 1 */
+
+static int tap(void *arg, int side, const uint8_t *f, unsigned int len)
+{
+	(void)arg;
+	/* IPv4 carrying TCP with data from side 1. */
+	if (side == 1 && drop_data1 > 0 && len >= 14 + 20 + 20 && f[12] == 0x08 && f[13] == 0x00 &&
+	    f[14 + 9] == IPPROTO_TCP) {
+		unsigned int ihl = (f[14] & 0x0f) * 4u, tot = (unsigned int)f[16] << 8 | f[17];
+
+		if (tot > ihl + (f[14 + ihl + 12] >> 4) * 4u) {
+			drop_data1--;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static void setup(void)
+{
+	const struct mem_link_impair imp = {.delay_ns = 50 * NSEC_PER_USEC};
+
+	ts = twostack_create(&imp);
+	cr_assert_not_null(ts);
+	drop_data1 = 0;
+	mem_link_set_filter(ts->link, tap, NULL);
+}
+
+static void teardown(void)
+{
+	struct socket *s[] = {snd, rcv, lsn};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (s[i])
+			sock_release(s[i]);
+	snd = rcv = lsn = NULL;
+	twostack_run_idle(ts);
+	for (int i = 0; i < 2; i++)
+		cr_expect_eq(ts->net[i].tcp_memory_allocated, 0, "side %d holds %ld pages", i,
+			     ts->net[i].tcp_memory_allocated);
+	twostack_destroy(ts);
+	skb_cache_drain();
+}
+
+TestSuite(tcp_rcvmem, .init = setup, .fini = teardown);
+
+/* The receiver (side 0, SO_RCVBUF rcvbuf) connected to the sender (side 1, TCP_NODELAY). */
+static void pair(int rcvbuf)
+{
+	struct sockaddr_in a = twostack_sin(1, PORT);
+	int err = 0, one = 1;
+
+	lsn = twostack_socket(ts, 1, SOCK_STREAM, IPPROTO_TCP, &err);
+	rcv = twostack_socket(ts, 0, SOCK_STREAM, IPPROTO_TCP, &err);
+	snd = calloc(1, sizeof(*snd));
+	cr_assert(lsn && rcv && snd);
+	cr_assert_eq(lsn->ops->bind(lsn, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(lsn->ops->listen(lsn, 4), 0);
+	if (rcvbuf)
+		cr_assert_eq(
+			rcv->ops->setsockopt(rcv, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)),
+			0);
+	cr_assert_eq(twostack_connect(rcv, &a), -EINPROGRESS);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(lsn->ops->accept(lsn, snd, O_NONBLOCK, true), 0);
+	cr_assert_eq(snd->ops->setsockopt(snd, SOL_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+}
+
+static uint8_t pat(size_t i)
+{
+	return (uint8_t)(i * 7 + (i >> 9));
+}
+
+/* n writes of size bytes, each leaving on its own before the next. */
+static size_t send_small(size_t sent, int n, size_t size)
+{
+	uint8_t buf[1448];
+
+	for (int w = 0; w < n; w++) {
+		for (size_t i = 0; i < size; i++)
+			buf[i] = pat(sent + i);
+		cr_assert_eq(twostack_sendto(snd, buf, size, NULL), (int)size);
+		sent += size;
+		twostack_run_for(ts, 5 * NSEC_PER_USEC);
+	}
+	return sent;
+}
+
+static void read_all(size_t sent)
+{
+	static uint8_t buf[65536];
+	size_t got = 0;
+	int n;
+
+	for (int i = 0; i < 1000 && got < sent; i++) {
+		while ((n = twostack_recvfrom(rcv, buf, sizeof(buf), 0, NULL)) > 0) {
+			for (int k = 0; k < n; k++)
+				cr_assert_eq(buf[k], pat(got + (size_t)k), "byte %zu",
+					     got + (size_t)k);
+			got += (size_t)n;
+		}
+		twostack_run_for(ts, NSEC_PER_MSEC);
+	}
+	cr_assert_eq(got, sent, "intact: %zu of %zu bytes", got, sent);
+}
+
+Test(tcp_rcvmem, small_skbs_past_a_locked_buffer_are_copied_into_full_ones)
+{
+	struct net *net = &ts->net[0];
+	struct sock *sk;
+	size_t sent;
+
+	ts->dev[0]->rx_shared = true;
+	pair(4096);
+	sk = rcv->sk;
+	cr_assert_eq(sk->sk_rcvbuf, 8192);
+	sent = send_small(0, 60, 100);
+	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
+	cr_assert_eq(net->mib.tcpext.PruneCalled, 1);
+	cr_assert_gt(net->mib.tcpext.TCPRcvCollapsed, 0);
+	cr_assert_eq(net->mib.tcpext.RcvPruned, 0);
+	cr_assert_eq(net->mib.tcpext.TCPRcvQDrop, 0);
+	cr_assert_eq(sk->sk_rcvbuf, 8192, "a locked buffer stays");
+	cr_assert_leq(sk->sk_rmem_alloc, sk->sk_rcvbuf, "charged %d", sk->sk_rmem_alloc);
+	/* Taken in heads of their own, 5,000 bytes would be charged 46,600. */
+	cr_assert_eq(tcp_sk(sk)->rcv_nxt - tcp_sk(sk)->copied_seq, 5000);
+	read_all(sent);
+}
+
+/*
+ * The same with the buffer not locked and tcp_rmem[2] room to grow: the
+ * buffer grows to what is charged (tcp_clamp_window), and nothing is
+ * collapsed while it may.
+ */
+Test(tcp_rcvmem, an_unlocked_buffer_grows_to_what_is_charged_instead)
+{
+	struct net *net = &ts->net[0];
+	size_t sent;
+
+	ts->dev[0]->rx_shared = true;
+	net->sysctl.tcp_rmem[0] = 4096;
+	net->sysctl.tcp_rmem[1] = 8192;
+	net->sysctl.tcp_rmem[2] = 1 << 20;
+	pair(0);
+	sent = send_small(0, 60, 100);
+	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
+	cr_assert_gt(net->mib.tcpext.PruneCalled, 0);
+	cr_assert_eq(net->mib.tcpext.TCPRcvCollapsed, 0);
+	cr_assert_gt(rcv->sk->sk_rcvbuf, 8192);
+	/* To what was charged when the segment came: no more than is charged now. */
+	cr_assert_leq(rcv->sk->sk_rcvbuf, rcv->sk->sk_rmem_alloc);
+	read_all(sent);
+}
+
+/*
+ * 100 bytes, then a FIN alone: from a sender whose frames are the
+ * receiver's own, the FIN joins the tail's skb (TCPRcvCoalesce) and the
+ * queue stays charged the one skb, 932; over a veth, sent before our ACK
+ * of the data, it takes a head of its own.
+ */
+Test(tcp_rcvmem, a_bare_fin_joins_the_tail_for_nothing)
+{
+	static const uint8_t buf[100];
+
+	for (int shared = 0; shared < 2; shared++) {
+		struct net *net = &ts->net[0];
+		uint64_t merged;
+
+		ts->dev[0]->rx_shared = shared;
+		pair(0);
+		cr_assert_eq(twostack_sendto(snd, buf, sizeof(buf), NULL), (int)sizeof(buf));
+		cr_assert_eq(snd->ops->shutdown(snd, SHUT_WR), 0);
+		merged = net->mib.tcpext.TCPRcvCoalesce;
+		twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+		cr_assert(rcv->sk->sk_shutdown & RCV_SHUTDOWN);
+		cr_assert_eq(rcv->sk->sk_rmem_alloc, shared ? 932 + 832 : 932, "shared %d: %d",
+			     shared, rcv->sk->sk_rmem_alloc);
+		cr_assert_eq(net->mib.tcpext.TCPRcvCoalesce - merged, shared ? 0 : 1);
+		sock_release(snd);
+		sock_release(rcv);
+		sock_release(lsn);
+		snd = rcv = lsn = NULL;
+		twostack_run_idle(ts);
+	}
+}
+
+/*
+ * The first of five segments of 100 bytes is lost: the four behind it,
+ * from a sender whose frames are the receiver's own, are merged into one
+ * out-of-order skb (three merges, TCPRcvCoalesce), charged one head and
+ * their 400 bytes; once the first is sent again every byte arrives.
+ */
+Test(tcp_rcvmem, out_of_order_segments_that_follow_each_other_share_a_skb)
+{
+	struct net *net = &ts->net[0];
+	struct tcp_sock *tp;
+	size_t sent;
+
+	pair(0);
+	tp = tcp_sk(rcv->sk);
+	drop_data1 = 1;
+	sent = send_small(0, 5, 100);
+	twostack_run_for(ts, 60 * NSEC_PER_USEC);
+	cr_assert_eq(skb_queue_len(&tp->out_of_order_queue), 1);
+	cr_assert_eq(skb_peek(&tp->out_of_order_queue)->len, 400);
+	cr_assert_eq(net->mib.tcpext.TCPRcvCoalesce, 3);
+	cr_assert_eq(net->mib.tcpext.TCPOFOQueue, 4);
+	cr_assert_eq(rcv->sk->sk_rmem_alloc, 832 + 400);
+	read_all(sent);
+}
