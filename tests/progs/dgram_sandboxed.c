@@ -89,9 +89,19 @@ static int recv_fd(int sp)
 			   .msg_control = u.buf,
 			   .msg_controllen = sizeof(u.buf)};
 	struct cmsghdr *cm;
+	ssize_t n;
 	int fd = -1;
 
-	res("passed recvmsg", recvmsg(sp, &m, 0));
+	/*
+	 * The parent sends the fd only when asked and says so before it lets
+	 * this go on: its line and this process's come in one order.
+	 */
+	if (write(sp, "?", 1) != 1)
+		return -1;
+	n = recvmsg(sp, &m, 0);
+	if (read(sp, &byte, 1) != 1)
+		return -1;
+	res("passed recvmsg", n);
 	cm = CMSG_FIRSTHDR(&m);
 	if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
 		memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
@@ -187,7 +197,12 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	close(sp[1]);
-	send_fd(sp[0], fd2);
+	/* When the child asks (recv_fd); it prints on once this side has. */
+	if (read(sp[0], &(char){0}, 1) == 1) {
+		send_fd(sp[0], fd2);
+		if (write(sp[0], "g", 1) != 1) /* the child then has no fd to tell of */
+			perror("write");
+	}
 	close(fd2);
 	res("wait", waitpid(pid, &status, 0) == pid ? WEXITSTATUS(status) : -1);
 	return 0;
