@@ -2060,7 +2060,12 @@ void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	if (tcp_rx_tail(sk, &t))
 		delta = tcp_rx_coalesce_delta(sk, &t, skb);
 	if (delta < 0) {
-		skb->rx = (struct skb_rx_part){.head_end = cb->seq + skb->len,
+		/*
+		 * A bare FIN's head ends past the FIN: its data-less end would be
+		 * the tail's, and the two would be taken for one skb (tcp_rx_skb_at).
+		 */
+		skb->rx = (struct skb_rx_part){.head_end =
+						       skb->len ? cb->seq + skb->len : cb->end_seq,
 					       .frags = tcp_rx_frags(skb)};
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 		return;
@@ -2359,7 +2364,7 @@ static struct tcp_rx_skb tcp_rx_skb_at(const struct tcp_rx_view *v, uint32_t n, 
 static void tcp_collapse_views(struct sock *sk, struct tcp_rx_view *v, uint32_t n, uint32_t i,
 			       uint32_t start, uint32_t end)
 {
-	uint32_t last = i, first = start;
+	uint32_t last = i, first = start, carry = 0;
 	int64_t freed = 0;
 	bool stop = false;
 
@@ -2383,12 +2388,22 @@ static void tcp_collapse_views(struct sock *sk, struct tcp_rx_view *v, uint32_t 
 			last = s.next;
 			stop = last == n || tcp_rx_skb_at(v, n, last).fin;
 		}
+		freed -= truesize;
+		/*
+		 * No source skb copied whole yet (a first one larger than a
+		 * copy): the charge waits for the copy that completes one, which
+		 * the last does (end is rcv_nxt).
+		 */
+		if (last == i) {
+			carry += truesize;
+			continue;
+		}
 		for (k = i; k < last && before(v[k].end_seq, start); k++)
 			;
 		if (k == last) /* a copy that ends in no view: there is none */
 			k = last - 1;
-		freed -= truesize;
-		*v[k].truesize += truesize;
+		*v[k].truesize += truesize + carry;
+		carry = 0;
 		for (k = i; k < last; k++)
 			if (!after(v[k].end_seq, start) &&
 			    (after(v[k].end_seq, from) || !after(v[k].end_seq, first)))
@@ -2397,6 +2412,7 @@ static void tcp_collapse_views(struct sock *sk, struct tcp_rx_view *v, uint32_t 
 					.room = (uint16_t)(cap - (start - from)),
 					.own = true};
 	}
+	*v[i].truesize += carry; /* never left over (above), but never lost either */
 	if (freed > 0)
 		tcp_rmem_uncharge(sk, (int)freed);
 	else
