@@ -160,6 +160,19 @@ for i in $(seq 1 300); do
 	sleep 0.1
 done
 [ "$online" = yes ] || tb_fail "the redis replicas did not come online: $(testbed_peer redis-cli -p 8514 info replication | tr '\r\n' '  ')"
+# The master calls a replica online when it has sent the copy; the replica
+# may still be loading it (or, after a refused first try, syncing again).
+# The cases start when each replica says its link is up and no sync runs.
+for a in "$TB_SHIM_ADDR" "$TB_NAT_ADDR"; do
+	synced=no
+	for i in $(seq 1 300); do
+		info=$(testbed_peer redis-cli -h "$a" -p 8612 info replication | tr -d '\r')
+		grep -qx 'master_link_status:up' <<<"$info" && grep -qx 'master_sync_in_progress:0' <<<"$info" &&
+			synced=yes && break
+		sleep 0.1
+	done
+	[ "$synced" = yes ] || tb_fail "the redis replica at $a did not finish its sync: $(tr '\n' ' ' <<<"$info")"
+done
 tb_say "servers up after ${SECONDS}s"
 SSH="ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -i $W/ssh/user"
 export SSH
