@@ -1993,7 +1993,9 @@ static int shim_ifreq(unsigned long cmd, void *arg)
 /*
  * Whether an ARP ioctl is for the stack's device: arp_dev names it, or
  * names none and the address is on the stack's subnet (the route the
- * kernel's arp_req_dev finds); with no device SIOCGARP, and any request
+ * kernel's arp_req_dev finds), or it publishes an address for no device
+ * in particular or for the one with the stack's MAC (arp_req_set_public
+ * finds it by its address); with no device SIOCGARP, and any request
  * for another family, fail before a device is looked for, as the host
  * answers them.
  */
@@ -2008,6 +2010,11 @@ static bool shim_arp_ours(unsigned long cmd, const struct arpreq *r)
 		return !strncmp(r->arp_dev, shim_cfg.iface, sizeof(r->arp_dev));
 	if (cmd == SIOCGARP || r->arp_pa.sa_family != AF_INET)
 		return true;
+	/* A published entry for no device is every device's, the stack's too. */
+	if (r->arp_flags & ATF_PUBL)
+		return cmd == SIOCDARP || !(r->arp_flags & ATF_COM) ||
+		       (r->arp_ha.sa_family == ARPHRD_ETHER &&
+			!memcmp(r->arp_ha.sa_data, shim_cfg.mac, sizeof(shim_cfg.mac)));
 	rt = shim_route();
 	return (pa->sin_addr.s_addr & rt.netmask) == (shim_cfg.addr & rt.netmask);
 }
