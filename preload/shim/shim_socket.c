@@ -250,6 +250,27 @@ static int shim_socket_adopt(int rtype, int rproto, struct shim_req *req)
 	return shim_ctl_adopt(rtype == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET, req);
 }
 
+/*
+ * No stack socket could be made. A sandbox that refuses socket() (a
+ * seccomp filter: the stack's set-up, if_nametoindex, and the control
+ * connection need one) would have refused this very call from the kernel:
+ * its answer is the one to give, learnt by making the call for real (the
+ * kernel's socket, if the filter lets it be made, is closed at once). Else
+ * there is no stack to put the socket on: ENONET, with the configuration's
+ * error said once if that is the cause.
+ */
+static int shim_socket_nostack(int family, int type, int protocol)
+{
+	int fd = shim_real.socket(family, type, protocol);
+
+	if (fd < 0)
+		return -errno;
+	shim_real.close(fd);
+	if (!shim_cfg_ok)
+		shim_say_config_error();
+	return -SHIM_ENOSTACK;
+}
+
 static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 {
 	struct shim_req req = {.hdr.op = SHIM_OP_CREATE};
@@ -276,10 +297,8 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		return err;
 	if (family != AF_INET)
 		return -EAFNOSUPPORT;
-	if (!shim_cfg_ok) {
-		shim_say_config_error();
-		return -SHIM_ENOSTACK;
-	}
+	if (!shim_cfg_ok)
+		return shim_socket_nostack(family, type, protocol);
 	fd = shim_socket_adopt(rtype, rproto, &req);
 	if (fd >= 0) {
 		shim_note(c, "adopted");
@@ -291,13 +310,12 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		req.create.type = rtype;
 		req.create.protocol = rproto;
 		err = shim_request(-1, 0, &req, &rep, &fd, c);
-		if (err < 0) {
-			if (fd >= 0)
-				shim_real.close(fd);
+		if (err < 0 && fd >= 0)
+			shim_real.close(fd);
+		if (err == -SHIM_ENOSTACK || (!err && fd < 0))
+			return shim_socket_nostack(family, type, protocol);
+		if (err < 0)
 			return err;
-		}
-		if (fd < 0)
-			return -SHIM_ENOSTACK;
 		id = rep.hdr.id;
 		tx = shim_cookie_get(rep.create.tx_cookie);
 		rx = shim_cookie_get(rep.create.rx_cookie);
