@@ -1998,6 +1998,11 @@ static int shim_ifreq(unsigned long cmd, void *arg)
 		/* SOCKSHIM_ADDR names no broadcast: as "ip addr add A/P" without "brd". */
 		shim_ifaddr(&ifr.ifr_broadaddr, 0);
 		break;
+	case SIOCGIFDSTADDR:
+		/* devinet_ioctl: ifa_address, the local one on a device that is not point-to-point.
+		 */
+		shim_ifaddr(&ifr.ifr_dstaddr, shim_cfg.addr);
+		break;
 	case SIOCGIFHWADDR:
 		ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
 		memcpy(ifr.ifr_hwaddr.sa_data, shim_cfg.mac, sizeof(shim_cfg.mac));
@@ -2155,6 +2160,23 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCGARP:
 	case SIOCDARP:
 		return shim_arp(fd, e, cmd, arg, c);
+	case SIOCADDRT:
+	case SIOCDELRT:
+	case SIOCRTMSG:
+	case SIOCSIFADDR:
+	case SIOCSIFBRDADDR:
+	case SIOCSIFNETMASK:
+	case SIOCSIFDSTADDR:
+	case SIOCGIFPFLAGS:
+	case SIOCSIFPFLAGS:
+	case SIOCPROTOPRIVATE:
+		/*
+		 * inet_ioctl's: the routes and the addresses are the namespace's,
+		 * as `ip route` and `ip addr` (netlink, the kernel's) change them;
+		 * the pair would answer as AF_UNIX (ENOTTY, or SIOCUNIXFILE for
+		 * SIOCPROTOPRIVATE) where an inet socket goes on to the device.
+		 */
+		return shim_ifreq_kernel(cmd, arg);
 	case SIOCINQ:
 		if (shim_ent_kind(e) != SHIM_DGRAM)
 			break;
@@ -2172,6 +2194,13 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:
 	case SIOCATMARK:
+		/*
+		 * Only TCP knows these two: on a datagram socket the kernel reads
+		 * the argument as an ifreq for a device (EFAULT) that knows them
+		 * neither (ENOTTY).
+		 */
+		if (cmd != SIOCOUTQ && shim_ent_kind(e) == SHIM_DGRAM)
+			return shim_ifreq_kernel(cmd, arg);
 		/* The urgent byte is the pair's out-of-band byte: its mark is TCP's. */
 		if (cmd == SIOCATMARK && shim_ent_kind(e) == SHIM_STREAM) {
 			shim_urg_note();

@@ -1568,6 +1568,16 @@ static void socket_ioctls(void)
 	ioctl_step("udp SIOCOUTQNSD", u, SIOCOUTQNSD);
 	res("tcp SIOCINQ bad pointer", ioctl(t, SIOCINQ, (void *)1));
 	res("udp SIOCINQ bad pointer", ioctl(u, SIOCINQ, (void *)1));
+	res("udp SIOCATMARK bad pointer", ioctl(u, SIOCATMARK, (void *)1));
+	res("udp SIOCOUTQNSD bad pointer", ioctl(u, SIOCOUTQNSD, (void *)1));
+	ioctl_step("tcp SIOCPROTOPRIVATE", t, SIOCPROTOPRIVATE);
+	ioctl_step("udp SIOCPROTOPRIVATE", u, SIOCPROTOPRIVATE);
+	res("udp SIOCPROTOPRIVATE bad pointer", ioctl(u, SIOCPROTOPRIVATE, (void *)1));
+	/* The routes are the namespace's: an entry for no family, a bad one, the obsolete one. */
+	ioctl_step("SIOCADDRT", u, SIOCADDRT);
+	ioctl_step("SIOCDELRT", t, SIOCDELRT);
+	res("SIOCADDRT bad pointer", ioctl(u, SIOCADDRT, (void *)1));
+	ioctl_step("SIOCRTMSG", u, SIOCRTMSG);
 	v = 1;
 	res("FIONBIO on", ioctl(t, FIONBIO, &v));
 	out("O_NONBLOCK", "%d", (fcntl(t, F_GETFL) & O_NONBLOCK) ? 1 : 0);
@@ -1655,6 +1665,10 @@ static void interfaces(void)
 	ifr_addr_step("SIOCGIFADDR", fd, SIOCGIFADDR, self_if);
 	ifr_addr_step("SIOCGIFNETMASK", fd, SIOCGIFNETMASK, self_if);
 	ifr_addr_step("SIOCGIFBRDADDR", fd, SIOCGIFBRDADDR, self_if);
+	ifr_addr_step("SIOCGIFDSTADDR", fd, SIOCGIFDSTADDR, self_if);
+	ifr_addr_step("SIOCGIFPFLAGS", fd, SIOCGIFPFLAGS, self_if);
+	ifr_addr_step("SIOCSIFPFLAGS", fd, SIOCSIFPFLAGS, self_if);
+	ifr_addr_step("SIOCSIFADDR no such interface", fd, SIOCSIFADDR, "nosuch0");
 	ifr_addr_step("SIOCGIFADDR lo", fd, SIOCGIFADDR, "lo");
 	ifr_addr_step("SIOCGIFADDR no such interface", fd, SIOCGIFADDR, "nosuch0");
 	memset(&ifr, 0, sizeof(ifr));
