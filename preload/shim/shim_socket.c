@@ -759,6 +759,9 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 	int64_t id;
 	int nfd, err;
 
+	/* __sys_accept4 checks them first: a blocking listener must not wait before. */
+	if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
+		return -EINVAL;
 	/* Not listening: the kernel's own answer on the pair (EINVAL, EOPNOTSUPP). */
 	if (shim_ent_kind(e) != SHIM_LISTENER) {
 		nfd = shim_real.accept4(fd, NULL, NULL, flags);

@@ -657,6 +657,11 @@ static void listener(void)
 	res("accept before", accept(l, NULL, NULL));
 	name("getpeername", l, 1);
 	res("connect on listener", do_connect(l, sa(peer, PORT_HOLD)));
+	/* Flags are checked before anything, the wait of a blocking listener too. */
+	fl = socket(AF_INET, SOCK_STREAM, 0);
+	res("blocking listen", listen(fl, 1));
+	res("blocking accept4(bad flags)", accept4(fl, NULL, NULL, 0x1));
+	close(fl);
 
 	res("connect to callback", do_connect(c, sa(peer, PORT_CALLBACK)));
 	snprintf(req, sizeof(req), "%u\n", local_port(l));
@@ -665,6 +670,7 @@ static void listener(void)
 	snap("poll after", l);
 	snap_all("listening, one pending", l);
 
+	res("accept4(bad flags), one pending", accept4(l, NULL, NULL, SOCK_NONBLOCK | 0x1));
 	a = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	res("accept4(NONBLOCK|CLOEXEC)", a < 0 ? -1 : 0);
 	fl = fcntl(a, F_GETFL);
