@@ -1668,6 +1668,25 @@ static bool shim_is_stream_peek_off(uint64_t e, int level, int optname)
 	return level == SOL_SOCKET && optname == SO_PEEK_OFF && shim_ent_kind(e) == SHIM_STREAM;
 }
 
+/*
+ * The levels the kernel hands on for this socket (sock_[gs]etsockopt, then
+ * tcp_, udp_ or raw_[gs]etsockopt, then ip_[gs]etsockopt): any other is
+ * ENOPROTOOPT before the value is read, so a bad pointer there is not
+ * EFAULT.
+ */
+static bool shim_sockopt_level_known(uint64_t e, int level)
+{
+	unsigned int f = shim_ent_flags(e);
+
+	if (level == SOL_SOCKET || level == SOL_IP)
+		return true;
+	if (shim_ent_kind(e) != SHIM_DGRAM)
+		return level == IPPROTO_TCP;
+	if (f & SHIM_F_UDP)
+		return level == IPPROTO_UDP || level == IPPROTO_UDPLITE;
+	return (f & SHIM_F_RAW) && level == SOL_RAW;
+}
+
 static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *optval,
 			   socklen_t *optlen, struct shim_call *c)
 {
@@ -1698,7 +1717,7 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return shim_tcp_zerocopy_receive(fd, e, optval, optlen);
 	req.sockopt.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
-		return -EFAULT;
+		return shim_sockopt_level_known(e, level) ? -EFAULT : -ENOPROTOOPT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	/* TCP_SAVED_SYN into too short a buffer: EINVAL, and the length it needs. */
 	if (ret == -EINVAL && level == IPPROTO_TCP && optname == TCP_SAVED_SYN) {
@@ -1825,7 +1844,7 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	/* The whole length travels, the value up to SHIM_OPT_MAX (shim_req_optbytes). */
 	req.sockopt.optlen = optlen;
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
-		return -EFAULT;
+		return shim_sockopt_level_known(e, level) ? -EFAULT : -ENOPROTOOPT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret == -EOPNOTSUPP && level == SOL_SOCKET &&
 	    (optname == SO_ATTACH_BPF || optname == SO_ATTACH_REUSEPORT_EBPF))

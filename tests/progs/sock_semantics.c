@@ -1503,6 +1503,7 @@ static void big_options(void)
 	};
 	int t = socket(AF_INET, SOCK_STREAM, 0);
 	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	socklen_t len;
 	char step[64];
 
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
@@ -1512,6 +1513,15 @@ static void big_options(void)
 		res(step,
 		    setsockopt(opts[i].udp ? u : t, opts[i].level, opts[i].name, big, sizeof(big)));
 	}
+	/* A level the protocol does not take refuses before the value is read. */
+	res("set tcp SOL_UDP, bad pointer", setsockopt(t, SOL_UDP, UDP_CORK, (void *)8, 4));
+	res("set tcp SOL_RAW, bad pointer", setsockopt(t, SOL_RAW, 1, (void *)8, 4));
+	res("set tcp TCP_NODELAY, bad pointer", setsockopt(t, SOL_TCP, TCP_NODELAY, (void *)8, 4));
+	res("set udp SOL_TCP, bad pointer", setsockopt(u, SOL_TCP, TCP_NODELAY, (void *)8, 4));
+	res("set udp UDP_CORK, bad pointer", setsockopt(u, SOL_UDP, UDP_CORK, (void *)8, 4));
+	res("set udp SOL_IP, bad pointer", setsockopt(u, SOL_IP, IP_TTL, (void *)8, 4));
+	len = 4;
+	res("get tcp SOL_UDP, bad pointer", getsockopt(t, SOL_UDP, UDP_CORK, (void *)8, &len));
 	close(t);
 	close(u);
 }
