@@ -2021,8 +2021,7 @@ static int shim_ifreq(unsigned long cmd, void *arg)
 		shim_ifaddr(&ifr.ifr_broadaddr, 0);
 		break;
 	case SIOCGIFDSTADDR:
-		/* devinet_ioctl: ifa_address, the local one on a device that is not point-to-point.
-		 */
+		/* devinet_ioctl's ifa_address: the local one (not point-to-point). */
 		shim_ifaddr(&ifr.ifr_dstaddr, shim_cfg.addr);
 		break;
 	case SIOCGIFHWADDR:
