@@ -13,7 +13,9 @@
  * 15-45 s; after that it is STALE: still used, but the first use starts
  * DELAY (5 s) and then up to 3 unicast probes (PROBE) before FAILED.
  * Programs set, read and delete entries with SIOCSARP, SIOCGARP and
- * SIOCDARP (arp_ioctl); a permanent entry (ATF_PERM) has no timer.
+ * SIOCDARP (arp_ioctl); a permanent entry (ATF_PERM) has no timer. A
+ * published one (ATF_PUBL) is a pneigh entry beside the table, never
+ * answered (arp.h says why).
  * Entries unused for 60 s and not being resolved are collected.
  *
  * Malformed frames are dropped and counted as RxErrors, never trusted.
@@ -431,6 +433,76 @@ static int arp_req_delete(struct net *net, uint32_t ip)
 	return err;
 }
 
+/*
+ * pneigh_lookup: the entry for ip on the stack's device (any_dev false),
+ * which one for every device matches too, or on no device in particular
+ * (any_dev true), which only such an entry matches.
+ */
+static struct pneigh_entry *__pneigh_lookup(struct neigh_table *tbl, uint32_t ip, bool any_dev)
+{
+	for (struct pneigh_entry *n = tbl->phash; n; n = n->next)
+		if (n->key == ip && (n->any_dev || !any_dev))
+			return n;
+	return NULL;
+}
+
+struct pneigh_entry *pneigh_lookup(struct neigh_table *tbl, uint32_t ip)
+{
+	return __pneigh_lookup(tbl, ip, false);
+}
+
+/*
+ * arp_req_set_public once the netmask is known to be 0 or all ones: all
+ * ones publishes ip (pneigh_create, which finds an entry that already
+ * matches instead), 0 is arp_req_set_proxy, the device's proxy_arp
+ * setting, which the stack has no use for: it only answers for addresses
+ * routed through another device. The MAC given names the device (none
+ * named: the one with that address, ENODEV if none) and is not kept.
+ */
+static int arp_req_set_public(struct net *net, const struct arpreq *r, bool any_dev, uint32_t mask)
+{
+	uint32_t ip = ((const struct sockaddr_in *)&r->arp_pa)->sin_addr.s_addr;
+	struct pneigh_entry *n;
+
+	if (any_dev && (r->arp_flags & ATF_COM)) {
+		if (r->arp_ha.sa_family != ARPHRD_ETHER ||
+		    memcmp(r->arp_ha.sa_data, net->mac, ETH_ALEN))
+			return -ENODEV;
+		any_dev = false;
+	}
+	if (!mask || __pneigh_lookup(net->arp_tbl, ip, any_dev))
+		return 0;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOBUFS;
+	n->key = ip;
+	n->any_dev = any_dev;
+	n->next = net->arp_tbl->phash;
+	net->arp_tbl->phash = n;
+	return 0;
+}
+
+/*
+ * arp_req_delete_public: all ones removes the entry made for exactly that
+ * device or for none (pneigh_delete), ENOENT if there is none; 0 clears
+ * proxy_arp (above).
+ */
+static int arp_req_delete_public(struct net *net, uint32_t ip, bool any_dev, uint32_t mask)
+{
+	struct pneigh_entry **np, *n;
+
+	if (!mask)
+		return 0;
+	for (np = &net->arp_tbl->phash; (n = *np) != NULL; np = &n->next) {
+		if (n->key == ip && n->any_dev == any_dev) {
+			*np = n->next;
+			free(n);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* arp_req_get: any entry the table still holds, its flags as arp_state_to_flags. */
 static int arp_req_get(struct net *net, struct arpreq *r, uint32_t ip)
 {
@@ -450,7 +522,9 @@ static int arp_req_get(struct net *net, struct arpreq *r, uint32_t ip)
 int arp_ioctl(struct net *net, unsigned int cmd, struct arpreq *r, bool fault)
 {
 	struct sockaddr_in *pa = (struct sockaddr_in *)&r->arp_pa;
+	struct sockaddr_in *netmask = (struct sockaddr_in *)&r->arp_netmask;
 	uint32_t ip = pa->sin_addr.s_addr, saddr = 0, nexthop;
+	bool publ = r->arp_flags & ATF_PUBL;
 
 	switch (cmd) {
 	case SIOCDARP:
@@ -467,7 +541,12 @@ int arp_ioctl(struct net *net, unsigned int cmd, struct arpreq *r, bool fault)
 	}
 	if (r->arp_pa.sa_family != AF_INET)
 		return -EPFNOSUPPORT;
-	if (!(r->arp_flags & ATF_PUBL) && (r->arp_flags & (ATF_NETMASK | ATF_DONTPUB)))
+	if (!publ && (r->arp_flags & (ATF_NETMASK | ATF_DONTPUB)))
+		return -EINVAL;
+	/* A proxy entry is one address or the whole device; SIOCGARP hands the mask back. */
+	if (!(r->arp_flags & ATF_NETMASK))
+		netmask->sin_addr.s_addr = 0xffffffffu;
+	else if (netmask->sin_addr.s_addr && netmask->sin_addr.s_addr != 0xffffffffu)
 		return -EINVAL;
 	if (r->arp_dev[0]) {
 		/* arp_req_dev_by_name: ARPHRD_NETROM is 0, so 0 means "the device's". */
@@ -479,15 +558,16 @@ int arp_ioctl(struct net *net, unsigned int cmd, struct arpreq *r, bool fault)
 			return -EINVAL;
 	} else if (cmd == SIOCGARP) {
 		return -ENODEV;
-	} else if (!(r->arp_flags & ATF_PUBL) &&
-		   (ip_route_output(net, ip, &saddr, &nexthop) || nexthop != ip)) {
+	} else if (!publ && (ip_route_output(net, ip, &saddr, &nexthop) || nexthop != ip)) {
 		/* arp_req_dev's route has link scope: the subnet, not the gateway's. */
 		return -ENETUNREACH;
 	}
 	if (cmd == SIOCGARP)
 		return arp_req_get(net, r, ip);
-	if (r->arp_flags & ATF_PUBL)
-		return -EOPNOTSUPP;
+	if (publ && cmd == SIOCDARP)
+		return arp_req_delete_public(net, ip, !r->arp_dev[0], netmask->sin_addr.s_addr);
+	if (publ)
+		return arp_req_set_public(net, r, !r->arp_dev[0], netmask->sin_addr.s_addr);
 	if (cmd == SIOCDARP)
 		return arp_req_delete(net, ip);
 	if (r->arp_ha.sa_family != ARPHRD_ETHER)
@@ -588,6 +668,12 @@ void arp_net_exit(struct net *net)
 			tbl->hash[i] = n->next;
 			neigh_free(n);
 		}
+	}
+	while (tbl->phash) {
+		struct pneigh_entry *n = tbl->phash;
+
+		tbl->phash = n->next;
+		free(n);
 	}
 	del_timer(&net->timers, &tbl->gc_timer);
 	free(tbl);

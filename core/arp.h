@@ -9,9 +9,13 @@
  *
  * Entries a program sets itself (SIOCSARP, as dnsmasq does before it
  * answers a DHCP client that has no address yet) and permanent ones
- * (ATF_PERM) are here too.
+ * (ATF_PERM) are here too, and published (proxy) entries (ATF_PUBL, the
+ * kernel's pneigh entries), which are kept, read and deleted as the
+ * kernel's but never answered: the kernel answers for one only when it
+ * forwards and the address is routed through another of its devices, and
+ * the stack has one device and forwards nothing.
  *
- * Not here: proxy ARP, address conflict detection, upper
+ * Not here: address conflict detection, upper
  * layer reachability confirmation (entries are confirmed by ARP only, so a
  * busy neighbour is re-probed by unicast every ~30 s, as in the kernel with
  * UDP traffic).
@@ -71,6 +75,16 @@ struct neighbour {
 	struct timer_list timer;
 };
 
+/*
+ * A published address (pneigh_entry): for the stack's device, or for every
+ * device (the kernel's dev NULL, an entry set without naming one).
+ */
+struct pneigh_entry {
+	struct pneigh_entry *next;
+	uint32_t key; /* IPv4 address, network order */
+	bool any_dev;
+};
+
 #define NEIGH_HASH_SIZE 64
 struct neigh_table {
 	struct net *net;
@@ -79,6 +93,7 @@ struct neigh_table {
 	uint64_t reachable_time; /* re-randomised around the base, as neigh_rand_reach_time() */
 	uint32_t rand_state;
 	struct timer_list gc_timer;
+	struct pneigh_entry *phash; /* published addresses, a list: set by hand, few */
 };
 
 /* ETH_P_ARP frame, skb->data at the ARP header; consumes skb. */
@@ -100,13 +115,18 @@ struct arpreq;
  * caller's struct arpreq (fault: it could not be read; the kernel checks
  * the privilege first), for the stack's device: r->arp_dev names it, or is
  * empty for a set or delete of an address on the subnet (the route
- * arp_req_dev finds). SIOCGARP fills r. Returns 0 or -errno as the kernel;
- * proxy entries (ATF_PUBL) are not kept: -EOPNOTSUPP.
+ * arp_req_dev finds; any address for a published entry, ATF_PUBL).
+ * SIOCGARP fills r. Returns 0 or -errno as the kernel.
  */
 int arp_ioctl(struct net *net, unsigned int cmd, struct arpreq *r, bool fault);
 
 /* The entry for ip, NULL if none (for tests and `sockshim stat`). */
 struct neighbour *neigh_lookup(struct neigh_table *tbl, uint32_t ip);
+/*
+ * The published entry for ip that answers on the stack's device (one for
+ * it or for every device), NULL if none (pneigh_lookup without creating).
+ */
+struct pneigh_entry *pneigh_lookup(struct neigh_table *tbl, uint32_t ip);
 /*
  * sk is going away: packets of its waiting for an address no longer name
  * it (they are still sent, without the transmit time stamp it asked for).

@@ -250,6 +250,27 @@ static int shim_socket_adopt(int rtype, int rproto, struct shim_req *req)
 	return shim_ctl_adopt(rtype == SOCK_STREAM ? SOCK_STREAM : SOCK_SEQPACKET, req);
 }
 
+/*
+ * No stack socket could be made. A sandbox that refuses socket() (a
+ * seccomp filter: the stack's set-up, if_nametoindex, and the control
+ * connection need one) would have refused this very call from the kernel:
+ * its answer is the one to give, learnt by making the call for real (the
+ * kernel's socket, if the filter lets it be made, is closed at once). Else
+ * there is no stack to put the socket on: ENONET, with the configuration's
+ * error said once if that is the cause.
+ */
+static int shim_socket_nostack(int family, int type, int protocol)
+{
+	int fd = shim_real.socket(family, type, protocol);
+
+	if (fd < 0)
+		return -errno;
+	shim_real.close(fd);
+	if (!shim_cfg_ok)
+		shim_say_config_error();
+	return -SHIM_ENOSTACK;
+}
+
 static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 {
 	struct shim_req req = {.hdr.op = SHIM_OP_CREATE};
@@ -276,10 +297,8 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		return err;
 	if (family != AF_INET)
 		return -EAFNOSUPPORT;
-	if (!shim_cfg_ok) {
-		shim_say_config_error();
-		return -SHIM_ENOSTACK;
-	}
+	if (!shim_cfg_ok)
+		return shim_socket_nostack(family, type, protocol);
 	fd = shim_socket_adopt(rtype, rproto, &req);
 	if (fd >= 0) {
 		shim_note(c, "adopted");
@@ -291,13 +310,12 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		req.create.type = rtype;
 		req.create.protocol = rproto;
 		err = shim_request(-1, 0, &req, &rep, &fd, c);
-		if (err < 0) {
-			if (fd >= 0)
-				shim_real.close(fd);
+		if (err < 0 && fd >= 0)
+			shim_real.close(fd);
+		if (err == -SHIM_ENOSTACK || (!err && fd < 0))
+			return shim_socket_nostack(family, type, protocol);
+		if (err < 0)
 			return err;
-		}
-		if (fd < 0)
-			return -SHIM_ENOSTACK;
 		id = rep.hdr.id;
 		tx = shim_cookie_get(rep.create.tx_cookie);
 		rx = shim_cookie_get(rep.create.rx_cookie);
@@ -741,6 +759,9 @@ static int shim_accept(int fd, uint64_t e, struct sockaddr *addr, socklen_t *add
 	int64_t id;
 	int nfd, err;
 
+	/* __sys_accept4 checks them first: a blocking listener must not wait before. */
+	if (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))
+		return -EINVAL;
 	/* Not listening: the kernel's own answer on the pair (EINVAL, EOPNOTSUPP). */
 	if (shim_ent_kind(e) != SHIM_LISTENER) {
 		nfd = shim_real.accept4(fd, NULL, NULL, flags);
@@ -1647,6 +1668,25 @@ static bool shim_is_stream_peek_off(uint64_t e, int level, int optname)
 	return level == SOL_SOCKET && optname == SO_PEEK_OFF && shim_ent_kind(e) == SHIM_STREAM;
 }
 
+/*
+ * The levels the kernel hands on for this socket (sock_[gs]etsockopt, then
+ * tcp_, udp_ or raw_[gs]etsockopt, then ip_[gs]etsockopt): any other is
+ * ENOPROTOOPT before the value is read, so a bad pointer there is not
+ * EFAULT.
+ */
+static bool shim_sockopt_level_known(uint64_t e, int level)
+{
+	unsigned int f = shim_ent_flags(e);
+
+	if (level == SOL_SOCKET || level == SOL_IP)
+		return true;
+	if (shim_ent_kind(e) != SHIM_DGRAM)
+		return level == IPPROTO_TCP;
+	if (f & SHIM_F_UDP)
+		return level == IPPROTO_UDP || level == IPPROTO_UDPLITE;
+	return (f & SHIM_F_RAW) && level == SOL_RAW;
+}
+
 static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *optval,
 			   socklen_t *optlen, struct shim_call *c)
 {
@@ -1677,7 +1717,7 @@ static int shim_getsockopt(int fd, uint64_t e, int level, int optname, void *opt
 		return shim_tcp_zerocopy_receive(fd, e, optval, optlen);
 	req.sockopt.optlen = (uint32_t)(len < SHIM_OPT_MAX ? len : SHIM_OPT_MAX);
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
-		return -EFAULT;
+		return shim_sockopt_level_known(e, level) ? -EFAULT : -ENOPROTOOPT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	/* TCP_SAVED_SYN into too short a buffer: EINVAL, and the length it needs. */
 	if (ret == -EINVAL && level == IPPROTO_TCP && optname == TCP_SAVED_SYN) {
@@ -1804,7 +1844,7 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	/* The whole length travels, the value up to SHIM_OPT_MAX (shim_req_optbytes). */
 	req.sockopt.optlen = optlen;
 	if (shim_copy_from_user(req.sockopt.optval, optval, shim_req_optbytes(&req)))
-		return -EFAULT;
+		return shim_sockopt_level_known(e, level) ? -EFAULT : -ENOPROTOOPT;
 	ret = shim_request(fd, e, &req, &rep, NULL, c);
 	if (ret == -EOPNOTSUPP && level == SOL_SOCKET &&
 	    (optname == SO_ATTACH_BPF || optname == SO_ATTACH_REUSEPORT_EBPF))
@@ -1980,6 +2020,10 @@ static int shim_ifreq(unsigned long cmd, void *arg)
 		/* SOCKSHIM_ADDR names no broadcast: as "ip addr add A/P" without "brd". */
 		shim_ifaddr(&ifr.ifr_broadaddr, 0);
 		break;
+	case SIOCGIFDSTADDR:
+		/* devinet_ioctl's ifa_address: the local one (not point-to-point). */
+		shim_ifaddr(&ifr.ifr_dstaddr, shim_cfg.addr);
+		break;
 	case SIOCGIFHWADDR:
 		ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
 		memcpy(ifr.ifr_hwaddr.sa_data, shim_cfg.mac, sizeof(shim_cfg.mac));
@@ -1993,7 +2037,9 @@ static int shim_ifreq(unsigned long cmd, void *arg)
 /*
  * Whether an ARP ioctl is for the stack's device: arp_dev names it, or
  * names none and the address is on the stack's subnet (the route the
- * kernel's arp_req_dev finds); with no device SIOCGARP, and any request
+ * kernel's arp_req_dev finds), or it publishes an address for no device
+ * in particular or for the one with the stack's MAC (arp_req_set_public
+ * finds it by its address); with no device SIOCGARP, and any request
  * for another family, fail before a device is looked for, as the host
  * answers them.
  */
@@ -2008,6 +2054,11 @@ static bool shim_arp_ours(unsigned long cmd, const struct arpreq *r)
 		return !strncmp(r->arp_dev, shim_cfg.iface, sizeof(r->arp_dev));
 	if (cmd == SIOCGARP || r->arp_pa.sa_family != AF_INET)
 		return true;
+	/* A published entry for no device is every device's, the stack's too. */
+	if (r->arp_flags & ATF_PUBL)
+		return cmd == SIOCDARP || !(r->arp_flags & ATF_COM) ||
+		       (r->arp_ha.sa_family == ARPHRD_ETHER &&
+			!memcmp(r->arp_ha.sa_data, shim_cfg.mac, sizeof(shim_cfg.mac)));
 	rt = shim_route();
 	return (pa->sin_addr.s_addr & rt.netmask) == (shim_cfg.addr & rt.netmask);
 }
@@ -2130,6 +2181,23 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCGARP:
 	case SIOCDARP:
 		return shim_arp(fd, e, cmd, arg, c);
+	case SIOCADDRT:
+	case SIOCDELRT:
+	case SIOCRTMSG:
+	case SIOCSIFADDR:
+	case SIOCSIFBRDADDR:
+	case SIOCSIFNETMASK:
+	case SIOCSIFDSTADDR:
+	case SIOCGIFPFLAGS:
+	case SIOCSIFPFLAGS:
+	case SIOCPROTOPRIVATE:
+		/*
+		 * inet_ioctl's: the routes and the addresses are the namespace's,
+		 * as `ip route` and `ip addr` (netlink, the kernel's) change them;
+		 * the pair would answer as AF_UNIX (ENOTTY, or SIOCUNIXFILE for
+		 * SIOCPROTOPRIVATE) where an inet socket goes on to the device.
+		 */
+		return shim_ifreq_kernel(cmd, arg);
 	case SIOCINQ:
 		if (shim_ent_kind(e) != SHIM_DGRAM)
 			break;
@@ -2147,6 +2215,13 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCOUTQ:
 	case SIOCOUTQNSD:
 	case SIOCATMARK:
+		/*
+		 * Only TCP knows these two: on a datagram socket the kernel reads
+		 * the argument as an ifreq for a device (EFAULT) that knows them
+		 * neither (ENOTTY).
+		 */
+		if (cmd != SIOCOUTQ && shim_ent_kind(e) == SHIM_DGRAM)
+			return shim_ifreq_kernel(cmd, arg);
 		/* The urgent byte is the pair's out-of-band byte: its mark is TCP's. */
 		if (cmd == SIOCATMARK && shim_ent_kind(e) == SHIM_STREAM) {
 			shim_urg_note();

@@ -7,28 +7,39 @@
 # order of checks (EPERM for a process without CAP_NET_ADMIN even with a
 # bad pointer, EFAULT, EPFNOSUPPORT, EINVAL, ENODEV, ENETUNREACH, ENXIO),
 # what SIOCGARP reads back (flags, the peer's address once ARP learned it,
-# the device), and on the wire: a permanent entry with a wrong address
-# keeps the peer's echo from answering until SIOCDARP removes it.
+# the device, the netmask handed back), and on the wire: a permanent entry
+# with a wrong address keeps the peer's echo from answering until SIOCDARP
+# removes it. Published (proxy) entries, ATF_PUBL: kept for the device, for
+# every device or for the device with a given MAC, the netmask one address
+# or none (the device's proxy_arp switch), deleted only as made (ENOENT);
+# and the peer's arping gets no answer for a published address on the
+# device's own subnet, even with forwarding on (the kernel answers only for
+# an address routed through another device), where it gets one for ours.
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin arp_ioctl
 testbed_native_up || tb_fail "cannot build the native namespace"
+command -v arping >/dev/null || tb_fail "arping (iputils-arping) is not installed (tools/bootstrap installs it)"
+testbed_sysctl_both net.ipv4.ip_forward=1
 
 cat >"$TB_WORK/client.py" <<'PY'
-import ctypes, errno, functools, os, socket, struct, sys
+import ctypes, errno, fcntl, functools, os, socket, struct, subprocess, sys
 print = functools.partial(print, flush=True)
 peer = sys.argv[1]
 SIOCDARP, SIOCGARP, SIOCSARP = 0x8953, 0x8954, 0x8955
 ATF_COM, ATF_PERM, ATF_PUBL, ATF_NETMASK = 0x02, 0x04, 0x08, 0x20
+SIOCGIFHWADDR = 0x8927
+peer_ns = sys.argv[2]
 libc = ctypes.CDLL(None, use_errno=True)
 ifname = [n for _, n in socket.if_nameindex() if n != "lo"][0]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 net = peer.rsplit(".", 1)[0]
 
-def arpreq(ip, ha=None, flags=0, dev=ifname, family=socket.AF_INET):
+def arpreq(ip, ha=None, flags=0, dev=ifname, family=socket.AF_INET, mask=None):
     pa = struct.pack("=H2s4s8x", family, b"", socket.inet_aton(ip))
     hw = struct.pack("=H14s", 1 if ha else 0, ha or b"")
-    return bytearray(pa + hw + struct.pack("=i16s16s", flags, b"", dev.encode()))
+    nm = struct.pack("=H2s4s8x", socket.AF_INET, b"", socket.inet_aton(mask)) if mask else bytes(16)
+    return bytearray(pa + hw + struct.pack("=i", flags) + nm + struct.pack("=16s", dev.encode()))
 
 def ioctl(cmd, req):
     buf = (ctypes.c_char * len(req)).from_buffer(req)
@@ -39,8 +50,16 @@ def show(req):
     flags, = struct.unpack_from("=i", req, 32)
     ha = bytes(req[18:24])
     dev = bytes(req[52:68]).rstrip(b"\0").decode()
-    return "flags %#x family %d ha %s dev %s" % (flags, struct.unpack_from("=H", req, 16)[0],
-                                                "zero" if ha == bytes(6) else "set", "ours" if dev == ifname else repr(dev))
+    return "flags %#x family %d ha %s dev %s netmask %s" % (flags, struct.unpack_from("=H", req, 16)[0],
+        "zero" if ha == bytes(6) else "set", "ours" if dev == ifname else repr(dev), socket.inet_ntoa(bytes(req[40:44])))
+
+def arping(ip, deadline):
+    """How many answers the peer's arping gets (run natively: no LD_PRELOAD)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LD_PRELOAD", "SOCKSHIM"))}
+    out = subprocess.run(["ip", "netns", "exec", peer_ns, "arping", "-c", "1", "-w", str(deadline), ip],
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+    got = [l for l in out.splitlines() if l.startswith("Received")]
+    return got[0] if got else out
 
 def ask(tries):
     """The peer's echo answers within tries seconds."""
@@ -81,6 +100,34 @@ print("set wrong", ioctl(SIOCSARP, arpreq(peer, b"\x02\0\0\0\0\x99", ATF_PERM)))
 print("echo through the wrong address", ask(1))
 print("delete peer", ioctl(SIOCDARP, arpreq(peer)))
 print("echo after", ask(10))
+# Published entries. The device's own MAC, as SIOCGIFHWADDR gives it.
+mine = fcntl.ioctl(s.fileno(), SIOCGIFHWADDR, struct.pack("=16s16x", ifname.encode()))[18:24]
+print("publish", ioctl(SIOCSARP, arpreq(net + ".50", flags=ATF_PUBL | ATF_PERM)),
+      ioctl(SIOCSARP, arpreq(net + ".50", flags=ATF_PUBL)))
+r = arpreq(net + ".50", flags=ATF_PUBL)
+print("get published", ioctl(SIOCGARP, r), show(r))
+print("publish for every device", ioctl(SIOCSARP, arpreq(net + ".51", flags=ATF_PUBL, dev="")))
+print("publish off the subnet", ioctl(SIOCSARP, arpreq("192.0.2.9", flags=ATF_PUBL, dev="")))
+print("publish by its MAC", ioctl(SIOCSARP, arpreq(net + ".52", mine, ATF_PUBL | ATF_COM, dev="")))
+print("publish by another MAC", ioctl(SIOCSARP, arpreq(net + ".53", b"\x02\0\0\0\0\x99", ATF_PUBL | ATF_COM, dev="")))
+print("publish mask /24", ioctl(SIOCSARP, arpreq(net + ".54", flags=ATF_PUBL | ATF_NETMASK, mask="255.255.255.0")))
+print("publish mask /32", ioctl(SIOCSARP, arpreq(net + ".55", flags=ATF_PUBL | ATF_NETMASK, mask="255.255.255.255")))
+print("get mask /31 no device", ioctl(SIOCGARP, arpreq(peer, flags=ATF_PUBL | ATF_NETMASK, dev="nosuch0", mask="255.255.255.254")))
+r = arpreq(peer, flags=ATF_PUBL | ATF_NETMASK, mask="0.0.0.0")
+print("get peer mask 0", ioctl(SIOCGARP, r), show(r))
+print("proxy_arp on and off", ioctl(SIOCSARP, arpreq(net + ".56", flags=ATF_PUBL | ATF_NETMASK, mask="0.0.0.0")),
+      ioctl(SIOCDARP, arpreq(net + ".56", flags=ATF_PUBL | ATF_NETMASK, mask="0.0.0.0")))
+me = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+me.connect((peer, 9))
+print("arping ours", arping(me.getsockname()[0], 10))
+print("arping published", arping(net + ".50", 1), arping(net + ".51", 1), arping(net + ".52", 1))
+print("delete published without its device", ioctl(SIOCDARP, arpreq(net + ".50", flags=ATF_PUBL, dev="")))
+print("delete published", ioctl(SIOCDARP, arpreq(net + ".50", flags=ATF_PUBL)), ioctl(SIOCDARP, arpreq(net + ".50", flags=ATF_PUBL)))
+print("delete every device's", ioctl(SIOCDARP, arpreq(net + ".51", flags=ATF_PUBL)), ioctl(SIOCDARP, arpreq(net + ".51", flags=ATF_PUBL, dev="")),
+      ioctl(SIOCDARP, arpreq("192.0.2.9", flags=ATF_PUBL, dev="")))
+print("delete by its MAC", ioctl(SIOCDARP, arpreq(net + ".52", mine, ATF_PUBL | ATF_COM, dev="")), ioctl(SIOCDARP, arpreq(net + ".52", flags=ATF_PUBL)))
+print("delete mask /24", ioctl(SIOCDARP, arpreq(net + ".55", flags=ATF_PUBL | ATF_NETMASK, mask="255.255.0.0")),
+      ioctl(SIOCDARP, arpreq(net + ".55", flags=ATF_PUBL | ATF_NETMASK, mask="255.255.255.255")))
 pid = os.fork()
 if not pid:
     os.setgroups([])
@@ -90,15 +137,18 @@ if not pid:
     print("unprivileged bad pointer", errno.errorcode[ctypes.get_errno()] if libc.ioctl(s.fileno(), SIOCSARP, ctypes.c_void_p(8)) else "ok")
     r = arpreq(peer)
     print("unprivileged get", ioctl(SIOCGARP, r), show(r))
+    print("unprivileged publish", ioctl(SIOCSARP, arpreq(net + ".50", flags=ATF_PUBL)))
     os._exit(0)
 os.waitpid(pid, 0)
 PY
 
 testbed_peer socat UDP4-RECVFROM:7400,fork EXEC:cat >"$TB_WORK/echo.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" udp 7400 30 || tb_fail "the peer's echo did not start"
-testbed_native_vs_shim "$TB_WORK/client.py"
+testbed_native_vs_shim "$TB_WORK/client.py" "$TB_NS_PEER"
 sed 's/^/  native: /' "$TB_WORK/native"
 grep -q "^echo through the wrong address False$" "$TB_WORK/native" && grep -q "^echo after True$" "$TB_WORK/native" ||
 	tb_fail "the kernel's entries did not steer its frames: the test proves nothing"
+grep -q "^arping ours Received 1 response(s)$" "$TB_WORK/native" ||
+	tb_fail "the peer's arping got no answer even for the kernel's own address: the test proves nothing"
 tb_say "ok: $(wc -l <"$TB_WORK/native") answers as Linux's"
 testbed_test_end

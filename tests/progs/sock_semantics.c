@@ -657,6 +657,11 @@ static void listener(void)
 	res("accept before", accept(l, NULL, NULL));
 	name("getpeername", l, 1);
 	res("connect on listener", do_connect(l, sa(peer, PORT_HOLD)));
+	/* Flags are checked before anything, the wait of a blocking listener too. */
+	fl = socket(AF_INET, SOCK_STREAM, 0);
+	res("blocking listen", listen(fl, 1));
+	res("blocking accept4(bad flags)", accept4(fl, NULL, NULL, 0x1));
+	close(fl);
 
 	res("connect to callback", do_connect(c, sa(peer, PORT_CALLBACK)));
 	snprintf(req, sizeof(req), "%u\n", local_port(l));
@@ -665,6 +670,7 @@ static void listener(void)
 	snap("poll after", l);
 	snap_all("listening, one pending", l);
 
+	res("accept4(bad flags), one pending", accept4(l, NULL, NULL, SOCK_NONBLOCK | 0x1));
 	a = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	res("accept4(NONBLOCK|CLOEXEC)", a < 0 ? -1 : 0);
 	fl = fcntl(a, F_GETFL);
@@ -1497,6 +1503,7 @@ static void big_options(void)
 	};
 	int t = socket(AF_INET, SOCK_STREAM, 0);
 	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	socklen_t len;
 	char step[64];
 
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
@@ -1506,6 +1513,15 @@ static void big_options(void)
 		res(step,
 		    setsockopt(opts[i].udp ? u : t, opts[i].level, opts[i].name, big, sizeof(big)));
 	}
+	/* A level the protocol does not take refuses before the value is read. */
+	res("set tcp SOL_UDP, bad pointer", setsockopt(t, SOL_UDP, UDP_CORK, (void *)8, 4));
+	res("set tcp SOL_RAW, bad pointer", setsockopt(t, SOL_RAW, 1, (void *)8, 4));
+	res("set tcp TCP_NODELAY, bad pointer", setsockopt(t, SOL_TCP, TCP_NODELAY, (void *)8, 4));
+	res("set udp SOL_TCP, bad pointer", setsockopt(u, SOL_TCP, TCP_NODELAY, (void *)8, 4));
+	res("set udp UDP_CORK, bad pointer", setsockopt(u, SOL_UDP, UDP_CORK, (void *)8, 4));
+	res("set udp SOL_IP, bad pointer", setsockopt(u, SOL_IP, IP_TTL, (void *)8, 4));
+	len = 4;
+	res("get tcp SOL_UDP, bad pointer", getsockopt(t, SOL_UDP, UDP_CORK, (void *)8, &len));
 	close(t);
 	close(u);
 }
@@ -1568,6 +1584,16 @@ static void socket_ioctls(void)
 	ioctl_step("udp SIOCOUTQNSD", u, SIOCOUTQNSD);
 	res("tcp SIOCINQ bad pointer", ioctl(t, SIOCINQ, (void *)1));
 	res("udp SIOCINQ bad pointer", ioctl(u, SIOCINQ, (void *)1));
+	res("udp SIOCATMARK bad pointer", ioctl(u, SIOCATMARK, (void *)1));
+	res("udp SIOCOUTQNSD bad pointer", ioctl(u, SIOCOUTQNSD, (void *)1));
+	ioctl_step("tcp SIOCPROTOPRIVATE", t, SIOCPROTOPRIVATE);
+	ioctl_step("udp SIOCPROTOPRIVATE", u, SIOCPROTOPRIVATE);
+	res("udp SIOCPROTOPRIVATE bad pointer", ioctl(u, SIOCPROTOPRIVATE, (void *)1));
+	/* The routes are the namespace's: an entry for no family, a bad one, the obsolete one. */
+	ioctl_step("SIOCADDRT", u, SIOCADDRT);
+	ioctl_step("SIOCDELRT", t, SIOCDELRT);
+	res("SIOCADDRT bad pointer", ioctl(u, SIOCADDRT, (void *)1));
+	ioctl_step("SIOCRTMSG", u, SIOCRTMSG);
 	v = 1;
 	res("FIONBIO on", ioctl(t, FIONBIO, &v));
 	out("O_NONBLOCK", "%d", (fcntl(t, F_GETFL) & O_NONBLOCK) ? 1 : 0);
@@ -1655,6 +1681,10 @@ static void interfaces(void)
 	ifr_addr_step("SIOCGIFADDR", fd, SIOCGIFADDR, self_if);
 	ifr_addr_step("SIOCGIFNETMASK", fd, SIOCGIFNETMASK, self_if);
 	ifr_addr_step("SIOCGIFBRDADDR", fd, SIOCGIFBRDADDR, self_if);
+	ifr_addr_step("SIOCGIFDSTADDR", fd, SIOCGIFDSTADDR, self_if);
+	ifr_addr_step("SIOCGIFPFLAGS", fd, SIOCGIFPFLAGS, self_if);
+	ifr_addr_step("SIOCSIFPFLAGS", fd, SIOCSIFPFLAGS, self_if);
+	ifr_addr_step("SIOCSIFADDR no such interface", fd, SIOCSIFADDR, "nosuch0");
 	ifr_addr_step("SIOCGIFADDR lo", fd, SIOCGIFADDR, "lo");
 	ifr_addr_step("SIOCGIFADDR no such interface", fd, SIOCGIFADDR, "nosuch0");
 	memset(&ifr, 0, sizeof(ifr));

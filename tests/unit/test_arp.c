@@ -3,7 +3,8 @@
  * ARP between two stacks: the gratuitous announcement at start, request and
  * reply when a datagram needs the peer, the cache and its NUD states over
  * time, queueing while resolving, failure after three probes, answers to
- * requests for the stack's address and rejection of malformed frames.
+ * requests for the stack's address and rejection of malformed frames; the
+ * ARP ioctls, published (proxy) entries included.
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
@@ -439,6 +440,84 @@ Test(arp, ioctl_checks_in_the_kernels_order)
 	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -ENETUNREACH, "off the subnet");
 	r = arp_req(twostack_addr(1), NULL, 0, true);
 	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -EINVAL, "no address to keep");
-	r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM | ATF_PUBL, true);
-	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -EOPNOTSUPP, "no proxy ARP");
+	r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM | ATF_PUBL | ATF_NETMASK, false);
+	((struct sockaddr_in *)&r.arp_netmask)->sin_addr.s_addr = inet_addr("255.255.255.0");
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -EINVAL,
+		     "a proxy's mask is one address or none");
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCDARP, &r, false), -EINVAL);
+	snprintf(r.arp_dev, sizeof(r.arp_dev), "nosuch0");
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCGARP, &r, false), -EINVAL, "before the device");
+}
+
+static int publish(unsigned int cmd, uint32_t ip, const uint8_t *ha, int flags, bool dev)
+{
+	struct arpreq r = arp_req(ip, ha, ATF_PUBL | flags, dev);
+
+	return arp_ioctl(&ts->net[0], cmd, &r, false);
+}
+
+Test(arp, a_published_address_is_kept_and_deleted_as_the_kernels)
+{
+	static const uint8_t other[6] = {0x02, 0, 0, 0, 0, 0x99};
+	uint32_t here = inet_addr("10.0.0.50"), away = inet_addr("192.0.2.9");
+	struct arpreq r;
+
+	cr_assert_eq(publish(SIOCSARP, here, NULL, ATF_PERM, true), 0);
+	cr_assert_eq(publish(SIOCSARP, here, NULL, ATF_PERM, true), 0, "set again: the same entry");
+	cr_assert_not_null(pneigh_lookup(ts->net[0].arp_tbl, here));
+	r = arp_req(here, NULL, ATF_PUBL, true);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCGARP, &r, false), -ENXIO, "not a neighbour");
+	cr_assert_eq(publish(SIOCDARP, here, NULL, 0, false), -ENOENT, "it is the device's");
+	cr_assert_eq(publish(SIOCDARP, here, NULL, 0, true), 0);
+	cr_assert_eq(publish(SIOCDARP, here, NULL, 0, true), -ENOENT);
+	cr_assert_null(pneigh_lookup(ts->net[0].arp_tbl, here));
+
+	/* No device: every device's, wherever the address is routed. */
+	cr_assert_eq(publish(SIOCSARP, away, NULL, 0, false), 0);
+	cr_assert_not_null(pneigh_lookup(ts->net[0].arp_tbl, away));
+	cr_assert_eq(publish(SIOCDARP, away, NULL, 0, true), -ENOENT);
+	cr_assert_eq(publish(SIOCDARP, away, NULL, 0, false), 0);
+
+	/* A MAC and no device: the device with that MAC, which the entry is for. */
+	cr_assert_eq(publish(SIOCSARP, here, other, ATF_COM, false), -ENODEV);
+	cr_assert_eq(publish(SIOCSARP, here, twostack_mac[0], ATF_COM, false), 0);
+	cr_assert_eq(publish(SIOCDARP, here, twostack_mac[0], ATF_COM, false), -ENOENT);
+	cr_assert_eq(publish(SIOCDARP, here, NULL, 0, true), 0);
+
+	/* Mask 0 is the device's proxy_arp switch: no entry. */
+	r = arp_req(here, NULL, ATF_PUBL | ATF_NETMASK, true);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), 0);
+	cr_assert_null(pneigh_lookup(ts->net[0].arp_tbl, here));
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCDARP, &r, false), 0);
+}
+
+Test(arp, a_read_hands_back_the_mask_and_the_entrys_own_flags)
+{
+	struct arpreq r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM, true);
+
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), 0);
+	r = arp_req(twostack_addr(1), NULL, ATF_PUBL, true);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCGARP, &r, false), 0);
+	cr_assert_eq(r.arp_flags, ATF_COM, "ATF_PUBL is not the entry's");
+	cr_assert_eq(((struct sockaddr_in *)&r.arp_netmask)->sin_addr.s_addr, 0xffffffffu);
+}
+
+/*
+ * The kernel answers for a published address only when it forwards and the
+ * address is routed through another device; the stack has one device.
+ */
+Test(arp, a_published_address_is_not_answered_on_its_own_device)
+{
+	struct wire_log w = {0};
+	struct arp_pkt req = good_request();
+	uint32_t pub = inet_addr("10.0.0.50");
+	struct arpreq r = arp_req(pub, NULL, ATF_PUBL, false);
+
+	cr_assert_eq(arp_ioctl(&ts->net[1], SIOCSARP, &r, false), 0);
+	twostack_run_for(ts, NSEC_PER_MSEC);
+	mem_link_set_filter(ts->link, log_frame, &w);
+	memcpy(req.tip, &pub, 4);
+	inject_arp(&req, sizeof(req), bcast);
+	cr_assert_eq(w.n, 0);
+	cr_assert_eq(ts->net[1].mib.link.ArpRepliesOut, 0);
 }
