@@ -1057,6 +1057,26 @@ static inline int shim_pair_reserve(int sk_sndbuf)
 }
 
 /*
+ * A write to a stream that the pair took short (EAGAIN included): the
+ * kernel's tcp_sendmsg would have gone on copying into its one queue until
+ * sk_wmem_queued reached sk_sndbuf, where ours stopped at the pair's own
+ * buffer, however much room the stack's part still had (a fresh
+ * connection's first write of 100 KiB: the pair's 24 KiB, the kernel's
+ * 78 KB). Get (optlen 0) moves what the pair holds into the stack as far
+ * as the buffer takes it (stackd_stream_sync), the writer counting as one
+ * that found its buffer full (SOCK_NOSPACE) if the stack's part fills with
+ * bytes still in the pair, and answers with the pair's size now (as
+ * SHIM_SO_PAIR_WMEM) and the room the stack's part has left: positive,
+ * the pair is empty and the write goes on; else the write fills the pair
+ * once more and returns.
+ */
+#define SHIM_SO_PAIR_TOPUP 0x53480020
+struct shim_pair_topup {
+	int32_t wmem; /* SHIM_SO_PAIR_WMEM's answer */
+	int32_t room; /* sk_stream_wspace less shim_pair_reserve, or TCP_NOTSENT_LOWAT's room */
+};
+
+/*
  * Get on a stream: 1 if the socket is TCP_CLOSE and SS_UNCONNECTED (never
  * connected, disconnected, or its blocking connect failed), else 0. Asked
  * by an interposer that got the socket by exec or SCM_RIGHTS, which cannot

@@ -909,6 +909,20 @@ void shim_pair_size(int fd, uint64_t e, bool ask)
 	errno = saved;
 }
 
+/* The pair to the host's answer w where that is larger; a final w ends its growing. */
+static void shim_pair_follow(int fd, uint64_t e, int w)
+{
+	int cur = 0;
+	socklen_t len = sizeof(cur);
+
+	if (!w || shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &len))
+		return;
+	if ((w & ~SHIM_PAIR_WMEM_FINAL) > cur)
+		shim_pair_set(fd, e, w);
+	else if ((w & SHIM_PAIR_WMEM_FINAL) && (shim_ent_flags(e) & SHIM_F_PAIR_GROW))
+		shim_fd_flags(fd, 0, SHIM_F_PAIR_GROW);
+}
+
 /*
  * A write to a stream whose pair may grow: at most once a millisecond in
  * the process, the host says how large the socket's buffer lets it be now
@@ -928,8 +942,7 @@ void shim_pair_grow(int fd, uint64_t e)
 {
 	struct timespec ts;
 	int64_t now, next;
-	int saved = errno, w, cur = 0, outq = 0;
-	socklen_t len = sizeof(cur);
+	int saved = errno, outq = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -941,14 +954,70 @@ void shim_pair_grow(int fd, uint64_t e)
 		errno = saved;
 		return;
 	}
-	w = shim_pair_ask(fd, e);
-	if (w && !shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &len)) {
-		if ((w & ~SHIM_PAIR_WMEM_FINAL) > cur)
-			shim_pair_set(fd, e, w);
-		else if (w & SHIM_PAIR_WMEM_FINAL)
-			shim_fd_flags(fd, 0, SHIM_F_PAIR_GROW);
+	shim_pair_follow(fd, e, shim_pair_ask(fd, e));
+	errno = saved;
+}
+
+/* m's iovec from byte off on, at most max entries of it (a write may take less). */
+static size_t shim_iov_from(struct iovec *iov, size_t max, const struct msghdr *m, size_t off)
+{
+	size_t i = 0, n = 0;
+
+	for (; i < m->msg_iovlen && off >= m->msg_iov[i].iov_len; i++)
+		off -= m->msg_iov[i].iov_len;
+	for (; i < m->msg_iovlen && n < max; i++, n++, off = 0) {
+		iov[n].iov_base = (char *)m->msg_iov[i].iov_base + off;
+		iov[n].iov_len = m->msg_iov[i].iov_len - off;
+	}
+	return n;
+}
+
+/*
+ * A write to a stream that the pair took short: done of m's total bytes
+ * (shim_ctl.h SHIM_SO_PAIR_TOPUP). The kernel's tcp_sendmsg copies until
+ * its one queue reaches SO_SNDBUF, so while the stack's part has room the
+ * host moves the pair's bytes there and the write goes on into the pair,
+ * which takes the host's size for it at once (the 1 ms turn of
+ * shim_pair_grow is for writers that never find it full), and fills it a
+ * last time once the stack's part is full: the bytes taken are then the
+ * stack's and the pair's together, bounded as SO_SNDBUF bounds them. A
+ * write on a pair the host keeps taking from (a peer that reads) ends
+ * after SHIM_TOPUP_ROUNDS rounds at most, still a short write. A
+ * sandboxed process makes no call the program did not make: it keeps the
+ * pair's count. Returns the bytes it added.
+ */
+#define SHIM_TOPUP_ROUNDS 64
+#define SHIM_TOPUP_IOV	  64
+size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done, size_t total)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_PAIR_TOPUP}};
+	struct shim_rep rep;
+	struct shim_pair_topup t;
+	struct iovec iov[SHIM_TOPUP_IOV];
+	struct msghdr lm = {.msg_iov = iov};
+	size_t added = 0;
+	int saved = errno;
+	ssize_t n;
+
+	if (shim_sandboxed ||
+	    (shim_ent_flags(e) & (SHIM_F_FILLED | SHIM_F_UNCONNECTED | SHIM_F_REPAIR)))
+		return 0;
+	for (int round = 0; round < SHIM_TOPUP_ROUNDS && done + added < total; round++) {
+		if (shim_request(fd, e, &req, &rep, NULL, NULL) || rep.sockopt.optlen != sizeof(t))
+			break;
+		memcpy(&t, rep.sockopt.optval, sizeof(t));
+		shim_pair_follow(fd, e, t.wmem);
+		lm.msg_iovlen = shim_iov_from(iov, SHIM_TOPUP_IOV, m, done + added);
+		n = shim_real.sendmsg(fd, &lm, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		added += (size_t)n;
+		if (t.room <= 0)
+			break;
 	}
 	errno = saved;
+	return added;
 }
 
 /*
