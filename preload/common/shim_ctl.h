@@ -509,6 +509,7 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
  */
 #define SHIM_SO_REPAIR_SEND 0x53480008
 #define SHIM_SO_REPAIR_PEEK 0x53480009
+#define SHIM_SO_PAIR_TOPUP  0x53480020 /* get, with a uint32_t phase as input (below) */
 struct shim_repair_peek {
 	uint32_t queue; /* TCP_RECV_QUEUE or TCP_SEND_QUEUE */
 	uint32_t total; /* the send queue's length */
@@ -530,7 +531,8 @@ static inline uint32_t shim_getsockopt_input(int level, int optname, uint32_t ro
 		n = IP_MSFILTER_SIZE(0);
 	else if (level == SOL_IP && optname == MCAST_MSFILTER)
 		n = GROUP_FILTER_SIZE(0);
-	else if (level == SOL_SOCKET && optname == SHIM_SO_REPAIR_PEEK)
+	else if (level == SOL_SOCKET &&
+		 (optname == SHIM_SO_REPAIR_PEEK || optname == SHIM_SO_PAIR_TOPUP))
 		n = sizeof(uint32_t);
 	return n < room ? n : room;
 }
@@ -1062,15 +1064,22 @@ static inline int shim_pair_reserve(int sk_sndbuf)
  * sk_wmem_queued reached sk_sndbuf, where ours stopped at the pair's own
  * buffer, however much room the stack's part still had (a fresh
  * connection's first write of 100 KiB: the pair's 24 KiB, the kernel's
- * 78 KB). Get (optlen 0) moves what the pair holds into the stack as far
- * as the buffer takes it (stackd_stream_sync), the writer counting as one
- * that found its buffer full (SOCK_NOSPACE) if the stack's part fills with
- * bytes still in the pair, and answers with the pair's size now (as
- * SHIM_SO_PAIR_WMEM) and the room the stack's part has left: positive,
- * the pair is empty and the write goes on; else the write fills the pair
- * once more and returns.
+ * 78 KB). SHIM_SO_PAIR_TOPUP (get, with the phase as input: a uint32_t)
+ * moves what the pair
+ * holds into the stack as far as the buffer takes it (stackd_stream_sync),
+ * the writer counting as one that found its buffer full (SOCK_NOSPACE) if
+ * the stack's part fills with bytes still in the pair, and answers with the
+ * pair's size now (as SHIM_SO_PAIR_WMEM) and the room the stack's part has
+ * left for this write: positive, the pair is empty and the write goes on;
+ * else the write fills the pair once more and returns. BEGIN bounds what
+ * the stack takes until DONE or an answer of no room to the room it has
+ * then: ACKs that come meanwhile free room for the next write, not this
+ * one, as the kernel's socket lock keeps them in its backlog while
+ * tcp_sendmsg copies. DONE (the write took all) lifts the bound.
  */
-#define SHIM_SO_PAIR_TOPUP 0x53480020
+#define SHIM_TOPUP_BEGIN   0
+#define SHIM_TOPUP_MORE	   1
+#define SHIM_TOPUP_DONE	   2
 struct shim_pair_topup {
 	int32_t wmem; /* SHIM_SO_PAIR_WMEM's answer */
 	int32_t room; /* sk_stream_wspace less shim_pair_reserve, or TCP_NOTSENT_LOWAT's room */

@@ -988,34 +988,53 @@ static size_t shim_iov_from(struct iovec *iov, size_t max, const struct msghdr *
  */
 #define SHIM_TOPUP_ROUNDS 64
 #define SHIM_TOPUP_IOV	  64
-size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done, size_t total)
+
+/* One SHIM_SO_PAIR_TOPUP round trip: false if the host did not answer. */
+static bool shim_pair_topup_ask(int fd, uint64_t e, uint32_t phase, struct shim_pair_topup *t)
 {
 	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
-			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_PAIR_TOPUP}};
+			       .sockopt = {.level = SOL_SOCKET,
+					   .optname = SHIM_SO_PAIR_TOPUP,
+					   .optlen = sizeof(*t)}};
 	struct shim_rep rep;
+
+	memcpy(req.sockopt.optval, &phase, sizeof(phase));
+	if (shim_request(fd, e, &req, &rep, NULL, NULL) || rep.sockopt.optlen != sizeof(*t))
+		return false;
+	memcpy(t, rep.sockopt.optval, sizeof(*t));
+	return true;
+}
+
+size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done, size_t total)
+{
 	struct shim_pair_topup t;
 	struct iovec iov[SHIM_TOPUP_IOV];
 	struct msghdr lm = {.msg_iov = iov};
+	uint32_t phase = SHIM_TOPUP_BEGIN;
 	size_t added = 0;
+	bool asked = false;
 	int saved = errno;
 	ssize_t n;
 
+	e = shim_fd_get(fd); /* the write before may have seen the filler go (shim_filler_gone) */
 	if (shim_sandboxed ||
 	    (shim_ent_flags(e) & (SHIM_F_FILLED | SHIM_F_UNCONNECTED | SHIM_F_REPAIR)))
 		return 0;
-	for (int round = 0; round < SHIM_TOPUP_ROUNDS && done + added < total; round++) {
-		if (shim_request(fd, e, &req, &rep, NULL, NULL) || rep.sockopt.optlen != sizeof(t))
+	for (int round = 0; round < SHIM_TOPUP_ROUNDS; round++, phase = SHIM_TOPUP_MORE) {
+		if (!shim_pair_topup_ask(fd, e, phase, &t))
 			break;
-		memcpy(&t, rep.sockopt.optval, sizeof(t));
+		asked = true;
 		shim_pair_follow(fd, e, t.wmem);
 		lm.msg_iovlen = shim_iov_from(iov, SHIM_TOPUP_IOV, m, done + added);
 		n = shim_real.sendmsg(fd, &lm, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n <= 0)
-			break;
-		added += (size_t)n;
-		if (t.room <= 0)
+		if (n > 0)
+			added += (size_t)n;
+		if (n <= 0 || t.room <= 0 || done + added == total)
 			break;
 	}
+	/* The bound the first ask set goes (the host moves what came meanwhile). */
+	if (asked)
+		shim_pair_topup_ask(fd, e, SHIM_TOPUP_DONE, &t);
 	errno = saved;
 	return added;
 }

@@ -104,6 +104,15 @@ struct stackd_sock {
 	 * since (no EPOLLIN on the pair): the answer stands.
 	 */
 	bool pair_writer_idle;
+	/*
+	 * Stream: a write the pair took short is being topped up
+	 * (SHIM_SO_PAIR_TOPUP): the write queue takes no byte past topup_end,
+	 * its write_seq plus the room it had when the write began, however
+	 * many ACKs come in between, as the kernel's tcp_sendmsg holds the
+	 * socket lock (ACKs wait in the backlog) while it copies.
+	 */
+	bool topup;
+	uint32_t topup_end;
 	int idle_sndbuf;
 	uint32_t idle_lowat;
 	uint32_t pair_hold; /* stream: the most the pair may hold towards the program */
@@ -370,7 +379,8 @@ void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);
 int stackd_pair_wmem(const struct stackd_sock *ss);
-int stackd_stream_topup(struct stackd_sock *ss, struct shim_rep *rep);
+int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o,
+			struct shim_rep *rep);
 /* What the program wrote that the stack's write queue has not taken (the pair's, pend). */
 size_t stackd_stream_unqueued(const struct stackd_sock *ss);
 bool stackd_stream_settle(struct stackd_sock *ss);

@@ -688,7 +688,7 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		return 0;
 	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_PAIR_TOPUP && !set && ss->stream)
-		return stackd_stream_topup(ss, rep);
+		return stackd_stream_topup(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_UNCONNECTED && !set) {
 		r = ss->stream && sock->state == SS_UNCONNECTED && sock->sk->sk_state == TCP_CLOSE;
 		if (r)

@@ -1353,6 +1353,16 @@ static int stackd_stream_room(const struct sock *sk)
 	return tcp_notsent_room(sk) < space ? tcp_notsent_room(sk) : space;
 }
 
+/* ... and no further than a write being topped up may take (topup_end). */
+static int stackd_stream_room_now(const struct stackd_sock *ss)
+{
+	const struct sock *sk = ss->sock->sk;
+	int space = stackd_stream_room(sk);
+	int32_t left = (int32_t)(ss->topup_end - tcp_sk(sk)->write_seq);
+
+	return ss->topup && left < space ? left : space;
+}
+
 /* Pair -> stack. Returns false if the record was freed. */
 static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 {
@@ -1394,7 +1404,9 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			ss->pend_oob = false;
 			continue;
 		}
-		space = stackd_stream_room(sk);
+		space = stackd_stream_room_now(ss);
+		if (space <= 0 && stackd_stream_room(sk) > 0)
+			break; /* a topped-up write took its room (topup_end) */
 		if (space <= 0) {
 			/* The program's bytes wait in the pair for room. */
 			if (stackd_pair_full(ss))
@@ -1556,20 +1568,32 @@ int stackd_pair_wmem(const struct stackd_sock *ss)
  * (tcp_sendmsg's SOCK_NOSPACE, stackd_pair_full); if the pair empties, the
  * write goes on and nothing is known yet.
  */
-int stackd_stream_topup(struct stackd_sock *ss, struct shim_rep *rep)
+int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o,
+			struct shim_rep *rep)
 {
 	struct shim_pair_topup t = {0};
 	bool waited = ss->pair_writer_waited;
+	struct sock *sk = ss->sock->sk;
+	uint32_t phase;
 
-	if (ss->connecting || ss->listening)
+	if (ss->connecting || ss->listening || o->optlen < sizeof(t))
 		return -EINVAL;
-	ss->pair_writer_waited = true;
+	memcpy(&phase, o->optval, sizeof(phase));
+	if (phase == SHIM_TOPUP_BEGIN) {
+		/* The pair's bytes are this write's and those before: all within the room now. */
+		ss->topup = false;
+		ss->topup_end = tcp_sk(sk)->write_seq + (uint32_t)stackd_stream_room(sk);
+	}
+	/* DONE: what ACKs freed meanwhile takes the pair's bytes now, as release_sock's backlog. */
+	ss->topup = phase != SHIM_TOPUP_DONE;
+	if (ss->topup)
+		ss->pair_writer_waited = true;
 	if (!stackd_stream_sync(ss))
 		return -EBADF; /* the application closed it meanwhile */
 	if (!stackd_stream_unqueued(ss))
 		ss->pair_writer_waited = waited;
 	t.wmem = stackd_pair_wmem(ss);
-	t.room = stackd_can_send(ss->sock->sk) ? stackd_stream_room(ss->sock->sk) : 0;
+	t.room = stackd_can_send(sk) ? stackd_stream_room_now(ss) : 0;
 	if (t.room > 0 && stackd_stream_unqueued(ss))
 		t.room = 0; /* the pump stopped short of the room (repair, urgent data) */
 	memcpy(rep->sockopt.optval, &t, sizeof(t));
