@@ -509,7 +509,7 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
  */
 #define SHIM_SO_REPAIR_SEND 0x53480008
 #define SHIM_SO_REPAIR_PEEK 0x53480009
-#define SHIM_SO_PAIR_TOPUP  0x53480020 /* get, with a uint32_t phase as input (below) */
+#define SHIM_SO_PAIR_TOPUP  0x53480020 /* get, with its input (struct shim_pair_topup_ask) */
 struct shim_repair_peek {
 	uint32_t queue; /* TCP_RECV_QUEUE or TCP_SEND_QUEUE */
 	uint32_t total; /* the send queue's length */
@@ -531,9 +531,10 @@ static inline uint32_t shim_getsockopt_input(int level, int optname, uint32_t ro
 		n = IP_MSFILTER_SIZE(0);
 	else if (level == SOL_IP && optname == MCAST_MSFILTER)
 		n = GROUP_FILTER_SIZE(0);
-	else if (level == SOL_SOCKET &&
-		 (optname == SHIM_SO_REPAIR_PEEK || optname == SHIM_SO_PAIR_TOPUP))
+	else if (level == SOL_SOCKET && optname == SHIM_SO_REPAIR_PEEK)
 		n = sizeof(uint32_t);
+	else if (level == SOL_SOCKET && optname == SHIM_SO_PAIR_TOPUP)
+		n = 2 * sizeof(uint32_t); /* struct shim_pair_topup_ask, declared below */
 	return n < room ? n : room;
 }
 
@@ -1064,25 +1065,26 @@ static inline int shim_pair_reserve(int sk_sndbuf)
  * sk_wmem_queued reached sk_sndbuf, where ours stopped at the pair's own
  * buffer, however much room the stack's part still had (a fresh
  * connection's first write of 100 KiB: the pair's 24 KiB, the kernel's
- * 78 KB). SHIM_SO_PAIR_TOPUP (get, with the phase as input: a uint32_t)
- * moves what the pair
- * holds into the stack as far as the buffer takes it (stackd_stream_sync),
- * the writer counting as one that found its buffer full (SOCK_NOSPACE) if
- * the stack's part fills with bytes still in the pair, and answers with the
- * pair's size now (as SHIM_SO_PAIR_WMEM) and the room the stack's part has
- * left for this write: positive, the pair is empty and the write goes on;
- * else the write fills the pair once more and returns. BEGIN bounds what
- * the stack takes until DONE or an answer of no room to the room it has
- * then: ACKs that come meanwhile free room for the next write, not this
- * one, as the kernel's socket lock keeps them in its backlog while
- * tcp_sendmsg copies. DONE (the write took all) lifts the bound.
+ * 78 KB). SHIM_SO_PAIR_TOPUP (get, with a struct shim_pair_topup_ask as
+ * input) moves what the pair holds into the stack as far as the buffer
+ * takes it (stackd_stream_sync), the writer counting as one that found its
+ * buffer full (SOCK_NOSPACE) if the stack's part fills with bytes still in
+ * the pair, and answers with the pair's size now (as SHIM_SO_PAIR_WMEM),
+ * the room the stack's part has left (positive: the pair is empty, the
+ * write goes on; else the write fills the pair once more and returns), and
+ * at the write's first ask the most it may take: what SO_SNDBUF leaves
+ * beside the bytes queued before it (its own, done, aside). So ACKs that
+ * come meanwhile free room for the next write, not this one, as the
+ * kernel's socket lock keeps them in its backlog while tcp_sendmsg copies.
  */
-#define SHIM_TOPUP_BEGIN   0
-#define SHIM_TOPUP_MORE	   1
-#define SHIM_TOPUP_DONE	   2
+struct shim_pair_topup_ask {
+	uint32_t first; /* the write's first ask */
+	uint32_t done;	/* bytes of it the pair took before */
+};
 struct shim_pair_topup {
-	int32_t wmem; /* SHIM_SO_PAIR_WMEM's answer */
-	int32_t room; /* sk_stream_wspace less shim_pair_reserve, or TCP_NOTSENT_LOWAT's room */
+	int32_t wmem;	 /* SHIM_SO_PAIR_WMEM's answer */
+	int32_t room;	 /* sk_stream_wspace less shim_pair_reserve, or TCP_NOTSENT_LOWAT's room */
+	uint32_t limit; /* first ask: the bytes the write may take in all, done included */
 };
 
 /*

@@ -990,7 +990,8 @@ static size_t shim_iov_from(struct iovec *iov, size_t max, const struct msghdr *
 #define SHIM_TOPUP_IOV	  64
 
 /* One SHIM_SO_PAIR_TOPUP round trip: false if the host did not answer. */
-static bool shim_pair_topup_ask(int fd, uint64_t e, uint32_t phase, struct shim_pair_topup *t)
+static bool shim_pair_topup_ask(int fd, uint64_t e, const struct shim_pair_topup_ask *a,
+				struct shim_pair_topup *t)
 {
 	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
 			       .sockopt = {.level = SOL_SOCKET,
@@ -998,7 +999,7 @@ static bool shim_pair_topup_ask(int fd, uint64_t e, uint32_t phase, struct shim_
 					   .optlen = sizeof(*t)}};
 	struct shim_rep rep;
 
-	memcpy(req.sockopt.optval, &phase, sizeof(phase));
+	memcpy(req.sockopt.optval, a, sizeof(*a));
 	if (shim_request(fd, e, &req, &rep, NULL, NULL) || rep.sockopt.optlen != sizeof(*t))
 		return false;
 	memcpy(t, rep.sockopt.optval, sizeof(*t));
@@ -1007,34 +1008,41 @@ static bool shim_pair_topup_ask(int fd, uint64_t e, uint32_t phase, struct shim_
 
 size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done, size_t total)
 {
+	struct shim_pair_topup_ask a = {.first = 1, .done = (uint32_t)done};
 	struct shim_pair_topup t;
 	struct iovec iov[SHIM_TOPUP_IOV];
 	struct msghdr lm = {.msg_iov = iov};
-	uint32_t phase = SHIM_TOPUP_BEGIN;
-	size_t added = 0;
-	bool asked = false;
+	size_t added = 0, limit;
 	int saved = errno;
 	ssize_t n;
 
 	e = shim_fd_get(fd); /* the write before may have seen the filler go (shim_filler_gone) */
-	if (shim_sandboxed ||
-	    (shim_ent_flags(e) & (SHIM_F_FILLED | SHIM_F_UNCONNECTED | SHIM_F_REPAIR)))
+	if (shim_sandboxed || done > UINT32_MAX ||
+	    (shim_ent_flags(e) & (SHIM_F_FILLED | SHIM_F_UNCONNECTED | SHIM_F_REPAIR)) ||
+	    !shim_pair_topup_ask(fd, e, &a, &t)) {
+		errno = saved;
 		return 0;
-	for (int round = 0; round < SHIM_TOPUP_ROUNDS; round++, phase = SHIM_TOPUP_MORE) {
-		if (!shim_pair_topup_ask(fd, e, phase, &t))
-			break;
-		asked = true;
+	}
+	limit = t.limit < total ? t.limit : total;
+	a.first = 0;
+	for (int round = 0; round < SHIM_TOPUP_ROUNDS && done + added < limit; round++) {
 		shim_pair_follow(fd, e, t.wmem);
 		lm.msg_iovlen = shim_iov_from(iov, SHIM_TOPUP_IOV, m, done + added);
+		/* No more than the limit: the last iovec ends there. */
+		for (size_t i = 0, left = limit - done - added; i < lm.msg_iovlen; i++) {
+			if (iov[i].iov_len >= left) {
+				iov[i].iov_len = left;
+				lm.msg_iovlen = i + 1;
+				break;
+			}
+			left -= iov[i].iov_len;
+		}
 		n = shim_real.sendmsg(fd, &lm, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0)
 			added += (size_t)n;
-		if (n <= 0 || t.room <= 0 || done + added == total)
+		if (n <= 0 || t.room <= 0 || done + added >= limit || !shim_pair_topup_ask(fd, e, &a, &t))
 			break;
 	}
-	/* The bound the first ask set goes (the host moves what came meanwhile). */
-	if (asked)
-		shim_pair_topup_ask(fd, e, SHIM_TOPUP_DONE, &t);
 	errno = saved;
 	return added;
 }

@@ -104,15 +104,6 @@ struct stackd_sock {
 	 * since (no EPOLLIN on the pair): the answer stands.
 	 */
 	bool pair_writer_idle;
-	/*
-	 * Stream: a write the pair took short is being topped up
-	 * (SHIM_SO_PAIR_TOPUP): the write queue takes no byte past topup_end,
-	 * its write_seq plus the room it had when the write began, however
-	 * many ACKs come in between, as the kernel's tcp_sendmsg holds the
-	 * socket lock (ACKs wait in the backlog) while it copies.
-	 */
-	bool topup;
-	uint32_t topup_end;
 	int idle_sndbuf;
 	uint32_t idle_lowat;
 	uint32_t pair_hold; /* stream: the most the pair may hold towards the program */

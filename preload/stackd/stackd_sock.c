@@ -1353,16 +1353,6 @@ static int stackd_stream_room(const struct sock *sk)
 	return tcp_notsent_room(sk) < space ? tcp_notsent_room(sk) : space;
 }
 
-/* ... and no further than a write being topped up may take (topup_end). */
-static int stackd_stream_room_now(const struct stackd_sock *ss)
-{
-	const struct sock *sk = ss->sock->sk;
-	int space = stackd_stream_room(sk);
-	int32_t left = (int32_t)(ss->topup_end - tcp_sk(sk)->write_seq);
-
-	return ss->topup && left < space ? left : space;
-}
-
 /* Pair -> stack. Returns false if the record was freed. */
 static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 {
@@ -1404,9 +1394,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			ss->pend_oob = false;
 			continue;
 		}
-		space = stackd_stream_room_now(ss);
-		if (space <= 0 && stackd_stream_room(sk) > 0)
-			break; /* a topped-up write took its room (topup_end) */
+		space = stackd_stream_room(sk);
 		if (space <= 0) {
 			/* The program's bytes wait in the pair for room. */
 			if (stackd_pair_full(ss))
@@ -1572,28 +1560,38 @@ int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o,
 			struct shim_rep *rep)
 {
 	struct shim_pair_topup t = {0};
+	struct shim_pair_topup_ask a;
 	bool waited = ss->pair_writer_waited;
 	struct sock *sk = ss->sock->sk;
-	uint32_t phase;
+	long left;
 
 	if (ss->connecting || ss->listening || o->optlen < sizeof(t))
 		return -EINVAL;
-	memcpy(&phase, o->optval, sizeof(phase));
-	if (phase == SHIM_TOPUP_BEGIN) {
-		/* The pair's bytes are this write's and those before: all within the room now. */
-		ss->topup = false;
-		ss->topup_end = tcp_sk(sk)->write_seq + (uint32_t)stackd_stream_room(sk);
+	memcpy(&a, o->optval, sizeof(a));
+	/*
+	 * The bytes queued before the write: from snd_una (the ACKs that came
+	 * since the write began acknowledge older bytes first) to the write's
+	 * start, the last done bytes written being its own. The stack charges
+	 * bytes (tcp_sendmsg charges truesize).
+	 */
+	if (a.first) {
+		const struct tcp_sock *tp = tcp_sk(sk);
+		uint32_t start =
+			tp->write_seq + (uint32_t)stackd_stream_unqueued(ss) - a.done;
+		int32_t before = (int32_t)(start - tp->snd_una);
+
+		left = (long)sk->sk_sndbuf - (before > 0 ? before : 0) ;
+		t.limit = left < (long)a.done ? a.done
+			  : left > UINT32_MAX ? UINT32_MAX
+					      : (uint32_t)left;
 	}
-	/* DONE: what ACKs freed meanwhile takes the pair's bytes now, as release_sock's backlog. */
-	ss->topup = phase != SHIM_TOPUP_DONE;
-	if (ss->topup)
-		ss->pair_writer_waited = true;
+	ss->pair_writer_waited = true;
 	if (!stackd_stream_sync(ss))
 		return -EBADF; /* the application closed it meanwhile */
 	if (!stackd_stream_unqueued(ss))
 		ss->pair_writer_waited = waited;
 	t.wmem = stackd_pair_wmem(ss);
-	t.room = stackd_can_send(sk) ? stackd_stream_room_now(ss) : 0;
+	t.room = stackd_can_send(sk) ? stackd_stream_room(sk) : 0;
 	if (t.room > 0 && stackd_stream_unqueued(ss))
 		t.room = 0; /* the pump stopped short of the room (repair, urgent data) */
 	memcpy(rep->sockopt.optval, &t, sizeof(t));
