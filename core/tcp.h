@@ -1017,6 +1017,13 @@ void tcp_send_loss_probe(struct sock *sk);
 int tcp_write_wakeup(struct sock *sk);
 unsigned int tcp_current_mss(struct sock *sk);
 /*
+ * The bytes tcp_sendmsg puts in one skb (tcp_xmit_size_goal): whole
+ * segments of mss up to the largest GSO frame within half the peer's
+ * largest window. A writer may fill the skb it opened below SO_SNDBUF up
+ * to it, past SO_SNDBUF.
+ */
+unsigned int tcp_xmit_size_goal(struct sock *sk, unsigned int mss);
+/*
  * icsk_sync_mss after the IP options changed (their length counts against
  * every segment): mss_cache anew, which TCP_MAXSEG reads.
  */

@@ -104,6 +104,15 @@ struct stackd_sock {
 	 * since (no EPOLLIN on the pair): the answer stands.
 	 */
 	bool pair_writer_idle;
+	/*
+	 * Stream: where the skb the kernel's writer would have open ends
+	 * (tcp_xmit_size_goal from the last boundary), so that the stack's
+	 * write queue may fill it past its bound as tcp_sendmsg fills the skb
+	 * it opened below SO_SNDBUF (stackd_stream_room); 0 in skb_goal:
+	 * not known yet.
+	 */
+	uint32_t skb_end;
+	unsigned int skb_goal;
 	int idle_sndbuf;
 	uint32_t idle_lowat;
 	uint32_t pair_hold; /* stream: the most the pair may hold towards the program */
