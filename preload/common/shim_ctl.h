@@ -1082,8 +1082,8 @@ struct shim_pair_topup_ask {
 	uint32_t done;	/* bytes of it the pair took before */
 };
 struct shim_pair_topup {
-	int32_t wmem;	 /* SHIM_SO_PAIR_WMEM's answer */
-	int32_t room;	 /* sk_stream_wspace less shim_pair_reserve, or TCP_NOTSENT_LOWAT's room */
+	int32_t wmem;	/* SHIM_SO_PAIR_WMEM's answer */
+	int32_t room;	/* sk_stream_wspace less shim_pair_reserve, or TCP_NOTSENT_LOWAT's room */
 	uint32_t limit; /* first ask: the bytes the write may take in all, done included */
 };
 

@@ -1633,7 +1633,8 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 			ret = shim_neg(ret);
 			if (!shim_stream_followed(fd, e, ret))
 				return shim_ret(
-					shim_stream_wmap(fd, e, shim_stream_short(fd, e, &m, n, ret), sig),
+					shim_stream_wmap(fd, e,
+							 shim_stream_short(fd, e, &m, n, ret), sig),
 					err0);
 			errno = err0; /* again on the socket's current pair */
 		}
@@ -1674,11 +1675,11 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 				return ret;
 			ret = shim_neg(ret);
 			if (!shim_stream_followed(fd, e, ret))
-				return shim_ret(shim_stream_wmap(fd, e,
-								 shim_stream_short(fd, e, &um,
-										   shim_iov_total(&um),
-										   ret),
-								 sig),
+				return shim_ret(shim_stream_wmap(
+							fd, e,
+							shim_stream_short(fd, e, &um,
+									  shim_iov_total(&um), ret),
+							sig),
 						err0);
 			errno = err0; /* again on the socket's current pair */
 		}
@@ -1769,7 +1770,8 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 			ret = shim_neg(ret);
 			if (!shim_stream_followed(fd, e, ret))
 				return shim_ret(
-					shim_stream_wmap(fd, e, shim_stream_short(fd, e, &m, n, ret), flags),
+					shim_stream_wmap(
+						fd, e, shim_stream_short(fd, e, &m, n, ret), flags),
 					err0);
 			errno = err0; /* again on the socket's current pair */
 		}

@@ -1040,7 +1040,8 @@ size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done
 		n = shim_real.sendmsg(fd, &lm, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0)
 			added += (size_t)n;
-		if (n <= 0 || t.room <= 0 || done + added >= limit || !shim_pair_topup_ask(fd, e, &a, &t))
+		if (n <= 0 || t.room <= 0 || done + added >= limit ||
+		    !shim_pair_topup_ask(fd, e, &a, &t))
 			break;
 	}
 	errno = saved;

@@ -104,15 +104,6 @@ struct stackd_sock {
 	 * since (no EPOLLIN on the pair): the answer stands.
 	 */
 	bool pair_writer_idle;
-	/*
-	 * Stream: where the skb the kernel's writer would have open ends
-	 * (tcp_xmit_size_goal from the last boundary), so that the stack's
-	 * write queue may fill it past its bound as tcp_sendmsg fills the skb
-	 * it opened below SO_SNDBUF (stackd_stream_room); 0 in skb_goal:
-	 * not known yet.
-	 */
-	uint32_t skb_end;
-	unsigned int skb_goal;
 	int idle_sndbuf;
 	uint32_t idle_lowat;
 	uint32_t pair_hold; /* stream: the most the pair may hold towards the program */
@@ -379,8 +370,7 @@ void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);
 int stackd_pair_wmem(const struct stackd_sock *ss);
-int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o,
-			struct shim_rep *rep);
+int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);
 /* What the program wrote that the stack's write queue has not taken (the pair's, pend). */
 size_t stackd_stream_unqueued(const struct stackd_sock *ss);
 bool stackd_stream_settle(struct stackd_sock *ss);

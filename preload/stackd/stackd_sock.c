@@ -1340,46 +1340,17 @@ static bool stackd_pair_full(struct stackd_sock *ss)
 	return ss->pair_writer_waited;
 }
 
-/* n rounded up to whole goals. */
-static uint32_t stackd_round_up(uint32_t n, unsigned int goal)
-{
-	return (n + goal - 1) / goal * goal;
-}
-
 /*
  * The bytes the stack's write queue may still take from the pair: what the
- * pair may still hold counts against SO_SNDBUF too (shim_pair_reserve), and
- * the kernel's writer opens a skb while below its buffer and fills it to
- * tcp_xmit_size_goal, so its queue ends on the boundary of the skb that
- * crossed the bound (ss->skb_end, the grid moved on as bytes passed it);
- * with TCP_NOTSENT_LOWAT unsent bytes stay below the mark (an ACK that
- * sends brings us back).
+ * pair may still hold counts against SO_SNDBUF too (shim_pair_reserve),
+ * rounded as the kernel's writer rounds its bound (tcp_sendmsg_room); with
+ * TCP_NOTSENT_LOWAT unsent bytes stay below the mark (an ACK that sends
+ * brings us back).
  */
-static int stackd_stream_room(struct stackd_sock *ss)
+static int stackd_stream_room(struct sock *sk)
 {
-	struct sock *sk = ss->sock->sk;
-	uint32_t seq = tcp_sk(sk)->write_seq, snd_nxt = tcp_sk(sk)->snd_nxt, end;
-	int space = sk_stream_wspace(sk) - shim_pair_reserve(sk->sk_sndbuf);
-	unsigned int goal = tcp_xmit_size_goal(sk, tcp_current_mss(sk));
-	int32_t open = (int32_t)(ss->skb_end - seq);
+	int space = tcp_sendmsg_room(sk, shim_pair_reserve(sk->sk_sndbuf));
 
-	/* A first look, or write_seq set anew (repair): a skb starts here. */
-	if (!ss->skb_goal || open > (int32_t)ss->skb_goal)
-		ss->skb_end = seq;
-	else if (open < 0)
-		ss->skb_end += stackd_round_up((uint32_t)-open, ss->skb_goal);
-	/*
-	 * The open skb partly sent: tso_fragment left its unsent rest a skb of
-	 * its own, which tcp_sendmsg fills up to the goal again.
-	 */
-	if (ss->skb_goal && (int32_t)(snd_nxt - (ss->skb_end - ss->skb_goal)) > 0 &&
-	    (int32_t)(seq - snd_nxt) > 0 && (int32_t)(snd_nxt + goal - ss->skb_end) > 0)
-		ss->skb_end = snd_nxt + goal;
-	ss->skb_goal = goal;
-	end = ss->skb_end;
-	if (space > 0 && (int32_t)(seq + (uint32_t)space - end) > 0)
-		end += stackd_round_up(seq + (uint32_t)space - end, goal);
-	space = (int)(end - seq);
 	return tcp_notsent_room(sk) < space ? tcp_notsent_room(sk) : space;
 }
 
@@ -1424,7 +1395,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			ss->pend_oob = false;
 			continue;
 		}
-		space = stackd_stream_room(ss);
+		space = stackd_stream_room(sk);
 		if (space <= 0) {
 			/* The program's bytes wait in the pair for room. */
 			if (stackd_pair_full(ss))
@@ -1586,8 +1557,7 @@ int stackd_pair_wmem(const struct stackd_sock *ss)
  * (tcp_sendmsg's SOCK_NOSPACE, stackd_pair_full); if the pair empties, the
  * write goes on and nothing is known yet.
  */
-int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o,
-			struct shim_rep *rep)
+int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep)
 {
 	struct shim_pair_topup t = {0};
 	struct shim_pair_topup_ask a;
@@ -1606,22 +1576,13 @@ int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o,
 	 */
 	if (a.first) {
 		const struct tcp_sock *tp = tcp_sk(sk);
-		uint32_t start =
-			tp->write_seq + (uint32_t)stackd_stream_unqueued(ss) - a.done;
+		uint32_t start = tp->write_seq + (uint32_t)stackd_stream_unqueued(ss) - a.done;
 		int32_t before = (int32_t)(start - tp->snd_una);
 
 		/* ... and it fills the skb that crossed SO_SNDBUF (stackd_stream_room). */
 		left = (long)sk->sk_sndbuf - (before > 0 ? before : 0);
-		if (left > 0 && left < INT32_MAX / 2) {
-			uint32_t cross = start + (uint32_t)left;
-
-			stackd_stream_room(ss); /* the grid as it stands */
-			if ((int32_t)(cross - ss->skb_end) > 0)
-				cross = ss->skb_end + stackd_round_up(cross - ss->skb_end, ss->skb_goal);
-			else if ((int32_t)(ss->skb_end - ss->skb_goal - cross) < 0)
-				cross = ss->skb_end;
-			left = (long)(cross - start);
-		}
+		if (left > 0 && left < INT32_MAX / 2)
+			left = (long)(tcp_sendmsg_end(sk, start + (uint32_t)left) - start);
 		t.limit = left < (long)a.done ? a.done
 			  : left > UINT32_MAX ? UINT32_MAX
 					      : (uint32_t)left;
@@ -1632,7 +1593,7 @@ int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o,
 	if (!stackd_stream_unqueued(ss))
 		ss->pair_writer_waited = waited;
 	t.wmem = stackd_pair_wmem(ss);
-	t.room = stackd_can_send(sk) ? stackd_stream_room(ss) : 0;
+	t.room = stackd_can_send(sk) ? stackd_stream_room(sk) : 0;
 	if (t.room > 0 && stackd_stream_unqueued(ss))
 		t.room = 0; /* the pump stopped short of the room (repair, urgent data) */
 	memcpy(rep->sockopt.optval, &t, sizeof(t));
