@@ -1006,7 +1006,8 @@ struct shim_stream_mark_rep {
  * SO_SNDBUF is autotuned (tcp_sndbuf_expand: tens of KB once connected,
  * growing with the window): its pair starts at SHIM_PAIR_WMEM_AUTO, within
  * the share of the least connected size, with no request, and grows as the
- * interposer asks again while the program writes (shim_pair_grow), up to
+ * interposer asks again while the program writes (shim_pair_grow; at once
+ * for a write the pair took short, SHIM_SO_PAIR_TOPUP), up to
  * SHIM_PAIR_WMEM_MAX, where a bulk sender's pair must be to move as much
  * per wake-up as before.
  *
