@@ -347,6 +347,63 @@ static void tcp_skb_entail(struct sock *sk, struct sk_buff *skb)
 	}
 }
 
+/* n rounded up to whole goals. */
+static uint32_t tcp_round_up(uint32_t n, unsigned int goal)
+{
+	return (n + goal - 1) / goal * goal;
+}
+
+/*
+ * The skbs tcp_sendmsg would have filled, as boundaries in sequence space:
+ * they run from sendmsg_skb_end (where the last one ends) a size goal
+ * apart. Bytes queued past it moved it on; the unsent rest of the last
+ * one, partly sent, is a skb of its own (tso_fragment), which tcp_sendmsg
+ * fills to the goal again. Returns the goal now.
+ */
+static unsigned int tcp_sendmsg_grid(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int goal = tcp_xmit_size_goal(sk, tcp_current_mss(sk));
+	int32_t open = (int32_t)(tp->sendmsg_skb_end - tp->write_seq);
+
+	/* A first look, or write_seq set anew (repair): a skb starts here. */
+	if (!tp->sendmsg_skb_goal || open > (int32_t)tp->sendmsg_skb_goal)
+		tp->sendmsg_skb_end = tp->write_seq;
+	else if (open < 0)
+		tp->sendmsg_skb_end += tcp_round_up((uint32_t)-open, tp->sendmsg_skb_goal);
+	if (tp->sendmsg_skb_goal &&
+	    after(tp->snd_nxt, tp->sendmsg_skb_end - tp->sendmsg_skb_goal) &&
+	    before(tp->snd_nxt, tp->write_seq) && after(tp->snd_nxt + goal, tp->sendmsg_skb_end))
+		tp->sendmsg_skb_end = tp->snd_nxt + goal;
+	tp->sendmsg_skb_goal = goal;
+	return goal;
+}
+
+uint32_t tcp_sendmsg_end(struct sock *sk, uint32_t seq)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int goal = tcp_sendmsg_grid(sk);
+	uint32_t end = tp->sendmsg_skb_end;
+
+	if (after(seq, end))
+		return end + tcp_round_up(seq - end, goal);
+	/* Inside the open skb: its end; before it, seq itself (no skb opens there). */
+	return after(seq, end - goal) ? end : seq;
+}
+
+int tcp_sendmsg_room(struct sock *sk, int reserve)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int space = sk_stream_wspace(sk) - reserve;
+	uint32_t end;
+
+	tcp_sendmsg_grid(sk);
+	end = tp->sendmsg_skb_end;
+	if (space > 0)
+		end = tcp_sendmsg_end(sk, tp->write_seq + (uint32_t)space);
+	return (int32_t)(end - tp->write_seq) > 0 ? (int)(end - tp->write_seq) : space;
+}
+
 /* len bytes were written at the end of skb, the queue's last segment. */
 static void tcp_skb_append(struct sock *sk, struct sk_buff *skb, size_t len)
 {
@@ -385,7 +442,7 @@ int tcp_send_iov(struct sock *sk, struct iovec *iov, struct sk_buff **segs, int 
 	 * and the send buffer's plus one segment (tcp_wmem_schedule): none, and
 	 * the host waits for the queue to shrink, as tcp_sendmsg's writer.
 	 */
-	space = sk_stream_wspace(sk);
+	space = tcp_sendmsg_room(sk, 0);
 	if (skb && tcp_skb_can_append(tp, skb, mss))
 		want = mss - skb->len;
 	if (space > 0)

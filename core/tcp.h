@@ -413,6 +413,12 @@ struct tcp_sock {
 	uint32_t iss;
 	struct sk_buff *send_head; /* first never-sent skb on sk_write_queue, NULL if none */
 	uint32_t pushed_seq;	   /* last byte the owner flushed (MSG_MORE/cork aware) */
+	/*
+	 * Where the skb the kernel's tcp_sendmsg would have open ends, and the
+	 * size goal it was filled to (tcp_sendmsg_room; 0: not known yet).
+	 */
+	uint32_t sendmsg_skb_end;
+	unsigned int sendmsg_skb_goal;
 
 	uint16_t mss_cache;	 /* current effective send MSS */
 	uint16_t tcp_header_len; /* header and options every segment carries (20, 32 with TS) */
@@ -1016,6 +1022,23 @@ bool tcp_schedule_loss_probe(struct sock *sk, bool advancing_rto);
 void tcp_send_loss_probe(struct sock *sk);
 int tcp_write_wakeup(struct sock *sk);
 unsigned int tcp_current_mss(struct sock *sk);
+/*
+ * The bytes tcp_sendmsg puts in one skb (tcp_xmit_size_goal): whole
+ * segments of mss up to the largest GSO frame within half the peer's
+ * largest window. A writer may fill the skb it opened below SO_SNDBUF up
+ * to it, past SO_SNDBUF.
+ */
+unsigned int tcp_xmit_size_goal(struct sock *sk, unsigned int mss);
+/*
+ * The bytes the owner may still queue beside reserve bytes held elsewhere
+ * (the stack host's pair), as the kernel's writer meets SO_SNDBUF: it
+ * opens a skb while below it and fills the skb to the size goal, so its
+ * queue ends on the boundary of the skb that crossed the bound. At most
+ * INT_MAX; 0 or less: none.
+ */
+int tcp_sendmsg_room(struct sock *sk, int reserve);
+/* The first of those boundaries at or past seq. */
+uint32_t tcp_sendmsg_end(struct sock *sk, uint32_t seq);
 /*
  * icsk_sync_mss after the IP options changed (their length counts against
  * every segment): mss_cache anew, which TCP_MAXSEG reads.

@@ -934,20 +934,37 @@ static unsigned int tcp_tso_segs(struct sock *sk, struct sk_buff *skb, unsigned 
 }
 
 /*
- * The kernel's TSO skb at send_head, as tcp_sendmsg fills it up to
- * tcp_xmit_size_goal: the run of queued segments from skb that one frame
- * could carry with the windows aside, at most the largest GSO frame within
- * half the peer's largest window; one segment once TCP-MD5 turned GSO off
+ * The bytes tcp_sendmsg fills a skb with (tcp_xmit_size_goal, before it
+ * rounds down to whole segments): the largest GSO frame within half the
+ * peer's largest window; one segment once TCP-MD5 turned GSO off
  * (sk_gso_disable leaves no GSO size, so the size goal is the MSS).
- * Returns its last segment, its bytes in *len.
  */
-static struct sk_buff *tcp_tso_skb(struct sock *sk, struct sk_buff *skb, unsigned int mss,
-				   uint32_t *len)
+static unsigned int tcp_gso_goal(struct sock *sk, unsigned int mss)
 {
 	unsigned int goal =
 		(unsigned int)tcp_gso_max_size(sock_net(sk)->dev) - IPV4_HLEN - TCP_MAX_HDR;
 
-	goal = tcp_sk(sk)->md5_gso_off ? mss : tcp_bound_to_half_wnd(tcp_sk(sk), goal);
+	return tcp_sk(sk)->md5_gso_off ? mss : tcp_bound_to_half_wnd(tcp_sk(sk), goal);
+}
+
+unsigned int tcp_xmit_size_goal(struct sock *sk, unsigned int mss)
+{
+	unsigned int goal = tcp_gso_goal(sk, mss);
+
+	return goal > mss ? goal - goal % mss : mss;
+}
+
+/*
+ * The kernel's TSO skb at send_head, as tcp_sendmsg fills it up to
+ * tcp_xmit_size_goal: the run of queued segments from skb that one frame
+ * could carry with the windows aside. Returns its last segment, its bytes
+ * in *len.
+ */
+static struct sk_buff *tcp_tso_skb(struct sock *sk, struct sk_buff *skb, unsigned int mss,
+				   uint32_t *len)
+{
+	unsigned int goal = tcp_gso_goal(sk, mss);
+
 	for (*len = skb->len; *len + mss <= goal && tcp_run_continues(sk, skb, mss);
 	     *len += skb->len)
 		skb = skb->next;

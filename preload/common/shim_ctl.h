@@ -509,6 +509,7 @@ static inline size_t shim_req_len(unsigned int op, uint32_t optlen)
  */
 #define SHIM_SO_REPAIR_SEND 0x53480008
 #define SHIM_SO_REPAIR_PEEK 0x53480009
+#define SHIM_SO_PAIR_TOPUP  0x53480020 /* get, with its input (struct shim_pair_topup_ask) */
 struct shim_repair_peek {
 	uint32_t queue; /* TCP_RECV_QUEUE or TCP_SEND_QUEUE */
 	uint32_t total; /* the send queue's length */
@@ -532,6 +533,8 @@ static inline uint32_t shim_getsockopt_input(int level, int optname, uint32_t ro
 		n = GROUP_FILTER_SIZE(0);
 	else if (level == SOL_SOCKET && optname == SHIM_SO_REPAIR_PEEK)
 		n = sizeof(uint32_t);
+	else if (level == SOL_SOCKET && optname == SHIM_SO_PAIR_TOPUP)
+		n = 2 * sizeof(uint32_t); /* struct shim_pair_topup_ask, declared below */
 	return n < room ? n : room;
 }
 
@@ -1003,7 +1006,8 @@ struct shim_stream_mark_rep {
  * SO_SNDBUF is autotuned (tcp_sndbuf_expand: tens of KB once connected,
  * growing with the window): its pair starts at SHIM_PAIR_WMEM_AUTO, within
  * the share of the least connected size, with no request, and grows as the
- * interposer asks again while the program writes (shim_pair_grow), up to
+ * interposer asks again while the program writes (shim_pair_grow; at once
+ * for a write the pair took short, SHIM_SO_PAIR_TOPUP), up to
  * SHIM_PAIR_WMEM_MAX, where a bulk sender's pair must be to move as much
  * per wake-up as before.
  *
@@ -1055,6 +1059,34 @@ static inline int shim_pair_reserve(int sk_sndbuf)
 
 	return held < sk_sndbuf / 2 ? held : sk_sndbuf / 2;
 }
+
+/*
+ * A write to a stream that the pair took short (EAGAIN included): the
+ * kernel's tcp_sendmsg would have gone on copying into its one queue until
+ * sk_wmem_queued reached sk_sndbuf, where ours stopped at the pair's own
+ * buffer, however much room the stack's part still had (a fresh
+ * connection's first write of 100 KiB: the pair's 24 KiB, the kernel's
+ * 78 KB). SHIM_SO_PAIR_TOPUP (get, with a struct shim_pair_topup_ask as
+ * input) moves what the pair holds into the stack as far as the buffer
+ * takes it (stackd_stream_sync), the writer counting as one that found its
+ * buffer full (SOCK_NOSPACE) if the stack's part fills with bytes still in
+ * the pair, and answers with the pair's size now (as SHIM_SO_PAIR_WMEM),
+ * the room the stack's part has left (positive: the pair is empty, the
+ * write goes on; else the write fills the pair once more and returns), and
+ * at the write's first ask the most it may take: what SO_SNDBUF leaves
+ * beside the bytes queued before it (its own, done, aside). So ACKs that
+ * come meanwhile free room for the next write, not this one, as the
+ * kernel's socket lock keeps them in its backlog while tcp_sendmsg copies.
+ */
+struct shim_pair_topup_ask {
+	uint32_t first; /* the write's first ask */
+	uint32_t done;	/* bytes of it the pair took before */
+};
+struct shim_pair_topup {
+	int32_t wmem;	/* SHIM_SO_PAIR_WMEM's answer */
+	int32_t room;	/* sk_stream_wspace less shim_pair_reserve, or TCP_NOTSENT_LOWAT's room */
+	uint32_t limit; /* first ask: the bytes the write may take in all, done included */
+};
 
 /*
  * Get on a stream: 1 if the socket is TCP_CLOSE and SS_UNCONNECTED (never

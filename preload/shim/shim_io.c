@@ -156,6 +156,24 @@ static inline void shim_stream_full(int fd, uint64_t e)
 		shim_fd_flags(fd, SHIM_F_NOSPACE, 0);
 }
 
+/*
+ * A stream write of total bytes that the pair took short (ret: its count,
+ * or its error): topped up as far as the stack's part of the buffer takes
+ * it (shim_stream_topup); still short, the writer found its buffer full.
+ */
+static ssize_t shim_stream_short(int fd, uint64_t e, const struct msghdr *m, size_t total,
+				 ssize_t ret)
+{
+	size_t done = ret > 0 ? (size_t)ret : 0;
+
+	if ((ret < 0 && ret != -EAGAIN) || done >= total)
+		return ret;
+	done += shim_stream_topup(fd, e, m, done, total);
+	if (done < total)
+		shim_stream_full(fd, e);
+	return done ? (ssize_t)done : ret;
+}
+
 /* tcp_sendmsg on a socket that is not connected: EPIPE, and SIGPIPE unless told not to. */
 static ssize_t shim_epipe(int flags)
 {
@@ -1123,6 +1141,9 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	/* Met an earlier pair's end: send on the socket's current one. */
 	if (!marked && shim_stream_followed(fd, e, ret))
 		return shim_send_msg(fd, shim_fd_get(fd), m, flags, cmsg_err);
+	/* A marked send's end was named at BEGIN: it keeps the pair's count. */
+	if (!marked && !(flags & MSG_OOB))
+		ret = shim_stream_short(fd, e, &lm, mark.len, ret);
 	ret = shim_stream_wmap(fd, e, ret, flags);
 	if (marked)
 		shim_stream_mark_done(fd, e, &mark, ret > 0 ? (size_t)ret : 0);
@@ -1607,14 +1628,14 @@ SHIM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 
 			shim_stream_wrote(fd, e);
 			ret = shim_pair_write(fd, buf, n, &sig);
-			if (likely(ret >= 0)) {
-				if (unlikely((size_t)ret < n))
-					shim_stream_full(fd, e);
+			if (likely(ret >= 0 && (size_t)ret == n))
 				return ret;
-			}
-			ret = -errno;
+			ret = shim_neg(ret);
 			if (!shim_stream_followed(fd, e, ret))
-				return shim_ret(shim_stream_wmap(fd, e, ret, sig), err0);
+				return shim_ret(
+					shim_stream_wmap(fd, e,
+							 shim_stream_short(fd, e, &m, n, ret), sig),
+					err0);
 			errno = err0; /* again on the socket's current pair */
 		}
 	}
@@ -1649,15 +1670,17 @@ SHIM_EXPORT ssize_t writev(int fd, const struct iovec *uiov, int cnt)
 
 			shim_stream_wrote(fd, e);
 			ret = shim_pair_writev(fd, &um, &sig);
-			if (likely(ret >= 0)) {
-				/* The kernel read uiov whole: it is there to sum. */
-				if (unlikely((size_t)ret < shim_iov_total(&um)))
-					shim_stream_full(fd, e);
+			/* The kernel read uiov whole: it is there to sum. */
+			if (likely(ret >= 0 && (size_t)ret == shim_iov_total(&um)))
 				return ret;
-			}
-			ret = -errno;
+			ret = shim_neg(ret);
 			if (!shim_stream_followed(fd, e, ret))
-				return shim_ret(shim_stream_wmap(fd, e, ret, sig), err0);
+				return shim_ret(shim_stream_wmap(
+							fd, e,
+							shim_stream_short(fd, e, &um,
+									  shim_iov_total(&um), ret),
+							sig),
+						err0);
 			errno = err0; /* again on the socket's current pair */
 		}
 	}
@@ -1736,18 +1759,20 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 		if (likely(!e))
 			return shim_real.send(fd, buf, n, flags);
 		if (likely(shim_plain_stream(e)) && likely(!(flags & (MSG_OOB | MSG_FASTOPEN)))) {
+			struct iovec iov = {(void *)buf, n};
+			struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 			int err0 = errno;
 
 			shim_stream_wrote(fd, e);
 			ret = shim_real.send(fd, buf, n, flags | MSG_NOSIGNAL);
-			if (likely(ret >= 0)) {
-				if (unlikely((size_t)ret < n))
-					shim_stream_full(fd, e);
+			if (likely(ret >= 0 && (size_t)ret == n))
 				return ret;
-			}
-			ret = -errno;
+			ret = shim_neg(ret);
 			if (!shim_stream_followed(fd, e, ret))
-				return shim_ret(shim_stream_wmap(fd, e, ret, flags), err0);
+				return shim_ret(
+					shim_stream_wmap(
+						fd, e, shim_stream_short(fd, e, &m, n, ret), flags),
+					err0);
 			errno = err0; /* again on the socket's current pair */
 		}
 	}

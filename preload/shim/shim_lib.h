@@ -690,6 +690,8 @@ int shim_eof_error(int fd);
 void shim_filler_gone(int fd);
 void shim_pair_size(int fd, uint64_t e, bool ask);
 void shim_pair_grow(int fd, uint64_t e);
+/* A stream write the pair took short, done of m's total bytes: the bytes added (shim_socket.c). */
+size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done, size_t total);
 
 /*
  * shim_cmsg.c: the control messages a datagram brought (ctl_len bytes as the

@@ -930,6 +930,20 @@ void shim_pair_size(int fd, uint64_t e, bool ask)
 	errno = saved;
 }
 
+/* The pair to the host's answer w where that is larger; a final w ends its growing. */
+static void shim_pair_follow(int fd, uint64_t e, int w)
+{
+	int cur = 0;
+	socklen_t len = sizeof(cur);
+
+	if (!w || shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &len))
+		return;
+	if ((w & ~SHIM_PAIR_WMEM_FINAL) > cur)
+		shim_pair_set(fd, e, w);
+	else if ((w & SHIM_PAIR_WMEM_FINAL) && (shim_ent_flags(e) & SHIM_F_PAIR_GROW))
+		shim_fd_flags(fd, 0, SHIM_F_PAIR_GROW);
+}
+
 /*
  * A write to a stream whose pair may grow: at most once a millisecond in
  * the process, the host says how large the socket's buffer lets it be now
@@ -949,8 +963,7 @@ void shim_pair_grow(int fd, uint64_t e)
 {
 	struct timespec ts;
 	int64_t now, next;
-	int saved = errno, w, cur = 0, outq = 0;
-	socklen_t len = sizeof(cur);
+	int saved = errno, outq = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -962,14 +975,98 @@ void shim_pair_grow(int fd, uint64_t e)
 		errno = saved;
 		return;
 	}
-	w = shim_pair_ask(fd, e);
-	if (w && !shim_real.getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cur, &len)) {
-		if ((w & ~SHIM_PAIR_WMEM_FINAL) > cur)
-			shim_pair_set(fd, e, w);
-		else if (w & SHIM_PAIR_WMEM_FINAL)
-			shim_fd_flags(fd, 0, SHIM_F_PAIR_GROW);
+	shim_pair_follow(fd, e, shim_pair_ask(fd, e));
+	errno = saved;
+}
+
+/* m's iovec from byte off on, at most max entries of it (a write may take less). */
+static size_t shim_iov_from(struct iovec *iov, size_t max, const struct msghdr *m, size_t off)
+{
+	size_t i = 0, n = 0;
+
+	for (; i < m->msg_iovlen && off >= m->msg_iov[i].iov_len; i++)
+		off -= m->msg_iov[i].iov_len;
+	for (; i < m->msg_iovlen && n < max; i++, n++, off = 0) {
+		iov[n].iov_base = (char *)m->msg_iov[i].iov_base + off;
+		iov[n].iov_len = m->msg_iov[i].iov_len - off;
+	}
+	return n;
+}
+
+/*
+ * A write to a stream that the pair took short: done of m's total bytes
+ * (shim_ctl.h SHIM_SO_PAIR_TOPUP). The kernel's tcp_sendmsg copies until
+ * its one queue reaches SO_SNDBUF, so while the stack's part has room the
+ * host moves the pair's bytes there and the write goes on into the pair,
+ * which takes the host's size for it at once (the 1 ms turn of
+ * shim_pair_grow is for writers that never find it full), and fills it a
+ * last time once the stack's part is full: the bytes taken are then the
+ * stack's and the pair's together, bounded as SO_SNDBUF bounds them. A
+ * write on a pair the host keeps taking from (a peer that reads) ends
+ * after SHIM_TOPUP_ROUNDS rounds at most, still a short write. A
+ * sandboxed process makes no call the program did not make: it keeps the
+ * pair's count. Returns the bytes it added.
+ */
+#define SHIM_TOPUP_ROUNDS 64
+#define SHIM_TOPUP_IOV	  64
+
+/* One SHIM_SO_PAIR_TOPUP round trip: false if the host did not answer. */
+static bool shim_pair_topup_ask(int fd, uint64_t e, const struct shim_pair_topup_ask *a,
+				struct shim_pair_topup *t)
+{
+	struct shim_req req = {.hdr.op = SHIM_OP_GETSOCKOPT,
+			       .sockopt = {.level = SOL_SOCKET,
+					   .optname = SHIM_SO_PAIR_TOPUP,
+					   .optlen = sizeof(*t)}};
+	struct shim_rep rep;
+
+	memcpy(req.sockopt.optval, a, sizeof(*a));
+	if (shim_request(fd, e, &req, &rep, NULL, NULL) || rep.sockopt.optlen != sizeof(*t))
+		return false;
+	memcpy(t, rep.sockopt.optval, sizeof(*t));
+	return true;
+}
+
+size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done, size_t total)
+{
+	struct shim_pair_topup_ask a = {.first = 1, .done = (uint32_t)done};
+	struct shim_pair_topup t;
+	struct iovec iov[SHIM_TOPUP_IOV];
+	struct msghdr lm = {.msg_iov = iov};
+	size_t added = 0, limit;
+	int saved = errno;
+	ssize_t n;
+
+	e = shim_fd_get(fd); /* the write before may have seen the filler go (shim_filler_gone) */
+	if (shim_sandboxed || done > UINT32_MAX ||
+	    (shim_ent_flags(e) & (SHIM_F_FILLED | SHIM_F_UNCONNECTED | SHIM_F_REPAIR)) ||
+	    !shim_pair_topup_ask(fd, e, &a, &t)) {
+		errno = saved;
+		return 0;
+	}
+	limit = t.limit < total ? t.limit : total;
+	a.first = 0;
+	for (int round = 0; round < SHIM_TOPUP_ROUNDS && done + added < limit; round++) {
+		shim_pair_follow(fd, e, t.wmem);
+		lm.msg_iovlen = shim_iov_from(iov, SHIM_TOPUP_IOV, m, done + added);
+		/* No more than the limit: the last iovec ends there. */
+		for (size_t i = 0, left = limit - done - added; i < lm.msg_iovlen; i++) {
+			if (iov[i].iov_len >= left) {
+				iov[i].iov_len = left;
+				lm.msg_iovlen = i + 1;
+				break;
+			}
+			left -= iov[i].iov_len;
+		}
+		n = shim_real.sendmsg(fd, &lm, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0)
+			added += (size_t)n;
+		if (n <= 0 || t.room <= 0 || done + added >= limit ||
+		    !shim_pair_topup_ask(fd, e, &a, &t))
+			break;
 	}
 	errno = saved;
+	return added;
 }
 
 /*

@@ -369,6 +369,8 @@ void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);
+int stackd_pair_wmem(const struct stackd_sock *ss);
+int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);
 /* What the program wrote that the stack's write queue has not taken (the pair's, pend). */
 size_t stackd_stream_unqueued(const struct stackd_sock *ss);
 bool stackd_stream_settle(struct stackd_sock *ss);

@@ -681,21 +681,14 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		return stackd_notice_take(ss, seq);
 	}
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_PAIR_WMEM && !set && ss->stream) {
-		const struct sock *sk = sock->sk;
-		int w = shim_pair_wmem(sk->sk_sndbuf);
+		int w = stackd_pair_wmem(ss);
 
-		if ((sk->sk_userlocks & SOCK_SNDBUF_LOCK) || w == SHIM_PAIR_WMEM_MAX)
-			w |= SHIM_PAIR_WMEM_FINAL;
-		/*
-		 * The socket's own TCP_NOTSENT_LOWAT keeps the pair at its least
-		 * (the interposer's shim_lowat_pair), whatever SO_SNDBUF says since.
-		 */
-		if (sk->sk_protocol == IPPROTO_TCP && tcp_sk(sk)->notsent_lowat)
-			w = SHIM_PAIR_WMEM_FINAL;
 		memcpy(rep->sockopt.optval, &w, sizeof(w));
 		rep->sockopt.optlen = sizeof(w);
 		return 0;
 	}
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_PAIR_TOPUP && !set && ss->stream)
+		return stackd_stream_topup(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_UNCONNECTED && !set) {
 		r = ss->stream && sock->state == SS_UNCONNECTED && sock->sk->sk_state == TCP_CLOSE;
 		if (r)

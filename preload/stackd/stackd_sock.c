@@ -1340,6 +1340,20 @@ static bool stackd_pair_full(struct stackd_sock *ss)
 	return ss->pair_writer_waited;
 }
 
+/*
+ * The bytes the stack's write queue may still take from the pair: what the
+ * pair may still hold counts against SO_SNDBUF too (shim_pair_reserve),
+ * rounded as the kernel's writer rounds its bound (tcp_sendmsg_room); with
+ * TCP_NOTSENT_LOWAT unsent bytes stay below the mark (an ACK that sends
+ * brings us back).
+ */
+static int stackd_stream_room(struct sock *sk)
+{
+	int space = tcp_sendmsg_room(sk, shim_pair_reserve(sk->sk_sndbuf));
+
+	return tcp_notsent_room(sk) < space ? tcp_notsent_room(sk) : space;
+}
+
 /* Pair -> stack. Returns false if the record was freed. */
 static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 {
@@ -1381,12 +1395,7 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 			ss->pend_oob = false;
 			continue;
 		}
-		/* What the pair may still hold counts against SO_SNDBUF too (shim_pair_reserve). */
-		space = sk_stream_wspace(sk) - shim_pair_reserve(sk->sk_sndbuf);
-		/* TCP_NOTSENT_LOWAT: unsent bytes stay below the mark (an ACK that sends brings us
-		 * back). */
-		if (tcp_notsent_room(sk) < space)
-			space = tcp_notsent_room(sk);
+		space = stackd_stream_room(sk);
 		if (space <= 0) {
 			/* The program's bytes wait in the pair for room. */
 			if (stackd_pair_full(ss))
@@ -1523,6 +1532,73 @@ bool stackd_stream_sync(struct stackd_sock *ss)
 	if (ss->pair_hup)
 		stackd_sock_queue(ss); /* the pump notices and frees the record */
 	return true;
+}
+
+/* SHIM_SO_PAIR_WMEM: the size the socket's buffer gives the program's end of the pair. */
+int stackd_pair_wmem(const struct stackd_sock *ss)
+{
+	const struct sock *sk = ss->sock->sk;
+	int w = shim_pair_wmem(sk->sk_sndbuf);
+
+	if ((sk->sk_userlocks & SOCK_SNDBUF_LOCK) || w == SHIM_PAIR_WMEM_MAX)
+		w |= SHIM_PAIR_WMEM_FINAL;
+	/*
+	 * The socket's own TCP_NOTSENT_LOWAT keeps the pair at its least
+	 * (the interposer's shim_lowat_pair), whatever SO_SNDBUF says since.
+	 */
+	if (sk->sk_protocol == IPPROTO_TCP && tcp_sk(sk)->notsent_lowat)
+		w = SHIM_PAIR_WMEM_FINAL;
+	return w;
+}
+
+/*
+ * SHIM_SO_PAIR_TOPUP: a write the pair took short. Its writer found its
+ * buffer full if the stack's part fills with its bytes still in the pair
+ * (tcp_sendmsg's SOCK_NOSPACE, stackd_pair_full); if the pair empties, the
+ * write goes on and nothing is known yet.
+ */
+int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep)
+{
+	struct shim_pair_topup t = {0};
+	struct shim_pair_topup_ask a;
+	bool waited = ss->pair_writer_waited;
+	struct sock *sk = ss->sock->sk;
+	long left;
+
+	if (ss->connecting || ss->listening || o->optlen < sizeof(t))
+		return -EINVAL;
+	memcpy(&a, o->optval, sizeof(a));
+	/*
+	 * The bytes queued before the write: from snd_una (the ACKs that came
+	 * since the write began acknowledge older bytes first) to the write's
+	 * start, the last done bytes written being its own. The stack charges
+	 * bytes (tcp_sendmsg charges truesize).
+	 */
+	if (a.first) {
+		const struct tcp_sock *tp = tcp_sk(sk);
+		uint32_t start = tp->write_seq + (uint32_t)stackd_stream_unqueued(ss) - a.done;
+		int32_t before = (int32_t)(start - tp->snd_una);
+
+		/* ... and it fills the skb that crossed SO_SNDBUF (stackd_stream_room). */
+		left = (long)sk->sk_sndbuf - (before > 0 ? before : 0);
+		if (left > 0 && left < INT32_MAX / 2)
+			left = (long)(tcp_sendmsg_end(sk, start + (uint32_t)left) - start);
+		t.limit = left < (long)a.done ? a.done
+			  : left > UINT32_MAX ? UINT32_MAX
+					      : (uint32_t)left;
+	}
+	ss->pair_writer_waited = true;
+	if (!stackd_stream_sync(ss))
+		return -EBADF; /* the application closed it meanwhile */
+	if (!stackd_stream_unqueued(ss))
+		ss->pair_writer_waited = waited;
+	t.wmem = stackd_pair_wmem(ss);
+	t.room = stackd_can_send(sk) ? stackd_stream_room(sk) : 0;
+	if (t.room > 0 && stackd_stream_unqueued(ss))
+		t.room = 0; /* the pump stopped short of the room (repair, urgent data) */
+	memcpy(rep->sockopt.optval, &t, sizeof(t));
+	rep->sockopt.optlen = sizeof(t);
+	return 0;
 }
 
 /*

@@ -19,6 +19,21 @@
 # having taken as much; a set SO_SNDBUF reads back as the kernel's, and the
 # poll bits are the kernel's. Before the pair was bounded, SO_SNDBUF 4096
 # took 233,152 bytes (the kernel 13,032).
+#
+# Then, against a peer that never reads with its default receive buffer
+# (a window of 64 KB and more, so that the kernel fills 26-32 KB skbs),
+# writer.py below: a fresh connection's first non-blocking send of 100 KiB,
+# for SO_SNDBUF left alone, 4096, 64 KiB and 1 MiB, and for the buffer left
+# alone, non-blocking sends of 64 KiB until EAGAIN and again at each POLLOUT
+# until the connection is still, as the kernel's buffer grows with the
+# congestion window. The first send must take the kernel's count within
+# 16 KiB (before the pair was topped up: 24,448, the pair's own size, for
+# the kernel's 78,192; without the kernel's skb rounding 69,120); the other
+# counts depend on when ACKs come, on the kernel as on the stack (two runs
+# of the kernel: 137,936 and 161,104 bytes at the first EAGAIN, 518,400
+# and 628,992 for SO_SNDBUF once still), so they must be within 30% of the
+# kernel's (before: 73,344 at the first EAGAIN for 161,104, and SO_SNDBUF
+# 352,512 for 628,992, SIOCOUTQ 195,584 for 621,192).
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin sndbuf_bound
@@ -30,7 +45,8 @@ cat >"$TB_WORK/hold.py" <<'PY'
 import socket, sys
 l = socket.socket()
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+if sys.argv[2:] != ["big"]:
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 l.bind(("0.0.0.0", int(sys.argv[1])))
 l.listen(16)
 held = []
@@ -79,6 +95,101 @@ for k, n in nat.items():
         elif not lo <= v <= hi:
             bad.append(f"SO_SNDBUF {k}: {what} {v} buffered, not within [{lo}, {hi}]"
                        f" (the kernel's SIOCOUTQ {n['outq']}, SO_SNDBUF {s['sndbuf']})")
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+
+cat >"$TB_WORK/writer.py" <<'PY'
+import fcntl, select, socket, struct, sys, termios, time
+addr = (sys.argv[1], int(sys.argv[2]))
+def outq(s):
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+def nsd(s):
+    return struct.unpack("i", fcntl.ioctl(s.fileno(), 0x894B, b"\0" * 4))[0]  # SIOCOUTQNSD
+def snd_wnd_mss(s):
+    ti = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
+    return struct.unpack_from("I", ti, 228)[0], struct.unpack_from("I", ti, 16)[0]
+def sndbuf(s):
+    return s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+def send(s, n):
+    try:
+        return s.send(b"x" * n)
+    except BlockingIOError:
+        return 0
+for size in (0, 4096, 65536, 1 << 20):
+    for i in range(3):
+        s = socket.socket()
+        if size:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        s.connect(addr)
+        s.setblocking(False)
+        print(f"first SO_SNDBUF {size}: {send(s, 102400)}")
+        s.close()
+# Still: nothing in flight and the window below a segment, twice 20 ms apart.
+def still_once(s):
+    wnd, mss = snd_wnd_mss(s)
+    return outq(s) == nsd(s) and wnd < mss
+def still(s):
+    q = outq(s)
+    if not still_once(s):
+        return False
+    select.select([], [], [], 0.02)
+    return still_once(s) and outq(s) == q
+s = socket.create_connection(addr)
+s.setblocking(False)
+taken = 0
+while (n := send(s, 65536)):
+    taken += n
+print(f"eagain: taken {taken} sndbuf {sndbuf(s)}")
+deadline, was_still = time.monotonic() + 30, False
+while True:
+    n = send(s, 65536)
+    taken += n
+    if n:
+        was_still = False
+        continue
+    if was_still:
+        break
+    was_still = still(s)
+    if not was_still:
+        if time.monotonic() > deadline:
+            sys.exit("the connection never went still")
+        select.select([], [s], [], 0.02)
+w = select.select([], [s], [], 0)[1]
+print(f"still: taken {taken} sndbuf {sndbuf(s)} outq {outq(s)} pollout {bool(w)}")
+PY
+testbed_peer "$TB_PY" "$TB_WORK/hold.py" 7304 big >"$TB_WORK/hold-big.log" 2>&1 &
+testbed_wait_listen "$TB_NS_PEER" tcp 7304 10 || tb_fail "the second peer did not start"
+testbed_kernel_then_shim "$TB_PY" "$TB_WORK/writer.py" "$TB_PEER_ADDR" 7304
+tb_say "native: $(tr '\n' ';' <"$TB_WORK/native")"
+tb_say "shim:   $(tr '\n' ';' <"$TB_WORK/shim")"
+"$TB_PY" - "$TB_WORK/native" "$TB_WORK/shim" <<'PY' || tb_fail "what a writer hands over differs from the kernel's"
+import re, sys
+def runs(path):
+    first, out = {}, {}
+    for line in open(path):
+        m = re.match(r"first SO_SNDBUF (\d+): (\d+)", line)
+        if m:
+            first.setdefault(m.group(1), []).append(int(m.group(2)))
+        m = re.match(r"(eagain|still): (.*)", line)
+        if m:
+            for k, v in re.findall(r"(\w+) (\S+)", m.group(2)):
+                out[f"{m.group(1)} {k}"] = v
+    return first, out
+(nf, n), (sf, s) = runs(sys.argv[1]), runs(sys.argv[2])
+bad = []
+for k, counts in nf.items():
+    for i, (a, b) in enumerate(zip(counts, sf.get(k, []))):
+        if abs(a - b) > 16384:
+            bad.append(f"first send, SO_SNDBUF {k}, connection {i}: {b} taken, the kernel's {a} (16 KiB)")
+    if len(sf.get(k, [])) != len(counts):
+        bad.append(f"first send, SO_SNDBUF {k}: {sf.get(k)} under the shim")
+for k in ("eagain taken", "still taken", "still sndbuf", "still outq"):
+    a, b = int(n[k]), int(s.get(k, -1))
+    if not 0.7 * a <= b <= 1.3 * a:
+        bad.append(f"{k}: {b}, the kernel's {a} (30%)")
+if s.get("still pollout") != n["still pollout"]:
+    bad.append(f"POLLOUT once still: {s.get('still pollout')}, the kernel's {n['still pollout']}")
 print("\n".join(bad))
 sys.exit(1 if bad else 0)
 PY
