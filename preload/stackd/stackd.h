@@ -94,6 +94,11 @@ struct stackd_sock {
 	bool pair_readable;
 	bool pair_writable;
 	/*
+	 * Stream: EPOLLOUT is out of the pair's epoll events, so the program's
+	 * reads do not wake the host (stackd_pair_watch_out).
+	 */
+	bool pair_out_off;
+	/*
 	 * Stream: the program's writer was found waiting on its end of the pair
 	 * and has not stopped writing since (stackd_pair_full).
 	 */
