@@ -800,8 +800,10 @@ bool tcp_owner_reads_matter(const struct sock *sk)
 	if (!sk->sk_owner_holds || !sk->sk_owner_unread)
 		return false;
 	now_win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
-	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_FIN_WAIT1 &&
-	    sk->sk_state != TCP_FIN_WAIT2)
+	/* Segments past a hole take space without a data_ready to bring the owner. */
+	if ((sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_FIN_WAIT1 &&
+	     sk->sk_state != TCP_FIN_WAIT2) ||
+	    !skb_queue_empty(&tp->out_of_order_queue))
 		return true;
 	if ((tp->ack.pending & ICSK_ACK_SCHED) && tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss)
 		return true;
