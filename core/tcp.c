@@ -797,16 +797,19 @@ bool tcp_owner_reads_matter(const struct sock *sk)
 	const struct tcp_sock *tp = tcp_sk(sk);
 	int32_t now_win;
 
-	if (!sk->sk_owner_holds || !sk->sk_owner_unread)
+	/* The states tcp_cleanup_rbuf leaves alone. */
+	if (!sk->sk_owner_holds || !sk->sk_owner_unread || sk->sk_state == TCP_CLOSE ||
+	    sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_SYN_SENT)
 		return false;
-	now_win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
-	/* Segments past a hole take space without a data_ready to bring the owner. */
-	if ((sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_FIN_WAIT1 &&
-	     sk->sk_state != TCP_FIN_WAIT2) ||
-	    !skb_queue_empty(&tp->out_of_order_queue))
-		return true;
 	if ((tp->ack.pending & ICSK_ACK_SCHED) && tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss)
 		return true;
+	/* After the peer's FIN no segment needs room: only that ACK is left. */
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		return false;
+	/* Segments past a hole take space without a data_ready to bring the owner. */
+	if (!skb_queue_empty(&tp->out_of_order_queue))
+		return true;
+	now_win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
 	if (now_win < 0 || 2 * (uint32_t)now_win <= tp->window_clamp)
 		return true;
 	return 2 * tcp_space(sk) < tcp_full_space(sk);

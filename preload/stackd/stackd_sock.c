@@ -1518,6 +1518,13 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 	return true;
 }
 
+bool stackd_stream_owner_sync(struct stackd_sock *ss)
+{
+	if (ss->stream && ss->sock && !ss->connecting && !ss->listening)
+		stackd_pair_unread(ss, false);
+	return true;
+}
+
 /*
  * Before a request that changes how the socket sends (TCP_NODELAY, TCP_CORK
  * and the other options): the bytes the application wrote before it go to
