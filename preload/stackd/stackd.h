@@ -374,17 +374,17 @@ void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);
-/*
- * Before TCP_INFO or SO_MEMINFO: what the program has read of the pair
- * is released now (its reads need not wake the host). Always true.
- */
-bool stackd_stream_owner_sync(struct stackd_sock *ss);
 /* What the program wrote that the stack's write queue has not taken (the pair's, pend). */
 size_t stackd_stream_unqueued(const struct stackd_sock *ss);
 bool stackd_stream_settle(struct stackd_sock *ss);
 int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);
 /* Stack -> pair: what the stack received, as far as the pair takes it (*more: call again). */
 void stackd_stream_out(struct stackd_sock *ss, bool *more);
+/*
+ * Before TCP_INFO or SO_MEMINFO: what the program has read of the pair
+ * is released now (its reads need not wake the host). Always true.
+ */
+bool stackd_stream_owner_sync(struct stackd_sock *ss);
 /* stackd_repair.c: a stream in TCP repair mode (SHIM_SO_REPAIR_SEND, SHIM_SO_REPAIR_PEEK). */
 bool stackd_stream_repairing(const struct stackd_sock *ss);
 int stackd_repair_send(struct stackd_sock *ss, const struct shim_sockopt *o);
