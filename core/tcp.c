@@ -839,6 +839,39 @@ void tcp_owner_unread(struct sock *sk, uint32_t unread)
 		tcp_cleanup_rbuf(sk, was - unread);
 }
 
+/*
+ * What tcp_owner_unread could do when the owner next measures: reading
+ * frees space, so tcp_cleanup_rbuf may send the ACK it holds or reopen a
+ * window that can double, and a buffer over half full may be short of room
+ * for the next segment. When none of these can happen the owner need not
+ * learn of each read at once: the next segment, timer or call comes first
+ * and it measures then (the stack host's pair stops waking it, README
+ * "Receiving"). Errs towards true: a false true costs a wake-up, a false
+ * false would leave the peer waiting for a window.
+ */
+bool tcp_owner_reads_matter(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	int32_t now_win;
+
+	/* The states tcp_cleanup_rbuf leaves alone. */
+	if (!sk->sk_owner_holds || !sk->sk_owner_unread || sk->sk_state == TCP_CLOSE ||
+	    sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_SYN_SENT)
+		return false;
+	if ((tp->ack.pending & ICSK_ACK_SCHED) && tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss)
+		return true;
+	/* After the peer's FIN no segment needs room: only that ACK is left. */
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		return false;
+	/* Segments past a hole take space without a data_ready to bring the owner. */
+	if (!skb_queue_empty(&tp->out_of_order_queue))
+		return true;
+	now_win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+	if (now_win < 0 || 2 * (uint32_t)now_win <= tp->window_clamp)
+		return true;
+	return 2 * tcp_space(sk) < tcp_full_space(sk);
+}
+
 /* Copies into the msghdr's iovecs starting at byte pos. */
 static void tcp_copy_to_msg(struct msghdr *msg, size_t pos, const uint8_t *src, size_t n)
 {

@@ -784,6 +784,11 @@ void tcp_consume(struct sock *sk, size_t len);
 /* The owner measured what it holds unread (sk_owner_holds); may send a window update. */
 void tcp_owner_unread(struct sock *sk, uint32_t unread);
 /*
+ * Whether the owner's program reading what the owner holds could make TCP
+ * act before anything else brings the owner back (tcp_owner_reads_matter).
+ */
+bool tcp_owner_reads_matter(const struct sock *sk);
+/*
  * For the owner's pump, which hands the urgent byte over out of band: 0 when
  * no urgent byte is queued; else TCP_URG_VALID (hand *byte over out of band)
  * or TCP_URG_READ (already read with MSG_OOB: skip it), *off bytes from the

@@ -94,6 +94,11 @@ struct stackd_sock {
 	bool pair_readable;
 	bool pair_writable;
 	/*
+	 * Stream: EPOLLOUT is out of the pair's epoll events, so the program's
+	 * reads do not wake the host (stackd_pair_watch_out).
+	 */
+	bool pair_out_off;
+	/*
 	 * Stream: the program's writer was found waiting on its end of the pair
 	 * and has not stopped writing since (stackd_pair_full).
 	 */
@@ -377,6 +382,11 @@ bool stackd_stream_settle(struct stackd_sock *ss);
 int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);
 /* Stack -> pair: what the stack received, as far as the pair takes it (*more: call again). */
 void stackd_stream_out(struct stackd_sock *ss, bool *more);
+/*
+ * Before TCP_INFO or SO_MEMINFO: what the program has read of the pair
+ * is released now (its reads need not wake the host). Always true.
+ */
+bool stackd_stream_owner_sync(struct stackd_sock *ss);
 /* stackd_repair.c: a stream in TCP repair mode (SHIM_SO_REPAIR_SEND, SHIM_SO_REPAIR_PEEK). */
 bool stackd_stream_repairing(const struct stackd_sock *ss);
 int stackd_repair_send(struct stackd_sock *ss, const struct shim_sockopt *o);

@@ -993,7 +993,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 		 */
 		if (((req->sockopt.level == SOL_TCP && req->sockopt.optname == TCP_INFO) ||
 		     (req->sockopt.level == SOL_SOCKET && req->sockopt.optname == SO_MEMINFO)) &&
-		    !stackd_stream_sync(ss))
+		    (!stackd_stream_sync(ss) || !stackd_stream_owner_sync(ss)))
 			return -EBADF;
 		break;
 	}

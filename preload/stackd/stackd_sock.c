@@ -593,6 +593,7 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
 	ss->connecting = ss->connect_wait = false;
 	ss->filler = 0;
 	ss->pair_writable = true;
+	ss->pair_out_off = false;
 	*app_fd = sv[0];
 	stackd_trace(sd, "id %u: new pair for a new connection", ss->id);
 	return 0;
@@ -1143,6 +1144,28 @@ static int stackd_pair_unread(struct stackd_sock *ss, bool waiting)
 }
 
 /*
+ * Whether the program's reads of the pair should wake the host. Each read
+ * frees pair buffers, and below pair_hold the kernel then reports EPOLLOUT
+ * to our end: while receiving in bulk that was half of the host's wake-ups
+ * (perf, sched_waking: unix_write_space), each a round that found nothing
+ * to do. EPOLLOUT is asked for only while it can matter: the pair was
+ * full, bytes wait for room in it, or TCP would act on the read
+ * (tcp_owner_reads_matter). EPOLL_CTL_MOD polls the pair again, so room
+ * that came while it was off is reported at once.
+ */
+static void stackd_pair_watch_out(struct stackd_sock *ss, bool want)
+{
+	struct epoll_event ev = {.events = STACKD_PAIR_EVENTS, .data.ptr = &ss->ep};
+
+	if (ss->fd < 0 || ss->handover || want == !ss->pair_out_off)
+		return;
+	if (!want)
+		ev.events &= ~(uint32_t)EPOLLOUT;
+	if (epoll_ctl(ss->sd->epfd, EPOLL_CTL_MOD, ss->fd, &ev) == 0)
+		ss->pair_out_off = !want;
+}
+
+/*
  * Stack -> pair. Writes what is queued in order; at the peer's FIN (nothing
  * left) the application gets EOF. The pair holds at most pair_hold, a
  * quarter of its SO_SNDBUF: below that the kernel wakes our end
@@ -1226,6 +1249,9 @@ void stackd_stream_out(struct stackd_sock *ss, bool *more)
 		ss->pair_wr_shut = true;
 		stackd_trace(sd, "id %u: FIN -> EOF", ss->id);
 	}
+	stackd_enter(sd, NULL);
+	stackd_pair_watch_out(ss, ss->connecting || !ss->pair_writable || stackd_stream_held(ss) ||
+					  tcp_owner_reads_matter(sk));
 }
 
 /*
@@ -1498,6 +1524,13 @@ static bool stackd_stream_in(struct stackd_sock *ss, bool *more)
 		stackd_sock_free(ss);
 		return false;
 	}
+	return true;
+}
+
+bool stackd_stream_owner_sync(struct stackd_sock *ss)
+{
+	if (ss->stream && ss->sock && !ss->connecting && !ss->listening)
+		stackd_pair_unread(ss, false);
 	return true;
 }
 
@@ -2309,6 +2342,7 @@ static int stackd_child_connect(struct stackd_sock *ls)
 	ls->child = NULL;
 	child->handover = false;
 	stackd_pair_oobinline(child->fd);
+	child->pair_out_off = false;
 	if (stackd_epoll_add(sd, child->fd, STACKD_PAIR_EVENTS, &child->ep) < 0) {
 		stackd_error(sd, "id %u: epoll: %s", child->id, strerror(errno));
 		stackd_sock_free(child);

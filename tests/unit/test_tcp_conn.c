@@ -1344,6 +1344,29 @@ Test(tcp, receive_buffer_locked_by_so_rcvbuf_does_not_grow, .timeout = 60)
 }
 
 /*
+ * A connection over a tap with 10 ms each way, the kernel's default
+ * tcp_rmem: returns the accepted end, whose owner holds what it consumes
+ * (sk_owner_holds), and the connecting end in *c.
+ */
+static struct socket *owner_holding_conn(struct socket **c)
+{
+	static const struct mem_link_impair imp = {.seed = 5, .delay_ns = 10 * NSEC_PER_MSEC};
+	struct socket *l, *s;
+
+	teardown();
+	setup_tap(&imp);
+	kernel_default_rmem();
+	l = tcp_listener(1, PORT, 4);
+	*c = tcp_socket(0);
+	cr_assert_eq(tcp_connect_to(*c, 1, PORT), -EINPROGRESS);
+	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
+	s = tcp_accept(l);
+	cr_assert_not_null(s);
+	s->sk->sk_owner_holds = true;
+	return s;
+}
+
+/*
  * An owner that keeps what it consumes until its program reads it (the
  * host's pair, sk_owner_holds): those bytes count against the buffer as if
  * still queued, as the kernel keeps them in its receive queue. A program
@@ -1354,24 +1377,14 @@ Test(tcp, receive_buffer_locked_by_so_rcvbuf_does_not_grow, .timeout = 60)
  */
 Test(tcp, bytes_the_owner_holds_unread_count_against_the_receive_buffer, .timeout = 60)
 {
-	struct mem_link_impair imp = {.seed = 5, .delay_ns = 10 * NSEC_PER_MSEC};
 	size_t len = 1 << 20, got;
 	uint8_t *a = pattern(len, 16), *r = calloc(1, len);
-	struct socket *c, *s, *l;
+	struct socket *c, *s;
 	unsigned int i, first;
 	uint64_t t_read;
 	int more;
 
-	teardown();
-	setup_tap(&imp);
-	kernel_default_rmem();
-	l = tcp_listener(1, PORT, 4);
-	c = tcp_socket(0);
-	cr_assert_eq(tcp_connect_to(c, 1, PORT), -EINPROGRESS);
-	twostack_run_for(ts, 50 * NSEC_PER_MSEC);
-	s = tcp_accept(l);
-	cr_assert_not_null(s);
-	s->sk->sk_owner_holds = true;
+	s = owner_holding_conn(&c);
 	got = transfer(c, s, a, r, len, 2 * NSEC_PER_SEC);
 	cr_assert_eq(memcmp(a, r, got), 0);
 	cr_assert_eq(s->sk->sk_owner_unread, got, "held: %u of %zu", s->sk->sk_owner_unread, got);
@@ -1389,6 +1402,7 @@ Test(tcp, bytes_the_owner_holds_unread_count_against_the_receive_buffer, .timeou
 
 	first = nsegs;
 	t_read = ts->now;
+	cr_assert(tcp_owner_reads_matter(s->sk), "the owner must learn of this read");
 	tcp_owner_unread(s->sk, 0);
 	for (i = first; i < nsegs && segs[i].side != 1; i++)
 		;
@@ -1402,6 +1416,41 @@ Test(tcp, bytes_the_owner_holds_unread_count_against_the_receive_buffer, .timeou
 	more = recv_buf(s, r + got, len - got);
 	cr_assert_gt(more, 0, "the sender sends again: %d", more);
 	cr_assert_eq(memcmp(a + got, r + got, (size_t)more), 0);
+	free(a);
+	free(r);
+}
+
+/*
+ * The host stops watching its pair for the program's reads while they
+ * cannot matter (tcp_owner_reads_matter): a few segments held of a buffer
+ * whose window is open, everything acknowledged. A read then sends nothing,
+ * as the kernel's tcp_cleanup_rbuf sends nothing for it; once the held
+ * bytes shut the window (the test above) the read matters again.
+ */
+Test(tcp, a_read_of_little_held_data_under_an_open_window_does_not_matter, .timeout = 60)
+{
+	size_t len = 8 * 1448, got;
+	uint8_t *a = pattern(len, 17), *r = calloc(1, len);
+	struct socket *c, *s;
+	unsigned int i, first;
+
+	s = owner_holding_conn(&c);
+	cr_assert_not(tcp_owner_reads_matter(s->sk), "nothing held yet");
+	got = transfer(c, s, a, r, len, 2 * NSEC_PER_SEC);
+	cr_assert_eq(got, len);
+	cr_assert_eq(memcmp(a, r, got), 0);
+	/* Past the delayed ACK: everything is acknowledged. */
+	twostack_run_for(ts, 300 * NSEC_PER_MSEC);
+	cr_assert_eq(s->sk->sk_owner_unread, got, "held: %u", s->sk->sk_owner_unread);
+	cr_assert_not(tcp_owner_reads_matter(s->sk), "window %u, clamp %u, space %d of %d",
+		      tcp_sk(s->sk)->rcv_wnd, tcp_sk(s->sk)->window_clamp, tcp_space(s->sk),
+		      tcp_full_space(s->sk));
+	first = nsegs;
+	tcp_owner_unread(s->sk, 0);
+	for (i = first; i < nsegs && segs[i].side != 1; i++)
+		;
+	cr_assert_eq(i, nsegs, "the read sent a segment");
+	cr_assert_not(tcp_owner_reads_matter(s->sk), "nothing held after it");
 	free(a);
 	free(r);
 }
