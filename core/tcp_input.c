@@ -2752,6 +2752,7 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 	skb->truesize = tcp_rx_truesize(skb->len, 1);
 	if (!after(cb->end_seq, tp->rcv_nxt)) {
 		/* A retransmission of what we have: ack at once (the peer missed our ACK). */
+		__NET_INC_STATS(net, DelayedACKLost);
 		tcp_dsack_set(sk, cb->seq, cb->end_seq);
 		tcp_enter_quickack_mode(tp, TCP_MAX_QUICKACKS);
 		tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_NOW;
@@ -2917,6 +2918,7 @@ static void tcp_send_dupack(struct sock *sk, const struct sk_buff *skb)
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 
 	if (cb->end_seq != cb->seq && before(cb->seq, tp->rcv_nxt)) {
+		__NET_INC_STATS(sock_net(sk), DelayedACKLost);
 		tcp_enter_quickack_mode(tp, TCP_MAX_QUICKACKS);
 		tcp_dsack_set(sk, cb->seq, cb->end_seq);
 	}
