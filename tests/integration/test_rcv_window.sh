@@ -21,11 +21,11 @@
 #
 # And how the ACKs went: each receiver counts its DelayedACKs (TcpExt, the
 # kernel's /proc/net/netstat, the stack's sockshim-stat) over each run, so
-# the segments acknowledged at once are known: for the buffer left alone,
-# the kernel's 16 (the quick-ACK credit its first data earns,
-# tcp_incr_quickack) and 4 by the delayed-ACK timer; the stack before
-# 2026-12-02 (wip/rcvwin10) had 15 and 5 (its credit was given before the
-# handshake's ACK, which spent one).
+# the segments acknowledged at once are known: for the buffer left alone
+# the kernel acknowledges all 20 at once; the stack before 2026-12-02
+# (wip/rcvwin10) had 19 and 1 by the delayed-ACK timer (its quick-ACK
+# credit was given before the handshake's ACK, which spent one; the kernel
+# gives it at the first data, tcp_incr_quickack).
 # Before this model (main's build) the windows were the whole free buffer
 # and the test fails: 131,072 and down where the kernel offers 64,512 and
 # up, 8,192 for SO_RCVBUF 4096 where the kernel offers 2,920.
