@@ -126,6 +126,8 @@
 	X(TCPReqQFullDoCookies) \
 	X(TCPReqQFullDrop) \
 	X(TCPAckCompressed) \
+	X(DelayedACKs) \
+	X(DelayedACKLost) \
 	X(TCPDSACKOldSent) \
 	X(TCPDSACKOfoSent) \
 	X(TCPOFOMerge) \

@@ -765,6 +765,7 @@ static void tcp_delack_timer(struct timer_list *t)
 		tp->ack.ato = TCP_ATO_MIN;
 	}
 	tcp_send_ack(sk);
+	__NET_INC_STATS(sock_net(sk), DelayedACKs);
 }
 
 static void tcp_keepalive_timer(struct timer_list *t)

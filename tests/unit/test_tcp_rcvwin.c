@@ -101,7 +101,9 @@ Test(tcp_rcvwin, default_buffer_grows_by_two_segments_a_segment)
  * 4096, two segments in the SYN; after one segment the space allows no
  * more than the window offered; after two the right edge stays where it
  * was (1472 left), after three the same right edge is 24 bytes away: the
- * space is under a segment, so no window opens further.
+ * space is under a segment, so no window opens further. The window of 2920
+ * earns one quick ACK (tcp_incr_quickack: 2920 / (2 x 1448)); each later
+ * lone segment waits for the delayed-ACK timer (40 ms).
  */
 Test(tcp_rcvwin, small_buffer_offers_two_segments_then_shuts)
 {
@@ -113,11 +115,11 @@ Test(tcp_rcvwin, small_buffer_offers_two_segments_then_shuts)
 		{20, '<', {".", 1, 1, 1448, 0, "nop,nop,TS val 5010 ecr 1010"}},
 		{20, '>', {".", 1, 1449, 0, 2920, "nop,nop,TS val now ecr 5010"}},
 		{30, '<', {".", 1449, 1, 1448, 0, "nop,nop,TS val 5020 ecr 1020"}},
-		{30, '>', {".", 1, 2897, 0, 1472, "nop,nop,TS val now ecr 5020"}},
-		{40, '<', {".", 2897, 1, 1448, 0, "nop,nop,TS val 5030 ecr 1030"}},
-		{40, '>', {".", 1, 4345, 0, 1472, "nop,nop,TS val now ecr 5030"}},
-		{50, '<', {".", 4345, 1, 1448, 0, "nop,nop,TS val 5040 ecr 1040"}},
-		{90, '>', {".", 1, 5793, 0, 24, "nop,nop,TS val now ecr 5040"}});
+		{70, '>', {".", 1, 2897, 0, 1472, "nop,nop,TS val now ecr 5020"}},
+		{80, '<', {".", 2897, 1, 1448, 0, "nop,nop,TS val 5030 ecr 1070"}},
+		{120, '>', {".", 1, 4345, 0, 1472, "nop,nop,TS val now ecr 5030"}},
+		{130, '<', {".", 4345, 1, 1448, 0, "nop,nop,TS val 5040 ecr 1120"}},
+		{170, '>', {".", 1, 5793, 0, 24, "nop,nop,TS val now ecr 5040"}});
 }
 
 /* A listener's SYN-ACK: half of tcp_rmem[1] in whole segments less the timestamp, 65160. */

@@ -446,11 +446,19 @@ Test(tcp_script, sack_blocks_newest_first_three_beside_a_timestamp)
 /* Without timestamps 4 blocks fit; the oldest falls off beyond that. */
 Test(tcp_script, sack_four_blocks_without_timestamps)
 {
+	struct socket *c;
+
 	stack_sysctl()->tcp_timestamps = 0;
-	stack_connect();
+	c = stack_connect();
 	RUN({0, '>', {"S", 0, 0, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 7"}},
 	    {10, '<', {"S.", 0, 1, 0, 0, "mss 1460,nop,nop,sackOK,nop,wscale 7"}},
-	    {10, '>', {".", 1, 1, 0, 0, NULL}}, {20, '<', {"P.", 101, 1, 100, 0, NULL}},
+	    {10, '>', {".", 1, 1, 0, 0, NULL}});
+	/*
+	 * Quick-ACK credit, as in-order data would have given (out-of-order
+	 * data gives none), so that no ACK here is held back (SACK compression).
+	 */
+	tcp_sk(c->sk)->ack.quick = TCP_MAX_QUICKACKS;
+	RUN({20, '<', {"P.", 101, 1, 100, 0, NULL}},
 	    {20, '>', {".", 1, 1, 0, 0, "nop,nop,sack 101:201"}},
 	    {21, '<', {"P.", 301, 1, 100, 0, NULL}},
 	    {21, '>', {".", 1, 1, 0, 0, "nop,nop,sack 301:401 101:201"}},
@@ -2475,11 +2483,11 @@ Test(tcp_script, quickack_option_delays_then_flushes_the_ack)
 	char buf[512];
 
 	cr_assert_eq(get_quickack(c), 1);
-	cr_assert_gt(tcp_sk(c->sk)->ack.quick, 0, "quick-ACK credit from the start");
 	set_quickack(c, 0);
 	cr_assert_eq(get_quickack(c), 0);
 	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5010 ecr 1010"}},
 	    {60, '>', {".", 1, 101, 0, 0, "nop,nop,TS val now ecr 5010"}});
+	cr_assert_gt(tcp_sk(c->sk)->ack.quick, 0, "the first data gave quick-ACK credit");
 	cr_assert_eq(get_quickack(c), 1, "the delayed ACK timer left pingpong mode");
 	RUN({80, '<', {"P.", 101, 1, 100, 0, "nop,nop,TS val 5020 ecr 1010"}},
 	    {80, '>', {".", 1, 201, 0, 0, "nop,nop,TS val now ecr 5020"}});
@@ -2491,6 +2499,31 @@ Test(tcp_script, quickack_option_delays_then_flushes_the_ack)
 	cr_assert_eq(get_quickack(c), 1);
 	RUN({100, '>', {".", 1, 301, 0, 0, "nop,nop,TS val now ecr 5030"}});
 	cr_assert(tcpscript_quiet_until(sc, 200), "%s", sc->err);
+}
+
+/*
+ * Data after an idle period longer than the RTO earns quick-ACK credit
+ * again (tcp_event_data_recv's tcp_incr_quickack), but an interactive
+ * connection stays interactive: pingpong mode holds the ACK for the
+ * delayed-ACK timer, as the kernel's. (Before: the idle rule left pingpong
+ * mode and the ACK went at once.)
+ */
+Test(tcp_script, idle_data_keeps_an_interactive_connection_delaying)
+{
+	struct socket *c = established();
+
+	set_quickack(c, 0);
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5010 ecr 1010"}});
+	/* The reply carries the ACK: still interactive. */
+	cr_assert_eq(send_bytes(c, 100), 100);
+	RUN({20, '>', {"P.", 1, 101, 100, 0, "nop,nop,TS val now ecr 5010"}},
+	    {30, '<', {".", 101, 101, 0, 0, "nop,nop,TS val 5020 ecr 1020"}});
+	cr_assert_eq(get_quickack(c), 0);
+	/* A second later, far past the RTO. */
+	RUN({1030, '<', {"P.", 101, 101, 100, 0, "nop,nop,TS val 6020 ecr 1020"}});
+	cr_assert(tcpscript_quiet_until(sc, 1069), "%s", sc->err);
+	RUN({1070, '>', {".", 101, 201, 0, 0, "nop,nop,TS val now ecr 6020"}});
+	cr_assert_gt(tcp_sk(c->sk)->ack.quick, 0, "the idle period gave credit");
 }
 
 /*
@@ -2513,6 +2546,7 @@ Test(tcp_script, full_segments_unread_ack_at_the_read_or_the_delack_timer)
 	 * gives no quick ACK then).
 	 */
 	tcp_sk(c->sk)->ack.quick = 0;
+	tcp_sk(c->sk)->ack.ato = TCP_ATO_MIN; /* data came before: no first-data credit */
 	tcp_sk(c->sk)->ack.rcv_mss = 1448;
 	tcp_sk(c->sk)->rcv_ssthresh = (uint32_t)tcp_full_space(c->sk);
 	RUN({20, '<', {".", 1, 1, 1448, 0, "nop,nop,TS val 5010 ecr 1010"}},
