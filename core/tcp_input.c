@@ -2036,7 +2036,8 @@ static int64_t tcp_rx_coalesce_delta(const struct sock *sk, const struct tcp_rx_
 		return -1;
 	if (skb->len <= t->rx.room)
 		return 0;
-	if (t->rx.frags + tcp_rx_frags(skb) > MAX_SKB_FRAGS)
+	/* A fresh skb of tcp_collapse is linear in a kmalloc'ed head: no fragment to give. */
+	if (skb->rx.own || t->rx.frags + tcp_rx_frags(skb) > MAX_SKB_FRAGS)
 		return -1;
 	return tcp_rx_frag_truesize(skb->truesize);
 }
@@ -2064,9 +2065,10 @@ void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		 * A bare FIN's head ends past the FIN: its data-less end would be
 		 * the tail's, and the two would be taken for one skb (tcp_rx_skb_at).
 		 */
-		skb->rx = (struct skb_rx_part){.head_end =
-						       skb->len ? cb->seq + skb->len : cb->end_seq,
-					       .frags = tcp_rx_frags(skb)};
+		if (!skb->rx.own) /* a fresh skb of tcp_collapse_ofo_queue keeps its room */
+			skb->rx = (struct skb_rx_part){.head_end = skb->len ? cb->seq + skb->len
+									    : cb->end_seq,
+						       .frags = tcp_rx_frags(skb)};
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 		return;
 	}
@@ -2295,6 +2297,114 @@ static bool tcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
+ * tcp_collapse's fresh skbs hold at most a page's data (SKB_MAX_ORDER(0,
+ * 0)), which is also the span tcp_collapse_ofo_queue no longer calls tiny
+ * (SKB_WITH_OVERHEAD(PAGE_SIZE)): 4,096 less skb_shared_info's 320.
+ */
+#define TCP_COLLAPSE_MAX 3776u
+
+/* Whether skb costs more than the window its bytes fill (tcp_collapse's test). */
+static bool tcp_rx_bloated(const struct sock *sk, const struct sk_buff *skb)
+{
+	return tcp_win_from_space(sk, (int)skb->truesize) > (int)skb->len;
+}
+
+/*
+ * Copies the run of the out-of-order queue from skb up to stop (the next
+ * run's first skb, or the queue's head), which ends at end, into fresh
+ * linear skbs (tcp_collapse on the out-of-order tree): skbs that cost no
+ * more than the window they fill and a FIN's are kept, from the first
+ * that costs more on all is copied up to a FIN's skb. Each source skb
+ * copied whole is freed (TCPRcvCollapsed); each fresh one is charged what
+ * its allocation costs, sized before a FIN may cut its copy short.
+ */
+static void tcp_collapse_ofo_run(struct sock *sk, struct sk_buff *skb, struct sk_buff *stop,
+				 uint32_t end)
+{
+	struct sk_buff_head *q = &tcp_sk(sk)->out_of_order_queue;
+	uint32_t start;
+	bool last = false;
+
+	for (; skb != stop; skb = skb->next)
+		if (!(TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN) && tcp_rx_bloated(sk, skb))
+			break;
+	if (skb == stop)
+		return;
+	start = TCP_SKB_CB(skb)->seq;
+	while (before(start, end) && !last) {
+		uint32_t copy = end - start < TCP_COLLAPSE_MAX ? end - start : TCP_COLLAPSE_MAX,
+			 cap;
+		struct sk_buff *nskb = alloc_skb(copy);
+		struct tcp_skb_cb *ncb;
+
+		if (!nskb)
+			return;
+		memcpy(nskb->cb, skb->cb, sizeof(skb->cb));
+		ncb = TCP_SKB_CB(nskb);
+		ncb->seq = ncb->end_seq = start;
+		nskb->truesize = tcp_rx_linear_truesize(copy, &cap);
+		tcp_rmem_charge(sk, (int)nskb->truesize);
+		__skb_queue_before(q, skb, nskb);
+		while (copy && !last) {
+			uint32_t size = TCP_SKB_CB(skb)->end_seq - start;
+
+			if (size > copy)
+				size = copy;
+			memcpy(skb_put(nskb, size), skb->data + (start - TCP_SKB_CB(skb)->seq),
+			       size);
+			ncb->end_seq += size;
+			copy -= size;
+			start += size;
+			if (before(start, TCP_SKB_CB(skb)->end_seq))
+				continue;
+			__skb_unlink(skb, q);
+			tcp_rmem_uncharge(sk, (int)skb->truesize);
+			__NET_INC_STATS(sock_net(sk), TCPRcvCollapsed);
+			kfree_skb(skb);
+			skb = nskb->next;
+			last = skb == stop || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN);
+		}
+		/* The receiver's own head: later segments may be copied into its room. */
+		nskb->rx = (struct skb_rx_part){
+			.head_end = ncb->end_seq, .room = (uint16_t)(cap - nskb->len), .own = true};
+	}
+}
+
+/*
+ * Each run of the out-of-order queue without a gap is copied into fresh
+ * skbs (tcp_collapse_ofo_queue), but not a run of one skb shorter than a
+ * page's data: such tiny runs are passed over until together they cost an
+ * eighth of the buffer, where the walk stops.
+ */
+static void tcp_collapse_ofo_queue(struct sock *sk)
+{
+	struct sk_buff_head *q = &tcp_sk(sk)->out_of_order_queue;
+	struct sk_buff *skb = skb_peek(q), *head;
+	uint32_t sum_tiny = 0;
+
+	while ((head = skb)) {
+		uint32_t start = TCP_SKB_CB(head)->seq, end = TCP_SKB_CB(head)->end_seq;
+		uint32_t range_truesize = head->truesize;
+
+		/* The queue has no overlaps: a run goes on while each starts where the last ends.
+		 */
+		for (skb = skb_queue_is_last(q, head) ? NULL : head->next;
+		     skb && !after(TCP_SKB_CB(skb)->seq, end);
+		     skb = skb_queue_is_last(q, skb) ? NULL : skb->next) {
+			range_truesize += skb->truesize;
+			end = TCP_SKB_CB(skb)->end_seq;
+		}
+		if (range_truesize != head->truesize || end - start >= TCP_COLLAPSE_MAX) {
+			tcp_collapse_ofo_run(sk, head, skb ? skb : (struct sk_buff *)q, end);
+			continue;
+		}
+		sum_tiny += range_truesize;
+		if (sum_tiny > (uint32_t)sk->sk_rcvbuf >> 3)
+			return;
+	}
+}
+
+/*
  * The kernel's receive queue as tcp_collapse walks it: what the owner
  * holds for its program (in the kernel's queue until read), then our
  * queue; each view a buffer, consecutive views of one head_end one skb.
@@ -2359,7 +2469,6 @@ static struct tcp_rx_skb tcp_rx_skb_at(const struct tcp_rx_view *v, uint32_t n, 
  * view becomes a part of the fresh skb that holds its own last byte (the
  * views the program already read, of the first).
  */
-#define TCP_COLLAPSE_MAX 3776u
 
 static void tcp_collapse_views(struct sock *sk, struct tcp_rx_view *v, uint32_t n, uint32_t i,
 			       uint32_t start, uint32_t end)
@@ -2460,7 +2569,8 @@ static void tcp_collapse_rcv(struct sock *sk)
  * (tcp_prune_queue, PruneCalled): the buffer grows if it may
  * (tcp_clamp_window), else under pressure the window the peer may use
  * shrinks to four segments; then runs of small skbs are copied into full
- * ones (tcp_collapse), then out-of-order data goes from the far end. Still
+ * ones, out of order (tcp_collapse_ofo_queue) then in order
+ * (tcp_collapse), then out-of-order data goes from the far end. Still
  * past the buffer, the segment is dropped (RcvPruned). Nothing charged:
  * nothing to do (the caller decides).
  */
@@ -2475,6 +2585,7 @@ static bool tcp_prune_queue(struct sock *sk, const struct sk_buff *in_skb)
 		tcp_adjust_rcv_ssthresh(sk);
 	if (tcp_can_ingest(sk))
 		return true;
+	tcp_collapse_ofo_queue(sk);
 	tcp_collapse_rcv(sk);
 	if (tcp_can_ingest(sk))
 		return true;
@@ -2518,20 +2629,23 @@ static bool tcp_rmem_exceeded(const struct sock *sk, const struct sk_buff *skb)
 /*
  * Merges skb into p, the out-of-order segment it extends
  * (tcp_ooo_try_coalesce): as tcp_try_coalesce, only if p's skb is not a
- * clone (over a veth it is until cumulatively acknowledged: never here) and
- * the fragments fit; the queue is charged the merged frame's fragments,
- * not its head (TCPRcvCoalesce). Not where a later segment overlaps it:
- * the queue stays without overlaps. Consumes skb when it merges.
+ * clone (over a veth it is until cumulatively acknowledged: never here,
+ * but a fresh skb of tcp_collapse_ofo_queue is the receiver's own), for
+ * nothing when skb's bytes fit p's linear room, else if the fragments fit
+ * for the merged frame's fragments, not its head (TCPRcvCoalesce). Not
+ * where a later segment overlaps it: the queue stays without overlaps.
+ * Consumes skb when it merges.
  */
 static bool tcp_ooo_try_coalesce(struct sock *sk, struct sk_buff *p, struct sk_buff *skb)
 {
 	struct sk_buff_head *q = &tcp_sk(sk)->out_of_order_queue;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb), *pcb = TCP_SKB_CB(p);
 	uint8_t frags = (uint8_t)(p->rx.frags + tcp_rx_frags(skb));
-	uint32_t delta = tcp_rx_frag_truesize(skb->truesize);
+	bool fits = skb->len <= p->rx.room;
+	uint32_t delta = fits ? 0 : tcp_rx_frag_truesize(skb->truesize);
 
-	if (pcb->end_seq != cb->seq || !skb->len || (skb->dev && skb->dev->rx_shared) ||
-	    frags > MAX_SKB_FRAGS ||
+	if (pcb->end_seq != cb->seq || !skb->len ||
+	    (!p->rx.own && skb->dev && skb->dev->rx_shared) || (!fits && frags > MAX_SKB_FRAGS) ||
 	    (!skb_queue_is_last(q, p) && before(TCP_SKB_CB(p->next)->seq, cb->end_seq)))
 		return false;
 	if (skb_tailroom(p) < skb->len) {
@@ -2549,7 +2663,10 @@ static bool tcp_ooo_try_coalesce(struct sock *sk, struct sk_buff *p, struct sk_b
 	pcb->end_seq = cb->end_seq;
 	pcb->tcp_flags |= cb->tcp_flags;
 	p->truesize += delta;
-	p->rx.frags = frags;
+	if (fits)
+		p->rx.room = (uint16_t)(p->rx.room - skb->len);
+	else
+		p->rx.frags = frags;
 	tcp_rmem_charge(sk, (int)delta);
 	__NET_INC_STATS(sock_net(sk), TCPRcvCoalesce);
 	kfree_skb(skb);

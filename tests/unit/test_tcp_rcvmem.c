@@ -275,3 +275,43 @@ Test(tcp_rcvmem, a_collapse_that_starts_in_a_large_partly_read_skb)
 	cr_assert_geq(rcv->sk->sk_rmem_alloc, 0);
 	read_from(sizeof(buf), sent);
 }
+
+/*
+ * The first of ten segments of 100 bytes is lost and the nine behind it,
+ * from a veth sender (each its own skb: a clone of the sender's, which
+ * coalescing may not touch), wait out of order at a locked buffer of
+ * 4,096: five are charged 4,660, past it, so the sixth prunes
+ * (PruneCalled). The kernel's tcp_prune_queue first copies the run into
+ * one fresh skb (tcp_collapse_ofo_queue: 500 bytes in a 1 KiB head of
+ * 704 bytes' room, charged 1,280, TCPRcvCollapsed for each of the five);
+ * the four segments after it join that skb (TCPRcvCoalesce, the fresh
+ * skb is the receiver's own), two copied into its room for nothing, two
+ * as fragments for their 100 bytes: nothing is pruned from the far end
+ * (OfoPruned) and one skb holds all 900 bytes, charged 1,480. Once the
+ * first is sent again every byte arrives. (Before tcp_collapse_ofo_queue,
+ * the sixth pruned the far end of the queue.)
+ */
+Test(tcp_rcvmem, an_out_of_order_run_past_the_buffer_is_copied_into_a_fresh_skb)
+{
+	struct net *net = &ts->net[0];
+	struct tcp_sock *tp;
+	size_t sent;
+
+	ts->dev[0]->rx_shared = true;
+	pair(2048);
+	tp = tcp_sk(rcv->sk);
+	cr_assert_eq(rcv->sk->sk_rcvbuf, 4096);
+	drop_data1 = 1;
+	sent = send_small(0, 10, 100);
+	twostack_run_for(ts, 60 * NSEC_PER_USEC);
+	cr_assert_eq(tp->rcv_nxt, tp->copied_seq, "the hole is still open");
+	cr_assert_eq(net->mib.tcpext.PruneCalled, 1);
+	cr_assert_eq(net->mib.tcpext.TCPRcvCollapsed, 5);
+	cr_assert_eq(net->mib.tcpext.OfoPruned, 0);
+	cr_assert_eq(net->mib.tcpext.TCPOFODrop, 0);
+	cr_assert_eq(net->mib.tcpext.TCPRcvCoalesce, 4);
+	cr_assert_eq(skb_queue_len(&tp->out_of_order_queue), 1);
+	cr_assert_eq(skb_peek(&tp->out_of_order_queue)->len, 900);
+	cr_assert_eq(rcv->sk->sk_rmem_alloc, 1480, "charged %d", rcv->sk->sk_rmem_alloc);
+	read_all(sent);
+}
