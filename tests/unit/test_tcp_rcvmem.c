@@ -32,19 +32,29 @@
 static struct twostack *ts;
 static struct socket *lsn, *rcv, *snd;
 static int drop_data1; /* the wire drops this many more data segments of side 1 */
+/* ... and those of side 1's data segments whose number (from 0) has its bit set here */
+static uint32_t drop_mask1, data1_seen;
 
 static int tap(void *arg, int side, const uint8_t *f, unsigned int len)
 {
+	unsigned int ihl, tot;
+	uint32_t n;
+
 	(void)arg;
 	/* IPv4 carrying TCP with data from side 1. */
-	if (side == 1 && drop_data1 > 0 && len >= 14 + 20 + 20 && f[12] == 0x08 && f[13] == 0x00 &&
-	    f[14 + 9] == IPPROTO_TCP) {
-		unsigned int ihl = (f[14] & 0x0f) * 4u, tot = (unsigned int)f[16] << 8 | f[17];
-
-		if (tot > ihl + (f[14 + ihl + 12] >> 4) * 4u) {
-			drop_data1--;
-			return 0;
-		}
+	if (side != 1 || len < 14 + 20 + 20 || f[12] != 0x08 || f[13] != 0x00 ||
+	    f[14 + 9] != IPPROTO_TCP)
+		return 1;
+	ihl = (f[14] & 0x0f) * 4u;
+	tot = (unsigned int)f[16] << 8 | f[17];
+	if (tot <= ihl + (f[14 + ihl + 12] >> 4) * 4u)
+		return 1;
+	n = data1_seen++;
+	if (n < 32 && drop_mask1 & 1u << n)
+		return 0;
+	if (drop_data1 > 0) {
+		drop_data1--;
+		return 0;
 	}
 	return 1;
 }
@@ -56,6 +66,7 @@ static void setup(void)
 	ts = twostack_create(&imp);
 	cr_assert_not_null(ts);
 	drop_data1 = 0;
+	drop_mask1 = data1_seen = 0;
 	mem_link_set_filter(ts->link, tap, NULL);
 }
 
@@ -313,5 +324,39 @@ Test(tcp_rcvmem, an_out_of_order_run_past_the_buffer_is_copied_into_a_fresh_skb)
 	cr_assert_eq(skb_queue_len(&tp->out_of_order_queue), 1);
 	cr_assert_eq(skb_peek(&tp->out_of_order_queue)->len, 900);
 	cr_assert_eq(rcv->sk->sk_rmem_alloc, 1480, "charged %d", rcv->sk->sk_rmem_alloc);
+	read_all(sent);
+}
+
+/*
+ * Segments 0 and 2 of ten are lost: the out-of-order queue holds a run of
+ * one skb (segment 1) and a run behind it. When the sixth out-of-order
+ * segment finds it charged past the locked 4,096 (4,660), the kernel's
+ * tcp_collapse_ofo_queue passes the first run over as tiny (one skb of
+ * less than a page's data) and, that run alone costing more than an
+ * eighth of the buffer (932 > 512), stops there: the run behind is not
+ * copied (no TCPRcvCollapsed). Nothing lies past the segment to prune
+ * (OfoPruned), so it and the ones after it are dropped (RcvPruned,
+ * TCPOFODrop), to come again; every byte arrives.
+ */
+Test(tcp_rcvmem, a_tiny_first_run_ends_the_out_of_order_collapse)
+{
+	struct net *net = &ts->net[0];
+	struct tcp_sock *tp;
+	size_t sent;
+
+	ts->dev[0]->rx_shared = true;
+	pair(2048);
+	tp = tcp_sk(rcv->sk);
+	drop_mask1 = 1u << 0 | 1u << 2;
+	sent = send_small(0, 10, 100);
+	twostack_run_for(ts, 60 * NSEC_PER_USEC);
+	cr_assert_eq(tp->rcv_nxt, tp->copied_seq, "the hole is still open");
+	cr_assert_eq(net->mib.tcpext.PruneCalled, 3);
+	cr_assert_eq(net->mib.tcpext.TCPRcvCollapsed, 0);
+	cr_assert_eq(net->mib.tcpext.OfoPruned, 0);
+	cr_assert_eq(net->mib.tcpext.RcvPruned, 3);
+	cr_assert_eq(net->mib.tcpext.TCPOFODrop, 3);
+	cr_assert_eq(skb_queue_len(&tp->out_of_order_queue), 5);
+	cr_assert_eq(rcv->sk->sk_rmem_alloc, 5 * 932);
 	read_all(sent);
 }
