@@ -682,9 +682,11 @@ void tcp_rcv_space_adjust(struct sock *sk)
 }
 
 /*
- * A consumed buffer the owner's program has not read: its charge stays
- * until tcp_owner_unread finds it read (the kernel frees an skb when
- * recvmsg has copied it). No room to remember it: it is freed now.
+ * A consumed buffer whose kernel skb is not read whole yet: the owner's
+ * program has not read it, or the skb goes on in the receive queue. Its
+ * charge stays until tcp_owner_release finds the skb read (the kernel
+ * frees an skb when recvmsg has copied all of it). No room to remember
+ * it: it is freed now.
  */
 static void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb)
 {
@@ -711,19 +713,29 @@ static void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb)
 		TCP_SKB_CB(skb)->seq, TCP_SKB_CB(skb)->seq + skb->len, skb->truesize, skb->rx};
 }
 
-/* Uncharges the held buffers read up to seq; all of them if all. */
+/*
+ * Uncharges the held buffers whose skb is read up to seq, all of them if
+ * all: an skb's buffers (one head_end) at once, once its last is read and
+ * none of it is left in the receive queue (tcp_recvmsg's sk_eat_skb on a
+ * fully copied skb), not buffer by buffer.
+ */
 static void tcp_owner_release(struct sock *sk, uint32_t seq, bool all)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	const struct sk_buff *rest = skb_peek(&sk->sk_receive_queue);
 
 	while (tp->owner_held_n) {
 		struct tcp_rx_held *h = &tp->owner_held[tp->owner_held_first];
+		uint32_t n = 1, truesize = h->truesize;
 
-		if (!all && after(h->end_seq, seq))
+		for (; n < tp->owner_held_n && h[n].rx.head_end == h->rx.head_end; n++)
+			truesize += h[n].truesize;
+		if (!all && (after(h[n - 1].end_seq, seq) || (n == tp->owner_held_n && rest &&
+							      rest->rx.head_end == h->rx.head_end)))
 			break;
-		tcp_rmem_uncharge(sk, (int)h->truesize);
-		tp->owner_held_first++;
-		tp->owner_held_n--;
+		tcp_rmem_uncharge(sk, (int)truesize);
+		tp->owner_held_first += n;
+		tp->owner_held_n -= n;
 	}
 	if (!tp->owner_held_n)
 		tp->owner_held_first = 0;
@@ -750,10 +762,7 @@ void tcp_consume(struct sock *sk, size_t len)
 		done += n;
 		if (n == avail) {
 			__skb_unlink(skb, &sk->sk_receive_queue);
-			if (sk->sk_owner_holds)
-				tcp_owner_hold(sk, skb);
-			else
-				tcp_rmem_uncharge(sk, (int)skb->truesize);
+			tcp_owner_hold(sk, skb);
 			kfree_skb(skb);
 		}
 	}
@@ -762,6 +771,8 @@ void tcp_consume(struct sock *sk, size_t len)
 		tp->urg_data = 0;
 	if (sk->sk_owner_holds)
 		sk->sk_owner_unread += (uint32_t)done;
+	else /* read now: each skb read whole goes */
+		tcp_owner_release(sk, tp->copied_seq, false);
 	tcp_rcv_space_adjust(sk);
 	tcp_cleanup_rbuf(sk, done);
 }

@@ -373,10 +373,11 @@ struct tcp_sock {
 	uint32_t ack_sent_seq, ack_sent_before;
 	uint64_t ack_sent_time;
 	/*
-	 * What the owner consumed and its program has not read, still charged
-	 * as the kernel's receive queue keeps its skbs until recvmsg has read
-	 * them: each consumed buffer's data end and truesize, oldest first from
-	 * owner_held_first (tcp_owner_unread releases them).
+	 * What was consumed and is still charged, as the kernel's receive
+	 * queue keeps an skb until recvmsg has read all of it: buffers the
+	 * owner's program has not read, and buffers of an skb whose rest is
+	 * still to read. Each consumed buffer's data and truesize, oldest
+	 * first from owner_held_first (tcp_owner_release frees them by skb).
 	 */
 	struct tcp_rx_held {
 		uint32_t seq, end_seq, truesize;

@@ -360,3 +360,64 @@ Test(tcp_rcvmem, a_tiny_first_run_ends_the_out_of_order_collapse)
 	cr_assert_eq(rcv->sk->sk_rmem_alloc, 5 * 932);
 	read_all(sent);
 }
+
+/*
+ * Three full segments (1,448 bytes) from a sender whose frames are the
+ * receiver's own are merged into one skb (TCPRcvCoalesce), charged 5,176
+ * (a head and 4,344 bytes), in three buffers. The kernel gives an skb's
+ * charge back when recvmsg has read all of it (sk_eat_skb), not part by
+ * part: after 2,000 bytes read the queue is charged 5,176 still, after
+ * 4,344 nothing. Before, the first buffer's 2,280 went with its bytes.
+ */
+Test(tcp_rcvmem, a_merged_skb_is_uncharged_whole_once_read_whole)
+{
+	static uint8_t buf[2000];
+	struct sock *sk;
+	size_t got = 0;
+	int n;
+
+	pair(0);
+	sk = rcv->sk;
+	send_small(0, 3, 1448);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(ts->net[0].mib.tcpext.TCPRcvCoalesce, 2);
+	cr_assert_eq(skb_queue_len(&sk->sk_receive_queue), 3);
+	cr_assert_eq(sk->sk_rmem_alloc, 5176);
+	while (got < 3 * 1448) {
+		n = twostack_recvfrom(rcv, buf, sizeof(buf), 0, NULL);
+		cr_assert_gt(n, 0);
+		for (int k = 0; k < n; k++)
+			cr_assert_eq(buf[k], pat(got + (size_t)k));
+		got += (size_t)n;
+		cr_assert_eq(sk->sk_rmem_alloc, got < 3 * 1448 ? 5176 : 0, "after %zu: %d", got,
+			     sk->sk_rmem_alloc);
+	}
+}
+
+/*
+ * The same skb through an owner (the stack host), which moves bytes into
+ * its program's pair (tcp_consume) and later learns what the program read
+ * (tcp_owner_unread): the charge stays while any byte of the skb is
+ * unread, whether the program has it or the receive queue still does,
+ * and goes whole.
+ */
+Test(tcp_rcvmem, an_owners_skb_is_uncharged_whole_once_its_program_read_it)
+{
+	struct sock *sk;
+
+	pair(0);
+	sk = rcv->sk;
+	send_small(0, 3, 1448);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(sk->sk_rmem_alloc, 5176);
+	sk->sk_owner_holds = true;
+	tcp_consume(sk, 2000);
+	tcp_owner_unread(sk, 0);
+	cr_assert_eq(sk->sk_rmem_alloc, 5176, "the rest is queued: %d", sk->sk_rmem_alloc);
+	tcp_consume(sk, 3 * 1448 - 2000);
+	tcp_owner_unread(sk, 100);
+	cr_assert_eq(sk->sk_rmem_alloc, 5176, "100 bytes unread: %d", sk->sk_rmem_alloc);
+	tcp_owner_unread(sk, 0);
+	cr_assert_eq(sk->sk_rmem_alloc, 0);
+	sk->sk_owner_holds = false;
+}
