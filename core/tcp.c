@@ -681,14 +681,7 @@ void tcp_rcv_space_adjust(struct sock *sk)
 	tp->rcvq_space.time = net->now;
 }
 
-/*
- * A consumed buffer whose kernel skb is not read whole yet: the owner's
- * program has not read it, or the skb goes on in the receive queue. Its
- * charge stays until tcp_owner_release finds the skb read (the kernel
- * frees an skb when recvmsg has copied all of it). No room to remember
- * it: it is freed now.
- */
-static void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb)
+bool tcp_owner_held_room(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_rx_held *held;
@@ -702,12 +695,21 @@ static void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb)
 		uint32_t max = tp->owner_held_max ? 2 * tp->owner_held_max : 64;
 
 		held = realloc(tp->owner_held, max * sizeof(*held));
-		if (!held) {
-			tcp_rmem_uncharge(sk, (int)skb->truesize);
-			return;
-		}
+		if (!held)
+			return false;
 		tp->owner_held = held;
 		tp->owner_held_max = max;
+	}
+	return true;
+}
+
+void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tcp_owner_held_room(sk)) {
+		tcp_rmem_uncharge(sk, (int)skb->truesize);
+		return;
 	}
 	tp->owner_held[tp->owner_held_first + tp->owner_held_n++] = (struct tcp_rx_held){
 		TCP_SKB_CB(skb)->seq, TCP_SKB_CB(skb)->seq + skb->len, skb->truesize, skb->rx};

@@ -776,6 +776,15 @@ int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int 
 int tcp_peek_iov(struct sock *sk, struct iovec *iov, int max_iov, size_t max_len);
 /* Frees len bytes from the front of the receive queue; may send a window update. */
 void tcp_consume(struct sock *sk, size_t len);
+/*
+ * A consumed buffer whose kernel skb is not read whole yet: the owner's
+ * program has not read it, or the skb goes on in the receive queue. Its
+ * charge stays until the skb is read (the kernel frees an skb when recvmsg
+ * has copied all of it). No room to remember it: it is uncharged now.
+ */
+void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb);
+/* Room for one more held buffer behind the others; false when no memory. */
+bool tcp_owner_held_room(struct sock *sk);
 /* The owner measured what it holds unread (sk_owner_holds); may send a window update. */
 void tcp_owner_unread(struct sock *sk, uint32_t unread);
 /*

@@ -2464,19 +2464,21 @@ static struct tcp_rx_skb tcp_rx_skb_at(const struct tcp_rx_view *v, uint32_t n, 
  * Copies [start, end) of the kernel's queue from view i on into fresh
  * linear skbs of at most a page's data (tcp_collapse, SKB_MAX_ORDER(0, 0):
  * 3,776 bytes), each source skb copied whole freed (TCPRcvCollapsed), up
- * to a FIN's skb, which is not copied. The bytes stay in our buffers: a
- * fresh skb's charge goes to the view that holds its last byte, and each
- * view becomes a part of the fresh skb that holds its own last byte (the
- * views the program already read, of the first).
+ * to a FIN's skb, which is not copied. The bytes stay in our buffers, cut
+ * where the fresh skbs end (tcp_collapse_split): each view becomes a part
+ * of the fresh skb that holds it (the views the program already read, of
+ * the first), and a fresh skb's charge goes to its last view, so that it
+ * is given back when its last byte is read (tcp_owner_release).
  */
-
 static void tcp_collapse_views(struct sock *sk, struct tcp_rx_view *v, uint32_t n, uint32_t i,
 			       uint32_t start, uint32_t end)
 {
-	uint32_t last = i, first = start, carry = 0;
+	uint32_t last = i, first = start, *add = calloc(n, sizeof(*add));
 	int64_t freed = 0;
 	bool stop = false;
 
+	if (!add)
+		return;
 	while (before(start, end) && !stop) {
 		uint32_t copy = end - start < TCP_COLLAPSE_MAX ? end - start : TCP_COLLAPSE_MAX;
 		uint32_t cap, truesize = tcp_rx_linear_truesize(copy, &cap), from = start, k;
@@ -2499,33 +2501,112 @@ static void tcp_collapse_views(struct sock *sk, struct tcp_rx_view *v, uint32_t 
 		}
 		freed -= truesize;
 		/*
-		 * No source skb copied whole yet (a first one larger than a
-		 * copy): the charge waits for the copy that completes one, which
-		 * the last does (end is rcv_nxt).
+		 * Its views: those that end in it, of a source skb copied whole
+		 * or of the one still being copied, not those of a FIN's skb.
+		 * Its charge is added once every source skb has given its own
+		 * back (a source skb may span fresh ones).
 		 */
-		if (last == i) {
-			carry += truesize;
-			continue;
-		}
-		for (k = i; k < last && before(v[k].end_seq, start); k++)
-			;
-		if (k == last) /* a copy that ends in no view: there is none */
-			k = last - 1;
-		*v[k].truesize += truesize + carry;
-		carry = 0;
-		for (k = i; k < last; k++)
-			if (!after(v[k].end_seq, start) &&
-			    (after(v[k].end_seq, from) || !after(v[k].end_seq, first)))
+		for (k = i; k < (stop ? last : n) && !after(v[k].end_seq, start); k++)
+			if (after(v[k].end_seq, from) || !after(v[k].end_seq, first))
 				*v[k].rx = (struct skb_rx_part){
 					.head_end = start,
 					.room = (uint16_t)(cap - (start - from)),
 					.own = true};
+		for (k = i; k < n - 1 && before(v[k].end_seq, start); k++)
+			;
+		add[k] += truesize;
 	}
-	*v[i].truesize += carry; /* never left over (above), but never lost either */
+	for (uint32_t k = i; k < n; k++)
+		*v[k].truesize += add[k];
+	free(add);
 	if (freed > 0)
 		tcp_rmem_uncharge(sk, (int)freed);
 	else
 		tcp_rmem_charge(sk, (int)-freed);
+}
+
+/*
+ * Cuts the buffer that holds seq b past its first byte in two at b: a held
+ * buffer's record, a queued buffer's bytes into a new buffer behind it
+ * (one the owner consumed whole goes to the held ones). The parts stay one
+ * skb (its head_end); the first keeps the charge. False when no memory.
+ */
+static bool tcp_rx_split_held(struct sock *sk, uint32_t h, uint32_t b)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_rx_held *r;
+
+	if (!tcp_owner_held_room(sk))
+		return false;
+	r = &tp->owner_held[tp->owner_held_first + h];
+	memmove(r + 2, r + 1, (tp->owner_held_n - h - 1) * sizeof(*r));
+	r[1] = (struct tcp_rx_held){b, r->end_seq, 0, r->rx};
+	r->end_seq = b;
+	tp->owner_held_n++;
+	return true;
+}
+
+static bool tcp_rx_split_skb(struct sock *sk, struct sk_buff *skb, uint32_t b)
+{
+	uint32_t off = b - TCP_SKB_CB(skb)->seq;
+	struct sk_buff *n = alloc_skb(skb->len - off);
+
+	if (!n)
+		return false;
+	memcpy(n->cb, skb->cb, sizeof(skb->cb));
+	TCP_SKB_CB(n)->seq = b;
+	memcpy(skb_put(n, skb->len - off), skb->data + off, skb->len - off);
+	n->dev = skb->dev;
+	n->tstamp = skb->tstamp;
+	n->rx = skb->rx;
+	skb_trim(skb, off);
+	TCP_SKB_CB(skb)->end_seq = b;
+	TCP_SKB_CB(skb)->tcp_flags &= (uint8_t) ~(TCPHDR_FIN | TCPHDR_PSH);
+	__skb_queue_after(&sk->sk_receive_queue, skb, n);
+	if (!after(b, tcp_sk(sk)->copied_seq)) {
+		__skb_unlink(skb, &sk->sk_receive_queue);
+		tcp_owner_hold(sk, skb);
+		kfree_skb(skb);
+	}
+	return true;
+}
+
+/*
+ * Cuts the buffers where the fresh skbs of a collapse from start will end
+ * (every TCP_COLLAPSE_MAX bytes before end), so that a fresh skb's charge
+ * can sit on a buffer of its own, one walk over the held and queued ones.
+ */
+static void tcp_collapse_split(struct sock *sk, uint32_t start, uint32_t end)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t b = start + TCP_COLLAPSE_MAX, h = 0;
+	struct sk_buff *skb = skb_peek(&sk->sk_receive_queue);
+
+	while (before(b, end) && h < tp->owner_held_n) {
+		const struct tcp_rx_held *r = &tp->owner_held[tp->owner_held_first + h];
+
+		if (!after(r->end_seq, b)) {
+			h++;
+			continue;
+		}
+		if (after(b, r->seq) && !tcp_rx_split_held(sk, h, b))
+			return;
+		b += TCP_COLLAPSE_MAX;
+	}
+	while (before(b, end) && skb) {
+		if (!after(TCP_SKB_CB(skb)->seq + skb->len, b)) {
+			skb = skb_queue_is_last(&sk->sk_receive_queue, skb) ? NULL : skb->next;
+			continue;
+		}
+		if (after(b, TCP_SKB_CB(skb)->seq)) {
+			struct sk_buff *next = skb->next;
+
+			if (!tcp_rx_split_skb(sk, skb, b))
+				return;
+			skb = next->prev; /* the second part (the first may have gone) */
+		}
+		b += TCP_COLLAPSE_MAX;
+	}
 }
 
 /*
@@ -2559,8 +2640,15 @@ static void tcp_collapse_rcv(struct sock *sk)
 			start = s.end_seq;
 		i = s.next;
 	}
-	if (i < n)
-		tcp_collapse_views(sk, v, n, i, start, tp->rcv_nxt);
+	free(v);
+	if (i == n)
+		return;
+	/* The cuts only add views past view i, whose skb holds start or is the next. */
+	tcp_collapse_split(sk, start, tp->rcv_nxt);
+	v = tcp_rx_views(sk, &n);
+	if (!v)
+		return;
+	tcp_collapse_views(sk, v, n, i, start, tp->rcv_nxt);
 	free(v);
 }
 

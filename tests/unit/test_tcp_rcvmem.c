@@ -421,3 +421,79 @@ Test(tcp_rcvmem, an_owners_skb_is_uncharged_whole_once_its_program_read_it)
 	cr_assert_eq(sk->sk_rmem_alloc, 0);
 	sk->sk_owner_holds = false;
 }
+
+/*
+ * As above: 14 full segments merged into one skb of 20,272 bytes, 100 of
+ * them read, then small segments until the queue is collapsed from byte
+ * 100 on, into fresh skbs of 3,776 bytes charged 4,352 each. The first
+ * ends at byte 3,876, inside a buffer of 1,448 ([2,896, 4,344)). The
+ * kernel frees that skb when its last byte is read: up to byte 3,875 the
+ * charge stays as it was, byte 3,876 gives back 4,352. (Before, that charge
+ * sat on the buffer holding the byte, which went with the next fresh skb.)
+ */
+Test(tcp_rcvmem, a_fresh_skb_is_uncharged_when_its_last_byte_is_read)
+{
+	struct net *net = &ts->net[0];
+	static uint8_t buf[3775];
+	struct sock *sk;
+	size_t sent;
+	int before;
+
+	pair(16384);
+	sk = rcv->sk;
+	sent = send_small(0, 14, 1448);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(twostack_recvfrom(rcv, buf, 100, 0, NULL), 100);
+	ts->dev[0]->rx_shared = true;
+	for (int i = 0; i < 400 && !net->mib.tcpext.PruneCalled; i++)
+		sent = send_small(sent, 1, 100);
+	cr_assert_eq(net->mib.tcpext.PruneCalled, 1);
+	cr_assert_gt(net->mib.tcpext.TCPRcvCollapsed, 0);
+	before = sk->sk_rmem_alloc;
+	cr_assert_eq(twostack_recvfrom(rcv, buf, sizeof(buf), 0, NULL), (int)sizeof(buf));
+	for (size_t k = 0; k < sizeof(buf); k++)
+		cr_assert_eq(buf[k], pat(100 + k));
+	cr_assert_eq(sk->sk_rmem_alloc, before, "to 3,875: %d of %d", sk->sk_rmem_alloc, before);
+	cr_assert_eq(twostack_recvfrom(rcv, buf, 1, 0, NULL), 1);
+	cr_assert_eq(buf[0], pat(3875));
+	cr_assert_eq(sk->sk_rmem_alloc, before - 4352, "to 3,876: %d of %d", sk->sk_rmem_alloc,
+		     before);
+	read_from(3876, sent);
+}
+
+/*
+ * The same through an owner that moved the 14 segments into its program's
+ * pair: the buffers it holds are cut where the fresh skbs end, and the
+ * first fresh skb's 4,352 go once the owner learns its program read byte
+ * 3,876, not before.
+ */
+Test(tcp_rcvmem, an_owners_fresh_skb_is_uncharged_when_its_program_read_its_last_byte)
+{
+	struct net *net = &ts->net[0];
+	const uint32_t all = 14 * 1448;
+	struct sock *sk;
+	size_t sent;
+	int before;
+
+	pair(16384);
+	sk = rcv->sk;
+	sent = send_small(0, 14, 1448);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	sk->sk_owner_holds = true;
+	tcp_consume(sk, all);
+	tcp_owner_unread(sk, all - 100);
+	ts->dev[0]->rx_shared = true;
+	for (int i = 0; i < 400 && !net->mib.tcpext.PruneCalled; i++)
+		sent = send_small(sent, 1, 100);
+	cr_assert_eq(net->mib.tcpext.PruneCalled, 1);
+	cr_assert_gt(net->mib.tcpext.TCPRcvCollapsed, 0);
+	before = sk->sk_rmem_alloc;
+	tcp_owner_unread(sk, all - 3875);
+	cr_assert_eq(sk->sk_rmem_alloc, before, "to 3,875: %d of %d", sk->sk_rmem_alloc, before);
+	tcp_owner_unread(sk, all - 3876);
+	cr_assert_eq(sk->sk_rmem_alloc, before - 4352, "to 3,876: %d of %d", sk->sk_rmem_alloc,
+		     before);
+	tcp_owner_unread(sk, 0);
+	sk->sk_owner_holds = false;
+	read_from(all, sent);
+}
