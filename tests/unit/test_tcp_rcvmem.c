@@ -302,9 +302,16 @@ Test(tcp_rcvmem, a_collapse_that_starts_in_a_large_partly_read_skb)
  * first is sent again every byte arrives. (Before tcp_collapse_ofo_queue,
  * the sixth pruned the far end of the queue.)
  */
-Test(tcp_rcvmem, an_out_of_order_run_past_the_buffer_is_copied_into_a_fresh_skb)
+/*
+ * Ten segments of 100 bytes from a veth sender (dev->rx_shared) at a
+ * locked buffer of 4,096, the data segments numbered in lost lost: the
+ * queues once the other nine are in and the hole is still open, with
+ * what tcp_prune_queue did (PruneCalled, TCPRcvCollapsed, OfoPruned,
+ * RcvPruned, TCPOFODrop).
+ */
+static size_t ofo_burst(uint32_t lost, const uint64_t expect[5])
 {
-	struct net *net = &ts->net[0];
+	const struct tcpext_mib *mib = &ts->net[0].mib.tcpext;
 	struct tcp_sock *tp;
 	size_t sent;
 
@@ -312,15 +319,27 @@ Test(tcp_rcvmem, an_out_of_order_run_past_the_buffer_is_copied_into_a_fresh_skb)
 	pair(2048);
 	tp = tcp_sk(rcv->sk);
 	cr_assert_eq(rcv->sk->sk_rcvbuf, 4096);
-	drop_data1 = 1;
+	drop_mask1 = lost;
 	sent = send_small(0, 10, 100);
 	twostack_run_for(ts, 60 * NSEC_PER_USEC);
 	cr_assert_eq(tp->rcv_nxt, tp->copied_seq, "the hole is still open");
-	cr_assert_eq(net->mib.tcpext.PruneCalled, 1);
-	cr_assert_eq(net->mib.tcpext.TCPRcvCollapsed, 5);
-	cr_assert_eq(net->mib.tcpext.OfoPruned, 0);
-	cr_assert_eq(net->mib.tcpext.TCPOFODrop, 0);
-	cr_assert_eq(net->mib.tcpext.TCPRcvCoalesce, 4);
+	cr_assert_eq(mib->PruneCalled, expect[0]);
+	cr_assert_eq(mib->TCPRcvCollapsed, expect[1]);
+	cr_assert_eq(mib->OfoPruned, expect[2]);
+	cr_assert_eq(mib->RcvPruned, expect[3]);
+	cr_assert_eq(mib->TCPOFODrop, expect[4]);
+	return sent;
+}
+
+Test(tcp_rcvmem, an_out_of_order_run_past_the_buffer_is_copied_into_a_fresh_skb)
+{
+	const uint64_t expect[5] = {1, 5, 0, 0, 0};
+	struct tcp_sock *tp;
+	size_t sent;
+
+	sent = ofo_burst(1u << 0, expect);
+	tp = tcp_sk(rcv->sk);
+	cr_assert_eq(ts->net[0].mib.tcpext.TCPRcvCoalesce, 4);
 	cr_assert_eq(skb_queue_len(&tp->out_of_order_queue), 1);
 	cr_assert_eq(skb_peek(&tp->out_of_order_queue)->len, 900);
 	cr_assert_eq(rcv->sk->sk_rmem_alloc, 1480, "charged %d", rcv->sk->sk_rmem_alloc);
@@ -340,22 +359,12 @@ Test(tcp_rcvmem, an_out_of_order_run_past_the_buffer_is_copied_into_a_fresh_skb)
  */
 Test(tcp_rcvmem, a_tiny_first_run_ends_the_out_of_order_collapse)
 {
-	struct net *net = &ts->net[0];
+	const uint64_t expect[5] = {3, 0, 0, 3, 3};
 	struct tcp_sock *tp;
 	size_t sent;
 
-	ts->dev[0]->rx_shared = true;
-	pair(2048);
+	sent = ofo_burst(1u << 0 | 1u << 2, expect);
 	tp = tcp_sk(rcv->sk);
-	drop_mask1 = 1u << 0 | 1u << 2;
-	sent = send_small(0, 10, 100);
-	twostack_run_for(ts, 60 * NSEC_PER_USEC);
-	cr_assert_eq(tp->rcv_nxt, tp->copied_seq, "the hole is still open");
-	cr_assert_eq(net->mib.tcpext.PruneCalled, 3);
-	cr_assert_eq(net->mib.tcpext.TCPRcvCollapsed, 0);
-	cr_assert_eq(net->mib.tcpext.OfoPruned, 0);
-	cr_assert_eq(net->mib.tcpext.RcvPruned, 3);
-	cr_assert_eq(net->mib.tcpext.TCPOFODrop, 3);
 	cr_assert_eq(skb_queue_len(&tp->out_of_order_queue), 5);
 	cr_assert_eq(rcv->sk->sk_rmem_alloc, 5 * 932);
 	read_all(sent);
@@ -431,24 +440,41 @@ Test(tcp_rcvmem, an_owners_skb_is_uncharged_whole_once_its_program_read_it)
  * charge stays as it was, byte 3,876 gives back 4,352. (Before, that charge
  * sat on the buffer holding the byte, which went with the next fresh skb.)
  */
+/* 14 full segments from a sender whose frames are the receiver's own: one skb. */
+static size_t fourteen_full_segments(void)
+{
+	size_t sent;
+
+	pair(16384);
+	sent = send_small(0, 14, 1448);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	return sent;
+}
+
+/* Segments of 100 bytes from a veth sender until the queue is collapsed. */
+static size_t small_until_collapsed(size_t sent)
+{
+	const struct tcpext_mib *mib = &ts->net[0].mib.tcpext;
+
+	ts->dev[0]->rx_shared = true;
+	for (int i = 0; i < 400 && !mib->PruneCalled; i++)
+		sent = send_small(sent, 1, 100);
+	cr_assert_eq(mib->PruneCalled, 1);
+	cr_assert_gt(mib->TCPRcvCollapsed, 0);
+	return sent;
+}
+
 Test(tcp_rcvmem, a_fresh_skb_is_uncharged_when_its_last_byte_is_read)
 {
-	struct net *net = &ts->net[0];
 	static uint8_t buf[3775];
 	struct sock *sk;
 	size_t sent;
 	int before;
 
-	pair(16384);
+	sent = fourteen_full_segments();
 	sk = rcv->sk;
-	sent = send_small(0, 14, 1448);
-	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
 	cr_assert_eq(twostack_recvfrom(rcv, buf, 100, 0, NULL), 100);
-	ts->dev[0]->rx_shared = true;
-	for (int i = 0; i < 400 && !net->mib.tcpext.PruneCalled; i++)
-		sent = send_small(sent, 1, 100);
-	cr_assert_eq(net->mib.tcpext.PruneCalled, 1);
-	cr_assert_gt(net->mib.tcpext.TCPRcvCollapsed, 0);
+	sent = small_until_collapsed(sent);
 	before = sk->sk_rmem_alloc;
 	cr_assert_eq(twostack_recvfrom(rcv, buf, sizeof(buf), 0, NULL), (int)sizeof(buf));
 	for (size_t k = 0; k < sizeof(buf); k++)
@@ -469,24 +495,17 @@ Test(tcp_rcvmem, a_fresh_skb_is_uncharged_when_its_last_byte_is_read)
  */
 Test(tcp_rcvmem, an_owners_fresh_skb_is_uncharged_when_its_program_read_its_last_byte)
 {
-	struct net *net = &ts->net[0];
 	const uint32_t all = 14 * 1448;
 	struct sock *sk;
 	size_t sent;
 	int before;
 
-	pair(16384);
+	sent = fourteen_full_segments();
 	sk = rcv->sk;
-	sent = send_small(0, 14, 1448);
-	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
 	sk->sk_owner_holds = true;
 	tcp_consume(sk, all);
 	tcp_owner_unread(sk, all - 100);
-	ts->dev[0]->rx_shared = true;
-	for (int i = 0; i < 400 && !net->mib.tcpext.PruneCalled; i++)
-		sent = send_small(sent, 1, 100);
-	cr_assert_eq(net->mib.tcpext.PruneCalled, 1);
-	cr_assert_gt(net->mib.tcpext.TCPRcvCollapsed, 0);
+	sent = small_until_collapsed(sent);
 	before = sk->sk_rmem_alloc;
 	tcp_owner_unread(sk, all - 3875);
 	cr_assert_eq(sk->sk_rmem_alloc, before, "to 3,875: %d of %d", sk->sk_rmem_alloc, before);
