@@ -719,21 +719,28 @@ void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb)
  * Uncharges the held buffers whose skb is read up to seq, all of them if
  * all: an skb's buffers (one head_end) at once, once its last is read and
  * none of it is left in the receive queue (tcp_recvmsg's sk_eat_skb on a
- * fully copied skb), not buffer by buffer.
+ * fully copied skb), not buffer by buffer. For an owner, buffer by buffer:
+ * its count of what its program read errs high (the pair's SIOCOUTQ is
+ * one over when the program's last read wakes the owner, as sock_wfree
+ * wakes the writer before it drops its last unit, and no wake follows),
+ * and a whole skb held on that error would keep the window shut until the
+ * peer's next probe (test_rcvbuf_bound stalled so for 60 s when loaded).
  */
 static void tcp_owner_release(struct sock *sk, uint32_t seq, bool all)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	const struct sk_buff *rest = skb_peek(&sk->sk_receive_queue);
+	bool whole = !sk->sk_owner_holds;
 
 	while (tp->owner_held_n) {
 		struct tcp_rx_held *h = &tp->owner_held[tp->owner_held_first];
 		uint32_t n = 1, truesize = h->truesize;
 
-		for (; n < tp->owner_held_n && h[n].rx.head_end == h->rx.head_end; n++)
+		for (; whole && n < tp->owner_held_n && h[n].rx.head_end == h->rx.head_end; n++)
 			truesize += h[n].truesize;
-		if (!all && (after(h[n - 1].end_seq, seq) || (n == tp->owner_held_n && rest &&
-							      rest->rx.head_end == h->rx.head_end)))
+		if (!all &&
+		    (after(h[n - 1].end_seq, seq) || (whole && n == tp->owner_held_n && rest &&
+						      rest->rx.head_end == h->rx.head_end)))
 			break;
 		tcp_rmem_uncharge(sk, (int)truesize);
 		tp->owner_held_first += n;

@@ -377,7 +377,7 @@ struct tcp_sock {
 	 * queue keeps an skb until recvmsg has read all of it: buffers the
 	 * owner's program has not read, and buffers of an skb whose rest is
 	 * still to read. Each consumed buffer's data and truesize, oldest
-	 * first from owner_held_first (tcp_owner_release frees them by skb).
+	 * first from owner_held_first (tcp_owner_release frees them).
 	 */
 	struct tcp_rx_held {
 		uint32_t seq, end_seq, truesize;
@@ -779,8 +779,8 @@ void tcp_consume(struct sock *sk, size_t len);
 /*
  * A consumed buffer whose kernel skb is not read whole yet: the owner's
  * program has not read it, or the skb goes on in the receive queue. Its
- * charge stays until the skb is read (the kernel frees an skb when recvmsg
- * has copied all of it). No room to remember it: it is uncharged now.
+ * charge stays until it is read (tcp_owner_release). No room to remember
+ * it: it is uncharged now.
  */
 void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb);
 /* Room for one more held buffer behind the others; false when no memory. */

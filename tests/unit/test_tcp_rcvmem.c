@@ -404,34 +404,6 @@ Test(tcp_rcvmem, a_merged_skb_is_uncharged_whole_once_read_whole)
 }
 
 /*
- * The same skb through an owner (the stack host), which moves bytes into
- * its program's pair (tcp_consume) and later learns what the program read
- * (tcp_owner_unread): the charge stays while any byte of the skb is
- * unread, whether the program has it or the receive queue still does,
- * and goes whole.
- */
-Test(tcp_rcvmem, an_owners_skb_is_uncharged_whole_once_its_program_read_it)
-{
-	struct sock *sk;
-
-	pair(0);
-	sk = rcv->sk;
-	send_small(0, 3, 1448);
-	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
-	cr_assert_eq(sk->sk_rmem_alloc, 5176);
-	sk->sk_owner_holds = true;
-	tcp_consume(sk, 2000);
-	tcp_owner_unread(sk, 0);
-	cr_assert_eq(sk->sk_rmem_alloc, 5176, "the rest is queued: %d", sk->sk_rmem_alloc);
-	tcp_consume(sk, 3 * 1448 - 2000);
-	tcp_owner_unread(sk, 100);
-	cr_assert_eq(sk->sk_rmem_alloc, 5176, "100 bytes unread: %d", sk->sk_rmem_alloc);
-	tcp_owner_unread(sk, 0);
-	cr_assert_eq(sk->sk_rmem_alloc, 0);
-	sk->sk_owner_holds = false;
-}
-
-/*
  * As above: 14 full segments merged into one skb of 20,272 bytes, 100 of
  * them read, then small segments until the queue is collapsed from byte
  * 100 on, into fresh skbs of 3,776 bytes charged 4,352 each. The first
