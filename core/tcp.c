@@ -738,12 +738,7 @@ void tcp_rcv_space_adjust(struct sock *sk)
 	tp->rcvq_space.time = net->now;
 }
 
-/*
- * A consumed buffer the owner's program has not read: its charge stays
- * until tcp_owner_unread finds it read (the kernel frees an skb when
- * recvmsg has copied it). No room to remember it: it is freed now.
- */
-static void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb)
+bool tcp_owner_held_room(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_rx_held *held;
@@ -757,30 +752,56 @@ static void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb)
 		uint32_t max = tp->owner_held_max ? 2 * tp->owner_held_max : 64;
 
 		held = realloc(tp->owner_held, max * sizeof(*held));
-		if (!held) {
-			tcp_rmem_uncharge(sk, (int)skb->truesize);
-			return;
-		}
+		if (!held)
+			return false;
 		tp->owner_held = held;
 		tp->owner_held_max = max;
+	}
+	return true;
+}
+
+void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!tcp_owner_held_room(sk)) {
+		tcp_rmem_uncharge(sk, (int)skb->truesize);
+		return;
 	}
 	tp->owner_held[tp->owner_held_first + tp->owner_held_n++] = (struct tcp_rx_held){
 		TCP_SKB_CB(skb)->seq, TCP_SKB_CB(skb)->seq + skb->len, skb->truesize, skb->rx};
 }
 
-/* Uncharges the held buffers read up to seq; all of them if all. */
+/*
+ * Uncharges the held buffers whose skb is read up to seq, all of them if
+ * all: an skb's buffers (one head_end) at once, once its last is read and
+ * none of it is left in the receive queue (tcp_recvmsg's sk_eat_skb on a
+ * fully copied skb), not buffer by buffer. For an owner, buffer by buffer:
+ * its count of what its program read errs high (the pair's SIOCOUTQ is
+ * one over when the program's last read wakes the owner, as sock_wfree
+ * wakes the writer before it drops its last unit, and no wake follows),
+ * and a whole skb held on that error would keep the window shut until the
+ * peer's next probe (test_rcvbuf_bound stalled so for 60 s when loaded).
+ */
 static void tcp_owner_release(struct sock *sk, uint32_t seq, bool all)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	const struct sk_buff *rest = skb_peek(&sk->sk_receive_queue);
+	bool whole = !sk->sk_owner_holds;
 
 	while (tp->owner_held_n) {
 		struct tcp_rx_held *h = &tp->owner_held[tp->owner_held_first];
+		uint32_t n = 1, truesize = h->truesize;
 
-		if (!all && after(h->end_seq, seq))
+		for (; whole && n < tp->owner_held_n && h[n].rx.head_end == h->rx.head_end; n++)
+			truesize += h[n].truesize;
+		if (!all &&
+		    (after(h[n - 1].end_seq, seq) || (whole && n == tp->owner_held_n && rest &&
+						      rest->rx.head_end == h->rx.head_end)))
 			break;
-		tcp_rmem_uncharge(sk, (int)h->truesize);
-		tp->owner_held_first++;
-		tp->owner_held_n--;
+		tcp_rmem_uncharge(sk, (int)truesize);
+		tp->owner_held_first += n;
+		tp->owner_held_n -= n;
 	}
 	if (!tp->owner_held_n)
 		tp->owner_held_first = 0;
@@ -807,10 +828,7 @@ void tcp_consume(struct sock *sk, size_t len)
 		done += n;
 		if (n == avail) {
 			__skb_unlink(skb, &sk->sk_receive_queue);
-			if (sk->sk_owner_holds)
-				tcp_owner_hold(sk, skb);
-			else
-				tcp_rmem_uncharge(sk, (int)skb->truesize);
+			tcp_owner_hold(sk, skb);
 			kfree_skb(skb);
 		}
 	}
@@ -819,6 +837,8 @@ void tcp_consume(struct sock *sk, size_t len)
 		tp->urg_data = 0;
 	if (sk->sk_owner_holds)
 		sk->sk_owner_unread += (uint32_t)done;
+	else /* read now: each skb read whole goes */
+		tcp_owner_release(sk, tp->copied_seq, false);
 	tcp_rcv_space_adjust(sk);
 	tcp_cleanup_rbuf(sk, done);
 }

@@ -373,10 +373,11 @@ struct tcp_sock {
 	uint32_t ack_sent_seq, ack_sent_before;
 	uint64_t ack_sent_time;
 	/*
-	 * What the owner consumed and its program has not read, still charged
-	 * as the kernel's receive queue keeps its skbs until recvmsg has read
-	 * them: each consumed buffer's data end and truesize, oldest first from
-	 * owner_held_first (tcp_owner_unread releases them).
+	 * What was consumed and is still charged, as the kernel's receive
+	 * queue keeps an skb until recvmsg has read all of it: buffers the
+	 * owner's program has not read, and buffers of an skb whose rest is
+	 * still to read. Each consumed buffer's data and truesize, oldest
+	 * first from owner_held_first (tcp_owner_release frees them).
 	 */
 	struct tcp_rx_held {
 		uint32_t seq, end_seq, truesize;
@@ -781,6 +782,15 @@ int tcp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len, int flags, int 
 int tcp_peek_iov(struct sock *sk, struct iovec *iov, int max_iov, size_t max_len);
 /* Frees len bytes from the front of the receive queue; may send a window update. */
 void tcp_consume(struct sock *sk, size_t len);
+/*
+ * A consumed buffer whose kernel skb is not read whole yet: the owner's
+ * program has not read it, or the skb goes on in the receive queue. Its
+ * charge stays until it is read (tcp_owner_release). No room to remember
+ * it: it is uncharged now.
+ */
+void tcp_owner_hold(struct sock *sk, const struct sk_buff *skb);
+/* Room for one more held buffer behind the others; false when no memory. */
+bool tcp_owner_held_room(struct sock *sk);
 /* The owner measured what it holds unread (sk_owner_holds); may send a window update. */
 void tcp_owner_unread(struct sock *sk, uint32_t unread);
 /*

@@ -2065,7 +2065,8 @@ static int64_t tcp_rx_coalesce_delta(const struct sock *sk, const struct tcp_rx_
 		return -1;
 	if (skb->len <= t->rx.room)
 		return 0;
-	if (t->rx.frags + tcp_rx_frags(skb) > MAX_SKB_FRAGS)
+	/* A fresh skb of tcp_collapse is linear in a kmalloc'ed head: no fragment to give. */
+	if (skb->rx.own || t->rx.frags + tcp_rx_frags(skb) > MAX_SKB_FRAGS)
 		return -1;
 	return tcp_rx_frag_truesize(skb->truesize);
 }
@@ -2093,9 +2094,10 @@ void tcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 		 * A bare FIN's head ends past the FIN: its data-less end would be
 		 * the tail's, and the two would be taken for one skb (tcp_rx_skb_at).
 		 */
-		skb->rx = (struct skb_rx_part){.head_end =
-						       skb->len ? cb->seq + skb->len : cb->end_seq,
-					       .frags = tcp_rx_frags(skb)};
+		if (!skb->rx.own) /* a fresh skb of tcp_collapse_ofo_queue keeps its room */
+			skb->rx = (struct skb_rx_part){.head_end = skb->len ? cb->seq + skb->len
+									    : cb->end_seq,
+						       .frags = tcp_rx_frags(skb)};
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 		return;
 	}
@@ -2324,6 +2326,114 @@ static bool tcp_prune_ofo_queue(struct sock *sk, const struct sk_buff *skb)
 }
 
 /*
+ * tcp_collapse's fresh skbs hold at most a page's data (SKB_MAX_ORDER(0,
+ * 0)), which is also the span tcp_collapse_ofo_queue no longer calls tiny
+ * (SKB_WITH_OVERHEAD(PAGE_SIZE)): 4,096 less skb_shared_info's 320.
+ */
+#define TCP_COLLAPSE_MAX 3776u
+
+/* Whether skb costs more than the window its bytes fill (tcp_collapse's test). */
+static bool tcp_rx_bloated(const struct sock *sk, const struct sk_buff *skb)
+{
+	return tcp_win_from_space(sk, (int)skb->truesize) > (int)skb->len;
+}
+
+/*
+ * Copies the run of the out-of-order queue from skb up to stop (the next
+ * run's first skb, or the queue's head), which ends at end, into fresh
+ * linear skbs (tcp_collapse on the out-of-order tree): skbs that cost no
+ * more than the window they fill and a FIN's are kept, from the first
+ * that costs more on all is copied up to a FIN's skb. Each source skb
+ * copied whole is freed (TCPRcvCollapsed); each fresh one is charged what
+ * its allocation costs, sized before a FIN may cut its copy short.
+ */
+static void tcp_collapse_ofo_run(struct sock *sk, struct sk_buff *skb, struct sk_buff *stop,
+				 uint32_t end)
+{
+	struct sk_buff_head *q = &tcp_sk(sk)->out_of_order_queue;
+	uint32_t start;
+	bool last = false;
+
+	for (; skb != stop; skb = skb->next)
+		if (!(TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN) && tcp_rx_bloated(sk, skb))
+			break;
+	if (skb == stop)
+		return;
+	start = TCP_SKB_CB(skb)->seq;
+	while (before(start, end) && !last) {
+		uint32_t copy = end - start < TCP_COLLAPSE_MAX ? end - start : TCP_COLLAPSE_MAX,
+			 cap;
+		struct sk_buff *nskb = alloc_skb(copy);
+		struct tcp_skb_cb *ncb;
+
+		if (!nskb)
+			return;
+		memcpy(nskb->cb, skb->cb, sizeof(skb->cb));
+		ncb = TCP_SKB_CB(nskb);
+		ncb->seq = ncb->end_seq = start;
+		nskb->truesize = tcp_rx_linear_truesize(copy, &cap);
+		tcp_rmem_charge(sk, (int)nskb->truesize);
+		__skb_queue_before(q, skb, nskb);
+		while (copy && !last) {
+			uint32_t size = TCP_SKB_CB(skb)->end_seq - start;
+
+			if (size > copy)
+				size = copy;
+			memcpy(skb_put(nskb, size), skb->data + (start - TCP_SKB_CB(skb)->seq),
+			       size);
+			ncb->end_seq += size;
+			copy -= size;
+			start += size;
+			if (before(start, TCP_SKB_CB(skb)->end_seq))
+				continue;
+			__skb_unlink(skb, q);
+			tcp_rmem_uncharge(sk, (int)skb->truesize);
+			__NET_INC_STATS(sock_net(sk), TCPRcvCollapsed);
+			kfree_skb(skb);
+			skb = nskb->next;
+			last = skb == stop || (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN);
+		}
+		/* The receiver's own head: later segments may be copied into its room. */
+		nskb->rx = (struct skb_rx_part){
+			.head_end = ncb->end_seq, .room = (uint16_t)(cap - nskb->len), .own = true};
+	}
+}
+
+/*
+ * Each run of the out-of-order queue without a gap is copied into fresh
+ * skbs (tcp_collapse_ofo_queue), but not a run of one skb shorter than a
+ * page's data: such tiny runs are passed over until together they cost an
+ * eighth of the buffer, where the walk stops.
+ */
+static void tcp_collapse_ofo_queue(struct sock *sk)
+{
+	struct sk_buff_head *q = &tcp_sk(sk)->out_of_order_queue;
+	struct sk_buff *skb = skb_peek(q), *head;
+	uint32_t sum_tiny = 0;
+
+	while ((head = skb)) {
+		uint32_t start = TCP_SKB_CB(head)->seq, end = TCP_SKB_CB(head)->end_seq;
+		uint32_t range_truesize = head->truesize;
+
+		/* The queue has no overlaps: a run goes on while each starts where the last ends.
+		 */
+		for (skb = skb_queue_is_last(q, head) ? NULL : head->next;
+		     skb && !after(TCP_SKB_CB(skb)->seq, end);
+		     skb = skb_queue_is_last(q, skb) ? NULL : skb->next) {
+			range_truesize += skb->truesize;
+			end = TCP_SKB_CB(skb)->end_seq;
+		}
+		if (range_truesize != head->truesize || end - start >= TCP_COLLAPSE_MAX) {
+			tcp_collapse_ofo_run(sk, head, skb ? skb : (struct sk_buff *)q, end);
+			continue;
+		}
+		sum_tiny += range_truesize;
+		if (sum_tiny > (uint32_t)sk->sk_rcvbuf >> 3)
+			return;
+	}
+}
+
+/*
  * The kernel's receive queue as tcp_collapse walks it: what the owner
  * holds for its program (in the kernel's queue until read), then our
  * queue; each view a buffer, consecutive views of one head_end one skb.
@@ -2383,20 +2493,21 @@ static struct tcp_rx_skb tcp_rx_skb_at(const struct tcp_rx_view *v, uint32_t n, 
  * Copies [start, end) of the kernel's queue from view i on into fresh
  * linear skbs of at most a page's data (tcp_collapse, SKB_MAX_ORDER(0, 0):
  * 3,776 bytes), each source skb copied whole freed (TCPRcvCollapsed), up
- * to a FIN's skb, which is not copied. The bytes stay in our buffers: a
- * fresh skb's charge goes to the view that holds its last byte, and each
- * view becomes a part of the fresh skb that holds its own last byte (the
- * views the program already read, of the first).
+ * to a FIN's skb, which is not copied. The bytes stay in our buffers, cut
+ * where the fresh skbs end (tcp_collapse_split): each view becomes a part
+ * of the fresh skb that holds it (the views the program already read, of
+ * the first), and a fresh skb's charge goes to its last view, so that it
+ * is given back when its last byte is read (tcp_owner_release).
  */
-#define TCP_COLLAPSE_MAX 3776u
-
 static void tcp_collapse_views(struct sock *sk, struct tcp_rx_view *v, uint32_t n, uint32_t i,
 			       uint32_t start, uint32_t end)
 {
-	uint32_t last = i, first = start, carry = 0;
+	uint32_t last = i, first = start, *add = calloc(n, sizeof(*add));
 	int64_t freed = 0;
 	bool stop = false;
 
+	if (!add)
+		return;
 	while (before(start, end) && !stop) {
 		uint32_t copy = end - start < TCP_COLLAPSE_MAX ? end - start : TCP_COLLAPSE_MAX;
 		uint32_t cap, truesize = tcp_rx_linear_truesize(copy, &cap), from = start, k;
@@ -2419,33 +2530,112 @@ static void tcp_collapse_views(struct sock *sk, struct tcp_rx_view *v, uint32_t 
 		}
 		freed -= truesize;
 		/*
-		 * No source skb copied whole yet (a first one larger than a
-		 * copy): the charge waits for the copy that completes one, which
-		 * the last does (end is rcv_nxt).
+		 * Its views: those that end in it, of a source skb copied whole
+		 * or of the one still being copied, not those of a FIN's skb.
+		 * Its charge is added once every source skb has given its own
+		 * back (a source skb may span fresh ones).
 		 */
-		if (last == i) {
-			carry += truesize;
-			continue;
-		}
-		for (k = i; k < last && before(v[k].end_seq, start); k++)
-			;
-		if (k == last) /* a copy that ends in no view: there is none */
-			k = last - 1;
-		*v[k].truesize += truesize + carry;
-		carry = 0;
-		for (k = i; k < last; k++)
-			if (!after(v[k].end_seq, start) &&
-			    (after(v[k].end_seq, from) || !after(v[k].end_seq, first)))
+		for (k = i; k < (stop ? last : n) && !after(v[k].end_seq, start); k++)
+			if (after(v[k].end_seq, from) || !after(v[k].end_seq, first))
 				*v[k].rx = (struct skb_rx_part){
 					.head_end = start,
 					.room = (uint16_t)(cap - (start - from)),
 					.own = true};
+		for (k = i; k < n - 1 && before(v[k].end_seq, start); k++)
+			;
+		add[k] += truesize;
 	}
-	*v[i].truesize += carry; /* never left over (above), but never lost either */
+	for (uint32_t k = i; k < n; k++)
+		*v[k].truesize += add[k];
+	free(add);
 	if (freed > 0)
 		tcp_rmem_uncharge(sk, (int)freed);
 	else
 		tcp_rmem_charge(sk, (int)-freed);
+}
+
+/*
+ * Cuts the buffer that holds seq b past its first byte in two at b: a held
+ * buffer's record, a queued buffer's bytes into a new buffer behind it
+ * (one the owner consumed whole goes to the held ones). The parts stay one
+ * skb (its head_end); the first keeps the charge. False when no memory.
+ */
+static bool tcp_rx_split_held(struct sock *sk, uint32_t h, uint32_t b)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct tcp_rx_held *r;
+
+	if (!tcp_owner_held_room(sk))
+		return false;
+	r = &tp->owner_held[tp->owner_held_first + h];
+	memmove(r + 2, r + 1, (tp->owner_held_n - h - 1) * sizeof(*r));
+	r[1] = (struct tcp_rx_held){b, r->end_seq, 0, r->rx};
+	r->end_seq = b;
+	tp->owner_held_n++;
+	return true;
+}
+
+static bool tcp_rx_split_skb(struct sock *sk, struct sk_buff *skb, uint32_t b)
+{
+	uint32_t off = b - TCP_SKB_CB(skb)->seq;
+	struct sk_buff *n = alloc_skb(skb->len - off);
+
+	if (!n)
+		return false;
+	memcpy(n->cb, skb->cb, sizeof(skb->cb));
+	TCP_SKB_CB(n)->seq = b;
+	memcpy(skb_put(n, skb->len - off), skb->data + off, skb->len - off);
+	n->dev = skb->dev;
+	n->tstamp = skb->tstamp;
+	n->rx = skb->rx;
+	skb_trim(skb, off);
+	TCP_SKB_CB(skb)->end_seq = b;
+	TCP_SKB_CB(skb)->tcp_flags &= (uint8_t) ~(TCPHDR_FIN | TCPHDR_PSH);
+	__skb_queue_after(&sk->sk_receive_queue, skb, n);
+	if (!after(b, tcp_sk(sk)->copied_seq)) {
+		__skb_unlink(skb, &sk->sk_receive_queue);
+		tcp_owner_hold(sk, skb);
+		kfree_skb(skb);
+	}
+	return true;
+}
+
+/*
+ * Cuts the buffers where the fresh skbs of a collapse from start will end
+ * (every TCP_COLLAPSE_MAX bytes before end), so that a fresh skb's charge
+ * can sit on a buffer of its own, one walk over the held and queued ones.
+ */
+static void tcp_collapse_split(struct sock *sk, uint32_t start, uint32_t end)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t b = start + TCP_COLLAPSE_MAX, h = 0;
+	struct sk_buff *skb = skb_peek(&sk->sk_receive_queue);
+
+	while (before(b, end) && h < tp->owner_held_n) {
+		const struct tcp_rx_held *r = &tp->owner_held[tp->owner_held_first + h];
+
+		if (!after(r->end_seq, b)) {
+			h++;
+			continue;
+		}
+		if (after(b, r->seq) && !tcp_rx_split_held(sk, h, b))
+			return;
+		b += TCP_COLLAPSE_MAX;
+	}
+	while (before(b, end) && skb) {
+		if (!after(TCP_SKB_CB(skb)->seq + skb->len, b)) {
+			skb = skb_queue_is_last(&sk->sk_receive_queue, skb) ? NULL : skb->next;
+			continue;
+		}
+		if (after(b, TCP_SKB_CB(skb)->seq)) {
+			struct sk_buff *next = skb->next;
+
+			if (!tcp_rx_split_skb(sk, skb, b))
+				return;
+			skb = next->prev; /* the second part (the first may have gone) */
+		}
+		b += TCP_COLLAPSE_MAX;
+	}
 }
 
 /*
@@ -2479,8 +2669,15 @@ static void tcp_collapse_rcv(struct sock *sk)
 			start = s.end_seq;
 		i = s.next;
 	}
-	if (i < n)
-		tcp_collapse_views(sk, v, n, i, start, tp->rcv_nxt);
+	free(v);
+	if (i == n)
+		return;
+	/* The cuts only add views past view i, whose skb holds start or is the next. */
+	tcp_collapse_split(sk, start, tp->rcv_nxt);
+	v = tcp_rx_views(sk, &n);
+	if (!v)
+		return;
+	tcp_collapse_views(sk, v, n, i, start, tp->rcv_nxt);
 	free(v);
 }
 
@@ -2489,7 +2686,8 @@ static void tcp_collapse_rcv(struct sock *sk)
  * (tcp_prune_queue, PruneCalled): the buffer grows if it may
  * (tcp_clamp_window), else under pressure the window the peer may use
  * shrinks to four segments; then runs of small skbs are copied into full
- * ones (tcp_collapse), then out-of-order data goes from the far end. Still
+ * ones, out of order (tcp_collapse_ofo_queue) then in order
+ * (tcp_collapse), then out-of-order data goes from the far end. Still
  * past the buffer, the segment is dropped (RcvPruned). Nothing charged:
  * nothing to do (the caller decides).
  */
@@ -2504,6 +2702,7 @@ static bool tcp_prune_queue(struct sock *sk, const struct sk_buff *in_skb)
 		tcp_adjust_rcv_ssthresh(sk);
 	if (tcp_can_ingest(sk))
 		return true;
+	tcp_collapse_ofo_queue(sk);
 	tcp_collapse_rcv(sk);
 	if (tcp_can_ingest(sk))
 		return true;
@@ -2547,20 +2746,23 @@ static bool tcp_rmem_exceeded(const struct sock *sk, const struct sk_buff *skb)
 /*
  * Merges skb into p, the out-of-order segment it extends
  * (tcp_ooo_try_coalesce): as tcp_try_coalesce, only if p's skb is not a
- * clone (over a veth it is until cumulatively acknowledged: never here) and
- * the fragments fit; the queue is charged the merged frame's fragments,
- * not its head (TCPRcvCoalesce). Not where a later segment overlaps it:
- * the queue stays without overlaps. Consumes skb when it merges.
+ * clone (over a veth it is until cumulatively acknowledged: never here,
+ * but a fresh skb of tcp_collapse_ofo_queue is the receiver's own), for
+ * nothing when skb's bytes fit p's linear room, else if the fragments fit
+ * for the merged frame's fragments, not its head (TCPRcvCoalesce). Not
+ * where a later segment overlaps it: the queue stays without overlaps.
+ * Consumes skb when it merges.
  */
 static bool tcp_ooo_try_coalesce(struct sock *sk, struct sk_buff *p, struct sk_buff *skb)
 {
 	struct sk_buff_head *q = &tcp_sk(sk)->out_of_order_queue;
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb), *pcb = TCP_SKB_CB(p);
 	uint8_t frags = (uint8_t)(p->rx.frags + tcp_rx_frags(skb));
-	uint32_t delta = tcp_rx_frag_truesize(skb->truesize);
+	bool fits = skb->len <= p->rx.room;
+	uint32_t delta = fits ? 0 : tcp_rx_frag_truesize(skb->truesize);
 
-	if (pcb->end_seq != cb->seq || !skb->len || (skb->dev && skb->dev->rx_shared) ||
-	    frags > MAX_SKB_FRAGS ||
+	if (pcb->end_seq != cb->seq || !skb->len ||
+	    (!p->rx.own && skb->dev && skb->dev->rx_shared) || (!fits && frags > MAX_SKB_FRAGS) ||
 	    (!skb_queue_is_last(q, p) && before(TCP_SKB_CB(p->next)->seq, cb->end_seq)))
 		return false;
 	if (skb_tailroom(p) < skb->len) {
@@ -2578,7 +2780,10 @@ static bool tcp_ooo_try_coalesce(struct sock *sk, struct sk_buff *p, struct sk_b
 	pcb->end_seq = cb->end_seq;
 	pcb->tcp_flags |= cb->tcp_flags;
 	p->truesize += delta;
-	p->rx.frags = frags;
+	if (fits)
+		p->rx.room = (uint16_t)(p->rx.room - skb->len);
+	else
+		p->rx.frags = frags;
 	tcp_rmem_charge(sk, (int)delta);
 	__NET_INC_STATS(sock_net(sk), TCPRcvCoalesce);
 	kfree_skb(skb);
