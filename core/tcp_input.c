@@ -848,8 +848,12 @@ void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_a
 	int64_t delta = (int64_t)c->snd_ssthresh - tcp_packets_in_flight(tp);
 	int64_t sndcnt;
 
-	/* A CC with cong_control (BBR) keeps its own window in recovery. */
-	if (tp->ca_ops->cong_control || (!newly_acked_sacked && c->prr_out))
+	/*
+	 * A CC with cong_control (BBR) keeps its own window in recovery; an ACK
+	 * that delivered nothing changes nothing, not even on entry (the window
+	 * the episode started with lets the first resend go).
+	 */
+	if (tp->ca_ops->cong_control || !newly_acked_sacked)
 		return;
 	c->prr_delivered += newly_acked_sacked;
 	if (delta < 0) {
@@ -1229,11 +1233,15 @@ void tcp_enter_recovery(struct sock *sk, bool ece)
  */
 static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t newly_sacked,
 				       uint32_t prior_snd_una, bool is_dup, bool ece,
-				       uint32_t prior_in_flight)
+				       uint32_t prior_in_flight, uint32_t prior_delivered)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
-	uint32_t prior_lost = tp->lost_out, prior_retrans = tp->retrans_out;
+	/*
+	 * PRR counts what this ACK newly delivered (tcp_newly_delivered): an
+	 * acked segment SACKed before left the network then, not now.
+	 */
+	uint32_t delivered = tp->delivered - prior_delivered, prior_lost = tp->lost;
 	bool una_advanced = after(tp->snd_una, prior_snd_una);
 	bool reo_armed = false, send_new = false, opened = false;
 
@@ -1248,7 +1256,7 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_end_recovery(sk);
 	} else if (c->ca_state == TCP_CA_Recovery) {
 		if (una_advanced && tcp_try_undo_partial(sk, prior_snd_una) == TCP_PARTIAL_HOLD) {
-			tcp_cwnd_reduction(sk, acked + newly_sacked, true, false);
+			tcp_cwnd_reduction(sk, delivered, true, false);
 			return false;
 		}
 		/* Undone before its end: the episode is over (tcp_try_to_open). */
@@ -1275,27 +1283,26 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 			return reo_armed;
 		if (tp->lost_out) {
 			tcp_enter_recovery(sk, ece);
-			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, true);
+			tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 			break;
 		}
 		if (!opened)
 			tcp_try_to_open(sk, ece);
 		if (c->ca_state == TCP_CA_CWR)
-			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, false);
+			tcp_cwnd_reduction(sk, delivered, una_advanced, false);
 		else if (acked)
 			tcp_cong_avoid(sk, acked, prior_in_flight);
 		break;
 	case TCP_CA_Recovery:
-		tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced,
-				   tp->lost_out > prior_lost || tp->retrans_out < prior_retrans);
+		tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 		break;
 	case TCP_CA_CWR: /* an ECN reduction gives way to recovery */
 		if (tp->lost_out) {
 			tcp_enter_recovery(sk, ece);
-			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, true);
+			tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 			break;
 		}
-		tcp_ecn_cwr_ack(sk, acked + newly_sacked, una_advanced);
+		tcp_ecn_cwr_ack(sk, delivered, una_advanced);
 		break;
 	case TCP_CA_Loss:
 		if (acked)
@@ -1784,7 +1791,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		if (sack)
 			reo_armed = tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
 							       prior_snd_una, is_dup, ece,
-							       prior_in_flight);
+							       prior_in_flight, prior_delivered);
 		else if (prior_packets)
 			tcp_reno_fastretrans_alert(sk, acked_pkts, is_dup, ece, prior_snd_una,
 						   prior_delivered, prior_in_flight);

@@ -1719,6 +1719,36 @@ Test(tcp_script, prr_sends_in_proportion_during_recovery)
 	cr_assert_eq(tcp_packets_in_flight(tp), 7);
 }
 
+/*
+ * PRR counts what an ACK newly delivered (tcp_newly_delivered), not what
+ * it acked: the ACK of the resent segment 0 at 30 ms also covers segments
+ * 1-3, but those left the network when they were SACKed. It shows segments
+ * 4-9 lost (sent before the resend it delivered, RACK), so in flight falls
+ * to 2, far below ssthresh 7: delivered 1 + 1 less 1 sent is one resend
+ * (PRR-SSRB, no extra one with a new loss). Counting the four acked
+ * (1 + 4 less 1) sent four.
+ */
+Test(tcp_script, prr_counts_a_segment_sacked_before_once)
+{
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_tso_win_divisor = 100;
+	tp = first_sack_of_lost_segment_zero();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
+	    {20, '>', {".", SEG(11), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->cong.prr_delivered, 1);
+	RUN({30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020"}},
+	    {30, '>', {".", SEG(4), 1, 1448, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 31), "%s", sc->err);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->lost_out, 6);
+	cr_assert_eq(tp->cong.prr_delivered, 2);
+	cr_assert_eq(tp->cong.prr_out, 2);
+}
+
 /* ---- undo (RFC 2883 D-SACK, RFC 3522 Eifel, tcp_undo_cwnd_reduction) ---- */
 
 /*
