@@ -1134,6 +1134,8 @@ static void tcp_update_rto_time(struct sock *sk)
 	tp->rto_stamp = 0;
 }
 
+static void tcp_add_reno_sack(struct sock *sk, bool is_dup);
+
 /*
  * An ACK in the Loss state (tcp_process_loss), with F-RTO (RFC 5682 3.1,
  * the SACK-enhanced version): the first ACK that advances snd_una after
@@ -1165,8 +1167,21 @@ static bool tcp_process_loss(struct sock *sk, bool una_advanced, bool dup_or_sac
 			c->frto = 0; /* nothing new to send: conventional recovery */
 		}
 	}
-	if (recovered)
+	if (recovered) {
 		tcp_try_undo_recovery(sk);
+		return false;
+	}
+	/*
+	 * Reno: a duplicate ACK after F-RTO's new data says one of its
+	 * segments arrived: counted as delivered, it lowers what is in flight
+	 * so the resends are clocked out; a cumulative ACK ends the count.
+	 */
+	if (!tp->rx_opt.sack_ok) {
+		if (after(tp->snd_nxt, c->high_seq) && dup_or_sacked)
+			tcp_add_reno_sack(sk, true);
+		else if (una_advanced)
+			tp->sacked_out = 0;
+	}
 	return false;
 }
 

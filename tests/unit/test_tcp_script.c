@@ -2273,6 +2273,38 @@ Test(tcp_script, frto_continues_recovery_after_a_real_loss)
 	cr_assert_eq(ext()->TCPLossUndo, 0);
 }
 
+/*
+ * The same without SACK: the duplicate ACK after the new data says the loss
+ * was real, and that one of the new segments arrived (tcp_process_loss's
+ * tcp_add_reno_sack): counted as SACKed and delivered, it leaves one
+ * segment in flight of the window of 2, so segment 1 goes again at once.
+ */
+Test(tcp_script, frto_without_sack_counts_the_duplicate_after_new_data)
+{
+	struct tcp_sock *tp = frto_timeout_sack(0);
+	uint32_t delivered;
+
+	RUN({225, '<', {".", 1, FSEG(1), 0, 0, NULL}}, {225, '>', {".", FSEG(4), 1, 1460, 0, NULL}},
+	    {225, '>', {"P.", FSEG(5), 1, 1460, 0, NULL}});
+	delivered = tp->delivered;
+	RUN({230, '<', {".", 1, FSEG(1), 0, 0, NULL}},
+	    {230, '>', {".", FSEG(1), 1, 1460, 0, NULL}});
+	cr_assert_eq(tp->cong.frto, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	cr_assert_eq(tp->sacked_out, 1);
+	cr_assert_eq(tp->delivered, delivered + 1);
+	cr_assert_eq(ext()->TCPSpuriousRTOs + ext()->TCPLossUndo, 0);
+	/*
+	 * Segment 1's resend arrives: the cumulative ACK ends the count
+	 * (tcp_reset_reno_sack), and the window of 3 has room for segment 2.
+	 */
+	RUN({240, '<', {".", 1, FSEG(2), 0, 0, NULL}},
+	    {240, '>', {".", FSEG(2), 1, 1460, 0, NULL}});
+	cr_assert(tcpscript_quiet_until(sc, 241), "%s", sc->err);
+	cr_assert_eq(tp->sacked_out, 0);
+	cr_assert_eq(tp->cong.snd_cwnd, 3);
+}
+
 /* tcp_frto = 0: the first ACK after the timeout is answered by go-back-N, as before. */
 Test(tcp_script, frto_off_resends_the_window)
 {
