@@ -219,7 +219,7 @@ struct tcp_cong {
 	uint32_t prior_ssthresh; /* ssthresh before the episode, 0 = nothing to undo to */
 	uint32_t undo_marker;	 /* snd_una when the episode began, 0 = no undo possible */
 	int32_t undo_retrans;	 /* retransmissions not yet shown spurious by D-SACK, -1 none */
-	uint64_t undo_stamp;	 /* first retransmission of the episode (retrans_stamp), ns */
+	uint64_t undo_stamp;	 /* first resend still out, across episodes (retrans_stamp), ns */
 	/* F-RTO (RFC 5682) after a timeout: is it spurious? (tp->frto) */
 	uint8_t frto;	    /* the timeout is still being tested */
 	uint8_t orig_acked; /* this ACK (s)acked data sent once, up to high_seq

@@ -490,6 +490,9 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 			retrans_acked = true;
 		else if (!(cb->sacked & TCPCB_SACKED_ACKED))
 			tcp_orig_delivered(tp, cb, &first_ackt);
+		/* FLAG_SYN_ACKED: a SYN sent twice starts no episode's stamp. */
+		if (cb->tcp_flags & TCPHDR_SYN)
+			tp->cong.undo_stamp = 0;
 		if (!(cb->sacked & TCPCB_SACKED_ACKED) && !(cb->tcp_flags & TCPHDR_SYN)) {
 			/* Delivered now (SACKed ones were counted when SACKed). */
 			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
@@ -905,7 +908,6 @@ void tcp_init_undo(struct sock *sk)
 	tp->cong.undo_marker = tp->snd_una;
 	/* Retransmissions still in flight may cause D-SACKs later. */
 	tp->cong.undo_retrans = tp->retrans_out ? (int32_t)tp->retrans_out : -1;
-	tp->cong.undo_stamp = 0;
 }
 
 /*
@@ -1215,6 +1217,13 @@ void tcp_enter_recovery(struct sock *sk, bool ece)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
 
+	/*
+	 * The clock starts with this fast retransmit, unless a resend of an
+	 * earlier episode is still out (tcp_retrans_stamp_cleanup): the echo
+	 * of that one must not pass for an original's.
+	 */
+	if (!tcp_any_retrans_done(sk))
+		c->undo_stamp = 0;
 	if (tp->rx_opt.sack_ok)
 		__NET_INC_STATS(sock_net(sk), TCPSackRecovery);
 	else
@@ -1262,6 +1271,9 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 
 	if (ece)
 		c->prior_ssthresh = 0;
+	/* No episode and nothing resent in flight: no stamp (tcp_fastretrans_alert's step D). */
+	if (c->ca_state == TCP_CA_Open)
+		c->undo_stamp = 0;
 	if (c->ca_state == TCP_CA_Loss) {
 		send_new = tcp_process_loss(sk, una_advanced, newly_sacked || is_dup);
 		tcp_update_rto_time(sk);
@@ -1423,6 +1435,8 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 		tp->sacked_out = 0;
 	if (ece)
 		c->prior_ssthresh = 0;
+	if (c->ca_state == TCP_CA_Open)
+		c->undo_stamp = 0;
 	if (c->ca_state == TCP_CA_CWR) {
 		tcp_ecn_cwr_end(sk);
 	} else if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {

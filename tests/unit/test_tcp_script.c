@@ -1975,6 +1975,54 @@ Test(tcp_script, partial_ack_echoing_the_original_waits_for_the_other_resend)
 }
 
 /*
+ * The undo stamp lives while a resend is out (retrans_stamp): a recovery
+ * entered with one still in flight keeps the earlier episode's stamp
+ * (tcp_enter_recovery's tcp_retrans_stamp_cleanup). Thirty segments
+ * written; segment 0 of the first ten is lost and resent at 20 ms (the
+ * stamp, 1020), then segments 9 and 11 (new data of that recovery) at 24
+ * and 26. The ACK at 28 ends the first recovery (above its high_seq,
+ * segment 10) and shows segment 15 lost: a second recovery, while the
+ * resend of segment 11 is still out. Its ACK at 30 echoes that resend
+ * (1026): a resend filled the hole, no reordering. Had the second episode
+ * started a stamp of its own (1028, segment 15's resend), the echo would
+ * pass for an original's: the path taken to reorder by six segments
+ * (TCPTSReorder) and the recovery held.
+ */
+Test(tcp_script, undo_stamp_outlives_an_episode_while_its_resend_is_out)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	stack_sysctl()->tcp_tso_win_divisor = 100;
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	ten_segments_at_10ms();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:7241")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+	    {22, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:13033")}},
+	    {22, '>', {".", SEG(11), 1, 1448, 0, "*"}}, {22, '>', {".", SEG(12), 1, 1448, 0, "*"}},
+	    {22, '>', {".", SEG(13), 1, 1448, 0, "*"}}, {22, '>', {".", SEG(14), 1, 1448, 0, "*"}},
+	    {24, '<', {".", 1, SEG(9), 0, 0, PEER_SACK(1020, "14481:15929")}},
+	    {24, '>', {"P.", SEG(9), 1, 1448, 0, "*"}}, {24, '>', {".", SEG(15), 1, 1448, 0, "*"}},
+	    {24, '>', {".", SEG(16), 1, 1448, 0, "*"}},
+	    {26, '<', {".", 1, SEG(9), 0, 0, PEER_SACK(1020, "17377:21721 14481:15929")}},
+	    {26, '>', {".", SEG(11), 1, 1448, 0, "*"}}, {26, '>', {".", SEG(17), 1, 1448, 0, "*"}},
+	    {26, '>', {".", SEG(18), 1, 1448, 0, "*"}}, {26, '>', {"P.", SEG(19), 1, 1448, 0, "*"}},
+	    {28, '<', {".", 1, SEG(11), 0, 0, PEER_SACK(1024, "23169:24617 17377:21721")}},
+	    {28, '>', {".", SEG(15), 1, 1448, 0, "*"}});
+	cr_assert_eq(ext()->TCPSackRecovery, 2);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->retrans_out, 2, "segment 11's resend and segment 15's");
+	cr_assert_eq(tp->cong.undo_stamp / NSEC_PER_MSEC, 1020, "the first recovery's");
+	RUN({30, '<', {".", 1, SEG(15), 0, 0, PEER_SACK(1026, "23169:24617")}});
+	cr_assert(tcpscript_quiet_until(sc, 31), "%s", sc->err);
+	cr_assert_eq(ext()->TCPTSReorder, 0);
+	cr_assert_eq(tp->reordering, 3);
+	cr_assert_eq(ext()->TCPPartialUndo, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+}
+
+/*
  * A D-SACK before the episode's end (tcp_try_undo_dsack, tcp_try_to_open):
  * the resend of segment 0 filled the hole (the partial ACK echoes it), its
  * late original is reported twice at 23 ms. Every resend was needless: the
