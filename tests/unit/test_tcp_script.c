@@ -1353,6 +1353,24 @@ Test(tcp_script, time_wait_ends_only_on_an_exact_rst)
 }
 
 /* A SYN-ACK answering the retransmitted SYN: Karn forbids the send time, the echo gives the RTT. */
+/*
+ * A SYN-ACK echoing the first SYN after the SYN went twice: the kernel's
+ * tcp_clean_rtx_queue clears retrans_stamp as the SYN is acked
+ * (FLAG_SYN_ACKED), and tcp_packet_delayed takes no stamp in SYN_SENT for
+ * "nothing resent" (its second exception), so the timeout is not undone.
+ */
+Test(tcp_script, synack_echoing_the_first_syn_undoes_no_timeout)
+{
+	struct socket *c = stack_connect();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}}, {1000, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {1030, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
+	    {1030, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(ext()->TCPLossUndo + ext()->TCPSpuriousRTOs, 0);
+	cr_assert_eq(tp->cong.undo_stamp, 0);
+}
+
 Test(tcp_script, handshake_rtt_from_the_echo_after_a_syn_retransmission)
 {
 	struct socket *c = stack_connect();
