@@ -466,7 +466,9 @@ struct tcp_sock {
 	/* The last ACK's SACK blocks, sorted (recv_sack_cache): what they covered is tagged. */
 	struct tcp_sack_block recv_sack_cache[TCP_NUM_SACKS];
 	struct sk_buff *sack_hint; /* a sent segment where the last SACK walk stopped, or NULL */
-	uint32_t snd_sml;	   /* end of the last small segment sent (Minshall's Nagle) */
+	/* The first sent segment past each cached block's end, or NULL; none while sack_hint is. */
+	struct sk_buff *sack_edge[TCP_NUM_SACKS];
+	uint32_t snd_sml; /* end of the last small segment sent (Minshall's Nagle) */
 	struct tcp_cong cong;
 	const struct tcp_congestion_ops *ca_ops;
 	uint64_t ca_priv[TCP_CA_PRIV_SIZE / sizeof(uint64_t)];

@@ -516,6 +516,9 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 			tp->retransmit_hint = NULL;
 		if (skb == tp->sack_hint)
 			tp->sack_hint = NULL;
+		for (int i = 0; i < TCP_NUM_SACKS; i++)
+			if (skb == tp->sack_edge[i])
+				tp->sack_edge[i] = NULL;
 		tcp_wmem_uncharge(sk, (int)skb->len);
 		__skb_unlink(skb, &sk->sk_write_queue);
 		list_del_init(&skb->tcp_tsorted_anchor);
@@ -578,38 +581,56 @@ static bool tcp_sack_block_usable(const struct tcp_sock *tp, const struct tcp_sa
 	return true;
 }
 
+/* How far seq lies from skb's start, either way, in sequence space. */
+static uint32_t tcp_seq_distance(const struct sk_buff *skb, uint32_t seq)
+{
+	uint32_t start = TCP_SKB_CB(skb)->seq;
+
+	return after(start, seq) ? start - seq : seq - start;
+}
+
 /*
  * The first sent segment ending after seq (tcp_sacktag_skip), NULL if none:
- * pos when it already lies past seq, else a walk from pos, or from the
- * nearest of the head, the top of the sent part and where the last walk
- * stopped (a list here where the kernel searches an rbtree: new SACK
- * information is mostly near the top, or near the last hole filled).
+ * pos when it already lies past seq, else a walk from the nearest, in
+ * sequence space, of pos (forward only), the queue's head, the top of the
+ * sent part, where the last walk stopped and the ends of the blocks the
+ * last ACK reported (a list here where the kernel searches an rbtree). New
+ * SACK information lies near the top, or next to a block already known: a
+ * resend deep in the queue fills the hole between two blocks, and one ACK
+ * may report such a resend and new data at the top. Walking from the head,
+ * or on from one to the other, cost the queue between them on every such
+ * ACK: quadratic in a window of 10,000 segments with many holes.
  */
 static struct sk_buff *tcp_sacktag_skip(struct sock *sk, struct sk_buff *pos, uint32_t seq)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *head = (struct sk_buff *)&sk->sk_write_queue;
-	struct sk_buff *stop = tp->send_head ? tp->send_head : head, *h = tp->sack_hint;
+	struct sk_buff *stop = tp->send_head ? tp->send_head : head;
+	uint32_t best = seq - tp->snd_una;
 
 	if (pos && after(TCP_SKB_CB(pos)->seq, seq))
 		return pos;
-	if (!pos) {
-		uint32_t best = seq - tp->snd_una;
-
+	if (pos && seq - TCP_SKB_CB(pos)->seq < best)
+		best = seq - TCP_SKB_CB(pos)->seq;
+	else
 		pos = head->next;
-		if (tp->snd_nxt - seq < best) {
-			best = tp->snd_nxt - seq;
-			pos = stop->prev;
-		}
-		if (h && (after(TCP_SKB_CB(h)->seq, seq) ? TCP_SKB_CB(h)->seq - seq
-							 : seq - TCP_SKB_CB(h)->seq) < best)
-			pos = h;
-		/* Back to the last segment starting at or below seq. */
-		while (pos != head && after(TCP_SKB_CB(pos)->seq, seq))
-			pos = pos->prev;
-		if (pos == head)
-			pos = head->next;
+	if (tp->snd_nxt - seq < best) {
+		best = tp->snd_nxt - seq;
+		pos = stop->prev;
 	}
+	for (int i = -1; tp->sack_hint && i < TCP_NUM_SACKS; i++) {
+		struct sk_buff *h = i < 0 ? tp->sack_hint : tp->sack_edge[i];
+
+		if (h && tcp_seq_distance(h, seq) < best) {
+			best = tcp_seq_distance(h, seq);
+			pos = h;
+		}
+	}
+	/* Back to the last segment starting at or below seq. */
+	while (pos != head && after(TCP_SKB_CB(pos)->seq, seq))
+		pos = pos->prev;
+	if (pos == head)
+		pos = head->next;
 	for (; pos != stop; pos = pos->next)
 		if (after(TCP_SKB_CB(pos)->end_seq, seq))
 			return pos;
@@ -720,6 +741,20 @@ static void tcp_dsack_walk(struct sock *sk, const struct tcp_sack_block *d, uint
 }
 
 /*
+ * The edge kept for a block whose end the last ACK's blocks already
+ * reported: the first segment past that end, known while the hints are
+ * (sack_hint: a purge of the queue clears it with them).
+ */
+static struct sk_buff *tcp_sack_edge_kept(const struct tcp_sock *tp, int cached, uint32_t end)
+{
+	for (int c = 0; tp->sack_hint && c < cached; c++)
+		if (tp->recv_sack_cache[c].end_seq == end &&
+		    tp->recv_sack_cache[c].start_seq != tp->recv_sack_cache[c].end_seq)
+			return tp->sack_edge[c];
+	return NULL;
+}
+
+/*
  * Marks the segments the ACK's SACK blocks cover (tcp_sacktag_write_queue).
  * Returns how many were newly SACKed; *rtt is a sample from the oldest of
  * them never sent twice. The blocks go in sequence order, and what the last
@@ -739,7 +774,7 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, bo
 	struct tcp_sack_block sp[TCP_NUM_SACKS];
 	/* With nothing SACKed (a timeout took the marks back), the cache says nothing. */
 	int used = 0, dup = -1, cached = tp->sacked_out ? TCP_NUM_SACKS : 0;
-	struct sk_buff *skb = NULL;
+	struct sk_buff *skb = NULL, *edge[TCP_NUM_SACKS] = {NULL};
 
 	for (int i = 0; i < tp->rx_opt.num_sack_in; i++) {
 		struct tcp_sack_block b = tp->rx_opt.sack_in[i];
@@ -785,14 +820,20 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, bo
 						       k->start_seq, &st);
 			from = k->end_seq;
 		}
-		if (before(from, b->end_seq))
+		if (before(from, b->end_seq)) {
 			skb = tcp_sacktag_walk(sk, tcp_sacktag_skip(sk, skb, from), b, b->end_seq,
 					       &st);
+			edge[i] = skb;
+		} else {
+			edge[i] = tcp_sack_edge_kept(tp, cached, b->end_seq);
+		}
 	}
 	if (skb)
 		tp->sack_hint = skb;
-	for (int i = 0; i < TCP_NUM_SACKS; i++)
+	for (int i = 0; i < TCP_NUM_SACKS; i++) {
 		tp->recv_sack_cache[i] = i < used ? sp[i] : (struct tcp_sack_block){0, 0};
+		tp->sack_edge[i] = i < used ? edge[i] : NULL;
+	}
 	/* After a timeout only while it may still be undone, as the kernel's. */
 	if (tp->cong.ca_state != TCP_CA_Loss || tp->cong.undo_marker)
 		tcp_check_sack_reordering(sk, st.reord, false);

@@ -2041,6 +2041,47 @@ Test(tcp_script, undo_stamp_outlives_an_episode_while_its_resend_is_out)
 }
 
 /*
+ * The SACK walk starts next to what it knows (tcp_sacktag_skip): at 24 ms
+ * segment 5's resend fills the hole between the two blocks of the last
+ * ACK while segment 11 is SACKed at the top, in one ACK. The walk starts
+ * at the lower block's edge (segment 5), then near the top, not on from
+ * segment 5 through the queue: the same marks either way, each segment
+ * counted once. The cumulative ACK at 28 frees what lay below; the edges
+ * follow the blocks the peer still reports.
+ */
+Test(tcp_script, sack_walk_starts_at_a_known_block_edge)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	stack_sysctl()->tcp_tso_win_divisor = 100;
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	ten_segments_at_10ms();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:7241")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+	    {22, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "8689:14481 1449:7241")}},
+	    {22, '>', {".", SEG(5), 1, 1448, 0, "*"}}, {22, '>', {".", SEG(11), 1, 1448, 0, "*"}},
+	    {22, '>', {".", SEG(12), 1, 1448, 0, "*"}}, {22, '>', {".", SEG(13), 1, 1448, 0, "*"}},
+	    {22, '>', {".", SEG(14), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->sacked_out, 8);
+	cr_assert_eq(TCP_SKB_CB(tp->sack_edge[0])->seq, sc->stack_isn + SEG(5));
+	cr_assert_eq(TCP_SKB_CB(tp->sack_edge[1])->seq, sc->stack_isn + SEG(10));
+	RUN({24, '<', {".", 1, 1, 0, 0, PEER_SACK(1022, "15929:17377 1449:14481")}},
+	    {24, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {24, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+	    {24, '>', {".", SEG(15), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->sacked_out, 10, "segment 5's resend and segment 11, once each");
+	cr_assert_eq(tp->retrans_out, 2, "segments 0 and 10 again");
+	RUN({28, '<', {".", 1, SEG(12), 0, 0, PEER_SACK(1024, "18825:20273")}},
+	    {28, '>', {".", SEG(12), 1, 1448, 0, "*"}}, {28, '>', {".", SEG(14), 1, 1448, 0, "*"}},
+	    {28, '>', {".", SEG(16), 1, 1448, 0, "*"}});
+	cr_assert_null(tp->sack_edge[1]);
+	RUN({29, '<', {".", 1, SEG(12), 0, 0, PEER_SACK(1024, "18825:21721")}},
+	    {29, '>', {".", SEG(17), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->sacked_out, 2);
+}
+
+/*
  * A D-SACK before the episode's end (tcp_try_undo_dsack, tcp_try_to_open):
  * the resend of segment 0 filled the hole (the partial ACK echoes it), its
  * late original is reported twice at 23 ms. Every resend was needless: the
