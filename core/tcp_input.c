@@ -1289,6 +1289,19 @@ void tcp_enter_recovery(struct sock *sk, bool ece)
 }
 
 /*
+ * Whether an ACK outside a reduction grows the window (tcp_may_raise_cwnd):
+ * on delivery in order (something cumulatively acked), or on any delivery
+ * once the path is seen to reorder beyond tcp_reordering. It grows by what
+ * was newly delivered: an acked segment SACKed before counted then.
+ */
+static bool tcp_may_raise_cwnd(const struct sock *sk, uint32_t acked, uint32_t newly_sacked)
+{
+	if (tcp_sk(sk)->reordering > (uint32_t)sock_net(sk)->sysctl.tcp_reordering)
+		return acked || newly_sacked;
+	return acked;
+}
+
+/*
  * After an ACK with SACK in use (tcp_fastretrans_alert with RACK): ends a
  * recovery or loss episode the ACK completed, lets RACK mark what is lost,
  * enters recovery when something is, and sets the window (PRR during
@@ -1358,8 +1371,8 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 			tcp_try_to_open(sk, ece);
 		if (c->ca_state == TCP_CA_CWR)
 			tcp_cwnd_reduction(sk, delivered, una_advanced, false);
-		else if (acked)
-			tcp_cong_avoid(sk, acked, prior_in_flight);
+		else if (tcp_may_raise_cwnd(sk, acked, newly_sacked))
+			tcp_cong_avoid(sk, delivered, prior_in_flight);
 		break;
 	case TCP_CA_Recovery:
 		tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
@@ -1373,8 +1386,8 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_ecn_cwr_ack(sk, delivered, una_advanced);
 		break;
 	case TCP_CA_Loss:
-		if (acked)
-			tcp_cong_avoid(sk, acked, prior_in_flight);
+		if (tcp_may_raise_cwnd(sk, acked, newly_sacked))
+			tcp_cong_avoid(sk, delivered, prior_in_flight);
 		break;
 	}
 	tcp_xmit_recovery(sk, send_new);

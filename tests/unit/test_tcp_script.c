@@ -1717,6 +1717,36 @@ static struct tcp_sock *third_sack_starts_the_recovery(void)
 }
 
 /*
+ * Outside a reduction the window grows by what an ACK newly delivered
+ * (tcp_cong_control's acked_sacked), and only on delivery in order
+ * (tcp_may_raise_cwnd): segment 1 comes late, 2 and 3 are SACKed meanwhile
+ * (no growth, but each lets a new segment go), and the ACK of 1-3 grows
+ * the slow-start window of 11 by one, not three: two new segments go.
+ */
+Test(tcp_script, window_grows_by_what_was_newly_delivered)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	stack_sysctl()->tcp_tso_win_divisor = 100;
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	ten_segments_at_10ms();
+	RUN({20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(11), 1, 1448, 0, "*"}},
+	    {21, '<', {".", 1, SEG(1), 0, 0, PEER_SACK(1010, "2897:4345")}},
+	    {21, '>', {".", SEG(12), 1, 1448, 0, "*"}},
+	    {22, '<', {".", 1, SEG(1), 0, 0, PEER_SACK(1010, "2897:5793")}},
+	    {22, '>', {".", SEG(13), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Disorder);
+	cr_assert_eq(tp->cong.snd_cwnd, 11);
+	RUN({23, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {23, '>', {".", SEG(14), 1, 1448, 0, "*"}}, {23, '>', {".", SEG(15), 1, 1448, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 24), "%s", sc->err);
+	cr_assert_eq(tp->cong.snd_cwnd, 12);
+}
+
+/*
  * PRR (RFC 6937): segment 0 of a flight of ten is lost. Before recovery,
  * each SACK lets a new segment go (SACKed ones left the network). In
  * recovery the window comes down in proportion to what is delivered:
