@@ -219,7 +219,7 @@ struct tcp_cong {
 	uint32_t prior_ssthresh; /* ssthresh before the episode, 0 = nothing to undo to */
 	uint32_t undo_marker;	 /* snd_una when the episode began, 0 = no undo possible */
 	int32_t undo_retrans;	 /* retransmissions not yet shown spurious by D-SACK, -1 none */
-	uint64_t undo_stamp;	 /* first retransmission of the episode (retrans_stamp), ns */
+	uint64_t undo_stamp;	 /* first resend still out, across episodes (retrans_stamp), ns */
 	/* F-RTO (RFC 5682) after a timeout: is it spurious? (tp->frto) */
 	uint8_t frto;	    /* the timeout is still being tested */
 	uint8_t orig_acked; /* this ACK (s)acked data sent once, up to high_seq
@@ -473,7 +473,9 @@ struct tcp_sock {
 	/* The last ACK's SACK blocks, sorted (recv_sack_cache): what they covered is tagged. */
 	struct tcp_sack_block recv_sack_cache[TCP_NUM_SACKS];
 	struct sk_buff *sack_hint; /* a sent segment where the last SACK walk stopped, or NULL */
-	uint32_t snd_sml;	   /* end of the last small segment sent (Minshall's Nagle) */
+	/* The first sent segment past each cached block's end, or NULL; none while sack_hint is. */
+	struct sk_buff *sack_edge[TCP_NUM_SACKS];
+	uint32_t snd_sml; /* end of the last small segment sent (Minshall's Nagle) */
 	struct tcp_cong cong;
 	const struct tcp_congestion_ops *ca_ops;
 	uint64_t ca_priv[TCP_CA_PRIV_SIZE / sizeof(uint64_t)];

@@ -491,6 +491,9 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 			retrans_acked = true;
 		else if (!(cb->sacked & TCPCB_SACKED_ACKED))
 			tcp_orig_delivered(tp, cb, &first_ackt);
+		/* FLAG_SYN_ACKED: a SYN sent twice starts no episode's stamp. */
+		if (cb->tcp_flags & TCPHDR_SYN)
+			tp->cong.undo_stamp = 0;
 		if (!(cb->sacked & TCPCB_SACKED_ACKED) && !(cb->tcp_flags & TCPHDR_SYN)) {
 			/* Delivered now (SACKed ones were counted when SACKed). */
 			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
@@ -514,6 +517,9 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 			tp->retransmit_hint = NULL;
 		if (skb == tp->sack_hint)
 			tp->sack_hint = NULL;
+		for (int i = 0; i < TCP_NUM_SACKS; i++)
+			if (skb == tp->sack_edge[i])
+				tp->sack_edge[i] = NULL;
 		tcp_wmem_uncharge(sk, (int)skb->len);
 		__skb_unlink(skb, &sk->sk_write_queue);
 		list_del_init(&skb->tcp_tsorted_anchor);
@@ -576,38 +582,56 @@ static bool tcp_sack_block_usable(const struct tcp_sock *tp, const struct tcp_sa
 	return true;
 }
 
+/* How far seq lies from skb's start, either way, in sequence space. */
+static uint32_t tcp_seq_distance(const struct sk_buff *skb, uint32_t seq)
+{
+	uint32_t start = TCP_SKB_CB(skb)->seq;
+
+	return after(start, seq) ? start - seq : seq - start;
+}
+
 /*
  * The first sent segment ending after seq (tcp_sacktag_skip), NULL if none:
- * pos when it already lies past seq, else a walk from pos, or from the
- * nearest of the head, the top of the sent part and where the last walk
- * stopped (a list here where the kernel searches an rbtree: new SACK
- * information is mostly near the top, or near the last hole filled).
+ * pos when it already lies past seq, else a walk from the nearest, in
+ * sequence space, of pos (forward only), the queue's head, the top of the
+ * sent part, where the last walk stopped and the ends of the blocks the
+ * last ACK reported (a list here where the kernel searches an rbtree). New
+ * SACK information lies near the top, or next to a block already known: a
+ * resend deep in the queue fills the hole between two blocks, and one ACK
+ * may report such a resend and new data at the top. Walking from the head,
+ * or on from one to the other, cost the queue between them on every such
+ * ACK: quadratic in a window of 10,000 segments with many holes.
  */
 static struct sk_buff *tcp_sacktag_skip(struct sock *sk, struct sk_buff *pos, uint32_t seq)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *head = (struct sk_buff *)&sk->sk_write_queue;
-	struct sk_buff *stop = tp->send_head ? tp->send_head : head, *h = tp->sack_hint;
+	struct sk_buff *stop = tp->send_head ? tp->send_head : head;
+	uint32_t best = seq - tp->snd_una;
 
 	if (pos && after(TCP_SKB_CB(pos)->seq, seq))
 		return pos;
-	if (!pos) {
-		uint32_t best = seq - tp->snd_una;
-
+	if (pos && seq - TCP_SKB_CB(pos)->seq < best)
+		best = seq - TCP_SKB_CB(pos)->seq;
+	else
 		pos = head->next;
-		if (tp->snd_nxt - seq < best) {
-			best = tp->snd_nxt - seq;
-			pos = stop->prev;
-		}
-		if (h && (after(TCP_SKB_CB(h)->seq, seq) ? TCP_SKB_CB(h)->seq - seq
-							 : seq - TCP_SKB_CB(h)->seq) < best)
-			pos = h;
-		/* Back to the last segment starting at or below seq. */
-		while (pos != head && after(TCP_SKB_CB(pos)->seq, seq))
-			pos = pos->prev;
-		if (pos == head)
-			pos = head->next;
+	if (tp->snd_nxt - seq < best) {
+		best = tp->snd_nxt - seq;
+		pos = stop->prev;
 	}
+	for (int i = -1; tp->sack_hint && i < TCP_NUM_SACKS; i++) {
+		struct sk_buff *h = i < 0 ? tp->sack_hint : tp->sack_edge[i];
+
+		if (h && tcp_seq_distance(h, seq) < best) {
+			best = tcp_seq_distance(h, seq);
+			pos = h;
+		}
+	}
+	/* Back to the last segment starting at or below seq. */
+	while (pos != head && after(TCP_SKB_CB(pos)->seq, seq))
+		pos = pos->prev;
+	if (pos == head)
+		pos = head->next;
 	for (; pos != stop; pos = pos->next)
 		if (after(TCP_SKB_CB(pos)->end_seq, seq))
 			return pos;
@@ -718,6 +742,20 @@ static void tcp_dsack_walk(struct sock *sk, const struct tcp_sack_block *d, uint
 }
 
 /*
+ * The edge kept for a block whose end the last ACK's blocks already
+ * reported: the first segment past that end, known while the hints are
+ * (sack_hint: a purge of the queue clears it with them).
+ */
+static struct sk_buff *tcp_sack_edge_kept(const struct tcp_sock *tp, int cached, uint32_t end)
+{
+	for (int c = 0; tp->sack_hint && c < cached; c++)
+		if (tp->recv_sack_cache[c].end_seq == end &&
+		    tp->recv_sack_cache[c].start_seq != tp->recv_sack_cache[c].end_seq)
+			return tp->sack_edge[c];
+	return NULL;
+}
+
+/*
  * Marks the segments the ACK's SACK blocks cover (tcp_sacktag_write_queue).
  * Returns how many were newly SACKed; *rtt is a sample from the oldest of
  * them never sent twice. The blocks go in sequence order, and what the last
@@ -737,7 +775,7 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, bo
 	struct tcp_sack_block sp[TCP_NUM_SACKS];
 	/* With nothing SACKed (a timeout took the marks back), the cache says nothing. */
 	int used = 0, dup = -1, cached = tp->sacked_out ? TCP_NUM_SACKS : 0;
-	struct sk_buff *skb = NULL;
+	struct sk_buff *skb = NULL, *edge[TCP_NUM_SACKS] = {NULL};
 
 	for (int i = 0; i < tp->rx_opt.num_sack_in; i++) {
 		struct tcp_sack_block b = tp->rx_opt.sack_in[i];
@@ -783,14 +821,20 @@ static uint32_t tcp_sacktag_write_queue(struct sock *sk, uint32_t prior_fack, bo
 						       k->start_seq, &st);
 			from = k->end_seq;
 		}
-		if (before(from, b->end_seq))
+		if (before(from, b->end_seq)) {
 			skb = tcp_sacktag_walk(sk, tcp_sacktag_skip(sk, skb, from), b, b->end_seq,
 					       &st);
+			edge[i] = skb;
+		} else {
+			edge[i] = tcp_sack_edge_kept(tp, cached, b->end_seq);
+		}
 	}
 	if (skb)
 		tp->sack_hint = skb;
-	for (int i = 0; i < TCP_NUM_SACKS; i++)
+	for (int i = 0; i < TCP_NUM_SACKS; i++) {
 		tp->recv_sack_cache[i] = i < used ? sp[i] : (struct tcp_sack_block){0, 0};
+		tp->sack_edge[i] = i < used ? edge[i] : NULL;
+	}
 	/* After a timeout only while it may still be undone, as the kernel's. */
 	if (tp->cong.ca_state != TCP_CA_Loss || tp->cong.undo_marker)
 		tcp_check_sack_reordering(sk, st.reord, false);
@@ -849,8 +893,12 @@ void tcp_cwnd_reduction(struct sock *sk, uint32_t newly_acked_sacked, bool una_a
 	int64_t delta = (int64_t)c->snd_ssthresh - tcp_packets_in_flight(tp);
 	int64_t sndcnt;
 
-	/* A CC with cong_control (BBR) keeps its own window in recovery. */
-	if (tp->ca_ops->cong_control || (!newly_acked_sacked && c->prr_out))
+	/*
+	 * A CC with cong_control (BBR) keeps its own window in recovery; an ACK
+	 * that delivered nothing changes nothing, not even on entry (the window
+	 * the episode started with lets the first resend go).
+	 */
+	if (tp->ca_ops->cong_control || !newly_acked_sacked)
 		return;
 	c->prr_delivered += newly_acked_sacked;
 	if (delta < 0) {
@@ -902,7 +950,6 @@ void tcp_init_undo(struct sock *sk)
 	tp->cong.undo_marker = tp->snd_una;
 	/* Retransmissions still in flight may cause D-SACKs later. */
 	tp->cong.undo_retrans = tp->retrans_out ? (int32_t)tp->retrans_out : -1;
-	tp->cong.undo_stamp = 0;
 }
 
 /*
@@ -1131,6 +1178,8 @@ static void tcp_update_rto_time(struct sock *sk)
 	tp->rto_stamp = 0;
 }
 
+static void tcp_add_reno_sack(struct sock *sk, bool is_dup);
+
 /*
  * An ACK in the Loss state (tcp_process_loss), with F-RTO (RFC 5682 3.1,
  * the SACK-enhanced version): the first ACK that advances snd_una after
@@ -1162,8 +1211,21 @@ static bool tcp_process_loss(struct sock *sk, bool una_advanced, bool dup_or_sac
 			c->frto = 0; /* nothing new to send: conventional recovery */
 		}
 	}
-	if (recovered)
+	if (recovered) {
 		tcp_try_undo_recovery(sk);
+		return false;
+	}
+	/*
+	 * Reno: a duplicate ACK after F-RTO's new data says one of its
+	 * segments arrived: counted as delivered, it lowers what is in flight
+	 * so the resends are clocked out; a cumulative ACK ends the count.
+	 */
+	if (!tp->rx_opt.sack_ok) {
+		if (after(tp->snd_nxt, c->high_seq) && dup_or_sacked)
+			tcp_add_reno_sack(sk, true);
+		else if (una_advanced)
+			tp->sacked_out = 0;
+	}
 	return false;
 }
 
@@ -1197,6 +1259,13 @@ void tcp_enter_recovery(struct sock *sk, bool ece)
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
 
+	/*
+	 * The clock starts with this fast retransmit, unless a resend of an
+	 * earlier episode is still out (tcp_retrans_stamp_cleanup): the echo
+	 * of that one must not pass for an original's.
+	 */
+	if (!tcp_any_retrans_done(sk))
+		c->undo_stamp = 0;
 	if (tp->rx_opt.sack_ok)
 		__NET_INC_STATS(sock_net(sk), TCPSackRecovery);
 	else
@@ -1221,6 +1290,19 @@ void tcp_enter_recovery(struct sock *sk, bool ece)
 }
 
 /*
+ * Whether an ACK outside a reduction grows the window (tcp_may_raise_cwnd):
+ * on delivery in order (something cumulatively acked), or on any delivery
+ * once the path is seen to reorder beyond tcp_reordering. It grows by what
+ * was newly delivered: an acked segment SACKed before counted then.
+ */
+static bool tcp_may_raise_cwnd(const struct sock *sk, uint32_t acked, uint32_t newly_sacked)
+{
+	if (tcp_sk(sk)->reordering > (uint32_t)sock_net(sk)->sysctl.tcp_reordering)
+		return acked || newly_sacked;
+	return acked;
+}
+
+/*
  * After an ACK with SACK in use (tcp_fastretrans_alert with RACK): ends a
  * recovery or loss episode the ACK completed, lets RACK mark what is lost,
  * enters recovery when something is, and sets the window (PRR during
@@ -1230,16 +1312,23 @@ void tcp_enter_recovery(struct sock *sk, bool ece)
  */
 static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t newly_sacked,
 				       uint32_t prior_snd_una, bool is_dup, bool ece,
-				       uint32_t prior_in_flight)
+				       uint32_t prior_in_flight, uint32_t prior_delivered)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct tcp_cong *c = &tp->cong;
-	uint32_t prior_lost = tp->lost_out, prior_retrans = tp->retrans_out;
+	/*
+	 * PRR counts what this ACK newly delivered (tcp_newly_delivered): an
+	 * acked segment SACKed before left the network then, not now.
+	 */
+	uint32_t delivered = tp->delivered - prior_delivered, prior_lost = tp->lost;
 	bool una_advanced = after(tp->snd_una, prior_snd_una);
 	bool reo_armed = false, send_new = false, opened = false;
 
 	if (ece)
 		c->prior_ssthresh = 0;
+	/* No episode and nothing resent in flight: no stamp (tcp_fastretrans_alert's step D). */
+	if (c->ca_state == TCP_CA_Open)
+		c->undo_stamp = 0;
 	if (c->ca_state == TCP_CA_Loss) {
 		send_new = tcp_process_loss(sk, una_advanced, newly_sacked || is_dup);
 		tcp_update_rto_time(sk);
@@ -1249,7 +1338,7 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_end_recovery(sk);
 	} else if (c->ca_state == TCP_CA_Recovery) {
 		if (una_advanced && tcp_try_undo_partial(sk, prior_snd_una) == TCP_PARTIAL_HOLD) {
-			tcp_cwnd_reduction(sk, acked + newly_sacked, true, false);
+			tcp_cwnd_reduction(sk, delivered, true, false);
 			return false;
 		}
 		/* Undone before its end: the episode is over (tcp_try_to_open). */
@@ -1276,31 +1365,30 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 			return reo_armed;
 		if (tp->lost_out) {
 			tcp_enter_recovery(sk, ece);
-			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, true);
+			tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 			break;
 		}
 		if (!opened)
 			tcp_try_to_open(sk, ece);
 		if (c->ca_state == TCP_CA_CWR)
-			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, false);
-		else if (acked)
-			tcp_cong_avoid(sk, acked, prior_in_flight);
+			tcp_cwnd_reduction(sk, delivered, una_advanced, false);
+		else if (tcp_may_raise_cwnd(sk, acked, newly_sacked))
+			tcp_cong_avoid(sk, delivered, prior_in_flight);
 		break;
 	case TCP_CA_Recovery:
-		tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced,
-				   tp->lost_out > prior_lost || tp->retrans_out < prior_retrans);
+		tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 		break;
 	case TCP_CA_CWR: /* an ECN reduction gives way to recovery */
 		if (tp->lost_out) {
 			tcp_enter_recovery(sk, ece);
-			tcp_cwnd_reduction(sk, acked + newly_sacked, una_advanced, true);
+			tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 			break;
 		}
-		tcp_ecn_cwr_ack(sk, acked + newly_sacked, una_advanced);
+		tcp_ecn_cwr_ack(sk, delivered, una_advanced);
 		break;
 	case TCP_CA_Loss:
-		if (acked)
-			tcp_cong_avoid(sk, acked, prior_in_flight);
+		if (tcp_may_raise_cwnd(sk, acked, newly_sacked))
+			tcp_cong_avoid(sk, delivered, prior_in_flight);
 		break;
 	}
 	tcp_xmit_recovery(sk, send_new);
@@ -1402,6 +1490,8 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 		tp->sacked_out = 0;
 	if (ece)
 		c->prior_ssthresh = 0;
+	if (c->ca_state == TCP_CA_Open)
+		c->undo_stamp = 0;
 	if (c->ca_state == TCP_CA_CWR) {
 		tcp_ecn_cwr_end(sk);
 	} else if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {
@@ -1785,7 +1875,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		if (sack)
 			reo_armed = tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
 							       prior_snd_una, is_dup, ece,
-							       prior_in_flight);
+							       prior_in_flight, prior_delivered);
 		else if (prior_packets)
 			tcp_reno_fastretrans_alert(sk, acked_pkts, is_dup, ece, prior_snd_una,
 						   prior_delivered, prior_in_flight);

@@ -1361,6 +1361,24 @@ Test(tcp_script, time_wait_ends_only_on_an_exact_rst)
 }
 
 /* A SYN-ACK answering the retransmitted SYN: Karn forbids the send time, the echo gives the RTT. */
+/*
+ * A SYN-ACK echoing the first SYN after the SYN went twice: the kernel's
+ * tcp_clean_rtx_queue clears retrans_stamp as the SYN is acked
+ * (FLAG_SYN_ACKED), and tcp_packet_delayed takes no stamp in SYN_SENT for
+ * "nothing resent" (its second exception), so the timeout is not undone.
+ */
+Test(tcp_script, synack_echoing_the_first_syn_undoes_no_timeout)
+{
+	struct socket *c = stack_connect();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	RUN({0, '>', {"S", 0, 0, 0, 0, "*"}}, {1000, '>', {"S", 0, 0, 0, 0, "*"}},
+	    {1030, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
+	    {1030, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
+	cr_assert_eq(ext()->TCPLossUndo + ext()->TCPSpuriousRTOs, 0);
+	cr_assert_eq(tp->cong.undo_stamp, 0);
+}
+
 Test(tcp_script, handshake_rtt_from_the_echo_after_a_syn_retransmission)
 {
 	struct socket *c = stack_connect();
@@ -1688,6 +1706,55 @@ static struct tcp_sock *first_sack_of_lost_segment_zero(void)
 }
 
 /*
+ * With TSO deferral kept out (see below): the SACKs of segments 1-2 let
+ * segment 11 go, the third (segments 1-3) finds segment 0 lost, and the
+ * recovery starts with its resend.
+ */
+static struct tcp_sock *third_sack_starts_the_recovery(void)
+{
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_tso_win_divisor = 100;
+	tp = first_sack_of_lost_segment_zero();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
+	    {20, '>', {".", SEG(11), 1, 1448, 0, "*"}},
+	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	return tp;
+}
+
+/*
+ * Outside a reduction the window grows by what an ACK newly delivered
+ * (tcp_cong_control's acked_sacked), and only on delivery in order
+ * (tcp_may_raise_cwnd): segment 1 comes late, 2 and 3 are SACKed meanwhile
+ * (no growth, but each lets a new segment go), and the ACK of 1-3 grows
+ * the slow-start window of 11 by one, not three: two new segments go.
+ */
+Test(tcp_script, window_grows_by_what_was_newly_delivered)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	stack_sysctl()->tcp_tso_win_divisor = 100;
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	ten_segments_at_10ms();
+	RUN({20, '<', {".", 1, SEG(1), 0, 0, "nop,nop,TS val 5001 ecr 1010"}},
+	    {20, '>', {".", SEG(10), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(11), 1, 1448, 0, "*"}},
+	    {21, '<', {".", 1, SEG(1), 0, 0, PEER_SACK(1010, "2897:4345")}},
+	    {21, '>', {".", SEG(12), 1, 1448, 0, "*"}},
+	    {22, '<', {".", 1, SEG(1), 0, 0, PEER_SACK(1010, "2897:5793")}},
+	    {22, '>', {".", SEG(13), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Disorder);
+	cr_assert_eq(tp->cong.snd_cwnd, 11);
+	RUN({23, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1010"}},
+	    {23, '>', {".", SEG(14), 1, 1448, 0, "*"}}, {23, '>', {".", SEG(15), 1, 1448, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 24), "%s", sc->err);
+	cr_assert_eq(tp->cong.snd_cwnd, 12);
+}
+
+/*
  * PRR (RFC 6937): segment 0 of a flight of ten is lost. Before recovery,
  * each SACK lets a new segment go (SACKed ones left the network). In
  * recovery the window comes down in proportion to what is delivered:
@@ -1700,15 +1767,8 @@ static struct tcp_sock *first_sack_of_lost_segment_zero(void)
  */
 Test(tcp_script, prr_sends_in_proportion_during_recovery)
 {
-	struct tcp_sock *tp;
+	struct tcp_sock *tp = third_sack_starts_the_recovery();
 
-	stack_sysctl()->tcp_tso_win_divisor = 100;
-	tp = first_sack_of_lost_segment_zero();
-	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:4345")}},
-	    {20, '>', {".", SEG(11), 1, 1448, 0, "*"}},
-	    {20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
-	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}});
-	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
 	cr_assert_eq(tp->cong.snd_ssthresh, 7);
 	cr_assert_eq(tp->cong.prior_cwnd, 10);
 	RUN({21, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:7241")}},
@@ -1725,6 +1785,29 @@ Test(tcp_script, prr_sends_in_proportion_during_recovery)
 	cr_assert_eq(tp->cong.prr_delivered, 6);
 	cr_assert_eq(tp->cong.prr_out, 4);
 	cr_assert_eq(tcp_packets_in_flight(tp), 7);
+}
+
+/*
+ * PRR counts what an ACK newly delivered (tcp_newly_delivered), not what
+ * it acked: the ACK of the resent segment 0 at 30 ms also covers segments
+ * 1-3, but those left the network when they were SACKed. It shows segments
+ * 4-9 lost (sent before the resend it delivered, RACK), so in flight falls
+ * to 2, far below ssthresh 7: delivered 1 + 1 less 1 sent is one resend
+ * (PRR-SSRB, no extra one with a new loss). Counting the four acked
+ * (1 + 4 less 1) sent four.
+ */
+Test(tcp_script, prr_counts_a_segment_sacked_before_once)
+{
+	struct tcp_sock *tp = third_sack_starts_the_recovery();
+
+	cr_assert_eq(tp->cong.prr_delivered, 1);
+	RUN({30, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1020"}},
+	    {30, '>', {".", SEG(4), 1, 1448, 0, "*"}});
+	cr_assert(tcpscript_quiet_until(sc, 31), "%s", sc->err);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->lost_out, 6);
+	cr_assert_eq(tp->cong.prr_delivered, 2);
+	cr_assert_eq(tp->cong.prr_out, 2);
 }
 
 /* ---- undo (RFC 2883 D-SACK, RFC 3522 Eifel, tcp_undo_cwnd_reduction) ---- */
@@ -1950,6 +2033,100 @@ Test(tcp_script, partial_ack_echoing_the_original_waits_for_the_other_resend)
 	cr_assert_eq(tp->cong.snd_ssthresh, 0x7fffffffu);
 	cr_assert(tcpscript_quiet_until(sc, 2000), "%s", sc->err);
 	cr_assert_eq(tp->total_retrans, 2);
+}
+
+/*
+ * Thirty segments written, the window's ten sent at 10 ms; the ACK at 20
+ * SACKs segments 1-4, so segment 0 is lost: a recovery, its resend and
+ * segment 10 (PRR, TSO deferral kept out as in the test above).
+ */
+static struct tcp_sock *thirty_written_segment_zero_resent(void)
+{
+	struct socket *c = established();
+
+	stack_sysctl()->tcp_tso_win_divisor = 100;
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	ten_segments_at_10ms();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:7241")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {20, '>', {".", SEG(10), 1, 1448, 0, "*"}});
+	cr_assert_eq(tcp_sk(c->sk)->cong.ca_state, TCP_CA_Recovery);
+	return tcp_sk(c->sk);
+}
+
+/*
+ * The undo stamp lives while a resend is out (retrans_stamp): a recovery
+ * entered with one still in flight keeps the earlier episode's stamp
+ * (tcp_enter_recovery's tcp_retrans_stamp_cleanup). Thirty segments
+ * written; segment 0 of the first ten is lost and resent at 20 ms (the
+ * stamp, 1020), then segments 9 and 11 (new data of that recovery) at 24
+ * and 26. The ACK at 28 ends the first recovery (above its high_seq,
+ * segment 10) and shows segment 15 lost: a second recovery, while the
+ * resend of segment 11 is still out. Its ACK at 30 echoes that resend
+ * (1026): a resend filled the hole, no reordering. Had the second episode
+ * started a stamp of its own (1028, segment 15's resend), the echo would
+ * pass for an original's: the path taken to reorder by six segments
+ * (TCPTSReorder) and the recovery held.
+ */
+Test(tcp_script, undo_stamp_outlives_an_episode_while_its_resend_is_out)
+{
+	struct tcp_sock *tp = thirty_written_segment_zero_resent();
+
+	RUN({22, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:13033")}},
+	    {22, '>', {".", SEG(11), 1, 1448, 0, "*"}}, {22, '>', {".", SEG(12), 1, 1448, 0, "*"}},
+	    {22, '>', {".", SEG(13), 1, 1448, 0, "*"}}, {22, '>', {".", SEG(14), 1, 1448, 0, "*"}},
+	    {24, '<', {".", 1, SEG(9), 0, 0, PEER_SACK(1020, "14481:15929")}},
+	    {24, '>', {"P.", SEG(9), 1, 1448, 0, "*"}}, {24, '>', {".", SEG(15), 1, 1448, 0, "*"}},
+	    {24, '>', {".", SEG(16), 1, 1448, 0, "*"}},
+	    {26, '<', {".", 1, SEG(9), 0, 0, PEER_SACK(1020, "17377:21721 14481:15929")}},
+	    {26, '>', {".", SEG(11), 1, 1448, 0, "*"}}, {26, '>', {".", SEG(17), 1, 1448, 0, "*"}},
+	    {26, '>', {".", SEG(18), 1, 1448, 0, "*"}}, {26, '>', {"P.", SEG(19), 1, 1448, 0, "*"}},
+	    {28, '<', {".", 1, SEG(11), 0, 0, PEER_SACK(1024, "23169:24617 17377:21721")}},
+	    {28, '>', {".", SEG(15), 1, 1448, 0, "*"}});
+	cr_assert_eq(ext()->TCPSackRecovery, 2);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	cr_assert_eq(tp->retrans_out, 2, "segment 11's resend and segment 15's");
+	cr_assert_eq(tp->cong.undo_stamp / NSEC_PER_MSEC, 1020, "the first recovery's");
+	RUN({30, '<', {".", 1, SEG(15), 0, 0, PEER_SACK(1026, "23169:24617")}});
+	cr_assert(tcpscript_quiet_until(sc, 31), "%s", sc->err);
+	cr_assert_eq(ext()->TCPTSReorder, 0);
+	cr_assert_eq(tp->reordering, 3);
+	cr_assert_eq(ext()->TCPPartialUndo, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+}
+
+/*
+ * The SACK walk starts next to what it knows (tcp_sacktag_skip): at 24 ms
+ * segment 5's resend fills the hole between the two blocks of the last
+ * ACK while segment 11 is SACKed at the top, in one ACK. The walk starts
+ * at the lower block's edge (segment 5), then near the top, not on from
+ * segment 5 through the queue: the same marks either way, each segment
+ * counted once. The cumulative ACK at 28 frees what lay below; the edges
+ * follow the blocks the peer still reports.
+ */
+Test(tcp_script, sack_walk_starts_at_a_known_block_edge)
+{
+	struct tcp_sock *tp = thirty_written_segment_zero_resent();
+
+	RUN({22, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "8689:14481 1449:7241")}},
+	    {22, '>', {".", SEG(5), 1, 1448, 0, "*"}}, {22, '>', {".", SEG(11), 1, 1448, 0, "*"}},
+	    {22, '>', {".", SEG(12), 1, 1448, 0, "*"}}, {22, '>', {".", SEG(13), 1, 1448, 0, "*"}},
+	    {22, '>', {".", SEG(14), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->sacked_out, 8);
+	cr_assert_eq(TCP_SKB_CB(tp->sack_edge[0])->seq, sc->stack_isn + SEG(5));
+	cr_assert_eq(TCP_SKB_CB(tp->sack_edge[1])->seq, sc->stack_isn + SEG(10));
+	RUN({24, '<', {".", 1, 1, 0, 0, PEER_SACK(1022, "15929:17377 1449:14481")}},
+	    {24, '>', {".", SEG(0), 1, 1448, 0, "*"}}, {24, '>', {".", SEG(10), 1, 1448, 0, "*"}},
+	    {24, '>', {".", SEG(15), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->sacked_out, 10, "segment 5's resend and segment 11, once each");
+	cr_assert_eq(tp->retrans_out, 2, "segments 0 and 10 again");
+	RUN({28, '<', {".", 1, SEG(12), 0, 0, PEER_SACK(1024, "18825:20273")}},
+	    {28, '>', {".", SEG(12), 1, 1448, 0, "*"}}, {28, '>', {".", SEG(14), 1, 1448, 0, "*"}},
+	    {28, '>', {".", SEG(16), 1, 1448, 0, "*"}});
+	cr_assert_null(tp->sack_edge[1]);
+	RUN({29, '<', {".", 1, SEG(12), 0, 0, PEER_SACK(1024, "18825:21721")}},
+	    {29, '>', {".", SEG(17), 1, 1448, 0, "*"}});
+	cr_assert_eq(tp->sacked_out, 2);
 }
 
 /*
@@ -2249,6 +2426,38 @@ Test(tcp_script, frto_continues_recovery_after_a_real_loss)
 	cr_assert_eq(tp->cong.snd_ssthresh, 7, "CUBIC's cut of the window of 10");
 	cr_assert_eq(ext()->TCPSpuriousRTOs, 0);
 	cr_assert_eq(ext()->TCPLossUndo, 0);
+}
+
+/*
+ * The same without SACK: the duplicate ACK after the new data says the loss
+ * was real, and that one of the new segments arrived (tcp_process_loss's
+ * tcp_add_reno_sack): counted as SACKed and delivered, it leaves one
+ * segment in flight of the window of 2, so segment 1 goes again at once.
+ */
+Test(tcp_script, frto_without_sack_counts_the_duplicate_after_new_data)
+{
+	struct tcp_sock *tp = frto_timeout_sack(0);
+	uint32_t delivered;
+
+	RUN({225, '<', {".", 1, FSEG(1), 0, 0, NULL}}, {225, '>', {".", FSEG(4), 1, 1460, 0, NULL}},
+	    {225, '>', {"P.", FSEG(5), 1, 1460, 0, NULL}});
+	delivered = tp->delivered;
+	RUN({230, '<', {".", 1, FSEG(1), 0, 0, NULL}},
+	    {230, '>', {".", FSEG(1), 1, 1460, 0, NULL}});
+	cr_assert_eq(tp->cong.frto, 0);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Loss);
+	cr_assert_eq(tp->sacked_out, 1);
+	cr_assert_eq(tp->delivered, delivered + 1);
+	cr_assert_eq(ext()->TCPSpuriousRTOs + ext()->TCPLossUndo, 0);
+	/*
+	 * Segment 1's resend arrives: the cumulative ACK ends the count
+	 * (tcp_reset_reno_sack), and the window of 3 has room for segment 2.
+	 */
+	RUN({240, '<', {".", 1, FSEG(2), 0, 0, NULL}},
+	    {240, '>', {".", FSEG(2), 1, 1460, 0, NULL}});
+	cr_assert(tcpscript_quiet_until(sc, 241), "%s", sc->err);
+	cr_assert_eq(tp->sacked_out, 0);
+	cr_assert_eq(tp->cong.snd_cwnd, 3);
 }
 
 /* tcp_frto = 0: the first ACK after the timeout is answered by go-back-N, as before. */
