@@ -1143,7 +1143,7 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 		return shim_send_msg(fd, shim_fd_get(fd), m, flags, cmsg_err);
 	/* A marked send's end was named at BEGIN: it keeps the pair's count. */
 	if (!marked && !(flags & MSG_OOB))
-		ret = shim_stream_short(fd, e, &lm, mark.len, ret);
+		ret = shim_stream_short(fd, e, &lm, shim_iov_total(&lm), ret);
 	ret = shim_stream_wmap(fd, e, ret, flags);
 	if (marked)
 		shim_stream_mark_done(fd, e, &mark, ret > 0 ? (size_t)ret : 0);
