@@ -113,12 +113,18 @@ def check(name, files):
 		busy, rw, sb, el = v["sndbuf"]
 		# A small buffer against a fast reader: busy for much of the writing
 		# (the kernel 49 to 82% here: the rest all ACKed while the writer
-		# wakes), some of it waiting for buffer, none for the window. How
-		# much waits for buffer depends on how soon the reader's ACKs come:
-		# on a quiet machine the kernel 2 to 10%, the shim 15 to 30%; at
-		# load 28 the kernel 47% and the shim 52%. So the bound only says
-		# the clock is split, not that all busy time counts as sndbuf.
-		if not (0.25 * WRITE * 1e6 <= busy <= el + 8000 and 4000 <= sb <= 0.8 * busy and rw == 0):
+		# wakes), some of it waiting for buffer, next to none for the window.
+		# How much waits for buffer depends on how soon the reader's ACKs
+		# come: on a quiet machine the kernel 0 to 10% (0 of 1,296 ms busy
+		# once: each wait shorter than a jiffy and inside one), the shim 0 to
+		# 30%; at load 28 the kernel 47% and the shim 52%. So the bound only
+		# says the clock is split, not that all busy time counts as sndbuf;
+		# that the sndbuf clock runs while the writer waits for buffer is
+		# proved on the virtual clock (test_tcp_script's
+		# chrono_sndbuf_limited_while_the_owner_waits_for_buffer). A reader
+		# descheduled under load can shut the window for a jiffy (the shim
+		# once at load 13): at most 5% of busy for it.
+		if not (0.25 * WRITE * 1e6 <= busy <= el + 8000 and sb <= 0.8 * busy and rw <= 0.05 * busy):
 			print("%s %s: sndbuf scenario busy %d rwnd %d sndbuf %d in %d us" % (name, f, busy, rw, sb, el))
 			ok = False
 		# All ACKed: the clock stopped.

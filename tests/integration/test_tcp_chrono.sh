@@ -6,7 +6,8 @@
 # (tcp_chrono.py). A peer that never reads shuts its window: rwnd-limited
 # for most of the second held, busy at least that long, never
 # sndbuf-limited. A 4,608-byte SO_SNDBUF against a reader for two seconds:
-# busy for much of it, partly sndbuf-limited, never rwnd-limited, and the
+# busy for much of it, at most partly sndbuf-limited (a quiet kernel may
+# show none: tcp_chrono.py says why), next to never rwnd-limited, and the
 # clock stops once all is acknowledged. Both sides are held to the same
 # ranges (times on a loaded machine vary; the kernel's own figures are
 # printed beside the shim's).
