@@ -77,55 +77,72 @@ static ssize_t shim_neg(ssize_t ret)
 }
 
 /*
- * Whether a stream read may spin (shim_wait.c): MSG_WAITALL, a file last
- * found non-blocking (SHIM_F_NONBLOCK) and a sandboxed process (which
- * makes no system call the program did not make) never spin, so they make
- * the program's own call.
+ * Whether a stream read blocks: MSG_WAITALL (whose wait this does not
+ * redo), a file last found non-blocking (SHIM_F_NONBLOCK) and a sandboxed
+ * process (which makes no system call the program did not make) make the
+ * program's own call, untimed.
  */
+static inline bool shim_stream_blocks(uint64_t e, int flags)
+{
+	return !(flags & (MSG_DONTWAIT | MSG_WAITALL)) && !(shim_ent_flags(e) & SHIM_F_NONBLOCK) &&
+	       !shim_sandboxed;
+}
+
+/* Whether a stream read may spin (shim_wait.c): a blocking one where SOCKSHIM_SPIN_US is set. */
 static inline bool shim_stream_spins(uint64_t e, int flags)
 {
-	return unlikely(shim_cfg.spin_us) && !(flags & (MSG_DONTWAIT | MSG_WAITALL)) &&
-	       !(shim_ent_flags(e) & SHIM_F_NONBLOCK) && !shim_sandboxed;
+	return unlikely(shim_cfg.spin_us) && shim_stream_blocks(e, flags);
 }
 
 /*
  * A stream read on the pair: the kernel's own call, but where the program
  * spins a blocking one first reads without waiting and, finding the pair
- * empty, spins in shim_stream_wait before it sleeps. errno as the kernel's
- * call would leave it.
+ * empty, spins in shim_stream_wait before it sleeps. A blocking read that
+ * sleeps in the kernel's read notes the time first: its EAGAIN may come a
+ * jiffy before SO_RCVTIMEO's (shim_stream_early), and then the rest is a
+ * ppoll sleep. errno as the kernel's call would leave it.
  */
 static ssize_t shim_stream_recvmsg(int fd, uint64_t e, struct msghdr *m, int flags, int err0)
 {
 	struct shim_wait w = {.id = shim_ent_id(e)};
+	bool spin = shim_stream_spins(e, flags);
+	int64_t t0 = shim_stream_blocks(e, flags) ? shim_wait_clock() : 0;
 	ssize_t ret;
 	int err;
 
-	if (!shim_stream_spins(e, flags))
-		return shim_real.recvmsg(fd, m, flags);
-	while ((ret = shim_real.recvmsg(fd, m, flags | MSG_DONTWAIT)) < 0 && errno == EAGAIN) {
+	for (;;) {
+		if (!spin) {
+			ret = shim_real.recvmsg(fd, m, flags);
+			if (ret >= 0 || errno != EAGAIN || !t0 || !shim_stream_early(fd, t0, &w))
+				return ret;
+			spin = true;
+		}
+		ret = shim_real.recvmsg(fd, m, flags | MSG_DONTWAIT);
+		if (ret >= 0) {
+			errno = err0;
+			return ret;
+		}
+		if (errno != EAGAIN)
+			return ret;
 		err = shim_stream_wait(fd, &w);
 		if (err > 0) {
 			errno = err0;
-			return shim_real.recvmsg(fd, m, flags);
-		}
-		if (err) {
+			spin = false; /* the kernel's read sleeps */
+		} else if (err) {
 			errno = -err;
 			return -1;
 		}
 	}
-	if (ret >= 0)
-		errno = err0;
-	return ret;
 }
 
-/* recv() stays recvfrom on the pair where it does not spin: a seccomp filter may allow only that.
+/* recv() stays recvfrom on the pair where it does not block: a seccomp filter may allow only that.
  */
 static inline ssize_t shim_stream_read(int fd, uint64_t e, void *buf, size_t n, int flags, int err0)
 {
 	struct iovec iov = {buf, n};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 
-	if (!shim_stream_spins(e, flags))
+	if (!shim_stream_blocks(e, flags))
 		return shim_real.recv(fd, buf, n, flags);
 	return shim_stream_recvmsg(fd, e, &m, flags, err0);
 }
@@ -1179,8 +1196,8 @@ SHIM_EXPORT ssize_t read(int fd, void *buf, size_t n)
 		if (likely(shim_plain_stream(e))) {
 			int err0 = errno;
 
-			ret = shim_stream_spins(e, 0) ? shim_stream_read(fd, e, buf, n, 0, err0)
-						      : shim_real.read(fd, buf, n);
+			ret = shim_stream_blocks(e, 0) ? shim_stream_read(fd, e, buf, n, 0, err0)
+						       : shim_real.read(fd, buf, n);
 			if (likely(ret > 0) || !n)
 				return ret;
 			ret = shim_neg(ret);

@@ -497,6 +497,10 @@ struct shim_wait {
 	uint32_t id; /* the socket's (shim_ent_id): the fd still names it after the wait */
 };
 int shim_stream_wait(int fd, struct shim_wait *w);
+/* A blocking read's EAGAIN came before SO_RCVTIMEO's time from t0: w->end set (shim_wait.c). */
+bool shim_stream_early(int fd, int64_t t0, struct shim_wait *w);
+/* CLOCK_MONOTONIC in ns (the vDSO's). */
+int64_t shim_wait_clock(void);
 /* t += d (normalised). */
 void shim_ts_add(struct timespec *t, const struct timespec *d);
 /* The time from now to end on CLOCK_MONOTONIC, 0 once it is past. */

@@ -33,7 +33,7 @@
 #include <signal.h>
 #include <time.h>
 
-static int64_t shim_wait_clock(void)
+int64_t shim_wait_clock(void)
 {
 	struct timespec t;
 
@@ -135,6 +135,33 @@ static int shim_wait_first(struct pollfd *p, struct shim_wait *w)
 	}
 	shim_spin_sigrestore(&old);
 	return n;
+}
+
+/*
+ * A blocking read that does not spin sleeps in the kernel's AF_UNIX read
+ * on the pair, with the pair's SO_RCVTIMEO. unix_stream_data_wait sleeps
+ * in whole jiffies and returns what is left; a wake-up in the last jiffy
+ * leaves none and ends the read with EAGAIN up to a jiffy before its time.
+ * The pair's end has wake-ups a TCP socket has not (sk_write_space when
+ * the host takes its bytes), so tcp_recvmsg, which sleeps the same way,
+ * does not meet it. After such an EAGAIN on a blocking file: whether
+ * SO_RCVTIMEO's time from t0 (the read's start) is still to come, w->end
+ * then its end, so that shim_stream_wait sleeps in ppoll for the rest.
+ * errno stays EAGAIN where not.
+ */
+bool shim_stream_early(int fd, int64_t t0, struct shim_wait *w)
+{
+	struct timeval tv = {0};
+	socklen_t len = sizeof(tv);
+	int fl = shim_real.fcntl(fd, F_GETFL);
+
+	if (fl >= 0 && (fl & O_NONBLOCK))
+		shim_fd_nonblock(fd, shim_fd_get(fd), true);
+	else if (fl >= 0 && !shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO_OLD, &tv, &len) &&
+		 (tv.tv_sec || tv.tv_usec))
+		w->end = t0 + (int64_t)tv.tv_sec * 1000000000 + (int64_t)tv.tv_usec * 1000;
+	errno = EAGAIN;
+	return w->end > 0 && shim_wait_clock() < w->end;
 }
 
 int shim_stream_wait(int fd, struct shim_wait *w)
