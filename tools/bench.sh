@@ -48,8 +48,10 @@
 # the same minutes of a shared machine; with BENCH_ROWS=loss, each loss row
 # runs the baseline's stack right after this one's (same seed), in two more
 # columns. BENCH_ROWS=connrate: the connection
-# rate as client (ab -> the peer's nginx) and the CPU per connection (ab's
-# user + system time plus, for the stack, its host's), BENCH_BASELINE too.
+# rate as client (ab -> the peer's nginx) and per connection: the CPU (ab's
+# user + system time plus, for the stack, its host's), the sleeps of ab and
+# its host, the system calls of each (strace, a run of its own) and the
+# AF_UNIX garbage collections queued (perf), BENCH_BASELINE too.
 # BENCH_ROWS=synflood: the connection rate as server (nginx in the shim
 # namespace, ab on the peer, as the base rows' server row) quiet and during
 # a SYN flood (hping3 --flood -S from 10.99.0.200, an on-link address no
@@ -530,8 +532,15 @@ connrate_calls() {
 		strace -c -f -o "$WORK/host-$hp.strace" -p "$hp" 2>/dev/null &
 		pids+=($!)
 	done
-	[ ${#pids[@]} -gt 0 ] && sleep 0.5 # strace attached (it says so on stderr only)
+	# Each host traced before ab starts (its TracerPid set), for up to 5 s.
+	for hp in $(testbed_stackd_pids); do
+		for _ in $(seq 1 50); do
+			awk '/^TracerPid:/ { exit !$2 }' "/proc/$hp/status" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
 	command -v perf >/dev/null &&
+		perf record -q -a -e workqueue:workqueue_queue_work -o "$WORK/gc-probe.perf" -- true >/dev/null 2>&1 &&
 		tr=(perf record -q -a -e workqueue:workqueue_queue_work -o "$WORK/gc.perf" --)
 	run_side "$side" "${tr[@]}" strace -c -f -o "$WORK/ab.strace" \
 		ab -q -n "$CALLS_N" -c 8 "http://$TB_PEER_ADDR:8088/" >/dev/null 2>&1
@@ -549,7 +558,7 @@ connrate_calls() {
 		record "hcalls-$side-client" "$(awk -v c="$host" -v n="$CALLS_N" 'BEGIN { printf "%.1f", c / n }')"
 	[ -s "$WORK/gc.perf" ] && gc=$(perf script -i "$WORK/gc.perf" 2>/dev/null | grep -c 'function=__unix_gc')
 	[ -n "$gc" ] && record "gc-$side-client" "$(awk -v g="$gc" -v n="$CALLS_N" 'BEGIN { printf "%.2f", g / n }')"
-	rm -f "$WORK"/host-*.strace "$WORK/ab.strace" "$WORK/gc.perf"
+	rm -f "$WORK"/host-*.strace "$WORK/ab.strace" "$WORK"/gc*.perf
 }
 
 meminfo_slab() {
