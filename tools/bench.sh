@@ -48,8 +48,10 @@
 # the same minutes of a shared machine; with BENCH_ROWS=loss, each loss row
 # runs the baseline's stack right after this one's (same seed), in two more
 # columns. BENCH_ROWS=connrate: the connection
-# rate as client (ab -> the peer's nginx) and the CPU per connection (ab's
-# user + system time plus, for the stack, its host's), BENCH_BASELINE too.
+# rate as client (ab -> the peer's nginx) and per connection: the CPU (ab's
+# user + system time plus, for the stack, its host's), the sleeps of ab and
+# its host, the system calls of each (strace, a run of its own) and the
+# AF_UNIX garbage collections queued (perf), BENCH_BASELINE too.
 # BENCH_ROWS=synflood: the connection rate as server (nginx in the shim
 # namespace, ab on the peer, as the base rows' server row) quiet and during
 # a SYN flood (hping3 --flood -S from 10.99.0.200, an on-link address no
@@ -467,29 +469,96 @@ synflood() {
 	server_stop
 }
 
-# connrate_client side: the rate as client, as connrate's, and the CPU per
-# connection in microseconds: ab's own (user + system) plus its host's. A
-# short run first starts the host, so that its start-up is not counted.
+# stackd_sleeps: "pid sleeps" (voluntary context switches: each a wait for
+# work, so each a wake-up after it) of every stack host in the shim namespace.
+stackd_sleeps() {
+	local p
+	for p in $(testbed_stackd_pids); do
+		awk -v p="$p" '/^voluntary_ctxt_switches/ { print p, $2 }' "/proc/$p/status" 2>/dev/null
+	done
+}
+
+# connrate_client side: the rate as client, as connrate's, and per
+# connection: the CPU in microseconds, ab's own (user + system) plus its
+# host's, and the times ab and its host went to sleep (each a wake-up on
+# the connection's path). A short run first starts the host, so that its
+# start-up is not counted.
 connrate_client() {
-	local side=$1 out=$WORK/ab.log n u s host=0
+	local side=$1 out=$WORK/ab.log n u s w host=0 hsleeps=0
 	[ "$side" != kernel ] &&
 		run_side "$side" ab -q -n 100 -c 8 "http://$TB_PEER_ADDR:8088/" >/dev/null 2>&1
 	{
 		echo "0 0"
 		stackd_ticks
 	} >"$WORK/ticks0"
-	run_side "$side" /usr/bin/time -f "%U %S" -o "$WORK/time" timeout $((SECS + 30)) \
+	{
+		echo "0 0"
+		stackd_sleeps
+	} >"$WORK/sleeps0"
+	run_side "$side" /usr/bin/time -f "%U %S %w" -o "$WORK/time" timeout $((SECS + 30)) \
 		ab -q -r -t "$SECS" -n 10000000 -c 8 "http://$TB_PEER_ADDR:8088/" >"$out" 2>&1
 	stackd_ticks >"$WORK/ticks1"
-	[ "$side" != kernel ] && host=$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1")
+	stackd_sleeps >"$WORK/sleeps1"
+	if [ "$side" != kernel ]; then
+		host=$(stackd_cpu "$WORK/ticks0" "$WORK/ticks1")
+		hsleeps=$(awk 'NR == FNR { b[$1] = $2; next } { t += $2 - b[$1] } END { print t + 0 }' \
+			"$WORK/sleeps0" "$WORK/sleeps1")
+	fi
 	n=$(sed -n 's/^Complete requests: *\([0-9]*\).*/\1/p' "$out")
 	if [ -z "$n" ] || [ "$n" = 0 ] || ! grep -q '^Failed requests: *0$' "$out"; then
 		record "$side-client" fail
 		return
 	fi
 	record "$side-client" "$(sed -n 's/^Requests per second: *\([0-9.]*\).*/\1/p' "$out")"
-	read -r u s <"$WORK/time"
+	read -r u s w <"$WORK/time"
 	record "cpu-$side-client" "$(awk -v u="$u" -v s="$s" -v h="$host" -v n="$n" 'BEGIN { printf "%.0f", (u + s + h) * 1e6 / n }')"
+	record "sleeps-$side-client" "$(awk -v w="$w" -v h="$hsleeps" -v n="$n" 'BEGIN { printf "%.2f", (w + h) / n }')"
+	[ "$side" != kernel ] &&
+		record "hsleeps-$side-client" "$(awk -v h="$hsleeps" -v n="$n" 'BEGIN { printf "%.2f", h / n }')"
+	connrate_calls "$side"
+}
+
+# connrate_calls side: with strace, the system calls per connection of ab
+# and of its host over CALLS_N connections (a run of its own: strace slows
+# both); with perf, the AF_UNIX garbage collections the kernel queued per
+# connection meanwhile, machine-wide (unix_release_sock queues one at each
+# release of an AF_UNIX socket while any AF_UNIX fd is in flight: the
+# control messages carry the pair's ends).
+CALLS_N=1000
+connrate_calls() {
+	local side=$1 tr=() hp pids=() p calls host=0 gc=
+	command -v strace >/dev/null || return
+	for hp in $(testbed_stackd_pids); do
+		strace -c -f -o "$WORK/host-$hp.strace" -p "$hp" 2>/dev/null &
+		pids+=($!)
+	done
+	# Each host traced before ab starts (its TracerPid set), for up to 5 s.
+	for hp in $(testbed_stackd_pids); do
+		for _ in $(seq 1 50); do
+			awk '/^TracerPid:/ { exit !$2 }' "/proc/$hp/status" 2>/dev/null && break
+			sleep 0.1
+		done
+	done
+	command -v perf >/dev/null &&
+		perf record -q -a -e workqueue:workqueue_queue_work -o "$WORK/gc-probe.perf" -- true >/dev/null 2>&1 &&
+		tr=(perf record -q -a -e workqueue:workqueue_queue_work -o "$WORK/gc.perf" --)
+	run_side "$side" "${tr[@]}" strace -c -f -o "$WORK/ab.strace" \
+		ab -q -n "$CALLS_N" -c 8 "http://$TB_PEER_ADDR:8088/" >/dev/null 2>&1
+	for p in "${pids[@]}"; do
+		kill -INT "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	# strace -c's last line: "100.00 SECONDS USECS/CALL CALLS [ERRORS] total".
+	calls=$(awk '/ total$/ { print $4 }' "$WORK/ab.strace" 2>/dev/null)
+	for hp in $(testbed_stackd_pids); do
+		host=$((host + $(awk '/ total$/ { print $4 }' "$WORK/host-$hp.strace" 2>/dev/null || echo 0)))
+	done
+	[ -n "$calls" ] && record "calls-$side-client" "$(awk -v c="$calls" -v n="$CALLS_N" 'BEGIN { printf "%.1f", c / n }')"
+	[ "$side" != kernel ] &&
+		record "hcalls-$side-client" "$(awk -v c="$host" -v n="$CALLS_N" 'BEGIN { printf "%.1f", c / n }')"
+	[ -s "$WORK/gc.perf" ] && gc=$(perf script -i "$WORK/gc.perf" 2>/dev/null | grep -c 'function=__unix_gc')
+	[ -n "$gc" ] && record "gc-$side-client" "$(awk -v g="$gc" -v n="$CALLS_N" 'BEGIN { printf "%.2f", g / n }')"
+	rm -f "$WORK"/host-*.strace "$WORK/ab.strace" "$WORK"/gc*.perf
 }
 
 meminfo_slab() {
@@ -763,6 +832,11 @@ if [ "$ROWS" = connrate ]; then
 		[ "$side" = baseline ] && echo "baseline: $BASELINE"
 		mrow "connections/s, shim side client (ab)" kernel-client "$side-client"
 		mrow "CPU us per connection, client" cpu-kernel-client "cpu-$side-client"
+		mrow "sleeps per connection (ab + host)" sleeps-kernel-client "sleeps-$side-client"
+		row "  of them the host's" - "$(median "hsleeps-$side-client")" -
+		mrow "system calls per connection, ab" calls-kernel-client "calls-$side-client"
+		row "  the host's" - "$(median "hcalls-$side-client")" -
+		mrow "AF_UNIX GCs queued per connection" gc-kernel-client "gc-$side-client"
 	done
 	echo "bench: load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 	exit 0
