@@ -546,20 +546,19 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 	return pkts;
 }
 
+/*
+ * The head is lost (tcp_newreno_mark_lost; tcp_mark_head_lost for one
+ * segment): marked as tcp_mark_skb_lost marks, so a head already resent
+ * and not yet marked (a loss probe's resend) keeps counting in flight.
+ */
 static void tcp_mark_head_lost(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
-	if (!skb || skb == tp->send_head ||
-	    (TCP_SKB_CB(skb)->sacked & (TCPCB_LOST | TCPCB_SACKED_ACKED)))
+	if (!skb || skb == tp->send_head || (TCP_SKB_CB(skb)->sacked & TCPCB_LOST))
 		return;
-	TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
-	TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
-	tp->lost_out++;
-	tp->lost++;
-	/* The next pass must start at the head (tcp_verify_retransmit_hint). */
-	tp->retransmit_hint = NULL;
+	tcp_mark_skb_lost(sk, skb);
 }
 
 /* ---- SACK, the sender's side: the scoreboard (RFC 2018, 6675) ---- */
@@ -864,18 +863,51 @@ static void tcp_sack_mark_lost(struct sock *sk)
 			above--;
 			continue;
 		}
-		if (!(cb->sacked & TCPCB_LOST)) {
-			cb->sacked |= TCPCB_LOST;
-			tp->lost_out++;
-			tp->lost++;
-			tp->retransmit_hint = NULL;
-		}
+		if (!(cb->sacked & TCPCB_LOST))
+			tcp_mark_skb_lost(sk, skb);
 	}
 }
 
 static bool tcp_is_rack(const struct sock *sk)
 {
 	return sock_net(sk)->sysctl.tcp_recovery & 1;
+}
+
+/*
+ * Without RACK, whether this ACK may mark more lost
+ * (tcp_force_fast_retransmit): the highest SACKed byte lies more than
+ * DupThresh segments above snd_una.
+ */
+static bool tcp_force_fast_retransmit(const struct tcp_sock *tp)
+{
+	return after(tcp_highest_sack_seq(tp), tp->snd_una + tp->reordering * tp->mss_cache);
+}
+
+/*
+ * Without RACK, what the count of SACKed segments says is lost
+ * (tcp_update_scoreboard): every hole with DupThresh SACKed above it, or,
+ * entering recovery on a loss found otherwise, the head.
+ */
+static void tcp_update_scoreboard(struct sock *sk, bool fast_rexmit)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->sacked_out >= tp->reordering)
+		tcp_sack_mark_lost(sk);
+	else if (fast_rexmit)
+		tcp_mark_head_lost(sk);
+}
+
+/*
+ * Whether to leave Open, Disorder or CWR for a recovery
+ * (tcp_time_to_recover): a loss is proven, or without RACK DupThresh
+ * segments are SACKed.
+ */
+static bool tcp_time_to_recover(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return tp->lost_out || (!tcp_is_rack(sk) && tp->sacked_out >= tp->reordering);
 }
 
 /*
@@ -1323,6 +1355,8 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 	uint32_t delivered = tp->delivered - prior_delivered, prior_lost = tp->lost;
 	bool una_advanced = after(tp->snd_una, prior_snd_una);
 	bool reo_armed = false, send_new = false, opened = false;
+	/* Without RACK, whether the scoreboard may mark more (do_lost). */
+	bool do_lost = is_dup || (newly_sacked && tcp_force_fast_retransmit(tp));
 
 	if (ece)
 		c->prior_ssthresh = 0;
@@ -1337,10 +1371,21 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_try_undo_recovery(sk);
 		tcp_end_recovery(sk);
 	} else if (c->ca_state == TCP_CA_Recovery) {
-		if (una_advanced && tcp_try_undo_partial(sk, prior_snd_una) == TCP_PARTIAL_HOLD) {
+		enum tcp_partial_undo undo =
+			una_advanced ? tcp_try_undo_partial(sk, prior_snd_una) : TCP_PARTIAL_NONE;
+
+		if (undo == TCP_PARTIAL_HOLD) {
 			tcp_cwnd_reduction(sk, delivered, true, false);
 			return false;
 		}
+		/*
+		 * A partial ACK the resend answered: without RACK the next hole
+		 * is lost only once the SACKs reach DupThresh segments above
+		 * snd_una (tcp_try_undo_partial's tcp_force_fast_retransmit),
+		 * not at once as RFC 6582's NewReno would have it.
+		 */
+		if (una_advanced && undo == TCP_PARTIAL_NONE)
+			do_lost = tcp_force_fast_retransmit(tp);
 		/* Undone before its end: the episode is over (tcp_try_to_open). */
 		if (tcp_try_undo_dsack(sk)) {
 			tcp_try_to_open(sk, ece);
@@ -1351,19 +1396,19 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_try_undo_dsack(sk);
 	if (tcp_is_rack(sk)) {
 		reo_armed = tcp_rack_mark_lost(sk);
-	} else if (tp->sacked_out >= tp->reordering || c->ca_state == TCP_CA_Recovery) {
-		/* DupThresh: the head at the start and at each partial ACK, then IsLost. */
-		if (c->ca_state != TCP_CA_Recovery || una_advanced)
-			tcp_mark_head_lost(sk);
-		tcp_sack_mark_lost(sk);
+	} else if (do_lost && c->ca_state == TCP_CA_Recovery) {
+		tcp_update_scoreboard(sk, false);
+	} else if (do_lost && c->ca_state != TCP_CA_Loss && tcp_time_to_recover(sk)) {
+		/* The recovery below starts here: its fast retransmit (fast_rexmit). */
+		tcp_update_scoreboard(sk, true);
 	}
 	switch (c->ca_state) {
 	case TCP_CA_Open:
 	case TCP_CA_Disorder:
 		/* A lost MTU probe: no recovery, only smaller segments. */
-		if (tp->lost_out && tcp_mtup_probe_failed(sk))
+		if (tcp_time_to_recover(sk) && tcp_mtup_probe_failed(sk))
 			return reo_armed;
-		if (tp->lost_out) {
+		if (tcp_time_to_recover(sk)) {
 			tcp_enter_recovery(sk, ece);
 			tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 			break;
@@ -1379,7 +1424,7 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 		break;
 	case TCP_CA_CWR: /* an ECN reduction gives way to recovery */
-		if (tp->lost_out) {
+		if (tcp_time_to_recover(sk)) {
 			tcp_enter_recovery(sk, ece);
 			tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 			break;
@@ -1873,8 +1918,9 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	if (is_dup || newly_sacked || dsack || (ece && prior_packets) ||
 	    tp->cong.ca_state != TCP_CA_Open) {
 		if (sack)
+			/* A D-SACK is no duplicate ACK (tcp_ack's num_dupack). */
 			reo_armed = tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
-							       prior_snd_una, is_dup, ece,
+							       prior_snd_una, is_dup && !dsack, ece,
 							       prior_in_flight, prior_delivered);
 		else if (prior_packets)
 			tcp_reno_fastretrans_alert(sk, acked_pkts, is_dup, ece, prior_snd_una,

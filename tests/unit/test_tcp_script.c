@@ -1690,6 +1690,39 @@ static void ten_segments_at_10ms(void)
 }
 
 /*
+ * Without RACK a partial ACK marks the next hole lost only when the SACKs
+ * reach DupThresh segments above snd_una (tcp_force_fast_retransmit), not
+ * at once as RFC 6582 would. Ten segments; segment 0 is lost and segment 4
+ * held back: the SACK of 1-3 starts the recovery with segment 0's resend,
+ * whose ACK at 30 (echoing the resend) acknowledges 0-3 with 5-6 SACKed:
+ * two SACKed above segment 4, no more than DupThresh segments above
+ * snd_una. The kernel sends nothing; segment 4 arrives late at 31 and one
+ * resend was all. Marking the head at the partial ACK resent segment 4.
+ */
+Test(tcp_script, partial_ack_below_dupthresh_resends_nothing_without_rack)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_recovery = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	ten_segments_at_10ms();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {21, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "7241:10137 1449:5793")}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	RUN({30, '<', {".", 1, SEG(4), 0, 0, PEER_SACK(1020, "7241:10137")}});
+	cr_assert(tcpscript_quiet_until(sc, 31), "%s", sc->err);
+	cr_assert_eq(tp->lost_out, 0, "segment 4 is not lost yet");
+	RUN({31, '<', {".", 1, SEG(10), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 300), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+}
+
+/*
  * Eighteen segments written, the window's ten sent at 10 ms; segment 0 is
  * lost, and the first SACK (of segment 1), 10 ms after, lets segment 10 go.
  */
