@@ -493,7 +493,7 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 			tcp_orig_delivered(tp, cb, &first_ackt);
 		/* FLAG_SYN_ACKED: a SYN sent twice starts no episode's stamp. */
 		if (cb->tcp_flags & TCPHDR_SYN)
-			tp->cong.undo_stamp = 0;
+			tp->retrans_stamp = 0;
 		if (!(cb->sacked & TCPCB_SACKED_ACKED) && !(cb->tcp_flags & TCPHDR_SYN)) {
 			/* Delivered now (SACKed ones were counted when SACKed). */
 			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
@@ -527,8 +527,6 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 		kfree_skb(skb);
 		pkts++;
 	}
-	if (!tp->retrans_out)
-		tp->retrans_stamp = 0;
 	/*
 	 * Without SACK nothing tells which acked segments arrived first: any
 	 * resend among them leaves F-RTO without its proof.
@@ -998,10 +996,10 @@ static bool tcp_packet_delayed(const struct sock *sk)
 	const struct tcp_sock *tp = tcp_sk(sk);
 	const struct tcp_options_received *o = &tp->rx_opt;
 
-	if (tp->cong.undo_stamp)
+	if (tp->retrans_stamp)
 		return o->saw_tstamp && o->rcv_tsecr &&
 		       before(o->rcv_tsecr - tp->tsoffset,
-			      (uint32_t)(tp->cong.undo_stamp / NSEC_PER_MSEC));
+			      (uint32_t)(tp->retrans_stamp / NSEC_PER_MSEC));
 	if (!tp->rx_opt.sack_ok && !before(tp->snd_una, tp->cong.high_seq))
 		return false;
 	return sk->sk_state != TCP_SYN_SENT;
@@ -1095,7 +1093,7 @@ static void tcp_try_to_open(struct sock *sk, bool ece)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	if (!tcp_any_retrans_done(sk))
-		tp->cong.undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	if (ece)
 		tcp_enter_cwr(sk);
 	if (tp->cong.ca_state != TCP_CA_CWR)
@@ -1115,7 +1113,7 @@ static bool tcp_is_non_sack_preventing_reopen(struct sock *sk)
 	if (tp->rx_opt.sack_ok || tp->snd_una != tp->cong.high_seq)
 		return false;
 	if (!tcp_any_retrans_done(sk))
-		tp->cong.undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	return true;
 }
 
@@ -1169,7 +1167,7 @@ static enum tcp_partial_undo tcp_try_undo_partial(struct sock *sk, uint32_t prio
 	if (tp->retrans_out)
 		return TCP_PARTIAL_HOLD;
 	if (!tcp_any_retrans_done(sk))
-		tp->cong.undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	tcp_undo_cwnd_reduction(sk, true);
 	__NET_INC_STATS(sock_net(sk), TCPPartialUndo);
 	tcp_try_keep_open(sk);
@@ -1297,7 +1295,7 @@ void tcp_enter_recovery(struct sock *sk, bool ece)
 	 * of that one must not pass for an original's.
 	 */
 	if (!tcp_any_retrans_done(sk))
-		c->undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	if (tp->rx_opt.sack_ok)
 		__NET_INC_STATS(sock_net(sk), TCPSackRecovery);
 	else
@@ -1362,7 +1360,7 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		c->prior_ssthresh = 0;
 	/* No episode and nothing resent in flight: no stamp (tcp_fastretrans_alert's step D). */
 	if (c->ca_state == TCP_CA_Open)
-		c->undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	if (c->ca_state == TCP_CA_Loss) {
 		send_new = tcp_process_loss(sk, una_advanced, newly_sacked || is_dup);
 		tcp_update_rto_time(sk);
@@ -1536,7 +1534,7 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 	if (ece)
 		c->prior_ssthresh = 0;
 	if (c->ca_state == TCP_CA_Open)
-		c->undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	if (c->ca_state == TCP_CA_CWR) {
 		tcp_ecn_cwr_end(sk);
 	} else if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {

@@ -1376,7 +1376,7 @@ Test(tcp_script, synack_echoing_the_first_syn_undoes_no_timeout)
 	    {1030, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
 	    {1030, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
 	cr_assert_eq(ext()->TCPLossUndo + ext()->TCPSpuriousRTOs, 0);
-	cr_assert_eq(tp->cong.undo_stamp, 0);
+	cr_assert_eq(tp->retrans_stamp, 0);
 }
 
 Test(tcp_script, handshake_rtt_from_the_echo_after_a_syn_retransmission)
@@ -1965,7 +1965,7 @@ static struct socket *six_sent(void)
 
 /*
  * Six segments sent at 10 ms; the ACK at 20 SACKs the last four, and RACK
- * resends the two holes below them at once (undo_stamp 1020 ms).
+ * resends the two holes below them at once (retrans_stamp 1020 ms).
  */
 static struct socket *two_holes_resent(void)
 {
@@ -2101,7 +2101,7 @@ static struct tcp_sock *thirty_written_segment_zero_resent(void)
  * pass for an original's: the path taken to reorder by six segments
  * (TCPTSReorder) and the recovery held.
  */
-Test(tcp_script, undo_stamp_outlives_an_episode_while_its_resend_is_out)
+Test(tcp_script, retrans_stamp_outlives_an_episode_while_its_resend_is_out)
 {
 	struct tcp_sock *tp = thirty_written_segment_zero_resent();
 
@@ -2119,7 +2119,7 @@ Test(tcp_script, undo_stamp_outlives_an_episode_while_its_resend_is_out)
 	cr_assert_eq(ext()->TCPSackRecovery, 2);
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
 	cr_assert_eq(tp->retrans_out, 2, "segment 11's resend and segment 15's");
-	cr_assert_eq(tp->cong.undo_stamp / NSEC_PER_MSEC, 1020, "the first recovery's");
+	cr_assert_eq(tp->retrans_stamp / NSEC_PER_MSEC, 1020, "the first recovery's");
 	RUN({30, '<', {".", 1, SEG(15), 0, 0, PEER_SACK(1026, "23169:24617")}});
 	cr_assert(tcpscript_quiet_until(sc, 31), "%s", sc->err);
 	cr_assert_eq(ext()->TCPTSReorder, 0);
@@ -2531,7 +2531,7 @@ static struct socket *established_reno(void)
  * Six segments sent at 10 ms (TSval 1010); the peer's window, scaled now,
  * comes at 15 (a window update, no duplicate); three duplicate ACKs at 20:
  * each counts one segment delivered (sacked_out), the third reaches
- * DupThresh, and the head goes again at once (undo_stamp 1020). CUBIC's
+ * DupThresh, and the head goes again at once (retrans_stamp 1020). CUBIC's
  * ssthresh is 7 of 10; PRR's window the two left in flight plus one.
  */
 static struct tcp_sock *reno_fast_retransmit(void)
