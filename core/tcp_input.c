@@ -258,6 +258,15 @@ static uint64_t tcp_rtt_tsopt(const struct tcp_sock *tp)
 	return (delta ? delta : 1) * NSEC_PER_MSEC;
 }
 
+/* The peer echoes a timestamp older than a send at t, in ns (tcp_tsopt_ecr_before). */
+static bool tcp_tsopt_ecr_before(const struct tcp_sock *tp, uint64_t t)
+{
+	const struct tcp_options_received *o = &tp->rx_opt;
+
+	return o->saw_tstamp && o->rcv_tsecr &&
+	       before(o->rcv_tsecr - tp->tsoffset, (uint32_t)(t / NSEC_PER_MSEC));
+}
+
 /*
  * RFC 6298 2.2-2.4 as Linux computes it (tcp_rtt_estimator, tcp_set_rto):
  * mdev is four times RFC 6298's RTTVAR, but grows only by an eighth of the
@@ -495,8 +504,18 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 		if (cb->tcp_flags & TCPHDR_SYN)
 			tp->retrans_stamp = 0;
 		if (!(cb->sacked & TCPCB_SACKED_ACKED) && !(cb->tcp_flags & TCPHDR_SYN)) {
-			/* Delivered now (SACKed ones were counted when SACKed). */
-			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
+			/*
+			 * Delivered now (SACKed ones were counted when SACKed),
+			 * unless the echo is older than the last resend: then
+			 * its original arrived, late (tcp_skb_spurious_retrans),
+			 * and RACK's clock must not jump to the resend's time,
+			 * which would find lost all sent before it and still
+			 * queued on the way (a reordering path resent whole
+			 * flights so).
+			 */
+			if (!(cb->sacked & TCPCB_EVER_RETRANS) ||
+			    !tcp_tsopt_ecr_before(tp, cb->when))
+				tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
 			tcp_check_reordering(tp, cb, prior_fack, &reord);
 		}
 		/* SACKed ones counted when SACKed; without SACK, tcp_remove_reno_sacks counts. */
@@ -994,12 +1013,9 @@ void tcp_init_undo(struct sock *sk)
 static bool tcp_packet_delayed(const struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
-	const struct tcp_options_received *o = &tp->rx_opt;
 
 	if (tp->retrans_stamp)
-		return o->saw_tstamp && o->rcv_tsecr &&
-		       before(o->rcv_tsecr - tp->tsoffset,
-			      (uint32_t)(tp->retrans_stamp / NSEC_PER_MSEC));
+		return tcp_tsopt_ecr_before(tp, tp->retrans_stamp);
 	if (!tp->rx_opt.sack_ok && !before(tp->snd_una, tp->cong.high_seq))
 		return false;
 	return sk->sk_state != TCP_SYN_SENT;

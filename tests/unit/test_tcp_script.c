@@ -1723,6 +1723,32 @@ Test(tcp_script, partial_ack_below_dupthresh_resends_nothing_without_rack)
 }
 
 /*
+ * RACK's clock does not move to a resend whose original the ACK shows
+ * arrived (tcp_skb_spurious_retrans: the echo predates the resend). Ten
+ * segments at 10 ms; segment 0 is held back: the SACK of 1-3 at 20 ms
+ * finds it lost and resends it. At 32 ms (more than the minimum RTT after
+ * the resend) its original arrives: the ACK of 0-3 echoes 1010. Taken as
+ * the resend's delivery, it made segments 4-9, sent at 10 ms and still on
+ * their way, look lost, and they went again.
+ */
+Test(tcp_script, ack_of_a_late_original_does_not_advance_rack_to_the_resend)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	ten_segments_at_10ms();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "nop,nop,TS val now ecr 5001"}},
+	    {32, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 33), "%s", sc->err);
+	cr_assert_eq(tp->lost_out, 0);
+	RUN({33, '<', {".", 1, SEG(10), 0, 0, "nop,nop,TS val 5003 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 300), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 1);
+}
+
+/*
  * Eighteen segments written, the window's ten sent at 10 ms; segment 0 is
  * lost, and the first SACK (of segment 1), 10 ms after, lets segment 10 go.
  */
