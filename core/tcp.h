@@ -219,7 +219,6 @@ struct tcp_cong {
 	uint32_t prior_ssthresh; /* ssthresh before the episode, 0 = nothing to undo to */
 	uint32_t undo_marker;	 /* snd_una when the episode began, 0 = no undo possible */
 	int32_t undo_retrans;	 /* retransmissions not yet shown spurious by D-SACK, -1 none */
-	uint64_t undo_stamp;	 /* first resend still out, across episodes (retrans_stamp), ns */
 	/* F-RTO (RFC 5682) after a timeout: is it spurious? (tp->frto) */
 	uint8_t frto;	    /* the timeout is still being tested */
 	uint8_t orig_acked; /* this ACK (s)acked data sent once, up to high_seq
@@ -450,7 +449,13 @@ struct tcp_sock {
 	 */
 	uint8_t defer_accept;
 	bool defer_acked;
-	uint64_t retrans_stamp; /* time of the first retransmission of the head, 0 = none */
+	/*
+	 * The first SYN's time, then the episode's first retransmission,
+	 * kept while a resend is out (tp->retrans_stamp): the retry limits
+	 * count from it (tcp_write_timeout) and the timestamp undo compares
+	 * echoes with it (tcp_packet_delayed). 0 = none.
+	 */
+	uint64_t retrans_stamp;
 	uint64_t rtt_min, rtt_min_stamp; /* windowed minimum RTT (tcp_min_rtt_wlen), 0 = none */
 	struct tcp_rack rack;
 	uint32_t tlp_high_seq; /* snd_nxt when the outstanding loss probe went, 0 = none */

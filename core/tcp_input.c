@@ -258,6 +258,15 @@ static uint64_t tcp_rtt_tsopt(const struct tcp_sock *tp)
 	return (delta ? delta : 1) * NSEC_PER_MSEC;
 }
 
+/* The peer echoes a timestamp older than a send at t, in ns (tcp_tsopt_ecr_before). */
+static bool tcp_tsopt_ecr_before(const struct tcp_sock *tp, uint64_t t)
+{
+	const struct tcp_options_received *o = &tp->rx_opt;
+
+	return o->saw_tstamp && o->rcv_tsecr &&
+	       before(o->rcv_tsecr - tp->tsoffset, (uint32_t)(t / NSEC_PER_MSEC));
+}
+
 /*
  * RFC 6298 2.2-2.4 as Linux computes it (tcp_rtt_estimator, tcp_set_rto):
  * mdev is four times RFC 6298's RTTVAR, but grows only by an eighth of the
@@ -493,10 +502,20 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 			tcp_orig_delivered(tp, cb, &first_ackt);
 		/* FLAG_SYN_ACKED: a SYN sent twice starts no episode's stamp. */
 		if (cb->tcp_flags & TCPHDR_SYN)
-			tp->cong.undo_stamp = 0;
+			tp->retrans_stamp = 0;
 		if (!(cb->sacked & TCPCB_SACKED_ACKED) && !(cb->tcp_flags & TCPHDR_SYN)) {
-			/* Delivered now (SACKed ones were counted when SACKed). */
-			tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
+			/*
+			 * Delivered now (SACKed ones were counted when SACKed),
+			 * unless the echo is older than the last resend: then
+			 * its original arrived, late (tcp_skb_spurious_retrans),
+			 * and RACK's clock must not jump to the resend's time,
+			 * which would find lost all sent before it and still
+			 * queued on the way (a reordering path resent whole
+			 * flights so).
+			 */
+			if (!(cb->sacked & TCPCB_EVER_RETRANS) ||
+			    !tcp_tsopt_ecr_before(tp, cb->when))
+				tcp_rack_advance(tp, cb->sacked, cb->end_seq, cb->when);
 			tcp_check_reordering(tp, cb, prior_fack, &reord);
 		}
 		/* SACKed ones counted when SACKed; without SACK, tcp_remove_reno_sacks counts. */
@@ -527,8 +546,6 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 		kfree_skb(skb);
 		pkts++;
 	}
-	if (!tp->retrans_out)
-		tp->retrans_stamp = 0;
 	/*
 	 * Without SACK nothing tells which acked segments arrived first: any
 	 * resend among them leaves F-RTO without its proof.
@@ -546,20 +563,19 @@ static uint32_t tcp_clean_rtx_queue(struct sock *sk, uint32_t ack, uint32_t prio
 	return pkts;
 }
 
+/*
+ * The head is lost (tcp_newreno_mark_lost; tcp_mark_head_lost for one
+ * segment): marked as tcp_mark_skb_lost marks, so a head already resent
+ * and not yet marked (a loss probe's resend) keeps counting in flight.
+ */
 static void tcp_mark_head_lost(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
-	if (!skb || skb == tp->send_head ||
-	    (TCP_SKB_CB(skb)->sacked & (TCPCB_LOST | TCPCB_SACKED_ACKED)))
+	if (!skb || skb == tp->send_head || (TCP_SKB_CB(skb)->sacked & TCPCB_LOST))
 		return;
-	TCP_SKB_CB(skb)->sacked |= TCPCB_LOST;
-	TCP_SKB_CB(skb)->sacked &= (uint8_t)~TCPCB_SACKED_RETRANS;
-	tp->lost_out++;
-	tp->lost++;
-	/* The next pass must start at the head (tcp_verify_retransmit_hint). */
-	tp->retransmit_hint = NULL;
+	tcp_mark_skb_lost(sk, skb);
 }
 
 /* ---- SACK, the sender's side: the scoreboard (RFC 2018, 6675) ---- */
@@ -864,18 +880,51 @@ static void tcp_sack_mark_lost(struct sock *sk)
 			above--;
 			continue;
 		}
-		if (!(cb->sacked & TCPCB_LOST)) {
-			cb->sacked |= TCPCB_LOST;
-			tp->lost_out++;
-			tp->lost++;
-			tp->retransmit_hint = NULL;
-		}
+		if (!(cb->sacked & TCPCB_LOST))
+			tcp_mark_skb_lost(sk, skb);
 	}
 }
 
 static bool tcp_is_rack(const struct sock *sk)
 {
 	return sock_net(sk)->sysctl.tcp_recovery & 1;
+}
+
+/*
+ * Without RACK, whether this ACK may mark more lost
+ * (tcp_force_fast_retransmit): the highest SACKed byte lies more than
+ * DupThresh segments above snd_una.
+ */
+static bool tcp_force_fast_retransmit(const struct tcp_sock *tp)
+{
+	return after(tcp_highest_sack_seq(tp), tp->snd_una + tp->reordering * tp->mss_cache);
+}
+
+/*
+ * Without RACK, what the count of SACKed segments says is lost
+ * (tcp_update_scoreboard): every hole with DupThresh SACKed above it, or,
+ * entering recovery on a loss found otherwise, the head.
+ */
+static void tcp_update_scoreboard(struct sock *sk, bool fast_rexmit)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->sacked_out >= tp->reordering)
+		tcp_sack_mark_lost(sk);
+	else if (fast_rexmit)
+		tcp_mark_head_lost(sk);
+}
+
+/*
+ * Whether to leave Open, Disorder or CWR for a recovery
+ * (tcp_time_to_recover): a loss is proven, or without RACK DupThresh
+ * segments are SACKed.
+ */
+static bool tcp_time_to_recover(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return tp->lost_out || (!tcp_is_rack(sk) && tp->sacked_out >= tp->reordering);
 }
 
 /*
@@ -964,12 +1013,9 @@ void tcp_init_undo(struct sock *sk)
 static bool tcp_packet_delayed(const struct sock *sk)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
-	const struct tcp_options_received *o = &tp->rx_opt;
 
-	if (tp->cong.undo_stamp)
-		return o->saw_tstamp && o->rcv_tsecr &&
-		       before(o->rcv_tsecr - tp->tsoffset,
-			      (uint32_t)(tp->cong.undo_stamp / NSEC_PER_MSEC));
+	if (tp->retrans_stamp)
+		return tcp_tsopt_ecr_before(tp, tp->retrans_stamp);
 	if (!tp->rx_opt.sack_ok && !before(tp->snd_una, tp->cong.high_seq))
 		return false;
 	return sk->sk_state != TCP_SYN_SENT;
@@ -1063,7 +1109,7 @@ static void tcp_try_to_open(struct sock *sk, bool ece)
 	struct tcp_sock *tp = tcp_sk(sk);
 
 	if (!tcp_any_retrans_done(sk))
-		tp->cong.undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	if (ece)
 		tcp_enter_cwr(sk);
 	if (tp->cong.ca_state != TCP_CA_CWR)
@@ -1083,7 +1129,7 @@ static bool tcp_is_non_sack_preventing_reopen(struct sock *sk)
 	if (tp->rx_opt.sack_ok || tp->snd_una != tp->cong.high_seq)
 		return false;
 	if (!tcp_any_retrans_done(sk))
-		tp->cong.undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	return true;
 }
 
@@ -1137,7 +1183,7 @@ static enum tcp_partial_undo tcp_try_undo_partial(struct sock *sk, uint32_t prio
 	if (tp->retrans_out)
 		return TCP_PARTIAL_HOLD;
 	if (!tcp_any_retrans_done(sk))
-		tp->cong.undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	tcp_undo_cwnd_reduction(sk, true);
 	__NET_INC_STATS(sock_net(sk), TCPPartialUndo);
 	tcp_try_keep_open(sk);
@@ -1265,7 +1311,7 @@ void tcp_enter_recovery(struct sock *sk, bool ece)
 	 * of that one must not pass for an original's.
 	 */
 	if (!tcp_any_retrans_done(sk))
-		c->undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	if (tp->rx_opt.sack_ok)
 		__NET_INC_STATS(sock_net(sk), TCPSackRecovery);
 	else
@@ -1323,12 +1369,14 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 	uint32_t delivered = tp->delivered - prior_delivered, prior_lost = tp->lost;
 	bool una_advanced = after(tp->snd_una, prior_snd_una);
 	bool reo_armed = false, send_new = false, opened = false;
+	/* Without RACK, whether the scoreboard may mark more (do_lost). */
+	bool do_lost = is_dup || (newly_sacked && tcp_force_fast_retransmit(tp));
 
 	if (ece)
 		c->prior_ssthresh = 0;
 	/* No episode and nothing resent in flight: no stamp (tcp_fastretrans_alert's step D). */
 	if (c->ca_state == TCP_CA_Open)
-		c->undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	if (c->ca_state == TCP_CA_Loss) {
 		send_new = tcp_process_loss(sk, una_advanced, newly_sacked || is_dup);
 		tcp_update_rto_time(sk);
@@ -1337,10 +1385,21 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_try_undo_recovery(sk);
 		tcp_end_recovery(sk);
 	} else if (c->ca_state == TCP_CA_Recovery) {
-		if (una_advanced && tcp_try_undo_partial(sk, prior_snd_una) == TCP_PARTIAL_HOLD) {
+		enum tcp_partial_undo undo =
+			una_advanced ? tcp_try_undo_partial(sk, prior_snd_una) : TCP_PARTIAL_NONE;
+
+		if (undo == TCP_PARTIAL_HOLD) {
 			tcp_cwnd_reduction(sk, delivered, true, false);
 			return false;
 		}
+		/*
+		 * A partial ACK the resend answered: without RACK the next hole
+		 * is lost only once the SACKs reach DupThresh segments above
+		 * snd_una (tcp_try_undo_partial's tcp_force_fast_retransmit),
+		 * not at once as RFC 6582's NewReno would have it.
+		 */
+		if (una_advanced && undo == TCP_PARTIAL_NONE)
+			do_lost = tcp_force_fast_retransmit(tp);
 		/* Undone before its end: the episode is over (tcp_try_to_open). */
 		if (tcp_try_undo_dsack(sk)) {
 			tcp_try_to_open(sk, ece);
@@ -1351,19 +1410,19 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_try_undo_dsack(sk);
 	if (tcp_is_rack(sk)) {
 		reo_armed = tcp_rack_mark_lost(sk);
-	} else if (tp->sacked_out >= tp->reordering || c->ca_state == TCP_CA_Recovery) {
-		/* DupThresh: the head at the start and at each partial ACK, then IsLost. */
-		if (c->ca_state != TCP_CA_Recovery || una_advanced)
-			tcp_mark_head_lost(sk);
-		tcp_sack_mark_lost(sk);
+	} else if (do_lost && c->ca_state == TCP_CA_Recovery) {
+		tcp_update_scoreboard(sk, false);
+	} else if (do_lost && c->ca_state != TCP_CA_Loss && tcp_time_to_recover(sk)) {
+		/* The recovery below starts here: its fast retransmit (fast_rexmit). */
+		tcp_update_scoreboard(sk, true);
 	}
 	switch (c->ca_state) {
 	case TCP_CA_Open:
 	case TCP_CA_Disorder:
 		/* A lost MTU probe: no recovery, only smaller segments. */
-		if (tp->lost_out && tcp_mtup_probe_failed(sk))
+		if (tcp_time_to_recover(sk) && tcp_mtup_probe_failed(sk))
 			return reo_armed;
-		if (tp->lost_out) {
+		if (tcp_time_to_recover(sk)) {
 			tcp_enter_recovery(sk, ece);
 			tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 			break;
@@ -1379,7 +1438,7 @@ static bool tcp_sack_fastretrans_alert(struct sock *sk, uint32_t acked, uint32_t
 		tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 		break;
 	case TCP_CA_CWR: /* an ECN reduction gives way to recovery */
-		if (tp->lost_out) {
+		if (tcp_time_to_recover(sk)) {
 			tcp_enter_recovery(sk, ece);
 			tcp_cwnd_reduction(sk, delivered, una_advanced, tp->lost != prior_lost);
 			break;
@@ -1491,7 +1550,7 @@ static void tcp_reno_fastretrans_alert(struct sock *sk, uint32_t acked, bool is_
 	if (ece)
 		c->prior_ssthresh = 0;
 	if (c->ca_state == TCP_CA_Open)
-		c->undo_stamp = 0;
+		tp->retrans_stamp = 0;
 	if (c->ca_state == TCP_CA_CWR) {
 		tcp_ecn_cwr_end(sk);
 	} else if (c->ca_state == TCP_CA_Recovery && !before(tp->snd_una, c->high_seq)) {
@@ -1873,8 +1932,9 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 	if (is_dup || newly_sacked || dsack || (ece && prior_packets) ||
 	    tp->cong.ca_state != TCP_CA_Open) {
 		if (sack)
+			/* A D-SACK is no duplicate ACK (tcp_ack's num_dupack). */
 			reo_armed = tcp_sack_fastretrans_alert(sk, acked_pkts, newly_sacked,
-							       prior_snd_una, is_dup, ece,
+							       prior_snd_una, is_dup && !dsack, ece,
 							       prior_in_flight, prior_delivered);
 		else if (prior_packets)
 			tcp_reno_fastretrans_alert(sk, acked_pkts, is_dup, ece, prior_snd_una,

@@ -1398,10 +1398,10 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, unsigned i
 /*
  * __tcp_retransmit_skb, then the time of the episode's first retransmission
  * (retrans_stamp), which the retry limits count from (tcp_write_timeout)
- * and the timestamp undo compares echoes with (undo_stamp,
- * tcp_packet_delayed): attempted is enough, as the kernel's, so a send that
- * keeps failing still runs out of time, and is not taken for no resend at
- * all. A loss probe sets neither.
+ * and the timestamp undo compares echoes with (tcp_packet_delayed):
+ * attempted is enough, as the kernel's, so a send that keeps failing still
+ * runs out of time, and is not taken for no resend at all. A loss probe
+ * sets none.
  */
 static int tcp_retransmit_skb_segs(struct sock *sk, struct sk_buff *skb, unsigned int segs)
 {
@@ -1410,8 +1410,6 @@ static int tcp_retransmit_skb_segs(struct sock *sk, struct sk_buff *skb, unsigne
 
 	if (!tp->retrans_stamp)
 		tp->retrans_stamp = sock_net(sk)->now;
-	if (!tp->cong.undo_stamp)
-		tp->cong.undo_stamp = sock_net(sk)->now;
 	return err;
 }
 

@@ -10,6 +10,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "helper_tcpscript.h"
@@ -167,6 +168,46 @@ Test(tcp_rto, user_timeout_ends_it_on_time)
 	cr_assert_eq(n, 1, "one more back-off fits: %u", n);
 	cr_assert_eq(sock->sk->sk_err, 0, "ended early");
 	cr_assert_eq(sent_until(r1 + 1000 + 4, false, t, 16), 0);
+	cr_assert_eq(sock->sk->sk_err, ETIMEDOUT);
+}
+
+/*
+ * One clock for the retries and the undo, as the kernel's retrans_stamp:
+ * the episode's first retransmission starts it and a later one of the same
+ * episode does not, even with nothing resent left in flight. Two segments,
+ * no loss probe (tcp_early_retrans 0), TCP_USER_TIMEOUT 1000: the RTO
+ * resends the first at r1; the peer acknowledges it 300 ms later (echoing
+ * the resend: no undo), still in the Loss state, and the second goes
+ * again then. The connection ends 1000 ms after r1. A clock restarted with
+ * the second resend ended it 300 ms later.
+ */
+Test(tcp_rto, user_timeout_counts_from_the_episodes_first_retransmission)
+{
+	const int opts[][2] = {{TCP_USER_TIMEOUT, 1000}, {TCP_NODELAY, 1}};
+	uint64_t t[16], r1;
+	char ack_opts[64];
+
+	sc->ts->net[0].sysctl.tcp_early_retrans = 0;
+	new_socket(opts, 2);
+	establish();
+	send_bytes(1000);
+	send_bytes(1000);
+	cr_assert_eq(sent_until(300, false, t, 16), 3, "two originals, then the RTO's resend");
+	r1 = t[2];
+	snprintf(ack_opts, sizeof(ack_opts), "nop,nop,TS val 5002 ecr %llu",
+		 (unsigned long long)(1000 + r1));
+	{
+		const struct tcpscript_step steps[] = {
+			{r1 + 300, '<', {".", 1, 1001, 0, 0, ack_opts}},
+			{r1 + 300, '>', {"P.", 1001, 1, 1000, 0, "*"}},
+			{0}};
+
+		cr_assert(tcpscript_run(sc, steps), "%s", sc->err);
+	}
+	cr_assert_eq(tcp_sk(sock->sk)->cong.ca_state, TCP_CA_Loss);
+	(void)sent_until(r1 + 999, false, t, 16);
+	cr_assert_eq(sock->sk->sk_err, 0, "ended early");
+	(void)sent_until(r1 + 1000 + 4, false, t, 16);
 	cr_assert_eq(sock->sk->sk_err, ETIMEDOUT);
 }
 

@@ -1376,7 +1376,7 @@ Test(tcp_script, synack_echoing_the_first_syn_undoes_no_timeout)
 	    {1030, '<', {"S.", 0, 1, 0, 0, "mss 1460,sackOK,TS val 5000 ecr 1000,nop,wscale 7"}},
 	    {1030, '>', {".", 1, 1, 0, 0, "nop,nop,TS val now ecr 5000"}});
 	cr_assert_eq(ext()->TCPLossUndo + ext()->TCPSpuriousRTOs, 0);
-	cr_assert_eq(tp->cong.undo_stamp, 0);
+	cr_assert_eq(tp->retrans_stamp, 0);
 }
 
 Test(tcp_script, handshake_rtt_from_the_echo_after_a_syn_retransmission)
@@ -1690,6 +1690,65 @@ static void ten_segments_at_10ms(void)
 }
 
 /*
+ * Without RACK a partial ACK marks the next hole lost only when the SACKs
+ * reach DupThresh segments above snd_una (tcp_force_fast_retransmit), not
+ * at once as RFC 6582 would. Ten segments; segment 0 is lost and segment 4
+ * held back: the SACK of 1-3 starts the recovery with segment 0's resend,
+ * whose ACK at 30 (echoing the resend) acknowledges 0-3 with 5-6 SACKed:
+ * two SACKed above segment 4, no more than DupThresh segments above
+ * snd_una. The kernel sends nothing; segment 4 arrives late at 31 and one
+ * resend was all. Marking the head at the partial ACK resent segment 4.
+ */
+Test(tcp_script, partial_ack_below_dupthresh_resends_nothing_without_rack)
+{
+	struct socket *c;
+	struct tcp_sock *tp;
+
+	stack_sysctl()->tcp_recovery = 0;
+	c = established();
+	tp = tcp_sk(c->sk);
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	ten_segments_at_10ms();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "*"}},
+	    {21, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "7241:10137 1449:5793")}});
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
+	RUN({30, '<', {".", 1, SEG(4), 0, 0, PEER_SACK(1020, "7241:10137")}});
+	cr_assert(tcpscript_quiet_until(sc, 31), "%s", sc->err);
+	cr_assert_eq(tp->lost_out, 0, "segment 4 is not lost yet");
+	RUN({31, '<', {".", 1, SEG(10), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 300), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 1);
+	cr_assert_eq(tp->cong.ca_state, TCP_CA_Open);
+}
+
+/*
+ * RACK's clock does not move to a resend whose original the ACK shows
+ * arrived (tcp_skb_spurious_retrans: the echo predates the resend). Ten
+ * segments at 10 ms; segment 0 is held back: the SACK of 1-3 at 20 ms
+ * finds it lost and resends it. At 32 ms (more than the minimum RTT after
+ * the resend) its original arrives: the ACK of 0-3 echoes 1010. Taken as
+ * the resend's delivery, it made segments 4-9, sent at 10 ms and still on
+ * their way, look lost, and they went again.
+ */
+Test(tcp_script, ack_of_a_late_original_does_not_advance_rack_to_the_resend)
+{
+	struct socket *c = established();
+	struct tcp_sock *tp = tcp_sk(c->sk);
+
+	cr_assert_eq(send_bytes(c, 10 * 1448), 10 * 1448);
+	ten_segments_at_10ms();
+	RUN({20, '<', {".", 1, 1, 0, 0, PEER_SACK(1010, "1449:5793")}},
+	    {20, '>', {".", SEG(0), 1, 1448, 0, "nop,nop,TS val now ecr 5001"}},
+	    {32, '<', {".", 1, SEG(4), 0, 0, "nop,nop,TS val 5002 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 33), "%s", sc->err);
+	cr_assert_eq(tp->lost_out, 0);
+	RUN({33, '<', {".", 1, SEG(10), 0, 0, "nop,nop,TS val 5003 ecr 1010"}});
+	cr_assert(tcpscript_quiet_until(sc, 300), "%s", sc->err);
+	cr_assert_eq(tp->total_retrans, 1);
+}
+
+/*
  * Eighteen segments written, the window's ten sent at 10 ms; segment 0 is
  * lost, and the first SACK (of segment 1), 10 ms after, lets segment 10 go.
  */
@@ -1932,7 +1991,7 @@ static struct socket *six_sent(void)
 
 /*
  * Six segments sent at 10 ms; the ACK at 20 SACKs the last four, and RACK
- * resends the two holes below them at once (undo_stamp 1020 ms).
+ * resends the two holes below them at once (retrans_stamp 1020 ms).
  */
 static struct socket *two_holes_resent(void)
 {
@@ -2068,7 +2127,7 @@ static struct tcp_sock *thirty_written_segment_zero_resent(void)
  * pass for an original's: the path taken to reorder by six segments
  * (TCPTSReorder) and the recovery held.
  */
-Test(tcp_script, undo_stamp_outlives_an_episode_while_its_resend_is_out)
+Test(tcp_script, retrans_stamp_outlives_an_episode_while_its_resend_is_out)
 {
 	struct tcp_sock *tp = thirty_written_segment_zero_resent();
 
@@ -2086,7 +2145,7 @@ Test(tcp_script, undo_stamp_outlives_an_episode_while_its_resend_is_out)
 	cr_assert_eq(ext()->TCPSackRecovery, 2);
 	cr_assert_eq(tp->cong.ca_state, TCP_CA_Recovery);
 	cr_assert_eq(tp->retrans_out, 2, "segment 11's resend and segment 15's");
-	cr_assert_eq(tp->cong.undo_stamp / NSEC_PER_MSEC, 1020, "the first recovery's");
+	cr_assert_eq(tp->retrans_stamp / NSEC_PER_MSEC, 1020, "the first recovery's");
 	RUN({30, '<', {".", 1, SEG(15), 0, 0, PEER_SACK(1026, "23169:24617")}});
 	cr_assert(tcpscript_quiet_until(sc, 31), "%s", sc->err);
 	cr_assert_eq(ext()->TCPTSReorder, 0);
@@ -2498,7 +2557,7 @@ static struct socket *established_reno(void)
  * Six segments sent at 10 ms (TSval 1010); the peer's window, scaled now,
  * comes at 15 (a window update, no duplicate); three duplicate ACKs at 20:
  * each counts one segment delivered (sacked_out), the third reaches
- * DupThresh, and the head goes again at once (undo_stamp 1020). CUBIC's
+ * DupThresh, and the head goes again at once (retrans_stamp 1020). CUBIC's
  * ssthresh is 7 of 10; PRR's window the two left in flight plus one.
  */
 static struct tcp_sock *reno_fast_retransmit(void)
