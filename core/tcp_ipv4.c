@@ -702,6 +702,7 @@ void tcp_net_exit(struct net *net)
 	struct inet_hashinfo *h = net->tcp_hashinfo;
 
 	tcp_fastopen_net_exit(net);
+	tcp_metrics_net_exit(net);
 	if (!h)
 		return;
 	for (unsigned int i = 0; i < INET_EHASH_SIZE; i++) {
