@@ -51,7 +51,7 @@ struct netns_sysctl {
 	long tcp_comp_sack_delay_ns; /* the longest it holds one */
 	int tcp_moderate_rcvbuf;     /* receive-buffer autotuning (tcp_rcv_space_adjust) */
 	int tcp_stdurg;		     /* 1: the urgent pointer names the urgent byte (RFC 1122) */
-	int tcp_live_read[36];	     /* what /proc said last, for refresh_tcp */
+	int tcp_live_read[38];	     /* what /proc said last, for refresh_tcp */
 	unsigned int tcp_live_batch; /* the whens read in this batch (TCP_SYSCTL_BATCHED) */
 	/*
 	 * Called, if set, where the kernel reads TCP sysctls (TCP_SYSCTL_*):
@@ -154,6 +154,13 @@ struct netns_sysctl {
 	 * 0 keeps none. Read live at connect() and when a child is made.
 	 */
 	int tcp_app_win;
+	/*
+	 * The metrics cache (tcp_metrics.c): tcp_no_metrics_save 1 keeps no
+	 * connection's values, tcp_no_ssthresh_metrics_save 1 (the default)
+	 * neither keeps nor uses ssthresh. Read live at connect(), when a
+	 * child is made, and at close().
+	 */
+	int tcp_no_metrics_save, tcp_no_ssthresh_metrics_save;
 };
 
 /* Where the kernel reads a TCP sysctl: refresh_tcp's when (a mask). */
@@ -293,6 +300,8 @@ struct net {
 	uint64_t ipfrag_mem;
 	/* TCP Fast Open: the keys and the client's cookie cache (tcp_fastopen.c). */
 	struct tcp_fastopen_net *tfo;
+	/* The per-destination metrics cache (tcp_metrics.c), made with its first entry. */
+	struct tcp_metrics_net *tcp_metrics;
 };
 
 /* A line for net->net_info, at most 10 per 5 s as net_info_ratelimited. */

@@ -67,6 +67,7 @@ void net_sysctl_init(struct netns_sysctl *s)
 		.tcp_early_retrans = 3,
 		.tcp_frto = 2,
 		.tcp_reordering = TCP_FASTRETRANS_THRESH,
+		.tcp_no_ssthresh_metrics_save = 1,
 		.tcp_max_reordering = 300,
 		.tcp_notsent_lowat = -1,
 		.tcp_congestion_control = "cubic",

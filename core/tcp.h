@@ -13,6 +13,7 @@
  *                 tcp_bbr.c  BBR v1; tcp_rate.c  delivery-rate sampling
  *   tcp_fastopen.c  TCP Fast Open (RFC 7413): cookies, SYN data
  *   tcp_ecn.c     ECN (RFC 3168)
+ *   tcp_metrics.c  the per-destination metrics cache
  *
  * SYN, SYN-ACK and later segments carry MSS, SACK-permitted, timestamps and
  * window scale as Linux negotiates and lays them out (tcp_options_write);
@@ -598,7 +599,8 @@ struct tcp_sock {
 	uint8_t fastopen_no_cookie : 1; /* TCP_FASTOPEN_NO_COOKIE */
 	uint8_t fastopen_child : 1;	/* a passive Fast Open child counted in fastopen_qlen */
 	uint8_t orphan_counted : 1;	/* closed by its owner, counted in tcp_orphan_count */
-	uint8_t fastopen_passive : 1;	/* ... not past its handshake: it may send (fastopen_rsk) */
+	uint8_t timewait : 1; /* past tcp_time_wait: the kernel's would be a timewait sock */
+	uint8_t fastopen_passive : 1; /* ... not past its handshake: it may send (fastopen_rsk) */
 	/*
 	 * A listener's child that tcp_check_req made a full socket (syn_recv_sock):
 	 * on the accept queue, though the segment that made it may leave it in
@@ -1236,6 +1238,13 @@ void tcp_fastopen_listen(struct sock *sk, int backlog);
 int tcp_fastopen_setsockopt(struct sock *sk, int optname, const void *optval, unsigned int optlen);
 int tcp_fastopen_getsockopt(struct sock *sk, int optname, void *optval, int *optlen);
 void tcp_fastopen_net_exit(struct net *net);
+
+/* tcp_metrics.c: the per-destination cache */
+/* At TIME_WAIT or LAST_ACK's end: what the connection learnt, kept for its destination. */
+void tcp_update_metrics(struct sock *sk);
+/* At establishment: ssthresh, reordering and the first RTO from the cache. */
+void tcp_init_metrics(struct sock *sk);
+void tcp_metrics_net_exit(struct net *net);
 
 /* tcp_ecn.c: ECN (RFC 3168); ecn_flags */
 #define TCP_ECN_OK	   1 /* negotiated */

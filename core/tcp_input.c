@@ -324,8 +324,8 @@ void tcp_init_transfer(struct sock *sk)
 
 	tcp_mtup_init(sk); /* the peer's MSS is known (SYN-ACK, or the child's SYN) */
 	tcp_current_mss(sk);
+	tcp_init_metrics(sk); /* ssthresh, reordering and the first RTO */
 	tp->cong.snd_cwnd = TCP_INIT_CWND;
-	tp->cong.snd_ssthresh = TCP_INFINITE_SSTHRESH;
 	tp->cong.ca_state = TCP_CA_Open;
 	tcp_init_congestion_control(sk);
 	tp->rack.fack = tp->snd_una; /* nothing delivered out of order yet */
@@ -3717,6 +3717,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	case TCP_LAST_ACK:
 		if (tp->snd_una == tp->write_seq) {
 			kfree_skb(skb);
+			tcp_update_metrics(sk);
 			tcp_done(sk);
 			return 0;
 		}

@@ -7,7 +7,8 @@
  *
  * What this is not: request_sock mini-sockets (a SYN gets a full child
  * tcp_sock until the SYN queue is full, then a SYN cookie: tcp_syncookies.c),
- * per-route metrics (but Fast Open's cookie cache: tcp_fastopen.c).
+ * per-route metrics (the per-destination cache is tcp_metrics.c's, Fast
+ * Open's cookies tcp_fastopen.c's).
  * TCP-MD5's keys and signatures are tcp_md5.c's; here they are checked
  * before a socket sees a segment, and a child takes its listener's key.
  */
@@ -702,6 +703,7 @@ void tcp_net_exit(struct net *net)
 	struct inet_hashinfo *h = net->tcp_hashinfo;
 
 	tcp_fastopen_net_exit(net);
+	tcp_metrics_net_exit(net);
 	if (!h)
 		return;
 	for (unsigned int i = 0; i < INET_EHASH_SIZE; i++) {

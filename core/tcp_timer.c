@@ -897,7 +897,10 @@ void tcp_time_wait(struct sock *sk, int state, uint64_t timeo)
 	tp->ack.pending = 0;
 	if (state == TCP_TIME_WAIT && sk->sk_state != TCP_TIME_WAIT)
 		tp->tw_entry_stamp = sock_net(sk)->now;
-	/* The kernel's timewait sock replaces the orphan (tcp_time_wait). */
+	/* The kernel's timewait sock replaces the socket (tcp_time_wait), once. */
+	if (!tp->timewait)
+		tcp_update_metrics(sk);
+	tp->timewait = 1;
 	tcp_orphan_count_dec(sk);
 	if (state != sk->sk_state)
 		tcp_set_state(sk, state);

@@ -186,6 +186,13 @@ static const struct {
 	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_ORPHAN},
 	/* tcp_init_buffer_space: at establishment, read at connect() or when the child is made. */
 	{"net/ipv4/tcp_app_win", offsetof(struct netns_sysctl, tcp_app_win), TCP_SYSCTL_NEWSK},
+	/* tcp_init_metrics at establishment, tcp_update_metrics at TIME_WAIT: connect() and
+	   close(). */
+	{"net/ipv4/tcp_no_metrics_save", offsetof(struct netns_sysctl, tcp_no_metrics_save),
+	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_FIN},
+	{"net/ipv4/tcp_no_ssthresh_metrics_save",
+	 offsetof(struct netns_sysctl, tcp_no_ssthresh_metrics_save),
+	 TCP_SYSCTL_NEWSK | TCP_SYSCTL_FIN},
 	{"net/ipv4/tcp_congestion_control", offsetof(struct netns_sysctl, tcp_congestion_control),
 	 TCP_SYSCTL_CREATE},
 	{"net/ipv4/tcp_allowed_congestion_control",
@@ -193,7 +200,7 @@ static const struct {
 	{"net/ipv4/tcp_fastopen_key", offsetof(struct netns_sysctl, tcp_fastopen_key),
 	 TCP_SYSCTL_CHILD | TCP_SYSCTL_FASTOPEN},
 };
-#define TCP_LIVE_INTS 36
+#define TCP_LIVE_INTS 38
 #define TCP_LIVE_N    (sizeof(tcp_live) / sizeof(tcp_live[0]))
 _Static_assert(TCP_LIVE_INTS == sizeof(((struct netns_sysctl *)0)->tcp_live_read) / sizeof(int),
 	       "one tcp_live_read slot per live integer sysctl");
@@ -458,6 +465,8 @@ void sysctl_proc_read(struct netns_sysctl *s)
 	read_int("net/ipv4/tcp_frto", &s->tcp_frto);
 	read_int("net/ipv4/tcp_reordering", &s->tcp_reordering);
 	read_int("net/ipv4/tcp_max_reordering", &s->tcp_max_reordering);
+	read_int("net/ipv4/tcp_no_metrics_save", &s->tcp_no_metrics_save);
+	read_int("net/ipv4/tcp_no_ssthresh_metrics_save", &s->tcp_no_ssthresh_metrics_save);
 	read_str("net/ipv4/tcp_congestion_control", s->tcp_congestion_control,
 		 sizeof(s->tcp_congestion_control));
 	read_str("net/ipv4/tcp_allowed_congestion_control", s->tcp_allowed_congestion_control,
