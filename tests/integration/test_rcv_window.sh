@@ -100,9 +100,11 @@ for rcvbuf in (0, 4096):
     while b := s.recv(65536):
         got += len(b)
     print("SO_RCVBUF", rcvbuf, "read", got, "delayed", now - last, flush=True)
-    last = delayed_acks()
+    # Closed before the next count: the ACK the timer holds for the peer's
+    # FIN goes with ours, not into the next run's count.
     s.close()
     ctl.close()
+    last = delayed_acks()
 PY
 testbed_peer "$TB_PY" "$TB_WORK/peer.py" 7310 >"$TB_WORK/peer.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" tcp 7310 10 || tb_fail "the peer did not start"
