@@ -324,6 +324,7 @@ void tcp_init_transfer(struct sock *sk)
 	/* No credit and no ATO until the first data (the kernel's icsk_ack, zeroed). */
 	tp->ack.quick = 0;
 	tp->ack.ato = 0;
+	tp->ack.last_seg_size = 0;
 	tp->rcv_tstamp = net->now;
 	tp->ack.lrcvtime = net->now;
 	tp->lsndtime = net->now;

@@ -75,17 +75,13 @@ while True:
         pass
     d.close()
 PY
+cp "$(dirname "$0")/tcp_counters.py" "$TB_WORK/" || tb_fail "no tcp_counters.py"
 cat >"$TB_WORK/recv.py" <<'PY'
-import os, re, socket, subprocess, sys
+import socket, sys
+from tcp_counters import tcpext
 addr, port = sys.argv[1], int(sys.argv[2])
 def delayed_acks():
-    # TcpExt DelayedACKs: the kernel's in /proc/net/netstat, the stack's from sockshim-stat.
-    if "LD_PRELOAD" in os.environ:
-        out = subprocess.run([sys.argv[3]], capture_output=True, text=True).stdout
-        m = re.search(r"\bDelayedACKs=(\d+)", out)
-        return int(m.group(1)) if m else 0
-    lines = [l.split() for l in open("/proc/net/netstat") if l.startswith("TcpExt:")]
-    return int(dict(zip(lines[0], lines[1]))["DelayedACKs"])
+    return tcpext("DelayedACKs", sys.argv[3])
 last = delayed_acks()
 for rcvbuf in (0, 4096):
     s = socket.socket()
