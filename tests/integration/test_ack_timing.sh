@@ -21,13 +21,15 @@
 # /proc/net/netstat, the stack's sockshim-stat) and the segments the
 # connection sent (TCP_INFO tcpi_segs_out), so the ACKs sent at once are
 # known (for "rpc", segments less the 30 replies and the delayed ACKs).
-# What must hold: the reader's segments are the kernel's (one ACK a
-# message); the stack's host learns of a read or writes a reply a wake-up
-# late (README "Limits today"), and loaded (load 14 here) past the ATO once
-# in a few runs, so the stack may have up to 2 delayed ACKs more than the
-# kernel in each phase, and in "rpc" up to 2 more ACKs at once (a reply
-# later than the ATO leaves pingpong mode, and the next request is
-# acknowledged at once); main's build had 7 more at once.
+# What must hold: the stack's host learns of a read or writes a reply a
+# wake-up late (README "Limits today"), and loaded (load 14 to 32 here)
+# past the ATO once in a few runs, so the stack may have up to 2 delayed
+# ACKs more than the kernel in each phase; the reader's segments are the
+# kernel's, one ACK a message, or up to 2 fewer (a host later than the
+# 30 ms between two messages acknowledges both at once: 1 run in 20 at load
+# 20); in "rpc" up to 2 more ACKs at once (a reply later than the ATO
+# leaves pingpong mode, and the next request is acknowledged at once), where
+# main's build had 7 more.
 
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
@@ -109,7 +111,7 @@ for mode, (nd, ns) in nat.items():
     sd, ss = shim[mode]
     if sd > nd + 2:
         bad.append(f"{mode}: {sd} delayed ACKs, the kernel {nd}")
-if shim["reader"][1] != nat["reader"][1]:
+if not nat["reader"][1] - 2 <= shim["reader"][1] <= nat["reader"][1]:
     bad.append(f"reader: {shim['reader'][1]} segments, the kernel {nat['reader'][1]}")
 at_once = {who: p["rpc"][1] - 30 - p["rpc"][0] for who, p in (("kernel", nat), ("shim", shim))}
 if at_once["shim"] > at_once["kernel"] + 2:
