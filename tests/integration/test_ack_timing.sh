@@ -35,17 +35,12 @@ set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin ack_timing
 
+cp "$(dirname "$0")/tcp_counters.py" "$TB_WORK/" || tb_fail "no tcp_counters.py"
 cat >"$TB_WORK/peer.py" <<'PY'
 import socket, sys, time
+from tcp_counters import peer_done, peer_runs
 N = 30
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("0.0.0.0", int(sys.argv[1])))
-l.listen(4)
-while True:
-    d, _ = l.accept()
-    ctl, _ = l.accept()
-    d.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+for d, ctl in peer_runs(int(sys.argv[1])):
     mode = ctl.recv(1)
     for i in range(N):
         d.sendall(b"x" * 100)
@@ -54,16 +49,9 @@ while True:
             while got < 100:
                 got += len(d.recv(100 - got))
         time.sleep(0.03)
-    # Done: the receiver counts, then says so; only then the FINs.
-    ctl.sendall(b"!")
-    ctl.recv(1)
-    ctl.close()
-    d.shutdown(socket.SHUT_WR)
-    while d.recv(65536):
-        pass
-    d.close()
+    # Done: the receiver counts, then the FINs.
+    peer_done(d, ctl)
 PY
-cp "$(dirname "$0")/tcp_counters.py" "$TB_WORK/" || tb_fail "no tcp_counters.py"
 cat >"$TB_WORK/recv.py" <<'PY'
 import socket, struct, sys
 from tcp_counters import tcpext

@@ -37,22 +37,17 @@ set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin rcv_window
 
+cp "$(dirname "$0")/tcp_counters.py" "$TB_WORK/" || tb_fail "no tcp_counters.py"
 cat >"$TB_WORK/peer.py" <<'PY'
 import fcntl, socket, struct, sys, time
+from tcp_counters import peer_done, peer_runs
 SIOCOUTQ, N = 0x5411, 20
 def info(c):
     b = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232)
     return struct.unpack_from("=I", b, 228)[0], b[6] & 15
 def outq(c):
     return struct.unpack("i", fcntl.ioctl(c, SIOCOUTQ, b"\0" * 4))[0]
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("0.0.0.0", int(sys.argv[1])))
-l.listen(4)
-while True:
-    d, _ = l.accept()
-    ctl, _ = l.accept()
-    d.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+for d, ctl in peer_runs(int(sys.argv[1])):
     win, ws = info(d)
     wins = [win]
     # One segment at a time while the window takes a whole one.
@@ -67,15 +62,8 @@ while True:
     print("ws", ws, "wins", " ".join(map(str, wins)), flush=True)
     # Done: the receiver counts its delayed ACKs, then says so; only then
     # the FINs, whose ACKs could be delayed too.
-    ctl.sendall(b"!")
-    ctl.recv(1)
-    ctl.close()
-    d.shutdown(socket.SHUT_WR)
-    while d.recv(65536):
-        pass
-    d.close()
+    peer_done(d, ctl)
 PY
-cp "$(dirname "$0")/tcp_counters.py" "$TB_WORK/" || tb_fail "no tcp_counters.py"
 cat >"$TB_WORK/recv.py" <<'PY'
 import socket, sys
 from tcp_counters import tcpext
