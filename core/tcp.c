@@ -617,7 +617,21 @@ out_err:
 
 /* ---- receiving ---- */
 
-/* Sends a window update or the owed ACK after the owner took data (tcp_cleanup_rbuf). */
+/*
+ * A pushed segment's ACK is owed to a read that empties the receive
+ * buffer (tcp_cleanup_rbuf's ICSK_ACK_PUSHED rule): the sender may be
+ * waiting for it. Not in pingpong mode, where the reply carries it,
+ * unless two such segments came (ICSK_ACK_PUSHED2).
+ */
+static bool tcp_pushed_ack_owed(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return ((tp->ack.pending & ICSK_ACK_PUSHED2) ||
+		((tp->ack.pending & ICSK_ACK_PUSHED) && !tp->ack.pingpong));
+}
+
+/* Sends a window update or the owed ACK after the program read data (tcp_cleanup_rbuf). */
 static void tcp_cleanup_rbuf(struct sock *sk, size_t copied)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -625,7 +639,9 @@ static void tcp_cleanup_rbuf(struct sock *sk, size_t copied)
 
 	if (sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_SYN_SENT)
 		return;
-	if ((tp->ack.pending & ICSK_ACK_SCHED) && tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss)
+	if ((tp->ack.pending & ICSK_ACK_SCHED) &&
+	    (tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss ||
+	     (copied && tcp_pushed_ack_owed(sk) && !sk->sk_rmem_alloc)))
 		time_to_ack = true;
 	if (copied && !time_to_ack && !(sk->sk_shutdown & RCV_SHUTDOWN)) {
 		int32_t now_win = (int32_t)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
@@ -840,7 +856,13 @@ void tcp_consume(struct sock *sk, size_t len)
 	else /* read now: each skb read whole goes */
 		tcp_owner_release(sk, tp->copied_seq, false);
 	tcp_rcv_space_adjust(sk);
-	tcp_cleanup_rbuf(sk, done);
+	/*
+	 * An owner's program has not read yet: what the read owes (an ACK,
+	 * a window update) waits for it (tcp_owner_unread), as the kernel's
+	 * recvmsg sends it, not its receive queue.
+	 */
+	if (!sk->sk_owner_holds)
+		tcp_cleanup_rbuf(sk, done);
 }
 
 /*
@@ -878,7 +900,8 @@ bool tcp_owner_reads_matter(const struct sock *sk)
 	if (!sk->sk_owner_holds || !sk->sk_owner_unread || sk->sk_state == TCP_CLOSE ||
 	    sk->sk_state == TCP_LISTEN || sk->sk_state == TCP_SYN_SENT)
 		return false;
-	if ((tp->ack.pending & ICSK_ACK_SCHED) && tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss)
+	if ((tp->ack.pending & ICSK_ACK_SCHED) &&
+	    (tp->rcv_nxt - tp->rcv_wup > tp->ack.rcv_mss || tcp_pushed_ack_owed(sk)))
 		return true;
 	/* After the peer's FIN no segment needs room: only that ACK is left. */
 	if (sk->sk_shutdown & RCV_SHUTDOWN)

@@ -299,19 +299,24 @@ struct tcp_rack {
 
 /* Delayed-ACK state (include/net/inet_connection_sock.h: icsk_ack). */
 struct tcp_ack_state {
-	uint8_t pending;  /* ICSK_ACK_* */
-	uint8_t quick;	  /* segments still to be acked at once */
-	bool pingpong;	  /* interactive: ACKs ride on our data */
-	uint64_t ato;	  /* ns */
-	uint32_t rcv_mss; /* estimate of the peer's segment size */
+	uint8_t pending;	/* ICSK_ACK_* */
+	uint8_t quick;		/* segments still to be acked at once */
+	bool pingpong;		/* interactive: ACKs ride on our data */
+	uint64_t ato;		/* ns */
+	uint32_t rcv_mss;	/* estimate of the peer's segment size */
+	uint32_t last_seg_size; /* the last small segment's payload, options aside */
 	uint64_t lrcvtime;
+	uint64_t timeout; /* when the delayed ACK is due (icsk_ack.timeout) */
 };
-#define ICSK_ACK_SCHED	1
-#define ICSK_ACK_TIMER	2
+#define ICSK_ACK_SCHED 1
+#define ICSK_ACK_TIMER 2
+/* A small or pushed segment came: a read that empties the queue ACKs it (tcp_cleanup_rbuf). */
 #define ICSK_ACK_PUSHED 4
 #define ICSK_ACK_NOW	8
 /* In-order data found no memory: the ACK says window 0 (tcp_select_window). */
 #define ICSK_ACK_NOMEM 16
+/* Two such segments in a row: that read ACKs even in pingpong mode. */
+#define ICSK_ACK_PUSHED2 32
 
 /*
  * TCP Fast Open (RFC 7413, tcp_fastopen.c): net.ipv4.tcp_fastopen's bits,
@@ -1258,8 +1263,10 @@ void tcp_ecn_rcv_synack(struct sock *sk, const struct tcphdr *th);
 void tcp_ecn_create_request(struct sock *child, const struct sk_buff *syn);
 void tcp_ecn_queue_cwr(struct tcp_sock *tp);
 /* A segment with data or FIN: the peer's CWR, and CE marks on its IP header. */
-void tcp_ecn_rcv_data(struct sock *sk, const struct sk_buff *skb);
-void tcp_ecn_quickack(struct tcp_sock *tp);
+void tcp_ecn_accept_cwr(struct sock *sk, const struct sk_buff *skb);
+void tcp_data_ecn_check(struct sock *sk, const struct sk_buff *skb);
+/* Quick-ACK credit up to max, and no longer interactive (tcp_input.c). */
+void tcp_enter_quickack_mode(struct tcp_sock *tp, uint32_t max);
 /* An ACK's ECE, if it counts (ECN connection, not a SYN). */
 bool tcp_ecn_rcv_ecn_echo(const struct tcp_sock *tp, uint8_t tcp_flags);
 /* The segments an ECE ACK delivered saw CE (tcpi_delivered_ce, TCPDeliveredCE). */

@@ -60,31 +60,41 @@ void tcp_ecn_queue_cwr(struct tcp_sock *tp)
 		tp->ecn_flags |= TCP_ECN_QUEUE_CWR;
 }
 
-void tcp_ecn_rcv_data(struct sock *sk, const struct sk_buff *skb)
+/* The peer reduced (tcp_ecn_accept_cwr): its window may be tiny, so data is ACKed now. */
+void tcp_ecn_accept_cwr(struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	const struct tcphdr *th = (const struct tcphdr *)skb_transport_header(skb);
 
+	if (!(tp->ecn_flags & TCP_ECN_OK) || !th->cwr)
+		return;
+	tp->ecn_flags &= (uint8_t)~TCP_ECN_DEMAND_CWR;
+	if (skb->len)
+		tp->ack.pending |= ICSK_ACK_NOW;
+}
+
+/*
+ * The ECN field of data the receive path takes, in order or not
+ * (tcp_data_ecn_check). The first CE since the peer's last CWR asks for
+ * quick ACKs, so that a sender with a tiny window hears of it soon:
+ * tcp_enter_quickack_mode(sk, 2), i.e. two at most, one when the window
+ * holds fewer than four segments, and no longer interactive. Not-ECT data
+ * after ECT was seen is likely a retransmission: the same.
+ */
+void tcp_data_ecn_check(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
 	if (!(tp->ecn_flags & TCP_ECN_OK))
 		return;
-	/* tcp_ecn_accept_cwr: the sender reduced; its window may be tiny, ACK now. */
-	if (th->cwr) {
-		tp->ecn_flags &= (uint8_t)~TCP_ECN_DEMAND_CWR;
-		if (skb->len)
-			tp->ack.pending |= ICSK_ACK_NOW;
-	}
-	if (!skb->len)
-		return;
-	/* __tcp_ecn_check_ce */
 	switch (ip_hdr(skb)->tos & INET_ECN_MASK) {
 	case INET_ECN_NOT_ECT:
-		/* Quick ACKs, so that a marking router sees no more ECT (GCN). */
 		if (tp->ecn_flags & TCP_ECN_SEEN)
-			tcp_ecn_quickack(tp);
+			tcp_enter_quickack_mode(tp, 2);
 		break;
 	case INET_ECN_CE:
 		if (!(tp->ecn_flags & TCP_ECN_DEMAND_CWR)) {
-			tcp_ecn_quickack(tp);
+			tcp_enter_quickack_mode(tp, 2);
 			tp->ecn_flags |= TCP_ECN_DEMAND_CWR;
 		}
 		tp->ecn_flags |= TCP_ECN_SEEN;
@@ -93,14 +103,6 @@ void tcp_ecn_rcv_data(struct sock *sk, const struct sk_buff *skb)
 		tp->ecn_flags |= TCP_ECN_SEEN;
 		break;
 	}
-}
-
-void tcp_ecn_quickack(struct tcp_sock *tp)
-{
-	/* tcp_enter_quickack_mode(sk, 2): the next two ACKs go at once. */
-	if (tp->ack.quick < 2)
-		tp->ack.quick = 2;
-	tp->ack.pingpong = false;
 }
 
 /*

@@ -333,6 +333,7 @@ void tcp_init_transfer(struct sock *sk)
 	/* No credit and no ATO until the first data (the kernel's icsk_ack, zeroed). */
 	tp->ack.quick = 0;
 	tp->ack.ato = 0;
+	tp->ack.last_seg_size = 0;
 	tp->rcv_tstamp = net->now;
 	tp->ack.lrcvtime = net->now;
 	tp->lsndtime = net->now;
@@ -1992,7 +1993,7 @@ static void tcp_incr_quickack(struct tcp_sock *tp, uint32_t max)
 }
 
 /* Credit, and the connection is no longer taken for interactive (tcp_enter_quickack_mode). */
-static void tcp_enter_quickack_mode(struct tcp_sock *tp, uint32_t max)
+void tcp_enter_quickack_mode(struct tcp_sock *tp, uint32_t max)
 {
 	tcp_incr_quickack(tp, max);
 	tp->ack.pingpong = false;
@@ -2052,39 +2053,98 @@ static void tcp_rcv_rtt_measure_ts(struct tcp_sock *tp, const struct sk_buff *sk
 		tcp_rcv_rtt_update(tp, delta_ms * 1000u, false);
 }
 
+/* The kernel's jiffies for a time of the stack's clock: the ATO is kept in them. */
+static uint64_t tcp_ato_jiffies(uint64_t ns)
+{
+	return ns / TCP_JIFFY;
+}
+
+/*
+ * The peer's segment size (tcp_measure_rcv_mss). A frame the kernel peer
+ * sent or merged whole (TSO, GRO) says it in gso_size; such a frame is
+ * more than one rcv_mss of data, so tcp_ack_snd_check answers it with one
+ * ACK at once, as the kernel after GRO. A full segment with PSH ends a
+ * write, and a smaller one is pushed or a remnant: either way the sender
+ * may wait for its ACK, so ICSK_ACK_PUSHED lets the read that empties the
+ * queue send it (tcp_cleanup_rbuf), and a second such segment before an
+ * ACK (ICSK_ACK_PUSHED2) even in pingpong mode. A small segment of at
+ * least TCP_MSS_DEFAULT, or of at least TCP_MIN_MSS without PSH, FIN, SYN
+ * or URG, is taken for the peer's MSS (a path of small MTU) once two in a
+ * row have the same size.
+ */
+static void tcp_measure_rcv_mss(struct sock *sk, const struct sk_buff *skb)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	const uint8_t remnant = TCPHDR_FIN | TCPHDR_URG | TCPHDR_SYN | TCPHDR_PSH;
+	uint32_t lss = tp->ack.last_seg_size, len = skb->gso_size ? skb->gso_size : skb->len;
+	uint8_t flags = TCP_SKB_CB(skb)->tcp_flags;
+
+	tp->ack.last_seg_size = 0;
+	if (len >= tp->ack.rcv_mss) {
+		/* A new segment size: the ratio of payload to memory is measured anew. */
+		if (len != tp->ack.rcv_mss)
+			tcp_measure_scaling_ratio(sk, skb);
+		tp->ack.rcv_mss = len < tp->advmss ? len : tp->advmss;
+		if (flags & TCPHDR_PSH)
+			tp->ack.pending |= ICSK_ACK_PUSHED;
+		return;
+	}
+	/* With the fixed header and options: SACK blocks make the options vary. */
+	len += tp->tcp_header_len;
+	if (len >= TCP_MSS_DEFAULT + sizeof(struct tcphdr) ||
+	    (len >= TCP_MIN_MSS + sizeof(struct tcphdr) && !(flags & remnant))) {
+		len -= tp->tcp_header_len;
+		tp->ack.last_seg_size = len;
+		if (len == lss) {
+			tp->ack.rcv_mss = len;
+			return;
+		}
+	}
+	if (tp->ack.pending & ICSK_ACK_PUSHED)
+		tp->ack.pending |= ICSK_ACK_PUSHED2;
+	tp->ack.pending |= ICSK_ACK_PUSHED;
+}
+
+/*
+ * In-order data came (tcp_event_data_recv): the delayed-ACK timeout (ATO)
+ * follows the gaps between segments, in jiffies as the kernel's. Segments
+ * within half of TCP_ATO_MIN of each other pull it halfway to TCP_ATO_MIN;
+ * a gap shorter than the ATO pulls it halfway to that gap (the peer's pace,
+ * at most the RTO); a longer gap leaves it, and the delayed-ACK timer
+ * doubles it when it fires (tcp_delack_timer). The first data starts the
+ * engine with quick-ACK credit; after an idle period longer than the RTO
+ * the sender restarts slow, so credit again. Neither ends pingpong mode
+ * (tcp_incr_quickack, not tcp_enter_quickack_mode): an interactive
+ * connection stays so.
+ */
 static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
-
-	/*
-	 * The peer's segment size (tcp_measure_rcv_mss): a frame the kernel
-	 * peer sent or merged whole (TSO, GRO) says it in gso_size. Such a
-	 * frame is more than one rcv_mss of data, so tcp_ack_snd_check
-	 * answers it with one ACK at once, as the kernel after GRO.
-	 */
-	uint32_t seg = skb->gso_size ? skb->gso_size : skb->len;
+	const uint64_t half_min = tcp_ato_jiffies(TCP_ATO_MIN) / 2 * TCP_JIFFY;
 
 	tp->ack.pending |= ICSK_ACK_SCHED;
-	if (seg >= tp->ack.rcv_mss) {
-		/* A new segment size: the ratio of payload to memory is measured anew. */
-		if (seg != tp->ack.rcv_mss)
-			tcp_measure_scaling_ratio(sk, skb);
-		tp->ack.rcv_mss = seg < tp->advmss ? seg : tp->advmss;
-	}
-	/*
-	 * The first data starts the delayed-ACK engine with quick-ACK credit;
-	 * after an idle period longer than the RTO the sender restarts slow,
-	 * so credit again. Neither ends pingpong mode (tcp_incr_quickack, not
-	 * tcp_enter_quickack_mode): an interactive connection stays so.
-	 */
+	tcp_measure_rcv_mss(sk, skb);
 	if (!tp->ack.ato) {
 		tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
 		tp->ack.ato = TCP_ATO_MIN;
-	} else if (net->now - tp->ack.lrcvtime > tp->rto) {
-		tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
+	} else {
+		uint64_t m =
+			(tcp_ato_jiffies(net->now) - tcp_ato_jiffies(tp->ack.lrcvtime)) * TCP_JIFFY;
+		uint64_t half_ato = tcp_ato_jiffies(tp->ack.ato) / 2 * TCP_JIFFY;
+
+		if (m <= half_min) {
+			tp->ack.ato = half_ato + half_min;
+		} else if (m < tp->ack.ato) {
+			tp->ack.ato = half_ato + m;
+			if (tp->ack.ato > tp->rto)
+				tp->ack.ato = tp->rto;
+		} else if (m > tp->rto) {
+			tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
+		}
 	}
 	tp->ack.lrcvtime = net->now;
+	tcp_data_ecn_check(sk, skb);
 	tcp_rcv_rtt_measure(tp, net->now);
 	tcp_rcv_rtt_measure_ts(tp, skb);
 	tp->last_data_recv = net->now;
@@ -2953,6 +3013,7 @@ static void tcp_data_queue_ofo(struct sock *sk, struct sk_buff *skb)
 	uint32_t seq = cb->seq, end_seq = cb->end_seq, len = skb->len, segs = tcp_rx_segs(skb);
 	struct sk_buff *p, *next;
 
+	tcp_data_ecn_check(sk, skb);
 	/* The ACK decides in tcp_ack_snd_check: at once, or held back (SACK compression). */
 	tp->ack.pending |= ICSK_ACK_SCHED;
 	if (tcp_rmem_exceeded(sk, skb) || !tcp_try_rmem_schedule(sk, skb)) {
@@ -3725,9 +3786,9 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	}
 	/* 6. URG */
 	tcp_urg(sk, skb, th);
-	/* 7. data; ECN first: the peer's CWR, CE marks. */
+	/* 7. data; ECN first: the peer's CWR (its CE marks count where the data is queued). */
 	if (skb->len || th->fin)
-		tcp_ecn_rcv_data(sk, skb);
+		tcp_ecn_accept_cwr(sk, skb);
 	switch (sk->sk_state) {
 	case TCP_CLOSE_WAIT:
 	case TCP_CLOSING:

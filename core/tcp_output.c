@@ -436,8 +436,13 @@ static void tcp_event_ack_sent(struct sock *sk)
 		tp->ack_sent_before = tp->ack_sent_time ? tp->ack_sent_seq : tp->irs + 1;
 	tp->ack_sent_seq = tp->rcv_nxt;
 	tp->ack_sent_time = now;
-	if (tp->ack.quick)
-		tp->ack.quick--;
+	/*
+	 * tcp_dec_quickack_mode: only an ACK of new data spends quick-ACK
+	 * credit (our data segments carry ACKs too); the last of it brings
+	 * the ATO back to its floor.
+	 */
+	if (tp->ack.quick && (tp->ack.pending & ICSK_ACK_SCHED) && !--tp->ack.quick)
+		tp->ack.ato = TCP_ATO_MIN;
 	tp->ack.pending = 0;
 	if (timer_pending(&tp->delack_timer))
 		del_timer(&sock_net(sk)->timers, &tp->delack_timer);
@@ -543,6 +548,13 @@ static int tcp_xmit_segment(struct sock *sk, struct sk_buff *skb, uint32_t seq, 
 		tcp_event_ack_sent(sk);
 	segs = skb->gso_segs ? skb->gso_segs : 1;
 	if (skb->len > hlen) {
+		/*
+		 * tcp_event_data_sent: data within an ATO of the last data
+		 * received is a reply, so the connection is interactive
+		 * (pingpong): its ACKs wait to ride on our replies.
+		 */
+		if ((net->now / TCP_JIFFY - tp->ack.lrcvtime / TCP_JIFFY) * TCP_JIFFY < tp->ack.ato)
+			tp->ack.pingpong = true;
 		tp->lsndtime = net->now;
 		tp->data_segs_out += segs;
 		tp->bytes_sent += skb->len - hlen;
@@ -1454,22 +1466,52 @@ void tcp_send_req_ack(struct sock *sk)
 }
 
 /*
- * Schedules the delayed ACK (40 ms by default, the kernel's ato floor),
- * within TCP_DELACK_MAX_US and the RTO's floor (tcp_delack_max).
+ * Schedules the delayed ACK (tcp_send_delayed_ack) after the ATO, in
+ * jiffies as the kernel's. An ATO grown past TCP_DELACK_MIN is bounded by
+ * half a second, by TCP_DELACK_MAX when interactive or a pushed segment
+ * waits, and by the smoothed RTT (at least TCP_DELACK_MIN); every ATO by
+ * TCP_DELACK_MAX_US and the RTO's floor (tcp_delack_max). A timer already
+ * running keeps its earlier time, and one due within a quarter of the ATO
+ * is not worth waiting for: the ACK goes now.
  */
 void tcp_send_delayed_ack(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	struct net *net = sock_net(sk);
-	uint64_t ato = tp->ack.ato ? tp->ack.ato : TCP_ATO_MIN;
+	uint64_t ato = tp->ack.ato, timeout;
 
+	if (ato > TCP_DELACK_MIN) {
+		uint64_t max_ato = NSEC_PER_SEC / 2;
+
+		if (tp->ack.pingpong || (tp->ack.pending & ICSK_ACK_PUSHED))
+			max_ato = TCP_DELACK_MAX;
+		if (tp->srtt) {
+			/* usecs_to_jiffies: the RTT rounded up to a jiffy. */
+			uint64_t rtt = (tp->srtt / NSEC_PER_USEC * NSEC_PER_USEC + TCP_JIFFY - 1) /
+				       TCP_JIFFY * TCP_JIFFY;
+
+			if (rtt < TCP_DELACK_MIN)
+				rtt = TCP_DELACK_MIN;
+			if (rtt < max_ato)
+				max_ato = rtt;
+		}
+		if (ato > max_ato)
+			ato = max_ato;
+	}
 	if (ato > tcp_delack_max(sk))
 		ato = tcp_delack_max(sk);
-
-	if (tp->ack.pending & ICSK_ACK_TIMER)
-		return;
+	timeout = net->now + ato;
+	if (tp->ack.pending & ICSK_ACK_TIMER) {
+		if (tp->ack.timeout <= net->now + ato / TCP_JIFFY / 4 * TCP_JIFFY) {
+			tcp_send_ack(sk);
+			return;
+		}
+		if (timeout >= tp->ack.timeout)
+			timeout = tp->ack.timeout;
+	}
 	tp->ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_TIMER;
-	mod_timer(&net->timers, &tp->delack_timer, net->now + ato);
+	tp->ack.timeout = timeout;
+	mod_timer(&net->timers, &tp->delack_timer, timeout);
 }
 
 /* Appends a queued segment at write_seq and starts the clock on it. */

@@ -759,10 +759,17 @@ static void tcp_delack_timer(struct timer_list *t)
 	tp->ack.pending &= (uint8_t)~ICSK_ACK_TIMER;
 	if (!(tp->ack.pending & ICSK_ACK_SCHED))
 		return;
-	/* The owner sent no data to carry the ACK: not so interactive after all. */
+	/*
+	 * The ACK waited its whole ATO (tcp_delack_timer_handler). Interactive:
+	 * the owner sent no data to carry it, so not so interactive after all,
+	 * back to the floor. Otherwise the peer's segments come further apart
+	 * than the ATO: double it, up to the RTO.
+	 */
 	if (tp->ack.pingpong) {
 		tp->ack.pingpong = false;
 		tp->ack.ato = TCP_ATO_MIN;
+	} else {
+		tp->ack.ato = tp->ack.ato * 2 < tp->rto ? tp->ack.ato * 2 : tp->rto;
 	}
 	tcp_send_ack(sk);
 	__NET_INC_STATS(sock_net(sk), DelayedACKs);

@@ -625,11 +625,14 @@ Test(tcp, half_close_other_side_keeps_sending)
 	tcp_pair(&c, &s, &l);
 	cr_assert_eq(c->ops->shutdown(c, SHUT_WR), 0);
 	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
-	/* The FIN's ACK waits for the delayed-ACK timer (tcp_fin's pingpong mode), 40 ms. */
-	cr_assert_eq(c->sk->sk_state, TCP_FIN_WAIT1);
-	cr_assert_eq(s->sk->sk_state, TCP_CLOSE_WAIT);
-	twostack_run_for(ts, 40 * NSEC_PER_MSEC);
+	/*
+	 * The FIN's ACK goes by the delayed-ACK timer (tcp_fin's pingpong
+	 * mode), after the ATO, which is 0 before any data came: at once, as
+	 * the kernel's (a FIN after no data acknowledged in 2-5 ms on this
+	 * machine's loopback, one after data in 47-52).
+	 */
 	cr_assert_eq(c->sk->sk_state, TCP_FIN_WAIT2);
+	cr_assert_eq(s->sk->sk_state, TCP_CLOSE_WAIT);
 	cr_assert_eq(recv_buf(s, buf, sizeof(buf)), 0, "EOF after FIN");
 	cr_assert_eq(send_buf(s, "still here", 10), 10);
 	twostack_run_for(ts, 100 * NSEC_PER_MSEC);
@@ -1392,11 +1395,18 @@ Test(tcp, bytes_the_owner_holds_unread_count_against_the_receive_buffer, .timeou
 	/*
 	 * Within a segment of the buffer: as the kernel's tcp_select_window,
 	 * a window that would shrink keeps its right edge rounded up to the
-	 * scale unit, which moves it on by up to 127 bytes an ACK. Less the
-	 * skb heads the kernel charges: one per 17 frames (MAX_SKB_FRAGS).
+	 * scale unit, which moves it on by up to 127 bytes an ACK. At least
+	 * the buffer less a sixteenth, where __tcp_select_window shuts the
+	 * window: a program that reads nothing gets no ACK from its reads
+	 * (tcp_cleanup_rbuf), so once the free space no longer covers the
+	 * window only the delayed-ACK timer moves the edge, and its last
+	 * window may be the free space then, under a segment (the sender's
+	 * probe takes it). Less the skb heads the kernel charges: one per 17
+	 * frames (MAX_SKB_FRAGS). Before the host's hand-over stopped
+	 * counting as a read, every segment was ACKed and took 4 at most.
 	 */
 	cr_assert(got <= 131072 + 1448 &&
-			  got > 131072 - 4 * 1448 - (131072 / (17 * 1448) + 1) * 832,
+			  got > 131072 - 131072 / 16 - (131072 / (17 * 1448) + 1) * 832,
 		  "taken: %zu", got);
 	cr_assert_lt(tcp_sk(c->sk)->snd_wnd, 1448, "the window shut: %u", tcp_sk(c->sk)->snd_wnd);
 
