@@ -292,6 +292,19 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		return fd < 0 ? -errno : fd;
 	}
 	c->path = "stack";
+	/*
+	 * Under a seccomp filter the filter answers first (it runs before
+	 * sys_socket's own checks): the call is made for real, and its
+	 * refusal, whatever the arguments, is the answer; one the filter lets
+	 * through is closed at once and the creation path goes on. A process
+	 * that never installed a filter makes no such call.
+	 */
+	if (__atomic_load_n(&shim_sandboxed, __ATOMIC_RELAXED)) {
+		fd = shim_real.socket(family, type, protocol);
+		if (fd < 0)
+			return -errno;
+		shim_real.close(fd);
+	}
 	err = shim_core_create(family, type, protocol, &rtype, &rproto, c);
 	if (err)
 		return err;
