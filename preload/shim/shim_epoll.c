@@ -341,7 +341,7 @@ static int shim_ep_add(int epfd, uint64_t ee, int fd, uint64_t e, const struct e
 				  .armed = true,
 				  .pending = true};
 	shim_ep_by_fd[fd] = i;
-	if (shim_ready_static(fd, e))
+	if (shim_ready_static(e))
 		shim_ep_static_push(r, i);
 	shim_ep_errq_arm(r, i, e);
 	return 0;
@@ -385,7 +385,7 @@ static int shim_ep_ctl(int epfd, int op, int fd, struct epoll_event *uev)
 	r->armed = true;
 	r->pending = true;
 	r->woken = false;
-	if (shim_ready_static(fd, e))
+	if (shim_ready_static(e))
 		shim_ep_static_push(r, i);
 	shim_ep_errq_arm(r, i, e);
 	return 0;
@@ -447,7 +447,7 @@ static int shim_ep_synth(uint32_t set, struct epoll_event *out, int cap)
 		uint64_t e = shim_fd_get(r->fd);
 		unsigned int rev;
 
-		if (!shim_ready_static(r->fd, e)) {
+		if (!shim_ready_static(e)) {
 			/* Connected since: the pair says it all now. */
 			*link = r->next_static;
 			r->on_static = false;
@@ -679,12 +679,6 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			continue;
 		}
 		e = shim_fd_get(r->fd);
-		/*
-		 * A datagram socket another process shut for reading: its
-		 * wake-up (a void report) comes once, IN|RDHUP stays.
-		 */
-		if (shim_ent_kind(e) == SHIM_DGRAM && shim_ready_static(r->fd, e))
-			shim_ep_static_push(r, (uint32_t)(r - shim_ep_regs));
 		/* One-shot, and its error-queue eventfd reported first: disarmed until MOD. */
 		if ((r->events & EPOLLONESHOT) && !r->armed && r->errq_reg)
 			continue;
@@ -699,10 +693,10 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 		 * holder's connect (fork, SCM_RIGHTS): its completion is the
 		 * pair's edge here too, as sk_state_change wakes every waiter.
 		 */
-		if (shim_ready_static(r->fd, e) && shim_ent_kind(e) == SHIM_STREAM) {
+		if (shim_ready_static(e) && shim_ent_kind(e) == SHIM_STREAM) {
 			e = shim_stream_connected_since(r->fd, e);
 			/* A change of state, not a writer's wake-up (shim_ep_write_space_only). */
-			if (!shim_ready_static(r->fd, e))
+			if (!shim_ready_static(e))
 				r->pending = true;
 		}
 		/*
@@ -710,10 +704,17 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 		 * and for a datagram socket it reported this round; a datagram's
 		 * pair still wakes an edge-triggered set (a datagram came).
 		 */
-		if (shim_ready_static(r->fd, e) && (shim_ent_kind(e) == SHIM_STREAM || r->syn_now))
+		if (shim_ready_static(e) && (shim_ent_kind(e) == SHIM_STREAM || r->syn_now))
 			continue;
 		rev = shim_ready_fix(r->fd, e, k.events) & (r->events | EPOLLERR | EPOLLHUP) &
 		      ~SHIM_EP_FLAGS;
+		/*
+		 * A datagram socket another process shut for reading (the fix
+		 * mapped its page): its wake-up, a void report, comes once and
+		 * IN|RDHUP stays.
+		 */
+		if (shim_ent_kind(e) == SHIM_DGRAM && shim_ready_static(e))
+			shim_ep_static_push(r, (uint32_t)(r - shim_ep_regs));
 		shim_ready_nospace(r->fd, e, r->events, rev);
 		err = shim_ep_dgram_err(e);
 		/*
@@ -925,7 +926,7 @@ static void shim_ep_fd_update(int fd, bool edge)
 
 		if (edge)
 			r->pending = true;
-		if (shim_ready_static(fd, e)) {
+		if (shim_ready_static(e)) {
 			shim_ep_static_push(r, i);
 			if (edge && shim_ent_kind(e) == SHIM_STREAM)
 				shim_ep_wake(r->epfd, r);

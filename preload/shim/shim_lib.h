@@ -393,6 +393,8 @@ void shim_sk_atfork_child(void);
 void shim_sk_created(int fd, uint64_t e, int type, int protocol);
 /* A datagram socket's sk_shutdown (RCV_SHUTDOWN 1, SEND_SHUTDOWN 2), 0 without a page. */
 unsigned int shim_dgram_shut(int fd, uint64_t e);
+/* The same from a page this process has mapped already: no request (readiness's static check). */
+unsigned int shim_dgram_shut_peek(uint64_t e);
 /*
  * shutdown(how) of a datagram socket, recorded in its page before the host
  * is asked (its wake-up of the readers must find it); false if no page.
@@ -446,7 +448,7 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev);
  * datagram socket with an entry on its error queue (ERR) or shut for
  * reading (IN|RDHUP).
  */
-bool shim_ready_static(int fd, uint64_t e);
+bool shim_ready_static(uint64_t e);
 /* tcp_poll found a stream asked for OUT not writable: SOCK_NOSPACE (SHIM_F_NOSPACE). */
 void shim_ready_nospace(int fd, uint64_t e, unsigned int asked, unsigned int rev);
 /* The process asked about urgent data: readable streams are checked for the mark. */

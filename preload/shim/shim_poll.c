@@ -226,7 +226,7 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 	}
 }
 
-bool shim_ready_static(int fd, uint64_t e)
+bool shim_ready_static(uint64_t e)
 {
 	unsigned int fl = shim_ent_flags(e);
 
@@ -234,7 +234,7 @@ bool shim_ready_static(int fd, uint64_t e)
 		return fl & SHIM_F_UNCONNECTED;
 	return shim_ent_kind(e) == SHIM_DGRAM &&
 	       ((fl & SHIM_F_ERRQ) || (shim_notice_peek(e) & SHIM_NOTICE_ERRQ_NOW) ||
-		(shim_dgram_shut(fd, e) & RCV_SHUTDOWN));
+		(shim_dgram_shut_peek(e) & RCV_SHUTDOWN));
 }
 
 void shim_ready_nospace(int fd, uint64_t e, unsigned int asked, unsigned int rev)
@@ -297,7 +297,7 @@ static bool shim_poll_ask(struct pollfd *p, const struct pollfd *u, nfds_t n)
 			continue;
 		if (shim_ready_ask_in(e, (unsigned short)u[i].events))
 			p[i].events |= POLLIN;
-		if (shim_ready_static(u[i].fd, shim_dgram_errq_settle(u[i].fd, e)))
+		if (shim_ready_static(shim_dgram_errq_settle(u[i].fd, e)))
 			ready = true;
 	}
 	return ready;

@@ -221,6 +221,18 @@ unsigned int shim_dgram_shut(int fd, uint64_t e)
 	return atomic_load_explicit(&sk->shutdown, memory_order_acquire);
 }
 
+unsigned int shim_dgram_shut_peek(uint64_t e)
+{
+	struct shim_sk_slot *slot = shim_sk_slot_of(e);
+	struct shim_sk *sk;
+
+	if (shim_ent_kind(e) != SHIM_DGRAM || !slot ||
+	    atomic_load_explicit(&slot->id, memory_order_acquire) != shim_ent_id(e) ||
+	    !(sk = atomic_load_explicit(&slot->sk, memory_order_relaxed)))
+		return 0;
+	return atomic_load_explicit(&sk->shutdown, memory_order_acquire);
+}
+
 bool shim_dgram_shut_set(int fd, uint64_t e, int how)
 {
 	struct shim_sk *sk = shim_sk_make(fd, e);
