@@ -427,7 +427,9 @@ SHIM_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
  */
 static unsigned int shim_ep_pair_now(int fd, uint64_t e)
 {
-	struct pollfd p = {.fd = fd, .events = POLLIN | POLLOUT};
+	/* Every bit datagram_poll gives a writable socket (sock_writeable: OUT|WRNORM|WRBAND). */
+	struct pollfd p = {.fd = fd,
+			   .events = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLWRBAND};
 
 	if (shim_ent_kind(e) != SHIM_DGRAM || shim_real.poll(&p, 1, 0) != 1)
 		return 0;
@@ -706,6 +708,13 @@ static int shim_ep_translate(int epfd, uint32_t set, struct epoll_event *ev, int
 			continue;
 		rev = shim_ready_fix(r->fd, e, k.events) & (r->events | EPOLLERR | EPOLLHUP) &
 		      ~SHIM_EP_FLAGS;
+		/*
+		 * A datagram socket another process shut for reading (the fix
+		 * mapped its page): its wake-up, a void report, comes once and
+		 * IN|RDHUP stays.
+		 */
+		if (shim_ent_kind(e) == SHIM_DGRAM && shim_ready_static(e))
+			shim_ep_static_push(r, (uint32_t)(r - shim_ep_regs));
 		shim_ready_nospace(r->fd, e, r->events, rev);
 		err = shim_ep_dgram_err(e);
 		/*

@@ -22,13 +22,15 @@
  * recv with MSG_OOB are the pair's, SIOCATMARK and POLLPRI too; the host
  * answers recv(MSG_OOB) only for a byte it has not put into the pair yet.
  *
- * What it does not do (documented in the README): sendfile() to a datagram
- * socket (EINVAL).
+ * What it does not do (documented in the README): sendfile() to a connected
+ * datagram socket (EINVAL).
  */
 #include "shim_lib.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <linux/sockios.h>
 #include <netinet/ip_icmp.h>
@@ -444,6 +446,36 @@ static int shim_dgram_opt_check(int fd, uint64_t e, const struct msghdr *m,
 }
 
 /*
+ * The pair refused a send with EPIPE: the socket was shut for writing (our
+ * end alone: ip_append_data's EPIPE, which a datagram socket never turns
+ * into SIGPIPE), or its host is gone (the release of the host's end shuts
+ * ours both ways).
+ */
+static ssize_t shim_dgram_epipe(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+
+	if (shim_real.poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP)))
+		return -SHIM_EGONE_SEND;
+	return -EPIPE;
+}
+
+/*
+ * A read that would wait on a datagram socket shut for reading finds EOF
+ * at once (__skb_wait_for_more_packets answers 0 for RCV_SHUTDOWN); a
+ * non-blocking one still finds EAGAIN.
+ */
+static bool shim_dgram_rd_eof(int fd, uint64_t e, int flags)
+{
+	int fl;
+
+	if ((flags & MSG_DONTWAIT) || !(shim_dgram_shut(fd, e) & RCV_SHUTDOWN))
+		return false;
+	fl = shim_real.fcntl(fd, F_GETFL, 0);
+	return fl >= 0 && !(fl & O_NONBLOCK);
+}
+
+/*
  * cmsg_err: what the protocol's cmsg walk says, after the address checks;
  * m->msg_control, if set, holds the control messages to carry (our own
  * copy, m->msg_controllen bytes).
@@ -525,6 +557,13 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	/* glibc's MSG_PROXY is the kernel's MSG_PROBE: the checks, but nothing sent. */
 	if (flags & MSG_PROXY)
 		return (ssize_t)total;
+	/* raw_send_hdrinc's sock_alloc_send_skb after shutdown(SHUT_WR) (UDP's: the pair's). */
+	if ((fl & SHIM_F_RAW) && (shim_dgram_shut(fd, e) & SEND_SHUTDOWN)) {
+		struct shim_sk *sk = shim_sk_get(fd, e);
+
+		if (sk && sk->hdrincl)
+			return -EPIPE;
+	}
 	if (fl & SHIM_F_UDP) {
 		int err;
 
@@ -548,7 +587,7 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 		shim_fd_flags(fd, SHIM_F_DG_SENT, 0);
 	ret = shim_real.sendmsg(fd, &lm, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
 	if (ret < 0)
-		return errno == EPIPE ? -SHIM_EGONE_SEND : -errno;
+		return errno == EPIPE ? shim_dgram_epipe(fd) : -errno;
 	ret -= (ssize_t)(sizeof(h) + h.ctl_len);
 	/*
 	 * Its completion, or its transmit time stamp, will be on the error
@@ -768,7 +807,7 @@ ssize_t shim_dgram_recv_head(int fd, uint64_t e, struct msghdr *m, int flags)
 	struct msghdr lm = {0};
 	size_t payload, wire, room = 0, ulen = shim_iov_total(m);
 	int64_t stamp = 0;
-	bool carried, bare_first;
+	bool carried, bare_first, eof = false;
 	ssize_t n;
 
 again:
@@ -798,6 +837,12 @@ again:
 	/* MSG_TRUNC: a bare datagram's whole length, which no header says. */
 	n = shim_real.recvmsg(fd, &lm,
 			      (flags & (MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) | MSG_TRUNC);
+	if (n < 0 && eof && errno == EAGAIN) {
+		m->msg_namelen = 0;
+		m->msg_controllen = 0;
+		m->msg_flags = 0;
+		return 0;
+	}
 	if (n < 0)
 		return -errno;
 	/* ____sys_recvmsg hands MSG_CMSG_CLOEXEC back in msg_flags. */
@@ -829,9 +874,18 @@ again:
 		/* An error is reported once, peeked or not (sock_error clears sk_err). */
 		if (flags & MSG_PEEK)
 			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
-		/* Taken already, ahead of the datagrams before it: nothing to report. */
-		if (stale)
+		/*
+		 * Taken already, ahead of the datagrams before it: nothing to
+		 * report. A void one may be the wake-up of a shutdown(SHUT_RD):
+		 * the wait ends then, as sk_state_change ends the kernel's.
+		 */
+		if (stale) {
+			if (shim_dgram_rd_eof(fd, e, flags)) {
+				eof = true;
+				flags |= MSG_DONTWAIT;
+			}
 			goto again;
+		}
 		if (h.flags & MSG_ERRQUEUE)
 			shim_errq_note(fd);
 		m->msg_namelen = 0;
@@ -904,6 +958,17 @@ static ssize_t shim_dgram_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	 * reads move the offset (shim_peekoff.c).
 	 */
 	sk = shim_sk_get(fd, e);
+	if (unlikely(sk && atomic_load_explicit(&sk->shutdown, memory_order_acquire)) &&
+	    shim_dgram_rd_eof(fd, e, flags)) {
+		n = sk->peek_set ? shim_dgram_recv_off(fd, e, sk, m, flags | MSG_DONTWAIT)
+				 : shim_dgram_recv_head(fd, e, m, flags | MSG_DONTWAIT);
+		if (n != -EAGAIN)
+			return n;
+		m->msg_namelen = 0;
+		m->msg_controllen = 0;
+		m->msg_flags = 0;
+		return 0;
+	}
 	if (unlikely(sk && sk->peek_set))
 		return shim_dgram_recv_off(fd, e, sk, m, flags);
 	return shim_dgram_recv_head(fd, e, m, flags);
@@ -1742,12 +1807,18 @@ static ssize_t shim_sendto(enum shim_sym sym, int fd, const void *buf, size_t n,
 			shim_nl_sent(fd, buf, n);
 	} else {
 		c.path = "stack";
-		/* A stream takes an address only to connect (MSG_FASTOPEN). */
-		if (addr && (shim_ent_kind(e) == SHIM_DGRAM || (flags & MSG_FASTOPEN))) {
+		/*
+		 * __sys_sendto copies the address in before the protocol sees
+		 * the call, whatever the socket; a stream then takes it only to
+		 * connect (MSG_FASTOPEN).
+		 */
+		if (addr) {
 			if ((int)addrlen < 0 || addrlen > sizeof(ss))
 				ret = -EINVAL;
 			else if (shim_copy_from_user(&ss, addr, addrlen))
 				ret = -EFAULT;
+		}
+		if (addr && (shim_ent_kind(e) == SHIM_DGRAM || (flags & MSG_FASTOPEN))) {
 			m.msg_name = &ss;
 			m.msg_namelen = addrlen;
 		}
@@ -1993,6 +2064,32 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 	return ret;
 }
 
+/*
+ * do_sendfile into a socket that cannot take the bytes (a listener, a
+ * stream never connected, a datagram socket here): the input file and
+ * offset are checked first (EBADF, ESPIPE, EFAULT, EINVAL for a pipe or a
+ * socket, 0 for nothing to send), and the socket's own error only comes
+ * when the first bytes are written to it. Those checks are the kernel's on
+ * a stand-in whose write fails too: an unconnected AF_UNIX datagram socket
+ * (ENOTCONN, no signal; the bytes read for it stay unsent, as for a
+ * socket that fails). Returns 1 where the socket's answer comes next.
+ */
+static ssize_t shim_sendfile_in_checks(enum shim_sym sym, int in, void *off, size_t n)
+{
+	int s = shim_real.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), err;
+	ssize_t r;
+
+	if (s < 0)
+		return 1; /* no stand-in (a sandbox): the socket's answer alone */
+	r = sym == SHIM_SYM_sendfile ? shim_real.sendfile(s, in, off, n)
+				     : shim_real.sendfile64(s, in, off, n);
+	err = errno;
+	shim_real.close(s);
+	if (r >= 0)
+		return r ? 1 : 0;
+	return err == ENOTCONN ? 1 : -err;
+}
+
 /* sendfile into a stream is the kernel's splice into the pair. */
 static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size_t n)
 {
@@ -2004,19 +2101,24 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 	e = shim_stream_known(out, shim_fd_get(out));
 	if (shim_emulated(e))
 		c.path = "stack";
-	if (shim_ent_kind(e) == SHIM_STREAM)
-		shim_stream_wrote(out, e);
-	if (shim_ent_kind(e) == SHIM_DGRAM)
-		ret = shim_ret(-EINVAL, c.err0);
-	else if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_UNCONNECTED))
-		ret = shim_ret(shim_unconnected_send(out, 0), c.err0);
-	else if (sym == SHIM_SYM_sendfile)
-		ret = shim_real.sendfile(out, in, off, n);
-	else
-		ret = shim_real.sendfile64(out, in, off, n);
-	if (ret < 0 && shim_ent_kind(e) == SHIM_STREAM)
-		/* The kernel's splice into the pair raised its own SIGPIPE. */
-		ret = shim_ret(shim_stream_wmap(out, e, -errno, MSG_NOSIGNAL), c.err0);
+	if (shim_ent_kind(e) == SHIM_DGRAM) {
+		/* udp_sendmsg's EDESTADDRREQ; a connected one's sends are not done here. */
+		ret = shim_sendfile_in_checks(sym, in, off, n);
+		if (ret == 1)
+			ret = shim_ent_flags(e) & SHIM_F_PEER ? -EINVAL : -EDESTADDRREQ;
+		ret = shim_ret(ret, c.err0);
+	} else if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_UNCONNECTED)) {
+		ret = shim_sendfile_in_checks(sym, in, off, n);
+		ret = shim_ret(ret == 1 ? shim_unconnected_send(out, 0) : ret, c.err0);
+	} else {
+		if (shim_ent_kind(e) == SHIM_STREAM)
+			shim_stream_wrote(out, e);
+		ret = sym == SHIM_SYM_sendfile ? shim_real.sendfile(out, in, off, n)
+					       : shim_real.sendfile64(out, in, off, n);
+		if (ret < 0 && shim_ent_kind(e) == SHIM_STREAM)
+			/* The kernel's splice into the pair raised its own SIGPIPE. */
+			ret = shim_ret(shim_stream_wmap(out, e, -errno, MSG_NOSIGNAL), c.err0);
+	}
 	shim_trace(&c, ret, "%d, %d, %p, %zu", out, in, off, n);
 	return ret;
 }

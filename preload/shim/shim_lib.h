@@ -364,6 +364,12 @@ struct shim_sk {
 		bool srr;
 		uint32_t faddr;
 	} opt;
+	/*
+	 * sk_shutdown (RCV_SHUTDOWN 1, SEND_SHUTDOWN 2) as shutdown() left it:
+	 * the pair carries SEND_SHUTDOWN itself, RCV_SHUTDOWN lives here alone
+	 * (the host's writes into the pair must go on: udp_rcv still queues).
+	 */
+	_Atomic uint8_t shutdown;
 };
 
 /* Whether the kernel would restart a call a signal interrupted (every handler has SA_RESTART). */
@@ -385,6 +391,15 @@ void shim_sk_unlock(struct shim_sk *sk);
 void shim_sk_atfork_child(void);
 /* socket() made it (the page IPPROTO_RAW needs). */
 void shim_sk_created(int fd, uint64_t e, int type, int protocol);
+/* A datagram socket's sk_shutdown (RCV_SHUTDOWN 1, SEND_SHUTDOWN 2), 0 without a page. */
+unsigned int shim_dgram_shut(int fd, uint64_t e);
+/* The same from a page this process has mapped already: no request (readiness's static check). */
+unsigned int shim_dgram_shut_peek(uint64_t e);
+/*
+ * shutdown(how) of a datagram socket, recorded in its page before the host
+ * is asked (its wake-up of the readers must find it); false if no page.
+ */
+bool shim_dgram_shut_set(int fd, uint64_t e, int how);
 /* The host took a setsockopt of the options the page keeps (SO_PEEK_OFF, IP_OPTIONS, ...). */
 void shim_sk_setsockopt(int fd, uint64_t e, int level, int optname, const void *val,
 			unsigned int len);
@@ -430,7 +445,8 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev);
 /*
  * Whether entry e is ready by correction alone, whatever its pair says: a
  * stream in TCP_CLOSE that never had a pair of its own (OUT|HUP), a
- * datagram socket with an entry on its error queue (ERR).
+ * datagram socket with an entry on its error queue (ERR) or shut for
+ * reading (IN|RDHUP).
  */
 bool shim_ready_static(uint64_t e);
 /* tcp_poll found a stream asked for OUT not writable: SOCK_NOSPACE (SHIM_F_NOSPACE). */

@@ -38,6 +38,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include "net.h" /* RCV_SHUTDOWN, SHUTDOWN_MASK */
+
 /* The first time the host's end of a stream pair is seen hung up: take its error. */
 static uint64_t shim_hup_collect(int fd, uint64_t e)
 {
@@ -209,6 +211,15 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 		/* datagram_poll: SO_SELECT_ERR_QUEUE makes that ERR PRI too. */
 		if ((rev & POLLERR) && (w & SHIM_NOTICE_SELERR))
 			rev |= POLLPRI;
+		/*
+		 * datagram_poll after shutdown(): readable at once when shut for
+		 * reading (a read finds EOF), HUP when shut both ways.
+		 */
+		w = shim_dgram_shut(fd, e);
+		if (w & RCV_SHUTDOWN)
+			rev |= POLLIN | POLLRDNORM | POLLRDHUP;
+		if (w == SHUTDOWN_MASK)
+			rev |= POLLHUP;
 		return rev;
 	default:
 		return rev;
@@ -222,7 +233,8 @@ bool shim_ready_static(uint64_t e)
 	if (shim_ent_kind(e) == SHIM_STREAM)
 		return fl & SHIM_F_UNCONNECTED;
 	return shim_ent_kind(e) == SHIM_DGRAM &&
-	       ((fl & SHIM_F_ERRQ) || (shim_notice_peek(e) & SHIM_NOTICE_ERRQ_NOW));
+	       ((fl & SHIM_F_ERRQ) || (shim_notice_peek(e) & SHIM_NOTICE_ERRQ_NOW) ||
+		(shim_dgram_shut_peek(e) & RCV_SHUTDOWN));
 }
 
 void shim_ready_nospace(int fd, uint64_t e, unsigned int asked, unsigned int rev)

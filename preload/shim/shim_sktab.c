@@ -212,6 +212,38 @@ struct shim_sk *shim_sk_make(int fd, uint64_t e)
 	return sk;
 }
 
+unsigned int shim_dgram_shut(int fd, uint64_t e)
+{
+	struct shim_sk *sk;
+
+	if (shim_ent_kind(e) != SHIM_DGRAM || !(sk = shim_sk_get(fd, e)))
+		return 0;
+	return atomic_load_explicit(&sk->shutdown, memory_order_acquire);
+}
+
+unsigned int shim_dgram_shut_peek(uint64_t e)
+{
+	struct shim_sk_slot *slot = shim_sk_slot_of(e);
+	struct shim_sk *sk;
+
+	if (shim_ent_kind(e) != SHIM_DGRAM || !slot ||
+	    atomic_load_explicit(&slot->id, memory_order_acquire) != shim_ent_id(e) ||
+	    !(sk = atomic_load_explicit(&slot->sk, memory_order_relaxed)))
+		return 0;
+	return atomic_load_explicit(&sk->shutdown, memory_order_acquire);
+}
+
+bool shim_dgram_shut_set(int fd, uint64_t e, int how)
+{
+	struct shim_sk *sk = shim_sk_make(fd, e);
+
+	if (!sk)
+		return false;
+	/* inet_shutdown's how++: SHUT_RD 1 (RCV_SHUTDOWN), SHUT_WR 2, SHUT_RDWR 3. */
+	atomic_fetch_or_explicit(&sk->shutdown, (uint8_t)(how + 1), memory_order_release);
+	return true;
+}
+
 /* A raw socket of IPPROTO_RAW has IP_HDRINCL from the start (raw_sk_init's inet->hdrincl). */
 void shim_sk_created(int fd, uint64_t e, int type, int protocol)
 {

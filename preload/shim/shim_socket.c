@@ -292,6 +292,19 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 		return fd < 0 ? -errno : fd;
 	}
 	c->path = "stack";
+	/*
+	 * Under a seccomp filter the filter answers first (it runs before
+	 * sys_socket's own checks): the call is made for real, and its
+	 * refusal, whatever the arguments, is the answer; one the filter lets
+	 * through is closed at once and the creation path goes on. A process
+	 * that never installed a filter makes no such call.
+	 */
+	if (__atomic_load_n(&shim_sandboxed, __ATOMIC_RELAXED)) {
+		fd = shim_real.socket(family, type, protocol);
+		if (fd < 0)
+			return -errno;
+		shim_real.close(fd);
+	}
 	err = shim_core_create(family, type, protocol, &rtype, &rproto, c);
 	if (err)
 		return err;
@@ -1660,7 +1673,29 @@ SHIM_EXPORT int shutdown(int fd, int how)
 		ret = shim_real.shutdown(fd, how);
 	} else {
 		c.path = "stack";
+		/*
+		 * A datagram socket's reads find EOF once it is shut for reading,
+		 * which the host's wake-up of its readers (a void report) must
+		 * find recorded: before the request.
+		 */
+		if (shim_ent_kind(e) == SHIM_DGRAM && how >= SHUT_RD && how <= SHUT_RDWR)
+			shim_dgram_shut_set(fd, e, how);
 		ret = shim_request(fd, e, &req, &rep, NULL, &c);
+		/*
+		 * inet_shutdown shuts it even when it answers ENOTCONN. The
+		 * pair's end shut for writing makes every send of every holder
+		 * fail with EPIPE after its own checks, as __ip_append_data's
+		 * sock_alloc_send_skb for a UDP or ping socket; the host tells
+		 * that from a close by the hang-up that does not come
+		 * (stackd_dgram_in). A raw socket's datagram has no transport
+		 * header there, so it is allocated without that check: only
+		 * raw_send_hdrinc's fails (shim_dgram_send).
+		 */
+		if (shim_ent_kind(e) == SHIM_DGRAM && (ret == 0 || ret == -ENOTCONN) &&
+		    (how == SHUT_WR || how == SHUT_RDWR) && !(shim_ent_flags(e) & SHIM_F_RAW))
+			shim_real.shutdown(fd, SHUT_WR);
+		if (shim_ent_kind(e) == SHIM_DGRAM && (ret == 0 || ret == -ENOTCONN))
+			shim_epoll_fd_changed(fd); /* inet_shutdown's sk_state_change */
 		/* inet_shutdown moved sock->state on from SS_CONNECTING: connect() asks again. */
 		if (shim_ent_kind(e) == SHIM_STREAM)
 			shim_fd_flags(fd, 0, SHIM_F_CONNECTING);

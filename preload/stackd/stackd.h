@@ -373,6 +373,8 @@ bool stackd_pair_hup_now(struct stackd_sock *ss);
 void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
 /* The datagrams the application sent before a request, sent first (SETSOCKOPT, CONNECT, ...). */
 void stackd_dgram_sync(struct stackd_sock *ss);
+/* A datagram socket shut for reading: its program's readers wake (a void report). */
+void stackd_dgram_wake(struct stackd_sock *ss);
 bool stackd_stream_sync(struct stackd_sock *ss);
 int stackd_pair_wmem(const struct stackd_sock *ss);
 int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);

@@ -532,6 +532,9 @@ static int stackd_op_shutdown(struct stackd_sock *ss, int how, struct shim_rep *
 		return r;
 	}
 	r = ss->sock->ops->shutdown(ss->sock, how);
+	/* inet_shutdown shuts it even when it answers ENOTCONN, and wakes its readers. */
+	if (!ss->stream && (how == SHUT_RD || how == SHUT_RDWR) && (r == 0 || r == -ENOTCONN))
+		stackd_dgram_wake(ss);
 	stackd_sock_queue(ss);
 	return r;
 }

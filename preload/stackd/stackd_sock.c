@@ -1995,6 +1995,25 @@ void stackd_notice_errq_wake(struct stackd_sock *ss, bool wake)
 		stackd_errq_efd_update(ss, errq);
 }
 
+/*
+ * shutdown(SHUT_RD) of a datagram socket: inet_shutdown's sk_state_change
+ * wakes its readers, which a void report does for the program's (a reader
+ * asleep in the pair wakes, drops it and finds the EOF its interposer
+ * recorded in the socket's page first, which the word announces, so that
+ * every holder takes the report for void). A full pair wakes no sleeper.
+ */
+void stackd_dgram_wake(struct stackd_sock *ss)
+{
+	struct shim_dgram hdr = {.err = ENOMSG};
+	int r;
+
+	if (ss->stream || ss->fd < 0 || ss->skstate_fd < 0 || !ss->pair_writable || ss->pend_len)
+		return;
+	r = stackd_dgram_to_pair(ss, &hdr, sizeof(hdr));
+	if (r < 0 && r != -EAGAIN)
+		ss->pair_hup = true;
+}
+
 /* An error report says whether the error queue holds an entry: sock_poll's ERR after it. */
 static uint32_t stackd_errq_flag(const struct sock *sk)
 {
@@ -2136,16 +2155,27 @@ static void stackd_dgram_out(struct stackd_sock *ss, bool *more)
 }
 
 /*
- * recv() gave 0: the end of the pair (every copy of the program's end
- * closed, or shut for writing) or an empty datagram the program wrote
+ * recv() gave 0: the end of the pair or an empty datagram the program wrote
  * without the interposer (io_uring, write(2)), which the pair's end then
- * does not report as shut.
+ * does not report as shut. The end is every copy of the program's end
+ * closed (HUP: unix_release_sock shuts ours both ways), or the socket shut
+ * for writing (RDHUP alone: the interposer shuts its end so that sends
+ * fail as the kernel's, shim_socket.c), which leaves the socket as it was;
+ * an empty datagram with more behind it is one, whatever the end says.
+ * 0: a datagram; POLLHUP: closed; POLLRDHUP: shut for writing.
  */
-static bool stackd_pair_eof(int fd)
+static short stackd_pair_eof(int fd)
 {
 	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+	int inq = 0;
 
-	return poll(&p, 1, 0) != 0;
+	if (poll(&p, 1, 0) != 1)
+		return 0;
+	if (p.revents & (POLLHUP | POLLERR))
+		return POLLHUP;
+	if (ioctl(fd, SIOCINQ, &inq) == 0 && inq > 0)
+		return 0;
+	return p.revents & POLLRDHUP;
 }
 
 /*
@@ -2178,6 +2208,7 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 	int count = 0;
 
 	while (ss->pair_readable) {
+		short end = 0;
 		ssize_t n;
 		int r;
 
@@ -2186,9 +2217,9 @@ static void stackd_dgram_in(struct stackd_sock *ss, bool *more)
 			break;
 		}
 		n = recv(ss->fd, sd->iobuf, sd->iobuf_size, MSG_DONTWAIT);
-		if (n < 0 || (n == 0 && stackd_pair_eof(ss->fd))) {
-			if (n < 0 && errno == EAGAIN)
-				ss->pair_readable = false;
+		if (n < 0 || (n == 0 && (end = stackd_pair_eof(ss->fd)))) {
+			if ((n < 0 && errno == EAGAIN) || end == POLLRDHUP)
+				ss->pair_readable = false; /* nothing more, or shut for writing */
 			else
 				ss->pair_hup = true; /* EOF: every copy of its end is closed */
 			break;

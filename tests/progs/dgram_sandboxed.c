@@ -130,6 +130,10 @@ static int child(int fd, int sp)
 	 */
 	res("socket", socket(AF_INET, SOCK_DGRAM, 0));
 	res("socket stream", socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+	/* seccomp runs before sys_socket's checks: the filter's errno, not EINVAL. */
+	res("socket, bad flag", socket(AF_INET, SOCK_DGRAM | 0x40000000, 0));
+	res("socket, bad type", socket(AF_INET, 42, 0));
+	res("socket AF_INET6", socket(AF_INET6, SOCK_DGRAM, 0));
 	res("write", write(fd, "sbx-hello", 9));
 	res("poll", poll(&p, 1, WAIT_MS));
 	n = read(fd, buf, sizeof(buf));

@@ -55,6 +55,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -1936,6 +1937,292 @@ static void udp_peek_off_restart(void)
 	sigaction(SIGUSR1, &old, NULL);
 }
 
+/* Until a datagram is queued (peeked): poll says IN at once on a socket shut for reading. */
+static void wait_dgram(int fd)
+{
+	long long end = now_ms() + WAIT_MS;
+	char c;
+
+	while (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN) {
+		if (now_ms() > end) {
+			out("wait", "timeout for a datagram");
+			return;
+		}
+		poll(NULL, 0, 1);
+	}
+}
+
+static _Atomic int pipe_count;
+
+static void on_pipe_count(int sig)
+{
+	(void)sig;
+	atomic_fetch_add(&pipe_count, 1);
+}
+
+/*
+ * shutdown() of a UDP socket, connected or not (inet_shutdown: ENOTCONN
+ * when unconnected, but the socket is shut all the same): after SHUT_WR
+ * every send fails with EPIPE once its own checks pass (__ip_append_data's
+ * sock_alloc_send_skb; no SIGPIPE, MSG_PROBE still answers), after SHUT_RD
+ * datagram_poll says IN|RDHUP, HUP once shut both ways, a read that would
+ * wait finds EOF, and datagrams still arrive and are read.
+ */
+static void udp_shut_one(int how, bool conn)
+{
+	static const char *const hows[] = {"RD", "WR", "RDWR"};
+	static char big[65508];
+	struct sigaction act = {.sa_handler = on_pipe_count}, old;
+	struct sockaddr_in to = sa(peer, PORT_ECHO), to6 = to;
+	const struct sockaddr *a = (const struct sockaddr *)&to;
+	struct timeval tv = {WAIT_MS / 1000, 0};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	char step[96];
+
+#define S(what)                                                                                    \
+	(snprintf(step, sizeof(step), "%s%s: %s", hows[how], conn ? " connected" : "", what), step)
+	sigaction(SIGPIPE, &act, &old);
+	atomic_store(&pipe_count, 0);
+	to6.sin_family = AF_INET6;
+	/* A blocking read that does not find EOF ends, and shows as a difference. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (conn)
+		res(S("connect"), do_connect(fd, to));
+	res(S("sendto before"), sendto(fd, "pre", 3, 0, a, sizeof(to)));
+	wait_for(fd, POLLIN);
+	res(S("shutdown"), shutdown(fd, how));
+	snap(S("poll"), fd);
+	if (how != SHUT_WR && !conn)
+		snap_all(S("shut"), fd);
+	res(S("sendto"), sendto(fd, "x", 1, 0, a, sizeof(to)));
+	res(S("sendto MSG_NOSIGNAL"), sendto(fd, "x", 1, MSG_NOSIGNAL, a, sizeof(to)));
+	res(S("sendto empty"), sendto(fd, "", 0, 0, a, sizeof(to)));
+	res(S("send"), send(fd, "x", 1, 0));
+	res(S("sendto AF_INET6"), sendto(fd, "x", 1, 0, (struct sockaddr *)&to6, sizeof(to6)));
+	res(S("sendto 65508 bytes"), sendto(fd, big, sizeof(big), 0, a, sizeof(to)));
+	res(S("sendto MSG_OOB"), sendto(fd, "x", 1, MSG_OOB, a, sizeof(to)));
+	res(S("sendto MSG_PROBE"), sendto(fd, "x", 1, MSG_PROXY, a, sizeof(to)));
+	out(S("SIGPIPE"), "%d", atomic_load(&pipe_count));
+	recv_step(S("recv"), fd, 100, MSG_DONTWAIT);
+	/* Shut for reading only, it sent: the echoes of x, x, "" (and send's x) come. */
+	for (int k = 0; how == SHUT_RD && k < (conn ? 4 : 3); k++) {
+		wait_dgram(fd);
+		recv_step(S("recv an echo"), fd, 100, MSG_DONTWAIT);
+	}
+	recv_step(S("recv empty"), fd, 100, MSG_DONTWAIT);
+	if (how != SHUT_WR) {
+		recv_step(S("recv blocking, empty"), fd, 100, 0);
+		recv_step(S("peek blocking, empty"), fd, 100, MSG_PEEK);
+	}
+	if (how == SHUT_RD) {
+		res(S("sendto after"), sendto(fd, "post", 4, 0, a, sizeof(to)));
+		wait_dgram(fd);
+		snap(S("poll, a datagram queued"), fd);
+		recv_step(S("recv blocking"), fd, 100, 0);
+	}
+	res(S("connect AF_UNSPEC"),
+	    connect(fd, &(struct sockaddr){.sa_family = AF_UNSPEC}, sizeof(struct sockaddr)));
+	snap(S("poll after AF_UNSPEC"), fd);
+	res(S("sendto after AF_UNSPEC"), sendto(fd, "x", 1, 0, a, sizeof(to)));
+	res(S("shutdown again"), shutdown(fd, how));
+	close(fd);
+	sigaction(SIGPIPE, &old, NULL);
+#undef S
+}
+
+static void udp_shutdown(void)
+{
+	for (int how = SHUT_RD; how <= SHUT_RDWR; how++) {
+		udp_shut_one(how, false);
+		udp_shut_one(how, true);
+	}
+}
+
+struct shut_waiter {
+	int fd, ep, call;
+	_Atomic pid_t tid;
+	long ret;
+	int err;
+	unsigned int events;
+};
+
+static void *shut_wait(void *arg)
+{
+	struct shut_waiter *w = arg;
+	struct pollfd p = {.fd = w->fd, .events = POLLIN | POLLRDHUP};
+	struct epoll_event ev = {0};
+	char buf[16];
+
+	atomic_store(&w->tid, (pid_t)syscall(SYS_gettid));
+	if (w->call == 0) {
+		w->ret = recv(w->fd, buf, sizeof(buf), 0);
+	} else if (w->call == 1) {
+		w->ret = poll(&p, 1, WAIT_MS);
+		w->events = (unsigned short)p.revents;
+	} else {
+		w->ret = epoll_wait(w->ep, &ev, 1, WAIT_MS);
+		w->events = ev.events;
+	}
+	w->err = errno;
+	return NULL;
+}
+
+/*
+ * inet_shutdown's sk_state_change wakes whoever waits on the socket: a
+ * blocking recv finds EOF, poll and an edge-triggered epoll report
+ * IN|RDHUP; a process that shares the socket (fork) sees the shutdown its
+ * parent made: readiness, EOF, EPIPE.
+ */
+static void udp_shutdown_wake(void)
+{
+	static const char *const calls[] = {"recv", "poll", "epoll ET"};
+	struct timeval tv = {WAIT_MS / 1000, 0};
+	int sync[2];
+
+	for (int i = 0; i < 3; i++) {
+		struct shut_waiter w = {.fd = socket(AF_INET, SOCK_DGRAM, 0), .call = i};
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET};
+		char step[64], buf[128];
+		long long end;
+		pthread_t t;
+
+		w.ep = epoll_create1(EPOLL_CLOEXEC);
+		/* Not woken, the recv ends (EAGAIN) and shows as a difference. */
+		setsockopt(w.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		res("bind", do_bind(w.fd, sa(self, 0)));
+		epoll_ctl(w.ep, EPOLL_CTL_ADD, w.fd, &ev);
+		epoll_wait(w.ep, &ev, 1, 0); /* the registration's own event */
+		pthread_create(&t, NULL, shut_wait, &w);
+		end = now_ms() + WAIT_MS;
+		while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
+			poll(NULL, 0, 1);
+		snprintf(step, sizeof(step), "%s asleep: shutdown(RD)", calls[i]);
+		res(step, shutdown(w.fd, SHUT_RD));
+		pthread_join(t, NULL);
+		snprintf(step, sizeof(step), "%s asleep: woken", calls[i]);
+		if (w.ret < 0) {
+			out(step, "%s", err_name(w.err));
+		} else if (i == 0) {
+			out(step, "%ld", w.ret);
+		} else {
+			out(step, "%ld %s", w.ret,
+			    ev_names((int)w.events & ~POLLRDNORM, buf, sizeof(buf)));
+		}
+		close(w.ep);
+		close(w.fd);
+	}
+
+	if (pipe(sync) == 0) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		pid_t pid;
+		char c;
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		res("fork: connect", do_connect(fd, sa(peer, PORT_ECHO)));
+		pid = fork();
+		if (pid == 0) {
+			close(sync[1]);
+			if (read(sync[0], &c, 1) != 1)
+				_exit(1);
+			snap("fork: child: poll", fd);
+			res("fork: child: send", send(fd, "x", 1, MSG_NOSIGNAL));
+			recv_step("fork: child: recv blocking", fd, 100, 0);
+			_exit(0);
+		}
+		close(sync[0]);
+		res("fork: parent: shutdown(RDWR)", shutdown(fd, SHUT_RDWR));
+		if (write(sync[1], "g", 1) != 1)
+			out("fork", "the child was not told");
+		close(sync[1]);
+		waitpid(pid, NULL, 0);
+		close(fd);
+	}
+}
+
+/* A raw socket's sends pass SHUT_WR (no transport header), unless IP_HDRINCL. */
+static void raw_shutdown(void)
+{
+	int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP), on = 1;
+	struct sockaddr_in to = sa(peer, 0);
+	char hdr[28] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, IPPROTO_UDP};
+
+	memcpy(hdr + 16, &peer, 4);
+	res("shutdown(WR)", shutdown(fd, SHUT_WR));
+	res("sendto", sendto(fd, "12345678", 8, 0, (struct sockaddr *)&to, sizeof(to)));
+	res("IP_HDRINCL", setsockopt(fd, SOL_IP, IP_HDRINCL, &on, sizeof(on)));
+	res("sendto IP_HDRINCL",
+	    sendto(fd, hdr, sizeof(hdr), MSG_NOSIGNAL, (struct sockaddr *)&to, sizeof(to)));
+	snap("poll", fd);
+	close(fd);
+}
+
+/*
+ * Bad input before the socket's state: __sys_sendto copies the address in
+ * (EINVAL for its length, EFAULT for an unreadable one) whatever the
+ * socket, and do_sendfile checks its input file and offset before the
+ * socket's write fails (a pipe or a socket is EINVAL, an offset on a pipe
+ * ESPIPE, nothing to send 0).
+ */
+static void stream_bad_input(void)
+{
+	struct sigaction act = {.sa_handler = on_pipe_count}, old;
+	int fresh = socket(AF_INET, SOCK_STREAM, 0), l = socket(AF_INET, SOCK_STREAM, 0);
+	int c = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
+	int mf = memfd_create("sock_semantics", 0), zero = open("/dev/zero", O_RDONLY), p[2];
+	static const char *const outs[] = {"listener", "fresh", "udp"};
+	int outfd[3];
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct sockaddr_in to = sa(peer, PORT_HOLD);
+	char step[64];
+	off_t off;
+
+	sigaction(SIGPIPE, &act, &old);
+	res("listen", do_bind(l, sa(self, 0)) ?: listen(l, 1));
+	res("connect", do_connect(c, to));
+	res("sendto fresh, bad address", sendto(fresh, "x", 1, MSG_NOSIGNAL, bad, sizeof(to)));
+	res("sendto fresh, bad address of length 0", sendto(fresh, "x", 1, MSG_NOSIGNAL, bad, 0));
+	res("sendto fresh, address of 200 bytes",
+	    sendto(fresh, "x", 1, MSG_NOSIGNAL, (struct sockaddr *)&to, 200));
+	res("sendto listener, bad address", sendto(l, "x", 1, MSG_NOSIGNAL, bad, sizeof(to)));
+	res("sendto connected, bad address", sendto(c, "x", 1, MSG_NOSIGNAL, bad, sizeof(to)));
+	res("sendto connected, address",
+	    sendto(c, "x", 1, MSG_NOSIGNAL, (struct sockaddr *)&to, sizeof(to)));
+	if (pipe(p) < 0 || write(p[1], "abc", 3) != 3 || write(mf, "abc", 3) != 3)
+		out("set-up", "%s", err_name(errno));
+	outfd[0] = l;
+	outfd[1] = fresh;
+	outfd[2] = u;
+	for (int i = 0; i < 3; i++) {
+		atomic_store(&pipe_count, 0);
+#define S(what) (snprintf(step, sizeof(step), "sendfile to %s: %s", outs[i], what), step)
+		res(S("from a pipe"), sendfile(outfd[i], p[0], NULL, 1));
+		off = 0;
+		res(S("from a pipe, offset"), sendfile(outfd[i], p[0], &off, 1));
+		res(S("from a pipe, nothing"), sendfile(outfd[i], p[0], NULL, 0));
+		res(S("from a pipe's write end"), sendfile(outfd[i], p[1], NULL, 1));
+		res(S("from a socket"), sendfile(outfd[i], c, NULL, 1));
+		off = 0;
+		res(S("from a file, nothing"), sendfile(outfd[i], mf, &off, 0));
+		res(S("from a file, bad offset"), sendfile(outfd[i], mf, bad, 1));
+		off = 0;
+		res(S("from a file"), sendfile(outfd[i], mf, &off, 1));
+		out(S("offset after"), "%ld", (long)off);
+		res(S("from /dev/zero"), sendfile(outfd[i], zero, NULL, 1));
+		out(S("SIGPIPE"), "%d", atomic_load(&pipe_count));
+#undef S
+	}
+	sigaction(SIGPIPE, &old, NULL);
+	munmap(bad, 4096);
+	close(p[0]);
+	close(p[1]);
+	close(mf);
+	close(zero);
+	close(u);
+	close(c);
+	close(l);
+	close(fresh);
+}
+
 static _Atomic int usr1_count;
 
 static void on_usr1_count(int sig)
@@ -2809,6 +3096,10 @@ static const struct {
 	{"udp_refused", udp_refused},
 	{"udp_echo", udp_echo},
 	{"udp_connected", udp_connected},
+	{"udp_shutdown", udp_shutdown},
+	{"udp_shutdown_wake", udp_shutdown_wake},
+	{"raw_shutdown", raw_shutdown},
+	{"stream_bad_input", stream_bad_input},
 	{"raw_connected", raw_connected},
 	{"tcp_errqueue", tcp_errqueue},
 	{"sendmsg_control", sendmsg_control},
