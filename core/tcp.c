@@ -1243,6 +1243,8 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->total_rto = tp->total_rto_recoveries = tp->total_rto_time = 0;
 	tp->rto_stamp = 0;
 	tp->retrans_stamp = 0;
+	/* The kernel's next connection is a new sock: it saves its metrics at TIME_WAIT again. */
+	tp->timewait = 0;
 	tp->dup_acks = 0;
 	tp->snd_wnd = tp->max_window = 0;
 	memset(&tp->cong, 0, sizeof(tp->cong));

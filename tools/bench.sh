@@ -526,7 +526,7 @@ connrate_client() {
 # control messages carry the pair's ends).
 CALLS_N=1000
 connrate_calls() {
-	local side=$1 tr=() hp pids=() p calls host=0 gc=
+	local side=$1 tr=() hp pids=() p c calls host=0 gc=
 	command -v strace >/dev/null || return
 	for hp in $(testbed_stackd_pids); do
 		strace -c -f -o "$WORK/host-$hp.strace" -p "$hp" 2>/dev/null &
@@ -551,7 +551,8 @@ connrate_calls() {
 	# strace -c's last line: "100.00 SECONDS USECS/CALL CALLS [ERRORS] total".
 	calls=$(awk '/ total$/ { print $4 }' "$WORK/ab.strace" 2>/dev/null)
 	for hp in $(testbed_stackd_pids); do
-		host=$((host + $(awk '/ total$/ { print $4 }' "$WORK/host-$hp.strace" 2>/dev/null || echo 0)))
+		c=$(awk '/ total$/ { print $4 }' "$WORK/host-$hp.strace" 2>/dev/null)
+		host=$((host + ${c:-0}))
 	done
 	[ -n "$calls" ] && record "calls-$side-client" "$(awk -v c="$calls" -v n="$CALLS_N" 'BEGIN { printf "%.1f", c / n }')"
 	[ "$side" != kernel ] &&

@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 
 #include "helper_twostack.h"
@@ -177,4 +178,35 @@ Test(tcp_metrics, reordering_seen_outside_congestion_avoidance_is_kept)
 	tp = connect_pair(81, sk);
 	cr_assert_eq(tp->reordering, 12);
 	close_pair(sk);
+}
+
+/*
+ * A socket whose connection reached TIME_WAIT while the program held it,
+ * disconnected (connect AF_UNSPEC) and connected again: the kernel's next
+ * connection is a new sock, so its TIME_WAIT saves the metrics again.
+ */
+Test(tcp_metrics, a_socket_connected_again_after_time_wait_saves_again)
+{
+	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	struct sockaddr_in to = twostack_sin(1, 91);
+	struct socket *sk[3];
+	struct tcp_sock *tp;
+
+	ts->net[0].sysctl.tcp_no_ssthresh_metrics_save = 0;
+	tp = connect_pair(91, sk);
+	cr_assert_eq(sk[1]->ops->shutdown(sk[1], SHUT_WR), 0);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	sock_release(sk[2]);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	cr_assert_eq(sk[1]->sk->sk_state, TCP_TIME_WAIT);
+	cr_assert_eq(sk[1]->ops->connect(sk[1], &unspec, sizeof(unspec), O_NONBLOCK), 0);
+	cr_assert_eq(twostack_connect(sk[1], &to), -EINPROGRESS);
+	twostack_run_for(ts, 10 * NSEC_PER_MSEC);
+	sk[2] = calloc(1, sizeof(*sk[2]));
+	cr_assert_not_null(sk[2]);
+	cr_assert_eq(sk[0]->ops->accept(sk[0], sk[2], O_NONBLOCK, true), 0);
+	tp->cong.snd_cwnd = 40;
+	tp->cong.snd_ssthresh = 30;
+	close_pair(sk);
+	cr_assert_eq(next_ssthresh(92), 30, "the second connection's TIME_WAIT saved nothing");
 }
