@@ -184,7 +184,11 @@ for k, counts in nf.items():
             bad.append(f"first send, SO_SNDBUF {k}, connection {i}: {b} taken, the kernel's {a} (16 KiB)")
     if len(sf.get(k, [])) != len(counts):
         bad.append(f"first send, SO_SNDBUF {k}: {sf.get(k)} under the shim")
-for k in ("eagain taken", "still taken", "still sndbuf", "still outq"):
+# "eagain taken" is printed, not compared: the kernel's own figure races
+# the first flight's ACKs (78,192, the first send alone, or about 161,104
+# when ACKs came back between the writes); its deterministic part is the
+# "first SO_SNDBUF 0" rows above.
+for k in ("still taken", "still sndbuf", "still outq"):
     a, b = int(n[k]), int(s.get(k, -1))
     if not 0.7 * a <= b <= 1.3 * a:
         bad.append(f"{k}: {b}, the kernel's {a} (30%)")
