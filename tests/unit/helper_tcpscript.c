@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,6 +350,16 @@ struct socket *tcpscript_socket(struct tcpscript *sc)
 	int err = 0;
 
 	return tcpscript_track(sc, twostack_socket(sc->ts, 0, SOCK_STREAM, IPPROTO_TCP, &err));
+}
+
+struct socket *tcpscript_connect(struct tcpscript *sc, int rcvbuf)
+{
+	struct socket *c = tcpscript_socket(sc);
+	struct sockaddr_in to = twostack_sin(1, TCPSCRIPT_PEER_PORT);
+
+	if (!c || (rcvbuf && c->ops->setsockopt(c, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf))))
+		return NULL;
+	return twostack_connect(c, &to) == -EINPROGRESS ? c : NULL;
 }
 
 void tcpscript_stop(struct tcpscript *sc)

@@ -92,6 +92,11 @@ void tcpscript_stop(struct tcpscript *sc);
 void tcpscript_linux_sysctls(struct tcpscript *sc, const char *cong);
 /* A TCP socket of the stack under test (side 0); tcpscript_stop releases it. */
 struct socket *tcpscript_socket(struct tcpscript *sc);
+/*
+ * tcpscript_socket, SO_RCVBUF set first unless 0, then connect() to the
+ * peer: the SYN waits in the script; NULL if a step failed.
+ */
+struct socket *tcpscript_connect(struct tcpscript *sc, int rcvbuf);
 /* Adopts s (e.g. an accepted socket) for release by tcpscript_stop. */
 struct socket *tcpscript_track(struct tcpscript *sc, struct socket *s);
 
