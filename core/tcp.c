@@ -391,6 +391,28 @@ uint32_t tcp_sendmsg_end(struct sock *sk, uint32_t seq)
 	return after(seq, end - goal) ? end : seq;
 }
 
+uint32_t tcp_sendmsg_write_end(struct sock *sk, uint32_t room)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	unsigned int goal = tcp_sendmsg_grid(sk), mss = tcp_current_mss(sk);
+	uint32_t start = tp->write_seq, first = start + goal, sent = 0, wnd;
+
+	if (tp->send_head || after(tp->snd_nxt, start) || !room || room >= INT32_MAX / 2)
+		return tcp_sendmsg_end(sk, start + room);
+	/* The first skb's push: whole segments, as far as both windows go. */
+	if (tcp_packets_in_flight(tp) < tp->cong.snd_cwnd)
+		sent = (tp->cong.snd_cwnd - tcp_packets_in_flight(tp)) * mss;
+	wnd = (int32_t)(tp->snd_una + tp->snd_wnd - start) > 0 ? tp->snd_una + tp->snd_wnd - start
+							       : 0;
+	if (wnd < sent)
+		sent = wnd - wnd % mss;
+	if (sent && sent < goal)
+		first += sent;
+	if (!after(start + room, first))
+		return first;
+	return first + tcp_round_up(start + room - first, goal);
+}
+
 int tcp_sendmsg_room(struct sock *sk, int reserve)
 {
 	struct tcp_sock *tp = tcp_sk(sk);

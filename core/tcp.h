@@ -1069,6 +1069,15 @@ int tcp_sendmsg_room(struct sock *sk, int reserve);
 /* The first of those boundaries at or past seq. */
 uint32_t tcp_sendmsg_end(struct sock *sk, uint32_t seq);
 /*
+ * Where a write that begins now, with room bytes of sk_sndbuf left, ends
+ * on the kernel: tcp_sendmsg fills skbs to the size goal and stops at the
+ * end of the one that crossed the room. With nothing unsent before it, the
+ * first skb, once full, goes at once (tcp_push_one) as far as the windows
+ * let it (ACKs wait in the socket's backlog while it copies), and the
+ * unsent rest is a skb that it fills to the goal again.
+ */
+uint32_t tcp_sendmsg_write_end(struct sock *sk, uint32_t room);
+/*
  * icsk_sync_mss after the IP options changed (their length counts against
  * every segment): mss_cache anew, which TCP_MAXSEG reads.
  */

@@ -109,6 +109,14 @@ struct stackd_sock {
 	 * since (no EPOLLIN on the pair): the answer stands.
 	 */
 	bool pair_writer_idle;
+	/*
+	 * Stream: a write found to begin with the pair empty (an EPOLLIN
+	 * after the pump had drained it): the sequence it begins at and the
+	 * one the kernel's tcp_sendmsg would stop it at, as it found the
+	 * socket (stackd_stream_write_begins).
+	 */
+	bool write_known;
+	uint32_t write_start, write_end;
 	int idle_sndbuf;
 	uint32_t idle_lowat;
 	uint32_t pair_hold; /* stream: the most the pair may hold towards the program */

@@ -927,10 +927,14 @@ void stackd_sock_queue(struct stackd_sock *ss)
 	ss->queued = true;
 }
 
+static void stackd_stream_write_begins(struct stackd_sock *ss);
+
 void stackd_pair_event(struct stackd_sock *ss, uint32_t events)
 {
 	if (ss->dead)
 		return; /* released earlier in this epoll round */
+	if ((events & EPOLLIN) && !ss->pair_readable)
+		stackd_stream_write_begins(ss);
 	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 		ss->pair_readable = true;
 	if (events & EPOLLIN)
@@ -1585,6 +1589,51 @@ int stackd_pair_wmem(const struct stackd_sock *ss)
 }
 
 /*
+ * Where a write that begins at start may end: tcp_sendmsg takes bytes
+ * until sk_wmem_queued, the bytes queued before it (from snd_una) and its
+ * own, reaches sk_sndbuf, and fills the skb that crossed it
+ * (tcp_sendmsg_write_end). The stack charges bytes (tcp_sendmsg charges
+ * truesize).
+ */
+static uint32_t stackd_stream_write_end(struct sock *sk, uint32_t start)
+{
+	int32_t before = (int32_t)(start - tcp_sk(sk)->snd_una);
+	long left = (long)sk->sk_sndbuf - (before > 0 ? before : 0);
+
+	if (left <= 0)
+		return start;
+	if (start == tcp_sk(sk)->write_seq)
+		return tcp_sendmsg_write_end(sk, (uint32_t)left);
+	return left < INT32_MAX / 2 ? tcp_sendmsg_end(sk, start + (uint32_t)left)
+				    : start + (uint32_t)left;
+}
+
+/*
+ * The program wrote to a pair the pump had drained: a write begins at the
+ * queue's end. Its bound is taken now, before the pump sends any of its
+ * bytes: the ACKs those bring back (which grow sk_sndbuf for a writer that
+ * found it full, open the peer's window and with it the size goal, and
+ * move snd_nxt) come, on the kernel, while tcp_sendmsg holds the socket,
+ * and wait in its backlog. A fresh connection's first write of 100 KiB
+ * took 107,152 bytes for the kernel's 78,192 when they came before its
+ * SHIM_SO_PAIR_TOPUP, and 61,120 when the pump had queued only part of it.
+ */
+static void stackd_stream_write_begins(struct stackd_sock *ss)
+{
+	struct sock *sk;
+
+	ss->write_known = false;
+	if (!ss->stream || !ss->sock || ss->connecting || ss->listening || ss->fd < 0)
+		return;
+	sk = ss->sock->sk;
+	if (sk->sk_protocol != IPPROTO_TCP || !stackd_can_send(sk) || ss->pend_off < ss->pend_len)
+		return;
+	ss->write_start = tcp_sk(sk)->write_seq;
+	ss->write_end = stackd_stream_write_end(sk, ss->write_start);
+	ss->write_known = true;
+}
+
+/*
  * SHIM_SO_PAIR_TOPUP: a write the pair took short. Its writer found its
  * buffer full if the stack's part fills with its bytes still in the pair
  * (tcp_sendmsg's SOCK_NOSPACE, stackd_pair_full); if the pair empties, the
@@ -1596,29 +1645,25 @@ int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, st
 	struct shim_pair_topup_ask a;
 	bool waited = ss->pair_writer_waited;
 	struct sock *sk = ss->sock->sk;
-	long left;
 
 	if (ss->connecting || ss->listening || o->optlen < sizeof(t))
 		return -EINVAL;
 	memcpy(&a, o->optval, sizeof(a));
 	/*
-	 * The bytes queued before the write: from snd_una (the ACKs that came
-	 * since the write began acknowledge older bytes first) to the write's
-	 * start, the last done bytes written being its own. The stack charges
-	 * bytes (tcp_sendmsg charges truesize).
+	 * The write began done bytes before the end of what the pump has not
+	 * queued yet. Its bound as it began, if that is known; else as it is
+	 * now (the ACKs that came since it began acknowledge older bytes
+	 * first).
 	 */
 	if (a.first) {
-		const struct tcp_sock *tp = tcp_sk(sk);
-		uint32_t start = tp->write_seq + (uint32_t)stackd_stream_unqueued(ss) - a.done;
-		int32_t before = (int32_t)(start - tp->snd_una);
+		uint32_t start =
+			tcp_sk(sk)->write_seq + (uint32_t)stackd_stream_unqueued(ss) - a.done;
+		uint32_t end = ss->write_known && ss->write_start == start
+				       ? ss->write_end
+				       : stackd_stream_write_end(sk, start);
 
-		/* ... and it fills the skb that crossed SO_SNDBUF (stackd_stream_room). */
-		left = (long)sk->sk_sndbuf - (before > 0 ? before : 0);
-		if (left > 0 && left < INT32_MAX / 2)
-			left = (long)(tcp_sendmsg_end(sk, start + (uint32_t)left) - start);
-		t.limit = left < (long)a.done ? a.done
-			  : left > UINT32_MAX ? UINT32_MAX
-					      : (uint32_t)left;
+		t.limit = end - start > a.done ? end - start : a.done;
+		ss->write_known = false;
 	}
 	ss->pair_writer_waited = true;
 	if (!stackd_stream_sync(ss))
