@@ -1268,6 +1268,14 @@ int tcp_disconnect(struct sock *sk, int flags)
 	/* The kernel's next connection is a new sock: it saves its metrics at TIME_WAIT again. */
 	tp->timewait = 0;
 	tp->dup_acks = 0;
+	/*
+	 * inet_csk_delack_init: the next connection's first data is acked at
+	 * once, as a new socket's, not after the ATO and pingpong mode the
+	 * last one left (the delayed-ACK timer went with the others above).
+	 * rcv_mss is the kernel's floor until the next handshake sets it.
+	 */
+	memset(&tp->ack, 0, sizeof(tp->ack));
+	tp->ack.rcv_mss = TCP_MIN_MSS;
 	tp->snd_wnd = tp->max_window = 0;
 	memset(&tp->cong, 0, sizeof(tp->cong));
 	tp->cong.snd_cwnd = TCP_INIT_CWND;

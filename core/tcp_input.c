@@ -2089,8 +2089,14 @@ static void tcp_measure_rcv_mss(struct sock *sk, const struct sk_buff *skb)
 			tp->ack.pending |= ICSK_ACK_PUSHED;
 		return;
 	}
-	/* With the fixed header and options: SACK blocks make the options vary. */
-	len += tp->tcp_header_len;
+	/*
+	 * With the segment's own header (skb->data - skb_transport_header, as the
+	 * kernel's): SACK blocks make it longer than tp->tcp_header_len, and
+	 * that excess stays in the measure. Here the header is pulled and so
+	 * is the part of the payload already received; the kernel's skb->len
+	 * still counts that part, so the sum is the kernel's.
+	 */
+	len += (uint32_t)(skb->data - skb_transport_header(skb));
 	if (len >= TCP_MSS_DEFAULT + sizeof(struct tcphdr) ||
 	    (len >= TCP_MIN_MSS + sizeof(struct tcphdr) && !(flags & remnant))) {
 		len -= tp->tcp_header_len;

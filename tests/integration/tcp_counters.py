@@ -8,12 +8,28 @@ import socket
 import subprocess
 
 
-def tcpext(name, stat):
-    """TcpExt counter name, e.g. DelayedACKs."""
+# What sockshim-stat says when nothing listens on the host's control name.
+NO_HOST = "sockshim: stat: no stack host for "
+
+
+def tcpext(name, stat, timeout=30):
+    """TcpExt counter name, e.g. DelayedACKs. Under the shim, 0 while no
+    stack host has started (its counters would start at 0: a program may
+    count before its first socket); a host that does not answer, or whose
+    text has no such counter, raises, since a 0 there would hide it."""
     if "LD_PRELOAD" in os.environ:
-        out = subprocess.run([stat], capture_output=True, text=True).stdout
-        m = re.search(r"\b%s=(\d+)" % name, out)
-        return int(m.group(1)) if m else 0
+        try:
+            r = subprocess.run([stat], capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError("%s: no answer from the stack host in %g s" % (stat, timeout))
+        if r.returncode != 0:
+            if r.returncode == 1 and re.search("^" + re.escape(NO_HOST), r.stderr, re.M):
+                return 0
+            raise RuntimeError("%s failed (exit %d): %s" % (stat, r.returncode, r.stderr.strip()))
+        m = re.search(r"^TcpExt:.* %s=(\d+)(?: |$)" % re.escape(name), r.stdout, re.M)
+        if not m:
+            raise RuntimeError("%s: no TcpExt %s in its answer: %r" % (stat, name, r.stdout[-300:]))
+        return int(m.group(1))
     lines = [l.split() for l in open("/proc/net/netstat") if l.startswith("TcpExt:")]
     return int(dict(zip(lines[0], lines[1]))[name])
 
