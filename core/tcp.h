@@ -996,6 +996,8 @@ bool tcp_rack_mark_lost(struct sock *sk);
 void tcp_rack_reo_timeout(struct sock *sk);
 void tcp_rack_dsack_seen(struct tcp_sock *tp);
 void tcp_rack_recovery_done(struct tcp_sock *tp);
+void tcp_rack_dsack_undone(struct tcp_sock *tp);
+void tcp_rack_update_reo_wnd(struct tcp_sock *tp, const struct rate_sample *rs);
 void tcp_mark_skb_lost(struct sock *sk, struct sk_buff *skb);
 int64_t tcp_rack_skb_timeout(const struct tcp_sock *tp, const struct sk_buff *skb,
 			     uint64_t reo_wnd);

@@ -980,7 +980,6 @@ void tcp_end_cwnd_reduction(struct sock *sk)
 	if (tp->cong.snd_ssthresh < TCP_INFINITE_SSTHRESH && !tp->ca_ops->cong_control)
 		tp->cong.snd_cwnd = tp->cong.snd_ssthresh;
 	tp->cong.snd_cwnd_cnt = 0;
-	tcp_rack_recovery_done(tp);
 }
 
 uint32_t tcp_current_ssthresh(const struct tcp_sock *tp)
@@ -1067,6 +1066,7 @@ static bool tcp_try_undo_dsack(struct sock *sk)
 
 	if (!tp->cong.undo_marker || tp->cong.undo_retrans)
 		return false;
+	tcp_rack_dsack_undone(tp);
 	tcp_undo_cwnd_reduction(sk, false);
 	__NET_INC_STATS(sock_net(sk), TCPDSACKUndo);
 	return true;
@@ -1150,6 +1150,9 @@ static bool tcp_try_undo_recovery(struct sock *sk)
 			__NET_INC_STATS(sock_net(sk), TCPLossUndo);
 		else
 			__NET_INC_STATS(sock_net(sk), TCPFullUndo);
+	} else {
+		/* A loss was repaired: RACK's widened window has one recovery less. */
+		tcp_rack_recovery_done(tp);
 	}
 	if (tcp_is_non_sack_preventing_reopen(sk))
 		return true;
@@ -1920,6 +1923,7 @@ static int tcp_ack(struct sock *sk, const struct sk_buff *skb)
 		tcp_rtt_estimator(sk, sack_rtt);
 		tp->backoff = 0; /* a valid sample, as tcp_ack_update_rtt */
 	}
+	tcp_rack_update_reo_wnd(tp, &rs);
 	if (tp->tlp_high_seq)
 		tcp_process_tlp_ack(sk, ack, dsack, advanced, newly_sacked);
 	if (is_dup)

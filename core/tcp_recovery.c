@@ -217,9 +217,39 @@ void tcp_rack_dsack_seen(struct tcp_sock *tp)
 	tp->rack.reo_wnd_persist = TCP_RACK_RECOVERY_THRESH;
 }
 
-/* A recovery episode ended: one step toward the default window (tcp_rack_reo_wnd persist). */
+/*
+ * A recovery (or a timeout's episode) ended and was not undone
+ * (tcp_try_undo_recovery): one step toward the default window. Only such
+ * an episode counts, as the kernel's: an episode that ends in an undo, or
+ * a loss probe's or an ECN reduction's end, was no repair of a loss.
+ */
 void tcp_rack_recovery_done(struct tcp_sock *tp)
 {
-	if (tp->rack.reo_wnd_persist && !--tp->rack.reo_wnd_persist)
+	if (tp->rack.reo_wnd_persist)
+		tp->rack.reo_wnd_persist--;
+}
+
+/*
+ * An ACK delivered something (tcp_rack_update_reo_wnd, rs->prior_delivered):
+ * with no recovery left of a widening, the window is one step again. Not at
+ * the episode's end itself, as the kernel's: a D-SACK that comes before the
+ * next delivery and undoes the episode (tcp_rack_dsack_undone) keeps it.
+ */
+void tcp_rack_update_reo_wnd(struct tcp_sock *tp, const struct rate_sample *rs)
+{
+	if (rs->prior_delivered && !tp->rack.reo_wnd_persist)
 		tp->rack.reo_wnd_steps = 1;
+}
+
+/*
+ * D-SACKs showed an episode's every resend needless (tcp_try_undo_dsack):
+ * the widened window keeps one more recovery, at most
+ * TCP_RACK_RECOVERY_THRESH, as the kernel's. An episode that ended before
+ * its D-SACKs came back counted as a repair (tcp_rack_recovery_done); it
+ * was reordering, so it must not bring the default window closer.
+ */
+void tcp_rack_dsack_undone(struct tcp_sock *tp)
+{
+	if (tp->rack.reo_wnd_persist < TCP_RACK_RECOVERY_THRESH)
+		tp->rack.reo_wnd_persist++;
 }
