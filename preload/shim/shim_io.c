@@ -477,6 +477,53 @@ static bool shim_dgram_rd_eof(int fd, uint64_t e, int flags)
 }
 
 /*
+ * A UDP send the pair refused after shutdown(SHUT_WR): a datagram corked
+ * with MSG_MORE or UDP_CORK still takes it on the kernel, so the host is
+ * handed the bytes (SHIM_SO_DGRAM_APPEND), in parts, all but the last with
+ * MSG_MORE; it answers EPIPE when nothing is corked. A round trip (a few
+ * for a large send) only for sends the shutdown refuses.
+ */
+static ssize_t shim_dgram_append(int fd, uint64_t e, const struct iovec *iov, size_t cnt, int flags)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_SETSOCKOPT, .id = shim_ent_id(e)},
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_DGRAM_APPEND}};
+	uint8_t *data = req.sockopt.optval + sizeof(struct shim_dgram_append);
+	size_t total = 0, done = 0, i = 0, pos = 0;
+	struct shim_dgram_append a;
+	struct shim_rep rep;
+
+	for (size_t k = 0; k < cnt; k++)
+		total += iov[k].iov_len;
+	do {
+		size_t n = 0;
+
+		while (i < cnt && n < SHIM_DGRAM_APPEND_MAX) {
+			size_t c = iov[i].iov_len - pos;
+
+			if (c > SHIM_DGRAM_APPEND_MAX - n)
+				c = SHIM_DGRAM_APPEND_MAX - n;
+			if (shim_copy_from_user(data + n, (const char *)iov[i].iov_base + pos, c))
+				return -EFAULT;
+			n += c;
+			pos += c;
+			if (pos == iov[i].iov_len) {
+				i++;
+				pos = 0;
+			}
+		}
+		done += n;
+		a.flags = (uint32_t)(done < total ? flags | MSG_MORE : flags);
+		memcpy(req.sockopt.optval, &a, sizeof(a));
+		req.sockopt.optlen = (uint32_t)(sizeof(a) + n);
+		if (shim_ctl_call(&req, &rep, NULL, fd))
+			return -EPIPE;
+		if (rep.hdr.ret < 0)
+			return rep.hdr.ret;
+	} while (done < total);
+	return (ssize_t)total;
+}
+
+/*
  * cmsg_err: what the protocol's cmsg walk says, after the address checks;
  * m->msg_control, if set, holds the control messages to carry (our own
  * copy, m->msg_controllen bytes).
@@ -587,8 +634,14 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	if (!(fl & SHIM_F_DG_SENT))
 		shim_fd_flags(fd, SHIM_F_DG_SENT, 0);
 	ret = shim_real.sendmsg(fd, &lm, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
+	if (ret < 0 && errno == EPIPE) {
+		ret = shim_dgram_epipe(fd);
+		if (ret == -EPIPE && (fl & SHIM_F_UDP))
+			ret = shim_dgram_append(fd, e, iov + 2, m->msg_iovlen, flags);
+		return ret;
+	}
 	if (ret < 0)
-		return errno == EPIPE ? shim_dgram_epipe(fd) : -errno;
+		return -errno;
 	ret -= (ssize_t)(sizeof(h) + h.ctl_len);
 	/*
 	 * Its completion, or its transmit time stamp, will be on the error

@@ -59,6 +59,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -2160,6 +2161,111 @@ static void udp_shutdown_wake(void)
 	}
 }
 
+/*
+ * The echo of a datagram sent: its length and a sum of its bytes, or the
+ * wait's end. Polled for by reading (a socket shut for reading polls IN).
+ */
+static void echo_step(const char *step, int fd)
+{
+	static unsigned char buf[65536];
+	long long end = now_ms() + WAIT_MS;
+	unsigned int sum = 0;
+	ssize_t r;
+
+	while ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) < 0 && errno == EAGAIN) {
+		if (now_ms() > end) {
+			out(step, "timeout");
+			return;
+		}
+		poll(NULL, 0, 1);
+	}
+	for (ssize_t i = 0; i < r; i++)
+		sum = sum * 31 + buf[i];
+	if (r < 0)
+		res(step, r);
+	else
+		out(step, "%zd \"%.3s\" sum %08x", r, buf, sum);
+}
+
+/*
+ * A datagram corked (MSG_MORE, UDP_CORK) when the socket is shut for
+ * writing still takes sends (__ip_append_data meets sock_alloc_send_skb's
+ * SEND_SHUTDOWN check only for a datagram's first skb), whatever their
+ * size or address, and the one that ends the cork sends it; every send
+ * after that fails with EPIPE. One too large drops the datagram
+ * (EMSGSIZE). The echo shows what went as one datagram.
+ */
+static int cork_then_shut(const char *what, int how)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	char step[64];
+
+	snprintf(step, sizeof(step), "%s: connect", what);
+	res(step, do_connect(fd, sa(peer, PORT_ECHO)));
+	snprintf(step, sizeof(step), "%s: send MSG_MORE", what);
+	res(step, send(fd, "abc", 3, MSG_MORE));
+	snprintf(step, sizeof(step), "%s: shutdown", what);
+	res(step, shutdown(fd, how));
+	return fd;
+}
+
+static void udp_shut_cork(void)
+{
+	static char big[65505];
+	struct sockaddr_in to = sa(peer, PORT_ECHO), other = sa(peer, PORT_CLOSED);
+	struct iovec iov[3] = {{big, 2000}, {"yy", 2}, {big + 2000, 1000}};
+	int fd, on = 1, off = 0, mf = memfd_create("udp_shut_cork", 0);
+	off_t foff = 0;
+
+	memset(big, 'b', sizeof(big));
+	if (write(mf, big, 100) != 100)
+		out("set-up", "%s", err_name(errno));
+	for (int how = SHUT_WR; how <= SHUT_RDWR; how++) {
+		char step[64];
+
+#define S(what) (snprintf(step, sizeof(step), "%s: %s", how == SHUT_WR ? "WR" : "RDWR", what), step)
+		fd = cork_then_shut(how == SHUT_WR ? "WR" : "RDWR", how);
+		res(S("send MSG_MORE again"), send(fd, "def", 3, MSG_MORE));
+		res(S("send 3000 MSG_MORE"), send(fd, big, 3000, MSG_MORE));
+		res(S("writev 3002"), writev(fd, iov, 3));
+		echo_step(S("echo"), fd);
+		res(S("send after"), send(fd, "jkl", 3, 0));
+		res(S("send MSG_MORE after"), send(fd, "x", 1, MSG_MORE));
+		close(fd);
+#undef S
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	res("UDP_CORK: connect", do_connect(fd, to));
+	res("UDP_CORK", setsockopt(fd, IPPROTO_UDP, UDP_CORK, &on, sizeof(on)));
+	res("UDP_CORK: send", send(fd, "abc", 3, 0));
+	res("UDP_CORK: shutdown(WR)", shutdown(fd, SHUT_WR));
+	res("UDP_CORK: send again", send(fd, "def", 3, 0));
+	res("UDP_CORK: sendto another port",
+	    sendto(fd, "ghi", 3, 0, (struct sockaddr *)&other, sizeof(other)));
+	res("UDP_CORK: sendfile", sendfile(fd, mf, &foff, 100));
+	res("UDP_CORK off", setsockopt(fd, IPPROTO_UDP, UDP_CORK, &off, sizeof(off)));
+	echo_step("UDP_CORK: echo", fd);
+	res("UDP_CORK: send after", send(fd, "x", 1, 0));
+	close(fd);
+	fd = cork_then_shut("too big", SHUT_WR);
+	res("too big: send 65505", send(fd, big, sizeof(big), MSG_MORE));
+	res("too big: send after", send(fd, "z", 1, 0));
+	close(fd);
+	fd = cork_then_shut("empty", SHUT_WR);
+	res("empty: send nothing", send(fd, "", 0, 0));
+	echo_step("empty: echo", fd);
+	close(fd);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	res("unconnected: sendto MSG_MORE",
+	    sendto(fd, "abc", 3, MSG_MORE, (struct sockaddr *)&to, sizeof(to)));
+	res("unconnected: shutdown(WR)", shutdown(fd, SHUT_WR));
+	res("unconnected: sendto", sendto(fd, "def", 3, 0, (struct sockaddr *)&to, sizeof(to)));
+	echo_step("unconnected: echo", fd);
+	res("unconnected: sendto after", sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)));
+	close(fd);
+	close(mf);
+}
+
 /* SIOCINQ until it counts a datagram (or WAIT_MS): what it then says. */
 static void inq_step(const char *step, int fd)
 {
@@ -2203,27 +2309,6 @@ static void udp_shut_inq(void)
 		close(fd);
 #undef S
 	}
-}
-
-/* The echo of a datagram sent: its length and a sum of its bytes, or the wait's end. */
-static void echo_step(const char *step, int fd)
-{
-	static unsigned char buf[65536];
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	unsigned int sum = 0;
-	ssize_t r;
-
-	if (poll(&p, 1, WAIT_MS) != 1) {
-		out(step, "timeout");
-		return;
-	}
-	r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-	for (ssize_t i = 0; i < r; i++)
-		sum = sum * 31 + buf[i];
-	if (r < 0)
-		res(step, r);
-	else
-		out(step, "%zd \"%.3s\" sum %08x", r, buf, sum);
 }
 
 /*
@@ -3253,6 +3338,7 @@ static const struct {
 	{"udp_connected", udp_connected},
 	{"udp_shutdown", udp_shutdown},
 	{"udp_shutdown_wake", udp_shutdown_wake},
+	{"udp_shut_cork", udp_shut_cork},
 	{"udp_shut_inq", udp_shut_inq},
 	{"udp_sendfile", udp_sendfile},
 	{"raw_shutdown", raw_shutdown},
