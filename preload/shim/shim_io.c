@@ -517,6 +517,9 @@ static ssize_t shim_dgram_append(int fd, uint64_t e, const struct iovec *iov, si
 		req.sockopt.optlen = (uint32_t)(sizeof(a) + n);
 		if (shim_ctl_call(&req, &rep, NULL, fd))
 			return -EPIPE;
+		/* A host older than the option knows no corked datagram to join. */
+		if (rep.hdr.ret == -ENOPROTOOPT)
+			return -EPIPE;
 		if (rep.hdr.ret < 0)
 			return rep.hdr.ret;
 	} while (done < total);
