@@ -1151,4 +1151,21 @@ struct shim_arp {
 	struct arpreq r;
 };
 
+/*
+ * Set on a UDP socket whose pair refused a send with EPIPE (shut for
+ * writing), with a struct shim_dgram_append: the send's bytes, in parts of
+ * up to SHIM_DGRAM_APPEND_MAX, each set with MSG_MORE but the last (the
+ * send's own flags). A corked datagram (MSG_MORE, UDP_CORK) takes them as
+ * the kernel's does after SHUT_WR (__ip_append_data checks the shutdown
+ * only in sock_alloc_send_skb, for a datagram's first skb), and a part
+ * without MSG_MORE sends it; ret udp_sendmsg's result, or -EPIPE when no
+ * datagram is corked (nothing taken).
+ */
+#define SHIM_SO_DGRAM_APPEND 0x53480010
+struct shim_dgram_append {
+	uint32_t flags; /* MSG_* of this part */
+	uint8_t data[];
+};
+#define SHIM_DGRAM_APPEND_MAX (SHIM_OPT_MAX - sizeof(struct shim_dgram_append))
+
 #endif

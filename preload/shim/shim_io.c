@@ -22,8 +22,8 @@
  * recv with MSG_OOB are the pair's, SIOCATMARK and POLLPRI too; the host
  * answers recv(MSG_OOB) only for a byte it has not put into the pair yet.
  *
- * What it does not do (documented in the README): sendfile() to a connected
- * datagram socket (EINVAL).
+ * sendfile() to a datagram socket is read here and sent as the socket's
+ * own sends, in the kernel's pipe-sized steps (shim_dgram_sendfile).
  */
 #include "shim_lib.h"
 
@@ -38,6 +38,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -476,6 +477,56 @@ static bool shim_dgram_rd_eof(int fd, uint64_t e, int flags)
 }
 
 /*
+ * A UDP send the pair refused after shutdown(SHUT_WR): a datagram corked
+ * with MSG_MORE or UDP_CORK still takes it on the kernel, so the host is
+ * handed the bytes (SHIM_SO_DGRAM_APPEND), in parts, all but the last with
+ * MSG_MORE; it answers EPIPE when nothing is corked. A round trip (a few
+ * for a large send) only for sends the shutdown refuses.
+ */
+static ssize_t shim_dgram_append(int fd, uint64_t e, const struct iovec *iov, size_t cnt, int flags)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_SETSOCKOPT, .id = shim_ent_id(e)},
+			       .sockopt = {.level = SOL_SOCKET, .optname = SHIM_SO_DGRAM_APPEND}};
+	uint8_t *data = req.sockopt.optval + sizeof(struct shim_dgram_append);
+	size_t total = 0, done = 0, i = 0, pos = 0;
+	struct shim_dgram_append a;
+	struct shim_rep rep;
+
+	for (size_t k = 0; k < cnt; k++)
+		total += iov[k].iov_len;
+	do {
+		size_t n = 0;
+
+		while (i < cnt && n < SHIM_DGRAM_APPEND_MAX) {
+			size_t c = iov[i].iov_len - pos;
+
+			if (c > SHIM_DGRAM_APPEND_MAX - n)
+				c = SHIM_DGRAM_APPEND_MAX - n;
+			if (shim_copy_from_user(data + n, (const char *)iov[i].iov_base + pos, c))
+				return -EFAULT;
+			n += c;
+			pos += c;
+			if (pos == iov[i].iov_len) {
+				i++;
+				pos = 0;
+			}
+		}
+		done += n;
+		a.flags = (uint32_t)(done < total ? flags | MSG_MORE : flags);
+		memcpy(req.sockopt.optval, &a, sizeof(a));
+		req.sockopt.optlen = (uint32_t)(sizeof(a) + n);
+		if (shim_ctl_call(&req, &rep, NULL, fd))
+			return -EPIPE;
+		/* A host older than the option knows no corked datagram to join. */
+		if (rep.hdr.ret == -ENOPROTOOPT)
+			return -EPIPE;
+		if (rep.hdr.ret < 0)
+			return rep.hdr.ret;
+	} while (done < total);
+	return (ssize_t)total;
+}
+
+/*
  * cmsg_err: what the protocol's cmsg walk says, after the address checks;
  * m->msg_control, if set, holds the control messages to carry (our own
  * copy, m->msg_controllen bytes).
@@ -586,8 +637,14 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	if (!(fl & SHIM_F_DG_SENT))
 		shim_fd_flags(fd, SHIM_F_DG_SENT, 0);
 	ret = shim_real.sendmsg(fd, &lm, (flags & MSG_DONTWAIT) | MSG_NOSIGNAL);
+	if (ret < 0 && errno == EPIPE) {
+		ret = shim_dgram_epipe(fd);
+		if (ret == -EPIPE && (fl & SHIM_F_UDP))
+			ret = shim_dgram_append(fd, e, iov + 2, m->msg_iovlen, flags);
+		return ret;
+	}
 	if (ret < 0)
-		return errno == EPIPE ? shim_dgram_epipe(fd) : -errno;
+		return -errno;
 	ret -= (ssize_t)(sizeof(h) + h.ctl_len);
 	/*
 	 * Its completion, or its transmit time stamp, will be on the error
@@ -2090,6 +2147,63 @@ static ssize_t shim_sendfile_in_checks(enum shim_sym sym, int in, void *off, siz
 	return err == ENOTCONN ? 1 : -err;
 }
 
+/* do_splice_direct's pipe: 16 buffers of a page each (PIPE_DEF_BUFFERS). */
+#define SHIM_SPLICE_PIPE (16 * 4096)
+
+/*
+ * sendfile to a datagram socket, do_splice_direct into udp_sendmsg: each
+ * step fills the pipe from the file (up to the 16th page boundary from the
+ * position) and sends what it holds as one send of the socket, with
+ * MSG_MORE while the pipe came back full and more was asked for, so a
+ * request over 65,507 bytes fails EMSGSIZE before a byte goes, and one
+ * that a corked datagram (MSG_MORE, UDP_CORK) waits for joins it. The
+ * pair cannot take the file's bytes (each datagram has its header in
+ * front): they are read here and sent through shim_dgram_send, which
+ * gives the socket's own answers (EDESTADDRREQ, EPIPE after SHUT_WR). The
+ * offset, or the file position, moves on by what was sent; a step that
+ * fails after one that sent ends the call with what was sent.
+ */
+static ssize_t shim_dgram_sendfile(int out, uint64_t e, int in, off64_t *off, size_t n)
+{
+	struct iovec iov;
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	size_t sent = 0, chunk;
+	off64_t pos;
+	ssize_t got, r = 0;
+	void *buf;
+
+	pos = off ? *off : lseek64(in, 0, SEEK_CUR);
+	if (pos < 0)
+		return -errno;
+	buf = mmap(NULL, SHIM_SPLICE_PIPE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		   0);
+	if (buf == MAP_FAILED)
+		return -ENOMEM;
+	while (sent < n) {
+		chunk = SHIM_SPLICE_PIPE - (size_t)(pos % 4096);
+		if (chunk > n - sent)
+			chunk = n - sent;
+		got = pread64(in, buf, chunk, pos);
+		if (got <= 0) {
+			r = got < 0 ? -errno : 0;
+			break;
+		}
+		iov = (struct iovec){buf, (size_t)got};
+		r = shim_dgram_send(e, out, &m,
+				    (size_t)got == chunk && n - sent > chunk ? MSG_MORE : 0, 0);
+		if (r < 0)
+			break;
+		sent += (size_t)got;
+		pos += got;
+	}
+	munmap(buf, SHIM_SPLICE_PIPE);
+	if (off)
+		*off = pos;
+	else if (sent)
+		lseek64(in, pos, SEEK_SET);
+	return sent ? (ssize_t)sent : r;
+}
+
 /* sendfile into a stream is the kernel's splice into the pair. */
 static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size_t n)
 {
@@ -2102,10 +2216,9 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 	if (shim_emulated(e))
 		c.path = "stack";
 	if (shim_ent_kind(e) == SHIM_DGRAM) {
-		/* udp_sendmsg's EDESTADDRREQ; a connected one's sends are not done here. */
 		ret = shim_sendfile_in_checks(sym, in, off, n);
 		if (ret == 1)
-			ret = shim_ent_flags(e) & SHIM_F_PEER ? -EINVAL : -EDESTADDRREQ;
+			ret = shim_dgram_sendfile(out, e, in, off, n);
 		ret = shim_ret(ret, c.err0);
 	} else if (shim_ent_kind(e) == SHIM_LISTENER || (shim_ent_flags(e) & SHIM_F_UNCONNECTED)) {
 		ret = shim_sendfile_in_checks(sym, in, off, n);

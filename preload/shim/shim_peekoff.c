@@ -27,6 +27,8 @@
 #include <sys/epoll.h>
 #include <sys/uio.h>
 
+#include "net.h" /* RCV_SHUTDOWN */
+
 static long long shim_now_ms(void)
 {
 	struct timespec t;
@@ -237,10 +239,22 @@ static ssize_t shim_peek_off_once(int fd, uint64_t e, struct shim_sk *sk, struct
 }
 
 /*
+ * __skb_wait_for_more_packets ends a wait with 0 once the socket is shut
+ * for reading: another thread's shutdown(SHUT_RD) records it in the page
+ * before the host's void report wakes the pair, so a waiter that finds
+ * nothing to read looks here before it sleeps and again once woken.
+ */
+static bool shim_off_rd_shut(const struct shim_sk *sk)
+{
+	return atomic_load_explicit(&sk->shutdown, memory_order_acquire) & RCV_SHUTDOWN;
+}
+
+/*
  * MSG_PEEK at the socket's offset. Past the end a blocking call waits for
  * the next datagram (__skb_wait_for_more_packets): an edge-triggered epoll
- * set of its own on the pair wakes at each datagram that arrives, and the
- * walk starts again; the lock is not held while it waits.
+ * set of its own on the pair wakes at each datagram that arrives (or void
+ * report, as a shutdown's), and the walk starts again; the lock is not
+ * held while it waits.
  */
 static ssize_t shim_peek_off_read(int fd, uint64_t e, struct shim_sk *sk, struct msghdr *m,
 				  int flags)
@@ -264,6 +278,10 @@ static ssize_t shim_peek_off_read(int fd, uint64_t e, struct shim_sk *sk, struct
 			/* The edge ADD reports is for what was there: walk again, then wait. */
 			shim_real.epoll_wait(ep, &ev, 1, 0);
 			continue;
+		}
+		if (shim_off_rd_shut(sk)) {
+			ret = 0;
+			break;
 		}
 		n = shim_real.epoll_wait(ep, &ev, 1, shim_rcvtimeo_left(fd, &end));
 		/* sock_intr_errno: restarted with no SO_RCVTIMEO if the handler says SA_RESTART. */
@@ -320,6 +338,8 @@ ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghd
 		if (ret != -EAGAIN || (flags & MSG_DONTWAIT) ||
 		    (shim_real.fcntl(fd, F_GETFL) & O_NONBLOCK))
 			return ret;
+		if (shim_off_rd_shut(sk))
+			return 0;
 		p = (struct pollfd){.fd = fd, .events = POLLIN};
 		n = shim_real.poll(&p, 1, shim_rcvtimeo_left(fd, &end));
 		if (n < 0 && errno == EINTR && end < 0 && shim_handlers_restart())

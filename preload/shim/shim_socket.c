@@ -2333,8 +2333,18 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCINQ:
 		if (shim_ent_kind(e) != SHIM_DGRAM)
 			break;
-		/* The first datagram's size (a SOCK_SEQPACKET pair's SIOCINQ sums them all). */
-		ret = (int)shim_real.recv(fd, &h, sizeof(h), MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+		/*
+		 * The first datagram's size (a SOCK_SEQPACKET pair's SIOCINQ sums
+		 * them all). A void report at the head (the wake-up of a
+		 * shutdown(SHUT_RD), an error taken already) is no datagram of
+		 * the socket's queue: dropped, as readiness drops it.
+		 */
+		while (shim_dgram_framed(
+			       fd, &h,
+			       ret = (int)shim_real.recv(fd, &h, sizeof(h),
+							 MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT)) &&
+		       h.err && shim_notice_stale(fd, e, &h))
+			shim_real.recv(fd, &h, sizeof(h), MSG_DONTWAIT);
 		if (ret < 0 && errno != EAGAIN)
 			return -errno;
 		/* udp_ioctl's first_packet_length: the payload alone, not our control messages. */

@@ -383,6 +383,7 @@ void stackd_notice_flag(struct stackd_sock *ss, unsigned int flag, bool on);
 void stackd_dgram_sync(struct stackd_sock *ss);
 /* A datagram socket shut for reading: its program's readers wake (a void report). */
 void stackd_dgram_wake(struct stackd_sock *ss);
+int stackd_dgram_append(struct stackd_sock *ss, const struct shim_sockopt *o);
 bool stackd_stream_sync(struct stackd_sock *ss);
 int stackd_pair_wmem(const struct stackd_sock *ss);
 int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep);

@@ -659,6 +659,8 @@ static int stackd_op_sockopt(struct stackd_sock *ss, const struct shim_req *req,
 		return stackd_dgram_size(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_ROUTE && set)
 		return stackd_dgram_route(ss, o);
+	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_DGRAM_APPEND && set)
+		return stackd_dgram_append(ss, o);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_ARP && set)
 		return stackd_arp(ss, o, rep);
 	if (o->level == SOL_SOCKET && o->optname == SHIM_SO_REPAIR_SEND && set)

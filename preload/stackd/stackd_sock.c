@@ -53,6 +53,7 @@
 #include "netdevice.h"
 #include "shim_ctl.h"
 #include "tcp.h"
+#include "udp.h" /* udp_corked */
 #include "stackd.h"
 #include "stackd_diag.h"
 #include "stackd_loopback.h"
@@ -2320,6 +2321,26 @@ void stackd_dgram_sync(struct stackd_sock *ss)
 	stackd_dgram_drain(ss);
 	if (ss->pair_hup)
 		stackd_sock_queue(ss); /* the pump notices and frees the record */
+}
+
+/*
+ * SHIM_SO_DGRAM_APPEND: a part of a send after SHUT_WR, which only a corked
+ * datagram takes (the core's udp_sendmsg does not look at the shutdown:
+ * the pair carries it). The pair's datagrams went first (stackd_dgram_sync).
+ */
+int stackd_dgram_append(struct stackd_sock *ss, const struct shim_sockopt *o)
+{
+	struct shim_dgram_append a;
+	struct sock *sk = ss->sock->sk;
+
+	if (ss->stream || o->optlen < sizeof(a) ||
+	    (sk->sk_protocol != IPPROTO_UDP && sk->sk_protocol != IPPROTO_UDPLITE))
+		return -EINVAL;
+	if (!udp_corked(sk))
+		return -EPIPE;
+	memcpy(&a, o->optval, sizeof(a));
+	return stackd_sendmsg(ss->sock, o->optval + sizeof(a), o->optlen - sizeof(a), NULL,
+			      a.flags & MSG_MORE, NULL, 0);
 }
 
 /*

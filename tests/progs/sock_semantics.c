@@ -59,6 +59,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -2054,8 +2055,10 @@ static void *shut_wait(void *arg)
 	char buf[16];
 
 	atomic_store(&w->tid, (pid_t)syscall(SYS_gettid));
-	if (w->call == 0) {
+	if (w->call == 0 || w->call == 3) {
 		w->ret = recv(w->fd, buf, sizeof(buf), 0);
+	} else if (w->call == 4) {
+		w->ret = recv(w->fd, buf, sizeof(buf), MSG_PEEK);
 	} else if (w->call == 1) {
 		w->ret = poll(&p, 1, WAIT_MS);
 		w->events = (unsigned short)p.revents;
@@ -2070,16 +2073,19 @@ static void *shut_wait(void *arg)
 /*
  * inet_shutdown's sk_state_change wakes whoever waits on the socket: a
  * blocking recv finds EOF, poll and an edge-triggered epoll report
- * IN|RDHUP; a process that shares the socket (fork) sees the shutdown its
- * parent made: readiness, EOF, EPIPE.
+ * IN|RDHUP, and so does a read of a socket with SO_PEEK_OFF set, a recv
+ * and a peek past the datagram queued (__skb_wait_for_more_packets sees
+ * RCV_SHUTDOWN); a process that shares the socket (fork) sees the shutdown
+ * its parent made: readiness, EOF, EPIPE.
  */
 static void udp_shutdown_wake(void)
 {
-	static const char *const calls[] = {"recv", "poll", "epoll ET"};
+	static const char *const calls[] = {"recv", "poll", "epoll ET", "recv SO_PEEK_OFF",
+					    "peek SO_PEEK_OFF past a datagram"};
 	struct timeval tv = {WAIT_MS / 1000, 0};
 	int sync[2];
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 5; i++) {
 		struct shut_waiter w = {.fd = socket(AF_INET, SOCK_DGRAM, 0), .call = i};
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET};
 		char step[64], buf[128];
@@ -2090,6 +2096,22 @@ static void udp_shutdown_wake(void)
 		/* Not woken, the recv ends (EAGAIN) and shows as a difference. */
 		setsockopt(w.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		res("bind", do_bind(w.fd, sa(self, 0)));
+		if (i == 4) {
+			struct sockaddr_in me;
+			socklen_t len = sizeof(me);
+
+			/* "pre" queued, the offset past it: the peek waits for more. */
+			getsockname(w.fd, (struct sockaddr *)&me, &len);
+			res("peek past: sendto self",
+			    sendto(w.fd, "pre", 3, 0, (struct sockaddr *)&me, len));
+			wait_dgram(w.fd);
+		}
+		if (i >= 3) {
+			int off = i == 4 ? 3 : 0;
+
+			snprintf(step, sizeof(step), "%s: set", calls[i]);
+			res(step, setsockopt(w.fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)));
+		}
 		epoll_ctl(w.ep, EPOLL_CTL_ADD, w.fd, &ev);
 		epoll_wait(w.ep, &ev, 1, 0); /* the registration's own event */
 		pthread_create(&t, NULL, shut_wait, &w);
@@ -2102,7 +2124,7 @@ static void udp_shutdown_wake(void)
 		snprintf(step, sizeof(step), "%s asleep: woken", calls[i]);
 		if (w.ret < 0) {
 			out(step, "%s", err_name(w.err));
-		} else if (i == 0) {
+		} else if (i == 0 || i >= 3) {
 			out(step, "%ld", w.ret);
 		} else {
 			out(step, "%ld %s", w.ret,
@@ -2137,6 +2159,224 @@ static void udp_shutdown_wake(void)
 		waitpid(pid, NULL, 0);
 		close(fd);
 	}
+}
+
+/*
+ * The echo of a datagram sent: its length and a sum of its bytes, or the
+ * wait's end. Polled for by reading (a socket shut for reading polls IN).
+ */
+static void echo_step(const char *step, int fd)
+{
+	static unsigned char buf[65536];
+	long long end = now_ms() + WAIT_MS;
+	unsigned int sum = 0;
+	ssize_t r;
+
+	while ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) < 0 && errno == EAGAIN) {
+		if (now_ms() > end) {
+			out(step, "timeout");
+			return;
+		}
+		poll(NULL, 0, 1);
+	}
+	for (ssize_t i = 0; i < r; i++)
+		sum = sum * 31 + buf[i];
+	if (r < 0)
+		res(step, r);
+	else
+		out(step, "%zd \"%.3s\" sum %08x", r, buf, sum);
+}
+
+/*
+ * A datagram corked (MSG_MORE, UDP_CORK) when the socket is shut for
+ * writing still takes sends (__ip_append_data meets sock_alloc_send_skb's
+ * SEND_SHUTDOWN check only for a datagram's first skb), whatever their
+ * size or address, and the one that ends the cork sends it; every send
+ * after that fails with EPIPE. One too large drops the datagram
+ * (EMSGSIZE). The echo shows what went as one datagram.
+ */
+static int cork_then_shut(const char *what, int how)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	char step[64];
+
+	snprintf(step, sizeof(step), "%s: connect", what);
+	res(step, do_connect(fd, sa(peer, PORT_ECHO)));
+	snprintf(step, sizeof(step), "%s: send MSG_MORE", what);
+	res(step, send(fd, "abc", 3, MSG_MORE));
+	snprintf(step, sizeof(step), "%s: shutdown", what);
+	res(step, shutdown(fd, how));
+	return fd;
+}
+
+static void udp_shut_cork(void)
+{
+	static char big[65505];
+	struct sockaddr_in to = sa(peer, PORT_ECHO), other = sa(peer, PORT_CLOSED);
+	struct iovec iov[3] = {{big, 2000}, {"yy", 2}, {big + 2000, 1000}};
+	int fd, on = 1, off = 0, mf = memfd_create("udp_shut_cork", 0);
+	off_t foff = 0;
+
+	memset(big, 'b', sizeof(big));
+	if (write(mf, big, 100) != 100)
+		out("set-up", "%s", err_name(errno));
+	for (int how = SHUT_WR; how <= SHUT_RDWR; how++) {
+		char step[64];
+
+#define S(what) (snprintf(step, sizeof(step), "%s: %s", how == SHUT_WR ? "WR" : "RDWR", what), step)
+		fd = cork_then_shut(how == SHUT_WR ? "WR" : "RDWR", how);
+		res(S("send MSG_MORE again"), send(fd, "def", 3, MSG_MORE));
+		res(S("send 3000 MSG_MORE"), send(fd, big, 3000, MSG_MORE));
+		res(S("writev 3002"), writev(fd, iov, 3));
+		echo_step(S("echo"), fd);
+		res(S("send after"), send(fd, "jkl", 3, 0));
+		res(S("send MSG_MORE after"), send(fd, "x", 1, MSG_MORE));
+		close(fd);
+#undef S
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	res("UDP_CORK: connect", do_connect(fd, to));
+	res("UDP_CORK", setsockopt(fd, IPPROTO_UDP, UDP_CORK, &on, sizeof(on)));
+	res("UDP_CORK: send", send(fd, "abc", 3, 0));
+	res("UDP_CORK: shutdown(WR)", shutdown(fd, SHUT_WR));
+	res("UDP_CORK: send again", send(fd, "def", 3, 0));
+	res("UDP_CORK: sendto another port",
+	    sendto(fd, "ghi", 3, 0, (struct sockaddr *)&other, sizeof(other)));
+	res("UDP_CORK: sendfile", sendfile(fd, mf, &foff, 100));
+	res("UDP_CORK off", setsockopt(fd, IPPROTO_UDP, UDP_CORK, &off, sizeof(off)));
+	echo_step("UDP_CORK: echo", fd);
+	res("UDP_CORK: send after", send(fd, "x", 1, 0));
+	close(fd);
+	fd = cork_then_shut("too big", SHUT_WR);
+	res("too big: send 65505", send(fd, big, sizeof(big), MSG_MORE));
+	res("too big: send after", send(fd, "z", 1, 0));
+	close(fd);
+	fd = cork_then_shut("empty", SHUT_WR);
+	res("empty: send nothing", send(fd, "", 0, 0));
+	echo_step("empty: echo", fd);
+	close(fd);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	res("unconnected: sendto MSG_MORE",
+	    sendto(fd, "abc", 3, MSG_MORE, (struct sockaddr *)&to, sizeof(to)));
+	res("unconnected: shutdown(WR)", shutdown(fd, SHUT_WR));
+	res("unconnected: sendto", sendto(fd, "def", 3, 0, (struct sockaddr *)&to, sizeof(to)));
+	echo_step("unconnected: echo", fd);
+	res("unconnected: sendto after", sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)));
+	close(fd);
+	close(mf);
+}
+
+/* SIOCINQ until it counts a datagram (or WAIT_MS): what it then says. */
+static void inq_step(const char *step, int fd)
+{
+	long long end = now_ms() + WAIT_MS;
+	int inq = 0;
+
+	while (ioctl(fd, SIOCINQ, &inq) == 0 && !inq && now_ms() < end)
+		poll(NULL, 0, 1);
+	out(step, "%d", inq);
+}
+
+/*
+ * SIOCINQ (FIONREAD) of a UDP socket shut for reading with datagrams
+ * queued after the shutdown: udp_ioctl's first_packet_length, the first
+ * datagram's payload, the next one's once it is read, 0 when none is left.
+ * Shut by this thread, the wake-up of its own shutdown comes first.
+ */
+static void udp_shut_inq(void)
+{
+	struct sockaddr_in to = sa(peer, PORT_ECHO);
+
+	for (int conn = 0; conn < 2; conn++) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0), inq = -1;
+		char step[64];
+
+#define S(what)                                                                                    \
+	(snprintf(step, sizeof(step), "%s: %s", conn ? "connected" : "unconnected", what), step)
+		if (conn)
+			res(S("connect"), do_connect(fd, to));
+		res(S("shutdown(RD)"), shutdown(fd, SHUT_RD));
+		res(S("SIOCINQ, nothing queued"), ioctl(fd, SIOCINQ, &inq) ?: inq);
+		res(S("sendto 4"), sendto(fd, "aaaa", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+		res(S("sendto 2"), sendto(fd, "bb", 2, 0, (struct sockaddr *)&to, sizeof(to)));
+		inq_step(S("SIOCINQ, two echoes"), fd);
+		res(S("FIONREAD"), ioctl(fd, FIONREAD, &inq) ?: inq);
+		recv_step(S("recv"), fd, 100, MSG_DONTWAIT);
+		inq_step(S("SIOCINQ, one echo"), fd);
+		recv_step(S("recv"), fd, 100, MSG_DONTWAIT);
+		res(S("SIOCINQ, none"), ioctl(fd, SIOCINQ, &inq) ?: inq);
+		snap(S("poll"), fd);
+		close(fd);
+#undef S
+	}
+}
+
+/*
+ * sendfile to a UDP socket, do_splice_direct into udp_sendmsg: a pipe's
+ * worth (16 pages) is one send, with MSG_MORE while more was asked for
+ * beyond it, so up to 65,507 bytes go as one datagram and more fails
+ * EMSGSIZE with nothing sent and the offset where it was; a file that ends
+ * first sends what it has; the file position moves without an offset; a
+ * datagram corked by MSG_MORE or UDP_CORK takes the bytes in; the socket's
+ * own errors (EPIPE after SHUT_WR, EDESTADDRREQ unconnected).
+ */
+static void udp_sendfile(void)
+{
+	static const size_t sizes[] = {1, 1000, 4096, 65507, 65508, 65536, 70000};
+	static char data[70000];
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), mf = memfd_create("udp_sendfile", 0), on = 1,
+	    off0 = 0;
+	char step[64];
+	off_t off;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)('a' + i % 23);
+	if (write(mf, data, sizeof(data)) != (ssize_t)sizeof(data))
+		out("set-up", "%s", err_name(errno));
+	res("connect", do_connect(fd, sa(peer, PORT_ECHO)));
+	off = 0;
+	res("nothing", sendfile(fd, mf, &off, 0));
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		off = 0;
+		snprintf(step, sizeof(step), "%zu bytes", sizes[i]);
+		res(step, sendfile(fd, mf, &off, sizes[i]));
+		snprintf(step, sizeof(step), "%zu bytes: offset", sizes[i]);
+		out(step, "%ld", (long)off);
+		if (sizes[i] <= 65507) {
+			snprintf(step, sizeof(step), "%zu bytes: echo", sizes[i]);
+			echo_step(step, fd);
+		}
+	}
+	off = sizeof(data) - 10;
+	res("the file's last 10 of 100", sendfile(fd, mf, &off, 100));
+	out("the file's last 10: offset", "%ld", (long)off);
+	echo_step("the file's last 10: echo", fd);
+	off = sizeof(data);
+	res("at the end", sendfile(fd, mf, &off, 100));
+	lseek(mf, 5, SEEK_SET);
+	res("no offset", sendfile(fd, mf, NULL, 100));
+	out("no offset: position", "%ld", (long)lseek(mf, 0, SEEK_CUR));
+	echo_step("no offset: echo", fd);
+	res("MSG_MORE: send", send(fd, "abc", 3, MSG_MORE));
+	off = 0;
+	res("MSG_MORE: sendfile", sendfile(fd, mf, &off, 100));
+	echo_step("MSG_MORE: echo", fd);
+	res("UDP_CORK", setsockopt(fd, IPPROTO_UDP, UDP_CORK, &on, sizeof(on)));
+	off = 0;
+	res("UDP_CORK: sendfile", sendfile(fd, mf, &off, 1000));
+	res("UDP_CORK: send", send(fd, "xyz", 3, 0));
+	res("UDP_CORK off", setsockopt(fd, IPPROTO_UDP, UDP_CORK, &off0, sizeof(off0)));
+	echo_step("UDP_CORK: echo", fd);
+	res("shutdown(WR)", shutdown(fd, SHUT_WR));
+	off = 0;
+	res("shut: sendfile", sendfile(fd, mf, &off, 100));
+	out("shut: offset", "%ld", (long)off);
+	close(fd);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	off = 0;
+	res("unconnected", sendfile(fd, mf, &off, 100));
+	close(fd);
+	close(mf);
 }
 
 /* A raw socket's sends pass SHUT_WR (no transport header), unless IP_HDRINCL. */
@@ -3098,6 +3338,9 @@ static const struct {
 	{"udp_connected", udp_connected},
 	{"udp_shutdown", udp_shutdown},
 	{"udp_shutdown_wake", udp_shutdown_wake},
+	{"udp_shut_cork", udp_shut_cork},
+	{"udp_shut_inq", udp_shut_inq},
+	{"udp_sendfile", udp_sendfile},
 	{"raw_shutdown", raw_shutdown},
 	{"stream_bad_input", stream_bad_input},
 	{"raw_connected", raw_connected},
