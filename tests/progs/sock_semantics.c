@@ -2557,6 +2557,37 @@ static bool signal_in_spin(pthread_t t, struct recv_waiter *w, long long end)
 }
 
 /*
+ * Where the reads spin, the reader and its observer run SCHED_FIFO at
+ * priority 1 so that other load on the machine takes the core of neither:
+ * a reader preempted in its spin ends it at once and backs the next reads
+ * off (spin.h), and an observer preempted while the reader spins misses
+ * it, so that a loaded machine made misses by the thousand. Neither holds
+ * a core for long: the reader spins at most SOCKSHIM_SPIN_US and the
+ * observer looks only while the reader runs; both sleep while the host and
+ * the echo answer (and RT throttling leaves the others a share anyway).
+ * The calling thread takes the policy, in a child of its own for each
+ * step (recv_signal_steps), with SCHED_RESET_ON_FORK so that a stack host
+ * this child starts (at its first socket) runs as it would without; the
+ * attributes returned give it to the reader. NULL where it is refused
+ * (EPERM: no CAP_SYS_NICE), said on stderr: the reads then run as before.
+ */
+static pthread_attr_t *recv_spin_rt(const char *step, pthread_attr_t *a)
+{
+	struct sched_param rt = {.sched_priority = 1};
+
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &rt)) {
+		fprintf(stderr, "%s: %s: SCHED_FIFO refused (%s): misses as the load makes them\n",
+			scen, step, err_name(errno));
+		return NULL;
+	}
+	pthread_attr_init(a);
+	pthread_attr_setinheritsched(a, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(a, SCHED_FIFO);
+	pthread_attr_setschedparam(a, &rt);
+	return a;
+}
+
+/*
  * One blocking read on a fresh connection to the TCP echo, SIGUSR1 (whose
  * handler is installed) coming once the thread sleeps, or, where spin is
  * set, once it is seen inside its spin (a read that was not is a miss: a
@@ -2568,6 +2599,7 @@ static bool signal_in_spin(pthread_t t, struct recv_waiter *w, long long end)
  */
 static void recv_signalled(const char *step, int call, bool timeo, bool spin)
 {
+	pthread_attr_t rt, *attr = spin ? recv_spin_rt(step, &rt) : NULL;
 	struct recv_waiter w = {.fd = socket(AF_INET, SOCK_STREAM, 0), .call = call};
 	struct timeval tv = {WAIT_MS / 1000, 0};
 	long long end = now_ms() + 60 * WAIT_MS;
@@ -2576,15 +2608,14 @@ static void recv_signalled(const char *step, int call, bool timeo, bool spin)
 
 	if (do_connect(w.fd, sa(peer, PORT_TECHO)) < 0) {
 		out(step, "connect %s", err_name(errno));
-		close(w.fd);
-		return;
+		goto out;
 	}
 	if (timeo)
 		setsockopt(w.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	for (;;) {
 		atomic_store(&w.tid, 0);
 		seen = atomic_load(&usr1_count);
-		pthread_create(&t, NULL, recv_wait, &w);
+		pthread_create(&t, attr, recv_wait, &w);
 		if (!spin) {
 			end = now_ms() + WAIT_MS;
 			while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
@@ -2603,8 +2634,7 @@ static void recv_signalled(const char *step, int call, bool timeo, bool spin)
 			recv_waiter_out(step, &w);
 			fprintf(stderr, "%s: %s: no read seen in its spin in %d tries\n", scen,
 				step, misses + 1);
-			close(w.fd);
-			return;
+			goto out;
 		}
 		misses++;
 	}
@@ -2616,7 +2646,10 @@ static void recv_signalled(const char *step, int call, bool timeo, bool spin)
 	send(w.fd, "r", 1, 0);
 	pthread_join(t, NULL);
 	recv_waiter_out(step, &w);
+out:
 	close(w.fd);
+	if (attr)
+		pthread_attr_destroy(attr);
 }
 
 /*
