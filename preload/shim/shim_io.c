@@ -2161,7 +2161,10 @@ static ssize_t shim_sendfile_in_checks(enum shim_sym sym, int in, void *off, siz
  * front): they are read here and sent through shim_dgram_send, which
  * gives the socket's own answers (EDESTADDRREQ, EPIPE after SHUT_WR). The
  * offset, or the file position, moves on by what was sent; a step that
- * fails after one that sent ends the call with what was sent.
+ * fails after one that sent ends the call with what was sent. A file that
+ * ends right after a full pipe leaves its last step corked by MSG_MORE:
+ * the kernel's read of nothing then calls splice_eof (udp_splice_eof),
+ * which sends the datagram unless UDP_CORK holds it, as an empty send does.
  */
 static ssize_t shim_dgram_sendfile(int out, uint64_t e, int in, off64_t *off, size_t n)
 {
@@ -2170,6 +2173,7 @@ static ssize_t shim_dgram_sendfile(int out, uint64_t e, int in, off64_t *off, si
 	size_t sent = 0, chunk;
 	off64_t pos;
 	ssize_t got, r = 0;
+	int more = 0;
 	void *buf;
 
 	pos = off ? *off : lseek64(in, 0, SEEK_CUR);
@@ -2184,13 +2188,20 @@ static ssize_t shim_dgram_sendfile(int out, uint64_t e, int in, off64_t *off, si
 		if (chunk > n - sent)
 			chunk = n - sent;
 		got = pread64(in, buf, chunk, pos);
-		if (got <= 0) {
-			r = got < 0 ? -errno : 0;
+		if (got < 0) {
+			r = -errno;
+			break;
+		}
+		if (!got) {
+			if (more) {
+				iov.iov_len = 0;
+				shim_dgram_send(e, out, &m, 0, 0);
+			}
 			break;
 		}
 		iov = (struct iovec){buf, (size_t)got};
-		r = shim_dgram_send(e, out, &m,
-				    (size_t)got == chunk && n - sent > chunk ? MSG_MORE : 0, 0);
+		more = (size_t)got == chunk && n - sent > chunk ? MSG_MORE : 0;
+		r = shim_dgram_send(e, out, &m, more, 0);
 		if (r < 0)
 			break;
 		sent += (size_t)got;

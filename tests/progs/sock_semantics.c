@@ -2312,6 +2312,130 @@ static void udp_shut_inq(void)
 }
 
 /*
+ * The echoes until the one of "end", a datagram sent after the ones under
+ * test: how many came before it and their sizes, so a datagram the peer
+ * dropped shows without a wait for it.
+ */
+static void echoes_before_end(const char *step, int fd)
+{
+	static unsigned char buf[65536];
+	long long end = now_ms() + WAIT_MS;
+	char sizes[64] = "";
+	size_t len = 0;
+	int n = 0;
+	ssize_t r;
+
+	for (;;) {
+		r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r < 0 && errno == EAGAIN && now_ms() <= end) {
+			poll(NULL, 0, 1);
+			continue;
+		}
+		if (r < 0) {
+			out(step, "%s", errno == EAGAIN ? "timeout" : err_name(errno));
+			return;
+		}
+		if (r == 3 && !memcmp(buf, "end", 3))
+			break;
+		n++;
+		if (len < sizeof(sizes))
+			len += (size_t)snprintf(sizes + len, sizeof(sizes) - len, " %zd", r);
+	}
+	out(step, "%d before the end's echo:%s", n, sizes);
+}
+
+/* udp_sendfile's inputs and sizes: the file (memfd) mf holds 70,000 bytes. */
+static void udp_sendfile_inputs(int mf)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), p[2] = {-1, -1}, sp[2] = {-1, -1}, wr, dir, left,
+	    on = 1, off0 = 0;
+	char path[64];
+	off_t off;
+
+	res("connect", do_connect(fd, sa(peer, PORT_ECHO)));
+	if (pipe(p) < 0 || write(p[1], "abcdef", 6) != 6 ||
+	    socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0 || write(sp[1], "abcdef", 6) != 6)
+		out("set-up", "%s", err_name(errno));
+	res("from a pipe", sendfile(fd, p[0], NULL, 4));
+	res("from a pipe: left in it", ioctl(p[0], FIONREAD, &left) ?: left);
+	off = 0;
+	res("from a pipe, offset", sendfile(fd, p[0], &off, 4));
+	res("from a pipe, nothing", sendfile(fd, p[0], NULL, 0));
+	close(p[1]);
+	res("from a pipe, writer closed", sendfile(fd, p[0], NULL, 4));
+	res("from a pipe, writer closed: left in it", ioctl(p[0], FIONREAD, &left) ?: left);
+	res("from a socket", sendfile(fd, sp[0], NULL, 4));
+	res("from a socket: left in it", ioctl(sp[0], FIONREAD, &left) ?: left);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mf);
+	wr = open(path, O_WRONLY);
+	off = 0;
+	res("from a file open for writing", sendfile(fd, wr, &off, 4));
+	off = 0;
+	res("from a file open for writing, nothing", sendfile(fd, wr, &off, 0));
+	dir = open("/", O_RDONLY | O_DIRECTORY);
+	off = 0;
+	res("from a directory", sendfile(fd, dir, &off, 4));
+	res("from a directory, no offset", sendfile(fd, dir, NULL, 4));
+	off = 0;
+	res("from a directory, nothing", sendfile(fd, dir, &off, 0));
+	off = 100000;
+	res("past the end", sendfile(fd, mf, &off, 4));
+	out("past the end: offset", "%ld", (long)off);
+	off = -1;
+	res("offset -1", sendfile(fd, mf, &off, 4));
+	off = 0x7fffffffffffff00;
+	res("offset whose end overflows", sendfile(fd, mf, &off, 4096));
+	out("offset whose end overflows: offset", "%ld", (long)off);
+	res("inputs: send end", send(fd, "end", 3, 0));
+	echoes_before_end("inputs: echoes", fd);
+	off = 1000;
+	res("65000 from 1000", sendfile(fd, mf, &off, 65000));
+	out("65000 from 1000: offset", "%ld", (long)off);
+	echo_step("65000 from 1000: echo", fd);
+	/*
+	 * From an odd offset, across a page, larger than the path's MTU: the
+	 * kernel's datagram leaves with a UDP checksum that the peer rejects
+	 * (UdpInCsumErrors; a datagram to be fragmented is summed in software,
+	 * over the spliced pages), where the stack's is right and echoed.
+	 */
+	off = 1;
+	res("5000 from 1", sendfile(fd, mf, &off, 5000));
+	res("5000 from 1: send end", send(fd, "end", 3, 0));
+	known("the kernel sends a bad UDP checksum");
+	echoes_before_end("5000 from 1: echoes", fd);
+	off = 100;
+	res("65600 from 100", sendfile(fd, mf, &off, 65600));
+	out("65600 from 100: offset", "%ld", (long)off);
+	res("65600 from 100: send end", send(fd, "end", 3, 0));
+	echoes_before_end("65600 from 100: echoes", fd);
+	/*
+	 * A file that ends where a full pipe's worth ends: the read after it
+	 * finds nothing, and splice_eof sends the datagram corked by MSG_MORE,
+	 * unless UDP_CORK holds it.
+	 */
+	if (ftruncate(mf, 65536) < 0)
+		out("set-up", "%s", err_name(errno));
+	off = 100;
+	res("to a page's end, 100000 asked", sendfile(fd, mf, &off, 100000));
+	out("to a page's end: offset", "%ld", (long)off);
+	echo_step("to a page's end: echo", fd);
+	res("to a page's end: UDP_CORK", setsockopt(fd, IPPROTO_UDP, UDP_CORK, &on, sizeof(on)));
+	off = 100;
+	res("to a page's end, corked", sendfile(fd, mf, &off, 100000));
+	res("to a page's end, corked: send end", send(fd, "end", 3, 0));
+	res("to a page's end: UDP_CORK off",
+	    setsockopt(fd, IPPROTO_UDP, UDP_CORK, &off0, sizeof(off0)));
+	res("to a page's end: send end", send(fd, "end", 3, 0));
+	echoes_before_end("to a page's end, corked: echoes", fd);
+	close(wr);
+	close(dir);
+	close(p[0]);
+	close(sp[0]);
+	close(sp[1]);
+	close(fd);
+}
+
+/*
  * sendfile to a UDP socket, do_splice_direct into udp_sendmsg: a pipe's
  * worth (16 pages) is one send, with MSG_MORE while more was asked for
  * beyond it, so up to 65,507 bytes go as one datagram and more fails
@@ -2319,6 +2443,16 @@ static void udp_shut_inq(void)
  * first sends what it has; the file position moves without an offset; a
  * datagram corked by MSG_MORE or UDP_CORK takes the bytes in; the socket's
  * own errors (EPIPE after SHUT_WR, EDESTADDRREQ unconnected).
+ *
+ * The input's checks come before the socket's: splice_direct_to_actor
+ * takes no input that cannot seek (a pipe or a socket with bytes in it is
+ * EINVAL and keeps them, with an offset a pipe is ESPIPE), one not open
+ * for reading is EBADF (even for nothing), a directory EINVAL (0 for
+ * nothing), an offset past the end sends nothing and stays, a negative
+ * one or one whose end overflows is EINVAL (rw_verify_area).
+ *
+ * 65,000 bytes from offset 1,000 span 17 pages yet go as one datagram
+ * (the second pipe's worth joins the first's, corked by MSG_MORE).
  */
 static void udp_sendfile(void)
 {
@@ -2376,6 +2510,7 @@ static void udp_sendfile(void)
 	off = 0;
 	res("unconnected", sendfile(fd, mf, &off, 100));
 	close(fd);
+	udp_sendfile_inputs(mf);
 	close(mf);
 }
 
