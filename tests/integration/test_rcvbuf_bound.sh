@@ -19,7 +19,10 @@
 # tcp_try_coalesce merges; what the program has not read stays charged;
 # a frame from a bulk sender takes a head of its own), so it takes at
 # most the kernel's plus 8 KiB (the window rounded up to the scale unit, a
-# zero-window probe's data into a window under a segment; before that
+# zero-window probe's data into a window under a segment) and the
+# kernel's own spread from run to run (1/128: 2,042,336 to 2,056,872 for
+# 1 MiB in nine runs, so that a run where the kernel drew its lowest
+# failed a shim within that spread; before that
 # model, up to its SO_RCVBUF plus 8 KiB), and at least the kernel's less
 # 1/16 and 8 KiB (how many heads a burst takes depends on when the
 # sender takes our ACKs, which differs between the two). SIOCINQ
@@ -71,7 +74,11 @@ for k, n in nat.items():
         continue
     if k != "0" and s["rcvbuf"] != n["rcvbuf"]:
         bad.append(f"SO_RCVBUF {k}: reads back {s['rcvbuf']}, the kernel's {n['rcvbuf']}")
-    lo, hi = n["acked"] - n["acked"] // 16 - 8192, min(s["rcvbuf"], n["acked"]) + 8192
+    # The kernel's own figure moves between runs by more than 8 KiB at 1 MiB
+    # (2,042,336 to 2,056,872 in nine runs): the bound above is the
+    # kernel's plus that spread (1/128), then the 8 KiB.
+    lo = n["acked"] - n["acked"] // 16 - 8192
+    hi = min(s["rcvbuf"], n["acked"] + n["acked"] // 128) + 8192
     if not lo <= s["acked"] <= hi:
         bad.append(f"SO_RCVBUF {k}: {s['acked']} bytes taken, not within [{lo}, {hi}] (the kernel took {n['acked']})")
     if not min(lo, hold) <= s["inq"] <= s["acked"]:
