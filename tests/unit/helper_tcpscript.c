@@ -5,6 +5,8 @@
  */
 #include "helper_tcpscript.h"
 
+#include <criterion/criterion.h>
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #include "checksum.h"
+#include "skbuff.h"
 #include "net_namespace.h"
 #include "netdevice.h"
 
@@ -370,6 +373,21 @@ void tcpscript_stop(struct tcpscript *sc)
 		sock_release(sc->socks[i]);
 	twostack_destroy(sc->ts);
 	free(sc);
+}
+
+struct tcpscript *tcpscript_start_linux(const char *cong)
+{
+	struct tcpscript *sc = tcpscript_start();
+
+	cr_assert_not_null(sc);
+	tcpscript_linux_sysctls(sc, cong);
+	return sc;
+}
+
+void tcpscript_stop_drained(struct tcpscript *sc)
+{
+	tcpscript_stop(sc);
+	skb_cache_drain();
 }
 
 static void run_to(struct tcpscript *sc, uint64_t at_ms)

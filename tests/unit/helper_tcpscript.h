@@ -83,6 +83,13 @@ struct tcpscript {
 /* A twostack with the capture in place; time 0 of the script is now. */
 struct tcpscript *tcpscript_start(void);
 void tcpscript_stop(struct tcpscript *sc);
+/*
+ * The scripted suites' fixture: tcpscript_start with Linux's sysctls and
+ * the congestion control cong (the test fails without a stack), and its
+ * end: tcpscript_stop with the frame cache emptied (skb_cache_drain).
+ */
+struct tcpscript *tcpscript_start_linux(const char *cong);
+void tcpscript_stop_drained(struct tcpscript *sc);
 
 /*
  * Both stacks as Linux's defaults would have them, but for timestamps

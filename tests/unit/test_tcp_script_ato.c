@@ -30,15 +30,12 @@ static struct tcpscript *sc;
 
 static void setup(void)
 {
-	sc = tcpscript_start();
-	cr_assert_not_null(sc);
-	tcpscript_linux_sysctls(sc, "cubic");
+	sc = tcpscript_start_linux("cubic");
 }
 
 static void teardown(void)
 {
-	tcpscript_stop(sc);
-	skb_cache_drain();
+	tcpscript_stop_drained(sc);
 }
 
 TestSuite(tcp_ato, .init = setup, .fini = teardown);
