@@ -2064,6 +2064,18 @@ static uint64_t tcp_ato_jiffies(uint64_t ns)
 }
 
 /*
+ * A segment's payload as the kernel's skb->len counts it in tcp_data_queue:
+ * a partly old segment is queued whole there (tcp_recvmsg skips the old
+ * part), where the stack pulled that part off, so it counts again here.
+ */
+static uint32_t tcp_skb_rx_len(const struct sk_buff *skb)
+{
+	const uint8_t *th = skb_transport_header(skb);
+
+	return skb->len + (uint32_t)(skb->data - th) - tcp_hdrlen((const struct tcphdr *)th);
+}
+
+/*
  * The peer's segment size (tcp_measure_rcv_mss). A frame the kernel peer
  * sent or merged whole (TSO, GRO) says it in gso_size; such a frame is
  * more than one rcv_mss of data, so tcp_ack_snd_check answers it with one
@@ -2080,7 +2092,8 @@ static void tcp_measure_rcv_mss(struct sock *sk, const struct sk_buff *skb)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	const uint8_t remnant = TCPHDR_FIN | TCPHDR_URG | TCPHDR_SYN | TCPHDR_PSH;
-	uint32_t lss = tp->ack.last_seg_size, len = skb->gso_size ? skb->gso_size : skb->len;
+	uint32_t lss = tp->ack.last_seg_size,
+		 len = skb->gso_size ? skb->gso_size : tcp_skb_rx_len(skb);
 	uint8_t flags = TCP_SKB_CB(skb)->tcp_flags;
 
 	tp->ack.last_seg_size = 0;
@@ -2096,11 +2109,9 @@ static void tcp_measure_rcv_mss(struct sock *sk, const struct sk_buff *skb)
 	/*
 	 * With the segment's own header (skb->data - skb_transport_header, as the
 	 * kernel's): SACK blocks make it longer than tp->tcp_header_len, and
-	 * that excess stays in the measure. Here the header is pulled and so
-	 * is the part of the payload already received; the kernel's skb->len
-	 * still counts that part, so the sum is the kernel's.
+	 * that excess stays in the measure.
 	 */
-	len += (uint32_t)(skb->data - skb_transport_header(skb));
+	len += tcp_hdrlen((const struct tcphdr *)skb_transport_header(skb));
 	if (len >= TCP_MSS_DEFAULT + sizeof(struct tcphdr) ||
 	    (len >= TCP_MIN_MSS + sizeof(struct tcphdr) && !(flags & remnant))) {
 		len -= tp->tcp_header_len;
@@ -3233,10 +3244,10 @@ static void tcp_data_queue(struct sock *sk, struct sk_buff *skb)
 		}
 		sk_forced_mem_schedule(sk, (int)skb->truesize);
 	}
-	if (skb->len)
+	len = tcp_skb_rx_len(skb);
+	if (len)
 		tcp_event_data_recv(sk, skb);
 	fin = cb->tcp_flags & TCPHDR_FIN;
-	len = skb->len;
 	segs = tcp_rx_segs(skb);
 	tcp_rmem_charge(sk, (int)skb->truesize);
 	tcp_queue_rcv(sk, skb);

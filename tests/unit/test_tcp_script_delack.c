@@ -4,6 +4,8 @@
  * (helper_tcpscript), where the kernel's sets it:
  * - tcp_measure_rcv_mss measures a small segment with its own TCP header,
  *   SACK blocks included, less the connection's fixed header;
+ * - a segment partly received already counts whole, as the kernel's
+ *   tcp_data_queue queues it untrimmed (tcp_measure_rcv_mss, tcp_grow_window);
  * - tcp_disconnect (connect() with AF_UNSPEC) clears it all
  *   (inet_csk_delack_init), so the next connection acks as a new socket's.
  * The stack runs with tcp_timestamps = 2 (TSval = its clock in ms, from 1000).
@@ -139,4 +141,36 @@ Test(tcp_delack, a_reconnected_socket_acks_as_a_new_one)
 	handshake(20);
 	RUN({50, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5040 ecr 1030"}},
 	    {50, '>', {".", 1, 101, 0, 0, "*"}});
+}
+
+/*
+ * Segments that carry bytes the stack has already received: the kernel
+ * queues such a segment whole (tcp_recvmsg skips the old part), so its
+ * tcp_event_data_recv sees the whole payload. A full-sized one (1448
+ * bytes, 448 old) is a full segment to tcp_measure_rcv_mss, not a small one
+ * to measure (last_seg_size stays 0); one of 200 bytes with 100 new is
+ * over tcp_event_data_recv's 128 and grows rcv_ssthresh (tcp_grow_window).
+ * Counted as their new bytes, the first was taken for a small segment
+ * (last_seg_size 1448, ICSK_ACK_PUSHED without PSH) and the second grew
+ * nothing.
+ */
+Test(tcp_delack, a_partly_old_segment_counts_whole)
+{
+	struct socket *c = tcpscript_connect(sc, 0);
+	uint32_t ssthresh;
+
+	cr_assert_not_null(c);
+	handshake(0);
+	RUN({20, '<', {".", 1, 1, 1448, 0, "nop,nop,TS val 5010 ecr 1010"}},
+	    {20, '>', {".", 1, 1449, 0, 0, "*"}});
+	cr_assert_eq(info(c).tcpi_rcv_mss, 1448);
+	RUN({30, '<', {".", 1001, 1, 1448, 0, "nop,nop,TS val 5020 ecr 1010"}},
+	    {30, '>', {".", 1, 2449, 0, 0, "*"}});
+	cr_assert_eq(tcp_sk(c->sk)->ack.last_seg_size, 0, "%u", tcp_sk(c->sk)->ack.last_seg_size);
+	cr_assert_eq(info(c).tcpi_rcv_mss, 1448);
+	ssthresh = tcp_sk(c->sk)->rcv_ssthresh;
+	RUN({40, '<', {".", 2349, 1, 200, 0, "nop,nop,TS val 5030 ecr 1010"}},
+	    {40, '>', {".", 1, 2549, 0, 0, "*"}});
+	cr_assert_gt(tcp_sk(c->sk)->rcv_ssthresh, ssthresh, "%u after %u",
+		     tcp_sk(c->sk)->rcv_ssthresh, ssthresh);
 }
