@@ -2170,7 +2170,6 @@ static void tcp_event_data_recv(struct sock *sk, struct sk_buff *skb)
 	tcp_rcv_rtt_measure_ts(tp, skb);
 	tp->last_data_recv = net->now;
 	tp->bytes_received += skb->len;
-	tp->data_segs_in++;
 }
 
 /* The peer's FIN is in order (tcp_fin). */
@@ -3650,6 +3649,20 @@ static void tcp_check_space(struct sock *sk)
 }
 
 /*
+ * Every segment a full socket receives (tcp_segs_in), a GRO'd frame as the
+ * segments it merged; those with payload count as data segments too, in
+ * order or not, duplicates included (tcpi_segs_in, tcpi_data_segs_in).
+ */
+static void tcp_segs_in(struct tcp_sock *tp, const struct sk_buff *skb)
+{
+	uint32_t segs = tcp_rx_segs(skb);
+
+	tp->segs_in += segs;
+	if (skb->len)
+		tp->data_segs_in += segs;
+}
+
+/*
  * Every state but LISTEN, TIME_WAIT and CLOSE; consumes skb. Returns 1 when
  * the caller must answer with a RST (the skb is then still the caller's).
  */
@@ -3661,7 +3674,7 @@ int tcp_rcv_state_process(struct sock *sk, struct sk_buff *skb)
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	int ack_verdict;
 
-	tp->segs_in++;
+	tcp_segs_in(tp, skb);
 	if (sk->sk_state == TCP_SYN_SENT)
 		return tcp_rcv_synsent_state_process(sk, skb);
 

@@ -6,6 +6,8 @@
  *   SACK blocks included, less the connection's fixed header;
  * - a segment partly received already counts whole, as the kernel's
  *   tcp_data_queue queues it untrimmed (tcp_measure_rcv_mss, tcp_grow_window);
+ * - every segment with payload is a data segment to TCP_INFO, duplicates
+ *   and out-of-order ones too (tcp_segs_in);
  * - tcp_disconnect (connect() with AF_UNSPEC) clears it all
  *   (inet_csk_delack_init), so the next connection acks as a new socket's.
  * The stack runs with tcp_timestamps = 2 (TSval = its clock in ms, from 1000).
@@ -173,4 +175,33 @@ Test(tcp_delack, a_partly_old_segment_counts_whole)
 	    {40, '>', {".", 1, 2549, 0, 0, "*"}});
 	cr_assert_gt(tcp_sk(c->sk)->rcv_ssthresh, ssthresh, "%u after %u",
 		     tcp_sk(c->sk)->rcv_ssthresh, ssthresh);
+}
+
+/*
+ * tcpi_data_segs_in counts each segment with payload that reaches the
+ * socket, as the kernel's tcp_segs_in in tcp_v4_rcv: a duplicate and one
+ * out of order too, a bare ACK not (it counts in tcpi_segs_in only).
+ * Counted at in-order delivery, the duplicate and the out-of-order one
+ * were missing.
+ */
+Test(tcp_delack, every_segment_with_data_counts_as_one)
+{
+	struct socket *c = tcpscript_connect(sc, 0);
+	struct tcp_info before, after;
+
+	cr_assert_not_null(c);
+	handshake(0);
+	before = info(c);
+	RUN({20, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5010 ecr 1010"}},
+	    {20, '>', {".", 1, 101, 0, 0, "*"}},
+	    {30, '<', {"P.", 1, 1, 100, 0, "nop,nop,TS val 5020 ecr 1020"}},
+	    {30, '>', {".", 1, 101, 0, 0, "*"}},
+	    {40, '<', {"P.", 201, 1, 100, 0, "nop,nop,TS val 5030 ecr 1020"}},
+	    {40, '>', {".", 1, 101, 0, 0, "*"}},
+	    {50, '<', {".", 101, 1, 0, 0, "nop,nop,TS val 5040 ecr 1020"}});
+	after = info(c);
+	cr_assert_eq(after.tcpi_data_segs_in - before.tcpi_data_segs_in, 3, "%u",
+		     after.tcpi_data_segs_in - before.tcpi_data_segs_in);
+	cr_assert_eq(after.tcpi_segs_in - before.tcpi_segs_in, 4, "%u",
+		     after.tcpi_segs_in - before.tcpi_segs_in);
 }
