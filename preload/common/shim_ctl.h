@@ -534,7 +534,7 @@ static inline uint32_t shim_getsockopt_input(int level, int optname, uint32_t ro
 	else if (level == SOL_SOCKET && optname == SHIM_SO_REPAIR_PEEK)
 		n = sizeof(uint32_t);
 	else if (level == SOL_SOCKET && optname == SHIM_SO_PAIR_TOPUP)
-		n = 2 * sizeof(uint32_t); /* struct shim_pair_topup_ask, declared below */
+		n = 3 * sizeof(uint32_t); /* struct shim_pair_topup_ask, declared below */
 	return n < room ? n : room;
 }
 
@@ -1081,6 +1081,7 @@ static inline int shim_pair_reserve(int sk_sndbuf)
 struct shim_pair_topup_ask {
 	uint32_t first; /* the write's first ask */
 	uint32_t done;	/* bytes of it the pair took before */
+	uint32_t total; /* its length (at most UINT32_MAX): past limit, it finds the buffer full */
 };
 struct shim_pair_topup {
 	int32_t wmem;	/* SHIM_SO_PAIR_WMEM's answer */
