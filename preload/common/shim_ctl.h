@@ -1070,8 +1070,8 @@ static inline int shim_pair_reserve(int sk_sndbuf)
  * input) moves what the pair holds into the stack as far as the buffer
  * takes it (stackd_stream_sync), the writer counting as one that found its
  * buffer full (SOCK_NOSPACE) if the stack's part fills with bytes still in
- * the pair, and answers with the pair's size now (as SHIM_SO_PAIR_WMEM),
- * the room the stack's part has left (positive: the pair is empty, the
+ * the pair or the write is longer than the most it may take, and answers with the pair's size now
+ * (as SHIM_SO_PAIR_WMEM), the room the stack's part has left (positive: the pair is empty, the
  * write goes on; else the write fills the pair once more and returns), and
  * at the write's first ask the most it may take: what SO_SNDBUF leaves
  * beside the bytes queued before it (its own, done, aside). So ACKs that
