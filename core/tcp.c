@@ -209,7 +209,10 @@ void tcp_init_sock(struct sock *sk)
 /*
  * Grows the send buffer with the congestion window (tcp_sndbuf_expand):
  * room for two windows of segments (BBR: three), so that the owner keeps the
- * pipe full.
+ * pipe full; at least the initial window, and one segment more than the
+ * reordering the path has shown (tp->reordering, from tcp_metrics at
+ * establishment): fast recovery waits for that many duplicate ACKs with
+ * the window's segments still queued.
  */
 void tcp_sndbuf_expand(struct sock *sk)
 {
@@ -233,6 +236,8 @@ void tcp_sndbuf_expand(struct sock *sk)
 	per_mss += 256;
 	if (nr_segs < TCP_INIT_CWND)
 		nr_segs = TCP_INIT_CWND;
+	if (nr_segs < tp->reordering + 1)
+		nr_segs = tp->reordering + 1;
 	sndmem = (int64_t)(tp->ca_ops->sndbuf_expand ? tp->ca_ops->sndbuf_expand(sk) : 2) *
 		 nr_segs * per_mss;
 	if (sndmem > net->sysctl.tcp_wmem[2])

@@ -534,7 +534,7 @@ static inline uint32_t shim_getsockopt_input(int level, int optname, uint32_t ro
 	else if (level == SOL_SOCKET && optname == SHIM_SO_REPAIR_PEEK)
 		n = sizeof(uint32_t);
 	else if (level == SOL_SOCKET && optname == SHIM_SO_PAIR_TOPUP)
-		n = 2 * sizeof(uint32_t); /* struct shim_pair_topup_ask, declared below */
+		n = 3 * sizeof(uint32_t); /* struct shim_pair_topup_ask, declared below */
 	return n < room ? n : room;
 }
 
@@ -1070,8 +1070,8 @@ static inline int shim_pair_reserve(int sk_sndbuf)
  * input) moves what the pair holds into the stack as far as the buffer
  * takes it (stackd_stream_sync), the writer counting as one that found its
  * buffer full (SOCK_NOSPACE) if the stack's part fills with bytes still in
- * the pair, and answers with the pair's size now (as SHIM_SO_PAIR_WMEM),
- * the room the stack's part has left (positive: the pair is empty, the
+ * the pair or the write is longer than the most it may take, and answers with the pair's size now
+ * (as SHIM_SO_PAIR_WMEM), the room the stack's part has left (positive: the pair is empty, the
  * write goes on; else the write fills the pair once more and returns), and
  * at the write's first ask the most it may take: what SO_SNDBUF leaves
  * beside the bytes queued before it (its own, done, aside). So ACKs that
@@ -1081,6 +1081,7 @@ static inline int shim_pair_reserve(int sk_sndbuf)
 struct shim_pair_topup_ask {
 	uint32_t first; /* the write's first ask */
 	uint32_t done;	/* bytes of it the pair took before */
+	uint32_t total; /* its length (at most UINT32_MAX): past limit, it finds the buffer full */
 };
 struct shim_pair_topup {
 	int32_t wmem;	/* SHIM_SO_PAIR_WMEM's answer */

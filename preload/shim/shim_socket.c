@@ -1042,7 +1042,11 @@ static bool shim_pair_topup_ask(int fd, uint64_t e, const struct shim_pair_topup
 
 size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done, size_t total)
 {
-	struct shim_pair_topup_ask a = {.first = 1, .done = (uint32_t)done};
+	struct shim_pair_topup_ask a = {
+		.first = 1,
+		.done = (uint32_t)done,
+		.total = total < UINT32_MAX ? (uint32_t)total : UINT32_MAX,
+	};
 	struct shim_pair_topup t;
 	struct iovec iov[SHIM_TOPUP_IOV];
 	struct msghdr lm = {.msg_iov = iov};

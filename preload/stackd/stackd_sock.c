@@ -1665,6 +1665,17 @@ int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, st
 
 		t.limit = end - start > a.done ? end - start : a.done;
 		ss->write_known = false;
+		/*
+		 * A write longer than its bound stops there: tcp_sendmsg found
+		 * the buffer full (wait_for_space sets SOCK_NOSPACE), and the ACKs
+		 * its lock kept back then grow it (tcp_check_space). The pump
+		 * need not stop for room for that: ACKs of the write's own bytes
+		 * may keep the stack's part from filling while the write ends at
+		 * its bound, and without the mark the buffer stayed where it was
+		 * for as long as each write kept ending there.
+		 */
+		if (a.total > t.limit)
+			tcp_sndbuf_full(sk);
 	}
 	ss->pair_writer_waited = true;
 	if (!stackd_stream_sync(ss))
