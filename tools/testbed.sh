@@ -13,7 +13,8 @@
 # The shim side has no kernel address and no route, so a program there can
 # reach the peer only through the user-space stack: nothing passes by
 # accident when the shim is not in effect. Names carry the pid and a random
-# tag, so parallel runs never meet, and testbed_down removes everything.
+# tag, so parallel runs never meet, and testbed_down removes everything;
+# what a killed run could not remove, the next testbed_up does.
 #
 # Use as a library (source it, then testbed_up / testbed_shim / testbed_peer /
 # testbed_down) or as a command:
@@ -594,10 +595,11 @@ testbed_test_begin() {
 	testbed_kernel_counter_install || tb_fail "cannot install the nftables counter"
 	# One line per sample: the hosts serving at that moment. The pause is
 	# a read that times out on a pipe no one writes (no sleep process ten
-	# times a second beside the test).
+	# times a second beside the test). A test killed before its cleanup
+	# leaves this loop behind: it ends with the namespace (tb_sweep_stale).
 	(
 		exec {pause}<> <(:)
-		while :; do
+		while [ -e "/run/netns/$TB_NS_SHIM" ]; do
 			echo $(testbed_stackd_serving)
 			read -rt 0.1 -u "$pause"
 		done
