@@ -13,7 +13,8 @@
 # The shim side has no kernel address and no route, so a program there can
 # reach the peer only through the user-space stack: nothing passes by
 # accident when the shim is not in effect. Names carry the pid and a random
-# tag, so parallel runs never meet, and testbed_down removes everything.
+# tag, so parallel runs never meet, and testbed_down removes everything;
+# what a killed run could not remove, the next testbed_up does.
 #
 # Use as a library (source it, then testbed_up / testbed_shim / testbed_peer /
 # testbed_down) or as a command:
@@ -42,11 +43,41 @@ tb_find_lib() {
 	printf '%s\n' "$build/preload/libsockshim.so"
 }
 
+# tb_sweep_stale: remove what a testbed left behind when its creator died
+# without cleaning up (ctest kills a test at its TIMEOUT, and the EXIT trap
+# never runs): the namespaces ss?-<tag>, whose tag is the creator's pid in
+# hex and four hex digits, and the test folders /tmp/sockshim-NAME-pidPID.*.
+# Anything whose creator is alive stays, whoever created it.
+tb_sweep_stale() {
+	local ns pid dir
+	for ns in /run/netns/ss[A-Z]-*; do
+		ns=${ns#/run/netns/}
+		pid=${ns#ss?-}
+		[[ $pid =~ ^[0-9a-f]{5,}$ ]] || continue
+		pid=$((16#${pid%????}))
+		[ -d "/proc/$pid" ] && continue
+		tb_log "removing $ns: its creator (pid $pid) is gone"
+		tb_ns_remove "$ns"
+	done
+	for dir in /tmp/sockshim-*-pid[0-9]*.??????; do
+		[ -d "$dir" ] || continue
+		pid=${dir##*-pid}
+		pid=${pid%.*}
+		case $pid in *[!0-9]*) continue ;; esac
+		[ -d "/proc/$pid" ] && continue
+		rm -rf "$dir"
+	done
+	return 0
+}
+
 # testbed_up [MTU]: create the namespaces and the veth, export TB_*.
+# TB_OWNER_PID (default this shell) is the pid the names carry, the
+# process whose end makes them stale for tb_sweep_stale.
 testbed_up() {
 	local mtu=${1:-1500}
 	local tag
-	tag=$(printf '%x%04x' $$ $((RANDOM)))
+	tb_sweep_stale
+	tag=$(printf '%x%04x' "${TB_OWNER_PID:-$$}" $((RANDOM)))
 	TB_NS_SHIM="ssA-$tag"
 	TB_NS_PEER="ssB-$tag"
 	# Interface names are at most 15 characters: "ss" + <=10 hex + "s"/"p".
@@ -96,50 +127,73 @@ testbed_up() {
 # The veth carries nothing until both ends report carrier.
 testbed_wait_link() {
 	local i
-	for i in $(seq 1 50); do
+	for i in $(seq 1 250); do
 		if ip -n "$TB_NS_SHIM" link show "$TB_IF_SHIM" | grep -q LOWER_UP &&
 			ip -n "$TB_NS_PEER" link show "$TB_IF_PEER" | grep -q LOWER_UP; then
 			return 0
 		fi
-		sleep 0.1
+		sleep 0.02
 	done
 	tb_log "veth $TB_IF_SHIM/$TB_IF_PEER never came up"
 	return 1
 }
 
+# tb_ns_pids NS: the processes whose network namespace is NS, as `ip netns
+# pids` finds them (same device and inode; a zombie has none) but without a
+# process of its own: the watcher of testbed_test_begin asks ten times a
+# second, and on a loaded machine each fork and exec costs tens of ms.
+tb_ns_pids() {
+	local p
+	[ -e "/run/netns/$1" ] || return 1
+	for p in /proc/[0-9]*; do
+		[ "$p/ns/net" -ef "/run/netns/$1" ] && echo "${p#/proc/}"
+	done
+	return 0
+}
+
 # Every process still inside a namespace: the stack host (it lingers a few
 # seconds after its last socket, TIME_WAIT included), servers a test left.
+# They get SIGTERM, 2 s to go, then SIGKILL; most are gone within ms, so
+# the wait looks often.
 tb_ns_kill() {
 	local ns=$1 pids i
-	pids=$(ip netns pids "$ns" 2>/dev/null) || return 0
+	pids=$(tb_ns_pids "$ns") || return 0
 	[ -z "$pids" ] && return 0
 	# shellcheck disable=SC2086
 	kill $pids 2>/dev/null
-	for i in $(seq 1 20); do
-		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && return 0
-		sleep 0.1
+	for i in $(seq 1 100); do
+		pids=$(tb_ns_pids "$ns")
+		[ -z "$pids" ] && return 0
+		sleep 0.02
 	done
-	pids=$(ip netns pids "$ns" 2>/dev/null)
 	# shellcheck disable=SC2086
-	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	kill -KILL $pids 2>/dev/null
 	sleep 0.1
 }
 
 # testbed_down [NS_SHIM NS_PEER [NS_IMPAIR]]: idempotent; safe from a trap.
 # The impairment namespace (testbed_up_impaired) goes too, if there is one.
 testbed_down() {
-	local shim=${1:-${TB_NS_SHIM:-}} peer=${2:-${TB_NS_PEER:-}} impair=${3:-${TB_NS_IMPAIR:-}} ns
+	local shim=${1:-${TB_NS_SHIM:-}} peer=${2:-${TB_NS_PEER:-}} impair=${3:-${TB_NS_IMPAIR:-}} ns removers=
 	for ns in "$shim" "$peer" "$impair"; do
-		[ -z "$ns" ] && continue
-		ip netns list 2>/dev/null | grep -qw -- "$ns" || continue
-		tb_ns_kill "$ns"
-		# The stack host's TCP secret for this namespace (stackd_secret.c)
-		# would outlive it until reboot; its inode number is reused later.
-		rm -f "/run/sockshim/tcp-secret-netns-$(stat -Lc %i "/run/netns/$ns" 2>/dev/null)"
-		# Deleting either namespace destroys the veth pair with it.
-		ip netns del "$ns" 2>/dev/null
+		[ -n "$ns" ] && [ -e "/run/netns/$ns" ] || continue
+		# Side by side: each waits only for its own processes to go.
+		tb_ns_remove "$ns" &
+		removers+=" $!"
 	done
+	# shellcheck disable=SC2086
+	[ -z "$removers" ] || wait $removers
 	return 0
+}
+
+# tb_ns_remove NS: its processes, its stack host's secret, then NS itself.
+tb_ns_remove() {
+	tb_ns_kill "$1"
+	# The stack host's TCP secret for this namespace (stackd_secret.c)
+	# would outlive it until reboot; its inode number is reused later.
+	rm -f "/run/sockshim/tcp-secret-netns-$(stat -Lc %i "/run/netns/$1" 2>/dev/null)"
+	# Deleting either namespace destroys the veth pair with it.
+	ip netns del "$1" 2>/dev/null
 }
 
 # testbed_shim CMD...: run CMD in the shim namespace under the shim. The
@@ -437,9 +491,9 @@ testbed_many_conns_echo() {
 
 # The pids of the stack hosts running in the shim namespace.
 testbed_stackd_pids() {
-	local p
-	for p in $(ip netns pids "$TB_NS_SHIM" 2>/dev/null); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "sockshim-stackd" ] && echo "$p"
+	local p comm
+	for p in $(tb_ns_pids "$TB_NS_SHIM"); do
+		read -r comm 2>/dev/null <"/proc/$p/comm" && [ "$comm" = "sockshim-stackd" ] && echo "$p"
 	done
 }
 
@@ -449,15 +503,16 @@ testbed_stackd_pids() {
 # Only the hosts' own fds are looked at (ss -p reads every process's, which
 # takes seconds on a machine running other tests with thousands of sockets).
 testbed_stackd_serving() {
-	local p i
+	local p flags inode path
 	for p in $(testbed_stackd_pids); do
 		# /proc/net/unix as the host sees it: listening (flag __SO_ACCEPTCON) control names.
-		for i in $(awk '$8 ~ /^@sockshim\/ctl\// && $4 == "00010000" { print $7 }' "/proc/$p/net/unix" 2>/dev/null); do
-			if find "/proc/$p/fd" -lname "socket:\[$i\]" -print -quit 2>/dev/null | grep -q .; then
+		while read -r _ _ _ flags _ _ inode path; do
+			[ "$flags" = 00010000 ] && [[ $path == @sockshim/ctl/* ]] || continue
+			if [ -n "$(find "/proc/$p/fd" -lname "socket:\[$inode\]" -print -quit 2>/dev/null)" ]; then
 				echo "$p"
 				break
 			fi
-		done
+		done 2>/dev/null <"/proc/$p/net/unix"
 	done
 }
 
@@ -525,7 +580,8 @@ testbed_test_begin() {
 	[ -n "${SOCKSHIM_BUILD_DIR:-}" ] || { echo "FAIL $TB_TEST: SOCKSHIM_BUILD_DIR is not set"; exit 1; }
 	[ "${TB_NATIVE:-0}" = 1 ] || [ -r "$SOCKSHIM_BUILD_DIR/preload/libsockshim.so" ] ||
 		{ echo "FAIL $TB_TEST: no $SOCKSHIM_BUILD_DIR/preload/libsockshim.so"; exit 1; }
-	TB_WORK=$(mktemp -d "/tmp/sockshim-$TB_TEST.XXXXXX") || exit 1
+	# The pid in the name: tb_sweep_stale removes the folder once it is gone.
+	TB_WORK=$(mktemp -d "/tmp/sockshim-$TB_TEST-pid$$.XXXXXX") || exit 1
 	TB_PY=/usr/bin/python3
 	export TB_WORK TB_PY
 	trap testbed_test_cleanup EXIT
@@ -537,11 +593,15 @@ testbed_test_begin() {
 	fi
 	tb_say "testbed $TB_NS_SHIM ($TB_IF_SHIM, stack $TB_SHIM_ADDR, $([ "${TB_NATIVE:-0}" = 1 ] && echo "NATIVE dry run: kernel address" || echo "no kernel address")) <-> $TB_NS_PEER ($TB_IF_PEER, kernel $TB_PEER_ADDR), mtu ${2:-1500}"
 	testbed_kernel_counter_install || tb_fail "cannot install the nftables counter"
-	# One line per sample: the hosts serving at that moment.
+	# One line per sample: the hosts serving at that moment. The pause is
+	# a read that times out on a pipe no one writes (no sleep process ten
+	# times a second beside the test). A test killed before its cleanup
+	# leaves this loop behind: it ends with the namespace (tb_sweep_stale).
 	(
-		while :; do
+		exec {pause}<> <(:)
+		while [ -e "/run/netns/$TB_NS_SHIM" ]; do
 			echo $(testbed_stackd_serving)
-			sleep 0.1
+			read -rt 0.1 -u "$pause"
 		done
 	) >"$TB_WORK/stackd.pids" 2>/dev/null &
 	TB_WATCH_PID=$!
@@ -561,22 +621,25 @@ testbed_test_cleanup() {
 	[ -n "${TB_WORK:-}" ] && rm -rf "$TB_WORK"
 }
 
-# The stack hosts seen serving so far, one pid per line: the watcher's
-# samples plus one taken now (a short test can end between two samples; the
-# host is still there, it lingers after its last socket).
+# The watcher's samples plus one taken now (a short test can end between
+# two samples; the host is still there, it lingers after its last socket).
+tb_stackd_samples() {
+	cat "$TB_WORK/stackd.pids" 2>/dev/null
+	echo $(testbed_stackd_serving)
+}
+
+# tb_hosts_seen / tb_hosts_most_at_once: from samples on stdin.
+tb_hosts_seen() { tr ' ' '\n' | grep . | sort -u; }
+tb_hosts_most_at_once() { awk '{ if (NF > n) n = NF } END { print n + 0 }'; }
+
+# The stack hosts seen serving so far, one pid per line.
 testbed_stackd_seen() {
-	{
-		tr ' ' '\n' <"$TB_WORK/stackd.pids" 2>/dev/null
-		testbed_stackd_serving
-	} | grep . | sort -u
+	tb_stackd_samples | tb_hosts_seen
 }
 
 # The most stack hosts any one sample saw serving at the same time.
 testbed_stackd_most_at_once() {
-	{
-		cat "$TB_WORK/stackd.pids" 2>/dev/null
-		echo $(testbed_stackd_serving)
-	} | awk '{ if (NF > n) n = NF } END { print n + 0 }'
+	tb_stackd_samples | tb_hosts_most_at_once
 }
 
 # testbed_sha256 FILE: the digest only.
@@ -626,23 +689,26 @@ except OSError as e:
 }
 
 testbed_test_end() {
-	local hosts
+	local samples seen hosts
 	if [ "${TB_NATIVE:-0}" = 1 ]; then
 		echo "DRY RUN $TB_TEST: the script's logic works natively (TB_NATIVE=1); this is not a test of the shim"
 		exit 3
 	fi
 	testbed_check_kernel_silent
-	hosts=$(testbed_stackd_seen | wc -l)
+	# One look at the hosts now, for every check below.
+	samples=$(tb_stackd_samples)
+	seen=$(tb_hosts_seen <<<"$samples")
+	hosts=$(grep -c . <<<"$seen")
 	[ "$hosts" -ge 1 ] || tb_fail "no sockshim-stackd ever ran in $TB_NS_SHIM: the shim was not in effect"
 	# One stack per address means never two serving at once. One after the
 	# other is the design: a host leaves SOCKSHIM_LINGER_MS after its last
 	# client, and on a loaded machine a test's native step can outlast that.
-	[ "$(testbed_stackd_most_at_once)" = 1 ] ||
-		tb_fail "two stack hosts served $TB_NS_SHIM at the same time (pids $(testbed_stackd_seen | tr '\n' ' '))"
+	[ "$(tb_hosts_most_at_once <<<"$samples")" = 1 ] ||
+		tb_fail "two stack hosts served $TB_NS_SHIM at the same time (pids $(echo $seen))"
 	if [ "$hosts" = 1 ]; then
-		tb_say "ok: one stack host served the test (pid $(testbed_stackd_seen))"
+		tb_say "ok: one stack host served the test (pid $seen)"
 	else
-		tb_say "ok: one stack host at a time served the test ($hosts in turn: pids $(testbed_stackd_seen | tr '\n' ' '))"
+		tb_say "ok: one stack host at a time served the test ($hosts in turn: pids $(echo $seen))"
 	fi
 	echo "PASS $TB_TEST"
 }
@@ -867,7 +933,8 @@ testbed_ref_capture_stop() {
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	case "${1:-}" in
 	up)
-		testbed_up "${2:-1500}" || exit 1
+		# Left running for the caller's shell: stale once that shell ends.
+		TB_OWNER_PID=$PPID testbed_up "${2:-1500}" || exit 1
 		printf 'export TB_NS_SHIM=%s TB_NS_PEER=%s TB_IF_SHIM=%s TB_IF_PEER=%s TB_PEER_ADDR=%s TB_SHIM_ADDR=%s\n' \
 			"$TB_NS_SHIM" "$TB_NS_PEER" "$TB_IF_SHIM" "$TB_IF_PEER" "$TB_PEER_ADDR" "$TB_SHIM_ADDR"
 		;;
