@@ -54,6 +54,9 @@ struct stackd_skid {
 /* Earlier pair ends of a stream kept track of (the oldest are forgotten past it). */
 #define STACKD_APP_OLD 8
 
+/* Write beginnings a stream remembers until its writer asks for its bound. */
+#define STACKD_WRITES_KNOWN 8
+
 /*
  * A stream that connect() gave a new pair (stackd_sock_renew_pair): the
  * ends of its earlier pairs that other processes may still hold (fork,
@@ -110,13 +113,19 @@ struct stackd_sock {
 	 */
 	bool pair_writer_idle;
 	/*
-	 * Stream: a write found to begin with the pair empty (an EPOLLIN
-	 * after the pump had drained it): the sequence it begins at and the
-	 * one the kernel's tcp_sendmsg would stop it at, as it found the
-	 * socket (stackd_stream_write_begins).
+	 * Stream: writes found to begin with the pair empty (an EPOLLIN after
+	 * the pump had drained it): the sequence each begins at and the one
+	 * the kernel's tcp_sendmsg would stop it at, as it found the socket
+	 * (stackd_stream_write_begins). The last STACKD_WRITES_KNOWN, the
+	 * n-th at n % STACKD_WRITES_KNOWN: an AF_UNIX write arrives in skbs
+	 * of up to 32 KiB, each an edge, and the pump may drain the pair
+	 * between two, so one write can raise several; the first at its start
+	 * is its own.
 	 */
-	bool write_known;
-	uint32_t write_start, write_end;
+	struct stackd_write_bound {
+		uint32_t start, end;
+	} writes_known[STACKD_WRITES_KNOWN];
+	unsigned int writes_begun;
 	int idle_sndbuf;
 	uint32_t idle_lowat;
 	uint32_t pair_hold; /* stream: the most the pair may hold towards the program */

@@ -591,6 +591,7 @@ int stackd_sock_renew_pair(struct stackd_sock *ss, int *app_fd)
 	ss->app_unread = ss->stack_wr_shut = ss->pair_wr_shut = ss->shut_wr_pending = false;
 	ss->app_shut = ss->pair_urg = ss->pend_oob = ss->pair_writer_waited = false;
 	ss->pair_writer_idle = false;
+	ss->writes_begun = 0;
 	ss->connecting = ss->connect_wait = false;
 	ss->filler = 0;
 	ss->pair_writable = true;
@@ -1609,6 +1610,19 @@ static uint32_t stackd_stream_write_end(struct sock *sk, uint32_t start)
 				    : start + (uint32_t)left;
 }
 
+/* The bound of the write found to begin at start, if one was. */
+static const struct stackd_write_bound *stackd_stream_write_known(const struct stackd_sock *ss,
+								  uint32_t start)
+{
+	unsigned int n =
+		ss->writes_begun < STACKD_WRITES_KNOWN ? ss->writes_begun : STACKD_WRITES_KNOWN;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (ss->writes_known[i].start == start)
+			return &ss->writes_known[i];
+	return NULL;
+}
+
 /*
  * The program wrote to a pair the pump had drained: a write begins at the
  * queue's end. Its bound is taken now, before the pump sends any of its
@@ -1621,17 +1635,19 @@ static uint32_t stackd_stream_write_end(struct sock *sk, uint32_t start)
  */
 static void stackd_stream_write_begins(struct stackd_sock *ss)
 {
+	struct stackd_write_bound *w;
 	struct sock *sk;
 
-	ss->write_known = false;
 	if (!ss->stream || !ss->sock || ss->connecting || ss->listening || ss->fd < 0)
 		return;
 	sk = ss->sock->sk;
 	if (sk->sk_protocol != IPPROTO_TCP || !stackd_can_send(sk) || ss->pend_off < ss->pend_len)
 		return;
-	ss->write_start = tcp_sk(sk)->write_seq;
-	ss->write_end = stackd_stream_write_end(sk, ss->write_start);
-	ss->write_known = true;
+	if (stackd_stream_write_known(ss, tcp_sk(sk)->write_seq))
+		return; /* the pump took nothing since: the same write's next skb */
+	w = &ss->writes_known[ss->writes_begun++ % STACKD_WRITES_KNOWN];
+	w->start = tcp_sk(sk)->write_seq;
+	w->end = stackd_stream_write_end(sk, w->start);
 }
 
 /*
@@ -1659,12 +1675,11 @@ int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, st
 	if (a.first) {
 		uint32_t start =
 			tcp_sk(sk)->write_seq + (uint32_t)stackd_stream_unqueued(ss) - a.done;
-		uint32_t end = ss->write_known && ss->write_start == start
-				       ? ss->write_end
-				       : stackd_stream_write_end(sk, start);
+		const struct stackd_write_bound *w = stackd_stream_write_known(ss, start);
+		uint32_t end = w ? w->end : stackd_stream_write_end(sk, start);
 
 		t.limit = end - start > a.done ? end - start : a.done;
-		ss->write_known = false;
+		ss->writes_begun = 0;
 		/*
 		 * A write longer than its bound stops there: tcp_sendmsg found
 		 * the buffer full (wait_for_space sets SOCK_NOSPACE), and the ACKs
