@@ -1012,3 +1012,94 @@ Test(pumps, a_write_cut_at_its_bound_grows_the_send_buffer)
 	sock_release(s);
 	sock_release(l);
 }
+
+/*
+ * A program's blocking connect as the interposer makes it: the filler in
+ * the pair first, then SHIM_OP_CONNECT saying how much of it there is.
+ * Returns the peer's end once the host has read the filler away.
+ */
+static struct socket *connect_filled(struct stackd_sock *ss, int app, struct socket *l,
+				     const void *early, size_t early_len)
+{
+	static const uint8_t filler[4096];
+	struct shim_req req = {.hdr.op = SHIM_OP_CONNECT,
+			       .connect = {.to = {.addrlen = sizeof(struct sockaddr_in),
+						  .addr = twostack_sin(1, PORT)},
+					   .filler = sizeof(filler),
+					   .flags = SHIM_CONNECT_WAIT}};
+	struct shim_rep rep;
+	struct socket *s = NULL;
+
+	cr_assert_eq(write(app, filler, sizeof(filler)), (ssize_t)sizeof(filler));
+	host_request(ss, app, &req, &rep);
+	cr_assert(rep.hdr.ret == 0 || rep.hdr.ret == -EINPROGRESS, "connect: %d", rep.hdr.ret);
+	/* Bytes the program wrote as its end turned writable, before the pump read on. */
+	if (early_len)
+		cr_assert_eq(write(app, early, early_len), (ssize_t)early_len);
+	RUN_UNTIL((s = s ? s : peer_accept(l)) != NULL && !ss->connecting);
+	return s;
+}
+
+/* What the peer has of the connection, read and counted away. */
+static size_t peer_drain(struct socket *s)
+{
+	static uint8_t in[1 << 16];
+	size_t got = 0;
+	int r;
+
+	while ((r = peer_recv(s, in, sizeof(in))) > 0)
+		got += (size_t)r;
+	return got;
+}
+
+/*
+ * A fresh connection's first write, cut short by the pair after 8 KiB
+ * that the pump sent and the peer acknowledged before the write asked for
+ * the rest: it may take what tcp_sendmsg would have taken from the empty
+ * queue it began at (the first skb filled to its size goal), not what the
+ * socket allows after those ACKs. The program writes as soon as its end
+ * turns writable, its bytes behind the filler, and in two skbs with the
+ * pair drained between (an AF_UNIX write of more than 32 KiB comes so):
+ * neither raises an edge of its own at the write's start. Before, such
+ * first sends took 102,400 bytes for the kernel's 78,192, or 13,632 for
+ * 46,336, now and then (test_sndbuf_bound.sh).
+ */
+Test(pumps, a_first_write_takes_the_bound_it_began_with)
+{
+	static uint8_t out[8192];
+	struct socket *l = peer_listener(), *s;
+	struct stackd_sock *ss;
+	struct tcp_sock *tp;
+	uint32_t start, bound;
+	int app;
+
+	/* Its first skb in an empty pair, its second after the pump drained it. */
+	ss = host_socket(SOCK_STREAM, &app);
+	s = connect_filled(ss, app, l, NULL, 0);
+	tp = tcp_sk(ss->sock->sk);
+	RUN_UNTIL(!ss->pair_readable && !ss->queued);
+	start = tp->write_seq;
+	bound = tcp_sendmsg_write_end(ss->sock->sk, (uint32_t)ss->sock->sk->sk_sndbuf) - start;
+	cr_assert_eq(write(app, out, sizeof(out)), (ssize_t)sizeof(out));
+	RUN_UNTIL(tp->snd_una == start + sizeof(out) && !ss->pair_readable && !ss->queued);
+	cr_assert_eq(write(app, out, sizeof(out)), (ssize_t)sizeof(out));
+	RUN_UNTIL(tp->snd_una == start + 2 * sizeof(out) && !ss->pair_readable && !ss->queued);
+	cr_assert_eq(peer_drain(s), 2 * sizeof(out));
+	cr_assert_eq(topup_ask(ss, true, 2 * sizeof(out), 1 << 20).limit, bound,
+		     "a write whose second skb came after the pump drained its first");
+	close(app);
+	sock_release(s);
+
+	/* The same connection again, the program's write in the pair when the filler goes. */
+	ss = host_socket(SOCK_STREAM, &app);
+	s = connect_filled(ss, app, l, out, sizeof(out));
+	tp = tcp_sk(ss->sock->sk);
+	RUN_UNTIL(tp->snd_una == tp->write_seq && stackd_stream_unqueued(ss) == 0 &&
+		  !ss->pair_readable && !ss->queued && tp->bytes_acked == sizeof(out));
+	cr_assert_eq(peer_drain(s), sizeof(out));
+	cr_assert_eq(topup_ask(ss, true, sizeof(out), 1 << 20).limit, bound,
+		     "a write that was in the pair at ESTABLISHED");
+	close(app);
+	sock_release(s);
+	sock_release(l);
+}
