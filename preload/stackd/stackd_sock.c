@@ -1619,8 +1619,7 @@ static uint32_t stackd_stream_write_end(struct sock *sk, uint32_t start)
 }
 
 /* The bound of the write found to begin at start, if one was. */
-static const struct stackd_write_bound *stackd_stream_write_known(const struct stackd_sock *ss,
-								  uint32_t start)
+static struct stackd_write_bound *stackd_stream_write_known(struct stackd_sock *ss, uint32_t start)
 {
 	unsigned int n =
 		ss->writes_begun < STACKD_WRITES_KNOWN ? ss->writes_begun : STACKD_WRITES_KNOWN;
@@ -1651,9 +1650,14 @@ static void stackd_stream_write_begins(struct stackd_sock *ss)
 	sk = ss->sock->sk;
 	if (sk->sk_protocol != IPPROTO_TCP || !stackd_can_send(sk) || ss->pend_off < ss->pend_len)
 		return;
-	if (stackd_stream_write_known(ss, tcp_sk(sk)->write_seq))
-		return; /* the pump took nothing since: the same write's next skb */
-	w = &ss->writes_known[ss->writes_begun++ % STACKD_WRITES_KNOWN];
+	/*
+	 * One at the same sequence was taken at ESTABLISHED (the pump has
+	 * queued nothing since): this one is the write's, SO_SNDBUF set
+	 * meanwhile included.
+	 */
+	w = stackd_stream_write_known(ss, tcp_sk(sk)->write_seq);
+	if (!w)
+		w = &ss->writes_known[ss->writes_begun++ % STACKD_WRITES_KNOWN];
 	w->start = tcp_sk(sk)->write_seq;
 	w->end = stackd_stream_write_end(sk, w->start);
 }
@@ -1683,7 +1687,7 @@ int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, st
 	if (a.first) {
 		uint32_t start =
 			tcp_sk(sk)->write_seq + (uint32_t)stackd_stream_unqueued(ss) - a.done;
-		const struct stackd_write_bound *w = stackd_stream_write_known(ss, start);
+		struct stackd_write_bound *w = stackd_stream_write_known(ss, start);
 		uint32_t end = w ? w->end : stackd_stream_write_end(sk, start);
 
 		t.limit = end - start > a.done ? end - start : a.done;

@@ -1062,17 +1062,24 @@ static size_t peer_drain(struct socket *s)
  * pair drained between (an AF_UNIX write of more than 32 KiB comes so):
  * neither raises an edge of its own at the write's start. Before, such
  * first sends took 102,400 bytes for the kernel's 78,192, or 13,632 for
- * 46,336, now and then (test_sndbuf_bound.sh).
+ * 46,336, now and then (test_sndbuf_bound.sh). A write made later finds
+ * the socket as it is then (SO_SNDBUF set since ESTABLISHED).
  */
 Test(pumps, a_first_write_takes_the_bound_it_began_with)
 {
 	static uint8_t out[8192];
 	struct socket *l = peer_listener(), *s;
 	struct stackd_sock *ss;
+	int big = 1 << 20;
+	struct shim_req req = {
+		.hdr.op = SHIM_OP_SETSOCKOPT,
+		.sockopt = {.level = SOL_SOCKET, .optname = SO_SNDBUF, .optlen = sizeof(big)}};
+	struct shim_rep rep;
 	struct tcp_sock *tp;
 	uint32_t start, bound;
 	int app;
 
+	memcpy(req.sockopt.optval, &big, sizeof(big));
 	/* Its first skb in an empty pair, its second after the pump drained it. */
 	ss = host_socket(SOCK_STREAM, &app);
 	s = connect_filled(ss, app, l, NULL, 0);
@@ -1099,6 +1106,26 @@ Test(pumps, a_first_write_takes_the_bound_it_began_with)
 	cr_assert_eq(peer_drain(s), sizeof(out));
 	cr_assert_eq(topup_ask(ss, true, sizeof(out), 1 << 20).limit, bound,
 		     "a write that was in the pair at ESTABLISHED");
+	close(app);
+	sock_release(s);
+
+	/* SO_SNDBUF set after ESTABLISHED, before the write: the write finds it. */
+	ss = host_socket(SOCK_STREAM, &app);
+	s = connect_filled(ss, app, l, NULL, 0);
+	tp = tcp_sk(ss->sock->sk);
+	RUN_UNTIL(!ss->pair_readable && !ss->queued);
+	host_request(ss, app, &req, &rep);
+	cr_assert_eq(rep.hdr.ret, 0, "SO_SNDBUF: %d", rep.hdr.ret);
+	start = tp->write_seq;
+	cr_assert_neq(tcp_sendmsg_write_end(ss->sock->sk, (uint32_t)ss->sock->sk->sk_sndbuf) -
+			      start,
+		      bound, "SO_SNDBUF %d changed nothing", big);
+	bound = tcp_sendmsg_write_end(ss->sock->sk, (uint32_t)ss->sock->sk->sk_sndbuf) - start;
+	cr_assert_eq(write(app, out, sizeof(out)), (ssize_t)sizeof(out));
+	RUN_UNTIL(tp->snd_una == start + sizeof(out) && !ss->pair_readable && !ss->queued);
+	cr_assert_eq(peer_drain(s), sizeof(out));
+	cr_assert_eq(topup_ask(ss, true, sizeof(out), 1 << 20).limit, bound,
+		     "a write after SO_SNDBUF %d", big);
 	close(app);
 	sock_release(s);
 	sock_release(l);
