@@ -11,7 +11,7 @@ SRC="${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
 . "$SRC/tools/testbed.sh"
 TB_TEST=scan
 [ -n "${SOCKSHIM_BUILD_DIR:-}" ] || { echo "FAIL $TB_TEST: SOCKSHIM_BUILD_DIR is not set"; exit 1; }
-TB_WORK=$(mktemp -d /tmp/sockshim-scan.XXXXXX) || exit 1
+TB_WORK=$(mktemp -d "/tmp/sockshim-scan-pid$$.XXXXXX") || exit 1
 trap 'rm -rf "$TB_WORK"' EXIT
 SCAN="$SOCKSHIM_BUILD_DIR/sockshim"
 

@@ -29,13 +29,15 @@ fail() {
 [[ -x $GRID ]] || fail "$GRID is not built"
 [[ -f $LIB ]] || fail "$LIB is not built"
 
-tag=$$$RANDOM
-tag=${tag: -8}
-NS_SHIM=ssg-s-$tag
-NS_PEER=ssg-p-$tag
-IF_SHIM=ssgs$tag
-IF_PEER=ssgp$tag
-WORK=$(mktemp -d /tmp/sockshim-grid.XXXXXX)
+# Names as tools/testbed.sh makes them (the pid in hex and four hex
+# digits; the folder with -pidPID), so that its tb_sweep_stale removes what
+# a run killed at ctest's timeout left behind.
+tag=$(printf '%x%04x' $$ $((RANDOM)))
+NS_SHIM=ssG-$tag
+NS_PEER=ssH-$tag
+IF_SHIM=ss${tag}s
+IF_PEER=ss${tag}p
+WORK=$(mktemp -d "/tmp/sockshim-grid-pid$$.XXXXXX")
 
 cleanup() {
 	ip netns del "$NS_SHIM" 2>/dev/null || true
