@@ -452,12 +452,24 @@ struct pneigh_entry *pneigh_lookup(struct neigh_table *tbl, uint32_t ip)
 }
 
 /*
+ * arp_req_set_proxy: the device's proxy_arp setting (any_dev: "all"'s),
+ * which the stack has no use for, as it only answers for addresses routed
+ * through another device; it is written for the namespace all the same,
+ * so that it reads back as after the kernel's SIOCSARP.
+ */
+static int arp_req_set_proxy(struct net *net, bool any_dev, int on)
+{
+	if (!net->sysctl.set_devconf)
+		return 0;
+	return net->sysctl.set_devconf(any_dev ? NULL : net->dev->name, "proxy_arp", on);
+}
+
+/*
  * arp_req_set_public once the netmask is known to be 0 or all ones: all
  * ones publishes ip (pneigh_create, which finds an entry that already
- * matches instead), 0 is arp_req_set_proxy, the device's proxy_arp
- * setting, which the stack has no use for: it only answers for addresses
- * routed through another device. The MAC given names the device (none
- * named: the one with that address, ENODEV if none) and is not kept.
+ * matches instead), 0 is arp_req_set_proxy. The MAC given names the
+ * device (none named: the one with that address, ENODEV if none) and is
+ * not kept.
  */
 static int arp_req_set_public(struct net *net, const struct arpreq *r, bool any_dev, uint32_t mask)
 {
@@ -470,7 +482,9 @@ static int arp_req_set_public(struct net *net, const struct arpreq *r, bool any_
 			return -ENODEV;
 		any_dev = false;
 	}
-	if (!mask || __pneigh_lookup(net->arp_tbl, ip, any_dev))
+	if (!mask)
+		return arp_req_set_proxy(net, any_dev, 1);
+	if (__pneigh_lookup(net->arp_tbl, ip, any_dev))
 		return 0;
 	n = calloc(1, sizeof(*n));
 	if (!n)
@@ -485,14 +499,14 @@ static int arp_req_set_public(struct net *net, const struct arpreq *r, bool any_
 /*
  * arp_req_delete_public: all ones removes the entry made for exactly that
  * device or for none (pneigh_delete), ENOENT if there is none; 0 clears
- * proxy_arp (above).
+ * proxy_arp (above; no device named: "all"'s, the MAC given names none).
  */
 static int arp_req_delete_public(struct net *net, uint32_t ip, bool any_dev, uint32_t mask)
 {
 	struct pneigh_entry **np, *n;
 
 	if (!mask)
-		return 0;
+		return arp_req_set_proxy(net, any_dev, 0);
 	for (np = &net->arp_tbl->phash; (n = *np) != NULL; np = &n->next) {
 		if (n->key == ip && n->any_dev == any_dev) {
 			*np = n->next;

@@ -107,6 +107,13 @@ struct netns_sysctl {
 	 */
 	void (*refresh_ports)(struct netns_sysctl *s, bool tw);
 	/*
+	 * Called, if set, where the kernel sets a per-device IPv4 setting
+	 * itself (IN_DEV_CONF_SET, IPV4_DEVCONF_ALL): writes
+	 * net.ipv4.conf.DEV.NAME (dev NULL: "all") in the namespace, so that
+	 * it reads back as the kernel's would; 0 or -errno.
+	 */
+	int (*set_devconf)(const char *dev, const char *name, int value);
+	/*
 	 * PLPMTUD (tcp_mtu_probe.c), read live as the option sysctls:
 	 * tcp_mtu_probing (0 off, 1 after a black hole, 2 always), the MSS a
 	 * search starts from and the least it falls to, the range below which

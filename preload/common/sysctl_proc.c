@@ -7,12 +7,14 @@
  * the stack host and by the interposer's registry instance; the core itself
  * reads no files.
  *
- * What this is not: no writes, and no re-reading but for the TCP sysctls
+ * One write: a per-device setting the kernel sets itself (set_devconf:
+ * SIOCSARP's proxy_arp switch). No re-reading but for the TCP sysctls
  * read again where the kernel reads them (the refresh_tcp hook: at
  * socket(), connect(), listen() and each SYN, close(), a timeout) and the port sysctls a port
  * search reads again (refresh_ports); the rest keep the values the stack
  * started with (re-reading would be a system call on a hot path).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -411,6 +413,26 @@ static void sysctl_proc_refresh_ports(struct netns_sysctl *s, bool tw)
 	read_port_sysctls(s, port_live_fd, tw);
 }
 
+/* net.ipv4.conf.DEV.NAME (dev NULL: all) = value, as the kernel's own settings of it. */
+static int sysctl_proc_set_devconf(const char *dev, const char *name, int value)
+{
+	char path[128], buf[16];
+	int fd, n, err = 0;
+
+	n = snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", dev ? dev : "all", name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%d\n", value);
+	errno = 0;
+	if (write(fd, buf, (size_t)n) != n)
+		err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
 void sysctl_proc_read(struct netns_sysctl *s)
 {
 	int fd[4] = {-1, -1, -1, -1};
@@ -510,4 +532,5 @@ void sysctl_proc_read(struct netns_sysctl *s)
 		s->hz = hz;
 	s->refresh_tcp = sysctl_proc_refresh_tcp;
 	s->refresh_ports = sysctl_proc_refresh_ports;
+	s->set_devconf = sysctl_proc_set_devconf;
 }

@@ -11,7 +11,8 @@
 # with a wrong address keeps the peer's echo from answering until SIOCDARP
 # removes it. Published (proxy) entries, ATF_PUBL: kept for the device, for
 # every device or for the device with a given MAC, the netmask one address
-# or none (the device's proxy_arp switch), deleted only as made (ENOENT);
+# or none (the device's proxy_arp switch, or "all"'s, which /proc reads
+# back), deleted only as made (ENOENT);
 # and the peer's arping gets no answer for a published address on the
 # device's own subnet, even with forwarding on (the kernel answers only for
 # an address routed through another device), where it gets one for ours.
@@ -115,8 +116,17 @@ print("publish mask /32", ioctl(SIOCSARP, arpreq(net + ".55", flags=ATF_PUBL | A
 print("get mask /31 no device", ioctl(SIOCGARP, arpreq(peer, flags=ATF_PUBL | ATF_NETMASK, dev="nosuch0", mask="255.255.255.254")))
 r = arpreq(peer, flags=ATF_PUBL | ATF_NETMASK, mask="0.0.0.0")
 print("get peer mask 0", ioctl(SIOCGARP, r), show(r))
-print("proxy_arp on and off", ioctl(SIOCSARP, arpreq(net + ".56", flags=ATF_PUBL | ATF_NETMASK, mask="0.0.0.0")),
-      ioctl(SIOCDARP, arpreq(net + ".56", flags=ATF_PUBL | ATF_NETMASK, mask="0.0.0.0")))
+# Netmask 0 is the device's proxy_arp switch (no device named: "all"'s, the
+# MAC given names the device to set, not to clear); read back in /proc.
+def proxy_arp():
+    return " ".join(open("/proc/sys/net/ipv4/conf/%s/proxy_arp" % d).read().strip() for d in (ifname, "all"))
+nomask = dict(flags=ATF_PUBL | ATF_NETMASK, mask="0.0.0.0")
+print("proxy_arp on", ioctl(SIOCSARP, arpreq(net + ".56", **nomask)), proxy_arp())
+print("proxy_arp off", ioctl(SIOCDARP, arpreq(net + ".56", **nomask)), proxy_arp())
+print("proxy_arp on for every device", ioctl(SIOCSARP, arpreq(net + ".57", dev="", **nomask)), proxy_arp())
+print("proxy_arp on by its MAC", ioctl(SIOCSARP, arpreq(net + ".58", mine, ATF_PUBL | ATF_COM | ATF_NETMASK, dev="", mask="0.0.0.0")), proxy_arp())
+print("proxy_arp off by its MAC", ioctl(SIOCDARP, arpreq(net + ".58", mine, ATF_PUBL | ATF_COM | ATF_NETMASK, dev="", mask="0.0.0.0")), proxy_arp())
+print("proxy_arp off", ioctl(SIOCDARP, arpreq(net + ".58", **nomask)), proxy_arp())
 me = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 me.connect((peer, 9))
 print("arping ours", arping(me.getsockname()[0], 10))
@@ -150,5 +160,7 @@ grep -q "^echo through the wrong address False$" "$TB_WORK/native" && grep -q "^
 	tb_fail "the kernel's entries did not steer its frames: the test proves nothing"
 grep -q "^arping ours Received 1 response(s)$" "$TB_WORK/native" ||
 	tb_fail "the peer's arping got no answer even for the kernel's own address: the test proves nothing"
+grep -q "^proxy_arp on ok 1 0$" "$TB_WORK/native" && grep -q "^proxy_arp on for every device ok 0 1$" "$TB_WORK/native" ||
+	tb_fail "the kernel's SIOCSARP with netmask 0 did not set proxy_arp: the test proves nothing"
 tb_say "ok: $(wc -l <"$TB_WORK/native") answers as Linux's"
 testbed_test_end

@@ -491,6 +491,48 @@ Test(arp, a_published_address_is_kept_and_deleted_as_the_kernels)
 	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCDARP, &r, false), 0);
 }
 
+/* What set_devconf was asked, as "DEV NAME VALUE" lines ("all" for no device). */
+static char devconf_log[256];
+static int devconf_err;
+
+static int record_devconf(const char *dev, const char *name, int value)
+{
+	size_t n = strlen(devconf_log);
+
+	snprintf(devconf_log + n, sizeof(devconf_log) - n, "%s %s %d\n", dev ? dev : "all", name,
+		 value);
+	return devconf_err;
+}
+
+Test(arp, mask_0_sets_proxy_arp_for_the_device_or_all)
+{
+	uint32_t here = inet_addr("10.0.0.56");
+	char want[256];
+	struct arpreq r;
+
+	ts->net[0].sysctl.set_devconf = record_devconf;
+	r = arp_req(here, NULL, ATF_PUBL | ATF_NETMASK, true);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), 0);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCDARP, &r, false), 0);
+	r = arp_req(here, NULL, ATF_PUBL | ATF_NETMASK, false);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), 0);
+	/* A MAC names the device to set (arp_req_set_public), none to clear. */
+	r = arp_req(here, twostack_mac[0], ATF_PUBL | ATF_NETMASK | ATF_COM, false);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), 0);
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCDARP, &r, false), 0);
+	snprintf(want, sizeof(want),
+		 "%s proxy_arp 1\n%s proxy_arp 0\nall proxy_arp 1\n%s proxy_arp 1\nall proxy_arp "
+		 "0\n",
+		 ts->net[0].dev->name, ts->net[0].dev->name, ts->net[0].dev->name);
+	cr_assert_str_eq(devconf_log, want);
+	cr_assert_null(pneigh_lookup(ts->net[0].arp_tbl, here), "a switch, not an entry");
+
+	/* A write the namespace refuses is the call's error. */
+	devconf_err = -EACCES;
+	cr_assert_eq(arp_ioctl(&ts->net[0], SIOCSARP, &r, false), -EACCES);
+	devconf_err = 0;
+}
+
 Test(arp, a_read_hands_back_the_mask_and_the_entrys_own_flags)
 {
 	struct arpreq r = arp_req(twostack_addr(1), twostack_mac[1], ATF_COM, true);
