@@ -271,6 +271,42 @@ static int shim_socket_nostack(int family, int type, int protocol)
 	return -SHIM_ENOSTACK;
 }
 
+/*
+ * Whether the process runs under a seccomp filter it did not install
+ * itself: one inherited across exec (a container's, a service manager's,
+ * a parent's sandbox). /proc/self/status's Seccomp field, read once, at
+ * the first AF_INET socket() (raw calls: a filter that refuses them leaves
+ * the answer "no", as before). Such a filter answers socket() before
+ * sys_socket's checks, as one the process installs (shim_sandboxed); only
+ * the creation path takes the real call first for it. The data path keeps
+ * its own calls: the filter was there before the program's first call.
+ */
+static bool shim_filter_inherited(void)
+{
+	static int known; /* 0 not read yet, 1 no filter, 2 a filter */
+	static const char key[] = "\nSeccomp:\t";
+	char buf[4096], *at;
+	long fd, n, len = 0;
+	int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
+
+	if (v)
+		return v == 2;
+	fd = shim_sys(SYS_openat, AT_FDCWD, (long)"/proc/self/status", O_RDONLY | O_CLOEXEC, 0, 0,
+		      0);
+	if (fd >= 0) {
+		while (len < (long)sizeof(buf) - 1 &&
+		       (n = shim_sys(SYS_read, fd, (long)(buf + len), sizeof(buf) - 1 - len, 0, 0,
+				     0)) > 0)
+			len += n;
+		shim_sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	}
+	buf[len] = '\0';
+	at = strstr(buf, key);
+	v = at && at[sizeof(key) - 1] == '2' ? 2 : 1;
+	__atomic_store_n(&known, v, __ATOMIC_RELAXED);
+	return v == 2;
+}
+
 static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 {
 	struct shim_req req = {.hdr.op = SHIM_OP_CREATE};
@@ -297,9 +333,9 @@ static int shim_socket(int family, int type, int protocol, struct shim_call *c)
 	 * sys_socket's own checks): the call is made for real, and its
 	 * refusal, whatever the arguments, is the answer; one the filter lets
 	 * through is closed at once and the creation path goes on. A process
-	 * that never installed a filter makes no such call.
+	 * under no filter makes no such call.
 	 */
-	if (__atomic_load_n(&shim_sandboxed, __ATOMIC_RELAXED)) {
+	if (__atomic_load_n(&shim_sandboxed, __ATOMIC_RELAXED) || shim_filter_inherited()) {
 		fd = shim_real.socket(family, type, protocol);
 		if (fd < 0)
 			return -errno;

@@ -11,7 +11,9 @@
 # tests/progs/dgram_sandboxed runs natively and under the shim against the
 # same kernel echo; every line must agree (the echo returns what the peer
 # got: a header on the wire would come back 40 bytes longer). Its own new
-# AF_INET sockets fail with the filter's errno both ways.
+# AF_INET sockets fail with the filter's errno both ways, and so do those
+# of the program it execs, which inherits the filter: bad flags and types
+# too (seccomp answers before sys_socket's checks).
 set -u
 . "${SOCKSHIM_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/tools/testbed.sh"
 testbed_test_begin dgram_sandboxed
@@ -26,5 +28,7 @@ for tag in inherited passed; do
 		tb_fail "the native $tag socket's echoes did not come: the comparison would prove nothing"
 done
 grep -qx "data sbx-hello" "$TB_WORK/shim" || tb_fail "the sandboxed child did not read its echo"
+grep -qx "heir socket, bad flag = -1 EPERM" "$TB_WORK/native" ||
+	tb_fail "natively the inherited filter did not answer the bad flag: the comparison would prove nothing"
 tb_say "ok: the same as the kernel: $(tr '\n' '|' <"$TB_WORK/shim")"
 testbed_test_end

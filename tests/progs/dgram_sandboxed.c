@@ -10,8 +10,10 @@
  * than the pair's header) with PEER's address and reads it with its
  * source; writes another with a raw write(2) and reads it through libc.
  * Then it takes a second connected socket that the parent passes it with
- * SCM_RIGHTS and does the same with it at once. One line per step, for a
- * differential run (test_dgram_sandboxed.sh).
+ * SCM_RIGHTS and does the same with it at once. Last it execs this
+ * program once more as the heir, which inherits the filter across exec
+ * and tries socket() with bad arguments: the filter answers first there
+ * too. One line per step, for a differential run (test_dgram_sandboxed.sh).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -119,6 +121,8 @@ static int child(int fd, int sp)
 	struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
 	struct pollfd p = {fd, POLLIN, 0};
 	char buf[64];
+	int status;
+	pid_t pid;
 	ssize_t n;
 
 	res("no_new_privs", prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
@@ -148,6 +152,23 @@ static int child(int fd, int sp)
 		exchange(fd, "passed", true);
 		exchange(fd, "passed", false);
 	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "dgram_sandboxed", "heir", (char *)NULL);
+		_exit(127);
+	}
+	res("heir", waitpid(pid, &status, 0) == pid ? WEXITSTATUS(status) : -1);
+	return 0;
+}
+
+/* Under the filter the child installed before exec: it answers before sys_socket's checks. */
+static int heir(void)
+{
+	res("heir socket, bad flag", socket(AF_INET, SOCK_DGRAM | 0x40000000, 0));
+	res("heir socket, bad type", socket(AF_INET, 42, 0));
+	res("heir socket AF_INET6", socket(AF_INET6, SOCK_DGRAM, 0));
+	res("heir socket", socket(AF_INET, SOCK_STREAM, 0));
 	return 0;
 }
 
@@ -178,6 +199,8 @@ int main(int argc, char **argv)
 	int fd, fd2, sp[2], status;
 	pid_t pid;
 
+	if (argc == 2 && !strcmp(argv[1], "heir"))
+		return heir();
 	if (argc != 3 && !(argc == 6 && !strcmp(argv[1], "child")))
 		goto usage;
 	a->sin_family = AF_INET;
