@@ -204,6 +204,14 @@ enum {
 	 * per batch.
 	 */
 	TCP_SYSCTL_OOW = 1 << 11,
+	/*
+	 * A segment to a listener that carries TCP options or ECE and CWR:
+	 * the switches its options are read against (tcp_timestamps,
+	 * tcp_sack, tcp_window_scaling, tcp_ecn), which the kernel reads only
+	 * for an option present. A flood of bare SYNs answered with cookies
+	 * reads one file per batch (tcp_syncookies), not six.
+	 */
+	TCP_SYSCTL_SYNOPT = 1 << 12,
 };
 
 static inline void tcp_sysctl_refresh(struct netns_sysctl *s, unsigned int when)

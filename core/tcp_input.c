@@ -3899,12 +3899,14 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		return 0;
 	}
 	/*
-	 * tcp_conn_request and cookie_v4_check read tcp_syncookies,
-	 * tcp_max_syn_backlog and what the SYN-ACK takes (timestamps, SACK,
-	 * window scaling, ECN) at each segment, and what the child takes
-	 * where one is made.
+	 * tcp_conn_request and cookie_v4_check read tcp_syncookies at each
+	 * segment, what the SYN-ACK takes (timestamps, SACK, window scaling,
+	 * ECN) for the options the segment carries, and what the child takes
+	 * (tcp_max_syn_backlog first) where one may be made.
 	 */
-	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_LISTEN | TCP_SYSCTL_BATCHED);
+	tcp_sysctl_refresh(&net->sysctl,
+			   TCP_SYSCTL_LISTEN | TCP_SYSCTL_BATCHED |
+				   (th->doff > 5 || (th->ece && th->cwr) ? TCP_SYSCTL_SYNOPT : 0));
 	syncookies = net->sysctl.tcp_syncookies;
 	if (th->ack) {
 		struct sock *child = sk;
@@ -3955,6 +3957,7 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
+	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_CHILD | TCP_SYSCTL_BATCHED);
 	/* Without cookies, the last quarter of tcp_max_syn_backlog stays free. */
 	if (!syncookies && net->sysctl.tcp_max_syn_backlog - (int)tp->syn_qlen <
 				   net->sysctl.tcp_max_syn_backlog >> 2) {
@@ -3962,7 +3965,6 @@ int tcp_rcv_listen(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
-	tcp_sysctl_refresh(&net->sysctl, TCP_SYSCTL_CHILD | TCP_SYSCTL_BATCHED);
 	if (!tcp_try_fastopen(sk, skb))
 		__NET_INC_STATS(net, ListenDrops);
 	kfree_skb(skb);

@@ -88,7 +88,8 @@ static void read_triple(const char *name, int dst[3])
  * when, TCP_SYSCTL_*), each only there: socket() what tcp_init_sock takes
  * (the congestion control, the RTO bounds, tcp_reordering), connect() what
  * the SYN and the MSS take, listen() and
- * each SYN to a listener what the SYN-ACK takes, listen() and the making
+ * each SYN to a listener what the SYN-ACK takes (the option switches only
+ * for a segment with options), listen() and the making
  * of a listener's child what the child takes, a timeout
  * the retry limits, F-RTO, tcp_reordering and the black-hole search, a Fast Open send
  * tcp_fastopen, close() tcp_fin_timeout and tcp_max_orphans, an
@@ -103,7 +104,13 @@ static void read_triple(const char *name, int dst[3])
  * (the congestion control, the allowed list, and the Fast Open key, readable by root only as the
  * kernel's).
  */
-#define TCP_SYSCTL_SYN (TCP_SYSCTL_CONNECT | TCP_SYSCTL_LISTEN)
+/*
+ * What a SYN's options are read against (tcp_parse_options reads each only
+ * for its option, tcp_ecn_create_request tcp_ecn only for ECE and CWR): at
+ * connect(), a segment to a listener that carries options or ECE+CWR, and
+ * where a child is made (its window and timestamps take them whole).
+ */
+#define TCP_SYSCTL_SYN (TCP_SYSCTL_CONNECT | TCP_SYSCTL_SYNOPT | TCP_SYSCTL_CHILD)
 /* What a new connection takes beyond its SYN or SYN-ACK: at connect(), or when a child is made. */
 #define TCP_SYSCTL_NEWSK (TCP_SYSCTL_CONNECT | TCP_SYSCTL_CHILD)
 /* PLPMTUD's search settings: at connect() and listen() only with tcp_mtu_probing on. */
@@ -169,9 +176,9 @@ static const struct {
 	/* tcp_fin_time: at close(), when an orphan reaches FIN_WAIT2, getsockopt(TCP_LINGER2). */
 	{"net/ipv4/tcp_fin_timeout", offsetof(struct netns_sysctl, tcp_fin_timeout),
 	 TCP_SYSCTL_FIN},
-	/* tcp_conn_request: at each SYN to a listener. */
+	/* tcp_conn_request: at a SYN that may queue a child (not one a cookie answers). */
 	{"net/ipv4/tcp_max_syn_backlog", offsetof(struct netns_sysctl, tcp_max_syn_backlog),
-	 TCP_SYSCTL_LISTEN},
+	 TCP_SYSCTL_CHILD},
 	/* __tcp_oow_rate_limited: at each answer an earlier one may hold back. */
 	{"net/ipv4/tcp_invalid_ratelimit", offsetof(struct netns_sysctl, tcp_invalid_ratelimit),
 	 TCP_SYSCTL_OOW},
@@ -277,11 +284,17 @@ static void sysctl_proc_refresh_tcp(struct netns_sysctl *s, unsigned int when)
 {
 	char buf[256];
 
-	/* One read per batch of like work: what this batch read already stands. */
+	/*
+	 * One read per batch of like work: what this batch read already
+	 * stands, a file read for one when of it too for the others.
+	 */
+	unsigned int done = 0;
+
 	if (when & TCP_SYSCTL_BATCHED) {
 		when &= ~(unsigned int)TCP_SYSCTL_BATCHED;
 		if (!(when & ~s->tcp_live_batch))
 			return;
+		done = s->tcp_live_batch;
 		s->tcp_live_batch |= when;
 	}
 
@@ -295,7 +308,8 @@ static void sysctl_proc_refresh_tcp(struct netns_sysctl *s, unsigned int when)
 
 		col = i && !strcmp(tcp_live[i].name, tcp_live[i - 1].name) ? col + 1 : 0;
 		if (!col)
-			have = live_at(s, i, when) && !live_read(i, buf, sizeof(buf));
+			have = live_at(s, i, when) && !(tcp_live[i].when & done) &&
+			       !live_read(i, buf, sizeof(buf));
 		if (!have)
 			continue;
 		for (int c = 0; c < col; c++) {

@@ -354,3 +354,72 @@ Test(sock, tcp_app_win_is_read_at_start_and_live)
 	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_CHILD);
 	cr_assert_eq(net.sysctl.tcp_app_win, want, "when a child is made");
 }
+
+static void forget_live_reads(void)
+{
+	for (size_t i = 0; i < sizeof(net.sysctl.tcp_live_read) / sizeof(int); i++)
+		net.sysctl.tcp_live_read[i] = -12345;
+}
+
+/*
+ * The switches a SYN's options are read against (tcp_sack here): for a
+ * segment to a listener only when it carries options (TCP_SYSCTL_SYNOPT,
+ * as tcp_parse_options reads each for its option), and when a child is
+ * made; a file read once in a batch is not read again for another when of
+ * the same batch.
+ */
+Test(sock, syn_option_switches_are_read_for_options_once_a_batch)
+{
+	int want = -1, app_win = -1;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_sack", "r");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%d", &want), 1);
+	fclose(f);
+	f = fopen("/proc/sys/net/ipv4/tcp_app_win", "r");
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%d", &app_win), 1);
+	fclose(f);
+	net.sysctl.tcp_sack = want ^ 1;
+	forget_live_reads();
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_LISTEN);
+	cr_assert_eq(net.sysctl.tcp_sack, want ^ 1, "a bare SYN reads no option switch");
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_LISTEN | TCP_SYSCTL_SYNOPT);
+	cr_assert_eq(net.sysctl.tcp_sack, want, "a SYN with options");
+	net.sysctl.tcp_sack = want ^ 1;
+	forget_live_reads();
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_CHILD);
+	cr_assert_eq(net.sysctl.tcp_sack, want, "when a child is made");
+
+	net.sysctl.tcp_live_batch = 0;
+	net.sysctl.tcp_sack = want ^ 1;
+	forget_live_reads();
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_LISTEN | TCP_SYSCTL_SYNOPT | TCP_SYSCTL_BATCHED);
+	cr_assert_eq(net.sysctl.tcp_sack, want);
+	net.sysctl.tcp_sack = want ^ 1;
+	net.sysctl.tcp_app_win = app_win ^ 1;
+	forget_live_reads();
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_CHILD | TCP_SYSCTL_BATCHED);
+	cr_assert_eq(net.sysctl.tcp_sack, want ^ 1, "read once in the batch");
+	cr_assert_eq(net.sysctl.tcp_app_win, app_win, "the child's own files are read");
+	net.sysctl.tcp_live_batch = 0;
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_CHILD | TCP_SYSCTL_BATCHED);
+	cr_assert_eq(net.sysctl.tcp_sack, want, "the next batch reads it again");
+}
+
+/* tcp_max_syn_backlog: only where a SYN may queue a child, not for a cookie's SYN. */
+Test(sock, max_syn_backlog_is_read_where_a_child_may_be_made)
+{
+	int want = -1;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_max_syn_backlog", "r");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%d", &want), 1);
+	fclose(f);
+	net.sysctl.tcp_max_syn_backlog = want + 1;
+	forget_live_reads();
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_LISTEN | TCP_SYSCTL_SYNOPT);
+	cr_assert_eq(net.sysctl.tcp_max_syn_backlog, want + 1, "not for every SYN");
+	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_CHILD);
+	cr_assert_eq(net.sysctl.tcp_max_syn_backlog, want);
+}
