@@ -326,6 +326,21 @@ Test(sock, tcp_mem_is_read_at_start_and_live)
 		cr_assert_eq(net.sysctl.tcp_mem[i], want[i], "tcp_mem[%d] at tcp_check_oom", i);
 }
 
+/* The namespace's value of /proc/sys/net/ipv4/NAME, an integer. */
+static int ipv4_sysctl(const char *name)
+{
+	char path[96];
+	FILE *f;
+	int v = -1;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	cr_assert_eq(fscanf(f, "%d", &v), 1, "%s", path);
+	fclose(f);
+	return v;
+}
+
 /*
  * net.ipv4.tcp_app_win: read at start, and again at connect() and when a
  * child is made (tcp_init_buffer_space reads it at establishment), not at
@@ -334,12 +349,8 @@ Test(sock, tcp_mem_is_read_at_start_and_live)
  */
 Test(sock, tcp_app_win_is_read_at_start_and_live)
 {
-	int want = -1;
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_app_win", "r");
+	int want = ipv4_sysctl("tcp_app_win");
 
-	cr_assert_not_null(f);
-	cr_assert_eq(fscanf(f, "%d", &want), 1);
-	fclose(f);
 	cr_assert_eq(net.sysctl.tcp_app_win, want, "at start");
 	net.sysctl.tcp_app_win = want ^ 1;
 	for (size_t i = 0; i < sizeof(net.sysctl.tcp_live_read) / sizeof(int); i++)
@@ -370,16 +381,8 @@ static void forget_live_reads(void)
  */
 Test(sock, syn_option_switches_are_read_for_options_once_a_batch)
 {
-	int want = -1, app_win = -1;
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_sack", "r");
+	int want = ipv4_sysctl("tcp_sack"), app_win = ipv4_sysctl("tcp_app_win");
 
-	cr_assert_not_null(f);
-	cr_assert_eq(fscanf(f, "%d", &want), 1);
-	fclose(f);
-	f = fopen("/proc/sys/net/ipv4/tcp_app_win", "r");
-	cr_assert_not_null(f);
-	cr_assert_eq(fscanf(f, "%d", &app_win), 1);
-	fclose(f);
 	net.sysctl.tcp_sack = want ^ 1;
 	forget_live_reads();
 	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_LISTEN);
@@ -410,12 +413,8 @@ Test(sock, syn_option_switches_are_read_for_options_once_a_batch)
 /* tcp_max_syn_backlog: only where a SYN may queue a child, not for a cookie's SYN. */
 Test(sock, max_syn_backlog_is_read_where_a_child_may_be_made)
 {
-	int want = -1;
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_max_syn_backlog", "r");
+	int want = ipv4_sysctl("tcp_max_syn_backlog");
 
-	cr_assert_not_null(f);
-	cr_assert_eq(fscanf(f, "%d", &want), 1);
-	fclose(f);
 	net.sysctl.tcp_max_syn_backlog = want + 1;
 	forget_live_reads();
 	tcp_sysctl_refresh(&net.sysctl, TCP_SYSCTL_LISTEN | TCP_SYSCTL_SYNOPT);
