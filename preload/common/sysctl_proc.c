@@ -266,9 +266,14 @@ static void refresh_str(size_t i, char *dst, size_t size, char last[256])
 	dst[size - 1] = '\0';
 }
 
-/* Whether the sysctl at i is read at when (TCP_SYSCTL_*). */
-static bool live_at(const struct netns_sysctl *s, size_t i, unsigned int when)
+/*
+ * Whether the sysctl at i is read at when (TCP_SYSCTL_*): not if its file
+ * was read for a when already done in this batch.
+ */
+static bool live_at(const struct netns_sysctl *s, size_t i, unsigned int when, unsigned int done)
 {
+	if (tcp_live[i].when & done)
+		return false;
 	if ((tcp_live[i].when & TCP_SYSCTL_PROBING) && (when & TCP_SYSCTL_NEWSK) &&
 	    s->tcp_mtu_probing)
 		return true;
@@ -308,8 +313,7 @@ static void sysctl_proc_refresh_tcp(struct netns_sysctl *s, unsigned int when)
 
 		col = i && !strcmp(tcp_live[i].name, tcp_live[i - 1].name) ? col + 1 : 0;
 		if (!col)
-			have = live_at(s, i, when) && !(tcp_live[i].when & done) &&
-			       !live_read(i, buf, sizeof(buf));
+			have = live_at(s, i, when, done) && !live_read(i, buf, sizeof(buf));
 		if (!have)
 			continue;
 		for (int c = 0; c < col; c++) {
@@ -323,14 +327,14 @@ static void sysctl_proc_refresh_tcp(struct netns_sysctl *s, unsigned int when)
 		*(int *)((char *)s + tcp_live[i].off) = (int)v;
 	}
 	/* The congestion control a new socket starts with, as the kernel's at creation. */
-	if (live_at(s, TCP_LIVE_INTS, when))
+	if (live_at(s, TCP_LIVE_INTS, when, done))
 		refresh_str(TCP_LIVE_INTS, s->tcp_congestion_control,
 			    sizeof(s->tcp_congestion_control), s->tcp_cc_live_read[0]);
-	if (live_at(s, TCP_LIVE_INTS + 1, when))
+	if (live_at(s, TCP_LIVE_INTS + 1, when, done))
 		refresh_str(TCP_LIVE_INTS + 1, s->tcp_allowed_congestion_control,
 			    sizeof(s->tcp_allowed_congestion_control), s->tcp_cc_live_read[1]);
 	/* Unreadable (not root): the stack keeps its own key. */
-	if (live_at(s, TCP_LIVE_INTS + 2, when) &&
+	if (live_at(s, TCP_LIVE_INTS + 2, when, done) &&
 	    !live_read(TCP_LIVE_INTS + 2, buf, sizeof(buf))) {
 		size_t n = strlen(buf) < sizeof(s->tcp_fastopen_key)
 				   ? strlen(buf)

@@ -528,6 +528,12 @@ struct timespec shim_ts_left(const struct timespec *end);
 long shim_sys(long nr, long a1, long a2, long a3, long a4, long a5, long a6);
 /* -errno to -1 and errno, as libc's wrappers; errno untouched on success. */
 long shim_sys_ret(long ret);
+/*
+ * The start of the file at path (up to size - 1 bytes, NUL-terminated in
+ * buf) by raw calls: no allocation, no interposed call. Its length, 0 if it
+ * cannot be read.
+ */
+size_t shim_sys_read_file(const char *path, char *buf, size_t size);
 
 extern struct shim_config shim_cfg;
 extern int shim_cfg_ok;

@@ -172,16 +172,10 @@ int shim_fd_err_take(int fd)
 static rlim_t shim_nr_open(void)
 {
 	char buf[24];
-	long fd, n;
+	size_t n = shim_sys_read_file("/proc/sys/fs/nr_open", buf, sizeof(buf));
 	rlim_t v = 0;
 
-	fd = shim_sys(SYS_openat, AT_FDCWD, (long)"/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC, 0,
-		      0, 0);
-	if (fd < 0)
-		return 0;
-	n = shim_sys(SYS_read, fd, (long)buf, sizeof(buf) - 1, 0, 0, 0);
-	shim_sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	for (long i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+	for (size_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
 		v = v * 10 + (rlim_t)(buf[i] - '0');
 	return v;
 }

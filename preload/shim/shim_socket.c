@@ -286,21 +286,11 @@ static bool shim_filter_inherited(void)
 	static int known; /* 0 not read yet, 1 no filter, 2 a filter */
 	static const char key[] = "\nSeccomp:\t";
 	char buf[4096], *at;
-	long fd, n, len = 0;
 	int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
 
 	if (v)
 		return v == 2;
-	fd = shim_sys(SYS_openat, AT_FDCWD, (long)"/proc/self/status", O_RDONLY | O_CLOEXEC, 0, 0,
-		      0);
-	if (fd >= 0) {
-		while (len < (long)sizeof(buf) - 1 &&
-		       (n = shim_sys(SYS_read, fd, (long)(buf + len), sizeof(buf) - 1 - len, 0, 0,
-				     0)) > 0)
-			len += n;
-		shim_sys(SYS_close, fd, 0, 0, 0, 0, 0);
-	}
-	buf[len] = '\0';
+	shim_sys_read_file("/proc/self/status", buf, sizeof(buf));
 	at = strstr(buf, key);
 	v = at && at[sizeof(key) - 1] == '2' ? 2 : 1;
 	__atomic_store_n(&known, v, __ATOMIC_RELAXED);

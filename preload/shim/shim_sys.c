@@ -67,6 +67,23 @@ long shim_sys_ret(long ret)
 	return ret;
 }
 
+size_t shim_sys_read_file(const char *path, char *buf, size_t size)
+{
+	long fd, n;
+	size_t len = 0;
+
+	fd = shim_sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd >= 0) {
+		while (len + 1 < size && (n = shim_sys(SYS_read, fd, (long)(buf + len),
+						       (long)(size - 1 - len), 0, 0, 0)) > 0)
+			len += (size_t)n;
+		shim_sys(SYS_close, fd, 0, 0, 0, 0, 0);
+	}
+	if (size)
+		buf[len] = '\0';
+	return len;
+}
+
 #define L(x)			   ((long)(x))
 #define SYS6(nr, a, b, c, d, e, f) shim_sys_ret(shim_sys(nr, L(a), L(b), L(c), L(d), L(e), L(f)))
 #define SYS3(nr, a, b, c)	   SYS6(nr, a, b, c, 0, 0, 0)
