@@ -40,6 +40,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -2215,6 +2216,85 @@ static ssize_t shim_dgram_sendfile(int out, uint64_t e, int in, off64_t *off, si
 	return sent ? (ssize_t)sent : r;
 }
 
+/*
+ * A stream's sendfile or splice: the kernel's into the pair, which may take
+ * less than tcp_sendmsg would. A non-blocking one that the pair took short
+ * is topped up as a write is (shim_stream_short), each round the same call
+ * again for what is left, made not to wait (SPLICE_F_NONBLOCK for the
+ * pipe; the socket's O_NONBLOCK for the pair). What the input held is the
+ * most the call could have taken (a file's bytes past the offset, a
+ * pipe's FIONREAD), so a call that took all there was is not short. A
+ * blocking one returns short only for a signal: its count stands.
+ *
+ * The rest is bounded as one write (the host's tcp_sendmsg model), where
+ * the kernel's sendfile makes one tcp_sendmsg per pipe-full and lets the
+ * socket's lock, and the ACKs it held back, go between them: bounding each
+ * pipe-full as it begins took one request per 64 KiB and let a call run on
+ * for tens of MB while a reader kept up (README, Limits).
+ */
+struct shim_topup_file {
+	enum shim_sym sym;
+	int in;
+	void *off; /* sendfile's offset, splice's off_in */
+	unsigned int flags;
+};
+
+static ssize_t shim_topup_file(int fd, void *arg, size_t done, size_t len)
+{
+	const struct shim_topup_file *f = arg;
+
+	(void)done; /* the offset or the file position has moved on already */
+	if (f->sym == SHIM_SYM_sendfile)
+		return shim_real.sendfile(fd, f->in, f->off, len);
+	if (f->sym == SHIM_SYM_sendfile64)
+		return shim_real.sendfile64(fd, f->in, f->off, len);
+	return shim_real.splice(f->in, f->off, fd, NULL, len, f->flags | SPLICE_F_NONBLOCK);
+}
+
+/* The bytes f's input still holds after the call took some, at most want. */
+static size_t shim_topup_file_left(const struct shim_topup_file *f, size_t want)
+{
+	struct stat st;
+	off64_t pos;
+	int queued = 0;
+
+	if (fstat(f->in, &st))
+		return 0;
+	if (S_ISFIFO(st.st_mode))
+		return !shim_real.ioctl(f->in, FIONREAD, &queued) && (size_t)queued < want
+			       ? (size_t)queued
+			       : want;
+	if (!S_ISREG(st.st_mode) || f->sym == SHIM_SYM_splice)
+		return 0; /* a socket's or a device's input may wait: no more rounds */
+	pos = f->off ? *(off64_t *)f->off : lseek64(f->in, 0, SEEK_CUR);
+	if (pos < 0 || pos >= st.st_size)
+		return 0;
+	return (uint64_t)(st.st_size - pos) < want ? (size_t)(st.st_size - pos) : want;
+}
+
+static ssize_t shim_stream_file_short(int fd, uint64_t e, struct shim_topup_file *f, size_t n,
+				      ssize_t ret)
+{
+	size_t done = ret > 0 ? (size_t)ret : 0, total;
+	int fl, saved = errno;
+
+	if ((ret < 0 && errno != EAGAIN) || done >= n)
+		return ret;
+	fl = shim_real.fcntl(fd, F_GETFL);
+	errno = saved;
+	if (fl < 0 || !(fl & O_NONBLOCK))
+		return ret;
+	total = done + shim_topup_file_left(f, n - done);
+	errno = saved;
+	if (done >= total)
+		return ret;
+	done += shim_stream_topup_by(fd, e, shim_topup_file, f, done, total);
+	if (done < total)
+		shim_stream_full(fd, e);
+	errno = saved;
+	return done ? (ssize_t)done : ret;
+}
+
 /* sendfile into a stream is the kernel's splice into the pair. */
 static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size_t n)
 {
@@ -2239,6 +2319,11 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 			shim_stream_wrote(out, e);
 		ret = sym == SHIM_SYM_sendfile ? shim_real.sendfile(out, in, off, n)
 					       : shim_real.sendfile64(out, in, off, n);
+		if (shim_ent_kind(e) == SHIM_STREAM) {
+			struct shim_topup_file f = {.sym = sym, .in = in, .off = off};
+
+			ret = shim_stream_file_short(out, e, &f, n, ret);
+		}
 		if (ret < 0 && shim_ent_kind(e) == SHIM_STREAM)
 			/* The kernel's splice into the pair raised its own SIGPIPE. */
 			ret = shim_ret(shim_stream_wmap(out, e, -errno, MSG_NOSIGNAL), c.err0);
@@ -2250,7 +2335,8 @@ static ssize_t shim_sendfile(enum shim_sym sym, int out, int in, void *off, size
 /*
  * splice into a stream is the kernel's into the pair; one that finds the
  * pair full counts as a write that did (SHIM_F_NOSPACE: the writer's next
- * edge-triggered EPOLLOUT comes), and the first gives the send buffer back.
+ * edge-triggered EPOLLOUT comes) once topped up (shim_stream_file_short),
+ * and the first gives the send buffer back.
  */
 SHIM_EXPORT ssize_t splice(int in, off64_t *off_in, int out, off64_t *off_out, size_t n,
 			   unsigned int flags)
@@ -2268,8 +2354,12 @@ SHIM_EXPORT ssize_t splice(int in, off64_t *off_in, int out, off64_t *off_out, s
 		shim_stream_wrote(out, e);
 	}
 	ret = shim_real.splice(in, off_in, out, off_out, n, flags);
-	if (ret < 0 && errno == EAGAIN && shim_ent_kind(e) == SHIM_STREAM)
-		shim_stream_full(out, e);
+	if (shim_ent_kind(e) == SHIM_STREAM && !off_out) {
+		struct shim_topup_file f = {
+			.sym = SHIM_SYM_splice, .in = in, .off = off_in, .flags = flags};
+
+		ret = shim_stream_file_short(out, e, &f, n, ret);
+	}
 	shim_trace(&c, ret, "%d, %p, %d, %p, %zu, %#x", in, (void *)off_in, out, (void *)off_out, n,
 		   flags);
 	return ret;

@@ -718,6 +718,14 @@ void shim_pair_size(int fd, uint64_t e, bool ask);
 void shim_pair_grow(int fd, uint64_t e);
 /* A stream write the pair took short, done of m's total bytes: the bytes added (shim_socket.c). */
 size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done, size_t total);
+/*
+ * The same for a write of another kind (sendfile, splice): more writes up
+ * to len more of its bytes, from byte done of the call on, without
+ * waiting, and returns the count or -1 with errno.
+ */
+typedef ssize_t (*shim_topup_write)(int fd, void *arg, size_t done, size_t len);
+size_t shim_stream_topup_by(int fd, uint64_t e, shim_topup_write more, void *arg, size_t done,
+			    size_t total);
 
 /*
  * shim_cmsg.c: the control messages a datagram brought (ctl_len bytes as the

@@ -1066,7 +1066,8 @@ static bool shim_pair_topup_ask(int fd, uint64_t e, const struct shim_pair_topup
 	return true;
 }
 
-size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done, size_t total)
+size_t shim_stream_topup_by(int fd, uint64_t e, shim_topup_write more, void *arg, size_t done,
+			    size_t total)
 {
 	struct shim_pair_topup_ask a = {
 		.first = 1,
@@ -1074,8 +1075,6 @@ size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done
 		.total = total < UINT32_MAX ? (uint32_t)total : UINT32_MAX,
 	};
 	struct shim_pair_topup t;
-	struct iovec iov[SHIM_TOPUP_IOV];
-	struct msghdr lm = {.msg_iov = iov};
 	size_t added = 0, limit;
 	int saved = errno;
 	ssize_t n;
@@ -1091,17 +1090,7 @@ size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done
 	a.first = 0;
 	for (int round = 0; round < SHIM_TOPUP_ROUNDS && done + added < limit; round++) {
 		shim_pair_follow(fd, e, t.wmem);
-		lm.msg_iovlen = shim_iov_from(iov, SHIM_TOPUP_IOV, m, done + added);
-		/* No more than the limit: the last iovec ends there. */
-		for (size_t i = 0, left = limit - done - added; i < lm.msg_iovlen; i++) {
-			if (iov[i].iov_len >= left) {
-				iov[i].iov_len = left;
-				lm.msg_iovlen = i + 1;
-				break;
-			}
-			left -= iov[i].iov_len;
-		}
-		n = shim_real.sendmsg(fd, &lm, MSG_DONTWAIT | MSG_NOSIGNAL);
+		n = more(fd, arg, done + added, limit - done - added);
 		if (n > 0)
 			added += (size_t)n;
 		if (n <= 0 || t.room <= 0 || done + added >= limit ||
@@ -1110,6 +1099,31 @@ size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done
 	}
 	errno = saved;
 	return added;
+}
+
+/* A round of a write's top-up: m's bytes from done on, at most len, without waiting. */
+static ssize_t shim_topup_msg(int fd, void *arg, size_t done, size_t len)
+{
+	const struct msghdr *m = arg;
+	struct iovec iov[SHIM_TOPUP_IOV];
+	struct msghdr lm = {.msg_iov = iov};
+
+	lm.msg_iovlen = shim_iov_from(iov, SHIM_TOPUP_IOV, m, done);
+	/* No more than len: the last iovec ends there. */
+	for (size_t i = 0; i < lm.msg_iovlen; i++) {
+		if (iov[i].iov_len >= len) {
+			iov[i].iov_len = len;
+			lm.msg_iovlen = i + 1;
+			break;
+		}
+		len -= iov[i].iov_len;
+	}
+	return shim_real.sendmsg(fd, &lm, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+size_t shim_stream_topup(int fd, uint64_t e, const struct msghdr *m, size_t done, size_t total)
+{
+	return shim_stream_topup_by(fd, e, shim_topup_msg, (void *)m, done, total);
 }
 
 /*

@@ -100,7 +100,7 @@ sys.exit(1 if bad else 0)
 PY
 
 cat >"$TB_WORK/writer.py" <<'PY'
-import fcntl, select, socket, struct, sys, termios, time
+import fcntl, os, select, socket, struct, sys, tempfile, termios, time
 addr = (sys.argv[1], int(sys.argv[2]))
 def outq(s):
     return struct.unpack("i", fcntl.ioctl(s.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
@@ -125,6 +125,32 @@ for size in (0, 4096, 65536, 1 << 20):
         s.setblocking(False)
         print(f"first SO_SNDBUF {size}: {send(s, 102400)}")
         s.close()
+# The same first 100 KiB from a file (sendfile) and from a pipe (splice).
+blob = tempfile.TemporaryFile()
+blob.write(b"y" * 102400)
+blob.flush()
+for size in (0, 4096, 65536, 1 << 20):
+    for i in range(3):
+        for how in ("sendfile", "splice"):
+            s = socket.socket()
+            if size:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+            s.connect(addr)
+            s.setblocking(False)
+            r, w = os.pipe()
+            try:
+                if how == "sendfile":
+                    n = os.sendfile(s.fileno(), blob.fileno(), 0, 102400)
+                else:
+                    fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ: the 100 KiB in at once
+                    os.write(w, b"z" * 102400)
+                    n = os.splice(r, s.fileno(), 102400)
+            except BlockingIOError:
+                n = 0
+            print(f"first {how} SO_SNDBUF {size}: {n}")
+            os.close(r)
+            os.close(w)
+            s.close()
 # Still: nothing in flight and the window below a segment, twice 20 ms apart.
 def still_once(s):
     wnd, mss = snd_wnd_mss(s)
@@ -168,9 +194,10 @@ import re, sys
 def runs(path):
     first, out = {}, {}
     for line in open(path):
-        m = re.match(r"first SO_SNDBUF (\d+): (\d+)", line)
+        m = re.match(r"first (sendfile |splice |)SO_SNDBUF (\d+): (\d+)", line)
         if m:
-            first.setdefault(m.group(1), []).append(int(m.group(2)))
+            k = f"{(m.group(1) or 'send ').strip()} SO_SNDBUF {m.group(2)}"
+            first.setdefault(k, []).append(int(m.group(3)))
         m = re.match(r"(eagain|still): (.*)", line)
         if m:
             for k, v in re.findall(r"(\w+) (\S+)", m.group(2)):
@@ -178,12 +205,20 @@ def runs(path):
     return first, out
 (nf, n), (sf, s) = runs(sys.argv[1]), runs(sys.argv[2])
 bad = []
+# Not compared (README, Limits): a fresh connection's first sendfile with
+# SO_SNDBUF left alone and a splice of 100 KiB from a pipe with SO_SNDBUF
+# 4096 or left alone. The kernel's take all of it, one tcp_sendmsg per
+# pipe-full (per 16 pipe buffers) with the ACKs its lock held back let in
+# between; the stack bounds the call as one write.
+loose = ("sendfile SO_SNDBUF 0", "splice SO_SNDBUF 0", "splice SO_SNDBUF 4096")
 for k, counts in nf.items():
     for i, (a, b) in enumerate(zip(counts, sf.get(k, []))):
+        if k in loose:
+            continue
         if abs(a - b) > 16384:
-            bad.append(f"first send, SO_SNDBUF {k}, connection {i}: {b} taken, the kernel's {a} (16 KiB)")
+            bad.append(f"first {k}, connection {i}: {b} taken, the kernel's {a} (16 KiB)")
     if len(sf.get(k, [])) != len(counts):
-        bad.append(f"first send, SO_SNDBUF {k}: {sf.get(k)} under the shim")
+        bad.append(f"first {k}: {sf.get(k)} under the shim")
 # "eagain taken" is printed, not compared: the kernel's own figure races
 # the first flight's ACKs (78,192, the first send alone, or about 161,104
 # when ACKs came back between the writes); its deterministic part is the
