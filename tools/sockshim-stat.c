@@ -8,6 +8,12 @@
  * own user's), and prints the text the host returns (named as
  * in /proc/net/snmp). It never starts a host: if none is running there is
  * nothing to report, and it says so.
+ *
+ * Exit status, so that a script can tell them apart: 0 the counters were
+ * printed; 1 the host (or what holds its name) was refused or did not
+ * answer; 2 the configuration is missing or invalid (the one-line error
+ * names the variable); 3 no host serves that interface and address here
+ * yet.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +28,9 @@
 #include "config.h"
 #include "shim_ctl.h"
 
+enum { STAT_OK, STAT_FAILED, STAT_CONFIG, STAT_NO_HOST };
+
+/* The control connection, or minus the exit status. */
 static int ctl_connect(const struct shim_config *cfg)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -34,17 +43,19 @@ static int ctl_connect(const struct shim_config *cfg)
 			  cfg->addr_str);
 	if (n < 0 || (size_t)n >= sizeof(sun.sun_path) - 1) {
 		fprintf(stderr, "sockshim: stat: control socket name too long\n");
-		return -1;
+		return -STAT_CONFIG;
 	}
 	len = offsetof(struct sockaddr_un, sun_path) + 1 + n;
 
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fprintf(stderr, "sockshim: stat: socket: %s\n", strerror(errno));
-		return -1;
+		return -STAT_FAILED;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, len) < 0) {
-		if (errno == ECONNREFUSED || errno == ENOENT)
+		int none = errno == ECONNREFUSED || errno == ENOENT;
+
+		if (none)
 			fprintf(stderr,
 				"sockshim: stat: no stack host for %s %s in this network namespace "
 				"(it starts with the first program run under the shim)\n",
@@ -53,7 +64,7 @@ static int ctl_connect(const struct shim_config *cfg)
 			fprintf(stderr, "sockshim: stat: connect to the stack host: %s\n",
 				strerror(errno));
 		close(fd);
-		return -1;
+		return none ? -STAT_NO_HOST : -STAT_FAILED;
 	}
 	/* Anyone can bind the name first: talk only to root's host or our own user's. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &u, &ulen) < 0 ||
@@ -63,7 +74,7 @@ static int ctl_connect(const struct shim_config *cfg)
 			"not root or uid %u\n",
 			sun.sun_path + 1, u.uid, getuid());
 		close(fd);
-		return -1;
+		return -STAT_FAILED;
 	}
 	return fd;
 }
@@ -112,11 +123,11 @@ int main(void)
 
 	if (shim_config_load(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
-		return 1;
+		return STAT_CONFIG;
 	}
 	fd = ctl_connect(&cfg);
 	if (fd < 0)
-		return 1;
+		return -fd;
 
 	memset(&req, 0, sizeof(req));
 	req.hdr.op = SHIM_OP_HELLO;
@@ -124,7 +135,7 @@ int main(void)
 	if (ctl_call(fd, &req, &rep) < 0 || rep.hdr.ret < 0) {
 		fprintf(stderr, "sockshim: stat: the stack host refused HELLO (version %d)\n",
 			SHIM_CTL_VERSION);
-		return 1;
+		return STAT_FAILED;
 	}
 	printf("stack host pid %d, %s %s/%d\n", rep.hello.host_pid, cfg.iface, cfg.addr_str,
 	       cfg.prefix);
@@ -139,7 +150,7 @@ int main(void)
 				"sockshim: stat: the stack host did not answer SHIM_OP_STAT "
 				"(offset %d)\n",
 				off);
-			return 1;
+			return STAT_FAILED;
 		}
 		len = rep.stat.len < sizeof(rep.stat.text) ? rep.stat.len : sizeof(rep.stat.text);
 		fwrite(rep.stat.text, 1, len, stdout);
@@ -147,5 +158,5 @@ int main(void)
 			break;
 	}
 	close(fd);
-	return 0;
+	return STAT_OK;
 }
