@@ -63,7 +63,9 @@
 # with the link's transmit thread off (SOCKSHIM_TX_THREAD=0) and on (=1),
 # each with its hosts' CPU (both threads), and the load average before and
 # after. BENCH_ROWS=idle: only the idle connections' memory (kernel slab
-# and the host's RSS per connection), BENCH_BASELINE's host after this one's.
+# and the host's RSS per connection) and the connection rates as client and
+# as server while they are held and after they are closed,
+# BENCH_BASELINE's host after this one's.
 
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -440,13 +442,14 @@ server_stop() {
 	wait "$SERVER_PID" 2>/dev/null
 }
 
-# connrate side ADDR: records the rate as client (against the peer's nginx)
-# and as server (nginx on ADDR in the shim namespace, ab on the peer).
+# connrate side ADDR [KEY]: records the rate as client (against the peer's
+# nginx) and as server (nginx on ADDR in the shim namespace, ab on the
+# peer), as KEY-client and KEY-server (KEY: side).
 connrate() {
-	local side=$1 addr=$2
-	record "$side-client" "$(ab_rate run_side "$side" "http://$TB_PEER_ADDR:8088/")"
+	local side=$1 addr=$2 key=${3:-$1}
+	record "$key-client" "$(ab_rate run_side "$side" "http://$TB_PEER_ADDR:8088/")"
 	server_start "$side" "$addr"
-	record "$side-server" "$(ab_rate testbed_peer "http://$addr:8089/")"
+	record "$key-server" "$(ab_rate testbed_peer "http://$addr:8089/")"
 	server_stop
 }
 
@@ -574,10 +577,13 @@ stackd_rss() {
 	echo $t
 }
 
-# idle side: CONNS idle connections to the peer; records KiB per connection
-# of kernel slab and (stack) host RSS growth.
+# idle side ADDR: CONNS idle connections to the peer; records KiB per
+# connection of kernel slab and (stack) host RSS growth, then the connection
+# rates (connrate's, ADDR the server's) while they are held and again once
+# they are closed, so that a rate that falls with the connections open
+# shows (the host's event loop and lookups must not slow down with them).
 idle() {
-	local side=$1 srv cli one rss0=0 slab0 n
+	local side=$1 addr=$2 srv cli one rss0=0 slab0 n
 	testbed_peer "$MANY" serve "$TB_PEER_ADDR" 9100 >"$WORK/many-serve.log" 2>&1 &
 	srv=$!
 	testbed_wait_listen "$TB_NS_PEER" tcp 9100 10 || return
@@ -604,6 +610,7 @@ idle() {
 		record "$side-slab" "$(awk -v a="$slab0" -v b="$(meminfo_slab)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
 		[ "$side" != kernel ] &&
 			record "$side-rss" "$(awk -v a="$rss0" -v b="$(stackd_rss)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')"
+		connrate "$side" "$addr" "$side-held"
 	else
 		record "$side-slab" fail
 		echo "bench: $side: $CONNS connections did not open: $(tail -n 1 "$WORK/many-open.log")" >&2
@@ -614,6 +621,7 @@ idle() {
 	sleep 1
 	ns_kill "$TB_NS_SHIM" many_conns
 	wait $cli ${one:-} 2>/dev/null
+	connrate "$side" "$addr" "$side-none"
 }
 
 set_mtu() {
@@ -696,10 +704,10 @@ for round in $(seq 1 "$ROUNDS"); do
 	fi
 	if [ "$ROWS" = idle ]; then
 		kernel_on
-		idle kernel
+		idle kernel "$TB_KERNEL_ADDR"
 		kernel_off
 		for side in stack ${BASELINE:+baseline}; do
-			idle "$side"
+			idle "$side" "$TB_SHIM_ADDR"
 			kill_hosts
 		done
 		continue
@@ -753,7 +761,7 @@ for round in $(seq 1 "$ROUNDS"); do
 			pingpong_loaded kernel
 			connrate kernel "$TB_KERNEL_ADDR"
 			[ "$ROWS" = all ] && synflood kernel "$TB_KERNEL_ADDR"
-			idle kernel
+			idle kernel "$TB_KERNEL_ADDR"
 		fi
 		kernel_off
 		bulk stack "$mtu" up
@@ -771,7 +779,7 @@ for round in $(seq 1 "$ROUNDS"); do
 				synflood stack "$TB_SHIM_ADDR"
 				kill_hosts
 			fi
-			idle stack
+			idle stack "$TB_SHIM_ADDR"
 		fi
 	done
 done
@@ -784,6 +792,15 @@ mrow() {
 	k=$(median "$2")
 	s=$(median "$3")
 	row "$1" "$k" "$s" "$(ratio "$s" "$k")"
+}
+
+# The connection rates with the idle connections held and once closed.
+idle_rate_rows() {
+	local end
+	for end in client server; do
+		mrow "connections/s $end, $CONNS idle held" "kernel-held-$end" "$1-held-$end"
+		mrow "connections/s $end, none held" "kernel-none-$end" "$1-none-$end"
+	done
 }
 
 echo
@@ -803,6 +820,7 @@ if [ "$ROWS" = idle ]; then
 		[ "$side" = baseline ] && echo "baseline: $BASELINE"
 		mrow "kernel slab KiB/conn, $CONNS idle" kernel-slab "$side-slab"
 		row "stack host RSS KiB/conn, $CONNS idle" "-" "$(median "$side-rss")" "-"
+		idle_rate_rows "$side"
 	done
 	exit 0
 fi
@@ -898,6 +916,7 @@ mrow "connections/s, shim side server (ab)" kernel-server stack-server
 [ "$ROWS" = all ] && synflood_rows
 mrow "kernel slab KiB/conn, $CONNS idle" kernel-slab stack-slab
 row "stack host RSS KiB/conn, $CONNS idle" "-" "$(median stack-rss)" "-"
+idle_rate_rows stack
 echo
 echo "ratios: stack / kernel (throughput, connections/s: higher is better; CPU, latency, memory:"
 echo "lower is better). CPU s/GB: the shim side's program plus, for the stack, its host."
