@@ -37,7 +37,10 @@
  */
 #include "shim_lib.h"
 
+#include <dirent.h>
 #include <linux/sockios.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -1047,6 +1050,66 @@ void shim_epoll_fd_renewed(int fd)
 	}
 	pthread_mutex_unlock(&shim_ep_lock);
 	shim_ep_fd_update(fd, true);
+}
+
+int shim_epoll_regs_of(int fd, ino_t ino, struct shim_ep_found *regs, int max)
+{
+	char path[64], link[32], line[256];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	dir = opendir("/proc/self/fd");
+	if (!dir)
+		return 0;
+	while (n < max && (d = readdir(dir))) {
+		int epfd = atoi(d->d_name);
+		ssize_t len;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", epfd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0 || epfd == dirfd(dir))
+			continue;
+		link[len] = '\0';
+		if (strcmp(link, "anon_inode:[eventpoll]"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while (n < max && fgets(line, sizeof(line), f)) {
+			unsigned long long data;
+			unsigned long tino;
+			unsigned int events;
+			int tfd;
+
+			/* ep_show_fdinfo: "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%lx" */
+			if (sscanf(line, "tfd: %d events: %x data: %llx pos:%*d ino:%lx", &tfd,
+				   &events, &data, &tino) != 4 ||
+			    tfd != fd || tino != (unsigned long)ino)
+				continue;
+			regs[n].epfd = epfd;
+			regs[n].ev.events = events;
+			regs[n].ev.data.u64 = data;
+			n++;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return n;
+}
+
+void shim_epoll_regs_add(int fd, const struct shim_ep_found *regs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct epoll_event ev = regs[i].ev;
+
+		pthread_mutex_lock(&shim_ep_lock);
+		if (shim_ep_init())
+			shim_ep_ctl(regs[i].epfd, EPOLL_CTL_ADD, fd, &ev);
+		pthread_mutex_unlock(&shim_ep_lock);
+	}
 }
 
 void shim_epoll_forget_set(int epfd, uint64_t ee)

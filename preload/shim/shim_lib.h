@@ -472,6 +472,19 @@ void shim_epoll_fd_listening(int fd);
  * old end's went with it; an edge for each.
  */
 void shim_epoll_fd_renewed(int fd);
+/*
+ * A listener's registrations are the kernel's alone (no record): before
+ * shutdown() stops it and a pair takes fd's place, they are read from each
+ * epoll fd's /proc/self/fdinfo (the lines of fd's file, ino), at most max
+ * into regs; then made again on the pair through the records. Returns
+ * how many were found.
+ */
+struct shim_ep_found {
+	int epfd;
+	struct epoll_event ev;
+};
+int shim_epoll_regs_of(int fd, ino_t ino, struct shim_ep_found *regs, int max);
+void shim_epoll_regs_add(int fd, const struct shim_ep_found *regs, int n);
 /* An epoll set's fd is closed. */
 void shim_epoll_forget_set(int epfd, uint64_t e);
 void shim_epoll_atfork_child(void);

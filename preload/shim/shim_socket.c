@@ -730,7 +730,10 @@ bool shim_handlers_restart(void)
  * listener destroyed under it (SOCK_DESTROY, `ss -K`): EINVAL, now and on
  * every later call, blocking or not. 0: accept now (it may still block if
  * another process took the connection first; a non-blocking one may say
- * EAGAIN); -errno: the answer.
+ * EAGAIN); -errno: the answer. The wait is on a copy of fd: a shutdown()
+ * that stops the listener wakes it (unix_poll: IN at RCV_SHUTDOWN) and then
+ * gives fd a new pair (shim_listener_stopped), which a poll of fd itself
+ * would go on waiting on, where the kernel's accept() returns EINVAL.
  */
 static int shim_accept_wait(int fd)
 {
@@ -746,6 +749,11 @@ static int shim_accept_wait(int fd)
 	p[1].fd = (int)shim_real.syscall(SYS_pidfd_open, host, 0);
 	if (p[1].fd < 0)
 		return errno == ESRCH ? -EINVAL : 0;
+	if (!(fl & O_NONBLOCK)) {
+		p[0].fd = shim_real.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (p[0].fd < 0)
+			p[0].fd = fd; /* no fd left for the copy: the wait as before */
+	}
 	if (fl & O_NONBLOCK) {
 		tsp = &ts; /* only a look: is the host still there? */
 	} else if (!shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen) &&
@@ -760,6 +768,8 @@ static int shim_accept_wait(int fd)
 			n = -errno;
 	} while (n == -EINTR && !tsp && shim_handlers_restart());
 	shim_real.close(p[1].fd);
+	if (p[0].fd != fd)
+		shim_real.close(p[0].fd);
 	if (n == 0)
 		return fl & O_NONBLOCK ? 0 : -EAGAIN;
 	if (n > 0 && (p[1].revents & POLLIN) && !(p[0].revents & POLLIN))
@@ -1344,7 +1354,10 @@ static void shim_pair_renew_dups(int fd, const struct stat *old)
 	for (unsigned int o = 0; o < hi; o++) {
 		uint64_t oe = shim_fd_get((int)o);
 
-		if ((int)o == fd || shim_ent_kind(oe) != SHIM_STREAM ||
+		/* A listener's other fds too, when shutdown() stopped it (shim_listener_stopped).
+		 */
+		if ((int)o == fd ||
+		    (shim_ent_kind(oe) != SHIM_STREAM && shim_ent_kind(oe) != SHIM_LISTENER) ||
 		    shim_ent_id(oe) != shim_ent_id(e))
 			continue;
 		if (fstat((int)o, &st) || st.st_ino != old->st_ino || st.st_dev != old->st_dev)
@@ -1701,6 +1714,33 @@ SHIM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)
 
 /* ---- shutdown, names, options, ioctl ---- */
 
+/*
+ * shutdown(SHUT_RD or SHUT_RDWR) of a listener: the host took the socket
+ * out of TCP_LISTEN and gave it a fresh pair (nfd). The AF_UNIX listener is
+ * shut for reading first, so that an accept() blocked in it, here or in
+ * another process, returns EINVAL (unix_accept), as inet_accept's on a
+ * socket no longer listening; then the pair takes fd's place as a fresh
+ * socket's (shim_pair_renew): poll says OUT|HUP, accept() EINVAL, and
+ * listen() or connect() start again from TCP_CLOSE. The listener's epoll
+ * registrations, the kernel's alone, are carried over to the pair (and by
+ * it to the next listen(): shim_epoll_fd_listening).
+ */
+#define SHIM_STOP_REGS 64
+static int shim_listener_stopped(int fd, uint64_t e, int nfd)
+{
+	struct shim_ep_found regs[SHIM_STOP_REGS];
+	struct stat st;
+	int n = 0, ret;
+
+	if (!fstat(fd, &st))
+		n = shim_epoll_regs_of(fd, st.st_ino, regs, SHIM_STOP_REGS);
+	shim_real.shutdown(fd, SHUT_RD);
+	ret = shim_pair_renew(fd, e, nfd);
+	if (!ret)
+		shim_epoll_regs_add(fd, regs, n);
+	return ret;
+}
+
 SHIM_EXPORT int shutdown(int fd, int how)
 {
 	struct shim_req req = {.hdr.op = SHIM_OP_SHUTDOWN, .shutdown.how = how};
@@ -1708,7 +1748,7 @@ SHIM_EXPORT int shutdown(int fd, int how)
 	struct shim_call c;
 	char h[16];
 	uint64_t e;
-	int ret;
+	int ret, nfd = -1;
 
 	SHIM_PASS(fd, shutdown(fd, how));
 	shim_call_begin(&c, SHIM_SYM_shutdown);
@@ -1724,7 +1764,11 @@ SHIM_EXPORT int shutdown(int fd, int how)
 		 */
 		if (shim_ent_kind(e) == SHIM_DGRAM && how >= SHUT_RD && how <= SHUT_RDWR)
 			shim_dgram_shut_set(fd, e, how);
-		ret = shim_request(fd, e, &req, &rep, NULL, &c);
+		ret = shim_request(fd, e, &req, &rep, &nfd, &c);
+		if (nfd >= 0 && !ret && shim_ent_kind(e) == SHIM_LISTENER)
+			ret = shim_listener_stopped(fd, e, nfd);
+		else if (nfd >= 0)
+			shim_real.close(nfd);
 		/*
 		 * inet_shutdown shuts it even when it answers ENOTCONN. The
 		 * pair's end shut for writing makes every send of every holder

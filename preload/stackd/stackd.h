@@ -445,6 +445,11 @@ void stackd_pair_event(struct stackd_sock *ss, uint32_t events);
  */
 void stackd_run_ready(struct stackd *sd, uint64_t until);
 int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd);
+/*
+ * shutdown() took the listening ss out of TCP_LISTEN: it gets a fresh pair
+ * (*app_fd, the application's end) in place of its AF_UNIX listener.
+ */
+int stackd_listener_stop(struct stackd_sock *ss, int *app_fd);
 void stackd_sock_shutdown_wr(struct stackd_sock *ss);
 /* Releases listeners and datagram sockets whose application side is closed. */
 void stackd_scan_unix(struct stackd *sd);

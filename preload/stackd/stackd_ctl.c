@@ -505,10 +505,21 @@ static int stackd_op_connect(struct stackd_sock *ss, const struct shim_req *req,
 	return r;
 }
 
-static int stackd_op_shutdown(struct stackd_sock *ss, int how, struct shim_rep *rep)
+static int stackd_op_shutdown(struct stackd_sock *ss, int how, struct shim_rep *rep, int *fd_out)
 {
 	struct sock *sk = ss->sock->sk;
 	int r;
+
+	/* A listener shut for reading stops listening (inet_shutdown): a new pair replaces it. */
+	if (ss->listening && (how == SHUT_RD || how == SHUT_RDWR)) {
+		r = ss->sock->ops->shutdown(ss->sock, how);
+		if (r || sk->sk_state == TCP_LISTEN)
+			return r;
+		r = stackd_listener_stop(ss, fd_out);
+		snprintf(rep->note, sizeof(rep->note), "no longer listening%s",
+			 r ? "" : ", new pair");
+		return r;
+	}
 
 	/* The interposer shuts the pair down the same way next (shim_socket.c). */
 	if (ss->stream && how >= SHUT_RD && how <= SHUT_RDWR)
@@ -1031,7 +1042,7 @@ static int stackd_handle(struct stackd_conn *c, const struct shim_req *req, int 
 	case SHIM_OP_FASTOPEN:
 		return stackd_op_connect(ss, req, rep, fd_out);
 	case SHIM_OP_SHUTDOWN:
-		return stackd_op_shutdown(ss, req->shutdown.how, rep);
+		return stackd_op_shutdown(ss, req->shutdown.how, rep, fd_out);
 	case SHIM_OP_GETNAME:
 		return stackd_op_getname(ss, (int)req->getname.peer, rep);
 	case SHIM_OP_SETSOCKOPT:

@@ -2617,6 +2617,36 @@ int stackd_sock_listen(struct stackd_sock *ss, int backlog, int *lfd)
 	return 0;
 }
 
+/*
+ * shutdown(SHUT_RD or SHUT_RDWR) took a listening socket out of TCP_LISTEN
+ * (inet_shutdown's disconnect: TCP_CLOSE, SS_UNCONNECTED, the queue reset
+ * by inet_csk_listen_stop), so its AF_UNIX listener is no longer the
+ * socket: the socket gets a fresh pair as a new one has (a new nonce, so a
+ * later listen() names its listener anew while the old one may still be
+ * open), the connection waiting to be handed to the listener goes, and the
+ * kernel's loopback listener with it. Connections already in the AF_UNIX
+ * listener's backlog hang up when the application's last copy of it
+ * closes (the kernel resets them at once).
+ */
+int stackd_listener_stop(struct stackd_sock *ss, int *app_fd)
+{
+	int r;
+
+	if (ss->child) {
+		stackd_sock_free(ss->child);
+		ss->child = NULL;
+	}
+	del_timer(&ss->sd->timers, &ss->retry);
+	stackd_loopback_unlisten(ss);
+	/* Still counted as watched by listening: the new pair's kept copy takes the count over. */
+	r = stackd_sock_renew_pair(ss, app_fd);
+	if (r)
+		return r;
+	ss->listening = false;
+	ss->lsn = (struct stackd_skid){0};
+	return 0;
+}
+
 /* SHIM_OP_SHUTDOWN(SHUT_WR) of a stream: the FIN goes after what the pair still holds. */
 void stackd_sock_shutdown_wr(struct stackd_sock *ss)
 {

@@ -705,6 +705,101 @@ static void listener(void)
 	close(l);
 }
 
+static long long now_ms(void);
+
+/* A thread asleep in accept() on fd. */
+struct accept_waiter {
+	int fd;
+	_Atomic pid_t tid;
+	int ret, err;
+};
+
+static void *accept_wait(void *arg)
+{
+	struct accept_waiter *w = arg;
+
+	atomic_store(&w->tid, (pid_t)syscall(SYS_gettid));
+	w->ret = accept(w->fd, NULL, NULL);
+	w->err = errno;
+	return NULL;
+}
+
+/* The peer connects back to l (PORT_CALLBACK, told on c) and l accepts it. */
+static void callback_accept(const char *step, int c, int l)
+{
+	char req[16];
+	int a;
+
+	snprintf(req, sizeof(req), "%u\n", local_port(l));
+	if (send(c, req, strlen(req), 0) != (ssize_t)strlen(req)) {
+		out(step, "send: %s", err_name(errno));
+		return;
+	}
+	wait_for(l, POLLIN);
+	a = accept(l, NULL, NULL);
+	res(step, a < 0 ? -1 : 0);
+	if (a >= 0)
+		close(a);
+}
+
+/*
+ * shutdown(SHUT_RD or SHUT_RDWR) of a listener takes it out of TCP_LISTEN
+ * (inet_shutdown's disconnect): an accept() asleep in it returns EINVAL,
+ * as every accept() after, and the socket polls and answers as a closed
+ * one until listen() makes it listen again; SHUT_WR changes nothing.
+ */
+static void listener_shutdown(void)
+{
+	static const char *const hows[] = {"SHUT_RD", "SHUT_WR", "SHUT_RDWR"};
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	char step[64];
+
+	res("connect to callback", do_connect(c, sa(peer, PORT_CALLBACK)));
+	for (int how = SHUT_RD; how <= SHUT_RDWR; how++) {
+		struct accept_waiter w = {.fd = socket(AF_INET, SOCK_STREAM, 0)};
+		struct timeval tv = {WAIT_MS / 1000, 0};
+		long long end;
+		pthread_t t;
+
+		/* Not woken, the accept ends (EAGAIN) and shows as a difference. */
+		setsockopt(w.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		res("bind", do_bind(w.fd, sa_any(0)));
+		res("listen", listen(w.fd, 4));
+		if (how != SHUT_WR) {
+			pthread_create(&t, NULL, accept_wait, &w);
+			end = now_ms() + WAIT_MS;
+			while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
+				poll(NULL, 0, 1);
+		}
+		snprintf(step, sizeof(step), "%s: shutdown", hows[how]);
+		res(step, shutdown(w.fd, how));
+		if (how != SHUT_WR) {
+			pthread_join(t, NULL);
+			snprintf(step, sizeof(step), "%s: accept asleep", hows[how]);
+			out(step, "%s", w.ret < 0 ? err_name(w.err) : "a connection");
+		}
+		fcntl(w.fd, F_SETFL, O_NONBLOCK);
+		snprintf(step, sizeof(step), "%s: after", hows[how]);
+		snap_all(step, w.fd);
+		snprintf(step, sizeof(step), "%s: SO_ACCEPTCONN", hows[how]);
+		opt(step, w.fd, SOL_SOCKET, SO_ACCEPTCONN);
+		snprintf(step, sizeof(step), "%s: accept", hows[how]);
+		res(step, accept(w.fd, NULL, NULL));
+		snprintf(step, sizeof(step), "%s: recv", hows[how]);
+		recv_step(step, w.fd, 1, 0);
+		snprintf(step, sizeof(step), "%s: send", hows[how]);
+		res(step, send(w.fd, "x", 1, MSG_NOSIGNAL));
+		snprintf(step, sizeof(step), "%s: listen again", hows[how]);
+		res(step, listen(w.fd, 4));
+		snprintf(step, sizeof(step), "%s: SO_ACCEPTCONN again", hows[how]);
+		opt(step, w.fd, SOL_SOCKET, SO_ACCEPTCONN);
+		snprintf(step, sizeof(step), "%s: accept a connection", hows[how]);
+		callback_accept(step, c, w.fd);
+		close(w.fd);
+	}
+	close(c);
+}
+
 /* One epoll_wait: the event and the registration's data. */
 static void ep_data_step(const char *step, int ep, int ms)
 {
@@ -3491,6 +3586,7 @@ static const struct {
 	{"connect_refused", connect_refused},
 	{"nb_connect_refused", nb_connect_refused},
 	{"listener", listener},
+	{"listener_shutdown", listener_shutdown},
 	{"epoll_before_listen", epoll_before_listen},
 	{"fin", fin},
 	{"reset", reset},
