@@ -707,6 +707,15 @@ static void listener(void)
 
 static long long now_ms(void);
 
+/* Waits, WAIT_MS at most, until the thread that stores its id in *tid sleeps in a call. */
+static void wait_asleep(_Atomic pid_t *tid)
+{
+	long long end = now_ms() + WAIT_MS;
+
+	while (now_ms() < end && (!atomic_load(tid) || task_state(*tid) != 'S'))
+		poll(NULL, 0, 1);
+}
+
 /* A thread asleep in accept() on fd. */
 struct accept_waiter {
 	int fd;
@@ -758,7 +767,6 @@ static void listener_shutdown(void)
 	for (int how = SHUT_RD; how <= SHUT_RDWR; how++) {
 		struct accept_waiter w = {.fd = socket(AF_INET, SOCK_STREAM, 0)};
 		struct timeval tv = {WAIT_MS / 1000, 0};
-		long long end;
 		pthread_t t;
 
 		/* Not woken, the accept ends (EAGAIN) and shows as a difference. */
@@ -767,9 +775,7 @@ static void listener_shutdown(void)
 		res("listen", listen(w.fd, 4));
 		if (how != SHUT_WR) {
 			pthread_create(&t, NULL, accept_wait, &w);
-			end = now_ms() + WAIT_MS;
-			while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
-				poll(NULL, 0, 1);
+			wait_asleep(&w.tid);
 		}
 		snprintf(step, sizeof(step), "%s: shutdown", hows[how]);
 		res(step, shutdown(w.fd, how));
@@ -2184,7 +2190,6 @@ static void udp_shutdown_wake(void)
 		struct shut_waiter w = {.fd = socket(AF_INET, SOCK_DGRAM, 0), .call = i};
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET};
 		char step[64], buf[128];
-		long long end;
 		pthread_t t;
 
 		w.ep = epoll_create1(EPOLL_CLOEXEC);
@@ -2210,9 +2215,7 @@ static void udp_shutdown_wake(void)
 		epoll_ctl(w.ep, EPOLL_CTL_ADD, w.fd, &ev);
 		epoll_wait(w.ep, &ev, 1, 0); /* the registration's own event */
 		pthread_create(&t, NULL, shut_wait, &w);
-		end = now_ms() + WAIT_MS;
-		while (now_ms() < end && (!atomic_load(&w.tid) || task_state(w.tid) != 'S'))
-			poll(NULL, 0, 1);
+		wait_asleep(&w.tid);
 		snprintf(step, sizeof(step), "%s asleep: shutdown(RD)", calls[i]);
 		res(step, shutdown(w.fd, SHUT_RD));
 		pthread_join(t, NULL);
