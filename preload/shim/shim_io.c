@@ -546,6 +546,13 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 
 	if (m->msg_iovlen > UIO_MAXIOV)
 		return -EMSGSIZE;
+	/*
+	 * inet_send_prepare: an unbound UDP or ping socket takes its port
+	 * before the protocol's first check, so a send that fails leaves it
+	 * bound too.
+	 */
+	if ((fl & (SHIM_F_UDP | SHIM_F_PING)) && !(fl & SHIM_F_BOUND))
+		shim_dgram_autobind(fd, e);
 	memcpy(iov + 2, m->msg_iov, m->msg_iovlen * sizeof(*iov));
 	for (i = 2; i < m->msg_iovlen + 2; i++)
 		total += iov[i].iov_len;
@@ -604,8 +611,6 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	max = (fl & SHIM_F_UDP ? 65507 : 65515) - opt.opt.optlen;
 	if (total > max)
 		return -EMSGSIZE;
-	if ((fl & (SHIM_F_UDP | SHIM_F_BOUND)) == SHIM_F_UDP)
-		shim_dgram_autobind(fd, e);
 	/* glibc's MSG_PROXY is the kernel's MSG_PROBE: the checks, but nothing sent. */
 	if (flags & MSG_PROXY)
 		return (ssize_t)total;

@@ -116,6 +116,11 @@ EOF
 # rate limit (a burst of 6, then one a second) would make that depend on
 # what ran before and how fast: lift it, as for test_dgram_cmsg.sh.
 testbed_peer sysctl -qw net.ipv4.icmp_ratelimit=0 || tb_fail "cannot lift the peer's ICMP rate limit"
+# dgram_autobind makes ping sockets as root on both sides.
+for ns in "$TB_NS_NAT" "$TB_NS_SHIM"; do
+	ip netns exec "$ns" sysctl -qw net.ipv4.ping_group_range="0 0" ||
+		tb_fail "cannot allow ping sockets in $ns"
+done
 testbed_peer "$TB_PY" "$TB_WORK/peer.py" >"$TB_WORK/peer.log" 2>&1 &
 testbed_wait_listen "$TB_NS_PEER" udp 7104 10 || tb_fail "the kernel-side helpers did not start"
 testbed_wait_listen "$TB_NS_PEER" tcp 7103 10 || tb_fail "the kernel-side helpers did not start"

@@ -806,6 +806,57 @@ static void listener_shutdown(void)
 	close(c);
 }
 
+/* Whether fd has a local port (or ICMP id) yet. */
+static void bound_step(const char *step, int fd)
+{
+	struct sockaddr_in sin = {0};
+	socklen_t len = sizeof(sin);
+
+	if (getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
+		out(step, "%s", err_name(errno));
+	else
+		out(step, "%s", sin.sin_port ? "a port" : "no port");
+}
+
+/*
+ * inet_send_prepare binds an unbound UDP or ping socket before the
+ * protocol looks at the send, so a send that fails leaves it bound too.
+ */
+static void dgram_autobind(void)
+{
+	static const char *const kinds[] = {"udp", "ping"};
+	static const char *const sends[] = {"no address", "port 0", "too big", "bad flag"};
+	static char big[70000];
+
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 4; i++) {
+			int fd = socket(AF_INET, SOCK_DGRAM, k ? IPPROTO_ICMP : 0);
+			struct sockaddr_in to = sa(peer, 0);
+			char step[64], echo[8] = {8};
+			ssize_t r;
+
+			snprintf(step, sizeof(step), "%s %s: socket", kinds[k], sends[i]);
+			res(step, fd < 0 ? -1 : 0);
+			if (fd < 0)
+				continue;
+			if (i == 0)
+				r = send(fd, echo, sizeof(echo), 0);
+			else if (i == 1)
+				r = sendto(fd, echo, sizeof(echo), 0, (struct sockaddr *)&to,
+					   sizeof(to));
+			else if (i == 2)
+				r = send(fd, big, sizeof(big), 0);
+			else
+				r = send(fd, echo, sizeof(echo), MSG_OOB);
+			snprintf(step, sizeof(step), "%s %s: send", kinds[k], sends[i]);
+			res(step, (long)r);
+			snprintf(step, sizeof(step), "%s %s: after", kinds[k], sends[i]);
+			bound_step(step, fd);
+			close(fd);
+		}
+	}
+}
+
 /* One epoll_wait: the event and the registration's data. */
 static void ep_data_step(const char *step, int ep, int ms)
 {
@@ -3590,6 +3641,7 @@ static const struct {
 	{"nb_connect_refused", nb_connect_refused},
 	{"listener", listener},
 	{"listener_shutdown", listener_shutdown},
+	{"dgram_autobind", dgram_autobind},
 	{"epoll_before_listen", epoll_before_listen},
 	{"fin", fin},
 	{"reset", reset},
