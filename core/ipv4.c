@@ -76,17 +76,19 @@ int ip_route_output(struct net *net, uint32_t daddr, uint32_t *saddr, uint32_t *
 	}
 	if (!net->dev || !net->addr)
 		return -ENETUNREACH;
-	if (!*saddr)
-		*saddr = net->addr;
 	/* Broadcast, multicast and the subnet are on the device's link. */
 	if (daddr == INADDR_BROADCAST || ipv4_is_multicast(daddr) ||
-	    (daddr & net->netmask) == (net->addr & net->netmask)) {
+	    (daddr & net->netmask) == (net->addr & net->netmask))
 		*nexthop = daddr;
-		return 0;
-	}
-	if (!net->gateway)
+	else if (net->gateway)
+		*nexthop = net->gateway;
+	else
 		return -ENETUNREACH;
-	*nexthop = net->gateway;
+	/* __mkroute_output: a loopback source never leaves by another device than lo. */
+	if (ipv4_is_loopback(*saddr))
+		return -EINVAL;
+	if (!*saddr)
+		*saddr = net->addr;
 	return 0;
 }
 

@@ -857,6 +857,37 @@ static void dgram_autobind(void)
 	}
 }
 
+/*
+ * A loopback source never leaves by another device (__mkroute_output): a
+ * socket bound to 127.0.0.1, or given it by a connect() to 0.0.0.0, cannot
+ * connect to the peer.
+ */
+static void loopback_source(void)
+{
+	static const char *const kinds[] = {"tcp", "udp", "raw"};
+	static const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW};
+	char step[64];
+
+	for (int k = 0; k < 3; k++) {
+		int fd = socket(AF_INET, types[k], k == 2 ? IPPROTO_UDP : 0);
+
+		snprintf(step, sizeof(step), "%s: bind 127.0.0.1", kinds[k]);
+		res(step, do_bind(fd, sa((struct in_addr){htonl(INADDR_LOOPBACK)}, 0)));
+		snprintf(step, sizeof(step), "%s: connect to the peer", kinds[k]);
+		res(step, do_connect(fd, sa(peer, k ? PORT_ECHO : PORT_HOLD)));
+		snprintf(step, sizeof(step), "%s: getsockname", kinds[k]);
+		name(step, fd, 0);
+		close(fd);
+	}
+	{
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		res("udp: connect 0.0.0.0", do_connect(fd, sa_any(9)));
+		res("udp: then the peer", do_connect(fd, sa(peer, PORT_ECHO)));
+		close(fd);
+	}
+}
+
 /* One epoll_wait: the event and the registration's data. */
 static void ep_data_step(const char *step, int ep, int ms)
 {
@@ -3642,6 +3673,7 @@ static const struct {
 	{"listener", listener},
 	{"listener_shutdown", listener_shutdown},
 	{"dgram_autobind", dgram_autobind},
+	{"loopback_source", loopback_source},
 	{"epoll_before_listen", epoll_before_listen},
 	{"fin", fin},
 	{"reset", reset},
