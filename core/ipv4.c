@@ -84,8 +84,13 @@ int ip_route_output(struct net *net, uint32_t daddr, uint32_t *saddr, uint32_t *
 		*nexthop = net->gateway;
 	else
 		return -ENETUNREACH;
-	/* __mkroute_output: a loopback source never leaves by another device than lo. */
-	if (ipv4_is_loopback(*saddr))
+	/*
+	 * __mkroute_output: a loopback source never leaves by another device
+	 * than lo. The limited broadcast and multicast are routed out the
+	 * device holding the source instead (lo), where the protocol's own
+	 * checks answer (TCP's ENETUNREACH, SO_BROADCAST's EACCES).
+	 */
+	if (ipv4_is_loopback(*saddr) && daddr != INADDR_BROADCAST && !ipv4_is_multicast(daddr))
 		return -EINVAL;
 	if (!*saddr)
 		*saddr = net->addr;

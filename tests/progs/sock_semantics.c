@@ -886,6 +886,15 @@ static void loopback_source(void)
 		res("udp: then the peer", do_connect(fd, sa(peer, PORT_ECHO)));
 		close(fd);
 	}
+	/* The limited broadcast goes out lo instead: the protocols' own answers. */
+	for (int k = 0; k < 3; k++) {
+		int fd = socket(AF_INET, types[k], k == 2 ? IPPROTO_UDP : 0);
+
+		do_bind(fd, sa((struct in_addr){htonl(INADDR_LOOPBACK)}, 0));
+		snprintf(step, sizeof(step), "%s: connect to 255.255.255.255", kinds[k]);
+		res(step, do_connect(fd, sa((struct in_addr){htonl(INADDR_BROADCAST)}, 9)));
+		close(fd);
+	}
 }
 
 /* One epoll_wait: the event and the registration's data. */
