@@ -305,6 +305,12 @@ int inet_csk_get_port(struct sock *sk, unsigned short snum)
 	return 0;
 }
 
+/*
+ * __inet_put_port: the port goes back and inet_num with it, so a socket
+ * left in TCP_CLOSE (a failed connect, a listener shut down) may bind()
+ * again and takes a new port at its next connect() or listen(); inet_sport
+ * stays, and getsockname() still names the old port, as the kernel's.
+ */
 void inet_put_port(struct sock *sk)
 {
 	if (!hlist_unhashed(&sk->sk_bind_node) && inet_sk(sk)->port_owner) {
@@ -312,6 +318,7 @@ void inet_put_port(struct sock *sk)
 		sk->sk_net->tcp_hashinfo->port_owners--;
 	}
 	hlist_del_init(&sk->sk_bind_node);
+	sk->sk_num = 0;
 }
 
 void inet_inherit_port(struct sock *parent, struct sock *child)

@@ -858,6 +858,29 @@ static void dgram_autobind(void)
 }
 
 /*
+ * A socket that a refused connect() left in TCP_CLOSE gave its autobound
+ * port back (__inet_put_port: inet_num 0): it may bind() again, and a
+ * listener shut down listens again at listen(); getsockname() still names
+ * the old port (inet_sport stays).
+ */
+static void port_after_close(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	res("connect refused", do_connect(fd, sa(peer, PORT_CLOSED)));
+	bound_step("getsockname", fd);
+	res("bind again", do_bind(fd, sa_any(0)));
+	close(fd);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	res("listen", listen(fd, 1));
+	res("shutdown(SHUT_RD)", shutdown(fd, SHUT_RD));
+	bound_step("stopped: getsockname", fd);
+	res("stopped: bind again", do_bind(fd, sa_any(0)));
+	res("stopped: listen again", listen(fd, 1));
+	close(fd);
+}
+
+/*
  * A loopback source never leaves by another device (__mkroute_output): a
  * socket bound to 127.0.0.1, or given it by a connect() to 0.0.0.0, cannot
  * connect to the peer.
@@ -3683,6 +3706,7 @@ static const struct {
 	{"listener_shutdown", listener_shutdown},
 	{"dgram_autobind", dgram_autobind},
 	{"loopback_source", loopback_source},
+	{"port_after_close", port_after_close},
 	{"epoll_before_listen", epoll_before_listen},
 	{"fin", fin},
 	{"reset", reset},
