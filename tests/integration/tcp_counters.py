@@ -8,8 +8,10 @@ import socket
 import subprocess
 
 
-# What sockshim-stat says when nothing listens on the host's control name.
+# What sockshim-stat says, and its exit status, when nothing listens on the
+# host's control name.
 NO_HOST = "sockshim: stat: no stack host for "
+NO_HOST_STATUS = 3
 
 
 def tcpext(name, stat, timeout=30):
@@ -23,7 +25,7 @@ def tcpext(name, stat, timeout=30):
         except subprocess.TimeoutExpired:
             raise RuntimeError("%s: no answer from the stack host in %g s" % (stat, timeout))
         if r.returncode != 0:
-            if r.returncode == 1 and re.search("^" + re.escape(NO_HOST), r.stderr, re.M):
+            if r.returncode == NO_HOST_STATUS and re.search("^" + re.escape(NO_HOST), r.stderr, re.M):
                 return 0
             raise RuntimeError("%s failed (exit %d): %s" % (stat, r.returncode, r.stderr.strip()))
         m = re.search(r"^TcpExt:.* %s=(\d+)(?: |$)" % re.escape(name), r.stdout, re.M)
