@@ -209,8 +209,11 @@ bad = []
 # SO_SNDBUF left alone and a splice of 100 KiB from a pipe with SO_SNDBUF
 # 4096 or left alone. The kernel's take all of it, one tcp_sendmsg per
 # pipe-full (per 16 pipe buffers) with the ACKs its lock held back let in
-# between; the stack bounds the call as one write.
-loose = ("sendfile SO_SNDBUF 0", "splice SO_SNDBUF 0", "splice SO_SNDBUF 4096")
+# between; the stack bounds the call as one write. Nor the first sendfile
+# with SO_SNDBUF 4096: the kernel's own count races the first ACKs (46,336
+# or 65,536 in one run's three connections).
+loose = ("sendfile SO_SNDBUF 0", "splice SO_SNDBUF 0", "splice SO_SNDBUF 4096",
+         "sendfile SO_SNDBUF 4096")
 for k, counts in nf.items():
     for i, (a, b) in enumerate(zip(counts, sf.get(k, []))):
         if k in loose:
