@@ -1067,9 +1067,12 @@ int shim_epoll_regs_of(int fd, ino_t ino, struct shim_ep_found *regs, int max)
 		ssize_t len;
 		FILE *f;
 
+		/* "." and ".." are no fd (atoi would make them fd 0 twice over). */
+		if (d->d_name[0] == '.' || epfd == dirfd(dir))
+			continue;
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", epfd);
 		len = readlink(path, link, sizeof(link) - 1);
-		if (len <= 0 || epfd == dirfd(dir))
+		if (len <= 0)
 			continue;
 		link[len] = '\0';
 		if (strcmp(link, "anon_inode:[eventpoll]"))

@@ -749,18 +749,18 @@ static int shim_accept_wait(int fd)
 	p[1].fd = (int)shim_real.syscall(SYS_pidfd_open, host, 0);
 	if (p[1].fd < 0)
 		return errno == ESRCH ? -EINVAL : 0;
-	if (!(fl & O_NONBLOCK)) {
+	if (fl & O_NONBLOCK) {
+		tsp = &ts; /* only a look: is the host still there? */
+	} else {
 		p[0].fd = shim_real.fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		if (p[0].fd < 0)
 			p[0].fd = fd; /* no fd left for the copy: the wait as before */
-	}
-	if (fl & O_NONBLOCK) {
-		tsp = &ts; /* only a look: is the host still there? */
-	} else if (!shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen) &&
-		   (tv.tv_sec || tv.tv_usec)) {
 		/* SO_RCVTIMEO bounds accept() as it bounds a read. */
-		ts = (struct timespec){tv.tv_sec, tv.tv_usec * 1000};
-		tsp = &ts;
+		if (!shim_real.getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &tlen) &&
+		    (tv.tv_sec || tv.tv_usec)) {
+			ts = (struct timespec){tv.tv_sec, tv.tv_usec * 1000};
+			tsp = &ts;
+		}
 	}
 	do {
 		n = (int)shim_real.syscall(SYS_ppoll, p, 2, tsp, NULL, (size_t)8);
