@@ -87,7 +87,14 @@ struct inet_sock {
 		connect_port : 1, /* the local port is inet_hash_connect's: shareable */
 		rtalert : 1, passsec : 1, checksum : 1, recvfragsize : 1; /* kept, see ipv4.c */
 	uint8_t port_owner : 1; /* counted in inet_hashinfo.port_owners */
-	int uc_index;		/* IP_UNICAST_IF */
+	/*
+	 * The kernel this runs on (6.18) keeps a TCP socket to the role it took
+	 * first, even after a disconnect: one that listened refuses connect()
+	 * and one that connected (tcp_v4_connect succeeded, or accepted) refuses
+	 * listen(), both with EINVAL (test_sock_semantics.sh, tcp_role).
+	 */
+	uint8_t was_listener : 1, was_connector : 1;
+	int uc_index; /* IP_UNICAST_IF */
 	int mc_index;
 	uint32_t mc_addr;		/* IP_MULTICAST_IF source, network order */
 	struct ip_mc_socklist *mc_list; /* joined groups (igmp.c) */

@@ -1314,6 +1314,8 @@ int inet_csk_listen_start(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	int err;
 
+	if (inet_sk(sk)->was_connector)
+		return -EINVAL;
 	/* tcp_fastopen's bit for Fast Open without the option (inet_listen); each SYN reads the
 	 * rest. */
 	tcp_sysctl_refresh(&sock_net(sk)->sysctl, TCP_SYSCTL_LISTEN | TCP_SYSCTL_CHILD);
@@ -1329,6 +1331,7 @@ int inet_csk_listen_start(struct sock *sk)
 		sk->sk_state = TCP_CLOSE;
 		return -EADDRINUSE;
 	}
+	inet_sk(sk)->was_listener = 1;
 	return sk->sk_prot->hash(sk);
 }
 

@@ -156,6 +156,8 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	if (ipv4_is_multicast(ip_options_first_hop(&inet->inet_opt, daddr)) ||
 	    ip_addr_is_broadcast(net, ip_options_first_hop(&inet->inet_opt, daddr)))
 		return -ENETUNREACH;
+	if (inet->was_listener)
+		return -EINVAL; /* after the route: unreachable is still ENETUNREACH */
 	if (!inet->inet_saddr)
 		inet->inet_saddr = saddr;
 	if (!sk->sk_rcv_saddr)
@@ -177,6 +179,7 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 					 sk->sk_dport);
 	if (!tp->repair)
 		tp->tsoffset = secure_tcp_ts_off(net, inet->inet_saddr, daddr);
+	inet->was_connector = 1;
 	/* TCP_FASTOPEN_CONNECT with a cookie: the first write sends the SYN. */
 	if (tcp_fastopen_defer_connect(sk, &fo))
 		return 0;
@@ -265,6 +268,7 @@ struct sock *tcp_v4_create_child(struct sock *parent, const struct sk_buff *skb,
 	sk->sk_rcvtimeo = parent->sk_rcvtimeo;
 	sk->sk_sndtimeo = parent->sk_sndtimeo;
 	sk->sk_bound_dev_if = parent->sk_bound_dev_if;
+	inet_sk(sk)->was_connector = 1; /* connected: no listen() after a disconnect */
 	inet_sk(sk)->tos = inet_sk(parent)->tos;
 	inet_sk(sk)->uc_ttl = inet_sk(parent)->uc_ttl;
 	inet_sk(sk)->pmtudisc = inet_sk(parent)->pmtudisc;

@@ -881,6 +881,62 @@ static void port_after_close(void)
 }
 
 /*
+ * A TCP socket keeps the role it took first, on the kernel this runs on:
+ * one that listened refuses connect() even after shutdown() or
+ * connect(AF_UNSPEC) stopped it (it may listen again), and one that
+ * connected, tried to, or was accepted refuses listen() after a
+ * disconnect (it may connect again). A route that fails still answers
+ * first.
+ */
+static void tcp_role(void)
+{
+	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+	int fd = socket(AF_INET, SOCK_STREAM, 0), l, c, a;
+	char req[16];
+
+	res("listen", listen(fd, 1));
+	res("shutdown(SHUT_RD)", shutdown(fd, SHUT_RD));
+	res("stopped: connect", do_connect(fd, sa(peer, PORT_HOLD)));
+	res("stopped: connect AF_UNSPEC", connect(fd, &unspec, sizeof(unspec)));
+	res("stopped: connect again", do_connect(fd, sa(peer, PORT_HOLD)));
+	res("stopped: connect 224.0.0.1",
+	    do_connect(fd, sa((struct in_addr){htonl(0xe0000001)}, 9)));
+	res("stopped: listen again", listen(fd, 1));
+	close(fd);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	res("listen, then", listen(fd, 1));
+	res("listener: connect AF_UNSPEC", connect(fd, &unspec, sizeof(unspec)));
+	res("listener: connect", do_connect(fd, sa(peer, PORT_HOLD)));
+	close(fd);
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	res("connect", do_connect(fd, sa(peer, PORT_HOLD)));
+	res("connected: connect AF_UNSPEC", connect(fd, &unspec, sizeof(unspec)));
+	res("disconnected: listen", listen(fd, 1));
+	res("disconnected: connect again", do_connect(fd, sa(peer, PORT_HOLD)));
+	close(fd);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	res("connect refused", do_connect(fd, sa(peer, PORT_CLOSED)));
+	res("refused: listen", listen(fd, 1));
+	close(fd);
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	do_bind(l, sa_any(0));
+	listen(l, 1);
+	res("connect to callback", do_connect(c, sa(peer, PORT_CALLBACK)));
+	snprintf(req, sizeof(req), "%u\n", local_port(l));
+	res("send port", send(c, req, strlen(req), 0) == (ssize_t)strlen(req) ? 0 : -1);
+	a = accept(l, NULL, NULL);
+	res("accept", a < 0 ? -1 : 0);
+	res("accepted: connect AF_UNSPEC", connect(a, &unspec, sizeof(unspec)));
+	res("accepted, disconnected: listen", listen(a, 1));
+	close(a);
+	close(c);
+	close(l);
+}
+
+/*
  * A loopback source never leaves by another device (__mkroute_output): a
  * socket bound to 127.0.0.1, or given it by a connect() to 0.0.0.0, cannot
  * connect to the peer.
@@ -3707,6 +3763,7 @@ static const struct {
 	{"dgram_autobind", dgram_autobind},
 	{"loopback_source", loopback_source},
 	{"port_after_close", port_after_close},
+	{"tcp_role", tcp_role},
 	{"epoll_before_listen", epoll_before_listen},
 	{"fin", fin},
 	{"reset", reset},
