@@ -317,6 +317,34 @@ static int shim_dgram_route_check(int fd, uint64_t e, uint32_t daddr, const stru
 	return rep.hdr.ret == -ENETUNREACH ? -ENETUNREACH : 0;
 }
 
+/*
+ * A datagram socket bound to a loopback address keeps it as every send's
+ * source, which __mkroute_output refuses out of any device but lo: the
+ * socket's page says so (a page is made for it, shared with every holder).
+ */
+void shim_dgram_bound(int fd, uint64_t e, uint32_t saddr)
+{
+	struct shim_sk *sk;
+
+	if ((ntohl(saddr) >> 24) != 127)
+		return;
+	sk = shim_sk_make(fd, e);
+	if (sk)
+		sk->lo_source = true;
+}
+
+/* The send's source (IP_PKTINFO's ipi_spec_dst, else the bound address) is a loopback one. */
+static bool shim_dgram_lo_source(int fd, uint64_t e, const struct msghdr *m)
+{
+	struct in_pktinfo pi;
+	struct shim_sk *sk;
+
+	if (shim_cmsg_pktinfo(m->msg_control, m->msg_controllen, &pi))
+		return (ntohl(pi.ipi_spec_dst.s_addr) >> 24) == 127;
+	sk = shim_sk_get(fd, e);
+	return sk && sk->lo_source;
+}
+
 /* false while the host's routing is not known: the host is asked then. */
 bool shim_route_unicast_off_host(uint32_t daddr)
 {
@@ -600,6 +628,8 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 
 		if (shim_dgram_unroutable(faddr))
 			return -ENETUNREACH;
+		if (shim_route_unicast_off_host(faddr) && shim_dgram_lo_source(fd, e, m))
+			return -EINVAL;
 		err = shim_dgram_route_check(fd, e, faddr, m);
 		if (err)
 			return err;

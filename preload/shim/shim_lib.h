@@ -370,6 +370,8 @@ struct shim_sk {
 	 * (the host's writes into the pair must go on: udp_rcv still queues).
 	 */
 	_Atomic uint8_t shutdown;
+	/* bound to a 127/8 address: sends that leave the host fail (__mkroute_output) */
+	bool lo_source;
 };
 
 /* Whether the kernel would restart a call a signal interrupted (every handler has SA_RESTART). */
@@ -417,6 +419,8 @@ ssize_t shim_dgram_recv_off(int fd, uint64_t e, struct shim_sk *sk, struct msghd
 void shim_dgram_read_stamp(int fd, uint64_t e, bool carried, int64_t stamp);
 /* Whether ip_route_output routes daddr, a unicast address not the stack's own, to the link. */
 bool shim_route_unicast_off_host(uint32_t daddr);
+/* bind() of a datagram socket succeeded with this address (shim_io.c). */
+void shim_dgram_bound(int fd, uint64_t e, uint32_t saddr);
 
 /* ---- the stack's address in NETLINK_ROUTE dumps (shim_netlink.c) ---- */
 

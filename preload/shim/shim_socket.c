@@ -496,8 +496,10 @@ SHIM_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
 		ret = shim_addr_in(&req.bind, addr, len);
 		if (!ret)
 			ret = shim_request(fd, e, &req, &rep, NULL, &c);
-		if (!ret && shim_ent_kind(e) == SHIM_DGRAM)
+		if (!ret && shim_ent_kind(e) == SHIM_DGRAM) {
 			shim_fd_flags(fd, SHIM_F_BOUND, 0);
+			shim_dgram_bound(fd, e, req.bind.addr.sin_addr.s_addr);
+		}
 		ret = (int)shim_ret(ret, c.err0);
 	}
 	if (unlikely(shim_trace_level))

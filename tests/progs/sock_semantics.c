@@ -956,6 +956,51 @@ static void loopback_source(void)
 		res(step, do_connect(fd, sa(peer, k ? PORT_ECHO : PORT_HOLD)));
 		snprintf(step, sizeof(step), "%s: getsockname", kinds[k]);
 		name(step, fd, 0);
+		if (k) {
+			struct sockaddr_in to = sa(peer, PORT_ECHO);
+
+			snprintf(step, sizeof(step), "%s: sendto the peer", kinds[k]);
+			res(step, sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)));
+		}
+		close(fd);
+	}
+	{
+		int fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+		struct sockaddr_in to = sa(peer, 0);
+		char echo[8] = {8};
+
+		res("ping: bind 127.0.0.1",
+		    do_bind(fd, sa((struct in_addr){htonl(INADDR_LOOPBACK)}, 0)));
+		res("ping: sendto the peer",
+		    sendto(fd, echo, sizeof(echo), 0, (struct sockaddr *)&to, sizeof(to)));
+		close(fd);
+	}
+	/* IP_PKTINFO's ipi_spec_dst is the source of that one send (ip_cmsg_send). */
+	{
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in to = sa(peer, PORT_ECHO);
+		union {
+			char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+			struct cmsghdr align;
+		} u = {0};
+		struct iovec iov = {"x", 1};
+		struct msghdr m = {.msg_name = &to,
+				   .msg_namelen = sizeof(to),
+				   .msg_iov = &iov,
+				   .msg_iovlen = 1,
+				   .msg_control = u.buf,
+				   .msg_controllen = sizeof(u.buf)};
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+		struct in_pktinfo pi = {.ipi_spec_dst.s_addr = htonl(INADDR_LOOPBACK)};
+
+		cm->cmsg_level = IPPROTO_IP;
+		cm->cmsg_type = IP_PKTINFO;
+		cm->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		res("udp: sendmsg from 127.0.0.1 (IP_PKTINFO)", sendmsg(fd, &m, 0));
+		pi.ipi_spec_dst.s_addr = 0;
+		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+		res("udp: sendmsg from 0.0.0.0 (IP_PKTINFO)", sendmsg(fd, &m, 0));
 		close(fd);
 	}
 	{
