@@ -1281,6 +1281,14 @@ int tcp_disconnect(struct sock *sk, int flags)
 	 */
 	memset(&tp->ack, 0, sizeof(tp->ack));
 	tp->ack.rcv_mss = TCP_MIN_MSS;
+	/*
+	 * The next connect() starts past anything this one sent (tcp_v4_connect
+	 * takes a set write_seq as its ISN), so that a peer still holding the
+	 * old 4-tuple in TIME_WAIT takes the new SYN; SIOCOUTQ counts it too.
+	 */
+	tp->write_seq += tp->max_window + 2;
+	if (!tp->write_seq)
+		tp->write_seq = 1;
 	tp->snd_wnd = tp->max_window = 0;
 	memset(&tp->cong, 0, sizeof(tp->cong));
 	tp->cong.snd_cwnd = TCP_INIT_CWND;

@@ -173,10 +173,14 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	err = inet_hash_connect(sk);
 	if (err)
 		goto failure;
-	/* Repair mode keeps the sequence numbers and clock offset it restored. */
+	/*
+	 * Repair mode keeps the sequence numbers and clock offset it restored;
+	 * after a disconnect the ISN is where tcp_disconnect left write_seq.
+	 */
 	if (!tp->iss && !tp->repair)
-		tp->iss = secure_tcp_seq(net, inet->inet_saddr, daddr, inet->inet_sport,
-					 sk->sk_dport);
+		tp->iss = tp->write_seq ? tp->write_seq
+					: secure_tcp_seq(net, inet->inet_saddr, daddr,
+							 inet->inet_sport, sk->sk_dport);
 	if (!tp->repair)
 		tp->tsoffset = secure_tcp_ts_off(net, inet->inet_saddr, daddr);
 	inet->was_connector = 1;

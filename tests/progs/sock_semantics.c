@@ -888,14 +888,35 @@ static void port_after_close(void)
  * disconnect (it may connect again). A route that fails still answers
  * first.
  */
+static void ioctl_step(const char *step, int fd, unsigned long cmd);
+
+/* write_seq through TCP_REPAIR's send queue (TCP_QUEUE_SEQ), repair off again. */
+static uint32_t write_seq(int fd)
+{
+	int on = 1, off = 0, q = TCP_SEND_QUEUE;
+	uint32_t seq = 0;
+	socklen_t len = sizeof(seq);
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)) ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &seq, &len))
+		out("write_seq", "TCP_REPAIR: %s", strerror(errno));
+	setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off));
+	return seq;
+}
+
 static void tcp_role(void)
 {
 	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 	int fd = socket(AF_INET, SOCK_STREAM, 0), l, c, a;
+	uint32_t seq;
 	char req[16];
 
 	res("listen", listen(fd, 1));
 	res("shutdown(SHUT_RD)", shutdown(fd, SHUT_RD));
+	/* tcp_disconnect moved write_seq on by max_window + 2 (0 + 2 here). */
+	ioctl_step("stopped: SIOCOUTQ", fd, SIOCOUTQ);
+	ioctl_step("stopped: SIOCOUTQNSD", fd, SIOCOUTQNSD);
 	res("stopped: connect", do_connect(fd, sa(peer, PORT_HOLD)));
 	res("stopped: connect AF_UNSPEC", connect(fd, &unspec, sizeof(unspec)));
 	res("stopped: connect again", do_connect(fd, sa(peer, PORT_HOLD)));
@@ -918,6 +939,12 @@ static void tcp_role(void)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	res("connect refused", do_connect(fd, sa(peer, PORT_CLOSED)));
 	res("refused: listen", listen(fd, 1));
+	ioctl_step("refused: SIOCOUTQ", fd, SIOCOUTQ);
+	ioctl_step("refused: SIOCOUTQNSD", fd, SIOCOUTQNSD);
+	/* The next connect's ISN is that write_seq (tcp_v4_connect), not a new secure one. */
+	seq = write_seq(fd);
+	res("refused: connect again", do_connect(fd, sa(peer, PORT_HOLD)));
+	out("reconnected: write_seq past the old one", "%u", write_seq(fd) - seq);
 	close(fd);
 
 	l = socket(AF_INET, SOCK_STREAM, 0);
