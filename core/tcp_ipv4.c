@@ -158,10 +158,15 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 		return -ENETUNREACH;
 	if (inet->was_listener)
 		return -EINVAL; /* after the route: unreachable is still ENETUNREACH */
-	if (!inet->inet_saddr)
+	/*
+	 * inet_bhash2_update_saddr: the route's source becomes the bound one
+	 * too, also where bind() named a multicast or broadcast address (kept
+	 * in sk_rcv_saddr, inet_saddr 0): the replies come to the source.
+	 */
+	if (!inet->inet_saddr) {
 		inet->inet_saddr = saddr;
-	if (!sk->sk_rcv_saddr)
 		sk->sk_rcv_saddr = saddr;
+	}
 	sk->sk_dport = usin->sin_port;
 	sk->sk_daddr = daddr;
 

@@ -964,6 +964,29 @@ static void tcp_role(void)
 }
 
 /*
+ * A TCP socket bound to a multicast address sends from its device's
+ * (inet_saddr 0) and, connecting, takes that as its bound address too
+ * (inet_bhash2_update_saddr), so the replies reach it.
+ */
+static void tcp_bound_multicast(void)
+{
+	static const int ports[] = {PORT_HOLD, PORT_CLOSED};
+
+	for (int i = 0; i < 2; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		char step[64];
+
+		snprintf(step, sizeof(step), "%s: bind 224.0.0.1", i ? "refused" : "held");
+		res(step, do_bind(fd, sa((struct in_addr){htonl(0xe0000001)}, 0)));
+		snprintf(step, sizeof(step), "%s: connect", i ? "refused" : "held");
+		res(step, do_connect(fd, sa(peer, ports[i])));
+		snprintf(step, sizeof(step), "%s: getsockname", i ? "refused" : "held");
+		name(step, fd, 0);
+		close(fd);
+	}
+}
+
+/*
  * A loopback source never leaves by another device (__mkroute_output): a
  * socket bound to 127.0.0.1, or given it by a connect() to 0.0.0.0, cannot
  * connect to the peer.
@@ -3836,6 +3859,7 @@ static const struct {
 	{"loopback_source", loopback_source},
 	{"port_after_close", port_after_close},
 	{"tcp_role", tcp_role},
+	{"tcp_bound_multicast", tcp_bound_multicast},
 	{"epoll_before_listen", epoll_before_listen},
 	{"fin", fin},
 	{"reset", reset},
