@@ -1614,8 +1614,11 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	req->connect.filler = 0;
 	req->connect.flags = SHIM_CONNECT_UNSPEC;
 	shim_request(fd, e, req, &rep, NULL, c);
-	/* tcp_disconnect: TCP_CLOSE again (recv ENOTCONN, poll OUT|HUP). */
-	shim_fd_flags(fd, SHIM_F_UNCONNECTED, SHIM_F_CONNECTING);
+	/*
+	 * tcp_disconnect: TCP_CLOSE again (recv ENOTCONN, poll OUT|HUP), and
+	 * sk_shutdown 0, a shutdown() before the connect forgotten.
+	 */
+	shim_fd_flags(fd, SHIM_F_UNCONNECTED, SHIM_F_CONNECTING | SHIM_F_RD_SHUT);
 	shim_epoll_fd_changed(fd);
 	return err ? -err : -ECONNRESET;
 }

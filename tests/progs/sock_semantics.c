@@ -964,6 +964,30 @@ static void tcp_role(void)
 }
 
 /*
+ * shutdown() of a socket never connected answers ENOTCONN and keeps the
+ * bits (inet_shutdown): a refused blocking connect then disconnects, which
+ * forgets them (recv ENOTCONN, not EOF); one that connects keeps them.
+ */
+static void shutdown_unconnected(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char b[4];
+
+	res("shutdown(SHUT_RDWR)", shutdown(fd, SHUT_RDWR));
+	snap("poll after", fd);
+	res("connect refused", do_connect(fd, sa(peer, PORT_CLOSED)));
+	res("refused: recv", recv(fd, b, sizeof(b), MSG_DONTWAIT));
+	snap("refused: poll", fd);
+	close(fd);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	res("shutdown(SHUT_WR)", shutdown(fd, SHUT_WR));
+	res("connect", do_connect(fd, sa(peer, PORT_HOLD)));
+	known("the pair is not shut for writing at connect");
+	res("connected: send", send(fd, "x", 1, MSG_NOSIGNAL));
+	close(fd);
+}
+
+/*
  * A TCP socket bound to a multicast address sends from its device's
  * (inet_saddr 0) and, connecting, takes that as its bound address too
  * (inet_bhash2_update_saddr), so the replies reach it.
@@ -3859,6 +3883,7 @@ static const struct {
 	{"loopback_source", loopback_source},
 	{"port_after_close", port_after_close},
 	{"tcp_role", tcp_role},
+	{"shutdown_unconnected", shutdown_unconnected},
 	{"tcp_bound_multicast", tcp_bound_multicast},
 	{"epoll_before_listen", epoll_before_listen},
 	{"fin", fin},
