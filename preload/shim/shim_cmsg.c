@@ -307,6 +307,8 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 	struct shim_req req = {.hdr = {.op = SHIM_OP_ERRQUEUE, .id = shim_ent_id(e)}};
 	const struct shim_errqueue_rep *r;
 	struct shim_rep rep;
+	int64_t stamp = 0;
+	bool carried;
 	size_t off = 0;
 	int err;
 
@@ -352,7 +354,10 @@ ssize_t shim_errqueue_recv(int fd, uint64_t e, struct msghdr *m, int flags)
 		off += n;
 	}
 	m->msg_flags = (int)r->msg_flags | (flags & MSG_CMSG_CLOEXEC);
-	shim_put_cmsgs(m, r->buf + r->data_len, r->ctl_len, &(int64_t){0});
+	carried = shim_put_cmsgs(m, r->buf + r->data_len, r->ctl_len, &stamp);
+	/* ip_recv_error's sock_recv_timestamp: SIOCGSTAMP has a stamp after it too. */
+	if (shim_ent_kind(e) == SHIM_DGRAM)
+		shim_dgram_read_stamp(fd, e, carried, stamp);
 	if (m->msg_name && r->name.sin_family) {
 		memcpy(m->msg_name, &r->name, sizeof(r->name));
 		m->msg_namelen = sizeof(r->name);

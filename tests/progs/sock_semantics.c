@@ -1402,6 +1402,24 @@ static void udp_refused(void)
 	close(fd);
 }
 
+/*
+ * Reading the error queue leaves a receive stamp as reading a datagram
+ * does (ip_recv_error's sock_recv_timestamp): SIOCGSTAMP answers after it.
+ */
+static void udp_errqueue_stamp(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+
+	res("IP_RECVERR", setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof(one)));
+	res("connect", do_connect(fd, sa(peer, PORT_CLOSED)));
+	res("send", send(fd, "ping", 4, 0));
+	wait_for(fd, POLLERR);
+	ioctl_step("SIOCGSTAMP before", fd, SIOCGSTAMP);
+	recv_step("recv(ERRQUEUE)", fd, 100, MSG_ERRQUEUE | MSG_DONTWAIT);
+	ioctl_step("SIOCGSTAMP after", fd, SIOCGSTAMP);
+	close(fd);
+}
+
 static void udp_echo(void)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -3896,6 +3914,7 @@ static const struct {
 	{"listen_autobind", listen_autobind},
 	{"connect_errors", connect_errors},
 	{"udp_refused", udp_refused},
+	{"udp_errqueue_stamp", udp_errqueue_stamp},
 	{"udp_echo", udp_echo},
 	{"udp_connected", udp_connected},
 	{"udp_shutdown", udp_shutdown},
