@@ -1579,6 +1579,16 @@ static int shim_connect_stream(int fd, uint64_t e, struct shim_req *req, struct 
 	/* Still SS_CONNECTING in the host: the next connect() may be answered here. */
 	connecting = req->hdr.op == SHIM_OP_CONNECT && (ret == -EINPROGRESS || ret == -EALREADY);
 	shim_fd_flags(fd, connecting ? SHIM_F_CONNECTING : 0, connecting ? 0 : SHIM_F_CONNECTING);
+	/*
+	 * Asked again while SS_CONNECTING, the kernel's error comes by the
+	 * sock_error path, which disconnects: TCP_CLOSE with sk_shutdown 0
+	 * (recv ENOTCONN, poll OUT|HUP), where tcp_done had left EOF.
+	 */
+	if (!first && !unspec && req->hdr.op == SHIM_OP_CONNECT && ret < 0 && ret != -EINPROGRESS &&
+	    ret != -EALREADY && ret != -EISCONN && ret != -EINVAL) {
+		shim_fd_flags(fd, SHIM_F_UNCONNECTED, SHIM_F_RD_SHUT);
+		shim_epoll_fd_changed(fd);
+	}
 	if (filler)
 		shim_note(c, "filler %d", filler);
 	if (unspec) {

@@ -638,6 +638,17 @@ static void nb_connect_refused(void)
 	snap_all("after SO_ERROR", fd);
 	name("getpeername", fd, 1);
 	recv_step("recv", fd, 1, 0);
+	/*
+	 * Still SS_CONNECTING: connect() again finds TCP_CLOSE, answers
+	 * ECONNABORTED (the error was taken) and disconnects, which forgets
+	 * tcp_done's shutdown: recv ENOTCONN, OUT|HUP; then it connects anew.
+	 */
+	res("connect again", do_connect(fd, sa(peer, PORT_CLOSED)));
+	recv_step("disconnected: recv", fd, 1, 0);
+	snap("disconnected: poll", fd);
+	fcntl(fd, F_SETFL, 0);
+	res("disconnected: blocking connect", do_connect(fd, sa(peer, PORT_HOLD)));
+	name("reconnected: getpeername", fd, 1);
 	close(fd);
 }
 
