@@ -911,6 +911,19 @@ static struct in_device *ip_mc_find_dev(struct net *net, struct ip_mreqn *imr)
 		return imr->imr_ifindex == net->dev->ifindex ? in_dev : NULL;
 	if (imr->imr_address.s_addr && imr->imr_address.s_addr != net->addr)
 		return NULL;
+	/*
+	 * Named by neither: the group's route. A multicast or broadcast group
+	 * has one only through the default route (the gateway); a namespace
+	 * with only its subnet's answers ENODEV, as the kernel's does.
+	 */
+	if (!imr->imr_address.s_addr) {
+		uint32_t group = imr->imr_multiaddr.s_addr, saddr = 0, nexthop;
+
+		if (ipv4_is_multicast(group) || group == INADDR_BROADCAST
+			    ? !net->gateway
+			    : ip_route_output(net, group, &saddr, &nexthop) != 0)
+			return NULL;
+	}
 	imr->imr_ifindex = net->dev->ifindex;
 	return in_dev;
 }

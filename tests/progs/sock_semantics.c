@@ -1431,6 +1431,39 @@ static void udp_errqueue_stamp(void)
 	close(fd);
 }
 
+/*
+ * ip_mc_find_dev: a join or leave naming no interface takes the group's
+ * route, and this testbed has only the subnet's (no default route).
+ */
+static void mcast_no_route(void)
+{
+	static const struct {
+		const char *step;
+		int opt;
+		const char *group;
+		bool self;
+	} steps[] = {
+		{"join, no interface", IP_ADD_MEMBERSHIP, "239.1.2.3", false},
+		{"leave 0.0.1.0, no interface", IP_DROP_MEMBERSHIP, "0.0.1.0", false},
+		{"leave the peer, no interface", IP_DROP_MEMBERSHIP, NULL, false},
+		{"join on SELF", IP_ADD_MEMBERSHIP, "239.1.2.3", true},
+		{"leave, no interface", IP_DROP_MEMBERSHIP, "239.1.2.3", false},
+		{"leave on SELF", IP_DROP_MEMBERSHIP, "239.1.2.3", true},
+	};
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct ip_mreq m = {.imr_multiaddr = peer};
+
+		if (steps[i].group)
+			inet_aton(steps[i].group, &m.imr_multiaddr);
+		if (steps[i].self)
+			m.imr_interface = self;
+		res(steps[i].step, setsockopt(fd, SOL_IP, steps[i].opt, &m, sizeof(m)));
+	}
+	close(fd);
+}
+
 static void udp_echo(void)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -3926,6 +3959,7 @@ static const struct {
 	{"connect_errors", connect_errors},
 	{"udp_refused", udp_refused},
 	{"udp_errqueue_stamp", udp_errqueue_stamp},
+	{"mcast_no_route", mcast_no_route},
 	{"udp_echo", udp_echo},
 	{"udp_connected", udp_connected},
 	{"udp_shutdown", udp_shutdown},

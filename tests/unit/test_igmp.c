@@ -128,9 +128,14 @@ static struct socket *sender(int type, int protocol)
 	return s;
 }
 
+/*
+ * A side-0 socket's join or leave, naming side 0's address as its
+ * interface: without a gateway no route leads to a group (ip_mc_find_dev).
+ */
 static int join(struct socket *s, int optname, const char *group, const char *source)
 {
-	struct ip_mreq_source m = {.imr_multiaddr.s_addr = inet_addr(group)};
+	struct ip_mreq_source m = {.imr_multiaddr.s_addr = inet_addr(group),
+				   .imr_interface.s_addr = ts->net[0].addr};
 
 	if (source)
 		m.imr_sourceaddr.s_addr = inet_addr(source);
@@ -167,6 +172,28 @@ Test(igmp, join_reports_to_ex_twice_and_leave_reports_to_in_twice)
 	twostack_run_for(ts, 3 * NSEC_PER_SEC);
 	cr_assert_eq(count(IGMPV3_CHANGE_TO_INCLUDE, "239.1.2.3"), 2);
 	cr_assert_eq(nseen, 4, "nothing else: %u messages", nseen);
+}
+
+/*
+ * ip_mc_find_dev: a join or leave that names no interface takes the
+ * group's route, which only a gateway (the default route) gives a group.
+ */
+Test(igmp, a_join_without_interface_needs_a_route)
+{
+	struct socket *a = sock(0, SOCK_DGRAM, IPPROTO_UDP);
+	struct ip_mreq m = {.imr_multiaddr.s_addr = inet_addr("239.1.2.3")};
+
+	cr_assert_eq(a->ops->setsockopt(a, SOL_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)), -ENODEV);
+	m.imr_multiaddr.s_addr = inet_addr("0.0.1.0");
+	cr_assert_eq(a->ops->setsockopt(a, SOL_IP, IP_DROP_MEMBERSHIP, &m, sizeof(m)), -ENODEV);
+	/* The subnet's own addresses have a route: nothing to leave there. */
+	m.imr_multiaddr.s_addr = ts->net[1].addr;
+	cr_assert_eq(a->ops->setsockopt(a, SOL_IP, IP_DROP_MEMBERSHIP, &m, sizeof(m)),
+		     -EADDRNOTAVAIL);
+	ts->net[0].gateway = ts->net[1].addr;
+	m.imr_multiaddr.s_addr = inet_addr("239.1.2.3");
+	cr_assert_eq(a->ops->setsockopt(a, SOL_IP, IP_ADD_MEMBERSHIP, &m, sizeof(m)), 0);
+	cr_assert_eq(a->ops->setsockopt(a, SOL_IP, IP_DROP_MEMBERSHIP, &m, sizeof(m)), 0);
 }
 
 Test(igmp, closing_a_member_leaves_its_groups)
