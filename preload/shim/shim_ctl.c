@@ -514,6 +514,14 @@ static int shim_ctl_exchange(int *cfd, bool shared, struct shim_req *req, struct
 			break;
 		err = -SHIM_ENOSTACK;
 		if (shim_ctl_send(*cfd, req, sockfd)) {
+			/*
+			 * Another thread closed the socket's fd under this call
+			 * (SCM_RIGHTS refuses it): the kernel's fdget answer, EBADF.
+			 */
+			if (sockfd >= 0 && shim_real.fcntl(sockfd, F_GETFD) < 0) {
+				err = -EBADF;
+				break;
+			}
 			shim_ctl_drop(cfd, shared);
 			continue;
 		}
