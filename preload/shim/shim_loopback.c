@@ -23,6 +23,10 @@
 #include <poll.h>
 #include <unistd.h>
 
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51 /* linux/in.h, kernel 6.3 */
+#endif
+
 /* Copies one option from the stack socket of entry e (on fd) to kfd. */
 static void shim_carry_opt(int fd, uint64_t e, int kfd, const struct shim_carried *o,
 			   struct shim_call *c)
@@ -51,6 +55,30 @@ static void shim_carry_timeo(int fd, int kfd, int optname)
 		shim_real.setsockopt(kfd, SOL_SOCKET, optname, &tv, len);
 }
 
+/*
+ * A port the stack chose (bind() to port 0, an autobind) is the socket's as
+ * much as one the program named: the kernel's connect() keeps it, and
+ * getsockname() said it already. The twin gets it the way the kernel gave
+ * it, by a bind to port 0 (no SOCK_BINDPORT_LOCK: a UDP disconnect still
+ * lets it go), from a local port range of that one port. False if a kernel
+ * socket has it (or the kernel predates IP_LOCAL_PORT_RANGE): the kernel
+ * then chooses, as it would have at the bind.
+ */
+static bool shim_twin_autobind(int kfd, const struct sockaddr_in *local)
+{
+	struct sockaddr_in any_port = *local;
+	uint32_t range = (uint32_t)ntohs(local->sin_port) * 0x10001u;
+	bool ok;
+
+	any_port.sin_port = 0;
+	if (shim_real.setsockopt(kfd, SOL_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range)) < 0)
+		return false;
+	ok = shim_real.bind(kfd, (struct sockaddr *)&any_port, sizeof(any_port)) == 0;
+	range = 0; /* the socket's own range is the namespace's again */
+	shim_real.setsockopt(kfd, SOL_IP, IP_LOCAL_PORT_RANGE, &range, sizeof(range));
+	return ok;
+}
+
 /* A kernel socket like the stack's: type, options, local address. */
 static int shim_kernel_twin(int fd, uint64_t e, const struct shim_handoff *h, struct shim_call *c)
 {
@@ -71,10 +99,12 @@ static int shim_kernel_twin(int fd, uint64_t e, const struct shim_handoff *h, st
 	}
 	shim_carry_timeo(fd, kfd, SO_RCVTIMEO);
 	shim_carry_timeo(fd, kfd, SO_SNDTIMEO);
+	local.sin_family = AF_INET;
+	if (!(h->locks & SHIM_HANDOFF_ADDR))
+		local.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (local.sin_port && !(h->locks & SHIM_HANDOFF_PORT) && shim_twin_autobind(kfd, &local))
+		return kfd;
 	if (h->locks & (SHIM_HANDOFF_ADDR | SHIM_HANDOFF_PORT)) {
-		local.sin_family = AF_INET;
-		if (!(h->locks & SHIM_HANDOFF_ADDR))
-			local.sin_addr.s_addr = htonl(INADDR_ANY);
 		if (!(h->locks & SHIM_HANDOFF_PORT))
 			local.sin_port = 0;
 		if (shim_real.bind(kfd, (struct sockaddr *)&local, sizeof(local)) < 0) {

@@ -44,6 +44,14 @@ static bool stackd_stack_has_port(struct net *net, struct sock *sk, uint32_t dad
 {
 	uint32_t saddr = sk->sk_rcv_saddr ? sk->sk_rcv_saddr : htonl(INADDR_LOOPBACK);
 
+	/*
+	 * A TCP socket connecting to its own name is its own peer (a
+	 * simultaneous open with itself): the kernel's lo connects it, so the
+	 * stack does, where the socket is.
+	 */
+	if (sk->sk_protocol == IPPROTO_TCP && sk->sk_num && saddr == daddr &&
+	    dport == htons(sk->sk_num))
+		return true;
 	if (sk->sk_protocol == IPPROTO_TCP)
 		return __inet_lookup_listener(net, saddr, htons(sk->sk_num), daddr, dport) != NULL;
 	return udp4_lib_lookup(net, sk->sk_protocol == IPPROTO_UDPLITE, saddr, htons(sk->sk_num),

@@ -1106,6 +1106,65 @@ static void loopback_source(void)
 	}
 }
 
+/*
+ * Connects on 127/8 that the stack serves or hands to the kernel's lo
+ * (README "Loopback"): a TCP socket connecting to its own name is its own
+ * peer (a simultaneous open with itself), the other name refused; a
+ * socket handed over keeps the port its bind() to port 0 got, and lets it
+ * go at a disconnect as the kernel does (UDP: no SOCK_BINDPORT_LOCK).
+ */
+static void loopback_self(void)
+{
+	static const char *const binds[] = {"127.0.0.1", "ANY", "ANY"};
+	static const uint32_t bound[] = {INADDR_LOOPBACK, INADDR_ANY, INADDR_ANY};
+	static const uint32_t to[] = {INADDR_LOOPBACK, INADDR_LOOPBACK, INADDR_LOOPBACK + 1};
+	static const char *const kinds[] = {"tcp", "udp"};
+	char step[64];
+
+	for (int i = 0; i < 3; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		unsigned int port;
+
+		do_bind(fd, sa((struct in_addr){htonl(bound[i])}, 0));
+		port = local_port(fd);
+		snprintf(step, sizeof(step), "tcp %s: connect to 127.0.0.%u:own port", binds[i],
+			 to[i] & 0xff);
+		res(step, do_connect(fd, sa((struct in_addr){htonl(to[i])}, port)));
+		snprintf(step, sizeof(step), "tcp %s: getpeername", binds[i]);
+		name(step, fd, 1);
+		snprintf(step, sizeof(step), "tcp %s: port kept", binds[i]);
+		out(step, "%s", local_port(fd) == port ? "yes" : "no");
+		snprintf(step, sizeof(step), "tcp %s: send", binds[i]);
+		res(step, send(fd, "hello", 5, MSG_NOSIGNAL));
+		/* The bytes come back through the stack host: a wait, not the kernel's lo at once.
+		 */
+		poll(&(struct pollfd){.fd = fd, .events = POLLIN}, 1, 5000);
+		snprintf(step, sizeof(step), "tcp %s: recv", binds[i]);
+		recv_step(step, fd, 16, MSG_DONTWAIT);
+		close(fd);
+	}
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 2; i++) {
+			int fd = socket(AF_INET, k ? SOCK_DGRAM : SOCK_STREAM, 0);
+			struct sockaddr_in unspec = {.sin_family = AF_UNSPEC};
+			unsigned int port;
+
+			do_bind(fd, sa((struct in_addr){htonl(bound[i])}, 0));
+			port = local_port(fd);
+			snprintf(step, sizeof(step), "%s %s: connect to 127.0.0.1:9", kinds[k],
+				 binds[i]);
+			res(step, do_connect(fd, sa((struct in_addr){htonl(INADDR_LOOPBACK)}, 9)));
+			snprintf(step, sizeof(step), "%s %s: port kept", kinds[k], binds[i]);
+			out(step, "%s", local_port(fd) == port ? "yes" : "no");
+			snprintf(step, sizeof(step), "%s %s: disconnect", kinds[k], binds[i]);
+			res(step, connect(fd, (struct sockaddr *)&unspec, sizeof(unspec)));
+			snprintf(step, sizeof(step), "%s %s: getsockname", kinds[k], binds[i]);
+			name(step, fd, 0);
+			close(fd);
+		}
+	}
+}
+
 /* One epoll_wait: the event and the registration's data. */
 static void ep_data_step(const char *step, int ep, int ms)
 {
@@ -3943,6 +4002,7 @@ static const struct {
 	{"listener_shutdown", listener_shutdown},
 	{"dgram_autobind", dgram_autobind},
 	{"loopback_source", loopback_source},
+	{"loopback_self", loopback_self},
 	{"port_after_close", port_after_close},
 	{"tcp_role", tcp_role},
 	{"shutdown_unconnected", shutdown_unconnected},
