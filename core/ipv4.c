@@ -98,6 +98,9 @@ int ip_route_output(struct net *net, uint32_t daddr, uint32_t *saddr, uint32_t *
 }
 
 /*
+ * A flow naming a device (oif) that the namespace has not is ENODEV
+ * (ip_route_output_key_hash_rcu), before any address is looked at.
+ *
  * __ip_route_output_key sends the limited broadcast and multicast out the
  * flow's device (oif: the send's IP_PKTINFO, else SO_BINDTODEVICE, else
  * IP_MULTICAST_IF's index for multicast and IP_UNICAST_IF's for the rest)
@@ -117,6 +120,9 @@ int ip_route_output_sk(const struct sock *sk, const struct ipcm_cookie *ipc, uin
 
 	if (!oif)
 		oif = mcast ? inet->mc_index : inet->uc_index;
+	/* SO_BINDTOIFINDEX takes any index; the route wants its device. */
+	if (oif && !dev_index_valid(net, oif))
+		return -ENODEV;
 	if (!src && mcast)
 		src = inet->mc_addr;
 	if ((mcast || daddr == INADDR_BROADCAST) && !oif && !src && !net->gateway)

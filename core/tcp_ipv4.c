@@ -24,6 +24,7 @@
 #include "inet_hashtables.h"
 #include "ip.h"
 #include "net_namespace.h"
+#include "netdevice.h"
 #include "tcp.h"
 #include "tcp_md5.h"
 
@@ -149,6 +150,9 @@ int tcp_v4_connect(struct sock *sk, const struct sockaddr *uaddr, int addr_len)
 	if (!daddr)
 		daddr = net->addr; /* connect to 0.0.0.0 means this host, as in Linux */
 	saddr = inet->inet_saddr;
+	/* ip_route_connect's flow names the bound device: gone (or never there), ENODEV. */
+	if (sk->sk_bound_dev_if && !dev_index_valid(net, sk->sk_bound_dev_if))
+		return -ENODEV;
 	err = ip_route_output(net, ip_options_first_hop(&inet->inet_opt, daddr), &saddr, &nexthop);
 	if (err)
 		return err;

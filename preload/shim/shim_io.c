@@ -345,6 +345,22 @@ static bool shim_dgram_lo_source(int fd, uint64_t e, const struct msghdr *m)
 	return sk && sk->lo_source;
 }
 
+/*
+ * The send's device (IP_PKTINFO's ipi_ifindex, else the socket's bound one)
+ * is not in the namespace: ip_route_output_key_hash_rcu's ENODEV, at every
+ * send, connected or not (the bind reset the socket's cached route).
+ */
+static int shim_dgram_dev_check(int fd, uint64_t e, const struct msghdr *m)
+{
+	struct in_pktinfo pi;
+	struct shim_sk *sk;
+
+	if (shim_cmsg_pktinfo(m->msg_control, m->msg_controllen, &pi) && pi.ipi_ifindex)
+		return shim_dev_index_valid(pi.ipi_ifindex) ? 0 : -ENODEV;
+	sk = shim_sk_get(fd, e);
+	return sk && sk->bound_dev_gone ? -ENODEV : 0;
+}
+
 /* false while the host's routing is not known: the host is asked then. */
 bool shim_route_unicast_off_host(uint32_t daddr)
 {
@@ -615,6 +631,9 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	if (cmsg_err)
 		return cmsg_err;
 	err = shim_dgram_opt_check(fd, e, m, &h, &opt);
+	if (err)
+		return err;
+	err = shim_dgram_dev_check(fd, e, m);
 	if (err)
 		return err;
 	/*

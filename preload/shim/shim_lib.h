@@ -372,6 +372,8 @@ struct shim_sk {
 	_Atomic uint8_t shutdown;
 	/* bound to a 127/8 address: sends that leave the host fail (__mkroute_output) */
 	bool lo_source;
+	/* SO_BINDTOIFINDEX named a device the namespace has not: routed sends are ENODEV */
+	bool bound_dev_gone;
 };
 
 /* Whether the kernel would restart a call a signal interrupted (every handler has SA_RESTART). */
@@ -773,6 +775,11 @@ int shim_cmsg_gso(const void *ctl, size_t len);
 /* The IP_PKTINFO of such a block into *pi, or false if it has none. */
 struct in_pktinfo;
 bool shim_cmsg_pktinfo(const void *ctl, size_t len, struct in_pktinfo *pi);
+/*
+ * Whether the namespace has device ifindex as the stack sees it: lo or the
+ * stack's interface (true where the interface's index cannot be read).
+ */
+bool shim_dev_index_valid(int ifindex);
 /*
  * The IP options a control block shim_cmsg_build made gives this send (its
  * IP_RETOPTS, compiled: length and a source route's first hop); false and

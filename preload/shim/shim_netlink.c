@@ -36,6 +36,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "netdevice.h" /* LOOPBACK_IFINDEX */
+
 /* An outstanding dump's part is at most SKB_WITH_OVERHEAD(32768) (netlink_recvmsg). */
 #define SHIM_NL_BUF 32768
 /* The longest RTM_NEWADDR we insert: header, ifaddrmsg and attributes, each aligned. */
@@ -95,6 +97,23 @@ static int shim_nl_ifindex(void)
 	ret = shim_sys(SYS_ioctl, s, SIOCGIFINDEX, (long)&ifr, 0, 0, 0);
 	shim_sys(SYS_close, s, 0, 0, 0, 0, 0);
 	return ret < 0 ? 0 : ifr.ifr_ifindex;
+}
+
+bool shim_dev_index_valid(int ifindex)
+{
+	/* The interface keeps its index while the stack runs on it: read once. */
+	static _Atomic int stack_ifindex;
+	int own = atomic_load_explicit(&stack_ifindex, memory_order_relaxed);
+
+	if (ifindex == LOOPBACK_IFINDEX)
+		return true;
+	if (!own) {
+		own = shim_nl_ifindex();
+		if (!own)
+			return true; /* not known (a sandbox refused the socket): the host drops */
+		atomic_store_explicit(&stack_ifindex, own, memory_order_relaxed);
+	}
+	return ifindex == own;
 }
 
 static void shim_nl_attr(char **p, unsigned short type, const void *data, size_t len)

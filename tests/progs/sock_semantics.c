@@ -1021,6 +1021,31 @@ static void tcp_bound_multicast(void)
 	}
 }
 
+/* One datagram to the peer's echo port with an IP_PKTINFO naming ifindex and spec_dst. */
+static ssize_t send_pktinfo(int fd, int ifindex, uint32_t spec_dst)
+{
+	struct sockaddr_in to = sa(peer, PORT_ECHO);
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} u = {0};
+	struct iovec iov = {"x", 1};
+	struct msghdr m = {.msg_name = &to,
+			   .msg_namelen = sizeof(to),
+			   .msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	struct in_pktinfo pi = {.ipi_ifindex = ifindex, .ipi_spec_dst.s_addr = spec_dst};
+
+	cm->cmsg_level = IPPROTO_IP;
+	cm->cmsg_type = IP_PKTINFO;
+	cm->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+	return sendmsg(fd, &m, 0);
+}
+
 /*
  * A loopback source never leaves by another device (__mkroute_output): a
  * socket bound to 127.0.0.1, or given it by a connect() to 0.0.0.0, cannot
@@ -1063,29 +1088,10 @@ static void loopback_source(void)
 	/* IP_PKTINFO's ipi_spec_dst is the source of that one send (ip_cmsg_send). */
 	{
 		int fd = socket(AF_INET, SOCK_DGRAM, 0);
-		struct sockaddr_in to = sa(peer, PORT_ECHO);
-		union {
-			char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
-			struct cmsghdr align;
-		} u = {0};
-		struct iovec iov = {"x", 1};
-		struct msghdr m = {.msg_name = &to,
-				   .msg_namelen = sizeof(to),
-				   .msg_iov = &iov,
-				   .msg_iovlen = 1,
-				   .msg_control = u.buf,
-				   .msg_controllen = sizeof(u.buf)};
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-		struct in_pktinfo pi = {.ipi_spec_dst.s_addr = htonl(INADDR_LOOPBACK)};
 
-		cm->cmsg_level = IPPROTO_IP;
-		cm->cmsg_type = IP_PKTINFO;
-		cm->cmsg_len = CMSG_LEN(sizeof(pi));
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		res("udp: sendmsg from 127.0.0.1 (IP_PKTINFO)", sendmsg(fd, &m, 0));
-		pi.ipi_spec_dst.s_addr = 0;
-		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		res("udp: sendmsg from 0.0.0.0 (IP_PKTINFO)", sendmsg(fd, &m, 0));
+		res("udp: sendmsg from 127.0.0.1 (IP_PKTINFO)",
+		    send_pktinfo(fd, 0, htonl(INADDR_LOOPBACK)));
+		res("udp: sendmsg from 0.0.0.0 (IP_PKTINFO)", send_pktinfo(fd, 0, 0));
 		close(fd);
 	}
 	{
@@ -1162,6 +1168,61 @@ static void loopback_self(void)
 			name(step, fd, 0);
 			close(fd);
 		}
+	}
+}
+
+/*
+ * SO_BINDTOIFINDEX takes an index no device has (sock_bindtoindex does not
+ * look); the route lookup of each connect and send then fails with ENODEV
+ * (ip_route_output_key_hash_rcu), as does a send whose IP_PKTINFO names
+ * such an index. An IP_PKTINFO index of 0 leaves the bound one.
+ */
+static void bound_dev_gone(void)
+{
+	static const int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW};
+	static const char *const kinds[] = {"tcp", "udp", "raw"};
+	struct sockaddr_in to = sa(peer, PORT_ECHO);
+	const int gone = 65536, none = 0;
+	char step[64];
+
+	for (int k = 0; k < 3; k++) {
+		int fd = socket(AF_INET, types[k], k == 2 ? IPPROTO_UDP : 0);
+
+		snprintf(step, sizeof(step), "%s: SO_BINDTOIFINDEX 65536", kinds[k]);
+		res(step, setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &gone, sizeof(gone)));
+		snprintf(step, sizeof(step), "%s: SO_BINDTOIFINDEX", kinds[k]);
+		opt(step, fd, SOL_SOCKET, SO_BINDTOIFINDEX);
+		if (k) {
+			snprintf(step, sizeof(step), "%s: sendto the peer", kinds[k]);
+			res(step, sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)));
+			snprintf(step, sizeof(step), "%s: IP_PKTINFO index 0", kinds[k]);
+			res(step, send_pktinfo(fd, 0, 0));
+			snprintf(step, sizeof(step), "%s: IP_PKTINFO index 1", kinds[k]);
+			res(step, send_pktinfo(fd, 1, 0));
+		}
+		snprintf(step, sizeof(step), "%s: connect to the peer", kinds[k]);
+		res(step, do_connect(fd, sa(peer, k ? PORT_ECHO : PORT_HOLD)));
+		snprintf(step, sizeof(step), "%s: getsockname", kinds[k]);
+		name(step, fd, 0);
+		snprintf(step, sizeof(step), "%s: unbound again", kinds[k]);
+		res(step, setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &none, sizeof(none)));
+		if (k) {
+			snprintf(step, sizeof(step), "%s: sendto the peer", kinds[k]);
+			res(step, sendto(fd, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)));
+		}
+		close(fd);
+	}
+	{
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		res("udp: IP_PKTINFO index 65536", send_pktinfo(fd, gone, 0));
+		res("udp connected: connect", do_connect(fd, to));
+		setsockopt(fd, SOL_SOCKET, SO_BINDTOIFINDEX, &gone, sizeof(gone));
+		res("udp connected: send after SO_BINDTOIFINDEX 65536", send(fd, "x", 1, 0));
+		res("udp connected: SO_BINDTODEVICE lo",
+		    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3));
+		res("udp connected: send", send(fd, "x", 1, 0));
+		close(fd);
 	}
 }
 
@@ -4003,6 +4064,7 @@ static const struct {
 	{"dgram_autobind", dgram_autobind},
 	{"loopback_source", loopback_source},
 	{"loopback_self", loopback_self},
+	{"bound_dev_gone", bound_dev_gone},
 	{"port_after_close", port_after_close},
 	{"tcp_role", tcp_role},
 	{"shutdown_unconnected", shutdown_unconnected},
