@@ -1322,8 +1322,6 @@ int inet_csk_listen_start(struct sock *sk)
 	struct tcp_sock *tp = tcp_sk(sk);
 	int err;
 
-	if (inet_sk(sk)->was_connector)
-		return -EINVAL;
 	/* tcp_fastopen's bit for Fast Open without the option (inet_listen); each SYN reads the
 	 * rest. */
 	tcp_sysctl_refresh(&sock_net(sk)->sysctl, TCP_SYSCTL_LISTEN | TCP_SYSCTL_CHILD);
@@ -1338,6 +1336,16 @@ int inet_csk_listen_start(struct sock *sk)
 	if (err) {
 		sk->sk_state = TCP_CLOSE;
 		return -EADDRINUSE;
+	}
+	/*
+	 * A socket that connected (or tried) refuses to listen only after
+	 * the port is taken, as this kernel does: the new port (a failed
+	 * connect let the old one go) stays bound, so a later bind() is
+	 * EINVAL and the next connect() leaves from it.
+	 */
+	if (inet_sk(sk)->was_connector) {
+		sk->sk_state = TCP_CLOSE;
+		return -EINVAL;
 	}
 	inet_sk(sk)->was_listener = 1;
 	return sk->sk_prot->hash(sk);

@@ -920,6 +920,7 @@ static void tcp_role(void)
 {
 	struct sockaddr unspec = {.sa_family = AF_UNSPEC};
 	int fd = socket(AF_INET, SOCK_STREAM, 0), l, c, a;
+	unsigned int port;
 	uint32_t seq;
 	char req[16];
 
@@ -949,13 +950,19 @@ static void tcp_role(void)
 	close(fd);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	res("connect refused", do_connect(fd, sa(peer, PORT_CLOSED)));
+	port = local_port(fd);
 	res("refused: listen", listen(fd, 1));
+	/* That listen() took a new port before it refused, and keeps it. */
+	out("refused: port after listen", "%s", local_port(fd) == port ? "the same" : "another");
+	port = local_port(fd);
+	res("refused: bind", do_bind(fd, sa_any(0)));
 	ioctl_step("refused: SIOCOUTQ", fd, SIOCOUTQ);
 	ioctl_step("refused: SIOCOUTQNSD", fd, SIOCOUTQNSD);
 	/* The next connect's ISN is that write_seq (tcp_v4_connect), not a new secure one. */
 	seq = write_seq(fd);
 	res("refused: connect again", do_connect(fd, sa(peer, PORT_HOLD)));
 	out("reconnected: write_seq past the old one", "%u", write_seq(fd) - seq);
+	out("reconnected: from the listen's port", "%s", local_port(fd) == port ? "yes" : "no");
 	close(fd);
 
 	l = socket(AF_INET, SOCK_STREAM, 0);
