@@ -510,7 +510,9 @@ static uint32_t rt_tos2priority(uint8_t tos)
 
 /*
  * IP_IPSEC_POLICY, IP_XFRM_POLICY (xfrm_user_policy): the stack has no
- * IPsec. An empty value clears the (absent) policy; the PF_KEY form finds
+ * IPsec. An empty value clears the (absent) policy (the kernel's NULL one:
+ * the interposer answers EMSGSIZE for one that points somewhere, which
+ * the host cannot see); the PF_KEY form finds
  * no key manager (EOPNOTSUPP, af_key not loaded) and the netlink form is
  * refused as xfrm_user refuses a short one.
  */

@@ -2084,6 +2084,14 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 	if (ret == -EOPNOTSUPP && level == SOL_SOCKET &&
 	    (optname == SO_ATTACH_BPF || optname == SO_ATTACH_REUSEPORT_EBPF))
 		return shim_attach_bpf_check(req.sockopt.optval);
+	/*
+	 * xfrm_user_policy clears the policy only for a NULL value of length
+	 * 0; an empty one that points somewhere is EMSGSIZE. The host sees no
+	 * pointer: its 0 (past the CAP_NET_ADMIN check) says which.
+	 */
+	if (ret == 0 && level == SOL_IP && !optlen && optval &&
+	    (optname == IP_IPSEC_POLICY || optname == IP_XFRM_POLICY))
+		return -EMSGSIZE;
 	if (ret == 0 && level == SOL_SOCKET && optname == SO_ZEROCOPY)
 		shim_fd_flags(fd, *(int *)req.sockopt.optval ? SHIM_F_ZEROCOPY : 0,
 			      *(int *)req.sockopt.optval ? 0 : SHIM_F_ZEROCOPY);

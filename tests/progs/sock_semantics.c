@@ -2128,6 +2128,11 @@ static void option_sizes(void)
 	getopt_len("udp IP_OPTIONS", u, SOL_IP, IP_OPTIONS, 40);
 	res("set IP_OPTIONS empty", setsockopt(t, SOL_IP, IP_OPTIONS, "", 0));
 	res("set IP_OPTIONS 41 bytes", setsockopt(t, SOL_IP, IP_OPTIONS, (char[41]){0}, 41));
+	/* xfrm_user_policy: only NULL clears; an empty value is EMSGSIZE. */
+	res("set IP_XFRM_POLICY NULL", setsockopt(t, SOL_IP, IP_XFRM_POLICY, NULL, 0));
+	res("set IP_XFRM_POLICY empty", setsockopt(t, SOL_IP, IP_XFRM_POLICY, "", 0));
+	res("udp set IP_IPSEC_POLICY NULL", setsockopt(u, SOL_IP, IP_IPSEC_POLICY, NULL, 0));
+	res("udp set IP_IPSEC_POLICY empty", setsockopt(u, SOL_IP, IP_IPSEC_POLICY, "", 0));
 	getopt_len("TCP_INFO fresh, room 100000", t, SOL_TCP, TCP_INFO, 100000);
 	getopt_len("TCP_CONGESTION room 100000", t, SOL_TCP, TCP_CONGESTION, 100000);
 	getopt_len("SO_RCVBUF room 100000", t, SOL_SOCKET, SO_RCVBUF, 100000);
