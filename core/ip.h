@@ -83,7 +83,7 @@ int ip_route_output_sk(const struct sock *sk, const struct ipcm_cookie *ipc, uin
 
 /* The device MTU (the stack has one device). */
 unsigned int ip_dst_mtu(const struct net *net);
-/* route.c: the path MTU towards daddr (the device's, or lower as ICMP said). */
+/* route.c: the path MTU towards daddr (its device's: lo's for a local one; lower as ICMP said). */
 unsigned int ip_dst_mtu_to(const struct net *net, uint32_t daddr);
 /* Whether that MTU is locked (it was below min_pmtu): no DF for IP_PMTUDISC_WANT. */
 bool ip_dst_mtu_locked(const struct net *net, uint32_t daddr);

@@ -29,9 +29,19 @@ static struct ip_pmtu_exc *ip_pmtu_find(const struct net *net, uint32_t daddr)
 	return NULL;
 }
 
+/*
+ * The MTU of the device a packet to daddr leaves by: lo's for this host's
+ * own addresses (65536, which ipv4_mtu caps at IP_MAX_MTU 0xffff), else the
+ * stack's device's.
+ */
+static unsigned int ip_dev_mtu_to(const struct net *net, uint32_t daddr)
+{
+	return ip_addr_is_local(net, daddr) ? 0xffffu : ip_dst_mtu(net);
+}
+
 unsigned int ip_dst_mtu_to(const struct net *net, uint32_t daddr)
 {
-	unsigned int mtu = ip_dst_mtu(net);
+	unsigned int mtu = ip_dev_mtu_to(net, daddr);
 	const struct ip_pmtu_exc *e = ip_pmtu_find(net, daddr);
 
 	return e && e->mtu < mtu ? e->mtu : mtu;
@@ -97,6 +107,6 @@ unsigned int ip_sk_mtu(const struct sock *sk, uint32_t daddr)
 
 	/* ip_sk_use_pmtu: PROBE, INTERFACE and OMIT go by the device alone. */
 	if (inet_sk(sk)->pmtudisc >= IP_PMTUDISC_PROBE)
-		return ip_dst_mtu(net);
+		return ip_dev_mtu_to(net, daddr);
 	return ip_dst_mtu_to(net, daddr);
 }

@@ -1233,6 +1233,58 @@ static void bound_dev_gone(void)
 	}
 }
 
+/*
+ * Traffic to this host's own addresses leaves by lo, whose MTU is 65536
+ * (ipv4_mtu caps it at 65535): IP_MTU, a datagram with DF set and TCP's
+ * MSS there are lo's, not the link's.
+ */
+static void loopback_mtu(void)
+{
+	static const char *const names[] = {"127.0.0.1", "SELF"};
+	const struct in_addr dsts[] = {{htonl(INADDR_LOOPBACK)}, self};
+	const int dont = IP_PMTUDISC_DO;
+	static char big[3000];
+	char step[64];
+
+	for (int i = 0; i < 2; i++) {
+		int r = socket(AF_INET, SOCK_DGRAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
+		int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), a;
+		struct sockaddr_in at;
+		socklen_t len = sizeof(at);
+
+		do_bind(r, sa(dsts[i], 0));
+		getsockname(r, (struct sockaddr *)&at, &len);
+		do_connect(u, at);
+		snprintf(step, sizeof(step), "%s: udp IP_MTU", names[i]);
+		opt(step, u, SOL_IP, IP_MTU);
+		setsockopt(u, SOL_IP, IP_MTU_DISCOVER, &dont, sizeof(dont));
+		snprintf(step, sizeof(step), "%s: udp send 3000 with DF", names[i]);
+		res(step, send(u, big, sizeof(big), 0));
+		poll(&(struct pollfd){.fd = r, .events = POLLIN}, 1, 5000);
+		snprintf(step, sizeof(step), "%s: udp received", names[i]);
+		res(step, recv(r, big, sizeof(big), MSG_DONTWAIT));
+
+		do_bind(l, sa(dsts[i], 0));
+		listen(l, 1);
+		len = sizeof(at);
+		getsockname(l, (struct sockaddr *)&at, &len);
+		snprintf(step, sizeof(step), "%s: tcp connect", names[i]);
+		res(step, do_connect(c, at));
+		a = accept(l, NULL, NULL);
+		snprintf(step, sizeof(step), "%s: tcp TCP_MAXSEG", names[i]);
+		opt(step, c, SOL_TCP, TCP_MAXSEG);
+		snprintf(step, sizeof(step), "%s: tcp accepted TCP_MAXSEG", names[i]);
+		opt(step, a, SOL_TCP, TCP_MAXSEG);
+		snprintf(step, sizeof(step), "%s: tcp IP_MTU", names[i]);
+		opt(step, c, SOL_IP, IP_MTU);
+		close(a);
+		close(c);
+		close(l);
+		close(u);
+		close(r);
+	}
+}
+
 /* One epoll_wait: the event and the registration's data. */
 static void ep_data_step(const char *step, int ep, int ms)
 {
@@ -4077,6 +4129,7 @@ static const struct {
 	{"loopback_source", loopback_source},
 	{"loopback_self", loopback_self},
 	{"bound_dev_gone", bound_dev_gone},
+	{"loopback_mtu", loopback_mtu},
 	{"port_after_close", port_after_close},
 	{"tcp_role", tcp_role},
 	{"shutdown_unconnected", shutdown_unconnected},
