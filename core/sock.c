@@ -421,6 +421,10 @@ static int sock_setsockopt_more(struct sock *sk, int optname, const void *optval
 			return -EINVAL;
 		if (!ns_capable(net, CAP_NET_ADMIN) && t.clockid != CLOCK_MONOTONIC)
 			return -EPERM;
+		/* sockopt_validate_clockid: the clocks a qdisc can schedule by. */
+		if (t.clockid != CLOCK_REALTIME && t.clockid != CLOCK_MONOTONIC &&
+		    t.clockid != CLOCK_TAI)
+			return -EINVAL;
 		sk->sk_clockid = t.clockid;
 		sk->sk_txtime_flags = t.flags;
 		return 0;

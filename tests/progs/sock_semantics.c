@@ -2180,6 +2180,17 @@ static void option_sizes(void)
 	getopt_len("udp IP_OPTIONS", u, SOL_IP, IP_OPTIONS, 40);
 	res("set IP_OPTIONS empty", setsockopt(t, SOL_IP, IP_OPTIONS, "", 0));
 	res("set IP_OPTIONS 41 bytes", setsockopt(t, SOL_IP, IP_OPTIONS, (char[41]){0}, 41));
+	/* SO_TXTIME takes the clocks a qdisc can schedule by (sockopt_validate_clockid). */
+	for (int clk = 0; clk < 12; clk++) {
+		struct {
+			int32_t clockid;
+			uint32_t flags;
+		} txtime = {clk, 0};
+		char step[32];
+
+		snprintf(step, sizeof(step), "set SO_TXTIME clock %d", clk);
+		res(step, setsockopt(u, SOL_SOCKET, SO_TXTIME, &txtime, sizeof(txtime)));
+	}
 	/* xfrm_user_policy: only NULL clears; an empty value is EMSGSIZE. */
 	res("set IP_XFRM_POLICY NULL", setsockopt(t, SOL_IP, IP_XFRM_POLICY, NULL, 0));
 	res("set IP_XFRM_POLICY empty", setsockopt(t, SOL_IP, IP_XFRM_POLICY, "", 0));
