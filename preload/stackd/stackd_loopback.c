@@ -86,9 +86,11 @@ int stackd_loopback_handoff(struct stackd_sock *ss, const struct sockaddr_in *to
 	if (len < (int)sizeof(*to) || to->sin_family != AF_INET ||
 	    !stackd_is_loopback(to->sin_addr.s_addr))
 		return 0;
-	if (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP &&
-	    sk->sk_protocol != IPPROTO_UDPLITE)
-		return 0; /* raw and ping sockets have no port to look for */
+	/* Raw and ping sockets have no port to look for (a raw one's protocol may be UDP's). */
+	if (ss->sock->type == SOCK_RAW ||
+	    (sk->sk_protocol != IPPROTO_TCP && sk->sk_protocol != IPPROTO_UDP &&
+	     sk->sk_protocol != IPPROTO_UDPLITE))
+		return 0;
 	/* Bound to the stack's own address: only the stack can send from it. */
 	if (sk->sk_rcv_saddr && !stackd_is_loopback(sk->sk_rcv_saddr))
 		return 0;

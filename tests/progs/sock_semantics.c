@@ -1156,6 +1156,16 @@ static void loopback_self(void)
 		recv_step(step, fd, 16, MSG_DONTWAIT);
 		close(fd);
 	}
+	/* A raw socket of protocol UDP has no port: it stays where it is, in the stack. */
+	{
+		int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+
+		res("raw udp: connect 127.0.0.1",
+		    do_connect(fd, sa((struct in_addr){htonl(INADDR_LOOPBACK)}, 0)));
+		res("raw udp: then SELF", do_connect(fd, sa(self, 0)));
+		res("raw udp: then the peer (a loopback source)", do_connect(fd, sa(peer, 0)));
+		close(fd);
+	}
 	for (int k = 0; k < 2; k++) {
 		for (int i = 0; i < 2; i++) {
 			int fd = socket(AF_INET, k ? SOCK_DGRAM : SOCK_STREAM, 0);
