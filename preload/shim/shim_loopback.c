@@ -121,6 +121,8 @@ int shim_loopback_connect(int fd, uint64_t e, const struct shim_req *req,
 			  const struct shim_rep *rep, struct shim_call *c)
 {
 	const struct shim_addr *to = &req->connect.to;
+	/* A datagram socket's shutdown() before the connect (ENOTCONN, the bits kept). */
+	unsigned int shut = shim_dgram_shut(fd, e);
 	int kfd, fl, fdfl, ret;
 
 	c->path = "kernel loopback";
@@ -150,7 +152,15 @@ int shim_loopback_connect(int fd, uint64_t e, const struct shim_req *req,
 		return SHIM_CONNECT_KERNEL; /* the caller's sendmsg(MSG_FASTOPEN) connects */
 	ret = shim_real.connect(fd, (const struct sockaddr *)&to->addr,
 				to->addrlen < sizeof(to->addr) ? to->addrlen : sizeof(to->addr));
-	return ret < 0 ? -errno : ret;
+	if (ret < 0)
+		return -errno;
+	/*
+	 * The twin takes those bits now that it is connected (its shutdown()
+	 * answers 0 and sets the same sk_shutdown, nothing sent for UDP).
+	 */
+	if (shut)
+		shim_real.shutdown(fd, (int)shut - 1);
+	return ret;
 }
 
 /*

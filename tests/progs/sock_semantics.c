@@ -1156,6 +1156,20 @@ static void loopback_self(void)
 		recv_step(step, fd, 16, MSG_DONTWAIT);
 		close(fd);
 	}
+	/* A UDP shutdown() before the connect keeps its bits in the kernel's socket too. */
+	for (int how = SHUT_RD; how <= SHUT_RDWR; how++) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+		snprintf(step, sizeof(step), "udp shutdown %d: shutdown", how);
+		res(step, shutdown(fd, how));
+		snprintf(step, sizeof(step), "udp shutdown %d: connect to 127.0.0.1:9", how);
+		res(step, do_connect(fd, sa((struct in_addr){htonl(INADDR_LOOPBACK)}, 9)));
+		snprintf(step, sizeof(step), "udp shutdown %d: poll", how);
+		snap(step, fd);
+		snprintf(step, sizeof(step), "udp shutdown %d: send", how);
+		res(step, send(fd, "x", 1, 0));
+		close(fd);
+	}
 	/* A raw socket of protocol UDP has no port: it stays where it is, in the stack. */
 	{
 		int fd = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
