@@ -282,8 +282,7 @@ void shim_sk_setsockopt(int fd, uint64_t e, int level, int optname, const void *
 		sk->opt.srr = opt.opt.srr;
 		sk->opt.faddr = opt.opt.faddr;
 	} else if (level == SOL_SOCKET && optname == SO_BINDTOIFINDEX) {
-		/* sock_bindtoindex takes any index; the route lookup at each send wants its device.
-		 */
+		/* sock_bindtoindex takes any index; each send's route wants its device. */
 		bool gone = v && !shim_dev_index_valid(v);
 
 		sk = gone ? shim_sk_make(fd, e) : shim_sk_get(fd, e);
