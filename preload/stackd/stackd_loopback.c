@@ -96,6 +96,8 @@ int stackd_loopback_handoff(struct stackd_sock *ss, const struct sockaddr_in *to
 		return 0;
 	if (sk->sk_protocol == IPPROTO_TCP && sk->sk_state != TCP_CLOSE)
 		return 0; /* connecting or connected: the stack's own answer (EALREADY, EISCONN) */
+	if (sk->sk_protocol == IPPROTO_TCP && inet_sk(sk)->was_listener)
+		return 0; /* a former listener: the stack's own EINVAL (tcp_v4_connect) */
 	if (stackd_stack_has_port(sock_net(sk), sk, to->sin_addr.s_addr, to->sin_port))
 		return 0;
 

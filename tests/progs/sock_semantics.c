@@ -934,6 +934,10 @@ static void tcp_role(void)
 	res("stopped: connect again", do_connect(fd, sa(peer, PORT_HOLD)));
 	res("stopped: connect 224.0.0.1",
 	    do_connect(fd, sa((struct in_addr){htonl(0xe0000001)}, 9)));
+	/* Not handed to the kernel's lo (README "Loopback"): the role stays. */
+	res("stopped: connect 127.0.0.1:9",
+	    do_connect(fd, sa((struct in_addr){htonl(INADDR_LOOPBACK)}, 9)));
+	name("stopped: getsockname", fd, 0);
 	res("stopped: listen again", listen(fd, 1));
 	close(fd);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
