@@ -23,9 +23,7 @@
 #include <poll.h>
 #include <unistd.h>
 
-#ifndef IP_LOCAL_PORT_RANGE
-#define IP_LOCAL_PORT_RANGE 51 /* linux/in.h, kernel 6.3 */
-#endif
+#include "inet.h" /* IP_LOCAL_PORT_RANGE where libc's headers predate it */
 
 /* Copies one option from the stack socket of entry e (on fd) to kfd. */
 static void shim_carry_opt(int fd, uint64_t e, int kfd, const struct shim_carried *o,
