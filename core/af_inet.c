@@ -614,7 +614,8 @@ int inet_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	sin->sin_family = AF_INET;
 	if (peer) {
 		if (!sk->sk_dport ||
-		    (((1 << sk->sk_state) & ((1 << TCP_CLOSE) | (1 << TCP_SYN_SENT))) && peer == 1))
+		    (((1 << sk_user_state(sk)) & ((1 << TCP_CLOSE) | (1 << TCP_SYN_SENT))) &&
+		     peer == 1))
 			return -ENOTCONN;
 		sin->sin_port = sk->sk_dport;
 		sin->sin_addr.s_addr = sk->sk_daddr;
@@ -667,14 +668,14 @@ int inet_shutdown(struct socket *sock, int how)
 		return -EINVAL;
 
 	if (sock->state == SS_CONNECTING) {
-		if ((1 << sk->sk_state) &
+		if ((1 << sk_user_state(sk)) &
 		    ((1 << TCP_SYN_SENT) | (1 << TCP_SYN_RECV) | (1 << TCP_CLOSE)))
 			sock->state = SS_DISCONNECTING;
 		else
 			sock->state = SS_CONNECTED;
 	}
 
-	switch (sk->sk_state) {
+	switch (sk_user_state(sk)) {
 	case TCP_CLOSE:
 		err = -ENOTCONN;
 		/* Hack to wake up other listeners, who can poll for EPOLLHUP, even on eg.

@@ -206,6 +206,16 @@ struct sock {
 	uint32_t sk_txtime_flags;     /* SO_TXTIME */
 };
 
+/*
+ * sk_state as the socket's owner sees it: past tcp_time_wait the kernel's
+ * socket is TCP_CLOSE (tcp_done) and a timewait sock it never sees holds the
+ * connection; ours is both (tcp_sock.timewait).
+ */
+static inline int sk_user_state(const struct sock *sk)
+{
+	return sk->sk_state == TCP_TIME_WAIT ? TCP_CLOSE : sk->sk_state;
+}
+
 static inline bool sock_flag(const struct sock *sk, enum sock_flags flag)
 {
 	return sk->sk_flags & (1u << flag);

@@ -1595,7 +1595,7 @@ static void tcp_get_info(struct sock *sk, struct tcp_info_full *full)
 	uint64_t now = sock_net(sk)->now, busy, rwnd, sndbuf;
 
 	memset(full, 0, sizeof(*full));
-	info->tcpi_state = sk->sk_state;
+	info->tcpi_state = (uint8_t)sk_user_state(sk);
 	if (sk->sk_state == TCP_LISTEN) {
 		info->tcpi_unacked = sk->sk_ack_backlog;
 		info->tcpi_sacked = sk->sk_max_ack_backlog;

@@ -680,6 +680,16 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 		if (err)
 			return err;
 	}
+	/*
+	 * sock_alloc_send_pskb: after SEND_SHUTDOWN's EPIPE (the pair's), a
+	 * pending error (an ICMP error's sk_err) fails the send and is taken.
+	 */
+	if (unlikely(shim_notice_get(fd, e) & SHIM_NOTICE_ERR) &&
+	    !(shim_dgram_shut(fd, e) & SEND_SHUTDOWN)) {
+		err = shim_dgram_take_err(fd, e);
+		if (err)
+			return -err;
+	}
 	h.cookie = shim_fd_tx_cookie(fd);
 	h.flags = (uint32_t)flags;
 	h.ctl_len = (uint32_t)m->msg_controllen;
@@ -1151,9 +1161,7 @@ static ssize_t shim_stream_recv_oob(int fd, uint64_t e, struct msghdr *m, int fl
 		if (rep.errqueue.data_len)
 			c = rep.errqueue.buf[0];
 	}
-	m->msg_namelen = 0;
-	m->msg_controllen = 0;
-	m->msg_flags = MSG_OOB;
+	m->msg_flags |= MSG_OOB;
 	if (!total) {
 		m->msg_flags |= MSG_TRUNC;
 		return 0;
@@ -1191,6 +1199,14 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 				       (shim_notice_peek(e) & SHIM_NOTICE_ERRQ_NOW)
 			       ? shim_errqueue_recv(fd, e, m, flags)
 			       : -EAGAIN;
+	/*
+	 * tcp_recvmsg names no peer, and ____sys_recvmsg starts msg_flags from
+	 * MSG_CMSG_CLOEXEC alone: what the caller's msghdr held never goes back.
+	 * Control messages are the caller's to add (shim_recvmsg_one).
+	 */
+	m->msg_namelen = 0;
+	m->msg_controllen = 0;
+	m->msg_flags = flags & MSG_CMSG_CLOEXEC;
 	/* tcp_recv_urg: no urgent data is EINVAL before any state check. */
 	if (flags & MSG_OOB)
 		return shim_stream_recv_oob(fd, e, m, flags);
@@ -1222,8 +1238,6 @@ static ssize_t shim_recv_msg(int fd, uint64_t e, struct msghdr *m, int flags)
 			return shim_recv_msg(fd, e, m, flags);
 		ret = shim_neg(shim_real.recvmsg(fd, &lm, flags));
 	}
-	m->msg_namelen = 0;
-	m->msg_controllen = 0;
 	m->msg_flags = lm.msg_flags;
 	return shim_stream_rmap(fd, e, ret);
 }

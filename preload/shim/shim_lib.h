@@ -130,7 +130,9 @@ enum shim_kind {
  * Datagram socket that sent a stamped or MSG_ZEROCOPY datagram: entries may
  * come to its error queue with no error to report, and the host then wakes
  * the pair with a void report (shim_ctl.h SHIM_NOTICE_VOID), which
- * readiness asks the pair for (POLLIN) and drops.
+ * readiness asks the pair for (POLLIN) and drops. Set too at IP_RECVERR,
+ * whose unconnected socket gets error reports (never cleared: a report may
+ * still be in the pair).
  */
 #define SHIM_F_NOTICED 0x80000
 /*

@@ -201,7 +201,7 @@ unsigned int shim_ready_fix(int fd, uint64_t e, unsigned int rev)
 			rev = shim_dgram_fix(fd, e, rev);
 		w = shim_notice_get(fd, e);
 		/* udp_poll: ERR while sk_err is set, wherever its report is in the pair. */
-		if (shim_dgram_may_err(e) && (w & SHIM_NOTICE_ERR))
+		if (w & SHIM_NOTICE_ERR)
 			rev |= POLLERR;
 		/* sock_poll: ERR while the error queue holds an entry, queued when it was. */
 		if (w & SHIM_NOTICE_ERRQ_NOW)

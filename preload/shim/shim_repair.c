@@ -123,6 +123,5 @@ ssize_t shim_repair_peek(int fd, uint64_t e, struct msghdr *m, int flags, bool *
 			}
 		}
 	} while (n > 0 && copied < len && copied < p->total);
-	m->msg_flags = 0;
 	return copied < len ? (ssize_t)copied : (ssize_t)p->total;
 }

@@ -2113,6 +2113,16 @@ static int shim_setsockopt(int fd, uint64_t e, int level, int optname, const voi
 				    : 1))
 		shim_fd_flags(fd, 0, SHIM_F_ERRQ);
 	/*
+	 * With IP_RECVERR an unconnected socket gets ICMP errors too (reports in
+	 * its pair, __udp4_lib_err): readiness looks at them as a connected one's.
+	 */
+	if (ret == 0 && level == SOL_IP && optname == IP_RECVERR &&
+	    shim_ent_kind(e) == SHIM_DGRAM && !(shim_ent_flags(e) & SHIM_F_NOTICED) &&
+	    (optlen >= sizeof(int) ? *(int *)req.sockopt.optval
+	     : optlen		   ? req.sockopt.optval[0]
+				   : 0))
+		shim_fd_flags(fd, SHIM_F_NOTICED, 0);
+	/*
 	 * SO_SNDBUF bounds the pair too (shim_pair_size); a connecting
 	 * socket's waits for its filler to go.
 	 */
@@ -2444,6 +2454,9 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 	case SIOCINQ:
 		if (shim_ent_kind(e) != SHIM_DGRAM)
 			break;
+		/* ping_prot has no ioctl: inet_ioctl's ENOIOCTLCMD, not a socket request's type. */
+		if (shim_ent_flags(e) & SHIM_F_PING)
+			return -ENOTTY;
 		/*
 		 * The first datagram's size (a SOCK_SEQPACKET pair's SIOCINQ sums
 		 * them all). A void report at the head (the wake-up of a
@@ -2475,6 +2488,8 @@ static int shim_ioctl(int fd, uint64_t e, unsigned long cmd, void *arg, struct s
 		 */
 		if (cmd != SIOCOUTQ && shim_ent_kind(e) == SHIM_DGRAM)
 			return shim_ifreq_kernel(cmd, arg);
+		if (shim_ent_kind(e) == SHIM_DGRAM && (shim_ent_flags(e) & SHIM_F_PING))
+			return -ENOTTY;
 		/* The urgent byte is the pair's out-of-band byte: its mark is TCP's. */
 		if (cmd == SIOCATMARK && shim_ent_kind(e) == SHIM_STREAM) {
 			shim_urg_note();

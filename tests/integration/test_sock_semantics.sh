@@ -96,6 +96,14 @@ def techo(c, addr):
 	except ConnectionResetError:
 		pass
 
+def eof_close(c, addr):
+	try:
+		while c.recv(65536):
+			pass
+	except ConnectionResetError:
+		pass
+	c.close()
+
 def echo(port):
 	u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 	u.bind(("0.0.0.0", port))
@@ -109,6 +117,7 @@ serve(7102, rst)
 serve(7103, callback)
 serve(7106, gate)
 serve(7107, techo)
+serve(7108, eof_close)
 print("ready", flush=True)
 echo(7104)
 EOF

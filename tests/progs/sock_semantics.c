@@ -16,6 +16,8 @@
  *   PORT_GATE     TCP: reads a line; "hold" keeps the socket unread until
  *                 another connection says "drain PORT" (the first one's
  *                 port), then reads it until EOF
+ *   PORT_EOF_CLOSE TCP: reads until EOF, then closes (FIN): the client,
+ *                 which closed first, ends in TIME_WAIT
  * SELF is the address this side has (the kernel's or the stack's).
  *
  * Every line is "scenario: step = result" with results that do not vary
@@ -67,15 +69,16 @@
 #include "step_out.h"
 #include "task_state.h"
 
-#define PORT_HOLD     7100
-#define PORT_FIN      7101
-#define PORT_RST      7102
-#define PORT_CALLBACK 7103
-#define PORT_ECHO     7104
-#define PORT_CLOSED   7105
-#define PORT_GATE     7106
-#define PORT_TECHO    7107
-#define WAIT_MS	      5000
+#define PORT_HOLD      7100
+#define PORT_FIN       7101
+#define PORT_RST       7102
+#define PORT_CALLBACK  7103
+#define PORT_ECHO      7104
+#define PORT_CLOSED    7105
+#define PORT_GATE      7106
+#define PORT_TECHO     7107
+#define PORT_EOF_CLOSE 7108
+#define WAIT_MS	       5000
 /* Ephemeral ports start here (ip_local_port_range); fixed ones are below. */
 #define EPH_MIN 10000
 
@@ -1391,6 +1394,105 @@ static void fin(void)
 	close(fd);
 }
 
+/* TCP_INFO's tcpi_state, by the kernel's numbers (TCP_ESTABLISHED 1 ... TCP_CLOSING 11). */
+static void tcp_state(const char *step, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		out(step, "%s", err_name(errno));
+	else
+		out(step, "%u", ti.tcpi_state);
+}
+
+/*
+ * The active closer once the peer's FIN came: the kernel's socket is
+ * TCP_CLOSE (tcp_time_wait's tcp_done; a timewait sock the program never
+ * sees holds the connection), so TCP_INFO says CLOSE and getpeername and
+ * shutdown say ENOTCONN, while sock->state is still SS_CONNECTED (connect
+ * EISCONN).
+ */
+static void time_wait(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	res("connect", do_connect(fd, sa(peer, PORT_EOF_CLOSE)));
+	tcp_state("TCP_INFO state", fd);
+	res("shutdown(WR)", shutdown(fd, SHUT_WR));
+	wait_for(fd, POLLRDHUP);
+	tcp_state("TCP_INFO state after both FINs", fd);
+	snap_all("after both FINs", fd);
+	name("getsockname", fd, 0);
+	name("getpeername", fd, 1);
+	recv_step("recv", fd, 100, MSG_DONTWAIT);
+	res("shutdown(RD)", shutdown(fd, SHUT_RD));
+	res("shutdown(RDWR)", shutdown(fd, SHUT_RDWR));
+	res("connect again", do_connect(fd, sa(peer, PORT_EOF_CLOSE)));
+	opt("SO_ERROR", fd, SOL_SOCKET, SO_ERROR);
+	close(fd);
+}
+
+/*
+ * recvmsg on a TCP socket, with a msghdr whose name, control and flags hold
+ * junk: ____sys_recvmsg writes back msg_namelen 0 (tcp_recvmsg names no
+ * peer), msg_controllen 0 (no control message asked for) and msg_flags
+ * from MSG_CMSG_CLOEXEC and the protocol's; on an error nothing.
+ */
+static void rmsg_step(const char *step, int fd, size_t len, int flags)
+{
+	struct sockaddr_in sin;
+	char buf[64], ctl[64];
+	struct iovec iov = {buf, len < sizeof(buf) ? len : sizeof(buf)};
+	struct msghdr m = {.msg_name = &sin,
+			   .msg_namelen = sizeof(sin),
+			   .msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl,
+			   .msg_controllen = sizeof(ctl),
+			   .msg_flags = 0x7fff};
+	ssize_t r;
+
+	memset(&sin, 0xaa, sizeof(sin));
+	memset(ctl, 0xaa, sizeof(ctl));
+	r = recvmsg(fd, &m, flags);
+	if (r < 0)
+		out(step, "%s namelen %u controllen %zu flags %#x", err_name(errno), m.msg_namelen,
+		    m.msg_controllen, (unsigned int)m.msg_flags);
+	else
+		out(step, "%zd namelen %u controllen %zu flags %#x", r, m.msg_namelen,
+		    m.msg_controllen, (unsigned int)m.msg_flags);
+}
+
+static void tcp_recvmsg_fields(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	rmsg_step("never connected", fd, 10, MSG_DONTWAIT);
+	res("shutdown(RD) unconnected", shutdown(fd, SHUT_RD));
+	rmsg_step("never connected, shut", fd, 10, MSG_DONTWAIT);
+	close(fd);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	res("connect", do_connect(fd, sa(peer, PORT_TECHO)));
+	res("send", send(fd, "hello world", 11, 0));
+	wait_for(fd, POLLIN);
+	rmsg_step("peek", fd, 2, MSG_PEEK);
+	rmsg_step("peek, MSG_TRUNC", fd, 2, MSG_PEEK | MSG_TRUNC);
+	rmsg_step("read", fd, 2, 0);
+	rmsg_step("read, MSG_CMSG_CLOEXEC", fd, 2, MSG_CMSG_CLOEXEC);
+	rmsg_step("MSG_TRUNC", fd, 3, MSG_TRUNC);
+	rmsg_step("MSG_TRUNC, MSG_CMSG_CLOEXEC", fd, 2, MSG_TRUNC | MSG_CMSG_CLOEXEC);
+	rmsg_step("read", fd, 64, 0);
+	rmsg_step("nothing there", fd, 64, MSG_DONTWAIT);
+	rmsg_step("nothing there, MSG_TRUNC", fd, 64, MSG_DONTWAIT | MSG_TRUNC);
+	rmsg_step("MSG_OOB, none", fd, 64, MSG_OOB);
+	res("shutdown(RD)", shutdown(fd, SHUT_RD));
+	rmsg_step("EOF", fd, 64, 0);
+	rmsg_step("EOF, MSG_TRUNC", fd, 64, MSG_TRUNC);
+	rmsg_step("EOF, MSG_CMSG_CLOEXEC", fd, 64, MSG_CMSG_CLOEXEC);
+	close(fd);
+}
+
 /* The kernel's struct tcp_zerocopy_receive (glibc's netinet/tcp.h has its first fields only). */
 struct zc_receive {
 	uint64_t address;
@@ -1617,6 +1719,38 @@ static void udp_refused(void)
 	wait_for(fd, POLLIN);
 	opt("SO_ERROR", fd, SOL_SOCKET, SO_ERROR);
 	recv_step("recv after SO_ERROR", fd, 100, MSG_DONTWAIT);
+	close(fd);
+}
+
+/*
+ * A send while an ICMP error is pending fails with it and takes it
+ * (sock_alloc_send_pskb's sock_error, after the route): readiness has no
+ * ERR after, the next recv nothing to report. Connected, and unconnected
+ * with IP_RECVERR (whose error queue keeps its entry).
+ */
+static void udp_refused_send(void)
+{
+	struct sockaddr_in closed = sa(peer, PORT_CLOSED);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), one = 1;
+
+	res("connect", do_connect(fd, sa(peer, PORT_CLOSED)));
+	res("send", send(fd, "ping", 4, 0));
+	wait_for(fd, POLLERR);
+	snap("error pending", fd);
+	res("send again", send(fd, "ping", 4, MSG_DONTWAIT));
+	snap("after the send", fd);
+	recv_step("recv", fd, 100, MSG_DONTWAIT);
+	opt("SO_ERROR", fd, SOL_SOCKET, SO_ERROR);
+	close(fd);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	res("IP_RECVERR", setsockopt(fd, SOL_IP, IP_RECVERR, &one, sizeof(one)));
+	res("sendto", sendto(fd, "ping", 4, 0, (struct sockaddr *)&closed, sizeof(closed)));
+	wait_for(fd, POLLERR);
+	snap("error pending (error queue)", fd);
+	res("sendto again", sendto(fd, "ping", 4, 0, (struct sockaddr *)&closed, sizeof(closed)));
+	snap("after the send (error queue)", fd);
+	recv_step("recv(ERRQUEUE)", fd, 100, MSG_ERRQUEUE | MSG_DONTWAIT);
+	snap("after the error queue", fd);
 	close(fd);
 }
 
@@ -2278,6 +2412,15 @@ static void socket_ioctls(void)
 	res("FIONBIO off", ioctl(t, FIONBIO, &v));
 	out("O_NONBLOCK", "%d", (fcntl(t, F_GETFL) & O_NONBLOCK) ? 1 : 0);
 	ioctl_step("unknown ioctl", t, 0x89ff);
+	/* ping_prot has no ioctl: the queue sizes are no request of a ping socket's. */
+	{
+		int p = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+
+		ioctl_step("ping SIOCINQ", p, SIOCINQ);
+		ioctl_step("ping SIOCOUTQ", p, SIOCOUTQ);
+		ioctl_step("ping SIOCOUTQNSD", p, SIOCOUTQNSD);
+		close(p);
+	}
 	res("connect", do_connect(t, sa(peer, PORT_FIN)));
 	wait_for(t, POLLRDHUP);
 	v = -1;
@@ -4175,6 +4318,8 @@ static const struct {
 	{"tcp_bound_multicast", tcp_bound_multicast},
 	{"epoll_before_listen", epoll_before_listen},
 	{"fin", fin},
+	{"time_wait", time_wait},
+	{"tcp_recvmsg_fields", tcp_recvmsg_fields},
 	{"reset", reset},
 	{"reset_so_error", reset_so_error},
 	{"reset_send", reset_send},
@@ -4184,6 +4329,7 @@ static const struct {
 	{"listen_autobind", listen_autobind},
 	{"connect_errors", connect_errors},
 	{"udp_refused", udp_refused},
+	{"udp_refused_send", udp_refused_send},
 	{"udp_errqueue_stamp", udp_errqueue_stamp},
 	{"mcast_no_route", mcast_no_route},
 	{"udp_echo", udp_echo},
