@@ -1110,13 +1110,29 @@ static ssize_t shim_stream_discard(int fd, const struct msghdr *m, int flags)
 	ssize_t r;
 
 	if (flags & MSG_PEEK) {
-		/* One byte waits as the kernel would; the pair then counts what is there. */
+		int off = -1;
+		socklen_t len = sizeof(off);
+
+		/*
+		 * One byte waits as the kernel would; the pair then counts what is
+		 * there. SO_PEEK_OFF (the pair's) is where the count starts, and
+		 * it moves by the count (sk_peek_offset_fwd), not by our byte.
+		 */
+		if (shim_real.getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, &len) < 0)
+			off = -1;
 		r = shim_real.recv(fd, scratch, 1, flags);
 		if (r <= 0)
 			return shim_neg(r);
 		if (shim_real.ioctl(fd, FIONREAD, &avail) < 0)
 			return -errno;
-		return (size_t)avail < want ? avail : (ssize_t)want;
+		if (off > 0)
+			avail -= off;
+		r = (size_t)avail < want ? avail : (ssize_t)want;
+		if (off >= 0) {
+			off += (int)r;
+			shim_real.setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+		}
+		return r;
 	}
 	while (got < want) {
 		r = shim_real.recv(fd, scratch,

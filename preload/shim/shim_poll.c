@@ -100,14 +100,25 @@ void shim_urg_note(void)
 	atomic_store_explicit(&shim_urg_used, true, memory_order_relaxed);
 }
 
-/* IN from the pair with nothing to read: only the urgent byte at the mark is there. */
+/*
+ * IN from the pair with nothing to read: only the urgent byte at the mark is
+ * there. The peek looks at the head whatever the program's SO_PEEK_OFF (the
+ * pair's, which it would move): tcp_poll counts every byte.
+ */
 static unsigned int shim_stream_urg_fix(int fd, unsigned int rev)
 {
-	int saved = errno;
+	int saved = errno, off = -1, head = -1;
+	socklen_t len = sizeof(off);
 	char c;
 
+	if (shim_real.getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, &len) < 0)
+		off = -1;
+	if (off >= 0)
+		shim_real.setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &head, sizeof(head));
 	if (shim_real.recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
 		rev &= ~(POLLIN | POLLRDNORM);
+	if (off >= 0)
+		shim_real.setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
 	errno = saved;
 	return rev;
 }

@@ -2550,6 +2550,27 @@ static void oob_peek_off(void)
 	res("udp set SO_PEEK_OFF 0", setsockopt(u, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)));
 	close(t);
 	close(u);
+	/* Readiness leaves SO_PEEK_OFF where it was (tcp_poll counts every byte). */
+	t = socket(AF_INET, SOCK_STREAM, 0);
+	res("echo connect", do_connect(t, sa(peer, PORT_TECHO)));
+	v = 0;
+	res("echo set SO_PEEK_OFF 0", setsockopt(t, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v)));
+	res("echo send", send(t, "hello", 5, 0));
+	wait_for(t, POLLIN);
+	snap("echo poll", t);
+	snap("echo poll again", t);
+	opt("echo SO_PEEK_OFF after polls", t, SOL_SOCKET, SO_PEEK_OFF);
+	recv_step("echo recv(PEEK)", t, 10, MSG_PEEK);
+	opt("echo SO_PEEK_OFF after the peek", t, SOL_SOCKET, SO_PEEK_OFF);
+	/* MSG_TRUNC counts from the offset, waits for a byte past it, and moves it. */
+	res("echo send again", send(t, "world", 5, 0));
+	res("echo recv(PEEK|TRUNC) 3 past the offset", recv(t, NULL, 3, MSG_PEEK | MSG_TRUNC));
+	opt("echo SO_PEEK_OFF after it", t, SOL_SOCKET, SO_PEEK_OFF);
+	res("echo recv(PEEK|TRUNC) 10", recv(t, NULL, 10, MSG_PEEK | MSG_TRUNC));
+	opt("echo SO_PEEK_OFF after that", t, SOL_SOCKET, SO_PEEK_OFF);
+	recv_step("echo recv", t, 10, MSG_WAITALL);
+	opt("echo SO_PEEK_OFF after the read", t, SOL_SOCKET, SO_PEEK_OFF);
+	close(t);
 }
 
 /* One receive of a UDP socket with SO_PEEK_OFF: what it gave, and the offset after it. */
