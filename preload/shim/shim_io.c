@@ -663,13 +663,6 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 	/* glibc's MSG_PROXY is the kernel's MSG_PROBE: the checks, but nothing sent. */
 	if (flags & MSG_PROXY)
 		return (ssize_t)total;
-	/* raw_send_hdrinc's sock_alloc_send_skb after shutdown(SHUT_WR) (UDP's: the pair's). */
-	if ((fl & SHIM_F_RAW) && (shim_dgram_shut(fd, e) & SEND_SHUTDOWN)) {
-		struct shim_sk *sk = shim_sk_get(fd, e);
-
-		if (sk && sk->hdrincl)
-			return -EPIPE;
-	}
 	if (fl & SHIM_F_UDP) {
 		int err;
 
@@ -681,14 +674,20 @@ static ssize_t shim_dgram_send(uint64_t e, int fd, const struct msghdr *m, int f
 			return err;
 	}
 	/*
-	 * sock_alloc_send_pskb: after SEND_SHUTDOWN's EPIPE (the pair's), a
-	 * pending error (an ICMP error's sk_err) fails the send and is taken.
+	 * sock_alloc_send_pskb: a pending error (an ICMP error's sk_err) fails
+	 * the send and is taken, before SEND_SHUTDOWN's EPIPE.
 	 */
-	if (unlikely(shim_notice_get(fd, e) & SHIM_NOTICE_ERR) &&
-	    !(shim_dgram_shut(fd, e) & SEND_SHUTDOWN)) {
+	if (unlikely(shim_notice_get(fd, e) & SHIM_NOTICE_ERR)) {
 		err = shim_dgram_take_err(fd, e);
 		if (err)
 			return -err;
+	}
+	/* raw_send_hdrinc's sock_alloc_send_skb after shutdown(SHUT_WR) (UDP's: the pair's). */
+	if ((fl & SHIM_F_RAW) && (shim_dgram_shut(fd, e) & SEND_SHUTDOWN)) {
+		struct shim_sk *sk = shim_sk_get(fd, e);
+
+		if (sk && sk->hdrincl)
+			return -EPIPE;
 	}
 	h.cookie = shim_fd_tx_cookie(fd);
 	h.flags = (uint32_t)flags;

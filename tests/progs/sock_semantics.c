@@ -1752,6 +1752,15 @@ static void udp_refused_send(void)
 	recv_step("recv(ERRQUEUE)", fd, 100, MSG_ERRQUEUE | MSG_DONTWAIT);
 	snap("after the error queue", fd);
 	close(fd);
+	/* The error comes before shutdown(SHUT_WR)'s EPIPE. */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	res("connect (shut)", do_connect(fd, sa(peer, PORT_CLOSED)));
+	res("send (shut)", send(fd, "ping", 4, 0));
+	wait_for(fd, POLLERR);
+	res("shutdown(WR)", shutdown(fd, SHUT_WR));
+	res("send after shutdown", send(fd, "ping", 4, MSG_DONTWAIT));
+	res("send after shutdown again", send(fd, "ping", 4, MSG_DONTWAIT));
+	close(fd);
 }
 
 /*
