@@ -503,16 +503,19 @@ testbed_stackd_pids() {
 # Only the hosts' own fds are looked at (ss -p reads every process's, which
 # takes seconds on a machine running other tests with thousands of sockets).
 testbed_stackd_serving() {
-	local p flags inode path
+	local p inode
 	for p in $(testbed_stackd_pids); do
-		# /proc/net/unix as the host sees it: listening (flag __SO_ACCEPTCON) control names.
-		while read -r _ _ _ flags _ _ inode path; do
-			[ "$flags" = 00010000 ] && [[ $path == @sockshim/ctl/* ]] || continue
+		# /proc/net/unix as the host sees it: listening (flag __SO_ACCEPTCON)
+		# control names. awk, not a read loop: a host with 10,000
+		# connections lists 20,000 sockets, which bash reads a byte at a
+		# time (seconds per sample, and a short test then has none).
+		for inode in $(awk '$4 == "00010000" && $8 ~ /^@sockshim\/ctl\// { print $7 }' \
+			"/proc/$p/net/unix" 2>/dev/null); do
 			if [ -n "$(find "/proc/$p/fd" -lname "socket:\[$inode\]" -print -quit 2>/dev/null)" ]; then
 				echo "$p"
 				break
 			fi
-		done 2>/dev/null <"/proc/$p/net/unix"
+		done
 	done
 }
 
