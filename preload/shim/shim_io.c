@@ -1570,11 +1570,12 @@ SHIM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, i
 /*
  * TCP_CM_INQ after a read (tcp_inq_hint): the bytes still to read, and one
  * for the peer's FIN, which rcv_nxt counts until a read takes it (after
- * which an empty queue still says 1). Those are the pair's bytes and its
- * end of file; bytes the stack holds because the pair is full are not
- * counted, as for FIONREAD.
+ * which an empty queue still says 1: SOCK_DONE). Those are the pair's bytes
+ * and its end of file if a FIN ended it (a reset or a refusal adds nothing);
+ * bytes the stack holds because the pair is full are not counted, as for
+ * FIONREAD.
  */
-static void shim_stream_put_inq(int fd, struct msghdr *m)
+static void shim_stream_put_inq(int fd, uint64_t e, struct msghdr *m)
 {
 	union {
 		struct cmsghdr h;
@@ -1587,7 +1588,7 @@ static void shim_stream_put_inq(int fd, struct msghdr *m)
 
 	if (shim_real.ioctl(fd, SIOCINQ, &inq) < 0)
 		inq = 0;
-	if (shim_real.poll(&p, 1, 0) == 1 && (p.revents & POLLRDHUP))
+	if (shim_real.poll(&p, 1, 0) == 1 && shim_stream_fin_came(fd, e, (unsigned int)p.revents))
 		inq++;
 	memcpy(CMSG_DATA(&u.h), &inq, sizeof(inq));
 	shim_put_cmsgs(m, u.b, sizeof(u.b), &(int64_t){0});
@@ -1626,7 +1627,7 @@ static ssize_t shim_recvmsg_one(int fd, uint64_t e, struct msghdr *umsg, int fla
 	if ((shim_ent_flags(e) & SHIM_F_INQ) && !(flags & MSG_ERRQUEUE)) {
 		m.msg_control = umsg_control;
 		m.msg_controllen = umsg_controllen;
-		shim_stream_put_inq(fd, &m);
+		shim_stream_put_inq(fd, e, &m);
 	}
 	if (uname) {
 		int klen = (int)m.msg_namelen, len = (int)unamelen < klen ? (int)unamelen : klen;

@@ -291,6 +291,12 @@ void shim_fd_forget_shared(void);
 void shim_fd_nonblock(int fd, uint64_t e, bool on);
 /* Keeps err (non-zero) as the stream's pending error, with SHIM_F_HUPSEEN; 0 if one was kept. */
 int shim_fd_err_keep(int fd, int err);
+/*
+ * tcp_recvmsg's SOCK_DONE for a stream whose pair polls revents: the peer's
+ * FIN came, not a reset, a refusal or the program's own SHUT_RD (asks the
+ * host when the pair cannot tell; an error it takes stays pending here).
+ */
+bool shim_stream_fin_came(int fd, uint64_t e, unsigned int revents);
 /* Takes the pending error kept in the entry (0 if none), as sock_error() does. */
 int shim_fd_err_take(int fd);
 

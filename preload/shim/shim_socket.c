@@ -1281,6 +1281,33 @@ int shim_eof_error(int fd)
 	return fin ? 0 : shim_read_error(fd, e);
 }
 
+bool shim_stream_fin_came(int fd, uint64_t e, unsigned int revents)
+{
+	struct shim_req req = {.hdr = {.op = SHIM_OP_READERR, .id = shim_ent_id(e)}};
+	struct shim_rep rep;
+
+	if (!(revents & POLLRDHUP))
+		return false;
+	/* Shut for reading only, by the host: the FIN (but for our own SHUT_RD). */
+	if ((revents & (POLLHUP | POLLERR)) == 0 &&
+	    !atomic_load_explicit(&shim_rd_shut_maybe, memory_order_relaxed))
+		return true;
+	if (shim_ctl_call(&req, &rep, NULL, fd))
+		return false;
+	if (rep.hdr.ret == 1)
+		return true;
+	/*
+	 * -EBADF: the host let it go with both directions ended; an error
+	 * would have come with its hang-up (shim_poll.c keeps it).
+	 */
+	if (rep.hdr.ret == -EBADF)
+		return !shim_ent_err(shim_fd_get(fd));
+	/* No FIN: READERR took sk_err, which stays pending here (shim_poll.c's hang-up does so). */
+	if (rep.hdr.ret < 0)
+		shim_fd_err_keep(fd, -rep.hdr.ret);
+	return false;
+}
+
 /*
  * The connect() that takes SHIM_F_CONNECTING has the 0: the pair carries
  * SHIM_PAIR_CONNECTED, which the host reads before any connect() another

@@ -1493,6 +1493,75 @@ static void tcp_recvmsg_fields(void)
 	close(fd);
 }
 
+/* recvmsg with TCP_INQ on: what it read and the TCP_CM_INQ it carried. */
+static void cm_inq_step(const char *step, int fd, size_t len)
+{
+	union {
+		struct cmsghdr align;
+		char buf[64];
+	} ctl;
+	char buf[64];
+	struct iovec iov = {buf, len < sizeof(buf) ? len : sizeof(buf)};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl.buf,
+			   .msg_controllen = sizeof(ctl)};
+	ssize_t r = recvmsg(fd, &m, MSG_DONTWAIT);
+	struct cmsghdr *c;
+	int inq = -1;
+
+	if (r < 0) {
+		out(step, "%s", err_name(errno));
+		return;
+	}
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == IPPROTO_TCP && c->cmsg_type == TCP_CM_INQ)
+			memcpy(&inq, CMSG_DATA(c), sizeof(inq));
+	out(step, "%zd \"%.*s\" inq %d", r, (int)r, buf, inq);
+}
+
+/*
+ * TCP_CM_INQ (tcp_inq_hint): the bytes to read, plus one once the peer's
+ * FIN came (SOCK_DONE), none for a refusal or a reset.
+ */
+static void tcp_inq(void)
+{
+	static const int ports[] = {PORT_CLOSED, PORT_FIN, PORT_RST};
+	int one = 1;
+
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		res("TCP_INQ", setsockopt(fd, IPPROTO_TCP, TCP_INQ, &one, sizeof(one)));
+		res("connect", do_connect(fd, sa(peer, ports[i])));
+		if (ports[i] == PORT_FIN) {
+			wait_for(fd, POLLRDHUP);
+			cm_inq_step("FIN: recvmsg 2", fd, 2);
+			cm_inq_step("FIN: recvmsg the rest", fd, 10);
+			cm_inq_step("FIN: recvmsg at EOF", fd, 10);
+		} else if (ports[i] == PORT_RST) {
+			res("send", send(fd, "x", 1, 0));
+			wait_for(fd, POLLHUP);
+			cm_inq_step("reset: recvmsg", fd, 10);
+			cm_inq_step("reset: recvmsg again", fd, 10);
+		} else {
+			cm_inq_step("refused: recvmsg", fd, 10);
+		}
+		close(fd);
+	}
+	/* Refused without waiting in connect(): SO_ERROR takes the error, reads are EOF. */
+	{
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+		res("TCP_INQ", setsockopt(fd, IPPROTO_TCP, TCP_INQ, &one, sizeof(one)));
+		res("non-blocking connect", do_connect(fd, sa(peer, PORT_CLOSED)));
+		wait_for(fd, POLLHUP);
+		opt("SO_ERROR", fd, SOL_SOCKET, SO_ERROR);
+		cm_inq_step("refused, non-blocking: recvmsg", fd, 10);
+		close(fd);
+	}
+}
+
 /* The kernel's struct tcp_zerocopy_receive (glibc's netinet/tcp.h has its first fields only). */
 struct zc_receive {
 	uint64_t address;
@@ -4350,6 +4419,7 @@ static const struct {
 	{"fin", fin},
 	{"time_wait", time_wait},
 	{"tcp_recvmsg_fields", tcp_recvmsg_fields},
+	{"tcp_inq", tcp_inq},
 	{"reset", reset},
 	{"reset_so_error", reset_so_error},
 	{"reset_send", reset_send},
