@@ -354,7 +354,8 @@ static nfds_t shim_poll_edges(struct pollfd *p, const struct pollfd *u, nfds_t n
 		if (u[i].fd < 0 || !shim_ready_ask_in(e, (unsigned short)u[i].events))
 			continue;
 		w = shim_notice_peek(e);
-		if ((w & SHIM_NOTICE_ERRQ_NOW) || (shim_dgram_may_err(e) && (w & SHIM_NOTICE_ERR)))
+		/* ERR now, as shim_ready_fix will say: nothing to wait for. */
+		if (w & (SHIM_NOTICE_ERRQ_NOW | SHIM_NOTICE_ERR))
 			return 0;
 	}
 	p[base] = (struct pollfd){.fd = *ep, .events = POLLIN};
