@@ -1371,6 +1371,13 @@ static int __tcp_retransmit_skb(struct sock *sk, struct sk_buff *skb, unsigned i
 	struct sk_buff *skb_start = skb;
 	int err;
 
+	/*
+	 * An MTU probe still out when anything goes again is inconclusive, as
+	 * the kernel's: neither search bound moves, and the next probe tries
+	 * the same size. Kept, its bytes resent in MSS pieces would later be
+	 * acknowledged and taken for the probe's success.
+	 */
+	tp->mtup.probe_size = 0;
 	if (skb->len > mss && tcp_fragment(sk, skb, mss))
 		return -ENOBUFS;
 	if (!before(TCP_SKB_CB(skb)->seq, tp->snd_nxt))

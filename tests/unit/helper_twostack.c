@@ -158,6 +158,7 @@ int twostack_tcp_pair(struct twostack *ts, uint16_t port, struct socket *sk[3])
 	struct sockaddr_in a = twostack_sin(1, port);
 	int err = 0;
 
+	sk[1] = sk[2] = NULL;
 	sk[0] = twostack_socket(ts, 1, SOCK_STREAM, IPPROTO_TCP, &err);
 	if (!sk[0])
 		return err;
@@ -177,10 +178,18 @@ int twostack_tcp_pair(struct twostack *ts, uint16_t port, struct socket *sk[3])
 		return 0;
 fail:
 	free(sk[2]);
-	if (sk[1])
-		sock_release(sk[1]);
-	sock_release(sk[0]);
+	sk[2] = NULL;
+	twostack_tcp_pair_release(sk);
 	return err ? err : -ENOMEM;
+}
+
+void twostack_tcp_pair_release(struct socket *sk[3])
+{
+	for (int i = 0; i < 3; i++) {
+		if (sk[i])
+			sock_release(sk[i]);
+		sk[i] = NULL;
+	}
 }
 
 int twostack_sendto(struct socket *sock, const void *buf, size_t len, const struct sockaddr_in *to)

@@ -61,6 +61,8 @@ int twostack_connect(struct socket *sock, const struct sockaddr_in *to);
  * to release; 0, or -errno with nothing left to release.
  */
 int twostack_tcp_pair(struct twostack *ts, uint16_t port, struct socket *sk[3]);
+/* Releases what of such a pair is left (the entries not NULL) and clears them. */
+void twostack_tcp_pair_release(struct socket *sk[3]);
 /* sendmsg / recvmsg with one buffer; from may be NULL. MSG_DONTWAIT is implied. */
 int twostack_sendto(struct socket *sock, const void *buf, size_t len, const struct sockaddr_in *to);
 int twostack_recvfrom(struct socket *sock, void *buf, size_t len, int flags,

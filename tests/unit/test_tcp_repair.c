@@ -60,9 +60,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	for (int i = 0; i < 3; i++)
-		if (sk[i])
-			sock_release(sk[i]);
+	twostack_tcp_pair_release(sk);
 	twostack_destroy(ts);
 	skb_cache_drain();
 }
