@@ -503,11 +503,34 @@ int tcp_send_iov(struct sock *sk, struct iovec *iov, struct sk_buff **segs, int 
 	return n;
 }
 
+/* Whether the bytes queued so far end inside the last MSG_MORE send (tcp_send_more). */
+static bool tcp_more_cork(struct tcp_sock *tp)
+{
+	if (tp->more && after(tp->write_seq, tp->more_end))
+		tp->more = false; /* past it: nothing is corked any more */
+	return tp->more && after(tp->write_seq, tp->more_start);
+}
+
+/*
+ * The end of a write marks its last segment PSH (tcp_push's tcp_mark_push),
+ * unless the write is corked (MSG_MORE) and has not run more than half the
+ * peer's largest window past the last mark (forced_push).
+ */
+static void tcp_push_mark(struct sock *sk, bool cork)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (cork && !after(tp->write_seq, tp->pushed_seq + (tp->max_window >> 1)))
+		return;
+	TCP_SKB_CB(skb_peek_tail(&sk->sk_write_queue))->tcp_flags |= TCPHDR_PSH;
+	tp->pushed_seq = tp->write_seq;
+}
+
 void tcp_send_commit(struct sock *sk, const struct iovec *iov, struct sk_buff **segs, int n,
 		     size_t len)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	bool copied = false;
+	bool copied = false, cork;
 
 	for (int i = 0; i < n; i++) {
 		size_t c = len < iov[i].iov_len ? len : iov[i].iov_len;
@@ -526,10 +549,20 @@ void tcp_send_commit(struct sock *sk, const struct iovec *iov, struct sk_buff **
 	}
 	if (!copied)
 		return;
-	TCP_SKB_CB(skb_peek_tail(&sk->sk_write_queue))->tcp_flags |= TCPHDR_PSH;
+	cork = tcp_more_cork(tp);
+	tcp_push_mark(sk, cork);
 	if (tp->tx_marks_n)
 		tcp_tx_marks_apply(sk);
-	tcp_push_pending_frames(sk, tp->nonagle);
+	tcp_push_pending_frames(sk, cork ? tp->nonagle | TCP_NAGLE_CORK : tp->nonagle);
+}
+
+void tcp_send_more(struct sock *sk, uint32_t start, uint32_t end)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->more = after(end, start);
+	tp->more_start = start;
+	tp->more_end = end;
 }
 
 /* MSG_OOB: the last byte of this write is urgent; segments up to it carry URG (tcp_mark_urg). */
@@ -627,7 +660,9 @@ out:
 		tp->sndbuf_nospace = 1;
 	if (!copied)
 		return -EAGAIN;
-	TCP_SKB_CB(skb_peek_tail(&sk->sk_write_queue))->tcp_flags |= TCPHDR_PSH;
+	if (tcp_more_cork(tp))
+		flags |= MSG_MORE;
+	tcp_push_mark(sk, flags & MSG_MORE);
 	tcp_mark_urg(tp, flags);
 	if (tp->tx_marks_n)
 		tcp_tx_marks_apply(sk);
@@ -1289,6 +1324,7 @@ int tcp_disconnect(struct sock *sk, int flags)
 	tp->write_seq += tp->max_window + 2;
 	if (!tp->write_seq)
 		tp->write_seq = 1;
+	tp->more = false;
 	tp->snd_wnd = tp->max_window = 0;
 	memset(&tp->cong, 0, sizeof(tp->cong));
 	tp->cong.snd_cwnd = TCP_INIT_CWND;

@@ -418,7 +418,14 @@ struct tcp_sock {
 	uint32_t write_seq; /* tail of data queued by the owner */
 	uint32_t iss;
 	struct sk_buff *send_head; /* first never-sent skb on sk_write_queue, NULL if none */
-	uint32_t pushed_seq;	   /* last byte the owner flushed (MSG_MORE/cork aware) */
+	uint32_t pushed_seq;	   /* write_seq at the last PSH mark (tcp_mark_push) */
+	/*
+	 * The bytes after more_start up to more_end came in a send with
+	 * MSG_MORE, which the owner of a stream fed in batches (tcp_send_commit)
+	 * names with tcp_send_more: a batch that ends among them pushes corked.
+	 */
+	uint32_t more_start, more_end;
+	bool more;
 	/*
 	 * Where the skb the kernel's tcp_sendmsg would have open ends, and the
 	 * size goal it was filled to (tcp_sendmsg_room; 0: not known yet).
@@ -1317,6 +1324,9 @@ void tcp_orphan_count_dec(struct sock *sk);
 uint64_t keepalive_time_when(const struct tcp_sock *tp);
 uint64_t keepalive_intvl_when(const struct tcp_sock *tp);
 int keepalive_probes(const struct tcp_sock *tp);
+
+/* The send of the bytes after start up to end had MSG_MORE (tcp_send_commit corks there). */
+void tcp_send_more(struct sock *sk, uint32_t start, uint32_t end);
 
 /* Transmit stamps and MSG_ZEROCOPY completions on TCP (tcp_timestamping.c). */
 int tcp_tskey_init(struct sock *sk, uint32_t flags);

@@ -133,9 +133,10 @@
  * had one pair of cookies per host, given in HELLO's reply (a process that
  * never said HELLO could not frame a datagram, and every process the host
  * served knew them both), 20 had no SHIM_SO_ARP (SIOCSARP on the stack's
- * device failed ENOTTY).
+ * device failed ENOTTY), 21 no MSG_MORE in a stream mark
+ * (shim_stream_mark.more).
  */
-#define SHIM_CTL_VERSION 21
+#define SHIM_CTL_VERSION 22
 /* How long an interposer waits for a host it started to listen; the host waits as long for it. */
 #define SHIM_HOST_START_WAIT_MS 3000
 /*
@@ -946,7 +947,9 @@ static inline int shim_create_unprivileged(int type, int protocol)
 
 /*
  * A TCP send that the kernel would mark (SO_TIMESTAMPING transmit stamps,
- * per socket or per send, or MSG_ZEROCOPY with SO_ZEROCOPY), set with a
+ * per socket or per send, or MSG_ZEROCOPY with SO_ZEROCOPY) or cork
+ * (MSG_MORE: tcp_push's TCP_NAGLE_CORK, which only the host can apply to
+ * the bytes the pair brings it), set with a
  * struct shim_stream_mark around the write into the pair: BEGIN before it,
  * with the bytes offered, tells the host where the send will end in the
  * stream (before it can read them: its own bytes are all the pair holds
@@ -966,6 +969,7 @@ struct shim_stream_mark {
 	uint32_t end_seq;  /* DONE: BEGIN's answer */
 	int32_t tsflags;   /* the send's SO_TIMESTAMPING control message, -1: none (the socket's) */
 	uint32_t zerocopy; /* MSG_ZEROCOPY on a socket with SO_ZEROCOPY */
+	uint32_t more;	   /* MSG_MORE */
 };
 struct shim_stream_mark_rep {
 	uint32_t end_seq; /* where the send ends (the mark's name) */

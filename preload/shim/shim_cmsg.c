@@ -280,12 +280,14 @@ bool shim_stream_mark_begin(int fd, uint64_t e, struct shim_stream_mark *m)
 {
 	struct shim_stream_mark_rep r;
 
+	bool stamped = m->zerocopy || (m->tsflags > 0 && (m->tsflags & SOF_TX_RECORD_MASK)) ||
+		       (m->tsflags < 0 && (shim_ent_flags(e) & SHIM_F_TXSTAMP));
+
 	m->phase = SHIM_MARK_BEGIN;
-	if (!m->len || (!m->zerocopy && !(m->tsflags > 0 && (m->tsflags & SOF_TX_RECORD_MASK)) &&
-			!(m->tsflags < 0 && (shim_ent_flags(e) & SHIM_F_TXSTAMP))))
+	if (!m->len || (!stamped && !m->more))
 		return false;
 	/* Entries will come to its error queue: its wake-up, asked for once (errwake). */
-	if (shim_errwake_fd(fd, e) < 0 && shim_errwake_get(fd, e) >= 0)
+	if (stamped && shim_errwake_fd(fd, e) < 0 && shim_errwake_get(fd, e) >= 0)
 		shim_epoll_errwake_arm(fd);
 	if (shim_stream_mark_call(fd, e, m, &r))
 		return false; /* no mark: the send goes unstamped, as one the host lost */

@@ -62,6 +62,10 @@ static inline bool shim_plain_stream(uint64_t e)
 		  << SHIM_ENT_FLAGS_SHIFT)) == SHIM_STREAM;
 }
 
+/* Send flags on a stream that only the stack's path serves: urgent data, Fast Open, MSG_MORE's
+ * cork. */
+#define SHIM_STREAM_SLOW_SEND (MSG_OOB | MSG_FASTOPEN | MSG_MORE)
+
 /*
  * The application writes to a stream: the send buffer gets its size back
  * first if the connect filler is gone (else the write waits behind it, as
@@ -1359,6 +1363,7 @@ static ssize_t shim_send_msg(int fd, uint64_t e, const struct msghdr *m, int fla
 	/* tcp_sendmsg_locked: a send that takes bytes has an id, and its stamps a key. */
 	mark.len = (uint32_t)shim_iov_total(&lm);
 	mark.zerocopy = (flags & MSG_ZEROCOPY) && (shim_ent_flags(e) & SHIM_F_ZEROCOPY);
+	mark.more = (flags & MSG_MORE) != 0;
 	marked = shim_stream_mark_begin(fd, e, &mark);
 	ret = shim_neg(shim_real.sendmsg(fd, &lm, (flags & ~MSG_ZEROCOPY) | MSG_NOSIGNAL));
 	/* Met an earlier pair's end: send on the socket's current one. */
@@ -1988,7 +1993,7 @@ SHIM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 		e = shim_fd_get(fd);
 		if (likely(!e))
 			return shim_real.send(fd, buf, n, flags);
-		if (likely(shim_plain_stream(e)) && likely(!(flags & (MSG_OOB | MSG_FASTOPEN)))) {
+		if (likely(shim_plain_stream(e)) && likely(!(flags & SHIM_STREAM_SLOW_SEND))) {
 			struct iovec iov = {(void *)buf, n};
 			struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 			int err0 = errno;
@@ -2177,7 +2182,7 @@ SHIM_EXPORT int sendmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int fla
 	e = shim_fd_get(fd);
 	if (!shim_emulated(e)) {
 		ret = shim_real.sendmmsg(fd, vec, vlen, flags);
-	} else if (shim_plain_stream(e) && !(flags & (MSG_OOB | MSG_FASTOPEN))) {
+	} else if (shim_plain_stream(e) && !(flags & SHIM_STREAM_SLOW_SEND)) {
 		shim_stream_wrote(fd, e);
 		ret = shim_real.sendmmsg(fd, vec, vlen, flags | MSG_NOSIGNAL);
 		if (ret < 0)

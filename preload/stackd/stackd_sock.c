@@ -1720,12 +1720,11 @@ int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, st
 
 /*
  * SHIM_SO_STREAM_MARK: a send the kernel marks (tcp_tx_timestamp, a
- * MSG_ZEROCOPY id). At BEGIN its bytes are not in the pair yet: it ends
- * behind every byte written before it, those in the write queue
- * (write_seq), read from the pair but not taken (pend) and still in the
- * pair (SIOCINQ; while connecting the pair holds filler, which counts for
- * nothing). At DONE the end moves to what the write took, and the pair's
- * bytes go to the stack, which stamps the marked segment when it leaves.
+ * MSG_ZEROCOPY id) or corks (MSG_MORE: tcp_send_more). At BEGIN its bytes are not in the pair yet:
+ * it ends behind every byte written before it, those in the write queue (write_seq), read from the
+ * pair but not taken (pend) and still in the pair (SIOCINQ; while connecting the pair holds filler,
+ * which counts for nothing). At DONE the end moves to what the write took, and the pair's bytes go
+ * to the stack, which stamps the marked segment when it leaves.
  */
 int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep)
 {
@@ -1745,10 +1744,16 @@ int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, str
 		tsflags &= SOF_TX_RECORD_MASK;
 		if (tsflags || m.zerocopy)
 			err = tcp_tx_mark_add(sk, r.end_seq, tsflags, m.zerocopy);
-		ss->tx_marked = true;
+		if (tsflags || m.zerocopy || !m.more)
+			ss->tx_marked = true;
+		/* The pump may take the bytes before DONE: they are corked already. */
+		if (m.more)
+			tcp_send_more(sk, r.end_seq - m.len, r.end_seq);
 	} else {
 		tcp_tx_mark_fix(sk, m.end_seq, m.len, m.taken);
 		r.end_seq = m.end_seq;
+		if (m.more)
+			tcp_send_more(sk, m.end_seq - m.len, m.end_seq - m.len + m.taken);
 		if (!stackd_stream_sync(ss))
 			return -EBADF; /* the application closed it meanwhile */
 	}

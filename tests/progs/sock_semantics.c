@@ -4146,6 +4146,31 @@ static bool in_flight_none(int fd)
 	return false;
 }
 
+/*
+ * MSG_MORE (tcp_push with TCP_NAGLE_CORK): with nothing in flight a
+ * partial segment waits for the next send, which pushes it with its own
+ * bytes, or for the probe timer.
+ */
+static void tcp_msg_more(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0), q = -1, nsd = -1;
+
+	res("connect", do_connect(fd, sa(peer, PORT_TECHO)));
+	res("send 3, MSG_MORE", send(fd, "abc", 3, MSG_MORE));
+	if (ioctl(fd, SIOCOUTQ, &q) < 0 || ioctl(fd, SIOCOUTQNSD, &nsd) < 0)
+		out("corked", "ioctl: %s", err_name(errno));
+	else
+		out("corked", "SIOCOUTQ %d, SIOCOUTQNSD %d", q, nsd);
+	res("send 1", send(fd, "d", 1, 0));
+	out("then", "%s", outq_empty(fd) ? "all acknowledged" : "not all acknowledged");
+	recv_step("echo", fd, 4, MSG_WAITALL);
+	/* Nothing follows: the zero-window probe timer sends it (tcp_check_probe_timer). */
+	res("send 2, MSG_MORE", send(fd, "ef", 2, MSG_MORE));
+	wait_for(fd, POLLIN);
+	recv_step("echo after the probe timer", fd, 2, MSG_DONTWAIT);
+	close(fd);
+}
+
 /* How many events ep holds now (each edge-triggered one reported once). */
 static int ep_count(int ep)
 {
@@ -4420,6 +4445,7 @@ static const struct {
 	{"time_wait", time_wait},
 	{"tcp_recvmsg_fields", tcp_recvmsg_fields},
 	{"tcp_inq", tcp_inq},
+	{"tcp_msg_more", tcp_msg_more},
 	{"reset", reset},
 	{"reset_so_error", reset_so_error},
 	{"reset_send", reset_send},
