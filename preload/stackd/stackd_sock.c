@@ -1786,6 +1786,28 @@ int stackd_stream_recv_urg(struct stackd_sock *ss, const struct shim_errqueue *q
 	return ret;
 }
 
+/*
+ * A shutdown() before connect() stays (inet_shutdown kept the bits), and
+ * the pair must show it before the filler's read lets the program's
+ * connect() return. SHUT_WR: no FIN goes, but every send fails with EPIPE:
+ * our end shut for reading shuts the program's for writing, and its EOF is
+ * no FIN. SHUT_RD: reads find EOF (tcp_recvmsg), poll IN|RDHUP: our end
+ * shut for writing, unless the peer's FIN set the bit (SOCK_DONE) or bytes
+ * came already, which the FIN's EOF follows (stackd_stream_out).
+ */
+static void stackd_shut_early(struct stackd_sock *ss)
+{
+	struct sock *sk = ss->sock->sk;
+	bool wr = sk->sk_shutdown & SEND_SHUTDOWN;
+	bool rd = (sk->sk_shutdown & RCV_SHUTDOWN) && !sock_flag(sk, SOCK_DONE) &&
+		  skb_queue_empty(&sk->sk_receive_queue);
+
+	if (wr || rd)
+		shutdown(ss->fd, wr && rd ? SHUT_RDWR : wr ? SHUT_RD : SHUT_WR);
+	ss->stack_wr_shut |= wr;
+	ss->pair_wr_shut |= rd;
+}
+
 /* Returns false if the record was freed. */
 static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 {
@@ -1816,8 +1838,10 @@ static bool stackd_stream_work(struct stackd_sock *ss, bool *more)
 		stackd_sock_zombie(ss);
 		return false;
 	}
-	if (ss->connecting && stackd_can_send(sk))
+	if (ss->connecting && stackd_can_send(sk)) {
+		stackd_shut_early(ss);
 		stackd_filler_discard(ss);
+	}
 	if (ss->connecting) {
 		if (ss->pair_hup) {
 			/* Closed while still connecting: nothing to deliver. */

@@ -903,6 +903,7 @@ static void port_after_close(void)
  * first.
  */
 static void ioctl_step(const char *step, int fd, unsigned long cmd);
+static void tcp_state(const char *step, int fd);
 
 /* write_seq through TCP_REPAIR's send queue (TCP_QUEUE_SEQ), repair off again. */
 static uint32_t write_seq(int fd)
@@ -1007,9 +1008,23 @@ static void shutdown_unconnected(void)
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	res("shutdown(SHUT_WR)", shutdown(fd, SHUT_WR));
 	res("connect", do_connect(fd, sa(peer, PORT_HOLD)));
-	known("the pair is not shut for writing at connect");
+	snap("connected: poll", fd);
+	tcp_state("connected: no FIN sent, state", fd);
 	res("connected: send", send(fd, "x", 1, MSG_NOSIGNAL));
 	close(fd);
+	for (int how = SHUT_RD; how <= SHUT_RDWR; how += SHUT_RDWR - SHUT_RD) {
+		char step[64];
+
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		snprintf(step, sizeof(step), "shutdown(%d)", how);
+		res(step, shutdown(fd, how));
+		res("connect", do_connect(fd, sa(peer, PORT_HOLD)));
+		snprintf(step, sizeof(step), "shut %d: connected: poll", how);
+		snap(step, fd);
+		snprintf(step, sizeof(step), "shut %d: connected: recv", how);
+		res(step, recv(fd, b, sizeof(b), MSG_DONTWAIT));
+		close(fd);
+	}
 }
 
 /*
