@@ -279,7 +279,6 @@ static int shim_stream_mark_call(int fd, uint64_t e, const struct shim_stream_ma
 bool shim_stream_mark_begin(int fd, uint64_t e, struct shim_stream_mark *m)
 {
 	struct shim_stream_mark_rep r;
-
 	bool stamped = m->zerocopy || (m->tsflags > 0 && (m->tsflags & SOF_TX_RECORD_MASK)) ||
 		       (m->tsflags < 0 && (shim_ent_flags(e) & SHIM_F_TXSTAMP));
 

@@ -62,8 +62,7 @@ static inline bool shim_plain_stream(uint64_t e)
 		  << SHIM_ENT_FLAGS_SHIFT)) == SHIM_STREAM;
 }
 
-/* Send flags on a stream that only the stack's path serves: urgent data, Fast Open, MSG_MORE's
- * cork. */
+/* Stream send flags only the stack's path serves: urgent data, Fast Open, MSG_MORE's cork. */
 #define SHIM_STREAM_SLOW_SEND (MSG_OOB | MSG_FASTOPEN | MSG_MORE)
 
 /*

@@ -1720,11 +1720,13 @@ int stackd_stream_topup(struct stackd_sock *ss, const struct shim_sockopt *o, st
 
 /*
  * SHIM_SO_STREAM_MARK: a send the kernel marks (tcp_tx_timestamp, a
- * MSG_ZEROCOPY id) or corks (MSG_MORE: tcp_send_more). At BEGIN its bytes are not in the pair yet:
- * it ends behind every byte written before it, those in the write queue (write_seq), read from the
- * pair but not taken (pend) and still in the pair (SIOCINQ; while connecting the pair holds filler,
- * which counts for nothing). At DONE the end moves to what the write took, and the pair's bytes go
- * to the stack, which stamps the marked segment when it leaves.
+ * MSG_ZEROCOPY id) or corks (MSG_MORE: tcp_send_more). At BEGIN its bytes
+ * are not in the pair yet: it ends behind every byte written before it,
+ * those in the write queue (write_seq), read from the pair but not taken
+ * (pend) and still in the pair (SIOCINQ; while connecting the pair holds
+ * filler, which counts for nothing). At DONE the end moves to what the
+ * write took, and the pair's bytes go to the stack, which stamps the
+ * marked segment when it leaves.
  */
 int stackd_stream_mark(struct stackd_sock *ss, const struct shim_sockopt *o, struct shim_rep *rep)
 {
