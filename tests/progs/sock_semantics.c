@@ -4183,6 +4183,20 @@ static void tcp_msg_more(void)
 	res("send 2, MSG_MORE", send(fd, "ef", 2, MSG_MORE));
 	wait_for(fd, POLLIN);
 	recv_step("echo after the probe timer", fd, 2, MSG_DONTWAIT);
+	/* TCP_NODELAY pushes what is corked (__tcp_sock_set_nodelay). */
+	res("send 2, MSG_MORE again", send(fd, "gh", 2, MSG_MORE));
+	if (ioctl(fd, SIOCOUTQNSD, &nsd) == 0)
+		out("corked again", "SIOCOUTQNSD %d", nsd);
+	res("TCP_NODELAY", setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int)));
+	out("then", "%s", outq_empty(fd) ? "all acknowledged" : "not all acknowledged");
+	recv_step("echo", fd, 2, MSG_WAITALL);
+	/* With TCP_NODELAY on, MSG_MORE still corks (tcp_push's TCP_NAGLE_CORK). */
+	res("send 2, MSG_MORE, TCP_NODELAY on", send(fd, "ij", 2, MSG_MORE));
+	if (ioctl(fd, SIOCOUTQNSD, &nsd) == 0)
+		out("corked with TCP_NODELAY", "SIOCOUTQNSD %d", nsd);
+	res("shutdown(WR)", shutdown(fd, SHUT_WR));
+	wait_for(fd, POLLIN);
+	recv_step("echo after the FIN", fd, 2, MSG_WAITALL);
 	close(fd);
 }
 
