@@ -418,7 +418,7 @@ struct tcp_sock {
 	uint32_t write_seq; /* tail of data queued by the owner */
 	uint32_t iss;
 	struct sk_buff *send_head; /* first never-sent skb on sk_write_queue, NULL if none */
-	uint32_t pushed_seq;	   /* write_seq at the last PSH mark (tcp_mark_push) */
+	uint32_t pushed_seq;	   /* write_seq at the last PSH mark (tcp_push_mark) */
 	/*
 	 * The bytes after more_start up to more_end came in a send with
 	 * MSG_MORE, which the owner of a stream fed in batches (tcp_send_commit)
