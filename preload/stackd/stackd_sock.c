@@ -1789,25 +1789,19 @@ int stackd_stream_recv_urg(struct stackd_sock *ss, const struct shim_errqueue *q
 }
 
 /*
- * A shutdown() before connect() stays (inet_shutdown kept the bits), and
- * the pair must show it before the filler's read lets the program's
- * connect() return. SHUT_WR: no FIN goes, but every send fails with EPIPE:
- * our end shut for reading shuts the program's for writing, and its EOF is
- * no FIN. SHUT_RD: reads find EOF (tcp_recvmsg), poll IN|RDHUP: our end
- * shut for writing, unless the peer's FIN set the bit (SOCK_DONE) or bytes
- * came already, which the FIN's EOF follows (stackd_stream_out).
+ * A shutdown(SHUT_WR) before connect() stays (inet_shutdown kept the bit):
+ * no FIN goes, but every send fails with EPIPE. Our end shut for reading
+ * shuts the program's for writing, before the filler's read lets its
+ * connect() return; its EOF is no FIN. (A SHUT_RD reaches the pair as the
+ * peer's FIN does, by stackd_stream_out; shutting our end for writing here
+ * too would hang the pair up under a connect() still waiting.)
  */
 static void stackd_shut_early(struct stackd_sock *ss)
 {
-	struct sock *sk = ss->sock->sk;
-	bool wr = sk->sk_shutdown & SEND_SHUTDOWN;
-	bool rd = (sk->sk_shutdown & RCV_SHUTDOWN) && !sock_flag(sk, SOCK_DONE) &&
-		  skb_queue_empty(&sk->sk_receive_queue);
-
-	if (wr || rd)
-		shutdown(ss->fd, wr && rd ? SHUT_RDWR : wr ? SHUT_RD : SHUT_WR);
-	ss->stack_wr_shut |= wr;
-	ss->pair_wr_shut |= rd;
+	if (!(ss->sock->sk->sk_shutdown & SEND_SHUTDOWN))
+		return;
+	shutdown(ss->fd, SHUT_RD);
+	ss->stack_wr_shut = true;
 }
 
 /* Returns false if the record was freed. */

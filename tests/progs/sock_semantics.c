@@ -1012,19 +1012,6 @@ static void shutdown_unconnected(void)
 	tcp_state("connected: no FIN sent, state", fd);
 	res("connected: send", send(fd, "x", 1, MSG_NOSIGNAL));
 	close(fd);
-	for (int how = SHUT_RD; how <= SHUT_RDWR; how += SHUT_RDWR - SHUT_RD) {
-		char step[64];
-
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		snprintf(step, sizeof(step), "shutdown(%d)", how);
-		res(step, shutdown(fd, how));
-		res("connect", do_connect(fd, sa(peer, PORT_HOLD)));
-		snprintf(step, sizeof(step), "shut %d: connected: poll", how);
-		snap(step, fd);
-		snprintf(step, sizeof(step), "shut %d: connected: recv", how);
-		res(step, recv(fd, b, sizeof(b), MSG_DONTWAIT));
-		close(fd);
-	}
 }
 
 /*
